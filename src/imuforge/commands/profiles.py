@@ -6,7 +6,12 @@ import json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("profiles", help="list and show hardware profiles (chips and devices)")
+    p = sub.add_parser(
+        "profiles", help="list and show hardware profiles (chips and devices)",
+        description="List and show hardware profiles. The built-in profiles ship with imuforge; your own "
+        "TOML files are found in the folders named by the IMUFORGE_PROFILES environment variable "
+        "(separated by ':'; flat or nested; a file named NAME.toml is the profile NAME and must say "
+        "name = \"NAME\"). Every command that takes --profile also takes a path to a .toml file.")
     psub = p.add_subparsers(dest="profiles_command", metavar="ACTION", required=True)
     ls = psub.add_parser("list", help="list every profile found")
     ls.add_argument("--json", action="store_true", help="print JSON")

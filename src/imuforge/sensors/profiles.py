@@ -61,14 +61,18 @@ NOISE_KEYS = {"accel": ("noise_ug_per_rthz",), "gyro": ("noise_mdps_per_rthz",),
               "mag": ("noise_ut_per_rthz", "noise_ut_rms")}
 
 
+BUILTIN_PROFILES = Path(__file__).resolve().parents[1] / "profiles"
+
+
 def profile_dirs() -> list[Path]:
-    """Folders searched for profiles: ``$IMUFORGE_PROFILES`` (``:``-separated), then built-ins."""
+    """Folders searched for profiles: ``$IMUFORGE_PROFILES`` (``os.pathsep``-separated), then the built-ins.
+
+    A user folder may be flat or nested: every ``*.toml`` below it is a profile named by its file
+    stem. The built-in profiles ship inside the package (``imuforge/profiles/{chips,devices}``), so a
+    plain wheel install has them.
+    """
     dirs = [Path(p) for p in os.environ.get("IMUFORGE_PROFILES", "").split(os.pathsep) if p]
-    here = Path(__file__).resolve()
-    for cand in (here.parents[1] / "profiles", here.parents[3] / "profiles"):  # installed / source tree
-        if cand.is_dir():
-            dirs.append(cand)
-    return dirs
+    return dirs + [BUILTIN_PROFILES]
 
 
 # ------------------------------------------------------------------------------- SI models
@@ -192,9 +196,8 @@ class ProfileInfo:
 def _index() -> dict[str, Path]:
     found: dict[str, Path] = {}
     for d in profile_dirs():
-        for sub in ("devices", "chips"):
-            for p in sorted((d / sub).glob("*.toml")):
-                found.setdefault(p.stem, p)
+        for p in sorted(d.rglob("*.toml")):  # user folders may be flat or nested
+            found.setdefault(p.stem, p)
     return found
 
 
