@@ -52,7 +52,9 @@ def _write(profile_dir, sub, name, text):
         (("noise_ug_per_rthz = 150", "noise_ug_per_rthz = -3"), r"testchip.toml: \[accel\].*must be >= 0, got -3"),
         (("bits = 16\nodrs_hz = [25", "bitz = 16\nodrs_hz = [25"), r"unknown key\(s\) bitz"),
         (("noise_ug_per_rthz = 150\n", ""), r"missing a noise figure.*noise_ug_per_rthz"),
-        (('name = "testchip"', 'name = "otherchip"'), r"name 'otherchip' differs from the file name"),
+        (('name = "testchip"', 'name = "otherchip"'),
+         r"name 'otherchip' differs from the file name: name must equal the file name without .toml"
+         r".*allowed: 'testchip'"),
         (("ranges_g = [2, 4, 8, 16]", "ranges_g = []"), r"ranges_g must be a non-empty list"),
         (("bandwidth_odr_ratio = 0.4", "bandwidth_odr_ratio = 0.9"), r"bandwidth_odr_ratio must be in \(0, 0.5\]"),
     ],
@@ -72,7 +74,7 @@ def test_bad_chip_files_are_refused_with_file_and_field(profile_dir, edit, messa
         (("range_g = 8", "range_g = 12"), r"range_g = 12 is not a range chip 'testchip' offers"),
         (("odr_hz = 20", "odr_hz = 15"), r"\[mag\] odr_hz = 15 is not an ODR"),
         (('chip = "testchip"\nodr_hz = 100\nrange_g', 'chip = "nochip"\nodr_hz = 100\nrange_g'),
-         r"unknown profile 'nochip'"),
+         r"testband.toml: \[accel\] chip: unknown chip 'nochip'"),
         (("drop_rate = 0.0", "drop_rate = 1.5"), r"drop_rate must be < 1"),
         (("jitter_us = 50", "jitter_us = -1"), r"jitter_us must be >= 0"),
         (("[timing]", "[timings]"), r"unknown key\(s\) timings"),
@@ -99,3 +101,66 @@ def test_list_profiles_puts_devices_first(profile_dir):
     assert ("device", "testband") in names and ("chip", "testchip") in names
     kinds = [k for k, _ in names]
     assert kinds == sorted(kinds, key=lambda k: k != "device")
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        # a string where a number belongs
+        (("range_g = 8", 'range_g = "four"'), r"testband.toml: \[accel\]: range_g must be a finite number, got 'four'"),
+        (("range_g = 8", 'range_g = 8\nnoise_ug_per_rthz = "160"'),
+         r"testband.toml: \[accel\]: noise_ug_per_rthz must be a finite number, got '160'"),
+        (("odr_hz = 100\nrange_g", 'odr_hz = "100"\nrange_g'), r"\[accel\]: odr_hz must be a finite number"),
+        # a device-level chip figure obeys the rules of a chip file: negative noise is refused
+        (("range_g = 8", "range_g = 8\nnoise_ug_per_rthz = -160"),
+         r"testband.toml: \[accel\]: noise_ug_per_rthz must be >= 0, got -160"),
+        (("range_dps = 2000", "range_dps = 2000\nnoise_mdps_per_rthz = -1"), r"\[gyro\]: noise_mdps_per_rthz must be >= 0"),
+        (('chip = "testchip"\nodr_hz = 100\nrange_g', 'chip = 7\nodr_hz = 100\nrange_g'),
+         r"\[accel\] chip: chip must be a chip name in quotes, got 7"),
+        (('name = "testband"', 'name = "band"'), r"testband.toml: name: .*name must equal the file name without .toml"),
+    ],
+)
+def test_device_values_of_the_wrong_type_or_sign_are_refused(profile_dir, edit, message):
+    old, new = edit
+    assert old in TEST_DEVICE
+    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace(old, new, 1))
+    with pytest.raises(ValidationError, match=message):
+        load_profile("testband")
+
+
+def test_a_section_that_is_not_a_table_is_refused(profile_dir):
+    text = TEST_DEVICE.replace('default_placement = "wrist_left"', 'default_placement = "wrist_left"\ntiming = 3')
+    _write(profile_dir, "devices", "testband", text[:text.index("[timing]")])
+    with pytest.raises(ValidationError, match=r"testband.toml: timing must be a table \[timing\], got 3"):
+        load_profile("testband")
+
+
+def test_a_valid_device_level_noise_override_is_used(profile_dir):
+    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace("range_g = 8", "range_g = 8\nnoise_ug_per_rthz = 300", 1))
+    assert load_profile("testband").sensors["accel"].noise_density_si == pytest.approx(300e-6 * G)
+
+
+def test_unknown_chip_names_the_section_and_lists_only_chips(profile_dir):
+    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace('chip = "testchip"\nodr_hz = 20', 'chip = "testchp"\nodr_hz = 20'))
+    with pytest.raises(ValidationError) as exc:
+        load_profile("testband")
+    msg = str(exc.value)
+    assert "testband.toml: [mag] chip: unknown chip 'testchp'" in msg and "did you mean testchip" in msg
+    allowed = exc.value.allowed.split(", ")
+    assert "testchip" in allowed and "bmi270" in allowed
+    assert "testband" not in allowed and "nano33-ble-sense-rev2" not in allowed  # devices are not chips
+
+
+def test_a_device_named_as_chip_is_refused(profile_dir):
+    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace('chip = "testchip"\nodr_hz = 20', 'chip = "metamotions"\nodr_hz = 20'))
+    with pytest.raises(ValidationError, match=r"\[mag\] chip: 'metamotions' is a 'device' profile, not a chip"):
+        load_profile("testband")
+
+
+def test_bad_profile_through_the_cli_is_one_line_exit_2(profile_dir, capsys):
+    from imuforge.cli import main
+
+    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace("range_g = 8", 'range_g = "four"', 1))
+    assert main(["profiles", "show", "testband"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "range_g must be a finite number, got 'four'" in err

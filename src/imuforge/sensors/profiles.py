@@ -254,6 +254,22 @@ def _num(doc: dict, key: str, src: str, *, minimum: float = 0.0, strict: bool = 
     return float(v)
 
 
+def _table(doc: dict, key: str, src: str) -> dict:
+    """``doc[key]`` as a TOML table (``{}`` when absent); anything else is refused, naming the section."""
+    v = doc.get(key, {})
+    if not isinstance(v, dict):
+        raise ValidationError(f"{key} must be a table [{key}], got {v!r}", source=src,
+                              allowed=f"a [{key}] section with key = value lines")
+    return v
+
+
+def _check_name(doc: dict, path: Path) -> None:
+    """A profile is found by its file name, so ``name`` must equal the file stem."""
+    if doc.get("name") != path.stem:
+        raise ValidationError(f"name {doc.get('name')!r} differs from the file name: name must equal the file "
+                              f"name without .toml", source=f"{path}: name", allowed=repr(path.stem))
+
+
 def _check_keys(doc: dict, allowed: set[str], src: str) -> None:
     unknown = sorted(set(doc) - allowed)
     if unknown:
@@ -273,6 +289,7 @@ def _num_list(doc: dict, key: str, src: str) -> list[float] | None:
 
 
 def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
+    """Check one sensor's figures (a chip file's section, or a chip merged with a device's overrides)."""
     _check_keys(sec, CHIP_KEYS[kind], src)
     ranges = _num_list(sec, RANGES_KEY[kind], src)
     if ranges is None:
@@ -311,16 +328,13 @@ def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
 def _validate_chip(doc: dict, path: Path) -> None:
     src = str(path)
     _check_keys(doc, CHIP_TOP_KEYS, src)
-    if doc.get("name") != path.stem:
-        raise ValidationError(f"name {doc.get('name')!r} differs from the file name", source=f"{src}: name",
-                              allowed=repr(path.stem))
+    _check_name(doc, path)
     if not any(k in doc for k in SENSOR_KINDS):
         raise ValidationError("a chip needs at least one of [accel], [gyro], [mag]", source=src)
     for kind in SENSOR_KINDS:
         if kind in doc:
-            _validate_chip_sensor(kind, doc[kind], f"{src}: [{kind}]")
-    if "defaults" in doc:
-        _check_keys(doc["defaults"], CHIP_DEFAULT_KEYS, f"{src}: [defaults]")
+            _validate_chip_sensor(kind, _table(doc, kind, src), f"{src}: [{kind}]")
+    _check_keys(_table(doc, "defaults", src), CHIP_DEFAULT_KEYS, f"{src}: [defaults]")
 
 
 def _supports_odr(sec: dict, odr: float) -> bool:
@@ -342,11 +356,15 @@ def _odr_allowed(sec: dict) -> str:
 # ------------------------------------------------------------------------------- building
 def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str) -> SensorModel:
     """Merge chip figures with a device configuration and convert to SI."""
-    cal = _device_calibration(kind, cfg, f"{src}: [{kind}]")
+    where = f"{src}: [{kind}]"
+    cal = _device_calibration(kind, cfg, where)
     sec = {k: v for k, v in chip_sec.items() if k != "sources"}
     sec.update({k: v for k, v in cfg.items() if k in CHIP_KEYS[kind] and k != "sources"})
-    sources = dict(chip_sec.get("sources", {}))
-    sources.update(cfg.get("sources", {}))
+    if any(k in CHIP_KEYS[kind] and k != "sources" for k in cfg):
+        # the device overrides chip figures: they obey the same rules as in a chip file
+        _validate_chip_sensor(kind, sec, where)
+    sources = dict(_table(chip_sec, "sources", where))
+    sources.update(_table(cfg, "sources", where))
     odr = cfg.get("odr_hz")
     if odr is None:
         raise ValidationError(f"[{kind}] needs odr_hz", source=src, allowed=_odr_allowed(sec))
@@ -355,7 +373,7 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
         raise ValidationError(f"[{kind}] odr_hz = {odr:g} is not an ODR chip {chip_name!r} can do",
                               source=src, allowed=_odr_allowed(sec))
     rk, rks = RANGE_KEY[kind], RANGES_KEY[kind]
-    rng = cfg.get(rk, sec[rks][0] if len(sec[rks]) == 1 else None)
+    rng = _num(cfg, rk, where, strict=True) if rk in cfg else (sec[rks][0] if len(sec[rks]) == 1 else None)
     if rng is None:
         raise ValidationError(f"[{kind}] needs {rk}", source=src, allowed=", ".join(f"{r:g}" for r in sec[rks]))
     if not any(abs(rng - r) <= 1e-9 * max(1.0, r) for r in sec[rks]):
@@ -456,11 +474,34 @@ def noise_bandwidth_hz(bandwidth_hz: float, order: int, odr_hz: float) -> float:
     return min(bandwidth_hz * x / math.sin(x), 0.5 * odr_hz)
 
 
-def _load_chip(name: str) -> tuple[dict, Path]:
-    path = _resolve(name)
-    doc = _read_toml(path)
-    if doc.get("kind") != "chip":
-        raise ValidationError(f"profile {name!r} is a {doc.get('kind')!r}, not a chip", source=str(path))
+def chip_names() -> list[str]:
+    """Names of every chip profile found (for error messages; unreadable files are left out)."""
+    names = []
+    for name, path in _index().items():
+        try:
+            if _read_toml(path).get("kind") == "chip":
+                names.append(name)
+        except ValidationError:
+            continue
+    return sorted(names)
+
+
+def _load_chip(name: object, where: str) -> tuple[dict, Path]:
+    """The chip a device section names; ``where`` (file and section) is named in every refusal."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError(f"chip must be a chip name in quotes, got {name!r}", source=f"{where} chip",
+                              allowed=", ".join(chip_names()))
+    idx = _index()
+    path = idx.get(name)
+    doc = _read_toml(path) if path is not None else None
+    if doc is None or doc.get("kind") != "chip":
+        import difflib
+
+        chips = chip_names()
+        what = f"{name!r} is a {doc.get('kind')!r} profile, not a chip" if doc is not None else f"unknown chip {name!r}"
+        close = difflib.get_close_matches(name, chips, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValidationError(f"{what}{hint}", source=f"{where} chip", allowed=", ".join(chips) or "(no chips found)")
     _validate_chip(doc, path)
     return doc, path
 
@@ -495,9 +536,7 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     elif kind == "device":
         device = doc
         _check_keys(doc, DEVICE_TOP_KEYS, src)
-        if doc.get("name") != path.stem:
-            raise ValidationError(f"name {doc.get('name')!r} differs from the file name", source=f"{src}: name",
-                                  allowed=repr(path.stem))
+        _check_name(doc, path)
         chips = {}
     else:
         raise ValidationError(f"kind = {kind!r}", source=f"{src}: kind", allowed="'chip' or 'device'")
@@ -514,13 +553,13 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     for k in SENSOR_KINDS:
         if k not in device:
             continue
-        cfg = dict(device[k])
+        cfg = dict(_table(device, k, src))
         _check_keys(cfg, DEVICE_SENSOR_KEYS[k], f"{src}: [{k}]")
         chip_name = cfg.get("chip")
         if chip_name is None:
-            raise ValidationError(f"[{k}] needs chip", source=src)
-        if chip_name not in chips:
-            chips[chip_name] = _load_chip(chip_name)[0]
+            raise ValidationError(f"[{k}] needs chip", source=src, allowed=", ".join(chip_names()))
+        if not isinstance(chip_name, str) or chip_name not in chips:
+            chips[chip_name] = _load_chip(chip_name, f"{src}: [{k}]")[0]
         chip = chips[chip_name]
         if k not in chip:
             raise ValidationError(f"[{k}] chip {chip_name!r} has no {k}", source=src,
@@ -538,7 +577,7 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     if not sensors:
         raise ValidationError("profile configures no sensor", source=src, allowed="[accel], [gyro], [mag]")
 
-    t = device.get("timing", {})
+    t = _table(device, "timing", src)
     _check_keys(t, TIMING_KEYS, f"{src}: [timing]")
     for key in ("clock_tolerance_ppm", "jitter_us", "drop_rate"):
         _num(t, key, f"{src}: [timing]")
