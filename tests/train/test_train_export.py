@@ -142,7 +142,7 @@ int main(void) {{
     np.testing.assert_array_equal(q_c, ref["q"][:5])
     h = (out / "model.h").read_text()
     assert '"walking", "running", "standing"' in (out / "model.c").read_text()
-    assert "HAR_MODEL_ODR_HZ 25f" in h and "HAR_MODEL_INPUT_ZERO_POINT" in h
+    assert "HAR_MODEL_ODR_HZ 25.0f" in h and "HAR_MODEL_INPUT_ZERO_POINT" in h
 
 
 def test_model_with_op_tflm_lacks_is_refused(synth_dir, tmp_path):

@@ -13,8 +13,19 @@ from imuforge.errors import ValidationError
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def c_float(value: float) -> str:
+    """A C ``float`` literal that compiles: ``50`` → ``50.0f``, ``1e-05`` → ``1e-05f`` (never ``50f``)."""
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValidationError(f"{v} cannot be written as a C float constant", allowed="finite numbers")
+    text = f"{v:.9g}"
+    if not any(ch in text for ch in ".e"):
+        text += ".0"
+    return text + "f"
+
+
 def _floats(values) -> str:
-    return ", ".join(f"{float(v):.9g}f" for v in values)
+    return ", ".join(c_float(v) for v in values)
 
 
 def write_c_files(out: Path, model_bytes: bytes, *, name: str, labels: Sequence[str], channels: Sequence[str],
@@ -41,10 +52,10 @@ extern "C" {{
 #define {up}_WINDOW_LENGTH {int(window_length)}
 #define {up}_NUM_CHANNELS {len(channels)}
 #define {up}_NUM_CLASSES {len(labels)}
-#define {up}_ODR_HZ {float(odr_hz):.9g}f
-#define {up}_INPUT_SCALE {float(input_scale):.9g}f
+#define {up}_ODR_HZ {c_float(odr_hz)}
+#define {up}_INPUT_SCALE {c_float(input_scale)}
 #define {up}_INPUT_ZERO_POINT ({int(input_zero_point)})
-#define {up}_OUTPUT_SCALE {float(output_scale):.9g}f
+#define {up}_OUTPUT_SCALE {c_float(output_scale)}
 #define {up}_OUTPUT_ZERO_POINT ({int(output_zero_point)})
 /* Tensor arena: smallest that TFLM ran this model in on a 64-bit host: {int(arena_bytes)} bytes; +25 % margin. */
 #define {up}_ARENA_BYTES {arena}
