@@ -33,10 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="", help="Dataset folders (comma-separated), or folders holding them")
     p.add_argument("--real", default="", help="real Dataset folders to mix in (comma-separated)")
     p.add_argument("--model", default="tiny_cnn", help=f"zoo model ({', '.join(ZOO)}) or a .keras file")
-    p.add_argument("--window-s", type=float, default=2.56, help="window length (s)")
-    p.add_argument("--stride-s", type=float, default=1.28, help="window hop (s)")
-    p.add_argument("--rate", type=float, default=50.0, help="model sample rate (Hz); data are resampled")
-    p.add_argument("--channels", default="acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z", help="channel order")
+    p.add_argument("--window-s", type=float, default=None, help="window length (s; default 2.56, or the --init run's)")
+    p.add_argument("--stride-s", type=float, default=None, help="window hop (s; default 1.28, or the --init run's)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="model sample rate (Hz; default 50, or the --init run's); data are resampled")
+    p.add_argument("--channels", default=None,
+                   help="channel order (default acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z, or the --init run's)")
     p.add_argument("--labels", default="", help="only these labels (comma-separated; default: all)")
     p.add_argument("--label-policy", default="majority", choices=["majority", "pure", "center"])
     p.add_argument("--epochs", type=int, default=30)
@@ -45,6 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, default=0.2, help="fraction of subjects held out for validation")
     p.add_argument("--real-weight", type=float, default=1.0, help="sample-weight multiplier of real windows")
     p.add_argument("--width", type=int, default=None, help="model width (filters of the first layer)")
+    p.add_argument("--learning-rate", type=float, default=None,
+                   help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
+    p.add_argument("--augment", default="none", metavar="SPEC",
+                   help="on-the-fly augmentation, drawn anew every epoch: 'default' (all five), 'none', or "
+                   "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
+                   "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS]] (see docs/TRAINING.md)")
+    p.add_argument("--augment-on", default="all", choices=["all", "real"], help="which windows are augmented")
+    p.add_argument("--init", default=None, metavar="RUN",
+                   help="fine-tune this run's model (its labels, normalisation and window layout) instead of "
+                   "a new one, e.g. pre-train on synthetic data, then --init on the real captures")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--overwrite", action="store_true")
@@ -96,14 +108,19 @@ def cmd_train(args) -> int:
     from imuforge.datasets.loading import split_paths
     from imuforge.train import TrainConfig, train
 
+    from imuforge.train.augment import Augmentation
+
+    layout = _layout(args)
+    aug = Augmentation.parse(args.augment)
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
-        model=args.model, window_s=args.window_s, stride_s=args.stride_s, rate_hz=args.rate,
-        channels=[c.strip() for c in args.channels.split(",") if c.strip()],
+        model=args.model, **layout,
         labels=[c.strip() for c in args.labels.split(",") if c.strip()] or None, label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
-        model_kwargs={"width": args.width} if args.width else {})
+        learning_rate=args.learning_rate or (5e-4 if args.init else 2e-3),
+        model_kwargs={"width": args.width} if args.width else {},
+        augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init)
     run = train(cfg, args.out, overwrite=args.overwrite)
     m = run.json("metrics.json")
     h = run.json("history.json")
@@ -111,13 +128,31 @@ def cmd_train(args) -> int:
     print(f"run folder: {run.path}")
     print(f"model {cfg.model}, {len(run.labels)} classes ({', '.join(run.labels)}), "
           f"{sum(d['windows']['train'].values())} train / {sum(d['windows']['validation'].values())} validation windows")
-    print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation (subject-wise): "
+    print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({d['validation_split'].split(' (')[0]}): "
           f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
+    if not d["validation_split"].startswith("subject-wise"):
+        print(f"note: validation split by {d['validation_split']}; a subject-wise figure needs two or more "
+              "real subjects", file=sys.stderr)
     if d["labels_missing_from_validation"]:
         print("note: no validation windows for " + ", ".join(d["labels_missing_from_validation"]), file=sys.stderr)
     if d["dropped_windows"]:
         print("windows not used: " + ", ".join(f"{k}={v}" for k, v in d["dropped_windows"].items()))
     return 0
+
+
+def _layout(args) -> dict:
+    """Window layout from the flags, falling back to the --init run's, then to the defaults."""
+    base = {"window_s": 2.56, "stride_s": 1.28, "rate_hz": 50.0,
+            "channels": ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]}
+    if args.init:
+        from imuforge.train.run import load_run
+
+        init = load_run(args.init)
+        base = {"window_s": init.window_s, "stride_s": init.stride_s, "rate_hz": init.rate_hz,
+                "channels": list(init.channels)}
+    given = {"window_s": args.window_s, "stride_s": args.stride_s, "rate_hz": args.rate,
+             "channels": [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None}
+    return {k: (v if v is not None else base[k]) for k, v in given.items()}
 
 
 def cmd_eval(args) -> int:

@@ -49,6 +49,8 @@ class Windows:
         The layout the windows were made with.
     dropped : Counter
         Windows not kept, by reason (``unlabelled``, ``mixed_labels``, ``excluded_label``).
+    starts_s : float array, shape (n,), optional
+        Start of each window in its recording's time base (s); ``None`` for windows made elsewhere.
     """
 
     X: np.ndarray
@@ -60,6 +62,7 @@ class Windows:
     window_s: float
     stride_s: float
     dropped: Counter = field(default_factory=Counter)
+    starts_s: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -72,7 +75,8 @@ class Windows:
     def subset(self, mask) -> Windows:
         """The windows selected by a boolean mask or an index array."""
         return Windows(self.X[mask], self.labels[mask], self.groups[mask], self.sources[mask], self.channels,
-                       self.rate_hz, self.window_s, self.stride_s, Counter(self.dropped))
+                       self.rate_hz, self.window_s, self.stride_s, Counter(self.dropped),
+                       None if self.starts_s is None else self.starts_s[mask])
 
     def counts(self) -> dict[str, int]:
         """Windows per label, sorted by label."""
@@ -92,9 +96,11 @@ class Windows:
         dropped: Counter = Counter()
         for p in parts:
             dropped.update(p.dropped)
+        starts = (None if any(p.starts_s is None for p in parts)
+                  else np.concatenate([np.asarray(p.starts_s, float) for p in parts]))
         return Windows(np.concatenate([p.X for p in parts]), np.concatenate([p.labels for p in parts]),
                        np.concatenate([p.groups for p in parts]), np.concatenate([p.sources for p in parts]),
-                       first.channels, first.rate_hz, first.window_s, first.stride_s, dropped)
+                       first.channels, first.rate_hz, first.window_s, first.stride_s, dropped, starts)
 
 
 def window_length(window_s: float, rate_hz: float) -> int:
@@ -155,7 +161,7 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
     if isinstance(recordings, Recording):
         recordings = [recordings]
     keep = None if keep_labels is None else set(keep_labels)
-    xs, ys, gs, ss = [], [], [], []
+    xs, ys, gs, ss, ts = [], [], [], [], []
     dropped: Counter = Counter()
     no_subject = 0
     for i, rec in enumerate(recordings):
@@ -201,6 +207,7 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
             ys.append(win_label[ok].astype(object))
             gs.append(np.full(int(ok.sum()), group, dtype=object))
             ss.append(np.full(int(ok.sum()), name, dtype=object))
+            ts.append(times[starts[ok]].astype(float))
     dropped = Counter({k: v for k, v in dropped.items() if v})
     if no_subject:
         warnings.warn(
@@ -209,9 +216,10 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
             "(imuforge capture --subject, Recording(subject=...))", stacklevel=2)
     if not xs:
         return Windows(np.zeros((0, n_win, len(channels)), np.float32), np.zeros(0, object), np.zeros(0, object),
-                       np.zeros(0, object), channels, float(rate_hz), float(window_s), float(stride_s), dropped)
+                       np.zeros(0, object), channels, float(rate_hz), float(window_s), float(stride_s), dropped,
+                       np.zeros(0))
     return Windows(np.concatenate(xs), np.concatenate(ys), np.concatenate(gs), np.concatenate(ss), channels,
-                   float(rate_hz), float(window_s), float(stride_s), dropped)
+                   float(rate_hz), float(window_s), float(stride_s), dropped, np.concatenate(ts))
 
 
 # ------------------------------------------------------------------------------ splits
@@ -250,6 +258,46 @@ def subject_split(windows: Windows, val_fraction: float = 0.2, *, seed: int = 0,
             best = (score, val)
     val = best[1]
     return ~val, val
+
+
+def time_split(windows: Windows, val_fraction: float = 0.2, *,
+               candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out the last ``val_fraction`` of each recording's stretch of each label, in time.
+
+    For data of a single subject a subject-wise split is impossible; this is the honest
+    alternative: validation windows come *after* the training windows of the same recording and
+    label, and training windows that overlap a validation window in time are left out of both
+    sides (windows overlap when the stride is shorter than the window), so no sample is seen by
+    both. ``candidates`` (boolean mask) restricts which windows may go to validation; the others
+    all train. Returns boolean masks ``(train, val)``.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValidationError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    if windows.starts_s is None:
+        raise ValidationError("a time split needs the windows' start times (make_windows records them)")
+    n = len(windows)
+    pool = np.ones(n, bool) if candidates is None else np.asarray(candidates, bool)
+    starts = np.asarray(windows.starts_s, float)
+    key = np.char.add(np.char.add(windows.sources.astype(str), "\x1f"), windows.labels.astype(str))
+    val = np.zeros(n, bool)
+    blocked = np.zeros(n, bool)
+    for k in np.unique(key[pool]):
+        members = np.flatnonzero(pool & (key == k))
+        if members.size < 2:
+            continue
+        order = members[np.argsort(starts[members], kind="stable")]
+        n_val = max(1, int(round(val_fraction * order.size)))
+        held = order[-n_val:]
+        val[held] = True
+        first = starts[held].min()
+        same_source = windows.sources.astype(str) == windows.sources[held[0]]
+        # a training window [s, s + w) overlaps the held-out stretch [first, …) when s + w > first
+        blocked |= same_source & ~val & (starts + windows.window_s > first) & (starts < starts[held].max()
+                                                                               + windows.window_s)
+    if not val.any():
+        raise ValidationError("too few windows to hold out a validation stretch",
+                              allowed="at least 2 windows per label and recording")
+    return ~val & ~blocked, val
 
 
 def loso_splits(windows: Windows) -> Iterable[tuple[str, np.ndarray, np.ndarray]]:

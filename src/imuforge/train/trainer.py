@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 
 from imuforge.datasets.loading import load_windows, split_paths
-from imuforge.datasets.windowing import DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split
+from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
+                                         time_split)
 from imuforge.errors import ValidationError
 from imuforge.labels import CANONICAL_LABELS
 from imuforge.progress import progress
+from imuforge.train.augment import Augmentation
 from imuforge.train.run import Run, load_run, write_json
 from imuforge.train.zoo import ZOO
 
@@ -53,6 +55,9 @@ class TrainConfig:
     real_weight: float = 1.0
     seed: int = 0
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    augment: list[dict[str, Any]] | None = None
+    augment_on: str = "all"
+    init: str | None = None
 
     def check(self) -> None:
         if not self.data and not self.real:
@@ -69,6 +74,10 @@ class TrainConfig:
                                   allowed=f"got window {self.window_s} s, stride {self.stride_s} s, rate {self.rate_hz} Hz")
         if self.real_weight <= 0:
             raise ValidationError(f"real_weight must be > 0, got {self.real_weight}")
+        if self.augment_on not in ("all", "real"):
+            raise ValidationError(f"augment_on {self.augment_on!r} unknown", allowed="all, real")
+        if not 0.0 < self.learning_rate < 1.0:
+            raise ValidationError(f"learning rate must be in (0, 1), got {self.learning_rate}")
 
 
 def seed_everything(seed: int) -> None:
@@ -153,122 +162,248 @@ def plot_history(history: dict[str, list[float]], best_epoch: int, path: Path) -
     return path
 
 
+@dataclass
+class _Pool:
+    """Every window of a run with what training needs to know about it."""
+
+    windows: Windows
+    is_real: np.ndarray
+    labels: list[str]
+    y: np.ndarray
+    summaries: list[dict]
+
+
+@dataclass
+class _Split:
+    train: np.ndarray
+    val: np.ndarray
+    kind: str  # "subject-wise (real subjects)", "subject-wise", "time (…)"
+
+
+def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
+    """Window every dataset and fix the label order (the init run's, when fine-tuning)."""
+    common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
+                  channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
+    parts, summaries = [], []
+    for paths, real, desc in ((config.data, False, "synthetic windows"), (config.real, True, "real windows")):
+        if paths:
+            w, s = load_windows(split_paths(paths), desc=desc, **common)
+            parts.append((w, real))
+            summaries += [dict(x, role="real" if real else "data") for x in s]
+    windows = Windows.concat([p[0] for p in parts])
+    is_real = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
+    if len(windows) == 0:
+        raise ValidationError("no labelled windows in the data",
+                              allowed=f"recordings longer than {config.window_s} s with label segments")
+    found = np.unique(windows.labels.astype(str)).tolist()
+    if init is not None:
+        unknown = sorted(set(found) - set(init.labels))
+        if unknown:
+            raise ValidationError(f"labels {', '.join(unknown)} are not outputs of the --init model",
+                                  source=str(init.path), allowed=", ".join(init.labels))
+        labels = list(init.labels)
+    else:
+        labels = _label_order(found)
+        if len(labels) < 2:
+            raise ValidationError(f"the data hold only one label ({labels[0]}); a classifier needs at least 2")
+    lut = {lab: i for i, lab in enumerate(labels)}
+    y = np.array([lut[v] for v in windows.labels.astype(str)], np.int64)
+    return _Pool(windows, is_real, labels, y, summaries)
+
+
+def _split(config: TrainConfig, pool: _Pool) -> _Split:
+    """Validation from real subjects when there are two or more; else held-out time stretches.
+
+    The model is meant for real people, so real data validate whenever there are any: two or more
+    real subjects → a subject-wise split among them; one real subject → the last
+    ``val_fraction`` of each of its recordings' labels in time (:func:`time_split`). Without real
+    data: subject-wise over the synthetic people, or a time split when there is only one.
+    """
+    w, is_real = pool.windows, pool.is_real
+    real_groups = np.unique(w.groups[is_real].astype(str))
+    all_groups = np.unique(w.groups.astype(str))
+    if real_groups.size >= 2:
+        tr, va = subject_split(w, config.val_fraction, seed=config.seed, candidates=is_real)
+        return _Split(tr, va, "subject-wise (real subjects)")
+    if real_groups.size == 1:
+        tr, va = time_split(w, config.val_fraction, candidates=is_real)
+        return _Split(tr, va, "time (held-out last stretch of each label of the one real subject)")
+    if all_groups.size >= 2:
+        tr, va = subject_split(w, config.val_fraction, seed=config.seed)
+        return _Split(tr, va, "subject-wise")
+    tr, va = time_split(w, config.val_fraction)
+    return _Split(tr, va, "time (held-out last stretch of each label; the data have one subject)")
+
+
+def _make_model(config: TrainConfig, init: Run | None, length: int, n_labels: int):
+    import keras
+
+    if init is not None:
+        return init.keras_model()
+    if config.model in ZOO:
+        from imuforge.train.zoo import build_model
+
+        return build_model(config.model, (length, len(config.channels)), n_labels, **config.model_kwargs)
+    model = keras.models.clone_model(keras.models.load_model(config.model, compile=False))
+    want = (None, length, len(config.channels))
+    if tuple(model.input_shape) != want or model.output_shape[-1] != n_labels:
+        raise ValidationError(f"custom model has input {model.input_shape} and {model.output_shape[-1]} outputs",
+                              source=str(config.model), allowed=f"input {want} and {n_labels} softmax outputs")
+    return model
+
+
+def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarray, std: np.ndarray):
+    """Class-balanced, early-stopped fit; augmented batches drawn anew every epoch when asked."""
+    import keras
+
+    w, y = pool.windows, pool.y
+    n_classes = len(pool.labels)
+    cw = class_weights(y[split.train], n_classes)
+    weight = (cw[y] * np.where(pool.is_real, config.real_weight, 1.0)).astype(np.float32)
+    cw_val = class_weights(y[split.val], n_classes)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], weighted_metrics=[])
+    order = np.random.default_rng(config.seed).permutation(np.flatnonzero(split.train))
+    aug = Augmentation.from_json(config.augment)
+    if aug is None:
+        Xn = _normalise(w.X[order], mean, std)
+        train_data = dict(x=Xn, y=y[order], sample_weight=weight[order], batch_size=config.batch_size, shuffle=True)
+    else:
+        mask = pool.is_real[order] if config.augment_on == "real" else np.ones(order.size, bool)
+        train_data = dict(x=_AugmentedBatches(w.X[order], y[order], weight[order], mask, aug, w.channels, mean,
+                                              std, config.batch_size, config.seed))
+    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    hist = model.fit(**train_data, epochs=config.epochs,
+                     validation_data=(_normalise(w.X[split.val], mean, std), y[split.val], cw_val[y[split.val]]),
+                     callbacks=[early, _ProgressCallback(config.epochs)], verbose=0)
+    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+
+def _normalise(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    return ((np.asarray(X, np.float64) - mean) / std).astype(np.float32)
+
+
+class _AugmentedBatches:
+    """A Keras ``PyDataset`` of augmented, normalised batches; epoch ``e`` draws from rng([seed, e])."""
+
+    def __new__(cls, X, y, weight, mask, aug: Augmentation, channels, mean, std, batch_size: int, seed: int):
+        import keras
+
+        channel_std = np.asarray(std, float)
+
+        class _Batches(keras.utils.PyDataset):
+            def __init__(self):
+                super().__init__()
+                self.epoch = 0
+                self.on_epoch_end()
+
+            def __len__(self):
+                return int(np.ceil(len(X) / batch_size))
+
+            def on_epoch_end(self):
+                rng = np.random.default_rng([seed, self.epoch])
+                self.order = rng.permutation(len(X))
+                Xa = np.array(X, np.float32, copy=True)
+                if mask.any():
+                    Xa[mask] = aug.apply(X[mask], channels, rng, channel_std=channel_std)
+                self.Xn = _normalise(Xa, mean, std)
+                self.epoch += 1
+
+            def __getitem__(self, i):
+                idx = self.order[i * batch_size:(i + 1) * batch_size]
+                return self.Xn[idx], y[idx], weight[idx]
+
+        return _Batches()
+
+
 def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = False) -> Run:
     """Train a model as ``config`` says and write the run folder ``out``; returns the loaded :class:`Run`.
 
     Synthetic (``data``) and real (``real``) windows are mixed; each class gets equal total
-    weight; the validation split is subject-wise (never a subject on both sides) and drawn
-    from the real subjects when there are at least two of them (the model is meant for real
-    people), else from all groups. Training stops early on the validation loss and keeps the
-    best weights.
+    weight; validation is described in :func:`_split` (real people first; a single real person
+    validates on held-out time stretches). With ``config.init`` the model, its label order and
+    its normalisation come from an earlier run (fine-tuning, e.g. on real data after synthetic
+    pre-training). Training stops early on the validation loss and keeps the best weights.
     """
     config.check()
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"run folder {out} exists and is not empty; choose another --out or pass --overwrite")
     t_start = time.time()
+    init = _check_init(config)
     seed_everything(config.seed)
-    import keras
-
-    common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
-                  channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
-    parts, summaries = [], []
-    if config.data:
-        w, s = load_windows(split_paths(config.data), desc="synthetic windows", **common)
-        parts.append((w, False))
-        summaries += [dict(x, role="data") for x in s]
-    if config.real:
-        w, s = load_windows(split_paths(config.real), desc="real windows", **common)
-        parts.append((w, True))
-        summaries += [dict(x, role="real") for x in s]
-    windows = Windows.concat([p[0] for p in parts])
-    is_real = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
-    if len(windows) == 0:
-        raise ValidationError("no labelled windows in the data",
-                              allowed=f"recordings longer than {config.window_s} s with label segments")
-    labels = _label_order(np.unique(windows.labels.astype(str)).tolist())
-    if len(labels) < 2:
-        raise ValidationError(f"the data hold only one label ({labels[0]}); a classifier needs at least 2")
-    lut = {lab: i for i, lab in enumerate(labels)}
-    y = np.array([lut[v] for v in windows.labels.astype(str)], np.int64)
-
-    real_groups = np.unique(windows.groups[is_real].astype(str)) if is_real.any() else np.array([])
-    candidates = is_real if real_groups.size >= 2 else None
-    tr, va = subject_split(windows, config.val_fraction, seed=config.seed, candidates=candidates)
-    missing_val = sorted(set(labels) - set(windows.labels[va].astype(str)))
-    mean, std = normalisation_stats(windows.X[tr])
-    Xn = ((windows.X.astype(np.float64) - mean) / std).astype(np.float32)
-
-    cw = class_weights(y[tr], len(labels))
-    weight = cw[y] * np.where(is_real, config.real_weight, 1.0)
-    cw_val = class_weights(y[va], len(labels))
-
-    if config.model in ZOO:
-        from imuforge.train.zoo import build_model
-
-        model = build_model(config.model, (windows.length, len(config.channels)), len(labels), **config.model_kwargs)
-    else:
-        model = keras.models.load_model(config.model, compile=False)
-        model = keras.models.clone_model(model)
-        want = (None, windows.length, len(config.channels))
-        if tuple(model.input_shape) != want or model.output_shape[-1] != len(labels):
-            raise ValidationError(
-                f"custom model has input {model.input_shape} and {model.output_shape[-1]} outputs",
-                source=str(config.model), allowed=f"input {want} and {len(labels)} softmax outputs")
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], weighted_metrics=[])
-    rng = np.random.default_rng(config.seed)
-    order = rng.permutation(np.flatnonzero(tr))
-    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
-    hist = model.fit(Xn[order], y[order], sample_weight=weight[order], batch_size=config.batch_size,
-                     epochs=config.epochs, validation_data=(Xn[va], y[va], cw_val[y[va]]), shuffle=True,
-                     callbacks=[early, _ProgressCallback(config.epochs)], verbose=0)
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    pool = _load_pool(config, init)
+    split = _split(config, pool)
+    w = pool.windows
+    mean, std = (init.mean, init.std) if init is not None else normalisation_stats(w.X[split.train])
+    model = _make_model(config, init, w.length, len(pool.labels))
+    history = _fit(config, model, pool, split, mean, std)
     val_loss = history.get("val_loss", [])
     best_epoch = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
-
     out.mkdir(parents=True, exist_ok=True)
+    _write_run(out, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
+    return load_run(out)
+
+
+def _check_init(config: TrainConfig) -> Run | None:
+    """The run to fine-tune, checked against the config's window layout."""
+    if not config.init:
+        return None
+    init = load_run(config.init)
+    mine = (list(config.channels), float(config.window_s), float(config.rate_hz))
+    theirs = (list(init.channels), init.window_s, init.rate_hz)
+    if mine != theirs:
+        raise ValidationError(f"--init run has channels {','.join(theirs[0])}, {theirs[1]:g} s windows at "
+                              f"{theirs[2]:g} Hz; this run asks for {','.join(mine[0])}, {mine[1]:g} s at {mine[2]:g} Hz",
+                              source=str(init.path), allowed="the same channels, window and rate as the --init run")
+    return init
+
+
+def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split, mean, std,
+               history: dict, best_epoch: int, seconds: float) -> None:
+    import keras
+
+    from imuforge.train.evaluate import classification_metrics, plot_confusion
+
+    w, y, labels = pool.windows, pool.y, pool.labels
+    tr, va = split.train, split.val
     model.save(out / "model.keras")
     cfg = asdict(config)
-    cfg.update({"window_length": windows.length, "n_classes": len(labels), "keras_version": keras.__version__,
+    cfg.update({"window_length": w.length, "n_classes": len(labels), "keras_version": keras.__version__,
                 "input": "normalised window (x - mean) / std per channel, shape (window_length, channels)"})
     write_json(out / "config.json", cfg)
     write_json(out / "labels.json", {"labels": labels})
     write_json(out / "normalisation.json", {
-        "channels": list(config.channels), "mean": mean.tolist(), "std": std.tolist(),
+        "channels": list(config.channels), "mean": np.asarray(mean).tolist(), "std": np.asarray(std).tolist(),
         "units": {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"},
         "model_input": "(x - mean) / std, x in SI units"})
     write_json(out / "history.json", {"history": history, "best_epoch": best_epoch,
                                       "stopped_early": len(history.get("loss", [])) < config.epochs})
     plot_history(history, best_epoch, out / "history.png")
-
-    from imuforge.train.evaluate import classification_metrics, plot_confusion
-
-    probs = model.predict(Xn[va], batch_size=256, verbose=0)
+    probs = model.predict(_normalise(w.X[va], mean, std), batch_size=256, verbose=0)
     val_metrics = classification_metrics(y[va], probs.argmax(axis=1), labels)
-    write_json(out / "metrics.json", {"split": "validation (subject-wise)", **val_metrics})
-    plot_confusion(val_metrics, out / "confusion_val.png", title="validation (subject-wise)")
+    write_json(out / "metrics.json", {"split": f"validation, {split.kind}", **val_metrics})
+    plot_confusion(val_metrics, out / "confusion_val.png", title=f"validation ({split.kind.split(' (')[0]})")
 
     def counts(mask):
         return {lab: int(((y == i) & mask).sum()) for i, lab in enumerate(labels)}
 
-    profiles = sorted({p for s in summaries for p in s["profiles"] if p != "None"})
-    placements = sorted({p for s in summaries for p in s["placements"] if p != "None"})
     write_json(out / "data.json", {
-        "datasets": summaries,
-        "profiles": profiles,
-        "placements": placements,
+        "datasets": pool.summaries,
+        "profiles": sorted({p for s in pool.summaries for p in s["profiles"] if p != "None"}),
+        "placements": sorted({p for s in pool.summaries for p in s["placements"] if p != "None"}),
         "windows": {"train": counts(tr), "validation": counts(va)},
-        "real_windows": {"train": int((is_real & tr).sum()), "validation": int((is_real & va).sum())},
-        "validation_groups": sorted(np.unique(windows.groups[va].astype(str)).tolist()),
-        "train_groups": len(np.unique(windows.groups[tr].astype(str))),
-        "labels_missing_from_validation": missing_val,
-        "dropped_windows": dict(windows.dropped),
-        "seconds": round(time.time() - t_start, 2),
+        "real_windows": {"train": int((pool.is_real & tr).sum()), "validation": int((pool.is_real & va).sum())},
+        "validation_split": split.kind,
+        "windows_left_out_overlapping_validation": int((~tr & ~va).sum()),
+        "validation_groups": sorted(np.unique(w.groups[va].astype(str)).tolist()),
+        "train_groups": len(np.unique(w.groups[tr].astype(str))),
+        "labels_missing_from_validation": sorted(set(labels) - set(w.labels[va].astype(str))),
+        "dropped_windows": dict(w.dropped),
+        "seconds": round(seconds, 2),
     })
-    np.savez_compressed(out / "heldout.npz", X=windows.X[va], labels=windows.labels[va].astype(str),
-                        groups=windows.groups[va].astype(str))
-    rep = np.flatnonzero(tr)[balanced_sample(windows.labels[tr], min(REPRESENTATIVE_WINDOWS, int(tr.sum())),
+    np.savez_compressed(out / "heldout.npz", X=w.X[va], labels=w.labels[va].astype(str),
+                        groups=w.groups[va].astype(str))
+    rep = np.flatnonzero(tr)[balanced_sample(w.labels[tr], min(REPRESENTATIVE_WINDOWS, int(tr.sum())),
                                              seed=config.seed)]
-    np.savez_compressed(out / "representative.npz", X=windows.X[rep], labels=windows.labels[rep].astype(str))
-    return load_run(out)
+    np.savez_compressed(out / "representative.npz", X=w.X[rep], labels=w.labels[rep].astype(str))

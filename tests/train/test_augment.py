@@ -1,0 +1,106 @@
+"""Augmentation transforms: closed forms (rotation preserves norms and the gravity angle), seeding,
+statistics of the draws against their formulas, and the CLI spec parser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imuforge.errors import ValidationError
+from imuforge.train.augment import (TRANSFORMS, Augmentation, rotation_matrices, smooth_curves, time_warp,
+                                    triplets)
+
+CH = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+
+
+def _windows(n=64, length=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, length, 6)).astype(np.float32)
+
+
+def test_rotation_matrices_are_proper_and_have_the_drawn_angle():
+    rng = np.random.default_rng(1)
+    R = rotation_matrices(rng, 2000, 30.0)
+    assert np.allclose(R @ np.transpose(R, (0, 2, 1)), np.eye(3), atol=1e-12)
+    assert np.allclose(np.linalg.det(R), 1.0)
+    # rotation angle from the trace; |theta| of N(0, 30°) has mean 30·sqrt(2/pi) degrees
+    ang = np.degrees(np.arccos(np.clip((np.trace(R, axis1=1, axis2=2) - 1) / 2, -1, 1)))
+    expected = 30.0 * np.sqrt(2 / np.pi)
+    assert abs(ang.mean() - expected) < 4 * 30.0 * np.sqrt(1 - 2 / np.pi) / np.sqrt(2000)
+
+
+def test_rotation_about_one_axis_leaves_that_axis():
+    R = rotation_matrices(np.random.default_rng(2), 10, 45.0, axis="z")
+    assert np.allclose(R[:, :, 2], [0, 0, 1]) and np.allclose(R[:, 2, :], [0, 0, 1])
+
+
+def test_rotation_keeps_each_triplet_norm_and_rotates_acc_and_gyro_alike():
+    X = _windows()
+    aug = Augmentation.parse("rotation:60")
+    Y = aug.apply(X, CH, np.random.default_rng(3))
+    for a, b in ((0, 3), (3, 6)):
+        assert np.allclose(np.linalg.norm(Y[..., a:b], axis=-1), np.linalg.norm(X[..., a:b], axis=-1), rtol=1e-5)
+    # the angle between acc and gyro vectors is unchanged: both turned by the same rotation
+    dot_x = np.sum(X[..., :3] * X[..., 3:], axis=-1)
+    dot_y = np.sum(Y[..., :3] * Y[..., 3:], axis=-1)
+    assert np.allclose(dot_x, dot_y, atol=1e-4)
+    assert not np.allclose(X, Y)
+
+
+def test_triplets_finds_complete_xyz_groups_only():
+    assert triplets(("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "mag_x", "mag_y", "mag_z")) == [(0, 1, 2), (5, 6, 7)]
+
+
+def test_scale_draws_match_sigma():
+    X = np.ones((4000, 10, 6), np.float32)
+    Y = Augmentation.parse("scale:0.1").apply(X, CH, np.random.default_rng(4))
+    g = Y[:, 0, :].ravel()
+    assert np.all(Y == Y[:, :1, :])  # one gain per window and channel
+    assert abs(g.mean() - 1.0) < 4 * 0.1 / np.sqrt(g.size)
+    assert abs(g.std() - 0.1) < 4 * 0.1 / np.sqrt(2 * g.size)
+
+
+def test_jitter_is_relative_to_channel_std():
+    X = np.zeros((2000, 50, 6), np.float32)
+    std = np.array([1, 1, 1, 0.1, 0.1, 0.1])
+    Y = Augmentation.parse("jitter:0.05").apply(X, CH, np.random.default_rng(5), channel_std=std)
+    assert np.allclose(Y.reshape(-1, 6).std(axis=0), 0.05 * std, rtol=0.02)
+
+
+def test_time_warp_is_monotone_resampling_that_keeps_the_ends_and_a_constant():
+    n, L = 50, 100
+    ramp = np.broadcast_to(np.arange(L, dtype=float)[None, :, None], (n, L, 1))
+    Y = time_warp(ramp, np.random.default_rng(6), 0.3, 4)
+    assert np.all(np.diff(Y[:, :, 0], axis=1) >= -1e-9)  # a ramp stays monotone
+    assert np.allclose(Y[:, 0, 0], 0) and np.allclose(Y[:, -1, 0], L - 1)
+    assert np.allclose(time_warp(np.full((3, L, 2), 7.0), np.random.default_rng(0), 0.3, 4), 7.0)
+    assert np.abs(Y[:, :, 0] - ramp[:, :, 0]).max() > 1.0  # it does warp
+
+
+def test_magnitude_warp_curves_pass_through_knots_with_the_drawn_spread():
+    c = smooth_curves(np.random.default_rng(7), 5000, 40, 0.2, 4)
+    assert c.shape == (5000, 40)
+    ends = np.concatenate([c[:, 0], c[:, -1]])  # the end samples are knots
+    assert abs(ends.std() - 0.2) < 0.01
+
+
+def test_same_seed_same_output_and_default_has_all_five():
+    aug = Augmentation.parse("default")
+    assert [t.name for t in aug.transforms] == list(TRANSFORMS)
+    X = _windows()
+    a = aug.apply(X, CH, np.random.default_rng([1, 0]))
+    b = aug.apply(X, CH, np.random.default_rng([1, 0]))
+    c = aug.apply(X, CH, np.random.default_rng([1, 1]))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert Augmentation.from_json(aug.to_json()) == aug
+
+
+@pytest.mark.parametrize("spec", ["spin", "rotation:abc", "rotation:200", "rotation:30:w", "time_warp:0.2:1",
+                                  "jitter,jitter", "scale:0.1:2"])
+def test_bad_specs_are_refused_with_what_is_allowed(spec):
+    with pytest.raises(ValidationError):
+        Augmentation.parse(spec)
+
+
+def test_none_parses_to_none():
+    assert Augmentation.parse("none") is None and Augmentation.parse("") is None

@@ -1,0 +1,106 @@
+"""Training for the few-real-data case: one subject trains (time-split validation), on-the-fly
+augmentation, and fine-tuning an earlier run (--init)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from imuforge.datasets.windowing import make_windows, time_split
+from imuforge.errors import ValidationError
+from tests.train.conftest import make_dataset, make_recording
+
+COMMON = dict(window_s=1.28, stride_s=0.64, rate_hz=25.0, batch_size=16, model_kwargs={"width": 8})
+
+
+def test_time_split_holds_out_the_last_stretch_and_purges_overlaps():
+    rec = make_recording("solo", seconds_per_label=10.0)
+    w = make_windows(rec, window_s=1.28, stride_s=0.32, rate_hz=25.0)
+    tr, va = time_split(w, 0.2)
+    assert not (tr & va).any() and va.any() and tr.any()
+    for lab in np.unique(w.labels):
+        m = w.labels == lab
+        # validation windows are the latest of their label; no training window overlaps them in time
+        assert w.starts_s[m & va].min() > w.starts_s[m & tr].max()
+    for s in w.starts_s[tr]:
+        assert np.all((s + w.window_s <= w.starts_s[va]) | (s >= w.starts_s[va] + w.window_s))
+    assert (~tr & ~va).sum() > 0  # overlapping windows were left out, not leaked
+
+
+def test_time_split_needs_start_times():
+    w = make_windows(make_recording("solo"), window_s=1.28, stride_s=0.64, rate_hz=25.0)
+    w.starts_s = None
+    with pytest.raises(ValidationError):
+        time_split(w)
+
+
+@pytest.mark.slow
+def test_one_real_subject_trains_and_says_how_it_validated(tmp_path, synth_dir, capsys):
+    from imuforge.cli import main
+
+    make_dataset(tmp_path / "me", subjects=("me",), seconds_per_label=12.0, seed=40)
+    rc = main(["train", "--real", str(tmp_path / "me"), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
+               "--epochs", "3", "--width", "8", "--batch-size", "16", "--out", str(tmp_path / "run")])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "validation split by time" in err
+    d = json.loads((tmp_path / "run" / "data.json").read_text())
+    assert d["validation_split"].startswith("time")
+    assert d["real_windows"]["validation"] > 0 and d["windows_left_out_overlapping_validation"] > 0
+    # synthetic people + the one real person: validation still comes from the real person
+    rc = main(["train", "--data", str(synth_dir), "--real", str(tmp_path / "me"), "--window-s", "1.28",
+               "--stride-s", "0.64", "--rate", "25", "--epochs", "2", "--width", "8", "--out", str(tmp_path / "mix")])
+    assert rc == 0
+    d = json.loads((tmp_path / "mix" / "data.json").read_text())
+    assert d["validation_groups"] == ["subject:me"] and d["real_windows"]["train"] > 0
+
+
+@pytest.mark.slow
+def test_augmented_training_is_seeded_and_differs_from_plain(tmp_path, synth_dir):
+    from imuforge.train import TrainConfig, train
+    from imuforge.train.augment import Augmentation
+
+    aug = Augmentation.parse("rotation:30,scale,jitter,time_warp,magnitude_warp").to_json()
+    a = train(TrainConfig(data=[str(synth_dir)], epochs=2, seed=3, augment=aug, **COMMON), tmp_path / "a")
+    b = train(TrainConfig(data=[str(synth_dir)], epochs=2, seed=3, augment=aug, **COMMON), tmp_path / "b")
+    c = train(TrainConfig(data=[str(synth_dir)], epochs=2, seed=3, **COMMON), tmp_path / "c")
+    wa, wb, wc = (r.keras_model().get_weights() for r in (a, b, c))
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
+    assert not all(np.array_equal(x, y) for x, y in zip(wa, wc))
+    assert a.config["augment"] == aug
+
+
+@pytest.mark.slow
+def test_init_fine_tunes_the_earlier_model_with_its_labels_and_normalisation(tmp_path, tiny_run):
+    from imuforge.cli import main
+    from imuforge.train import load_run
+
+    make_dataset(tmp_path / "me", subjects=("me",), seconds_per_label=12.0, seed=50)
+    base = load_run(tiny_run)
+    rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), "--epochs", "2",
+               "--out", str(tmp_path / "ft")])
+    assert rc == 0
+    ft = load_run(tmp_path / "ft")
+    assert ft.labels == base.labels and ft.window_s == base.window_s and ft.channels == base.channels
+    assert np.array_equal(ft.mean, base.mean) and np.array_equal(ft.std, base.std)
+    assert ft.config["learning_rate"] == 5e-4
+    before, after = base.keras_model().get_weights(), ft.keras_model().get_weights()
+    assert [x.shape for x in before] == [x.shape for x in after]
+    assert not all(np.array_equal(x, y) for x, y in zip(before, after))
+    # a layout that differs from the init run is refused with the init run's values
+    rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), "--rate", "50",
+               "--out", str(tmp_path / "bad")])
+    assert rc == 2 and not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow
+def test_init_refuses_labels_the_model_lacks(tmp_path, tiny_run, capsys):
+    from imuforge.cli import main
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "cyc")
+    ds.add(make_recording("me", labels=("cycling", "walking")), name="me")
+    rc = main(["train", "--real", str(tmp_path / "cyc"), "--init", str(tiny_run), "--out", str(tmp_path / "x")])
+    assert rc == 2 and "cycling" in capsys.readouterr().err
