@@ -107,7 +107,6 @@ def cmd_train(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.train import TrainConfig, train
-
     from imuforge.train.augment import Augmentation
 
     layout = _layout(args)
