@@ -12,6 +12,7 @@ frame equals the world frame: +y up, +z the body's forward, +x the body's left. 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,6 +91,8 @@ class Placement:
 
 
 _X, _Y, _Z = np.eye(3)
+_UCI_BETA = np.radians(58.0)
+"""Where UCI-HAR's belt phone sits around the waist: 58° from straight ahead toward the wearer's left."""
 
 PLACEMENTS: dict[str, Placement] = {
     p.name: p
@@ -110,8 +113,17 @@ PLACEMENTS: dict[str, Placement] = {
         Placement(
             "waist_front", "pelvis", None, (0.0, 0.0, 0.13),
             _frame(_X, _Y, _Z),
-            "Phone or clip on the front of the belt, upright, screen facing forward: x to the "
-            "wearer's left, y up, z forward (UCI-HAR-like).",
+            "Phone or clip on the front of the belt, upright (portrait), screen facing forward "
+            "(Android/iOS axes): x to the wearer's left, y up, z forward. Standing still: +y ≈ +g.",
+        ),
+        Placement(
+            "waist_left_landscape", "pelvis", None,
+            (0.14 * np.sin(_UCI_BETA), 0.0, 0.14 * np.cos(_UCI_BETA)),
+            _frame(_Y, -np.cos(_UCI_BETA) * _X + np.sin(_UCI_BETA) * _Z, np.cos(_UCI_BETA) * _Z + np.sin(_UCI_BETA) * _X),
+            "Phone on the waist belt as UCI-HAR holds it: landscape, x up (standing still: +x ≈ +g), "
+            "screen facing out at the left front of the waist, 58° from straight ahead toward the "
+            "wearer's left; y = z × x points forward and to the wearer's right, along the belt. Derived from UCI-HAR's "
+            "gravity means (subject 1: standing x +0.94 g; lying y +0.71, z +0.45 → atan2 = 58°).",
         ),
         Placement(
             "lower_back", "pelvis", None, (0.0, 0.06, -0.12),
@@ -149,12 +161,53 @@ PLACEMENTS: dict[str, Placement] = {
             "Arm band on the outside of the left upper arm: x toward the elbow, z outward.",
         ),
         Placement(
+            "upper_arm_right", "right_upper_arm", "right_elbow", (0.12, 0.04, 0.0),
+            _frame(_X, -_Z, _Y),
+            "Arm band on the outside of the right upper arm (the mirror of upper_arm_left with x "
+            "reversed to stay right-handed): x toward the shoulder, z outward.",
+        ),
+        Placement(
             "head", "head", None, (0.0, 0.08, 0.09),
             _frame(_X, _Y, _Z),
             "Glasses / earbud-like sensor on the forehead: x left, y up, z forward.",
         ),
     ]
 }
+
+
+_MIRROR = np.diag([-1.0, 1.0, 1.0])
+"""Reflection through the sagittal plane (x is the body's left)."""
+
+
+def _swap_side(name: str | None) -> str | None:
+    if name is None:
+        return None
+    return re.sub(r"left|right", lambda m: "right" if m.group(0) == "left" else "left", name)
+
+
+def mirror_placement(placement: Placement) -> Placement:
+    """The same placement on the other side of the body.
+
+    Segment and anchor swap sides, the offset is reflected through the sagittal plane (x negated)
+    and the sensor frame is reflected too, with its x axis reversed so it stays right-handed
+    (``R' = S R S``, S = diag(−1, 1, 1)): a watch on the left wrist with x toward the hand becomes
+    one on the right wrist with x toward the elbow, which is how a watch reads when worn the
+    usual way on the right wrist. When the other side is a preset (``wrist_left`` ↔
+    ``wrist_right``, pocket, ankle, upper arm) that preset is returned, with the offset reflected.
+    A placement on a central segment (pelvis, chest, head) is returned unchanged.
+    """
+    segment = _swap_side(placement.segment)
+    if segment == placement.segment:
+        return placement
+    name = _swap_side(placement.name)
+    if name == placement.name:
+        name = placement.name + "~mirrored"
+    off = (-placement.offset_m[0], placement.offset_m[1], placement.offset_m[2])
+    preset = PLACEMENTS.get(name)
+    if preset is not None and preset.segment == segment:
+        return Placement(preset.name, preset.segment, preset.anchor, off, preset.rotation, preset.description)
+    return Placement(name, segment, _swap_side(placement.anchor), off, _MIRROR @ placement.rotation @ _MIRROR,
+                     (placement.description + " (mirrored to the other side)").strip())
 
 
 def get_placement(placement: str | Placement) -> Placement:

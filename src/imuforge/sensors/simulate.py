@@ -33,6 +33,7 @@ from imuforge.sensors.kinematics import (
 )
 from imuforge.sensors.placement import Placement, get_placement
 from imuforge.sensors.profiles import HardwareProfile, SensorModel, load_profile, noise_bandwidth_hz
+from imuforge.sensors.wear import Wear, WearVariation, apply_looseness, draw_wear, wear_key
 
 GENERATOR = "imuforge.sensors.simulate"
 _GROUP = {"accel": "acc", "gyro": "gyro", "mag": "mag"}
@@ -162,6 +163,23 @@ def apply_sensor_errors(
     return y
 
 
+DEFAULT_WEAR = WearVariation()
+"""The wear variation the generating commands use unless told otherwise (every source on)."""
+
+
+def _draw_wears(motion: Motion, pls: Sequence[Placement], wear, wear_seed, subject: str | None,
+                seed: int) -> list[Wear] | None:
+    """Each placement as this motion's person wears it, or None when every source of wear variation is off."""
+    variation = WearVariation.parse(wear)
+    if not variation.any:
+        return None
+    key = str(wear_seed) if wear_seed is not None else wear_key(motion.meta, subject, seed)
+    handedness = str((motion.meta.get("person") or {}).get("handedness", "right"))
+    if handedness not in ("left", "right"):
+        handedness = "right"
+    return [draw_wear(p, variation, key, handedness) for p in pls]
+
+
 def simulation_rate(fps: float, odr_hz: float, oversample: int) -> float:
     """The rate (Hz) the chip's low-pass is simulated at: at least ``oversample × odr_hz``.
 
@@ -274,6 +292,8 @@ def simulate_many(
     subject: str | None = None,
     smoothing_hz: float | None = None,
     backend: str = "auto",
+    wear: WearVariation | str | bool | None = None,
+    wear_seed: str | int | None = None,
 ) -> list[Recording]:
     """One Recording per placement, from one vectorised kinematics pass.
 
@@ -296,10 +316,24 @@ def simulate_many(
     backend : {"auto", "c", "numpy"}
         Where the per-sample work runs (kinematics, chip low-pass and reads at the sample
         instants): the compiled kernel when built (``auto``), or numpy. Same values to rounding.
+    wear : WearVariation, "none" / "default" / "rotation,offset,…", bool or None
+        Variation of wear (:mod:`imuforge.sensors.wear`): how this person wears each device
+        (rotation and offset on the segment, flips, side, soft-tissue wobble). None / False /
+        ``WearVariation.none()`` (the library default) wears it exactly at the placement, as
+        before; the ``imuforge motion`` and ``imuforge simulate`` commands turn it on by default
+        (``DEFAULT_WEAR``). What was drawn goes into ``provenance["wear"]``.
+    wear_seed : str or int, optional
+        Who the wearer is, for the wear draws. Default :func:`~imuforge.sensors.wear.wear_key`:
+        the motion's ``person`` (and ``subject``), so one body wears the device the same way in
+        every activity whatever the error ``seed``.
     """
     kernel = use_kernel(backend)
     prof = load_profile(profile) if not isinstance(profile, HardwareProfile) else profile
     pls = [get_placement(p) for p in (placements or [prof.default_placement])]
+    wears = _draw_wears(motion, pls, wear, wear_seed, subject, seed)
+    if wears is not None:
+        pls = [w.placement for w in wears]
+    loose = wears is not None and any(w.looseness is not None for w in wears)
     terms = _terms(errors)
     if oversample < 2:
         raise ValidationError(f"oversample must be >= 2, got {oversample}")
@@ -316,10 +350,10 @@ def simulate_many(
                 term_rng(seed, "clock", p.name).standard_normal()
 
     one_pass: list[dict[str, np.ndarray]] | None = None  # per placement: stream → values at its main instants
-    if terms.filter:
+    if terms.filter or loose:  # a loose device's wobble is integrated on the simulation grid, filter or not
         fs_sim = simulation_rate(motion.fps, max(s.odr_hz for s in prof.sensors.values()), oversample)
         grid = np.arange(int(np.floor(duration * fs_sim + 1e-9)) + 1) / fs_sim
-        if kernel and all(s.odr_hz == main.odr_hz for s in prof.sensors.values()):
+        if kernel and not loose and all(s.odr_hz == main.odr_hz for s in prof.sensors.values()):
             # the compiled kernel's single pass: kinematics on the grid → chip low-pass → reads at
             # each device's sample instants, without storing the grid-rate streams
             names = [kind for kind in ("accel", "gyro", "mag") if kind in prof.sensors]
@@ -339,21 +373,25 @@ def simulate_many(
                 one_pass = [{name: v[:, 3 * j:3 * j + 3] for j, name in enumerate(names)} for v in vals]
         ideal = None if one_pass is not None else ideal_imu(
             motion, pls, times=grid, earth_field=earth_field, smoothing_hz=smoothing_hz, backend=backend)
+        if loose:
+            apply_looseness(motion, ideal, wears, fs_sim, earth_field=earth_field, smoothing_hz=smoothing_hz,
+                            backend=backend)
     else:
         fs_sim, grid, ideal = None, None, None
 
     # the chip's low-pass for every placement at once (one filter call per sensor kind)
     filtered: dict[str, np.ndarray] = {}
-    sos_of = {kind: lowpass_sos(fs_sim, s.bandwidth_hz, s.filter_order) for kind, s in prof.sensors.items()} \
-        if ideal is not None else {}
+    sos_of = {kind: lowpass_sos(fs_sim, s.bandwidth_hz, s.filter_order) if terms.filter else None
+              for kind, s in prof.sensors.items()} if ideal is not None else {}
     fused = kernel and ideal is not None  # filter + reads fused per placement (filter_and_sample)
     if ideal is not None and not fused:
         P = len(pls)
         for kind, sensor in prof.sensors.items():
             sig = getattr(ideal, _GROUP[kind])  # (P, n, 3)
             flat = sig.transpose(1, 0, 2).reshape(sig.shape[1], 3 * P)
-            filtered[kind] = lowpass(flat, fs_sim, sensor.bandwidth_hz, sensor.filter_order) \
-                .reshape(sig.shape[1], P, 3).transpose(1, 0, 2)
+            filtered[kind] = sig if not terms.filter else \
+                lowpass(flat, fs_sim, sensor.bandwidth_hz, sensor.filter_order).reshape(sig.shape[1], P, 3) \
+                .transpose(1, 0, 2)
 
     out = []
     for i, p in enumerate(pls):
@@ -436,6 +474,8 @@ def simulate_many(
             "oversample": oversample,
             "simulation_rate_hz": fs_sim,
         }
+        if wears is not None:
+            provenance["wear"] = wears[i].to_dict()
         out.append(Recording(ts[keep], data[keep], channels, rate, profile=prof.name, placement=p.name,
                              labels=_labels_covering(motion, ts), subject=subject, provenance=provenance))
     return out
@@ -453,6 +493,8 @@ def simulate(
     subject: str | None = None,
     smoothing_hz: float | None = None,
     backend: str = "auto",
+    wear: WearVariation | str | bool | None = None,
+    wear_seed: str | int | None = None,
 ) -> Recording:
     """The Recording a device of ``profile`` worn at ``placement`` would make of ``motion``.
 
@@ -460,8 +502,8 @@ def simulate(
     """
     return simulate_many(motion, profile, None if placement is None else [placement], seed=seed, errors=errors,
                          earth_field=earth_field, oversample=oversample, subject=subject,
-                         smoothing_hz=smoothing_hz, backend=backend)[0]
+                         smoothing_hz=smoothing_hz, backend=backend, wear=wear, wear_seed=wear_seed)[0]
 
 
-__all__ = ["ErrorTerms", "IdealImu", "apply_sensor_errors", "device_terms", "filter_and_sample", "resample_uniform", "simulate",
+__all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "WearVariation", "apply_sensor_errors", "device_terms", "filter_and_sample", "resample_uniform", "simulate",
            "simulate_many", "simulation_rate"]

@@ -1,0 +1,474 @@
+"""Variation of wear: every (virtual) person puts the device on a little differently.
+
+A :class:`~imuforge.sensors.placement.Placement` is the nominal pose of a device on a body
+segment. Real people never wear it exactly so. For each person and placement this module draws
+
+* **rotation** of the device on the segment: three angles about the segment's long axis ``a``,
+  the skin normal ``n`` (the device's outward face) and ``t = n × a``; a strap turns around a limb
+  more than it tilts, a phone sits at any yaw within ±45° in the plane of a trouser pocket;
+* **offset** along the segment's long axis (a watch sits higher or lower on the forearm);
+* **flips**, the discrete ways a phone goes into a pocket or holster: upright or upside down,
+  screen out or in (rotations of 180° about the device's own z, y or x axis), and a watch worn
+  with its crown toward the hand or toward the elbow (180° about the face normal);
+* **side**: a watch on the left or the right wrist, a phone in the left or right pocket (the
+  placement is mirrored onto the other limb; the other arm's motion is then what it measures);
+* **looseness**: the device on soft tissue and a strap is a damped second-order oscillator driven
+  by the segment's acceleration (see :func:`wobble_response` and :func:`apply_looseness`).
+
+What is drawn is a :class:`Wear` (all numbers in SI, angles in degrees for provenance); the
+switches are a :class:`WearVariation`. The draws are seeded by the *person* (see
+:func:`wear_key`): the same body wears the device the same way in every activity, and the error
+seed of the device does not change how it is worn. Each source draws from its own stream, so
+switching one off leaves the others' realisations unchanged.
+
+The distributions and their sources are tabulated in :data:`SPREADS` and docs/PROFILES.md
+("Variation of wear"). Soft-tissue figures: tangential skin stiffness 330–1900 N/m under a
+skin-mounted mass (Karlsson & Tranberg 1999, "On skin movement artefact – resonant frequencies of
+skin markers attached to the leg", Human Movement Science 18:627–635), which with the device's
+mass m gives f_n = √(k/m)/2π; soft-tissue vibrations are heavily damped and stiffer/more damped
+normal to the skin than along the segment (Wakeling & Nigg 2001, "Modification of soft tissue
+vibrations in the leg by muscular activity", J Appl Physiol 90:412–420), so only the tangential
+wobble is modelled and the damping ratio is drawn in 0.2–0.5 (an assumption within "heavily
+damped"; no wrist-specific figure was found).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+from scipy.signal import cont2discrete, lfilter, lfilter_zi, ss2tf
+from scipy.spatial.transform import Rotation
+
+from imuforge.errors import ValidationError
+from imuforge.sensors.placement import PLACEMENTS, Placement, mirror_placement
+
+# ------------------------------------------------------------------------------------ switches
+
+
+@dataclass(frozen=True)
+class WearVariation:
+    """Which sources of wear variation are on. All are on by default; ``none()`` is the exact preset."""
+
+    rotation: bool = True
+    offset: bool = True
+    looseness: bool = True
+    flips: bool = True
+    side: bool = True
+
+    @classmethod
+    def none(cls) -> WearVariation:
+        """Every source off: the device sits exactly at the placement (today's behaviour)."""
+        return cls(**{f.name: False for f in fields(cls)})
+
+    @classmethod
+    def parse(cls, spec: WearVariation | str | bool | None) -> WearVariation:
+        """``none`` / ``default`` (``all``) / a comma list such as ``rotation,offset``; a bool; None → none."""
+        if isinstance(spec, WearVariation):
+            return spec
+        if spec is None or spec is False:
+            return cls.none()
+        if spec is True:
+            return cls()
+        text = str(spec).strip().lower()
+        if text in ("none", "off", ""):
+            return cls.none()
+        if text in ("default", "all", "on"):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        names = {s.strip() for s in text.split(",") if s.strip()}
+        bad = names - known
+        if bad:
+            raise ValidationError(f"unknown wear variation {sorted(bad)}",
+                                  allowed="none, default, or a comma list of " + ", ".join(f.name for f in fields(cls)))
+        return cls(**{n: n in names for n in known})
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def to_dict(self) -> dict[str, bool]:
+        return asdict(self)
+
+
+# ------------------------------------------------------------------------ configured spreads
+FLIPS: dict[str, np.ndarray] = {
+    "none": np.eye(3),
+    "upside_down": np.diag([-1.0, -1.0, 1.0]),             # 180° about the device z (screen / face normal)
+    "screen_in": np.diag([-1.0, 1.0, -1.0]),               # 180° about the device y: screen toward the body
+    "screen_in_upside_down": np.diag([1.0, -1.0, -1.0]),   # 180° about the device x
+}
+"""Discrete device flips (sensor-frame rotations, applied as ``R_preset @ F``)."""
+
+
+@dataclass(frozen=True)
+class WearSpread:
+    """How one kind of device varies between wearers: the configured distributions.
+
+    Angles in degrees, lengths in metres. Rotation about the long axis, the normal and the third
+    axis are normal with SDs ``rotation_sd_deg``; with ``yaw_half_width_deg > 0`` the rotation
+    about the normal is uniform in ±that instead. ``flips``/``flip_p`` are the discrete flips and
+    their probabilities; ``p_dominant_side`` the probability of wearing it on the dominant-hand
+    side (None: a central segment, no side). Looseness: stiffness log-uniform in
+    ``stiffness_n_per_m``, damping ratio uniform in ``damping``, device ``mass_kg``, the wobble's
+    rotation is the tangential displacement over ``pivot_m``.
+    """
+
+    name: str
+    rotation_sd_deg: tuple[float, float, float]
+    offset_sd_m: float
+    yaw_half_width_deg: float = 0.0
+    flips: tuple[str, ...] = ("none",)
+    flip_p: tuple[float, ...] = (1.0,)
+    p_dominant_side: float | None = None
+    mass_kg: float = 0.03
+    stiffness_n_per_m: tuple[float, float] = (330.0, 1900.0)
+    damping: tuple[float, float] = (0.2, 0.5)
+    pivot_m: float = 0.04
+    sources: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        bad = []
+        if len(self.rotation_sd_deg) != 3 or any(not (0 <= v <= 45) for v in self.rotation_sd_deg):
+            bad.append("rotation_sd_deg: three SDs in [0, 45]°")
+        if not 0 <= self.offset_sd_m <= 0.1:
+            bad.append("offset_sd_m in [0, 0.1] m")
+        if not 0 <= self.yaw_half_width_deg <= 180:
+            bad.append("yaw_half_width_deg in [0, 180]°")
+        if set(self.flips) - set(FLIPS) or len(self.flips) != len(self.flip_p) or not self.flips \
+                or abs(sum(self.flip_p) - 1.0) > 1e-9 or min(self.flip_p) < 0:
+            bad.append(f"flips from {list(FLIPS)} with probabilities summing to 1")
+        if self.p_dominant_side is not None and not 0 <= self.p_dominant_side <= 1:
+            bad.append("p_dominant_side in [0, 1] or None")
+        lo, hi = self.stiffness_n_per_m
+        if not (0 < lo <= hi) or not self.mass_kg > 0 or not self.pivot_m > 0:
+            bad.append("stiffness 0 < lo <= hi, mass > 0, pivot > 0")
+        if not 0 < self.damping[0] <= self.damping[1] < 2:
+            bad.append("damping 0 < lo <= hi < 2")
+        if bad:
+            raise ValidationError(f"wear spread {self.name!r}: " + "; ".join(bad))
+
+    def natural_hz_range(self) -> tuple[float, float]:
+        """The natural frequencies √(k/m)/2π (Hz) at the stiffness bounds."""
+        return tuple(math.sqrt(k / self.mass_kg) / (2 * math.pi) for k in self.stiffness_n_per_m)
+
+
+_SKIN = "Karlsson & Tranberg 1999 (Hum Mov Sci 18:627): tangential skin stiffness 330–1900 N/m"
+_DAMP = ("assumption within 'heavily damped' soft-tissue vibration (Wakeling & Nigg 2001, J Appl Physiol "
+         "90:412); no wrist/waist-specific damping ratio found")
+_EQUAL4 = (("none", "upside_down", "screen_in", "screen_in_upside_down"), (0.25, 0.25, 0.25, 0.25))
+
+WATCH = WearSpread(
+    "watch", rotation_sd_deg=(10.0, 4.0, 3.0), offset_sd_m=0.01,
+    flips=("none", "upside_down"), flip_p=(0.8, 0.2), p_dominant_side=0.15, mass_kg=0.045, pivot_m=0.025,
+    sources={
+        "rotation_sd_deg": "assumption: a strap turns around the forearm (±10° = ±4 mm at the 2.5 cm wrist "
+                           "radius) more than the case tilts on it",
+        "offset_sd_m": "assumption: watch 1–3 cm above the wrist crease",
+        "flips": "assumption: 1 in 5 wear the crown toward the elbow (left wrist) / hand (right wrist)",
+        "p_dominant_side": "assumption: watches are worn on the non-dominant wrist by most people",
+        "mass_kg": "assumption: smartwatch with strap 30–60 g",
+        "stiffness_n_per_m": _SKIN, "damping": _DAMP,
+        "pivot_m": "assumption: wrist radius ≈ 2.5 cm (circumference ≈ 16 cm)"})
+PHONE_POCKET = WearSpread(
+    "phone_pocket", rotation_sd_deg=(5.0, 0.0, 5.0), offset_sd_m=0.02, yaw_half_width_deg=45.0,
+    flips=_EQUAL4[0], flip_p=_EQUAL4[1], p_dominant_side=0.5, mass_kg=0.18, pivot_m=0.05,
+    sources={
+        "yaw_half_width_deg": "assumption: a 15 cm phone fits a front trouser pocket from upright to ≈45° "
+                              "tilted, not sideways; uniform",
+        "flips": "assumption: the four ways a phone goes into a pocket are equally likely",
+        "p_dominant_side": "assumption: left or right pocket equally likely",
+        "mass_kg": "assumption: smartphone 150–220 g",
+        "stiffness_n_per_m": _SKIN + " (a pocket is looser still: the lower bound)", "damping": _DAMP,
+        "pivot_m": "assumption: the phone rocks about its lower edge, ≈ 5 cm below its centre"})
+PHONE_BELT = WearSpread(
+    "phone_belt", rotation_sd_deg=(15.0, 5.0, 5.0), offset_sd_m=0.02,
+    flips=_EQUAL4[0], flip_p=_EQUAL4[1], mass_kg=0.18, pivot_m=0.03,
+    sources={
+        "rotation_sd_deg": "assumption: where on the belt the holster sits (±15° around the waist)",
+        "flips": "assumption: the four ways a phone goes into a holster / clip are equally likely",
+        "mass_kg": "assumption: smartphone 150–220 g",
+        "stiffness_n_per_m": _SKIN, "damping": _DAMP,
+        "pivot_m": "assumption: a belt clip pivots ≈ 3 cm behind the phone's centre"})
+STRAP = WearSpread(
+    "strap", rotation_sd_deg=(8.0, 3.0, 3.0), offset_sd_m=0.015, p_dominant_side=0.5, mass_kg=0.025, pivot_m=0.04,
+    sources={
+        "rotation_sd_deg": "assumption: an elastic strap turns around its limb / trunk more than it tilts",
+        "offset_sd_m": "assumption: ±1.5 cm along the segment",
+        "p_dominant_side": "assumption: either limb equally likely",
+        "mass_kg": "assumption: strap-on IMU 10–40 g",
+        "stiffness_n_per_m": _SKIN, "damping": _DAMP, "pivot_m": "assumption: limb radius ≈ 4 cm"})
+HEAD = WearSpread(
+    "head", rotation_sd_deg=(3.0, 3.0, 3.0), offset_sd_m=0.005, mass_kg=0.03, pivot_m=0.08,
+    sources={"rotation_sd_deg": "assumption: glasses / earbud sit within a few degrees",
+             "stiffness_n_per_m": _SKIN, "damping": _DAMP, "pivot_m": "assumption: head radius ≈ 8 cm"})
+
+SPREADS: dict[str, WearSpread] = {s.name: s for s in (WATCH, PHONE_POCKET, PHONE_BELT, STRAP, HEAD)}
+
+_SPREAD_OF_PRESET = {
+    "wrist_left": WATCH, "wrist_right": WATCH,
+    "pocket_left_thigh": PHONE_POCKET, "pocket_right_thigh": PHONE_POCKET,
+    "waist_front": PHONE_BELT, "waist_left_landscape": PHONE_BELT,
+    "chest": STRAP, "lower_back": STRAP, "ankle_left": STRAP, "ankle_right": STRAP,
+    "upper_arm_left": STRAP, "upper_arm_right": STRAP, "head": HEAD,
+}
+
+
+def spread_for(placement: Placement) -> WearSpread:
+    """The configured spread of a placement: by preset name, else a watch on a forearm, else a strap."""
+    if placement.name in _SPREAD_OF_PRESET:
+        return _SPREAD_OF_PRESET[placement.name]
+    if placement.segment.endswith("forearm"):
+        return WATCH
+    return HEAD if placement.segment == "head" else STRAP
+
+
+def long_axis(segment: str) -> np.ndarray:
+    """The segment's long axis in its own frame (rest pose: arms along x, legs and trunk along y)."""
+    return np.array([1.0, 0.0, 0.0]) if ("arm" in segment or "hand" in segment) else np.array([0.0, 1.0, 0.0])
+
+
+def local_axes(placement: Placement) -> np.ndarray:
+    """(3, 3) rows: long axis a, skin normal n (the device's z, made ⊥ a), third t = n × a (segment frame)."""
+    a = long_axis(placement.segment)
+    n = placement.rotation[:, 2] - np.dot(placement.rotation[:, 2], a) * a
+    if np.linalg.norm(n) < 1e-6:  # device z along the segment: use its y as the normal
+        n = placement.rotation[:, 1] - np.dot(placement.rotation[:, 1], a) * a
+    n = n / np.linalg.norm(n)
+    return np.stack([a, n, np.cross(n, a)])
+
+
+# ------------------------------------------------------------------------------- what is drawn
+@dataclass(frozen=True)
+class Looseness:
+    """A realised wobble: natural frequency (Hz), damping ratio, pivot radius (m), skin normal (segment frame)."""
+
+    natural_hz: float
+    damping: float
+    pivot_m: float
+    normal: tuple[float, float, float]
+    stiffness_n_per_m: float | None = None
+    mass_kg: float | None = None
+
+    def __post_init__(self):
+        n = np.asarray(self.normal, float)
+        if not (self.natural_hz > 0 and 0 < self.damping < 2 and self.pivot_m > 0) or n.shape != (3,) \
+                or abs(np.linalg.norm(n) - 1) > 1e-9:
+            raise ValidationError("looseness: natural_hz > 0, 0 < damping < 2, pivot_m > 0, unit normal",
+                                  allowed=f"got {self.natural_hz}, {self.damping}, {self.pivot_m}, {self.normal}")
+        object.__setattr__(self, "normal", tuple(float(v) for v in n))
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None} | {"normal": list(self.normal)}
+
+
+@dataclass(frozen=True)
+class Wear:
+    """How one person wears one device: the realised placement and every draw (for provenance).
+
+    ``rotation_deg`` are the angles about the long axis, the skin normal and the third axis,
+    composed as ``R = R_a(θ_a) R_n(θ_n) R_t(θ_t) · R_side · F · Q`` (``R_side`` the nominal
+    preset on the worn side, ``F`` the flip, ``Q`` any extra rotation the given placement had
+    relative to its preset); ``offset_m`` is the shift along the long axis.
+    """
+
+    base: str
+    placement: Placement
+    side: str | None
+    flip: str
+    rotation_deg: tuple[float, float, float]
+    offset_m: float
+    looseness: Looseness | None
+    key: str
+    variation: WearVariation
+
+    def to_dict(self) -> dict:
+        return {"base_placement": self.base, "placement": self.placement.name, "side": self.side,
+                "flip": self.flip, "rotation_deg": {"long_axis": self.rotation_deg[0], "normal": self.rotation_deg[1],
+                                                    "third": self.rotation_deg[2]},
+                "offset_m": self.offset_m, "looseness": None if self.looseness is None else self.looseness.to_dict(),
+                "key": self.key, "switches": self.variation.to_dict()}
+
+
+def wear_key(motion_meta: dict | None, subject: str | None, seed: int) -> str:
+    """The person a wear draw belongs to: the motion's ``person`` and the subject; else subject and seed; else seed."""
+    person = (motion_meta or {}).get("person")
+    if person is not None:
+        return json.dumps({"person": person, "subject": subject}, sort_keys=True, default=str)
+    if subject is not None:
+        return json.dumps({"subject": subject, "seed": int(seed)}, sort_keys=True)
+    return json.dumps({"seed": int(seed)})
+
+
+def _rng(key: str, placement: str, source: str) -> np.random.Generator:
+    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(placement.encode()), zlib.crc32(source.encode())])
+
+
+def _side_of(placement: Placement) -> str | None:
+    for side in ("left", "right"):
+        if placement.segment.startswith(side + "_"):
+            return side
+    return None
+
+
+def realise(placement: Placement, *, mirror: bool = False, flip: str = "none",
+            rotation_deg: Sequence[float] = (0.0, 0.0, 0.0), offset_m: float = 0.0) -> Placement:
+    """The placement worn with the given draws (see :class:`Wear` for the composition order)."""
+    if flip not in FLIPS:
+        raise ValidationError(f"unknown flip {flip!r}", allowed=", ".join(FLIPS))
+    preset = PLACEMENTS.get(placement.name)
+    base = preset if preset is not None and preset.segment == placement.segment else placement
+    q = base.rotation.T @ placement.rotation  # what the given placement adds to its preset
+    worn = mirror_placement(base) if mirror else base
+    offset = np.asarray(mirror_placement(placement).offset_m if mirror else placement.offset_m, float)
+    axes = local_axes(worn)
+    theta = np.radians(np.asarray(rotation_deg, float))
+    jitter = (Rotation.from_rotvec(theta[0] * axes[0]) * Rotation.from_rotvec(theta[1] * axes[1])
+              * Rotation.from_rotvec(theta[2] * axes[2])).as_matrix()
+    rot = jitter @ worn.rotation @ FLIPS[flip] @ q
+    # re-orthonormalise the product (rounding) so Placement's check passes with margin
+    u, _, vt = np.linalg.svd(rot)
+    rot = u @ vt
+    return Placement(worn.name, worn.segment, worn.anchor, tuple(offset + offset_m * axes[0]), rot,
+                     worn.description)
+
+
+def draw_wear(placement: Placement, variation: WearVariation, key: str, handedness: str = "right",
+              spread: WearSpread | None = None) -> Wear:
+    """One person's wear of ``placement`` (switched by ``variation``), seeded by ``key`` and the placement name."""
+    sp = spread or spread_for(placement)
+    name = placement.name
+    side = _side_of(placement)
+    mirror = False
+    if variation.side and side is not None and sp.p_dominant_side is not None:
+        dominant = _rng(key, name, "side").random() < sp.p_dominant_side
+        want = handedness if dominant else ("left" if handedness == "right" else "right")
+        mirror = want != side
+    if mirror:
+        side = "left" if side == "right" else "right"
+    flip = "none"
+    if variation.flips and len(sp.flips) > 1:
+        flip = sp.flips[int(_rng(key, name, "flip").choice(len(sp.flips), p=sp.flip_p))]
+    angles = (0.0, 0.0, 0.0)
+    if variation.rotation:
+        z = _rng(key, name, "rotation").standard_normal(3)
+        yaw = _rng(key, name, "yaw").uniform(-1.0, 1.0) * sp.yaw_half_width_deg
+        angles = (float(z[0] * sp.rotation_sd_deg[0]),
+                  float(yaw if sp.yaw_half_width_deg > 0 else z[1] * sp.rotation_sd_deg[1]),
+                  float(z[2] * sp.rotation_sd_deg[2]))
+    offset = float(_rng(key, name, "offset").standard_normal() * sp.offset_sd_m) if variation.offset else 0.0
+    worn = realise(placement, mirror=mirror, flip=flip, rotation_deg=angles, offset_m=offset)
+    loose = None
+    if variation.looseness:
+        r = _rng(key, name, "looseness")
+        lo, hi = sp.stiffness_n_per_m
+        k = float(math.exp(r.uniform(math.log(lo), math.log(hi))))
+        zeta = float(r.uniform(*sp.damping))
+        # the outward skin normal: the device's face before any flip (screen-in still rocks outward)
+        outward = local_axes(realise(placement, mirror=mirror, rotation_deg=angles))[1]
+        loose = Looseness(math.sqrt(k / sp.mass_kg) / (2 * math.pi), zeta, sp.pivot_m,
+                          tuple(outward), stiffness_n_per_m=k, mass_kg=sp.mass_kg)
+    return Wear(name, worn, side, flip, angles, offset, loose, key, variation)
+
+
+# --------------------------------------------------------------------------------- the wobble
+def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, damping: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Displacement u, velocity u̇ and acceleration ü (n, 3) of ``ü + 2ζω u̇ + ω² u = −a`` (SI).
+
+    ``a_tangential`` (n, 3) m/s² is the segment's acceleration at the device, sampled at
+    ``fs_hz``. The system is discretised exactly for a piecewise-linear input (first-order hold,
+    ``scipy.signal.cont2discrete(method="foh")``) and started in steady state on the first sample
+    (the device has been worn for a while); ``ü`` follows from the equation itself, so the three
+    are consistent. Steady response to ``a = A e^{jωt}``: ``U/A = −1/(ω_n² − ω² + 2jζω_nω)`` and
+    the device's acceleration ``a + ü = A (ω_n² + 2jζω_nω)/(ω_n² − ω² + 2jζω_nω)`` (the
+    transmissibility of base excitation).
+    """
+    if not 0 < natural_hz < 0.5 * fs_hz:
+        raise ValidationError(f"wobble natural frequency {natural_hz:g} Hz must lie below fs/2 = {0.5 * fs_hz:g} Hz")
+    w = 2 * math.pi * natural_hz
+    A = np.array([[0.0, 1.0], [-w * w, -2 * damping * w]])
+    B = np.array([[0.0], [-1.0]])
+    ad, bd, cd, dd, _ = cont2discrete((A, B, np.eye(2), np.zeros((2, 1))), 1.0 / fs_hz, method="foh")
+    num, den = ss2tf(ad, bd, cd, dd)
+    a = np.asarray(a_tangential, float)
+    out = []
+    for row in num:  # u, then u̇
+        b = np.trim_zeros(row, "b") if np.any(row) else row
+        b = np.concatenate([b, np.zeros(len(den) - len(b))]) if len(b) < len(den) else b
+        zi = lfilter_zi(b, den)[:, None] * a[0][None, :]
+        out.append(lfilter(b, den, a, axis=0, zi=zi)[0])
+    u, ud = out
+    udd = -a - 2 * damping * w * ud - w * w * u
+    return u, ud, udd
+
+
+def _right_jacobian_times(phi: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """J_r(φ) v for (n, 3) rotation vectors: the body rate of exp([φ]×) whose rotation vector moves at v."""
+    th = np.linalg.norm(phi, axis=1, keepdims=True)
+    small = th < 1e-4
+    th2 = np.where(small, 1.0, th * th)
+    c1 = np.where(small, 0.5 - th * th / 24.0, (1 - np.cos(th)) / th2)
+    c2 = np.where(small, 1.0 / 6.0 - th * th / 120.0, (th - np.sin(th)) / (th2 * np.where(small, 1.0, th)))
+    pxv = np.cross(phi, v)
+    return v - c1 * pxv + c2 * np.cross(phi, pxv)
+
+
+def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_seg: np.ndarray, fs_hz: float,
+                   loose: Looseness) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Specific force, angular rate and field of a loosely worn device, in its wobbling frame (before the mount).
+
+    Inputs (n, 3) on a uniform grid at ``fs_hz``, in the *segment* frame at the device's nominal
+    point: ``f_seg`` rigid specific force, ``w_seg`` segment rate, ``m_seg`` field, ``g_seg`` gravity
+    (Rᵀ g, so the segment's acceleration there is ``f_seg + g_seg``). The device moves by ``u``
+    relative to the segment, driven by the tangential part of that acceleration
+    (:func:`wobble_response`), and rocks by ``φ = n × u / ρ`` (ρ the pivot radius). It measures
+    (exact rigid-body kinematics of that motion, no small-angle step)::
+
+        f = R_wᵀ (f_seg + ü + 2 ω × u̇ + α × u + ω × (ω × u))
+        ω_dev = R_wᵀ ω + J_r(φ) φ̇,    m = R_wᵀ m_seg,    R_w = exp([φ]×)
+
+    (Coriolis, Euler and centripetal terms of the relative motion in the rotating segment frame;
+    α by central differences of ω on the grid.)
+    """
+    n_vec = np.asarray(loose.normal, float)
+    a_seg = f_seg + g_seg
+    a_t = a_seg - np.outer(a_seg @ n_vec, n_vec)
+    u, ud, udd = wobble_response(a_t, fs_hz, loose.natural_hz, loose.damping)
+    alpha = np.gradient(w_seg, 1.0 / fs_hz, axis=0) if len(w_seg) > 2 else np.zeros_like(w_seg)
+    f_dev = f_seg + udd + 2 * np.cross(w_seg, ud) + np.cross(alpha, u) + np.cross(w_seg, np.cross(w_seg, u))
+    phi = np.cross(n_vec, u) / loose.pivot_m
+    phid = np.cross(n_vec, ud) / loose.pivot_m
+    inv = Rotation.from_rotvec(phi).inv()
+    return inv.apply(f_dev), inv.apply(w_seg) + _right_jacobian_times(phi, phid), inv.apply(m_seg)
+
+
+def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *, earth_field=None,
+                    smoothing_hz: float | None = None, backend: str = "auto") -> None:
+    """Replace, in place, the grid-rate ideal streams of every loosely worn placement by the wobbling device's.
+
+    ``ideal`` is the :class:`~imuforge.sensors.kinematics.IdealImu` of the worn placements on a
+    uniform grid at ``fs_hz``; one more kinematics pass (gravity as the "field") gives Rᵀ g.
+    """
+    from imuforge.sensors.kinematics import EarthField, ideal_imu
+    from imuforge.units import STANDARD_GRAVITY
+
+    idx = [i for i, w in enumerate(wears) if w is not None and w.looseness is not None]
+    if not idx:
+        return
+    probe = EarthField(intensity_ut=STANDARD_GRAVITY, inclination_deg=90.0, declination_deg=0.0)
+    grav = ideal_imu(motion, [ideal.placements[i] for i in idx], times=ideal.times, earth_field=probe,
+                     smoothing_hz=smoothing_hz, backend=backend).mag
+    for j, i in enumerate(idx):
+        mount = ideal.placements[i].rotation  # sensor → segment
+        f, w, m = (np.asarray(x[i]) @ mount.T for x in (ideal.acc, ideal.gyro, ideal.mag))
+        f, w, m = wobble_streams(f, w, m, grav[j] @ mount.T, fs_hz, wears[i].looseness)
+        ideal.acc[i], ideal.gyro[i], ideal.mag[i] = f @ mount, w @ mount, m @ mount
+
+
+__all__ = ["FLIPS", "SPREADS", "Looseness", "Wear", "WearSpread", "WearVariation", "apply_looseness", "draw_wear",
+           "local_axes", "long_axis", "realise", "spread_for", "wear_key", "wobble_response", "wobble_streams"]
