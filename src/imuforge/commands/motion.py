@@ -12,6 +12,7 @@ from imuforge.commands._options import (
     label_from_args,
     load_profile_from_args,
 )
+from imuforge.commands.simulate import add_wear_option
 from imuforge.errors import ValidationError
 
 
@@ -32,6 +33,7 @@ def register(sub) -> None:
     p.add_argument("--profile", help="hardware profile: also simulate each motion and write a Dataset")
     p.add_argument("--placement", help="placement preset (default: the profile's)")
     add_device_overrides(p)
+    add_wear_option(p)
     p.add_argument("--matcher", default="embedding", choices=("embedding", "keywords"),
                    help="text → activity matcher (default: sentence embeddings, needs imuforge[text])")
     p.add_argument("--diversify", action="store_true",
@@ -73,6 +75,9 @@ def run(args) -> int:
         raise ValidationError("--out is required", allowed="an output folder")
     if args.n < 1:
         raise ValidationError(f"--n must be >= 1, got {args.n}")
+    from imuforge.sensors.wear import WearVariation
+
+    wear = WearVariation.parse(args.wear_variation)  # checked before any motion is made
     if args.text and args.source is None and Path(args.text).suffix.lower() in (".npy", ".npz", ".bvh") \
             and Path(args.text).exists():
         raise ValidationError(f"{args.text!r} is a file, not a description",
@@ -133,7 +138,7 @@ def run(args) -> int:
         profile = load_profile_from_args(args)
         for i, (name, m) in enumerate(progress(motions, desc="simulate", unit="rec")):
             rec = simulate(m, profile, profile.default_placement, seed=args.seed * 1000 + i,
-                           subject=f"synthetic-{i:03d}")
+                           subject=f"synthetic-{i:03d}", wear=wear)
             ds.add(rec, name=name)
         print(f"wrote dataset {out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
     (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],

@@ -14,6 +14,14 @@ def add_profile_options(p) -> None:
     add_device_overrides(p)
 
 
+def add_wear_option(p) -> None:
+    """``--wear-variation``: how each simulated person wears the device (on by default)."""
+    p.add_argument("--wear-variation", default="default", metavar="SPEC",
+                   help="variation of wear, drawn per person and recorded in the provenance: 'default' (all on), "
+                        "'none' (exactly the placement), or a comma list of rotation, offset, looseness, flips, "
+                        "side (default: default)")
+
+
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate a device's Recording of a Motion file")
     p.add_argument("--motion", required=True, type=Path,
@@ -21,6 +29,7 @@ def register(sub) -> None:
     add_profile_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of every error term (default 0)")
     p.add_argument("--ideal", action="store_true", help="switch every error term off")
+    add_wear_option(p)
     p.add_argument("--out", required=True, type=Path, help="output .imu.parquet (or .csv)")
     p.add_argument("--plot", type=Path, help="PNG plot path (default: next to --out)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -32,10 +41,12 @@ def run(args) -> int:
     from imuforge.plotting import plot_recording
     from imuforge.recording import write_recording
     from imuforge.sensors.simulate import simulate
+    from imuforge.sensors.wear import WearVariation
 
+    wear = WearVariation.parse(args.wear_variation)
     motion = load_motion_file(args.motion)
     prof = load_profile_from_args(args)
-    rec = simulate(motion, prof, prof.default_placement, seed=args.seed, errors=not args.ideal)
+    rec = simulate(motion, prof, prof.default_placement, seed=args.seed, errors=not args.ideal, wear=wear)
     out = write_recording(rec, args.out, overwrite=args.overwrite)
     plot = args.plot or out.with_name(out.name.split(".")[0] + ".png")
     plot_recording(rec, plot)
