@@ -233,7 +233,7 @@ def _load_crowdsignals(device: str) -> RealSet:
                     "timestamps": "accelerometer sample times (irregular); gyro interpolated onto them",
                     "acc_samples_dropped_no_gyro": int((~ok).sum())})
     common = (
-        "One Recording (one person, one session of ~2 h 10 min), label intervals from labels.pkl.gz (25 "
+        "One Recording (one person, one session of ~2 h), label intervals from labels.pkl.gz (25 "
         "intervals, 84 min; no overlaps) in the same ms clock as the samples. Samples are stored in "
         "chunks out of time order: sorted, then the gyroscope (own clock) is linearly interpolated onto "
         "the accelerometer's irregular timestamps, which are kept (jitter 2-9 ms); accelerometer samples "
