@@ -1,0 +1,339 @@
+"""Variation of wear: closed-form physics, switches, seeding, provenance and the configured spreads."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from imuforge.errors import ValidationError
+from imuforge.recording import read_recording, write_recording
+from imuforge.sensors import Placement, get_placement, ideal_imu, load_profile
+from imuforge.sensors.placement import PLACEMENTS, mirror_placement
+from imuforge.sensors.simulate import simulate
+from imuforge.sensors.wear import (
+    FLIPS,
+    PHONE_POCKET,
+    SPREADS,
+    WATCH,
+    Looseness,
+    Wear,
+    WearVariation,
+    apply_looseness,
+    draw_wear,
+    local_axes,
+    realise,
+    wobble_response,
+)
+from imuforge.units import STANDARD_GRAVITY as G
+from tests.conftest import rigid_motion, still_motion
+
+LOOSE_ONLY = WearVariation(rotation=False, offset=False, looseness=True, flips=False, side=False)
+
+
+def _busy_motion(fps: float = 50.0, seconds: float = 4.0):
+    t = np.arange(0, seconds + 1e-9, 1 / fps)
+    return rigid_motion(
+        t, lambda t: np.column_stack([0.3 * np.sin(2 * np.pi * 1.1 * t), 1.0 + 0.05 * np.sin(2 * np.pi * 1.9 * t),
+                                      0.8 * t]),
+        lambda t: Rotation.from_rotvec(np.column_stack([0.4 * np.sin(2 * np.pi * 0.7 * t),
+                                                        0.3 * np.cos(2 * np.pi * 1.3 * t),
+                                                        0.2 * np.sin(2 * np.pi * 2.1 * t)])), fps)
+
+
+def _digest(rec) -> str:
+    return hashlib.sha256(np.ascontiguousarray(rec.data).tobytes()
+                          + np.ascontiguousarray(rec.timestamps).tobytes()).hexdigest()[:32]
+
+
+# Bytes of today's simulator (commit aad26f6, before wear variation existed) for this closed-form motion.
+GOLDEN = {None: "3ea03f43285979d8310440d31aa3ba8e", "pocket_right_thigh": "ccc14b5b644e284373de202debb6072d",
+          "chest": "6c9878909e1f725d870fe3d0d418b0bb"}
+
+
+@pytest.mark.parametrize("placement", list(GOLDEN))
+@pytest.mark.parametrize("off", [None, False, "none", WearVariation.none()])
+def test_off_switch_reproduces_todays_output_byte_for_byte(profile_dir, placement, off):
+    motion = _busy_motion()
+    for backend in ("numpy", "auto"):
+        rec = simulate(motion, "testband", placement, seed=11, backend=backend, wear=off)
+        assert _digest(rec) == GOLDEN[placement]
+        assert "wear" not in rec.provenance
+
+
+def test_rotation_about_the_segment_axis_rotates_a_still_reading_exactly(profile_dir):
+    body = Rotation.from_euler("xyz", [20, -35, 50], degrees=True)
+    motion = still_motion(3.0, 20.0, body)
+    base = get_placement("wrist_left")
+    theta = 13.0
+    worn = realise(base, rotation_deg=(theta, 0.0, 0.0))
+    a = local_axes(base)[0]
+    np.testing.assert_allclose(a, [1, 0, 0])  # the forearm's long axis
+    f0 = simulate(motion, "testband", base, errors=False).acc
+    f1 = simulate(motion, "testband", worn, errors=False).acc
+    # sensor frame: f1 = (R_a(θ) R)ᵀ f_seg = Rᵀ R_a(θ)ᵀ R f0
+    turn = base.rotation.T @ Rotation.from_rotvec(np.radians(theta) * a).as_matrix().T @ base.rotation
+    np.testing.assert_allclose(f1, f0 @ turn.T, atol=1e-9)
+    assert np.degrees(np.arccos(np.clip(np.mean(np.sum(f0 * f1, 1)) / G**2, -1, 1))) > 1.0  # it did move
+
+
+def test_drawn_rotation_is_the_recorded_angles(profile_dir):
+    motion = still_motion(3.0, 20.0, Rotation.from_euler("y", 30, degrees=True))
+    only_rot = WearVariation(rotation=True, offset=False, looseness=False, flips=False, side=False)
+    rec = simulate(motion, "testband", "wrist_left", errors=False, wear=only_rot, wear_seed="person-7")
+    deg = rec.provenance["wear"]["rotation_deg"]
+    worn = realise(get_placement("wrist_left"), rotation_deg=(deg["long_axis"], deg["normal"], deg["third"]))
+    ref = simulate(motion, "testband", worn, errors=False)
+    np.testing.assert_allclose(rec.data, ref.data, atol=1e-12)
+
+
+def test_flips_are_the_four_half_turns_of_the_device(profile_dir):
+    motion = still_motion(2.0, 20.0, Rotation.from_euler("zx", [25, -40], degrees=True))
+    base = get_placement("pocket_right_thigh")
+    f0 = simulate(motion, "testband", base, errors=False).acc
+    for name, F in FLIPS.items():
+        f = simulate(motion, "testband", realise(base, flip=name), errors=False).acc
+        np.testing.assert_allclose(f, f0 @ F, atol=1e-9)  # F diagonal: the named axes change sign
+    assert sorted(FLIPS) == ["none", "screen_in", "screen_in_upside_down", "upside_down"]
+
+
+def test_mirror_swaps_side_and_keeps_the_presets():
+    assert mirror_placement(PLACEMENTS["wrist_left"]).rotation.tolist() == PLACEMENTS["wrist_right"].rotation.tolist()
+    assert mirror_placement(PLACEMENTS["wrist_left"]).offset_m == PLACEMENTS["wrist_right"].offset_m
+    assert mirror_placement(PLACEMENTS["pocket_right_thigh"]).name == "pocket_left_thigh"
+    assert mirror_placement(PLACEMENTS["chest"]) is PLACEMENTS["chest"]
+    custom = Placement("band", "left_forearm", "left_wrist", (-0.05, 0.02, 0.01), Rotation.random(random_state=3)
+                       .as_matrix())
+    m = mirror_placement(custom)
+    assert (m.name, m.segment, m.anchor, m.offset_m) == ("band~mirrored", "right_forearm", "right_wrist",
+                                                        (0.05, 0.02, 0.01))
+    assert np.isclose(np.linalg.det(m.rotation), 1.0)
+
+
+# ----------------------------------------------------------------------------------- the wobble
+def _sine_fit(x: np.ndarray, t: np.ndarray, f: float) -> complex:
+    """Complex amplitude c of x ≈ Re(c e^{j2πft}) (least squares with an offset)."""
+    w = 2 * np.pi * f
+    A = np.column_stack([np.cos(w * t), -np.sin(w * t), np.ones_like(t)])
+    c, *_ = np.linalg.lstsq(A, x, rcond=None)
+    return complex(c[0], c[1])
+
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.0])
+def test_wobble_steady_response_is_the_second_order_transfer_function(ratio):
+    fn, zeta, fs = 12.0, 0.3, 1000.0
+    f = ratio * fn
+    t = np.arange(0, 6.0, 1 / fs)
+    a = np.zeros((t.size, 3))
+    a[:, 1] = 2.0 * np.cos(2 * np.pi * f * t)
+    u, ud, udd = wobble_response(a, fs, fn, zeta)
+    keep = t > 3.0  # transients gone: e^{-ζωₙ·3 s} ≈ 1e-29
+    wn, w = 2 * np.pi * fn, 2 * np.pi * f
+    H_u = -1.0 / (wn**2 - w**2 + 2j * zeta * wn * w)
+    H_dev = (wn**2 + 2j * zeta * wn * w) / (wn**2 - w**2 + 2j * zeta * wn * w)  # transmissibility
+    for x, H in ((u[:, 1], H_u), (ud[:, 1], 1j * w * H_u), (a[:, 1] + udd[:, 1], H_dev)):
+        got = _sine_fit(x[keep], t[keep], f) / 2.0
+        assert abs(abs(got) / abs(H) - 1) < 0.01
+        assert abs(np.angle(got / H)) < 0.01
+    assert np.max(np.abs(u[:, [0, 2]])) == 0.0
+
+
+def test_wobble_is_measured_by_the_accelerometer_and_the_gyro():
+    """Segment translating along x: the device reads the transmissibility on x and φ̇ = u̇/ρ on y."""
+    fps, f, A = 400.0, 6.0, 2.0
+    t = np.arange(0, 5.0 + 1e-9, 1 / fps)
+    w = 2 * np.pi * f
+    motion = rigid_motion(t, lambda t: np.column_stack([-A / w**2 * np.cos(w * t), np.ones_like(t), np.zeros_like(t)]),
+                          lambda t: Rotation.from_quat(np.tile([0, 0, 0, 1.0], (t.size, 1))), fps)
+    probe = Placement("probe", "pelvis")
+    loose = Looseness(15.0, 0.25, 0.03, (0.0, 0.0, 1.0))
+    wear = Wear("probe", probe, None, "none", (0.0, 0.0, 0.0), 0.0, loose, "k", LOOSE_ONLY)
+    fs = 1600.0
+    ideal = ideal_imu(motion, [probe], rate_hz=fs)
+    apply_looseness(motion, ideal, [wear], fs)
+    keep = ideal.times > 2.5
+    wn = 2 * np.pi * loose.natural_hz
+    den = wn**2 - w**2 + 2j * loose.damping * wn * w
+    acc = _sine_fit(ideal.acc[0, keep, 0], ideal.times[keep], f) / A
+    H_dev = (wn**2 + 2j * loose.damping * wn * w) / den
+    assert abs(acc / H_dev - 1) < 0.01
+    rate = _sine_fit(ideal.gyro[0, keep, 1], ideal.times[keep], f) / A
+    H_rate = 1j * w * (-1.0 / den) / loose.pivot_m
+    assert abs(rate / H_rate - 1) < 0.01
+    np.testing.assert_allclose(ideal.acc[0, keep, 1], G, atol=1e-3)  # gravity unaffected by a rock about y
+
+
+def test_loose_device_measures_nothing_extra_when_still(profile_dir):
+    motion = still_motion(3.0, 20.0, Rotation.from_euler("xy", [10, 70], degrees=True))
+    for errors in (False, True):
+        rigid = simulate(motion, "testband", "chest", seed=2, errors=errors)
+        loose = simulate(motion, "testband", "chest", seed=2, errors=errors, wear=LOOSE_ONLY)
+        np.testing.assert_allclose(loose.data, rigid.data, atol=1e-9 if not errors else 0.05)
+        assert loose.provenance["wear"]["looseness"]["natural_hz"] > 0
+
+
+def test_end_to_end_wobble_follows_its_recorded_parameters(profile_dir):
+    """A still and a shaken pelvis through simulate(): the recorded f_n, ζ, ρ predict the readings."""
+    probe = Placement("probe", "pelvis")
+    fps = 500.0
+    first = simulate(still_motion(2.0, fps), "testband", probe, errors=False, wear=LOOSE_ONLY, wear_seed=5)
+    lz = first.provenance["wear"]["looseness"]
+    assert lz["normal"] == [0.0, 0.0, 1.0] or np.allclose(lz["normal"], [0, 0, 1])
+    f, A = 0.5 * lz["natural_hz"], 1.5
+    w = 2 * np.pi * f
+    t = np.arange(0, 4.0 + 1e-9, 1 / fps)
+    motion = rigid_motion(t, lambda t: np.column_stack([-A / w**2 * np.cos(w * t), np.ones_like(t), np.zeros_like(t)]),
+                          lambda t: Rotation.from_quat(np.tile([0, 0, 0, 1.0], (t.size, 1))), fps)
+    rec = simulate(motion, "testband", probe, errors=False, wear=LOOSE_ONLY, wear_seed=5)
+    assert rec.provenance["wear"]["looseness"] == lz  # keyed by the person, not by the motion
+    keep = rec.timestamps > 1.5
+    wn = 2 * np.pi * lz["natural_hz"]
+    den = wn**2 - w**2 + 2j * lz["damping"] * wn * w
+    got = _sine_fit(rec.acc[keep, 0], rec.timestamps[keep], f) / A
+    assert abs(got / ((wn**2 + 2j * lz["damping"] * wn * w) / den) - 1) < 0.01
+    rate = _sine_fit(rec.gyro[keep, 1], rec.timestamps[keep], f) / A
+    assert abs(rate / (1j * w * (-1.0 / den) / lz["pivot_m"]) - 1) < 0.01
+
+
+# --------------------------------------------------------------------- seeding and provenance
+def test_same_seed_same_bytes_and_wear_belongs_to_the_person(profile_dir):
+    motion = _busy_motion()
+    motion.meta["person"] = {"height_m": 1.71, "handedness": "right"}  # as the motion library records it
+    a = simulate(motion, "testband", "pocket_right_thigh", seed=3, wear="default", subject="p1")
+    b = simulate(motion, "testband", "pocket_right_thigh", seed=3, wear="default", subject="p1")
+    assert a == b and a.data.tobytes() == b.data.tobytes()
+    c = simulate(motion, "testband", "pocket_right_thigh", seed=4, wear="default", subject="p1")
+    assert c.provenance["wear"] == a.provenance["wear"]  # another device, the same person
+    d = simulate(motion, "testband", "pocket_right_thigh", seed=3, wear="default", subject="p2")
+    assert d.provenance["wear"] != a.provenance["wear"]
+    motion.meta["person"] = {"height_m": 1.80, "handedness": "right"}  # another body, same subject name
+    assert simulate(motion, "testband", "pocket_right_thigh", seed=3, wear="default", subject="p1") \
+        .provenance["wear"]["rotation_deg"] != a.provenance["wear"]["rotation_deg"]
+
+
+def test_switching_one_source_off_keeps_the_other_draws(profile_dir):
+    motion = _busy_motion()
+    full = simulate(motion, "testband", "pocket_right_thigh", wear="default", wear_seed=9).provenance["wear"]
+    part = simulate(motion, "testband", "pocket_right_thigh", wear="rotation,side", wear_seed=9).provenance["wear"]
+    assert part["rotation_deg"] == full["rotation_deg"] and part["side"] == full["side"]
+    assert part["flip"] == "none" and part["offset_m"] == 0.0 and part["looseness"] is None
+
+
+def test_provenance_round_trips_through_save_and_load(profile_dir, tmp_path):
+    rec = simulate(_busy_motion(), "testband", "wrist_left", seed=1, wear="default", wear_seed="someone")
+    w = rec.provenance["wear"]
+    assert set(w) >= {"side", "flip", "rotation_deg", "offset_m", "looseness", "switches", "placement"}
+    assert w["placement"] == rec.placement and w["side"] in ("left", "right")
+    for suffix in (".imu.parquet", ".csv"):
+        back = read_recording(write_recording(rec, tmp_path / f"r{suffix}"))
+        assert back.provenance == rec.provenance
+
+
+def test_wear_variation_parse():
+    assert WearVariation.parse("none") == WearVariation.none() == WearVariation.parse(None)
+    assert WearVariation.parse("default") == WearVariation() == WearVariation.parse(True)
+    assert WearVariation.parse("rotation, looseness") == WearVariation(True, False, True, False, False)
+    with pytest.raises(ValidationError, match="allowed"):
+        WearVariation.parse("rotation,wobble")
+
+
+# ------------------------------------------------------------------------- configured spreads
+N_DRAWS = 4000
+
+
+def _draws(placement: str, handedness: str = "right") -> list[Wear]:
+    p = get_placement(placement)
+    return [draw_wear(p, WearVariation(), f"person-{i}", handedness) for i in range(N_DRAWS)]
+
+
+def _check_normal_sd(x: np.ndarray, sd: float):
+    """Sample variance of N normal draws: s²/σ² has SD √(2/(N−1)); allow 5 of them."""
+    assert abs(np.var(x, ddof=1) / sd**2 - 1) < 5 * math.sqrt(2 / (x.size - 1))
+    assert abs(np.mean(x)) < 5 * sd / math.sqrt(x.size)
+
+
+def _check_proportion(hits: np.ndarray, p: float):
+    assert abs(hits.mean() - p) < 5 * math.sqrt(p * (1 - p) / hits.size)
+
+
+def test_watch_draws_match_the_configured_distribution():
+    ws = _draws("wrist_left")
+    ang = np.array([w.rotation_deg for w in ws])
+    for k in range(3):
+        _check_normal_sd(ang[:, k], WATCH.rotation_sd_deg[k])
+    _check_normal_sd(np.array([w.offset_m for w in ws]), WATCH.offset_sd_m)
+    _check_proportion(np.array([w.flip == "upside_down" for w in ws]), WATCH.flip_p[1])
+    # right-handed people: the watch on the dominant (right) wrist with p_dominant_side
+    _check_proportion(np.array([w.side == "right" for w in ws]), WATCH.p_dominant_side)
+    assert {w.placement.name for w in ws} == {"wrist_left", "wrist_right"}
+    lefties = _draws("wrist_left", "left")[:1000]
+    _check_proportion(np.array([w.side == "left" for w in lefties]), WATCH.p_dominant_side)
+    logk = np.log([w.looseness.stiffness_n_per_m for w in ws])
+    lo, hi = np.log(WATCH.stiffness_n_per_m)
+    # log-uniform stiffness: mean (lo+hi)/2, SD (hi−lo)/√12
+    assert abs(logk.mean() - (lo + hi) / 2) < 5 * (hi - lo) / math.sqrt(12 * logk.size)
+    assert logk.min() >= lo and logk.max() <= hi
+    fn = np.array([w.looseness.natural_hz for w in ws])
+    np.testing.assert_allclose(fn, np.sqrt(np.exp(logk) / WATCH.mass_kg) / (2 * np.pi))
+    assert WATCH.natural_hz_range()[0] <= fn.min() and fn.max() <= WATCH.natural_hz_range()[1]
+
+
+def test_pocket_yaw_is_uniform_and_flips_equally_likely():
+    ws = _draws("pocket_right_thigh")
+    yaw = np.array([w.rotation_deg[1] for w in ws])
+    h = PHONE_POCKET.yaw_half_width_deg
+    # uniform on ±h: variance h²/3; the sample variance has SD h²·√(4/45/N)
+    assert abs(np.var(yaw, ddof=1) - h**2 / 3) < 5 * h**2 * math.sqrt(4 / 45 / yaw.size)
+    assert yaw.min() >= -h and yaw.max() <= h
+    for name in PHONE_POCKET.flips:
+        _check_proportion(np.array([w.flip == name for w in ws]), 0.25)
+    _check_proportion(np.array([w.side == "left" for w in ws]), 0.5)
+
+
+def test_every_spread_is_sourced():
+    for s in SPREADS.values():
+        assert "stiffness_n_per_m" in s.sources and "damping" in s.sources
+        assert all(isinstance(v, str) and v for v in s.sources.values())
+
+
+# ---------------------------------------------------------- presets and the device profiles' poses
+@pytest.fixture(scope="module")
+def standing():
+    from imuforge.motion.library import generate
+
+    return generate("standing", 6.0, fps=50, rng=1, fidget=0)
+
+
+# placement → (axis, sign) of the accelerometer axis that points up when the person stands still,
+# arms hanging: Android/iOS phone and Wear OS/watchOS axes (a device's +axis up reads +g)
+UP_AXIS = {
+    "waist_front": (1, +1),            # portrait phone on the belt: +y up
+    "waist_left_landscape": (0, +1),   # UCI-HAR: landscape, +x up
+    "pocket_right_thigh": (1, +1), "pocket_left_thigh": (1, +1), "chest": (1, +1), "lower_back": (1, +1),
+    "head": (1, +1),
+    "wrist_left": (0, -1),             # x (3 o'clock, crown) toward the hand: down with the arm hanging
+    "wrist_right": (0, +1),            # worn the usual way on the right wrist, 3 o'clock points to the elbow
+    "ankle_right": (0, +1), "ankle_left": (0, +1),
+    "upper_arm_left": (0, -1), "upper_arm_right": (0, +1),
+}
+
+
+def test_every_preset_has_its_stated_axis_up_when_standing(standing):
+    assert set(UP_AXIS) == set(PLACEMENTS)
+    for name, (axis, sign) in UP_AXIS.items():
+        acc = simulate(standing, "smartwatch-wrist", name, errors=False).acc.mean(0)
+        assert sign * acc[axis] > 0.9 * G, (name, acc)
+
+
+@pytest.mark.parametrize("device", ["axivity-ax3", "metamotions", "nano33-ble-sense", "nano33-ble-sense-rev2",
+                                    "polar-verity-sense", "smartphone-waist", "smartwatch-wrist"])
+def test_device_default_placement_gravity_when_standing_still(standing, device):
+    prof = load_profile(device)
+    axis, sign = UP_AXIS[prof.default_placement]
+    acc = simulate(standing, prof, errors=False).acc.mean(0)
+    assert sign * acc[axis] > 0.9 * G and abs(np.linalg.norm(acc) - G) < 0.05 * G, (device, acc)
+    if device == "smartphone-waist":  # UCI-HAR's phone: x up (its standing gravity mean X ≈ +0.94 g)
+        assert acc[0] > 0.9 * G
