@@ -19,9 +19,19 @@ def test_humanml3d_round_trip(tmp_path):
     assert np.allclose(back.positions, m.positions, atol=1e-6)
     assert [s.label for s in back.labels] == ["walking"]
     # bones that carry their own twist (pelvis, chest, shanks, forearms in hinge range) are recovered
-    for j in ("pelvis", "spine3", "left_knee", "right_knee"):
+    for j in ("pelvis", "spine3"):
         err = Q.angle_between(back.orientations[:, S.index(j)], m.orientations[:, S.index(j)])
-        assert np.degrees(err.max()) < 2.0, j  # thigh twist falls back to minimal twist near a straight knee
+        assert np.degrees(err.max()) < 2.0, j
+    # shanks: where the knee is in the IK's hinge range (≥ 17° flexion, docs/MOTION.md). Near a straight
+    # knee the leg's axial rotation is unobservable from positions and falls back to the minimal twist;
+    # the gait curves carry a real ±5–12° axial leg rotation (Kadaba et al. 1989), so those frames differ
+    for side in ("left", "right"):
+        h, k, a = (S.index(f"{side}_{x}") for x in ("hip", "knee", "ankle"))
+        u, v = m.positions[:, k] - m.positions[:, h], m.positions[:, a] - m.positions[:, k]
+        flex = np.degrees(np.arccos(np.sum(u * v, 1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)))
+        err = Q.angle_between(back.orientations[:, k], m.orientations[:, k])
+        assert (flex >= 17).sum() > 10
+        assert np.degrees(err[flex >= 17].max()) < 2.0, side
 
 
 @pytest.mark.parametrize("arr, msg", [

@@ -9,6 +9,9 @@ Between-person variability used by the procedural library:
   amplitudes (±4 %), step width, toe-out (7 ± 4°), preferred walking speed 1.35 ± 0.15 m/s
   (Bohannon & Andrews 2011, Physiotherapy 97:182, comfortable gait speed ~1.3–1.4 m/s), handedness
   (≈ 90 % right-handed).
+* Gait style: each joint angle of the gait curves gets a per-person offset and amplitude factor
+  with the between-subject SDs of Kadaba et al. 1989 (see :mod:`imuforge.motion.library.gait`),
+  drawn from ``gait_style_seed``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Person:
     toe_out_deg: float = 7.0
     preferred_speed_mps: float = 1.35
     vigor: float = 1.0            # × amplitude of arm activities and sway
+    gait_style_seed: int | None = None  # this person's deviations from the normative gait curves (None: mean)
 
     def __post_init__(self):
         if self.handedness not in ("left", "right"):
@@ -70,4 +74,6 @@ class Person:
             toe_out_deg=float(np.clip(rng.normal(7.0, 4.0), -3.0, 18.0)),
             preferred_speed_mps=float(np.clip(rng.normal(1.35, 0.15), 0.9, 1.8)),
             vigor=float(np.clip(rng.normal(1.0, 0.15), 0.6, 1.5)),
+            # from the stature draw's bits: no extra draw, so the generator's later draws are unchanged
+            gait_style_seed=int(np.float64(h).view(np.uint64) % np.uint64(2**31 - 1)),
         )

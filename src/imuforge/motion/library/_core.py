@@ -6,7 +6,7 @@ Joint-angle conventions (degrees, s = +1 left / −1 right):
 * pelvis: ``yaw`` (about world y, + turns the body's front towards +x), ``tilt`` (+ anterior),
   ``obliq`` (+ left side up); optional ``root_q`` (T, 4) applied before them (lying).
 * hip: ``flex`` (+ thigh forwards), ``abd`` (+ away from the midline), ``rot`` (+ internal).
-* knee: ``flex`` (+ shank backwards). ankle: ``dorsi`` (+ toes up), ``toe_out``.
+* knee: ``flex`` (+ shank backwards; a hinge, as the importers' IK assumes). ankle: ``dorsi`` (+ toes up), ``toe_out``, ``inv`` (+ inversion, sole turned medially).
 * spine (split 35/35/30 % over spine1, spine2, spine3): ``flex`` (+ forwards), ``lat`` (+ to the
   left), ``rot`` (+ front towards the left). ``neck_flex``, ``neck_rot``, ``head_flex``.
 * shoulder: ``abd`` (0 = arm hanging, 90 = T-pose, 180 = overhead, frontal plane), ``flex``
@@ -67,7 +67,10 @@ def pose_to_local(pose: dict, n: int) -> np.ndarray:
         L[:, J(f"{name}_hip")] = Q.qmul(Q.rx(-sg("hip_flex")),
                                         Q.qmul(Q.rz(s * sg("hip_abd")), Q.ry(-s * sg("hip_rot"))))
         L[:, J(f"{name}_knee")] = Q.rx(sg("knee_flex"))
-        L[:, J(f"{name}_ankle")] = Q.qmul(Q.ry(s * sg("toe_out")), Q.rx(-sg("ankle_dorsi")))
+        ankle = Q.qmul(Q.ry(s * sg("toe_out")), Q.rx(-sg("ankle_dorsi")))
+        if any(f"ankle_inv{x}" in pose for x in ("", "_L", "_R")):
+            ankle = Q.qmul(ankle, Q.rz(-s * sg("ankle_inv")))  # + inversion: the sole turns medially
+        L[:, J(f"{name}_ankle")] = ankle
         L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
         L[:, J(f"{name}_shoulder")] = Q.qmul(Q.rx(-sg("sh_flex")),
                                              Q.qmul(Q.rz(s * (sg("sh_abd", 90.0) - np.pi / 2)),
@@ -380,8 +383,8 @@ def blend_pose(a: dict, b: dict, w) -> dict:
 
 def expand_sides(pose: dict) -> dict:
     """Copy general keys (``knee_flex``) to both sides (``knee_flex_L``, ``knee_flex_R``) unless set."""
-    sided = {"hip_flex", "hip_abd", "hip_rot", "knee_flex", "ankle_dorsi", "toe_out", "collar_elev", "sh_abd",
-             "sh_flex", "sh_rot", "elbow_flex", "elbow_sup", "wrist_flex", "wrist_dev"}
+    sided = {"hip_flex", "hip_abd", "hip_rot", "knee_flex", "ankle_dorsi", "ankle_inv",
+             "toe_out", "collar_elev", "sh_abd", "sh_flex", "sh_rot", "elbow_flex", "elbow_sup", "wrist_flex", "wrist_dev"}
     out = dict(pose)
     for k in sided:
         if k in pose:

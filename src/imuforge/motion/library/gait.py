@@ -1,111 +1,206 @@
-"""Walking, running and stair gait from normative joint-angle curves over the gait cycle.
+"""Walking, running and stair gait: normative joint-angle curves in three planes, driven by forward
+kinematics only.
 
-Sagittal hip / knee / ankle angles are Fourier series (6 harmonics) fitted to key points read off
-published normative curves (0 % = heel strike of the same foot):
+**Curves.** Every joint angle is a periodic Fourier series (8 harmonics) through key points read
+off published normative curves over the gait cycle (0 % = heel strike of the same foot), each key
+point with its value at the reference speed and its change per m/s:
 
-* walking (≈ 1.3 m/s): Winter, *Biomechanics and Motor Control of Human Movement* (2009) ch. 4 and
-  Perry & Burnfield, *Gait Analysis* (2nd ed., 2010): hip +30° at contact to −10° at 50–55 %,
-  +33° in late swing; knee 18° loading-response peak, ≈ 62° swing peak at ≈ 72 %; ankle −6° at foot
-  flat, +10° at 40 %, −17° at toe-off; stance 60 %.
-* running (≈ 3.5 m/s): Novacheck 1998, *Gait & Posture* 7:77 — knee 42° stance peak, ≈ 95° swing
-  peak, hip −8° at toe-off, +42° late swing; ankle +20° mid-stance, −20° at toe-off; stance ≈ 38 %.
-* stairs (riser 0.17 m): Riener, Rabuffetti & Frigo 2002, *Gait & Posture* 15:32 and McFadyen &
-  Winter 1988, *J Biomech* 21:733 — ascent: hip 60° and knee 62° at contact, knee swing peak ≈ 95°,
-  stance ≈ 64 %; descent: knee 10° at contact rising to ≈ 88° at the end of stance, ankle −25°
-  (toe first) at contact, stance ≈ 62 %.
+* walking, reference 1.3 m/s, stance 60 %: sagittal hip / knee / ankle from Winter, *Biomechanics
+  and Motor Control of Human Movement* (4th ed., 2009, ch. 4) and Perry & Burnfield, *Gait
+  Analysis* (2nd ed., 2010): hip +30° at contact, −10° at 52 %, +34° in late swing; knee 5° at
+  contact, 19° loading-response peak at 15 %, 5° at 40 %, 62° swing peak at 72 %; ankle −6° at
+  foot flat, +11° at 45 %, −17° at toe-off. Frontal / transverse planes from Kadaba, Ramakrishnan
+  & Wootten 1989 (*J Orthop Res* 7:849; 40 adults): hip adduction +8° at 15 % of stance to −6°
+  abduction at 68 %, hip rotation ±5°, pelvic obliquity ±4°, pelvic rotation ±4°, pelvic tilt
+  ±1.5° (two cycles per stride); tibial rotation and knee varus in swing from Lafortune, Cavanagh,
+  Sommer & Kalenak 1992 (*J Biomech* 25:347; ≈ 9° axial range, ≈ 5° ab/adduction range); subtalar
+  inversion ±3–4°. The knee is a hinge (the importers' IK assumes one), so the tibial axial rotation
+  is lumped into the hip rotation curve. Speed dependence (per m/s, from the speed-binned normative curves of Schwartz,
+  Rozumalski & Trost 2008, *J Biomech* 41:1639, the adult treadmill/overground data set of Fukuchi,
+  Fukuchi & Duarte 2018, *PeerJ* 6:e4640, and the regressions of Lelas, Merriman, Riley & Kerrigan
+  2003, *Gait Posture* 17:106): the loading-response knee flexion grows strongly (≈ +14°), the
+  knee swing peak little (≈ +4°), hip flexion at contact and hip extension in terminal stance grow
+  (≈ +8° / −9°), ankle plantarflexion at toe-off grows (≈ −8°); stance shortens from ≈ 62 % at
+  1.0 m/s to ≈ 58 % at 1.8 m/s (key points move with toe-off).
+* running, reference 3.5 m/s, stance 38 %: Novacheck 1998, *Gait Posture* 7:77 — knee 42° stance
+  peak, ≈ 95° swing peak, hip −8° at toe-off, +42° late swing; ankle +20° mid-stance, −20° at
+  toe-off. Faster running: knee swing flexion +10°/(m/s), hip flexion +6°/(m/s), stance −3 %/(m/s)
+  (Novacheck 1998; Dorn, Schache & Pandy 2012, *J Exp Biol* 215:1944).
+* stairs (riser 0.17 m): Riener, Rabuffetti & Frigo 2002, *Gait Posture* 15:32, Protopapadaki,
+  Drechsler, Cramp, Coutts & Scott 2007, *Clin Biomech* 22:203 and McFadyen & Winter 1988,
+  *J Biomech* 21:733 — ascent: hip 60° and knee 62° at contact, knee swing peak ≈ 95°, stance
+  ≈ 64 %, trunk ≈ 8° more forward than in level walking; descent: knee 10° at contact rising to
+  ≈ 88° at the end of stance, ankle −25° (toe first) at contact, stance ≈ 62 %.
 
-Cadence–speed relations: walking step length ∝ v^0.42 (0.413 H at 1.3 m/s), i.e. ≈ 93, 108 and
-122 steps/min at 1.0, 1.3 and 1.6 m/s for H = 1.75 m, matching the normative range of Öberg,
-Karsznia & Öberg 1993 (*J Rehabil Res Dev* 30:210). Running step frequency f = 2.21 + 0.12 v Hz
-(≈ 2.6 Hz at 3.5 m/s, 2.8 Hz at 5.2 m/s; Dorn, Schache & Pandy 2012, *J Exp Biol* 215:1944).
-Stairs: ≈ 95 steps/min ascent, ≈ 100 descent (Riener 2002).
+**Between people** (:class:`Person`, ``gait_style_seed``): every angle gets its own offset and
+amplitude factor, drawn once per person with the between-subject SDs of Kadaba et al. 1989 (≈ 4°
+hip flexion, 3° knee and ankle, 2.5° hip adduction, 5° hip rotation; amplitude CV 8 %).
 
-Pelvis (obliquity ±4°, rotation ±4°, tilt ±1.5° at walking speed), thorax counter-rotation and
-arm swing follow Perry & Burnfield and Collins, Adamczyk & Kuo 2009 (*Proc R Soc B* 276:3679).
-Arm swing: shoulder ±16° × the person's arm-swing factor (0.6–1.4) at 1.3 m/s, ∝ v^0.8, about a
-slightly extended mean (−3°), i.e. a 19–45° arc, 32° typical (Perry & Burnfield: ≈ 30° total arc;
-Collins et al. 2009 and reviews of adult arm swing, e.g. Meyns, Bruijn & Duysens 2013, *Gait
-Posture* 38:555, report ≈ 25–40° shoulder ROM at comfortable speed); elbow 18° → 18 + 1.5·(shoulder
-amplitude)°, i.e. a 24° range typical (≈ 20–45° reported at comfortable speed), lagging the
-shoulder by 8 % of the cycle. (Until 2026-11 the amplitude was ±12° with a 1.2 elbow gain; at the
-cadence of the real wrist references that gave 0.70× their wrist angular rate, see
-benchmarks/results/motion.md.) The thorax is stabilised against the
-pelvic tilt / obliquity oscillation (80 % compensated by the spine), so shoulder and wrist do not
-inherit amplified pelvic motion.
+**Cadence.** Walking step length ∝ v^0.42 (0.413 H at 1.3 m/s), ≈ 93 / 108 / 122 steps/min at
+1.0 / 1.3 / 1.6 m/s for H = 1.75 m (Öberg, Karsznia & Öberg 1993, *J Rehabil Res Dev* 30:210).
+Running step frequency f = 2.21 + 0.12 v Hz (Dorn et al. 2012). Stairs ≈ 95 steps/min ascent,
+≈ 100 descent (Riener et al. 2002). The hip's sagittal amplitude is scaled (within 0.6–1.5) so the
+curves produce the step length of the requested speed.
 
-Variability within a person: stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629:
-1–3 % in healthy adults) and 3 % stride-to-stride amplitude variation, both as smooth random
-modulation; between people: body size, asymmetry, arm swing, step width and toe-out (see
-:class:`imuforge.motion.body.Person`).
+**Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
+ball; see ``anchored_root``), then only the pelvis path is low-passed (walking vertical: 4th-order
+zero-phase Butterworth at 1.8 × step frequency, which keeps the step fundamental and cuts its 2nd
+harmonic as measured ground-reaction forces do, Young 2001; running 5 Hz, stairs 3 Hz; horizontal
+4 Hz). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
+shank rates and accelerations are smooth through contact. The price is a small movement of the
+planted foot (the difference between the raw and the smoothed pelvis path, a few mm), which the
+plausibility check reports (``motion_foot_sliding``; bounds in tests/motion/test_library.py).
+(Until 2026-11 both legs were re-solved by two-link IK after the smoothing; the re-solve whipped
+the thigh at every heel strike: −1 → +5.9 → −2.4 rad/s within 100 ms, see docs/MOTION.md.)
 
-The root (pelvis) translation is not prescribed: it follows from the stance foot, so the loaded
-foot's rolling contact point (heel → ball) stays still on the ground (see ``anchored_root``).
+Arms: shoulder ±16° × arm-swing factor at 1.3 m/s, ∝ v^0.8, about −3°; elbow 18° → 18 + 1.5·amp°
+lagging by 8 % of the cycle (Perry & Burnfield; Collins, Adamczyk & Kuo 2009, *Proc R Soc B*
+276:3679; Meyns, Bruijn & Duysens 2013, *Gait Posture* 38:555). Thorax: counter-rotation against
+the pelvis and 80 % compensation of pelvic tilt / obliquity (Kavanagh, Barrett & Morrison 2004,
+*Gait Posture* 20:291; Menz, Lord & Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
+stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.signal import butter, sosfiltfilt
 
 from imuforge.errors import ValidationError
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
-    Track, anchored_root, contact_ramps, foot_contact_points, fourier_eval, fourier_fit, pose_to_local,
-    rel_fk, smooth_noise, smooth_root_keep_feet,
+    Track,
+    anchored_root,
+    contact_ramps,
+    foot_contact_points,
+    fourier_basis,
+    fourier_fit,
+    gaussian_trend,
+    pose_to_local,
+    rel_fk,
+    smooth_noise,
 )
+
+#: Key points per angle: (percent of cycle, degrees at the reference speed, degrees per m/s).
+Curve = tuple[tuple[float, float, float], ...]
 
 
 @dataclass(frozen=True)
 class GaitCurves:
-    hip: tuple
-    knee: tuple
-    ankle: tuple
-    stance: float      # stance fraction of the cycle
-    ramp: float        # weight-transfer (double support) fraction; 0 for running
-    vertical: int      # 0 level, +1 up, −1 down
+    curves: dict            # pose key → Curve
+    stance: float           # stance fraction at the reference speed
+    stance_slope: float     # change of the stance fraction per m/s
+    ref_speed: float        # m/s
+    vertical: int           # 0 level, +1 up, −1 down
+    trunk_lean: float = 0.0  # extra forward trunk flexion (deg)
+    #: mean anterior tilt (deg) of the pelvis frame the published hip angles are measured in; our pelvis
+    #: is level in the rest pose, so the thigh's angle to the vertical is hip − pelvis_tilt
+    pelvis_tilt: float = 0.0
+    #: the sagittal curves scaled to produce the step length (``fit_hip``): key → share of the scaling
+    scaled: dict = field(default_factory=lambda: {"hip_flex": 1.0})
+    #: knee flexion (deg) about which its curve is scaled (0: full extension)
+    knee_pivot: float = 0.0
 
+    def _pairs(self, key: str) -> tuple:
+        return tuple((p, v) for p, v, _ in self.curves[key])
+
+    @property
+    def hip(self) -> tuple:
+        return self._pairs("hip_flex")
+
+    @property
+    def knee(self) -> tuple:
+        return self._pairs("knee_flex")
+
+    @property
+    def ankle(self) -> tuple:
+        return self._pairs("ankle_dorsi")
+
+    @property
+    def ramp(self) -> float:
+        """Weight-transfer (double-support) fraction at the reference speed; 0 with a flight."""
+        return max(self.stance - 0.5, 0.0)
+
+
+# frontal / transverse planes of level walking (Kadaba et al. 1989; Lafortune et al. 1992)
+_WALK_3D: dict = {
+    "hip_add": ((0, 3, 0), (15, 8, 3), (35, 5, 1), (55, 0, 0), (68, -6, -2), (82, -3, 0), (93, 2, 0),
+                (100, 3, 0)),
+    # hip rotation plus tibial rotation (the knee is a hinge here, so the leg's axial rotation is lumped
+    # at the hip): internal in loading, external in pre-swing / swing
+    "hip_rot": ((0, 3, 0), (15, 9, 1), (40, 4, 0), (60, -5, 0), (73, -12, -4), (88, -2, 0), (100, 3, 0)),
+    "ankle_inv": ((0, 2, 0), (10, -3, -1), (40, 0, 0), (60, 4, 1), (75, 2, 0), (100, 2, 0)),
+}
 
 GAITS: dict[str, GaitCurves] = {
-    "walking": GaitCurves(
-        hip=((0, 30), (10, 28), (30, 10), (50, -8), (55, -10), (62, 0), (75, 22), (87, 33), (100, 30)),
-        knee=((0, 4), (15, 18), (30, 10), (40, 4), (50, 10), (60, 38), (72, 62), (80, 50), (90, 20),
-              (97, 3), (100, 4)),
-        ankle=((0, 0), (8, -6), (20, 4), (40, 10), (48, 8), (55, -4), (62, -17), (70, -8), (80, 0),
-               (90, 1), (100, 0)),
-        stance=0.60, ramp=0.10, vertical=0),
-    "running": GaitCurves(
-        hip=((0, 32), (15, 25), (38, -8), (45, -8), (60, 15), (80, 42), (90, 38), (100, 32)),
-        knee=((0, 18), (15, 42), (38, 20), (45, 24), (70, 95), (85, 50), (95, 20), (100, 18)),
-        ankle=((0, 2), (15, 20), (38, -18), (45, -20), (60, -5), (75, 3), (90, 4), (100, 2)),
-        stance=0.38, ramp=0.0, vertical=0),
-    "stairs_up": GaitCurves(
-        hip=((0, 60), (20, 45), (45, 15), (60, 8), (70, 25), (85, 62), (100, 60)),
-        knee=((0, 62), (20, 40), (45, 12), (60, 10), (72, 60), (82, 95), (92, 85), (100, 62)),
-        ankle=((0, -5), (15, 10), (40, 5), (60, -15), (70, -5), (80, 12), (90, 8), (100, -5)),
-        stance=0.64, ramp=0.14, vertical=1),
-    "stairs_down": GaitCurves(
-        hip=((0, 12), (20, 12), (45, 22), (60, 30), (75, 40), (88, 25), (100, 12)),
-        knee=((0, 10), (15, 20), (40, 45), (60, 88), (72, 95), (85, 50), (95, 15), (100, 10)),
-        ankle=((0, -25), (15, 5), (40, 15), (60, 20), (70, -5), (85, -28), (100, -25)),
-        stance=0.62, ramp=0.12, vertical=-1),
+    "walking": GaitCurves({
+        "hip_flex": ((0, 30, 8), (10, 27, 6), (30, 10, 0), (52, -10, -9), (60, -3, -6), (75, 22, 4),
+                     (87, 34, 8), (100, 30, 8)),
+        "knee_flex": ((0, 5, 2), (15, 19, 14), (40, 5, 2), (50, 12, 2), (60, 38, 2), (72, 62, 4), (82, 52, 4),
+                      (90, 27, 2), (96, 8, 2), (100, 5, 2)),
+        "ankle_dorsi": ((0, 0, 0), (7, -6, -4), (20, 4, 0), (45, 11, -2), (52, 8, -3), (62, -17, -8),
+                        (70, -8, -3), (80, 0, 0), (90, 2, 0), (100, 0, 0)),
+        **_WALK_3D}, stance=0.60, stance_slope=-0.05, ref_speed=1.3, vertical=0, pelvis_tilt=10.0),
+    "running": GaitCurves({
+        "hip_flex": ((0, 32, 5), (15, 25, 3), (38, -8, -2), (45, -8, -2), (60, 15, 2), (80, 42, 6), (90, 38, 6),
+                     (100, 32, 5)),
+        "knee_flex": ((0, 18, 0), (15, 42, 2), (38, 20, 0), (45, 24, 2), (70, 95, 10), (85, 50, 4), (95, 20, 0),
+                      (100, 18, 0)),
+        "ankle_dorsi": ((0, 2, 0), (15, 20, 0), (38, -18, -2), (45, -20, -2), (60, -5, 0), (75, 3, 0), (90, 4, 0),
+                        (100, 2, 0)),
+        "hip_add": ((0, 4, 0), (15, 10, 0), (38, 2, 0), (60, -6, 0), (80, -2, 0), (100, 4, 0)),
+        "hip_rot": ((0, 3, 0), (18, 10, 0), (45, -2, 0), (70, -13, 0), (100, 3, 0)),
+        "ankle_inv": ((0, 3, 0), (12, -5, 0), (38, 4, 0), (70, 2, 0), (100, 3, 0)),
+    }, stance=0.38, stance_slope=-0.03, ref_speed=3.5, vertical=0, pelvis_tilt=0.0,
+        scaled={"hip_flex": 1.0, "knee_flex": 0.5, "ankle_dorsi": 1.0}, knee_pivot=45.0),
+    "stairs_up": GaitCurves({
+        "hip_flex": ((0, 60, 0), (20, 45, 0), (45, 15, 0), (60, 8, 0), (70, 25, 0), (85, 62, 0), (100, 60, 0)),
+        "knee_flex": ((0, 62, 0), (20, 40, 0), (45, 12, 0), (60, 10, 0), (72, 60, 0), (82, 95, 0), (92, 85, 0),
+                      (100, 62, 0)),
+        "ankle_dorsi": ((0, -5, 0), (15, 10, 0), (40, 5, 0), (60, -15, 0), (70, -5, 0), (80, 12, 0), (90, 8, 0),
+                        (100, -5, 0)),
+        "hip_add": ((0, 2, 0), (20, 8, 0), (45, 4, 0), (65, -4, 0), (85, -2, 0), (100, 2, 0)),
+        "hip_rot": ((0, 4, 0), (28, 6, 0), (65, -8, 0), (85, 0, 0), (100, 4, 0)),
+    }, stance=0.64, stance_slope=0.0, ref_speed=0.45, vertical=1, trunk_lean=8.0),
+    "stairs_down": GaitCurves({
+        "hip_flex": ((0, 12, 0), (20, 12, 0), (45, 22, 0), (60, 30, 0), (75, 40, 0), (88, 25, 0), (100, 12, 0)),
+        "knee_flex": ((0, 10, 0), (15, 20, 0), (40, 45, 0), (60, 88, 0), (72, 95, 0), (85, 50, 0), (95, 15, 0),
+                      (100, 10, 0)),
+        "ankle_dorsi": ((0, -25, 0), (15, 5, 0), (40, 15, 0), (60, 20, 0), (70, -5, 0), (85, -28, 0),
+                        (100, -25, 0)),
+        "hip_add": ((0, 4, 0), (20, 9, 0), (50, 5, 0), (70, -3, 0), (88, 0, 0), (100, 4, 0)),
+        "hip_rot": ((0, 2, 0), (28, 10, 0), (65, -6, 0), (85, -1, 0), (100, 2, 0)),
+        "ankle_inv": ((0, 4, 0), (15, -3, 0), (60, 3, 0), (100, 4, 0)),
+    }, stance=0.62, stance_slope=0.0, ref_speed=0.47, vertical=-1, trunk_lean=2.0),
 }
 
 #: Allowed parameter ranges (SI) for each gait; defaults are drawn from the person.
 SPEED_RANGE = {"walking": (0.4, 2.2), "running": (2.0, 6.5)}
+#: between-person SD of each angle's offset (deg) (Kadaba et al. 1989), and the amplitude CV
+ANGLE_SD = {"hip_flex": 4.0, "knee_flex": 3.0, "ankle_dorsi": 3.0, "hip_add": 2.5, "hip_rot": 5.0,
+            "ankle_inv": 2.0}
+AMPLITUDE_CV = 0.08
+#: smooth lower bound of the knee flexion curves (deg; ``_soft_floor`` with a 0.6° width: ≥ ≈ 1.9°)
+KNEE_FLOOR_DEG = 1.5
+HARMONICS = 8
 
 #: walking arm swing: shoulder amplitude (deg, either side of the mean) at 1.3 m/s for arm_swing = 1,
 #: its speed exponent, and the elbow's flexion range per degree of shoulder amplitude
 ARM_SWING_DEG = 16.0
 ARM_SWING_EXP = 0.8
 ELBOW_GAIN = 1.5
-#: ankle-trajectory low-pass (Hz): the swing foot does not inherit the root smoothing's residual and
-#: a touch-down stops the foot over ≈ 30 ms instead of one frame (see ``smooth_root_keep_feet``)
+#: kept for the hop activities and the knee-lock test: the gaits no longer re-solve the legs, their
+#: knees stay ≥ ≈ 2° through a soft floor on the curves (``_soft_floor``)
 FOOT_HZ = 9.0
-#: knee-lock guard of the leg IK after root smoothing (k_min, k_on, k_root in degrees; see
-#: ``smooth_root_keep_feet``): the pelvis is lowered so a leg needs ≥ 4° of knee flexion (normative
-#: walking contact ≈ 4°) and the knee eases into ≥ 2° instead of clipping at full extension
 SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
+#: pelvis-path low-pass (Hz): vertical for running / stairs (walking: 1.8 × step frequency), horizontal
+ROOT_HZ = {"running": 7.0, "stairs_up": 3.0, "stairs_down": 3.0}
+HORIZONTAL_HZ = {"walking": 6.0, "running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
+#: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
+WALK_VERTICAL_X = 5.0
 
 
 def step_frequency(kind: str, speed: float, height_m: float) -> float:
@@ -120,58 +215,94 @@ def step_frequency(kind: str, speed: float, height_m: float) -> float:
     return 100 / 60
 
 
-def _angles(kind: str, phase: np.ndarray, amp: np.ndarray) -> dict[str, np.ndarray]:
+def stance_fraction(kind: str, speed: float) -> float:
     c = GAITS[kind]
+    lo, hi = (0.28, 0.45) if kind == "running" else (0.55, 0.68)
+    return float(np.clip(c.stance + c.stance_slope * (speed - c.ref_speed), lo, hi))
+
+
+@functools.lru_cache(maxsize=256)
+def _coefficients(kind: str, key: str, speed_q: float, stance_q: float) -> np.ndarray:
+    """Fourier coefficients of one angle at a (quantised) speed, key points moved with toe-off."""
+    c = GAITS[kind]
+    s0, s1 = 100 * c.stance, 100 * stance_q
+    pts = []
+    for p, v, dv in c.curves[key]:
+        q = p * s1 / s0 if p <= s0 else s1 + (p - s0) * (100 - s1) / (100 - s0)
+        pts.append((q, v + dv * (speed_q - c.ref_speed)))
+    return fourier_fit(tuple(pts), HARMONICS)
+
+
+def _soft_floor(x: np.ndarray, floor: float, width: float = 1.5) -> np.ndarray:
+    """Smooth (C∞) lower bound: ≈ x above ``floor`` + 2·width, ≥ floor everywhere."""
+    return floor + width * np.logaddexp(0.0, (x - floor) / width)
+
+
+def person_gait_style(person: Person) -> dict[str, tuple[float, float]]:
+    """Per-angle (offset deg, amplitude factor) of this person (zero / one without ``gait_style_seed``)."""
+    seed = getattr(person, "gait_style_seed", None)
+    if seed is None:
+        return {k: (0.0, 1.0) for k in ANGLE_SD}
+    g = np.random.default_rng([int(seed), 7])
+    return {k: (float(g.normal(0.0, sd)), float(np.clip(g.normal(1.0, AMPLITUDE_CV), 0.8, 1.2)))
+            for k, sd in ANGLE_SD.items()}
+
+
+def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, hip_amp, amp,
+                style: dict, hip_off: float = 0.0) -> dict[str, np.ndarray]:
+    """One leg's joint angles (deg) at gait phase ``phase``: the speed's normative curves, this person's
+    offsets and amplitude factors, the scaling ``hip_amp`` and offset ``hip_off`` (deg) of the hip's
+    sagittal angle (see ``fit_hip``) and the stride-to-stride amplitude ``amp``."""
+    basis = fourier_basis(np.mod(phase, 1.0), HARMONICS)
     out = {}
-    for key, pts in (("hip_flex", c.hip), ("knee_flex", c.knee), ("ankle_dorsi", c.ankle)):
-        coef = fourier_fit(pts)
-        out[key] = coef[0] + amp * (fourier_eval(coef, phase) - coef[0])
+    for key in GAITS[kind].curves:
+        coef = _coefficients(kind, key, round(speed * 20) / 20, stance)
+        off, fac = style.get(key, (0.0, 1.0))
+        a = amp * fac * (1.0 + GAITS[kind].scaled.get(key, 0.0) * (hip_amp - 1.0))
+        if key == "hip_flex":
+            off = off + hip_off
+        if key == "knee_flex":
+            # scaled about full extension and the person's offset faded out towards it, so the knee's
+            # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
+            k = k0 + a * (basis @ coef - k0) if (k0 := GAITS[kind].knee_pivot) else a * (basis @ coef)
+            out[key] = _soft_floor(k + off * -np.expm1(-(k / 10.0) ** 2), KNEE_FLOOR_DEG, 0.6)
+        else:
+            out[key] = coef[0] + off + a * (basis @ coef - coef[0])
     return out
 
 
-def _pose(kind: str, person: Person, phL: np.ndarray, phR: np.ndarray, amp_l: np.ndarray, amp_r: np.ndarray,
-          arm_amp: np.ndarray, speed: float, style: dict) -> dict:
-    pose: dict = {}
-    for sfx, ph, amp in (("L", phL, amp_l), ("R", phR, amp_r)):
-        for k, v in _angles(kind, ph, amp).items():
-            pose[f"{k}_{sfx}"] = v
-    H = person.height_m
-    leg = 0.49 * H
-    hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
-    abd = np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / leg))
-    pose["hip_abd"] = abd
-    pose["toe_out"] = person.toe_out_deg
+def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, style: dict) -> dict:
+    """Pelvis and trunk angles (deg), referenced to the left leg's phase (Kadaba et al. 1989 for the
+    pelvis; thorax counter-rotation and stabilisation, see the module docstring)."""
     run = kind == "running"
     k = 2 * np.pi
-    # pelvis and trunk (degrees)
-    pel = 1.6 if run else 1.0
-    pose["pelvis_obliq"] = 4.0 * pel * np.cos(k * (phL - 0.15))
-    pose["pelvis_yaw"] = -4.0 * pel * (speed / 1.3 if not run else 1.6) ** 0.5 * np.cos(k * phL)
-    pose["pelvis_tilt"] = 1.5 * np.cos(2 * k * (phL - 0.1)) + (4.0 if run else 0.0)
-    lean = person.trunk_lean_deg + (6.0 if run else 0.0) + (6.0 if kind == "stairs_up" else 0.0)
-    lean = lean + style.get("trunk_flex", 0.0)
-    # the thorax is stabilised in space: the spine counters most of the pelvic tilt and obliquity
-    # oscillation, so upper-trunk accelerations are attenuated relative to the pelvis (Kavanagh,
-    # Barrett & Morrison 2004, *Gait Posture* 20:291; Menz, Lord & Fitzpatrick 2003, *Gait Posture* 18:35)
-    comp = 0.8
-    pose["spine_flex"] = lean - comp * 1.5 * np.cos(2 * k * (phL - 0.1))
+    pel = 1.6 if run else (speed / 1.3) ** 0.5 if kind == "walking" else 0.8
+    pose = {"pelvis_obliq": 4.0 * pel * np.cos(k * (phL - 0.15)),
+            "pelvis_yaw": -4.0 * pel * np.cos(k * phL),
+            "pelvis_tilt": 1.5 * pel * np.cos(2 * k * (phL - 0.1)) + (4.0 if run else 0.0)}
+    lean = person.trunk_lean_deg + (6.0 if run else 0.0) + GAITS[kind].trunk_lean + style.get("trunk_flex", 0.0)
+    comp = 0.8  # the spine cancels 80 % of the pelvic tilt / obliquity oscillation
+    pose["spine_flex"] = lean - comp * 1.5 * pel * np.cos(2 * k * (phL - 0.1))
     pose["spine_rot"] = 7.0 * pel * np.cos(k * phL)
     pose["spine_lat"] = -comp * 4.0 * pel * np.cos(k * (phL - 0.15)) + style.get("trunk_lat", 0.0)
     pose["neck_rot"] = -3.0 * pel * np.cos(k * phL)
     pose["neck_flex"] = -0.6 * lean + style.get("neck_flex", 0.0) + (8.0 if kind == "stairs_down" else 0.0)
-    # arms: opposite to the same-side leg
+    return pose
+
+
+def _arms(kind: str, phL: np.ndarray, phR: np.ndarray, arm_amp, style: dict) -> dict:
+    """Arm swing opposite to the same-side leg (see the module docstring)."""
+    pose: dict = {}
+    k = 2 * np.pi
     for sfx, ph in (("L", phL), ("R", phR)):
         a = arm_amp * style.get(f"arm_scale_{sfx}", 1.0)
         swing = np.cos(k * (ph - 0.5))
-        if run:
+        if kind == "running":
             pose[f"sh_flex_{sfx}"] = -8.0 + a * swing
             pose[f"elbow_flex_{sfx}"] = 85.0 + 15.0 * swing
             pose[f"sh_abd_{sfx}"] = 12.0
         else:
-            # shoulder swings about a slightly extended mean (Perry & Burnfield: ≈ 8° flexion to
-            # 24° extension); the elbow flexes 18° → ≈ 18 + 1.5·a° and lags the shoulder by ≈ 8 % of
-            # the cycle (the forearm is a passive second pendulum), so the hand's excursion is smaller
-            # than the in-phase sum of both joints
+            # the elbow flexes 18° → ≈ 18 + 1.5·a° and lags the shoulder by ≈ 8 % of the cycle
             pose[f"sh_flex_{sfx}"] = -3.0 + a * swing
             pose[f"elbow_flex_{sfx}"] = 18.0 + ELBOW_GAIN / 2 * a * (1 + np.cos(k * (ph - 0.5 - 0.08)))
             pose[f"sh_abd_{sfx}"] = 7.0
@@ -183,29 +314,103 @@ def _pose(kind: str, person: Person, phL: np.ndarray, phR: np.ndarray, amp_l: np
     return pose
 
 
-def _stride_length(kind: str, person: Person, amp: float, freq_step: float) -> float:
-    """Horizontal distance per step (m) produced by the joint curves at amplitude ``amp``."""
+def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, hip: tuple[float, float], arm_amp, speed: float,
+          stance: float, style: dict) -> dict:
+    """Full-body pose dict (deg) of a gait."""
+    pstyle = person_gait_style(person)
+    H = person.height_m
+    hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
+    abd0 = np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
+    pose: dict = {"toe_out": person.toe_out_deg}
+    for sfx, ph, amp in (("L", phL, amp_l), ("R", phR, amp_r)):
+        ang = _leg_angles(kind, ph, speed, stance, hip[0], amp, pstyle, hip[1])
+        pose[f"hip_abd_{sfx}"] = abd0 - ang.pop("hip_add", 0.0)
+        for key, v in ang.items():
+            pose[f"{key}_{sfx}"] = v
+    pose.update(_trunk_and_pelvis(kind, person, phL, speed, style))
+    pose.update(_arms(kind, phL, phR, arm_amp, style))
+    return pose
+
+
+def _contact_weights(kind: str, phL, phR, stance: float) -> np.ndarray:
+    ramp = 0.0 if kind == "running" else max(stance - 0.5, 0.02)
+    return np.stack([contact_ramps(phL, stance, ramp), contact_ramps(phR, stance, ramp)], 1)
+
+
+def _probe(kind: str, person: Person, hip: tuple[float, float], f_step: float, speed: float, stance: float,
+           riser_m: float) -> np.ndarray:
+    """(step length m, contact-height mismatch m at heel strike) the curves produce with ``hip``.
+
+    The mismatch is the height of the leading foot's contact above the trailing foot's at heel strike,
+    minus the height of its ground (0 level, ± riser on stairs), averaged over both heel strikes.
+    """
     fps = 60.0
-    n = int(fps * 2 / freq_step) + 1  # one stride
-    t = np.arange(n) / fps
-    ph = t * freq_step / 2
-    pose = _pose(kind, person, ph, ph + 0.5, amp, amp, 0.0, 1.3, {})
-    local = pose_to_local(pose, n)
-    P, G = rel_fk(local, person)
-    c = GAITS[kind]
-    w = np.stack([contact_ramps(ph, c.stance, c.ramp), contact_ramps(ph + 0.5, c.stance, c.ramp)], 1)
-    root = anchored_root(foot_contact_points(P, G, person, fps), w, fps,
-                         free_velocity=None)
-    return float(abs(root[-1, 2] - root[0, 2]) / 2)
+    n = int(fps * 2 / f_step) + 1  # one stride
+    ph = np.arange(n) / fps * f_step / 2
+    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, hip, 0.0, speed, stance, {})
+    P, G = rel_fk(pose_to_local(pose, n), person)
+    pts, vel = foot_contact_points(P, G, person, fps)
+    root = anchored_root((pts, vel), _contact_weights(kind, ph, ph + 0.5, stance), fps)
+    i_half = int(np.argmin(np.abs(ph - 0.5)))
+    rise = GAITS[kind].vertical * riser_m
+    mis = 0.5 * ((pts[0, 0, 1] - pts[0, 1, 1]) + (pts[i_half, 1, 1] - pts[i_half, 0, 1])) - rise
+    return np.array([abs(root[-1, 2] - root[0, 2]) / 2, mis])
 
 
-def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-               speed: float | None = None, intensity: float = 1.0, carrying: str | None = None,
-               posture: str = "upright", riser_m: float = 0.17, tread_m: float = 0.28) -> Track:
-    """A walking / running / stairs track (see the module docstring for the sources)."""
-    if kind not in GAITS:
-        raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
+def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
+            riser_m: float) -> tuple[float, float]:
+    """Hip sagittal (amplitude factor, offset deg) so the curves close the gait geometry.
+
+    Two conditions, solved by a chord-Newton iteration on one simulated stride: (1) the step length of
+    the requested speed; (2) with double support, both feet on their ground at heel strike (leading
+    heel and trailing ball at the same height on level ground, one riser apart on stairs). Without (2)
+    the weight transfer would move the pelvis by the mismatch within the double support (the published
+    hip angles are relative to a pelvis frame tilted ≈ 10° anteriorly, plus each person's offsets:
+    ≈ 6 mm of heel height per degree). Amplitude within 0.6–1.5, offset within −25…+10°.
+    """
     c = GAITS[kind]
+    x = np.array([1.0, -c.pelvis_tilt])
+    if kind == "running":  # flight: no double support, only the step length
+        s1 = _probe(kind, person, (0.8, x[1]), f_step, speed, stance, riser_m)[0]
+        s2 = _probe(kind, person, (1.2, x[1]), f_step, speed, stance, riser_m)[0]
+        return float(np.clip(0.8 + 0.4 * (target_step - s1) / max(s2 - s1, 1e-6), 0.4, 1.6)), float(x[1])
+    goal = np.array([target_step, 0.0])
+    f0 = _probe(kind, person, tuple(x), f_step, speed, stance, riser_m)
+    da, dd = 0.2, 3.0
+    jac = np.column_stack([(_probe(kind, person, (x[0] + da, x[1]), f_step, speed, stance, riser_m) - f0) / da,
+                           (_probe(kind, person, (x[0], x[1] + dd), f_step, speed, stance, riser_m) - f0) / dd])
+    lo, hi = np.array([0.4, -30.0]), np.array([1.5, 10.0])
+    for _ in range(2):
+        x = np.clip(x + np.linalg.solve(jac, goal - f0), lo, hi)
+        f0 = _probe(kind, person, tuple(x), f_step, speed, stance, riser_m)
+    return float(x[0]), float(x[1])
+
+
+def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float) -> np.ndarray:
+    """Low-pass the foot-anchored pelvis path (legs untouched; see the module docstring).
+
+    Walking vertical: 4th-order zero-phase Butterworth at 1.8 × step frequency (gain 0.99 at the step
+    frequency, 0.30 at twice it: the 2nd-harmonic / fundamental ratio of measured vertical ground-reaction
+    force is ≈ 0.25, Young 2001, whereas the instantaneous contact model gives ≈ 0.8). Other gaits:
+    zero-phase Gaussian at ``ROOT_HZ`` (−3 dB). Horizontal: Gaussian at ``HORIZONTAL_HZ``
+    (running 8 Hz: its short stance would otherwise slide by ≈ 2 cm). Gaussians
+    extend the path by point reflection (``gaussian_trend``), so the ends are not braked.
+    """
+    out = root.copy()
+    if kind == "walking" and len(root) > 12:
+        fc = min(WALK_VERTICAL_X * f_step, 0.45 * fps)
+        sos = butter(4, fc, fs=fps, output="sos")
+        out[:, 1] = sosfiltfilt(sos, root[:, 1], padtype="even", padlen=min(len(root) - 1, int(3 * fps / fc)))
+    elif kind != "walking":
+        out[:, 1] = gaussian_trend(root[:, 1], 0.1325 / ROOT_HZ[kind] * fps)
+    sig = 0.1325 / HORIZONTAL_HZ[kind] * fps
+    out[:, [0, 2]] = gaussian_trend(root[:, [0, 2]], sig)
+    return out
+
+
+def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, intensity: float,
+                    tread_m: float) -> tuple[float, float, float]:
+    """(speed m/s, step frequency Hz, target step length m) of a gait."""
     H = person.height_m
     if kind in SPEED_RANGE:
         lo, hi = SPEED_RANGE[kind]
@@ -216,53 +421,50 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         if not lo <= speed <= hi:
             raise ValidationError(f"{kind} speed must be within {lo} … {hi} m/s, got {speed:.2f}")
         f_step = step_frequency(kind, speed, H)
-        target_step = speed / f_step
-    else:
-        f_step = step_frequency(kind, 0.0, H) * intensity ** 0.3
-        target_step = tread_m
-        speed = target_step * f_step
-    # amplitude scaling so that the joint curves produce the required step length
-    s1, s2 = _stride_length(kind, person, 0.8, f_step), _stride_length(kind, person, 1.2, f_step)
-    amp0 = float(np.clip(0.8 + 0.4 * (target_step - s1) / max(s2 - s1, 1e-6), 0.45, 1.6))
+        return speed, f_step, speed / f_step
+    f_step = step_frequency(kind, 0.0, H) * intensity ** 0.3
+    return tread_m * f_step, f_step, tread_m
+
+
+def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
+               speed: float | None = None, intensity: float = 1.0, carrying: str | None = None,
+               posture: str = "upright", riser_m: float = 0.17, tread_m: float = 0.28) -> Track:
+    """A walking / running / stairs track (see the module docstring for the sources)."""
+    if kind not in GAITS:
+        raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
+    speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
+    curve_speed = speed if kind in SPEED_RANGE else GAITS[kind].ref_speed
+    stance = round(stance_fraction(kind, curve_speed) * 200) / 200
+    # the hip's sagittal amplitude and offset that close the geometry (step length, both feet down)
+    hip = fit_hip(kind, person, target_step, f_step, curve_speed, stance, riser_m)
 
     n = int(round(duration_s * fps)) + 1
     # within-person variability: stride time CV 2 %, amplitude 3 %
     f_stride = f_step / 2 * (1 + 0.02 * smooth_noise(rng, n, fps, f_step / 4)[:, 0])
     phL = rng.uniform(0, 1) + np.cumsum(f_stride) / fps
     phR = phL + 0.5 + 0.01 * person.asymmetry
-    amp = amp0 * (1 + 0.03 * smooth_noise(rng, n, fps, f_step / 4)[:, 0])
-    amp_l = amp * (1 + person.asymmetry / 2)
-    amp_r = amp * (1 - person.asymmetry / 2)
-    arm_base = ARM_SWING_DEG * person.arm_swing * (speed / 1.3) ** ARM_SWING_EXP if kind != "running" else 30.0 * person.arm_swing
-    if kind.startswith("stairs"):
+    amp = 1 + 0.03 * smooth_noise(rng, n, fps, f_step / 4)[:, 0]
+    if kind == "running":
+        arm_base = 30.0 * person.arm_swing
+    elif kind.startswith("stairs"):
         arm_base = 6.0 * person.arm_swing
+    else:
+        arm_base = ARM_SWING_DEG * person.arm_swing * (speed / 1.3) ** ARM_SWING_EXP
     arm_amp = arm_base * intensity * (1 + 0.05 * smooth_noise(rng, n, fps, f_step / 4)[:, 0])
     style = _carry_style(carrying, person) | _posture_style(posture)
-    pose = _pose(kind, person, phL, phR, amp_l, amp_r, arm_amp, speed, style)
+    pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
+                 hip, arm_amp, curve_speed, stance, style)
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
-    w = np.stack([contact_ramps(phL, c.stance, c.ramp), contact_ramps(phR, c.stance, c.ramp)], 1)
+    w = _contact_weights(kind, phL, phR, stance)
+    c = GAITS[kind]
     ground = None
     if c.vertical:
         ground = c.vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
-    root = anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground)
-    # smooth pelvis path, legs re-solved. Walking: the vertical path keeps its step-frequency
-    # fundamental but loses most of the 2nd harmonic the instantaneous contact model exaggerates
-    # (4th-order zero-phase low-pass at 1.8 × step frequency: gain 0.99 at f_step, 0.30 at 2 f_step).
-    # Measured vertical ground-reaction force of walking, i.e. body-mass × vertical COM acceleration,
-    # has dynamic load factors ≈ 0.41 (f − 0.95) ≈ 0.35 BW at the step frequency and only
-    # ≈ 0.069 + 0.0056·2f ≈ 0.09 BW at twice it (Young 2001, "Improved floor vibration prediction
-    # methodologies", Arup Vibration Seminar; Kerr & Bishop 2001, *Struct Eng* 79:12): harmonic
-    # ratio ≈ 0.25, whereas the unfiltered contact model gave ≈ 0.8. Stairs 4 Hz, running 5 Hz
-    # (Gaussian); horizontal 1 Hz.
-    if kind == "walking":
-        local, root = smooth_root_keep_feet(local, root, person, fps, 1.8 * f_step, 1.0, vertical_order=4,
-                                            foot_hz=FOOT_HZ, soft_knee_deg=SOFT_KNEE_DEG)
-    else:
-        local, root = smooth_root_keep_feet(local, root, person, fps, 5.0 if kind == "running" else 4.0, 1.0,
-                                            foot_hz=FOOT_HZ, soft_knee_deg=SOFT_KNEE_DEG)
+    root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
+                         kind, f_step, fps)
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
-            "amplitude": round(amp0, 4), "carrying": carrying, "posture": posture}
+            "amplitude": round(hip[0], 4), "hip_offset_deg": round(hip[1], 2), "stance": stance, "carrying": carrying, "posture": posture}
     if c.vertical:
         last = int(np.argmax(w[-1]))
         meta.update(riser_m=riser_m, tread_m=tread_m, floor_end_m=round(float(ground[-1, last]), 4))

@@ -1,0 +1,87 @@
+"""Gait signatures of body-worn IMU signals: the statistics used to compare synthetic gait with
+real shank / thigh / trunk recordings (benchmarks/bench_motion_realism.py, tests/motion).
+
+All functions take sensor-frame arrays (n, 3): specific force in m/s², angular rate in rad/s, and
+the sample rate in Hz; they do not depend on how the data were made, so real recordings and the
+ideal IMU of a synthetic Motion go through the same code.
+
+Definitions (one stride = two steps; the principal gyro axis is the first principal component of
+the angular rate, ≈ the medio-lateral axis for shank and thigh in gait):
+
+* ``gyro_p95``: 95th percentile of |ω|.
+* ``dyn_acc_rms`` / ``dyn_acc_p95``: RMS and 95th percentile of | |f| − g | (the dynamic part of
+  the specific-force magnitude; orientation independent).
+* ``main_peak``: median over strides of the largest rate on the principal axis (sign chosen so it
+  is positive; for the shank this is the mid-swing peak).
+* ``secondary_peak``: median over strides of the largest |rate| on the principal axis outside
+  ± 20 % of a stride around the main peak (shank: contact and push-off pulses in stance).
+* ``hf_share``: share of the power of |f| − mean above 10 Hz (Welch, 4 s segments).
+* ``axis_spread``: standard deviation of the rate on the 2nd and 3rd principal axes (out-of-plane
+  rotation).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from scipy import signal
+
+G0 = 9.80665
+
+
+def principal_axes(gyro: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Principal axes (3, 3) (rows, largest variance first) and the rate projected on them (n, 3)."""
+    w = np.asarray(gyro, float)
+    _, _, vt = np.linalg.svd(w - w.mean(axis=0), full_matrices=False)
+    proj = w @ vt.T
+    # sign: the largest excursion of the principal component is positive
+    if proj[:, 0].max() < -proj[:, 0].min():
+        vt[0] *= -1
+        proj[:, 0] *= -1
+    return vt, proj
+
+
+def stride_peaks(x: np.ndarray, fs: float, stride_hz: float) -> np.ndarray:
+    """Indices of the largest peak of ``x`` in each stride (peaks ≥ 0.7 strides apart)."""
+    dist = max(int(0.7 * fs / stride_hz), 1)
+    height = 0.5 * np.percentile(x, 99)
+    idx, _ = signal.find_peaks(x, distance=dist, height=height)
+    return idx
+
+
+def hf_share(acc: np.ndarray, fs: float, f_cut: float = 10.0) -> float:
+    """Share of the power of |f| − mean(|f|) above ``f_cut`` Hz."""
+    m = np.linalg.norm(acc, axis=1)
+    f, p = signal.welch(m - m.mean(), fs=fs, nperseg=min(len(m), int(4 * fs)))
+    return float(p[f > f_cut].sum() / max(p.sum(), 1e-12))
+
+
+def segment_stats(acc: np.ndarray, gyro: np.ndarray, fs: float, stride_hz: float) -> dict[str, float]:
+    """The gait signature of one segment (see the module docstring)."""
+    acc = np.asarray(acc, float)
+    dyn = np.abs(np.linalg.norm(acc, axis=1) - G0)
+    _, proj = principal_axes(gyro)
+    w1 = proj[:, 0]
+    pk = stride_peaks(w1, fs, stride_hz)
+    half = int(0.2 * fs / stride_hz)
+    sec = []
+    for a, b in itertools.pairwise(pk):
+        seg = np.abs(w1[a + half:b - half]) if b - a > 2 * half + 1 else np.zeros(1)
+        sec.append(seg.max())
+    return {
+        "gyro_p95": float(np.percentile(np.linalg.norm(gyro, axis=1), 95)),
+        "dyn_acc_rms": float(np.sqrt(np.mean(dyn**2))),
+        "dyn_acc_p95": float(np.percentile(dyn, 95)),
+        "main_peak": float(np.median(w1[pk])) if len(pk) else float("nan"),
+        "secondary_peak": float(np.median(sec)) if sec else float("nan"),
+        "hf_share": hf_share(acc, fs),
+        "axis2_sd": float(proj[:, 1].std()),
+        "axis3_sd": float(proj[:, 2].std()),
+    }
+
+
+def jerk_spikes(acc: np.ndarray, fs: float, factor: float = 6.0) -> float:
+    """Largest |jerk| of the specific force over its 99th percentile (a contact spike gives ≫ ``factor``)."""
+    j = np.linalg.norm(np.diff(np.asarray(acc, float), axis=0), axis=1) * fs
+    return float(j.max() / max(np.percentile(j, 99), 1e-9))
