@@ -28,8 +28,8 @@ skin markers attached to the leg", Human Movement Science 18:627–635), which w
 mass m gives f_n = √(k/m)/2π; soft-tissue vibrations are heavily damped and stiffer/more damped
 normal to the skin than along the segment (Wakeling & Nigg 2001, "Modification of soft tissue
 vibrations in the leg by muscular activity", J Appl Physiol 90:412–420), so only the tangential
-wobble is modelled and the damping ratio is drawn in 0.2–0.5 (an assumption within "heavily
-damped"; no wrist-specific figure was found).
+wobble is modelled, and the damping ratio is drawn in 0.3–0.7 (an assumption within "heavily
+damped", vibrations "minimal during running"; no wrist-specific figure was found).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class WearSpread:
     p_dominant_side: float | None = None
     mass_kg: float = 0.03
     stiffness_n_per_m: tuple[float, float] = (330.0, 1900.0)
-    damping: tuple[float, float] = (0.2, 0.5)
+    damping: tuple[float, float] = (0.3, 0.7)
     pivot_m: float = 0.04
     sources: dict = field(default_factory=dict)
 
@@ -158,8 +158,9 @@ class WearSpread:
 
 
 _SKIN = "Karlsson & Tranberg 1999 (Hum Mov Sci 18:627): tangential skin stiffness 330–1900 N/m"
-_DAMP = ("assumption within 'heavily damped' soft-tissue vibration (Wakeling & Nigg 2001, J Appl Physiol "
-         "90:412); no wrist/waist-specific damping ratio found")
+_DAMP = ("assumption: ζ 0.3–0.7 (peak transmissibility 1.9–1.2×), within 'heavily damped' soft-tissue "
+         "vibration that is 'minimal during running' (Wakeling & Nigg 2001, J Appl Physiol 90:412); no "
+         "wrist/waist-specific damping ratio found")
 _EQUAL4 = (("none", "upside_down", "screen_in", "screen_in_upside_down"), (0.25, 0.25, 0.25, 0.25))
 
 WATCH = WearSpread(
