@@ -45,3 +45,27 @@ def check_finite(name: str, array, *, source: str | None = None) -> None:
             source=source,
             allowed="finite numbers only",
         )
+
+
+def check_range(name: str, value, lo: float, hi: float, *, unit: str = "", source: str | None = None) -> float:
+    """``value`` as a float if it is a finite number within ``[lo, hi]``; else :class:`ValidationError`.
+
+    ``name`` is what the user typed (``"--seconds"``, ``"[accel] odr_hz"``); the message states the range.
+    """
+    import math
+
+    u = f" {unit}" if unit else ""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi
+    if not ok:
+        raise ValidationError(f"{name} = {shorten(value)} is out of range", source=source,
+                              allowed=f"{lo:g} … {hi:g}{u}")
+    return float(value)
+
+
+def shorten(value, limit: int = 60) -> str:
+    """``repr`` of a user-given value, cut to about ``limit`` characters (long texts are not echoed in full)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:limit - 1]}…' ({n} characters)" if isinstance(value, str) else f"{text[:limit - 1]}…"

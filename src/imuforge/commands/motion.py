@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from imuforge.commands._options import (
@@ -12,8 +16,7 @@ from imuforge.commands._options import (
     label_from_args,
     load_profile_from_args,
 )
-from imuforge.commands.simulate import add_wear_option
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, check_range, shorten
 
 
 def register(sub) -> None:
@@ -25,15 +28,17 @@ def register(sub) -> None:
                     "  imuforge motion --from t2m_output.npy --label walking --out imported/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("text", nargs="?", help="description of the activity, e.g. 'a person walks briskly'")
-    p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1)")
-    p.add_argument("--seconds", type=float, help="duration of each motion in s (default 30; transitions: natural)")
+    p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1; at most 10000)")
+    p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; transitions: "
+                   "natural)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--fps", type=float, default=100.0, help="motion frame rate in Hz (default 100)")
-    p.add_argument("--out", required=False, type=Path, help="output folder")
+    p.add_argument("--fps", type=float, default=100.0, help="motion frame rate in Hz, 5 … 1000 (default 100)")
+    p.add_argument("--out", required=False, type=Path,
+                   help="output folder (written only when the command succeeds; must be new or empty)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out folder")
     p.add_argument("--profile", help="hardware profile: also simulate each motion and write a Dataset")
     p.add_argument("--placement", help="placement preset (default: the profile's)")
     add_device_overrides(p)
-    add_wear_option(p)
     p.add_argument("--matcher", default="embedding", choices=("embedding", "keywords"),
                    help="text → activity matcher (default: sentence embeddings, needs imuforge[text])")
     p.add_argument("--diversify", action="store_true",
@@ -47,6 +52,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+#: allowed values of the numeric options (checked before anything is written)
+SECONDS_RANGE = (1.0, 3600.0)
+N_RANGE = (1, 10_000)
+FPS_RANGE = (5.0, 1000.0)
+#: frames (seconds × fps) of one motion: an hour at 100 Hz, about half a GB of joint data in memory
+MAX_FRAMES = 360_000
+
+
 def _parse_schedule(text: str) -> list:
     items = []
     for part in text.split(","):
@@ -55,93 +68,190 @@ def _parse_schedule(text: str) -> list:
             continue
         name, _, sec = part.partition(":")
         try:
-            items.append((name.strip(), float(sec) if sec else None))
+            seconds = float(sec) if sec else None
         except ValueError:
-            raise ValidationError(f"--schedule item {part!r}: seconds must be a number",
+            raise ValidationError(f"--schedule item {shorten(part)}: seconds must be a number",
                                   allowed="activity[:seconds], e.g. walking:120") from None
+        if seconds is not None:
+            check_range(f"--schedule item {shorten(part)}: seconds", seconds, *SECONDS_RANGE, unit="s")
+        items.append((name.strip(), seconds))
     return items
 
 
-def run(args) -> int:
-    from imuforge.motion.library import ACTIVITIES
-    from imuforge.progress import progress
+def _check_frames(seconds: float, fps: float, what: str) -> None:
+    if seconds * fps > MAX_FRAMES:
+        raise ValidationError(f"{what} at --fps {fps:g} is {seconds * fps:,.0f} frames per motion, too many to hold "
+                              "in memory", allowed=f"seconds × fps up to {MAX_FRAMES:,} (e.g. 3600 s at 100 Hz)")
 
-    if args.list:
-        for a in ACTIVITIES.values():
-            params = ", ".join(f"{k}={v}" for k, v in a.params.items()) or "-"
-            print(f"{a.name:15s} {a.kind:10s} {a.description:28s} {params}")
-        return 0
+
+def _check_args(args) -> list | None:
+    """Every option checked before anything is written; returns the parsed --schedule (or None)."""
     if args.out is None:
         raise ValidationError("--out is required", allowed="an output folder")
-    if args.n < 1:
-        raise ValidationError(f"--n must be >= 1, got {args.n}")
-    from imuforge.sensors.wear import WearVariation
-
-    wear = WearVariation.parse(args.wear_variation)  # checked before any motion is made
+    check_range("--n", args.n, *N_RANGE)
+    check_range("--fps", args.fps, *FPS_RANGE, unit="Hz")
+    if args.seconds is not None:
+        check_range("--seconds", args.seconds, *SECONDS_RANGE, unit="s")
+        _check_frames(args.seconds, args.fps, f"--seconds {args.seconds:g}")
     if args.text and args.source is None and Path(args.text).suffix.lower() in (".npy", ".npz", ".bvh") \
             and Path(args.text).exists():
-        raise ValidationError(f"{args.text!r} is a file, not a description",
+        raise ValidationError(f"{shorten(args.text)} is a file, not a description",
                               allowed=f"imuforge motion --from {args.text} --label ACTIVITY --out DIR")
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    motions = []
+    if args.out.exists() and not args.out.is_dir():
+        raise ValidationError(f"--out {args.out} is a file", allowed="a new or empty folder (or --overwrite a folder)")
+    if args.out.is_dir() and any(args.out.iterdir()) and not args.overwrite:
+        raise FileExistsError(f"{args.out} exists and is not empty; choose another --out or pass --overwrite")
+    if args.schedule is None:
+        return None
+    items = _parse_schedule(args.schedule)
+    _check_frames(sum(s for _, s in items if s is not None), args.fps, "the --schedule's total duration")
+    return items
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A fresh folder beside ``out`` to write into; it replaces ``out`` only if the block succeeds.
+
+    On any failure (including Ctrl-C) the staging folder, and parent folders made for it, are
+    removed: a failed run leaves nothing behind, and a replaced ``out`` is swapped in whole.
+    """
+    final = out.resolve()
+    missing = [a for a in final.parents if not a.exists()]
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = final.with_name(f".{final.name}.partial-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        for a in missing:  # deepest first
+            try:
+                a.rmdir()
+            except OSError:
+                break
+        raise
+    if final.is_dir() and not any(final.iterdir()):  # an empty folder the user made (maybe the cwd): fill it
+        for entry in stage.iterdir():
+            os.rename(entry, final / entry.name)
+        stage.rmdir()
+        return
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():  # --overwrite: swap the whole folder
+        os.rename(final, old)
+    os.rename(stage, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _list_activities() -> int:
+    from imuforge.motion.library import ACTIVITIES
+
+    for a in ACTIVITIES.values():
+        params = ", ".join(f"{k}={v}" for k, v in a.params.items()) or "-"
+        print(f"{a.name:15s} {a.kind:10s} {a.description:28s} {params}")
+    return 0
+
+
+def _parse_text(text: str, args):
+    """parse_description, with the user's text shortened in its error (a long text is not echoed in full)."""
+    from imuforge.motion.text import parse_description
+
+    try:
+        return parse_description(text, seconds=args.seconds, matcher=args.matcher)
+    except ValidationError as exc:
+        if repr(text) not in exc.what:
+            raise
+        raise ValidationError(exc.what.replace(repr(text), shorten(text)), source=exc.source,
+                              allowed=exc.allowed) from None
+
+
+def _text_specs(args) -> list:
+    """The MotionSpecs for a text description (one, or the --diversify'd ones that keep its activity)."""
+    from imuforge.motion.text import diversify, llm_descriptions
+
+    spec = _parse_text(args.text, args)
+    print(f"{shorten(args.text)} → {spec.activity} (score {spec.score:.2f}) params={spec.params}")
+    if not args.diversify:
+        return [spec]
+    texts = (llm_descriptions(args.llm_url, spec.activity, args.n, model=args.llm_model) if args.llm_url
+             else diversify(spec.activity, args.n, seed=args.seed))
+    specs = []
+    for t in texts:
+        try:
+            s = _parse_text(t, args)
+        except ValidationError as exc:
+            print(f"  dropped (no match): {shorten(t)} ({exc.what})")
+            continue
+        if s.activity != spec.activity:
+            print(f"  dropped (maps to {s.activity}): {shorten(t)}")
+            continue
+        specs.append(s)
+    if not specs:
+        raise ValidationError(f"none of the {len(texts)} diversified descriptions maps to {spec.activity}")
+    return specs
+
+
+def _make_motions(args, items: list | None) -> list:
+    """(name, Motion) pairs from --from, --schedule or the text."""
+    from imuforge.progress import progress
+
     if args.source is not None:
         from imuforge.motion.importers import load_motion_file
 
-        src = args.source
-        m = load_motion_file(src, label=label_from_args(args))
-        motions.append((src.name.split(".")[0], m))
-    elif args.schedule:
+        m = load_motion_file(args.source, label=label_from_args(args))
+        return [(args.source.name.split(".")[0], m)]
+    if items is not None:
         from imuforge.motion.library import schedule
 
-        items = _parse_schedule(args.schedule)
-        for i in progress(range(args.n), desc="motions", unit="motion"):
-            motions.append((f"schedule_{i:03d}", schedule(items, fps=args.fps, rng=[args.seed, i])))
-    else:
-        if not args.text:
-            raise ValidationError("give a description, --schedule, --from or --list")
-        from imuforge.motion.text import diversify, llm_descriptions, motions_from_spec, parse_description
+        return [(f"schedule_{i:03d}", schedule(items, fps=args.fps, rng=[args.seed, i]))
+                for i in progress(range(args.n), desc="motions", unit="motion")]
+    if not args.text:
+        raise ValidationError("give a description, --schedule, --from or --list")
+    from imuforge.motion.text import motions_from_spec
 
-        spec = parse_description(args.text, seconds=args.seconds, matcher=args.matcher)
-        print(f"{args.text!r} → {spec.activity} (score {spec.score:.2f}) params={spec.params}")
-        if args.diversify:
-            texts = (llm_descriptions(args.llm_url, spec.activity, args.n, model=args.llm_model) if args.llm_url
-                     else diversify(spec.activity, args.n, seed=args.seed))
-            specs = []
-            for t in texts:
-                try:
-                    s = parse_description(t, seconds=args.seconds, matcher=args.matcher)
-                except ValidationError as exc:
-                    print(f"  dropped (no match): {t!r} ({exc.what})")
-                    continue
-                if s.activity != spec.activity:
-                    print(f"  dropped (maps to {s.activity}): {t!r}")
-                    continue
-                specs.append(s)
-            if not specs:
-                raise ValidationError(f"none of the {len(texts)} diversified descriptions maps to {spec.activity}")
-        else:
-            specs = [spec]
-        for i in progress(range(args.n), desc="motions", unit="motion"):
-            s = specs[i % len(specs)]
-            m = motions_from_spec(s, 1, seed=args.seed * 100003 + i, fps=args.fps)[0]
-            motions.append((f"{s.activity}_{i:03d}", m))
-    mdir = out / "motions" if args.profile else out
+    specs = _text_specs(args)
+    motions = []
+    for i in progress(range(args.n), desc="motions", unit="motion"):
+        s = specs[i % len(specs)]
+        motions.append((f"{s.activity}_{i:03d}", motions_from_spec(s, 1, seed=args.seed * 100003 + i, fps=args.fps)[0]))
+    return motions
+
+
+def _write(args, motions: list, stage: Path) -> list[str]:
+    """Motions (and with --profile a Dataset of their Recordings) into ``stage``; returns the report lines."""
+    from imuforge.progress import progress
+
+    sub = Path("motions") if args.profile else Path()
+    mdir = stage / sub
+    mdir.mkdir(parents=True, exist_ok=True)
     paths = [m.save(mdir / f"{name}.motion.npz") for name, m in motions]
-    print(f"wrote {len(paths)} motion(s) to {mdir}")
+    lines = [f"wrote {len(paths)} motion(s) to {args.out / sub}"]
     if args.profile:
         from imuforge.recording import Dataset
         from imuforge.sensors import simulate
 
-        ds = Dataset.create(out, meta={"generator": "imuforge motion", "text": args.text,
-                                                   "seed": args.seed}, exist_ok=True)
         profile = load_profile_from_args(args)
+        ds = Dataset.create(stage, meta={"generator": "imuforge motion", "text": args.text, "seed": args.seed},
+                            exist_ok=True)
         for i, (name, m) in enumerate(progress(motions, desc="simulate", unit="rec")):
             rec = simulate(m, profile, profile.default_placement, seed=args.seed * 1000 + i,
-                           subject=f"synthetic-{i:03d}", wear=wear)
+                           subject=f"synthetic-{i:03d}")
             ds.add(rec, name=name)
-        print(f"wrote dataset {out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
+        lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
     (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],
                                                    "meta": m.meta.get("spec") or m.meta.get("items")}
                                                   for p, (_, m) in zip(paths, motions)], indent=1, default=str))
+    return lines
+
+
+def run(args) -> int:
+    if args.list:
+        return _list_activities()
+    items = _check_args(args)
+    if args.profile:
+        load_profile_from_args(args)  # a bad profile or override fails before any motion is made
+    with staged_folder(args.out) as stage:
+        lines = _write(args, _make_motions(args, items), stage)
+    for line in lines:
+        print(line)
     return 0
