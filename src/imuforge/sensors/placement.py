@@ -119,11 +119,13 @@ PLACEMENTS: dict[str, Placement] = {
         Placement(
             "waist_left_landscape", "pelvis", None,
             (0.14 * np.sin(_UCI_BETA), 0.0, 0.14 * np.cos(_UCI_BETA)),
-            _frame(_Y, -np.cos(_UCI_BETA) * _X + np.sin(_UCI_BETA) * _Z, np.cos(_UCI_BETA) * _Z + np.sin(_UCI_BETA) * _X),
+            _frame(_Y, -np.cos(_UCI_BETA) * _X + np.sin(_UCI_BETA) * _Z,
+                   np.cos(_UCI_BETA) * _Z + np.sin(_UCI_BETA) * _X),
             "Phone on the waist belt as UCI-HAR holds it: landscape, x up (standing still: +x ≈ +g), "
             "screen facing out at the left front of the waist, 58° from straight ahead toward the "
-            "wearer's left; y = z × x points forward and to the wearer's right, along the belt. Derived from UCI-HAR's "
-            "gravity means (subject 1: standing x +0.94 g; lying y +0.71, z +0.45 → atan2 = 58°).",
+            "wearer's left; y = z × x points forward and to the wearer's right, along the belt. "
+            "Derived from UCI-HAR's gravity means (subject 1: standing x +0.94 g; lying y +0.71, "
+            "z +0.45 → atan2 = 58°).",
         ),
         Placement(
             "lower_back", "pelvis", None, (0.0, 0.06, -0.12),

@@ -83,8 +83,9 @@ class WearVariation:
         names = {s.strip() for s in text.split(",") if s.strip()}
         bad = names - known
         if bad:
+            names_allowed = ", ".join(f.name for f in fields(cls))
             raise ValidationError(f"unknown wear variation {sorted(bad)}",
-                                  allowed="none, default, or a comma list of " + ", ".join(f.name for f in fields(cls)))
+                                  allowed="none, default, or a comma list of " + names_allowed)
         return cls(**{n: n in names for n in known})
 
     @property
@@ -184,7 +185,8 @@ PHONE_POCKET = WearSpread(
         "flips": "assumption: the four ways a phone goes into a pocket are equally likely",
         "p_dominant_side": "assumption: left or right pocket equally likely",
         "mass_kg": "assumption: smartphone 150–220 g",
-        "stiffness_n_per_m": _SKIN + " (a pocket is looser still: the lower bound)", "damping": _DAMP,
+        "stiffness_n_per_m": _SKIN + " (assumed to hold for a phone pressed on the thigh by the pocket)",
+        "damping": _DAMP,
         "pivot_m": "assumption: the phone rocks about its lower edge, ≈ 5 cm below its centre"})
 PHONE_BELT = WearSpread(
     "phone_belt", rotation_sd_deg=(15.0, 5.0, 5.0), offset_sd_m=0.02,
@@ -196,7 +198,8 @@ PHONE_BELT = WearSpread(
         "stiffness_n_per_m": _SKIN, "damping": _DAMP,
         "pivot_m": "assumption: a belt clip pivots ≈ 3 cm behind the phone's centre"})
 STRAP = WearSpread(
-    "strap", rotation_sd_deg=(8.0, 3.0, 3.0), offset_sd_m=0.015, p_dominant_side=0.5, mass_kg=0.025, pivot_m=0.04,
+    "strap", rotation_sd_deg=(8.0, 3.0, 3.0), offset_sd_m=0.015, p_dominant_side=0.5, mass_kg=0.025,
+    pivot_m=0.04,
     sources={
         "rotation_sd_deg": "assumption: an elastic strap turns around its limb / trunk more than it tilts",
         "offset_sd_m": "assumption: ±1.5 cm along the segment",
@@ -229,8 +232,10 @@ def spread_for(placement: Placement) -> WearSpread:
 
 
 def long_axis(segment: str) -> np.ndarray:
-    """The segment's long axis in its own frame (rest pose: arms along x, legs and trunk along y)."""
-    return np.array([1.0, 0.0, 0.0]) if ("arm" in segment or "hand" in segment) else np.array([0.0, 1.0, 0.0])
+    """The segment's long axis in its own frame (rest pose: arms along x, feet z, legs and trunk y)."""
+    if "arm" in segment or "hand" in segment:
+        return np.array([1.0, 0.0, 0.0])
+    return np.array([0.0, 0.0, 1.0]) if "foot" in segment else np.array([0.0, 1.0, 0.0])
 
 
 def local_axes(placement: Placement) -> np.ndarray:
@@ -246,7 +251,7 @@ def local_axes(placement: Placement) -> np.ndarray:
 # ------------------------------------------------------------------------------- what is drawn
 @dataclass(frozen=True)
 class Looseness:
-    """A realised wobble: natural frequency (Hz), damping ratio, pivot radius (m), skin normal (segment frame)."""
+    """A realised wobble: natural frequency (Hz), damping ratio, pivot radius (m), skin normal (segment)."""
 
     natural_hz: float
     damping: float
@@ -259,8 +264,9 @@ class Looseness:
         n = np.asarray(self.normal, float)
         if not (self.natural_hz > 0 and 0 < self.damping < 2 and self.pivot_m > 0) or n.shape != (3,) \
                 or abs(np.linalg.norm(n) - 1) > 1e-9:
+            got = f"got {self.natural_hz}, {self.damping}, {self.pivot_m}, {self.normal}"
             raise ValidationError("looseness: natural_hz > 0, 0 < damping < 2, pivot_m > 0, unit normal",
-                                  allowed=f"got {self.natural_hz}, {self.damping}, {self.pivot_m}, {self.normal}")
+                                  allowed=got)
         object.__setattr__(self, "normal", tuple(float(v) for v in n))
 
     def to_dict(self) -> dict:
@@ -288,15 +294,15 @@ class Wear:
     variation: WearVariation
 
     def to_dict(self) -> dict:
+        angles = dict(zip(("long_axis", "normal", "third"), self.rotation_deg))
         return {"base_placement": self.base, "placement": self.placement.name, "side": self.side,
-                "flip": self.flip, "rotation_deg": {"long_axis": self.rotation_deg[0], "normal": self.rotation_deg[1],
-                                                    "third": self.rotation_deg[2]},
-                "offset_m": self.offset_m, "looseness": None if self.looseness is None else self.looseness.to_dict(),
+                "flip": self.flip, "rotation_deg": angles, "offset_m": self.offset_m,
+                "looseness": None if self.looseness is None else self.looseness.to_dict(),
                 "key": self.key, "switches": self.variation.to_dict()}
 
 
 def wear_key(motion_meta: dict | None, subject: str | None, seed: int) -> str:
-    """The person a wear draw belongs to: the motion's ``person`` and the subject; else subject and seed; else seed."""
+    """Who wears the device: the motion's ``person`` and the subject; else subject and seed; else the seed."""
     person = (motion_meta or {}).get("person")
     if person is not None:
         return json.dumps({"person": person, "subject": subject}, sort_keys=True, default=str)
@@ -306,7 +312,8 @@ def wear_key(motion_meta: dict | None, subject: str | None, seed: int) -> str:
 
 
 def _rng(key: str, placement: str, source: str) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(placement.encode()), zlib.crc32(source.encode())])
+    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(placement.encode()),
+                                  zlib.crc32(source.encode())])
 
 
 def _side_of(placement: Placement) -> str | None:
@@ -340,7 +347,7 @@ def realise(placement: Placement, *, mirror: bool = False, flip: str = "none",
 
 def draw_wear(placement: Placement, variation: WearVariation, key: str, handedness: str = "right",
               spread: WearSpread | None = None) -> Wear:
-    """One person's wear of ``placement`` (switched by ``variation``), seeded by ``key`` and the placement name."""
+    """One person's wear of ``placement`` (sources switched by ``variation``), seeded by ``key`` and its name."""
     sp = spread or spread_for(placement)
     name = placement.name
     side = _side_of(placement)
@@ -390,7 +397,8 @@ def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, d
     transmissibility of base excitation).
     """
     if not 0 < natural_hz < 0.5 * fs_hz:
-        raise ValidationError(f"wobble natural frequency {natural_hz:g} Hz must lie below fs/2 = {0.5 * fs_hz:g} Hz")
+        raise ValidationError(f"wobble natural frequency {natural_hz:g} Hz must lie below fs/2",
+                              allowed=f"(0, {0.5 * fs_hz:g}) Hz; raise the oversampling")
     w = 2 * math.pi * natural_hz
     A = np.array([[0.0, 1.0], [-w * w, -2 * damping * w]])
     B = np.array([[0.0], [-1.0]])
@@ -421,7 +429,7 @@ def _right_jacobian_times(phi: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_seg: np.ndarray, fs_hz: float,
                    loose: Looseness) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Specific force, angular rate and field of a loosely worn device, in its wobbling frame (before the mount).
+    """Specific force, angular rate and field of a loosely worn device in its wobbling frame (before the mount).
 
     Inputs (n, 3) on a uniform grid at ``fs_hz``, in the *segment* frame at the device's nominal
     point: ``f_seg`` rigid specific force, ``w_seg`` segment rate, ``m_seg`` field, ``g_seg`` gravity
@@ -450,7 +458,7 @@ def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_se
 
 def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *, earth_field=None,
                     smoothing_hz: float | None = None, backend: str = "auto") -> None:
-    """Replace, in place, the grid-rate ideal streams of every loosely worn placement by the wobbling device's.
+    """Replace, in place, the grid-rate ideal streams of each loosely worn placement by the wobbling device's.
 
     ``ideal`` is the :class:`~imuforge.sensors.kinematics.IdealImu` of the worn placements on a
     uniform grid at ``fs_hz``; one more kinematics pass (gravity as the "field") gives Rᵀ g.
@@ -471,5 +479,6 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
         ideal.acc[i], ideal.gyro[i], ideal.mag[i] = f @ mount, w @ mount, m @ mount
 
 
-__all__ = ["FLIPS", "SPREADS", "Looseness", "Wear", "WearSpread", "WearVariation", "apply_looseness", "draw_wear",
-           "local_axes", "long_axis", "realise", "spread_for", "wear_key", "wobble_response", "wobble_streams"]
+__all__ = ["FLIPS", "SPREADS", "Looseness", "Wear", "WearSpread", "WearVariation", "apply_looseness",
+           "draw_wear", "local_axes", "long_axis", "realise", "spread_for", "wear_key", "wobble_response",
+           "wobble_streams"]
