@@ -95,3 +95,46 @@ def test_motion_does_not_echo_a_long_text_in_full(tmp_path, capsys):
     assert main(["motion", "zzz " * 2500, "--matcher", "keywords", "--out", str(tmp_path / "p")]) == 2
     err = one_line_error(capsys, "motion")
     assert len(err) < 600 and "(10000 characters)" in err
+
+
+# ------------------------------------------------------------------------------- dataset info
+@pytest.fixture
+def small_dataset(tmp_path):
+    from tests.train.conftest import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2", "s3"), seconds_per_label=2.0)
+    return tmp_path / "ds"
+
+
+def test_dataset_info_of_a_sound_dataset(small_dataset, capsys):
+    assert main(["dataset", "info", str(small_dataset)]) == 0
+    assert "3 recordings" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda p: p.unlink(), "s2.imu.parquet (missing)"),
+    (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "s2.imu.parquet (not a readable Parquet"),
+    (lambda p: p.write_text("hello"), "s2.imu.parquet (not a readable Parquet"),
+])
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_dataset_info_reports_missing_or_unreadable_recordings(small_dataset, capsys, damage, why, json_flag):
+    damage(small_dataset / "s2.imu.parquet")
+    assert main(["dataset", "info", str(small_dataset.parent), *json_flag]) == 2
+    err = one_line_error(capsys, "dataset")
+    assert "1 of 3 recordings listed in the manifest are missing or unreadable" in err and why in err
+    assert "allowed: every recording the manifest lists present and readable" in err
+
+
+def test_dataset_info_notices_a_recording_replaced_by_another(small_dataset, capsys):
+    from imuforge.recording import read_dataset
+    from tests.train.conftest import make_recording
+
+    make_recording("s1", seconds_per_label=1.0).save(small_dataset / "s1.imu.parquet", overwrite=True)
+    assert [p.file for p in read_dataset(small_dataset).check_files()] == ["s1.imu.parquet"]
+    assert main(["dataset", "info", str(small_dataset)]) == 2
+    assert "holds 150 samples, the manifest says 300" in one_line_error(capsys, "dataset")
+
+
+def test_dataset_info_of_a_missing_folder(tmp_path, capsys):
+    assert main(["dataset", "info", str(tmp_path / "nothere")]) == 2
+    assert "does not exist" in one_line_error(capsys, "dataset")

@@ -580,11 +580,69 @@ class Dataset:
             "subjects": sorted({str(e["subject"]) for e in self.entries}),
         }
 
+    def check_files(self) -> list[FileProblem]:
+        """Every manifest entry whose recording is missing or unreadable (an empty list: all good).
+
+        Reads only each Parquet file's footer (schema, row count and imuforge metadata), not the
+        samples, so it is fast on large data sets; a CSV entry is read in full.
+        """
+        problems = []
+        for i, e in enumerate(self.entries):
+            fname = e.get("file") if isinstance(e, dict) else None
+            if not isinstance(fname, str) or not fname:
+                problems.append(FileProblem(f"entry {i}", "manifest entry has no file name"))
+                continue
+            why = _recording_file_problem(self.path / fname, e)
+            if why is not None:
+                problems.append(FileProblem(fname, why))
+        return problems
+
     def _write_manifest(self) -> None:
         doc = {"format": DATASET_FORMAT, "version": FORMAT_VERSION, "meta": self.meta, "recordings": self.entries}
         tmp = self.path / (self.MANIFEST + ".tmp")
         tmp.write_text(json.dumps(doc, indent=1))
         os.replace(tmp, self.path / self.MANIFEST)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A Dataset file that is missing or cannot be read, and why."""
+
+    file: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file} ({self.problem})"
+
+
+#: manifest keys every entry needs (written by :meth:`Dataset.add`)
+MANIFEST_ENTRY_KEYS = ("samples", "duration_s", "rate_hz", "labels_s", "profile", "placement", "subject")
+
+
+def _recording_file_problem(path: Path, entry: dict[str, Any]) -> str | None:
+    """Why the recording at ``path`` listed as ``entry`` is unusable, or None."""
+    lacking = [k for k in MANIFEST_ENTRY_KEYS if k not in entry]
+    if lacking:
+        return f"manifest entry lacks {', '.join(lacking)}"
+    if not path.is_file():
+        return "missing"
+    if path.suffix.lower() == ".csv":
+        try:
+            read_csv(path)
+        except (ValidationError, OSError) as exc:
+            return f"unreadable: {exc}"
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # pyarrow raises several types for a truncated or foreign file
+        return f"not a readable Parquet file: {str(exc).splitlines()[0][:120]}"
+    if b"imuforge" not in (meta.metadata or {}):
+        return "no imuforge metadata (not written by Recording.save)"
+    if meta.num_rows != entry["samples"]:
+        return f"holds {meta.num_rows} samples, the manifest says {entry['samples']}"
+    return None
 
 
 def _manifest_entry(fname: str, rec: Recording) -> dict[str, Any]:

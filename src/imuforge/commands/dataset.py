@@ -9,7 +9,9 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser("dataset", help="inspect Datasets (folders of Recordings)")
     dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
-    info = dsub.add_parser("info", help="recordings, duration per label, rates, devices and placements")
+    info = dsub.add_parser("info", help="recordings, duration per label, rates, devices and placements",
+                           description="Summarises each Dataset from its manifest, after checking that every "
+                           "recording it lists exists and is readable (exit 2 naming the ones that are not).")
     info.add_argument("path", type=Path, help="a Dataset folder, or a folder holding Dataset folders")
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=_info)
@@ -19,10 +21,28 @@ def _fmt_s(s: float) -> str:
     return f"{s / 60:.1f} min" if s >= 120 else f"{s:.1f} s"
 
 
+def check_recordings(datasets) -> None:
+    """Refuse data sets whose manifest lists missing or unreadable recordings (naming them)."""
+    from imuforge.errors import ValidationError
+
+    for ds in datasets:
+        problems = ds.check_files()
+        if problems:
+            shown = "; ".join(str(p) for p in problems[:5]) + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
+            raise ValidationError(f"{len(problems)} of {len(ds.entries)} recordings listed in the manifest are missing "
+                                  f"or unreadable: {shown}", source=str(ds.path),
+                                  allowed="every recording the manifest lists present and readable "
+                                  "(restore the files, or re-create the Dataset)")
+
+
 def _info(args) -> int:
+    from imuforge.errors import ValidationError
     from imuforge.recording import find_datasets
 
+    if not args.path.exists():
+        raise ValidationError(f"{args.path} does not exist", allowed="a Dataset folder, or a folder holding them")
     datasets = find_datasets(args.path)
+    check_recordings(datasets)
     if args.json:
         print(json.dumps([{**d.summary(), "recordings_list": d.entries} for d in datasets], indent=1))
         return 0
