@@ -16,6 +16,7 @@ from imuforge.commands._options import (
     label_from_args,
     load_profile_from_args,
 )
+from imuforge.commands.simulate import add_wear_option
 from imuforge.errors import ValidationError, check_range, shorten
 
 
@@ -39,6 +40,7 @@ def register(sub) -> None:
     p.add_argument("--profile", help="hardware profile: also simulate each motion and write a Dataset")
     p.add_argument("--placement", help="placement preset (default: the profile's)")
     add_device_overrides(p)
+    add_wear_option(p)
     p.add_argument("--matcher", default="embedding", choices=("embedding", "keywords"),
                    help="text → activity matcher (default: sentence embeddings, needs imuforge[text])")
     p.add_argument("--diversify", action="store_true",
@@ -235,7 +237,7 @@ def _write(args, motions: list, stage: Path) -> list[str]:
                             exist_ok=True)
         for i, (name, m) in enumerate(progress(motions, desc="simulate", unit="rec")):
             rec = simulate(m, profile, profile.default_placement, seed=args.seed * 1000 + i,
-                           subject=f"synthetic-{i:03d}")
+                           subject=f"synthetic-{i:03d}", wear=args.wear_variation)
             ds.add(rec, name=name)
         lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
     (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],
@@ -249,7 +251,10 @@ def run(args) -> int:
         return _list_activities()
     items = _check_args(args)
     if args.profile:
+        from imuforge.sensors.wear import WearVariation
+
         load_profile_from_args(args)  # a bad profile or override fails before any motion is made
+        WearVariation.parse(args.wear_variation)  # so does a bad --wear-variation
     with staged_folder(args.out) as stage:
         lines = _write(args, _make_motions(args, items), stage)
     for line in lines:
