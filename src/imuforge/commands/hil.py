@@ -69,10 +69,21 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _require_extras(args) -> None:
+    """The host's TFLM reference always runs (the 'ml' extra); --hci needs bumble ('emulation')."""
+    from imuforge.errors import require_extra
+
+    what = "imuforge hil --emulate" if args.emulate else "imuforge hil (the host's TFLM reference)"
+    require_extra("tflite_micro.python.tflite_micro.runtime", purpose=what)
+    if args.ble and args.hci:
+        require_extra("bumble", purpose="imuforge hil --hci")
+
+
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
     preload_ml_stack()
+    _require_extras(args)
     from imuforge.hil.report import summary_lines
     from imuforge.hil.runner import load_export, run_hil
 

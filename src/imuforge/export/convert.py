@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, require_extra
 from imuforge.export.tflm import UnsupportedOpError
 
 
@@ -52,8 +52,7 @@ def to_int8_tflite(model, representative: np.ndarray) -> bytes:
     (see :func:`imuforge.datasets.balanced_sample`); each is fed as a batch of one.
     Raises :class:`UnsupportedOpError` when the converter cannot lower an op to int8 builtins.
     """
-    import tensorflow as tf
-
+    tf = require_extra("tensorflow", purpose="int8 conversion")
     rep = np.asarray(representative, np.float32)
     if rep.ndim != 3 or rep.shape[0] == 0:
         raise ValidationError(f"representative set must be (n, window, channels) with n > 0, got {rep.shape}")

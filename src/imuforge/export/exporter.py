@@ -21,13 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, require_extra
 from imuforge.export.cfiles import write_c_files
 from imuforge.export.convert import input_affine, quantize_input, to_int8_tflite
 from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
 from imuforge.train.evaluate import classification_metrics
 from imuforge.train.run import load_run, write_json
+
+#: What an export runs: the converter, LiteRT and the TFLM interpreter (the 'ml' extra).
+ML_MODULES = ("tensorflow", "ai_edge_litert.interpreter", "tflite_micro.python.tflite_micro.runtime")
 
 #: Largest int8 accuracy / macro-F1 drop against float (points) the card calls a pass.
 MAX_DROP_POINTS = 1.0
@@ -55,6 +58,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     Raises :class:`~imuforge.export.tflm.UnsupportedOpError` (naming the op and a zoo
     alternative) before writing anything if the model needs an op TFLM lacks.
     """
+    require_extra(*ML_MODULES, purpose="imuforge export")
     run = load_run(run_path)
     out = Path(out)
     seed = int(run.config.get("seed", 0) if seed is None else seed)

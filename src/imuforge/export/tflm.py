@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import MissingExtraError, ValidationError, require_extra
 
 #: Builtin operators with a TFLM kernel (tflite-micro 0.dev2025, matching TF 2.21's schema names).
 TFLM_BUILTIN_OPS: frozenset[str] = frozenset("""
@@ -58,16 +58,20 @@ class UnsupportedOpError(ValidationError):
             source=source, allowed="ops in imuforge.export.tflm.TFLM_BUILTIN_OPS")
 
 
-def _schema():
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema_fb
+def _runtime():
+    """The TFLM Python interpreter module (the 'ml' extra)."""
+    return require_extra("tflite_micro.python.tflite_micro.runtime", purpose="the TFLite Micro interpreter")
 
-    return schema_fb
+
+def _schema():
+    return require_extra("tflite_micro.tensorflow.lite.micro.python.schema_py_generated",
+                         purpose="reading a .tflite model")
 
 
 def model_ops(model_bytes: bytes) -> list[str]:
     """Operator names used by a .tflite flatbuffer, in first-use order (custom ops as ``CUSTOM:<name>``)."""
     schema = _schema()
-    from tflite_micro.python.tflite_micro import runtime
+    runtime = _runtime()
 
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     model = runtime.convert_bytearray_to_object(bytearray(model_bytes))
@@ -116,7 +120,7 @@ class TflmModel:
     """A .tflite model on the TFLM interpreter (the reference kernels a microcontroller runs)."""
 
     def __init__(self, model_bytes: bytes, arena_size: int | None = None):
-        from tflite_micro.python.tflite_micro import runtime
+        runtime = _runtime()
 
         self.model_bytes = bytes(model_bytes)
         self.arena_size = int(arena_size or max(64 * 1024, 20 * len(model_bytes)))
@@ -161,8 +165,7 @@ class TflmModel:
         :meth:`arena_used` by the allocator's own bookkeeping, which also lives in the arena.
         Host (64-bit) figure: an upper bound for a 32-bit Cortex-M.
         """
-        from tflite_micro.python.tflite_micro import runtime
-
+        runtime = _runtime()
         zeros = np.zeros(self.input["shape"], self.input["dtype"])
 
         def works(n: int) -> bool:
@@ -209,7 +212,10 @@ class LiteRTModel:
         try:
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
         except ImportError:  # pragma: no cover - devices that still ship tflite_runtime
-            from tflite_runtime.interpreter import Interpreter, OpResolverType
+            try:
+                from tflite_runtime.interpreter import Interpreter, OpResolverType
+            except ImportError:
+                raise MissingExtraError("ai_edge_litert", "running a .tflite model with LiteRT") from None
         resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         self._interp = Interpreter(model_content=bytes(model_bytes), experimental_op_resolver_type=resolver)
         self._interp.allocate_tensors()

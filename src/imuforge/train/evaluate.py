@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, require_extra
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -117,6 +117,7 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     from imuforge.datasets.loading import load_windows
     from imuforge.train.run import load_run, write_json
 
+    require_extra("keras", purpose="imuforge eval")
     run = load_run(run_path)
     windows, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
                                       channels=run.channels, label_policy=run.config.get("label_policy", "majority"),

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, require_extra
 
 RUN_FILES = ("model.keras", "config.json", "labels.json", "normalisation.json")
 
@@ -65,7 +65,7 @@ class Run:
 
     def keras_model(self):
         """The float Keras model (loads TensorFlow)."""
-        import keras
+        keras = require_extra("keras", purpose="loading a trained model")
 
         return keras.models.load_model(self.path / "model.keras", compile=False)
 
