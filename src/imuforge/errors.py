@@ -106,3 +106,15 @@ def require_extra(*modules: str, purpose: str):
         except ImportError:
             raise MissingExtraError(name, purpose) from None
     return mod
+
+
+class CorruptFileError(ValidationError):
+    """A file imuforge wrote earlier is damaged (truncated, edited, half-copied): ``corrupt <what>: <file>: <why>``.
+
+    ``what`` names the folder kind (``"run folder"``, ``"export folder"``); ``remedy`` says how to get a good one.
+    """
+
+    def __init__(self, what: str, path, why: str, *, remedy: str):
+        self.path = str(path)
+        self.why = " ".join(str(why).split())[:300]  # one line, bounded
+        super().__init__(f"corrupt {what}: {self.path}: {self.why}", allowed=remedy)

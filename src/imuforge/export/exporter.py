@@ -27,7 +27,7 @@ from imuforge.export.convert import input_affine, quantize_input, to_int8_tflite
 from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
 from imuforge.train.evaluate import classification_metrics
-from imuforge.train.run import load_run, write_json
+from imuforge.train.run import corrupt, load_run, write_json
 
 #: What an export runs: the converter, LiteRT and the TFLM interpreter (the 'ml' extra).
 ML_MODULES = ("tensorflow", "ai_edge_litert.interpreter", "tflite_micro.python.tflite_micro.runtime")
@@ -64,8 +64,11 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     seed = int(run.config.get("seed", 0) if seed is None else seed)
     bar = progress(total=6, desc="export", unit="step")
 
-    # 1. representative set (class-balanced and shuffled at training time) and the test windows
+    # 1. representative set (class-balanced and shuffled at training time), the test windows, data.json
     X_rep, _ = run.read_npz("representative.npz")
+    data_info = run.json("data.json") or {}
+    if not isinstance(data_info, dict):
+        raise corrupt(run.path / "data.json", "not a JSON object")
     if data:
         from imuforge.datasets.loading import load_windows
 
@@ -137,7 +140,6 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
                         labels=lab_test.astype(str), y=y_test)
     bar.update(1)
 
-    data_info = run.json("data.json") or {}
     profiles = data_info.get("profiles", [])
     placements = data_info.get("placements", [])
     card = {

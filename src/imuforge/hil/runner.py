@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import CorruptFileError, ValidationError
 from imuforge.hil import messages as M
 from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
 from imuforge.progress import progress
@@ -61,15 +61,54 @@ class ExportedModel:
         return float(b) if b else 1000.0 * float(self.card["input"]["stride_s"])
 
 
+EXPORT_REMEDY = "a complete folder made by imuforge export (export again, or copy the folder again)"
+
+
+def corrupt_export(path: Path, why: str) -> CorruptFileError:
+    """The one error for a damaged export file: ``corrupt export folder: <file>: <why>``."""
+    return CorruptFileError("export folder", path, why, remedy=EXPORT_REMEDY)
+
+
+def _check_card(card: Any, path: Path) -> dict[str, Any]:
+    """The card entries HIL reads, present and of the right type."""
+    try:
+        inp, norm = card["input"], card["input"]["normalisation"]
+        labels = card["output"]["labels"]
+        n_ch = len(inp["channels"])
+        ok = (isinstance(labels, list) and labels and all(isinstance(v, str) for v in labels)
+              and len(norm["k"]) == n_ch and len(norm["b"]) == n_ch and int(inp["window_length"]) > 0
+              and all(float(inp[k]) > 0 for k in ("window_s", "stride_s", "odr_hz"))
+              and isinstance(card["model"]["sha256"], str))
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise corrupt_export(path, "lacks or garbles the model, input (window, channels, normalisation k/b) or "
+                                   "output labels entries")
+    return card
+
+
 def load_export(path: str | os.PathLike) -> ExportedModel:
-    """Open an export folder (needs ``model.tflite`` and ``card.json``)."""
+    """Open an export folder (needs ``model.tflite`` and ``card.json``), checking both are intact.
+
+    ``model.tflite`` must be a TFLite flatbuffer whose sha-256 is the card's; a damaged file raises
+    ``corrupt export folder: <file>: <why>``.
+    """
     d = Path(path)
     missing = [f for f in ("model.tflite", "card.json") if not (d / f).exists()]
     if not d.is_dir() or missing:
         raise ValidationError(f"{d} is not an export folder" + (f": missing {', '.join(missing)}" if missing else ""),
                               source="--model", allowed="a folder made by imuforge export")
-    card = json.loads((d / "card.json").read_text())
-    return ExportedModel(d, (d / "model.tflite").read_bytes(), card)
+    from imuforge.train.run import read_json_file
+
+    card = _check_card(read_json_file(d / "card.json", corrupt_export), d / "card.json")
+    model_bytes = (d / "model.tflite").read_bytes()
+    if len(model_bytes) < 16 or model_bytes[4:8] != b"TFL3":
+        raise corrupt_export(d / "model.tflite", f"not a TFLite flatbuffer ({len(model_bytes)} bytes, no TFL3 tag)")
+    sha = hashlib.sha256(model_bytes).hexdigest()
+    if sha != card["model"]["sha256"]:
+        raise corrupt_export(d / "model.tflite", f"sha256 {sha[:16]}… ({len(model_bytes)} bytes) is not the "
+                                                 f"{card['model']['sha256'][:16]}… card.json records")
+    return ExportedModel(d, model_bytes, card)
 
 
 @dataclass
@@ -93,10 +132,15 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
     elif len(paths) == 1 and (paths[0] / "reference.npz").exists() and not (paths[0] / "manifest.json").exists():
         npz = paths[0] / "reference.npz"
     if npz is not None:
-        with np.load(npz, allow_pickle=False) as z:
-            if "X" not in z or "labels" not in z:
-                raise ValidationError("npz lacks X or labels", source=str(npz), allowed="arrays X (n, T, C), labels (n,)")
-            tw = TestWindows(np.asarray(z["X"], np.float32), z["labels"].astype(str), str(npz))
+        from imuforge.train.run import read_windows_npz
+
+        def bad_npz(path: Path, why: str) -> ValidationError:
+            if path.name == "reference.npz":
+                return corrupt_export(path, why)
+            return ValidationError(why, source=str(path), allowed="an .npz with arrays X (n, T, C) and labels (n,)")
+
+        X, labels = read_windows_npz(npz, bad_npz)
+        tw = TestWindows(np.asarray(X, np.float32), labels, str(npz))
     else:
         for p in paths:
             if not p.exists():

@@ -18,15 +18,35 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError, require_extra
+from imuforge.errors import CorruptFileError, ValidationError, require_extra
 
 RUN_FILES = ("model.keras", "config.json", "labels.json", "normalisation.json")
+#: what a damaged run folder's error recommends
+REMEDY = "a complete folder made by imuforge train (train again, or copy the run folder again)"
+#: config.json entries every reader needs, and their checks
+_CONFIG_NUMBERS = ("rate_hz", "window_s", "stride_s")
+
+
+def corrupt(path: Path, why: str) -> CorruptFileError:
+    """The one error for a damaged run file: ``corrupt run folder: <file>: <why>``."""
+    return CorruptFileError("run folder", path, why, remedy=REMEDY)
+
+
+def read_json_file(path: Path, error=corrupt) -> Any:
+    """Parse a JSON file imuforge wrote; a truncated or non-JSON file raises ``error(path, why)``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(path, f"not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise error(path, f"cannot be read ({exc.strerror or exc})") from None
 
 
 @dataclass
@@ -64,10 +84,21 @@ class Run:
         return ((np.asarray(X, np.float64) - self.mean) / self.std).astype(np.float32)
 
     def keras_model(self):
-        """The float Keras model (loads TensorFlow)."""
+        """The float Keras model (loads TensorFlow); a damaged ``model.keras`` is a :class:`CorruptFileError`."""
         keras = require_extra("keras", purpose="loading a trained model")
-
-        return keras.models.load_model(self.path / "model.keras", compile=False)
+        path = self.path / "model.keras"
+        if not zipfile.is_zipfile(path):
+            raise corrupt(path, "not a Keras model archive (truncated or overwritten?)")
+        try:
+            model = keras.models.load_model(path, compile=False)
+        except Exception as exc:  # keras raises ValueError, OSError, BadZipFile, KeyError … for a damaged archive
+            raise corrupt(path, f"Keras cannot load it ({type(exc).__name__}: {exc})") from None
+        want_in = (self.window_length, len(self.channels))
+        got_in, got_out = tuple(model.input_shape[1:]), model.output_shape[-1]
+        if got_in != want_in or got_out != len(self.labels):
+            raise corrupt(path, f"model takes {got_in} and gives {got_out} outputs, but config.json and labels.json "
+                                f"say {want_in} and {len(self.labels)}")
+        return model
 
     def label_index(self, labels) -> np.ndarray:
         """Label strings → indices into :attr:`labels` (-1 for unknown labels)."""
@@ -75,20 +106,84 @@ class Run:
         return np.array([lut.get(str(v), -1) for v in labels], dtype=np.int64)
 
     def read_npz(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(X, labels)`` from ``heldout.npz`` or ``representative.npz``."""
+        """``(X, labels)`` from ``heldout.npz`` or ``representative.npz``, checked against the run's window shape."""
         path = self.path / name
         if not path.exists():
             raise ValidationError(f"run has no {name}", source=str(self.path), allowed="a folder made by imuforge train")
-        with np.load(path, allow_pickle=False) as z:
-            return z["X"], z["labels"].astype(str)
+        X, labels = read_windows_npz(path, corrupt)
+        want = (self.window_length, len(self.channels))
+        if X.ndim != 3 or X.shape[1:] != want:
+            raise corrupt(path, f"windows have shape {X.shape}, the run's are (n, {want[0]}, {want[1]})")
+        return X, labels
 
     def json(self, name: str) -> Any:
+        """A JSON file of the run, or None when the run has none (a damaged one is a :class:`CorruptFileError`)."""
         path = self.path / name
-        return json.loads(path.read_text()) if path.exists() else None
+        return read_json_file(path) if path.exists() else None
+
+
+def read_windows_npz(path: Path, error=corrupt) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, labels)`` of a windows ``.npz``; a truncated file or missing array raises ``error(path, why)``."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ("X", "labels") if k not in z.files]
+            if missing:
+                raise error(path, f"lacks array(s) {', '.join(missing)}")
+            X, labels = np.asarray(z["X"]), z["labels"].astype(str)
+    except ValidationError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise error(path, f"not a readable .npz ({type(exc).__name__}: {exc})") from None
+    if len(X) != len(labels):
+        raise error(path, f"{len(X)} windows but {len(labels)} labels")
+    return X, labels
+
+
+def _check_config(config: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(config, dict):
+        raise corrupt(path, "not a JSON object")
+    ch = config.get("channels")
+    if not isinstance(ch, list) or not ch or not all(isinstance(c, str) and c for c in ch):
+        raise corrupt(path, f"channels must be a non-empty list of channel names, got {ch!r}"[:200])
+    for key in _CONFIG_NUMBERS:
+        v = config.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise corrupt(path, f"{key} must be a positive number, got {v!r}")
+    wl = config.get("window_length")
+    if isinstance(wl, bool) or not isinstance(wl, int) or wl <= 0:
+        raise corrupt(path, f"window_length must be a positive integer, got {wl!r}")
+    return config
+
+
+def _check_labels(doc: Any, path: Path) -> list[str]:
+    labels = doc.get("labels") if isinstance(doc, dict) else None
+    if not isinstance(labels, list) or not labels or not all(isinstance(v, str) and v for v in labels):
+        raise corrupt(path, "labels must be a non-empty list of label names")
+    if len(set(labels)) != len(labels):
+        raise corrupt(path, "labels are not unique")
+    return list(labels)
+
+
+def _check_normalisation(doc: Any, path: Path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        mean = np.asarray(doc["mean"], np.float64)
+        std = np.asarray(doc["std"], np.float64)
+    except (TypeError, KeyError, ValueError):
+        raise corrupt(path, "needs mean and std: lists of numbers, one per channel") from None
+    if mean.shape != (n_channels,) or std.shape != mean.shape:
+        raise corrupt(path, f"mean and std need {n_channels} values (one per channel of config.json), "
+                            f"got {mean.shape} and {std.shape}")
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()) or np.any(std <= 0):
+        raise corrupt(path, "mean and std must be finite and std > 0")
+    return mean, std
 
 
 def load_run(path: str | os.PathLike) -> Run:
-    """Open a training run folder written by :func:`imuforge.train.train`."""
+    """Open a training run folder written by :func:`imuforge.train.train`.
+
+    Every file is checked: a damaged one (truncated, edited) raises one
+    ``corrupt run folder: <file>: <why>`` error (:class:`~imuforge.errors.CorruptFileError`).
+    """
     path = Path(path)
     if not path.is_dir():
         raise ValidationError(f"run folder {path} does not exist", allowed="a folder made by imuforge train")
@@ -96,15 +191,11 @@ def load_run(path: str | os.PathLike) -> Run:
     if missing:
         raise ValidationError(f"{path} is not a training run: missing {', '.join(missing)}",
                               allowed="a folder made by imuforge train")
-    config = json.loads((path / "config.json").read_text())
-    labels = json.loads((path / "labels.json").read_text())["labels"]
-    norm = json.loads((path / "normalisation.json").read_text())
-    mean = np.asarray(norm["mean"], np.float64)
-    std = np.asarray(norm["std"], np.float64)
-    if mean.shape != (len(config["channels"]),) or std.shape != mean.shape or np.any(std <= 0):
-        raise ValidationError("normalisation does not match the channels or has std <= 0",
-                              source=str(path / "normalisation.json"))
-    return Run(path=path, config=config, labels=list(labels), mean=mean, std=std)
+    config = _check_config(read_json_file(path / "config.json"), path / "config.json")
+    labels = _check_labels(read_json_file(path / "labels.json"), path / "labels.json")
+    mean, std = _check_normalisation(read_json_file(path / "normalisation.json"), path / "normalisation.json",
+                                     len(config["channels"]))
+    return Run(path=path, config=config, labels=labels, mean=mean, std=std)
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -1,0 +1,96 @@
+"""Damaged run and export folders: one ``corrupt … folder: <file>: <why>`` line and exit 2, never a traceback.
+
+One tiny run (2 epochs) and its export are made once; each test damages a copy of one file.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from imuforge.cli import main
+
+pytest.importorskip("tensorflow")
+pytest.importorskip("tflite_micro")
+
+
+@pytest.fixture(scope="module")
+def made(synth_dir, tmp_path_factory):
+    """(run folder, export folder) of a tiny model."""
+    from imuforge.export import export_run
+    from imuforge.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("corrupt")
+    cfg = TrainConfig(data=[str(synth_dir)], model="tiny_cnn", window_s=1.28, stride_s=1.28, rate_hz=25.0,
+                      epochs=2, seed=3, batch_size=32, model_kwargs={"width": 4})
+    train(cfg, root / "run")
+    export_run(root / "run", root / "export", max_test_windows=20)
+    return root / "run", root / "export"
+
+
+def _copy(src, tmp_path):
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst)
+    return dst
+
+
+def truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _one_line(capsys, command):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith(f"imuforge {command}: error: "), err
+    return err
+
+
+@pytest.mark.parametrize("command", ["eval", "export"])
+@pytest.mark.parametrize("name", ["model.keras", "config.json", "labels.json", "normalisation.json",
+                                  "representative.npz", "heldout.npz", "data.json"])
+def test_truncated_run_file(made, tmp_path, capsys, synth_dir, command, name):
+    if command == "eval" and name in ("representative.npz", "heldout.npz", "data.json"):
+        pytest.skip("eval does not read this file")
+    run = _copy(made[0], tmp_path)
+    truncate(run / name)
+    argv = (["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")] if command == "eval"
+            else ["export", str(run), "--out", str(tmp_path / "ex")])
+    assert main(argv) == 2
+    err = _one_line(capsys, command)
+    assert f"corrupt run folder: {run / name}: " in err, err
+    assert "File not found" not in err
+    assert not (tmp_path / "ex").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("name, content", [
+    ("config.json", '{"channels": "acc_x", "rate_hz": 25}'),
+    ("labels.json", '{"labels": []}'),
+    ("normalisation.json", '{"mean": [0, 0], "std": [1, 1]}'),
+    ("model.keras", "not a zip"),
+])
+def test_edited_run_file(made, tmp_path, capsys, synth_dir, name, content):
+    run = _copy(made[0], tmp_path)
+    (run / name).write_text(content)
+    assert main(["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")]) == 2
+    assert f"corrupt run folder: {run / name}: " in _one_line(capsys, "eval")
+
+
+@pytest.mark.parametrize("name", ["model.tflite", "card.json", "reference.npz"])
+def test_truncated_export_file(made, tmp_path, capsys, name):
+    export = _copy(made[1], tmp_path)
+    truncate(export / name)
+    assert main(["hil", "--model", str(export), "--data", str(export), "--port", "loop://",
+                 "--out", str(tmp_path / "hil")]) == 2
+    assert f"corrupt export folder: {export / name}: " in _one_line(capsys, "hil")
+    assert not (tmp_path / "hil").exists()
+
+
+def test_intact_folders_still_load(made):
+    from imuforge.hil.runner import load_export
+    from imuforge.train import load_run
+
+    run = load_run(made[0])
+    assert run.keras_model().output_shape[-1] == len(run.labels)
+    assert load_export(made[1]).labels == run.labels
