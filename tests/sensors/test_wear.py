@@ -349,3 +349,56 @@ def test_device_default_placement_gravity_when_standing_still(standing, device):
     assert sign * acc[axis] > 0.999 * G and abs(np.linalg.norm(acc) - G) < 1e-6 * G, (device, acc)
     if device == "smartphone-waist":  # UCI-HAR's phone: x up (its standing gravity mean X ≈ +0.94 g)
         assert acc[0] > 0.9 * G
+
+
+def test_wobble_readings_are_the_derivatives_of_the_worn_devices_own_trajectory():
+    """Physical consistency: rebuild the loose device's world path and attitude, differentiate them
+    numerically, and compare with what apply_looseness says it measures (translating + rotating segment)."""
+    fps, fs, seconds = 200.0, 2000.0, 3.0
+    k1, k2 = 2 * np.pi * 1.1, 2 * np.pi * 1.9
+
+    def P(t):
+        return np.column_stack([0.3 * np.sin(k1 * t), 1.0 + 0.05 * np.sin(k2 * t), 0.8 * t])
+
+    def R(t):
+        return Rotation.from_rotvec(np.column_stack([0.4 * np.sin(2 * np.pi * 0.7 * t),
+                                                     0.3 * np.cos(2 * np.pi * 1.3 * t),
+                                                     0.2 * np.sin(2 * np.pi * 2.1 * t)]))
+
+    frames = np.arange(0, seconds + 1e-9, 1 / fps)
+    motion = rigid_motion(frames, P, R, fps)
+    mount = Rotation.from_euler("xyz", [30, -20, 75], degrees=True).as_matrix()
+    probe = Placement("probe", "pelvis", offset_m=(0.05, 0.02, 0.10), rotation=mount)
+    loose = Looseness(12.0, 0.4, 0.03, tuple(mount[:, 2]))
+    wear = Wear("probe", probe, None, "none", (0.0, 0.0, 0.0), 0.0, loose, "k", LOOSE_ONLY)
+    ideal = ideal_imu(motion, [probe], rate_hz=fs)
+    apply_looseness(motion, ideal, [wear], fs)
+
+    t, h = ideal.times, 1.0 / fs
+    r = np.asarray(probe.offset_m)
+    Rt = R(t)
+
+    def d2(x):  # 4th-order central second difference on the grid (interior)
+        out = np.full_like(x, np.nan)
+        out[2:-2] = (-x[4:] + 16 * x[3:-1] - 30 * x[2:-2] + 16 * x[1:-3] - x[:-4]) / (12 * h * h)
+        return out
+
+    nominal = P(t) + Rt.apply(r)
+    a_seg = Rt.inv().apply(np.nan_to_num(d2(nominal)))
+    n_vec = np.asarray(loose.normal)
+    a_t = a_seg - np.outer(a_seg @ n_vec, n_vec)
+    a_t[:2], a_t[-2:] = a_t[2], a_t[-3]
+    u, _, _ = wobble_response(a_t, fs, loose.natural_hz, loose.damping)
+    device = P(t) + Rt.apply(r + u)
+    Rw = Rotation.from_rotvec(np.cross(n_vec, u) / loose.pivot_m)
+    Q = Rt * Rw * Rotation.from_matrix(mount)
+    f_expect = Q.inv().apply(d2(device) - np.array([0.0, -G, 0.0]))
+    w_expect = np.full((t.size, 3), np.nan)
+    w_expect[1:-1] = (Q[:-2].inv() * Q[2:]).as_rotvec() / (2 * h)
+    inner = slice(int(0.5 * fs), int(2.5 * fs))  # away from the ends (spline and start-up transients)
+    f_err = np.abs(ideal.acc[0, inner] - f_expect[inner]).max()
+    w_err = np.abs(ideal.gyro[0, inner] - w_expect[inner]).max()
+    wobble_f = np.abs(ideal.acc[0, inner] - ideal_imu(motion, [probe], rate_hz=fs).acc[0, inner]).max()
+    assert wobble_f > 0.05  # the wobble is there …
+    assert f_err < 2e-3 * wobble_f and f_err < 1e-3  # … and is what the device's own path implies
+    assert w_err < 1e-3
