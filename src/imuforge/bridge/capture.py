@@ -33,6 +33,23 @@ class DeviceError(ImuforgeError):
     """The device refused a command or did not answer."""
 
 
+class NoDeviceAnswer(DeviceError):
+    """Nothing usable arrived on the link: no protocol answer and no CSV lines (exit status 1).
+
+    ``log_path`` is the raw log when it was kept (bytes arrived), None when it was removed
+    (nothing at all arrived: the log held only its header).
+    """
+
+    def __init__(self, message: str, log_path: Path | None = None):
+        super().__init__(message)
+        self.log_path = log_path
+
+
+#: Above this fraction of missing samples a capture warns (it still counts as complete: the
+#: device delivered the whole window, but with that many gaps it is a poor calibration capture).
+MISSING_WARN_FRACTION = 0.05
+
+
 @dataclass
 class CaptureOptions:
     """What to capture. Times in s, rates in Hz, ranges in ±g / ±dps (0 = device default)."""
@@ -50,6 +67,7 @@ class CaptureOptions:
     placement: str | None = None
     subject: str | None = None
     reconnect: bool = False
+    stop_first: bool = False  # send STOP before CONFIGURE (a device left streaming by an earlier session)
     reconnect_window_s: float = 15.0
     handshake_timeout_s: float = 3.0
     grace_s: float = 5.0
@@ -66,12 +84,34 @@ class CaptureOptions:
 
 @dataclass
 class CaptureResult:
+    """What a capture produced. ``missing_samples`` is the one count of samples missing inside
+    the recording (= the gaps in its timestamps); ``warnings`` hold what the user must know
+    although the capture completed (e.g. more than :data:`MISSING_WARN_FRACTION` missing)."""
+
     recording: Recording | None
     log_path: Path
     stats: StreamStats
     complete: bool
     disconnected: bool
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False  # stopped by Ctrl-C
+
+    @property
+    def missing_samples(self) -> int:
+        return int(self.stats.missing_samples) if self.recording is not None else 0
+
+    window_samples: int = 0  # sample slots of the requested window (0: unknown, CSV)
+
+    @property
+    def missing_fraction(self) -> float:
+        """Missing share of the window (gaps and, for a complete capture, the samples lost at its end)."""
+        n = len(self.recording) if self.recording is not None else 0
+        if not n:
+            return 0.0
+        if self.complete and self.window_samples >= n:
+            return 1.0 - n / self.window_samples
+        return self.missing_samples / (n + self.missing_samples)
 
 
 class CaptureSession:
@@ -100,6 +140,7 @@ class CaptureSession:
         self._t_start = 0.0
         self._run_t0 = 0.0
         self._status_asked = 0.0
+        self._interrupted = False
 
     # ------------------------------------------------------------------ plumbing
     def _send(self, msg: P.Message) -> int:
@@ -168,7 +209,7 @@ class CaptureSession:
                 info = self._request(P.GetInfo(), self.opt.handshake_timeout_s)
             except DeviceError:
                 if self.opt.fmt == "frames" or not self._looks_like_csv():
-                    raise DeviceError(
+                    raise NoDeviceAnswer(
                         f"no imuforge device answered on {self.link.description} within "
                         f"{self.opt.handshake_timeout_s:.1f} s, and no CSV sample lines arrived "
                         "(check the port, the baud rate and that the sketch is running)") from None
@@ -198,7 +239,7 @@ class CaptureSession:
         if info.odrs_hz and not any(abs(odr - o) < 1e-3 * max(o, 1.0) for o in info.odrs_hz):
             raise DeviceError(f"ODR {odr:g} Hz not supported by {info.board} "
                               f"(allowed: {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz)")
-        if self.proc.segment > 0 or self.opt.reconnect:
+        if self.proc.segment > 0 or self.opt.reconnect or self.opt.stop_first:
             # a device we reconnect to may still be streaming from before: stop it first
             self._request(P.Stop(), 3.0)
         try:
@@ -234,6 +275,12 @@ class CaptureSession:
         self._delivered = self.received_before_run + got
         if got >= self.n_target:
             return True
+        # after a reconnect to the same running device its clock goes on: the window
+        # [t0, t0 + seconds) is full once the device time passed its end (time off-line is a gap)
+        first_t, last = self.proc.batches[0].t0_s, seg[0]
+        if self.proc.segment > 0 and last.t0_s >= first_t and \
+                last.t0_s + (last.raw.shape[0] - 0.5) * last.period_s - first_t >= self.opt.seconds:
+            return True
         # the last frames may have been lost: once the run should be over, ask the device
         now = self.log.now()
         if now - self._run_t0 > self.n_target / max(self.odr_hz, 1e-9) + 0.5:
@@ -260,50 +307,85 @@ class CaptureSession:
         header["link"] = self.link.description
         self.log = rawlog.RawLogWriter(self.log_path, header)
         self._t_start = self.log.now()
-        disconnected = complete = False
-        deadline = self._t_start + o.seconds + o.grace_s
         try:
             self.log.event("connect", link=self.link.description)
             self._handshake()
-            deadline = self.log.now() + o.seconds + o.grace_s
-            while True:
-                try:
-                    while not self._run_done():
-                        if self.log.now() > deadline:
-                            self.messages.append(
-                                f"timed out after {o.seconds + o.grace_s:.0f} s with "
-                                f"{self.proc.stats.samples} samples: the device stopped delivering")
-                            break
-                        self._pump(0.05)
-                    else:
-                        complete = True
-                    self._stop()
-                    break
-                except KeyboardInterrupt:
-                    # the user stopped early: keep everything received, like a deadline
-                    self.log.event("interrupted")
-                    self.messages.append(f"interrupted after {self.proc.stats.samples} samples; "
-                                         f"kept what arrived (raw log {self.log_path})")
-                    self._stop()
-                    break
-                except LinkClosed as exc:
-                    disconnected = True
-                    t = self.log.event("disconnect", reason=str(exc))
-                    self.proc.event("disconnect", t, reason=str(exc))
-                    self.messages.append(f"device disconnected at {t - self._t_start:.1f} s after "
-                                         f"{self.proc.stats.samples} samples: {exc}")
-                    if not o.reconnect or not self._reconnect(deadline + o.reconnect_window_s):
-                        break
-                    deadline = self.log.now() + (o.seconds - self._delivered / max(self.odr_hz, 1e-9)) + o.grace_s
+        except (DeviceError, LinkClosed) as exc:
+            self._close()
+            raise self._failed_start(exc) from None
+        o = self.opt
+        try:
+            complete, disconnected = self._stream()
         finally:
-            self._status(force=True)
-            self.log.close()
-            if self.link is not None:
-                self.link.close()
-        rec = None
-        if self.proc.stats.samples:
-            rec = self.build()
-        return CaptureResult(rec, self.log_path, self.proc.stats, complete, disconnected, self.messages)
+            self._close()
+        rec = self.build() if self.proc.stats.samples else None
+        window = round(o.seconds * self.odr_hz) if self.proc.fmt == "frames" else 0
+        res = CaptureResult(rec, self.log_path, self.proc.stats, complete, disconnected, self.messages, [],
+                            self._interrupted, window)
+        if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
+            total = window if complete and window >= len(rec) else len(rec) + res.missing_samples
+            tail = total - len(rec) - res.missing_samples
+            res.warnings.append(
+                f"{100 * res.missing_fraction:.1f} % of the samples are missing ({total - len(rec)} of {total}: "
+                f"{res.missing_samples} in gaps" + (f", {tail} lost at the end" if tail > 0 else "")
+                + f"; warning above {100 * MISSING_WARN_FRACTION:g} %): a poor capture for calibration")
+        return res
+
+    def _close(self) -> None:
+        self._status(force=True)
+        self.log.close()
+        if self.link is not None:
+            self.link.close()
+
+    def _failed_start(self, exc: Exception) -> Exception:
+        """The error of a capture that never started; a raw log that received nothing is removed."""
+        if self.proc.stats.bytes == 0:
+            self.log_path.unlink(missing_ok=True)
+            where = "nothing arrived, so the empty raw log was removed"
+            kept = None
+        else:
+            where = f"{self.proc.stats.bytes} bytes arrived; raw log kept at {self.log_path}"
+            kept = self.log_path
+        if isinstance(exc, NoDeviceAnswer):
+            return NoDeviceAnswer(f"{exc}; {where}", kept)
+        return type(exc)(f"{exc}; {where}")
+
+    def _stream(self) -> tuple[bool, bool]:
+        """Read until the window is delivered (or the device stops); returns (complete, disconnected)."""
+        o = self.opt
+        disconnected = complete = False
+        deadline = self.log.now() + o.seconds + o.grace_s
+        while True:
+            try:
+                while not self._run_done():
+                    if self.log.now() > deadline:
+                        self.messages.append(
+                            f"timed out after {o.seconds + o.grace_s:.0f} s with "
+                            f"{self.proc.stats.samples} samples: the device stopped delivering")
+                        break
+                    self._pump(0.05)
+                else:
+                    complete = True
+                self._stop()
+                break
+            except KeyboardInterrupt:
+                # the user stopped early: keep everything received, like a deadline
+                self._interrupted = True
+                self.log.event("interrupted")
+                self.messages.append(f"interrupted after {self.proc.stats.samples} samples; "
+                                     f"kept what arrived (raw log {self.log_path})")
+                self._stop()
+                break
+            except LinkClosed as exc:
+                disconnected = True
+                t = self.log.event("disconnect", reason=str(exc))
+                self.proc.event("disconnect", t, reason=str(exc))
+                self.messages.append(f"device disconnected at {t - self._t_start:.1f} s after "
+                                     f"{self.proc.stats.samples} samples: {exc}")
+                if not o.reconnect or not self._reconnect(deadline + o.reconnect_window_s):
+                    break
+                deadline = self.log.now() + (o.seconds - self._delivered / max(self.odr_hz, 1e-9)) + o.grace_s
+        return complete, disconnected
 
     def _stop(self) -> None:
         if self.proc.fmt != "frames":
@@ -338,7 +420,8 @@ class CaptureSession:
     def build(self) -> Recording:
         o = self.opt
         return self.proc.build(label=o.label, profile=o.profile, placement=o.placement, subject=o.subject,
-                               rate_hz=o.csv_rate_hz, provenance=_provenance(self.log.header, self.log_path))
+                               rate_hz=o.csv_rate_hz, window_s=o.seconds,
+                               provenance=_provenance(self.log.header, self.log_path))
 
 
 def _provenance(header: dict[str, Any], log_path: Path) -> dict[str, Any]:
@@ -379,5 +462,6 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
                 proc.event(name, r.t, **ev)
     rec = proc.build(label=label or header.get("label"), profile=profile or header.get("profile"),
                      placement=placement or header.get("placement"), subject=subject or header.get("subject"),
-                     rate_hz=header.get("csv_rate_hz"), provenance=_provenance(header, Path(log_path)))
+                     rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),
+                     provenance=_provenance(header, Path(log_path)))
     return rec, {"records": len(records), **info, "stats": vars(proc.stats)}

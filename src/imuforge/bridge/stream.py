@@ -132,12 +132,12 @@ class StreamProcessor:
                 self._index_hi += 1 << 32  # the u32 counter wrapped
         index = self._index_hi + idx32
         prev = self.batches[-1] if self.batches else None
-        if prev is not None and prev.segment == self.segment:
-            if index <= prev.index:
-                # the counter went backwards without a reconnect: the device was reset
-                self.segment += 1
-            elif index > self._seen_last + 1:
-                self.stats.missing_samples += index - self._seen_last - 1
+        if prev is not None and prev.segment == self.segment and index <= prev.index:
+            # the counter went backwards without a reconnect: the device was reset
+            self.segment += 1
+        elif prev is not None and index > self._seen_last + 1:
+            # a gap in the counter, also across a reconnect (samples made while off-line)
+            self.stats.missing_samples += index - self._seen_last - 1
         self._last_index = index
         self._seen_last = index + msg.n - 1
         self.batches.append(Batch(self.segment, index, msg.t0_us * 1e-6, msg.period_ns * 1e-9, msg.channel_mask,
@@ -156,13 +156,19 @@ class StreamProcessor:
         return (last.t0_s + (last.raw.shape[0]) * last.period_s) - first.t0_s
 
     def build(self, *, label: str | None = None, profile: str | None = None, placement: str | None = None,
-              subject: str | None = None, rate_hz: float | None = None,
+              subject: str | None = None, rate_hz: float | None = None, window_s: float | None = None,
               provenance: dict[str, Any] | None = None) -> Recording:
-        """The Recording of everything received so far (see module doc for timestamps)."""
+        """The Recording of everything received so far (see module doc for timestamps).
+
+        ``window_s``: keep exactly the samples in [t0, t0 + window_s) of device time (t0: the
+        first sample), i.e. ``round(window_s · ODR)`` sample slots; a slot without its sample is
+        a gap. ``stats.missing_samples`` becomes the number of such gaps inside the recording, the
+        same count :meth:`Recording.gaps` reports.
+        """
         if self.fmt == "csv":
-            times, data, channels, rate, clock = self._build_csv(rate_hz)
+            times, data, channels, rate, clock = self._build_csv(rate_hz, window_s)
         else:
-            times, data, channels, rate, clock = self._build_frames()
+            times, data, channels, rate, clock = self._build_frames(window_s)
         t0 = float(times[0])
         times = times - t0
         labels = [(0.0, float(times[-1]) + 1.0 / rate, label)] if label else []
@@ -188,7 +194,7 @@ class StreamProcessor:
         return Recording(times, data, channels, rate, profile=profile, placement=placement, labels=labels,
                          subject=subject, provenance=prov)
 
-    def _build_frames(self):
+    def _build_frames(self, window_s: float | None = None):
         if not self.batches:
             raise ValidationError("no samples were received", allowed="a device that streams SAMPLES frames")
         masks = {b.mask for b in self.batches}
@@ -197,7 +203,6 @@ class StreamProcessor:
         mask = masks.pop()
         channels = P.mask_channels(mask)
         n = np.array([b.raw.shape[0] for b in self.batches])
-        starts = np.repeat(np.array([b.index for b in self.batches]), n) + _ranks(n)
         dev_t = (np.repeat([b.t0_s for b in self.batches], n)
                  + _ranks(n) * np.repeat([b.period_s for b in self.batches], n))
         seg = np.repeat([b.segment for b in self.batches], n)
@@ -205,11 +210,15 @@ class StreamProcessor:
         scale = np.vstack([np.repeat(np.asarray(b.scales, dtype=np.float32).astype(np.float64), 3)
                            for b in self.batches])
         data = raw * np.repeat(scale, n, axis=0)
-        # clock mapping per segment, from (device time of each batch's last sample, arrival)
+        # clock mapping per device time base, from (device time of each batch's last sample, arrival):
+        # connection segments whose counter goes on (a reconnect to the running device) share one
+        # time base and one fit, so the time off-line maps to exactly the slots the counter skipped
+        period = self.batches[0].period_s
+        seg = _time_bases(dev_t, seg, period)
         host = np.empty_like(dev_t)
         last_dev = np.array([b.t0_s + (b.raw.shape[0] - 1) * b.period_s for b in self.batches])
         arrival = np.array([b.arrival_s for b in self.batches])
-        bseg = np.array([b.segment for b in self.batches])
+        bseg = seg[np.cumsum(n) - 1]
         fits: list[ClockFit] = []
         intervals, span = 0, 0.0
         for s in np.unique(seg):
@@ -218,23 +227,25 @@ class StreamProcessor:
             fits.append(fit)
             sm = seg == s
             host[sm] = fit.map(dev_t[sm])
-            # measured rate from this segment: index intervals over mapped time
-            intervals += int(starts[sm][-1] - starts[sm][0])
-            span += float(host[sm][-1] - host[sm][0])
-        # order by host time, drop duplicates / overlaps between segments
-        order = np.lexsort((starts, host))
-        host, data, starts = host[order], data[order], starts[order]
-        keep = np.r_[True, np.diff(host) > 0]
+            # measured rate from this time base: sample periods of device time over mapped time
+            intervals += float(dev_t[sm].max() - dev_t[sm].min()) / period
+            span += float(host[sm].max() - host[sm].min())
+        rate = intervals / span if intervals > 0 and span > 0 else 1.0 / period
+        # every sample gets its slot on one time line; order by slot, drop duplicates
+        slots = _sample_slots(dev_t, seg, host, period, rate)
+        order = np.lexsort((host, slots))
+        host, data, slots = host[order], data[order], slots[order]
+        keep = np.r_[True, (np.diff(slots) > 0) & (np.diff(host) > 0)]
         self.stats.duplicates += int((~keep).sum())
-        host, data = host[keep], data[keep]
-        if intervals > 0 and span > 0:
-            rate = intervals / span
-        else:
-            rate = 1.0 / self.batches[0].period_s
+        host, data, slots = host[keep], data[keep], slots[keep]
+        if window_s is not None:
+            inside = slots - slots[0] < max(1, int(round(window_s / period)))
+            host, data, slots = host[inside], data[inside], slots[inside]
+        self.stats.missing_samples = int(slots[-1] - slots[0] + 1 - slots.size)
         clock = {"segments": [f.to_dict() for f in fits], "nominal_rate_hz": 1.0 / self.batches[0].period_s}
         return host, data, channels, rate, clock
 
-    def _build_csv(self, rate_hz: float | None):
+    def _build_csv(self, rate_hz: float | None, window_s: float | None = None):
         rows, arrival = self.csv.values()
         if rows.shape[0] == 0:
             raise ValidationError("no CSV sample lines were received",
@@ -247,12 +258,50 @@ class StreamProcessor:
             rate, details = measure_line_rate(arrival)
         else:
             rate, details = float(rate_hz), {"method": "given by the user"}
-        times = np.arange(rows.shape[0]) / rate
+        if window_s is not None:  # the lines in [0, window_s) at the rate
+            data = data[: max(1, int(np.ceil(window_s * rate - 1e-9)))]
+        times = np.arange(data.shape[0]) / rate
         details["units"] = {g: self.csv_units.get(g, u) for g, u in
                             (("acc", "g"), ("gyro", "dps"), ("mag", "uT")) if g in groups}
         details["header"] = self.csv.header
         details["errors"] = self.csv.errors[:20]
         return times, data, channels, rate, details
+
+
+_MAX_RESENT_S = 2.0  # device time a device may send again after a reconnect (its buffer)
+
+
+def _time_bases(dev_t: np.ndarray, seg: np.ndarray, period_s: float) -> np.ndarray:
+    """Per sample, the device time base it belongs to: connection segments are merged while the
+    device clock goes on (a reconnect to the running device), a new base starts where it went
+    back (device reset)."""
+    out = np.empty_like(seg)
+    base, last_t = 0, None
+    for s in dict.fromkeys(seg.tolist()):  # segments in arrival order (a handful)
+        m = seg == s
+        if last_t is not None and float(dev_t[m].min()) < last_t - max(_MAX_RESENT_S, 2 * period_s):
+            base += 1
+        out[m] = base
+        last_t = float(dev_t[m].max())
+    return out
+
+
+def _sample_slots(dev_t: np.ndarray, base: np.ndarray, host: np.ndarray, period_s: float,
+                  rate_hz: float) -> np.ndarray:
+    """Each sample's slot on one time line, 0 = the first sample: its device time in sample
+    periods, so time off-line or stopped is missing slots (samples sent again land on their old
+    slots and are dropped as duplicates). A time base after a device reset is placed after the
+    previous one by the host-time gap."""
+    slots = np.empty(dev_t.size, dtype=np.int64)
+    offset, last_slot, last_host = 0, None, 0.0
+    for b in dict.fromkeys(base.tolist()):  # time bases in arrival order (a handful)
+        m = base == b
+        k = np.rint((dev_t[m] - dev_t[m].min()) / period_s).astype(np.int64)
+        if last_slot is not None:
+            offset = last_slot + max(1, int(round((float(host[m].min()) - last_host) * rate_hz)))
+        slots[m] = k + offset
+        last_slot, last_host = int(slots[m].max()), float(host[m].max())
+    return slots - slots.min()
 
 
 def _ranks(n: np.ndarray) -> np.ndarray:

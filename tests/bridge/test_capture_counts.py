@@ -1,0 +1,129 @@
+"""Capture issues: one missing-sample count, exactly the requested window, a silent port, many gaps."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import tty
+
+import numpy as np
+import pytest
+
+from imuforge.bridge import protocol as P
+from imuforge.bridge.capture import CaptureOptions, capture, recover
+from imuforge.bridge.emulator import FORMULA_SCALES, EmulatedDevice, Faults, FormulaSource
+from imuforge.bridge.links import SerialLink
+from imuforge.cli import build_parser, main
+from imuforge.recording import read_recording
+from tests.bridge.conftest import TcpDevice, formula_si
+
+
+class ContinuousDevice(EmulatedDevice):
+    """A firmware that ignores START's sample count and streams until STOP (many sketches do)."""
+
+    def _on_start(self, frame: P.Frame) -> None:
+        super()._on_start(frame)
+        self.limit = 0
+
+
+def test_seconds_gives_exactly_the_window_even_from_a_device_that_keeps_streaming(tmp_path):
+    d = TcpDevice(ContinuousDevice(FormulaSource(), scales=FORMULA_SCALES))
+    try:
+        res = capture(lambda: SerialLink(d.url), tmp_path / "w.rawlog", CaptureOptions(seconds=2.0, odr_hz=100.0))
+    finally:
+        d.close()
+    rec = res.recording
+    assert res.stats.samples > 200  # the device did send more than asked for …
+    assert len(rec) == 200 and res.missing_samples == 0  # … the recording is [t0, t0 + 2 s) exactly
+    first = rec.provenance["first_sample_index"]
+    assert np.array_equal(rec.data, formula_si(first, 200))
+    rec2, _ = recover(tmp_path / "w.rawlog")
+    assert len(rec2) == 200 and np.array_equal(rec2.data, rec.data)
+
+
+def test_reconnect_summary_line_and_gaps_give_one_count(tcp_device, tmp_path, capsys):
+    d = tcp_device(Faults(disconnect_after_s=1.0))
+    out = tmp_path / "r.imu.parquet"
+    rc = main(["capture", "--port", d.url, "--seconds", "3", "--odr", "100", "--reconnect", "--quiet",
+               "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    m = re.search(r"(\d+) samples, .*; (\d+) missing samples in (\d+) gap", printed)
+    assert m, printed
+    n, missing, n_gaps = map(int, m.groups())
+    assert printed.count("missing samples") == 1  # no second, disagreeing gap line
+    rec = read_recording(out)
+    gaps = rec.gaps()
+    assert missing > 0 and missing == sum(g[2] for g in gaps) == rec.provenance["stats"]["missing_samples"]
+    assert n_gaps == len(gaps) and n == len(rec) and n + missing == 300
+
+
+def _pty():
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    return master, slave
+
+
+def test_silent_port_exits_1_as_help_says_and_removes_the_empty_log(tmp_path, capsys):
+    sub = next(a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "capture")[1]
+    assert "1 nothing received" in sub.epilog
+    master, slave = _pty()
+    try:
+        out = tmp_path / "s.imu.parquet"
+        rc = main(["capture", "--port", os.ttyname(slave), "--seconds", "1", "--out", str(out), "--quiet"])
+    finally:
+        os.close(master)
+        os.close(slave)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1
+    assert len(err) == 1 and "no imuforge device answered" in err[0] and "empty raw log was removed" in err[0]
+    assert not out.exists() and not (tmp_path / "s.rawlog").exists()
+
+
+def test_port_with_unreadable_bytes_keeps_and_names_the_log(tmp_path, capsys):
+    master, slave = _pty()
+    stop = threading.Event()
+
+    def noise():  # a board at another baud rate: bytes, but neither frames nor text lines
+        while not stop.is_set():
+            os.write(master, bytes(range(0, 200)))
+            time.sleep(0.05)
+
+    th = threading.Thread(target=noise, daemon=True)
+    th.start()
+    try:
+        rc = main(["capture", "--port", os.ttyname(slave), "--seconds", "1", "--out",
+                   str(tmp_path / "n.imu.parquet"), "--quiet"])
+    finally:
+        stop.set()
+        th.join(2)
+        os.close(master)
+        os.close(slave)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1
+    log = tmp_path / "n.rawlog"
+    assert f"raw log kept at {log}" in err[0] and log.stat().st_size > 1000
+
+
+def test_many_missing_samples_warn_with_the_fraction(tcp_device, tmp_path, capsys):
+    d = tcp_device(Faults(drop_rate=0.5, seed=2))
+    out = tmp_path / "m.imu.parquet"
+    rc = main(["capture", "--port", d.url, "--seconds", "3", "--odr", "100", "--quiet", "--out", str(out)])
+    assert rc == 0  # the window was delivered (with gaps) …
+    printed = capsys.readouterr().out
+    rec = read_recording(out)
+    frac = 1 - len(rec) / 300  # gaps, and frames lost at the very end, of the 3 s window
+    assert 0.3 < frac < 0.7
+    m = re.search(r"warning: ([\d.]+) % of the samples are missing \((\d+) of 300: (\d+) in gaps", printed)
+    assert m, printed  # … but the user is told how much is missing
+    assert float(m.group(1)) == pytest.approx(100 * frac, abs=0.06) and int(m.group(2)) == 300 - len(rec)
+    assert int(m.group(3)) == sum(g[2] for g in rec.gaps())
+
+
+def test_few_missing_samples_do_not_warn(tcp_device, tmp_path):
+    d = tcp_device(Faults(drop_rate=0.02, seed=4))
+    res = capture(lambda: SerialLink(d.url), tmp_path / "f.rawlog", CaptureOptions(seconds=3.0, odr_hz=100.0))
+    assert res.complete and res.missing_fraction < 0.05 and res.warnings == []
