@@ -10,8 +10,10 @@ Samples come from a *source*: a vectorised callable ``source(index, odr_hz) -> (
 values for the device's sample indices. Sources: :class:`FormulaSource` (the documented
 deterministic signal of the QEMU firmware), :class:`RecordingSource` (loops a Recording, e.g.
 from :func:`imuforge.sensors.simulate`), :func:`desk_source` (a device lying still on a desk
-with the profile's error model) and :func:`schedule_source` (an activity schedule through the
-motion library and the sensor simulator). The device converts SI → int16 LSB with the profile's
+with the profile's error model), :func:`schedule_source` (an activity schedule through the
+motion library and the sensor simulator) and :class:`ActivitySource` (a wearer whose activity is
+switched while streaming, e.g. by the prompts of a guided capture through
+:func:`follow_activity_file`). The device converts SI → int16 LSB with the profile's
 range and bits and sends the LSB scale in every SAMPLES frame.
 
 Faults (:class:`Faults`): dropped frames, corrupted bytes, a disconnect after N s, a clock error.
@@ -133,6 +135,97 @@ def schedule_source(profile, schedule: list[tuple[str, float | None]], *, placem
 
     motion = make_schedule(schedule, fps=100.0, rng=seed)
     return RecordingSource(simulate(motion, profile, placement, seed=seed))
+
+
+#: Activities a wearer asked to keep still does without fidgets (see :class:`ActivitySource`).
+_QUIET = {"standing": {"fidget": 0.0}, "sitting": {"fidget": 0.0}}
+
+
+class ActivitySource:
+    """A simulated wearer who does the activity they are told, switchable while the device streams.
+
+    :meth:`set_activity` changes what the wearer does from the next sample on (thread-safe: call it
+    from a prompt hook, a test, or :func:`follow_activity_file` for ``imuforge emulate --follow``).
+    Each activity is simulated once on first use — the motion library for one person (``seed``)
+    and :func:`imuforge.sensors.simulate` for the profile and placement, ``loop_s`` long — and
+    looped. Standing and sitting are done quietly (no fidgets), as by a wearer asked to keep
+    still; ``quiet=False`` keeps the library's gestures and fidgets.
+    """
+
+    def __init__(self, profile, *, placement: str | None = None, seed: int = 0, activity: str = "standing",
+                 loop_s: float = 20.0, quiet: bool = True):
+        self.profile = profile
+        self.placement = placement
+        self.seed = seed
+        self.loop_s = float(loop_s)
+        self.quiet = quiet
+        self._sources: dict[str, RecordingSource] = {}
+        self._lock = threading.Lock()
+        self._current: tuple[str, int | None] = (activity, None)
+        self.history: list[tuple[str, int]] = []  # (activity, first sample index), for tests and logs
+        self._source(activity)
+
+    @property
+    def activity(self) -> str:
+        return self._current[0]
+
+    def _source(self, name: str) -> RecordingSource:
+        from imuforge.motion.library import ACTIVITIES
+
+        with self._lock:
+            if name not in self._sources:
+                if name not in ACTIVITIES or ACTIVITIES[name].kind == "transition":
+                    allowed = sorted(k for k, a in ACTIVITIES.items() if a.kind != "transition")
+                    raise ValidationError(f"the emulated wearer cannot do {name!r}", allowed=", ".join(allowed))
+                params = _QUIET.get(name, {}) if self.quiet else {}
+                self._sources[name] = schedule_source(self.profile, [(name, self.loop_s, params)],
+                                                      placement=self.placement, seed=self.seed)
+            return self._sources[name]
+
+    def set_activity(self, name: str) -> None:
+        """From the next sample on the wearer does ``name`` (a motion-library activity)."""
+        self._source(name)  # simulate it now, outside the streaming path
+        if name != self._current[0]:
+            self._current = (name, None)
+
+    def __call__(self, index: np.ndarray, odr_hz: float) -> np.ndarray:
+        name, start = self._current
+        if start is None:  # the switch takes effect at the first sample asked for after it
+            start = int(index[0])
+            self._current = (name, start)
+            self.history.append((name, start))
+        return self._sources[name](np.asarray(index) - start, odr_hz)
+
+
+def follow_activity_file(source: ActivitySource, path, stop: threading.Event, *, interval_s: float = 0.1,
+                         on_change: Callable[[str], None] | None = None,
+                         on_error: Callable[[str], None] | None = None) -> None:
+    """Make ``source`` do the activity named in the text file ``path`` until ``stop`` is set.
+
+    The file holds one activity name (``echo walking > PATH``; ``imuforge capture --guided
+    --cue-file PATH`` writes it at each prompt). A missing or empty file changes nothing; an
+    unknown name is reported through ``on_error`` once and ignored.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    seen = None
+    while not stop.wait(interval_s):
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if not text or text == seen:
+            continue
+        seen = text
+        try:
+            source.set_activity(text)
+        except ValidationError as exc:
+            if on_error is not None:
+                on_error(str(exc))
+            continue
+        if on_change is not None:
+            on_change(text)
 
 
 # ---------------------------------------------------------------------------- faults and device

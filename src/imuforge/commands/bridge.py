@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from imuforge.commands._options import add_device_overrides, add_label_options, label_from_args
+from imuforge.errors import ValidationError
 
 
 def register(sub) -> None:
@@ -20,15 +21,36 @@ def register(sub) -> None:
                        description="Capture from a device speaking the imuforge bridge protocol (or printing "
                        "CSV lines). Received bytes go to an append-only raw log (OUT.rawlog) first; Ctrl-C "
                        "stops early and keeps what arrived.",
-                       epilog="exit status: 0 complete; 1 nothing received; 2 bad input; 3 ended early "
-                       "(interrupted, disconnected or timed out) — what arrived is saved.")
+                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of the samples "
+                       "are missing); 1 nothing received (no device answered: a raw log that received nothing is "
+                       "removed, one that received bytes is kept and named); 2 bad input or a device that refuses "
+                       "the configuration; 3 ended early (interrupted, disconnected or timed out) — what arrived is "
+                       "saved. --guided: 0 every activity written, 3 some were not (skipped, still moving after the "
+                       "retries, or ended early).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT, loop://)")
     src.add_argument("--ble", metavar="NAME_OR_ADDRESS", help="BLE device name or address")
     src.add_argument("--recover", metavar="LOG", help="rebuild the recording from a raw log")
-    p.add_argument("--seconds", type=float, default=10.0, help="device time to capture (s)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="device time to capture (s, default 10): exactly the samples in [t0, t0 + SECONDS)")
     add_label_options(p, "activity label of the whole recording (e.g. walking)")
-    p.add_argument("--out", help="output recording (.imu.parquet, or .csv); default derived from the log/time")
+    p.add_argument("--out", help="output recording (.imu.parquet, or .csv); default derived from the log/time; "
+                   "with --guided: the output folder")
+    g = p.add_argument_group("guided capture (--guided)",
+                             "one labelled recording per activity: OUT/<activity>.imu.parquet")
+    g.add_argument("--guided", action="store_true",
+                   help="ask for each activity in turn (countdown, capture, stillness check, re-ask), for "
+                   "`imuforge calibrate --real OUT`")
+    g.add_argument("--activities", help="activities to ask for, e.g. standing,walking,sitting")
+    g.add_argument("--model", metavar="RUN", help="ask for the labels of this trained model (RUN/labels.json)")
+    g.add_argument("--seconds-each", type=float, default=30.0, help="seconds per activity (default 30)")
+    g.add_argument("--countdown", type=float, default=3.0, help="countdown before each stretch (s, default 3)")
+    g.add_argument("--retries", type=int, default=2,
+                   help="times a still activity (standing, sitting, lying) that moved is asked again (default 2)")
+    g.add_argument("--yes", action="store_true", help="no Enter presses: start each stretch after the countdown")
+    g.add_argument("--cue-file", metavar="PATH",
+                   help="write the current activity to PATH at each prompt (`imuforge emulate --follow PATH` "
+                   "makes the emulated wearer do it)")
     p.add_argument("--baud", type=int, default=921600)
     p.add_argument("--odr", type=float, help="sample rate to configure (Hz); default: the device's")
     p.add_argument("--range-g", "--acc-range", dest="acc_range", type=float, default=0.0,
@@ -71,6 +93,10 @@ def register(sub) -> None:
     p.add_argument("--disconnect-after", type=float, help="drop the connection after this many s of streaming")
     p.add_argument("--clock-ppm", type=float, default=None,
                    help="device clock error (ppm, + = fast); default: the profile's [timing] clock_ppm")
+    p.add_argument("--follow", metavar="FILE",
+                   help="the emulated wearer does the activity named in FILE (one name; change it while running, "
+                   "e.g. `echo walking > FILE` or `capture --guided --cue-file FILE`); still activities are done "
+                   "still. Default activity: standing")
     p.add_argument("--hil-model", help="export folder: the wearable also runs this model for `imuforge hil`")
     p.set_defaults(func=cmd_emulate)
 
@@ -129,9 +155,11 @@ def cmd_capture(args) -> int:
     import datetime as dt
     import os
 
-    from imuforge.bridge.capture import CaptureOptions, capture, recover
+    from imuforge.bridge.capture import NoDeviceAnswer, capture, recover
     from imuforge.recording import write_recording
 
+    if getattr(args, "guided", False):
+        return cmd_guided(args)
     if args.recover:
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
                               subject=args.subject)
@@ -148,6 +176,8 @@ def cmd_capture(args) -> int:
         print(f"wrote {out}")
         return 0
 
+    if args.activities or args.model:
+        raise ValidationError("--activities / --model go with --guided", allowed="--guided --activities a,b,…")
     out = Path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet")
     if out.exists() and not args.overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
@@ -160,28 +190,13 @@ def cmd_capture(args) -> int:
         prev = log.with_name(log.name + ".prev")
         os.replace(log, prev)
         print(f"kept the previous raw log as {prev}")
-    opts = CaptureOptions(
-        seconds=args.seconds, label=label_from_args(args), odr_hz=args.odr, acc_range_g=args.acc_range,
-        gyro_range_dps=args.gyro_range, channels=tuple(c.strip() for c in args.channels.split(",") if c.strip()),
-        fmt=args.format, csv_units={"acc": args.csv_acc_unit, "gyro": args.csv_gyro_unit}, csv_rate_hz=args.rate,
-        profile=args.profile, placement=args.placement, subject=args.subject, reconnect=args.reconnect)
-    if args.port:
-        from imuforge.bridge.links import SerialLink
-
-        def open_link():
-            return SerialLink(args.port, args.baud)
-    else:
-        from imuforge.bridge import ble
-
-        backend = None
-        if args.hci:
-            ble.use_central(factory=lambda: ble.hci_device(args.hci, "imuforge-host", "F0:F1:F2:F3:F4:01"))
-            backend = "bumble"
-
-        def open_link():
-            return ble.BleLink(args.ble, backend=backend)
-
-    res = capture(open_link, log, opts, on_status=None if args.quiet else _status_line)
+    opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
+    open_link = _link_opener(args)
+    try:
+        res = capture(open_link, log, opts, on_status=None if args.quiet else _status_line)
+    except NoDeviceAnswer as exc:
+        print(f"imuforge capture: {exc}", file=sys.stderr)
+        return 1
     if not args.quiet:
         sys.stderr.write("\n")
     for m in res.messages:
@@ -191,15 +206,88 @@ def cmd_capture(args) -> int:
         return 1
     rec = res.recording
     write_recording(rec, out, overwrite=args.overwrite)
-    s = res.stats
-    print(f"{len(rec)} samples, {rec.duration_s:.2f} s at {rec.rate_hz:.3f} Hz (measured); "
-          f"missing {s.missing_samples} samples, {s.frames_corrupt} corrupt frames, {s.frames_lost} lost frames")
-    _print_gaps(rec)
+    print(summary_line(res))
+    for w in res.warnings:
+        print(f"warning: {w}")
     print(f"wrote {out} (raw log {log})")
     if res.disconnected and not res.complete:
         print("the device disconnected before the capture was complete: the recording holds what arrived")
         return 3
     return 0 if res.complete else 3
+
+
+def _capture_options(args, seconds: float, label: str | None):
+    from imuforge.bridge.capture import CaptureOptions
+
+    return CaptureOptions(
+        seconds=seconds, label=label, odr_hz=args.odr, acc_range_g=args.acc_range,
+        gyro_range_dps=args.gyro_range, channels=tuple(c.strip() for c in args.channels.split(",") if c.strip()),
+        fmt=args.format, csv_units={"acc": args.csv_acc_unit, "gyro": args.csv_gyro_unit}, csv_rate_hz=args.rate,
+        profile=args.profile, placement=args.placement, subject=args.subject, reconnect=args.reconnect)
+
+
+def _link_opener(args):
+    """``open_link()`` for --port (serial / pyserial URL) or --ble (bleak; bumble with --hci)."""
+    if args.port:
+        from imuforge.bridge.links import SerialLink
+
+        return lambda: SerialLink(args.port, args.baud)
+    from imuforge.bridge import ble
+
+    backend = None
+    if args.hci:
+        ble.use_central(factory=lambda: ble.hci_device(args.hci, "imuforge-host", "F0:F1:F2:F3:F4:01"))
+        backend = "bumble"
+    return lambda: ble.BleLink(args.ble, backend=backend)
+
+
+def cmd_guided(args) -> int:
+    """``capture --guided``: one labelled recording per activity in OUT (see imuforge.bridge.guided)."""
+    from imuforge.bridge import guided as G
+    from imuforge.bridge.capture import NoDeviceAnswer
+
+    if args.recover:
+        raise ValidationError("--guided captures from a device", allowed="--guided with --port or --ble")
+    if args.label or args.seconds is not None:
+        raise ValidationError("--guided takes its labels from --activities / --model and its length from "
+                              "--seconds-each", allowed="--guided --activities a,b,… --seconds-each S")
+    if bool(args.activities) == bool(args.model):
+        raise ValidationError("--guided needs the activities from exactly one of --activities and --model",
+                              allowed="--activities standing,walking,… or --model RUN")
+    if not args.out or args.out.endswith((".imu.parquet", ".csv")):
+        raise ValidationError(f"--guided writes a folder of recordings, got --out {args.out}",
+                              allowed="--out DIR (DIR/<activity>.imu.parquet)")
+    acts = (G.parse_activities(args.activities, allow_custom=args.custom_label) if args.activities
+            else G.activities_from_model(args.model))
+    plan = G.GuidedPlan(acts, args.seconds_each, args.countdown, args.retries)
+    opts = _capture_options(args, plan.seconds_each, None)
+    prompter = G.ConsolePrompter(yes=args.yes, cue_file=args.cue_file)
+    print(f"guided capture of {len(acts)} activities ({', '.join(acts)}), {plan.seconds_each:g} s each, "
+          f"into {args.out}")
+    try:
+        res = G.guided_capture(_link_opener(args), args.out, plan, opts, prompter, overwrite=args.overwrite,
+                               on_status=None if args.quiet else _status_line)
+    except NoDeviceAnswer as exc:
+        print(f"imuforge capture: {exc}", file=sys.stderr)
+        return 1
+    for w in res.warnings:
+        print(f"warning: {w}")
+    for a, why in res.not_written.items():
+        print(f"not written: {a} — {why}")
+    print(f"wrote {len(res.written)} of {len(acts)} recordings into {args.out} (attempts and checks: "
+          f"{Path(args.out) / 'guided.json'}; raw logs: {Path(args.out) / 'raw'})")
+    if res.written:
+        print(f"next: imuforge calibrate --synthetic SYN --real {args.out} --out CAL …")
+    return 0 if res.complete else 3
+
+
+def summary_line(res) -> str:
+    """One line: samples, duration, measured rate and the one count of missing samples (= gaps)."""
+    rec, s = res.recording, res.stats
+    gaps = rec.gaps()
+    return (f"{len(rec)} samples, {rec.duration_s:.2f} s at {rec.rate_hz:.3f} Hz (measured); "
+            f"{res.missing_samples} missing samples in {len(gaps)} gap(s), kept as gaps in the timestamps; "
+            f"{s.frames_corrupt} corrupt frames, {s.frames_lost} lost frames")
 
 
 def _print_gaps(rec) -> None:
@@ -216,12 +304,16 @@ def cmd_emulate(args) -> int:
 
     profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
     source_kind = args.source or ("schedule" if args.schedule else "desk")
-    if source_kind == "formula":
+    stop = threading.Event()
+    if args.follow:
+        source, scales = E.ActivitySource(profile, placement=args.placement, seed=args.seed), None
+        threading.Thread(target=E.follow_activity_file, args=(source, args.follow, stop), daemon=True,
+                         kwargs={"on_change": lambda a: print(f"wearer: {a}", flush=True),
+                                 "on_error": lambda e: print(f"--follow: {e}", file=sys.stderr, flush=True)}).start()
+    elif source_kind == "formula":
         source, scales = E.FormulaSource(), E.FORMULA_SCALES
     elif source_kind == "schedule":
         if not args.schedule:
-            from imuforge.errors import ValidationError
-
             raise ValidationError("--source schedule needs --schedule", allowed="e.g. walking:20,standing:10")
         source, scales = E.schedule_source(profile, E.parse_schedule(args.schedule), placement=args.placement,
                                            seed=args.seed), None
@@ -235,7 +327,6 @@ def cmd_emulate(args) -> int:
         from imuforge.hil.device import HilDevice
 
         HilDevice.from_export(args.hil_model).attach(device)
-    stop = threading.Event()
     try:
         if args.tcp is not None:
             E.serve_tcp(device, args.tcp, on_ready=lambda port: print(

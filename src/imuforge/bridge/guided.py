@@ -1,0 +1,459 @@
+"""Guided capture: ask the wearer for each activity in turn and write one labelled recording each.
+
+For every activity of a :class:`GuidedPlan` (from a trained model's labels or a list):
+
+1. **cue and prompt** — the :class:`ConsolePrompter` says what to do ("stand still 30 s") and
+   waits for Enter (``yes=True``: no wait), and writes the activity to a cue file if asked (an
+   emulated wearer can follow it: ``imuforge emulate --follow FILE``; a person just does it);
+2. **countdown**, then a normal crash-safe capture of ``seconds_each`` (its own raw log
+   ``DIR/raw/<activity>-<n>.rawlog``, fsync'ed as in :mod:`imuforge.bridge.capture`);
+3. **check** the stretch (:func:`check_stretch`): a *still* activity (standing, sitting, lying)
+   whose stretch moves is re-asked, up to ``retries`` times; a stretch that ended early
+   (disconnect, time-out) is re-asked too;
+4. **write** the accepted stretch as ``DIR/<activity>.imu.parquet``, labelled with the activity,
+   ready for ``imuforge calibrate --real DIR``. Rejected stretches are never deleted: their raw
+   logs stay in ``DIR/raw/`` (``imuforge capture --recover`` rebuilds them) and ``DIR/guided.json``
+   lists every attempt with its check figures.
+
+The link is opened once and kept across the stretches (a BLE connection takes seconds), and
+reopened if it dropped.
+
+**Stillness rule** (:class:`StillLimits`): the stretch is cut into 1 s windows; a window moves
+when the rms of the bias-removed gyro vector exceeds ``max(5 · √3 · σ_gyro, 0.10 rad/s)`` or the
+sd of the acceleration magnitude exceeds ``max(5 · σ_acc, 0.05 m/s²)``, where σ is the device's
+white-noise sd per axis (noise density × √ENBW of its digital filter, from its profile). The 5σ
+term keeps the limit clear of the sensor's own noise on noisy devices; the floors allow the
+postural sway of a person standing quietly (wrist ≈ 1–4 °/s, |acc| sd ≈ noise). The stretch
+moves when more than 20 % of its windows move (one fidget in 30 s is tolerated;
+``imuforge calibrate --fit-profile`` uses only the still samples anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from imuforge.bridge.capture import CaptureOptions, CaptureResult, capture
+from imuforge.bridge.links import Link, LinkClosed
+from imuforge.errors import ValidationError
+from imuforge.recording import RECORDING_SUFFIX, Recording
+
+#: Activities the wearer must do still; their stretches are checked for motion.
+STILL_ACTIVITIES = ("standing", "sitting", "lying")
+
+_PHRASES = {
+    "standing": "stand still", "sitting": "sit still", "lying": "lie down still", "walking": "walk",
+    "running": "run", "stairs_up": "walk up stairs", "stairs_down": "walk down stairs", "cycling": "cycle",
+    "jumping": "jump", "jumping_jacks": "do jumping jacks", "jumping_rope": "jump rope", "waving": "wave",
+    "drinking": "drink", "brushing_teeth": "brush your teeth", "typing": "type",
+    "badminton": "play badminton",
+}
+
+#: Stillness rule, see the module docstring.
+NOISE_K = 5.0
+ACC_FLOOR_MPS2 = 0.05
+GYRO_FLOOR_RADPS = 0.10
+WINDOW_S = 1.0
+MOVING_FRACTION = 0.2
+
+
+def instruction(activity: str) -> str:
+    """What the wearer is asked to do: ``"standing"`` → ``"stand still"``."""
+    return _PHRASES.get(activity, "do " + activity.replace("_", " "))
+
+
+# ---------------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class GuidedPlan:
+    """The activities to ask for, in order, and how."""
+
+    activities: tuple[str, ...]
+    seconds_each: float = 30.0
+    countdown_s: float = 3.0
+    retries: int = 2
+
+    def __post_init__(self):
+        if not self.activities:
+            raise ValidationError("a guided capture needs at least one activity",
+                                  allowed="--activities standing,walking,… or --model RUN")
+        dup = sorted({a for a in self.activities if self.activities.count(a) > 1})
+        if dup:
+            raise ValidationError(f"activity listed twice: {', '.join(dup)}", allowed="each activity once")
+        if not (math.isfinite(self.seconds_each) and self.seconds_each > 0):
+            raise ValidationError(f"--seconds-each must be > 0, got {self.seconds_each}")
+        if not (math.isfinite(self.countdown_s) and 0 <= self.countdown_s <= 60):
+            raise ValidationError(f"--countdown must be within 0 … 60 s, got {self.countdown_s}")
+        if not 0 <= self.retries <= 20:
+            raise ValidationError(f"--retries must be within 0 … 20, got {self.retries}")
+
+
+def parse_activities(text: str, *, allow_custom: bool = False) -> tuple[str, ...]:
+    """``"stand, walk,sitting"`` → ``("standing", "walking", "sitting")`` (canonical names)."""
+    from imuforge.labels import canonical_label
+
+    return tuple(canonical_label(a, allow_custom=allow_custom, source="--activities")
+                 for a in (p.strip() for p in text.split(",")) if a)
+
+
+def activities_from_model(run: str | os.PathLike) -> tuple[str, ...]:
+    """The labels of a trained model run (``RUN/labels.json``: ``{"labels": [...]}``), in its order."""
+    path = Path(run) / "labels.json"
+    try:
+        labels = json.loads(path.read_text())["labels"]
+    except FileNotFoundError:
+        raise ValidationError(f"no labels.json in {run}", allowed="a training run folder (imuforge train --out RUN)") \
+            from None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise ValidationError("not a label map", source=str(path), allowed='{"labels": ["standing", …]}') from None
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise ValidationError("labels must be a list of names", source=str(path), allowed='{"labels": ["standing", …]}')
+    return tuple(labels)
+
+
+# ---------------------------------------------------------------------------- stillness check
+@dataclass(frozen=True)
+class StillLimits:
+    """Per-window motion limits of a still stretch and where they come from."""
+
+    gyro_rms_radps: float
+    acc_mag_sd_mps2: float
+    basis: str
+
+    @classmethod
+    def for_device(cls, profile: str | None) -> StillLimits:
+        """Limits from the device profile's noise (see the module docstring); floors only if unknown."""
+        from imuforge.sensors.profiles import load_profile, noise_bandwidth_hz
+
+        sd = {}
+        try:
+            prof = load_profile(profile) if profile else None
+        except (ValidationError, FileNotFoundError):
+            prof = None
+        if prof is not None:
+            for kind in ("accel", "gyro"):
+                s = prof.sensors.get(kind)
+                if s is not None:
+                    sd[kind] = s.noise_density_si * math.sqrt(noise_bandwidth_hz(s.bandwidth_hz, s.filter_order,
+                                                                                   s.odr_hz))
+        gyro = max(NOISE_K * math.sqrt(3.0) * sd.get("gyro", 0.0), GYRO_FLOOR_RADPS)
+        acc = max(NOISE_K * sd.get("accel", 0.0), ACC_FLOOR_MPS2)
+        if prof is None:
+            basis = f"device noise unknown (profile {profile!r} not found): floors only"
+        else:
+            basis = (f"{prof.name}: noise sd acc {sd.get('accel', 0.0):.4f} m/s², gyro {sd.get('gyro', 0.0):.5f} rad/s "
+                     f"per axis; limit = max({NOISE_K:g}σ, floor)")
+        return cls(gyro, acc, basis)
+
+
+@dataclass
+class StretchCheck:
+    """Motion figures of one captured stretch and whether it passes as the activity asked for."""
+
+    activity: str
+    still_required: bool
+    windows: int
+    moving_windows: int
+    gyro_rms_radps: float | None  # median over windows
+    acc_mag_sd_mps2: float | None  # median over windows
+    limits: StillLimits
+
+    @property
+    def moving(self) -> bool:
+        return self.windows > 0 and self.moving_windows > MOVING_FRACTION * self.windows
+
+    @property
+    def passed(self) -> bool:
+        return not (self.still_required and (self.moving or self.windows == 0))
+
+    def describe(self) -> str:
+        figs = []
+        if self.gyro_rms_radps is not None:
+            figs.append(f"gyro rms {self.gyro_rms_radps:.3f} rad/s (limit {self.limits.gyro_rms_radps:.3f})")
+        if self.acc_mag_sd_mps2 is not None:
+            figs.append(f"|acc| sd {self.acc_mag_sd_mps2:.3f} m/s² (limit {self.limits.acc_mag_sd_mps2:.3f})")
+        return f"{self.moving_windows} of {self.windows} 1-s windows moving; median " + ", ".join(figs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "moving": self.moving, "passed": self.passed}
+
+
+def check_stretch(rec: Recording, activity: str, limits: StillLimits | None = None) -> StretchCheck:
+    """Window motion figures of ``rec`` against the stillness rule (vectorised over 1 s windows)."""
+    limits = limits or StillLimits.for_device(rec.profile)
+    n = max(2, int(round(WINDOW_S * rec.rate_hz)))
+    m = len(rec) // n
+    moving = np.zeros(m, dtype=bool)
+    g_med = a_med = None
+    if m and rec.gyro is not None:
+        g = rec.gyro[: m * n]
+        g = g - np.median(g, axis=0)  # the gyro bias is not motion
+        rms = np.sqrt(np.sum(g * g, axis=1).reshape(m, n).mean(axis=1))
+        moving |= rms > limits.gyro_rms_radps
+        g_med = float(np.median(rms))
+    if m and rec.acc is not None:
+        mag = np.linalg.norm(rec.acc[: m * n], axis=1).reshape(m, n)
+        sd = mag.std(axis=1)
+        moving |= sd > limits.acc_mag_sd_mps2
+        a_med = float(np.median(sd))
+    return StretchCheck(activity, activity in STILL_ACTIVITIES, m, int(moving.sum()), g_med, a_med, limits)
+
+
+# ---------------------------------------------------------------------------- prompts
+class ConsolePrompter:
+    """Prompts on ``output``, answers from ``input`` (a terminal or a script: one line per prompt).
+
+    At each prompt: Enter (or ``go``) starts, ``s``/``skip`` skips the activity, ``q``/``quit`` ends
+    the session. ``yes=True`` never reads (countdown only). ``cue_file``: the current activity is
+    written there at each prompt (atomically), for whatever plays the wearer.
+    """
+
+    def __init__(self, *, yes: bool = False, input: TextIO | None = None, output: TextIO | None = None,
+                 cue_file: str | os.PathLike | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.yes = yes
+        self.input = input if input is not None else sys.stdin
+        self.output = output if output is not None else sys.stdout
+        self.cue_file = Path(cue_file) if cue_file else None
+        self.sleep = sleep
+
+    def say(self, text: str) -> None:
+        print(text, file=self.output, flush=True)
+
+    def cue(self, activity: str, attempt: int) -> None:
+        if self.cue_file is not None:
+            tmp = self.cue_file.with_name(self.cue_file.name + ".tmp")
+            tmp.write_text(activity + "\n")
+            os.replace(tmp, self.cue_file)
+
+    def ask(self, activity: str, attempt: int, plan: GuidedPlan) -> str:
+        again = " again" if attempt > 1 else ""
+        self.say(f"next: {instruction(activity)} for {plan.seconds_each:g} s{again} "
+                 f"[{activity}, attempt {attempt} of {plan.retries + 1}]")
+        if self.yes:
+            return "go"
+        self.output.write("press Enter to start (s = skip, q = quit): ")
+        self.output.flush()
+        line = self.input.readline()
+        if not line:  # stdin closed: nobody can answer any more
+            raise ValidationError(f"stdin closed at the prompt for {activity}",
+                                  allowed="Enter / s / q per prompt, or --yes to run without prompts")
+        answer = line.strip().lower()
+        return {"": "go", "go": "go", "s": "skip", "skip": "skip", "q": "quit", "quit": "quit"}.get(answer, "go")
+
+    def countdown(self, seconds: float, activity: str) -> None:
+        whole = int(math.ceil(seconds))
+        for k in range(whole, 0, -1):
+            self.output.write(f"{k}… ")
+            self.output.flush()
+            self.sleep(seconds - (whole - 1) if k == whole else 1.0)
+        self.say(f"go: {instruction(activity)}")
+
+
+# ---------------------------------------------------------------------------- results
+@dataclass
+class Attempt:
+    """One captured stretch."""
+
+    activity: str
+    number: int
+    raw_log: str
+    samples: int
+    missing_samples: int
+    complete: bool
+    check: StretchCheck | None
+    accepted: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["check"] = self.check.to_dict() if self.check is not None else None
+        return d
+
+
+@dataclass
+class GuidedResult:
+    """What a guided capture wrote (``written``: activity → recording) and every attempt."""
+
+    out_dir: Path
+    plan: GuidedPlan
+    written: dict[str, Path] = field(default_factory=dict)
+    not_written: dict[str, str] = field(default_factory=dict)  # activity → why
+    attempts: list[Attempt] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return set(self.written) == set(self.plan.activities)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plan": asdict(self.plan), "written": {k: str(v) for k, v in self.written.items()},
+                "not_written": self.not_written, "attempts": [a.to_dict() for a in self.attempts],
+                "warnings": self.warnings, "complete": self.complete}
+
+    def save(self) -> Path:
+        path = self.out_dir / "guided.json"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1))
+        os.replace(tmp, path)
+        return path
+
+
+# ---------------------------------------------------------------------------- link kept open
+class KeptLink:
+    """One link kept open across several captures; reopened when it dropped."""
+
+    def __init__(self, open_link: Callable[[], Link]):
+        self._open = open_link
+        self.link: Link | None = None
+
+    def borrow(self) -> Link:
+        """The ``open_link`` for one capture: the kept link (opened if needed), whose ``close`` is a no-op."""
+        if self.link is None:
+            self.link = self._open()
+        return _Borrowed(self)
+
+    def dropped(self) -> None:
+        if self.link is not None:
+            self.link.close()
+            self.link = None
+
+    def close(self) -> None:
+        self.dropped()
+
+
+class _Borrowed:
+    def __init__(self, keeper: KeptLink):
+        self._k = keeper
+        self.description = keeper.link.description
+
+    def _live(self) -> Link:
+        if self._k.link is None:
+            raise LinkClosed(f"{self.description}: disconnected")
+        return self._k.link
+
+    def read(self, timeout: float) -> bytes:
+        try:
+            return self._live().read(timeout)
+        except LinkClosed:
+            self._k.dropped()
+            raise
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._live().write(data)
+        except LinkClosed:
+            self._k.dropped()
+            raise
+
+    def close(self) -> None:  # the guided capture closes the kept link at its end
+        pass
+
+
+# ---------------------------------------------------------------------------- the session
+def recording_path(out_dir: Path, activity: str) -> Path:
+    return out_dir / f"{activity}{RECORDING_SUFFIX}"
+
+
+def _free_log(raw_dir: Path, activity: str) -> Path:
+    """``raw/<activity>-<n>.rawlog`` with the first n not taken: earlier raw logs are never replaced."""
+    n = 1
+    while (raw_dir / f"{activity}-{n}.rawlog").exists():
+        n += 1
+    return raw_dir / f"{activity}-{n}.rawlog"
+
+
+def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, plan: GuidedPlan,
+                   options: CaptureOptions, prompter: ConsolePrompter, *, overwrite: bool = False,
+                   limits: StillLimits | None = None,
+                   on_status: Callable[[dict[str, Any]], None] | None = None) -> GuidedResult:
+    """Run the guided capture (see module doc). ``options`` is the template of every stretch
+    (ODR, ranges, channels, placement, subject …); its ``seconds`` and ``label`` are replaced."""
+    out = Path(out_dir)
+    taken = [recording_path(out, a) for a in plan.activities if recording_path(out, a).exists()]
+    if taken and not overwrite:
+        raise FileExistsError(f"{', '.join(map(str, taken))} exist(s); pass --overwrite or choose another --out")
+    raw_dir = out / "raw"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    result = GuidedResult(out, plan)
+    keeper = KeptLink(open_link)
+    try:
+        for i, activity in enumerate(plan.activities):
+            outcome = _capture_activity(activity, keeper, raw_dir, plan, options, prompter, result, limits,
+                                        on_status)
+            result.save()
+            if outcome == "quit":
+                for rest in plan.activities[i:]:
+                    result.not_written.setdefault(rest, "session ended (quit)")
+                break
+    finally:
+        keeper.close()
+        result.save()
+    return result
+
+
+def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: GuidedPlan, options: CaptureOptions,
+                      prompter: ConsolePrompter, result: GuidedResult, limits: StillLimits | None,
+                      on_status) -> str:
+    """Ask for one activity until a stretch passes or the retries are used; returns done / skip / quit / failed."""
+    opts = CaptureOptions(**{**vars(options), "seconds": plan.seconds_each, "label": activity, "stop_first": True})
+    for number in range(1, plan.retries + 2):
+        prompter.cue(activity, number)
+        choice = prompter.ask(activity, number, plan)
+        if choice != "go":
+            result.not_written[activity] = "skipped" if choice == "skip" else "session ended (quit)"
+            return choice
+        prompter.countdown(plan.countdown_s, activity)
+        res = capture(keeper.borrow, _free_log(raw_dir, activity), opts, on_status=on_status)
+        attempt = _judge(activity, number, res, limits)
+        result.attempts.append(attempt)
+        if res.interrupted:
+            result.not_written[activity] = "interrupted (Ctrl-C)"
+            prompter.say(f"{activity}: interrupted; what arrived is in {res.log_path}")
+            return "quit"
+        if attempt.accepted:
+            path = _write(res.recording, recording_path(result.out_dir, activity))
+            result.written[activity] = path
+            result.not_written.pop(activity, None)
+            result.warnings += [f"{activity}: {w}" for w in res.warnings]
+            prompter.say(f"{activity}: ok ({attempt.reason}) → {path}")
+            return "done"
+        left = plan.retries + 1 - number
+        prompter.say(f"{activity}: {attempt.reason}; " + (f"asking again ({left} more attempt(s))" if left else
+                                                          "no attempts left"))
+    result.not_written[activity] = f"not accepted after {plan.retries + 1} attempt(s): {result.attempts[-1].reason}"
+    return "failed"
+
+
+def _judge(activity: str, number: int, res: CaptureResult, limits: StillLimits | None) -> Attempt:
+    rec = res.recording
+    if rec is None:
+        return Attempt(activity, number, str(res.log_path), 0, 0, False, None, False,
+                       "nothing arrived" + (f" ({res.messages[-1]})" if res.messages else ""))
+    check = check_stretch(rec, activity, limits)
+    if not res.complete:
+        reason = "the stretch ended early" + (f" ({res.messages[-1]})" if res.messages else "")
+        return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, False, check, False, reason)
+    if not check.passed:
+        reason = f"moved while asked to keep still — {check.describe()}"
+    elif check.still_required:
+        reason = f"still — {check.describe()}"
+    else:
+        reason = f"{len(rec)} samples"
+    return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, True, check, check.passed,
+                   reason)
+
+
+def _write(rec: Recording, path: Path) -> Path:
+    """Write next to the target and rename into place: a recording is there whole or not at all."""
+    tmp = path.with_name("." + path.name.removesuffix(RECORDING_SUFFIX) + ".partial" + RECORDING_SUFFIX)
+    rec.save(tmp, overwrite=True)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,251 @@
+"""Guided capture against the emulated wearable: over a pty (serial) and over bumble BLE; the wearer
+who moves while asked to stand still is asked again; the CLI with a cue file and scripted stdin."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from imuforge.bridge.capture import CaptureOptions
+from imuforge.bridge.emulator import ActivitySource, EmulatedDevice, serve_pty
+from imuforge.bridge.guided import (
+    ConsolePrompter,
+    GuidedPlan,
+    StillLimits,
+    activities_from_model,
+    check_stretch,
+    guided_capture,
+    parse_activities,
+)
+from imuforge.bridge.links import SerialLink
+from imuforge.cli import main
+from imuforge.errors import ValidationError
+from imuforge.recording import read_recording
+from imuforge.sensors import load_profile
+
+PROFILE = "nano33-ble-sense-rev2"
+
+
+class Wearer(ConsolePrompter):
+    """Plays the wearer at each prompt: does what is asked, or what ``instead`` says for (activity, attempt)."""
+
+    def __init__(self, source: ActivitySource, instead: dict | None = None):
+        super().__init__(yes=True, output=io.StringIO(), sleep=lambda s: None)
+        self.source = source
+        self.instead = instead or {}
+
+    def cue(self, activity: str, attempt: int) -> None:
+        self.source.set_activity(self.instead.get((activity, attempt), activity))
+
+
+@pytest.fixture
+def pty_wearable():
+    """An emulated nano33 on a pty whose wearer is an ActivitySource (wrist, one simulated person)."""
+    source = ActivitySource(load_profile(PROFILE), placement="wrist_left", seed=3)
+    device = EmulatedDevice.from_profile(load_profile(PROFILE), source)
+    stop = threading.Event()
+    ports: list[str] = []
+    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
+                          daemon=True)
+    th.start()
+    t = time.monotonic()
+    while not ports and time.monotonic() - t < 5:
+        time.sleep(0.01)
+    yield source, ports[0]
+    stop.set()
+    th.join(5)
+
+
+def _assert_labelled_and_checked(res, out, activities, limits):
+    assert res.complete and sorted(res.written) == sorted(activities)
+    for a in activities:
+        rec = read_recording(out / f"{a}.imu.parquet")
+        assert [(s.label, s.start_s) for s in rec.labels] == [(a, 0.0)] and rec.duration_per_label()[a] > 1.5
+        check = check_stretch(rec, a, limits)
+        if a in ("standing", "sitting", "lying"):
+            assert not check.moving and check.windows >= 2, (a, check.describe())
+        else:  # the walking stretch really is walking: every window moves
+            assert check.moving_windows == check.windows >= 2, (a, check.describe())
+
+
+def test_guided_over_pty_labels_each_activity_and_still_stretches_are_still(pty_wearable, tmp_path):
+    source, port = pty_wearable
+    plan = GuidedPlan(("standing", "walking", "sitting"), seconds_each=3.0, countdown_s=0.0)
+    out = tmp_path / "captures"
+    res = guided_capture(lambda: SerialLink(port), out, plan, CaptureOptions(seconds=1.0, placement="wrist_left"),
+                         Wearer(source))
+    limits = StillLimits.for_device(PROFILE)
+    _assert_labelled_and_checked(res, out, plan.activities, limits)
+    assert [a for a, _ in source.history] == ["standing", "walking", "sitting"]  # the wearer followed the prompts
+    assert len(res.attempts) == 3 and all(a.accepted for a in res.attempts)
+    assert sorted(p.name for p in (out / "raw").iterdir()) == ["sitting-1.rawlog", "standing-1.rawlog",
+                                                                "walking-1.rawlog"]
+    summary = json.loads((out / "guided.json").read_text())
+    assert summary["complete"] and summary["attempts"][0]["check"]["still_required"]
+    rec = read_recording(out / "walking.imu.parquet")
+    assert len(rec) == 300 and rec.placement == "wrist_left"  # exactly the 3 s window at 100 Hz
+
+
+def test_wearer_moving_during_standing_is_asked_again(pty_wearable, tmp_path):
+    source, port = pty_wearable
+    plan = GuidedPlan(("standing",), seconds_each=3.0, countdown_s=0.0, retries=2)
+    wearer = Wearer(source, instead={("standing", 1): "walking"})  # walks off during the first "stand still"
+    out = tmp_path / "c"
+    res = guided_capture(lambda: SerialLink(port), out, plan, CaptureOptions(seconds=1.0), wearer)
+    assert [(a.number, a.accepted) for a in res.attempts] == [(1, False), (2, True)]
+    first = res.attempts[0]
+    assert "moved while asked to keep still" in first.reason and first.check.moving
+    assert "standing: moved while asked to keep still" in wearer.output.getvalue()
+    assert "asking again" in wearer.output.getvalue()
+    rec = read_recording(out / "standing.imu.parquet")
+    assert not check_stretch(rec, "standing").moving
+    # the rejected stretch is not lost: its raw log rebuilds it
+    from imuforge.bridge.capture import recover
+
+    moved, _ = recover(first.raw_log)
+    assert check_stretch(moved, "standing").moving and len(moved) == 300
+
+
+def test_still_activity_that_keeps_moving_is_not_written(pty_wearable, tmp_path):
+    source, port = pty_wearable
+    plan = GuidedPlan(("lying",), seconds_each=2.0, countdown_s=0.0, retries=1)
+    wearer = Wearer(source, instead={("lying", 1): "running", ("lying", 2): "walking"})
+    res = guided_capture(lambda: SerialLink(port), tmp_path / "c", plan, CaptureOptions(seconds=1.0), wearer)
+    assert not res.complete and not (tmp_path / "c" / "lying.imu.parquet").exists()
+    assert "not accepted after 2 attempt(s)" in res.not_written["lying"]
+    assert len(list((tmp_path / "c" / "raw").glob("lying-*.rawlog"))) == 2
+
+
+def _noise_sd(sensor, factor=1.0):
+    from imuforge.sensors.profiles import noise_bandwidth_hz
+
+    return factor * sensor.noise_density_si * np.sqrt(noise_bandwidth_hz(sensor.bandwidth_hz, sensor.filter_order,
+                                                                         sensor.odr_hz))
+
+
+def test_stillness_limits_come_from_the_device_noise():
+    prof = load_profile(PROFILE)
+    lim = StillLimits.for_device(PROFILE)
+    assert lim.acc_mag_sd_mps2 == pytest.approx(max(5 * _noise_sd(prof.sensors["accel"]), 0.05))
+    assert lim.gyro_rms_radps == pytest.approx(max(5 * np.sqrt(3) * _noise_sd(prof.sensors["gyro"]), 0.10))
+    assert PROFILE in lim.basis
+    # a device 20x noisier than this one, lying still: its own noise must not read as motion
+    from imuforge.recording import Recording
+
+    sd = _noise_sd(prof.sensors["accel"], 20.0)
+    rng = np.random.default_rng(0)
+    acc = np.array([0, 0, 9.81]) + rng.standard_normal((3000, 3)) * sd
+    rec = Recording(np.arange(3000) / 100.0, np.hstack([acc, rng.standard_normal((3000, 3)) * 1e-3]),
+                    ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"], 100.0)
+    assert check_stretch(rec, "standing", lim).moving  # the quiet device's limits would call it motion …
+    noisy = StillLimits(lim.gyro_rms_radps, max(5 * sd, 0.05), "20x noise")
+    assert not check_stretch(rec, "standing", noisy).moving  # … 5σ of its own noise keeps it still
+    unknown = StillLimits.for_device("no-such-device")
+    assert (unknown.gyro_rms_radps, unknown.acc_mag_sd_mps2) == (0.10, 0.05) and "floors only" in unknown.basis
+
+
+def test_activities_from_model_and_list(tmp_path):
+    (tmp_path / "labels.json").write_text(json.dumps({"labels": ["standing", "walking", "running"]}))
+    assert activities_from_model(tmp_path) == ("standing", "walking", "running")
+    assert parse_activities("stand, walk,lie") == ("standing", "walking", "lying")
+    with pytest.raises(ValidationError, match="no labels.json"):
+        activities_from_model(tmp_path / "nope")
+    with pytest.raises(ValidationError, match="listed twice"):
+        GuidedPlan(("standing", "standing"))
+
+
+# ------------------------------------------------------------------------------------- BLE
+@pytest.fixture
+def ble_wearable():
+    pytest.importorskip("bumble")
+    from imuforge.bridge import ble
+
+    loop = asyncio.new_event_loop()
+    th = threading.Thread(target=loop.run_forever, daemon=True)
+    th.start()
+    stop = asyncio.Event()
+    source = ActivitySource(load_profile(PROFILE), placement="wrist_left", seed=5)
+    emu = EmulatedDevice.from_profile(load_profile(PROFILE), source)
+
+    async def setup():
+        from bumble.link import LocalLink
+
+        link = LocalLink()
+        per = ble.BlePeripheral(ble.local_device(link, "emu", "F0:F1:F2:F3:F4:F5"), emu, "imuforge-emu")
+        await per.start()
+        ble.use_central(ble.local_device(link, "host", "F0:F1:F2:F3:F4:01"))
+        return asyncio.ensure_future(per.run(stop))
+
+    task = asyncio.run_coroutine_threadsafe(setup(), loop).result(20)
+    yield loop, source
+    loop.call_soon_threadsafe(stop.set)
+    asyncio.run_coroutine_threadsafe(asyncio.wait_for(task, 5), loop).result(10)
+    ble.use_central(None)
+    loop.call_soon_threadsafe(loop.stop)
+    th.join(5)
+
+
+def test_guided_over_ble(ble_wearable, tmp_path):
+    from imuforge.bridge import ble
+
+    loop, source = ble_wearable
+    opened = []
+
+    def open_link():
+        opened.append(ble.BleLink("imuforge-emu", backend="bumble", loop=loop))
+        return opened[-1]
+
+    plan = GuidedPlan(("walking", "standing"), seconds_each=2.5, countdown_s=0.0, retries=1)
+    wearer = Wearer(source, instead={("standing", 1): "running"})
+    out = tmp_path / "ble"
+    res = guided_capture(open_link, out, plan, CaptureOptions(seconds=1.0), wearer)
+    assert len(opened) == 1  # one BLE connection kept for all stretches
+    _assert_labelled_and_checked(res, out, plan.activities, StillLimits.for_device(PROFILE))
+    assert [(a.activity, a.accepted) for a in res.attempts] == [("walking", True), ("standing", False),
+                                                                ("standing", True)]
+
+
+# ------------------------------------------------------------------------------------- CLI
+def test_guided_cli_with_cue_file_and_scripted_stdin(tmp_path, monkeypatch, capsys):
+    cue = tmp_path / "cue.txt"
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", PROFILE, "--pty",
+                            "--placement", "wrist_left", "--follow", str(cue)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        out = tmp_path / "caps"
+        # a script answers the prompts: Enter for sitting, "s" skips walking, Enter for standing
+        monkeypatch.setattr(sys, "stdin", io.StringIO("\ns\n\n"))
+        rc = main(["capture", "--guided", "--port", port, "--activities", "sit,walking,standing",
+                   "--seconds-each", "2", "--countdown", "1", "--cue-file", str(cue), "--out", str(out), "--quiet"])
+    finally:
+        emu.kill()
+        emu.wait(5)
+    printed = capsys.readouterr().out
+    assert rc == 3, printed  # walking was skipped: not every activity written
+    assert "next: sit still for 2 s" in printed and "not written: walking — skipped" in printed
+    assert sorted(p.name for p in out.glob("*.imu.parquet")) == ["sitting.imu.parquet", "standing.imu.parquet"]
+    limits = StillLimits.for_device(PROFILE)
+    for a in ("sitting", "standing"):
+        rec = read_recording(out / f"{a}.imu.parquet")
+        assert rec.labels[0].label == a and not check_stretch(rec, a, limits).moving
+    assert cue.read_text().strip() == "standing"
+
+
+def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
+    rc = main(["capture", "--guided", "--port", "loop://", "--out", str(tmp_path / "d")])
+    assert rc == 2 and "exactly one of --activities and --model" in capsys.readouterr().err
+    rc = main(["capture", "--guided", "--port", "loop://", "--model", str(tmp_path), "--out", str(tmp_path / "d")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "no labels.json" in err[0]
+    rc = main(["capture", "--guided", "--port", "loop://", "--activities", "standing", "--seconds", "5",
+               "--out", str(tmp_path / "d")])
+    assert rc == 2 and "--seconds-each" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()  # nothing half-written
