@@ -406,9 +406,7 @@ def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, d
     num, den = ss2tf(ad, bd, cd, dd)
     a = np.asarray(a_tangential, float)
     out = []
-    for row in num:  # u, then u̇
-        b = np.trim_zeros(row, "b") if np.any(row) else row
-        b = np.concatenate([b, np.zeros(len(den) - len(b))]) if len(b) < len(den) else b
+    for b in num:  # u, then u̇ (same order as den)
         zi = lfilter_zi(b, den)[:, None] * a[0][None, :]
         out.append(lfilter(b, den, a, axis=0, zi=zi)[0])
     u, ud = out
