@@ -5,7 +5,7 @@ segment. Real people never wear it exactly so. For each person and placement thi
 
 * **rotation** of the device on the segment: three angles about the segment's long axis ``a``,
   the skin normal ``n`` (the device's outward face) and ``t = n × a``; a strap turns around a limb
-  more than it tilts, a phone sits at any yaw within ±45° in the plane of a trouser pocket;
+  more than it tilts, a phone sits at any yaw in the plane of a trouser pocket;
 * **offset** along the segment's long axis (a watch sits higher or lower on the forearm);
 * **flips**, the discrete ways a phone goes into a pocket or holster: upright or upside down,
   screen out or in (rotations of 180° about the device's own z, y or x axis), and a watch worn
@@ -177,11 +177,11 @@ WATCH = WearSpread(
         "stiffness_n_per_m": _SKIN, "damping": _DAMP,
         "pivot_m": "assumption: wrist radius ≈ 2.5 cm (circumference ≈ 16 cm)"})
 PHONE_POCKET = WearSpread(
-    "phone_pocket", rotation_sd_deg=(5.0, 0.0, 5.0), offset_sd_m=0.02, yaw_half_width_deg=45.0,
+    "phone_pocket", rotation_sd_deg=(5.0, 0.0, 5.0), offset_sd_m=0.02, yaw_half_width_deg=90.0,
     flips=_EQUAL4[0], flip_p=_EQUAL4[1], p_dominant_side=0.5, mass_kg=0.18, pivot_m=0.05,
     sources={
-        "yaw_half_width_deg": "assumption: a 15 cm phone fits a front trouser pocket from upright to ≈45° "
-                              "tilted, not sideways; uniform",
+        "yaw_half_width_deg": "assumption: any yaw in the pocket plane (uniform ±90°, and the upside-down "
+                              "flips give the other half turn); wider than most pockets allow, on purpose",
         "flips": "assumption: the four ways a phone goes into a pocket are equally likely",
         "p_dominant_side": "assumption: left or right pocket equally likely",
         "mass_kg": "assumption: smartphone 150–220 g",
