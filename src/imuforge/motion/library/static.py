@@ -2,8 +2,10 @@
 
 * Quiet standing: upright pose plus postural sway (Prieto et al. 1996; see ``postural_sway``)
   and slow weight shifts every 10–40 s.
-* Sitting on a chair: hips and knees ≈ 90° (±8°), shanks near vertical, slight slump; the seat
-  height follows from the legs because the feet stay planted.
+* Sitting on a chair, sofa or stool (:data:`SEATS`): the pelvis tilts posteriorly by 10–24° on a
+  chair (Endo et al. 2012: 18.3° mean; Moon et al. 2018), more on a sofa, less on a stool; the lumbar
+  spine flattens; the thighs are about horizontal on a chair, above it on a sofa, sloping down on a
+  stool; the seat height follows from the legs because the feet stay planted.
 * Lying: supine, prone or on either side on a surface (bed ≈ 0.5 m or floor), breathing 0.2–0.3 Hz.
 * Sit-to-stand (Schenkman, Berger, Riley, Mann & Hodge 1990, *Phys Ther* 70:638; review Janssen,
   Bussmann & Stam 2002, *Phys Ther* 82:866: 1.5–2.5 s for the rise in healthy adults, longer in
@@ -27,8 +29,17 @@ from imuforge.errors import ValidationError
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
-    STANDING, Track, apply_standing_sway, blend_pose, expand_sides, feet_planted_track, keyframes,
-    minjerk, pose_to_local, postural_sway, smooth_noise,
+    STANDING,
+    Track,
+    apply_standing_sway,
+    blend_pose,
+    expand_sides,
+    feet_planted_track,
+    keyframes,
+    minjerk,
+    pose_to_local,
+    postural_sway,
+    smooth_noise,
 )
 from imuforge.motion.library.fidgets import arm_fidgets, person_amount
 
@@ -53,16 +64,53 @@ def standing_pose(person: Person, rng: np.random.Generator) -> dict:
     return expand_sides(p)
 
 
-def sitting_pose(person: Person, rng: np.random.Generator) -> dict:
-    hip = float(rng.uniform(85, 98))
-    p = {"hip_flex": hip, "knee_flex": float(rng.uniform(82, 100)), "hip_abd": _stance_abd(person),
-         "toe_out": person.toe_out_deg, "spine_flex": float(rng.uniform(0, 12)),
-         "pelvis_tilt": float(rng.uniform(-8, 2)), "sh_flex": 25.0, "sh_abd": 10.0,
-         "elbow_flex": float(rng.uniform(40, 70)), "elbow_sup": -30.0, "neck_flex": float(rng.uniform(0, 12))}
-    # thighs at ``hip`` degrees in the world whatever the pelvis tilt; feet flat on the floor
-    p["hip_flex"] = hip + p["pelvis_tilt"]
-    p["ankle_dorsi"] = p["knee_flex"] - hip
+#: Seat types: probability, pelvic posterior tilt vs standing (deg), thigh angle to the vertical (deg),
+#: knee flexion (deg), trunk inclination to the vertical (deg, + forwards), as uniform ranges.
+#: Pelvis: standing → chair sitting the pelvis rotates posteriorly by 18.3° on average and the lumbar
+#: lordosis flattens by 16.6° (Endo, Suzuki, Nishimura, Tanaka, Shishido & Yamamoto 2012, *J Orthop Sci*
+#: 17:682, 50 adults, radiographs); pelvic tilt 15.7° standing → 28.2° on a chair → 38.3° sitting
+#: cross-legged (Moon et al. 2018, *Clin Orthop Surg* 10:322). Chair: seat ≈ 0.42–0.48 m, thighs about
+#: horizontal; sofa: low soft seat, knees above the hips, reclined against the back rest; stool: high seat
+#: (≈ 0.6–0.75 m), thighs sloping down, little back support so the pelvis stays more upright.
+SEATS: dict[str, dict] = {
+    "chair": {"p": 0.6, "tilt": (10.0, 24.0), "thigh": (84.0, 96.0), "knee": (82.0, 102.0), "trunk": (-4.0, 10.0)},
+    "sofa": {"p": 0.25, "tilt": (20.0, 32.0), "thigh": (95.0, 108.0), "knee": (95.0, 115.0),
+             "trunk": (-22.0, -8.0)},
+    "stool": {"p": 0.15, "tilt": (2.0, 12.0), "thigh": (62.0, 78.0), "knee": (60.0, 82.0), "trunk": (0.0, 10.0)},
+}
+
+
+def sitting_pose(person: Person, rng: np.random.Generator, seat: str = "chair") -> dict:
+    """Seated posture on a ``seat`` of :data:`SEATS` with the feet flat on the floor.
+
+    The pelvis tilts posteriorly (``pelvis_tilt`` < 0), the lumbar spine flattens (the spine flexes
+    relative to the pelvis) and the thighs take the seat's angle in the world whatever the pelvis tilt.
+    """
+    if seat not in SEATS:
+        raise ValidationError(f"unknown seat {seat!r}", allowed=", ".join(SEATS))
+    cfg = SEATS[seat]
+    tilt = -float(rng.uniform(*cfg["tilt"]))
+    thigh = float(rng.uniform(*cfg["thigh"]))
+    trunk = float(rng.uniform(*cfg["trunk"]))
+    p = {"knee_flex": float(rng.uniform(*cfg["knee"])), "hip_abd": _stance_abd(person),
+         "toe_out": person.toe_out_deg, "pelvis_tilt": tilt, "spine_flex": trunk - tilt,
+         # upper arms ≈ 25° forward in the world whatever the trunk inclination: hands on the lap
+         "sh_flex": 25.0 - trunk, "sh_abd": 10.0, "elbow_flex": float(rng.uniform(40, 70)), "elbow_sup": -30.0,
+         "neck_flex": float(rng.uniform(0, 12)) - 0.5 * trunk}
+    p["hip_flex"] = thigh + tilt  # thigh at ``thigh`` degrees in the world (thigh = hip_flex − pelvis tilt)
+    p["ankle_dorsi"] = p["knee_flex"] - thigh  # feet flat on the floor
     return expand_sides(p)
+
+
+def choose_seat(rng: np.random.Generator) -> str:
+    """A seat type by the :data:`SEATS` probabilities, seeded by ``rng``'s current state without
+    drawing from it (so the posture and fidget streams of a seed stay what they were)."""
+    import zlib
+
+    u = np.random.default_rng(zlib.crc32(repr(rng.bit_generator.state).encode())).random()
+    names = list(SEATS)
+    cum = np.cumsum([SEATS[k]["p"] for k in names])
+    return names[int(np.searchsorted(cum / cum[-1], u))]
 
 
 def planted_root_height(pose: dict, person: Person) -> float:
@@ -111,10 +159,12 @@ def standing(person: Person, duration_s: float, fps: float, rng: np.random.Gener
 
 
 def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-            intensity: float = 1.0, fidget: float = 1.0) -> Track:
-    """Sitting on a chair with slow posture changes and natural arm activity (``fidget`` 0 … 3, as standing)."""
+            intensity: float = 1.0, fidget: float = 1.0, seat: str | None = None) -> Track:
+    """Sitting (``seat`` chair, sofa or stool; random by :data:`SEATS` probabilities) with slow posture
+    changes and natural arm activity (``fidget`` 0 … 3, as standing)."""
     n = _n(duration_s, fps)
-    pose = sitting_pose(person, rng)
+    seat = seat or choose_seat(rng)
+    pose = sitting_pose(person, rng, seat)
     sway = postural_sway(rng, n, fps, 0.5 * person.vigor)
     pose = _with_noise(pose, rng, n, fps, {"spine_flex": 3.0, "spine_rot": 3.0, "neck_rot": 8.0,
                                            "neck_flex": 4.0, "elbow_flex_L": 6.0, "elbow_flex_R": 6.0,
@@ -122,7 +172,7 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
     pose["spine_flex"] = pose["spine_flex"] + sway["breath"]
     pose = _add_fidgets(pose, person, rng, n, fps, 0.8 * person_amount(rng, fidget, intensity, person.vigor),
                         seated=True)
-    tr = feet_planted_track(pose, person, fps, "sitting", {"fidget": fidget})
+    tr = feet_planted_track(pose, person, fps, "sitting", {"fidget": fidget, "seat": seat})
     return tr
 
 
@@ -229,8 +279,7 @@ def sit_to_stand(person: Person, duration_s: float | None, fps: float, rng: np.r
     phases = _sts_phases(rng, person.vigor)
     d = sum(phases.values()) * (1.2 if reverse else 1.0)
     total = (duration_s if duration_s is not None else d + lead_s + tail_s)
-    if total < d:
-        d = total
+    d = min(d, total)
     n = _n(total, fps)
     t = np.arange(n) / fps
     lead = lead_s if duration_s is None else max((total - d) / 2, 0.0)
@@ -272,7 +321,8 @@ def sit_to_lie(person: Person, duration_s: float | None, fps: float, rng: np.ran
     pose["pelvis_tilt"] = tilt
     # legs: thighs stay horizontal (world) until the trunk leans back, then follow the body
     for s in ("L", "R"):
-        pose[f"hip_flex_{s}"] = (1 - w_legs) * (90.0 + tilt) + w_legs * lie[f"hip_flex_{s}"]
+        thigh = sit[f"hip_flex_{s}"] - sit["pelvis_tilt"]  # the seated thigh angle in the world
+        pose[f"hip_flex_{s}"] = (1 - w_legs) * (thigh + tilt) + w_legs * lie[f"hip_flex_{s}"]
     local = pose_to_local(pose, n)
     person_h = person.height_m
     seat_y = planted_root_height(sit, person)
