@@ -41,6 +41,29 @@ from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datase
 
 GRAVITY_MODES = ("auto", "keep", "remove")
 
+#: Two alignments fitted on the two halves of the capture further apart than this (degrees) make
+#: the estimate "unstable": the capture does not pin the rotation down (same wearer, same watch —
+#: halves should agree within a few degrees; different wearers differ by up to ~15°, docs/CALIBRATION.md).
+ALIGN_UNSTABLE_DEG = 15.0
+
+#: A fidelity figure is "worse after calibration" when it grows by more than its margin:
+#: W₁ by 10 % (relative, and by more than 1e-3 in its unit), KS by 0.02, the log-spectral distance
+#: by 1 dB, a two-sample AUC by 0.02 further from 0.5.
+WORSE_MARGINS = {"wasserstein_rel": 0.10, "wasserstein_abs": 1e-3, "ks": 0.02, "lsd_db": 1.0, "auc": 0.02}
+
+
+@dataclass
+class Finding:
+    """One thing the user must be told: what the capture ``decided``, what it left ``undecided``
+    (the datasheet prior, an identity, or nothing stands in), or a ``warning``."""
+
+    kind: str  # decided | undecided | warning
+    topic: str  # classes | device | alignment | fidelity
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "topic": self.topic, "text": self.text}
+
 
 @dataclass
 class CalibrationResult:
@@ -53,6 +76,11 @@ class CalibrationResult:
     alignment: Alignment | None = None
     mapping: QuantileMap | None = None
     recordings: list[Recording] = field(default_factory=list, repr=False)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "warning"]
 
 
 def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -> list[tuple[str, Recording]]:
@@ -350,6 +378,9 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     if align or map_mode != "none":
         report["fidelity_after_heldout"] = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared)
 
+    result.findings = findings(report, result, pre_align, reals, seed)
+    report["findings"] = [f.to_dict() for f in result.findings]
+
     # write the dataset
     ds = Dataset.create(stage / "dataset",
                         meta={"calibration": {"real": report["real"], "synthetic": report["synthetic"],
@@ -374,3 +405,133 @@ def _labels_s(recs) -> dict[str, float]:
         for k, v in r.duration_per_label().items():
             out[k] = out.get(k, 0.0) + v
     return dict(sorted(out.items()))
+
+
+# ---------------------------------------------------------------------------- what the user is told
+def findings(report: dict[str, Any], result: CalibrationResult, pre_align: list[Recording],
+             reals: list[Recording], seed: int = 0) -> list[Finding]:
+    """What the capture decided, what it could not, and warnings (fidelity worse after calibration)."""
+    out = _class_findings(report["classes"])
+    for step in report["steps"]:
+        if step["step"] == "fit_profile":
+            out += _fit_findings(step, result.fit)
+        elif step["step"] == "align":
+            out += _alignment_findings(result.alignment, pre_align, reals)
+    out += fidelity_regressions(report["fidelity_before"], report["fidelity_after"], "after calibration")
+    held = report.get("fidelity_after_heldout")
+    if held and "skipped" not in held:
+        out += fidelity_regressions(report["fidelity_before"], held, "after calibration (held-out half)")
+    return out
+
+
+def _class_findings(scope: dict[str, Any]) -> list[Finding]:
+    if not scope["labelled_capture"]:
+        return [Finding("undecided", "classes", "the capture is unlabelled: which activities it shows is not "
+                        "known (label captures with `imuforge capture --label` or `--guided`)")]
+    out = [Finding("decided", "classes", "calibrated on the classes the capture shows: " + ", ".join(scope["shared"]))]
+    if scope["unmatched_synthetic"]:
+        out.append(Finding("undecided", "classes", "missing from the capture: "
+                           + ", ".join(scope["unmatched_synthetic"])
+                           + " — passed through without distribution mapping and not in the fidelity figures"))
+    return out
+
+
+def _fit_findings(step: dict[str, Any], fit: DeviceFit | None) -> list[Finding]:
+    if "skipped" in step or fit is None:
+        return [Finding("undecided", "device", f"device fit not possible: {step.get('skipped', 'no fit')}")]
+    sm = step["summary"]
+    got = [name for k, name in (("rate_hz", "sample rate and clock"), ("accel_noise_ug_per_rthz", "accel noise"),
+                                ("gyro_noise_mdps_per_rthz", "gyro noise"), ("gyro_bias_dps", "gyro bias")) if k in sm]
+    out = [Finding("decided", "device", f"device fit from {sm['still_seconds']:.0f} s still: " + ", ".join(got))]
+    sb = fit.accel_scale_bias
+    if sb is not None:
+        yes = sorted(k for k, v in sb.from_capture.items() if v)
+        no = sorted(k for k, v in sb.from_capture.items() if not v)
+        if yes:
+            out.append(Finding("decided", "device", "accel " + ", ".join(yes) + " decided by the capture"))
+        if no:
+            out.append(Finding("undecided", "device", "accel " + ", ".join(no) + " kept the datasheet prior (capture "
+                               f"{len(fit.orientations)} still orientation(s); ±x, ±y, ±z decide all six)"))
+    elif not fit.gravity_removed:
+        out.append(Finding("undecided", "device", "accel scale and bias not fitted (no still orientation)"))
+    if fit.gyro_bias is not None and any(k is None for k in fit.gyro_bias.g_sensitivity):
+        axes = [a for a, k in zip("xyz", fit.gyro_bias.g_sensitivity) if k is None]
+        out.append(Finding("undecided", "device", f"gyro g-sensitivity on {', '.join(axes)} not decided (needs still "
+                           "orientations that differ along that axis)"))
+    return out
+
+
+def _alignment_findings(al: Alignment | None, pre_align: list[Recording], reals: list[Recording]) -> list[Finding]:
+    if al is None:
+        return []
+    out = [Finding("decided", "alignment", f"sensor rotation {al.angle_deg:.1f}° ({al.method}, classes "
+                   f"{', '.join(al.classes)})")]
+    if not al.heading_observable:
+        out.append(Finding("undecided", "alignment", "heading (rotation about gravity) not observable from still "
+                           "data: the smallest rotation aligning gravity is used; capture walking too"))
+    for n in al.notes:
+        if n.startswith("ambiguous"):
+            out.append(Finding("warning", "alignment", f"alignment {n}; capture more walking"))
+    if al.heading_observable:
+        stab = alignment_stability(pre_align, reals)
+        if "skipped" in stab:
+            out.append(Finding("undecided", "alignment", f"alignment stability not assessed: {stab['skipped']}"))
+        elif stab["halves_apart_deg"] > ALIGN_UNSTABLE_DEG:
+            out.append(Finding("warning", "alignment", f"alignment unstable: fitted on the two halves of the capture "
+                               f"it gives rotations {stab['halves_apart_deg']:.0f}° apart (> {ALIGN_UNSTABLE_DEG:g}°); "
+                               "the capture does not pin the placement down — capture longer, keep the device fixed"))
+    return out
+
+
+def _halves(recs: Sequence[Recording]) -> tuple[list[Recording], list[Recording]]:
+    """First and second half (in time) of every labelled stretch (of every recording if unlabelled)."""
+    a, b = [], []
+    for r in recs:
+        spans = [(seg.start_s, seg.end_s) for seg in r.labels] or [(r.timestamps[0], r.timestamps[-1])]
+        for start, end in spans:  # loop over label segments
+            mid = start + 0.5 * (end - start)
+            first, second = r.crop(start, mid), r.crop(mid, end)
+            if len(first) >= 16 and len(second) >= 16:
+                a.append(first)
+                b.append(second)
+    return a, b
+
+
+def alignment_stability(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> dict[str, Any]:
+    """Fit the alignment on the first and on the second half of every real stretch; how far apart (°)."""
+    from scipy.spatial.transform import Rotation
+
+    first, second = _halves(reals)
+    if not first:
+        return {"skipped": "capture stretches too short to split in halves"}
+    try:
+        r1 = estimate_alignment(synthetic, first).rotation
+        r2 = estimate_alignment(synthetic, second).rotation
+    except ValidationError as exc:
+        return {"skipped": f"could not fit on the halves: {exc}"}
+    return {"halves_apart_deg": float(np.degrees(Rotation.from_matrix(r1 @ r2.T).magnitude()))}
+
+
+def fidelity_regressions(before: dict[str, Any], after: dict[str, Any], when: str) -> list[Finding]:
+    """Warnings for fidelity figures that got worse from ``before`` to ``after`` (see :data:`WORSE_MARGINS`)."""
+    m = WORSE_MARGINS
+    worse: dict[str, list[str]] = {}
+    for ch in after["channels"]:
+        if ch not in before["distances"]:
+            continue
+        b, a = before["distances"][ch], after["distances"][ch]
+        if a["wasserstein"] > b["wasserstein"] * (1 + m["wasserstein_rel"]) + m["wasserstein_abs"]:
+            worse.setdefault("1-Wasserstein distance", []).append(
+                f"{ch} {b['wasserstein']:.3g} → {a['wasserstein']:.3g}")
+        if a["ks"] > b["ks"] + m["ks"]:
+            worse.setdefault("KS statistic", []).append(f"{ch} {b['ks']:.3f} → {a['ks']:.3f}")
+        lb = before["psd"]["log_spectral_distance_db"].get(ch)
+        la = after["psd"]["log_spectral_distance_db"].get(ch)
+        if lb is not None and la is not None and la > lb + m["lsd_db"]:
+            worse.setdefault("PSD log-spectral distance", []).append(f"{ch} {lb:.1f} → {la:.1f} dB")
+    tb, ta = before["two_sample"], after["two_sample"]
+    for name in ("logistic_regression", "random_forest"):
+        if name in tb and name in ta and abs(ta[name]["auc"] - 0.5) > abs(tb[name]["auc"] - 0.5) + m["auc"]:
+            worse.setdefault("two-sample AUC", []).append(f"{name} {tb[name]['auc']:.3f} → {ta[name]['auc']:.3f}")
+    return [Finding("warning", "fidelity", f"{what} worse {when}: " + ", ".join(items))
+            for what, items in worse.items()]

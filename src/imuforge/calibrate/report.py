@@ -191,6 +191,21 @@ def _class_lines(report: dict) -> list[str]:
     return lines + ([""] if report.get("notes") else [])
 
 
+def _finding_lines(report: dict) -> list[str]:
+    """What the capture decided, what it could not, and the warnings (pipeline.findings)."""
+    fs = report.get("findings") or []
+    if not fs:
+        return []
+    lines = []
+    warnings = [f["text"] for f in fs if f["kind"] == "warning"]
+    if warnings:
+        lines += ["## Warnings", ""] + [f"- **WARNING:** {t}" for t in warnings] + [""]
+    lines += ["## What the capture decided", ""]
+    lines += [f"- decided: {f['text']}" for f in fs if f["kind"] == "decided"]
+    lines += [f"- could not decide: {f['text']}" for f in fs if f["kind"] == "undecided"]
+    return lines + [""]
+
+
 def _scope_line(report: dict) -> str:
     sc = report.get("fidelity_scope") or {}
     if sc.get("classes") is None:
@@ -207,6 +222,7 @@ def markdown(report: dict) -> str:
              f"Real: {', '.join(report['real'])} ({report['real_recordings']} recordings, "
              f"{report['real_seconds']:.0f} s; labels: "
              + (", ".join(f"{k} {v:.0f} s" for k, v in report["real_labels_s"].items()) or "none") + ")", "",
+             *_finding_lines(report),
              *_class_lines(report),
              "## Steps", "", *_step_lines(report), "",
              f"## Fidelity (at {a['rate_hz']:g} Hz)", "", _scope_line(report), "",

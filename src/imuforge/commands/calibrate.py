@@ -51,6 +51,8 @@ def run(args) -> int:
         if s["step"] in ("map", "align"):
             for n in s.get("notes", []):
                 print(f"  note: {n}")
+    for f in res.findings:
+        print(f"{_PREFIX[f.kind]} {f.text}")
     scope = res.report.get("fidelity_scope", {}).get("classes")
     if scope is not None:
         print(f"fidelity scored on: {', '.join(scope)} (classes in both synthetic data and capture)")
@@ -62,4 +64,9 @@ def run(args) -> int:
     ks_a = sum(v["ks"] for v in a["distances"].values()) / len(a["distances"])
     print(f"mean KS: {ks_b:.3f} before → {ks_a:.3f} after")
     print(f"dataset {res.dataset}\nreport  {res.out / 'report.html'}")
+    if res.warnings:
+        print(f"{len(res.warnings)} WARNING(s) above (also in {res.out / 'report.md'})")
     return 0
+
+
+_PREFIX = {"decided": "capture decided:", "undecided": "could not decide:", "warning": "WARNING:"}

@@ -1,0 +1,110 @@
+"""`imuforge calibrate` says what the capture decided and what it could not, and warns when a
+fidelity figure gets worse after calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from imuforge.calibrate.pipeline import alignment_stability, fidelity_regressions
+from imuforge.cli import main
+from imuforge.motion.library import schedule
+from imuforge.recording import Dataset
+from imuforge.sensors import get_placement, simulate
+
+PLAN = [("standing", 8), ("walking", 20)]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("findings")
+    wrist = get_placement("wrist_left")
+    syn = Dataset.create(root / "syn")
+    for i in range(2):
+        syn.add(simulate(schedule(PLAN + [("running", 10)], rng=10 + i), "smartwatch-wrist", wrist, seed=i,
+                         subject=f"s{i}"))
+    motion = schedule(PLAN, rng=99)
+    q1 = Rotation.from_euler("xyz", [0, 0, 30], degrees=True).as_matrix()
+    q2 = Rotation.from_euler("xyz", [0, 0, 150], degrees=True).as_matrix()
+    worn1 = simulate(motion, "smartwatch-wrist", wrist.with_rotation(q1), seed=5, subject="r")
+    worn2 = simulate(motion, "smartwatch-wrist", wrist.with_rotation(q2), seed=5, subject="r")
+    stable = Dataset.create(root / "stable")
+    stable.add(worn1)
+    # the watch turned on the wrist half-way through every stretch: the halves disagree
+    second_half = np.zeros(len(worn1), dtype=bool)
+    for seg in worn1.labels:
+        t = worn1.timestamps
+        second_half |= (t >= seg.start_s + 0.5 * (seg.end_s - seg.start_s)) & (t < seg.end_s)
+    slipped = Dataset.create(root / "slipped")
+    slipped.add(worn1.replace(data=np.where(second_half[:, None], worn2.data, worn1.data)))
+    return root
+
+
+def _run(args, capsys):
+    rc = main(["calibrate", *map(str, args), "--no-plots"])
+    assert rc == 0
+    return capsys.readouterr().out
+
+
+def test_fidelity_regression_is_flagged_with_its_figures():
+    def fid(lsd, ks, w, auc):
+        return {"channels": ["acc_x", "gyro_x"],
+                "distances": {"acc_x": {"wasserstein": w, "ks": ks}, "gyro_x": {"wasserstein": 0.1, "ks": 0.1}},
+                "psd": {"log_spectral_distance_db": {"acc_x": 3.0, "gyro_x": lsd}},
+                "two_sample": {"logistic_regression": {"auc": auc}}}
+
+    before = fid(5.0, 0.30, 1.0, 0.90)
+    warns = fidelity_regressions(before, fid(19.0, 0.10, 0.5, 0.80), "after calibration")
+    assert [w.kind for w in warns] == ["warning"]
+    assert warns[0].text == "PSD log-spectral distance worse after calibration: gyro_x 5.0 → 19.0 dB"
+    texts = " | ".join(w.text for w in fidelity_regressions(before, fid(5.5, 0.35, 1.5, 0.97), "after"))
+    assert "KS statistic worse after: acc_x 0.300 → 0.350" in texts
+    assert "1-Wasserstein distance worse after: acc_x 1 → 1.5" in texts
+    assert "two-sample AUC worse after: logistic_regression 0.900 → 0.970" in texts
+    assert "PSD" not in texts  # +0.5 dB is within the 1 dB margin
+    assert fidelity_regressions(before, fid(4.0, 0.2, 0.9, 0.7), "after") == []  # all better: no warning
+
+
+def test_worse_fidelity_warns_in_the_console_and_the_report(data, tmp_path, capsys):
+    # --gravity remove against a capture that has gravity: the synthetic acc loses its 1 g, so the
+    # acc distances to the capture grow; the command must say so, not just print the numbers
+    out = tmp_path / "o"
+    printed = _run(["--synthetic", data / "syn", "--real", data / "stable", "--out", out, "--gravity", "remove"], capsys)
+    warn = [ln for ln in printed.splitlines() if ln.startswith("WARNING:")]
+    assert any("1-Wasserstein distance worse after calibration" in ln and "acc_" in ln for ln in warn), printed
+    assert f"WARNING(s) above (also in {out / 'report.md'})" in printed
+    rep = json.loads((out / "report.json").read_text())
+    assert any(f["kind"] == "warning" and f["topic"] == "fidelity" for f in rep["findings"])
+    md = (out / "report.md").read_text()
+    assert "## Warnings" in md and "**WARNING:** 1-Wasserstein distance worse after calibration" in md
+
+
+def test_console_says_which_classes_the_capture_lacks_and_what_it_decided(data, tmp_path, capsys):
+    printed = _run(["--synthetic", data / "syn", "--real", data / "stable", "--out", tmp_path / "o", "--align",
+                    "--map", "per-class"], capsys)
+    assert "capture decided: calibrated on the classes the capture shows: standing, walking" in printed
+    assert "could not decide: missing from the capture: running" in printed
+    assert "capture decided: sensor rotation" in printed
+    assert "alignment unstable" not in printed  # one wearer, the watch never moved
+    md = (tmp_path / "o" / "report.md").read_text()
+    assert "## What the capture decided" in md and "could not decide: missing from the capture: running" in md
+
+
+def test_unstable_alignment_is_reported(data, tmp_path, capsys):
+    printed = _run(["--synthetic", data / "syn", "--real", data / "slipped", "--out", tmp_path / "o", "--align"],
+                   capsys)
+    line = next((ln for ln in printed.splitlines() if "alignment unstable" in ln), "")
+    assert line.startswith("WARNING: alignment unstable: fitted on the two halves of the capture"), printed
+    apart = float(line.split("rotations ")[1].split("°")[0])
+    assert apart > 60  # the watch was turned by 120° between the halves
+
+
+def test_alignment_stability_of_a_fixed_watch_is_small(data):
+    from imuforge.calibrate.pipeline import load_recordings
+
+    syn = [r for _, r in load_recordings([data / "syn"], what="synthetic")]
+    real = [r for _, r in load_recordings([data / "stable"])]
+    assert alignment_stability(syn, real)["halves_apart_deg"] < 15
