@@ -78,6 +78,11 @@ def test_wrong_model_on_device_is_refused(tiny_model, tiny_data, tmp_path):
     emu_bytes = bytes(data)
     data[-1] ^= 0xFF  # the host's copy differs from what the device runs
     (other / "model.tflite").write_bytes(bytes(data))
+    import hashlib
+
+    card = json.loads((other / "card.json").read_text())  # a consistent export folder, just another model
+    card["model"]["sha256"] = hashlib.sha256(bytes(data)).hexdigest()
+    (other / "card.json").write_text(json.dumps(card))
     with pytest.raises(HilError, match="different model"):
         _run(other, tiny_data, tmp_path / "r", emu_model=emu_bytes)
 

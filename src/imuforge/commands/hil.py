@@ -50,8 +50,11 @@ def register(sub) -> None:
         "hil", help="hardware-in-the-loop test: run a model's test windows on the device",
         description="Streams every test window to the device (HIL messages over the bridge protocol), checks "
         "each int8 output bit for bit against the host's TFLM reference, scores accuracy and macro-F1 against "
-        "the labels, and reports latency (device clock), arena and throughput. Writes hil_report.json, "
-        "hil_junit.xml, hil_summary.png and hil_report.html into --out. Exit code 0 = pass, 1 = fail.")
+        "the labels, and reports latency (the device's clock; the host's for an emulated device, and the report "
+        "says so), arena and throughput. Writes hil_report.json, hil_junit.xml, hil_summary.png and "
+        "hil_report.html into --out. Exit code 0 = pass (model identity, every window answered, outputs "
+        "bit-exact, no device reset, latency within budget: the JUnit checks), 1 = fail (also a device that "
+        "disconnects mid-run: the partial report is written), 2 = bad input.")
     p.add_argument("--model", required=True, type=Path, help="export folder (model.tflite, card.json)")
     p.add_argument("--data", required=True,
                    help="Dataset folder(s) (comma-separated, searched recursively), an .npz with X and labels, "
@@ -93,13 +96,13 @@ def run(args) -> int:
         rep = run_hil(args.model, args.data, link, out=args.out, runs=args.runs, warmup=args.warmup,
                       timeout_s=args.timeout, retries=args.retries, pipeline=args.pipeline,
                       max_windows=args.max_windows, link_bytes_per_s=bps,
-                      latency_budget_ms=args.latency_budget_ms)
+                      latency_budget_ms=args.latency_budget_ms, emulated=True if args.emulate else None)
     finally:
         link.close()
         if emu is not None:
             emu.stop()
     for line in summary_lines(rep):
         print(line)
-    for kind, path in rep["files"].items():
+    for kind, path in rep.files.items():
         print(f"{kind:<5} {path}")
-    return 0 if rep["passed"] else 1
+    return 0 if rep.passed else 1

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from imuforge.bridge import protocol as P
-from imuforge.bridge.links import Link
+from imuforge.bridge.links import Link, LinkClosed
 from imuforge.errors import ImuforgeError
 from imuforge.hil import messages as M
 
@@ -159,7 +159,7 @@ class HilClient:
         try:
             return self._run(inputs, runs=runs, warmup=warmup, on_window=on_window,
                              max_consecutive_failures=max_consecutive_failures)
-        except HilError as exc:
+        except (HilError, LinkClosed) as exc:  # a disconnect too: the caller reports what was done
             exc.results = self._partial
             raise
 

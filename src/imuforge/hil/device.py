@@ -5,8 +5,10 @@
 type), so one emulated wearable streams samples *and* runs the model, over the same pty, TCP or
 BLE transport. The model runs on the ``tflite-micro`` package's interpreter: the very TFLM
 kernels (and arena planner) a microcontroller runs, with the arena size the exported ``model.h``
-reserves. Latency is measured on the device's clock (here the host's monotonic clock, in µs); a
-real board measures it with its cycle counter.
+reserves. Latency is measured on the host's clock (``time.perf_counter_ns``, in µs), so it is not
+a microcontroller's latency; a real board measures it with its cycle counter. The emulator's
+HIL_MODEL name starts with :data:`EMULATOR_NAME_PREFIX`, and HIL reports mark such runs
+``emulated`` with the host clock named.
 
 :class:`HilFaults` injects what the runner must survive: lost replies (the runner times out and
 retries), device resets (new ``boot_id``, state lost), and wrong outputs (the runner lists the
@@ -37,6 +39,14 @@ import numpy as np
 from imuforge.bridge import protocol as P
 from imuforge.errors import ValidationError
 from imuforge.hil import messages as M
+
+#: Starts the name the emulated device reports in HIL_MODEL, so a host knows its latency is host time.
+EMULATOR_NAME_PREFIX = "imuforge-emulator: "
+
+
+def is_emulator(device_name: str) -> bool:
+    """Whether a HIL_MODEL name comes from imuforge's emulated device (:class:`HilDevice`)."""
+    return str(device_name).startswith(EMULATOR_NAME_PREFIX)
 
 #: Input windows a device keeps at once (the one being inferred plus the ones being loaded).
 WINDOW_SLOTS = 4
@@ -162,7 +172,7 @@ class HilDevice:
         return M.HilModel(hashlib.sha256(self.model_bytes).digest(), len(self.model_bytes), self.arena_size,
                           self.arena_used, tuple(int(v) for v in i["shape"]), M.dtype_code(i["dtype"]), float(isc),
                           int(izp), tuple(int(v) for v in o["shape"]), M.dtype_code(o["dtype"]), float(osc), int(ozp),
-                          self.max_chunk, self.boot_id, self.name[:60])
+                          self.max_chunk, self.boot_id, (EMULATOR_NAME_PREFIX + self.name)[:60])
 
     def _no_model(self, frame: P.Frame, window: int = 0) -> bool:
         if self.tflm is None:

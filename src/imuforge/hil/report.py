@@ -11,10 +11,15 @@ import html
 import json
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+#: Report format version (``hil_report.json``). 2: ``emulated``, ``disconnected``, ``checks``; ``passed`` is
+#: every check (latency budget and device resets included).
+REPORT_VERSION = 2
 
 REPORT_FILES = {"json": "hil_report.json", "junit": "hil_junit.xml", "png": "hil_summary.png",
                 "html": "hil_report.html"}
@@ -28,38 +33,113 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def checks(rep: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """(check name, failure message or None) for the summary test cases."""
-    dev = rep["device"]
-    lat = rep["latency"]
-    out = [
-        ("model_identity", None if dev["match"] else
-         f"device sha256 {dev['device_sha256']} ({dev['device_size']} B) != host {dev['host_sha256']} "
-         f"({dev['host_size']} B)"),
-        ("all_windows_completed", None if rep["windows_completed"] == rep["windows"] else
-         f"{rep['windows'] - rep['windows_completed']} of {rep['windows']} windows got no output"
-         + (f": {rep['error']}" if rep.get("error") else "")),
-        ("outputs_bit_exact", None if not rep["mismatches"] else
-         f"{rep['mismatch_count']} windows differ from the host TFLM reference: "
-         + ", ".join(str(m["window"]) for m in rep["mismatches"][:20])),
-        ("no_device_reset", None if not rep["device_resets"] else
-         f"device reset {len(rep['device_resets'])} time(s), at windows "
-         + ", ".join(str(r["window"]) for r in rep["device_resets"])),
-        ("latency_within_budget", None if lat.get("within_budget") else
-         f"p99 latency {lat.get('p99_us', float('nan')) / 1000:.3f} ms > budget {lat['budget_ms']:.3f} ms"),
-    ]
-    return out
+#: How the latency figures were timed (``latency.clock`` in the JSON): honest about an emulator.
+CLOCK_DEVICE = "device (the firmware's own timer, as the device reports it)"
+CLOCK_EMULATED = "host (emulated device: the host's perf_counter, not a microcontroller's latency)"
 
 
-def write_junit(rep: dict[str, Any], path: Path, *, ref: np.ndarray | None = None, results=None) -> Path:
+@dataclass
+class HilReport:
+    """The result of one HIL run: what the JSON, the JUnit file, the HTML and the exit code all show.
+
+    :attr:`passed` is the one definition of a passing run: every check of :meth:`checks` passes
+    (model identity, run finished with every window answered, outputs bit-exact, no device reset,
+    latency within budget). Mapping access (``rep["windows"]``) reads the :meth:`to_json` keys.
+    """
+
+    created_utc: str
+    model: dict[str, Any]
+    device: dict[str, Any]
+    data: dict[str, Any]
+    windows: int
+    windows_completed: int
+    windows_failed: list[dict[str, Any]]
+    mismatches: list[dict[str, Any]]
+    accuracy: float | None
+    macro_f1: float | None
+    per_class: dict[str, Any]
+    confusion: list
+    reference: dict[str, Any]
+    latency: dict[str, Any]
+    arena_used_bytes: int
+    throughput: dict[str, Any]
+    retries: int
+    timeouts: int
+    device_resets: list[dict[str, Any]]
+    device_errors: int
+    frames_corrupt: int
+    emulated: bool
+    error: str | None = None
+    disconnected: bool = False
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mismatch_count(self) -> int:
+        return len(self.mismatches)
+
+    @property
+    def bit_exact(self) -> bool:
+        return self.windows_completed == self.windows and not self.mismatches
+
+    def checks(self) -> list[tuple[str, str | None]]:
+        """(check name, failure message or None): the JUnit summary cases, and what :attr:`passed` means."""
+        dev, lat = self.device, self.latency
+        ended = ""
+        if self.error:
+            ended = f": {'device disconnected: ' if self.disconnected else ''}{self.error}"
+        return [
+            ("model_identity", None if dev["match"] else
+             f"device sha256 {dev['device_sha256']} ({dev['device_size']} B) != host {dev['host_sha256']} "
+             f"({dev['host_size']} B)"),
+            ("all_windows_completed", None if self.windows_completed == self.windows and not self.error else
+             f"{self.windows - self.windows_completed} of {self.windows} windows got no output{ended}"),
+            ("outputs_bit_exact", None if not self.mismatches else
+             f"{self.mismatch_count} windows differ from the host TFLM reference: "
+             + ", ".join(str(m["window"]) for m in self.mismatches[:20])),
+            ("no_device_reset", None if not self.device_resets else
+             f"device reset {len(self.device_resets)} time(s), at windows "
+             + ", ".join(str(r["window"]) for r in self.device_resets)),
+            ("latency_within_budget", None if lat.get("within_budget") else
+             f"p99 latency {lat.get('p99_us', float('nan')) / 1000:.3f} ms > budget {lat['budget_ms']:.3f} ms"
+             if lat.get("windows") else "no latency measured (no window completed)"),
+        ]
+
+    @property
+    def passed(self) -> bool:
+        return all(failure is None for _, failure in self.checks())
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``hil_report.json`` object (plain JSON types)."""
+        d = {"format": "imuforge-hil-report", "version": REPORT_VERSION}
+        d.update({f.name: getattr(self, f.name) for f in fields(self)})
+        d["device"] = {**self.device, "emulated": self.emulated}
+        d.update(bit_exact=self.bit_exact, mismatch_count=self.mismatch_count,
+                 checks={name: failure or "pass" for name, failure in self.checks()}, passed=self.passed)
+        return json.loads(json.dumps(d, default=_json_default))
+
+    def __getitem__(self, key: str) -> Any:
+        if key in _FIELD_NAMES or key in ("passed", "bit_exact", "mismatch_count"):
+            return getattr(self, key)
+        return self.to_json()[key]
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(HilReport))
+
+
+def checks(rep: HilReport) -> list[tuple[str, str | None]]:
+    """(check name, failure message or None) for the summary test cases (see :meth:`HilReport.checks`)."""
+    return rep.checks()
+
+
+def write_junit(rep: HilReport, path: Path, *, ref: np.ndarray | None = None, results=None) -> Path:
     """JUnit XML: the summary checks and one test case per window."""
     cases = []
-    for name, failure in checks(rep):
+    for name, failure in rep.checks():
         cases.append(("hil.checks", name, failure, 0.0))
-    by_window = {m["window"]: m for m in rep["mismatches"]}
-    failed = {f["window"]: f for f in rep["windows_failed"]}
+    by_window = {m["window"]: m for m in rep.mismatches}
+    failed = {f["window"]: f for f in rep.windows_failed}
     lat_of = {r.index: r.mean_us for r in (results or []) if r.output is not None}
-    for i in range(rep["windows"]):
+    for i in range(rep.windows):
         msg = None
         if i in by_window:
             m = by_window[i]
@@ -71,10 +151,11 @@ def write_junit(rep: dict[str, Any], path: Path, *, ref: np.ndarray | None = Non
         cases.append(("hil.windows", f"window_{i:05d}", msg, lat_of.get(i, 0.0) / 1e6))
     suite = ET.Element("testsuite", name="imuforge-hil", tests=str(len(cases)),
                        failures=str(sum(c[2] is not None for c in cases)), errors="0",
-                       time=f"{rep['throughput']['seconds']:.3f}", timestamp=rep["created_utc"])
+                       time=f"{rep.throughput['seconds']:.3f}", timestamp=rep.created_utc)
     props = ET.SubElement(suite, "properties")
-    for k, v in (("model_sha256", rep["model"]["sha256"]), ("link", rep["device"]["link"]),
-                 ("accuracy", rep["accuracy"]), ("macro_f1", rep["macro_f1"])):
+    for k, v in (("model_sha256", rep.model["sha256"]), ("link", rep.device["link"]),
+                 ("emulated", rep.emulated), ("latency_clock", rep.latency["clock"]),
+                 ("accuracy", rep.accuracy), ("macro_f1", rep.macro_f1), ("passed", rep.passed)):
         ET.SubElement(props, "property", name=k, value=str(v))
     for cls, name, failure, t in cases:
         tc = ET.SubElement(suite, "testcase", classname=cls, name=name, time=f"{t:.6f}")
@@ -85,7 +166,7 @@ def write_junit(rep: dict[str, Any], path: Path, *, ref: np.ndarray | None = Non
     return path
 
 
-def plot_summary(rep: dict[str, Any], path: Path, results=None) -> Path:
+def plot_summary(rep: HilReport, path: Path, results=None) -> Path:
     """Latency per window and its histogram, and the device's confusion matrix."""
     import matplotlib
 
@@ -98,39 +179,40 @@ def plot_summary(rep: dict[str, Any], path: Path, results=None) -> Path:
     ax = axes[0]
     if lat.size:
         ax.plot(idx, lat, ".", ms=3)
-        mm = [m["window"] for m in rep["mismatches"]]
+        mm = [m["window"] for m in rep.mismatches]
         if mm:
             sel = np.isin(idx, mm)
             ax.plot(idx[sel], lat[sel], "rx", label="output mismatch")
             ax.legend(loc="upper right")
-    budget = rep["latency"]["budget_ms"]
+    budget = rep.latency["budget_ms"]
     if lat.size and budget <= 3 * lat.max():
         ax.axhline(budget, color="r", ls="--", lw=1)
         title = "latency per window (budget dashed)"
     else:
         title = f"latency per window (budget {budget:g} ms, off scale)"
-    ax.set(xlabel="window", ylabel="latency (ms, device clock)", title=title)
+    ax.set(xlabel="window", ylabel=f"latency (ms, {'host clock: emulated' if rep.emulated else 'device clock'})",
+           title=title)
     ax = axes[1]
     if lat.size:
         ax.hist(lat, bins=min(40, max(5, lat.size // 5)))
     ax.set(xlabel="latency (ms)", ylabel="windows",
-           title=f"median {rep['latency'].get('median_us', float('nan')) / 1000:.3f} ms, "
-                 f"p99 {rep['latency'].get('p99_us', float('nan')) / 1000:.3f} ms")
+           title=f"median {rep.latency.get('median_us', float('nan')) / 1000:.3f} ms, "
+                 f"p99 {rep.latency.get('p99_us', float('nan')) / 1000:.3f} ms")
     ax = axes[2]
-    cm = np.asarray(rep["confusion"]) if rep["confusion"] else np.zeros((1, 1))
-    labels = rep["model"]["labels"]
+    cm = np.asarray(rep.confusion) if rep.confusion else np.zeros((1, 1))
+    labels = rep.model["labels"]
     ax.imshow(cm, cmap="Blues")
     for (r, c), v in np.ndenumerate(cm):
         ax.text(c, r, str(v), ha="center", va="center", fontsize=8,
                 color="white" if v > cm.max() / 2 else "black")
-    if rep["confusion"]:
+    if rep.confusion:
         ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    acc = rep["accuracy"]
+    acc = rep.accuracy
     ax.set(xlabel="device prediction", ylabel="label",
-           title=f"accuracy {acc * 100:.1f} %, macro-F1 {rep['macro_f1'] * 100:.1f} %" if acc is not None else "no output")
-    fig.suptitle(f"HIL {rep['model']['name']} on {rep['device']['link']}: "
-                 f"{'PASS' if rep['passed'] else 'FAIL'}, {rep['mismatch_count']} mismatches of {rep['windows']}")
+           title=f"accuracy {acc * 100:.1f} %, macro-F1 {rep.macro_f1 * 100:.1f} %" if acc is not None else "no output")
+    fig.suptitle(f"HIL {rep.model['name']} on {rep.device['link']}: "
+                 f"{'PASS' if rep.passed else 'FAIL'}, {rep.mismatch_count} mismatches of {rep.windows}")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -145,41 +227,42 @@ def _fmt(v, pct: bool = False) -> str:
     return html.escape(str(v))
 
 
-def write_html(rep: dict[str, Any], path: Path, png_name: str) -> Path:
-    lat, thr, dev = rep["latency"], rep["throughput"], rep["device"]
+def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
+    lat, thr, dev = rep.latency, rep.throughput, rep.device
     rows = [
-        ("result", "PASS" if rep["passed"] else "FAIL"),
-        ("model", f"{rep['model']['name']} sha256 {rep['model']['sha256'][:16]}… ({rep['model']['size_bytes']} B)"),
+        ("result", "PASS" if rep.passed else "FAIL"),
+        ("model", f"{rep.model['name']} sha256 {rep.model['sha256'][:16]}… ({rep.model['size_bytes']} B)"),
         ("device", f"{dev['name']} on {dev['link']}; identity {'matches' if dev['match'] else 'DIFFERS'}"),
-        ("windows", f"{rep['windows_completed']} of {rep['windows']} completed; {rep['mismatch_count']} mismatches"),
-        ("accuracy (device)", _fmt(rep["accuracy"], True)),
-        ("macro-F1 (device)", _fmt(rep["macro_f1"], True)),
-        ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep['reference']['accuracy'], True)} / "
-                                            f"{_fmt(rep['reference']['macro_f1'], True)}"),
-        ("latency (device clock)", f"median {_fmt(lat.get('median_us'))} µs, p90 {_fmt(lat.get('p90_us'))} µs, "
+        ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"),
+        ("accuracy (device)", _fmt(rep.accuracy, True)),
+        ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
+        ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep.reference['accuracy'], True)} / "
+                                            f"{_fmt(rep.reference['macro_f1'], True)}"),
+        ("emulated device", "yes: latency is host time, not a microcontroller's" if rep.emulated else "no"),
+        (f"latency ({rep.latency['clock']})", f"median {_fmt(lat.get('median_us'))} µs, p90 {_fmt(lat.get('p90_us'))} µs, "
                                    f"p99 {_fmt(lat.get('p99_us'))} µs, max {_fmt(lat.get('max_us'))} µs; "
                                    f"budget {lat['budget_ms']:g} ms"),
-        ("arena used", f"{rep['arena_used_bytes']} B of {dev['arena_size']} B"),
+        ("arena used", f"{rep.arena_used_bytes} B of {dev['arena_size']} B"),
         ("throughput", f"{thr['windows_per_s']:.1f} windows/s"
                        + (f" = {100 * thr['fraction_of_link']:.1f} % of the {thr['windows_per_s_link_allows']:.1f} "
                           f"windows/s the link allows" if thr["fraction_of_link"] else "")),
-        ("retries / time-outs / resets", f"{rep['retries']} / {rep['timeouts']} / {len(rep['device_resets'])}"),
+        ("retries / time-outs / resets", f"{rep.retries} / {rep.timeouts} / {len(rep.device_resets)}"),
     ]
-    if rep.get("error"):
-        rows.append(("error", rep["error"]))
+    if rep.error:
+        rows.append(("device disconnected" if rep.disconnected else "error", rep.error))
     body = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     mm = "\n".join(
         f"<tr><td>{m['window']}</td><td>{html.escape(m['label'])}</td><td>{m['device_top1']}</td>"
         f"<td>{m['reference_top1']}</td><td>{m['differing_outputs']}</td><td>{m['max_abs_diff_lsb']}</td></tr>"
-        for m in rep["mismatches"][:500])
+        for m in rep.mismatches[:500])
     doc = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>imuforge HIL report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 th,td{{border:1px solid #ccc;padding:3px 8px;text-align:left}}</style></head><body>
-<h1>HIL report: {html.escape(str(rep['model']['name']))}</h1>
+<h1>HIL report: {html.escape(str(rep.model['name']))}</h1>
 <table>{body}</table>
 <p><img src="{html.escape(png_name)}" alt="latency and confusion" style="max-width:100%"></p>
-<h2>Mismatching windows ({rep['mismatch_count']})</h2>
+<h2>Mismatching windows ({rep.mismatch_count})</h2>
 <table><tr><th>window</th><th>label</th><th>device top-1</th><th>reference top-1</th><th>differing outputs</th>
 <th>max |Δ| (LSB)</th></tr>{mm}</table>
 <p>Full data: <a href="{REPORT_FILES['json']}">{REPORT_FILES['json']}</a>,
@@ -190,40 +273,44 @@ th,td{{border:1px solid #ccc;padding:3px 8px;text-align:left}}</style></head><bo
     return path
 
 
-def write_reports(rep: dict[str, Any], out: str | os.PathLike, *, ref=None, results=None) -> dict[str, str]:
-    """Write all four files into ``out``; returns their paths (also stored in ``rep['files']``)."""
+def write_reports(rep: HilReport, out: str | os.PathLike, *, ref=None, results=None) -> dict[str, str]:
+    """Write all four files into ``out``; returns their paths (also stored in ``rep.files``)."""
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     files = {k: str(d / v) for k, v in REPORT_FILES.items()}
-    rep["files"] = files
+    rep.files = files
     plot_summary(rep, d / REPORT_FILES["png"], results)
     write_html(rep, d / REPORT_FILES["html"], REPORT_FILES["png"])
     write_junit(rep, d / REPORT_FILES["junit"], ref=ref, results=results)
-    (d / REPORT_FILES["json"]).write_text(json.dumps(rep, indent=2, default=_json_default) + "\n")
+    (d / REPORT_FILES["json"]).write_text(json.dumps(rep.to_json(), indent=2) + "\n")
     return files
 
 
-def summary_lines(rep: dict[str, Any]) -> list[str]:
+def summary_lines(rep: HilReport) -> list[str]:
     """A few lines for the terminal."""
-    lat, thr = rep["latency"], rep["throughput"]
+    lat, thr = rep.latency, rep.throughput
     lines = [
-        f"HIL {'PASS' if rep['passed'] else 'FAIL'}: {rep['windows_completed']}/{rep['windows']} windows, "
-        f"{rep['mismatch_count']} output mismatches vs host TFLM, {rep['retries']} retries, "
-        f"{len(rep['device_resets'])} device resets",
+        f"HIL {'PASS' if rep.passed else 'FAIL'}: {rep.windows_completed}/{rep.windows} windows, "
+        f"{rep.mismatch_count} output mismatches vs host TFLM, {rep.retries} retries, "
+        f"{len(rep.device_resets)} device resets",
     ]
-    if rep["accuracy"] is not None:
-        lines.append(f"accuracy {100 * rep['accuracy']:.1f} %, macro-F1 {100 * rep['macro_f1']:.1f} %")
+    if rep.accuracy is not None:
+        lines.append(f"accuracy {100 * rep.accuracy:.1f} %, macro-F1 {100 * rep.macro_f1:.1f} %")
     if lat.get("windows"):
-        lines.append(f"latency (device clock) median {lat['median_us']:.0f} µs, p99 {lat['p99_us']:.0f} µs "
+        lines.append(f"latency ({'host clock, emulated device' if rep.emulated else 'device clock'}) median {lat['median_us']:.0f} µs, p99 {lat['p99_us']:.0f} µs "
                      f"(budget {lat['budget_ms']:g} ms: {'ok' if lat['within_budget'] else 'EXCEEDED'}); "
-                     f"arena {rep['arena_used_bytes']} B")
+                     f"arena {rep.arena_used_bytes} B")
     t = f"throughput {thr['windows_per_s']:.1f} windows/s"
     if thr.get("fraction_of_link"):
         t += f" ({100 * thr['fraction_of_link']:.0f} % of what the link allows)"
     lines.append(t)
-    for m in rep["mismatches"][:10]:
+    for m in rep.mismatches[:10]:
         lines.append(f"  mismatch window {m['window']} ({m['label']}): outputs {m['differing_outputs']} "
                      f"device {m['device_top1']} / reference {m['reference_top1']}")
-    if rep.get("error"):
-        lines.append(f"error: {rep['error']}")
+    if rep.error:
+        lines.append(f"{'device disconnected' if rep.disconnected else 'error'}: {rep.error} "
+                     "(the report holds the windows completed before)")
+    for name, failure in rep.checks():
+        if failure is not None:
+            lines.append(f"check {name} FAILED: {failure}")
     return lines

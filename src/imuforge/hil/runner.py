@@ -21,13 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from imuforge.bridge.links import LinkClosed
 from imuforge.errors import CorruptFileError, ValidationError
 from imuforge.hil import messages as M
+from imuforge.hil import report as R
 from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
+from imuforge.hil.device import is_emulator
+from imuforge.hil.report import HilReport
 from imuforge.progress import progress
 
-#: Report format version (``hil_report.json``).
-REPORT_VERSION = 1
 
 
 @dataclass
@@ -150,10 +152,8 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
 
         w, _ = load_windows(paths, window_s=float(inp["window_s"]), stride_s=float(inp["stride_s"]),
                             rate_hz=float(inp["odr_hz"]), channels=tuple(inp["channels"]), desc="HIL windows")
-        starts = getattr(w, "starts_s", None)
-        recs = getattr(w, "sources", None)
         tw = TestWindows(np.asarray(w.X, np.float32), np.asarray(w.labels).astype(str), ",".join(map(str, paths)),
-                         None if starts is None else np.asarray(starts), None if recs is None else np.asarray(recs))
+                         None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources))
     want = (int(inp["window_length"]), len(inp["channels"]))
     if tw.X.ndim != 3 or tw.X.shape[1:] != want:
         raise ValidationError(f"test windows have shape {tw.X.shape[1:]}, the model takes {want}", source=tw.source)
@@ -189,14 +189,15 @@ def latency_stats(us: np.ndarray) -> dict[str, float]:
 def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike, runs: int = 1, warmup: int = 0,
             timeout_s: float = 2.0, retries: int = 3, pipeline: int = 2, max_windows: int | None = None,
             link_bytes_per_s: float | None = None, link_description: str | None = None,
-            latency_budget_ms: float | None = None) -> dict[str, Any]:
+            latency_budget_ms: float | None = None, emulated: bool | None = None) -> HilReport:
     """Run the whole HIL test on an open link; returns the report (also written into ``out``).
 
     ``link_bytes_per_s``: the link's capacity (e.g. baud / 10 for 8N1 serial) if known; the
     report then states which fraction of the windows/s the link allows was reached.
+    ``emulated``: whether the device is imuforge's emulator (``None``: told by the name the device
+    reports). A device that disconnects mid-run gives a partial report marked ``disconnected``.
     """
     from imuforge.export import TflmModel, quantize_input
-    from imuforge.hil import report as R
 
     model = load_export(model_dir)
     tw = load_test_windows(data, model, max_windows=max_windows)
@@ -238,18 +239,19 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
         bar.update(1)
 
     t0 = time.monotonic()
-    error = None
+    error, disconnected = None, False
     try:
         results = client.run(Q, runs=runs, warmup=warmup, on_window=on_window)
-    except HilError as exc:
-        error = str(exc)
+    except (HilError, LinkClosed) as exc:
+        error, disconnected = str(exc), isinstance(exc, LinkClosed)
         results = getattr(exc, "results", [])  # windows completed before the failure still count
     wall = time.monotonic() - t0
     bar.close()
     rep = build_report(model, tw, Q, y, ref, results, client.stats, identity, wall=wall, up=up, down=down,
                        runs=runs, warmup=warmup, pipeline=pipeline, link_bytes_per_s=link_bytes_per_s,
                        link=link_description or getattr(link, "description", ""), error=error,
-                       latency_budget_ms=latency_budget_ms or model.latency_budget_ms())
+                       latency_budget_ms=latency_budget_ms or model.latency_budget_ms(),
+                       emulated=is_emulator(info.name) if emulated is None else emulated, disconnected=disconnected)
     R.write_reports(rep, out, ref=ref, results=results)
     return rep
 
@@ -257,7 +259,7 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
 def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list[WindowResult], stats: ClientStats,
                  identity: dict, *, wall: float, up: int, down: int, runs: int, warmup: int, pipeline: int,
                  link_bytes_per_s: float | None, link: str, error: str | None,
-                 latency_budget_ms: float) -> dict[str, Any]:
+                 latency_budget_ms: float, emulated: bool = False, disconnected: bool = False) -> R.HilReport:
     from imuforge.train.evaluate import classification_metrics
 
     n = len(Q)
@@ -288,35 +290,26 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
     wps = int(got.sum()) / wall if wall > 0 else float("nan")
     arena = max((r.arena_used for r in results if r.output is not None), default=identity["arena_used"])
     budget_ok = bool(lat.get("p99_us", float("inf")) <= latency_budget_ms * 1000) if lat["windows"] else False
-    return {
-        "format": "imuforge-hil-report", "version": REPORT_VERSION,
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "model": {"path": str(model.path), "name": model.card["model"].get("name"), "sha256": model.sha256,
-                  "size_bytes": len(model.model_bytes), "labels": model.labels},
-        "device": {**identity, "link": link},
-        "data": {"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded},
-        "windows": n,
-        "windows_completed": int(got.sum()),
-        "windows_failed": failed,
-        "bit_exact": bool(got.all() and not diff.any()),
-        "mismatches": mismatches,
-        "mismatch_count": len(mismatches),
-        "accuracy": m_dev["accuracy"] if m_dev else None,
-        "macro_f1": m_dev["macro_f1"] if m_dev else None,
-        "per_class": m_dev["per_class"] if m_dev else {},
-        "confusion": m_dev["confusion"] if m_dev else [],
-        "reference": {"accuracy": m_ref["accuracy"], "macro_f1": m_ref["macro_f1"],
-                      "engine": "tflite-micro Python interpreter (TFLM reference kernels) on the host"},
-        "latency": {**lat, "clock": "device", "runs_per_window": runs, "warmup_runs": warmup,
-                    "budget_ms": latency_budget_ms, "within_budget": budget_ok},
-        "arena_used_bytes": int(arena),
-        "throughput": {"windows_per_s": wps, "seconds": wall, "pipeline": pipeline,
-                       "wire_bytes_per_window_up": up, "wire_bytes_per_window_down": down,
-                       "link_bytes_per_s": link_bytes_per_s, "windows_per_s_link_allows": allowed,
-                       "fraction_of_link": (wps / allowed) if allowed else None,
-                       "bytes_sent": stats.bytes_sent, "bytes_received": stats.bytes_received},
-        "retries": stats.retries, "timeouts": stats.timeouts, "device_resets": stats.resets,
-        "device_errors": stats.device_errors, "frames_corrupt": stats.frames_corrupt,
-        "error": error,
-        "passed": bool(error is None and got.all() and not diff.any() and identity["match"]),
-    }
+    return R.HilReport(
+        created_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        model={"path": str(model.path), "name": model.card["model"].get("name"), "sha256": model.sha256,
+               "size_bytes": len(model.model_bytes), "labels": model.labels},
+        device={**identity, "link": link},
+        data={"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded},
+        windows=n, windows_completed=int(got.sum()), windows_failed=failed, mismatches=mismatches,
+        accuracy=m_dev["accuracy"] if m_dev else None, macro_f1=m_dev["macro_f1"] if m_dev else None,
+        per_class=m_dev["per_class"] if m_dev else {}, confusion=m_dev["confusion"] if m_dev else [],
+        reference={"accuracy": m_ref["accuracy"], "macro_f1": m_ref["macro_f1"],
+                   "engine": "tflite-micro Python interpreter (TFLM reference kernels) on the host"},
+        latency={**lat, "clock": R.CLOCK_EMULATED if emulated else R.CLOCK_DEVICE, "runs_per_window": runs,
+                 "warmup_runs": warmup, "budget_ms": latency_budget_ms, "within_budget": budget_ok},
+        arena_used_bytes=int(arena),
+        throughput={"windows_per_s": wps, "seconds": wall, "pipeline": pipeline,
+                    "wire_bytes_per_window_up": up, "wire_bytes_per_window_down": down,
+                    "link_bytes_per_s": link_bytes_per_s, "windows_per_s_link_allows": allowed,
+                    "fraction_of_link": (wps / allowed) if allowed else None,
+                    "bytes_sent": stats.bytes_sent, "bytes_received": stats.bytes_received},
+        retries=stats.retries, timeouts=stats.timeouts, device_resets=list(stats.resets),
+        device_errors=stats.device_errors, frames_corrupt=stats.frames_corrupt,
+        emulated=bool(emulated), error=error, disconnected=disconnected,
+    )

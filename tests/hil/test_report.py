@@ -1,0 +1,144 @@
+"""One definition of a passing HIL run (JSON, JUnit, exit code), honest clocks, start times, disconnects."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from imuforge.bridge.links import LinkClosed, SerialLink
+from imuforge.cli import main
+from imuforge.hil.device import HilFaults, start_emulator
+from imuforge.hil.report import CLOCK_DEVICE, CLOCK_EMULATED, HilReport, write_junit
+from imuforge.hil.runner import run_hil
+
+
+def _report(**kw) -> HilReport:
+    base = dict(
+        created_utc="2026-01-01T00:00:00Z", model={"name": "m", "sha256": "ab" * 32, "size_bytes": 10, "labels": ["a"]},
+        device={"match": True, "device_sha256": "x", "device_size": 10, "host_sha256": "x", "host_size": 10,
+                "link": "serial /dev/null", "name": "board", "arena_size": 100},
+        data={}, windows=2, windows_completed=2, windows_failed=[], mismatches=[], accuracy=1.0, macro_f1=1.0,
+        per_class={}, confusion=[[2]], reference={"accuracy": 1.0, "macro_f1": 1.0},
+        latency={"windows": 2, "p99_us": 500.0, "median_us": 400.0, "budget_ms": 1.0, "within_budget": True,
+                 "clock": CLOCK_DEVICE},
+        arena_used_bytes=50, throughput={"seconds": 1.0, "windows_per_s": 2.0, "fraction_of_link": None},
+        retries=0, timeouts=0, device_resets=[], device_errors=0, frames_corrupt=0, emulated=False)
+    base.update(kw)
+    return HilReport(**base)
+
+
+def _junit_failures(rep: HilReport, tmp_path) -> set[str]:
+    root = ET.parse(write_junit(rep, tmp_path / "j.xml")).getroot()
+    return {tc.get("name") for tc in root.iter("testcase") if tc.find("failure") is not None}
+
+
+@pytest.mark.parametrize("change, failing", [
+    ({}, set()),
+    ({"latency": {"windows": 2, "p99_us": 5000.0, "budget_ms": 1.0, "within_budget": False, "clock": CLOCK_DEVICE}},
+     {"latency_within_budget"}),
+    ({"device_resets": [{"window": 1, "boot_id": 2}]}, {"no_device_reset"}),
+    ({"windows_completed": 1, "error": "serial: device disconnected", "disconnected": True},
+     {"all_windows_completed"}),
+])
+def test_json_junit_and_passed_agree(tmp_path, change, failing):
+    rep = _report(**change)
+    assert _junit_failures(rep, tmp_path) >= failing
+    assert {n for n, f in rep.checks() if f is not None} == failing
+    doc = rep.to_json()
+    assert rep.passed is (not failing) and doc["passed"] is rep.passed and rep["passed"] is rep.passed
+    assert (_junit_failures(rep, tmp_path) == set()) is rep.passed
+    assert {k for k, v in doc["checks"].items() if v != "pass"} == failing
+    json.dumps(doc)  # plain JSON
+
+
+def test_cli_exit_code_follows_the_latency_budget(tiny_model, tmp_path, capsys):
+    out = tmp_path / "r"
+    rc = main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows", "10",
+               "--latency-budget-ms", "0.000001", "--out", str(out)])
+    text = capsys.readouterr().out
+    rep = json.loads((out / "hil_report.json").read_text())
+    suite = ET.parse(out / "hil_junit.xml").getroot()
+    assert rc == 1 and "HIL FAIL" in text and "latency_within_budget" in text
+    assert rep["passed"] is False and rep["bit_exact"] is True  # bit-exact alone is not a pass
+    assert int(suite.get("failures")) >= 1
+
+
+def test_an_emulated_run_says_so_and_names_the_host_clock(tiny_model, tiny_data, tmp_path, capsys):
+    assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows", "5",
+                 "--out", str(tmp_path / "cli")]) == 0
+    out = capsys.readouterr().out
+    rep = json.loads((tmp_path / "cli" / "hil_report.json").read_text())
+    assert rep["emulated"] is True and rep["device"]["emulated"] is True
+    assert rep["latency"]["clock"] == CLOCK_EMULATED and "host" in CLOCK_EMULATED
+    assert "device clock" not in out and "host clock, emulated device" in out
+    html = (tmp_path / "cli" / "hil_report.html").read_text()
+    assert "device clock" not in html and "emulated device" in html
+    # an emulator reached through --port is recognised by the name it reports
+    with start_emulator(tiny_model) as emu:
+        link = SerialLink(emu.port)
+        try:
+            rep2 = run_hil(tiny_model, tiny_model, link, out=tmp_path / "port", max_windows=5)
+        finally:
+            link.close()
+    assert rep2.emulated and rep2.latency["clock"] == CLOCK_EMULATED
+
+
+def test_mismatches_carry_their_start_time_and_recording(tiny_model, tiny_data, tmp_path):
+    with start_emulator(tiny_model, hil_faults=HilFaults(corrupt_output_at=(4,))) as emu:
+        link = SerialLink(emu.port)
+        try:
+            rep = run_hil(tiny_model, tiny_data, link, out=tmp_path / "r", max_windows=10, pipeline=1)
+        finally:
+            link.close()
+    assert rep.mismatch_count == 1
+    mm = rep.mismatches[0]
+    assert isinstance(mm["start_s"], float) and mm["start_s"] >= 0
+    assert mm["recording"].endswith(".imu.parquet")
+
+
+class DisconnectingLink:
+    """A link whose device goes away after ``writes`` writes (a board unplugged mid-run)."""
+
+    def __init__(self, link, writes: int):
+        self.link, self.left = link, writes
+        self.description = link.description
+
+    def write(self, data: bytes) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise LinkClosed(f"{self.description}: device disconnected")
+        self.link.write(data)
+
+    def read(self, timeout: float) -> bytes:
+        if self.left < 0:
+            raise LinkClosed(f"{self.description}: device disconnected")
+        return self.link.read(timeout)
+
+    def close(self) -> None:
+        self.link.close()
+
+
+def test_a_device_that_disconnects_mid_run_gets_a_partial_report_and_exit_1(tiny_model, tmp_path, capsys,
+                                                                             monkeypatch):
+    import imuforge.commands.hil as cmd
+
+    def open_link(args):
+        emu = start_emulator(tiny_model)
+        return DisconnectingLink(SerialLink(emu.port), writes=12), emu, None
+
+    monkeypatch.setattr(cmd, "open_link", open_link)
+    out = tmp_path / "r"
+    rc = main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--port", "unused", "--pipeline", "1",
+               "--max-windows", "20", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 1 and "HIL FAIL" in text and "device disconnected" in text
+    rep = json.loads((out / "hil_report.json").read_text())
+    assert rep["disconnected"] is True and rep["passed"] is False
+    assert 0 < rep["windows_completed"] < rep["windows"] == 20
+    suite = ET.parse(out / "hil_junit.xml").getroot()
+    failures = {tc.get("name"): tc.find("failure").get("message") for tc in suite.iter("testcase")
+                if tc.find("failure") is not None}
+    assert "device disconnected" in failures["all_windows_completed"]
+    assert f"window_{rep['windows'] - 1:05d}" in failures  # the windows never run are listed as failed
