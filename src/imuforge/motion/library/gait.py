@@ -143,7 +143,8 @@ GAITS: dict[str, GaitCurves] = {
                       (90, 27, 2), (96, 8, 2), (100, 5, 2)),
         "ankle_dorsi": ((0, 0, 0), (7, -6, -4), (20, 4, 0), (45, 11, -2), (52, 8, -3), (62, -17, -8),
                         (70, -8, -3), (80, 0, 0), (90, 2, 0), (100, 0, 0)),
-        **_WALK_3D}, stance=0.60, stance_slope=-0.05, ref_speed=1.3, vertical=0, pelvis_tilt=10.0),
+        **_WALK_3D}, stance=0.60, stance_slope=-0.05, ref_speed=1.3, vertical=0, pelvis_tilt=10.0,
+        scaled={"hip_flex": 1.0, "ankle_dorsi": 0.5}),
     "running": GaitCurves({
         "hip_flex": ((0, 32, 5), (15, 25, 3), (38, -8, -2), (45, -8, -2), (60, 15, 2), (80, 42, 6), (90, 38, 6),
                      (100, 32, 5)),
