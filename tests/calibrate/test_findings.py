@@ -72,7 +72,8 @@ def test_worse_fidelity_warns_in_the_console_and_the_report(data, tmp_path, caps
     # --gravity remove against a capture that has gravity: the synthetic acc loses its 1 g, so the
     # acc distances to the capture grow; the command must say so, not just print the numbers
     out = tmp_path / "o"
-    printed = _run(["--synthetic", data / "syn", "--real", data / "stable", "--out", out, "--gravity", "remove"], capsys)
+    printed = _run(["--synthetic", data / "syn", "--real", data / "stable", "--out", out, "--gravity", "remove"],
+                   capsys)
     warn = [ln for ln in printed.splitlines() if ln.startswith("WARNING:")]
     assert any("1-Wasserstein distance worse after calibration" in ln and "acc_" in ln for ln in warn), printed
     assert f"WARNING(s) above (also in {out / 'report.md'})" in printed
