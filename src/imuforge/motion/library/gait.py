@@ -44,9 +44,8 @@ curves produce the step length of the requested speed.
 
 **Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
 ball; see ``anchored_root``), then only the pelvis path is low-passed (walking vertical: 4th-order
-zero-phase Butterworth at 1.8 × step frequency, which keeps the step fundamental and cuts its 2nd
-harmonic as measured ground-reaction forces do, Young 2001; running 5 Hz, stairs 3 Hz; horizontal
-4 Hz). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
+zero-phase Butterworth at 3 × step frequency; running 7 Hz, stairs 3 Hz; horizontal 6 Hz, running
+10 Hz; see ``smooth_pelvis``). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
 shank rates and accelerations are smooth through contact. The price is a small movement of the
 planted foot (the difference between the raw and the smoothed pelvis path, a few mm), which the
 plausibility check reports (``motion_foot_sliding``; bounds in tests/motion/test_library.py).
@@ -201,7 +200,7 @@ SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
 ROOT_HZ = {"running": 7.0, "stairs_up": 3.0, "stairs_down": 3.0}
 HORIZONTAL_HZ = {"walking": 6.0, "running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
-WALK_VERTICAL_X = 5.0
+WALK_VERTICAL_X = 3.0
 
 
 def step_frequency(kind: str, speed: float, height_m: float) -> float:
@@ -340,10 +339,11 @@ def _contact_weights(kind: str, phL, phR, stance: float) -> np.ndarray:
 
 def _probe(kind: str, person: Person, hip: tuple[float, float], f_step: float, speed: float, stance: float,
            riser_m: float) -> np.ndarray:
-    """(step length m, contact-height mismatch m at heel strike) the curves produce with ``hip``.
+    """(step length m, contact-height mismatch m in double support) the curves produce with ``hip``.
 
-    The mismatch is the height of the leading foot's contact above the trailing foot's at heel strike,
-    minus the height of its ground (0 level, ± riser on stairs), averaged over both heel strikes.
+    The mismatch is the height of the leading foot's contact above the trailing foot's minus the
+    height of its ground (0 level, ± riser on stairs), averaged over both weight transfers with the
+    weight w_L·w_R (largest mid-transfer), where the pelvis would otherwise have to drop or rise.
     """
     fps = 60.0
     n = int(fps * 2 / f_step) + 1  # one stride
@@ -351,10 +351,13 @@ def _probe(kind: str, person: Person, hip: tuple[float, float], f_step: float, s
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, hip, 0.0, speed, stance, {})
     P, G = rel_fk(pose_to_local(pose, n), person)
     pts, vel = foot_contact_points(P, G, person, fps)
-    root = anchored_root((pts, vel), _contact_weights(kind, ph, ph + 0.5, stance), fps)
-    i_half = int(np.argmin(np.abs(ph - 0.5)))
-    rise = GAITS[kind].vertical * riser_m
-    mis = 0.5 * ((pts[0, 0, 1] - pts[0, 1, 1]) + (pts[i_half, 1, 1] - pts[i_half, 0, 1])) - rise
+    w = _contact_weights(kind, ph, ph + 0.5, stance)
+    root = anchored_root((pts, vel), w, fps)
+    # weight transfer: the later-landed foot is the leading one; weighted by w(1 − w) (mid-transfer)
+    lead_l = np.mod(ph, 1.0) < 0.25
+    dy = np.where(lead_l, pts[:, 0, 1] - pts[:, 1, 1], pts[:, 1, 1] - pts[:, 0, 1])
+    share = w[:, 0] * w[:, 1]
+    mis = float(np.sum(share * dy) / max(np.sum(share), 1e-9)) - GAITS[kind].vertical * riser_m
     return np.array([abs(root[-1, 2] - root[0, 2]) / 2, mis])
 
 
@@ -363,8 +366,8 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
     """Hip sagittal (amplitude factor, offset deg) so the curves close the gait geometry.
 
     Two conditions, solved by a chord-Newton iteration on one simulated stride: (1) the step length of
-    the requested speed; (2) with double support, both feet on their ground at heel strike (leading
-    heel and trailing ball at the same height on level ground, one riser apart on stairs). Without (2)
+    the requested speed; (2) with double support, both feet on their ground during the weight transfer
+    (leading heel and trailing ball at the same height on level ground, one riser apart on stairs). Without (2)
     the weight transfer would move the pelvis by the mismatch within the double support (the published
     hip angles are relative to a pelvis frame tilted ≈ 10° anteriorly, plus each person's offsets:
     ≈ 6 mm of heel height per degree). Amplitude within 0.6–1.5, offset within −25…+10°.
@@ -390,9 +393,13 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float) -> np.ndarray:
     """Low-pass the foot-anchored pelvis path (legs untouched; see the module docstring).
 
-    Walking vertical: 4th-order zero-phase Butterworth at 1.8 × step frequency (gain 0.99 at the step
-    frequency, 0.30 at twice it: the 2nd-harmonic / fundamental ratio of measured vertical ground-reaction
-    force is ≈ 0.25, Young 2001, whereas the instantaneous contact model gives ≈ 0.8). Other gaits:
+    Walking vertical: 4th-order zero-phase Butterworth at ``WALK_VERTICAL_X`` (3) × step frequency: it
+    keeps the first two step harmonics (gain 0.96 at twice the step frequency) and removes the kinks of
+    the instantaneous heel → ball roll-over. (Until 2026-11 the cutoff was 1.8 × step frequency, to match
+    the 2nd-harmonic / fundamental ratio ≈ 0.25 of the vertical ground-reaction force, Young 2001; that
+    gave a lower-back vertical RMS of 1.2 m/s² at 1.0 m/s against 4.6 m/s² in the real gaitpy lumbar
+    recording — a sensor on the back sees more than the centre of mass. 3× gives 1.3–4.7 m/s² at the
+    preferred speed, mean ≈ 2.9; see benchmarks/results/motion.md.) Other gaits:
     zero-phase Gaussian at ``ROOT_HZ`` (−3 dB). Horizontal: Gaussian at ``HORIZONTAL_HZ``
     (running 8 Hz: its short stance would otherwise slide by ≈ 2 cm). Gaussians
     extend the path by point reflection (``gaussian_trend``), so the ends are not braked.
