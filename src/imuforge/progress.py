@@ -1,14 +1,56 @@
-"""Progress reporting for long work: one place that decides how bars look and when they show."""
+"""Progress reporting for long work: one place that decides how bars look and when they show.
+
+``IMUFORGE_PROGRESS=0`` hides imuforge's bars *and* the libraries' own: :func:`quiet_third_party`
+(run when this module is imported — the CLI imports it at start-up, before TensorFlow, tqdm or the
+text model load) switches off
+tqdm bars of other packages, Hugging Face download bars, transformers/TensorFlow INFO and WARNING
+lines and Keras' interactive progress output.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from typing import TypeVar
 
-from tqdm.auto import tqdm
-
 T = TypeVar("T")
+
+#: Environment switches of third-party libraries set (if unset) when progress output is off.
+QUIET_ENV = {
+    "TQDM_DISABLE": "1",                      # tqdm bars of any package (tqdm >= 4.66 reads TQDM_* defaults)
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",      # huggingface_hub downloads
+    "TRANSFORMERS_VERBOSITY": "error",        # transformers INFO/WARNING lines
+    "TF_CPP_MIN_LOG_LEVEL": "3",              # TensorFlow / LiteRT C++ INFO and WARNING lines
+}
+
+
+def progress_enabled() -> bool:
+    """False when the environment sets ``IMUFORGE_PROGRESS=0``."""
+    return os.environ.get("IMUFORGE_PROGRESS") != "0"
+
+
+def quiet_third_party() -> None:
+    """With ``IMUFORGE_PROGRESS=0``, silence other libraries' bars and INFO lines (no-op otherwise).
+
+    Environment switches only take effect for libraries imported afterwards; Keras, if already
+    imported, has its interactive logging switched off directly.
+    """
+    if progress_enabled():
+        return
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        try:
+            keras.utils.disable_interactive_logging()
+        except AttributeError:  # pragma: no cover - an old or stub keras
+            pass
+
+
+quiet_third_party()  # before tqdm is imported: tqdm reads its TQDM_* defaults at import time
+
+from tqdm.auto import tqdm  # noqa: E402
 
 
 def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str = "",
@@ -17,9 +59,8 @@ def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, d
 
     ``disable=None`` shows it unless the environment sets ``IMUFORGE_PROGRESS=0``.
     """
-    import os
-
     if disable is None:
-        disable = os.environ.get("IMUFORGE_PROGRESS") == "0"
+        disable = not progress_enabled()
+        quiet_third_party()
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, delay=1.0,
                 file=sys.stderr, dynamic_ncols=True, **kwargs)

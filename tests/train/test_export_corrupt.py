@@ -94,3 +94,23 @@ def test_intact_folders_still_load(made):
     run = load_run(made[0])
     assert run.keras_model().output_shape[-1] == len(run.labels)
     assert load_export(made[1]).labels == run.labels
+
+
+def test_litert_with_xnnpack_prints_no_info_line(made, capfd, monkeypatch):
+    from imuforge.export import LiteRTModel
+
+    monkeypatch.delenv("IMUFORGE_TF_LOGS", raising=False)
+    capfd.readouterr()
+    LiteRTModel((made[1] / "model.tflite").read_bytes(), xnnpack=True)
+    assert capfd.readouterr().err == ""  # no "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+
+
+def test_model_card_rounds_rates(made):
+    import json
+
+    from imuforge.export import card_markdown
+
+    card = json.loads((made[1] / "card.json").read_text())
+    card["data"]["training"][0]["rates_hz"] = [49.99999999999999, 100.00000000000001]
+    md = card_markdown(card)
+    assert "rates 50, 100 Hz" in md and "49.999" not in md and "100.0000" not in md

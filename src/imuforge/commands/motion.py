@@ -18,6 +18,7 @@ from imuforge.commands._options import (
 )
 from imuforge.commands.simulate import add_wear_option
 from imuforge.errors import ValidationError, check_range, shorten
+from imuforge.progress import progress  # imported at CLI start-up: IMUFORGE_PROGRESS=0 then quiets other libraries too
 
 
 def register(sub) -> None:
@@ -195,8 +196,6 @@ def _text_specs(args) -> list:
 
 def _make_motions(args, items: list | None) -> list:
     """(name, Motion) pairs from --from, --schedule or the text."""
-    from imuforge.progress import progress
-
     if args.source is not None:
         from imuforge.motion.importers import load_motion_file
 
@@ -221,8 +220,6 @@ def _make_motions(args, items: list | None) -> list:
 
 def _write(args, motions: list, stage: Path) -> list[str]:
     """Motions (and with --profile a Dataset of their Recordings) into ``stage``; returns the report lines."""
-    from imuforge.progress import progress
-
     sub = Path("motions") if args.profile else Path()
     mdir = stage / sub
     mdir.mkdir(parents=True, exist_ok=True)

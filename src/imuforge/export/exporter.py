@@ -213,6 +213,11 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     return card
 
 
+def _list(values, fmt: str = "{}") -> str:
+    """Values joined by commas, each through ``fmt`` (rates to 6 digits: ``50``, not ``49.99999999999999``)."""
+    return ", ".join(fmt.format(v) for v in values) or "–"
+
+
 def _pct(v: float) -> str:
     return f"{100 * v:.1f} %"
 
@@ -275,8 +280,9 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     for d in card["data"]["training"]:
         lines.append(f"- `{d['path']}` ({d.get('role', 'data')}): {d['recordings']} recordings, "
-                     f"{d['duration_s']:.0f} s, rates {d['rates_hz']} Hz, profiles {d['profiles']}, "
-                     f"placements {d['placements']}, {len(d['subjects'])} subjects")
+                     f"{d['duration_s']:.0f} s, rates {_list(d['rates_hz'], '{:.6g}')} Hz, "
+                     f"profiles {_list(d['profiles'])}, placements {_list(d['placements'])}, "
+                     f"{len(d['subjects'])} subjects")
     w = card["data"]["windows"]
     if w:
         lines.append("")

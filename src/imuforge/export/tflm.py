@@ -217,8 +217,17 @@ class LiteRTModel:
             except ImportError:
                 raise MissingExtraError("ai_edge_litert", "running a .tflite model with LiteRT") from None
         resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        self._interp = Interpreter(model_content=bytes(model_bytes), experimental_op_resolver_type=resolver)
-        self._interp.allocate_tensors()
+
+        def make() -> None:
+            self._interp = Interpreter(model_content=bytes(model_bytes), experimental_op_resolver_type=resolver)
+            self._interp.allocate_tensors()
+
+        # LiteRT's C++ logs "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on fd 2: keep it out of
+        # the terminal (IMUFORGE_TF_LOGS=1 keeps it, like every other ML-stack line)
+        if os.environ.get("IMUFORGE_TF_LOGS") == "1":
+            make()
+        else:
+            _capture_fd2(make)
         self.input = self._interp.get_input_details()[0]
         self.output = self._interp.get_output_details()[0]
 
