@@ -12,7 +12,8 @@ import pytest
 def _run(code: str, progress: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("TQDM_DISABLE", "IMUFORGE_PROGRESS")}
     env["IMUFORGE_PROGRESS"] = progress
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                          check=False)
 
 
 BAR = ("from tqdm import tqdm\n"

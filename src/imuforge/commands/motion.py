@@ -18,7 +18,8 @@ from imuforge.commands._options import (
 )
 from imuforge.commands.simulate import add_wear_option
 from imuforge.errors import ValidationError, check_range, shorten
-from imuforge.progress import progress  # imported at CLI start-up: IMUFORGE_PROGRESS=0 then quiets other libraries too
+# imported at CLI start-up, so IMUFORGE_PROGRESS=0 quiets other libraries' bars before they load
+from imuforge.progress import progress
 
 
 def register(sub) -> None:

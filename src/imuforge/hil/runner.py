@@ -12,7 +12,6 @@ write the reports (:mod:`imuforge.hil.report`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
 from imuforge.hil.device import is_emulator
 from imuforge.hil.report import HilReport
 from imuforge.progress import progress
-
 
 
 @dataclass
