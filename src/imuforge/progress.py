@@ -50,7 +50,7 @@ def quiet_third_party() -> None:
 
 quiet_third_party()  # before tqdm is imported: tqdm reads its TQDM_* defaults at import time
 
-from tqdm.auto import tqdm
+from tqdm.auto import tqdm  # noqa: E402
 
 
 def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str = "",
