@@ -12,12 +12,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# System packages of the firmware tests (ARM toolchain, QEMU): installed where apt-get works without a
+# password prompt (root, or passwordless sudo); otherwise a note, and pytest's last line says what skipped.
 setup: $(STAMP)
+	@bash .ci/run --packages
 
 demo: $(STAMP)
 	$(VENV)/bin/imuforge demo --out demo_out
 
 test: $(STAMP)
+	@bash .ci/run --packages
 	$(PY) -m pytest -q tests hil
 
 models: $(STAMP)

@@ -1,7 +1,8 @@
-"""Shared fixtures: test profiles written to a temp folder, closed-form motions."""
+"""Shared fixtures: test profiles written to a temp folder, closed-form motions; the firmware-skip line."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
 import numpy as np
@@ -114,3 +115,29 @@ def still_motion(duration_s: float = 10.0, fps: float = 20.0, rotation: Rotation
     t = np.arange(int(duration_s * fps) + 1) / fps
     return rigid_motion(t, lambda t: np.zeros((t.size, 3)), lambda t: Rotation.from_quat(
         np.repeat(rot.as_quat()[None], t.size, axis=0)), fps)
+
+
+# ------------------------------------------------------------------ firmware tests without the toolchain
+FIRMWARE_TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm")
+FIRMWARE_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+
+
+def _skipped_for_toolchain(report) -> bool:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return any(tool in reason for tool in FIRMWARE_TOOLS)
+
+
+def pytest_unconfigure(config):
+    """The run's last line, when tests were skipped for want of the ARM toolchain / QEMU: which, and how to
+    enable them (after pytest's own summary, so it is not lost above the list of skips)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = [r for r in reporter.stats.get("skipped", []) if _skipped_for_toolchain(r)]
+    if not skipped:
+        return
+    files = sorted({r.nodeid.split("::")[0] for r in skipped})
+    missing = [t for t in FIRMWARE_TOOLS if shutil.which(t) is None] or list(FIRMWARE_TOOLS)
+    reporter.write_line(
+        f"{len(skipped)} firmware tests skipped ({', '.join(files)}): {', '.join(missing)} not installed; "
+        f"enable them with: sudo apt-get install {FIRMWARE_PACKAGES}  (`make setup` does it as root)", yellow=True)
