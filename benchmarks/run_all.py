@@ -1,7 +1,8 @@
-"""Run every benchmark script in this folder, one after the other (``make bench``).
+"""Run every benchmark script in this folder, one after the other (``make bench``), then the collector.
 
-Each ``bench_*.py`` prints its figures and writes ``benchmarks/results/<area>.md``;
-``benchmarks/RESULTS.md`` collects them with the commands that produced them.
+Each ``bench_*.py`` prints its figures and writes ``benchmarks/results/<area>.md`` and its target rows
+``<area>.targets.json``; ``collect_results.py`` then builds ``results/summary.md`` and
+``benchmarks/RESULTS.md`` from those files, with the commands that produced them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def main() -> int:
             failed.append(script.name)
     if failed:
         print("failed:", ", ".join(failed))
-    return 1 if failed else 0
+    collected = subprocess.call([sys.executable, str(HERE / "collect_results.py")], cwd=HERE.parent)
+    return 1 if failed or collected else 0
 
 
 if __name__ == "__main__":

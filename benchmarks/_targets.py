@@ -1,0 +1,169 @@
+"""Target rows of a benchmark run, written next to its results as ``results/<area>.targets.json``.
+
+Every ``bench_*.py`` builds its rows from the figures it measured in that run and writes them with
+:func:`write_targets`; ``collect_results.py`` turns all the files into ``results/summary.md`` ("Targets
+at a glance", the top of ``RESULTS.md``). Nobody edits the summary by hand.
+
+    from _targets import Target, status, write_targets
+
+    rows = [Target(issue="2 simulator", target="≥ 500× x-io, one sensor, one core",
+                   measured=f"{ratio:.0f}× (ideal outputs)", peer="x-io imusim 1.1.2",
+                   status=status(ratio, at_least=500, unit="×"), values={"ratio": ratio})]
+    write_targets("simulator", rows)           # the command is taken from sys.argv
+
+A file holds ``{"area", "command", "run_utc", "machine", "load_avg_1min", "rows": [{issue, target, measured, peer,
+status, note, values}, …]}``. ``status`` is one of :data:`STATUSES`; ``note`` says why or by how
+much (``status()`` fills it for a missed threshold); ``values`` keeps the raw numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STATUSES = ("met", "missed", "partly met", "not measured")
+
+
+@dataclass(frozen=True)
+class Status:
+    """A row's verdict: one of :data:`STATUSES` and a short note (how far off, which part)."""
+
+    verdict: str
+    note: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in STATUSES:
+            raise ValueError(f"status {self.verdict!r}: use one of {', '.join(STATUSES)}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of "Targets at a glance"; every text is built from the run's measured figures."""
+
+    issue: str     # "2 simulator"
+    target: str    # what the issue asks, e.g. "≥ 500× x-io IMU-Simulator, one sensor, one core"
+    measured: str  # what this run measured
+    peer: str      # the peer measured in the same run, or "—"
+    status: Status
+    values: dict = field(default_factory=dict)  # the raw numbers behind ``measured``
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["status"], d["note"] = self.status.verdict, self.status.note
+        d["values"] = {k: _plain(v) for k, v in self.values.items()}
+        return d
+
+
+def status(value: float | None, *, at_least: float | None = None, at_most: float | None = None,
+           unit: str = "", note: str = "") -> Status:
+    """``met`` when ``value`` is on the right side of the threshold, else ``missed`` and by how much.
+
+    Ratios (``unit="×"``) say "by 4.1×"; other units give the gap ("by 1 200 B", "by 3 points").
+    ``note`` is added after the gap (why it is missed, which part is met).
+    """
+    if (at_least is None) == (at_most is None):
+        raise ValueError("give exactly one of at_least / at_most")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Status("not measured", note)
+    ok = value >= at_least if at_least is not None else value <= at_most
+    if ok:
+        return Status("met", note)
+    goal = at_least if at_least is not None else at_most
+    if unit == "×":
+        gap = f"by {(goal / value if at_least is not None else value / goal):.1f}×"
+    else:
+        gap = f"by {number(abs(goal - value))}{(' ' + unit) if unit else ''}"
+    return Status("missed", f"{gap} ({note})" if note else gap)
+
+
+def combine(parts: dict[str, Status], note: str = "") -> Status:
+    """One verdict for a row made of several labelled checks: all met → met, none → missed, else partly met.
+
+    Unless all are met the note lists each part: ``combine({"ideal": s1, "full model": s2})`` →
+    ``partly met`` / "ideal: met; full model: missed by 4.1×". ``note`` is appended.
+    """
+    verdicts = {p.verdict for p in parts.values()}
+    if verdicts == {"met"}:
+        verdict = "met"
+    elif "met" in verdicts:
+        verdict = "partly met"
+    elif verdicts == {"not measured"}:
+        verdict = "not measured"
+    else:
+        verdict = "missed"
+    if verdict == "met":
+        return Status(verdict, note)
+    text = "; ".join(f"{label}: {p.verdict}" + (f" {p.note}" if p.note else "") for label, p in parts.items())
+    return Status(verdict, f"{text}; {note}" if note else text)
+
+
+def number(x: float) -> str:
+    """A figure for a table: whole numbers with thin-space thousands, small ones to 3 significant digits."""
+    if abs(x) >= 100:
+        return f"{x:,.0f}".replace(",", "\u2009")
+    return f"{x:.3g}"
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command that ran this benchmark, as a user would type it from the repository root."""
+    argv = list(sys.argv if argv is None else argv)
+    script = Path(argv[0]).resolve()
+    try:
+        script_txt = str(script.relative_to(RESULTS.parent.parent))
+    except ValueError:
+        script_txt = argv[0]
+    return " ".join([".venv/bin/python", shlex.quote(script_txt), *map(shlex.quote, argv[1:])])
+
+
+def write_targets(area: str, rows: list[Target], command: str | None = None,
+                  results_dir: Path | None = None) -> Path:
+    """Write ``<results_dir>/<area>.targets.json`` (default ``benchmarks/results``) and return its path."""
+    if not rows:
+        raise ValueError(f"{area}: no target rows")
+    out_dir = results_dir or RESULTS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = {"area": area, "command": command or command_line(),
+           "run_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+           "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+           # timings depend on what else ran: the 1-minute load average when the run ended
+           "load_avg_1min": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
+           "rows": [r.to_json() for r in rows]}
+    path = out_dir / f"{area}.targets.json"
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {path}")
+    return path
+
+
+def read_targets(results_dir: Path | None = None) -> dict[str, dict]:
+    """Every ``*.targets.json`` in ``results_dir``, by area; a malformed file raises naming it."""
+    out = {}
+    for path in sorted((results_dir or RESULTS).glob("*.targets.json")):
+        try:
+            doc = json.loads(path.read_text())
+            for row in doc["rows"]:
+                missing = {"issue", "target", "measured", "peer", "status"} - set(row)
+                if missing or row["status"] not in STATUSES:
+                    raise ValueError(f"row {row.get('target')!r}: missing {sorted(missing)} or bad status")
+            out[doc["area"]] = doc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SystemExit(f"{path}: not a targets file: {exc}") from exc
+    return out
+
+
+def _plain(v):
+    """numpy scalars and tuples as plain JSON values."""
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if hasattr(v, "item"):
+        return v.item()
+    return v
