@@ -16,6 +16,7 @@ import datetime as _dt
 import hashlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,37 @@ def _versions() -> dict[str, str]:
     return out
 
 
+@dataclass
+class TestSet:
+    """The windows an export is checked on (SI, labels the model knows) and where they came from."""
+
+    X: np.ndarray
+    y: np.ndarray
+    labels: np.ndarray
+    source: str | list[str]
+    unknown_labels: list[str]
+
+
+@dataclass
+class EngineRuns:
+    """The float model, LiteRT (with and without XNNPACK) and TFLM on the test windows, and the int8 I/O."""
+
+    in_scale: float
+    in_zp: int
+    out_scale: float
+    out_zp: int
+    k: np.ndarray
+    b: np.ndarray
+    Q: np.ndarray
+    float_probs: np.ndarray
+    out_tflm: np.ndarray
+    out_lite: np.ndarray
+    out_xnn: np.ndarray
+    arena: int
+    arena_recorded: int
+    latency: dict[str, Any]
+
+
 def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Sequence[str | os.PathLike] | None = None,
                name: str = "imuforge_model", profile: str | None = None, placement: str | None = None,
                max_test_windows: int | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -56,7 +88,8 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     ``data``: Dataset folders to test on (default: the run's subject-wise held-out windows).
     ``profile`` / ``placement`` override what the training data's metadata says.
     Raises :class:`~imuforge.export.tflm.UnsupportedOpError` (naming the op and a zoo
-    alternative) before writing anything if the model needs an op TFLM lacks.
+    alternative) before writing anything if the model needs an op TFLM lacks; a damaged run
+    folder is a :class:`~imuforge.errors.CorruptFileError`, also before anything is written.
     """
     require_extra(*ML_MODULES, purpose="imuforge export")
     run = load_run(run_path)
@@ -64,31 +97,12 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     seed = int(run.config.get("seed", 0) if seed is None else seed)
     bar = progress(total=6, desc="export", unit="step")
 
-    # 1. representative set (class-balanced and shuffled at training time), the test windows, data.json
+    # 1. representative set (class-balanced and shuffled at training time), data.json, the test windows
     X_rep, _ = run.read_npz("representative.npz")
     data_info = run.json("data.json") or {}
     if not isinstance(data_info, dict):
         raise corrupt(run.path / "data.json", "not a JSON object")
-    if data:
-        from imuforge.datasets.loading import load_windows
-
-        w, _ = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
-                            channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
-                            desc="test windows")
-        X_test, lab_test, test_source = w.X, w.labels.astype(str), [str(p) for p in data]
-    else:
-        X_test, lab_test = run.read_npz("heldout.npz")
-        test_source = ("training run's validation subjects (heldout.npz): not used for fitting, but used for "
-                       "early stopping, so these figures are optimistic; pass --data with other subjects for a "
-                       "true test")
-    y_test = run.label_index(lab_test)
-    unknown = sorted(set(lab_test[y_test < 0].tolist()))
-    X_test, y_test, lab_test = X_test[y_test >= 0], y_test[y_test >= 0], lab_test[y_test >= 0]
-    if max_test_windows is not None and len(X_test) > max_test_windows:
-        keep = np.sort(np.random.default_rng(seed).choice(len(X_test), max_test_windows, replace=False))
-        X_test, y_test, lab_test = X_test[keep], y_test[keep], lab_test[keep]
-    if len(X_test) == 0:
-        raise ValidationError("no test windows with labels the model knows", allowed=", ".join(run.labels))
+    test = _test_set(run, data, max_test_windows, seed)
     bar.update(1)
 
     # 2. convert and check ops before anything is written
@@ -98,51 +112,98 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     check_ops(ops, source=str(run.path / "model.keras"))
     bar.update(1)
 
-    # 3. run float, LiteRT and TFLM on every test window
+    # 3.–4. float, LiteRT and TFLM on every test window; arena and latency
+    eng = _run_engines(run, model, tflite, test.X, bar)
+
+    # 5. files
+    sha = hashlib.sha256(tflite).hexdigest()
+    _write_files(out, run, tflite, sha, name, eng, test)
+    bar.update(1)
+
+    card = _make_card(run, name=name, sha=sha, ops=ops, tflite=tflite, parameters=int(model.count_params()),
+                      eng=eng, test=test, data_info=data_info, profile=profile, placement=placement)
+    write_json(out / "card.json", card)
+    (out / "card.md").write_text(card_markdown(card))
+    bar.update(1)
+    bar.close()
+    return card
+
+
+def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
+    """Test windows from ``data`` (or the run's held-out windows), unknown labels dropped, optionally subsampled."""
+    if data:
+        from imuforge.datasets.loading import load_windows
+
+        w, _ = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
+                            channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
+                            desc="test windows")
+        X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
+    else:
+        X, labels = run.read_npz("heldout.npz")
+        source = ("training run's validation subjects (heldout.npz): not used for fitting, but used for "
+                  "early stopping, so these figures are optimistic; pass --data with other subjects for a "
+                  "true test")
+    y = run.label_index(labels)
+    unknown = sorted(set(labels[y < 0].tolist()))
+    X, y, labels = X[y >= 0], y[y >= 0], labels[y >= 0]
+    if max_test_windows is not None and len(X) > max_test_windows:
+        keep = np.sort(np.random.default_rng(seed).choice(len(X), max_test_windows, replace=False))
+        X, y, labels = X[keep], y[keep], labels[keep]
+    if len(X) == 0:
+        raise ValidationError("no test windows with labels the model knows", allowed=", ".join(run.labels))
+    return TestSet(X, y, labels, source, unknown)
+
+
+def _run_engines(run, model, tflite: bytes, X_test: np.ndarray, bar) -> EngineRuns:
+    """Quantise the test windows the device's way and run every engine on them; arena and host latency."""
     litert = LiteRTModel(tflite)
     tflm = TflmModel(tflite)
     in_scale, in_zp = (float(v) for v in litert.input["quantization"])
     out_scale, out_zp = (float(v) for v in litert.output["quantization"])
-    in_zp, out_zp = int(in_zp), int(out_zp)
-    k, b = input_affine(run.mean, run.std, in_scale, in_zp)
+    k, b = input_affine(run.mean, run.std, in_scale, int(in_zp))
     Q = quantize_input(X_test, k, b)
     float_probs = np.asarray(model.predict(run.normalise(X_test), batch_size=256, verbose=0))
-    out_tflm = tflm.run(Q)
-    out_lite = litert.run(Q)
     litert_xnn = LiteRTModel(tflite, xnnpack=True)
-    out_xnn = litert_xnn.run(Q)
+    outs = (tflm.run(Q), litert.run(Q), litert_xnn.run(Q))
     bar.update(1)
-    mismatch = np.flatnonzero(np.any(out_tflm != out_lite, axis=1))
-    xnn_diff = np.abs(out_xnn.astype(np.int16) - out_tflm.astype(np.int16)).max(axis=1)
-    m_float = classification_metrics(y_test, float_probs.argmax(1), run.labels)
-    m_int8 = classification_metrics(y_test, out_tflm.argmax(1), run.labels)
-    drop_acc = 100 * (m_float["accuracy"] - m_int8["accuracy"])
-    drop_f1 = 100 * (m_float["macro_f1"] - m_int8["macro_f1"])
-    agree = float(np.mean(float_probs.argmax(1) == out_tflm.argmax(1)))
-
-    # 4. sizes, arena, latency
-    arena_recorded = tflm.arena_used()
-    arena = tflm.minimal_arena()
-    lat_tflm = tflm.latency_us(Q[:1], repeats=30)
-    lat_lite = litert.latency_us(Q[:1], repeats=200)
-    lat_xnn = litert_xnn.latency_us(Q[:1], repeats=200)
+    arena_recorded, arena = tflm.arena_used(), tflm.minimal_arena()  # before the latency runs, as measured
+    latency = {"tflm_reference_kernels": tflm.latency_us(Q[:1], repeats=30),
+               "litert": litert.latency_us(Q[:1], repeats=200),
+               "litert_xnnpack": litert_xnn.latency_us(Q[:1], repeats=200),
+               "note": "host CPU, single window; device latency comes from HIL"}
+    eng = EngineRuns(in_scale, int(in_zp), out_scale, int(out_zp), k, b, Q, float_probs, *outs,
+                     arena=arena, arena_recorded=arena_recorded, latency=latency)
     bar.update(1)
+    return eng
 
-    # 5. files
-    sha = hashlib.sha256(tflite).hexdigest()
+
+def _write_files(out: Path, run, tflite: bytes, sha: str, name: str, eng: EngineRuns, test: TestSet) -> None:
+    """``model.tflite``, ``model.h``/``model.c`` and ``reference.npz`` (the bit-exact reference for HIL)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.tflite").write_bytes(tflite)
     write_c_files(out, tflite, name=name, labels=run.labels, channels=run.channels, window_length=run.window_length,
-                  odr_hz=run.rate_hz, input_scale=in_scale, input_zero_point=in_zp, output_scale=out_scale,
-                  output_zero_point=out_zp, k=k, b=b, mean=run.mean, std=run.std, arena_bytes=arena,
-                  model_sha256=sha)
-    np.savez_compressed(out / "reference.npz", X=X_test.astype(np.float32), q=Q, tflm_out=out_tflm,
-                        labels=lab_test.astype(str), y=y_test)
-    bar.update(1)
+                  odr_hz=run.rate_hz, input_scale=eng.in_scale, input_zero_point=eng.in_zp,
+                  output_scale=eng.out_scale, output_zero_point=eng.out_zp, k=eng.k, b=eng.b, mean=run.mean,
+                  std=run.std, arena_bytes=eng.arena, model_sha256=sha)
+    np.savez_compressed(out / "reference.npz", X=test.X.astype(np.float32), q=eng.Q, tflm_out=eng.out_tflm,
+                        labels=test.labels.astype(str), y=test.y)
 
-    profiles = data_info.get("profiles", [])
-    placements = data_info.get("placements", [])
-    card = {
+
+def _one_or_list(values: list, override):
+    """The card's device fields: the override, else the one value, else the list (None when empty)."""
+    return override or (values[0] if len(values) == 1 else values or None)
+
+
+def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, parameters: int, eng: EngineRuns,
+               test: TestSet, data_info: dict, profile: str | None, placement: str | None) -> dict[str, Any]:
+    """The model card (``card.json``): model, device, input/output, data, metrics, checks, sizes, latency."""
+    m_float = classification_metrics(test.y, eng.float_probs.argmax(1), run.labels)
+    m_int8 = classification_metrics(test.y, eng.out_tflm.argmax(1), run.labels)
+    drop_acc = 100 * (m_float["accuracy"] - m_int8["accuracy"])
+    drop_f1 = 100 * (m_float["macro_f1"] - m_int8["macro_f1"])
+    mismatch = np.flatnonzero(np.any(eng.out_tflm != eng.out_lite, axis=1))
+    xnn_diff = np.abs(eng.out_xnn.astype(np.int16) - eng.out_tflm.astype(np.int16)).max(axis=1)
+    return {
         "format": "imuforge-model-card",
         "version": 1,
         "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -151,29 +212,29 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
             "sha256": sha, "file": "model.tflite", "c_files": ["model.h", "model.c"],
             "ops": ops, "ops_all_in_tflm": True,
         },
-        "device": {"profile": profile or (profiles[0] if len(profiles) == 1 else profiles or None),
-                   "placement": placement or (placements[0] if len(placements) == 1 else placements or None)},
+        "device": {"profile": _one_or_list(data_info.get("profiles", []), profile),
+                   "placement": _one_or_list(data_info.get("placements", []), placement)},
         "input": {
             "window_length": run.window_length, "window_s": run.window_s, "stride_s": run.stride_s,
             "odr_hz": run.rate_hz, "channels": list(run.channels),
             "units": {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"},
-            "dtype": "int8", "scale": in_scale, "zero_point": in_zp,
+            "dtype": "int8", "scale": eng.in_scale, "zero_point": eng.in_zp,
             "normalisation": {
                 "mean": run.mean.tolist(), "std": run.std.tolist(),
                 "carried_as": "per-channel input affine folded with the input quantisation: "
                               "q = clamp(round(x_si * k[c] + b[c])), k = 1/(std*scale), b = zero_point - mean*k "
                               "(model.c: <name>_quantize_input); no normalisation op in the model",
-                "k": k.tolist(), "b": b.tolist(),
+                "k": eng.k.tolist(), "b": eng.b.tolist(),
             },
         },
-        "output": {"dtype": "int8", "scale": out_scale, "zero_point": out_zp, "labels": list(run.labels),
+        "output": {"dtype": "int8", "scale": eng.out_scale, "zero_point": eng.out_zp, "labels": list(run.labels),
                    "meaning": "softmax probabilities: p = (q - zero_point) * scale"},
         "data": {
             "training": data_info.get("datasets", []),
             "windows": data_info.get("windows", {}),
-            "test": {"source": test_source, "windows": int(len(X_test)),
-                     "per_class": {lab: int((y_test == i).sum()) for i, lab in enumerate(run.labels)},
-                     "unknown_labels_excluded": unknown},
+            "test": {"source": test.source, "windows": int(len(test.X)),
+                     "per_class": {lab: int((test.y == i).sum()) for i, lab in enumerate(run.labels)},
+                     "unknown_labels_excluded": test.unknown_labels},
         },
         "metrics": {
             "float": {"accuracy": m_float["accuracy"], "macro_f1": m_float["macro_f1"],
@@ -181,36 +242,30 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
             "int8": {"accuracy": m_int8["accuracy"], "macro_f1": m_int8["macro_f1"],
                      "per_class": m_int8["per_class"], "confusion": m_int8["confusion"]},
             "int8_drop_points": {"accuracy": drop_acc, "macro_f1": drop_f1},
-            "float_int8_top1_agreement": agree,
+            "float_int8_top1_agreement": float(np.mean(eng.float_probs.argmax(1) == eng.out_tflm.argmax(1))),
         },
         "checks": {
             "int8_drop_within_1_point": bool(drop_acc <= MAX_DROP_POINTS and drop_f1 <= MAX_DROP_POINTS),
-            "litert_equals_tflm": {"windows": int(len(Q)), "mismatches": int(mismatch.size),
+            "litert_equals_tflm": {"windows": int(len(eng.Q)), "mismatches": int(mismatch.size),
                                    "mismatch_windows": mismatch[:50].tolist(), "identical": bool(mismatch.size == 0),
                                    "litert_kernels": "builtin int8 kernels, no XNNPACK delegate",
                                    "xnnpack_delegate": {"windows_differing": int((xnn_diff > 0).sum()),
                                                         "max_abs_diff_lsb": int(xnn_diff.max(initial=0)),
                                                         "top1_agreement": float(np.mean(
-                                                            out_xnn.argmax(1) == out_tflm.argmax(1)))}},
+                                                            eng.out_xnn.argmax(1) == eng.out_tflm.argmax(1)))}},
             "ops_supported_by_tflm": True,
         },
         "size": {"flash_model_bytes": len(tflite),
-                 "arena_bytes_tflm": arena,
-                 "arena_tensors_bytes": arena_recorded,
+                 "arena_bytes_tflm": eng.arena,
+                 "arena_tensors_bytes": eng.arena_recorded,
                  "arena_note": "smallest arena the TFLM interpreter loads and runs the model in (bisection, "
                                "64-bit host: an upper bound for Cortex-M); arena_tensors_bytes is the "
                                "RecordingMicroAllocator total without the allocator's own bookkeeping; "
                                "model.h reserves +25 %",
-                 "parameters": int(model.count_params())},
-        "latency_host": {"tflm_reference_kernels": lat_tflm, "litert": lat_lite, "litert_xnnpack": lat_xnn,
-                         "note": "host CPU, single window; device latency comes from HIL"},
+                 "parameters": parameters},
+        "latency_host": eng.latency,
         "tools": _versions(),
     }
-    write_json(out / "card.json", card)
-    (out / "card.md").write_text(card_markdown(card))
-    bar.update(1)
-    bar.close()
-    return card
 
 
 def _list(values, fmt: str = "{}") -> str:
