@@ -102,6 +102,7 @@ class CaptureResult:
         return int(self.stats.missing_samples) if self.recording is not None else 0
 
     window_samples: int = 0  # sample slots of the requested window (0: unknown, CSV)
+    stopped: str | None = None  # why a stop_check ended the capture early
 
     @property
     def missing_fraction(self) -> float:
@@ -118,10 +119,16 @@ class CaptureSession:
     """One capture; see module doc. ``open_link`` is called again on reconnect."""
 
     def __init__(self, open_link: Callable[[], Link], log_path: str | Path, options: CaptureOptions, *,
-                 on_status: Callable[[dict[str, Any]], None] | None = None, status_interval_s: float = 0.5):
+                 on_status: Callable[[dict[str, Any]], None] | None = None, status_interval_s: float = 0.5,
+                 stop_check: Callable[[CaptureSession], str | None] | None = None, check_interval_s: float = 0.5):
+        """``stop_check(session)`` is called about every ``check_interval_s`` while samples arrive; a
+        returned reason stops the capture early (kept, not complete; ``CaptureResult.stopped``)."""
         self.open_link = open_link
         self.opt = options
         self.on_status = on_status
+        self.stop_check = stop_check
+        self.check_interval_s = check_interval_s
+        self.stopped: str | None = None
         self.status_interval_s = status_interval_s
         self.log_path = Path(log_path)
         self.link: Link | None = None
@@ -321,7 +328,7 @@ class CaptureSession:
         rec = self.build() if self.proc.stats.samples else None
         window = round(o.seconds * self.odr_hz) if self.proc.fmt == "frames" else 0
         res = CaptureResult(rec, self.log_path, self.proc.stats, complete, disconnected, self.messages, [],
-                            self._interrupted, window)
+                            self._interrupted, window, self.stopped)
         if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
             total = window if complete and window >= len(rec) else len(rec) + res.missing_samples
             tail = total - len(rec) - res.missing_samples
@@ -357,6 +364,7 @@ class CaptureSession:
         deadline = self.log.now() + o.seconds + o.grace_s
         while True:
             try:
+                checked = self.log.now()
                 while not self._run_done():
                     if self.log.now() > deadline:
                         self.messages.append(
@@ -364,6 +372,13 @@ class CaptureSession:
                             f"{self.proc.stats.samples} samples: the device stopped delivering")
                         break
                     self._pump(0.05)
+                    if self.stop_check is not None and self.log.now() - checked >= self.check_interval_s:
+                        checked = self.log.now()
+                        self.stopped = self.stop_check(self) if self.proc.stats.samples else None
+                        if self.stopped:
+                            self.log.event("stopped", reason=self.stopped)
+                            self.messages.append(f"stopped early: {self.stopped}")
+                            break
                 else:
                     complete = True
                 self._stop()
@@ -430,9 +445,10 @@ def _provenance(header: dict[str, Any], log_path: Path) -> dict[str, Any]:
 
 
 def capture(open_link: Callable[[], Link], log_path: str | Path, options: CaptureOptions, *,
-            on_status: Callable[[dict[str, Any]], None] | None = None) -> CaptureResult:
+            on_status: Callable[[dict[str, Any]], None] | None = None,
+            stop_check: Callable[[CaptureSession], str | None] | None = None) -> CaptureResult:
     """Run one capture; see :class:`CaptureSession`."""
-    return CaptureSession(open_link, log_path, options, on_status=on_status).run()
+    return CaptureSession(open_link, log_path, options, on_status=on_status, stop_check=stop_check).run()
 
 
 def recover(log_path: str | Path, *, label: str | None = None, profile: str | None = None,

@@ -7,8 +7,9 @@ For every activity of a :class:`GuidedPlan` (from a trained model's labels or a 
    emulated wearer can follow it: ``imuforge emulate --follow FILE``; a person just does it);
 2. **countdown**, then a normal crash-safe capture of ``seconds_each`` (its own raw log
    ``DIR/raw/<activity>-<n>.rawlog``, fsync'ed as in :mod:`imuforge.bridge.capture`);
-3. **check** the stretch (:func:`check_stretch`): a *still* activity (standing, sitting, lying)
-   whose stretch moves is re-asked, up to ``retries`` times; a stretch that ended early
+3. **check** the stretch (:func:`check_stretch`), live: a *still* activity (standing, sitting,
+   lying) whose stretch moves is stopped as soon as it can no longer pass (more than 20 % of its
+   planned windows moved) and re-asked, up to ``retries`` times; a stretch that ended early
    (disconnect, time-out) is re-asked too;
 4. **write** the accepted stretch as ``DIR/<activity>.imu.parquet``, labelled with the activity,
    ready for ``imuforge calibrate --real DIR``. Rejected stretches are never deleted: their raw
@@ -411,7 +412,8 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
             result.not_written[activity] = "skipped" if choice == "skip" else "session ended (quit)"
             return choice
         prompter.countdown(plan.countdown_s, activity)
-        res = capture(keeper.borrow, _free_log(raw_dir, activity), opts, on_status=on_status)
+        live = _live_check(activity, plan, limits) if activity in STILL_ACTIVITIES else None
+        res = capture(keeper.borrow, _free_log(raw_dir, activity), opts, on_status=on_status, stop_check=live)
         attempt = _judge(activity, number, res, limits)
         result.attempts.append(attempt)
         if res.interrupted:
@@ -432,12 +434,33 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
     return "failed"
 
 
+def _live_check(activity: str, plan: GuidedPlan, limits: StillLimits | None):
+    """``stop_check`` for a still activity: once more than 20 % of the stretch's planned windows
+    moved it cannot pass any more, so it stops at once and the wearer is asked again."""
+    planned = max(1, int(plan.seconds_each / WINDOW_S))
+
+    def check(session) -> str | None:
+        rec = session.build()
+        if len(rec) < rec.rate_hz * WINDOW_S:
+            return None
+        c = check_stretch(rec, activity, limits)
+        if c.moving_windows > MOVING_FRACTION * planned:
+            return (f"moved while asked to keep still — {c.moving_windows} of the {planned} planned 1-s windows "
+                    f"moved after {len(rec) / rec.rate_hz:.0f} s; median " + c.describe().split("median ", 1)[1])
+        return None
+
+    return check
+
+
 def _judge(activity: str, number: int, res: CaptureResult, limits: StillLimits | None) -> Attempt:
     rec = res.recording
     if rec is None:
         return Attempt(activity, number, str(res.log_path), 0, 0, False, None, False,
                        "nothing arrived" + (f" ({res.messages[-1]})" if res.messages else ""))
     check = check_stretch(rec, activity, limits)
+    if res.stopped:
+        return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, False, check, False,
+                       res.stopped)
     if not res.complete:
         reason = "the stretch ended early" + (f" ({res.messages[-1]})" if res.messages else "")
         return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, False, check, False, reason)

@@ -236,7 +236,7 @@ class StreamProcessor:
         order = np.lexsort((host, slots))
         host, data, slots = host[order], data[order], slots[order]
         keep = np.r_[True, (np.diff(slots) > 0) & (np.diff(host) > 0)]
-        self.stats.duplicates += int((~keep).sum())
+        self.stats.duplicates = int((~keep).sum())  # assigned: building again counts the same
         host, data, slots = host[keep], data[keep], slots[keep]
         if window_s is not None:
             inside = slots - slots[0] < max(1, int(round(window_s / period)))
