@@ -1,7 +1,7 @@
 """imuforge's virtual IMU against x-io's IMU-Simulator (PyPI ``imusim`` 1.1.2), in one run.
 
 Run: ``.venv/bin/python benchmarks/bench_simulator.py`` (needs the ``bench`` extra). Writes
-``benchmarks/results/simulator.md`` and ``benchmarks/results/simulator.png``.
+``benchmarks/results/simulator.md``, ``simulator.png`` and ``simulator.targets.json``.
 
 What it does
 ------------
@@ -47,6 +47,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
+from _targets import Target, combine, status, write_targets  # noqa: E402
 from scipy.spatial.transform import Rotation  # noqa: E402
 
 from imuforge.motion import HUMANML3D_22, Motion  # noqa: E402
@@ -611,6 +612,42 @@ def report(ag: Agreement, ag20: Agreement, sp: list[Speed], duration_s: float, b
     return "\n".join(L)
 
 
+AGREE_PCT = 1.0  # "agrees with the peer": delay-matched RMS difference ≤ this % of the signal RMS
+
+
+def target_rows(ag: Agreement, sp: list[Speed], bd: Breakdown) -> list[Target]:
+    """The simulator's rows of "Targets at a glance", from this run's figures."""
+    by = {s.name: s for s in sp}
+    xio, xio_full = sp[0], sp[1]
+    one, one_np = by["imuforge ideal_imu, 1 placement"], by["imuforge ideal_imu, 1 placement" + NUMPY_TAG]
+    full = by["imuforge simulate bmi270 @100 Hz, all errors (8× oversampled filter)"]
+    ten, ten_np = by["imuforge ideal_imu, 10 placements"], by["imuforge ideal_imu, 10 placements" + NUMPY_TAG]
+    ten_full = by["imuforge simulate_many bmi270, 10 placements, all errors"]
+    x_one, x_np, x_full = one.rate / xio.rate, one_np.rate / xio.rate, full.rate / xio_full.rate
+    kin = f"{100 * bd.filter_clock_only / bd.total:.0f} % of its {bd.total * 1e3:.2f} ms is the kinematics on the 8× grid"
+    agree = {q: 100 * ag.diffs[5.0, q, "x-io − imuforge, delay-matched"].rms_rel.max() for q in ("acc", "gyro")}
+    closed = ag.diffs[1.0, "acc", "imuforge − truth"].max_abs.max()
+    return [
+        Target("2 simulator", "≥ 500× x-io IMU-Simulator, one sensor, one core",
+               f"{x_one:.0f}× ideal outputs (C kernel; numpy fallback {x_np:.0f}×); {x_full:.0f}× with the full "
+               f"error model (8× oversampled chip filter; {kin})", f"x-io `imusim` {_version('imusim')}",
+               combine({"ideal": status(x_one, at_least=500, unit="×"),
+                        "full model": status(x_full, at_least=500, unit="×")}),
+               {"ideal_x": x_one, "ideal_numpy_x": x_np, "full_x": x_full}),
+        Target("2 simulator", "≥ 10 M output samples/s/core, 10 placements",
+               f"{ten.rate / 1e6:.1f} M sensor-samples/s (ideal, C kernel; numpy fallback {ten_np.rate / 1e6:.2f} M); "
+               f"{ten_full.rate / 1e6:.2f} M sensor-samples/s (`simulate_many`, full error model)", "—",
+               combine({"ideal": status(ten.rate / 1e6, at_least=10, unit="×"),
+                        "full model": status(ten_full.rate / 1e6, at_least=10, unit="×")}),
+               {"ideal_per_s": ten.rate, "full_per_s": ten_full.rate}),
+        Target("2 simulator", f"ideal outputs agree with the peer (≤ {AGREE_PCT:g} % RMS, delay-matched)",
+               f"≤ {agree['acc']:.2g} % RMS (acc), ≤ {agree['gyro']:.2g} % (gyro) after matching x-io's differencing "
+               f"delay (100 Hz input, 5 s trimmed); imuforge vs closed form ≤ {closed:.1e} m/s²", "x-io",
+               status(max(agree.values()), at_most=AGREE_PCT, unit="%"),
+               {"acc_rms_pct": agree["acc"], "gyro_rms_pct": agree["gyro"], "closed_form_max_acc": closed}),
+    ]
+
+
 def _pct(ag: Agreement, trim: float, q: str) -> str:
     d = ag.diffs.get((trim, q, "x-io − imuforge, delay-matched"))
     return "n/a" if d is None else f"≤ {100 * d.rms_rel.max():.2g} %"
@@ -676,6 +713,7 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS_MD.write_text(text)
         plot(ag, RESULTS_PNG)
         print(f"wrote {RESULTS_MD.relative_to(HERE.parent)} and {RESULTS_PNG.relative_to(HERE.parent)}")
+        write_targets("simulator", target_rows(ag, sp, bd), command=COMMAND)
     return 0
 
 
