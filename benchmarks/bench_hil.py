@@ -14,7 +14,7 @@ Setup (all in this process, measured in the same run):
   ``m-lap-us-<t>``, ``m-results-[…]``, ``m-ready``. The device side is the same TFLM model.
 
 "What the link allows" = link bytes/s ÷ wire bytes per window in the busier direction.
-Target: ours ≥ 90 % of it. Writes ``benchmarks/results/hil.md``.
+Target: ours ≥ 90 % of it. Writes ``benchmarks/results/hil.md`` and ``hil.targets.json``.
 
     .venv/bin/python benchmarks/bench_hil.py [--bauds 115200,460800,921600] [--seconds 4]
 """
@@ -36,6 +36,8 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("IMUFORGE_PROGRESS", "0")
+
+from _targets import Target, combine, status, write_targets  # noqa: E402
 
 from imuforge.bridge.links import SerialLink  # noqa: E402
 from imuforge.hil import messages as M  # noqa: E402
@@ -195,6 +197,25 @@ def measure_peer(model_bytes: bytes, Q: np.ndarray, baud: int, seconds: float) -
             "allowed": (baud / 10) / up, "outputs": np.stack(outs)}
 
 
+def _span(values) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.0f} %" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} %"
+
+
+def target_rows(rows: list[dict]) -> list[Target]:
+    pipe = [100 * r["ours2"]["fraction"] for r in rows]
+    lock = [100 * r["ours1"]["fraction"] for r in rows]
+    vs_peer = [r["ours2"]["windows_per_s"] / r["peer"]["windows_per_s"] for r in rows]
+    same = all(r["same"] for r in rows)
+    return [Target(
+        "7 HIL", "windows/s ≥ 90 % of what the link allows",
+        f"{_span(pipe)} (pipelined), {_span(lock)} lock-step at {', '.join(str(r['baud']) for r in rows)} baud; "
+        f"outputs identical to the peer's: {same}",
+        f"MLPerf-Tiny-style ASCII runner: {min(vs_peer):.1f}–{max(vs_peer):.1f}× slower",
+        combine({f"{r['baud']} baud": status(p, at_least=90, unit="%") for r, p in zip(rows, pipe)}),
+        {"pipelined_pct": pipe, "lockstep_pct": lock, "ours_over_peer": vs_peer})]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bauds", default="115200,460800,921600")
@@ -255,6 +276,7 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
     print(f"wrote {args.out}")
+    write_targets("hil", target_rows(rows))
     return 0 if ok else 1
 
 
