@@ -469,7 +469,7 @@ def _judge(activity: str, number: int, res: CaptureResult, limits: StillLimits |
     elif check.still_required:
         reason = f"still — {check.describe()}"
     else:
-        reason = f"{len(rec)} samples"
+        reason = f"{len(rec)} samples; {check.describe()}"
     return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, True, check, check.passed,
                    reason)
 

@@ -135,6 +135,7 @@ def cmd_devices(args) -> int:
 
 # ---------------------------------------------------------------------------- capture
 _last_plain_status = [-1e9]
+_status_open = [False]  # a status line is on the terminal without its newline yet
 
 
 def _status_line(s: dict) -> None:
@@ -145,6 +146,7 @@ def _status_line(s: dict) -> None:
         body += f"  disconnects {s['disconnects']}"
     if sys.stderr.isatty():
         sys.stderr.write("\r" + body)
+        _status_open[0] = True
     elif s["t"] - _last_plain_status[0] >= 5.0:
         _last_plain_status[0] = s["t"]
         sys.stderr.write(body + "\n")
@@ -216,6 +218,13 @@ def cmd_capture(args) -> int:
     return 0 if res.complete else 3
 
 
+def _end_status_line() -> None:
+    if _status_open[0]:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+        _status_open[0] = False
+
+
 def _capture_options(args, seconds: float, label: str | None):
     from imuforge.bridge.capture import CaptureOptions
 
@@ -261,7 +270,12 @@ def cmd_guided(args) -> int:
             else G.activities_from_model(args.model))
     plan = G.GuidedPlan(acts, args.seconds_each, args.countdown, args.retries)
     opts = _capture_options(args, plan.seconds_each, None)
-    prompter = G.ConsolePrompter(yes=args.yes, cue_file=args.cue_file)
+    class Prompter(G.ConsolePrompter):  # ends the live status line before saying anything
+        def say(self, text: str) -> None:
+            _end_status_line()
+            super().say(text)
+
+    prompter = Prompter(yes=args.yes, cue_file=args.cue_file)
     print(f"guided capture of {len(acts)} activities ({', '.join(acts)}), {plan.seconds_each:g} s each, "
           f"into {args.out}")
     try:
