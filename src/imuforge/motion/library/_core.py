@@ -46,8 +46,12 @@ def side_value(pose: dict, key: str, side: str, default: float = 0.0):
     return pose.get(f"{key}_{side}", pose.get(key, default))
 
 
-def pose_to_local(pose: dict, n: int) -> np.ndarray:
-    """Local joint rotations (n, 22, 4) from a dict of joint angles in degrees (scalars or (n,))."""
+def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
+    """Local joint rotations (n, 22, 4) from a dict of joint angles in degrees (scalars or (n,)).
+
+    ``legs_only``: fill only the pelvis and the legs (the rest stays identity) — all the foot-contact
+    model needs, for the gait's per-person closure probes.
+    """
     def g(key, default=0.0):
         v = pose.get(key, default)
         return np.broadcast_to(np.asarray(v, dtype=float) * D2R, (n,))
@@ -71,6 +75,8 @@ def pose_to_local(pose: dict, n: int) -> np.ndarray:
         if any(f"ankle_inv{x}" in pose for x in ("", "_L", "_R")):
             ankle = Q.qmul(ankle, Q.rz(-s * sg("ankle_inv")))  # + inversion: the sole turns medially
         L[:, J(f"{name}_ankle")] = ankle
+        if legs_only:
+            continue
         L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
         L[:, J(f"{name}_shoulder")] = Q.qmul(Q.rx(-sg("sh_flex")),
                                              Q.qmul(Q.rz(s * (sg("sh_abd", 90.0) - np.pi / 2)),
@@ -78,6 +84,8 @@ def pose_to_local(pose: dict, n: int) -> np.ndarray:
         L[:, J(f"{name}_elbow")] = Q.qmul(Q.axis_angle([0.0, -s, 0.0], sg("elbow_flex")),
                                           Q.axis_angle([s, 0.0, 0.0], -sg("elbow_sup")))
         L[:, J(f"{name}_wrist")] = Q.qmul(Q.rz(-s * sg("wrist_flex")), Q.ry(s * sg("wrist_dev")))
+    if legs_only:
+        return L
     for jn, share in (("spine1", 0.35), ("spine2", 0.35), ("spine3", 0.30)):
         L[:, J(jn)] = Q.qmul(Q.ry(share * g("spine_rot")),
                              Q.qmul(Q.rx(share * g("spine_flex")), Q.rz(-share * g("spine_lat"))))

@@ -63,7 +63,7 @@ stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amp
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
@@ -122,6 +122,19 @@ class GaitCurves:
     def ramp(self) -> float:
         """Weight-transfer (double-support) fraction at the reference speed; 0 with a flight."""
         return max(self.stance - 0.5, 0.0)
+
+
+@dataclass(frozen=True)
+class Closure:
+    """How one person's curves are closed into a consistent gait (``fit_hip``, ``foot_flat_correction``,
+    ``stance_speed_correction``): the hip's sagittal amplitude factor and offset (deg), and Fourier
+    coefficients (deg, ``HARMONICS``) added to the ankle and hip curves."""
+
+    amp: float = 1.0
+    offset: float = 0.0
+    ankle: np.ndarray | None = None
+    hip: np.ndarray | None = None
+    jac: np.ndarray | None = None  # Jacobian of (step length, mismatch) by (amp, offset) of the last fit
 
 
 # frontal / transverse planes of level walking (Kadaba et al. 1989; Lafortune et al. 1992)
@@ -248,19 +261,19 @@ def person_gait_style(person: Person) -> dict[str, tuple[float, float]]:
             for k, sd in ANGLE_SD.items()}
 
 
-def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, hip_amp, amp,
-                style: dict, hip_off: float = 0.0) -> dict[str, np.ndarray]:
+def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closure: Closure, amp,
+                style: dict) -> dict[str, np.ndarray]:
     """One leg's joint angles (deg) at gait phase ``phase``: the speed's normative curves, this person's
-    offsets and amplitude factors, the scaling ``hip_amp`` and offset ``hip_off`` (deg) of the hip's
-    sagittal angle (see ``fit_hip``) and the stride-to-stride amplitude ``amp``."""
+    offsets and amplitude factors, the ``closure`` (see :class:`Closure`) and the stride-to-stride
+    amplitude ``amp``."""
     basis = fourier_basis(np.mod(phase, 1.0), HARMONICS)
     out = {}
     for key in GAITS[kind].curves:
         coef = _coefficients(kind, key, round(speed * 20) / 20, stance)
         off, fac = style.get(key, (0.0, 1.0))
-        a = amp * fac * (1.0 + GAITS[kind].scaled.get(key, 0.0) * (hip_amp - 1.0))
+        a = amp * fac * (1.0 + GAITS[kind].scaled.get(key, 0.0) * (closure.amp - 1.0))
         if key == "hip_flex":
-            off = off + hip_off
+            off = off + closure.offset
         if key == "knee_flex":
             # scaled about full extension and the person's offset faded out towards it, so the knee's
             # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
@@ -268,6 +281,10 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, hip_a
             out[key] = _soft_floor(k + off * -np.expm1(-(k / 10.0) ** 2), KNEE_FLOOR_DEG, 0.6)
         else:
             out[key] = coef[0] + off + a * (basis @ coef - coef[0])
+    if closure.ankle is not None:
+        out["ankle_dorsi"] = out["ankle_dorsi"] + basis @ closure.ankle
+    if closure.hip is not None:
+        out["hip_flex"] = out["hip_flex"] + basis @ closure.hip
     return out
 
 
@@ -314,7 +331,7 @@ def _arms(kind: str, phL: np.ndarray, phR: np.ndarray, arm_amp, style: dict) -> 
     return pose
 
 
-def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, hip: tuple[float, float], arm_amp, speed: float,
+def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, arm_amp, speed: float,
           stance: float, style: dict) -> dict:
     """Full-body pose dict (deg) of a gait."""
     pstyle = person_gait_style(person)
@@ -323,7 +340,7 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, hip: tuple[float, f
     abd0 = np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
     pose: dict = {"toe_out": person.toe_out_deg}
     for sfx, ph, amp in (("L", phL, amp_l), ("R", phR, amp_r)):
-        ang = _leg_angles(kind, ph, speed, stance, hip[0], amp, pstyle, hip[1])
+        ang = _leg_angles(kind, ph, speed, stance, closure, amp, pstyle)
         pose[f"hip_abd_{sfx}"] = abd0 - ang.pop("hip_add", 0.0)
         for key, v in ang.items():
             pose[f"{key}_{sfx}"] = v
@@ -337,9 +354,9 @@ def _contact_weights(kind: str, phL, phR, stance: float) -> np.ndarray:
     return np.stack([contact_ramps(phL, stance, ramp), contact_ramps(phR, stance, ramp)], 1)
 
 
-def _probe(kind: str, person: Person, hip: tuple[float, float], f_step: float, speed: float, stance: float,
+def _probe(kind: str, person: Person, closure: Closure, f_step: float, speed: float, stance: float,
            riser_m: float) -> np.ndarray:
-    """(step length m, contact-height mismatch m in double support) the curves produce with ``hip``.
+    """(step length m, contact-height mismatch m in double support) the curves produce with ``closure``.
 
     The mismatch is the height of the leading foot's contact above the trailing foot's minus the
     height of its ground (0 level, ± riser on stairs), averaged over both weight transfers with the
@@ -348,8 +365,8 @@ def _probe(kind: str, person: Person, hip: tuple[float, float], f_step: float, s
     fps = 60.0
     n = int(fps * 2 / f_step) + 1  # one stride
     ph = np.arange(n) / fps * f_step / 2
-    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, hip, 0.0, speed, stance, {})
-    P, G = rel_fk(pose_to_local(pose, n), person)
+    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
+    P, G = rel_fk(pose_to_local(pose, n, legs_only=True), person)
     pts, vel = foot_contact_points(P, G, person, fps)
     w = _contact_weights(kind, ph, ph + 0.5, stance)
     root = anchored_root((pts, vel), w, fps)
@@ -361,8 +378,79 @@ def _probe(kind: str, person: Person, hip: tuple[float, float], f_step: float, s
     return np.array([abs(root[-1, 2] - root[0, 2]) / 2, mis])
 
 
+def _stance_window(ph: np.ndarray, stance: float) -> np.ndarray:
+    """Smooth weight of the foot-flat part of stance (≈ 3–10 % of the cycle to heel-off ≈ stance − 0.2)."""
+    from imuforge.motion.library._core import smoothstep
+
+    heel_off = stance - 0.2
+    return smoothstep((ph - 0.03) / 0.07) * (1.0 - smoothstep((ph - heel_off + 0.04) / 0.08))
+
+
+def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> np.ndarray:
+    coef, *_ = np.linalg.lstsq(fourier_basis(ph, HARMONICS), values, rcond=None)
+    return coef if base is None else base + coef
+
+
+def _left_leg_fk(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
+                 d_hip: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    from imuforge.motion.library._core import J
+
+    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
+    pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
+    P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
+    return P[:, J("left_ankle")], G[:, J("left_ankle")]
+
+
+def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: float, stance: float) -> Closure:
+    """The closure with an ankle correction that keeps the stance foot flat in mid-stance.
+
+    In the ankle rocker (≈ 8 % of the cycle to heel-off, ≈ stance − 0.2) the foot lies flat while the
+    shank rotates over it, so the ankle angle *is* the shank's inclination (Perry & Burnfield 2010).
+    The independently published hip, knee, pelvis and ankle curves do not close this exactly; left
+    alone, the foot rocks on its heel or ball by up to ≈ 8°. The world pitch of the foot over one
+    stride (forward kinematics of the pose) is cancelled inside a smooth stance window and the result
+    expressed as a Fourier series of the phase, so the correction is periodic and C∞ like the curves
+    themselves (no per-frame solve).
+    """
+    from imuforge.motion import quat as Q
+
+    ph = np.linspace(0.0, 1.0, 120, endpoint=False)
+    _, g_foot = _left_leg_fk(kind, person, closure, speed, stance, ph)
+    fwd = Q.qrot(g_foot, np.array([0.0, 0.0, 1.0]))
+    pitch = np.degrees(np.arcsin(np.clip(fwd[:, 1], -1.0, 1.0)))  # + toes up
+    return replace(closure, ankle=_add_series(closure.ankle, ph, -pitch * _stance_window(ph, stance)))
+
+
+def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
+                            stance: float, iterations: int = 2) -> Closure:
+    """The closure with a hip correction that carries the pelvis over the stance foot at an even speed.
+
+    The pelvis moves over the planted foot at ≈ L_thigh·ω_thigh + L_shank·ω_shank; the published
+    knee stance wave (flexion to ≈ 19° in loading response, extension to ≈ 5° by 40 %) on an evenly
+    extending hip, and the heel and forefoot rockers, make that speed swing between ≈ 0.6 and 1.9 m/s
+    at 1.3 m/s (pelvis fore-aft acceleration ≈ 6 m/s² RMS, against ≈ 2–2.6 m/s² measured at the lower
+    back). In people the thigh rotates faster while the knee flexes, so the centre of mass keeps its
+    speed within ≈ ±10 % (inverted-pendulum exchange). The foot-anchored pelvis path of one stride,
+    minus its mean progression, is cancelled by a hip correction of the loaded leg (weighted by its
+    contact weight; per-degree effect from a 1° probe), as a Fourier series of the phase.
+    """
+    ph = np.linspace(0.0, 1.0, 120, endpoint=False)
+    fps = len(ph) * f_step / 2
+    w = _contact_weights(kind, ph, ph + 0.5, stance)
+    x0 = _left_leg_fk(kind, person, closure, speed, stance, ph)[0][:, 2]
+    x1 = _left_leg_fk(kind, person, closure, speed, stance, ph, d_hip=1.0)[0][:, 2]
+    gain = np.where(x1 - x0 > 1e-3, x1 - x0, 1e-3)  # m of ankle advance per degree of hip flexion
+    for _ in range(iterations):
+        pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
+        P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
+        x = anchored_root(foot_contact_points(P, G, person, fps), w, fps)[:, 2]
+        resid = x - np.polyval(np.polyfit(ph, x, 1), ph)
+        closure = replace(closure, hip=_add_series(closure.hip, ph, w[:, 0] * resid / gain))
+    return closure
+
+
 def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
-            riser_m: float) -> tuple[float, float]:
+            riser_m: float, closure: Closure | None = None, steps: int = 2) -> Closure:
     """Hip sagittal (amplitude factor, offset deg) so the curves close the gait geometry.
 
     Two conditions, solved by a chord-Newton iteration on one simulated stride: (1) the step length of
@@ -370,24 +458,31 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
     (leading heel and trailing ball at the same height on level ground, one riser apart on stairs). Without (2)
     the weight transfer would move the pelvis by the mismatch within the double support (the published
     hip angles are relative to a pelvis frame tilted ≈ 10° anteriorly, plus each person's offsets:
-    ≈ 6 mm of heel height per degree). Amplitude within 0.6–1.5, offset within −25…+10°.
+    ≈ 6 mm of heel height per degree). Amplitude within 0.4–1.5, offset within −30…+10°.
+    Returns the closure with the new amplitude and offset (its curve corrections kept).
     """
-    c = GAITS[kind]
-    x = np.array([1.0, -c.pelvis_tilt])
+    closure = closure or Closure(1.0, -GAITS[kind].pelvis_tilt)
+    x = np.array([closure.amp, closure.offset])
     if kind == "running":  # flight: no double support, only the step length
-        s1 = _probe(kind, person, (0.8, x[1]), f_step, speed, stance, riser_m)[0]
-        s2 = _probe(kind, person, (1.2, x[1]), f_step, speed, stance, riser_m)[0]
-        return float(np.clip(0.8 + 0.4 * (target_step - s1) / max(s2 - s1, 1e-6), 0.4, 1.6)), float(x[1])
+        s1 = _probe(kind, person, replace(closure, amp=0.8), f_step, speed, stance, riser_m)[0]
+        s2 = _probe(kind, person, replace(closure, amp=1.2), f_step, speed, stance, riser_m)[0]
+        return replace(closure, amp=float(np.clip(0.8 + 0.4 * (target_step - s1) / max(s2 - s1, 1e-6), 0.4, 1.6)))
     goal = np.array([target_step, 0.0])
-    f0 = _probe(kind, person, tuple(x), f_step, speed, stance, riser_m)
-    da, dd = 0.2, 3.0
-    jac = np.column_stack([(_probe(kind, person, (x[0] + da, x[1]), f_step, speed, stance, riser_m) - f0) / da,
-                           (_probe(kind, person, (x[0], x[1] + dd), f_step, speed, stance, riser_m) - f0) / dd])
+
+    def probe(a, d):
+        return _probe(kind, person, replace(closure, amp=float(a), offset=float(d)), f_step, speed, stance, riser_m)
+
+    f0 = probe(*x)
+    jac = closure.jac
+    if jac is None:  # a refit after curve corrections reuses the previous fit's Jacobian
+        da, dd = 0.2, 3.0
+        jac = np.column_stack([(probe(x[0] + da, x[1]) - f0) / da, (probe(x[0], x[1] + dd) - f0) / dd])
     lo, hi = np.array([0.4, -30.0]), np.array([1.5, 10.0])
-    for _ in range(2):
+    for k in range(steps):
         x = np.clip(x + np.linalg.solve(jac, goal - f0), lo, hi)
-        f0 = _probe(kind, person, tuple(x), f_step, speed, stance, riser_m)
-    return float(x[0]), float(x[1])
+        if k < steps - 1:
+            f0 = probe(*x)
+    return replace(closure, amp=float(x[0]), offset=float(x[1]), jac=jac)
 
 
 def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float) -> np.ndarray:
@@ -414,6 +509,20 @@ def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float) -> np.
     sig = 0.1325 / HORIZONTAL_HZ[kind] * fps
     out[:, [0, 2]] = gaussian_trend(root[:, [0, 2]], sig)
     return out
+
+
+def close_gait(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
+               riser_m: float) -> Closure:
+    """The closure of this person's curves: step length and double-support geometry (``fit_hip``); for
+    walking also a flat foot in mid-stance and an even pelvis speed over it, then the geometry again."""
+    c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
+    if kind != "walking":
+        return c
+    c = foot_flat_correction(kind, person, c, speed, stance)
+    c = stance_speed_correction(kind, person, c, f_step, speed, stance)
+    c = foot_flat_correction(kind, person, c, speed, stance)
+    c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
+    return foot_flat_correction(kind, person, c, speed, stance)
 
 
 def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, intensity: float,
@@ -443,8 +552,9 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
     curve_speed = speed if kind in SPEED_RANGE else GAITS[kind].ref_speed
     stance = round(stance_fraction(kind, curve_speed) * 200) / 200
-    # the hip's sagittal amplitude and offset that close the geometry (step length, both feet down)
-    hip = fit_hip(kind, person, target_step, f_step, curve_speed, stance, riser_m)
+    # the hip's sagittal amplitude and offset that close the geometry (step length, both feet down),
+    # and for walking the foot-flat and even-stance-speed corrections of the curves
+    closure = close_gait(kind, person, target_step, f_step, curve_speed, stance, riser_m)
 
     n = int(round(duration_s * fps)) + 1
     # within-person variability: stride time CV 2 %, amplitude 3 %
@@ -461,7 +571,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     arm_amp = arm_base * intensity * (1 + 0.05 * smooth_noise(rng, n, fps, f_step / 4)[:, 0])
     style = _carry_style(carrying, person) | _posture_style(posture)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
-                 hip, arm_amp, curve_speed, stance, style)
+                 closure, arm_amp, curve_speed, stance, style)
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
     w = _contact_weights(kind, phL, phR, stance)
@@ -472,7 +582,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps)
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
-            "amplitude": round(hip[0], 4), "hip_offset_deg": round(hip[1], 2), "stance": stance, "carrying": carrying, "posture": posture}
+            "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture}
     if c.vertical:
         last = int(np.argmax(w[-1]))
         meta.update(riser_m=riser_m, tread_m=tread_m, floor_end_m=round(float(ground[-1, last]), 4))
