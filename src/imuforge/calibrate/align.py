@@ -287,3 +287,106 @@ def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: boo
 def _gravity_angle(R: np.ndarray, g_s: np.ndarray, g_r: np.ndarray) -> float:
     a = R @ g_s
     return float(np.degrees(np.arccos(np.clip(a @ g_r / np.linalg.norm(a) / np.linalg.norm(g_r), -1, 1))))
+
+
+#: How ``calibrate --align`` fits the rotation: one for all synthetic data, or one per recording.
+ALIGN_MODES = ("auto", "pooled", "each")
+
+
+def varied_wear(recordings) -> bool:
+    """True when the synthetic recordings were simulated with per-person wear variation that turns
+    the device (``provenance["wear"]``: a flip, a side or a rotation on the segment)."""
+    for r in recordings:
+        w = (r.provenance or {}).get("wear") or {}
+        sw = w.get("switches") or {}
+        if any(sw.get(k) for k in ("rotation", "flips", "side")):
+            return True
+    return False
+
+
+def resolve_align_mode(mode: str, synthetic) -> str:
+    """``auto`` → ``each`` when the synthetic people wear the device their own ways, else ``pooled``."""
+    if mode not in ALIGN_MODES:
+        raise ValidationError(f"unknown alignment mode {mode!r}", allowed=", ".join(ALIGN_MODES))
+    if mode != "auto":
+        return mode
+    return "each" if varied_wear(synthetic) else "pooled"
+
+
+@dataclass
+class EachAlignment:
+    """One alignment per synthetic recording (``calibrate --align-mode each``).
+
+    When every simulated person wears the device their own way (a phone upside down, a watch
+    turned on the wrist), pooled moments average those poses out — the mean gravity of four
+    equally likely phone flips is near zero — and no single rotation fits. Aligning each
+    recording on its own moments against the capture's puts every synthetic person into the real
+    wearer's sensor frame; a static recording fixes only gravity (its heading stays as drawn). A
+    recording of a class the capture lacks gets the pooled rotation (``fallback``).
+    """
+
+    alignments: list[Alignment | None]  # None: the recording's class is not in the capture
+    fallback: Alignment | None = None
+    method: str = "each recording on its own"
+
+    @property
+    def angles_deg(self) -> np.ndarray:
+        return np.array([a.angle_deg for a in self.alignments if a is not None])
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted({c for a in self.alignments if a is not None for c in a.classes})
+
+    def apply_all(self, recs) -> list[Recording]:
+        recs = list(recs)
+        if len(recs) != len(self.alignments):
+            raise ValidationError(f"{len(recs)} recordings for {len(self.alignments)} alignments")
+        out = []
+        for r, a in zip(recs, self.alignments):
+            a = a if a is not None else self.fallback
+            out.append(r if a is None else a.apply(r))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        ang = self.angles_deg
+        return {"mode": "each", "method": self.method, "recordings": len(self.alignments),
+                "aligned_on_own_class": int(ang.size), "classes": self.classes,
+                "angle_deg": ({"median": float(np.median(ang)), "min": float(ang.min()), "max": float(ang.max())}
+                              if ang.size else None),
+                "heading_observable": int(sum(a.heading_observable for a in self.alignments if a is not None)),
+                "fallback": None if self.fallback is None else self.fallback.to_dict(),
+                "per_recording": [None if a is None else a.to_dict() for a in self.alignments]}
+
+
+def estimate_alignment_each(synthetic, real, *, use_gyro: bool = True) -> EachAlignment:
+    """:func:`estimate_alignment` of every synthetic recording on its own against all of ``real``."""
+    synthetic = list(synthetic)
+    if not synthetic:
+        raise ValidationError("no synthetic recordings to align")
+    real_classes = {s.label for r in real for s in r.labels}
+    each: list[Alignment | None] = []
+    for rec in synthetic:  # one small least-squares fit per recording
+        own = {s.label for s in rec.labels}
+        each.append(estimate_alignment([rec], real, use_gyro=use_gyro)
+                    if (own & real_classes or not real_classes) else None)
+    fallback = None
+    if any(a is None for a in each):
+        try:
+            fallback = estimate_alignment(synthetic, real, use_gyro=use_gyro)
+        except ValidationError:
+            fallback = None
+    return EachAlignment(each, fallback)
+
+
+def fit_alignment(synthetic, real, mode: str = "auto") -> Alignment | EachAlignment:
+    """The alignment ``calibrate --align`` applies: pooled or per recording (see :data:`ALIGN_MODES`)."""
+    if resolve_align_mode(mode, synthetic) == "each":
+        return estimate_alignment_each(synthetic, real)
+    return estimate_alignment(synthetic, real)
+
+
+def apply_alignment(al: Alignment | EachAlignment, recs) -> list[Recording]:
+    """``recs`` rotated by a pooled alignment, or each by its own."""
+    if isinstance(al, EachAlignment):
+        return al.apply_all(recs)
+    return [al.apply(r) for r in recs]

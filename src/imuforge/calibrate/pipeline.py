@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.calibrate.align import Alignment, estimate_alignment
+from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment, estimate_alignment,
+                                      fit_alignment, resolve_align_mode)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, write_fitted_profile
 from imuforge.calibrate.gravity import has_gravity, remove_gravity
@@ -73,7 +74,7 @@ class CalibrationResult:
     dataset: Path
     report: dict[str, Any]
     fit: DeviceFit | None = None
-    alignment: Alignment | None = None
+    alignment: Alignment | EachAlignment | None = None
     mapping: QuantileMap | None = None
     recordings: list[Recording] = field(default_factory=list, repr=False)
     findings: list[Finding] = field(default_factory=list)
@@ -123,7 +124,7 @@ def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -
 
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
-                      seed: int, classes: Sequence[str] | None = None) -> dict[str, Any]:
+                      seed: int, classes: Sequence[str] | None = None, align_mode: str = "auto") -> dict[str, Any]:
     """Fit alignment / mapping on the first half (in time) of each real recording, score on the second."""
     first, second = [], []
     for r in reals:
@@ -137,8 +138,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
     cur = synthetic
     try:
         if align:
-            al = estimate_alignment(cur, first)
-            cur = [al.apply(r) for r in cur]
+            cur = apply_alignment(fit_alignment(cur, first, align_mode), cur)
         if map_mode != "none":
             qm = QuantileMap.fit(cur, first, map_mode)
             cur = [qm.apply(r) for r in cur]
@@ -229,7 +229,7 @@ def restrict_to_classes(recs: Sequence[Recording], classes: Sequence[str] | None
 def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.PathLike], out: str | os.PathLike, *,
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
-              plots: bool = True) -> CalibrationResult:
+              plots: bool = True, align_mode: str = "auto") -> CalibrationResult:
     """Calibrate the synthetic Dataset(s) against real captures and write ``out`` (see module docstring).
 
     ``out`` gets ``dataset/`` (the calibrated Dataset, for ``imuforge train --data``),
@@ -244,6 +244,11 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     (a property of the device on the body, not of the activity) but not mapped, and the report
     says so. An unlabelled capture against multi-class synthetic data is refused for ``--align`` and
     ``--map`` (see :mod:`imuforge.calibrate.mapping`).
+
+    ``align_mode`` (:data:`~imuforge.calibrate.align.ALIGN_MODES`): ``pooled`` fits one rotation for
+    all synthetic data; ``each`` one per synthetic recording; ``auto`` (default) takes ``each`` when
+    the synthetic people were simulated wearing the device their own ways (wear variation) —
+    pooled moments would average their poses out — and ``pooled`` otherwise.
     """
     import shutil
     import tempfile
@@ -252,6 +257,8 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
         raise ValidationError(f"unknown --map {map_mode!r}", allowed=", ".join(MODES))
     if gravity not in GRAVITY_MODES:
         raise ValidationError(f"unknown gravity mode {gravity!r}", allowed=", ".join(GRAVITY_MODES))
+    if align_mode not in ALIGN_MODES:
+        raise ValidationError(f"unknown alignment mode {align_mode!r}", allowed=", ".join(ALIGN_MODES))
     out = Path(out)
     ds_path = out / "dataset"
     if ds_path.exists() and any(ds_path.iterdir()) and not overwrite:
@@ -262,7 +269,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     try:
         result = _calibrate_into(stage, out, synthetic, real, syn_named, real_named, fit_profile=fit_profile,
                                  align=align, map_mode=map_mode, profile=profile, gravity=gravity,
-                                 match_rate=match_rate, seed=seed, plots=plots)
+                                 match_rate=match_rate, seed=seed, plots=plots, align_mode=align_mode)
         out.mkdir(parents=True, exist_ok=True)
         for item in sorted(stage.iterdir()):  # success: move the outputs into place
             target = out / item.name
@@ -279,7 +286,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
 
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
                     align: bool, map_mode: str, profile: str | None, gravity: str, match_rate: bool, seed: int,
-                    plots: bool) -> CalibrationResult:
+                    plots: bool, align_mode: str = "auto") -> CalibrationResult:
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]
@@ -341,13 +348,15 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
 
     pre_align = cur
 
-    # 4. alignment (fitted on the shared classes; the rotation applies to every class)
+    # 4. alignment (fitted on the shared classes; the rotation applies to every class). Pooled over
+    # all synthetic recordings, or one per recording when the synthetic people wear the device
+    # their own ways (align_mode "auto" decides from the recordings' wear provenance)
     if align:
-        al = estimate_alignment(cur, reals)
+        al = fit_alignment(cur, reals, align_mode)
         result.alignment = al
         (stage / "alignment.json").write_text(json.dumps(al.to_dict(), indent=1))
-        cur = [al.apply(r) for r in cur]
-        report["steps"].append({"step": "align", **al.to_dict()})
+        cur = apply_alignment(al, cur)
+        report["steps"].append({"step": "align", "mode": resolve_align_mode(align_mode, pre_align), **al.to_dict()})
 
     # 5. mapping (fitted on and applied to the shared classes only)
     if map_mode != "none":
@@ -376,7 +385,8 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     report["fidelity_after"] = fidelity(restrict_to_classes(cur, shared), real_s, seed=seed)
     report["fidelity_after"]["in_sample"] = bool(align or map_mode != "none")
     if align or map_mode != "none":
-        report["fidelity_after_heldout"] = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared)
+        report["fidelity_after_heldout"] = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
+                                                             align_mode)
 
     result.findings = findings(report, result, pre_align, reals, seed)
     report["findings"] = [f.to_dict() for f in result.findings]
@@ -461,9 +471,25 @@ def _fit_findings(step: dict[str, Any], fit: DeviceFit | None) -> list[Finding]:
     return out
 
 
-def _alignment_findings(al: Alignment | None, pre_align: list[Recording], reals: list[Recording]) -> list[Finding]:
+def _alignment_findings(al: Alignment | EachAlignment | None, pre_align: list[Recording],
+                        reals: list[Recording]) -> list[Finding]:
     if al is None:
         return []
+    if isinstance(al, EachAlignment):
+        d = al.to_dict()
+        out = [Finding("decided", "alignment", f"each of the {d['recordings']} synthetic recordings aligned on its "
+                       "own (the synthetic people wear the device their own ways)" + (
+                           f": rotations {d['angle_deg']['min']:.0f}–{d['angle_deg']['max']:.0f}°, median "
+                           f"{d['angle_deg']['median']:.0f}°" if d["angle_deg"] else ""))]
+        still = d["aligned_on_own_class"] - d["heading_observable"]
+        if still:
+            out.append(Finding("undecided", "alignment", f"{still} recording(s) of still classes: only gravity aligned, "
+                               "the heading about it stays as each synthetic person wears the device"))
+        if d["aligned_on_own_class"] < d["recordings"]:
+            out.append(Finding("undecided", "alignment", f"{d['recordings'] - d['aligned_on_own_class']} recording(s) "
+                               "of classes the capture lacks: " + ("the pooled rotation applied" if al.fallback
+                                                                  else "left unrotated")))
+        return out
     out = [Finding("decided", "alignment", f"sensor rotation {al.angle_deg:.1f}° ({al.method}, classes "
                    f"{', '.join(al.classes)})")]
     if not al.heading_observable:

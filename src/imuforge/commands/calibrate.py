@@ -24,6 +24,10 @@ def register(sub) -> None:
     p.add_argument("--fit-profile", action="store_true",
                    help="fit timing, noise, bias and scale from still parts of the capture; write <profile>-fitted.toml")
     p.add_argument("--align", action="store_true", help="estimate and apply the synthetic→real sensor rotation")
+    p.add_argument("--align-mode", default="auto", choices=["auto", "pooled", "each"],
+                   help="one rotation for all synthetic data (pooled) or one per synthetic recording (each); auto "
+                   "(default): each when the synthetic people wear the device their own ways (wear variation), "
+                   "else pooled")
     p.add_argument("--map", default="none", choices=["none", "global", "per-class"],
                    help="per-channel quantile mapping onto the capture (default none); applied only to the "
                    "classes the capture shows, other classes pass through unchanged")
@@ -42,7 +46,7 @@ def run(args) -> int:
 
     res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
-                    seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots)
+                    seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode)
     b, a = res.report["fidelity_before"], res.report["fidelity_after"]
     for n in res.report.get("notes", []):
         print(f"note: {n}")

@@ -1,0 +1,79 @@
+"""Alignment when every synthetic person wears the device their own way (wear variation).
+
+Pooled moments average the people's poses out (the mean gravity of phones carried upright and
+upside down is near zero); aligning each recording on its own brings every person into the real
+wearer's sensor frame. Checked on gravity, which a still recording fixes exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imuforge.calibrate.align import (EachAlignment, apply_alignment, estimate_alignment, fit_alignment,
+                                      resolve_align_mode, varied_wear)
+from imuforge.motion.library import generate
+from imuforge.sensors import simulate
+
+
+def _angle_deg(a, b):
+    return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))
+
+
+@pytest.fixture(scope="module")
+def people():
+    """Six synthetic people standing and walking with a phone in the pocket, each their own way, and
+    one real wearer (another body, the nominal pose)."""
+    syn = []
+    for p in range(6):
+        for act in ("standing", "walking"):
+            syn.append(simulate(generate(act, 12.0, rng=100 + p), "smartphone-waist", "pocket_right_thigh",
+                                seed=p, subject=f"syn{p}", wear="default"))
+    real = [simulate(generate(act, 12.0, rng=999), "smartphone-waist", "pocket_right_thigh", seed=9,
+                     subject="me", wear="none") for act in ("standing", "walking")]
+    return syn, real
+
+
+def _standing_gravity(recs):
+    return [r.acc.mean(axis=0) for r in recs if r.labels[0].label == "standing"]
+
+
+def test_auto_mode_follows_the_wear_provenance(people):
+    syn, real = people
+    assert varied_wear(syn) and not varied_wear(real)
+    assert resolve_align_mode("auto", syn) == "each" and resolve_align_mode("auto", real) == "pooled"
+    flips = {r.provenance["wear"]["flip"] for r in syn}
+    assert len(flips) > 1  # the fixture really holds differently carried phones
+
+
+def test_each_recording_is_brought_to_the_real_gravity_where_pooled_cannot(people):
+    syn, real = people
+    g_real = _standing_gravity(real)[0]
+    each = fit_alignment(syn, real, "auto")
+    assert isinstance(each, EachAlignment) and len(each.alignments) == len(syn)
+    err_each = [_angle_deg(g, g_real) for g in _standing_gravity(apply_alignment(each, syn))]
+    pooled = estimate_alignment(syn, real)
+    err_pooled = [_angle_deg(g, g_real) for g in _standing_gravity(apply_alignment(pooled, syn))]
+    assert max(err_each) < 2.0                       # a still recording's gravity is aligned exactly
+    assert max(err_pooled) > 60.0                    # some people's phones stay upside down
+    d = each.to_dict()
+    assert d["recordings"] == 12 and d["heading_observable"] == 6  # walking fixes the heading too
+
+
+def test_a_class_missing_from_the_capture_gets_the_pooled_rotation(people):
+    syn, real = people
+    standing_only = [r for r in real if r.labels[0].label == "standing"]
+    each = fit_alignment(syn, standing_only, "each")
+    walking = [i for i, r in enumerate(syn) if r.labels[0].label == "walking"]
+    assert all(each.alignments[i] is None for i in walking) and each.fallback is not None
+    out = each.apply_all(syn)
+    assert np.allclose(out[walking[0]].acc, each.fallback.apply(syn[walking[0]]).acc)
+
+
+def test_unknown_mode_is_refused(tmp_path):
+    from imuforge.calibrate.pipeline import calibrate
+    from imuforge.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="alignment mode"):
+        calibrate([tmp_path], [tmp_path], tmp_path / "out", align=True, align_mode="sideways")
+    assert not (tmp_path / "out").exists()
