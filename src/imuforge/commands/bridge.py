@@ -36,21 +36,7 @@ def register(sub) -> None:
     add_label_options(p, "activity label of the whole recording (e.g. walking)")
     p.add_argument("--out", help="output recording (.imu.parquet, or .csv); default derived from the log/time; "
                    "with --guided: the output folder")
-    g = p.add_argument_group("guided capture (--guided)",
-                             "one labelled recording per activity: OUT/<activity>.imu.parquet")
-    g.add_argument("--guided", action="store_true",
-                   help="ask for each activity in turn (countdown, capture, stillness check, re-ask), for "
-                   "`imuforge calibrate --real OUT`")
-    g.add_argument("--activities", help="activities to ask for, e.g. standing,walking,sitting")
-    g.add_argument("--model", metavar="RUN", help="ask for the labels of this trained model (RUN/labels.json)")
-    g.add_argument("--seconds-each", type=float, default=30.0, help="seconds per activity (default 30)")
-    g.add_argument("--countdown", type=float, default=3.0, help="countdown before each stretch (s, default 3)")
-    g.add_argument("--retries", type=int, default=2,
-                   help="times a still activity (standing, sitting, lying) that moved is asked again (default 2)")
-    g.add_argument("--yes", action="store_true", help="no Enter presses: start each stretch after the countdown")
-    g.add_argument("--cue-file", metavar="PATH",
-                   help="write the current activity to PATH at each prompt (`imuforge emulate --follow PATH` "
-                   "makes the emulated wearer do it)")
+    _add_guided_options(p)
     p.add_argument("--baud", type=int, default=921600)
     p.add_argument("--odr", type=float, help="sample rate to configure (Hz); default: the device's")
     p.add_argument("--range-g", "--acc-range", dest="acc_range", type=float, default=0.0,
@@ -99,6 +85,25 @@ def register(sub) -> None:
                    "still. Default activity: standing")
     p.add_argument("--hil-model", help="export folder: the wearable also runs this model for `imuforge hil`")
     p.set_defaults(func=cmd_emulate)
+
+
+def _add_guided_options(p) -> None:
+    """``capture --guided`` and its options (imuforge.bridge.guided)."""
+    g = p.add_argument_group("guided capture (--guided)",
+                             "one labelled recording per activity: OUT/<activity>.imu.parquet")
+    g.add_argument("--guided", action="store_true",
+                   help="ask for each activity in turn (countdown, capture, stillness check, re-ask), for "
+                   "`imuforge calibrate --real OUT`")
+    g.add_argument("--activities", help="activities to ask for, e.g. standing,walking,sitting")
+    g.add_argument("--model", metavar="RUN", help="ask for the labels of this trained model (RUN/labels.json)")
+    g.add_argument("--seconds-each", type=float, default=30.0, help="seconds per activity (default 30)")
+    g.add_argument("--countdown", type=float, default=3.0, help="countdown before each stretch (s, default 3)")
+    g.add_argument("--retries", type=int, default=2,
+                   help="times a still activity (standing, sitting, lying) that moved is asked again (default 2)")
+    g.add_argument("--yes", action="store_true", help="no Enter presses: start each stretch after the countdown")
+    g.add_argument("--cue-file", metavar="PATH",
+                   help="write the current activity to PATH at each prompt (`imuforge emulate --follow PATH` "
+                   "makes the emulated wearer do it)")
 
 
 # ---------------------------------------------------------------------------- devices
