@@ -26,7 +26,6 @@ from imuforge.hil import messages as M
 from imuforge.hil import report as R
 from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
 from imuforge.hil.device import is_emulator
-from imuforge.hil.report import HilReport
 from imuforge.progress import progress
 
 
@@ -187,7 +186,7 @@ def latency_stats(us: np.ndarray) -> dict[str, float]:
 def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike, runs: int = 1, warmup: int = 0,
             timeout_s: float = 2.0, retries: int = 3, pipeline: int = 2, max_windows: int | None = None,
             link_bytes_per_s: float | None = None, link_description: str | None = None,
-            latency_budget_ms: float | None = None, emulated: bool | None = None) -> HilReport:
+            latency_budget_ms: float | None = None, emulated: bool | None = None) -> R.HilReport:
     """Run the whole HIL test on an open link; returns the report (also written into ``out``).
 
     ``link_bytes_per_s``: the link's capacity (e.g. baud / 10 for 8N1 serial) if known; the
