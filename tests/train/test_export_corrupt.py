@@ -114,3 +114,10 @@ def test_model_card_rounds_rates(made):
     card["data"]["training"][0]["rates_hz"] = [49.99999999999999, 100.00000000000001]
     md = card_markdown(card)
     assert "rates 50, 100 Hz" in md and "49.999" not in md and "100.0000" not in md
+
+
+def test_a_bad_c_name_is_refused_before_anything_is_written(made, tmp_path, capsys):
+    assert main(["export", str(made[0]), "--out", str(tmp_path / "ex"), "--name", "bad name"]) == 2
+    err = _one_line(capsys, "export")
+    assert "--name: C name 'bad name' is not a valid identifier" in err and "allowed: letters, digits and _" in err
+    assert not (tmp_path / "ex").exists()

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from imuforge.errors import ValidationError, require_extra
-from imuforge.export.cfiles import write_c_files
+from imuforge.export.cfiles import check_c_name, write_c_files
 from imuforge.export.convert import input_affine, quantize_input, to_int8_tflite
 from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
@@ -92,6 +92,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     folder is a :class:`~imuforge.errors.CorruptFileError`, also before anything is written.
     """
     require_extra(*ML_MODULES, purpose="imuforge export")
+    check_c_name(name)
     run = load_run(run_path)
     out = Path(out)
     seed = int(run.config.get("seed", 0) if seed is None else seed)
