@@ -138,3 +138,17 @@ def test_dataset_info_notices_a_recording_replaced_by_another(small_dataset, cap
 def test_dataset_info_of_a_missing_folder(tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path / "nothere")]) == 2
     assert "does not exist" in one_line_error(capsys, "dataset")
+
+
+# ---------------------------------------------------------------------------------------- hil
+@pytest.mark.parametrize("option, value, allowed", [
+    ("--runs", "0", "1 … 65535"), ("--warmup", "-1", "0 … 65535"), ("--timeout", "0", "0.001 … 3600 s"),
+    ("--retries", "-1", "0 … 100"), ("--pipeline", "0", "1 … 64 windows"), ("--max-windows", "0", "1 … 1e+09"),
+    ("--latency-budget-ms", "-5", "1e-06 … 3.6e+06 ms"), ("--timeout", "nan", "0.001 … 3600 s"),
+])
+def test_hil_numbers_out_of_range_are_refused_before_the_link_opens(tmp_path, capsys, option, value, allowed):
+    assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), "--port", "loop://",
+                 option, value, "--out", str(tmp_path / "r")]) == 2
+    err = one_line_error(capsys, "hil")
+    assert f"{option} = " in err and f"is out of range (allowed: {allowed})" in err
+    assert not (tmp_path / "r").exists()

@@ -82,9 +82,27 @@ def _require_extras(args) -> None:
         require_extra("bumble", purpose="imuforge hil --hci")
 
 
+#: allowed ranges of the numeric options (HIL_INFER carries runs and warmup as u16)
+NUMBER_RANGES = {"--runs": ("runs", 1, 65535, ""), "--warmup": ("warmup", 0, 65535, ""),
+                 "--timeout": ("timeout", 0.001, 3600, "s"), "--retries": ("retries", 0, 100, ""),
+                 "--pipeline": ("pipeline", 1, 64, "windows"), "--max-windows": ("max_windows", 1, 10**9, ""),
+                 "--latency-budget-ms": ("latency_budget_ms", 1e-6, 3.6e6, "ms"), "--baud": ("baud", 1, 10**8, "")}
+
+
+def check_numbers(args) -> None:
+    """Every numeric option within its range, before a port is opened or an emulator started."""
+    from imuforge.errors import check_range
+
+    for flag, (attr, lo, hi, unit) in NUMBER_RANGES.items():
+        value = getattr(args, attr)
+        if value is not None:
+            check_range(flag, value, lo, hi, unit=unit)
+
+
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
+    check_numbers(args)
     preload_ml_stack()
     _require_extras(args)
     from imuforge.hil.report import summary_lines
