@@ -127,3 +127,28 @@ def test_few_missing_samples_do_not_warn(tcp_device, tmp_path):
     d = tcp_device(Faults(drop_rate=0.02, seed=4))
     res = capture(lambda: SerialLink(d.url), tmp_path / "f.rawlog", CaptureOptions(seconds=3.0, odr_hz=100.0))
     assert res.complete and res.missing_fraction < 0.05 and res.warnings == []
+
+
+def _frames(index0: int, t0_s: float, n: int, seq0: int, batch: int = 20) -> list[bytes]:
+    out = []
+    for k, a in enumerate(range(0, n, batch)):
+        raw = np.full((min(batch, n - a), 3), index0 + a, dtype=np.int16)
+        out.append(P.encode_frame(P.Samples(int(round((t0_s + a / 100.0) * 1e6)), index0 + a, 10_000_000, 0x01,
+                                            (0.001,), raw), seq0 + k))
+    return out
+
+
+def test_a_device_reset_keeps_every_sample_and_gaps_stay_counted():
+    """The counter and clock restart mid-capture (brown-out): both runs are kept, in arrival order."""
+    from imuforge.bridge.stream import StreamProcessor
+
+    proc = StreamProcessor()
+    for i, f in enumerate(_frames(0, 0.0, 200, 0)):  # 2 s of samples 0..199, arriving in real time
+        proc.feed(f, 0.1 + 0.2 * i)
+    for i, f in enumerate(_frames(0, 0.0, 100, 50)):  # reset: samples 0..99 again from device time 0
+        proc.feed(f, 2.6 + 0.2 * i)
+    rec = proc.build()
+    assert len(rec) == 300 and np.all(np.diff(rec.timestamps) > 0)
+    assert np.array_equal(rec.data[:200, 0], np.repeat(np.arange(0, 200, 20), 20) * float(np.float32(0.001)))
+    assert np.array_equal(rec.data[200:, 0], np.repeat(np.arange(0, 100, 20), 20) * float(np.float32(0.001)))
+    assert proc.stats.missing_samples == sum(g[2] for g in rec.gaps())

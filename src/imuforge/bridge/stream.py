@@ -268,18 +268,16 @@ class StreamProcessor:
         return times, data, channels, rate, details
 
 
-_MAX_RESENT_S = 2.0  # device time a device may send again after a reconnect (its buffer)
-
-
 def _time_bases(dev_t: np.ndarray, seg: np.ndarray, period_s: float) -> np.ndarray:
     """Per sample, the device time base it belongs to: connection segments are merged while the
-    device clock goes on (a reconnect to the running device), a new base starts where it went
-    back (device reset)."""
+    device clock goes on (a reconnect to the running device: its first sample is later than the
+    last one received), a new base starts where it did not (device reset). Nothing is merged onto
+    samples already there, so no received sample can be taken for a duplicate of another."""
     out = np.empty_like(seg)
     base, last_t = 0, None
     for s in dict.fromkeys(seg.tolist()):  # segments in arrival order (a handful)
         m = seg == s
-        if last_t is not None and float(dev_t[m].min()) < last_t - max(_MAX_RESENT_S, 2 * period_s):
+        if last_t is not None and float(dev_t[m].min()) < last_t + 0.5 * period_s:
             base += 1
         out[m] = base
         last_t = float(dev_t[m].max())
@@ -289,9 +287,8 @@ def _time_bases(dev_t: np.ndarray, seg: np.ndarray, period_s: float) -> np.ndarr
 def _sample_slots(dev_t: np.ndarray, base: np.ndarray, host: np.ndarray, period_s: float,
                   rate_hz: float) -> np.ndarray:
     """Each sample's slot on one time line, 0 = the first sample: its device time in sample
-    periods, so time off-line or stopped is missing slots (samples sent again land on their old
-    slots and are dropped as duplicates). A time base after a device reset is placed after the
-    previous one by the host-time gap."""
+    periods, so time off-line or stopped is missing slots. A time base after a device reset is
+    placed after the previous one by the host-time gap."""
     slots = np.empty(dev_t.size, dtype=np.int64)
     offset, last_slot, last_host = 0, None, 0.0
     for b in dict.fromkeys(base.tolist()):  # time bases in arrival order (a handful)
