@@ -77,3 +77,19 @@ def test_unknown_mode_is_refused(tmp_path):
     with pytest.raises(ValidationError, match="alignment mode"):
         calibrate([tmp_path], [tmp_path], tmp_path / "out", align=True, align_mode="sideways")
     assert not (tmp_path / "out").exists()
+
+
+def test_calibrate_reports_per_recording_alignment(people, tmp_path):
+    from imuforge.calibrate.pipeline import calibrate
+    from imuforge.recording import Dataset
+
+    syn, real = people
+    for name, recs in (("syn", syn), ("real", real)):
+        ds = Dataset.create(tmp_path / name)
+        for i, r in enumerate(recs):
+            ds.add(r, name=f"r{i}")
+    res = calibrate([tmp_path / "syn"], [tmp_path / "real"], tmp_path / "out", align=True, plots=False)
+    step = next(s for s in res.report["steps"] if s["step"] == "align")
+    assert step["mode"] == "each" and step["recordings"] == len(syn)
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert f"each of {len(syn)} synthetic recordings on its own" in md

@@ -154,6 +154,12 @@ def _step_lines(report: dict) -> list[str]:
                          + "; ".join(parts) + (f" → `{Path(s['profile_toml']).name}`" if s.get("profile_toml") else ""))
             for n in s.get("notes", []):
                 lines.append(f"  - note: {n}")
+        elif s["step"] == "align" and s.get("mode") == "each":
+            a = s["angle_deg"]
+            lines.append(f"- **align** (each of {s['recordings']} synthetic recordings on its own, classes "
+                         f"{', '.join(s['classes'])}): " + (f"rotations {a['min']:.0f}–{a['max']:.0f}°, median "
+                                                              f"{a['median']:.0f}°" if a else "no recording aligned")
+                         + f"; heading fixed for {s['heading_observable']} (the others: gravity only)")
         elif s["step"] == "align":
             e = s["euler_xyz_deg"]
             lines.append(f"- **align** ({s['method']}, classes {', '.join(s['classes'])}): rotation "
