@@ -16,6 +16,14 @@ as the real data:
    0.3 Hz high-pass, and resampled to 10 Hz (``acc_*``); a high-pass cannot remove gravity that
    rotates with the arm at the step frequency, so ``lin_acc_*`` also give |linear acceleration| of
    the wrist joint computed from the Motion (exact gravity removal, as a watch's sensor fusion does).
+4. Leg gait signature (shank / thigh) at 1.0 m/s: synthetic mid-shank and mid-thigh ideal IMU at
+   100 Hz through :func:`imuforge.motion.library.gait_stats.segment_stats` against the figures the
+   project measured on real Xsens shank / thigh walking recordings at ≈ 1.0 m/s (the recordings are
+   not shipped; the reference values are constants below).
+5. Walking vs stairs at the lower back: 10 s windows of the gaitpy recording, each assigned to the
+   nearest synthetic class centroid (walking, stairs_up, stairs_down; standardised lower-back
+   features: vertical / horizontal RMS, step frequency, vertical skewness). Real walking used to
+   land on synthetic stairs_down.
 The differences are printed as quality figures, not pass/fail.
 """
 
@@ -78,6 +86,83 @@ def wrist_features(acc: np.ndarray, gyro: np.ndarray, fs: float) -> dict:
     gm = np.linalg.norm(gyro, axis=1)
     return {"acc_mean": float(am.mean()), "acc_std": float(am.std()), "gyro_mean": float(gm.mean()),
             "dom_hz": _dominant(am, fs, 0.3, fs / 2 - 0.01) if len(am) > 16 else float("nan")}
+
+
+#: real Xsens walking at ≈ 1.0 m/s measured by the project (shank / thigh), same definitions as
+#: ``segment_stats`` (not shipped; see benchmarks/results/motion.md)
+XSENS_REF = {
+    "shank": {"gyro_p95": 5.12, "dyn_acc_rms": 5.3, "dyn_acc_p95": 9.7, "main_peak": 5.3, "secondary_peak": 3.0,
+              "hf_share": 0.059, "axis2_sd": 0.66, "axis3_sd": 0.27},
+    "thigh": {"dyn_acc_rms": 5.7, "dyn_acc_p95": 11.5, "main_peak": 2.5, "hf_share": 0.11},
+}
+
+
+def leg_signature(subjects: int, rows: list) -> None:
+    """Section 4: synthetic shank / thigh gait signature at 1.0 m/s vs the real Xsens figures."""
+    from imuforge.motion.library import generate
+    from imuforge.motion.library.gait_stats import segment_stats
+    from imuforge.sensors import ideal_imu
+    from imuforge.sensors.placement import Placement
+
+    sites = {"shank": Placement("shank_mid_right", "right_shank", "right_knee", (-0.05, -0.18, 0.0)),
+             "thigh": Placement("thigh_mid_right", "right_thigh", "right_hip", (-0.08, -0.20, 0.0))}
+    res: dict = {k: [] for k in sites}
+    for i in range(subjects):
+        m = generate("walking", 30, fps=100, rng=[5, i], speed=1.0)
+        f_stride = m.meta["items"][0]["info"]["step_frequency_hz"] / 2
+        imu = ideal_imu(m, list(sites.values()), rate_hz=100)
+        for k, seg in enumerate(sites):
+            res[seg].append(segment_stats(imu.acc[k], imu.gyro[k], 100.0, f_stride))
+    print(f"4. leg gait signature at 1.0 m/s: real = Xsens figures measured by the project; synthetic = "
+          f"{subjects} people × 30 s, ideal IMU mid-shank / mid-thigh @ 100 Hz")
+    for seg, ref in XSENS_REF.items():
+        for key, r in ref.items():
+            v = np.array([d[key] for d in res[seg]])
+            rows.append((f"{seg} walking 1.0 m/s", key, r, v.mean(), v.std()))
+            print(f"   {seg:5s} {key:14s} real {r:7.3f}   synthetic {v.mean():7.3f} ± {v.std():.3f}   "
+                  f"ratio {v.mean() / r:.2f}")
+
+
+def _window_features(acc_mps2: np.ndarray, fs: float) -> np.ndarray:
+    """Lower-back window features: vertical RMS, horizontal RMS (m/s²), step frequency (Hz), vertical skewness."""
+    g = acc_mps2.mean(axis=0)
+    u = g / np.linalg.norm(g)
+    v = acc_mps2 @ u
+    h = acc_mps2 - np.outer(v, u)
+    h = h - h.mean(axis=0)
+    vd = v - v.mean()
+    skew = float(np.mean(vd**3) / max(np.std(vd) ** 3, 1e-9))
+    return np.array([np.std(v), np.sqrt(np.mean(np.sum(h**2, axis=1))), _dominant(v, fs, 1.2, 3.0), skew])
+
+
+def walking_vs_stairs(real_acc: np.ndarray, fs: float, subjects: int, rows: list) -> None:
+    """Section 5: nearest synthetic class (walking / stairs) of each 10 s window of real walking."""
+    from imuforge.sensors.profiles import load_profile
+
+    prof = load_profile("axivity-ax3", odr_hz=int(fs))
+    win = int(10 * fs)
+    classes = ("walking", "stairs_up", "stairs_down")
+    feats = {}
+    for c in classes:
+        f = []
+        for i in range(subjects):
+            rec = _sim(schedule([(c, 30)], fps=100, rng=[6, i]), prof, "lower_back", 300 + i)
+            f += [_window_features(rec.acc[a:a + win], rec.rate_hz) for a in range(0, len(rec.acc) - win + 1, win)]
+        feats[c] = np.array(f)
+    pooled = np.concatenate(list(feats.values()))
+    mu, sd = pooled.mean(axis=0), pooled.std(axis=0) + 1e-9
+    cents = {c: ((f - mu) / sd).mean(axis=0) for c, f in feats.items()}
+    real = np.array([_window_features(real_acc[a:a + win], fs) for a in range(0, len(real_acc) - win + 1, win)])
+    z = (real - mu) / sd
+    nearest = [min(classes, key=lambda c: float(np.sum((x - cents[c]) ** 2))) for x in z]
+    share = {c: nearest.count(c) / len(nearest) for c in classes}
+    print(f"5. real lower-back walking (gaitpy, {len(nearest)} windows of 10 s) → nearest synthetic class: "
+          + ", ".join(f"{c} {100 * share[c]:.0f} %" for c in classes))
+    names = ("vertical_rms", "horizontal_rms", "step_hz", "vertical_skew")
+    for j, nm in enumerate(names):
+        print(f"   {nm:14s} real {real[:, j].mean():7.3f}   " + "   ".join(
+            f"{c} {feats[c][:, j].mean():7.3f}" for c in classes))
+    rows.append(("real walking → synthetic class", "share_walking", 1.0, share["walking"], 0.0))
 
 
 def _sim(motion, profile, placement, seed):
@@ -176,6 +261,9 @@ def main() -> None:
             rows.append((f"wrist {cls}", k, r.mean(), s.mean(), s.std()))
             print(f"   {cls:8s} {k:9s} real {r.mean():7.3f} ± {r.std():.3f}   synthetic {s.mean():7.3f} ± "
                   f"{s.std():.3f}   ratio {s.mean() / r.mean():.2f}")
+    # ---- 4. leg gait signature vs real Xsens figures; 5. real walking vs synthetic stairs
+    leg_signature(args.subjects, rows)
+    walking_vs_stairs(real_acc, 50.0, args.subjects, rows)
     print("\n| comparison | feature | real | synthetic (mean ± sd) | synthetic / real |")
     print("|---|---|---|---|---|")
     for cmp, k, r, s, sd in rows:
