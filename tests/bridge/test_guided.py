@@ -252,3 +252,51 @@ def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
                "--out", str(tmp_path / "d")])
     assert rc == 2 and "--seconds-each" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()  # nothing half-written
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_guided_cli_over_ble_across_processes(tmp_path, capsys):
+    """The documented setup: bumble's emulated controllers, `emulate --ble --follow`, `capture --guided --ble`."""
+    pytest.importorskip("bumble")
+    from imuforge.bridge import ble
+
+    p1, p2 = _free_port(), _free_port()
+    cue = tmp_path / "cue.txt"
+    ctl = subprocess.Popen([sys.executable, "-m", "bumble.apps.controllers", f"tcp-server:127.0.0.1:{p1}",
+                            f"tcp-server:127.0.0.1:{p2}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    emu = None
+    try:
+        time.sleep(1.5)
+        emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--ble", "--hci",
+                                f"tcp-client:127.0.0.1:{p1}", "--placement", "wrist_left", "--follow", str(cue)],
+                               stdout=subprocess.PIPE, text=True)
+        assert "advertising as 'imuforge-emu'" in emu.stdout.readline()
+        out = tmp_path / "ble"
+        rc = main(["capture", "--guided", "--ble", "imuforge-emu", "--hci", f"tcp-client:127.0.0.1:{p2}",
+                   "--activities", "walking,standing", "--seconds-each", "2.5", "--countdown", "1",
+                   "--cue-file", str(cue), "--yes", "--quiet", "--out", str(out)])
+    finally:
+        ble.use_central(None)
+        for p in (emu, ctl):
+            if p is not None:
+                p.kill()
+                p.wait(5)
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    _assert_labelled_and_checked_files(out, ("walking", "standing"))
+
+
+def _assert_labelled_and_checked_files(out, activities):
+    limits = StillLimits.for_device(PROFILE)
+    for a in activities:
+        rec = read_recording(out / f"{a}.imu.parquet")
+        assert rec.labels[0].label == a and len(rec) == 250
+        c = check_stretch(rec, a, limits)
+        assert (not c.moving) if a == "standing" else c.moving_windows == c.windows
