@@ -41,6 +41,7 @@ def run_folder(tmp_path):
 
 @pytest.mark.parametrize("argv, hidden, command", [
     (["eval", "{run}", "--data", "{run}"], ("keras", "tensorflow"), "eval"),
+    (["train", "--data", "{run}", "--out", "{out}"], ("keras", "tensorflow"), "train"),
     (["export", "{run}", "--out", "{out}"], ("tensorflow",), "export"),
     (["export", "{run}", "--out", "{out}"], ("tflite_micro",), "export"),
     (["export", "{run}", "--out", "{out}"], ("ai_edge_litert",), "export"),

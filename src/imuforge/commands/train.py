@@ -104,6 +104,9 @@ def cmd_import(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from imuforge.errors import require_extra
+
+    require_extra("tensorflow", purpose="imuforge train")
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.train import TrainConfig, train
