@@ -300,3 +300,15 @@ def _assert_labelled_and_checked_files(out, activities):
         assert rec.labels[0].label == a and len(rec) == 250
         c = check_stretch(rec, a, limits)
         assert (not c.moving) if a == "standing" else c.moving_windows == c.windows
+
+
+def test_prompts_read_one_answer_per_line_and_a_closed_stdin_is_an_error():
+    plan = GuidedPlan(("standing",))
+    out = io.StringIO()
+    p = ConsolePrompter(input=io.StringIO("maybe\ns\nq\n\n"), output=out)
+    assert p.ask("standing", 1, plan) == "skip"  # "maybe" is not an answer: asked again
+    assert "unknown answer 'maybe'" in out.getvalue() and "next: stand still for 30 s" in out.getvalue()
+    assert p.ask("standing", 1, plan) == "quit" and p.ask("standing", 1, plan) == "go"
+    with pytest.raises(ValidationError, match="stdin closed at the prompt for standing"):
+        p.ask("standing", 1, plan)
+    assert ConsolePrompter(yes=True, input=io.StringIO(""), output=io.StringIO()).ask("standing", 1, plan) == "go"

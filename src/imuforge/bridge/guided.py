@@ -240,14 +240,17 @@ class ConsolePrompter:
                  f"[{activity}, attempt {attempt} of {plan.retries + 1}]")
         if self.yes:
             return "go"
-        self.output.write("press Enter to start (s = skip, q = quit): ")
-        self.output.flush()
-        line = self.input.readline()
-        if not line:  # stdin closed: nobody can answer any more
-            raise ValidationError(f"stdin closed at the prompt for {activity}",
-                                  allowed="Enter / s / q per prompt, or --yes to run without prompts")
-        answer = line.strip().lower()
-        return {"": "go", "go": "go", "s": "skip", "skip": "skip", "q": "quit", "quit": "quit"}.get(answer, "go")
+        answers = {"": "go", "go": "go", "s": "skip", "skip": "skip", "q": "quit", "quit": "quit"}
+        while True:
+            self.output.write("press Enter to start (s = skip, q = quit): ")
+            self.output.flush()
+            line = self.input.readline()
+            if not line:  # stdin closed: nobody can answer any more
+                raise ValidationError(f"stdin closed at the prompt for {activity}",
+                                      allowed="Enter / s / q per prompt, or --yes to run without prompts")
+            if line.strip().lower() in answers:
+                return answers[line.strip().lower()]
+            self.say(f"unknown answer {line.strip()!r}")
 
     def countdown(self, seconds: float, activity: str) -> None:
         whole = int(math.ceil(seconds))
