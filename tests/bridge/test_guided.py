@@ -312,3 +312,22 @@ def test_prompts_read_one_answer_per_line_and_a_closed_stdin_is_an_error():
     with pytest.raises(ValidationError, match="stdin closed at the prompt for standing"):
         p.ask("standing", 1, plan)
     assert ConsolePrompter(yes=True, input=io.StringIO(""), output=io.StringIO()).ask("standing", 1, plan) == "go"
+
+
+def test_guided_on_a_silent_port_exits_1_and_leaves_nothing(tmp_path, capsys):
+    import os
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    out = tmp_path / "caps"
+    try:
+        rc = main(["capture", "--guided", "--port", os.ttyname(slave), "--activities", "standing", "--yes",
+                   "--countdown", "0", "--quiet", "--out", str(out)])
+    finally:
+        os.close(master)
+        os.close(slave)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and "no imuforge device answered" in err[0]
+    assert not out.exists()

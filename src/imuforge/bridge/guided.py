@@ -385,6 +385,7 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
     if taken and not overwrite:
         raise FileExistsError(f"{', '.join(map(str, taken))} exist(s); pass --overwrite or choose another --out")
     raw_dir = out / "raw"
+    made = [d for d in (out, raw_dir) if not d.exists()]
     raw_dir.mkdir(parents=True, exist_ok=True)
     result = GuidedResult(out, plan)
     keeper = KeptLink(open_link)
@@ -399,7 +400,12 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
                 break
     finally:
         keeper.close()
-        result.save()
+        if result.attempts or result.written or any(raw_dir.iterdir()):
+            result.save()
+        else:  # nothing arrived and nothing was asked: leave no empty folders behind
+            for d in reversed(made):
+                if not any(d.iterdir()):
+                    d.rmdir()
     return result
 
 
