@@ -19,7 +19,7 @@ sd over seeds; the calibration report's fidelity figures (two-sample AUC, mean K
 BasicMotions units (undocumented) — see docs/CALIBRATION.md: the script prints the evidence.
 
 Run: ``.venv/bin/python benchmarks/bench_calibration.py [--people 12] [--seeds 3]``
-(writes benchmarks/results/calibration.md).
+(writes benchmarks/results/calibration.md and calibration.targets.json).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("IMUFORGE_PROGRESS", "0")
 
 import numpy as np  # noqa: E402
+from _targets import Target, combine, status, write_targets  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
@@ -133,6 +134,32 @@ def fidelity_summary(rep: dict) -> dict:
     return out
 
 
+PEER = "real only (the few cases) — peer"
+CALIBRATED = {"+ align": "synthetic, calibrated: + align",
+              "+ align + per-class map": "synthetic, calibrated: + align + per-class map",
+              "+ few real": "calibrated synthetic (+ align + per-class map) + the few real cases"}
+
+
+def target_rows(results: dict, angle_deg: float | None, cases: int) -> list[Target]:
+    """Calibrated synthetic data against the real-only peer trained on the same few real cases (macro-F1)."""
+    f1 = {name: r["macro_f1"] for name, r in results.items()}
+    peer = f1[PEER]
+    raw = f1["synthetic only, no calibration"]
+    measured = (f"macro-F1 synthetic-only {raw:.2f}, "
+                + ", ".join(f"{label} {f1[name]:.2f}" for label, name in CALIBRATED.items())
+                + f" vs real-only {peer:.2f}"
+                + (f"; alignment rotation {angle_deg:.0f}°" if angle_deg is not None else ""))
+    chance = 1 / len(CLASSES)
+    note = f"synthetic-only without calibration {raw / peer:.2f}× the peer" + (
+        " (near chance: the watch frame differs from the simulated one)" if raw < 1.5 * chance else "")
+    return [Target(
+        "6 calibration", f"calibrated synthetic ≥ real-only on the same ≤ {cases} BasicMotions cases/class (macro-F1)",
+        measured, f"real-only tiny_cnn on the same ≤ {cases} cases/class",
+        combine({label: status(f1[name] / peer if peer else float("nan"), at_least=1.0, unit="×")
+                 for label, name in CALIBRATED.items()}, note=note),
+        {"macro_f1": f1, "align_angle_deg": angle_deg})]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=12, help="simulated people per class")
@@ -165,7 +192,7 @@ def main() -> int:
     variants = {"gravity + rate": dict(), "+ align": dict(align=True),
                 "+ align + global map": dict(align=True, map_mode="global"),
                 "+ align + per-class map": dict(align=True, map_mode="per-class")}
-    cal, fid, t_cal = {}, {}, {}
+    cal, fid, t_cal, angle = {}, {}, {}, None
     for i, (name, kw) in enumerate(variants.items()):
         t0 = time.perf_counter()
         res = calibrate([syn], [few], tmp / f"cal{i}", seed=0, plots=(i == len(variants) - 1), **kw)
@@ -173,6 +200,7 @@ def main() -> int:
         cal[name] = res.dataset
         fid[name] = fidelity_summary(res.report)
         al = next((s for s in res.report["steps"] if s["step"] == "align"), None)
+        angle = al["angle_deg"] if al else angle
         print(f"calibrate [{name}] {t_cal[name]:.1f} s: KS {fid[name]['before']['ks_mean']:.3f} → "
               f"{fid[name]['after']['ks_mean']:.3f}, AUC(LR) {fid[name]['before']['auc_lr']:.3f} → "
               f"{fid[name]['after']['auc_lr']:.3f}" + (f", rotation {al['angle_deg']:.0f}°" if al else ""), flush=True)
@@ -185,11 +213,11 @@ def main() -> int:
     for name, ds in cal.items():
         results[f"synthetic, calibrated: {name}"] = train_eval(name.replace(" ", "_").replace("+", "p"), [ds], [],
                                                                test, tmp, seeds)
-    results["real only (the few cases) — peer"] = train_eval("real_few", [], [few], test, tmp, seeds)
+    results[PEER] = train_eval("real_few", [], [few], test, tmp, seeds)
     results["calibrated synthetic (+ align + per-class map) + the few real cases"] = train_eval(
         "mix", [cal["+ align + per-class map"]], [few], test, tmp, seeds)
 
-    peer = results["real only (the few cases) — peer"]["macro_f1"]
+    peer = results[PEER]["macro_f1"]
     lines = ["# Calibration benchmark (BasicMotions, real smartwatch data)", "",
              f"Command: `.venv/bin/python benchmarks/bench_calibration.py --people {args.people} --seconds "
              f"{args.seconds:g} --cases {args.cases} --seeds {args.seeds}" + (f" --walk-speed {args.walk_speed}"
@@ -235,6 +263,7 @@ def main() -> int:
     for p in (last / "plots").glob("*.png"):
         (plots / p.name).write_bytes(p.read_bytes())
     print(f"wrote {args.out}")
+    write_targets("calibration", target_rows(results, angle, args.cases))
     return 0
 
 
