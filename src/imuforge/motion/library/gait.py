@@ -152,7 +152,7 @@ GAITS: dict[str, GaitCurves] = {
         "hip_flex": ((0, 30, 8), (10, 27, 6), (30, 10, 0), (52, -10, -9), (60, -3, -6), (75, 22, 4),
                      (87, 34, 8), (100, 30, 8)),
         "knee_flex": ((0, 5, 2), (15, 19, 14), (40, 5, 2), (50, 12, 2), (60, 38, 2), (72, 62, 4), (82, 52, 4),
-                      (90, 27, 2), (96, 8, 2), (100, 5, 2)),
+                      (88, 34, 3), (93, 17, 2), (97, 7, 2), (100, 5, 2)),
         "ankle_dorsi": ((0, 0, 0), (7, -6, -4), (20, 4, 0), (45, 11, -2), (52, 8, -3), (62, -17, -8),
                         (70, -8, -3), (80, 0, 0), (90, 2, 0), (100, 0, 0)),
         **_WALK_3D}, stance=0.60, stance_slope=-0.05, ref_speed=1.3, vertical=0, pelvis_tilt=10.0,
@@ -278,7 +278,7 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
             # scaled about full extension and the person's offset faded out towards it, so the knee's
             # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
             k = k0 + a * (basis @ coef - k0) if (k0 := GAITS[kind].knee_pivot) else a * (basis @ coef)
-            out[key] = _soft_floor(k + off * -np.expm1(-(k / 10.0) ** 2), KNEE_FLOOR_DEG, 0.6)
+            out[key] = _soft_floor(k + off * -np.expm1(-(k / 20.0) ** 2), KNEE_FLOOR_DEG, 0.6)
         else:
             out[key] = coef[0] + off + a * (basis @ coef - coef[0])
     if closure.ankle is not None:
