@@ -152,8 +152,11 @@ def read_targets(results_dir: Path | None = None) -> dict[str, dict]:
             doc = json.loads(path.read_text())
             for row in doc["rows"]:
                 missing = {"issue", "target", "measured", "peer", "status"} - set(row)
-                if missing or row["status"] not in STATUSES:
-                    raise ValueError(f"row {row.get('target')!r}: missing {sorted(missing)} or bad status")
+                if missing:
+                    raise ValueError(f"row {row.get('target')!r} has no {', '.join(sorted(missing))}")
+                if row["status"] not in STATUSES:
+                    raise ValueError(f"row {row['target']!r}: status {row['status']!r} is not one of "
+                                     f"{', '.join(STATUSES)}")
             out[doc["area"]] = doc
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"{path}: not a targets file: {exc}") from exc
