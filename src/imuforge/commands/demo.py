@@ -158,10 +158,11 @@ class Demo:
         st.outputs = {"recording": str(path), "raw log": str(res.log_path)}
 
     def s3_synthesise(self, st: Step) -> None:
-        from imuforge.motion.text import motions_from_spec, parse_description
+        from imuforge.motion.text import parse_description
         from imuforge.progress import progress
         from imuforge.recording import Dataset
-        from imuforge.sensors import load_profile, simulate
+        from imuforge.sensors import load_profile
+        from imuforge.synth import Profiles, generate_recordings, plan_takes
 
         profile = load_profile(PROFILE)
         placement = profile.default_placement
@@ -177,20 +178,16 @@ class Demo:
         d = self.out / "synthetic"
         ds = Dataset.create(d, meta={"generator": "imuforge demo", "descriptions": self.s.descriptions,
                                      "matcher": matcher})
-        specs = []
-        for text in self.s.descriptions:
-            spec = parse_description(text, seconds=self.s.motion_s, matcher=matcher)
-            specs.append(spec)
-        bar = progress(total=len(specs) * self.s.motions_per_text, desc="synthesise", unit="rec")
+        specs = [parse_description(text, seconds=self.s.motion_s, matcher=matcher) for text in self.s.descriptions]
+        # person i is one body doing every description (subject-wise splits stay honest): the library's rule
+        takes = plan_takes(len(specs), self.s.motions_per_text, [profile.name], [placement])
+        bar = progress(total=len(takes), desc="synthesise", unit="rec")
         counts: dict[str, int] = {}
-        for k, spec in enumerate(specs):
-            # the same seed for every description: motion i of each is performed by the same virtual
-            # person, so subject p{i} is one body doing every activity (subject-wise splits stay honest)
-            for i, m in enumerate(motions_from_spec(spec, self.s.motions_per_text, seed=self.s.seed * 100)):
-                rec = simulate(m, profile, placement, seed=self.s.seed * 10_000 + k * 100 + i, subject=f"p{i:02d}")
-                ds.add(rec, name=f"{k:02d}-{spec.activity}-{i:02d}")
-                counts[spec.activity] = counts.get(spec.activity, 0) + 1
-                bar.update(1)
+        for take, _, rec in generate_recordings(specs, takes, seed=self.s.seed, profiles=Profiles([profile])):
+            spec = specs[take.source]
+            ds.add(rec, name=f"{take.source:02d}-{spec.activity}-{take.person:02d}")
+            counts[spec.activity] = counts.get(spec.activity, 0) + 1
+            bar.update(1)
         bar.close()
         self.state["synthetic"] = d
         self.state["placement"] = placement

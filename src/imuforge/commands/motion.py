@@ -196,26 +196,27 @@ def _text_specs(args) -> list:
 
 
 def _make_motions(args, items: list | None) -> list:
-    """(name, Motion) pairs from --from, --schedule or the text."""
+    """(name, Motion, seed key) triples from --from, --schedule or the text; motion i is virtual person i."""
     if args.source is not None:
         from imuforge.motion.importers import load_motion_file
 
         m = load_motion_file(args.source, label=label_from_args(args))
-        return [(args.source.name.split(".")[0], m)]
+        name = args.source.name.split(".")[0]
+        return [(name, m, name)]
     if items is not None:
         from imuforge.motion.library import schedule
 
-        return [(f"schedule_{i:03d}", schedule(items, fps=args.fps, rng=[args.seed, i]))
+        return [(f"schedule_{i:03d}", schedule(items, fps=args.fps, rng=[args.seed, i]), f"schedule_{i:03d}")
                 for i in progress(range(args.n), desc="motions", unit="motion")]
     if not args.text:
         raise ValidationError("give a description, --schedule, --from or --list")
-    from imuforge.motion.text import motions_from_spec
+    from imuforge.synth import person_motion, source_key
 
     specs = _text_specs(args)
     motions = []
     for i in progress(range(args.n), desc="motions", unit="motion"):
         s = specs[i % len(specs)]
-        motions.append((f"{s.activity}_{i:03d}", motions_from_spec(s, 1, seed=args.seed * 100003 + i, fps=args.fps)[0]))
+        motions.append((f"{s.activity}_{i:03d}", person_motion(s, i, seed=args.seed, fps=args.fps), source_key(s)))
     return motions
 
 
@@ -224,23 +225,23 @@ def _write(args, motions: list, stage: Path) -> list[str]:
     sub = Path("motions") if args.profile else Path()
     mdir = stage / sub
     mdir.mkdir(parents=True, exist_ok=True)
-    paths = [m.save(mdir / f"{name}.motion.npz") for name, m in motions]
+    paths = [m.save(mdir / f"{name}.motion.npz") for name, m, _ in motions]
     lines = [f"wrote {len(paths)} motion(s) to {args.out / sub}"]
     if args.profile:
         from imuforge.recording import Dataset
-        from imuforge.sensors import simulate
+        from imuforge.synth import record
 
         profile = load_profile_from_args(args)
         ds = Dataset.create(stage, meta={"generator": "imuforge motion", "text": args.text, "seed": args.seed},
                             exist_ok=True)
-        for i, (name, m) in enumerate(progress(motions, desc="simulate", unit="rec")):
-            rec = simulate(m, profile, profile.default_placement, seed=args.seed * 1000 + i,
-                           subject=f"synthetic-{i:03d}", wear=args.wear_variation)
+        for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
+            rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key,
+                         wear=args.wear_variation)
             ds.add(rec, name=name)
         lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
     (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],
                                                    "meta": m.meta.get("spec") or m.meta.get("items")}
-                                                  for p, (_, m) in zip(paths, motions)], indent=1, default=str))
+                                                  for p, (_, m, _) in zip(paths, motions)], indent=1, default=str))
     return lines
 
 
