@@ -58,7 +58,7 @@ class Protocol:
     syn_people: int = 12       # synthetic people per class
     syn_seconds: float = 30.0  # seconds per synthetic person and class
     capture_s: float = 60.0    # the user's capture: at most this much of each activity of P
-    test_rest_of_p: bool = False  # also test on P's data after the capture (sets where only P has every class)
+    pool_people: bool = False  # one class per person (gaitmap): capture and test split in time, not by person
 
 
 PROTOCOLS = {
@@ -66,9 +66,9 @@ PROTOCOLS = {
     "crowdsignals-phone": Protocol(),
     "crowdsignals-watch": Protocol(),
     "mobgap-lowerback": Protocol(stride_s=0.64),
-    # stairs exist for one person only (MaD stair subject 11): a 10 s capture per class leaves the rest
-    # of that person's stairs to test on, beside the other people's walking
-    "gaitmap-feet": Protocol(stride_s=0.64, capture_s=10.0, test_rest_of_p=True),
+    # stairs exist for one person only (MaD stair subject 11) and walking for the others: no person has
+    # every class, so the set is split in time — the first 10 s of each class is the capture, the rest tests
+    "gaitmap-feet": Protocol(stride_s=0.64, capture_s=10.0, pool_people=True),
     "seglearn-watch": Protocol(),
 }
 ROWS = ("a", "b", "c", "d", "e_mix", "e_finetune", "f")
@@ -200,7 +200,7 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     classes = syn_classes if len(syn_classes) >= 2 else labels
     with_syn = len(syn_classes) >= 2
     recs = restrict(rs.recordings, classes)
-    subjects = by_subject(recs)
+    subjects = {"(all, split in time)": recs} if proto.pool_people else by_subject(recs)
     people = sorted(subjects)
     print(f"[{name}] {len(recs)} recordings, people {people}, classes {classes}"
           f"{'' if with_syn else ' (not in the motion library: no synthetic rows)'}", flush=True)
@@ -219,10 +219,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
         capture, rest = first_seconds(subjects[P], classes, proto.capture_s)
         cap = write_dataset(work / f"cap_{pi}", capture, {"capture": f"first {proto.capture_s:g} s per class of {P}"})
         others = [r for q in people if q != P for r in subjects[q]]
-        test_recs = others + (rest if (len(people) == 1 or proto.test_rest_of_p) else [])
-        test = write_dataset(work / f"test_{pi}", test_recs, {"test": "people other than P, and P after the capture"
-                                                                      if proto.test_rest_of_p else
-                                                                      "people other than P" if others else
+        test_recs = others or rest
+        test = write_dataset(work / f"test_{pi}", test_recs, {"test": "people other than P" if others else
                                                                       "P after the capture"})
         cap_s = {c: round(sum(r.duration_s for r in capture if r.labels and r.labels[0].label == c), 1)
                  for c in classes}
@@ -302,8 +300,9 @@ def render() -> None:
     results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
     lines = ["# Sim-to-real benchmark (real people, leave people out)", "",
              "Protocol (issue 10): for each data set and calibration person P, the user's capture is the first "
-             "≤ 60 s of each activity of P (gaitmap: 10 s, see its section); tests are on the *other* people of the "
-             "set (one-person sets: P's data after the capture). tiny_cnn, 40 epochs with early stopping (patience 8) on "
+             "≤ 60 s of each activity of P; tests are on the *other* people of the set (one-person sets, and "
+             "gaitmap whose classes each come from different people: the data after the capture, 10 s per class "
+             "for gaitmap). tiny_cnn, 40 epochs with early stopping (patience 8) on "
              "validation held out as the trainer decides (one real subject: held-out time stretches). "
              "Macro-F1 mean ± sd over seeds × calibration persons (n runs). The rows go through "
              "`imuforge.calibrate.calibrate`, `imuforge.train.train` and `imuforge.train.evaluate_run` — the "
@@ -356,7 +355,37 @@ def render() -> None:
         lines.append("")
     (HERE / "results" / "sim2real.md").write_text("\n".join(lines))
     plot(results)
+    write_target_rows(results)
     print(f"wrote {HERE / 'results' / 'sim2real.md'}")
+
+
+def write_target_rows(results) -> None:
+    """The two targets of issue 10, per set, for "Targets at a glance"."""
+    from _targets import Target, combine, status, write_targets
+
+    runs = [r for r in results if not r.get("skipped")]
+    gain, b_parts, measured_e, measured_b = {}, {}, [], []
+    for res in runs:
+        s = summarise(res)
+        d = s.get("d", {}).get("mean")
+        e = max((s[k]["mean"] for k in ("e_mix", "e_finetune") if k in s), default=None)
+        if len(res["people"]) > 1 and d is not None and e is not None:
+            gain[res["set"]] = status(e - d, at_least=0.05, unit="macro-F1")
+            measured_e.append(f"{res['set']} (e) {e:.2f} vs (d) {d:.2f}")
+        if "b" in s:
+            b_parts[res["set"]] = status(s["b"]["mean"], at_least=0.85, unit="macro-F1")
+            measured_b.append(f"{res['set']} {s['b']['mean']:.2f}")
+    rows = []
+    if gain:
+        rows.append(Target("10 sim2real", "(e) one person + calibrated synthetic ≥ (d) + 0.05 macro-F1, every "
+                           "multi-person set", "; ".join(measured_e), "(d) one person + classical augmentation",
+                           combine(gain)))
+    if b_parts:
+        rows.append(Target("10 sim2real", "(b) calibrated synthetic only ≥ 0.85 macro-F1 where the library has the "
+                           "activities", "; ".join(measured_b), "(c) the person's real data only", combine(b_parts)))
+    if rows:
+        cmds = sorted({r["command"] for r in runs})
+        write_targets("sim2real", rows, command=" ; ".join(f".venv/bin/python {c}" for c in cmds))
 
 
 def targets(res: dict, s: dict) -> str:
