@@ -1,0 +1,349 @@
+"""The int8 kernels the generated C calls, as C99 text pasted into ``<name>.c`` (all ``static``).
+
+Written for imuforge from the documented integer arithmetic of TensorFlow Lite Micro's
+reference kernels (repository tensorflow/tflite-micro), so that the results are bit-identical:
+
+- ``srdhm``: gemmlowp ``SaturatingRoundingDoublingHighMul`` (fixedpoint/fixedpoint.h): the high
+  32 bits of 2·a·b, rounded half away from zero, saturating only for INT32_MIN · INT32_MIN.
+- ``rdbpot``: gemmlowp ``RoundingDivideByPOT``: arithmetic right shift rounding half away from zero.
+- ``mbqm``: TFLM ``MultiplyByQuantizedMultiplier`` (kernels/internal/common.cc, double rounding,
+  the default build without TFLITE_SINGLE_ROUNDING): ``rdbpot(srdhm(x << left, m), right)``.
+- conv / depthwise conv / fully connected (reference/integer_ops/conv.h, depthwise_conv.h,
+  fully_connected.h): int32 accumulation of ``w · (x + input_offset)``, padding taps skipped,
+  + bias, per-channel ``mbqm``, + output zero point, clamp to the fused activation range.
+- max / average pooling (reference/integer_ops/pooling.h): window clipped to the input; the
+  average rounds half away from zero: ``(sum ± count/2) / count``.
+- add (reference/integer_ops/add.h with left_shift 20): both inputs shifted left 20, scaled by
+  ``rdbpot(srdhm(x, m), -shift)``, summed, scaled again, + output zero point, clamped.
+- mean (reference/reduce.h ``QuantizedMeanOrSum``): int32 sum, ``sum - in_zp · n``, then
+  ``mbqm`` with the multiplier already divided by n (done in Python, see ``quant.py``).
+- softmax (reference/softmax.h, int8 → int8): gemmlowp fixed point with 5 integer bits for the
+  scaled difference, ``exp_on_negative_values``, a 12-integer-bit accumulator, the reciprocal by
+  ``one_over_one_plus_x_for_x_in_0_1`` (Newton–Raphson, constants 48/17 and -32/17).
+
+``IFM_DSP`` (compile-time switch, Cortex-M4/M7 with the DSP extension) makes the dot products of
+the convolutions and the fully connected layer use dual 16-bit multiply-accumulates (SMLAD);
+integer sums do not depend on order, so the results stay bit-identical.
+
+Right shifts of negative numbers are arithmetic in GCC, Clang and arm-none-eabi-gcc (C99 leaves
+it implementation-defined; the generated file checks it with a static assertion).
+"""
+
+KERNELS_C = r"""
+/* ---- integer arithmetic (see imuforge/export/cgen/kernels.py for the TFLM sources) ---- */
+typedef char ifm_arith_shift_check[((-8 >> 1) == -4) ? 1 : -1];
+
+#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN || IFM_USE_ADD || IFM_USE_SOFTMAX
+static int32_t ifm_srdhm(int32_t a, int32_t b) {
+  int64_t ab;
+  int64_t nudge;
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  ab = (int64_t)a * (int64_t)b;
+  nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static int32_t ifm_rdbpot(int32_t x, int exponent) {
+  const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+#endif
+
+#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN
+static int32_t ifm_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
+  const int left = shift > 0 ? (int)shift : 0;
+  const int right = shift > 0 ? 0 : (int)-shift;
+  return ifm_rdbpot(ifm_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
+#endif
+
+static int8_t ifm_clamp8(int32_t v, int32_t lo, int32_t hi) {
+  return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+#if IFM_USE_CONV || IFM_USE_FC
+/* dot product of n int8 weights with n int8 inputs plus an offset: sum w[i] * (x[i] + off) */
+static int32_t ifm_dot(const int8_t *w, const int8_t *x, int n, int32_t off) {
+  int32_t acc = 0;
+  int i = 0;
+#if defined(IFM_DSP)
+  /* SMLAD: two 16-bit products per instruction; weights are symmetric (zero point 0) */
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)off << 16) | (uint16_t)(int16_t)off;
+  for (; i + 1 < n; i += 2) {
+    const uint32_t wp = ((uint32_t)(uint16_t)(int16_t)w[i + 1] << 16) | (uint16_t)(int16_t)w[i];
+    const uint32_t xp = ((uint32_t)(uint16_t)(int16_t)x[i + 1] << 16) | (uint16_t)(int16_t)x[i];
+    uint32_t xo;
+    __asm__("sadd16 %0, %1, %2" : "=r"(xo) : "r"(xp), "r"(off2));
+    __asm__("smlad %0, %1, %2, %0" : "+r"(acc) : "r"(wp), "r"(xo));
+  }
+#endif
+  for (; i < n; ++i) acc += (int32_t)w[i] * ((int32_t)x[i] + off);
+  return acc;
+}
+
+#endif
+
+#if IFM_USE_CONV || IFM_USE_DEPTHWISE
+typedef struct {
+  int in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+  int stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, depth_mult;
+  int32_t in_offset, out_offset, act_min, act_max;
+  const int8_t *w;        /* conv: [out_c][k_h][k_w][in_c]; depthwise: [k_h][k_w][out_c] */
+  const int32_t *bias;    /* [out_c] or NULL */
+  const int32_t *mult;    /* [out_c] */
+  const int32_t *shift;   /* [out_c] */
+} ifm_conv_t;
+
+#endif
+
+#if IFM_USE_CONV
+static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
+  int oy, ox, oc, ky, kx;
+  for (oy = 0; oy < p->out_h; ++oy) {
+    for (ox = 0; ox < p->out_w; ++ox) {
+      const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+      for (oc = 0; oc < p->out_c; ++oc) {
+        int32_t acc = 0;
+        for (ky = 0; ky < p->k_h; ++ky) {
+          const int y = y0 + p->dil_h * ky;
+          if (y < 0 || y >= p->in_h) continue;
+          for (kx = 0; kx < p->k_w; ++kx) {
+            const int x = x0 + p->dil_w * kx;
+            if (x < 0 || x >= p->in_w) continue;
+            acc += ifm_dot(p->w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
+                           in + (y * p->in_w + x) * p->in_c, p->in_c, p->in_offset);
+          }
+        }
+        if (p->bias) acc += p->bias[oc];
+        acc = ifm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_offset;
+        out[(oy * p->out_w + ox) * p->out_c + oc] = ifm_clamp8(acc, p->act_min, p->act_max);
+      }
+    }
+  }
+}
+
+#endif
+
+#if IFM_USE_DEPTHWISE
+static void ifm_depthwise(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
+  int oy, ox, ic, m, ky, kx;
+  for (oy = 0; oy < p->out_h; ++oy) {
+    for (ox = 0; ox < p->out_w; ++ox) {
+      const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+      for (ic = 0; ic < p->in_c; ++ic) {
+        for (m = 0; m < p->depth_mult; ++m) {
+          const int oc = ic * p->depth_mult + m;
+          int32_t acc = 0;
+          for (ky = 0; ky < p->k_h; ++ky) {
+            const int y = y0 + p->dil_h * ky;
+            if (y < 0 || y >= p->in_h) continue;
+            for (kx = 0; kx < p->k_w; ++kx) {
+              const int x = x0 + p->dil_w * kx;
+              if (x < 0 || x >= p->in_w) continue;
+              acc += (int32_t)p->w[(ky * p->k_w + kx) * p->out_c + oc] *
+                     ((int32_t)in[(y * p->in_w + x) * p->in_c + ic] + p->in_offset);
+            }
+          }
+          if (p->bias) acc += p->bias[oc];
+          acc = ifm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_offset;
+          out[(oy * p->out_w + ox) * p->out_c + oc] = ifm_clamp8(acc, p->act_min, p->act_max);
+        }
+      }
+    }
+  }
+}
+
+#endif
+
+#if IFM_USE_FC
+typedef struct {
+  int batches, in_depth, out_depth, per_channel;
+  int32_t in_offset, out_offset, act_min, act_max;
+  const int8_t *w;        /* [out_depth][in_depth] */
+  const int32_t *bias;    /* [out_depth] or NULL */
+  const int32_t *mult;    /* [out_depth] per channel, else [1] */
+  const int32_t *shift;
+} ifm_fc_t;
+
+static void ifm_fully_connected(const ifm_fc_t *p, const int8_t *in, int8_t *out) {
+  int b, o;
+  for (b = 0; b < p->batches; ++b) {
+    for (o = 0; o < p->out_depth; ++o) {
+      const int q = p->per_channel ? o : 0;
+      int32_t acc = ifm_dot(p->w + o * p->in_depth, in + b * p->in_depth, p->in_depth, p->in_offset);
+      if (p->bias) acc += p->bias[o];
+      acc = ifm_mbqm(acc, p->mult[q], p->shift[q]) + p->out_offset;
+      out[b * p->out_depth + o] = ifm_clamp8(acc, p->act_min, p->act_max);
+    }
+  }
+}
+
+#endif
+
+#if IFM_USE_POOL
+typedef struct {
+  int in_h, in_w, c, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w, is_max;
+  int32_t act_min, act_max;
+} ifm_pool_t;
+
+static void ifm_pool(const ifm_pool_t *p, const int8_t *in, int8_t *out) {
+  int oy, ox, ch, y, x;
+  for (oy = 0; oy < p->out_h; ++oy) {
+    for (ox = 0; ox < p->out_w; ++ox) {
+      const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+      const int ys = y0 < 0 ? -y0 : 0, xs = x0 < 0 ? -x0 : 0;
+      const int ye = p->k_h < p->in_h - y0 ? p->k_h : p->in_h - y0;
+      const int xe = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
+      for (ch = 0; ch < p->c; ++ch) {
+        int32_t acc = p->is_max ? -128 : 0, count = 0;
+        for (y = ys; y < ye; ++y) {
+          for (x = xs; x < xe; ++x) {
+            const int32_t v = in[((y0 + y) * p->in_w + (x0 + x)) * p->c + ch];
+            if (p->is_max) acc = v > acc ? v : acc; else acc += v;
+            ++count;
+          }
+        }
+        if (!p->is_max && count > 0)
+          acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        out[(oy * p->out_w + ox) * p->c + ch] = ifm_clamp8(acc, p->act_min, p->act_max);
+      }
+    }
+  }
+}
+
+#endif
+
+#if IFM_USE_ADD
+typedef struct {
+  int size;
+  int32_t in1_offset, in2_offset, out_offset, act_min, act_max;
+  int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
+} ifm_add_t;
+
+static void ifm_add(const ifm_add_t *p, const int8_t *a, const int8_t *b, int8_t *out) {
+  int i;
+  for (i = 0; i < p->size; ++i) {
+    const int32_t sa = ((int32_t)a[i] + p->in1_offset) * (1 << 20);
+    const int32_t sb = ((int32_t)b[i] + p->in2_offset) * (1 << 20);
+    const int32_t ra = ifm_rdbpot(ifm_srdhm(sa, p->in1_mult), (int)-p->in1_shift);
+    const int32_t rb = ifm_rdbpot(ifm_srdhm(sb, p->in2_mult), (int)-p->in2_shift);
+    const int32_t r = ifm_rdbpot(ifm_srdhm(ra + rb, p->out_mult), (int)-p->out_shift) + p->out_offset;
+    out[i] = ifm_clamp8(r, p->act_min, p->act_max);
+  }
+}
+
+#endif
+
+#if IFM_USE_MEAN
+typedef struct {
+  int dims[4], reduced[4], count;
+  int32_t in_zp, out_zp, mult, shift;
+} ifm_mean_t;
+
+static void ifm_mean(const ifm_mean_t *p, const int8_t *in, int8_t *out) {
+  int o[4], k[4], s[4], i, n = 0;
+  s[3] = 1;
+  for (i = 2; i >= 0; --i) s[i] = s[i + 1] * p->dims[i + 1];
+  for (o[0] = 0; o[0] < (p->reduced[0] ? 1 : p->dims[0]); ++o[0])
+  for (o[1] = 0; o[1] < (p->reduced[1] ? 1 : p->dims[1]); ++o[1])
+  for (o[2] = 0; o[2] < (p->reduced[2] ? 1 : p->dims[2]); ++o[2])
+  for (o[3] = 0; o[3] < (p->reduced[3] ? 1 : p->dims[3]); ++o[3]) {
+    int32_t sum = 0;
+    for (k[0] = 0; k[0] < (p->reduced[0] ? p->dims[0] : 1); ++k[0])
+    for (k[1] = 0; k[1] < (p->reduced[1] ? p->dims[1] : 1); ++k[1])
+    for (k[2] = 0; k[2] < (p->reduced[2] ? p->dims[2] : 1); ++k[2])
+    for (k[3] = 0; k[3] < (p->reduced[3] ? p->dims[3] : 1); ++k[3])
+      sum += in[(o[0] + k[0]) * s[0] + (o[1] + k[1]) * s[1] + (o[2] + k[2]) * s[2] + (o[3] + k[3]) * s[3]];
+    sum = ifm_mbqm(sum - p->in_zp * p->count, p->mult, p->shift) + p->out_zp;
+    out[n++] = ifm_clamp8(sum, -128, 127);
+  }
+}
+
+#endif
+
+#if IFM_USE_SOFTMAX
+/* gemmlowp fixed point on int32 raw values (Q0 = 0 integer bits, Q2, Q5, Q12) */
+static int32_t ifm_sat_shl(int32_t x, int e) {
+  const int32_t threshold = (int32_t)((((int64_t)1) << (31 - e)) - 1);
+  if (x > threshold) return INT32_MAX;
+  if (x < -threshold) return INT32_MIN;
+  return (int32_t)((uint32_t)x << e);
+}
+
+static int32_t ifm_exp_quarter(int32_t a) { /* exp(a) for a in [-1/4, 0), Q0 in and out */
+  const int32_t c_term = 1895147668, c_third = 715827883;
+  const int32_t x = a + (1 << 28);
+  const int32_t x2 = ifm_srdhm(x, x), x3 = ifm_srdhm(x2, x), x4 = ifm_srdhm(x2, x2);
+  const int32_t x4_4 = ifm_rdbpot(x4, 2);
+  const int32_t poly = ifm_rdbpot(ifm_srdhm(x4_4 + x3, c_third) + x2, 1);
+  return c_term + ifm_srdhm(c_term, x + poly);
+}
+
+static int32_t ifm_exp_neg_q5(int32_t a) { /* exp(a) for a <= 0 given in Q5, result Q0 */
+  static const int32_t mults[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+  const int32_t quarter = 1 << 24, mask = quarter - 1;
+  const int32_t a_mod = (a & mask) - quarter;
+  int32_t result = ifm_exp_quarter(ifm_sat_shl(a_mod, 5));
+  const int32_t remainder = a_mod - a;
+  int e;
+  for (e = -2; e <= 4; ++e)
+    if (remainder & (1 << (26 + e))) result = ifm_srdhm(result, mults[e + 2]);
+  return a == 0 ? INT32_MAX : result;
+}
+
+static int32_t ifm_one_over_one_plus_x(int32_t a) { /* 1/(1+a) for a in [0, 1), Q0 */
+  const int64_t sum = (int64_t)a + INT32_MAX;
+  const int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+  int32_t x = 1515870810 + ifm_srdhm(half_den, -1010580540);
+  int i;
+  for (i = 0; i < 3; ++i) {
+    const int32_t one_minus = (1 << 29) - ifm_srdhm(half_den, x);
+    x = x + ifm_sat_shl(ifm_srdhm(x, one_minus), 2);
+  }
+  return ifm_sat_shl(x, 1);
+}
+
+static int ifm_clz32(uint32_t x) {
+  int n = 0;
+  if (x == 0) return 32;
+  while (!(x & 0x80000000u)) { x <<= 1; ++n; }
+  return n;
+}
+
+typedef struct {
+  int outer, depth;
+  int32_t mult, left_shift, diff_min;
+} ifm_softmax_t;
+
+static void ifm_softmax(const ifm_softmax_t *p, const int8_t *in, int8_t *out) {
+  int r, c;
+  for (r = 0; r < p->outer; ++r) {
+    const int8_t *x = in + r * p->depth;
+    int32_t max_v = -128, sum = 0, scale;
+    int headroom, bits_over_unit;
+    for (c = 0; c < p->depth; ++c) max_v = x[c] > max_v ? x[c] : max_v;
+    for (c = 0; c < p->depth; ++c) {
+      const int32_t diff = (int32_t)x[c] - max_v;
+      if (diff >= p->diff_min)
+        sum += ifm_rdbpot(ifm_exp_neg_q5(ifm_srdhm(diff * (1 << p->left_shift), p->mult)), 12);
+    }
+    headroom = ifm_clz32((uint32_t)sum);
+    bits_over_unit = 12 - headroom;
+    scale = ifm_one_over_one_plus_x((int32_t)(((uint32_t)sum << headroom) - ((uint32_t)1 << 31)));
+    for (c = 0; c < p->depth; ++c) {
+      const int32_t diff = (int32_t)x[c] - max_v;
+      int32_t v = -128;
+      if (diff >= p->diff_min) {
+        const int32_t e = ifm_exp_neg_q5(ifm_srdhm(diff * (1 << p->left_shift), p->mult));
+        v = ifm_rdbpot(ifm_srdhm(scale, e), bits_over_unit + 31 - 8) - 128;
+      }
+      out[r * p->depth + c] = ifm_clamp8(v, -128, 127);
+    }
+  }
+}
+#endif
+"""

@@ -1,0 +1,230 @@
+"""Each supported tflite op → a kernel call with its constants (weights, requantisation, shapes).
+
+A :class:`Lowered` op holds C declarations (``static const`` arrays and the kernel's parameter
+struct) and one call whose tensor pointers are ``{tN}`` placeholders, filled in once the buffer
+plan has placed tensor N. Reshape-like ops lower to an alias and no call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imuforge.export.cgen import quant
+from imuforge.export.cgen.graph import CgenError, Graph, Op, Tensor
+
+ALIAS_OPS = ("RESHAPE", "EXPAND_DIMS", "SQUEEZE")
+
+
+@dataclass
+class Lowered:
+    op: Op
+    decls: list[str] = field(default_factory=list)
+    call: str = ""
+    reads: tuple[int, ...] = ()
+    writes: tuple[int, ...] = ()
+    alias: tuple[int, int] | None = None      # (source, view)
+    macs: int = 0
+
+
+def c_array(ctype: str, name: str, values) -> str:
+    vals = [int(v) for v in np.asarray(values).ravel()]
+    rows = [", ".join(str(v) for v in vals[i:i + 24]) for i in range(0, len(vals), 24)] or ["0"]
+    return f"static const {ctype} {name}[{max(len(vals), 1)}] = {{\n  " + ",\n  ".join(rows) + "\n};"
+
+
+def _int8(g: Graph, t: int, what: str, op: Op) -> Tensor:
+    x = g.tensors[t]
+    if x.dtype is not np.int8 or x.scales.size == 0:
+        raise CgenError(f"op {op.index} ({op.kind}): {what} tensor {x.name!r} is not int8-quantised",
+                        allowed="full-integer int8 models from imuforge export")
+    return x
+
+
+def _nhwc(x: Tensor, op: Op) -> tuple[int, int, int]:
+    if len(x.shape) != 4 or x.shape[0] != 1:
+        raise CgenError(f"op {op.index} ({op.kind}): tensor {x.name!r} has shape {list(x.shape)}",
+                        allowed="4-D NHWC with batch 1")
+    return x.shape[1], x.shape[2], x.shape[3]
+
+
+def _padding(op: Op, in_size: int, k: int, stride: int, dil: int, out_size: int) -> int:
+    """TFLM ComputePaddingHeightWidth: SAME pads (total // 2) before; VALID pads nothing."""
+    eff = (k - 1) * dil + 1
+    same = int(op.options.get("padding", 0)) == 0
+    expect = (in_size + stride - 1) // stride if same else (in_size - eff + stride) // stride
+    if expect != out_size:
+        raise CgenError(f"op {op.index} ({op.kind}): output size {out_size} does not follow from input {in_size}, "
+                        f"kernel {k}, stride {stride}")
+    return max((out_size - 1) * stride + eff - in_size, 0) // 2 if same else 0
+
+
+def _act(op: Op, y: Tensor) -> tuple[int, int]:
+    try:
+        return quant.activation_range(op.activation, y.scale, y.zero_point)
+    except ValueError as exc:
+        raise CgenError(f"op {op.index} ({op.kind}): {exc}", allowed="NONE, RELU, RELU6, RELU_N1_TO_1") from None
+
+
+def _weights(g: Graph, op: Op, t: int) -> Tensor:
+    w = _int8(g, t, "weight", op)
+    if w.data is None or np.any(w.zero_points != 0):
+        raise CgenError(f"op {op.index} ({op.kind}): weights {w.name!r} must be constant and symmetric (zero point 0)")
+    return w
+
+
+def _bias(g: Graph, op: Op, k: int, n: int) -> tuple[str, str | None]:
+    """The bias declaration and its C name, or ('', None) without bias."""
+    if len(op.inputs) <= 2 or op.inputs[2] < 0:
+        return "", None
+    b = g.tensors[op.inputs[2]]
+    if b.data is None or b.dtype is not np.int32 or b.size != n:
+        raise CgenError(f"op {op.index} ({op.kind}): bias {b.name!r} must be a constant int32 vector of {n}")
+    return c_array("int32_t", f"b{k}", b.data), f"b{k}"
+
+
+def lower_conv(g: Graph, op: Op, depthwise: bool) -> Lowered:
+    k = op.index
+    x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    w = _weights(g, op, op.inputs[1])
+    (ih, iw, ic), (oh, ow, oc) = _nhwc(x, op), _nhwc(y, op)
+    kh, kw = (w.shape[1], w.shape[2])
+    o = op.options
+    sh, sw = int(o.get("strideH", 1)), int(o.get("strideW", 1))
+    dh, dw = int(o.get("dilationHFactor", 1)), int(o.get("dilationWFactor", 1))
+    ph, pw = _padding(op, ih, kh, sh, dh, oh), _padding(op, iw, kw, sw, dw, ow)
+    dm = oc // ic if depthwise else 1
+    if (w.shape[0] != oc or w.shape[3] != ic) if not depthwise else (w.shape[0] != 1 or w.shape[3] != oc or oc % ic):
+        raise CgenError(f"op {op.index} ({op.kind}): weight shape {list(w.shape)} does not fit input {ic} / output {oc}")
+    scales = np.broadcast_to(w.scales, (oc,))
+    mults, shifts = quant.per_channel_multipliers(x.scale, scales, y.scale)
+    lo, hi = _act(op, y)
+    bdecl, bname = _bias(g, op, k, oc)
+    decls = [c_array("int8_t", f"w{k}", w.data), bdecl, c_array("int32_t", f"m{k}", mults),
+             c_array("int32_t", f"s{k}", shifts),
+             f"static const ifm_conv_t p{k} = {{{ih}, {iw}, {ic}, {oh}, {ow}, {oc}, {kh}, {kw}, {sh}, {sw}, {dh}, "
+             f"{dw}, {ph}, {pw}, {dm}, {-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, "
+             f"m{k}, s{k}}};"]
+    fn = "ifm_depthwise" if depthwise else "ifm_conv2d"
+    macs = oh * ow * oc * kh * kw * (1 if depthwise else ic)
+    return Lowered(op, [d for d in decls if d], f"{fn}(&p{k}, {{t{x.index}}}, {{t{y.index}}});",
+                   (x.index,), (y.index,), macs=macs)
+
+
+def lower_fc(g: Graph, op: Op) -> Lowered:
+    k = op.index
+    x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    w = _weights(g, op, op.inputs[1])
+    if len(w.shape) != 2:
+        raise CgenError(f"op {op.index} (FULLY_CONNECTED): weights of shape {list(w.shape)}", allowed="2-D [out, in]")
+    n_out, depth = w.shape
+    if x.size % depth or y.size != (x.size // depth) * n_out:
+        raise CgenError(f"op {op.index} (FULLY_CONNECTED): input of {x.size} values does not fit weights {list(w.shape)}")
+    per_channel = w.scales.size > 1
+    if per_channel:
+        mults, shifts = quant.per_channel_multipliers(x.scale, w.scales, y.scale)
+    else:
+        m, s = quant.per_tensor_fc_multiplier(x.scale, w.scale, y.scale)
+        mults, shifts = [m], [s]
+    lo, hi = _act(op, y)
+    bdecl, bname = _bias(g, op, k, n_out)
+    decls = [c_array("int8_t", f"w{k}", w.data), bdecl, c_array("int32_t", f"m{k}", mults),
+             c_array("int32_t", f"s{k}", shifts),
+             f"static const ifm_fc_t p{k} = {{{x.size // depth}, {depth}, {n_out}, {int(per_channel)}, "
+             f"{-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, m{k}, s{k}}};"]
+    return Lowered(op, [d for d in decls if d], f"ifm_fully_connected(&p{k}, {{t{x.index}}}, {{t{y.index}}});",
+                   (x.index,), (y.index,), macs=x.size * n_out)
+
+
+def lower_pool(g: Graph, op: Op, is_max: bool) -> Lowered:
+    k = op.index
+    x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    (ih, iw, c), (oh, ow, oc) = _nhwc(x, op), _nhwc(y, op)
+    if c != oc or x.scale != y.scale or x.zero_point != y.zero_point:
+        raise CgenError(f"op {op.index} ({op.kind}): input and output differ in channels or quantisation")
+    o = op.options
+    kh, kw = int(o.get("filterHeight", 1)), int(o.get("filterWidth", 1))
+    sh, sw = int(o.get("strideH", 1)), int(o.get("strideW", 1))
+    ph, pw = _padding(op, ih, kh, sh, 1, oh), _padding(op, iw, kw, sw, 1, ow)
+    lo, hi = _act(op, y)
+    decl = (f"static const ifm_pool_t p{k} = {{{ih}, {iw}, {c}, {oh}, {ow}, {kh}, {kw}, {sh}, {sw}, {ph}, {pw}, "
+            f"{int(is_max)}, {lo}, {hi}}};")
+    return Lowered(op, [decl], f"ifm_pool(&p{k}, {{t{x.index}}}, {{t{y.index}}});", (x.index,), (y.index,))
+
+
+def lower_add(g: Graph, op: Op) -> Lowered:
+    k = op.index
+    a, b = _int8(g, op.inputs[0], "input", op), _int8(g, op.inputs[1], "input", op)
+    y = _int8(g, op.outputs[0], "output", op)
+    if a.shape != b.shape or a.shape != y.shape or a.data is not None or b.data is not None:
+        raise CgenError(f"op {op.index} (ADD): shapes {list(a.shape)} + {list(b.shape)} → {list(y.shape)}",
+                        allowed="two computed tensors of the same shape (no broadcasting)")
+    p = quant.add_params(a.scale, b.scale, y.scale)
+    lo, hi = _act(op, y)
+    decl = (f"static const ifm_add_t p{k} = {{{y.size}, {-a.zero_point}, {-b.zero_point}, {y.zero_point}, {lo}, "
+            f"{hi}, {p.in1_mult}, {p.in1_shift}, {p.in2_mult}, {p.in2_shift}, {p.out_mult}, {p.out_shift}}};")
+    return Lowered(op, [decl], f"ifm_add(&p{k}, {{t{a.index}}}, {{t{b.index}}}, {{t{y.index}}});",
+                   (a.index, b.index), (y.index,))
+
+
+def lower_mean(g: Graph, op: Op) -> Lowered:
+    k = op.index
+    x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    axes_t = g.tensors[op.inputs[1]]
+    if axes_t.data is None or len(x.shape) > 4:
+        raise CgenError(f"op {op.index} (MEAN): needs constant axes and at most 4 dimensions")
+    dims = [1] * (4 - len(x.shape)) + list(x.shape)
+    red = [0] * 4
+    for a in np.asarray(axes_t.data).ravel():
+        a = int(a) + len(x.shape) if int(a) < 0 else int(a)
+        red[a + 4 - len(x.shape)] = 1
+    count = int(np.prod([d for d, r in zip(dims, red) if r]))
+    if y.size * count != x.size:
+        raise CgenError(f"op {op.index} (MEAN): output of {y.size} values does not fit the reduced axes")
+    mult, shift = quant.mean_multiplier(x.scale, y.scale, count)
+    decl = (f"static const ifm_mean_t p{k} = {{{{{', '.join(map(str, dims))}}}, {{{', '.join(map(str, red))}}}, "
+            f"{count}, {x.zero_point}, {y.zero_point}, {mult}, {shift}}};")
+    return Lowered(op, [decl], f"ifm_mean(&p{k}, {{t{x.index}}}, {{t{y.index}}});", (x.index,), (y.index,))
+
+
+def lower_softmax(g: Graph, op: Op) -> Lowered:
+    k = op.index
+    x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    if y.zero_point != -128 or float(y.scale) != 1.0 / 256 or x.shape != y.shape:
+        raise CgenError(f"op {op.index} (SOFTMAX): output must be int8 with scale 1/256 and zero point -128")
+    p = quant.softmax_params(float(op.options.get("beta", 1.0)), x.scale)
+    depth = x.shape[-1]
+    decl = (f"static const ifm_softmax_t p{k} = {{{x.size // depth}, {depth}, {p.mult}, {p.left_shift}, "
+            f"{p.diff_min}}};")
+    return Lowered(op, [decl], f"ifm_softmax(&p{k}, {{t{x.index}}}, {{t{y.index}}});", (x.index,), (y.index,))
+
+
+def lower_alias(g: Graph, op: Op) -> Lowered:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if x.nbytes != y.nbytes or x.dtype is not y.dtype:
+        raise CgenError(f"op {op.index} ({op.kind}): {x.nbytes} bytes in, {y.nbytes} out")
+    return Lowered(op, alias=(x.index, y.index))
+
+
+LOWERINGS: dict[str, Callable[[Graph, Op], Lowered]] = {
+    "CONV_2D": lambda g, op: lower_conv(g, op, depthwise=False),
+    "DEPTHWISE_CONV_2D": lambda g, op: lower_conv(g, op, depthwise=True),
+    "FULLY_CONNECTED": lower_fc,
+    "MAX_POOL_2D": lambda g, op: lower_pool(g, op, is_max=True),
+    "AVERAGE_POOL_2D": lambda g, op: lower_pool(g, op, is_max=False),
+    "ADD": lower_add,
+    "MEAN": lower_mean,
+    "SOFTMAX": lower_softmax,
+    **{name: lower_alias for name in ALIAS_OPS},
+}
+
+
+def lower_graph(g: Graph) -> list[Lowered]:
+    """Lower every op, or :class:`CgenError` naming all ops without a generator."""
+    missing = sorted({op.kind for op in g.ops if op.kind not in LOWERINGS})
+    if missing:
+        raise CgenError(f"C generation has no kernel for op(s) {', '.join(missing)}",
+                        allowed=", ".join(sorted(LOWERINGS)))
+    return [LOWERINGS[op.kind](g, op) for op in g.ops]
