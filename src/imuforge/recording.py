@@ -512,6 +512,9 @@ class Dataset:
     path: Path
     entries: list[dict[str, Any]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: a sharded Dataset (``imuforge generate``): one dict per shard file (file, sha256, recordings, samples);
+    #: its entries then name the shard ``file`` and the recording's ``row_group`` in it
+    shards: list[dict[str, Any]] = field(default_factory=list)
 
     MANIFEST = "manifest.json"
 
@@ -556,12 +559,25 @@ class Dataset:
         return self.path / fname
 
     def recordings(self) -> Iterator[Recording]:
-        """Read the recordings one at a time, in manifest order."""
+        """Read the recordings one at a time, in manifest order (a shard file is opened once for its run)."""
+        shard: tuple[str, Any] | None = None
         for e in self.entries:
-            yield read_recording(self.path / e["file"])
+            if "row_group" not in e:
+                yield read_recording(self.path / e["file"])
+                continue
+            if shard is None or shard[0] != e["file"]:
+                shard = (e["file"], _open_shard(self.path / e["file"]))
+            yield _shard_recording(shard[1], int(e["row_group"]), self.path / e["file"])
 
     def read(self, index: int) -> Recording:
-        return read_recording(self.path / self.entries[index]["file"])
+        e = self.entries[index]
+        if "row_group" in e:
+            return _shard_recording(_open_shard(self.path / e["file"]), int(e["row_group"]), self.path / e["file"])
+        return read_recording(self.path / e["file"])
+
+    @property
+    def sharded(self) -> bool:
+        return bool(self.shards)
 
     def summary(self) -> dict[str, Any]:
         """Totals: recordings, duration, seconds per label, rates, profiles, placements, subjects."""
@@ -587,18 +603,22 @@ class Dataset:
         samples, so it is fast on large data sets; a CSV entry is read in full.
         """
         problems = []
+        cache: dict[Path, Any] = {}
         for i, e in enumerate(self.entries):
             fname = e.get("file") if isinstance(e, dict) else None
             if not isinstance(fname, str) or not fname:
                 problems.append(FileProblem(f"entry {i}", "manifest entry has no file name"))
                 continue
-            why = _recording_file_problem(self.path / fname, e)
+            why = (_shard_entry_problem(self.path / fname, e, cache) if "row_group" in e
+                   else _recording_file_problem(self.path / fname, e))
             if why is not None:
                 problems.append(FileProblem(fname, why))
         return problems
 
     def _write_manifest(self) -> None:
         doc = {"format": DATASET_FORMAT, "version": FORMAT_VERSION, "meta": self.meta, "recordings": self.entries}
+        if self.shards:
+            doc["shards"] = self.shards
         tmp = self.path / (self.MANIFEST + ".tmp")
         tmp.write_text(json.dumps(doc, indent=1))
         os.replace(tmp, self.path / self.MANIFEST)
@@ -674,7 +694,8 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
     if doc.get("format") != DATASET_FORMAT:
         raise ValidationError(f"unknown dataset format {doc.get('format')!r}", source=str(manifest),
                               allowed=DATASET_FORMAT)
-    return Dataset(path=path, entries=list(doc.get("recordings", [])), meta=dict(doc.get("meta", {})))
+    return Dataset(path=path, entries=list(doc.get("recordings", [])), meta=dict(doc.get("meta", {})),
+                   shards=list(doc.get("shards", [])))
 
 
 def find_datasets(root: str | os.PathLike) -> list[Dataset]:
@@ -686,3 +707,110 @@ def find_datasets(root: str | os.PathLike) -> list[Dataset]:
     if not found:
         raise ValidationError(f"no Dataset found in {root}", allowed="a folder with manifest.json, or folders of them")
     return found
+
+
+# ---------------------------------------------------------------------------------- shards
+SHARD_FORMAT = "imuforge-shard"
+
+
+def shard_bytes(recordings: Sequence[tuple[str, Recording]]) -> bytes:
+    """Many Recordings as one Parquet file (a shard of a corpus), one row group per recording.
+
+    Columns: ``recording`` (its name), ``time`` (s) and the union of the recordings' channels in SI
+    units (null where a recording lacks a channel). The schema metadata ``imuforge`` holds
+    ``{"format": "imuforge-shard", "version": 1, "recordings": [each Recording's metadata + "name"]}``,
+    in row-group order. ``pandas.read_parquet`` reads it whole; the same recordings give the same bytes.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not recordings:
+        raise ValidationError("a shard needs at least one recording")
+    names = [str(n) for n, _ in recordings]
+    if len(set(names)) != len(names):
+        raise ValidationError("recording names in a shard must be unique")
+    if any(len(r) == 0 for _, r in recordings):
+        raise ValidationError("a shard cannot hold an empty recording")
+    chans = [c for c in KNOWN_CHANNELS if any(c in r.channels for _, r in recordings)]
+    metas = [dict(r.metadata(), name=n) for n, (_, r) in zip(names, recordings)]
+    fields = [pa.field("recording", pa.string(), nullable=False),
+              pa.field("time", pa.float64(), nullable=False, metadata={"unit": "s"})]
+    fields += [pa.field(c, pa.float64(), nullable=True, metadata={"unit": channel_unit(c)}) for c in chans]
+    meta = {"format": SHARD_FORMAT, "version": FORMAT_VERSION, "recordings": metas}
+    schema = pa.schema(fields, metadata={"imuforge": json.dumps(meta)})
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+        for name, rec in recordings:
+            n = len(rec)
+            cols = [pa.array([name] * n, pa.string()), pa.array(rec.timestamps)]
+            cols += [pa.array(rec.data[:, rec.channels.index(c)]) if c in rec.channels else pa.nulls(n, pa.float64())
+                     for c in chans]
+            writer.write_table(pa.Table.from_arrays(cols, schema=schema), row_group_size=n)
+    return sink.getvalue().to_pybytes()
+
+
+def _open_shard(path: Path):
+    """(ParquetFile, shard metadata) of a shard file, or a ValidationError naming it."""
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise FileNotFoundError(f"no such shard: {path}")
+    try:
+        pf = pq.ParquetFile(path)
+        meta = json.loads((pf.schema_arrow.metadata or {})[b"imuforge"])
+    except Exception as exc:  # pyarrow raises several types for a truncated or foreign file
+        raise ValidationError(f"not a readable shard ({str(exc).splitlines()[0][:120]})", source=str(path),
+                              allowed="shard files written by imuforge generate") from None
+    if meta.get("format") != SHARD_FORMAT or meta.get("version", 0) > FORMAT_VERSION:
+        raise ValidationError(f"unsupported shard format {meta.get('format')!r} version {meta.get('version')!r}",
+                              source=str(path), allowed=f"{SHARD_FORMAT} version <= {FORMAT_VERSION}")
+    return pf, meta
+
+
+def _shard_recording(shard, index: int, path: Path) -> Recording:
+    """Recording ``index`` (its row group) of an opened shard."""
+    pf, meta = shard
+    if not 0 <= index < len(meta["recordings"]) or index >= pf.num_row_groups:
+        raise ValidationError(f"shard has no recording {index}", source=str(path),
+                              allowed=f"0 … {min(len(meta['recordings']), pf.num_row_groups) - 1}")
+    m = meta["recordings"][index]
+    table = pf.read_row_group(index, columns=["time", *m["channels"]])
+    ts = table.column("time").to_numpy()
+    data = np.column_stack([table.column(c).to_numpy() for c in m["channels"]])
+    try:
+        return Recording(ts, data, m["channels"], m["rate_hz"], profile=m.get("profile"),
+                         placement=m.get("placement"), labels=m.get("labels", ()), subject=m.get("subject"),
+                         provenance=m.get("provenance"))
+    except ValidationError as exc:
+        raise ValidationError(f"recording {index}: {exc.what}", source=str(path), allowed=exc.allowed) from None
+
+
+def read_shard(path: str | os.PathLike) -> Iterator[tuple[str, Recording]]:
+    """``(name, Recording)`` of every recording in a shard file, in order."""
+    path = Path(path)
+    shard = _open_shard(path)
+    for i, m in enumerate(shard[1]["recordings"]):
+        yield m["name"], _shard_recording(shard, i, path)
+
+
+def _shard_entry_problem(path: Path, entry: dict[str, Any], cache: dict) -> str | None:
+    """Why the recording a manifest entry places in a shard is unusable, or None (footers only)."""
+    lacking = [k for k in MANIFEST_ENTRY_KEYS if k not in entry]
+    if lacking:
+        return f"manifest entry lacks {', '.join(lacking)}"
+    if path not in cache:
+        try:
+            cache[path] = _open_shard(path)[0].metadata
+        except FileNotFoundError:
+            cache[path] = "missing"
+        except ValidationError as exc:
+            cache[path] = exc.what
+    meta = cache[path]
+    if isinstance(meta, str):
+        return meta
+    k = int(entry["row_group"])
+    if not 0 <= k < meta.num_row_groups:
+        return f"shard has {meta.num_row_groups} recordings, the manifest names recording {k}"
+    if meta.row_group(k).num_rows != entry["samples"]:
+        return f"recording {k} holds {meta.row_group(k).num_rows} samples, the manifest says {entry['samples']}"
+    return None

@@ -1,0 +1,161 @@
+"""One generation call: activity or text → Motion → simulated device → Recording, seeded by the cell.
+
+Every recording is a *take*: a motion source (a :class:`~imuforge.motion.text.MotionSpec`, made from an
+activity name or a text), a virtual person (an index), a device profile and a placement. Its seeds
+derive from the generation seed and the take's cell only — never from which worker makes it, in which
+order, or what else is made in the same call — so one take is the same Recording whether it is made
+by ``imuforge motion``, ``imuforge demo`` or one shard of ``imuforge generate`` on a cluster:
+
+* the person's body: ``(seed, "person", person)`` — person *p* is one body in every activity;
+* the motion (parameter jitter, gait phase …): ``(seed, "motion", source, person)``;
+* the device errors: ``(seed, "device", source, person, profile, placement)``;
+* the wear (how the person wears the device): the body and subject (see :func:`imuforge.sensors.wear.wear_key`),
+  so a person wears a device the same way in every activity.
+
+Subjects are named :func:`subject_id` (``synthetic-007``), so subject-wise splits keep a body together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from imuforge.errors import ValidationError
+
+if TYPE_CHECKING:
+    from imuforge.motion.motion import Motion
+    from imuforge.motion.text import MotionSpec
+    from imuforge.recording import Recording
+    from imuforge.sensors import HardwareProfile
+
+#: generator name written into each Recording's provenance
+GENERATOR = "imuforge.synth"
+
+
+def derive_seed(seed: int, *key: Any) -> int:
+    """A 31-bit seed from the generation seed and a cell key; the same in every process and on every machine."""
+    digest = hashlib.sha256(json.dumps([int(seed), *key], sort_keys=True, default=str).encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def subject_id(person: int) -> str:
+    """The subject id of virtual person ``person`` (one body across activities, devices and placements)."""
+    return f"synthetic-{int(person):03d}"
+
+
+def source_key(spec: MotionSpec) -> str:
+    """What identifies a motion source in the seeds: activity, duration, parameters and text."""
+    return json.dumps({"activity": spec.activity, "duration_s": spec.duration_s, "params": spec.params,
+                       "text": spec.text}, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Take:
+    """One recording to make: motion source (index into the sources), person, profile, placement."""
+
+    source: int
+    person: int
+    profile: str
+    placement: str
+
+    def name(self, spec: MotionSpec) -> str:
+        """A file-safe, unique name: ``walking-s00-p003-nano33-ble-sense-rev2-wrist_left``."""
+        return f"{spec.activity}-s{self.source:02d}-p{self.person:03d}-{self.profile}-{self.placement}"
+
+
+def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.0, variation: float = 0.1) -> Motion:
+    """Person ``person`` performing ``spec``: a body from ``(seed, person)``, parameters jittered by ``variation``."""
+    from imuforge.motion.library import Person, schedule
+
+    body = Person.sample(np.random.default_rng(derive_seed(seed, "person", int(person))))
+    rng = np.random.default_rng(derive_seed(seed, "motion", source_key(spec), int(person)))
+    params = dict(spec.params)
+    if "intensity" in params:
+        params["intensity"] = float(np.clip(params["intensity"] * (1 + variation * rng.normal()), 0.3, 2.0))
+    if "speed" in params:
+        params["speed"] = float(params["speed"] * (1 + 0.5 * variation * rng.normal()))
+    motion = schedule([(spec.activity, spec.duration_s, params)], fps=fps, rng=rng, person=body, blend_s=0.0)
+    motion.meta.update(text=spec.text, spec=spec.to_dict(), seed=int(seed), person_index=int(person))
+    return motion
+
+
+def record(motion: Motion, profile: HardwareProfile, placement: str, *, seed: int, person: int, key: str,
+           wear=None) -> Recording:
+    """The Recording of ``motion`` by a ``profile`` device at ``placement``, worn by person ``person``.
+
+    ``key`` names the motion source in the device seed (:func:`source_key`, or a file or schedule name).
+    """
+    from imuforge.sensors import simulate
+
+    dev_seed = derive_seed(seed, "device", key, int(person), profile.name, placement)
+    rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject_id(person), wear=wear)
+    cell = {"generator": GENERATOR, "seed": int(seed), "person": int(person), "source": key}
+    return rec.replace(provenance={**rec.provenance, "cell": cell})
+
+
+class Profiles:
+    """Hardware profiles by name, loaded once; ``"default"`` placements resolved to the profile's own."""
+
+    def __init__(self, given: Iterable[HardwareProfile] = ()):
+        self._cache: dict[str, HardwareProfile] = {p.name: p for p in given}
+
+    def get(self, name: str) -> HardwareProfile:
+        if name not in self._cache:
+            from imuforge.sensors import load_profile
+
+            self._cache[name] = load_profile(name)
+        return self._cache[name]
+
+    def placement(self, profile: str, placement: str | None) -> str:
+        return self.get(profile).default_placement if placement in (None, "default") else str(placement)
+
+
+def plan_takes(n_sources: int, people: int, profiles: Sequence[str], placements: Sequence[str]) -> list[Take]:
+    """Every take of a grid, in the one order shards are cut from: source, person, profile, placement."""
+    return [Take(s, p, prof, pl) for s in range(n_sources) for p in range(people)
+            for prof in profiles for pl in placements]
+
+
+def generate_recordings(sources: Sequence[MotionSpec], takes: Iterable[Take], *, seed: int, fps: float = 100.0,
+                        wear=None, variation: float = 0.1, profiles: Profiles | None = None
+                        ) -> Iterator[tuple[Take, Motion, Recording]]:
+    """Make each take's Recording (and its Motion), one motion per consecutive (source, person) run of takes.
+
+    The result of a take depends only on ``sources[take.source]``, the take and ``seed``/``fps``/``wear``/
+    ``variation`` — not on the other takes — so any partition of the takes (shards, workers) gives the same
+    Recordings. A ``"default"`` placement is the profile's own.
+    """
+    profiles = profiles or Profiles()
+    last: tuple[int, int] | None = None
+    motion = None
+    for take in takes:
+        if not 0 <= take.source < len(sources):
+            raise ValidationError(f"take source {take.source} out of range", allowed=f"0 … {len(sources) - 1}")
+        if (take.source, take.person) != last:
+            motion = person_motion(sources[take.source], take.person, seed=seed, fps=fps, variation=variation)
+            last = (take.source, take.person)
+        prof = profiles.get(take.profile)
+        placement = profiles.placement(take.profile, take.placement)
+        rec = record(motion, prof, placement, seed=seed, person=take.person, key=source_key(sources[take.source]),
+                     wear=wear)
+        yield take, motion, rec
+
+
+def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
+    """A MotionSpec for a named library activity (transitions take their natural duration)."""
+    from imuforge.motion.library import ACTIVITIES
+    from imuforge.motion.text import MotionSpec
+
+    if activity not in ACTIVITIES:
+        raise ValidationError(f"unknown activity {activity!r}", allowed=", ".join(ACTIVITIES))
+    kind = ACTIVITIES[activity].kind
+    return MotionSpec(activity, None if kind == "transition" else seconds, {}, text="", score=1.0)
+
+
+__all__ = ["GENERATOR", "Profiles", "Take", "activity_spec", "derive_seed", "generate_recordings", "person_motion",
+           "plan_takes", "record", "source_key", "subject_id"]

@@ -1,0 +1,276 @@
+"""A corpus: a :class:`CorpusSpec` cut into shards, made by any engine, written atomically and resumable.
+
+The takes of a spec are listed in one fixed order (source, person, profile, placement) and cut into
+shards of ``shard_size``; shard *i* holds the same takes, hence the same bytes, whoever makes it.
+Output folder::
+
+    DIR/manifest.json            Dataset manifest: spec, resolved sources, shards (sha256, counts), recordings
+    DIR/shard-00000.parquet      recordings of shard 0, one row group each (see recording.shard_bytes)
+    DIR/.progress/               while running: spec.json and one JSON per finished shard (removed at the end)
+
+A shard is written to ``*.tmp`` and renamed; its progress record is written after the rename, so a shard
+counts as done only when its record exists and its file's sha256 matches the record. A killed run,
+started again with the same spec and ``--out``, skips the verified shards and makes the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from imuforge.errors import ValidationError
+from imuforge.synth import Profiles, Take, activity_spec, generate_recordings
+from imuforge.synth.spec import CorpusSpec
+
+PROGRESS = ".progress"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A spec with its motion sources resolved and its takes listed; what every worker receives."""
+
+    spec: CorpusSpec
+    sources: tuple  # MotionSpec per source: activities first, then texts
+    takes: tuple[Take, ...]
+
+    @property
+    def n_shards(self) -> int:
+        return -(-len(self.takes) // self.spec.shard_size)
+
+    def shard_takes(self, index: int) -> tuple[Take, ...]:
+        s = self.spec.shard_size
+        return self.takes[index * s:(index + 1) * s]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spec": self.spec.to_dict(), "sources": [s.to_dict() for s in self.sources]}
+
+
+def make_plan(spec: CorpusSpec) -> Plan:
+    """Resolve the spec's activities and texts (texts through the matcher, once, here) and list its takes."""
+    from imuforge.motion.text import parse_description
+
+    sources = [activity_spec(a, spec.seconds) for a in spec.activities]
+    for i, text in enumerate(spec.texts):
+        try:
+            sources.append(parse_description(text, seconds=spec.seconds, matcher=spec.matcher))
+        except ValidationError as exc:
+            raise ValidationError(f"texts[{i}]: {exc.what}", source=spec.source, allowed=exc.allowed) from None
+    profiles = Profiles()
+    cells = [(prof, profiles.placement(prof, pl)) for prof in spec.profiles for pl in spec.placements]
+    if len(set(cells)) != len(cells):
+        twice = next(c for c in cells if cells.count(c) > 1)
+        raise ValidationError(f"placements: {twice[1]} is listed twice for {twice[0]} ('default' is its own "
+                              "placement)", source=spec.source, allowed="distinct placements per profile")
+    takes = [Take(s, p, prof, pl) for s in range(len(sources)) for p in range(spec.people) for prof, pl in cells]
+    return Plan(spec, tuple(sources), tuple(takes))
+
+
+@dataclass
+class ShardResult:
+    """One made shard: its bytes, sha256 and manifest entries (file-relative), and the seconds it took."""
+
+    index: int
+    data: bytes
+    sha256: str
+    entries: list[dict[str, Any]]
+    seconds: float = 0.0
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return {"index": self.index, "file": shard_file(self.index), "sha256": self.sha256,
+                "recordings": len(self.entries), "samples": int(sum(e["samples"] for e in self.entries)),
+                "duration_s": float(sum(e["duration_s"] for e in self.entries)), "entries": self.entries}
+
+
+def shard_file(index: int) -> str:
+    return f"shard-{index:05d}.parquet"
+
+
+def make_shard(plan: Plan, index: int) -> ShardResult:
+    """Make shard ``index`` of ``plan`` in this process (what each engine worker runs)."""
+    from imuforge.recording import _manifest_entry, shard_bytes
+
+    t0 = time.perf_counter()
+    spec = plan.spec
+    named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in
+             generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
+                                 wear=spec.wear_variation, variation=spec.variation, profiles=Profiles())]
+    data = shard_bytes(named)
+    fname = shard_file(index)
+    entries = [dict(_manifest_entry(fname, rec), name=name, row_group=k) for k, (name, rec) in enumerate(named)]
+    return ShardResult(index, data, hashlib.sha256(data).hexdigest(), entries, time.perf_counter() - t0)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class CorpusFolder:
+    """The output folder of a corpus run: what is done (verified), writing shards and the manifest."""
+
+    path: Path
+    plan: Plan
+    done: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path, plan: Plan, *, overwrite: bool = False) -> CorpusFolder:
+        """Start a new folder, or resume one holding the same spec (finished shards verified by sha256)."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise ValidationError(f"--out {path} is a file", allowed="a new folder, or one this spec was written to")
+        previous = _previous_plan(path)
+        if path.is_dir() and any(path.iterdir()) and previous != plan.to_dict():
+            if not overwrite:
+                what = "a corpus of another spec" if previous is not None else "other files"
+                raise FileExistsError(f"{path} holds {what}; choose another --out or pass --overwrite")
+            shutil.rmtree(path)
+        (path / PROGRESS).mkdir(parents=True, exist_ok=True)
+        for tmp in path.glob("*.tmp"):  # a shard or record cut off by a kill
+            tmp.unlink()
+        folder = cls(path, plan)
+        (path / PROGRESS / "spec.json").write_text(json.dumps(plan.to_dict(), indent=1, sort_keys=True))
+        folder.done = folder._verified_records()
+        return folder
+
+    def _verified_records(self) -> dict[int, dict[str, Any]]:
+        records: dict[int, dict[str, Any]] = {}
+        for p in sorted((self.path / PROGRESS).glob("shard-*.json")):
+            rec = json.loads(p.read_text())
+            records[int(rec["index"])] = rec
+        manifest = self.path / "manifest.json"
+        if manifest.exists():  # a finished corpus: its records are in the manifest
+            doc = json.loads(manifest.read_text())
+            for s in doc.get("shards", []):
+                s = dict(s, entries=[e for e in doc["recordings"] if e["file"] == s["file"]])
+                records.setdefault(int(s["index"]), s)
+        ok = {}
+        for i, rec in records.items():
+            f = self.path / rec["file"]
+            if i < self.plan.n_shards and f.is_file() and sha256_file(f) == rec["sha256"]:
+                ok[i] = rec
+        return ok
+
+    @property
+    def todo(self) -> list[int]:
+        return [i for i in range(self.plan.n_shards) if i not in self.done]
+
+    def write_shard(self, result: ShardResult) -> None:
+        """The shard file (temp, then rename), then its progress record (temp, then rename)."""
+        rec = result.record
+        _write_atomic(self.path / rec["file"], result.data)
+        _write_atomic(self.path / PROGRESS / f"shard-{result.index:05d}.json", json.dumps(rec).encode())
+        self.done[result.index] = rec
+
+    def finish(self) -> Path:
+        """Write ``manifest.json`` from the shard records in shard order and drop the progress folder."""
+        from imuforge.recording import Dataset
+
+        shards = [self.done[i] for i in range(self.plan.n_shards)]
+        entries = [e for s in shards for e in s["entries"]]
+        meta = {"generator": "imuforge generate", **self.plan.to_dict(),
+                "totals": {"recordings": len(entries), "shards": len(shards),
+                           "samples": int(sum(s["samples"] for s in shards)),
+                           "duration_s": float(sum(s["duration_s"] for s in shards))}}
+        ds = Dataset(path=self.path, entries=entries, meta=meta,
+                     shards=[{k: v for k, v in s.items() if k != "entries"} for s in shards])
+        ds._write_manifest()
+        shutil.rmtree(self.path / PROGRESS, ignore_errors=True)
+        return self.path / "manifest.json"
+
+
+def _previous_plan(path: Path) -> dict[str, Any] | None:
+    """The plan a folder was written for (progress record or finished manifest), or None."""
+    spec_file = path / PROGRESS / "spec.json"
+    if spec_file.is_file():
+        return json.loads(spec_file.read_text())
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        meta = json.loads(manifest.read_text()).get("meta", {})
+        if "spec" in meta:
+            return {"spec": meta["spec"], "sources": meta.get("sources")}
+    return None
+
+
+@dataclass
+class CorpusResult:
+    """What a run did: shards made now and skipped (already done), failures, totals and timing."""
+
+    path: Path
+    made: int
+    skipped: int
+    failures: list[tuple[int, str]]
+    recordings: int
+    duration_s: float
+    seconds: float
+    made_recordings: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.failures
+
+    @property
+    def rate(self) -> float:
+        """Recordings made per second of wall time in this run."""
+        return self.made_recordings / self.seconds if self.seconds > 0 else float("nan")
+
+
+def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | None = None,
+                    ray_address: str | None = None, overwrite: bool = False, retries: int = 2,
+                    on_shard: Callable[[ShardResult], None] | None = None) -> CorpusResult:
+    """Make the corpus ``spec`` describes in ``out`` (resuming a run of the same spec there).
+
+    ``workers`` None: in this process; N: a local Ray instance with N workers; ``ray_address``: an
+    existing Ray cluster. A failed shard is retried ``retries`` times, then reported in the result
+    (the manifest is written only when every shard is done; run again to make the missing ones).
+    """
+    from imuforge.progress import progress
+    from imuforge.synth.engine import run_shards
+
+    plan = make_plan(spec)
+    folder = CorpusFolder.open(Path(out), plan, overwrite=overwrite)
+    todo = folder.todo
+    skipped = plan.n_shards - len(todo)
+    made = [0, 0]
+    bar = progress(total=len(plan.takes), initial=sum(r["recordings"] for r in folder.done.values()),
+                   desc="generate", unit="rec", smoothing=0.1)
+
+    def done(result: ShardResult) -> None:
+        folder.write_shard(result)
+        made[0] += 1
+        made[1] += len(result.entries)
+        bar.update(len(result.entries))
+        if on_shard is not None:
+            on_shard(result)
+
+    t0 = time.perf_counter()
+    try:
+        failures = run_shards(plan, todo, workers=workers, address=ray_address, retries=retries, on_result=done)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    if not failures:
+        folder.finish()
+    recs = sum(r["recordings"] for r in folder.done.values())
+    dur = sum(r["duration_s"] for r in folder.done.values())
+    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1])

@@ -1,0 +1,189 @@
+"""``CorpusSpec``: what ``imuforge generate`` makes, read from a TOML file and validated once.
+
+A spec names the motion sources (library ``activities`` and/or ``texts`` matched to activities), the
+``profiles`` and ``placements`` (``"default"``: the profile's own), ``people`` virtual people per cell,
+``seconds`` per recording, the ``seed``, the wear-variation switch and ``shard_size`` (recordings per
+shard). See docs/CORPUS.md and examples/corpus-small.toml.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from imuforge.errors import ValidationError
+
+#: every key a spec may hold, with its meaning (the ``allowed`` of an unknown key)
+FIELDS = {
+    "name": "corpus name (letters, digits, _ . -)",
+    "seed": "integer >= 0",
+    "activities": "list of library activities",
+    "texts": "list of descriptions, matched to activities",
+    "matcher": "keywords | embedding (for texts)",
+    "profiles": "list of hardware profile names",
+    "placements": "list of placement presets, or 'default' (the profile's)",
+    "people": "virtual people per cell, 1 … 100000",
+    "seconds": "seconds per recording, 1 … 3600",
+    "fps": "motion frame rate, 5 … 1000 Hz",
+    "variation": "parameter jitter per person, 0 … 0.5",
+    "wear_variation": "none | default | comma list of rotation, offset, looseness, flips, side",
+    "shard_size": "recordings per shard, 1 … 100000",
+}
+MAX_FRAMES = 360_000
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """A validated corpus spec (see the module doc); ``source`` is the file it came from."""
+
+    name: str
+    seed: int
+    activities: tuple[str, ...]
+    texts: tuple[str, ...]
+    matcher: str
+    profiles: tuple[str, ...]
+    placements: tuple[str, ...]
+    people: int
+    seconds: float
+    fps: float
+    variation: float
+    wear_variation: str
+    shard_size: int
+    source: str = "<spec>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as JSON (without its file name): what a corpus manifest records and resume compares."""
+        d = asdict(self)
+        d.pop("source")
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @property
+    def recordings(self) -> int:
+        return (len(self.activities) + len(self.texts)) * self.people * len(self.profiles) * len(self.placements)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], source: str = "<spec>") -> CorpusSpec:
+        """Check every field of ``doc`` (a parsed TOML table); errors name ``source``, the field and what is allowed."""
+        unknown = sorted(set(doc) - set(FIELDS))
+        if unknown:
+            raise ValidationError(f"unknown field {unknown[0]!r}", source=source, allowed=", ".join(FIELDS))
+        f = _Fields(doc, source)
+        spec = cls(name=f.name(), seed=f.integer("seed", 0, 0, 2**31 - 1),
+                   activities=f.activities(), texts=f.strings("texts"),
+                   matcher=f.choice("matcher", "keywords", ("keywords", "embedding")),
+                   profiles=f.profiles(), placements=f.placements(),
+                   people=f.integer("people", 4, 1, 100_000), seconds=f.number("seconds", 10.0, 1.0, 3600.0),
+                   fps=f.number("fps", 100.0, 5.0, 1000.0), variation=f.number("variation", 0.1, 0.0, 0.5),
+                   wear_variation=f.wear(), shard_size=f.integer("shard_size", 64, 1, 100_000), source=source)
+        if not spec.activities and not spec.texts:
+            raise ValidationError("activities / texts: the spec names no motion source", source=source,
+                                  allowed="activities = [\"walking\", …] and/or texts = [\"a person jogs\", …]")
+        if spec.seconds * spec.fps > MAX_FRAMES:
+            raise ValidationError(f"seconds × fps = {spec.seconds * spec.fps:,.0f} frames per motion", source=source,
+                                  allowed=f"up to {MAX_FRAMES:,}")
+        return spec
+
+
+def load_spec(path: str | Path) -> CorpusSpec:
+    """Read and check a spec TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"no such spec file: {path}", allowed="a TOML corpus spec, e.g. examples/corpus-small.toml")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"not valid TOML: {exc}", source=str(path)) from None
+    return CorpusSpec.from_dict(doc, source=str(path))
+
+
+class _Fields:
+    """Typed reads of a spec table, each error naming the file and field."""
+
+    def __init__(self, doc: dict[str, Any], source: str):
+        self.doc, self.source = doc, source
+
+    def fail(self, key: str, what: str, allowed: str | None = None):
+        raise ValidationError(f"{key}: {what}", source=self.source, allowed=allowed or FIELDS[key])
+
+    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
+        v = self.doc.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            self.fail(key, f"{v!r} is not an integer in {lo} … {hi}")
+        return int(v)
+
+    def number(self, key: str, default: float, lo: float, hi: float) -> float:
+        v = self.doc.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and lo <= v <= hi):
+            self.fail(key, f"{v!r} is not a number in {lo:g} … {hi:g}")
+        return float(v)
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        v = self.doc.get(key, default)
+        if v not in allowed:
+            self.fail(key, f"{v!r} is not known", ", ".join(allowed))
+        return str(v)
+
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        v = self.doc.get(key, list(default))
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+            self.fail(key, f"{v!r} is not a list of non-empty strings")
+        if len(set(v)) != len(v):
+            self.fail(key, "lists an entry twice")
+        return tuple(v)
+
+    def name(self) -> str:
+        import re
+
+        v = self.doc.get("name", "corpus")
+        if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
+            self.fail("name", f"{v!r} is not a safe name")
+        return v
+
+    def activities(self) -> tuple[str, ...]:
+        from imuforge.motion.library import ACTIVITIES
+
+        acts = self.strings("activities")
+        for a in acts:
+            if a not in ACTIVITIES:
+                self.fail("activities", f"unknown activity {a!r}", ", ".join(ACTIVITIES))
+        return acts
+
+    def profiles(self) -> tuple[str, ...]:
+        from imuforge.sensors import list_profiles, load_profile
+
+        names = self.strings("profiles")
+        if not names:
+            self.fail("profiles", "is empty")
+        for n in names:
+            try:
+                load_profile(n)
+            except (ValidationError, FileNotFoundError):
+                self.fail("profiles", f"unknown profile {n!r}",
+                          ", ".join(p.name for p in list_profiles() if p.kind == "device"))
+        return names
+
+    def placements(self) -> tuple[str, ...]:
+        from imuforge.sensors import PLACEMENTS
+
+        names = self.strings("placements", ("default",))
+        for n in names:
+            if n != "default" and n not in PLACEMENTS:
+                self.fail("placements", f"unknown placement {n!r}", "default, " + ", ".join(PLACEMENTS))
+        return names
+
+    def wear(self) -> str:
+        from imuforge.sensors.wear import WearVariation
+
+        v = self.doc.get("wear_variation", "default")
+        if not isinstance(v, str):
+            self.fail("wear_variation", f"{v!r} is not a string")
+        try:
+            WearVariation.parse(v)
+        except ValidationError as exc:
+            self.fail("wear_variation", exc.what, exc.allowed)
+        return v
