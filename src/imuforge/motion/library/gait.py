@@ -205,11 +205,10 @@ HARMONICS = 8
 ARM_SWING_DEG = 16.0
 ARM_SWING_EXP = 0.8
 ELBOW_GAIN = 1.5
-#: kept for the hop activities and the knee-lock test: the gaits no longer re-solve the legs, their
-#: knees stay ≥ ≈ 2° through a soft floor on the curves (``_soft_floor``)
-FOOT_HZ = 9.0
+#: knee-lock guard of ``smooth_root_keep_feet`` (k_min, k_on, k_root deg), used by the knee-lock test;
+#: the gaits no longer re-solve the legs, their knees stay ≥ ≈ 2° by the soft floor on the curves
 SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
-#: pelvis-path low-pass (Hz): vertical for running / stairs (walking: 1.8 × step frequency), horizontal
+#: pelvis-path low-pass (Hz): vertical for running / stairs (walking: ``WALK_VERTICAL_X``), horizontal
 ROOT_HZ = {"running": 7.0, "stairs_up": 3.0, "stairs_down": 3.0}
 HORIZONTAL_HZ = {"walking": 6.0, "running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
