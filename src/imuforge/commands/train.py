@@ -202,7 +202,15 @@ def cmd_export(args) -> int:
     print(f"TFLM arena {s['arena_bytes_tflm']} B; ops: {', '.join(card['model']['ops'])}")
     lt = card["latency_host"]
     print(f"host latency: TFLM {lt['tflm_reference_kernels']['median_us']:.0f} µs, LiteRT {lt['litert']['median_us']:.0f} µs")
-    if not (c["int8_drop_within_1_point"] and le["identical"]):
+    gc, gs = c["generated_c_equals_tflm"], s["generated_c"]
+    m4 = gs["cortex_m4"]
+    m4_text = (f"Cortex-M4 flash {m4['flash_bytes']} B, RAM {m4['ram_bytes']} B" if isinstance(m4, dict)
+               else f"Cortex-M4 {m4}")
+    verdict = (f"{gc['mismatches']} of {gc['windows'] + gc['random_windows']} windows differ "
+               f"[{'identical' if gc['identical'] else 'MISMATCH'}]" if gc["compared"] else f"not checked: {gc['reason']}")
+    print(f"generated C ({', '.join(card['model']['generated_c'])}): arena {gs['arena_bytes']} B "
+          f"(+ I/O {gs['input_bytes'] + gs['output_bytes']} B), {m4_text}; vs TFLM: {verdict}")
+    if not (c["int8_drop_within_1_point"] and le["identical"]) or (gc["compared"] and not gc["identical"]):
         print("export checks FAILED (files written for inspection): see card.md", file=sys.stderr)
         return 1
     return 0

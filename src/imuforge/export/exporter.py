@@ -5,6 +5,7 @@ Output folder::
     OUT/
       model.tflite        full-integer int8 (int8 input and output)
       model.h, model.c    aligned byte array, labels, window, ODR, channel order, input k/b, scales
+      c/<name>.h, c/<name>.c  generated C inference (no interpreter; TFLM's integer arithmetic, see docs/CGEN.md)
       card.json, card.md  data, metrics (float vs int8), sizes, arena, ops, latency, device, placement
       reference.npz       held-out test windows: SI input, int8 input, TFLM int8 output, labels —
                           the bit-exact reference a device must reproduce (HIL)
@@ -24,6 +25,8 @@ import numpy as np
 
 from imuforge.errors import ValidationError, require_extra
 from imuforge.export.cfiles import check_c_name, write_c_files
+from imuforge.export.cgen import render_c
+from imuforge.export.cgen.check import CgenCheck, check_generated_c, size_json
 from imuforge.export.convert import input_affine, quantize_input, to_int8_tflite
 from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
@@ -111,6 +114,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     tflite = to_int8_tflite(model, run.normalise(X_rep))
     ops = model_ops(tflite)
     check_ops(ops, source=str(run.path / "model.keras"))
+    c_model = render_c(tflite, name=name)  # CgenError names any op the C generator lacks
     bar.update(1)
 
     # 3.–4. float, LiteRT and TFLM on every test window; arena and latency
@@ -119,10 +123,11 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     # 5. files
     sha = hashlib.sha256(tflite).hexdigest()
     _write_files(out, run, tflite, sha, name, eng, test)
+    cgen = check_generated_c(c_model.write(out / "c"), eng.Q, eng.out_tflm, TflmModel(tflite), seed=seed)
     bar.update(1)
 
     card = _make_card(run, name=name, sha=sha, ops=ops, tflite=tflite, parameters=int(model.count_params()),
-                      eng=eng, test=test, data_info=data_info, profile=profile, placement=placement)
+                      eng=eng, test=test, data_info=data_info, profile=profile, placement=placement, cgen=cgen)
     write_json(out / "card.json", card)
     (out / "card.md").write_text(card_markdown(card))
     bar.update(1)
@@ -196,7 +201,8 @@ def _one_or_list(values: list, override):
 
 
 def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, parameters: int, eng: EngineRuns,
-               test: TestSet, data_info: dict, profile: str | None, placement: str | None) -> dict[str, Any]:
+               test: TestSet, data_info: dict, profile: str | None, placement: str | None,
+               cgen: CgenCheck) -> dict[str, Any]:
     """The model card (``card.json``): model, device, input/output, data, metrics, checks, sizes, latency."""
     m_float = classification_metrics(test.y, eng.float_probs.argmax(1), run.labels)
     m_int8 = classification_metrics(test.y, eng.out_tflm.argmax(1), run.labels)
@@ -211,6 +217,7 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
         "model": {
             "name": name, "architecture": run.config.get("model"), "run": str(run.path),
             "sha256": sha, "file": "model.tflite", "c_files": ["model.h", "model.c"],
+            "generated_c": [f"c/{cgen.generated.header.name}", f"c/{cgen.generated.source.name}"],
             "ops": ops, "ops_all_in_tflm": True,
         },
         "device": {"profile": _one_or_list(data_info.get("profiles", []), profile),
@@ -255,6 +262,7 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
                                                         "top1_agreement": float(np.mean(
                                                             eng.out_xnn.argmax(1) == eng.out_tflm.argmax(1)))}},
             "ops_supported_by_tflm": True,
+            "generated_c_equals_tflm": cgen.to_json(),
         },
         "size": {"flash_model_bytes": len(tflite),
                  "arena_bytes_tflm": eng.arena,
@@ -263,7 +271,8 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
                                "64-bit host: an upper bound for Cortex-M); arena_tensors_bytes is the "
                                "RecordingMicroAllocator total without the allocator's own bookkeeping; "
                                "model.h reserves +25 %",
-                 "parameters": parameters},
+                 "parameters": parameters,
+                 "generated_c": size_json(cgen, eng.arena, len(tflite))},
         "latency_host": eng.latency,
         "tools": _versions(),
     }
@@ -276,6 +285,35 @@ def _list(values, fmt: str = "{}") -> str:
 
 def _pct(v: float) -> str:
     return f"{100 * v:.1f} %"
+
+
+def _cgen_check_line(chk: dict[str, Any] | None) -> str:
+    if not chk:
+        return "- Generated C == TFLM: not checked (card written before generated C existed)"
+    if not chk["compared"]:
+        return f"- Generated C == TFLM: **not checked** ({chk['reason']})"
+    return (f"- Generated C (host build) output == TFLM output, byte for byte: "
+            f"**{'pass' if chk['identical'] else 'FAIL'}** ({chk['mismatches']} of "
+            f"{chk['windows'] + chk['random_windows']} windows differ: {chk['windows']} test windows and "
+            f"{chk['random_windows']} random int8 windows)")
+
+
+def _cgen_size_lines(g: dict[str, Any] | None, tflm_arena: int, tflite_bytes: int) -> list[str]:
+    if not g:
+        return []
+    lines = [f"- Generated C (`c/`), static arena: **{g['arena_bytes']} bytes** (peak of live tensors "
+             f"{g['peak_live_bytes']}); with the caller's input ({g['input_bytes']}) and output "
+             f"({g['output_bytes']}) buffers {g['ram_with_io_bytes']} bytes = "
+             f"{100 * g['ram_with_io_bytes'] / max(tflm_arena, 1):.0f} % of the TFLM arena (stack not included)"]
+    m4 = g["cortex_m4"]
+    if isinstance(m4, dict):
+        lines.append(f"- Generated C on Cortex-M4 (`{m4['compiler']} -mcpu=cortex-m4 -mthumb -Os`, `size`): "
+                     f"flash **{m4['flash_bytes']} bytes** (code + weights; the .tflite is {tflite_bytes} bytes), "
+                     f"RAM **{m4['ram_bytes']} bytes** (data + bss), stack at most "
+                     f"{m4.get('stack_bound_bytes')} bytes (sum of all frames, `-fstack-usage`)")
+    else:
+        lines.append(f"- Generated C on Cortex-M4: {m4}")
+    return lines
 
 
 def card_markdown(card: dict[str, Any]) -> str:
@@ -320,6 +358,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"{c['litert_equals_tflm']['xnnpack_delegate']['windows_differing']} windows differ by up to "
         f"{c['litert_equals_tflm']['xnnpack_delegate']['max_abs_diff_lsb']} LSB)",
         f"- All ops in TFLM: **pass** ({', '.join(card['model']['ops'])})",
+        _cgen_check_line(c.get("generated_c_equals_tflm")),
         "",
         "## Size and speed",
         "",
@@ -327,6 +366,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"{s['parameters']} parameters",
         f"- Tensor arena (TFLM, measured): **{s['arena_bytes_tflm']} bytes** ({s['arena_bytes_tflm'] / 1024:.1f} KiB): "
         f"{s['arena_note']}",
+        *_cgen_size_lines(s.get("generated_c"), s["arena_bytes_tflm"], s["flash_model_bytes"]),
         f"- Host latency, one window: TFLM reference kernels {lt['tflm_reference_kernels']['median_us']:.0f} µs median, "
         f"LiteRT {lt['litert']['median_us']:.0f} µs, LiteRT+XNNPACK {lt['litert_xnnpack']['median_us']:.0f} µs "
         f"median ({lt['note']})",

@@ -5,7 +5,7 @@
 (to compare with the TFLM interpreter) and measures them for Cortex-M4. See docs/CGEN.md.
 """
 
-from imuforge.export.cgen.emit import GeneratedC, generate_c
+from imuforge.export.cgen.emit import GeneratedC, RenderedC, generate_c, render_c
 from imuforge.export.cgen.graph import CgenError
 
-__all__ = ["CgenError", "GeneratedC", "generate_c"]
+__all__ = ["CgenError", "GeneratedC", "RenderedC", "generate_c", "render_c"]

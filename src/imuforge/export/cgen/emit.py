@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from imuforge.export.cgen.graph import CgenError, Graph, read_graph
 from imuforge.export.cgen.kernels import KERNELS_C
 from imuforge.export.cgen.lower import Lowered, lower_graph
@@ -40,7 +42,7 @@ def _check_io(g: Graph) -> tuple[int, int]:
                         allowed="one int8 input and one int8 output")
     for t in (g.inputs[0], g.outputs[0]):
         x = g.tensors[t]
-        if x.dtype is not __import__("numpy").int8:
+        if x.dtype is not np.int8:
             raise CgenError(f"model input/output {x.name!r} is not int8", allowed="full-integer int8 models")
     return g.inputs[0], g.outputs[0]
 
@@ -134,11 +136,33 @@ int {name}_run(const int8_t *input, int8_t *output) {{
 """
 
 
-def generate_c(model_bytes: bytes, out: str | Path, *, name: str = "imuforge_model") -> GeneratedC:
-    """Generate ``out/<name>.h`` and ``out/<name>.c`` for an int8 .tflite; :class:`CgenError` if impossible.
+@dataclass(frozen=True)
+class RenderedC:
+    """The text of ``<name>.h`` / ``<name>.c`` and its figures, before anything is written."""
 
-    Everything is checked before a file is written.
-    """
+    name: str
+    header_text: str
+    source_text: str
+    input_bytes: int
+    output_bytes: int
+    ram_bytes: int
+    peak_live_bytes: int
+    kernel_calls: int
+    macs: int
+    ops: tuple[str, ...]
+
+    def write(self, out: str | Path) -> GeneratedC:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        h, c = out / f"{self.name}.h", out / f"{self.name}.c"
+        h.write_text(self.header_text)
+        c.write_text(self.source_text)
+        return GeneratedC(h, c, self.name, self.input_bytes, self.output_bytes, self.ram_bytes,
+                          self.peak_live_bytes, self.kernel_calls, self.macs, self.ops)
+
+
+def render_c(model_bytes: bytes, *, name: str = "imuforge_model") -> RenderedC:
+    """Lower and plan an int8 .tflite into C text; :class:`CgenError` naming what cannot be generated."""
     from imuforge.export.cfiles import check_c_name
 
     up = check_c_name(name).upper()
@@ -150,12 +174,15 @@ def generate_c(model_bytes: bytes, out: str | Path, *, name: str = "imuforge_mod
     except ValueError as exc:
         raise CgenError(str(exc)) from None
     sha = hashlib.sha256(bytes(model_bytes)).hexdigest()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    h, c = out / f"{name}.h", out / f"{name}.c"
-    h.write_text(_header(name, up, sha, g, t_in, t_out, plan))
-    c.write_text(_source(name, up, lowered, plan))
     calls = [lo for lo in lowered if lo.alias is None]
-    return GeneratedC(h, c, name, g.tensors[t_in].nbytes, g.tensors[t_out].nbytes, plan.arena_bytes,
-                      plan.peak_live_bytes, len(calls), sum(lo.macs for lo in lowered),
-                      tuple(dict.fromkeys(op.kind for op in g.ops)))
+    return RenderedC(name, _header(name, up, sha, g, t_in, t_out, plan), _source(name, up, lowered, plan),
+                     g.tensors[t_in].nbytes, g.tensors[t_out].nbytes, plan.arena_bytes, plan.peak_live_bytes,
+                     len(calls), sum(lo.macs for lo in lowered), tuple(dict.fromkeys(op.kind for op in g.ops)))
+
+
+def generate_c(model_bytes: bytes, out: str | Path, *, name: str = "imuforge_model") -> GeneratedC:
+    """Generate ``out/<name>.h`` and ``out/<name>.c`` for an int8 .tflite; :class:`CgenError` if impossible.
+
+    Everything is checked before a file is written.
+    """
+    return render_c(model_bytes, name=name).write(out)
