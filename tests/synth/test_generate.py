@@ -1,0 +1,211 @@
+"""imuforge generate: spec checks, seeds from the cell, shards readable everywhere, resume, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from imuforge.cli import main
+from imuforge.recording import read_dataset, read_shard
+from imuforge.synth import Profiles, Take, activity_spec, generate_recordings, subject_id
+from imuforge.synth.corpus import generate_corpus, make_plan, make_shard
+from imuforge.synth.spec import CorpusSpec, load_spec
+
+TINY = dict(name="tiny", seed=3, activities=["walking", "standing"], profiles=["nano33-ble-sense-rev2"],
+            placements=["default", "waist_front"], people=2, seconds=2.0, fps=50.0, shard_size=3)
+
+
+def write_spec(path: Path, **fields) -> Path:
+    doc = {**TINY, **fields}
+    lines = [f"{k} = {json.dumps(v)}" for k, v in doc.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def spec(tmp_path) -> CorpusSpec:
+    return load_spec(write_spec(tmp_path / "tiny.toml"))
+
+
+def shard_bytes_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("shard-*.parquet"))}
+
+
+# ------------------------------------------------------------------------------------- spec
+@pytest.mark.parametrize("field, value, expect", [
+    ("activities", ["walking", "flying"], "activities: unknown activity 'flying'"),
+    ("profiles", ["no-such-device"], "profiles: unknown profile 'no-such-device'"),
+    ("placements", ["elbow"], "placements: unknown placement 'elbow'"),
+    ("people", 0, "people: 0 is not an integer in 1 … 100000"),
+    ("seconds", "long", "seconds: 'long' is not a number"),
+    ("wear_variation", "sideways", "wear_variation:"),
+    ("colour", "blue", "unknown field 'colour'"),
+])
+def test_bad_spec_is_one_line_naming_file_and_field(tmp_path, capsys, field, value, expect):
+    path = write_spec(tmp_path / "bad.toml", **{field: value})
+    assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(path) in err and expect in err and "allowed:" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_default_placement_listed_twice_is_refused(tmp_path):
+    spec = load_spec(write_spec(tmp_path / "s.toml", placements=["default", "wrist_left"]))
+    with pytest.raises(Exception, match="wrist_left is listed twice"):
+        make_plan(spec)
+
+
+# ------------------------------------------------------------------------------------ seeds
+def test_a_take_is_the_same_whatever_else_is_made_with_it(spec):
+    plan = make_plan(spec)
+    take = plan.takes[4]
+    alone = next(generate_recordings(plan.sources, [take], seed=spec.seed, fps=spec.fps,
+                                     wear=spec.wear_variation))[2]
+    together = {t: r for t, _, r in generate_recordings(plan.sources, reversed(plan.takes), seed=spec.seed,
+                                                        fps=spec.fps, wear=spec.wear_variation)}
+    assert together[take] == alone
+    assert alone.subject == subject_id(take.person)
+    other_seed = next(generate_recordings(plan.sources, [take], seed=spec.seed + 1, fps=spec.fps,
+                                          wear=spec.wear_variation))[2]
+    assert other_seed != alone
+
+
+def test_person_is_one_body_in_every_activity():
+    sources = [activity_spec("walking", 2.0), activity_spec("standing", 2.0)]
+    takes = [Take(0, 1, "nano33-ble-sense-rev2", "default"), Take(1, 1, "nano33-ble-sense-rev2", "default"),
+             Take(0, 2, "nano33-ble-sense-rev2", "default")]
+    motions = [m for _, m, _ in generate_recordings(sources, takes, seed=0, fps=50.0, profiles=Profiles())]
+    assert motions[0].meta["person"] == motions[1].meta["person"]
+    assert motions[0].meta["person"] != motions[2].meta["person"]
+
+
+def test_motion_command_uses_the_library_rule(tmp_path):
+    out = tmp_path / "m"
+    assert main(["motion", "a person walks", "--matcher", "keywords", "--n", "2", "--seconds", "2",
+                 "--profile", "nano33-ble-sense-rev2", "--out", str(out)]) == 0
+    from imuforge.motion.text import parse_description
+
+    spec = parse_description("a person walks", seconds=2.0, matcher="keywords")
+    expected = next(generate_recordings([spec], [Take(0, 1, "nano33-ble-sense-rev2", "default")], seed=0,
+                                        wear="default"))[2]
+    assert read_dataset(out).read(1) == expected
+
+
+# ----------------------------------------------------------------------------------- shards
+def test_corpus_is_a_dataset_readable_by_pandas_and_imuforge(spec, tmp_path, capsys):
+    out = tmp_path / "corpus"
+    res = generate_corpus(spec, out)
+    assert res.complete and res.recordings == 8 and res.made == 3
+    doc = json.loads((out / "manifest.json").read_text())
+    assert doc["meta"]["spec"] == spec.to_dict()
+    assert [s["recordings"] for s in doc["shards"]] == [3, 3, 2]
+    assert not (out / ".progress").exists()
+    ds = read_dataset(out)
+    assert ds.sharded and len(ds) == 8 and ds.check_files() == []
+    plan = make_plan(spec)
+    assert [r for _, r in read_shard(out / "shard-00001.parquet")] == [
+        r for _, _, r in generate_recordings(plan.sources, plan.shard_takes(1), seed=spec.seed, fps=spec.fps,
+                                             wear=spec.wear_variation)]
+    assert list(ds.recordings())[4] == ds.read(4)
+    df = pd.read_parquet(out / "shard-00000.parquet")
+    assert df["recording"].nunique() == 3 and {"time", "acc_x", "gyro_z"} <= set(df.columns)
+    assert main(["dataset", "info", str(out)]) == 0
+    assert "8 recordings" in capsys.readouterr().out
+
+
+def test_a_damaged_shard_is_found_and_remade(spec, tmp_path):
+    out = tmp_path / "corpus"
+    generate_corpus(spec, out)
+    good = (out / "manifest.json").read_bytes()
+    shard = out / "shard-00001.parquet"
+    shard.write_bytes(shard.read_bytes()[:-100])
+    assert read_dataset(out).check_files()  # the footer is gone
+    res = generate_corpus(spec, out)
+    assert (res.made, res.skipped) == (1, 2)
+    assert (out / "manifest.json").read_bytes() == good
+
+
+def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):
+    out = tmp_path / "corpus"
+    generate_corpus(spec, out)
+    other = load_spec(write_spec(tmp_path / "other.toml", seed=4))
+    with pytest.raises(FileExistsError, match="another spec"):
+        generate_corpus(other, out)
+
+
+def test_failed_shards_are_retried_reported_and_made_on_the_next_run(spec, tmp_path, monkeypatch, capsys):
+    import imuforge.synth.engine as engine
+
+    calls = {"n": 0}
+
+    def flaky(plan, index):
+        if index == 1:
+            calls["n"] += 1
+            raise RuntimeError("worker lost")
+        return make_shard(plan, index)
+
+    monkeypatch.setattr(engine, "make_shard", flaky)
+    out = tmp_path / "corpus"
+    path = write_spec(tmp_path / "tiny.toml")
+    assert main(["generate", str(path), "--out", str(out), "--retries", "1"]) == 1
+    assert calls["n"] == 2
+    err = capsys.readouterr().err
+    assert "shard 1 failed after 1 retries: RuntimeError: worker lost" in err
+    assert not (out / "manifest.json").exists() and (out / "shard-00002.parquet").exists()
+    monkeypatch.setattr(engine, "make_shard", make_shard)
+    assert main(["generate", str(path), "--out", str(out)]) == 0
+    fresh = tmp_path / "fresh"
+    generate_corpus(spec, fresh)
+    assert (out / "manifest.json").read_bytes() == (fresh / "manifest.json").read_bytes()
+
+
+def test_workers_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    path = write_spec(tmp_path / "tiny.toml")
+    assert main(["generate", str(path), "--out", str(tmp_path / "o"), "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "'scale' extra" in err and "imuforge[scale]" in err
+
+
+# ----------------------------------------------------------------------------- kill, resume
+def test_kill_9_mid_run_then_resume_gives_identical_output(tmp_path):
+    spec_path = write_spec(tmp_path / "k.toml", people=4, seconds=3.0, shard_size=2)  # 16 recordings, 8 shards
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "imuforge.cli", "generate", str(spec_path), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / ".progress").glob("shard-*.json"))) < 2:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    done = len(list((out / ".progress").glob("shard-*.json")))
+    assert 2 <= done < 8, "the run was not caught mid-way"
+    assert not (out / "manifest.json").exists()
+    spec = load_spec(spec_path)
+    res = generate_corpus(spec, out)
+    assert res.skipped == done and res.made == 8 - done
+    fresh = tmp_path / "fresh"
+    generate_corpus(spec, fresh)
+    assert (out / "manifest.json").read_bytes() == (fresh / "manifest.json").read_bytes()
+    assert shard_bytes_of(out) == shard_bytes_of(fresh)
+    assert not list(out.glob("*.tmp"))
+
+
+# --------------------------------------------------------------------------------------- Ray
+def test_two_ray_workers_write_the_same_bytes_as_one_process(spec, tmp_path):
+    pytest.importorskip("ray")
+    here, ray_out = tmp_path / "here", tmp_path / "ray"
+    generate_corpus(spec, here)
+    res = generate_corpus(spec, ray_out, workers=2)
+    assert res.complete and res.made == 3
+    assert (here / "manifest.json").read_bytes() == (ray_out / "manifest.json").read_bytes()
+    assert shard_bytes_of(here) == shard_bytes_of(ray_out)
