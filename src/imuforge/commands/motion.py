@@ -52,6 +52,10 @@ def register(sub) -> None:
     p.add_argument("--schedule", help="comma-separated activity[:seconds] list making one continuous motion")
     p.add_argument("--from", dest="source", type=Path, help="import a HumanML3D .npy (T, 22, 3) or a .bvh file")
     add_label_options(p, "activity label for --from")
+    p.add_argument("--backend", default="library", choices=("library", "t2m-gpt"),
+                   help="text → motion by the procedural library (default) or the T2M-GPT model (needs --weights)")
+    p.add_argument("--weights", type=Path, help="folder of the T2M-GPT checkpoints (docs/MOTION.md)")
+    p.add_argument("--clip", type=Path, help="folder of CLIP ViT-B/32 (default: WEIGHTS/clip-vit-base-patch32)")
     p.add_argument("--list", action="store_true", help="list the activities and their parameters")
     p.set_defaults(func=run)
 
@@ -197,6 +201,10 @@ def _text_specs(args) -> list:
 
 def _make_motions(args, items: list | None) -> list:
     """(name, Motion, seed key) triples from --from, --schedule or the text; motion i is virtual person i."""
+    if args.backend == "t2m-gpt":
+        from imuforge.motion.t2m.run import motions_from_args
+
+        return motions_from_args(args)
     if args.source is not None:
         from imuforge.motion.importers import load_motion_file
 

@@ -136,7 +136,7 @@ def load_models(folder, device: str | torch.device = "cpu") -> LoadedModel:
 def write_random_weights(folder, config: T2MConfig = PUBLISHED, *, seed: int = 0) -> WeightFiles:
     """Randomly initialised models saved in the published file layout (for tests and benchmarks).
 
-    The codebook gets unit-scale random vectors; the mean / std are those of a library walking
+    The codebook gets unit-scale random vectors; the mean / std are those of a library standing
     motion (std shrunk ×0.1), so decoded motion is a person-shaped skeleton with random deviations.
     With non-published sizes the sizes go to ``imuforge-t2m.json`` beside the files.
     """
@@ -164,5 +164,5 @@ def _library_stats(seed: int) -> tuple[np.ndarray, np.ndarray]:
     from imuforge.motion.library import generate
     from imuforge.motion.t2m.features import features_from_motion
 
-    F = features_from_motion(generate("walking", 4.0, fps=20.0, rng=seed))
+    F = features_from_motion(generate("standing", 4.0, fps=20.0, rng=seed, fidget=0.0))
     return F.mean(0).astype(np.float32), np.maximum(0.1 * F.std(0), 1e-3).astype(np.float32)

@@ -1,0 +1,64 @@
+"""``imuforge motion TEXT --backend t2m-gpt --weights DIR [--clip DIR]``: the command's side of the backend."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from imuforge.errors import ValidationError, shorten
+
+BACKENDS = ("library", "t2m-gpt")
+
+
+def _sampling(seconds: float | None, frames_per_token: int, block: int):
+    from imuforge.motion.t2m.features import FPS
+    from imuforge.motion.t2m.generate import Sampling
+
+    if seconds is None:
+        return Sampling()
+    most = block * frames_per_token / FPS
+    if seconds > most:
+        raise ValidationError(f"--seconds {seconds:g} is longer than T2M-GPT makes in one sample",
+                              allowed=f"up to {most:g} s ({block} tokens of {frames_per_token} frames at 20 fps)")
+    tokens = max(2, math.ceil(seconds * FPS / frames_per_token))
+    return Sampling(min_tokens=tokens, max_tokens=tokens)
+
+
+def motions_from_args(args) -> list:
+    """(name, Motion, seed key) triples for the command: generate until ``--n`` pass the quality gate."""
+    from imuforge.motion.t2m.generate import T2MGPT, expected_activity, generate_accepted
+
+    if args.source is not None or args.schedule is not None:
+        raise ValidationError("--backend t2m-gpt makes motion from a description, not --from / --schedule")
+    if not args.text:
+        raise ValidationError("--backend t2m-gpt needs a description", allowed='imuforge motion "a person waves" '
+                              "--backend t2m-gpt --weights DIR --out OUT")
+    if args.weights is None:
+        raise ValidationError("--backend t2m-gpt needs --weights DIR",
+                              allowed="the folder of the T2M-GPT checkpoints (docs/MOTION.md, 'T2M-GPT backend')")
+    model = T2MGPT.from_folder(Path(args.weights), args.clip)
+    c = model.models.files.config
+    sampling = _sampling(args.seconds, c.vq.frames_per_token, c.gpt.max_tokens)
+    expected, note = expected_activity(args.text, getattr(args, "matcher", "embedding"))
+    print(f"{shorten(args.text)} → T2M-GPT ({model.device.type}); {note}")
+    accepted, rejected = generate_accepted(model, [args.text], args.n, seed=args.seed, fps=args.fps,
+                                           expected=expected, sampling=sampling)
+    for a in rejected:
+        print(f"  rejected sample {a.generated.index}: {'; '.join(a.report.reasons)}")
+    if len(accepted) < args.n:
+        reasons = sorted({r.split(' ')[0] + ' ' + r.split(' ')[1] for a in rejected for r in a.report.reasons})
+        raise ValidationError(f"only {len(accepted)} of {args.n} T2M-GPT motions passed the quality gate in "
+                              f"{len(accepted) + len(rejected)} samples (rejected for: {', '.join(reasons)})",
+                              allowed="another --seed, a plainer description, or a smaller --n")
+    out, previous = [], -1
+    for i, a in enumerate(accepted):
+        idx = a.generated.index
+        before = [{"index": r.generated.index, "reasons": r.report.reasons} for r in rejected
+                  if previous < r.generated.index < idx]
+        previous = idx
+        a.motion.meta["spec"] = {"backend": "t2m-gpt", "text": args.text, "seed": args.seed, "index": idx,
+                                 "n_tokens": int(len(a.generated.tokens)), "quality": a.report.to_json(),
+                                 "rejected_before": before}
+        name = f"t2m_{expected or 'motion'}_{i:03d}"
+        out.append((name, a.motion, name))
+    return out
