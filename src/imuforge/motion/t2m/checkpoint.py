@@ -123,12 +123,13 @@ def load_models(folder, device: str | torch.device = "cpu") -> LoadedModel:
     """Both networks and the feature statistics, checked and in eval mode on ``device``."""
     files = find_weights(folder)
     mean, std = _stats(files)
-    vq = MotionVQVAE(files.config.vq)
-    gpt = T2MTransformer(files.config.gpt)
+    with torch.device("meta"):  # no memory and no random initialisation: the file's tensors are assigned
+        vq = MotionVQVAE(files.config.vq)
+        gpt = T2MTransformer(files.config.gpt)
     for model, path, key, what in ((vq, files.vq, "net", "VQ-VAE"), (gpt, files.gpt, "trans", "GPT")):
         state = _state_dict(path, key)
         check_layout(state, model, path, what)
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
         model.eval().to(device)
     return LoadedModel(vq, gpt, mean, std, files)
 

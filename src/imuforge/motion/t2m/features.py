@@ -6,8 +6,9 @@ from Text*, the HumanML3D representation that T2M-GPT, MoMask and MDM consume an
 =========  =====  ====================================================================================
 slice      size   meaning
 =========  =====  ====================================================================================
-0          1      root angular velocity about y, as the *half* angle per frame (arcsin of the y part
-                  of the frame-to-frame facing quaternion)
+0          1      root angular velocity about y: the *half* angle per frame of the change of the
+                  world → facing rotation (arcsin of its quaternion's y part); a left turn
+                  (+yaw) is negative
 1:3        2      root linear velocity on the floor (x, z), in the facing frame of the next frame
 3          1      root height (m above the floor)
 4:67       21×3   joint positions relative to the root's floor point, in the root's facing frame
