@@ -177,7 +177,7 @@ def render_c(model_bytes: bytes, *, name: str = "imuforge_model") -> RenderedC:
     calls = [lo for lo in lowered if lo.alias is None]
     return RenderedC(name, _header(name, up, sha, g, t_in, t_out, plan), _source(name, up, lowered, plan),
                      g.tensors[t_in].nbytes, g.tensors[t_out].nbytes, plan.arena_bytes, plan.peak_live_bytes,
-                     len(calls), sum(lo.macs for lo in lowered), tuple(dict.fromkeys(op.kind for op in g.ops)))
+                     len(calls), sum(lo.macs for lo in lowered), tuple(dict.fromkeys(lo.op.kind for lo in lowered)))
 
 
 def generate_c(model_bytes: bytes, out: str | Path, *, name: str = "imuforge_model") -> GeneratedC:

@@ -221,10 +221,34 @@ LOWERINGS: dict[str, Callable[[Graph, Op], Lowered]] = {
 }
 
 
+#: Inputs that only describe a shape (the tensor's static shape already says it): not data flow.
+_SHAPE_INPUTS = {"RESHAPE": (1,), "EXPAND_DIMS": (1,)}
+
+
+def live_ops(g: Graph) -> list[Op]:
+    """The ops the model output depends on through data, in order.
+
+    A Keras ``Flatten`` with a dynamic batch converts to SHAPE → STRIDED_SLICE → PACK feeding the
+    new shape of a RESHAPE; with static shapes that computation is dead and is dropped.
+    """
+    producer = {t: op for op in g.ops for t in op.outputs}
+    needed, stack = set(), list(g.outputs)
+    while stack:
+        t = stack.pop()
+        op = producer.get(t)
+        if op is None or op.index in needed:
+            continue
+        needed.add(op.index)
+        skip = _SHAPE_INPUTS.get(op.kind, ())
+        stack.extend(x for i, x in enumerate(op.inputs) if x >= 0 and i not in skip)
+    return [op for op in g.ops if op.index in needed]
+
+
 def lower_graph(g: Graph) -> list[Lowered]:
-    """Lower every op, or :class:`CgenError` naming all ops without a generator."""
-    missing = sorted({op.kind for op in g.ops if op.kind not in LOWERINGS})
+    """Lower every live op, or :class:`CgenError` naming all ops without a generator."""
+    ops = live_ops(g)
+    missing = sorted({op.kind for op in ops if op.kind not in LOWERINGS})
     if missing:
         raise CgenError(f"C generation has no kernel for op(s) {', '.join(missing)}",
                         allowed=", ".join(sorted(LOWERINGS)))
-    return [LOWERINGS[op.kind](g, op) for op in g.ops]
+    return [LOWERINGS[op.kind](g, op) for op in ops]

@@ -1,0 +1,97 @@
+"""Requantisation parameters against closed forms, and the buffer plan's invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imuforge.export.cgen import quant
+from imuforge.export.cgen.plan import Step, plan_buffers
+
+
+@pytest.mark.parametrize("real, expected", [(0.0, (0, 0)), (0.5, (1 << 30, 0)), (1.0, (1 << 30, 1)),
+                                            (0.25, (1 << 30, -1)), (0.75, (3 << 29, 0)),
+                                            (1e-12, (0, 0))])  # shift below -31 → zero, as TFLM
+def test_quantize_multiplier_closed_forms(real, expected):
+    assert quant.quantize_multiplier(real) == expected
+
+
+def test_quantize_multiplier_that_rounds_up_to_two_to_the_31_halves():
+    m, s = quant.quantize_multiplier(1.0 - 2.0 ** -40)
+    assert (m, s) == (1 << 30, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(1e-6, 1e3))
+def test_quantize_multiplier_represents_the_real_within_half_an_lsb(real):
+    m, s = quant.quantize_multiplier(real)
+    assert (1 << 30) <= m < (1 << 31)
+    assert abs(m * 2.0 ** (s - 31) - real) <= 2.0 ** (s - 32) * 1.0000001
+
+
+def test_activation_ranges():
+    assert quant.activation_range("NONE", 0.1, 3) == (-128, 127)
+    assert quant.activation_range("RELU", 0.1, -5) == (-5, 127)
+    assert quant.activation_range("RELU6", 0.1, -128) == (-128, -68)
+    assert quant.activation_range("RELU6", 0.01, -128) == (-128, 127)  # 6 / 0.01 saturates
+    with pytest.raises(ValueError, match="TANH"):
+        quant.activation_range("TANH", 0.1, 0)
+
+
+def test_mean_multiplier_divides_by_the_count():
+    m0, s0 = quant.quantize_multiplier(1.0)
+    m, s = quant.mean_multiplier(0.5, 0.5, 8)
+    assert m * 2.0 ** (s - 31) == pytest.approx(1 / 8)
+    m, s = quant.mean_multiplier(0.3, 0.2, 10)
+    assert m * 2.0 ** (s - 31) == pytest.approx(0.15, rel=1e-7)
+    assert (m0, s0) == (1 << 30, 1)
+
+
+def test_softmax_params_match_their_formulas():
+    p = quant.softmax_params(1.0, 0.1)
+    real = 0.1 * 2 ** 26
+    assert p.mult * 2.0 ** (p.left_shift - 31) == pytest.approx(float(np.float32(0.1)) * 2 ** 26, rel=1e-9)
+    assert p.left_shift == math.frexp(real)[1]
+    assert p.diff_min == -math.floor(31 * 2 ** 26 / 2 ** p.left_shift)
+
+
+def test_add_params_are_smaller_than_one():
+    p = quant.add_params(0.02, 0.05, 0.04)
+    for m, s in ((p.in1_mult, p.in1_shift), (p.in2_mult, p.in2_shift), (p.out_mult, p.out_shift)):
+        assert s <= 0 and m * 2.0 ** (s - 31) < 1
+    assert p.in2_mult * 2.0 ** (p.in2_shift - 31) == pytest.approx(0.5)
+
+
+def test_plan_places_overlapping_tensors_apart_and_aliases_together():
+    # 0 → [op] → 1 → [op] → 2 → alias 3 → [op reads 1 and 3] → 4
+    steps = [Step((0,), (1,)), Step((1,), (2,)), Step((1, 3), (4,))]
+    nbytes = {0: 10, 1: 100, 2: 50, 3: 50, 4: 5}
+    plan = plan_buffers(steps, [(2, 3)], nbytes, model_input=0, model_output=4)
+    assert plan.places[0].where == "input" and plan.places[4].where == "output"
+    assert plan.places[2] == plan.places[3]
+    a, b = plan.places[1].offset, plan.places[2].offset
+    assert a + 100 <= b or b + 50 <= a
+    assert plan.arena_bytes >= plan.peak_live_bytes == 150
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 300), min_size=2, max_size=12), st.data())
+def test_plan_never_overlaps_live_tensors(sizes, data):
+    """A random chain with skip connections: tensors alive at the same step never share a byte."""
+    n = len(sizes)
+    steps = []
+    for i in range(1, n):
+        extra = data.draw(st.sampled_from(range(i)))
+        steps.append(Step(tuple(sorted({i - 1, extra})), (i,)))
+    nbytes = dict(enumerate(sizes))
+    plan = plan_buffers(steps, [], nbytes, model_input=0, model_output=n - 1)
+    for k, st_ in enumerate(steps):
+        live = [t for t in range(1, n - 1) if any(t in s.reads + s.writes for s in steps[:k + 1])
+                and any(t in s.reads + s.writes for s in steps[k:])]
+        spans = sorted((plan.places[t].offset, plan.places[t].offset + nbytes[t]) for t in live)
+        assert all(spans[j][1] <= spans[j + 1][0] for j in range(len(spans) - 1))
+        assert all(hi <= plan.arena_bytes for _, hi in spans)
