@@ -26,6 +26,7 @@ def _sampling(seconds: float | None, frames_per_token: int, block: int):
 
 def motions_from_args(args) -> list:
     """(name, Motion, seed key) triples for the command: generate until ``--n`` pass the quality gate."""
+    from imuforge.motion.t2m.checkpoint import find_weights
     from imuforge.motion.t2m.generate import T2MGPT, expected_activity, generate_accepted
 
     if args.source is not None or args.schedule is not None:
@@ -36,9 +37,9 @@ def motions_from_args(args) -> list:
     if args.weights is None:
         raise ValidationError("--backend t2m-gpt needs --weights DIR",
                               allowed="the folder of the T2M-GPT checkpoints (docs/MOTION.md, 'T2M-GPT backend')")
-    model = T2MGPT.from_folder(Path(args.weights), args.clip)
-    c = model.models.files.config
+    c = find_weights(Path(args.weights)).config  # files and sizes checked before anything loads
     sampling = _sampling(args.seconds, c.vq.frames_per_token, c.gpt.max_tokens)
+    model = T2MGPT.from_folder(Path(args.weights), args.clip)
     expected, note = expected_activity(args.text, getattr(args, "matcher", "embedding"))
     print(f"{shorten(args.text)} → T2M-GPT ({model.device.type}); {note}")
     accepted, rejected = generate_accepted(model, [args.text], args.n, seed=args.seed, fps=args.fps,

@@ -44,6 +44,26 @@ def _check_folder(folder: Path) -> None:
         raise ValidationError(f"CLIP folder {folder} lacks {', '.join(missing)}", allowed=CLIP_WHERE)
 
 
+def _text_model(tf, folder: Path):
+    """The text tower with its projection, from a text-only or a full (text + vision) CLIP folder."""
+    import json
+
+    top = json.loads((folder / "config.json").read_text())
+    config = tf.CLIPTextConfig.from_pretrained(str(folder), local_files_only=True)
+    if top.get("model_type") == "clip":  # the full model: the projection size is a top-level field
+        config.projection_dim = int(top.get("projection_dim", config.projection_dim))
+    log = tf.utils.logging
+    verbosity, bars_on = log.get_verbosity(), log.is_progress_bar_enabled()
+    log.set_verbosity_error()  # the vision tower's weights are "unexpected" here, by design
+    log.disable_progress_bar()  # a sub-second load: imuforge's own bar covers the sampling
+    try:
+        return tf.CLIPTextModelWithProjection.from_pretrained(str(folder), config=config, local_files_only=True)
+    finally:
+        log.set_verbosity(verbosity)
+        if bars_on:
+            log.enable_progress_bar()
+
+
 class ClipTextEncoder:
     """CLIP text features from ``folder``; ``device`` as torch understands it."""
 
@@ -55,8 +75,8 @@ class ClipTextEncoder:
         tf = require_extra("transformers", purpose="the T2M-GPT backend's CLIP text encoder")
         try:
             self.tokenizer = tf.CLIPTokenizer.from_pretrained(str(folder), local_files_only=True)
-            self.model = tf.CLIPTextModelWithProjection.from_pretrained(str(folder), local_files_only=True)
-        except (OSError, ValueError, KeyError) as exc:
+            self.model = _text_model(tf, folder)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
             msg = " ".join(str(exc).split())[:200]
             raise ValidationError(f"cannot load CLIP ({type(exc).__name__}: {msg})", source=str(folder),
                                   allowed=CLIP_WHERE) from None

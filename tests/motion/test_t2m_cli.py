@@ -1,0 +1,128 @@
+"""``imuforge motion TEXT --backend t2m-gpt --weights DIR --clip DIR`` end to end on small random models,
+with a tiny CLIP (text + vision, as the Hugging Face openai/clip-vit-base-patch32 folder is laid out)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from imuforge.cli import main
+from imuforge.motion import read_motion
+from imuforge.motion.t2m.checkpoint import GPT_FILES, write_random_weights
+from imuforge.motion.t2m.layout import GPTConfig, T2MConfig, VQConfig
+from imuforge.motion.t2m.text_encoder import ClipTextEncoder
+
+transformers = pytest.importorskip("transformers")
+
+SMALL = T2MConfig(VQConfig(nb_code=32, code_dim=16, width=16), GPTConfig(num_vq=32, embed_dim=32, clip_dim=8,
+                                                                       block_size=11, num_layers=2, n_head=4))
+
+
+def write_tiny_clip(folder, projection_dim=8):
+    """A randomly initialised full CLIP model and a character-level BPE vocabulary, saved like the HF repo."""
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)] + list("0123456789.,!?'-")
+    vocab = {c: i for i, c in enumerate(letters)}
+    vocab.update({c + "</w>": len(letters) + i for i, c in enumerate(letters)})
+    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    tok = transformers.CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    eot = vocab["<|endoftext|>"]
+    text = dict(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                num_attention_heads=2, max_position_embeddings=77, bos_token_id=vocab["<|startoftext|>"],
+                eos_token_id=eot, pad_token_id=eot)
+    vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=32,
+                  patch_size=16)
+    torch.manual_seed(0)
+    model = transformers.CLIPModel(transformers.CLIPConfig(text_config=text, vision_config=vision,
+                                                           projection_dim=projection_dim)).eval()
+    model.save_pretrained(str(folder))
+    tok.save_pretrained(str(folder))
+    return model, tok
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("t2m-cli")
+    write_random_weights(root / "weights", SMALL, seed=4)
+    full, tok = write_tiny_clip(root / "clip")
+    yield root / "weights", root / "clip", full, tok
+    torch.set_num_threads(n)
+
+
+def test_clip_text_features_equal_the_full_models(folders):
+    _, clip, full, tok = folders
+    enc = ClipTextEncoder(clip)
+    texts = ["a person walks briskly", "someone waves"]
+    ids = tok(texts, padding="max_length", max_length=77, truncation=True, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        want = full.get_text_features(input_ids=ids)
+    want = getattr(want, "pooler_output", want)
+    assert enc.dim == 8 and torch.allclose(enc(texts), want, atol=1e-6)
+
+
+def test_cli_generates_n_accepted_motions(folders, tmp_path, capsys):
+    weights, clip, _, _ = folders
+    out = tmp_path / "out"
+    argv = ["motion", "a person stands still", "--backend", "t2m-gpt", "--weights", str(weights), "--clip", str(clip),
+            "--matcher", "keywords", "--n", "2", "--seed", "3", "--fps", "50", "--out", str(out)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "T2M-GPT (cpu)" in text and "relevance judged against standing" in text
+    files = sorted(out.glob("*.motion.npz"))
+    assert len(files) == 2
+    m = read_motion(files[0])
+    assert m.fps == 50 and m.labels[0].label == "standing" and m.meta["generator"] == "t2m-gpt"
+    spec = json.loads((out / "motions.json").read_text())[0]["meta"]
+    assert spec["backend"] == "t2m-gpt" and spec["quality"]["accepted"] and spec["quality"]["relevance"] == "ok"
+    # the same command again gives the same motions
+    assert main(argv[:-1] + [str(tmp_path / "again")]) == 0
+    assert np.array_equal(read_motion(tmp_path / "again" / files[0].name).positions, m.positions)
+
+
+def test_cli_text_outside_the_library_is_generated_without_relevance(folders, tmp_path, capsys):
+    weights, clip, _, _ = folders
+    rc = main(["motion", "vacuuming the living room", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
+               str(clip), "--matcher", "keywords", "--seconds", "1", "--fps", "20", "--out", str(tmp_path / "o")])
+    assert rc == 0
+    assert "relevance unchecked" in capsys.readouterr().out
+    m = read_motion(next((tmp_path / "o").glob("*.motion.npz")))
+    assert m.n_frames == 20 and m.meta["spec"]["quality"]["relevance"] == "unchecked"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "needs --weights DIR"),
+    (["--weights", "{weights}", "--seconds", "30"], "--seconds 30 is longer than T2M-GPT makes"),
+    (["--weights", "{weights}", "--clip", "{tmp}/noclip"], "CLIP folder .*noclip does not exist"),
+    (["--weights", "{tmp}/empty"], "T2M-GPT weights folder .*empty does not exist"),
+])
+def test_cli_errors_are_one_line_exit_2(folders, tmp_path, capsys, extra, message):
+    import re
+
+    weights, clip, _, _ = folders
+    extra = [e.format(weights=weights, tmp=tmp_path) for e in extra]
+    if "--clip" not in extra:
+        extra += ["--clip", str(clip)]
+    rc = main(["motion", "a person walks", "--backend", "t2m-gpt", "--matcher", "keywords", *extra,
+               "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and re.search(message, err), err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_wrong_checkpoint_names_the_file(folders, tmp_path, capsys):
+    import shutil
+
+    weights, clip, _, _ = folders
+    bad = tmp_path / "bad"
+    shutil.copytree(weights, bad)
+    torch.save({"trans": {"head.weight": torch.zeros(3)}}, bad / GPT_FILES[0])
+    rc = main(["motion", "a person walks", "--backend", "t2m-gpt", "--weights", str(bad), "--clip", str(clip),
+               "--matcher", "keywords", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err
+    assert "net_best_fid.pth: not the GPT layout" in err and "missing" in err and "unexpected (head.weight)" in err
