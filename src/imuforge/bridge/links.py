@@ -20,6 +20,39 @@ class LinkClosed(ImuforgeError):
     """The device went away (unplug, closed socket, BLE disconnect)."""
 
 
+def write_port_file(path, port: str) -> None:
+    """Write where a device listens (``/dev/pts/N``, ``socket://…``) to ``path`` atomically, so a
+    reader never sees a half-written name (``imuforge emulate --port-file``)."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(port + "\n")
+    os.replace(tmp, path)
+
+
+def wait_for_port_file(path, timeout_s: float = 30.0) -> str:
+    """The port named in ``path`` once it exists (``capture`` / ``hil --port-file``): a script can start
+    an emulator in the background and go on without guessing how long it takes to listen."""
+    from pathlib import Path
+
+    from imuforge.errors import ValidationError
+
+    path = Path(path)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if path.exists():
+            port = path.read_text().strip()
+            if port:
+                return port
+        if time.monotonic() > deadline:
+            raise ValidationError(f"no port appeared in {path} within {timeout_s:g} s",
+                                  allowed="a file written by `imuforge emulate --port-file` (or a device path "
+                                  "written by your own tool); raise --wait-s for a slow start")
+        time.sleep(0.05)
+
+
 class Link(Protocol):
     description: str
 

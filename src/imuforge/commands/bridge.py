@@ -29,8 +29,11 @@ def register(sub) -> None:
                        "retries, or ended early).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT, loop://)")
+    src.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s for it "
+                     "to appear (written by `imuforge emulate --port-file FILE` once it listens)")
     src.add_argument("--ble", metavar="NAME_OR_ADDRESS", help="BLE device name or address")
     src.add_argument("--recover", metavar="LOG", help="rebuild the recording from a raw log")
+    p.add_argument("--wait-s", type=float, default=30.0, help="--port-file: how long to wait for it (s)")
     p.add_argument("--seconds", type=float, default=None,
                    help="device time to capture (s, default 10): exactly the samples in [t0, t0 + SECONDS)")
     add_label_options(p, "activity label of the whole recording (e.g. walking)")
@@ -65,6 +68,8 @@ def register(sub) -> None:
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (default)")
     where.add_argument("--tcp", type=int, metavar="PORT", help="serve on TCP (socket://127.0.0.1:PORT)")
     where.add_argument("--ble", action="store_true", help="serve as a BLE peripheral through bumble (--hci)")
+    p.add_argument("--port-file", metavar="FILE", help="--pty/--tcp: write the port to FILE once listening "
+                   "(atomically), for `capture --port-file FILE` / `hil --port-file FILE` to wait on")
     p.add_argument("--hci", default="tcp-client:127.0.0.1:9001",
                    help="bumble HCI transport for --ble (see `python -m bumble.apps.controllers`)")
     p.add_argument("--name", default="imuforge-emu", help="BLE advertised name")
@@ -163,8 +168,11 @@ def cmd_capture(args) -> int:
     import os
 
     from imuforge.bridge.capture import NoDeviceAnswer, capture, recover
+    from imuforge.bridge.links import wait_for_port_file
     from imuforge.recording import write_recording
 
+    if args.port_file:
+        args.port = wait_for_port_file(args.port_file, args.wait_s)
     if getattr(args, "guided", False):
         return cmd_guided(args)
     if args.recover:
@@ -348,18 +356,26 @@ def cmd_emulate(args) -> int:
         HilDevice.from_export(args.hil_model).attach(device)
     try:
         if args.tcp is not None:
-            E.serve_tcp(device, args.tcp, on_ready=lambda port: print(
-                f"emulated {profile.name} on socket://127.0.0.1:{port}", flush=True), stop=stop)
+            E.serve_tcp(device, args.tcp, on_ready=lambda port: _ready(profile, f"socket://127.0.0.1:{port}", args),
+                        stop=stop)
         elif args.ble:
             asyncio.run(_emulate_ble(device, args))
         else:
-            why = E.serve_pty(device, on_ready=lambda path: print(f"emulated {profile.name} on {path}", flush=True),
-                              stop=stop)
+            why = E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args), stop=stop)
             if why == "fault":
                 print("disconnect fault: closed the port", flush=True)
     except KeyboardInterrupt:
         stop.set()
     return 0
+
+
+def _ready(profile, port: str, args) -> None:
+    """The emulator listens: say where, on stdout and in --port-file."""
+    print(f"emulated {profile.name} on {port}", flush=True)
+    if args.port_file:
+        from imuforge.bridge.links import write_port_file
+
+        write_port_file(args.port_file, port)
 
 
 async def _emulate_ble(device, args) -> None:

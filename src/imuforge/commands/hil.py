@@ -10,12 +10,15 @@ def add_link_options(p, *, required: bool = True) -> None:
     """``--port`` / ``--ble`` / ``--emulate`` (one of them) and their settings."""
     where = p.add_mutually_exclusive_group(required=required)
     where.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT) of the board")
+    where.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s "
+                       "(written by `imuforge emulate --port-file FILE` once it listens)")
     where.add_argument("--ble", metavar="NAME_OR_ADDRESS", help="BLE device name or address")
     where.add_argument("--emulate", action="store_true",
                        help="start an emulated wearable running the model (TFLM interpreter) on a pty")
     p.add_argument("--profile", default="nano33-ble-sense-rev2", help="--emulate: hardware profile of the wearable")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
     p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
+    p.add_argument("--wait-s", type=float, default=30.0, help="--port-file: how long to wait for it (s)")
     p.add_argument("--hci", help="BLE through bumble on this HCI transport (e.g. usb:0, tcp-client:HOST:PORT)")
 
 
@@ -28,6 +31,10 @@ def open_link(args):
         emu = start_emulator(args.model, profile=args.profile, transport="tcp" if args.tcp else "pty")
         print(f"emulated {args.profile} running {Path(args.model) / 'model.tflite'} on {emu.port}", file=sys.stderr)
         return SerialLink(emu.port, args.baud), emu, None
+    if getattr(args, "port_file", None):
+        from imuforge.bridge.links import wait_for_port_file
+
+        args.port = wait_for_port_file(args.port_file, args.wait_s)
     if args.port:
         from imuforge.bridge.links import SerialLink
 
