@@ -15,8 +15,15 @@
 #include <stdint.h>
 #include "ifb_formula.h"
 #include "ifb_hil.h"
-#include "ifb_mlp_model.h"
 #include "ifb_proto.h"
+/* The model HIL runs: the hand-made MLP (default), or an export's generated C (make cgen, see Makefile). */
+#ifdef IFB_CGEN_MODEL
+#include "ifb_cgen_model.h"
+#define IFB_MODEL_GET ifb_cgen_model_get
+#else
+#include "ifb_mlp_model.h"
+#define IFB_MODEL_GET ifb_mlp_model_get
+#endif
 
 typedef struct {
     volatile uint32_t DATA, STATE, CTRL, INTSTATUS, BAUDDIV;
@@ -107,7 +114,7 @@ int main(void)
     if (boot_magic != BOOT_MAGIC) { boot_magic = BOOT_MAGIC; boot_count = 0; }
     boot_count++;
     ifb_device_init(&dev, &board, slots, 256);
-    ifb_hil_init(&hil, ifb_mlp_model_get(), &cycle_clock, 0x51A70000u ^ boot_count);
+    ifb_hil_init(&hil, IFB_MODEL_GET(), &cycle_clock, 0x51A70000u ^ boot_count);
     ifb_hil_attach(&hil, &dev);
     for (;;) {
         while (UART0->STATE & UART_RX_FULL) {

@@ -114,6 +114,7 @@ def _source(name: str, up: str, lowered: list[Lowered], plan: BufferPlan) -> str
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 {_uses(lowered)}
 {KERNELS_C}

@@ -71,14 +71,20 @@ static int32_t ifm_dot(const int8_t *w, const int8_t *x, int n, int32_t off) {
   int32_t acc = 0;
   int i = 0;
 #if defined(IFM_DSP)
-  /* SMLAD: two 16-bit products per instruction; weights are symmetric (zero point 0) */
+  /* Cortex-M4/M7 DSP: 4 bytes per load; SXTB16 sign-extends bytes 0 and 2 (and, rotated, 1 and 3)
+   * into two 16-bit lanes, SXTAB16 does the same while adding the input offset to each lane
+   * (|x + off| <= 255 fits 16 bits), SMLAD adds both lane products to the accumulator. */
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)off << 16) | (uint16_t)(int16_t)off;
-  for (; i + 1 < n; i += 2) {
-    const uint32_t wp = ((uint32_t)(uint16_t)(int16_t)w[i + 1] << 16) | (uint16_t)(int16_t)w[i];
-    const uint32_t xp = ((uint32_t)(uint16_t)(int16_t)x[i + 1] << 16) | (uint16_t)(int16_t)x[i];
-    uint32_t xo;
-    __asm__("sadd16 %0, %1, %2" : "=r"(xo) : "r"(xp), "r"(off2));
-    __asm__("smlad %0, %1, %2, %0" : "+r"(acc) : "r"(wp), "r"(xo));
+  for (; i + 3 < n; i += 4) {
+    uint32_t wv, xv, w02, w13, x02, x13;
+    memcpy(&wv, w + i, 4);
+    memcpy(&xv, x + i, 4);
+    __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
+    __asm__("sxtab16 %0, %1, %2" : "=r"(x02) : "r"(off2), "r"(xv));
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(x13) : "r"(off2), "r"(xv));
+    __asm__("smlad %0, %1, %2, %0" : "+r"(acc) : "r"(w02), "r"(x02));
+    __asm__("smlad %0, %1, %2, %0" : "+r"(acc) : "r"(w13), "r"(x13));
   }
 #endif
   for (; i < n; ++i) acc += (int32_t)w[i] * ((int32_t)x[i] + off);
@@ -111,6 +117,14 @@ static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
         for (ky = 0; ky < p->k_h; ++ky) {
           const int y = y0 + p->dil_h * ky;
           if (y < 0 || y >= p->in_h) continue;
+          if (p->dil_w == 1) { /* the taps inside the input are one contiguous run of (kx, ic) */
+            const int kx0 = x0 < 0 ? -x0 : 0;
+            const int kx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
+            if (kx1 > kx0)
+              acc += ifm_dot(p->w + ((oc * p->k_h + ky) * p->k_w + kx0) * p->in_c,
+                             in + (y * p->in_w + x0 + kx0) * p->in_c, (kx1 - kx0) * p->in_c, p->in_offset);
+            continue;
+          }
           for (kx = 0; kx < p->k_w; ++kx) {
             const int x = x0 + p->dil_w * kx;
             if (x < 0 || x >= p->in_w) continue;
