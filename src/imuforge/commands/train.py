@@ -58,6 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fine-tune this run's model (its labels, normalisation and window layout) instead of "
                    "a new one, e.g. pre-train on synthetic data, then --init on the real captures")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stream", default="auto", choices=["auto", "on", "off"],
+                   help="stream windows with bounded memory (auto: when a Dataset is sharded, see docs/CORPUS.md)")
+    p.add_argument("--shuffle-buffer", type=int, default=8192, help="windows in the streaming shuffle buffer")
+    p.add_argument("--balance", default="weights", choices=["weights", "sampling"],
+                   help="streaming: class weights, or classes drawn equally from the shuffle buffer")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=cmd_train)
@@ -122,7 +127,8 @@ def cmd_train(args) -> int:
         real_weight=args.real_weight, seed=args.seed,
         learning_rate=args.learning_rate or (5e-4 if args.init else 2e-3),
         model_kwargs={"width": args.width} if args.width else {},
-        augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init)
+        augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
+        shuffle_buffer=args.shuffle_buffer, balance=args.balance)
     run = train(cfg, args.out, overwrite=args.overwrite)
     m = run.json("metrics.json")
     h = run.json("history.json")

@@ -58,6 +58,10 @@ class TrainConfig:
     augment: list[dict[str, Any]] | None = None
     augment_on: str = "all"
     init: str | None = None
+    #: sharded Datasets stream (train/stream.py): "auto" (when any is sharded), "on", "off"
+    stream: str = "auto"
+    shuffle_buffer: int = 8192  # windows in the streaming shuffle buffer
+    balance: str = "weights"  # streaming: class weights, or "sampling" (classes drawn equally from the buffer)
 
     def check(self) -> None:
         if not self.data and not self.real:
@@ -78,6 +82,11 @@ class TrainConfig:
             raise ValidationError(f"augment_on {self.augment_on!r} unknown", allowed="all, real")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValidationError(f"learning rate must be in (0, 1), got {self.learning_rate}")
+        if self.stream not in ("auto", "on", "off") or self.balance not in ("weights", "sampling"):
+            raise ValidationError(f"stream {self.stream!r} / balance {self.balance!r} unknown",
+                                  allowed="stream auto, on, off; balance weights, sampling")
+        if int(self.shuffle_buffer) < 1:
+            raise ValidationError(f"shuffle_buffer must be >= 1, got {self.shuffle_buffer}")
 
 
 def seed_everything(seed: int) -> None:
@@ -192,6 +201,12 @@ def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
             summaries += [dict(x, role="real" if real else "data") for x in s]
     windows = Windows.concat([p[0] for p in parts])
     is_real = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
+    return _pool_from_windows(windows, is_real, summaries, config, init)
+
+
+def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[dict], config: TrainConfig,
+                       init: Run | None) -> _Pool:
+    """The pool of windows (in memory, or streamed: train/stream.py) with its label order fixed."""
     if len(windows) == 0:
         raise ValidationError("no labelled windows in the data",
                               allowed=f"recordings longer than {config.window_s} s with label segments")
@@ -332,12 +347,16 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     t_start = time.time()
     init = _check_init(config)
     seed_everything(config.seed)
-    pool = _load_pool(config, init)
+    from imuforge.train import stream
+
+    streamed = stream.is_sharded_input(config)  # a sharded corpus: windows on disk, bounded memory
+    pool = (stream.load_pool if streamed else _load_pool)(config, init)
     split = _split(config, pool)
     w = pool.windows
-    mean, std = (init.mean, init.std) if init is not None else normalisation_stats(w.X[split.train])
+    mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)
+                 if streamed else normalisation_stats(w.X[split.train]))
     model = _make_model(config, init, w.length, len(pool.labels))
-    history = _fit(config, model, pool, split, mean, std)
+    history = (stream.fit if streamed else _fit)(config, model, pool, split, mean, std)
     val_loss = history.get("val_loss", [])
     best_epoch = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
     out.mkdir(parents=True, exist_ok=True)

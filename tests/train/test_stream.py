@@ -1,0 +1,107 @@
+"""Streaming training on sharded corpora: the window store, the bounded shuffle, same pool and results as in memory."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from imuforge.synth.corpus import generate_corpus
+from imuforge.synth.spec import CorpusSpec
+from imuforge.train import stream
+from imuforge.train.trainer import TrainConfig, _load_pool, _split, normalisation_stats
+
+
+def test_store_reads_back_what_was_written_in_any_order():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2500, 16, 3)).astype(np.float32)
+    st = stream.WindowStore(16, 3)
+    for part in np.array_split(X, 7):
+        st.append(part)
+    assert st.shape == X.shape
+    idx = rng.permutation(2500)[:900]
+    np.testing.assert_array_equal(st[idx], X[idx])
+    mask = rng.random(2500) < 0.3
+    np.testing.assert_array_equal(st[mask], X[mask])
+    mean, std = stream.normalisation_stats(st, mask)
+    ref_mean, ref_std = normalisation_stats(X[mask])
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(std, ref_std, rtol=1e-12)
+    st.close()
+    assert not st.path.exists()
+
+
+def _stream(n=3000, buffer=500, balance="weights", seed=1):
+    st = stream.WindowStore(2, 1)
+    st.append(np.arange(n, dtype=np.float32)[:, None, None].repeat(2, axis=1))
+    y = (np.arange(n) >= n * 0.9).astype(np.int64)  # 90 % class 0, in one run: the corpus order of a shard
+    index = np.arange(0, n, 2)  # every other window is "training"
+    return st, y, stream.ShuffleStream(st, index, y, np.ones(n, np.float32), batch=64, buffer=buffer, seed=seed,
+                                       balance=balance)
+
+
+def test_shuffle_stream_gives_every_window_once_per_epoch_in_a_new_order():
+    st, y, s = _stream()
+    epochs = []
+    for _ in range(2):
+        rows = np.concatenate([x[:, 0, 0] for x, _, _ in s()]).astype(int)
+        assert sorted(rows.tolist()) == list(range(0, 3000, 2))
+        epochs.append(rows)
+    assert len(s) == -(-1500 // 64)
+    assert not np.array_equal(epochs[0], epochs[1])
+    # mixed beyond the buffer: the first batches already hold windows from far apart in the store
+    assert np.ptp(epochs[0][:64]) > 1000
+    again = np.concatenate([x[:, 0, 0] for x, _, _ in _stream()[2]()]).astype(int)
+    np.testing.assert_array_equal(again, epochs[0])  # seeded
+
+
+def test_sampling_balance_draws_classes_equally_from_the_buffer():
+    st, y, s = _stream(n=6000, buffer=3000, balance="sampling")
+    first = np.concatenate([yy for _, yy, _ in list(s())[:10]])
+    assert 0.35 < first.mean() < 0.65  # 10 % of the data, about half of the draws while both classes are buffered
+
+
+SPEC = dict(name="t", seed=1, activities=["walking", "running", "standing", "sitting"],
+            profiles=["nano33-ble-sense-rev2"], placements=["default"], people=6, seconds=8.0, fps=50.0,
+            shard_size=5, activities_order=None)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    doc = {k: v for k, v in SPEC.items() if k != "activities_order"}
+    out = tmp_path_factory.mktemp("corpus") / "c"
+    assert generate_corpus(CorpusSpec.from_dict(doc), out).complete
+    return out
+
+
+def test_streamed_pool_and_split_equal_the_in_memory_ones(corpus):
+    cfg = TrainConfig(data=[str(corpus)], window_s=2.0, stride_s=1.0)
+    assert stream.is_sharded_input(cfg)
+    mem = _load_pool(cfg, None)
+    st = stream.load_pool(cfg, None)
+    assert st.labels == mem.labels
+    np.testing.assert_array_equal(st.y, mem.y)
+    np.testing.assert_array_equal(st.windows.groups, mem.windows.groups)
+    np.testing.assert_array_equal(st.windows.X[np.arange(len(mem.windows))], mem.windows.X)
+    a, b = _split(cfg, mem), _split(cfg, st)
+    np.testing.assert_array_equal(a.train, b.train)
+    np.testing.assert_array_equal(a.val, b.val)
+
+
+def test_streamed_training_matches_the_in_memory_run(corpus, tmp_path):
+    pytest.importorskip("tensorflow")
+    from imuforge.train import train
+
+    runs = {}
+    for mode in ("on", "off"):
+        cfg = TrainConfig(data=[str(corpus)], window_s=2.0, stride_s=1.0, epochs=15, seed=0, stream=mode, batch_size=16,
+                          shuffle_buffer=64)  # fewer windows than the corpus holds
+        runs[mode] = train(cfg, tmp_path / mode)
+    data = {m: json.loads((r.path / "data.json").read_text()) for m, r in runs.items()}
+    assert data["on"]["windows"] == data["off"]["windows"]
+    assert data["on"]["validation_groups"] == data["off"]["validation_groups"]
+    np.testing.assert_allclose(runs["on"].mean, runs["off"].mean, rtol=1e-9)
+    np.testing.assert_allclose(runs["on"].std, runs["off"].std, rtol=1e-9)
+    acc = {m: json.loads((r.path / "metrics.json").read_text())["accuracy"] for m, r in runs.items()}
+    assert acc["off"] > 0.6 and abs(acc["on"] - acc["off"]) < 0.15, acc
