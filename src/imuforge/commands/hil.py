@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_link_options(p, *, required: bool = True) -> None:
-    """``--port`` / ``--ble`` / ``--emulate`` (one of them) and their settings."""
+    """``--port`` / ``--ble`` / ``--emulate`` / ``--qemu`` (one of them) and their settings."""
     where = p.add_mutually_exclusive_group(required=required)
     where.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT) of the board")
     where.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s "
@@ -15,6 +15,9 @@ def add_link_options(p, *, required: bool = True) -> None:
     where.add_argument("--ble", metavar="NAME_OR_ADDRESS", help="BLE device name or address")
     where.add_argument("--emulate", action="store_true",
                        help="start an emulated wearable running the model (TFLM interpreter) on a pty")
+    where.add_argument("--qemu", action="store_true",
+                       help="build the QEMU Cortex-M4 firmware with the export's generated C (c/) and run HIL on it")
+    p.add_argument("--dsp", action="store_true", help="--qemu: compile the generated C's SMLAD (DSP) path")
     p.add_argument("--profile", default="nano33-ble-sense-rev2", help="--emulate: hardware profile of the wearable")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
     p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
@@ -31,6 +34,14 @@ def open_link(args):
         emu = start_emulator(args.model, profile=args.profile, transport="tcp" if args.tcp else "pty")
         print(f"emulated {args.profile} running {Path(args.model) / 'model.tflite'} on {emu.port}", file=sys.stderr)
         return SerialLink(emu.port, args.baud), emu, None
+    if getattr(args, "qemu", False):
+        from imuforge.bridge.links import SerialLink
+        from imuforge.hil.qemu import start_qemu_for_export
+
+        board = start_qemu_for_export(args.model, dsp=args.dsp)
+        print(f"QEMU mps2-an386 (Cortex-M4) running the generated C of {args.model}"
+              f"{' (SMLAD)' if args.dsp else ''} on {board.port}", file=sys.stderr)
+        return SerialLink(board.port, args.baud), board, None
     if getattr(args, "port_file", None):
         from imuforge.bridge.links import wait_for_port_file
 
