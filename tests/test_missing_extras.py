@@ -59,3 +59,14 @@ def test_commands_without_the_ml_extra_say_which_extra(run_folder, tmp_path, mon
     assert err.startswith(f"imuforge {command}: error: imuforge {command}")
     assert "needs the 'ml' extra" in err and "pip install 'imuforge[ml]'" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, hidden, extra", [
+    (["emulate", "--ble"], ("bumble",), "emulation"),
+    (["emulate", "--hil-model", "{run}", "--pty"], ("tflite_micro",), "ml"),
+])
+def test_emulate_without_its_extra_says_which(run_folder, monkeypatch, capsys, argv, hidden, extra):
+    hide(monkeypatch, *hidden)
+    assert main([a.format(run=run_folder) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"needs the '{extra}' extra" in err, err

@@ -329,6 +329,14 @@ def cmd_emulate(args) -> int:
     from imuforge.bridge import emulator as E
     from imuforge.sensors.profiles import load_profile
 
+    if args.ble:
+        from imuforge.errors import require_extra
+
+        require_extra("bumble", purpose="imuforge emulate --ble")
+    if args.hil_model:
+        from imuforge.errors import require_extra
+
+        require_extra("tflite_micro", purpose="imuforge emulate --hil-model")
     profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
     source_kind = args.source or ("schedule" if args.schedule else "desk")
     stop = threading.Event()
