@@ -41,20 +41,20 @@ def test_random_rotation_recovered_same_wearer(motions, k):
 
 
 def test_rotation_recovered_other_wearer(motions):
-    """A different simulated person (posture, arm swing, standing fidgets): within 15°.
+    """A different simulated person (posture, arm swing, standing fidgets): within 18°.
 
     Alignment cannot tell a different arm posture from a turned device, so the error is bounded by
     how much wearers differ. Measured over 16 wearer pairs (schedules rng 2i+1 vs 2i+2, i < 8; this
-    rotation and Rotation.random(random_state=0)), with the current motion library (walking arm
-    swing ±16°, elbow mean 18 + 0.75·amplitude, i.e. 25–35° between people) and energy-weighted
-    classes: median 8.6°, 90th percentile 12.8°, max 14.6°; this pair 9.2°. (Equal class weights
-    with standing fidgets: median 8.5°, max 33°, 23° for this pair; walking-only alignment leaves
-    4–13°.) Down-weighting the acc block or the means changes the median by < 1.5°.
+    rotation and Rotation.random(random_state=0)) with energy-weighted classes. With the gait built
+    from normative joint curves and their between-person spread (Kadaba 1989: pelvis, hip and trunk
+    rotation differ between people, which the wrist carries): median 8.5°, 90th percentile 15.8°,
+    max 16.6°; this pair 15.8°. (The earlier IK gait, with less between-person variation: median
+    8.6°, max 14.6°, this pair 9.2°.)
     """
     Q = Rotation.from_euler("xyz", [30, -50, 120], degrees=True).as_matrix()
     syn = simulate(motions[0], "smartwatch-wrist", WRIST, seed=1)
     real = simulate(motions[1], "smartwatch-wrist", WRIST.with_rotation(Q), seed=2)
-    assert _err_deg(estimate_alignment([syn], [real]).rotation, Q) < 15.0
+    assert _err_deg(estimate_alignment([syn], [real]).rotation, Q) < 18.0
 
 
 def test_still_only_aligns_gravity_and_says_heading_is_unknown(profile_dir):
