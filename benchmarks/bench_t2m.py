@@ -31,7 +31,7 @@ from _targets import RESULTS, Target, combine, command_line, status, write_targe
 from imuforge.motion.library import ACTIVITIES, generate
 from imuforge.motion.t2m.checkpoint import load_models, write_random_weights
 from imuforge.motion.t2m.features import FPS, canonical_positions, features_from_motion, joints_from_features
-from imuforge.motion.t2m.generate import Sampling, T2MGPT
+from imuforge.motion.t2m.generate import T2MGPT, Sampling
 from imuforge.motion.t2m.layout import PUBLISHED
 
 N_TOKENS = PUBLISHED.gpt.max_tokens
@@ -103,9 +103,10 @@ def measure(device: str, quick: bool, lines: list[str]) -> dict:
     for batch in (1,) if quick else (1, 8):
         k = 1 if quick or batch > 1 else 2
         texts = ["a person walks briskly"] * batch
-        t = best_of(lambda: model.sample_tokens(texts, [(0, i) for i in range(batch)], fixed), k)
+        seeds = [(0, i) for i in range(batch)]
+        t = best_of(lambda texts=texts, seeds=seeds: model.sample_tokens(texts, seeds, fixed), k)
         out[f"cached_b{batch}_s"] = t
-        t = best_of(lambda: uncached_sample(models.gpt, feats[:batch], N_TOKENS), 1)
+        t = best_of(lambda b=batch: uncached_sample(models.gpt, feats[:b], N_TOKENS), 1)
         out[f"uncached_b{batch}_s"] = t
         lines.append(f"batch {batch}: {N_TOKENS} tokens with cached keys/values {out[f'cached_b{batch}_s']:.2f} s "
                      f"({batch * N_TOKENS / out[f'cached_b{batch}_s']:.0f} tokens/s), recomputing the prefix "
@@ -179,8 +180,8 @@ def main() -> None:
     cmd = command_line()
     write_targets("t2m", rows(cpu, cuda, rt, args.threads), command=cmd)
     md = ["# T2M-GPT backend — benchmark results", "",
-          "Published model sizes (VQ-VAE 512 codes × 512, down ×4; GPT 1024 wide, 9 + 9 blocks, 16 heads, block 51; "
-          "CLIP ViT-B/32 text tower) with random weights: the same compute as the real checkpoints.", "",
+          ("Published model sizes (VQ-VAE 512 codes × 512, down ×4; GPT 1024 wide, 9 + 9 blocks, 16 heads, block 51; "
+           "CLIP ViT-B/32 text tower) with random weights: the same compute as the real checkpoints."), "",
           f"Command: `{cmd}`", "", "```", *lines, "```", ""]
     (RESULTS / "t2m.md").write_text("\n".join(md))
     print(f"wrote {RESULTS / 't2m.md'}")

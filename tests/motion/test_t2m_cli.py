@@ -30,11 +30,11 @@ def write_tiny_clip(folder, projection_dim=8):
     (folder / "merges.txt").write_text("#version: 0.2\n")
     tok = transformers.CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
     eot = vocab["<|endoftext|>"]
-    text = dict(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                num_attention_heads=2, max_position_embeddings=77, bos_token_id=vocab["<|startoftext|>"],
-                eos_token_id=eot, pad_token_id=eot)
-    vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=32,
-                  patch_size=16)
+    text = {"vocab_size": len(vocab), "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "max_position_embeddings": 77, "bos_token_id": vocab["<|startoftext|>"],
+            "eos_token_id": eot, "pad_token_id": eot}
+    vision = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+              "image_size": 32, "patch_size": 16}
     torch.manual_seed(0)
     model = transformers.CLIPModel(transformers.CLIPConfig(text_config=text, vision_config=vision,
                                                            projection_dim=projection_dim)).eval()

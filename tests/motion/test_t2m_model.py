@@ -8,8 +8,15 @@ import torch
 from imuforge.errors import ValidationError
 from imuforge.motion import Motion
 from imuforge.motion.t2m.checkpoint import GPT_FILES, STAT_FILES, VQ_FILES, load_models, write_random_weights
-from imuforge.motion.t2m.generate import Sampling, T2MGPT
-from imuforge.motion.t2m.layout import PUBLISHED_GPT_KEYS, PUBLISHED_VQ_KEYS, GPTConfig, T2MConfig, VQConfig, expand
+from imuforge.motion.t2m.generate import T2MGPT, Sampling
+from imuforge.motion.t2m.layout import (
+    PUBLISHED_GPT_KEYS,
+    PUBLISHED_VQ_KEYS,
+    GPTConfig,
+    T2MConfig,
+    VQConfig,
+    expand,
+)
 from imuforge.motion.t2m.models import MotionVQVAE, T2MTransformer, sincos_table
 
 SMALL = T2MConfig(VQConfig(nb_code=32, code_dim=16, width=16), GPTConfig(num_vq=32, embed_dim=32, clip_dim=8,

@@ -34,6 +34,8 @@ canonical_positions(P)[:-1]`` to float precision.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
@@ -125,7 +127,7 @@ def _chain_rotations(P: np.ndarray, root: np.ndarray) -> np.ndarray:
     out[:, 0] = root
     for chain in CHAINS:
         R = root
-        for a, b in zip(chain[:-1], chain[1:]):
+        for a, b in itertools.pairwise(chain):
             swing = Q.shortest_arc(np.broadcast_to(RAW_OFFSETS[b], (T, 3)), P[:, b] - P[:, a])
             local = Q.qmul(Q.qconj(R), swing)
             out[:, b] = local

@@ -22,6 +22,8 @@ from torch import nn
 
 from imuforge.motion.t2m.layout import GPTConfig, VQConfig
 
+_VQ_DEFAULT, _GPT_DEFAULT = VQConfig(), GPTConfig()
+
 
 # --------------------------------------------------------------------------- VQ-VAE
 class _ResBlock(nn.Module):
@@ -95,7 +97,7 @@ class _VQ(nn.Module):
 class MotionVQVAE(nn.Module):
     """Normalised features (B, T, 263) ⇄ code indices (B, T / 2**down_t)."""
 
-    def __init__(self, config: VQConfig = VQConfig()):
+    def __init__(self, config: VQConfig = _VQ_DEFAULT):
         super().__init__()
         self.config = config
         self.vqvae = _VQ(config)
@@ -195,7 +197,7 @@ class _Head(nn.Module):
 class T2MTransformer(nn.Module):
     """Text feature (B, clip_dim) + motion tokens → next-token logits (codes and the end token)."""
 
-    def __init__(self, config: GPTConfig = GPTConfig()):
+    def __init__(self, config: GPTConfig = _GPT_DEFAULT):
         super().__init__()
         self.config = config
         self.trans_base = _Base(config)

@@ -58,7 +58,7 @@ def motions_from_args(args) -> list:
                   if previous < r.generated.index < idx]
         previous = idx
         a.motion.meta["spec"] = {"backend": "t2m-gpt", "text": args.text, "seed": args.seed, "index": idx,
-                                 "n_tokens": int(len(a.generated.tokens)), "quality": a.report.to_json(),
+                                 "n_tokens": len(a.generated.tokens), "quality": a.report.to_json(),
                                  "rejected_before": before}
         name = f"t2m_{expected or 'motion'}_{i:03d}"
         out.append((name, a.motion, name))
