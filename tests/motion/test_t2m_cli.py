@@ -84,6 +84,19 @@ def test_cli_generates_n_accepted_motions(folders, tmp_path, capsys):
     assert np.array_equal(read_motion(tmp_path / "again" / files[0].name).positions, m.positions)
 
 
+def test_cli_diversify_feeds_varied_descriptions_to_the_model(folders, tmp_path, capsys):
+    weights, clip, _, _ = folders
+    out = tmp_path / "div"
+    rc = main(["motion", "a person stands still", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
+               str(clip), "--matcher", "keywords", "--diversify", "--n", "3", "--seed", "2", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    texts = [e["meta"]["text"] for e in json.loads((out / "motions.json").read_text())]
+    assert len(texts) == 3 and len(set(texts)) > 1 and "a person stands still" not in texts
+    rc = main(["motion", "vacuuming the living room", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
+               str(clip), "--matcher", "keywords", "--diversify", "--out", str(tmp_path / "x")])
+    assert rc == 2 and "--diversify needs a description that maps to a library activity" in capsys.readouterr().err
+
+
 def test_cli_text_outside_the_library_is_generated_without_relevance(folders, tmp_path, capsys):
     weights, clip, _, _ = folders
     rc = main(["motion", "vacuuming the living room", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",

@@ -24,6 +24,28 @@ def _sampling(seconds: float | None, frames_per_token: int, block: int):
     return Sampling(min_tokens=tokens, max_tokens=tokens)
 
 
+def _diversified(args, expected: str | None) -> list[str]:
+    """``--diversify``: N varied descriptions of the matched activity (grammar or ``--llm-url``) that map back to it."""
+    from imuforge.motion.t2m.generate import expected_activity
+    from imuforge.motion.text import diversify, llm_descriptions
+
+    if expected is None:
+        raise ValidationError("--diversify needs a description that maps to a library activity",
+                              allowed="drop --diversify to generate from the description as given")
+    texts = (llm_descriptions(args.llm_url, expected, args.n, model=args.llm_model) if args.llm_url
+             else diversify(expected, args.n, seed=args.seed))
+    kept = []
+    for t in texts:
+        got, _ = expected_activity(t, args.matcher)
+        if got == expected:
+            kept.append(t)
+        else:
+            print(f"  dropped ({'no match' if got is None else 'maps to ' + got}): {shorten(t)}")
+    if not kept:
+        raise ValidationError(f"none of the {len(texts)} diversified descriptions maps to {expected}")
+    return kept
+
+
 def motions_from_args(args) -> list:
     """(name, Motion, seed key) triples for the command: generate until ``--n`` pass the quality gate."""
     from imuforge.motion.t2m.checkpoint import find_weights
@@ -40,9 +62,10 @@ def motions_from_args(args) -> list:
     c = find_weights(Path(args.weights)).config  # files and sizes checked before anything loads
     sampling = _sampling(args.seconds, c.vq.frames_per_token, c.gpt.max_tokens)
     model = T2MGPT.from_folder(Path(args.weights), args.clip)
-    expected, note = expected_activity(args.text, getattr(args, "matcher", "embedding"))
+    expected, note = expected_activity(args.text, args.matcher)
     print(f"{shorten(args.text)} → T2M-GPT ({model.device.type}); {note}")
-    accepted, rejected = generate_accepted(model, [args.text], args.n, seed=args.seed, fps=args.fps,
+    texts = _diversified(args, expected) if args.diversify else [args.text]
+    accepted, rejected = generate_accepted(model, texts, args.n, seed=args.seed, fps=args.fps,
                                            expected=expected, sampling=sampling)
     for a in rejected:
         print(f"  rejected sample {a.generated.index}: {'; '.join(a.report.reasons)}")
@@ -57,7 +80,7 @@ def motions_from_args(args) -> list:
         before = [{"index": r.generated.index, "reasons": r.report.reasons} for r in rejected
                   if previous < r.generated.index < idx]
         previous = idx
-        a.motion.meta["spec"] = {"backend": "t2m-gpt", "text": args.text, "seed": args.seed, "index": idx,
+        a.motion.meta["spec"] = {"backend": "t2m-gpt", "text": a.generated.text, "seed": args.seed, "index": idx,
                                  "n_tokens": len(a.generated.tokens), "quality": a.report.to_json(),
                                  "rejected_before": before}
         name = f"t2m_{expected or 'motion'}_{i:03d}"
