@@ -90,3 +90,15 @@ def test_generate_until_n_accepted(model):
     assert acc == [] and len(rej) == 5
     assert all(a.report.reasons[0].startswith("foot sliding") for a in rej)
     assert sorted(a.generated.index for a in rej) == [0, 1, 2, 3, 4]
+
+
+def test_degenerate_model_output_is_rejected_not_raised():
+    from imuforge.motion.t2m.generate import Generated
+
+    class Degenerate:
+        def generate(self, texts, *, seed, start, sampling, batch_size):
+            return [Generated(t, seed, start + i, np.zeros(2, int), np.zeros((8, 263))) for i, t in enumerate(texts)]
+
+    acc, rej = generate_accepted(Degenerate(), ["a person waves"], 1, max_attempts=2)
+    assert acc == [] and len(rej) == 2
+    assert rej[0].report.reasons[0].startswith("invalid joints: joint 'left_hip' coincides with its parent")

@@ -189,7 +189,7 @@ def generate_accepted(model: T2MGPT, texts: list[str], n: int, *, seed: int = 0,
     Sample ``k`` uses ``texts[k % len(texts)]`` and the generator of ``(seed, k)``. Returns the
     accepted attempts (with their Motion, at ``fps`` or 20 fps) and the rejected ones (with reasons).
     """
-    from imuforge.motion.t2m.quality import PlausibilityLimits, judge
+    from imuforge.motion.t2m.quality import PlausibilityLimits, QualityReport, judge
 
     limits = limits or PlausibilityLimits()
     max_attempts = max_attempts or 4 * n
@@ -202,7 +202,12 @@ def generate_accepted(model: T2MGPT, texts: list[str], n: int, *, seed: int = 0,
                                sampling=sampling, batch_size=batch_size)
         k += m
         for g in batch:
-            motion = g.motion(fps=fps, label=label or expected)
+            try:
+                motion = g.motion(fps=fps, label=label or expected)
+            except ValidationError as exc:  # e.g. two joints on one spot: no orientations
+                rejected.append(Attempt(g, QualityReport(np.nan, np.nan, np.nan, np.nan,
+                                                         reasons=[f"invalid joints: {exc.what}"])))
+                continue
             report = judge(motion, expected, limits=limits)
             if gate and report.reasons:
                 rejected.append(Attempt(g, report))
