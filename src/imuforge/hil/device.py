@@ -10,6 +10,13 @@ a microcontroller's latency; a real board measures it with its cycle counter. Th
 HIL_MODEL name starts with :data:`EMULATOR_NAME_PREFIX`, and HIL reports mark such runs
 ``emulated`` with the host clock named.
 
+Which implementation answers (``engine``): ``"tflm"`` is the interpreter above; ``"cgen"`` is the
+export's generated C (``c/<name>.c``, see docs/CGEN.md) compiled here with the host compiler, so
+HIL compares two different implementations instead of TFLM with itself; ``"auto"`` (what
+:func:`start_emulator`, ``imuforge hil --emulate`` and the ``hil/`` suite use) takes the generated C
+and falls back to TFLM with a one-line message when there is no compiler or the model has an op
+the generator lacks. The HIL_MODEL name ends with ``[generated C]`` or ``[TFLM]``.
+
 :class:`HilFaults` injects what the runner must survive: lost replies (the runner times out and
 retries), device resets (new ``boot_id``, state lost), and wrong outputs (the runner lists the
 mismatching windows).
@@ -96,7 +103,8 @@ class HilDevice:
 
     def __init__(self, model_bytes: bytes | None, *, arena_size: int | None = None, max_chunk: int | None = None,
                  name: str = "", faults: HilFaults | None = None,
-                 clock_ns: Callable[[], int] = time.perf_counter_ns):
+                 clock_ns: Callable[[], int] = time.perf_counter_ns, engine: str = "tflm",
+                 c_source: str | os.PathLike | None = None):
         self.faults = faults or HilFaults()
         self.clock_ns = clock_ns
         self.name = name
@@ -115,10 +123,29 @@ class HilDevice:
             except (ValidationError, RuntimeError) as exc:
                 self.tflm, self.load_error = None, str(exc)
         self.arena_size = self.tflm.arena_size if self.tflm is not None else int(arena_size or 0)
+        self.engine, self.engine_note, self.cgen = "TFLM", "", None
+        if engine not in ("tflm", "cgen", "auto"):
+            raise ValidationError(f"unknown engine {engine!r}", allowed="tflm, cgen, auto")
+        if self.tflm is not None and engine != "tflm":
+            self._use_generated_c(c_source, required=engine == "cgen")
         self.slots: OrderedDict[int, _Slot] = OrderedDict()
         self.infers = 0
         self.resets = 0
         self.device = None
+
+    def _use_generated_c(self, c_source, *, required: bool) -> None:
+        """Run the generated C (the export's ``c/`` files if they are this model's, else generated now)."""
+        from imuforge.errors import ImuforgeError
+
+        try:
+            self.cgen, arena = _host_generated_c(self.model_bytes, c_source, self.tflm)
+        except (ImuforgeError, OSError) as exc:
+            if required:
+                raise
+            self.engine_note = (f"generated C unavailable ({str(exc).splitlines()[0][:160]}); "
+                                "the emulated wearable runs the TFLM interpreter")
+            return
+        self.engine, self.arena_used = "generated C", arena
 
     @classmethod
     def from_export(cls, export_dir: str | os.PathLike, **kw) -> HilDevice:
@@ -130,6 +157,8 @@ class HilDevice:
         kw.setdefault("arena_size", model_arena_bytes(d))
         kw.setdefault("name", json.loads((d / "card.json").read_text())["model"]["name"]
                       if (d / "card.json").exists() else path.stem)
+        sources = sorted((d / "c").glob("*.c")) if (d / "c").is_dir() else []
+        kw.setdefault("c_source", sources[0] if sources else None)
         return cls(path.read_bytes(), **kw)
 
     # ------------------------------------------------------------------ wiring
@@ -172,7 +201,9 @@ class HilDevice:
         return M.HilModel(hashlib.sha256(self.model_bytes).digest(), len(self.model_bytes), self.arena_size,
                           self.arena_used, tuple(int(v) for v in i["shape"]), M.dtype_code(i["dtype"]), float(isc),
                           int(izp), tuple(int(v) for v in o["shape"]), M.dtype_code(o["dtype"]), float(osc), int(ozp),
-                          self.max_chunk, self.boot_id, (EMULATOR_NAME_PREFIX + self.name)[:60])
+                          self.max_chunk, self.boot_id,
+                          (EMULATOR_NAME_PREFIX + self.name[:60 - len(EMULATOR_NAME_PREFIX) - len(self.engine) - 3]
+                           + f" [{self.engine}]")[:60])
 
     def _no_model(self, frame: P.Frame, window: int = 0) -> bool:
         if self.tflm is None:
@@ -232,13 +263,14 @@ class HilDevice:
             return self._error(frame, m.window, M.HilErrorCode.CRC_MISMATCH,
                                f"input CRC-32 0x{crc:08x}, LOAD announced 0x{slot.crc32:08x}")
         x = np.frombuffer(bytes(slot.buf), dtype=self.tflm.input["dtype"])
+        model = self.cgen if self.cgen is not None else self.tflm
         try:
             for _ in range(m.warmup):
-                out = self.tflm.invoke(x)
+                out = model.invoke(x)
             lat = np.empty(m.runs, dtype=np.int64)
             for r in range(m.runs):
                 t0 = self.clock_ns()
-                out = self.tflm.invoke(x)
+                out = model.invoke(x)
                 lat[r] = (self.clock_ns() - t0) // 1000 + self.faults.extra_latency_us
         except RuntimeError as exc:
             return self._error(frame, m.window, M.HilErrorCode.INVOKE_FAILED, str(exc))
@@ -259,6 +291,34 @@ class HilDevice:
             self.device.tx_seq = 0
             self.device.streaming = False
             self.device.decoder.reset_sequence()
+
+
+def _host_generated_c(model_bytes: bytes, c_source, tflm):
+    """(HostModel, arena bytes) of the model's generated C: ``c_source`` when its header names this model's
+    sha-256, else C generated now; compiled with the host compiler."""
+    import hashlib
+    import re
+    import tempfile
+
+    from imuforge.export.cgen import render_c
+    from imuforge.export.cgen.build import HostModel
+
+    sha = hashlib.sha256(model_bytes).hexdigest()
+    n_in = int(np.prod(tflm.input["shape"])) * np.dtype(tflm.input["dtype"]).itemsize
+    n_out = int(np.prod(tflm.output["shape"])) * np.dtype(tflm.output["dtype"]).itemsize
+    src = Path(c_source) if c_source is not None else None
+    header = src.with_suffix(".h") if src is not None else None
+    if header is not None and header.exists() and f"model sha256 {sha}" in header.read_text():
+        text = header.read_text()
+        host = HostModel(src, input_bytes=n_in, output_bytes=n_out, name=src.stem)
+    else:
+        rendered = render_c(model_bytes)
+        with tempfile.TemporaryDirectory(prefix="imuforge-emu-c-") as tmp:
+            gen = rendered.write(tmp)
+            host = HostModel(gen.source, input_bytes=n_in, output_bytes=n_out, name=gen.name)
+        text = rendered.header_text
+    m = re.search(r"#define \w+_RAM_BYTES (\d+)", text)
+    return host, int(m.group(1)) if m else 0
 
 
 # ---------------------------------------------------------------------------- emulated wearable with a model
@@ -297,22 +357,25 @@ def make_emulated_device(profile: str | None = "nano33-ble-sense-rev2", *, sourc
 
 def start_emulator(model: str | os.PathLike | bytes | None, *, profile: str | None = "nano33-ble-sense-rev2",
                    transport: str = "pty", hil_faults: HilFaults | None = None, max_chunk: int | None = None,
-                   source=None, faults=None) -> EmulatorHandle:
+                   source=None, faults=None, engine: str = "auto") -> EmulatorHandle:
     """Start an emulated wearable with a model in a background thread; returns once its port exists.
 
     ``model``: an export folder, .tflite bytes, or ``None`` (no model). ``transport``: ``"pty"``
-    (a pseudo-terminal path) or ``"tcp"`` (``socket://127.0.0.1:PORT``).
+    (a pseudo-terminal path) or ``"tcp"`` (``socket://127.0.0.1:PORT``). ``engine``: see the module doc;
+    with ``"auto"`` a fallback to TFLM is said in one line on stderr.
     """
     from imuforge.bridge.emulator import serve_pty, serve_tcp
 
     if transport not in ("pty", "tcp"):
         raise ValidationError(f"unknown transport {transport!r}", allowed="pty, tcp")
     device = make_emulated_device(profile, source=source, faults=faults)
-    kw = {"faults": hil_faults, "max_chunk": max_chunk}
+    kw = {"faults": hil_faults, "max_chunk": max_chunk, "engine": engine}
     if model is None or isinstance(model, (bytes, bytearray)):
         hil = HilDevice(None if model is None else bytes(model), **kw)
     else:
         hil = HilDevice.from_export(model, **kw)
+    if hil.engine_note:
+        print(f"imuforge emulator: {hil.engine_note}", file=sys.stderr)
     hil.attach(device)
     ready = threading.Event()
     box: dict[str, str] = {}
@@ -344,11 +407,16 @@ def main(argv: list[str] | None = None) -> int:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
     g.add_argument("--tcp", type=int, metavar="PORT", help="serve on TCP (socket://127.0.0.1:PORT)")
+    ap.add_argument("--engine", default="auto", choices=["auto", "cgen", "tflm"],
+                    help="what runs the model: the generated C (cgen), the TFLM interpreter, or cgen with a "
+                    "fallback to TFLM (auto, default)")
     args = ap.parse_args(argv)
     from imuforge.bridge.emulator import serve_pty, serve_tcp
 
     device = make_emulated_device(args.profile)
-    hil = HilDevice.from_export(args.model) if args.model else HilDevice(None)
+    hil = HilDevice.from_export(args.model, engine=args.engine) if args.model else HilDevice(None)
+    if hil.engine_note:
+        print(f"imuforge emulator: {hil.engine_note}", file=sys.stderr)
     hil.attach(device)
     stop = threading.Event()
     try:

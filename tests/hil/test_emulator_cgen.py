@@ -1,0 +1,60 @@
+"""The emulated wearable runs the export's generated C, so HIL compares two implementations.
+
+``hil --emulate`` (engine "auto"): the device's outputs come from the generated C compiled on the
+host, the reference from TFLM; the HIL_MODEL name says which. Without a compiler it falls back to
+TFLM and says so in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from imuforge.bridge.links import SerialLink
+from imuforge.cli import main
+from imuforge.hil.device import HilDevice, start_emulator
+from imuforge.hil.runner import run_hil
+
+
+def test_hil_emulate_runs_generated_c_and_is_bit_exact(tiny_model, tmp_path, capsys):
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no host C compiler")
+    rc = main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--out", str(tmp_path)])
+    assert rc == 0, capsys.readouterr().err[-2000:]
+    rep = json.loads((tmp_path / "hil_report.json").read_text())
+    assert rep["emulated"] and rep["bit_exact"] and rep["passed"] and rep["windows"] > 0
+    assert rep["device"]["name"].endswith("[generated C]")
+    card = json.loads((tiny_model / "card.json").read_text())
+    if "generated_c" in card["size"]:
+        assert rep["arena_used_bytes"] == card["size"]["generated_c"]["arena_bytes"]
+
+
+def test_generated_c_device_differs_from_tflm_device_only_in_name_and_arena(tiny_model):
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no host C compiler")
+    c, t = HilDevice.from_export(tiny_model, engine="cgen"), HilDevice.from_export(tiny_model, engine="tflm")
+    assert c.cgen is not None and c.engine == "generated C" and t.cgen is None and t.engine == "TFLM"
+    ic, it = c.identity(), t.identity()
+    assert ic.sha256 == it.sha256 and ic.input_shape == it.input_shape and ic.output_scale == it.output_scale
+    assert ic.name.endswith("[generated C]") and it.name.endswith("[TFLM]")
+    assert 0 < c.arena_used < t.arena_used
+
+
+def test_without_a_compiler_the_emulator_falls_back_to_tflm_and_says_so(tiny_model, tmp_path, monkeypatch, capsys):
+    import imuforge.export.cgen.build as build
+
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    with start_emulator(tiny_model) as emu:
+        assert emu.hil.engine == "TFLM" and emu.hil.cgen is None
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "generated C unavailable" in err[0] and "TFLM" in err[0]
+        link = SerialLink(emu.port)
+        try:
+            rep = run_hil(tiny_model, tiny_model, link, out=tmp_path, max_windows=10)
+        finally:
+            link.close()
+    assert rep["bit_exact"] and rep["device"]["name"].endswith("[TFLM]")
+    with pytest.raises(Exception, match="compiler"):
+        HilDevice.from_export(tiny_model, engine="cgen")
