@@ -23,6 +23,7 @@ from imuforge.sensors.hardware import (
     steady_state_zi,
     term_rng,
 )
+from imuforge.sensors.impact import ImpactModel, add_transients, plan_impacts
 from imuforge.sensors.kinematics import (
     EarthField,
     IdealImu,
@@ -294,6 +295,7 @@ def simulate_many(
     backend: str = "auto",
     wear: WearVariation | str | bool | None = None,
     wear_seed: str | int | None = None,
+    impact: ImpactModel | str | bool | None = True,
 ) -> list[Recording]:
     """One Recording per placement, from one vectorised kinematics pass.
 
@@ -326,6 +328,11 @@ def simulate_many(
         Who the wearer is, for the wear draws. Default :func:`~imuforge.sensors.wear.wear_key`:
         the motion's ``person`` (and ``subject``), so one body wears the device the same way in
         every activity whatever the error ``seed``.
+    impact : ImpactModel, bool, "none" / "default" / "translation,rotation", or None
+        Foot–ground impact transients at the gait's foot contacts (:mod:`imuforge.sensors.impact`),
+        on by default (True / None); ``False`` / ``ImpactModel.none()`` reproduces the output without
+        them byte for byte. Seeded by the wearer (as ``wear_seed``); what was drawn goes into
+        ``provenance["impact"]`` (only when the motion has contacts).
     """
     kernel = use_kernel(backend)
     prof = load_profile(profile) if not isinstance(profile, HardwareProfile) else profile
@@ -334,6 +341,8 @@ def simulate_many(
     if wears is not None:
         pls = [w.placement for w in wears]
     loose = wears is not None and any(w.looseness is not None for w in wears)
+    key = str(wear_seed) if wear_seed is not None else wear_key(motion.meta, subject, seed)
+    impacts = plan_impacts(motion, pls, impact, key)
     terms = _terms(errors)
     if oversample < 2:
         raise ValidationError(f"oversample must be >= 2, got {oversample}")
@@ -353,7 +362,7 @@ def simulate_many(
     if terms.filter or loose:  # a loose device's wobble is integrated on the simulation grid, filter or not
         fs_sim = simulation_rate(motion.fps, max(s.odr_hz for s in prof.sensors.values()), oversample)
         grid = np.arange(int(np.floor(duration * fs_sim + 1e-9)) + 1) / fs_sim
-        if kernel and not loose and all(s.odr_hz == main.odr_hz for s in prof.sensors.values()):
+        if kernel and not loose and impacts is None and all(s.odr_hz == main.odr_hz for s in prof.sensors.values()):
             # the compiled kernel's single pass: kinematics on the grid → chip low-pass → reads at
             # each device's sample instants, without storing the grid-rate streams
             names = [kind for kind in ("accel", "gyro", "mag") if kind in prof.sensors]
@@ -373,6 +382,9 @@ def simulate_many(
                 one_pass = [{name: v[:, 3 * j:3 * j + 3] for j, name in enumerate(names)} for v in vals]
         ideal = None if one_pass is not None else ideal_imu(
             motion, pls, times=grid, earth_field=earth_field, smoothing_hz=smoothing_hz, backend=backend)
+        if impacts is not None and ideal is not None:  # before the wobble: it is driven by the impact too
+            for i in range(len(pls)):
+                add_transients(grid, ideal.acc[i], ideal.gyro[i], impacts.sites[i], impacts.person.model)
         if loose:
             apply_looseness(motion, ideal, wears, fs_sim, earth_field=earth_field, smoothing_hz=smoothing_hz,
                             backend=backend)
@@ -399,6 +411,8 @@ def simulate_many(
         if ideal is None and one_pass is None:
             direct = ideal_imu(motion, [p], times=t_main, earth_field=earth_field, smoothing_hz=smoothing_hz,
                                backend=backend)
+            if impacts is not None:
+                add_transients(t_main, direct.acc[0], direct.gyro[0], impacts.sites[i], impacts.person.model)
         blocks, channels = [], []
         at_main: dict[str, np.ndarray] = one_pass[i] if one_pass is not None else {}
         if ideal is not None:
@@ -447,8 +461,11 @@ def simulate_many(
                 if t_s is t_main:
                     x = getattr(direct, group)[0]
                 else:
-                    x = getattr(ideal_imu(motion, [p], times=t_s, earth_field=earth_field,
-                                          smoothing_hz=smoothing_hz, backend=backend), group)[0]
+                    slow = ideal_imu(motion, [p], times=t_s, earth_field=earth_field, smoothing_hz=smoothing_hz,
+                                     backend=backend)
+                    if impacts is not None:
+                        add_transients(t_s, slow.acc[0], slow.gyro[0], impacts.sites[i], impacts.person.model)
+                    x = getattr(slow, group)[0]
                 f_ideal = direct.acc[0] if kind == "gyro" and t_s is t_main else None
             y = apply_sensor_errors(x, t_s, sensor, terms, seed, p.name, specific_force=f_ideal, backend=backend)
             if t_s is not t_main:  # slower sensor (magnetometer): latest value at each main sample
@@ -476,6 +493,8 @@ def simulate_many(
         }
         if wears is not None:
             provenance["wear"] = wears[i].to_dict()
+        if impacts is not None:
+            provenance["impact"] = impacts.to_dict(i)
         out.append(Recording(ts[keep], data[keep], channels, rate, profile=prof.name, placement=p.name,
                              labels=_labels_covering(motion, ts), subject=subject, provenance=provenance))
     return out
@@ -495,6 +514,7 @@ def simulate(
     backend: str = "auto",
     wear: WearVariation | str | bool | None = None,
     wear_seed: str | int | None = None,
+    impact: ImpactModel | str | bool | None = True,
 ) -> Recording:
     """The Recording a device of ``profile`` worn at ``placement`` would make of ``motion``.
 
@@ -502,8 +522,9 @@ def simulate(
     """
     return simulate_many(motion, profile, None if placement is None else [placement], seed=seed, errors=errors,
                          earth_field=earth_field, oversample=oversample, subject=subject,
-                         smoothing_hz=smoothing_hz, backend=backend, wear=wear, wear_seed=wear_seed)[0]
+                         smoothing_hz=smoothing_hz, backend=backend, wear=wear, wear_seed=wear_seed,
+                         impact=impact)[0]
 
 
-__all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "WearVariation", "apply_sensor_errors", "device_terms", "filter_and_sample", "resample_uniform", "simulate",
+__all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "ImpactModel", "WearVariation", "apply_sensor_errors", "device_terms", "filter_and_sample", "resample_uniform", "simulate",
            "simulate_many", "simulation_rate"]

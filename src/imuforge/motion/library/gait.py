@@ -581,11 +581,26 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps)
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
-            "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture}
+            "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture,
+            "contact_s": [contact_times(phL, fps), contact_times(phR, fps)]}
     if c.vertical:
         last = int(np.argmax(w[-1]))
         meta.update(riser_m=riser_m, tread_m=tread_m, floor_end_m=round(float(ground[-1, last]), 4))
     return Track(local, root, w, kind, meta)
+
+
+def contact_times(phase: np.ndarray, fps: float) -> list[float]:
+    """Foot contacts (s from the track start): where the foot's gait phase crosses a whole cycle.
+
+    Phase 0 is initial contact of every gait here (heel strike walking / running, forefoot going down
+    stairs), where the foot's contact weight starts to rise (``contact_ramps``). Exposed in the track's
+    meta (``contact_s``, left then right) for the sensor's impact model (:mod:`imuforge.sensors.impact`);
+    the joint data do not depend on it. Linear interpolation between frames, rounded to 0.1 ms.
+    """
+    cyc = np.floor(phase)
+    i = np.flatnonzero(cyc[1:] > cyc[:-1])
+    frac = (cyc[i + 1] - phase[i]) / np.maximum(phase[i + 1] - phase[i], 1e-12)
+    return [round(float(t), 4) for t in (i + frac) / fps]
 
 
 def _carry_style(carrying: str | None, person: Person) -> dict:

@@ -1,0 +1,557 @@
+"""Foot–ground impact transients: what a rigid skeleton driven by smooth joint curves cannot carry.
+
+At every foot contact of a gait (heel strike in walking and running, forefoot contact going down
+stairs, a softer contact going up) the ground arrests the leg within a few tens of milliseconds.
+A body-worn accelerometer sees a short, damped pulse — ≈ 2–4 g at the tibia in walking, rising
+with speed, ≈ 5–12 g in running — that is attenuated on its way up the body, most of it at the
+knee and the spine, and loses its high frequencies on the way (≈ 10–20 Hz at the tibia, lower at
+the pelvis and trunk). The procedural library brings the foot to rest smoothly over ≈ 100 ms, so
+its rigid kinematics carry none of this.
+
+**Model.** The segment at the sensor is displaced from its rigid path by ``u(t) d`` (``d`` a fixed
+direction in the segment frame: the ground reaction, upward and ≈ 0.3 of it backward, seen from the
+segment at the contact instant). ``u`` is a damped oscillator (natural frequency ``f_n``, damping
+ratio ``ζ < 1``) struck by a half-sine force pulse of duration ``τ`` and mass-normalised impulse
+``Δv``::
+
+    ü + 2ζω u̇ + ω² u = p(t),   p(t) = (πΔv / 2τ) sin(πt/τ) for 0 ≤ t ≤ τ,   ∫p dt = Δv
+
+from rest (closed form: :func:`pulse_response`). ``u`` and ``u̇`` return to zero (the transient
+adds no net velocity or displacement to the smooth motion; all of the ground's impulse ``Δv`` is
+returned by the spring and damper: ``ω² ∫u dt = Δv``), and the added acceleration ``ü`` is what
+the sensor measures on top of the rigid motion. The transverse part of ``u`` rocks the segment
+about its pivot (``θ = ℓ × u d / ρ``, ℓ the long axis, ρ the pivot distance): the gyroscope sees
+``θ̇`` (the tilt of the measured vectors by θ ≲ 0.005 rad is neglected, see :func:`add_transients`).
+
+Per contact the tibial peak ``A`` (the peak of ``|ü|`` at the shank of the contacting leg) is set
+from the activity and speed (:class:`ImpactSpread`), times a per-person factor and a per-step
+factor; ``Δv`` follows from the oscillator (:func:`unit_peak`). Every other segment gets the peak
+``A · T`` (``T`` its transmissibility relative to the tibia, drawn per person) with its own
+frequency and damping. A loosely worn device (:mod:`imuforge.sensors.wear`) is then driven by the
+segment acceleration including the impact.
+
+**Sources** (figures in :data:`DEFAULT_SPREAD` and docs/MOTION.md, "Impact transients"):
+tibial peak in walking ≈ 2–4 g rising with speed, in running ≈ 5–12 g rising ≈ 1–2 g per m/s
+(Lafortune, Lake & Hennig 1996, *J Biomech* 29:1531; Mercer, Devita, Derrick & Bates 2003, *Med
+Sci Sports Exerc* 35:307; Hamill, Derrick & Holt 1995, *Clin Biomech* 10:87; review: Sheerin, Reid
+& Besier 2019, *Gait Posture* 67:12); the measured peak includes gravity and the segment's own
+rotation (≈ 18 % above the impact's axial peak in walking, Lafortune & Hennig 1991 "Contribution
+of angular motion and gravity to tibial acceleration", *Med Sci Sports Exerc* 23:360); shock
+attenuation tibia → head ≈ 60–80 %, largest at the knee and spine, greater at longer strides and
+with more knee flexion (Derrick, Hamill & Caldwell 1998, *Med Sci Sports Exerc* 30:128; Derrick
+2004, *Med Sci Sports Exerc* 36:832; Lafortune et al. 1996; Mercer et al. 2003); impact
+frequency content 12–20 Hz at the tibia, attenuated above ≈ 10 Hz on the way to the head (Shorten
+& Winslow 1992, *J Appl Biomech* 8:288); heel-strike transient of the ground reaction rising
+within ≈ 10–30 ms, variable between people and lower with cushioned shoes (Whittle 1999, *Gait
+Posture* 10:264). Where a figure is an assumption within these ranges it says so in
+``ImpactSpread.sources``.
+
+What is drawn goes to ``provenance["impact"]``; ``impact=False`` (:meth:`ImpactModel.none`)
+reproduces the output without it byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from imuforge.errors import ValidationError
+from imuforge.motion.skeleton import SEGMENT_JOINT
+from imuforge.sensors.placement import Placement
+from imuforge.units import STANDARD_GRAVITY as G0
+
+#: the labels whose foot contacts carry an impact, and the kind of contact of each
+CONTACT_KIND = {"walking": "heel", "running": "heel", "stairs_down": "forefoot", "stairs_up": "soft"}
+
+
+# ------------------------------------------------------------------------------------ switches
+@dataclass(frozen=True)
+class ImpactModel:
+    """Which parts of the impact model are on (all by default; ``none()`` turns it off).
+
+    ``translation``: the acceleration pulse; ``rotation``: the rocking it causes (gyro θ̇).
+    """
+
+    translation: bool = True
+    rotation: bool = True
+
+    @classmethod
+    def none(cls) -> ImpactModel:
+        return cls(**{f.name: False for f in fields(cls)})
+
+    @classmethod
+    def parse(cls, spec: ImpactModel | str | bool | None) -> ImpactModel:
+        """``True`` / None / ``default`` / ``on`` → all on; ``False`` / ``none`` / ``off`` → off; or a comma list."""
+        if isinstance(spec, ImpactModel):
+            return spec
+        if spec is None or spec is True:
+            return cls()
+        if spec is False:
+            return cls.none()
+        text = str(spec).strip().lower()
+        if text in ("none", "off", ""):
+            return cls.none()
+        if text in ("default", "all", "on"):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        names = {s.strip() for s in text.split(",") if s.strip()}
+        if names - known:
+            raise ValidationError(f"unknown impact part {sorted(names - known)}",
+                                  allowed="none, default, or a comma list of " + ", ".join(sorted(known)))
+        return cls(**{n: n in names for n in known})
+
+    @property
+    def any(self) -> bool:
+        return self.translation or self.rotation
+
+    def to_dict(self) -> dict[str, bool]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- configured spread
+@dataclass(frozen=True)
+class SiteSpread:
+    """One body site's response, relative to the tibia of the contacting leg: transmissibility of
+    the peak (uniform in ``transmissibility``), natural frequency (Hz) and damping ratio (uniform),
+    pivot distance (m) for the rocking."""
+
+    transmissibility: tuple[float, float]
+    natural_hz: tuple[float, float]
+    damping: tuple[float, float]
+    pivot_m: float = 0.25
+
+
+@dataclass(frozen=True)
+class ImpactSpread:
+    """The configured distributions (SI; peaks in g where named so). See the module docstring.
+
+    ``peak_g``: activity → (transient peak at the tibia in g at ``ref_speed``, change per m/s,
+    reference speed m/s); ``pulse_ms``: activity → uniform range of the force-pulse duration;
+    ``person_sd``: log-normal SD of a person's peak factor; ``step_sd``: log-normal SD per contact;
+    ``backward``: backward (braking) share of the ground-reaction direction; ``sites``: site class
+    → :class:`SiteSpread`.
+    """
+
+    peak_g: dict
+    pulse_ms: dict
+    person_sd: float
+    step_sd: float
+    backward: float
+    sites: dict
+    sources: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        bad = [k for k, s in self.sites.items()
+               if not (0 <= s.transmissibility[0] <= s.transmissibility[1] <= 3 and 0 < s.natural_hz[0]
+                       <= s.natural_hz[1] and 0 < s.damping[0] <= s.damping[1] < 1 and s.pivot_m > 0)]
+        if bad or set(self.peak_g) != set(CONTACT_KIND) or set(self.pulse_ms) != set(CONTACT_KIND):
+            raise ValidationError(f"impact spread: bad sites {bad} or activities "
+                                  f"{sorted(self.peak_g)} / {sorted(self.pulse_ms)}",
+                                  allowed=f"sites 0 ≤ T ≤ 3, f > 0, 0 < ζ < 1; activities {sorted(CONTACT_KIND)}")
+
+
+DEFAULT_SPREAD = ImpactSpread(
+    peak_g={"walking": (1.5, 1.2, 1.3), "running": (6.0, 1.5, 3.5),
+            "stairs_down": (1.5, 0.0, 0.0), "stairs_up": (0.5, 0.0, 0.0)},
+    pulse_ms={"walking": (20.0, 35.0), "running": (15.0, 25.0), "stairs_down": (20.0, 35.0),
+              "stairs_up": (30.0, 50.0)},
+    person_sd=0.25, step_sd=0.10, backward=0.3,
+    sites={
+        "shank": SiteSpread((1.0, 1.0), (12.0, 20.0), (0.3, 0.5), 0.25),
+        "foot": SiteSpread((1.0, 1.4), (14.0, 22.0), (0.3, 0.5), 0.12),
+        "thigh": SiteSpread((0.45, 0.7), (9.0, 15.0), (0.35, 0.55), 0.25),
+        "pelvis": SiteSpread((0.3, 0.45), (4.0, 6.0), (0.4, 0.6), 0.30),
+        "chest": SiteSpread((0.25, 0.38), (4.0, 6.0), (0.4, 0.6), 0.30),
+        "head": SiteSpread((0.2, 0.32), (4.0, 6.0), (0.4, 0.6), 0.15),
+        "upper_arm": SiteSpread((0.12, 0.22), (5.0, 9.0), (0.4, 0.6), 0.20),
+        "forearm": SiteSpread((0.08, 0.16), (5.0, 9.0), (0.4, 0.6), 0.25),
+        "contra_leg": SiteSpread((0.12, 0.22), (6.0, 10.0), (0.4, 0.6), 0.25),
+    },
+    sources={
+        "peak_g": "walking ≈ 2–4 g resultant at the tibia rising with speed, running ≈ 5–12 g rising "
+                  "≈ 1–2 g per m/s (Lafortune et al. 1996; Mercer et al. 2003; Hamill et al. 1995; Sheerin "
+                  "et al. 2019); the configured value is the transient alone: gravity, the segment's rotation "
+                  "and the rigid swing deceleration add ≈ 1–1.5 g to the measured resultant (Lafortune & "
+                  "Hennig 1991), so walking 1.5 g at 1.3 m/s measures ≈ 2.5–3.5 g (tests/sensors/"
+                  "test_impact.py); the walking value is at the low end because the project's real Xsens "
+                  "shank at 1.0 m/s has only 6 % of its |acc| power above 10 Hz (benchmarks/results/motion.md); "
+                  "stairs: assumption (forefoot contact going down ≈ walking, a soft contact going up ≈ 1/3)",
+        "pulse_ms": "heel-strike transient of the ground reaction rises within ≈ 10–30 ms (Whittle 1999); "
+                    "the half-sine duration is an assumption within it, shorter in running",
+        "person_sd": "assumption: between-person CV of tibial peak ≈ 25 % (Sheerin et al. 2019 report "
+                     "wide between-runner spread); step_sd 10 % within a person",
+        "shank": "12–20 Hz impact content at the tibia (Shorten & Winslow 1992); ζ assumption",
+        "thigh": "attenuation at the knee, the largest single share of tibia → head (Derrick 2004; "
+                 "Lafortune et al. 1996): peak ratio 0.45–0.7 an assumption within it",
+        "pelvis": "sacrum / tibia peak ≈ 0.3–0.45 (assumption consistent with 60–80 % tibia → head "
+                  "attenuation, Mercer et al. 2003, most of it at the knee and spine); 4–6 Hz, ζ 0.4–0.6: "
+                  "the principal vertical whole-body resonance of a standing person (Griffin 1990, "
+                  "*Handbook of Human Vibration*; ISO 2631-1 frequency weighting peaks at 4–8 Hz)",
+        "head": "tibia → head attenuation 60–80 % → ratio 0.2–0.32 (Derrick et al. 1998; Mercer et al. 2003)",
+        "frequencies": "lower up the chain: frequencies above ≈ 10 Hz are attenuated on the way to the "
+                       "head (Shorten & Winslow 1992); the trunk rings at the whole-body mode (Griffin 1990); "
+                       "thigh and arm values are assumptions",
+        "arms": "assumption: through the shoulder girdle, below the chest",
+        "contra_leg": "assumption: the other leg receives the shock through the pelvis",
+    })
+
+
+def site_class(segment: str, contact_side: str) -> str:
+    """The site class of a placement's segment for a contact of the ``contact_side`` ("left"/"right") foot."""
+    seg = segment
+    for name, joint in SEGMENT_JOINT.items():  # a joint name given as the segment → its segment
+        if seg == joint and name != joint:
+            seg = name
+            break
+    side = "left" if seg.startswith("left_") else "right" if seg.startswith("right_") else None
+    part = seg.split("_", 1)[1] if side else seg
+    if part in ("shank", "foot", "thigh", "knee", "ankle", "hip"):
+        if side != contact_side:
+            return "contra_leg"
+        return {"knee": "shank", "ankle": "foot", "hip": "thigh"}.get(part, part)
+    if part in ("upper_arm", "shoulder", "collar"):
+        return "upper_arm"
+    if part in ("forearm", "hand", "elbow", "wrist"):
+        return "forearm"
+    if seg in ("pelvis", "lower_trunk", "spine1"):
+        return "pelvis"
+    if seg in ("head", "neck"):
+        return "head"
+    return "chest"
+
+
+# ------------------------------------------------------------------------- the damped oscillator
+def _sine_coefficients(P, Om, w, zeta):
+    """σ, ω_d and A, B, C₁, C₂ of the response to ``P sin(Ωt)H(t)`` (see :func:`pulse_response`)."""
+    s = zeta * w
+    wd = w * np.sqrt(1.0 - zeta * zeta)
+    D = (w * w - Om * Om) ** 2 + (2 * s * Om) ** 2
+    A = P * (w * w - Om * Om) / D
+    B = -2 * s * Om * P / D
+    C1 = -B
+    return s, wd, A, B, C1, (s * C1 - A * Om) / wd
+
+
+def pulse_response(t, dv, tau_s, natural_hz, damping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Displacement u (m), velocity u̇ (m/s) and acceleration ü (m/s²) of the struck oscillator.
+
+    ``ü + 2ζω u̇ + ω² u = p(t)`` from rest, ``p = (πΔv/2τ) sin(πt/τ)`` on ``0 ≤ t ≤ τ`` (zero after),
+    ``ω = 2π f_n``, ``0 < ζ < 1``; ``t`` in s from the contact. Closed form: the half-sine is the
+    sum of ``P sin(Ωt)H(t)`` and its copy delayed by τ (``Ω = π/τ``, ``P = ΩΔv/2``), whose responses
+    are ``A sin Ωt + B cos Ωt + e^{−ζωt}(C₁ cos ω_d t + C₂ sin ω_d t)`` (steady part plus the free
+    vibration that starts it from rest). After the pulse the steady parts cancel and ``u`` decays
+    freely: ``e^{−ζω(t−τ)}(D₁ cos ω_d(t−τ) + D₂ sin ω_d(t−τ))`` with ``D₁ = u(τ)``,
+    ``D₂ = (u̇(τ) + ζω u(τ))/ω_d``; successive peaks of the same sign shrink by
+    ``exp(−2πζ/√(1−ζ²))`` every damped period ``2π/ω_d``, and ``u, u̇ → 0``. Zero for t < 0.
+    All arguments broadcast.
+    """
+    t, dv, tau, f, zeta = np.broadcast_arrays(*(np.asarray(x, float) for x in (t, dv, tau_s, natural_hz, damping)))
+    pos = t >= 0
+    t = np.where(pos, t, 0.0)
+    w = 2 * np.pi * f
+    Om = np.pi / tau
+    s, wd, A, B, C1, C2 = _sine_coefficients(Om * dv / 2.0, Om, w, zeta)
+    # state at the end of the pulse (only the first response has started): gives D₁, D₂
+    eT, cT, sT = np.exp(-s * tau), np.cos(wd * tau), np.sin(wd * tau)
+    uT = B * -1.0 + eT * (C1 * cT + C2 * sT)  # sin(Ωτ) = 0, cos(Ωτ) = −1
+    vT = -A * Om + eT * ((-s * C1 + wd * C2) * cT + (-s * C2 - wd * C1) * sT)
+    D1, D2 = uT, (vT + s * uT) / wd
+    during = t < tau
+    x = np.where(during, t, t - tau)  # time within the phase
+    e, c, sn = np.exp(-s * x), np.cos(wd * x), np.sin(wd * x)
+    # free vibration (t ≥ τ); during the pulse add the steady part and use C₁, C₂
+    k1, k2 = np.where(during, C1, D1), np.where(during, C2, D2)
+    u = e * (k1 * c + k2 * sn)
+    ud = e * ((-s * k1 + wd * k2) * c + (-s * k2 - wd * k1) * sn)
+    if during.any():
+        sO, cO = np.sin(Om * x), np.cos(Om * x)
+        u = np.where(during, u + A * sO + B * cO, u)
+        ud = np.where(during, ud + A * Om * cO - B * Om * sO, ud)
+        p = np.where(during, Om * dv / 2.0 * sO, 0.0)
+    else:
+        p = 0.0
+    udd = p - 2 * s * ud - w * w * u
+    return np.where(pos, u, 0.0), np.where(pos, ud, 0.0), np.where(pos, udd, 0.0)
+
+
+def unit_peak(tau_s, natural_hz, damping, n: int = 4000) -> np.ndarray:
+    """Peak |ü| (m/s²) of :func:`pulse_response` for Δv = 1 m/s, by a dense search (broadcast over the arguments)."""
+    tau, f, z = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, float)) for x in (tau_s, natural_hz, damping)))
+    span = tau + 2.0 / (2 * np.pi * f)  # the peak lies within the pulse or the first damped period after it
+    t = np.linspace(0.0, 1.0, n)[:, None] * span[None, :]
+    acc = np.abs(pulse_response(t, 1.0, tau[None], f[None], z[None])[2])
+    k = np.argmax(acc, axis=0)
+    # refine the discrete maximum by a parabola through its neighbours
+    k = np.clip(k, 1, n - 2)
+    cols = np.arange(acc.shape[1])
+    y0, y1, y2 = acc[k - 1, cols], acc[k, cols], acc[k + 1, cols]
+    den = y0 - 2 * y1 + y2
+    return np.where(den < 0, y1 - 0.125 * (y2 - y0) ** 2 / np.where(den < 0, den, -1.0), y1)
+
+
+def duration_s(natural_hz, damping, tau_s, floor: float = 1e-3) -> np.ndarray:
+    """Time after which the transient's envelope is below ``floor`` of its start: τ + ln(1/floor)/(ζω)."""
+    return np.asarray(tau_s) + math.log(1.0 / floor) / (np.asarray(damping) * 2 * np.pi * np.asarray(natural_hz))
+
+
+# ------------------------------------------------------------------------------ contact events
+@dataclass(frozen=True)
+class ContactEvents:
+    """Foot contacts found in a Motion: time (s), foot (0 left, 1 right), the activity label, the
+    pelvis horizontal speed (m/s, over ±0.25 s) and the unit travel direction in the world (n, 3)."""
+
+    times_s: np.ndarray
+    foot: np.ndarray
+    activity: tuple[str, ...]
+    speed_mps: np.ndarray
+    forward: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.times_s.size)
+
+
+def _forward(root: np.ndarray, i: np.ndarray, half: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pelvis horizontal speed (m/s) and unit travel direction (n, 3) over ± ``half`` frames around frames ``i``."""
+    n = root.shape[0]
+    a, b = np.clip(i - half, 0, n - 1), np.clip(i + half, 0, n - 1)
+    d = (root[b] - root[a]) * np.array([1.0, 0.0, 1.0])
+    dt = np.maximum(b - a, 1)[:, None] / fps
+    v = d / dt
+    speed = np.linalg.norm(v, axis=1)
+    return speed, v / np.maximum(speed, 1e-9)[:, None]
+
+
+def contact_events(motion) -> ContactEvents:
+    """The foot contacts of the gait segments of a procedural-library ``motion``.
+
+    The library's gaits expose their contact instants in ``meta["items"][k]["info"]["contact_s"]``
+    (left, right; s from the start of the item's track, :func:`imuforge.motion.library.gait.contact_times`).
+    A schedule starts item k ≥ 1 half a cross-fade (``meta["blend_s"] / 2``) before its label
+    segment; only the contacts inside the item's own label segment are kept (in a cross-fade the
+    contacts of the two activities are blended, the label says whose they are). Speed and travel
+    direction: the pelvis over ± 0.25 s. Motions without contact instants (imported ones) give none.
+    """
+    items = (motion.meta or {}).get("items") or []
+    labels = list(motion.labels)
+    root = motion.positions[:, 0]
+    times, feet, acts = [], [], []
+    for k, item in enumerate(items):
+        contacts = (item.get("info") or {}).get("contact_s")
+        name = item.get("activity")
+        if not contacts or name not in CONTACT_KIND or k >= len(labels):
+            continue
+        seg = labels[k]
+        start = 0.0 if k == 0 else seg.start_s - float(motion.meta.get("blend_s", 0.0)) / 2
+        for foot, ts in enumerate(contacts):
+            t = start + np.asarray(ts, float)
+            t = t[(t >= seg.start_s) & (t < seg.end_s) & (t <= motion.duration_s)]
+            times.append(t)
+            feet.append(np.full(t.size, foot))
+            acts += [name] * t.size
+    if not times:
+        return ContactEvents(np.zeros(0), np.zeros(0, int), (), np.zeros(0), np.zeros((0, 3)))
+    t, f = np.concatenate(times), np.concatenate(feet)
+    order = np.argsort(t, kind="stable")
+    i = np.clip(np.rint(t[order] * motion.fps).astype(int), 0, root.shape[0] - 1)
+    speed, fwd = _forward(root, i, max(int(round(0.25 * motion.fps)), 1), motion.fps)
+    return ContactEvents(t[order], f[order].astype(int), tuple(acts[j] for j in order), speed, fwd)
+
+
+# ------------------------------------------------------------------------------- what is drawn
+@dataclass(frozen=True)
+class ImpactPerson:
+    """One person's realised impact response: peak factor, force-pulse duration (s) per activity, and per
+    site class (transmissibility, natural frequency Hz, damping ratio, pivot m)."""
+
+    factor: float
+    pulse_s: dict
+    sites: dict
+    key: str
+    model: ImpactModel
+
+    def to_dict(self) -> dict:
+        return {"factor": round(self.factor, 6), "pulse_s": {k: round(v, 6) for k, v in self.pulse_s.items()},
+                "sites": {k: {"transmissibility": round(t, 6), "natural_hz": round(f, 6), "damping": round(z, 6),
+                              "pivot_m": p} for k, (t, f, z, p) in self.sites.items()},
+                "key": self.key, "switches": self.model.to_dict()}
+
+
+def _rng(key: str, source: str) -> np.random.Generator:
+    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(b"impact"), zlib.crc32(source.encode())])
+
+
+def draw_impact(key: str, model: ImpactModel | None = None, spread: ImpactSpread = DEFAULT_SPREAD) -> ImpactPerson:
+    """A person's impact response, seeded by ``key`` (the wearer, :func:`~imuforge.sensors.wear.wear_key`)."""
+    r = _rng(key, "person")
+    factor = float(math.exp(spread.person_sd * r.standard_normal()))
+    pulse = {a: float(r.uniform(*spread.pulse_ms[a])) / 1000.0 for a in sorted(spread.pulse_ms)}
+    sites = {}
+    for name in sorted(spread.sites):
+        sp = spread.sites[name]
+        rs = _rng(key, "site:" + name)
+        sites[name] = (float(rs.uniform(*sp.transmissibility)), float(rs.uniform(*sp.natural_hz)),
+                       float(rs.uniform(*sp.damping)), sp.pivot_m)
+    return ImpactPerson(factor, pulse, sites, key, model or ImpactModel())
+
+
+def tibial_peaks(events: ContactEvents, person: ImpactPerson, spread: ImpactSpread = DEFAULT_SPREAD) -> np.ndarray:
+    """Peak of the transient at the contacting leg's tibia (m/s²) for each contact: activity and speed,
+    times the person's factor and a per-step log-normal factor (seeded by the person and the contact's index)."""
+    base = np.empty(len(events))
+    for j, (act, v) in enumerate(zip(events.activity, events.speed_mps)):
+        p0, slope, ref = spread.peak_g[act]
+        base[j] = max(p0 + slope * (v - ref), 0.3 * p0) if slope else p0
+    step = np.exp(spread.step_sd * _rng(person.key, "steps").standard_normal(len(events)))
+    return G0 * person.factor * base * step
+
+
+# ------------------------------------------------------------------------------- the streams
+def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPerson, placement: Placement,
+                    seg_rot: np.ndarray, spread: ImpactSpread = DEFAULT_SPREAD) -> dict[str, np.ndarray]:
+    """Per contact, what a device at ``placement`` receives: Δv (m/s), pulse τ (s), f_n, ζ, the unit
+    direction of the pulse and the rotation axis per metre of ``u`` (rad/m), both in the sensor frame.
+
+    ``seg_rot`` (n, 3, 3): the segment's orientation (segment → world) at each contact.
+    """
+    from imuforge.sensors.wear import long_axis
+
+    n = len(events)
+    cls = [site_class(placement.segment, ("left", "right")[int(f)]) for f in events.foot]
+    T, fn, zeta, rho = (np.array([person.sites[c][k] for c in cls], float) for k in range(4))
+    tau = np.array([person.pulse_s[a] for a in events.activity], float)
+    dv = np.zeros(0)
+    if n:  # one peak search per distinct (τ, f_n, ζ): a person has a few per site
+        combos, inv = np.unique(np.stack([tau, fn, zeta], axis=1), axis=0, return_inverse=True)
+        dv = peaks * T / unit_peak(combos[:, 0], combos[:, 1], combos[:, 2])[inv.ravel()]
+    up = np.array([0.0, 1.0, 0.0])
+    d_w = up[None, :] - spread.backward * events.forward
+    d_w /= np.linalg.norm(d_w, axis=1, keepdims=True)
+    d_seg = np.einsum("nji,nj->ni", seg_rot, d_w)  # Rᵀ d
+    axis_seg = np.cross(long_axis(placement.segment)[None, :], d_seg) / rho[:, None]
+    mount = placement.rotation  # sensor → segment
+    return {"dv": dv, "tau": tau, "fn": fn, "zeta": zeta, "dir": d_seg @ mount, "axis": axis_seg @ mount,
+            "t": events.times_s, "peak": peaks * T}
+
+
+def _windows(times: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened sample indices of every [t0, t1) window of ``times`` (sorted), and each one's window number."""
+    a = np.searchsorted(times, t0, side="left")
+    b = np.searchsorted(times, t1, side="left")
+    lens = np.maximum(b - a, 0)
+    owner = np.repeat(np.arange(a.size), lens)
+    idx = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(a, lens)
+    return idx, owner
+
+
+def _free_state(tr: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per contact: λ = −σ + iω_d and c = D₁ − iD₂, so that after the pulse ``u = Re(c e^{λ(t − t_c − τ)})``."""
+    w = 2 * np.pi * tr["fn"]
+    lam = -tr["zeta"] * w + 1j * w * np.sqrt(1 - tr["zeta"] ** 2)
+    uT, vT, _ = pulse_response(tr["tau"], tr["dv"], tr["tau"], tr["fn"], tr["zeta"])
+    return lam, uT - 1j * (vT - lam.real * uT) / lam.imag
+
+
+def transient_sums(times: np.ndarray, tr: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Σ over contacts of ü·dir (m/s²) and θ̇ = u̇·axis (rad/s) at ``times``, (n, 3) each.
+
+    During each pulse (t_c ≤ t < t_c + τ) :func:`pulse_response` is evaluated; after it the free
+    vibration ``u = Re(c e^{λx})`` (``λ = −σ + iω_d``, ``u̇ = Re λz``, ``ü = Re λ²z``) until its envelope
+    is below 1e-3 of its start (:func:`duration_s`). Windows of successive contacts may overlap.
+    """
+    n = times.size
+    t_c, tau = tr["t"], tr["tau"]
+    i1, o1 = _windows(times, t_c, t_c + tau)
+    _, ud1, udd1 = pulse_response(times[i1] - t_c[o1], tr["dv"][o1], tau[o1], tr["fn"][o1], tr["zeta"][o1])
+    lam, c = _free_state(tr)
+    i2, o2 = _windows(times, t_c + tau, t_c + duration_s(tr["fn"], tr["zeta"], tau))
+    z = (c * lam)[o2] * np.exp(lam[o2] * (times[i2] - t_c[o2] - tau[o2]))  # λz: u̇
+    idx, own = np.concatenate([i1, i2]), np.concatenate([o1, o2])
+    ud = np.concatenate([ud1, z.real])
+    udd = np.concatenate([udd1, (lam[o2] * z).real])
+
+    def total(x: np.ndarray, vec: np.ndarray) -> np.ndarray:
+        cols = np.ascontiguousarray(vec.T)[:, own]
+        return np.stack([np.bincount(idx, x * cols[k], minlength=n) for k in range(3)], axis=1)
+
+    return total(udd, tr["dir"]), total(ud, tr["axis"])
+
+
+def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: dict[str, np.ndarray],
+                   model: ImpactModel) -> None:
+    """Add the transients ``tr`` (:func:`site_transients`) to one device's streams at ``times``, in place.
+
+    ``acc`` specific force and ``gyro`` rate, (n, 3) in the sensor frame: translation ``acc + ü d``,
+    rotation ``gyro + θ̇``. The tilt the rocking gives every measured vector (``−θ × v``) is left out:
+    θ = u·|axis| ≲ 0.005 rad (u ≈ Δv/ω ≈ 1–4 mm over a pivot of 0.12–0.3 m), i.e. ≲ 0.05 m/s² of
+    gravity against a pulse of 3–80 m/s², and ≲ 0.3° of field direction.
+    """
+    if tr["t"].size == 0 or not model.any or times.size == 0:
+        return
+    add, thetad = transient_sums(np.asarray(times, float), tr)
+    if model.translation:
+        acc += add
+    if model.rotation:
+        gyro += thetad
+
+
+@dataclass(frozen=True)
+class ImpactPlan:
+    """The impacts of one simulation: the person's draw, the contacts, their tibial peaks and, per
+    placement, the transients its device receives (:func:`site_transients`)."""
+
+    person: ImpactPerson
+    events: ContactEvents
+    peaks: np.ndarray
+    sites: tuple
+
+    def to_dict(self, i: int) -> dict:
+        """Provenance of placement ``i``: the draw, the number of contacts per activity, the peaks at this site."""
+        counts = {a: self.events.activity.count(a) for a in sorted(set(self.events.activity))}
+        site_peak = self.sites[i]["peak"]
+        stats = (lambda x: {"median": round(float(np.median(x)), 4), "max": round(float(np.max(x)), 4)}
+                 if x.size else None)
+        return self.person.to_dict() | {"contacts": counts, "tibial_peak_mps2": stats(self.peaks),
+                                        "site_peak_mps2": stats(site_peak)}
+
+
+def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key: str,
+                 spread: ImpactSpread | None = None) -> ImpactPlan | None:
+    """What every device receives from the motion's foot contacts; None when the model is off or there are none.
+
+    ``spread`` defaults to the module's :data:`DEFAULT_SPREAD`.
+    """
+    from scipy.spatial.transform import Rotation
+
+    spread = spread or DEFAULT_SPREAD
+
+    model = ImpactModel.parse(model)
+    if not model.any:
+        return None
+    events = contact_events(motion)
+    if len(events) == 0:
+        return None
+    person = draw_impact(key, model, spread)
+    peaks = tibial_peaks(events, person, spread)
+    frames = np.clip(np.rint(events.times_s * motion.fps).astype(int), 0, motion.n_frames - 1)
+    sites = []
+    for pl in placements:
+        seg, _ = pl.joints(motion.skeleton)
+        rot = Rotation.from_quat(motion.orientations[frames, seg]).as_matrix()
+        sites.append(site_transients(events, peaks, person, pl, rot, spread))
+    return ImpactPlan(person, events, peaks, tuple(sites))
+
+
+def impact_key(motion_meta: dict | None, subject: str | None, seed: int) -> str:
+    """Who is struck: the wearer's key (:func:`imuforge.sensors.wear.wear_key`)."""
+    from imuforge.sensors.wear import wear_key
+
+    return wear_key(motion_meta, subject, seed)
+
+
+__all__ = ["CONTACT_KIND", "DEFAULT_SPREAD", "ContactEvents", "ImpactModel", "ImpactPerson", "ImpactPlan",
+           "ImpactSpread", "SiteSpread", "add_transients", "contact_events", "draw_impact", "duration_s",
+           "impact_key", "plan_impacts", "pulse_response", "site_class", "site_transients", "tibial_peaks",
+           "unit_peak"]
