@@ -95,3 +95,30 @@ def test_plan_never_overlaps_live_tensors(sizes, data):
         spans = sorted((plan.places[t].offset, plan.places[t].offset + nbytes[t]) for t in live)
         assert all(spans[j][1] <= spans[j + 1][0] for j in range(len(spans) - 1))
         assert all(hi <= plan.arena_bytes for _, hi in spans)
+
+
+def test_without_the_arm_toolchain_the_card_says_not_measured(tmp_path, monkeypatch):
+    from imuforge.export.cgen import build
+    from imuforge.export.cgen.check import CgenCheck, _m4, size_json
+    from imuforge.export.cgen.emit import GeneratedC
+
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    gen = GeneratedC(tmp_path / "m.h", tmp_path / "m.c", "m", 192, 3, 400, 384, 5, 1000, ("CONV_2D",))
+    assert build.measure_cortex_m4(gen.source) is None
+    m4, note = _m4(gen)
+    assert m4 is None and note == "not measured: toolchain missing (arm-none-eabi-gcc)"
+    chk = CgenCheck(gen, False, "no host C compiler (cc or gcc) to build the generated C", 0, 0, 0, [], m4, note)
+    s = size_json(chk, tflm_arena=6000, tflite_bytes=10000)
+    assert s["cortex_m4"] == note and s["ram_with_io_bytes"] == 595 and s["ram_with_io_vs_tflm_arena"] == 0.0992
+    assert chk.to_json()["compared"] is False and not chk.identical
+
+
+def test_card_lines_for_unchecked_and_unmeasured_generated_c():
+    from imuforge.export.exporter import _cgen_check_line, _cgen_size_lines
+
+    line = _cgen_check_line({"compared": False, "reason": "no host C compiler"})
+    assert "not checked" in line and "no host C compiler" in line
+    lines = _cgen_size_lines({"arena_bytes": 400, "peak_live_bytes": 384, "input_bytes": 192, "output_bytes": 3,
+                              "ram_with_io_bytes": 595, "cortex_m4": "not measured: toolchain missing"}, 6000, 10000)
+    assert "400 bytes" in lines[0] and "10 % of the TFLM arena" in lines[0]
+    assert lines[1] == "- Generated C on Cortex-M4: not measured: toolchain missing"
