@@ -62,7 +62,8 @@ def _start_ray(workers: int | None, address: str | None):
     if address is not None:
         ray.init(address=address, **common)
     else:
-        ray.init(num_cpus=workers, include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
+        ray.init(address="local", num_cpus=workers, include_dashboard=False,
+                 object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
     return ray, True
 
 
