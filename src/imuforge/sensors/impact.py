@@ -154,7 +154,7 @@ class ImpactSpread:
 
 
 DEFAULT_SPREAD = ImpactSpread(
-    peak_g={"walking": (1.5, 1.2, 1.3), "running": (6.0, 1.5, 3.5),
+    peak_g={"walking": (1.8, 1.2, 1.3), "running": (6.0, 1.5, 3.5),
             "stairs_down": (1.5, 0.0, 0.0), "stairs_up": (0.5, 0.0, 0.0)},
     pulse_ms={"walking": (20.0, 35.0), "running": (15.0, 25.0), "stairs_down": (20.0, 35.0),
               "stairs_up": (30.0, 50.0)},
@@ -175,7 +175,7 @@ DEFAULT_SPREAD = ImpactSpread(
                   "≈ 1–2 g per m/s (Lafortune et al. 1996; Mercer et al. 2003; Hamill et al. 1995; Sheerin "
                   "et al. 2019); the configured value is the transient alone: gravity, the segment's rotation "
                   "and the rigid swing deceleration add ≈ 1–1.5 g to the measured resultant (Lafortune & "
-                  "Hennig 1991), so walking 1.5 g at 1.3 m/s measures ≈ 2.5–3.5 g (tests/sensors/"
+                  "Hennig 1991), so walking 1.8 g at 1.3 m/s measures ≈ 2.5–3.5 g (tests/sensors/"
                   "test_impact.py); the walking value is at the low end because the project's real Xsens "
                   "shank at 1.0 m/s has only 6 % of its |acc| power above 10 Hz (benchmarks/results/motion.md); "
                   "stairs: assumption (forefoot contact going down ≈ walking, a soft contact going up ≈ 1/3)",

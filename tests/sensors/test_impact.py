@@ -1,0 +1,241 @@
+"""Foot–ground impact transients (imuforge.sensors.impact): closed-form physics, attenuation, switches, range.
+
+The oscillator is checked against its own formulas (impulse balance, peak and logarithmic decrement of
+a damped oscillator struck by a short pulse) and against an independent numerical integration; the
+simulated tibial peaks against published ranges: walking ≈ 2–4 g rising with speed (Lafortune, Lake &
+Hennig 1996, J Biomech 29:1531; Sheerin, Reid & Besier 2019, Gait Posture 67:12), running ≈ 5–12 g
+(Mercer et al. 2003, Med Sci Sports Exerc 35:307; Hamill, Derrick & Holt 1995, Clin Biomech 10:87).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from imuforge.motion.library import generate, schedule
+from imuforge.sensors import simulate, simulate_many
+from imuforge.sensors.impact import (
+    DEFAULT_SPREAD,
+    ImpactModel,
+    contact_events,
+    draw_impact,
+    plan_impacts,
+    pulse_response,
+    site_class,
+    transient_sums,
+    unit_peak,
+)
+from imuforge.sensors.placement import Placement
+from imuforge.sensors.profiles import load_profile
+from imuforge.units import STANDARD_GRAVITY as G0
+
+SHANK = Placement("shank_mid_right", "right_shank", "right_knee", (-0.05, -0.18, 0.0))
+
+
+@pytest.fixture(scope="module")
+def walk():
+    return generate("walking", 12, fps=100, rng=3, speed=1.3)
+
+
+# ------------------------------------------------------------------------------- closed form
+@pytest.mark.parametrize("tau,f,zeta", [(0.025, 15.0, 0.35), (0.012, 18.0, 0.45), (0.04, 5.0, 0.5)])
+def test_pulse_response_matches_numerical_integration(tau, f, zeta):
+    dv, w = 0.4, 2 * math.pi * f
+
+    def rhs(t, y):
+        p = math.pi * dv / (2 * tau) * math.sin(math.pi * t / tau) if t <= tau else 0.0
+        return [y[1], p - 2 * zeta * w * y[1] - w * w * y[0]]
+
+    t = np.linspace(0.0, 0.5, 5001)
+    ref = solve_ivp(rhs, (0.0, 0.5), [0.0, 0.0], t_eval=t, rtol=1e-10, atol=1e-13, max_step=tau / 50)
+    u, ud, udd = pulse_response(t, dv, tau, f, zeta)
+    assert np.max(np.abs(u - ref.y[0])) < 1e-6 * np.max(np.abs(u))
+    assert np.max(np.abs(ud - ref.y[1])) < 1e-6 * np.max(np.abs(ud))
+    # ü is the equation's right-hand side (consistent with u, u̇)
+    p = np.where(t <= tau, math.pi * dv / (2 * tau) * np.sin(math.pi * t / tau), 0.0)
+    assert np.allclose(udd, p - 2 * zeta * w * ud - w * w * u, atol=1e-9 * np.max(np.abs(udd)))
+    assert np.all(pulse_response(np.array([-0.1, -1e-6]), dv, tau, f, zeta)[2] == 0.0)
+
+
+def test_pulse_integrates_to_the_impulse_and_returns_to_rest():
+    dv, tau, f, zeta = 0.5, 0.02, 12.0, 0.4
+    w = 2 * math.pi * f
+    t = np.linspace(0.0, 1.5, 300001)
+    u, ud, udd = pulse_response(t, dv, tau, f, zeta)
+    # the acceleration adds no net velocity, the velocity no net displacement: a transient
+    assert abs(np.trapezoid(udd, t)) < 1e-4 * dv
+    assert abs(u[-1]) < 1e-8 and abs(ud[-1]) < 1e-6
+    # spring and damper give back the ground's whole impulse: ω² ∫u dt = Δv (2ζω ∫u̇ dt = 0)
+    assert w * w * np.trapezoid(u, t) == pytest.approx(dv, rel=1e-3)
+    # a short pulse sets the segment moving at Δv
+    short = 1e-4
+    assert pulse_response(short, dv, short, f, zeta)[1] == pytest.approx(dv, rel=0.01)
+
+
+def test_short_pulse_peak_and_decay_match_the_damped_oscillator():
+    dv, tau, f, zeta = 0.3, 5e-5, 15.0, 0.3
+    w = 2 * math.pi * f
+    wd = w * math.sqrt(1 - zeta * zeta)
+    t = np.linspace(0.0, 0.5, 500001)
+    u = pulse_response(t, dv, tau, f, zeta)[0]
+    # impulse response u = (Δv/ω_d) e^{−ζωt} sin(ω_d t): first maximum at tan(ω_d t) = ω_d/(ζω)
+    t_max = math.atan(wd / (zeta * w)) / wd + tau / 2
+    u_max = dv / wd * math.exp(-zeta * w * (t_max - tau / 2)) * math.sin(wd * (t_max - tau / 2))
+    k = int(np.argmax(u))
+    assert u[k] == pytest.approx(u_max, rel=0.01)
+    assert t[k] == pytest.approx(t_max, rel=0.01)
+    # successive maxima: one damped period apart, shrinking by the logarithmic decrement
+    pk = np.flatnonzero((u[1:-1] > u[:-2]) & (u[1:-1] >= u[2:]) & (u[1:-1] > 0)) + 1
+    assert t[pk[1]] - t[pk[0]] == pytest.approx(2 * math.pi / wd, rel=0.01)
+    assert u[pk[1]] / u[pk[0]] == pytest.approx(math.exp(-2 * math.pi * zeta / math.sqrt(1 - zeta * zeta)), rel=0.01)
+
+
+def test_unit_peak_scales_the_configured_peak():
+    tau, f, zeta = 0.03, 14.0, 0.4
+    t = np.linspace(0.0, 0.3, 300001)
+    dv = 9.81 * 2.5 / unit_peak(tau, f, zeta)[0]
+    assert np.max(np.abs(pulse_response(t, dv, tau, f, zeta)[2])) == pytest.approx(9.81 * 2.5, rel=0.01)
+
+
+# ------------------------------------------------------------------------- events and sites
+def test_contacts_are_the_library_heel_strikes():
+    m, contact = generate("walking", 10, fps=100, rng=2, speed=1.2, return_contact=True)
+    ev = contact_events(m)
+    for k in (0, 1):  # the contact weight starts to rise at each heel strike
+        onsets = np.flatnonzero((contact[1:, k] > 0) & (contact[:-1, k] <= 0)) + 1
+        t = ev.times_s[ev.foot == k]
+        assert len(t) == len(onsets)
+        assert np.max(np.abs(t - onsets / m.fps)) <= 1.0 / m.fps
+    assert set(ev.activity) == {"walking"}
+    assert np.all(np.abs(ev.speed_mps[2:-2] - 1.2) < 0.25)
+    # a schedule: contacts only inside the gait's label segment, none while standing
+    day = schedule([("standing", 4), ("walking", 6), ("sitting", 3)], fps=100, rng=4)
+    ev = contact_events(day)
+    seg = next(s for s in day.labels if s.label == "walking")
+    assert len(ev) >= 8 and np.all((ev.times_s >= seg.start_s) & (ev.times_s < seg.end_s))
+
+
+def test_site_classes():
+    assert site_class("right_shank", "right") == "shank"
+    assert site_class("right_shank", "left") == "contra_leg"
+    assert site_class("left_thigh", "left") == "thigh"
+    assert site_class("pelvis", "left") == "pelvis" and site_class("chest", "right") == "chest"
+    assert site_class("left_forearm", "right") == "forearm" and site_class("head", "left") == "head"
+    assert site_class("right_knee", "right") == "shank"  # a joint name given as the segment
+
+
+def test_attenuation_between_segments_is_the_configured_transmissibility(walk):
+    pls = [SHANK, Placement("thigh_r", "right_thigh", "right_hip", (-0.08, -0.2, 0.0)), "lower_back", "chest",
+           "head", "wrist_right"]
+    from imuforge.sensors.placement import get_placement
+
+    pls = [get_placement(p) for p in pls]
+    plan = plan_impacts(walk, pls, True, "someone")
+    person = plan.person
+    right = np.flatnonzero(plan.events.foot == 1)[2]  # one right heel strike, isolated on a fine grid
+    t = plan.events.times_s[right] + np.arange(0.0, 0.45, 1e-4)
+    peaks = []
+    for tr in plan.sites:
+        one = {k: v[right:right + 1] for k, v in tr.items()}
+        acc = transient_sums(t, one)[0]
+        peaks.append(np.max(np.linalg.norm(acc, axis=1)))
+    tib = peaks[0]
+    assert tib == pytest.approx(plan.peaks[right], rel=0.01)
+    for p, cls in zip(peaks[1:], ("thigh", "pelvis", "chest", "head", "forearm")):
+        assert p / tib == pytest.approx(person.sites[cls][0], rel=0.01)
+    # the published shock attenuation tibia → head (60–80 %) and the order up the chain
+    lo, hi = DEFAULT_SPREAD.sites["head"].transmissibility
+    assert 0.2 <= lo <= hi <= 0.4
+    assert peaks[0] > peaks[1] > peaks[2] > peaks[4]
+
+
+# ------------------------------------------------------------------------- switches, seeds
+def test_off_switch_reproduces_the_output_without_impacts_byte_for_byte(walk):
+    stripped = type(walk)(walk.positions, walk.orientations, walk.fps, labels=walk.labels,
+                          meta={**walk.meta, "items": [{**it, "info": {k: v for k, v in it["info"].items()
+                                                                        if k != "contact_s"}}
+                                                       for it in walk.meta["items"]]})
+    for kw in ({}, {"errors": False}, {"wear": "default"}):
+        off = simulate(walk, "bmi270", "ankle_right", seed=5, impact=False, **kw)
+        plain = simulate(stripped, "bmi270", "ankle_right", seed=5, **kw)  # no contacts: the previous code path
+        on = simulate(walk, "bmi270", "ankle_right", seed=5, **kw)
+        assert off.data.tobytes() == plain.data.tobytes()
+        assert "impact" not in off.provenance and "impact" in on.provenance
+        assert not np.array_equal(on.data, off.data)
+    off = simulate(walk, "bmi270", "ankle_right", seed=5, impact=ImpactModel.none())
+    assert off.data.tobytes() == simulate(stripped, "bmi270", "ankle_right", seed=5).data.tobytes()
+    # activities without foot contacts are untouched whether it is on or not
+    stand = generate("standing", 5, fps=100, rng=1)
+    assert simulate(stand, "bmi270", "lower_back", seed=1).data.tobytes() == \
+        simulate(stand, "bmi270", "lower_back", seed=1, impact=False).data.tobytes()
+
+
+def test_seeded_and_keyed_by_the_wearer(walk):
+    a = simulate(walk, "bmi270", "lower_back", seed=5)
+    b = simulate(walk, "bmi270", "lower_back", seed=5)
+    assert a.data.tobytes() == b.data.tobytes() and a.provenance["impact"] == b.provenance["impact"]
+    # the error seed does not change how this body is struck; another body is struck differently
+    c = simulate(walk, "bmi270", "lower_back", seed=6)
+    assert c.provenance["impact"] == a.provenance["impact"]
+    other = generate("walking", 12, fps=100, rng=4, speed=1.3)
+    assert simulate(other, "bmi270", "lower_back", seed=5).provenance["impact"]["factor"] != \
+        a.provenance["impact"]["factor"]
+    assert draw_impact("x").to_dict() == draw_impact("x").to_dict()
+    # one heel strike reaches every device of the same body: same contacts and tibial peaks
+    recs = simulate_many(walk, "bmi270", ["lower_back", "ankle_right"], seed=5)
+    assert recs[0].provenance["impact"]["tibial_peak_mps2"] == recs[1].provenance["impact"]["tibial_peak_mps2"]
+
+
+def test_parse_and_parts(walk):
+    assert ImpactModel.parse(None) == ImpactModel() and ImpactModel.parse("off") == ImpactModel.none()
+    assert ImpactModel.parse("rotation") == ImpactModel(translation=False, rotation=True)
+    with pytest.raises(Exception, match="unknown impact part"):
+        ImpactModel.parse("wobble")
+    off = simulate(walk, "bmi270", SHANK, seed=1, errors=False, impact=False)
+    rot = simulate(walk, "bmi270", SHANK, seed=1, errors=False, impact="rotation")
+    assert np.array_equal(rot.acc, off.acc) and not np.array_equal(rot.gyro, off.gyro)
+    # the rocking is small: a few tenths of a rad/s at most
+    assert 0.01 < np.max(np.abs(rot.gyro - off.gyro)) < 2.0
+
+
+def test_loose_device_is_driven_by_the_impact(walk):
+    def diff(wear):
+        on = simulate(walk, "bmi270", "ankle_right", seed=2, errors=False, wear=wear, wear_seed="w")
+        off = simulate(walk, "bmi270", "ankle_right", seed=2, errors=False, wear=wear, wear_seed="w", impact=False)
+        return on.acc - off.acc
+
+    rigid, loose = diff("rotation"), diff("rotation,looseness")
+    # the strap's wobble responds to the impact too: the impact's contribution differs once it is loose
+    assert np.max(np.abs(loose - rigid)) > 0.05 * np.max(np.abs(rigid))
+
+
+# --------------------------------------------------------------------------- physical range
+def _peaks_g(kind: str, speed: float, people: int = 4) -> list[float]:
+    """Median over one person's right heel strikes of the peak |specific force| (g) at the distal shank
+    within 60 ms of contact (errors off, 800 Hz), one value per person."""
+    prof = load_profile("metamotions", odr_hz=800)
+    out = []
+    for i in range(people):
+        m = generate(kind, 8, fps=100, rng=[11, i], speed=speed)
+        rec = simulate(m, prof, "ankle_right", seed=0, errors=False)
+        a = np.linalg.norm(rec.acc, axis=1) / G0
+        ev = contact_events(m)
+        pk = [a[(rec.timestamps >= t) & (rec.timestamps < t + 0.06)].max()
+              for t, f in zip(ev.times_s, ev.foot) if f == 1 and t < m.duration_s - 0.1]
+        out.append(float(np.median(pk)))
+    return out
+
+
+@pytest.mark.parametrize("speed", [1.0, 1.5])
+def test_walking_tibial_peak_is_in_the_published_range(speed):
+    peaks = _peaks_g("walking", speed)
+    assert 2.0 <= np.median(peaks) <= 5.0, peaks  # ≈ 2–4 g (Lafortune et al. 1996; Sheerin et al. 2019)
+
+
+def test_walking_peak_rises_with_speed_and_running_is_in_range():
+    assert np.median(_peaks_g("walking", 1.5)) > np.median(_peaks_g("walking", 1.0)) + 0.3
+    peaks = _peaks_g("running", 3.0)
+    assert 5.0 <= np.median(peaks) <= 12.0, peaks  # ≈ 5–12 g (Mercer et al. 2003; Hamill et al. 1995)
