@@ -59,11 +59,12 @@ def _info(args) -> int:
         gaps = sum(e.get("gaps", 0) for e in ds.entries)
         if gaps:
             print(f"  gaps:       {gaps} (dropped samples are kept as gaps)")
-        width = max((len(e["file"]) for e in ds.entries), default=4)
+        names = [f"{e['file']}:{e['name']}" if "row_group" in e else e["file"] for e in ds.entries]  # shards
+        width = max((len(n) for n in names), default=4)
         print("  recordings:")
-        for e in ds.entries[:50]:
+        for name, e in zip(names[:50], ds.entries):
             labels = ", ".join(f"{k} {v:.0f}s" for k, v in e["labels_s"].items())
-            print(f"    {e['file']:<{width}}  {e['samples']:>7} samples  {e['rate_hz']:.5g} Hz  {labels}")
+            print(f"    {name:<{width}}  {e['samples']:>7} samples  {e['rate_hz']:.5g} Hz  {labels}")
         if len(ds.entries) > 50:
             print(f"    … {len(ds.entries) - 50} more")
     return 0
