@@ -454,29 +454,31 @@ def _free_state(tr: dict) -> tuple[np.ndarray, np.ndarray]:
     return lam, uT - 1j * (vT - lam.real * uT) / lam.imag
 
 
-def transient_sums(times: np.ndarray, tr: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Σ over contacts of ü·dir (m/s²) and θ̇ = u̇·axis (rad/s) at ``times``, (n, 3) each.
+def transient_sums(times: np.ndarray, tr: dict, acc: np.ndarray | None = None, rate: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Σ over contacts of ü·dir (m/s²) and θ̇ = u̇·axis (rad/s) at ``times``, (n, 3) each, added to
+    ``acc`` / ``rate`` when given (else to zeros).
 
     During each pulse (t_c ≤ t < t_c + τ) :func:`pulse_response` is evaluated; after it the free
     vibration ``u = Re(c e^{λx})`` (``λ = −σ + iω_d``, ``u̇ = Re λz``, ``ü = Re λ²z``) until its envelope
     is below 1e-3 of its start (:func:`duration_s`). Windows of successive contacts may overlap.
     """
     n = times.size
+    acc = np.zeros((n, 3)) if acc is None else acc
+    rate = np.zeros((n, 3)) if rate is None else rate
     t_c, tau = tr["t"], tr["tau"]
     i1, o1 = _windows(times, t_c, t_c + tau)
     _, ud1, udd1 = pulse_response(times[i1] - t_c[o1], tr["dv"][o1], tau[o1], tr["fn"][o1], tr["zeta"][o1])
     lam, c = _free_state(tr)
     i2, o2 = _windows(times, t_c + tau, t_c + duration_s(tr["fn"], tr["zeta"], tau))
-    z = (c * lam)[o2] * np.exp(lam[o2] * (times[i2] - t_c[o2] - tau[o2]))  # λz: u̇
+    z = (c * lam)[o2] * np.exp(lam[o2] * (times[i2] - t_c[o2] - tau[o2]))  # λ c e^{λx}: u̇
     idx, own = np.concatenate([i1, i2]), np.concatenate([o1, o2])
-    ud = np.concatenate([ud1, z.real])
-    udd = np.concatenate([udd1, (lam[o2] * z).real])
-
-    def total(x: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    for out, x, vec in ((acc, np.concatenate([udd1, (lam[o2] * z).real]), tr["dir"]),
+                        (rate, np.concatenate([ud1, z.real]), tr["axis"])):
         cols = np.ascontiguousarray(vec.T)[:, own]
-        return np.stack([np.bincount(idx, x * cols[k], minlength=n) for k in range(3)], axis=1)
-
-    return total(udd, tr["dir"]), total(ud, tr["axis"])
+        for k in range(3):
+            out[:, k] += np.bincount(idx, x * cols[k], minlength=n)
+    return acc, rate
 
 
 def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: dict[str, np.ndarray],
@@ -490,11 +492,8 @@ def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: dic
     """
     if tr["t"].size == 0 or not model.any or times.size == 0:
         return
-    add, thetad = transient_sums(np.asarray(times, float), tr)
-    if model.translation:
-        acc += add
-    if model.rotation:
-        gyro += thetad
+    transient_sums(np.asarray(times, float), tr, acc if model.translation else None,
+                   gyro if model.rotation else None)
 
 
 @dataclass(frozen=True)
