@@ -66,29 +66,47 @@ static int8_t ifm_clamp8(int32_t v, int32_t lo, int32_t hi) {
 }
 
 #if IFM_USE_CONV || IFM_USE_FC
-/* dot product of n int8 weights with n int8 inputs plus an offset: sum w[i] * (x[i] + off) */
-static int32_t ifm_dot(const int8_t *w, const int8_t *x, int n, int32_t off) {
-  int32_t acc = 0;
+/* two dot products sharing the inputs: acc0 += sum w0[i] * (x[i] + off), acc1 += sum w1[i] * (x[i] + off) */
+static void ifm_dot2(const int8_t *w0, const int8_t *w1, const int8_t *x, int n, int32_t off,
+                     int32_t *acc0, int32_t *acc1) {
+  int32_t a0 = *acc0, a1 = *acc1;
   int i = 0;
 #if defined(IFM_DSP)
   /* Cortex-M4/M7 DSP: 4 bytes per load; SXTB16 sign-extends bytes 0 and 2 (and, rotated, 1 and 3)
    * into two 16-bit lanes, SXTAB16 does the same while adding the input offset to each lane
-   * (|x + off| <= 255 fits 16 bits), SMLAD adds both lane products to the accumulator. */
+   * (|x + off| <= 255 fits 16 bits), SMLAD adds both lane products to an accumulator. The input
+   * lanes are unpacked once for both weight rows. */
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)off << 16) | (uint16_t)(int16_t)off;
   for (; i + 3 < n; i += 4) {
-    uint32_t wv, xv, w02, w13, x02, x13;
-    memcpy(&wv, w + i, 4);
+    uint32_t xv, x02, x13, wv, w02, w13;
     memcpy(&xv, x + i, 4);
-    __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
     __asm__("sxtab16 %0, %1, %2" : "=r"(x02) : "r"(off2), "r"(xv));
     __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(x13) : "r"(off2), "r"(xv));
-    __asm__("smlad %0, %1, %2, %0" : "+r"(acc) : "r"(w02), "r"(x02));
-    __asm__("smlad %0, %1, %2, %0" : "+r"(acc) : "r"(w13), "r"(x13));
+    memcpy(&wv, w0 + i, 4);
+    __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
+    __asm__("smlad %0, %1, %2, %0" : "+r"(a0) : "r"(w02), "r"(x02));
+    __asm__("smlad %0, %1, %2, %0" : "+r"(a0) : "r"(w13), "r"(x13));
+    memcpy(&wv, w1 + i, 4);
+    __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
+    __asm__("smlad %0, %1, %2, %0" : "+r"(a1) : "r"(w02), "r"(x02));
+    __asm__("smlad %0, %1, %2, %0" : "+r"(a1) : "r"(w13), "r"(x13));
   }
 #endif
-  for (; i < n; ++i) acc += (int32_t)w[i] * ((int32_t)x[i] + off);
-  return acc;
+  for (; i < n; ++i) {
+    const int32_t xi = (int32_t)x[i] + off;
+    a0 += (int32_t)w0[i] * xi;
+    a1 += (int32_t)w1[i] * xi;
+  }
+  *acc0 = a0;
+  *acc1 = a1;
+}
+
+static void ifm_requant_store(int8_t *out, int32_t acc, const int32_t *bias, int32_t mult, int32_t shift,
+                              int32_t out_offset, int32_t lo, int32_t hi) {
+  if (bias) acc += *bias;
+  *out = ifm_clamp8(ifm_mbqm(acc, mult, shift) + out_offset, lo, hi);
 }
 
 #endif
@@ -108,38 +126,43 @@ typedef struct {
 
 #if IFM_USE_CONV
 static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
+  const int w_stride = p->k_h * p->k_w * p->in_c;   /* bytes between two output channels' weights */
   int oy, ox, oc, ky, kx;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
       const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-      for (oc = 0; oc < p->out_c; ++oc) {
-        int32_t acc = 0;
+      int8_t *o = out + (oy * p->out_w + ox) * p->out_c;
+      for (oc = 0; oc < p->out_c; oc += 2) {   /* two output channels per pass share the input */
+        const int two = oc + 1 < p->out_c;
+        const int8_t *w0 = p->w + oc * w_stride, *w1 = two ? w0 + w_stride : w0;
+        int32_t acc0 = 0, acc1 = 0;
         for (ky = 0; ky < p->k_h; ++ky) {
           const int y = y0 + p->dil_h * ky;
           if (y < 0 || y >= p->in_h) continue;
           if (p->dil_w == 1) { /* the taps inside the input are one contiguous run of (kx, ic) */
             const int kx0 = x0 < 0 ? -x0 : 0;
             const int kx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
+            const int wo = (ky * p->k_w + kx0) * p->in_c;
             if (kx1 > kx0)
-              acc += ifm_dot(p->w + ((oc * p->k_h + ky) * p->k_w + kx0) * p->in_c,
-                             in + (y * p->in_w + x0 + kx0) * p->in_c, (kx1 - kx0) * p->in_c, p->in_offset);
+              ifm_dot2(w0 + wo, w1 + wo, in + (y * p->in_w + x0 + kx0) * p->in_c, (kx1 - kx0) * p->in_c,
+                       p->in_offset, &acc0, &acc1);
             continue;
           }
           for (kx = 0; kx < p->k_w; ++kx) {
-            const int x = x0 + p->dil_w * kx;
+            const int x = x0 + p->dil_w * kx, wo = (ky * p->k_w + kx) * p->in_c;
             if (x < 0 || x >= p->in_w) continue;
-            acc += ifm_dot(p->w + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c,
-                           in + (y * p->in_w + x) * p->in_c, p->in_c, p->in_offset);
+            ifm_dot2(w0 + wo, w1 + wo, in + (y * p->in_w + x) * p->in_c, p->in_c, p->in_offset, &acc0, &acc1);
           }
         }
-        if (p->bias) acc += p->bias[oc];
-        acc = ifm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_offset;
-        out[(oy * p->out_w + ox) * p->out_c + oc] = ifm_clamp8(acc, p->act_min, p->act_max);
+        ifm_requant_store(o + oc, acc0, p->bias ? p->bias + oc : NULL, p->mult[oc], p->shift[oc],
+                          p->out_offset, p->act_min, p->act_max);
+        if (two)
+          ifm_requant_store(o + oc + 1, acc1, p->bias ? p->bias + oc + 1 : NULL, p->mult[oc + 1],
+                            p->shift[oc + 1], p->out_offset, p->act_min, p->act_max);
       }
     }
   }
 }
-
 #endif
 
 #if IFM_USE_DEPTHWISE
@@ -186,12 +209,18 @@ typedef struct {
 static void ifm_fully_connected(const ifm_fc_t *p, const int8_t *in, int8_t *out) {
   int b, o;
   for (b = 0; b < p->batches; ++b) {
-    for (o = 0; o < p->out_depth; ++o) {
-      const int q = p->per_channel ? o : 0;
-      int32_t acc = ifm_dot(p->w + o * p->in_depth, in + b * p->in_depth, p->in_depth, p->in_offset);
-      if (p->bias) acc += p->bias[o];
-      acc = ifm_mbqm(acc, p->mult[q], p->shift[q]) + p->out_offset;
-      out[b * p->out_depth + o] = ifm_clamp8(acc, p->act_min, p->act_max);
+    for (o = 0; o < p->out_depth; o += 2) {
+      const int two = o + 1 < p->out_depth;
+      const int8_t *w0 = p->w + o * p->in_depth, *w1 = two ? w0 + p->in_depth : w0;
+      int32_t acc0 = 0, acc1 = 0;
+      ifm_dot2(w0, w1, in + b * p->in_depth, p->in_depth, p->in_offset, &acc0, &acc1);
+      ifm_requant_store(out + b * p->out_depth + o, acc0, p->bias ? p->bias + o : NULL,
+                        p->mult[p->per_channel ? o : 0], p->shift[p->per_channel ? o : 0],
+                        p->out_offset, p->act_min, p->act_max);
+      if (two)
+        ifm_requant_store(out + b * p->out_depth + o + 1, acc1, p->bias ? p->bias + o + 1 : NULL,
+                          p->mult[p->per_channel ? o + 1 : 0], p->shift[p->per_channel ? o + 1 : 0],
+                          p->out_offset, p->act_min, p->act_max);
     }
   }
 }
