@@ -1,6 +1,7 @@
 """Realism of the procedural motion library against real IMU data shipped inside packages.
 
 Run: .venv/bin/python benchmarks/bench_motion_realism.py [--subjects 8] [--plot benchmarks/results/motion_realism.png]
+[--no-impact] [--sections 1,2,3,4,5,6] [--speed: only the CPU time of motion + simulate, impact off / on]
 
 Synthetic motion → imuforge.sensors.simulate (device profile, placement) → the same feature code
 as the real data:
@@ -256,16 +257,45 @@ def heel_strike_shape(real_gaitpy: np.ndarray, subjects: int, rows: list) -> Non
                   f"ratio {np.nanmean(y[:, j]) / np.nanmean(r[:, j]):.2f}")
 
 
+def impact_speed(repeats: int = 5) -> None:
+    """CPU time of motion + simulate (bmi270, lower_back, all errors), 120 s at 100 fps, impact off / on interleaved."""
+    import time
+
+    from imuforge.motion.library import generate
+    from imuforge.sensors import simulate
+
+    def cpu(f):
+        t = time.process_time()
+        f()
+        return time.process_time() - t
+
+    print("impact cost: CPU time, best of", repeats, "interleaved, 120 s at 100 fps, bmi270 lower_back, all errors")
+    for kind in ("walking", "running", "stairs_up", "stairs_down"):
+        best = {"motion": np.inf, "off": np.inf, "on": np.inf}
+        for _ in range(repeats):
+            box = []
+            best["motion"] = min(best["motion"], cpu(lambda: box.append(generate(kind, 120, fps=100, rng=1))))
+            for key, imp in (("off", False), ("on", True)):
+                best[key] = min(best[key], cpu(lambda: simulate(box[0], "bmi270", "lower_back", seed=1, impact=imp)))
+        mo, off, on = best["motion"], best["off"], best["on"]
+        print(f"   {kind:12s} motion {1e3 * mo:6.1f} ms   simulate off {1e3 * off:5.1f} ms   on {1e3 * on:5.1f} ms"
+              f"   motion + simulate {120 / (mo + off):5.0f}× → {120 / (mo + on):5.0f}× real time")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--subjects", type=int, default=8)
     ap.add_argument("--plot", type=Path, default=Path("benchmarks/results/motion_realism.png"))
     ap.add_argument("--no-impact", action="store_true", help="sections 4–6 without the sensor's impact model")
     ap.add_argument("--sections", default="1,2,3,4,5,6", help="comma list of the sections to run")
+    ap.add_argument("--speed", action="store_true", help="only time motion + simulate with the impact off / on")
     args = ap.parse_args()
     global IMPACT
     IMPACT = not args.no_impact
     want = {int(x) for x in args.sections.split(",") if x.strip()}
+    if args.speed:
+        impact_speed()
+        return
     from imuforge.sensors.profiles import load_profile
 
     rows = []

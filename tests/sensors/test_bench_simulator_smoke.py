@@ -23,7 +23,11 @@ def bench():
     spec = importlib.util.spec_from_file_location("bench_simulator", BENCH)
     mod = importlib.util.module_from_spec(spec)
     sys.modules["bench_simulator"] = mod
-    spec.loader.exec_module(mod)
+    sys.path.insert(0, str(BENCH.parent))  # the benchmark imports its sibling helper ``_targets``
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(BENCH.parent))
     yield mod
     sys.modules.pop("bench_simulator", None)
 
