@@ -273,10 +273,11 @@ def impact_speed(repeats: int = 5) -> None:
     for kind in ("walking", "running", "stairs_up", "stairs_down"):
         best = {"motion": np.inf, "off": np.inf, "on": np.inf}
         for _ in range(repeats):
-            box = []
-            best["motion"] = min(best["motion"], cpu(lambda: box.append(generate(kind, 120, fps=100, rng=1))))
+            box: list = []
+            best["motion"] = min(best["motion"], cpu(lambda b=box, k=kind: b.append(generate(k, 120, fps=100, rng=1))))
             for key, imp in (("off", False), ("on", True)):
-                best[key] = min(best[key], cpu(lambda: simulate(box[0], "bmi270", "lower_back", seed=1, impact=imp)))
+                best[key] = min(best[key], cpu(lambda m=box[0], i=imp: simulate(m, "bmi270", "lower_back", seed=1,
+                                                                               impact=i)))
         mo, off, on = best["motion"], best["off"], best["on"]
         print(f"   {kind:12s} motion {1e3 * mo:6.1f} ms   simulate off {1e3 * off:5.1f} ms   on {1e3 * on:5.1f} ms"
               f"   motion + simulate {120 / (mo + off):5.0f}× → {120 / (mo + on):5.0f}× real time")
