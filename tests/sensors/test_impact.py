@@ -139,8 +139,7 @@ def test_attenuation_between_segments_is_the_configured_transmissibility(walk):
     t = plan.events.times_s[right] + np.arange(0.0, 0.45, 1e-4)
     peaks = []
     for tr in plan.sites:
-        one = {k: v[right:right + 1] for k, v in tr.items()}
-        acc = transient_sums(t, one)[0]
+        acc = transient_sums(t, tr.select(slice(right, right + 1)))[0]
         peaks.append(np.max(np.linalg.norm(acc, axis=1)))
     tib = peaks[0]
     assert tib == pytest.approx(plan.peaks[right], rel=0.01)

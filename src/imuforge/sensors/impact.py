@@ -409,10 +409,30 @@ def tibial_peaks(events: ContactEvents, person: ImpactPerson, spread: ImpactSpre
 
 
 # ------------------------------------------------------------------------------- the streams
+@dataclass(frozen=True)
+class SiteTransients:
+    """What one device receives, per contact (arrays of length n, sorted by time): contact time ``t`` (s),
+    impulse ``dv`` (m/s), pulse ``tau`` (s), natural frequency ``fn`` (Hz), damping ``zeta``, the peak of
+    ``ü`` at this site ``peak`` (m/s²), the unit pulse direction ``dir`` and the rocking axis per metre
+    of ``u`` ``axis`` (rad/m), both (n, 3) in the sensor frame."""
+
+    t: np.ndarray
+    dv: np.ndarray
+    tau: np.ndarray
+    fn: np.ndarray
+    zeta: np.ndarray
+    peak: np.ndarray
+    dir: np.ndarray
+    axis: np.ndarray
+
+    def select(self, idx) -> SiteTransients:
+        """The contacts ``idx`` only (index array or slice)."""
+        return SiteTransients(*(getattr(self, f.name)[idx] for f in fields(self)))
+
+
 def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPerson, placement: Placement,
-                    seg_rot: np.ndarray, spread: ImpactSpread = DEFAULT_SPREAD) -> dict[str, np.ndarray]:
-    """Per contact, what a device at ``placement`` receives: Δv (m/s), pulse τ (s), f_n, ζ, the unit
-    direction of the pulse and the rotation axis per metre of ``u`` (rad/m), both in the sensor frame.
+                    seg_rot: np.ndarray, spread: ImpactSpread = DEFAULT_SPREAD) -> SiteTransients:
+    """Per contact, what a device at ``placement`` receives (:class:`SiteTransients`).
 
     ``seg_rot`` (n, 3, 3): the segment's orientation (segment → world) at each contact.
     """
@@ -432,8 +452,7 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     d_seg = np.einsum("nji,nj->ni", seg_rot, d_w)  # Rᵀ d
     axis_seg = np.cross(long_axis(placement.segment)[None, :], d_seg) / rho[:, None]
     mount = placement.rotation  # sensor → segment
-    return {"dv": dv, "tau": tau, "fn": fn, "zeta": zeta, "dir": d_seg @ mount, "axis": axis_seg @ mount,
-            "t": events.times_s, "peak": peaks * T}
+    return SiteTransients(events.times_s, dv, tau, fn, zeta, peaks * T, d_seg @ mount, axis_seg @ mount)
 
 
 def _windows(times: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -446,15 +465,15 @@ def _windows(times: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndar
     return idx, owner
 
 
-def _free_state(tr: dict) -> tuple[np.ndarray, np.ndarray]:
+def _free_state(tr: SiteTransients) -> tuple[np.ndarray, np.ndarray]:
     """Per contact: λ = −σ + iω_d and c = D₁ − iD₂, so that after the pulse ``u = Re(c e^{λ(t − t_c − τ)})``."""
-    w = 2 * np.pi * tr["fn"]
-    lam = -tr["zeta"] * w + 1j * w * np.sqrt(1 - tr["zeta"] ** 2)
-    uT, vT, _ = pulse_response(tr["tau"], tr["dv"], tr["tau"], tr["fn"], tr["zeta"])
+    w = 2 * np.pi * tr.fn
+    lam = -tr.zeta * w + 1j * w * np.sqrt(1 - tr.zeta ** 2)
+    uT, vT, _ = pulse_response(tr.tau, tr.dv, tr.tau, tr.fn, tr.zeta)
     return lam, uT - 1j * (vT - lam.real * uT) / lam.imag
 
 
-def transient_sums(times: np.ndarray, tr: dict, acc: np.ndarray | None = None, rate: np.ndarray | None = None
+def transient_sums(times: np.ndarray, tr: SiteTransients, acc: np.ndarray | None = None, rate: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Σ over contacts of ü·dir (m/s²) and θ̇ = u̇·axis (rad/s) at ``times``, (n, 3) each, added to
     ``acc`` / ``rate`` when given (else to zeros).
@@ -466,22 +485,22 @@ def transient_sums(times: np.ndarray, tr: dict, acc: np.ndarray | None = None, r
     n = times.size
     acc = np.zeros((n, 3)) if acc is None else acc
     rate = np.zeros((n, 3)) if rate is None else rate
-    t_c, tau = tr["t"], tr["tau"]
+    t_c, tau = tr.t, tr.tau
     i1, o1 = _windows(times, t_c, t_c + tau)
-    _, ud1, udd1 = pulse_response(times[i1] - t_c[o1], tr["dv"][o1], tau[o1], tr["fn"][o1], tr["zeta"][o1])
+    _, ud1, udd1 = pulse_response(times[i1] - t_c[o1], tr.dv[o1], tau[o1], tr.fn[o1], tr.zeta[o1])
     lam, c = _free_state(tr)
-    i2, o2 = _windows(times, t_c + tau, t_c + duration_s(tr["fn"], tr["zeta"], tau))
+    i2, o2 = _windows(times, t_c + tau, t_c + duration_s(tr.fn, tr.zeta, tau))
     z = (c * lam)[o2] * np.exp(lam[o2] * (times[i2] - t_c[o2] - tau[o2]))  # λ c e^{λx}: u̇
     idx, own = np.concatenate([i1, i2]), np.concatenate([o1, o2])
-    for out, x, vec in ((acc, np.concatenate([udd1, (lam[o2] * z).real]), tr["dir"]),
-                        (rate, np.concatenate([ud1, z.real]), tr["axis"])):
+    for out, x, vec in ((acc, np.concatenate([udd1, (lam[o2] * z).real]), tr.dir),
+                        (rate, np.concatenate([ud1, z.real]), tr.axis)):
         cols = np.ascontiguousarray(vec.T)[:, own]
         for k in range(3):
             out[:, k] += np.bincount(idx, x * cols[k], minlength=n)
     return acc, rate
 
 
-def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: dict[str, np.ndarray],
+def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: SiteTransients,
                    model: ImpactModel) -> None:
     """Add the transients ``tr`` (:func:`site_transients`) to one device's streams at ``times``, in place.
 
@@ -490,7 +509,7 @@ def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: dic
     θ = u·|axis| ≲ 0.005 rad (u ≈ Δv/ω ≈ 1–4 mm over a pivot of 0.12–0.3 m), i.e. ≲ 0.05 m/s² of
     gravity against a pulse of 3–80 m/s², and ≲ 0.3° of field direction.
     """
-    if tr["t"].size == 0 or not model.any or times.size == 0:
+    if tr.t.size == 0 or not model.any or times.size == 0:
         return
     transient_sums(np.asarray(times, float), tr, acc if model.translation else None,
                    gyro if model.rotation else None)
@@ -509,7 +528,7 @@ class ImpactPlan:
     def to_dict(self, i: int) -> dict:
         """Provenance of placement ``i``: the draw, the number of contacts per activity, the peaks at this site."""
         counts = {a: self.events.activity.count(a) for a in sorted(set(self.events.activity))}
-        site_peak = self.sites[i]["peak"]
+        site_peak = self.sites[i].peak
         stats = (lambda x: {"median": round(float(np.median(x)), 4), "max": round(float(np.max(x)), 4)}
                  if x.size else None)
         return self.person.to_dict() | {"contacts": counts, "tibial_peak_mps2": stats(self.peaks),
@@ -543,14 +562,7 @@ def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key
     return ImpactPlan(person, events, peaks, tuple(sites))
 
 
-def impact_key(motion_meta: dict | None, subject: str | None, seed: int) -> str:
-    """Who is struck: the wearer's key (:func:`imuforge.sensors.wear.wear_key`)."""
-    from imuforge.sensors.wear import wear_key
-
-    return wear_key(motion_meta, subject, seed)
-
-
 __all__ = ["CONTACT_KIND", "DEFAULT_SPREAD", "ContactEvents", "ImpactModel", "ImpactPerson", "ImpactPlan",
-           "ImpactSpread", "SiteSpread", "add_transients", "contact_events", "draw_impact", "duration_s",
-           "impact_key", "plan_impacts", "pulse_response", "site_class", "site_transients", "tibial_peaks",
-           "unit_peak"]
+           "ImpactSpread", "SiteSpread", "SiteTransients", "add_transients", "contact_events", "draw_impact",
+           "duration_s", "plan_impacts", "pulse_response", "site_class", "site_transients", "tibial_peaks",
+           "transient_sums", "unit_peak"]
