@@ -459,7 +459,9 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
     """Replace, in place, the grid-rate ideal streams of each loosely worn placement by the wobbling device's.
 
     ``ideal`` is the :class:`~imuforge.sensors.kinematics.IdealImu` of the worn placements on a
-    uniform grid at ``fs_hz``; one more kinematics pass (gravity as the "field") gives Rᵀ g.
+    uniform grid at ``fs_hz``; one more kinematics pass (gravity as the "field") gives Rᵀ g. ``simulate``
+    adds the foot-contact impact transients (:mod:`imuforge.sensors.impact`) to ``ideal`` first, so the
+    wobble is driven by the segment acceleration including the impact.
     """
     from imuforge.sensors.kinematics import EarthField, ideal_imu
     from imuforge.units import STANDARD_GRAVITY
