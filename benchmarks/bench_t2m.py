@@ -101,13 +101,14 @@ def measure(device: str, quick: bool, lines: list[str]) -> dict:
     feats = clip(["a person walks briskly"] * 8)
     fixed = Sampling(min_tokens=N_TOKENS, max_tokens=N_TOKENS)
     for batch in (1,) if quick else (1, 8):
-        k = 1 if quick or batch > 1 else 2
         texts = ["a person walks briskly"] * batch
         seeds = [(0, i) for i in range(batch)]
-        t = best_of(lambda texts=texts, seeds=seeds: model.sample_tokens(texts, seeds, fixed), k)
-        out[f"cached_b{batch}_s"] = t
-        t = best_of(lambda b=batch: uncached_sample(models.gpt, feats[:b], N_TOKENS), 1)
-        out[f"uncached_b{batch}_s"] = t
+        cached, uncached = [], []
+        for _ in range(1 if quick or batch > 1 else 2):  # interleaved: the shared machine's load hits both alike
+            cached.append(best_of(lambda texts=texts, seeds=seeds: model.sample_tokens(texts, seeds, fixed), 1))
+            uncached.append(best_of(lambda b=batch: uncached_sample(models.gpt, feats[:b], N_TOKENS), 1))
+        out[f"cached_b{batch}_s"], out[f"uncached_b{batch}_s"] = min(cached), min(uncached)
+        t = out[f"uncached_b{batch}_s"]
         lines.append(f"batch {batch}: {N_TOKENS} tokens with cached keys/values {out[f'cached_b{batch}_s']:.2f} s "
                      f"({batch * N_TOKENS / out[f'cached_b{batch}_s']:.0f} tokens/s), recomputing the prefix "
                      f"{t:.2f} s → {t / out[f'cached_b{batch}_s']:.1f}× faster with the cache")
