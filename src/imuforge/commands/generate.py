@@ -55,8 +55,7 @@ def run(args) -> int:
         print(f"imuforge generate: {len(res.failures)} shard(s) failed; run the same command again to make them "
               f"(done shards are kept)", file=sys.stderr)
         return 1
-    rt = res.duration_s and (res.made_recordings and res.duration_s * res.made_recordings / res.recordings)
     print(f"wrote corpus {args.out}: {res.recordings} recordings in {res.made + res.skipped} shards, "
           f"{res.duration_s / 3600:.2f} h of data; this run made {res.made_recordings} recordings in "
-          f"{res.seconds:.1f} s ({res.rate:.1f} rec/s, {rt / max(res.seconds, 1e-9):.0f}× real time)")
+          f"{res.seconds:.1f} s ({res.rate:.1f} rec/s, {res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)")
     return 0

@@ -224,6 +224,7 @@ class CorpusResult:
     duration_s: float
     seconds: float
     made_recordings: int = 0
+    made_duration_s: float = 0.0
 
     @property
     def complete(self) -> bool:
@@ -251,7 +252,7 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
     folder = CorpusFolder.open(Path(out), plan, overwrite=overwrite)
     todo = folder.todo
     skipped = plan.n_shards - len(todo)
-    made = [0, 0]
+    made = [0, 0, 0.0]
     bar = progress(total=len(plan.takes), initial=sum(r["recordings"] for r in folder.done.values()),
                    desc="generate", unit="rec", smoothing=0.1)
 
@@ -259,6 +260,7 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
         folder.write_shard(result)
         made[0] += 1
         made[1] += len(result.entries)
+        made[2] += result.record["duration_s"]
         bar.update(len(result.entries))
         if on_shard is not None:
             on_shard(result)
@@ -273,4 +275,4 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
         folder.finish()
     recs = sum(r["recordings"] for r in folder.done.values())
     dur = sum(r["duration_s"] for r in folder.done.values())
-    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1])
+    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1], made[2])
