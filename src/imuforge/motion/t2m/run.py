@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from imuforge.errors import ValidationError, shorten
+from imuforge.errors import ValidationError, require_extra, shorten
 
 BACKENDS = ("library", "t2m-gpt")
 
@@ -48,6 +48,7 @@ def _diversified(args, expected: str | None) -> list[str]:
 
 def motions_from_args(args) -> list:
     """(name, Motion, seed key) triples for the command: generate until ``--n`` pass the quality gate."""
+    require_extra("torch", purpose="imuforge motion --backend t2m-gpt")  # one line naming the extra
     from imuforge.motion.t2m.checkpoint import find_weights
     from imuforge.motion.t2m.generate import T2MGPT, expected_activity, generate_accepted
 
