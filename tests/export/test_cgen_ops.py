@@ -63,7 +63,7 @@ def sink(tmp_path_factory):
 
 
 def test_kitchen_sink_model_uses_the_ops_it_is_meant_to(sink):
-    tfl, gen, g = sink
+    _, _, g = sink
     kinds = {op.kind for op in g.ops}
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "FULLY_CONNECTED",
             "SOFTMAX"} <= kinds

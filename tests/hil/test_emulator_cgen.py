@@ -43,7 +43,7 @@ def test_generated_c_device_differs_from_tflm_device_only_in_name_and_arena(tiny
 
 
 def test_without_a_compiler_the_emulator_falls_back_to_tflm_and_says_so(tiny_model, tmp_path, monkeypatch, capsys):
-    import imuforge.export.cgen.build as build
+    from imuforge.export.cgen import build
 
     monkeypatch.setattr(build.shutil, "which", lambda name: None)
     with start_emulator(tiny_model) as emu:

@@ -60,7 +60,7 @@ def check_generated_c(gen: GeneratedC, Q: np.ndarray, tflm_out: np.ndarray, tflm
     ref = np.concatenate([np.asarray(tflm_out).reshape(len(Q), -1), tflm.run(R).reshape(n_rand, -1)])
     got = host.run(np.concatenate([Q, R]))
     bad = np.flatnonzero(np.any(ref != got, axis=1))
-    return CgenCheck(gen, True, None, int(len(Q)), n_rand, int(bad.size), bad.tolist(), m4, note)
+    return CgenCheck(gen, True, None, len(Q), n_rand, int(bad.size), bad.tolist(), m4, note)
 
 
 def size_json(chk: CgenCheck, tflm_arena: int, tflite_bytes: int) -> dict[str, Any]:

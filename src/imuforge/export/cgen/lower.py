@@ -104,9 +104,9 @@ def lower_conv(g: Graph, op: Op, depthwise: bool) -> Lowered:
     bdecl, bname = _bias(g, op, k, oc)
     decls = [c_array("int8_t", f"w{k}", w.data), bdecl, c_array("int32_t", f"m{k}", mults),
              c_array("int32_t", f"s{k}", shifts),
-             f"static const ifm_conv_t p{k} = {{{ih}, {iw}, {ic}, {oh}, {ow}, {oc}, {kh}, {kw}, {sh}, {sw}, {dh}, "
-             f"{dw}, {ph}, {pw}, {dm}, {-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, "
-             f"m{k}, s{k}}};"]
+             (f"static const ifm_conv_t p{k} = {{{ih}, {iw}, {ic}, {oh}, {ow}, {oc}, {kh}, {kw}, {sh}, {sw}, {dh}, "
+              f"{dw}, {ph}, {pw}, {dm}, {-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, "
+              f"m{k}, s{k}}};")]
     fn = "ifm_depthwise" if depthwise else "ifm_conv2d"
     macs = oh * ow * oc * kh * kw * (1 if depthwise else ic)
     return Lowered(op, [d for d in decls if d], f"{fn}(&p{k}, {{t{x.index}}}, {{t{y.index}}});",
@@ -132,8 +132,8 @@ def lower_fc(g: Graph, op: Op) -> Lowered:
     bdecl, bname = _bias(g, op, k, n_out)
     decls = [c_array("int8_t", f"w{k}", w.data), bdecl, c_array("int32_t", f"m{k}", mults),
              c_array("int32_t", f"s{k}", shifts),
-             f"static const ifm_fc_t p{k} = {{{x.size // depth}, {depth}, {n_out}, {int(per_channel)}, "
-             f"{-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, m{k}, s{k}}};"]
+             (f"static const ifm_fc_t p{k} = {{{x.size // depth}, {depth}, {n_out}, {int(per_channel)}, "
+              f"{-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, m{k}, s{k}}};")]
     return Lowered(op, [d for d in decls if d], f"ifm_fully_connected(&p{k}, {{t{x.index}}}, {{t{y.index}}});",
                    (x.index,), (y.index,), macs=x.size * n_out)
 
