@@ -100,3 +100,21 @@ def test_bad_features_are_refused(bad, what):
 def test_bad_positions_are_refused():
     with pytest.raises(ValidationError, match="shape"):
         features_from_positions(np.zeros((10, 21, 3)))
+
+
+def test_humanml3d_feature_files_import_as_motion(tmp_path):
+    from imuforge.motion.importers import load_humanml3d_features
+
+    m = generate("walking", 3, fps=FPS, rng=6)
+    F = features_from_motion(m)
+    np.save(tmp_path / "000001.npy", F)
+    got = load_humanml3d_features(tmp_path / "000001.npy", label="walking")
+    assert got.fps == FPS and got.labels[0].label == "walking" and got.meta["format"] == "humanml3d-263"
+    assert _relative_error(got.positions, canonical_positions(m.positions)[:-1]) <= 1e-5
+    mean, std = F.mean(0), F.std(0) + 1e-3
+    np.save(tmp_path / "norm.npy", (F - mean) / std)
+    again = load_humanml3d_features(tmp_path / "norm.npy", mean=mean, std=std, fps=100.0)
+    assert again.fps == 100.0 and np.allclose(again.positions[::5], got.positions, atol=1e-9)
+    np.save(tmp_path / "pos.npy", m.positions)
+    with pytest.raises(ValidationError, match=r"pos.npy: HumanML3D features must have shape \(T, 263\)"):
+        load_humanml3d_features(tmp_path / "pos.npy")

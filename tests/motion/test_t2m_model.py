@@ -197,3 +197,12 @@ def test_published_sizes_expected_without_a_config_file(small, tmp_path):
     (d / "imuforge-t2m.json").unlink()
     with pytest.raises(ValidationError, match="net_last.pth: not the VQ-VAE layout.*wrong shape"):
         load_models(d)
+
+
+def test_encode_motion_gives_one_token_per_four_frames(model):
+    from imuforge.motion.library import generate
+
+    m = generate("walking", 2.05, fps=20.0, rng=1)     # 42 frames → 41 feature frames → 10 tokens
+    toks = model.encode_motion(m)
+    assert toks.shape == (10,) and toks.dtype.kind == "i" and np.all((toks >= 0) & (toks < 32))
+    assert np.array_equal(toks, model.encode_motion(m))

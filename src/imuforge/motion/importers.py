@@ -38,7 +38,8 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
         arr = arr[0]
     if arr.ndim == 2 and arr.shape[1] == 263:
         raise ValidationError("this is a (T, 263) HumanML3D feature array, not joint positions",
-                              source=str(path), allowed="(T, 22, 3) positions, e.g. from recover_from_ric()")
+                              source=str(path), allowed="(T, 22, 3) positions, e.g. from recover_from_ric(); "
+                              "features with load_humanml3d_features()")
     if arr.ndim != 3 or arr.shape[1:] != (22, 3):
         raise ValidationError(f"joint positions must have shape (T, 22, 3), got {arr.shape}", source=str(path),
                               allowed="(T, 22, 3) in the HumanML3D joint order")
@@ -50,6 +51,36 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
     ori = inverse_kinematics(arr, source=str(path))
     labels = [(0.0, (arr.shape[0] - 1) / fps, label)] if label else ()
     return Motion(arr, ori, fps, labels=labels, meta={"source": str(path), "format": "humanml3d-npy"})
+
+
+def load_humanml3d_features(path: str | os.PathLike, *, fps: float | None = None, label: str | None = None,
+                            mean=None, std=None) -> Motion:
+    """Read HumanML3D's 263-dimensional features (``new_joint_vecs/*.npy``, (T, 263), 20 fps) as a Motion.
+
+    The files of the dataset are not normalised; pass the dataset's ``mean`` / ``std`` (arrays or
+    ``.npy`` paths) for features that are (a model's raw output). ``fps`` resamples the joints
+    (default: HumanML3D's 20 fps). See :mod:`imuforge.motion.t2m.features` for the format.
+    """
+    from imuforge.motion.t2m.features import motion_from_features
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ValidationError(f"not a NumPy .npy array ({exc})", source=str(path)) from None
+    if arr.ndim == 3 and arr.shape[0] == 1:
+        arr = arr[0]
+    if (mean is None) != (std is None):
+        raise ValidationError("give both mean and std, or neither", source=str(path))
+    if mean is not None:
+        m, s = (np.load(x) if isinstance(x, (str, os.PathLike)) else np.asarray(x, float) for x in (mean, std))
+        if m.shape != (263,) or s.shape != (263,):
+            raise ValidationError(f"mean / std must have shape (263,), got {m.shape} / {s.shape}", source=str(path))
+        arr = arr * s + m
+    return motion_from_features(arr, fps=fps, label=label, source=str(path),
+                                meta={"source": str(path), "format": "humanml3d-263"})
 
 
 # --------------------------------------------------------------------------- BVH

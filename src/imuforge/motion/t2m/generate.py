@@ -141,6 +141,18 @@ class T2MGPT:
         feats = self.models.vq.decode(codes)[0].float().cpu()
         return (feats * self._std + self._mean).double().numpy()
 
+    @torch.no_grad()
+    def encode_motion(self, motion: Motion) -> np.ndarray:
+        """Code tokens of a Motion (resampled to 20 fps, features normalised by the model's mean / std)."""
+        from imuforge.motion.t2m.features import features_from_motion
+
+        feats = (features_from_motion(motion).astype(np.float32) - self.models.mean) / self.models.std
+        n = feats.shape[0] - feats.shape[0] % self.models.vq.config.frames_per_token
+        if n == 0:
+            raise ValidationError(f"a motion of {feats.shape[0]} feature frames is shorter than one token")
+        x = torch.from_numpy(feats[:n])[None].to(self.device)
+        return self.models.vq.encode(x)[0].cpu().numpy()
+
     def generate(self, texts: list[str], *, seed: int = 0, start: int = 0, sampling: Sampling = Sampling(),
                  batch_size: int = 8, show_progress: bool = True) -> list[Generated]:
         """One motion per text; sample ``k`` uses the generator of ``(seed, start + k)``."""
