@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,6 +23,9 @@ from imuforge.motion.t2m.checkpoint import LoadedModel, load_models
 from imuforge.motion.t2m.features import FPS, motion_from_features
 from imuforge.motion.t2m.text_encoder import ClipTextEncoder, TextEncoder
 from imuforge.progress import progress
+
+if TYPE_CHECKING:
+    from imuforge.motion.t2m.quality import PlausibilityLimits, QualityReport
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ class Attempt:
     """One generated sample with its quality verdict."""
 
     generated: Generated
-    report: object  # QualityReport
+    report: QualityReport
     motion: Motion | None = None
 
 
@@ -194,7 +198,7 @@ def expected_activity(text: str, matcher: str = "embedding") -> tuple[str | None
 
 def generate_accepted(model: T2MGPT, texts: list[str], n: int, *, seed: int = 0, fps: float | None = None,
                       expected: str | None = None, sampling: Sampling = Sampling(), batch_size: int = 8,
-                      max_attempts: int | None = None, limits=None, gate: bool = True,
+                      max_attempts: int | None = None, limits: PlausibilityLimits | None = None, gate: bool = True,
                       label: str | None = None) -> tuple[list[Attempt], list[Attempt]]:
     """Sample until ``n`` motions pass the quality gate (or ``max_attempts``, default 4 n, are spent).
 
