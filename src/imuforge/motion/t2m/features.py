@@ -20,9 +20,10 @@ slice      size   meaning
                   displacement < 0.002 m²
 =========  =====  ====================================================================================
 
-The facing direction is the horizontal normal of the hip + shoulder line, smoothed over time with a
-Gaussian of σ = 20 frames; the motion is first put on the floor (lowest joint at y = 0), its root
-moved to the origin and turned to face +z. ``T`` frames give ``T − 1`` feature rows (velocities
+The facing direction is the horizontal normal of the shoulder line minus the hip line (HumanML3D's
+skeleton IK, see :func:`_root_rotation`), smoothed over time with a Gaussian of σ = 20 frames, with
+frame 0 at identity; the motion is first put on the floor (lowest joint at y = 0), its root moved to
+the origin and turned to face +z (hip + shoulder lines). ``T`` frames give ``T − 1`` feature rows (velocities
 need the next frame). HumanML3D also retargets every motion to one reference skeleton; imuforge
 keeps the motion's own bone lengths (:func:`features_from_positions` documents the difference).
 
@@ -88,10 +89,8 @@ def _check_positions(P, source=None) -> np.ndarray:
     return P
 
 
-def _facing(P: np.ndarray, smooth: bool) -> np.ndarray:
-    """Facing rotation per frame (T, 4): world → a frame in which the body faces +z."""
-    r, l, sr, sl = FACE_JOINTS
-    across = (P[:, r] - P[:, l]) + (P[:, sr] - P[:, sl])
+def _turn_to_z(across: np.ndarray, smooth: bool) -> np.ndarray:
+    """World → facing rotations (T, 4) from the body's left → right vectors: forward = y × across → +z."""
     across = across / np.linalg.norm(across, axis=-1, keepdims=True)
     forward = np.cross(_Y, across)
     if smooth:
@@ -99,24 +98,39 @@ def _facing(P: np.ndarray, smooth: bool) -> np.ndarray:
     return Q.shortest_arc(forward, np.broadcast_to(_Z, forward.shape))
 
 
+def _root_rotation(P: np.ndarray) -> np.ndarray:
+    """HumanML3D's per-frame root rotation (T, 4), as its skeleton IK computes it.
+
+    That IK unpacks the facing joints ``[2, 1, 17, 16]`` as (l_hip, r_hip, r_shoulder, l_shoulder),
+    so its across vector is (left hip − right hip) + (right shoulder − left shoulder): the shoulder
+    line minus the hip line, which still points to the body's right because shoulders are wider.
+    It smooths the facing (σ 20 frames) and sets frame 0 to identity. Reproduced exactly, so
+    features match the models' training data.
+    """
+    r, l, sr, sl = FACE_JOINTS
+    rot = _turn_to_z((P[:, l] - P[:, r]) + (P[:, sr] - P[:, sl]), smooth=True)
+    rot[0] = Q.IDENTITY
+    return rot
+
+
 def _on_floor_facing_z(P: np.ndarray) -> np.ndarray:
-    """HumanML3D's normalisation: lowest joint on y = 0, root at the xz origin, first frame faces +z."""
+    """HumanML3D's normalisation: lowest joint on y = 0, root at the xz origin, first frame faces +z
+    (from the hip and shoulder lines, right minus left, unsmoothed)."""
     P = P.copy()
     P[..., 1] -= P[..., 1].min()
     P -= P[0, 0] * np.array([1.0, 0.0, 1.0])
-    q0 = _facing(P[:1], smooth=False)[0]
+    r, l, sr, sl = FACE_JOINTS
+    q0 = _turn_to_z((P[:1, r] - P[:1, l]) + (P[:1, sr] - P[:1, sl]), smooth=False)[0]
     return Q.qrot(q0, P)
 
 
 def canonical_positions(positions) -> np.ndarray:
     """The positions that :func:`joints_from_features` recovers from ``features_from_positions(positions)``.
 
-    On the floor, root at the xz origin at frame 0, turned about y by the same rotation the feature
-    round trip applies (the smoothed facing of frame 0 faces +z). A rigid motion of the input.
+    On the floor (lowest joint at y = 0), root at the xz origin at frame 0, turned about y so that
+    frame 0 faces +z: a rigid motion of the input.
     """
-    P = _on_floor_facing_z(_check_positions(positions))
-    r0 = _facing(P, smooth=True)[0]
-    return Q.qrot(r0, P)
+    return _on_floor_facing_z(_check_positions(positions))
 
 
 def _chain_rotations(P: np.ndarray, root: np.ndarray) -> np.ndarray:
@@ -150,7 +164,7 @@ def features_from_positions(positions, *, source: str | None = None) -> np.ndarr
     """
     P = _on_floor_facing_z(_check_positions(positions, source))
     T = P.shape[0]
-    rot = _facing(P, smooth=True)                                  # (T, 4) world → facing
+    rot = _root_rotation(P)                                        # (T, 4) world → facing
     vel = Q.qrot(rot[1:], P[1:, 0] - P[:-1, 0])                     # root velocity, next frame's facing
     dq = Q.qmul(rot[1:], Q.qconj(rot[:-1]))
     dq = np.where(dq[:, 3:4] < 0, -dq, dq)
