@@ -42,6 +42,7 @@ def test_hil_qemu_runs_the_generated_c_bit_exact(zoo_exports, tmp_path, capsys, 
     assert rep["bit_exact"] and rep["mismatch_count"] == 0 and rep["passed"]
     assert rep["device"]["name"].startswith("qemu-cgen") and ("SMLAD" in rep["device"]["name"]) == dsp
     assert rep["device"]["device_sha256"] == rep["model"]["sha256"]
+    assert rep["device"]["implementation"] == "generated C" and rep["device"]["device"] == "qemu"
     assert rep["arena_used_bytes"] == card["size"]["generated_c"]["arena_bytes"]
     lat = rep["latency"]
     assert 0 < lat["min_us"] <= lat["max_us"] <= 1.05 * lat["min_us"] + 2  # same code path every window

@@ -26,6 +26,8 @@ def test_hil_emulate_runs_generated_c_and_is_bit_exact(tiny_model, tmp_path, cap
     rep = json.loads((tmp_path / "hil_report.json").read_text())
     assert rep["emulated"] and rep["bit_exact"] and rep["passed"] and rep["windows"] > 0
     assert rep["device"]["name"].endswith("[generated C]")
+    assert rep["device"]["implementation"] == "generated C" and rep["device"]["device"] == "emulated"
+    assert rep["device"]["reference"] == "host TFLM interpreter"
     card = json.loads((tiny_model / "card.json").read_text())
     if "generated_c" in card["size"]:
         assert rep["arena_used_bytes"] == card["size"]["generated_c"]["arena_bytes"]
@@ -56,5 +58,6 @@ def test_without_a_compiler_the_emulator_falls_back_to_tflm_and_says_so(tiny_mod
         finally:
             link.close()
     assert rep["bit_exact"] and rep["device"]["name"].endswith("[TFLM]")
+    assert rep["device"]["implementation"] == "TFLM interpreter"
     with pytest.raises(Exception, match="compiler"):
         HilDevice.from_export(tiny_model, engine="cgen")

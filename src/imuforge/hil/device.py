@@ -55,6 +55,24 @@ def is_emulator(device_name: str) -> bool:
     """Whether a HIL_MODEL name comes from imuforge's emulated device (:class:`HilDevice`)."""
     return str(device_name).startswith(EMULATOR_NAME_PREFIX)
 
+def describe_device(device_name: str) -> dict[str, str]:
+    """What runs the model and where, from a HIL_MODEL name (the conventions of imuforge's devices).
+
+    ``implementation``: ``generated C`` / ``TFLM interpreter`` / ``reference MLP kernels`` / ``unknown``;
+    ``device``: ``emulated`` (this module), ``qemu`` (firmware_bridge/qemu) or ``board``.
+    """
+    name = str(device_name)
+    if is_emulator(name):
+        impl = "generated C" if name.endswith("[generated C]") else "TFLM interpreter" if name.endswith("[TFLM]") \
+            else "unknown"
+        return {"implementation": impl, "device": "emulated"}
+    if name.startswith("qemu-cgen"):
+        return {"implementation": "generated C", "device": "qemu"}
+    if name.startswith("qemu_mlp"):
+        return {"implementation": "reference MLP kernels", "device": "qemu"}
+    return {"implementation": "unknown", "device": "board"}
+
+
 #: Input windows a device keeps at once (the one being inferred plus the ones being loaded).
 WINDOW_SLOTS = 4
 

@@ -25,7 +25,7 @@ from imuforge.errors import CorruptFileError, ValidationError
 from imuforge.hil import messages as M
 from imuforge.hil import report as R
 from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
-from imuforge.hil.device import is_emulator
+from imuforge.hil.device import describe_device, is_emulator
 from imuforge.progress import progress
 
 
@@ -217,7 +217,8 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
                 "host_size": len(model.model_bytes), "match": info.sha256.hex() == model.sha256
                 and info.size == len(model.model_bytes), "name": info.name, "boot_id": info.boot_id,
                 "arena_size": info.arena_size, "arena_used": info.arena_used, "max_chunk": client.max_chunk,
-                "input_shape": list(info.input_shape), "output_shape": list(info.output_shape)}
+                "input_shape": list(info.input_shape), "output_shape": list(info.output_shape),
+                **describe_device(info.name), "reference": "host TFLM interpreter"}
     if not identity["match"]:
         raise HilError(f"the device runs a different model: sha256 {identity['device_sha256'][:16]}… "
                        f"({info.size} bytes), {model.path / 'model.tflite'} has {model.sha256[:16]}… "
