@@ -87,6 +87,38 @@ def test_kitchen_sink_is_bit_exact_on_random_windows(sink):
     assert np.array_equal(got, expected), f"{int(np.any(got != expected, axis=1).sum())} of {len(Q)} differ"
 
 
+def _kitchen_sink_2():
+    """Concatenated branches, a standalone ReLU, zero padding, global max pooling, dense without bias."""
+    import keras
+
+    L = keras.layers
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((32, 6))
+    x = L.Concatenate()([L.Conv1D(8, 3, padding="same")(inp), L.Conv1D(8, 5, padding="same")(inp)])
+    x = L.ReLU()(x)
+    x = L.ZeroPadding1D((1, 2))(x)
+    x = L.Conv1D(12, 3, activation="relu6")(x)
+    x = L.GlobalMaxPooling1D()(x)
+    return keras.Model(inp, L.Dense(4, activation="softmax", use_bias=False)(x))
+
+
+def test_second_kitchen_sink_concat_relu_pad_reduce_max_is_bit_exact(tmp_path):
+    need_gcc()
+    from imuforge.export import TflmModel
+    from imuforge.export.cgen import generate_c
+    from imuforge.export.cgen.build import HostModel
+
+    tfl = _convert(_kitchen_sink_2(), (32, 6))
+    gen = generate_c(tfl, tmp_path)
+    assert {"CONCATENATION", "RELU", "PAD", "REDUCE_MAX"} <= set(gen.ops)
+    host = HostModel(gen.source, input_bytes=gen.input_bytes, output_bytes=gen.output_bytes, strict=True)
+    tflm = TflmModel(tfl)
+    Q = np.random.default_rng(2).integers(-128, 128, (300, 32, 6)).astype(np.int8)
+    expected = tflm.run(Q).reshape(len(Q), -1)
+    got = host.run(Q)
+    assert np.array_equal(got, expected), f"{int(np.any(got != expected, axis=1).sum())} of {len(Q)} differ"
+
+
 def test_an_op_without_a_generator_is_one_clear_line_and_exit_2(cgen_data, tmp_path, capsys):
     """TANH runs in TFLM but has no generated kernel: export stops before writing, naming the op."""
     import keras

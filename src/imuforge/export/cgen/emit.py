@@ -96,7 +96,9 @@ int {name}_run(const int8_t *input, int8_t *output);
 
 #: Which kernel section of kernels.KERNELS_C each op kind needs.
 _USES = {"CONV_2D": "CONV", "DEPTHWISE_CONV_2D": "DEPTHWISE", "FULLY_CONNECTED": "FC", "MAX_POOL_2D": "POOL",
-         "AVERAGE_POOL_2D": "POOL", "ADD": "ADD", "MEAN": "MEAN", "SOFTMAX": "SOFTMAX"}
+         "AVERAGE_POOL_2D": "POOL", "ADD": "ADD", "MEAN": "MEAN", "REDUCE_MAX": "MEAN", "SOFTMAX": "SOFTMAX",
+         "RELU": "RELU", "RELU6": "RELU", "RELU_N1_TO_1": "RELU", "CONCATENATION": "CONCAT", "PAD": "PAD",
+         "PADV2": "PAD"}
 
 
 def _uses(lowered: list[Lowered]) -> str:

@@ -33,7 +33,7 @@ KERNELS_C = r"""
 /* ---- integer arithmetic (see imuforge/export/cgen/kernels.py for the TFLM sources) ---- */
 typedef char ifm_arith_shift_check[((-8 >> 1) == -4) ? 1 : -1];
 
-#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN || IFM_USE_ADD || IFM_USE_SOFTMAX
+#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN || IFM_USE_ADD || IFM_USE_SOFTMAX || IFM_USE_RELU
 static int32_t ifm_srdhm(int32_t a, int32_t b) {
   int64_t ab;
   int64_t nudge;
@@ -52,7 +52,7 @@ static int32_t ifm_rdbpot(int32_t x, int exponent) {
 
 #endif
 
-#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN
+#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN || IFM_USE_RELU
 static int32_t ifm_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
   const int left = shift > 0 ? (int)shift : 0;
   const int right = shift > 0 ? 0 : (int)-shift;
@@ -61,9 +61,12 @@ static int32_t ifm_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
 
 #endif
 
+#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_POOL || IFM_USE_ADD || IFM_USE_MEAN || \
+    IFM_USE_RELU || IFM_USE_SOFTMAX
 static int8_t ifm_clamp8(int32_t v, int32_t lo, int32_t hi) {
   return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
+#endif
 
 #if IFM_USE_CONV || IFM_USE_FC
 /* two dot products sharing the inputs: acc0 += sum w0[i] * (x[i] + off), acc1 += sum w1[i] * (x[i] + off) */
@@ -283,7 +286,7 @@ static void ifm_add(const ifm_add_t *p, const int8_t *a, const int8_t *b, int8_t
 
 #if IFM_USE_MEAN
 typedef struct {
-  int dims[4], reduced[4], count;
+  int dims[4], reduced[4], count, is_max;   /* max: same quantisation in and out, no rescale (TFLM) */
   int32_t in_zp, out_zp, mult, shift;
 } ifm_mean_t;
 
@@ -295,17 +298,60 @@ static void ifm_mean(const ifm_mean_t *p, const int8_t *in, int8_t *out) {
   for (o[1] = 0; o[1] < (p->reduced[1] ? 1 : p->dims[1]); ++o[1])
   for (o[2] = 0; o[2] < (p->reduced[2] ? 1 : p->dims[2]); ++o[2])
   for (o[3] = 0; o[3] < (p->reduced[3] ? 1 : p->dims[3]); ++o[3]) {
-    int32_t sum = 0;
+    int32_t sum = p->is_max ? -128 : 0;
     for (k[0] = 0; k[0] < (p->reduced[0] ? p->dims[0] : 1); ++k[0])
     for (k[1] = 0; k[1] < (p->reduced[1] ? p->dims[1] : 1); ++k[1])
     for (k[2] = 0; k[2] < (p->reduced[2] ? p->dims[2] : 1); ++k[2])
     for (k[3] = 0; k[3] < (p->reduced[3] ? p->dims[3] : 1); ++k[3])
-      sum += in[(o[0] + k[0]) * s[0] + (o[1] + k[1]) * s[1] + (o[2] + k[2]) * s[2] + (o[3] + k[3]) * s[3]];
-    sum = ifm_mbqm(sum - p->in_zp * p->count, p->mult, p->shift) + p->out_zp;
+    {
+      const int32_t v = in[(o[0] + k[0]) * s[0] + (o[1] + k[1]) * s[1] + (o[2] + k[2]) * s[2] + (o[3] + k[3]) * s[3]];
+      if (p->is_max) sum = v > sum ? v : sum; else sum += v;
+    }
+    if (!p->is_max) sum = ifm_mbqm(sum - p->in_zp * p->count, p->mult, p->shift) + p->out_zp;
     out[n++] = ifm_clamp8(sum, -128, 127);
   }
 }
 
+#endif
+
+#if IFM_USE_RELU
+/* RELU / RELU6 / RELU_N1_TO_1 as ops (TFLM activations.cc ReluQuantized): rescale by in/out scale, clamp */
+typedef struct {
+  int size;
+  int32_t in_zp, out_zp, mult, shift, act_min, act_max;
+} ifm_relu_t;
+
+static void ifm_relu(const ifm_relu_t *p, const int8_t *in, int8_t *out) {
+  int i;
+  for (i = 0; i < p->size; ++i)
+    out[i] = ifm_clamp8(p->out_zp + ifm_mbqm((int32_t)in[i] - p->in_zp, p->mult, p->shift), p->act_min, p->act_max);
+}
+#endif
+
+#if IFM_USE_CONCAT
+/* one input of a CONCATENATION: outer blocks of chunk bytes, placed every out_chunk bytes of the output */
+static void ifm_concat_part(const int8_t *in, int8_t *out, int outer, int chunk, int out_chunk) {
+  int o;
+  for (o = 0; o < outer; ++o) memcpy(out + o * out_chunk, in + o * chunk, (size_t)chunk);
+}
+#endif
+
+#if IFM_USE_PAD
+typedef struct {
+  int in[4], out[4], before[4];
+  int32_t value;                /* the output zero point, or PADV2's constant */
+} ifm_pad_t;
+
+static void ifm_pad(const ifm_pad_t *p, const int8_t *in, int8_t *out) {
+  int a, b, c;
+  memset(out, (int)(int8_t)p->value, (size_t)p->out[0] * p->out[1] * p->out[2] * p->out[3]);
+  for (a = 0; a < p->in[0]; ++a)
+    for (b = 0; b < p->in[1]; ++b)
+      for (c = 0; c < p->in[2]; ++c)
+        memcpy(out + (((a + p->before[0]) * p->out[1] + b + p->before[1]) * p->out[2] + c + p->before[2]) * p->out[3]
+                   + p->before[3],
+               in + ((a * p->in[1] + b) * p->in[2] + c) * p->in[3], (size_t)p->in[3]);
+}
 #endif
 
 #if IFM_USE_SOFTMAX

@@ -169,12 +169,22 @@ def lower_add(g: Graph, op: Op) -> Lowered:
                    (a.index, b.index), (y.index,))
 
 
+def _same_quant(op: Op, *ts: Tensor) -> None:
+    """TFLM's int8 CONCATENATION, PAD and REDUCE_MAX move bytes: all tensors share one scale and zero point."""
+    if any(t.scale != ts[0].scale or t.zero_point != ts[0].zero_point for t in ts):
+        raise CgenError(f"op {op.index} ({op.kind}): inputs and output differ in quantisation",
+                        allowed="one scale and zero point for all of them, as TFLM requires")
+
+
 def lower_mean(g: Graph, op: Op) -> Lowered:
     k = op.index
     x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    is_max = op.kind == "REDUCE_MAX"
+    if is_max:
+        _same_quant(op, x, y)
     axes_t = g.tensors[op.inputs[1]]
     if axes_t.data is None or len(x.shape) > 4:
-        raise CgenError(f"op {op.index} (MEAN): needs constant axes and at most 4 dimensions")
+        raise CgenError(f"op {op.index} ({op.kind}): needs constant axes and at most 4 dimensions")
     dims = [1] * (4 - len(x.shape)) + list(x.shape)
     red = [0] * 4
     for a in np.asarray(axes_t.data).ravel():
@@ -182,10 +192,10 @@ def lower_mean(g: Graph, op: Op) -> Lowered:
         red[a + 4 - len(x.shape)] = 1
     count = int(np.prod([d for d, r in zip(dims, red) if r]))
     if y.size * count != x.size:
-        raise CgenError(f"op {op.index} (MEAN): output of {y.size} values does not fit the reduced axes")
-    mult, shift = quant.mean_multiplier(x.scale, y.scale, count)
+        raise CgenError(f"op {op.index} ({op.kind}): output of {y.size} values does not fit the reduced axes")
+    mult, shift = (0, 0) if is_max else quant.mean_multiplier(x.scale, y.scale, count)
     decl = (f"static const ifm_mean_t p{k} = {{{{{', '.join(map(str, dims))}}}, {{{', '.join(map(str, red))}}}, "
-            f"{count}, {x.zero_point}, {y.zero_point}, {mult}, {shift}}};")
+            f"{count}, {int(is_max)}, {x.zero_point}, {y.zero_point}, {mult}, {shift}}};")
     return Lowered(op, [decl], f"ifm_mean(&p{k}, {{t{x.index}}}, {{t{y.index}}});", (x.index,), (y.index,))
 
 
@@ -199,6 +209,67 @@ def lower_softmax(g: Graph, op: Op) -> Lowered:
     decl = (f"static const ifm_softmax_t p{k} = {{{x.size // depth}, {depth}, {p.mult}, {p.left_shift}, "
             f"{p.diff_min}}};")
     return Lowered(op, [decl], f"ifm_softmax(&p{k}, {{t{x.index}}}, {{t{y.index}}});", (x.index,), (y.index,))
+
+
+def lower_relu(g: Graph, op: Op) -> Lowered:
+    """RELU / RELU6 / RELU_N1_TO_1 as ops: TFLM rescales by ``in_scale / out_scale``, then clamps."""
+    k = op.index
+    x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    mult, shift = quant.quantize_multiplier(float(np.float32(x.scale)) / float(np.float32(y.scale)))
+    lo, hi = quant.activation_range({"RELU": "RELU", "RELU6": "RELU6", "RELU_N1_TO_1": "RELU_N1_TO_1"}[op.kind],
+                                    y.scale, y.zero_point)
+    decl = (f"static const ifm_relu_t p{k} = {{{y.size}, {x.zero_point}, {y.zero_point}, {mult}, {shift}, "
+            f"{lo}, {hi}}};")
+    return Lowered(op, [decl], f"ifm_relu(&p{k}, {{t{x.index}}}, {{t{y.index}}});", (x.index,), (y.index,))
+
+
+def lower_concat(g: Graph, op: Op) -> Lowered:
+    xs = [_int8(g, t, "input", op) for t in op.inputs]
+    y = _int8(g, op.outputs[0], "output", op)
+    _same_quant(op, y, *xs)
+    if op.activation != "NONE" or any(x.data is not None for x in xs):
+        raise CgenError(f"op {op.index} (CONCATENATION): constant inputs or a fused activation",
+                        allowed="computed inputs, no activation")
+    axis = int(op.options.get("axis", 0)) % len(y.shape)
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    calls, off = [], 0
+    for x in xs:
+        chunk = x.shape[axis] * inner
+        calls.append(f"ifm_concat_part({{t{x.index}}}, {{t{y.index}}} + {off}, {outer}, {chunk}, "
+                     f"{y.shape[axis] * inner});")
+        off += chunk
+    if off != y.shape[axis] * inner:
+        raise CgenError(f"op {op.index} (CONCATENATION): inputs do not add up to the output along axis {axis}")
+    return Lowered(op, [], "\n  ".join(calls), tuple(x.index for x in xs), (y.index,))
+
+
+def lower_pad(g: Graph, op: Op) -> Lowered:
+    k = op.index
+    x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
+    _same_quant(op, x, y)
+    pads = g.tensors[op.inputs[1]].data
+    if pads is None or len(x.shape) > 4:
+        raise CgenError(f"op {op.index} ({op.kind}): needs constant paddings and at most 4 dimensions")
+    value = y.zero_point
+    if op.kind == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        cv = g.tensors[op.inputs[2]].data
+        if cv is None:
+            raise CgenError(f"op {op.index} (PADV2): the pad value must be constant")
+        value = int(np.asarray(cv).ravel()[0])
+    lead = 4 - len(x.shape)
+    dims_in = [1] * lead + list(x.shape)
+    dims_out = [1] * lead + list(y.shape)
+    before = [0] * lead + [int(v) for v in np.asarray(pads)[:, 0]]
+    if any(o != i + b + int(a) for o, i, b, a in zip(dims_out[lead:], dims_in[lead:], before[lead:],
+                                                      np.asarray(pads)[:, 1])):
+        raise CgenError(f"op {op.index} ({op.kind}): output shape does not follow from the paddings")
+
+    def arr(v):
+        return "{" + ", ".join(map(str, v)) + "}"
+
+    decl = f"static const ifm_pad_t p{k} = {{{arr(dims_in)}, {arr(dims_out)}, {arr(before)}, {value}}};"
+    return Lowered(op, [decl], f"ifm_pad(&p{k}, {{t{x.index}}}, {{t{y.index}}});", (x.index,), (y.index,))
 
 
 def lower_alias(g: Graph, op: Op) -> Lowered:
@@ -216,6 +287,13 @@ LOWERINGS: dict[str, Callable[[Graph, Op], Lowered]] = {
     "AVERAGE_POOL_2D": lambda g, op: lower_pool(g, op, is_max=False),
     "ADD": lower_add,
     "MEAN": lower_mean,
+    "REDUCE_MAX": lower_mean,
+    "RELU": lower_relu,
+    "RELU6": lower_relu,
+    "RELU_N1_TO_1": lower_relu,
+    "CONCATENATION": lower_concat,
+    "PAD": lower_pad,
+    "PADV2": lower_pad,
     "SOFTMAX": lower_softmax,
     **{name: lower_alias for name in ALIAS_OPS},
 }
