@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -107,10 +108,11 @@ def test_without_the_arm_toolchain_the_card_says_not_measured(tmp_path, monkeypa
     assert build.measure_cortex_m4(gen.source) is None
     m4, note = _m4(gen)
     assert m4 is None and note == "not measured: toolchain missing (arm-none-eabi-gcc)"
-    chk = CgenCheck(gen, False, "no host C compiler (cc or gcc) to build the generated C", 0, 0, 0, [], m4, note)
+    chk = CgenCheck(gen, False, "no host C compiler (cc or gcc) to build the generated C", False, 0, 0, 0, [], m4,
+                    note)
     s = size_json(chk, tflm_arena=6000, tflite_bytes=10000)
     assert s["cortex_m4"] == note and s["ram_with_io_bytes"] == 595 and s["ram_with_io_vs_tflm_arena"] == 0.0992
-    assert chk.to_json()["compared"] is False and not chk.identical
+    assert chk.to_json()["compared"] is False and not chk.identical and not chk.to_json()["build_failed"]
 
 
 def test_card_lines_for_unchecked_and_unmeasured_generated_c():
@@ -122,3 +124,16 @@ def test_card_lines_for_unchecked_and_unmeasured_generated_c():
                               "ram_with_io_bytes": 595, "cortex_m4": "not measured: toolchain missing"}, 6000, 10000)
     assert "400 bytes" in lines[0] and "10 % of the TFLM arena" in lines[0]
     assert lines[1] == "- Generated C on Cortex-M4: not measured: toolchain missing"
+
+
+def test_generated_c_the_host_compiler_rejects_is_a_failed_check(tmp_path):
+    from imuforge.export.cgen.check import check_generated_c
+    from imuforge.export.cgen.emit import GeneratedC
+
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no host C compiler")
+    (tmp_path / "m.h").write_text("int m_run(void);\n")
+    (tmp_path / "m.c").write_text("this is not C\n")
+    gen = GeneratedC(tmp_path / "m.h", tmp_path / "m.c", "m", 4, 2, 0, 0, 0, 0, ())
+    chk = check_generated_c(gen, np.zeros((1, 4), np.int8), np.zeros((1, 2), np.int8), tflm=None)
+    assert not chk.compared and chk.build_failed and "failed" in chk.reason

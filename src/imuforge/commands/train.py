@@ -216,7 +216,8 @@ def cmd_export(args) -> int:
                f"[{'identical' if gc['identical'] else 'MISMATCH'}]" if gc["compared"] else f"not checked: {gc['reason']}")
     print(f"generated C ({', '.join(card['model']['generated_c'])}): arena {gs['arena_bytes']} B "
           f"(+ I/O {gs['input_bytes'] + gs['output_bytes']} B), {m4_text}; vs TFLM: {verdict}")
-    if not (c["int8_drop_within_1_point"] and le["identical"]) or (gc["compared"] and not gc["identical"]):
+    if not (c["int8_drop_within_1_point"] and le["identical"]) or (gc["compared"] and not gc["identical"]) \
+            or gc.get("build_failed"):
         print("export checks FAILED (files written for inspection): see card.md", file=sys.stderr)
         return 1
     return 0

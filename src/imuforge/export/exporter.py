@@ -291,7 +291,8 @@ def _cgen_check_line(chk: dict[str, Any] | None) -> str:
     if not chk:
         return "- Generated C == TFLM: not checked (card written before generated C existed)"
     if not chk["compared"]:
-        return f"- Generated C == TFLM: **not checked** ({chk['reason']})"
+        verdict = "FAIL: the host compiler rejected the generated C" if chk.get("build_failed") else "not checked"
+        return f"- Generated C == TFLM: **{verdict}** ({chk['reason']})"
     return (f"- Generated C (host build) output == TFLM output, byte for byte: "
             f"**{'pass' if chk['identical'] else 'FAIL'}** ({chk['mismatches']} of "
             f"{chk['windows'] + chk['random_windows']} windows differ: {chk['windows']} test windows and "

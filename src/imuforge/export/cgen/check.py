@@ -22,6 +22,7 @@ class CgenCheck:
     generated: GeneratedC
     compared: bool
     reason: str | None            # why not compared (no host compiler, build failure)
+    build_failed: bool            # the host compiler rejected the generated C: a failed check, not a skipped one
     windows: int
     random_windows: int
     mismatches: int
@@ -36,6 +37,7 @@ class CgenCheck:
     def to_json(self) -> dict[str, Any]:
         return {"compared": self.compared, "reason": self.reason, "windows": self.windows,
                 "random_windows": self.random_windows, "mismatches": self.mismatches,
+                "build_failed": self.build_failed,
                 "mismatch_windows": self.mismatch_windows[:50], "identical": self.identical,
                 "implementations": "generated C (host compiler) vs TFLM Python interpreter (reference kernels)"}
 
@@ -54,13 +56,15 @@ def check_generated_c(gen: GeneratedC, Q: np.ndarray, tflm_out: np.ndarray, tflm
     n_rand = RANDOM_WINDOWS
     try:
         host = HostModel(gen.source, input_bytes=gen.input_bytes, output_bytes=gen.output_bytes, name=gen.name)
-    except (CompilerMissing, ImuforgeError) as exc:
-        return CgenCheck(gen, False, str(exc).splitlines()[0][:300], 0, 0, 0, [], m4, note)
+    except CompilerMissing as exc:
+        return CgenCheck(gen, False, str(exc), False, 0, 0, 0, [], m4, note)
+    except ImuforgeError as exc:
+        return CgenCheck(gen, False, str(exc).splitlines()[0][:300], True, 0, 0, 0, [], m4, note)
     R = np.random.default_rng(seed).integers(-128, 128, (n_rand, *Q.shape[1:]), dtype=np.int64).astype(np.int8)
     ref = np.concatenate([np.asarray(tflm_out).reshape(len(Q), -1), tflm.run(R).reshape(n_rand, -1)])
     got = host.run(np.concatenate([Q, R]))
     bad = np.flatnonzero(np.any(ref != got, axis=1))
-    return CgenCheck(gen, True, None, len(Q), n_rand, int(bad.size), bad.tolist(), m4, note)
+    return CgenCheck(gen, True, None, False, len(Q), n_rand, int(bad.size), bad.tolist(), m4, note)
 
 
 def size_json(chk: CgenCheck, tflm_arena: int, tflite_bytes: int) -> dict[str, Any]:
