@@ -56,3 +56,24 @@ def test_generated_c_compiles_for_the_nrf52840_with_hard_float(zoo_exports, tmp_
                             "-mfloat-abi=hard", "-Os", "-Wall", "-Wextra", "-Werror", "-pedantic", *dsp,
                             "-c", str(src), "-o", str(tmp_path / "m.o")], capture_output=True, text=True, check=False)
         assert r.returncode == 0, r.stderr
+
+
+def test_firmware_core_with_generated_c_compiles_for_the_nrf52840(zoo_exports, tmp_path):
+    """The board-independent firmware (bridge core, HIL, the generated-C model wrapper) for the Nano 33 BLE
+    Sense's nRF52840 (Cortex-M4F, hard float, SMLAD path): every object compiles; the Arduino core is absent."""
+    _need("arm-none-eabi-gcc")
+    from imuforge.hil.qemu import FIRMWARE, write_identity_header
+
+    exp = zoo_exports["tiny_cnn"]
+    cdir = tmp_path / "c"
+    shutil.copytree(exp / "c", cdir)
+    write_identity_header(exp, cdir, dsp=True)
+    sources = [*(FIRMWARE / "core").glob("ifb_*.c"), FIRMWARE / "model" / "ifb_cgen_model.c",
+               cdir / "imuforge_model.c"]
+    for src in sources:
+        r = subprocess.run(["arm-none-eabi-gcc", "-std=c99", "-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16",
+                            "-mfloat-abi=hard", "-Os", "-DIFM_DSP", "-DIFB_CGEN_MODEL", "-Wall", "-Wextra", "-Werror",
+                            "-I", str(FIRMWARE / "core"), "-I", str(FIRMWARE / "model"), "-I", str(cdir), "-c",
+                            str(src), "-o", str(tmp_path / (src.stem + ".o"))],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, f"{src.name}: {r.stderr}"
