@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imuforge.calibrate.align import (EachAlignment, apply_alignment, estimate_alignment, fit_alignment,
-                                      resolve_align_mode, varied_wear)
+from imuforge.calibrate.align import EachAlignment, apply_alignment, estimate_alignment, fit_alignment, varied_wear
 from imuforge.motion.library import generate
 from imuforge.sensors import simulate
 
@@ -38,10 +37,9 @@ def _standing_gravity(recs):
     return [r.acc.mean(axis=0) for r in recs if r.labels[0].label == "standing"]
 
 
-def test_auto_mode_follows_the_wear_provenance(people):
+def test_the_fixture_holds_differently_worn_devices(people):
     syn, real = people
     assert varied_wear(syn) and not varied_wear(real)
-    assert resolve_align_mode("auto", syn) == "each" and resolve_align_mode("auto", real) == "pooled"
     flips = {r.provenance["wear"]["flip"] for r in syn}
     assert len(flips) > 1  # the fixture really holds differently carried phones
 
@@ -49,7 +47,7 @@ def test_auto_mode_follows_the_wear_provenance(people):
 def test_each_recording_is_brought_to_the_real_gravity_where_pooled_cannot(people):
     syn, real = people
     g_real = _standing_gravity(real)[0]
-    each = fit_alignment(syn, real, "auto")
+    each = fit_alignment(syn, real, "each")
     assert isinstance(each, EachAlignment) and len(each.alignments) == len(syn)
     err_each = [_angle_deg(g, g_real) for g in _standing_gravity(apply_alignment(each, syn))]
     pooled = estimate_alignment(syn, real)
@@ -88,7 +86,8 @@ def test_calibrate_reports_per_recording_alignment(people, tmp_path):
         ds = Dataset.create(tmp_path / name)
         for i, r in enumerate(recs):
             ds.add(r, name=f"r{i}")
-    res = calibrate([tmp_path / "syn"], [tmp_path / "real"], tmp_path / "out", align=True, plots=False)
+    res = calibrate([tmp_path / "syn"], [tmp_path / "real"], tmp_path / "out", align=True, plots=False,
+                    align_mode="each")
     step = next(s for s in res.report["steps"] if s["step"] == "align")
     assert step["mode"] == "each" and step["recordings"] == len(syn)
     md = (tmp_path / "out" / "report.md").read_text()

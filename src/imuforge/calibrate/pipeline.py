@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment, estimate_alignment,
-                                      fit_alignment, resolve_align_mode)
+                                      fit_alignment)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, write_fitted_profile
 from imuforge.calibrate.gravity import has_gravity, remove_gravity
@@ -124,7 +124,7 @@ def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -
 
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
-                      seed: int, classes: Sequence[str] | None = None, align_mode: str = "auto") -> dict[str, Any]:
+                      seed: int, classes: Sequence[str] | None = None, align_mode: str = "pooled") -> dict[str, Any]:
     """Fit alignment / mapping on the first half (in time) of each real recording, score on the second."""
     first, second = [], []
     for r in reals:
@@ -229,7 +229,7 @@ def restrict_to_classes(recs: Sequence[Recording], classes: Sequence[str] | None
 def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.PathLike], out: str | os.PathLike, *,
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
-              plots: bool = True, align_mode: str = "auto") -> CalibrationResult:
+              plots: bool = True, align_mode: str = "pooled") -> CalibrationResult:
     """Calibrate the synthetic Dataset(s) against real captures and write ``out`` (see module docstring).
 
     ``out`` gets ``dataset/`` (the calibrated Dataset, for ``imuforge train --data``),
@@ -245,10 +245,9 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     says so. An unlabelled capture against multi-class synthetic data is refused for ``--align`` and
     ``--map`` (see :mod:`imuforge.calibrate.mapping`).
 
-    ``align_mode`` (:data:`~imuforge.calibrate.align.ALIGN_MODES`): ``pooled`` fits one rotation for
-    all synthetic data; ``each`` one per synthetic recording; ``auto`` (default) takes ``each`` when
-    the synthetic people were simulated wearing the device their own ways (wear variation) —
-    pooled moments would average their poses out — and ``pooled`` otherwise.
+    ``align_mode`` (:data:`~imuforge.calibrate.align.ALIGN_MODES`): ``pooled`` (default) fits one
+    rotation for all synthetic data, keeping each synthetic person's own way of wearing the device
+    around it; ``each`` fits one per synthetic recording (see :func:`~imuforge.calibrate.align.fit_alignment`).
     """
     import shutil
     import tempfile
@@ -286,7 +285,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
 
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
                     align: bool, map_mode: str, profile: str | None, gravity: str, match_rate: bool, seed: int,
-                    plots: bool, align_mode: str = "auto") -> CalibrationResult:
+                    plots: bool, align_mode: str = "pooled") -> CalibrationResult:
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]
@@ -348,15 +347,14 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
 
     pre_align = cur
 
-    # 4. alignment (fitted on the shared classes; the rotation applies to every class). Pooled over
-    # all synthetic recordings, or one per recording when the synthetic people wear the device
-    # their own ways (align_mode "auto" decides from the recordings' wear provenance)
+    # 4. alignment (fitted on the shared classes; the rotation applies to every class): pooled over
+    # all synthetic recordings, or one per recording (align_mode "each")
     if align:
         al = fit_alignment(cur, reals, align_mode)
         result.alignment = al
         (stage / "alignment.json").write_text(json.dumps(al.to_dict(), indent=1))
         cur = apply_alignment(al, cur)
-        report["steps"].append({"step": "align", "mode": resolve_align_mode(align_mode, pre_align), **al.to_dict()})
+        report["steps"].append({"step": "align", "mode": align_mode, **al.to_dict()})
 
     # 5. mapping (fitted on and applied to the shared classes only)
     if map_mode != "none":
@@ -478,7 +476,7 @@ def _alignment_findings(al: Alignment | EachAlignment | None, pre_align: list[Re
     if isinstance(al, EachAlignment):
         d = al.to_dict()
         out = [Finding("decided", "alignment", f"each of the {d['recordings']} synthetic recordings aligned on its "
-                       "own (the synthetic people wear the device their own ways)" + (
+                       "own (--align-mode each)" + (
                            f": rotations {d['angle_deg']['min']:.0f}–{d['angle_deg']['max']:.0f}°, median "
                            f"{d['angle_deg']['median']:.0f}°" if d["angle_deg"] else ""))]
         still = d["aligned_on_own_class"] - d["heading_observable"]

@@ -24,10 +24,10 @@ def register(sub) -> None:
     p.add_argument("--fit-profile", action="store_true",
                    help="fit timing, noise, bias and scale from still parts of the capture; write <profile>-fitted.toml")
     p.add_argument("--align", action="store_true", help="estimate and apply the synthetic→real sensor rotation")
-    p.add_argument("--align-mode", default="auto", choices=["auto", "pooled", "each"],
-                   help="one rotation for all synthetic data (pooled) or one per synthetic recording (each); auto "
-                   "(default): each when the synthetic people wear the device their own ways (wear variation), "
-                   "else pooled")
+    p.add_argument("--align-mode", default="pooled", choices=["pooled", "each"],
+                   help="pooled (default): one rotation for all synthetic data, each synthetic person keeping their "
+                   "own way of wearing the device around it; each: every synthetic recording brought exactly into "
+                   "the capture's frame (see docs/CALIBRATION.md for the measured difference)")
     p.add_argument("--map", default="none", choices=["none", "global", "per-class"],
                    help="per-channel quantile mapping onto the capture (default none); applied only to the "
                    "classes the capture shows, other classes pass through unchanged")
