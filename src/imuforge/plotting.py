@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from imuforge.recording import Recording
+from imuforge.units import CHANNEL_UNITS_DISPLAY
 
-_UNITS = {"acc": "m/s²", "gyro": "rad/s", "mag": "µT"}
+_UNITS = CHANNEL_UNITS_DISPLAY
 
 
 def plot_recording(rec: Recording, path: str | os.PathLike, *, title: str | None = None,

@@ -15,6 +15,12 @@ DEG = math.pi / 180.0
 #: SI unit of each channel group. Channel names are ``<group>_<axis>``, e.g. ``acc_x``.
 CHANNEL_UNITS: dict[str, str] = {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"}
 
+#: The same units as people read them (plot axes, reports).
+CHANNEL_UNITS_DISPLAY: dict[str, str] = {"acc": "m/s²", "gyro": "rad/s", "mag": "µT"}
+
+#: Channel group of each sensor kind of a hardware profile (``accel`` → ``acc_x, acc_y, acc_z``).
+GROUP_OF_SENSOR: dict[str, str] = {"accel": "acc", "gyro": "gyro", "mag": "mag"}
+
 #: Scale factors from edge units to SI, per channel group (the unit strings used in CSV headers).
 UNITS_BY_GROUP: dict[str, dict[str, float]] = {
     "acc": {"m/s^2": 1.0, "m/s2": 1.0, "g": STANDARD_GRAVITY, "mg": STANDARD_GRAVITY * 1e-3,

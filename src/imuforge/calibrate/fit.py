@@ -49,7 +49,7 @@ from imuforge.calibrate.still import (
 )
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording
-from imuforge.units import DEG, STANDARD_GRAVITY
+from imuforge.units import CHANNEL_UNITS, DEG, GROUP_OF_SENSOR, STANDARD_GRAVITY
 
 EARTH_RATE_RADS = 7.2921159e-5
 ALLAN_BI_FACTOR = 0.6643  # Allan floor of flicker bias instability B is 0.6643 B (IEEE Std 952)
@@ -129,7 +129,7 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     x = np.asarray(x, float)
     if x.ndim != 2 or x.shape[0] < 9:
         raise ValidationError(f"noise fit needs a (n>=9, 3) still stretch, got shape {x.shape}")
-    unit = {"accel": "m/s^2", "gyro": "rad/s", "mag": "uT"}[kind]
+    unit = CHANNEL_UNITS[GROUP_OF_SENSOR[kind]]
     nyq = 0.5 * rate_hz
     enbw = min(float(enbw_hz), nyq) if enbw_hz else nyq
     var = _block_variance(x, max(4, int(round(rate_hz))))

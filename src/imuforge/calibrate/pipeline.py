@@ -39,6 +39,7 @@ from imuforge.calibrate.mapping import MODES, QuantileMap
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datasets, read_recording
+from imuforge.units import GROUP_OF_SENSOR
 
 GRAVITY_MODES = ("auto", "keep", "remove")
 
@@ -179,7 +180,7 @@ def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list
         info[kind] = {"real_density": nf.density_mean, "synthetic_density": s.noise_density_si,
                       "added_density": math.sqrt(max(d_add2, 0.0))}
         if d_add2 > 0:
-            add[{"accel": "acc", "gyro": "gyro"}[kind]] = math.sqrt(d_add2) * math.sqrt(
+            add[GROUP_OF_SENSOR[kind]] = math.sqrt(d_add2) * math.sqrt(
                 noise_bandwidth_hz(s.bandwidth_hz, s.filter_order, s.odr_hz))
     if not add:
         return recs, info

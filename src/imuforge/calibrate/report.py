@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-UNITS = {"acc": "m/s²", "gyro": "rad/s", "mag": "µT"}
+from imuforge.units import CHANNEL_UNITS_DISPLAY
+
+UNITS = CHANNEL_UNITS_DISPLAY
 
 
 def _unit(ch: str) -> str:

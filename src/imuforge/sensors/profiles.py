@@ -1,7 +1,8 @@
 """Hardware profiles: load, validate and convert chip and device TOML files to SI.
 
-The file schema is in docs/PROFILES.md. This module is the one place where datasheet units
-(g, dps, µg/√Hz, mdps/√Hz, mg, %, ppm, µs, gauss) become SI.
+The file schema is in docs/PROFILES.md. This module reads datasheet figures (g, dps, µg/√Hz,
+mdps/√Hz, mg, %, ppm, µs, gauss) and hands out SI models; every conversion factor it applies comes
+from :mod:`imuforge.units`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from imuforge.errors import ValidationError
-from imuforge.units import DEG, STANDARD_GRAVITY
+from imuforge.units import DEG, GROUP_OF_SENSOR, STANDARD_GRAVITY
 
 SENSOR_KINDS = ("accel", "gyro", "mag")
 #: the command-line flag of each configuration override (for error messages)
 OVERRIDE_FLAGS = {"odr_hz": "--odr", "range_g": "--range-g", "range_dps": "--range-dps"}
-CHANNEL_GROUP = {"accel": "acc", "gyro": "gyro", "mag": "mag"}
 
 # ------------------------------------------------------------------------------------ schema
 _COMMON_CHIP_KEYS = {"bits", "odrs_hz", "odr_min_hz", "odr_max_hz", "bandwidth_odr_ratio", "bandwidths_hz",
@@ -121,7 +121,7 @@ class SensorModel:
 
     @property
     def channel_group(self) -> str:
-        return CHANNEL_GROUP[self.kind]
+        return GROUP_OF_SENSOR[self.kind]
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,10 @@ from imuforge.sensors.kinematics import (
 from imuforge.sensors.placement import Placement, get_placement
 from imuforge.sensors.profiles import HardwareProfile, SensorModel, load_profile, noise_bandwidth_hz
 from imuforge.sensors.wear import Wear, WearVariation, apply_looseness, draw_wear, wear_key
+from imuforge.units import GROUP_OF_SENSOR
 
 GENERATOR = "imuforge.sensors.simulate"
-_GROUP = {"accel": "acc", "gyro": "gyro", "mag": "mag"}
+_GROUP = GROUP_OF_SENSOR
 
 
 def _terms(errors: bool | ErrorTerms) -> ErrorTerms:

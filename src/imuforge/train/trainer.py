@@ -24,6 +24,7 @@ from imuforge.progress import progress
 from imuforge.train.augment import Augmentation
 from imuforge.train.run import Run, load_run, write_json
 from imuforge.train.zoo import ZOO
+from imuforge.units import CHANNEL_UNITS
 
 #: Size of the representative (int8 calibration) set stored in the run folder.
 REPRESENTATIVE_WINDOWS = 512
@@ -394,7 +395,7 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
     write_json(out / "labels.json", {"labels": labels})
     write_json(out / "normalisation.json", {
         "channels": list(config.channels), "mean": np.asarray(mean).tolist(), "std": np.asarray(std).tolist(),
-        "units": {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"},
+        "units": dict(CHANNEL_UNITS),
         "model_input": "(x - mean) / std, x in SI units"})
     write_json(out / "history.json", {"history": history, "best_epoch": best_epoch,
                                       "stopped_early": len(history.get("loss", [])) < config.epochs})
