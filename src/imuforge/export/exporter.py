@@ -32,6 +32,7 @@ from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
 from imuforge.train.evaluate import classification_metrics
 from imuforge.train.run import corrupt, load_run, write_json
+from imuforge.units import CHANNEL_UNITS
 
 #: What an export runs: the converter, LiteRT and the TFLM interpreter (the 'ml' extra).
 ML_MODULES = ("tensorflow", "ai_edge_litert.interpreter", "tflite_micro.python.tflite_micro.runtime")
@@ -225,7 +226,7 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
         "input": {
             "window_length": run.window_length, "window_s": run.window_s, "stride_s": run.stride_s,
             "odr_hz": run.rate_hz, "channels": list(run.channels),
-            "units": {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"},
+            "units": dict(CHANNEL_UNITS),
             "dtype": "int8", "scale": eng.in_scale, "zero_point": eng.in_zp,
             "normalisation": {
                 "mean": run.mean.tolist(), "std": run.std.tolist(),
