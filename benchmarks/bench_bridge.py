@@ -213,11 +213,11 @@ def ble_run(loop, one_per_notification: bool, rate: float, seconds: float) -> di
 
     async def setup():
         link = LocalLink()
-        per = ble.BlePeripheral(ble.local_device(link, "emu", "F0:F1:F2:F3:F4:F5"), emu, "bench-emu",
+        per = ble.BlePeripheral(ble.local_device(link, "emu", ble.PERIPHERAL_ADDRESS), emu, "bench-emu",
                                 pack_frames=not one_per_notification, connection_interval_s=CONNECTION_INTERVAL_S,
                                 per_event=PER_EVENT)
         await per.start()
-        ble.use_central(ble.local_device(link, "host", "F0:F1:F2:F3:F4:01"))
+        ble.use_central(ble.local_device(link, "host", ble.HOST_ADDRESS))
         return per, asyncio.ensure_future(per.run(stop))
 
     per, task = asyncio.run_coroutine_threadsafe(setup(), loop).result(20)

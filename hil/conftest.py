@@ -54,12 +54,7 @@ class Target:
         if self.kind == "ble":
             from imuforge.bridge import ble
 
-            backend = None
-            if o.getoption("--hil-hci"):
-                hci = o.getoption("--hil-hci")
-                ble.use_central(factory=lambda: ble.hci_device(hci, "imuforge-host", "F0:F1:F2:F3:F4:01"))
-                backend = "bumble"
-            return ble.BleLink(o.getoption("--hil-ble"), backend=backend)
+            return ble.BleLink(o.getoption("--hil-ble"), backend=ble.use_hci_central(o.getoption("--hil-hci")))
         from imuforge.bridge.links import SerialLink
 
         port = self.emulator.port if self.kind == "emulator" else o.getoption("--hil-port")

@@ -27,9 +27,9 @@ def ble_env():
         from bumble.link import LocalLink
 
         link = LocalLink()
-        per = ble.BlePeripheral(ble.local_device(link, "emu", "F0:F1:F2:F3:F4:F5"), emu, "imuforge-emu")
+        per = ble.BlePeripheral(ble.local_device(link, "emu", ble.PERIPHERAL_ADDRESS), emu, "imuforge-emu")
         await per.start()
-        ble.use_central(ble.local_device(link, "host", "F0:F1:F2:F3:F4:01"))
+        ble.use_central(ble.local_device(link, "host", ble.HOST_ADDRESS))
         task = asyncio.ensure_future(per.run(stop))
         return per, task
 

@@ -26,9 +26,9 @@ def test_hil_over_ble(tiny_model, tmp_path):
         from bumble.link import LocalLink
 
         link = LocalLink()
-        per = ble.BlePeripheral(ble.local_device(link, "emu", "F0:F1:F2:F3:F4:F5"), emu, "imuforge-hil")
+        per = ble.BlePeripheral(ble.local_device(link, "emu", ble.PERIPHERAL_ADDRESS), emu, "imuforge-hil")
         await per.start()
-        ble.use_central(ble.local_device(link, "host", "F0:F1:F2:F3:F4:01"))
+        ble.use_central(ble.local_device(link, "host", ble.HOST_ADDRESS))
         return asyncio.ensure_future(per.run(stop))
 
     task = asyncio.run_coroutine_threadsafe(setup(), loop).result(20)

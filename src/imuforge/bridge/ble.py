@@ -70,6 +70,13 @@ def split_notifications(data: bytes, size: int) -> list[bytes]:
 
 
 # ---------------------------------------------------------------------------- bumble plumbing
+#: Static random addresses imuforge gives its bumble devices: the host side (central) and the
+#: emulated wearable (peripheral). Any controller they run on is imuforge's own (emulated, or a
+#: dongle driven by bumble), so fixed addresses are fine and make captures reproducible.
+HOST_ADDRESS = "F0:F1:F2:F3:F4:01"
+PERIPHERAL_ADDRESS = "F0:F1:F2:F3:F4:F5"
+
+
 def local_device(link, name: str, address: str):
     """A bumble Device on an emulated controller attached to ``link`` (a ``bumble.link.LocalLink``)."""
     from bumble.controller import Controller
@@ -172,6 +179,15 @@ _central: dict[str, Any] = {"device": None, "factory": None, "lock": None}
 def use_central(device=None, *, factory: Callable[[], Any] | None = None) -> None:
     """Set the bumble Device (or an async factory for it) the bleak backend uses as its adapter."""
     _central.update(device=device, factory=factory)
+
+
+def use_hci_central(spec: str | None) -> str | None:
+    """``--hci SPEC``: route bleak through bumble on that HCI transport; returns the bleak backend name
+    to use (``"bumble"``), or ``None`` (the OS stack) when no transport is given."""
+    if not spec:
+        return None
+    use_central(factory=lambda: hci_device(spec, "imuforge-host", HOST_ADDRESS))
+    return "bumble"
 
 
 async def _get_central():

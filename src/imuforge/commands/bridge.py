@@ -127,11 +127,7 @@ def cmd_devices(args) -> int:
     try:
         from imuforge.bridge import ble
 
-        backend = None
-        if args.hci:
-            ble.use_central(factory=lambda: ble.hci_device(args.hci, "imuforge-host", "F0:F1:F2:F3:F4:01"))
-            backend = "bumble"
-        found = asyncio.run(ble.scan(args.ble_timeout, backend=backend))
+        found = asyncio.run(ble.scan(args.ble_timeout, backend=ble.use_hci_central(args.hci)))
     except Exception as exc:  # no adapter, no BlueZ, …: say so, serial listing still useful
         print(f"  (BLE scan unavailable: {exc}. On Linux bleak needs BlueZ (bluetoothd over D-Bus) and a "
               "Bluetooth adapter; or scan through a USB HCI dongle with --hci usb:0)")
@@ -256,10 +252,7 @@ def _link_opener(args):
         return lambda: SerialLink(args.port, args.baud)
     from imuforge.bridge import ble
 
-    backend = None
-    if args.hci:
-        ble.use_central(factory=lambda: ble.hci_device(args.hci, "imuforge-host", "F0:F1:F2:F3:F4:01"))
-        backend = "bumble"
+    backend = ble.use_hci_central(args.hci)
     return lambda: ble.BleLink(args.ble, backend=backend)
 
 
@@ -389,7 +382,7 @@ def _ready(profile, port: str, args) -> None:
 async def _emulate_ble(device, args) -> None:
     from imuforge.bridge import ble
 
-    dev = await ble.hci_device(args.hci, args.name, "F0:F1:F2:F3:F4:F5")
+    dev = await ble.hci_device(args.hci, args.name, ble.PERIPHERAL_ADDRESS)
     per = ble.BlePeripheral(dev, device, args.name)
     await per.start()
     print(f"emulated {device.info.profile} advertising as {args.name!r} on {args.hci}", flush=True)

@@ -56,11 +56,7 @@ def open_link(args):
         return SerialLink(args.port, args.baud), None, None if (url or pty) else args.baud / 10.0
     from imuforge.bridge import ble
 
-    backend = None
-    if args.hci:
-        ble.use_central(factory=lambda: ble.hci_device(args.hci, "imuforge-host", "F0:F1:F2:F3:F4:01"))
-        backend = "bumble"
-    return ble.BleLink(args.ble, backend=backend), None, None
+    return ble.BleLink(args.ble, backend=ble.use_hci_central(args.hci)), None, None
 
 
 def register(sub) -> None:
