@@ -118,40 +118,6 @@ class IdealImu:
 
 
 # ------------------------------------------------------------------ quaternion helpers (xyzw)
-def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product of (..., 4) scalar-last quaternions."""
-    av, aw = a[..., :3], a[..., 3:]
-    bv, bw = b[..., :3], b[..., 3:]
-    vec = aw * bv + bw * av + np.cross(av, bv)
-    w = aw * bw - np.sum(av * bv, axis=-1, keepdims=True)
-    return np.concatenate([vec, w], axis=-1)
-
-
-def _qconj(q: np.ndarray) -> np.ndarray:
-    return q * np.array([-1.0, -1.0, -1.0, 1.0])
-
-
-def quat_to_matrix(q: np.ndarray) -> np.ndarray:
-    """(..., 4) quaternions (x, y, z, w), any norm → (..., 3, 3) rotation matrices."""
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    x, y, z, w = np.moveaxis(q, -1, 0)
-    return np.stack(
-        [
-            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-            np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-            np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
-        ],
-        -2,
-    )
-
-
-def sign_continuous(q: np.ndarray) -> np.ndarray:
-    """Flip quaternion signs along axis 0 so consecutive frames are in the same hemisphere."""
-    dots = np.sum(q[1:] * q[:-1], axis=-1)
-    flips = np.concatenate([np.ones((1,) + dots.shape[1:]), np.where(dots < 0, -1.0, 1.0)])
-    return q * np.cumprod(flips, axis=0)[..., None]
-
-
 def _conj_mul_vec(q: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Vector part of q* ⊗ p for component-major (n, 4, S) quaternions (x, y, z, w) → (n, 3, S).
 
@@ -414,7 +380,7 @@ def _prepare(motion: Motion, placements, rate_hz: float | None, times: np.ndarra
         columns[:, :3 * U].reshape(nf, U, 3)[...] = motion.positions[:, uanc, :]
         quat_cm = columns[:, 3 * U:].reshape(nf, 4, S)  # view: (frame, component x y z w, segment)
         quat_cm[...] = motion.orientations[:, useg, :].transpose(0, 2, 1)
-        # sign continuity (as :func:`sign_continuous`): flip so consecutive frames share a hemisphere
+        # sign continuity: flip so consecutive frames share a hemisphere
         dots = np.einsum("fks,fks->fs", quat_cm[1:], quat_cm[:-1])
         if np.any(dots < 0):
             flips = np.ones((nf, S))
