@@ -5,7 +5,7 @@ the 25 MHz SYSCLK), runs ``imuforge.hil.runner.run_hil`` over ``socket://`` on t
 export (firmware_bridge/model/export, 45 windows, ``--runs 20 --warmup 1``) and reports µs, SysTick
 cycles (µs × 25) and instructions (µs × 1000 / 2^shift) per inference, bit-exactness and windows/s.
 Peers measured in the same run: the host's TFLM interpreter (tflite-micro Python, reference kernels)
-per inference, and the emulated wearable (:mod:`imuforge.hil.device`, TFLM on the host) over TCP.
+per inference, and the emulated wearable (:mod:`imuforge.hil.device`, as `imuforge emulate --hil-model` runs it) over TCP.
 Writes ``benchmarks/results/firmware_hil.md`` and ``firmware_hil.targets.json``.
 
     .venv/bin/python benchmarks/bench_firmware_hil.py

@@ -89,6 +89,9 @@ def register(sub) -> None:
                    "e.g. `echo walking > FILE` or `capture --guided --cue-file FILE`); still activities are done "
                    "still. Default activity: standing")
     p.add_argument("--hil-model", help="export folder: the wearable also runs this model for `imuforge hil`")
+    p.add_argument("--engine", default="auto", choices=["auto", "cgen", "tflm"],
+                   help="--hil-model: what runs the model — the export's generated C compiled on this host (cgen), "
+                   "the TFLM interpreter (tflm), or cgen with a fallback to TFLM said in one line (auto, default)")
     p.set_defaults(func=cmd_emulate)
 
 
@@ -354,7 +357,10 @@ def cmd_emulate(args) -> int:
     if args.hil_model:
         from imuforge.hil.device import HilDevice
 
-        HilDevice.from_export(args.hil_model).attach(device)
+        hil = HilDevice.from_export(args.hil_model, engine=args.engine)
+        if hil.engine_note:
+            print(f"imuforge emulator: {hil.engine_note}", file=sys.stderr, flush=True)
+        hil.attach(device)
     try:
         if args.tcp is not None:
             E.serve_tcp(device, args.tcp, on_ready=lambda port: _ready(profile, f"socket://127.0.0.1:{port}", args),

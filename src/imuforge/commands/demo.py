@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import subprocess
 import sys
 import time
@@ -109,20 +108,24 @@ class Demo:
         return st
 
     def start_emulator(self, model: Path | None = None) -> str:
-        """The emulated wearable in its own process; returns its pty path."""
+        """The emulated wearable (``imuforge emulate``) in its own process; returns its pty path."""
+        from imuforge.bridge.links import wait_for_port_file
+
         self.stop_emulator()
-        cmd = [sys.executable, "-m", "imuforge.hil.device", "--profile", PROFILE, "--pty"]
+        port_file = self.out / "logs" / "emulator.port"
+        port_file.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "imuforge.cli", "emulate", "--profile", PROFILE, "--pty",
+               "--port-file", str(port_file)]
         if model is not None:
-            cmd += ["--model", str(model)]
+            cmd += ["--hil-model", str(model)]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
         log = open(self.out / "logs" / "emulator.log", "ab")
-        self.emulator = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env)
-        r, _, _ = select.select([self.emulator.stdout], [], [], 60.0)
-        line = self.emulator.stdout.readline().decode().strip() if r else ""
-        if not line.startswith("/dev/"):
+        self.emulator = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
+        try:
+            return wait_for_port_file(port_file, timeout_s=60.0)
+        except Exception:
             self.stop_emulator()
             raise RuntimeError(f"the emulated wearable did not start (see {self.out / 'logs' / 'emulator.log'})")
-        return line
 
     def stop_emulator(self) -> None:
         if self.emulator is not None and self.emulator.poll() is None:

@@ -28,7 +28,6 @@ Run a standalone emulated wearable with a model::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -415,37 +414,3 @@ def start_emulator(model: str | os.PathLike | bytes | None, *, profile: str | No
         stop.set()
         raise RuntimeError("the emulated device did not start within 10 s")
     return EmulatorHandle(box["port"], device, hil, th, stop)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m imuforge.hil.device``: an emulated wearable with a model, on a pty or TCP port."""
-    ap = argparse.ArgumentParser(prog="python -m imuforge.hil.device", description=main.__doc__)
-    ap.add_argument("--model", help="export folder (model.tflite, card.json); omit for a device without a model")
-    ap.add_argument("--profile", default="nano33-ble-sense-rev2", help="hardware profile of the wearable")
-    g = ap.add_mutually_exclusive_group()
-    g.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
-    g.add_argument("--tcp", type=int, metavar="PORT", help="serve on TCP (socket://127.0.0.1:PORT)")
-    ap.add_argument("--engine", default="auto", choices=["auto", "cgen", "tflm"],
-                    help="what runs the model: the generated C (cgen), the TFLM interpreter, or cgen with a "
-                    "fallback to TFLM (auto, default)")
-    args = ap.parse_args(argv)
-    from imuforge.bridge.emulator import serve_pty, serve_tcp
-
-    device = make_emulated_device(args.profile)
-    hil = HilDevice.from_export(args.model, engine=args.engine) if args.model else HilDevice(None)
-    if hil.engine_note:
-        print(f"imuforge emulator: {hil.engine_note}", file=sys.stderr)
-    hil.attach(device)
-    stop = threading.Event()
-    try:
-        if args.tcp is not None:
-            serve_tcp(device, args.tcp, on_ready=lambda p: print(f"socket://127.0.0.1:{p}", flush=True), stop=stop)
-        else:
-            serve_pty(device, on_ready=lambda p: print(p, flush=True), stop=stop)
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
