@@ -59,11 +59,17 @@ def _start_ray(workers: int | None, address: str | None):
     if ray.is_initialized():
         return ray, False
     common = dict(logging_level=logging.ERROR, log_to_driver=False, configure_logging=True)
-    if address is not None:
-        ray.init(address=address, **common)
-    else:
-        ray.init(address="local", num_cpus=workers, include_dashboard=False,
-                 object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
+    try:
+        if address is not None:
+            ray.init(address=address, **common)
+        else:
+            ray.init(address="local", num_cpus=workers, include_dashboard=False,
+                     object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError … for a cluster it cannot use
+        where = f"the Ray cluster at {address}" if address is not None else "a local Ray instance"
+        raise ValidationError(f"cannot start or reach {where}: {_reason(exc)}",
+                              allowed="--ray-address auto on a cluster's head node, HOST:PORT of a running "
+                                      "cluster, or --workers N") from None
     return ray, True
 
 
