@@ -404,7 +404,8 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     result.recordings = cur
     from imuforge.calibrate.report import write_report
 
-    write_report(result, plots=plots)
+    write_report(result, synthetic=restrict_to_classes(syn, shared), calibrated=restrict_to_classes(cur, shared),
+                 real=restrict_to_classes(reals, shared), plots=plots)
     return result
 
 

@@ -308,23 +308,21 @@ def to_html(md_text: str, out: Path) -> str:
            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
 
 
-def write_report(result, *, plots: bool = True) -> dict[str, Any]:
-    """Write report.json / report.md / report.html and the plots into ``result.out``."""
-    from imuforge.calibrate.pipeline import load_recordings
+def write_report(result, *, synthetic=(), calibrated=(), real=(), plots: bool = True) -> dict[str, Any]:
+    """Write report.json / report.md / report.html and the plots into ``result.out``.
 
+    ``synthetic`` (as loaded), ``calibrated`` and ``real`` are the recordings the histograms show,
+    already restricted to the classes the fidelity figures cover; the caller hands them over so
+    nothing is read from disk again.
+    """
     out = result.out
     report = result.report
     report["plots"] = []
     if plots:
         pdir = out / "plots"
         pdir.mkdir(exist_ok=True)
-        from imuforge.calibrate.pipeline import restrict_to_classes
-
-        scope = (report.get("fidelity_scope") or {}).get("classes")
-        raw = restrict_to_classes([r for _, r in load_recordings(report["synthetic"], what="synthetic")], scope)
-        real = restrict_to_classes([r for _, r in load_recordings(report["real"])], scope)
         ch = report["fidelity_after"]["channels"]
-        plot_histograms(raw, restrict_to_classes(result.recordings, scope), real, ch, pdir / "histograms.png")
+        plot_histograms(list(synthetic), list(calibrated), list(real), ch, pdir / "histograms.png")
         plot_psd(report["fidelity_before"], report["fidelity_after"], pdir / "psd.png")
         report["plots"] += ["plots/histograms.png", "plots/psd.png"]
         if result.fit is not None and plot_allan(result.fit, pdir / "allan.png"):
