@@ -1,7 +1,9 @@
-"""Shared fixtures: test profiles written to a temp folder, closed-form motions; the firmware-skip line."""
+"""Shared fixtures: test profiles written to a temp folder, closed-form motions, small HAR datasets and a
+trained run; the firmware-skip line."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 
@@ -9,7 +11,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imuforge.motion import HUMANML3D_22, Motion
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("IMUFORGE_PROGRESS", "0")
+
+from imuforge.motion import HUMANML3D_22, Motion  # noqa: E402
+from tests.synthetic_har import make_dataset  # noqa: E402
 
 TEST_CHIP = textwrap.dedent(
     """
@@ -141,3 +147,23 @@ def pytest_unconfigure(config):
     reporter.write_line(
         f"{len(skipped)} firmware tests skipped ({', '.join(files)}): {', '.join(missing)} not installed; "
         f"enable them with: sudo apt-get install {FIRMWARE_PACKAGES}  (`make setup` does it as root)", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth")
+    make_dataset(root / "a", subjects=("s1", "s2", "s3"), seed=0)
+    make_dataset(root / "nested" / "b", subjects=("s4", "s5"), seed=10)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_run(synth_dir, tmp_path_factory):
+    """A trained tiny_cnn run (few epochs, small width) shared by the eval/export tests."""
+    from imuforge.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    cfg = TrainConfig(data=[str(synth_dir)], model="tiny_cnn", window_s=1.28, stride_s=0.64, rate_hz=25.0,
+                      epochs=8, seed=1, batch_size=16, model_kwargs={"width": 8})
+    train(cfg, out)
+    return out

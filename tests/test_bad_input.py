@@ -100,7 +100,7 @@ def test_motion_does_not_echo_a_long_text_in_full(tmp_path, capsys):
 # ------------------------------------------------------------------------------- dataset info
 @pytest.fixture
 def small_dataset(tmp_path):
-    from tests.train.conftest import make_dataset
+    from tests.synthetic_har import make_dataset
 
     make_dataset(tmp_path / "ds", subjects=("s1", "s2", "s3"), seconds_per_label=2.0)
     return tmp_path / "ds"
@@ -127,7 +127,7 @@ def test_dataset_info_reports_missing_or_unreadable_recordings(small_dataset, ca
 
 def test_dataset_info_notices_a_recording_replaced_by_another(small_dataset, capsys):
     from imuforge.recording import read_dataset
-    from tests.train.conftest import make_recording
+    from tests.synthetic_har import make_recording
 
     make_recording("s1", seconds_per_label=1.0).save(small_dataset / "s1.imu.parquet", overwrite=True)
     assert [p.file for p in read_dataset(small_dataset).check_files()] == ["s1.imu.parquet"]

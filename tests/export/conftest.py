@@ -22,7 +22,7 @@ def need_gcc() -> str:
 
 @pytest.fixture(scope="session")
 def cgen_data(tmp_path_factory):
-    from tests.train.conftest import make_dataset
+    from tests.synthetic_har import make_dataset
 
     root = tmp_path_factory.mktemp("cgen_data")
     make_dataset(root / "a", subjects=("s1", "s2", "s3"), seed=0)

@@ -10,7 +10,7 @@ import pytest
 
 from imuforge.datasets.windowing import make_windows, time_split
 from imuforge.errors import ValidationError
-from tests.train.conftest import make_dataset, make_recording
+from tests.synthetic_har import make_dataset, make_recording
 
 COMMON = dict(window_s=1.28, stride_s=0.64, rate_hz=25.0, batch_size=16, model_kwargs={"width": 8})
 

@@ -13,7 +13,7 @@ import pytest
 
 from imuforge.cli import main
 
-from .conftest import make_recording
+from tests.synthetic_har import make_recording
 
 pytest.importorskip("tensorflow")
 pytest.importorskip("tflite_micro")

@@ -1,16 +1,10 @@
-"""Small synthetic Recordings for the training tests: one sinusoid frequency per class."""
+"""Small synthetic HAR Recordings for the tests: one sinusoid frequency per class (SI units)."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("IMUFORGE_PROGRESS", "0")
-
-from imuforge.recording import Dataset, Recording  # noqa: E402
+from imuforge.recording import Dataset, Recording
 
 CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 CLASS_FREQ_HZ = {"walking": 2.0, "running": 3.5, "standing": 0.0, "cycling": 1.2}
@@ -43,23 +37,3 @@ def make_dataset(path, subjects=("s1", "s2", "s3", "s4"), rate_hz=50.0, seconds_
     for k, s in enumerate(subjects):
         ds.add(make_recording(s, rate_hz, seconds_per_label, seed=seed + k), name=f"{s}")
     return ds
-
-
-@pytest.fixture(scope="session")
-def synth_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    make_dataset(root / "a", subjects=("s1", "s2", "s3"), seed=0)
-    make_dataset(root / "nested" / "b", subjects=("s4", "s5"), seed=10)
-    return root
-
-
-@pytest.fixture(scope="session")
-def tiny_run(synth_dir, tmp_path_factory):
-    """A trained tiny_cnn run (few epochs, small width) shared by the eval/export tests."""
-    from imuforge.train import TrainConfig, train
-
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    cfg = TrainConfig(data=[str(synth_dir)], model="tiny_cnn", window_s=1.28, stride_s=0.64, rate_hz=25.0,
-                      epochs=8, seed=1, batch_size=16, model_kwargs={"width": 8})
-    train(cfg, out)
-    return out
