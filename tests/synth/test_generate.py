@@ -118,6 +118,10 @@ def test_corpus_is_a_dataset_readable_by_pandas_and_imuforge(spec, tmp_path, cap
     assert df["recording"].nunique() == 3 and {"time", "acc_x", "gyro_z"} <= set(df.columns)
     assert main(["dataset", "info", str(out)]) == 0
     assert "8 recordings" in capsys.readouterr().out
+    from imuforge.calibrate.pipeline import load_recordings
+
+    named = [n for n, _ in load_recordings([out], what="synthetic")]
+    assert named == [e["name"] for e in ds.entries]  # calibrate names a shard's recordings by their own names
 
 
 def test_a_damaged_shard_is_found_and_remade(spec, tmp_path):

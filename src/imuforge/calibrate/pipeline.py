@@ -96,7 +96,8 @@ def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -
             for ds in datasets:
                 for e, rec in zip(ds.entries, ds.recordings()):
                     rec.provenance.setdefault("file", str(ds.path / e["file"]))
-                    out.append((e["file"].removesuffix(RECORDING_SUFFIX), rec))
+                    # a sharded corpus names each recording inside its shard file
+                    out.append((e.get("name") or e["file"].removesuffix(RECORDING_SUFFIX), rec))
             # loose recording files (a plain folder of captures), outside any Dataset folder
             inside = [ds.path.resolve() for ds in datasets]
             loose = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
