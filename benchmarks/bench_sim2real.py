@@ -369,17 +369,20 @@ def write_target_rows(results) -> None:
         s = summarise(res)
         d = s.get("d", {}).get("mean")
         e = max((s[k]["mean"] for k in ("e_mix", "e_finetune") if k in s), default=None)
-        if len(res["people"]) > 1 and d is not None and e is not None:
-            gain[res["set"]] = status(e - d, at_least=0.05, unit="macro-F1")
-            measured_e.append(f"{res['set']} (e) {e:.2f} vs (d) {d:.2f}")
+        if d is not None and e is not None:
+            several = len(res["people"]) > 1
+            if several:
+                gain[res["set"]] = status(e - d, at_least=0.05, unit="macro-F1")
+            measured_e.append(f"{res['set']} {e - d:+.2f}" + ("" if several else " (one person / split in time)"))
         if "b" in s:
             b_parts[res["set"]] = status(s["b"]["mean"], at_least=0.85, unit="macro-F1")
             measured_b.append(f"{res['set']} {s['b']['mean']:.2f}")
     rows = []
     if gain:
         rows.append(Target("10 sim2real", "(e) one person + calibrated synthetic ≥ (d) + 0.05 macro-F1, every "
-                           "multi-person set", "; ".join(measured_e), "(d) one person + classical augmentation",
-                           combine(gain)))
+                           "multi-person set", "(e) − (d): " + "; ".join(measured_e) + "; seglearn-watch (10 people) "
+                           "has no (e): its exercises are not in the motion library",
+                           "(d) one person + classical augmentation", combine(gain)))
     if b_parts:
         rows.append(Target("10 sim2real", "(b) calibrated synthetic only ≥ 0.85 macro-F1 where the library has the "
                            "activities", "; ".join(measured_b), "(c) the person's real data only", combine(b_parts)))
@@ -392,10 +395,11 @@ def targets(res: dict, s: dict) -> str:
     out = []
     d = s.get("d", {}).get("mean")
     e = max((s[k]["mean"] for k in ("e_mix", "e_finetune") if k in s), default=None)
-    if len(res["people"]) > 1 and d is not None and e is not None:
+    if d is not None and e is not None:
         verdict = "met" if e >= d + 0.05 else ("**missed** ((d) within 0.05 of 1: no room)" if d > 0.95
                                                 else "**missed**")
-        out.append(f"(e) − (d) = {e - d:+.2f} {verdict}")
+        out.append(f"(e) − (d) = {e - d:+.2f} " + (verdict if len(res["people"]) > 1 else
+                                                   f"({'≥' if e >= d + 0.05 else '<'} 0.05; one person: not a target set)"))
     if "b" in s:
         out.append(f"(b) {s['b']['mean']:.2f} " + ("met" if s["b"]["mean"] >= 0.85 else "**missed**"))
     return "; ".join(out) or "—"
@@ -418,12 +422,12 @@ def plot(results) -> None:
             sds.append(s[r]["sd"] if r in s else 0)
         ax.bar(np.arange(len(results)) + i * width, means, width, yerr=sds, label=ROW_NAMES[r], capsize=2)
     ax.set_xticks(np.arange(len(results)) + 0.4 - width / 2, [r["set"] for r in results], fontsize=8)
-    ax.set_ylabel("macro-F1 on left-out people")
+    ax.set_ylabel("macro-F1 on test data\n(other people, or data after the capture)", fontsize=8)
     ax.set_ylim(0, 1)
     ax.axhline(0.85, color="grey", lw=0.8, ls="--")
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    fig.savefig(HERE / "results" / "sim2real.png", dpi=110)
+    fig.savefig(HERE / "results" / "sim2real.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
