@@ -21,6 +21,16 @@ from imuforge.motion.skeleton import HUMANML3D_22
 HUMANML3D_FPS = 20.0
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    """A ``.npy`` array (no pickles), or one clear error naming the file."""
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ValidationError(f"not a NumPy .npy array ({exc})", source=str(path)) from None
+
+
 def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label: str | None = None) -> Motion:
     """Read HumanML3D / T2M-GPT / MoMask / MDM joint positions, ``.npy`` of shape (T, 22, 3), metres, y up.
 
@@ -28,12 +38,7 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
     not positions, and is refused with a hint. ``label`` (e.g. ``"walking"``) labels the whole motion.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ValidationError(f"not a NumPy .npy array ({exc})", source=str(path)) from None
+    arr = _load_npy(path)
     if arr.ndim == 4 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.ndim == 2 and arr.shape[1] == 263:
@@ -64,12 +69,7 @@ def load_humanml3d_features(path: str | os.PathLike, *, fps: float | None = None
     from imuforge.motion.t2m.features import motion_from_features
 
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ValidationError(f"not a NumPy .npy array ({exc})", source=str(path)) from None
+    arr = _load_npy(path)
     if arr.ndim == 3 and arr.shape[0] == 1:
         arr = arr[0]
     if (mean is None) != (std is None):

@@ -54,13 +54,15 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
 import numpy as np
 
 from imuforge.errors import ValidationError
 from imuforge.motion.skeleton import SEGMENT_JOINT
 from imuforge.sensors.placement import Placement
+from imuforge.switches import Switches
 from imuforge.units import STANDARD_GRAVITY as G0
 
 #: the labels whose foot contacts carry an impact, and the kind of contact of each
@@ -69,46 +71,15 @@ CONTACT_KIND = {"walking": "heel", "running": "heel", "stairs_down": "forefoot",
 
 # ------------------------------------------------------------------------------------ switches
 @dataclass(frozen=True)
-class ImpactModel:
-    """Which parts of the impact model are on (all by default; ``none()`` turns it off).
-
-    ``translation``: the acceleration pulse; ``rotation``: the rocking it causes (gyro θ̇).
+class ImpactModel(Switches):
+    """Which parts of the impact model are on (all by default, also for ``parse(None)``; ``none()``
+    turns it off). ``translation``: the acceleration pulse; ``rotation``: the rocking it causes (gyro θ̇).
     """
+
+    WHAT: ClassVar[str] = "impact part"
 
     translation: bool = True
     rotation: bool = True
-
-    @classmethod
-    def none(cls) -> ImpactModel:
-        return cls(**{f.name: False for f in fields(cls)})
-
-    @classmethod
-    def parse(cls, spec: ImpactModel | str | bool | None) -> ImpactModel:
-        """``True`` / None / ``default`` / ``on`` → all on; ``False`` / ``none`` / ``off`` → off; or a comma list."""
-        if isinstance(spec, ImpactModel):
-            return spec
-        if spec is None or spec is True:
-            return cls()
-        if spec is False:
-            return cls.none()
-        text = str(spec).strip().lower()
-        if text in ("none", "off", ""):
-            return cls.none()
-        if text in ("default", "all", "on"):
-            return cls()
-        known = {f.name for f in fields(cls)}
-        names = {s.strip() for s in text.split(",") if s.strip()}
-        if names - known:
-            raise ValidationError(f"unknown impact part {sorted(names - known)}",
-                                  allowed="none, default, or a comma list of " + ", ".join(sorted(known)))
-        return cls(**{n: n in names for n in known})
-
-    @property
-    def any(self) -> bool:
-        return self.translation or self.rotation
-
-    def to_dict(self) -> dict[str, bool]:
-        return asdict(self)
 
 
 # --------------------------------------------------------------------------- configured spread

@@ -38,7 +38,8 @@ import json
 import math
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from scipy.signal import cont2discrete, lfilter, lfilter_zi, ss2tf
@@ -46,54 +47,24 @@ from scipy.spatial.transform import Rotation
 
 from imuforge.errors import ValidationError
 from imuforge.sensors.placement import PLACEMENTS, Placement, mirror_placement
+from imuforge.switches import Switches
 
 # ------------------------------------------------------------------------------------ switches
 
 
 @dataclass(frozen=True)
-class WearVariation:
-    """Which sources of wear variation are on. All are on by default; ``none()`` is the exact preset."""
+class WearVariation(Switches):
+    """Which sources of wear variation are on. All are on by default; ``none()`` is the exact preset
+    (the device sits exactly at the placement); ``parse(None)`` is ``none()``."""
+
+    WHAT: ClassVar[str] = "wear variation"
+    NONE_IS_OFF: ClassVar[bool] = True
 
     rotation: bool = True
     offset: bool = True
     looseness: bool = True
     flips: bool = True
     side: bool = True
-
-    @classmethod
-    def none(cls) -> WearVariation:
-        """Every source off: the device sits exactly at the placement (today's behaviour)."""
-        return cls(**{f.name: False for f in fields(cls)})
-
-    @classmethod
-    def parse(cls, spec: WearVariation | str | bool | None) -> WearVariation:
-        """``none`` / ``default`` (``all``) / a comma list such as ``rotation,offset``; a bool; None → none."""
-        if isinstance(spec, WearVariation):
-            return spec
-        if spec is None or spec is False:
-            return cls.none()
-        if spec is True:
-            return cls()
-        text = str(spec).strip().lower()
-        if text in ("none", "off", ""):
-            return cls.none()
-        if text in ("default", "all", "on"):
-            return cls()
-        known = {f.name for f in fields(cls)}
-        names = {s.strip() for s in text.split(",") if s.strip()}
-        bad = names - known
-        if bad:
-            names_allowed = ", ".join(f.name for f in fields(cls))
-            raise ValidationError(f"unknown wear variation {sorted(bad)}",
-                                  allowed="none, default, or a comma list of " + names_allowed)
-        return cls(**{n: n in names for n in known})
-
-    @property
-    def any(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
-
-    def to_dict(self) -> dict[str, bool]:
-        return asdict(self)
 
 
 # ------------------------------------------------------------------------ configured spreads
