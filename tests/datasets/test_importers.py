@@ -34,7 +34,7 @@ def test_uci_hapt(tmp_path):
     ds, recs = _recs(tmp_path / "out")
     assert report.recordings == 2 and len(recs) == 2
     r = recs[0]
-    assert r.rate_hz == 50.0 and r.subject == "uci01" and r.placement == "waist_front"
+    assert r.rate_hz == 50.0 and r.subject == "uci01" and r.placement == "waist_left_landscape"
     np.testing.assert_allclose(r.acc[0], [0.1 * STANDARD_GRAVITY, -0.2 * STANDARD_GRAVITY, STANDARD_GRAVITY])
     np.testing.assert_allclose(r.gyro[0], [0.05] * 3)
     assert [(s.start_s, s.end_s, s.label) for s in r.labels] == [(0.0, 2.0, "standing"), (2.0, 5.0, "walking"),

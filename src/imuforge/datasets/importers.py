@@ -110,7 +110,7 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
                 report.skipped[f"unknown_activity_{act}"] += 1
                 continue
             segs.append(((a - 1) / rate, b / rate, HAPT_LABELS[int(act)]))
-        rec = Recording(t, np.column_stack([acc[:n], gyro[:n]]), ACC_GYRO, rate, placement="waist_front",
+        rec = Recording(t, np.column_stack([acc[:n], gyro[:n]]), ACC_GYRO, rate, placement="waist_left_landscape",
                         labels=segs, subject=f"uci{user:02d}",
                         provenance={"dataset": "UCI HAPT", "file": acc_path.name, "experiment": exp})
         yield f"exp{exp:02d}_user{user:02d}", rec
