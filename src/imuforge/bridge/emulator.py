@@ -60,7 +60,7 @@ def formula_raw(index: np.ndarray, n_channels: int = 6) -> np.ndarray:
 
 
 #: LSB scales of the QEMU firmware (float32, as sent in its frames): ±4 g and ±2000 dps, 16 bit.
-FORMULA_SCALES = (float(np.float32(4.0 * 9.80665 / 32768.0)),
+FORMULA_SCALES = (float(np.float32(4.0 * STANDARD_GRAVITY / 32768.0)),
                   float(np.float32(np.float32(2000.0 * 3.14159265358979 / 180.0) / np.float32(32768.0))))
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from imuforge.units import STANDARD_GRAVITY
+
 CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 CLASS_FREQ_HZ = {"walking": 2.0, "running": 3.5, "standing": 0.0}
 
@@ -33,7 +35,7 @@ def make_dataset(path: str | os.PathLike, *, subjects=("s1", "s2", "s3"), rate_h
             amp = 3.0 if f else 0.0
             ph = rng.uniform(0, 2 * np.pi)
             data[sl, :3] = amp * np.sin(2 * np.pi * f * t[sl, None] + ph + np.arange(3))
-            data[sl, 2] += 9.81
+            data[sl, 2] += STANDARD_GRAVITY
             data[sl, 3:] = 0.5 * amp / 3 * np.cos(2 * np.pi * f * t[sl, None] + ph)
             segs.append((i * seconds_per_label, (i + 1) * seconds_per_label, lab))
         data += rng.normal(0, 0.3, data.shape)

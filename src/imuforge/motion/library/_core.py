@@ -28,10 +28,11 @@ from imuforge.errors import ValidationError
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.skeleton import HUMANML3D_22, foot_points
+from imuforge.units import STANDARD_GRAVITY
 
 J = HUMANML3D_22.index
 D2R = np.pi / 180.0
-GRAVITY = 9.80665
+GRAVITY = STANDARD_GRAVITY
 SIDES = (("L", 1.0, "left"), ("R", -1.0, "right"))
 
 #: Neutral upright standing (degrees): slight knee flexion, arms hanging with relaxed elbows.

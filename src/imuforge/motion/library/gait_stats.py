@@ -27,7 +27,7 @@ import itertools
 import numpy as np
 from scipy import signal
 
-G0 = 9.80665
+from imuforge.units import STANDARD_GRAVITY as G0
 
 
 def principal_axes(gyro: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
