@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import lfilter
@@ -23,7 +24,7 @@ from imuforge.sensors.hardware import (
     steady_state_zi,
     term_rng,
 )
-from imuforge.sensors.impact import ImpactModel, add_transients, plan_impacts
+from imuforge.sensors.impact import ImpactModel, ImpactPlan, add_transients, plan_impacts
 from imuforge.sensors.kinematics import (
     EarthField,
     IdealImu,
@@ -282,6 +283,254 @@ def _labels_covering(motion: Motion, ts: np.ndarray) -> list[tuple[float, float,
     return out
 
 
+@dataclass
+class _Plan:
+    """What :func:`simulate_many` fixes before simulating: the devices as worn, their impacts and clocks."""
+
+    motion: Motion
+    prof: HardwareProfile
+    pls: list[Placement]
+    wears: list[Wear] | None
+    impacts: ImpactPlan | None
+    terms: ErrorTerms
+    main: SensorModel  # the sensor whose instants are the Recording's timestamps
+    duration: float
+    clock_ppm: np.ndarray  # per placement: each is its own device
+    seed: int
+    oversample: int
+    subject: str | None
+    earth_field: EarthField | None
+    smoothing_hz: float | None
+    backend: str
+    kernel: bool
+
+    @property
+    def loose(self) -> bool:
+        return self.wears is not None and any(w.looseness is not None for w in self.wears)
+
+    def direct(self, i: int, times: np.ndarray) -> IdealImu:
+        """Ideal values of placement ``i`` computed at ``times`` themselves (no simulation grid), with its impacts."""
+        ideal = ideal_imu(self.motion, [self.pls[i]], times=times, earth_field=self.earth_field,
+                          smoothing_hz=self.smoothing_hz, backend=self.backend)
+        if self.impacts is not None:
+            add_transients(times, ideal.acc[0], ideal.gyro[0], self.impacts.sites[i], self.impacts.person.model)
+        return ideal
+
+
+@dataclass
+class _Streams:
+    """The ideal signals on the simulation grid, and how they are read at the sample instants.
+
+    Either ``one_pass`` (the compiled kernel's values at each device's main instants), or ``ideal``
+    on the grid at ``fs_sim`` — low-passed in ``filtered`` (numpy), or by ``sos_of`` as it is read
+    (``fused``, the kernel) — or neither (no grid: the ideal values are computed at the instants).
+    """
+
+    fs_sim: float | None = None
+    ideal: IdealImu | None = None
+    one_pass: list[dict[str, np.ndarray]] | None = None
+    filtered: dict[str, np.ndarray] = field(default_factory=dict)
+    sos_of: dict[str, np.ndarray | None] = field(default_factory=dict)
+    fused: bool = False
+
+
+def _plan(motion: Motion, profile, placements, *, seed: int, errors, wear, wear_seed, subject, impact,
+          oversample: int, backend: str, earth_field, smoothing_hz) -> _Plan:
+    """Placements, wear and impacts drawn for this wearer, the inputs checked, each device's clock drawn."""
+    kernel = use_kernel(backend)
+    prof = load_profile(profile) if not isinstance(profile, HardwareProfile) else profile
+    pls = [get_placement(p) for p in (placements or [prof.default_placement])]
+    wears = _draw_wears(motion, pls, wear, wear_seed, subject, seed)
+    if wears is not None:
+        pls = [w.placement for w in wears]
+    key = str(wear_seed) if wear_seed is not None else wear_key(motion.meta, subject, seed)
+    impacts = plan_impacts(motion, pls, impact, key)
+    terms = _terms(errors)
+    if oversample < 2:
+        raise ValidationError(f"oversample must be >= 2, got {oversample}")
+    main = prof.sensors.get("accel") or next(iter(prof.sensors.values()))
+    duration = motion.duration_s
+    if duration * main.odr_hz < 1:
+        raise ValidationError(f"motion lasts {duration:.3f} s: shorter than one sample at {main.odr_hz:g} Hz")
+    clock_ppm = np.zeros(len(pls))
+    if terms.clock:
+        for i, p in enumerate(pls):
+            clock_ppm[i] = prof.timing.clock_ppm + prof.timing.clock_tolerance_ppm * \
+                term_rng(seed, "clock", p.name).standard_normal()
+    return _Plan(motion, prof, pls, wears, impacts, terms, main, duration, clock_ppm, seed, oversample, subject,
+                 earth_field, smoothing_hz, backend, kernel)
+
+
+def _kernel_one_pass(plan: _Plan, fs_sim: float, grid: np.ndarray) -> list[dict[str, np.ndarray]] | None:
+    """The compiled kernel's single pass: kinematics on the grid → chip low-pass → reads at each device's
+    sample instants, without storing the grid-rate streams. None when the kernel cannot take this case."""
+    prof, main = plan.prof, plan.main
+    if not (plan.kernel and not plan.loose and plan.impacts is None
+            and all(s.odr_hz == main.odr_hz for s in prof.sensors.values())):
+        return None
+    names = [kind for kind in ("accel", "gyro", "mag") if kind in prof.sensors]
+    sources = [_GROUP[kind] for kind in names]
+    filters: list[np.ndarray | None] = [
+        lowpass_sos(fs_sim, prof.sensors[kind].bandwidth_hz, prof.sensors[kind].filter_order)
+        for kind in names]
+    if "gyro" in names and "accel" in names:  # unfiltered specific force for g-sensitivity
+        names.append("specific_force")
+        sources.append("acc")
+        filters.append(None)
+    positions = [_grid_positions(sample_instants(plan.duration, main.odr_hz, plan.clock_ppm[i]), fs_sim)
+                 for i in range(len(plan.pls))]
+    vals = filtered_ideal_samples(plan.motion, plan.pls, grid, sources, filters, positions,
+                                  earth_field=plan.earth_field, smoothing_hz=plan.smoothing_hz)
+    if vals is None:
+        return None
+    return [{name: v[:, 3 * j:3 * j + 3] for j, name in enumerate(names)} for v in vals]
+
+
+def _ideal_kinematics(plan: _Plan) -> _Streams:
+    """The ideal signals of every placement on the simulation grid, with impacts and a loose device's wobble.
+
+    Only when the chip's low-pass is simulated or a device is loose (its wobble is integrated on the
+    grid, filter or not); otherwise no grid (:meth:`_Plan.direct` at the sample instants).
+    """
+    if not (plan.terms.filter or plan.loose):
+        return _Streams()
+    fs_sim = simulation_rate(plan.motion.fps, max(s.odr_hz for s in plan.prof.sensors.values()), plan.oversample)
+    grid = np.arange(int(np.floor(plan.duration * fs_sim + 1e-9)) + 1) / fs_sim
+    one_pass = _kernel_one_pass(plan, fs_sim, grid)
+    ideal = None if one_pass is not None else ideal_imu(
+        plan.motion, plan.pls, times=grid, earth_field=plan.earth_field, smoothing_hz=plan.smoothing_hz,
+        backend=plan.backend)
+    if plan.impacts is not None and ideal is not None:  # before the wobble: it is driven by the impact too
+        for i in range(len(plan.pls)):
+            add_transients(grid, ideal.acc[i], ideal.gyro[i], plan.impacts.sites[i], plan.impacts.person.model)
+    if plan.loose:
+        apply_looseness(plan.motion, ideal, plan.wears, fs_sim, earth_field=plan.earth_field,
+                        smoothing_hz=plan.smoothing_hz, backend=plan.backend)
+    return _chip_lowpass(plan, _Streams(fs_sim=fs_sim, ideal=ideal, one_pass=one_pass))
+
+
+def _chip_lowpass(plan: _Plan, st: _Streams) -> _Streams:
+    """The chip's low-pass for every placement at once (one filter call per sensor kind), or, with the
+    kernel, the filter sections it applies as it reads each placement (``fused``)."""
+    if st.ideal is None:
+        return st
+    terms, fs_sim = plan.terms, st.fs_sim
+    st.sos_of = {kind: lowpass_sos(fs_sim, s.bandwidth_hz, s.filter_order) if terms.filter else None
+                 for kind, s in plan.prof.sensors.items()}
+    st.fused = plan.kernel
+    if not st.fused:
+        P = len(plan.pls)
+        for kind, sensor in plan.prof.sensors.items():
+            sig = getattr(st.ideal, _GROUP[kind])  # (P, n, 3)
+            flat = sig.transpose(1, 0, 2).reshape(sig.shape[1], 3 * P)
+            st.filtered[kind] = sig if not terms.filter else \
+                lowpass(flat, fs_sim, sensor.bandwidth_hz, sensor.filter_order).reshape(sig.shape[1], P, 3) \
+                .transpose(1, 0, 2)
+    return st
+
+
+def _reads_at_main(plan: _Plan, st: _Streams, i: int, t_main: np.ndarray) -> dict[str, np.ndarray]:
+    """Placement ``i``'s streams at its main instants: the filtered sensors of the main ODR, and the
+    unfiltered specific force for the gyro's g-sensitivity, read in one call (exact grid samples when
+    the instants fall on the grid, else cubic Lagrange)."""
+    if st.one_pass is not None:
+        return st.one_pass[i]
+    if st.ideal is None:
+        return {}
+    ideal, prof = st.ideal, plan.prof
+    names, cols, raw, sos = [], [], [], []
+    for kind in ("accel", "gyro", "mag"):
+        sensor = prof.sensors.get(kind)
+        if sensor is not None and sensor.odr_hz == plan.main.odr_hz:
+            names.append(kind)
+            raw.append(getattr(ideal, _GROUP[kind])[i])
+            sos.append(st.sos_of[kind])
+            if not st.fused:
+                cols.append(st.filtered[kind][i])
+    if "gyro" in names and "accel" in prof.sensors:
+        names.append("specific_force")
+        raw.append(ideal.acc[i])
+        sos.append(None)
+        cols.append(ideal.acc[i])
+    if not names:
+        return {}
+    vals = filter_and_sample(raw, sos, st.fs_sim, t_main, plan.backend) if st.fused else \
+        resample_uniform(np.concatenate(cols, axis=1), st.fs_sim, t_main)
+    return {name: vals[:, 3 * j:3 * j + 3] for j, name in enumerate(names)}
+
+
+def _sensor_input(plan: _Plan, st: _Streams, i: int, kind: str, t_main: np.ndarray, at_main: dict[str, np.ndarray],
+                  direct: IdealImu | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One sensor's sample instants, its (filtered) ideal values there and the specific force for its g-sensitivity."""
+    sensor, group, ideal = plan.prof.sensors[kind], _GROUP[kind], st.ideal
+    with_f = kind == "gyro" and "accel" in plan.prof.sensors
+    t_s = t_main if sensor.odr_hz == plan.main.odr_hz else \
+        sample_instants(plan.duration, sensor.odr_hz, plan.clock_ppm[i])
+    if kind in at_main:
+        return t_s, at_main[kind], (at_main.get("specific_force") if kind == "gyro" else None)
+    if ideal is not None and st.fused:
+        vals = filter_and_sample([getattr(ideal, group)[i]] + ([ideal.acc[i]] if with_f else []),
+                                 [st.sos_of[kind]] + ([None] if with_f else []), st.fs_sim, t_s, plan.backend)
+        return t_s, vals[:, :3], (vals[:, 3:] if with_f else None)
+    if ideal is not None:
+        x = resample_uniform(st.filtered[kind][i], st.fs_sim, t_s)
+        return t_s, x, (resample_uniform(ideal.acc[i], st.fs_sim, t_s) if with_f else None)
+    if t_s is t_main:
+        return t_s, getattr(direct, group)[0], (direct.acc[0] if kind == "gyro" else None)
+    return t_s, getattr(plan.direct(i, t_s), group)[0], None
+
+
+def _error_chain(plan: _Plan, st: _Streams, i: int, t_main: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Placement ``i``'s device readings at its main instants: every sensor through its error chain
+    (a slower sensor, e.g. a magnetometer, holds its latest value at each main sample) → (data, channels)."""
+    direct = plan.direct(i, t_main) if st.ideal is None and st.one_pass is None else None
+    at_main = _reads_at_main(plan, st, i, t_main)
+    blocks, channels = [], []
+    for kind in ("accel", "gyro", "mag"):
+        sensor = plan.prof.sensors.get(kind)
+        if sensor is None:
+            continue
+        t_s, x, f_ideal = _sensor_input(plan, st, i, kind, t_main, at_main, direct)
+        y = apply_sensor_errors(x, t_s, sensor, plan.terms, plan.seed, plan.pls[i].name, specific_force=f_ideal,
+                                backend=plan.backend)
+        if t_s is not t_main:
+            idx = np.clip(np.searchsorted(t_s, t_main, side="right") - 1, 0, len(t_s) - 1)
+            y = y[idx]
+        blocks.append(y)
+        channels += [f"{_GROUP[kind]}_{a}" for a in "xyz"]
+    return np.concatenate(blocks, axis=1), channels
+
+
+def _recording(plan: _Plan, st: _Streams, i: int) -> Recording:
+    """Placement ``i``'s Recording: its readings, timestamp jitter and dropped samples, labels and provenance."""
+    p, prof, terms, seed = plan.pls[i], plan.prof, plan.terms, plan.seed
+    t_main = sample_instants(plan.duration, plan.main.odr_hz, plan.clock_ppm[i])
+    data, channels = _error_chain(plan, st, i, t_main)
+    ts = t_main.copy()
+    rate = plan.main.odr_hz * (1.0 + plan.clock_ppm[i] * 1e-6)
+    if terms.jitter and prof.timing.jitter_s:
+        jit = term_rng(seed, "jitter", p.name).standard_normal(ts.size) * prof.timing.jitter_s
+        ts = ts + np.clip(jit, -0.45 / rate, 0.45 / rate)
+    keep = np.ones(ts.size, bool)
+    if terms.drops and prof.timing.drop_rate:
+        keep = term_rng(seed, "drops", p.name).random(ts.size) >= prof.timing.drop_rate
+    provenance = {
+        "generator": GENERATOR,
+        "seed": int(seed),
+        "errors": terms.to_dict(),
+        "clock_ppm": float(plan.clock_ppm[i]),
+        "motion": plan.motion.meta,
+        "oversample": plan.oversample,
+        "simulation_rate_hz": st.fs_sim,
+    }
+    if plan.wears is not None:
+        provenance["wear"] = plan.wears[i].to_dict()
+    if plan.impacts is not None:
+        provenance["impact"] = plan.impacts.to_dict(i)
+    return Recording(ts[keep], data[keep], channels, rate, profile=prof.name, placement=p.name,
+                     labels=_labels_covering(plan.motion, ts), subject=plan.subject, provenance=provenance)
+
+
 def simulate_many(
     motion: Motion,
     profile: str | HardwareProfile,
@@ -335,170 +584,11 @@ def simulate_many(
         them byte for byte. Seeded by the wearer (as ``wear_seed``); what was drawn goes into
         ``provenance["impact"]`` (only when the motion has contacts).
     """
-    kernel = use_kernel(backend)
-    prof = load_profile(profile) if not isinstance(profile, HardwareProfile) else profile
-    pls = [get_placement(p) for p in (placements or [prof.default_placement])]
-    wears = _draw_wears(motion, pls, wear, wear_seed, subject, seed)
-    if wears is not None:
-        pls = [w.placement for w in wears]
-    loose = wears is not None and any(w.looseness is not None for w in wears)
-    key = str(wear_seed) if wear_seed is not None else wear_key(motion.meta, subject, seed)
-    impacts = plan_impacts(motion, pls, impact, key)
-    terms = _terms(errors)
-    if oversample < 2:
-        raise ValidationError(f"oversample must be >= 2, got {oversample}")
-    main = prof.sensors.get("accel") or next(iter(prof.sensors.values()))
-    duration = motion.duration_s
-    if duration * main.odr_hz < 1:
-        raise ValidationError(f"motion lasts {duration:.3f} s: shorter than one sample at {main.odr_hz:g} Hz")
-
-    # per-device clock error: one draw per placement (each is its own device)
-    clock_ppm = np.zeros(len(pls))
-    if terms.clock:
-        for i, p in enumerate(pls):
-            clock_ppm[i] = prof.timing.clock_ppm + prof.timing.clock_tolerance_ppm * \
-                term_rng(seed, "clock", p.name).standard_normal()
-
-    one_pass: list[dict[str, np.ndarray]] | None = None  # per placement: stream → values at its main instants
-    if terms.filter or loose:  # a loose device's wobble is integrated on the simulation grid, filter or not
-        fs_sim = simulation_rate(motion.fps, max(s.odr_hz for s in prof.sensors.values()), oversample)
-        grid = np.arange(int(np.floor(duration * fs_sim + 1e-9)) + 1) / fs_sim
-        if kernel and not loose and impacts is None and all(s.odr_hz == main.odr_hz for s in prof.sensors.values()):
-            # the compiled kernel's single pass: kinematics on the grid → chip low-pass → reads at
-            # each device's sample instants, without storing the grid-rate streams
-            names = [kind for kind in ("accel", "gyro", "mag") if kind in prof.sensors]
-            sources = [_GROUP[kind] for kind in names]
-            filters: list[np.ndarray | None] = [
-                lowpass_sos(fs_sim, prof.sensors[kind].bandwidth_hz, prof.sensors[kind].filter_order)
-                for kind in names]
-            if "gyro" in names and "accel" in names:  # unfiltered specific force for g-sensitivity
-                names.append("specific_force")
-                sources.append("acc")
-                filters.append(None)
-            positions = [_grid_positions(sample_instants(duration, main.odr_hz, clock_ppm[i]), fs_sim)
-                         for i in range(len(pls))]
-            vals = filtered_ideal_samples(motion, pls, grid, sources, filters, positions,
-                                          earth_field=earth_field, smoothing_hz=smoothing_hz)
-            if vals is not None:
-                one_pass = [{name: v[:, 3 * j:3 * j + 3] for j, name in enumerate(names)} for v in vals]
-        ideal = None if one_pass is not None else ideal_imu(
-            motion, pls, times=grid, earth_field=earth_field, smoothing_hz=smoothing_hz, backend=backend)
-        if impacts is not None and ideal is not None:  # before the wobble: it is driven by the impact too
-            for i in range(len(pls)):
-                add_transients(grid, ideal.acc[i], ideal.gyro[i], impacts.sites[i], impacts.person.model)
-        if loose:
-            apply_looseness(motion, ideal, wears, fs_sim, earth_field=earth_field, smoothing_hz=smoothing_hz,
-                            backend=backend)
-    else:
-        fs_sim, grid, ideal = None, None, None
-
-    # the chip's low-pass for every placement at once (one filter call per sensor kind)
-    filtered: dict[str, np.ndarray] = {}
-    sos_of = {kind: lowpass_sos(fs_sim, s.bandwidth_hz, s.filter_order) if terms.filter else None
-              for kind, s in prof.sensors.items()} if ideal is not None else {}
-    fused = kernel and ideal is not None  # filter + reads fused per placement (filter_and_sample)
-    if ideal is not None and not fused:
-        P = len(pls)
-        for kind, sensor in prof.sensors.items():
-            sig = getattr(ideal, _GROUP[kind])  # (P, n, 3)
-            flat = sig.transpose(1, 0, 2).reshape(sig.shape[1], 3 * P)
-            filtered[kind] = sig if not terms.filter else \
-                lowpass(flat, fs_sim, sensor.bandwidth_hz, sensor.filter_order).reshape(sig.shape[1], P, 3) \
-                .transpose(1, 0, 2)
-
-    out = []
-    for i, p in enumerate(pls):
-        t_main = sample_instants(duration, main.odr_hz, clock_ppm[i])
-        if ideal is None and one_pass is None:
-            direct = ideal_imu(motion, [p], times=t_main, earth_field=earth_field, smoothing_hz=smoothing_hz,
-                               backend=backend)
-            if impacts is not None:
-                add_transients(t_main, direct.acc[0], direct.gyro[0], impacts.sites[i], impacts.person.model)
-        blocks, channels = [], []
-        at_main: dict[str, np.ndarray] = one_pass[i] if one_pass is not None else {}
-        if ideal is not None:
-            # Every stream read at the main instants (the filtered sensors of the main ODR, and
-            # the unfiltered specific force for the gyro's g-sensitivity) is resampled in one
-            # call: exact grid samples when the instants fall on the grid, else cubic Lagrange.
-            names, cols, raw, sos = [], [], [], []
-            for kind in ("accel", "gyro", "mag"):
-                sensor = prof.sensors.get(kind)
-                if sensor is not None and sensor.odr_hz == main.odr_hz:
-                    names.append(kind)
-                    raw.append(getattr(ideal, _GROUP[kind])[i])
-                    sos.append(sos_of[kind])
-                    if not fused:
-                        cols.append(filtered[kind][i])
-            if "gyro" in names and "accel" in prof.sensors:
-                names.append("specific_force")
-                raw.append(ideal.acc[i])
-                sos.append(None)
-                cols.append(ideal.acc[i])
-            if names:
-                vals = filter_and_sample(raw, sos, fs_sim, t_main, backend) if fused else \
-                    resample_uniform(np.concatenate(cols, axis=1), fs_sim, t_main)
-                at_main = {name: vals[:, 3 * j:3 * j + 3] for j, name in enumerate(names)}
-        for kind in ("accel", "gyro", "mag"):
-            sensor = prof.sensors.get(kind)
-            if sensor is None:
-                continue
-            group = _GROUP[kind]
-            t_s = t_main if sensor.odr_hz == main.odr_hz else sample_instants(duration, sensor.odr_hz, clock_ppm[i])
-            if kind in at_main:
-                x = at_main[kind]
-                f_ideal = at_main.get("specific_force") if kind == "gyro" else None
-            elif ideal is not None and fused:
-                with_f = kind == "gyro" and "accel" in prof.sensors
-                vals = filter_and_sample([getattr(ideal, group)[i]] + ([ideal.acc[i]] if with_f else []),
-                                         [sos_of[kind]] + ([None] if with_f else []), fs_sim, t_s, backend)
-                x, f_ideal = vals[:, :3], (vals[:, 3:] if with_f else None)
-            elif ideal is not None:
-                x = resample_uniform(filtered[kind][i], fs_sim, t_s)
-                if kind == "gyro" and "accel" in prof.sensors:
-                    f_ideal = resample_uniform(ideal.acc[i], fs_sim, t_s)
-                else:
-                    f_ideal = None
-            else:
-                if t_s is t_main:
-                    x = getattr(direct, group)[0]
-                else:
-                    slow = ideal_imu(motion, [p], times=t_s, earth_field=earth_field, smoothing_hz=smoothing_hz,
-                                     backend=backend)
-                    if impacts is not None:
-                        add_transients(t_s, slow.acc[0], slow.gyro[0], impacts.sites[i], impacts.person.model)
-                    x = getattr(slow, group)[0]
-                f_ideal = direct.acc[0] if kind == "gyro" and t_s is t_main else None
-            y = apply_sensor_errors(x, t_s, sensor, terms, seed, p.name, specific_force=f_ideal, backend=backend)
-            if t_s is not t_main:  # slower sensor (magnetometer): latest value at each main sample
-                idx = np.clip(np.searchsorted(t_s, t_main, side="right") - 1, 0, len(t_s) - 1)
-                y = y[idx]
-            blocks.append(y)
-            channels += [f"{group}_{a}" for a in "xyz"]
-        data = np.concatenate(blocks, axis=1)
-        ts = t_main.copy()
-        rate = main.odr_hz * (1.0 + clock_ppm[i] * 1e-6)
-        if terms.jitter and prof.timing.jitter_s:
-            jit = term_rng(seed, "jitter", p.name).standard_normal(ts.size) * prof.timing.jitter_s
-            ts = ts + np.clip(jit, -0.45 / rate, 0.45 / rate)
-        keep = np.ones(ts.size, bool)
-        if terms.drops and prof.timing.drop_rate:
-            keep = term_rng(seed, "drops", p.name).random(ts.size) >= prof.timing.drop_rate
-        provenance = {
-            "generator": GENERATOR,
-            "seed": int(seed),
-            "errors": terms.to_dict(),
-            "clock_ppm": float(clock_ppm[i]),
-            "motion": motion.meta,
-            "oversample": oversample,
-            "simulation_rate_hz": fs_sim,
-        }
-        if wears is not None:
-            provenance["wear"] = wears[i].to_dict()
-        if impacts is not None:
-            provenance["impact"] = impacts.to_dict(i)
-        out.append(Recording(ts[keep], data[keep], channels, rate, profile=prof.name, placement=p.name,
-                             labels=_labels_covering(motion, ts), subject=subject, provenance=provenance))
-    return out
+    plan = _plan(motion, profile, placements, seed=seed, errors=errors, wear=wear, wear_seed=wear_seed,
+                 subject=subject, impact=impact, oversample=oversample, backend=backend, earth_field=earth_field,
+                 smoothing_hz=smoothing_hz)
+    streams = _ideal_kinematics(plan)
+    return [_recording(plan, streams, i) for i in range(len(plan.pls))]
 
 
 def simulate(
