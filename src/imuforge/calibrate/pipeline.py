@@ -291,6 +291,39 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]
+    scope, report = _scope_and_notes(synthetic, real, syn, reals, fit_profile=fit_profile, align=align,
+                                     map_mode=map_mode)
+    result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
+    cur = syn
+    if fit_profile:  # 1. device fit
+        cur = _device_fit_step(result, stage, out, cur, reals, real_named, profile, seed)
+    cur = _gravity_step(report, cur, reals, gravity)  # 2. gravity
+    cur = _rate_step(report, cur, reals, match_rate)  # 3. rate
+    pre_align = cur
+    if align:  # 4. alignment
+        cur = _align_step(result, stage, cur, reals, align_mode)
+    if map_mode != "none":  # 5. mapping
+        cur = _map_step(result, stage, cur, reals, map_mode)
+    _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, map_mode=map_mode, seed=seed,
+                   align_mode=align_mode)
+    result.findings = findings(report, result, pre_align, reals, seed)
+    report["findings"] = [f.to_dict() for f in result.findings]
+    _write_dataset(stage, out, report, scope, syn_named, cur)
+    result.recordings = cur
+    from imuforge.calibrate.report import write_report
+
+    shared = scope["shared"]
+    write_report(result, synthetic=restrict_to_classes(syn, shared), calibrated=restrict_to_classes(cur, shared),
+                 real=restrict_to_classes(reals, shared), plots=plots)
+    return result
+
+
+def _scope_and_notes(synthetic, real, syn: list[Recording], reals: list[Recording], *, fit_profile: bool,
+                     align: bool, map_mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The classes both sides hold, and the report's head: its inputs, the capture's extent and the coverage note.
+
+    Refuses alignment / mapping when a labelled capture shares no class with the synthetic data.
+    """
     scope = class_scope(syn, reals)
     report: dict[str, Any] = {"synthetic": [str(p) for p in synthetic], "real": [str(p) for p in real],
                               "synthetic_recordings": len(syn), "real_recordings": len(reals),
@@ -308,69 +341,89 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
                 ", except for the device fit and alignment rotation, which describe the device, not the activity"
                 if (align or fit_profile) else "") + ") and " + ("are" if len(scope["unmatched_synthetic"]) > 1 else "is")
             + " not in the fidelity figures; capture them too to calibrate them")
-    cur = syn
-    result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
+    return scope, report
 
-    # 1. device fit
-    if fit_profile:
-        try:
-            fit = fit_device(reals, profile, names=[n for n, _ in real_named])
-        except ValidationError as exc:
-            report["steps"].append({"step": "fit_profile", "skipped": str(exc)})
-        else:
-            result.fit = fit
-            (stage / "fit.json").write_text(json.dumps(fit.to_dict(), indent=1, default=float))
-            step: dict[str, Any] = {"step": "fit_profile", "summary": fit.summary(), "notes": fit.notes}
-            prof = profile or (fit.profile if fit.profile else None)
-            if prof:
-                toml_path = write_fitted_profile(fit, prof, stage)
-                step["profile_toml"] = str(out / toml_path.name)
-                # this device's per-axis bias / scale / g-sensitivity replace the synthetic device's own
-                cur, step["device_terms"] = apply_fitted_terms(cur, toml_path)
-            else:
-                step["profile_toml"] = None
-                step["notes"] = fit.notes + ["no base profile (--profile): fitted figures only in fit.json"]
-            cur, step["noise_topup"] = _noise_topup(cur, fit, seed)
-            report["steps"].append(step)
 
-    # 2. gravity
+def _device_fit_step(result: CalibrationResult, stage: Path, out: Path, cur: list[Recording], reals: list[Recording],
+                     real_named, profile: str | None, seed: int) -> list[Recording]:
+    """Fit the capture's device; give the synthetic data its per-axis terms (with a base profile) and its noise."""
+    report = result.report
+    try:
+        fit = fit_device(reals, profile, names=[n for n, _ in real_named])
+    except ValidationError as exc:
+        report["steps"].append({"step": "fit_profile", "skipped": str(exc)})
+        return cur
+    result.fit = fit
+    (stage / "fit.json").write_text(json.dumps(fit.to_dict(), indent=1, default=float))
+    step: dict[str, Any] = {"step": "fit_profile", "summary": fit.summary(), "notes": fit.notes}
+    prof = profile or (fit.profile if fit.profile else None)
+    if prof:
+        toml_path = write_fitted_profile(fit, prof, stage)
+        step["profile_toml"] = str(out / toml_path.name)
+        # this device's per-axis bias / scale / g-sensitivity replace the synthetic device's own
+        cur, step["device_terms"] = apply_fitted_terms(cur, toml_path)
+    else:
+        step["profile_toml"] = None
+        step["notes"] = fit.notes + ["no base profile (--profile): fitted figures only in fit.json"]
+    cur, step["noise_topup"] = _noise_topup(cur, fit, seed)
+    report["steps"].append(step)
+    return cur
+
+
+def _gravity_step(report: dict[str, Any], cur: list[Recording], reals: list[Recording],
+                  gravity: str) -> list[Recording]:
+    """Remove gravity from the synthetic data when the capture holds linear acceleration (or when told)."""
     real_g, syn_g = has_gravity(reals), has_gravity(cur)
     if (gravity == "auto" and syn_g and not real_g) or (gravity == "remove" and syn_g):
         cur = [remove_gravity(r) for r in progress(cur, desc="removing gravity", unit="rec")]
         report["steps"].append({"step": "remove_gravity", "reason": "the capture holds linear acceleration"
                                 if gravity == "auto" else "--gravity remove"})
     report["gravity"] = {"real_has_gravity": real_g, "synthetic_has_gravity": syn_g}
+    return cur
 
-    # 3. rate
+
+def _rate_step(report: dict[str, Any], cur: list[Recording], reals: list[Recording],
+               match_rate: bool) -> list[Recording]:
+    """Resample the synthetic data to the capture's (median) rate when they differ by more than 1 %."""
     real_rate = float(np.median([r.rate_hz for r in reals]))
     if match_rate and any(abs(r.rate_hz - real_rate) > 0.01 * real_rate for r in cur):
         cur = [resample_recording(r, real_rate) for r in progress(cur, desc="resampling", unit="rec")]
         report["steps"].append({"step": "resample", "rate_hz": real_rate})
+    return cur
 
-    pre_align = cur
 
-    # 4. alignment (fitted on the shared classes; the rotation applies to every class): pooled over
-    # all synthetic recordings, or one per recording (align_mode "each")
-    if align:
-        al = fit_alignment(cur, reals, align_mode)
-        result.alignment = al
-        (stage / "alignment.json").write_text(json.dumps(al.to_dict(), indent=1))
-        cur = apply_alignment(al, cur)
-        report["steps"].append({"step": "align", "mode": align_mode, **al.to_dict()})
+def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
+                align_mode: str) -> list[Recording]:
+    """Rotate the synthetic data onto the capture's sensor frame: fitted on the shared classes, applied to every
+    class; pooled over all synthetic recordings, or one per recording (``align_mode`` "each")."""
+    al = fit_alignment(cur, reals, align_mode)
+    result.alignment = al
+    (stage / "alignment.json").write_text(json.dumps(al.to_dict(), indent=1))
+    result.report["steps"].append({"step": "align", "mode": align_mode, **al.to_dict()})
+    return apply_alignment(al, cur)
 
-    # 5. mapping (fitted on and applied to the shared classes only)
-    if map_mode != "none":
-        qm = QuantileMap.fit(cur, reals, map_mode)
-        result.mapping = qm
-        qm.save(stage / "mapping.json")
-        cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
-        report["steps"].append({"step": "map", "mode": map_mode, "classes": sorted(qm.maps),
-                                "applies_to": qm.applies_to, "samples": qm.samples, "notes": qm.notes})
 
-    # fidelity before / after, on the classes both sides hold (everything if the capture is
-    # unlabelled). "after" is in-sample when the alignment / mapping were fitted on the same
-    # capture; the held-out figure fits them on the first half of every real recording and scores
-    # against the second half, which is the honest estimate.
+def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
+              map_mode: str) -> list[Recording]:
+    """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only."""
+    qm = QuantileMap.fit(cur, reals, map_mode)
+    result.mapping = qm
+    qm.save(stage / "mapping.json")
+    cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
+    result.report["steps"].append({"step": "map", "mode": map_mode, "classes": sorted(qm.maps),
+                                   "applies_to": qm.applies_to, "samples": qm.samples, "notes": qm.notes})
+    return cur
+
+
+def _fidelity_step(report: dict[str, Any], scope: dict[str, Any], syn: list[Recording], cur: list[Recording],
+                   pre_align: list[Recording], reals: list[Recording], *, align: bool, map_mode: str, seed: int,
+                   align_mode: str) -> None:
+    """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
+
+    "after" is in-sample when the alignment / mapping were fitted on the same capture; the held-out
+    figure fits them on the first half of every real recording and scores against the second half,
+    which is the honest estimate.
+    """
     shared = scope["shared"]
     report["fidelity_scope"] = {"classes": shared, "note": "all data (unlabelled capture)" if shared is None
                                 else "only classes present in both the synthetic data and the capture"}
@@ -388,26 +441,20 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
         report["fidelity_after_heldout"] = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
                                                              align_mode)
 
-    result.findings = findings(report, result, pre_align, reals, seed)
-    report["findings"] = [f.to_dict() for f in result.findings]
 
-    # write the dataset
+def _write_dataset(stage: Path, out: Path, report: dict[str, Any], scope: dict[str, Any], syn_named,
+                   cur: list[Recording]) -> None:
+    """The calibrated Dataset, each recording under its synthetic name with the steps in its provenance."""
     ds = Dataset.create(stage / "dataset",
                         meta={"calibration": {"real": report["real"], "synthetic": report["synthetic"],
                                               "steps": [s["step"] for s in report["steps"]],
-                                              "classes_calibrated": shared,
+                                              "classes_calibrated": scope["shared"],
                                               "classes_unchanged": scope["unmatched_synthetic"],
                                               "report": str(out / "report.json")}})
     for (name, _), rec in zip(progress(syn_named, desc="writing", unit="rec"), cur):
         prov = dict(rec.provenance)
         prov["calibrated"] = {"steps": [s["step"] for s in report["steps"]], "real": report["real"]}
         ds.add(rec.replace(provenance=prov), name=name)
-    result.recordings = cur
-    from imuforge.calibrate.report import write_report
-
-    write_report(result, synthetic=restrict_to_classes(syn, shared), calibrated=restrict_to_classes(cur, shared),
-                 real=restrict_to_classes(reals, shared), plots=plots)
-    return result
 
 
 def _labels_s(recs) -> dict[str, float]:
