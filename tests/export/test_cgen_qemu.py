@@ -8,6 +8,7 @@ Nano 33 BLE Sense's nRF52840 (Cortex-M4F, hard float ABI). Skipped without the A
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -77,3 +78,63 @@ def test_firmware_core_with_generated_c_compiles_for_the_nrf52840(zoo_exports, t
                             str(src), "-o", str(tmp_path / (src.stem + ".o"))],
                            capture_output=True, text=True, check=False)
         assert r.returncode == 0, f"{src.name}: {r.stderr}"
+
+
+def test_card_gives_qemu_instructions_and_every_verdict(zoo_exports):
+    _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    exp = zoo_exports["tiny_cnn"]
+    card = json.loads((exp / "card.json").read_text())
+    g = card["size"]["generated_c"]
+    q = g["qemu_cortex_m4"]
+    assert isinstance(q, dict), q
+    plain, dsp = q["plain"]["instructions_per_inference"], q["dsp"]["instructions_per_inference"]
+    assert g["macs"] < dsp < plain  # at least one instruction per MAC; SMLAD takes fewer than plain C
+    assert q["plain"]["instructions_per_mac"] == round(plain / g["macs"], 2)
+    assert q["windows"] == q["plain"]["windows"] + q["dsp"]["windows"] > 0 and q["mismatches"] == 0
+    assert card["checks"]["generated_c_equals_tflm_qemu"]["identical"] is True
+    verdicts = card["checks"]["checks_passed"]
+    assert set(verdicts) == {"int8_drop_within_1_point", "litert_equals_tflm", "ops_supported_by_tflm",
+                             "generated_c_equals_tflm", "generated_c_equals_tflm_qemu"}
+    assert verdicts["generated_c_equals_tflm"] == verdicts["generated_c_equals_tflm_qemu"] == "pass"
+    assert set(verdicts.values()) <= {"pass", "FAIL"}
+    md = (exp / "card.md").read_text()
+    assert f"**{plain} instructions per inference**" in md and "Verdict:" in md
+
+
+def test_card_says_not_measured_without_qemu(zoo_exports, tmp_path):
+    """PATH without qemu-system-arm, for a subprocess only: the card says why there is no figure."""
+    import sys
+
+    _need("arm-none-eabi-gcc", "make")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("arm-none-eabi-gcc", "make"):
+        (bindir / tool).symlink_to(shutil.which(tool))
+    exp = zoo_exports["tiny_cnn"]
+    code = ("import json, sys; from pathlib import Path; from imuforge.export.exporter import _add_qemu_figures, "
+            "card_markdown; card = json.loads(Path(sys.argv[1], 'card.json').read_text()); "
+            "_add_qemu_figures(Path(sys.argv[1]), card, enabled=True); "
+            "print(json.dumps([card['size']['generated_c']['qemu_cortex_m4'], card['checks']['checks_passed'], "
+            "card_markdown(card)]))")
+    r = subprocess.run([sys.executable, "-c", code, str(exp)], capture_output=True, text=True, check=False,
+                       env={"PATH": str(bindir), "HOME": os.environ.get("HOME", str(tmp_path)),
+                            "IMUFORGE_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    q, verdicts, md = json.loads(r.stdout.strip().splitlines()[-1])
+    assert q == "not measured: toolchain or QEMU missing (qemu-system-arm)"
+    assert verdicts["generated_c_equals_tflm_qemu"] == "not checked: toolchain or QEMU missing (qemu-system-arm)"
+    assert "Generated C in QEMU (Cortex-M4): not measured: toolchain or QEMU missing (qemu-system-arm)" in md
+    assert "** (1 not checked: generated_c_equals_tflm_qemu)" in md
+
+
+def test_stack_probe_build_reports_arena_plus_stack(zoo_exports):
+    _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    from imuforge.export.cgen.device import measure_in_qemu
+
+    exp = zoo_exports["res_cnn"]
+    arena = json.loads((exp / "card.json").read_text())["size"]["generated_c"]["arena_bytes"]
+    for dsp in (False, True):
+        r = measure_in_qemu(exp, dsp=dsp, stack_probe=True, max_windows=2)
+        assert r.bit_exact and r.instructions is None
+        stack = r.arena_used - arena
+        assert 64 <= stack < 2048, stack  # the kernels' frames: a few hundred bytes, far from the 4 KB painted

@@ -86,7 +86,7 @@ class EngineRuns:
 
 def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Sequence[str | os.PathLike] | None = None,
                name: str = "imuforge_model", profile: str | None = None, placement: str | None = None,
-               max_test_windows: int | None = None, seed: int | None = None) -> dict[str, Any]:
+               max_test_windows: int | None = None, seed: int | None = None, qemu: bool = True) -> dict[str, Any]:
     """Convert, check and package a training run; returns the card (also written to ``card.json``).
 
     ``data``: Dataset folders to test on (default: the run's subject-wise held-out windows).
@@ -94,6 +94,8 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     Raises :class:`~imuforge.export.tflm.UnsupportedOpError` (naming the op and a zoo
     alternative) before writing anything if the model needs an op TFLM lacks; a damaged run
     folder is a :class:`~imuforge.errors.CorruptFileError`, also before anything is written.
+    ``qemu``: also run the generated C on the QEMU Cortex-M4 firmware (plain and SMLAD, a few test
+    windows) for the card's instructions per inference, when the toolchain and QEMU exist.
     """
     require_extra(*ML_MODULES, purpose="imuforge export")
     check_c_name(name)
@@ -129,6 +131,8 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
 
     card = _make_card(run, name=name, sha=sha, ops=ops, tflite=tflite, parameters=int(model.count_params()),
                       eng=eng, test=test, data_info=data_info, profile=profile, placement=placement, cgen=cgen)
+    write_json(out / "card.json", card)  # the QEMU run reads it
+    _add_qemu_figures(out, card, enabled=qemu)
     write_json(out / "card.json", card)
     (out / "card.md").write_text(card_markdown(card))
     bar.update(1)
@@ -279,6 +283,43 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
     }
 
 
+def _add_qemu_figures(out: Path, card: dict[str, Any], *, enabled: bool) -> None:
+    """``size.generated_c.qemu_cortex_m4`` (instructions per inference, plain and SMLAD), its check, and
+    ``checks_passed``: every check's verdict in one place."""
+    from imuforge.export.cgen.device import missing_tools, qemu_figures
+
+    g = card["size"]["generated_c"]
+    missing = missing_tools()
+    if not enabled:
+        g["qemu_cortex_m4"] = "not measured: disabled (export_run(qemu=False))"
+    elif missing:
+        g["qemu_cortex_m4"] = f"not measured: toolchain or QEMU missing ({', '.join(missing)})"
+    else:
+        g["qemu_cortex_m4"] = qemu_figures(out, macs=g["macs"])
+    q = g["qemu_cortex_m4"]
+    c = card["checks"]
+    c["generated_c_equals_tflm_qemu"] = (
+        {"windows": q["windows"], "mismatches": q["mismatches"], "identical": q["mismatches"] == 0,
+         "implementations": "generated C on the QEMU Cortex-M4 firmware (plain and SMLAD) vs host TFLM"}
+        if isinstance(q, dict) else q)
+    c["checks_passed"] = _verdicts(c)
+
+
+def _verdicts(c: dict[str, Any]) -> dict[str, str]:
+    """``pass`` / ``FAIL`` / ``not checked: why`` for each check of the card."""
+    gc, gq = c["generated_c_equals_tflm"], c["generated_c_equals_tflm_qemu"]
+    out = {"int8_drop_within_1_point": "pass" if c["int8_drop_within_1_point"] else "FAIL",
+           "litert_equals_tflm": "pass" if c["litert_equals_tflm"]["identical"] else "FAIL",
+           "ops_supported_by_tflm": "pass" if c["ops_supported_by_tflm"] else "FAIL"}
+    if gc["compared"]:
+        out["generated_c_equals_tflm"] = "pass" if gc["identical"] else "FAIL"
+    else:
+        out["generated_c_equals_tflm"] = "FAIL" if gc.get("build_failed") else f"not checked: {gc['reason']}"
+    out["generated_c_equals_tflm_qemu"] = (("pass" if gq["identical"] else "FAIL") if isinstance(gq, dict)
+                                           else gq.replace("not measured", "not checked", 1))
+    return out
+
+
 def _list(values, fmt: str = "{}") -> str:
     """Values joined by commas, each through ``fmt`` (rates to 6 digits: ``50``, not ``49.99999999999999``)."""
     return ", ".join(fmt.format(v) for v in values) or "–"
@@ -300,6 +341,22 @@ def _cgen_check_line(chk: dict[str, Any] | None) -> str:
             f"{chk['random_windows']} random int8 windows)")
 
 
+def _qemu_check_line(chk: dict[str, Any] | str | None) -> str:
+    if not isinstance(chk, dict):
+        return f"- Generated C on the QEMU Cortex-M4 firmware == TFLM: {chk or 'not checked'}"
+    return (f"- Generated C on the QEMU Cortex-M4 firmware (plain and SMLAD) == host TFLM, byte for byte: "
+            f"**{'pass' if chk['identical'] else 'FAIL'}** ({chk['mismatches']} of {chk['windows']} windows differ)")
+
+
+def _passed_line(verdicts: dict[str, str] | None) -> str:
+    if not verdicts:
+        return ""
+    bad = [k for k, v in verdicts.items() if v == "FAIL"]
+    skipped = [k for k, v in verdicts.items() if v.startswith("not checked")]
+    head = "**all checks passed**" if not bad else f"**FAILED: {', '.join(bad)}**"
+    return f"- Verdict: {head}" + (f" ({len(skipped)} not checked: {', '.join(skipped)})" if skipped else "")
+
+
 def _cgen_size_lines(g: dict[str, Any] | None, tflm_arena: int, tflite_bytes: int) -> list[str]:
     if not g:
         return []
@@ -315,7 +372,20 @@ def _cgen_size_lines(g: dict[str, Any] | None, tflm_arena: int, tflite_bytes: in
                      f"{m4.get('stack_bound_bytes')} bytes (sum of all frames, `-fstack-usage`)")
     else:
         lines.append(f"- Generated C on Cortex-M4: {m4}")
+    lines.append(_qemu_line(g.get("qemu_cortex_m4")))
     return lines
+
+
+def _qemu_line(q: dict[str, Any] | str | None) -> str:
+    if q is None:
+        return "- Generated C in QEMU (Cortex-M4): not measured (card written before this figure existed)"
+    if not isinstance(q, dict):
+        return f"- Generated C in QEMU (Cortex-M4): {q}"
+    p, d = q["plain"], q["dsp"]
+    return (f"- Generated C in QEMU mps2-an386 (Cortex-M4, `-icount shift={q['icount_shift']}`): "
+            f"**{p['instructions_per_inference']} instructions per inference** ({p['instructions_per_mac']} per MAC), "
+            f"SMLAD path (`-DIFM_DSP`) {d['instructions_per_inference']} ({d['instructions_per_mac']} per MAC); "
+            f"mean over {p['windows']} test windows each")
 
 
 def card_markdown(card: dict[str, Any]) -> str:
@@ -361,6 +431,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"{c['litert_equals_tflm']['xnnpack_delegate']['max_abs_diff_lsb']} LSB)",
         f"- All ops in TFLM: **pass** ({', '.join(card['model']['ops'])})",
         _cgen_check_line(c.get("generated_c_equals_tflm")),
+        _qemu_check_line(c.get("generated_c_equals_tflm_qemu")),
+        _passed_line(c.get("checks_passed")),
         "",
         "## Size and speed",
         "",
