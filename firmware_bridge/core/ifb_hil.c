@@ -1,29 +1,29 @@
 #include "ifb_hil.h"
 #include <string.h>
+#include "ifb_bytes.h"
 #include "ifb_crc32.h"
 
-static void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put_u32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static void put_f32(uint8_t *p, float f) { uint32_t u; memcpy(&u, &f, 4); put_u32(p, u); }
-static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get_u32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-
-uint32_t ifb_dtype_size(uint8_t dtype)
+int32_t ifb_dtype_size(uint8_t dtype)
 {
     switch (dtype) {
     case IFB_DT_INT8: case IFB_DT_UINT8: return 1;
     case IFB_DT_INT16: return 2;
     case IFB_DT_FLOAT32: return 4;
-    default: return 0;
+    default: return -IFB_ENOTSUP;
     }
 }
 
-uint32_t ifb_tensor_bytes(const ifb_tensor_info_t *t)
+int32_t ifb_tensor_bytes(const ifb_tensor_info_t *t)
 {
-    if (t->rank > IFB_HIL_MAX_RANK) return 0;
-    uint32_t n = ifb_dtype_size(t->dtype);
-    for (uint8_t i = 0; i < t->rank; i++) n *= t->dims[i];
-    return n;
+    if (t->rank > IFB_HIL_MAX_RANK) return -IFB_ENOTSUP;
+    int32_t size = ifb_dtype_size(t->dtype);
+    if (size < 0) return size;
+    uint64_t n = (uint64_t)size;
+    for (uint8_t i = 0; i < t->rank; i++) {
+        n *= t->dims[i];
+        if (n > (uint64_t)INT32_MAX) return -IFB_EOVERFLOW;
+    }
+    return (int32_t)n;
 }
 
 uint32_t ifb_hil_cycles_to_us(const ifb_hil_t *hil, uint64_t cycles)
@@ -33,19 +33,34 @@ uint32_t ifb_hil_cycles_to_us(const ifb_hil_t *hil, uint64_t cycles)
     return us > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)us;
 }
 
-void ifb_hil_init(ifb_hil_t *hil, const ifb_model_t *model, const ifb_cycle_clock_t *clock, uint32_t boot_id)
+int ifb_hil_init(ifb_hil_t *hil, const ifb_model_t *model, const ifb_cycle_clock_t *clock, uint32_t boot_id)
 {
     memset(hil, 0, sizeof *hil);
     hil->model = model;
     hil->clock = clock;
     hil->boot_id = boot_id;
-    if (!model) { hil->model_error = "no model on the device"; return; }
-    hil->in_bytes = ifb_tensor_bytes(&model->input);
-    hil->out_bytes = ifb_tensor_bytes(&model->output);
-    if (!model->invoke || !model->sha256) hil->model_error = "model interface incomplete (invoke, sha256)";
-    else if (hil->in_bytes == 0 || hil->out_bytes == 0) hil->model_error = "model tensor rank or dtype unsupported";
-    else if (hil->in_bytes > IFB_HIL_MAX_INPUT) hil->model_error = "input tensor larger than IFB_HIL_MAX_INPUT";
-    else if (hil->out_bytes > IFB_HIL_MAX_OUTPUT) hil->model_error = "output tensor larger than IFB_HIL_MAX_OUTPUT";
+    if (!model) { hil->model_error = "no model on the device"; return -IFB_EINVAL; }
+    int32_t in_bytes = ifb_tensor_bytes(&model->input);
+    int32_t out_bytes = ifb_tensor_bytes(&model->output);
+    hil->in_bytes = in_bytes > 0 ? (uint32_t)in_bytes : 0u;
+    hil->out_bytes = out_bytes > 0 ? (uint32_t)out_bytes : 0u;
+    if (!model->invoke || !model->sha256) {
+        hil->model_error = "model interface incomplete (invoke, sha256)";
+        return -IFB_EINVAL;
+    }
+    if (in_bytes == -IFB_ENOTSUP || out_bytes == -IFB_ENOTSUP || in_bytes == 0 || out_bytes == 0) {
+        hil->model_error = "model tensor rank or dtype unsupported";
+        return -IFB_ENOTSUP;
+    }
+    if (in_bytes < 0 || hil->in_bytes > IFB_HIL_MAX_INPUT) { /* < 0 here: -IFB_EOVERFLOW */
+        hil->model_error = "input tensor larger than IFB_HIL_MAX_INPUT";
+        return -IFB_ENOMEM;
+    }
+    if (out_bytes < 0 || hil->out_bytes > IFB_HIL_MAX_OUTPUT) {
+        hil->model_error = "output tensor larger than IFB_HIL_MAX_OUTPUT";
+        return -IFB_ENOMEM;
+    }
+    return IFB_EOK;
 }
 
 static int ext_handler(ifb_device_t *dev, uint8_t type, uint16_t seq, const uint8_t *p, size_t len)
@@ -77,20 +92,20 @@ static size_t fmt_text(char *out, size_t cap, const char *fmt, uint32_t a, uint3
     return o;
 }
 
-static void send_error(ifb_hil_t *hil, ifb_device_t *dev, uint8_t ref_type, uint16_t ref_seq, uint32_t window,
-                       uint16_t code, const char *text)
+static int send_error(ifb_hil_t *hil, ifb_device_t *dev, uint8_t ref_type, uint16_t ref_seq, uint32_t window,
+                      uint16_t code, const char *text)
 {
     uint8_t *p = dev->body + IFB_HEADER_SIZE;
     size_t n = text ? strlen(text) : 0;
     if (n > 200) n = 200;
     p[0] = ref_type;
-    put_u16(p + 1, ref_seq);
-    put_u32(p + 3, window);
-    put_u16(p + 7, code);
+    ifb_put_u16le(p + 1, ref_seq);
+    ifb_put_u32le(p + 3, window);
+    ifb_put_u16le(p + 7, code);
     p[9] = (uint8_t)n;
     if (n) memcpy(p + 10, text, n);
     hil->errors++;
-    ifb_device_send(dev, IFB_HIL_ERROR, p, 10 + n);
+    return ifb_device_send(dev, IFB_HIL_ERROR, p, 10 + n);
 }
 
 static size_t put_tensor(uint8_t *p, const ifb_tensor_info_t *t)
@@ -98,9 +113,9 @@ static size_t put_tensor(uint8_t *p, const ifb_tensor_info_t *t)
     size_t o = 0;
     p[o++] = t->rank;
     p[o++] = t->dtype;
-    for (uint8_t i = 0; i < t->rank; i++, o += 4) put_u32(p + o, t->dims[i]);
-    put_f32(p + o, t->scale); o += 4;
-    put_u32(p + o, (uint32_t)t->zero_point); o += 4;
+    for (uint8_t i = 0; i < t->rank; i++, o += 4) ifb_put_u32le(p + o, t->dims[i]);
+    ifb_put_f32le(p + o, t->scale); o += 4;
+    ifb_put_i32le(p + o, t->zero_point); o += 4;
     return o;
 }
 
@@ -109,24 +124,24 @@ static uint32_t arena_used(const ifb_hil_t *hil)
     return hil->model->arena_used ? hil->model->arena_used(hil->model->ctx) : 0u;
 }
 
-static void send_model(ifb_hil_t *hil, ifb_device_t *dev)
+static int send_model(ifb_hil_t *hil, ifb_device_t *dev)
 {
     const ifb_model_t *m = hil->model;
     uint8_t *p = dev->body + IFB_HEADER_SIZE;
     size_t o = 0;
     memcpy(p, m->sha256, 32); o += 32;
-    put_u32(p + o, m->size); o += 4;
-    put_u32(p + o, m->arena_size); o += 4;
-    put_u32(p + o, arena_used(hil)); o += 4;
-    put_u16(p + o, (uint16_t)IFB_HIL_MAX_CHUNK); o += 2;
-    put_u32(p + o, hil->boot_id); o += 4;
+    ifb_put_u32le(p + o, m->size); o += 4;
+    ifb_put_u32le(p + o, m->arena_size); o += 4;
+    ifb_put_u32le(p + o, arena_used(hil)); o += 4;
+    ifb_put_u16le(p + o, (uint16_t)IFB_HIL_MAX_CHUNK); o += 2;
+    ifb_put_u32le(p + o, hil->boot_id); o += 4;
     o += put_tensor(p + o, &m->input);
     o += put_tensor(p + o, &m->output);
     size_t n = m->name ? strlen(m->name) : 0;
     if (n > 60) n = 60;
     p[o++] = (uint8_t)n;
     if (n) { memcpy(p + o, m->name, n); o += n; }
-    ifb_device_send(dev, IFB_HIL_MODEL, p, o);
+    return ifb_device_send(dev, IFB_HIL_MODEL, p, o);
 }
 
 static ifb_hil_slot_t *find_slot(ifb_hil_t *hil, uint32_t window)
@@ -138,7 +153,7 @@ static ifb_hil_slot_t *find_slot(ifb_hil_t *hil, uint32_t window)
 
 static void on_load(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint8_t *p)
 {
-    uint32_t window = get_u32(p), total = get_u32(p + 4), crc = get_u32(p + 8);
+    uint32_t window = ifb_get_u32le(p), total = ifb_get_u32le(p + 4), crc = ifb_get_u32le(p + 8);
     char text[96];
     if (total != hil->in_bytes) {
         fmt_text(text, sizeof text, "input of # bytes; the model's input tensor has #", total, hil->in_bytes, 0);
@@ -164,7 +179,7 @@ static void on_load(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint8
 
 static void on_chunk(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint8_t *p, size_t len)
 {
-    uint32_t window = get_u32(p), off = get_u32(p + 4);
+    uint32_t window = ifb_get_u32le(p), off = ifb_get_u32le(p + 4);
     size_t n = len - 8;
     ifb_hil_slot_t *s = find_slot(hil, window);
     if (!s) { send_error(hil, dev, IFB_HIL_CHUNK, seq, window, IFB_HIL_UNKNOWN_WINDOW, "CHUNK for a window without LOAD"); return; }
@@ -183,8 +198,8 @@ static void on_chunk(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint
 
 static void on_infer(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint8_t *p)
 {
-    uint32_t window = get_u32(p);
-    uint16_t runs = get_u16(p + 4), warmup = get_u16(p + 6);
+    uint32_t window = ifb_get_u32le(p);
+    uint16_t runs = ifb_get_u16le(p + 4), warmup = ifb_get_u16le(p + 6);
     char text[96];
     hil->infers++;
     if (runs < 1) { send_error(hil, dev, IFB_HIL_INFER, seq, window, IFB_HIL_BAD_PAYLOAD, "runs must be >= 1"); return; }
@@ -203,7 +218,7 @@ static void on_infer(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint
     }
     const ifb_model_t *m = hil->model;
     for (uint16_t i = 0; i < warmup; i++) {
-        if (m->invoke(m->ctx, s->buf, hil->output) != 0) {
+        if (m->invoke(m->ctx, s->buf, hil->output) != IFB_EOK) {
             send_error(hil, dev, IFB_HIL_INFER, seq, window, IFB_HIL_INVOKE_FAILED, "invoke failed (warm-up)");
             return;
         }
@@ -214,8 +229,9 @@ static void on_infer(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint
         uint32_t c0 = hil->clock->cycles(hil->clock->ctx);
         int rc = m->invoke(m->ctx, s->buf, hil->output);
         uint32_t dc = hil->clock->cycles(hil->clock->ctx) - c0; /* modulo 2^32: wrap-safe */
-        if (rc != 0) {
-            fmt_text(text, sizeof text, "invoke failed in run # (status #)", r + 1u, (uint32_t)rc, 0);
+        if (rc != IFB_EOK) {
+            if (rc < 0) fmt_text(text, sizeof text, "invoke failed in run # (error -#)", r + 1u, 0u - (uint32_t)rc, 0);
+            else fmt_text(text, sizeof text, "invoke failed in run # (status #)", r + 1u, (uint32_t)rc, 0);
             send_error(hil, dev, IFB_HIL_INFER, seq, window, IFB_HIL_INVOKE_FAILED, text);
             return;
         }
@@ -225,14 +241,14 @@ static void on_infer(ifb_hil_t *hil, ifb_device_t *dev, uint16_t seq, const uint
     }
     hil->last_cycles = total;
     uint8_t *q = dev->body + IFB_HEADER_SIZE;
-    put_u32(q, window);
-    put_u16(q + 4, runs);
-    put_u32(q + 6, ifb_hil_cycles_to_us(hil, total));
-    put_u32(q + 10, ifb_hil_cycles_to_us(hil, lo));
-    put_u32(q + 14, ifb_hil_cycles_to_us(hil, hi));
-    put_u32(q + 18, arena_used(hil));
-    put_u32(q + 22, hil->boot_id);
-    put_u16(q + 26, (uint16_t)hil->out_bytes);
+    ifb_put_u32le(q, window);
+    ifb_put_u16le(q + 4, runs);
+    ifb_put_u32le(q + 6, ifb_hil_cycles_to_us(hil, total));
+    ifb_put_u32le(q + 10, ifb_hil_cycles_to_us(hil, lo));
+    ifb_put_u32le(q + 14, ifb_hil_cycles_to_us(hil, hi));
+    ifb_put_u32le(q + 18, arena_used(hil));
+    ifb_put_u32le(q + 22, hil->boot_id);
+    ifb_put_u16le(q + 26, (uint16_t)hil->out_bytes);
     memcpy(q + 28, hil->output, hil->out_bytes);
     ifb_device_send(dev, IFB_HIL_RESULT, q, 28 + hil->out_bytes);
 }
@@ -241,22 +257,22 @@ int ifb_hil_handle(ifb_hil_t *hil, ifb_device_t *dev, uint8_t type, uint16_t seq
 {
     static const uint8_t need[5] = {0, 0, 12, 8, 8}; /* GET_MODEL, (MODEL), LOAD, CHUNK (≥), INFER */
     if (type != IFB_HIL_GET_MODEL && type != IFB_HIL_LOAD && type != IFB_HIL_CHUNK && type != IFB_HIL_INFER)
-        return -1;
-    uint32_t window = (type != IFB_HIL_GET_MODEL && len >= 4) ? get_u32(p) : 0;
+        return -IFB_ENOTSUP;
+    uint32_t window = (type != IFB_HIL_GET_MODEL && len >= 4) ? ifb_get_u32le(p) : 0;
     size_t want = need[type - IFB_HIL_GET_MODEL];
     if (type == IFB_HIL_CHUNK ? len < want : len != want) {
         char text[64];
         fmt_text(text, sizeof text, "payload of # bytes, need #", (uint32_t)len, (uint32_t)want, 0);
         send_error(hil, dev, type, seq, window, IFB_HIL_BAD_PAYLOAD, text);
-        return 0;
+        return IFB_EOK;
     }
     if (dev->streaming) {
         send_error(hil, dev, type, seq, window, IFB_HIL_BUSY, "stop streaming before HIL commands");
-        return 0;
+        return IFB_EOK;
     }
     if (hil->model_error && type != IFB_HIL_CHUNK) {
         send_error(hil, dev, type, seq, window, IFB_HIL_NO_MODEL, hil->model_error);
-        return 0;
+        return IFB_EOK;
     }
     switch (type) {
     case IFB_HIL_GET_MODEL: send_model(hil, dev); break;
@@ -264,5 +280,5 @@ int ifb_hil_handle(ifb_hil_t *hil, ifb_device_t *dev, uint8_t type, uint16_t seq
     case IFB_HIL_CHUNK: on_chunk(hil, dev, seq, p, len); break;
     default: on_infer(hil, dev, seq, p); break;
     }
-    return 0;
+    return IFB_EOK;
 }

@@ -8,7 +8,9 @@
  * (DWT->CYCCNT, or SysTick extended to 32 bits) and reported in µs of that clock.
  *
  * Usage: ifb_hil_init(&hil, &model, &clock, boot_id); ifb_hil_attach(&hil, &dev). HIL commands
- * are then answered from ifb_device_rx(); INFER runs synchronously in the handler. */
+ * are then answered from ifb_device_rx(); INFER runs synchronously in the handler.
+ * Return convention: ifb_err.h (0 or a length >= 0 on success, a negative IFB_E* code on failure).
+ * Failures of HIL commands go to the host as HIL_ERROR messages (enum ifb_hil_error). */
 #ifndef IFB_HIL_H
 #define IFB_HIL_H
 #include <stddef.h>
@@ -56,7 +58,8 @@ typedef struct {
     uint32_t size;           /* bytes of that flatbuffer */
     uint32_t arena_size;     /* tensor arena reserved, bytes */
     ifb_tensor_info_t input, output;
-    /* One inference of input (input tensor bytes) into output (output tensor bytes). 0 = success. */
+    /* One inference of input (input tensor bytes) into output (output tensor bytes). 0 = success,
+     * a negative code (e.g. -IFB_EIO) = failure; the host gets INVOKE_FAILED with that code. */
     int (*invoke)(void *ctx, const uint8_t *input, uint8_t *output);
     /* Bytes of the arena in use (after allocation / the last invoke). */
     uint32_t (*arena_used)(void *ctx);
@@ -90,14 +93,20 @@ typedef struct {
     uint64_t last_cycles;          /* cycles of the last timed run (diagnostics) */
 } ifb_hil_t;
 
-/* Bytes per element of a dtype (0 for unknown). */
-uint32_t ifb_dtype_size(uint8_t dtype);
-/* Bytes of a tensor (0 for an unknown dtype or a rank over IFB_HIL_MAX_RANK). */
-uint32_t ifb_tensor_bytes(const ifb_tensor_info_t *t);
-void ifb_hil_init(ifb_hil_t *hil, const ifb_model_t *model, const ifb_cycle_clock_t *clock, uint32_t boot_id);
+/* Bytes per element of a dtype, or -IFB_ENOTSUP for an unknown dtype. */
+int32_t ifb_dtype_size(uint8_t dtype);
+/* Bytes of a tensor, or -IFB_ENOTSUP for an unknown dtype or a rank over IFB_HIL_MAX_RANK,
+ * -IFB_EOVERFLOW if the size does not fit an int32_t. */
+int32_t ifb_tensor_bytes(const ifb_tensor_info_t *t);
+/* Returns 0 when the model can run; otherwise a negative code (-IFB_EINVAL: no model or an
+ * incomplete interface, -IFB_ENOTSUP: tensor rank or dtype, -IFB_ENOMEM: tensors larger than
+ * IFB_HIL_MAX_INPUT / IFB_HIL_MAX_OUTPUT), hil->model_error says why, and hil is still usable:
+ * every HIL command is answered with NO_MODEL and that text. */
+int ifb_hil_init(ifb_hil_t *hil, const ifb_model_t *model, const ifb_cycle_clock_t *clock, uint32_t boot_id);
 /* Route the device's HIL message types to hil (sets dev->ext_handler and dev->ext_ctx). */
 void ifb_hil_attach(ifb_hil_t *hil, ifb_device_t *dev);
-/* Handle one HIL message; returns 0 if type is a HIL command (answered), −1 otherwise. */
+/* Handle one HIL message; returns 0 if type is a HIL command (answered, possibly with HIL_ERROR),
+ * -IFB_ENOTSUP otherwise (nothing sent). */
 int ifb_hil_handle(ifb_hil_t *hil, ifb_device_t *dev, uint8_t type, uint16_t seq, const uint8_t *p, size_t len);
 /* Cycles → µs of the device clock, rounded to nearest. */
 uint32_t ifb_hil_cycles_to_us(const ifb_hil_t *hil, uint64_t cycles);

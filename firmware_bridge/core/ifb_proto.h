@@ -4,11 +4,13 @@
  * A board provides an ifb_board_t (byte-stream write, clock, IMU configure/start/stop and the
  * INFO strings), calls ifb_device_rx() with received bytes, ifb_device_push_sample() for every
  * sample read from the IMU (ISR-safe against the main loop: single producer), and
- * ifb_device_poll() from its main loop to send sample batches. */
+ * ifb_device_poll() from its main loop to send sample batches.
+ * Return convention (ifb_err.h): 0 or a length >= 0 on success, a negative IFB_E* code on failure. */
 #ifndef IFB_PROTO_H
 #define IFB_PROTO_H
 #include <stddef.h>
 #include <stdint.h>
+#include "ifb_err.h"
 #include "ifb_ring.h"
 
 #define IFB_PROTOCOL_VERSION 1u
@@ -49,7 +51,8 @@ typedef struct {
     /* Device clock in µs. */
     uint64_t (*now_us)(void *ctx);
     /* Apply a configuration. cfg holds the request; on success (return 0) the board sets the
-     * values it actually uses (odr_hz, ranges, scales). Non-zero = unsupported request. */
+     * values it actually uses (odr_hz, ranges, scales). A negative code (-IFB_ENOTSUP for an
+     * unsupported request) refuses it; the core answers ERROR UNSUPPORTED. */
     int (*imu_configure)(void *ctx, ifb_config_t *cfg);
     /* Start (on=1) or stop (on=0) producing samples. */
     void (*imu_stream)(void *ctx, int on);
@@ -61,8 +64,8 @@ typedef struct {
 } ifb_board_t;
 
 struct ifb_device;
-/* Handler for message types the core does not know (HIL range). Return 0 if handled, else the
- * core answers ERROR UNKNOWN_TYPE. */
+/* Handler for message types the core does not know (HIL range). Return 0 if handled; a negative
+ * code (-IFB_ENOTSUP: not a type it knows) and the core answers ERROR UNKNOWN_TYPE. */
 typedef int (*ifb_ext_handler_t)(struct ifb_device *dev, uint8_t type, uint16_t seq,
                                  const uint8_t *payload, size_t len);
 
@@ -92,23 +95,33 @@ typedef struct ifb_device {
     uint8_t batch_n;
 } ifb_device_t;
 
-void ifb_device_init(ifb_device_t *dev, const ifb_board_t *board, ifb_sample_t *slots, uint16_t nslots);
+/* 0, or -IFB_EINVAL if the ring cannot be set up (slots NULL or nslots < 2: every sample is then
+ * dropped and counted). */
+int ifb_device_init(ifb_device_t *dev, const ifb_board_t *board, ifb_sample_t *slots, uint16_t nslots);
 /* Feed received bytes (any chunking). Complete frames are handled immediately. */
 void ifb_device_rx(ifb_device_t *dev, const uint8_t *data, size_t len);
 /* Producer side: one sample (raw LSB in channel-mask order) taken at device time t_us.
- * Returns 0 when streaming is off or the sample limit is reached (sample ignored). */
+ * Returns 0 when the sample is taken (queued, or dropped by a full ring and counted: the index gap
+ * tells the host), -IFB_EPERM when streaming is off or the sample limit is reached (ignored). */
 int ifb_device_push_sample(ifb_device_t *dev, uint64_t t_us, const int16_t *raw);
 /* Main loop: send full batches; flush a partial batch when the stream ends. */
 void ifb_device_poll(ifb_device_t *dev);
-/* Send one frame with the next sequence number. Returns 0 on success. */
+/* Send one frame with the next sequence number. Returns 0, or -IFB_EMSGSIZE if the payload does not
+ * fit IFB_MAX_BODY (nothing sent, the sequence number not used). */
 int ifb_device_send(ifb_device_t *dev, uint8_t type, const uint8_t *payload, size_t len);
-void ifb_device_send_error(ifb_device_t *dev, uint8_t ref_type, uint16_t ref_seq, uint16_t code, const char *text);
-/* Largest batch of samples whose frame fits max_wire bytes on the wire (COBS + delimiter). */
+/* Send ERROR for the message ref_type/ref_seq (text cut to 64 bytes). Returns as ifb_device_send. */
+int ifb_device_send_error(ifb_device_t *dev, uint8_t ref_type, uint16_t ref_seq, uint16_t code, const char *text);
+/* Largest batch of samples whose frame fits max_wire bytes on the wire (COBS + delimiter); 0 if
+ * not even one sample fits. */
 uint8_t ifb_max_batch(uint8_t channel_mask, size_t max_wire);
 uint8_t ifb_mask_channels(uint8_t channel_mask);
 
-/* Frame building blocks, exposed for tests and other transports. */
-size_t ifb_frame_encode(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len,
-                        uint8_t *body_scratch, uint8_t *wire, size_t wire_cap);
+/* Frame building blocks, exposed for tests and other transports.
+ * One frame (header, payload, CRC-32, COBS, delimiter) into wire. body_scratch holds
+ * IFB_MAX_BODY bytes (payload may already sit at body_scratch + IFB_HEADER_SIZE). Returns the wire
+ * length, or -IFB_EMSGSIZE if the body would exceed IFB_MAX_BODY, -IFB_ENOSPC if wire_cap is below
+ * IFB_COBS_MAX_ENCODED(body) + 1; on error neither body_scratch nor wire is written. */
+int32_t ifb_frame_encode(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len,
+                         uint8_t *body_scratch, uint8_t *wire, size_t wire_cap);
 
 #endif

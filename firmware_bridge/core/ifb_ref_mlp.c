@@ -149,15 +149,16 @@ size_t ifb_mlp_arena_need(const ifb_mlp_t *m)
 
 int ifb_mlp_invoke(const ifb_mlp_t *m, const int8_t *in, int8_t *out, uint8_t *arena, size_t arena_size)
 {
-    if (ifb_mlp_arena_need(m) > arena_size || m->fc2.cols != m->fc1.rows) return -1;
+    if (m->fc2.cols != m->fc1.rows) return -IFB_EINVAL;
+    if (ifb_mlp_arena_need(m) > arena_size) return -IFB_ENOMEM;
     int8_t *hidden = (int8_t *)arena;
     ifb_fc_int8(&m->fc1, in, hidden);
     if (!m->softmax) {
         ifb_fc_int8(&m->fc2, hidden, out);
-        return 0;
+        return IFB_EOK;
     }
     int8_t *logits = (int8_t *)arena + align4(m->fc1.rows);
     ifb_fc_int8(&m->fc2, hidden, logits);
     ifb_softmax_int8(m->sm_mult, m->sm_shift, m->sm_diff_min, logits, out, m->fc2.rows);
-    return 0;
+    return IFB_EOK;
 }

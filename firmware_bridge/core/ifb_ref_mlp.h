@@ -17,11 +17,12 @@
  *    (exp on [−1/4, 0) by a 4th-order Taylor polynomial around −1/8, times exp(−2^k) for every
  *    set bit k of the remainder), summed in Q12.19, inverted by Newton–Raphson in Q2.29, and
  *    the product rounded to 8 bits. Differences below diff_min contribute 0.
- * Portable C99, no dynamic memory. */
+ * Portable C99, no dynamic memory. Return convention: ifb_err.h. */
 #ifndef IFB_REF_MLP_H
 #define IFB_REF_MLP_H
 #include <stddef.h>
 #include <stdint.h>
+#include "ifb_err.h"
 
 typedef struct {
     const int8_t *w;         /* [rows][cols] row-major (TFLite FC weights layout) */
@@ -50,7 +51,9 @@ void ifb_softmax_int8(int32_t mult, int32_t shift, int32_t diff_min, const int8_
 
 /* Bytes of arena the MLP needs for its intermediate tensors (hidden and logits, 4-byte aligned). */
 size_t ifb_mlp_arena_need(const ifb_mlp_t *m);
-/* One inference. Intermediate tensors live in arena. Returns 0, or −1 if the arena is too small. */
+/* One inference. Intermediate tensors live in arena. Returns 0, -IFB_ENOMEM if the arena is too
+ * small, -IFB_EINVAL if fc2 does not take fc1's output (fc2.cols != fc1.rows); on error neither
+ * out nor arena is written. */
 int ifb_mlp_invoke(const ifb_mlp_t *m, const int8_t *in, int8_t *out, uint8_t *arena, size_t arena_size);
 
 #endif

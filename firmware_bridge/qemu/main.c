@@ -84,7 +84,7 @@ static int imu_configure(void *ctx, ifb_config_t *c)
     uint32_t odr = (uint32_t)c->odr_hz;
     int ok = 0;
     for (unsigned i = 0; i < sizeof odrs / sizeof *odrs; i++) ok |= (odrs[i] == c->odr_hz);
-    if (!ok || c->acc_range_g != 4.0f || c->gyro_range_dps != 2000.0f) return 1;
+    if (!ok || c->acc_range_g != 4.0f || c->gyro_range_dps != 2000.0f) return -IFB_ENOTSUP;
     period_us = 1000000u / odr;
     c->scales[0] = 4.0f * 9.80665f / 32768.0f;                  /* m/s² per LSB at ±4 g */
     c->scales[1] = 2000.0f * 3.14159265358979f / 180.0f / 32768.0f; /* rad/s per LSB at ±2000 dps */

@@ -3,8 +3,10 @@
  * error as a message, and the generated MLP bit-exact against the host TFLM's outputs. */
 #include <stdio.h>
 #include <string.h>
+#include "ifb_bytes.h"
 #include "ifb_cobs.h"
 #include "ifb_crc32.h"
+#include "ifb_err.h"
 #include "ifb_hil.h"
 #include "ifb_mlp_model.h"
 #include "ifb_model_data.h"
@@ -37,7 +39,7 @@ static int fm_invoke(void *ctx, const uint8_t *in, uint8_t *o)
     (void)ctx;
     invokes++;
     fake_cycles += cycles_per_invoke;
-    if (fail_invoke) return 5;
+    if (fail_invoke) return -IFB_EIO;
     uint8_t s = 0;
     for (int i = 0; i < 100; i++) s = (uint8_t)(s + in[i]);
     for (int i = 0; i < 4; i++) o[i] = (uint8_t)(s + i);
@@ -59,20 +61,22 @@ static void parse_out(void)
     n_frames = 0;
     for (size_t i = 0; i < out_len; i++) {
         if (out[i] != 0) continue;
-        size_t n = ifb_cobs_decode(out + start, i - start, buf, sizeof buf);
-        CHECK(n != (size_t)-1 && n >= 8);
+        int32_t decoded = ifb_cobs_decode(out + start, i - start, buf, sizeof buf);
+        CHECK(decoded >= 8);
+        if (decoded < 8) { start = i + 1; continue; }
+        size_t n = (size_t)decoded;
         frame_t *f = &frames[n_frames++];
         f->type = buf[1];
-        f->seq = (uint16_t)(buf[2] | buf[3] << 8);
+        f->seq = ifb_get_u16le(buf + 2);
         f->len = n - 8;
         memcpy(f->payload, buf + 4, f->len);
         start = i + 1;
     }
     out_len = 0;
 }
-static uint32_t u32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint16_t u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static void le32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+#define u32 ifb_get_u32le
+#define u16 ifb_get_u16le
+#define le32 ifb_put_u32le
 
 static ifb_device_t dev;
 static ifb_sample_t slots[8];
@@ -82,9 +86,9 @@ static uint16_t host_seq;
 static void send(uint8_t type, const uint8_t *payload, size_t len)
 {
     uint8_t body[IFB_MAX_BODY], wire[IFB_MAX_WIRE];
-    size_t w = ifb_frame_encode(type, host_seq++, payload, len, body, wire, sizeof wire);
+    int32_t w = ifb_frame_encode(type, host_seq++, payload, len, body, wire, sizeof wire);
     CHECK(w > 0);
-    ifb_device_rx(&dev, wire, w);
+    if (w > 0) ifb_device_rx(&dev, wire, (size_t)w);
 }
 static void load(uint32_t window, uint32_t total, uint32_t crc)
 {
@@ -102,7 +106,7 @@ static void chunk(uint32_t window, uint32_t off, const uint8_t *d, size_t n)
 static void infer(uint32_t window, uint16_t runs, uint16_t warmup)
 {
     uint8_t p[8];
-    le32(p, window); p[4] = (uint8_t)runs; p[5] = (uint8_t)(runs >> 8); p[6] = (uint8_t)warmup; p[7] = (uint8_t)(warmup >> 8);
+    le32(p, window); ifb_put_u16le(p + 4, runs); ifb_put_u16le(p + 6, warmup);
     send(IFB_HIL_INFER, p, 8);
 }
 static void setup(const ifb_model_t *m)
@@ -138,9 +142,8 @@ static void test_model_identity(void)
     CHECK(u32(p + 32) == 4321 && u32(p + 36) == 2048 && u32(p + 40) == 123);
     CHECK(u16(p + 44) == IFB_HIL_MAX_CHUNK && u32(p + 46) == 0xB0075EEDu);
     CHECK(p[50] == 2 && p[51] == IFB_DT_INT8 && u32(p + 52) == 10 && u32(p + 56) == 10);
-    float sc; uint32_t u = u32(p + 60); memcpy(&sc, &u, 4);
-    CHECK(sc == 0.5f && (int32_t)u32(p + 64) == -3);
-    CHECK(p[68] == 2 && u32(p + 70) == 1 && u32(p + 74) == 4 && (int32_t)u32(p + 82) == -128);
+    CHECK(ifb_get_f32le(p + 60) == 0.5f && ifb_get_i32le(p + 64) == -3);
+    CHECK(p[68] == 2 && u32(p + 70) == 1 && u32(p + 74) == 4 && ifb_get_i32le(p + 82) == -128);
     CHECK(p[86] == 4 && memcmp(p + 87, "fake", 4) == 0 && frames[0].len == 91);
 }
 
@@ -240,6 +243,12 @@ static void test_errors(void)
     infer(7, 3, 0);
     fail_invoke = 0;
     CHECK(expect_error(IFB_HIL_INFER, 7, IFB_HIL_INVOKE_FAILED));
+    CHECK(memcmp(frames[0].payload + 10, "invoke failed in run 1 (error -5)", 33) == 0); /* -IFB_EIO */
+    /* a non-HIL type is not handled (the core answers it), and nothing is sent */
+    CHECK(ifb_hil_handle(&hil, &dev, 0x47, 1, NULL, 0) == -IFB_ENOTSUP && out_len == 0);
+    CHECK(ifb_hil_handle(&hil, &dev, IFB_HIL_GET_MODEL, 1, NULL, 0) == IFB_EOK);
+    parse_out();
+    CHECK(n_frames == 1 && frames[0].type == IFB_HIL_MODEL);
     /* HIL while streaming */
     uint8_t n0[4] = {0};
     send(IFB_START, n0, 4);
@@ -252,7 +261,8 @@ static void test_errors(void)
     send(0x47, NULL, 0);
     parse_out();
     CHECK(n_frames == 1 && frames[0].type == IFB_ERROR && u16(frames[0].payload + 3) == IFB_ERR_UNKNOWN_TYPE);
-    /* no model */
+    /* no model: ifb_hil_init says so, and every command answers NO_MODEL */
+    CHECK(ifb_hil_init(&hil, NULL, &clock25, 1) == -IFB_EINVAL && hil.model_error != NULL);
     setup(NULL);
     send(IFB_HIL_GET_MODEL, NULL, 0);
     CHECK(expect_error(IFB_HIL_GET_MODEL, 0, IFB_HIL_NO_MODEL));
@@ -261,9 +271,32 @@ static void test_errors(void)
     /* a model whose input does not fit */
     ifb_model_t big = fake_model;
     big.input.dims[0] = 1000;
+    CHECK(ifb_hil_init(&hil, &big, &clock25, 1) == -IFB_ENOMEM);
+    ifb_model_t odd = fake_model;
+    odd.output.dtype = 99;
+    CHECK(ifb_hil_init(&hil, &odd, &clock25, 1) == -IFB_ENOTSUP);
+    odd = fake_model;
+    odd.invoke = NULL;
+    CHECK(ifb_hil_init(&hil, &odd, &clock25, 1) == -IFB_EINVAL);
+    CHECK(ifb_hil_init(&hil, &fake_model, &clock25, 1) == IFB_EOK && hil.model_error == NULL);
     setup(&big);
     send(IFB_HIL_GET_MODEL, NULL, 0);
     CHECK(expect_error(IFB_HIL_GET_MODEL, 0, IFB_HIL_NO_MODEL));
+}
+
+static void test_tensor_sizes(void)
+{
+    CHECK(ifb_dtype_size(IFB_DT_INT8) == 1 && ifb_dtype_size(IFB_DT_INT16) == 2 && ifb_dtype_size(IFB_DT_FLOAT32) == 4);
+    CHECK(ifb_dtype_size(0) == -IFB_ENOTSUP && ifb_dtype_size(99) == -IFB_ENOTSUP);
+    ifb_tensor_info_t t = {2, {10, 10}, IFB_DT_INT16, 1.0f, 0};
+    CHECK(ifb_tensor_bytes(&t) == 200);
+    t.dtype = 77;
+    CHECK(ifb_tensor_bytes(&t) == -IFB_ENOTSUP);
+    t.dtype = IFB_DT_INT8;
+    t.rank = IFB_HIL_MAX_RANK + 1u;
+    CHECK(ifb_tensor_bytes(&t) == -IFB_ENOTSUP);
+    ifb_tensor_info_t huge = {3, {65536, 65536, 2}, IFB_DT_FLOAT32, 1.0f, 0};
+    CHECK(ifb_tensor_bytes(&huge) == -IFB_EOVERFLOW);
 }
 
 static void test_fixed_point(void)
@@ -318,10 +351,16 @@ static void test_generated_mlp_bit_exact(void)
     parse_out();
     CHECK(n_frames == 1 && frames[0].type == IFB_HIL_RESULT && u16(frames[0].payload + 26) == 3);
     CHECK(memcmp(frames[0].payload + 28, ifb_mlp_vec_out, 3) == 0);
-    /* arena too small → invoke fails */
-    uint8_t tiny[4];
-    int8_t o[3];
-    CHECK(ifb_mlp_invoke(&ifb_mlp_model, ifb_mlp_vec_in, o, tiny, sizeof tiny) == -1);
+    /* arena too small → -IFB_ENOMEM, and neither the output nor the arena is written */
+    uint8_t tiny[4] = {0xEE, 0xEE, 0xEE, 0xEE};
+    int8_t o[3] = {0x55, 0x55, 0x55};
+    CHECK(ifb_mlp_invoke(&ifb_mlp_model, ifb_mlp_vec_in, o, tiny, sizeof tiny) == -IFB_ENOMEM);
+    CHECK(o[0] == 0x55 && o[2] == 0x55 && tiny[0] == 0xEE && tiny[3] == 0xEE);
+    /* layers that do not chain → -IFB_EINVAL */
+    ifb_mlp_t broken = ifb_mlp_model;
+    broken.fc2.cols = (uint16_t)(broken.fc1.rows + 1u);
+    static uint8_t arena[IFB_MLP_ARENA_SIZE];
+    CHECK(ifb_mlp_invoke(&broken, ifb_mlp_vec_in, o, arena, sizeof arena) == -IFB_EINVAL && o[1] == 0x55);
 }
 
 int main(void)
@@ -330,6 +369,7 @@ int main(void)
     test_chunked_load_runs_and_latency();
     test_pipelined_windows();
     test_errors();
+    test_tensor_sizes();
     test_fixed_point();
     test_generated_mlp_bit_exact();
     printf("test_hil: %d checks, %d failures\n", checks, failures);

@@ -55,7 +55,7 @@ static int tflm_invoke(void *, const uint8_t *input, uint8_t *output)
 {
     TfLiteTensor *in = interpreter->input(0), *out = interpreter->output(0);
     memcpy(in->data.int8, input, in->bytes);
-    if (interpreter->Invoke() != kTfLiteOk) return 1;
+    if (interpreter->Invoke() != kTfLiteOk) return -IFB_EIO;
     memcpy(output, out->data.int8, out->bytes);
     return 0;
 }
@@ -135,7 +135,7 @@ static uint64_t now_us(void *) { static uint32_t last, hi; uint32_t t = micros()
 
 static int imu_configure(void *, ifb_config_t *c)
 {
-    if (c->odr_hz != 100.0f || c->acc_range_g != 4.0f || c->gyro_range_dps != 2000.0f) return 1;
+    if (c->odr_hz != 100.0f || c->acc_range_g != 4.0f || c->gyro_range_dps != 2000.0f) return -IFB_ENOTSUP;
     c->scales[0] = kAccLsbG * 9.80665f;
     c->scales[1] = kGyroLsbDps * 0.0174532925f;
     c->scales[2] = 0.0f;
