@@ -139,18 +139,15 @@ def restrict(recs, classes):
 
 
 def synthetic(path: Path, rs, classes, proto: Protocol, seed: int = 0, wear: str = "default") -> Path:
-    """The motion library on the set's device and placement: ``syn_people`` people per class, each
-    wearing the device their own way (``wear``: as ``imuforge motion --wear-variation``)."""
-    from imuforge.motion.library import generate
-    from imuforge.sensors import simulate
+    """``syn_people`` synthetic people doing every class on the set's device and placement, each one
+    body wearing the device their own way in all activities (``wear``: as ``imuforge motion
+    --wear-variation``) — made by the generation call ``imuforge motion``/``generate`` use."""
+    from imuforge.synth import activity_spec, generate_recordings, plan_takes
 
-    recs = []
-    for ci, c in enumerate(classes):
-        for p in range(proto.syn_people):
-            s = 10_000 * seed + 1000 * ci + p
-            m = generate(c, proto.syn_seconds, fps=100.0, rng=s)
-            recs.append(simulate(m, rs.profile, rs.placement, seed=s, subject=f"syn{p:03d}", wear=wear))
-    return write_dataset(path, recs, {"generator": f"imuforge motion library → {rs.profile} at {rs.placement}"})
+    sources = [activity_spec(c, proto.syn_seconds) for c in classes]
+    takes = plan_takes(len(sources), proto.syn_people, [rs.profile], [rs.placement])
+    recs = [rec for _, _, rec in generate_recordings(sources, takes, seed=seed, fps=100.0, wear=wear)]
+    return write_dataset(path, recs, {"generator": f"imuforge.synth → {rs.profile} at {rs.placement}"})
 
 
 # ----------------------------------------------------------------------------- training
@@ -286,6 +283,65 @@ def upper_bound(work: Path, name: str, subjects, people, classes, proto, seeds) 
     return out
 
 
+# ----------------------------------------------------------------------------- realism
+def realism(name: str, work: Path, wear: str = "default") -> dict:
+    """Orientation-free statistics of the set's real recordings vs its synthetic people, per activity
+    (:func:`imuforge.calibrate.realism.realism_stats`; uncalibrated synthetic data)."""
+    import realdata
+
+    from imuforge.calibrate.realism import compare, realism_stats
+    from imuforge.recording import read_dataset
+
+    rs = realdata.load(name)
+    classes = library_classes(sorted({s.label for r in rs.recordings for s in r.labels}))
+    if len(classes) < 1:
+        return {"set": name, "skipped": "no activity of the motion library"}
+    real = restrict(rs.recordings, classes)
+    syn = list(read_dataset(synthetic(work / "syn", rs, classes, PROTOCOLS[name], wear=wear)).recordings())
+    if not rs.gravity_included:  # the set holds linear acceleration: compare like with like
+        from imuforge.calibrate.gravity import remove_gravity
+
+        syn = [remove_gravity(r) for r in syn]
+    rows = compare(realism_stats(real), realism_stats(syn))
+    return {"set": name, "placement": rs.placement, "profile": rs.profile, "wear_variation": wear,
+            "rows": [dict(label=c.label, stat=c.stat, real=c.real, synthetic=c.synthetic, ratio=c.ratio,
+                          within_15pct=c.within(0.15)) for c in rows]}
+
+
+def render_realism(lines: list[str]) -> None:
+    docs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.realism.json"))]
+    docs = [d for d in docs if not d.get("skipped")]
+    if not docs:
+        return
+    lines += ["## Realism of the synthetic people (orientation-free statistics)", "",
+              "`imuforge.calibrate.realism.realism_stats` on each set's real recordings and on its synthetic "
+              "people (uncalibrated, same device and placement): synthetic / real per activity. Posture: the "
+              "angle of each activity's mean specific force from standing's (degrees, real → synthetic). "
+              "Issue 11's target: every statistic within ±15 %. Command: "
+              "`.venv/bin/python benchmarks/bench_sim2real.py --realism`.", ""]
+    for d in docs:
+        within = sum(r["within_15pct"] for r in d["rows"])
+        lines += [f"### {d['set']} (`{d['profile']}` at `{d['placement']}`): {within} of {len(d['rows'])} "
+                  "within ±15 %", "", "| activity | " + " | ".join(STAT_SHORT) + " |",
+                  "|---|" + "---|" * len(STAT_SHORT)]
+        for lab in sorted({r["label"] for r in d["rows"]}):
+            cells = []
+            for stat in STAT_SHORT:
+                r = next((r for r in d["rows"] if r["label"] == lab and r["stat"] == stat), None)
+                if r is None:
+                    cells.append("—")
+                elif stat == "posture_deg":
+                    cells.append(f"{r['real']:.0f}° → {r['synthetic']:.0f}°")
+                else:
+                    cells.append(f"{r['ratio']:.2f}" if r["within_15pct"] else f"**{r['ratio']:.2f}**")
+            lines.append(f"| {lab} | " + " | ".join(cells) + " |")
+        lines.append("")
+
+
+STAT_SHORT = ("cadence_spm", "gyro_p95", "dyn_acc_rms", "dyn_acc_p95", "main_peak", "hf_share", "axis2_sd",
+              "axis3_sd", "posture_deg")
+
+
 # ----------------------------------------------------------------------------- report
 def summarise(res: dict) -> dict:
     out = {}
@@ -297,7 +353,7 @@ def summarise(res: dict) -> dict:
 
 
 def render() -> None:
-    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json")) if not p.name.endswith(".realism.json")]
     lines = ["# Sim-to-real benchmark (real people, leave people out)", "",
              "Protocol (issue 10): for each data set and calibration person P, the user's capture is the first "
              "≤ 60 s of each activity of P; tests are on the *other* people of the set (one-person sets, and "
@@ -353,6 +409,7 @@ def render() -> None:
                 lines.append(f"| {ROW_NAMES[r]} | {s[r]['mean']:.3f} ± {s[r]['sd']:.3f} | {s[r]['n']} | "
                              f"`{s[r]['confusion']}` |")
         lines.append("")
+    render_realism(lines)
     (HERE / "results" / "sim2real.md").write_text("\n".join(lines))
     plot(results)
     write_target_rows(results)
@@ -440,9 +497,19 @@ def main() -> int:
     ap.add_argument("--persons", type=int, default=2, help="calibration persons per multi-person set")
     ap.add_argument("--wear", default="default", help="wear variation of the synthetic people "
                     "(as imuforge motion --wear-variation: default, none, or a list)")
+    ap.add_argument("--realism", action="store_true", help="only the realism statistics (no training), then render")
     ap.add_argument("--render", action="store_true", help="only rebuild sim2real.md/png from the JSON results")
     args = ap.parse_args()
-    if not args.render:
+    if args.realism:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        for n, why in realdata.available().items():
+            if why is None and (not args.sets or n in args.sets.split(",")):
+                with tempfile.TemporaryDirectory(prefix=f"realism_{n}_") as tmp:
+                    doc = realism(n, Path(tmp), wear=args.wear)
+                (RESULTS / f"{n}.realism.json").write_text(json.dumps(doc, indent=1))
+                print(f"[{n}] realism: " + (doc.get("skipped") or f"{sum(r['within_15pct'] for r in doc['rows'])} of "
+                                            f"{len(doc['rows'])} statistics within ±15 %"), flush=True)
+    elif not args.render:
         avail = realdata.available()
         names = [s for s in args.sets.split(",") if s] or [n for n, why in avail.items() if why is None]
         RESULTS.mkdir(parents=True, exist_ok=True)

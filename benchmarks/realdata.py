@@ -386,7 +386,7 @@ def load_gaitmap_feet() -> RealSet:
                  for a, b in _bridge(_intervals(moving, t, 1 / spec.rate_hz), GAITMAP_BRIDGE_S)
                  if b - a >= GAITMAP_MIN_BOUT_S]
         for foot in sensors:
-            placement = "ankle_left" if foot == "left" else "ankle_right"
+            placement = "foot_left" if foot == "left" else "foot_right"
             rec = _recording(t, acc[foot], gyr[foot], spec.rate_hz, subject=spec.subject, placement=placement,
                              profile="metamotions", labels=bouts,
                              provenance={"dataset": "gaitmap 2.6.0 sdist example data",
@@ -395,7 +395,7 @@ def load_gaitmap_feet() -> RealSet:
                                          "labels": "file activity over the span where a foot moves"})
             recordings.append(resample(rec, GAITMAP_RATE_HZ))
     return RealSet(
-        "gaitmap-feet", recordings, placement="ankle_right", profile="metamotions", rate_hz=GAITMAP_RATE_HZ,
+        "gaitmap-feet", recordings, placement="foot_right", profile="metamotions", rate_hz=GAITMAP_RATE_HZ,
         gravity_included=True,
         notes=(
             "NilsPod IMUs on the shoes (imu_sample: the FAU dataset's 'lateral' shoe position; the others "
@@ -420,8 +420,8 @@ def load_gaitmap_feet() -> RealSet:
             "imu_sample the bout (0.88-36.44 s) covers the hand-labelled stride borders (1.78-35.51 s in "
             "stride_borders_sample.csv; the first border follows the initiation step). Turns and short "
             "stops in the level walks stay 'walking'. The stair files may include a level step before or "
-            "after the flight. Placement: there is no foot preset; ankle_left / ankle_right are the "
-            "closest (the L-walk sensor's side is undocumented and is given ankle_right). Profile: "
+            "after the flight. Placement: foot_left / foot_right (a sensor laced on the shoe's instep; "
+            "the L-walk sensor's side is undocumented and is given foot_right). Profile: "
             "metamotions (its older MetaMotionR had the NilsPod's BMI160)."
         ),
     )

@@ -158,6 +158,17 @@ PLACEMENTS: dict[str, Placement] = {
             "On the outside of the left ankle: x up the shank, z outward.",
         ),
         Placement(
+            "foot_right", "right_foot", None, (0.0, 0.02, 0.05),
+            _frame(_Z, _X, _Y),
+            "On the right shoe's instep (a gait sensor laced to the shoe), 5 cm ahead of the ankle "
+            "joint: x forward along the foot, y to the wearer's left, z up. Standing still: +z ≈ +g.",
+        ),
+        Placement(
+            "foot_left", "left_foot", None, (0.0, 0.02, 0.05),
+            _frame(_Z, _X, _Y),
+            "On the left shoe's instep: x forward along the foot, y to the wearer's left, z up.",
+        ),
+        Placement(
             "upper_arm_left", "left_upper_arm", "left_elbow", (-0.12, 0.04, 0.0),
             _frame(_X, -_Z, _Y),
             "Arm band on the outside of the left upper arm: x toward the elbow, z outward.",

@@ -189,6 +189,7 @@ _SPREAD_OF_PRESET = {
     "pocket_left_thigh": PHONE_POCKET, "pocket_right_thigh": PHONE_POCKET,
     "waist_front": PHONE_BELT, "waist_left_landscape": PHONE_BELT,
     "chest": STRAP, "lower_back": STRAP, "ankle_left": STRAP, "ankle_right": STRAP,
+    "foot_left": STRAP, "foot_right": STRAP,
     "upper_arm_left": STRAP, "upper_arm_right": STRAP, "head": HEAD,
 }
 
