@@ -558,6 +558,14 @@ class Dataset:
         self._write_manifest()
         return self.path / fname
 
+    @classmethod
+    def from_files(cls, folder: str | os.PathLike, files: Sequence[str | os.PathLike]) -> Dataset:
+        """An in-memory Dataset over recording files below ``folder`` (a plain folder of captures):
+        each file is read once for its manifest entry; nothing is written."""
+        folder = Path(folder)
+        entries = [_manifest_entry(Path(f).relative_to(folder).as_posix(), read_recording(f)) for f in files]
+        return cls(path=folder, entries=entries, meta={"plain_folder": True})
+
     def recordings(self) -> Iterator[Recording]:
         """Read the recordings one at a time, in manifest order (a shard file is opened once for its run)."""
         shard: tuple[str, Any] | None = None

@@ -104,3 +104,31 @@ def test_init_refuses_labels_the_model_lacks(tmp_path, tiny_run, capsys):
     ds.add(make_recording("me", labels=("cycling", "walking")), name="me")
     rc = main(["train", "--real", str(tmp_path / "cyc"), "--init", str(tiny_run), "--out", str(tmp_path / "x")])
     assert rc == 2 and "cycling" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_plain_capture_folder_without_subjects_trains_as_one_wearer(tmp_path, capsys):
+    """What `imuforge capture --label …` writes (a plain folder, no --subject) is `train --real`'s input."""
+    from imuforge.cli import main
+
+    cap = tmp_path / "captures"
+    cap.mkdir()
+    for i, lab in enumerate(("walking", "standing", "running")):
+        rec = make_recording("x", seconds_per_label=12.0, seed=60 + i, labels=(lab,))
+        rec.replace(subject=None).save(cap / f"{lab}.imu.parquet")
+    rc = main(["train", "--real", str(cap), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
+               "--epochs", "2", "--width", "8", "--augment", "rotation:20,jitter", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "taken as one wearer" in err and "validation split by time" in err and "augmentation" in err
+    d = json.loads((tmp_path / "run" / "data.json").read_text())
+    assert d["labels_missing_from_validation"] == [] and all(v > 0 for v in d["windows"]["train"].values())
+
+
+def test_bad_augment_and_missing_data_fail_before_tensorflow(tmp_path, capsys):
+    from imuforge.cli import main
+
+    assert main(["train", "--real", str(tmp_path / "nothing"), "--out", str(tmp_path / "r")]) == 2
+    assert main(["train", "--real", str(tmp_path), "--augment", "spin", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "does not exist" in err[0] and "unknown augmentation" in err[1]

@@ -109,16 +109,19 @@ def cmd_import(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import require_extra
-
-    require_extra("tensorflow", purpose="imuforge train")
-    _quiet_tf()
-    from imuforge.datasets.loading import split_paths
-    from imuforge.train import TrainConfig, train
     from imuforge.train.augment import Augmentation
 
-    layout = _layout(args)
+    # what can be checked without TensorFlow is checked first (seconds faster, no start-up chatter)
     aug = Augmentation.parse(args.augment)
+    for spec in (args.data, args.real):
+        find_all_datasets(split_paths(spec))
+    _quiet_tf()
+    require_extra("tensorflow", purpose="imuforge train")
+    from imuforge.train import TrainConfig, train
+
+    layout = _layout(args)
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
         model=args.model, **layout,
@@ -138,6 +141,11 @@ def cmd_train(args) -> int:
           f"{sum(d['windows']['train'].values())} train / {sum(d['windows']['validation'].values())} validation windows")
     print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({d['validation_split'].split(' (')[0]}): "
           f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
+    for note in d.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    if aug is not None:
+        print("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real" else
+              "every window") + "): " + ", ".join(t.name for t in aug.transforms), file=sys.stderr)
     if not d["validation_split"].startswith("subject-wise"):
         print(f"note: validation split by {d['validation_split']}; a subject-wise figure needs two or more "
               "real subjects", file=sys.stderr)
@@ -177,7 +185,8 @@ def cmd_eval(args) -> int:
         print("labels the model does not know (not scored): "
               + ", ".join(f"{k} ({v} windows)" for k, v in m["unknown_labels"].items()))
     if m["resampled_to_hz"]:
-        print(f"data at {m['data_rates_hz']} Hz resampled to {m['resampled_to_hz']:g} Hz")
+        rates = ", ".join(f"{r:.4g}" for r in m["data_rates_hz"])
+        print(f"data at {rates} Hz resampled to {m['resampled_to_hz']:g} Hz")
     if m["dropped_windows"]:
         print("windows not used: " + ", ".join(f"{k}={v}" for k, v in m["dropped_windows"].items()))
     print(f"confusion matrix: {m['confusion_png']}")
@@ -192,21 +201,21 @@ def cmd_export(args) -> int:
     card = export_run(args.run, args.out, data=split_paths(args.data) or None, name=args.name,
                       profile=args.profile, placement=args.placement)
     if args.json:
-        print(json.dumps(card))
+        print(json.dumps(card.to_json()))
         return 0
-    m, c, s = card["metrics"], card["checks"], card["size"]
+    m, c, s = card.metrics, card.checks, card.size
     print(f"exported {args.out}: model.tflite ({s['flash_model_bytes']} B), model.h, model.c, card.json, card.md")
-    print(f"normalisation: {card['input']['normalisation']['carried_as']}")
-    kind = "validation" if str(card["data"]["test"]["source"]).startswith("training run's validation") else "test"
-    print(f"{kind} ({card['data']['test']['windows']} windows): float acc {m['float']['accuracy']:.3f} "
-          f"F1 {m['float']['macro_f1']:.3f} | int8 acc {m['int8']['accuracy']:.3f} F1 {m['int8']['macro_f1']:.3f} "
-          f"| drop {m['int8_drop_points']['accuracy']:.2f} / {m['int8_drop_points']['macro_f1']:.2f} points "
+    print(f"normalisation: {card.input.normalisation.carried_as}")
+    kind = "validation" if card.data.test.is_validation else "test"
+    print(f"{kind} ({card.data.test.windows} windows): float acc {m.float_model.accuracy:.3f} "
+          f"F1 {m.float_model.macro_f1:.3f} | int8 acc {m.int8.accuracy:.3f} F1 {m.int8.macro_f1:.3f} "
+          f"| drop {m.drop_accuracy_points:.2f} / {m.drop_macro_f1_points:.2f} points "
           f"[{'ok' if c['int8_drop_within_1_point'] else 'OVER 1 POINT'}]")
     le = c["litert_equals_tflm"]
     print(f"LiteRT vs TFLM: {le['mismatches']} of {le['windows']} windows differ "
           f"[{'identical' if le['identical'] else 'MISMATCH'}]")
-    print(f"TFLM arena {s['arena_bytes_tflm']} B; ops: {', '.join(card['model']['ops'])}")
-    lt = card["latency_host"]
+    print(f"TFLM arena {s['arena_bytes_tflm']} B; ops: {', '.join(card.model.ops)}")
+    lt = card.latency_host
     print(f"host latency: TFLM {lt['tflm_reference_kernels']['median_us']:.0f} µs, LiteRT {lt['litert']['median_us']:.0f} µs")
     gc, gs = c["generated_c_equals_tflm"], s["generated_c"]
     m4 = gs["cortex_m4"]
@@ -214,7 +223,7 @@ def cmd_export(args) -> int:
                else f"Cortex-M4 {m4}")
     verdict = (f"{gc['mismatches']} of {gc['windows'] + gc['random_windows']} windows differ "
                f"[{'identical' if gc['identical'] else 'MISMATCH'}]" if gc["compared"] else f"not checked: {gc['reason']}")
-    print(f"generated C ({', '.join(card['model']['generated_c'])}): arena {gs['arena_bytes']} B "
+    print(f"generated C ({', '.join(card.model.generated_c)}): arena {gs['arena_bytes']} B "
           f"(+ I/O {gs['input_bytes'] + gs['output_bytes']} B), {m4_text}; vs TFLM: {verdict}")
     if not (c["int8_drop_within_1_point"] and le["identical"]) or (gc["compared"] and not gc["identical"]) \
             or gc.get("build_failed"):

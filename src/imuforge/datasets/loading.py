@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from imuforge.datasets.windowing import DEFAULT_CHANNELS, Windows, make_windows
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
-from imuforge.recording import Dataset, find_datasets
+from imuforge.recording import RECORDING_SUFFIX, Dataset, find_datasets
 
 
 def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
@@ -24,15 +25,27 @@ def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) ->
 
 
 def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
-    """Every Dataset in the given folders (each a Dataset or a folder holding Datasets, recursively)."""
+    """Every Dataset in the given folders (each a Dataset or a folder holding Datasets, recursively),
+    and the recording files outside any Dataset (a plain folder of captures, as ``imuforge capture``
+    writes them) as one in-memory Dataset per folder given."""
     out: list[Dataset] = []
     seen: set[Path] = set()
     for p in paths:
         p = Path(p)
         if not p.exists():
-            raise ValidationError(f"data folder {p} does not exist", allowed="a Dataset folder or a folder of them")
-        for ds in find_datasets(p):
-            key = Path(ds.path).resolve()
+            raise ValidationError(f"data folder {p} does not exist",
+                                  allowed="a Dataset folder, a folder of them, or a folder of recordings")
+        found = find_datasets(p) if any(p.rglob(Dataset.MANIFEST)) else []
+        inside = [Path(ds.path).resolve() for ds in found]
+        loose = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
+                       and not any(d in f.resolve().parents for d in inside))
+        if loose:
+            found = [*found, Dataset.from_files(p, loose)]
+        if not found:
+            raise ValidationError(f"no recordings in {p}", allowed="a Dataset folder, a folder of them, or a folder "
+                                  f"of recordings (*{RECORDING_SUFFIX}, *.csv)")
+        for ds in found:
+            key = (Path(ds.path).resolve(), bool(ds.meta.get("plain_folder")))
             if key not in seen:
                 seen.add(key)
                 out.append(ds)
@@ -41,20 +54,33 @@ def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
 
 def load_windows(paths: Sequence[str | os.PathLike], *, window_s: float, stride_s: float, rate_hz: float,
                  channels: Sequence[str] = DEFAULT_CHANNELS, label_policy: str = "majority",
-                 keep_labels: Sequence[str] | None = None, desc: str = "windowing") -> tuple[Windows, list[dict]]:
-    """Windows from every recording of every Dataset under ``paths``, and the datasets' summaries."""
+                 keep_labels: Sequence[str] | None = None, desc: str = "windowing",
+                 warn_no_subject: bool = True) -> tuple[Windows, list[dict]]:
+    """Windows from every recording of every Dataset under ``paths``, and the datasets' summaries.
+
+    Recordings without a subject id become their own group (``recording:<source>``); one warning
+    says how many there are, unless ``warn_no_subject`` is off (the caller decides what they mean).
+    """
     datasets = find_all_datasets(paths)
     parts: list[Windows] = []
     total = sum(len(ds) for ds in datasets)
     bar = progress(total=total, desc=desc, unit="rec")
+    no_subject = 0
     for ds in datasets:
         for entry, rec in zip(ds.entries, ds.recordings()):
             name = f"{ds.path}/{entry['file']}"
-            parts.append(make_windows([rec], window_s=window_s, stride_s=stride_s, rate_hz=rate_hz,
-                                      channels=channels, label_policy=label_policy, keep_labels=keep_labels,
-                                      source_names=[name]))
+            no_subject += rec.subject is None
+            with warnings.catch_warnings():  # counted here, said once below
+                warnings.filterwarnings("ignore", message=r".*have no subject id")
+                parts.append(make_windows([rec], window_s=window_s, stride_s=stride_s, rate_hz=rate_hz,
+                                          channels=channels, label_policy=label_policy, keep_labels=keep_labels,
+                                          source_names=[name]))
             bar.update(1)
     bar.close()
+    if no_subject and warn_no_subject:
+        warnings.warn(f"{no_subject} recording(s) have no subject id: each is treated as its own subject, so "
+                      "several captures of one wearer could land on both sides of a subject-wise split; set the "
+                      "subject (imuforge capture --subject, Recording(subject=...))", stacklevel=2)
     if not parts:
         raise ValidationError(f"no recordings in {', '.join(map(str, paths))}")
     return Windows.concat(parts), [ds.summary() for ds in datasets]

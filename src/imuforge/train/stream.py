@@ -139,7 +139,10 @@ def load_pool(config, init):
     windows = Windows(store, cat["labels"].astype(object), cat["groups"].astype(object),
                       cat["sources"].astype(object), tuple(config.channels), float(config.rate_hz),
                       float(config.window_s), float(config.stride_s), dropped, cat["starts"].astype(float))
-    return _pool_from_windows(windows, cat["real"].astype(bool), summaries, config, init)
+    from imuforge.train.trainer import one_wearer
+
+    is_real = cat["real"].astype(bool)
+    return _pool_from_windows(windows, is_real, summaries, config, init, one_wearer(windows, is_real))
 
 
 def _blocks(index: np.ndarray, size: int) -> list[np.ndarray]:

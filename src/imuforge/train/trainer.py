@@ -181,6 +181,7 @@ class _Pool:
     labels: list[str]
     y: np.ndarray
     summaries: list[dict]
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -194,19 +195,21 @@ def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
     """Window every dataset and fix the label order (the init run's, when fine-tuning)."""
     common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
                   channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
-    parts, summaries = [], []
+    parts, summaries, notes = [], [], []
     for paths, real, desc in ((config.data, False, "synthetic windows"), (config.real, True, "real windows")):
         if paths:
-            w, s = load_windows(split_paths(paths), desc=desc, **common)
+            w, s = load_windows(split_paths(paths), desc=desc, warn_no_subject=not real, **common)
+            if real:
+                notes += one_wearer(w)
             parts.append((w, real))
             summaries += [dict(x, role="real" if real else "data") for x in s]
     windows = Windows.concat([p[0] for p in parts])
     is_real = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
-    return _pool_from_windows(windows, is_real, summaries, config, init)
+    return _pool_from_windows(windows, is_real, summaries, config, init, notes)
 
 
 def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[dict], config: TrainConfig,
-                       init: Run | None) -> _Pool:
+                       init: Run | None, notes: list[str] | None = None) -> _Pool:
     """The pool of windows (in memory, or streamed: train/stream.py) with its label order fixed."""
     if len(windows) == 0:
         raise ValidationError("no labelled windows in the data",
@@ -224,7 +227,29 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
             raise ValidationError(f"the data hold only one label ({labels[0]}); a classifier needs at least 2")
     lut = {lab: i for i, lab in enumerate(labels)}
     y = np.array([lut[v] for v in windows.labels.astype(str)], np.int64)
-    return _Pool(windows, is_real, labels, y, summaries)
+    return _Pool(windows, is_real, labels, y, summaries, list(notes or []))
+
+
+#: The group of real windows whose recordings carry no subject id: taken as one wearer.
+ANONYMOUS_WEARER = "subject:(real captures without a subject id)"
+
+
+def one_wearer(windows: Windows, real: np.ndarray | None = None) -> list[str]:
+    """Real captures without a subject id are one wearer (the usual case: you recorded yourself).
+
+    Treating each recording as its own subject would split one person's activities across training
+    and validation by recording — with one recording per activity, a class would be only on one side.
+    ``real`` selects the real rows (default: all); their groups are rewritten in place; returns the note.
+    """
+    anon = np.char.startswith(windows.groups.astype(str), "recording:")
+    if real is not None:
+        anon &= np.asarray(real, bool)
+    if not anon.any():
+        return []
+    n = len(set(windows.sources[anon].tolist()))
+    windows.groups[anon] = ANONYMOUS_WEARER
+    return [f"{n} real recording(s) have no subject id: taken as one wearer (set it with imuforge capture "
+            "--subject to train on several people)"]
 
 
 def _split(config: TrainConfig, pool: _Pool) -> _Split:
@@ -415,6 +440,7 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
         "windows": {"train": counts(tr), "validation": counts(va)},
         "real_windows": {"train": int((pool.is_real & tr).sum()), "validation": int((pool.is_real & va).sum())},
         "validation_split": split.kind,
+        "notes": pool.notes,
         "windows_left_out_overlapping_validation": int((~tr & ~va).sum()),
         "validation_groups": sorted(np.unique(w.groups[va].astype(str)).tolist()),
         "train_groups": len(np.unique(w.groups[tr].astype(str))),
