@@ -22,7 +22,8 @@ reference kernels (repository tensorflow/tflite-micro), so that the results are 
   ``one_over_one_plus_x_for_x_in_0_1`` (Newton–Raphson, constants 48/17 and -32/17).
 
 ``IFM_DSP`` (compile-time switch, Cortex-M4/M7 with the DSP extension) makes the dot products of
-the convolutions and the fully connected layer use dual 16-bit multiply-accumulates (SMLAD);
+the convolutions and the fully connected layer use dual 16-bit multiply-accumulates (SMLAD); a
+convolution then computes four output channels per pass over the unpacked inputs (two without it);
 integer sums do not depend on order, so the results stay bit-identical.
 
 Right shifts of negative numbers are arithmetic in GCC, Clang and arm-none-eabi-gcc (C99 leaves
@@ -128,6 +129,107 @@ typedef struct {
 #endif
 
 #if IFM_USE_CONV
+#if defined(IFM_DSP)
+#define IFM_CONV_CH 4   /* output channels per pass: the unpacked inputs serve four weight rows */
+/* a += w[0..3] . (x02, x13): SXTB16 unpacks four weights into lanes (0, 2) and (1, 3), two SMLADs */
+static inline int32_t ifm_smlad4(int32_t a, const int8_t *w, uint32_t x02, uint32_t x13) {
+  uint32_t wv, w02, w13;
+  memcpy(&wv, w, 4);
+  __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
+  __asm__("smlad %0, %1, %2, %0" : "+r"(a) : "r"(w02), "r"(x02));
+  __asm__("smlad %0, %1, %2, %0" : "+r"(a) : "r"(w13), "r"(x13));
+  return a;
+}
+
+/* four dot products sharing the inputs: acc[j] += sum w[j * ws + i] * (x[i] + off), j = 0..3 */
+static void ifm_dot4(const int8_t *w, int ws, const int8_t *x, int n, int32_t off, int32_t *acc) {
+  const int8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)off << 16) | (uint16_t)(int16_t)off;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  int i = 0;
+  for (; i + 3 < n; i += 4) {
+    uint32_t xv, x02, x13;
+    memcpy(&xv, x + i, 4);
+    __asm__("sxtab16 %0, %1, %2" : "=r"(x02) : "r"(off2), "r"(xv));
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(x13) : "r"(off2), "r"(xv));
+    a0 = ifm_smlad4(a0, w + i, x02, x13);
+    a1 = ifm_smlad4(a1, w1 + i, x02, x13);
+    a2 = ifm_smlad4(a2, w2 + i, x02, x13);
+    a3 = ifm_smlad4(a3, w3 + i, x02, x13);
+  }
+  for (; i < n; ++i) {
+    const int32_t xi = (int32_t)x[i] + off;
+    a0 += (int32_t)w[i] * xi;
+    a1 += (int32_t)w1[i] * xi;
+    a2 += (int32_t)w2[i] * xi;
+    a3 += (int32_t)w3[i] * xi;
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+/* k (1, 2 or IFM_CONV_CH) dot products over rows ws bytes apart, into acc[0 .. k-1] */
+static void ifm_dotk(const int8_t *w, int ws, const int8_t *x, int n, int32_t off, int32_t *acc, int k) {
+  int32_t unused = 0;
+  if (k == 4) {
+    ifm_dot4(w, ws, x, n, off, acc);
+    return;
+  }
+  if (k == 1)
+    ifm_dot2(w, w, x, n, off, acc, &unused);
+  else
+    ifm_dot2(w, w + ws, x, n, off, acc, acc + 1);
+}
+
+/* the accumulators of output channels oc .. oc+k-1 at the output position whose window starts at (y0, x0) */
+static void ifm_conv_acc(const ifm_conv_t *p, const int8_t *in, int y0, int x0, int oc, int k, int32_t *acc) {
+  const int ws = p->k_h * p->k_w * p->in_c;   /* bytes between two output channels' weights */
+  const int8_t *w = p->w + oc * ws;
+  int ky, kx;
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int y = y0 + p->dil_h * ky;
+    if (y < 0 || y >= p->in_h) continue;
+    if (p->dil_w == 1) { /* the taps inside the input are one contiguous run of (kx, ic) */
+      const int kx0 = x0 < 0 ? -x0 : 0;
+      const int kx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
+      if (kx1 > kx0)
+        ifm_dotk(w + (ky * p->k_w + kx0) * p->in_c, ws, in + (y * p->in_w + x0 + kx0) * p->in_c,
+                 (kx1 - kx0) * p->in_c, p->in_offset, acc, k);
+      continue;
+    }
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int x = x0 + p->dil_w * kx;
+      if (x < 0 || x >= p->in_w) continue;
+      ifm_dotk(w + (ky * p->k_w + kx) * p->in_c, ws, in + (y * p->in_w + x) * p->in_c, p->in_c, p->in_offset,
+               acc, k);
+    }
+  }
+}
+
+static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
+  int oy, ox, oc, j;
+  for (oy = 0; oy < p->out_h; ++oy) {
+    for (ox = 0; ox < p->out_w; ++ox) {
+      const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+      int8_t *o = out + (oy * p->out_w + ox) * p->out_c;
+      oc = 0;
+      while (oc < p->out_c) {   /* IFM_CONV_CH output channels per pass share the input */
+        const int left = p->out_c - oc;
+        const int k = left >= IFM_CONV_CH ? IFM_CONV_CH : (left >= 2 ? 2 : 1);
+        int32_t acc[IFM_CONV_CH] = {0};
+        ifm_conv_acc(p, in, y0, x0, oc, k, acc);
+        for (j = 0; j < k; ++j)
+          ifm_requant_store(o + oc + j, acc[j], p->bias ? p->bias + oc + j : NULL, p->mult[oc + j],
+                            p->shift[oc + j], p->out_offset, p->act_min, p->act_max);
+        oc += k;
+      }
+    }
+  }
+}
+#else /* plain C: two output channels per pass */
 static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
   const int w_stride = p->k_h * p->k_w * p->in_c;   /* bytes between two output channels' weights */
   int oy, ox, oc, ky, kx;
@@ -166,6 +268,7 @@ static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
     }
   }
 }
+#endif /* IFM_DSP */
 #endif
 
 #if IFM_USE_DEPTHWISE
