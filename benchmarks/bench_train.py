@@ -74,13 +74,13 @@ def bench_basic_motions(tmp: Path) -> dict:
     for _ in range(20):
         peer.predict(Xte[:1])
     peer_lat = (time.perf_counter() - t0) / 20 * 1e6
-    m = card["metrics"]
+    m = card.metrics.to_json()
     return {"float": m["float"], "int8": m["int8"], "drop": m["int8_drop_points"], "peer": pm,
             "ours_s": ours_s, "peer_s": peer_s, "peer_latency_us": peer_lat,
-            "litert_equals_tflm": card["checks"]["litert_equals_tflm"]["identical"],
-            "test_windows": card["data"]["test"]["windows"], "flash": card["size"]["flash_model_bytes"],
-            "arena": card["size"]["arena_bytes_tflm"],
-            "tflm_latency_us": card["latency_host"]["tflm_reference_kernels"]["median_us"]}
+            "litert_equals_tflm": card.checks["litert_equals_tflm"]["identical"],
+            "test_windows": card.data.test.windows, "flash": card.size["flash_model_bytes"],
+            "arena": card.size["arena_bytes_tflm"],
+            "tflm_latency_us": card.latency_host["tflm_reference_kernels"]["median_us"]}
 
 
 def bench_zoo() -> list[dict]:

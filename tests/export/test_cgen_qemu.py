@@ -111,11 +111,12 @@ def test_card_says_not_measured_without_qemu(zoo_exports, tmp_path):
     for tool in ("arm-none-eabi-gcc", "make"):
         (bindir / tool).symlink_to(shutil.which(tool))
     exp = zoo_exports["tiny_cnn"]
-    code = ("import json, sys; from pathlib import Path; from imuforge.export.exporter import _add_qemu_figures, "
-            "card_markdown; card = json.loads(Path(sys.argv[1], 'card.json').read_text()); "
+    code = ("import json, sys; from pathlib import Path; from imuforge.export.card import ExportCard; "
+            "from imuforge.export.exporter import _add_qemu_figures, card_markdown; "
+            "card = ExportCard.read(Path(sys.argv[1], 'card.json')); "
             "_add_qemu_figures(Path(sys.argv[1]), card, enabled=True); "
-            "print(json.dumps([card['size']['generated_c']['qemu_cortex_m4'], card['checks']['checks_passed'], "
-            "card_markdown(card)]))")
+            "print(json.dumps([card.size['generated_c']['qemu_cortex_m4'], card.checks['checks_passed'], "
+            "card_markdown(card.to_json())]))")
     r = subprocess.run([sys.executable, "-c", code, str(exp)], capture_output=True, text=True, check=False,
                        env={"PATH": str(bindir), "HOME": os.environ.get("HOME", str(tmp_path)),
                             "IMUFORGE_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"})

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from imuforge.cli import main
+from imuforge.export.card import CardDevice, ExportCard
 
 from tests.synthetic_har import make_recording
 
@@ -77,14 +78,16 @@ def test_export_outputs_and_checks(exported):
     out, card = exported
     for f in ("model.tflite", "model.h", "model.c", "card.json", "card.md", "reference.npz"):
         assert (out / f).exists(), f
-    assert card == json.loads((out / "card.json").read_text())
-    chk = card["checks"]
+    on_disk = json.loads((out / "card.json").read_text())
+    assert card.to_json() == on_disk
+    assert ExportCard.from_json(on_disk).to_json() == on_disk  # read back whole
+    chk = card.checks
     assert chk["litert_equals_tflm"]["identical"] and chk["litert_equals_tflm"]["windows"] > 10
-    assert chk["int8_drop_within_1_point"], card["metrics"]["int8_drop_points"]
-    assert card["input"]["dtype"] == "int8" and card["output"]["dtype"] == "int8"
-    assert card["size"]["flash_model_bytes"] == (out / "model.tflite").stat().st_size
-    assert card["device"] == {"profile": "test-device", "placement": "wrist_left"}
-    assert "CONV_2D" in card["model"]["ops"]
+    assert chk["int8_drop_within_1_point"], card.metrics.drop_accuracy_points
+    assert card.input.dtype == "int8" and card.output.dtype == "int8"
+    assert card.size["flash_model_bytes"] == (out / "model.tflite").stat().st_size
+    assert card.device == CardDevice(profile="test-device", placement="wrist_left")
+    assert "CONV_2D" in card.model.ops
     md = (out / "card.md").read_text()
     assert "int8 (TFLM)" in md and "arena" in md
 
@@ -95,12 +98,12 @@ def test_reference_outputs_and_arena_are_real_tflm_figures(exported):
     out, card = exported
     model = (out / "model.tflite").read_bytes()
     ref = np.load(out / "reference.npz")
-    arena = card["size"]["arena_bytes_tflm"]
+    arena = card.size["arena_bytes_tflm"]
     tflm = TflmModel(model, arena_size=arena)  # the measured arena is enough …
     np.testing.assert_array_equal(tflm.run(ref["q"]), ref["tflm_out"])
     with pytest.raises(Exception):  # … and 64 bytes less is not
         TflmModel(model, arena_size=arena - 64).invoke(ref["q"][0])
-    assert card["size"]["arena_tensors_bytes"] <= arena
+    assert card.size["arena_tensors_bytes"] <= arena
 
 
 def test_model_c_compiles_and_quantises_like_the_host(exported, tmp_path):
@@ -127,7 +130,7 @@ int main(void) {{
   har_model_quantize_input(x, q, 5 * HAR_MODEL_WINDOW_LENGTH);
   fwrite(q, sizeof q, 1, stdout);
   if (((uintptr_t)har_model_data) % 16) return 3;
-  if (har_model_data_len != {card['size']['flash_model_bytes']}u) return 4;
+  if (har_model_data_len != {card.size['flash_model_bytes']}u) return 4;
   return 0;
 }}
 """)
@@ -136,8 +139,8 @@ int main(void) {{
                     "-lm", "-o", str(exe)], check=True)
     res = subprocess.run([str(exe)], capture_output=True, check=True)
     q_c = np.frombuffer(res.stdout, np.int8).reshape(X.shape)
-    k = np.array(card["input"]["normalisation"]["k"], np.float32)
-    b = np.array(card["input"]["normalisation"]["b"], np.float32)
+    k = np.array(card.input.normalisation.k, np.float32)
+    b = np.array(card.input.normalisation.b, np.float32)
     np.testing.assert_array_equal(q_c, quantize_input(X, k, b))
     np.testing.assert_array_equal(q_c, ref["q"][:5])
     h = (out / "model.h").read_text()

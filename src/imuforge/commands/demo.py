@@ -241,10 +241,10 @@ class Demo:
                           placement=self.state.get("placement"))
         self.state["export"] = d
         self.state["card"] = card
-        m = card["metrics"]
-        st.detail = (f"{card['size']['flash_model_bytes']} B flash, {card['size']['arena_bytes_tflm']} B arena; "
-                     f"float acc {100 * m['float']['accuracy']:.1f} % → int8 {100 * m['int8']['accuracy']:.1f} %; "
-                     f"LiteRT == TFLM: {card['checks']['litert_equals_tflm']['identical']}")
+        m = card.metrics
+        st.detail = (f"{card.size['flash_model_bytes']} B flash, {card.size['arena_bytes_tflm']} B arena; "
+                     f"float acc {100 * m.float_model.accuracy:.1f} % → int8 {100 * m.int8.accuracy:.1f} %; "
+                     f"LiteRT == TFLM: {card.checks['litert_equals_tflm']['identical']}")
         st.outputs = {"model": str(d / "model.tflite"), "card": str(d / "card.md"), "C header": str(d / "model.h")}
 
     def s7_hil(self, st: Step) -> None:

@@ -24,6 +24,18 @@ from typing import Any
 import numpy as np
 
 from imuforge.errors import ValidationError, require_extra
+from imuforge.export.card import (
+    CardData,
+    CardDevice,
+    CardInput,
+    CardMetrics,
+    CardModel,
+    CardOutput,
+    ClassMetrics,
+    ExportCard,
+    Normalisation,
+    TestData,
+)
 from imuforge.export.cfiles import check_c_name, write_c_files
 from imuforge.export.cgen import render_c
 from imuforge.export.cgen.check import CgenCheck, check_generated_c, size_json
@@ -86,7 +98,7 @@ class EngineRuns:
 
 def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Sequence[str | os.PathLike] | None = None,
                name: str = "imuforge_model", profile: str | None = None, placement: str | None = None,
-               max_test_windows: int | None = None, seed: int | None = None, qemu: bool = True) -> dict[str, Any]:
+               max_test_windows: int | None = None, seed: int | None = None, qemu: bool = True) -> ExportCard:
     """Convert, check and package a training run; returns the card (also written to ``card.json``).
 
     ``data``: Dataset folders to test on (default: the run's subject-wise held-out windows).
@@ -131,10 +143,10 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
 
     card = _make_card(run, name=name, sha=sha, ops=ops, tflite=tflite, parameters=int(model.count_params()),
                       eng=eng, test=test, data_info=data_info, profile=profile, placement=placement, cgen=cgen)
-    write_json(out / "card.json", card)  # the QEMU run reads it
+    write_json(out / "card.json", card.to_json())  # the QEMU run reads it
     _add_qemu_figures(out, card, enabled=qemu)
-    write_json(out / "card.json", card)
-    (out / "card.md").write_text(card_markdown(card))
+    write_json(out / "card.json", card.to_json())
+    (out / "card.md").write_text(card_markdown(card.to_json()))
     bar.update(1)
     bar.close()
     return card
@@ -207,88 +219,85 @@ def _one_or_list(values: list, override):
 
 def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, parameters: int, eng: EngineRuns,
                test: TestSet, data_info: dict, profile: str | None, placement: str | None,
-               cgen: CgenCheck) -> dict[str, Any]:
+               cgen: CgenCheck) -> ExportCard:
     """The model card (``card.json``): model, device, input/output, data, metrics, checks, sizes, latency."""
+    metrics = _card_metrics(run, eng, test)
+    return ExportCard(
+        created_utc=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        model=CardModel(name=name, architecture=run.config.get("model"), run=str(run.path), sha256=sha,
+                        generated_c=[f"c/{cgen.generated.header.name}", f"c/{cgen.generated.source.name}"], ops=ops),
+        device=CardDevice(profile=_one_or_list(data_info.get("profiles", []), profile),
+                          placement=_one_or_list(data_info.get("placements", []), placement)),
+        input=CardInput(
+            window_length=run.window_length, window_s=run.window_s, stride_s=run.stride_s, odr_hz=run.rate_hz,
+            channels=list(run.channels), units=dict(CHANNEL_UNITS), dtype="int8", scale=eng.in_scale,
+            zero_point=eng.in_zp,
+            normalisation=Normalisation(
+                mean=run.mean.tolist(), std=run.std.tolist(),
+                carried_as="per-channel input affine folded with the input quantisation: "
+                           "q = clamp(round(x_si * k[c] + b[c])), k = 1/(std*scale), b = zero_point - mean*k "
+                           "(model.c: <name>_quantize_input); no normalisation op in the model",
+                k=eng.k.tolist(), b=eng.b.tolist())),
+        output=CardOutput(dtype="int8", scale=eng.out_scale, zero_point=eng.out_zp, labels=list(run.labels),
+                          meaning="softmax probabilities: p = (q - zero_point) * scale"),
+        data=CardData(
+            training=data_info.get("datasets", []), windows=data_info.get("windows", {}),
+            test=TestData(source=test.source, windows=int(len(test.X)),
+                          per_class={lab: int((test.y == i).sum()) for i, lab in enumerate(run.labels)},
+                          unknown_labels_excluded=test.unknown_labels)),
+        metrics=metrics,
+        checks=_card_checks(eng, metrics, cgen),
+        size={"flash_model_bytes": len(tflite),
+              "arena_bytes_tflm": eng.arena,
+              "arena_tensors_bytes": eng.arena_recorded,
+              "arena_note": "smallest arena the TFLM interpreter loads and runs the model in (bisection, "
+                            "64-bit host: an upper bound for Cortex-M); arena_tensors_bytes is the "
+                            "RecordingMicroAllocator total without the allocator's own bookkeeping; "
+                            "model.h reserves +25 %",
+              "parameters": parameters,
+              "generated_c": size_json(cgen, eng.arena, len(tflite))},
+        latency_host=eng.latency,
+        tools=_versions(),
+    )
+
+
+def _card_metrics(run, eng: EngineRuns, test: TestSet) -> CardMetrics:
+    """Float and int8 (TFLM) metrics on the test windows, the drop in points and the top-1 agreement."""
     m_float = classification_metrics(test.y, eng.float_probs.argmax(1), run.labels)
     m_int8 = classification_metrics(test.y, eng.out_tflm.argmax(1), run.labels)
-    drop_acc = 100 * (m_float["accuracy"] - m_int8["accuracy"])
-    drop_f1 = 100 * (m_float["macro_f1"] - m_int8["macro_f1"])
+    return CardMetrics(
+        float_model=ClassMetrics(m_float["accuracy"], m_float["macro_f1"], m_float["per_class"]),
+        int8=ClassMetrics(m_int8["accuracy"], m_int8["macro_f1"], m_int8["per_class"], m_int8["confusion"]),
+        drop_accuracy_points=100 * (m_float["accuracy"] - m_int8["accuracy"]),
+        drop_macro_f1_points=100 * (m_float["macro_f1"] - m_int8["macro_f1"]),
+        float_int8_top1_agreement=float(np.mean(eng.float_probs.argmax(1) == eng.out_tflm.argmax(1))))
+
+
+def _card_checks(eng: EngineRuns, metrics: CardMetrics, cgen: CgenCheck) -> dict[str, Any]:
+    """The card's host checks: the int8 drop, LiteRT == TFLM (and the XNNPACK delegate), ops, generated C."""
+    drop_acc, drop_f1 = metrics.drop_accuracy_points, metrics.drop_macro_f1_points
     mismatch = np.flatnonzero(np.any(eng.out_tflm != eng.out_lite, axis=1))
     xnn_diff = np.abs(eng.out_xnn.astype(np.int16) - eng.out_tflm.astype(np.int16)).max(axis=1)
     return {
-        "format": "imuforge-model-card",
-        "version": 1,
-        "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "model": {
-            "name": name, "architecture": run.config.get("model"), "run": str(run.path),
-            "sha256": sha, "file": "model.tflite", "c_files": ["model.h", "model.c"],
-            "generated_c": [f"c/{cgen.generated.header.name}", f"c/{cgen.generated.source.name}"],
-            "ops": ops, "ops_all_in_tflm": True,
-        },
-        "device": {"profile": _one_or_list(data_info.get("profiles", []), profile),
-                   "placement": _one_or_list(data_info.get("placements", []), placement)},
-        "input": {
-            "window_length": run.window_length, "window_s": run.window_s, "stride_s": run.stride_s,
-            "odr_hz": run.rate_hz, "channels": list(run.channels),
-            "units": dict(CHANNEL_UNITS),
-            "dtype": "int8", "scale": eng.in_scale, "zero_point": eng.in_zp,
-            "normalisation": {
-                "mean": run.mean.tolist(), "std": run.std.tolist(),
-                "carried_as": "per-channel input affine folded with the input quantisation: "
-                              "q = clamp(round(x_si * k[c] + b[c])), k = 1/(std*scale), b = zero_point - mean*k "
-                              "(model.c: <name>_quantize_input); no normalisation op in the model",
-                "k": eng.k.tolist(), "b": eng.b.tolist(),
-            },
-        },
-        "output": {"dtype": "int8", "scale": eng.out_scale, "zero_point": eng.out_zp, "labels": list(run.labels),
-                   "meaning": "softmax probabilities: p = (q - zero_point) * scale"},
-        "data": {
-            "training": data_info.get("datasets", []),
-            "windows": data_info.get("windows", {}),
-            "test": {"source": test.source, "windows": int(len(test.X)),
-                     "per_class": {lab: int((test.y == i).sum()) for i, lab in enumerate(run.labels)},
-                     "unknown_labels_excluded": test.unknown_labels},
-        },
-        "metrics": {
-            "float": {"accuracy": m_float["accuracy"], "macro_f1": m_float["macro_f1"],
-                      "per_class": m_float["per_class"]},
-            "int8": {"accuracy": m_int8["accuracy"], "macro_f1": m_int8["macro_f1"],
-                     "per_class": m_int8["per_class"], "confusion": m_int8["confusion"]},
-            "int8_drop_points": {"accuracy": drop_acc, "macro_f1": drop_f1},
-            "float_int8_top1_agreement": float(np.mean(eng.float_probs.argmax(1) == eng.out_tflm.argmax(1))),
-        },
-        "checks": {
-            "int8_drop_within_1_point": bool(drop_acc <= MAX_DROP_POINTS and drop_f1 <= MAX_DROP_POINTS),
-            "litert_equals_tflm": {"windows": int(len(eng.Q)), "mismatches": int(mismatch.size),
-                                   "mismatch_windows": mismatch[:50].tolist(), "identical": bool(mismatch.size == 0),
-                                   "litert_kernels": "builtin int8 kernels, no XNNPACK delegate",
-                                   "xnnpack_delegate": {"windows_differing": int((xnn_diff > 0).sum()),
-                                                        "max_abs_diff_lsb": int(xnn_diff.max(initial=0)),
-                                                        "top1_agreement": float(np.mean(
-                                                            eng.out_xnn.argmax(1) == eng.out_tflm.argmax(1)))}},
-            "ops_supported_by_tflm": True,
-            "generated_c_equals_tflm": cgen.to_json(),
-        },
-        "size": {"flash_model_bytes": len(tflite),
-                 "arena_bytes_tflm": eng.arena,
-                 "arena_tensors_bytes": eng.arena_recorded,
-                 "arena_note": "smallest arena the TFLM interpreter loads and runs the model in (bisection, "
-                               "64-bit host: an upper bound for Cortex-M); arena_tensors_bytes is the "
-                               "RecordingMicroAllocator total without the allocator's own bookkeeping; "
-                               "model.h reserves +25 %",
-                 "parameters": parameters,
-                 "generated_c": size_json(cgen, eng.arena, len(tflite))},
-        "latency_host": eng.latency,
-        "tools": _versions(),
+        "int8_drop_within_1_point": bool(drop_acc <= MAX_DROP_POINTS and drop_f1 <= MAX_DROP_POINTS),
+        "litert_equals_tflm": {"windows": int(len(eng.Q)), "mismatches": int(mismatch.size),
+                               "mismatch_windows": mismatch[:50].tolist(), "identical": bool(mismatch.size == 0),
+                               "litert_kernels": "builtin int8 kernels, no XNNPACK delegate",
+                               "xnnpack_delegate": {"windows_differing": int((xnn_diff > 0).sum()),
+                                                    "max_abs_diff_lsb": int(xnn_diff.max(initial=0)),
+                                                    "top1_agreement": float(np.mean(
+                                                        eng.out_xnn.argmax(1) == eng.out_tflm.argmax(1)))}},
+        "ops_supported_by_tflm": True,
+        "generated_c_equals_tflm": cgen.to_json(),
     }
 
 
-def _add_qemu_figures(out: Path, card: dict[str, Any], *, enabled: bool) -> None:
+def _add_qemu_figures(out: Path, card: ExportCard, *, enabled: bool) -> None:
     """``size.generated_c.qemu_cortex_m4`` (instructions per inference, plain and SMLAD), its check, and
     ``checks_passed``: every check's verdict in one place."""
     from imuforge.export.cgen.device import missing_tools, qemu_figures
 
-    g = card["size"]["generated_c"]
+    g = card.size["generated_c"]
     missing = missing_tools()
     if not enabled:
         g["qemu_cortex_m4"] = "not measured: disabled (export_run(qemu=False))"
@@ -297,7 +306,7 @@ def _add_qemu_figures(out: Path, card: dict[str, Any], *, enabled: bool) -> None
     else:
         g["qemu_cortex_m4"] = qemu_figures(out, macs=g["macs"])
     q = g["qemu_cortex_m4"]
-    c = card["checks"]
+    c = card.checks
     c["generated_c_equals_tflm_qemu"] = (
         {"windows": q["windows"], "mismatches": q["mismatches"], "identical": q["mismatches"] == 0,
          "implementations": "generated C on the QEMU Cortex-M4 firmware (plain and SMLAD) vs host TFLM"}

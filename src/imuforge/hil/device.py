@@ -28,7 +28,6 @@ Run a standalone emulated wearable with a model::
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sys
@@ -44,6 +43,7 @@ import numpy as np
 
 from imuforge.bridge import protocol as P
 from imuforge.errors import ValidationError
+from imuforge.export.card import ExportCard
 from imuforge.hil import messages as M
 
 #: Starts the name the emulated device reports in HIL_MODEL, so a host knows its latency is host time.
@@ -106,7 +106,7 @@ def model_arena_bytes(export_dir: Path) -> int | None:
     card = export_dir / "card.json"
     if not card.exists():
         return None
-    arena = json.loads(card.read_text()).get("size", {}).get("arena_bytes_tflm")
+    arena = ExportCard.read(card).size.get("arena_bytes_tflm")
     return int(-(-int(arena * 1.25) // 16) * 16) if arena else None
 
 
@@ -172,7 +172,7 @@ class HilDevice:
         if not path.exists():
             raise ValidationError(f"no model.tflite in {d}", source=str(d), allowed="a folder made by imuforge export")
         kw.setdefault("arena_size", model_arena_bytes(d))
-        kw.setdefault("name", json.loads((d / "card.json").read_text())["model"]["name"]
+        kw.setdefault("name", ExportCard.read(d / "card.json").model.name
                       if (d / "card.json").exists() else path.stem)
         sources = sorted((d / "c").glob("*.c")) if (d / "c").is_dir() else []
         kw.setdefault("c_source", sources[0] if sources else None)

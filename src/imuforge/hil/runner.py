@@ -22,6 +22,7 @@ import numpy as np
 
 from imuforge.bridge.links import LinkClosed
 from imuforge.errors import CorruptFileError, ValidationError
+from imuforge.export.card import ExportCard
 from imuforge.hil import messages as M
 from imuforge.hil import report as R
 from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
@@ -35,7 +36,7 @@ class ExportedModel:
 
     path: Path
     model_bytes: bytes
-    card: dict[str, Any]
+    card: ExportCard
 
     @property
     def sha256(self) -> str:
@@ -43,21 +44,21 @@ class ExportedModel:
 
     @property
     def labels(self) -> list[str]:
-        return list(self.card["output"]["labels"])
+        return list(self.card.output.labels)
 
     @property
     def k(self) -> np.ndarray:
-        return np.asarray(self.card["input"]["normalisation"]["k"], np.float32)
+        return np.asarray(self.card.input.normalisation.k, np.float32)
 
     @property
     def b(self) -> np.ndarray:
-        return np.asarray(self.card["input"]["normalisation"]["b"], np.float32)
+        return np.asarray(self.card.input.normalisation.b, np.float32)
 
     def latency_budget_ms(self) -> float:
         """Device latency budget: the card's ``latency_budget_ms`` if set, else the window stride
         (a model slower than its stride cannot keep up with the stream in real time)."""
-        b = self.card.get("latency_budget_ms") or self.card.get("device", {}).get("latency_budget_ms")
-        return float(b) if b else 1000.0 * float(self.card["input"]["stride_s"])
+        b = self.card.device.latency_budget_ms
+        return float(b) if b else 1000.0 * float(self.card.input.stride_s)
 
 
 EXPORT_REMEDY = "a complete folder made by imuforge export (export again, or copy the folder again)"
@@ -99,14 +100,14 @@ def load_export(path: str | os.PathLike) -> ExportedModel:
                               source="--model", allowed="a folder made by imuforge export")
     from imuforge.train.run import read_json_file
 
-    card = _check_card(read_json_file(d / "card.json", corrupt_export), d / "card.json")
+    card = ExportCard.from_json(_check_card(read_json_file(d / "card.json", corrupt_export), d / "card.json"))
     model_bytes = (d / "model.tflite").read_bytes()
     if len(model_bytes) < 16 or model_bytes[4:8] != b"TFL3":
         raise corrupt_export(d / "model.tflite", f"not a TFLite flatbuffer ({len(model_bytes)} bytes, no TFL3 tag)")
     sha = hashlib.sha256(model_bytes).hexdigest()
-    if sha != card["model"]["sha256"]:
+    if sha != card.model.sha256:
         raise corrupt_export(d / "model.tflite", f"sha256 {sha[:16]}… ({len(model_bytes)} bytes) is not the "
-                                                 f"{card['model']['sha256'][:16]}… card.json records")
+                                                 f"{card.model.sha256[:16]}… card.json records")
     return ExportedModel(d, model_bytes, card)
 
 
@@ -124,7 +125,7 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
                       seed: int = 0) -> TestWindows:
     """Windows at the model's input format from ``data`` (see module doc); unknown labels counted, not scored."""
     paths = [Path(p) for p in (data if isinstance(data, list | tuple) else str(data).split(","))]
-    inp = model.card["input"]
+    inp = model.card.input
     npz = None
     if len(paths) == 1 and paths[0].is_file() and paths[0].suffix == ".npz":
         npz = paths[0]
@@ -147,11 +148,11 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
                                       allowed="Dataset folders, folders holding them, or an .npz of windows")
         from imuforge.datasets.loading import load_windows
 
-        w, _ = load_windows(paths, window_s=float(inp["window_s"]), stride_s=float(inp["stride_s"]),
-                            rate_hz=float(inp["odr_hz"]), channels=tuple(inp["channels"]), desc="HIL windows")
+        w, _ = load_windows(paths, window_s=float(inp.window_s), stride_s=float(inp.stride_s),
+                            rate_hz=float(inp.odr_hz), channels=tuple(inp.channels), desc="HIL windows")
         tw = TestWindows(np.asarray(w.X, np.float32), np.asarray(w.labels).astype(str), ",".join(map(str, paths)),
                          None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources))
-    want = (int(inp["window_length"]), len(inp["channels"]))
+    want = (int(inp.window_length), len(inp.channels))
     if tw.X.ndim != 3 or tw.X.shape[1:] != want:
         raise ValidationError(f"test windows have shape {tw.X.shape[1:]}, the model takes {want}", source=tw.source)
     known = np.isin(tw.labels, model.labels)
@@ -290,7 +291,7 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
     budget_ok = bool(lat.get("p99_us", float("inf")) <= latency_budget_ms * 1000) if lat["windows"] else False
     return R.HilReport(
         created_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        model={"path": str(model.path), "name": model.card["model"].get("name"), "sha256": model.sha256,
+        model={"path": str(model.path), "name": model.card.model.name, "sha256": model.sha256,
                "size_bytes": len(model.model_bytes), "labels": model.labels},
         device={**identity, "link": link},
         data={"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded},
