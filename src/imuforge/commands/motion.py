@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,8 +44,9 @@ def register(sub) -> None:
     p.add_argument("--placement", help="placement preset (default: the profile's)")
     add_device_overrides(p)
     add_wear_option(p)
-    p.add_argument("--matcher", default="embedding", choices=("embedding", "keywords"),
-                   help="text → activity matcher (default: sentence embeddings, needs imuforge[text])")
+    p.add_argument("--matcher", default="auto", choices=("auto", "embedding", "keywords"),
+                   help="text → activity matcher: sentence embeddings (needs imuforge[text]) or keywords; auto "
+                   "(default): embeddings when installed, else keywords (said in one line)")
     p.add_argument("--diversify", action="store_true",
                    help="write N varied descriptions of the matched activity first (grammar, or --llm-url)")
     p.add_argument("--llm-url", help="OpenAI-compatible chat endpoint for --diversify (llama.cpp, Ollama …)")
@@ -162,8 +164,12 @@ def _list_activities() -> int:
 
 def _parse_text(text: str, args):
     """parse_description, with the user's text shortened in its error (a long text is not echoed in full)."""
-    from imuforge.motion.text import parse_description
+    from imuforge.motion.text import get_matcher, parse_description
 
+    note = getattr(get_matcher(args.matcher), "note", None)
+    if note and not getattr(args, "_matcher_noted", False):
+        print(f"note: {note}", file=sys.stderr)
+        args._matcher_noted = True
     try:
         return parse_description(text, seconds=args.seconds, matcher=args.matcher)
     except ValidationError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from imuforge.commands._options import add_device_overrides, load_profile_from_args
@@ -51,5 +52,10 @@ def run(args) -> int:
     plot = args.plot or out.with_name(out.name.split(".")[0] + ".png")
     plot_recording(rec, plot)
     print(f"{rec!r}")
+    worn = (rec.provenance.get("wear") or {})
+    if worn.get("placement") and worn["placement"] != prof.default_placement:
+        print(f"note: this simulated person wears the device on {worn['placement']} (wear variation: "
+              f"side {worn.get('side')}, flip {worn.get('flip')}); --wear-variation none keeps "
+              f"{prof.default_placement} exactly", file=sys.stderr)
     print(f"wrote {out}\nplot  {plot}")
     return 0

@@ -222,6 +222,7 @@ class KeywordMatcher:
     """A small dependency-free matcher: fraction of an activity's keywords present (for offline fallback)."""
 
     name = "keywords"
+    note: str | None = None  # set when ``auto`` fell back to this matcher
     KEYWORDS = {
         "walking": ["walk", "stroll", "wander", "march"], "running": ["run", "jog", "sprint"],
         "stairs_up": ["stairs up", "upstairs", "climb", "ascend", "up the stairs", "up stairs"],
@@ -249,11 +250,25 @@ class KeywordMatcher:
 _MATCHERS: dict[str, object] = {}
 
 
+MATCHERS = ("auto", "embedding", "keywords")
+
+
 def get_matcher(name: str = "embedding"):
-    if name not in ("embedding", "keywords"):
-        raise ValidationError(f"unknown matcher {name!r}", allowed="embedding, keywords")
+    """The text → activity matcher ``name``; ``auto`` is the embedding matcher when the ``text`` extra is
+    installed and the keyword matcher otherwise (its ``note`` then says so)."""
+    if name not in MATCHERS:
+        raise ValidationError(f"unknown matcher {name!r}", allowed=", ".join(MATCHERS))
     if name not in _MATCHERS:
-        _MATCHERS[name] = EmbeddingMatcher() if name == "embedding" else KeywordMatcher()
+        if name == "auto":
+            try:
+                _MATCHERS[name] = get_matcher("embedding")
+            except ImuforgeError:
+                m = KeywordMatcher()
+                m.note = ("the keyword matcher is used: sentence embeddings need the 'text' extra "
+                          "(pip install 'imuforge[text]')")
+                _MATCHERS[name] = m
+        else:
+            _MATCHERS[name] = EmbeddingMatcher() if name == "embedding" else KeywordMatcher()
     return _MATCHERS[name]
 
 
@@ -272,7 +287,7 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     ranked = cued or ranked
     best, score = ranked[0]
     threshold = MIN_SCORE if min_score is None else min_score
-    if matcher == "keywords" and min_score is None:
+    if m.name == "keywords" and min_score is None:
         threshold = 0.5
     if score < threshold:
         closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3])
