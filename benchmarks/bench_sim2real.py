@@ -354,7 +354,7 @@ def summarise(res: dict) -> dict:
 
 def render() -> None:
     results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json")) if not p.name.endswith(".realism.json")]
-    lines = ["# Sim-to-real benchmark (real people, leave people out)", "",
+    lines = ["# Sim-to-real benchmark (real recordings; other people where a set allows it)", "",
              "Protocol (issue 10): for each data set and calibration person P, the user's capture is the first "
              "≤ 60 s of each activity of P; tests are on the *other* people of the set (one-person sets, and "
              "gaitmap whose classes each come from different people: the data after the capture, 10 s per class "

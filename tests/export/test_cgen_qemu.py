@@ -119,7 +119,8 @@ def test_card_says_not_measured_without_qemu(zoo_exports, tmp_path):
             "card_markdown(card.to_json())]))")
     r = subprocess.run([sys.executable, "-c", code, str(exp)], capture_output=True, text=True, check=False,
                        env={"PATH": str(bindir), "HOME": os.environ.get("HOME", str(tmp_path)),
-                            "IMUFORGE_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"})
+                            "IMUFORGE_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
+                            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {})})
     assert r.returncode == 0, r.stderr[-2000:]
     q, verdicts, md = json.loads(r.stdout.strip().splitlines()[-1])
     assert q == "not measured: toolchain or QEMU missing (qemu-system-arm)"
