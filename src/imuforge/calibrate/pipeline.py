@@ -127,7 +127,11 @@ def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
                       seed: int, classes: Sequence[str] | None = None, align_mode: str = "pooled") -> dict[str, Any]:
-    """Fit alignment / mapping on the first half (in time) of each real recording, score on the second."""
+    """Fit alignment / mapping on the first half (in time) of each real recording, score on the second.
+
+    ``before`` (under the same key) is the uncalibrated synthetic data scored on the same second halves,
+    so the held-out comparison is like with like.
+    """
     first, second = [], []
     for r in reals:
         mid = r.timestamps[0] + 0.5 * (r.timestamps[-1] - r.timestamps[0])
@@ -146,10 +150,12 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
             cur = [qm.apply(r) for r in cur]
     except ValidationError as exc:  # e.g. a class present in only one half
         return {"skipped": f"could not fit on the first halves: {exc}"}
+    raw = restrict_to_classes(synthetic, classes)
     cur, second = restrict_to_classes(cur, classes), restrict_to_classes(second, classes)
     if not cur or not second:
         return {"skipped": "no stretch of a shared class is long enough in the second halves"}
     out = fidelity(cur, second, seed=seed)
+    out["before"] = fidelity(raw, second, seed=seed)
     out["fitted_on"] = "first half of each real recording"
     out["scored_on"] = "second half"
     return out
@@ -478,7 +484,8 @@ def findings(report: dict[str, Any], result: CalibrationResult, pre_align: list[
     out += fidelity_regressions(report["fidelity_before"], report["fidelity_after"], "after calibration")
     held = report.get("fidelity_after_heldout")
     if held and "skipped" not in held:
-        out += fidelity_regressions(report["fidelity_before"], held, "after calibration (held-out half)")
+        out += fidelity_regressions(held.get("before", report["fidelity_before"]), held,
+                                    "after calibration (held-out half)")
     return out
 
 

@@ -246,10 +246,11 @@ def markdown(report: dict) -> str:
         lines += ["**\"after\" above is in-sample**: the alignment / mapping were fitted on this same capture, "
                   "so distribution distances shrink by construction.", ""]
         if h and "skipped" not in h:
-            lines += ["Held-out check — fitted on the first half of each real recording, scored on the second half:",
-                      "", _md_table(header, _distance_rows(b, h)), "",
+            hb = h.get("before", b)  # the uncalibrated data against the same second halves
+            lines += ["Held-out check — fitted on the first half of each real recording; before and after both "
+                      "scored on the second half:", "", _md_table(header, _distance_rows(hb, h)), "",
                       _md_table(["classifier", "before", "after (held-out)"],
-                                [[n, _auc(b, n), _auc(h, n)] for n in ("logistic_regression", "random_forest")]),
+                                [[n, _auc(hb, n), _auc(h, n)] for n in ("logistic_regression", "random_forest")]),
                       ""]
         elif h:
             lines += [f"Held-out check skipped: {h['skipped']}", ""]

@@ -60,17 +60,25 @@ def run(args) -> int:
     scope = res.report.get("fidelity_scope", {}).get("classes")
     if scope is not None:
         print(f"fidelity scored on: {', '.join(scope)} (classes in both synthetic data and capture)")
-    for name in ("logistic_regression", "random_forest"):
-        tb, ta = b["two_sample"], a["two_sample"]
-        if name in tb and name in ta:
-            print(f"two-sample AUC ({name}): {tb[name]['auc']:.3f} before → {ta[name]['auc']:.3f} after")
-    ks_b = sum(v["ks"] for v in b["distances"].values()) / len(b["distances"])
-    ks_a = sum(v["ks"] for v in a["distances"].values()) / len(a["distances"])
-    print(f"mean KS: {ks_b:.3f} before → {ks_a:.3f} after")
+    kind = " (in-sample: fitted on this capture)" if a.get("in_sample") else ""
+    _print_fidelity(b, a, kind)
+    h = res.report.get("fidelity_after_heldout")
+    if h and "skipped" not in h and "before" in h:
+        _print_fidelity(h["before"], h, " (held-out: fitted on the first half of the capture, scored on the second)")
     print(f"dataset {res.dataset}\nreport  {res.out / 'report.html'}")
     if res.warnings:
         print(f"{len(res.warnings)} WARNING(s) above (also in {res.out / 'report.md'})")
     return 0
+
+
+def _print_fidelity(b: dict, a: dict, kind: str) -> None:
+    for name in ("logistic_regression", "random_forest"):
+        tb, ta = b["two_sample"], a["two_sample"]
+        if name in tb and name in ta:
+            print(f"two-sample AUC ({name}): {tb[name]['auc']:.3f} before → {ta[name]['auc']:.3f} after{kind}")
+    ks_b = sum(v["ks"] for v in b["distances"].values()) / len(b["distances"])
+    ks_a = sum(v["ks"] for v in a["distances"].values()) / len(a["distances"])
+    print(f"mean KS: {ks_b:.3f} before → {ks_a:.3f} after{kind}")
 
 
 _PREFIX = {"decided": "capture decided:", "undecided": "could not decide:", "warning": "WARNING:"}
