@@ -109,3 +109,25 @@ def test_alignment_stability_of_a_fixed_watch_is_small(data):
     syn = [r for _, r in load_recordings([data / "syn"], what="synthetic")]
     real = [r for _, r in load_recordings([data / "stable"])]
     assert alignment_stability(syn, real)["halves_apart_deg"] < 15
+
+
+def test_report_html_renders_bold_and_code_marks(tmp_path):
+    from imuforge.calibrate.report import to_html
+
+    page = to_html("# Calibration report\n\n**Note:** use `--align` here\n\n- **align**: `pooled`\n", tmp_path)
+    assert "<strong>Note:</strong> use <code>--align</code> here" in page
+    assert "<li><strong>align</strong>: <code>pooled</code></li>" in page and "**" not in page and "`" not in page
+
+
+def test_a_large_gravity_residual_after_alignment_is_a_warning():
+    import numpy as np
+
+    from imuforge.calibrate.align import Alignment
+    from imuforge.calibrate.pipeline import GRAVITY_RESIDUAL_DEG, _alignment_findings
+
+    al = Alignment(np.eye(3), "gravity + motion covariance", ["standing"], 1.0, GRAVITY_RESIDUAL_DEG + 28.6,
+                   heading_observable=False)
+    warn = [f.text for f in _alignment_findings(al, [], []) if f.kind == "warning"]
+    assert len(warn) == 1 and "43.6°" in warn[0]
+    ok = Alignment(np.eye(3), "gravity + motion covariance", ["standing"], 1.0, 3.0, heading_observable=False)
+    assert not [f for f in _alignment_findings(ok, [], []) if f.kind == "warning"]

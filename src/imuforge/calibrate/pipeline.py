@@ -43,6 +43,8 @@ from imuforge.units import GROUP_OF_SENSOR
 
 GRAVITY_MODES = ("auto", "keep", "remove")
 
+#: A gravity direction still this far apart (degrees) after alignment is worth a warning.
+GRAVITY_RESIDUAL_DEG = 15.0
 #: Two alignments fitted on the two halves of the capture further apart than this (degrees) make
 #: the estimate "unstable": the capture does not pin the rotation down (same wearer, same watch —
 #: halves should agree within a few degrees; different wearers differ by up to ~15°, docs/CALIBRATION.md).
@@ -547,6 +549,11 @@ def _alignment_findings(al: Alignment | EachAlignment | None, pre_align: list[Re
         return out
     out = [Finding("decided", "alignment", f"sensor rotation {al.angle_deg:.1f}° ({al.method}, classes "
                    f"{', '.join(al.classes)})")]
+    if al.gravity_angle_deg is not None and al.gravity_angle_deg > GRAVITY_RESIDUAL_DEG:
+        out.append(Finding("warning", "alignment", f"after alignment the mean gravity directions of synthetic and "
+                           f"real data still differ by {al.gravity_angle_deg:.1f}° (> {GRAVITY_RESIDUAL_DEG:g}°): the "
+                           "activities are held differently (posture, how the device sits) or the rotation is wrong "
+                           "— check the placement, or capture more of each activity"))
     if not al.heading_observable:
         out.append(Finding("undecided", "alignment", "heading (rotation about gravity) not observable from still "
                            "data: the smallest rotation aligning gravity is used; capture walking too"))

@@ -44,9 +44,14 @@ def plot_histograms(before, after, real, channels, path: Path) -> Path:
         ax = axes[i // cols][i % cols]
         lo, hi = np.percentile(np.concatenate([p[:, i] for p in pools]), [0.5, 99.5])
         bins = np.linspace(lo, hi if hi > lo else lo + 1, 60)
-        for p, lab, col in zip(pools, ("synthetic (raw)", "synthetic (calibrated)", "real"),
-                               ("tab:gray", "tab:blue", "tab:red")):
-            ax.hist(p[:, i], bins=bins, density=True, histtype="step", lw=1.4, label=lab, color=col)
+        # real underneath as a filled area, the synthetic curves on top (a calibrated curve that matches
+        # real stays visible instead of hiding under it)
+        ax.hist(pools[2][:, i], bins=bins, density=True, histtype="stepfilled", color="tab:red", alpha=0.25,
+                label="real", zorder=1)
+        ax.hist(pools[0][:, i], bins=bins, density=True, histtype="step", lw=1.2, color="tab:gray",
+                label="synthetic (raw)", zorder=2)
+        ax.hist(pools[1][:, i], bins=bins, density=True, histtype="step", lw=1.4, ls="--", color="tab:blue",
+                label="synthetic (calibrated)", zorder=3)
         ax.set_title(f"{ch} [{_unit(ch)}]", fontsize=9)
         ax.tick_params(labelsize=7)
     for j in range(n, rows * cols):
@@ -260,6 +265,15 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _inline(text: str) -> str:
+    """Markdown inline marks of the report as HTML: ``**bold**`` and ``code`` (the text escaped first)."""
+    import re
+
+    t = html.escape(text)
+    t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", t)
+
+
 def to_html(md_text: str, out: Path) -> str:
     """A self-contained HTML page of the markdown report (tables, lists, embedded PNGs)."""
     body = []
@@ -273,9 +287,9 @@ def to_html(md_text: str, out: Path) -> str:
             if not in_table:
                 body.append("<table>")
                 in_table = True
-                body.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells) + "</tr>")
+                body.append("<tr>" + "".join(f"<th>{_inline(c)}</th>" for c in cells) + "</tr>")
             else:
-                body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+                body.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in cells) + "</tr>")
             continue
         if in_table:
             body.append("</table>")
@@ -284,21 +298,21 @@ def to_html(md_text: str, out: Path) -> str:
             if not in_list:
                 body.append("<ul>")
                 in_list = True
-            body.append(f"<li>{html.escape(line.lstrip()[2:]).replace('**', '')}</li>")
+            body.append(f"<li>{_inline(line.lstrip()[2:])}</li>")
             continue
         if in_list:
             body.append("</ul>")
             in_list = False
         if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+            body.append(f"<h1>{_inline(line[2:])}</h1>")
         elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+            body.append(f"<h2>{_inline(line[3:])}</h2>")
         elif line.startswith("!["):
             src = line[line.index("(") + 1:line.rindex(")")]
             data = base64.b64encode((out / src).read_bytes()).decode()
             body.append(f'<p><img src="data:image/png;base64,{data}" style="max-width:100%"></p>')
         elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
+            body.append(f"<p>{_inline(line)}</p>")
     if in_table:
         body.append("</table>")
     if in_list:
