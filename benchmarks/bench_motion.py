@@ -8,13 +8,13 @@ Peer measured in the same run: forward kinematics written with scipy.spatial.tra
 from __future__ import annotations
 
 import os
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 from _targets import Target, command_line, status, write_targets  # noqa: E402
+from _timing import best_time  # noqa: E402
 from scipy.spatial.transform import Rotation  # noqa: E402
 
 from imuforge.motion.kinematics import forward_kinematics  # noqa: E402
@@ -34,13 +34,6 @@ def scipy_fk(local, root, offsets):
     return pos, np.stack([r.as_quat() for r in rots], 1)
 
 
-def best_of(f, k=3):
-    ts = []
-    for _ in range(k):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
 
 
 def library_speed(fps: float, dur: float) -> dict[str, float]:
@@ -51,7 +44,7 @@ def library_speed(fps: float, dur: float) -> dict[str, float]:
     for name, act in ACTIVITIES.items():
         d = None if act.kind == "transition" else dur
         m = generate(name, d, fps=fps, rng=1)
-        t = best_of(lambda name=name, d=d: generate(name, d, fps=fps, rng=1))
+        t = best_time(lambda name=name, d=d: generate(name, d, fps=fps, rng=1))
         speeds[name] = m.duration_s / t
         total_s += m.duration_s
         total_t += t
@@ -67,8 +60,8 @@ def fk_ratio() -> float:
     local = Rotation.random(T * 22, random_state=1).as_quat().reshape(T, 22, 4)
     root = rng.normal(size=(T, 3))
     off = rest_offsets(1.75)
-    t_ours = best_of(lambda: forward_kinematics(local, root, off))
-    t_peer = best_of(lambda: scipy_fk(local, root, off))
+    t_ours = best_time(lambda: forward_kinematics(local, root, off))
+    t_peer = best_time(lambda: scipy_fk(local, root, off))
     p1, _ = forward_kinematics(local, root, off)
     p2, _ = scipy_fk(local, root, off)
     print(f"FK of {T} frames: imuforge {t_ours * 1e3:.1f} ms, scipy Rotation FK {t_peer * 1e3:.1f} ms "
@@ -102,7 +95,7 @@ def main() -> None:
     slowest = min((k for k in speeds if k != "all"), key=speeds.get)
     print(f"all activities: {speeds['all']:.0f}× real time (slowest: {slowest} {speeds[slowest]:.0f}×)")
     items = [("standing", 30), ("walking", 120), ("stand_to_sit", None), ("sitting", 60)]
-    t = best_of(lambda: schedule(items, fps=fps, rng=1))
+    t = best_time(lambda: schedule(items, fps=fps, rng=1))
     m = schedule(items, fps=fps, rng=1)
     sched = m.duration_s / t
     print(f"schedule stand 30 s → walk 120 s → sit down → sit 60 s: {sched:.0f}× real time")

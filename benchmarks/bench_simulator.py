@@ -40,14 +40,13 @@ import argparse  # noqa: E402
 import io  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 from _targets import Target, combine, status, write_targets  # noqa: E402
+from _timing import best_of  # noqa: E402
 from scipy.spatial.transform import Rotation  # noqa: E402
 
 from imuforge.motion import HUMANML3D_22, Motion  # noqa: E402
@@ -257,14 +256,6 @@ def agreement(duration_s: float = 60.0, fps_in: float = 100.0, rate_out: float =
 
 
 # ----------------------------------------------------------------------------------- speed
-def best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Smallest wall time (s) of ``repeats`` calls, and the last result."""
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 @dataclass(frozen=True)

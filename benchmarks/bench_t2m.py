@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _targets import RESULTS, Target, combine, command_line, status, write_targets
+from _timing import best_time
 
 from imuforge.motion.library import ACTIVITIES, generate
 from imuforge.motion.t2m.checkpoint import load_models, write_random_weights
@@ -60,13 +61,6 @@ class RandomClip:
         return self.model(input_ids=ids.to(self.device)).text_embeds.float()
 
 
-def best_of(f, k=3):
-    ts = []
-    for _ in range(k):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
 
 
 def uncached_sample(gpt, clip, n):
@@ -97,7 +91,7 @@ def measure(device: str, quick: bool, lines: list[str]) -> dict:
     out["clip_params"] = sum(p.numel() for p in clip.model.parameters())
     c = PUBLISHED.gpt
     out["kv_mb_per_sample"] = 2 * 2 * c.num_layers * c.block_size * c.embed_dim * 4 / 2**20
-    out["clip_s"] = best_of(lambda: clip(["a person walks briskly"]))
+    out["clip_s"] = best_time(lambda: clip(["a person walks briskly"]))
     feats = clip(["a person walks briskly"] * 8)
     fixed = Sampling(min_tokens=N_TOKENS, max_tokens=N_TOKENS)
     for batch in (1,) if quick else (1, 8):
@@ -105,17 +99,17 @@ def measure(device: str, quick: bool, lines: list[str]) -> dict:
         seeds = [(0, i) for i in range(batch)]
         cached, uncached = [], []
         for _ in range(1 if quick or batch > 1 else 2):  # interleaved: the shared machine's load hits both alike
-            cached.append(best_of(lambda texts=texts, seeds=seeds: model.sample_tokens(texts, seeds, fixed), 1))
-            uncached.append(best_of(lambda b=batch: uncached_sample(models.gpt, feats[:b], N_TOKENS), 1))
+            cached.append(best_time(lambda texts=texts, seeds=seeds: model.sample_tokens(texts, seeds, fixed), 1))
+            uncached.append(best_time(lambda b=batch: uncached_sample(models.gpt, feats[:b], N_TOKENS), 1))
         out[f"cached_b{batch}_s"], out[f"uncached_b{batch}_s"] = min(cached), min(uncached)
         t = out[f"uncached_b{batch}_s"]
         lines.append(f"batch {batch}: {N_TOKENS} tokens with cached keys/values {out[f'cached_b{batch}_s']:.2f} s "
                      f"({batch * N_TOKENS / out[f'cached_b{batch}_s']:.0f} tokens/s), recomputing the prefix "
                      f"{t:.2f} s → {t / out[f'cached_b{batch}_s']:.1f}× faster with the cache")
     toks = model.sample_tokens(["x"], [(0, 0)], fixed)[0]
-    out["decode_s"] = best_of(lambda: model.decode(toks))
+    out["decode_s"] = best_time(lambda: model.decode(toks))
     g = model.generate(["a person walks"], seed=0, sampling=fixed, show_progress=False)[0]
-    out["to_motion_s"] = best_of(lambda: g.motion())
+    out["to_motion_s"] = best_time(lambda: g.motion())
     t0 = time.perf_counter()
     model.generate(["a person walks briskly"], seed=1, sampling=fixed, show_progress=False)[0].motion()
     out["end_to_end_s"] = time.perf_counter() - t0 + out["clip_s"]
