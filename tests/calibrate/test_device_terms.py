@@ -139,3 +139,24 @@ def test_calibrate_fit_profile_gives_the_synthetic_data_the_fitted_device(device
     np.testing.assert_allclose(m_cal[:, 3:], m_ref[:, 3:], atol=GYRO_TOL)
     assert np.max(np.abs(means(syn)[:, :3] - m_ref[:, :3])) > 5 * ACC_TOL  # before: the datasheet device
     assert json.loads((tmp_path / "out" / "report.json").read_text())["steps"][0]["device_terms"]["applied"] == 6
+
+
+def test_fitted_profile_value_equals_the_written_toml(tmp_path):
+    """The fitted device the pipeline applies (a value) is the one the TOML file holds."""
+    import numpy as np
+
+    from imuforge.calibrate.fit import fit_device, fitted_profile, write_fitted_profile
+    from imuforge.sensors import simulate
+    from imuforge.sensors.profiles import load_profile
+    from tests.conftest import still_motion
+
+    recs = [simulate(still_motion(20), "metamotions", "chest", seed=s) for s in (1, 2)]
+    fit = fit_device(recs, "metamotions")
+    value = fitted_profile(fit, "metamotions")
+    loaded = load_profile(write_fitted_profile(fit, "metamotions", tmp_path))
+    assert value.path is None and value.name == loaded.name
+    for k, s in value.sensors.items():
+        t = loaded.sensors[k]
+        for attr in ("bias_xyz_si", "scale_xyz", "g_sensitivity_xyz_si", "noise_density_si", "odr_hz", "range_si"):
+            a, b = getattr(s, attr), getattr(t, attr)
+            assert (a is None and b is None) or np.allclose(a, b), (k, attr)

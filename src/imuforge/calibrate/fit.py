@@ -499,6 +499,17 @@ def fitted_profile_doc(fit: DeviceFit, profile, name: str) -> tuple[dict[str, An
     return doc, origin
 
 
+def fitted_profile(fit: DeviceFit, profile, name: str | None = None):
+    """The fitted device as a :class:`~imuforge.sensors.profiles.HardwareProfile` value (nothing written):
+    what :func:`apply_fitted_terms` and the simulator take; :func:`write_fitted_profile` saves the same
+    document as TOML for the user."""
+    from imuforge.sensors.profiles import HardwareProfile, load_profile, profile_from_document
+
+    prof = profile if isinstance(profile, HardwareProfile) else load_profile(profile)
+    doc, _ = fitted_profile_doc(fit, prof, name or f"{prof.name}-fitted")
+    return profile_from_document(doc, source=f"fitted device ({prof.name})")
+
+
 def write_fitted_profile(fit: DeviceFit, profile, out_dir: str | Path, name: str | None = None) -> Path:
     """Write ``<name>.toml`` (default ``<profile>-fitted``) into ``out_dir``; loadable by ``load_profile``."""
     from imuforge.sensors.profiles import HardwareProfile, load_profile

@@ -33,7 +33,7 @@ import numpy as np
 from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment, estimate_alignment,
                                       fit_alignment)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
-from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, write_fitted_profile
+from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import has_gravity, remove_gravity
 from imuforge.calibrate.mapping import MODES, QuantileMap
 from imuforge.errors import ValidationError
@@ -366,10 +366,10 @@ def _device_fit_step(result: CalibrationResult, stage: Path, out: Path, cur: lis
     step: dict[str, Any] = {"step": "fit_profile", "summary": fit.summary(), "notes": fit.notes}
     prof = profile or (fit.profile if fit.profile else None)
     if prof:
-        toml_path = write_fitted_profile(fit, prof, stage)
+        toml_path = write_fitted_profile(fit, prof, stage)  # for the user: the same document as the value below
         step["profile_toml"] = str(out / toml_path.name)
         # this device's per-axis bias / scale / g-sensitivity replace the synthetic device's own
-        cur, step["device_terms"] = apply_fitted_terms(cur, toml_path)
+        cur, step["device_terms"] = apply_fitted_terms(cur, fitted_profile(fit, prof))
     else:
         step["profile_toml"] = None
         step["notes"] = fit.notes + ["no base profile (--profile): fitted figures only in fit.json"]

@@ -549,6 +549,21 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     if range_dps is not None:
         overrides["gyro"]["range_dps"] = range_dps
 
+    return _build_profile(device, str(kind), chips, src, path, overrides, placement)
+
+
+def profile_from_document(doc: dict[str, Any], *, source: str = "<in-memory profile>") -> HardwareProfile:
+    """A device profile from its TOML document already in memory (e.g. a fitted device), validated
+    like a file (keys, chips, figures) except for the file-name rule; ``path`` is ``None``."""
+    if doc.get("kind") != "device":
+        raise ValidationError(f"kind = {doc.get('kind')!r}", source=f"{source}: kind", allowed="'device'")
+    _check_keys(doc, DEVICE_TOP_KEYS, source)
+    return _build_profile(doc, "device", {}, source, None, {"accel": {}, "gyro": {}}, None)
+
+
+def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src: str, path: Path | None,
+                   overrides: dict[str, dict[str, Any]], placement: str | None) -> HardwareProfile:
+    """Sensors, timing and placement of a device document (its chips loaded by name as needed)."""
     sensors: dict[str, SensorModel] = {}
     for k in SENSOR_KINDS:
         if k not in device:
@@ -595,7 +610,7 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     from imuforge.sensors.placement import get_placement
 
     get_placement(placement_name)  # validates the name
-    return HardwareProfile(name=str(device["name"]), kind=str(kind), description=str(device.get("description", "")),
+    return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
                            sensors=sensors, timing=timing, default_placement=placement_name, path=path,
                            sources=dict(device.get("sources", {})))
 
