@@ -125,7 +125,7 @@ def test_plain_capture_folder_without_subjects_trains_as_one_wearer(tmp_path, ca
     assert d["labels_missing_from_validation"] == [] and all(v > 0 for v in d["windows"]["train"].values())
 
 
-def test_bad_augment_and_missing_data_fail_before_tensorflow(tmp_path, capsys):
+def test_bad_augment_and_missing_data_are_one_line_errors(tmp_path, capsys):
     from imuforge.cli import main
 
     assert main(["train", "--real", str(tmp_path / "nothing"), "--out", str(tmp_path / "r")]) == 2

@@ -113,12 +113,11 @@ def cmd_train(args) -> int:
     from imuforge.errors import require_extra
     from imuforge.train.augment import Augmentation
 
-    # what can be checked without TensorFlow is checked first (seconds faster, no start-up chatter)
-    aug = Augmentation.parse(args.augment)
+    aug = Augmentation.parse(args.augment)  # a typo in --augment is said before TensorFlow starts
+    _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
+    require_extra("tensorflow", purpose="imuforge train")
     for spec in (args.data, args.real):
         find_all_datasets(split_paths(spec))
-    _quiet_tf()
-    require_extra("tensorflow", purpose="imuforge train")
     from imuforge.train import TrainConfig, train
 
     layout = _layout(args)
