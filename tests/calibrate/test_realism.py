@@ -69,3 +69,11 @@ def test_simulated_walking_cadence_matches_the_motion():
     assert 90 <= got <= 130  # walking at 1.3 m/s: 100–125 steps/min (Bohannon 1997; Grieve & Gear 1966)
     assert got == pytest.approx(cad, abs=120 * 0.125 / 2)  # within half a Welch bin of the stride
     assert stride_hz(rec.gyro, rec.rate_hz) == pytest.approx(got / 120.0)
+
+
+def test_posture_is_taken_per_person_whatever_way_each_wears_the_device():
+    """Two people, one wearing the device upside down: the pooled mean would cancel; per person it is 90°."""
+    spec = [("standing", 10, [0, 0, 1], 0, 0.0), ("sitting", 10, [1, 0, 0], 0, 0.0)]
+    a = _rec(spec).replace(subject="p1")
+    b = _rec(spec, Rotation.from_euler("x", 180, degrees=True).as_matrix()).replace(subject="p2")
+    assert realism_stats([a, b])["sitting"].posture_deg == pytest.approx(90.0, abs=0.5)

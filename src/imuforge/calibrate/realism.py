@@ -98,34 +98,46 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def realism_stats(recordings: Recording | list[Recording], *, reference: str = "standing") -> dict[str, RealismStats]:
-    """Per label, the statistics of every labelled stretch of at least :data:`MIN_STRETCH_S` seconds."""
+    """Per label, the statistics of every labelled stretch of at least :data:`MIN_STRETCH_S` seconds.
+
+    The posture angle is taken per person (subject) — each wears the device their own way, so mean
+    specific forces of different people are not comparable — and the median over people is kept.
+    """
     recs = [recordings] if isinstance(recordings, Recording) else list(recordings)
     labels = sorted({s.label for r in recs for s in r.labels})
-    means: dict[str, np.ndarray] = {}
+    sums: dict[tuple[str, str], np.ndarray] = {}  # (label, subject) → sum of specific force, count
     per_label: dict[str, list[dict[str, float]]] = {}
     seconds: dict[str, float] = {}
     for lab in labels:  # one loop per label and stretch; the signal work inside is vectorised
-        rows, acc_sum, n = [], np.zeros(3), 0
         for part in _stretches(recs, lab):
             fs = part.rate_hz
             sh = stride_hz(part.gyro, fs)
             row = segment_stats(part.acc, part.gyro, fs, sh if sh > 0 else 1.0)
             row["cadence_spm"] = 120.0 * sh
-            rows.append(row)
-            acc_sum += part.acc.sum(axis=0)
-            n += len(part)
+            per_label.setdefault(lab, []).append(row)
+            key = (lab, str(part.subject))
+            sums[key] = sums.get(key, np.zeros(4)) + np.append(part.acc.sum(axis=0), len(part))
             seconds[lab] = seconds.get(lab, 0.0) + part.duration_s
-        if rows:
-            per_label[lab] = rows
-            means[lab] = acc_sum / n
     out = {}
     for lab, rows in per_label.items():
         med = {k: (None if (lab in STILL and k in GAIT_ONLY) else _median([r[k] for r in rows])) for k in rows[0]}
-        has_gravity = reference in means and min(np.linalg.norm(means[lab]), np.linalg.norm(means[reference])) > 3.0
-        posture = _angle_deg(means[lab], means[reference]) if has_gravity else None
-        out[lab] = RealismStats(lab, round(seconds[lab], 3), len(rows), posture_deg=posture,
+        out[lab] = RealismStats(lab, round(seconds[lab], 3), len(rows), posture_deg=_posture(sums, lab, reference),
                                 **{k: med[k] for k in STAT_NAMES if k != "posture_deg"})
     return out
+
+
+def _posture(sums: dict[tuple[str, str], np.ndarray], label: str, reference: str) -> float | None:
+    """Median over subjects of the angle between ``label``'s and ``reference``'s mean specific force
+    (``None`` when no subject has both, or the data hold no gravity)."""
+    angles = []
+    for (lab, subject), v in sums.items():
+        ref = sums.get((reference, subject))
+        if lab != label or ref is None:
+            continue
+        a, b = v[:3] / v[3], ref[:3] / ref[3]
+        if min(np.linalg.norm(a), np.linalg.norm(b)) > 3.0:  # gravity is in the data
+            angles.append(_angle_deg(a, b))
+    return float(np.median(angles)) if angles else None
 
 
 @dataclass(frozen=True)
