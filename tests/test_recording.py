@@ -188,3 +188,16 @@ def test_binary_file_named_csv_and_parquet_named_csv(tmp_path):
         read_recording(p)
     with pytest.raises(ValidationError, match="writes Parquet"):
         make_recording().save(tmp_path / "y.csv")
+
+
+def test_resample_skips_a_lone_sample_between_gaps():
+    """A single sample isolated by gaps has no rate to convert (scipy's line padding gives NaN for it)."""
+    import numpy as np
+
+    from imuforge.recording import Recording
+    from imuforge.resample import resample
+
+    t = np.concatenate([np.arange(50), [60], np.arange(70, 120)]) / 50.0
+    rec = Recording(t, np.random.default_rng(0).normal(size=(t.size, 3)), ("acc_x", "acc_y", "acc_z"), 50.0)
+    out = resample(rec, 25.0)
+    assert np.isfinite(out.data).all() and out.provenance["resampled"]["samples_in_too_short_stretches"] == 1

@@ -43,6 +43,8 @@ def resample_stretches(recording: Recording, rate_hz: float, channels: Sequence[
     rec = recording.pick(channels)
     out = []
     for sl in stretches(rec.timestamps, rec.rate_hz, max_gap_periods):
+        if sl.stop - sl.start < 2:  # a lone sample between gaps: nothing to resample (its line fit is NaN)
+            continue
         t = rec.timestamps[sl]
         d = rec.data[sl]
         n_src = int(math.floor((t[-1] - t[0]) * rec.rate_hz + 1e-9)) + 1
