@@ -201,3 +201,14 @@ def test_resample_skips_a_lone_sample_between_gaps():
     rec = Recording(t, np.random.default_rng(0).normal(size=(t.size, 3)), ("acc_x", "acc_y", "acc_z"), 50.0)
     out = resample(rec, 25.0)
     assert np.isfinite(out.data).all() and out.provenance["resampled"]["samples_in_too_short_stretches"] == 1
+
+
+def test_resample_skips_two_jittered_samples_within_one_period():
+    import numpy as np
+
+    from imuforge.recording import Recording
+    from imuforge.resample import resample
+
+    t = np.concatenate([np.arange(50), [60.0, 60.6], np.arange(70, 120)]) / 50.0
+    rec = Recording(t, np.random.default_rng(1).normal(size=(t.size, 3)), ("acc_x", "acc_y", "acc_z"), 50.0)
+    assert np.isfinite(resample(rec, 10.0).data).all()

@@ -43,11 +43,11 @@ def resample_stretches(recording: Recording, rate_hz: float, channels: Sequence[
     rec = recording.pick(channels)
     out = []
     for sl in stretches(rec.timestamps, rec.rate_hz, max_gap_periods):
-        if sl.stop - sl.start < 2:  # a lone sample between gaps: nothing to resample (its line fit is NaN)
-            continue
         t = rec.timestamps[sl]
         d = rec.data[sl]
         n_src = int(math.floor((t[-1] - t[0]) * rec.rate_hz + 1e-9)) + 1
+        if n_src < 2:  # a lone sample between gaps (or two, jittered, < 1 period apart): its line fit is NaN
+            continue
         grid = t[0] + np.arange(n_src) / rec.rate_hz
         if grid.size != t.size or not np.allclose(grid, t, atol=0.05 / rec.rate_hz, rtol=0):
             d = np.column_stack([np.interp(grid, t, d[:, i]) for i in range(d.shape[1])]) if d.size else d
