@@ -90,3 +90,73 @@ def test_per_class_needs_labels():
     rng = np.random.default_rng(5)
     with pytest.raises(ValidationError, match="labelled capture"):
         QuantileMap.fit([rec(rng.standard_normal((100, 3)))], [rec(rng.standard_normal((100, 3)))], "per-class")
+
+
+# ----------------------------------------------------------------------------- magnitude mode
+def _rotation(rng) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q * np.linalg.det(q)  # proper rotation
+
+
+def _worn(rng, R, amp, label, n=3000, rate=50.0, group="acc"):
+    """A person wearing the sensor turned by R: specific force = R(g + dynamic), or rate = R·ω."""
+    t = np.arange(n) / rate
+    f = rng.uniform(1.0, 3.0, 3)
+    dyn = amp * np.sin(2 * np.pi * f * t[:, None] + rng.uniform(0, 2 * np.pi, 3))
+    world = dyn + (np.array([0.0, 0.0, 9.81]) if group == "acc" else 0.0)
+    chans = [f"{group}_{a}" for a in "xyz"]
+    return Recording(t, world @ R.T, chans, rate, labels=[(0.0, n / rate, label)])
+
+
+def _angle_deg(a, b):
+    c = np.sum(a * b, axis=-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+
+
+def test_magnitude_map_matches_dynamic_size_and_keeps_each_persons_orientation():
+    from imuforge.calibrate.gravity import gravity_in_sensor_frame
+
+    rng = np.random.default_rng(6)
+    people = [_worn(rng, _rotation(rng), 1.0, "walking") for _ in range(6)]
+    real = [_worn(rng, _rotation(rng), 3.0, "walking")]
+    qm = QuantileMap.fit(people, real, "magnitude")
+    assert qm.channels == ("acc_dynamic_norm",)
+    mapped = [qm.apply(p) for p in people]
+
+    def dyn_norm(recs):
+        return np.concatenate([np.linalg.norm(r.acc - gravity_in_sensor_frame(r.acc, None, r.rate_hz), axis=1)
+                               for r in recs])
+
+    assert ks_2samp(dyn_norm(mapped), dyn_norm(real)).statistic < 0.05
+    assert ks_2samp(dyn_norm(people), dyn_norm(real)).statistic > 0.3
+    for p, m in zip(people, mapped):  # each person's gravity direction is where it was
+        assert _angle_deg(p.acc.mean(axis=0), m.acc.mean(axis=0)) < 2.0
+    # a per-channel map forces every person onto the capture's one orientation
+    pc = QuantileMap.fit(people, real, "per-class")
+    g_before = np.array([p.acc.mean(axis=0) for p in people])
+    g_pc = np.array([pc.apply(p).acc.mean(axis=0) for p in people])
+    spread = lambda g: np.median(_angle_deg(g[:, None], g[None, :]))  # noqa: E731
+    assert spread(g_before) > 45.0
+    assert spread(g_pc) < 0.5 * spread(g_before)
+    assert abs(spread(np.array([m.acc.mean(axis=0) for m in mapped])) - spread(g_before)) < 2.0
+
+
+def test_magnitude_map_rescales_rate_vectors_without_turning_them():
+    rng = np.random.default_rng(7)
+    people = [_worn(rng, _rotation(rng), 1.0, "walking", group="gyro") for _ in range(4)]
+    real = [_worn(rng, _rotation(rng), 0.5, "walking", group="gyro")]
+    qm = QuantileMap.fit(people, real, "magnitude")
+    assert qm.channels == ("gyro_norm",)
+    for p in people:
+        m = qm.apply(p)
+        moving = np.linalg.norm(p.gyro, axis=1) > 1e-3
+        assert np.max(_angle_deg(p.gyro[moving], m.gyro[moving])) < 1e-4  # arccos round-off near 0°
+        assert np.linalg.norm(m.gyro, axis=1).mean() == pytest.approx(
+            np.linalg.norm(real[0].gyro, axis=1).mean(), rel=0.05)
+    # classes the capture does not show pass through unchanged; labels are required
+    other = _worn(rng, _rotation(rng), 1.0, "running", group="gyro")
+    assert np.array_equal(qm.apply(other).data, other.data)
+    unlabelled = Recording(other.timestamps, other.data, other.channels, other.rate_hz)
+    with pytest.raises(ValidationError, match="labelled capture"):
+        QuantileMap.fit(people, [unlabelled], "magnitude")

@@ -42,9 +42,36 @@ import numpy as np
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording
 
-MODES = ("none", "global", "per-class")
+MODES = ("none", "global", "per-class", "magnitude")
 PERCENTILES = np.linspace(0.0, 100.0, 101)
 GLOBAL = "(global)"
+
+
+#: The orientation-free quantities ``magnitude`` maps: |specific force − gravity| and |angular rate|.
+MAGNITUDES = ("acc_dynamic_norm", "gyro_norm")
+
+
+def _vector_parts(rec: Recording) -> dict[str, tuple[list[int], np.ndarray | float, np.ndarray]]:
+    """For each of :data:`MAGNITUDES` the recording has: (its three columns, the part kept, the vector mapped).
+
+    Acceleration: the gravity estimate of :func:`~imuforge.calibrate.gravity.gravity_in_sensor_frame`
+    is kept and the remainder (linear acceleration) rescaled; rate: the whole vector is rescaled.
+    Rescaling a vector by a function of its length leaves its direction — and so the way the wearer
+    holds the device — untouched.
+    """
+    from imuforge.calibrate.gravity import gravity_in_sensor_frame
+
+    parts: dict[str, tuple[list[int], np.ndarray | float, np.ndarray]] = {}
+    cols = {g: [f"{g}_{a}" for a in "xyz"] for g in ("acc", "gyro")}
+    have = {g: all(c in rec.channels for c in cs) for g, cs in cols.items()}
+    if have["acc"]:
+        acc = rec.acc
+        g = (gravity_in_sensor_frame(acc, rec.gyro, rec.rate_hz) if len(rec) >= 8
+             else np.broadcast_to(acc.mean(axis=0), acc.shape))
+        parts["acc_dynamic_norm"] = ([rec.channels.index(c) for c in cols["acc"]], g, acc - g)
+    if have["gyro"]:
+        parts["gyro_norm"] = ([rec.channels.index(c) for c in cols["gyro"]], 0.0, rec.gyro)
+    return parts
 
 
 def _strictly_increasing(xp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,23 +125,31 @@ class QuantileMap:
         ``mode``: ``"global"`` or ``"per-class"``; ``channels`` default: those both sides have.
         Classes with fewer than ``min_samples`` real or synthetic samples get no own map.
         """
-        if mode not in ("global", "per-class"):
-            raise ValidationError(f"unknown mapping mode {mode!r}", allowed="global, per-class")
+        if mode not in MODES[1:]:
+            raise ValidationError(f"unknown mapping mode {mode!r}", allowed=", ".join(MODES[1:]))
         if tails not in ("linear", "clip"):
             raise ValidationError(f"unknown tails {tails!r}", allowed="linear, clip")
         synthetic, real = list(synthetic), list(real)
         if not synthetic or not real:
             raise ValidationError("quantile mapping needs synthetic and real recordings")
-        if channels is None:
+        if mode == "magnitude":
+            channels = tuple(f for f in MAGNITUDES
+                             if all({f"{f.split('_')[0]}_{a}" for a in "xyz"} <= set(r.channels) for r in synthetic + real))
+        elif channels is None:
             common = set.intersection(*(set(r.channels) for r in synthetic + real))
             channels = tuple(c for c in real[0].channels if c in common)
         channels = tuple(channels)
         if not channels:
-            raise ValidationError("synthetic and real recordings share no channel")
+            raise ValidationError("synthetic and real recordings share no channel" if mode != "magnitude" else
+                                  "magnitude mapping needs acc or gyro channels (x, y, z) on both sides")
         pct = np.asarray(percentiles, float)
 
         def pooled(recs):
-            X = np.concatenate([r.pick(channels).data for r in recs])
+            if mode == "magnitude":
+                X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1)
+                                                     for f in channels]) for r in recs])
+            else:
+                X = np.concatenate([r.pick(channels).data for r in recs])
             L = np.concatenate([r.label_array() for r in recs])
             return X, L
 
@@ -127,8 +162,8 @@ class QuantileMap:
         applies_to: list[str] | None
         groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if not real_classes:
-            if mode == "per-class":
-                raise ValidationError("per-class mapping needs a labelled capture (capture --label …)",
+            if mode in ("per-class", "magnitude"):
+                raise ValidationError(f"{mode} mapping needs a labelled capture (capture --label …)",
                                       allowed="--map global (single-class synthetic data) or --map none")
             if len(syn_classes) > 1:
                 raise ValidationError(
@@ -186,7 +221,8 @@ class QuantileMap:
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
         data = np.array(rec.data)
-        present = [c for c in self.channels if c in rec.channels]
+        parts = _vector_parts(rec) if self.mode == "magnitude" else {}
+        present = [c for c in self.channels if c in (parts or rec.channels)]
         if not present:
             raise ValidationError("recording has none of the mapped channels", allowed=", ".join(self.channels))
         labels = rec.label_array() if self.applies_to is not None else None
@@ -198,6 +234,16 @@ class QuantileMap:
         else:
             sel = {c: labels == c for c in self.applies_to}
         for ch in present:  # loop over channels
+            if self.mode == "magnitude":
+                idx, base, vec = parts[ch]
+                norm = np.linalg.norm(vec, axis=1)
+                new = norm.copy()
+                for c, m in sel.items():  # loop over classes
+                    if m.any():
+                        new[m] = np.maximum(self.maps[c][ch](norm[m], self.tails), 0.0)
+                scale = np.divide(new, norm, out=np.ones_like(norm), where=norm > 1e-12)
+                data[:, idx] = base + vec * scale[:, None]
+                continue
             i = rec.channels.index(ch)
             x = rec.data[:, i]
             for c, m in sel.items():  # loop over classes
