@@ -79,7 +79,15 @@ def warm_ray(workers: int) -> float:
 
 
 def split_cpu(spec, n: int = 12) -> dict:
-    """CPU seconds of motion, simulate and shard write for ``n`` takes spread over the spec."""
+    """CPU seconds of motion, simulate and shard write for ``n`` takes spread over the spec (one BLAS
+    thread, as ``make_shard`` runs them)."""
+    from imuforge.synth import single_threaded
+
+    with single_threaded():
+        return _split_cpu(spec, n)
+
+
+def _split_cpu(spec, n: int) -> dict:
     from imuforge.recording import shard_bytes
     from imuforge.synth import Profiles, person_motion, record, source_key
     from imuforge.synth.corpus import make_plan

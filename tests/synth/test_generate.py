@@ -213,3 +213,17 @@ def test_two_ray_workers_write_the_same_bytes_as_one_process(spec, tmp_path):
     assert res.complete and res.made == 3
     assert (here / "manifest.json").read_bytes() == (ray_out / "manifest.json").read_bytes()
     assert shard_bytes_of(here) == shard_bytes_of(ray_out)
+
+
+def test_single_threaded_limits_the_blas_pools():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from imuforge.synth import single_threaded
+
+    with single_threaded():  # loads scipy's BLAS too, as in make_shard
+        pass
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):  # whatever OMP_NUM_THREADS the tests run with
+        outside = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        with single_threaded():
+            inside = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert outside and all(n == 2 for n in outside)
+    assert len(inside) == len(outside) and all(n == 1 for n in inside)

@@ -13,12 +13,31 @@ IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
 
 def qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product ``a ⊗ b`` (apply ``b`` first, then ``a``)."""
-    ax, ay, az, aw = np.moveaxis(np.asarray(a), -1, 0)
-    bx, by, bz, bw = np.moveaxis(np.asarray(b), -1, 0)
-    return np.stack([aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw,
-                     aw * bw - ax * bx - ay * by - az * bz], axis=-1)
+    a = np.asarray(a)
+    b = np.asarray(b)
+    ax, ay, az, aw = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bx, by, bz, bw = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    # components written into one array (not stacked): the same products and sums, fewer temporaries
+    out = np.empty(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]) + (4,), np.result_type(a, b))
+    out[..., 0] = aw * bx + ax * bw + ay * bz - az * by
+    out[..., 1] = aw * by - ax * bz + ay * bw + az * bx
+    out[..., 2] = aw * bz + ax * by - ay * bx + az * bw
+    out[..., 3] = aw * bw - ax * bx - ay * by - az * bz
+    return out
+
+
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` of (..., 3) vectors (same products and differences, so the same bits) without its
+    per-call axis handling, which dominates on the short arrays of the motion and sensor code."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    out = np.empty(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]) + (3,), np.promote_types(a.dtype, b.dtype))
+    out[..., 0] = a1 * b2 - a2 * b1
+    out[..., 1] = a2 * b0 - a0 * b2
+    out[..., 2] = a0 * b1 - a1 * b0
+    return out
 
 
 def qconj(q: np.ndarray) -> np.ndarray:
@@ -31,31 +50,46 @@ def qrot(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` (..., 3) by unit quaternions ``q`` (..., 4)."""
     q = np.asarray(q)
     u = q[..., :3]
-    t = 2.0 * np.cross(u, v)
-    return v + q[..., 3:4] * t + np.cross(u, t)
+    t = 2.0 * cross(u, v)
+    return v + q[..., 3:4] * t + cross(u, t)
 
 
 def axis_angle(axis, angle) -> np.ndarray:
     """Quaternions for rotations by ``angle`` (rad, any shape) about a fixed or per-sample ``axis``."""
     axis = np.asarray(axis, dtype=float)
     axis = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
+    return _axis_angle_unit(axis, angle)
+
+
+def _axis_angle_unit(axis: np.ndarray, angle) -> np.ndarray:
+    """:func:`axis_angle` of an already normalised float ``axis``."""
     half = 0.5 * np.asarray(angle, dtype=float)[..., None]
-    return np.concatenate([axis * np.sin(half), np.cos(half)], axis=-1)
+    s = np.sin(half)
+    out = np.empty(np.broadcast_shapes(axis.shape[:-1], half.shape[:-1]) + (4,))
+    out[..., :3] = axis * s
+    out[..., 3:] = np.cos(half)
+    return out
+
+
+# the unit axes, normalised as axis_angle does (x / |x| is x exactly for these)
+_X = np.array([1.0, 0.0, 0.0]) / np.linalg.norm([1.0, 0.0, 0.0])
+_Y = np.array([0.0, 1.0, 0.0]) / np.linalg.norm([0.0, 1.0, 0.0])
+_Z = np.array([0.0, 0.0, 1.0]) / np.linalg.norm([0.0, 0.0, 1.0])
 
 
 def rx(angle) -> np.ndarray:
     """Rotation about +x by ``angle`` (rad)."""
-    return axis_angle([1.0, 0.0, 0.0], angle)
+    return _axis_angle_unit(_X, angle)
 
 
 def ry(angle) -> np.ndarray:
     """Rotation about +y by ``angle`` (rad)."""
-    return axis_angle([0.0, 1.0, 0.0], angle)
+    return _axis_angle_unit(_Y, angle)
 
 
 def rz(angle) -> np.ndarray:
     """Rotation about +z by ``angle`` (rad)."""
-    return axis_angle([0.0, 0.0, 1.0], angle)
+    return _axis_angle_unit(_Z, angle)
 
 
 def from_rotvec(rv: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ Subjects are named :func:`subject_id` (``synthetic-007``), so subject-wise split
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -146,6 +147,31 @@ def generate_recordings(sources: Sequence[MotionSpec], takes: Iterable[Take], *,
         yield take, motion, rec
 
 
+_BLAS_POOLS = None
+
+
+def single_threaded() -> contextlib.AbstractContextManager:
+    """A context in which numpy's and scipy's BLAS / OpenMP pools use one thread.
+
+    Generation works on many short arrays (a recording is a few thousand samples × 3); a BLAS call
+    on them gains nothing from a second thread, and an idle pool thread spinning after each call
+    burns a core (≈ 2× the CPU time per recording on a 2-core machine). Parallelism is across
+    shards (``--workers``; Ray starts its workers with one thread each already). Without
+    threadpoolctl (a scikit-learn dependency) this is a no-op.
+    """
+    global _BLAS_POOLS
+    if _BLAS_POOLS is None:
+        try:
+            import scipy.linalg  # noqa: F401  (load scipy's BLAS too, so the controller sees it)
+            import scipy.signal  # noqa: F401
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            _BLAS_POOLS = False
+        else:
+            _BLAS_POOLS = ThreadpoolController()
+    return _BLAS_POOLS.limit(limits=1) if _BLAS_POOLS else contextlib.nullcontext()
+
+
 def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
     """A MotionSpec for a named library activity (transitions take their natural duration)."""
     from imuforge.motion.library import ACTIVITIES
@@ -158,4 +184,4 @@ def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
 
 
 __all__ = ["GENERATOR", "Profiles", "Take", "activity_spec", "derive_seed", "generate_recordings", "person_motion",
-           "plan_takes", "record", "source_key", "subject_id"]
+           "plan_takes", "record", "single_threaded", "source_key", "subject_id"]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from imuforge.errors import ValidationError
-from imuforge.synth import Profiles, Take, activity_spec, generate_recordings
+from imuforge.synth import Profiles, Take, activity_spec, generate_recordings, single_threaded
 from imuforge.synth.spec import CorpusSpec
 
 PROGRESS = ".progress"
@@ -99,10 +99,11 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
 
     t0 = time.perf_counter()
     spec = plan.spec
-    named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in
-             generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
-                                 wear=spec.wear_variation, variation=spec.variation, profiles=Profiles())]
-    data = shard_bytes(named)
+    with single_threaded():  # one shard is one core's work (see single_threaded)
+        named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in
+                 generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
+                                     wear=spec.wear_variation, variation=spec.variation, profiles=Profiles())]
+        data = shard_bytes(named)
     fname = shard_file(index)
     entries = [dict(_manifest_entry(fname, rec), name=name, row_group=k) for k, (name, rec) in enumerate(named)]
     return ShardResult(index, data, hashlib.sha256(data).hexdigest(), entries, time.perf_counter() - t0)
