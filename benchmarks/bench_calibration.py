@@ -124,13 +124,12 @@ def train_eval(name: str, data, real, test: Path, tmp: Path, seeds) -> dict:
     return res
 
 
-def fidelity_summary(rep: dict) -> dict:
+def fidelity_summary(rep) -> dict:
+    """Mean KS and the two-sample AUCs before / after of a :class:`~imuforge.calibrate.result.CalibrationReport`."""
     out = {}
-    for k in ("before", "after"):
-        f = rep[f"fidelity_{k}"]
-        out[k] = {"ks_mean": float(np.mean([v["ks"] for v in f["distances"].values()])),
-                  "auc_lr": f["two_sample"].get("logistic_regression", {}).get("auc"),
-                  "auc_rf": f["two_sample"].get("random_forest", {}).get("auc")}
+    for k, f in (("before", rep.fidelity_before), ("after", rep.fidelity_after)):
+        lr, rf = f.two_sample.auc("logistic_regression"), f.two_sample.auc("random_forest")
+        out[k] = {"ks_mean": f.ks_mean, "auc_lr": lr.auc if lr else None, "auc_rf": rf.auc if rf else None}
     return out
 
 
@@ -199,11 +198,13 @@ def main() -> int:
         t_cal[name] = time.perf_counter() - t0
         cal[name] = res.dataset
         fid[name] = fidelity_summary(res.report)
-        al = next((s for s in res.report["steps"] if s["step"] == "align"), None)
-        angle = al["angle_deg"] if al else angle
+        al = res.report.step("align")
+        rot = al.angle_range_deg.median if al is not None and al.angle_range_deg else None  # pooled: the rotation
+        angle = rot if rot is not None else angle
         print(f"calibrate [{name}] {t_cal[name]:.1f} s: KS {fid[name]['before']['ks_mean']:.3f} → "
               f"{fid[name]['after']['ks_mean']:.3f}, AUC(LR) {fid[name]['before']['auc_lr']:.3f} → "
-              f"{fid[name]['after']['auc_lr']:.3f}" + (f", rotation {al['angle_deg']:.0f}°" if al else ""), flush=True)
+              f"{fid[name]['after']['auc_lr']:.3f}" + (f", rotation {rot:.0f}°" if rot is not None else ""),
+              flush=True)
     last = tmp / f"cal{len(variants) - 1}"
     report_md = (last / "report.md").read_text()
 

@@ -88,8 +88,8 @@ def test_calibrate_reports_per_recording_alignment(people, tmp_path):
             ds.add(r, name=f"r{i}")
     res = calibrate([tmp_path / "syn"], [tmp_path / "real"], tmp_path / "out", align=True, plots=False,
                     align_mode="each")
-    step = next(s for s in res.report["steps"] if s["step"] == "align")
-    assert step["mode"] == "each" and step["recordings"] == len(syn)
+    step = res.report.step("align")
+    assert step.mode == "each" and step.each and step.recordings == len(syn)
     md = (tmp_path / "out" / "report.md").read_text()
     assert f"each of {len(syn)} synthetic recordings on its own" in md
 

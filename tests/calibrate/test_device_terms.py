@@ -130,8 +130,8 @@ def test_calibrate_fit_profile_gives_the_synthetic_data_the_fitted_device(device
         syn_ds.add(r, name=f"syn{k.replace('+', 'p').replace('-', 'm')}")
     res = calibrate([tmp_path / "syn"], [tmp_path / "real"], tmp_path / "out", fit_profile=True, profile="band0",
                     plots=False)
-    step = next(s for s in res.report["steps"] if s["step"] == "fit_profile")
-    assert step["device_terms"]["applied"] == 6
+    step = res.report.step("fit_profile")
+    assert step.device_terms["applied"] == 6
     ds = read_dataset(tmp_path / "out" / "dataset")
     m_ref = means(captures(unit, seed=11, seconds=10.0))
     m_cal = means([ds.read(i) for i in range(len(ds))])

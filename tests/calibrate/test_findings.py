@@ -50,11 +50,13 @@ def _run(args, capsys):
 
 
 def test_fidelity_regression_is_flagged_with_its_figures():
+    from imuforge.calibrate.result import Auc, ChannelDistance, Fidelity, PsdComparison, TwoSampleTest
+
     def fid(lsd, ks, w, auc):
-        return {"channels": ["acc_x", "gyro_x"],
-                "distances": {"acc_x": {"wasserstein": w, "ks": ks}, "gyro_x": {"wasserstein": 0.1, "ks": 0.1}},
-                "psd": {"log_spectral_distance_db": {"acc_x": 3.0, "gyro_x": lsd}},
-                "two_sample": {"logistic_regression": {"auc": auc}}}
+        return Fidelity(50.0, ["acc_x", "gyro_x"],
+                        {"acc_x": ChannelDistance(w, ks, 1.0), "gyro_x": ChannelDistance(0.1, 0.1, 1.0)},
+                        PsdComparison([], [], [], 8, {"acc_x": 3.0, "gyro_x": lsd}),
+                        TwoSampleTest({"synthetic": 10, "real": 10}, {"logistic_regression": Auc(auc, 0.01)}))
 
     before = fid(5.0, 0.30, 1.0, 0.90)
     warns = fidelity_regressions(before, fid(19.0, 0.10, 0.5, 0.80), "after calibration")
@@ -124,10 +126,11 @@ def test_a_large_gravity_residual_after_alignment_is_a_warning():
 
     from imuforge.calibrate.align import Alignment
     from imuforge.calibrate.pipeline import GRAVITY_RESIDUAL_DEG, _alignment_findings
+    from imuforge.calibrate.result import AlignStep
 
     al = Alignment(np.eye(3), "gravity + motion covariance", ["standing"], 1.0, GRAVITY_RESIDUAL_DEG + 28.6,
                    heading_observable=False)
-    warn = [f.text for f in _alignment_findings(al, [], []) if f.kind == "warning"]
+    warn = [f.text for f in _alignment_findings(AlignStep("pooled", al), [], []) if f.kind == "warning"]
     assert len(warn) == 1 and "43.6°" in warn[0]
     ok = Alignment(np.eye(3), "gravity + motion covariance", ["standing"], 1.0, 3.0, heading_observable=False)
-    assert not [f for f in _alignment_findings(ok, [], []) if f.kind == "warning"]
+    assert not [f for f in _alignment_findings(AlignStep("pooled", ok), [], []) if f.kind == "warning"]

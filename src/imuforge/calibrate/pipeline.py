@@ -36,6 +36,9 @@ from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import has_gravity, remove_gravity
 from imuforge.calibrate.mapping import MODES, QuantileMap
+from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ClassScope, Fidelity, FidelityScope, Finding,
+                                       FitStep, FitSummary, GravityCheck, GravityStep, HeldOutFidelity, MapStep,
+                                       ResampleStep, SkippedStep)
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datasets, read_recording
@@ -57,25 +60,12 @@ WORSE_MARGINS = {"wasserstein_rel": 0.10, "wasserstein_abs": 1e-3, "ks": 0.02, "
 
 
 @dataclass
-class Finding:
-    """One thing the user must be told: what the capture ``decided``, what it left ``undecided``
-    (the datasheet prior, an identity, or nothing stands in), or a ``warning``."""
-
-    kind: str  # decided | undecided | warning
-    topic: str  # classes | device | alignment | fidelity
-    text: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "topic": self.topic, "text": self.text}
-
-
-@dataclass
 class CalibrationResult:
     """What :func:`calibrate` produced (paths are inside ``out``)."""
 
     out: Path
     dataset: Path
-    report: dict[str, Any]
+    report: CalibrationReport
     fit: DeviceFit | None = None
     alignment: Alignment | EachAlignment | None = None
     mapping: QuantileMap | None = None
@@ -85,6 +75,11 @@ class CalibrationResult:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.kind == "warning"]
+
+
+def measure_fidelity(synthetic, real, *, seed: int = 0) -> Fidelity:
+    """:func:`~imuforge.calibrate.fidelity.fidelity` as the typed figures the report holds."""
+    return Fidelity.from_json(fidelity(synthetic, real, seed=seed))
 
 
 def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -> list[tuple[str, Recording]]:
@@ -128,10 +123,11 @@ def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -
 
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
-                      seed: int, classes: Sequence[str] | None = None, align_mode: str = "pooled") -> dict[str, Any]:
+                      seed: int, classes: Sequence[str] | None = None,
+                      align_mode: str = "pooled") -> HeldOutFidelity:
     """Fit alignment / mapping on the first half (in time) of each real recording, score on the second.
 
-    ``before`` (under the same key) is the uncalibrated synthetic data scored on the same second halves,
+    ``before`` is the uncalibrated synthetic data scored on the same second halves,
     so the held-out comparison is like with like.
     """
     first, second = [], []
@@ -142,7 +138,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
             first.append(a)
             second.append(b)
     if not first:
-        return {"skipped": "real recordings too short to split in halves"}
+        return HeldOutFidelity(skipped="real recordings too short to split in halves")
     cur = synthetic
     try:
         if align:
@@ -151,16 +147,13 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
             qm = QuantileMap.fit(cur, first, map_mode)
             cur = [qm.apply(r) for r in cur]
     except ValidationError as exc:  # e.g. a class present in only one half
-        return {"skipped": f"could not fit on the first halves: {exc}"}
+        return HeldOutFidelity(skipped=f"could not fit on the first halves: {exc}")
     raw = restrict_to_classes(synthetic, classes)
     cur, second = restrict_to_classes(cur, classes), restrict_to_classes(second, classes)
     if not cur or not second:
-        return {"skipped": "no stretch of a shared class is long enough in the second halves"}
-    out = fidelity(cur, second, seed=seed)
-    out["before"] = fidelity(raw, second, seed=seed)
-    out["fitted_on"] = "first half of each real recording"
-    out["scored_on"] = "second half"
-    return out
+        return HeldOutFidelity(skipped="no stretch of a shared class is long enough in the second halves")
+    return HeldOutFidelity(after=measure_fidelity(cur, second, seed=seed),
+                           before=measure_fidelity(raw, second, seed=seed))
 
 
 def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list[Recording], dict[str, Any]]:
@@ -204,17 +197,14 @@ def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list
     return out, info
 
 
-def class_scope(synthetic: Sequence[Recording], real: Sequence[Recording]) -> dict[str, Any]:
-    """Which classes fidelity, alignment and mapping can use: those both sides hold.
-
-    ``{"labelled_capture": bool, "synthetic": [...], "real": [...], "shared": [...] | None,
-    "unmatched_synthetic": [...]}``; ``shared`` is None when the capture is unlabelled.
-    """
+def class_scope(synthetic: Sequence[Recording], real: Sequence[Recording]) -> ClassScope:
+    """Which classes fidelity, alignment and mapping can use: those both sides hold
+    (``shared`` is None when the capture is unlabelled)."""
     syn_c = sorted({seg.label for r in synthetic for seg in r.labels})
     real_c = sorted({seg.label for r in real for seg in r.labels})
     shared = sorted(set(syn_c) & set(real_c)) if real_c else None
-    return {"labelled_capture": bool(real_c), "synthetic": syn_c, "real": real_c, "shared": shared,
-            "unmatched_synthetic": [c for c in syn_c if shared is not None and c not in shared]}
+    return ClassScope(labelled_capture=bool(real_c), synthetic=syn_c, real=real_c, shared=shared,
+                      unmatched_synthetic=[c for c in syn_c if shared is not None and c not in shared])
 
 
 def restrict_to_classes(recs: Sequence[Recording], classes: Sequence[str] | None,
@@ -315,39 +305,40 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, map_mode=map_mode, seed=seed,
                    align_mode=align_mode)
     result.findings = findings(report, result, pre_align, reals, seed)
-    report["findings"] = [f.to_dict() for f in result.findings]
+    report.findings = list(result.findings)
     _write_dataset(stage, out, report, scope, syn_named, cur)
     result.recordings = cur
     from imuforge.calibrate.report import write_report
 
-    shared = scope["shared"]
+    shared = scope.shared
     write_report(result, synthetic=restrict_to_classes(syn, shared), calibrated=restrict_to_classes(cur, shared),
                  real=restrict_to_classes(reals, shared), plots=plots)
     return result
 
 
 def _scope_and_notes(synthetic, real, syn: list[Recording], reals: list[Recording], *, fit_profile: bool,
-                     align: bool, map_mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                     align: bool, map_mode: str) -> tuple[ClassScope, CalibrationReport]:
     """The classes both sides hold, and the report's head: its inputs, the capture's extent and the coverage note.
 
     Refuses alignment / mapping when a labelled capture shares no class with the synthetic data.
     """
     scope = class_scope(syn, reals)
-    report: dict[str, Any] = {"synthetic": [str(p) for p in synthetic], "real": [str(p) for p in real],
-                              "synthetic_recordings": len(syn), "real_recordings": len(reals),
-                              "real_seconds": float(sum(r.duration_s for r in reals)),
-                              "real_labels_s": _labels_s(reals), "classes": scope, "notes": [], "steps": []}
-    if scope["labelled_capture"] and not scope["shared"] and (align or map_mode != "none"):
+    report = CalibrationReport(synthetic=[str(p) for p in synthetic], real=[str(p) for p in real],
+                               synthetic_recordings=len(syn), real_recordings=len(reals),
+                               real_seconds=float(sum(r.duration_s for r in reals)), real_labels_s=_labels_s(reals),
+                               classes=scope)
+    if scope.labelled_capture and not scope.shared and (align or map_mode != "none"):
         raise ValidationError(f"the capture shows none of the synthetic classes (synthetic: "
-                              f"{', '.join(scope['synthetic']) or 'unlabelled'}; real: {', '.join(scope['real'])})",
+                              f"{', '.join(scope.synthetic) or 'unlabelled'}; real: {', '.join(scope.real)})",
                               allowed="a capture of at least one synthetic class")
-    if scope["unmatched_synthetic"]:
-        report["notes"].append(
-            "the capture covers only " + ", ".join(scope["shared"]) + "; synthetic "
-            + ", ".join(scope["unmatched_synthetic"]) + (" were" if len(scope["unmatched_synthetic"]) > 1 else " was")
+    unmatched = scope.unmatched_synthetic
+    if unmatched:
+        report.notes.append(
+            "the capture covers only " + ", ".join(scope.shared or []) + "; synthetic "
+            + ", ".join(unmatched) + (" were" if len(unmatched) > 1 else " was")
             + " not distribution-mapped (passed through unchanged" + (
                 ", except for the device fit and alignment rotation, which describe the device, not the activity"
-                if (align or fit_profile) else "") + ") and " + ("are" if len(scope["unmatched_synthetic"]) > 1 else "is")
+                if (align or fit_profile) else "") + ") and " + ("are" if len(unmatched) > 1 else "is")
             + " not in the fidelity figures; capture them too to calibrate them")
     return scope, report
 
@@ -359,44 +350,43 @@ def _device_fit_step(result: CalibrationResult, stage: Path, out: Path, cur: lis
     try:
         fit = fit_device(reals, profile, names=[n for n, _ in real_named])
     except ValidationError as exc:
-        report["steps"].append({"step": "fit_profile", "skipped": str(exc)})
+        report.steps.append(SkippedStep("fit_profile", str(exc)))
         return cur
     result.fit = fit
     (stage / "fit.json").write_text(json.dumps(fit.to_dict(), indent=1, default=float))
-    step: dict[str, Any] = {"step": "fit_profile", "summary": fit.summary(), "notes": fit.notes}
+    step = FitStep(summary=FitSummary.from_json(fit.summary()), notes=fit.notes)
     prof = profile or (fit.profile if fit.profile else None)
     if prof:
         toml_path = write_fitted_profile(fit, prof, stage)  # for the user: the same document as the value below
-        step["profile_toml"] = str(out / toml_path.name)
+        step.profile_toml = str(out / toml_path.name)
         # this device's per-axis bias / scale / g-sensitivity replace the synthetic device's own
-        cur, step["device_terms"] = apply_fitted_terms(cur, fitted_profile(fit, prof))
+        cur, step.device_terms = apply_fitted_terms(cur, fitted_profile(fit, prof))
     else:
-        step["profile_toml"] = None
-        step["notes"] = fit.notes + ["no base profile (--profile): fitted figures only in fit.json"]
-    cur, step["noise_topup"] = _noise_topup(cur, fit, seed)
-    report["steps"].append(step)
+        step.notes = fit.notes + ["no base profile (--profile): fitted figures only in fit.json"]
+    cur, step.noise_topup = _noise_topup(cur, fit, seed)
+    report.steps.append(step)
     return cur
 
 
-def _gravity_step(report: dict[str, Any], cur: list[Recording], reals: list[Recording],
+def _gravity_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording],
                   gravity: str) -> list[Recording]:
     """Remove gravity from the synthetic data when the capture holds linear acceleration (or when told)."""
     real_g, syn_g = has_gravity(reals), has_gravity(cur)
     if (gravity == "auto" and syn_g and not real_g) or (gravity == "remove" and syn_g):
         cur = [remove_gravity(r) for r in progress(cur, desc="removing gravity", unit="rec")]
-        report["steps"].append({"step": "remove_gravity", "reason": "the capture holds linear acceleration"
-                                if gravity == "auto" else "--gravity remove"})
-    report["gravity"] = {"real_has_gravity": real_g, "synthetic_has_gravity": syn_g}
+        report.steps.append(GravityStep("the capture holds linear acceleration" if gravity == "auto"
+                                        else "--gravity remove"))
+    report.gravity = GravityCheck(real_has_gravity=real_g, synthetic_has_gravity=syn_g)
     return cur
 
 
-def _rate_step(report: dict[str, Any], cur: list[Recording], reals: list[Recording],
+def _rate_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording],
                match_rate: bool) -> list[Recording]:
     """Resample the synthetic data to the capture's (median) rate when they differ by more than 1 %."""
     real_rate = float(np.median([r.rate_hz for r in reals]))
     if match_rate and any(abs(r.rate_hz - real_rate) > 0.01 * real_rate for r in cur):
         cur = [resample_recording(r, real_rate) for r in progress(cur, desc="resampling", unit="rec")]
-        report["steps"].append({"step": "resample", "rate_hz": real_rate})
+        report.steps.append(ResampleStep(real_rate))
     return cur
 
 
@@ -407,7 +397,7 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
     al = fit_alignment(cur, reals, align_mode)
     result.alignment = al
     (stage / "alignment.json").write_text(json.dumps(al.to_dict(), indent=1))
-    result.report["steps"].append({"step": "align", "mode": align_mode, **al.to_dict()})
+    result.report.steps.append(AlignStep(align_mode, al))
     return apply_alignment(al, cur)
 
 
@@ -418,12 +408,12 @@ def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], real
     result.mapping = qm
     qm.save(stage / "mapping.json")
     cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
-    result.report["steps"].append({"step": "map", "mode": map_mode, "classes": sorted(qm.maps),
-                                   "applies_to": qm.applies_to, "samples": qm.samples, "notes": qm.notes})
+    result.report.steps.append(MapStep(mode=map_mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
+                                       samples=qm.samples, notes=qm.notes))
     return cur
 
 
-def _fidelity_step(report: dict[str, Any], scope: dict[str, Any], syn: list[Recording], cur: list[Recording],
+def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recording], cur: list[Recording],
                    pre_align: list[Recording], reals: list[Recording], *, align: bool, map_mode: str, seed: int,
                    align_mode: str) -> None:
     """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
@@ -432,36 +422,37 @@ def _fidelity_step(report: dict[str, Any], scope: dict[str, Any], syn: list[Reco
     figure fits them on the first half of every real recording and scores against the second half,
     which is the honest estimate.
     """
-    shared = scope["shared"]
-    report["fidelity_scope"] = {"classes": shared, "note": "all data (unlabelled capture)" if shared is None
-                                else "only classes present in both the synthetic data and the capture"}
+    shared = scope.shared
+    report.fidelity_scope = FidelityScope(shared, "all data (unlabelled capture)" if shared is None
+                                          else "only classes present in both the synthetic data and the capture")
     real_s = restrict_to_classes(reals, shared)
     if shared is not None and not real_s:
         raise ValidationError("no labelled stretch of a shared class is long enough to score",
                               allowed=f"classes {', '.join(shared) or '(none shared)'}")
     if shared is not None and not restrict_to_classes(syn, shared):
         raise ValidationError("the synthetic data hold no stretch of the capture's classes long enough to score",
-                              allowed=f"synthetic data of {', '.join(scope['real'])}")
-    report["fidelity_before"] = fidelity(restrict_to_classes(syn, shared), real_s, seed=seed)
-    report["fidelity_after"] = fidelity(restrict_to_classes(cur, shared), real_s, seed=seed)
-    report["fidelity_after"]["in_sample"] = bool(align or map_mode != "none")
+                              allowed=f"synthetic data of {', '.join(scope.real)}")
+    report.fidelity_before = measure_fidelity(restrict_to_classes(syn, shared), real_s, seed=seed)
+    report.fidelity_after = measure_fidelity(restrict_to_classes(cur, shared), real_s, seed=seed)
+    report.fidelity_after.in_sample = bool(align or map_mode != "none")
     if align or map_mode != "none":
-        report["fidelity_after_heldout"] = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
-                                                             align_mode)
+        report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
+                                                          align_mode)
 
 
-def _write_dataset(stage: Path, out: Path, report: dict[str, Any], scope: dict[str, Any], syn_named,
+def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: ClassScope, syn_named,
                    cur: list[Recording]) -> None:
     """The calibrated Dataset, each recording under its synthetic name with the steps in its provenance."""
+    steps = [s.step for s in report.steps]
     ds = Dataset.create(stage / "dataset",
-                        meta={"calibration": {"real": report["real"], "synthetic": report["synthetic"],
-                                              "steps": [s["step"] for s in report["steps"]],
-                                              "classes_calibrated": scope["shared"],
-                                              "classes_unchanged": scope["unmatched_synthetic"],
+                        meta={"calibration": {"real": list(report.real), "synthetic": list(report.synthetic),
+                                              "steps": steps,
+                                              "classes_calibrated": scope.shared,
+                                              "classes_unchanged": scope.unmatched_synthetic,
                                               "report": str(out / "report.json")}})
     for (name, _), rec in zip(progress(syn_named, desc="writing", unit="rec"), cur):
         prov = dict(rec.provenance)
-        prov["calibrated"] = {"steps": [s["step"] for s in report["steps"]], "real": report["real"]}
+        prov["calibrated"] = {"steps": list(steps), "real": list(report.real)}
         ds.add(rec.replace(provenance=prov), name=name)
 
 
@@ -474,42 +465,44 @@ def _labels_s(recs) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------- what the user is told
-def findings(report: dict[str, Any], result: CalibrationResult, pre_align: list[Recording],
+def findings(report: CalibrationReport, result: CalibrationResult, pre_align: list[Recording],
              reals: list[Recording], seed: int = 0) -> list[Finding]:
     """What the capture decided, what it could not, and warnings (fidelity worse after calibration)."""
-    out = _class_findings(report["classes"])
-    for step in report["steps"]:
-        if step["step"] == "fit_profile":
+    out = _class_findings(report.classes)
+    for step in report.steps:
+        if step.step == "fit_profile":
             out += _fit_findings(step, result.fit)
-        elif step["step"] == "align":
-            out += _alignment_findings(result.alignment, pre_align, reals)
-    out += fidelity_regressions(report["fidelity_before"], report["fidelity_after"], "after calibration")
-    held = report.get("fidelity_after_heldout")
-    if held and "skipped" not in held:
-        out += fidelity_regressions(held.get("before", report["fidelity_before"]), held,
+        elif isinstance(step, AlignStep):
+            out += _alignment_findings(step, pre_align, reals)
+    out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
+    held = report.fidelity_after_heldout
+    if held is not None and held.after is not None:
+        out += fidelity_regressions(held.before or report.fidelity_before, held.after,
                                     "after calibration (held-out half)")
     return out
 
 
-def _class_findings(scope: dict[str, Any]) -> list[Finding]:
-    if not scope["labelled_capture"]:
+def _class_findings(scope: ClassScope) -> list[Finding]:
+    if not scope.labelled_capture:
         return [Finding("undecided", "classes", "the capture is unlabelled: which activities it shows is not "
                         "known (label captures with `imuforge capture --label` or `--guided`)")]
-    out = [Finding("decided", "classes", "calibrated on the classes the capture shows: " + ", ".join(scope["shared"]))]
-    if scope["unmatched_synthetic"]:
+    out = [Finding("decided", "classes", "calibrated on the classes the capture shows: "
+                   + ", ".join(scope.shared or []))]
+    if scope.unmatched_synthetic:
         out.append(Finding("undecided", "classes", "missing from the capture: "
-                           + ", ".join(scope["unmatched_synthetic"])
+                           + ", ".join(scope.unmatched_synthetic)
                            + " — passed through without distribution mapping and not in the fidelity figures"))
     return out
 
 
-def _fit_findings(step: dict[str, Any], fit: DeviceFit | None) -> list[Finding]:
-    if "skipped" in step or fit is None:
-        return [Finding("undecided", "device", f"device fit not possible: {step.get('skipped', 'no fit')}")]
-    sm = step["summary"]
-    got = [name for k, name in (("rate_hz", "sample rate and clock"), ("accel_noise_ug_per_rthz", "accel noise"),
-                                ("gyro_noise_mdps_per_rthz", "gyro noise"), ("gyro_bias_dps", "gyro bias")) if k in sm]
-    out = [Finding("decided", "device", f"device fit from {sm['still_seconds']:.0f} s still: " + ", ".join(got))]
+def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Finding]:
+    if isinstance(step, SkippedStep) or fit is None:
+        return [Finding("undecided", "device", f"device fit not possible: {step.skipped or 'no fit'}")]
+    sm = step.summary
+    got = [name for value, name in ((sm.rate_hz, "sample rate and clock"), (sm.accel_noise_ug_per_rthz, "accel noise"),
+                                    (sm.gyro_noise_mdps_per_rthz, "gyro noise"), (sm.gyro_bias_dps, "gyro bias"))
+           if value is not None]
+    out = [Finding("decided", "device", f"device fit from {sm.still_seconds:.0f} s still: " + ", ".join(got))]
     sb = fit.accel_scale_bias
     if sb is not None:
         yes = sorted(k for k, v in sb.from_capture.items() if v)
@@ -528,22 +521,19 @@ def _fit_findings(step: dict[str, Any], fit: DeviceFit | None) -> list[Finding]:
     return out
 
 
-def _alignment_findings(al: Alignment | EachAlignment | None, pre_align: list[Recording],
-                        reals: list[Recording]) -> list[Finding]:
-    if al is None:
-        return []
+def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list[Recording]) -> list[Finding]:
+    al = step.alignment
     if isinstance(al, EachAlignment):
-        d = al.to_dict()
-        out = [Finding("decided", "alignment", f"each of the {d['recordings']} synthetic recordings aligned on its "
+        rng = step.angle_range_deg
+        out = [Finding("decided", "alignment", f"each of the {step.recordings} synthetic recordings aligned on its "
                        "own (--align-mode each)" + (
-                           f": rotations {d['angle_deg']['min']:.0f}–{d['angle_deg']['max']:.0f}°, median "
-                           f"{d['angle_deg']['median']:.0f}°" if d["angle_deg"] else ""))]
-        still = d["aligned_on_own_class"] - d["heading_observable"]
+                           f": rotations {rng.min:.0f}–{rng.max:.0f}°, median {rng.median:.0f}°" if rng else ""))]
+        still = step.aligned_on_own_class - step.heading_observable
         if still:
             out.append(Finding("undecided", "alignment", f"{still} recording(s) of still classes: only gravity aligned, "
                                "the heading about it stays as each synthetic person wears the device"))
-        if d["aligned_on_own_class"] < d["recordings"]:
-            out.append(Finding("undecided", "alignment", f"{d['recordings'] - d['aligned_on_own_class']} recording(s) "
+        if step.aligned_on_own_class < step.recordings:
+            out.append(Finding("undecided", "alignment", f"{step.recordings - step.aligned_on_own_class} recording(s) "
                                "of classes the capture lacks: " + ("the pooled rotation applied" if al.fallback
                                                                   else "left unrotated")))
         return out
@@ -600,26 +590,25 @@ def alignment_stability(synthetic: Sequence[Recording], reals: Sequence[Recordin
     return {"halves_apart_deg": float(np.degrees(Rotation.from_matrix(r1 @ r2.T).magnitude()))}
 
 
-def fidelity_regressions(before: dict[str, Any], after: dict[str, Any], when: str) -> list[Finding]:
+def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[Finding]:
     """Warnings for fidelity figures that got worse from ``before`` to ``after`` (see :data:`WORSE_MARGINS`)."""
     m = WORSE_MARGINS
     worse: dict[str, list[str]] = {}
-    for ch in after["channels"]:
-        if ch not in before["distances"]:
+    for ch in after.channels:
+        if ch not in before.distances:
             continue
-        b, a = before["distances"][ch], after["distances"][ch]
-        if a["wasserstein"] > b["wasserstein"] * (1 + m["wasserstein_rel"]) + m["wasserstein_abs"]:
-            worse.setdefault("1-Wasserstein distance", []).append(
-                f"{ch} {b['wasserstein']:.3g} → {a['wasserstein']:.3g}")
-        if a["ks"] > b["ks"] + m["ks"]:
-            worse.setdefault("KS statistic", []).append(f"{ch} {b['ks']:.3f} → {a['ks']:.3f}")
-        lb = before["psd"]["log_spectral_distance_db"].get(ch)
-        la = after["psd"]["log_spectral_distance_db"].get(ch)
+        b, a = before.distances[ch], after.distances[ch]
+        if a.wasserstein > b.wasserstein * (1 + m["wasserstein_rel"]) + m["wasserstein_abs"]:
+            worse.setdefault("1-Wasserstein distance", []).append(f"{ch} {b.wasserstein:.3g} → {a.wasserstein:.3g}")
+        if a.ks > b.ks + m["ks"]:
+            worse.setdefault("KS statistic", []).append(f"{ch} {b.ks:.3f} → {a.ks:.3f}")
+        lb = before.psd.log_spectral_distance_db.get(ch)
+        la = after.psd.log_spectral_distance_db.get(ch)
         if lb is not None and la is not None and la > lb + m["lsd_db"]:
             worse.setdefault("PSD log-spectral distance", []).append(f"{ch} {lb:.1f} → {la:.1f} dB")
-    tb, ta = before["two_sample"], after["two_sample"]
-    for name in ("logistic_regression", "random_forest"):
-        if name in tb and name in ta and abs(ta[name]["auc"] - 0.5) > abs(tb[name]["auc"] - 0.5) + m["auc"]:
-            worse.setdefault("two-sample AUC", []).append(f"{name} {tb[name]['auc']:.3f} → {ta[name]['auc']:.3f}")
+    for name in CLASSIFIERS:
+        tb, ta = before.two_sample.auc(name), after.two_sample.auc(name)
+        if tb is not None and ta is not None and abs(ta.auc - 0.5) > abs(tb.auc - 0.5) + m["auc"]:
+            worse.setdefault("two-sample AUC", []).append(f"{name} {tb.auc:.3f} → {ta.auc:.3f}")
     return [Finding("warning", "fidelity", f"{what} worse {when}: " + ", ".join(items))
             for what, items in worse.items()]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, Fidelity, FitStep, GravityStep,
+                                       MapStep, ResampleStep, SkippedStep)
 from imuforge.units import CHANNEL_UNITS_DISPLAY
 
 UNITS = CHANNEL_UNITS_DISPLAY
@@ -63,20 +63,20 @@ def plot_histograms(before, after, real, channels, path: Path) -> Path:
     return path
 
 
-def plot_psd(before: dict, after: dict, path: Path) -> Path:
+def plot_psd(before: Fidelity, after: Fidelity, path: Path) -> Path:
     plt = _plt()
-    channels = after["channels"]
-    f = np.asarray(after["psd"]["f_hz"])
+    channels = after.channels
+    f = np.asarray(after.psd.f_hz)
     cols = 3
     rows = int(np.ceil(len(channels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
     for i, ch in enumerate(channels):
         ax = axes[i // cols][i % cols]
-        ax.semilogy(np.asarray(before["psd"]["f_hz"]), np.asarray(before["psd"]["synthetic"][i]) + 1e-12,
+        ax.semilogy(np.asarray(before.psd.f_hz), np.asarray(before.psd.synthetic[i]) + 1e-12,
                     color="tab:gray", label="synthetic (raw)")
-        ax.semilogy(f, np.asarray(after["psd"]["synthetic"][i]) + 1e-12, color="tab:blue",
+        ax.semilogy(f, np.asarray(after.psd.synthetic[i]) + 1e-12, color="tab:blue",
                     label="synthetic (calibrated)")
-        ax.semilogy(f, np.asarray(after["psd"]["real"][i]) + 1e-12, color="tab:red", label="real")
+        ax.semilogy(f, np.asarray(after.psd.real[i]) + 1e-12, color="tab:red", label="real")
         ax.set_title(f"{ch} PSD [({_unit(ch)})²/Hz]", fontsize=9)
         ax.set_xlabel("Hz", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -113,21 +113,21 @@ def plot_allan(fit, path: Path) -> Path | None:
     return path
 
 
-def _distance_rows(before: dict, after: dict) -> list[list[str]]:
+def _distance_rows(before: Fidelity, after: Fidelity) -> list[list[str]]:
     rows = []
-    for ch in after["channels"]:
-        b, a = before["distances"][ch], after["distances"][ch]
-        rows.append([ch, _unit(ch), f"{b['wasserstein']:.4g}", f"{a['wasserstein']:.4g}", f"{b['ks']:.3f}",
-                     f"{a['ks']:.3f}", f"{before['psd']['log_spectral_distance_db'][ch]:.2f}",
-                     f"{after['psd']['log_spectral_distance_db'][ch]:.2f}"])
+    lsd_b, lsd_a = before.psd.log_spectral_distance_db, after.psd.log_spectral_distance_db
+    for ch in after.channels:
+        b, a = before.distances[ch], after.distances[ch]
+        rows.append([ch, _unit(ch), f"{b.wasserstein:.4g}", f"{a.wasserstein:.4g}", f"{b.ks:.3f}",
+                     f"{a.ks:.3f}", f"{lsd_b[ch]:.2f}", f"{lsd_a[ch]:.2f}"])
     return rows
 
 
-def _auc(fid: dict, name: str) -> str:
-    t = fid["two_sample"]
-    if "skipped" in t:
+def _auc(fid: Fidelity, name: str) -> str:
+    t = fid.two_sample.auc(name)
+    if t is None:
         return "n/a"
-    return f"{t[name]['auc']:.3f} ± {t[name]['auc_sd']:.3f}"
+    return f"{t.auc:.3f} ± {t.auc_sd:.3f}"
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -136,131 +136,134 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _step_lines(report: dict) -> list[str]:
+def _fit_line(s: FitStep) -> str:
+    sm = s.summary
+    parts = []
+    if sm.rate_hz is not None:
+        parts.append(f"rate {sm.rate_hz:.4f} Hz ({sm.clock_ppm:+.0f} ppm), jitter {sm.jitter_us:.0f} µs, "
+                     f"drops {sm.drop_rate * 100:.2f} %")
+    if sm.accel_noise_ug_per_rthz is not None:
+        parts.append(f"accel noise {sm.accel_noise_ug_per_rthz:.0f} µg/√Hz")
+    if sm.gyro_noise_mdps_per_rthz is not None:
+        parts.append(f"gyro noise {sm.gyro_noise_mdps_per_rthz:.2f} mdps/√Hz "
+                     f"(ARW {sm.gyro_arw_deg_per_rthr:.3f} °/√h)")
+    if sm.accel_bias_mg is not None:
+        parts.append("accel bias " + ", ".join(f"{b:+.1f}" for b in sm.accel_bias_mg) + " mg, scale error "
+                     + ", ".join(f"{x:+.2f}" for x in sm.accel_scale_error_pct) + " %")
+    if sm.gyro_bias_dps is not None:
+        parts.append("gyro bias " + ", ".join(f"{b:+.3f}" for b in sm.gyro_bias_dps) + " °/s")
+    return (f"- **fit_profile** ({sm.still_seconds:.0f} s still, {sm.orientations} orientation(s)): "
+            + "; ".join(parts) + (f" → `{Path(s.profile_toml).name}`" if s.profile_toml else ""))
+
+
+def _align_line(s: AlignStep) -> str:
+    al = s.alignment
+    if s.each:
+        a = s.angle_range_deg
+        return (f"- **align** (each of {s.recordings} synthetic recordings on its own, classes "
+                f"{', '.join(al.classes)}): " + (f"rotations {a.min:.0f}–{a.max:.0f}°, median {a.median:.0f}°"
+                                                 if a else "no recording aligned")
+                + f"; heading fixed for {s.heading_observable} (the others: gravity only)")
+    e = s.euler_xyz_deg
+    return (f"- **align** ({al.method}, classes {', '.join(al.classes)}): rotation "
+            f"{al.angle_deg:.1f}° (xyz Euler {e[0]:.1f}°, {e[1]:.1f}°, {e[2]:.1f}°)"
+            + (f", gravity residual {al.gravity_angle_deg:.1f}°" if al.gravity_angle_deg is not None else ""))
+
+
+def _step_lines(report: CalibrationReport) -> list[str]:
     lines = []
-    for s in report["steps"]:
-        if "skipped" in s:
-            lines.append(f"- **{s['step']}**: skipped — {s['skipped']}")
-        elif s["step"] == "fit_profile":
-            sm = s["summary"]
-            parts = []
-            if "rate_hz" in sm:
-                parts.append(f"rate {sm['rate_hz']:.4f} Hz ({sm['clock_ppm']:+.0f} ppm), jitter {sm['jitter_us']:.0f} µs, "
-                             f"drops {sm['drop_rate'] * 100:.2f} %")
-            if "accel_noise_ug_per_rthz" in sm:
-                parts.append(f"accel noise {sm['accel_noise_ug_per_rthz']:.0f} µg/√Hz")
-            if "gyro_noise_mdps_per_rthz" in sm:
-                parts.append(f"gyro noise {sm['gyro_noise_mdps_per_rthz']:.2f} mdps/√Hz "
-                             f"(ARW {sm['gyro_arw_deg_per_rthr']:.3f} °/√h)")
-            if "accel_bias_mg" in sm:
-                parts.append("accel bias " + ", ".join(f"{b:+.1f}" for b in sm["accel_bias_mg"]) + " mg, scale error "
-                             + ", ".join(f"{x:+.2f}" for x in sm["accel_scale_error_pct"]) + " %")
-            if "gyro_bias_dps" in sm:
-                parts.append("gyro bias " + ", ".join(f"{b:+.3f}" for b in sm["gyro_bias_dps"]) + " °/s")
-            lines.append(f"- **fit_profile** ({sm['still_seconds']:.0f} s still, {sm['orientations']} orientation(s)): "
-                         + "; ".join(parts) + (f" → `{Path(s['profile_toml']).name}`" if s.get("profile_toml") else ""))
-            for n in s.get("notes", []):
-                lines.append(f"  - note: {n}")
-        elif s["step"] == "align" and s.get("mode") == "each":
-            a = s["angle_deg"]
-            lines.append(f"- **align** (each of {s['recordings']} synthetic recordings on its own, classes "
-                         f"{', '.join(s['classes'])}): " + (f"rotations {a['min']:.0f}–{a['max']:.0f}°, median "
-                                                              f"{a['median']:.0f}°" if a else "no recording aligned")
-                         + f"; heading fixed for {s['heading_observable']} (the others: gravity only)")
-        elif s["step"] == "align":
-            e = s["euler_xyz_deg"]
-            lines.append(f"- **align** ({s['method']}, classes {', '.join(s['classes'])}): rotation "
-                         f"{s['angle_deg']:.1f}° (xyz Euler {e[0]:.1f}°, {e[1]:.1f}°, {e[2]:.1f}°)"
-                         + (f", gravity residual {s['gravity_angle_deg']:.1f}°" if s['gravity_angle_deg'] is not None
-                            else ""))
-            for n in s.get("notes", []):
-                lines.append(f"  - note: {n}")
-        elif s["step"] == "map":
-            scope = s.get("applies_to")
-            lines.append(f"- **map** ({s['mode']}): applied to " + ("all samples" if scope is None else
-                         "classes " + ", ".join(scope)) + "; other samples unchanged")
-            for n in s.get("notes", []):
-                lines.append(f"  - note: {n}")
-        elif s["step"] == "remove_gravity":
-            lines.append(f"- **remove_gravity**: {s['reason']}")
-        elif s["step"] == "resample":
-            lines.append(f"- **resample** synthetic to {s['rate_hz']:.4g} Hz (the capture's rate)")
+    for s in report.steps:
+        notes: list[str] = []
+        if isinstance(s, SkippedStep):
+            lines.append(f"- **{s.step}**: skipped — {s.skipped}")
+        elif isinstance(s, FitStep):
+            lines.append(_fit_line(s))
+            notes = s.notes
+        elif isinstance(s, AlignStep):
+            lines.append(_align_line(s))
+            notes = [] if s.each else s.alignment.notes
+        elif isinstance(s, MapStep):
+            lines.append(f"- **map** ({s.mode}): applied to " + ("all samples" if s.applies_to is None else
+                         "classes " + ", ".join(s.applies_to)) + "; other samples unchanged")
+            notes = s.notes
+        elif isinstance(s, GravityStep):
+            lines.append(f"- **remove_gravity**: {s.reason}")
+        elif isinstance(s, ResampleStep):
+            lines.append(f"- **resample** synthetic to {s.rate_hz:.4g} Hz (the capture's rate)")
+        lines += [f"  - note: {n}" for n in notes]
     return lines or ["- none (report only)"]
 
 
-def _class_lines(report: dict) -> list[str]:
+def _class_lines(report: CalibrationReport) -> list[str]:
     """The class-coverage section: which classes were calibrated, which passed through."""
-    c = report.get("classes")
-    if not c:
-        return []
+    c = report.classes
     lines = ["## Classes", "",
-             f"Synthetic: {', '.join(c['synthetic']) or 'unlabelled'}; capture: "
-             + (', '.join(c['real']) if c['labelled_capture'] else 'unlabelled') + "  "]
-    if c["shared"] is not None:
-        lines.append(f"Calibrated (in both): {', '.join(c['shared']) or 'none'}; passed through unchanged: "
-                     f"{', '.join(c['unmatched_synthetic']) or 'none'}")
+             f"Synthetic: {', '.join(c.synthetic) or 'unlabelled'}; capture: "
+             + (', '.join(c.real) if c.labelled_capture else 'unlabelled') + "  "]
+    if c.shared is not None:
+        lines.append(f"Calibrated (in both): {', '.join(c.shared) or 'none'}; passed through unchanged: "
+                     f"{', '.join(c.unmatched_synthetic) or 'none'}")
     lines.append("")
-    lines += [f"**Note:** {n}" for n in report.get("notes", [])]
-    return lines + ([""] if report.get("notes") else [])
+    lines += [f"**Note:** {n}" for n in report.notes]
+    return lines + ([""] if report.notes else [])
 
 
-def _finding_lines(report: dict) -> list[str]:
+def _finding_lines(report: CalibrationReport) -> list[str]:
     """What the capture decided, what it could not, and the warnings (pipeline.findings)."""
-    fs = report.get("findings") or []
+    fs = report.findings
     if not fs:
         return []
     lines = []
-    warnings = [f["text"] for f in fs if f["kind"] == "warning"]
+    warnings = [f.text for f in fs if f.kind == "warning"]
     if warnings:
         lines += ["## Warnings", ""] + [f"- **WARNING:** {t}" for t in warnings] + [""]
     lines += ["## What the capture decided", ""]
-    lines += [f"- decided: {f['text']}" for f in fs if f["kind"] == "decided"]
-    lines += [f"- could not decide: {f['text']}" for f in fs if f["kind"] == "undecided"]
+    lines += [f"- decided: {f.text}" for f in fs if f.kind == "decided"]
+    lines += [f"- could not decide: {f.text}" for f in fs if f.kind == "undecided"]
     return lines + [""]
 
 
-def _scope_line(report: dict) -> str:
-    sc = report.get("fidelity_scope") or {}
-    if sc.get("classes") is None:
+def _scope_line(report: CalibrationReport) -> str:
+    sc = report.fidelity_scope
+    if sc is None or sc.classes is None:
         return "Scored on all data (the capture is unlabelled)."
-    return (f"Scored on the classes in both the synthetic data and the capture only ({', '.join(sc['classes'])}): "
+    return (f"Scored on the classes in both the synthetic data and the capture only ({', '.join(sc.classes)}): "
             "\"before\" and \"after\" compare synthetic and real data of the same activities.")
 
 
-def markdown(report: dict) -> str:
-    b, a = report["fidelity_before"], report["fidelity_after"]
+def markdown(report: CalibrationReport) -> str:
+    b, a = report.fidelity_before, report.fidelity_after
     header = ["channel", "unit", "W₁ before", "W₁ after", "KS before", "KS after", "LSD dB before", "LSD dB after"]
     lines = ["# Calibration report", "",
-             f"Synthetic: {', '.join(report['synthetic'])} ({report['synthetic_recordings']} recordings)  ",
-             f"Real: {', '.join(report['real'])} ({report['real_recordings']} recordings, "
-             f"{report['real_seconds']:.0f} s; labels: "
-             + (", ".join(f"{k} {v:.0f} s" for k, v in report["real_labels_s"].items()) or "none") + ")", "",
+             f"Synthetic: {', '.join(report.synthetic)} ({report.synthetic_recordings} recordings)  ",
+             f"Real: {', '.join(report.real)} ({report.real_recordings} recordings, "
+             f"{report.real_seconds:.0f} s; labels: "
+             + (", ".join(f"{k} {v:.0f} s" for k, v in report.real_labels_s.items()) or "none") + ")", "",
              *_finding_lines(report),
              *_class_lines(report),
              "## Steps", "", *_step_lines(report), "",
-             f"## Fidelity (at {a['rate_hz']:g} Hz)", "", _scope_line(report), "",
+             f"## Fidelity (at {a.rate_hz:g} Hz)", "", _scope_line(report), "",
              "Per channel: 1-Wasserstein distance (channel unit), Kolmogorov–Smirnov statistic, "
              "log-spectral distance of the Welch PSDs (dB rms, ≥ 0.1 Hz). Lower is closer to real.", "",
              _md_table(header, _distance_rows(b, a)), "",
              "Classifier two-sample test (ROC AUC telling synthetic from real windows, 5-fold CV; 0.5 = "
              "indistinguishable):", "",
-             _md_table(["classifier", "before", "after"],
-                       [[n, _auc(b, n), _auc(a, n)] for n in ("logistic_regression", "random_forest")]), ""]
-    h = report.get("fidelity_after_heldout")
-    if a.get("in_sample"):
+             _md_table(["classifier", "before", "after"], [[n, _auc(b, n), _auc(a, n)] for n in CLASSIFIERS]), ""]
+    h = report.fidelity_after_heldout
+    if a.in_sample:
         lines += ["**\"after\" above is in-sample**: the alignment / mapping were fitted on this same capture, "
                   "so distribution distances shrink by construction.", ""]
-        if h and "skipped" not in h:
-            hb = h.get("before", b)  # the uncalibrated data against the same second halves
+        if h is not None and h.after is not None:
+            hb = h.before or b  # the uncalibrated data against the same second halves
             lines += ["Held-out check — fitted on the first half of each real recording; before and after both "
-                      "scored on the second half:", "", _md_table(header, _distance_rows(hb, h)), "",
+                      "scored on the second half:", "", _md_table(header, _distance_rows(hb, h.after)), "",
                       _md_table(["classifier", "before", "after (held-out)"],
-                                [[n, _auc(hb, n), _auc(h, n)] for n in ("logistic_regression", "random_forest")]),
+                                [[n, _auc(hb, n), _auc(h.after, n)] for n in CLASSIFIERS]),
                       ""]
-        elif h:
-            lines += [f"Held-out check skipped: {h['skipped']}", ""]
+        elif h is not None:
+            lines += [f"Held-out check skipped: {h.skipped}", ""]
     lines += ["## Plots", ""]
-    for p in report.get("plots", []):
+    for p in report.plots:
         lines.append(f"![{Path(p).stem}]({p})")
     return "\n".join(lines) + "\n"
 
@@ -323,7 +326,7 @@ def to_html(md_text: str, out: Path) -> str:
            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
 
 
-def write_report(result, *, synthetic=(), calibrated=(), real=(), plots: bool = True) -> dict[str, Any]:
+def write_report(result, *, synthetic=(), calibrated=(), real=(), plots: bool = True) -> CalibrationReport:
     """Write report.json / report.md / report.html and the plots into ``result.out``.
 
     ``synthetic`` (as loaded), ``calibrated`` and ``real`` are the recordings the histograms show,
@@ -331,32 +334,22 @@ def write_report(result, *, synthetic=(), calibrated=(), real=(), plots: bool = 
     nothing is read from disk again.
     """
     out = result.out
-    report = result.report
-    report["plots"] = []
+    report: CalibrationReport = result.report
+    report.plots = []
     if plots:
         pdir = out / "plots"
         pdir.mkdir(exist_ok=True)
-        ch = report["fidelity_after"]["channels"]
+        ch = report.fidelity_after.channels
         plot_histograms(list(synthetic), list(calibrated), list(real), ch, pdir / "histograms.png")
-        plot_psd(report["fidelity_before"], report["fidelity_after"], pdir / "psd.png")
-        report["plots"] += ["plots/histograms.png", "plots/psd.png"]
+        plot_psd(report.fidelity_before, report.fidelity_after, pdir / "psd.png")
+        report.plots += ["plots/histograms.png", "plots/psd.png"]
         if result.fit is not None and plot_allan(result.fit, pdir / "allan.png"):
-            report["plots"].append("plots/allan.png")
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=_json_default))
+            report.plots.append("plots/allan.png")
+    report.write(out / "report.json")
     md = markdown(report)
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(to_html(md, out))
     return report
-
-
-def _json_default(o):
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 __all__ = ["markdown", "plot_allan", "plot_histograms", "plot_psd", "to_html", "write_report"]

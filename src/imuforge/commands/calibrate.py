@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imuforge.calibrate.result import Fidelity
 
 
 def register(sub) -> None:
@@ -43,42 +47,45 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge.calibrate.pipeline import calibrate
+    from imuforge.calibrate.result import AlignStep, MapStep
 
     res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
                     seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode)
-    b, a = res.report["fidelity_before"], res.report["fidelity_after"]
-    for n in res.report.get("notes", []):
+    rep = res.report
+    b, a = rep.fidelity_before, rep.fidelity_after
+    for n in rep.notes:
         print(f"note: {n}")
-    for s in res.report["steps"]:
-        print(f"step {s['step']}" + (f": skipped ({s['skipped']})" if "skipped" in s else ""))
-        if s["step"] in ("map", "align"):
-            for n in s.get("notes", []):
+    for s in rep.steps:
+        print(f"step {s.step}" + (f": skipped ({s.skipped})" if s.skipped is not None else ""))
+        if isinstance(s, MapStep) or (isinstance(s, AlignStep) and not s.each):
+            for n in (s.notes if isinstance(s, MapStep) else s.alignment.notes):
                 print(f"  note: {n}")
     for f in res.findings:
         print(f"{_PREFIX[f.kind]} {f.text}")
-    scope = res.report.get("fidelity_scope", {}).get("classes")
+    scope = rep.fidelity_scope.classes if rep.fidelity_scope is not None else None
     if scope is not None:
         print(f"fidelity scored on: {', '.join(scope)} (classes in both synthetic data and capture)")
-    kind = " (in-sample: fitted on this capture)" if a.get("in_sample") else ""
+    kind = " (in-sample: fitted on this capture)" if a.in_sample else ""
     _print_fidelity(b, a, kind)
-    h = res.report.get("fidelity_after_heldout")
-    if h and "skipped" not in h and "before" in h:
-        _print_fidelity(h["before"], h, " (held-out: fitted on the first half of the capture, scored on the second)")
+    h = rep.fidelity_after_heldout
+    if h is not None and h.after is not None and h.before is not None:
+        _print_fidelity(h.before, h.after,
+                        " (held-out: fitted on the first half of the capture, scored on the second)")
     print(f"dataset {res.dataset}\nreport  {res.out / 'report.html'}")
     if res.warnings:
         print(f"{len(res.warnings)} WARNING(s) above (also in {res.out / 'report.md'})")
     return 0
 
 
-def _print_fidelity(b: dict, a: dict, kind: str) -> None:
-    for name in ("logistic_regression", "random_forest"):
-        tb, ta = b["two_sample"], a["two_sample"]
-        if name in tb and name in ta:
-            print(f"two-sample AUC ({name}): {tb[name]['auc']:.3f} before → {ta[name]['auc']:.3f} after{kind}")
-    ks_b = sum(v["ks"] for v in b["distances"].values()) / len(b["distances"])
-    ks_a = sum(v["ks"] for v in a["distances"].values()) / len(a["distances"])
-    print(f"mean KS: {ks_b:.3f} before → {ks_a:.3f} after{kind}")
+def _print_fidelity(b: Fidelity, a: Fidelity, kind: str) -> None:
+    from imuforge.calibrate.result import CLASSIFIERS
+
+    for name in CLASSIFIERS:
+        tb, ta = b.two_sample.auc(name), a.two_sample.auc(name)
+        if tb is not None and ta is not None:
+            print(f"two-sample AUC ({name}): {tb.auc:.3f} before → {ta.auc:.3f} after{kind}")
+    print(f"mean KS: {b.ks_mean:.3f} before → {a.ks_mean:.3f} after{kind}")
 
 
 _PREFIX = {"decided": "capture decided:", "undecided": "could not decide:", "warning": "WARNING:"}

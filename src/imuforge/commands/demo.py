@@ -199,8 +199,8 @@ class Demo:
         res = calibrate([self.state["synthetic"]], [self.state["capture"]], d, fit_profile=True, profile=PROFILE,
                         seed=self.s.seed, overwrite=True)
         self.state["calibrated"] = res.dataset
-        done = [s["step"] for s in res.report["steps"] if "skipped" not in s]
-        skipped = [f"{s['step']} ({s['skipped']})" for s in res.report["steps"] if "skipped" in s]
+        done = res.report.steps_done
+        skipped = [f"{s.step} ({s.skipped})" for s in res.report.steps if s.skipped is not None]
         st.detail = "steps: " + (", ".join(done) or "none") + (f"; skipped: {'; '.join(skipped)}" if skipped else "")
         st.outputs = {"dataset": str(res.dataset), "report": str(d / "report.html")}
 
