@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 
 
 def register(sub) -> None:
+    from imuforge.calibrate.mapping import MODES
+
     p = sub.add_parser(
         "calibrate",
         help="calibrate a synthetic Dataset against real captures (fit device, align placement, map distributions)",
@@ -32,9 +34,11 @@ def register(sub) -> None:
                    help="pooled (default): one rotation for all synthetic data, each synthetic person keeping their "
                    "own way of wearing the device around it; each: every synthetic recording brought exactly into "
                    "the capture's frame (see docs/CALIBRATION.md for the measured difference)")
-    p.add_argument("--map", default="none", choices=["none", "global", "per-class"],
-                   help="per-channel quantile mapping onto the capture (default none); applied only to the "
-                   "classes the capture shows, other classes pass through unchanged")
+    p.add_argument("--map", default="none", choices=list(MODES),
+                   help="quantile mapping onto the capture (default none): global / per-class map each channel "
+                   "(which also forces every synthetic person into the capture's way of wearing the device); "
+                   "magnitude maps |linear acceleration| and |rate| per class and keeps each person's orientation. "
+                   "Applied only to the classes the capture shows, other classes pass through unchanged")
     p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own)")
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
