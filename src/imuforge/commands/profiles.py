@@ -25,17 +25,51 @@ def register(sub) -> None:
     sh.set_defaults(func=_show)
 
 
-def _list(args) -> int:
-    from imuforge.sensors.profiles import list_profiles
+def _survey() -> list[dict]:
+    """Every profile file found, each loaded as a command would load it: usable, or why not (one line).
 
-    infos = list_profiles()
+    A file that fails (a bad value, the name not its file name, a chip that does not load, invalid TOML)
+    is listed as not usable instead of as if it were fine, and one bad file does not hide the others.
+    """
+    import tomllib
+
+    from imuforge.errors import ValidationError
+    from imuforge.sensors.profiles import _index, load_profile
+
+    out = []
+    for name, path in _index().items():
+        entry = {"name": name, "kind": "?", "title": name, "path": str(path), "usable": True, "error": None}
+        try:
+            with open(path, "rb") as fh:
+                doc = tomllib.load(fh)
+            entry["kind"] = str(doc.get("kind", "?"))
+            entry["title"] = str(doc.get("product") or doc.get("part") or name)
+            load_profile(path)
+        except (ValidationError, tomllib.TOMLDecodeError, OSError) as exc:
+            if isinstance(exc, ValidationError):  # what is wrong, without the (long) list of what is allowed
+                why = exc.what if not exc.source or exc.source in exc.what else f"{exc.source}: {exc.what}"
+            else:
+                why = f"invalid TOML: {exc}" if isinstance(exc, tomllib.TOMLDecodeError) else f"unreadable: {exc}"
+            why = " ".join(str(why).split())
+            entry.update(usable=False, error=why if str(path) in why else f"{path}: {why}")
+        out.append(entry)
+    return sorted(out, key=lambda e: (e["kind"] != "device", e["name"]))
+
+
+def _list(args) -> int:
+    entries = _survey()
     if args.json:
-        print(json.dumps([{"name": i.name, "kind": i.kind, "title": i.title, "path": str(i.path)} for i in infos],
-                         indent=1))
+        print(json.dumps(entries, indent=1))
         return 0
-    width = max((len(i.name) for i in infos), default=10)
-    for i in infos:
-        print(f"{i.name:<{width}}  {i.kind:<6}  {i.title}")
+    good = [e for e in entries if e["usable"]]
+    bad = [e for e in entries if not e["usable"]]
+    width = max((len(e["name"]) for e in entries), default=10)
+    for e in good:
+        print(f"{e['name']:<{width}}  {e['kind']:<6}  {e['title']}")
+    if bad:
+        print(f"\nnot usable ({len(bad)}; every command refuses them until the file is fixed):")
+        for e in bad:
+            print(f"{e['name']:<{width}}  {e['kind']:<6}  {e['error']}")
     return 0
 
 

@@ -1,0 +1,59 @@
+"""`imuforge profiles list` with a user's malformed profile: shown as not usable with its reason, never as fine;
+using it is the one-line exit-2 error."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from imuforge.cli import main
+from tests.conftest import TEST_DEVICE, rigid_motion
+
+BAD_VALUE = TEST_DEVICE.replace('name = "testband"', 'name = "badband"')
+
+
+def _bad_value_device() -> str:
+    """testband with a string where the accelerometer range belongs."""
+    lines = BAD_VALUE.splitlines()
+    assert any(ln.startswith("range_g") for ln in lines)
+    return "\n".join('range_g = "four"' if ln.startswith("range_g") else ln for ln in lines) + "\n"
+
+
+def test_a_malformed_user_profile_is_listed_as_not_usable(profile_dir, capsys):
+    (profile_dir / "devices" / "badband.toml").write_text(_bad_value_device())
+    (profile_dir / "devices" / "renamed.toml").write_text(TEST_DEVICE)  # says name = "testband"
+    (profile_dir / "broken.toml").write_text('name = "broken\nkind = ')  # not TOML at all
+    assert main(["profiles", "list"]) == 0
+    out = capsys.readouterr().out
+    usable, _, unusable = out.partition("not usable")
+    assert unusable, out
+    assert "testband" in usable and "smartwatch-wrist" in usable  # the good ones are still listed
+    for name in ("badband", "renamed", "broken"):
+        assert name not in usable, name
+    lines = {ln.split()[0]: ln for ln in unusable.splitlines()[1:] if ln.strip()}
+    assert set(lines) == {"badband", "renamed", "broken"}
+    assert "range_g must be a finite number, got 'four'" in lines["badband"]
+    assert str(profile_dir / "devices" / "badband.toml") in lines["badband"]
+    assert "differs from the file name" in lines["renamed"]
+    assert "invalid TOML" in lines["broken"]
+
+    assert main(["profiles", "list", "--json"]) == 0
+    entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert entries["testband"]["usable"] and entries["testband"]["error"] is None
+    assert not entries["badband"]["usable"] and "range_g" in entries["badband"]["error"]
+
+
+def test_using_a_malformed_user_profile_is_one_line_exit_2(profile_dir, tmp_path, capsys):
+    (profile_dir / "devices" / "badband.toml").write_text(_bad_value_device())
+    t = np.arange(0, 2.0, 1 / 30)
+    motion = rigid_motion(t, lambda t: np.zeros((len(t), 3)), lambda t: Rotation.identity(len(t)), 30.0)
+    mfile = motion.save(tmp_path / "m.motion.npz")
+    for argv in (["profiles", "show", "badband"],
+                 ["simulate", "--motion", str(mfile), "--profile", "badband", "--out", str(tmp_path / "r.imu.parquet")]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+        assert "badband.toml" in err and "range_g must be a finite number, got 'four'" in err, err
+    assert not (tmp_path / "r.imu.parquet").exists()
