@@ -52,6 +52,7 @@ reproduces the output without it byte for byte.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass, field, fields
@@ -263,6 +264,13 @@ def unit_peak(tau_s, natural_hz, damping, n: int = 4000) -> np.ndarray:
     return np.where(den < 0, y1 - 0.125 * (y2 - y0) ** 2 / np.where(den < 0, den, -1.0), y1)
 
 
+@functools.lru_cache(maxsize=4096)
+def _unit_peak(tau_s: float, natural_hz: float, damping: float) -> float:
+    """:func:`unit_peak` of one (τ, f_n, ζ), searched once (a person's draw recurs in every activity and
+    placement; the search is column by column, so one column gives the bits of a broadcast call)."""
+    return float(unit_peak(tau_s, natural_hz, damping)[0])
+
+
 def duration_s(natural_hz, damping, tau_s, floor: float = 1e-3) -> np.ndarray:
     """Time after which the transient's envelope is below ``floor`` of its start: τ + ln(1/floor)/(ζω)."""
     return np.asarray(tau_s) + math.log(1.0 / floor) / (np.asarray(damping) * 2 * np.pi * np.asarray(natural_hz))
@@ -356,6 +364,27 @@ def _rng(key: str, source: str) -> np.random.Generator:
 
 def draw_impact(key: str, model: ImpactModel | None = None, spread: ImpactSpread = DEFAULT_SPREAD) -> ImpactPerson:
     """A person's impact response, seeded by ``key`` (the wearer, :func:`~imuforge.sensors.wear.wear_key`)."""
+    return _draw_impact(key, model or ImpactModel(), _Same(spread))  # drawn once per wearer, switches, spread
+
+
+class _Same:
+    """A cache key part that is its object by identity (and keeps it alive while cached)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+
+@functools.lru_cache(maxsize=4096)
+def _draw_impact(key: str, model: ImpactModel, same: _Same) -> ImpactPerson:
+    spread = same.obj
     r = _rng(key, "person")
     factor = float(math.exp(spread.person_sd * r.standard_normal()))
     pulse = {a: float(r.uniform(*spread.pulse_ms[a])) / 1000.0 for a in sorted(spread.pulse_ms)}
@@ -365,7 +394,7 @@ def draw_impact(key: str, model: ImpactModel | None = None, spread: ImpactSpread
         rs = _rng(key, "site:" + name)
         sites[name] = (float(rs.uniform(*sp.transmissibility)), float(rs.uniform(*sp.natural_hz)),
                        float(rs.uniform(*sp.damping)), sp.pivot_m)
-    return ImpactPerson(factor, pulse, sites, key, model or ImpactModel())
+    return ImpactPerson(factor, pulse, sites, key, model)
 
 
 def tibial_peaks(events: ContactEvents, person: ImpactPerson, spread: ImpactSpread = DEFAULT_SPREAD) -> np.ndarray:
@@ -416,7 +445,7 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     dv = np.zeros(0)
     if n:  # one peak search per distinct (τ, f_n, ζ): a person has a few per site
         combos, inv = np.unique(np.stack([tau, fn, zeta], axis=1), axis=0, return_inverse=True)
-        dv = peaks * T / unit_peak(combos[:, 0], combos[:, 1], combos[:, 2])[inv.ravel()]
+        dv = peaks * T / np.array([_unit_peak(*c) for c in combos.tolist()])[inv.ravel()]
     up = np.array([0.0, 1.0, 0.0])
     d_w = up[None, :] - spread.backward * events.forward
     d_w /= np.linalg.norm(d_w, axis=1, keepdims=True)

@@ -34,6 +34,7 @@ damped", vibrations "minimal during running"; no wrist-specific figure was found
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import zlib
@@ -317,9 +318,38 @@ def realise(placement: Placement, *, mirror: bool = False, flip: str = "none",
                      worn.description)
 
 
+#: draws of :func:`draw_wear` with the configured spreads, by placement, switches, wearer and hand: a
+#: person wears a device the same way in every activity, so a corpus draws each (person, placement) once
+_WEAR_CACHE: dict = {}
+_WEAR_CACHE_SIZE = 4096
+
+
+def _placement_key(p: Placement) -> tuple:
+    return (p.name, p.segment, p.anchor, p.offset_m, p.rotation.tobytes(), p.description)
+
+
 def draw_wear(placement: Placement, variation: WearVariation, key: str, handedness: str = "right",
               spread: WearSpread | None = None) -> Wear:
-    """One person's wear of ``placement`` (sources switched by ``variation``), seeded by ``key`` and its name."""
+    """One person's wear of ``placement`` (sources switched by ``variation``), seeded by ``key`` and its name.
+
+    The same arguments give the same (immutable) :class:`Wear`; with the configured spreads it is
+    drawn once and reused (its placement's rotation is read-only).
+    """
+    if spread is not None:
+        return _draw_wear(placement, variation, key, handedness, spread)
+    ck = (_placement_key(placement), variation, key, handedness)
+    wear = _WEAR_CACHE.get(ck)
+    if wear is None:
+        wear = _draw_wear(placement, variation, key, handedness, None)
+        wear.placement.rotation.flags.writeable = False
+        if len(_WEAR_CACHE) >= _WEAR_CACHE_SIZE:
+            _WEAR_CACHE.pop(next(iter(_WEAR_CACHE)))  # the oldest first
+        _WEAR_CACHE[ck] = wear
+    return wear
+
+
+def _draw_wear(placement: Placement, variation: WearVariation, key: str, handedness: str,
+               spread: WearSpread | None) -> Wear:
     sp = spread or spread_for(placement)
     name = placement.name
     side = _side_of(placement)
@@ -372,18 +402,30 @@ def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, d
         raise ValidationError(f"wobble natural frequency {natural_hz:g} Hz must lie below fs/2",
                               allowed=f"(0, {0.5 * fs_hz:g}) Hz; raise the oversampling")
     w = 2 * math.pi * natural_hz
-    A = np.array([[0.0, 1.0], [-w * w, -2 * damping * w]])
-    B = np.array([[0.0], [-1.0]])
-    ad, bd, cd, dd, _ = cont2discrete((A, B, np.eye(2), np.zeros((2, 1))), 1.0 / fs_hz, method="foh")
-    num, den = ss2tf(ad, bd, cd, dd)
+    num, den, zis = _wobble_filters(float(fs_hz), float(natural_hz), float(damping))
     a = np.asarray(a_tangential, float)
     out = []
-    for b in num:  # u, then u̇ (same order as den)
-        zi = lfilter_zi(b, den)[:, None] * a[0][None, :]
+    for b, zi_unit in zip(num, zis):  # u, then u̇ (same order as den)
+        zi = zi_unit[:, None] * a[0][None, :]
         out.append(lfilter(b, den, a, axis=0, zi=zi)[0])
     u, ud = out
     udd = -a - 2 * damping * w * ud - w * w * u
     return u, ud, udd
+
+
+@functools.lru_cache(maxsize=4096)
+def _wobble_filters(fs_hz: float, natural_hz: float, damping: float) -> tuple:
+    """The discretised wobble (:func:`wobble_response`): numerators of u and u̇, denominator, and each
+    numerator's steady-state ``lfilter_zi``; designed once per (rate, person's looseness draw)."""
+    w = 2 * math.pi * natural_hz
+    A = np.array([[0.0, 1.0], [-w * w, -2 * damping * w]])
+    B = np.array([[0.0], [-1.0]])
+    ad, bd, cd, dd, _ = cont2discrete((A, B, np.eye(2), np.zeros((2, 1))), 1.0 / fs_hz, method="foh")
+    num, den = ss2tf(ad, bd, cd, dd)
+    zis = tuple(lfilter_zi(b, den) for b in num)
+    for x in (num, den, *zis):
+        x.flags.writeable = False
+    return num, den, zis
 
 
 def _right_jacobian_times(phi: np.ndarray, v: np.ndarray) -> np.ndarray:
