@@ -16,12 +16,19 @@ Between-person variability used by the procedural library:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from imuforge.errors import ValidationError
 from imuforge.motion.skeleton import PROPORTION_KEYS, rest_offsets, rest_pelvis_height
+
+
+@functools.lru_cache(maxsize=1024)
+def _offsets(height_m: float, proportions: tuple) -> np.ndarray:
+    """:func:`rest_offsets`, computed once per body (the gait code asks for them many times per motion)."""
+    return rest_offsets(height_m, dict(proportions))
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,8 @@ class Person:
 
     @property
     def offsets(self) -> np.ndarray:
-        """Rest offsets (22, 3) in m for this person (see :func:`rest_offsets`)."""
-        return rest_offsets(self.height_m, self.proportions)
+        """Rest offsets (22, 3) in m for this person (see :func:`rest_offsets`); a fresh copy each time."""
+        return _offsets(self.height_m, tuple(sorted(self.proportions.items()))).copy()
 
     @property
     def pelvis_height_m(self) -> float:

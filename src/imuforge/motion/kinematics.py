@@ -13,6 +13,8 @@ hinges about −y (left) / +y (right) (flexion > 0 moves the forearm forwards fr
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from imuforge.errors import ValidationError, check_finite
@@ -38,11 +40,26 @@ def forward_kinematics(local: np.ndarray, root_pos: np.ndarray, offsets: np.ndar
     pos = np.empty((T, J, 3))
     glob[:, 0] = local[:, 0]
     pos[:, 0] = root_pos
-    for j in range(1, J):
-        p = skeleton.parents[j]
-        glob[:, j] = Q.qmul(glob[:, p], local[:, j])
-        pos[:, j] = pos[:, p] + Q.qrot(glob[:, p], offsets[j])
+    offsets = np.asarray(offsets, dtype=float)
+    # all joints of one depth in the tree at once (7 passes instead of 21): the same products per joint
+    for js, ps in tree_levels(tuple(skeleton.parents[:J])):
+        gp = glob[:, ps]
+        glob[:, js] = Q.qmul(gp, local[:, js])
+        pos[:, js] = pos[:, ps] + Q.qrot(gp, offsets[js])
     return pos, glob
+
+
+@functools.lru_cache(maxsize=32)
+def tree_levels(parents: tuple[int, ...]) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """(joints, their parents) index arrays per depth of a kinematic tree (root excluded), root outward."""
+    depth = [0] * len(parents)
+    for j in range(1, len(parents)):
+        depth[j] = depth[parents[j]] + 1
+    out = []
+    for d in range(1, max(depth, default=0) + 1):
+        js = np.array([j for j in range(1, len(parents)) if depth[j] == d], dtype=np.intp)
+        out.append((js, np.array([parents[j] for j in js], dtype=np.intp)))
+    return tuple(out)
 
 
 def local_from_global(glob: np.ndarray, skeleton: Skeleton = HUMANML3D_22) -> np.ndarray:

@@ -18,8 +18,9 @@ def qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ax, ay, az, aw = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
     bx, by, bz, bw = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
     # components written into one array (not stacked): the same products and sums, fewer temporaries
-    out = np.empty(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]) + (4,), np.result_type(a, b))
-    out[..., 0] = aw * bx + ax * bw + ay * bz - az * by
+    c0 = aw * bx + ax * bw + ay * bz - az * by
+    out = np.empty(c0.shape + (4,), c0.dtype)
+    out[..., 0] = c0
     out[..., 1] = aw * by - ax * bz + ay * bw + az * bx
     out[..., 2] = aw * bz + ax * by - ay * bx + az * bw
     out[..., 3] = aw * bw - ax * bx - ay * by - az * bz
@@ -33,8 +34,9 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b)
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    out = np.empty(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]) + (3,), np.promote_types(a.dtype, b.dtype))
-    out[..., 0] = a1 * b2 - a2 * b1
+    c0 = a1 * b2 - a2 * b1
+    out = np.empty(c0.shape + (3,), np.promote_types(a.dtype, b.dtype))
+    out[..., 0] = c0
     out[..., 1] = a2 * b0 - a0 * b2
     out[..., 2] = a0 * b1 - a1 * b0
     return out
@@ -64,9 +66,9 @@ def axis_angle(axis, angle) -> np.ndarray:
 def _axis_angle_unit(axis: np.ndarray, angle) -> np.ndarray:
     """:func:`axis_angle` of an already normalised float ``axis``."""
     half = 0.5 * np.asarray(angle, dtype=float)[..., None]
-    s = np.sin(half)
-    out = np.empty(np.broadcast_shapes(axis.shape[:-1], half.shape[:-1]) + (4,))
-    out[..., :3] = axis * s
+    v = axis * np.sin(half)
+    out = np.empty(v.shape[:-1] + (4,))
+    out[..., :3] = v
     out[..., 3:] = np.cos(half)
     return out
 
