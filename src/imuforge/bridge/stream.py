@@ -25,6 +25,26 @@ from imuforge.errors import ValidationError
 from imuforge.recording import Recording
 
 
+def placement_of(profile: str | None, placement: str | None) -> tuple[str | None, str]:
+    """The placement a capture records and where it came from (for the provenance).
+
+    Given (``capture --placement``), it is the wearer's word. Otherwise the device profile's default
+    placement stands in and the provenance says it was the default, not measured; with no loadable
+    profile the placement stays unknown (None).
+    """
+    if placement is not None:
+        return placement, "given (capture --placement)"
+    if not profile:
+        return None, "unknown: no --placement and no device profile"
+    from imuforge.sensors.profiles import load_profile
+
+    try:
+        default = load_profile(profile).default_placement
+    except ValidationError as exc:
+        return None, f"unknown: no --placement, and profile {profile!r} does not load ({exc.what})"
+    return default, f"default of profile {profile!r} (not measured: no --placement given)"
+
+
 @dataclass
 class Batch:
     segment: int
@@ -191,6 +211,7 @@ class StreamProcessor:
         prov.update(provenance or {})
         if profile is None and self.info is not None and self.info.profile:
             profile = self.info.profile
+        placement, prov["placement_source"] = placement_of(profile, placement)
         return Recording(times, data, channels, rate, profile=profile, placement=placement, labels=labels,
                          subject=subject, provenance=prov)
 

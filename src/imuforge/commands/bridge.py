@@ -187,6 +187,7 @@ def cmd_capture(args) -> int:
             print(f"skipped {report['corrupt_bytes']} corrupt byte(s) in {report['corrupt_regions']} damaged "
                   f"region(s) of the log; samples there are gaps")
         _print_gaps(rec)
+        _placement_note(rec.placement, rec.provenance.get("placement_source", ""))
         print(f"wrote {out}")
         return 0
 
@@ -221,6 +222,7 @@ def cmd_capture(args) -> int:
     rec = res.recording
     write_recording(rec, out, overwrite=args.overwrite)
     print(summary_line(res))
+    _placement_note(rec.placement, rec.provenance.get("placement_source", ""))
     for w in res.warnings:
         print(f"warning: {w}")
     print(f"wrote {out} (raw log {log})")
@@ -300,8 +302,21 @@ def cmd_guided(args) -> int:
     print(f"wrote {len(res.written)} of {len(acts)} recordings into {args.out} (attempts and checks: "
           f"{Path(args.out) / 'guided.json'}; raw logs: {Path(args.out) / 'raw'})")
     if res.written:
+        from imuforge.recording import read_recording
+
+        first = read_recording(next(iter(res.written.values())))
+        _placement_note(first.placement, first.provenance.get("placement_source", ""))
         print(f"next: imuforge calibrate --synthetic SYN --real {args.out} --out CAL …")
     return 0 if res.complete else 3
+
+
+def _placement_note(placement: str | None, source: str) -> None:
+    """Say when the recorded placement was not given: the profile's default stands in (or it is unknown)."""
+    if source.startswith("default"):
+        print(f"placement: recorded as {placement}, the device profile's default — not measured; pass "
+              "--placement to record where the device was worn")
+    elif source.startswith("unknown"):
+        print(f"placement: not recorded ({source.removeprefix('unknown: ')}); pass --placement")
 
 
 def summary_line(res) -> str:

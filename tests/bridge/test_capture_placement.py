@@ -1,0 +1,83 @@
+"""A capture without --placement records the device profile's default placement, and its provenance says it
+was the default, not measured (capture, --recover and --guided alike)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from imuforge.bridge.capture import CaptureOptions, capture, recover
+from imuforge.bridge.emulator import ActivitySource, EmulatedDevice, serve_pty
+from imuforge.bridge.guided import GuidedPlan, guided_capture
+from imuforge.bridge.links import SerialLink
+from imuforge.cli import main
+from imuforge.recording import read_recording
+from imuforge.sensors import load_profile
+from tests.bridge.test_guided import Wearer
+
+ARM = "polar-verity-sense"  # default placement upper_arm_left: not the wrist any fallback would pick
+
+
+def test_capture_without_placement_records_the_profile_default(tcp_device, tmp_path):
+    d = tcp_device(profile_name=ARM)  # the device names its profile; no --profile, no --placement
+    res = capture(lambda: SerialLink(d.url), tmp_path / "c.rawlog", CaptureOptions(seconds=1.0, odr_hz=100.0))
+    rec = res.recording
+    assert rec.profile == ARM and rec.placement == load_profile(ARM).default_placement == "upper_arm_left"
+    src = rec.provenance["placement_source"]
+    assert src.startswith("default of profile 'polar-verity-sense'") and "not measured" in src
+    rec.save(tmp_path / "c.imu.parquet")
+    back = read_recording(tmp_path / "c.imu.parquet")
+    assert back.placement == "upper_arm_left" and back.provenance["placement_source"] == src
+    rec2, _ = recover(tmp_path / "c.rawlog")  # the recovered recording is the one the capture wrote
+    assert rec2.placement == "upper_arm_left" and rec2.provenance["placement_source"] == src
+
+
+def test_a_given_placement_is_recorded_as_given(tcp_device, tmp_path):
+    d = tcp_device(profile_name=ARM)
+    res = capture(lambda: SerialLink(d.url), tmp_path / "c.rawlog",
+                  CaptureOptions(seconds=1.0, odr_hz=100.0, placement="wrist_right"))
+    assert res.recording.placement == "wrist_right"
+    assert res.recording.provenance["placement_source"] == "given (capture --placement)"
+
+
+def test_no_profile_leaves_the_placement_unknown_and_says_so(tcp_device, tmp_path):
+    d = tcp_device()  # the formula device names no profile
+    res = capture(lambda: SerialLink(d.url), tmp_path / "c.rawlog", CaptureOptions(seconds=1.0, odr_hz=100.0))
+    assert res.recording.placement is None
+    assert res.recording.provenance["placement_source"].startswith("unknown")
+
+
+def test_capture_cli_says_the_placement_is_the_default(tcp_device, tmp_path, capsys):
+    d = tcp_device(profile_name=ARM)
+    out = tmp_path / "w.imu.parquet"
+    assert main(["capture", "--port", d.url, "--seconds", "1", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "placement: recorded as upper_arm_left, the device profile's default — not measured" in printed
+    assert read_recording(out).placement == "upper_arm_left"
+    assert main(["capture", "--port", d.url, "--seconds", "1", "--out", str(tmp_path / "g.imu.parquet"),
+                 "--placement", "wrist_left", "--quiet"]) == 0
+    assert "placement:" not in capsys.readouterr().out
+
+
+def test_guided_capture_without_placement_records_the_profile_default(tmp_path):
+    prof = load_profile("nano33-ble-sense-rev2")
+    source = ActivitySource(prof, placement="wrist_left", seed=3)
+    device = EmulatedDevice.from_profile(prof, source)
+    stop = threading.Event()
+    ports: list[str] = []
+    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
+                          daemon=True)
+    th.start()
+    t = time.monotonic()
+    while not ports and time.monotonic() - t < 5:
+        time.sleep(0.01)
+    try:
+        plan = GuidedPlan(("standing",), seconds_each=2.0, countdown_s=0.0)
+        res = guided_capture(lambda: SerialLink(ports[0]), tmp_path / "g", plan, CaptureOptions(seconds=1.0),
+                             Wearer(source))
+    finally:
+        stop.set()
+        th.join(5)
+    rec = read_recording(res.written["standing"])
+    assert rec.placement == prof.default_placement == "wrist_left"
+    assert rec.provenance["placement_source"].startswith("default of profile 'nano33-ble-sense-rev2'")
