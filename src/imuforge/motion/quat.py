@@ -130,9 +130,10 @@ def continuous(q: np.ndarray, axis: int = 0) -> np.ndarray:
     """Flip signs along ``axis`` (time) so consecutive quaternions lie in the same hemisphere."""
     q = np.moveaxis(np.array(q, dtype=float), axis, 0)
     dots = np.sum(q[1:] * q[:-1], axis=-1)
-    flips = np.concatenate([np.zeros((1,) + dots.shape[1:], bool), dots < 0], axis=0)
-    sign = np.where(np.cumsum(flips, axis=0) % 2 == 1, -1.0, 1.0)
-    return np.moveaxis(q * sign[..., None], 0, axis)
+    odd = np.zeros(q.shape[:-1], bool)  # an odd number of flips up to each frame: negate it (exact)
+    np.logical_xor.accumulate(dots < 0, axis=0, out=odd[1:])
+    np.negative(q, out=q, where=odd[..., None])
+    return np.moveaxis(q, 0, axis)
 
 
 def nlerp(a: np.ndarray, b: np.ndarray, w) -> np.ndarray:

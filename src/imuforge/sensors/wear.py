@@ -47,6 +47,7 @@ from scipy.signal import cont2discrete, lfilter, lfilter_zi, ss2tf
 from scipy.spatial.transform import Rotation
 
 from imuforge.errors import ValidationError
+from imuforge.motion.quat import cross  # np.cross's bits without its per-call overhead
 from imuforge.sensors.placement import PLACEMENTS, Placement, mirror_placement
 from imuforge.switches import Switches
 
@@ -432,11 +433,16 @@ def _right_jacobian_times(phi: np.ndarray, v: np.ndarray) -> np.ndarray:
     """J_r(φ) v for (n, 3) rotation vectors: the body rate of exp([φ]×) whose rotation vector moves at v."""
     th = np.linalg.norm(phi, axis=1, keepdims=True)
     small = th < 1e-4
-    th2 = np.where(small, 1.0, th * th)
-    c1 = np.where(small, 0.5 - th * th / 24.0, (1 - np.cos(th)) / th2)
-    c2 = np.where(small, 1.0 / 6.0 - th * th / 120.0, (th - np.sin(th)) / (th2 * np.where(small, 1.0, th)))
-    pxv = np.cross(phi, v)
-    return v - c1 * pxv + c2 * np.cross(phi, pxv)
+    if small.any():
+        th2 = np.where(small, 1.0, th * th)
+        c1 = np.where(small, 0.5 - th * th / 24.0, (1 - np.cos(th)) / th2)
+        c2 = np.where(small, 1.0 / 6.0 - th * th / 120.0, (th - np.sin(th)) / (th2 * np.where(small, 1.0, th)))
+    else:  # the same values without the series branch
+        th2 = th * th
+        c1 = (1 - np.cos(th)) / th2
+        c2 = (th - np.sin(th)) / (th2 * th)
+    pxv = cross(phi, v)
+    return v - c1 * pxv + c2 * cross(phi, pxv)
 
 
 def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_seg: np.ndarray, fs_hz: float,
@@ -461,9 +467,9 @@ def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_se
     a_t = a_seg - np.outer(a_seg @ n_vec, n_vec)
     u, ud, udd = wobble_response(a_t, fs_hz, loose.natural_hz, loose.damping)
     alpha = np.gradient(w_seg, 1.0 / fs_hz, axis=0) if len(w_seg) > 2 else np.zeros_like(w_seg)
-    f_dev = f_seg + udd + 2 * np.cross(w_seg, ud) + np.cross(alpha, u) + np.cross(w_seg, np.cross(w_seg, u))
-    phi = np.cross(n_vec, u) / loose.pivot_m
-    phid = np.cross(n_vec, ud) / loose.pivot_m
+    f_dev = f_seg + udd + 2 * cross(w_seg, ud) + cross(alpha, u) + cross(w_seg, cross(w_seg, u))
+    phi = cross(n_vec, u) / loose.pivot_m
+    phid = cross(n_vec, ud) / loose.pivot_m
     inv = Rotation.from_rotvec(phi).inv()
     return inv.apply(f_dev), inv.apply(w_seg) + _right_jacobian_times(phi, phid), inv.apply(m_seg)
 
@@ -496,3 +502,25 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
 __all__ = ["FLIPS", "SPREADS", "Looseness", "Wear", "WearSpread", "WearVariation", "apply_looseness",
            "draw_wear", "local_axes", "long_axis", "realise", "spread_for", "wear_key", "wobble_response",
            "wobble_streams"]
+
+
+def wear_turn(wear: dict | None) -> np.ndarray | None:
+    """The rotation ``D`` (3×3) by which a worn device's readings differ from the nominal preset's on
+    the same side: ``v_worn = D · v_nominal`` (the flip and the rotation on the segment of
+    :class:`Wear`; the small shift along the segment is not a rotation and is left out).
+
+    ``wear`` is a recording's ``provenance["wear"]`` (:meth:`Wear.to_dict`); ``None`` when it holds no
+    turn, or names a placement that is not a preset (its nominal pose cannot be rebuilt).
+    """
+    if not wear or wear.get("base_placement") not in PLACEMENTS:
+        return None
+    base = PLACEMENTS[wear["base_placement"]]
+    angles = tuple(float((wear.get("rotation_deg") or {}).get(k, 0.0)) for k in ("long_axis", "normal", "third"))
+    flip = wear.get("flip") or "none"
+    if flip == "none" and not any(angles):
+        return None
+    side = _side_of(base)
+    mirror = side is not None and wear.get("side") not in (None, side)
+    nominal = realise(base, mirror=mirror)
+    worn = realise(base, mirror=mirror, flip=flip, rotation_deg=angles)
+    return worn.rotation.T @ nominal.rotation

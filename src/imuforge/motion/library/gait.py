@@ -255,9 +255,15 @@ def person_gait_style(person: Person) -> dict[str, tuple[float, float]]:
     seed = getattr(person, "gait_style_seed", None)
     if seed is None:
         return {k: (0.0, 1.0) for k in ANGLE_SD}
-    g = np.random.default_rng([int(seed), 7])
-    return {k: (float(g.normal(0.0, sd)), float(np.clip(g.normal(1.0, AMPLITUDE_CV), 0.8, 1.2)))
-            for k, sd in ANGLE_SD.items()}
+    return dict(_gait_style(int(seed), tuple(ANGLE_SD.items()), AMPLITUDE_CV))
+
+
+@functools.lru_cache(maxsize=1024)
+def _gait_style(seed: int, angle_sd: tuple, amplitude_cv: float) -> tuple:
+    """:func:`person_gait_style`'s draws, once per person (the closure probes ask for them many times)."""
+    g = np.random.default_rng([seed, 7])
+    return tuple((k, (float(g.normal(0.0, sd)), float(np.clip(g.normal(1.0, amplitude_cv), 0.8, 1.2))))
+                 for k, sd in angle_sd)
 
 
 def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closure: Closure, amp,
