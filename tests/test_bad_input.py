@@ -152,3 +152,28 @@ def test_hil_numbers_out_of_range_are_refused_before_the_link_opens(tmp_path, ca
     err = one_line_error(capsys, "hil")
     assert f"{option} = " in err and f"is out of range (allowed: {allowed})" in err
     assert not (tmp_path / "r").exists()
+
+
+# ---------------------------------------------------------------------------------- calibrate
+@pytest.mark.parametrize("real, message", [
+    ("garbage.csv", "garbage.csv: non-numeric value in CSV body"),
+    ("empty.imu.parquet", "empty.imu.parquet: not a Parquet file"),
+    ("missing", "no such real file or folder"),
+])
+def test_calibrate_refuses_a_bad_capture_and_writes_nothing(small_dataset, tmp_path, capsys, real, message):
+    (tmp_path / "garbage.csv").write_text("a,b,c\nx,y,z\n")
+    (tmp_path / "empty.imu.parquet").write_bytes(b"")
+    out = tmp_path / "cal"
+    assert main(["calibrate", "--synthetic", str(small_dataset), "--real", str(tmp_path / real), "--out", str(out),
+                 "--no-plots"]) == 2
+    assert message in one_line_error(capsys, "calibrate")
+    assert not out.exists() and not list(tmp_path.glob(".cal.partial-*"))
+
+
+def test_calibrate_out_that_is_a_file_is_refused(small_dataset, tmp_path, capsys):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    assert main(["calibrate", "--synthetic", str(small_dataset), "--real", str(small_dataset), "--out", str(afile),
+                 "--no-plots"]) == 2
+    assert "--out" in (err := one_line_error(capsys, "calibrate")) and "is a file, not a folder" in err
+    assert afile.read_text() == "mine" and not list(tmp_path.glob(".notes.txt.partial-*"))

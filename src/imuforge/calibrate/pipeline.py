@@ -144,7 +144,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
         if align:
             cur = apply_alignment(fit_alignment(cur, first, align_mode), cur)
         if map_mode != "none":
-            qm = QuantileMap.fit(cur, first, map_mode)
+            qm = QuantileMap.fit(cur, first, map_mode, keep_wear=not (align and align_mode == "each"))
             cur = [qm.apply(r) for r in cur]
     except ValidationError as exc:  # e.g. a class present in only one half
         return HeldOutFidelity(skipped=f"could not fit on the first halves: {exc}")
@@ -259,6 +259,9 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     if align_mode not in ALIGN_MODES:
         raise ValidationError(f"unknown alignment mode {align_mode!r}", allowed=", ".join(ALIGN_MODES))
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out {out} is a file, not a folder",
+                              allowed="a new folder, or an existing calibrate output folder")
     ds_path = out / "dataset"
     if ds_path.exists() and any(ds_path.iterdir()) and not overwrite:
         raise FileExistsError(f"{ds_path} exists; choose another --out or pass --overwrite")
@@ -301,7 +304,7 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     if align:  # 4. alignment
         cur = _align_step(result, stage, cur, reals, align_mode)
     if map_mode != "none":  # 5. mapping
-        cur = _map_step(result, stage, cur, reals, map_mode)
+        cur = _map_step(result, stage, cur, reals, map_mode, keep_wear=not (align and align_mode == "each"))
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, map_mode=map_mode, seed=seed,
                    align_mode=align_mode)
     result.findings = findings(report, result, pre_align, reals, seed)
@@ -402,9 +405,11 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
 
 
 def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
-              map_mode: str) -> list[Recording]:
-    """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only."""
-    qm = QuantileMap.fit(cur, reals, map_mode)
+              map_mode: str, keep_wear: bool = True) -> list[Recording]:
+    """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only
+    (``keep_wear``: each synthetic person keeps their own way of wearing the device; not after ``each``
+    alignment, which turned every recording into the capture's frame on purpose)."""
+    qm = QuantileMap.fit(cur, reals, map_mode, keep_wear=keep_wear)
     result.mapping = qm
     qm.save(stage / "mapping.json")
     cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
