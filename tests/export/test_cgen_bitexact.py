@@ -4,6 +4,12 @@ For tiny_cnn, ds_cnn and res_cnn: every window of the export's reference set, a 
 on random int8 windows (hypothesis), and a "kitchen sink" Keras model with the ops and options the
 zoo does not use (average pooling, VALID padding, strides, depth multiplier, RELU6, per-tensor
 weights). A deliberately broken kernel must be caught, so the comparison can fail.
+
+Each zoo check runs three builds of the generated C: plain C; ``-DIFM_DSP`` (on the host the DSP
+instructions SXTB16/SXTAB16/SMLAD/SMLABB/SMLATT/SSUB8+SEL are the kernels' portable C versions, so the
+SMLAD path's data layouts and loops are checked here; the real instructions run in QEMU,
+test_cgen_qemu.py); and ``-DIFM_DSP`` with the convolution weights kept int8 (``wide_max_bytes=0``:
+unpacked with SXTB16 in the loop instead of stored as 16-bit pairs).
 """
 
 from __future__ import annotations
@@ -24,26 +30,37 @@ pytest.importorskip("tflite_micro")
 _HOST: dict = {}
 
 
-def _pair(export_dir, *, source=None):
-    """(generated C on the host, TFLM interpreter) for an export folder; built once per folder."""
+#: build variants: (defines, int8 convolution weights)
+VARIANTS = {"plain": ((), False), "dsp": (("IFM_DSP",), False), "dsp_int8_weights": (("IFM_DSP",), True)}
+
+
+def _pair(export_dir, *, source=None, variant: str = "plain", tmp=None):
+    """(generated C on the host, TFLM interpreter) for an export folder; built once per folder and variant."""
     from imuforge.export import TflmModel
+    from imuforge.export.cgen import generate_c
     from imuforge.export.cgen.build import HostModel
 
-    key = (str(export_dir), str(source))
+    key = (str(export_dir), str(source), variant)
     if key not in _HOST:
         need_gcc()
+        defines, int8_weights = VARIANTS[variant]
         h = (export_dir / "c" / "imuforge_model.h").read_text()
         nin = int(h.split("IMUFORGE_MODEL_INPUT_BYTES ")[1].split()[0])
         nout = int(h.split("IMUFORGE_MODEL_OUTPUT_BYTES ")[1].split()[0])
         src = source or export_dir / "c" / "imuforge_model.c"
-        _HOST[key] = (HostModel(src, input_bytes=nin, output_bytes=nout, strict=True),
+        if int8_weights:
+            src = generate_c((export_dir / "model.tflite").read_bytes(), tmp, wide_max_bytes=0).source
+            convs = [ln for ln in src.read_text().splitlines() if ln.startswith("static const ifm_conv_t p")]
+            assert convs and not any(ln.endswith(", 1};") for ln in convs)  # w16 = 0: int8 weight words
+        _HOST[key] = (HostModel(src, input_bytes=nin, output_bytes=nout, strict=True, defines=defines),
                       TflmModel((export_dir / "model.tflite").read_bytes()))
     return _HOST[key]
 
 
+@pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("name", list(ZOO_KWARGS))
-def test_every_reference_window_is_bit_exact(zoo_exports, name):
-    host, tflm = _pair(zoo_exports[name])
+def test_every_reference_window_is_bit_exact(zoo_exports, name, variant, tmp_path_factory):
+    host, tflm = _pair(zoo_exports[name], variant=variant, tmp=tmp_path_factory.mktemp(f"{name}_{variant}"))
     ref = np.load(zoo_exports[name] / "reference.npz")
     q, expected = ref["q"], ref["tflm_out"].reshape(len(ref["q"]), -1)
     assert len(q) >= 20
@@ -53,9 +70,10 @@ def test_every_reference_window_is_bit_exact(zoo_exports, name):
     assert np.array_equal(tflm.run(q).reshape(len(q), -1), expected)
 
 
+@pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("name", list(ZOO_KWARGS))
-def test_random_int8_windows_are_bit_exact(zoo_exports, name):
-    host, tflm = _pair(zoo_exports[name])
+def test_random_int8_windows_are_bit_exact(zoo_exports, name, variant, tmp_path_factory):
+    host, tflm = _pair(zoo_exports[name], variant=variant, tmp=tmp_path_factory.mktemp(f"{name}_{variant}_r"))
     shape = tuple(np.load(zoo_exports[name] / "reference.npz")["q"].shape[1:])
 
     @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -88,5 +106,21 @@ def test_a_broken_kernel_is_caught(zoo_exports, tmp_path):
     (tmp_path / "imuforge_model.h").write_text((zoo_exports["tiny_cnn"] / "c" / "imuforge_model.h").read_text())
     (tmp_path / "imuforge_model.c").write_text(bad)
     host, tflm = _pair(zoo_exports["tiny_cnn"], source=tmp_path / "imuforge_model.c")
+    q = np.load(zoo_exports["tiny_cnn"] / "reference.npz")["q"]
+    assert not np.array_equal(host.run(q), tflm.run(q).reshape(len(q), -1))
+
+
+@pytest.mark.parametrize("variant, good, bad", [
+    ("dsp", "ifm_smlad(w[1], x13, ifm_smlad(w[0], x02, a[0]))", "ifm_smlad(w[1], x02, ifm_smlad(w[0], x02, a[0]))"),
+    ("plain", "(u & 0xFFFFu) * x0 + (int16_t)(uint16_t)(u >> 16) * x2",
+     "(u & 0xFFFFu) * x2 + (int16_t)(uint16_t)(u >> 16) * x0"),
+])
+def test_a_wrong_lane_in_the_convolution_is_caught(zoo_exports, tmp_path, variant, good, bad):
+    """The 16-bit weight pairs read against the wrong input lane, in the SMLAD path or the plain C."""
+    src = (zoo_exports["tiny_cnn"] / "c" / "imuforge_model.c").read_text()
+    assert good in src
+    (tmp_path / "imuforge_model.h").write_text((zoo_exports["tiny_cnn"] / "c" / "imuforge_model.h").read_text())
+    (tmp_path / "imuforge_model.c").write_text(src.replace(good, bad))
+    host, tflm = _pair(zoo_exports["tiny_cnn"], source=tmp_path / "imuforge_model.c", variant=variant)
     q = np.load(zoo_exports["tiny_cnn"] / "reference.npz")["q"]
     assert not np.array_equal(host.run(q), tflm.run(q).reshape(len(q), -1))

@@ -71,12 +71,23 @@ def test_kitchen_sink_model_uses_the_ops_it_is_meant_to(sink):
     assert any(g.tensors[op.inputs[1]].scales.size == 1 for op in fcs), "no per-tensor dense weights"
 
 
-def test_kitchen_sink_is_bit_exact_on_random_windows(sink):
+#: plain C; the SMLAD path (on the host, the kernels' portable C versions of the DSP instructions); and the
+#: SMLAD path with int8 convolution weights unpacked in the loop (wide_max_bytes=0)
+SINK_BUILDS = {"plain": ((), None), "dsp": (("IFM_DSP",), None), "dsp_int8_weights": (("IFM_DSP",), 0)}
+
+
+@pytest.mark.parametrize("build", list(SINK_BUILDS))
+def test_kitchen_sink_is_bit_exact_on_random_windows(sink, build, tmp_path):
     from imuforge.export import TflmModel
+    from imuforge.export.cgen import generate_c
     from imuforge.export.cgen.build import HostModel
 
     tfl, gen, _ = sink
-    host = HostModel(gen.source, input_bytes=gen.input_bytes, output_bytes=gen.output_bytes, strict=True)
+    defines, wide = SINK_BUILDS[build]
+    if wide is not None:
+        gen = generate_c(tfl, tmp_path, wide_max_bytes=wide)
+    host = HostModel(gen.source, input_bytes=gen.input_bytes, output_bytes=gen.output_bytes, strict=True,
+                     defines=defines)
     tflm = TflmModel(tfl)
     rng = np.random.default_rng(1)
     Q = rng.integers(-128, 128, (300, 30, 6)).astype(np.int8)
@@ -102,16 +113,19 @@ def _kitchen_sink_2():
     return keras.Model(inp, L.Dense(4, activation="softmax", use_bias=False)(x))
 
 
-def test_second_kitchen_sink_concat_relu_pad_reduce_max_is_bit_exact(tmp_path):
+@pytest.mark.parametrize("build", list(SINK_BUILDS))
+def test_second_kitchen_sink_concat_relu_pad_reduce_max_is_bit_exact(tmp_path, build):
     need_gcc()
     from imuforge.export import TflmModel
     from imuforge.export.cgen import generate_c
     from imuforge.export.cgen.build import HostModel
 
     tfl = _convert(_kitchen_sink_2(), (32, 6))
-    gen = generate_c(tfl, tmp_path)
+    defines, wide = SINK_BUILDS[build]
+    gen = generate_c(tfl, tmp_path, **({} if wide is None else {"wide_max_bytes": wide}))
     assert {"CONCATENATION", "RELU", "PAD", "REDUCE_MAX"} <= set(gen.ops)
-    host = HostModel(gen.source, input_bytes=gen.input_bytes, output_bytes=gen.output_bytes, strict=True)
+    host = HostModel(gen.source, input_bytes=gen.input_bytes, output_bytes=gen.output_bytes, strict=True,
+                     defines=defines)
     tflm = TflmModel(tfl)
     Q = np.random.default_rng(2).integers(-128, 128, (300, 32, 6)).astype(np.int8)
     expected = tflm.run(Q).reshape(len(Q), -1)
@@ -139,3 +153,39 @@ def test_an_op_without_a_generator_is_one_clear_line_and_exit_2(cgen_data, tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "TANH" in err[0] and "C generation" in err[0], err
     assert not (tmp_path / "exp").exists()
+
+
+def _kitchen_sink_2d():
+    """2-D convolutions: 3×3 with stride 2 over 4 channels (each kernel row is whole words), a 3×2
+    over 8 channels, a depthwise 3×3 over 6 channels, a 1×1, global average pooling."""
+    import keras
+
+    L = keras.layers
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((12, 10, 4))
+    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)                 # 6 × 5 × 8
+    x = L.Conv2D(6, (3, 2), padding="same")(x)                                            # 6 × 5 × 6
+    x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)                        # 6 × 5 × 6
+    x = L.Conv2D(5, 1)(x)                                                                 # 6 × 5 × 5
+    x = L.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, L.Dense(3, activation="softmax")(x))
+
+
+@pytest.mark.parametrize("build", list(SINK_BUILDS))
+def test_2d_kitchen_sink_is_bit_exact(tmp_path, build):
+    need_gcc()
+    from imuforge.export import TflmModel
+    from imuforge.export.cgen import generate_c
+    from imuforge.export.cgen.build import HostModel
+
+    tfl = _convert(_kitchen_sink_2d(), (12, 10, 4))
+    defines, wide = SINK_BUILDS[build]
+    gen = generate_c(tfl, tmp_path, **({} if wide is None else {"wide_max_bytes": wide}))
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "MEAN"} <= set(gen.ops)
+    host = HostModel(gen.source, input_bytes=gen.input_bytes, output_bytes=gen.output_bytes, strict=True,
+                     defines=defines)
+    tflm = TflmModel(tfl)
+    Q = np.random.default_rng(4).integers(-128, 128, (200, 12, 10, 4)).astype(np.int8)
+    expected = tflm.run(Q).reshape(len(Q), -1)
+    got = host.run(Q)
+    assert np.array_equal(got, expected), f"{int(np.any(got != expected, axis=1).sum())} of {len(Q)} differ"

@@ -34,7 +34,7 @@ KERNELS_C = r"""
 /* ---- integer arithmetic (see imuforge/export/cgen/kernels.py for the TFLM sources) ---- */
 typedef char ifm_arith_shift_check[((-8 >> 1) == -4) ? 1 : -1];
 
-#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN || IFM_USE_ADD || IFM_USE_SOFTMAX || IFM_USE_RELU
+#if IFM_USE_MEAN || IFM_USE_ADD || IFM_USE_SOFTMAX || IFM_USE_RELU
 static int32_t ifm_srdhm(int32_t a, int32_t b) {
   int64_t ab;
   int64_t nudge;
@@ -53,7 +53,7 @@ static int32_t ifm_rdbpot(int32_t x, int exponent) {
 
 #endif
 
-#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_MEAN || IFM_USE_RELU
+#if IFM_USE_MEAN || IFM_USE_RELU
 static int32_t ifm_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
   const int left = shift > 0 ? (int)shift : 0;
   const int right = shift > 0 ? 0 : (int)-shift;
@@ -62,57 +62,173 @@ static int32_t ifm_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
 
 #endif
 
-#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_POOL || IFM_USE_ADD || IFM_USE_MEAN || \
-    IFM_USE_RELU || IFM_USE_SOFTMAX
+#if IFM_USE_POOL || IFM_USE_ADD || IFM_USE_MEAN || IFM_USE_RELU || IFM_USE_SOFTMAX
 static int8_t ifm_clamp8(int32_t v, int32_t lo, int32_t hi) {
   return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 #endif
 
+#if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC
+/* TFLM MultiplyByQuantizedMultiplier(acc + bias, m, shift) + output offset, clamped, for the output
+ * channel whose row of the requantisation table is q = {bias, m, left shift, e - 1 (or -1 for e = 0),
+ * addend for x >= 0 (low, high word), addend for x < 0 (low, high word)}, e the right shift.
+ *
+ * TFLM: x = (acc + bias) << left; h = srdhm(x, m); r = rdbpot(h, e). For m >= 0 (QuantizeMultiplier
+ * never gives less) srdhm(x, m) = floor((x·m + 2^30) / 2^31) exactly (gemmlowp's ±nudge and its
+ * division truncating toward zero agree with this floor for either sign of x·m), and for e >= 1
+ * rdbpot(h, e) = floor((h + 2^(e-1) - [h < 0]) / 2^e); [h < 0] may be replaced by [x < 0] (they differ
+ * only when h = 0, where both give 0), and the two floors nest into one:
+ *   r = floor((x·m + 2^30 + (2^(e-1) - [x < 0])·2^31) / 2^(31+e)),
+ * one 64-bit multiply-accumulate with a per-channel addend (the table's, chosen by the sign of x) and
+ * one shift of the high word by e - 1. For e = 0, r = floor((x·m + 2^30) / 2^31). */
+static inline int8_t ifm_requant(int32_t acc, const int32_t *q, int32_t out_offset, int32_t lo, int32_t hi) {
+  const int32_t x = (int32_t)((uint32_t)(acc + q[0]) << q[2]);
+  const int32_t *add = q + (x < 0 ? 6 : 4);
+  const int64_t t = (int64_t)x * q[1] + (int64_t)(((uint64_t)(uint32_t)add[1] << 32) | (uint32_t)add[0]);
+  const int32_t v = (q[3] < 0 ? (int32_t)(t >> 31) : ((int32_t)(t >> 32) >> q[3])) + out_offset;
+  return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+#endif
+
+#if defined(IFM_DSP) && (IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_POOL)
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+/* Cortex-M4/M7 DSP instructions */
+static inline uint32_t ifm_sxtb16(uint32_t v) { uint32_t r; __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(v)); return r; }
+static inline uint32_t ifm_sxtb16_r8(uint32_t v) {
+  uint32_t r; __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v)); return r;
+}
+static inline uint32_t ifm_sxtab16(uint32_t a, uint32_t v) {
+  uint32_t r; __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(v)); return r;
+}
+static inline uint32_t ifm_sxtab16_r8(uint32_t a, uint32_t v) {
+  uint32_t r; __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v)); return r;
+}
+static inline int32_t ifm_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r; __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r;
+}
+static inline int32_t ifm_smlabb(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r; __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r;
+}
+static inline int32_t ifm_smlatt(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r; __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc)); return r;
+}
+/* four signed bytes at once: SSUB8 sets a GE flag per byte where a >= b, SEL takes those bytes of a */
+static inline uint32_t ifm_max4(uint32_t a, uint32_t b) {
+  uint32_t r; __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b)); return r;
+}
+#else
+/* The same instructions in portable C (ARM ARM semantics), so that a host build with -DIFM_DSP runs,
+ * and the tests check, the very data layouts and loops of the DSP path. */
+static inline uint32_t ifm_lanes(int32_t lo, int32_t hi) { return (uint32_t)(uint16_t)lo | ((uint32_t)(uint16_t)hi << 16); }
+static inline int32_t ifm_lo(uint32_t v) { return (int16_t)(uint16_t)(v & 0xFFFFu); }
+static inline int32_t ifm_hi(uint32_t v) { return (int16_t)(uint16_t)(v >> 16); }
+static inline uint32_t ifm_sxtb16(uint32_t v) { return ifm_lanes((int8_t)(v & 0xFFu), (int8_t)((v >> 16) & 0xFFu)); }
+static inline uint32_t ifm_sxtb16_r8(uint32_t v) { return ifm_sxtb16((v >> 8) | (v << 24)); }
+static inline uint32_t ifm_sxtab16(uint32_t a, uint32_t v) {
+  const uint32_t e = ifm_sxtb16(v);
+  return ifm_lanes(ifm_lo(a) + ifm_lo(e), ifm_hi(a) + ifm_hi(e));
+}
+static inline uint32_t ifm_sxtab16_r8(uint32_t a, uint32_t v) { return ifm_sxtab16(a, (v >> 8) | (v << 24)); }
+static inline int32_t ifm_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(ifm_lo(a) * ifm_lo(b)) + (uint32_t)(ifm_hi(a) * ifm_hi(b)));
+}
+static inline int32_t ifm_smlabb(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(ifm_lo(a) * ifm_lo(b)));
+}
+static inline int32_t ifm_smlatt(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(ifm_hi(a) * ifm_hi(b)));
+}
+static inline uint32_t ifm_max4(uint32_t a, uint32_t b) {
+  uint32_t r = 0;
+  int i;
+  for (i = 0; i < 32; i += 8) {
+    const int8_t x = (int8_t)((a >> i) & 0xFFu), y = (int8_t)((b >> i) & 0xFFu);
+    r |= (uint32_t)(uint8_t)(x >= y ? x : y) << i;
+  }
+  return r;
+}
+#endif
+#endif
+
 #if IFM_USE_CONV || IFM_USE_FC
-/* two dot products sharing the inputs: acc0 += sum w0[i] * (x[i] + off), acc1 += sum w1[i] * (x[i] + off) */
-static void ifm_dot2(const int8_t *w0, const int8_t *w1, const int8_t *x, int n, int32_t off,
-                     int32_t *acc0, int32_t *acc1) {
-  int32_t a0 = *acc0, a1 = *acc1;
-  int i = 0;
+static inline uint32_t ifm_load4(const int8_t *s) { uint32_t v; memcpy(&v, s, 4); return v; }
+
+/* The first n (< 4) bytes of s in a word, the others zero. */
+static inline uint32_t ifm_load_tail(const int8_t *s, int n) {
+  uint32_t v = 0;
+  int j;
+  for (j = 0; j < n; ++j) v |= (uint32_t)(uint8_t)s[j] << (8 * j);
+  return v;
+}
+
+/* Packed weights (written by the export): output channels in groups of four; within a group, per four
+ * consecutive taps, one word of four int8 weights (little-endian, tap order) per channel: the four
+ * channels' words are adjacent, so one pass over the inputs feeds four accumulators. Rows are padded
+ * with zero weights to a multiple of four taps, the channels with zero rows to a multiple of four.
+ * Inputs of four taps (x + input offset, 16 bits each) are held as two words: (x0, x2) and (x1, x3),
+ * the lanes SXTAB16 produces; (SXTB16 w, SMLAD x02) + (SXTB16 w ror 8, SMLAD x13) = w·x. */
+static inline void ifm_mac4x4(const uint32_t *w, uint32_t x02, uint32_t x13, int32_t *a) {
 #if defined(IFM_DSP)
-  /* Cortex-M4/M7 DSP: 4 bytes per load; SXTB16 sign-extends bytes 0 and 2 (and, rotated, 1 and 3)
-   * into two 16-bit lanes, SXTAB16 does the same while adding the input offset to each lane
-   * (|x + off| <= 255 fits 16 bits), SMLAD adds both lane products to an accumulator. The input
-   * lanes are unpacked once for both weight rows. */
-  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)off << 16) | (uint16_t)(int16_t)off;
-  for (; i + 3 < n; i += 4) {
-    uint32_t xv, x02, x13, wv, w02, w13;
-    memcpy(&xv, x + i, 4);
-    __asm__("sxtab16 %0, %1, %2" : "=r"(x02) : "r"(off2), "r"(xv));
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(x13) : "r"(off2), "r"(xv));
-    memcpy(&wv, w0 + i, 4);
-    __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
-    __asm__("smlad %0, %1, %2, %0" : "+r"(a0) : "r"(w02), "r"(x02));
-    __asm__("smlad %0, %1, %2, %0" : "+r"(a0) : "r"(w13), "r"(x13));
-    memcpy(&wv, w1 + i, 4);
-    __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
-    __asm__("smlad %0, %1, %2, %0" : "+r"(a1) : "r"(w02), "r"(x02));
-    __asm__("smlad %0, %1, %2, %0" : "+r"(a1) : "r"(w13), "r"(x13));
+  a[0] = ifm_smlad(ifm_sxtb16(w[0]), x02, a[0]);
+  a[0] = ifm_smlad(ifm_sxtb16_r8(w[0]), x13, a[0]);
+  a[1] = ifm_smlad(ifm_sxtb16(w[1]), x02, a[1]);
+  a[1] = ifm_smlad(ifm_sxtb16_r8(w[1]), x13, a[1]);
+  a[2] = ifm_smlad(ifm_sxtb16(w[2]), x02, a[2]);
+  a[2] = ifm_smlad(ifm_sxtb16_r8(w[2]), x13, a[2]);
+  a[3] = ifm_smlad(ifm_sxtb16(w[3]), x02, a[3]);
+  a[3] = ifm_smlad(ifm_sxtb16_r8(w[3]), x13, a[3]);
+#else
+  const int32_t x0 = (int16_t)(uint16_t)(x02 & 0xFFFFu), x2 = (int16_t)(uint16_t)(x02 >> 16);
+  const int32_t x1 = (int16_t)(uint16_t)(x13 & 0xFFFFu), x3 = (int16_t)(uint16_t)(x13 >> 16);
+  int j;
+  for (j = 0; j < 4; ++j) {
+    const uint32_t v = w[j];
+    a[j] += (int8_t)(v & 0xFFu) * x0 + (int8_t)((v >> 8) & 0xFFu) * x1 + (int8_t)((v >> 16) & 0xFFu) * x2 +
+            (int8_t)(v >> 24) * x3;
   }
 #endif
-  for (; i < n; ++i) {
-    const int32_t xi = (int32_t)x[i] + off;
-    a0 += (int32_t)w0[i] * xi;
-    a1 += (int32_t)w1[i] * xi;
+}
+
+#if IFM_USE_CONV
+/* The same with the weights already sign-extended at export time (ifm_conv_t.w16): per channel two words
+ * (w0, w2), (w1, w3) of 16-bit lanes, the four channels' pairs adjacent: two SMLADs per channel, no unpacking. */
+static inline void ifm_mac4x4_w16(const uint32_t *w, uint32_t x02, uint32_t x13, int32_t *a) {
+#if defined(IFM_DSP)
+  a[0] = ifm_smlad(w[1], x13, ifm_smlad(w[0], x02, a[0]));
+  a[1] = ifm_smlad(w[3], x13, ifm_smlad(w[2], x02, a[1]));
+  a[2] = ifm_smlad(w[5], x13, ifm_smlad(w[4], x02, a[2]));
+  a[3] = ifm_smlad(w[7], x13, ifm_smlad(w[6], x02, a[3]));
+#else
+  const int32_t x0 = (int16_t)(uint16_t)(x02 & 0xFFFFu), x2 = (int16_t)(uint16_t)(x02 >> 16);
+  const int32_t x1 = (int16_t)(uint16_t)(x13 & 0xFFFFu), x3 = (int16_t)(uint16_t)(x13 >> 16);
+  int j;
+  for (j = 0; j < 4; ++j) {
+    const uint32_t u = w[2 * j], v = w[2 * j + 1];
+    a[j] += (int16_t)(uint16_t)(u & 0xFFFFu) * x0 + (int16_t)(uint16_t)(u >> 16) * x2 +
+            (int16_t)(uint16_t)(v & 0xFFFFu) * x1 + (int16_t)(uint16_t)(v >> 16) * x3;
   }
-  *acc0 = a0;
-  *acc1 = a1;
+#endif
+}
+#endif
+
+/* four taps of bytes + offset → the two lane words (x0, x2), (x1, x3) */
+static inline void ifm_unpack4(uint32_t v, uint32_t off2, uint32_t *x02, uint32_t *x13) {
+#if defined(IFM_DSP)
+  *x02 = ifm_sxtab16(off2, v);
+  *x13 = ifm_sxtab16_r8(off2, v);
+#else
+  const int32_t off = (int16_t)(uint16_t)(off2 & 0xFFFFu);
+  *x02 = (uint32_t)(uint16_t)((int8_t)(v & 0xFFu) + off) | ((uint32_t)(uint16_t)((int8_t)((v >> 16) & 0xFFu) + off) << 16);
+  *x13 = (uint32_t)(uint16_t)((int8_t)((v >> 8) & 0xFFu) + off) | ((uint32_t)(uint16_t)((int8_t)(v >> 24) + off) << 16);
+#endif
 }
 
-static void ifm_requant_store(int8_t *out, int32_t acc, const int32_t *bias, int32_t mult, int32_t shift,
-                              int32_t out_offset, int32_t lo, int32_t hi) {
-  if (bias) acc += *bias;
-  *out = ifm_clamp8(ifm_mbqm(acc, mult, shift) + out_offset, lo, hi);
+/* the requantised outputs of a group of n (<= 4) channels */
+static inline void ifm_store4(int8_t *o, const int32_t *a, const int32_t *q, int n, int32_t out_offset,
+                              int32_t lo, int32_t hi) {
+  int j;
+  for (j = 0; j < n; ++j) o[j] = ifm_requant(a[j], q + 8 * j, out_offset, lo, hi);
 }
-
 #endif
 
 #if IFM_USE_CONV || IFM_USE_DEPTHWISE
@@ -120,155 +236,115 @@ typedef struct {
   int in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
   int stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, depth_mult;
   int32_t in_offset, out_offset, act_min, act_max;
-  const int8_t *w;        /* conv: [out_c][k_h][k_w][in_c]; depthwise: [k_h][k_w][out_c] */
-  const int32_t *bias;    /* [out_c] or NULL */
-  const int32_t *mult;    /* [out_c] */
-  const int32_t *shift;   /* [out_c] */
+  const int8_t *w;        /* depthwise: [k_h][k_w][out_c]; conv: NULL */
+  const uint32_t *wp;     /* conv: packed weights (ifm_mac4x4); depthwise: NULL */
+  const int32_t *q;       /* per output channel (groups of four for conv): the requantisation table, 8 words */
+  int kp;                 /* conv: taps per output channel (k_h·k_w·in_c) rounded up to a multiple of 4 */
+  int w16;                /* conv: wp holds 16-bit weight pairs (ifm_mac4x4_w16) instead of int8 words */
 } ifm_conv_t;
-
 #endif
 
 #if IFM_USE_CONV
-#if defined(IFM_DSP)
-#define IFM_CONV_CH 4   /* output channels per pass: the unpacked inputs serve four weight rows */
-/* a += w[0..3] . (x02, x13): SXTB16 unpacks four weights into lanes (0, 2) and (1, 3), two SMLADs */
-static inline int32_t ifm_smlad4(int32_t a, const int8_t *w, uint32_t x02, uint32_t x13) {
-  uint32_t wv, w02, w13;
-  memcpy(&wv, w, 4);
-  __asm__("sxtb16 %0, %1" : "=r"(w02) : "r"(wv));
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(w13) : "r"(wv));
-  __asm__("smlad %0, %1, %2, %0" : "+r"(a) : "r"(w02), "r"(x02));
-  __asm__("smlad %0, %1, %2, %0" : "+r"(a) : "r"(w13), "r"(x13));
-  return a;
-}
-
-/* four dot products sharing the inputs: acc[j] += sum w[j * ws + i] * (x[i] + off), j = 0..3 */
-static void ifm_dot4(const int8_t *w, int ws, const int8_t *x, int n, int32_t off, int32_t *acc) {
-  const int8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
-  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)off << 16) | (uint16_t)(int16_t)off;
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  int i = 0;
-  for (; i + 3 < n; i += 4) {
-    uint32_t xv, x02, x13;
-    memcpy(&xv, x + i, 4);
-    __asm__("sxtab16 %0, %1, %2" : "=r"(x02) : "r"(off2), "r"(xv));
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(x13) : "r"(off2), "r"(xv));
-    a0 = ifm_smlad4(a0, w + i, x02, x13);
-    a1 = ifm_smlad4(a1, w1 + i, x02, x13);
-    a2 = ifm_smlad4(a2, w2 + i, x02, x13);
-    a3 = ifm_smlad4(a3, w3 + i, x02, x13);
-  }
-  for (; i < n; ++i) {
-    const int32_t xi = (int32_t)x[i] + off;
-    a0 += (int32_t)w[i] * xi;
-    a1 += (int32_t)w1[i] * xi;
-    a2 += (int32_t)w2[i] * xi;
-    a3 += (int32_t)w3[i] * xi;
-  }
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
-}
-
-/* k (1, 2 or IFM_CONV_CH) dot products over rows ws bytes apart, into acc[0 .. k-1] */
-static void ifm_dotk(const int8_t *w, int ws, const int8_t *x, int n, int32_t off, int32_t *acc, int k) {
-  int32_t unused = 0;
-  if (k == 4) {
-    ifm_dot4(w, ws, x, n, off, acc);
+/* The window of one output position as lane words (kp / 2 of them): taps outside the input are
+ * zero (TFLM skips them), so are the padding taps past k_h·k_w·in_c (their weights are zero too). */
+static void ifm_conv_patch(const ifm_conv_t *p, const int8_t *in, int y0, int x0, uint32_t *restrict patch) {
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->in_offset << 16) | (uint16_t)(int16_t)p->in_offset;
+  const int run = p->k_w * p->in_c;   /* taps of one kernel row */
+  int ky, kx, ic;
+  if (p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w && (p->k_h == 1 || run % 4 == 0)) {
+    /* every kernel row lies inside the input in x: rows are contiguous bytes, converted four at a time */
+    for (ky = 0; ky < p->k_h; ++ky) {
+      const int y = y0 + p->dil_h * ky;
+      uint32_t *d = patch + (ky * run / 4) * 2;
+      int i;
+      if (y < 0 || y >= p->in_h) {
+        memset(d, 0, (size_t)((run + 3) / 4) * 8);
+        continue;
+      }
+      {
+        const int8_t *s = in + (y * p->in_w + x0) * p->in_c;
+        for (i = 0; i + 4 <= run; i += 4, d += 2) ifm_unpack4(ifm_load4(s + i), off2, d, d + 1);
+        if (i < run) ifm_unpack4(ifm_load_tail(s + i, run - i), off2, d, d + 1);
+      }
+    }
     return;
   }
-  if (k == 1)
-    ifm_dot2(w, w, x, n, off, acc, &unused);
-  else
-    ifm_dot2(w, w + ws, x, n, off, acc, acc + 1);
-}
-
-/* the accumulators of output channels oc .. oc+k-1 at the output position whose window starts at (y0, x0) */
-static void ifm_conv_acc(const ifm_conv_t *p, const int8_t *in, int y0, int x0, int oc, int k, int32_t *acc) {
-  const int ws = p->k_h * p->k_w * p->in_c;   /* bytes between two output channels' weights */
-  const int8_t *w = p->w + oc * ws;
-  int ky, kx;
+  memset(patch, 0, (size_t)p->kp * 2);
   for (ky = 0; ky < p->k_h; ++ky) {
     const int y = y0 + p->dil_h * ky;
     if (y < 0 || y >= p->in_h) continue;
-    if (p->dil_w == 1) { /* the taps inside the input are one contiguous run of (kx, ic) */
-      const int kx0 = x0 < 0 ? -x0 : 0;
-      const int kx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
-      if (kx1 > kx0)
-        ifm_dotk(w + (ky * p->k_w + kx0) * p->in_c, ws, in + (y * p->in_w + x0 + kx0) * p->in_c,
-                 (kx1 - kx0) * p->in_c, p->in_offset, acc, k);
-      continue;
-    }
     for (kx = 0; kx < p->k_w; ++kx) {
       const int x = x0 + p->dil_w * kx;
+      const int8_t *s = in + (y * p->in_w + x) * p->in_c;
       if (x < 0 || x >= p->in_w) continue;
-      ifm_dotk(w + (ky * p->k_w + kx) * p->in_c, ws, in + (y * p->in_w + x) * p->in_c, p->in_c, p->in_offset,
-               acc, k);
+      for (ic = 0; ic < p->in_c; ++ic) {
+        const int k = (ky * p->k_w + kx) * p->in_c + ic;   /* lane k % 4 of group k / 4 */
+        patch[(k >> 2) * 2 + (k & 1)] |= (uint32_t)(uint16_t)((int32_t)s[ic] + p->in_offset) << (16 * ((k >> 1) & 1));
+      }
     }
   }
 }
 
-static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
-  int oy, ox, oc, j;
+static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out, uint32_t *restrict patch) {
+  const int nq = p->kp / 4;
+  const uint32_t *const xe = patch + 2 * nq;
+  int oy, ox, oc;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
-      const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+      const uint32_t *restrict w = p->wp;
+      const int32_t *q = p->q;
       int8_t *o = out + (oy * p->out_w + ox) * p->out_c;
-      oc = 0;
-      while (oc < p->out_c) {   /* IFM_CONV_CH output channels per pass share the input */
-        const int left = p->out_c - oc;
-        const int k = left >= IFM_CONV_CH ? IFM_CONV_CH : (left >= 2 ? 2 : 1);
-        int32_t acc[IFM_CONV_CH] = {0};
-        ifm_conv_acc(p, in, y0, x0, oc, k, acc);
-        for (j = 0; j < k; ++j)
-          ifm_requant_store(o + oc + j, acc[j], p->bias ? p->bias + oc + j : NULL, p->mult[oc + j],
-                            p->shift[oc + j], p->out_offset, p->act_min, p->act_max);
-        oc += k;
-      }
-    }
-  }
-}
-#else /* plain C: two output channels per pass */
-static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
-  const int w_stride = p->k_h * p->k_w * p->in_c;   /* bytes between two output channels' weights */
-  int oy, ox, oc, ky, kx;
-  for (oy = 0; oy < p->out_h; ++oy) {
-    for (ox = 0; ox < p->out_w; ++ox) {
-      const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-      int8_t *o = out + (oy * p->out_w + ox) * p->out_c;
-      for (oc = 0; oc < p->out_c; oc += 2) {   /* two output channels per pass share the input */
-        const int two = oc + 1 < p->out_c;
-        const int8_t *w0 = p->w + oc * w_stride, *w1 = two ? w0 + w_stride : w0;
-        int32_t acc0 = 0, acc1 = 0;
-        for (ky = 0; ky < p->k_h; ++ky) {
-          const int y = y0 + p->dil_h * ky;
-          if (y < 0 || y >= p->in_h) continue;
-          if (p->dil_w == 1) { /* the taps inside the input are one contiguous run of (kx, ic) */
-            const int kx0 = x0 < 0 ? -x0 : 0;
-            const int kx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
-            const int wo = (ky * p->k_w + kx0) * p->in_c;
-            if (kx1 > kx0)
-              ifm_dot2(w0 + wo, w1 + wo, in + (y * p->in_w + x0 + kx0) * p->in_c, (kx1 - kx0) * p->in_c,
-                       p->in_offset, &acc0, &acc1);
-            continue;
-          }
-          for (kx = 0; kx < p->k_w; ++kx) {
-            const int x = x0 + p->dil_w * kx, wo = (ky * p->k_w + kx) * p->in_c;
-            if (x < 0 || x >= p->in_w) continue;
-            ifm_dot2(w0 + wo, w1 + wo, in + (y * p->in_w + x) * p->in_c, p->in_c, p->in_offset, &acc0, &acc1);
-          }
+      ifm_conv_patch(p, in, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w, patch);
+      for (oc = 0; oc < p->out_c; oc += 4, q += 32) {   /* four output channels per pass over the window */
+        int32_t a[4] = {0, 0, 0, 0};
+        const uint32_t *restrict x = patch;
+        if (p->w16) {
+#if defined(IFM_DSP) && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+          /* the same step in assembly: GCC loads the eight weight words one by one, LDRD takes two */
+          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+          do {
+            uint32_t x02, x13, u, v;
+            __asm__("ldrd %[x02], %[x13], [%[x]], #8\n\t"
+                    "ldrd %[u], %[v], [%[w]], #8\n\t"
+                    "smlad %[a0], %[u], %[x02], %[a0]\n\t"
+                    "smlad %[a0], %[v], %[x13], %[a0]\n\t"
+                    "ldrd %[u], %[v], [%[w]], #8\n\t"
+                    "smlad %[a1], %[u], %[x02], %[a1]\n\t"
+                    "smlad %[a1], %[v], %[x13], %[a1]\n\t"
+                    "ldrd %[u], %[v], [%[w]], #8\n\t"
+                    "smlad %[a2], %[u], %[x02], %[a2]\n\t"
+                    "smlad %[a2], %[v], %[x13], %[a2]\n\t"
+                    "ldrd %[u], %[v], [%[w]], #8\n\t"
+                    "smlad %[a3], %[u], %[x02], %[a3]\n\t"
+                    "smlad %[a3], %[v], %[x13], %[a3]"
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                      [x02] "=&r"(x02), [x13] "=&r"(x13), [u] "=&r"(u), [v] "=&r"(v)
+                    :
+                    : "memory");
+          } while (x < xe);
+          a[0] = a0;
+          a[1] = a1;
+          a[2] = a2;
+          a[3] = a3;
+#else
+          do {   /* nq >= 1 steps of four taps */
+            ifm_mac4x4_w16(w, x[0], x[1], a);
+            x += 2;
+            w += 8;
+          } while (x < xe);
+#endif
+        } else {
+          do {
+            ifm_mac4x4(w, x[0], x[1], a);
+            x += 2;
+            w += 4;
+          } while (x < xe);
         }
-        ifm_requant_store(o + oc, acc0, p->bias ? p->bias + oc : NULL, p->mult[oc], p->shift[oc],
-                          p->out_offset, p->act_min, p->act_max);
-        if (two)
-          ifm_requant_store(o + oc + 1, acc1, p->bias ? p->bias + oc + 1 : NULL, p->mult[oc + 1],
-                            p->shift[oc + 1], p->out_offset, p->act_min, p->act_max);
+        ifm_store4(o + oc, a, q, p->out_c - oc < 4 ? p->out_c - oc : 4, p->out_offset, p->act_min, p->act_max);
       }
     }
   }
 }
-#endif /* IFM_DSP */
 #endif
 
 #if IFM_USE_DEPTHWISE
@@ -277,7 +353,38 @@ static void ifm_depthwise(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
       const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-      for (ic = 0; ic < p->in_c; ++ic) {
+      int8_t *o = out + (oy * p->out_w + ox) * p->out_c;
+      ic = 0;
+#if defined(IFM_DSP)
+      if (p->depth_mult == 1) {   /* four channels at a time: one word of inputs, one of weights per tap */
+        const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->in_offset << 16) | (uint16_t)(int16_t)p->in_offset;
+        for (; ic + 4 <= p->in_c; ic += 4) {
+          int32_t a[4] = {0, 0, 0, 0};
+          for (ky = 0; ky < p->k_h; ++ky) {
+            const int y = y0 + p->dil_h * ky;
+            if (y < 0 || y >= p->in_h) continue;
+            for (kx = 0; kx < p->k_w; ++kx) {
+              const int x = x0 + p->dil_w * kx;
+              uint32_t xv, wv, x02, x13, w02, w13;
+              if (x < 0 || x >= p->in_w) continue;
+              memcpy(&xv, in + (y * p->in_w + x) * p->in_c + ic, 4);
+              memcpy(&wv, p->w + (ky * p->k_w + kx) * p->out_c + ic, 4);
+              x02 = ifm_sxtab16(off2, xv);
+              x13 = ifm_sxtab16_r8(off2, xv);
+              w02 = ifm_sxtb16(wv);
+              w13 = ifm_sxtb16_r8(wv);
+              a[0] = ifm_smlabb(w02, x02, a[0]);
+              a[2] = ifm_smlatt(w02, x02, a[2]);
+              a[1] = ifm_smlabb(w13, x13, a[1]);
+              a[3] = ifm_smlatt(w13, x13, a[3]);
+            }
+          }
+          for (m = 0; m < 4; ++m)
+            o[ic + m] = ifm_requant(a[m], p->q + 8 * (ic + m), p->out_offset, p->act_min, p->act_max);
+        }
+      }
+#endif
+      for (; ic < p->in_c; ++ic) {
         for (m = 0; m < p->depth_mult; ++m) {
           const int oc = ic * p->depth_mult + m;
           int32_t acc = 0;
@@ -291,9 +398,7 @@ static void ifm_depthwise(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
                      ((int32_t)in[(y * p->in_w + x) * p->in_c + ic] + p->in_offset);
             }
           }
-          if (p->bias) acc += p->bias[oc];
-          acc = ifm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_offset;
-          out[(oy * p->out_w + ox) * p->out_c + oc] = ifm_clamp8(acc, p->act_min, p->act_max);
+          o[oc] = ifm_requant(acc, p->q + 8 * oc, p->out_offset, p->act_min, p->act_max);
         }
       }
     }
@@ -304,29 +409,34 @@ static void ifm_depthwise(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
 
 #if IFM_USE_FC
 typedef struct {
-  int batches, in_depth, out_depth, per_channel;
+  int batches, in_depth, out_depth;
   int32_t in_offset, out_offset, act_min, act_max;
-  const int8_t *w;        /* [out_depth][in_depth] */
-  const int32_t *bias;    /* [out_depth] or NULL */
-  const int32_t *mult;    /* [out_depth] per channel, else [1] */
-  const int32_t *shift;
+  const uint32_t *wp;     /* packed weights as for conv (ifm_mac4x4): groups of four outputs, in_depth taps */
+  const int32_t *q;       /* per output (groups of four): the requantisation table, 8 words (ifm_requant) */
 } ifm_fc_t;
 
+/* The input row is read in place (no window buffer): four bytes → two lane words, shared by four outputs. */
 static void ifm_fully_connected(const ifm_fc_t *p, const int8_t *in, int8_t *out) {
-  int b, o;
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->in_offset << 16) | (uint16_t)(int16_t)p->in_offset;
+  const int full = p->in_depth / 4, rest = p->in_depth % 4;
+  int b, o, i;
   for (b = 0; b < p->batches; ++b) {
-    for (o = 0; o < p->out_depth; o += 2) {
-      const int two = o + 1 < p->out_depth;
-      const int8_t *w0 = p->w + o * p->in_depth, *w1 = two ? w0 + p->in_depth : w0;
-      int32_t acc0 = 0, acc1 = 0;
-      ifm_dot2(w0, w1, in + b * p->in_depth, p->in_depth, p->in_offset, &acc0, &acc1);
-      ifm_requant_store(out + b * p->out_depth + o, acc0, p->bias ? p->bias + o : NULL,
-                        p->mult[p->per_channel ? o : 0], p->shift[p->per_channel ? o : 0],
-                        p->out_offset, p->act_min, p->act_max);
-      if (two)
-        ifm_requant_store(out + b * p->out_depth + o + 1, acc1, p->bias ? p->bias + o + 1 : NULL,
-                          p->mult[p->per_channel ? o + 1 : 0], p->shift[p->per_channel ? o + 1 : 0],
-                          p->out_offset, p->act_min, p->act_max);
+    const int8_t *x = in + b * p->in_depth;
+    const uint32_t *restrict w = p->wp;
+    for (o = 0; o < p->out_depth; o += 4) {
+      int32_t a[4] = {0, 0, 0, 0};
+      uint32_t x02, x13;
+      for (i = 0; i < full; ++i, w += 4) {
+        ifm_unpack4(ifm_load4(x + 4 * i), off2, &x02, &x13);
+        ifm_mac4x4(w, x02, x13, a);
+      }
+      if (rest) {
+        ifm_unpack4(ifm_load_tail(x + 4 * full, rest), off2, &x02, &x13);
+        ifm_mac4x4(w, x02, x13, a);
+        w += 4;
+      }
+      ifm_store4(out + b * p->out_depth + o, a, p->q + 8 * o, p->out_depth - o < 4 ? p->out_depth - o : 4,
+                 p->out_offset, p->act_min, p->act_max);
     }
   }
 }
@@ -347,18 +457,39 @@ static void ifm_pool(const ifm_pool_t *p, const int8_t *in, int8_t *out) {
       const int ys = y0 < 0 ? -y0 : 0, xs = x0 < 0 ? -x0 : 0;
       const int ye = p->k_h < p->in_h - y0 ? p->k_h : p->in_h - y0;
       const int xe = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
-      for (ch = 0; ch < p->c; ++ch) {
-        int32_t acc = p->is_max ? -128 : 0, count = 0;
+      int8_t *o = out + (oy * p->out_w + ox) * p->c;
+      if (p->is_max) {   /* channels innermost: the window's pixels are contiguous runs of c bytes */
+        memset(o, -128, (size_t)p->c);
         for (y = ys; y < ye; ++y) {
           for (x = xs; x < xe; ++x) {
-            const int32_t v = in[((y0 + y) * p->in_w + (x0 + x)) * p->c + ch];
-            if (p->is_max) acc = v > acc ? v : acc; else acc += v;
+            const int8_t *s = in + ((y0 + y) * p->in_w + (x0 + x)) * p->c;
+            ch = 0;
+#if defined(IFM_DSP)
+            for (; ch + 4 <= p->c; ch += 4) {
+              uint32_t a, b;
+              memcpy(&a, o + ch, 4);
+              memcpy(&b, s + ch, 4);
+              a = ifm_max4(a, b);
+              memcpy(o + ch, &a, 4);
+            }
+#endif
+            for (; ch < p->c; ++ch) o[ch] = s[ch] > o[ch] ? s[ch] : o[ch];
+          }
+        }
+        if (p->act_min > -128 || p->act_max < 127)
+          for (ch = 0; ch < p->c; ++ch) o[ch] = ifm_clamp8(o[ch], p->act_min, p->act_max);
+        continue;
+      }
+      for (ch = 0; ch < p->c; ++ch) {
+        int32_t acc = 0, count = 0;
+        for (y = ys; y < ye; ++y) {
+          for (x = xs; x < xe; ++x) {
+            acc += in[((y0 + y) * p->in_w + (x0 + x)) * p->c + ch];
             ++count;
           }
         }
-        if (!p->is_max && count > 0)
-          acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        out[(oy * p->out_w + ox) * p->c + ch] = ifm_clamp8(acc, p->act_min, p->act_max);
+        if (count > 0) acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        o[ch] = ifm_clamp8(acc, p->act_min, p->act_max);
       }
     }
   }

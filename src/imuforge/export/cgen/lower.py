@@ -27,12 +27,67 @@ class Lowered:
     writes: tuple[int, ...] = ()
     alias: tuple[int, int] | None = None      # (source, view)
     macs: int = 0
+    scratch: int = 0                          # bytes of arena the call needs while it runs (``{scratch}``)
 
 
 def c_array(ctype: str, name: str, values) -> str:
     vals = [int(v) for v in np.asarray(values).ravel()]
-    rows = [", ".join(str(v) for v in vals[i:i + 24]) for i in range(0, len(vals), 24)] or ["0"]
+    if ctype == "uint32_t":
+        vals_s = [f"0x{v:08x}u" for v in vals]
+        per_row = 8
+    else:
+        vals_s = [str(v) for v in vals]
+        per_row = 24
+    rows = [", ".join(vals_s[i:i + per_row]) for i in range(0, len(vals_s), per_row)] or ["0"]
     return f"static const {ctype} {name}[{max(len(vals), 1)}] = {{\n  " + ",\n  ".join(rows) + "\n};"
+
+
+def packed_weights(w: np.ndarray) -> tuple[np.ndarray, int]:
+    """``[out][taps]`` int8 → the words the kernels' ``ifm_mac4x4`` reads, and the padded tap count.
+
+    Output channels in groups of four, taps in steps of four: for each group and step, the four
+    channels' words of four int8 weights (little-endian, in tap order) are adjacent. Zero weights pad
+    the taps to a multiple of four and the channels to a multiple of four.
+    """
+    n_out, taps = w.shape
+    kp, op = -(-taps // 4) * 4, -(-n_out // 4) * 4
+    full = np.zeros((op, kp), np.int8)
+    full[:n_out, :taps] = w
+    grouped = full.reshape(op // 4, 4, kp // 4, 4).transpose(0, 2, 1, 3)   # group, step, channel, tap
+    return np.ascontiguousarray(grouped).reshape(-1).view("<u4"), kp
+
+
+def packed_weights16(w: np.ndarray) -> tuple[np.ndarray, int]:
+    """``[out][taps]`` int8 → the words ``ifm_mac4x4_w16`` reads: as :func:`packed_weights`, but each
+    channel's four taps are two words of sign-extended 16-bit lanes, (w0, w2) and (w1, w3), the order
+    in which SXTAB16 unpacks the inputs."""
+    n_out, taps = w.shape
+    kp, op = -(-taps // 4) * 4, -(-n_out // 4) * 4
+    full = np.zeros((op, kp), np.int16)
+    full[:n_out, :taps] = w
+    grouped = full.reshape(op // 4, 4, kp // 4, 4).transpose(0, 2, 1, 3)   # group, step, channel, tap
+    lanes = grouped[..., [0, 2, 1, 3]]                                      # (w0, w2), (w1, w3)
+    return np.ascontiguousarray(lanes).astype("<i2").reshape(-1).view("<u4"), kp
+
+
+def requant_table(bias, mults, shifts, n_pad: int | None = None) -> np.ndarray:
+    """Per output channel, the row ``ifm_requant`` reads: bias, multiplier, left shift, right shift - 1
+    (-1 for none), then the 64-bit addends for x >= 0 and x < 0 as (low, high) words (see kernels.py).
+    Rows of zeros pad to ``n_pad`` channels (the packed weights' groups of four)."""
+    shifts = np.asarray(shifts, np.int64)
+    right = np.maximum(-shifts, 0)
+    pos = np.where(right > 0, (1 << 30) + np.left_shift(np.int64(1), 30 + right), 1 << 30)
+    neg = np.where(right > 0, pos - (1 << 31), pos)
+
+    def words(v):
+        lo = (v & 0xFFFFFFFF).astype(np.int64)
+        return np.where(lo >= 1 << 31, lo - (1 << 32), lo), v >> 32
+
+    q = np.stack([np.zeros(len(shifts), np.int64) if bias is None else np.asarray(bias, np.int64),
+                  np.asarray(mults, np.int64), np.maximum(shifts, 0), right - 1, *words(pos), *words(neg)], axis=1)
+    if n_pad is not None and n_pad > len(q):
+        q = np.concatenate([q, np.zeros((n_pad - len(q), 8), np.int64)])
+    return q
 
 
 def _int8(g: Graph, t: int, what: str, op: Op) -> Tensor:
@@ -75,17 +130,23 @@ def _weights(g: Graph, op: Op, t: int) -> Tensor:
     return w
 
 
-def _bias(g: Graph, op: Op, k: int, n: int) -> tuple[str, str | None]:
-    """The bias declaration and its C name, or ('', None) without bias."""
+def _bias(g: Graph, op: Op, n: int) -> np.ndarray | None:
+    """The constant int32 bias vector, or None without bias."""
     if len(op.inputs) <= 2 or op.inputs[2] < 0:
-        return "", None
+        return None
     b = g.tensors[op.inputs[2]]
     if b.data is None or b.dtype is not np.int32 or b.size != n:
         raise CgenError(f"op {op.index} ({op.kind}): bias {b.name!r} must be a constant int32 vector of {n}")
-    return c_array("int32_t", f"b{k}", b.data), f"b{k}"
+    return np.asarray(b.data).ravel()
 
 
-def lower_conv(g: Graph, op: Op, depthwise: bool) -> Lowered:
+#: Convolution weights up to this many bytes (int8, summed over the model's CONV_2D ops) are stored
+#: sign-extended to 16 bits (two SMLADs per channel and four taps, no unpacking); more stay int8 words
+#: unpacked with SXTB16 in the loop, so that flash stays near the .tflite's size.
+WIDE_CONV_WEIGHTS_MAX_BYTES = 16 * 1024
+
+
+def lower_conv(g: Graph, op: Op, depthwise: bool, wide: bool = True) -> Lowered:
     k = op.index
     x, y = _int8(g, op.inputs[0], "input", op), _int8(g, op.outputs[0], "output", op)
     w = _weights(g, op, op.inputs[1])
@@ -101,16 +162,22 @@ def lower_conv(g: Graph, op: Op, depthwise: bool) -> Lowered:
     scales = np.broadcast_to(w.scales, (oc,))
     mults, shifts = quant.per_channel_multipliers(x.scale, scales, y.scale)
     lo, hi = _act(op, y)
-    bdecl, bname = _bias(g, op, k, oc)
-    decls = [c_array("int8_t", f"w{k}", w.data), bdecl, c_array("int32_t", f"m{k}", mults),
-             c_array("int32_t", f"s{k}", shifts),
-             (f"static const ifm_conv_t p{k} = {{{ih}, {iw}, {ic}, {oh}, {ow}, {oc}, {kh}, {kw}, {sh}, {sw}, {dh}, "
-              f"{dw}, {ph}, {pw}, {dm}, {-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, "
-              f"m{k}, s{k}}};")]
-    fn = "ifm_depthwise" if depthwise else "ifm_conv2d"
+    bias = _bias(g, op, oc)
+    if depthwise:
+        decls = [c_array("int8_t", f"w{k}", w.data), c_array("int32_t", f"q{k}", requant_table(bias, mults, shifts))]
+        wname, pname, kp, scratch = f"w{k}", "NULL", 0, 0
+    else:
+        wp, kp = (packed_weights16 if wide else packed_weights)(np.asarray(w.data).reshape(oc, -1))
+        decls = [c_array("uint32_t", f"w{k}", wp),
+                 c_array("int32_t", f"q{k}", requant_table(bias, mults, shifts, -(-oc // 4) * 4))]
+        wname, pname, scratch = "NULL", f"w{k}", kp * 2
+    decls.append(f"static const ifm_conv_t p{k} = {{{ih}, {iw}, {ic}, {oh}, {ow}, {oc}, {kh}, {kw}, {sh}, {sw}, "
+                 f"{dh}, {dw}, {ph}, {pw}, {dm}, {-x.zero_point}, {y.zero_point}, {lo}, {hi}, {wname}, {pname}, "
+                 f"q{k}, {kp}, {int(wide and not depthwise)}}};")
     macs = oh * ow * oc * kh * kw * (1 if depthwise else ic)
-    return Lowered(op, [d for d in decls if d], f"{fn}(&p{k}, {{t{x.index}}}, {{t{y.index}}});",
-                   (x.index,), (y.index,), macs=macs)
+    call = (f"ifm_depthwise(&p{k}, {{t{x.index}}}, {{t{y.index}}});" if depthwise else
+            f"ifm_conv2d(&p{k}, {{t{x.index}}}, {{t{y.index}}}, {{scratch}});")
+    return Lowered(op, decls, call, (x.index,), (y.index,), macs=macs, scratch=scratch)
 
 
 def lower_fc(g: Graph, op: Op) -> Lowered:
@@ -122,19 +189,18 @@ def lower_fc(g: Graph, op: Op) -> Lowered:
     n_out, depth = w.shape
     if x.size % depth or y.size != (x.size // depth) * n_out:
         raise CgenError(f"op {op.index} (FULLY_CONNECTED): input of {x.size} values does not fit weights {list(w.shape)}")
-    per_channel = w.scales.size > 1
-    if per_channel:
+    if w.scales.size > 1:
         mults, shifts = quant.per_channel_multipliers(x.scale, w.scales, y.scale)
     else:
         m, s = quant.per_tensor_fc_multiplier(x.scale, w.scale, y.scale)
-        mults, shifts = [m], [s]
+        mults, shifts = [m] * n_out, [s] * n_out
     lo, hi = _act(op, y)
-    bdecl, bname = _bias(g, op, k, n_out)
-    decls = [c_array("int8_t", f"w{k}", w.data), bdecl, c_array("int32_t", f"m{k}", mults),
-             c_array("int32_t", f"s{k}", shifts),
-             (f"static const ifm_fc_t p{k} = {{{x.size // depth}, {depth}, {n_out}, {int(per_channel)}, "
-              f"{-x.zero_point}, {y.zero_point}, {lo}, {hi}, w{k}, {bname or 'NULL'}, m{k}, s{k}}};")]
-    return Lowered(op, [d for d in decls if d], f"ifm_fully_connected(&p{k}, {{t{x.index}}}, {{t{y.index}}});",
+    wp, _ = packed_weights(np.asarray(w.data).reshape(n_out, depth))
+    decls = [c_array("uint32_t", f"w{k}", wp),
+             c_array("int32_t", f"q{k}", requant_table(_bias(g, op, n_out), mults, shifts, -(-n_out // 4) * 4)),
+             (f"static const ifm_fc_t p{k} = {{{x.size // depth}, {depth}, {n_out}, {-x.zero_point}, "
+              f"{y.zero_point}, {lo}, {hi}, w{k}, q{k}}};")]
+    return Lowered(op, decls, f"ifm_fully_connected(&p{k}, {{t{x.index}}}, {{t{y.index}}});",
                    (x.index,), (y.index,), macs=x.size * n_out)
 
 
@@ -322,11 +388,17 @@ def live_ops(g: Graph) -> list[Op]:
     return [op for op in g.ops if op.index in needed]
 
 
-def lower_graph(g: Graph) -> list[Lowered]:
-    """Lower every live op, or :class:`CgenError` naming all ops without a generator."""
+def lower_graph(g: Graph, *, wide_max_bytes: int = WIDE_CONV_WEIGHTS_MAX_BYTES) -> list[Lowered]:
+    """Lower every live op, or :class:`CgenError` naming all ops without a generator.
+
+    ``wide_max_bytes``: 16-bit convolution weights when all CONV_2D weights together take at most
+    this many bytes as int8 (see :data:`WIDE_CONV_WEIGHTS_MAX_BYTES`; 0: always int8)."""
     ops = live_ops(g)
     missing = sorted({op.kind for op in ops if op.kind not in LOWERINGS})
     if missing:
         raise CgenError(f"C generation has no kernel for op(s) {', '.join(missing)}",
                         allowed=", ".join(sorted(LOWERINGS)))
-    return [LOWERINGS[op.kind](g, op) for op in ops]
+    conv_bytes = sum(g.tensors[op.inputs[1]].size for op in ops if op.kind == "CONV_2D")
+    wide = 0 < conv_bytes <= wide_max_bytes
+    return [lower_conv(g, op, depthwise=False, wide=wide) if op.kind == "CONV_2D" else LOWERINGS[op.kind](g, op)
+            for op in ops]
