@@ -49,3 +49,26 @@ def test_axis_rotations_match_reference(angle):
     for f, axis in ((Q.rx, [1.0, 0.0, 0.0]), (Q.ry, [0.0, 1.0, 0.0]), (Q.rz, [0.0, 0.0, 1.0])):
         _same(f(angle), _axis_angle_ref(axis, angle))
     _same(Q.axis_angle([0.0, -2.0, 0.0], angle), _axis_angle_ref([0.0, -2.0, 0.0], angle))
+
+
+@pytest.mark.parametrize("sa,sb", [((9, 4), (9, 4)), ((4,), (9, 4)), ((9, 4), (4,)), ((5, 3, 4), (3, 4)),
+                                   ((2, 1, 4), (1, 3, 4)), ((0, 4), (0, 4))])
+def test_compiled_rows_equal_the_numpy_forms(sa, sb):
+    if not Q._kernel():
+        pytest.skip("imuforge.sensors._kernels (with quat_op) not built")
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=sa), rng.normal(size=sb)
+    _same(Q.qmul(a, b), Q._qmul(a, b))
+    _same(Q.cross(a[..., 1:], b[..., :3]), Q._cross(a[..., 1:], b[..., :3]))
+    _same(Q.qrot(a, b[..., :3]), Q._qrot(a, b[..., :3]))
+    strided = rng.normal(size=(7, 22, 4))[:, 5]  # a view, not contiguous
+    _same(Q.qmul(strided, strided[::-1]), Q._qmul(strided, strided[::-1]))
+
+
+def test_motion_is_the_same_without_the_compiled_rows(monkeypatch):
+    from imuforge.motion.library import generate
+
+    a = generate("walking", 3.0, fps=50, rng=4)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    b = generate("walking", 3.0, fps=50, rng=4)
+    assert np.array_equal(a.positions, b.positions) and np.array_equal(a.orientations, b.orientations)

@@ -10,11 +10,60 @@ import numpy as np
 
 IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
 
+#: the compiled row loops (``imuforge.sensors._kernels.quat_op``), looked up on first use; False when the
+#: extension is not built (or predates them): then the numpy forms below, which give the same bits
+_KERNEL = None
+
+
+def _kernel():
+    global _KERNEL
+    if _KERNEL is None:
+        try:
+            from imuforge.sensors import _kernels
+        except ImportError:  # pragma: no cover - depends on the build
+            _KERNEL = False
+        else:
+            _KERNEL = _kernels if hasattr(_kernels, "quat_op") else False
+    return _KERNEL
+
+
+def _rows(op: int, a: np.ndarray, b: np.ndarray, width: int):
+    """Run ``quat_op`` on the rows of a and b (float64), broadcasting them; None when the kernel cannot."""
+    k = _KERNEL if _KERNEL is not None else _kernel()
+    if not k or a.dtype != np.float64 or b.dtype != np.float64:
+        return None
+    sa = sb = 1
+    if a.shape[:-1] == b.shape[:-1]:
+        shape = a.shape[:-1]
+    elif a.ndim == 1:
+        shape, sa = b.shape[:-1], 0
+    elif b.ndim == 1:
+        shape, sb = a.shape[:-1], 0
+    else:
+        try:
+            shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+        except ValueError:
+            return None  # numpy raises its own error
+        a = np.broadcast_to(a, shape + a.shape[-1:])
+        b = np.broadcast_to(b, shape + b.shape[-1:])
+    out = np.empty(shape + (width,))
+    k.quat_op(op, np.ascontiguousarray(a), np.ascontiguousarray(b), out, out.size // width, sa, sb)
+    return out
+
 
 def qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product ``a ⊗ b`` (apply ``b`` first, then ``a``)."""
     a = np.asarray(a)
     b = np.asarray(b)
+    if a.shape[-1:] == b.shape[-1:] == (4,):
+        out = _rows(0, a, b, 4)
+        if out is not None:
+            return out
+    return _qmul(a, b)
+
+
+def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`qmul` in numpy (the reference of the compiled loop)."""
     ax, ay, az, aw = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
     bx, by, bz, bw = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
     # components written into one array (not stacked): the same products and sums, fewer temporaries
@@ -32,6 +81,15 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     per-call axis handling, which dominates on the short arrays of the motion and sensor code."""
     a = np.asarray(a)
     b = np.asarray(b)
+    if a.shape[-1:] == b.shape[-1:] == (3,):
+        out = _rows(2, a, b, 3)
+        if out is not None:
+            return out
+    return _cross(a, b)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`cross` in numpy."""
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
     c0 = a1 * b2 - a2 * b1
@@ -51,9 +109,19 @@ def qconj(q: np.ndarray) -> np.ndarray:
 def qrot(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` (..., 3) by unit quaternions ``q`` (..., 4)."""
     q = np.asarray(q)
+    v = np.asarray(v)
+    if q.shape[-1:] == (4,) and v.shape[-1:] == (3,):
+        out = _rows(1, q, v, 3)
+        if out is not None:
+            return out
+    return _qrot(q, v)
+
+
+def _qrot(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """:func:`qrot` in numpy."""
     u = q[..., :3]
-    t = 2.0 * cross(u, v)
-    return v + q[..., 3:4] * t + cross(u, t)
+    t = 2.0 * _cross(u, v)
+    return v + q[..., 3:4] * t + _cross(u, t)
 
 
 def axis_angle(axis, angle) -> np.ndarray:

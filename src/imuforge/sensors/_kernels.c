@@ -17,6 +17,9 @@
  *                  without storing the filtered stream.
  *   sensor_chain   the per-sample error terms of one sensor (matrix, bias, drift recursion,
  *                  g-sensitivity, noise, saturation, quantisation) in one pass.
+ *   quat_op        row-wise quaternion product, vector rotation and cross product for
+ *                  imuforge.motion.quat (the motion library's FK and pose code calls them thousands
+ *                  of times per motion on short arrays, where numpy's per-operation cost dominates).
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
  * checked against the buffer sizes. No numpy headers are needed at build time. The GIL is
@@ -928,6 +931,78 @@ static PyObject *sensor_chain(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ quaternion algebra (motion.quat) */
+PyDoc_STRVAR(quat_op_doc,
+"quat_op(op, a, b, out, n, sa, sb)\n\n"
+"Row-wise quaternion algebra of imuforge.motion.quat on n rows, written to out (C-contiguous\n"
+"float64): op 0 qmul a (n, 4) x b (n, 4) -> (n, 4); op 1 qrot q = a (n, 4) applied to v = b (n, 3)\n"
+"-> (n, 3); op 2 cross a (n, 3) x b (n, 3) -> (n, 3). sa / sb = 0 reads the single row of a / b for\n"
+"every row (broadcast). The same products and sums in the same order as the numpy expressions\n"
+"(one rounding each, no FMA), so the results are the same bits.");
+
+static INLINE void row_qmul(const double *a, const double *b, double *o)
+{
+    const double ax = a[0], ay = a[1], az = a[2], aw = a[3], bx = b[0], by = b[1], bz = b[2], bw = b[3];
+    o[0] = aw * bx + ax * bw + ay * bz - az * by;
+    o[1] = aw * by - ax * bz + ay * bw + az * bx;
+    o[2] = aw * bz + ax * by - ay * bx + az * bw;
+    o[3] = aw * bw - ax * bx - ay * by - az * bz;
+}
+
+static INLINE void row_cross(const double *a, const double *b, double *o)
+{
+    const double c0 = a[1] * b[2] - a[2] * b[1], c1 = a[2] * b[0] - a[0] * b[2], c2 = a[0] * b[1] - a[1] * b[0];
+    o[0] = c0;
+    o[1] = c1;
+    o[2] = c2;
+}
+
+static INLINE void row_qrot(const double *q, const double *v, double *o)
+{
+    /* t = 2 (u x v); v + w t + u x t */
+    double t[3], c[3];
+    row_cross(q, v, t);
+    t[0] = 2.0 * t[0];
+    t[1] = 2.0 * t[1];
+    t[2] = 2.0 * t[2];
+    row_cross(q, t, c);
+    o[0] = v[0] + q[3] * t[0] + c[0];
+    o[1] = v[1] + q[3] * t[1] + c[1];
+    o[2] = v[2] + q[3] * t[2] + c[2];
+}
+
+static PyObject *quat_op(PyObject *self, PyObject *args)
+{
+    PyObject *a_o, *b_o, *out_o;
+    Py_ssize_t n;
+    int op, sa, sb;
+    if (!PyArg_ParseTuple(args, "iOOOnii", &op, &a_o, &b_o, &out_o, &n, &sa, &sb))
+        return NULL;
+    if (n < 0 || op < 0 || op > 2) {
+        PyErr_SetString(PyExc_ValueError, "need 0 <= op <= 2 and n >= 0");
+        return NULL;
+    }
+    const Py_ssize_t wa = op == 2 ? 3 : 4, wb = op == 0 ? 4 : 3, wo = op == 0 ? 4 : 3;
+    Py_buffer v[3];
+    memset(v, 0, sizeof v);
+    if (get_buf(a_o, &v[0], sa ? wa * n : wa, 8, 0, "a") || get_buf(b_o, &v[1], sb ? wb * n : wb, 8, 0, "b") ||
+        get_buf(out_o, &v[2], wo * n, 8, 1, "out")) {
+        release(v, 3);
+        return NULL;
+    }
+    const double *a = (const double *)v[0].buf, *b = (const double *)v[1].buf;
+    double *o = (double *)v[2].buf;
+    const Py_ssize_t da = sa ? wa : 0, db = sb ? wb : 0;
+    if (op == 0)
+        for (Py_ssize_t i = 0; i < n; i++) row_qmul(a + i * da, b + i * db, o + 4 * i);
+    else if (op == 1)
+        for (Py_ssize_t i = 0; i < n; i++) row_qrot(a + i * da, b + i * db, o + 3 * i);
+    else
+        for (Py_ssize_t i = 0; i < n; i++) row_cross(a + i * da, b + i * db, o + 3 * i);
+    release(v, 3);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"spline_columns", spline_columns, METH_VARARGS, spline_columns_doc},
     {"quintic_prefilter", quintic_prefilter, METH_VARARGS, quintic_prefilter_doc},
@@ -936,6 +1011,7 @@ static PyMethodDef methods[] = {
     {"sos_pick", sos_pick, METH_VARARGS, sos_pick_doc},
     {"cardinal_sim", cardinal_sim, METH_VARARGS, cardinal_sim_doc},
     {"sensor_chain", sensor_chain, METH_VARARGS, sensor_chain_doc},
+    {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {NULL, NULL, 0, NULL},
 };
 
