@@ -49,11 +49,18 @@ static uint32_t arena_used(void *ctx)
 #endif
 
 static ifb_model_t model;
+static const char *model_name = IFB_CGEN_NAME;
+
+void ifb_cgen_model_set_name(const char *name)
+{
+    model_name = name;
+    model.name = name;
+}
 
 const ifb_model_t *ifb_cgen_model_get(void)
 {
     if (!model.invoke) {
-        model.name = IFB_CGEN_NAME;
+        model.name = model_name;
         model.sha256 = ifb_cgen_sha256;
         model.size = IFB_CGEN_TFLITE_SIZE;
         model.arena_size = IFB_CGEN_RESERVED;

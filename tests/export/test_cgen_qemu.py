@@ -1,8 +1,9 @@
 """The generated C in the QEMU Cortex-M4 firmware: ``imuforge hil --model EXPORT --qemu`` for every zoo model.
 
 The device's outputs come from the Cortex-M4 build of the generated C (with and without the SMLAD
-path); the reference is the host's TFLM interpreter. Also: the generated C compiles for the
-Nano 33 BLE Sense's nRF52840 (Cortex-M4F, hard float ABI). Skipped without the ARM toolchain/QEMU.
+path); the reference is the host's TFLM interpreter. Also: the generated C, and the Nano 33 BLE Sense
+sketch's C files with it, compile for the nRF52840 (Cortex-M4F, hard float ABI). Skipped without the ARM
+toolchain/QEMU (the reason is given).
 """
 
 from __future__ import annotations
@@ -59,25 +60,47 @@ def test_generated_c_compiles_for_the_nrf52840_with_hard_float(zoo_exports, tmp_
         assert r.returncode == 0, r.stderr
 
 
-def test_firmware_core_with_generated_c_compiles_for_the_nrf52840(zoo_exports, tmp_path):
-    """The board-independent firmware (bridge core, HIL, the generated-C model wrapper) for the Nano 33 BLE
-    Sense's nRF52840 (Cortex-M4F, hard float, SMLAD path): every object compiles; the Arduino core is absent."""
-    _need("arm-none-eabi-gcc")
-    from imuforge.hil.qemu import FIRMWARE, write_identity_header
+def test_nano33_sketch_with_generated_c_compiles_for_the_nrf52840(zoo_exports, tmp_path):
+    """`make nano33`: the Arduino Nano 33 BLE Sense sketch folder with the export's generated C (c/ as the export
+    wrote it), every C file Arduino would compile in it built for the nRF52840 (Cortex-M4F, hard-float ABI, the
+    SMLAD path) and linked into one relocatable object; the Arduino core itself is absent here."""
+    _need("arm-none-eabi-gcc", "arm-none-eabi-readelf", "arm-none-eabi-nm", "arm-none-eabi-objdump", "make")
+    from imuforge.hil.qemu import FIRMWARE
 
-    exp = zoo_exports["tiny_cnn"]
+    exp, out = zoo_exports["tiny_cnn"], tmp_path / "nano33"
+    r = subprocess.run(["make", "-s", "-C", str(FIRMWARE), "nano33", f"CGEN_DIR={exp / 'c'}", f"NANO33_OUT={out}"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    sketch = out / "imuforge_bridge"
+    ino = (sketch / "imuforge_bridge.ino").read_text()
+    assert "ifb_cgen_model_get()" in ino and "TensorFlowLite" not in ino and "MicroInterpreter" not in ino
+    assert (sketch / "imuforge_model.inc").read_bytes() == (exp / "c" / "imuforge_model.c").read_bytes()
+    assert not (sketch / "imuforge_model.c").exists()  # compiled once, through ifb_model_dsp.c
+    objs = {o.stem for o in (out / "obj").glob("*.o")}
+    assert objs == {f.stem for f in sketch.glob("*.c")} >= {"ifb_hil", "ifb_proto", "ifb_cgen_model", "ifb_model_dsp"}
+    attrs = subprocess.run(["arm-none-eabi-readelf", "-A", str(out / "imuforge_nano33.o")], capture_output=True,
+                           text=True, check=True).stdout
+    assert "Tag_ABI_VFP_args: VFP registers" in attrs and "Tag_CPU_arch: v7E-M" in attrs
+    syms = subprocess.run(["arm-none-eabi-nm", str(out / "imuforge_nano33.o")], capture_output=True, text=True,
+                          check=True).stdout
+    defined = {ln.split()[-1] for ln in syms.splitlines() if ln.split()[-2:-1] == ["T"]}
+    assert {"imuforge_model_run", "ifb_cgen_model_get", "ifb_cgen_model_set_name", "ifb_hil_init"} <= defined
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(out / "obj" / "ifb_model_dsp.o")], capture_output=True,
+                         text=True, check=True).stdout
+    assert "smlad" in dis  # the DSP path, not the plain C
+
+
+def test_nano33_build_without_the_identity_header_says_so(zoo_exports, tmp_path):
+    _need("make")
+    from imuforge.hil.qemu import FIRMWARE
+
     cdir = tmp_path / "c"
-    shutil.copytree(exp / "c", cdir)
-    write_identity_header(exp, cdir, dsp=True)
-    sources = [*(FIRMWARE / "core").glob("ifb_*.c"), FIRMWARE / "model" / "ifb_cgen_model.c",
-               cdir / "imuforge_model.c"]
-    for src in sources:
-        r = subprocess.run(["arm-none-eabi-gcc", "-std=c99", "-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16",
-                            "-mfloat-abi=hard", "-Os", "-DIFM_DSP", "-DIFB_CGEN_MODEL", "-Wall", "-Wextra", "-Werror",
-                            "-I", str(FIRMWARE / "core"), "-I", str(FIRMWARE / "model"), "-I", str(cdir), "-c",
-                            str(src), "-o", str(tmp_path / (src.stem + ".o"))],
-                           capture_output=True, text=True, check=False)
-        assert r.returncode == 0, f"{src.name}: {r.stderr}"
+    cdir.mkdir()
+    for f in ("imuforge_model.c", "imuforge_model.h"):
+        shutil.copyfile(zoo_exports["tiny_cnn"] / "c" / f, cdir / f)
+    r = subprocess.run(["make", "-s", "-C", str(FIRMWARE), "nano33", f"CGEN_DIR={cdir}", f"NANO33_OUT={tmp_path / 'o'}"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode != 0 and "has no ifb_cgen_identity.h" in r.stderr
 
 
 def test_card_gives_qemu_instructions_and_every_verdict(zoo_exports):

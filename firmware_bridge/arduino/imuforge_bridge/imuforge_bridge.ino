@@ -1,23 +1,27 @@
 /* imuforge bridge for the Arduino Nano 33 BLE Sense Rev2 (BMI270 + BMM150), over USB serial and BLE.
  *
- * Build: copy ../../core/ifb_*.{c,h} next to this sketch (Arduino compiles every file in the
- * sketch folder), install the libraries "Arduino_BMI270_BMM150" and "ArduinoBLE", board
- * "Arduino Mbed OS Nano Boards" → Nano 33 BLE. Then:  imuforge capture --port /dev/ttyACM0 ...
- * or imuforge capture --ble imuforge-nano33 ...
+ * Build: `make -C firmware_bridge nano33 CGEN_DIR=EXPORT_DIR/c NANO33_OUT=DIR` (below) puts this sketch and
+ * every C file it needs in DIR/imuforge_bridge (Arduino compiles every file in the sketch folder);
+ * install the libraries "Arduino_BMI270_BMM150" and "ArduinoBLE", board "Arduino Mbed OS Nano Boards"
+ * → Nano 33 BLE. Then:  imuforge capture --port /dev/ttyACM0 ...  or imuforge capture --ble imuforge-nano33 ...
  *
- * This file is glue only: the protocol, framing, ring buffer and commands are the portable core
- * tested on the host and in QEMU. Not compiled in CI (no Arduino toolchain there).
+ * This file is glue only: the protocol, framing, ring buffer, commands, HIL and the model are the portable
+ * core and the export's generated C, tested on the host and in QEMU, and compiled for the nRF52840 by the
+ * tests (tests/export/test_cgen_qemu.py, `make nano33`); this .ino itself needs the Arduino core, which CI lacks.
  *
  * HIL (imuforge hil --port /dev/ttyACM0 --model EXPORT_DIR ...): with IMUFORGE_HIL 1 the sketch also
- * answers the HIL messages (core/ifb_hil.c) with the exported model on TensorFlow Lite Micro. Copy
- * the export folder's model.h/model.c next to the sketch and install a TFLM Arduino library
- * ("Arduino_TensorFlowLite" / tflite-micro-arduino-examples). TFLM plugs in behind the core's
- * inference interface ifb_model_t (tflm_invoke / tflm_arena_used below): the core does framing,
- * chunked CRC-checked input loading, runs/warm-up, timing and error replies. The identity is the
- * sha-256 of the flashed flatbuffer (computed at boot with Mbed OS's mbedtls), so the host can
- * tell exactly which model the board runs; latency comes from the Cortex-M4 DWT cycle counter at
- * SystemCoreClock (64 MHz on the nRF52840). The same core with a reference-kernel model instead of
- * TFLM is built and tested end to end in QEMU (../../qemu, ../../model).
+ * answers the HIL messages (core/ifb_hil.c) with the exported model's generated C (EXPORT_DIR/c/,
+ * imuforge_model_run: no interpreter, static arena, bit-identical to TFLM), the same C the QEMU firmware
+ * runs. `make -C firmware_bridge nano33 CGEN_DIR=EXPORT_DIR/c NANO33_OUT=DIR` assembles the sketch folder
+ * DIR/imuforge_bridge (this file, the portable core, model/ifb_cgen_model.c, the export's imuforge_model.h,
+ * ifb_cgen_identity.h and imuforge_model.c as imuforge_model.inc, compiled with the SMLAD path through
+ * ifb_model_dsp.c) and compiles every C file of it for the nRF52840 (Cortex-M4F, hard float), as the
+ * tests do; open that folder in the Arduino IDE. The generated C plugs in behind the core's inference
+ * interface ifb_model_t (model/ifb_cgen_model.c): the core does framing, chunked CRC-checked input
+ * loading, runs/warm-up, timing and error replies. The identity (sha-256 and size of the export's
+ * model.tflite, shapes, quantisation) comes from ifb_cgen_identity.h, so the host can tell exactly which
+ * model the board runs; latency comes from the Cortex-M4 DWT cycle counter at SystemCoreClock (64 MHz on
+ * the nRF52840); arena_used is the generated C's static arena (IMUFORGE_MODEL_RAM_BYTES).
  *
  * Limits of the Arduino_BMI270_BMM150 library: it configures the accelerometer at ±4 g and the
  * gyro at ±2000 dps, ODR 99.84 Hz (reported as 100 Hz here), and exposes values in g and dps;
@@ -33,48 +37,15 @@ extern "C" {
 
 #define IMUFORGE_HIL 1
 #if IMUFORGE_HIL
-#include <TensorFlowLite.h>
-#include "tensorflow/lite/micro/micro_interpreter.h"
-#include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
-#include "tensorflow/lite/schema/schema_generated.h"
-#include "mbedtls/sha256.h"
-#include "model.h" /* from imuforge export: <name>_data, <name>_data_len, <NAME>_ARENA_BYTES */
-/* Rename to your export's symbols (the export name "imuforge_model" gives these). */
-#define MODEL_DATA imuforge_model_data
-#define MODEL_LEN imuforge_model_data_len
-#define MODEL_ARENA IMUFORGE_MODEL_ARENA_BYTES
-
-alignas(16) static uint8_t tensor_arena[MODEL_ARENA];
-static tflite::MicroInterpreter *interpreter;
-static uint8_t model_sha256[32];
-static ifb_model_t hil_model;
-static ifb_hil_t hil;
-
-/* ifb_model_t.invoke: copy the int8 window into the input tensor, Invoke(), copy the output out. */
-static int tflm_invoke(void *, const uint8_t *input, uint8_t *output)
-{
-    TfLiteTensor *in = interpreter->input(0), *out = interpreter->output(0);
-    memcpy(in->data.int8, input, in->bytes);
-    if (interpreter->Invoke() != kTfLiteOk) return -IFB_EIO;
-    memcpy(output, out->data.int8, out->bytes);
-    return 0;
+extern "C" {
+#include "ifb_cgen_model.h" /* the export's generated C (imuforge_model_run) as an ifb_model_t */
 }
 
-static uint32_t tflm_arena_used(void *) { return (uint32_t)interpreter->arena_used_bytes(); }
+static ifb_hil_t hil;
 
 /* DWT cycle counter of the Cortex-M4: counts every core clock cycle, wraps at 2^32. */
 static uint32_t dwt_cycles(void *) { return DWT->CYCCNT; }
 static ifb_cycle_clock_t cycle_clock = {nullptr, dwt_cycles, 0};
-
-static void tensor_info(const TfLiteTensor *t, ifb_tensor_info_t *info)
-{
-    info->rank = (uint8_t)t->dims->size;
-    for (int i = 0; i < t->dims->size && i < (int)IFB_HIL_MAX_RANK; i++) info->dims[i] = (uint32_t)t->dims->data[i];
-    info->dtype = t->type == kTfLiteInt8 ? IFB_DT_INT8 : t->type == kTfLiteUInt8 ? IFB_DT_UINT8
-                : t->type == kTfLiteInt16 ? IFB_DT_INT16 : IFB_DT_FLOAT32;
-    info->scale = t->params.scale;
-    info->zero_point = t->params.zero_point;
-}
 
 static void hil_setup(ifb_device_t *d)
 {
@@ -82,28 +53,9 @@ static void hil_setup(ifb_device_t *d)
     DWT->CYCCNT = 0;
     DWT->CTRL |= DWT_CTRL_CYCCNTENA_Msk;
     cycle_clock.hz = SystemCoreClock;
-    mbedtls_sha256(MODEL_DATA, MODEL_LEN, model_sha256, 0);
-    /* the ops of the imuforge zoo (see src/imuforge/export/tflm.py TFLM_BUILTIN_OPS) */
-    static tflite::MicroMutableOpResolver<12> resolver;
-    resolver.AddConv2D(); resolver.AddDepthwiseConv2D(); resolver.AddMaxPool2D(); resolver.AddMean();
-    resolver.AddFullyConnected(); resolver.AddSoftmax(); resolver.AddReshape(); resolver.AddExpandDims();
-    resolver.AddAdd(); resolver.AddShape(); resolver.AddStridedSlice(); resolver.AddPack();
-    static tflite::MicroInterpreter interp(tflite::GetModel(MODEL_DATA), resolver, tensor_arena, sizeof tensor_arena);
-    interpreter = &interp;
-    const ifb_model_t *model = nullptr;
-    if (interpreter->AllocateTensors() == kTfLiteOk) {
-        hil_model.name = "imuforge (TFLM)";
-        hil_model.sha256 = model_sha256;
-        hil_model.size = MODEL_LEN;
-        hil_model.arena_size = sizeof tensor_arena;
-        tensor_info(interpreter->input(0), &hil_model.input);
-        tensor_info(interpreter->output(0), &hil_model.output);
-        hil_model.invoke = tflm_invoke;
-        hil_model.arena_used = tflm_arena_used;
-        model = &hil_model;
-    } /* else: every HIL command answers NO_MODEL */
+    ifb_cgen_model_set_name("nano33 generated C (SMLAD, nRF52840)");
     /* boot_id: the nRF52840's hardware RNG would do; the cycle counter after BLE/IMU start-up varies too */
-    ifb_hil_init(&hil, model, &cycle_clock, DWT->CYCCNT ^ micros());
+    ifb_hil_init(&hil, ifb_cgen_model_get(), &cycle_clock, DWT->CYCCNT ^ micros());
     ifb_hil_attach(&hil, d);
 }
 #endif
