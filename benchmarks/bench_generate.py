@@ -49,9 +49,15 @@ def manifest_hash(folder: Path) -> str:
 
 
 def timed_corpus(spec, out: Path, **kw) -> dict:
-    """Generate, noting when each shard lands; wall and CPU seconds of this process."""
+    """Generate, noting when each shard lands; wall and CPU seconds of this process.
+
+    The per-person caches of this process are emptied first, so every run is timed as a fresh process
+    makes the corpus (they fill again during the run, as they do in any run or Ray worker).
+    """
+    from imuforge.synth import clear_caches
     from imuforge.synth.corpus import generate_corpus
 
+    clear_caches()
     t0, c0 = time.perf_counter(), time.process_time()
     res = generate_corpus(spec, out, **kw)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -81,8 +87,9 @@ def warm_ray(workers: int) -> float:
 def split_cpu(spec, n: int = 12) -> dict:
     """CPU seconds of motion, simulate and shard write for ``n`` takes spread over the spec (one BLAS
     thread, as ``make_shard`` runs them)."""
-    from imuforge.synth import single_threaded
+    from imuforge.synth import clear_caches, single_threaded
 
+    clear_caches()
     with single_threaded():
         return _split_cpu(spec, n)
 

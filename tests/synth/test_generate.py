@@ -227,3 +227,18 @@ def test_single_threaded_limits_the_blas_pools():
             inside = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
     assert outside and all(n == 2 for n in outside)
     assert len(inside) == len(outside) and all(n == 1 for n in inside)
+
+
+def test_recordings_are_the_same_with_cold_and_warm_caches():
+    from imuforge.sensors import wear
+    from imuforge.synth import clear_caches
+
+    src = [activity_spec("walking", 3.0)]
+    takes = [Take(0, 1, "nano33-ble-sense-rev2", "default"), Take(0, 1, "nano33-ble-sense-rev2", "waist_front")]
+    first = [r for _, _, r in generate_recordings(src, takes, seed=3, wear="default")]
+    warm = [r for _, _, r in generate_recordings(src, takes, seed=3, wear="default")]
+    assert wear._WEAR_CACHE
+    clear_caches()
+    assert not wear._WEAR_CACHE
+    cold = [r for _, _, r in generate_recordings(src, takes, seed=3, wear="default")]
+    assert first == warm == cold

@@ -172,6 +172,20 @@ def single_threaded() -> contextlib.AbstractContextManager:
     return _BLAS_POOLS.limit(limits=1) if _BLAS_POOLS else contextlib.nullcontext()
 
 
+def clear_caches() -> None:
+    """Forget what generation remembers between recordings of one process — each person's body offsets,
+    gait style, gait-curve fits, wear, impact draw, impact peak searches and wobble filter designs — so
+    a benchmark can time a corpus as a fresh process makes it (the caches fill again as it runs)."""
+    from imuforge.motion import body
+    from imuforge.motion.library import _core, gait
+    from imuforge.sensors import impact, wear
+
+    for f in (body._offsets, gait._gait_style, gait._coefficients, _core.fourier_fit, impact._draw_impact,
+              impact._unit_peak, wear._wobble_filters):
+        f.cache_clear()
+    wear._WEAR_CACHE.clear()
+
+
 def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
     """A MotionSpec for a named library activity (transitions take their natural duration)."""
     from imuforge.motion.library import ACTIVITIES
@@ -183,5 +197,5 @@ def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
     return MotionSpec(activity, None if kind == "transition" else seconds, {}, text="", score=1.0)
 
 
-__all__ = ["GENERATOR", "Profiles", "Take", "activity_spec", "derive_seed", "generate_recordings", "person_motion",
+__all__ = ["GENERATOR", "Profiles", "Take", "activity_spec", "clear_caches", "derive_seed", "generate_recordings", "person_motion",
            "plan_takes", "record", "single_threaded", "source_key", "subject_id"]
