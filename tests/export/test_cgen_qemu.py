@@ -163,3 +163,17 @@ def test_stack_probe_build_reports_arena_plus_stack(zoo_exports):
         assert r.bit_exact and r.instructions is None
         stack = r.arena_used - arena
         assert 64 <= stack < 2048, stack  # the kernels' frames: a few hundred bytes, far from the 4 KB painted
+
+
+def test_export_command_prints_the_qemu_instructions_and_verdict(zoo_exports, tmp_path, capsys):
+    _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    run = json.loads((zoo_exports["tiny_cnn"] / "card.json").read_text())["model"]["run"]
+    rc = main(["export", run, "--out", str(tmp_path / "exp")])
+    out = capsys.readouterr().out
+    assert rc == 0, out[-2000:]
+    q = json.loads((tmp_path / "exp" / "card.json").read_text())["size"]["generated_c"]["qemu_cortex_m4"]
+    line = next(ln for ln in out.splitlines() if ln.startswith("QEMU Cortex-M4"))
+    assert (f"{q['plain']['instructions_per_inference']} instructions per inference" in line
+            and f"SMLAD {q['dsp']['instructions_per_inference']} " in line)
+    assert line.endswith(f"vs host TFLM: 0 of {q['windows']} windows differ [identical]")
+    assert "c/ifb_cgen_identity.h" in out and (tmp_path / "exp" / "c" / "ifb_cgen_identity.h").exists()

@@ -137,3 +137,15 @@ def test_generated_c_the_host_compiler_rejects_is_a_failed_check(tmp_path):
     gen = GeneratedC(tmp_path / "m.h", tmp_path / "m.c", "m", 4, 2, 0, 0, 0, 0, ())
     chk = check_generated_c(gen, np.zeros((1, 4), np.int8), np.zeros((1, 2), np.int8), tflm=None)
     assert not chk.compared and chk.build_failed and "failed" in chk.reason
+
+
+def test_export_command_says_why_qemu_was_not_measured():
+    from imuforge.commands.train import _qemu_summary
+
+    why = "not measured: toolchain or QEMU missing (qemu-system-arm)"
+    assert _qemu_summary(why, why.replace("not measured", "not checked")) == f"QEMU Cortex-M4: {why}"
+    q = {"icount_shift": 5, "windows": 8, "plain": {"instructions_per_inference": 900, "instructions_per_mac": 6.0},
+         "dsp": {"instructions_per_inference": 300, "instructions_per_mac": 2.0}}
+    line = _qemu_summary(q, {"windows": 8, "mismatches": 1, "identical": False})
+    assert "900 instructions per inference (6.0 per MAC), SMLAD 300 (2.0 per MAC)" in line
+    assert line.endswith("1 of 8 windows differ [MISMATCH]")

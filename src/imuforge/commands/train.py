@@ -75,8 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("export", help="int8 TFLite + TFLM checks + model.h/.c + model card",
-                       epilog="exit status: 0 all checks pass; 1 a check failed (int8 drop over 1 point, or "
-                       "LiteRT and TFLM outputs differ); 2 bad input (e.g. an op TFLM lacks)")
+                       epilog="exit status: 0 all checks pass; 1 a check failed (int8 drop over 1 point, "
+                       "LiteRT and TFLM outputs differ, or the generated C differs from TFLM on the host or in "
+                       "QEMU); 2 bad input (e.g. an op TFLM lacks)")
     p.add_argument("run", help="run folder")
     p.add_argument("--out", required=True, help="export folder")
     p.add_argument("--data", default="", help="test Dataset folders (default: the run's validation subjects, which early stopping saw)")
@@ -192,6 +193,19 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _qemu_summary(q, check) -> str:
+    """The export's QEMU line: instructions per inference (plain C and SMLAD) and the bit-exact verdict, or why
+    there are none."""
+    if not isinstance(q, dict):
+        return f"QEMU Cortex-M4: {q or 'not measured (card written before this figure existed)'}"
+    p, d = q["plain"], q["dsp"]
+    verdict = (f"{check['mismatches']} of {check['windows']} windows differ "
+               f"[{'identical' if check['identical'] else 'MISMATCH'}]") if isinstance(check, dict) else str(check)
+    return (f"QEMU Cortex-M4 (-icount shift={q['icount_shift']}): {p['instructions_per_inference']} instructions per "
+            f"inference ({p['instructions_per_mac']} per MAC), SMLAD {d['instructions_per_inference']} "
+            f"({d['instructions_per_mac']} per MAC); vs host TFLM: {verdict}")
+
+
 def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
@@ -224,8 +238,10 @@ def cmd_export(args) -> int:
                f"[{'identical' if gc['identical'] else 'MISMATCH'}]" if gc["compared"] else f"not checked: {gc['reason']}")
     print(f"generated C ({', '.join(card.model.generated_c)}): arena {gs['arena_bytes']} B "
           f"(+ I/O {gs['input_bytes'] + gs['output_bytes']} B), {m4_text}; vs TFLM: {verdict}")
+    print(_qemu_summary(gs.get("qemu_cortex_m4"), c.get("generated_c_equals_tflm_qemu")))
+    qc = c.get("generated_c_equals_tflm_qemu")
     if not (c["int8_drop_within_1_point"] and le["identical"]) or (gc["compared"] and not gc["identical"]) \
-            or gc.get("build_failed"):
+            or gc.get("build_failed") or (isinstance(qc, dict) and not qc["identical"]):
         print("export checks FAILED (files written for inspection): see card.md", file=sys.stderr)
         return 1
     return 0
