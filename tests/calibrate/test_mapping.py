@@ -160,3 +160,35 @@ def test_magnitude_map_rescales_rate_vectors_without_turning_them():
     unlabelled = Recording(other.timestamps, other.data, other.channels, other.rate_hz)
     with pytest.raises(ValidationError, match="labelled capture"):
         QuantileMap.fit(people, [unlabelled], "magnitude")
+
+
+def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):
+    """Per-class maps act on every person's readings at the nominal wear, and each keeps their own turn."""
+    from imuforge.sensors.simulate import simulate
+    from imuforge.sensors.wear import WearVariation, wear_turn
+    from tests.sensors.test_wear import _busy_motion
+
+    turns = WearVariation(rotation=True, offset=False, looseness=False, flips=True, side=False)
+    motion = _busy_motion()
+
+    def labelled(r):
+        return r.replace(labels=[(0.0, r.duration_s + 1.0, "walking")])
+
+    people = [labelled(simulate(motion, "testband", "pocket_right_thigh", seed=i, wear=turns, wear_seed=f"p{i}"))
+              for i in range(6)]
+    real = labelled(simulate(motion, "testband", "pocket_right_thigh", seed=99))
+    real = real.replace(data=real.data * 1.3)  # the capture: a stronger signal at the nominal wear
+    kept = QuantileMap.fit(people, [real], "per-class")
+    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False)
+    g = lambda recs: np.array([r.acc.mean(axis=0) for r in recs])  # noqa: E731
+    for p, m in zip(people, (kept.apply(p) for p in people)):
+        D = wear_turn(p.provenance["wear"])
+        nominal = m.acc @ D  # turned back to the nominal wear: the capture's marginals
+        for i in range(3):
+            assert ks_2samp(nominal[:, i], real.acc[:, i]).statistic < 0.1
+        assert _angle_deg(p.acc.mean(axis=0), m.acc.mean(axis=0)) < 3.0  # the person's own gravity direction
+    collapsed = g([lost.apply(p) for p in people])
+    spread = lambda x: np.median(_angle_deg(x[:, None], x[None, :]))  # noqa: E731
+    assert spread(g(people)) > 20.0
+    assert spread(collapsed) < 0.5 * spread(g(people))  # forced toward the capture's one wear
+    assert kept.to_dict()["keep_wear"] is True and lost.to_dict()["keep_wear"] is False

@@ -74,6 +74,35 @@ def _vector_parts(rec: Recording) -> dict[str, tuple[list[int], np.ndarray | flo
     return parts
 
 
+def _person_turn(rec: Recording) -> np.ndarray | None:
+    """How this synthetic person's device is turned from the nominal wear, in ``rec``'s current frame.
+
+    Wear variation (:func:`imuforge.sensors.wear.wear_turn`) turned the device by ``D``; a pooled
+    alignment then rotated everything by ``A`` (``provenance["rotation_applied"]``), so the readings
+    are ``A D v`` = ``T (A v)`` with ``T = A D Aᵀ``. ``None``: the recording was not turned.
+    """
+    from imuforge.sensors.wear import wear_turn
+
+    D = wear_turn((rec.provenance or {}).get("wear"))
+    if D is None:
+        return None
+    A = np.asarray(((rec.provenance or {}).get("rotation_applied") or {}).get("matrix", np.eye(3)), float)
+    return A @ D @ A.T
+
+
+def _turned(rec: Recording, R: np.ndarray | None) -> np.ndarray:
+    """``rec.data`` with its acc, gyro and mag vectors rotated by ``R`` (a copy; ``R`` None: unchanged)."""
+    data = np.array(rec.data, dtype=float)
+    if R is None:
+        return data
+    for g in ("acc", "gyro", "mag"):
+        names = [f"{g}_{a}" for a in "xyz"]
+        if all(n in rec.channels for n in names):
+            idx = [rec.channels.index(n) for n in names]
+            data[:, idx] = data[:, idx] @ R.T
+    return data
+
+
 def _strictly_increasing(xp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Collapse repeated source quantiles (quantised or clipped data) to one point (mean target)."""
     u, inv = np.unique(xp, return_inverse=True)
@@ -116,14 +145,23 @@ class QuantileMap:
     tails: str = "linear"
     notes: list[str] = field(default_factory=list)
     applies_to: list[str] | None = None       # classes mapped; None = every sample (unlabelled capture)
+    keep_wear: bool = True                    # per-channel maps act on each person's nominal wear (see fit)
 
     @classmethod
     def fit(cls, synthetic, real, mode: str = "global", *, channels=None, percentiles=PERCENTILES,
-            tails: str = "linear", min_samples: int = 50) -> QuantileMap:
+            tails: str = "linear", min_samples: int = 50, keep_wear: bool = True) -> QuantileMap:
         """Fit maps from ``synthetic`` and ``real`` Recordings.
 
-        ``mode``: ``"global"`` or ``"per-class"``; ``channels`` default: those both sides have.
-        Classes with fewer than ``min_samples`` real or synthetic samples get no own map.
+        ``mode``: ``"global"``, ``"per-class"`` or ``"magnitude"``; ``channels`` default: those both
+        sides have. Classes with fewer than ``min_samples`` real or synthetic samples get no own map.
+
+        ``keep_wear`` (per-channel modes): synthetic people simulated with wear variation each hold
+        the device turned their own way (``provenance["wear"]``). A per-channel map fitted and
+        applied on those readings would force all of them onto the capture's one way of wearing
+        it — and a model trained on that data has never seen another. With ``keep_wear`` the maps
+        are fitted and applied on every person's readings turned back to the nominal wear, and each
+        person's turn is put back afterwards: the marginals of the capture, the spread of the people.
+        (``magnitude`` maps lengths of vectors, which no turn changes.)
         """
         if mode not in MODES[1:]:
             raise ValidationError(f"unknown mapping mode {mode!r}", allowed=", ".join(MODES[1:]))
@@ -144,16 +182,21 @@ class QuantileMap:
                                   "magnitude mapping needs acc or gyro channels (x, y, z) on both sides")
         pct = np.asarray(percentiles, float)
 
-        def pooled(recs):
+        def pooled(recs, nominal: bool = False):
             if mode == "magnitude":
                 X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1)
                                                      for f in channels]) for r in recs])
             else:
-                X = np.concatenate([r.pick(channels).data for r in recs])
+                X = np.concatenate([_nominal(r)[:, [r.channels.index(c) for c in channels]] if nominal
+                                    else r.pick(channels).data for r in recs])
             L = np.concatenate([r.label_array() for r in recs])
             return X, L
 
-        Xs, Ls = pooled(synthetic)
+        def _nominal(r):
+            T = _person_turn(r)
+            return _turned(r, None if T is None else T.T)
+
+        Xs, Ls = pooled(synthetic, nominal=keep_wear)
         Xr, Lr = pooled(real)
         syn_classes = sorted(set(Ls.tolist()) - {""})
         real_classes = sorted(set(Lr.tolist()) - {""})
@@ -215,12 +258,17 @@ class QuantileMap:
             qr = np.percentile(Xr[mr], pct, axis=0)
             maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i]) for i, ch in enumerate(channels)}
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum())}
+        if keep_wear and mode != "magnitude" and any(_person_turn(r) is not None for r in synthetic):
+            notes.append("maps fitted and applied on each synthetic person's readings turned back to the nominal "
+                         "wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
-                   applies_to=applies_to)
+                   applies_to=applies_to, keep_wear=keep_wear)
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
-        data = np.array(rec.data)
+        turn = _person_turn(rec) if self.keep_wear and self.mode != "magnitude" else None
+        data = _turned(rec, None if turn is None else turn.T)  # the person's readings at the nominal wear
+        src = data.copy()
         parts = _vector_parts(rec) if self.mode == "magnitude" else {}
         present = [c for c in self.channels if c in (parts or rec.channels)]
         if not present:
@@ -245,13 +293,16 @@ class QuantileMap:
                 data[:, idx] = base + vec * scale[:, None]
                 continue
             i = rec.channels.index(ch)
-            x = rec.data[:, i]
+            x = src[:, i]
             for c, m in sel.items():  # loop over classes
                 if m.any():
                     data[m, i] = self.maps[c][ch](x[m], self.tails)
+        if turn is not None:  # the person's own turn back
+            data = _turned(rec.replace(data=data), turn)
         n_mapped = int(sum(int(m.sum()) for m in sel.values()))
         prov = dict(rec.provenance)
         prov["quantile_map"] = {"mode": self.mode, "channels": list(present), "classes": self.applies_to,
+                                "wear_kept": turn is not None,
                                 "samples_mapped": n_mapped, "samples_unchanged": len(rec) - n_mapped}
         return rec.replace(data=data, provenance=prov)
 
@@ -259,6 +310,7 @@ class QuantileMap:
     def to_dict(self) -> dict[str, Any]:
         return {"format": "imuforge-quantile-map", "version": 1, "mode": self.mode, "channels": list(self.channels),
                 "tails": self.tails, "samples": self.samples, "notes": self.notes, "applies_to": self.applies_to,
+                "keep_wear": self.keep_wear,
                 "percentiles": PERCENTILES.tolist(),
                 "maps": {c: {ch: {"synthetic": m.xp.tolist(), "real": m.fp.tolist()} for ch, m in chm.items()}
                          for c, chm in self.maps.items()}}
@@ -281,4 +333,5 @@ class QuantileMap:
         maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"])) for ch, m in chm.items()}
                 for c, chm in d["maps"].items()}
         return cls(mode=d["mode"], channels=tuple(d["channels"]), maps=maps, samples=d["samples"],
-                   tails=d.get("tails", "linear"), notes=d.get("notes", []), applies_to=d.get("applies_to"))
+                   tails=d.get("tails", "linear"), notes=d.get("notes", []), applies_to=d.get("applies_to"),
+                   keep_wear=d.get("keep_wear", False))
