@@ -177,3 +177,29 @@ def test_calibrate_out_that_is_a_file_is_refused(small_dataset, tmp_path, capsys
                  "--no-plots"]) == 2
     assert "--out" in (err := one_line_error(capsys, "calibrate")) and "is a file, not a folder" in err
     assert afile.read_text() == "mine" and not list(tmp_path.glob(".notes.txt.partial-*"))
+
+
+# ------------------------------------------------------------------------------------ capture
+@pytest.mark.parametrize("options, message", [
+    (["--seconds", "0"], "--seconds = 0.0 is out of range (allowed: 0.01 … 86400 s)"),
+    (["--odr", "0"], "--odr = 0.0 is out of range"),
+    (["--format", "csv", "--rate", "0"], "--rate = 0.0 is out of range"),
+    (["--range-g", "-3"], "--range-g = -3.0 is out of range"),
+    (["--range-dps", "nan"], "--range-dps = nan is out of range"),
+    (["--channels", "acc,foo"], "--channels: unknown channel group 'foo' (allowed: acc, gyro, mag)"),
+    (["--placement", "nowhere"], "--placement: unknown placement 'nowhere' (allowed: wrist_left"),
+    (["--profile", "nosuch"], "--profile: unknown profile 'nosuch'"),
+])
+def test_capture_options_are_refused_before_the_link_opens_or_a_log_moves(tmp_path, capsys, options, message):
+    out = tmp_path / "c.imu.parquet"
+    old_log = tmp_path / "c.rawlog"
+    old_log.write_bytes(b"an earlier capture")
+    # loop:// would echo the handshake back: reaching the link at all ends in exit 1, not 2
+    assert main(["capture", "--port", "loop://", *options, "--out", str(out), "--overwrite", "--quiet"]) == 2
+    assert message in one_line_error(capsys, "capture")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.rawlog"] and old_log.read_bytes() == b"an earlier capture"
+
+
+def test_capture_recover_of_a_missing_log(tmp_path, capsys):
+    assert main(["capture", "--recover", str(tmp_path / "nosuch.rawlog")]) == 2
+    assert "no such raw log" in one_line_error(capsys, "capture") and not list(tmp_path.iterdir())

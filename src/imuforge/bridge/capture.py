@@ -24,7 +24,7 @@ from imuforge.bridge import protocol as P
 from imuforge.bridge import rawlog
 from imuforge.bridge.links import Link, LinkClosed
 from imuforge.bridge.stream import StreamProcessor, StreamStats
-from imuforge.errors import ImuforgeError, ValidationError
+from imuforge.errors import ImuforgeError, ValidationError, check_range
 from imuforge.labels import check_label
 from imuforge.recording import Recording
 
@@ -44,6 +44,9 @@ class NoDeviceAnswer(DeviceError):
         super().__init__(message)
         self.log_path = log_path
 
+
+#: The longest capture (s) one command takes: a day.
+MAX_CAPTURE_S = 86_400.0
 
 #: Above this fraction of missing samples a capture warns (it still counts as complete: the
 #: device delivered the whole window, but with that many gaps it is a poor calibration capture).
@@ -73,13 +76,36 @@ class CaptureOptions:
     grace_s: float = 5.0
 
     def __post_init__(self):
-        if not self.seconds > 0:
-            raise ValidationError(f"seconds must be > 0, got {self.seconds}")
+        """Refuse bad options before any link opens (each names its command-line flag and what is allowed)."""
+        check_range("--seconds", self.seconds, 0.01, MAX_CAPTURE_S, unit="s")
         if self.fmt not in ("auto", "frames", "csv"):
             raise ValidationError(f"unknown format {self.fmt!r}", allowed="auto, frames, csv")
         if self.label is not None:
             check_label(self.label, source="--label")
-        P.groups_mask(self.channels)
+        if self.odr_hz is not None:
+            check_range("--odr", self.odr_hz, 0.1, 100_000.0, unit="Hz")
+        if self.csv_rate_hz is not None:
+            check_range("--rate", self.csv_rate_hz, 0.1, 100_000.0, unit="Hz")
+        check_range("--range-g", self.acc_range_g, 0.0, 1_000.0, unit="g (0 = device default)")
+        check_range("--range-dps", self.gyro_range_dps, 0.0, 100_000.0, unit="dps (0 = device default)")
+        try:
+            P.groups_mask(self.channels)
+        except P.ProtocolError as exc:
+            raise ValidationError(f"--channels: {exc}".split(" (allowed")[0], allowed="acc, gyro, mag") from None
+        if self.placement is not None:
+            from imuforge.sensors.placement import get_placement
+
+            try:
+                get_placement(self.placement)
+            except ValidationError as exc:
+                raise ValidationError(f"--placement: {exc.what}", allowed=exc.allowed) from None
+        if self.profile is not None:
+            from imuforge.sensors.profiles import load_profile
+
+            try:  # unknown or malformed: refused now, not after the capture
+                load_profile(self.profile)
+            except ValidationError as exc:
+                raise ValidationError(f"--profile: {exc}") from None
 
 
 @dataclass
@@ -458,6 +484,8 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
     Returns (recording, report) where report says whether the log ended in a torn record and
     what the processor counted.
     """
+    if not Path(log_path).is_file():
+        raise ValidationError(f"no such raw log: {log_path}", allowed="a .rawlog written by imuforge capture")
     header, records, info = rawlog.read_log(log_path)
     fmt = "csv" if header.get("stream") == "csv" else "frames"
     proc = StreamProcessor(fmt, csv_units=header.get("csv_units"))

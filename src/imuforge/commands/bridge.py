@@ -193,6 +193,8 @@ def cmd_capture(args) -> int:
 
     if args.activities or args.model:
         raise ValidationError("--activities / --model go with --guided", allowed="--guided --activities a,b,…")
+    # every option is checked before anything on disk changes (an old raw log is moved aside below)
+    opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
     out = Path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet")
     if out.exists() and not args.overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
@@ -205,7 +207,6 @@ def cmd_capture(args) -> int:
         prev = log.with_name(log.name + ".prev")
         os.replace(log, prev)
         print(f"kept the previous raw log as {prev}")
-    opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
     open_link = _link_opener(args)
     try:
         res = capture(open_link, log, opts, on_status=None if args.quiet else _status_line)
