@@ -17,6 +17,8 @@
  *                  without storing the filtered stream.
  *   sensor_chain   the per-sample error terms of one sensor (matrix, bias, drift recursion,
  *                  g-sensitivity, noise, saturation, quantisation) in one pass.
+ *   wobble_frame   the loosely worn device's specific force, rate and field from the segment's and
+ *                  the soft-tissue oscillator's (sensors.wear.wobble_streams), in one pass.
  *   quat_op        row-wise quaternion product, vector rotation and cross product for
  *                  imuforge.motion.quat (the motion library's FK and pose code calls them thousands
  *                  of times per motion on short arrays, where numpy's per-operation cost dominates).
@@ -1003,6 +1005,117 @@ static PyObject *quat_op(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ wobble (sensors.wear) */
+PyDoc_STRVAR(wobble_frame_doc,
+"wobble_frame(f, w, m, u, ud, udd, n, normal, pivot, dt, out_f, out_w, out_m)\n\n"
+"The loosely worn device's streams from the segment's (wear.wobble_streams after the oscillator):\n"
+"all (n, 3) C-contiguous float64 in the segment frame. alpha = np.gradient(w, dt) (zero for n <= 2);\n"
+"f_dev = f + udd + 2 w x ud + alpha x u + w x (w x u); phi = normal x u / pivot, phid = normal x ud /\n"
+"pivot; R = exp([phi]x) as the unit quaternion (phi sin(|phi|/2)/|phi|, cos(|phi|/2)) (series below\n"
+"1e-3 rad, as scipy's from_rotvec); out_f = R^T f_dev, out_w = R^T w + J_r(phi) phid, out_m = R^T m.\n"
+"Equal to the numpy / scipy form to rounding (R^T applied as a quaternion, not a matrix).");
+
+static INLINE void cross3(const double *a, const double *b, double *o)
+{
+    o[0] = a[1] * b[2] - a[2] * b[1];
+    o[1] = a[2] * b[0] - a[0] * b[2];
+    o[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+static INLINE void rot_inv(const double *qv, double qw, const double *v, double *o)
+{
+    /* rotate v by the conjugate of (qv, qw): u = -qv; t = 2 u x v; v + qw t + u x t */
+    const double u[3] = {-qv[0], -qv[1], -qv[2]};
+    double t[3], c[3];
+    cross3(u, v, t);
+    t[0] *= 2.0;
+    t[1] *= 2.0;
+    t[2] *= 2.0;
+    cross3(u, t, c);
+    o[0] = v[0] + qw * t[0] + c[0];
+    o[1] = v[1] + qw * t[1] + c[1];
+    o[2] = v[2] + qw * t[2] + c[2];
+}
+
+static PyObject *wobble_frame(PyObject *self, PyObject *args)
+{
+    PyObject *o[13];
+    Py_ssize_t n;
+    double pivot, dt;
+    if (!PyArg_ParseTuple(args, "OOOOOOnOddOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &n, &o[6], &pivot, &dt,
+                          &o[7], &o[8], &o[9]))
+        return NULL;
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 0");
+        return NULL;
+    }
+    static const char *names[10] = {"f", "w", "m", "u", "ud", "udd", "normal", "out_f", "out_w", "out_m"};
+    Py_buffer v[10];
+    memset(v, 0, sizeof v);
+    for (int k = 0; k < 10; k++)
+        if (get_buf(o[k], &v[k], k == 6 ? 3 : 3 * n, 8, k >= 7, names[k])) {
+            release(v, 10);
+            return NULL;
+        }
+    const double *f = v[0].buf, *w = v[1].buf, *m = v[2].buf, *u = v[3].buf, *ud = v[4].buf, *udd = v[5].buf,
+                 *nv = v[6].buf;
+    double *of = v[7].buf, *ow = v[8].buf, *om = v[9].buf;
+    Py_BEGIN_ALLOW_THREADS
+    const double two_dt = 2.0 * dt;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double *wi = w + 3 * i, *ui = u + 3 * i, *udi = ud + 3 * i;
+        double al[3] = {0.0, 0.0, 0.0};
+        if (n > 2) {
+            for (int a = 0; a < 3; a++) {
+                if (i == 0)
+                    al[a] = (w[3 + a] - w[a]) / dt;
+                else if (i == n - 1)
+                    al[a] = (w[3 * i + a] - w[3 * (i - 1) + a]) / dt;
+                else
+                    al[a] = (w[3 * (i + 1) + a] - w[3 * (i - 1) + a]) / two_dt;
+            }
+        }
+        double c1[3], c2[3], wu[3], c3[3], fd[3], phi[3], phid[3];
+        cross3(wi, udi, c1);
+        cross3(al, ui, c2);
+        cross3(wi, ui, wu);
+        cross3(wi, wu, c3);
+        for (int a = 0; a < 3; a++)
+            fd[a] = f[3 * i + a] + udd[3 * i + a] + 2.0 * c1[a] + c2[a] + c3[a];
+        cross3(nv, ui, phi);
+        cross3(nv, udi, phid);
+        for (int a = 0; a < 3; a++) {
+            phi[a] = phi[a] / pivot;
+            phid[a] = phid[a] / pivot;
+        }
+        const double th = sqrt(phi[0] * phi[0] + phi[1] * phi[1] + phi[2] * phi[2]);
+        const double th2 = th * th;
+        /* quaternion of exp([phi]x): sin(th/2)/th by its series near 0 */
+        const double k = th <= 1e-3 ? 0.5 - th2 / 48.0 + th2 * th2 / 3840.0 : sin(0.5 * th) / th;
+        const double qv[3] = {phi[0] * k, phi[1] * k, phi[2] * k}, qw = cos(0.5 * th);
+        /* J_r(phi) phid = phid - c1 phi x phid + c2 phi x (phi x phid) */
+        double k1, k2;
+        if (th < 1e-4) {
+            k1 = 0.5 - th2 / 24.0;
+            k2 = 1.0 / 6.0 - th2 / 120.0;
+        } else {
+            k1 = (1 - cos(th)) / th2;
+            k2 = (th - sin(th)) / (th2 * th);
+        }
+        double pxv[3], ppxv[3], rw[3];
+        cross3(phi, phid, pxv);
+        cross3(phi, pxv, ppxv);
+        rot_inv(qv, qw, fd, of + 3 * i);
+        rot_inv(qv, qw, wi, rw);
+        for (int a = 0; a < 3; a++)
+            ow[3 * i + a] = rw[a] + (phid[a] - k1 * pxv[a] + k2 * ppxv[a]);
+        rot_inv(qv, qw, m + 3 * i, om + 3 * i);
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 10);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"spline_columns", spline_columns, METH_VARARGS, spline_columns_doc},
     {"quintic_prefilter", quintic_prefilter, METH_VARARGS, quintic_prefilter_doc},
@@ -1012,6 +1125,7 @@ static PyMethodDef methods[] = {
     {"cardinal_sim", cardinal_sim, METH_VARARGS, cardinal_sim_doc},
     {"sensor_chain", sensor_chain, METH_VARARGS, sensor_chain_doc},
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
+    {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {NULL, NULL, 0, NULL},
 };
 
