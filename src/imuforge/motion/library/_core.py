@@ -404,12 +404,16 @@ def expand_sides(pose: dict) -> dict:
 
 
 def feet_planted_track(pose: dict, person: Person, fps: float, label: str, meta: dict | None = None,
-                       floor: float = 0.0) -> Track:
-    """A track whose feet both stay planted: the root follows from the legs (sit/stand transitions, standing)."""
+                       floor: float = 0.0, load: np.ndarray | None = None) -> Track:
+    """A track whose feet both stay planted: the root follows from the legs (sit/stand transitions, standing).
+
+    ``load`` (n, 2; left, right in 0 … 1, default 1): how much each foot anchors the body — a foot
+    that is lifted or moved (a shuffling step, a bouncing heel) carries 0 and may move.
+    """
     n = int(np.max([np.size(v) for v in pose.values() if not isinstance(v, dict)] + [1]))
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
-    w = np.ones((n, 2))
+    w = np.ones((n, 2)) if load is None else np.clip(np.asarray(load, float), 0.0, 1.0)
     root = anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=np.full((n, 2), floor))
     return Track(local, root, w, label, dict(meta or {}))
 

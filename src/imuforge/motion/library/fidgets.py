@@ -147,3 +147,113 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
                 out["neck_flex"][i0:i1] += float(rng.uniform(10, 25)) * env
             tt += rise + hold + fall + float(rng.exponential(mean_gap / amount))
     return out
+
+
+# ------------------------------------------------------------------------------------ legs and trunk
+#: Leg / trunk event kinds while standing and sitting, with their probabilities.
+_STAND_KINDS, _STAND_P = ("shift", "shuffle", "turn"), np.array([0.5, 0.3, 0.2])
+_SIT_KINDS, _SIT_P = ("reposition", "bounce", "lean"), np.array([0.4, 0.25, 0.35])
+
+
+#: Seconds over which a foot is unloaded before it moves and loaded again after it stopped.
+UNLOAD_S = 0.25
+
+
+def _unload(load: np.ndarray, side: int, t: np.ndarray, t0: float, t1: float) -> None:
+    """Take all load off foot ``side`` from ``t0`` to ``t1`` (s), ramping over :data:`UNLOAD_S` outside
+    that span: the weight is on the other foot before this one moves, so the planted foot never slides."""
+    fps = 1.0 / (t[1] - t[0])
+    i0, i1 = max(int((t0 - UNLOAD_S) * fps), 0), min(int((t1 + UNLOAD_S) * fps) + 2, len(t))
+    if i1 > i0:
+        load[i0:i1, side] *= 1.0 - _envelope(t[i0:i1], t0 - UNLOAD_S, UNLOAD_S, t1 - t0, UNLOAD_S)
+
+
+def leg_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *,
+                seated: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Leg, pelvis and trunk activity of a person who stands or sits "still" (degrees, each (n,)),
+    and the load on each foot (n, 2; left, right; 1 = planted) for :func:`feet_planted_track`.
+
+    Nobody stands or sits motionless for long: standing people shift their weight onto one leg
+    every few seconds to tens of seconds (Duarte & Zatsiorsky 1999, *Exp Brain Res* 129:248:
+    prolonged standing is quiet stance broken by shifting, fidgeting and drifting of the
+    centre of pressure, at ≈ 1 per 10–30 s), re-place a foot with a small shuffling step and turn
+    the trunk to look around; sitting people re-position a leg, bounce a heel or a knee (≈ 3–6 Hz)
+    and shift their weight or lean on the seat (Vergara & Page 2002, *Appl Ergon* 33:1: a posture
+    change on a seat every few minutes to every few tens of seconds, more often with discomfort).
+    A thigh- or hip-worn sensor sees these as the rotation bursts that quiet-stance sway lacks.
+
+    Events follow a renewal process (exponential rests of mean 12 s standing / 15 s sitting, divided
+    by ``amount``, the same fidget amount as :func:`arm_fidgets`); amplitudes grow with √amount.
+    Standing: *shift* (50 %) — pelvis drops 2–5° toward the unloaded leg, whose knee flexes 5–15°,
+    for 2–12 s; *shuffle* (30 %) — one to three steps in place, foot lifted
+    0.5–0.9 s (hip +8…20°, knee +15…35°); *turn* (20 %) — trunk rotation 10–30° for 1–5 s.
+    Sitting: *reposition* (40 %) — one leg turns out or in (hip abduction ±3…10°, rotation ±5…15°)
+    and stays 5–30 s; *bounce* (25 %) — heel bouncing at 3–6 Hz (ankle ±2…6°, thigh ±0.5…2°) for
+    3–15 s; *lean* (35 %) — pelvis tilt ±3…10° with the trunk following half of it for 5–30 s.
+    Reaches and returns are minimum-jerk; a foot that moves carries no load from :data:`UNLOAD_S`
+    before it moves until :data:`UNLOAD_S` after it stopped.
+    """
+    keys = ("hip_flex", "hip_abd", "hip_rot", "knee_flex", "ankle_dorsi")
+    out = {f"{k}_{s}": np.zeros(n) for k in keys for s in ("L", "R")}
+    for k in ("pelvis_obliq", "pelvis_tilt", "spine_flex", "spine_rot"):
+        out[k] = np.zeros(n)
+    load = np.ones((n, 2))
+    if amount <= 0 or n < 2:
+        return out, load
+    t = np.arange(n) / fps
+    amp = float(np.clip(amount, 0.0, 3.0)) ** 0.5
+    kinds, p = (_SIT_KINDS, _SIT_P) if seated else (_STAND_KINDS, _STAND_P)
+    mean_gap = (15.0 if seated else 12.0) / amount
+    tt = float(rng.exponential(mean_gap))
+    while tt < t[-1]:
+        kind = kinds[int(rng.choice(len(kinds), p=p))]
+        side = int(rng.integers(2))
+        s, sign = ("L", "R")[side], (1.0, -1.0)[side]
+        rise, fall = float(rng.uniform(0.6, 1.4)), float(rng.uniform(0.6, 1.4))
+        hold = float(rng.uniform(*{"shift": (2.0, 12.0), "turn": (1.0, 5.0), "bounce": (3.0, 15.0)}.get(kind, (5.0, 30.0))))
+        if kind == "shuffle":
+            steps = 1 + int(rng.poisson(0.7))
+            for k in range(min(steps, 3)):
+                up, down = float(rng.uniform(0.25, 0.45)), float(rng.uniform(0.25, 0.45))
+                t0 = tt + k * 1.1
+                i0, i1 = int(t0 * fps), min(int((t0 + up + down + 0.2) * fps) + 2, n)
+                top = float(rng.uniform(0.0, 0.15))
+                env = _envelope(t[i0:i1], t0, up, top, down)
+                leg = ("L", "R")[(side + k) % 2]
+                out[f"hip_flex_{leg}"][i0:i1] += amp * rng.uniform(8, 20) * env
+                out[f"knee_flex_{leg}"][i0:i1] += amp * rng.uniform(15, 35) * env
+                _unload(load, (side + k) % 2, t, t0, t0 + up + top + down)
+            tt += min(steps, 3) * 1.1 + UNLOAD_S
+        else:
+            i0 = int(tt * fps)
+            i1 = min(int((tt + rise + hold + fall) * fps) + 2, n)
+            env = _envelope(t[i0:i1], tt, rise, hold, fall)
+            if kind == "shift":
+                drop = sign * amp * rng.uniform(2, 5) * env
+                out["pelvis_obliq"][i0:i1] += drop  # the legs stay vertical (as for sway)
+                out["hip_abd_L"][i0:i1] += drop
+                out["hip_abd_R"][i0:i1] -= drop
+                out[f"knee_flex_{s}"][i0:i1] += amp * rng.uniform(5, 15) * env
+                _unload(load, side, t, tt, tt + rise + hold + fall)
+            elif kind == "turn":
+                out["spine_rot"][i0:i1] += rng.choice([-1.0, 1.0]) * amp * rng.uniform(10, 30) * env
+            elif kind == "reposition":
+                out[f"hip_abd_{s}"][i0:i1] += rng.choice([-1.0, 1.0]) * amp * rng.uniform(3, 10) * env
+                out[f"hip_rot_{s}"][i0:i1] += rng.choice([-1.0, 1.0]) * amp * rng.uniform(5, 15) * env
+                _unload(load, side, t, tt, tt + rise + hold + fall)
+            elif kind == "bounce":
+                f = rng.uniform(3.0, 6.0)
+                ph = 2 * np.pi * f * (t[i0:i1] - tt)
+                on = np.clip((env - 0.2) / 0.8, 0.0, 1.0)
+                out[f"ankle_dorsi_{s}"][i0:i1] -= amp * rng.uniform(2, 6) * on * 0.5 * (1 - np.cos(ph))
+                out[f"hip_flex_{s}"][i0:i1] += amp * rng.uniform(0.5, 2.0) * on * 0.5 * (1 - np.cos(ph))
+                _unload(load, side, t, tt, tt + rise + hold + fall)
+            else:  # lean
+                d = rng.choice([-1.0, 1.0]) * amp * rng.uniform(3, 10)
+                out["pelvis_tilt"][i0:i1] += d * env
+                out["spine_flex"][i0:i1] -= 0.5 * d * env
+                for leg in ("L", "R"):  # the thighs stay on the seat (thigh angle = hip_flex − pelvis tilt)
+                    out[f"hip_flex_{leg}"][i0:i1] += d * env
+            tt += rise + hold + fall + UNLOAD_S
+        tt += UNLOAD_S + float(rng.exponential(mean_gap))
+    return out, load

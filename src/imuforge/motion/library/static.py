@@ -23,6 +23,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from imuforge.errors import ValidationError
@@ -41,7 +43,7 @@ from imuforge.motion.library._core import (
     postural_sway,
     smooth_noise,
 )
-from imuforge.motion.library.fidgets import arm_fidgets, person_amount
+from imuforge.motion.library.fidgets import arm_fidgets, leg_fidgets, person_amount
 
 
 def _n(duration_s: float, fps: float) -> int:
@@ -105,8 +107,6 @@ def sitting_pose(person: Person, rng: np.random.Generator, seat: str = "chair") 
 def choose_seat(rng: np.random.Generator) -> str:
     """A seat type by the :data:`SEATS` probabilities, seeded by ``rng``'s current state without
     drawing from it (so the posture and fidget streams of a seed stay what they were)."""
-    import zlib
-
     u = np.random.default_rng(zlib.crc32(repr(rng.bit_generator.state).encode())).random()
     names = list(SEATS)
     cum = np.cumsum([SEATS[k]["p"] for k in names])
@@ -131,13 +131,20 @@ def _with_noise(pose: dict, rng, n, fps, keys_amp: dict, cutoff=0.15) -> dict:
 
 
 def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, fps: float, amount: float,
-                 seated: bool) -> dict:
+                 seated: bool) -> tuple[dict, np.ndarray]:
+    """Arm, leg and trunk fidgets added to ``pose``; returns it and the feet's load (n, 2).
+
+    The legs draw from their own stream (seeded by ``rng``'s state without drawing from it), so the arm
+    fidgets of a seed are what they were before the legs moved.
+    """
     dom = "R" if person.handedness == "right" else "L"
+    legs_rng = np.random.default_rng([zlib.crc32(repr(rng.bit_generator.state).encode()), zlib.crc32(b"legs")])
     inc = arm_fidgets(rng, n, fps, amount, dominant=dom, seated=seated,
                       rest_elbow_deg=float(np.mean(pose.get("elbow_flex_L", 15.0))))
-    for k, v in inc.items():
+    legs, load = leg_fidgets(legs_rng, n, fps, amount, seated=seated)
+    for k, v in (*inc.items(), *legs.items()):
         pose[k] = pose.get(k, 0.0) + v
-    return pose
+    return pose, load
 
 
 def standing(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
@@ -154,8 +161,9 @@ def standing(person: Person, duration_s: float, fps: float, rng: np.random.Gener
     pose = _with_noise(pose, rng, n, fps, {"pelvis_obliq": 1.0, "neck_rot": 6.0, "neck_flex": 3.0,
                                            "elbow_flex_L": 4.0, "elbow_flex_R": 4.0, "sh_flex_L": 2.0,
                                            "sh_flex_R": 2.0}, cutoff=0.08)
-    pose = _add_fidgets(pose, person, rng, n, fps, person_amount(rng, fidget, intensity, person.vigor), seated=False)
-    return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget})
+    pose, load = _add_fidgets(pose, person, rng, n, fps, person_amount(rng, fidget, intensity, person.vigor),
+                              seated=False)
+    return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget}, load=load)
 
 
 def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
@@ -170,9 +178,9 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
                                            "neck_flex": 4.0, "elbow_flex_L": 6.0, "elbow_flex_R": 6.0,
                                            "sh_flex_L": 4.0, "sh_flex_R": 4.0}, cutoff=0.06)
     pose["spine_flex"] = pose["spine_flex"] + sway["breath"]
-    pose = _add_fidgets(pose, person, rng, n, fps, 0.8 * person_amount(rng, fidget, intensity, person.vigor),
-                        seated=True)
-    tr = feet_planted_track(pose, person, fps, "sitting", {"fidget": fidget, "seat": seat})
+    pose, load = _add_fidgets(pose, person, rng, n, fps, 0.8 * person_amount(rng, fidget, intensity, person.vigor),
+                              seated=True)
+    tr = feet_planted_track(pose, person, fps, "sitting", {"fidget": fidget, "seat": seat}, load=load)
     return tr
 
 
