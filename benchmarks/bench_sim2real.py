@@ -5,7 +5,8 @@ are the test. For every data set and every choice of *calibration person* P (the
 recorded person), with ≤ 60 s of each activity of P as the capture the user makes:
 
 (a) synthetic only, uncalibrated — the motion library simulated on the set's device and placement;
-(b) synthetic calibrated on P's capture (``calibrate --align --map per-class``);
+(b) synthetic calibrated on P's capture (``calibrate --align --map per-class``: per-channel maps as in
+    IMUGPT, each synthetic person keeping their own wear; ``--map`` picks another mapping);
 (c) P's capture only (one subject: validation on held-out time stretches);
 (d) P's capture + classical augmentation (``train --augment default``): the published baseline;
 (e) P's capture + calibrated synthetic, two ways: *mixed* (``train --data CAL --real P``) and
@@ -174,20 +175,23 @@ def evaluate(run_path: Path, classes, test: Path) -> dict:
     return {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"], "confusion": cm.tolist(), "run": str(run_path)}
 
 
-def calibrate_on(tmp: Path, syn: Path, capture: Path, seed: int) -> tuple[Path, dict]:
+def calibrate_on(tmp: Path, syn: Path, capture: Path, seed: int, map_mode: str) -> tuple[Path, dict]:
     from imuforge.calibrate.pipeline import calibrate
+    from imuforge.calibrate.result import AlignStep
 
-    res = calibrate([syn], [capture], tmp, align=True, map_mode="per-class", seed=seed, plots=False)
-    steps = {s["step"]: s for s in res.report.get("steps", [])}
-    al = steps.get("align", {})
-    if al.get("mode") == "each":
-        a = al["angle_deg"]
-        return res.dataset, {"align": f"each recording: {a['min']:.0f}–{a['max']:.0f}°, median {a['median']:.0f}°"}
-    return res.dataset, {"align": f"{al.get('angle_deg', float('nan')):.0f}° (pooled)"}
+    res = calibrate([syn], [capture], tmp, align=True, map_mode=map_mode, seed=seed, plots=False)
+    al = res.report.step("align")
+    if not isinstance(al, AlignStep):
+        return res.dataset, {"align": "not aligned"}
+    if al.each:
+        a = al.alignment.angles_deg
+        return res.dataset, {"align": f"each recording: {a.min():.0f}–{a.max():.0f}°, median {np.median(a):.0f}°"}
+    return res.dataset, {"align": f"{al.alignment.angle_deg:.0f}° (pooled)"}
 
 
 # ----------------------------------------------------------------------------- one set
-def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "default") -> dict:
+def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "default",
+            map_mode: str = "per-class") -> dict:
     import realdata
 
     rs = realdata.load(name)
@@ -225,7 +229,7 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
         cal = None
         if with_syn:
             try:
-                cal, info = calibrate_on(work / f"cal_{pi}", syn, cap, seed=pi)
+                cal, info = calibrate_on(work / f"cal_{pi}", syn, cap, seed=pi, map_mode=map_mode)
                 notes.append(f"P={P}: alignment {info['align']}")
             except Exception as exc:  # noqa: BLE001 - a benchmark records what failed
                 notes.append(f"P={P}: calibration failed: {exc}")
@@ -255,7 +259,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     return {"set": name, "profile": rs.profile, "placement": rs.placement, "notes_data": rs.notes,
             "classes": classes, "people": people, "calibration_persons": [str(c) for c in choices],
             "synthetic": {"people_per_class": proto.syn_people, "seconds": proto.syn_seconds,
-                          "seconds_to_make": round(t_syn, 1), "wear_variation": wear} if with_syn else None,
+                          "seconds_to_make": round(t_syn, 1), "wear_variation": wear,
+                          "calibration": f"--align --map {map_mode}"} if with_syn else None,
             "protocol": proto.__dict__, "seeds": seeds,
             "rows": {k: v for k, v in rows.items() if v}, "notes": notes,
             "command": " ".join(["benchmarks/bench_sim2real.py"] + sys.argv[1:]),
@@ -393,7 +398,8 @@ def render() -> None:
         if res.get("synthetic"):
             sy = res["synthetic"]
             lines.append(f"Synthetic: {sy['people_per_class']} people × {sy['seconds']:g} s per class, wear "
-                         f"variation `{sy.get('wear_variation', 'none')}`, made in {sy['seconds_to_make']} s.")
+                         f"variation `{sy.get('wear_variation', 'none')}`, made in {sy['seconds_to_make']} s; "
+                         f"calibrated with `{sy.get('calibration', '--align --map per-class')}`.")
         else:
             lines.append("No synthetic rows: none of these activities is in the motion library. What a user can "
                          "do today: import motion capture of the exercise as BVH (`imuforge motion --from "
@@ -497,6 +503,10 @@ def main() -> int:
     ap.add_argument("--persons", type=int, default=2, help="calibration persons per multi-person set")
     ap.add_argument("--wear", default="default", help="wear variation of the synthetic people "
                     "(as imuforge motion --wear-variation: default, none, or a list)")
+    from imuforge.calibrate.mapping import MODES
+
+    ap.add_argument("--map", default="per-class", choices=list(MODES),
+                    help="calibration mapping of rows (b) and (e) (calibrate --align --map …)")
     ap.add_argument("--realism", action="store_true", help="only the realism statistics (no training), then render")
     ap.add_argument("--render", action="store_true", help="only rebuild sim2real.md/png from the JSON results")
     args = ap.parse_args()
@@ -519,7 +529,7 @@ def main() -> int:
                 continue
             with tempfile.TemporaryDirectory(prefix=f"sim2real_{n}_") as tmp:
                 t0 = time.perf_counter()
-                res = run_set(n, args.seeds, args.persons, Path(tmp), wear=args.wear)
+                res = run_set(n, args.seeds, args.persons, Path(tmp), wear=args.wear, map_mode=args.map)
                 res["seconds"] = round(time.perf_counter() - t0, 1)
             (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=1))
             print(f"[{n}] done in {res['seconds']:.0f} s: " + (res.get("skipped") or "") + ", ".join(
