@@ -72,3 +72,24 @@ def test_motion_is_the_same_without_the_compiled_rows(monkeypatch):
     monkeypatch.setattr(Q, "_KERNEL", False)
     b = generate("walking", 3.0, fps=50, rng=4)
     assert np.array_equal(a.positions, b.positions) and np.array_equal(a.orientations, b.orientations)
+
+
+def test_compiled_forward_kinematics_equals_the_numpy_form(monkeypatch):
+    from scipy.spatial.transform import Rotation
+
+    from imuforge.motion.kinematics import forward_kinematics
+    from imuforge.motion.skeleton import rest_offsets
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "forward_kinematics")):
+        pytest.skip("imuforge.sensors._kernels (with forward_kinematics) not built")
+    T = 37
+    local = Rotation.random(T * 22, random_state=3).as_quat().reshape(T, 22, 4)
+    root = np.random.default_rng(1).normal(size=(T, 3))
+    off = rest_offsets(1.68)
+    fast = forward_kinematics(local, root, off)
+    strided = forward_kinematics(np.asfortranarray(local), root[0], off)  # any layout; one root for all frames
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    ref = forward_kinematics(local, root, off)
+    ref_one_root = forward_kinematics(local, root[0], off)
+    for a, b in zip(fast + strided, ref + ref_one_root):
+        _same(a, b)

@@ -36,17 +36,35 @@ def forward_kinematics(local: np.ndarray, root_pos: np.ndarray, offsets: np.ndar
     """
     local = np.asarray(local, dtype=float)
     T, J = local.shape[:2]
-    glob = np.empty_like(local)
+    glob = np.empty((T, J, 4))
     pos = np.empty((T, J, 3))
+    offsets = np.asarray(offsets, dtype=float)
+    k = Q._kernel()
+    if k and hasattr(k, "forward_kinematics") and local.ndim == 3 and offsets.shape == (J, 3):
+        parents = _parents_array(tuple(skeleton.parents[:J]))
+        if parents is not None:  # the compiled loop: the same row formulas (same bits)
+            root = np.ascontiguousarray(np.broadcast_to(np.asarray(root_pos, dtype=float), (T, 3)))
+            k.forward_kinematics(np.ascontiguousarray(local), root, np.ascontiguousarray(offsets), parents, T, J,
+                                 pos, glob)
+            return pos, glob
     glob[:, 0] = local[:, 0]
     pos[:, 0] = root_pos
-    offsets = np.asarray(offsets, dtype=float)
     # all joints of one depth in the tree at once (7 passes instead of 21): the same products per joint
     for js, ps in tree_levels(tuple(skeleton.parents[:J])):
         gp = glob[:, ps]
         glob[:, js] = Q.qmul(gp, local[:, js])
         pos[:, js] = pos[:, ps] + Q.qrot(gp, offsets[js])
     return pos, glob
+
+
+@functools.lru_cache(maxsize=32)
+def _parents_array(parents: tuple[int, ...]) -> np.ndarray | None:
+    """The parents as int64 for the compiled FK, or None unless every joint comes after its parent."""
+    if any(not 0 <= p < j for j, p in enumerate(parents) if j):
+        return None
+    out = np.array(parents, dtype=np.int64)
+    out.flags.writeable = False
+    return out
 
 
 @functools.lru_cache(maxsize=32)

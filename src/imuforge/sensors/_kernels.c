@@ -22,6 +22,7 @@
  *   quat_op        row-wise quaternion product, vector rotation and cross product for
  *                  imuforge.motion.quat (the motion library's FK and pose code calls them thousands
  *                  of times per motion on short arrays, where numpy's per-operation cost dominates).
+ *   forward_kinematics  motion.kinematics.forward_kinematics with the same row formulas.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
  * checked against the buffer sizes. No numpy headers are needed at build time. The GIL is
@@ -1005,6 +1006,61 @@ static PyObject *quat_op(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(forward_kinematics_doc,
+"forward_kinematics(local, root, offsets, parents, T, J, pos, glob)\n\n"
+"motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
+"offsets (J, 3), parents (J,) int64 with parents[j] < j; writes pos (T, J, 3) and glob (T, J, 4):\n"
+"glob[j] = glob[parent] (x) local[j], pos[j] = pos[parent] + rotate(glob[parent], offsets[j]) — the\n"
+"row formulas of quat_op, so the same bits as the numpy form.");
+
+static PyObject *forward_kinematics(PyObject *self, PyObject *args)
+{
+    PyObject *lo_o, *ro_o, *of_o, *pa_o, *pos_o, *gl_o;
+    Py_ssize_t T, J;
+    if (!PyArg_ParseTuple(args, "OOOOnnOO", &lo_o, &ro_o, &of_o, &pa_o, &T, &J, &pos_o, &gl_o))
+        return NULL;
+    if (T < 0 || J < 1) {
+        PyErr_SetString(PyExc_ValueError, "need T >= 0 and J >= 1");
+        return NULL;
+    }
+    Py_buffer v[6];
+    memset(v, 0, sizeof v);
+    if (get_buf(lo_o, &v[0], 4 * T * J, 8, 0, "local") || get_buf(ro_o, &v[1], 3 * T, 8, 0, "root") ||
+        get_buf(of_o, &v[2], 3 * J, 8, 0, "offsets") || get_buf(pa_o, &v[3], J, 8, 0, "parents") ||
+        get_buf(pos_o, &v[4], 3 * T * J, 8, 1, "pos") || get_buf(gl_o, &v[5], 4 * T * J, 8, 1, "glob")) {
+        release(v, 6);
+        return NULL;
+    }
+    const int64_t *par = (const int64_t *)v[3].buf;
+    for (Py_ssize_t j = 1; j < J; j++)
+        if (par[j] < 0 || par[j] >= j) {
+            release(v, 6);
+            PyErr_SetString(PyExc_ValueError, "parents must satisfy 0 <= parents[j] < j");
+            return NULL;
+        }
+    const double *lo = v[0].buf, *ro = v[1].buf, *of = v[2].buf;
+    double *pos = v[4].buf, *gl = v[5].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < T; t++) {
+        const double *l = lo + 4 * J * t;
+        double *g = gl + 4 * J * t, *p = pos + 3 * J * t;
+        memcpy(g, l, 4 * sizeof(double));
+        memcpy(p, ro + 3 * t, 3 * sizeof(double));
+        for (Py_ssize_t j = 1; j < J; j++) {
+            const Py_ssize_t q = par[j];
+            double r[3];
+            row_qmul(g + 4 * q, l + 4 * j, g + 4 * j);
+            row_qrot(g + 4 * q, of + 3 * j, r);
+            p[3 * j] = p[3 * q] + r[0];
+            p[3 * j + 1] = p[3 * q + 1] + r[1];
+            p[3 * j + 2] = p[3 * q + 2] + r[2];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 6);
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ wobble (sensors.wear) */
 PyDoc_STRVAR(wobble_frame_doc,
 "wobble_frame(f, w, m, u, ud, udd, n, normal, pivot, dt, out_f, out_w, out_m)\n\n"
@@ -1125,6 +1181,7 @@ static PyMethodDef methods[] = {
     {"cardinal_sim", cardinal_sim, METH_VARARGS, cardinal_sim_doc},
     {"sensor_chain", sensor_chain, METH_VARARGS, sensor_chain_doc},
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
+    {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {NULL, NULL, 0, NULL},
 };
