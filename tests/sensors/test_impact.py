@@ -151,6 +151,30 @@ def test_attenuation_between_segments_is_the_configured_transmissibility(walk):
     assert peaks[0] > peaks[1] > peaks[2] > peaks[4]
 
 
+def test_content_above_10_hz_is_attenuated_on_the_way_up(walk):
+    """Shorten & Winslow 1992: the shock's content above ≈ 10 Hz is attenuated between tibia and head.
+    Energy spectral density of one contact's transient at each site, share above 10 Hz."""
+    from imuforge.sensors.placement import get_placement
+
+    pls = [get_placement(p) for p in (SHANK, "lower_back", "chest", "head", "wrist_right")]
+    plan = plan_impacts(walk, pls, True, "someone")
+    right = np.flatnonzero(plan.events.foot == 1)[2]
+    dt = 1e-3
+    t = plan.events.times_s[right] + np.arange(0.0, 2.0, dt)
+    share = []
+    for tr in plan.sites:
+        a = transient_sums(t, tr.select(slice(right, right + 1)))[0]
+        spec = np.sum(np.abs(np.fft.rfft(a, axis=0)) ** 2, axis=1)
+        f = np.fft.rfftfreq(t.size, dt)
+        share.append(spec[f > 10.0].sum() / spec.sum())
+    assert share[0] > 0.5  # the tibia's transient lives at 12–20 Hz and above
+    assert all(s < 0.2 for s in share[1:])  # the trunk, head and arm see it below ≈ 10 Hz
+    for tr in plan.sites[1:]:
+        assert np.all(tr.tau >= 0.07)  # the load's arrival: the configured ≥ 70 ms pulses
+    own = plan.events.foot == 1  # the shank's own foot (the other foot's contacts arrive through the pelvis)
+    assert plan.sites[0].tau[own].max() <= 0.05 and plan.sites[0].tau[~own].min() >= 0.06
+
+
 # ------------------------------------------------------------------------- switches, seeds
 def test_off_switch_reproduces_the_output_without_impacts_byte_for_byte(walk):
     stripped = type(walk)(walk.positions, walk.orientations, walk.fps, labels=walk.labels,

@@ -88,12 +88,21 @@ class ImpactModel(Switches):
 class SiteSpread:
     """One body site's response, relative to the tibia of the contacting leg: transmissibility of
     the peak (uniform in ``transmissibility``), natural frequency (Hz) and damping ratio (uniform),
-    pivot distance (m) for the rocking."""
+    pivot distance (m) for the rocking, and ``pulse_ms``: how long the load takes to arrive at a
+    site above the knee (uniform; ``None``: the foot's own pulse, for the shank and foot).
+
+    The struck oscillator passes its forcing straight into ``ü`` above its natural frequency, so
+    a remote site driven by the foot's 15–50 ms pulse would carry the pulse's 20–60 Hz content at
+    full strength — yet the knee, the spine and the soft tissue between are low-passes (content
+    above ≈ 10 Hz is attenuated on the way up, Shorten & Winslow 1992). A remote site is therefore
+    driven by the load as it arrives there: a longer half-sine of the same peak.
+    """
 
     transmissibility: tuple[float, float]
     natural_hz: tuple[float, float]
     damping: tuple[float, float]
     pivot_m: float = 0.25
+    pulse_ms: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,7 @@ class ImpactSpread:
         bad = [k for k, s in self.sites.items()
                if not (0 <= s.transmissibility[0] <= s.transmissibility[1] <= 3 and 0 < s.natural_hz[0]
                        <= s.natural_hz[1] and 0 < s.damping[0] <= s.damping[1] < 1 and s.pivot_m > 0)]
+        bad += [k for k, s in self.sites.items() if s.pulse_ms is not None and not 0 < s.pulse_ms[0] <= s.pulse_ms[1]]
         if bad or set(self.peak_g) != set(CONTACT_KIND) or set(self.pulse_ms) != set(CONTACT_KIND):
             raise ValidationError(f"impact spread: bad sites {bad} or activities "
                                   f"{sorted(self.peak_g)} / {sorted(self.pulse_ms)}",
@@ -135,12 +145,12 @@ DEFAULT_SPREAD = ImpactSpread(
         "shank": SiteSpread((1.0, 1.0), (12.0, 20.0), (0.3, 0.5), 0.25),
         "foot": SiteSpread((1.0, 1.4), (14.0, 22.0), (0.3, 0.5), 0.12),
         "thigh": SiteSpread((0.45, 0.7), (9.0, 15.0), (0.35, 0.55), 0.25),
-        "pelvis": SiteSpread((0.3, 0.45), (4.0, 6.0), (0.4, 0.6), 0.30),
-        "chest": SiteSpread((0.25, 0.38), (4.0, 6.0), (0.4, 0.6), 0.30),
-        "head": SiteSpread((0.2, 0.32), (4.0, 6.0), (0.4, 0.6), 0.15),
-        "upper_arm": SiteSpread((0.12, 0.22), (5.0, 9.0), (0.4, 0.6), 0.20),
-        "forearm": SiteSpread((0.08, 0.16), (5.0, 9.0), (0.4, 0.6), 0.25),
-        "contra_leg": SiteSpread((0.12, 0.22), (6.0, 10.0), (0.4, 0.6), 0.25),
+        "pelvis": SiteSpread((0.3, 0.45), (4.0, 6.0), (0.4, 0.6), 0.30, (70.0, 110.0)),
+        "chest": SiteSpread((0.25, 0.38), (4.0, 6.0), (0.4, 0.6), 0.30, (80.0, 120.0)),
+        "head": SiteSpread((0.2, 0.32), (4.0, 6.0), (0.4, 0.6), 0.15, (80.0, 120.0)),
+        "upper_arm": SiteSpread((0.12, 0.22), (5.0, 9.0), (0.4, 0.6), 0.20, (80.0, 120.0)),
+        "forearm": SiteSpread((0.08, 0.16), (5.0, 9.0), (0.4, 0.6), 0.25, (80.0, 120.0)),
+        "contra_leg": SiteSpread((0.12, 0.22), (6.0, 10.0), (0.4, 0.6), 0.25, (60.0, 90.0)),
     },
     sources={
         "peak_g": "walking ≈ 2–4 g resultant at the tibia rising with speed, running ≈ 5–12 g rising "
@@ -167,6 +177,11 @@ DEFAULT_SPREAD = ImpactSpread(
                        "head (Shorten & Winslow 1992); the trunk rings at the whole-body mode (Griffin 1990); "
                        "thigh and arm values are assumptions",
         "arms": "assumption: through the shoulder girdle, below the chest",
+        "pulse_ms": "arrival at remote sites: assumption — the half-sine whose content lies mostly below "
+                    "≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 Hz for 70–120 ms), as the attenuation above "
+                    "≈ 10 Hz up the body requires (Shorten & Winslow 1992); with the foot's pulse the lower "
+                    "back carried 32 % of its walking |acc| power above 10 Hz against 5 % in the real "
+                    "recordings of mobgap (benchmarks/results/sim2real.md, realism)",
         "contra_leg": "assumption: the other leg receives the shock through the pelvis",
     })
 
@@ -343,7 +358,7 @@ def contact_events(motion) -> ContactEvents:
 @dataclass(frozen=True)
 class ImpactPerson:
     """One person's realised impact response: peak factor, force-pulse duration (s) per activity, and per
-    site class (transmissibility, natural frequency Hz, damping ratio, pivot m)."""
+    site class (transmissibility, natural frequency Hz, damping ratio, pivot m, arrival pulse s or None)."""
 
     factor: float
     pulse_s: dict
@@ -354,7 +369,8 @@ class ImpactPerson:
     def to_dict(self) -> dict:
         return {"factor": round(self.factor, 6), "pulse_s": {k: round(v, 6) for k, v in self.pulse_s.items()},
                 "sites": {k: {"transmissibility": round(t, 6), "natural_hz": round(f, 6), "damping": round(z, 6),
-                              "pivot_m": p} for k, (t, f, z, p) in self.sites.items()},
+                              "pivot_m": p, "pulse_s": None if q is None else round(q, 6)}
+                          for k, (t, f, z, p, q) in self.sites.items()},
                 "key": self.key, "switches": self.model.to_dict()}
 
 
@@ -393,7 +409,8 @@ def _draw_impact(key: str, model: ImpactModel, same: _Same) -> ImpactPerson:
         sp = spread.sites[name]
         rs = _rng(key, "site:" + name)
         sites[name] = (float(rs.uniform(*sp.transmissibility)), float(rs.uniform(*sp.natural_hz)),
-                       float(rs.uniform(*sp.damping)), sp.pivot_m)
+                       float(rs.uniform(*sp.damping)), sp.pivot_m,
+                       None if sp.pulse_ms is None else float(rs.uniform(*sp.pulse_ms)) / 1000.0)
     return ImpactPerson(factor, pulse, sites, key, model)
 
 
@@ -442,6 +459,8 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     cls = [site_class(placement.segment, ("left", "right")[int(f)]) for f in events.foot]
     T, fn, zeta, rho = (np.array([person.sites[c][k] for c in cls], float) for k in range(4))
     tau = np.array([person.pulse_s[a] for a in events.activity], float)
+    arrival = np.array([np.nan if person.sites[c][4] is None else person.sites[c][4] for c in cls], float)
+    tau = np.where(np.isnan(arrival), tau, np.fmax(tau, arrival))  # the load as it arrives at a remote site
     dv = np.zeros(0)
     if n:  # one peak search per distinct (τ, f_n, ζ): a person has a few per site
         combos, inv = np.unique(np.stack([tau, fn, zeta], axis=1), axis=0, return_inverse=True)
