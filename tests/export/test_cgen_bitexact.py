@@ -110,17 +110,20 @@ def test_a_broken_kernel_is_caught(zoo_exports, tmp_path):
     assert not np.array_equal(host.run(q), tflm.run(q).reshape(len(q), -1))
 
 
-@pytest.mark.parametrize("variant, good, bad", [
-    ("dsp", "ifm_smlad(w[1], x13, ifm_smlad(w[0], x02, a[0]))", "ifm_smlad(w[1], x02, ifm_smlad(w[0], x02, a[0]))"),
-    ("plain", "(u & 0xFFFFu) * x0 + (int16_t)(uint16_t)(u >> 16) * x2",
-     "(u & 0xFFFFu) * x2 + (int16_t)(uint16_t)(u >> 16) * x0"),
+@pytest.mark.parametrize("variant, swaps", [
+    ("dsp", [("ifm_smlad(w[1], x13, ifm_smlad(w[0], x02, a[0]))", "ifm_smlad(w[1], x02, ifm_smlad(w[0], x13, a[0]))")]),
+    ("plain", [("(w[2 * (j)] & 0xFFFFu) * x0;", "(w[2 * (j)] & 0xFFFFu) * @;"),
+               ("(w[2 * (j)] >> 16) * x2;", "(w[2 * (j)] >> 16) * x0;"), ("* @;", "* x2;")]),
 ])
-def test_a_wrong_lane_in_the_convolution_is_caught(zoo_exports, tmp_path, variant, good, bad):
-    """The 16-bit weight pairs read against the wrong input lane, in the SMLAD path or the plain C."""
-    src = (zoo_exports["tiny_cnn"] / "c" / "imuforge_model.c").read_text()
-    assert good in src
+def test_a_wrong_lane_in_the_convolution_is_caught(zoo_exports, tmp_path, variant, swaps):
+    """The 16-bit weight pairs read against the wrong input lanes, in the SMLAD path or the plain C."""
+    src = bad = (zoo_exports["tiny_cnn"] / "c" / "imuforge_model.c").read_text()
+    for good, wrong in swaps:
+        assert good in bad
+        bad = bad.replace(good, wrong)
+    assert bad != src
     (tmp_path / "imuforge_model.h").write_text((zoo_exports["tiny_cnn"] / "c" / "imuforge_model.h").read_text())
-    (tmp_path / "imuforge_model.c").write_text(src.replace(good, bad))
+    (tmp_path / "imuforge_model.c").write_text(bad)
     host, tflm = _pair(zoo_exports["tiny_cnn"], source=tmp_path / "imuforge_model.c", variant=variant)
     q = np.load(zoo_exports["tiny_cnn"] / "reference.npz")["q"]
     assert not np.array_equal(host.run(q), tflm.run(q).reshape(len(q), -1))

@@ -69,23 +69,24 @@ static int8_t ifm_clamp8(int32_t v, int32_t lo, int32_t hi) {
 #endif
 
 #if IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC
-/* TFLM MultiplyByQuantizedMultiplier(acc + bias, m, shift) + output offset, clamped, for the output
- * channel whose row of the requantisation table is q = {bias, m, left shift, e - 1 (or -1 for e = 0),
- * addend for x >= 0 (low, high word), addend for x < 0 (low, high word)}, e the right shift.
+/* TFLM MultiplyByQuantizedMultiplier(acc, m, shift) + output offset, clamped, where acc already holds
+ * the bias (the kernels start their sums from it), for the output channel whose row of the
+ * requantisation table is q = {bias, m, e - 1 (or -1 for e = 0), left shift, addend for x >= 0 (low,
+ * high word), addend for x < 0 (low, high word)}, e the right shift.
  *
- * TFLM: x = (acc + bias) << left; h = srdhm(x, m); r = rdbpot(h, e). For m >= 0 (QuantizeMultiplier
- * never gives less) srdhm(x, m) = floor((x·m + 2^30) / 2^31) exactly (gemmlowp's ±nudge and its
- * division truncating toward zero agree with this floor for either sign of x·m), and for e >= 1
+ * TFLM: x = acc << left; h = srdhm(x, m); r = rdbpot(h, e). For m >= 0 (QuantizeMultiplier never
+ * gives less) srdhm(x, m) = floor((x·m + 2^30) / 2^31) exactly (gemmlowp's ±nudge and its division
+ * truncating toward zero agree with this floor for either sign of x·m), and for e >= 1
  * rdbpot(h, e) = floor((h + 2^(e-1) - [h < 0]) / 2^e); [h < 0] may be replaced by [x < 0] (they differ
  * only when h = 0, where both give 0), and the two floors nest into one:
  *   r = floor((x·m + 2^30 + (2^(e-1) - [x < 0])·2^31) / 2^(31+e)),
  * one 64-bit multiply-accumulate with a per-channel addend (the table's, chosen by the sign of x) and
  * one shift of the high word by e - 1. For e = 0, r = floor((x·m + 2^30) / 2^31). */
 static inline int8_t ifm_requant(int32_t acc, const int32_t *q, int32_t out_offset, int32_t lo, int32_t hi) {
-  const int32_t x = (int32_t)((uint32_t)(acc + q[0]) << q[2]);
-  const int32_t *add = q + (x < 0 ? 6 : 4);
+  const int32_t x = (int32_t)((uint32_t)acc << q[3]);
+  const int32_t *add = q + 4 + 2 * (int32_t)((uint32_t)x >> 31);
   const int64_t t = (int64_t)x * q[1] + (int64_t)(((uint64_t)(uint32_t)add[1] << 32) | (uint32_t)add[0]);
-  const int32_t v = (q[3] < 0 ? (int32_t)(t >> 31) : ((int32_t)(t >> 32) >> q[3])) + out_offset;
+  const int32_t v = (q[2] < 0 ? (int32_t)(t >> 31) : ((int32_t)(t >> 32) >> q[2])) + out_offset;
   return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 #endif
@@ -180,12 +181,14 @@ static inline void ifm_mac4x4(const uint32_t *w, uint32_t x02, uint32_t x13, int
 #else
   const int32_t x0 = (int16_t)(uint16_t)(x02 & 0xFFFFu), x2 = (int16_t)(uint16_t)(x02 >> 16);
   const int32_t x1 = (int16_t)(uint16_t)(x13 & 0xFFFFu), x3 = (int16_t)(uint16_t)(x13 >> 16);
-  int j;
-  for (j = 0; j < 4; ++j) {
-    const uint32_t v = w[j];
-    a[j] += (int8_t)(v & 0xFFu) * x0 + (int8_t)((v >> 8) & 0xFFu) * x1 + (int8_t)((v >> 16) & 0xFFu) * x2 +
-            (int8_t)(v >> 24) * x3;
-  }
+#define IFM_MAC8(j)                                                                                           \
+  a[j] += (int8_t)(w[j] & 0xFFu) * x0 + (int8_t)((w[j] >> 8) & 0xFFu) * x1 + (int8_t)((w[j] >> 16) & 0xFFu) * x2 + \
+          (int8_t)(w[j] >> 24) * x3
+  IFM_MAC8(0);
+  IFM_MAC8(1);
+  IFM_MAC8(2);
+  IFM_MAC8(3);
+#undef IFM_MAC8
 #endif
 }
 
@@ -201,12 +204,18 @@ static inline void ifm_mac4x4_w16(const uint32_t *w, uint32_t x02, uint32_t x13,
 #else
   const int32_t x0 = (int16_t)(uint16_t)(x02 & 0xFFFFu), x2 = (int16_t)(uint16_t)(x02 >> 16);
   const int32_t x1 = (int16_t)(uint16_t)(x13 & 0xFFFFu), x3 = (int16_t)(uint16_t)(x13 >> 16);
-  int j;
-  for (j = 0; j < 4; ++j) {
-    const uint32_t u = w[2 * j], v = w[2 * j + 1];
-    a[j] += (int16_t)(uint16_t)(u & 0xFFFFu) * x0 + (int16_t)(uint16_t)(u >> 16) * x2 +
-            (int16_t)(uint16_t)(v & 0xFFFFu) * x1 + (int16_t)(uint16_t)(v >> 16) * x3;
-  }
+  /* written out per channel and product: GCC keeps the four sums in registers and chains
+   * multiply-accumulates into them (with a loop over j, or a sum of products, it did not) */
+#define IFM_MAC16(j)                                               \
+  a[j] += (int16_t)(uint16_t)(w[2 * (j)] & 0xFFFFu) * x0;          \
+  a[j] += (int16_t)(uint16_t)(w[2 * (j)] >> 16) * x2;              \
+  a[j] += (int16_t)(uint16_t)(w[2 * (j) + 1] & 0xFFFFu) * x1;      \
+  a[j] += (int16_t)(uint16_t)(w[2 * (j) + 1] >> 16) * x3
+  IFM_MAC16(0);
+  IFM_MAC16(1);
+  IFM_MAC16(2);
+  IFM_MAC16(3);
+#undef IFM_MAC16
 #endif
 }
 #endif
@@ -227,6 +236,13 @@ static inline void ifm_unpack4(uint32_t v, uint32_t off2, uint32_t *x02, uint32_
 static inline void ifm_store4(int8_t *o, const int32_t *a, const int32_t *q, int n, int32_t out_offset,
                               int32_t lo, int32_t hi) {
   int j;
+  if (n == 4) {
+    o[0] = ifm_requant(a[0], q, out_offset, lo, hi);
+    o[1] = ifm_requant(a[1], q + 8, out_offset, lo, hi);
+    o[2] = ifm_requant(a[2], q + 16, out_offset, lo, hi);
+    o[3] = ifm_requant(a[3], q + 24, out_offset, lo, hi);
+    return;
+  }
   for (j = 0; j < n; ++j) o[j] = ifm_requant(a[j], q + 8 * j, out_offset, lo, hi);
 }
 #endif
@@ -296,12 +312,16 @@ static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out, uint3
       int8_t *o = out + (oy * p->out_w + ox) * p->out_c;
       ifm_conv_patch(p, in, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w, patch);
       for (oc = 0; oc < p->out_c; oc += 4, q += 32) {   /* four output channels per pass over the window */
-        int32_t a[4] = {0, 0, 0, 0};
+        int32_t a[4];
+        a[0] = q[0];   /* the sums start from the biases */
+        a[1] = q[8];
+        a[2] = q[16];
+        a[3] = q[24];
         const uint32_t *restrict x = patch;
         if (p->w16) {
 #if defined(IFM_DSP) && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
           /* the same step in assembly: GCC loads the eight weight words one by one, LDRD takes two */
-          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+          int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
           do {
             uint32_t x02, x13, u, v;
             __asm__("ldrd %[x02], %[x13], [%[x]], #8\n\t"
@@ -348,55 +368,62 @@ static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out, uint3
 #endif
 
 #if IFM_USE_DEPTHWISE
+/* the taps [*k0, *k1) of a kernel axis that fall inside the input: start + dil·k in [0, size) */
+static void ifm_tap_range(int start, int dil, int k, int size, int *k0, int *k1) {
+  const int lo = start < 0 ? (-start + dil - 1) / dil : 0;
+  const int hi = size - start <= 0 ? 0 : (size - start + dil - 1) / dil;
+  *k0 = lo;
+  *k1 = hi < k ? hi : k;
+}
+
 static void ifm_depthwise(const ifm_conv_t *p, const int8_t *in, int8_t *out) {
-  int oy, ox, ic, m, ky, kx;
+  const int x_step = p->dil_w * p->in_c;   /* input bytes from one tap to the next along x */
+  int oy, ox, ic, m, ky, kx, ky0, ky1, kx0, kx1;
   for (oy = 0; oy < p->out_h; ++oy) {
+    const int y0 = oy * p->stride_h - p->pad_h;
+    ifm_tap_range(y0, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
     for (ox = 0; ox < p->out_w; ++ox) {
-      const int y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+      const int x0 = ox * p->stride_w - p->pad_w;
       int8_t *o = out + (oy * p->out_w + ox) * p->out_c;
+      ifm_tap_range(x0, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
       ic = 0;
 #if defined(IFM_DSP)
       if (p->depth_mult == 1) {   /* four channels at a time: one word of inputs, one of weights per tap */
         const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->in_offset << 16) | (uint16_t)(int16_t)p->in_offset;
         for (; ic + 4 <= p->in_c; ic += 4) {
-          int32_t a[4] = {0, 0, 0, 0};
-          for (ky = 0; ky < p->k_h; ++ky) {
-            const int y = y0 + p->dil_h * ky;
-            if (y < 0 || y >= p->in_h) continue;
-            for (kx = 0; kx < p->k_w; ++kx) {
-              const int x = x0 + p->dil_w * kx;
+          int32_t a0 = p->q[8 * ic], a1 = p->q[8 * ic + 8], a2 = p->q[8 * ic + 16], a3 = p->q[8 * ic + 24];
+          for (ky = ky0; ky < ky1; ++ky) {
+            const int8_t *x = in + ((y0 + p->dil_h * ky) * p->in_w + x0 + p->dil_w * kx0) * p->in_c + ic;
+            const int8_t *w = p->w + (ky * p->k_w + kx0) * p->out_c + ic;
+            for (kx = kx0; kx < kx1; ++kx, x += x_step, w += p->out_c) {
               uint32_t xv, wv, x02, x13, w02, w13;
-              if (x < 0 || x >= p->in_w) continue;
-              memcpy(&xv, in + (y * p->in_w + x) * p->in_c + ic, 4);
-              memcpy(&wv, p->w + (ky * p->k_w + kx) * p->out_c + ic, 4);
+              memcpy(&xv, x, 4);
+              memcpy(&wv, w, 4);
               x02 = ifm_sxtab16(off2, xv);
               x13 = ifm_sxtab16_r8(off2, xv);
               w02 = ifm_sxtb16(wv);
               w13 = ifm_sxtb16_r8(wv);
-              a[0] = ifm_smlabb(w02, x02, a[0]);
-              a[2] = ifm_smlatt(w02, x02, a[2]);
-              a[1] = ifm_smlabb(w13, x13, a[1]);
-              a[3] = ifm_smlatt(w13, x13, a[3]);
+              a0 = ifm_smlabb(w02, x02, a0);
+              a2 = ifm_smlatt(w02, x02, a2);
+              a1 = ifm_smlabb(w13, x13, a1);
+              a3 = ifm_smlatt(w13, x13, a3);
             }
           }
-          for (m = 0; m < 4; ++m)
-            o[ic + m] = ifm_requant(a[m], p->q + 8 * (ic + m), p->out_offset, p->act_min, p->act_max);
+          o[ic] = ifm_requant(a0, p->q + 8 * ic, p->out_offset, p->act_min, p->act_max);
+          o[ic + 1] = ifm_requant(a1, p->q + 8 * ic + 8, p->out_offset, p->act_min, p->act_max);
+          o[ic + 2] = ifm_requant(a2, p->q + 8 * ic + 16, p->out_offset, p->act_min, p->act_max);
+          o[ic + 3] = ifm_requant(a3, p->q + 8 * ic + 24, p->out_offset, p->act_min, p->act_max);
         }
       }
 #endif
       for (; ic < p->in_c; ++ic) {
         for (m = 0; m < p->depth_mult; ++m) {
           const int oc = ic * p->depth_mult + m;
-          int32_t acc = 0;
-          for (ky = 0; ky < p->k_h; ++ky) {
-            const int y = y0 + p->dil_h * ky;
-            if (y < 0 || y >= p->in_h) continue;
-            for (kx = 0; kx < p->k_w; ++kx) {
-              const int x = x0 + p->dil_w * kx;
-              if (x < 0 || x >= p->in_w) continue;
-              acc += (int32_t)p->w[(ky * p->k_w + kx) * p->out_c + oc] *
-                     ((int32_t)in[(y * p->in_w + x) * p->in_c + ic] + p->in_offset);
-            }
+          int32_t acc = p->q[8 * oc];
+          for (ky = ky0; ky < ky1; ++ky) {
+            const int8_t *x = in + ((y0 + p->dil_h * ky) * p->in_w + x0 + p->dil_w * kx0) * p->in_c + ic;
+            const int8_t *w = p->w + (ky * p->k_w + kx0) * p->out_c + oc;
+            for (kx = kx0; kx < kx1; ++kx, x += x_step, w += p->out_c) acc += (int32_t)*w * ((int32_t)*x + p->in_offset);
           }
           o[oc] = ifm_requant(acc, p->q + 8 * oc, p->out_offset, p->act_min, p->act_max);
         }
@@ -424,7 +451,12 @@ static void ifm_fully_connected(const ifm_fc_t *p, const int8_t *in, int8_t *out
     const int8_t *x = in + b * p->in_depth;
     const uint32_t *restrict w = p->wp;
     for (o = 0; o < p->out_depth; o += 4) {
-      int32_t a[4] = {0, 0, 0, 0};
+      const int32_t *q = p->q + 8 * o;
+      int32_t a[4];
+      a[0] = q[0];
+      a[1] = q[8];
+      a[2] = q[16];
+      a[3] = q[24];
       uint32_t x02, x13;
       for (i = 0; i < full; ++i, w += 4) {
         ifm_unpack4(ifm_load4(x + 4 * i), off2, &x02, &x13);

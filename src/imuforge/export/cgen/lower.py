@@ -71,8 +71,8 @@ def packed_weights16(w: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def requant_table(bias, mults, shifts, n_pad: int | None = None) -> np.ndarray:
-    """Per output channel, the row ``ifm_requant`` reads: bias, multiplier, left shift, right shift - 1
-    (-1 for none), then the 64-bit addends for x >= 0 and x < 0 as (low, high) words (see kernels.py).
+    """Per output channel, the row ``ifm_requant`` reads: bias, multiplier, right shift - 1 (-1 for
+    none), left shift, then the 64-bit addends for x >= 0 and x < 0 as (low, high) words (see kernels.py).
     Rows of zeros pad to ``n_pad`` channels (the packed weights' groups of four)."""
     shifts = np.asarray(shifts, np.int64)
     right = np.maximum(-shifts, 0)
@@ -84,7 +84,7 @@ def requant_table(bias, mults, shifts, n_pad: int | None = None) -> np.ndarray:
         return np.where(lo >= 1 << 31, lo - (1 << 32), lo), v >> 32
 
     q = np.stack([np.zeros(len(shifts), np.int64) if bias is None else np.asarray(bias, np.int64),
-                  np.asarray(mults, np.int64), np.maximum(shifts, 0), right - 1, *words(pos), *words(neg)], axis=1)
+                  np.asarray(mults, np.int64), right - 1, np.maximum(shifts, 0), *words(pos), *words(neg)], axis=1)
     if n_pad is not None and n_pad > len(q):
         q = np.concatenate([q, np.zeros((n_pad - len(q), 8), np.int64)])
     return q
