@@ -86,10 +86,11 @@ def warm_ray(workers: int) -> float:
 
 def split_cpu(spec, n: int = 12) -> dict:
     """CPU seconds of motion, simulate and shard write for ``n`` takes spread over the spec (one BLAS
-    thread, as ``make_shard`` runs them)."""
-    from imuforge.synth import clear_caches, single_threaded
+    thread and freed memory kept, as ``make_shard`` runs them)."""
+    from imuforge.synth import clear_caches, keep_freed_memory, single_threaded
 
     clear_caches()
+    keep_freed_memory()
     with single_threaded():
         return _split_cpu(spec, n)
 

@@ -242,3 +242,23 @@ def test_recordings_are_the_same_with_cold_and_warm_caches():
     assert not wear._WEAR_CACHE
     cold = [r for _, _, r in generate_recordings(src, takes, seed=3, wear="default")]
     assert first == warm == cold
+
+
+def test_keep_freed_memory_sets_the_glibc_thresholds_once(monkeypatch):
+    import ctypes
+    import os
+
+    from imuforge import synth
+
+    if not sys.platform.startswith("linux") or any(k.startswith("MALLOC_") for k in os.environ):
+        pytest.skip("glibc thresholds are only set on Linux without MALLOC_* variables")
+    try:
+        ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        pytest.skip("not glibc")
+    monkeypatch.setattr(synth, "_HEAP_KEPT", False)
+    assert synth.keep_freed_memory() and synth._HEAP_KEPT
+    assert synth.keep_freed_memory()  # idempotent
+    monkeypatch.setattr(synth, "_HEAP_KEPT", False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")  # the user's own malloc settings win
+    assert not synth.keep_freed_memory()

@@ -132,12 +132,12 @@ def axis_angle(axis, angle) -> np.ndarray:
 
 
 def _axis_angle_unit(axis: np.ndarray, angle) -> np.ndarray:
-    """:func:`axis_angle` of an already normalised float ``axis``."""
-    half = 0.5 * np.asarray(angle, dtype=float)[..., None]
-    v = axis * np.sin(half)
-    out = np.empty(v.shape[:-1] + (4,))
-    out[..., :3] = v
-    out[..., 3:] = np.cos(half)
+    """:func:`axis_angle` of an already normalised float ``axis`` (sin and cos written into the result)."""
+    half = 0.5 * np.asarray(angle, dtype=float)
+    shape = half.shape if axis.ndim == 1 else np.broadcast_shapes(axis.shape[:-1], half.shape)
+    out = np.empty(shape + (4,))
+    np.multiply(axis, np.sin(half)[..., None], out=out[..., :3])
+    np.cos(half, out=out[..., 3])
     return out
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from imuforge.errors import ValidationError
-from imuforge.synth import Profiles, Take, activity_spec, generate_recordings, single_threaded
+from imuforge.synth import Profiles, Take, activity_spec, generate_recordings, keep_freed_memory, single_threaded
 from imuforge.synth.spec import CorpusSpec
 
 PROGRESS = ".progress"
@@ -99,6 +99,7 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
 
     t0 = time.perf_counter()
     spec = plan.spec
+    keep_freed_memory()  # no page faults per array (see keep_freed_memory)
     with single_threaded():  # one shard is one core's work (see single_threaded)
         named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in
                  generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
