@@ -203,3 +203,30 @@ def test_capture_options_are_refused_before_the_link_opens_or_a_log_moves(tmp_pa
 def test_capture_recover_of_a_missing_log(tmp_path, capsys):
     assert main(["capture", "--recover", str(tmp_path / "nosuch.rawlog")]) == 2
     assert "no such raw log" in one_line_error(capsys, "capture") and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name, message", [
+    ("rec.txt", "a recording file name must end in .imu.parquet or .csv"),
+    ("rec", "a recording file name must end in .imu.parquet or .csv"),
+])
+def test_simulate_and_capture_refuse_an_out_no_recording_search_finds(tmp_path, capsys, name, message):
+    from tests.conftest import rigid_motion
+
+    import numpy as np
+    from scipy.spatial.transform import Rotation
+
+    t = np.arange(0, 2.0, 1 / 30)
+    mfile = rigid_motion(t, lambda t: np.zeros((len(t), 3)), lambda t: Rotation.identity(len(t)), 30.0).save(
+        tmp_path / "m.motion.npz")
+    out = tmp_path / name
+    assert main(["simulate", "--motion", str(mfile), "--profile", "smartwatch-wrist", "--out", str(out)]) == 2
+    assert message in one_line_error(capsys, "simulate")
+    assert main(["capture", "--port", "loop://", "--out", str(out), "--quiet"]) == 2
+    assert message in one_line_error(capsys, "capture")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.motion.npz"]  # no recording, plot or raw log
+
+
+def test_capture_out_that_is_a_folder_is_refused(tmp_path, capsys):
+    assert main(["capture", "--port", "loop://", "--out", str(tmp_path) + "/", "--quiet"]) == 2
+    assert "is a folder; a recording is one file" in one_line_error(capsys, "capture")
+    assert not list(tmp_path.iterdir())

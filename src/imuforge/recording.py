@@ -399,9 +399,29 @@ def read_recording(path: str | os.PathLike) -> Recording:
         raise ValidationError(exc.what, source=str(path), allowed=exc.allowed) from None
 
 
-def write_recording(rec: Recording, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write ``rec`` in the format its suffix names: ``.csv`` → CSV, otherwise Parquet."""
+#: The file names a Recording is written under (and found by, e.g. ``calibrate --real`` folders).
+RECORDING_FILE_SUFFIXES = (RECORDING_SUFFIX, ".csv")
+
+
+def check_recording_path(path: str | os.PathLike, *, flag: str = "--out") -> Path:
+    """``path`` as a Path if a Recording can be written there: a file name ending in ``.imu.parquet``,
+    or ``.csv`` that is not a folder. Checked before any work, so nothing runs for nothing."""
+    text = os.fspath(path)
     path = Path(path)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise ValidationError(f"{flag} {text} is a folder; a recording is one file",
+                              allowed="a file name ending in .imu.parquet or .csv")
+    if not path.name.lower().endswith(RECORDING_FILE_SUFFIXES):
+        raise ValidationError(f"{flag} {text}: a recording file name must end in .imu.parquet or .csv "
+                              "(other names are not found again as recordings)",
+                              allowed="NAME.imu.parquet, NAME.csv")
+    return path
+
+
+def write_recording(rec: Recording, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write ``rec`` in the format its suffix names: ``.csv`` → CSV, ``.imu.parquet`` → Parquet
+    (other names are refused: :func:`check_recording_path`)."""
+    path = check_recording_path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
     return rec.to_csv(path) if path.suffix.lower() == ".csv" else rec.save(path, overwrite=overwrite)

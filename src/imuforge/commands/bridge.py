@@ -168,16 +168,14 @@ def cmd_capture(args) -> int:
 
     from imuforge.bridge.capture import NoDeviceAnswer, capture, recover
     from imuforge.bridge.links import wait_for_port_file
-    from imuforge.recording import write_recording
+    from imuforge.recording import check_recording_path, write_recording
 
-    if args.port_file:
-        args.port = wait_for_port_file(args.port_file, args.wait_s)
     if getattr(args, "guided", False):
         return cmd_guided(args)
     if args.recover:
+        out = check_recording_path(args.out or str(Path(args.recover).with_suffix("")) + ".imu.parquet")
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
                               subject=args.subject)
-        out = Path(args.out or str(Path(args.recover).with_suffix("")) + ".imu.parquet")
         write_recording(rec, out, overwrite=args.overwrite)
         torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
             if report["truncated"] else ""
@@ -195,9 +193,11 @@ def cmd_capture(args) -> int:
         raise ValidationError("--activities / --model go with --guided", allowed="--guided --activities a,b,…")
     # every option is checked before anything on disk changes (an old raw log is moved aside below)
     opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
-    out = Path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet")
+    out = check_recording_path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet")
     if out.exists() and not args.overwrite:
         raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    if args.port_file:  # after every check, before an old raw log is moved aside
+        args.port = wait_for_port_file(args.port_file, args.wait_s)
     stem = out.name.removesuffix(".imu.parquet").removesuffix(".csv")
     log = out.with_name(stem + ".rawlog")
     if log.exists():
@@ -282,6 +282,10 @@ def cmd_guided(args) -> int:
             else G.activities_from_model(args.model))
     plan = G.GuidedPlan(acts, args.seconds_each, args.countdown, args.retries)
     opts = _capture_options(args, plan.seconds_each, None)
+    if args.port_file:
+        from imuforge.bridge.links import wait_for_port_file
+
+        args.port = wait_for_port_file(args.port_file, args.wait_s)
     class Prompter(G.ConsolePrompter):  # ends the live status line before saying anything
         def say(self, text: str) -> None:
             _end_status_line()

@@ -40,10 +40,13 @@ def register(sub) -> None:
 def run(args) -> int:
     from imuforge.motion.importers import load_motion_file
     from imuforge.plotting import plot_recording
-    from imuforge.recording import write_recording
+    from imuforge.recording import check_recording_path, write_recording
     from imuforge.sensors.simulate import simulate
     from imuforge.sensors.wear import WearVariation
 
+    check_recording_path(args.out)  # before any work
+    if args.out.exists() and not args.overwrite:
+        raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
     wear = WearVariation.parse(args.wear_variation)
     motion = load_motion_file(args.motion)
     prof = load_profile_from_args(args)
