@@ -105,6 +105,13 @@ def report_markdown(ms: dict[str, dict], seconds: float) -> str:
           "and output, so the ratio with the generated C's I/O buffers is given too). Flash: the Cortex-M4 object "
           "(`arm-none-eabi-gcc -Os`, text + rodata + data). Instructions: `-icount shift=5`, SysTick µs × 1000 / 32, "
           "mean over the windows."), "",
+         ("Kernels (`src/imuforge/export/cgen/kernels.py`): a convolution builds its window for one output position "
+          "once, as 16-bit lanes in SXTAB16 order in an arena buffer, and runs it against four output channels per "
+          "pass; the weights are packed at export, four channels' taps adjacent and, up to 16 KB of convolution "
+          "weights, already sign-extended to 16-bit pairs, so the SMLAD loop is one LDRD of inputs and per channel "
+          "one LDRD of weights and two SMLADs (15 instructions per 16 MACs). Requantisation is one 64-bit "
+          "multiply-accumulate with a per-channel addend table; max pooling takes four channels per SSUB8/SEL. "
+          "The plain C has the same layouts (the compiler's SMLABB/SMLATT on the 16-bit lanes)."), "",
          ("| model | bit-exact host | bit-exact QEMU (4 builds) | TFLM arena | RAM: arena + stack | flash (C) vs "
           ".tflite + 8 KB | MACs | instr / inference (/ MAC) | with `--dsp` |"),
          "|---|---|---|---|---|---|---|---|---|"]
