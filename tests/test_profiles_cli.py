@@ -57,3 +57,11 @@ def test_using_a_malformed_user_profile_is_one_line_exit_2(profile_dir, tmp_path
         assert len(err.splitlines()) == 1 and "Traceback" not in err, err
         assert "badband.toml" in err and "range_g must be a finite number, got 'four'" in err, err
     assert not (tmp_path / "r.imu.parquet").exists()
+
+
+def test_a_mistyped_profiles_folder_is_said(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("IMUFORGE_PROFILES", str(tmp_path / "no-such-folder"))
+    assert main(["profiles", "list"]) == 0
+    cap = capsys.readouterr()
+    assert f"IMUFORGE_PROFILES names {tmp_path / 'no-such-folder'}, which is not a folder (ignored)" in cap.err
+    assert "smartwatch-wrist" in cap.out

@@ -57,6 +57,14 @@ def _survey() -> list[dict]:
 
 
 def _list(args) -> int:
+    import sys
+
+    from imuforge.sensors.profiles import profile_dirs
+
+    builtin = profile_dirs()[-1]
+    for d in profile_dirs():  # a mistyped IMUFORGE_PROFILES would otherwise just list the built-ins
+        if d != builtin and not d.is_dir():
+            print(f"note: IMUFORGE_PROFILES names {d}, which is not a folder (ignored)", file=sys.stderr)
     entries = _survey()
     if args.json:
         print(json.dumps(entries, indent=1))
