@@ -44,7 +44,7 @@ curves produce the step length of the requested speed.
 
 **Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
 ball; see ``anchored_root``), then only the pelvis path is low-passed (walking vertical: 4th-order
-zero-phase Butterworth at 3 × step frequency; running 7 Hz, stairs 3 Hz; horizontal 6 Hz, running
+zero-phase Butterworth at 3 × step frequency; running 5 Hz, stairs 3 Hz; horizontal 6 Hz, running
 10 Hz; see ``smooth_pelvis``). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
 shank rates and accelerations are smooth through contact. The price is a small movement of the
 planted foot (the difference between the raw and the smoothed pelvis path, a few mm), which the
@@ -208,8 +208,16 @@ ELBOW_GAIN = 1.5
 #: knee-lock guard of ``smooth_root_keep_feet`` (k_min, k_on, k_root deg), used by the knee-lock test;
 #: the gaits no longer re-solve the legs, their knees stay ≥ ≈ 2° by the soft floor on the curves
 SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
-#: pelvis-path low-pass (Hz): vertical for running / stairs (walking: ``WALK_VERTICAL_X``), horizontal
-ROOT_HZ = {"running": 7.0, "stairs_up": 3.0, "stairs_down": 3.0}
+#: pelvis-path low-pass (Hz): vertical for running / stairs (walking: ``WALK_VERTICAL_X``), horizontal.
+#: Running: in a spring-mass runner (Blickhan 1989, *J Biomech* 22:1217) the trunk's vertical specific
+#: force is ≈ 0 in flight (free fall) and a half-sine of peak g·π/(4·stance) ≈ 2–2.8 g in stance
+#: (measured vertical force peaks 2.2–2.9 body weights at 3–5 m/s, Munro, Miller & Fuglevand 1987,
+#: *J Biomech* 20:147). At 7 Hz the foot-anchored path kept kinks of the rigid-leg contact model: peaks of
+#: 4 g and −1 g (pulled down faster than free fall) in flight, 11.4 m/s² dynamic RMS; 5 Hz gives 3 g /
+#: −0.5 g / 8.2 m/s² and is the lowest cutoff at which the planted foot stays within the 2.5 cm of the
+#: plausibility bound (4 Hz: 2.5 g / −0.06 g but ≈ 3 cm). The rest needs stance curves whose leg compresses
+#: like a spring (the normative curves put the pelvis lowest at touch-down, not mid-stance).
+ROOT_HZ = {"running": 5.0, "stairs_up": 3.0, "stairs_down": 3.0}
 HORIZONTAL_HZ = {"walking": 6.0, "running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
 WALK_VERTICAL_X = 3.0
