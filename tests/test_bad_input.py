@@ -230,3 +230,30 @@ def test_capture_out_that_is_a_folder_is_refused(tmp_path, capsys):
     assert main(["capture", "--port", "loop://", "--out", str(tmp_path) + "/", "--quiet"]) == 2
     assert "is a folder; a recording is one file" in one_line_error(capsys, "capture")
     assert not list(tmp_path.iterdir())
+
+
+# ----------------------------------------------------------------------------- import, demo
+def test_a_failed_import_leaves_no_out_folder(tmp_path, capsys):
+    src = tmp_path / "not-hapt"
+    src.mkdir()
+    out = tmp_path / "new" / "ds"
+    assert main(["import", "uci-hapt", str(src), "--out", str(out)]) == 2
+    assert "no labels.txt" in one_line_error(capsys, "import")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-hapt"]  # no ds, no parent, no staging folder
+
+
+def test_import_refuses_a_non_empty_out(tmp_path, capsys):
+    out = tmp_path / "ds"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["import", "uci-hapt", str(tmp_path), "--out", str(out)]) == 2
+    assert "exists and is not empty" in one_line_error(capsys, "import")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_demo_out_that_is_a_file_is_refused(tmp_path, capsys):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    assert main(["demo", "--quick", "--out", str(afile)]) == 2
+    assert "--out" in (err := one_line_error(capsys, "demo")) and "is a file" in err
+    assert afile.read_text() == "mine"

@@ -336,7 +336,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
+    from imuforge.errors import ValidationError
 
+    if args.out.exists() and not args.out.is_dir():  # said before TensorFlow loads
+        raise ValidationError(f"--out {args.out} is a file", allowed="a folder (new, or a demo's to re-run into)")
     preload_ml_stack()
     if args.quick:
         s = Settings(True, args.seed, capture_s=6.0, motions_per_text=3, motion_s=15.0, epochs=args.epochs or 8,

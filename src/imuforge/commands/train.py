@@ -89,14 +89,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_import(args) -> int:
+    from pathlib import Path
+
     from imuforge.datasets.importers import import_dataset
+    from imuforge.errors import ValidationError
 
     opts = {}
     if args.format == "pamap2":
         opts["imu"] = args.imu
     if args.format == "wisdm2019":
         opts["device"] = args.device
-    report = import_dataset(args.format, args.src, args.out, **opts)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out {out} is a file", allowed="a new or empty folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise FileExistsError(f"{out} exists and is not empty; choose another --out")
+    from imuforge.commands.motion import staged_folder
+
+    with staged_folder(out) as stage:  # a refused or failed import leaves no folder behind
+        report = import_dataset(args.format, args.src, stage, **opts)
     d = report.as_dict()
     if args.json:
         print(json.dumps(d, indent=1))
