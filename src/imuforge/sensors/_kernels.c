@@ -1063,19 +1063,51 @@ static PyObject *forward_kinematics(PyObject *self, PyObject *args)
 
 /* ------------------------------------------------------------------ wobble (sensors.wear) */
 PyDoc_STRVAR(wobble_frame_doc,
-"wobble_frame(f, w, m, u, ud, udd, n, normal, pivot, dt, out_f, out_w, out_m)\n\n"
+"wobble_frame(f, w, m, u, ud, udd, n, normal, pivot, dt, mount, out_f, out_w, out_m)\n\n"
 "The loosely worn device's streams from the segment's (wear.wobble_streams after the oscillator):\n"
 "all (n, 3) C-contiguous float64 in the segment frame. alpha = np.gradient(w, dt) (zero for n <= 2);\n"
 "f_dev = f + udd + 2 w x ud + alpha x u + w x (w x u); phi = normal x u / pivot, phid = normal x ud /\n"
 "pivot; R = exp([phi]x) as the unit quaternion (phi sin(|phi|/2)/|phi|, cos(|phi|/2)) (series below\n"
 "1e-3 rad, as scipy's from_rotvec); out_f = R^T f_dev, out_w = R^T w + J_r(phi) phid, out_m = R^T m.\n"
-"Equal to the numpy / scipy form to rounding (R^T applied as a quaternion, not a matrix).");
+"mount (3, 3, sensor -> segment) or None: f, w, m and the outputs are in the sensor frame instead\n"
+"(x_seg = mount x, out = mount^T out_seg). Equal to the numpy / scipy form to rounding (R^T applied\n"
+"as a quaternion, not a matrix; the mount as plain sums, not BLAS).");
+
+PyDoc_STRVAR(wobble_drive_doc,
+"wobble_drive(f, g, mount, normal, n, out)\n\n"
+"The oscillator's input of a loosely worn device (wear.apply_looseness): with f the specific force\n"
+"and g = R^T g_world in the sensor frame (n, 3), a = mount f + mount g in the segment frame, and out\n"
+"its part tangential to the skin, a - (a . normal) normal.");
 
 static INLINE void cross3(const double *a, const double *b, double *o)
 {
     o[0] = a[1] * b[2] - a[2] * b[1];
     o[1] = a[2] * b[0] - a[0] * b[2];
     o[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+static INLINE void to_segment(const double *M, const double *x, double *o)
+{
+    /* o = M x (M: sensor -> segment, row-major); M NULL: o = x */
+    if (M == NULL) {
+        o[0] = x[0];
+        o[1] = x[1];
+        o[2] = x[2];
+        return;
+    }
+    for (int a = 0; a < 3; a++) o[a] = M[3 * a] * x[0] + M[3 * a + 1] * x[1] + M[3 * a + 2] * x[2];
+}
+
+static INLINE void to_sensor(const double *M, const double *x, double *o)
+{
+    /* o = M^T x; M NULL: o = x */
+    if (M == NULL) {
+        o[0] = x[0];
+        o[1] = x[1];
+        o[2] = x[2];
+        return;
+    }
+    for (int a = 0; a < 3; a++) o[a] = M[a] * x[0] + M[3 + a] * x[1] + M[6 + a] * x[2];
 }
 
 static INLINE void rot_inv(const double *qv, double qw, const double *v, double *o)
@@ -1095,11 +1127,11 @@ static INLINE void rot_inv(const double *qv, double qw, const double *v, double 
 
 static PyObject *wobble_frame(PyObject *self, PyObject *args)
 {
-    PyObject *o[13];
+    PyObject *o[11];
     Py_ssize_t n;
     double pivot, dt;
-    if (!PyArg_ParseTuple(args, "OOOOOOnOddOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &n, &o[6], &pivot, &dt,
-                          &o[7], &o[8], &o[9]))
+    if (!PyArg_ParseTuple(args, "OOOOOOnOddOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &n, &o[6], &pivot, &dt,
+                          &o[10], &o[7], &o[8], &o[9]))
         return NULL;
     if (n < 0) {
         PyErr_SetString(PyExc_ValueError, "need n >= 0");
@@ -1113,23 +1145,34 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
             release(v, 10);
             return NULL;
         }
+    Py_buffer mv;
+    memset(&mv, 0, sizeof mv);
+    const int mounted = o[10] != Py_None;
+    if (mounted && get_buf(o[10], &mv, 9, 8, 0, "mount")) {
+        release(v, 10);
+        return NULL;
+    }
+    const double *M = mounted ? (const double *)mv.buf : NULL;
     const double *f = v[0].buf, *w = v[1].buf, *m = v[2].buf, *u = v[3].buf, *ud = v[4].buf, *udd = v[5].buf,
                  *nv = v[6].buf;
     double *of = v[7].buf, *ow = v[8].buf, *om = v[9].buf;
     Py_BEGIN_ALLOW_THREADS
     const double two_dt = 2.0 * dt;
     for (Py_ssize_t i = 0; i < n; i++) {
-        const double *wi = w + 3 * i, *ui = u + 3 * i, *udi = ud + 3 * i;
+        double wrow[3], wprev[3], wnext[3], frow[3], mrow[3];
+        const double *ui = u + 3 * i, *udi = ud + 3 * i;
+        /* the segment-frame rows (the mount applied when the streams are in the sensor frame) */
+        to_segment(M, w + 3 * i, wrow);
+        to_segment(M, f + 3 * i, frow);
+        to_segment(M, m + 3 * i, mrow);
+        const double *wi = wrow, *fi = frow;
         double al[3] = {0.0, 0.0, 0.0};
         if (n > 2) {
-            for (int a = 0; a < 3; a++) {
-                if (i == 0)
-                    al[a] = (w[3 + a] - w[a]) / dt;
-                else if (i == n - 1)
-                    al[a] = (w[3 * i + a] - w[3 * (i - 1) + a]) / dt;
-                else
-                    al[a] = (w[3 * (i + 1) + a] - w[3 * (i - 1) + a]) / two_dt;
-            }
+            const Py_ssize_t lo = i == 0 ? 0 : i - 1, hi = i == n - 1 ? n - 1 : i + 1;
+            to_segment(M, w + 3 * lo, wprev);
+            to_segment(M, w + 3 * hi, wnext);
+            for (int a = 0; a < 3; a++)
+                al[a] = (i == 0 || i == n - 1) ? (wnext[a] - wprev[a]) / dt : (wnext[a] - wprev[a]) / two_dt;
         }
         double c1[3], c2[3], wu[3], c3[3], fd[3], phi[3], phid[3];
         cross3(wi, udi, c1);
@@ -1137,7 +1180,7 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
         cross3(wi, ui, wu);
         cross3(wi, wu, c3);
         for (int a = 0; a < 3; a++)
-            fd[a] = f[3 * i + a] + udd[3 * i + a] + 2.0 * c1[a] + c2[a] + c3[a];
+            fd[a] = fi[a] + udd[3 * i + a] + 2.0 * c1[a] + c2[a] + c3[a];
         cross3(nv, ui, phi);
         cross3(nv, udi, phid);
         for (int a = 0; a < 3; a++) {
@@ -1158,17 +1201,55 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
             k1 = (1 - cos(th)) / th2;
             k2 = (th - sin(th)) / (th2 * th);
         }
-        double pxv[3], ppxv[3], rw[3];
+        double pxv[3], ppxv[3], rw[3], sf[3], sw[3], sm[3];
         cross3(phi, phid, pxv);
         cross3(phi, pxv, ppxv);
-        rot_inv(qv, qw, fd, of + 3 * i);
+        rot_inv(qv, qw, fd, sf);
         rot_inv(qv, qw, wi, rw);
         for (int a = 0; a < 3; a++)
-            ow[3 * i + a] = rw[a] + (phid[a] - k1 * pxv[a] + k2 * ppxv[a]);
-        rot_inv(qv, qw, m + 3 * i, om + 3 * i);
+            sw[a] = rw[a] + (phid[a] - k1 * pxv[a] + k2 * ppxv[a]);
+        rot_inv(qv, qw, mrow, sm);
+        to_sensor(M, sf, of + 3 * i);
+        to_sensor(M, sw, ow + 3 * i);
+        to_sensor(M, sm, om + 3 * i);
     }
     Py_END_ALLOW_THREADS
     release(v, 10);
+    if (mounted) PyBuffer_Release(&mv);
+    Py_RETURN_NONE;
+}
+
+static PyObject *wobble_drive(PyObject *self, PyObject *args)
+{
+    PyObject *f_o, *g_o, *m_o, *n_o, *out_o;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "OOOOnO", &f_o, &g_o, &m_o, &n_o, &n, &out_o))
+        return NULL;
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 0");
+        return NULL;
+    }
+    Py_buffer v[5];
+    memset(v, 0, sizeof v);
+    if (get_buf(f_o, &v[0], 3 * n, 8, 0, "f") || get_buf(g_o, &v[1], 3 * n, 8, 0, "g") ||
+        get_buf(m_o, &v[2], 9, 8, 0, "mount") || get_buf(n_o, &v[3], 3, 8, 0, "normal") ||
+        get_buf(out_o, &v[4], 3 * n, 8, 1, "out")) {
+        release(v, 5);
+        return NULL;
+    }
+    const double *f = v[0].buf, *g = v[1].buf, *M = v[2].buf, *nv = v[3].buf;
+    double *out = v[4].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double fs[3], gs[3], a[3];
+        to_segment(M, f + 3 * i, fs);
+        to_segment(M, g + 3 * i, gs);
+        for (int k = 0; k < 3; k++) a[k] = fs[k] + gs[k];
+        const double d = a[0] * nv[0] + a[1] * nv[1] + a[2] * nv[2];
+        for (int k = 0; k < 3; k++) out[3 * i + k] = a[k] - d * nv[k];
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 5);
     Py_RETURN_NONE;
 }
 
@@ -1183,6 +1264,7 @@ static PyMethodDef methods[] = {
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
+    {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -477,7 +477,7 @@ def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_se
         out = [np.empty((n, 3)) for _ in range(3)]
         c = np.ascontiguousarray
         _kernels.wobble_frame(c(f_seg, dtype=float), c(w_seg, dtype=float), c(m_seg, dtype=float), c(u), c(ud),
-                              c(udd), n, c(n_vec), float(loose.pivot_m), 1.0 / fs_hz, *out)
+                              c(udd), n, c(n_vec), float(loose.pivot_m), 1.0 / fs_hz, None, *out)
         return out[0], out[1], out[2]
     alpha = np.gradient(w_seg, 1.0 / fs_hz, axis=0) if len(w_seg) > 2 else np.zeros_like(w_seg)
     f_dev = f_seg + udd + 2 * cross(w_seg, ud) + cross(alpha, u) + cross(w_seg, cross(w_seg, u))
@@ -505,8 +505,24 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
     probe = EarthField(intensity_ut=STANDARD_GRAVITY, inclination_deg=90.0, declination_deg=0.0)
     grav = ideal_imu(motion, [ideal.placements[i] for i in idx], times=ideal.times, earth_field=probe,
                      smoothing_hz=smoothing_hz, backend=backend).mag
+    from imuforge.sensors.kinematics import _kernels, use_kernel
+
+    fused = use_kernel(backend) and hasattr(_kernels, "wobble_drive")
     for j, i in enumerate(idx):
         mount = ideal.placements[i].rotation  # sensor → segment
+        if fused:  # the same steps with the mount rotations inside the compiled passes (no 3×3 BLAS calls)
+            loose, c = wears[i].looseness, np.ascontiguousarray
+            f_s, w_s, m_s = c(ideal.acc[i]), c(ideal.gyro[i]), c(ideal.mag[i])
+            n_vec, mnt = c(loose.normal, dtype=float), c(mount)
+            n = f_s.shape[0]
+            a_t = np.empty((n, 3))
+            _kernels.wobble_drive(f_s, c(grav[j]), mnt, n_vec, n, a_t)
+            u, ud, udd = wobble_response(a_t, fs_hz, loose.natural_hz, loose.damping)
+            out = [np.empty((n, 3)) for _ in range(3)]
+            _kernels.wobble_frame(f_s, w_s, m_s, c(u), c(ud), c(udd), n, n_vec, float(loose.pivot_m), 1.0 / fs_hz,
+                                  mnt, *out)
+            ideal.acc[i], ideal.gyro[i], ideal.mag[i] = out
+            continue
         f, w, m = (np.asarray(x[i]) @ mount.T for x in (ideal.acc, ideal.gyro, ideal.mag))
         f, w, m = wobble_streams(f, w, m, grav[j] @ mount.T, fs_hz, wears[i].looseness, backend=backend)
         ideal.acc[i], ideal.gyro[i], ideal.mag[i] = f @ mount, w @ mount, m @ mount

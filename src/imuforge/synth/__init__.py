@@ -197,8 +197,8 @@ def single_threaded() -> contextlib.AbstractContextManager:
     global _BLAS_POOLS
     if _BLAS_POOLS is None:
         try:
-            import scipy.linalg  # noqa: F401  (load scipy's BLAS too, so the controller sees it)
-            import scipy.signal  # noqa: F401
+            import scipy.linalg  # load scipy's BLAS too, so the controller sees it
+            import scipy.signal  # noqa: F401  (its BLAS too)
             from threadpoolctl import ThreadpoolController
         except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
             _BLAS_POOLS = False

@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from imuforge.errors import ValidationError
-from imuforge.synth import Profiles, Take, activity_spec, generate_recordings, keep_freed_memory, single_threaded
+from imuforge.synth import (
+    Profiles,
+    Take,
+    activity_spec,
+    generate_recordings,
+    keep_freed_memory,
+    single_threaded,
+)
 from imuforge.synth.spec import CorpusSpec
 
 PROGRESS = ".progress"
