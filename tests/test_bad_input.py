@@ -257,3 +257,17 @@ def test_demo_out_that_is_a_file_is_refused(tmp_path, capsys):
     assert main(["demo", "--quick", "--out", str(afile)]) == 2
     assert "--out" in (err := one_line_error(capsys, "demo")) and "is a file" in err
     assert afile.read_text() == "mine"
+
+
+# -------------------------------------------------------------------------------------- train
+def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2", "s3"), seconds_per_label=4.0)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--labels", "walking,running,flying",
+                 "--window-s", "1", "--stride-s", "1", "--epochs", "1"]) == 2
+    err = one_line_error(capsys, "train")
+    assert "--labels flying: no window of the data holds it" in err
+    assert not out.exists()

@@ -215,6 +215,11 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
         raise ValidationError("no labelled windows in the data",
                               allowed=f"recordings longer than {config.window_s} s with label segments")
     found = np.unique(windows.labels.astype(str)).tolist()
+    asked = [lab for lab in (config.labels or []) if lab not in found]
+    if asked:  # a --labels entry the data never show would otherwise just be left out of the model
+        raise ValidationError(f"--labels {', '.join(asked)}: no window of the data holds "
+                              + ("it" if len(asked) == 1 else "them"),
+                              allowed="labels the data hold (imuforge dataset info lists them)")
     if init is not None:
         unknown = sorted(set(found) - set(init.labels))
         if unknown:
