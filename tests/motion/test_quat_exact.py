@@ -93,3 +93,16 @@ def test_compiled_forward_kinematics_equals_the_numpy_form(monkeypatch):
     ref_one_root = forward_kinematics(local, root[0], off)
     for a, b in zip(fast + strided, ref + ref_one_root):
         _same(a, b)
+
+
+@pytest.mark.parametrize("shape,axis", [((60, 4), 0), ((40, 5, 4), 0), ((5, 40, 4), 1), ((1, 4), 0)])
+def test_compiled_continuous_and_norms_equal_the_numpy_forms(shape, axis, monkeypatch):
+    q = np.random.default_rng(5).normal(size=shape)
+    fast, n_fast = Q.continuous(q, axis), Q.norms(q)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    _same(fast, Q.continuous(q, axis))
+    _same(n_fast, np.linalg.norm(q, axis=-1))
+    assert np.array_equal(Q.norms(q), n_fast)
+    # the flips make consecutive frames share a hemisphere
+    c = np.moveaxis(fast, axis, 0)
+    assert (np.sum(c[1:] * c[:-1], axis=-1) >= 0).all()

@@ -190,6 +190,18 @@ def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 2.0 * np.arccos(np.clip(d, 0.0, 1.0))
 
 
+def norms(q: np.ndarray) -> np.ndarray:
+    """``np.linalg.norm(q, axis=-1)`` of float64 quaternions (the compiled pass sums in numpy's order)."""
+    q = np.asarray(q)
+    k = _KERNEL if _KERNEL is not None else _kernel()
+    if k and hasattr(k, "quat_rows") and q.dtype == np.float64 and q.ndim >= 1 and q.shape[-1] == 4:
+        src = np.ascontiguousarray(q)
+        out = np.empty(q.shape[:-1])
+        k.quat_rows(0, src, src.size // 4, 1, out)
+        return out
+    return np.linalg.norm(q, axis=-1)
+
+
 def normalize(q: np.ndarray) -> np.ndarray:
     return q / np.linalg.norm(q, axis=-1, keepdims=True)
 
@@ -197,6 +209,12 @@ def normalize(q: np.ndarray) -> np.ndarray:
 def continuous(q: np.ndarray, axis: int = 0) -> np.ndarray:
     """Flip signs along ``axis`` (time) so consecutive quaternions lie in the same hemisphere."""
     q = np.moveaxis(np.array(q, dtype=float), axis, 0)
+    k = _KERNEL if _KERNEL is not None else _kernel()
+    if k and hasattr(k, "quat_rows") and q.ndim >= 2 and q.shape[-1] == 4 and q.shape[0] > 0:
+        src = np.ascontiguousarray(q)
+        out = np.empty(src.shape)
+        k.quat_rows(1, src, src.shape[0], src.size // (4 * src.shape[0]), out)  # the same flips, same bits
+        return np.moveaxis(out, 0, axis)
     dots = np.sum(q[1:] * q[:-1], axis=-1)
     odd = np.zeros(q.shape[:-1], bool)  # an odd number of flips up to each frame: negate it (exact)
     np.logical_xor.accumulate(dots < 0, axis=0, out=odd[1:])

@@ -23,6 +23,7 @@
  *                  imuforge.motion.quat (the motion library's FK and pose code calls them thousands
  *                  of times per motion on short arrays, where numpy's per-operation cost dominates).
  *   forward_kinematics  motion.kinematics.forward_kinematics with the same row formulas.
+ *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
  * checked against the buffer sizes. No numpy headers are needed at build time. The GIL is
@@ -1006,6 +1007,61 @@ static PyObject *quat_op(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(quat_rows_doc,
+"quat_rows(op, q, n, J, out)\n\n"
+"Whole-array quaternion passes of imuforge.motion.quat on C-contiguous float64: op 0 norms of the n\n"
+"rows of q (n, 4) -> out (n,), sqrt(((x*x + y*y) + z*z) + w*w) as numpy's norm sums them; op 1\n"
+"continuous: q (n, J, 4) over time -> out (n, J, 4), each joint negated from a frame on when the raw\n"
+"dot product ((.. + ..) + ..) + .. with the previous raw frame is < 0, cumulatively (exact negation).");
+
+static PyObject *quat_rows(PyObject *self, PyObject *args)
+{
+    PyObject *q_o, *out_o;
+    Py_ssize_t n, J;
+    int op;
+    if (!PyArg_ParseTuple(args, "iOnnO", &op, &q_o, &n, &J, &out_o))
+        return NULL;
+    if (n < 0 || J < 1 || op < 0 || op > 1) {
+        PyErr_SetString(PyExc_ValueError, "need op 0 or 1, n >= 0, J >= 1");
+        return NULL;
+    }
+    Py_buffer v[2];
+    memset(v, 0, sizeof v);
+    const Py_ssize_t rows = op == 0 ? n : n * J;
+    if (get_buf(q_o, &v[0], 4 * rows, 8, 0, "q") || get_buf(out_o, &v[1], op == 0 ? n : 4 * rows, 8, 1, "out")) {
+        release(v, 2);
+        return NULL;
+    }
+    const double *q = v[0].buf;
+    double *o = v[1].buf;
+    if (op == 0) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const double *r = q + 4 * i;
+            o[i] = sqrt(((r[0] * r[0] + r[1] * r[1]) + r[2] * r[2]) + r[3] * r[3]);
+        }
+    } else {
+        unsigned char *odd = calloc((size_t)J, 1);
+        if (odd == NULL) {
+            release(v, 2);
+            return PyErr_NoMemory();
+        }
+        for (Py_ssize_t t = 0; t < n; t++)
+            for (Py_ssize_t j = 0; j < J; j++) {
+                const double *a = q + 4 * (t * J + j);
+                if (t > 0) {
+                    const double *b = a - 4 * J;
+                    const double d = ((a[0] * b[0] + a[1] * b[1]) + a[2] * b[2]) + a[3] * b[3];
+                    odd[j] ^= (unsigned char)(d < 0);
+                }
+                double *r = o + 4 * (t * J + j);
+                for (int k = 0; k < 4; k++) r[k] = odd[j] ? -a[k] : a[k];
+            }
+        free(odd);
+    }
+    release(v, 2);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob)\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1263,6 +1319,7 @@ static PyMethodDef methods[] = {
     {"sensor_chain", sensor_chain, METH_VARARGS, sensor_chain_doc},
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
+    {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
     {NULL, NULL, 0, NULL},
