@@ -106,3 +106,16 @@ def test_compiled_continuous_and_norms_equal_the_numpy_forms(shape, axis, monkey
     # the flips make consecutive frames share a hemisphere
     c = np.moveaxis(fast, axis, 0)
     assert (np.sum(c[1:] * c[:-1], axis=-1) >= 0).all()
+
+
+@pytest.mark.parametrize("angle", [np.full(100, 0.7), np.full(100, -0.0), np.broadcast_to(np.array(1.3), (80,)),
+                                   np.full((40, 3), 2.0)])
+def test_constant_angles_give_the_bits_of_the_elementwise_form(angle):
+    for f, axis in ((Q.rx, [1.0, 0.0, 0.0]), (Q.ry, [0.0, 1.0, 0.0]), (Q.rz, [0.0, 0.0, 1.0])):
+        _same(f(angle), _axis_angle_ref(axis, angle))
+    per_sample = np.random.default_rng(2).normal(size=np.shape(angle) + (3,))
+    _same(Q.axis_angle(per_sample, angle), _axis_angle_ref(per_sample, angle))
+    mixed = np.array(angle, dtype=float).copy()
+    first = mixed.reshape(-1)[0]
+    mixed.reshape(-1)[-1] = -first if first == 0.0 else 0.5  # one differing element (a zero of the other sign)
+    _same(Q.rx(mixed), _axis_angle_ref([1.0, 0.0, 0.0], mixed))
