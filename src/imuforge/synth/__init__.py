@@ -96,7 +96,10 @@ def record(motion: Motion, profile: HardwareProfile, placement: str, *, seed: in
     dev_seed = derive_seed(seed, "device", key, int(person), profile.name, placement)
     rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject_id(person), wear=wear)
     cell = {"generator": GENERATOR, "seed": int(seed), "person": int(person), "source": key}
-    return rec.replace(provenance={**rec.provenance, "cell": cell})
+    # rec is new and ours: set its provenance as rec.replace(provenance=…) would, without validating and
+    # copying the arrays a second time
+    rec.provenance = {**rec.provenance, "cell": cell}
+    return rec
 
 
 class Profiles:
