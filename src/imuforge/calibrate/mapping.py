@@ -112,6 +112,92 @@ def _strictly_increasing(xp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np
     return u, f
 
 
+# ------------------------------------------------------------------------------------ fitting steps
+def _mapped_channels(synthetic, real, mode: str, channels) -> tuple[str, ...]:
+    """The channels (or, for ``magnitude``, the :data:`MAGNITUDES`) both sides have."""
+    if mode == "magnitude":
+        channels = tuple(f for f in MAGNITUDES
+                         if all({f"{f.split('_')[0]}_{a}" for a in "xyz"} <= set(r.channels) for r in synthetic + real))
+    elif channels is None:
+        common = set.intersection(*(set(r.channels) for r in synthetic + real))
+        channels = tuple(c for c in real[0].channels if c in common)
+    if not channels:
+        raise ValidationError("synthetic and real recordings share no channel" if mode != "magnitude" else
+                              "magnitude mapping needs acc or gyro channels (x, y, z) on both sides")
+    return tuple(channels)
+
+
+def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled values (n, channels) and labels (n,) of ``recs``; ``nominal``: each person's readings turned
+    back to the nominal wear (:func:`_person_turn`)."""
+    if mode == "magnitude":
+        X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1) for f in channels])
+                            for r in recs])
+    else:
+        cols = [[r.channels.index(c) for c in channels] for r in recs]
+        X = np.concatenate([(_turned(r, None if (T := _person_turn(r)) is None else T.T) if nominal else r.data)[:, i]
+                            for r, i in zip(recs, cols)])
+    return X, np.concatenate([r.label_array() for r in recs])
+
+
+def _class_groups(mode: str, Ls: np.ndarray, Lr: np.ndarray, min_samples: int
+                  ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str] | None, list[str]]:
+    """Which synthetic and real samples each map is fitted on (class → masks), the classes mapped
+    (``None``: every sample, an unlabelled capture) and notes; refuses what would corrupt a class."""
+    syn_classes = sorted(set(Ls.tolist()) - {""})
+    real_classes = sorted(set(Lr.tolist()) - {""})
+    shared = sorted(set(syn_classes) & set(real_classes))
+    notes: list[str] = []
+    groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if not real_classes:
+        if mode in ("per-class", "magnitude"):
+            raise ValidationError(f"{mode} mapping needs a labelled capture (capture --label …)",
+                                  allowed="--map global (single-class synthetic data) or --map none")
+        if len(syn_classes) > 1:
+            raise ValidationError(
+                f"the capture is unlabelled but the synthetic data hold {len(syn_classes)} classes "
+                f"({', '.join(syn_classes)}): a global map fitted on it would force every class onto "
+                "the capture's one distribution (e.g. walking squashed to a still capture's variance)",
+                allowed="a labelled capture (imuforge capture --label …), synthetic data of one class, "
+                        "or --map none")
+        if syn_classes:
+            notes.append(f"unlabelled capture taken to show {syn_classes[0]!r}, the only synthetic class")
+        return {GLOBAL: (np.ones(len(Ls), bool), np.ones(len(Lr), bool))}, None, notes
+    if not syn_classes:
+        raise ValidationError("the synthetic data are unlabelled, so no class can be matched to the capture's "
+                              f"({', '.join(real_classes)})", allowed="labelled synthetic data, or --map none")
+    if not shared:
+        raise ValidationError(f"no class in common: synthetic {', '.join(syn_classes)}; "
+                              f"real {', '.join(real_classes)}", allowed="a capture of a synthetic class")
+    if mode == "global":
+        ms, mr = np.isin(Ls, shared), np.isin(Lr, shared)
+        if ms.sum() < min_samples or mr.sum() < min_samples:
+            raise ValidationError(f"too few samples of the shared classes ({', '.join(shared)}): "
+                                  f"{int(mr.sum())} real / {int(ms.sum())} synthetic (< {min_samples})")
+        groups[GLOBAL] = (ms, mr)
+        applies_to = list(shared)
+    else:
+        applies_to = []
+        for c in shared:  # loop over classes
+            ms, mr = Ls == c, Lr == c
+            if ms.sum() < min_samples or mr.sum() < min_samples:
+                notes.append(f"class {c!r}: {int(mr.sum())} real / {int(ms.sum())} synthetic samples "
+                             f"(< {min_samples}): no map, passed through unchanged")
+                continue
+            groups[c] = (ms, mr)
+            applies_to.append(c)
+        if not groups:
+            raise ValidationError(f"no shared class has {min_samples} real and synthetic samples")
+    unmapped = [c for c in syn_classes if c not in shared]
+    if unmapped:
+        notes.append(f"synthetic classes absent from the capture, passed through unchanged (identity): "
+                     f"{', '.join(unmapped)}")
+    unused = [c for c in real_classes if c not in shared]
+    if unused:
+        notes.append(f"capture classes without synthetic data, not used: {', '.join(unused)}")
+    return groups, applies_to, notes
+
+
 @dataclass
 class ChannelMap:
     """One monotone map: source quantiles ``xp`` → target quantiles ``fp``."""
@@ -170,88 +256,11 @@ class QuantileMap:
         synthetic, real = list(synthetic), list(real)
         if not synthetic or not real:
             raise ValidationError("quantile mapping needs synthetic and real recordings")
-        if mode == "magnitude":
-            channels = tuple(f for f in MAGNITUDES
-                             if all({f"{f.split('_')[0]}_{a}" for a in "xyz"} <= set(r.channels) for r in synthetic + real))
-        elif channels is None:
-            common = set.intersection(*(set(r.channels) for r in synthetic + real))
-            channels = tuple(c for c in real[0].channels if c in common)
-        channels = tuple(channels)
-        if not channels:
-            raise ValidationError("synthetic and real recordings share no channel" if mode != "magnitude" else
-                                  "magnitude mapping needs acc or gyro channels (x, y, z) on both sides")
+        channels = _mapped_channels(synthetic, real, mode, channels)
         pct = np.asarray(percentiles, float)
-
-        def pooled(recs, nominal: bool = False):
-            if mode == "magnitude":
-                X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1)
-                                                     for f in channels]) for r in recs])
-            else:
-                X = np.concatenate([_nominal(r)[:, [r.channels.index(c) for c in channels]] if nominal
-                                    else r.pick(channels).data for r in recs])
-            L = np.concatenate([r.label_array() for r in recs])
-            return X, L
-
-        def _nominal(r):
-            T = _person_turn(r)
-            return _turned(r, None if T is None else T.T)
-
-        Xs, Ls = pooled(synthetic, nominal=keep_wear)
-        Xr, Lr = pooled(real)
-        syn_classes = sorted(set(Ls.tolist()) - {""})
-        real_classes = sorted(set(Lr.tolist()) - {""})
-        shared = sorted(set(syn_classes) & set(real_classes))
-        notes: list[str] = []
-        applies_to: list[str] | None
-        groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if not real_classes:
-            if mode in ("per-class", "magnitude"):
-                raise ValidationError(f"{mode} mapping needs a labelled capture (capture --label …)",
-                                      allowed="--map global (single-class synthetic data) or --map none")
-            if len(syn_classes) > 1:
-                raise ValidationError(
-                    f"the capture is unlabelled but the synthetic data hold {len(syn_classes)} classes "
-                    f"({', '.join(syn_classes)}): a global map fitted on it would force every class onto "
-                    "the capture's one distribution (e.g. walking squashed to a still capture's variance)",
-                    allowed="a labelled capture (imuforge capture --label …), synthetic data of one class, "
-                            "or --map none")
-            groups[GLOBAL] = (np.ones(len(Xs), bool), np.ones(len(Xr), bool))
-            applies_to = None
-            if syn_classes:
-                notes.append(f"unlabelled capture taken to show {syn_classes[0]!r}, the only synthetic class")
-        elif not syn_classes:
-            raise ValidationError("the synthetic data are unlabelled, so no class can be matched to the capture's "
-                                  f"({', '.join(real_classes)})", allowed="labelled synthetic data, or --map none")
-        elif not shared:
-            raise ValidationError(f"no class in common: synthetic {', '.join(syn_classes)}; "
-                                  f"real {', '.join(real_classes)}", allowed="a capture of a synthetic class")
-        else:
-            if mode == "global":
-                ms, mr = np.isin(Ls, shared), np.isin(Lr, shared)
-                if ms.sum() < min_samples or mr.sum() < min_samples:
-                    raise ValidationError(f"too few samples of the shared classes ({', '.join(shared)}): "
-                                          f"{int(mr.sum())} real / {int(ms.sum())} synthetic (< {min_samples})")
-                groups[GLOBAL] = (ms, mr)
-                applies_to = list(shared)
-            else:
-                applies_to = []
-                for c in shared:  # loop over classes
-                    ms, mr = Ls == c, Lr == c
-                    if ms.sum() < min_samples or mr.sum() < min_samples:
-                        notes.append(f"class {c!r}: {int(mr.sum())} real / {int(ms.sum())} synthetic samples "
-                                     f"(< {min_samples}): no map, passed through unchanged")
-                        continue
-                    groups[c] = (ms, mr)
-                    applies_to.append(c)
-                if not groups:
-                    raise ValidationError(f"no shared class has {min_samples} real and synthetic samples")
-            unmapped = [c for c in syn_classes if c not in shared]
-            if unmapped:
-                notes.append(f"synthetic classes absent from the capture, passed through unchanged (identity): "
-                             f"{', '.join(unmapped)}")
-            unused = [c for c in real_classes if c not in shared]
-            if unused:
-                notes.append(f"capture classes without synthetic data, not used: {', '.join(unused)}")
+        Xs, Ls = _values(synthetic, channels, mode, nominal=keep_wear)
+        Xr, Lr = _values(real, channels, mode)
+        groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
         maps, samples = {}, {}
         for c, (ms, mr) in groups.items():
             qs = np.percentile(Xs[ms], pct, axis=0)
