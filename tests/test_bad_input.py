@@ -271,3 +271,16 @@ def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
     err = one_line_error(capsys, "train")
     assert "--labels flying: no window of the data holds it" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--window-s", "0", "--window-s = 0.0 is out of range (allowed: 0.01 … 3600 s)"),
+    ("--stride-s", "-1", "--stride-s = -1.0 is out of range"),
+    ("--rate", "nan", "--rate = nan is out of range"),
+])
+def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, message):
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), option, value]) == 2
+    assert message in one_line_error(capsys, "train") and not (tmp_path / "run").exists()

@@ -18,7 +18,7 @@ import numpy as np
 from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, check_range
 from imuforge.labels import CANONICAL_LABELS
 from imuforge.progress import progress
 from imuforge.train.augment import Augmentation
@@ -74,9 +74,9 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.window_s <= 0 or self.stride_s <= 0 or self.rate_hz <= 0:
-            raise ValidationError("window, stride and rate must be > 0",
-                                  allowed=f"got window {self.window_s} s, stride {self.stride_s} s, rate {self.rate_hz} Hz")
+        check_range("--window-s", self.window_s, 0.01, 3600.0, unit="s")
+        check_range("--stride-s", self.stride_s, 0.001, 3600.0, unit="s")
+        check_range("--rate", self.rate_hz, 0.1, 100_000.0, unit="Hz")
         if self.real_weight <= 0:
             raise ValidationError(f"real_weight must be > 0, got {self.real_weight}")
         if self.augment_on not in ("all", "real"):
