@@ -99,8 +99,8 @@ def test_markdown_comes_from_the_typed_report_alone(calibrated):
 
 
 def test_report_writer_takes_the_recordings_it_plots_and_reads_nothing_back(calibrated, tmp_path):
-    """The report is handed the report value and the recordings: nothing under the calibrate output or the
-    input folders is read (here they are not even passed), and the pipeline is not imported."""
+    """The writer works from the report value and the recordings handed to it: into a fresh folder (no dataset,
+    no paths to the inputs) it writes the plots and report.json; report.py does not import the pipeline."""
     root, out, _ = calibrated
     syn = [read_recording(p) for p in sorted((root / "syn").rglob("*.imu.parquet"))]
     real = [read_recording(p) for p in sorted((root / "real").rglob("*.imu.parquet"))]
