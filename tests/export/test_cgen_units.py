@@ -149,3 +149,54 @@ def test_export_command_says_why_qemu_was_not_measured():
     line = _qemu_summary(q, {"windows": 8, "mismatches": 1, "identical": False})
     assert "900 instructions per inference (6.0 per MAC), SMLAD 300 (2.0 per MAC)" in line
     assert line.endswith("1 of 8 windows differ [MISMATCH]")
+
+
+def _tflm_mbqm(x: int, m: int, shift: int) -> int:
+    """TFLM MultiplyByQuantizedMultiplier (double rounding), written from gemmlowp's definitions."""
+    left, right = max(shift, 0), max(-shift, 0)
+    x = ((x << left) + 2**31) % 2**32 - 2**31
+    ab = x * m
+    nudge = 2**30 if ab >= 0 else 1 - 2**30
+    h = abs(ab + nudge) // 2**31 * (1 if ab + nudge >= 0 else -1)      # division truncating toward zero
+    mask = (1 << right) - 1
+    return (h >> right) + (1 if (h & mask) > (mask >> 1) + (1 if h < 0 else 0) else 0)
+
+
+def _table_requant(x: int, row) -> int:
+    """ifm_requant (kernels.py) on one row of lower.requant_table, in Python integers."""
+    _, m, e1, left, plo, phi, nlo, nhi = (int(v) for v in row)
+    x = ((x << left) + 2**31) % 2**32 - 2**31
+    lo, hi = (nlo, nhi) if x < 0 else (plo, phi)
+    t = x * m + ((hi << 32) | (lo & 0xFFFFFFFF))
+    return t >> 31 if e1 < 0 else (t >> 32) >> e1
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(st.one_of(st.integers(-2**31, 2**31 - 1), st.integers(-70000, 70000)),
+       st.integers(0, 2**31 - 1), st.integers(-31, 3))
+def test_the_requantisation_table_gives_tflms_double_rounding(x, m, shift):
+    from imuforge.export.cgen.lower import requant_table
+
+    row = requant_table(None, [m], [shift])[0]
+    assert _table_requant(x, row) == _tflm_mbqm(x, m, shift)
+
+
+def test_the_requantisation_table_at_the_rounding_ties():
+    from imuforge.export.cgen.lower import requant_table
+
+    for shift in (-1, -2, -7, -31, 0, 1):
+        row = requant_table(None, [1 << 30], [shift])[0]   # m = 2^30: x·m / 2^31 = x / 2, ties every odd x
+        for x in range(-4100, 4100):
+            assert _table_requant(x, row) == _tflm_mbqm(x, 1 << 30, shift), (x, shift)
+
+
+def test_packed_weights16_pairs_follow_the_sxtab16_lanes():
+    from imuforge.export.cgen.lower import packed_weights16
+
+    w = np.arange(1, 6 * 7 + 1, dtype=np.int64).reshape(6, 7).astype(np.int8)   # 6 channels, 7 taps
+    words, kp = packed_weights16(w)
+    assert kp == 8 and words.size == 2 * 2 * 4 * 2   # groups, steps, channels, two words each
+    lanes = words.view("<i2").reshape(2, 2, 4, 2, 2)   # group, step, channel, word, lane
+    # group 0, step 1 (taps 4..7), channel 2: (w4, w6), (w5, w7 = padding 0)
+    assert lanes[0, 1, 2].tolist() == [[w[2, 4], w[2, 6]], [w[2, 5], 0]]
+    assert not lanes[1, :, 2:].any()   # channels 6 and 7 pad the last group with zeros

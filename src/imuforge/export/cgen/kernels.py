@@ -21,10 +21,17 @@ reference kernels (repository tensorflow/tflite-micro), so that the results are 
   scaled difference, ``exp_on_negative_values``, a 12-integer-bit accumulator, the reciprocal by
   ``one_over_one_plus_x_for_x_in_0_1`` (Newton–Raphson, constants 48/17 and -32/17).
 
-``IFM_DSP`` (compile-time switch, Cortex-M4/M7 with the DSP extension) makes the dot products of
-the convolutions and the fully connected layer use dual 16-bit multiply-accumulates (SMLAD); a
-convolution then computes four output channels per pass over the unpacked inputs (two without it);
-integer sums do not depend on order, so the results stay bit-identical.
+Beyond the reference kernels' loops (the sums and roundings are the same; see docs/CGEN.md): the
+convolutions unpack one output position's window once into a 16-bit buffer in the arena and run it
+against four output channels per pass, with weights packed at export time (``lower.packed_weights``
+/ ``packed_weights16``); sums start from the bias; the requantisation is one 64-bit
+multiply-accumulate with a per-channel addend table (``ifm_requant``, derivation there).
+
+``IFM_DSP`` (compile-time switch, Cortex-M4/M7 with the DSP extension) selects SXTAB16/SXTB16 +
+SMLAD dual 16-bit multiply-accumulates (convolutions, FC), SMLABB/SMLATT (depthwise) and SSUB8/SEL
+(max pooling). Integer sums do not depend on order, so the results stay bit-identical. On a compiler
+without ``__ARM_FEATURE_DSP`` (the host) those instructions are portable C with the ARM ARM's
+semantics, so a host build with ``-DIFM_DSP`` runs the DSP path's layouts and loops (tested).
 
 Right shifts of negative numbers are arithmetic in GCC, Clang and arm-none-eabi-gcc (C99 leaves
 it implementation-defined; the generated file checks it with a static assertion).
