@@ -119,3 +119,28 @@ def test_constant_angles_give_the_bits_of_the_elementwise_form(angle):
     first = mixed.reshape(-1)[0]
     mixed.reshape(-1)[-1] = -first if first == 0.0 else 0.5  # one differing element (a zero of the other sign)
     _same(Q.rx(mixed), _axis_angle_ref([1.0, 0.0, 0.0], mixed))
+
+
+def test_leg_chain_kinematics_equals_the_per_joint_loop(monkeypatch):
+    from scipy.spatial.transform import Rotation
+
+    from imuforge.motion.body import Person
+    from imuforge.motion.library._core import _LEG_CHAIN, rel_fk
+    from imuforge.motion.skeleton import HUMANML3D_22
+
+    n = 45
+    local = Rotation.random(n * 22, random_state=8).as_quat().reshape(n, 22, 4)
+    person = Person(height_m=1.71)
+    off = person.offsets
+    P = np.zeros((n, 22, 3))
+    G = np.zeros((n, 22, 4))
+    G[:, 0] = local[:, 0]
+    for j in _LEG_CHAIN:  # rel_fk's original loop
+        p = HUMANML3D_22.parents[j]
+        G[:, j] = Q._qmul(G[:, p], local[:, j])
+        P[:, j] = P[:, p] + Q._qrot(G[:, p], off[j])
+    fast = rel_fk(local, person)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    for got in (fast, rel_fk(local, person)):
+        _same(got[0], P)
+        _same(got[1], G)

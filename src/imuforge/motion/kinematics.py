@@ -57,6 +57,37 @@ def forward_kinematics(local: np.ndarray, root_pos: np.ndarray, offsets: np.ndar
     return pos, glob
 
 
+def chain_kinematics(local: np.ndarray, offsets: np.ndarray, joints: tuple[int, ...],
+                     skeleton: Skeleton = HUMANML3D_22) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`forward_kinematics` of some joints only, the root at the origin: positions (T, J, 3) and
+    orientations (T, J, 4) of the root and ``joints`` (in order, each after its parent); the other rows
+    stay zero. The compiled loop when built (the same row formulas, same bits)."""
+    local = np.asarray(local, dtype=float)
+    T, J = local.shape[:2]
+    pos = np.zeros((T, J, 3))
+    glob = np.zeros((T, J, 4))
+    offsets = np.asarray(offsets, dtype=float)
+    k = Q._kernel()
+    parents = _parents_array(tuple(skeleton.parents[:J])) if k and hasattr(k, "forward_kinematics") else None
+    if parents is not None and local.ndim == 3 and offsets.shape == (J, 3):
+        k.forward_kinematics(np.ascontiguousarray(local), np.zeros((T, 3)), np.ascontiguousarray(offsets), parents,
+                             T, J, pos, glob, _joint_array(tuple(joints)))
+        return pos, glob
+    glob[:, 0] = local[:, 0]
+    for j in joints:
+        p = skeleton.parents[j]
+        glob[:, j] = Q.qmul(glob[:, p], local[:, j])
+        pos[:, j] = pos[:, p] + Q.qrot(glob[:, p], offsets[j])
+    return pos, glob
+
+
+@functools.lru_cache(maxsize=32)
+def _joint_array(joints: tuple[int, ...]) -> np.ndarray:
+    out = np.array(joints, dtype=np.int64)
+    out.flags.writeable = False
+    return out
+
+
 @functools.lru_cache(maxsize=32)
 def _parents_array(parents: tuple[int, ...]) -> np.ndarray | None:
     """The parents as int64 for the compiled FK, or None unless every joint comes after its parent."""

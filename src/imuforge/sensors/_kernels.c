@@ -1063,17 +1063,18 @@ static PyObject *quat_rows(PyObject *self, PyObject *args)
 }
 
 PyDoc_STRVAR(forward_kinematics_doc,
-"forward_kinematics(local, root, offsets, parents, T, J, pos, glob)\n\n"
+"forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
 "offsets (J, 3), parents (J,) int64 with parents[j] < j; writes pos (T, J, 3) and glob (T, J, 4):\n"
 "glob[j] = glob[parent] (x) local[j], pos[j] = pos[parent] + rotate(glob[parent], offsets[j]) — the\n"
-"row formulas of quat_op, so the same bits as the numpy form.");
+"row formulas of quat_op, so the same bits as the numpy form. joints (int64, each after its parent):\n"
+"only these (and the root) are written, the other rows of pos and glob are left as they are.");
 
 static PyObject *forward_kinematics(PyObject *self, PyObject *args)
 {
-    PyObject *lo_o, *ro_o, *of_o, *pa_o, *pos_o, *gl_o;
+    PyObject *lo_o, *ro_o, *of_o, *pa_o, *pos_o, *gl_o, *js_o = Py_None;
     Py_ssize_t T, J;
-    if (!PyArg_ParseTuple(args, "OOOOnnOO", &lo_o, &ro_o, &of_o, &pa_o, &T, &J, &pos_o, &gl_o))
+    if (!PyArg_ParseTuple(args, "OOOOnnOO|O", &lo_o, &ro_o, &of_o, &pa_o, &T, &J, &pos_o, &gl_o, &js_o))
         return NULL;
     if (T < 0 || J < 1) {
         PyErr_SetString(PyExc_ValueError, "need T >= 0 and J >= 1");
@@ -1094,6 +1095,28 @@ static PyObject *forward_kinematics(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "parents must satisfy 0 <= parents[j] < j");
             return NULL;
         }
+    /* the joints to compute, in order: all (1 … J-1) or the given list */
+    Py_buffer jv;
+    memset(&jv, 0, sizeof jv);
+    Py_ssize_t nj = J - 1;
+    const int64_t *jl = NULL;
+    if (js_o != Py_None) {
+        if (PyObject_GetBuffer(js_o, &jv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0 || jv.itemsize != 8) {
+            if (jv.obj != NULL) PyBuffer_Release(&jv);
+            release(v, 6);
+            PyErr_SetString(PyExc_TypeError, "joints: need a C-contiguous int64 buffer");
+            return NULL;
+        }
+        jl = (const int64_t *)jv.buf;
+        nj = jv.len / 8;
+        for (Py_ssize_t k = 0; k < nj; k++)
+            if (jl[k] < 1 || jl[k] >= J) {
+                PyBuffer_Release(&jv);
+                release(v, 6);
+                PyErr_SetString(PyExc_ValueError, "joints must lie in 1 … J-1");
+                return NULL;
+            }
+    }
     const double *lo = v[0].buf, *ro = v[1].buf, *of = v[2].buf;
     double *pos = v[4].buf, *gl = v[5].buf;
     Py_BEGIN_ALLOW_THREADS
@@ -1102,7 +1125,8 @@ static PyObject *forward_kinematics(PyObject *self, PyObject *args)
         double *g = gl + 4 * J * t, *p = pos + 3 * J * t;
         memcpy(g, l, 4 * sizeof(double));
         memcpy(p, ro + 3 * t, 3 * sizeof(double));
-        for (Py_ssize_t j = 1; j < J; j++) {
+        for (Py_ssize_t k = 0; k < nj; k++) {
+            const Py_ssize_t j = jl != NULL ? jl[k] : k + 1;
             const Py_ssize_t q = par[j];
             double r[3];
             row_qmul(g + 4 * q, l + 4 * j, g + 4 * j);
@@ -1113,6 +1137,7 @@ static PyObject *forward_kinematics(PyObject *self, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
+    if (jl != NULL) PyBuffer_Release(&jv);
     release(v, 6);
     Py_RETURN_NONE;
 }

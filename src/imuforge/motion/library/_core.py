@@ -54,8 +54,8 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     model needs, for the gait's per-person closure probes.
     """
     def g(key, default=0.0):
-        v = pose.get(key, default)
-        return np.broadcast_to(np.asarray(v, dtype=float) * D2R, (n,))
+        v = np.asarray(pose.get(key, default), dtype=float) * D2R
+        return v if v.shape == (n,) else np.broadcast_to(v, (n,))
 
     L = np.zeros((n, 22, 4))
     L[..., 3] = 1.0
@@ -66,8 +66,8 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     L[:, 0] = root
     for sfx, s, name in SIDES:
         def sg(key, default=0.0, _sfx=sfx):
-            v = pose.get(f"{key}_{_sfx}", pose.get(key, default))
-            return np.broadcast_to(np.asarray(v, dtype=float) * D2R, (n,))
+            v = np.asarray(pose.get(f"{key}_{_sfx}", pose.get(key, default)), dtype=float) * D2R
+            return v if v.shape == (n,) else np.broadcast_to(v, (n,))
 
         L[:, J(f"{name}_hip")] = Q.qmul(Q.rx(-sg("hip_flex")),
                                         Q.qmul(Q.rz(s * sg("hip_abd")), Q.ry(-s * sg("hip_rot"))))
@@ -213,16 +213,9 @@ def rel_fk(local: np.ndarray, person: Person) -> tuple[np.ndarray, np.ndarray]:
     Only the pelvis, hips, knees and ankles are filled (all the foot-contact model needs);
     the other joints are left at zero.
     """
-    n = local.shape[0]
-    off = person.offsets
-    P = np.zeros((n, 22, 3))
-    G = np.zeros((n, 22, 4))
-    G[:, 0] = local[:, 0]
-    for j in _LEG_CHAIN:
-        p = HUMANML3D_22.parents[j]
-        G[:, j] = Q.qmul(G[:, p], local[:, j])
-        P[:, j] = P[:, p] + Q.qrot(G[:, p], off[j])
-    return P, G
+    from imuforge.motion.kinematics import chain_kinematics
+
+    return chain_kinematics(local, person.offsets, _LEG_CHAIN)  # compiled when built, same bits
 
 
 def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float,
