@@ -53,7 +53,7 @@ static void hil_setup(ifb_device_t *d)
     DWT->CYCCNT = 0;
     DWT->CTRL |= DWT_CTRL_CYCCNTENA_Msk;
     cycle_clock.hz = SystemCoreClock;
-    ifb_cgen_model_set_name("nano33 generated C (SMLAD, nRF52840)");
+    ifb_cgen_model_set_name("nano33-cgen (generated C, SMLAD, nRF52840)");
     /* boot_id: the nRF52840's hardware RNG would do; the cycle counter after BLE/IMU start-up varies too */
     ifb_hil_init(&hil, ifb_cgen_model_get(), &cycle_clock, DWT->CYCCNT ^ micros());
     ifb_hil_attach(&hil, d);
