@@ -108,8 +108,8 @@ def test_compiled_continuous_and_norms_equal_the_numpy_forms(shape, axis, monkey
     assert (np.sum(c[1:] * c[:-1], axis=-1) >= 0).all()
 
 
-@pytest.mark.parametrize("angle", [np.full(100, 0.7), np.full(100, -0.0), np.broadcast_to(np.array(1.3), (80,)),
-                                   np.full((40, 3), 2.0)])
+@pytest.mark.parametrize("angle", [np.full(300, 0.7), np.full(300, -0.0), np.broadcast_to(np.array(1.3), (800,)),
+                                   np.full((100, 3), 2.0), np.full(100, 0.4)])
 def test_constant_angles_give_the_bits_of_the_elementwise_form(angle):
     for f, axis in ((Q.rx, [1.0, 0.0, 0.0]), (Q.ry, [0.0, 1.0, 0.0]), (Q.rz, [0.0, 0.0, 1.0])):
         _same(f(angle), _axis_angle_ref(axis, angle))

@@ -136,7 +136,7 @@ def _axis_angle_unit(axis: np.ndarray, angle) -> np.ndarray:
     half = 0.5 * np.asarray(angle, dtype=float)
     shape = half.shape if axis.ndim == 1 else np.broadcast_shapes(axis.shape[:-1], half.shape)
     out = np.empty(shape + (4,))
-    if half.size > 32:  # a constant angle (a held pose, a scalar broadcast): one sin and cos, the same bits
+    if half.size > 256:  # a constant angle (a held pose, a scalar broadcast): one sin and cos, the same bits
         flat = half.reshape(-1)
         bits = flat.view(np.int64)
         if (bits == bits[0]).all():
