@@ -55,7 +55,10 @@ def test_each_recording_is_brought_to_the_real_gravity_where_pooled_cannot(peopl
     assert max(err_each) < 2.0                       # a still recording's gravity is aligned exactly
     assert max(err_pooled) > 60.0                    # some people's phones stay upside down
     d = each.to_dict()
-    assert d["recordings"] == 12 and d["heading_observable"] == 6  # walking fixes the heading too
+    walking = [a for a, r in zip(each.alignments, syn) if r.labels[0].label == "walking"]
+    assert d["recordings"] == 12 and len(walking) == 6
+    assert all(a.heading_observable for a in walking)  # walking fixes the heading too
+    assert d["heading_observable"] >= 6  # (a standing person who turned or stepped may fix it as well)
 
 
 def test_a_class_missing_from_the_capture_gets_the_pooled_rotation(people):
