@@ -458,8 +458,7 @@ class CalibrationReport:
     what the capture decided and the plots.
 
     Built step by step by :func:`~imuforge.calibrate.pipeline.calibrate`; the fidelity figures are None
-    until measured. Mapping access (``rep.get("steps")``) reads the :meth:`to_json` keys, for callers
-    not yet moved to the attributes.
+    until measured.
     """
 
     synthetic: list[str]
@@ -534,13 +533,6 @@ class CalibrationReport:
         """A report read back from ``report.json`` (a calibrate ``--out`` folder or the file)."""
         path = Path(path)
         return cls.from_json(json.loads((path / "report.json" if path.is_dir() else path).read_text()))
-
-    # mapping access for callers not yet moved to the attributes: the to_json() keys
-    def __getitem__(self, key: str) -> Any:
-        return self.to_json()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.to_json().get(key, default)
 
 
 def _json_default(o):
