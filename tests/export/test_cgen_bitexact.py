@@ -51,7 +51,7 @@ def _pair(export_dir, *, source=None, variant: str = "plain", tmp=None):
         if int8_weights:
             src = generate_c((export_dir / "model.tflite").read_bytes(), tmp, wide_max_bytes=0).source
             convs = [ln for ln in src.read_text().splitlines() if ln.startswith("static const ifm_conv_t p")]
-            assert convs and not any(ln.endswith(", 1};") for ln in convs)  # w16 = 0: int8 weight words
+            assert convs and all(ln.rstrip("};").split(",")[-2].strip() == "0" for ln in convs)  # w16 = 0
         _HOST[key] = (HostModel(src, input_bytes=nin, output_bytes=nout, strict=True, defines=defines),
                       TflmModel((export_dir / "model.tflite").read_bytes()))
     return _HOST[key]

@@ -200,3 +200,44 @@ def test_packed_weights16_pairs_follow_the_sxtab16_lanes():
     # group 0, step 1 (taps 4..7), channel 2: (w4, w6), (w5, w7 = padding 0)
     assert lanes[0, 1, 2].tolist() == [[w[2, 4], w[2, 6]], [w[2, 5], 0]]
     assert not lanes[1, :, 2:].any()   # channels 6 and 7 pad the last group with zeros
+
+
+def test_the_c_requantisation_matches_tflm_on_every_branch(tmp_path):
+    """ifm_requant (any shift: left shifts, e = 0, e up to 31) and ifm_requant_r (the convolutions' path when no
+    channel shifts left) as compiled C, on table rows from lower.requant_table, against TFLM's double rounding."""
+    import ctypes
+    import subprocess
+
+    from imuforge.export.cgen.kernels import KERNELS_C
+    from imuforge.export.cgen.lower import requant_table
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no host C compiler")
+    uses = "\n".join(f"#define IFM_USE_{k} {int(k == 'CONV')}" for k in
+                     ("ADD", "CONCAT", "CONV", "DEPTHWISE", "FC", "MEAN", "PAD", "POOL", "RELU", "SOFTMAX"))
+    src = tmp_path / "rq.c"
+    src.write_text("#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n" + uses + KERNELS_C + """
+int rq(int32_t acc, const int32_t *q, int32_t off) { return ifm_requant(acc, q, off, -128, 127); }
+int rq_r(int32_t acc, const int32_t *q, int32_t off) { return ifm_requant_r(acc, q, off, -128, 127); }
+""")
+    lib = tmp_path / "librq.so"
+    subprocess.run([cc, "-std=c99", "-O2", "-fPIC", "-shared", str(src), "-o", str(lib)], check=True)
+    so = ctypes.CDLL(str(lib))
+    for fn in (so.rq, so.rq_r):
+        fn.argtypes, fn.restype = [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32], ctypes.c_int
+    rng = np.random.default_rng(0)
+    for shift in (-31, -20, -9, -3, -1, 0, 1, 4):
+        m = np.concatenate([[0, 1 << 30, (1 << 31) - 1], rng.integers(1 << 30, 1 << 31, 20)])
+        rows = requant_table(None, m, [shift] * len(m)).astype(np.int32)
+        scale = 2.0 ** (-shift)   # inputs whose result is near the int8 range, plus raw extremes
+        xs = np.concatenate([rng.integers(-300, 300, 300) * scale, rng.integers(-2**31, 2**31, 100),
+                             [-2**31, 2**31 - 1, 0, -1, 1]]).clip(-2**31, 2**31 - 1).astype(np.int64)
+        for row, mm in zip(rows, m):
+            q = np.ascontiguousarray(row)
+            for x in xs:
+                off = int(x % 7) - 3
+                want = max(-128, min(127, _tflm_mbqm(int(x), int(mm), shift) + off))
+                assert so.rq(int(x), q.ctypes.data, off) == want, (int(x), int(mm), shift)
+                if shift < 0:
+                    assert so.rq_r(int(x), q.ctypes.data, off) == want, (int(x), int(mm), shift)

@@ -98,6 +98,16 @@ static inline int8_t ifm_requant(int32_t acc, const int32_t *q, int32_t out_offs
 }
 #endif
 
+#if IFM_USE_CONV
+/* ifm_requant for a channel without left shift and with e >= 1 (ifm_conv_t.rq_simple: all channels so) */
+static inline int8_t ifm_requant_r(int32_t x, const int32_t *q, int32_t out_offset, int32_t lo, int32_t hi) {
+  const int32_t *add = q + 4 + 2 * (int32_t)((uint32_t)x >> 31);
+  const int64_t t = (int64_t)x * q[1] + (int64_t)(((uint64_t)(uint32_t)add[1] << 32) | (uint32_t)add[0]);
+  const int32_t v = ((int32_t)(t >> 32) >> q[2]) + out_offset;
+  return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+#endif
+
 #if defined(IFM_DSP) && (IFM_USE_CONV || IFM_USE_DEPTHWISE || IFM_USE_FC || IFM_USE_POOL)
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 /* Cortex-M4/M7 DSP instructions */
@@ -264,6 +274,7 @@ typedef struct {
   const int32_t *q;       /* per output channel (groups of four for conv): the requantisation table, 8 words */
   int kp;                 /* conv: taps per output channel (k_h·k_w·in_c) rounded up to a multiple of 4 */
   int w16;                /* conv: wp holds 16-bit weight pairs (ifm_mac4x4_w16) instead of int8 words */
+  int rq_simple;          /* conv: no channel has a left shift or a zero right shift (ifm_requant_r) */
 } ifm_conv_t;
 #endif
 
@@ -367,7 +378,14 @@ static void ifm_conv2d(const ifm_conv_t *p, const int8_t *in, int8_t *out, uint3
             w += 4;
           } while (x < xe);
         }
-        ifm_store4(o + oc, a, q, p->out_c - oc < 4 ? p->out_c - oc : 4, p->out_offset, p->act_min, p->act_max);
+        if (p->rq_simple && oc + 4 <= p->out_c) {
+          o[oc] = ifm_requant_r(a[0], q, p->out_offset, p->act_min, p->act_max);
+          o[oc + 1] = ifm_requant_r(a[1], q + 8, p->out_offset, p->act_min, p->act_max);
+          o[oc + 2] = ifm_requant_r(a[2], q + 16, p->out_offset, p->act_min, p->act_max);
+          o[oc + 3] = ifm_requant_r(a[3], q + 24, p->out_offset, p->act_min, p->act_max);
+        } else {
+          ifm_store4(o + oc, a, q, p->out_c - oc < 4 ? p->out_c - oc : 4, p->out_offset, p->act_min, p->act_max);
+        }
       }
     }
   }

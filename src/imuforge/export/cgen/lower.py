@@ -173,7 +173,7 @@ def lower_conv(g: Graph, op: Op, depthwise: bool, wide: bool = True) -> Lowered:
         wname, pname, scratch = "NULL", f"w{k}", kp * 2
     decls.append(f"static const ifm_conv_t p{k} = {{{ih}, {iw}, {ic}, {oh}, {ow}, {oc}, {kh}, {kw}, {sh}, {sw}, "
                  f"{dh}, {dw}, {ph}, {pw}, {dm}, {-x.zero_point}, {y.zero_point}, {lo}, {hi}, {wname}, {pname}, "
-                 f"q{k}, {kp}, {int(wide and not depthwise)}}};")
+                 f"q{k}, {kp}, {int(wide and not depthwise)}, {int(all(int(v) < 0 for v in shifts))}}};")
     macs = oh * ow * oc * kh * kw * (1 if depthwise else ic)
     call = (f"ifm_depthwise(&p{k}, {{t{x.index}}}, {{t{y.index}}});" if depthwise else
             f"ifm_conv2d(&p{k}, {{t{x.index}}}, {{t{y.index}}}, {{scratch}});")
