@@ -77,6 +77,11 @@ def warm_ray(workers: int) -> float:
     @ray.remote(num_cpus=1)
     def touch():
         import imuforge.synth.corpus  # noqa: F401
+        from imuforge.synth import keep_freed_memory, single_threaded
+
+        keep_freed_memory()  # what make_shard sets up once per process, as the in-process run had it warm
+        with single_threaded():
+            pass
         time.sleep(0.5)
         return os.getpid()
 
