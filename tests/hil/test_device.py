@@ -114,3 +114,19 @@ def test_reset_fault_changes_boot_id(tiny_model):
     assert host.send(M.HilLoad(1, len(x), zlib.crc32(x)), M.HilChunk(1, 0, x), M.HilInfer(1)) == []
     (m1,) = host.send(M.HilGetModel())
     assert m1.boot_id != m0.boot_id and hil.resets == 1
+
+
+def test_the_names_the_firmwares_report_say_what_runs_where():
+    """The HIL report's implementation / device come from the HIL_MODEL name each firmware sets."""
+    import re
+    from pathlib import Path
+
+    from imuforge.hil.device import describe_device
+
+    root = Path(__file__).resolve().parents[2] / "firmware_bridge"
+    ino = (root / "arduino" / "imuforge_bridge" / "imuforge_bridge.ino").read_text()
+    nano = re.search(r'ifb_cgen_model_set_name\("([^"]+)"\)', ino).group(1)
+    assert describe_device(nano) == {"implementation": "generated C", "device": "board"}
+    mlp = re.search(r'#define IFB_MLP_NAME "([^"]+)"', (root / "model" / "ifb_model_data.h").read_text()).group(1)
+    assert describe_device(mlp) == {"implementation": "reference MLP kernels", "device": "qemu"}
+    assert describe_device("some vendor firmware") == {"implementation": "unknown", "device": "board"}

@@ -69,6 +69,8 @@ def describe_device(device_name: str) -> dict[str, str]:
         return {"implementation": "generated C", "device": "qemu"}
     if name.startswith("qemu_mlp"):
         return {"implementation": "reference MLP kernels", "device": "qemu"}
+    if name.startswith("nano33-cgen"):  # firmware_bridge/arduino: the export's generated C on the board
+        return {"implementation": "generated C", "device": "board"}
     return {"implementation": "unknown", "device": "board"}
 
 
