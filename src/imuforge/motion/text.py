@@ -74,6 +74,10 @@ _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (dow
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
 _NUM_SPEED = re.compile(r"(\d+(?:\.\d+)?)\s*(m/s|km/h|kph|mph)")
+#: How much a still activity fidgets (``fidget`` 0 … 3, default 1), from words about it.
+_FIDGET_WORDS = [(r"\b(motionless|perfectly still|completely still|without moving|not moving)\b", 0.0),
+                 (r"\b(still|quiet\w*|calm\w*)\b", 0.3),
+                 (r"\b(fidget\w*|restless\w*|chatting|talking|gesturing)\b", 2.0)]
 
 
 def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
@@ -94,6 +98,11 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
         params["speed"] = round(v, 3)
         mods["speed_mps"] = params["speed"]
         params.pop("intensity", None)
+    if "fidget" in act.params:
+        for pat, amount in _FIDGET_WORDS:
+            if re.search(pat, t):
+                params["fidget"] = mods["fidget"] = amount
+                break
     if "carrying" in act.params:
         for pat, mode in _CARRY:
             if re.search(pat, t):

@@ -177,7 +177,7 @@ DEFAULT_SPREAD = ImpactSpread(
                        "head (Shorten & Winslow 1992); the trunk rings at the whole-body mode (Griffin 1990); "
                        "thigh and arm values are assumptions",
         "arms": "assumption: through the shoulder girdle, below the chest",
-        "pulse_ms": "arrival at remote sites: assumption — the half-sine whose content lies mostly below "
+        "arrival_pulse_ms": "arrival at remote sites: assumption — the half-sine whose content lies mostly below "
                     "≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 Hz for 70–120 ms), as the attenuation above "
                     "≈ 10 Hz up the body requires (Shorten & Winslow 1992); with the foot's pulse the lower "
                     "back carried 32 % of its walking |acc| power above 10 Hz against 5 % in the real "
