@@ -91,3 +91,27 @@ def test_override_errors_name_the_flag(profile_dir, capsys):
     assert main(["profiles", "show", "testband", "--range-g", "3"]) == 2
     err = capsys.readouterr().err
     assert "--range-g (profile 'testband')" in err and "allowed: 2, 4, 8, 16" in err
+
+
+def test_a_bad_option_is_one_line_and_exit_2(capsys, tmp_path):
+    """argparse's own errors follow the house rule too: one line with what is allowed, no usage block."""
+    import pytest
+
+    for argv, says in ((["calibrate", "--synthetic", "a", "--real", "b", "--out", "c", "--map", "perclass"],
+                        "choose from 'none', 'global', 'per-class', 'magnitude'"),
+                       (["nosuch"], "invalid choice: 'nosuch'"),
+                       (["train", "--epochs", "many"], "invalid int value")):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err and "usage:" not in err, err
+    assert not (tmp_path / "c").exists()
+
+
+def test_python_dash_m_runs_the_command():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "imuforge", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("imuforge ")

@@ -17,8 +17,16 @@ from imuforge import __version__
 from imuforge.errors import ImuforgeError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the house rule for bad input: one line naming what is wrong, exit 2 (no usage block;
+    ``--help`` has it). Sub-command parsers are of this class too (argparse makes them ``type(parent)``)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="imuforge",
         description="Synthetic IMU data for your wearable, calibrated on real captures, "
         "trained into int8 HAR models and tested on the device.",

@@ -140,3 +140,26 @@ def test_held_out_check_compares_like_with_like(people, tmp_path, capsys):
     held = rep["fidelity_after_heldout"]
     assert held["before"]["distances"] != rep["fidelity_before"]["distances"]  # scored on the halves, not all
     assert "before and after both scored on the second half" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_still_capture_against_people_whose_gravity_cancels_says_so():
+    """Two synthetic people wearing the device upside down to each other: pooled gravity ≈ 0, each holds
+    1 g — the refusal names that (and what to do), not "no gravity"; per recording it aligns."""
+    from imuforge.errors import ValidationError
+    from imuforge.recording import Recording
+    from imuforge.units import STANDARD_GRAVITY as G
+
+    def still(v, seed):
+        rng = np.random.default_rng(seed)
+        data = np.hstack([np.tile(v, (300, 1)), np.zeros((300, 3))]) + rng.normal(0, 0.02, (300, 6))
+        return Recording(np.arange(300) / 50.0, data, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+                         50.0, labels=[(0.0, 6.0, "standing")])
+
+    syn = [still([0, 0, G], 1), still([0, 0, -G], 2)]
+    with pytest.raises(ValidationError, match="cancel in the pooled mean") as e:
+        estimate_alignment(syn, [still([0, G, 0], 3)])
+    assert "--align-mode each" in str(e.value.allowed)
+    each = fit_alignment(syn, [still([0, G, 0], 3)], "each")
+    assert all(a is not None and a.gravity_angle_deg < 3.0 for a in each.alignments)
+    with pytest.raises(ValidationError, match="hold no gravity"):
+        estimate_alignment([still([0, 0, 0], 4)], [still([0, 0, 0], 5)])

@@ -86,10 +86,19 @@ def test_round_trip(tmp_path):
         QuantileMap.load(tmp_path / "bad.json")
 
 
-def test_per_class_needs_labels():
+@pytest.mark.parametrize("mode", ["per-class", "magnitude", "global"])
+def test_an_unlabelled_capture_shows_the_one_synthetic_class_or_is_refused(mode):
     rng = np.random.default_rng(5)
-    with pytest.raises(ValidationError, match="labelled capture"):
-        QuantileMap.fit([rec(rng.standard_normal((100, 3)))], [rec(rng.standard_normal((100, 3)))], "per-class")
+    two = rec(rng.standard_normal((400, 3)) + [0, 0, 9.8], labels=[(0, 4, "standing"), (4, 8, "walking")])
+    one = rec(rng.standard_normal((400, 3)) + [0, 0, 9.8], labels=[(0, 8, "standing")])
+    capture = rec(0.2 * rng.standard_normal((400, 3)) + [0, 0, 9.8])
+    with pytest.raises(ValidationError, match="unlabelled but the synthetic data hold 2 classes"):
+        QuantileMap.fit([two], [capture], mode)
+    qm = QuantileMap.fit([one], [capture], mode)
+    assert any("taken to show 'standing'" in n for n in qm.notes)
+    out = qm.apply(one)
+    assert ks_2samp(out.data[:, 2], capture.data[:, 2]).statistic < 0.1 if mode != "magnitude" else True
+    assert not np.allclose(out.data, one.data)
 
 
 # ----------------------------------------------------------------------------- magnitude mode
@@ -154,12 +163,11 @@ def test_magnitude_map_rescales_rate_vectors_without_turning_them():
         assert np.max(_angle_deg(p.gyro[moving], m.gyro[moving])) < 1e-4  # arccos round-off near 0°
         assert np.linalg.norm(m.gyro, axis=1).mean() == pytest.approx(
             np.linalg.norm(real[0].gyro, axis=1).mean(), rel=0.05)
-    # classes the capture does not show pass through unchanged; labels are required
+    # classes the capture does not show pass through unchanged
     other = _worn(rng, _rotation(rng), 1.0, "running", group="gyro")
     assert np.array_equal(qm.apply(other).data, other.data)
     unlabelled = Recording(other.timestamps, other.data, other.channels, other.rate_hz)
-    with pytest.raises(ValidationError, match="labelled capture"):
-        QuantileMap.fit(people, [unlabelled], "magnitude")
+    assert QuantileMap.fit(people, [unlabelled], "magnitude").applies_to == ["walking"]  # the one synthetic class
 
 
 def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):

@@ -255,7 +255,7 @@ def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: boo
     grav_ok = bool(np.median(np.linalg.norm(mus, axis=1)) > 0.3 and np.median(np.linalg.norm(mur, axis=1)) > 0.3)
     if not dyn.any():
         if not grav_ok:
-            raise ValidationError("neither gravity nor motion to align on: the data are still and gravity-free")
+            _still_without_gravity(synthetic, real)
         R = rotation_between(g_s, g_r)
         notes.append("only still data: the rotation about gravity (heading) is unobservable; "
                      "the smallest rotation aligning gravity is used")
@@ -285,6 +285,26 @@ def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: boo
     method = "gravity + motion covariance" if grav_ok else "motion covariance"
     return Alignment(R, method, classes, best_cost, _gravity_angle(R, g_s, g_r) if grav_ok else None, True,
                      runner, notes)
+
+
+def _still_without_gravity(synthetic, real) -> None:
+    """Raise the reason a still capture gave nothing to align on: gravity missing from the data, or the
+    synthetic people's gravity directions cancelling in the pooled mean (each wears the device their way)."""
+    def each_g(recs):
+        return [float(np.linalg.norm(r.acc.mean(axis=0))) / STANDARD_GRAVITY for r in recs
+                if r.acc is not None and len(r)]
+
+    g_syn, g_real = each_g(synthetic), each_g(real)
+    if g_syn and g_real and np.median(g_syn) > 0.3 and np.median(g_real) > 0.3:
+        raise ValidationError(
+            f"the capture is still and the {len(synthetic)} synthetic recordings each hold gravity, but their "
+            "gravity directions cancel in the pooled mean (each synthetic person wears the device their own "
+            "way), so one rotation cannot be fitted",
+            allowed="--align-mode each (every synthetic recording aligned on its own), more synthetic people, "
+                    "a capture with motion (walking), or synthetic data made with --wear-variation none")
+    raise ValidationError("neither gravity nor motion to align on: the data are still and hold no gravity",
+                          allowed="captures and synthetic data with gravity in the acc channels, or a capture "
+                                  "with motion (walking)")
 
 
 def _gravity_angle(R: np.ndarray, g_s: np.ndarray, g_r: np.ndarray) -> float:

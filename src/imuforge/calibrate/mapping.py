@@ -150,19 +150,20 @@ def _class_groups(mode: str, Ls: np.ndarray, Lr: np.ndarray, min_samples: int
     notes: list[str] = []
     groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if not real_classes:
-        if mode in ("per-class", "magnitude"):
-            raise ValidationError(f"{mode} mapping needs a labelled capture (capture --label …)",
-                                  allowed="--map global (single-class synthetic data) or --map none")
         if len(syn_classes) > 1:
             raise ValidationError(
                 f"the capture is unlabelled but the synthetic data hold {len(syn_classes)} classes "
-                f"({', '.join(syn_classes)}): a global map fitted on it would force every class onto "
+                f"({', '.join(syn_classes)}): a map fitted on it would force every class onto "
                 "the capture's one distribution (e.g. walking squashed to a still capture's variance)",
                 allowed="a labelled capture (imuforge capture --label …), synthetic data of one class, "
                         "or --map none")
-        if syn_classes:
-            notes.append(f"unlabelled capture taken to show {syn_classes[0]!r}, the only synthetic class")
-        return {GLOBAL: (np.ones(len(Ls), bool), np.ones(len(Lr), bool))}, None, notes
+        everything = (np.ones(len(Ls), bool), np.ones(len(Lr), bool))
+        if not syn_classes:
+            return {GLOBAL: everything}, None, notes
+        notes.append(f"unlabelled capture taken to show {syn_classes[0]!r}, the only synthetic class")
+        if mode == "global":
+            return {GLOBAL: everything}, None, notes
+        return {syn_classes[0]: everything}, [syn_classes[0]], notes
     if not syn_classes:
         raise ValidationError("the synthetic data are unlabelled, so no class can be matched to the capture's "
                               f"({', '.join(real_classes)})", allowed="labelled synthetic data, or --map none")

@@ -489,6 +489,10 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
 
 def _class_findings(scope: ClassScope) -> list[Finding]:
     if not scope.labelled_capture:
+        if len(scope.synthetic) == 1:
+            return [Finding("decided", "classes", f"the capture is unlabelled and taken to show "
+                            f"{scope.synthetic[0]!r}, the only synthetic class (label captures with "
+                            "`imuforge capture --label` to make sure)")]
         return [Finding("undecided", "classes", "the capture is unlabelled: which activities it shows is not "
                         "known (label captures with `imuforge capture --label` or `--guided`)")]
     out = [Finding("decided", "classes", "calibrated on the classes the capture shows: "

@@ -36,9 +36,10 @@ def register(sub) -> None:
                    "the capture's frame (see docs/CALIBRATION.md for the measured difference)")
     p.add_argument("--map", default="none", choices=list(MODES),
                    help="quantile mapping onto the capture (default none): global / per-class map each channel "
-                   "(which also forces every synthetic person into the capture's way of wearing the device); "
-                   "magnitude maps |linear acceleration| and |rate| per class and keeps each person's orientation. "
-                   "Applied only to the classes the capture shows, other classes pass through unchanged")
+                   "(on every synthetic person's readings turned back to the nominal wear, each person's own turn "
+                   "put back after); magnitude maps only |linear acceleration| and |rate| per class, leaving every "
+                   "direction as simulated. Applied only to the classes the capture shows, other classes pass "
+                   "through unchanged (docs/CALIBRATION.md, section 5)")
     p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own)")
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
