@@ -62,6 +62,24 @@ def test_dataset_info(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["recordings"] == 2
 
 
+def test_dataset_info_reads_captures_as_calibrate_and_train_do(tmp_path, capsys):
+    """A plain folder of recordings (what `imuforge capture` writes) and a single recording file."""
+    from imuforge.recording import write_recording
+    from tests.test_recording import make_recording
+
+    caps = tmp_path / "captures"
+    caps.mkdir()
+    for i in (1, 2):
+        write_recording(make_recording(seed=i), caps / f"cap{i}.imu.parquet")
+    assert main(["dataset", "info", str(caps)]) == 0
+    assert "2 recordings" in capsys.readouterr().out
+    assert main(["dataset", "info", str(caps / "cap1.imu.parquet"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["recordings"] == 1
+    (tmp_path / "notes.txt").write_text("x")
+    assert main(["dataset", "info", str(tmp_path / "notes.txt")]) == 2
+    assert "is not a recording" in capsys.readouterr().err
+
+
 def test_motion_files_of_every_kind_and_clear_errors(profile_dir, tmp_path, capsys):
     from imuforge.motion.library import generate
 

@@ -12,7 +12,8 @@ def register(sub) -> None:
     info = dsub.add_parser("info", help="recordings, duration per label, rates, devices and placements",
                            description="Summarises each Dataset from its manifest, after checking that every "
                            "recording it lists exists and is readable (exit 2 naming the ones that are not).")
-    info.add_argument("path", type=Path, help="a Dataset folder, or a folder holding Dataset folders")
+    info.add_argument("path", type=Path, help="a Dataset folder, a folder holding Dataset folders, a folder of "
+                      "recordings (as capture writes them) or one recording file")
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=_info)
 
@@ -36,12 +37,19 @@ def check_recordings(datasets) -> None:
 
 
 def _info(args) -> int:
+    from imuforge.datasets.loading import find_all_datasets
     from imuforge.errors import ValidationError
-    from imuforge.recording import find_datasets
+    from imuforge.recording import RECORDING_SUFFIX, Dataset
 
     if not args.path.exists():
-        raise ValidationError(f"{args.path} does not exist", allowed="a Dataset folder, or a folder holding them")
-    datasets = find_datasets(args.path)
+        raise ValidationError(f"{args.path} does not exist", allowed="a Dataset folder, a folder holding them, "
+                              "a folder of recordings or one recording file")
+    if args.path.is_file():  # one recording, as calibrate / train would read it
+        if not args.path.name.endswith((RECORDING_SUFFIX, ".csv")):
+            raise ValidationError(f"{args.path} is not a recording", allowed=f"*{RECORDING_SUFFIX} or *.csv")
+        datasets = [Dataset.from_files(args.path.parent, [args.path])]
+    else:  # Datasets and plain folders of recordings, found as every command that reads data finds them
+        datasets = find_all_datasets([args.path])
     check_recordings(datasets)
     if args.json:
         print(json.dumps([{**d.summary(), "recordings_list": d.entries} for d in datasets], indent=1))
