@@ -126,7 +126,8 @@ def read_motion(path: str | os.PathLike) -> Motion:
             header = json.loads(str(z["header"]))
             positions, orientations = z["positions"], z["orientations"]
     except (ValueError, KeyError, OSError, EOFError) as exc:
-        raise ValidationError(f"not an imuforge motion file ({exc})", source=str(path),
+        why = "not a NumPy .npz archive" if "pickle" in str(exc) or "allow_pickle" in str(exc) else str(exc)
+        raise ValidationError(f"not an imuforge motion file ({why})", source=str(path),
                               allowed="a .motion.npz written by Motion.save") from exc
     if header.get("format") != MOTION_FORMAT or header.get("version", 0) > MOTION_VERSION:
         raise ValidationError(f"unsupported motion format {header.get('format')!r} v{header.get('version')}",

@@ -539,7 +539,8 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
         _check_name(doc, path)
         chips = {}
     else:
-        raise ValidationError(f"kind = {kind!r}", source=f"{src}: kind", allowed="'chip' or 'device'")
+        raise ValidationError("no kind given" if kind is None else f"kind = {kind!r}", source=f"{src}: kind",
+                              allowed="kind = 'chip' or kind = 'device'")
 
     overrides = {"accel": {}, "gyro": {}}
     if odr_hz is not None:
