@@ -14,7 +14,8 @@ def add_link_options(p, *, required: bool = True) -> None:
                        "(written by `imuforge emulate --port-file FILE` once it listens)")
     where.add_argument("--ble", metavar="NAME_OR_ADDRESS", help="BLE device name or address")
     where.add_argument("--emulate", action="store_true",
-                       help="start an emulated wearable running the model (TFLM interpreter) on a pty")
+                       help="start an emulated wearable running the model on a pty (the export's generated C, "
+                       "compiled on the host; the TFLM interpreter when no C compiler is found)")
     where.add_argument("--qemu", action="store_true",
                        help="build the QEMU Cortex-M4 firmware with the export's generated C (c/) and run HIL on it")
     p.add_argument("--dsp", action="store_true", help="--qemu: compile the generated C's SMLAD (DSP) path")
@@ -32,7 +33,9 @@ def open_link(args):
         from imuforge.hil.device import start_emulator
 
         emu = start_emulator(args.model, profile=args.profile, transport="tcp" if args.tcp else "pty")
-        print(f"emulated {args.profile} running {Path(args.model) / 'model.tflite'} on {emu.port}", file=sys.stderr)
+        what = ("the export's generated C" if emu.hil.engine == "generated C"
+                else f"{Path(args.model) / 'model.tflite'} on the TFLM interpreter")
+        print(f"emulated {args.profile} running {what} on {emu.port}", file=sys.stderr)
         return SerialLink(emu.port, args.baud), emu, None
     if getattr(args, "qemu", False):
         from imuforge.bridge.links import SerialLink
