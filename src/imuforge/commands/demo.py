@@ -1,4 +1,4 @@
-"""``imuforge demo``: the whole pipeline on an emulated wearable, end to end, in a few minutes.
+"""``imuforge demo``: the whole pipeline on an emulated wearable, end to end, in about a minute.
 
 Steps (each timed, its outputs under ``--out``):
 
@@ -326,7 +326,7 @@ def register(sub) -> None:
                     "  7. run HIL on the emulated wearable (bit-exact vs the host TFLM reference)\n"
                     "Each step is timed; a failed step is marked and later steps use what exists.")
     p.add_argument("--out", required=True, type=Path, help="output folder")
-    p.add_argument("--quick", action="store_true", help="small settings for CI (≈ 1 minute)")
+    p.add_argument("--quick", action="store_true", help="small settings for CI (≈ 25 s; the full demo ≈ 1 min on 2 cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="training epochs (default 20; --quick 8)")
     p.add_argument("--matcher", default="auto", choices=("auto", "embedding", "keywords"),
