@@ -66,8 +66,9 @@ def timed_corpus(spec, out: Path, **kw) -> dict:
             "rate": res.made_recordings / wall, "hash": manifest_hash(out)}
 
 
-def warm_ray(workers: int) -> float:
-    """Start a local Ray and import imuforge.synth in every worker; returns the seconds it took."""
+def warm_ray(workers: int, spec) -> float:
+    """Start a local Ray and warm every worker as this process is warmed before its timed runs (one shard
+    made: imports and per-process set-up done, then the per-person caches emptied); returns the seconds."""
     import ray
 
     t0 = time.perf_counter()
@@ -75,17 +76,16 @@ def warm_ray(workers: int) -> float:
              logging_level=logging.ERROR, object_store_memory=256 * 1024 * 1024)
 
     @ray.remote(num_cpus=1)
-    def touch():
-        import imuforge.synth.corpus  # noqa: F401
-        from imuforge.synth import keep_freed_memory, single_threaded
+    def touch(spec):
+        from imuforge.synth import clear_caches
+        from imuforge.synth.corpus import make_plan, make_shard
 
-        keep_freed_memory()  # what make_shard sets up once per process, as the in-process run had it warm
-        with single_threaded():
-            pass
+        make_shard(make_plan(spec), 0)
+        clear_caches()
         time.sleep(0.5)
         return os.getpid()
 
-    ray.get([touch.remote() for _ in range(2 * workers)])
+    ray.get([touch.remote(spec) for _ in range(2 * workers)])
     return time.perf_counter() - t0
 
 
@@ -211,7 +211,7 @@ def measure(quick: bool, tmp: Path) -> dict:
     split_cpu(spec, n=2)  # warm this process (imports, caches) before anything is timed
     first = timed_corpus(spec, tmp / "here")
     r["split"] = split_cpu(spec)
-    r["ray_start_s"] = warm_ray(2)
+    r["ray_start_s"] = warm_ray(2, spec)
     r["ray2"] = timed_corpus(spec, tmp / "ray2", workers=2)
     import ray
 
@@ -271,7 +271,7 @@ def report_markdown(r: dict, f: dict) -> str:
          f"| in-process | {h['rate']:.1f} | {h['wall_s']:.1f} | mean of a run before ({h['rates'][0]:.1f}) and after "
          f"({h['rates'][1]:.1f}) the Ray runs; {h['data_s'] / h['cpu_s']:.0f}× real time per CPU second |",
          f"| 2 local Ray workers | {r['ray2']['rate']:.1f} | {r['ray2']['wall_s']:.1f} | after a {r['ray_start_s']:.1f} s "
-         "Ray start (timed apart) |", "",
+         "Ray start and warm-up of each worker (one shard, then its caches emptied; timed apart) |", "",
          f"Scale-out: **{f['scale']:.2f}×** with 2 workers (target ≥ 1.6×).", "",
          f"Per core, motion + simulate + write: **{f['rt_per_core']:.0f}× real time** (seconds of data per CPU "
          f"second of the in-process run; goal 1000×). Over {s['takes']} takes spread across the spec "
