@@ -14,9 +14,9 @@ from imuforge.errors import ValidationError
 
 def test_wait_returns_the_port_once_the_file_appears(tmp_path):
     f = tmp_path / "dev.port"
-    threading.Timer(0.3, write_port_file, args=(f, "/dev/pts/42")).start()
+    threading.Timer(0.3, write_port_file, args=(f, "socket://127.0.0.1:45678")).start()
     t0 = time.monotonic()
-    assert wait_for_port_file(f, timeout_s=5) == "/dev/pts/42"
+    assert wait_for_port_file(f, timeout_s=5) == "socket://127.0.0.1:45678"
     assert time.monotonic() - t0 >= 0.25
     assert not list(tmp_path.glob(".*.tmp"))  # written by rename: no temp file left
 
@@ -29,3 +29,37 @@ def test_no_file_in_time_is_one_line_naming_the_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and "emulate --port-file" in err
     assert not (tmp_path / "x.imu.parquet").exists()
+
+
+def test_a_file_left_by_a_stopped_emulator_is_named_as_stale(tmp_path, capsys):
+    f = tmp_path / "dev.port"
+    write_port_file(f, "/dev/pts/987654")  # no such terminal
+    with pytest.raises(ValidationError, match="left from an emulator that has stopped"):
+        wait_for_port_file(f, timeout_s=5)
+
+
+def test_a_slow_start_is_said_once(tmp_path, capsys):
+    f = tmp_path / "dev.port"
+    threading.Timer(1.4, write_port_file, args=(f, "socket://127.0.0.1:45679")).start()
+    assert wait_for_port_file(f, timeout_s=10) == "socket://127.0.0.1:45679"
+    assert capsys.readouterr().err.count("waiting for a port in") == 1
+
+
+def test_the_emulator_removes_its_port_file_when_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    f = tmp_path / "dev.port"
+    proc = subprocess.Popen([sys.executable, "-m", "imuforge", "emulate", "--port-file", str(f)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        port = wait_for_port_file(f, timeout_s=60)
+        assert os.path.exists(port)
+        proc.send_signal(signal.SIGTERM)  # what `kill` sends
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not f.exists()

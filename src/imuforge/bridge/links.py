@@ -7,6 +7,7 @@ gone (unplugged, connection closed), which the capture turns into a clear messag
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Protocol
 
@@ -40,12 +41,21 @@ def wait_for_port_file(path, timeout_s: float = 30.0) -> str:
     from imuforge.errors import ValidationError
 
     path = Path(path)
-    deadline = time.monotonic() + timeout_s
+    start = time.monotonic()
+    deadline = start + timeout_s
+    said = False
     while True:
         if path.exists():
             port = path.read_text().strip()
+            if port.startswith("/dev/") and not Path(port).exists():
+                raise ValidationError(f"{path} names {port}, which does not exist: the file is left from an "
+                                      "emulator that has stopped", allowed=f"start the emulator again (it rewrites "
+                                      f"the file), or delete {path}")
             if port:
                 return port
+        if not said and time.monotonic() - start > 1.0:
+            print(f"waiting for a port in {path} (up to {timeout_s:g} s) …", file=sys.stderr, flush=True)
+            said = True
         if time.monotonic() > deadline:
             raise ValidationError(f"no port appeared in {path} within {timeout_s:g} s",
                                   allowed="a file written by `imuforge emulate --port-file` (or a device path "

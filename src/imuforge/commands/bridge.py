@@ -381,6 +381,12 @@ def cmd_emulate(args) -> int:
         if hil.engine_note:
             print(f"imuforge emulator: {hil.engine_note}", file=sys.stderr, flush=True)
         hil.attach(device)
+    import signal
+
+    def _terminated(signum, frame):  # `kill` ends the emulator like Ctrl-C: the finally below still runs
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         if args.tcp is not None:
             E.serve_tcp(device, args.tcp, on_ready=lambda port: _ready(profile, f"socket://127.0.0.1:{port}", args),
@@ -393,6 +399,10 @@ def cmd_emulate(args) -> int:
                 print("disconnect fault: closed the port", flush=True)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if args.port_file:  # a port that no longer listens must not be found by the next capture
+            Path(args.port_file).unlink(missing_ok=True)
     return 0
 
 
