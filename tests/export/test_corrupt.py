@@ -121,3 +121,18 @@ def test_a_bad_c_name_is_refused_before_anything_is_written(made, tmp_path, caps
     err = _one_line(capsys, "export")
     assert "--name: C name 'bad name' is not a valid identifier" in err and "allowed: letters, digits and _" in err
     assert not (tmp_path / "ex").exists()
+
+
+def test_an_existing_export_is_replaced_only_with_overwrite_and_only_when_complete(made, tmp_path, capsys):
+    old = _copy(made[1], tmp_path)
+    (old / "mine.txt").write_text("keep me")
+    assert main(["export", str(made[0]), "--out", str(old)]) == 2
+    assert "exists" in _one_line(capsys, "export") and (old / "mine.txt").exists()
+    # a failing export (an op-free failure: bad C name) leaves the old export as it was
+    assert main(["export", str(made[0]), "--out", str(old), "--name", "bad name", "--overwrite"]) == 2
+    capsys.readouterr()
+    assert (old / "mine.txt").exists()
+    assert main(["export", str(made[0]), "--out", str(old), "--overwrite", "--json"]) in (0, 1)
+    capsys.readouterr()
+    assert not (old / "mine.txt").exists() and (old / "card.json").exists() and (old / "c").is_dir()
+    assert not list(tmp_path.glob(".*export-*"))  # no staging folder left

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _quiet_tf() -> None:
@@ -85,6 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default=None, help="device profile for the card (default: from the data)")
     p.add_argument("--placement", default=None, help="placement for the card (default: from the data)")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (the old export stays "
+                   "until the new one is complete)")
     p.set_defaults(func=cmd_export)
 
 
@@ -222,6 +225,12 @@ def cmd_export(args) -> int:
     from imuforge.datasets.loading import split_paths
     from imuforge.export import export_run
 
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
+        from imuforge.errors import ValidationError
+
+        raise ValidationError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
+                              allowed="a new folder, or --overwrite to replace an old export")
     card = export_run(args.run, args.out, data=split_paths(args.data) or None, name=args.name,
                       profile=args.profile, placement=args.placement)
     if args.json:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,20 +138,28 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     # 3.–4. float, LiteRT and TFLM on every test window; arena and latency
     eng = _run_engines(run, model, tflite, test.X, bar)
 
-    # 5. files
+    # 5. files, written into a staging folder that becomes ``out`` only when every file is there
     sha = hashlib.sha256(tflite).hexdigest()
-    _write_files(out, run, tflite, sha, name, eng, test)
-    cgen = check_generated_c(c_model.write(out / "c"), eng.Q, eng.out_tflm, TflmModel(tflite), seed=seed)
-    identity = _write_identity(out, name)
-    bar.update(1)
+    stage = out.with_name(f".{out.name}.export-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        _write_files(stage, run, tflite, sha, name, eng, test)
+        cgen = check_generated_c(c_model.write(stage / "c"), eng.Q, eng.out_tflm, TflmModel(tflite), seed=seed)
+        identity = _write_identity(stage, name)
+        bar.update(1)
 
-    card = _make_card(run, name=name, sha=sha, ops=ops, tflite=tflite, parameters=int(model.count_params()),
-                      eng=eng, test=test, data_info=data_info, profile=profile, placement=placement, cgen=cgen,
-                      identity=identity)
-    write_json(out / "card.json", card.to_json())  # the QEMU run reads it
-    _add_qemu_figures(out, card, enabled=qemu)
-    write_json(out / "card.json", card.to_json())
-    (out / "card.md").write_text(card_markdown(card.to_json()))
+        card = _make_card(run, name=name, sha=sha, ops=ops, tflite=tflite, parameters=int(model.count_params()),
+                          eng=eng, test=test, data_info=data_info, profile=profile, placement=placement, cgen=cgen,
+                          identity=identity)
+        write_json(stage / "card.json", card.to_json())  # the QEMU run reads it
+        _add_qemu_figures(stage, card, enabled=qemu)
+        write_json(stage / "card.json", card.to_json())
+        (stage / "card.md").write_text(card_markdown(card.to_json()))
+        if out.exists():  # the caller decided to replace it (imuforge export --overwrite)
+            shutil.rmtree(out)
+        stage.rename(out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     bar.update(1)
     bar.close()
     return card
