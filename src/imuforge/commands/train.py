@@ -237,7 +237,8 @@ def cmd_export(args) -> int:
         print(json.dumps(card.to_json()))
         return 0
     m, c, s = card.metrics, card.checks, card.size
-    print(f"exported {args.out}: model.tflite ({s['flash_model_bytes']} B), model.h, model.c, card.json, card.md")
+    print(f"exported {args.out}: model.tflite ({s['flash_model_bytes']} B), model.h, model.c, card.json, card.md, "
+          "reference.npz, c/ (generated C)")
     print(f"normalisation: {card.input.normalisation.carried_as}")
     kind = "validation" if card.data.test.is_validation else "test"
     print(f"{kind} ({card.data.test.windows} windows): float acc {m.float_model.accuracy:.3f} "
