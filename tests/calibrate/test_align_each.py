@@ -105,7 +105,6 @@ def test_gravity_is_seen_when_the_classes_hold_the_segment_differently():
 
     def rec(vectors, noise_seed):
         rng = np.random.default_rng(noise_seed)
-        t = np.arange(300) / 50.0
         parts, labels = [], []
         for k, (lab, v) in enumerate(vectors):
             parts.append(np.hstack([np.tile(v, (300, 1)), np.zeros((300, 3))]) + rng.normal(0, 0.05, (300, 6)))
