@@ -51,8 +51,10 @@ def test_interrupted_capture_keeps_what_arrived(tmp_path):
     try:
         port = emu.stdout.readline().split()[-1]
         out = tmp_path / "cut.csv"
+        # as at a terminal: a test run started in the background (`make test &`) inherits SIGINT ignored
         cap = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "capture", "--port", port, "--seconds", "60",
-                                "--out", str(out), "--quiet"], stdout=subprocess.PIPE, text=True)
+                                "--out", str(out), "--quiet"], stdout=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         log = tmp_path / "cut.rawlog"
         deadline = time.monotonic() + 90  # a cold start (fresh clone: no bytecode yet) can take tens of seconds
         while not (log.exists() and log.stat().st_size > 4000):  # samples reached the raw log: the capture runs
