@@ -142,3 +142,17 @@ def test_a_device_that_disconnects_mid_run_gets_a_partial_report_and_exit_1(tiny
                 if tc.find("failure") is not None}
     assert "device disconnected" in failures["all_windows_completed"]
     assert f"window_{rep['windows'] - 1:05d}" in failures  # the windows never run are listed as failed
+
+
+def test_a_report_already_in_out_is_replaced_only_with_overwrite(tiny_model, tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows", "3",
+            "--out", str(out)]
+    assert main(args) == 0
+    first = (out / "hil_report.json").read_text()
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "already holds a HIL report" in err and "--overwrite" in err
+    assert (out / "hil_report.json").read_text() == first  # untouched
+    assert main([*args, "--overwrite"]) == 0

@@ -78,6 +78,7 @@ def register(sub) -> None:
                    "or the export folder (its reference.npz)")
     add_link_options(p)
     p.add_argument("--out", required=True, type=Path, help="report folder")
+    p.add_argument("--overwrite", action="store_true", help="replace the HIL report already in --out")
     p.add_argument("--runs", type=int, default=1, help="timed inferences per window (default 1)")
     p.add_argument("--warmup", type=int, default=0, help="untimed inferences before them (default 0)")
     p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for a window's reply (default 2)")
@@ -116,10 +117,24 @@ def check_numbers(args) -> None:
             check_range(flag, value, lo, hi, unit=unit)
 
 
+def _check_out(out: Path, overwrite: bool) -> None:
+    """A report already in ``out`` is replaced only with ``--overwrite`` (a folder holding other files is fine)."""
+    from imuforge.errors import ValidationError
+    from imuforge.hil.report import REPORT_FILES
+
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out {out} is a file", allowed="a folder for the report")
+    old = [n for n in REPORT_FILES.values() if (out / n).exists()]
+    if old and not overwrite:
+        raise ValidationError(f"{out} already holds a HIL report ({', '.join(old)})",
+                              allowed="a new folder, or --overwrite to replace that report")
+
+
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
     check_numbers(args)
+    _check_out(args.out, args.overwrite)
     preload_ml_stack()
     _require_extras(args)
     from imuforge.hil.report import summary_lines
