@@ -7,7 +7,16 @@ import time
 
 import pytest
 
-from imuforge.bridge.emulator import FORMULA_SCALES, EmulatedDevice, Faults, FormulaSource, serve_tcp
+from imuforge.bridge.emulator import (
+    FORMULA_SCALES,
+    ActivitySource,
+    EmulatedDevice,
+    Faults,
+    FormulaSource,
+    serve_pty,
+    serve_tcp,
+)
+from imuforge.sensors import load_profile
 
 
 class TcpDevice:
@@ -48,3 +57,21 @@ def formula_si(first_index: int, n: int):
     import numpy as np
 
     return FormulaSource()(np.arange(first_index, first_index + n), 100.0)
+
+
+@pytest.fixture
+def pty_wearable():
+    """An emulated nano33 on a pty whose wearer is an ActivitySource (wrist, one simulated person)."""
+    source = ActivitySource(load_profile("nano33-ble-sense-rev2"), placement="wrist_left", seed=3)
+    device = EmulatedDevice.from_profile(load_profile("nano33-ble-sense-rev2"), source)
+    stop = threading.Event()
+    ports: list[str] = []
+    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
+                          daemon=True)
+    th.start()
+    t = time.monotonic()
+    while not ports and time.monotonic() - t < 5:
+        time.sleep(0.01)
+    yield source, ports[0]
+    stop.set()
+    th.join(5)

@@ -3,11 +3,7 @@ was the default, not measured (capture, --recover and --guided alike)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 from imuforge.bridge.capture import CaptureOptions, capture, recover
-from imuforge.bridge.emulator import ActivitySource, EmulatedDevice, serve_pty
 from imuforge.bridge.guided import GuidedPlan, guided_capture
 from imuforge.bridge.links import SerialLink
 from imuforge.cli import main
@@ -59,25 +55,10 @@ def test_capture_cli_says_the_placement_is_the_default(tcp_device, tmp_path, cap
     assert "placement:" not in capsys.readouterr().out
 
 
-def test_guided_capture_without_placement_records_the_profile_default(tmp_path):
-    prof = load_profile("nano33-ble-sense-rev2")
-    source = ActivitySource(prof, placement="wrist_left", seed=3)
-    device = EmulatedDevice.from_profile(prof, source)
-    stop = threading.Event()
-    ports: list[str] = []
-    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
-                          daemon=True)
-    th.start()
-    t = time.monotonic()
-    while not ports and time.monotonic() - t < 5:
-        time.sleep(0.01)
-    try:
-        plan = GuidedPlan(("standing",), seconds_each=2.0, countdown_s=0.0)
-        res = guided_capture(lambda: SerialLink(ports[0]), tmp_path / "g", plan, CaptureOptions(seconds=1.0),
-                             Wearer(source))
-    finally:
-        stop.set()
-        th.join(5)
+def test_guided_capture_without_placement_records_the_profile_default(pty_wearable, tmp_path):
+    source, port = pty_wearable  # a nano33 whose profile default placement is wrist_left
+    plan = GuidedPlan(("standing",), seconds_each=2.0, countdown_s=0.0)
+    res = guided_capture(lambda: SerialLink(port), tmp_path / "g", plan, CaptureOptions(seconds=1.0), Wearer(source))
     rec = read_recording(res.written["standing"])
-    assert rec.placement == prof.default_placement == "wrist_left"
+    assert rec.placement == load_profile("nano33-ble-sense-rev2").default_placement == "wrist_left"
     assert rec.provenance["placement_source"].startswith("default of profile 'nano33-ble-sense-rev2'")

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 
-
 from imuforge.cli import main
 from imuforge.recording import read_recording
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from imuforge.bridge.capture import CaptureOptions
-from imuforge.bridge.emulator import ActivitySource, EmulatedDevice, serve_pty
+from imuforge.bridge.emulator import ActivitySource, EmulatedDevice
 from imuforge.bridge.guided import (
     ConsolePrompter,
     GuidedPlan,
@@ -44,24 +44,6 @@ class Wearer(ConsolePrompter):
 
     def cue(self, activity: str, attempt: int) -> None:
         self.source.set_activity(self.instead.get((activity, attempt), activity))
-
-
-@pytest.fixture
-def pty_wearable():
-    """An emulated nano33 on a pty whose wearer is an ActivitySource (wrist, one simulated person)."""
-    source = ActivitySource(load_profile(PROFILE), placement="wrist_left", seed=3)
-    device = EmulatedDevice.from_profile(load_profile(PROFILE), source)
-    stop = threading.Event()
-    ports: list[str] = []
-    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
-                          daemon=True)
-    th.start()
-    t = time.monotonic()
-    while not ports and time.monotonic() - t < 5:
-        time.sleep(0.01)
-    yield source, ports[0]
-    stop.set()
-    th.join(5)
 
 
 def _assert_labelled_and_checked(res, out, activities, limits):
