@@ -174,19 +174,27 @@ class Alignment:
         return rotate_recording(rec, self.rotation, note={"alignment_angle_deg": self.angle_deg})
 
 
-def rotate_recording(rec: Recording, rotation: np.ndarray, note: dict | None = None) -> Recording:
-    """Rotate the acc, gyro and mag channel groups of ``rec`` by ``rotation`` (3×3)."""
+def rotate_vectors(data: np.ndarray, channels, rotation: np.ndarray) -> np.ndarray:
+    """A copy of ``data`` (n, channels) with its acc, gyro and mag groups rotated by ``rotation`` (3×3)."""
     R = np.asarray(rotation, float)
     if R.shape != (3, 3) or not np.allclose(R.T @ R, np.eye(3), atol=1e-6) or np.linalg.det(R) < 0:
         raise ValidationError("rotation must be a proper 3×3 rotation matrix")
-    data = np.array(rec.data)
+    channels = list(channels)
+    data = np.array(data, dtype=float)
     for g in ("acc", "gyro", "mag"):
         names = [f"{g}_{a}" for a in "xyz"]
-        if all(n in rec.channels for n in names):
-            idx = [rec.channels.index(n) for n in names]
+        if all(n in channels for n in names):
+            idx = [channels.index(n) for n in names]
             data[:, idx] = data[:, idx] @ R.T
-        elif any(n in rec.channels for n in names):
+        elif any(n in channels for n in names):
             raise ValidationError(f"cannot rotate a partial {g} group", allowed=f"all of {', '.join(names)}")
+    return data
+
+
+def rotate_recording(rec: Recording, rotation: np.ndarray, note: dict | None = None) -> Recording:
+    """Rotate the acc, gyro and mag channel groups of ``rec`` by ``rotation`` (3×3)."""
+    R = np.asarray(rotation, float)
+    data = rotate_vectors(rec.data, rec.channels, R)
     prov = dict(rec.provenance)
     prov["rotation_applied"] = dict(note or {}, matrix=R.tolist())
     return rec.replace(data=data, provenance=prov)

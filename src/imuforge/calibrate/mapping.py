@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from imuforge.calibrate.align import rotate_vectors
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording
 
@@ -90,17 +91,10 @@ def _person_turn(rec: Recording) -> np.ndarray | None:
     return A @ D @ A.T
 
 
-def _turned(rec: Recording, R: np.ndarray | None) -> np.ndarray:
-    """``rec.data`` with its acc, gyro and mag vectors rotated by ``R`` (a copy; ``R`` None: unchanged)."""
-    data = np.array(rec.data, dtype=float)
-    if R is None:
-        return data
-    for g in ("acc", "gyro", "mag"):
-        names = [f"{g}_{a}" for a in "xyz"]
-        if all(n in rec.channels for n in names):
-            idx = [rec.channels.index(n) for n in names]
-            data[:, idx] = data[:, idx] @ R.T
-    return data
+def _nominal(rec: Recording) -> np.ndarray:
+    """``rec.data`` with this person's wear turn undone (a copy; unchanged when the recording was not turned)."""
+    turn = _person_turn(rec)
+    return np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
 
 
 def _strictly_increasing(xp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +129,7 @@ def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarra
                             for r in recs])
     else:
         cols = [[r.channels.index(c) for c in channels] for r in recs]
-        X = np.concatenate([(_turned(r, None if (T := _person_turn(r)) is None else T.T) if nominal else r.data)[:, i]
-                            for r, i in zip(recs, cols)])
+        X = np.concatenate([(_nominal(r) if nominal else r.data)[:, i] for r, i in zip(recs, cols)])
     return X, np.concatenate([r.label_array() for r in recs])
 
 
@@ -277,7 +270,8 @@ class QuantileMap:
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
         turn = _person_turn(rec) if self.keep_wear and self.mode != "magnitude" else None
-        data = _turned(rec, None if turn is None else turn.T)  # the person's readings at the nominal wear
+        # the person's readings at the nominal wear (a copy)
+        data = np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
         src = data.copy()
         parts = _vector_parts(rec) if self.mode == "magnitude" else {}
         present = [c for c in self.channels if c in (parts or rec.channels)]
@@ -308,7 +302,7 @@ class QuantileMap:
                 if m.any():
                     data[m, i] = self.maps[c][ch](x[m], self.tails)
         if turn is not None:  # the person's own turn back
-            data = _turned(rec.replace(data=data), turn)
+            data = rotate_vectors(data, rec.channels, turn)
         n_mapped = int(sum(int(m.sum()) for m in sel.values()))
         prov = dict(rec.provenance)
         prov["quantile_map"] = {"mode": self.mode, "channels": list(present), "classes": self.applies_to,
