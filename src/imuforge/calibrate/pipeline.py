@@ -122,6 +122,12 @@ def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -
     return unique
 
 
+def _keeps_wear(align: bool, align_mode: str) -> bool:
+    """Whether the maps keep each synthetic person's wear: not after ``each`` alignment, which turned every
+    recording into the capture's frame on purpose."""
+    return not (align and align_mode == "each")
+
+
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
                       seed: int, classes: Sequence[str] | None = None,
                       align_mode: str = "pooled") -> HeldOutFidelity:
@@ -144,7 +150,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
         if align:
             cur = apply_alignment(fit_alignment(cur, first, align_mode), cur)
         if map_mode != "none":
-            qm = QuantileMap.fit(cur, first, map_mode, keep_wear=not (align and align_mode == "each"))
+            qm = QuantileMap.fit(cur, first, map_mode, keep_wear=_keeps_wear(align, align_mode))
             cur = [qm.apply(r) for r in cur]
     except ValidationError as exc:  # e.g. a class present in only one half
         return HeldOutFidelity(skipped=f"could not fit on the first halves: {exc}")
@@ -304,7 +310,7 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     if align:  # 4. alignment
         cur = _align_step(result, stage, cur, reals, align_mode)
     if map_mode != "none":  # 5. mapping
-        cur = _map_step(result, stage, cur, reals, map_mode, keep_wear=not (align and align_mode == "each"))
+        cur = _map_step(result, stage, cur, reals, map_mode, keep_wear=_keeps_wear(align, align_mode))
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, map_mode=map_mode, seed=seed,
                    align_mode=align_mode)
     result.findings = findings(report, result, pre_align, reals, seed)
@@ -407,8 +413,7 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
 def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
               map_mode: str, keep_wear: bool = True) -> list[Recording]:
     """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only
-    (``keep_wear``: each synthetic person keeps their own way of wearing the device; not after ``each``
-    alignment, which turned every recording into the capture's frame on purpose)."""
+    (``keep_wear``: see :func:`_keeps_wear`)."""
     qm = QuantileMap.fit(cur, reals, map_mode, keep_wear=keep_wear)
     result.mapping = qm
     qm.save(stage / "mapping.json")
