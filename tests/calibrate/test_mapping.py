@@ -97,7 +97,8 @@ def test_an_unlabelled_capture_shows_the_one_synthetic_class_or_is_refused(mode)
     qm = QuantileMap.fit([one], [capture], mode)
     assert any("taken to show 'standing'" in n for n in qm.notes)
     out = qm.apply(one)
-    assert ks_2samp(out.data[:, 2], capture.data[:, 2]).statistic < 0.1 if mode != "magnitude" else True
+    if mode != "magnitude":  # (a magnitude map changes vector lengths, not the z marginal as such)
+        assert ks_2samp(out.data[:, 2], capture.data[:, 2]).statistic < 0.1
     assert not np.allclose(out.data, one.data)
 
 
