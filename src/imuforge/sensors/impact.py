@@ -145,11 +145,11 @@ DEFAULT_SPREAD = ImpactSpread(
         "shank": SiteSpread((1.0, 1.0), (12.0, 20.0), (0.3, 0.5), 0.25),
         "foot": SiteSpread((1.0, 1.4), (14.0, 22.0), (0.3, 0.5), 0.12),
         "thigh": SiteSpread((0.45, 0.7), (9.0, 15.0), (0.35, 0.55), 0.25),
-        "pelvis": SiteSpread((0.3, 0.45), (4.0, 6.0), (0.4, 0.6), 0.30, (70.0, 110.0)),
-        "chest": SiteSpread((0.25, 0.38), (4.0, 6.0), (0.4, 0.6), 0.30, (80.0, 120.0)),
-        "head": SiteSpread((0.2, 0.32), (4.0, 6.0), (0.4, 0.6), 0.15, (80.0, 120.0)),
-        "upper_arm": SiteSpread((0.12, 0.22), (5.0, 9.0), (0.4, 0.6), 0.20, (80.0, 120.0)),
-        "forearm": SiteSpread((0.08, 0.16), (5.0, 9.0), (0.4, 0.6), 0.25, (80.0, 120.0)),
+        "pelvis": SiteSpread((0.15, 0.25), (4.0, 6.0), (0.4, 0.6), 0.30, (70.0, 110.0)),
+        "chest": SiteSpread((0.12, 0.19), (4.0, 6.0), (0.4, 0.6), 0.30, (80.0, 120.0)),
+        "head": SiteSpread((0.10, 0.16), (4.0, 6.0), (0.4, 0.6), 0.15, (80.0, 120.0)),
+        "upper_arm": SiteSpread((0.06, 0.11), (5.0, 9.0), (0.4, 0.6), 0.20, (80.0, 120.0)),
+        "forearm": SiteSpread((0.04, 0.08), (5.0, 9.0), (0.4, 0.6), 0.25, (80.0, 120.0)),
         "contra_leg": SiteSpread((0.12, 0.22), (6.0, 10.0), (0.4, 0.6), 0.25, (60.0, 90.0)),
     },
     sources={
@@ -168,15 +168,24 @@ DEFAULT_SPREAD = ImpactSpread(
         "shank": "12–20 Hz impact content at the tibia (Shorten & Winslow 1992); ζ assumption",
         "thigh": "attenuation at the knee, the largest single share of tibia → head (Derrick 2004; "
                  "Lafortune et al. 1996): peak ratio 0.45–0.7 an assumption within it",
-        "pelvis": "sacrum / tibia peak ≈ 0.3–0.45 (assumption consistent with 60–80 % tibia → head "
-                  "attenuation, Mercer et al. 2003, most of it at the knee and spine); 4–6 Hz, ζ 0.4–0.6: "
+        "pelvis": "the transient alone, on top of the step's own acceleration: the measured sacrum / tibia "
+                  "peak ratio ≈ 0.3–0.45 (assumption consistent with 60–80 % tibia → head attenuation, "
+                  "Mercer et al. 2003, most of it at the knee and spine) includes the body's step-to-step "
+                  "redirection in the double support, a 2–4 m/s² peak that the walking pelvis path carries "
+                  "since 2026-11 (gait.collision_height), so the transient keeps about half: 0.15–0.25 "
+                  "(0.3–0.45 put a −4…−7 m/s² ringing lobe after every lower-back peak that the real lumbar "
+                  "recordings of gaitpy and mobgap do not have); 4–6 Hz, ζ 0.4–0.6: "
                   "the principal vertical whole-body resonance of a standing person (Griffin 1990, "
                   "*Handbook of Human Vibration*; ISO 2631-1 frequency weighting peaks at 4–8 Hz)",
-        "head": "tibia → head attenuation 60–80 % → ratio 0.2–0.32 (Derrick et al. 1998; Mercer et al. 2003)",
+        "chest": "the pelvis's transient attenuated along the spine (same ratio to the measured peak as the "
+                 "pelvis: half of 0.25–0.38)",
+        "head": "tibia → head attenuation 60–80 % → measured ratio 0.2–0.32 (Derrick et al. 1998; Mercer et al. "
+                "2003), of which the transient alone keeps half (0.10–0.16) as at the pelvis",
         "frequencies": "lower up the chain: frequencies above ≈ 10 Hz are attenuated on the way to the "
                        "head (Shorten & Winslow 1992); the trunk rings at the whole-body mode (Griffin 1990); "
                        "thigh and arm values are assumptions",
-        "arms": "assumption: through the shoulder girdle, below the chest",
+        "arms": "assumption: through the shoulder girdle, below the chest (halved with the trunk's in 2026-11: "
+                "upper arm 0.06–0.11, forearm 0.04–0.08)",
         "arrival_pulse_ms": "arrival at remote sites: assumption — the half-sine whose content lies mostly below "
                     "≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 Hz for 70–120 ms), as the attenuation above "
                     "≈ 10 Hz up the body requires (Shorten & Winslow 1992); with the foot's pulse the lower "

@@ -44,7 +44,8 @@ curves produce the step length of the requested speed.
 
 **Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
 ball; see ``anchored_root``), then only the pelvis path is low-passed (walking vertical: 4th-order
-zero-phase Butterworth at 3 × step frequency; running 5 Hz, stairs 3 Hz; horizontal 6 Hz, running
+zero-phase Butterworth at 3 × step frequency, its step-periodic part then shaped by the collisional
+model of walking, ``collision_height``; running 5 Hz, stairs 3 Hz; horizontal 6 Hz, running
 10 Hz; see ``smooth_pelvis``). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
 shank rates and accelerations are smooth through contact. The price is a small movement of the
 planted foot (the difference between the raw and the smoothed pelvis path, a few mm), which the
@@ -66,6 +67,7 @@ import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from imuforge.errors import ValidationError
@@ -498,30 +500,81 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
     return replace(closure, amp=float(x[0]), offset=float(x[1]), jac=jac)
 
 
-def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float) -> np.ndarray:
+def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
+                  phase: np.ndarray | None = None, stance: float | None = None) -> np.ndarray:
     """Low-pass the foot-anchored pelvis path (legs untouched; see the module docstring).
 
-    Walking vertical: 4th-order zero-phase Butterworth at ``WALK_VERTICAL_X`` (3) × step frequency: it
-    keeps the first two step harmonics (gain 0.96 at twice the step frequency) and removes the kinks of
-    the instantaneous heel → ball roll-over. (Until 2026-11 the cutoff was 1.8 × step frequency, to match
-    the 2nd-harmonic / fundamental ratio ≈ 0.25 of the vertical ground-reaction force, Young 2001; that
-    gave a lower-back vertical RMS of 1.2 m/s² at 1.0 m/s against 4.6 m/s² in the real gaitpy lumbar
-    recording — a sensor on the back sees more than the centre of mass. 3× gives 1.3–4.7 m/s² at the
-    preferred speed, mean ≈ 2.9; see benchmarks/results/motion.md.) Other gaits:
-    zero-phase Gaussian at ``ROOT_HZ`` (−3 dB). Horizontal: Gaussian at ``HORIZONTAL_HZ``
-    (running 8 Hz: its short stance would otherwise slide by ≈ 2 cm). Gaussians
-    extend the path by point reflection (``gaussian_trend``), so the ends are not braked.
+    Walking vertical: 4th-order zero-phase Butterworth at ``WALK_VERTICAL_X`` (3) × step frequency,
+    which removes the kinks of the instantaneous heel → ball roll-over; with the left foot's gait
+    ``phase`` and the ``stance`` fraction the step-periodic part is then given the collisional shape
+    of :func:`collision_height` (same excursion, step by step). Other gaits: zero-phase Gaussian at
+    ``ROOT_HZ`` (−3 dB). Horizontal: Gaussian at ``HORIZONTAL_HZ`` (running 10 Hz: its short stance
+    would otherwise slide by ≈ 2 cm). Gaussians extend the path by point reflection
+    (``gaussian_trend``), so the ends are not braked.
     """
     out = root.copy()
     if kind == "walking" and len(root) > 12:
         fc = min(WALK_VERTICAL_X * f_step, 0.45 * fps)
         sos = butter(4, fc, fs=fps, output="sos")
         out[:, 1] = sosfiltfilt(sos, root[:, 1], padtype="even", padlen=min(len(root) - 1, int(3 * fps / fc)))
+        if phase is not None and stance is not None:
+            out[:, 1] = collision_height(out[:, 1], phase, stance, f_step, fps)
     elif kind != "walking":
         out[:, 1] = gaussian_trend(root[:, 1], 0.1325 / ROOT_HZ[kind] * fps)
     sig = 0.1325 / HORIZONTAL_HZ[kind] * fps
     out[:, [0, 2]] = gaussian_trend(root[:, [0, 2]], sig)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _collision_profile(double_support: float, n: int = 256) -> np.ndarray:
+    """Unit-SD pelvis height over one step (phase 0 = heel strike) whose second derivative is a
+    raised-cosine push of width ``double_support`` (fraction of the step) on a flat negative floor."""
+    ph = np.arange(n) / n
+    d = float(np.clip(double_support, 0.08, 0.45))
+    acc = np.where(ph < d, np.sin(np.pi * ph / d) ** 2, 0.0)
+    A = np.fft.rfft(acc - acc.mean())
+    k = np.arange(len(A))
+    Z = np.zeros_like(A)
+    Z[1:] = -A[1:] / (2 * np.pi * k[1:]) ** 2
+    z = np.fft.irfft(Z, n)
+    return z / z.std()
+
+
+def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_step: float,
+                     fps: float) -> np.ndarray:
+    """Walking pelvis height with the step-to-step shape of the collisional model of walking.
+
+    In single support the body vaults over a stiff leg (an inverted pendulum: the centre of mass is
+    highest at mid-stance and its vertical acceleration is a shallow, nearly constant ≈ −v²/L); the
+    redirection of its velocity from downward to upward is done in the double support, by the
+    trailing leg's push-off and the leading leg's collision (Kuo, Donelan & Ruina 2005, *Exerc Sport
+    Sci Rev* 33:88; Donelan, Kram & Kuo 2002, *J Exp Biol* 205:3717). A sensor on the lower back
+    sees exactly that: a flat, slightly negative vertical acceleration for most of the step and one
+    sharp positive peak just after each heel strike (Zijlstra & Hof 2003, *Gait Posture* 18:1; the
+    project's real lumbar recordings: gaitpy and mobgap, vertical skewness 1.2–2.0 per 10 s window).
+    The foot-anchored path of rigid legs has the right excursion and phase (lowest in the double
+    support) but, once its roll-over kinks are low-passed, a near-sinusoidal shape (skewness ≈ 0.4).
+
+    Here the slow part of ``height`` (a Gaussian below half the step frequency: starts, stops, blends)
+    is kept, and the step-periodic rest is replaced by :func:`_collision_profile` — a raised-cosine
+    push over the double support (``stance − 0.5`` of the stride, i.e. ``2·stance − 1`` of a step),
+    zero-mean over the step, integrated twice — at the step phase ``frac(2·phase)`` and scaled to the
+    running RMS of the path's own step-periodic part (one stride long), so the excursion the leg
+    geometry gives is unchanged and the feet move by a few mm at most (plausibility bounds in
+    tests/motion/test_library.py).
+    """
+    trend = gaussian_trend(height, 0.1325 / (0.5 * f_step) * fps)
+    osc = height - trend
+    # the envelope is smoothed with even reflection: point reflection (``gaussian_trend``) of a
+    # power can turn negative at the ends
+    rms = np.sqrt(gaussian_filter1d(osc ** 2, 0.5 * fps / f_step, mode="reflect"))
+    prof = _collision_profile(round(2 * stance - 1.0, 3))
+    step_ph = np.mod(2.0 * phase, 1.0) * len(prof)
+    i0 = np.floor(step_ph).astype(int) % len(prof)
+    frac = step_ph - np.floor(step_ph)
+    shape = prof[i0] * (1 - frac) + prof[(i0 + 1) % len(prof)] * frac
+    return trend + rms * shape
 
 
 def close_gait(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
@@ -593,7 +646,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     if c.vertical:
         ground = c.vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
-                         kind, f_step, fps)
+                         kind, f_step, fps, phase=phL, stance=stance)
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
             "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture,
             "contact_s": [contact_times(phL, fps), contact_times(phR, fps)]}
