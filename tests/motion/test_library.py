@@ -79,7 +79,7 @@ def test_sliding_detector_detects_sliding():
 @pytest.mark.parametrize("speed", [0.9, 1.3, 1.8])
 def test_walking_speed_and_cadence(speed):
     person = Person()
-    m = generate("walking", 30, fps=FPS, rng=1, person=person, speed=speed, heading_deg=0)
+    m = generate("walking", 30, fps=FPS, rng=1, person=person, speed=speed, heading_deg=0, turns=0)
     travelled = np.linalg.norm(m.positions[-1, 0, [0, 2]] - m.positions[0, 0, [0, 2]])
     assert travelled / m.duration_s == pytest.approx(speed, rel=0.08)
     # cadence: dominant frequency of the left ankle height = stride frequency

@@ -78,6 +78,10 @@ _NUM_SPEED = re.compile(r"(\d+(?:\.\d+)?)\s*(m/s|km/h|kph|mph)")
 _FIDGET_WORDS = [(r"\b(motionless|perfectly still|completely still|without moving|not moving)\b", 0.0),
                  (r"\b(still|quiet\w*|calm\w*)\b", 0.3),
                  (r"\b(fidget\w*|restless\w*|chatting|talking|gesturing)\b", 2.0)]
+#: How often a walk turns (``turns`` per minute; default: the person's own rate), from words about it.
+_TURN_WORDS = [(r"\b(in a straight line|straight ahead|straight line|without turning)\b", 0.0),
+               (r"\b(back and forth|to and fro|pac(es|ing) (up and down|around)|around the room|in circles|"
+                r"turn\w*|zig-?zag\w*)\b", 6.0)]
 
 
 def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
@@ -102,6 +106,11 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
         for pat, amount in _FIDGET_WORDS:
             if re.search(pat, t):
                 params["fidget"] = mods["fidget"] = amount
+                break
+    if "turns" in act.params:
+        for pat, rate in _TURN_WORDS:
+            if re.search(pat, t):
+                params["turns"] = mods["turns_per_min"] = rate
                 break
     if "carrying" in act.params:
         for pat, mode in _CARRY:

@@ -81,12 +81,13 @@ def _gait(kind):
 _GAIT_PARAMS = {"speed": (0.4, 6.5), "intensity": (0.3, 2.0),
                 "carrying": ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "cup"),
                 "posture": ("upright", "hunched", "leaning_back", "looking_down")}
+_WALK_PARAMS = {**_GAIT_PARAMS, "turns": (0.0, 12.0)}
 _STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "posture": _GAIT_PARAMS["posture"],
                  "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
 _ARM_PARAMS = {"hand": ("left", "right"), "intensity": (0.3, 2.0)}
 
 ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
-    Activity("walking", _gait("walking"), "periodic", "level walking", _GAIT_PARAMS,
+    Activity("walking", _gait("walking"), "periodic", "level walking (with turns)", _WALK_PARAMS,
              ("a person walks", "someone walking down the street", "walking at a normal pace", "strolling",
               "a man walks forward")),
     Activity("running", _gait("running"), "periodic", "running / jogging", _GAIT_PARAMS,

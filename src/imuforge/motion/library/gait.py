@@ -84,6 +84,7 @@ from imuforge.motion.library._core import (
     rel_fk,
     smooth_noise,
 )
+from imuforge.motion.library.turns import walking_heading
 
 #: Key points per angle: (percent of cycle, degrees at the reference speed, degrees per m/s).
 Curve = tuple[tuple[float, float, float], ...]
@@ -611,8 +612,10 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
 
 def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
                speed: float | None = None, intensity: float = 1.0, carrying: str | None = None,
-               posture: str = "upright", riser_m: float = 0.17, tread_m: float = 0.28) -> Track:
-    """A walking / running / stairs track (see the module docstring for the sources)."""
+               posture: str = "upright", riser_m: float = 0.17, tread_m: float = 0.28,
+               turns: float | None = None) -> Track:
+    """A walking / running / stairs track (see the module docstring for the sources); walking turns
+    ``turns`` times a minute (None: the person's own rate; 0: a straight line; :mod:`.turns`)."""
     if kind not in GAITS:
         raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
     speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
@@ -638,6 +641,10 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     style = _carry_style(carrying, person) | _posture_style(posture)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
+    heading = walking_heading(rng, n, fps, turns) if kind == "walking" else None
+    if heading is not None:  # the legs are placed after the turn: the root path curves, the planted foot pivots
+        pose["pelvis_yaw"] = pose["pelvis_yaw"] + heading.yaw_deg
+        pose["neck_rot"] = pose["neck_rot"] + heading.head_lead_deg
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
     w = _contact_weights(kind, phL, phR, stance)
@@ -650,6 +657,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
             "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture,
             "contact_s": [contact_times(phL, fps), contact_times(phR, fps)]}
+    if heading is not None:
+        meta["turns"] = heading.meta()
     if c.vertical:
         last = int(np.argmax(w[-1]))
         meta.update(riser_m=riser_m, tread_m=tread_m, floor_end_m=round(float(ground[-1, last]), 4))
