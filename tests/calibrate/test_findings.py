@@ -110,7 +110,7 @@ def test_alignment_stability_of_a_fixed_watch_is_small(data):
 
     syn = [r for _, r in load_recordings([data / "syn"], what="synthetic")]
     real = [r for _, r in load_recordings([data / "stable"])]
-    assert alignment_stability(syn, real)["halves_apart_deg"] < 15
+    assert alignment_stability(syn, real).halves_apart_deg < 15
 
 
 def test_report_html_renders_bold_and_code_marks(tmp_path):

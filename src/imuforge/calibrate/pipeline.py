@@ -566,11 +566,11 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
             out.append(Finding("warning", "alignment", f"alignment {n}; capture more walking"))
     if al.heading_observable:
         stab = alignment_stability(pre_align, reals)
-        if "skipped" in stab:
-            out.append(Finding("undecided", "alignment", f"alignment stability not assessed: {stab['skipped']}"))
-        elif stab["halves_apart_deg"] > ALIGN_UNSTABLE_DEG:
+        if stab.skipped:
+            out.append(Finding("undecided", "alignment", f"alignment stability not assessed: {stab.skipped}"))
+        elif stab.halves_apart_deg > ALIGN_UNSTABLE_DEG:
             out.append(Finding("warning", "alignment", f"alignment unstable: fitted on the two halves of the capture "
-                               f"it gives rotations {stab['halves_apart_deg']:.0f}° apart (> {ALIGN_UNSTABLE_DEG:g}°); "
+                               f"it gives rotations {stab.halves_apart_deg:.0f}° apart (> {ALIGN_UNSTABLE_DEG:g}°); "
                                "the capture does not pin the placement down — capture longer, keep the device fixed"))
     return out
 
@@ -589,19 +589,28 @@ def _halves(recs: Sequence[Recording]) -> tuple[list[Recording], list[Recording]
     return a, b
 
 
-def alignment_stability(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AlignmentStability:
+    """The alignment fitted on the first and on the second half of every real stretch: how far apart the
+    two rotations are (°), or why that was not assessed (``skipped``)."""
+
+    halves_apart_deg: float | None = None
+    skipped: str | None = None
+
+
+def alignment_stability(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> AlignmentStability:
     """Fit the alignment on the first and on the second half of every real stretch; how far apart (°)."""
     from scipy.spatial.transform import Rotation
 
     first, second = _halves(reals)
     if not first:
-        return {"skipped": "capture stretches too short to split in halves"}
+        return AlignmentStability(skipped="capture stretches too short to split in halves")
     try:
         r1 = estimate_alignment(synthetic, first).rotation
         r2 = estimate_alignment(synthetic, second).rotation
     except ValidationError as exc:
-        return {"skipped": f"could not fit on the halves: {exc}"}
-    return {"halves_apart_deg": float(np.degrees(Rotation.from_matrix(r1 @ r2.T).magnitude()))}
+        return AlignmentStability(skipped=f"could not fit on the halves: {exc}")
+    return AlignmentStability(halves_apart_deg=float(np.degrees(Rotation.from_matrix(r1 @ r2.T).magnitude())))
 
 
 def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[Finding]:
