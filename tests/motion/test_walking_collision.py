@@ -64,7 +64,7 @@ def test_the_peak_follows_each_heel_strike(lower_back_walks):
         contacts = sorted(t for side in info["contact_s"] for t in side if 2.0 < t < m.duration_s - 2.0)
         lags = []
         for t in contacts:
-            i0, i1 = int(round(t * rec.rate_hz)), int(round((t + step_s) * rec.rate_hz))
+            i0, i1 = round(t * rec.rate_hz), round((t + step_s) * rec.rate_hz)
             lags.append((np.argmax(v[i0:i1]) / rec.rate_hz) / step_s)
         # the push is centred in the double support (10–12 % of a step after contact at these speeds)
         assert 0.03 <= np.median(lags) <= 0.2, lags

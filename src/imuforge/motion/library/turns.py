@@ -86,7 +86,7 @@ def walking_heading(rng: np.random.Generator, n: int, fps: float, rate_per_min: 
         turns.append((t, angle, d))
         t += d + max(MIN_STRAIGHT_S, float(rng.exponential(mean_s)))
     times = np.arange(n) / fps
-    lead = int(round(HEAD_LEAD_S * fps))
+    lead = round(HEAD_LEAD_S * fps)
     ext = np.arange(n + lead) / fps
     yaw = np.zeros(n + lead)
     for t0, a, d in turns:
