@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.stats import ks_2samp
@@ -13,9 +16,9 @@ from imuforge.recording import Recording
 CH = ["acc_x", "acc_y", "acc_z"]
 
 
-def rec(data, labels=(), rate=50.0):
+def rec(data, labels=(), rate=50.0, subject=None):
     t = np.arange(data.shape[0]) / rate
-    return Recording(t, data, CH, rate, labels=labels)
+    return Recording(t, data, CH, rate, labels=labels, subject=subject)
 
 
 def test_global_map_matches_marginals_and_is_monotone():
@@ -143,7 +146,7 @@ def test_magnitude_map_matches_dynamic_size_and_keeps_each_persons_orientation()
     for p, m in zip(people, mapped):  # each person's gravity direction is where it was
         assert _angle_deg(p.acc.mean(axis=0), m.acc.mean(axis=0)) < 2.0
     # a per-channel map forces every person onto the capture's one orientation
-    pc = QuantileMap.fit(people, real, "per-class")
+    pc = QuantileMap.fit(people, real, "per-class", source="pooled")
     g_before = np.array([p.acc.mean(axis=0) for p in people])
     g_pc = np.array([pc.apply(p).acc.mean(axis=0) for p in people])
     spread = lambda g: np.median(_angle_deg(g[:, None], g[None, :]))  # noqa: E731
@@ -188,7 +191,7 @@ def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):
     real = labelled(simulate(motion, "testband", "pocket_right_thigh", seed=99))
     real = real.replace(data=real.data * 1.3)  # the capture: a stronger signal at the nominal wear
     kept = QuantileMap.fit(people, [real], "per-class")
-    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False)
+    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled")
     g = lambda recs: np.array([r.acc.mean(axis=0) for r in recs])  # noqa: E731
     for p, m in zip(people, (kept.apply(p) for p in people)):
         D = wear_turn(p.provenance["wear"])
@@ -201,3 +204,31 @@ def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):
     assert spread(g(people)) > 20.0
     assert spread(collapsed) < 0.5 * spread(g(people))  # forced toward the capture's one wear
     assert kept.to_dict()["keep_wear"] is True and lost.to_dict()["keep_wear"] is False
+
+
+def test_people_source_keeps_the_offsets_between_synthetic_people():
+    """One captured person: the pooled map squeezes the synthetic people's offsets into that person's
+    range (by σ_capture / σ_pooled); the ``people`` map sends the typical person onto the capture and
+    keeps each person's offset, while every person's own spread takes the capture's."""
+    rng = np.random.default_rng(7)
+    offsets = np.linspace(-3.0, 3.0, 7)
+    people = [rec(off + 0.5 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject=f"s{i}")
+              for i, off in enumerate(offsets)]
+    real = rec(5.0 + 1.0 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject="P")
+    kept = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="people")
+    pooled = QuantileMap.fit(people, [real], "per-class", keep_wear=False)
+    assert pooled.source == "pooled"  # the default
+    assert kept.samples["walking"]["synthetic_people"] == 7 and kept.source == "people"
+    med_k = np.array([np.median(kept.apply(p).data[:, 0]) for p in people])
+    med_p = np.array([np.median(pooled.apply(p).data[:, 0]) for p in people])
+    np.testing.assert_allclose(med_k - med_k.mean(), offsets, atol=0.05)   # offsets unscaled
+    assert med_k.mean() == pytest.approx(5.0, abs=0.05)                    # typical person = capture
+    sd_k = [kept.apply(p).data[:, 0].std() for p in people]
+    np.testing.assert_allclose(sd_k, 1.0, rtol=0.06)                       # each person's own spread mapped
+    # pooled: the people's spread squeezed toward σ_capture / σ_pooled ≈ 0.49 (an affine estimate; the pooled
+    # mixture is not Gaussian, so the monotone map is not affine either)
+    assert np.std(med_p) < 0.6 * np.std(offsets) and np.all(np.diff(med_p) > 0)
+    back = QuantileMap.load(kept.save(Path(tempfile.mkdtemp()) / "m.json"))
+    np.testing.assert_array_equal(back.apply(people[0]).data, kept.apply(people[0]).data)
+    with pytest.raises(ValidationError, match="quantile source"):
+        QuantileMap.fit(people, [real], "per-class", source="crowd")

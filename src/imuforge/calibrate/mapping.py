@@ -46,6 +46,8 @@ from imuforge.recording import Recording
 MODES = ("none", "global", "per-class", "magnitude")
 PERCENTILES = np.linspace(0.0, 100.0, 101)
 GLOBAL = "(global)"
+#: where a map's synthetic quantiles come from (:func:`_source_quantiles`)
+SOURCES = ("pooled", "people")
 
 
 #: The orientation-free quantities ``magnitude`` maps: |specific force − gravity| and |angular rate|.
@@ -121,16 +123,49 @@ def _mapped_channels(synthetic, real, mode: str, channels) -> tuple[str, ...]:
     return tuple(channels)
 
 
-def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled values (n, channels) and labels (n,) of ``recs``; ``nominal``: each person's readings turned
-    back to the nominal wear (:func:`_person_turn`)."""
+def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pooled values (n, channels), labels (n,) and person index (n,) of ``recs`` (the subject, else the
+    recording); ``nominal``: each person's readings turned back to the nominal wear (:func:`_person_turn`)."""
     if mode == "magnitude":
         X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1) for f in channels])
                             for r in recs])
     else:
         cols = [[r.channels.index(c) for c in channels] for r in recs]
         X = np.concatenate([(_nominal(r) if nominal else r.data)[:, i] for r, i in zip(recs, cols)])
-    return X, np.concatenate([r.label_array() for r in recs])
+    keys = [str(r.subject) if r.subject not in (None, "") else f"#{i}" for i, r in enumerate(recs)]
+    index = {k: j for j, k in enumerate(dict.fromkeys(keys))}
+    who = np.concatenate([np.full(len(r), index[k]) for r, k in zip(recs, keys)])
+    return X, np.concatenate([r.label_array() for r in recs]), who
+
+
+def _source_quantiles(X: np.ndarray, who: np.ndarray, pct: np.ndarray, source: str,
+                      min_samples: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Synthetic quantiles a map starts from, the typical person's centre (``None``: pooled) and how many
+    people they describe.
+
+    ``pooled``: the percentiles of all synthetic samples together. ``people``: every synthetic person
+    (≥ ``min_samples`` samples) centred on their own median, the centred samples pooled, and their
+    percentiles placed at the people's mean median — the spread *within* people, around a typical
+    person. A capture is one person: mapping the pooled crowd onto it also squeezes the offsets
+    between the synthetic people (how their arm hangs, how the device sits, how hard they land) into
+    that one person's range, so a model trained on the mapped data meets other people's offsets for
+    the first time at test. The ``people`` map sends the typical person onto the capture, maps each
+    person's own variation about their median, and keeps their offset from the typical person
+    unscaled (:meth:`ChannelMap.__call__` with ``center``). (Averaging the people's quantile
+    functions instead — the 1-D Wasserstein barycentre — narrows the map's domain to the typical
+    person, and a broad person's tails then run out along its steep outer slope: tried, 37 m/s² sd.)
+    Falls back to ``pooled`` below two such people.
+    """
+    if source == "people":
+        ids, counts = np.unique(who, return_counts=True)
+        ids = ids[counts >= min_samples]
+        if ids.size >= 2:
+            keep = np.isin(who, ids)
+            med = {int(j): np.median(X[who == j], axis=0) for j in ids}
+            centred = X[keep] - np.array([med[int(j)] for j in who[keep]])
+            center = np.mean(list(med.values()), axis=0)
+            return np.percentile(centred, pct, axis=0) + center, center, int(ids.size)
+    return np.percentile(X, pct, axis=0), None, 1
 
 
 def _class_groups(mode: str, Ls: np.ndarray, Lr: np.ndarray, min_samples: int
@@ -194,12 +229,18 @@ def _class_groups(mode: str, Ls: np.ndarray, Lr: np.ndarray, min_samples: int
 
 @dataclass
 class ChannelMap:
-    """One monotone map: source quantiles ``xp`` → target quantiles ``fp``."""
+    """One monotone map: source quantiles ``xp`` → target quantiles ``fp``; with ``center`` (the typical
+    synthetic person's median, see :func:`_source_quantiles`) the values passed in — one person's, of one
+    class — are moved by their own median's offset from it, mapped, and moved back by the same offset."""
 
     xp: np.ndarray
     fp: np.ndarray
+    center: float | None = None
 
     def __call__(self, x: np.ndarray, tails: str = "linear") -> np.ndarray:
+        if self.center is not None and x.size:
+            offset = float(np.median(x)) - self.center
+            return ChannelMap(self.xp, self.fp)(x - offset, tails) + offset
         xp, fp = _strictly_increasing(self.xp, self.fp)
         if xp.size == 1:
             return np.full_like(x, fp[0], dtype=float)
@@ -226,10 +267,12 @@ class QuantileMap:
     notes: list[str] = field(default_factory=list)
     applies_to: list[str] | None = None       # classes mapped; None = every sample (unlabelled capture)
     keep_wear: bool = True                    # per-channel maps act on each person's nominal wear (see fit)
+    source: str = "pooled"                    # synthetic quantiles: pooled or the typical person's (see fit)
 
     @classmethod
     def fit(cls, synthetic, real, mode: str = "global", *, channels=None, percentiles=PERCENTILES,
-            tails: str = "linear", min_samples: int = 50, keep_wear: bool = True) -> QuantileMap:
+            tails: str = "linear", min_samples: int = 50, keep_wear: bool = True,
+            source: str = "pooled") -> QuantileMap:
         """Fit maps from ``synthetic`` and ``real`` Recordings.
 
         ``mode``: ``"global"``, ``"per-class"`` or ``"magnitude"``; ``channels`` default: those both
@@ -242,30 +285,38 @@ class QuantileMap:
         are fitted and applied on every person's readings turned back to the nominal wear, and each
         person's turn is put back afterwards: the marginals of the capture, the spread of the people.
         (``magnitude`` maps lengths of vectors, which no turn changes.)
+
+        ``source``: which synthetic quantiles each map starts from — ``"pooled"`` (default) all synthetic
+        samples together (IMUGPT's choice, which squeezes the between-person spread into the captured
+        person's range), ``"people"`` the typical synthetic person's, each person keeping their offset
+        from it (:func:`_source_quantiles`; docs/CALIBRATION.md §5 has the measured comparison).
         """
         if mode not in MODES[1:]:
             raise ValidationError(f"unknown mapping mode {mode!r}", allowed=", ".join(MODES[1:]))
         if tails not in ("linear", "clip"):
             raise ValidationError(f"unknown tails {tails!r}", allowed="linear, clip")
+        if source not in SOURCES:
+            raise ValidationError(f"unknown quantile source {source!r}", allowed=", ".join(SOURCES))
         synthetic, real = list(synthetic), list(real)
         if not synthetic or not real:
             raise ValidationError("quantile mapping needs synthetic and real recordings")
         channels = _mapped_channels(synthetic, real, mode, channels)
         pct = np.asarray(percentiles, float)
-        Xs, Ls = _values(synthetic, channels, mode, nominal=keep_wear)
-        Xr, Lr = _values(real, channels, mode)
+        Xs, Ls, who = _values(synthetic, channels, mode, nominal=keep_wear)
+        Xr, Lr, _ = _values(real, channels, mode)
         groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
         maps, samples = {}, {}
         for c, (ms, mr) in groups.items():
-            qs = np.percentile(Xs[ms], pct, axis=0)
+            qs, center, people = _source_quantiles(Xs[ms], who[ms], pct, source, min_samples)
             qr = np.percentile(Xr[mr], pct, axis=0)
-            maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i]) for i, ch in enumerate(channels)}
-            samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum())}
+            maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i], None if center is None else float(center[i]))
+                       for i, ch in enumerate(channels)}
+            samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_people": people}
         if keep_wear and mode != "magnitude" and any(_person_turn(r) is not None for r in synthetic):
             notes.append("maps fitted and applied on each synthetic person's readings turned back to the nominal "
                          "wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
-                   applies_to=applies_to, keep_wear=keep_wear)
+                   applies_to=applies_to, keep_wear=keep_wear, source=source)
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
@@ -314,9 +365,10 @@ class QuantileMap:
     def to_dict(self) -> dict[str, Any]:
         return {"format": "imuforge-quantile-map", "version": 1, "mode": self.mode, "channels": list(self.channels),
                 "tails": self.tails, "samples": self.samples, "notes": self.notes, "applies_to": self.applies_to,
-                "keep_wear": self.keep_wear,
+                "keep_wear": self.keep_wear, "source": self.source,
                 "percentiles": PERCENTILES.tolist(),
-                "maps": {c: {ch: {"synthetic": m.xp.tolist(), "real": m.fp.tolist()} for ch, m in chm.items()}
+                "maps": {c: {ch: {"synthetic": m.xp.tolist(), "real": m.fp.tolist(), "center": m.center}
+                             for ch, m in chm.items()}
                          for c, chm in self.maps.items()}}
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -334,8 +386,9 @@ class QuantileMap:
         if d.get("format") != "imuforge-quantile-map":
             raise ValidationError(f"not a quantile map (format {d.get('format')!r})", source=str(path),
                                   allowed="imuforge-quantile-map")
-        maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"])) for ch, m in chm.items()}
+        maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"]), m.get("center"))
+                    for ch, m in chm.items()}
                 for c, chm in d["maps"].items()}
         return cls(mode=d["mode"], channels=tuple(d["channels"]), maps=maps, samples=d["samples"],
                    tails=d.get("tails", "linear"), notes=d.get("notes", []), applies_to=d.get("applies_to"),
-                   keep_wear=d.get("keep_wear", False))
+                   keep_wear=d.get("keep_wear", False), source=d.get("source", "pooled"))

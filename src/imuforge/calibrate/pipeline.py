@@ -35,7 +35,7 @@ from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, app
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import has_gravity, remove_gravity
-from imuforge.calibrate.mapping import MODES, QuantileMap
+from imuforge.calibrate.mapping import MODES, SOURCES, QuantileMap
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ClassScope, Fidelity, FidelityScope, Finding,
                                        FitStep, FitSummary, GravityCheck, GravityStep, HeldOutFidelity, MapStep,
                                        ResampleStep, SkippedStep)
@@ -130,7 +130,7 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
                       seed: int, classes: Sequence[str] | None = None,
-                      align_mode: str = "pooled") -> HeldOutFidelity:
+                      align_mode: str = "pooled", map_source: str = "pooled") -> HeldOutFidelity:
     """Fit alignment / mapping on the first half (in time) of each real recording, score on the second.
 
     ``before`` is the uncalibrated synthetic data scored on the same second halves,
@@ -150,7 +150,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
         if align:
             cur = apply_alignment(fit_alignment(cur, first, align_mode), cur)
         if map_mode != "none":
-            qm = QuantileMap.fit(cur, first, map_mode, keep_wear=_keeps_wear(align, align_mode))
+            qm = QuantileMap.fit(cur, first, map_mode, keep_wear=_keeps_wear(align, align_mode), source=map_source)
             cur = [qm.apply(r) for r in cur]
     except ValidationError as exc:  # e.g. a class present in only one half
         return HeldOutFidelity(skipped=f"could not fit on the first halves: {exc}")
@@ -235,7 +235,7 @@ def restrict_to_classes(recs: Sequence[Recording], classes: Sequence[str] | None
 def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.PathLike], out: str | os.PathLike, *,
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
-              plots: bool = True, align_mode: str = "pooled") -> CalibrationResult:
+              plots: bool = True, align_mode: str = "pooled", map_source: str = "pooled") -> CalibrationResult:
     """Calibrate the synthetic Dataset(s) against real captures and write ``out`` (see module docstring).
 
     ``out`` gets ``dataset/`` (the calibrated Dataset, for ``imuforge train --data``),
@@ -254,6 +254,10 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     ``align_mode`` (:data:`~imuforge.calibrate.align.ALIGN_MODES`): ``pooled`` (default) fits one
     rotation for all synthetic data, keeping each synthetic person's own way of wearing the device
     around it; ``each`` fits one per synthetic recording (see :func:`~imuforge.calibrate.align.fit_alignment`).
+
+    ``map_source`` (:data:`~imuforge.calibrate.mapping.SOURCES`): ``pooled`` (default) maps the pooled
+    synthetic samples; ``people`` maps the typical synthetic person onto the capture and keeps each
+    person's offset from it (see :func:`~imuforge.calibrate.mapping._source_quantiles`).
     """
     import shutil
     import tempfile
@@ -264,6 +268,8 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
         raise ValidationError(f"unknown gravity mode {gravity!r}", allowed=", ".join(GRAVITY_MODES))
     if align_mode not in ALIGN_MODES:
         raise ValidationError(f"unknown alignment mode {align_mode!r}", allowed=", ".join(ALIGN_MODES))
+    if map_source not in SOURCES:
+        raise ValidationError(f"unknown --map-source {map_source!r}", allowed=", ".join(SOURCES))
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValidationError(f"--out {out} is a file, not a folder",
@@ -277,7 +283,8 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     try:
         result = _calibrate_into(stage, out, synthetic, real, syn_named, real_named, fit_profile=fit_profile,
                                  align=align, map_mode=map_mode, profile=profile, gravity=gravity,
-                                 match_rate=match_rate, seed=seed, plots=plots, align_mode=align_mode)
+                                 match_rate=match_rate, seed=seed, plots=plots, align_mode=align_mode,
+                                 map_source=map_source)
         out.mkdir(parents=True, exist_ok=True)
         for item in sorted(stage.iterdir()):  # success: move the outputs into place
             target = out / item.name
@@ -294,7 +301,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
 
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
                     align: bool, map_mode: str, profile: str | None, gravity: str, match_rate: bool, seed: int,
-                    plots: bool, align_mode: str = "pooled") -> CalibrationResult:
+                    plots: bool, align_mode: str = "pooled", map_source: str = "pooled") -> CalibrationResult:
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]
@@ -310,9 +317,10 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     if align:  # 4. alignment
         cur = _align_step(result, stage, cur, reals, align_mode)
     if map_mode != "none":  # 5. mapping
-        cur = _map_step(result, stage, cur, reals, map_mode, keep_wear=_keeps_wear(align, align_mode))
+        cur = _map_step(result, stage, cur, reals, map_mode, keep_wear=_keeps_wear(align, align_mode),
+                        source=map_source)
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, map_mode=map_mode, seed=seed,
-                   align_mode=align_mode)
+                   align_mode=align_mode, map_source=map_source)
     result.findings = findings(report, result, pre_align, reals, seed)
     report.findings = list(result.findings)
     _write_dataset(stage, out, report, scope, syn_named, cur)
@@ -411,21 +419,21 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
 
 
 def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
-              map_mode: str, keep_wear: bool = True) -> list[Recording]:
+              map_mode: str, keep_wear: bool = True, source: str = "pooled") -> list[Recording]:
     """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only
     (``keep_wear``: see :func:`_keeps_wear`)."""
-    qm = QuantileMap.fit(cur, reals, map_mode, keep_wear=keep_wear)
+    qm = QuantileMap.fit(cur, reals, map_mode, keep_wear=keep_wear, source=source)
     result.mapping = qm
     qm.save(stage / "mapping.json")
     cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
     result.report.steps.append(MapStep(mode=map_mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
-                                       samples=qm.samples, notes=qm.notes))
+                                       samples=qm.samples, notes=qm.notes, source=qm.source))
     return cur
 
 
 def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recording], cur: list[Recording],
                    pre_align: list[Recording], reals: list[Recording], *, align: bool, map_mode: str, seed: int,
-                   align_mode: str) -> None:
+                   align_mode: str, map_source: str = "pooled") -> None:
     """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
 
     "after" is in-sample when the alignment / mapping were fitted on the same capture; the held-out
@@ -447,7 +455,7 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     report.fidelity_after.in_sample = bool(align or map_mode != "none")
     if align or map_mode != "none":
         report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
-                                                          align_mode)
+                                                          align_mode, map_source)
 
 
 def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: ClassScope, syn_named,

@@ -183,7 +183,7 @@ def _step_lines(report: CalibrationReport) -> list[str]:
             lines.append(_align_line(s))
             notes = [] if s.each else s.alignment.notes
         elif isinstance(s, MapStep):
-            lines.append(f"- **map** ({s.mode}): applied to " + ("all samples" if s.applies_to is None else
+            lines.append(f"- **map** ({s.mode}, from the {'typical synthetic person' if s.source == 'people' else 'pooled synthetic samples'}): applied to " + ("all samples" if s.applies_to is None else
                          "classes " + ", ".join(s.applies_to)) + "; other samples unchanged")
             notes = s.notes
         elif isinstance(s, GravityStep):

@@ -420,14 +420,16 @@ class MapStep:
     applies_to: list[str] | None
     samples: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    source: str = "pooled"  # the synthetic quantiles: pooled or the typical person's (mapping.SOURCES)
 
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "mode": self.mode, "classes": list(self.classes), "applies_to": self.applies_to,
-                "samples": self.samples, "notes": list(self.notes)}
+                "samples": self.samples, "notes": list(self.notes), "source": self.source}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> MapStep:
-        return cls(d["mode"], list(d["classes"]), d["applies_to"], d["samples"], list(d.get("notes", [])))
+        return cls(d["mode"], list(d["classes"]), d["applies_to"], d["samples"], list(d.get("notes", [])),
+                   d.get("source", "pooled"))
 
 
 @dataclass

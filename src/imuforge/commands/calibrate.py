@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def register(sub) -> None:
-    from imuforge.calibrate.mapping import MODES
+    from imuforge.calibrate.mapping import MODES, SOURCES
 
     p = sub.add_parser(
         "calibrate",
@@ -40,6 +40,11 @@ def register(sub) -> None:
                    "put back after); magnitude maps only |linear acceleration| and |rate| per class, leaving every "
                    "direction as simulated. Applied only to the classes the capture shows, other classes pass "
                    "through unchanged (docs/CALIBRATION.md, section 5)")
+    p.add_argument("--map-source", default="pooled", choices=list(SOURCES),
+                   help="which synthetic quantiles a map starts from: pooled (default) all synthetic samples "
+                   "together, which squeezes the people's spread into the captured person's range; people the "
+                   "typical synthetic person's, each person keeping their own offset from it (for test people "
+                   "unlike the captured one; docs/CALIBRATION.md, section 5)")
     p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own)")
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
@@ -56,7 +61,8 @@ def run(args) -> int:
 
     res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
-                    seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode)
+                    seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
+                    map_source=args.map_source)
     rep = res.report
     b, a = rep.fidelity_before, rep.fidelity_after
     for n in rep.notes:
