@@ -38,7 +38,8 @@ hip flexion, 3° knee and ankle, 2.5° hip adduction, 5° hip rotation; amplitud
 
 **Cadence.** Walking step length ∝ v^0.42 (0.413 H at 1.3 m/s), ≈ 93 / 108 / 122 steps/min at
 1.0 / 1.3 / 1.6 m/s for H = 1.75 m (Öberg, Karsznia & Öberg 1993, *J Rehabil Res Dev* 30:210).
-Running step frequency f = 2.21 + 0.12 v Hz (Dorn et al. 2012). Stairs ≈ 95 steps/min ascent,
+Running step frequency 165 steps/min at 3.04 m/s + 0.11 Hz per m/s, each runner ± 8 steps/min
+(van Oeveren et al. 2020; slope as Dorn et al. 2012); self-selected jogging 2.85 ± 0.3 m/s (``JOG_SPEED``). Stairs ≈ 95 steps/min ascent,
 ≈ 100 descent (Riener et al. 2002). The hip's sagittal amplitude is scaled (within 0.6–1.5) so the
 curves produce the step length of the requested speed.
 
@@ -219,9 +220,23 @@ SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
 #: 4 g and −1 g (pulled down faster than free fall) in flight, 11.4 m/s² dynamic RMS; 5 Hz gives 3 g /
 #: −0.5 g / 8.2 m/s² and is the lowest cutoff at which the planted foot stays within the 2.5 cm of the
 #: plausibility bound (4 Hz: 2.5 g / −0.06 g but ≈ 3 cm). The rest needs stance curves whose leg compresses
-#: like a spring (the normative curves put the pelvis lowest at touch-down, not mid-stance).
-ROOT_HZ = {"running": 5.0, "stairs_up": 3.0, "stairs_down": 3.0}
+#: like a spring (the normative curves put the pelvis lowest at touch-down, not mid-stance). Since 2026-11-30
+#: 5.2 Hz: with the recreational runners' higher cadence (``RUN_STEP_HZ``) the planted foot reached 2.54 cm
+#: at 5 Hz; 5.2 Hz gives 2.9 / 3.0 g peaks and −0.44 / −0.69 g lows at 2.8 / 3.5 m/s (5.3 Hz: the foot
+#: passes, the lows do not).
+ROOT_HZ = {"running": 5.2, "stairs_up": 3.0, "stairs_down": 3.0}
 HORIZONTAL_HZ = {"walking": 6.0, "running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
+#: running cadence of recreational runners: 165 ± 8 steps/min at their comfortable 3.04 ± 0.28 m/s, +3
+#: steps/min for 15 % faster (van Oeveren, de Ruiter, Beek, Rispens & van Dieën 2020, *Eur J Sport Sci*
+#: 20:182; 21 runners, outdoors) — 0.11 Hz per m/s, the slope Dorn et al. 2012 measured over 3.5–9 m/s
+#: (f = 2.21 + 0.12 v, trained runners on a track, ≈ 10 steps/min below recreational runners at 3 m/s;
+#: inexperienced runners 154–160 steps/min at 2.4–2.9 m/s, van Oeveren et al. 2017, *PLoS One*
+#: 12:e0184273). Step Hz at the reference speed, Hz per m/s, reference m/s, between-person SD (Hz).
+RUN_STEP_HZ, RUN_STEP_SLOPE, RUN_REF_SPEED, RUN_STEP_SD_HZ = 165 / 60, 0.11, 3.04, 8 / 60
+#: self-selected jogging speed when none is asked for (m/s, normal mean / SD, clipped): between the
+#: experienced recreational runners' 3.04 ± 0.28 and the inexperienced runners' ≈ 2.6 of the same group's
+#: studies — people recorded for activity recognition are mostly not runners
+JOG_SPEED, JOG_SPEED_RANGE = (2.85, 0.3), (2.2, 3.8)
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
 WALK_VERTICAL_X = 3.0
 
@@ -232,10 +247,21 @@ def step_frequency(kind: str, speed: float, height_m: float) -> float:
         step = 0.413 * height_m * (speed / 1.3) ** 0.42
         return speed / step
     if kind == "running":
-        return 2.21 + 0.12 * speed
+        return RUN_STEP_HZ + RUN_STEP_SLOPE * (speed - RUN_REF_SPEED)
     if kind == "stairs_up":
         return 95 / 60
     return 100 / 60
+
+
+@functools.lru_cache(maxsize=1024)
+def _running_cadence_seed(seed: int) -> float:
+    return float(np.random.default_rng([seed, 11]).normal(0.0, RUN_STEP_SD_HZ))
+
+
+def _running_cadence_offset(person: Person) -> float:
+    """This person's running cadence offset (Hz) from the population mean, drawn once per person."""
+    seed = getattr(person, "gait_style_seed", None)
+    return 0.0 if seed is None else _running_cadence_seed(int(seed))
 
 
 def stance_fraction(kind: str, speed: float) -> float:
@@ -599,12 +625,15 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
     if kind in SPEED_RANGE:
         lo, hi = SPEED_RANGE[kind]
         if speed is None:
-            speed = person.preferred_speed_mps if kind == "walking" else float(rng.uniform(2.6, 3.8))
+            speed = person.preferred_speed_mps if kind == "walking" else \
+                float(np.clip(rng.normal(*JOG_SPEED), *JOG_SPEED_RANGE))
             speed *= intensity ** 0.5
         speed = float(speed)
         if not lo <= speed <= hi:
             raise ValidationError(f"{kind} speed must be within {lo} … {hi} m/s, got {speed:.2f}")
         f_step = step_frequency(kind, speed, H)
+        if kind == "running":  # a runner's own cadence about the population's (SD 8 steps/min)
+            f_step += _running_cadence_offset(person)
         return speed, f_step, speed / f_step
     # stairs: a person climbs at a cadence that scales with their walking cadence at the preferred speed
     # (∝ v^0.58 at a fixed stature, see ``step_frequency``): the population spread of preferred speed
