@@ -180,3 +180,22 @@ def test_failure_keeps_an_existing_output_intact(data):
                   overwrite=True, plots=False)
     assert sorted(p.name for p in out.iterdir()) == before
     assert not (out / "fit.json").exists() or "fit.json" in before
+
+
+def test_map_source_people_through_the_command(data):
+    out = data / "out_people"
+    rc = main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out", str(out),
+               "--align", "--map", "per-class", "--map-source", "people", "--no-plots"])
+    assert rc == 0
+    rep = json.loads((out / "report.json").read_text())
+    mstep = next(s for s in rep["steps"] if s["step"] == "map")
+    assert mstep["source"] == "people" and mstep["samples"]["standing"]["synthetic_recordings"] == 2
+    saved = json.loads((out / "mapping.json").read_text())
+    assert saved["source"] == "people" and saved["version"] == 2
+    assert all(m["center"] is not None for m in saved["maps"]["standing"].values())
+    assert "typical synthetic person" in (out / "report.md").read_text()
+    # what is not allowed is named, exit 2
+    with pytest.raises(SystemExit) as exc:
+        main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
+              str(data / "x"), "--map", "per-class", "--map-source", "crowd"])
+    assert exc.value.code == 2

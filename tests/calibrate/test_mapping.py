@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -146,7 +147,7 @@ def test_magnitude_map_matches_dynamic_size_and_keeps_each_persons_orientation()
     for p, m in zip(people, mapped):  # each person's gravity direction is where it was
         assert _angle_deg(p.acc.mean(axis=0), m.acc.mean(axis=0)) < 2.0
     # a per-channel map forces every person onto the capture's one orientation
-    pc = QuantileMap.fit(people, real, "per-class", source="pooled")
+    pc = QuantileMap.fit(people, real, "per-class")
     g_before = np.array([p.acc.mean(axis=0) for p in people])
     g_pc = np.array([pc.apply(p).acc.mean(axis=0) for p in people])
     spread = lambda g: np.median(_angle_deg(g[:, None], g[None, :]))  # noqa: E731
@@ -191,7 +192,7 @@ def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):
     real = labelled(simulate(motion, "testband", "pocket_right_thigh", seed=99))
     real = real.replace(data=real.data * 1.3)  # the capture: a stronger signal at the nominal wear
     kept = QuantileMap.fit(people, [real], "per-class")
-    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled")
+    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False)
     g = lambda recs: np.array([r.acc.mean(axis=0) for r in recs])  # noqa: E731
     for p, m in zip(people, (kept.apply(p) for p in people)):
         D = wear_turn(p.provenance["wear"])
@@ -218,7 +219,7 @@ def test_people_source_keeps_the_offsets_between_synthetic_people():
     kept = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="people")
     pooled = QuantileMap.fit(people, [real], "per-class", keep_wear=False)
     assert pooled.source == "pooled"  # the default
-    assert kept.samples["walking"]["synthetic_people"] == 7 and kept.source == "people"
+    assert kept.samples["walking"]["synthetic_recordings"] == 7 and kept.source == "people"
     med_k = np.array([np.median(kept.apply(p).data[:, 0]) for p in people])
     med_p = np.array([np.median(pooled.apply(p).data[:, 0]) for p in people])
     np.testing.assert_allclose(med_k - med_k.mean(), offsets, atol=0.05)   # offsets unscaled
@@ -232,3 +233,44 @@ def test_people_source_keeps_the_offsets_between_synthetic_people():
     np.testing.assert_array_equal(back.apply(people[0]).data, kept.apply(people[0]).data)
     with pytest.raises(ValidationError, match="quantile source"):
         QuantileMap.fit(people, [real], "per-class", source="crowd")
+
+
+def test_people_source_centres_fit_and_apply_alike_in_global_mode():
+    """``global`` maps two classes with one map; fit and apply centre the same samples (one recording's
+    samples of the mapped classes), so a map from the typical person leaves each person's classes apart
+    and lands the typical person on the capture — also when one person holds several recordings."""
+    rng = np.random.default_rng(8)
+    people = []
+    for i in range(6):
+        for k in range(2):  # two recordings of the same person
+            x = np.vstack([3.0 + rng.standard_normal((1500, 3)), -3.0 + rng.standard_normal((1500, 3))])
+            people.append(rec(x + 0.3 * i, labels=[(0, 30, "walking"), (30, 60, "standing")], subject=f"s{i}"))
+    real = rec(np.vstack([6.0 + rng.standard_normal((1500, 3)), -6.0 + rng.standard_normal((1500, 3))]),
+               labels=[(0, 30, "walking"), (30, 60, "standing")], subject="P")
+    qm = QuantileMap.fit(people, [real], "global", keep_wear=False, source="people")
+    out = [qm.apply(p) for p in people]
+    walk = np.concatenate([o.data[o.label_array() == "walking", 0] for o in out])
+    stand = np.concatenate([o.data[o.label_array() == "standing", 0] for o in out])
+    assert walk.mean() == pytest.approx(6.0, abs=0.3) and stand.mean() == pytest.approx(-6.0, abs=0.3)
+    assert walk.std() < 1.6 and stand.std() < 1.6  # not smeared across the two classes
+
+
+def test_old_map_files_load_as_pooled(tmp_path):
+    rng = np.random.default_rng(9)
+    syn = rec(rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")])
+    real = rec(2.0 + rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")])
+    d = QuantileMap.fit([syn], [real], "per-class").to_dict()
+    d["version"] = 1
+    del d["source"]
+    for chm in d["maps"].values():
+        for m in chm.values():
+            del m["center"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(d))
+    old = QuantileMap.load(path)
+    assert old.source == "pooled" and all(m.center is None for m in old.maps["walking"].values())
+    np.testing.assert_allclose(old.apply(syn).data.mean(axis=0), 2.0, atol=0.05)
+    d["version"] = 9
+    path.write_text(json.dumps(d))
+    with pytest.raises(ValidationError, match="version"):
+        QuantileMap.load(path)

@@ -124,47 +124,49 @@ def _mapped_channels(synthetic, real, mode: str, channels) -> tuple[str, ...]:
 
 
 def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pooled values (n, channels), labels (n,) and person index (n,) of ``recs`` (the subject, else the
-    recording); ``nominal``: each person's readings turned back to the nominal wear (:func:`_person_turn`)."""
+    """Pooled values (n, channels), labels (n,) and recording index (n,) of ``recs``; ``nominal``: each
+    person's readings turned back to the nominal wear (:func:`_person_turn`)."""
     if mode == "magnitude":
         X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1) for f in channels])
                             for r in recs])
     else:
         cols = [[r.channels.index(c) for c in channels] for r in recs]
         X = np.concatenate([(_nominal(r) if nominal else r.data)[:, i] for r, i in zip(recs, cols)])
-    keys = [str(r.subject) if r.subject not in (None, "") else f"#{i}" for i, r in enumerate(recs)]
-    index = {k: j for j, k in enumerate(dict.fromkeys(keys))}
-    who = np.concatenate([np.full(len(r), index[k]) for r, k in zip(recs, keys)])
-    return X, np.concatenate([r.label_array() for r in recs]), who
+    which = np.repeat(np.arange(len(recs)), [len(r) for r in recs])
+    return X, np.concatenate([r.label_array() for r in recs]), which
 
 
-def _source_quantiles(X: np.ndarray, who: np.ndarray, pct: np.ndarray, source: str,
+def _source_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source: str,
                       min_samples: int) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """Synthetic quantiles a map starts from, the typical person's centre (``None``: pooled) and how many
-    people they describe.
+    """Synthetic quantiles a map starts from, the typical synthetic recording's centre (``None``: pooled)
+    and how many recordings they describe (1 for pooled).
 
-    ``pooled``: the percentiles of all synthetic samples together. ``people``: every synthetic person
-    (≥ ``min_samples`` samples) centred on their own median, the centred samples pooled, and their
-    percentiles placed at the people's mean median — the spread *within* people, around a typical
-    person. A capture is one person: mapping the pooled crowd onto it also squeezes the offsets
+    ``pooled``: the percentiles of all synthetic samples together. ``people``: the samples of every
+    synthetic recording (≥ ``min_samples`` of them; one person doing the class) centred on their own
+    median, pooled, and placed at the recordings' mean median — the spread *within* people, around a
+    typical person. A capture is one person: mapping the pooled crowd onto it also squeezes the offsets
     between the synthetic people (how their arm hangs, how the device sits, how hard they land) into
     that one person's range, so a model trained on the mapped data meets other people's offsets for
     the first time at test. The ``people`` map sends the typical person onto the capture, maps each
     person's own variation about their median, and keeps their offset from the typical person
-    unscaled (:meth:`ChannelMap.__call__` with ``center``). (Averaging the people's quantile
-    functions instead — the 1-D Wasserstein barycentre — narrows the map's domain to the typical
-    person, and a broad person's tails then run out along its steep outer slope: tried, 37 m/s² sd.)
-    Falls back to ``pooled`` below two such people.
+    unscaled (:meth:`ChannelMap.__call__` with ``center`` centres what it is given the same way: one
+    recording's samples of the map's classes, as :meth:`QuantileMap.apply` passes them). (Averaging the
+    people's quantile functions instead — the 1-D Wasserstein barycentre — narrows the map's domain to
+    the typical person, and a broad person's tails then run out along its steep outer slope: tried, 37
+    m/s² sd.) Falls back to ``pooled`` below two such recordings.
     """
     if source == "people":
-        ids, counts = np.unique(who, return_counts=True)
-        ids = ids[counts >= min_samples]
-        if ids.size >= 2:
-            keep = np.isin(who, ids)
-            med = {int(j): np.median(X[who == j], axis=0) for j in ids}
-            centred = X[keep] - np.array([med[int(j)] for j in who[keep]])
-            center = np.mean(list(med.values()), axis=0)
-            return np.percentile(centred, pct, axis=0) + center, center, int(ids.size)
+        ids, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
+        ok = counts >= min_samples
+        if ok.sum() >= 2:
+            keep = ok[inv]
+            idx = np.flatnonzero(ok)
+            meds = np.array([np.nanmedian(X[which == ids[j]], axis=0) for j in idx])  # one per recording
+            row = np.full(ids.size, -1)
+            row[idx] = np.arange(idx.size)
+            centred = X[keep] - meds[row[inv[keep]]]
+            center = meds.mean(axis=0)
+            return np.nanpercentile(centred, pct, axis=0) + center, center, int(idx.size)
     return np.percentile(X, pct, axis=0), None, 1
 
 
@@ -239,7 +241,7 @@ class ChannelMap:
 
     def __call__(self, x: np.ndarray, tails: str = "linear") -> np.ndarray:
         if self.center is not None and x.size:
-            offset = float(np.median(x)) - self.center
+            offset = float(np.nanmedian(x)) - self.center
             return ChannelMap(self.xp, self.fp)(x - offset, tails) + offset
         xp, fp = _strictly_increasing(self.xp, self.fp)
         if xp.size == 1:
@@ -302,16 +304,19 @@ class QuantileMap:
             raise ValidationError("quantile mapping needs synthetic and real recordings")
         channels = _mapped_channels(synthetic, real, mode, channels)
         pct = np.asarray(percentiles, float)
-        Xs, Ls, who = _values(synthetic, channels, mode, nominal=keep_wear)
+        Xs, Ls, which = _values(synthetic, channels, mode, nominal=keep_wear)
         Xr, Lr, _ = _values(real, channels, mode)
         groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
         maps, samples = {}, {}
         for c, (ms, mr) in groups.items():
-            qs, center, people = _source_quantiles(Xs[ms], who[ms], pct, source, min_samples)
+            qs, center, people = _source_quantiles(Xs[ms], which[ms], pct, source, min_samples)
+            if source == "people" and center is None:
+                notes.append(f"class {c!r}: fewer than two synthetic recordings with {min_samples} samples: "
+                             "mapped from the pooled samples")
             qr = np.percentile(Xr[mr], pct, axis=0)
             maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i], None if center is None else float(center[i]))
                        for i, ch in enumerate(channels)}
-            samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_people": people}
+            samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
         if keep_wear and mode != "magnitude" and any(_person_turn(r) is not None for r in synthetic):
             notes.append("maps fitted and applied on each synthetic person's readings turned back to the nominal "
                          "wear; each person's own turn is put back after mapping")
@@ -363,7 +368,7 @@ class QuantileMap:
 
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "imuforge-quantile-map", "version": 1, "mode": self.mode, "channels": list(self.channels),
+        return {"format": "imuforge-quantile-map", "version": 2, "mode": self.mode, "channels": list(self.channels),
                 "tails": self.tails, "samples": self.samples, "notes": self.notes, "applies_to": self.applies_to,
                 "keep_wear": self.keep_wear, "source": self.source,
                 "percentiles": PERCENTILES.tolist(),
@@ -386,6 +391,9 @@ class QuantileMap:
         if d.get("format") != "imuforge-quantile-map":
             raise ValidationError(f"not a quantile map (format {d.get('format')!r})", source=str(path),
                                   allowed="imuforge-quantile-map")
+        if d.get("version", 1) not in (1, 2):
+            raise ValidationError(f"quantile map format version {d.get('version')!r} is not one this imuforge reads",
+                                  source=str(path), allowed="1, 2")
         maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"]), m.get("center"))
                     for ch, m in chm.items()}
                 for c, chm in d["maps"].items()}

@@ -68,7 +68,7 @@ import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from imuforge.errors import ValidationError
@@ -85,7 +85,7 @@ from imuforge.motion.library._core import (
     rel_fk,
     smooth_noise,
 )
-from imuforge.motion.library.turns import walking_heading
+from imuforge.motion.library.turns import stance_hip_turn, walking_heading
 
 #: Key points per angle: (percent of cycle, degrees at the reference speed, degrees per m/s).
 Curve = tuple[tuple[float, float, float], ...]
@@ -228,15 +228,21 @@ ROOT_HZ = {"running": 5.2, "stairs_up": 3.0, "stairs_down": 3.0}
 HORIZONTAL_HZ = {"walking": 6.0, "running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
 #: running cadence of recreational runners: 165 ± 8 steps/min at their comfortable 3.04 ± 0.28 m/s, +3
 #: steps/min for 15 % faster (van Oeveren, de Ruiter, Beek, Rispens & van Dieën 2020, *Eur J Sport Sci*
-#: 20:182; 21 runners, outdoors) — 0.11 Hz per m/s, the slope Dorn et al. 2012 measured over 3.5–9 m/s
-#: (f = 2.21 + 0.12 v, trained runners on a track, ≈ 10 steps/min below recreational runners at 3 m/s;
+#: 20:182; 21 runners, outdoors) — 0.11 Hz per m/s, close to the 0.12 Dorn et al. 2012 measured over
+#: 3.5–9 m/s (f = 2.21 + 0.12 v, trained runners on a track, ≈ 10 steps/min below recreational runners at 3 m/s;
 #: inexperienced runners 154–160 steps/min at 2.4–2.9 m/s, van Oeveren et al. 2017, *PLoS One*
-#: 12:e0184273). Step Hz at the reference speed, Hz per m/s, reference m/s, between-person SD (Hz).
+#: 12:e0184273; the line gives 161–164 there). Step Hz at the reference speed, Hz per m/s, reference m/s,
+#: between-person SD (Hz; a runner's offset is clipped at ±2.5 SD).
 RUN_STEP_HZ, RUN_STEP_SLOPE, RUN_REF_SPEED, RUN_STEP_SD_HZ = 165 / 60, 0.11, 3.04, 8 / 60
 #: self-selected jogging speed when none is asked for (m/s, normal mean / SD, clipped): between the
 #: experienced recreational runners' 3.04 ± 0.28 and the inexperienced runners' ≈ 2.6 of the same group's
 #: studies — people recorded for activity recognition are mostly not runners
 JOG_SPEED, JOG_SPEED_RANGE = (2.85, 0.3), (2.2, 3.8)
+#: share of the walking pelvis height's step-periodic part given the collisional shape (``collision_height``);
+#: the rest keeps the leg path's own near-sinusoidal bounce. With the whole part reshaped a lower-back
+#: device read a vertical RMS of 1.76 m/s² and skewness 2.26 at 97 steps/min against the real gaitpy lumbar
+#: walker's 1.53 and 2.0 (mobgap: 1.34 and 1.2 at 101 steps/min); three quarters: 1.47 and 2.14
+COLLISION_SHARE = 0.75
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
 WALK_VERTICAL_X = 3.0
 
@@ -255,7 +261,8 @@ def step_frequency(kind: str, speed: float, height_m: float) -> float:
 
 @functools.lru_cache(maxsize=1024)
 def _running_cadence_seed(seed: int) -> float:
-    return float(np.random.default_rng([seed, 11]).normal(0.0, RUN_STEP_SD_HZ))
+    z = float(np.clip(np.random.default_rng([seed, 11]).standard_normal(), -2.5, 2.5))
+    return z * RUN_STEP_SD_HZ
 
 
 def _running_cadence_offset(person: Person) -> float:
@@ -583,15 +590,17 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
     The foot-anchored path of rigid legs has the right excursion and phase (lowest in the double
     support) but, once its roll-over kinks are low-passed, a near-sinusoidal shape (skewness ≈ 0.4).
 
-    Here the slow part of ``height`` (a Gaussian below half the step frequency: starts, stops, blends)
-    is kept, and the step-periodic rest is replaced by :func:`_collision_profile` — a raised-cosine
-    push over the double support (``stance − 0.5`` of the stride, i.e. ``2·stance − 1`` of a step),
-    zero-mean over the step, integrated twice — at the step phase ``frac(2·phase)`` and scaled to the
-    running RMS of the path's own step-periodic part (one stride long), so the excursion the leg
-    geometry gives is unchanged and the feet move by a few mm at most (plausibility bounds in
-    tests/motion/test_library.py).
+    Here the slow part of ``height`` (its mean over one step: starts, stops, blends) is kept, and the
+    step-periodic rest is replaced by :func:`_collision_profile` — a raised-cosine push over the double
+    support (``stance − 0.5`` of the stride, i.e. ``2·stance − 1`` of a step), zero-mean over the step,
+    integrated twice — at the step phase ``frac(2·phase)`` and scaled to the running RMS of the path's own
+    step-periodic part (a Gaussian window of σ = half a step), so the excursion the leg geometry gives is
+    unchanged; :data:`COLLISION_SHARE` of it, the rest staying the leg path's own bounce. The planted heel moves vertically by the difference of the two shapes (docs/MOTION.md,
+    "Walking pelvis height"; bounds in tests/motion/test_library.py).
     """
-    trend = gaussian_trend(height, 0.1325 / (0.5 * f_step) * fps)
+    # the slow part: the mean over one step, which nulls the step frequency and its harmonics (a Gaussian
+    # low-pass at half the step frequency still let a quarter of the fundamental through)
+    trend = uniform_filter1d(height, max(3, round(fps / f_step)), mode="reflect")
     osc = height - trend
     # the envelope is smoothed with even reflection: point reflection (``gaussian_trend``) of a
     # power can turn negative at the ends
@@ -601,7 +610,7 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
     i0 = np.floor(step_ph).astype(int) % len(prof)
     frac = step_ph - np.floor(step_ph)
     shape = prof[i0] * (1 - frac) + prof[(i0 + 1) % len(prof)] * frac
-    return trend + rms * shape
+    return trend + (1.0 - COLLISION_SHARE) * osc + COLLISION_SHARE * rms * shape
 
 
 def close_gait(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
@@ -624,10 +633,10 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
     H = person.height_m
     if kind in SPEED_RANGE:
         lo, hi = SPEED_RANGE[kind]
-        if speed is None:
-            speed = person.preferred_speed_mps if kind == "walking" else \
+        if speed is None:  # the person's own speed, scaled by the intensity and kept within the gait's range
+            own = person.preferred_speed_mps if kind == "walking" else \
                 float(np.clip(rng.normal(*JOG_SPEED), *JOG_SPEED_RANGE))
-            speed *= intensity ** 0.5
+            speed = float(np.clip(own * intensity ** 0.5, lo, hi))
         speed = float(speed)
         if not lo <= speed <= hi:
             raise ValidationError(f"{kind} speed must be within {lo} … {hi} m/s, got {speed:.2f}")
@@ -646,8 +655,9 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
                speed: float | None = None, intensity: float = 1.0, carrying: str | None = None,
                posture: str = "upright", riser_m: float = 0.17, tread_m: float = 0.28,
                turns: float | None = None) -> Track:
-    """A walking / running / stairs track (see the module docstring for the sources); walking turns
-    ``turns`` times a minute (None: the person's own rate; 0: a straight line; :mod:`.turns`)."""
+    """A walking / running / stairs track (see the module docstring for the sources); walking starts a
+    turn at ``turns`` per minute of straight walking (None: the person's own rate; 0: a straight line;
+    :mod:`.turns`)."""
     if kind not in GAITS:
         raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
     speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
@@ -673,10 +683,13 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     style = _carry_style(carrying, person) | _posture_style(posture)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
-    heading = walking_heading(rng, n, fps, turns) if kind == "walking" else None
-    if heading is not None:  # the legs are placed after the turn: the root path curves, the planted foot pivots
+    heading = walking_heading(rng, n, fps, turns, getattr(person, "gait_style_seed", None)) \
+        if kind == "walking" else None
+    if heading is not None:  # the legs are placed after the turn: the root path curves, the stance hip takes it
         pose["pelvis_yaw"] = pose["pelvis_yaw"] + heading.yaw_deg
         pose["neck_rot"] = pose["neck_rot"] + heading.head_lead_deg
+        for sfx, side, ph in (("L", 1.0, phL), ("R", -1.0, phR)):  # thigh yaw vs pelvis = −side · hip_rot
+            pose[f"hip_rot_{sfx}"] = pose[f"hip_rot_{sfx}"] - side * stance_hip_turn(heading.yaw_deg, ph, stance)
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
     w = _contact_weights(kind, phL, phR, stance)

@@ -8,8 +8,9 @@ straight bouts (the pelvis's own ±4° rotation) — which is all a straight syn
 on the trunk or the thigh reads a turn as a large rate about the vertical; a model that never saw one
 calls it something else.
 
-**Model.** Per person: a mean interval between turns (uniform 5–20 s, a turn every 10–40 steps —
-15–25 % turning steps at 3–4 steps per turn, within the published range) and a peak yaw rate
+**Model.** Per person (from their ``gait_style_seed``, the same in every recording): a mean straight
+stretch between turns (uniform 5–20 s, i.e. a turn every ≈ 10–40 steps — with 2–4 steps per turn
+≈ 5–30 % turning steps, within the published range) and a peak yaw rate
 (uniform 80–150 °/s; healthy adults' peak pelvis turning velocity ≈ 100–200 °/s in 180° turns, lower
 in smaller turns: e.g. Mancini et al. 2015, *J Neuroeng Rehabil* 12:51; El-Gohary et al. 2014,
 *Sensors* 14:356 — an assumption within those and the mobgap rates above). The walk alternates straight
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imuforge.motion.library._core import smooth_noise
+from imuforge.motion.library._core import minjerk, smooth_noise, smoothstep
 
 #: per person: mean seconds between turns (uniform), peak yaw rate (deg/s, uniform)
 INTERVAL_S = (5.0, 20.0)
@@ -47,6 +48,11 @@ WANDER_DEG = 2.0
 WANDER_HZ = 0.2
 #: the head leads the pelvis through a turn (s)
 HEAD_LEAD_S = 0.2
+#: how far a stance hip rotates to keep its foot's heading while the pelvis turns (deg, soft limit;
+#: passive hip rotation range ≈ 35–45° each way, Roach & Miles 1991, *Phys Ther* 71:656)
+HIP_TURN_DEG = 35.0
+#: fraction of the gait cycle after contact over which the stance hip takes the turn (the loading response)
+ENGAGE = 0.12
 
 
 @dataclass(frozen=True)
@@ -62,20 +68,24 @@ class Heading:
         return [[round(t, 3), round(a, 2), round(d, 3)] for t, a, d in self.turns]
 
 
-def min_jerk(x: np.ndarray) -> np.ndarray:
-    """Minimum-jerk position profile on [0, 1] (0 before, 1 after): 10x³ − 15x⁴ + 6x⁵."""
-    x = np.clip(x, 0.0, 1.0)
-    return x**3 * (10 - 15 * x + 6 * x**2)
+def turning_style(person_seed: int | None, rng: np.random.Generator) -> tuple[float, float]:
+    """(mean seconds between turns, peak yaw rate deg/s) of a person: drawn once per person from their
+    ``gait_style_seed`` (the same in every recording), from ``rng`` for a person without one."""
+    g = rng if person_seed is None else np.random.default_rng([int(person_seed), 13])
+    return float(g.uniform(*INTERVAL_S)), float(g.uniform(*PEAK_RATE_DPS))
 
 
-def walking_heading(rng: np.random.Generator, n: int, fps: float, rate_per_min: float | None = None) -> Heading:
-    """The heading of a walk of ``n`` frames; ``rate_per_min`` turns per minute (None: the person's
-    own draw from :data:`INTERVAL_S`; 0: straight, no wander)."""
+def walking_heading(rng: np.random.Generator, n: int, fps: float, rate_per_min: float | None = None,
+                    person_seed: int | None = None) -> Heading:
+    """The heading of a walk of ``n`` frames; ``rate_per_min``: the mean rate at which turns *start*
+    (per minute of straight walking; None: the person's own, :func:`turning_style`; 0: straight, no
+    wander). The realised rate is lower: turns take time and straight stretches last ≥ 2 s."""
     if rate_per_min is not None and rate_per_min <= 0:
         z = np.zeros(n)
         return Heading(z, z.copy(), [])
-    mean_s = float(rng.uniform(*INTERVAL_S)) if rate_per_min is None else 60.0 / rate_per_min
-    peak = float(rng.uniform(*PEAK_RATE_DPS))
+    mean_s, peak = turning_style(person_seed, rng)
+    if rate_per_min is not None:
+        mean_s = 60.0 / rate_per_min
     dur = n / fps
     turns = []
     t = max(MIN_STRAIGHT_S, float(rng.exponential(mean_s)))
@@ -90,6 +100,29 @@ def walking_heading(rng: np.random.Generator, n: int, fps: float, rate_per_min: 
     ext = np.arange(n + lead) / fps
     yaw = np.zeros(n + lead)
     for t0, a, d in turns:
-        yaw += a * min_jerk((ext - t0) / d)
+        yaw += a * minjerk((ext - t0) / d)
     yaw += WANDER_DEG * smooth_noise(rng, n + lead, fps, WANDER_HZ)[:, 0]
     return Heading(yaw[:n], yaw[lead:] - yaw[:n], [tr for tr in turns if tr[0] < times[-1]])
+
+
+def stance_hip_turn(yaw_deg: np.ndarray, phase: np.ndarray, stance: float) -> np.ndarray:
+    """The hip rotation (deg, the leg's yaw relative to the pelvis) that keeps a leg's foot at the
+    heading it landed with while the pelvis turns: ``−(ψ − ψ_contact)`` through the stance, released
+    smoothly during the swing so the foot lands aimed along the new heading — a step turn, in which
+    the stance hip takes the turn (Hase & Stein 1999, *J Neurophysiol* 81:2914). Beyond
+    :data:`HIP_TURN_DEG` the hip saturates softly and the foot pivots on its contact point.
+
+    ``phase``: the leg's gait phase (contact at whole cycles), ``stance``: stance fraction of a cycle.
+    """
+    n = len(phase)
+    cyc = np.floor(phase)
+    start = np.flatnonzero(np.r_[True, cyc[1:] > cyc[:-1]])  # contact frames (the first frame too)
+    last = np.zeros(n, dtype=int)
+    last[start] = start
+    last = np.maximum.accumulate(last)
+    frac = phase - cyc
+    # the hip takes over through the loading response (no kick in the thigh's rate at contact) and lets go
+    # through the swing (the foot lands aimed along the new heading)
+    hold = smoothstep(frac / ENGAGE) * (1.0 - smoothstep((frac - stance) / (1.0 - stance)))
+    rel = -(yaw_deg - yaw_deg[last]) * hold
+    return HIP_TURN_DEG * np.tanh(rel / HIP_TURN_DEG)
