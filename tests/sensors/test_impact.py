@@ -18,7 +18,6 @@ from scipy.integrate import solve_ivp
 from imuforge.motion.library import generate, schedule
 from imuforge.sensors import simulate, simulate_many
 from imuforge.sensors.impact import (
-    DEFAULT_SPREAD,
     ImpactModel,
     contact_events,
     draw_impact,
