@@ -173,6 +173,7 @@ DEFAULT_SPREAD = ImpactSpread(
                   "Mercer et al. 2003, most of it at the knee and spine) includes the body's step-to-step "
                   "redirection in the double support, a 2–4 m/s² peak that the walking pelvis path carries "
                   "since 2026-11 (gait.collision_height), so the transient keeps about half: 0.15–0.25 "
+                  "(for every activity, though only walking's pelvis path changed) "
                   "(0.3–0.45 put a −4…−7 m/s² ringing lobe after every lower-back peak that the real lumbar "
                   "recordings of gaitpy and mobgap do not have); 4–6 Hz, ζ 0.4–0.6: "
                   "the principal vertical whole-body resonance of a standing person (Griffin 1990, "
@@ -180,7 +181,8 @@ DEFAULT_SPREAD = ImpactSpread(
         "chest": "the pelvis's transient attenuated along the spine (same ratio to the measured peak as the "
                  "pelvis: half of 0.25–0.38)",
         "head": "tibia → head attenuation 60–80 % → measured ratio 0.2–0.32 (Derrick et al. 1998; Mercer et al. "
-                "2003), of which the transient alone keeps half (0.10–0.16) as at the pelvis",
+                "2003; 60–80 % would allow 0.2–0.4), of which the transient alone keeps about half "
+                "(0.10–0.16) as at the pelvis",
         "frequencies": "lower up the chain: frequencies above ≈ 10 Hz are attenuated on the way to the "
                        "head (Shorten & Winslow 1992); the trunk rings at the whole-body mode (Griffin 1990); "
                        "thigh and arm values are assumptions",
