@@ -222,3 +222,17 @@ def test_sit_to_stand_phases_and_seat_off_acceleration():
         assert y[-1] - y[0] > 0.3
     assert np.mean(peaks) > 3.0
     assert 1.5 < np.mean(durations) < 4.0
+
+
+def test_stair_cadence_spreads_between_people_around_the_published_means():
+    """≈ 95 / 100 steps/min up / down (Riener et al. 2002) on average, spread with each person's walking
+    cadence at their preferred speed (∝ v^0.58): faster walkers climb faster."""
+    for kind, mean_spm in (("stairs_up", 95.0), ("stairs_down", 100.0)):
+        info = [generate(kind, 3, fps=50, rng=i).meta["items"][0]["info"] for i in range(40)]
+        spm = np.array([60 * d["step_frequency_hz"] for d in info])
+        assert spm.mean() == pytest.approx(mean_spm, rel=0.04)
+        assert 0.03 <= spm.std() / spm.mean() <= 0.1
+    slow = Person(preferred_speed_mps=1.1)
+    fast = Person(preferred_speed_mps=1.6)
+    f = [generate("stairs_up", 3, rng=1, person=p).meta["items"][0]["info"]["step_frequency_hz"] for p in (slow, fast)]
+    assert f[1] / f[0] == pytest.approx((1.6 / 1.1) ** 0.58, rel=1e-3)
