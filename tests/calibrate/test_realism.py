@@ -77,3 +77,18 @@ def test_posture_is_taken_per_person_whatever_way_each_wears_the_device():
     a = _rec(spec).replace(subject="p1")
     b = _rec(spec, Rotation.from_euler("x", 180, degrees=True).as_matrix()).replace(subject="p2")
     assert realism_stats([a, b])["sitting"].posture_deg == pytest.approx(90.0, abs=0.5)
+
+
+def test_stride_frequency_is_found_through_turns():
+    """A trunk device's largest rate in a walk with turns is the turn's (about the vertical, slow); the
+    stride frequency comes from the rate above TURN_HZ."""
+    fs = 100.0
+    t = np.arange(0, 40, 1 / fs)
+    stride = 0.9
+    gyro = np.zeros((t.size, 3))
+    gyro[:, 0] = 0.4 * np.sin(2 * np.pi * stride * t)           # the pelvis's own rotation per stride
+    for t0 in (5.0, 15.0, 25.0, 35.0):                           # 180° turns over 2.5 s
+        x = np.clip((t - t0) / 2.5, 0, 1)
+        gyro[:, 2] += np.pi / 2.5 * 30 * x**2 * (1 - x) ** 2      # minimum-jerk rate, integral π
+    assert np.abs(gyro[:, 2]).max() > 2 * np.abs(gyro[:, 0]).max()
+    assert stride_hz(gyro, fs) == pytest.approx(stride, abs=0.05)

@@ -26,6 +26,9 @@ from imuforge.recording import Recording
 MIN_STRETCH_S = 4.0
 #: Stride frequencies searched for the cadence (Hz): slow walking to sprinting.
 STRIDE_BAND_HZ = (0.3, 2.5)
+#: high-pass (Hz) of the rate before the stride frequency is looked for: below slow walking's stride
+#: frequency (≈ 0.6 Hz), above the bulk of a turn's rate (a 90–180° turn over 1.5–3 s)
+TURN_HZ = 0.4
 
 #: Activities without a gait: cadence and per-stride peaks mean nothing there.
 STILL = frozenset({"standing", "sitting", "lying", "device_on_table"})
@@ -67,8 +70,13 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
     """Stride frequency: the strongest frequency of the principal rate axis within :data:`STRIDE_BAND_HZ`.
 
     Limbs swing and the pelvis rotates once per stride, so for any segment the principal rate
-    oscillates at the stride frequency (the vertical bounce of the trunk is at twice that).
+    oscillates at the stride frequency (the vertical bounce of the trunk is at twice that). The rate is
+    high-passed first (:data:`TURN_HZ`): a turn is a slow rate about the vertical that would otherwise
+    take the principal axis on a trunk device (real lower-back walking bouts turn by 60–450°).
     """
+    gyro = np.asarray(gyro, float)
+    if len(gyro) > 3 * int(fs / TURN_HZ):
+        gyro = signal.sosfiltfilt(signal.butter(2, TURN_HZ, "highpass", fs=fs, output="sos"), gyro, axis=0)
     _, proj = principal_axes(gyro)
     x = proj[:, 0] - proj[:, 0].mean()
     f, p = signal.welch(x, fs=fs, nperseg=min(len(x), int(8 * fs)))
