@@ -194,7 +194,10 @@ def test_map_source_people_through_the_command(data):
     assert saved["source"] == "people" and saved["version"] == 2
     assert all(m["center"] is not None for m in saved["maps"]["standing"].values())
     assert "typical synthetic person" in (out / "report.md").read_text()
-    # what is not allowed is named, exit 2
+    # what is not allowed is named, exit 2: an unknown source, or a source without a map
+    assert main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
+                 str(data / "y"), "--map-source", "people"]) == 2
+    assert not (data / "y").exists()
     with pytest.raises(SystemExit) as exc:
         main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
               str(data / "x"), "--map", "per-class", "--map-source", "crowd"])

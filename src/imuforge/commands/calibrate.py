@@ -40,7 +40,7 @@ def register(sub) -> None:
                    "put back after); magnitude maps only |linear acceleration| and |rate| per class, leaving every "
                    "direction as simulated. Applied only to the classes the capture shows, other classes pass "
                    "through unchanged (docs/CALIBRATION.md, section 5)")
-    p.add_argument("--map-source", default="pooled", choices=list(SOURCES),
+    p.add_argument("--map-source", default=None, choices=list(SOURCES),
                    help="which synthetic quantiles a map starts from: pooled (default) all synthetic samples "
                    "together, which squeezes the people's spread into the captured person's range; people the "
                    "typical synthetic person's, each person keeping their own offset from it (for test people "
@@ -58,11 +58,15 @@ def register(sub) -> None:
 def run(args) -> int:
     from imuforge.calibrate.pipeline import calibrate
     from imuforge.calibrate.result import AlignStep, MapStep
+    from imuforge.errors import ValidationError
 
+    if args.map_source is not None and args.map == "none":
+        raise ValidationError("--map-source chooses what a map starts from, and no map was asked for",
+                              allowed="--map global|per-class|magnitude with --map-source")
     res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
                     seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
-                    map_source=args.map_source)
+                    map_source=args.map_source or "pooled")
     rep = res.report
     b, a = rep.fidelity_before, rep.fidelity_after
     for n in rep.notes:
