@@ -156,17 +156,15 @@ def _source_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     m/s² sd.) Falls back to ``pooled`` below two such recordings.
     """
     if source == "people":
-        ids, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
+        _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
         ok = counts >= min_samples
         if ok.sum() >= 2:
+            groups = np.split(X[np.argsort(inv, kind="stable")], np.cumsum(counts)[:-1])
+            meds = np.array([np.nanmedian(g, axis=0) for g in groups])  # one median per recording
             keep = ok[inv]
-            idx = np.flatnonzero(ok)
-            meds = np.array([np.nanmedian(X[which == ids[j]], axis=0) for j in idx])  # one per recording
-            row = np.full(ids.size, -1)
-            row[idx] = np.arange(idx.size)
-            centred = X[keep] - meds[row[inv[keep]]]
-            center = meds.mean(axis=0)
-            return np.nanpercentile(centred, pct, axis=0) + center, center, int(idx.size)
+            centred = X[keep] - meds[inv[keep]]
+            center = meds[ok].mean(axis=0)
+            return np.nanpercentile(centred, pct, axis=0) + center, center, int(ok.sum())
     return np.percentile(X, pct, axis=0), None, 1
 
 
@@ -240,12 +238,11 @@ class ChannelMap:
     center: float | None = None
 
     def __call__(self, x: np.ndarray, tails: str = "linear") -> np.ndarray:
-        if self.center is not None and x.size:
-            offset = float(np.nanmedian(x)) - self.center
-            return ChannelMap(self.xp, self.fp)(x - offset, tails) + offset
+        offset = float(np.nanmedian(x)) - self.center if self.center is not None and x.size else 0.0
+        x = x - offset
         xp, fp = _strictly_increasing(self.xp, self.fp)
         if xp.size == 1:
-            return np.full_like(x, fp[0], dtype=float)
+            return np.full_like(x, fp[0] + offset, dtype=float)
         y = np.interp(x, xp, fp)
         if tails == "linear":
             k = max(1, xp.size // 10)
@@ -254,7 +251,7 @@ class ChannelMap:
             lo, hi = x < xp[0], x > xp[-1]
             y[lo] = fp[0] + (x[lo] - xp[0]) * lo_slope
             y[hi] = fp[-1] + (x[hi] - xp[-1]) * hi_slope
-        return y
+        return y + offset
 
 
 @dataclass

@@ -39,14 +39,15 @@ hip flexion, 3° knee and ankle, 2.5° hip adduction, 5° hip rotation; amplitud
 **Cadence.** Walking step length ∝ v^0.42 (0.413 H at 1.3 m/s), ≈ 93 / 108 / 122 steps/min at
 1.0 / 1.3 / 1.6 m/s for H = 1.75 m (Öberg, Karsznia & Öberg 1993, *J Rehabil Res Dev* 30:210).
 Running step frequency 165 steps/min at 3.04 m/s + 0.11 Hz per m/s, each runner ± 8 steps/min
-(van Oeveren et al. 2020; slope as Dorn et al. 2012); self-selected jogging 2.85 ± 0.3 m/s (``JOG_SPEED``). Stairs ≈ 95 steps/min ascent,
-≈ 100 descent (Riener et al. 2002). The hip's sagittal amplitude is scaled (within 0.6–1.5) so the
+(van Oeveren et al. 2020; slope close to Dorn et al. 2012's); self-selected jogging 2.85 ± 0.3 m/s
+(``JOG_SPEED``). Stairs ≈ 95 steps/min ascent, ≈ 100 descent (Riener et al. 2002), each person's
+scaled with their walking cadence at the preferred speed. The hip's sagittal amplitude is scaled (within 0.6–1.5) so the
 curves produce the step length of the requested speed.
 
 **Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
 ball; see ``anchored_root``), then only the pelvis path is low-passed (walking vertical: 4th-order
 zero-phase Butterworth at 3 × step frequency, its step-periodic part then shaped by the collisional
-model of walking, ``collision_height``; running 5 Hz, stairs 3 Hz; horizontal 6 Hz, running
+model of walking, ``collision_height``; running 5.2 Hz, stairs 3 Hz; horizontal 6 Hz, running
 10 Hz; see ``smooth_pelvis``). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
 shank rates and accelerations are smooth through contact. The price is a small movement of the
 planted foot (the difference between the raw and the smoothed pelvis path, a few mm), which the
@@ -241,7 +242,7 @@ JOG_SPEED, JOG_SPEED_RANGE = (2.85, 0.3), (2.2, 3.8)
 #: share of the walking pelvis height's step-periodic part given the collisional shape (``collision_height``);
 #: the rest keeps the leg path's own near-sinusoidal bounce. With the whole part reshaped a lower-back
 #: device read a vertical RMS of 1.76 m/s² and skewness 2.26 at 97 steps/min against the real gaitpy lumbar
-#: walker's 1.53 and 2.0 (mobgap: 1.34 and 1.2 at 101 steps/min); three quarters: 1.47 and 2.14
+#: walker's 1.53 and 2.0 (mobgap: 1.34 and 1.2 at 101 steps/min); three quarters: 1.39 and 2.06
 COLLISION_SHARE = 0.75
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
 WALK_VERTICAL_X = 3.0
@@ -595,7 +596,8 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
     support (``stance − 0.5`` of the stride, i.e. ``2·stance − 1`` of a step), zero-mean over the step,
     integrated twice — at the step phase ``frac(2·phase)`` and scaled to the running RMS of the path's own
     step-periodic part (a Gaussian window of σ = half a step), so the excursion the leg geometry gives is
-    unchanged; :data:`COLLISION_SHARE` of it, the rest staying the leg path's own bounce. The planted heel moves vertically by the difference of the two shapes (docs/MOTION.md,
+    unchanged. Only :data:`COLLISION_SHARE` of that part is reshaped, the rest stays the leg path's own
+    bounce. The planted heel moves vertically by the difference of the two shapes (docs/MOTION.md,
     "Walking pelvis height"; bounds in tests/motion/test_library.py).
     """
     # the slow part: the mean over one step, which nulls the step frequency and its harmonics (a Gaussian

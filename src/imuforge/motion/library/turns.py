@@ -18,8 +18,8 @@ stretches (exponential, at least 2 s) with turns whose angle is ±45° (20 %), �
 (35 %) with a ±15 % spread, each a minimum-jerk change of heading lasting ``1.875 · angle / peak
 rate`` (≥ 0.8 s). A slow wander (SD 2°, below 0.2 Hz) keeps the straight stretches from being ruler
 straight. The heading is added to the pelvis's yaw before the legs are placed, so the foot-anchored
-root path curves through the turn and the planted foot pivots on its contact point; the head leads
-the pelvis by ≈ 0.2 s (turning is led top-down: head, trunk, then pelvis — Patla, Adkin & Ballard
+root path curves through the turn; the stance hip takes the turn (:func:`stance_hip_turn`) and the
+planted foot pivots on its contact point only past the hip's range; the head leads the pelvis by ≈ 0.2 s (turning is led top-down: head, trunk, then pelvis — Patla, Adkin & Ballard
 1999, *Exp Brain Res* 129:629).
 
 ``turns=0`` gives the straight line (for controlled experiments); the text words "in a straight
@@ -86,23 +86,21 @@ def walking_heading(rng: np.random.Generator, n: int, fps: float, rate_per_min: 
     mean_s, peak = turning_style(person_seed, rng)
     if rate_per_min is not None:
         mean_s = 60.0 / rate_per_min
-    dur = n / fps
     turns = []
     t = max(MIN_STRAIGHT_S, float(rng.exponential(mean_s)))
-    while t < dur:
+    while t < (n - 1) / fps:  # a turn starts within the walk
         angle = float(rng.choice(ANGLES_DEG, p=ANGLE_P)) * (1 + ANGLE_SPREAD * float(rng.uniform(-1, 1)))
         angle *= 1.0 if rng.uniform() < 0.5 else -1.0
         d = max(MIN_TURN_S, 1.875 * abs(angle) / peak)
         turns.append((t, angle, d))
         t += d + max(MIN_STRAIGHT_S, float(rng.exponential(mean_s)))
-    times = np.arange(n) / fps
     lead = round(HEAD_LEAD_S * fps)
     ext = np.arange(n + lead) / fps
     yaw = np.zeros(n + lead)
     for t0, a, d in turns:
         yaw += a * minjerk((ext - t0) / d)
     yaw += WANDER_DEG * smooth_noise(rng, n + lead, fps, WANDER_HZ)[:, 0]
-    return Heading(yaw[:n], yaw[lead:] - yaw[:n], [tr for tr in turns if tr[0] < times[-1]])
+    return Heading(yaw[:n], yaw[lead:] - yaw[:n], turns)
 
 
 def stance_hip_turn(yaw_deg: np.ndarray, phase: np.ndarray, stance: float) -> np.ndarray:
