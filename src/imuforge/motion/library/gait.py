@@ -40,8 +40,11 @@ hip flexion, 3° knee and ankle, 2.5° hip adduction, 5° hip rotation; amplitud
 1.0 / 1.3 / 1.6 m/s for H = 1.75 m (Öberg, Karsznia & Öberg 1993, *J Rehabil Res Dev* 30:210).
 Running step frequency 165 steps/min at 3.04 m/s + 0.11 Hz per m/s, each runner ± 8 steps/min
 (van Oeveren et al. 2020; slope close to Dorn et al. 2012's); self-selected jogging 2.85 ± 0.3 m/s
-(``JOG_SPEED``). Stairs ≈ 95 steps/min ascent, ≈ 100 descent (Riener et al. 2002), each person's
-scaled with their walking cadence at the preferred speed. The hip's sagittal amplitude is scaled (within 0.6–1.5) so the
+(``JOG_SPEED``). Stairs: ≈ 124 steps/min descent, the mean of 101 young adults on an unconstrained
+13-step staircase (gait cycle 0.97 ± 0.18 s, 0.79 m/s; *Gait Posture* 2023, "stair descent outside of the
+laboratory"), ≈ 118 ascent (assumption: the ascent / descent ratio 0.95 of the laboratory studies, whose
+5-step staircases give ≈ 95 / 100, Riener et al. 2002); each person's scaled with their walking cadence at
+the preferred speed and by a stair pace of their own (``STAIR_PACE_SD``). The hip's sagittal amplitude is scaled (within 0.6–1.5) so the
 curves produce the step length of the requested speed.
 
 **Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
@@ -69,6 +72,7 @@ import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
@@ -132,12 +136,14 @@ class GaitCurves:
 @dataclass(frozen=True)
 class Closure:
     """How one person's curves are closed into a consistent gait (``fit_hip``, ``foot_flat_correction``,
-    ``stance_speed_correction``): the hip's sagittal amplitude factor and offset (deg), and Fourier
-    coefficients (deg, ``HARMONICS``) added to the ankle and hip curves."""
+    ``stance_speed_correction``): the hip's sagittal amplitude factor and offset (deg), the ankle
+    corrections sampled over one cycle (deg, ``FOOT_GRID`` samples) and Fourier coefficients (deg,
+    ``HARMONICS``) added to the hip curve."""
 
     amp: float = 1.0
     offset: float = 0.0
-    ankle: np.ndarray | None = None
+    #: (FOOT_GRID, 3) degrees added to the toe-out, dorsiflexion and inversion angles over one cycle
+    foot: np.ndarray | None = None
     hip: np.ndarray | None = None
     jac: np.ndarray | None = None  # Jacobian of (step length, mismatch) by (amp, offset) of the last fit
 
@@ -204,6 +210,10 @@ AMPLITUDE_CV = 0.08
 #: smooth lower bound of the knee flexion curves (deg; ``_soft_floor`` with a 0.6° width: ≥ ≈ 1.9°)
 KNEE_FLOOR_DEG = 1.5
 HARMONICS = 8
+#: samples per cycle of the planted-foot corrections (``foot_flat_correction``), evaluated by periodic cubic
+#: interpolation: their stance windows open and close within ≈ 7 % of the cycle, on which a Fourier series
+#: rings (8 harmonics: ≈ 0.3 rad/s at the planted foot all through stance; 20: still ≈ 0.2 rad/s)
+FOOT_GRID = 240
 
 #: walking arm swing: shoulder amplitude (deg, either side of the mean) at 1.3 m/s for arm_swing = 1,
 #: its speed exponent, and the elbow's flexion range per degree of shoulder amplitude
@@ -244,6 +254,12 @@ JOG_SPEED, JOG_SPEED_RANGE = (2.85, 0.3), (2.2, 3.8)
 #: device read a vertical RMS of 1.76 m/s² and skewness 2.26 at 97 steps/min against the real gaitpy lumbar
 #: walker's 1.53 and 2.0 (mobgap: 1.34 and 1.2 at 101 steps/min); three quarters: 1.39 and 2.06
 COLLISION_SHARE = 0.75
+#: stair cadence (Hz, ascent / descent) of the population, see the module docstring: 118 / 124 steps/min
+STAIR_STEP_HZ = (118 / 60, 124 / 60)
+#: log-normal SD of a person's own stair pace, on top of the ≈ 6 % that their preferred walking speed gives:
+#: together ≈ 18 %, the between-person CV of the unconstrained descent study's cycle time (0.18 / 0.97 s);
+#: clipped at ±2 SD
+STAIR_PACE_SD = 0.17
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
 WALK_VERTICAL_X = 3.0
 
@@ -256,8 +272,8 @@ def step_frequency(kind: str, speed: float, height_m: float) -> float:
     if kind == "running":
         return RUN_STEP_HZ + RUN_STEP_SLOPE * (speed - RUN_REF_SPEED)
     if kind == "stairs_up":
-        return 95 / 60
-    return 100 / 60
+        return STAIR_STEP_HZ[0]
+    return STAIR_STEP_HZ[1]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -270,6 +286,19 @@ def _running_cadence_offset(person: Person) -> float:
     """This person's running cadence offset (Hz) from the population mean, drawn once per person."""
     seed = getattr(person, "gait_style_seed", None)
     return 0.0 if seed is None else _running_cadence_seed(int(seed))
+
+
+@functools.lru_cache(maxsize=1024)
+def _stair_pace_seed(seed: int) -> float:
+    z = float(np.clip(np.random.default_rng([seed, 13]).standard_normal(), -2.0, 2.0))
+    return float(np.exp(z * STAIR_PACE_SD - STAIR_PACE_SD ** 2 / 2))  # mean 1
+
+
+def stair_pace(person: Person) -> float:
+    """This person's own stair cadence factor (log-normal, ``STAIR_PACE_SD``), drawn once per person;
+    1 without ``gait_style_seed``."""
+    seed = getattr(person, "gait_style_seed", None)
+    return 1.0 if seed is None else _stair_pace_seed(int(seed))
 
 
 def stance_fraction(kind: str, speed: float) -> float:
@@ -331,11 +360,20 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
             out[key] = _soft_floor(k + off * -np.expm1(-(k / 20.0) ** 2), KNEE_FLOOR_DEG, 0.6)
         else:
             out[key] = coef[0] + off + a * (basis @ coef - coef[0])
-    if closure.ankle is not None:
-        out["ankle_dorsi"] = out["ankle_dorsi"] + basis @ closure.ankle
     if closure.hip is not None:
         out["hip_flex"] = out["hip_flex"] + basis @ closure.hip
+    if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
+        toe, dorsi, inv = _periodic_spline(closure.foot)(np.mod(phase, 1.0)).T
+        out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
+        out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
+        out["toe_out"] = toe
     return out
+
+
+def _periodic_spline(table: np.ndarray) -> CubicSpline:
+    """Periodic cubic interpolant (C²) of ``table`` (N, k), sampled at phases ``i / N``."""
+    x = np.arange(len(table) + 1) / len(table)
+    return CubicSpline(x, np.concatenate([table, table[:1]]), bc_type="periodic")
 
 
 def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, style: dict) -> dict:
@@ -392,6 +430,7 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
     for sfx, ph, amp in (("L", phL, amp_l), ("R", phR, amp_r)):
         ang = _leg_angles(kind, ph, speed, stance, closure, amp, pstyle)
         pose[f"hip_abd_{sfx}"] = abd0 - ang.pop("hip_add", 0.0)
+        pose[f"toe_out_{sfx}"] = person.toe_out_deg + ang.pop("toe_out", 0.0)
         for key, v in ang.items():
             pose[f"{key}_{sfx}"] = v
     pose.update(_trunk_and_pelvis(kind, person, phL, speed, style))
@@ -436,39 +475,79 @@ def _stance_window(ph: np.ndarray, stance: float) -> np.ndarray:
     return smoothstep((ph - 0.03) / 0.07) * (1.0 - smoothstep((ph - heel_off + 0.04) / 0.08))
 
 
+def _planted_window(ph: np.ndarray, stance: float) -> np.ndarray:
+    """Smooth weight of the part of the cycle in which the foot keeps its heading and roll: from the
+    last 15 % of swing (the foot turns to its landing heading in the air) through stance to heel-off,
+    released by toe-off (a loaded foot does not twist on the ground)."""
+    from imuforge.motion.library._core import smoothstep
+
+    heel_off = stance - 0.2
+    wrapped = np.where(ph > 0.5 * (1.0 + stance), ph - 1.0, ph)
+    return smoothstep((wrapped + 0.15) / 0.15) * (1.0 - smoothstep((wrapped - heel_off) / 0.2))
+
+
 def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> np.ndarray:
     coef, *_ = np.linalg.lstsq(fourier_basis(ph, HARMONICS), values, rcond=None)
     return coef if base is None else base + coef
 
 
 def _left_leg_fk(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-                 d_hip: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                 d_hip: float = 0.0, shank: bool = False):
+    """Left ankle position and foot orientation relative to the pelvis over ``ph`` (and, with
+    ``shank``, the shank's orientation too)."""
     from imuforge.motion.library._core import J
 
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
     pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
     P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
-    return P[:, J("left_ankle")], G[:, J("left_ankle")]
+    out = P[:, J("left_ankle")], G[:, J("left_ankle")]
+    return (*out, G[:, J("left_knee")]) if shank else out
+
+
+def ankle_angles(q: np.ndarray) -> np.ndarray:
+    """(toe-out, dorsiflexion, inversion) in degrees of the left ankle's local rotation ``q`` (n, 4):
+    the inverse of ``pose_to_local``'s ``ry(toe_out) · rx(−dorsi) · rz(−inv)``."""
+    from imuforge.motion import quat as Q
+
+    cols = [Q.qrot(q, np.eye(3)[i]) for i in range(3)]  # R e_i: the columns of the rotation matrix
+    r02, r22 = cols[2][:, 0], cols[2][:, 2]
+    r12, r10, r11 = cols[2][:, 1], cols[0][:, 1], cols[1][:, 1]
+    a = np.arctan2(r02, r22)                     # R = Ry(a) Rx(b) Rz(c): R[1,2] = −sin b,
+    b = -np.arcsin(np.clip(r12, -1.0, 1.0))      # R[1,0] / R[1,1] = tan c, R[0,2] / R[2,2] = tan a
+    c = np.arctan2(r10, r11)
+    return np.degrees(np.stack([a, -b, -c], 1))
 
 
 def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: float, stance: float) -> Closure:
-    """The closure with an ankle correction that keeps the stance foot flat in mid-stance.
+    """The closure with ankle corrections that keep the stance foot planted in mid-stance.
 
-    In the ankle rocker (≈ 8 % of the cycle to heel-off, ≈ stance − 0.2) the foot lies flat while the
-    shank rotates over it, so the ankle angle *is* the shank's inclination (Perry & Burnfield 2010).
-    The independently published hip, knee, pelvis and ankle curves do not close this exactly; left
-    alone, the foot rocks on its heel or ball by up to ≈ 8°. The world pitch of the foot over one
-    stride (forward kinematics of the pose) is cancelled inside a smooth stance window and the result
-    expressed as a Fourier series of the phase, so the correction is periodic and C∞ like the curves
-    themselves (no per-frame solve).
+    In the ankle rocker (≈ 8 % of the cycle to heel-off, ≈ stance − 0.2) the foot lies flat and still
+    on the ground while the leg rotates over it, so the ankle angles *are* the shank's inclination and
+    twist (Perry & Burnfield 2010). The independently published hip, knee, pelvis and ankle curves do
+    not close this exactly, and the frontal and transverse curves (pelvic rotation and obliquity, hip
+    rotation and adduction) turn the whole leg, foot included: left alone, a planted foot rocks on its
+    heel or ball by up to ≈ 8° and twists and rolls with the pelvis by ≈ ±10° (a foot-mounted gyroscope
+    then reads ≈ 1 rad/s through stance, where real ones read ≈ 0). The foot's world orientation over
+    one stride (forward kinematics of the pose) is driven, inside a smooth stance window, to a flat
+    foot at its mean stance heading: the ankle's three angles (dorsiflexion, inversion, toe-out) that
+    give it on the shank's orientation replace the curves' there. The corrections are sampled over the
+    cycle and interpolated by a periodic cubic (a Fourier series rings on the windows' edges), so they
+    are periodic and as smooth as the windows (no per-frame solve); the shank and everything above it
+    are unchanged.
     """
     from imuforge.motion import quat as Q
 
-    ph = np.linspace(0.0, 1.0, 120, endpoint=False)
-    _, g_foot = _left_leg_fk(kind, person, closure, speed, stance, ph)
+    ph = np.arange(FOOT_GRID) / FOOT_GRID
+    _, g_foot, g_shank = _left_leg_fk(kind, person, closure, speed, stance, ph, shank=True)
+    win = np.stack([_planted_window(ph, stance), _stance_window(ph, stance), _planted_window(ph, stance)], 1)
     fwd = Q.qrot(g_foot, np.array([0.0, 0.0, 1.0]))
-    pitch = np.degrees(np.arcsin(np.clip(fwd[:, 1], -1.0, 1.0)))  # + toes up
-    return replace(closure, ankle=_add_series(closure.ankle, ph, -pitch * _stance_window(ph, stance)))
+    heading = np.arctan2(np.sum(win[:, 1] * fwd[:, 0]), np.sum(win[:, 1] * fwd[:, 2]))  # mean stance heading
+    flat = Q.ry(np.full(len(ph), heading))
+    inv_shank = Q.qconj(g_shank)
+    now = ankle_angles(Q.qmul(inv_shank, g_foot))
+    goal = ankle_angles(Q.qmul(inv_shank, flat))
+    d = (goal - now) * win  # degrees: toe-out, dorsiflexion, inversion
+    return replace(closure, foot=d if closure.foot is None else closure.foot + d)
 
 
 def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
@@ -620,8 +699,12 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     """The closure of this person's curves: step length and double-support geometry (``fit_hip``); for
     walking also a flat foot in mid-stance and an even pelvis speed over it, then the geometry again."""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
-    if kind != "walking":
+    if kind == "running":
         return c
+    if kind != "walking":  # stairs: the planted foot, then the geometry again
+        c = foot_flat_correction(kind, person, c, speed, stance)
+        c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
+        return foot_flat_correction(kind, person, c, speed, stance)
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = stance_speed_correction(kind, person, c, f_step, speed, stance)
     c = foot_flat_correction(kind, person, c, speed, stance)
@@ -648,8 +731,10 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
         return speed, f_step, speed / f_step
     # stairs: a person climbs at a cadence that scales with their walking cadence at the preferred speed
     # (∝ v^0.58 at a fixed stature, see ``step_frequency``): the population spread of preferred speed
-    # (Person.sample, CV 11 %) gives ≈ 6 % between people around the published means
-    f_step = step_frequency(kind, 0.0, H) * (person.preferred_speed_mps / 1.35) ** 0.58 * intensity ** 0.3
+    # (Person.sample, CV 11 %) gives ≈ 6 % between people around the published means; their own stair
+    # pace the rest of the published spread
+    f_step = step_frequency(kind, 0.0, H) * (person.preferred_speed_mps / 1.35) ** 0.58 * stair_pace(person) \
+        * intensity ** 0.3
     return tread_m * f_step, f_step, tread_m
 
 
