@@ -50,8 +50,11 @@ curves produce the step length of the requested speed.
 **Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
 ball; see ``anchored_root``), then only the pelvis path is low-passed (walking vertical: 4th-order
 zero-phase Butterworth at 3 × step frequency, its step-periodic part then shaped by the collisional
-model of walking, ``collision_height``; running 5.2 Hz, stairs 3 Hz; horizontal 6 Hz, running
-10 Hz; see ``smooth_pelvis``). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
+model of walking, ``collision_height``; running 5.2 Hz, stairs 3 Hz; horizontal: walking the same
+filter at 3.5 × step frequency, stairs 6 Hz, running 10 Hz; see ``smooth_pelvis``). Before that, the
+closure evens the pelvis's fore-aft speed and side-to-side sway over the stance foot by small hip
+corrections (``stance_speed_correction``, ``stance_sway_correction``) and keeps the planted foot flat
+and still (``foot_flat_correction``). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
 shank rates and accelerations are smooth through contact. The price is a small movement of the
 planted foot (the difference between the raw and the smoothed pelvis path, a few mm), which the
 plausibility check reports (``motion_foot_sliding``; bounds in tests/motion/test_library.py).
@@ -145,6 +148,7 @@ class Closure:
     #: (FOOT_GRID, 3) degrees added to the toe-out, dorsiflexion and inversion angles over one cycle
     foot: np.ndarray | None = None
     hip: np.ndarray | None = None
+    add: np.ndarray | None = None  # Fourier coefficients (deg, ``HARMONICS``) added to the hip adduction curve
     jac: np.ndarray | None = None  # Jacobian of (step length, mismatch) by (amp, offset) of the last fit
 
 
@@ -236,7 +240,7 @@ SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
 #: at 5 Hz; 5.2 Hz gives 2.9 / 3.0 g peaks and −0.44 / −0.69 g lows at 2.8 / 3.5 m/s (5.3 Hz: the foot
 #: passes, the lows do not).
 ROOT_HZ = {"running": 5.2, "stairs_up": 3.0, "stairs_down": 3.0}
-HORIZONTAL_HZ = {"walking": 6.0, "running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
+HORIZONTAL_HZ = {"running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
 #: running cadence of recreational runners: 165 ± 8 steps/min at their comfortable 3.04 ± 0.28 m/s, +3
 #: steps/min for 15 % faster (van Oeveren, de Ruiter, Beek, Rispens & van Dieën 2020, *Eur J Sport Sci*
 #: 20:182; 21 runners, outdoors) — 0.11 Hz per m/s, close to the 0.12 Dorn et al. 2012 measured over
@@ -262,6 +266,13 @@ STAIR_STEP_HZ = (118 / 60, 124 / 60)
 STAIR_PACE_SD = 0.17
 #: walking vertical pelvis low-pass cutoff / step frequency (4th-order zero-phase Butterworth)
 WALK_VERTICAL_X = 3.0
+#: walking horizontal pelvis low-pass cutoff / step frequency (same filter). The foot-anchored path keeps
+#: a kink at every heel strike and roll-over; with the Gaussian at 6 Hz used before, a lower-back device read
+#: a fore-aft RMS 1.7× its vertical one (at 1.05 m/s: 2.28 vs 1.34 m/s², 99th percentile 6.8 m/s²) where
+#: the project's real lumbar walkers read 0.7–0.85× (mobgap straight walks, gaitpy steady windows;
+#: medio-lateral 0.6–0.65×). 3.5 × step frequency gives 0.8 / 0.7 at 1.05 m/s and 0.63 / 0.6 at 1.4 m/s;
+#: the planted foot moves ≤ 6 mm in single support (bound 10 mm)
+WALK_HORIZONTAL_X = 3.5
 
 
 def step_frequency(kind: str, speed: float, height_m: float) -> float:
@@ -362,6 +373,8 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
             out[key] = coef[0] + off + a * (basis @ coef - coef[0])
     if closure.hip is not None:
         out["hip_flex"] = out["hip_flex"] + basis @ closure.hip
+    if closure.add is not None:
+        out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
         toe, dorsi, inv = _periodic_spline(closure.foot)(np.mod(phase, 1.0)).T
         out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
@@ -492,13 +505,15 @@ def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> 
 
 
 def _left_leg_fk(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-                 d_hip: float = 0.0, shank: bool = False):
+                 d_hip: float = 0.0, shank: bool = False, d_add: float = 0.0):
     """Left ankle position and foot orientation relative to the pelvis over ``ph`` (and, with
-    ``shank``, the shank's orientation too)."""
+    ``shank``, the shank's orientation too), the left hip flexed by ``d_hip`` and adducted by ``d_add``
+    degrees more."""
     from imuforge.motion.library._core import J
 
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
     pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
+    pose["hip_abd_L"] = pose["hip_abd_L"] - d_add
     P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
     out = P[:, J("left_ankle")], G[:, J("left_ankle")]
     return (*out, G[:, J("left_knee")]) if shank else out
@@ -578,6 +593,38 @@ def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step:
     return closure
 
 
+def stance_sway_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
+                           stance: float, iterations: int = 2) -> Closure:
+    """The closure with a hip adduction correction that sways the pelvis smoothly from foot to foot.
+
+    The centre of mass moves from side to side once per stride, nearly sinusoidally: a frontal-plane
+    inverted pendulum over each stance foot (MacKinnon & Winter 1993, *J Biomech* 26:633; lateral
+    excursion ≈ 3–5 cm peak to peak, Perry & Burnfield 2010), so the lower back's medio-lateral
+    acceleration is a smooth wave at the stride frequency with ≈ 0.5–1 m/s² RMS (Moe-Nilssen &
+    Helbostad 2004, *J Biomech* 37:121). The foot-anchored pelvis path of the published frontal curves
+    (hip adduction, pelvic obliquity) on rigid legs is not: the two feet's implied pelvis positions
+    disagree by up to ≈ 2 cm, which the weight transfer turns into a double hump per step and ≈ 2–3 m/s²
+    RMS. As :func:`stance_speed_correction` does fore-aft, the path's deviation from its stride
+    fundamental is cancelled by a hip adduction correction of the loaded leg (weighted by its contact
+    weight; per-degree effect from a 1° probe), as a Fourier series of the phase.
+    """
+    ph = np.linspace(0.0, 1.0, 120, endpoint=False)
+    fps = len(ph) * f_step / 2
+    w = _contact_weights(kind, ph, ph + 0.5, stance)
+    x0 = _left_leg_fk(kind, person, closure, speed, stance, ph)[0][:, 0]
+    x1 = _left_leg_fk(kind, person, closure, speed, stance, ph, d_add=1.0)[0][:, 0]
+    gain = x1 - x0  # m of lateral ankle shift per degree of hip adduction
+    gain = np.where(np.abs(gain) > 1e-3, gain, np.copysign(1e-3, np.median(gain)))
+    fund = fourier_basis(ph, 1)
+    for _ in range(iterations):
+        pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
+        P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
+        x = anchored_root(foot_contact_points(P, G, person, fps), w, fps)[:, 0]
+        resid = x - fund @ np.linalg.lstsq(fund, x, rcond=None)[0]
+        closure = replace(closure, add=_add_series(closure.add, ph, w[:, 0] * resid / gain))
+    return closure
+
+
 def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
             riser_m: float, closure: Closure | None = None, steps: int = 2) -> Closure:
     """Hip sagittal (amplitude factor, offset deg) so the curves close the gait geometry.
@@ -621,10 +668,11 @@ def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
     Walking vertical: 4th-order zero-phase Butterworth at ``WALK_VERTICAL_X`` (3) × step frequency,
     which removes the kinks of the instantaneous heel → ball roll-over; with the left foot's gait
     ``phase`` and the ``stance`` fraction the step-periodic part is then given the collisional shape
-    of :func:`collision_height` (same excursion, step by step). Other gaits: zero-phase Gaussian at
-    ``ROOT_HZ`` (−3 dB). Horizontal: Gaussian at ``HORIZONTAL_HZ`` (running 10 Hz: its short stance
-    would otherwise slide by ≈ 2 cm). Gaussians extend the path by point reflection
-    (``gaussian_trend``), so the ends are not braked.
+    of :func:`collision_height` (same excursion, step by step); horizontal: the same filter at
+    ``WALK_HORIZONTAL_X`` (3.5) × step frequency. Other gaits: zero-phase Gaussian at ``ROOT_HZ``
+    (−3 dB) vertically and at ``HORIZONTAL_HZ`` horizontally (running 10 Hz: its short stance would
+    otherwise slide by ≈ 2 cm). Gaussians extend the path by point reflection (``gaussian_trend``), so
+    the ends are not braked.
     """
     out = root.copy()
     if kind == "walking" and len(root) > 12:
@@ -633,10 +681,14 @@ def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
         out[:, 1] = sosfiltfilt(sos, root[:, 1], padtype="even", padlen=min(len(root) - 1, int(3 * fps / fc)))
         if phase is not None and stance is not None:
             out[:, 1] = collision_height(out[:, 1], phase, stance, f_step, fps)
-    elif kind != "walking":
+        fc = min(WALK_HORIZONTAL_X * f_step, 0.45 * fps)
+        sos = butter(4, fc, fs=fps, output="sos")  # odd padding keeps the progression's trend at the ends
+        out[:, [0, 2]] = sosfiltfilt(sos, root[:, [0, 2]], axis=0, padtype="odd",
+                                     padlen=min(len(root) - 1, int(3 * fps / fc)))
+        return out
+    if kind != "walking":
         out[:, 1] = gaussian_trend(root[:, 1], 0.1325 / ROOT_HZ[kind] * fps)
-    sig = 0.1325 / HORIZONTAL_HZ[kind] * fps
-    out[:, [0, 2]] = gaussian_trend(root[:, [0, 2]], sig)
+    out[:, [0, 2]] = gaussian_trend(root[:, [0, 2]], 0.1325 / HORIZONTAL_HZ[kind] * fps)
     return out
 
 
@@ -707,6 +759,7 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
         return foot_flat_correction(kind, person, c, speed, stance)
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = stance_speed_correction(kind, person, c, f_step, speed, stance)
+    c = stance_sway_correction(kind, person, c, f_step, speed, stance)
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
     return foot_flat_correction(kind, person, c, speed, stance)
