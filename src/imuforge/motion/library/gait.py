@@ -149,6 +149,11 @@ class Closure:
     foot: np.ndarray | None = None
     hip: np.ndarray | None = None
     add: np.ndarray | None = None  # Fourier coefficients (deg, ``HARMONICS``) added to the hip adduction curve
+
+    @functools.cached_property
+    def foot_spline(self) -> CubicSpline | None:
+        """The periodic cubic through ``foot`` (built once per closure)."""
+        return None if self.foot is None else _periodic_spline(self.foot)
     jac: np.ndarray | None = None  # Jacobian of (step length, mismatch) by (amp, offset) of the last fit
 
 
@@ -376,7 +381,7 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     if closure.add is not None:
         out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
-        toe, dorsi, inv = _periodic_spline(closure.foot)(np.mod(phase, 1.0)).T
+        toe, dorsi, inv = closure.foot_spline(np.mod(phase, 1.0)).T
         out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
         out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
         out["toe_out"] = toe
