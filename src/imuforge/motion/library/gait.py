@@ -263,6 +263,15 @@ JOG_SPEED, JOG_SPEED_RANGE = (2.85, 0.3), (2.2, 3.8)
 #: device read a vertical RMS of 1.76 m/s² and skewness 2.26 at 97 steps/min against the real gaitpy lumbar
 #: walker's 1.53 and 2.0 (mobgap: 1.34 and 1.2 at 101 steps/min); three quarters: 1.39 and 2.06
 COLLISION_SHARE = 0.75
+#: width of the collisional push / the double support. The collisional model idealises the redirection as
+#: impulses at the weight transfer; the leading leg's vertical force keeps rising after the double support
+#: (≈ 10 % of the stride) to its first peak at ≈ 12–15 % (Winter 2009, ch. 5), so the push lasts somewhat
+#: longer (the summed force stays above body weight until ≈ 20 %: up to ≈ 2.5×). Chosen within 1–2.5 by the
+#: real mobgap lumbar walkers at their own speed (1.05 m/s, ≈ 100 steps/min): skewness / peak per step 1.27 /
+#: 2.65 m/s² against real 1.22 / 2.72 (the double support alone: 1.82 / 3.85); the rigid upper body then
+#: carries less of the push's sharpness to the wrist — |acc| power above 10 Hz 0.052 → 0.015 at the
+#: default speed, the real CrowdSignals watch 0.022
+PUSH_WIDTH_X = 1.25
 #: stair cadence (Hz, ascent / descent) of the population, see the module docstring: 118 / 124 steps/min
 STAIR_STEP_HZ = (118 / 60, 124 / 60)
 #: log-normal SD of a person's own stair pace, on top of the ≈ 6 % that their preferred walking speed gives:
@@ -728,8 +737,9 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
     support) but, once its roll-over kinks are low-passed, a near-sinusoidal shape (skewness ≈ 0.4).
 
     Here the slow part of ``height`` (its mean over one step: starts, stops, blends) is kept, and the
-    step-periodic rest is replaced by :func:`_collision_profile` — a raised-cosine push over the double
-    support (``stance − 0.5`` of the stride, i.e. ``2·stance − 1`` of a step), zero-mean over the step,
+    step-periodic rest is replaced by :func:`_collision_profile` — a raised-cosine push from heel strike
+    over :data:`PUSH_WIDTH_X` (1.25) × the double support (``stance − 0.5`` of the stride, i.e.
+    ``2·stance − 1`` of a step), zero-mean over the step,
     integrated twice — at the step phase ``frac(2·phase)`` and scaled to the running RMS of the path's own
     step-periodic part (a Gaussian window of σ = half a step), so the excursion the leg geometry gives is
     unchanged. Only :data:`COLLISION_SHARE` of that part is reshaped, the rest stays the leg path's own
@@ -743,7 +753,7 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
     # the envelope is smoothed with even reflection: point reflection (``gaussian_trend``) of a
     # power can turn negative at the ends
     rms = np.sqrt(gaussian_filter1d(osc ** 2, 0.5 * fps / f_step, mode="reflect"))
-    prof = _collision_profile(round(2 * stance - 1.0, 3))
+    prof = _collision_profile(round(PUSH_WIDTH_X * (2 * stance - 1.0), 3))
     step_ph = np.mod(2.0 * phase, 1.0) * len(prof)
     i0 = np.floor(step_ph).astype(int) % len(prof)
     frac = step_ph - np.floor(step_ph)
