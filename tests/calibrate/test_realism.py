@@ -8,7 +8,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from imuforge.calibrate.realism import compare, realism_stats, stride_hz
-from imuforge.recording import Recording
+from imuforge.recording import LabelSegment, Recording
 from imuforge.units import STANDARD_GRAVITY as G
 
 CH = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
@@ -92,3 +92,22 @@ def test_stride_frequency_is_found_through_turns():
         gyro[:, 2] += np.pi / 2.5 * 30 * x**2 * (1 - x) ** 2      # minimum-jerk rate, integral π
     assert np.abs(gyro[:, 2]).max() > 2 * np.abs(gyro[:, 0]).max()
     assert stride_hz(gyro, fs) == pytest.approx(stride, abs=0.05)
+
+
+def test_rate_hz_compares_on_a_common_band():
+    """A 200 Hz recording of a signal with content at 40 Hz: resampled to 50 Hz for the statistics, its
+    share of power above 10 Hz is what a 50 Hz device would see of it (the 40 Hz part is gone)."""
+    fs = 200.0
+    t = np.arange(0, 20, 1 / fs)
+    acc = np.zeros((len(t), 3))
+    acc[:, 2] = 9.80665 + 2.0 * np.sin(2 * np.pi * 1.0 * t) + 2.0 * np.sin(2 * np.pi * 40.0 * t)
+    gyro = np.zeros((len(t), 3))
+    gyro[:, 0] = np.sin(2 * np.pi * 0.9 * t)
+    rec = Recording(t, np.hstack([acc, gyro]), ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"), fs,
+                    labels=[LabelSegment(0.0, 20.0, "walking")])
+    fast = realism_stats(rec)["walking"].hf_share
+    slow = realism_stats(rec, rate_hz=50.0)["walking"].hf_share
+    assert fast == pytest.approx(0.5, abs=0.05)  # half the dynamic power is the 40 Hz tone
+    assert slow < 0.02
+    # a recording already at (or below) the rate is used as it is
+    assert realism_stats(rec, rate_hz=400.0)["walking"].hf_share == fast
