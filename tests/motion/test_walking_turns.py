@@ -9,7 +9,7 @@ import pytest
 from imuforge.errors import ValidationError
 from imuforge.motion.library import SLIDE_BOUND_SINGLE_M, generate, motion_foot_sliding
 from imuforge.motion.library._core import minjerk as min_jerk
-from imuforge.motion.library.turns import PEAK_RATE_DPS, walking_heading
+from imuforge.motion.library.turns import PEAK_RATE_DPS, TURN_ACC, turn_slowing, walking_heading
 from imuforge.motion.text import modifiers_from_text
 from imuforge.sensors import simulate
 from imuforge.sensors.profiles import load_profile
@@ -133,3 +133,40 @@ def test_a_person_turns_alike_in_every_recording_and_the_stance_foot_keeps_its_h
     # pelvis over every turning stance (it spun exactly as much when the whole leg turned with the pelvis)
     gap = np.degrees([pl - f for f, pl in turning])
     assert gap.min() > 3.0 and gap.mean() > 8.0, gap
+
+
+def test_turn_slowing_closed_form():
+    """Soft ``min(1, a / (v·ω))``: 1 on a straight line, the centripetal acceleration → ``a`` in tight turns."""
+    fps, v = 100.0, 1.3
+    for rate_dps in (0.0, 20.0, 150.0, 400.0):
+        yaw = rate_dps * np.arange(400) / fps
+        s = turn_slowing(yaw, fps, v)
+        w = np.radians(rate_dps)
+        assert s == pytest.approx((1 + (v * w / TURN_ACC) ** 4) ** -0.25)
+    assert turn_slowing(np.zeros(50), fps, v) == pytest.approx(1.0)
+    tight = turn_slowing(400.0 * np.arange(400) / fps, fps, v)[200]
+    assert v * tight * np.radians(400.0) == pytest.approx(TURN_ACC, rel=0.01)
+
+
+def test_walkers_slow_down_in_turns():
+    """The pelvis moves slower through turns than on the straight, and its centripetal acceleration
+    (speed × the path's turning rate) stays near ``TURN_ACC`` (at 1.3 m/s and 80–150 °/s without the
+    slowing: 1.8–3.4 m/s²)."""
+    slow, fast, cent = [], [], []
+    for seed in (1, 2, 3):
+        m = generate("walking", 40, fps=100, rng=seed, speed=1.3, turns=8)
+        p = m.positions[:, 0][:, [0, 2]]
+        # the path over whole strides (the step-to-step sway averaged out): 1.2 s windows
+        k = 120
+        q = np.array([p[i:i + k].mean(axis=0) for i in range(0, len(p) - k, 10)])
+        v = np.diff(q, axis=0) * 10.0
+        speed = np.linalg.norm(v, axis=1)
+        ang = np.unwrap(np.arctan2(v[:, 0], v[:, 1]))
+        rate = np.abs(np.gradient(ang)) * 10.0
+        turning, straight = rate > 0.8, rate < 0.1
+        assert turning.any() and straight.any()
+        slow.append(np.median(speed[turning]))
+        fast.append(np.median(speed[straight]))
+        cent.append(np.percentile(speed * rate, 95))
+    assert np.mean(slow) < 0.8 * np.mean(fast), (slow, fast)
+    assert max(cent) < 1.6 * TURN_ACC, cent

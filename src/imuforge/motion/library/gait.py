@@ -93,7 +93,7 @@ from imuforge.motion.library._core import (
     rel_fk,
     smooth_noise,
 )
-from imuforge.motion.library.turns import stance_hip_turn, walking_heading
+from imuforge.motion.library.turns import TURN_CADENCE_SHARE, stance_hip_turn, turn_slowing, walking_heading
 
 #: Key points per angle: (percent of cycle, degrees at the reference speed, degrees per m/s).
 Curve = tuple[tuple[float, float, float], ...]
@@ -504,13 +504,12 @@ def _stance_window(ph: np.ndarray, stance: float) -> np.ndarray:
 
 def _planted_window(ph: np.ndarray, stance: float) -> np.ndarray:
     """Smooth weight of the part of the cycle in which the foot keeps its heading and roll: from the
-    last 15 % of swing (the foot turns to its landing heading in the air) through stance to heel-off,
-    released by toe-off (a loaded foot does not twist on the ground)."""
+    last 15 % of swing (the foot turns to its landing heading in the air) through the whole stance
+    (a loaded heel or ball does not twist on the ground), released in early swing."""
     from imuforge.motion.library._core import smoothstep
 
-    heel_off = stance - 0.2
     wrapped = np.where(ph > 0.5 * (1.0 + stance), ph - 1.0, ph)
-    return smoothstep((wrapped + 0.15) / 0.15) * (1.0 - smoothstep((wrapped - heel_off) / 0.2))
+    return smoothstep((wrapped + 0.15) / 0.15) * (1.0 - smoothstep((wrapped - stance + 0.02) / 0.15))
 
 
 def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -825,8 +824,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     n = int(round(duration_s * fps)) + 1
     # within-person variability: stride time CV 2 %, amplitude 3 %
     f_stride = f_step / 2 * (1 + 0.02 * smooth_noise(rng, n, fps, f_step / 4)[:, 0])
-    phL = rng.uniform(0, 1) + np.cumsum(f_stride) / fps
-    phR = phL + 0.5 + 0.01 * person.asymmetry
+    phase0 = rng.uniform(0, 1)
     amp = 1 + 0.03 * smooth_noise(rng, n, fps, f_step / 4)[:, 0]
     if kind == "running":
         arm_base = 30.0 * person.arm_swing
@@ -835,11 +833,17 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     else:
         arm_base = ARM_SWING_DEG * person.arm_swing * (speed / 1.3) ** ARM_SWING_EXP
     arm_amp = arm_base * intensity * (1 + 0.05 * smooth_noise(rng, n, fps, f_step / 4)[:, 0])
+    heading = walking_heading(rng, n, fps, turns, getattr(person, "gait_style_seed", None)) \
+        if kind == "walking" else None
+    if heading is not None:  # slower through the turns: shorter steps, a little lower cadence
+        slow = turn_slowing(heading.yaw_deg, fps, speed)
+        f_stride = f_stride * slow ** TURN_CADENCE_SHARE
+        amp = amp * slow ** (1.0 - TURN_CADENCE_SHARE)
+    phL = phase0 + np.cumsum(f_stride) / fps
+    phR = phL + 0.5 + 0.01 * person.asymmetry
     style = _carry_style(carrying, person) | _posture_style(posture)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
-    heading = walking_heading(rng, n, fps, turns, getattr(person, "gait_style_seed", None)) \
-        if kind == "walking" else None
     if heading is not None:  # the legs are placed after the turn: the root path curves, the stance hip takes it
         pose["pelvis_yaw"] = pose["pelvis_yaw"] + heading.yaw_deg
         pose["neck_rot"] = pose["neck_rot"] + heading.head_lead_deg
