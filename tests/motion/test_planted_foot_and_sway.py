@@ -89,3 +89,19 @@ def test_pelvis_sways_once_per_stride():
             ptps.append(2 * np.hypot(*coef[:2]))
         assert np.median(shares) > 0.97, (seed, shares)
         assert 0.02 <= np.median(ptps) <= 0.07, (seed, ptps)
+
+
+@pytest.mark.parametrize("stance", [0.55, 0.6, 0.64, 0.68])
+def test_planted_windows_are_continuous_over_the_cycle(stance):
+    from imuforge.motion.library.gait import _planted_window, _stance_window
+
+    ph = np.arange(2400) / 2400
+    for win in (_planted_window(ph, stance), _stance_window(ph, stance)):
+        steps = np.abs(np.diff(np.r_[win, win[:1]]))
+        assert steps.max() < 0.01, (stance, steps.max())
+
+
+def test_very_short_walks_are_made():
+    for seconds in (0.1, 0.2):
+        m = generate("walking", seconds, fps=50, rng=0)
+        assert np.all(np.isfinite(m.positions))

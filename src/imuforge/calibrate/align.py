@@ -84,11 +84,10 @@ def _highpass(x: np.ndarray, rate_hz: float) -> np.ndarray:
     recording too short to filter is only centred."""
     from scipy.signal import butter, sosfiltfilt
 
-    sos = butter(2, COV_HIGHPASS_HZ, btype="highpass", fs=rate_hz, output="sos")
-    pad = int(3 * rate_hz / COV_HIGHPASS_HZ)
-    if len(x) <= pad or COV_HIGHPASS_HZ >= 0.45 * rate_hz:
+    if len(x) < 16 or COV_HIGHPASS_HZ >= 0.45 * rate_hz:
         return x - x.mean(axis=0)
-    return sosfiltfilt(sos, x, axis=0, padtype="even", padlen=pad)
+    sos = butter(2, COV_HIGHPASS_HZ, btype="highpass", fs=rate_hz, output="sos")
+    return sosfiltfilt(sos, x, axis=0, padtype="even", padlen=min(len(x) - 1, int(3 * rate_hz / COV_HIGHPASS_HZ)))
 
 
 def _signal(rec: Recording, with_gyro: bool) -> np.ndarray | None:

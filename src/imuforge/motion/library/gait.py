@@ -510,8 +510,9 @@ def _planted_window(ph: np.ndarray, stance: float) -> np.ndarray:
     foot 1.4–2.2× the real shoe sensors' out-of-plane rate, gaitmap)."""
     from imuforge.motion.library._core import smoothstep
 
-    wrapped = np.where(ph > 0.5 * (1.0 + stance), ph - 1.0, ph)
-    return smoothstep((wrapped + 0.15) / 0.15) * (1.0 - smoothstep((wrapped - stance + 0.02) / 0.25))
+    wrapped = np.where(ph >= 0.85, ph - 1.0, ph)  # the take-up starts at 0.85; the release ends by then
+    release = min(0.25, 0.87 - stance)
+    return smoothstep((wrapped + 0.15) / 0.15) * (1.0 - smoothstep((wrapped - stance + 0.02) / release))
 
 
 def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -703,7 +704,7 @@ def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
         return out
     if kind != "walking":
         out[:, 1] = gaussian_trend(root[:, 1], 0.1325 / ROOT_HZ[kind] * fps)
-    out[:, [0, 2]] = gaussian_trend(root[:, [0, 2]], 0.1325 / HORIZONTAL_HZ[kind] * fps)
+    out[:, [0, 2]] = gaussian_trend(root[:, [0, 2]], 0.1325 / HORIZONTAL_HZ.get(kind, 6.0) * fps)  # short walks too
     return out
 
 

@@ -119,9 +119,11 @@ def walking_heading(rng: np.random.Generator, n: int, fps: float, rate_per_min: 
 
 
 def turn_slowing(yaw_deg: np.ndarray, fps: float, speed: float) -> np.ndarray:
-    """Speed factor (≤ 1) along a walk of heading ``yaw_deg`` (deg per frame at ``fps``) at ``speed``
+    """Speed factor (≤ 1) along a walk of heading ``yaw_deg`` (deg, sampled at ``fps``) at ``speed``
     m/s: a soft ``min(1, a / (v·|ω|))`` with ``a`` = :data:`TURN_ACC`, so the centripetal acceleration
     ``v·ω`` stays near ``a`` through tight turns (a 180° turn at 150 °/s from 1.3 m/s: ≈ 0.3)."""
+    if len(yaw_deg) < 2:
+        return np.ones(len(yaw_deg))
     rate = np.abs(np.gradient(np.radians(yaw_deg)) * fps)
     return (1.0 + (speed * rate / TURN_ACC) ** 4) ** -0.25
 
