@@ -89,3 +89,24 @@ def test_no_shared_activity_is_refused(motions):
     real = simulate(motions[1], "smartwatch-wrist", WRIST, seed=2).crop(12, 40)   # walking only
     with pytest.raises(ValidationError, match="no activity present in both"):
         estimate_alignment([syn], [real])
+
+
+def test_covariance_of_one_activity_is_not_touched_by_the_next():
+    """The heading covariance is high-passed per labelled stretch: a still stretch followed by one with
+    another mean specific force (standing, then walking bent forward) keeps its own near-zero spread."""
+    from imuforge.calibrate.align import collect_moments
+    from imuforge.recording import LabelSegment, Recording
+
+    fs = 50.0
+    t = np.arange(0, 40, 1 / fs)
+    acc = np.tile([0.0, 0.0, 9.81], (len(t), 1))
+    walk = t >= 10
+    acc[walk] += [3.0, 0.0, 0.0]
+    acc[walk, 2] += 2.0 * np.sin(2 * np.pi * 1.8 * t[walk])
+    gyro = np.zeros_like(acc)
+    rec = Recording(t, np.hstack([acc, gyro]), ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"), fs,
+                    labels=[LabelSegment(0.0, 10.0, "standing"), LabelSegment(10.0, 40.0, "walking")])
+    mom = collect_moments([rec], per_class=True, with_gyro=True)
+    assert np.trace(mom.cov("standing")[:3, :3]) < 1e-6  # filtered across the step: ≈ 0.05 (m/s²)²
+    assert np.trace(mom.cov("walking")[:3, :3]) == pytest.approx(2.0, rel=0.05)  # the 2 m/s² tone: 2²/2
+    assert mom.mean("walking")[0] == pytest.approx(3.0, abs=1e-6)

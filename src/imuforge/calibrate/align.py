@@ -109,14 +109,16 @@ def collect_moments(recordings, *, per_class: bool, with_gyro: bool) -> Moments:
         x = _signal(rec, with_gyro)
         if x is None:
             continue
-        xh = _highpass(x, rec.rate_hz)
         if per_class and rec.labels:
             lab = rec.label_array()
-            for c in np.unique(lab):  # loop over classes
-                if c:
-                    mom.add(str(c), x[lab == c], xh[lab == c])
+            # each stretch of one label filtered on its own: a change of posture between activities
+            # would otherwise leave a filter transient in both
+            edges = np.flatnonzero(lab[1:] != lab[:-1]) + 1
+            for a, b in zip(np.r_[0, edges], np.r_[edges, len(lab)]):  # loop over stretches
+                if lab[a]:
+                    mom.add(str(lab[a]), x[a:b], _highpass(x[a:b], rec.rate_hz))
         else:
-            mom.add(ALL, x, xh)
+            mom.add(ALL, x, _highpass(x, rec.rate_hz))
     return mom
 
 

@@ -595,18 +595,9 @@ def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step:
     contact weight; per-degree effect from a 1° probe), as a Fourier series of the phase.
     """
     ph = np.linspace(0.0, 1.0, 120, endpoint=False)
-    fps = len(ph) * f_step / 2
-    w = _contact_weights(kind, ph, ph + 0.5, stance)
-    x0 = _left_leg_fk(kind, person, closure, speed, stance, ph)[0][:, 2]
-    x1 = _left_leg_fk(kind, person, closure, speed, stance, ph, d_hip=1.0)[0][:, 2]
-    gain = np.where(x1 - x0 > 1e-3, x1 - x0, 1e-3)  # m of ankle advance per degree of hip flexion
-    for _ in range(iterations):
-        pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
-        P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
-        x = anchored_root(foot_contact_points(P, G, person, fps), w, fps)[:, 2]
-        resid = x - np.polyval(np.polyfit(ph, x, 1), ph)
-        closure = replace(closure, hip=_add_series(closure.hip, ph, w[:, 0] * resid / gain))
-    return closure
+    trend = np.column_stack([np.ones_like(ph), ph])  # the mean progression
+    return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph, trend, axis=2, angle="hip",
+                             iterations=iterations)
 
 
 def stance_sway_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
@@ -625,19 +616,30 @@ def stance_sway_correction(kind: str, person: Person, closure: Closure, f_step: 
     weight; per-degree effect from a 1° probe), as a Fourier series of the phase.
     """
     ph = np.linspace(0.0, 1.0, 120, endpoint=False)
+    return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph, fourier_basis(ph, 1), axis=0,
+                             angle="add", iterations=iterations)
+
+
+def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float, speed: float, stance: float,
+                      ph: np.ndarray, keep: np.ndarray, *, axis: int, angle: str, iterations: int) -> Closure:
+    """The closure with a correction of the loaded leg's hip ``angle`` (``"hip"``: flexion, ``"add"``:
+    adduction) that cancels the foot-anchored pelvis path's ``axis`` component over one stride (phases
+    ``ph``), less its least-squares fit on the columns of ``keep``; weighted by the leg's contact weight,
+    per-degree effect from a 1° probe, as a Fourier series of the phase."""
     fps = len(ph) * f_step / 2
     w = _contact_weights(kind, ph, ph + 0.5, stance)
-    x0 = _left_leg_fk(kind, person, closure, speed, stance, ph)[0][:, 0]
-    x1 = _left_leg_fk(kind, person, closure, speed, stance, ph, d_add=1.0)[0][:, 0]
-    gain = x1 - x0  # m of lateral ankle shift per degree of hip adduction
-    gain = np.where(np.abs(gain) > 1e-3, gain, np.copysign(1e-3, np.median(gain)))
-    fund = fourier_basis(ph, 1)
+    probe = {"hip": "d_hip", "add": "d_add"}[angle]
+    x0 = _left_leg_fk(kind, person, closure, speed, stance, ph)[0][:, axis]
+    x1 = _left_leg_fk(kind, person, closure, speed, stance, ph, **{probe: 1.0})[0][:, axis]
+    gain = x1 - x0  # m of ankle shift per degree
+    sign = np.sign(np.median(gain)) or 1.0
+    gain = np.where(gain * sign > 1e-3, gain, sign * 1e-3)
     for _ in range(iterations):
         pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
         P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
-        x = anchored_root(foot_contact_points(P, G, person, fps), w, fps)[:, 0]
-        resid = x - fund @ np.linalg.lstsq(fund, x, rcond=None)[0]
-        closure = replace(closure, add=_add_series(closure.add, ph, w[:, 0] * resid / gain))
+        x = anchored_root(foot_contact_points(P, G, person, fps), w, fps)[:, axis]
+        resid = x - keep @ np.linalg.lstsq(keep, x, rcond=None)[0]
+        closure = replace(closure, **{angle: _add_series(getattr(closure, angle), ph, w[:, 0] * resid / gain)})
     return closure
 
 
