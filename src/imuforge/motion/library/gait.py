@@ -149,12 +149,13 @@ class Closure:
     foot: np.ndarray | None = None
     hip: np.ndarray | None = None
     add: np.ndarray | None = None  # Fourier coefficients (deg, ``HARMONICS``) added to the hip adduction curve
+    jac: np.ndarray | None = None  # Jacobian of (step length, mismatch) by (amp, offset) of the last fit
 
     @functools.cached_property
     def foot_spline(self) -> CubicSpline | None:
-        """The periodic cubic through ``foot`` (built once per closure)."""
-        return None if self.foot is None else _periodic_spline(self.foot)
-    jac: np.ndarray | None = None  # Jacobian of (step length, mismatch) by (amp, offset) of the last fit
+        """The periodic cubic through ``foot``: built once per table, not per closure — the hip fit's
+        probes are copies of one closure with another amplitude and offset and the same table."""
+        return None if self.foot is None else _foot_spline(self.foot.tobytes(), self.foot.shape)
 
 
 # frontal / transverse planes of level walking (Kadaba et al. 1989; Lafortune et al. 1992)
@@ -395,6 +396,12 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
         out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
         out["toe_out"] = toe
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _foot_spline(table: bytes, shape: tuple[int, int]) -> CubicSpline:
+    """:func:`_periodic_spline` of a planted-foot table given as its bytes (the key of the cache)."""
+    return _periodic_spline(np.frombuffer(table).reshape(shape))
 
 
 def _periodic_spline(table: np.ndarray) -> CubicSpline:
