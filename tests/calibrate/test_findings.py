@@ -134,3 +134,25 @@ def test_a_large_gravity_residual_after_alignment_is_a_warning():
     assert len(warn) == 1 and "43.6°" in warn[0]
     ok = Alignment(np.eye(3), "gravity + motion covariance", ["standing"], 1.0, 3.0, heading_observable=False)
     assert not [f for f in _alignment_findings(AlignStep("pooled", ok), [], []) if f.kind == "warning"]
+
+
+def test_a_device_put_on_differently_for_one_activity_is_a_warning():
+    """Two activities the capture holds at an angle no synthetic person does: the device was put on
+    differently between them (here: the walking capture turned 50° on the lower back)."""
+    from imuforge.calibrate.align import rotate_recording
+    from imuforge.calibrate.pipeline import posture_findings
+    from imuforge.synth import activity_spec, generate_recordings, plan_takes
+
+    sources = [activity_spec("standing", 6.0), activity_spec("walking", 10.0)]
+    made = generate_recordings(sources, plan_takes(2, 5, ["metamotions"], ["lower_back"]), seed=3, wear="default")
+    recs = [rec for _, _, rec in made]
+    people, capture = [r for r in recs if r.subject != recs[-1].subject], [r for r in recs if r.subject == recs[-1].subject]
+    assert len({r.subject for r in people}) == 4 and len(capture) == 2
+    assert posture_findings(people, capture) == []  # one more person wearing it one way: nothing to say
+
+    turn = Rotation.from_euler("x", 50, degrees=True).as_matrix()
+    moved = [rotate_recording(r, turn) if r.labels[0].label == "walking" else r for r in capture]
+    (warning,) = posture_findings(people, moved)
+    assert warning.kind == "warning" and "standing and walking" in warning.text and "put on differently" in warning.text
+    angle = float(warning.text.split("walking ")[1].split("°")[0])
+    assert 40 <= angle <= 60

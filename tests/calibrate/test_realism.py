@@ -111,3 +111,22 @@ def test_rate_hz_compares_on_a_common_band():
     assert slow < 0.02
     # a recording already at (or below) the rate is used as it is
     assert realism_stats(rec, rate_hz=400.0)["walking"].hf_share == fast
+
+
+def test_posture_angles_are_the_angle_between_mean_forces_whatever_the_mounting():
+    from imuforge.calibrate.realism import posture_angles
+
+    stretches = [("standing", 6, [0, 0, 1], 0, 0.0), ("walking", 8, [0, 0.5, 1], 0.9, 2.0),
+                 ("sitting", 6, [1, 0, 0], 0, 0.0)]
+    turned = Rotation.from_euler("xyz", [40, -70, 10], degrees=True).as_matrix()
+    for rot in (None, turned):
+        ang = posture_angles(_rec(stretches, rot).replace(subject="p1"))
+        assert sorted(ang) == [("sitting", "standing"), ("sitting", "walking"), ("standing", "walking")]
+        assert ang[("sitting", "standing")] == pytest.approx([90.0], abs=1e-6)
+        # the walker's bounce averages out over whole strides: its mean force is its gravity direction
+        assert ang[("standing", "walking")] == pytest.approx([np.degrees(np.arctan(0.5))], abs=0.2)
+    # one angle per subject; a subject without gravity in the data (linear acceleration) gives none
+    two = [_rec(stretches).replace(subject="a"), _rec(stretches, turned).replace(subject="b")]
+    linear = _rec(stretches).replace(subject="c")
+    linear = linear.replace(data=np.hstack([0.2 * linear.data[:, :3], linear.data[:, 3:]]))  # |mean| ≈ 2 m/s²
+    assert len(posture_angles(two + [linear])[("sitting", "standing")]) == 2

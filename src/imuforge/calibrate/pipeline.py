@@ -53,6 +53,10 @@ GRAVITY_RESIDUAL_DEG = 15.0
 #: halves should agree within a few degrees; different wearers differ by up to ~15°, docs/CALIBRATION.md).
 ALIGN_UNSTABLE_DEG = 15.0
 
+#: A capture whose two activities' mean specific forces lie further apart — or closer together — than
+#: every synthetic person's by more than this (degrees) is worth a warning (:func:`posture_findings`).
+POSTURE_MARGIN_DEG = 10.0
+
 #: A fidelity figure is "worse after calibration" when it grows by more than its margin:
 #: W₁ by 10 % (relative, and by more than 1e-3 in its unit), KS by 0.02, the log-spectral distance
 #: by 1 dB, a two-sample AUC by 0.02 further from 0.5.
@@ -492,6 +496,7 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += _fit_findings(step, result.fit)
         elif isinstance(step, AlignStep):
             out += _alignment_findings(step, pre_align, reals)
+            out += posture_findings(pre_align, reals)
     out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
     held = report.fidelity_after_heldout
     if held is not None and held.after is not None:
@@ -580,6 +585,37 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
             out.append(Finding("warning", "alignment", f"alignment unstable: fitted on the two halves of the capture "
                                f"it gives rotations {stab.halves_apart_deg:.0f}° apart (> {ALIGN_UNSTABLE_DEG:g}°); "
                                "the capture does not pin the placement down — capture longer, keep the device fixed"))
+    return out
+
+
+def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
+    """A warning for each two activities that the capture holds at an angle no synthetic person does.
+
+    The angle between two activities' mean specific forces does not depend on how the device is
+    turned (:func:`~imuforge.calibrate.realism.posture_angles`), so capture and synthetic people
+    compare directly; the synthetic people's range is what the library expects of the placement.
+    A capture outside it by more than :data:`POSTURE_MARGIN_DEG` was recorded with the device put
+    on differently for the two activities (two straps, two sessions, a phone put back another
+    way) or does an activity differently from the library's people — and per-class calibration
+    would make the model learn that difference as part of the class. Needs gravity in the data
+    and three or more synthetic people holding both activities.
+    """
+    from imuforge.calibrate.realism import posture_angles
+
+    real, syn = posture_angles(list(reals)), posture_angles(list(synthetic))
+    out = []
+    for a, b in sorted(set(real) & set(syn)):
+        people = syn[(a, b)]
+        if len(people) < 3:
+            continue
+        r, lo, hi = float(np.median(real[(a, b)])), min(people), max(people)
+        if lo - POSTURE_MARGIN_DEG <= r <= hi + POSTURE_MARGIN_DEG:
+            continue
+        out.append(Finding("warning", "alignment", f"the capture holds {a} and {b} {r:.0f}° apart (direction of "
+                           f"gravity), the {len(people)} synthetic people {lo:.0f}–{hi:.0f}°: the device was put on "
+                           "differently for the two, or one is done differently from the library's people (a hand in "
+                           "a pocket, a bag carried); --map per-class would teach the model that difference as part of "
+                           "the class — capture both with the device worn the same way, or check the placement"))
     return out
 
 

@@ -146,6 +146,13 @@ def realism_stats(recordings: Recording | list[Recording], *, reference: str = "
 def _posture(sums: dict[tuple[str, str], np.ndarray], label: str, reference: str) -> float | None:
     """Median over subjects of the angle between ``label``'s and ``reference``'s mean specific force
     (``None`` when no subject has both, or the data hold no gravity)."""
+    angles = _subject_angles(sums, label, reference)
+    return float(np.median(angles)) if angles else None
+
+
+def _subject_angles(sums: dict[tuple[str, str], np.ndarray], label: str, reference: str) -> list[float]:
+    """Per subject holding both, the angle (deg) between ``label``'s and ``reference``'s mean specific
+    force; subjects whose data hold no gravity (a mean under 3 m/s²) are left out."""
     angles = []
     for (lab, subject), v in sums.items():
         ref = sums.get((reference, subject))
@@ -154,7 +161,35 @@ def _posture(sums: dict[tuple[str, str], np.ndarray], label: str, reference: str
         a, b = v[:3] / v[3], ref[:3] / ref[3]
         if min(np.linalg.norm(a), np.linalg.norm(b)) > 3.0:  # gravity is in the data
             angles.append(_angle_deg(a, b))
-    return float(np.median(angles)) if angles else None
+    return angles
+
+
+def posture_angles(recordings) -> dict[tuple[str, str], list[float]]:
+    """For every two activities (``(a, b)``, ``a < b``), the angle (deg) between their mean specific
+    forces, one per subject that holds both with gravity in the data.
+
+    A person wears a device one way through all their activities, so the angle is the change of the
+    segment's posture between the two (a thigh ≈ 90° from standing to sitting, a foot ≈ 0° from
+    walking to stairs) whatever way the device sits; it also grows when the device was put on
+    differently between the two recordings.
+    """
+    recs = [recordings] if isinstance(recordings, Recording) else list(recordings)
+    sums: dict[tuple[str, str], np.ndarray] = {}
+    for r in recs:
+        if r.acc is None:
+            continue
+        for seg in r.labels:
+            part = r.crop(seg.start_s, seg.end_s)
+            if len(part):
+                key = (seg.label, str(part.subject))
+                sums[key] = sums.get(key, np.zeros(4)) + np.append(part.acc.sum(axis=0), len(part))
+    labels = sorted({lab for lab, _ in sums})
+    out = {}
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            if angles := _subject_angles(sums, a, b):
+                out[(a, b)] = angles
+    return out
 
 
 @dataclass(frozen=True)
