@@ -132,3 +132,17 @@ def test_bad_augment_and_missing_data_are_one_line_errors(tmp_path, capsys):
     assert main(["train", "--real", str(tmp_path), "--augment", "spin", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "does not exist" in err[0] and "unknown augmentation" in err[1]
+
+
+@pytest.mark.slow
+def test_synthetic_data_alone_without_augmentation_gets_the_tip(tmp_path, synth_dir, capsys):
+    """The benchmark's advice reaches the user: synthetic data alone train better augmented."""
+    from imuforge.cli import main
+
+    common = ["train", "--data", str(synth_dir), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
+              "--epochs", "1", "--width", "8"]
+    assert main([*common, "--out", str(tmp_path / "plain")]) == 0
+    assert "tip: trained on synthetic data alone, --augment default" in capsys.readouterr().err
+    assert main([*common, "--augment", "default", "--out", str(tmp_path / "aug")]) == 0
+    err = capsys.readouterr().err
+    assert "tip:" not in err and "augmentation" in err

@@ -528,10 +528,10 @@ def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> 
 
 
 def _left_leg_fk(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-                 d_hip: float = 0.0, shank: bool = False, d_add: float = 0.0):
+                 d_hip: float | np.ndarray = 0.0, shank: bool = False, d_add: float | np.ndarray = 0.0):
     """Left ankle position and foot orientation relative to the pelvis over ``ph`` (and, with
     ``shank``, the shank's orientation too), the left hip flexed by ``d_hip`` and adducted by ``d_add``
-    degrees more."""
+    degrees more (scalars, or one value per phase)."""
     from imuforge.motion.library._core import J
 
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
@@ -636,9 +636,10 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
     fps = len(ph) * f_step / 2
     w = _contact_weights(kind, ph, ph + 0.5, stance)
     probe = {"hip": "d_hip", "add": "d_add"}[angle]
-    x0 = _left_leg_fk(kind, person, closure, speed, stance, ph)[0][:, axis]
-    x1 = _left_leg_fk(kind, person, closure, speed, stance, ph, **{probe: 1.0})[0][:, axis]
-    gain = x1 - x0  # m of ankle shift per degree
+    n = len(ph)  # the stride as it is and with the hip probed by 1°, in one pass
+    x01 = _left_leg_fk(kind, person, closure, speed, stance, np.concatenate([ph, ph]),
+                       **{probe: np.repeat([0.0, 1.0], n)})[0][:, axis]
+    gain = x01[n:] - x01[:n]  # m of ankle shift per degree
     sign = np.sign(np.median(gain)) or 1.0
     gain = np.where(gain * sign > 1e-3, gain, sign * 1e-3)
     for _ in range(iterations):
