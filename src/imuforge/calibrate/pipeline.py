@@ -56,6 +56,8 @@ ALIGN_UNSTABLE_DEG = 15.0
 #: A capture whose two activities' mean specific forces lie further apart — or closer together — than
 #: every synthetic person's by more than this (degrees) is worth a warning (:func:`posture_findings`).
 POSTURE_MARGIN_DEG = 10.0
+#: ... and the synthetic people's range is taken from this many people or more.
+POSTURE_MIN_PEOPLE = 3
 
 #: A fidelity figure is "worse after calibration" when it grows by more than its margin:
 #: W₁ by 10 % (relative, and by more than 1e-3 in its unit), KS by 0.02, the log-spectral distance
@@ -496,7 +498,8 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += _fit_findings(step, result.fit)
         elif isinstance(step, AlignStep):
             out += _alignment_findings(step, pre_align, reals)
-            out += posture_findings(pre_align, reals)
+    if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
+        out += posture_findings(pre_align, reals)
     out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
     held = report.fidelity_after_heldout
     if held is not None and held.after is not None:
@@ -598,7 +601,7 @@ def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording])
     on differently for the two activities (two straps, two sessions, a phone put back another
     way) or does an activity differently from the library's people — and per-class calibration
     would make the model learn that difference as part of the class. Needs gravity in the data
-    and three or more synthetic people holding both activities.
+    and :data:`POSTURE_MIN_PEOPLE` or more synthetic people (subjects) holding both activities.
     """
     from imuforge.calibrate.realism import posture_angles
 
@@ -606,16 +609,18 @@ def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording])
     out = []
     for a, b in sorted(set(real) & set(syn)):
         people = syn[(a, b)]
-        if len(people) < 3:
+        if len(people) < POSTURE_MIN_PEOPLE:
             continue
         r, lo, hi = float(np.median(real[(a, b)])), min(people), max(people)
         if lo - POSTURE_MARGIN_DEG <= r <= hi + POSTURE_MARGIN_DEG:
             continue
-        out.append(Finding("warning", "alignment", f"the capture holds {a} and {b} {r:.0f}° apart (direction of "
-                           f"gravity), the {len(people)} synthetic people {lo:.0f}–{hi:.0f}°: the device was put on "
-                           "differently for the two, or one is done differently from the library's people (a hand in "
-                           "a pocket, a bag carried); --map per-class would teach the model that difference as part of "
-                           "the class — capture both with the device worn the same way, or check the placement"))
+        out.append(Finding(
+            "warning", "posture",
+            f"the capture holds {a} and {b} {r:.0f}° apart (direction of gravity), the {len(people)} synthetic "
+            f"people {lo:.0f}–{hi:.0f}° (± {POSTURE_MARGIN_DEG:g}° allowed): the device was put on differently for "
+            "the two, or one is done differently from the library's people (a hand in a pocket, a bag carried); "
+            "--map per-class would teach the model that difference as part of the class — capture both with the "
+            "device worn the same way, or check the placement"))
     return out
 
 

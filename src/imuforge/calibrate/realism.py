@@ -84,13 +84,21 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
     return float(f[band][np.argmax(p[band])]) if band.any() else float("nan")
 
 
-def _stretches(recordings, label: str):
+def _stretches(recordings, label: str | None = None, *, need_gyro: bool = True):
+    """The labelled stretches (of ``label``, or of any label) of at least :data:`MIN_STRETCH_S` seconds
+    that hold acc (and gyro, with ``need_gyro``), as (label, cropped Recording)."""
     for r in recordings:
         for seg in r.labels:
-            if seg.label == label and seg.end_s - seg.start_s >= MIN_STRETCH_S:
+            if (label is None or seg.label == label) and seg.end_s - seg.start_s >= MIN_STRETCH_S:
                 part = r.crop(seg.start_s, seg.end_s)
-                if part.acc is not None and part.gyro is not None and len(part) > 16:
-                    yield part
+                if part.acc is not None and (part.gyro is not None or not need_gyro) and len(part) > 16:
+                    yield seg.label, part
+
+
+def _add_force(sums: dict[tuple[str, str], np.ndarray], label: str, part: Recording) -> None:
+    """Add ``part``'s specific force to the (label, subject) sum (x, y, z, count): one mean per person."""
+    key = (label, str(part.subject))
+    sums[key] = sums.get(key, np.zeros(4)) + np.append(part.acc.sum(axis=0), len(part))
 
 
 def _median(values) -> float:
@@ -126,14 +134,13 @@ def realism_stats(recordings: Recording | list[Recording], *, reference: str = "
     per_label: dict[str, list[dict[str, float]]] = {}
     seconds: dict[str, float] = {}
     for lab in labels:  # one loop per label and stretch; the signal work inside is vectorised
-        for part in _stretches(recs, lab):
+        for _, part in _stretches(recs, lab):
             fs = part.rate_hz
             sh = stride_hz(part.gyro, fs)
             row = segment_stats(part.acc, part.gyro, fs, sh if sh > 0 else 1.0)
             row["cadence_spm"] = 120.0 * sh
             per_label.setdefault(lab, []).append(row)
-            key = (lab, str(part.subject))
-            sums[key] = sums.get(key, np.zeros(4)) + np.append(part.acc.sum(axis=0), len(part))
+            _add_force(sums, lab, part)
             seconds[lab] = seconds.get(lab, 0.0) + part.duration_s
     out = {}
     for lab, rows in per_label.items():
@@ -164,9 +171,10 @@ def _subject_angles(sums: dict[tuple[str, str], np.ndarray], label: str, referen
     return angles
 
 
-def posture_angles(recordings) -> dict[tuple[str, str], list[float]]:
+def posture_angles(recordings: Recording | list[Recording]) -> dict[tuple[str, str], list[float]]:
     """For every two activities (``(a, b)``, ``a < b``), the angle (deg) between their mean specific
-    forces, one per subject that holds both with gravity in the data.
+    forces, one per subject that holds both with gravity in the data (stretches of at least
+    :data:`MIN_STRETCH_S` seconds, as :func:`realism_stats` takes its ``posture_deg``).
 
     A person wears a device one way through all their activities, so the angle is the change of the
     segment's posture between the two (a thigh ≈ 90° from standing to sitting, a foot ≈ 0° from
@@ -175,14 +183,8 @@ def posture_angles(recordings) -> dict[tuple[str, str], list[float]]:
     """
     recs = [recordings] if isinstance(recordings, Recording) else list(recordings)
     sums: dict[tuple[str, str], np.ndarray] = {}
-    for r in recs:
-        if r.acc is None:
-            continue
-        for seg in r.labels:
-            part = r.crop(seg.start_s, seg.end_s)
-            if len(part):
-                key = (seg.label, str(part.subject))
-                sums[key] = sums.get(key, np.zeros(4)) + np.append(part.acc.sum(axis=0), len(part))
+    for label, part in _stretches(recs, need_gyro=False):
+        _add_force(sums, label, part)
     labels = sorted({lab for lab, _ in sums})
     out = {}
     for i, a in enumerate(labels):

@@ -33,7 +33,7 @@ class Finding:
     (the datasheet prior, an identity, or nothing stands in), or a ``warning``."""
 
     kind: str  # decided | undecided | warning
-    topic: str  # classes | device | alignment | fidelity
+    topic: str  # classes | device | alignment | posture | fidelity
     text: str
 
     def to_json(self) -> dict[str, str]:

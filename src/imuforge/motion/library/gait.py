@@ -155,7 +155,10 @@ class Closure:
     def foot_spline(self) -> CubicSpline | None:
         """The periodic cubic through ``foot``: built once per table, not per closure — the hip fit's
         probes are copies of one closure with another amplitude and offset and the same table."""
-        return None if self.foot is None else _foot_spline(self.foot.tobytes(), self.foot.shape)
+        if self.foot is None:
+            return None
+        table = np.ascontiguousarray(self.foot, dtype=np.float64)
+        return _foot_spline(table.tobytes(), table.shape)
 
 
 # frontal / transverse planes of level walking (Kadaba et al. 1989; Lafortune et al. 1992)
@@ -401,7 +404,7 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
 @functools.lru_cache(maxsize=64)
 def _foot_spline(table: bytes, shape: tuple[int, int]) -> CubicSpline:
     """:func:`_periodic_spline` of a planted-foot table given as its bytes (the key of the cache)."""
-    return _periodic_spline(np.frombuffer(table).reshape(shape))
+    return _periodic_spline(np.frombuffer(table, dtype=np.float64).reshape(shape))
 
 
 def _periodic_spline(table: np.ndarray) -> CubicSpline:
