@@ -266,31 +266,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
             except Exception as exc:  # noqa: BLE001 - a benchmark records what failed
                 notes.append(f"P={P}: calibration failed: {exc}")
         for s in range(seeds):
-            tag = f"{pi}_{s}"
-            jobs = {"c": dict(real=[cap]), "d": dict(real=[cap], augment="default")}
-            if with_syn and pi == 0:
-                jobs["a"] = dict(data=[syn])
-            elif with_syn:  # (a) does not depend on P: the seed's model, tested on this P's test people
-                r = evaluate(Path(rows["a"][s]["run"]), classes, test)
-                rows["a"].append(dict(r, person=P, seed=s))
-            if cal is not None:
-                jobs["b"] = dict(data=[cal])
-                jobs["b_aug"] = dict(data=[cal], augment="default")
-                jobs["e_mix"] = dict(data=[cal], real=[cap])
-                jobs["e_aug"] = dict(data=[cal], real=[cap], augment="default", augment_on="real")
-                jobs["e_augall"] = dict(data=[cal], real=[cap], augment="default")
-            for row in ("a", "b", "b_aug", "c", "d", "e_mix", "e_aug", "e_augall"):
-                if row in jobs:
-                    r = fit_eval(work, f"{row}_{tag}", proto, classes, test, seed=s, **jobs[row])
-                    if row in B_ROWS and part_tests:
-                        r["by_subject"] = per_subject(Path(r["run"]), classes, part_tests)
-                    rows[row].append(dict(r, person=P, seed=s))
-                    print(f"[{name}]   P={P} seed {s} {row:10s} macro-F1 {r['macro_f1']:.3f}", flush=True)
-            if rows["b"] and cal is not None:
-                r = fit_eval(work, f"e_finetune_{tag}", proto, classes, test, real=[cap], seed=s,
-                             init=rows["b"][-1]["run"])
-                rows["e_finetune"].append(dict(r, person=P, seed=s))
-                print(f"[{name}]   P={P} seed {s} e_finetune macro-F1 {r['macro_f1']:.3f}", flush=True)
+            seed_rows(name, work, proto, classes, rows, pi=pi, P=P, seed=s, test=test, cap=cap, syn=syn, cal=cal,
+                      part_tests=part_tests)
     if len(people) > 1:
         rows["f"] = upper_bound(work, name, subjects, people, classes, proto, seeds)
     return {"set": name, "profile": rs.profile, "placement": rs.placement, "notes_data": rs.notes,
@@ -302,6 +279,34 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
             "rows": {k: v for k, v in rows.items() if v}, "notes": notes,
             "command": " ".join(["benchmarks/bench_sim2real.py"] + sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"}
+
+
+def seed_rows(name: str, work: Path, proto: Protocol, classes, rows: dict[str, list], *, pi: int, P: str,
+              seed: int, test: Path, cap: Path, syn: Path | None, cal: Path | None, part_tests: dict) -> None:
+    """Every row of one training seed for the ``pi``-th calibration person ``P``, appended to ``rows``."""
+    s, tag = seed, f"{pi}_{seed}"
+    jobs = {"c": dict(real=[cap]), "d": dict(real=[cap], augment="default")}
+    if syn is not None and pi == 0:  # (a) does not depend on P: trained for the first person only
+        jobs["a"] = dict(data=[syn])
+    elif syn is not None:  # ... and the seed's model tested on this P's test people
+        r = evaluate(Path(rows["a"][s]["run"]), classes, test)
+        rows["a"].append(dict(r, person=P, seed=s))
+    if cal is not None:
+        jobs["b"] = dict(data=[cal])
+        jobs["b_aug"] = dict(data=[cal], augment="default")
+        jobs["e_mix"] = dict(data=[cal], real=[cap])
+        jobs["e_aug"] = dict(data=[cal], real=[cap], augment="default", augment_on="real")
+        jobs["e_augall"] = dict(data=[cal], real=[cap], augment="default")
+    for row in (r for r in ROWS if r in jobs):
+        r = fit_eval(work, f"{row}_{tag}", proto, classes, test, seed=s, **jobs[row])
+        if row in B_ROWS and part_tests:
+            r["by_subject"] = per_subject(Path(r["run"]), classes, part_tests)
+        rows[row].append(dict(r, person=P, seed=s))
+        print(f"[{name}]   P={P} seed {s} {row:10s} macro-F1 {r['macro_f1']:.3f}", flush=True)
+    if cal is not None:  # pre-trained on the calibrated synthetic data (row b of this seed), tuned on the capture
+        r = fit_eval(work, f"e_finetune_{tag}", proto, classes, test, real=[cap], seed=s, init=rows["b"][-1]["run"])
+        rows["e_finetune"].append(dict(r, person=P, seed=s))
+        print(f"[{name}]   P={P} seed {s} e_finetune macro-F1 {r['macro_f1']:.3f}", flush=True)
 
 
 def upper_bound(work: Path, name: str, subjects, people, classes, proto, seeds) -> list:

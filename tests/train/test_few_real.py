@@ -142,7 +142,7 @@ def test_synthetic_data_alone_without_augmentation_gets_the_tip(tmp_path, synth_
     common = ["train", "--data", str(synth_dir), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
               "--epochs", "1", "--width", "8"]
     assert main([*common, "--out", str(tmp_path / "plain")]) == 0
-    assert "tip: with synthetic --data alone, training with --augment default" in capsys.readouterr().err
+    assert "tip: with synthetic --data alone, --augment default" in capsys.readouterr().err
     assert main([*common, "--augment", "default", "--out", str(tmp_path / "aug")]) == 0
     err = capsys.readouterr().err
     assert "tip:" not in err and "augmentation" in err

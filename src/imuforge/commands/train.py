@@ -161,8 +161,8 @@ def cmd_train(args) -> int:
         print("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real" else
               "every window") + "): " + ", ".join(t.name for t in aug.transforms), file=sys.stderr)
     if cfg.data and not cfg.real and (aug is None or args.augment_on == "real"):
-        print("tip: with synthetic --data alone, training with --augment default scored as well or better on the "
-              "real test sets of the sim-to-real benchmark (docs/TRAINING.md)", file=sys.stderr)
+        print("tip: with synthetic --data alone, --augment default usually trains better models for real people "
+              "(the sim-to-real benchmark, docs/TRAINING.md)", file=sys.stderr)
     if not d["validation_split"].startswith("subject-wise"):
         print(f"note: validation split by {d['validation_split']}; a subject-wise figure needs two or more "
               "real subjects", file=sys.stderr)
