@@ -160,3 +160,18 @@ def test_a_device_put_on_differently_for_one_activity_is_a_warning():
     # ... and too few synthetic people to know the range: nothing said
     two = sorted({r.subject for r in people})[:2]
     assert posture_findings([r for r in people if r.subject in two], moved) == []
+
+
+def test_a_capture_whose_activities_come_from_different_people_is_not_compared():
+    from imuforge.calibrate.pipeline import posture_findings
+    from imuforge.synth import activity_spec, generate_recordings, plan_takes
+
+    sources = [activity_spec("standing", 6.0), activity_spec("walking", 10.0)]
+    recs = [rec for _, _, rec in generate_recordings(sources, plan_takes(2, 4, ["metamotions"], ["lower_back"]),
+                                                      seed=4, wear="default")]
+    subjects = sorted({r.subject for r in recs})
+    # standing of one person, walking of another (as gaitmap's stair and walking files)
+    capture = [r for r in recs if (r.subject, r.labels[0].label) in {(subjects[0], "standing"), (subjects[1], "walking")}]
+    (f,) = posture_findings(recs, capture)
+    assert f.kind == "undecided" and f.topic == "posture" and f.text.endswith("not compared where no person of the "
+                                                                             "capture holds both activities: standing–walking")

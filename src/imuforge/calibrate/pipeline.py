@@ -607,6 +607,11 @@ def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording])
 
     real, syn = posture_angles(list(reals)), posture_angles(list(synthetic))
     out = []
+    labels = sorted({seg.label for r in reals for seg in r.labels})
+    apart = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:] if (a, b) not in real]
+    if apart and len({str(r.subject) for r in reals if r.labels}) > 1:
+        out.append(Finding("undecided", "posture", "postures not compared where no person of the capture holds "
+                           "both activities: " + ", ".join(f"{a}–{b}" for a, b in apart)))
     for a, b in sorted(set(real) & set(syn)):
         people = syn[(a, b)]
         if len(people) < POSTURE_MIN_PEOPLE:
