@@ -607,9 +607,13 @@ def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording])
 
     real, syn = posture_angles(list(reals)), posture_angles(list(synthetic))
     out = []
-    labels = sorted({seg.label for r in reals for seg in r.labels})
-    apart = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:] if (a, b) not in real]
-    if apart and len({str(r.subject) for r in reals if r.labels}) > 1:
+    held: dict[str, set[str]] = {}  # each person of the capture → the activities they were captured doing
+    for r in reals:
+        held.setdefault(str(r.subject), set()).update(seg.label for seg in r.labels)
+    labels = sorted(set().union(*held.values())) if held else []
+    apart = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:]
+             if not any({a, b} <= acts for acts in held.values())]
+    if apart:
         out.append(Finding("undecided", "posture", "postures not compared where no person of the capture holds "
                            "both activities: " + ", ".join(f"{a}–{b}" for a, b in apart)))
     for a, b in sorted(set(real) & set(syn)):
