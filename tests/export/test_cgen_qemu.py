@@ -116,7 +116,7 @@ def test_card_gives_qemu_instructions_and_every_verdict(zoo_exports):
     assert q["windows"] == q["plain"]["windows"] + q["dsp"]["windows"] > 0 and q["mismatches"] == 0
     assert card["checks"]["generated_c_equals_tflm_qemu"]["identical"] is True
     verdicts = card["checks"]["checks_passed"]
-    assert set(verdicts) == {"int8_drop_within_1_point", "litert_equals_tflm", "ops_supported_by_tflm",
+    assert set(verdicts) == {"int8_drop_within_1_point", "litert_agrees_with_tflm", "ops_supported_by_tflm",
                              "generated_c_equals_tflm", "generated_c_equals_tflm_qemu"}
     assert verdicts["generated_c_equals_tflm"] == verdicts["generated_c_equals_tflm_qemu"] == "pass"
     assert set(verdicts.values()) <= {"pass", "FAIL"}

@@ -236,7 +236,7 @@ class Demo:
         m = card.metrics
         st.detail = (f"{card.size['flash_model_bytes']} B flash, {card.size['arena_bytes_tflm']} B arena; "
                      f"float acc {100 * m.float_model.accuracy:.1f} % → int8 {100 * m.int8.accuracy:.1f} %; "
-                     f"LiteRT == TFLM: {card.checks['litert_equals_tflm']['identical']}")
+                     f"LiteRT vs TFLM: {card.checks['checks_passed']['litert_agrees_with_tflm']}")
         st.outputs = {"model": str(d / "model.tflite"), "card": str(d / "card.md"), "C header": str(d / "model.h")}
 
     def s7_hil(self, st: Step) -> None:
@@ -322,7 +322,7 @@ def register(sub) -> None:
                     "  3. synthesise data for its profile and placement from text descriptions\n"
                     "  4. calibrate the synthetic data against the capture\n"
                     "  5. train a tiny CNN\n"
-                    "  6. export int8 TFLite + model.h + model card (LiteRT == TFLM checked)\n"
+                    "  6. export int8 TFLite + model.h + model card (LiteRT vs TFLM checked)\n"
                     "  7. run HIL on the emulated wearable (bit-exact vs the host TFLM reference)\n"
                     "Each step is timed; a failed step is marked and later steps use what exists.")
     p.add_argument("--out", required=True, type=Path, help="output folder")

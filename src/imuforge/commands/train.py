@@ -248,9 +248,11 @@ def cmd_export(args) -> int:
           f"F1 {m.float_model.macro_f1:.3f} | int8 acc {m.int8.accuracy:.3f} F1 {m.int8.macro_f1:.3f} "
           f"| drop {m.drop_accuracy_points:.2f} / {m.drop_macro_f1_points:.2f} points "
           f"[{'ok' if c['int8_drop_within_1_point'] else 'OVER 1 POINT'}]")
-    le = c["litert_equals_tflm"]
-    print(f"LiteRT vs TFLM: {le['mismatches']} of {le['windows']} windows differ "
-          f"[{'identical' if le['identical'] else 'MISMATCH'}]")
+    le = c["litert_agrees_with_tflm"]
+    tag = ("identical" if le["identical"] else f"within {le['tolerance_lsb']} LSB" if le["within_tolerance"]
+           else "MISMATCH")
+    print(f"LiteRT vs TFLM: {le['windows_differing']} of {le['windows']} windows differ, by up to "
+          f"{le['max_abs_diff_lsb']} LSB [{tag}]")
     print(f"TFLM arena {s['arena_bytes_tflm']} B; ops: {', '.join(card.model.ops)}")
     lt = card.latency_host
     print(f"host latency: TFLM {lt['tflm_reference_kernels']['median_us']:.0f} µs, LiteRT {lt['litert']['median_us']:.0f} µs")

@@ -54,6 +54,12 @@ ML_MODULES = ("tensorflow", "ai_edge_litert.interpreter", "tflite_micro.python.t
 
 #: Largest int8 accuracy / macro-F1 drop against float (points) the card calls a pass.
 MAX_DROP_POINTS = 1.0
+#: How far LiteRT's builtin int8 kernels may differ from TFLM's, in output LSB. The two runtimes round
+#: the int8 requantisation of some kernels differently (LiteRT single-rounds FULLY_CONNECTED, TFLM's
+#: reference kernel does not: tensorflow/tensorflow#66358, ARM-software/CMSIS-NN#214), so a rare
+#: accumulator on a rounding boundary lands 1 LSB apart. The device path (generated C, QEMU) is held to
+#: bit-exactness against TFLM; this check only says the host runtime a user tries the model in agrees.
+LITERT_TOLERANCE_LSB = 1
 
 
 def _versions() -> dict[str, str]:
@@ -300,22 +306,34 @@ def _card_metrics(run, eng: EngineRuns, test: TestSet) -> CardMetrics:
 
 
 def _card_checks(eng: EngineRuns, metrics: CardMetrics, cgen: CgenCheck) -> dict[str, Any]:
-    """The card's host checks: the int8 drop, LiteRT == TFLM (and the XNNPACK delegate), ops, generated C."""
+    """The card's host checks: the int8 drop, LiteRT vs TFLM (and the XNNPACK delegate), ops, generated C."""
     drop_acc, drop_f1 = metrics.drop_accuracy_points, metrics.drop_macro_f1_points
-    mismatch = np.flatnonzero(np.any(eng.out_tflm != eng.out_lite, axis=1))
-    xnn_diff = np.abs(eng.out_xnn.astype(np.int16) - eng.out_tflm.astype(np.int16)).max(axis=1)
     return {
         "int8_drop_within_1_point": bool(drop_acc <= MAX_DROP_POINTS and drop_f1 <= MAX_DROP_POINTS),
-        "litert_equals_tflm": {"windows": int(len(eng.Q)), "mismatches": int(mismatch.size),
-                               "mismatch_windows": mismatch[:50].tolist(), "identical": bool(mismatch.size == 0),
-                               "litert_kernels": "builtin int8 kernels, no XNNPACK delegate",
-                               "xnnpack_delegate": {"windows_differing": int((xnn_diff > 0).sum()),
-                                                    "max_abs_diff_lsb": int(xnn_diff.max(initial=0)),
-                                                    "top1_agreement": float(np.mean(
-                                                        eng.out_xnn.argmax(1) == eng.out_tflm.argmax(1)))}},
+        "litert_agrees_with_tflm": dict(
+            _output_diff(eng.out_lite, eng.out_tflm), tolerance_lsb=LITERT_TOLERANCE_LSB,
+            within_tolerance=bool(_lsb_diff(eng.out_lite, eng.out_tflm).max(initial=0) <= LITERT_TOLERANCE_LSB),
+            litert_kernels="builtin int8 kernels, no XNNPACK delegate",
+            why_not_bit_exact="the two runtimes round some kernels' int8 requantisation differently "
+                              "(FULLY_CONNECTED: single vs double rounding)",
+            xnnpack_delegate=_output_diff(eng.out_xnn, eng.out_tflm)),
         "ops_supported_by_tflm": True,
         "generated_c_equals_tflm": cgen.to_json(),
     }
+
+
+def _lsb_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Largest |a − b| per window, in output LSB."""
+    return np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=1)
+
+
+def _output_diff(out: np.ndarray, tflm: np.ndarray) -> dict[str, Any]:
+    """How one runtime's int8 outputs differ from TFLM's, window by window."""
+    d = _lsb_diff(out, tflm)
+    differ = np.flatnonzero(d)
+    return {"windows": int(len(d)), "windows_differing": int(differ.size), "mismatch_windows": differ[:50].tolist(),
+            "max_abs_diff_lsb": int(d.max(initial=0)), "identical": bool(differ.size == 0),
+            "top1_agreement": float(np.mean(out.argmax(1) == tflm.argmax(1))) if len(d) else 1.0}
 
 
 def _add_qemu_figures(out: Path, card: ExportCard, *, enabled: bool) -> None:
@@ -344,7 +362,7 @@ def _verdicts(c: dict[str, Any]) -> dict[str, str]:
     """``pass`` / ``FAIL`` / ``not checked: why`` for each check of the card."""
     gc, gq = c["generated_c_equals_tflm"], c["generated_c_equals_tflm_qemu"]
     out = {"int8_drop_within_1_point": "pass" if c["int8_drop_within_1_point"] else "FAIL",
-           "litert_equals_tflm": "pass" if c["litert_equals_tflm"]["identical"] else "FAIL",
+           "litert_agrees_with_tflm": "pass" if c["litert_agrees_with_tflm"]["within_tolerance"] else "FAIL",
            "ops_supported_by_tflm": "pass" if c["ops_supported_by_tflm"] else "FAIL"}
     if gc["compared"]:
         out["generated_c_equals_tflm"] = "pass" if gc["identical"] else "FAIL"
@@ -353,6 +371,18 @@ def _verdicts(c: dict[str, Any]) -> dict[str, str]:
     out["generated_c_equals_tflm_qemu"] = (("pass" if gq["identical"] else "FAIL") if isinstance(gq, dict)
                                            else gq.replace("not measured", "not checked", 1))
     return out
+
+
+def _litert_check_line(le: dict[str, Any]) -> str:
+    """The card's LiteRT-vs-TFLM line: verdict, how many windows differ and by how much, and why they may."""
+    verdict = "pass" if le["within_tolerance"] else "FAIL"
+    xnn = le["xnnpack_delegate"]
+    how = ("identical on every window" if le["identical"] else
+           f"{le['windows_differing']} of {le['windows']} windows differ by up to {le['max_abs_diff_lsb']} LSB, "
+           f"top-1 agreement {le['top1_agreement']:.3f}: {le['why_not_bit_exact']}")
+    return (f"- LiteRT output within {le['tolerance_lsb']} LSB of TFLM on every test window: **{verdict}** "
+            f"({how}; LiteRT builtin kernels without XNNPACK. With the XNNPACK delegate "
+            f"{xnn['windows_differing']} windows differ by up to {xnn['max_abs_diff_lsb']} LSB)")
 
 
 def _list(values, fmt: str = "{}") -> str:
@@ -459,11 +489,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Checks",
         "",
         f"- int8 drop ≤ 1 point: **{'pass' if c['int8_drop_within_1_point'] else 'FAIL'}**",
-        f"- LiteRT output == TFLM output on every test window: **{'pass' if c['litert_equals_tflm']['identical'] else 'FAIL'}** "
-        f"({c['litert_equals_tflm']['mismatches']} of {c['litert_equals_tflm']['windows']} windows differ; "
-        f"LiteRT builtin kernels without XNNPACK. With the XNNPACK delegate "
-        f"{c['litert_equals_tflm']['xnnpack_delegate']['windows_differing']} windows differ by up to "
-        f"{c['litert_equals_tflm']['xnnpack_delegate']['max_abs_diff_lsb']} LSB)",
+        _litert_check_line(c["litert_agrees_with_tflm"]),
         f"- All ops in TFLM: **pass** ({', '.join(card['model']['ops'])})",
         _cgen_check_line(c.get("generated_c_equals_tflm")),
         _qemu_check_line(c.get("generated_c_equals_tflm_qemu")),

@@ -203,9 +203,10 @@ class LiteRTModel:
     """A .tflite model on LiteRT (ai-edge-litert; tflite_runtime as a fallback).
 
     ``xnnpack=False`` (default) runs LiteRT's builtin int8 kernels without the default XNNPACK
-    delegate; their rounding matches TFLM bit for bit. ``xnnpack=True`` is what a plain
-    ``Interpreter(model_content=…)`` does on a PC: faster, but its int8 requantisation can
-    differ from TFLM by a few LSB.
+    delegate; they match TFLM but for the rounding of some kernels' requantisation (FULLY_CONNECTED
+    single-rounds in LiteRT), which puts a rare output 1 LSB apart (see
+    ``exporter.LITERT_TOLERANCE_LSB``). ``xnnpack=True`` is what a plain ``Interpreter(model_content=…)``
+    does on a PC: faster, but its int8 requantisation can differ from TFLM by a few LSB.
     """
 
     def __init__(self, model_bytes: bytes, *, xnnpack: bool = False):

@@ -1,0 +1,67 @@
+"""LiteRT's builtin int8 kernels against TFLM's: within 1 LSB (measured here), and the card's verdict on it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from imuforge.export.exporter import LITERT_TOLERANCE_LSB, _card_checks, _litert_check_line
+
+
+def _checks(lite, tflm, xnn=None):
+    lite, tflm = np.asarray(lite, np.int8), np.asarray(tflm, np.int8)
+    eng = SimpleNamespace(out_lite=lite, out_tflm=tflm, out_xnn=tflm if xnn is None else np.asarray(xnn, np.int8))
+    metrics = SimpleNamespace(drop_accuracy_points=0.0, drop_macro_f1_points=0.0)
+    cgen = SimpleNamespace(to_json=lambda: {"compared": False, "reason": "not in this test"})
+    return _card_checks(eng, metrics, cgen)["litert_agrees_with_tflm"]
+
+
+def test_identical_outputs_pass_as_identical():
+    out = [[-128, 127, -128], [0, -5, 4]]
+    le = _checks(out, out)
+    assert le["identical"] and le["within_tolerance"] and le["windows_differing"] == 0 and le["max_abs_diff_lsb"] == 0
+    assert "identical on every window" in _litert_check_line(le)
+
+
+def test_one_lsb_apart_passes_with_the_windows_named():
+    tflm = [[-128, 127, -128], [-103, -75, 49], [0, 0, 0]]
+    lite = [[-128, 127, -128], [-102, -75, 49], [0, 0, 0]]
+    le = _checks(lite, tflm)
+    assert not le["identical"] and le["within_tolerance"]
+    assert le["windows_differing"] == 1 and le["mismatch_windows"] == [1] and le["max_abs_diff_lsb"] == 1
+    line = _litert_check_line(le)
+    assert "**pass**" in line and "1 of 3 windows differ by up to 1 LSB" in line and "FULLY_CONNECTED" in line
+
+
+def test_two_lsb_apart_fails():
+    le = _checks([[-101, -75, 49]], [[-103, -75, 49]])
+    assert le["max_abs_diff_lsb"] == 2 > LITERT_TOLERANCE_LSB and not le["within_tolerance"]
+    assert "**FAIL**" in _litert_check_line(le)
+
+
+def test_top1_agreement_counts_windows_whose_argmax_moves():
+    le = _checks([[10, 9], [3, 1]], [[9, 10], [3, 1]])
+    assert le["top1_agreement"] == 0.5 and le["max_abs_diff_lsb"] == 1
+
+
+def test_real_runtimes_agree_within_the_tolerance():
+    """The tolerance is what the two runtimes need: 1500 random int8 windows through the HIL test model on
+    LiteRT (builtin kernels) and TFLM never differ by more than 1 LSB, and top-1 moves on none that is not a tie."""
+    pytest.importorskip("tflite_micro")
+    pytest.importorskip("ai_edge_litert")
+    from imuforge.export.tflm import LiteRTModel, TflmModel
+    from imuforge.hil.selftest import shared_tiny_export
+
+    model = (shared_tiny_export() / "model.tflite").read_bytes()
+    lite, tflm = LiteRTModel(model), TflmModel(model)
+    shape = tuple(lite.input["shape"][1:])
+    Q = np.random.default_rng(0).integers(-128, 128, size=(1500, 1) + shape, dtype=np.int8)
+    a, b = lite.run(Q), np.concatenate([tflm.invoke(q) for q in Q])
+    d = np.abs(a.astype(int) - b.astype(int)).max(axis=1)
+    assert d.max() <= LITERT_TOLERANCE_LSB
+    moved = np.flatnonzero(a.argmax(1) != b.argmax(1))
+    for w in moved:  # a 1-LSB difference can only move top-1 between outputs that (nearly) tie
+        top = np.sort(b[w].astype(int))[-2:]
+        assert top[1] - top[0] <= 2 * LITERT_TOLERANCE_LSB
