@@ -153,21 +153,42 @@ def _axis_angle_unit(axis: np.ndarray, angle) -> np.ndarray:
 _X = np.array([1.0, 0.0, 0.0]) / np.linalg.norm([1.0, 0.0, 0.0])
 _Y = np.array([0.0, 1.0, 0.0]) / np.linalg.norm([0.0, 1.0, 0.0])
 _Z = np.array([0.0, 0.0, 1.0]) / np.linalg.norm([0.0, 0.0, 1.0])
+_AXES = (_X, _Y, _Z)
+
+
+def _about(k: int, angle) -> np.ndarray:
+    """Rotation about the unit axis ``k`` (0 x, 1 y, 2 z) by ``angle`` (rad): :func:`_axis_angle_unit` of
+    that axis, bit for bit (signed zeros too: the other two components are 0 × the sine), written
+    component by component (a broadcast multiply by the axis cost as much as the sine and cosine)."""
+    half = 0.5 * np.asarray(angle, dtype=float)
+    if half.size > 256:  # a constant angle: one sin and cos, the same bits
+        flat = half.reshape(-1)
+        bits = flat.view(np.int64)
+        if (bits == bits[0]).all():
+            return _axis_angle_unit(_AXES[k], angle)
+    out = np.empty(half.shape + (4,))
+    s = np.sin(half)
+    out[..., k] = s
+    zero = 0.0 * s
+    out[..., (k + 1) % 3] = zero
+    out[..., (k + 2) % 3] = zero
+    out[..., 3] = np.cos(half)
+    return out
 
 
 def rx(angle) -> np.ndarray:
     """Rotation about +x by ``angle`` (rad)."""
-    return _axis_angle_unit(_X, angle)
+    return _about(0, angle)
 
 
 def ry(angle) -> np.ndarray:
     """Rotation about +y by ``angle`` (rad)."""
-    return _axis_angle_unit(_Y, angle)
+    return _about(1, angle)
 
 
 def rz(angle) -> np.ndarray:
     """Rotation about +z by ``angle`` (rad)."""
-    return _axis_angle_unit(_Z, angle)
+    return _about(2, angle)
 
 
 def from_rotvec(rv: np.ndarray) -> np.ndarray:

@@ -219,8 +219,8 @@ def clear_caches() -> None:
     from imuforge.motion.library import _core, gait
     from imuforge.sensors import impact, wear
 
-    for f in (body._offsets, gait._gait_style, gait._coefficients, gait._foot_spline, _core.fourier_fit,
-              impact._draw_impact, impact._unit_peak, wear._wobble_filters):
+    for f in (body._offsets, gait._gait_style, gait._coefficients, gait._coefficient_matrix, gait._foot_spline,
+              _core.fourier_fit, impact._draw_impact, impact._unit_peak, wear._wobble_filters):
         f.cache_clear()
     wear._WEAR_CACHE.clear()
 

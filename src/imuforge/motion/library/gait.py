@@ -72,6 +72,7 @@ stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amp
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -348,6 +349,15 @@ def _coefficients(kind: str, key: str, speed_q: float, stance_q: float) -> np.nd
     return fourier_fit(tuple(pts), HARMONICS)
 
 
+@functools.lru_cache(maxsize=256)
+def _coefficient_matrix(kind: str, speed_q: float, stance_q: float) -> tuple[tuple[str, ...], np.ndarray]:
+    """The gait's curve names and their :func:`_coefficients` as the columns of one (2H+1, K) matrix."""
+    keys = tuple(GAITS[kind].curves)
+    m = np.column_stack([_coefficients(kind, key, speed_q, stance_q) for key in keys])
+    m.flags.writeable = False
+    return keys, m
+
+
 def _soft_floor(x: np.ndarray, floor: float, width: float = 1.5) -> np.ndarray:
     """Smooth (C∞) lower bound: ≈ x above ``floor`` + 2·width, ≥ floor everywhere."""
     return floor + width * np.logaddexp(0.0, (x - floor) / width)
@@ -375,9 +385,11 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     offsets and amplitude factors, the ``closure`` (see :class:`Closure`) and the stride-to-stride
     amplitude ``amp``."""
     basis = fourier_basis(np.mod(phase, 1.0), HARMONICS)
+    keys, coefs = _coefficient_matrix(kind, round(speed * 20) / 20, stance)
+    curves = basis @ coefs  # every curve in one product
     out = {}
-    for key in GAITS[kind].curves:
-        coef = _coefficients(kind, key, round(speed * 20) / 20, stance)
+    for j, key in enumerate(keys):
+        coef, value = coefs[:, j], curves[:, j]
         off, fac = style.get(key, (0.0, 1.0))
         a = amp * fac * (1.0 + GAITS[kind].scaled.get(key, 0.0) * (closure.amp - 1.0))
         if key == "hip_flex":
@@ -385,10 +397,10 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
         if key == "knee_flex":
             # scaled about full extension and the person's offset faded out towards it, so the knee's
             # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
-            k = k0 + a * (basis @ coef - k0) if (k0 := GAITS[kind].knee_pivot) else a * (basis @ coef)
+            k = k0 + a * (value - k0) if (k0 := GAITS[kind].knee_pivot) else a * value
             out[key] = _soft_floor(k + off * -np.expm1(-(k / 20.0) ** 2), KNEE_FLOOR_DEG, 0.6)
         else:
-            out[key] = coef[0] + off + a * (basis @ coef - coef[0])
+            out[key] = coef[0] + off + a * (value - coef[0])
     if closure.hip is not None:
         out["hip_flex"] = out["hip_flex"] + basis @ closure.hip
     if closure.add is not None:
@@ -488,20 +500,36 @@ def _probe(kind: str, person: Person, closure: Closure, f_step: float, speed: fl
     height of its ground (0 level, ± riser on stairs), averaged over both weight transfers with the
     weight w_L·w_R (largest mid-transfer), where the pelvis would otherwise have to drop or rise.
     """
+    return _probes(kind, person, closure, [(closure.amp, closure.offset)], f_step, speed, stance, riser_m)[0]
+
+
+def _probes(kind: str, person: Person, closure: Closure, hips: Sequence[tuple[float, float]], f_step: float,
+            speed: float, stance: float, riser_m: float) -> np.ndarray:
+    """:func:`_probe` of ``closure`` with each (hip amplitude, offset) of ``hips``, shape (len(hips), 2):
+    the strides one after another in one pose and forward-kinematics pass (every frame's angles depend
+    on its own amplitude and offset only, so each stride is what a pass of its own gives, bit for bit),
+    then each stride's contacts and pelvis path on its own."""
     fps = 60.0
     n = int(fps * 2 / f_step) + 1  # one stride
-    ph = np.arange(n) / fps * f_step / 2
-    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
-    P, G = rel_fk(pose_to_local(pose, n, legs_only=True), person)
-    pts, vel = foot_contact_points(P, G, person, fps)
-    w = _contact_weights(kind, ph, ph + 0.5, stance)
-    root = anchored_root((pts, vel), w, fps)
+    m = len(hips)
+    ph1 = np.arange(n) / fps * f_step / 2
+    ph = np.tile(ph1, m)
+    amp, offset = (np.repeat(np.asarray(v, dtype=float), n) for v in zip(*hips))
+    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, replace(closure, amp=amp, offset=offset), 0.0, speed,
+                 stance, {})
+    P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
+    w = _contact_weights(kind, ph1, ph1 + 0.5, stance)
     # weight transfer: the later-landed foot is the leading one; weighted by w(1 − w) (mid-transfer)
-    lead_l = np.mod(ph, 1.0) < 0.25
-    dy = np.where(lead_l, pts[:, 0, 1] - pts[:, 1, 1], pts[:, 1, 1] - pts[:, 0, 1])
+    lead_l = np.mod(ph1, 1.0) < 0.25
     share = w[:, 0] * w[:, 1]
-    mis = float(np.sum(share * dy) / max(np.sum(share), 1e-9)) - GAITS[kind].vertical * riser_m
-    return np.array([abs(root[-1, 2] - root[0, 2]) / 2, mis])
+    out = np.empty((m, 2))
+    for i in range(m):
+        pts, vel = foot_contact_points(P_all[i * n:(i + 1) * n], G_all[i * n:(i + 1) * n], person, fps)
+        root = anchored_root((pts, vel), w, fps)
+        dy = np.where(lead_l, pts[:, 0, 1] - pts[:, 1, 1], pts[:, 1, 1] - pts[:, 0, 1])
+        mis = float(np.sum(share * dy) / max(np.sum(share), 1e-9)) - GAITS[kind].vertical * riser_m
+        out[i] = abs(root[-1, 2] - root[0, 2]) / 2, mis
+    return out
 
 
 def _stance_window(ph: np.ndarray, stance: float) -> np.ndarray:
@@ -669,19 +697,22 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
     closure = closure or Closure(1.0, -GAITS[kind].pelvis_tilt)
     x = np.array([closure.amp, closure.offset])
     if kind == "running":  # flight: no double support, only the step length
-        s1 = _probe(kind, person, replace(closure, amp=0.8), f_step, speed, stance, riser_m)[0]
-        s2 = _probe(kind, person, replace(closure, amp=1.2), f_step, speed, stance, riser_m)[0]
+        (s1, _), (s2, _) = _probes(kind, person, closure, [(0.8, closure.offset), (1.2, closure.offset)], f_step,
+                                   speed, stance, riser_m)
         return replace(closure, amp=float(np.clip(0.8 + 0.4 * (target_step - s1) / max(s2 - s1, 1e-6), 0.4, 1.6)))
     goal = np.array([target_step, 0.0])
 
     def probe(a, d):
         return _probe(kind, person, replace(closure, amp=float(a), offset=float(d)), f_step, speed, stance, riser_m)
 
-    f0 = probe(*x)
     jac = closure.jac
-    if jac is None:  # a refit after curve corrections reuses the previous fit's Jacobian
+    if jac is None:  # the point and the two finite-difference probes in one pass
         da, dd = 0.2, 3.0
-        jac = np.column_stack([(probe(x[0] + da, x[1]) - f0) / da, (probe(x[0], x[1] + dd) - f0) / dd])
+        f0, fa, fd = _probes(kind, person, closure, [(x[0], x[1]), (x[0] + da, x[1]), (x[0], x[1] + dd)], f_step,
+                             speed, stance, riser_m)
+        jac = np.column_stack([(fa - f0) / da, (fd - f0) / dd])
+    else:  # a refit after curve corrections reuses the previous fit's Jacobian
+        f0 = probe(*x)
     lo, hi = np.array([0.4, -30.0]), np.array([1.5, 10.0])
     for k in range(steps):
         x = np.clip(x + np.linalg.solve(jac, goal - f0), lo, hi)

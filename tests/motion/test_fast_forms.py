@@ -1,0 +1,42 @@
+"""Forms of the motion code rewritten for speed, against the closed forms and the one-at-a-time paths they replace."""
+
+import numpy as np
+import pytest
+
+from imuforge.motion.body import Person
+from imuforge.motion.library import gait
+from imuforge.motion.library._core import fourier_basis
+
+
+def test_fourier_basis_is_the_direct_sines_and_cosines():
+    phase = np.random.default_rng(0).uniform(-3.0, 3.0, size=(50, 7))  # any shape, a few cycles either way
+    h = 8
+    got = fourier_basis(phase, h)
+    assert got.shape == (50, 7, 2 * h + 1)
+    k = np.arange(1, h + 1)
+    ang = 2 * np.pi * phase[..., None] * k
+    assert np.all(got[..., 0] == 1.0)
+    np.testing.assert_allclose(got[..., 1::2], np.cos(ang), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(got[..., 2::2], np.sin(ang), rtol=0, atol=1e-13)
+    assert fourier_basis(phase, 0).shape == (50, 7, 1)
+
+
+@pytest.mark.parametrize("kind", ["walking", "stairs_up", "stairs_down", "running"])
+def test_batched_hip_probes_are_the_single_probes(kind):
+    """The hip fit probes several (amplitude, offset) pairs in one pass: each must be, bit for bit, what a
+    probe of its own gives."""
+    person = Person.sample(np.random.default_rng(3))
+    closure = gait.Closure(1.0, -gait.GAITS[kind].pelvis_tilt)
+    hips = [(1.0, -4.0), (1.2, -4.0), (1.0, -1.0), (0.8, 2.0)]
+    both = gait._probes(kind, person, closure, hips, 0.95, 1.2, 0.62, 0.17)
+    one = np.array([gait._probe(kind, person, gait.replace(closure, amp=a, offset=d), 0.95, 1.2, 0.62, 0.17)
+                    for a, d in hips])
+    assert np.array_equal(both, one)
+    assert np.all(np.isfinite(both)) and np.all(both[:, 0] > 0)  # a step length for every probe
+
+
+def test_curve_matrix_holds_each_curve_fit():
+    keys, m = gait._coefficient_matrix("walking", 1.3, 0.62)
+    assert keys == tuple(gait.GAITS["walking"].curves) and not m.flags.writeable
+    for j, key in enumerate(keys):
+        assert np.array_equal(m[:, j], gait._coefficients("walking", key, 1.3, 0.62))
