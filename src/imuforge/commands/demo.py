@@ -6,7 +6,7 @@ Steps (each timed, its outputs under ``--out``):
 2. capture a short calibration recording from it over the serial path (the wearable lying on the desk);
 3. synthesise labelled data for its profile and placement from text descriptions (motion library);
 4. calibrate the synthetic data against the capture (device fit: noise, bias, timing);
-5. train a tiny CNN for a few epochs;
+5. train a tiny CNN for a few epochs, with the classical augmentation docs/TRAINING.md recommends;
 6. export it to int8 TFLite (C files, model card, TFLM reference outputs);
 7. "flash" the emulated wearable with the model (restart it with the model) and run HIL;
 8. print a one-screen summary with the paths of the reports.
@@ -206,19 +206,21 @@ class Demo:
 
     def s5_train(self, st: Step) -> None:
         from imuforge.train import TrainConfig, train
+        from imuforge.train.augment import Augmentation
 
         data = self.state.get("calibrated") or self.state["synthetic"]
         if "calibrated" not in self.state:
             st.detail = "on the uncalibrated synthetic data (calibration did not run); "
         cfg = TrainConfig(data=[str(data)], model="tiny_cnn", window_s=self.s.window_s, stride_s=self.s.stride_s,
-                          rate_hz=self.s.rate_hz, epochs=self.s.epochs, seed=self.s.seed, batch_size=32)
+                          rate_hz=self.s.rate_hz, epochs=self.s.epochs, seed=self.s.seed, batch_size=32,
+                          augment=Augmentation.parse("default").to_json())  # the recipe docs/TRAINING.md recommends
         run = train(cfg, self.out / "run", overwrite=True)
         self.state["run"] = run.path
         metrics = run.json("metrics.json") or {}
         hist = run.json("history.json") or {}
         val = metrics.get("validation", metrics)
         acc = val.get("accuracy") if isinstance(val, dict) else None
-        st.detail += f"tiny_cnn, {self.s.epochs} epochs, labels {', '.join(run.labels)}"
+        st.detail += f"tiny_cnn, {self.s.epochs} epochs, augment default, labels {', '.join(run.labels)}"
         if acc is not None:
             st.detail += f"; validation accuracy {100 * acc:.1f} %"
         elif hist.get("val_accuracy"):
@@ -321,7 +323,7 @@ def register(sub) -> None:
                     "  2. capture a calibration recording from it over the serial path\n"
                     "  3. synthesise data for its profile and placement from text descriptions\n"
                     "  4. calibrate the synthetic data against the capture\n"
-                    "  5. train a tiny CNN\n"
+                    "  5. train a tiny CNN (augmented)\n"
                     "  6. export int8 TFLite + model.h + model card (LiteRT vs TFLM checked)\n"
                     "  7. run HIL on the emulated wearable (bit-exact vs the host TFLM reference)\n"
                     "Each step is timed; a failed step is marked and later steps use what exists.")
