@@ -28,9 +28,16 @@ point with its value at the reference speed and its change per m/s:
   (Novacheck 1998; Dorn, Schache & Pandy 2012, *J Exp Biol* 215:1944).
 * stairs (riser 0.17 m): Riener, Rabuffetti & Frigo 2002, *Gait Posture* 15:32, Protopapadaki,
   Drechsler, Cramp, Coutts & Scott 2007, *Clin Biomech* 22:203 and McFadyen & Winter 1988,
-  *J Biomech* 21:733 — ascent: hip 60° and knee 62° at contact, knee swing peak ≈ 95°, stance
-  ≈ 64 %, trunk ≈ 8° more forward than in level walking; descent: knee 10° at contact rising to
-  ≈ 88° at the end of stance, ankle −25° (toe first) at contact, stance ≈ 62 %.
+  *J Biomech* 21:733 — ascent: hip 60° at contact; knee and ankle are Riener's 30° curves as
+  digitised in WeRoLab's Biomechanical_Trajectories (knee 71° at contact, ≈ 9° in late stance, 95°
+  swing peak; ankle 8° dorsiflexed at contact, 21° plantarflexed at ≈ 66 %, i.e. still pointing
+  the toes down while the knee flexes into swing — the earlier hand-set ankle, back to −5° by 70 %,
+  gave a foot-mounted gyroscope 0.46× the real ascent's 95th percentile rate, now 0.81×, gaitmap),
+  stance ≈ 64 %, trunk ≈ 8° more forward than in level walking; descent: ankle as digitised (22°
+  plantarflexed, toe first, at contact; 17° dorsiflexed at ≈ 47 %; 25° plantarflexed at ≈ 95 %),
+  knee 10° at contact rising to ≈ 88° at the end of stance (Riener's digitised knee, 17° at contact,
+  does not close with these hip curves: the hip fit then hits its bounds for 16 of 20 people),
+  stance ≈ 62 %.
 
 **Between people** (:class:`Person`, ``gait_style_seed``): every angle gets its own offset and
 amplitude factor, drawn once per person with the between-subject SDs of Kadaba et al. 1989 (≈ 4°
@@ -196,10 +203,14 @@ GAITS: dict[str, GaitCurves] = {
         scaled={"hip_flex": 1.0, "knee_flex": 0.5, "ankle_dorsi": 1.0}, knee_pivot=45.0),
     "stairs_up": GaitCurves({
         "hip_flex": ((0, 60, 0), (20, 45, 0), (45, 15, 0), (60, 8, 0), (70, 25, 0), (85, 62, 0), (100, 60, 0)),
-        "knee_flex": ((0, 62, 0), (20, 40, 0), (45, 12, 0), (60, 10, 0), (72, 60, 0), (82, 95, 0), (92, 85, 0),
-                      (100, 62, 0)),
-        "ankle_dorsi": ((0, -5, 0), (15, 10, 0), (40, 5, 0), (60, -15, 0), (70, -5, 0), (80, 12, 0), (90, 8, 0),
-                        (100, -5, 0)),
+        # knee and ankle: Riener et al. 2002's ascent curves as digitised (WeRoLab Biomechanical_Trajectories,
+        # stairAscent_Riener.csv), read at their turning points
+        "knee_flex": ((0, 71, 0), (21, 46, 0), (30, 28.5, 0), (42, 12, 0), (53, 9, 0), (57, 11, 0), (60, 15.5, 0),
+                      (64, 25, 0), (66.5, 34, 0), (69, 47, 0), (71, 57, 0), (74, 73, 0), (78, 86.4, 0),
+                      (83.5, 94.7, 0), (89, 89.7, 0), (92, 82.7, 0), (96, 76.7, 0), (100, 71, 0)),
+        "ankle_dorsi": ((0, 8, 0), (14, 12.7, 0), (30, 7.7, 0), (42, 3.9, 0), (53, 1.6, 0), (57, -3.6, 0),
+                        (60, -10.8, 0), (64, -18.3, 0), (66.5, -20.6, 0), (71, -17.7, 0), (74, -11.7, 0),
+                        (78, -4.2, 0), (82, 3.2, 0), (86, 6.9, 0), (95, 9.6, 0), (100, 8, 0)),
         "hip_add": ((0, 2, 0), (20, 8, 0), (45, 4, 0), (65, -4, 0), (85, -2, 0), (100, 2, 0)),
         "hip_rot": ((0, 4, 0), (28, 6, 0), (65, -8, 0), (85, 0, 0), (100, 4, 0)),
     }, stance=0.64, stance_slope=0.0, ref_speed=0.45, vertical=1, trunk_lean=8.0),
@@ -207,8 +218,11 @@ GAITS: dict[str, GaitCurves] = {
         "hip_flex": ((0, 12, 0), (20, 12, 0), (45, 22, 0), (60, 30, 0), (75, 40, 0), (88, 25, 0), (100, 12, 0)),
         "knee_flex": ((0, 10, 0), (15, 20, 0), (40, 45, 0), (60, 88, 0), (72, 95, 0), (85, 50, 0), (95, 15, 0),
                       (100, 10, 0)),
-        "ankle_dorsi": ((0, -25, 0), (15, 5, 0), (40, 15, 0), (60, 20, 0), (70, -5, 0), (85, -28, 0),
-                        (100, -25, 0)),
+        "ankle_dorsi": ((0, -21.6, 0), (3.3, -12.8, 0), (6.7, -3.1, 0), (10, 3.8, 0), (13.4, 7.9, 0), (16.7, 10.2, 0),
+                        (21, 11.6, 0), (26.7, 12.2, 0), (33.8, 13.4, 0), (40.4, 15.5, 0), (46.8, 16.6, 0),
+                        (53.2, 13.4, 0), (55.5, 10.7, 0), (58.8, 5.7, 0), (62.2, 1.8, 0), (66.6, 0.6, 0),
+                        (70.6, 0.4, 0), (74, -0.8, 0), (80, -6.7, 0), (84, -13.8, 0), (88.6, -20, 0), (92.6, -23.6, 0),
+                        (95.4, -24.7, 0), (98, -23.7, 0), (100, -21.6, 0)),
         "hip_add": ((0, 4, 0), (20, 9, 0), (50, 5, 0), (70, -3, 0), (88, 0, 0), (100, 4, 0)),
         "hip_rot": ((0, 2, 0), (28, 10, 0), (65, -6, 0), (85, -1, 0), (100, 2, 0)),
         "ankle_inv": ((0, 4, 0), (15, -3, 0), (60, 3, 0), (100, 4, 0)),
