@@ -65,3 +65,25 @@ def test_real_runtimes_agree_within_the_tolerance():
     for w in moved:  # a 1-LSB difference can only move top-1 between outputs that (nearly) tie
         top = np.sort(b[w].astype(int))[-2:]
         assert top[1] - top[0] <= 2 * LITERT_TOLERANCE_LSB
+
+
+def test_cards_from_before_the_tolerance_still_render():
+    """Cards written with the strict ``litert_equals_tflm`` (the shipped model cards) render and are judged."""
+    import json
+    from pathlib import Path
+
+    from imuforge.export.exporter import _verdicts, card_markdown, litert_entry
+
+    root = Path(__file__).resolve().parents[2]
+    cards = sorted(root.glob("models/*/card.json")) + [root / "firmware_bridge/model/export/card.json"]
+    assert cards
+    for path in cards:
+        card = json.loads(path.read_text())
+        le = litert_entry(card["checks"])
+        assert le["tolerance_lsb"] == 0 and le["within_tolerance"] == card["checks"]["litert_equals_tflm"]["identical"]
+        md = card_markdown(card)
+        assert "LiteRT output within 0 LSB of TFLM" in md, path
+        card["checks"].setdefault("generated_c_equals_tflm", {"compared": False, "reason": "old card"})
+        card["checks"].setdefault("generated_c_equals_tflm_qemu", "not measured: old card")
+        assert _verdicts(card["checks"])["litert_agrees_with_tflm"] in ("pass", "FAIL")
+    assert litert_entry({}) is None and "not in this card" in _litert_check_line(None)
