@@ -707,7 +707,8 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
     (leading heel and trailing ball at the same height on level ground, one riser apart on stairs). Without (2)
     the weight transfer would move the pelvis by the mismatch within the double support (the published
     hip angles are relative to a pelvis frame tilted ≈ 10° anteriorly, plus each person's offsets:
-    ≈ 6 mm of heel height per degree). Amplitude within 0.4–1.5, offset within −30…+10°.
+    ≈ 6 mm of heel height per degree). Amplitude within 0.4–1.5, offset within −30…+10°. On stairs the
+    result is checked and refined where it misses (:func:`_refine_hip`).
     Returns the closure with the new amplitude and offset (its curve corrections kept).
     """
     closure = closure or Closure(1.0, -GAITS[kind].pelvis_tilt)
