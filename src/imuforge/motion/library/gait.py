@@ -741,10 +741,15 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 HIP_FIT_TOL_M = 0.01
 
 
-def _hip_jacobian(probes, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(probe at x, finite-difference Jacobian by amplitude and offset), the three probes in one pass."""
+def _hip_jacobian(probes, x: np.ndarray, f0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(probe at x, finite-difference Jacobian by amplitude and offset), the probes in one pass (the one at x
+    only when ``f0``, its value, is not known already)."""
     da, dd = 0.2, 3.0
-    f0, fa, fd = probes([(x[0], x[1]), (x[0] + da, x[1]), (x[0], x[1] + dd)])
+    steps = [(x[0] + da, x[1]), (x[0], x[1] + dd)]
+    if f0 is None:
+        f0, fa, fd = probes([(x[0], x[1]), *steps])
+    else:
+        fa, fd = probes(steps)
     return f0, np.column_stack([(fa - f0) / da, (fd - f0) / dd])
 
 
@@ -762,7 +767,7 @@ def _refine_hip(probes, x: np.ndarray, jac: np.ndarray, goal: np.ndarray, lo: np
     for _ in range(iterations):
         if miss(f) <= HIP_FIT_TOL_M:
             break
-        f, jac = _hip_jacobian(probes, x)
+        f, jac = _hip_jacobian(probes, x, f)
         dx = np.linalg.solve(jac, goal - f)
         tries = [np.clip(x + t * dx, lo, hi) for t in (1.0, 0.5, 0.25)]
         got = probes([tuple(c) for c in tries])
