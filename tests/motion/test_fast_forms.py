@@ -44,7 +44,7 @@ def test_batched_hip_probes_are_the_single_probes(kind):
 
 
 @pytest.mark.parametrize("kind", ["stairs_up", "stairs_down"])
-def test_stair_closures_close(kind):
+def test_stair_closures_close(kind, monkeypatch):
     """Every person's hip fit closes the stair geometry: the final closure's step is the tread and both feet
     meet their steps in the weight transfer, within 3 cm (the chord iteration alone left one climber in
     twenty 8 cm off at the bounds, and descents up to 10 cm)."""
@@ -59,12 +59,9 @@ def test_stair_closures_close(kind):
         misses.append(max(abs(step - target_step), abs(mismatch)))
         return c
 
-    gait.close_gait = traced
-    try:
-        for seed in range(12):
-            generate(kind, 3, fps=50, rng=seed)
-    finally:
-        gait.close_gait = original
+    monkeypatch.setattr(gait, "close_gait", traced)
+    for seed in range(12):
+        generate(kind, 3, fps=50, rng=seed)
     assert len(misses) == 12 and max(misses) < 0.03, np.round(misses, 3)
 
 
