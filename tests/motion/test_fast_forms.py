@@ -24,8 +24,9 @@ def test_fourier_basis_is_the_direct_sines_and_cosines():
 @pytest.mark.parametrize("kind", ["walking", "stairs_up", "stairs_down", "running"])
 def test_batched_hip_probes_are_the_single_probes(kind):
     """The hip fit probes several (amplitude, offset) pairs in one pass: each must be what a probe of its own
-    gives — bit for bit without curve corrections; with them to rounding (the correction series' matrix-vector
-    product may sum in another order on a longer array)."""
+    gives, to rounding — the batched products may sum in another order on a longer array, and which order
+    is the CPU's SIMD kernel's: bit-equal on one machine, 1 ulp apart on an AMD EPYC even without curve
+    corrections."""
     person = Person.sample(np.random.default_rng(3))
     plain = gait.Closure(1.0, -gait.GAITS[kind].pelvis_tilt)
     # and a closure carrying every curve correction (planted foot, hip and adduction series), as refits do
@@ -37,8 +38,6 @@ def test_batched_hip_probes_are_the_single_probes(kind):
         both = gait._probes(kind, person, closure, hips, 0.95, 1.2, 0.62, 0.17)
         one = np.array([gait._probe(kind, person, gait.replace(closure, amp=a, offset=d), 0.95, 1.2, 0.62, 0.17)
                         for a, d in hips])
-        if closure is plain:
-            assert np.array_equal(both, one)
         np.testing.assert_allclose(both, one, rtol=1e-12, atol=1e-15)
         assert np.all(np.isfinite(both)) and np.all(both[:, 0] > 0)  # a step length for every probe
 
