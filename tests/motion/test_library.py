@@ -167,7 +167,7 @@ def test_schedule_errors():
 
 def test_modifiers_change_the_motion():
     p = Person()
-    base = generate("walking", 10, rng=1, person=p, heading_deg=0)
+    base = generate("walking", 10, rng=1, person=p, heading_deg=0, carrying="none")
     bag = generate("walking", 10, rng=1, person=p, heading_deg=0, carrying="bag")
     # the loaded (right) wrist swings much less
     def swing(m):
@@ -239,3 +239,50 @@ def test_stair_cadence_spreads_between_people_around_the_published_means():
     fast = Person(preferred_speed_mps=1.6)
     f = [generate("stairs_up", 3, rng=1, person=p).meta["items"][0]["info"]["step_frequency_hz"] for p in (slow, fast)]
     assert f[1] / f[0] == pytest.approx((1.6 / 1.1) ** 0.58, rel=1e-3)
+
+
+def test_a_walk_without_carrying_draws_its_hands_from_the_habits():
+    """``carrying`` not given: one of :data:`HAND_HABITS` per recording, in its proportions (binomial
+    bound, 4 SD), drawn without touching the walk's own stream; recorded in the item's info."""
+    from collections import Counter
+
+    from imuforge.motion.library.gait import HAND_HABITS, choose_carrying
+
+    n = 4000
+    counts = Counter(choose_carrying(np.random.default_rng(i)) for i in range(n))
+    assert set(counts) == set(HAND_HABITS)
+    for habit, prob in HAND_HABITS.items():
+        assert abs(counts[habit] - n * prob) < 4 * np.sqrt(n * prob * (1 - prob)), habit
+    rng = np.random.default_rng(3)
+    before = rng.bit_generator.state
+    choose_carrying(rng)
+    assert rng.bit_generator.state == before
+    drawn = {generate("walking", 2, fps=50, rng=s, person=Person()).meta["items"][0]["info"]["carrying"]
+             for s in range(40)}
+    assert "none" in drawn and len(drawn) >= 3
+    # running and stairs keep free arms
+    assert generate("running", 2, fps=50, rng=0, person=Person()).meta["items"][0]["info"]["carrying"] == "none"
+
+
+def _wrist_to(m: Motion, wrist: int, joint: int) -> np.ndarray:
+    return np.linalg.norm(m.positions[:, wrist] - m.positions[:, joint], axis=1)
+
+
+def test_busy_hands_hold_the_arms_where_they_are_busy():
+    """Phone at the ear: the dominant (right) wrist stays a hand's length (≈ 0.19 m at 1.75 m) from the ear,
+    itself ≈ 0.08 m beside the head joint, so within 0.3 m of it (a free arm hangs > 0.5 m below); hands in
+    the pockets: both wrists at the hips, their fore-aft swing a fraction of free arms'."""
+    p = Person()  # right-handed, 1.75 m
+    free = generate("walking", 6, fps=50, rng=2, person=p, heading_deg=0, carrying="none")
+    ear = generate("walking", 6, fps=50, rng=2, person=p, heading_deg=0, carrying="phone_ear")
+    pockets = generate("walking", 6, fps=50, rng=2, person=p, heading_deg=0, carrying="pockets")
+    head, l_wrist, r_wrist, l_hip, r_hip = 15, 20, 21, 1, 2
+    assert _wrist_to(ear, r_wrist, head).max() < 0.3 and _wrist_to(free, r_wrist, head).min() > 0.5
+    assert _wrist_to(pockets, l_wrist, l_hip).max() < 0.2 and _wrist_to(pockets, r_wrist, r_hip).max() < 0.2
+
+    def swing(m, j):
+        return np.ptp(m.positions[:, j, 2] - m.positions[:, 0, 2])
+    for j in (l_wrist, r_wrist):
+        assert swing(pockets, j) < 0.3 * swing(free, j)
+    _check_continuous(ear)
+    _check_continuous(pockets)

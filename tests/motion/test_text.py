@@ -33,6 +33,11 @@ def test_modifier_rules():
     assert p["hand"] == "left"
     p, _ = modifiers_from_text("lying on her stomach on the floor", "lying")
     assert p == {"variant": "prone", "surface_m": 0.0}
+    assert modifiers_from_text("a woman walks talking on the phone", "walking")[0] == {"carrying": "phone_ear"}
+    assert modifiers_from_text("he walks looking at his smartphone", "walking")[0]["carrying"] == "phone"
+    assert modifiers_from_text("a man strolls with his hands in his pockets", "walking")[0] == {
+        "intensity": 0.78, "carrying": "pockets"}
+    assert modifiers_from_text("walking empty-handed", "walking")[0] == {"carrying": "none"}
     p, _ = modifiers_from_text("running at 12 km/h", "running")
     assert p["speed"] == pytest.approx(3.333, abs=1e-3)
 

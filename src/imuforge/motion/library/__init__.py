@@ -30,7 +30,7 @@ from imuforge.motion.body import Person
 from imuforge.motion.kinematics import forward_kinematics
 from imuforge.motion.library import arms, exercise, static
 from imuforge.motion.library._core import Track, foot_sliding, smoothstep
-from imuforge.motion.library.gait import gait_track
+from imuforge.motion.library.gait import CARRYING, gait_track
 from imuforge.motion.motion import Motion
 
 SLIDE_BOUND_SINGLE_M = 0.010
@@ -79,7 +79,7 @@ def _gait(kind):
 
 
 _GAIT_PARAMS = {"speed": (0.4, 6.5), "intensity": (0.3, 2.0),
-                "carrying": ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "cup"),
+                "carrying": CARRYING,
                 "posture": ("upright", "hunched", "leaning_back", "looking_down")}
 _WALK_PARAMS = {**_GAIT_PARAMS, "turns": (0.0, 12.0)}
 _STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "posture": _GAIT_PARAMS["posture"],

@@ -18,6 +18,7 @@ Joint-angle conventions (degrees, s = +1 left / −1 right):
 from __future__ import annotations
 
 import functools
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,6 +97,14 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- variability
+def side_stream(rng: np.random.Generator, tag: str | None = None) -> np.random.Generator:
+    """A generator seeded by ``rng``'s current state (and ``tag``) without drawing from ``rng``: a choice
+    added to a motion (a seat type, the legs' fidgets, a walker's hand habit) leaves every draw the
+    motion made before it unchanged."""
+    key = zlib.crc32(repr(rng.bit_generator.state).encode())
+    return np.random.default_rng(key if tag is None else [key, zlib.crc32(tag.encode())])
+
+
 def smooth_noise(rng: np.random.Generator, n: int, fps: float, cutoff_hz: float, size: int = 1) -> np.ndarray:
     """Gaussian low-pass noise, shape (n, size), unit standard deviation, band ≈ [0, cutoff_hz].
 

@@ -23,8 +23,6 @@
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 
 from imuforge.errors import ValidationError
@@ -41,6 +39,7 @@ from imuforge.motion.library._core import (
     minjerk,
     pose_to_local,
     postural_sway,
+    side_stream,
     smooth_noise,
 )
 from imuforge.motion.library.fidgets import arm_fidgets, leg_fidgets, person_amount
@@ -107,7 +106,7 @@ def sitting_pose(person: Person, rng: np.random.Generator, seat: str = "chair") 
 def choose_seat(rng: np.random.Generator) -> str:
     """A seat type by the :data:`SEATS` probabilities, seeded by ``rng``'s current state without
     drawing from it (so the posture and fidget streams of a seed stay what they were)."""
-    u = np.random.default_rng(zlib.crc32(repr(rng.bit_generator.state).encode())).random()
+    u = side_stream(rng).random()
     names = list(SEATS)
     cum = np.cumsum([SEATS[k]["p"] for k in names])
     return names[int(np.searchsorted(cum / cum[-1], u))]
@@ -138,7 +137,7 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
     fidgets of a seed are what they were before the legs moved.
     """
     dom = "R" if person.handedness == "right" else "L"
-    legs_rng = np.random.default_rng([zlib.crc32(repr(rng.bit_generator.state).encode()), zlib.crc32(b"legs")])
+    legs_rng = side_stream(rng, "legs")
     inc = arm_fidgets(rng, n, fps, amount, dominant=dom, seated=seated,
                       rest_elbow_deg=float(np.mean(pose.get("elbow_flex_L", 15.0))))
     legs, load = leg_fidgets(legs_rng, n, fps, amount, seated=seated)
