@@ -27,10 +27,10 @@ and sim2real.png from every JSON there).
 from __future__ import annotations
 
 import argparse
-import shutil
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -355,33 +355,55 @@ def realism(name: str, work: Path, wear: str = "default") -> dict:
     syn = list(read_dataset(synthetic(work / "syn", rs, classes, PROTOCOLS[name], wear=wear)).recordings())
     from imuforge.calibrate.gravity import remove_gravity
 
-    if not rs.gravity_included:  # the set holds linear acceleration: compare like with like
-        syn = [remove_gravity(r) for r in syn]
+    def without_gravity(recs):  # the set holds linear acceleration: compare like with like
+        return recs if rs.gravity_included else [remove_gravity(r) for r in recs]
+
+    syn = without_gravity(syn)
     rate = min(r.rate_hz for r in (*real, *syn))  # compare on the band both were sampled at
     real_stats, syn_stats = realism_stats(real, rate_hz=rate), realism_stats(syn, rate_hz=rate)
     rows = compare(real_stats, syn_stats)
     doc = {"set": name, "placement": rs.placement, "profile": rs.profile, "wear_variation": wear,
            "rate_hz": round(rate, 2), "rows": _rows(rows)}
-    # the gaits again at the real people's cadence: dynamic acceleration and peak rates grow steeply with
-    # speed, so a set of slow walkers (mobgap's daily-life bouts: 98 steps/min) says little about the
-    # generator's walking at 113 until both walk alike (issue 11 compared at the same cadence)
+    matched = at_real_cadence(name, rs, work, classes, real_stats, syn_stats, rate, wear, without_gravity)
+    if matched:
+        doc["matched"] = matched
+    return doc
+
+
+def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: float, wear: str,
+                    without_gravity) -> dict | None:
+    """The gaits again, the synthetic people made to step at the real people's cadence: dynamic acceleration
+    and peak rates grow steeply with speed, so a set of slow walkers (mobgap's daily-life bouts: 98
+    steps/min) says little about the generator's walking at 113 until both walk alike (issue 11 compared
+    at the same cadence). Up to 3 passes, each refined on the cadence that came out; per gait the pass
+    closest to the real cadence is kept."""
+    from imuforge.calibrate.realism import compare, realism_stats
+    from imuforge.recording import read_dataset
+
     params = {c: p for c in classes if (p := cadence_params(c, real_stats.get(c), syn_stats.get(c)))}
-    matched = {}
-    for _ in range(3):  # the law is the library's, the start point a population mean: refine on what came out
+    best: dict[str, tuple[float, dict, object]] = {}  # class → (|cadence ratio − 1|, params, stats)
+    tried = {c: [p] for c, p in params.items()}
+    for _ in range(3):
         if not params:
             break
-        syn = list(read_dataset(synthetic(work / "syn_matched", rs, list(params), PROTOCOLS[name], wear=wear,
-                                          params=params)).recordings())
-        if not rs.gravity_included:
-            syn = [remove_gravity(r) for r in syn]
-        matched = {"params": dict(params), "rows": realism_stats(syn, rate_hz=rate)}
-        params = {c: p for c, now in params.items()
-                  if (p := cadence_params(c, real_stats[c], matched["rows"].get(c), now, tolerance=0.03))}
+        recs = read_dataset(synthetic(work / "syn_matched", rs, list(params), PROTOCOLS[name], wear=wear,
+                                      params=params)).recordings()
+        made = realism_stats(without_gravity(list(recs)), rate_hz=rate)
         shutil.rmtree(work / "syn_matched")
-    if matched:
-        doc["matched"] = {"params": matched["params"], "rows": _rows(compare(
-            {c: real_stats[c] for c in matched["params"]}, matched["rows"]))}
-    return doc
+        for c, p in params.items():
+            if (st := made.get(c)) is not None and st.cadence_spm:
+                miss = abs(st.cadence_spm / real_stats[c].cadence_spm - 1.0)
+                if c not in best or miss < best[c][0]:
+                    best[c] = (miss, p, st)
+        params = {c: q for c in params if c in best
+                  if (q := cadence_params(c, real_stats[c], best[c][2], best[c][1], tolerance=0.03))
+                  and q not in tried[c]}
+        for c, q in params.items():
+            tried[c].append(q)
+    if not best:
+        return None
+    return {"params": {c: p for c, (_, p, _) in best.items()},
+            "rows": _rows(compare({c: real_stats[c] for c in best}, {c: st for c, (_, _, st) in best.items()}))}
 
 
 def _rows(comparisons) -> list[dict]:
@@ -439,9 +461,13 @@ def render_realism(lines: list[str]) -> None:
         m = d.get("matched")
         if m:
             made = "; ".join(f"{c} {', '.join(f'{k} {v:g}' for k, v in p.items())}" for c, p in m["params"].items())
+            off = [f"{r['label']} {r['ratio']:.2f}×" for r in m["rows"]
+                   if r["stat"] == "cadence_spm" and abs(r["ratio"] - 1) > 0.05]
             lines += [f"The gaits again, the synthetic people made to step at the real cadence ({made}; "
-                      f"`cadence_params`): {sum(r['within_15pct'] for r in m['rows'])} of {len(m['rows'])} "
-                      "within ±15 %.", ""]
+                      f"`cadence_params`, best of 3 passes): {sum(r['within_15pct'] for r in m['rows'])} of "
+                      f"{len(m['rows'])} within ±15 %." + (f" Cadence still off by more than 5 %: {', '.join(off)} "
+                                                           "(the speed range or the cadence estimate's 8-s Welch "
+                                                           "bins limit it)." if off else ""), ""]
             lines += _ratio_table(m["rows"], STAT_SHORT[:-1])
 
 

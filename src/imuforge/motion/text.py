@@ -66,13 +66,13 @@ _SPEED_WORDS = [
     (r"\b(very slow\w*|shuffl\w*|limp\w*)\b", 0.6),
     (r"\b(slow\w*|leisure\w*|stroll\w*|casual\w*|relax\w*|tired\w*|elderly|old (man|woman|person))\b", 0.78),
 ]
-_CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty-handed|hands free)\b", "none"),
+_CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|hands[- ]free)\b", "none"),
           (r"\b(suitcase|shopping bags?|grocer\w*|(a|the|his|her|their) bag|handbag|briefcase)\b", "bag"),
           (r"\bbackpack|rucksack\b", "backpack"), (r"\bshoulder ?bag\b", "shoulder_bag"),
           (r"\b(box|tray|package|parcel|carton)\b", "box"),
-          (r"\b(talk\w* on (the|a|his|her|their) (mobile|cell|smart)?\s?phone|on a (phone )?call|phone to (his|her|their) ear)\b",
-           "phone_ear"),
-          (r"\b(phone|smartphone)\b", "phone"), (r"\bhands? in (his|her|their|the) pockets?\b", "pockets"),
+          (r"\b(on (the|a|his|her|their) (cell|mobile|tele)?\s?phone\b(?! screen)|(on|making) a (phone )?call"
+           r"|phone (to|at) (his|her|their|the) ear)", "phone_ear"),
+          (r"\b(smart|cell)?phone\b", "phone"), (r"\bhands? in (\w+ )?(\w+ )?pockets?\b", "pockets"),
           (r"\b(cup|coffee|mug)\b", "cup")]
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),

@@ -105,6 +105,14 @@ def side_stream(rng: np.random.Generator, tag: str | None = None) -> np.random.G
     return np.random.default_rng(key if tag is None else [key, zlib.crc32(tag.encode())])
 
 
+def weighted_choice(rng: np.random.Generator, weights: dict[str, float], tag: str | None = None) -> str:
+    """One of ``weights``' keys, in proportion to its weight, drawn from :func:`side_stream` (``rng`` is not
+    drawn from)."""
+    names = list(weights)
+    cum = np.cumsum([weights[k] for k in names])
+    return names[int(np.searchsorted(cum / cum[-1], side_stream(rng, tag).random()))]
+
+
 def smooth_noise(rng: np.random.Generator, n: int, fps: float, cutoff_hz: float, size: int = 1) -> np.ndarray:
     """Gaussian low-pass noise, shape (n, size), unit standard deviation, band ≈ [0, cutoff_hz].
 

@@ -70,13 +70,14 @@ the thigh at every heel strike: −1 → +5.9 → −2.4 rad/s within 100 ms, se
 
 Arms: shoulder ±16° × arm-swing factor at 1.3 m/s, ∝ v^0.8, about −3°; elbow 18° → 18 + 1.5·amp°
 lagging by 8 % of the cycle (Perry & Burnfield; Collins, Adamczyk & Kuo 2009, *Proc R Soc B*
-276:3679; Meyns, Bruijn & Duysens 2013, *Gait Posture* 38:555). Busy hands: a walk whose ``carrying`` is not given
-is drawn from :data:`HAND_HABITS` per recording (phone in front, phone at the ear, a bag in the hand,
-a shoulder bag, hands in the pockets; ``carrying="none"`` asks for free arms), because in daily life
-the arms are often not free to swing. Thorax: counter-rotation against
+276:3679; Meyns, Bruijn & Duysens 2013, *Gait Posture* 38:555). Thorax: counter-rotation against
 the pelvis and 80 % compensation of pelvic tilt / obliquity (Kavanagh, Barrett & Morrison 2004,
 *Gait Posture* 20:291; Menz, Lord & Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
 stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %.
+
+Busy hands: the hands of a walk whose ``carrying`` is not given are drawn per recording from
+:data:`HAND_HABITS` (phone in front, phone at the ear, a bag in the hand, a shoulder bag, hands in the
+pockets; ``carrying="none"`` asks for free arms): in daily life the arms are often not free to swing.
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ from imuforge.motion.library._core import (
     gaussian_trend,
     pose_to_local,
     rel_fk,
-    side_stream,
     smooth_noise,
+    weighted_choice,
 )
 from imuforge.motion.library.turns import TURN_CADENCE_SHARE, stance_hip_turn, turn_slowing, walking_heading
 
@@ -919,7 +920,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
                turns: float | None = None) -> Track:
     """A walking / running / stairs track (see the module docstring for the sources); walking starts a
     turn at ``turns`` per minute of straight walking (None: the person's own rate; 0: a straight line;
-    :mod:`.turns`)."""
+    :mod:`.turns`). ``carrying`` None: a walk draws its hands from :data:`HAND_HABITS`, the other gaits
+    swing them freely (``"none"``)."""
     if kind not in GAITS:
         raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
     speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
@@ -1010,10 +1012,7 @@ HAND_HABIT_GAITS = ("walking",)
 def choose_carrying(rng: np.random.Generator) -> str:
     """A hand habit by the :data:`HAND_HABITS` probabilities, seeded by ``rng``'s current state without
     drawing from it (the gait's other draws stay what they were)."""
-    names = list(HAND_HABITS)
-    cum = np.cumsum([HAND_HABITS[k] for k in names])
-    u = side_stream(rng, "hands").random()
-    return names[int(np.searchsorted(cum / cum[-1], u))]
+    return weighted_choice(rng, HAND_HABITS, "hands")
 
 
 def _carry_style(carrying: str | None, person: Person) -> dict:
@@ -1040,9 +1039,9 @@ def _carry_style(carrying: str | None, person: Person) -> dict:
         # hand's length below and in front of the ear
         return {f"arm_scale_{side}": 0.0, f"sh_flex_{side}_fixed": 55.0, f"sh_abd_{side}_fixed": 15.0,
                 f"elbow_flex_{side}_fixed": 150.0, f"elbow_sup_{side}_fixed": 60.0}
-    if carrying == "pockets":  # both hands in the front trouser pockets (the wrists ≈ 0.1 m in front of the hip
-        # joints, a little medial), the arms riding with the trunk
-        # (internal rotation of the upper arm 15°: sh_rot's sign is mirrored between the sides)
+    if carrying == "pockets":  # both hands in the front trouser pockets (the wrists ≈ 0.13 m in front of the hip
+        # joints, ≈ 0.05 m outside them), the arms riding with the trunk; the upper arm turned 15° inwards
+        # (``pose_to_local`` applies ``rx(side · sh_rot)``: the same anatomical turn has opposite signs)
         return {k: v for s in (side, other) for k, v in ((f"arm_scale_{s}", 0.0), (f"sh_flex_{s}_fixed", 0.0),
                                                          (f"sh_abd_{s}_fixed", 0.0),
                                                          (f"sh_rot_{s}_fixed", 15.0 if s == "L" else -15.0),

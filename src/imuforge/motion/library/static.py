@@ -41,6 +41,7 @@ from imuforge.motion.library._core import (
     postural_sway,
     side_stream,
     smooth_noise,
+    weighted_choice,
 )
 from imuforge.motion.library.fidgets import arm_fidgets, leg_fidgets, person_amount
 
@@ -106,10 +107,7 @@ def sitting_pose(person: Person, rng: np.random.Generator, seat: str = "chair") 
 def choose_seat(rng: np.random.Generator) -> str:
     """A seat type by the :data:`SEATS` probabilities, seeded by ``rng``'s current state without
     drawing from it (so the posture and fidget streams of a seed stay what they were)."""
-    u = side_stream(rng).random()
-    names = list(SEATS)
-    cum = np.cumsum([SEATS[k]["p"] for k in names])
-    return names[int(np.searchsorted(cum / cum[-1], u))]
+    return weighted_choice(rng, {k: v["p"] for k, v in SEATS.items()})
 
 
 def planted_root_height(pose: dict, person: Person) -> float:
