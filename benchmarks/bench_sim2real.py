@@ -466,8 +466,8 @@ def render_realism(lines: list[str]) -> None:
             lines += [f"The gaits again, the synthetic people made to step at the real cadence ({made}; "
                       f"`cadence_params`, best of 3 passes): {sum(r['within_15pct'] for r in m['rows'])} of "
                       f"{len(m['rows'])} within ±15 %." + (f" Cadence still off by more than 5 %: {', '.join(off)} "
-                                                           "(the speed range or the cadence estimate's 8-s Welch "
-                                                           "bins limit it)." if off else ""), ""]
+                                                           "(at the edge of the gait's speed range, or not "
+                                                           "converged in 3 passes)." if off else ""), ""]
             lines += _ratio_table(m["rows"], STAT_SHORT[:-1])
 
 

@@ -73,15 +73,29 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
     oscillates at the stride frequency (the vertical bounce of the trunk is at twice that). The rate is
     high-passed first (:data:`TURN_HZ`): a turn is a slow rate about the vertical that would otherwise
     take the principal axis on a trunk device (real lower-back walking bouts turn by 60–450°).
+
+    The peak is located between the bins of the 8-s Welch segments (0.125 Hz apart, 7.5 steps/min of
+    cadence): each segment is zero-padded to 8× its length and the log-power peak interpolated by a
+    parabola through its three highest points (the Hann window's main lobe is near-Gaussian, so its log is
+    near-parabolic), so that cadences compare to a fraction of a step per minute, not on a 7.5-step grid.
     """
     gyro = np.asarray(gyro, float)
     if len(gyro) > 3 * int(fs / TURN_HZ):
         gyro = signal.sosfiltfilt(signal.butter(2, TURN_HZ, "highpass", fs=fs, output="sos"), gyro, axis=0)
     _, proj = principal_axes(gyro)
     x = proj[:, 0] - proj[:, 0].mean()
-    f, p = signal.welch(x, fs=fs, nperseg=min(len(x), int(8 * fs)))
-    band = (f >= STRIDE_BAND_HZ[0]) & (f <= STRIDE_BAND_HZ[1])
-    return float(f[band][np.argmax(p[band])]) if band.any() else float("nan")
+    nperseg = min(len(x), int(8 * fs))
+    f, p = signal.welch(x, fs=fs, nperseg=nperseg, nfft=8 * nperseg)
+    band = np.flatnonzero((f >= STRIDE_BAND_HZ[0]) & (f <= STRIDE_BAND_HZ[1]))
+    if not band.size:
+        return float("nan")
+    k = band[np.argmax(p[band])]
+    if 0 < k < len(p) - 1 and np.all(p[k - 1:k + 2] > 0):
+        a, b, c = np.log(p[k - 1:k + 2])
+        den = a - 2 * b + c
+        if den < 0:  # a maximum: the vertex of the parabola, within half a bin of k
+            return float(f[k] + 0.5 * (a - c) / den * (f[1] - f[0]))
+    return float(f[k])
 
 
 def _stretches(recordings, label: str | None = None, *, need_gyro: bool = True):
