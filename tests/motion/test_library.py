@@ -249,10 +249,11 @@ def test_a_walk_without_carrying_draws_its_hands_from_the_habits():
     from imuforge.motion.library.gait import HAND_HABITS, choose_carrying
 
     n = 4000
-    counts = Counter(choose_carrying(np.random.default_rng(i)) for i in range(n))
-    assert set(counts) == set(HAND_HABITS)
-    for habit, prob in HAND_HABITS.items():
-        assert abs(counts[habit] - n * prob) < 4 * np.sqrt(n * prob * (1 - prob)), habit
+    for kind, habits in HAND_HABITS.items():
+        counts = Counter(choose_carrying(np.random.default_rng(i), kind) for i in range(n))
+        assert set(counts) == set(habits), kind
+        for habit, prob in habits.items():
+            assert abs(counts[habit] - n * prob) < 4 * np.sqrt(n * prob * (1 - prob)), (kind, habit)
     rng = np.random.default_rng(3)
     before = rng.bit_generator.state
     choose_carrying(rng)
@@ -270,9 +271,11 @@ def test_a_walk_without_carrying_draws_its_hands_from_the_habits():
     legs = [0, 1, 2, 4, 5, 7, 8, 10, 11]
     assert np.array_equal(busy.positions[:, legs], free.positions[:, legs])
     assert not np.allclose(busy.positions[:, 21], free.positions[:, 21], atol=0.05)
-    # running and stairs keep free arms
-    for gait_kind in ("running", "stairs_up"):
-        assert generate(gait_kind, 2, fps=50, rng=0, person=Person()).meta["items"][0]["info"]["carrying"] == "none"
+    # running keeps free arms; stair users hold the handrail or not
+    assert generate("running", 2, fps=50, rng=0, person=Person()).meta["items"][0]["info"]["carrying"] == "none"
+    on_stairs = {generate("stairs_down", 2, fps=50, rng=s, person=Person()).meta["items"][0]["info"]["carrying"]
+                 for s in range(12)}
+    assert on_stairs <= set(HAND_HABITS["stairs_down"]) and "none" in on_stairs and len(on_stairs) >= 2
 
 
 def _wrist_to(m: Motion, wrist: int, joint: int) -> np.ndarray:
@@ -301,3 +304,21 @@ def test_busy_hands_hold_the_arms_where_they_are_busy():
         assert swing(pockets, j) < 0.3 * swing(free, j)
     _check_continuous(ear)
     _check_continuous(pockets)
+
+
+@pytest.mark.parametrize("kind", ["stairs_up", "stairs_down"])
+def test_a_hand_on_the_handrail_rides_beside_the_body(kind):
+    """The rail-side wrist stays ≈ 0.4 m beside the pelvis (a rail at the side of the stair; a free arm
+    hangs ≈ 0.24 m out) and a little above it, and does not swing: its fore-aft range relative to the pelvis
+    (the trunk's own rotation) is under a quarter of the free arm's; the other arm is the free climb's."""
+    p = Person()
+    kw = dict(fps=50, rng=3, person=p, heading_deg=0)  # climbing along +z: the right side at −x
+    free = generate(kind, 6, carrying="none", **kw)
+    rail = generate(kind, 6, carrying="handrail_right", **kw)
+    rel = rail.positions[:, 21] - rail.positions[:, 0]
+    assert 0.33 < -rel[:, 0].mean() < 0.5 and -0.05 < rel[:, 1].mean() < 0.15
+    free_rel = free.positions[:, 21] - free.positions[:, 0]
+    assert -free_rel[:, 0].mean() < 0.3
+    assert np.ptp(rel[:, 2]) < 0.25 * np.ptp(free_rel[:, 2])
+    assert np.array_equal(rail.positions[:, 20], free.positions[:, 20])
+    _check_continuous(rail)

@@ -38,6 +38,9 @@ def test_modifier_rules():
     assert modifiers_from_text("a man strolls with his hands in his pockets", "walking")[0] == {
         "intensity": 0.78, "carrying": "pockets"}
     assert modifiers_from_text("walking empty-handed", "walking")[0] == {"carrying": "none"}
+    assert modifiers_from_text("she goes upstairs holding the handrail", "stairs_up")[0] == {"carrying": "handrail_right"}
+    assert modifiers_from_text("he walks down with his left hand on the railing", "stairs_down")[0] == {
+        "carrying": "handrail_left"}
     p, _ = modifiers_from_text("running at 12 km/h", "running")
     assert p["speed"] == pytest.approx(3.333, abs=1e-3)
 

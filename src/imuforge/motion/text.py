@@ -73,7 +73,9 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\b(on (the|a|his|her|their) (cell|mobile|tele)?\s?phone\b(?! screen)|(on|making) a (phone )?call"
            r"|phone (to|at) (his|her|their|the) ear)", "phone_ear"),
           (r"\b(smart|cell)?phone\b", "phone"), (r"\bhands? in (\w+ )?(\w+ )?pockets?\b", "pockets"),
-          (r"\b(cup|coffee|mug)\b", "cup")]
+          (r"\b(cup|coffee|mug)\b", "cup"),
+          (r"\bleft hand on the (hand ?rail|railing|banister)\b", "handrail_left"),
+          (r"\b(hand ?rail|railing|banister)\b", "handrail_right")]
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]

@@ -75,9 +75,10 @@ the pelvis and 80 % compensation of pelvic tilt / obliquity (Kavanagh, Barrett &
 *Gait Posture* 20:291; Menz, Lord & Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
 stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %.
 
-Busy hands: the hands of a walk whose ``carrying`` is not given are drawn per recording from
-:data:`HAND_HABITS` (phone in front, phone at the ear, a bag in the hand, a shoulder bag, hands in the
-pockets; ``carrying="none"`` asks for free arms): in daily life the arms are often not free to swing.
+Busy hands: the hands of a walk or stair climb whose ``carrying`` is not given are drawn per recording
+from :data:`HAND_HABITS` (walking: phone in front, phone at the ear, a bag in the hand, a shoulder bag,
+hands in the pockets; stairs: a hand on the handrail; ``carrying="none"`` asks for free arms): in daily
+life the arms are often not free to swing.
 """
 
 from __future__ import annotations
@@ -920,8 +921,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
                turns: float | None = None) -> Track:
     """A walking / running / stairs track (see the module docstring for the sources); walking starts a
     turn at ``turns`` per minute of straight walking (None: the person's own rate; 0: a straight line;
-    :mod:`.turns`). ``carrying`` None: a walk draws its hands from :data:`HAND_HABITS`, the other gaits
-    swing them freely (``"none"``)."""
+    :mod:`.turns`). ``carrying`` None: walking and stairs draw their hands from :data:`HAND_HABITS`,
+    running swings them freely (``"none"``)."""
     if kind not in GAITS:
         raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
     speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
@@ -952,7 +953,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     phL = phase0 + np.cumsum(f_stride) / fps
     phR = phL + 0.5 + 0.01 * person.asymmetry
     if carrying is None:
-        carrying = choose_carrying(rng) if kind in HAND_HABIT_GAITS else "none"
+        carrying = choose_carrying(rng, kind) if kind in HAND_HABITS else "none"
     style = _carry_style(carrying, person) | _posture_style(posture)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
@@ -996,23 +997,30 @@ def contact_times(phase: np.ndarray, fps: float) -> list[float]:
 
 
 #: every ``carrying`` mode a gait takes (``none``: free arms)
-CARRYING = ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "phone_ear", "cup", "pockets")
-#: What a walker's hands do when the walk's ``carrying`` is not given, drawn per recording
-#: (:func:`choose_carrying`). Phone shares from observations of pedestrians: of 10 543 on two urban
-#: college campuses 8 % were text-messaging and 5 % talking on the phone (Wells, McClure, Porter &
-#: Schwebel 2018, *J Community Health* 43:96, PMC5762430); of 1362 at two city intersections 8 % were
-#: using a phone (talking, texting or looking at it; PMC5005686). The bag, shoulder-bag and pocket
-#: shares are assumptions (no population figure found); the rest swing their arms freely.
-HAND_HABITS: dict[str, float] = {"none": 0.70, "phone": 0.08, "phone_ear": 0.05, "bag": 0.07,
-                                 "shoulder_bag": 0.05, "pockets": 0.05}
-#: the gaits whose hands are drawn from :data:`HAND_HABITS` when not given (running and stairs keep free arms)
-HAND_HABIT_GAITS = ("walking",)
+CARRYING = ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "phone_ear", "cup", "pockets",
+            "handrail_left", "handrail_right")
+#: What a walker's or stair user's hands do when the gait's ``carrying`` is not given, drawn per recording
+#: (:func:`choose_carrying`); running keeps free arms. Walking, phone shares from observations of
+#: pedestrians: of 10 543 on two urban college campuses 8 % were text-messaging and 5 % talking on the
+#: phone (Wells, McClure, Porter & Schwebel 2018, *J Community Health* 43:96, PMC5762430); of 1362 at two
+#: city intersections 8 % were using a phone (talking, texting or looking at it; PMC5005686). The bag,
+#: shoulder-bag and pocket shares are assumptions (no population figure found); the rest swing their arms
+#: freely. Stairs, the handrail: fewer than a third of the users of two shopping-mall staircases held it,
+#: 10 % more often going down than up (Cohen 2001, *Proc Hum Factors Ergon Soc* 45:1502), 28 % on a
+#: university stairway (Kim & Steinfeld 2016, "The effects of interactive stairways on user behavior and
+#: safety", Universal Design 2016, IOS Press); 25 % up and 35 % down
+#: here, the rail on either side equally often (assumption).
+HAND_HABITS: dict[str, dict[str, float]] = {
+    "walking": {"none": 0.70, "phone": 0.08, "phone_ear": 0.05, "bag": 0.07, "shoulder_bag": 0.05, "pockets": 0.05},
+    "stairs_up": {"none": 0.75, "handrail_left": 0.125, "handrail_right": 0.125},
+    "stairs_down": {"none": 0.65, "handrail_left": 0.175, "handrail_right": 0.175},
+}
 
 
-def choose_carrying(rng: np.random.Generator) -> str:
-    """A hand habit by the :data:`HAND_HABITS` probabilities, seeded by ``rng``'s current state without
-    drawing from it (the gait's other draws stay what they were)."""
-    return weighted_choice(rng, HAND_HABITS, "hands")
+def choose_carrying(rng: np.random.Generator, kind: str = "walking") -> str:
+    """What the hands of a ``kind`` gait do, by the :data:`HAND_HABITS` probabilities, seeded by ``rng``'s
+    current state without drawing from it (the gait's other draws stay what they were)."""
+    return weighted_choice(rng, HAND_HABITS[kind], "hands")
 
 
 def _carry_style(carrying: str | None, person: Person) -> dict:
@@ -1046,6 +1054,11 @@ def _carry_style(carrying: str | None, person: Person) -> dict:
                                                          (f"sh_abd_{s}_fixed", 0.0),
                                                          (f"sh_rot_{s}_fixed", 15.0 if s == "L" else -15.0),
                                                          (f"elbow_flex_{s}_fixed", 35.0))}
+    if carrying in ("handrail_left", "handrail_right"):  # the hand slides along a rail ≈ 0.4 m beside the body,
+        # a little above the pelvis and ≈ 0.25 m ahead of it
+        s = "L" if carrying == "handrail_left" else "R"
+        return {f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 20.0, f"sh_abd_{s}_fixed": 30.0,
+                f"elbow_flex_{s}_fixed": 45.0, f"elbow_sup_{s}_fixed": -30.0}
     raise ValidationError(f"unknown carrying mode {carrying!r}", allowed=", ".join(CARRYING))
 
 
