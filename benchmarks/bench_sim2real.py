@@ -416,10 +416,11 @@ def cadence_params(activity: str, real, syn, now: dict | None = None, tolerance:
     that gave ``syn`` (``now``; ``None``: the activity's defaults). ``None``: not a gait, no cadence on one
     side, or already within ``tolerance``.
 
-    By the library's own laws (imuforge.motion.library.gait): walking step length ∝ v^0.42, so cadence
-    ∝ v^0.58 (default: the population's preferred 1.35 m/s); running cadence rises by ``RUN_STEP_SLOPE`` Hz
-    per m/s (default: the self-selected jogging speed); stair cadence ∝ intensity^0.3 (default 1).
+    By the library's own laws (imuforge.motion.library.gait): walking cadence ∝ v^``CADENCE_SPEED_EXP``
+    (default: the population's preferred speed); running cadence rises by ``RUN_STEP_SLOPE`` Hz per m/s
+    (default: the self-selected jogging speed); stair cadence ∝ intensity^``STAIR_INTENSITY_EXP`` (default 1).
     """
+    from imuforge.motion.body import Person
     from imuforge.motion.library import gait
 
     if real is None or syn is None or not real.cadence_spm or not syn.cadence_spm:
@@ -431,12 +432,13 @@ def cadence_params(activity: str, real, syn, now: dict | None = None, tolerance:
     if activity in gait.SPEED_RANGE:  # kept 25 % inside the gait's range: each person's speed is jittered
         lo, hi = gait.SPEED_RANGE[activity]
         if activity == "walking":
-            v = now.get("speed", 1.35) * r ** (1 / 0.58)
+            v = now.get("speed", Person.preferred_speed_mps) * r ** (1 / gait.CADENCE_SPEED_EXP)
         else:
             v = now.get("speed", gait.JOG_SPEED[0]) + (real.cadence_spm - syn.cadence_spm) / 60.0 / gait.RUN_STEP_SLOPE
         return {"speed": round(float(np.clip(v, 1.25 * lo, hi / 1.25)), 3)}
     if activity in ("stairs_up", "stairs_down"):
-        return {"intensity": round(float(np.clip(now.get("intensity", 1.0) * r ** (1 / 0.3), 0.3, 2.0)), 3)}
+        i = now.get("intensity", 1.0) * r ** (1 / gait.STAIR_INTENSITY_EXP)
+        return {"intensity": round(float(np.clip(i, 0.3, 2.0)), 3)}
     return None
 
 

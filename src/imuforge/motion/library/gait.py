@@ -315,10 +315,16 @@ WALK_VERTICAL_X = 3.0
 WALK_HORIZONTAL_X = 3.5
 
 
+#: walking step length ∝ v^STEP_LENGTH_EXP at a given stature, so cadence ∝ v^CADENCE_SPEED_EXP (= 1 − 0.42)
+STEP_LENGTH_EXP, CADENCE_SPEED_EXP = 0.42, 0.58
+#: stair cadence ∝ intensity^STAIR_INTENSITY_EXP (``_speed_and_step``)
+STAIR_INTENSITY_EXP = 0.3
+
+
 def step_frequency(kind: str, speed: float, height_m: float) -> float:
     """Steps per second for the gait at ``speed`` (m/s; ignored for stairs)."""
     if kind == "walking":
-        step = 0.413 * height_m * (speed / 1.3) ** 0.42
+        step = 0.413 * height_m * (speed / 1.3) ** STEP_LENGTH_EXP
         return speed / step
     if kind == "running":
         return RUN_STEP_HZ + RUN_STEP_SLOPE * (speed - RUN_REF_SPEED)
@@ -910,8 +916,8 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
     # (∝ v^0.58 at a fixed stature, see ``step_frequency``): the population spread of preferred speed
     # (Person.sample, CV 11 %) gives ≈ 6 % between people around the published means; their own stair
     # pace the rest of the published spread
-    f_step = step_frequency(kind, 0.0, H) * (person.preferred_speed_mps / 1.35) ** 0.58 * stair_pace(person) \
-        * intensity ** 0.3
+    f_step = step_frequency(kind, 0.0, H) * (person.preferred_speed_mps / 1.35) ** CADENCE_SPEED_EXP \
+        * stair_pace(person) * intensity ** STAIR_INTENSITY_EXP
     return tread_m * f_step, f_step, tread_m
 
 
