@@ -1,7 +1,7 @@
 """Foot–ground impact transients: what a rigid skeleton driven by smooth joint curves cannot carry.
 
-At every foot contact of a gait (heel strike in walking and running, forefoot contact going down
-stairs, a softer contact going up) the ground arrests the leg within a few tens of milliseconds.
+At every foot contact of a gait (heel strike in walking and running, forefoot contact on stairs, up
+and down) the ground arrests the leg within a few tens of milliseconds.
 A body-worn accelerometer sees a short, damped pulse — ≈ 2–4 g at the tibia in walking, rising
 with speed, ≈ 5–12 g in running — that is attenuated on its way up the body, most of it at the
 knee and the spine, and loses its high frequencies on the way (≈ 10–20 Hz at the tibia, lower at
