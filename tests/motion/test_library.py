@@ -322,3 +322,27 @@ def test_a_hand_on_the_handrail_rides_beside_the_body(kind):
     assert np.ptp(rel[:, 2]) < 0.25 * np.ptp(free_rel[:, 2])
     assert np.array_equal(rail.positions[:, 20], free.positions[:, 20])
     _check_continuous(rail)
+
+
+@pytest.mark.parametrize("name", ["walking", "stairs_up", "stairs_down", "running"])
+def test_feet_land_on_their_own_side_the_step_width_apart(name):
+    """Each stance foot lands on its own side of the body, the person's step width apart (walking and stairs:
+    ``Person.step_width_m``, 0.10 ± 0.03 m, the preferred 0.13 leg lengths of Donelan, Kram & Kuo 2001;
+    running narrower, Arellano & Kram 2011). The published hip adduction curves put on top of a leg already
+    aimed at the step width crossed the feet over the midline by 3–14 cm (walking) and up to 18 cm (running)."""
+    from imuforge.motion.library._core import foot_contact_points
+    from imuforge.motion.library.gait import step_width_target
+    from imuforge.motion.skeleton import HUMANML3D_22
+
+    J = HUMANML3D_22.index
+    for seed in range(4):
+        person = Person.sample(np.random.default_rng(300 + seed))
+        extra = {"turns": 0} if name == "walking" else {}
+        m, contact = generate(name, 8, fps=FPS, rng=seed, person=person, return_contact=True, **extra)
+        pts, _ = foot_contact_points(m.positions, m.orientations, person, m.fps)
+        hips = (m.positions[:, J("left_hip")] - m.positions[:, J("right_hip")]).mean(axis=0)
+        left = np.array([hips[0], 0.0, hips[2]]) / np.hypot(hips[0], hips[2])  # the body's left, horizontal
+        x = [pts[contact[:, k] > 0.99, k] @ left for k in range(2)]
+        width = x[0].mean() - x[1].mean()
+        assert width > 0.0, (seed, width)
+        assert width == pytest.approx(step_width_target(name, person), abs=0.03), (seed, width)
