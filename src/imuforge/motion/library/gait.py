@@ -704,12 +704,13 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
     gain = x01[n:] - x01[:n]  # m of ankle shift per degree
     sign = np.sign(np.median(gain)) or 1.0
     gain = np.where(gain * sign > 1e-3, gain, sign * 1e-3)
+    load = w[:, 0] if kind == "walking" else np.clip(w[:, 0] / STAIR_LOAD_SHARE, 0.0, 1.0)
     for _ in range(iterations):
         pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
         P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
         x = anchored_root(foot_contact_points(P, G, person, fps), w, fps)[:, axis]
         resid = x - keep @ np.linalg.lstsq(keep, x, rcond=None)[0]
-        closure = replace(closure, **{angle: _add_series(getattr(closure, angle), ph, w[:, 0] * resid / gain)})
+        closure = replace(closure, **{angle: _add_series(getattr(closure, angle), ph, load * resid / gain)})
     return closure
 
 
@@ -754,6 +755,11 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 
 #: the hip fit's tolerance: step length and contact-height mismatch each within 1 cm
 HIP_FIT_TOL_M = 0.01
+#: stairs: the contact weight at which a leg takes its full share of the pelvis-path corrections
+#: (``_even_pelvis_path``). Stairs have a long double support (≈ 14 % of the stride per transfer, walking ≈ 10 %):
+#: weighted by the contact weight as in walking, the two loaded legs each carry only part of a correction there,
+#: their implied pelvis positions part and the feet slide; both legs carry it whole once either holds 15 %
+STAIR_LOAD_SHARE = 0.15
 
 
 def _hip_jacobian(probes, x: np.ndarray, f0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -953,10 +959,14 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     if kind == "running":  # the step width, then the step length again
         c = fit_step_width(kind, person, c, f_step, speed, stance)
         return fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
-    if kind != "walking":  # stairs: the planted foot and the step width, then the geometry again
+    if kind != "walking":  # stairs: the planted foot, an even pelvis speed, the step width, then the geometry again
         c = foot_flat_correction(kind, person, c, speed, stance)
+        if kind == "stairs_up":
+            c = stance_speed_correction(kind, person, c, f_step, speed, stance)
         c = fit_step_width(kind, person, c, f_step, speed, stance)
-        c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
+        c = foot_flat_correction(kind, person, c, speed, stance)
+        # the speed correction bends the stair geometry: a Jacobian taken afresh, not the first fit's
+        c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, replace(c, jac=None))
         return foot_flat_correction(kind, person, c, speed, stance)
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = stance_speed_correction(kind, person, c, f_step, speed, stance)
