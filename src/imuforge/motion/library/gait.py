@@ -152,10 +152,11 @@ class GaitCurves:
 
 @dataclass(frozen=True)
 class Closure:
-    """How one person's curves are closed into a consistent gait (``fit_hip``, ``foot_flat_correction``,
-    ``stance_speed_correction``): the hip's sagittal amplitude factor and offset (deg), the ankle
-    corrections sampled over one cycle (deg, ``FOOT_GRID`` samples) and Fourier coefficients (deg,
-    ``HARMONICS``) added to the hip curve."""
+    """How one person's curves are closed into a consistent gait (``close_gait``: ``fit_hip``,
+    ``foot_flat_correction``, ``stance_speed_correction``, ``stance_sway_correction``, ``fit_step_width``): the
+    hip's sagittal amplitude factor and offset (deg), the ankle corrections sampled over one cycle (deg,
+    ``FOOT_GRID`` samples), Fourier coefficients (deg, ``HARMONICS``) added to the hip flexion and adduction
+    curves, and a hip abduction offset of both legs (deg)."""
 
     #: amplitude factor and offset (deg); one value per frame (arrays) in the hip fit's batched probes
     amp: float | np.ndarray = 1.0
@@ -540,27 +541,38 @@ def _probes(kind: str, person: Person, closure: Closure, hips: Sequence[tuple[fl
     on its own amplitude and offset only, so each stride is what a pass of its own gives — to rounding:
     a correction series' matrix-vector product may sum in another order on the longer array), then each
     stride's contacts and pelvis path on its own."""
-    fps = 60.0
-    n = int(fps * 2 / f_step) + 1  # one stride
-    m = len(hips)
-    ph1 = np.arange(n) / fps * f_step / 2
-    ph = np.tile(ph1, m)
-    amp, offset = (np.repeat(np.asarray(v, dtype=float), n) for v in zip(*hips))
-    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, replace(closure, amp=amp, offset=offset), 0.0, speed,
-                 stance, {})
-    P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
-    w = _contact_weights(kind, ph1, ph1 + 0.5, stance)
+    amp, offset = zip(*hips)
+    ph1, w, strides = _probe_strides(kind, person, closure, f_step, speed, stance, amp=amp, offset=offset)
     # weight transfer: the later-landed foot is the leading one; weighted by w(1 − w) (mid-transfer)
     lead_l = np.mod(ph1, 1.0) < 0.25
     share = w[:, 0] * w[:, 1]
-    out = np.empty((m, 2))
-    for i in range(m):
-        pts, vel = foot_contact_points(P_all[i * n:(i + 1) * n], G_all[i * n:(i + 1) * n], person, fps)
-        root = anchored_root((pts, vel), w, fps)
+    out = np.empty((len(hips), 2))
+    for i, (pts, root) in enumerate(strides):
         dy = np.where(lead_l, pts[:, 0, 1] - pts[:, 1, 1], pts[:, 1, 1] - pts[:, 0, 1])
         mis = float(np.sum(share * dy) / max(np.sum(share), 1e-9)) - GAITS[kind].vertical * riser_m
         out[i] = abs(root[-1, 2] - root[0, 2]) / 2, mis
     return out
+
+
+def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, speed: float, stance: float,
+                   **fields: Sequence[float]) -> tuple[np.ndarray, np.ndarray, list]:
+    """One stride at 60 fps for each value of the closure ``fields`` (e.g. ``amp=[…], offset=[…]``; every
+    field one value per stride), the strides one after another in one pose and forward-kinematics pass:
+    (phases of a stride, contact weights, [(contact points (n, 2, 3), foot-anchored root (n, 3)) per stride])."""
+    fps = 60.0
+    n = int(fps * 2 / f_step) + 1  # one stride
+    m = len(next(iter(fields.values())))
+    ph1 = np.arange(n) / fps * f_step / 2
+    ph = np.tile(ph1, m)
+    probe = replace(closure, **{k: np.repeat(np.asarray(v, dtype=float), n) for k, v in fields.items()})
+    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, probe, 0.0, speed, stance, {})
+    P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
+    w = _contact_weights(kind, ph1, ph1 + 0.5, stance)
+    strides = []
+    for i in range(m):
+        pts, vel = foot_contact_points(P_all[i * n:(i + 1) * n], G_all[i * n:(i + 1) * n], person, fps)
+        strides.append((pts, anchored_root((pts, vel), w, fps)))
+    return ph1, w, strides
 
 
 def _stance_window(ph: np.ndarray, stance: float) -> np.ndarray:
@@ -661,7 +673,9 @@ def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step:
     back). In people the thigh rotates faster while the knee flexes, so the centre of mass keeps its
     speed within ≈ ±10 % (inverted-pendulum exchange). The foot-anchored pelvis path of one stride,
     minus its mean progression, is cancelled by a hip correction of the loaded leg (weighted by its
-    contact weight; per-degree effect from a 1° probe), as a Fourier series of the phase.
+    contact weight, on stairs whole once it bears any; per-degree effect from a 1° probe), as a Fourier
+    series of the phase. Stairs up too: the climb's curves on rigid legs stopped the pelvis over the
+    stance foot, moved it back and threw it forward at up to 2.9× its mean speed every step.
     """
     ph = np.linspace(0.0, 1.0, 120, endpoint=False)
     trend = np.column_stack([np.ones_like(ph), ph])  # the mean progression
@@ -689,12 +703,21 @@ def stance_sway_correction(kind: str, person: Person, closure: Closure, f_step: 
                              angle="add", iterations=iterations)
 
 
+#: stairs: the contact weight from which a leg carries the whole pelvis-path correction (``_even_pelvis_path``).
+#: Stairs have a long double support (≈ 14 % of the stride per transfer, walking ≈ 10 %): weighted by the contact
+#: weight as in walking, the two loaded legs each carried only part of a correction there, their implied
+#: pelvis positions parted and the feet slid. Whole-stance sliding going up, 8 people × 20 s (median / max):
+#: 22.8 / 31.0 mm without the speed correction; with it, weighted from 15 % 28.8 / 35.1, from 1 % 21.6 / 28.3
+STAIR_LOAD_SHARE = 0.01
+
+
 def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float, speed: float, stance: float,
                       ph: np.ndarray, keep: np.ndarray, *, axis: int, angle: str, iterations: int) -> Closure:
     """The closure with a correction of the loaded leg's hip ``angle`` (``"hip"``: flexion, ``"add"``:
     adduction) that cancels the foot-anchored pelvis path's ``axis`` component over one stride (phases
-    ``ph``), less its least-squares fit on the columns of ``keep``; weighted by the leg's contact weight,
-    per-degree effect from a 1° probe, as a Fourier series of the phase."""
+    ``ph``), less its least-squares fit on the columns of ``keep``; weighted by the leg's contact weight (on
+    stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`), per-degree effect from a 1° probe, as a
+    Fourier series of the phase."""
     fps = len(ph) * f_step / 2
     w = _contact_weights(kind, ph, ph + 0.5, stance)
     probe = {"hip": "d_hip", "add": "d_add"}[angle]
@@ -704,7 +727,7 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
     gain = x01[n:] - x01[:n]  # m of ankle shift per degree
     sign = np.sign(np.median(gain)) or 1.0
     gain = np.where(gain * sign > 1e-3, gain, sign * 1e-3)
-    load = w[:, 0] if kind == "walking" else np.clip(w[:, 0] / STAIR_LOAD_SHARE, 0.0, 1.0)
+    load = np.clip(w[:, 0] / STAIR_LOAD_SHARE, 0.0, 1.0) if kind.startswith("stairs") else w[:, 0]
     for _ in range(iterations):
         pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, 0.0, speed, stance, {})
         P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
@@ -755,11 +778,6 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 
 #: the hip fit's tolerance: step length and contact-height mismatch each within 1 cm
 HIP_FIT_TOL_M = 0.01
-#: stairs: the contact weight at which a leg takes its full share of the pelvis-path corrections
-#: (``_even_pelvis_path``). Stairs have a long double support (≈ 14 % of the stride per transfer, walking ≈ 10 %):
-#: weighted by the contact weight as in walking, the two loaded legs each carry only part of a correction there,
-#: their implied pelvis positions part and the feet slide; both legs carry it whole once either holds 15 %
-STAIR_LOAD_SHARE = 0.15
 
 
 def _hip_jacobian(probes, x: np.ndarray, f0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -802,6 +820,9 @@ def _refine_hip(probes, x: np.ndarray, jac: np.ndarray, goal: np.ndarray, lo: np
 #: running's step width as a share of leg length: the 10 runners of Arellano & Kram (2011, *J Biomech* 44:1291, 3 m/s)
 #: preferred one narrower than 15 % and wider than 0 % of it (both cost more); 5 % here, an assumption within that
 RUN_STEP_WIDTH_LL = 0.05
+#: leg length over stature: the greater trochanter's height, 0.530 H (Winter 2009, *Biomechanics and Motor
+#: Control of Human Movement*, segment proportions)
+LEG_LENGTH_H = 0.53
 
 
 def step_width_target(kind: str, person: Person) -> float:
@@ -809,10 +830,11 @@ def step_width_target(kind: str, person: Person) -> float:
 
     Walking and stairs: the person's own step width (:attr:`Person.step_width_m`, 0.10 ± 0.03 m; the preferred
     width of Donelan, Kram & Kuo 2001, *Proc R Soc B* 268:1985, is 0.13 leg lengths). Running: narrower
-    (:data:`RUN_STEP_WIDTH_LL` of the leg length, scaled by the person's walking width over the mean's).
+    (:data:`RUN_STEP_WIDTH_LL` of the leg length, scaled by the person's walking width over the population
+    mean, ``Person``'s default).
     """
     if kind == "running":
-        return RUN_STEP_WIDTH_LL * 0.53 * person.height_m * person.step_width_m / 0.10
+        return RUN_STEP_WIDTH_LL * LEG_LENGTH_H * person.height_m * person.step_width_m / Person.step_width_m
     return person.step_width_m
 
 
@@ -820,22 +842,12 @@ def _step_widths(kind: str, person: Person, closure: Closure, abds: Sequence[flo
                  stance: float) -> np.ndarray:
     """Step width (m) the curves give with each hip abduction offset (deg) of ``abds``: the lateral distance
     between the left foot's contact point in its single stance and the right foot's in its own, on one
-    stride of the foot-anchored root (the strides in one pose and forward-kinematics pass, as :func:`_probes`).
-    """
-    fps = 60.0
-    n = int(fps * 2 / f_step) + 1  # one stride
-    m = len(abds)
-    ph1 = np.arange(n) / fps * f_step / 2
-    ph = np.tile(ph1, m)
-    probe = replace(closure, abd=np.repeat(np.asarray(abds, dtype=float), n))
-    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, probe, 0.0, speed, stance, {})
-    P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
-    w = _contact_weights(kind, ph1, ph1 + 0.5, stance)
+    stride of the foot-anchored root (:func:`_probe_strides`)."""
+    _, w, strides = _probe_strides(kind, person, closure, f_step, speed, stance, abd=abds)
     left, right = w[:, 0] > 0.99, w[:, 1] > 0.99
-    out = np.empty(m)
-    for i in range(m):
-        pts, vel = foot_contact_points(P_all[i * n:(i + 1) * n], G_all[i * n:(i + 1) * n], person, fps)
-        x = anchored_root((pts, vel), w, fps)[:, 0, None] + pts[:, :, 0]  # +x: the person's left
+    out = np.empty(len(abds))
+    for i, (pts, root) in enumerate(strides):
+        x = root[:, 0, None] + pts[:, :, 0]  # +x: the person's left
         out[i] = x[left, 0].mean() - x[right, 1].mean()
     return out
 
@@ -848,7 +860,7 @@ def fit_step_width(kind: str, person: Person, closure: Closure, f_step: float, s
     inclination towards a step narrower than the hips (≈ 5–8° in loading); put on top of a leg angle
     that aims the foot at the step width, they crossed the feet over the midline (stance contact points
     3–14 cm the wrong way round, measured on 4 people before this closure). A chord-Newton step on one
-    probed stride (the width is nearly linear in the offset: ≈ 3 cm per degree), clipped to ±15°.
+    probed stride (the width is nearly linear in the offset: 2.4–2.8 cm per degree), clipped to ±15°.
     """
     target = step_width_target(kind, person)
     a0 = float(np.asarray(closure.abd, dtype=float).mean())
@@ -953,8 +965,11 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
 
 def close_gait(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
                riser_m: float) -> Closure:
-    """The closure of this person's curves: step length and double-support geometry (``fit_hip``); for
-    walking also a flat foot in mid-stance and an even pelvis speed over it, then the geometry again."""
+    """The closure of this person's curves: step length and double-support geometry (``fit_hip``) and the
+    step width (``fit_step_width``) for every gait; for walking and stairs also a flat foot in mid-stance
+    (``foot_flat_correction``), for walking and stairs up an even pelvis speed over it
+    (``stance_speed_correction``), for walking its side-to-side sway (``stance_sway_correction``), then the
+    geometry again."""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
     if kind == "running":  # the step width, then the step length again
         c = fit_step_width(kind, person, c, f_step, speed, stance)
@@ -965,8 +980,12 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
             c = stance_speed_correction(kind, person, c, f_step, speed, stance)
         c = fit_step_width(kind, person, c, f_step, speed, stance)
         c = foot_flat_correction(kind, person, c, speed, stance)
-        # the speed correction bends the stair geometry: a Jacobian taken afresh, not the first fit's
+        # the step-width offset (and going up the speed correction) bend the strongly flexed stair legs'
+        # geometry: a Jacobian taken afresh, not the first fit's
         c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, replace(c, jac=None))
+        # that refit moves the feet sideways again (up to 2.4 cm on stairs): one more width step
+        c = fit_step_width(kind, person, foot_flat_correction(kind, person, c, speed, stance), f_step, speed,
+                           stance, iterations=1)
         return foot_flat_correction(kind, person, c, speed, stance)
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = stance_speed_correction(kind, person, c, f_step, speed, stance)
@@ -1016,8 +1035,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
     curve_speed = speed if kind in SPEED_RANGE else GAITS[kind].ref_speed
     stance = round(stance_fraction(kind, curve_speed) * 200) / 200
-    # the hip's sagittal amplitude and offset that close the geometry (step length, both feet down),
-    # and for walking the foot-flat and even-stance-speed corrections of the curves
+    # the corrections that close the curves into this person's gait (``close_gait``)
     closure = close_gait(kind, person, target_step, f_step, curve_speed, stance, riser_m)
 
     n = int(round(duration_s * fps)) + 1
