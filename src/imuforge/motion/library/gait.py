@@ -707,7 +707,8 @@ def stance_sway_correction(kind: str, person: Person, closure: Closure, f_step: 
 #: Stairs have a long double support (≈ 14 % of the stride per transfer, walking ≈ 10 %): weighted by the contact
 #: weight as in walking, the two loaded legs each carried only part of a correction there, their implied
 #: pelvis positions parted and the feet slid. Whole-stance sliding going up, 8 people × 20 s (median / max):
-#: 22.8 / 31.0 mm without the speed correction; with it, weighted from 15 % 28.8 / 35.1, from 1 % 21.6 / 28.3
+#: 22.8 / 31.0 mm without the speed correction; with it, weighted from 15 % 28.8 / 35.1 (a first version of the
+#: stair closure), from 1 % 21.0 / 28.9 (this one)
 STAIR_LOAD_SHARE = 0.01
 
 
@@ -863,7 +864,7 @@ def fit_step_width(kind: str, person: Person, closure: Closure, f_step: float, s
     probed stride (the width is nearly linear in the offset: 2.4–2.8 cm per degree), clipped to ±15°.
     """
     target = step_width_target(kind, person)
-    a0 = float(np.asarray(closure.abd, dtype=float).mean())
+    a0 = float(closure.abd)
     da = 2.0
     w0, w1 = _step_widths(kind, person, closure, [a0, a0 + da], f_step, speed, stance)
     gain = (w1 - w0) / da
