@@ -48,6 +48,10 @@ def side_value(pose: dict, key: str, side: str, default: float = 0.0):
     return pose.get(f"{key}_{side}", pose.get(key, default))
 
 
+#: the axis orders of the joints' angle triples (``quat.euler``): yaw → pitch → roll, flexion → abduction → rotation
+YXZ, XZY = (1, 0, 2), (0, 2, 1)
+
+
 def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     """Local joint rotations (n, 22, 4) from a dict of joint angles in degrees (scalars or (n,)).
 
@@ -55,28 +59,23 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     model needs, for the gait's per-person closure probes.
     """
     def g(key, default=0.0):
-        v = np.asarray(pose.get(key, default), dtype=float) * D2R
-        return v if v.shape == (n,) else np.broadcast_to(v, (n,))
+        return _radians(pose.get(key, default), n)
 
     L = np.zeros((n, 22, 4))
     L[..., 3] = 1.0
-    root = Q.qmul(Q.ry(g("pelvis_yaw")), Q.qmul(Q.rx(g("pelvis_tilt")), Q.rz(g("pelvis_obliq"))))
+    root = Q.euler(YXZ, g("pelvis_yaw"), g("pelvis_tilt"), g("pelvis_obliq"))
     if "root_q" in pose:
         root = Q.qmul(Q.qmul(Q.ry(g("pelvis_yaw")), np.asarray(pose["root_q"])),
                       Q.qmul(Q.rx(g("pelvis_tilt")), Q.rz(g("pelvis_obliq"))))
     L[:, 0] = root
     for sfx, s, name in SIDES:
         def sg(key, default=0.0, _sfx=sfx):
-            v = np.asarray(pose.get(f"{key}_{_sfx}", pose.get(key, default)), dtype=float) * D2R
-            return v if v.shape == (n,) else np.broadcast_to(v, (n,))
+            return _radians(pose.get(f"{key}_{_sfx}", pose.get(key, default)), n)
 
-        L[:, J(f"{name}_hip")] = Q.qmul(Q.rx(-sg("hip_flex")),
-                                        Q.qmul(Q.rz(s * sg("hip_abd")), Q.ry(-s * sg("hip_rot"))))
+        L[:, J(f"{name}_hip")] = Q.euler(XZY, -sg("hip_flex"), s * sg("hip_abd"), -s * sg("hip_rot"))
         L[:, J(f"{name}_knee")] = Q.rx(sg("knee_flex"))
-        ankle = Q.qmul(Q.ry(s * sg("toe_out")), Q.rx(-sg("ankle_dorsi")))
-        if any(f"ankle_inv{x}" in pose for x in ("", "_L", "_R")):
-            ankle = Q.qmul(ankle, Q.rz(-s * sg("ankle_inv")))  # + inversion: the sole turns medially
-        L[:, J(f"{name}_ankle")] = ankle
+        # + inversion: the sole turns medially
+        L[:, J(f"{name}_ankle")] = Q.euler(YXZ, s * sg("toe_out"), -sg("ankle_dorsi"), -s * sg("ankle_inv"))
         if legs_only:
             continue
         L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
@@ -89,11 +88,17 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     if legs_only:
         return L
     for jn, share in (("spine1", 0.35), ("spine2", 0.35), ("spine3", 0.30)):
-        L[:, J(jn)] = Q.qmul(Q.ry(share * g("spine_rot")),
-                             Q.qmul(Q.rx(share * g("spine_flex")), Q.rz(-share * g("spine_lat"))))
+        L[:, J(jn)] = Q.euler(YXZ, share * g("spine_rot"), share * g("spine_flex"), -share * g("spine_lat"))
     L[:, J("neck")] = Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex")))
     L[:, J("head")] = Q.rx(g("head_flex"))
     return L
+
+
+def _radians(value, n: int) -> np.ndarray:
+    """A pose angle (deg) in rad: a held (scalar) angle stays a scalar, so its rotation is computed once and
+    broadcast over the frames; anything else is (n,)."""
+    v = np.asarray(value, dtype=float) * D2R
+    return v if v.ndim == 0 or v.shape == (n,) else np.broadcast_to(v, (n,))
 
 
 # --------------------------------------------------------------------------- variability
@@ -253,17 +258,29 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
     which would jump when the support rolls from heel to ball).
     """
     fp = foot_points(person.offsets)
-    pts = np.empty((P.shape[0], 2, 3))
-    vel = np.empty((P.shape[0], 2, 3))
-    for k, (_, _, name) in enumerate(SIDES):
-        a = J(f"{name}_ankle")
-        heel = P[:, a] + Q.qrot(G[:, a], fp["heel"])
-        ball = P[:, a] + Q.qrot(G[:, a], fp["ball"])
-        dy = np.clip((heel[:, 1] - ball[:, 1]) / tau_m, -50, 50)
-        w_ball = (1.0 / (1.0 + np.exp(-dy)))[:, None]  # heel higher → ball carries
-        pts[:, k] = (1 - w_ball) * heel + w_ball * ball
-        vel[:, k] = ((1 - w_ball) * np.gradient(heel, axis=0) + w_ball * np.gradient(ball, axis=0)) * fps
+    ankles = [J(f"{name}_ankle") for _, _, name in SIDES]
+    # (n, 2 feet, heel / ball, 3)
+    sole = P[:, ankles, None] + Q.qrot(G[:, ankles, None], np.stack([fp["heel"], fp["ball"]]))
+    dy = np.clip((sole[:, :, 0, 1] - sole[:, :, 1, 1]) / tau_m, -50, 50)
+    w_ball = (1.0 / (1.0 + np.exp(-dy)))[..., None]  # heel higher → ball carries
+    pts = (1 - w_ball) * sole[:, :, 0] + w_ball * sole[:, :, 1]
+    d = _central_difference(sole)
+    vel = ((1 - w_ball) * d[:, :, 0] + w_ball * d[:, :, 1]) * fps
     return pts, vel
+
+
+def _central_difference(x: np.ndarray) -> np.ndarray:
+    """``np.gradient(x, axis=0)`` (central differences inside, one-sided at the ends; the same bits) without
+    its per-call axis and spacing handling, which dominates on the closure probes' short strides."""
+    out = np.empty_like(x)
+    if len(x) < 2:
+        out[:] = 0.0
+        return out
+    np.subtract(x[2:], x[:-2], out=out[1:-1])
+    out[1:-1] /= 2.0
+    out[0] = x[1] - x[0]
+    out[-1] = x[-1] - x[-2]
+    return out
 
 
 def anchored_root(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, fps: float, *,
