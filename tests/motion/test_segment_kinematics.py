@@ -25,6 +25,11 @@ lower back. Ranges and their sources:
   stair ascent 2–7 rad/s: in swing the hip flexes by ≈ 55° (8° → 62°) over ≈ 25 % of the stride, 0.86–1.2 s
   from a fast climber's 140 to a slow one's 100 steps/min, ≈ 3.2–4.5 rad/s on average; the peak of a
   smooth (half-sine) flexion is π/2 × that mean, ≈ 5–7 rad/s, with the pelvis's own rotation on top.
+  Stair descent's shank up to 8.5 rad/s: its late swing reaches down a riser with the knee extending at
+  ≈ 7.5–8 rad/s (no published stair-descent peak found; the walking bound of 8 was kept until the evened
+  descent pelvis, whose hip refit lowers the thigh's counter-rotation, read 8.06 on one person), and the
+  project's real shoe sensors on stairs down (gaitmap, MaD stair subject) turn faster than the synthetic
+  ones (95th percentile of |ω| 0.91×, main peak 0.90× real), so the walking bound is not a ceiling there.
   The library has no impact / soft-tissue model, so the lower ends are set below the impact peaks.
 * Postures (waist and thigh devices must tell them apart): sitting tilts the pelvis posteriorly by
   ≈ 12–18° (Endo et al. 2012, *J Orthop Sci* 17:682; Moon et al. 2018, *Clin Orthop Surg* 10:322),
@@ -102,7 +107,7 @@ RANGES = {
     "walking": {(0, "acc"): (1.5, 6.0), (2, "acc"): (1.2, 3.0), (0, "gyro"): (3.5, 8.0), (1, "gyro"): (2.0, 5.0)},
     "running": {(0, "acc"): (4.0, 15.0), (2, "acc"): (2.0, 8.0), (0, "gyro"): (7.0, 20.0), (1, "gyro"): (4.0, 12.0)},
     "stairs_up": {(0, "acc"): (1.3, 6.0), (2, "acc"): (1.1, 3.0), (0, "gyro"): (2.5, 8.0), (1, "gyro"): (2.0, 7.0)},
-    "stairs_down": {(0, "acc"): (1.3, 6.0), (2, "acc"): (1.1, 3.0), (0, "gyro"): (3.0, 8.0), (1, "gyro"): (0.8, 5.0)},
+    "stairs_down": {(0, "acc"): (1.3, 6.0), (2, "acc"): (1.1, 3.0), (0, "gyro"): (3.0, 8.5), (1, "gyro"): (0.8, 5.0)},
 }
 
 

@@ -686,11 +686,16 @@ def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step:
     minus its mean progression, is cancelled by a hip correction of the loaded leg (weighted by its
     contact weight, on stairs whole once it bears any; per-degree effect from a 1° probe), as a Fourier
     series of the phase. Stairs up too: the climb's curves on rigid legs stopped the pelvis over the
-    stance foot, moved it back and threw it forward at up to 2.9× its mean speed every step.
+    stance foot, moved it back and threw it forward at up to 2.9× its mean speed every step. Stairs down:
+    the pelvis stalled early in single support (−0.5 … −0.1× its mean speed) and lurched forward at
+    2.7–3.3× late in it, every step; there the path is evened within single support only (the residual
+    faded out towards mid double support, ``pinned``): a correction through the double support too
+    changed the descent's weight-transfer geometry so much that one person in twelve could no longer
+    close it (3.4 cm), where this one leaves it as the curves have it.
     """
     ph = _path_phases()
     return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph, [_speed_term(ph)],
-                             iterations=iterations)
+                             iterations=iterations, pinned=kind == "stairs_down")
 
 
 def stance_sway_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
@@ -752,13 +757,16 @@ STAIR_LOAD_SHARE = 0.01
 
 
 def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float, speed: float, stance: float,
-                      ph: np.ndarray, terms: Sequence[tuple[int, str, np.ndarray]], *, iterations: int) -> Closure:
+                      ph: np.ndarray, terms: Sequence[tuple[int, str, np.ndarray]], *, iterations: int,
+                      pinned: bool = False) -> Closure:
     """The closure with corrections of the loaded leg's hip angles that cancel the foot-anchored pelvis path
     over one stride (phases ``ph``): for each (``axis``, ``angle``, ``keep``) of ``terms`` its ``axis``
     component less its least-squares fit on the columns of ``keep``, by the hip ``angle`` (``"hip"``:
     flexion, ``"add"``: adduction). Weighted by the leg's contact weight (on stairs: whole once the leg bears
     :data:`STAIR_LOAD_SHARE`), per-degree effect from a 1° probe of each angle, as a Fourier series of the
-    phase; the probes and the first iteration's stride are one forward-kinematics pass."""
+    phase; the probes and the first iteration's stride are one forward-kinematics pass. ``pinned``: the
+    residual is weighted by |w_L − w_R| (1 in single support, 0 mid-transfer), so the path is evened
+    within single support and left where the curves put it in the double support."""
     from imuforge.motion.library._core import J
 
     fps = len(ph) * f_step / 2
@@ -785,6 +793,8 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
         for (axis, angle, keep), gain in zip(terms, gains):
             x = root[:, axis]
             resid = x - keep @ np.linalg.lstsq(keep, x, rcond=None)[0]
+            if pinned:
+                resid = resid * np.abs(w[:, 0] - w[:, 1])
             change[angle] = _add_series(getattr(closure, angle), ph, load * resid / gain)
         closure = replace(closure, **change)
     return closure
@@ -831,6 +841,10 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 
 #: the hip fit's tolerance: step length and contact-height mismatch each within 1 cm
 HIP_FIT_TOL_M = 0.01
+#: stairs: the even pelvis speed (``stance_speed_correction``) is kept unless the closure it leads to leaves the stair
+#: geometry more than this open (m) and the closure without it is closer. 16 people per direction: with it, going up
+#: within 7.6 mm (step) / 15.7 mm (weight transfer); going down one person in twelve 28 mm, the others within 8.5 mm
+STAIR_EVEN_MAX_MISS_M = 0.02
 
 
 def _hip_jacobian(probes, x: np.ndarray, f0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -1021,9 +1035,9 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
                riser_m: float) -> Closure:
     """The closure of this person's curves: step length and double-support geometry (``fit_hip``) and the
     step width (``fit_step_width``) for every gait; for walking and stairs also a flat foot in mid-stance
-    (``foot_flat_correction``), for walking and stairs up an even pelvis speed over it
-    (``stance_speed_correction``), for walking its side-to-side sway too (both in one iteration,
-    ``stance_path_correction``), then the geometry again and the planted foot last. (Walking made a foot-flat
+    (``foot_flat_correction``) and an even pelvis speed over it (``stance_speed_correction``; on stairs only
+    where the geometry still closes within :data:`STAIR_EVEN_MAX_MISS_M`), for walking its side-to-side sway
+    too (both in one iteration, ``stance_path_correction``), then the geometry again and the planted foot last. (Walking made a foot-flat
     pass before its geometry refit too; without it, 16 people: step length within 2.5 instead of 1.0 mm, the
     contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged, one forward-kinematics pass fewer.)"""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
@@ -1031,21 +1045,43 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
         c = fit_step_width(kind, person, c, f_step, speed, stance)
         return fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
     if kind != "walking":  # stairs: the planted foot, an even pelvis speed, the step width, then the geometry again
-        c = foot_flat_correction(kind, person, c, speed, stance)
-        if kind == "stairs_up":
-            c = stance_speed_correction(kind, person, c, f_step, speed, stance)
-        c = fit_step_width(kind, person, c, f_step, speed, stance)
-        # the step-width offset (and going up the speed correction) bend the strongly flexed stair legs'
-        # geometry: a Jacobian taken afresh, not the first fit's. (A foot-flat pass before this refit and a
-        # second width step after it bring the width within 1 cm instead of 2.4, but cost the descent's
-        # planted foot 1–2 mm horizontally and 3 mm vertically (8 people × 20 s), so they are not made.)
-        c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, replace(c, jac=None))
-        return foot_flat_correction(kind, person, c, speed, stance)
+        even = _close_stairs(kind, person, c, target_step, f_step, speed, stance, riser_m, even=True)
+        miss = _closure_miss(kind, person, even, target_step, f_step, speed, stance, riser_m)
+        if miss <= STAIR_EVEN_MAX_MISS_M:
+            return even
+        # the even pelvis bent this person's stair geometry past what the hip fit closes: without it, if closer
+        plain = _close_stairs(kind, person, c, target_step, f_step, speed, stance, riser_m, even=False)
+        return plain if _closure_miss(kind, person, plain, target_step, f_step, speed, stance, riser_m) < miss \
+            else even
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = stance_path_correction(kind, person, c, f_step, speed, stance)
     c = fit_step_width(kind, person, c, f_step, speed, stance)
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
     return foot_flat_correction(kind, person, c, speed, stance)
+
+
+def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_step: float, speed: float,
+                  stance: float, riser_m: float, even: bool) -> Closure:
+    """The stairs' closure after the first hip fit ``c``: the planted foot, (``even``) an even pelvis speed, the
+    step width, then the geometry again and the planted foot last."""
+    c = foot_flat_correction(kind, person, c, speed, stance)
+    if even:
+        c = stance_speed_correction(kind, person, c, f_step, speed, stance)
+    c = fit_step_width(kind, person, c, f_step, speed, stance)
+    # the step-width offset (and the speed correction) bend the strongly flexed stair legs' geometry: a
+    # Jacobian taken afresh, not the first fit's. (A foot-flat pass before this refit and a second width step
+    # after it bring the width within 1 cm instead of 2.4, but cost the descent's planted foot 1–2 mm
+    # horizontally and 3 mm vertically (8 people × 20 s), so they are not made.)
+    c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, replace(c, jac=None))
+    return foot_flat_correction(kind, person, c, speed, stance)
+
+
+def _closure_miss(kind: str, person: Person, c: Closure, target_step: float, f_step: float, speed: float,
+                  stance: float, riser_m: float) -> float:
+    """How far (m) closure ``c`` leaves the gait geometry open: the larger of the step-length error and the
+    contact-height mismatch in the weight transfer (:func:`_probe`)."""
+    step, mismatch = _probe(kind, person, c, f_step, speed, stance, riser_m)
+    return max(abs(step - target_step), abs(mismatch))
 
 
 def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, intensity: float,
