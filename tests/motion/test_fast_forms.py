@@ -72,8 +72,8 @@ def test_curve_matrix_holds_each_curve_fit():
 
 
 def test_euler_closed_form_is_the_product_of_its_three_rotations():
-    """``quat.euler`` writes out two Hamilton products: against ``qmul`` of the three elemental rotations, every
-    order of three different axes, angles over several turns, scalars broadcast against arrays."""
+    """``quat.euler`` writes out two Hamilton products: against ``qmul`` of the three elemental rotations,
+    every order of three different axes, angles over several turns, scalars broadcast against arrays."""
     from itertools import permutations
 
     from imuforge.motion import quat as Q
@@ -82,7 +82,8 @@ def test_euler_closed_form_is_the_product_of_its_three_rotations():
     about = (Q.rx, Q.ry, Q.rz)
     for axes in permutations(range(3)):
         i, j, k = (about[n] for n in axes)
-        np.testing.assert_allclose(Q.euler(axes, a, b, c), Q.qmul(i(a), Q.qmul(j(b), k(c))), rtol=0, atol=1e-15)
+        product = Q.qmul(i(a), Q.qmul(j(b), k(c)))
+        np.testing.assert_allclose(Q.euler(axes, a, b, c), product, rtol=0, atol=1e-15)
         held = Q.euler(axes, a, 0.3, c)  # a held angle: a scalar broadcast over the frames
         np.testing.assert_allclose(held, Q.qmul(i(a), Q.qmul(j(np.full(500, 0.3)), k(c))), rtol=0, atol=1e-15)
         assert Q.euler(axes, 0.1, 0.2, 0.3).shape == (4,)
@@ -99,33 +100,34 @@ def test_central_difference_is_numpys_gradient():
 
 
 def test_joint_stance_corrections_land_where_the_sequential_ones_do():
-    """Walking's even-speed and sway corrections solved together (``stance_path_correction``, one iteration for
-    both) leave the pelvis path as even as one correction after the other: fore-aft and sideways residuals within
-    0.5 mm RMS of the sequential ones and below 4 mm, on 6 people."""
+    """Walking's even-speed and sway corrections solved together (``stance_path_correction``, one iteration
+    for both) leave the pelvis path as even as one correction after the other: fore-aft and sideways
+    residuals within 0.5 mm RMS of the sequential ones and below 4 mm, on 6 people."""
     args = (0.95, 1.3, 0.62)
     for seed in range(6):
         person = Person.sample(np.random.default_rng([seed, 3]))
-        base = gait.foot_flat_correction("walking", person, gait.fit_hip("walking", person, 0.68, 1.9, 1.3, 0.62,
-                                                                         0.17, steps=1), 1.3, 0.62)
-        seq = gait.stance_sway_correction("walking", person, gait.stance_speed_correction("walking", person, base,
-                                                                                        *args), *args)
+        fitted = gait.fit_hip("walking", person, 0.68, 1.9, 1.3, 0.62, 0.17, steps=1)
+        base = gait.foot_flat_correction("walking", person, fitted, 1.3, 0.62)
+        speed = gait.stance_speed_correction("walking", person, base, *args)
+        seq = gait.stance_sway_correction("walking", person, speed, *args)
         joint = gait.stance_path_correction("walking", person, base, *args)
         got = [_path_residuals(person, c, *args) for c in (base, seq, joint)]
         assert np.all(np.abs(got[2] - got[1]) < 0.5e-3) and np.all(got[2] < 4e-3), got
-        assert np.all(got[0] > 2 * got[2])  # the corrections did work: the raw curves' path is uneven both ways
+        assert np.all(got[0] > 2 * got[2])  # the corrections did work: the raw path is uneven both ways
 
 
 def _path_residuals(person, closure, f_step, speed, stance):
-    """RMS (m) of the foot-anchored pelvis path over one stride less its mean progression (fore-aft) and less its
-    stride fundamental (sideways)."""
-    from imuforge.motion.library._core import anchored_root, foot_contact_points, fourier_basis, pose_to_local, rel_fk
+    """RMS (m) of the foot-anchored pelvis path over one stride less its mean progression (fore-aft) and
+    less its stride fundamental (sideways)."""
+    from imuforge.motion.library._core import (anchored_root, foot_contact_points, fourier_basis,
+                                               pose_to_local, rel_fk)
 
     ph = np.linspace(0.0, 1.0, 120, endpoint=False)
     fps = len(ph) * f_step / 2
     pose = gait._pose("walking", person, ph, ph + 0.5, 1.0, 1.0, closure, None, speed, stance, {})
     P, G = rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
-    root = anchored_root(foot_contact_points(P, G, person, fps), gait._contact_weights("walking", ph, ph + 0.5,
-                                                                                      stance), fps)
+    w = gait._contact_weights("walking", ph, ph + 0.5, stance)
+    root = anchored_root(foot_contact_points(P, G, person, fps), w, fps)
     out = []
     for axis, keep in ((2, np.column_stack([np.ones_like(ph), ph])), (0, fourier_basis(ph, 1))):
         x = root[:, axis]

@@ -192,10 +192,11 @@ def rz(angle) -> np.ndarray:
 
 
 def euler(axes: tuple[int, int, int], a1, a2, a3) -> np.ndarray:
-    """``about(axes[0], a1) ⊗ about(axes[1], a2) ⊗ about(axes[2], a3)`` for three different axes (0 x, 1 y,
-    2 z; angles in rad, broadcast together) in closed form: with the half-angle sines sₙ and cosines cₙ
-    and ε the sign of the permutation (i, j, k) of the axes, the product's components are
-    x_i = s₁c₂c₃ + ε c₁s₂s₃, x_j = c₁s₂c₃ − ε s₁c₂s₃, x_k = c₁c₂s₃ + ε s₁s₂c₃, w = c₁c₂c₃ − ε s₁s₂s₃
+    """``about(axes[0], a1) ⊗ about(axes[1], a2) ⊗ about(axes[2], a3)`` for three different axes (0 x,
+    1 y, 2 z; angles in rad, broadcast together) in closed form: with the half-angle sines sₙ and cosines
+    cₙ and ε the sign of the permutation (i, j, k) of the axes, the product's components are
+    x_i = s₁c₂c₃ + ε c₁s₂s₃, x_j = c₁s₂c₃ − ε s₁c₂s₃,
+    x_k = c₁c₂s₃ + ε s₁s₂c₃, w = c₁c₂c₃ − ε s₁s₂s₃
     (two Hamilton products written out; one pass instead of three rotations and two products, which
     dominate the joint-angle → rotation step on the short arrays of the gait closures)."""
     i, j, k = axes

@@ -48,7 +48,8 @@ def side_value(pose: dict, key: str, side: str, default: float = 0.0):
     return pose.get(f"{key}_{side}", pose.get(key, default))
 
 
-#: the axis orders of the joints' angle triples (``quat.euler``): yaw → pitch → roll, flexion → abduction → rotation
+#: the axis orders of the joints' angle triples (``quat.euler``): yaw → pitch → roll,
+#: flexion → abduction → rotation
 YXZ, XZY = (1, 0, 2), (0, 2, 1)
 
 

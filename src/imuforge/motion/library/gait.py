@@ -607,7 +607,8 @@ def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> 
 
 
 def _legs_fk(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-             d_hip: float | np.ndarray = 0.0, d_add: float | np.ndarray = 0.0) -> tuple[np.ndarray, np.ndarray]:
+             d_hip: float | np.ndarray = 0.0, d_add: float | np.ndarray = 0.0
+             ) -> tuple[np.ndarray, np.ndarray]:
     """Joint positions and orientations relative to the pelvis (legs only) over ``ph``, the left hip flexed by
     ``d_hip`` and adducted by ``d_add`` degrees more (scalars, or one value per phase)."""
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, None, speed, stance, {})
@@ -726,8 +727,8 @@ def stance_path_correction(kind: str, person: Person, closure: Closure, f_step: 
     passes fewer than one correction after the other). The two angles move the ankle along nearly
     orthogonal axes, so the joint iteration lands where the sequential one does (docs/MOTION.md)."""
     ph = _path_phases()
-    return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph, [_speed_term(ph), _sway_term(ph)],
-                             iterations=iterations)
+    return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph,
+                             [_speed_term(ph), _sway_term(ph)], iterations=iterations)
 
 
 def _path_phases() -> np.ndarray:
@@ -841,9 +842,9 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 
 #: the hip fit's tolerance: step length and contact-height mismatch each within 1 cm
 HIP_FIT_TOL_M = 0.01
-#: stairs: the even pelvis speed (``stance_speed_correction``) is kept unless the closure it leads to leaves the stair
-#: geometry more than this open (m) and the closure without it is closer. 16 people per direction: with it, going up
-#: within 7.6 mm (step) / 15.7 mm (weight transfer); going down one person in twelve 28 mm, the others within 8.5 mm
+#: stairs: the even pelvis speed (``stance_speed_correction``) is kept unless the closure it leads to leaves
+#: the stair geometry more than this open (m) and the closure without it is closer. With it, 16 people going
+#: up: within 7.6 mm (step) / 15.7 mm (weight transfer); 12 going down: one 28 mm, the others within 8.5 mm
 STAIR_EVEN_MAX_MISS_M = 0.02
 
 
@@ -1037,9 +1038,10 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     step width (``fit_step_width``) for every gait; for walking and stairs also a flat foot in mid-stance
     (``foot_flat_correction``) and an even pelvis speed over it (``stance_speed_correction``; on stairs only
     where the geometry still closes within :data:`STAIR_EVEN_MAX_MISS_M`), for walking its side-to-side sway
-    too (both in one iteration, ``stance_path_correction``), then the geometry again and the planted foot last. (Walking made a foot-flat
-    pass before its geometry refit too; without it, 16 people: step length within 2.5 instead of 1.0 mm, the
-    contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged, one forward-kinematics pass fewer.)"""
+    too (both in one iteration, ``stance_path_correction``), then the geometry again and the planted foot
+    last. (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
+    within 2.5 instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged, one
+    forward-kinematics pass fewer.)"""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
     if kind == "running":  # the step width, then the step length again
         c = fit_step_width(kind, person, c, f_step, speed, stance)
@@ -1049,10 +1051,11 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
         miss = _closure_miss(kind, person, even, target_step, f_step, speed, stance, riser_m)
         if miss <= STAIR_EVEN_MAX_MISS_M:
             return even
-        # the even pelvis bent this person's stair geometry past what the hip fit closes: without it, if closer
+        # the even pelvis bent this person's stair geometry past what the hip fit closes: without it, if
+        # that is closer
         plain = _close_stairs(kind, person, c, target_step, f_step, speed, stance, riser_m, even=False)
-        return plain if _closure_miss(kind, person, plain, target_step, f_step, speed, stance, riser_m) < miss \
-            else even
+        plain_miss = _closure_miss(kind, person, plain, target_step, f_step, speed, stance, riser_m)
+        return plain if plain_miss < miss else even
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = stance_path_correction(kind, person, c, f_step, speed, stance)
     c = fit_step_width(kind, person, c, f_step, speed, stance)
@@ -1062,8 +1065,8 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
 
 def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_step: float, speed: float,
                   stance: float, riser_m: float, even: bool) -> Closure:
-    """The stairs' closure after the first hip fit ``c``: the planted foot, (``even``) an even pelvis speed, the
-    step width, then the geometry again and the planted foot last."""
+    """The stairs' closure after the first hip fit ``c``: the planted foot, (``even``) an even pelvis speed,
+    the step width, then the geometry again and the planted foot last."""
     c = foot_flat_correction(kind, person, c, speed, stance)
     if even:
         c = stance_speed_correction(kind, person, c, f_step, speed, stance)
