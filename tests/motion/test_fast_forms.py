@@ -100,13 +100,13 @@ def test_central_difference_is_numpys_gradient():
 
 
 def test_joint_stance_corrections_land_where_the_sequential_ones_do():
-    """Walking's even-speed and sway corrections solved together (``stance_path_correction``, one iteration
-    for both) leave the pelvis path as even as one correction after the other: fore-aft and sideways
+    """Walking's even-speed and sway corrections solved together (``stance_path_correction``, each iteration
+    correcting both) leave the pelvis path as even as one correction after the other: fore-aft and sideways
     residuals within 0.5 mm RMS of the sequential ones and below 4 mm, on 6 people."""
-    args = (0.95, 1.3, 0.62)
+    args = (1.9, 1.3, 0.62)  # step frequency (Hz), speed (m/s), stance fraction
     for seed in range(6):
         person = Person.sample(np.random.default_rng([seed, 3]))
-        fitted = gait.fit_hip("walking", person, 0.68, 1.9, 1.3, 0.62, 0.17, steps=1)
+        fitted = gait.fit_hip("walking", person, 0.68, *args, 0.17, steps=1)
         base = gait.foot_flat_correction("walking", person, fitted, 1.3, 0.62)
         speed = gait.stance_speed_correction("walking", person, base, *args)
         seq = gait.stance_sway_correction("walking", person, speed, *args)
@@ -133,3 +133,65 @@ def _path_residuals(person, closure, f_step, speed, stance):
         x = root[:, axis]
         out.append(np.sqrt(np.mean((x - keep @ np.linalg.lstsq(keep, x, rcond=None)[0]) ** 2)))
     return np.array(out)
+
+
+@pytest.mark.parametrize("kind", ["walking", "running", "stairs_down"])
+def test_both_legs_in_one_pass_are_each_leg_alone(kind):
+    """``_leg_angles`` takes both legs' phases as rows of one array: each row must be what that leg alone
+    gives (no mixing between the rows), with per-frame closure fields (the probes') and a planted-foot table."""
+    person = Person.sample(np.random.default_rng(4))
+    style = gait.person_gait_style(person)
+    n = 150
+    ph = np.stack([np.linspace(0.0, 1.3, n), np.linspace(0.5, 1.8, n) + 0.01])
+    amp = np.stack([np.full(n, 1.02), 1.0 - 0.03 * np.sin(ph[1])])
+    rng = np.random.default_rng(2)
+    closure = gait.Closure(np.linspace(0.9, 1.1, n), np.linspace(-9.0, -7.0, n),
+                           foot=rng.normal(0, 2, (gait.FOOT_GRID, 3)), hip=rng.normal(0, 1, 2 * gait.HARMONICS + 1),
+                           add=rng.normal(0, 1, 2 * gait.HARMONICS + 1), abd=np.linspace(0.0, 2.0, n))
+    both = gait._leg_angles(kind, ph, 1.2, 0.62, closure, amp, style)
+    for row in range(2):
+        alone = gait._leg_angles(kind, ph[row:row + 1], 1.2, 0.62, closure, amp[row:row + 1], style)
+        assert both.keys() == alone.keys()
+        for key in both:
+            np.testing.assert_allclose(both[key][row], alone[key][0], rtol=0, atol=1e-12, err_msg=key)
+
+
+def test_held_angles_are_the_same_rotations_as_angle_series():
+    """``pose_to_local`` keeps a held (scalar) angle a scalar and broadcasts its rotation: the same rotations
+    as the same angle given for every frame."""
+    from imuforge.motion.library._core import pose_to_local
+
+    n = 40
+    wave = np.linspace(-20.0, 30.0, n)
+    held = {"pelvis_tilt": 8.0, "hip_flex_L": wave, "hip_abd_L": 4.0, "knee_flex": 12.0, "ankle_inv_R": -3.0,
+            "sh_abd": 20.0, "elbow_flex_R": wave, "spine_flex": 5.0, "neck_rot": -7.0}
+    series = {k: np.full(n, float(v)) if np.ndim(v) == 0 else v for k, v in held.items()}
+    np.testing.assert_allclose(pose_to_local(held, n), pose_to_local(series, n), rtol=0, atol=1e-15)
+    from imuforge.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="pose angle 'hip_flex'"):
+        pose_to_local({"hip_flex_L": np.zeros((n, 1))}, n)
+
+
+def test_stairs_down_closure_drops_the_even_pelvis_only_where_that_closes_the_stairs(monkeypatch):
+    """``close_gait``: a descent whose closure with the even pelvis stays more than ``STAIR_EVEN_MAX_MISS_M``
+    open is closed without it where that closes (``generate`` seed 5: 28 mm with it, 8 mm without; 3 descents of
+    60), and keeps it where neither closes (seed 44: 26 / 22 mm; 2 of 60); everyone else keeps it."""
+    from imuforge.motion.library import generate
+
+    chosen = []
+    original = gait.close_gait
+
+    def traced(kind, person, target_step, f_step, speed, stance, riser_m):
+        c = original(kind, person, target_step, f_step, speed, stance, riser_m)
+        miss = gait._closure_miss(c, kind, person, target_step, f_step, speed, stance, riser_m)
+        chosen.append((c.hip is not None, miss))
+        return c
+
+    monkeypatch.setattr(gait, "close_gait", traced)
+    for seed in (5, 44, 0):
+        generate("stairs_down", 2, fps=50, rng=seed)
+    (even5, miss5), (even44, miss44), (even0, miss0) = chosen
+    assert not even5 and miss5 <= gait.STAIR_EVEN_MAX_MISS_M, chosen
+    assert even44 and miss44 > gait.STAIR_EVEN_MAX_MISS_M, chosen
+    assert even0 and miss0 <= gait.STAIR_EVEN_MAX_MISS_M, chosen

@@ -60,18 +60,19 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     model needs, for the gait's per-person closure probes.
     """
     def g(key, default=0.0):
-        return _radians(pose.get(key, default), n)
+        return _radians(key, pose.get(key, default), n)
 
     L = np.zeros((n, 22, 4))
     L[..., 3] = 1.0
-    root = Q.euler(YXZ, g("pelvis_yaw"), g("pelvis_tilt"), g("pelvis_obliq"))
     if "root_q" in pose:
         root = Q.qmul(Q.qmul(Q.ry(g("pelvis_yaw")), np.asarray(pose["root_q"])),
                       Q.qmul(Q.rx(g("pelvis_tilt")), Q.rz(g("pelvis_obliq"))))
+    else:
+        root = Q.euler(YXZ, g("pelvis_yaw"), g("pelvis_tilt"), g("pelvis_obliq"))
     L[:, 0] = root
     for sfx, s, name in SIDES:
         def sg(key, default=0.0, _sfx=sfx):
-            return _radians(pose.get(f"{key}_{_sfx}", pose.get(key, default)), n)
+            return _radians(key, pose.get(f"{key}_{_sfx}", pose.get(key, default)), n)
 
         L[:, J(f"{name}_hip")] = Q.euler(XZY, -sg("hip_flex"), s * sg("hip_abd"), -s * sg("hip_rot"))
         L[:, J(f"{name}_knee")] = Q.rx(sg("knee_flex"))
@@ -95,11 +96,16 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     return L
 
 
-def _radians(value, n: int) -> np.ndarray:
+def _radians(key: str, value, n: int) -> np.ndarray:
     """A pose angle (deg) in rad: a held (scalar) angle stays a scalar, so its rotation is computed once and
-    broadcast over the frames; anything else is (n,)."""
+    broadcast over the frames; anything else must broadcast to (n,) frames."""
     v = np.asarray(value, dtype=float) * D2R
-    return v if v.ndim == 0 or v.shape == (n,) else np.broadcast_to(v, (n,))
+    if v.ndim == 0 or v.shape == (n,):
+        return v
+    if v.ndim > 1:
+        raise ValidationError(f"pose angle {key!r} has shape {v.shape}",
+                              allowed=f"a scalar or one value per frame, shape ({n},)")
+    return np.broadcast_to(v, (n,))
 
 
 # --------------------------------------------------------------------------- variability
@@ -272,7 +278,8 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
 
 def _central_difference(x: np.ndarray) -> np.ndarray:
     """``np.gradient(x, axis=0)`` (central differences inside, one-sided at the ends; the same bits) without
-    its per-call axis and spacing handling, which dominates on the closure probes' short strides."""
+    its per-call axis and spacing handling, which dominates on the closure probes' short strides; fewer than
+    two frames give zeros (``np.gradient`` raises)."""
     out = np.empty_like(x)
     if len(x) < 2:
         out[:] = 0.0
