@@ -171,6 +171,8 @@ def test_held_angles_are_the_same_rotations_as_angle_series():
 
     with pytest.raises(ValidationError, match="pose angle 'hip_flex'"):
         pose_to_local({"hip_flex_L": np.zeros((n, 1))}, n)
+    with pytest.raises(ValidationError, match="pose angle 'knee_flex'"):
+        pose_to_local({"knee_flex_R": np.zeros(n - 1)}, n)
 
 
 def test_stairs_down_closure_drops_the_even_pelvis_only_where_that_closes_the_stairs(monkeypatch):

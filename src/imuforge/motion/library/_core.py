@@ -102,7 +102,7 @@ def _radians(key: str, value, n: int) -> np.ndarray:
     v = np.asarray(value, dtype=float) * D2R
     if v.ndim == 0 or v.shape == (n,):
         return v
-    if v.ndim > 1:
+    if v.ndim > 1 or v.size not in (1, n):
         raise ValidationError(f"pose angle {key!r} has shape {v.shape}",
                               allowed=f"a scalar or one value per frame, shape ({n},)")
     return np.broadcast_to(v, (n,))

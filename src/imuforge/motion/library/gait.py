@@ -617,17 +617,6 @@ def _legs_fk(kind: str, person: Person, closure: Closure, speed: float, stance: 
     return rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
 
 
-def _left_leg_fk(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-                 shank: bool = False):
-    """Left ankle position and foot orientation relative to the pelvis over ``ph`` (and, with ``shank``, the
-    shank's orientation too)."""
-    from imuforge.motion.library._core import J
-
-    P, G = _legs_fk(kind, person, closure, speed, stance, ph)
-    out = P[:, J("left_ankle")], G[:, J("left_ankle")]
-    return (*out, G[:, J("left_knee")]) if shank else out
-
-
 def ankle_angles(q: np.ndarray) -> np.ndarray:
     """(toe-out, dorsiflexion, inversion) in degrees of the left ankle's local rotation ``q`` (n, 4):
     the inverse of ``pose_to_local``'s ``ry(toe_out) · rx(−dorsi) · rz(−inv)``."""
@@ -660,9 +649,11 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     are unchanged.
     """
     from imuforge.motion import quat as Q
+    from imuforge.motion.library._core import J
 
     ph = np.arange(FOOT_GRID) / FOOT_GRID
-    _, g_foot, g_shank = _left_leg_fk(kind, person, closure, speed, stance, ph, shank=True)
+    _, G = _legs_fk(kind, person, closure, speed, stance, ph)
+    g_foot, g_shank = G[:, J("left_ankle")], G[:, J("left_knee")]
     win = np.stack([_planted_window(ph, stance), _stance_window(ph, stance), _planted_window(ph, stance)], 1)
     fwd = Q.qrot(g_foot, np.array([0.0, 0.0, 1.0]))
     heading = np.arctan2(np.sum(win[:, 1] * fwd[:, 0]), np.sum(win[:, 1] * fwd[:, 2]))  # mean stance heading
@@ -788,6 +779,7 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
         sign = np.sign(np.median(gain)) or 1.0
         gains.append(np.where(gain * sign > 1e-3, gain, sign * 1e-3))
     load = np.clip(w[:, 0] / STAIR_LOAD_SHARE, 0.0, 1.0) if kind.startswith("stairs") else w[:, 0]
+    single = np.abs(w[:, 0] - w[:, 1]) if pinned else None  # 1 in single support, 0 mid-transfer
     P, G = P[:n], G[:n]
     for k in range(iterations):
         if k:
@@ -797,8 +789,8 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
         for (axis, angle, keep), gain in zip(terms, gains):
             x = root[:, axis]
             resid = x - keep @ np.linalg.lstsq(keep, x, rcond=None)[0]
-            if pinned:
-                resid = resid * np.abs(w[:, 0] - w[:, 1])
+            if single is not None:
+                resid = resid * single
             change[angle] = _add_series(getattr(closure, angle), ph, load * resid / gain)
         closure = replace(closure, **change)
     return closure
@@ -924,8 +916,8 @@ def _step_widths(kind: str, person: Person, closure: Closure, abds: Sequence[flo
     return out
 
 
-def fit_step_width(kind: str, person: Person, closure: Closure, f_step: float, speed: float, stance: float,
-                   iterations: int = 1) -> Closure:
+def fit_step_width(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
+                   stance: float) -> Closure:
     """The closure with a hip abduction offset (both legs) that puts the feet :func:`step_width_target` apart.
 
     The published hip adduction curves are relative to the pelvis and already hold the stance leg's
@@ -942,12 +934,7 @@ def fit_step_width(kind: str, person: Person, closure: Closure, f_step: float, s
     gain = (w1 - w0) / da
     if not gain > 1e-4:  # abduction must widen the step; otherwise leave the curves as they are
         return closure
-    a = a0
-    for k in range(iterations):
-        a = float(np.clip(a + (target - w0) / gain, -15.0, 15.0))
-        if k < iterations - 1:
-            w0 = _step_widths(kind, person, replace(closure, abd=a), [a], f_step, speed, stance)[0]
-    return replace(closure, abd=a)
+    return replace(closure, abd=float(np.clip(a0 + (target - w0) / gain, -15.0, 15.0)))
 
 
 def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
@@ -1042,9 +1029,8 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     step width (``fit_step_width``) for every gait; for walking and stairs also a flat foot in mid-stance
     (``foot_flat_correction``) and an even pelvis speed over it (``stance_speed_correction``; on stairs dropped
     where it leaves the geometry more than :data:`STAIR_EVEN_MAX_MISS_M` open and the closure without it
-    closes within that), for walking its side-to-side sway
-    too (both in one iteration, ``stance_path_correction``), then the geometry again and the planted foot
-    last. (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
+    closes within that), for walking its side-to-side sway too (both in one iteration,
+    ``stance_path_correction``), then the geometry again and the planted foot last. (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
     within 2.5 instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged, one
     forward-kinematics pass fewer.)"""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
