@@ -161,7 +161,8 @@ class Closure:
     #: amplitude factor and offset (deg); one value per frame (arrays) in the hip fit's batched probes
     amp: float | np.ndarray = 1.0
     offset: float | np.ndarray = 0.0
-    #: (FOOT_GRID, 3) degrees added to the toe-out, dorsiflexion and inversion angles over one cycle
+    #: (FOOT_GRID, 4) degrees added to the toe-out, dorsiflexion and inversion angles and the hip adduction
+    #: (the leg's tilt over a rolling foot, ``_push_off_roll``) over one cycle
     foot: np.ndarray | None = None
     hip: np.ndarray | None = None
     add: np.ndarray | None = None  # Fourier coefficients (deg, ``HARMONICS``) added to the hip adduction curve
@@ -249,6 +250,10 @@ AMPLITUDE_CV = 0.08
 #: smooth lower bound of the knee flexion curves (deg; ``_soft_floor`` with a 0.6° width: ≥ ≈ 1.9°)
 KNEE_FLOOR_DEG = 1.5
 HARMONICS = 8
+#: inversion (deg) of the planted foot from heel-off to toe-off: the rearfoot goes from its greatest eversion
+#: (7.2 ± 1.2° at 44 % of the cycle) to a little inversion in early swing (Pierrynowski & Smith 1996, *Foot
+#: Ankle Int* 17:406; 9 adults), ≈ 8°, while the shank stands about upright in the frontal plane
+PUSH_OFF_INVERSION_DEG = 8.0
 #: samples per cycle of the planted-foot corrections (``foot_flat_correction``), evaluated by periodic cubic
 #: interpolation: their stance windows open and close within ≈ 7 % of the cycle, on which a Fourier series
 #: rings (8 harmonics: ≈ 0.3 rad/s at the planted foot all through stance; 20: still ≈ 0.2 rad/s)
@@ -437,10 +442,11 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     if closure.add is not None:
         out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
-        toe, dorsi, inv = np.moveaxis(closure.foot_spline(np.mod(phase, 1.0)), -1, 0)
+        toe, dorsi, inv, add = np.moveaxis(closure.foot_spline(np.mod(phase, 1.0)), -1, 0)
         out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
         out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
         out["toe_out"] = toe
+        out["hip_add"] = out.get("hip_add", 0.0) + add
     return out
 
 
@@ -652,7 +658,7 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     from imuforge.motion.library._core import J
 
     ph = np.arange(FOOT_GRID) / FOOT_GRID
-    _, G = _legs_fk(kind, person, closure, speed, stance, ph)
+    P, G = _legs_fk(kind, person, closure, speed, stance, ph)
     g_foot, g_shank = G[:, J("left_ankle")], G[:, J("left_knee")]
     win = np.stack([_planted_window(ph, stance), _stance_window(ph, stance), _planted_window(ph, stance)], 1)
     fwd = Q.qrot(g_foot, np.array([0.0, 0.0, 1.0]))
@@ -662,7 +668,43 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     now = ankle_angles(Q.qmul(inv_shank, g_foot))
     goal = ankle_angles(Q.qmul(inv_shank, flat))
     d = (goal - now) * win  # degrees: toe-out, dorsiflexion, inversion
+    roll, add = _push_off_roll(now + d, push_off_inversion(ph, stance) * win[:, 2], g_shank, heading,
+                               P[:, J("left_hip"), 1] - P[:, J("left_ankle"), 1], person)
+    d = np.column_stack([d + roll, add - (0.0 if closure.foot is None else closure.foot[:, 3])])
     return replace(closure, foot=d if closure.foot is None else closure.foot + d)
+
+
+def push_off_inversion(ph: np.ndarray, stance: float) -> np.ndarray:
+    """The rising foot's inversion (deg, sole inwards) from flat over the cycle ``ph``: none until heel-off
+    (≈ stance − 0.2), :data:`PUSH_OFF_INVERSION_DEG` by toe-off, back to none ≈ 0.15 of the cycle into swing
+    (where the planted window has released the roll to the curves' own)."""
+    from imuforge.motion.library._core import smoothstep
+
+    heel_off = stance - 0.2
+    return PUSH_OFF_INVERSION_DEG * smoothstep((ph - heel_off) / 0.2) * (1.0 - smoothstep((ph - stance - 0.05) / 0.1))
+
+
+def _push_off_roll(angles: np.ndarray, roll_deg: np.ndarray, g_shank: np.ndarray, heading: float,
+                   leg_m: np.ndarray, person: Person) -> tuple[np.ndarray, np.ndarray]:
+    """A heel rising over a planted forefoot: the foot turns by ``roll_deg`` (sole inwards) about the
+    horizontal line of its ``heading`` (rad) through its ball, which stays on the ground. Returns the change
+    of the left ankle's (toe-out, dorsiflexion, inversion) ``angles`` (deg, (n, 3)) on shanks oriented
+    ``g_shank``, and the hip adduction (deg) that tilts the leg (hip to ankle ``leg_m`` high) so that the ankle
+    moves inwards over the turned foot as far as the turn about the ankle would carry the ball out: the ball
+    and the pelvis path anchored on it stay where they were."""
+    from imuforge.motion import quat as Q
+    from imuforge.motion.library._core import YXZ
+    from imuforge.motion.skeleton import foot_points
+
+    a = np.radians(angles)
+    g_foot = Q.qmul(g_shank, Q.euler(YXZ, a[:, 0], -a[:, 1], -a[:, 2]))  # pose_to_local's left ankle
+    axis = np.array([np.sin(heading), 0.0, np.cos(heading)])
+    turned = Q.qmul(Q.axis_angle(axis, -np.radians(roll_deg)), g_foot)
+    ball = foot_points(person.offsets)["ball"]
+    outwards = np.array([np.cos(heading), 0.0, -np.sin(heading)])  # the left foot's lateral side
+    shift = (Q.qrot(turned, ball) - Q.qrot(g_foot, ball)) @ outwards
+    change = ankle_angles(Q.qmul(Q.qconj(g_shank), turned)) - angles
+    return change, np.degrees(np.arctan2(shift, leg_m))
 
 
 def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
