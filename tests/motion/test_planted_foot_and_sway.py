@@ -105,3 +105,40 @@ def test_very_short_walks_are_made():
     for seconds in (0.1, 0.2):
         m = generate("walking", seconds, fps=50, rng=0)
         assert np.all(np.isfinite(m.positions))
+
+
+
+@pytest.mark.parametrize("kind", ["walking", "stairs_up", "stairs_down"])
+def test_rising_heel_inverts_the_foot_over_a_planted_ball(kind, monkeypatch):
+    """From heel-off to toe-off the foot turns sole inwards by ``PUSH_OFF_INVERSION_DEG`` (the rearfoot's
+    eversion-to-inversion swing of Pierrynowski & Smith 1996) about the line through its ball, the leg
+    tilting with it. Against the same closure without it: the foot is turned by the planted window's share
+    of that at toe-off, about the horizontal line of its heading (no pitch), and its ball — on the ground
+    from heel-off — stays within 0.5 mm sideways of where it was relative to the pelvis (turned about the ankle
+    instead, the ball, 7–14 cm below it as the heel rises, would swing ≈ 1 cm outwards and the anchored pelvis
+    as far inwards)."""
+    from imuforge.motion.body import Person
+    from imuforge.motion.library import gait
+    from imuforge.motion.skeleton import foot_points
+
+    person = Person.sample(np.random.default_rng(5))
+    speed, stance = (1.2, 0.6) if kind == "walking" else (gait.GAITS[kind].ref_speed, gait.GAITS[kind].stance)
+    ph = np.linspace(stance - 0.2, stance, 41)
+    ball = foot_points(person.offsets)["ball"]
+
+    def foot(closure):
+        P, G = gait._legs_fk(kind, person, closure, speed, stance, ph)
+        g = G[:, J("left_ankle")]
+        return g, P[:, J("left_ankle")] + Q.qrot(g, ball)
+
+    expected = gait._planted_window(ph, stance) * gait.push_off_inversion(ph, stance)  # deg
+    g1, ball1 = foot(gait.foot_flat_correction(kind, person, gait.Closure(), speed, stance))
+    monkeypatch.setattr(gait, "PUSH_OFF_INVERSION_DEG", 0.0)
+    g0, ball0 = foot(gait.foot_flat_correction(kind, person, gait.Closure(), speed, stance))
+    assert np.max(np.abs(ball1 - ball0)[:, 0]) < 5e-4  # sideways
+    # up and fore-aft: second order (the turn about a line through the ankle, the tilt of a flexed hip)
+    assert np.max(np.abs(ball1 - ball0)[:, 1:]) < 1.5e-3
+    turn = Q.to_rotvec(Q.qmul(g1, Q.qconj(g0)))  # world frame: g1 = turn · g0
+    np.testing.assert_allclose(np.degrees(np.linalg.norm(turn, axis=1)), expected, atol=0.3)
+    assert np.all(np.abs(np.degrees(turn[:, 1])) < 0.3)  # about a horizontal line
+    assert np.all(np.degrees(turn[:, 2]) < 0.5 - expected)  # about −z (the heading): the medial (−x) edge up

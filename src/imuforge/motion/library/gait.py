@@ -668,9 +668,9 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     now = ankle_angles(Q.qmul(inv_shank, g_foot))
     goal = ankle_angles(Q.qmul(inv_shank, flat))
     d = (goal - now) * win  # degrees: toe-out, dorsiflexion, inversion
-    roll, add = _push_off_roll(now + d, push_off_inversion(ph, stance) * win[:, 2], g_shank, heading,
-                               P[:, J("left_hip"), 1] - P[:, J("left_ankle"), 1], person)
-    d = np.column_stack([d + roll, add - (0.0 if closure.foot is None else closure.foot[:, 3])])
+    roll = push_off_inversion(ph, stance) * win[:, 2]
+    foot, add = _push_off_roll(kind, person, closure, speed, stance, ph, now + d, roll, heading, P, G)
+    d = np.column_stack([foot - now, add - (0.0 if closure.foot is None else closure.foot[:, 3])])
     return replace(closure, foot=d if closure.foot is None else closure.foot + d)
 
 
@@ -684,27 +684,37 @@ def push_off_inversion(ph: np.ndarray, stance: float) -> np.ndarray:
     return PUSH_OFF_INVERSION_DEG * smoothstep((ph - heel_off) / 0.2) * (1.0 - smoothstep((ph - stance - 0.05) / 0.1))
 
 
-def _push_off_roll(angles: np.ndarray, roll_deg: np.ndarray, g_shank: np.ndarray, heading: float,
-                   leg_m: np.ndarray, person: Person) -> tuple[np.ndarray, np.ndarray]:
-    """A heel rising over a planted forefoot: the foot turns by ``roll_deg`` (sole inwards) about the
-    horizontal line of its ``heading`` (rad) through its ball, which stays on the ground. Returns the change
-    of the left ankle's (toe-out, dorsiflexion, inversion) ``angles`` (deg, (n, 3)) on shanks oriented
-    ``g_shank``, and the hip adduction (deg) that tilts the leg (hip to ankle ``leg_m`` high) so that the ankle
-    moves inwards over the turned foot as far as the turn about the ankle would carry the ball out: the ball
-    and the pelvis path anchored on it stay where they were."""
+def _push_off_roll(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
+                   angles: np.ndarray, roll_deg: np.ndarray, heading: float, P: np.ndarray, G: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A heel rising over a planted forefoot: the left foot, at ankle ``angles`` (deg, (n, 3): toe-out,
+    dorsiflexion, inversion) on the legs ``P``, ``G`` of ``closure`` (``_legs_fk`` over ``ph``), turned by
+    ``roll_deg`` (sole inwards) about the horizontal line of its ``heading`` (rad) through its ball, which
+    stays on the ground. Returns the ankle angles that give the turned foot and the hip adduction (deg; the
+    planted-foot table's fourth column) that tilts the leg so the ankle moves inwards as far as the turn
+    about the ankle would carry the ball out (per-degree travel from a 1° probe): the ball, and the pelvis
+    path anchored on it, stay where they were."""
     from imuforge.motion import quat as Q
-    from imuforge.motion.library._core import YXZ
+    from imuforge.motion.library._core import YXZ, J
     from imuforge.motion.skeleton import foot_points
 
-    a = np.radians(angles)
-    g_foot = Q.qmul(g_shank, Q.euler(YXZ, a[:, 0], -a[:, 1], -a[:, 2]))  # pose_to_local's left ankle
+    ankle, shank = J("left_ankle"), J("left_knee")
+    out, add = angles.copy(), np.zeros(len(ph))
+    on = roll_deg != 0.0  # the push-off and early swing: the legs' forward kinematics over these phases only
+    a = np.radians(angles[on])
+    g_foot = Q.qmul(G[on, shank], Q.euler(YXZ, a[:, 0], -a[:, 1], -a[:, 2]))  # pose_to_local's left ankle
     axis = np.array([np.sin(heading), 0.0, np.cos(heading)])
-    turned = Q.qmul(Q.axis_angle(axis, -np.radians(roll_deg)), g_foot)
-    ball = foot_points(person.offsets)["ball"]
+    turned = Q.qmul(Q.axis_angle(axis, -np.radians(roll_deg[on])), g_foot)
     outwards = np.array([np.cos(heading), 0.0, -np.sin(heading)])  # the left foot's lateral side
+    ball = foot_points(person.offsets)["ball"]
     shift = (Q.qrot(turned, ball) - Q.qrot(g_foot, ball)) @ outwards
-    change = ankle_angles(Q.qmul(Q.qconj(g_shank), turned)) - angles
-    return change, np.degrees(np.arctan2(shift, leg_m))
+    P1, G1 = _legs_fk(kind, person, closure, speed, stance, ph[on], d_add=1.0)  # per degree of adduction
+    add[on] = -shift / ((P1[:, ankle] - P[on, ankle]) @ outwards)
+    tilt = Q.to_rotvec(Q.qmul(G1[:, shank], Q.qconj(G[on, shank])))  # the shank's turn per degree (world)
+    before = 0.0 if closure.foot is None else closure.foot[on, 3]
+    tilted = Q.qmul(Q.from_rotvec(tilt * (add[on] - before)[:, None]), G[on, shank])
+    out[on] = ankle_angles(Q.qmul(Q.qconj(tilted), turned))
+    return out, add
 
 
 def stance_speed_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
