@@ -242,6 +242,42 @@ def test_stair_cadence_spreads_between_people_around_the_published_means():
     assert f[1] / f[0] == pytest.approx((1.6 / 1.1) ** 0.58, rel=1e-3)
 
 
+def test_standing_hands_are_drawn_and_held():
+    """``hands`` not given: one of :data:`STANDING_HANDS` per recording in its proportions (binomial bound,
+    4 SD), drawn without touching the standing's own stream (its legs and trunk are those of the same seed
+    with the hands asked for). A held phone keeps the forearm of the phone hand raised above horizontal (the
+    habit's 15° shoulder and 95° elbow: ≈ 20° up, a third of the fidgets on top) where hanging arms keep it
+    near vertical; an unknown habit is refused by name."""
+    from collections import Counter
+
+    from imuforge.motion.library.static import STANDING_HANDS, choose_standing_hands
+
+    n = 4000
+    counts = Counter(choose_standing_hands(np.random.default_rng(i)) for i in range(n))
+    assert set(counts) == set(STANDING_HANDS)
+    for habit, prob in STANDING_HANDS.items():
+        assert abs(counts[habit] - n * prob) < 4 * np.sqrt(n * prob * (1 - prob)), habit
+    p = Person(handedness="right")
+    seed = next(s for s in range(60) if generate("standing", 2, fps=50, rng=s, person=p)
+                .meta["items"][0]["info"]["hands"] == "phone")
+    drawn = generate("standing", 4, fps=50, rng=seed, person=p)
+    hanging = generate("standing", 4, fps=50, rng=seed, person=p, hands="none")
+    not_arms = [i for i, j in enumerate(HUMANML3D_22.joints) if "elbow" not in j and "wrist" not in j
+                and "shoulder" not in j]
+    assert np.array_equal(drawn.positions[:, not_arms], hanging.positions[:, not_arms])
+
+    def forearm_tilt(m):  # degrees of the right forearm (elbow → wrist) from the downward vertical
+        j = HUMANML3D_22.joints
+        v = m.positions[:, j.index("right_wrist")] - m.positions[:, j.index("right_elbow")]
+        return np.degrees(np.arccos(-v[:, 1] / np.linalg.norm(v, axis=1)))
+
+    held, free = forearm_tilt(drawn), forearm_tilt(hanging)
+    assert np.all((held > 90) & (held < 140)), (held.min(), held.max())
+    assert np.median(free) < 35  # (an arm gesture or phone check may raise it for a while)
+    with pytest.raises(ValidationError, match="hands"):
+        generate("standing", 2, rng=0, hands="juggling")
+
+
 def test_a_walk_without_carrying_draws_its_hands_from_the_habits():
     """``carrying`` not given: one of :data:`HAND_HABITS` per recording, in its proportions (binomial
     bound, 4 SD), drawn without touching the walk's own stream; recorded in the item's info."""

@@ -144,23 +144,56 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
     return pose, load
 
 
+#: What a standing person's hands do, drawn per recording (:func:`choose_standing_hands`): holding a phone
+#: to read or to the ear at the shares observed in walking pedestrians (``gait.HAND_HABITS``: 8 % and 5 %;
+#: people standing and waiting use theirs at least as often — an assumption), a bag in the hand or both hands
+#: in the pockets (assumptions, as for walking); the rest let their arms hang. The held arm keeps the walking
+#: habit's angles (``gait._carry_style``) and a third of its fidgets.
+STANDING_HANDS: dict[str, float] = {"none": 0.75, "phone": 0.08, "phone_ear": 0.05, "bag": 0.07, "pockets": 0.05}
+#: share of the arm fidgets and restlessness a holding arm keeps
+HELD_ARM_FIDGET = 0.3
+
+
+def choose_standing_hands(rng: np.random.Generator) -> str:
+    """What a standing person's hands do, by the :data:`STANDING_HANDS` probabilities, seeded by ``rng``'s
+    current state without drawing from it (the posture and fidget streams of a seed stay what they were)."""
+    return weighted_choice(rng, STANDING_HANDS, "hands")
+
+
+def _hold_hands(pose: dict, rest: dict, person: Person, hands: str) -> dict:
+    """``pose`` with the arms of a ``hands`` habit held at its angles: each held angle is the habit's plus
+    :data:`HELD_ARM_FIDGET` of the arm's movement about its resting value ``rest``."""
+    from imuforge.motion.library.gait import _carry_style
+
+    for key, value in _carry_style(hands, person).items():
+        if key.endswith("_fixed"):
+            name = key.removesuffix("_fixed")
+            pose[name] = value + HELD_ARM_FIDGET * (pose.get(name, 0.0) - rest.get(name, 0.0))
+    return pose
+
+
 def standing(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-             intensity: float = 1.0, fidget: float = 1.0) -> Track:
+             intensity: float = 1.0, fidget: float = 1.0, hands: str | None = None) -> Track:
     """Standing with postural sway, slow weight shifts and natural arm activity.
 
     ``fidget`` (0 … 3) scales the arm gestures, phone checks and hand restlessness of
     :func:`imuforge.motion.library.fidgets.arm_fidgets` (0 = quiet standing, arms hanging);
-    ``intensity`` scales it too.
+    ``intensity`` scales it too. ``hands``: what the hands do (a key of :data:`STANDING_HANDS`; None: drawn
+    by its probabilities).
     """
+    if hands is not None and hands not in STANDING_HANDS:
+        raise ValidationError(f"unknown standing hands {hands!r}", allowed=", ".join(STANDING_HANDS))
+    hands = hands or choose_standing_hands(rng)
     n = _n(duration_s, fps)
-    pose = standing_pose(person, rng)
-    pose = apply_standing_sway(pose, postural_sway(rng, n, fps, person.vigor))
+    rest = standing_pose(person, rng)
+    pose = apply_standing_sway(rest, postural_sway(rng, n, fps, person.vigor))
     pose = _with_noise(pose, rng, n, fps, {"pelvis_obliq": 1.0, "neck_rot": 6.0, "neck_flex": 3.0,
                                            "elbow_flex_L": 4.0, "elbow_flex_R": 4.0, "sh_flex_L": 2.0,
                                            "sh_flex_R": 2.0}, cutoff=0.08)
     pose, load = _add_fidgets(pose, person, rng, n, fps, person_amount(rng, fidget, intensity, person.vigor),
                               seated=False)
-    return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget}, load=load)
+    pose = _hold_hands(pose, rest, person, hands)
+    return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget, "hands": hands}, load=load)
 
 
 def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
