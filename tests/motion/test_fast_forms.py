@@ -146,7 +146,8 @@ def test_both_legs_in_one_pass_are_each_leg_alone(kind):
     amp = np.stack([np.full(n, 1.02), 1.0 - 0.03 * np.sin(ph[1])])
     rng = np.random.default_rng(2)
     closure = gait.Closure(np.linspace(0.9, 1.1, n), np.linspace(-9.0, -7.0, n),
-                           foot=rng.normal(0, 2, (gait.FOOT_GRID, 4)), hip=rng.normal(0, 1, 2 * gait.HARMONICS + 1),
+                           foot=rng.normal(0, 2, (gait.FOOT_GRID, 4)),
+                           hip=rng.normal(0, 1, 2 * gait.HARMONICS + 1),
                            add=rng.normal(0, 1, 2 * gait.HARMONICS + 1), abd=np.linspace(0.0, 2.0, n))
     both = gait._leg_angles(kind, ph, 1.2, 0.62, closure, amp, style)
     for row in range(2):

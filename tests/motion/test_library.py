@@ -246,8 +246,8 @@ def test_standing_hands_are_drawn_and_held():
     """``hands`` not given: one of :data:`STANDING_HANDS` per recording in its proportions (binomial bound,
     4 SD), drawn without touching the standing's own stream (its legs and trunk are those of the same seed
     with the hands asked for). A held phone keeps the forearm of the phone hand raised above horizontal (the
-    habit's 15° shoulder and 95° elbow: ≈ 20° up, a third of the fidgets on top) where hanging arms keep it
-    near vertical; an unknown habit is refused by name."""
+    habit's 15° shoulder and 95° elbow: ≈ 20° up, 30 % of the fidgets on top) where hanging arms keep it
+    near vertical; every habit makes a motion; an unknown habit is refused by name."""
     from collections import Counter
 
     from imuforge.motion.library.static import STANDING_HANDS, choose_standing_hands
@@ -274,6 +274,9 @@ def test_standing_hands_are_drawn_and_held():
     held, free = forearm_tilt(drawn), forearm_tilt(hanging)
     assert np.all((held > 90) & (held < 140)), (held.min(), held.max())
     assert np.median(free) < 35  # (an arm gesture or phone check may raise it for a while)
+    for habit in STANDING_HANDS:
+        m = generate("standing", 1, fps=50, rng=1, hands=habit)
+        assert m.meta["items"][0]["info"]["hands"] == habit and np.isfinite(m.positions).all()
     with pytest.raises(ValidationError, match="hands"):
         generate("standing", 2, rng=0, hands="juggling")
 

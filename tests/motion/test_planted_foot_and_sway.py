@@ -107,16 +107,16 @@ def test_very_short_walks_are_made():
         assert np.all(np.isfinite(m.positions))
 
 
-
 @pytest.mark.parametrize("kind", ["walking", "stairs_up", "stairs_down"])
-def test_rising_heel_inverts_the_foot_over_a_planted_ball(kind, monkeypatch):
+def test_rising_heel_inverts_the_foot_over_a_planted_ball(kind):
     """From heel-off to toe-off the foot turns sole inwards by ``PUSH_OFF_INVERSION_DEG`` (the rearfoot's
     eversion-to-inversion swing of Pierrynowski & Smith 1996) about the line through its ball, the leg
-    tilting with it. Against the same closure without it: the foot is turned by the planted window's share
-    of that at toe-off, about the horizontal line of its heading (no pitch), and its ball — on the ground
-    from heel-off — stays within 0.5 mm sideways of where it was relative to the pelvis (turned about the ankle
-    instead, the ball, 7–14 cm below it as the heel rises, would swing ≈ 1 cm outwards and the anchored pelvis
-    as far inwards)."""
+    tilting with it. Against the same closure without it, alone and as ``close_gait`` makes it (a plain
+    foot-flat pass, then the push-off pass): the foot is turned by the planted window's share of that at
+    toe-off, about the horizontal line of its heading (no pitch), and its ball — on the ground from
+    heel-off — stays within 0.5 mm sideways of where it was relative to the pelvis (turned about the ankle
+    instead, the ball, 7–14 cm below it as the heel rises, would swing ≈ 1 cm inwards, and the anchored
+    pelvis as far outwards). A second push-off pass is refused (it would turn the foot again)."""
     from imuforge.motion.body import Person
     from imuforge.motion.library import gait
     from imuforge.motion.skeleton import foot_points
@@ -132,13 +132,17 @@ def test_rising_heel_inverts_the_foot_over_a_planted_ball(kind, monkeypatch):
         return g, P[:, J("left_ankle")] + Q.qrot(g, ball)
 
     expected = gait._planted_window(ph, stance) * gait.push_off_inversion(ph, stance)  # deg
-    g1, ball1 = foot(gait.foot_flat_correction(kind, person, gait.Closure(), speed, stance))
-    monkeypatch.setattr(gait, "PUSH_OFF_INVERSION_DEG", 0.0)
-    g0, ball0 = foot(gait.foot_flat_correction(kind, person, gait.Closure(), speed, stance))
-    assert np.max(np.abs(ball1 - ball0)[:, 0]) < 5e-4  # sideways
-    # up and fore-aft: second order (the turn about a line through the ankle, the tilt of a flexed hip)
-    assert np.max(np.abs(ball1 - ball0)[:, 1:]) < 1.5e-3
-    turn = Q.to_rotvec(Q.qmul(g1, Q.qconj(g0)))  # world frame: g1 = turn · g0
-    np.testing.assert_allclose(np.degrees(np.linalg.norm(turn, axis=1)), expected, atol=0.3)
-    assert np.all(np.abs(np.degrees(turn[:, 1])) < 0.3)  # about a horizontal line
-    assert np.all(np.degrees(turn[:, 2]) < 0.5 - expected)  # about −z (the heading): the medial (−x) edge up
+    plain = gait.foot_flat_correction(kind, person, gait.Closure(), speed, stance)
+    for start in (gait.Closure(), plain):
+        with_it = gait.foot_flat_correction(kind, person, start, speed, stance, push_off=True)
+        without = gait.foot_flat_correction(kind, person, start, speed, stance)
+        (g1, ball1), (g0, ball0) = foot(with_it), foot(without)
+        assert np.max(np.abs(ball1 - ball0)[:, 0]) < 5e-4  # sideways
+        # up and fore-aft: second order (the turn about a line through the ankle, the tilt of a flexed hip)
+        assert np.max(np.abs(ball1 - ball0)[:, 1:]) < 1.5e-3
+        turn = Q.to_rotvec(Q.qmul(g1, Q.qconj(g0)))  # world frame: g1 = turn · g0
+        np.testing.assert_allclose(np.degrees(np.linalg.norm(turn, axis=1)), expected, atol=0.3)
+        assert np.all(np.abs(np.degrees(turn[:, 1])) < 0.3)  # about a horizontal line
+        assert np.all(np.degrees(turn[:, 2]) < 0.5 - expected)  # about −z, the heading: medial −x edge up
+    with pytest.raises(ValueError, match="push-off"):
+        gait.foot_flat_correction(kind, person, with_it, speed, stance, push_off=True)

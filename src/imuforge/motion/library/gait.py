@@ -586,12 +586,16 @@ def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, s
     return ph1, w, strides
 
 
+def _heel_off(stance: float) -> float:
+    """The phase of heel-off: 0.2 of the cycle before toe-off (terminal stance, Perry & Burnfield 2010)."""
+    return stance - 0.2
+
+
 def _stance_window(ph: np.ndarray, stance: float) -> np.ndarray:
-    """Smooth weight of the foot-flat part of stance (≈ 3–10 % of the cycle to heel-off ≈ stance − 0.2)."""
+    """Smooth weight of the foot-flat part of stance (≈ 3–10 % of the cycle to heel-off)."""
     from imuforge.motion.library._core import smoothstep
 
-    heel_off = stance - 0.2
-    return smoothstep((ph - 0.03) / 0.07) * (1.0 - smoothstep((ph - heel_off + 0.04) / 0.08))
+    return smoothstep((ph - 0.03) / 0.07) * (1.0 - smoothstep((ph - _heel_off(stance) + 0.04) / 0.08))
 
 
 def _planted_window(ph: np.ndarray, stance: float) -> np.ndarray:
@@ -637,7 +641,8 @@ def ankle_angles(q: np.ndarray) -> np.ndarray:
     return np.degrees(np.stack([a, -b, -c], 1))
 
 
-def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: float, stance: float) -> Closure:
+def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: float, stance: float,
+                         push_off: bool = False) -> Closure:
     """The closure with ankle corrections that keep the stance foot planted in mid-stance.
 
     In the ankle rocker (≈ 8 % of the cycle to heel-off, ≈ stance − 0.2) the foot lies flat and still
@@ -651,8 +656,11 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     foot at its mean stance heading: the ankle's three angles (dorsiflexion, inversion, toe-out) that
     give it on the shank's orientation replace the curves' there. The corrections are sampled over the
     cycle and interpolated by a periodic cubic (a Fourier series rings on the windows' edges), so they
-    are periodic and as smooth as the windows (no per-frame solve); the shank and everything above it
-    are unchanged.
+    are periodic and as smooth as the windows (no per-frame solve). ``push_off`` (the closure's last pass,
+    made once: a second would turn the foot again on top of the first turn's pitch): from heel-off into early
+    swing the foot also inverts (:func:`push_off_inversion`) about the line through its ball, and the leg
+    tilts with it (hip abduction, the table's fourth column, :func:`_push_off_roll`); the legs are
+    unchanged elsewhere.
     """
     from imuforge.motion import quat as Q
     from imuforge.motion.library._core import J
@@ -668,20 +676,26 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     now = ankle_angles(Q.qmul(inv_shank, g_foot))
     goal = ankle_angles(Q.qmul(inv_shank, flat))
     d = (goal - now) * win  # degrees: toe-out, dorsiflexion, inversion
-    roll = push_off_inversion(ph, stance) * win[:, 2]
-    foot, add = _push_off_roll(kind, person, closure, speed, stance, ph, now + d, roll, heading, P, G)
-    d = np.column_stack([foot - now, add - (0.0 if closure.foot is None else closure.foot[:, 3])])
+    add = np.zeros(len(ph))
+    if push_off:
+        if closure.foot is not None and np.any(closure.foot[:, 3]):
+            raise ValueError("foot_flat_correction: the push-off is already in this closure")
+        roll = push_off_inversion(ph, stance) * win[:, 2]
+        foot, add = _push_off_roll(kind, person, closure, speed, stance, ph, now + d, roll, heading, P, G)
+        d = foot - now
+    d = np.column_stack([d, add])
     return replace(closure, foot=d if closure.foot is None else closure.foot + d)
 
 
 def push_off_inversion(ph: np.ndarray, stance: float) -> np.ndarray:
     """The rising foot's inversion (deg, sole inwards) from flat over the cycle ``ph``: none until heel-off
-    (≈ stance − 0.2), :data:`PUSH_OFF_INVERSION_DEG` by toe-off, back to none ≈ 0.15 of the cycle into swing
-    (where the planted window has released the roll to the curves' own)."""
+    (:func:`_heel_off`), :data:`PUSH_OFF_INVERSION_DEG` by toe-off, back to none 0.15 of the cycle into swing
+    (the planted window, which it is multiplied by, then still ≈ 0.2 and releasing; the product is zero from
+    there through the late swing's take-up at 0.85 for every stance fraction up to 0.7)."""
     from imuforge.motion.library._core import smoothstep
 
-    heel_off = stance - 0.2
-    return PUSH_OFF_INVERSION_DEG * smoothstep((ph - heel_off) / 0.2) * (1.0 - smoothstep((ph - stance - 0.05) / 0.1))
+    rise = smoothstep((ph - _heel_off(stance)) / 0.2)
+    return PUSH_OFF_INVERSION_DEG * rise * (1.0 - smoothstep((ph - stance - 0.05) / 0.1))
 
 
 def _push_off_roll(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
@@ -690,10 +704,11 @@ def _push_off_roll(kind: str, person: Person, closure: Closure, speed: float, st
     """A heel rising over a planted forefoot: the left foot, at ankle ``angles`` (deg, (n, 3): toe-out,
     dorsiflexion, inversion) on the legs ``P``, ``G`` of ``closure`` (``_legs_fk`` over ``ph``), turned by
     ``roll_deg`` (sole inwards) about the horizontal line of its ``heading`` (rad) through its ball, which
-    stays on the ground. Returns the ankle angles that give the turned foot and the hip adduction (deg; the
-    planted-foot table's fourth column) that tilts the leg so the ankle moves inwards as far as the turn
-    about the ankle would carry the ball out (per-degree travel from a 1° probe): the ball, and the pelvis
-    path anchored on it, stay where they were."""
+    stays on the ground. Turned about the
+    ankle, the ball would swing inwards (it lies below the ankle); so the leg is tilted outwards by as much
+    (hip abduction: the returned adduction, the table's fourth column, is ≤ 0; per-degree travel of the
+    ankle from a 1° probe), and the ball, and the pelvis path anchored on it, stay where they were. Returns
+    the ankle angles that give the turned foot on the tilted shank, and that adduction (deg)."""
     from imuforge.motion import quat as Q
     from imuforge.motion.library._core import YXZ, J
     from imuforge.motion.skeleton import foot_points
@@ -711,8 +726,7 @@ def _push_off_roll(kind: str, person: Person, closure: Closure, speed: float, st
     P1, G1 = _legs_fk(kind, person, closure, speed, stance, ph[on], d_add=1.0)  # per degree of adduction
     add[on] = -shift / ((P1[:, ankle] - P[on, ankle]) @ outwards)
     tilt = Q.to_rotvec(Q.qmul(G1[:, shank], Q.qconj(G[on, shank])))  # the shank's turn per degree (world)
-    before = 0.0 if closure.foot is None else closure.foot[on, 3]
-    tilted = Q.qmul(Q.from_rotvec(tilt * (add[on] - before)[:, None]), G[on, shank])
+    tilted = Q.qmul(Q.from_rotvec(tilt * add[on, None]), G[on, shank])
     out[on] = ankle_angles(Q.qmul(Q.qconj(tilted), turned))
     return out, add
 
@@ -1082,9 +1096,10 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     (``foot_flat_correction``) and an even pelvis speed over it (``stance_speed_correction``; on stairs dropped
     where it leaves the geometry more than :data:`STAIR_EVEN_MAX_MISS_M` open and the closure without it
     closes within that), for walking its side-to-side sway too (both in one iteration,
-    ``stance_path_correction``), then the geometry again and the planted foot last. (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
-    within 2.5 instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged, one
-    forward-kinematics pass fewer.)"""
+    ``stance_path_correction``), then the geometry again and the planted foot last, with the push-off.
+    (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
+    within 2.5 instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged,
+    one forward-kinematics pass fewer.)"""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
     if kind == "running":  # the step width, then the step length again
         c = fit_step_width(kind, person, c, f_step, speed, stance)
@@ -1102,7 +1117,7 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     c = stance_path_correction(kind, person, c, f_step, speed, stance)
     c = fit_step_width(kind, person, c, f_step, speed, stance)
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
-    return foot_flat_correction(kind, person, c, speed, stance)
+    return foot_flat_correction(kind, person, c, speed, stance, push_off=True)
 
 
 def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_step: float, speed: float,
@@ -1117,7 +1132,7 @@ def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_s
     # after it bring the width within 1 cm instead of 2.4, but cost the descent's planted foot 1–2 mm
     # horizontally and 3 mm vertically (8 people × 20 s), so they are not made.)
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, replace(c, jac=None))
-    return foot_flat_correction(kind, person, c, speed, stance)
+    return foot_flat_correction(kind, person, c, speed, stance, push_off=True)
 
 
 def _closure_miss(c: Closure, kind: str, person: Person, target_step: float, f_step: float, speed: float,
