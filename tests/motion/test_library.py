@@ -243,9 +243,9 @@ def test_stair_cadence_spreads_between_people_around_the_published_means():
 
 
 def test_standing_hands_are_drawn_and_held():
-    """``hands`` not given: one of :data:`STANDING_HANDS` per recording in its proportions (binomial bound,
+    """``carrying`` not given: one of :data:`STANDING_HANDS` per recording in its proportions (binomial bound,
     4 SD), drawn without touching the standing's own stream (its legs and trunk are those of the same seed
-    with the hands asked for). A held phone keeps the forearm of the phone hand raised above horizontal (the
+    with the habit asked for). A held phone keeps the forearm of the phone hand raised above horizontal (the
     habit's 15° shoulder and 95° elbow: ≈ 20° up, 30 % of the fidgets on top) where hanging arms keep it
     near vertical; every habit makes a motion; an unknown habit is refused by name."""
     from collections import Counter
@@ -259,9 +259,9 @@ def test_standing_hands_are_drawn_and_held():
         assert abs(counts[habit] - n * prob) < 4 * np.sqrt(n * prob * (1 - prob)), habit
     p = Person(handedness="right")
     seed = next(s for s in range(60) if generate("standing", 2, fps=50, rng=s, person=p)
-                .meta["items"][0]["info"]["hands"] == "phone")
+                .meta["items"][0]["info"]["carrying"] == "phone")
     drawn = generate("standing", 4, fps=50, rng=seed, person=p)
-    hanging = generate("standing", 4, fps=50, rng=seed, person=p, hands="none")
+    hanging = generate("standing", 4, fps=50, rng=seed, person=p, carrying="none")
     not_arms = [i for i, j in enumerate(HUMANML3D_22.joints) if "elbow" not in j and "wrist" not in j
                 and "shoulder" not in j]
     assert np.array_equal(drawn.positions[:, not_arms], hanging.positions[:, not_arms])
@@ -275,10 +275,10 @@ def test_standing_hands_are_drawn_and_held():
     assert np.all((held > 90) & (held < 140)), (held.min(), held.max())
     assert np.median(free) < 35  # (an arm gesture or phone check may raise it for a while)
     for habit in STANDING_HANDS:
-        m = generate("standing", 1, fps=50, rng=1, hands=habit)
-        assert m.meta["items"][0]["info"]["hands"] == habit and np.isfinite(m.positions).all()
-    with pytest.raises(ValidationError, match="hands"):
-        generate("standing", 2, rng=0, hands="juggling")
+        m = generate("standing", 1, fps=50, rng=1, carrying=habit)
+        assert m.meta["items"][0]["info"]["carrying"] == habit and np.isfinite(m.positions).all()
+    with pytest.raises(ValidationError, match="carrying"):
+        generate("standing", 2, rng=0, carrying="box")
 
 
 def test_a_walk_without_carrying_draws_its_hands_from_the_habits():

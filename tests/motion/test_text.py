@@ -41,6 +41,9 @@ def test_modifier_rules():
     assert modifiers_from_text("she goes upstairs holding the handrail", "stairs_up")[0] == {"carrying": "handrail_right"}
     assert modifiers_from_text("he walks down with his left hand on the railing", "stairs_down")[0] == {
         "carrying": "handrail_left"}
+    # standing holds what its hands can: a phone, not a cup (no such standing habit: left to the draw)
+    assert modifiers_from_text("a person stands looking at their phone", "standing")[0] == {"carrying": "phone"}
+    assert modifiers_from_text("standing with a cup of coffee", "standing")[0] == {}
     p, _ = modifiers_from_text("running at 12 km/h", "running")
     assert p["speed"] == pytest.approx(3.333, abs=1e-3)
 

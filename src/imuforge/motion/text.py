@@ -120,7 +120,7 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
                 break
     if "carrying" in act.params:
         for pat, mode in _CARRY:
-            if re.search(pat, t):
+            if re.search(pat, t) and mode in act.params["carrying"]:  # what this activity's hands can hold
                 params["carrying"] = mode
                 mods["carrying"] = mode
                 break

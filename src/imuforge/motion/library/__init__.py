@@ -100,7 +100,7 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("standing", static.standing, "static",
              "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, or in the "
              "pockets)",
-             {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "hands": tuple(static.STANDING_HANDS)},
+             {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)},
              ("a person stands still", "standing", "someone is standing and waiting", "standing in line")),
     Activity("sitting", static.sitting, "static", "sitting on a chair, sofa or stool (arm gestures and fidgets)",
              {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "seat": tuple(static.SEATS)},

@@ -177,17 +177,17 @@ def _hold_hands(pose: dict, rest: dict, person: Person, hands: str) -> dict:
 
 
 def standing(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-             intensity: float = 1.0, fidget: float = 1.0, hands: str | None = None) -> Track:
+             intensity: float = 1.0, fidget: float = 1.0, carrying: str | None = None) -> Track:
     """Standing with postural sway, slow weight shifts and natural arm activity.
 
     ``fidget`` (0 … 3) scales the arm gestures, phone checks and hand restlessness of
     :func:`imuforge.motion.library.fidgets.arm_fidgets` (0 = quiet standing, arms hanging);
-    ``intensity`` scales it too. ``hands``: what the hands do (a key of :data:`STANDING_HANDS`; None: drawn
-    by its probabilities).
+    ``intensity`` scales it too. ``carrying``: what the hands do, as walking's parameter of that name (a key
+    of :data:`STANDING_HANDS`; None: drawn by its probabilities).
     """
-    if hands is not None and hands not in STANDING_HANDS:
-        raise ValidationError(f"unknown standing hands {hands!r}", allowed=", ".join(STANDING_HANDS))
-    hands = hands or choose_standing_hands(rng)
+    if carrying is not None and carrying not in STANDING_HANDS:
+        raise ValidationError(f"standing cannot carry {carrying!r}", allowed=", ".join(STANDING_HANDS))
+    hands = carrying or choose_standing_hands(rng)
     n = _n(duration_s, fps)
     rest = standing_pose(person, rng)
     pose = apply_standing_sway(rest, postural_sway(rng, n, fps, person.vigor))
@@ -197,7 +197,7 @@ def standing(person: Person, duration_s: float, fps: float, rng: np.random.Gener
     pose, load = _add_fidgets(pose, person, rng, n, fps, person_amount(rng, fidget, intensity, person.vigor),
                               seated=False)
     pose = _hold_hands(pose, rest, person, hands)
-    return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget, "hands": hands}, load=load)
+    return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget, "carrying": hands}, load=load)
 
 
 def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
