@@ -704,11 +704,11 @@ def _push_off_roll(kind: str, person: Person, closure: Closure, speed: float, st
     """A heel rising over a planted forefoot: the left foot, at ankle ``angles`` (deg, (n, 3): toe-out,
     dorsiflexion, inversion) on the legs ``P``, ``G`` of ``closure`` (``_legs_fk`` over ``ph``), turned by
     ``roll_deg`` (sole inwards) about the horizontal line of its ``heading`` (rad) through its ball, which
-    stays on the ground. Turned about the
-    ankle, the ball would swing inwards (it lies below the ankle); so the leg is tilted outwards by as much
-    (hip abduction: the returned adduction, the table's fourth column, is ≤ 0; per-degree travel of the
-    ankle from a 1° probe), and the ball, and the pelvis path anchored on it, stay where they were. Returns
-    the ankle angles that give the turned foot on the tilted shank, and that adduction (deg)."""
+    stays on the ground. Turned about the ankle, the ball would swing inwards (it lies below the ankle); so
+    the leg is tilted outwards by as much (hip abduction: the returned adduction, the table's fourth column,
+    is ≤ 0; per-degree travel of the ankle from a 1° probe), and the ball, and the pelvis path anchored on
+    it, stay where they were. Returns the ankle angles that give the turned foot on the tilted shank, and
+    that adduction (deg)."""
     from imuforge.motion import quat as Q
     from imuforge.motion.library._core import YXZ, J
     from imuforge.motion.skeleton import foot_points
@@ -1207,7 +1207,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     phR = phL + 0.5 + 0.01 * person.asymmetry
     if carrying is None:
         carrying = choose_carrying(rng, kind) if kind in HAND_HABITS else "none"
-    style = _carry_style(carrying, person) | _posture_style(posture)
+    style = carry_style(carrying, person) | _posture_style(posture)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
     if heading is not None:  # the legs are placed after the turn: the root path curves, the stance hip takes it
@@ -1276,7 +1276,10 @@ def choose_carrying(rng: np.random.Generator, kind: str = "walking") -> str:
     return weighted_choice(rng, HAND_HABITS[kind], "hands")
 
 
-def _carry_style(carrying: str | None, person: Person) -> dict:
+def carry_style(carrying: str | None, person: Person) -> dict:
+    """What a ``carrying`` mode (:data:`CARRYING`) does to the arms and trunk: arm-swing scales
+    (``arm_scale_{side}``), held joint angles (``{angle}_{side}_fixed``, deg) and trunk offsets; used by the
+    gaits and, for its held angles, by standing."""
     if carrying in (None, "", "none"):
         return {}
     side = "R" if person.handedness == "right" else "L"

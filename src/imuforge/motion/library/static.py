@@ -44,7 +44,7 @@ from imuforge.motion.library._core import (
     weighted_choice,
 )
 from imuforge.motion.library.fidgets import arm_fidgets, leg_fidgets, person_amount
-from imuforge.motion.library.gait import HAND_HABITS, _carry_style
+from imuforge.motion.library.gait import HAND_HABITS, carry_style
 
 
 def _n(duration_s: float, fps: float) -> int:
@@ -149,7 +149,7 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
 #: to read or to the ear at the shares observed in walking pedestrians (``gait.HAND_HABITS``: 8 % and 5 %;
 #: people standing and waiting use theirs at least as often — an assumption), a bag in the hand or both
 #: hands in the pockets (assumptions, as for walking); the rest let their arms hang. The held arm keeps the
-#: walking habit's angles (``gait._carry_style``; a bag's trunk lean is not applied to standing).
+#: walking habit's angles (``gait.carry_style``; a bag's trunk lean is not applied to standing).
 STANDING_HANDS: dict[str, float] = {"none": 0.75,
                                     **{k: HAND_HABITS["walking"][k] for k in ("phone", "phone_ear")},
                                     "bag": 0.07, "pockets": 0.05}
@@ -168,8 +168,7 @@ def _hold_hands(pose: dict, rest: dict, person: Person, hands: str) -> dict:
     """``pose`` with the arms of a ``hands`` habit held at its angles: each angle the habit holds is the
     habit's plus :data:`HELD_ARM_FIDGET` of the arm's movement about its resting value ``rest`` (the angles it
     does not hold, such as the wrist's, move as before)."""
-
-    for key, value in _carry_style(hands, person).items():
+    for key, value in carry_style(hands, person).items():
         if key.endswith("_fixed"):
             name = key.removesuffix("_fixed")
             pose[name] = value + HELD_ARM_FIDGET * (pose.get(name, 0.0) - rest.get(name, 0.0))
