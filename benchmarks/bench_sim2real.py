@@ -491,7 +491,7 @@ def _ratio_table(rows: list[dict], stats) -> list[str]:
 
 
 STAT_SHORT = ("cadence_spm", "gyro_p95", "dyn_acc_rms", "dyn_acc_p95", "main_peak", "hf_share", "axis2_sd",
-              "axis3_sd", "posture_deg")
+              "axis3_sd", "gyro_band_rms", "posture_deg")
 
 
 # ----------------------------------------------------------------------------- report

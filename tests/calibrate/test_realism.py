@@ -49,6 +49,23 @@ def test_closed_forms_of_a_constructed_walker():
     assert st["standing"].seconds == pytest.approx(10.0, abs=0.02)
 
 
+def test_band_rate_rms_is_the_sine_amplitude_over_root_two_in_band_and_small_outside():
+    """``gyro_band_rms``: a 6 Hz rate (the band's geometric centre, where the zero-phase Butterworth's gain
+    is 1) of amplitude A on any axis gives A/√2; the gait's own 1 Hz swing and a 40 Hz buzz are filtered
+    out (below 4 % of it: the 2nd-order edges at 3 and 12 Hz, run forwards and backwards)."""
+    from imuforge.motion.library.gait_stats import gyro_band_rms
+
+    t = np.arange(int(20 * FS)) / FS
+    axis = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+
+    def band_rms(f):
+        return gyro_band_rms(np.outer(0.7 * np.sin(2 * np.pi * f * t), axis), FS)
+
+    assert band_rms(6.0) == pytest.approx(0.7 / np.sqrt(2), rel=0.01)
+    assert band_rms(1.0) < 0.04 * band_rms(6.0) and band_rms(40.0) < 0.04 * band_rms(6.0)
+    assert np.isnan(gyro_band_rms(np.zeros((200, 3)), 10.0))  # a 10 Hz recording has no such band
+
+
 def test_statistics_do_not_depend_on_how_the_sensor_is_turned():
     spec = [("standing", 10, [0, 0, 1], 0, 0.0), ("walking", 20, [0, 0.3, 1], 0.8, 2.0)]
     a = realism_stats(_rec(spec))

@@ -35,7 +35,7 @@ STILL = frozenset({"standing", "sitting", "lying", "device_on_table"})
 GAIT_ONLY = frozenset({"cadence_spm", "main_peak", "secondary_peak"})
 
 STAT_NAMES = ("cadence_spm", "gyro_p95", "dyn_acc_rms", "dyn_acc_p95", "main_peak", "secondary_peak",
-              "hf_share", "axis2_sd", "axis3_sd", "posture_deg")
+              "hf_share", "axis2_sd", "axis3_sd", "gyro_band_rms", "posture_deg")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class RealismStats:
     hf_share: float
     axis2_sd: float
     axis3_sd: float
+    gyro_band_rms: float
     posture_deg: float | None
 
     def to_json(self) -> dict[str, Any]:
@@ -72,7 +73,10 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
     Limbs swing and the pelvis rotates once per stride, so for any segment the principal rate
     oscillates at the stride frequency (the vertical bounce of the trunk is at twice that). The rate is
     high-passed first (:data:`TURN_HZ`): a turn is a slow rate about the vertical that would otherwise
-    take the principal axis on a trunk device (real lower-back walking bouts turn by 60–450°).
+    take the principal axis on a trunk device (real lower-back walking bouts turn by 60–450°). It is also
+    low-passed at the band's top (where the rate allows): the trunk's jolt at every foot contact rings at
+    4–6 Hz with the same pitch every step, and it would otherwise take the principal axis to the step
+    frequency.
 
     The peak is located between the bins of the 8-s Welch segments (0.125 Hz apart, 7.5 steps/min of
     cadence): each segment is zero-padded to 8× its length and the log-power peak interpolated by a
@@ -81,7 +85,9 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
     """
     gyro = np.asarray(gyro, float)
     if len(gyro) > 3 * int(fs / TURN_HZ):
-        gyro = signal.sosfiltfilt(signal.butter(2, TURN_HZ, "highpass", fs=fs, output="sos"), gyro, axis=0)
+        band = (TURN_HZ, STRIDE_BAND_HZ[1]) if fs > 2.5 * STRIDE_BAND_HZ[1] else None
+        sos = signal.butter(2, band or TURN_HZ, "bandpass" if band else "highpass", fs=fs, output="sos")
+        gyro = signal.sosfiltfilt(sos, gyro, axis=0)
     _, proj = principal_axes(gyro)
     x = proj[:, 0] - proj[:, 0].mean()
     nperseg = min(len(x), int(8 * fs))
