@@ -90,12 +90,14 @@ B_ROWS = ("b", "b_aug")
 ROW_NAMES = {
     "a": "(a) synthetic only, uncalibrated",
     "b": "(b) synthetic calibrated on P's capture",
-    "b_aug": "(b) synthetic calibrated on P's capture, trained with classical augmentation",
+    "b_aug": "(b) synthetic calibrated on P's capture, trained with classical augmentation "
+             "(what `imuforge train --data CAL` does by default)",
     "c": "(c) P's capture only",
     "d": "(d) P's capture + classical augmentation",
     "e_mix": "(e) P's capture + calibrated synthetic, mixed",
     "e_aug": "(e) P's capture with classical augmentation + calibrated synthetic, mixed",
-    "e_augall": "(e) P's capture + calibrated synthetic, mixed, every window with classical augmentation",
+    "e_augall": "(e) P's capture + calibrated synthetic, mixed, every window with classical augmentation "
+                "(`imuforge train --data CAL --real CAP`'s default)",
     "e_finetune": "(e) P's capture + calibrated synthetic, pre-train then fine-tune",
     "f": "(f) all real people but the test ones (upper bound)",
 }

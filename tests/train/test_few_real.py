@@ -134,15 +134,38 @@ def test_bad_augment_and_missing_data_are_one_line_errors(tmp_path, capsys):
     assert len(err) == 2 and "does not exist" in err[0] and "unknown augmentation" in err[1]
 
 
+@pytest.fixture(scope="module")
+def simulated_dir(tmp_path_factory):
+    """A small Dataset of simulated people (the library's motions through the device simulator)."""
+    from imuforge.recording import Dataset
+    from imuforge.synth import activity_spec, generate_recordings, plan_takes
+
+    ds = Dataset.create(tmp_path_factory.mktemp("simulated") / "syn")
+    sources = [activity_spec(a, 8.0) for a in ("walking", "standing")]
+    takes = plan_takes(len(sources), 3, ["nano33-ble-sense-rev2"], ["wrist_left"])
+    for i, (_, _, rec) in enumerate(generate_recordings(sources, takes, seed=0, fps=50.0)):
+        ds.add(rec, name=f"r{i:03d}")
+    return ds.path
+
+
 @pytest.mark.slow
-def test_synthetic_data_alone_without_augmentation_gets_the_tip(tmp_path, synth_dir, capsys):
-    """The benchmark's advice reaches the user: synthetic data alone train better augmented."""
+def test_simulated_data_are_augmented_unless_the_user_says_none(tmp_path, simulated_dir, synth_dir, capsys):
+    """The benchmark's advice is the default: `--augment auto` trains simulated data with the default
+    augmentation (and says so); `--augment none` trains them plain and gets the tip; data that were not
+    simulated (here the constructed test recordings) are not augmented by default."""
     from imuforge.cli import main
 
-    common = ["train", "--data", str(synth_dir), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
-              "--epochs", "1", "--width", "8"]
-    assert main([*common, "--out", str(tmp_path / "plain")]) == 0
-    assert "tip: with synthetic --data alone, --augment default" in capsys.readouterr().err
-    assert main([*common, "--augment", "default", "--out", str(tmp_path / "aug")]) == 0
-    err = capsys.readouterr().err
-    assert "tip:" not in err and "augmentation" in err
+    def run(data, *extra, out):
+        rc = main(["train", "--data", str(data), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
+                   "--epochs", "1", "--width", "8", *extra, "--out", str(tmp_path / out)])
+        err = capsys.readouterr().err
+        assert rc == 0, err
+        return json.loads((tmp_path / out / "config.json").read_text())["augment"], err
+
+    aug, err = run(simulated_dir, out="auto")
+    assert aug and {t["name"] for t in aug} == {"rotation", "scale", "jitter", "time_warp", "magnitude_warp"}
+    assert "--augment auto with simulated data" in err and "tip:" not in err
+    aug, err = run(simulated_dir, "--augment", "none", out="plain")
+    assert aug is None and "tip: with synthetic --data alone, --augment default" in err
+    aug, err = run(synth_dir, out="constructed")
+    assert aug is None and "augmentation" not in err and "tip:" not in err

@@ -562,7 +562,7 @@ def apply_fitted_terms(recs: list[Recording], fitted) -> tuple[list[Recording], 
 
     from imuforge.sensors.hardware import ErrorTerms, quantise, saturate
     from imuforge.sensors.profiles import HardwareProfile, load_profile
-    from imuforge.sensors.simulate import GENERATOR, device_terms
+    from imuforge.sensors.simulate import device_terms, is_simulated
 
     fprof = fitted if isinstance(fitted, HardwareProfile) else load_profile(fitted)
     info: dict[str, Any] = {"profile": fprof.name, "applied": 0, "unchanged": []}
@@ -580,7 +580,7 @@ def apply_fitted_terms(recs: list[Recording], fitted) -> tuple[list[Recording], 
     for i, r in enumerate(recs):
         prov = r.provenance or {}
         name = r.profile
-        if prov.get("generator") != GENERATOR or "seed" not in prov or not name or not r.placement:
+        if not is_simulated(r) or "seed" not in prov or not name or not r.placement:
             info["unchanged"].append(f"{i}: not an imuforge simulation (no generator/seed/profile/placement)")
             out.append(r)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -50,8 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=int, default=None, help="model width (filters of the first layer)")
     p.add_argument("--learning-rate", type=float, default=None,
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
-    p.add_argument("--augment", default="none", metavar="SPEC",
-                   help="on-the-fly augmentation, drawn anew every epoch: 'default' (all five), 'none', or "
+    p.add_argument("--augment", default="auto", metavar="SPEC",
+                   help="on-the-fly augmentation, drawn anew every epoch: 'auto' (default: 'default' when the "
+                   "training data hold simulated recordings, else 'none'), 'default' (all five), 'none', or "
                    "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
                    "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS]] (see docs/TRAINING.md)")
     p.add_argument("--augment-on", default="all", choices=["all", "real"], help="which windows are augmented")
@@ -123,16 +125,26 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _holds_simulated(datasets) -> bool:
+    """Whether any of these Datasets holds simulated recordings (judged by each one's first recording)."""
+    from imuforge.sensors.simulate import is_simulated
+
+    return any(is_simulated(rec) for ds in datasets for rec in itertools.islice(ds.recordings(), 1))
+
+
 def cmd_train(args) -> int:
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import require_extra
     from imuforge.train.augment import Augmentation
 
-    aug = Augmentation.parse(args.augment)  # a typo in --augment is said before TensorFlow starts
+    auto = args.augment == "auto"
+    aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
+    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
+    simulated = _holds_simulated([ds for part in found for ds in part])
+    if auto and simulated:  # what the sim-to-real benchmark found best (docs/TRAINING.md)
+        aug = Augmentation.parse("default")
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")
-    for spec in (args.data, args.real):
-        find_all_datasets(split_paths(spec))
     from imuforge.train import TrainConfig, train
 
     layout = _layout(args)
@@ -159,8 +171,10 @@ def cmd_train(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     if aug is not None:
         print("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real" else
-              "every window") + "): " + ", ".join(t.name for t in aug.transforms), file=sys.stderr)
-    if cfg.data and not cfg.real and (aug is None or args.augment_on == "real"):
+              "every window") + "): " + ", ".join(t.name for t in aug.transforms)
+              + (" — --augment auto with simulated data; --augment none turns it off" if auto else ""),
+              file=sys.stderr)
+    if simulated and not cfg.real and (aug is None or args.augment_on == "real"):
         print("tip: with synthetic --data alone, --augment default usually trains better models for real people "
               "(the sim-to-real benchmark, docs/TRAINING.md)", file=sys.stderr)
     if not d["validation_split"].startswith("subject-wise"):

@@ -39,6 +39,11 @@ from imuforge.sensors.wear import Wear, WearVariation, apply_looseness, draw_wea
 from imuforge.units import GROUP_OF_SENSOR
 
 GENERATOR = "imuforge.sensors.simulate"
+
+
+def is_simulated(rec: Recording) -> bool:
+    """Whether ``rec`` was made by :func:`simulate` (its provenance names this generator), calibrated or not."""
+    return (rec.provenance or {}).get("generator") == GENERATOR
 _GROUP = GROUP_OF_SENSOR
 
 
@@ -617,5 +622,5 @@ def simulate(
                          impact=impact)[0]
 
 
-__all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "ImpactModel", "WearVariation", "apply_sensor_errors", "device_terms", "filter_and_sample", "resample_uniform", "simulate",
+__all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "ImpactModel", "WearVariation", "apply_sensor_errors", "device_terms", "filter_and_sample", "is_simulated", "resample_uniform", "simulate",
            "simulate_many", "simulation_rate"]
