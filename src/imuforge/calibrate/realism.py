@@ -2,8 +2,8 @@
 
 :func:`realism_stats` summarises each activity of a set of Recordings with the gait signature of
 :mod:`imuforge.motion.library.gait_stats` (|ω| 95th percentile, dynamic |f| RMS / 95th percentile,
-principal-axis peaks per stride, share of power above 10 Hz, out-of-plane rotation), the cadence,
-and a posture angle: how far each activity's mean specific-force direction is turned from a
+principal-axis peaks per stride, share of power above 10 Hz, out-of-plane rotation, rotation at 3–12 Hz),
+the cadence, and a posture angle: how far each activity's mean specific-force direction is turned from a
 reference activity's (standing, by default) — for a thigh sensor, sitting vs standing is ≈ 90°; for
 a waist sensor a few degrees of pelvic tilt. None of these needs to know the sensor's mounting, so
 real recordings and synthetic ones go through the same code, and :func:`compare` gives the ratios

@@ -52,8 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--learning-rate", type=float, default=None,
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
     p.add_argument("--augment", default="auto", metavar="SPEC",
-                   help="on-the-fly augmentation, drawn anew every epoch: 'auto' (default: 'default' when the "
-                   "training data hold simulated recordings, else 'none'), 'default' (all five), 'none', or "
+                   help="on-the-fly augmentation, drawn anew every epoch: 'auto' (default: 'default' when "
+                   "the training data hold simulated recordings, else 'none'), 'default' (all five), 'none', or "
                    "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
                    "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS]] (see docs/TRAINING.md)")
     p.add_argument("--augment-on", default="all", choices=["all", "real"], help="which windows are augmented")
@@ -137,7 +137,7 @@ def cmd_train(args) -> int:
     from imuforge.errors import require_extra
     from imuforge.train.augment import Augmentation
 
-    auto = args.augment == "auto"
+    auto = args.augment.strip().lower() == "auto"
     aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
     found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
     simulated = _holds_simulated([ds for part in found for ds in part])

@@ -23,8 +23,8 @@ the sensor measures on top of the rigid motion. The transverse part of ``u`` roc
 segment about its pivot (``θ = ℓ × u d / ρ``, ℓ the long axis, ρ the pivot distance); a device on the
 trunk rocks with the whole trunk, whose load arrives at the stance hip, off its centre of mass
 (``θ = (r × d) u / k²`` per principal axis, r the hip from the centre of mass, k the radii of gyration;
-:class:`TrunkLever`). The gyroscope sees ``θ̇`` (the tilt this gives the measured vectors is neglected,
-see :func:`add_transients`).
+:class:`TrunkLever`). The gyroscope sees ``θ̇`` and the accelerometer the specific force turned by θ
+(:func:`add_transients`).
 
 Per contact the tibial peak ``A`` (the peak of ``|ü|`` at the shank of the contacting leg) is set
 from the activity and speed (:class:`ImpactSpread`), times a per-person factor and a per-step
@@ -79,7 +79,8 @@ CONTACT_KIND = {"walking": "heel", "running": "heel", "stairs_down": "forefoot",
 @dataclass(frozen=True)
 class ImpactModel(Switches):
     """Which parts of the impact model are on (all by default, also for ``parse(None)``; ``none()``
-    turns it off). ``translation``: the acceleration pulse; ``rotation``: the rocking it causes (gyro θ̇).
+    turns it off). ``translation``: the acceleration pulse; ``rotation``: the rocking it causes (gyro θ̇, and
+    the specific force turned by θ).
     """
 
     WHAT: ClassVar[str] = "impact part"
@@ -469,24 +470,32 @@ class SiteTransients:
 
 #: site classes on the trunk: they rock with the trunk's rigid-body response to the load at the stance hip
 TRUNK_SITES = frozenset({"pelvis", "chest"})
-#: de Leva (1996, *J Biomech* 29:1223, adjusting Zatsiorsky–Seluyanov) trunk segment, suprasternale → mid-hip:
-#: centre of mass at 44.86 % (men) / 41.51 % (women) of its length from suprasternale; radii of gyration about
-#: its transverse (x: medio-lateral), longitudinal (y) and sagittal (z: antero-posterior) axes, % of its length
+#: de Leva (1996, *J Biomech* 29:1223, adjusting Zatsiorsky–Seluyanov), men's trunk segment
+#: (suprasternale → mid-hip): centre of mass at 44.86 % of its length from suprasternale (women 41.51 %);
+#: radii of gyration about its transverse (x: medio-lateral), longitudinal (y) and sagittal
+#: (z: antero-posterior) axes, fractions of its length
 TRUNK_COM_FROM_TOP = 0.4486
 TRUNK_GYRATION = (0.347, 0.191, 0.372)
 
 
 @dataclass(frozen=True)
 class TrunkLever:
-    """Per contact (n rows): the contacting hip joint's position from the trunk's centre of mass ``lever`` (m,
-    trunk frame), the trunk's orientation ``rot`` (trunk → world, (n, 3, 3)) and its squared radii of gyration
-    ``k2`` (m², (n, 3), trunk axes x, y, z).
+    """Per contact (n rows): the contacting hip joint's position from the trunk's centre of mass
+    ``lever`` (m, trunk frame), the trunk's orientation ``rot`` (trunk → world, (n, 3, 3)) and its
+    squared radii of gyration ``k2`` (m², (n, 3), trunk axes x, y, z).
 
     The ground's load reaches the trunk through the stance hip, off the trunk's centre of mass, so its
-    transient displacement ``u d`` comes with a rotation: I θ̈ = r × (m ü d), i.e. θ = (r × d) u / k² per axis
-    (I = m k²; the transient starts and ends at rest). The braking share of d at the hip, below the centre of
-    mass, pitches the trunk forward; the vertical share at the hip's lateral offset rolls it towards the
-    swing side; the braking share there turns it about the vertical.
+    transient displacement ``u d`` comes with a rotation: I θ̈ = r × (m ü d), i.e. θ = (r × d) u / k²
+    per axis (I = m k²; the transient starts and ends at rest). The braking share of d at the hip, below
+    the centre of mass, pitches the trunk forward; the vertical share at the hip's lateral offset rolls it
+    towards the swing side; the braking share there turns it about the vertical. Per metre of u that is
+    ≈ 2.5–3 rad about each axis in walking, up to ≈ 4 in fast running (the lever grows with hip flexion).
+
+    Approximations: each trunk site turns with its own transient's ``u`` (the chest's is smaller and
+    arrives later than the lower back's, so one rigid trunk turns ≈ 0.85 × as far at the chest), and the
+    rocking's own linear acceleration at the device, θ̈ × (device − centre of mass), is not added: the
+    site's transient ``ü d``, scaled by the published site / tibia transmissibility, stands for all that
+    the site's accelerometer receives from the contact.
     """
 
     lever: np.ndarray
@@ -495,9 +504,9 @@ class TrunkLever:
 
 
 def trunk_levers(motion, frames: np.ndarray, feet: np.ndarray) -> TrunkLever | None:
-    """:class:`TrunkLever` of the contacts at ``frames`` (left foot 0, right 1 in ``feet``) from the skeleton's
-    own proportions: the trunk runs from the mid-hip to the neck (de Leva's suprasternale); None without
-    those joints (an imported skeleton)."""
+    """:class:`TrunkLever` of the contacts at ``frames`` (left foot 0, right 1 in ``feet``) from the
+    skeleton's own proportions: the trunk runs from the mid-hip to the neck (de Leva's suprasternale);
+    None without those joints (an imported skeleton)."""
     from scipy.spatial.transform import Rotation
 
     sk = motion.skeleton
@@ -546,7 +555,7 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     if trunk is not None and on_trunk.any():
         # d in the frame the lever is given in (the trunk's), the rocking brought back to the segment's
         d_tr = np.einsum("nji,nj->ni", trunk.rot, d_w)
-        th = np.cross(trunk.lever, d_tr) / trunk.k2[:, :]
+        th = np.cross(trunk.lever, d_tr) / trunk.k2
         th_seg = np.einsum("nji,njk,nk->ni", seg_rot, trunk.rot, th)
         axis_seg = np.where(on_trunk[:, None], th_seg, axis_seg)
     mount = placement.rotation  # sensor → segment
@@ -571,8 +580,8 @@ def _free_state(tr: SiteTransients) -> tuple[np.ndarray, np.ndarray]:
     return lam, uT - 1j * (vT - lam.real * uT) / lam.imag
 
 
-def transient_sums(times: np.ndarray, tr: SiteTransients, acc: np.ndarray | None = None, rate: np.ndarray | None = None,
-                   tilt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def transient_sums(times: np.ndarray, tr: SiteTransients, acc: np.ndarray | None = None,
+                   rate: np.ndarray | None = None, tilt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Σ over contacts of ü·dir (m/s²) and θ̇ = u̇·axis (rad/s) at ``times``, (n, 3) each, added to
     ``acc`` / ``rate`` when given (else to zeros); with ``tilt`` given, θ = u·axis (rad) is added to it too.
 
@@ -606,9 +615,9 @@ def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: Sit
     """Add the transients ``tr`` (:func:`site_transients`) to one device's streams at ``times``, in place.
 
     ``acc`` specific force and ``gyro`` rate, (n, 3) in the sensor frame: translation ``acc + ü d``,
-    rotation ``gyro + θ̇`` and the rocked frame's view of the specific force, ``acc − θ × acc`` (small θ:
-    up to ≈ 0.03 rad at the lower back in brisk walking, 0.06 going downstairs, 0.13 running at 4.5 m/s,
-    where the turned gravity is ≈ 1 m/s²). The magnetic field's turn by θ is left out.
+    rotation ``gyro + θ̇`` and the rocked frame's view of the specific force, ``acc − θ × acc``
+    (small θ: up to ≈ 0.03 rad at the lower back in brisk walking, 0.06 going downstairs, 0.13 running at
+    4.5 m/s, where the turned gravity is ≈ 1 m/s²). The magnetic field's turn by θ is left out.
     """
     if tr.t.size == 0 or not model.any or times.size == 0:
         return
@@ -623,12 +632,14 @@ def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: Sit
 @dataclass(frozen=True)
 class ImpactPlan:
     """The impacts of one simulation: the person's draw, the contacts, their tibial peaks and, per
-    placement, the transients its device receives (:func:`site_transients`)."""
+    placement, the transients its device receives (:func:`site_transients`) and how it rocks (``"trunk"``:
+    with the whole trunk, :class:`TrunkLever`; ``"pivot"``: about its segment's pivot)."""
 
     person: ImpactPerson
     events: ContactEvents
     peaks: np.ndarray
     sites: tuple
+    rocking: tuple = ()
 
     def to_dict(self, i: int) -> dict:
         """Provenance of placement ``i``: the draw, the number of contacts per activity, the peaks at this site."""
@@ -637,7 +648,7 @@ class ImpactPlan:
         stats = (lambda x: {"median": round(float(np.median(x)), 4), "max": round(float(np.max(x)), 4)}
                  if x.size else None)
         return self.person.to_dict() | {"contacts": counts, "tibial_peak_mps2": stats(self.peaks),
-                                        "site_peak_mps2": stats(site_peak)}
+                                        "site_peak_mps2": stats(site_peak), "rocking": self.rocking[i]}
 
 
 def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key: str,
@@ -660,12 +671,14 @@ def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key
     peaks = tibial_peaks(events, person, spread)
     frames = np.clip(np.rint(events.times_s * motion.fps).astype(int), 0, motion.n_frames - 1)
     trunk = trunk_levers(motion, frames, events.foot)
-    sites = []
+    sites, rocking = [], []
     for pl in placements:
         seg, _ = pl.joints(motion.skeleton)
         rot = Rotation.from_quat(motion.orientations[frames, seg]).as_matrix()
         sites.append(site_transients(events, peaks, person, pl, rot, spread, trunk))
-    return ImpactPlan(person, events, peaks, tuple(sites))
+        on_trunk = trunk is not None and site_class(pl.segment, "left") in TRUNK_SITES
+        rocking.append("trunk" if on_trunk else "pivot")
+    return ImpactPlan(person, events, peaks, tuple(sites), tuple(rocking))
 
 
 __all__ = ["CONTACT_KIND", "DEFAULT_SPREAD", "ContactEvents", "ImpactModel", "ImpactPerson", "ImpactPlan",

@@ -42,8 +42,10 @@ GENERATOR = "imuforge.sensors.simulate"
 
 
 def is_simulated(rec: Recording) -> bool:
-    """Whether ``rec`` was made by :func:`simulate` (its provenance names this generator), calibrated or not."""
+    """Whether ``rec`` was made by :func:`simulate` (its provenance names this generator), calibrated or
+    not (calibration keeps the provenance)."""
     return (rec.provenance or {}).get("generator") == GENERATOR
+
 _GROUP = GROUP_OF_SENSOR
 
 
@@ -622,5 +624,6 @@ def simulate(
                          impact=impact)[0]
 
 
-__all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "ImpactModel", "WearVariation", "apply_sensor_errors", "device_terms", "filter_and_sample", "is_simulated", "resample_uniform", "simulate",
-           "simulate_many", "simulation_rate"]
+__all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "ImpactModel", "WearVariation", "apply_sensor_errors",
+           "device_terms", "filter_and_sample", "is_simulated", "resample_uniform", "simulate", "simulate_many",
+           "simulation_rate"]

@@ -18,9 +18,11 @@ the angular rate, ≈ the medio-lateral axis for shank and thigh in gait):
 * ``hf_share``: share of the power of |f| − mean above 10 Hz (Welch, 4 s segments).
 * ``axis_spread``: standard deviation of the rate on the 2nd and 3rd principal axes (out-of-plane
   rotation).
-* ``gyro_band_rms``: RMS of |ω| band-passed to :data:`GYRO_BAND_HZ` (zero-phase 2nd-order Butterworth per
-  axis, then the norm): the quick turns and jolts above the gait's own harmonics — heel-strike rocking,
-  tremor, a loose device; NaN below a sample rate of 2.5 × the band's top.
+* ``gyro_band_rms``: RMS of the rate band-passed to :data:`GYRO_BAND_HZ` (zero-phase 2nd-order Butterworth
+  per axis, then the norm of the three): the quick turns and jolts above walking's stride and step
+  frequencies — contact rocking, tremor, a loose device (running's step frequency, ≈ 2.8–3 Hz, sits at
+  the band's lower edge and its harmonics inside it); NaN below a sample rate of 2.5 × the band's top or
+  for less than 2 s of data.
 """
 
 from __future__ import annotations
@@ -60,13 +62,14 @@ def hf_share(acc: np.ndarray, fs: float, f_cut: float = 10.0) -> float:
     return float(p[f > f_cut].sum() / max(p.sum(), 1e-12))
 
 
-#: the band (Hz) of ``gyro_band_rms``: above walking's stride and step frequencies and their first
-#: harmonics (≈ 0.8–2.4 Hz), below most devices' output band limit
+#: the band (Hz) of ``gyro_band_rms``: above walking's stride and step frequencies (≈ 0.8–2.4 Hz), below
+#: most devices' output band limit
 GYRO_BAND_HZ = (3.0, 12.0)
 
 
 def gyro_band_rms(gyro: np.ndarray, fs: float, band: tuple[float, float] = GYRO_BAND_HZ) -> float:
-    """RMS (rad/s) of the rate's norm band-passed to ``band`` (NaN when ``fs`` < 2.5 × its top)."""
+    """RMS (rad/s) of the rate band-passed to ``band`` per axis, then the norm (NaN when ``fs`` < 2.5 × the
+    band's top, or under 2 s of data)."""
     if fs < 2.5 * band[1] or len(gyro) < int(2 * fs):
         return float("nan")
     sos = signal.butter(2, band, "bandpass", fs=fs, output="sos")
