@@ -139,12 +139,12 @@ def cmd_train(args) -> int:
 
     auto = args.augment.strip().lower() == "auto"
     aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
+    _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
+    require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
     found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
     simulated = _holds_simulated([ds for part in found for ds in part])
     if auto and simulated:  # what the sim-to-real benchmark found best (docs/TRAINING.md)
         aug = Augmentation.parse("default")
-    _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
-    require_extra("tensorflow", purpose="imuforge train")
     from imuforge.train import TrainConfig, train
 
     layout = _layout(args)
