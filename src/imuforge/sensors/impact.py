@@ -478,6 +478,12 @@ TRUNK_COM_FROM_TOP = 0.4486
 TRUNK_GYRATION = (0.347, 0.191, 0.372)
 
 
+def on_trunk(placement: Placement) -> bool:
+    """Whether a device at ``placement`` sits on the trunk (a site class of :data:`TRUNK_SITES`, whichever
+    foot lands)."""
+    return site_class(placement.segment, "left") in TRUNK_SITES
+
+
 @dataclass(frozen=True)
 class TrunkLever:
     """Per contact (n rows): the contacting hip joint's position from the trunk's centre of mass
@@ -551,13 +557,11 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     d_w /= np.linalg.norm(d_w, axis=1, keepdims=True)
     d_seg = np.einsum("nji,nj->ni", seg_rot, d_w)  # Rᵀ d
     axis_seg = np.cross(long_axis(placement.segment)[None, :], d_seg) / rho[:, None]
-    on_trunk = np.array([c in TRUNK_SITES for c in cls], bool)
-    if trunk is not None and on_trunk.any():
+    if trunk is not None and on_trunk(placement):
         # d in the frame the lever is given in (the trunk's), the rocking brought back to the segment's
         d_tr = np.einsum("nji,nj->ni", trunk.rot, d_w)
         th = np.cross(trunk.lever, d_tr) / trunk.k2
-        th_seg = np.einsum("nji,njk,nk->ni", seg_rot, trunk.rot, th)
-        axis_seg = np.where(on_trunk[:, None], th_seg, axis_seg)
+        axis_seg = np.einsum("nji,njk,nk->ni", seg_rot, trunk.rot, th)
     mount = placement.rotation  # sensor → segment
     return SiteTransients(events.times_s, dv, tau, fn, zeta, peaks * T, d_seg @ mount, axis_seg @ mount)
 
@@ -676,12 +680,11 @@ def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key
         seg, _ = pl.joints(motion.skeleton)
         rot = Rotation.from_quat(motion.orientations[frames, seg]).as_matrix()
         sites.append(site_transients(events, peaks, person, pl, rot, spread, trunk))
-        on_trunk = trunk is not None and site_class(pl.segment, "left") in TRUNK_SITES
-        rocking.append("trunk" if on_trunk else "pivot")
+        rocking.append("trunk" if trunk is not None and on_trunk(pl) else "pivot")
     return ImpactPlan(person, events, peaks, tuple(sites), tuple(rocking))
 
 
 __all__ = ["CONTACT_KIND", "DEFAULT_SPREAD", "ContactEvents", "ImpactModel", "ImpactPerson", "ImpactPlan",
-           "ImpactSpread", "SiteSpread", "SiteTransients", "add_transients", "contact_events", "draw_impact",
-           "duration_s", "plan_impacts", "pulse_response", "site_class", "site_transients", "tibial_peaks",
-           "transient_sums", "unit_peak"]
+           "ImpactSpread", "SiteSpread", "SiteTransients", "TrunkLever", "add_transients", "contact_events",
+           "draw_impact", "duration_s", "on_trunk", "plan_impacts", "pulse_response", "site_class", "site_transients",
+           "tibial_peaks", "transient_sums", "trunk_levers", "unit_peak"]
