@@ -132,6 +132,7 @@ def test_bad_augment_and_missing_data_are_one_line_errors(tmp_path, capsys):
     assert main(["train", "--real", str(tmp_path), "--augment", "spin", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "does not exist" in err[0] and "unknown augmentation" in err[1]
+    assert "(allowed: auto, default, none, or rotation" in err[1]
 
 
 @pytest.fixture(scope="module")

@@ -134,11 +134,14 @@ def _holds_simulated(datasets) -> bool:
 
 def cmd_train(args) -> int:
     from imuforge.datasets.loading import find_all_datasets, split_paths
-    from imuforge.errors import require_extra
+    from imuforge.errors import ValidationError, require_extra
     from imuforge.train.augment import Augmentation
 
     auto = args.augment.strip().lower() == "auto"
-    aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
+    try:
+        aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
+    except ValidationError as exc:  # the command also takes "auto", which the library's parser does not know
+        raise ValidationError(exc.what, source=exc.source, allowed=f"auto, {exc.allowed}") from None
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
     found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
