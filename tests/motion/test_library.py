@@ -258,7 +258,7 @@ def test_standing_hands_are_drawn_and_held():
     for habit, prob in STANDING_HANDS.items():
         assert abs(counts[habit] - n * prob) < 4 * np.sqrt(n * prob * (1 - prob)), habit
     p = Person(handedness="right")
-    seed = next(s for s in range(60) if generate("standing", 2, fps=50, rng=s, person=p)
+    seed = next(s for s in range(400) if generate("standing", 2, fps=50, rng=s, person=p)
                 .meta["items"][0]["info"]["carrying"] == "phone")
     drawn = generate("standing", 4, fps=50, rng=seed, person=p)
     hanging = generate("standing", 4, fps=50, rng=seed, person=p, carrying="none")
@@ -310,7 +310,7 @@ def test_a_walk_without_carrying_draws_its_hands_from_the_habits():
     assert np.array_equal(busy.positions, asked.positions)
     legs = [0, 1, 2, 4, 5, 7, 8, 10, 11]
     assert np.array_equal(busy.positions[:, legs], free.positions[:, legs])
-    assert not np.allclose(busy.positions[:, 21], free.positions[:, 21], atol=0.05)
+    assert not all(np.allclose(busy.positions[:, j], free.positions[:, j], atol=0.05) for j in (20, 21))
     # running keeps free arms; stair users hold the handrail or not
     assert generate("running", 2, fps=50, rng=0, person=Person()).meta["items"][0]["info"]["carrying"] == "none"
     on_stairs = {generate("stairs_down", 2, fps=50, rng=s, person=Person()).meta["items"][0]["info"]["carrying"]
@@ -344,6 +344,75 @@ def test_busy_hands_hold_the_arms_where_they_are_busy():
         assert swing(pockets, j) < 0.3 * swing(free, j)
     _check_continuous(ear)
     _check_continuous(pockets)
+
+
+def test_phone_grips_hold_the_hands_that_hold_the_phone():
+    """Hoober's grips: one hand (the dominant or the other) holds the phone in front and that wrist barely
+    swings while the other arm swings freely; cradled and two-handed, both wrists are in front of the chest,
+    within 0.2 m of each other about the midline (a phone is ≈ 0.07 m wide), and both are still; a call held
+    by the non-dominant hand puts that wrist by its own ear."""
+    p = Person()  # right-handed, 1.75 m; no gait style: both arms swing alike
+    kw = dict(fps=50, rng=2, person=p, heading_deg=0, turns=0)  # along +z, the left side at +x
+    head, l_wrist, r_wrist = 15, 20, 21
+
+    def rel(m, j):
+        return m.positions[:, j] - m.positions[:, 0]
+
+    def swing(m, j):
+        return np.ptp(rel(m, j)[:, 2])
+    free = generate("walking", 6, carrying="none", **kw)
+    for mode, held, loose in (("phone", r_wrist, l_wrist), ("phone_offhand", l_wrist, r_wrist)):
+        m = generate("walking", 6, carrying=mode, **kw)
+        assert swing(m, held) < 0.15 * swing(free, held), mode
+        assert rel(m, held)[:, 2].mean() > rel(free, held)[:, 2].mean() + 0.15, mode  # in front
+        assert np.allclose(rel(m, loose), rel(free, loose)), mode
+    for mode in ("phone_cradled", "phone_both"):
+        m = generate("walking", 6, carrying=mode, **kw)
+        gap = np.linalg.norm(m.positions[:, l_wrist] - m.positions[:, r_wrist], axis=1)
+        assert gap.max() < 0.2, (mode, gap.max())
+        mid = (rel(m, l_wrist) + rel(m, r_wrist)) / 2
+        assert abs(mid[:, 0].mean()) < 0.05 and mid[:, 2].mean() > 0.15, mode
+        assert max(swing(m, l_wrist), swing(m, r_wrist)) < 0.15 * swing(free, l_wrist), mode
+    ear = generate("walking", 6, carrying="phone_ear_offhand", **kw)
+    left_ear = ear.positions[:, head] + np.array([0.08, 0.0, 0.0])
+    assert np.linalg.norm(ear.positions[:, l_wrist] - left_ear, axis=1).max() < 0.25
+    _check_continuous(ear)
+
+
+def test_arm_swing_asymmetry_follows_the_published_spread():
+    """Per person (from the gait style seed): |2(L − R)/(L + R)| has the mean of |N(0.395, 0.218)| capped at
+    1.2 (folded-normal formula; 4 standard errors), the left larger in 2/3 of people (binomial, 4 SD), the
+    same in every recording of a person; in a walk the wrists' fore-aft swings differ in that ratio (within
+    15 %: the elbow's flexion grows with the swing, so the wrist's excursion is not exactly proportional);
+    running swings both arms alike."""
+    from scipy.stats import norm
+
+    from imuforge.motion.library.gait import ARM_ASYMMETRY, ARM_LEFT_LARGER, arm_swing_asymmetry
+
+    mu, sd, cap = ARM_ASYMMETRY
+    people = [Person.sample(np.random.default_rng(i)) for i in range(3000)]
+    a = np.array([arm_swing_asymmetry(q) for q in people])
+    x = np.linspace(0.0, 3.0, 30001)  # E min(|X|, cap), X ~ N(mu, sd), by quadrature of the folded density
+    dens = norm.pdf(x, mu, sd) + norm.pdf(-x, mu, sd)
+    expect = np.trapezoid(np.minimum(x, cap) * dens, x)
+    spread = np.sqrt(np.trapezoid(np.minimum(x, cap) ** 2 * dens, x) - expect ** 2)
+    assert abs(np.abs(a).mean() - expect) < 4 * spread / np.sqrt(len(a)), (np.abs(a).mean(), expect)
+    assert np.abs(a).max() <= cap
+    n = len(a)
+    assert abs((a > 0).sum() - n * ARM_LEFT_LARGER) < 4 * np.sqrt(n * ARM_LEFT_LARGER * (1 - ARM_LEFT_LARGER))
+    assert arm_swing_asymmetry(Person()) == 0.0
+    q = next(q for q, v in zip(people, a) if v > 0.6)  # a strongly left-swinging person
+    kw = dict(fps=50, person=q, heading_deg=0, turns=0, carrying="none")
+    ratios = []
+    for seed in (0, 1):
+        m = generate("walking", 8, rng=seed, **kw)
+        sw = [np.ptp(m.positions[:, j, 2] - m.positions[:, 0, 2]) for j in (20, 21)]
+        ratios.append(sw[0] / sw[1])
+    want = (1 + arm_swing_asymmetry(q) / 2) / (1 - arm_swing_asymmetry(q) / 2)
+    assert all(abs(r / want - 1) < 0.15 for r in ratios), (ratios, want)
+    run = generate("running", 4, fps=50, rng=0, person=q, heading_deg=0)
+    sw = [np.ptp(run.positions[:, j, 2] - run.positions[:, 0, 2]) for j in (20, 21)]
+    assert abs(sw[0] / sw[1] - 1) < 0.15
 
 
 @pytest.mark.parametrize("kind", ["stairs_up", "stairs_down"])

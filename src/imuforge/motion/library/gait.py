@@ -76,9 +76,13 @@ the pelvis and 80 % compensation of pelvic tilt / obliquity (Kavanagh, Barrett &
 stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %.
 
 Busy hands: the hands of a walk or stair climb whose ``carrying`` is not given are drawn per recording
-from :data:`HAND_HABITS` (walking: phone in front, phone at the ear, a bag in the hand, a shoulder bag,
-hands in the pockets; stairs: a hand on the handrail; ``carrying="none"`` asks for free arms): in daily
-life the arms are often not free to swing.
+from :data:`HAND_HABITS` (walking: phone in front in one of the grips people use, :data:`PHONE_GRIPS`,
+phone at the ear on either side, a bag in the hand, a shoulder bag, hands in the pockets; stairs: a hand
+on the handrail; ``carrying="none"`` asks for free arms): in daily life the arms are often not free to
+swing.
+
+The two arms do not swing alike (:func:`arm_swing_asymmetry`): each person's walking and stair arm swing
+is larger on one side, the left in two people of three, by 2|L − R|/(L + R) ≈ 0.4 on average.
 """
 
 from __future__ import annotations
@@ -365,6 +369,39 @@ def stair_pace(person: Person) -> float:
     1 without ``gait_style_seed``."""
     seed = getattr(person, "gait_style_seed", None)
     return 1.0 if seed is None else _stair_pace_seed(int(seed))
+
+
+#: Arm-swing asymmetry between a person's sides, walking overground at comfortable speed (Killeen et al.
+#: 2018, *Sci Rep* 8:12803; 334 adults aged 68.6 ± 5.9, 91 % right-handed; sagittal shoulder range from
+#: wrist IMUs): the non-directional index 39.5 ± 21.8 (%), the left arm's swing the larger in about two
+#: people of three (a bimodal directional index, 2:1), unrelated to handedness. The index is read as
+#: 2|L − R|/(L + R) (the article's formula was not at hand: an assumption) and drawn as |N(0.395, 0.218)|,
+#: capped at 1.2 (the smaller swing a quarter of the larger). Older adults: the one large sample found.
+ARM_ASYMMETRY = (0.395, 0.218, 1.2)
+ARM_LEFT_LARGER = 2 / 3
+
+
+@functools.lru_cache(maxsize=1024)
+def _arm_asymmetry_seed(seed: int) -> float:
+    g = np.random.default_rng([seed, 23])
+    mean, sd, cap = ARM_ASYMMETRY
+    size = min(abs(float(g.normal(mean, sd))), cap)
+    return size if g.uniform() < ARM_LEFT_LARGER else -size
+
+
+def arm_swing_asymmetry(person: Person) -> float:
+    """2(L − R)/(L + R) of this person's arm-swing amplitudes in walking and on stairs (+: the left arm swings
+    more; :data:`ARM_ASYMMETRY`), drawn once per person; 0 without ``gait_style_seed``."""
+    seed = getattr(person, "gait_style_seed", None)
+    return 0.0 if seed is None else _arm_asymmetry_seed(int(seed))
+
+
+def swing_sides(style: dict, asymmetry: float) -> dict:
+    """``style`` with its arm-swing scales multiplied by 1 ± asymmetry/2 (left +), their mean kept."""
+    out = dict(style)
+    for sfx, sign in (("L", 1.0), ("R", -1.0)):
+        out[f"arm_scale_{sfx}"] = style.get(f"arm_scale_{sfx}", 1.0) * (1 + sign * asymmetry / 2)
+    return out
 
 
 def stance_fraction(kind: str, speed: float) -> float:
@@ -1208,6 +1245,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     if carrying is None:
         carrying = choose_carrying(rng, kind) if kind in HAND_HABITS else "none"
     style = carry_style(carrying, person) | _posture_style(posture)
+    if kind in HAND_HABITS:  # walking and stairs; the running arm keeps both sides alike
+        style = swing_sides(style, arm_swing_asymmetry(person))
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
     if heading is not None:  # the legs are placed after the turn: the root path curves, the stance hip takes it
@@ -1250,8 +1289,29 @@ def contact_times(phase: np.ndarray, fps: float) -> list[float]:
 
 
 #: every ``carrying`` mode a gait takes (``none``: free arms)
-CARRYING = ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "phone_ear", "cup", "pockets",
-            "handrail_left", "handrail_right")
+CARRYING = ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "phone_offhand", "phone_cradled",
+            "phone_both", "phone_ear", "phone_ear_offhand", "cup", "pockets", "handrail_left", "handrail_right")
+#: How people hold a phone they are using, as shares of phone use (Hoober 2013, "How do users really hold
+#: mobile devices?", UXmatters, 18 Feb 2013: 1333 observations in the street, 780 touching the screen):
+#: one hand 49 %, about two thirds of them with the right thumb; cradled in one hand and tapped with the
+#: other 36 %; both thumbs 15 %. Here the right thumb's share is taken for the dominant hand's (≈ 90 % of
+#: people are right-handed), and the cradling hand is the non-dominant one (an assumption: the tapping
+#: finger is the dominant hand's). ``phone``: one hand, the dominant; ``phone_offhand``: one hand, the
+#: other; ``phone_cradled``: held in the non-dominant hand, the dominant hand's finger on the screen;
+#: ``phone_both``: held in both hands.
+PHONE_GRIPS = {"phone": 0.49 * 2 / 3, "phone_offhand": 0.49 / 3, "phone_cradled": 0.36, "phone_both": 0.15}
+#: Which ear a call is held to, as shares of calls (Seidman et al. 2013, *JAMA Otolaryngol Head Neck Surg*
+#: 139:466; 717 respondents: 68 % of right-handers use the right ear, 25 % the left, 7 % either; 72 % of
+#: left-handers the left ear): the dominant hand's side 70 %, the other 30 % (the undecided split
+#: equally), the hand of that side holding the phone.
+PHONE_EAR_SIDES = {"phone_ear": 0.70, "phone_ear_offhand": 0.30}
+
+
+def _shares(total: float, split: dict[str, float]) -> dict[str, float]:
+    """``total`` shared out over ``split``'s modes in its proportions."""
+    return {k: total * v for k, v in split.items()}
+
+
 #: What a walker's or stair user's hands do when the gait's ``carrying`` is not given, drawn per recording
 #: (:func:`choose_carrying`); running keeps free arms. Walking, phone shares from observations of
 #: pedestrians: of 10 543 on two urban college campuses 8 % were text-messaging and 5 % talking on the
@@ -1264,7 +1324,8 @@ CARRYING = ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "phone_ea
 #: safety", Universal Design 2016, IOS Press); 25 % up and 35 % down
 #: here, the rail on either side equally often (assumption).
 HAND_HABITS: dict[str, dict[str, float]] = {
-    "walking": {"none": 0.70, "phone": 0.08, "phone_ear": 0.05, "bag": 0.07, "shoulder_bag": 0.05, "pockets": 0.05},
+    "walking": {"none": 0.70, **_shares(0.08, PHONE_GRIPS), **_shares(0.05, PHONE_EAR_SIDES), "bag": 0.07,
+                "shoulder_bag": 0.05, "pockets": 0.05},
     "stairs_up": {"none": 0.75, "handrail_left": 0.125, "handrail_right": 0.125},
     "stairs_down": {"none": 0.65, "handrail_left": 0.175, "handrail_right": 0.175},
 }
@@ -1296,13 +1357,23 @@ def carry_style(carrying: str | None, person: Person) -> dict:
             st.update({f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 25.0, f"elbow_flex_{s}_fixed": 85.0,
                        f"sh_abd_{s}_fixed": 12.0, f"elbow_sup_{s}_fixed": 70.0})
         return st
-    if carrying in ("phone", "cup"):
-        return {f"arm_scale_{side}": 0.0, f"sh_flex_{side}_fixed": 15.0, f"elbow_flex_{side}_fixed": 95.0,
-                f"elbow_sup_{side}_fixed": 40.0}
-    if carrying == "phone_ear":  # the phone held to the ear: upper arm forward, elbow flexed, the wrist a
-        # hand's length below and in front of the ear
-        return {f"arm_scale_{side}": 0.0, f"sh_flex_{side}_fixed": 55.0, f"sh_abd_{side}_fixed": 15.0,
-                f"elbow_flex_{side}_fixed": 150.0, f"elbow_sup_{side}_fixed": 60.0}
+    if carrying in ("phone", "cup", "phone_offhand"):  # held in front in one hand, the screen read
+        s = other if carrying == "phone_offhand" else side
+        return {f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 15.0, f"elbow_flex_{s}_fixed": 95.0,
+                f"elbow_sup_{s}_fixed": 40.0}
+    if carrying in ("phone_cradled", "phone_both"):  # the phone in front of the chest in the non-dominant hand;
+        # the dominant hand's finger on the screen (cradled) or both hands round it, the forearms turned in
+        # towards the body's midline (``pose_to_local`` applies ``rx(side · sh_rot)``: opposite signs)
+        held = {other: 40.0, side: 10.0 if carrying == "phone_cradled" else 40.0}
+        return {k: v for s, sup in held.items()
+                for k, v in ((f"arm_scale_{s}", 0.0), (f"sh_flex_{s}_fixed", 15.0),
+                             (f"elbow_flex_{s}_fixed", 95.0), (f"elbow_sup_{s}_fixed", sup),
+                             (f"sh_rot_{s}_fixed", 35.0 if s == "L" else -35.0))}
+    if carrying in ("phone_ear", "phone_ear_offhand"):  # the phone held to the ear: upper arm forward, elbow
+        # flexed, the wrist a hand's length below and in front of the ear
+        s = other if carrying == "phone_ear_offhand" else side
+        return {f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 55.0, f"sh_abd_{s}_fixed": 15.0,
+                f"elbow_flex_{s}_fixed": 150.0, f"elbow_sup_{s}_fixed": 60.0}
     if carrying == "pockets":  # both hands in the front trouser pockets (the wrists ≈ 0.13 m in front of the hip
         # joints, ≈ 0.05 m outside them), the arms riding with the trunk; the upper arm turned 15° inwards
         # (``pose_to_local`` applies ``rx(side · sh_rot)``: the same anatomical turn has opposite signs)

@@ -44,7 +44,7 @@ from imuforge.motion.library._core import (
     weighted_choice,
 )
 from imuforge.motion.library.fidgets import arm_fidgets, leg_fidgets, person_amount
-from imuforge.motion.library.gait import HAND_HABITS, carry_style
+from imuforge.motion.library.gait import HAND_HABITS, PHONE_EAR_SIDES, PHONE_GRIPS, carry_style
 
 
 def _n(duration_s: float, fps: float) -> int:
@@ -146,12 +146,13 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
 
 
 #: What a standing person's hands do, drawn per recording (:func:`choose_standing_hands`): holding a phone
-#: to read or to the ear at the shares observed in walking pedestrians (``gait.HAND_HABITS``: 8 % and 5 %;
-#: people standing and waiting use theirs at least as often — an assumption), a bag in the hand or both
+#: to read (in the grips of ``gait.PHONE_GRIPS``) or to the ear (on either side, ``gait.PHONE_EAR_SIDES``)
+#: at the shares observed in walking pedestrians (``gait.HAND_HABITS``: 8 % and 5 %; people standing and
+#: waiting use theirs at least as often — an assumption), a bag in the hand or both
 #: hands in the pockets (assumptions, as for walking); the rest let their arms hang. The held arm keeps the
 #: walking habit's angles (``gait.carry_style``; a bag's trunk lean is not applied to standing).
 STANDING_HANDS: dict[str, float] = {"none": 0.75,
-                                    **{k: HAND_HABITS["walking"][k] for k in ("phone", "phone_ear")},
+                                    **{k: HAND_HABITS["walking"][k] for k in (*PHONE_GRIPS, *PHONE_EAR_SIDES)},
                                     "bag": 0.07, "pockets": 0.05}
 #: share of its fidgets and restlessness a held angle keeps (an assumption: a hand holding a phone still
 #: shifts it, but less than a free one gestures)
