@@ -390,8 +390,8 @@ def _arm_asymmetry_seed(seed: int) -> float:
 
 
 def arm_swing_asymmetry(person: Person) -> float:
-    """2(L − R)/(L + R) of this person's arm-swing amplitudes in walking and on stairs (+: the left arm swings
-    more; :data:`ARM_ASYMMETRY`), drawn once per person; 0 without ``gait_style_seed``."""
+    """2(L − R)/(L + R) of this person's arm-swing amplitudes in walking and on stairs (+: the left arm
+    swings more; :data:`ARM_ASYMMETRY`), drawn once per person; 0 without ``gait_style_seed``."""
     seed = getattr(person, "gait_style_seed", None)
     return 0.0 if seed is None else _arm_asymmetry_seed(int(seed))
 
@@ -1290,7 +1290,8 @@ def contact_times(phase: np.ndarray, fps: float) -> list[float]:
 
 #: every ``carrying`` mode a gait takes (``none``: free arms)
 CARRYING = ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "phone_offhand", "phone_cradled",
-            "phone_both", "phone_ear", "phone_ear_offhand", "cup", "pockets", "handrail_left", "handrail_right")
+            "phone_both", "phone_ear", "phone_ear_offhand", "cup", "pockets", "handrail_left",
+            "handrail_right")
 #: How people hold a phone they are using, as shares of phone use (Hoober 2013, "How do users really hold
 #: mobile devices?", UXmatters, 18 Feb 2013: 1333 observations in the street, 780 touching the screen):
 #: one hand 49 %, about two thirds of them with the right thumb; cradled in one hand and tapped with the
@@ -1361,8 +1362,8 @@ def carry_style(carrying: str | None, person: Person) -> dict:
         s = other if carrying == "phone_offhand" else side
         return {f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 15.0, f"elbow_flex_{s}_fixed": 95.0,
                 f"elbow_sup_{s}_fixed": 40.0}
-    if carrying in ("phone_cradled", "phone_both"):  # the phone in front of the chest in the non-dominant hand;
-        # the dominant hand's finger on the screen (cradled) or both hands round it, the forearms turned in
+    if carrying in ("phone_cradled", "phone_both"):  # the phone in front of the chest in the non-dominant
+        # hand; the dominant hand's finger on the screen (cradled) or both hands round it, the forearms turned in
         # towards the body's midline (``pose_to_local`` applies ``rx(side · sh_rot)``: opposite signs)
         held = {other: 40.0, side: 10.0 if carrying == "phone_cradled" else 40.0}
         return {k: v for s, sup in held.items()

@@ -151,9 +151,9 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
 #: waiting use theirs at least as often — an assumption), a bag in the hand or both
 #: hands in the pockets (assumptions, as for walking); the rest let their arms hang. The held arm keeps the
 #: walking habit's angles (``gait.carry_style``; a bag's trunk lean is not applied to standing).
-STANDING_HANDS: dict[str, float] = {"none": 0.75,
-                                    **{k: HAND_HABITS["walking"][k] for k in (*PHONE_GRIPS, *PHONE_EAR_SIDES)},
-                                    "bag": 0.07, "pockets": 0.05}
+STANDING_HANDS: dict[str, float] = {
+    "none": 0.75, **{k: HAND_HABITS["walking"][k] for k in (*PHONE_GRIPS, *PHONE_EAR_SIDES)},
+    "bag": 0.07, "pockets": 0.05}
 #: share of its fidgets and restlessness a held angle keeps (an assumption: a hand holding a phone still
 #: shifts it, but less than a free one gestures)
 HELD_ARM_FIDGET = 0.3
