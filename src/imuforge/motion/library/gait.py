@@ -1363,8 +1363,9 @@ def carry_style(carrying: str | None, person: Person) -> dict:
         return {f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 15.0, f"elbow_flex_{s}_fixed": 95.0,
                 f"elbow_sup_{s}_fixed": 40.0}
     if carrying in ("phone_cradled", "phone_both"):  # the phone in front of the chest in the non-dominant
-        # hand; the dominant hand's finger on the screen (cradled) or both hands round it, the forearms turned in
-        # towards the body's midline (``pose_to_local`` applies ``rx(side · sh_rot)``: opposite signs)
+        # hand; the dominant hand's finger on the screen (cradled) or both hands round it, the forearms
+        # turned in towards the body's midline (``pose_to_local`` applies ``rx(side · sh_rot)``: opposite
+        # signs)
         held = {other: 40.0, side: 10.0 if carrying == "phone_cradled" else 40.0}
         return {k: v for s, sup in held.items()
                 for k, v in ((f"arm_scale_{s}", 0.0), (f"sh_flex_{s}_fixed", 15.0),
