@@ -111,6 +111,7 @@ from imuforge.motion.library._core import (
     smooth_noise,
     weighted_choice,
 )
+from imuforge.motion.library.arm_sway import passive_arm_sway
 from imuforge.motion.library.turns import TURN_CADENCE_SHARE, stance_hip_turn, turn_slowing, walking_heading
 
 #: Key points per angle: (percent of cycle, degrees at the reference speed, degrees per m/s).
@@ -1263,6 +1264,10 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         ground = c.vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps, phase=phL, stance=stance)
+    if kind in HAND_HABITS:  # walking and stairs: the hanging arms lag the shoulders (:mod:`.arm_sway`)
+        for key, extra in passive_arm_sway(local, root, person, fps, f_step, style).items():
+            pose[key] = pose[key] + extra
+        local = pose_to_local(pose, n)
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
             "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture,
             "contact_s": [contact_times(phL, fps), contact_times(phR, fps)]}
