@@ -232,6 +232,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
             map_mode: str = "per-class") -> dict:
     import realdata
 
+    from imuforge.calibrate.mapping import DEFAULT_SOURCE
+
     rs = realdata.load(name)
     proto = PROTOCOLS[name]
     labels = sorted({s.label for r in rs.recordings for s in r.labels})
@@ -284,7 +286,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
             "classes": classes, "people": people, "calibration_persons": [str(c) for c in choices],
             "synthetic": {"people_per_class": proto.syn_people, "seconds": proto.syn_seconds,
                           "seconds_to_make": round(t_syn, 1), "wear_variation": wear,
-                          "calibration": f"--align --map {map_mode}"} if with_syn else None,
+                          "calibration": f"--align --map {map_mode} (--map-source {DEFAULT_SOURCE}, the "
+                                         "command's default)"} if with_syn else None,
             "protocol": proto.__dict__, "seeds": seeds,
             "rows": {k: v for k, v in rows.items() if v}, "notes": notes,
             "command": " ".join(["benchmarks/bench_sim2real.py"] + sys.argv[1:]),

@@ -194,6 +194,12 @@ def test_map_source_people_through_the_command(data):
     assert saved["source"] == "people" and saved["version"] == 2
     assert all(m["center"] is not None for m in saved["maps"]["standing"].values())
     assert "typical synthetic person" in (out / "report.md").read_text()
+    # the default: the same maps without asking; --map-source pooled gives IMUGPT's
+    for args, want in (([], "people"), (["--map-source", "pooled"], "pooled")):
+        o = data / f"out_{want}_default"
+        assert main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
+                     str(o), "--align", "--map", "per-class", "--no-plots", *args]) == 0
+        assert json.loads((o / "mapping.json").read_text())["source"] == want
     # what is not allowed is named, exit 2: an unknown source, or a source without a map
     assert main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
                  str(data / "y"), "--map-source", "people"]) == 2

@@ -72,17 +72,21 @@ def test_fidelity_regression_is_flagged_with_its_figures():
 
 def test_worse_fidelity_warns_in_the_console_and_the_report(data, tmp_path, capsys):
     # --gravity remove against a capture that has gravity: the synthetic acc loses its 1 g, so the
-    # acc distances to the capture grow; the command must say so, not just print the numbers
+    # acc distributions move away from the capture's; the command must say so, not just print the
+    # numbers (which of W₁ and KS crosses its margin depends on the synthetic people's postures; each
+    # figure's own test is test_fidelity_regression_is_flagged_with_its_figures)
     out = tmp_path / "o"
     printed = _run(["--synthetic", data / "syn", "--real", data / "stable", "--out", out, "--gravity", "remove"],
                    capsys)
-    warn = [ln for ln in printed.splitlines() if ln.startswith("WARNING:")]
-    assert any("1-Wasserstein distance worse after calibration" in ln and "acc_" in ln for ln in warn), printed
+    warn = [ln.removeprefix("WARNING: ") for ln in printed.splitlines() if ln.startswith("WARNING:")]
+    acc = [w for w in warn if w.split(":")[0] in ("1-Wasserstein distance worse after calibration",
+                                                   "KS statistic worse after calibration") and "acc_" in w]
+    assert acc, printed
     assert f"WARNING(s) above (also in {out / 'report.md'})" in printed
     rep = json.loads((out / "report.json").read_text())
     assert any(f["kind"] == "warning" and f["topic"] == "fidelity" for f in rep["findings"])
     md = (out / "report.md").read_text()
-    assert "## Warnings" in md and "**WARNING:** 1-Wasserstein distance worse after calibration" in md
+    assert "## Warnings" in md and all(f"**WARNING:** {w}" in md for w in acc)
 
 
 def test_console_says_which_classes_the_capture_lacks_and_what_it_decided(data, tmp_path, capsys):

@@ -146,8 +146,8 @@ def test_magnitude_map_matches_dynamic_size_and_keeps_each_persons_orientation()
     assert ks_2samp(dyn_norm(people), dyn_norm(real)).statistic > 0.3
     for p, m in zip(people, mapped):  # each person's gravity direction is where it was
         assert _angle_deg(p.acc.mean(axis=0), m.acc.mean(axis=0)) < 2.0
-    # a per-channel map forces every person onto the capture's one orientation
-    pc = QuantileMap.fit(people, real, "per-class")
+    # a per-channel map from the pooled samples forces every person onto the capture's one orientation
+    pc = QuantileMap.fit(people, real, "per-class", source="pooled")
     g_before = np.array([p.acc.mean(axis=0) for p in people])
     g_pc = np.array([pc.apply(p).acc.mean(axis=0) for p in people])
     spread = lambda g: np.median(_angle_deg(g[:, None], g[None, :]))  # noqa: E731
@@ -191,8 +191,8 @@ def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):
               for i in range(6)]
     real = labelled(simulate(motion, "testband", "pocket_right_thigh", seed=99))
     real = real.replace(data=real.data * 1.3)  # the capture: a stronger signal at the nominal wear
-    kept = QuantileMap.fit(people, [real], "per-class")
-    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False)
+    kept = QuantileMap.fit(people, [real], "per-class", source="pooled")  # the source that collapses wear
+    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled")
     g = lambda recs: np.array([r.acc.mean(axis=0) for r in recs])  # noqa: E731
     for p, m in zip(people, (kept.apply(p) for p in people)):
         D = wear_turn(p.provenance["wear"])
@@ -217,8 +217,9 @@ def test_people_source_keeps_the_offsets_between_synthetic_people():
               for i, off in enumerate(offsets)]
     real = rec(5.0 + 1.0 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject="P")
     kept = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="people")
-    pooled = QuantileMap.fit(people, [real], "per-class", keep_wear=False)
-    assert pooled.source == "pooled"  # the default
+    pooled = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled")
+    assert pooled.source == "pooled"
+    assert QuantileMap.fit(people, [real], "per-class", keep_wear=False).source == "people"  # the default
     assert kept.samples["walking"]["synthetic_recordings"] == 7 and kept.source == "people"
     med_k = np.array([np.median(kept.apply(p).data[:, 0]) for p in people])
     med_p = np.array([np.median(pooled.apply(p).data[:, 0]) for p in people])

@@ -35,7 +35,7 @@ from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, app
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import has_gravity, remove_gravity
-from imuforge.calibrate.mapping import MODES, SOURCES, QuantileMap
+from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES, QuantileMap
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ClassScope, Fidelity, FidelityScope, Finding,
                                        FitStep, FitSummary, GravityCheck, GravityStep, HeldOutFidelity, MapStep,
                                        ResampleStep, SkippedStep)
@@ -136,7 +136,7 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
                       seed: int, classes: Sequence[str] | None = None,
-                      align_mode: str = "pooled", map_source: str = "pooled") -> HeldOutFidelity:
+                      align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE) -> HeldOutFidelity:
     """Fit alignment / mapping on the first half (in time) of each real recording, score on the second.
 
     ``before`` is the uncalibrated synthetic data scored on the same second halves,
@@ -241,7 +241,7 @@ def restrict_to_classes(recs: Sequence[Recording], classes: Sequence[str] | None
 def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.PathLike], out: str | os.PathLike, *,
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
-              plots: bool = True, align_mode: str = "pooled", map_source: str = "pooled") -> CalibrationResult:
+              plots: bool = True, align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
     """Calibrate the synthetic Dataset(s) against real captures and write ``out`` (see module docstring).
 
     ``out`` gets ``dataset/`` (the calibrated Dataset, for ``imuforge train --data``),
@@ -261,9 +261,10 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     rotation for all synthetic data, keeping each synthetic person's own way of wearing the device
     around it; ``each`` fits one per synthetic recording (see :func:`~imuforge.calibrate.align.fit_alignment`).
 
-    ``map_source`` (:data:`~imuforge.calibrate.mapping.SOURCES`): ``pooled`` (default) maps the pooled
-    synthetic samples; ``people`` maps the typical synthetic person onto the capture and keeps each
-    person's offset from it (see :func:`~imuforge.calibrate.mapping._source_quantiles`).
+    ``map_source`` (:data:`~imuforge.calibrate.mapping.SOURCES`): ``people`` (default,
+    :data:`~imuforge.calibrate.mapping.DEFAULT_SOURCE`) maps the typical synthetic person onto the capture
+    and keeps each person's offset from it; ``pooled`` maps the pooled synthetic samples (see
+    :func:`~imuforge.calibrate.mapping._source_quantiles`).
     """
     import shutil
     import tempfile
@@ -307,7 +308,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
 
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
                     align: bool, map_mode: str, profile: str | None, gravity: str, match_rate: bool, seed: int,
-                    plots: bool, align_mode: str = "pooled", map_source: str = "pooled") -> CalibrationResult:
+                    plots: bool, align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]
@@ -425,7 +426,7 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
 
 
 def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
-              map_mode: str, keep_wear: bool = True, source: str = "pooled") -> list[Recording]:
+              map_mode: str, keep_wear: bool = True, source: str = DEFAULT_SOURCE) -> list[Recording]:
     """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only
     (``keep_wear``: see :func:`_keeps_wear`)."""
     qm = QuantileMap.fit(cur, reals, map_mode, keep_wear=keep_wear, source=source)
@@ -439,7 +440,7 @@ def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], real
 
 def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recording], cur: list[Recording],
                    pre_align: list[Recording], reals: list[Recording], *, align: bool, map_mode: str, seed: int,
-                   align_mode: str, map_source: str = "pooled") -> None:
+                   align_mode: str, map_source: str = DEFAULT_SOURCE) -> None:
     """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
 
     "after" is in-sample when the alignment / mapping were fitted on the same capture; the held-out

@@ -41,10 +41,10 @@ def register(sub) -> None:
                    "direction as simulated. Applied only to the classes the capture shows, other classes pass "
                    "through unchanged (docs/CALIBRATION.md, section 5)")
     p.add_argument("--map-source", default=None, choices=list(SOURCES),
-                   help="which synthetic quantiles a map starts from: pooled (default) all synthetic samples "
-                   "together, which squeezes the people's spread into the captured person's range; people the "
-                   "typical synthetic person's, each person keeping their own offset from it (for test people "
-                   "unlike the captured one; docs/CALIBRATION.md, section 5)")
+                   help="which synthetic quantiles a map starts from: people (default) the typical synthetic "
+                   "person's, each person keeping their own offset from it, so the model still meets people "
+                   "unlike the captured one; pooled all synthetic samples together (IMUGPT's), which squeezes "
+                   "the people's spread into the captured person's range (docs/CALIBRATION.md, section 5)")
     p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own)")
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
@@ -56,6 +56,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from imuforge.calibrate.mapping import DEFAULT_SOURCE
     from imuforge.calibrate.pipeline import calibrate
     from imuforge.calibrate.result import AlignStep, MapStep
     from imuforge.errors import ValidationError
@@ -66,7 +67,7 @@ def run(args) -> int:
     res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
                     seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
-                    map_source=args.map_source or "pooled")
+                    map_source=args.map_source or DEFAULT_SOURCE)
     rep = res.report
     b, a = rep.fidelity_before, rep.fidelity_after
     for n in rep.notes:
