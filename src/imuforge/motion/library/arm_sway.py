@@ -8,27 +8,31 @@ it a little backwards and forwards at the step frequency and its harmonics, whic
 rotation between 1.5 and 6 Hz that the cosine lacks (CrowdSignals watch walking, rate RMS per band,
 real against synthetic before this model: 0.59 / 0.25 rad/s at 1.5–3 Hz, 0.40 / 0.13 at 3–6 Hz).
 
-**Model.** Sagittal plane: a double pendulum (upper arm; forearm and hand as one body) hinged at the
-shoulder and elbow, linearised about hanging, driven by the shoulder's fore-aft acceleration ``a``
-(absolute angles ``q1`` of the upper arm and ``q2`` of the forearm from the vertical, + forwards)::
+**Model.** The whole arm (upper arm, forearm and hand, taken straight: the walking elbow's 18–40° of
+flexion is neglected in its inertia) as one rigid pendulum hinged at the shoulder, linearised about hanging, in the sagittal plane driven by the
+shoulder's fore-aft acceleration ``a`` and in the frontal plane by its lateral one::
 
-    [I1 + m2 l1²   m2 l1 c2] [q1'']   [(m1 c1 + m2 l1) g       0   ] [q1]      [m1 c1 + m2 l1]
-    [m2 l1 c2      I2      ] [q2''] + [0                  m2 c2 g  ] [q2] = −  [m2 c2        ] a
+    I q'' + c q' + m d g q = −m d a        (q: + the hand forwards / to the left)
 
-(``I1`` about the shoulder, ``I2`` about the elbow, ``c`` the distances of the centres of mass from
-the proximal joint) plus Rayleigh damping giving both modes the damping ratio :data:`DAMPING`. Frontal
-plane: the whole arm as one rigid pendulum on the shoulder's lateral acceleration. Segment masses,
-centres of mass and radii of gyration are de Leva's (1996, *J Biomech* 29:1223, Table 4, men), the
-lengths the person's own (the hand's from de Leva's ratio of hand to forearm length).
+``I`` about the shoulder, ``m d`` the arm's mass times the distance of its centre of mass from the
+shoulder, from de Leva's (1996, *J Biomech* 29:1223, Table 4, men) segment masses, centres of mass and
+radii of gyration — sagittal radii for the sagittal plane, transverse for the frontal — on the
+person's own segment lengths (the hand's from de Leva's hand-to-forearm length ratio). Its equivalent
+length ``I / (m d)`` is ≈ 0.43 m at 1.75 m, its own frequency ≈ 0.76 Hz. The elbow is taken as held
+by its muscles (no second, elbow pendulum: relaxed, it would ring near the step frequency at ≈ 1.7 Hz,
+where the response would hang on a damping no source gives).
 
-**What is driven.** Only the part of the shoulder's acceleration above 0.75 × the step frequency: the
-stride-frequency swing (near the arm's own pendulum frequency, ≈ 0.8 Hz) is what the prescribed cosine
-already is — measured shoulder ranges include it — and is left as it was. Above resonance the response
-is mass-dominated (rate ≈ a / (L ω), ``L`` the arm's equivalent length, ≈ 0.41 m at 1.75 m), so the
-damping ratio (an assumption) hardly matters there. The trunk's own high-frequency pitch (≈ 0.3° at the
-thorax, the spine cancelling most of the pelvis's) is neglected: the arm's deflection is added to the
-trunk-relative angles. A held arm (a phone, a box, the handrail: any ``*_fixed`` shoulder angle) is
-braced by its muscles and gets none; a hand carrying a bag hangs and gets it.
+**What is driven.** Only the part of the shoulder's acceleration above 0.75 × the step frequency
+(4th-order Butterworth, forwards and backwards: the stride frequency passes at ≈ 4 %, the step
+frequency at ≈ 91 %): the stride-frequency swing (near the arm's own frequency) is what the prescribed
+cosine already is — measured shoulder ranges include it — and is left to it. At the step frequency
+and above the response is mass-dominated (rate ≈ a / (L ω), ``L`` the equivalent length): the damping
+ratio :data:`DAMPING` (an assumption) changes it by ≈ ±5 % between 0.15 and 0.5. The trunk's own
+high-frequency pitch (≈ 0.3° at the thorax, the spine cancelling most of the pelvis's) is neglected: the
+arm's deflection is added to the trunk-relative angles. An arm the hand's task holds (a phone, a box, a
+rail, a bag: any ``*_fixed`` angle of that side) gets none — braced, or (a bag) a load this model does
+not carry. The filter starts from the pendulum's response to a mirrored copy of the first two seconds,
+so the track does not open with a transient.
 """
 
 from __future__ import annotations
@@ -36,75 +40,43 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.signal import bilinear, butter, lfilter, sosfiltfilt, ss2tf
+from scipy.signal import bilinear, butter, lfilter, sosfiltfilt
 
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.kinematics import chain_kinematics
 from imuforge.motion.library._core import GRAVITY, SIDES, J
 
-#: de Leva (1996) Table 4, men: (mass fraction of body mass, centre of mass from the proximal joint as a
-#: fraction of the segment length, sagittal radius of gyration about the centre of mass as a fraction)
-UPPER_ARM = (0.0271, 0.5772, 0.285)
-FOREARM = (0.0162, 0.4574, 0.276)
-HAND = (0.0061, 0.7900, 0.628)
+#: de Leva (1996) Table 4, men: mass fraction of body mass, centre of mass from the proximal joint as a
+#: fraction of the segment length, radius of gyration about the centre of mass as a fraction — sagittal
+#: (rotation in the sagittal plane) and transverse (rotation in the frontal plane)
+UPPER_ARM = {"mass": 0.0271, "com": 0.5772, "sagittal": 0.285, "transverse": 0.269}
+FOREARM = {"mass": 0.0162, "com": 0.4574, "sagittal": 0.276, "transverse": 0.265}
+HAND = {"mass": 0.0061, "com": 0.7900, "sagittal": 0.628, "transverse": 0.513}
 #: de Leva's mean lengths (m, men): hand (wrist joint centre to the third metacarpale) over forearm
 HAND_OVER_FOREARM = 0.0862 / 0.2689
-#: damping ratio of the arm's pendulum modes (an assumption: relaxed muscles; above resonance, where
-#: the model acts, the response hardly depends on it)
+#: damping ratio of the arm's pendulum (an assumption: relaxed muscles; see the module docstring)
 DAMPING = 0.3
-#: the drive's high-pass corner, × the step frequency (between the stride and the step frequency)
-DRIVE_CORNER = 0.75
+#: the drive's high-pass corner, × the step frequency (between the stride and the step frequency), order
+DRIVE_CORNER, DRIVE_ORDER = 0.75, 4
+#: seconds of the drive mirrored before the track, to start the filter near its steady state
+PRE_ROLL_S = 2.0
 _SHOULDER_CHAIN = tuple(J(n) for n in ("spine1", "spine2", "spine3", "left_collar", "right_collar",
                                       "left_shoulder", "right_shoulder"))
 
 
-def _arm_bodies(upper_m: float, fore_m: float) -> tuple:
-    """The linearised arm per unit body mass (the masses cancel): sagittal mass, stiffness and drive
-    matrices (M, K, b) of the double pendulum, and the frontal rigid arm's (I about the shoulder,
-    mass × centre-of-mass distance)."""
-    m1, c1, k1 = UPPER_ARM
-    mf, cf, kf = FOREARM
-    mh, ch, kh = HAND
+def arm_pendulum(upper_m: float, fore_m: float, plane: str) -> tuple[float, float]:
+    """(I about the shoulder, m·d) of the straight arm per unit body mass (the masses cancel in the
+    motion), with the radii of gyration of ``plane`` (``"sagittal"`` or ``"transverse"``)."""
     hand_m = HAND_OVER_FOREARM * fore_m
-    l1 = upper_m
-    # forearm + hand as one body about the elbow
-    m2 = mf + mh
-    r_f, r_h = cf * fore_m, fore_m + ch * hand_m
-    c2 = (mf * r_f + mh * r_h) / m2
-    I2 = mf * ((kf * fore_m) ** 2 + r_f ** 2) + mh * ((kh * hand_m) ** 2 + r_h ** 2)  # about the elbow
-    I1 = m1 * ((k1 * l1) ** 2 + (c1 * l1) ** 2)  # the upper arm about the shoulder
-    M = np.array([[I1 + m2 * l1 ** 2, m2 * l1 * c2], [m2 * l1 * c2, I2]])
-    K = GRAVITY * np.diag([m1 * c1 * l1 + m2 * l1, m2 * c2])
-    b = -np.array([m1 * c1 * l1 + m2 * l1, m2 * c2])
-    # the whole arm as one rigid body, the forearm straight below the upper arm
-    I_all = I1 + I2 + m2 * (l1 ** 2 + 2 * l1 * c2)
-    md_all = m1 * c1 * l1 + m2 * (l1 + c2)
-    return M, K, b, I_all, md_all
-
-
-@functools.lru_cache(maxsize=1024)
-def _arm_filters(upper_m: float, fore_m: float, fps: float) -> tuple:
-    """Discrete transfer functions (b, a) from the shoulder's acceleration (m/s²) to the sagittal
-    angles q1, q2 and to the frontal angle (rad) of an arm of these segment lengths."""
-    M, K, b, I_all, md_all = _arm_bodies(upper_m, fore_m)
-    w_lo, w_hi = np.sqrt(np.sort(np.real(np.linalg.eigvals(np.linalg.solve(M, K)))))
-    a0, a1 = 2 * DAMPING * w_lo * w_hi / (w_lo + w_hi), 2 * DAMPING / (w_lo + w_hi)
-    C = a0 * M + a1 * K  # Rayleigh damping: both modes at DAMPING
-    Mi = np.linalg.inv(M)
-    A = np.block([[np.zeros((2, 2)), np.eye(2)], [-Mi @ K, -Mi @ C]])
-    B = np.concatenate([np.zeros(2), Mi @ b])[:, None]
-    num, den = ss2tf(A, B, np.eye(4)[:2], np.zeros((2, 1)))
-    sagittal = tuple(bilinear(num[i], den, fps) for i in range(2))
-    w0 = np.sqrt(GRAVITY * md_all / I_all)
-    frontal = bilinear([-md_all / I_all], [1.0, 2 * DAMPING * w0, w0 ** 2], fps)
-    return sagittal + (frontal,)
-
-
-@functools.lru_cache(maxsize=256)
-def _drive_filter(corner_hz: float, fps: float) -> np.ndarray:
-    """The drive's high-pass (2nd-order Butterworth, applied forwards and backwards), designed once."""
-    return butter(2, corner_hz, btype="high", fs=fps, output="sos")
+    inertia, moment = 0.0, 0.0
+    start = 0.0
+    for seg, length in ((UPPER_ARM, upper_m), (FOREARM, fore_m), (HAND, hand_m)):
+        r = start + seg["com"] * length  # centre of mass from the shoulder
+        inertia += seg["mass"] * ((seg[plane] * length) ** 2 + r ** 2)  # parallel axes
+        moment += seg["mass"] * r
+        start += length
+    return inertia, moment
 
 
 def _segment_lengths(person: Person) -> tuple[float, float]:
@@ -112,10 +84,24 @@ def _segment_lengths(person: Person) -> tuple[float, float]:
     return float(np.linalg.norm(off[J("left_elbow")])), float(np.linalg.norm(off[J("left_wrist")]))
 
 
-def equivalent_length(person: Person) -> float:
-    """The hanging arm's equivalent pendulum length I / (m d) about the shoulder (m), forearm straight."""
-    *_, I_all, md_all = _arm_bodies(*_segment_lengths(person))
-    return float(I_all / md_all)
+def equivalent_length(person: Person, plane: str = "sagittal") -> float:
+    """The hanging arm's equivalent pendulum length I / (m d) about the shoulder (m)."""
+    inertia, moment = arm_pendulum(*_segment_lengths(person), plane)
+    return inertia / moment
+
+
+@functools.lru_cache(maxsize=1024)
+def _arm_filter(upper_m: float, fore_m: float, plane: str, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Discrete transfer function (b, a) from the shoulder's acceleration (m/s²) to the arm's angle (rad)."""
+    inertia, moment = arm_pendulum(upper_m, fore_m, plane)
+    w0 = np.sqrt(GRAVITY * moment / inertia)
+    return bilinear([-moment / inertia], [1.0, 2 * DAMPING * w0, w0 ** 2], fps)
+
+
+@functools.lru_cache(maxsize=256)
+def _drive_filter(corner_hz: float, fps: float) -> np.ndarray:
+    """The drive's high-pass (Butterworth, applied forwards and backwards), designed once."""
+    return butter(DRIVE_ORDER, corner_hz, btype="high", fs=fps, output="sos")
 
 
 def shoulder_accelerations(local: np.ndarray, root: np.ndarray, person: Person, fps: float) -> np.ndarray:
@@ -125,33 +111,39 @@ def shoulder_accelerations(local: np.ndarray, root: np.ndarray, person: Person, 
     dt = 1.0 / fps
     sh = root[:, None, :] + pos[:, [J("left_shoulder"), J("right_shoulder")]]
     acc = np.gradient(np.gradient(sh, dt, axis=0), dt, axis=0)
-    thorax = glob[:, J("spine3")]
-    fwd = Q.qrot(thorax, np.array([0.0, 0.0, 1.0]))
+    fwd = Q.qrot(glob[:, J("spine3")], np.array([0.0, 0.0, 1.0]))
     fwd[:, 1] = 0.0
     fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
-    left = np.stack([fwd[:, 2], np.zeros(len(fwd)), -fwd[:, 0]], axis=1)  # up × forward
+    left = np.stack([fwd[:, 2], np.zeros(len(fwd)), -fwd[:, 0]], axis=1)  # up × forward (y up)
     return np.stack([np.einsum("nsk,nk->ns", acc, fwd), np.einsum("nsk,nk->ns", acc, left)], axis=-1)
+
+
+def _pendulum(b: np.ndarray, a: np.ndarray, drive: np.ndarray, pre: int) -> np.ndarray:
+    """The filter's output over ``drive`` (n, k), started on its mirrored first ``pre`` samples."""
+    lead = drive[pre:0:-1]
+    return lfilter(b, a, np.concatenate([lead, drive]), axis=0)[len(lead):]
 
 
 def passive_arm_sway(local: np.ndarray, root: np.ndarray, person: Person, fps: float, f_step: float,
                      style: dict) -> dict[str, np.ndarray]:
-    """Joint-angle increments (deg; ``sh_flex_{L,R}``, ``elbow_flex_{L,R}``, ``sh_abd_{L,R}``) of the free
-    arms' passive response to the shoulders' motion (see the module docstring); held arms get none, and
-    so does a track of fewer than 16 frames or 0.1 s (too short for the forwards-backwards high-pass)."""
-    if len(root) < max(16, 0.1 * fps):
+    """Joint-angle increments (deg; ``sh_flex_{L,R}``, ``sh_abd_{L,R}``) of the free arms' passive
+    response to the shoulders' motion (see the module docstring). Arms the hand's task holds get none, and
+    so does a track of fewer than 32 frames or 0.2 s (too short for the forwards-backwards high-pass)."""
+    if len(root) < max(32, 0.2 * fps):
+        return {}
+    free = [(i, sfx, s) for i, (sfx, s, _) in enumerate(SIDES)
+            if not any(k.endswith(f"_{sfx}_fixed") for k in style)]
+    if not free:
         return {}
     acc = shoulder_accelerations(local, root, person, fps)
     corner = round(min(DRIVE_CORNER * f_step, 0.45 * fps), 2)
     drive = sosfiltfilt(_drive_filter(corner, float(fps)), acc, axis=0)
-    (b1, a1), (b2, a2), (bf, af) = _arm_filters(*_segment_lengths(person), float(fps))
+    lengths = _segment_lengths(person)
+    pre = min(int(PRE_ROLL_S * fps), len(drive) - 1)
+    q_sag = _pendulum(*_arm_filter(*lengths, "sagittal", float(fps)), drive[:, :, 0], pre)  # + forwards
+    q_fro = _pendulum(*_arm_filter(*lengths, "transverse", float(fps)), drive[:, :, 1], pre)  # + leftwards
     out: dict[str, np.ndarray] = {}
-    for i, (sfx, s, _) in enumerate(SIDES):
-        if f"sh_flex_{sfx}_fixed" in style:  # braced by the hand's task
-            continue
-        q1 = lfilter(b1, a1, drive[:, i, 0])
-        q2 = lfilter(b2, a2, drive[:, i, 0])
-        qf = lfilter(bf, af, drive[:, i, 1])  # + the hand to the left
-        out[f"sh_flex_{sfx}"] = np.degrees(q1)
-        out[f"elbow_flex_{sfx}"] = np.degrees(q2 - q1)
-        out[f"sh_abd_{sfx}"] = np.degrees(s * qf)  # the left arm abducts to the left, the right to the right
+    for i, sfx, s in free:
+        out[f"sh_flex_{sfx}"] = np.degrees(q_sag[:, i])
+        out[f"sh_abd_{sfx}"] = np.degrees(s * q_fro[:, i])  # the left arm abducts leftwards, the right rightwards
     return out

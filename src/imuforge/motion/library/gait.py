@@ -99,6 +99,7 @@ from scipy.signal import butter, sosfiltfilt
 from imuforge.errors import ValidationError
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
+    SIDES,
     Track,
     anchored_root,
     contact_ramps,
@@ -400,7 +401,7 @@ def arm_swing_asymmetry(person: Person) -> float:
 def swing_sides(style: dict, asymmetry: float) -> dict:
     """``style`` with its arm-swing scales multiplied by 1 ± asymmetry/2 (left +), their mean kept."""
     out = dict(style)
-    for sfx, sign in (("L", 1.0), ("R", -1.0)):
+    for sfx, sign, _ in SIDES:  # +1 left, −1 right
         out[f"arm_scale_{sfx}"] = style.get(f"arm_scale_{sfx}", 1.0) * (1 + sign * asymmetry / 2)
     return out
 
@@ -1246,7 +1247,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     if carrying is None:
         carrying = choose_carrying(rng, kind) if kind in HAND_HABITS else "none"
     style = carry_style(carrying, person) | _posture_style(posture)
-    if kind in HAND_HABITS:  # walking and stairs; the running arm keeps both sides alike
+    if kind in HANGING_ARM_GAITS:  # the running arm keeps both sides alike
         style = swing_sides(style, arm_swing_asymmetry(person))
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
@@ -1264,7 +1265,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         ground = c.vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps, phase=phL, stance=stance)
-    if kind in HAND_HABITS:  # walking and stairs: the hanging arms lag the shoulders (:mod:`.arm_sway`)
+    if kind in HANGING_ARM_GAITS:  # the hanging arms lag the shoulders (:mod:`.arm_sway`)
         for key, extra in passive_arm_sway(local, root, person, fps, f_step, style).items():
             pose[key] = pose[key] + extra
         local = pose_to_local(pose, n)
@@ -1335,6 +1336,11 @@ HAND_HABITS: dict[str, dict[str, float]] = {
     "stairs_up": {"none": 0.75, "handrail_left": 0.125, "handrail_right": 0.125},
     "stairs_down": {"none": 0.65, "handrail_left": 0.175, "handrail_right": 0.175},
 }
+
+
+#: the gaits whose arms hang and swing from the shoulder (running carries them flexed and driven): their
+#: arm swing differs between the sides and lags the shoulder's jolts
+HANGING_ARM_GAITS = ("walking", "stairs_up", "stairs_down")
 
 
 def choose_carrying(rng: np.random.Generator, kind: str = "walking") -> str:
