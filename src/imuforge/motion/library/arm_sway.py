@@ -9,8 +9,9 @@ rotation between 1.5 and 6 Hz that the cosine lacks (CrowdSignals watch walking,
 real against synthetic before this model: 0.59 / 0.25 rad/s at 1.5–3 Hz, 0.40 / 0.13 at 3–6 Hz).
 
 **Model.** The whole arm (upper arm, forearm and hand, taken straight: the walking elbow's 18–40° of
-flexion is neglected in its inertia) as one rigid pendulum hinged at the shoulder, linearised about hanging, in the sagittal plane driven by the
-shoulder's fore-aft acceleration ``a`` and in the frontal plane by its lateral one::
+flexion is neglected in its inertia) as one rigid pendulum hinged at the shoulder, linearised about
+hanging, in the sagittal plane driven by the shoulder's fore-aft acceleration ``a`` and in the frontal
+plane by its lateral one::
 
     I q'' + c q' + m d g q = −m d a        (q: + the hand forwards / to the left)
 
@@ -145,5 +146,5 @@ def passive_arm_sway(local: np.ndarray, root: np.ndarray, person: Person, fps: f
     out: dict[str, np.ndarray] = {}
     for i, sfx, s in free:
         out[f"sh_flex_{sfx}"] = np.degrees(q_sag[:, i])
-        out[f"sh_abd_{sfx}"] = np.degrees(s * q_fro[:, i])  # the left arm abducts leftwards, the right rightwards
+        out[f"sh_abd_{sfx}"] = np.degrees(s * q_fro[:, i])  # left arm abducts leftwards, right rightwards
     return out
