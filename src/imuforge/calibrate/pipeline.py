@@ -241,7 +241,8 @@ def restrict_to_classes(recs: Sequence[Recording], classes: Sequence[str] | None
 def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.PathLike], out: str | os.PathLike, *,
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
-              plots: bool = True, align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
+              plots: bool = True, align_mode: str = "pooled",
+              map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
     """Calibrate the synthetic Dataset(s) against real captures and write ``out`` (see module docstring).
 
     ``out`` gets ``dataset/`` (the calibrated Dataset, for ``imuforge train --data``),
@@ -308,7 +309,8 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
 
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
                     align: bool, map_mode: str, profile: str | None, gravity: str, match_rate: bool, seed: int,
-                    plots: bool, align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
+                    plots: bool, align_mode: str = "pooled",
+                    map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def register(sub) -> None:
-    from imuforge.calibrate.mapping import MODES, SOURCES
+    from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES
 
     p = sub.add_parser(
         "calibrate",
@@ -41,10 +41,11 @@ def register(sub) -> None:
                    "direction as simulated. Applied only to the classes the capture shows, other classes pass "
                    "through unchanged (docs/CALIBRATION.md, section 5)")
     p.add_argument("--map-source", default=None, choices=list(SOURCES),
-                   help="which synthetic quantiles a map starts from: people (default) the typical synthetic "
-                   "person's, each person keeping their own offset from it, so the model still meets people "
-                   "unlike the captured one; pooled all synthetic samples together (IMUGPT's), which squeezes "
-                   "the people's spread into the captured person's range (docs/CALIBRATION.md, section 5)")
+                   help=f"which synthetic quantiles a map starts from (default {DEFAULT_SOURCE}): people the "
+                   "typical synthetic person's, each person keeping their own offset from it, so the model "
+                   "still meets people unlike the captured one; pooled all synthetic samples together "
+                   "(IMUGPT's), which squeezes the people's spread into the captured person's range "
+                   "(docs/CALIBRATION.md, section 5)")
     p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own)")
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
