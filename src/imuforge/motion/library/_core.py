@@ -81,9 +81,7 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
         if legs_only:
             continue
         L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
-        L[:, J(f"{name}_shoulder")] = Q.qmul(Q.rx(-sg("sh_flex")),
-                                             Q.qmul(Q.rz(s * (sg("sh_abd", 90.0) - np.pi / 2)),
-                                                    Q.rx(s * sg("sh_rot"))))
+        L[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
         L[:, J(f"{name}_elbow")] = Q.qmul(Q.axis_angle([0.0, -s, 0.0], sg("elbow_flex")),
                                           Q.axis_angle([s, 0.0, 0.0], -sg("elbow_sup")))
         L[:, J(f"{name}_wrist")] = Q.qmul(Q.rz(-s * sg("wrist_flex")), Q.ry(s * sg("wrist_dev")))
@@ -94,6 +92,16 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     L[:, J("neck")] = Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex")))
     L[:, J("head")] = Q.rx(g("head_flex"))
     return L
+
+
+def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
+    """The local rotation (n, 4) of the ``sfx`` ("L" / "R") shoulder in ``pose`` — :func:`pose_to_local`'s
+    row, for a caller that changed only the shoulder angles."""
+    s = 1.0 if sfx == "L" else -1.0
+
+    def sg(key, default=0.0):
+        return _radians(key, pose.get(f"{key}_{sfx}", pose.get(key, default)), n)
+    return Q.qmul(Q.rx(-sg("sh_flex")), Q.qmul(Q.rz(s * (sg("sh_abd", 90.0) - np.pi / 2)), Q.rx(s * sg("sh_rot"))))
 
 
 def _radians(key: str, value, n: int) -> np.ndarray:

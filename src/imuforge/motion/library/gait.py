@@ -99,6 +99,7 @@ from scipy.signal import butter, sosfiltfilt
 from imuforge.errors import ValidationError
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
+    J,
     SIDES,
     Track,
     anchored_root,
@@ -109,6 +110,7 @@ from imuforge.motion.library._core import (
     gaussian_trend,
     pose_to_local,
     rel_fk,
+    shoulder_rotation,
     smooth_noise,
     weighted_choice,
 )
@@ -702,7 +704,6 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     unchanged elsewhere.
     """
     from imuforge.motion import quat as Q
-    from imuforge.motion.library._core import J
 
     ph = np.arange(FOOT_GRID) / FOOT_GRID
     P, G = _legs_fk(kind, person, closure, speed, stance, ph)
@@ -865,7 +866,6 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
     phase; the probes and the first iteration's stride are one forward-kinematics pass. ``pinned``: the
     residual is weighted by |w_L − w_R| (1 in single support, 0 mid-transfer), so the path is evened
     within single support and left where the curves put it in the double support."""
-    from imuforge.motion.library._core import J
 
     fps = len(ph) * f_step / 2
     w = _contact_weights(kind, ph, ph + 0.5, stance)
@@ -1266,9 +1266,12 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps, phase=phL, stance=stance)
     if kind in HANGING_ARM_GAITS:  # the hanging arms lag the shoulders (:mod:`.arm_sway`)
-        for key, extra in passive_arm_sway(local, root, person, fps, f_step, style).items():
+        sway = passive_arm_sway(local, root, person, fps, f_step, style)
+        for key, extra in sway.items():
             pose[key] = pose[key] + extra
-        local = pose_to_local(pose, n)
+        for sfx, _, name in SIDES:
+            if f"sh_flex_{sfx}" in sway:
+                local[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
             "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture,
             "contact_s": [contact_times(phL, fps), contact_times(phR, fps)]}
