@@ -35,6 +35,15 @@ def test_modifier_rules():
     assert p == {"variant": "prone", "surface_m": 0.0}
     assert modifiers_from_text("a woman walks talking on the phone", "walking")[0] == {"carrying": "phone_ear"}
     assert modifiers_from_text("he walks looking at his smartphone", "walking")[0]["carrying"] == "phone"
+    # the grips: texting is not a call, both hands or thumbs hold the phone together, a cradled one
+    for text, habit in (("a person walks while texting on their phone", "phone"),
+                        ("walking while texting", "phone"),
+                        ("walking with a phone in both hands", "phone_both"),
+                        ("texting with two thumbs while walking", "phone_both")):
+        assert modifiers_from_text(text, "walking")[0] == {"carrying": habit}, text
+    assert modifiers_from_text("standing, the phone cradled in one hand", "standing")[0] == {
+        "carrying": "phone_cradled"}
+    assert modifiers_from_text("carrying a box with both hands", "walking")[0] == {"carrying": "box"}
     assert modifiers_from_text("a man strolls with his hands in his pockets", "walking")[0] == {
         "intensity": 0.78, "carrying": "pockets"}
     assert modifiers_from_text("walking empty-handed", "walking")[0] == {"carrying": "none"}

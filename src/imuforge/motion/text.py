@@ -70,6 +70,11 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\b(suitcase|shopping bags?|grocer\w*|(a|the|his|her|their) bag|handbag|briefcase)\b", "bag"),
           (r"\bbackpack|rucksack\b", "backpack"), (r"\bshoulder ?bag\b", "shoulder_bag"),
           (r"\b(box|tray|package|parcel|carton)\b", "box"),
+          # the phone grips (gait.PHONE_GRIPS): both hands / cradled, then reading or texting, before a call
+          (r"\b(phone|text\w*)\b[^.]*\b(both (hands|thumbs)|two[- ]hand\w*|two thumbs)\b"
+           r"|\b(both (hands|thumbs)|two[- ]hand\w*|two thumbs)\b[^.]*\b(phone|text\w*)\b", "phone_both"),
+          (r"\bcradl\w*\b[^.]*\bphone\b|\bphone\b[^.]*\bcradl\w*", "phone_cradled"),
+          (r"\b(text(s|ing|ed)?|scroll\w* (on|through))\b", "phone"),
           (r"\b(on (the|a|his|her|their) (cell|mobile|tele)?\s?phone\b(?! screen)|(on|making) a (phone )?call"
            r"|phone (to|at) (his|her|their|the) ear)", "phone_ear"),
           (r"\b(smart|cell)?phone\b", "phone"), (r"\bhands? in (\w+ )?(\w+ )?pockets?\b", "pockets"),
