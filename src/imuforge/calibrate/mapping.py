@@ -49,9 +49,9 @@ GLOBAL = "(global)"
 #: where a map's synthetic quantiles come from (:func:`_source_quantiles`)
 SOURCES = ("pooled", "people")
 #: the source a map starts from unless told: the typical synthetic person's, each person keeping their
-#: offset from it — a model trained on the result still meets people unlike the captured one. On every
-#: visible set it scores as the pooled source does (docs/CALIBRATION.md §5); the one of them that tests
-#: on other people (BasicMotions' archive split) scores 0.985 either way, with no room to show a gain.
+#: offset from it — a model trained on the result still meets people unlike the captured one. On the
+#: visible sets it scores within 0.05 of the pooled source, either way (docs/CALIBRATION.md §5); the one
+#: of them that tests on other people (BasicMotions' archive split) scores 0.985 either way.
 DEFAULT_SOURCE = "people"
 
 
