@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from _targets import Target, combine, command_line, status, write_targets
 
 HERE = Path(__file__).resolve().parent
@@ -109,7 +111,9 @@ def _split_cpu(spec, n: int) -> dict:
     profiles = Profiles()
     t = {"motion": 0.0, "simulate": 0.0, "write": 0.0}
     recs, data_s = [], 0.0
-    for take in plan.takes[::max(1, len(plan.takes) // n)][:n]:  # spread over the activities
+    # spread over the activities and placements (an even step would keep one placement of each person)
+    picks = np.unique(np.linspace(0, len(plan.takes) - 1, n).round().astype(int))
+    for take in (plan.takes[i] for i in picks):
         src = plan.sources[take.source]
         c = time.process_time()
         m = person_motion(src, take.person, seed=spec.seed, fps=spec.fps, variation=spec.variation)
@@ -124,7 +128,28 @@ def _split_cpu(spec, n: int) -> dict:
     c = time.process_time()
     shard_bytes(recs)
     t["write"] += time.process_time() - c
-    return {**t, "data_s": data_s, "takes": n}
+    return {**t, "data_s": data_s, "takes": len(picks)}
+
+
+def duration_split(spec, n: int = 48, stretch: float = 4.0) -> dict:
+    """Fixed and per-second CPU cost of a take, per stage: :func:`split_cpu` of the same ``n`` cells of
+    the plan (activity, person, placement) at the spec's duration and at ``stretch`` × it, fitted as
+    cost = fixed + per_second × duration on the two runs' mean durations. The fixed part (a gait's
+    closure, the error terms' draws, a shard's metadata) does not shrink with shorter takes; the
+    per-second part is what long ones approach."""
+    from dataclasses import replace
+
+    runs = [split_cpu(replace(spec, seconds=s), n) for s in (spec.seconds, stretch * spec.seconds)]
+    T = [r["data_s"] / r["takes"] for r in runs]  # mean take duration, s
+    out: dict = {"seconds": T, "takes": runs[0]["takes"]}
+    for stage in ("motion", "simulate", "write"):
+        c = [r[stage] / r["takes"] for r in runs]  # CPU s per take
+        per_s = (c[1] - c[0]) / (T[1] - T[0])
+        out[stage] = {"fixed_ms": 1e3 * (c[0] - per_s * T[0]), "per_s_ms": 1e3 * per_s}
+    for i in range(2):
+        cpu = sum(runs[i][k] for k in ("motion", "simulate", "write"))
+        out[f"rate_{i}"] = runs[i]["data_s"] / cpu
+    return out
 
 
 def kill_and_resume(spec_path: Path, out: Path, after_shards: int = 3) -> dict:
@@ -211,6 +236,7 @@ def measure(quick: bool, tmp: Path) -> dict:
     split_cpu(spec, n=2)  # warm this process (imports, caches) before anything is timed
     first = timed_corpus(spec, tmp / "here")
     r["split"] = split_cpu(spec)
+    r["duration"] = duration_split(spec)
     r["ray_start_s"] = warm_ray(2, spec)
     r["ray2"] = timed_corpus(spec, tmp / "ray2", workers=2)
     import ray
@@ -277,6 +303,7 @@ def report_markdown(r: dict, f: dict) -> str:
          f"second of the in-process run; goal 1000×). Over {s['takes']} takes spread across the spec "
          f"({f['rt_split']:.0f}× there) the CPU time splits: motion {100 * s['motion'] / cpu:.0f} %, "
          f"simulate {100 * s['simulate'] / cpu:.0f} %, shard write {100 * s['write'] / cpu:.0f} %.", "",
+         *duration_lines(r["duration"]),
          "## Training memory, streamed", "",
          "| corpus | windows | peak RSS (MB) | train s (1 epoch) |", "|---|---|---|---|"]
     for n in sorted(m):
@@ -289,6 +316,28 @@ def report_markdown(r: dict, f: dict) -> str:
           f"The memory corpora ({MEMORY_SPEC['seconds']:g} s recordings) were made with `--workers 2` at "
           + ", ".join(f"{m[n]['gen']['rate']:.0f} rec/s ({n})" for n in sorted(m)) + "."]
     return "\n".join(L) + "\n"
+
+
+def duration_lines(d: dict) -> list[str]:
+    """Where the per-core rate goes: the fixed and per-second cost of a take, per stage."""
+    stages = ("motion", "simulate", "write")
+    fixed = sum(d[k]["fixed_ms"] for k in stages)
+    per_s = sum(d[k]["per_s_ms"] for k in stages)
+    t0, t1 = d["seconds"]
+    rows = [f"| {k} | {d[k]['fixed_ms']:.1f} | {d[k]['per_s_ms']:.2f} |" for k in stages]
+    out = [f"Fixed and per-second CPU cost of a take ({d['takes']} cells of the plan spread across its "
+           f"activities and placements, made at {t0:.3g} s and at {t1:.3g} s; cost = fixed + per second × "
+           "duration, two points; each take makes its own motion, where the corpus shares one between a "
+           "person's placements):", "",
+           "| stage | fixed ms per take | ms per second of data |", "|---|---|---|", *rows,
+           f"| all | {fixed:.1f} | {per_s:.2f} |", "",
+           f"These takes ran at {d['rate_0']:.0f}× real time at {t0:.3g} s and {d['rate_1']:.0f}× at {t1:.3g} s."]
+    if fixed > 0 and per_s > 0:
+        out[-1] += (f" Longer such takes approach {1e3 / per_s:.0f}× (the per-second cost alone); at "
+                    f"{t0:.3g} s the fixed cost is {100 * fixed / (fixed + per_s * t0):.0f} % of a take's CPU.")
+    else:
+        out[-1] += " The two-point fit is not usable here (a cost came out ≤ 0: a loaded machine?)."
+    return out + [""]
 
 
 def target_rows(r: dict, f: dict) -> list[Target]:
