@@ -72,7 +72,7 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     L[:, 0] = root
     for sfx, s, name in SIDES:
         def sg(key, default=0.0, _sfx=sfx):
-            return _radians(key, pose.get(f"{key}_{_sfx}", pose.get(key, default)), n)
+            return _side_angle(pose, key, _sfx, n, default)
 
         L[:, J(f"{name}_hip")] = Q.euler(XZY, -sg("hip_flex"), s * sg("hip_abd"), -s * sg("hip_rot"))
         L[:, J(f"{name}_knee")] = Q.rx(sg("knee_flex"))
@@ -98,10 +98,15 @@ def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     """The local rotation (n, 4) of the ``sfx`` ("L" / "R") shoulder in ``pose`` — :func:`pose_to_local`'s
     row, for a caller that changed only the shoulder angles."""
     s = 1.0 if sfx == "L" else -1.0
+    flex, abd, rot = (_side_angle(pose, k, sfx, n, d)
+                      for k, d in (("sh_flex", 0.0), ("sh_abd", 90.0), ("sh_rot", 0.0)))
+    return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
 
-    def sg(key, default=0.0):
-        return _radians(key, pose.get(f"{key}_{sfx}", pose.get(key, default)), n)
-    return Q.qmul(Q.rx(-sg("sh_flex")), Q.qmul(Q.rz(s * (sg("sh_abd", 90.0) - np.pi / 2)), Q.rx(s * sg("sh_rot"))))
+
+def _side_angle(pose: dict, key: str, sfx: str, n: int, default: float = 0.0) -> np.ndarray:
+    """The ``sfx`` side's angle ``key`` of ``pose`` in rad (``key_L`` / ``key_R``, else the shared
+    ``key``)."""
+    return _radians(key, pose.get(f"{key}_{sfx}", pose.get(key, default)), n)
 
 
 def _radians(key: str, value, n: int) -> np.ndarray:
