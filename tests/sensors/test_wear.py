@@ -17,6 +17,7 @@ from imuforge.sensors.simulate import simulate
 from imuforge.sensors.wear import (
     FLIPS,
     PHONE_POCKET,
+    SHOE,
     SPREADS,
     WATCH,
     Looseness,
@@ -291,6 +292,25 @@ def test_pocket_yaw_is_uniform_and_flips_equally_likely():
     for name in PHONE_POCKET.flips:
         _check_proportion(np.array([w.flip == name for w in ws]), 0.25)
     _check_proportion(np.array([w.side == "left" for w in ws]), 0.5)
+
+
+def test_shoe_sensor_tilt_is_uniform_and_noses_down(standing):
+    ws = _draws("foot_right")
+    pitch = np.array([w.rotation_deg[2] for w in ws])
+    lo, hi = SHOE.tilt_range_deg
+    sd = SHOE.rotation_sd_deg[2]
+    # normal(0, sd) + uniform(lo, hi): mean (lo+hi)/2, variance sd² + (hi−lo)²/12
+    var = sd**2 + (hi - lo) ** 2 / 12
+    assert abs(pitch.mean() - (lo + hi) / 2) < 5 * math.sqrt(var / pitch.size)
+    assert abs(np.var(pitch, ddof=1) / var - 1) < 5 * math.sqrt(2 / (pitch.size - 1))  # ≈ normal bound
+    # a sensor on the instep's slope: standing still, gravity leaves +z by the tilt and the nose (+x)
+    # reads −g·sin(tilt), as gaitmap's raw shoe frames do (x ≈ −0.66 g, z ≈ +0.75 g at 41°)
+    for tilt in (20.0, 45.0):
+        worn = realise(get_placement("foot_right"), rotation_deg=(0.0, 0.0, tilt))
+        acc = simulate(standing, "metamotions", worn, errors=False).acc.mean(0)
+        s, c = math.sin(math.radians(tilt)), math.cos(math.radians(tilt))
+        np.testing.assert_allclose(acc, [-G * s, 0.0, G * c],
+                                   atol=1e-6 * G)
 
 
 def test_every_spread_is_sourced():

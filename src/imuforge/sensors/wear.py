@@ -85,17 +85,19 @@ class WearSpread:
 
     Angles in degrees, lengths in metres. Rotation about the long axis, the normal and the third
     axis are normal with SDs ``rotation_sd_deg``; with ``yaw_half_width_deg > 0`` the rotation
-    about the normal is uniform in ±that instead. ``flips``/``flip_p`` are the discrete flips and
-    their probabilities; ``p_dominant_side`` the probability of wearing it on the dominant-hand
-    side (None: a central segment, no side). Looseness: stiffness log-uniform in
-    ``stiffness_n_per_m``, damping ratio uniform in ``damping``, device ``mass_kg``, the wobble's
-    rotation is the tangential displacement over ``pivot_m``.
+    about the normal is uniform in ±that instead; ``tilt_range_deg`` adds an angle uniform in that
+    range about the third axis (a device on a sloping surface, e.g. a shoe's instep).
+    ``flips``/``flip_p`` are the discrete flips and their probabilities; ``p_dominant_side`` the
+    probability of wearing it on the dominant-hand side (None: a central segment, no side).
+    Looseness: stiffness log-uniform in ``stiffness_n_per_m``, damping ratio uniform in ``damping``,
+    device ``mass_kg``, the wobble's rotation is the tangential displacement over ``pivot_m``.
     """
 
     name: str
     rotation_sd_deg: tuple[float, float, float]
     offset_sd_m: float
     yaw_half_width_deg: float = 0.0
+    tilt_range_deg: tuple[float, float] = (0.0, 0.0)
     flips: tuple[str, ...] = ("none",)
     flip_p: tuple[float, ...] = (1.0,)
     p_dominant_side: float | None = None
@@ -113,6 +115,8 @@ class WearSpread:
             bad.append("offset_sd_m in [0, 0.1] m")
         if not 0 <= self.yaw_half_width_deg <= 180:
             bad.append("yaw_half_width_deg in [0, 180]°")
+        if len(self.tilt_range_deg) != 2 or not -90 <= self.tilt_range_deg[0] <= self.tilt_range_deg[1] <= 90:
+            bad.append("tilt_range_deg: lo <= hi within [-90, 90]°")
         if set(self.flips) - set(FLIPS) or len(self.flips) != len(self.flip_p) or not self.flips \
                 or abs(sum(self.flip_p) - 1.0) > 1e-9 or min(self.flip_p) < 0:
             bad.append(f"flips from {list(FLIPS)} with probabilities summing to 1")
@@ -179,29 +183,49 @@ STRAP = WearSpread(
         "p_dominant_side": "assumption: either limb equally likely",
         "mass_kg": "assumption: strap-on IMU 10–40 g",
         "stiffness_n_per_m": _SKIN, "damping": _DAMP, "pivot_m": "assumption: limb radius ≈ 4 cm"})
+SHOE = WearSpread(
+    "shoe", rotation_sd_deg=(10.0, 5.0, 3.0), offset_sd_m=0.015, tilt_range_deg=(0.0, 55.0),
+    p_dominant_side=0.5, mass_kg=0.025, pivot_m=0.04,
+    sources={
+        "tilt_range_deg": "measured: a sensor laced on the instep sits on its slope, nose down: still "
+                          "gravity in the raw frames of gaitmap 2.6's example files (FAU shoe sensors) "
+                          "is 41-53° from the sensor's z (imu_sample_ic_stride, the stair files); "
+                          "pipelines that align the sensor to the foot frame (gaitmap's other files) give "
+                          "0°: uniform 0-55° covers both",
+        "rotation_sd_deg": "measured: a sensor clipped on the shoe's side is rolled 14-17° in gaitmap's "
+                           "imu_sample; SD 10° about the foot's long axis, small turns otherwise "
+                           "(assumption)",
+        "offset_sd_m": "assumption: ±1.5 cm along the foot",
+        "p_dominant_side": "assumption: either foot equally likely",
+        "mass_kg": "assumption: shoe-mounted IMU 10–40 g",
+        "stiffness_n_per_m": _SKIN + " (assumed for the shoe's upper under the laces)", "damping": _DAMP,
+        "pivot_m": "assumption: ≈ 4 cm"})
 HEAD = WearSpread(
     "head", rotation_sd_deg=(3.0, 3.0, 3.0), offset_sd_m=0.005, mass_kg=0.03, pivot_m=0.08,
     sources={"rotation_sd_deg": "assumption: glasses / earbud sit within a few degrees",
              "stiffness_n_per_m": _SKIN, "damping": _DAMP, "pivot_m": "assumption: head radius ≈ 8 cm"})
 
-SPREADS: dict[str, WearSpread] = {s.name: s for s in (WATCH, PHONE_POCKET, PHONE_BELT, STRAP, HEAD)}
+SPREADS: dict[str, WearSpread] = {s.name: s for s in (WATCH, PHONE_POCKET, PHONE_BELT, STRAP, SHOE, HEAD)}
 
 _SPREAD_OF_PRESET = {
     "wrist_left": WATCH, "wrist_right": WATCH,
     "pocket_left_thigh": PHONE_POCKET, "pocket_right_thigh": PHONE_POCKET,
     "waist_front": PHONE_BELT, "waist_left_landscape": PHONE_BELT,
     "chest": STRAP, "lower_back": STRAP, "ankle_left": STRAP, "ankle_right": STRAP,
-    "foot_left": STRAP, "foot_right": STRAP,
+    "foot_left": SHOE, "foot_right": SHOE,
     "upper_arm_left": STRAP, "upper_arm_right": STRAP, "head": HEAD,
 }
 
 
 def spread_for(placement: Placement) -> WearSpread:
-    """The configured spread of a placement: by preset name, else a watch on a forearm, else a strap."""
+    """The configured spread of a placement: by preset name, else a watch on a forearm, a shoe sensor on a
+    foot, else a strap."""
     if placement.name in _SPREAD_OF_PRESET:
         return _SPREAD_OF_PRESET[placement.name]
     if placement.segment.endswith("forearm"):
         return WATCH
+    if placement.segment.endswith("foot"):
+        return SHOE
     return HEAD if placement.segment == "head" else STRAP
 
 
@@ -371,6 +395,8 @@ def _draw_wear(placement: Placement, variation: WearVariation, key: str, handedn
         angles = (float(z[0] * sp.rotation_sd_deg[0]),
                   float(yaw if sp.yaw_half_width_deg > 0 else z[1] * sp.rotation_sd_deg[1]),
                   float(z[2] * sp.rotation_sd_deg[2]))
+        if sp.tilt_range_deg != (0.0, 0.0):  # its own stream: the other spreads' draws stay as they were
+            angles = (*angles[:2], angles[2] + float(_rng(key, name, "tilt").uniform(*sp.tilt_range_deg)))
     offset = float(_rng(key, name, "offset").standard_normal() * sp.offset_sd_m) if variation.offset else 0.0
     worn = realise(placement, mirror=mirror, flip=flip, rotation_deg=angles, offset_m=offset)
     loose = None
