@@ -509,6 +509,30 @@ def summarise(res: dict) -> dict:
     return out
 
 
+#: a row whose mean macro-F1 fell by more than this since the set's run before is called out as worse
+WORSE_BY = 0.02
+
+
+def previous_figures(path: Path) -> dict:
+    """The row means of the set's run before this one (its JSON, about to be replaced): what the report
+    compares the new figures with. Empty when there is none or it was not run."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if old.get("skipped"):
+        return {}
+    rows = {r: round(v["mean"], 4) for r, v in summarise(old).items()}
+    return {"command": old.get("command"), "rows": rows}
+
+
+def worse_rows(res: dict) -> list[str]:
+    """'row old → new' for every row whose mean fell by more than :data:`WORSE_BY` since the run before."""
+    before, now = res.get("previous", {}).get("rows", {}), summarise(res)
+    return [f"{SHORT[r]} {before[r]:.3f} → {now[r]['mean']:.3f} ({now[r]['mean'] - before[r]:+.3f})"
+            for r in ROWS if r in before and r in now and now[r]["mean"] < before[r] - WORSE_BY]
+
+
 def render() -> None:
     results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json")) if not p.name.endswith(".realism.json")]
     lines = ["# Sim-to-real benchmark (real recordings; other people where a set allows it)", "",
@@ -540,6 +564,11 @@ def render() -> None:
         lines.append(f"| {res['set']} | {len(res['people'])} | {', '.join(res['classes'])} | " + " | ".join(cells)
                      + f" | {ratio} | {targets(res, s)} |")
     lines += ["", "Rows: " + "; ".join(f"{ROW_NAMES[r]}" for r in ROWS) + ".", ""]
+    worse = [(res["set"], w) for res in results if not res.get("skipped") and (w := worse_rows(res))]
+    for name, w in worse:
+        lines.append(f"**Worse than the set's run before** ({name}, by more than {WORSE_BY}): "
+                     + "; ".join(w) + ".")
+    lines += [""] if worse else []
     for res in results:
         if res.get("skipped"):
             lines += [f"## {res['set']}", "", f"Not run: {res['skipped']}.", "", f"Data: {res['notes_data']}", ""]
@@ -710,6 +739,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 res = run_set(n, args.seeds, args.persons, Path(tmp), wear=args.wear, map_mode=args.map)
                 res["seconds"] = round(time.perf_counter() - t0, 1)
+            res["previous"] = previous_figures(RESULTS / f"{n}.json")
             (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=1))
             print(f"[{n}] done in {res['seconds']:.0f} s: " + (res.get("skipped") or "") + ", ".join(
                 f"{k} {v['mean']:.3f}" for k, v in summarise(res).items()), flush=True)
