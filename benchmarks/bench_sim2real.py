@@ -515,13 +515,14 @@ WORSE_BY = 0.02
 
 def previous_figures(path: Path) -> dict:
     """The row means of the set's run before this one (its JSON, about to be replaced): what the report
-    compares the new figures with. Empty when there is none or it was not run."""
+    compares the new figures with (a run that was skipped passes on the figures it had kept). Empty when
+    there is none."""
     try:
         old = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
     if old.get("skipped"):
-        return {}
+        return old.get("previous", {})
     rows = {r: round(v["mean"], 4) for r, v in summarise(old).items()}
     return {"command": old.get("command"), "rows": rows}
 
@@ -564,10 +565,10 @@ def render() -> None:
         lines.append(f"| {res['set']} | {len(res['people'])} | {', '.join(res['classes'])} | " + " | ".join(cells)
                      + f" | {ratio} | {targets(res, s)} |")
     lines += ["", "Rows: " + "; ".join(f"{ROW_NAMES[r]}" for r in ROWS) + ".", ""]
-    worse = [(res["set"], w) for res in results if not res.get("skipped") and (w := worse_rows(res))]
-    for name, w in worse:
-        lines.append(f"**Worse than the set's run before** ({name}, by more than {WORSE_BY}): "
-                     + "; ".join(w) + ".")
+    worse = [(res, w) for res in results if not res.get("skipped") and (w := worse_rows(res))]
+    for res, w in worse:
+        lines.append(f"**Worse than the set's run before** ({res['set']}, by more than {WORSE_BY}; that run: "
+                     f"`{res['previous'].get('command')}`): " + "; ".join(w) + ".")
     lines += [""] if worse else []
     for res in results:
         if res.get("skipped"):

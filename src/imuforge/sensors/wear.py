@@ -191,10 +191,11 @@ SHOE = WearSpread(
                           "gravity in the raw frames of gaitmap 2.6's example files (FAU shoe sensors) "
                           "is 41-53° from the sensor's z (imu_sample_ic_stride, the stair files); "
                           "pipelines that align the sensor to the foot frame (gaitmap's other files) give "
-                          "0°: uniform 0-55° covers both",
-        "rotation_sd_deg": "measured: a sensor clipped on the shoe's side is rolled 14-17° in gaitmap's "
-                           "imu_sample; SD 10° about the foot's long axis, small turns otherwise "
-                           "(assumption)",
+                          "0°: uniform 0-55° spans aligned to the steepest raw mount seen, so no one "
+                          "mounting is learned as part of an activity",
+        "rotation_sd_deg": "assumption: SD 10° of roll about the foot's long axis (laces pull a sensor "
+                           "to one side; gaitmap's imu_sample, a sensor on the shoe's side, reads 14-17° "
+                           "from level), small turns otherwise",
         "offset_sd_m": "assumption: ±1.5 cm along the foot",
         "p_dominant_side": "assumption: either foot equally likely",
         "mass_kg": "assumption: shoe-mounted IMU 10–40 g",
@@ -218,14 +219,13 @@ _SPREAD_OF_PRESET = {
 
 
 def spread_for(placement: Placement) -> WearSpread:
-    """The configured spread of a placement: by preset name, else a watch on a forearm, a shoe sensor on a
-    foot, else a strap."""
+    """The configured spread of a placement: by preset name, else a watch on a forearm, else a strap (a custom
+    placement on a foot too: the shoe's tilt is about the instep preset's lateral axis, which another mount
+    does not share)."""
     if placement.name in _SPREAD_OF_PRESET:
         return _SPREAD_OF_PRESET[placement.name]
     if placement.segment.endswith("forearm"):
         return WATCH
-    if placement.segment.endswith("foot"):
-        return SHOE
     return HEAD if placement.segment == "head" else STRAP
 
 
@@ -278,7 +278,8 @@ class Wear:
     ``rotation_deg`` are the angles about the long axis, the skin normal and the third axis,
     composed as ``R = R_a(θ_a) R_n(θ_n) R_t(θ_t) · R_side · F · Q`` (``R_side`` the nominal
     preset on the worn side, ``F`` the flip, ``Q`` any extra rotation the given placement had
-    relative to its preset); ``offset_m`` is the shift along the long axis.
+    relative to its preset); ``offset_m`` is the shift along the long axis. ``θ_t`` includes the
+    spread's uniform tilt (``WearSpread.tilt_range_deg``) where it has one.
     """
 
     base: str
