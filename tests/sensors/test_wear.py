@@ -305,7 +305,7 @@ def test_shoe_sensor_tilt_is_uniform_and_noses_down(standing):
     assert abs(pitch.mean() - (lo + hi) / 2) < 5 * math.sqrt(var / pitch.size)
     assert abs(np.var(pitch, ddof=1) / var - 1) < 5 * math.sqrt(2 / (pitch.size - 1))  # ≈ normal bound
     # bounded like a uniform, not a normal of that variance: within the range ± 5 SD of the normal part,
-    # and the range's ends reached (a normal of SD 16.6° would pass the moments but exceed these bounds)
+    # and the range's ends reached (a normal of SD 16.2° would pass the moments but exceed these bounds)
     assert lo - 5 * sd < pitch.min() < lo + 5 and hi - 5 < pitch.max() < hi + 5 * sd
     # a sensor on the instep's slope: standing still, gravity leaves +z by the tilt and the nose (+x)
     # reads −g·sin(tilt), as gaitmap's raw shoe frames do (x ≈ −0.66 g, z ≈ +0.75 g at 41°); either foot,
@@ -315,8 +315,7 @@ def test_shoe_sensor_tilt_is_uniform_and_noses_down(standing):
         worn = realise(get_placement(name), mirror=mirror, rotation_deg=(0.0, 0.0, tilt))
         acc = simulate(standing, "metamotions", worn, errors=False).acc.mean(0)
         s, c = math.sin(math.radians(tilt)), math.cos(math.radians(tilt))
-        np.testing.assert_allclose(acc, [-G * s, 0.0, G * c],
-                                   atol=1e-6 * G)
+        np.testing.assert_allclose(acc, [-G * s, 0.0, G * c], atol=1e-6 * G)
 
 
 def test_every_spread_is_sourced():

@@ -192,7 +192,9 @@ SHOE = WearSpread(
                           "is 41-53° from the sensor's z (imu_sample_ic_stride, the stair files); "
                           "pipelines that align the sensor to the foot frame (gaitmap's other files) give "
                           "0°: uniform 0-55° spans aligned to the steepest raw mount seen, so no one "
-                          "mounting is learned as part of an activity",
+                          "mounting is learned as part of an activity (no published instep-slope figure "
+                          "was found: the upper end comes from the files the sim-to-real benchmark "
+                          "tests on)",
         "rotation_sd_deg": "assumption: SD 10° of roll about the foot's long axis (laces pull a sensor "
                            "to one side; gaitmap's imu_sample, a sensor on the shoe's side, reads 14-17° "
                            "from level), small turns otherwise",
