@@ -25,6 +25,11 @@ CANONICAL_LABELS: tuple[str, ...] = (
     "drinking",
     "brushing_teeth",
     "typing",
+    "nordic_walking",
+    "elevator_up",
+    "elevator_down",
+    "vacuum_cleaning",
+    "ironing",
     "badminton",
     "other",
 )
@@ -61,6 +66,9 @@ SYNONYMS: dict[str, str] = {
     "bike": "cycling", "biking": "cycling", "bicycling": "cycling", "jump": "jumping",
     "jumping_jack": "jumping_jacks", "rope_jumping": "jumping_rope", "skipping_rope": "jumping_rope",
     "wave": "waving", "drink": "drinking", "brush_teeth": "brushing_teeth", "type": "typing",
+    "nordic_walk": "nordic_walking", "pole_walking": "nordic_walking", "lift_up": "elevator_up",
+    "lift_down": "elevator_down", "vacuuming": "vacuum_cleaning", "hoovering": "vacuum_cleaning",
+    "vacuum": "vacuum_cleaning", "iron": "ironing",
 }
 
 

@@ -92,14 +92,14 @@ def test_cli_diversify_feeds_varied_descriptions_to_the_model(folders, tmp_path,
     assert rc == 0, capsys.readouterr().err
     texts = [e["meta"]["text"] for e in json.loads((out / "motions.json").read_text())]
     assert len(texts) == 3 and len(set(texts)) > 1 and "a person stands still" not in texts
-    rc = main(["motion", "vacuuming the living room", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
+    rc = main(["motion", "folding the laundry", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
                str(clip), "--matcher", "keywords", "--diversify", "--out", str(tmp_path / "x")])
     assert rc == 2 and "--diversify needs a description that maps to a library activity" in capsys.readouterr().err
 
 
 def test_cli_text_outside_the_library_is_generated_without_relevance(folders, tmp_path, capsys):
     weights, clip, _, _ = folders
-    rc = main(["motion", "vacuuming the living room", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
+    rc = main(["motion", "folding the laundry", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
                str(clip), "--matcher", "keywords", "--seconds", "1", "--fps", "20", "--out", str(tmp_path / "o")])
     assert rc == 0
     assert "relevance unchecked" in capsys.readouterr().out

@@ -38,6 +38,11 @@ REQUIRED_CUES = {
     "stairs_up": r"\b(stair\w*|steps|upstairs|flights?)\b",
     "stairs_down": r"\b(stair\w*|steps|downstairs|flights?)\b",
     "cycling": r"\b(cycl\w*|bike|bicycle|biking|pedal\w*|spin\w*)\b",
+    "nordic_walking": r"\b(nordic|poles?)\b",
+    "elevator_up": r"\b(elevators?|lifts?)\b",
+    "elevator_down": r"\b(elevators?|lifts?)\b",
+    "vacuum_cleaning": r"\b(vacuum\w*|hoover\w*)\b",
+    "ironing": r"\b(iron\w*)\b",
 }
 #: Keyword matcher: minimum number of matched keywords.
 DEFAULT_SECONDS = {"periodic": 30.0, "static": 30.0}
@@ -166,6 +171,11 @@ def _direction_rule(text: str, activity: str) -> str:
             return "stairs_down"
         if re.search(r"\b(up|climb\w*|ascend\w*|upstairs)\b", t):
             return "stairs_up"
+    if activity in ("elevator_up", "elevator_down"):
+        if re.search(r"\b(down|descend\w*|downstairs|lower)\b", t):
+            return "elevator_down"
+        if re.search(r"\b(up|ascend\w*|upstairs|higher)\b", t):
+            return "elevator_up"
     if activity in ("sit_to_stand", "stand_to_sit", "sitting", "standing"):
         if re.search(r"\b(stands? up|gets? up|rises?|rising|getting up|standing up)\b", t):
             return "sit_to_stand"
@@ -264,6 +274,10 @@ class KeywordMatcher:
         "jumping_jacks": ["jumping jack", "star jump"], "jumping_rope": ["rope", "skipping"],
         "waving": ["wave", "waving"], "drinking": ["drink", "sip"], "brushing_teeth": ["brush", "teeth", "toothbrush"],
         "typing": ["typ", "keyboard", "laptop", "computer"],
+        "nordic_walking": ["nordic", "nordic walk", "poles"],
+        "elevator_up": ["elevator", "in a lift", "the lift", "going up", "elevator up", "upstairs"],
+        "elevator_down": ["elevator", "in a lift", "the lift", "going down", "elevator down", "downstairs"],
+        "vacuum_cleaning": ["vacuum", "hoover"], "ironing": ["ironing", "irons", "iron "],
     }
 
     def scores(self, text: str) -> dict[str, float]:

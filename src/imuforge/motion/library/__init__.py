@@ -28,9 +28,9 @@ from imuforge.errors import ValidationError
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.kinematics import forward_kinematics
-from imuforge.motion.library import arms, exercise, static
+from imuforge.motion.library import arms, elevator, exercise, household, static
 from imuforge.motion.library._core import Track, foot_sliding, smoothstep
-from imuforge.motion.library.gait import CARRYING, gait_track
+from imuforge.motion.library.gait import CARRYING, gait_track, nordic_walking
 from imuforge.motion.motion import Motion
 
 SLIDE_BOUND_SINGLE_M = 0.010
@@ -85,6 +85,8 @@ _WALK_PARAMS = {**_GAIT_PARAMS, "turns": (0.0, 12.0)}
 _STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "posture": _GAIT_PARAMS["posture"],
                  "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
 _ARM_PARAMS = {"hand": ("left", "right"), "intensity": (0.3, 2.0)}
+_NORDIC_PARAMS = {k: _WALK_PARAMS[k] for k in ("speed", "intensity", "posture", "turns")}
+_LIFT_PARAMS = {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)}
 
 ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("walking", _gait("walking"), "periodic", "level walking (with turns)", _WALK_PARAMS,
@@ -97,6 +99,9 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("stairs_down", _gait("stairs_down"), "periodic", "walking down stairs", _STAIR_PARAMS,
              ("a person walks down the stairs", "descending stairs", "going downstairs",
               "coming down a staircase")),
+    Activity("nordic_walking", nordic_walking, "periodic", "Nordic walking (walking with poles)", _NORDIC_PARAMS,
+             ("a person does Nordic walking", "walking with trekking poles", "someone walks with two poles",
+              "nordic walking in the park")),
     Activity("standing", static.standing, "static",
              "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, or in the "
              "pockets)",
@@ -108,6 +113,12 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("lying", static.lying, "static", "lying down", {"variant": static.LYING_VARIANTS,
                                                               "surface_m": (0.0, 1.0), "intensity": (0.3, 2.0)},
              ("a person lies down", "lying on a bed", "someone is lying on the floor", "resting on the back")),
+    Activity("elevator_up", elevator.elevator_up, "static", "standing in a lift (elevator) going up",
+             _LIFT_PARAMS, ("a person rides the elevator up", "going up in a lift", "taking the elevator upstairs",
+                            "standing in an elevator going up")),
+    Activity("elevator_down", elevator.elevator_down, "static", "standing in a lift (elevator) going down",
+             _LIFT_PARAMS, ("a person rides the elevator down", "going down in a lift",
+                            "taking the elevator downstairs", "standing in an elevator going down")),
     Activity("sit_to_stand", static.sit_to_stand, "transition", "rising from a chair", {},
              ("a person stands up from a chair", "getting up from sitting", "rising from a seat")),
     Activity("stand_to_sit", static.stand_to_sit, "transition", "sitting down on a chair", {},
@@ -133,6 +144,11 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
              ("a person brushes their teeth", "brushing teeth", "cleaning teeth with a toothbrush")),
     Activity("typing", arms.typing, "periodic", "typing on a keyboard", _ARM_PARAMS,
              ("a person types on a keyboard", "typing on a computer", "working at a laptop")),
+    Activity("vacuum_cleaning", household.vacuum_cleaning, "periodic", "vacuuming the floor", _ARM_PARAMS,
+             ("a person vacuums the floor", "vacuum cleaning the living room", "hoovering the carpet",
+              "someone is vacuuming")),
+    Activity("ironing", household.ironing, "periodic", "ironing clothes at an ironing board", _ARM_PARAMS,
+             ("a person irons a shirt", "ironing clothes", "someone is ironing at an ironing board")),
 ]}
 
 

@@ -332,6 +332,24 @@ WALK_VERTICAL_X = 3.0
 WALK_HORIZONTAL_X = 3.5
 
 
+#: Nordic walking (walking with poles, ``poles=True``) against the same people walking: 7 % faster (1.64 vs
+#: 1.53 m/s self-selected) with 15 % longer steps, so a cadence 0.93 × (Grainer, Schmid, Kiss, Zelger,
+#: Schwarz, Tuschen & Senner 2017, *Int J Environ Res Public Health* 14:1235). The shoulder's sagittal range is
+#: no larger than walking's at the same speed (smaller at +10 and +20 % speed) while the elbow's is larger
+#: (16 men, treadmill; ProQuest 1968047439): the shoulder swings as walking's at that speed, about +5° (the
+#: hand ahead of the hip to plant the pole), the elbow with :data:`NORDIC_ELBOW_GAIN` instead of
+#: :data:`ELBOW_GAIN` (an assumption within "larger": the walking elbow's range with its passive sway is
+#: ≈ 40°, the poles' ≈ 1.3–1.5× it, tests/motion/test_nordic_walking.py); the trunk leans :data:`NORDIC_TRUNK_DEG` further
+#: forward and rotates 30 % more ("more trunk motion", Russo et al. 2023, *J Funct Morphol Kinesiol* 8:50;
+#: both amounts are assumptions). The poles are planted at the opposite heel strike (coaching texts), when
+#: the arm is furthest forward, as in walking's arm swing.
+NORDIC_SPEED_X, NORDIC_STEP_X = 1.07, 1.15
+NORDIC_ELBOW_GAIN = 3.5
+NORDIC_SHOULDER_DEG = 5.0
+NORDIC_TRUNK_DEG = 4.0
+NORDIC_TRUNK_ROT_X = 1.3
+
+
 #: walking step length ∝ v^STEP_LENGTH_EXP at a given stature, so cadence ∝ v^CADENCE_SPEED_EXP (= 1 − 0.42)
 STEP_LENGTH_EXP, CADENCE_SPEED_EXP = 0.42, 0.58
 #: stair cadence ∝ intensity^STAIR_INTENSITY_EXP (``_speed_and_step``)
@@ -515,7 +533,7 @@ def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, 
     lean = person.trunk_lean_deg + (6.0 if run else 0.0) + GAITS[kind].trunk_lean + style.get("trunk_flex", 0.0)
     comp = 0.8  # the spine cancels 80 % of the pelvic tilt / obliquity oscillation
     pose["spine_flex"] = lean - comp * 1.5 * pel * np.cos(2 * k * (phL - 0.1))
-    pose["spine_rot"] = 7.0 * pel * np.cos(k * phL)
+    pose["spine_rot"] = 7.0 * pel * style.get("trunk_rot_x", 1.0) * np.cos(k * phL)
     pose["spine_lat"] = -comp * 4.0 * pel * np.cos(k * (phL - 0.15)) + style.get("trunk_lat", 0.0)
     pose["neck_rot"] = -3.0 * pel * np.cos(k * phL)
     pose["neck_flex"] = -0.6 * lean + style.get("neck_flex", 0.0) + (8.0 if kind == "stairs_down" else 0.0)
@@ -533,13 +551,17 @@ def _arms(kind: str, phL: np.ndarray, phR: np.ndarray, arm_amp, style: dict) -> 
             pose[f"sh_flex_{sfx}"] = -8.0 + a * swing
             pose[f"elbow_flex_{sfx}"] = 85.0 + 15.0 * swing
             pose[f"sh_abd_{sfx}"] = 12.0
+        elif style.get("poles"):  # driven by the pole: forward to plant, back past the hip to push
+            pose[f"sh_flex_{sfx}"] = NORDIC_SHOULDER_DEG + a * swing
+            pose[f"elbow_flex_{sfx}"] = 18.0 + NORDIC_ELBOW_GAIN / 2 * a * (1 + np.cos(k * (ph - 0.5 - 0.08)))
+            pose[f"sh_abd_{sfx}"] = 10.0
         else:
             # the elbow flexes 18° → ≈ 18 + 1.5·a° and lags the shoulder by ≈ 8 % of the cycle
             pose[f"sh_flex_{sfx}"] = -3.0 + a * swing
             pose[f"elbow_flex_{sfx}"] = 18.0 + ELBOW_GAIN / 2 * a * (1 + np.cos(k * (ph - 0.5 - 0.08)))
             pose[f"sh_abd_{sfx}"] = 7.0
         pose[f"elbow_sup_{sfx}"] = 0.0
-        pose[f"wrist_flex_{sfx}"] = 5.0
+        pose[f"wrist_flex_{sfx}"] = 0.0 if style.get("poles") else 5.0
         for key in ("sh_flex", "elbow_flex", "sh_abd", "sh_rot", "collar_elev", "elbow_sup"):
             if f"{key}_{sfx}_fixed" in style:
                 pose[f"{key}_{sfx}"] = style[f"{key}_{sfx}_fixed"] + 0.0 * ph
@@ -1183,19 +1205,22 @@ def _closure_miss(c: Closure, kind: str, person: Person, target_step: float, f_s
 
 
 def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, intensity: float,
-                    tread_m: float) -> tuple[float, float, float]:
-    """(speed m/s, step frequency Hz, target step length m) of a gait."""
+                    tread_m: float, poles: bool = False) -> tuple[float, float, float]:
+    """(speed m/s, step frequency Hz, target step length m) of a gait (``poles``: Nordic walking's, see
+    :data:`NORDIC_SPEED_X`)."""
     H = person.height_m
     if kind in SPEED_RANGE:
         lo, hi = SPEED_RANGE[kind]
         if speed is None:  # the person's own speed, scaled by the intensity and kept within the gait's range
-            own = person.preferred_speed_mps if kind == "walking" else \
+            own = person.preferred_speed_mps * (NORDIC_SPEED_X if poles else 1.0) if kind == "walking" else \
                 float(np.clip(rng.normal(*JOG_SPEED), *JOG_SPEED_RANGE))
             speed = float(np.clip(own * intensity ** 0.5, lo, hi))
         speed = float(speed)
         if not lo <= speed <= hi:
             raise ValidationError(f"{kind} speed must be within {lo} … {hi} m/s, got {speed:.2f}")
         f_step = step_frequency(kind, speed, H)
+        if poles:  # the cadence of their walk at the speed they would walk, with 15 % longer steps
+            f_step = step_frequency(kind, speed / NORDIC_SPEED_X, H) * NORDIC_SPEED_X / NORDIC_STEP_X
         if kind == "running":  # a runner's own cadence about the population's (SD 8 steps/min)
             f_step += _running_cadence_offset(person)
         return speed, f_step, speed / f_step
@@ -1211,14 +1236,17 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
 def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
                speed: float | None = None, intensity: float = 1.0, carrying: str | None = None,
                posture: str = "upright", riser_m: float = 0.17, tread_m: float = 0.28,
-               turns: float | None = None) -> Track:
+               turns: float | None = None, poles: bool = False) -> Track:
     """A walking / running / stairs track (see the module docstring for the sources); walking starts a
     turn at ``turns`` per minute of straight walking (None: the person's own rate; 0: a straight line;
     :mod:`.turns`). ``carrying`` None: walking and stairs draw their hands from :data:`HAND_HABITS`,
-    running swings them freely (``"none"``)."""
+    running swings them freely (``"none"``). ``poles``: Nordic walking (walking only; the hands hold the
+    poles, see :data:`NORDIC_SPEED_X`)."""
     if kind not in GAITS:
         raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
-    speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m)
+    if poles and (kind != "walking" or carrying not in (None, "none")):
+        raise ValidationError(f"poles go with walking and free hands, not {kind} carrying {carrying!r}")
+    speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m, poles)
     curve_speed = speed if kind in SPEED_RANGE else GAITS[kind].ref_speed
     stance = round(stance_fraction(kind, curve_speed) * 200) / 200
     # the corrections that close the curves into this person's gait (``close_gait``)
@@ -1233,6 +1261,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         arm_base = 30.0 * person.arm_swing
     elif kind.startswith("stairs"):
         arm_base = 6.0 * person.arm_swing
+    elif poles:  # the technique drives the arms: the person's own swing habit counts for less
+        arm_base = ARM_SWING_DEG * person.arm_swing ** 0.5 * (speed / 1.3) ** ARM_SWING_EXP
     else:
         arm_base = ARM_SWING_DEG * person.arm_swing * (speed / 1.3) ** ARM_SWING_EXP
     arm_amp = arm_base * intensity * (1 + 0.05 * smooth_noise(rng, n, fps, f_step / 4)[:, 0])
@@ -1245,9 +1275,10 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     phL = phase0 + np.cumsum(f_stride) / fps
     phR = phL + 0.5 + 0.01 * person.asymmetry
     if carrying is None:
-        carrying = choose_carrying(rng, kind) if kind in HAND_HABITS else "none"
-    style = carry_style(carrying, person) | _posture_style(posture)
-    if kind in HANGING_ARM_GAITS:  # the running arm keeps both sides alike
+        carrying = "poles" if poles else choose_carrying(rng, kind) if kind in HAND_HABITS else "none"
+    style = (POLE_STYLE if poles else carry_style(carrying, person)) | _posture_style(posture)
+    hanging = kind in HANGING_ARM_GAITS and not poles
+    if hanging:  # the running arm keeps both sides alike
         style = swing_sides(style, arm_swing_asymmetry(person))
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
@@ -1265,7 +1296,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         ground = c.vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps, phase=phL, stance=stance)
-    if kind in HANGING_ARM_GAITS:  # the hanging arms lag the shoulders (:mod:`.arm_sway`)
+    if hanging:  # the hanging arms lag the shoulders (:mod:`.arm_sway`)
         sway = passive_arm_sway(local, root, person, fps, f_step, style)
         for key, extra in sway.items():
             pose[key] = pose[key] + extra
@@ -1403,6 +1434,19 @@ def carry_style(carrying: str | None, person: Person) -> dict:
         return {f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 20.0, f"sh_abd_{s}_fixed": 30.0,
                 f"elbow_flex_{s}_fixed": 45.0, f"elbow_sup_{s}_fixed": -30.0}
     raise ValidationError(f"unknown carrying mode {carrying!r}", allowed=", ".join(CARRYING))
+
+
+#: what the poles do to a walk's arms and trunk (:data:`NORDIC_SPEED_X`)
+POLE_STYLE = {"poles": True, "trunk_flex": NORDIC_TRUNK_DEG, "trunk_rot_x": NORDIC_TRUNK_ROT_X}
+
+
+def nordic_walking(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
+                   speed: float | None = None, intensity: float = 1.0, posture: str = "upright",
+                   turns: float | None = None) -> Track:
+    """Walking with poles (see :data:`NORDIC_SPEED_X`), labelled ``nordic_walking``."""
+    tr = gait_track("walking", person, duration_s, fps, rng, speed=speed, intensity=intensity, posture=posture,
+                    turns=turns, poles=True)
+    return replace(tr, label="nordic_walking")
 
 
 def _posture_style(posture: str) -> dict:

@@ -15,7 +15,7 @@ the output rate):
 Relevance: when the text maps to a library activity (:func:`imuforge.motion.text.parse_description`),
 a nearest-centroid classifier trained on the procedural library (:func:`descriptor`: speed,
 heights, trunk inclination, limb activity — 12 numbers) must rank that activity among its
-``top_k`` closest; a text no library activity covers ("vacuuming") is not judged on relevance,
+``top_k`` closest; a text no library activity covers ("folding laundry") is not judged on relevance,
 and the report says so.
 """
 

@@ -1,0 +1,65 @@
+"""Nordic walking against the same person's walking: faster, longer steps, the elbow working harder."""
+
+import numpy as np
+import pytest
+
+from imuforge.motion.body import Person
+from imuforge.motion.library import generate
+from imuforge.motion.library.gait import NORDIC_SPEED_X, NORDIC_STEP_X, step_frequency
+from imuforge.motion.skeleton import HUMANML3D_22
+from imuforge.sensors.impact import contact_events
+
+J = {n: HUMANML3D_22.index(n) for n in ("left_shoulder", "left_elbow", "left_wrist", "spine3")}
+
+
+def _elbow_deg(m):
+    s, e, w = (m.positions[:, J[k]] for k in ("left_shoulder", "left_elbow", "left_wrist"))
+    a, b = e - s, w - e
+    c = np.sum(a * b, -1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+    return np.degrees(np.arccos(np.clip(c, -1, 1)))
+
+
+def _upper_arm_pitch(m):
+    """Sagittal angle (deg) of the left upper arm in the trunk's forward / down plane."""
+    a = m.positions[:, J["left_elbow"]] - m.positions[:, J["left_shoulder"]]
+    fwd = m.positions[-1, 0] - m.positions[0, 0]
+    fwd = np.array([fwd[0], 0.0, fwd[2]]) / np.hypot(fwd[0], fwd[2])
+    return np.degrees(np.arctan2(a @ fwd, -a[:, 1]))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_faster_with_longer_steps_than_the_persons_walk(seed):
+    person = Person.sample(np.random.default_rng(seed))
+    nw = generate("nordic_walking", 20.0, fps=100.0, rng=seed, person=person, turns=0.0)
+    info = nw.meta["items"][0]["info"]
+    assert [s.label for s in nw.labels] == ["nordic_walking"] and info["carrying"] == "poles"
+    v0 = np.clip(person.preferred_speed_mps, 0.4, 2.2)
+    assert info["speed_mps"] == pytest.approx(np.clip(v0 * NORDIC_SPEED_X, 0.4, 2.2), abs=1e-4)
+    walk_f = step_frequency("walking", info["speed_mps"] / NORDIC_SPEED_X, person.height_m)
+    # 7 % faster with 15 % longer steps than their walk: cadence × 1.07 / 1.15
+    assert info["step_frequency_hz"] == pytest.approx(walk_f * NORDIC_SPEED_X / NORDIC_STEP_X, abs=1e-4)
+    travelled = np.hypot(*(nw.positions[-1, 0, [0, 2]] - nw.positions[0, 0, [0, 2]]))
+    assert travelled / nw.duration_s == pytest.approx(info["speed_mps"], rel=0.05)
+
+
+def test_the_elbow_ranges_further_than_walking_at_the_same_speed_the_shoulder_alike():
+    person = Person.sample(np.random.default_rng(8))
+    nw = generate("nordic_walking", 20.0, fps=100.0, rng=8, person=person, turns=0.0)
+    v = nw.meta["items"][0]["info"]["speed_mps"]
+    w = generate("walking", 20.0, fps=100.0, rng=8, person=person, speed=v, carrying="none", turns=0.0)
+
+    def rng_of(x):
+        return np.percentile(x, 95) - np.percentile(x, 5)
+
+    assert rng_of(_elbow_deg(nw)) > 1.25 * rng_of(_elbow_deg(w))
+    # the shoulder swings as walking's at that speed (the hanging arm's passive lag aside)
+    assert rng_of(_upper_arm_pitch(nw)) == pytest.approx(rng_of(_upper_arm_pitch(w)), rel=0.35)
+    assert np.median(_upper_arm_pitch(nw)) > np.median(_upper_arm_pitch(w))  # the hand ahead to plant
+
+
+def test_the_heel_strikes_reach_the_impact_model():
+    m = generate("nordic_walking", 10.0, fps=100.0, rng=1)
+    ev = contact_events(m)
+    info = m.meta["items"][0]["info"]
+    assert len(ev) == sum(len(c) for c in info["contact_s"]) > 0
+    assert set(ev.activity) == {"nordic_walking"}
