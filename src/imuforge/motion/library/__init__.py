@@ -30,7 +30,7 @@ from imuforge.motion.body import Person
 from imuforge.motion.kinematics import forward_kinematics
 from imuforge.motion.library import arms, elevator, exercise, household, static
 from imuforge.motion.library._core import Track, foot_sliding, smoothstep
-from imuforge.motion.library.gait import CARRYING, gait_track, nordic_walking
+from imuforge.motion.library.gait import CARRYING, SPEED_RANGE, gait_track, nordic_walking
 from imuforge.motion.motion import Motion
 
 SLIDE_BOUND_SINGLE_M = 0.010
@@ -85,7 +85,7 @@ _WALK_PARAMS = {**_GAIT_PARAMS, "turns": (0.0, 12.0)}
 _STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "posture": _GAIT_PARAMS["posture"],
                  "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
 _ARM_PARAMS = {"hand": ("left", "right"), "intensity": (0.3, 2.0)}
-_NORDIC_PARAMS = {k: _WALK_PARAMS[k] for k in ("speed", "intensity", "posture", "turns")}
+_NORDIC_PARAMS = {**{k: _WALK_PARAMS[k] for k in ("intensity", "posture", "turns")}, "speed": SPEED_RANGE["walking"]}
 _LIFT_PARAMS = {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)}
 
 ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
