@@ -63,3 +63,28 @@ def test_the_heel_strikes_reach_the_impact_model():
     info = m.meta["items"][0]["info"]
     assert len(ev) == sum(len(c) for c in info["contact_s"]) > 0
     assert set(ev.activity) == {"nordic_walking"}
+
+
+def test_the_pole_strikes_jolt_the_wrist_by_a_few_g_at_each_plant():
+    from imuforge.sensors.kinematics import ideal_imu
+
+    fps = 200.0
+    person = Person.sample(np.random.default_rng(5))
+    nw = generate("nordic_walking", 12.0, fps=fps, rng=5, person=person, turns=0.0)
+    info = nw.meta["items"][0]["info"]
+    w = generate("walking", 12.0, fps=fps, rng=5, person=person, speed=info["speed_mps"], carrying="none",
+                 turns=0.0)
+    peak = {}
+    for name, m in (("nordic", nw), ("walking", w)):
+        acc = ideal_imu(m, "wrist_left", rate_hz=fps).acc[0]
+        peak[name] = np.percentile(np.linalg.norm(acc, axis=-1), 99.5) / 9.81
+    # the jolt θ·ω² at r ≈ 0.3 m: 1–2.5° at 10–16 Hz is ≈ 0.7–6 g on top of the swing
+    j = info["pole_jolt"]
+    expected = np.radians(j["deg"]) * (2 * np.pi * j["hz"]) ** 2 * 0.3 / 9.81
+    assert 2.0 < peak["nordic"] < 9.0 and peak["nordic"] > peak["walking"] + 0.5 * expected
+    # one strike per arm and stride: the rate's high-pass bursts come at the stride frequency
+    gyro = ideal_imu(nw, "wrist_left", rate_hz=fps).gyro[0]
+    from scipy.signal import butter, find_peaks, sosfiltfilt
+    hp = np.linalg.norm(sosfiltfilt(butter(4, 6.0, "high", fs=fps, output="sos"), gyro, axis=0), axis=-1)
+    peaks, _ = find_peaks(hp, height=0.5 * hp.max(), distance=int(0.4 * fps / info["step_frequency_hz"] * 2))
+    assert len(peaks) / nw.duration_s == pytest.approx(info["step_frequency_hz"] / 2, rel=0.2)
