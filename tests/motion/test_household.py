@@ -11,7 +11,7 @@ WRIST = {"L": HUMANML3D_22.index("left_wrist"), "R": HUMANML3D_22.index("right_w
 SHOULDER = {"L": HUMANML3D_22.index("left_shoulder"), "R": HUMANML3D_22.index("right_shoulder")}
 #: fore-aft travel of the working hand relative to the pelvis (m, 90th percentile of a stroke's range),
 #: as the module docstring states it
-TRAVEL = {"vacuum_cleaning": (0.15, 0.45), "ironing": (0.1, 0.35)}
+TRAVEL = {"vacuum_cleaning": (0.12, 0.36), "ironing": (0.08, 0.22)}
 
 
 def _fore_aft(m, side, origin=0):

@@ -5,7 +5,7 @@ import pytest
 
 from imuforge.motion.body import Person
 from imuforge.motion.library import generate
-from imuforge.motion.library.gait import NORDIC_SPEED_X, NORDIC_STEP_X, step_frequency
+from imuforge.motion.library.gait import POLE_JOLT_MIN_FPS
 from imuforge.motion.skeleton import HUMANML3D_22
 from imuforge.sensors.impact import contact_events
 
@@ -31,15 +31,16 @@ def _upper_arm_pitch(m):
 def test_faster_with_longer_steps_than_the_persons_walk(seed):
     person = Person.sample(np.random.default_rng(seed))
     nw = generate("nordic_walking", 20.0, fps=100.0, rng=seed, person=person, turns=0.0)
-    info = nw.meta["items"][0]["info"]
+    walk = generate("walking", 20.0, fps=100.0, rng=seed, person=person, turns=0.0, carrying="none")
+    info, own = nw.meta["items"][0]["info"], walk.meta["items"][0]["info"]
     assert [s.label for s in nw.labels] == ["nordic_walking"] and info["carrying"] == "poles"
-    v0 = np.clip(person.preferred_speed_mps, 0.4, 2.2)
-    assert info["speed_mps"] == pytest.approx(np.clip(v0 * NORDIC_SPEED_X, 0.4, 2.2), abs=1e-4)
-    walk_f = step_frequency("walking", info["speed_mps"] / NORDIC_SPEED_X, person.height_m)
-    # 7 % faster with 15 % longer steps than their walk: cadence × 1.07 / 1.15
-    assert info["step_frequency_hz"] == pytest.approx(walk_f * NORDIC_SPEED_X / NORDIC_STEP_X, abs=1e-4)
-    travelled = np.hypot(*(nw.positions[-1, 0, [0, 2]] - nw.positions[0, 0, [0, 2]]))
-    assert travelled / nw.duration_s == pytest.approx(info["speed_mps"], rel=0.05)
+    # against the same person's own walk: 7 % faster with 15 % longer steps (the published ratios)
+    assert info["speed_mps"] / own["speed_mps"] == pytest.approx(1.07, abs=1e-3)
+    step = info["speed_mps"] / info["step_frequency_hz"] / (own["speed_mps"] / own["step_frequency_hz"])
+    assert step == pytest.approx(1.15, abs=1e-3)
+    for m, i in ((nw, info), (walk, own)):  # and the bodies travel at those speeds
+        travelled = np.hypot(*(m.positions[-1, 0, [0, 2]] - m.positions[0, 0, [0, 2]]))
+        assert travelled / m.duration_s == pytest.approx(i["speed_mps"], rel=0.05)
 
 
 def test_the_elbow_ranges_further_than_walking_at_the_same_speed_the_shoulder_alike():
@@ -65,26 +66,34 @@ def test_the_heel_strikes_reach_the_impact_model():
     assert set(ev.activity) == {"nordic_walking"}
 
 
-def test_the_pole_strikes_jolt_the_wrist_by_a_few_g_at_each_plant():
+@pytest.mark.parametrize("seed", [1, 2, 5, 10])
+def test_the_pole_strikes_jolt_the_wrist_by_a_few_g_at_each_plant(seed):
     from imuforge.sensors.kinematics import ideal_imu
 
     fps = 200.0
-    person = Person.sample(np.random.default_rng(5))
-    nw = generate("nordic_walking", 12.0, fps=fps, rng=5, person=person, turns=0.0)
+    person = Person.sample(np.random.default_rng(seed))
+    nw = generate("nordic_walking", 12.0, fps=fps, rng=seed, person=person, turns=0.0)
     info = nw.meta["items"][0]["info"]
-    w = generate("walking", 12.0, fps=fps, rng=5, person=person, speed=info["speed_mps"], carrying="none",
+    w = generate("walking", 12.0, fps=fps, rng=seed, person=person, speed=info["speed_mps"], carrying="none",
                  turns=0.0)
     peak = {}
     for name, m in (("nordic", nw), ("walking", w)):
         acc = ideal_imu(m, "wrist_left", rate_hz=fps).acc[0]
         peak[name] = np.percentile(np.linalg.norm(acc, axis=-1), 99.5) / 9.81
-    # the jolt θ·ω² at r ≈ 0.3 m: 1–2.5° at 10–16 Hz is ≈ 0.7–6 g on top of the swing
+    # the jolt θ·ω² at r ≈ 0.3 m (0.8–1.8° at 10–14 Hz: ≈ 1.7–7.4 g) on top of the swing, and no more than
+    # the published 7.6 g of Nordic walking at the wrist
     j = info["pole_jolt"]
     expected = np.radians(j["deg"]) * (2 * np.pi * j["hz"]) ** 2 * 0.3 / 9.81
-    assert 2.0 < peak["nordic"] < 9.0 and peak["nordic"] > peak["walking"] + 0.5 * expected
+    assert peak["walking"] + 0.25 * expected < peak["nordic"] < 7.6
     # one strike per arm and stride: the rate's high-pass bursts come at the stride frequency
     gyro = ideal_imu(nw, "wrist_left", rate_hz=fps).gyro[0]
     from scipy.signal import butter, find_peaks, sosfiltfilt
     hp = np.linalg.norm(sosfiltfilt(butter(4, 6.0, "high", fs=fps, output="sos"), gyro, axis=0), axis=-1)
     peaks, _ = find_peaks(hp, height=0.5 * hp.max(), distance=int(0.4 * fps / info["step_frequency_hz"] * 2))
     assert len(peaks) / nw.duration_s == pytest.approx(info["step_frequency_hz"] / 2, rel=0.2)
+
+
+def test_a_motion_too_slow_for_the_strike_gets_none():
+    slow = generate("nordic_walking", 6.0, fps=POLE_JOLT_MIN_FPS / 2, rng=1)
+    assert slow.meta["items"][0]["info"]["pole_jolt"] is None
+    assert generate("nordic_walking", 6.0, fps=POLE_JOLT_MIN_FPS, rng=1).meta["items"][0]["info"]["pole_jolt"]

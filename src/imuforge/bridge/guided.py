@@ -56,7 +56,9 @@ _PHRASES = {
     "running": "run", "stairs_up": "walk up stairs", "stairs_down": "walk down stairs", "cycling": "cycle",
     "jumping": "jump", "jumping_jacks": "do jumping jacks", "jumping_rope": "jump rope", "waving": "wave",
     "drinking": "drink", "brushing_teeth": "brush your teeth", "typing": "type",
-    "badminton": "play badminton",
+    "badminton": "play badminton", "nordic_walking": "walk with your Nordic-walking poles",
+    "elevator_up": "ride a lift up", "elevator_down": "ride a lift down",
+    "vacuum_cleaning": "vacuum the floor", "ironing": "iron some clothes",
 }
 
 #: Stillness rule, see the module docstring.

@@ -39,8 +39,8 @@ REQUIRED_CUES = {
     "stairs_down": r"\b(stair\w*|steps|downstairs|flights?)\b",
     "cycling": r"\b(cycl\w*|bike|bicycle|biking|pedal\w*|spin\w*)\b",
     "nordic_walking": r"\b(nordic|poles?)\b",
-    "elevator_up": r"\b(elevators?|lifts?)\b",
-    "elevator_down": r"\b(elevators?|lifts?)\b",
+    "elevator_up": r"\b(elevators?|(the|a) lifts?)\b",
+    "elevator_down": r"\b(elevators?|(the|a) lifts?)\b",
     "vacuum_cleaning": r"\b(vacuum\w*|hoover\w*)\b",
     "ironing": r"\b(iron\w*)\b",
 }
@@ -172,9 +172,9 @@ def _direction_rule(text: str, activity: str) -> str:
         if re.search(r"\b(up|climb\w*|ascend\w*|upstairs)\b", t):
             return "stairs_up"
     if activity in ("elevator_up", "elevator_down"):
-        if re.search(r"\b(down|descend\w*|downstairs|lower)\b", t):
+        if re.search(r"\b(down|descend\w*|downstairs|lower|ground floor|basement|lobby)\b", t):
             return "elevator_down"
-        if re.search(r"\b(up|ascend\w*|upstairs|higher)\b", t):
+        if re.search(r"\b(up|ascend\w*|upstairs|higher|top floor|roof)\b", t):
             return "elevator_up"
     if activity in ("sit_to_stand", "stand_to_sit", "sitting", "standing"):
         if re.search(r"\b(stands? up|gets? up|rises?|rising|getting up|standing up)\b", t):
@@ -275,8 +275,8 @@ class KeywordMatcher:
         "waving": ["wave", "waving"], "drinking": ["drink", "sip"], "brushing_teeth": ["brush", "teeth", "toothbrush"],
         "typing": ["typ", "keyboard", "laptop", "computer"],
         "nordic_walking": ["nordic", "nordic walk", "poles"],
-        "elevator_up": ["elevator", "in a lift", "the lift", "going up", "elevator up", "upstairs"],
-        "elevator_down": ["elevator", "in a lift", "the lift", "going down", "elevator down", "downstairs"],
+        "elevator_up": ["elevator", "a lift", "the lift", "going up", "elevator up"],
+        "elevator_down": ["elevator", "a lift", "the lift", "going down", "elevator down"],
         "vacuum_cleaning": ["vacuum", "hoover"], "ironing": ["ironing", "irons", "iron "],
     }
 

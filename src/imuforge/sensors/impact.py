@@ -147,7 +147,8 @@ class ImpactSpread:
 
 DEFAULT_SPREAD = ImpactSpread(
     peak_g={"walking": (1.8, 1.2, 1.3), "running": (6.0, 1.5, 3.5),
-            "stairs_down": (4.5, 0.0, 0.0), "stairs_up": (3.5, 0.0, 0.0), "nordic_walking": (2.0, 1.2, 1.3)},
+            "stairs_down": (4.5, 0.0, 0.0), "stairs_up": (3.5, 0.0, 0.0),
+            "nordic_walking": (2.016, 1.344, 1.3)},
     pulse_ms={"walking": (20.0, 35.0), "running": (15.0, 25.0), "stairs_down": (20.0, 35.0),
               "stairs_up": (20.0, 35.0)},
     person_sd=0.25, step_sd=0.10, backward=0.3,
@@ -173,9 +174,9 @@ DEFAULT_SPREAD = ImpactSpread(
                   "stairs: the shock wave at the leg is 2.5 × level walking's going down and 1.9 × going up "
                   "(descent 130 % of ascent and 250 % of level gait; 4 people, Loy & Voloshin 1991, *J Sports "
                   "Sci* 9:137), so 4.5 g and 3.5 g on walking's 1.8 g (the ratio applied to this model's "
-                  "walking value; the paper's absolute peaks were not available here); Nordic walking: tibial "
-                  "acceleration 12 % above walking's at the same speed (Encarnación-Martínez, Pérez-Soriano, "
-                  "Llana-Belloch, Lucas-Cuevas & Priego-Quesada 2015, *Res Q Exerc Sport* 86:94), so 2.0 g",
+                  "walking value; the paper's absolute peaks were not available here); Nordic walking: "
+                  "tibial acceleration 12 % above walking's (Encarnación-Martínez et al. 2015, *Res Q Exerc "
+                  "Sport* 86:94; its abstract does not say the speeds were matched): walking's line × 1.12",
         "pulse_ms": "heel-strike transient of the ground reaction rises within ≈ 10–30 ms (Whittle 1999); "
                     "the half-sine duration is an assumption within it, shorter in running; stairs up and "
                     "down alike (both land on the forefoot first, Riener et al. 2002)",

@@ -85,7 +85,8 @@ _WALK_PARAMS = {**_GAIT_PARAMS, "turns": (0.0, 12.0)}
 _STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "posture": _GAIT_PARAMS["posture"],
                  "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
 _ARM_PARAMS = {"hand": ("left", "right"), "intensity": (0.3, 2.0)}
-_NORDIC_PARAMS = {**{k: _WALK_PARAMS[k] for k in ("intensity", "posture", "turns")}, "speed": SPEED_RANGE["walking"]}
+_NORDIC_PARAMS = {**{k: _WALK_PARAMS[k] for k in ("intensity", "posture", "turns")},
+                  "speed": SPEED_RANGE["walking"]}
 _LIFT_PARAMS = {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)}
 
 ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
@@ -99,7 +100,8 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("stairs_down", _gait("stairs_down"), "periodic", "walking down stairs", _STAIR_PARAMS,
              ("a person walks down the stairs", "descending stairs", "going downstairs",
               "coming down a staircase")),
-    Activity("nordic_walking", nordic_walking, "periodic", "Nordic walking (walking with poles)", _NORDIC_PARAMS,
+    Activity("nordic_walking", nordic_walking, "periodic", "Nordic walking (walking with poles)",
+             _NORDIC_PARAMS,
              ("a person does Nordic walking", "walking with trekking poles", "someone walks with two poles",
               "nordic walking in the park")),
     Activity("standing", static.standing, "static",
@@ -114,8 +116,8 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
                                                               "surface_m": (0.0, 1.0), "intensity": (0.3, 2.0)},
              ("a person lies down", "lying on a bed", "someone is lying on the floor", "resting on the back")),
     Activity("elevator_up", elevator.elevator_up, "static", "standing in a lift (elevator) going up",
-             _LIFT_PARAMS, ("a person rides the elevator up", "going up in a lift", "taking the elevator upstairs",
-                            "standing in an elevator going up")),
+             _LIFT_PARAMS, ("a person rides the elevator up", "going up in a lift",
+                            "taking the elevator upstairs", "standing in an elevator going up")),
     Activity("elevator_down", elevator.elevator_down, "static", "standing in a lift (elevator) going down",
              _LIFT_PARAMS, ("a person rides the elevator down", "going down in a lift",
                             "taking the elevator downstairs", "standing in an elevator going down")),

@@ -10,14 +10,15 @@ direction, each over a whole number of floors, separated by stops with the doors
 Published figures the draws come from:
 
 * acceleration and jerk that passengers find comfortable, and that passenger lifts are set to:
-  acceleration ≈ 1.0 m/s² (0.8–1.2 usual in offices and dwellings; up to ≈ 1.5 in fast lifts), jerk
-  ≈ 1.0–2.0 m/s³ (CIBSE Guide D, *Transportation systems in buildings*, 2015, ch. 2 and 4;
-  ride quality measured per ISO 18738-1:2012 as peak acceleration / jerk of the car);
-* rated speeds: 1.0–1.6 m/s in low-rise buildings (≤ 10 floors), up to 2.5 m/s in mid-rise ones
-  (CIBSE Guide D, table of speeds by travel); floor-to-floor heights 3.0–3.6 m (offices ≈ 3.3–4.0,
-  dwellings ≈ 2.8–3.0);
-* a stop: doors open, passengers transfer and the doors close again in ≈ 4–12 s (door operating
-  times ≈ 2–3 s each way plus the transfer; CIBSE Guide D's round-trip time calculation).
+  acceleration ≈ 1.0 m/s² (0.8–1.2 usual in offices and dwellings), jerk ≈ 1.0–2.0 m/s³; rated speeds
+  1.0–1.6 m/s in low-rise buildings and up to 2.5 m/s in mid-rise ones (rated speed ≈ total travel / 20 s
+  is the designers' rule of thumb); floor-to-floor heights 3.0–3.6 m. These are the ranges lift
+  design guidance (CIBSE Guide D, *Transportation systems in buildings*; ride quality as measured by
+  ISO 18738-1) is commonly quoted with; the documents themselves were not read here, so the ranges are
+  the project's assumption within those quotes;
+* a stop: doors open, passengers transfer and the doors close again in ≈ 4–12 s (doors ≈ 2–3 s each way;
+  at least 5 s fully open in accessible-lift guidance; passengers ≈ 2–4 s to leave or enter; assumption
+  within these).
 
 With a lift speeding up at a = 1 m/s² a waist sensor reads ≈ 1.1 g going up and 0.9 g going down,
 for ≈ 1–2 s at each end of a ride; in between, the rider is standing.
@@ -79,8 +80,8 @@ def reached(distance: float, speed: float, accel: float, jerk: float) -> tuple[f
     a = √(v·j) and d = 2·v·√(v/j).
     """
     if not (distance > 0 and speed > 0 and accel > 0 and jerk > 0):
-        raise ValidationError(f"a ride needs a positive distance, speed, acceleration and jerk, got {distance}, "
-                              f"{speed}, {accel}, {jerk}")
+        raise ValidationError(f"a ride needs a positive distance, speed, acceleration and jerk, got "
+                              f"{distance}, {speed}, {accel}, {jerk}", allowed="each > 0")
     a = min(accel, np.sqrt(speed * jerk))
     if speed * (speed / a + a / jerk) <= distance:
         return speed, a
@@ -125,8 +126,9 @@ def plan_rides(rng: np.random.Generator, duration_s: float, direction: float) ->
     acceleration, jerk, rated speed and floor height drawn once), rides of 1–8 floors with stops between.
 
     Every ride ends at least :data:`END_S` before the take does (the floor is at rest when a schedule
-    moves on), with fewer floors than drawn if need be; a take too short for that holds one one-floor
-    ride, started early enough to end in it where it can.
+    moves on), with fewer floors than drawn if need be; a take too short for the first drawn start holds
+    one one-floor ride started earlier, and one too short for any (≈ 5 s or less) none: its rider stands
+    (a short window of a real lift take is mostly that too).
     """
     accel, jerk = float(rng.uniform(*ACCEL_MPS2)), float(rng.uniform(*JERK_MPS3))
     speed, floor = float(rng.uniform(*SPEED_MPS)), float(rng.uniform(*FLOOR_M))
@@ -140,9 +142,9 @@ def plan_rides(rng: np.random.Generator, duration_s: float, direction: float) ->
             break
         rides.append(fits[0])
         t += fits[0].duration_s + float(rng.uniform(*STOP_S))
-    if not rides:
-        one = Ride(0.0, direction * floor, speed, accel, jerk, floor)
-        rides.append(replace(one, start_s=float(np.clip(duration_s - END_S - one.duration_s, 0.0, t))))
+    one = Ride(0.0, direction * floor, speed, accel, jerk, floor)
+    if not rides and one.duration_s <= duration_s - END_S:
+        rides.append(replace(one, start_s=min(duration_s - END_S - one.duration_s, t)))
     return rides
 
 
@@ -154,12 +156,13 @@ def _elevator(direction: float, label: str):
         base = standing(person, duration_s, fps, rng, intensity=intensity, fidget=fidget, carrying=carrying)
         rides = plan_rides(rng, duration_s, direction)
         t = np.arange(base.n) / fps
-        height = sum(ride_profile(t - r.start_s, r.distance_m, r.speed_mps, r.accel_mps2, r.jerk_mps3)[0]
-                     for r in rides)
+        height = sum((ride_profile(t - r.start_s, r.distance_m, r.speed_mps, r.accel_mps2, r.jerk_mps3)[0]
+                      for r in rides), np.zeros(base.n))
         root = base.root.copy()
         root[:, 1] += height
         # where the floor is at the end: a schedule starts the next activity there (as after stairs)
-        meta = {**base.meta, "rides": [r.to_dict() for r in rides], "floor_end_m": round(float(height[-1]), 4)}
+        meta = {**base.meta, "rides": [r.to_dict() for r in rides],
+                "floor_end_m": round(float(height[-1]), 4)}
         return replace(base, root=root, label=label, meta=meta)
 
     ride.__name__ = label

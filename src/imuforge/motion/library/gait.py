@@ -334,16 +334,17 @@ WALK_HORIZONTAL_X = 3.5
 
 
 #: Nordic walking (walking with poles, ``poles=True``) against the same people walking: 7 % faster (1.64 vs
-#: 1.53 m/s self-selected) with 15 % longer steps, so a cadence 0.93 × (Grainer, Schmid, Kiss, Zelger,
-#: Schwarz, Tuschen & Senner 2017, *Int J Environ Res Public Health* 14:1235). The shoulder's sagittal range is
-#: no larger than walking's at the same speed (smaller at +10 and +20 % speed) while the elbow's is larger
-#: (16 men, treadmill; ProQuest 1968047439): the shoulder swings as walking's at that speed, about +5° (the
-#: hand ahead of the hip to plant the pole), the elbow with :data:`NORDIC_ELBOW_GAIN` instead of
-#: :data:`ELBOW_GAIN` (an assumption within "larger": the walking elbow's range with its passive sway is
-#: ≈ 40°, the poles' ≈ 1.3–1.5× it, tests/motion/test_nordic_walking.py); the trunk leans :data:`NORDIC_TRUNK_DEG` further
-#: forward and rotates 30 % more ("more trunk motion", Russo et al. 2023, *J Funct Morphol Kinesiol* 8:50;
-#: both amounts are assumptions). The poles are planted at the opposite heel strike (coaching texts), when
-#: the arm is furthest forward, as in walking's arm swing.
+#: 1.53 m/s self-selected) with 15 % longer steps, so a cadence 0.93 × (*Int J Environ Res Public Health*
+#: 2017, 14:1235, abstract; self-selected speeds on uphill mountain paths, the only same-person figures
+#: found). The shoulder's sagittal range is no larger than walking's at the same speed (smaller at +10 and
+#: +20 % speed) while the elbow's is larger (16 men, treadmill; ProQuest 1968047439): the shoulder swings as
+#: walking's at that speed about a mean of +5° (walking −3°; the hand ahead of the hip to plant the pole:
+#: the upper arm sits 2.5–4.7° further forward than walking's, whose hanging arm lags), the elbow with
+#: :data:`NORDIC_ELBOW_GAIN` instead of :data:`ELBOW_GAIN` (an assumption within "larger": its range is
+#: 1.5–2.7× the walking elbow's with that one's passive sway, 10 people); the trunk leans
+#: :data:`NORDIC_TRUNK_DEG` further forward and rotates 30 % more ("more trunk motion", Russo et al. 2023,
+#: *J Funct Morphol Kinesiol* 8:50; both amounts are assumptions). The poles are planted at the opposite
+#: heel strike (coaching texts), when the arm is furthest forward, as in walking's arm swing.
 NORDIC_SPEED_X, NORDIC_STEP_X = 1.07, 1.15
 NORDIC_ELBOW_GAIN = 3.5
 NORDIC_SHOULDER_DEG = 5.0
@@ -351,11 +352,12 @@ NORDIC_TRUNK_DEG = 4.0
 NORDIC_TRUNK_ROT_X = 1.3
 #: the pole tip's strike at the hand: the elbow jolts by a damped oscillation (amplitude deg, frequency Hz,
 #: damping ratio; uniform per person) at each plant. Peaks of several g are reported at the wrist in Nordic
-#: walking (up to 7.6 g; *J Appl Biomech* 2011, 27:22, as its abstract gives it); these ranges are assumptions
-#: (θω²r ≈ 0.7–6 g with r ≈ 0.3 m) with the forearm sites' frequencies of the foot-impact model
-#: (``imuforge.sensors.impact``): a wrist device's 99.5th percentile of |specific force| reads 4.3–7.3 g
-#: against 1.7–1.8 g walking at the same speed (4 people, ideal IMU at 200 Hz)
-POLE_JOLT = {"deg": (1.0, 2.5), "hz": (10.0, 16.0), "damping": (0.3, 0.5)}
+#: walking (up to 7.6 g; *J Appl Biomech* 2011, 27:22, as its abstract gives it); these ranges are
+#: assumptions (θω²r ≈ 1.7–7.4 g with r ≈ 0.3 m) with the forearm sites' frequencies of the foot-impact
+#: model (``imuforge.sensors.impact``); a motion sampled below :data:`POLE_JOLT_MIN_FPS` cannot carry them
+#: and gets none
+POLE_JOLT = {"deg": (0.8, 1.8), "hz": (10.0, 14.0), "damping": (0.3, 0.5)}
+POLE_JOLT_MIN_FPS = 40.0
 
 
 #: walking step length ∝ v^STEP_LENGTH_EXP at a given stature, so cadence ∝ v^CADENCE_SPEED_EXP (= 1 − 0.42)
@@ -1253,7 +1255,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     if kind not in GAITS:
         raise ValidationError(f"unknown gait {kind!r}", allowed=", ".join(GAITS))
     if poles and (kind != "walking" or carrying not in (None, "none")):
-        raise ValidationError(f"poles go with walking and free hands, not {kind} carrying {carrying!r}")
+        raise ValidationError(f"poles go with walking and free hands, not {kind} carrying {carrying!r}",
+                              allowed="kind 'walking', carrying None or 'none'")
     speed, f_step, target_step = _speed_and_step(kind, person, rng, speed, intensity, tread_m, poles)
     curve_speed = speed if kind in SPEED_RANGE else GAITS[kind].ref_speed
     stance = round(stance_fraction(kind, curve_speed) * 200) / 200
@@ -1290,11 +1293,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         style = swing_sides(style, arm_swing_asymmetry(person))
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
-    if poles:  # the pole tips strike the ground (drawn from their own stream: the gait's draws stay as they were)
-        jr = side_stream(rng, "poles")
-        jolt = {k: float(jr.uniform(*v)) for k, v in POLE_JOLT.items()}
-        for sfx, ph in (("L", phL), ("R", phR)):
-            pose[f"elbow_flex_{sfx}"] = pose[f"elbow_flex_{sfx}"] + pole_jolt(ph, f_stride, **jolt)
+    jolt = _pole_strikes(pose, rng, phL, phR, f_stride, fps) if poles else None
     if heading is not None:  # the legs are placed after the turn: the root path curves, the stance hip takes it
         pose["pelvis_yaw"] = pose["pelvis_yaw"] + heading.yaw_deg
         pose["neck_rot"] = pose["neck_rot"] + heading.head_lead_deg
@@ -1322,7 +1321,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     if heading is not None:
         meta["turns"] = heading.meta()
     if poles:
-        meta["pole_jolt"] = {k: round(v, 4) for k, v in jolt.items()}
+        meta["pole_jolt"] = jolt
     if c.vertical:
         last = int(np.argmax(w[-1]))
         meta.update(riser_m=riser_m, tread_m=tread_m, floor_end_m=round(float(ground[-1, last]), 4))
@@ -1465,12 +1464,25 @@ def pole_jolt(phase: np.ndarray, f_stride: np.ndarray, deg: float, hz: float, da
     return np.where(phase - 0.5 >= np.floor(phase[0] - 0.5) + 1, out, 0.0)
 
 
+def _pole_strikes(pose: dict, rng: np.random.Generator, phL: np.ndarray, phR: np.ndarray,
+                  f_stride: np.ndarray, fps: float) -> dict | None:
+    """Add the pole strikes' elbow jolts (:data:`POLE_JOLT`, drawn from their own stream, so the gait's draws
+    stay what they were) to ``pose``; what was drawn, or None below :data:`POLE_JOLT_MIN_FPS`."""
+    if fps < POLE_JOLT_MIN_FPS:
+        return None
+    jr = side_stream(rng, "poles")
+    jolt = {k: float(jr.uniform(*v)) for k, v in POLE_JOLT.items()}
+    for sfx, ph in (("L", phL), ("R", phR)):
+        pose[f"elbow_flex_{sfx}"] = pose[f"elbow_flex_{sfx}"] + pole_jolt(ph, f_stride, **jolt)
+    return {k: round(v, 4) for k, v in jolt.items()}
+
+
 def nordic_walking(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
                    speed: float | None = None, intensity: float = 1.0, posture: str = "upright",
                    turns: float | None = None) -> Track:
     """Walking with poles (see :data:`NORDIC_SPEED_X`), labelled ``nordic_walking``."""
-    tr = gait_track("walking", person, duration_s, fps, rng, speed=speed, intensity=intensity, posture=posture,
-                    turns=turns, poles=True)
+    tr = gait_track("walking", person, duration_s, fps, rng, speed=speed, intensity=intensity,
+                    posture=posture, turns=turns, poles=True)
     return replace(tr, label="nordic_walking")
 
 

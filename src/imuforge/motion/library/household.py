@@ -16,11 +16,12 @@ What the literature gives, and what is assumed:
 * Stroke rates and lengths were not found in a published source; they are assumptions from the
   task's geometry: vacuuming pushes and pulls the nozzle at 0.5–1.0 strokes/s (a stroke is one push
   and one pull), the shoulder flexing and the elbow extending together, the trunk pitching with the
-  push; ironing moves the iron at 0.6–1.2 strokes/s, the trunk bent
-  10–20° and the head down (neck 20–35°) over a board at hip height, the forearm turned palm down on
-  the iron's handle. The hand then travels ≈ 0.2–0.4 m fore-aft relative to the pelvis vacuuming and
-  ≈ 0.1–0.3 m ironing (tests/motion/test_household.py measures it). A real vacuuming stroke is often
-  longer, with a step forward and back; here the feet stay planted but for the shuffling steps.
+  push a little (≈ 4°: the trunk stays fairly constant in the study above); ironing moves the iron at
+  0.6–1.2 strokes/s, the trunk bent 10–20° and the head down (neck 20–35°) over a board at hip height,
+  the forearm turned palm down on the iron's handle. The hand then travels 0.15–0.32 m fore-aft relative
+  to the pelvis vacuuming and 0.10–0.18 m ironing (90th percentile of a stroke's range, 20 people; the
+  test's measure in tests/motion/test_household.py). A real vacuuming stroke is often longer, with a
+  step forward and back; here the feet stay planted but for the shuffling steps.
 * Bouts of strokes last 4–15 s (vacuuming) or 3–10 s (ironing), with pauses of 1–4 s (moving to the
   next patch, turning the garment) in which the working arm returns to a resting hold and, when
   ironing, both hands rearrange the garment (0.3–1 Hz movements of a few tens of degrees).
@@ -37,6 +38,7 @@ from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
     Track, apply_standing_sway, feet_planted_track, keyframes, postural_sway, smooth_noise,
 )
+from imuforge.motion.library.arms import _side
 from imuforge.motion.library.fidgets import leg_fidgets, person_amount
 from imuforge.motion.library.static import standing_pose
 
@@ -68,12 +70,12 @@ class Chore:
     free_elbow: float
 
 
-#: vacuuming: strokes at 0.5–1.0 /s, the hand 0.2–0.4 m fore-aft from arm and trunk
+#: vacuuming: strokes at 0.5–1.0 /s, the hand 0.15–0.32 m fore-aft from arm and trunk
 VACUUM = Chore(rate_hz=(0.5, 1.0), reach=(0.6, 1.2), shoulder_back=0.0, shoulder_gain=50.0, elbow_back=80.0,
                elbow_gain=-55.0, hold_shoulder=15.0, hold_elbow=55.0, forearm=-20.0, trunk_deg=(8.0, 20.0),
-               neck_deg=(5.0, 15.0), trunk_pitch=12.0, bout_s=(4.0, 15.0), pause_s=(1.0, 4.0),
+               neck_deg=(5.0, 15.0), trunk_pitch=4.0, bout_s=(4.0, 15.0), pause_s=(1.0, 4.0),
                rearrange_deg=0.0, free_shoulder=10.0, free_elbow=25.0)
-#: ironing: strokes at 0.6–1.2 /s, the hand ≈ 0.1–0.3 m fore-aft
+#: ironing: strokes at 0.6–1.2 /s, the hand 0.10–0.18 m fore-aft
 IRONING = Chore(rate_hz=(0.6, 1.2), reach=(0.6, 1.2), shoulder_back=20.0, shoulder_gain=25.0, elbow_back=85.0,
                 elbow_gain=-40.0, hold_shoulder=25.0, hold_elbow=80.0, forearm=-70.0, trunk_deg=(10.0, 20.0),
                 neck_deg=(20.0, 35.0), trunk_pitch=2.0, bout_s=(3.0, 10.0), pause_s=(1.0, 4.0),
@@ -100,7 +102,7 @@ def chore_track(chore: Chore, label: str, person: Person, duration_s: float, fps
     """A standing chore (see the module docstring) with the ``hand`` arm working (default: dominant)."""
     n = int(round(duration_s * fps)) + 1
     t = np.arange(n) / fps
-    s = "L" if (hand or person.handedness) == "left" else "R"
+    s = _side(person, hand)
     o = "R" if s == "L" else "L"
     pose = apply_standing_sway(standing_pose(person, rng), postural_sway(rng, n, fps, person.vigor))
     env, spans = bouts(rng, t, chore.bout_s, chore.pause_s)
@@ -109,12 +111,13 @@ def chore_track(chore: Chore, label: str, person: Person, duration_s: float, fps
     reach = float(rng.uniform(*chore.reach)) * (1 + 0.2 * smooth_noise(rng, n, fps, 0.5)[:, 0])
     u = 0.5 * (1 - np.cos(2 * np.pi * phase)) * reach * env  # 0 at the back of a stroke, ≈ 1 at its front
     trunk = float(rng.uniform(*chore.trunk_deg))
-    pose["pelvis_tilt"] = pose["pelvis_tilt"] + 0.5 * trunk + 0.5 * chore.trunk_pitch * u  # bent at the hips …
-    pose["spine_flex"] = pose["spine_flex"] + 0.5 * trunk + 0.5 * chore.trunk_pitch * u  # … and the spine
+    bend = 0.5 * trunk + 0.5 * chore.trunk_pitch * u  # half at the hips, half in the spine
+    pose["pelvis_tilt"] = pose["pelvis_tilt"] + bend
+    pose["spine_flex"] = pose["spine_flex"] + bend
     pose["neck_flex"] = pose.get("neck_flex", 0.0) + float(rng.uniform(*chore.neck_deg))
     pose["spine_rot"] = pose.get("spine_rot", 0.0) + 6.0 * smooth_noise(rng, n, fps, 0.15)[:, 0]
     for leg in "LR":  # the thighs stay where the feet hold them (thigh angle = hip_flex − pelvis tilt)
-        pose[f"hip_flex_{leg}"] = pose.get(f"hip_flex_{leg}", 0.0) + 0.5 * trunk + 0.5 * chore.trunk_pitch * u
+        pose[f"hip_flex_{leg}"] = pose.get(f"hip_flex_{leg}", 0.0) + bend
     hold = 1.0 - env
     pose[f"sh_flex_{s}"] = env * (chore.shoulder_back + chore.shoulder_gain * u) + hold * chore.hold_shoulder
     pose[f"elbow_flex_{s}"] = env * (chore.elbow_back + chore.elbow_gain * u) + hold * chore.hold_elbow
@@ -135,7 +138,8 @@ def chore_track(chore: Chore, label: str, person: Person, duration_s: float, fps
 def vacuum_cleaning(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
                     intensity: float = 1.0, hand: str | None = None) -> Track:
     """Vacuuming a floor standing: push-pull strokes of the nozzle (see the module docstring)."""
-    return chore_track(VACUUM, "vacuum_cleaning", person, duration_s, fps, rng, intensity=intensity, hand=hand)
+    return chore_track(VACUUM, "vacuum_cleaning", person, duration_s, fps, rng, intensity=intensity,
+                       hand=hand)
 
 
 def ironing(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
