@@ -178,8 +178,8 @@ def test_held_angles_are_the_same_rotations_as_angle_series():
 
 def test_stairs_down_closure_drops_the_even_pelvis_only_where_that_closes_the_stairs(monkeypatch):
     """``close_gait``: a descent whose closure with the even pelvis stays more than ``STAIR_EVEN_MAX_MISS_M``
-    open is closed without it where that closes (``generate`` seed 5: 28 mm with it, 8 mm without; 3 descents of
-    60), and keeps it where neither closes (seed 44: 26 / 22 mm; 2 of 60); everyone else keeps it."""
+    open is closed without it where that closes (``generate`` seed 5: 29 mm with it, 7 mm without; 3 descents of
+    60), and keeps it where neither closes (seed 58: 43 / 52 mm; 1 of 60); everyone else keeps it."""
     from imuforge.motion.library import generate
 
     chosen = []
@@ -192,9 +192,9 @@ def test_stairs_down_closure_drops_the_even_pelvis_only_where_that_closes_the_st
         return c
 
     monkeypatch.setattr(gait, "close_gait", traced)
-    for seed in (5, 44, 0):
+    for seed in (5, 58, 0):
         generate("stairs_down", 2, fps=50, rng=seed)
-    (even5, miss5), (even44, miss44), (even0, miss0) = chosen
+    (even5, miss5), (even58, miss58), (even0, miss0) = chosen
     assert not even5 and miss5 <= gait.STAIR_EVEN_MAX_MISS_M, chosen
-    assert even44 and miss44 > gait.STAIR_EVEN_MAX_MISS_M, chosen
+    assert even58 and miss58 > gait.STAIR_EVEN_MAX_MISS_M, chosen
     assert even0 and miss0 <= gait.STAIR_EVEN_MAX_MISS_M, chosen

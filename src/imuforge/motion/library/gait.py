@@ -743,7 +743,7 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     win = np.stack([_planted_window(ph, stance), _stance_window(ph, stance), _planted_window(ph, stance)], 1)
     fwd = Q.qrot(g_foot, np.array([0.0, 0.0, 1.0]))
     heading = np.arctan2(np.sum(win[:, 1] * fwd[:, 0]), np.sum(win[:, 1] * fwd[:, 2]))  # mean stance heading
-    flat = Q.ry(np.full(len(ph), heading))
+    flat = _goal_foot(g_foot, heading, win[:, 1])
     inv_shank = Q.qconj(g_shank)
     now = ankle_angles(Q.qmul(inv_shank, g_foot))
     goal = ankle_angles(Q.qmul(inv_shank, flat))
@@ -757,6 +757,25 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
         d = foot - now
     d = np.column_stack([d, add])
     return replace(closure, foot=d if closure.foot is None else closure.foot + d)
+
+
+def _goal_foot(g_foot: np.ndarray, heading: float, flat_weight: np.ndarray) -> np.ndarray:
+    """The world orientation (n, 4) :func:`foot_flat_correction` drives the foot ``g_foot`` to: the stance
+    ``heading`` (rad) and no roll, with the foot's own pitch kept where ``flat_weight`` (the dorsiflexion
+    column's window) is 0 and laid flat where it is 1.
+
+    Only the pitch the correction applies may differ from the foot's: the heading and roll columns are
+    applied through the whole planted window, the pitch only on the flat foot. Measured against a flat goal,
+    a foot pitched far from the shank (a stair descent's trailing foot, heel high, on a shank ≈ 70° forward)
+    sits near the gimbal lock of the ankle's yaw → pitch → roll angles, where its toe-out and inversion
+    differences grow large and cancel only together with the pitch's: applied without it they twisted the
+    foot up to ≈ 60° about its heading and 50° about its long axis just after toe-off, and released it within
+    0.1 of the cycle (a foot gyroscope read ≈ 11 rad/s about the vertical, real shoe sensors in stair descent
+    ≈ 2–3)."""
+    from imuforge.motion import quat as Q
+
+    pitch = ankle_angles(g_foot)[:, 1]  # the foot's world pitch (deg, toes up +), same angle order
+    return Q.qmul(Q.ry(np.full(len(g_foot), heading)), Q.rx(-np.radians(pitch * (1.0 - flat_weight))))
 
 
 def push_off_inversion(ph: np.ndarray, stance: float) -> np.ndarray:
@@ -975,9 +994,9 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 #: the hip fit's tolerance: step length and contact-height mismatch each within 1 cm
 HIP_FIT_TOL_M = 0.01
 #: stairs: the even pelvis speed (``stance_speed_correction``) is kept unless the closure it leads to leaves
-#: the stair geometry more than this open (m) and the closure without it closes within this. With it, 16 people
-#: going up: within 7.6 mm (step) / 15.7 mm (weight transfer); going down 5 of 60 (``generate`` seeds 0–59)
-#: beyond 2 cm (25.8–50.7 mm), three of whom the closure without it closes (2.9–12.4 mm); two stay open either way
+#: the stair geometry more than this open (m) and the closure without it closes within this. With it, going up
+#: 60 people (``generate`` seeds 0–59) within 11.5 mm (median 4.6); going down 4 of 60 beyond 2 cm (28.9–46.1 mm),
+#: three of whom the closure without it closes (5.0–11.5 mm); one (43 / 52 mm) stays open either way
 STAIR_EVEN_MAX_MISS_M = 0.02
 
 
@@ -1188,7 +1207,8 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     c = stance_path_correction(kind, person, c, f_step, speed, stance)
     c = fit_step_width(kind, person, c, f_step, speed, stance)
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
-    return foot_flat_correction(kind, person, c, speed, stance, push_off=True)
+    c = foot_flat_correction(kind, person, c, speed, stance, push_off=True)
+    return fit_step_width(kind, person, c, f_step, speed, stance)
 
 
 def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_step: float, speed: float,
@@ -1203,7 +1223,8 @@ def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_s
     # after it bring the width within 1 cm instead of 2.4, but cost the descent's planted foot 1–2 mm
     # horizontally and 3 mm vertically (8 people × 20 s), so they are not made.)
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, replace(c, jac=None))
-    return foot_flat_correction(kind, person, c, speed, stance, push_off=True)
+    c = foot_flat_correction(kind, person, c, speed, stance, push_off=True)
+    return fit_step_width(kind, person, c, f_step, speed, stance)
 
 
 def _closure_miss(c: Closure, kind: str, person: Person, target_step: float, f_step: float, speed: float,
