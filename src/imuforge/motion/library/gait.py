@@ -747,7 +747,9 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     inv_shank = Q.qconj(g_shank)
     now = ankle_angles(Q.qmul(inv_shank, g_foot))
     goal = ankle_angles(Q.qmul(inv_shank, flat))
-    d = (goal - now) * win  # degrees: toe-out, dorsiflexion, inversion
+    # the goal holds the pitch schedule (the flat foot's window): its three angles apply together, through the
+    # planted window (1 wherever the flat foot's is above 0)
+    d = (goal - now) * win[:, [0, 0, 2]]  # degrees: toe-out, dorsiflexion, inversion
     add = np.zeros(len(ph))
     if push_off:
         if closure.foot is not None and np.any(closure.foot[:, 3]):
@@ -994,9 +996,9 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 #: the hip fit's tolerance: step length and contact-height mismatch each within 1 cm
 HIP_FIT_TOL_M = 0.01
 #: stairs: the even pelvis speed (``stance_speed_correction``) is kept unless the closure it leads to leaves
-#: the stair geometry more than this open (m) and the closure without it closes within this. With it, going up
-#: 60 people (``generate`` seeds 0–59) within 11.5 mm (median 4.6); going down 4 of 60 beyond 2 cm (28.9–46.1 mm),
-#: three of whom the closure without it closes (5.0–11.5 mm); one (43 / 52 mm) stays open either way
+#: the stair geometry more than this open (m) and the closure without it closes within this. With it, going
+#: up 60 people (``generate`` seeds 0–59) within 16.6 mm (median 5.7); going down 4 of 60 beyond 2 cm
+#: (25.6–41.7 mm), three of whom the closure without it closes (4.3–15.1 mm); one (42 / 50 mm) stays open
 STAIR_EVEN_MAX_MISS_M = 0.02
 
 
