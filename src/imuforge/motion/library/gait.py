@@ -771,9 +771,9 @@ def _goal_foot(g_foot: np.ndarray, heading: float, flat_weight: np.ndarray) -> n
     a foot pitched far from the shank (a stair descent's trailing foot, heel high, on a shank ≈ 70° forward)
     sits near the gimbal lock of the ankle's yaw → pitch → roll angles, where its toe-out and inversion
     differences grow large and cancel only together with the pitch's: applied without it they twisted the
-    foot up to ≈ 60° about its heading and 50° about its long axis just after toe-off, and released it within
-    0.1 of the cycle (a foot gyroscope read ≈ 11 rad/s about the vertical, real shoe sensors in stair descent
-    ≈ 2–3)."""
+    foot up to ≈ 60° about its heading and 50° about its long axis just after toe-off, and released it 0.12
+    of the cycle later (a foot gyroscope read ≈ 11 rad/s about the vertical, real shoe sensors in stair
+    descent ≈ 2–3)."""
     from imuforge.motion import quat as Q
 
     pitch = ankle_angles(g_foot)[:, 1]  # the foot's world pitch (deg, toes up +), same angle order
@@ -1189,9 +1189,9 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     where it leaves the geometry more than :data:`STAIR_EVEN_MAX_MISS_M` open and the closure without it
     closes within that), for walking its side-to-side sway too (both in one iteration,
     ``stance_path_correction``), then the geometry again, the planted foot with the push-off, and the step
-    width once more (the last foot pass turns the rising foot, which moved the feet up to 18 mm off the width;
-    this offset, 0.1–0.9°, changes the geometry's miss, :func:`_closure_miss`, by at most 1.5 mm: 6 people
-    per gait).
+    width once more (the last foot pass turns the heel-rising foot, which moved the feet up to 18 mm off the
+    width; this offset, up to 0.9°, changes the geometry's miss, :func:`_closure_miss`, by at most 1.5 mm: 6
+    people per gait).
     (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
     within 2.5 instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged,
     one forward-kinematics pass fewer.)"""
@@ -1225,8 +1225,10 @@ def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_s
     c = fit_step_width(kind, person, c, f_step, speed, stance)
     # the step-width offset (and the speed correction) bend the strongly flexed stair legs' geometry: a
     # Jacobian taken afresh, not the first fit's. (A foot-flat pass before this refit and a second width step
-    # after it bring the width within 1 cm instead of 2.4, but cost the descent's planted foot 1–2 mm
-    # horizontally and 3 mm vertically (8 people × 20 s), so they are not made.)
+    # right after it brought the width within 1 cm instead of 2.4 but cost the descent's planted foot 1–2 mm
+    # horizontally and 3 mm vertically, 8 people × 20 s; not made. The width step after the last foot pass,
+    # needed since the pitch-keeping goal, puts it within 5 mm for 0.1–0.4 mm of single-support sliding and
+    # 2 mm of stance sliding and vertical travel: max of 8 people × 20 s, walking and stairs.)
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, replace(c, jac=None))
     c = foot_flat_correction(kind, person, c, speed, stance, push_off=True)
     return fit_step_width(kind, person, c, f_step, speed, stance)
