@@ -740,21 +740,21 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     ph = np.arange(FOOT_GRID) / FOOT_GRID
     P, G = _legs_fk(kind, person, closure, speed, stance, ph)
     g_foot, g_shank = G[:, J("left_ankle")], G[:, J("left_knee")]
-    win = np.stack([_planted_window(ph, stance), _stance_window(ph, stance), _planted_window(ph, stance)], 1)
+    planted, flat_foot = _planted_window(ph, stance), _stance_window(ph, stance)
     fwd = Q.qrot(g_foot, np.array([0.0, 0.0, 1.0]))
-    heading = np.arctan2(np.sum(win[:, 1] * fwd[:, 0]), np.sum(win[:, 1] * fwd[:, 2]))  # mean stance heading
-    flat = _goal_foot(g_foot, heading, win[:, 1])
+    heading = np.arctan2(np.sum(flat_foot * fwd[:, 0]), np.sum(flat_foot * fwd[:, 2]))  # mean stance heading
+    flat = _goal_foot(g_foot, heading, flat_foot)
     inv_shank = Q.qconj(g_shank)
     now = ankle_angles(Q.qmul(inv_shank, g_foot))
     goal = ankle_angles(Q.qmul(inv_shank, flat))
-    # the goal holds the pitch schedule (the flat foot's window): its three angles apply together, through the
-    # planted window (1 wherever the flat foot's is above 0)
-    d = (goal - now) * win[:, [0, 0, 2]]  # degrees: toe-out, dorsiflexion, inversion
+    # the goal holds the pitch schedule (the flat-foot window): its three angles apply together, through the
+    # planted window (1 wherever the flat-foot window is above 0)
+    d = (goal - now) * planted[:, None]  # degrees: toe-out, dorsiflexion, inversion
     add = np.zeros(len(ph))
     if push_off:
         if closure.foot is not None and np.any(closure.foot[:, 3]):
             raise ValueError("foot_flat_correction: the push-off is already in this closure")
-        roll = push_off_inversion(ph, stance) * win[:, 2]
+        roll = push_off_inversion(ph, stance) * planted
         foot, add = _push_off_roll(kind, person, closure, speed, stance, ph, now + d, roll, heading, P, G)
         d = foot - now
     d = np.column_stack([d, add])
@@ -763,13 +763,13 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
 
 def _goal_foot(g_foot: np.ndarray, heading: float, flat_weight: np.ndarray) -> np.ndarray:
     """The world orientation (n, 4) :func:`foot_flat_correction` drives the foot ``g_foot`` to: the stance
-    ``heading`` (rad) and no roll, with the foot's own pitch kept where ``flat_weight`` (the dorsiflexion
-    column's window) is 0 and laid flat where it is 1.
+    ``heading`` (rad) and no roll, with the foot's own pitch kept where ``flat_weight`` (the flat-foot
+    window) is 0 and laid flat where it is 1.
 
-    Only the pitch the correction applies may differ from the foot's: the heading and roll columns are
-    applied through the whole planted window, the pitch only on the flat foot. Measured against a flat goal,
-    a foot pitched far from the shank (a stair descent's trailing foot, heel high, on a shank ≈ 70° forward)
-    sits near the gimbal lock of the ankle's yaw → pitch → roll angles, where its toe-out and inversion
+    The heading and roll are held through the whole planted window, the pitch only on the flat foot, so the
+    goal keeps the foot's pitch elsewhere and its three ankle angles apply together. Measured against a flat
+    goal, a foot pitched far from the shank (a stair descent's trailing foot, heel high, on a shank ≈ 70°
+    forward) sits near the gimbal lock of the ankle's yaw → pitch → roll angles, where its toe-out and inversion
     differences grow large and cancel only together with the pitch's: applied without it they twisted the
     foot up to ≈ 60° about its heading and 50° about its long axis just after toe-off, and released it 0.12
     of the cycle later (a foot gyroscope read ≈ 11 rad/s about the vertical, real shoe sensors in stair
