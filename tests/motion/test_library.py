@@ -6,7 +6,8 @@ from imuforge.motion import Motion, read_motion
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.library import (
-    ACTIVITIES, SLIDE_BOUND_SINGLE_M, SLIDE_BOUND_STANCE_M, generate, motion_foot_sliding, schedule,
+    ACTIVITIES, SLIDE_BOUND_SINGLE_M, SLIDE_BOUND_STANCE_M, SLIDE_BOUND_TURN_M, generate, motion_foot_sliding,
+    schedule,
 )
 from imuforge.motion.library._core import foot_contact_points, fourier_eval, fourier_fit, smooth_noise
 from imuforge.motion.library.gait import GAITS, step_frequency, step_width_target
@@ -51,8 +52,11 @@ def test_every_activity(name):
 @pytest.mark.parametrize("name", ["walking", "running", "stairs_up", "stairs_down", "standing", "sit_to_stand",
                                   "jumping_rope"])
 def test_feet_do_not_slide(name):
+    """On one seed per activity; walking on a straight line (through a turn the bound is
+    :data:`SLIDE_BOUND_TURN_M`, see the next test)."""
     dur = None if ACTIVITIES[name].kind == "transition" else 20.0
-    m, contact = generate(name, dur, fps=FPS, rng=3, return_contact=True)
+    straight = {"turns": 0} if name == "walking" else {}
+    m, contact = generate(name, dur, fps=FPS, rng=3, return_contact=True, **straight)
     single = motion_foot_sliding(m, contact, threshold=0.999)
     assert single.size > 0
     assert single.max() < SLIDE_BOUND_SINGLE_M
@@ -67,6 +71,20 @@ def test_feet_do_not_slide(name):
         e = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
         for a, b in zip(e[::2], e[1::2]):
             assert np.ptp(pts[a:b, k, 1]) < 0.025
+
+
+def test_turning_walks_slide_within_the_turn_bound():
+    """Walks with their own turns (8 people × 20 s, 11 turns of 46–206°): the single-support bound holds;
+    over the whole stance the planted foot drifts more through a turn than on a straight line (the legs are
+    placed after the turn, the stance hip takes it), within :data:`SLIDE_BOUND_TURN_M`."""
+    turns, whole = 0, []
+    for seed in range(8):
+        m, contact = generate("walking", 20.0, fps=FPS, rng=seed, return_contact=True)
+        turns += len(m.meta["items"][0]["info"]["turns"])
+        assert motion_foot_sliding(m, contact).max() < SLIDE_BOUND_SINGLE_M
+        whole.append(motion_foot_sliding(m, contact, threshold=0.3).max())
+    assert turns >= 5
+    assert max(whole) < SLIDE_BOUND_TURN_M
 
 
 def test_sliding_detector_detects_sliding():
@@ -223,6 +241,30 @@ def test_sit_to_stand_phases_and_seat_off_acceleration():
         assert y[-1] - y[0] > 0.3
     assert np.mean(peaks) > 3.0
     assert 1.5 < np.mean(durations) < 4.0
+
+
+def test_a_walk_goes_at_the_recordings_pace_of_the_preferred_speed():
+    """Without a given speed a walk goes at the person's preferred speed × a pace drawn per recording
+    (log-normal, median 0.9, SD of the log 0.1, clipped to 0.7–1.1), drawn from its own stream: the same
+    walk asked at that speed is the same motion."""
+    from imuforge.motion.library.gait import WALK_PACE, walk_pace
+
+    median, sd, (lo, hi) = WALK_PACE
+    pace = np.array([walk_pace(np.random.default_rng(i)) for i in range(2000)])
+    assert lo <= pace.min() and pace.max() <= hi
+    assert np.median(pace) == pytest.approx(median, abs=0.01)
+    from scipy.stats import truncnorm
+
+    a, b = np.log(lo / median) / sd, np.log(hi / median) / sd  # the clip: tails beyond ≈ −2.5 / +2 SD
+    inner = np.log(pace[(pace > lo) & (pace < hi)] / median)
+    assert inner.std() == pytest.approx(sd * truncnorm(a, b).std(), rel=0.06)
+    for seed in (1, 2):
+        p = Person.sample(np.random.default_rng(seed))
+        m = generate("walking", 4.0, fps=50, rng=seed, person=p)
+        v = m.meta["items"][0]["info"]["speed_mps"]
+        assert lo - 1e-3 <= v / p.preferred_speed_mps <= hi + 1e-3
+        same = generate("walking", 4.0, fps=50, rng=seed, person=p, speed=v)
+        np.testing.assert_allclose(same.positions, m.positions, atol=1e-3)
 
 
 def test_stair_cadence_spreads_between_people_around_the_published_means():

@@ -12,7 +12,8 @@ boundaries (activities are cross-faded over ``blend_s``; transitions such as ``s
 start and end in the static postures they connect). Gaits are the forward kinematics of closed
 normative joint curves (no leg re-solve), so a planted foot may slide a little; the tests require on one
 seed per activity less than :data:`SLIDE_BOUND_SINGLE_M` per single-support stance and less than
-:data:`SLIDE_BOUND_STANCE_M` over the whole stance including weight transfer (contact weight ≥ 0.3),
+:data:`SLIDE_BOUND_STANCE_M` over the whole stance including weight transfer (contact weight ≥ 0.3) —
+walking on a straight line; through its turns :data:`SLIDE_BOUND_TURN_M` —
 and ``motion_foot_sliding`` reports it for any motion (measured figures in docs/MOTION.md).
 Sources of curves and ranges are cited in each module (gait, static, exercise, arms, body).
 """
@@ -35,6 +36,9 @@ from imuforge.motion.motion import Motion
 
 SLIDE_BOUND_SINGLE_M = 0.010
 SLIDE_BOUND_STANCE_M = 0.03
+#: the whole-stance bound through a walking turn (``turns``): the legs are placed after the turn and the
+#: stance hip takes it (:mod:`.turns`), so the planted foot drifts more than on a straight line
+SLIDE_BOUND_TURN_M = 0.05
 
 
 @dataclass(frozen=True)
@@ -288,4 +292,4 @@ def motion_foot_sliding(motion: Motion, contact: np.ndarray, threshold: float = 
 
 
 __all__ = ["ACTIVITIES", "Activity", "Person", "SLIDE_BOUND_SINGLE_M", "SLIDE_BOUND_STANCE_M",
-           "generate", "motion_foot_sliding", "schedule"]
+           "SLIDE_BOUND_TURN_M", "generate", "motion_foot_sliding", "schedule"]

@@ -51,8 +51,11 @@ Running step frequency 165 steps/min at 3.04 m/s + 0.11 Hz per m/s, each runner 
 13-step staircase (gait cycle 0.97 ± 0.18 s, 0.79 m/s; *Gait Posture* 2023, "stair descent outside of the
 laboratory"), ≈ 118 ascent (assumption: the ascent / descent ratio 0.95 of the laboratory studies, whose
 5-step staircases give ≈ 95 / 100, Riener et al. 2002); each person's scaled with their walking cadence at
-the preferred speed and by a stair pace of their own (``STAIR_PACE_SD``). The hip's sagittal amplitude is scaled (within 0.6–1.5) so the
-curves produce the step length of the requested speed.
+the preferred speed and by a stair pace of their own (``STAIR_PACE_SD``). A walk without a given speed
+goes at the person's preferred speed (the steady speed of laboratory walkways) times the recording's pace
+(:data:`WALK_PACE`, median 0.9: outside long walkways people walk slower; Nordic walking, an outdoor
+exercise on long paths, keeps its :data:`NORDIC_SPEED_X`). The hip's sagittal amplitude is scaled (within
+0.6–1.5) so the curves produce the step length of the requested speed.
 
 **Pelvis path.** The pelvis translation follows from the loaded foot's rolling contact (heel →
 ball; see ``anchored_root``), then only the pelvis path is low-passed (walking vertical: 4th-order
@@ -302,6 +305,16 @@ RUN_STEP_HZ, RUN_STEP_SLOPE, RUN_REF_SPEED, RUN_STEP_SD_HZ = 165 / 60, 0.11, 3.0
 #: experienced recreational runners' 3.04 ± 0.28 and the inexperienced runners' ≈ 2.6 of the same group's
 #: studies — people recorded for activity recognition are mostly not runners
 JOG_SPEED, JOG_SPEED_RANGE = (2.85, 0.3), (2.2, 3.8)
+#: a recording's walking pace against the person's preferred speed (``preferred_speed_mps``, the steady
+#: speed of laboratory walkways), log-normal: median, SD of the log, clip. Walking outside a long
+#: walkway is slower: young adults reach their steady speed only after ≈ 10 m, and the usual ≤ 10 m
+#: tests read ≈ 30 % below it ("On attaining and estimating steady walking speed", preprint, N = 10);
+#: daily-life walking speed is lower than the same people's in the laboratory (Takayanagi et al. 2019,
+#: *Sci Rep* 9:3496, 1965 older adults; Czech et al. 2020, *npj Digit Med* 3:127, younger and older
+#: adults; Grassi et al. 2024). The median 0.9 — between the steady walkway and those short paths — and
+#: the spread are assumptions; with the preferred speed's between-person SD the recordings' speeds are
+#: ≈ 1.22 ± 0.19 m/s. Drawn from its own stream (``side_stream``): the gait's other draws are unchanged.
+WALK_PACE = (0.9, 0.1, (0.7, 1.1))
 #: share of the walking pelvis height's step-periodic part given the collisional shape (``collision_height``);
 #: the rest keeps the leg path's own near-sinusoidal bounce. With the whole part reshaped a lower-back
 #: device read a vertical RMS of 1.76 m/s² and skewness 2.26 at 97 steps/min against the real gaitpy lumbar
@@ -1242,6 +1255,13 @@ def _closure_miss(c: Closure, kind: str, person: Person, target_step: float, f_s
     return max(abs(step - target_step), abs(mismatch))
 
 
+def walk_pace(rng: np.random.Generator) -> float:
+    """This recording's walking pace / the person's preferred speed (:data:`WALK_PACE`), drawn from
+    :func:`side_stream` (``rng`` is not drawn from)."""
+    median, sd, (lo, hi) = WALK_PACE
+    return float(np.clip(median * np.exp(sd * side_stream(rng, "pace").standard_normal()), lo, hi))
+
+
 def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, intensity: float,
                     tread_m: float, poles: bool = False) -> tuple[float, float, float]:
     """(speed m/s, step frequency Hz, target step length m) of a gait (``poles``: Nordic walking's, see
@@ -1250,8 +1270,8 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
     if kind in SPEED_RANGE:
         lo, hi = SPEED_RANGE[kind]
         if speed is None:  # the person's own speed, scaled by the intensity and kept within the gait's range
-            own = person.preferred_speed_mps * (NORDIC_SPEED_X if poles else 1.0) if kind == "walking" else \
-                float(np.clip(rng.normal(*JOG_SPEED), *JOG_SPEED_RANGE))
+            own = person.preferred_speed_mps * (NORDIC_SPEED_X if poles else walk_pace(rng)) \
+                if kind == "walking" else float(np.clip(rng.normal(*JOG_SPEED), *JOG_SPEED_RANGE))
             speed = float(np.clip(own * intensity ** 0.5, lo, hi))
         speed = float(speed)
         if not lo <= speed <= hi:
