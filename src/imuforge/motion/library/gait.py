@@ -309,11 +309,11 @@ JOG_SPEED, JOG_SPEED_RANGE = (2.85, 0.3), (2.2, 3.8)
 #: speed of laboratory walkways), log-normal: median, SD of the log, clip. Walking outside a long
 #: walkway is slower: young adults reach their steady speed only after ≈ 10 m, and the usual ≤ 10 m
 #: tests read ≈ 30 % below it ("On attaining and estimating steady walking speed", preprint, N = 10);
-#: daily-life walking speed is lower than the same people's in the laboratory (Takayanagi et al. 2019,
-#: *Sci Rep* 9:3496, 1965 older adults; Czech et al. 2020, *npj Digit Med* 3:127, younger and older
-#: adults; Grassi et al. 2024). The median 0.9 — between the steady walkway and those short paths — and
-#: the spread are assumptions; with the preferred speed's between-person SD the recordings' speeds are
-#: ≈ 1.22 ± 0.19 m/s. Drawn from its own stream (``side_stream``): the gait's other draws are unchanged.
+#: daily-life walking speed is lower than the same people's in the laboratory (≈ 0.88 × a 4-m test's:
+#: Van Ancum et al. 2019, *Maturitas* 121:28; Takayanagi et al. 2019, *Sci Rep* 9:3496, 1965 older
+#: adults; Czech et al. 2020, *npj Digit Med* 3:127, younger and older adults). The median 0.9 follows
+#: those; the spread is an assumption. With the preferred speed's between-person SD the recordings' speeds
+#: are ≈ 1.22 ± 0.19 m/s. Drawn from its own stream (``side_stream``): the gait's other draws are unchanged.
 WALK_PACE = (0.9, 0.1, (0.7, 1.1))
 #: share of the walking pelvis height's step-periodic part given the collisional shape (``collision_height``);
 #: the rest keeps the leg path's own near-sinusoidal bounce. With the whole part reshaped a lower-back
