@@ -74,7 +74,7 @@ def test_feet_do_not_slide(name):
 
 
 def test_turning_walks_slide_within_the_turn_bound():
-    """Walks with their own turns (8 people × 20 s, 11 turns of 46–206°): the single-support bound holds;
+    """Walks with their own turns (8 people × 20 s, 12 turns of 46–206°): the single-support bound holds;
     over the whole stance the planted foot drifts more through a turn than on a straight line (the legs are
     placed after the turn, the stance hip takes it), within :data:`SLIDE_BOUND_TURN_M`."""
     turns, whole = 0, []
