@@ -84,6 +84,24 @@ def test_stride_frequency_is_not_taken_by_a_jolt_at_every_step():
     assert stride_hz(gyro, FS) == pytest.approx(0.9, abs=0.01)
 
 
+@pytest.mark.parametrize("stride", [0.55, 0.9, 1.1])
+def test_stride_frequency_of_a_foot_is_not_its_second_harmonic(stride):
+    """A foot's rate: through the swing (half the stride) heel-off, swing and contact make one whole
+    oscillation; through stance, nothing. Most of its power is at twice the stride frequency (checked), so
+    the spectral peak is there; the signal repeats only once per stride, and the stride is found."""
+    fs = 100.0
+    t = np.arange(0, 40, 1 / fs)  # a whole number of strides at each frequency
+    phase = (t * stride) % 1.0
+    swing = np.where(phase < 0.5, np.sin(2 * np.pi * phase / 0.5), 0.0)
+    gyro = np.zeros((t.size, 3))
+    gyro[:, 1] = 5.0 * swing
+    gyro[:, 0] = 0.1 * np.random.default_rng(1).normal(size=t.size)
+    power = np.abs(np.fft.rfft(swing)) ** 2
+    at = lambda hz: power[int(round(hz * t.size / fs))]  # noqa: E731
+    assert at(2 * stride) > 1.3 * at(stride)
+    assert stride_hz(gyro, fs) == pytest.approx(stride, abs=0.01)
+
+
 def test_statistics_do_not_depend_on_how_the_sensor_is_turned():
     spec = [("standing", 10, [0, 0, 1], 0, 0.0), ("walking", 20, [0, 0.3, 1], 0.8, 2.0)]
     a = realism_stats(_rec(spec))
