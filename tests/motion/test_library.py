@@ -323,6 +323,82 @@ def test_standing_hands_are_drawn_and_held():
         generate("standing", 2, rng=0, carrying="box")
 
 
+def _arms_in_body_frame(m):
+    """Wrists and elbows of a Motion's first frame relative to the pelvis, in the body's (forward, left, up)
+    axes (m), and the forearms' (elbow → wrist) unit directions, keyed by side."""
+    j = HUMANML3D_22.joints
+    x = m.positions[0]
+    left = x[j.index("left_hip")] - x[j.index("right_hip")]
+    left /= np.linalg.norm(left)
+    axes = np.stack([np.cross(left, [0.0, 1.0, 0.0]), left, [0.0, 1.0, 0.0]])
+    out = {}
+    for side in ("left", "right"):
+        wrist, elbow = x[j.index(f"{side}_wrist")], x[j.index(f"{side}_elbow")]
+        fore = axes @ (wrist - elbow)
+        out[side] = (axes @ (wrist - x[j.index("pelvis")]), axes @ (elbow - x[j.index("pelvis")]),
+                     fore / np.linalg.norm(fore))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rest_positions_of_the_arms_put_the_hands_where_they_are_named(seed):
+    """Forward kinematics of each rest position of :data:`REST_ARMS` (no fidgets, angles drawn within their
+    ranges): folded arms put both wrists in front of the chest near the midline, the forearms across it;
+    clasped hands meet in front of the lower belly, or behind the back; hands on the hips sit at the waist's
+    sides; on arm rests the forearms lie about level, pointing forwards, the elbows out at the body's sides."""
+    p = Person(handedness=("right", "left")[seed % 2])
+
+    def arms(activity, hands, **kw):
+        return _arms_in_body_frame(generate(activity, 1, fps=50, rng=seed, person=p, carrying=hands, fidget=0.0,
+                                            **kw))
+
+    a = arms("standing", "arms_crossed")
+    for wrist, _, fore in a.values():
+        assert wrist[0] > 0.08 and 0.15 < wrist[2] < 0.35 and abs(wrist[1]) < 0.12, wrist
+        assert abs(fore[1]) > 0.7, fore  # across the chest
+    for hands, ahead in (("hands_clasped", True), ("hands_behind", False)):
+        a = arms("standing", hands)
+        (wl, _, _), (wr, _, _) = a["left"], a["right"]
+        assert np.linalg.norm(wl - wr) < 0.2, hands
+        for w in (wl, wr):
+            assert (w[0] > 0.08 if ahead else w[0] < -0.08) and -0.2 < w[2] < 0.1, (hands, w)
+    a = arms("standing", "hands_on_hips")
+    for wrist, elbow, _ in a.values():
+        assert 0.12 < abs(wrist[1]) < 0.3 and abs(wrist[0]) < 0.1 and -0.05 < wrist[2] < 0.2, wrist
+        assert abs(elbow[1]) > abs(wrist[1]) + 0.1, elbow  # elbows out
+    a = arms("sitting", "armrests", seat="chair")
+    for _, elbow, fore in a.values():
+        assert fore[0] > 0.85 and abs(fore[2]) < np.sin(np.radians(25)), fore
+        assert abs(elbow[1]) > 0.18, elbow
+
+
+def test_seated_hands_are_drawn_in_their_proportions_and_a_stool_has_no_arm_rests():
+    """``carrying`` not given: one of :data:`SEATED_HANDS` per recording in its proportions (binomial bound,
+    4 SD), without drawing from the sitting's stream; on a stool the arm rests' share goes to the lap; asking
+    for arm rests on a stool, or an unknown rest, is refused by name."""
+    from collections import Counter
+
+    from imuforge.motion.library.static import SEATED_HANDS, choose_seated_hands
+
+    n = 4000
+    for seat in ("chair", "stool"):
+        counts = Counter(choose_seated_hands(np.random.default_rng(i), seat) for i in range(n))
+        for habit, prob in SEATED_HANDS.items():
+            if seat == "stool":
+                prob = {"armrests": 0.0, "lap": prob + SEATED_HANDS["armrests"]}.get(habit, prob)
+            assert abs(counts[habit] - n * prob) <= 4 * np.sqrt(n * prob * (1 - prob)), (seat, habit)
+    rng = np.random.default_rng(3)
+    before = rng.bit_generator.state
+    choose_seated_hands(rng, "chair")
+    assert rng.bit_generator.state == before
+    drawn = generate("sitting", 2, fps=50, rng=11, seat="chair")
+    assert drawn.meta["items"][0]["info"]["carrying"] in SEATED_HANDS
+    with pytest.raises(ValidationError, match="arm rests"):
+        generate("sitting", 2, rng=0, seat="stool", carrying="armrests")
+    with pytest.raises(ValidationError, match="carrying|rest its hands"):
+        generate("sitting", 2, rng=0, carrying="pockets")
+
+
 def test_a_walk_without_carrying_draws_its_hands_from_the_habits():
     """``carrying`` not given: one of :data:`HAND_HABITS` per recording, in its proportions (binomial
     bound, 4 SD), drawn without touching the walk's own stream; recorded in the item's info."""

@@ -109,12 +109,14 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
              ("a person does Nordic walking", "walking with trekking poles", "someone walks with two poles",
               "nordic walking in the park")),
     Activity("standing", static.standing, "static",
-             "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, or in the "
-             "pockets)",
+             "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, in the "
+             "pockets, folded, clasped in front or behind, or on the hips)",
              {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)},
              ("a person stands still", "standing", "someone is standing and waiting", "standing in line")),
-    Activity("sitting", static.sitting, "static", "sitting on a chair, sofa or stool (arm gestures and fidgets)",
-             {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "seat": tuple(static.SEATS)},
+    Activity("sitting", static.sitting, "static", "sitting on a chair, sofa or stool (arm gestures and fidgets; the hands in the "
+             "lap, folded or on arm rests)",
+             {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "seat": tuple(static.SEATS),
+              "carrying": tuple(static.SEATED_HANDS)},
              ("a person sits on a chair", "sitting", "someone is seated", "sitting at a table")),
     Activity("lying", static.lying, "static", "lying down", {"variant": static.LYING_VARIANTS,
                                                               "surface_m": (0.0, 1.0), "intensity": (0.3, 2.0)},

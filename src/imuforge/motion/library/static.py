@@ -145,15 +145,49 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
     return pose, load
 
 
+#: Where people at rest keep their arms when the hands have nothing to do — the "home positions" of
+#: conversation analysis (Sacks & Schegloff 2002, *Gesture* 2:133: arms at the sides, folded across the
+#: chest, hands clasped in front or behind the back, on the hips; in the lap when seated) — as held joint
+#: angles (deg) of both arms, each drawn per recording within its range (``{angle}_{side}`` keys take the
+#: dominant ``D`` or other ``O`` arm). ``sh_rot`` is the upper arm's inward turn (``pose_to_local`` applies
+#: ``rx(side · sh_rot)``, so the left arm's value is used as is and the right arm's negated); ``elbow_sup`` 0
+#: is the forearm's neutral turn (thumb forward with the arm hanging, up with the forearm level). The
+#: geometry is checked by forward kinematics in tests/motion (wrists in front of the chest, together at
+#: the belly or behind the back, at the waist's sides).
+REST_ARMS: dict[str, dict[str, tuple[float, float]]] = {
+    # folded: the forearms level across the chest, one above the other, each hand at the other elbow
+    "arms_crossed": {"sh_flex": (15.0, 30.0), "sh_abd": (5.0, 15.0), "sh_rot": (60.0, 75.0),
+                     "elbow_flex_D": (105.0, 120.0), "elbow_flex_O": (115.0, 130.0), "elbow_sup": (-10.0, 20.0)},
+    # one hand holding the other (or its wrist) in front of the lower belly
+    "hands_clasped": {"sh_flex": (0.0, 10.0), "sh_abd": (0.0, 6.0), "sh_rot": (45.0, 60.0),
+                      "elbow_flex": (35.0, 55.0), "elbow_sup": (0.0, 30.0)},
+    # hands held together behind the back at the sacrum
+    "hands_behind": {"sh_flex": (-45.0, -34.0), "sh_abd": (5.0, 12.0), "sh_rot": (45.0, 60.0),
+                     "elbow_flex": (55.0, 80.0), "elbow_sup": (-40.0, -10.0)},
+    # hands on the hips, elbows out to the sides
+    "hands_on_hips": {"sh_flex": (-15.0, 0.0), "sh_abd": (35.0, 50.0), "sh_rot": (65.0, 80.0),
+                      "elbow_flex": (90.0, 110.0), "elbow_sup": (-70.0, -40.0)},
+    # seated: the forearms lying on a chair's or sofa's arm rests, level and pointing forwards
+    "armrests": {"sh_flex": (0.0, 12.0), "sh_abd": (12.0, 22.0), "sh_rot": (0.0, 10.0),
+                 "elbow_flex": (75.0, 95.0), "elbow_sup": (-40.0, 0.0)},
+}
+
 #: What a standing person's hands do, drawn per recording (:func:`choose_standing_hands`): holding a phone
 #: to read (in the grips of ``gait.PHONE_GRIPS``) or to the ear (on either side, ``gait.PHONE_EAR_SIDES``)
 #: at the shares observed in walking pedestrians (``gait.HAND_HABITS``: 8 % and 5 %; people standing and
-#: waiting use theirs at least as often — an assumption), a bag in the hand or both
-#: hands in the pockets (assumptions, as for walking); the rest let their arms hang. The held arm keeps the
-#: walking habit's angles (``gait.carry_style``; a bag's trunk lean is not applied to standing).
+#: waiting use theirs at least as often — an assumption), a bag in the hand or both hands in the pockets, or
+#: one of the rest positions of :data:`REST_ARMS` (folded arms, hands clasped in front or behind, hands on
+#: the hips); the rest let their arms hang. All shares but the phone's are assumptions: no count of standing
+#: people's arm positions was found. The held arm keeps the walking habit's angles (``gait.carry_style``; a
+#: bag's trunk lean is not applied to standing) or the rest position's.
 STANDING_HANDS: dict[str, float] = {
-    "none": 0.75, **{k: HAND_HABITS["walking"][k] for k in (*PHONE_GRIPS, *PHONE_EAR_SIDES)},
-    "bag": 0.07, "pockets": 0.05}
+    "none": 0.45, **{k: HAND_HABITS["walking"][k] for k in (*PHONE_GRIPS, *PHONE_EAR_SIDES)},
+    "bag": 0.07, "pockets": 0.07, "arms_crossed": 0.12, "hands_clasped": 0.10, "hands_behind": 0.03,
+    "hands_on_hips": 0.03}
+#: What a seated person's hands rest on, drawn per recording (:func:`choose_seated_hands`): the lap (the
+#: seated pose's own arms), folded arms, or a chair's or sofa's arm rests (none on a stool: the lap instead).
+#: Shares are assumptions, as for :data:`STANDING_HANDS`; phone checks come on top as fidgets.
+SEATED_HANDS: dict[str, float] = {"lap": 0.65, "arms_crossed": 0.15, "armrests": 0.20}
 #: share of its fidgets and restlessness a held angle keeps (an assumption: a hand holding a phone still
 #: shifts it, but less than a free one gestures)
 HELD_ARM_FIDGET = 0.3
@@ -165,11 +199,34 @@ def choose_standing_hands(rng: np.random.Generator) -> str:
     return weighted_choice(rng, STANDING_HANDS, "hands")
 
 
-def _hold_hands(pose: dict, rest: dict, person: Person, hands: str) -> dict:
+def choose_seated_hands(rng: np.random.Generator, seat: str) -> str:
+    """Where a seated person's hands rest, by the :data:`SEATED_HANDS` probabilities, seeded by ``rng``'s
+    current state without drawing from it; a stool has no arm rests."""
+    hands = weighted_choice(rng, SEATED_HANDS, "seated hands")
+    return "lap" if (hands == "armrests" and seat == "stool") else hands
+
+
+def rest_arm_angles(hands: str, person: Person, rng: np.random.Generator) -> dict[str, float]:
+    """The held angles (``{angle}_{side}_fixed``, deg) of a :data:`REST_ARMS` position, drawn within its
+    ranges from a side stream of ``rng`` (not drawn from)."""
+    side = "R" if person.handedness == "right" else "L"
+    arms = {"D": side, "O": "L" if side == "R" else "R"}
+    draw = side_stream(rng, f"rest:{hands}")
+    out = {}
+    for key, (lo, hi) in REST_ARMS[hands].items():
+        name, _, which = key.rpartition("_") if key[-2:] in ("_D", "_O") else (key, "", "")
+        for a in ([arms[which]] if which else ["L", "R"]):
+            value = float(draw.uniform(lo, hi))
+            out[f"{name}_{a}_fixed"] = -value if (name == "sh_rot" and a == "R") else value
+    return out
+
+
+def _hold_hands(pose: dict, rest: dict, person: Person, hands: str, rng: np.random.Generator) -> dict:
     """``pose`` with the arms of a ``hands`` habit held at its angles: each angle the habit holds is the
     habit's plus :data:`HELD_ARM_FIDGET` of the arm's movement about its resting value ``rest`` (the angles it
     does not hold, such as the wrist's, move as before)."""
-    for key, value in carry_style(hands, person).items():
+    held = rest_arm_angles(hands, person, rng) if hands in REST_ARMS else carry_style(hands, person)
+    for key, value in held.items():
         if key.endswith("_fixed"):
             name = key.removesuffix("_fixed")
             pose[name] = value + HELD_ARM_FIDGET * (pose.get(name, 0.0) - rest.get(name, 0.0))
@@ -196,17 +253,24 @@ def standing(person: Person, duration_s: float, fps: float, rng: np.random.Gener
                                            "sh_flex_R": 2.0}, cutoff=0.08)
     pose, load = _add_fidgets(pose, person, rng, n, fps, person_amount(rng, fidget, intensity, person.vigor),
                               seated=False)
-    pose = _hold_hands(pose, rest, person, hands)
+    pose = _hold_hands(pose, rest, person, hands, rng)
     return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget, "carrying": hands}, load=load)
 
 
 def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-            intensity: float = 1.0, fidget: float = 1.0, seat: str | None = None) -> Track:
+            intensity: float = 1.0, fidget: float = 1.0, seat: str | None = None,
+            carrying: str | None = None) -> Track:
     """Sitting (``seat`` chair, sofa or stool; random by :data:`SEATS` probabilities) with slow posture
-    changes and natural arm activity (``fidget`` 0 … 3, as standing)."""
+    changes and natural arm activity (``fidget`` 0 … 3, as standing). ``carrying``: where the hands rest (a
+    key of :data:`SEATED_HANDS`; None: drawn by its probabilities)."""
+    if carrying is not None and carrying not in SEATED_HANDS:
+        raise ValidationError(f"sitting cannot rest its hands as {carrying!r}", allowed=", ".join(SEATED_HANDS))
     n = _n(duration_s, fps)
     seat = seat or choose_seat(rng)
-    pose = sitting_pose(person, rng, seat)
+    hands = carrying or choose_seated_hands(rng, seat)
+    if hands == "armrests" and seat == "stool":
+        raise ValidationError("a stool has no arm rests", allowed="seat chair or sofa with armrests")
+    pose = rest = sitting_pose(person, rng, seat)
     sway = postural_sway(rng, n, fps, 0.5 * person.vigor)
     pose = _with_noise(pose, rng, n, fps, {"spine_flex": 3.0, "spine_rot": 3.0, "neck_rot": 8.0,
                                            "neck_flex": 4.0, "elbow_flex_L": 6.0, "elbow_flex_R": 6.0,
@@ -214,8 +278,10 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
     pose["spine_flex"] = pose["spine_flex"] + sway["breath"]
     pose, load = _add_fidgets(pose, person, rng, n, fps, 0.8 * person_amount(rng, fidget, intensity, person.vigor),
                               seated=True)
-    tr = feet_planted_track(pose, person, fps, "sitting", {"fidget": fidget, "seat": seat}, load=load)
-    return tr
+    if hands != "lap":
+        pose = _hold_hands(pose, rest, person, hands, rng)
+    return feet_planted_track(pose, person, fps, "sitting", {"fidget": fidget, "seat": seat, "carrying": hands},
+                              load=load)
 
 
 LYING_VARIANTS = ("supine", "prone", "left", "right")
