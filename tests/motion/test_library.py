@@ -345,12 +345,13 @@ def test_rest_positions_of_the_arms_put_the_hands_where_they_are_named(seed):
     """Forward kinematics of each rest position of :data:`REST_ARMS` (no fidgets, angles drawn within their
     ranges): folded arms put both wrists in front of the chest near the midline, the forearms across it;
     clasped hands meet in front of the lower belly, or behind the back; hands on the hips sit at the waist's
-    sides; on arm rests the forearms lie about level, pointing forwards, the elbows out at the body's sides."""
+    sides; on arm rests the forearms lie about level, pointing forwards, the elbows out at the body's
+    sides."""
     p = Person(handedness=("right", "left")[seed % 2])
 
     def arms(activity, hands, **kw):
-        return _arms_in_body_frame(generate(activity, 1, fps=50, rng=seed, person=p, carrying=hands, fidget=0.0,
-                                            **kw))
+        m = generate(activity, 1, fps=50, rng=seed, person=p, carrying=hands, fidget=0.0, **kw)
+        return _arms_in_body_frame(m)
 
     a = arms("standing", "arms_crossed")
     for wrist, _, fore in a.values():

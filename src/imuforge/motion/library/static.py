@@ -157,7 +157,8 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
 REST_ARMS: dict[str, dict[str, tuple[float, float]]] = {
     # folded: the forearms level across the chest, one above the other, each hand at the other elbow
     "arms_crossed": {"sh_flex": (15.0, 30.0), "sh_abd": (5.0, 15.0), "sh_rot": (60.0, 75.0),
-                     "elbow_flex_D": (105.0, 120.0), "elbow_flex_O": (115.0, 130.0), "elbow_sup": (-10.0, 20.0)},
+                     "elbow_flex_D": (105.0, 120.0), "elbow_flex_O": (115.0, 130.0),
+                     "elbow_sup": (-10.0, 20.0)},
     # one hand holding the other (or its wrist) in front of the lower belly
     "hands_clasped": {"sh_flex": (0.0, 10.0), "sh_abd": (0.0, 6.0), "sh_rot": (45.0, 60.0),
                       "elbow_flex": (35.0, 55.0), "elbow_sup": (0.0, 30.0)},
@@ -264,7 +265,8 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
     changes and natural arm activity (``fidget`` 0 … 3, as standing). ``carrying``: where the hands rest (a
     key of :data:`SEATED_HANDS`; None: drawn by its probabilities)."""
     if carrying is not None and carrying not in SEATED_HANDS:
-        raise ValidationError(f"sitting cannot rest its hands as {carrying!r}", allowed=", ".join(SEATED_HANDS))
+        raise ValidationError(f"sitting cannot rest its hands as {carrying!r}",
+                              allowed=", ".join(SEATED_HANDS))
     n = _n(duration_s, fps)
     seat = seat or choose_seat(rng)
     hands = carrying or choose_seated_hands(rng, seat)
@@ -280,8 +282,8 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
                               seated=True)
     if hands != "lap":
         pose = _hold_hands(pose, rest, person, hands, rng)
-    return feet_planted_track(pose, person, fps, "sitting", {"fidget": fidget, "seat": seat, "carrying": hands},
-                              load=load)
+    meta = {"fidget": fidget, "seat": seat, "carrying": hands}
+    return feet_planted_track(pose, person, fps, "sitting", meta, load=load)
 
 
 LYING_VARIANTS = ("supine", "prone", "left", "right")
