@@ -102,14 +102,18 @@ def test_capture_sharing_no_class_is_refused():
 # ---------------------------------------------------------------- the pipeline / CLI
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    """Synthetic: walking + standing of two simulated people; real: another person standing only."""
+    """Synthetic: walking + standing of two simulated people; real: another person standing only. All stand
+    with their arms hanging (``carrying="none"``): what is tested is the map's reach, not how far apart the
+    drawn arm rest positions put three people's mean wrist postures."""
     root = tmp_path_factory.mktemp("cov")
     wrist = get_placement("wrist_left")
     syn = Dataset.create(root / "syn")
+    hanging = {"carrying": "none"}
     for i in range(2):
-        syn.add(simulate(schedule([("standing", 10), ("walking", 20)], rng=20 + i), "smartwatch-wrist", wrist,
-                         seed=i, subject=f"s{i}"))
-    still = simulate(schedule([("standing", 30)], rng=77), "smartwatch-wrist", wrist, seed=9, subject="r")
+        syn.add(simulate(schedule([("standing", 10, hanging), ("walking", 20)], rng=20 + i), "smartwatch-wrist",
+                         wrist, seed=i, subject=f"s{i}"))
+    still = simulate(schedule([("standing", 30, hanging)], rng=77), "smartwatch-wrist", wrist, seed=9,
+                     subject="r")
     plain = root / "captures"  # a plain folder of recordings, no manifest
     plain.mkdir()
     write_recording(still, plain / "still.imu.parquet")

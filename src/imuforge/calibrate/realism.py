@@ -68,7 +68,8 @@ class RealismStats:
 
 
 def stride_hz(gyro: np.ndarray, fs: float) -> float:
-    """Stride frequency: the strongest frequency of the principal rate axis within :data:`STRIDE_BAND_HZ`.
+    """Stride frequency: the strongest frequency of the principal rate axis within :data:`STRIDE_BAND_HZ`,
+    halved where that is the stride's second harmonic (below).
 
     Limbs swing and the pelvis rotates once per stride, so for any segment the principal rate
     oscillates at the stride frequency (the vertical bounce of the trunk is at twice that). The rate is

@@ -109,8 +109,8 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
              ("a person does Nordic walking", "walking with trekking poles", "someone walks with two poles",
               "nordic walking in the park")),
     Activity("standing", static.standing, "static",
-             "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, in the "
-             "pockets, folded, clasped in front or behind, or on the hips)",
+             "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, in "
+             "the pockets, folded, clasped in front or behind, or on the hips)",
              {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)},
              ("a person stands still", "standing", "someone is standing and waiting", "standing in line")),
     Activity("sitting", static.sitting, "static",

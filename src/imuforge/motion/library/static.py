@@ -155,7 +155,7 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
 #: geometry is checked by forward kinematics in tests/motion (wrists in front of the chest, together at
 #: the belly or behind the back, at the waist's sides).
 REST_ARMS: dict[str, dict[str, tuple[float, float]]] = {
-    # folded: the forearms level across the chest, one above the other, each hand at the other elbow
+    # folded: the forearms across the chest, rising ≈ 20–30° towards the hands, the wrists near the midline
     "arms_crossed": {"sh_flex": (15.0, 30.0), "sh_abd": (5.0, 15.0), "sh_rot": (60.0, 75.0),
                      "elbow_flex_D": (105.0, 120.0), "elbow_flex_O": (115.0, 130.0),
                      "elbow_sup": (-10.0, 20.0)},
@@ -265,13 +265,15 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
     changes and natural arm activity (``fidget`` 0 … 3, as standing). ``carrying``: where the hands rest (a
     key of :data:`SEATED_HANDS`; None: drawn by its probabilities)."""
     if carrying is not None and carrying not in SEATED_HANDS:
-        raise ValidationError(f"sitting cannot rest its hands as {carrying!r}",
-                              allowed=", ".join(SEATED_HANDS))
+        raise ValidationError(f"sitting: unknown carrying={carrying!r}", allowed=", ".join(SEATED_HANDS))
+    if carrying == "armrests" and seat == "stool":
+        raise ValidationError("carrying='armrests' needs a seat with arm rests, got seat='stool'",
+                              allowed="seat chair or sofa, or carrying lap or arms_crossed")
     n = _n(duration_s, fps)
-    seat = seat or choose_seat(rng)
+    if seat is None:  # arm rests asked for: a chair or a sofa by their shares
+        seat = choose_seat(rng) if carrying != "armrests" else weighted_choice(
+            rng, {k: v["p"] for k, v in SEATS.items() if k != "stool"})
     hands = carrying or choose_seated_hands(rng, seat)
-    if hands == "armrests" and seat == "stool":
-        raise ValidationError("a stool has no arm rests", allowed="seat chair or sofa with armrests")
     pose = rest = sitting_pose(person, rng, seat)
     sway = postural_sway(rng, n, fps, 0.5 * person.vigor)
     pose = _with_noise(pose, rng, n, fps, {"spine_flex": 3.0, "spine_rot": 3.0, "neck_rot": 8.0,
