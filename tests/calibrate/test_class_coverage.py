@@ -110,8 +110,8 @@ def data(tmp_path_factory):
     syn = Dataset.create(root / "syn")
     hanging = {"carrying": "none"}
     for i in range(2):
-        syn.add(simulate(schedule([("standing", 10, hanging), ("walking", 20)], rng=20 + i), "smartwatch-wrist",
-                         wrist, seed=i, subject=f"s{i}"))
+        motion = schedule([("standing", 10, hanging), ("walking", 20)], rng=20 + i)
+        syn.add(simulate(motion, "smartwatch-wrist", wrist, seed=i, subject=f"s{i}"))
     still = simulate(schedule([("standing", 30, hanging)], rng=77), "smartwatch-wrist", wrist, seed=9,
                      subject="r")
     plain = root / "captures"  # a plain folder of recordings, no manifest

@@ -89,7 +89,8 @@ def test_stride_frequency_is_not_taken_by_a_jolt_at_every_step():
 def test_stride_frequency_of_a_foot_is_not_its_second_harmonic(stride, monkeypatch):
     """A foot's rate: through the swing (half the stride) heel-off, swing and contact make one whole
     oscillation; through stance, nothing. Most of its power is at twice the stride frequency (checked: the
-    spectral peak alone reads 2 × stride), and the signal repeats only once per stride: the stride is found."""
+    spectral peak alone reads 2 × stride), and the signal repeats only once per stride: the stride is
+    found."""
     fs = 100.0
     t = np.arange(0, 40, 1 / fs)  # a whole number of strides at each frequency
     phase = (t * stride) % 1.0

@@ -114,8 +114,8 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
              {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)},
              ("a person stands still", "standing", "someone is standing and waiting", "standing in line")),
     Activity("sitting", static.sitting, "static",
-             "sitting on a chair, sofa or stool (arm gestures and fidgets; the hands in the lap, folded or on "
-             "arm rests)",
+             "sitting on a chair, sofa or stool (arm gestures and fidgets; the hands in the lap, folded or "
+             "on arm rests)",
              {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "seat": tuple(static.SEATS),
               "carrying": tuple(static.SEATED_HANDS)},
              ("a person sits on a chair", "sitting", "someone is seated", "sitting at a table")),
