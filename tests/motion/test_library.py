@@ -347,7 +347,9 @@ def test_rest_positions_of_the_arms_put_the_hands_where_they_are_named(seed):
     clasped hands meet (wrists within a hand's length, ≈ 0.19 m: one hand holds the other's fingers or wrist)
     in front of the lower belly, or behind the back; hands on the hips sit at the waist's
     sides; on arm rests the forearms lie about level, pointing forwards, the elbows out at the body's
-    sides."""
+    sides, whether the seat is upright or reclined, and hands in the lap hang from upper arms ≈ 25° forward
+    in the world on either seat; the hands that hold each other take mirrored angles (wrists equally far
+    from the midline)."""
     p = Person(handedness=("right", "left")[seed % 2])
 
     def arms(activity, hands, **kw):
@@ -362,16 +364,51 @@ def test_rest_positions_of_the_arms_put_the_hands_where_they_are_named(seed):
         a = arms("standing", hands)
         (wl, _, _), (wr, _, _) = a["left"], a["right"]
         assert np.linalg.norm(wl - wr) < 0.2, hands
+        # mirrored to the held angles' remaining restlessness (independent draws put them 5–20 cm apart)
+        assert np.abs(wl - wr * [1, -1, 1]).max() < 0.03, hands
         for w in (wl, wr):
             assert (w[0] > 0.08 if ahead else w[0] < -0.08) and -0.2 < w[2] < 0.1, (hands, w)
     a = arms("standing", "hands_on_hips")
     for wrist, elbow, _ in a.values():
         assert 0.12 < abs(wrist[1]) < 0.3 and abs(wrist[0]) < 0.1 and -0.05 < wrist[2] < 0.2, wrist
         assert abs(elbow[1]) > abs(wrist[1]) + 0.1, elbow  # elbows out
-    a = arms("sitting", "armrests", seat="chair")
-    for _, elbow, fore in a.values():
-        assert fore[0] > 0.85 and abs(fore[2]) < np.sin(np.radians(25)), fore
-        assert abs(elbow[1]) > 0.18, elbow
+    for seat in ("chair", "sofa"):
+        a = arms("sitting", "armrests", seat=seat)
+        for _, elbow, fore in a.values():
+            assert fore[0] > 0.85 and abs(fore[2]) < np.sin(np.radians(25)), (seat, fore)
+            assert abs(elbow[1]) > 0.18, elbow
+        m = generate("sitting", 1, fps=50, rng=seed, person=p, carrying="lap", fidget=0.0, seat=seat)
+        j, x = HUMANML3D_22.joints, m.positions[0]
+        left = x[j.index("left_hip")] - x[j.index("right_hip")]
+        forward = np.cross(left / np.linalg.norm(left), [0.0, 1.0, 0.0])
+        for side in ("left", "right"):
+            upper = x[j.index(f"{side}_elbow")] - x[j.index(f"{side}_shoulder")]
+            assert 15 < np.degrees(np.arctan2(upper @ forward, -upper[1])) < 35, (seat, side)
+
+
+def test_folded_arms_unfold_for_a_gesture_and_fold_again():
+    """An arm in a rest position leaves it for its gestures, phone checks and face touches and comes back:
+    with fidgets (60 s, 4 people) the dominant wrist is more than 15 cm from where the folded arms hold it
+    for a share of the time — within (0.05, 0.8): some gestures but mostly folded — and its median position
+    is the folded one (in front of the chest); without fidgets it never leaves (within 3 cm)."""
+    j = HUMANML3D_22.joints
+    for seed in range(4):
+        p = Person(handedness=("right", "left")[seed % 2])
+        wrist = j.index(("right_wrist", "left_wrist")[seed % 2])
+        for fidget in (0.0, 1.0):
+            x = generate("standing", 60, fps=25, rng=seed, person=p, carrying="arms_crossed", fidget=fidget).positions
+            left = x[:, j.index("left_hip")] - x[:, j.index("right_hip")]
+            left /= np.linalg.norm(left, axis=1, keepdims=True)
+            forward = np.cross(left, [0.0, 1.0, 0.0])
+            rel = x[:, wrist] - x[:, j.index("pelvis")]
+            body = np.stack([np.sum(rel * forward, 1), np.sum(rel * left, 1), rel[:, 1]], 1)
+            folded = np.median(body, 0)
+            away = np.linalg.norm(body - folded, axis=1) > 0.15
+            if fidget == 0.0:
+                assert np.linalg.norm(body - folded, axis=1).max() < 0.03, seed
+            else:
+                assert 0.05 < away.mean() < 0.8, (seed, away.mean())
+                assert folded[0] > 0.08 and 0.15 < folded[2] < 0.35, (seed, folded)
 
 
 def test_seated_hands_are_drawn_in_their_proportions_and_a_stool_has_no_arm_rests():

@@ -53,6 +53,16 @@ def test_modifier_rules():
     # standing holds what its hands can: a phone, not a cup (no such standing habit: left to the draw)
     assert modifiers_from_text("a person stands looking at their phone", "standing")[0] == {"carrying": "phone"}
     assert modifiers_from_text("standing with a cup of coffee", "standing")[0] == {}
+    # the arms' rest positions, standing and seated; walking has none of them (left to its draw)
+    for text, activity, rest in (("a man standing with his arms crossed", "standing", "arms_crossed"),
+                                 ("she waits with her hands behind her back", "standing", "hands_behind"),
+                                 ("standing with hands clasped in front", "standing", "hands_clasped"),
+                                 ("a person stands with hands on her hips", "standing", "hands_on_hips"),
+                                 ("a man sitting in an armchair", "sitting", "armrests"),
+                                 ("sitting with her hands in her lap", "sitting", "lap"),
+                                 ("sitting with arms folded", "sitting", "arms_crossed"),
+                                 ("walking with arms crossed", "walking", None)):
+        assert modifiers_from_text(text, activity)[0].get("carrying") == rest, text
     p, _ = modifiers_from_text("running at 12 km/h", "running")
     assert p["speed"] == pytest.approx(3.333, abs=1e-3)
 

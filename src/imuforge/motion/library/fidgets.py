@@ -31,11 +31,15 @@ Model (all amplitudes scale with ``amount`` = fidget × intensity × the person'
 * How much people move varies widely: callers multiply ``amount`` by a per-recording log-normal
   factor (σ = 0.3) — see :func:`person_amount`.
 
-Returned as a dict of joint-angle increments (``sh_flex_L`` …), each (n,), to add to a static
-pose; ``amount = 0`` returns zeros (quiet standing / sitting).
+Returned as :class:`ArmFidgets`: joint-angle increments (``sh_flex_L`` …), each (n,), to add to a
+static pose, and per arm how far it is into an event (0 at rest, 1 at the event's target), so that an arm
+held in a rest position (folded, hands clasped, …) can leave it for the event and return;
+``amount = 0`` returns zeros (quiet standing / sitting).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,6 +50,16 @@ CHANNELS = ("sh_flex", "sh_abd", "elbow_flex", "elbow_sup", "wrist_flex")
 
 _KINDS = ("gesture", "phone", "face", "pocket")
 _KIND_P = np.array([0.60, 0.22, 0.08, 0.10])
+
+
+@dataclass(frozen=True)
+class ArmFidgets:
+    """What :func:`arm_fidgets` makes: ``angles`` — joint-angle increments (deg, each (n,)) keyed
+    ``{channel}_{side}`` for :data:`CHANNELS` and ``neck_flex``; ``away`` — per side (``"L"``, ``"R"``) the
+    weight (n,) of the events' targets against the arm's rest: the largest envelope of that arm's events."""
+
+    angles: dict[str, np.ndarray]
+    away: dict[str, np.ndarray]
 
 
 def _band_noise(rng: np.random.Generator, n: int, fps: float, size: int) -> np.ndarray:
@@ -71,8 +85,9 @@ def person_amount(rng: np.random.Generator, fidget: float, intensity: float, vig
 
 
 def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, dominant: str = "R",
-                seated: bool = False, rest_elbow_deg: float = 15.0) -> dict[str, np.ndarray]:
-    """Joint-angle increments (degrees, each (n,)) of natural arm activity; see the module docstring.
+                seated: bool = False, rest_elbow_deg: float = 15.0) -> ArmFidgets:
+    """Joint-angle increments (degrees, each (n,)) of natural arm activity and how far each arm is into an
+    event (:class:`ArmFidgets`); see the module docstring.
 
     ``amount`` ≥ 0 scales event rate and amplitude (1 = typical adult standing and chatting or
     waiting; 0 = none). ``dominant`` is ``"L"`` or ``"R"``; ``seated`` shrinks shoulder excursions
@@ -81,8 +96,9 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
     """
     out = {f"{c}_{s}": np.zeros(n) for c in CHANNELS for s in ("L", "R")}
     out["neck_flex"] = np.zeros(n)
+    away = {s: np.zeros(n) for s in ("L", "R")}
     if amount <= 0 or n < 2:
-        return out
+        return ArmFidgets(out, away)
     t = np.arange(n) / fps
     duration = t[-1]
     amp = float(np.clip(amount, 0.0, 3.0)) ** 0.5  # amplitude grows slower than the rate
@@ -133,6 +149,7 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
             tw = t[i0:i1]
             env = _envelope(tw, tt, rise, hold, fall)
             for s in sides:
+                np.maximum(away[s][i0:i1], env, out=away[s][i0:i1])
                 for c, v in d.items():
                     if c == "elbow_flex" and kind in ("phone", "face"):
                         v = max(v - rest_elbow_deg, 0.0)  # targets are total elbow angles
@@ -146,7 +163,7 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
             if kind == "phone":
                 out["neck_flex"][i0:i1] += float(rng.uniform(10, 25)) * env
             tt += rise + hold + fall + float(rng.exponential(mean_gap / amount))
-    return out
+    return ArmFidgets(out, away)
 
 
 # ------------------------------------------------------------------------------------ legs and trunk

@@ -97,8 +97,9 @@ def sitting_pose(person: Person, rng: np.random.Generator, seat: str = "chair") 
     trunk = float(rng.uniform(*cfg["trunk"]))
     p = {"knee_flex": float(rng.uniform(*cfg["knee"])), "hip_abd": _stance_abd(person),
          "toe_out": person.toe_out_deg, "pelvis_tilt": tilt, "spine_flex": trunk - tilt,
-         # upper arms ≈ 25° forward in the world whatever the trunk inclination: hands on the lap
-         "sh_flex": 25.0 - trunk, "sh_abd": 10.0, "elbow_flex": float(rng.uniform(40, 70)), "elbow_sup": -30.0,
+         # upper arms ≈ 25° forward in the world whatever the trunk inclination: hands on the lap (the trunk's
+         # forward inclination turns a hanging upper arm backwards by as much: world = sh_flex − trunk)
+         "sh_flex": 25.0 + trunk, "sh_abd": 10.0, "elbow_flex": float(rng.uniform(40, 70)), "elbow_sup": -30.0,
          "neck_flex": float(rng.uniform(0, 12)) - 0.5 * trunk}
     p["hip_flex"] = thigh + tilt  # thigh at ``thigh`` degrees in the world (thigh = hip_flex − pelvis tilt)
     p["ankle_dorsi"] = p["knee_flex"] - thigh  # feet flat on the floor
@@ -129,20 +130,21 @@ def _with_noise(pose: dict, rng, n, fps, keys_amp: dict, cutoff=0.15) -> dict:
 
 
 def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, fps: float, amount: float,
-                 seated: bool) -> tuple[dict, np.ndarray]:
-    """Arm, leg and trunk fidgets added to ``pose``; returns it and the feet's load (n, 2).
+                 seated: bool) -> tuple[dict, np.ndarray, dict[str, np.ndarray]]:
+    """Arm, leg and trunk fidgets added to ``pose``; returns it, the feet's load (n, 2) and how far each arm
+    is into a gesture, phone check or other event (``ArmFidgets.away``, per side).
 
     The legs draw from their own stream (seeded by ``rng``'s state without drawing from it), so the arm
     fidgets of a seed are what they were before the legs moved.
     """
     dom = "R" if person.handedness == "right" else "L"
     legs_rng = side_stream(rng, "legs")
-    inc = arm_fidgets(rng, n, fps, amount, dominant=dom, seated=seated,
-                      rest_elbow_deg=float(np.mean(pose.get("elbow_flex_L", 15.0))))
+    arms = arm_fidgets(rng, n, fps, amount, dominant=dom, seated=seated,
+                       rest_elbow_deg=float(np.mean(pose.get("elbow_flex_L", 15.0))))
     legs, load = leg_fidgets(legs_rng, n, fps, amount, seated=seated)
-    for k, v in (*inc.items(), *legs.items()):
+    for k, v in (*arms.angles.items(), *legs.items()):
         pose[k] = pose.get(k, 0.0) + v
-    return pose, load
+    return pose, load, arms.away
 
 
 #: Where people at rest keep their arms when the hands have nothing to do — the "home positions" of
@@ -168,10 +170,15 @@ REST_ARMS: dict[str, dict[str, tuple[float, float]]] = {
     # hands on the hips, elbows out to the sides
     "hands_on_hips": {"sh_flex": (-15.0, 0.0), "sh_abd": (35.0, 50.0), "sh_rot": (65.0, 80.0),
                       "elbow_flex": (90.0, 110.0), "elbow_sup": (-70.0, -40.0)},
-    # seated: the forearms lying on a chair's or sofa's arm rests, level and pointing forwards
+    # seated: the forearms lying on a chair's or sofa's arm rests, level and pointing forwards (``sh_flex`` is
+    # the upper arm's angle in the world, see :func:`rest_arm_angles`)
     "armrests": {"sh_flex": (0.0, 12.0), "sh_abd": (12.0, 22.0), "sh_rot": (0.0, 10.0),
                  "elbow_flex": (75.0, 95.0), "elbow_sup": (-40.0, 0.0)},
 }
+
+#: rest positions in which the two hands hold each other or the forearms lie across each other: each angle is
+#: drawn once for both arms (mirrored), so the hands meet; the others draw each arm's angles on their own
+JOINED_ARMS = frozenset({"arms_crossed", "hands_clasped", "hands_behind"})
 
 #: What a standing person's hands do, drawn per recording (:func:`choose_standing_hands`): holding a phone
 #: to read (in the grips of ``gait.PHONE_GRIPS``) or to the ear (on either side, ``gait.PHONE_EAR_SIDES``)
@@ -189,8 +196,8 @@ STANDING_HANDS: dict[str, float] = {
 #: seated pose's own arms), folded arms, or a chair's or sofa's arm rests (none on a stool: the lap instead).
 #: Shares are assumptions, as for :data:`STANDING_HANDS`; phone checks come on top as fidgets.
 SEATED_HANDS: dict[str, float] = {"lap": 0.65, "arms_crossed": 0.15, "armrests": 0.20}
-#: share of its fidgets and restlessness a held angle keeps (an assumption: a hand holding a phone still
-#: shifts it, but less than a free one gestures)
+#: share of its restlessness (and, holding a phone or a bag, of its gestures) a held angle keeps (an
+#: assumption: a hand holding a phone still shifts it, but less than a free one gestures)
 HELD_ARM_FIDGET = 0.3
 
 
@@ -207,30 +214,50 @@ def choose_seated_hands(rng: np.random.Generator, seat: str) -> str:
     return "lap" if (hands == "armrests" and seat == "stool") else hands
 
 
-def rest_arm_angles(hands: str, person: Person, rng: np.random.Generator) -> dict[str, float]:
+def rest_arm_angles(hands: str, person: Person, rng: np.random.Generator,
+                    trunk_deg: float = 0.0) -> dict[str, float]:
     """The held angles (``{angle}_{side}_fixed``, deg) of a :data:`REST_ARMS` position, drawn within its
-    ranges from a side stream of ``rng`` (not drawn from)."""
+    ranges from a side stream of ``rng`` (not drawn from): once for both arms in :data:`JOINED_ARMS`, per arm
+    otherwise. On arm rests the upper arm's angle is the world's: the trunk's inclination ``trunk_deg``
+    (+ forwards; a sofa's back rest reclines it), which turns a hanging upper arm backwards by as much, is
+    added to its flexion."""
     side = "R" if person.handedness == "right" else "L"
     arms = {"D": side, "O": "L" if side == "R" else "R"}
     draw = side_stream(rng, f"rest:{hands}")
     out = {}
     for key, (lo, hi) in REST_ARMS[hands].items():
         name, _, which = key.rpartition("_") if key[-2:] in ("_D", "_O") else (key, "", "")
+        shared = float(draw.uniform(lo, hi)) if hands in JOINED_ARMS else None
         for a in ([arms[which]] if which else ["L", "R"]):
-            value = float(draw.uniform(lo, hi))
+            value = shared if shared is not None else float(draw.uniform(lo, hi))
+            if name == "sh_flex" and hands == "armrests":
+                value += trunk_deg
             out[f"{name}_{a}_fixed"] = -value if (name == "sh_rot" and a == "R") else value
     return out
 
 
-def _hold_hands(pose: dict, rest: dict, person: Person, hands: str, rng: np.random.Generator) -> dict:
+def _hold_hands(pose: dict, rest: dict, person: Person, hands: str, rng: np.random.Generator,
+                away: dict[str, np.ndarray]) -> dict:
     """``pose`` with the arms of a ``hands`` habit held at its angles: each angle the habit holds is the
     habit's plus :data:`HELD_ARM_FIDGET` of the arm's movement about its resting value ``rest`` (the angles it
-    does not hold, such as the wrist's, move as before)."""
-    held = rest_arm_angles(hands, person, rng) if hands in REST_ARMS else carry_style(hands, person)
+    does not hold, such as the wrist's, move as before).
+
+    An arm in a rest position of :data:`REST_ARMS` leaves it for its gestures, phone checks and face touches:
+    it is drawn towards the free arm's pose by ``away`` (per side, 1 at an event's target) and goes back when
+    the event ends (people unfold their arms to gesture; the free arm's reach and return are minimum-jerk, so
+    are these). A hand holding a phone or a bag keeps holding it."""
+    if hands in REST_ARMS:
+        trunk = float(np.mean(rest.get("spine_flex", 0.0))) + float(np.mean(rest.get("pelvis_tilt", 0.0)))
+        held = rest_arm_angles(hands, person, rng, trunk_deg=trunk)
+    else:
+        held = carry_style(hands, person)
     for key, value in held.items():
         if key.endswith("_fixed"):
             name = key.removesuffix("_fixed")
-            pose[name] = value + HELD_ARM_FIDGET * (pose.get(name, 0.0) - rest.get(name, 0.0))
+            free = pose.get(name, 0.0)
+            kept = value + HELD_ARM_FIDGET * (free - rest.get(name, 0.0))
+            w = away[name[-1]] if hands in REST_ARMS and name[-2:] in ("_L", "_R") else 0.0
+            pose[name] = kept + w * (free - kept)
     return pose
 
 
@@ -252,9 +279,9 @@ def standing(person: Person, duration_s: float, fps: float, rng: np.random.Gener
     pose = _with_noise(pose, rng, n, fps, {"pelvis_obliq": 1.0, "neck_rot": 6.0, "neck_flex": 3.0,
                                            "elbow_flex_L": 4.0, "elbow_flex_R": 4.0, "sh_flex_L": 2.0,
                                            "sh_flex_R": 2.0}, cutoff=0.08)
-    pose, load = _add_fidgets(pose, person, rng, n, fps, person_amount(rng, fidget, intensity, person.vigor),
-                              seated=False)
-    pose = _hold_hands(pose, rest, person, hands, rng)
+    pose, load, away = _add_fidgets(pose, person, rng, n, fps,
+                                    person_amount(rng, fidget, intensity, person.vigor), seated=False)
+    pose = _hold_hands(pose, rest, person, hands, rng, away)
     return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget, "carrying": hands}, load=load)
 
 
@@ -280,10 +307,10 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
                                            "neck_flex": 4.0, "elbow_flex_L": 6.0, "elbow_flex_R": 6.0,
                                            "sh_flex_L": 4.0, "sh_flex_R": 4.0}, cutoff=0.06)
     pose["spine_flex"] = pose["spine_flex"] + sway["breath"]
-    pose, load = _add_fidgets(pose, person, rng, n, fps, 0.8 * person_amount(rng, fidget, intensity, person.vigor),
-                              seated=True)
+    pose, load, away = _add_fidgets(pose, person, rng, n, fps,
+                                    0.8 * person_amount(rng, fidget, intensity, person.vigor), seated=True)
     if hands != "lap":
-        pose = _hold_hands(pose, rest, person, hands, rng)
+        pose = _hold_hands(pose, rest, person, hands, rng, away)
     meta = {"fidget": fidget, "seat": seat, "carrying": hands}
     return feet_planted_track(pose, person, fps, "sitting", meta, load=load)
 
