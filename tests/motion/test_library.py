@@ -396,7 +396,8 @@ def test_folded_arms_unfold_for_a_gesture_and_fold_again():
         p = Person(handedness=("right", "left")[seed % 2])
         wrist = j.index(("right_wrist", "left_wrist")[seed % 2])
         for fidget in (0.0, 1.0):
-            x = generate("standing", 60, fps=25, rng=seed, person=p, carrying="arms_crossed", fidget=fidget).positions
+            x = generate("standing", 60, fps=25, rng=seed, person=p, carrying="arms_crossed",
+                         fidget=fidget).positions
             left = x[:, j.index("left_hip")] - x[:, j.index("right_hip")]
             left /= np.linalg.norm(left, axis=1, keepdims=True)
             forward = np.cross(left, [0.0, 1.0, 0.0])

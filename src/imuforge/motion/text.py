@@ -75,7 +75,8 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           # the rest positions of the arms (static.REST_ARMS) and the seated lap
           (r"\b(arms|hands) (crossed|folded)\b|\b(cross|fold)\w* (his|her|their|the) arms\b", "arms_crossed"),
           (r"\bhands (clasped |joined |held )?behind (his|her|their|the) back\b", "hands_behind"),
-          (r"\bhands (clasped|joined|folded in front)\b|\bclasp\w* (his|her|their|the) hands\b", "hands_clasped"),
+          (r"\bhands (clasped|joined|folded in front)\b|\bclasp\w* (his|her|their|the) hands\b",
+           "hands_clasped"),
           (r"\bhands on (his|her|their|the) hips\b|\bakimbo\b", "hands_on_hips"),
           (r"\b(arm ?rests?|armchair)\b", "armrests"), (r"\bhands (in|on) (his|her|their|the) lap\b", "lap"),
           (r"\b(suitcase|shopping bags?|grocer\w*|(a|the|his|her|their) bag|handbag|briefcase)\b", "bag"),

@@ -99,7 +99,8 @@ def sitting_pose(person: Person, rng: np.random.Generator, seat: str = "chair") 
          "toe_out": person.toe_out_deg, "pelvis_tilt": tilt, "spine_flex": trunk - tilt,
          # upper arms ≈ 25° forward in the world whatever the trunk inclination: hands on the lap (the trunk's
          # forward inclination turns a hanging upper arm backwards by as much: world = sh_flex − trunk)
-         "sh_flex": 25.0 + trunk, "sh_abd": 10.0, "elbow_flex": float(rng.uniform(40, 70)), "elbow_sup": -30.0,
+         "sh_flex": 25.0 + trunk, "sh_abd": 10.0, "elbow_flex": float(rng.uniform(40, 70)),
+         "elbow_sup": -30.0,
          "neck_flex": float(rng.uniform(0, 12)) - 0.5 * trunk}
     p["hip_flex"] = thigh + tilt  # thigh at ``thigh`` degrees in the world (thigh = hip_flex − pelvis tilt)
     p["ankle_dorsi"] = p["knee_flex"] - thigh  # feet flat on the floor
