@@ -26,8 +26,13 @@ Model (all amplitudes scale with ``amount`` = fidget × intensity × the person'
 
   Reaches and returns are minimum-jerk movements of 0.6–1.2 s (Flash & Hogan 1985, *J Neurosci*
   5:1688; reach times of 0.5–1 s).
-* Continuous restlessness between events: band-limited (≈ 0.3–1.5 Hz) random elbow 2.5°,
-  forearm rotation 4°, wrist 4°, shoulder 1.5° RMS (× √amount).
+* Restlessness between events, in bouts: band-limited (≈ 0.3–1.5 Hz) random elbow 2.5°,
+  forearm rotation 4°, wrist 4°, shoulder 1.5° RMS (× √amount) while a bout lasts — 1–4 s, each arm
+  on its own, after still spells of mean :data:`STILL_GAP_S` / amount s (min-jerk ramps of
+  :data:`BOUT_RAMP_S`). Between bouts the hand is held still: real wrists at rest are still most of
+  the time and move in bursts — per 2.56 s window, the gyroscope's RMS in the CrowdSignals watch's
+  standing is below 0.08 rad/s in half the windows and above 1.2 in a tenth (sitting alike), and
+  continuous restlessness had put 90 % of the synthetic windows above 0.3 (docs/MOTION.md).
 * How much people move varies widely: callers multiply ``amount`` by a per-recording log-normal
   factor (σ = 0.3) — see :func:`person_amount`.
 
@@ -43,7 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imuforge.motion.library._core import minjerk, smooth_noise
+from imuforge.motion.library._core import minjerk, side_stream, smooth_noise
 
 #: per-side angle channels the generator drives
 CHANNELS = ("sh_flex", "sh_abd", "elbow_flex", "elbow_sup", "wrist_flex")
@@ -68,6 +73,30 @@ def _band_noise(rng: np.random.Generator, n: int, fps: float, size: int) -> np.n
     lo = smooth_noise(rng, n, fps, 0.3, size)
     x = hi - 0.15 * lo  # keep a little slow drift; mostly the 0.3–1.5 Hz band
     return x / np.sqrt(1.0 + 0.15**2)
+
+
+#: mean still spell (s, at amount 1) between two bouts of restlessness of an arm; with bouts of 1–4 s an
+#: arm is restless ≈ 1/3 of the time (an assumption: no count of rest-time hand movements was found; the
+#: real wrists' share of still windows is the check, docs/MOTION.md)
+STILL_GAP_S = 5.0
+#: seconds over which a bout of restlessness starts and ends (minimum-jerk)
+BOUT_RAMP_S = 0.4
+
+
+def _bouts(rng: np.random.Generator, n: int, fps: float, amount: float) -> np.ndarray:
+    """Envelope (n,) in 0 … 1 of one arm's bouts of restlessness: 1–4 s each (ramps included), after
+    exponential still spells of mean :data:`STILL_GAP_S` / ``amount``."""
+    t = np.arange(n) / fps
+    env = np.zeros(n)
+    tt = float(rng.exponential(STILL_GAP_S / amount)) - 2.0  # the recording may start inside a bout
+    while tt < t[-1]:
+        length = float(rng.uniform(1.0, 4.0))
+        hold = max(length - 2 * BOUT_RAMP_S, 0.0)
+        i0, i1 = max(int(tt * fps), 0), min(int((tt + length) * fps) + 2, n)
+        if i1 > i0:
+            np.maximum(env[i0:i1], _envelope(t[i0:i1], tt, BOUT_RAMP_S, hold, BOUT_RAMP_S), out=env[i0:i1])
+        tt += length + float(rng.exponential(STILL_GAP_S / amount))
+    return env
 
 
 def _envelope(t: np.ndarray, t0: float, rise: float, hold: float, fall: float) -> np.ndarray:
@@ -102,10 +131,11 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
     t = np.arange(n) / fps
     duration = t[-1]
     amp = float(np.clip(amount, 0.0, 3.0)) ** 0.5  # amplitude grows slower than the rate
-    # continuous restlessness
+    # restlessness in bouts (its own stream: the events below are what they were without bouts)
     noise = _band_noise(rng, n, fps, 8)
+    bouts_rng = side_stream(rng, "bouts")
     for i, (s) in enumerate(("L", "R")):
-        k = amp * (1.0 if s == dominant else 0.8)
+        k = amp * (1.0 if s == dominant else 0.8) * _bouts(bouts_rng, n, fps, amount)
         out[f"elbow_flex_{s}"] += 2.5 * k * noise[:, 4 * i]
         out[f"elbow_sup_{s}"] += 4.0 * k * noise[:, 4 * i + 1]
         out[f"wrist_flex_{s}"] += 4.0 * k * noise[:, 4 * i + 2]
