@@ -69,6 +69,29 @@ def test_band_rate_rms_is_the_sine_amplitude_over_root_two_in_band_and_small_out
     assert np.isnan(gyro_band_rms(np.zeros((200, 3)), 10.0))  # a 10 Hz recording has no such band
 
 
+def test_still_share_counts_the_windows_whose_rate_rms_is_under_the_threshold():
+    """``still_share``: a rate that is a 2 Hz sine of RMS r (about its mean; a constant turn does not count)
+    in some 2.56 s windows and nothing (or tremor well under 0.1 rad/s) in the others gives the share of
+    the others, exactly; the threshold sits between RMS 0.09 and 0.11; it is a statistic of still activities
+    only (None for walking in ``realism_stats``)."""
+    from imuforge.motion.library.gait_stats import STILL_RAD_S, STILL_WINDOW_S, still_share
+
+    w = int(round(STILL_WINDOW_S * FS))
+    t = np.arange(w) / FS
+    axis = np.array([0.6, 0.0, -0.8])
+
+    def window(rms):  # a whole number of 2 Hz periods fits 2.56 s only approximately: RMS within 0.5 %
+        return np.outer(rms * np.sqrt(2) * np.sin(2 * np.pi * 2.0 * t), axis) + [0.0, 0.3, 0.0]
+
+    pattern = [0.0, 0.5, 0.02, 0.11 * STILL_RAD_S / 0.1, 0.09 * STILL_RAD_S / 0.1, 1.5, 0.0]
+    gyro = np.vstack([window(r) for r in pattern] + [window(2.0)[: w // 2]])  # a partial window: not counted
+    assert still_share(gyro, FS) == pytest.approx(4 / 7)
+    assert np.isnan(still_share(gyro[: w - 1], FS))
+    rec = _rec([("standing", 10, [0, 0, 1], 0, 0.0), ("walking", 20, [0, 0, 1], 0.9, 3.0)])
+    st = realism_stats(rec)
+    assert st["standing"].still_share == 1.0 and st["walking"].still_share is None
+
+
 def test_stride_frequency_is_not_taken_by_a_jolt_at_every_step():
     """A trunk device's rate: the stride's swing (0.9 Hz, 1 rad/s) and, at every step (1.8 Hz), a contact
     jolt ringing at 5 Hz (ζ 0.4) with the same sign every step and more variance than the swing. High-passed

@@ -2,7 +2,8 @@
 
 :func:`realism_stats` summarises each activity of a set of Recordings with the gait signature of
 :mod:`imuforge.motion.library.gait_stats` (|ω| 95th percentile, dynamic |f| RMS / 95th percentile,
-principal-axis peaks per stride, share of power above 10 Hz, out-of-plane rotation, rotation at 3–12 Hz),
+principal-axis peaks per stride, share of power above 10 Hz, out-of-plane rotation, rotation at 3–12 Hz,
+and for still activities the share of still 2.56 s windows),
 the cadence, and a posture angle: how far each activity's mean specific-force direction is turned from a
 reference activity's (standing, by default) — for a thigh sensor, sitting vs standing is ≈ 90°; for
 a waist sensor a few degrees of pelvic tilt. None of these needs to know the sensor's mounting, so
@@ -33,9 +34,11 @@ TURN_HZ = 0.4
 #: Activities without a gait: cadence and per-stride peaks mean nothing there.
 STILL = frozenset({"standing", "sitting", "lying", "device_on_table"})
 GAIT_ONLY = frozenset({"cadence_spm", "main_peak", "secondary_peak"})
+#: Statistics of still activities only: a gait is never still for a whole window.
+STILL_ONLY = frozenset({"still_share"})
 
 STAT_NAMES = ("cadence_spm", "gyro_p95", "dyn_acc_rms", "dyn_acc_p95", "main_peak", "secondary_peak",
-              "hf_share", "axis2_sd", "axis3_sd", "gyro_band_rms", "posture_deg")
+              "hf_share", "axis2_sd", "axis3_sd", "gyro_band_rms", "still_share", "posture_deg")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ class RealismStats:
     Units: cadence in steps/min; rates in rad/s; specific force in m/s²; ``hf_share`` a fraction;
     ``posture_deg`` the angle between this activity's mean specific force and the reference
     activity's (``None`` without a reference in the data, or when the data hold no gravity).
-    Cadence and stride peaks are ``None`` for still activities (:data:`STILL`).
+    Cadence and stride peaks are ``None`` for still activities (:data:`STILL`); ``still_share`` (the
+    share of 2.56 s windows whose rate RMS is under 0.1 rad/s, ``gait_stats.still_share``) is ``None``
+    for the others.
     """
 
     label: str
@@ -61,6 +66,7 @@ class RealismStats:
     axis2_sd: float
     axis3_sd: float
     gyro_band_rms: float
+    still_share: float | None
     posture_deg: float | None
 
     def to_json(self) -> dict[str, Any]:
@@ -201,7 +207,8 @@ def realism_stats(recordings: Recording | list[Recording], *, reference: str = "
             seconds[lab] = seconds.get(lab, 0.0) + part.duration_s
     out = {}
     for lab, rows in per_label.items():
-        med = {k: (None if (lab in STILL and k in GAIT_ONLY) else _median([r[k] for r in rows])) for k in rows[0]}
+        med = {k: (None if (k in (GAIT_ONLY if lab in STILL else STILL_ONLY)) else _median([r[k] for r in rows]))
+               for k in rows[0]}
         out[lab] = RealismStats(lab, round(seconds[lab], 3), len(rows), posture_deg=_posture(sums, lab, reference),
                                 **{k: med[k] for k in STAT_NAMES if k != "posture_deg"})
     return out

@@ -77,6 +77,27 @@ def gyro_band_rms(gyro: np.ndarray, fs: float, band: tuple[float, float] = GYRO_
     return float(np.sqrt(np.mean(np.sum(w**2, axis=1))))
 
 
+#: window (s) and rate (rad/s) of ``still_share``: a window whose rate, about its own mean, has an RMS below
+#: the threshold is still (sensor noise of wearable gyroscopes is ≈ 1e-3 rad/s RMS in this band; the held
+#: hand's tremor a few hundredths)
+STILL_WINDOW_S = 2.56
+STILL_RAD_S = 0.1
+
+
+def still_share(gyro: np.ndarray, fs: float) -> float:
+    """Share of the non-overlapping :data:`STILL_WINDOW_S` windows whose rate RMS about the window's mean
+    (norm over the axes) is under :data:`STILL_RAD_S` — how much of a still activity is really still
+    (people at rest hold still and move in bursts; a continuous restlessness has no still window). NaN
+    under one window."""
+    w = int(round(STILL_WINDOW_S * fs))
+    k = len(gyro) // w if w > 0 else 0
+    if k == 0:
+        return float("nan")
+    g = np.asarray(gyro[:k * w], float).reshape(k, w, -1)
+    rms = np.sqrt(np.mean(np.sum((g - g.mean(axis=1, keepdims=True)) ** 2, axis=2), axis=1))
+    return float(np.mean(rms < STILL_RAD_S))
+
+
 def segment_stats(acc: np.ndarray, gyro: np.ndarray, fs: float, stride_hz: float) -> dict[str, float]:
     """The gait signature of one segment (see the module docstring)."""
     acc = np.asarray(acc, float)
@@ -99,6 +120,7 @@ def segment_stats(acc: np.ndarray, gyro: np.ndarray, fs: float, stride_hz: float
         "axis2_sd": float(proj[:, 1].std()),
         "axis3_sd": float(proj[:, 2].std()),
         "gyro_band_rms": gyro_band_rms(gyro, fs),
+        "still_share": still_share(gyro, fs),
     }
 
 
