@@ -207,8 +207,8 @@ def realism_stats(recordings: Recording | list[Recording], *, reference: str = "
             seconds[lab] = seconds.get(lab, 0.0) + part.duration_s
     out = {}
     for lab, rows in per_label.items():
-        med = {k: (None if (k in (GAIT_ONLY if lab in STILL else STILL_ONLY)) else _median([r[k] for r in rows]))
-               for k in rows[0]}
+        skip = GAIT_ONLY if lab in STILL else STILL_ONLY
+        med = {k: (None if k in skip else _median([r[k] for r in rows])) for k in rows[0]}
         out[lab] = RealismStats(lab, round(seconds[lab], 3), len(rows), posture_deg=_posture(sums, lab, reference),
                                 **{k: med[k] for k in STAT_NAMES if k != "posture_deg"})
     return out
