@@ -457,8 +457,8 @@ def render_realism(lines: list[str]) -> None:
               "people (uncalibrated, same device and placement): synthetic / real per activity. Posture: the "
               "angle of each activity's mean specific force from standing's (degrees, real → synthetic). "
               "`still_share` (still activities): the share of 2.56 s windows whose rate RMS is under "
-              "0.1 rad/s (added in session 21: the counts of statistics within ±15 % grew by one per still "
-              "activity). "
+              "0.1 rad/s, pooled over the activity's stretches (added in session 21: each set compares one "
+              "statistic more per still activity). "
               "Both sides at the lower of the two sampling rates (the faster resampled, anti-aliased; "
               "named per set). Issue 11's target: every statistic within ±15 %. Command: "
               "`.venv/bin/python benchmarks/bench_sim2real.py --realism`.", ""]

@@ -87,9 +87,11 @@ def test_still_share_counts_the_windows_whose_rate_rms_is_under_the_threshold():
     gyro = np.vstack([window(r) for r in pattern] + [window(2.0)[: w // 2]])  # a partial window: not counted
     assert still_share(gyro, FS) == pytest.approx(4 / 7)
     assert np.isnan(still_share(gyro[: w - 1], FS))
-    rec = _rec([("standing", 10, [0, 0, 1], 0, 0.0), ("walking", 20, [0, 0, 1], 0.9, 3.0)])
+    rec = _rec([("standing", 10, [0, 0, 1], 0, 0.0), ("walking", 20, [0, 0, 1], 0.9, 3.0),
+                ("standing", 6, [0, 0, 1], 0.9, 0.0)])  # 3 still windows, then 2 moving (a 0.9 Hz swing)
     st = realism_stats(rec)
-    assert st["standing"].still_share == 1.0 and st["walking"].still_share is None
+    assert st["standing"].still_share == pytest.approx(3 / 5)  # pooled (a median of 1 and 0 would be ½)
+    assert st["walking"].still_share is None
 
 
 def test_stride_frequency_is_not_taken_by_a_jolt_at_every_step():

@@ -58,9 +58,15 @@ def test_modifier_rules():
                                  ("she waits with her hands behind her back", "standing", "hands_behind"),
                                  ("standing with hands clasped in front", "standing", "hands_clasped"),
                                  ("a person stands with hands on her hips", "standing", "hands_on_hips"),
-                                 ("a man sitting in an armchair", "sitting", "armrests"),
+                                 ("sitting, his arms on the armrests", "sitting", "armrests"),
+                                 ("a man sitting in an armchair", "sitting", None),
                                  ("sitting with her hands in her lap", "sitting", "lap"),
+                                 ("sitting with her hands folded in her lap", "sitting", "lap"),
                                  ("sitting with arms folded", "sitting", "arms_crossed"),
+                                 ("standing with crossed arms", "standing", "arms_crossed"),
+                                 ("standing with hands folded in front", "standing", "hands_clasped"),
+                                 ("standing with hands on hips", "standing", "hands_on_hips"),
+                                 ("standing, hands clasped behind his head", "standing", None),
                                  ("walking with arms crossed", "walking", None)):
         assert modifiers_from_text(text, activity)[0].get("carrying") == rest, text
     p, _ = modifiers_from_text("running at 12 km/h", "running")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from imuforge.motion.library.gait_stats import principal_axes, segment_stats
+from imuforge.motion.library.gait_stats import principal_axes, segment_stats, still_windows
 from imuforge.recording import Recording
 
 #: Shortest labelled stretch (s) a statistic is computed on.
@@ -49,8 +49,8 @@ class RealismStats:
     ``posture_deg`` the angle between this activity's mean specific force and the reference
     activity's (``None`` without a reference in the data, or when the data hold no gravity).
     Cadence and stride peaks are ``None`` for still activities (:data:`STILL`); ``still_share`` (the
-    share of 2.56 s windows whose rate RMS is under 0.1 rad/s, ``gait_stats.still_share``) is ``None``
-    for the others.
+    share of 2.56 s windows whose rate RMS is under 0.1 rad/s, ``gait_stats.still_windows``, pooled over
+    the activity's stretches rather than a median) is ``None`` for the others.
     """
 
     label: str
@@ -196,6 +196,7 @@ def realism_stats(recordings: Recording | list[Recording], *, reference: str = "
     sums: dict[tuple[str, str], np.ndarray] = {}  # (label, subject) → sum of specific force, count
     per_label: dict[str, list[dict[str, float]]] = {}
     seconds: dict[str, float] = {}
+    windows: dict[str, np.ndarray] = {}  # label → (still, all) windows, pooled over its stretches
     for lab in labels:  # one loop per label and stretch; the signal work inside is vectorised
         for _, part in _stretches(recs, lab):
             fs = part.rate_hz
@@ -203,12 +204,16 @@ def realism_stats(recordings: Recording | list[Recording], *, reference: str = "
             row = segment_stats(part.acc, part.gyro, fs, sh if sh > 0 else 1.0)
             row["cadence_spm"] = 120.0 * sh
             per_label.setdefault(lab, []).append(row)
+            windows[lab] = windows.get(lab, np.zeros(2, int)) + still_windows(part.gyro, fs)
             _add_force(sums, lab, part)
             seconds[lab] = seconds.get(lab, 0.0) + part.duration_s
     out = {}
     for lab, rows in per_label.items():
         skip = GAIT_ONLY if lab in STILL else STILL_ONLY
         med = {k: (None if k in skip else _median([r[k] for r in rows])) for k in rows[0]}
+        if lab in STILL:  # pooled: a stretch of 4–8 s holds only 1–3 windows, too few for a median of shares
+            still, k = windows[lab]
+            med["still_share"] = still / k if k else float("nan")
         out[lab] = RealismStats(lab, round(seconds[lab], 3), len(rows), posture_deg=_posture(sums, lab, reference),
                                 **{k: med[k] for k in STAT_NAMES if k != "posture_deg"})
     return out

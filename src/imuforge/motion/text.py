@@ -73,12 +73,14 @@ _SPEED_WORDS = [
 ]
 _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|hands[- ]free)\b", "none"),
           # the rest positions of the arms (static.REST_ARMS) and the seated lap
-          (r"\b(arms|hands) (crossed|folded)\b|\b(cross|fold)\w* (his|her|their|the) arms\b", "arms_crossed"),
-          (r"\bhands (clasped |joined |held )?behind (his|her|their|the) back\b", "hands_behind"),
-          (r"\bhands (clasped|joined|folded in front)\b|\bclasp\w* (his|her|their|the) hands\b",
-           "hands_clasped"),
-          (r"\bhands on (his|her|their|the) hips\b|\bakimbo\b", "hands_on_hips"),
-          (r"\b(arm ?rests?|armchair)\b", "armrests"), (r"\bhands (in|on) (his|her|their|the) lap\b", "lap"),
+          (r"\barms (crossed|folded)\b|\b(crossed|folded) arms\b"
+           r"|\b(cross|fold)\w* (his |her |their |the )?arms\b", "arms_crossed"),
+          (r"\bhands (clasped |joined |held )?behind (his |her |their |the )?back\b", "hands_behind"),
+          (r"\bhands (folded |clasped |resting )?(in|on) (his |her |their |the )?lap\b", "lap"),
+          (r"\bhands (clasped|joined|folded)\b(?! behind)"
+           r"|\bclasp\w* (his |her |their |the )?hands\b(?! behind)", "hands_clasped"),
+          (r"\bhands on (his |her |their |the )?hips\b|\bakimbo\b", "hands_on_hips"),
+          (r"\b(forearms?|arms?|elbows?) (rest\w* )?on (the|its|his|her|their) arm ?rests?\b", "armrests"),
           (r"\b(suitcase|shopping bags?|grocer\w*|(a|the|his|her|their) bag|handbag|briefcase)\b", "bag"),
           (r"\bbackpack|rucksack\b", "backpack"), (r"\bshoulder ?bag\b", "shoulder_bag"),
           (r"\b(box|tray|package|parcel|carton)\b", "box"),

@@ -61,10 +61,12 @@ _KIND_P = np.array([0.60, 0.22, 0.08, 0.10])
 class ArmFidgets:
     """What :func:`arm_fidgets` makes: ``angles`` — joint-angle increments (deg, each (n,)) keyed
     ``{channel}_{side}`` for :data:`CHANNELS` and ``neck_flex``; ``away`` — per side (``"L"``, ``"R"``) the
-    weight (n,) of the events' targets against the arm's rest: the largest envelope of that arm's events."""
+    weight (n,) of the events' targets against the arm's rest: the largest envelope of that arm's events;
+    ``restless`` — per side the envelope (n,) of its bouts of restlessness (0 between them)."""
 
     angles: dict[str, np.ndarray]
     away: dict[str, np.ndarray]
+    restless: dict[str, np.ndarray]
 
 
 def _band_noise(rng: np.random.Generator, n: int, fps: float, size: int) -> np.ndarray:
@@ -85,7 +87,9 @@ BOUT_RAMP_S = 0.4
 
 def _bouts(rng: np.random.Generator, n: int, fps: float, amount: float) -> np.ndarray:
     """Envelope (n,) in 0 … 1 of one arm's bouts of restlessness: 1–4 s each (ramps included), after
-    exponential still spells of mean :data:`STILL_GAP_S` / ``amount``."""
+    exponential still spells of mean :data:`STILL_GAP_S` / ``amount``. The first spell starts 2 s before
+    the recording, so a recording may open inside a bout (about as often as the long-run share of time in
+    bouts at amount 1; a fixed offset, not that share at every amount)."""
     t = np.arange(n) / fps
     env = np.zeros(n)
     tt = float(rng.exponential(STILL_GAP_S / amount)) - 2.0  # the recording may start inside a bout
@@ -127,15 +131,16 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
     out["neck_flex"] = np.zeros(n)
     away = {s: np.zeros(n) for s in ("L", "R")}
     if amount <= 0 or n < 2:
-        return ArmFidgets(out, away)
+        return ArmFidgets(out, away, {s: np.zeros(n) for s in ("L", "R")})
     t = np.arange(n) / fps
     duration = t[-1]
     amp = float(np.clip(amount, 0.0, 3.0)) ** 0.5  # amplitude grows slower than the rate
     # restlessness in bouts (its own stream: the events below are what they were without bouts)
     noise = _band_noise(rng, n, fps, 8)
     bouts_rng = side_stream(rng, "bouts")
+    restless = {s: _bouts(bouts_rng, n, fps, amount) for s in ("L", "R")}
     for i, (s) in enumerate(("L", "R")):
-        k = amp * (1.0 if s == dominant else 0.8) * _bouts(bouts_rng, n, fps, amount)
+        k = amp * (1.0 if s == dominant else 0.8) * restless[s]
         out[f"elbow_flex_{s}"] += 2.5 * k * noise[:, 4 * i]
         out[f"elbow_sup_{s}"] += 4.0 * k * noise[:, 4 * i + 1]
         out[f"wrist_flex_{s}"] += 4.0 * k * noise[:, 4 * i + 2]
@@ -193,7 +198,7 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
             if kind == "phone":
                 out["neck_flex"][i0:i1] += float(rng.uniform(10, 25)) * env
             tt += rise + hold + fall + float(rng.exponential(mean_gap / amount))
-    return ArmFidgets(out, away)
+    return ArmFidgets(out, away, restless)
 
 
 # ------------------------------------------------------------------------------------ legs and trunk

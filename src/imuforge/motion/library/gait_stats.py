@@ -84,18 +84,25 @@ STILL_WINDOW_S = 2.56
 STILL_RAD_S = 0.1
 
 
-def still_share(gyro: np.ndarray, fs: float) -> float:
-    """Share of the non-overlapping :data:`STILL_WINDOW_S` windows whose rate RMS about the window's mean
-    (norm over the axes) is under :data:`STILL_RAD_S` — how much of a still activity is really still
-    (people at rest hold still and move in bursts; a continuous restlessness has no still window). NaN
-    under one window."""
+def still_windows(gyro: np.ndarray, fs: float) -> tuple[int, int]:
+    """(still, all) non-overlapping :data:`STILL_WINDOW_S` windows of ``gyro``: still where the rate's RMS
+    about the window's mean (norm over the axes) is under :data:`STILL_RAD_S`; a partial last window is
+    not counted."""
     w = int(round(STILL_WINDOW_S * fs))
     k = len(gyro) // w if w > 0 else 0
     if k == 0:
-        return float("nan")
+        return 0, 0
     g = np.asarray(gyro[:k * w], float).reshape(k, w, -1)
     rms = np.sqrt(np.mean(np.sum((g - g.mean(axis=1, keepdims=True)) ** 2, axis=2), axis=1))
-    return float(np.mean(rms < STILL_RAD_S))
+    return int(np.sum(rms < STILL_RAD_S)), k
+
+
+def still_share(gyro: np.ndarray, fs: float) -> float:
+    """Share of the :func:`still_windows` that are still — how much of a still activity is really still
+    (people at rest hold still and move in bursts; a continuous restlessness has no still window). NaN
+    under one window."""
+    still, k = still_windows(gyro, fs)
+    return still / k if k else float("nan")
 
 
 def segment_stats(acc: np.ndarray, gyro: np.ndarray, fs: float, stride_hz: float) -> dict[str, float]:

@@ -43,7 +43,7 @@ from imuforge.motion.library._core import (
     smooth_noise,
     weighted_choice,
 )
-from imuforge.motion.library.fidgets import arm_fidgets, leg_fidgets, person_amount
+from imuforge.motion.library.fidgets import ArmFidgets, arm_fidgets, leg_fidgets, person_amount
 from imuforge.motion.library.gait import HAND_HABITS, PHONE_EAR_SIDES, PHONE_GRIPS, carry_style
 
 
@@ -131,9 +131,9 @@ def _with_noise(pose: dict, rng, n, fps, keys_amp: dict, cutoff=0.15) -> dict:
 
 
 def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, fps: float, amount: float,
-                 seated: bool) -> tuple[dict, np.ndarray, dict[str, np.ndarray]]:
-    """Arm, leg and trunk fidgets added to ``pose``; returns it, the feet's load (n, 2) and how far each arm
-    is into a gesture, phone check or other event (``ArmFidgets.away``, per side).
+                 seated: bool) -> tuple[dict, np.ndarray, ArmFidgets]:
+    """Arm, leg and trunk fidgets added to ``pose``; returns it, the feet's load (n, 2) and the arms'
+    fidgets (:class:`ArmFidgets`: how far each arm is into an event, ``away``, is what a held arm needs).
 
     The legs draw from their own stream (seeded by ``rng``'s state without drawing from it), so the arm
     fidgets of a seed are what they were before the legs moved.
@@ -145,7 +145,7 @@ def _add_fidgets(pose: dict, person: Person, rng: np.random.Generator, n: int, f
     legs, load = leg_fidgets(legs_rng, n, fps, amount, seated=seated)
     for k, v in (*arms.angles.items(), *legs.items()):
         pose[k] = pose.get(k, 0.0) + v
-    return pose, load, arms.away
+    return pose, load, arms
 
 
 #: Where people at rest keep their arms when the hands have nothing to do — the "home positions" of
@@ -238,15 +238,16 @@ def rest_arm_angles(hands: str, person: Person, rng: np.random.Generator,
 
 
 def _hold_hands(pose: dict, rest: dict, person: Person, hands: str, rng: np.random.Generator,
-                away: dict[str, np.ndarray]) -> dict:
+                arms: ArmFidgets) -> dict:
     """``pose`` with the arms of a ``hands`` habit held at its angles: each angle the habit holds is the
     habit's plus :data:`HELD_ARM_FIDGET` of the arm's movement about its resting value ``rest`` (the angles it
     does not hold, such as the wrist's, move as before).
 
-    An arm in a rest position of :data:`REST_ARMS` leaves it for its gestures, phone checks and face touches:
-    it is drawn towards the free arm's pose by ``away`` (per side, 1 at an event's target) and goes back when
-    the event ends (people unfold their arms to gesture; the free arm's reach and return are minimum-jerk, so
-    are these). A hand holding a phone or a bag keeps holding it."""
+    An arm in a rest position of :data:`REST_ARMS` leaves it for each of its events — a gesture, a phone
+    check, a face touch, a hand to a pocket or the hip: it is drawn towards the free arm's pose by
+    ``arms.away`` (per side, 1 at an event's target) and goes back when the event ends (people unfold their
+    arms to gesture), smoothly (the envelope is minimum-jerk; the target it blends to moves too). A hand
+    holding a phone or a bag keeps holding it."""
     if hands in REST_ARMS:
         trunk = float(np.mean(rest.get("spine_flex", 0.0))) + float(np.mean(rest.get("pelvis_tilt", 0.0)))
         held = rest_arm_angles(hands, person, rng, trunk_deg=trunk)
@@ -257,7 +258,7 @@ def _hold_hands(pose: dict, rest: dict, person: Person, hands: str, rng: np.rand
             name = key.removesuffix("_fixed")
             free = pose.get(name, 0.0)
             kept = value + HELD_ARM_FIDGET * (free - rest.get(name, 0.0))
-            w = away[name[-1]] if hands in REST_ARMS and name[-2:] in ("_L", "_R") else 0.0
+            w = arms.away[name[-1]] if hands in REST_ARMS and name[-2:] in ("_L", "_R") else 0.0
             pose[name] = kept + w * (free - kept)
     return pose
 
@@ -280,9 +281,9 @@ def standing(person: Person, duration_s: float, fps: float, rng: np.random.Gener
     pose = _with_noise(pose, rng, n, fps, {"pelvis_obliq": 1.0, "neck_rot": 6.0, "neck_flex": 3.0,
                                            "elbow_flex_L": 4.0, "elbow_flex_R": 4.0, "sh_flex_L": 2.0,
                                            "sh_flex_R": 2.0}, cutoff=0.08)
-    pose, load, away = _add_fidgets(pose, person, rng, n, fps,
+    pose, load, arms = _add_fidgets(pose, person, rng, n, fps,
                                     person_amount(rng, fidget, intensity, person.vigor), seated=False)
-    pose = _hold_hands(pose, rest, person, hands, rng, away)
+    pose = _hold_hands(pose, rest, person, hands, rng, arms)
     return feet_planted_track(pose, person, fps, "standing", {"fidget": fidget, "carrying": hands}, load=load)
 
 
@@ -308,10 +309,10 @@ def sitting(person: Person, duration_s: float, fps: float, rng: np.random.Genera
                                            "neck_flex": 4.0, "elbow_flex_L": 6.0, "elbow_flex_R": 6.0,
                                            "sh_flex_L": 4.0, "sh_flex_R": 4.0}, cutoff=0.06)
     pose["spine_flex"] = pose["spine_flex"] + sway["breath"]
-    pose, load, away = _add_fidgets(pose, person, rng, n, fps,
+    pose, load, arms = _add_fidgets(pose, person, rng, n, fps,
                                     0.8 * person_amount(rng, fidget, intensity, person.vigor), seated=True)
     if hands != "lap":
-        pose = _hold_hands(pose, rest, person, hands, rng, away)
+        pose = _hold_hands(pose, rest, person, hands, rng, arms)
     meta = {"fidget": fidget, "seat": seat, "carrying": hands}
     return feet_planted_track(pose, person, fps, "sitting", meta, load=load)
 
