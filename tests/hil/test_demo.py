@@ -45,3 +45,30 @@ def test_demo_degrades_clearly(tmp_path):
     assert "calibration exploded" in (tmp_path / "logs" / "step2.traceback.txt").read_text()
     text = d.summary()
     assert "[FAIL] calibrate" in text and "[SKIP] train" in text and "3 step(s) not ok" in text
+
+
+def test_a_demo_folder_is_re_run_into_and_any_other_is_refused(tmp_path, capsys):
+    """A second ``make demo`` into the first one's folder starts from an empty folder (the first run's capture
+    and synthetic data had made the second's steps fail on files that exist); a folder holding anything a
+    demo does not write, or a file, is refused with one line and exit 2, and nothing in it is touched."""
+    from imuforge.cli import main
+    from imuforge.commands.demo import DEMO_PARTS, prepare_out
+
+    out = tmp_path / "demo_out"
+    prepare_out(out)  # missing: created
+    assert out.is_dir() and not any(out.iterdir())
+    for name in DEMO_PARTS:  # what a finished demo leaves
+        (out / name).mkdir() if "." not in name else (out / name).write_text("{}")
+    (out / "capture" / "desk.rawlog").write_bytes(b"\x00")
+    prepare_out(out)
+    assert out.is_dir() and not any(out.iterdir())
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    (mine / "summary.json").write_text("{}")
+    for target in (mine, mine / "notes.txt"):
+        assert main(["demo", "--quick", "--out", str(target)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "allowed" in err[0] and str(target) in err[0], err
+    assert (mine / "notes.txt").read_text() == "keep me" and (mine / "summary.json").exists()

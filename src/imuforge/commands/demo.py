@@ -313,9 +313,36 @@ class Demo:
         return "\n".join(lines)
 
 
+#: what a demo writes into its ``--out`` folder; a folder holding only these (and a previous demo's
+#: ``summary.json``) is a demo's, which a new run replaces part by part
+DEMO_PARTS = ("capture", "synthetic", "calibration", "run", "export", "hil", "logs", "summary.txt",
+              "summary.json")
+
+
+def prepare_out(out: Path) -> None:
+    """Make ``out`` ready for a demo: created when missing; a previous demo's folder (its ``summary.json``
+    there, nothing but :data:`DEMO_PARTS`) has those parts removed first, so a second ``make demo`` runs as
+    the first did; any other non-empty folder is refused (nothing of the user's is deleted or mixed)."""
+    import shutil
+
+    from imuforge.errors import ValidationError
+
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out {out} is a file", allowed="a folder (new, or a demo's to re-run into)")
+    found = sorted(q.name for q in out.iterdir()) if out.exists() else []
+    if found and ("summary.json" not in found or set(found) - set(DEMO_PARTS)):
+        raise ValidationError(f"--out {out} is not empty and not a previous demo's folder (it holds "
+                              f"{', '.join(found[:4])}{' …' if len(found) > 4 else ''})",
+                              allowed="a new or empty folder, or one a demo wrote")
+    for name in found:
+        q = out / name
+        shutil.rmtree(q) if q.is_dir() else q.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
 def register(sub) -> None:
     p = sub.add_parser(
-        "demo", help="run the whole pipeline on an emulated wearable (≈ 1 min; --quick ≈ 25 s)",
+        "demo", help="run the whole pipeline on an emulated wearable (≈ 2 min; --quick ≈ 25 s)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The whole imuforge pipeline on built-in defaults, against an emulated wearable\n"
                     "(nano33-ble-sense-rev2 on a pseudo-terminal):\n"
@@ -328,7 +355,8 @@ def register(sub) -> None:
                     "  7. run HIL on the emulated wearable (bit-exact vs the host TFLM reference)\n"
                     "Each step is timed; a failed step is marked and later steps use what exists.")
     p.add_argument("--out", required=True, type=Path, help="output folder")
-    p.add_argument("--quick", action="store_true", help="small settings for CI (≈ 25 s; the full demo ≈ 1 min on 2 cores)")
+    p.add_argument("--quick", action="store_true",
+                   help="small settings for CI (≈ 25 s; the full demo ≈ 2 min on 2 cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="training epochs (default 20; --quick 8)")
     p.add_argument("--matcher", default="auto", choices=("auto", "embedding", "keywords"),
@@ -338,10 +366,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
-    from imuforge.errors import ValidationError
 
-    if args.out.exists() and not args.out.is_dir():  # said before TensorFlow loads
-        raise ValidationError(f"--out {args.out} is a file", allowed="a folder (new, or a demo's to re-run into)")
+    prepare_out(args.out)  # said before TensorFlow loads
     preload_ml_stack()
     if args.quick:
         s = Settings(True, args.seed, capture_s=6.0, motions_per_text=3, motion_s=15.0, epochs=args.epochs or 8,
@@ -349,5 +375,4 @@ def run(args) -> int:
     else:
         s = Settings(False, args.seed, capture_s=20.0, motions_per_text=8, motion_s=40.0, epochs=args.epochs or 20,
                      descriptions=DESCRIPTIONS, matcher=args.matcher)
-    args.out.mkdir(parents=True, exist_ok=True)
     return Demo(args.out, s).run()
