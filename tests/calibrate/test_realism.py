@@ -74,7 +74,7 @@ def test_still_share_counts_the_windows_whose_rate_rms_is_under_the_threshold():
     in some 2.56 s windows and nothing (or tremor well under 0.1 rad/s) in the others gives the share of
     the others, exactly; the threshold sits between RMS 0.09 and 0.11; it is a statistic of still activities
     only (None for walking in ``realism_stats``)."""
-    from imuforge.motion.library.gait_stats import STILL_RAD_S, STILL_WINDOW_S, still_share
+    from imuforge.motion.library.gait_stats import STILL_RAD_S, STILL_WINDOW_S, still_windows
 
     w = int(round(STILL_WINDOW_S * FS))
     t = np.arange(w) / FS
@@ -85,8 +85,8 @@ def test_still_share_counts_the_windows_whose_rate_rms_is_under_the_threshold():
 
     pattern = [0.0, 0.5, 0.02, 0.11 * STILL_RAD_S / 0.1, 0.09 * STILL_RAD_S / 0.1, 1.5, 0.0]
     gyro = np.vstack([window(r) for r in pattern] + [window(2.0)[: w // 2]])  # a partial window: not counted
-    assert still_share(gyro, FS) == pytest.approx(4 / 7)
-    assert np.isnan(still_share(gyro[: w - 1], FS))
+    assert still_windows(gyro, FS) == (4, 7)
+    assert still_windows(gyro[: w - 1], FS) == (0, 0)
     rec = _rec([("standing", 10, [0, 0, 1], 0, 0.0), ("walking", 20, [0, 0, 1], 0.9, 3.0),
                 ("standing", 6, [0, 0, 1], 0.9, 0.0)])  # 3 still windows, then 2 moving (a 0.9 Hz swing)
     st = realism_stats(rec)

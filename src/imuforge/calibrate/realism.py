@@ -34,8 +34,6 @@ TURN_HZ = 0.4
 #: Activities without a gait: cadence and per-stride peaks mean nothing there.
 STILL = frozenset({"standing", "sitting", "lying", "device_on_table"})
 GAIT_ONLY = frozenset({"cadence_spm", "main_peak", "secondary_peak"})
-#: Statistics of still activities only: a gait is never still for a whole window.
-STILL_ONLY = frozenset({"still_share"})
 
 STAT_NAMES = ("cadence_spm", "gyro_p95", "dyn_acc_rms", "dyn_acc_p95", "main_peak", "secondary_peak",
               "hf_share", "axis2_sd", "axis3_sd", "gyro_band_rms", "still_share", "posture_deg")
@@ -209,11 +207,12 @@ def realism_stats(recordings: Recording | list[Recording], *, reference: str = "
             seconds[lab] = seconds.get(lab, 0.0) + part.duration_s
     out = {}
     for lab, rows in per_label.items():
-        skip = GAIT_ONLY if lab in STILL else STILL_ONLY
-        med = {k: (None if k in skip else _median([r[k] for r in rows])) for k in rows[0]}
-        if lab in STILL:  # pooled: a stretch of 4–8 s holds only 1–3 windows, too few for a median of shares
-            still, k = windows[lab]
-            med["still_share"] = still / k if k else float("nan")
+        med = {k: (None if (lab in STILL and k in GAIT_ONLY) else _median([r[k] for r in rows]))
+               for k in rows[0]}
+        # still activities only (a gait is never still for a window), pooled: a stretch of 4–8 s holds only
+        # 1–3 windows, too few for a median of shares
+        still, k = windows[lab]
+        med["still_share"] = None if lab not in STILL else (still / k if k else float("nan"))
         out[lab] = RealismStats(lab, round(seconds[lab], 3), len(rows), posture_deg=_posture(sums, lab, reference),
                                 **{k: med[k] for k in STAT_NAMES if k != "posture_deg"})
     return out

@@ -336,7 +336,10 @@ def prepare_out(out: Path) -> None:
                               allowed="a new or empty folder, or one a demo wrote")
     for name in found:
         q = out / name
-        shutil.rmtree(q) if q.is_dir() else q.unlink()
+        if q.is_dir():
+            shutil.rmtree(q)
+        else:
+            q.unlink()
     out.mkdir(parents=True, exist_ok=True)
 
 

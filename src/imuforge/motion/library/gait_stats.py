@@ -77,8 +77,8 @@ def gyro_band_rms(gyro: np.ndarray, fs: float, band: tuple[float, float] = GYRO_
     return float(np.sqrt(np.mean(np.sum(w**2, axis=1))))
 
 
-#: window (s) and rate (rad/s) of ``still_share``: a window whose rate, about its own mean, has an RMS below
-#: the threshold is still (sensor noise of wearable gyroscopes is ≈ 1e-3 rad/s RMS in this band; the held
+#: window (s) and rate (rad/s) of :func:`still_windows`: a window whose rate, about its own mean, has an RMS
+#: below the threshold is still (sensor noise of wearable gyroscopes is ≈ 1e-3 rad/s RMS in this band; the held
 #: hand's tremor a few hundredths)
 STILL_WINDOW_S = 2.56
 STILL_RAD_S = 0.1
@@ -95,14 +95,6 @@ def still_windows(gyro: np.ndarray, fs: float) -> tuple[int, int]:
     g = np.asarray(gyro[:k * w], float).reshape(k, w, -1)
     rms = np.sqrt(np.mean(np.sum((g - g.mean(axis=1, keepdims=True)) ** 2, axis=2), axis=1))
     return int(np.sum(rms < STILL_RAD_S)), k
-
-
-def still_share(gyro: np.ndarray, fs: float) -> float:
-    """Share of the :func:`still_windows` that are still — how much of a still activity is really still
-    (people at rest hold still and move in bursts; a continuous restlessness has no still window). NaN
-    under one window."""
-    still, k = still_windows(gyro, fs)
-    return still / k if k else float("nan")
 
 
 def segment_stats(acc: np.ndarray, gyro: np.ndarray, fs: float, stride_hz: float) -> dict[str, float]:
@@ -127,7 +119,6 @@ def segment_stats(acc: np.ndarray, gyro: np.ndarray, fs: float, stride_hz: float
         "axis2_sd": float(proj[:, 1].std()),
         "axis3_sd": float(proj[:, 2].std()),
         "gyro_band_rms": gyro_band_rms(gyro, fs),
-        "still_share": still_share(gyro, fs),
     }
 
 
