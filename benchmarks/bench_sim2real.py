@@ -359,24 +359,28 @@ def realism(name: str, work: Path, wear: str = "default") -> dict:
     real = restrict(rs.recordings, classes)
     syn = list(read_dataset(synthetic(work / "syn", rs, classes, PROTOCOLS[name], wear=wear)).recordings())
     from imuforge.calibrate.gravity import remove_gravity
+    from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 
-    def without_gravity(recs):  # the set holds linear acceleration: compare like with like
-        return recs if rs.gravity_included else [remove_gravity(r) for r in recs]
+    scales = capture_full_scales(real)
 
-    syn = without_gravity(syn)
+    def like_real(recs):  # like with like: without gravity if the set has none, clipped where it saturates
+        recs = recs if rs.gravity_included else [remove_gravity(r) for r in recs]
+        return clip_to_full_scale(recs, scales)[0]
+
+    syn = like_real(syn)
     rate = min(r.rate_hz for r in (*real, *syn))  # compare on the band both were sampled at
     real_stats, syn_stats = realism_stats(real, rate_hz=rate), realism_stats(syn, rate_hz=rate)
     rows = compare(real_stats, syn_stats)
     doc = {"set": name, "placement": rs.placement, "profile": rs.profile, "wear_variation": wear,
-           "rate_hz": round(rate, 2), "rows": _rows(rows)}
-    matched = at_real_cadence(name, rs, work, classes, real_stats, syn_stats, rate, wear, without_gravity)
+           "rate_hz": round(rate, 2), "rows": _rows(rows), "full_scale": [s.to_json() for s in scales]}
+    matched = at_real_cadence(name, rs, work, classes, real_stats, syn_stats, rate, wear, like_real)
     if matched:
         doc["matched"] = matched
     return doc
 
 
 def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: float, wear: str,
-                    without_gravity) -> dict | None:
+                    like_real) -> dict | None:
     """The gaits again, the synthetic people made to step at the real people's cadence: dynamic acceleration
     and peak rates grow steeply with speed, so a set of slow walkers (mobgap's daily-life bouts: 98
     steps/min) says little about the generator's walking at 113 until both walk alike (issue 11 compared
@@ -393,7 +397,7 @@ def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: 
             break
         recs = read_dataset(synthetic(work / "syn_matched", rs, list(params), PROTOCOLS[name], wear=wear,
                                       params=params)).recordings()
-        made = realism_stats(without_gravity(list(recs)), rate_hz=rate)
+        made = realism_stats(like_real(list(recs)), rate_hz=rate)
         shutil.rmtree(work / "syn_matched")
         for c, p in params.items():
             if (st := made.get(c)) is not None and st.cadence_spm:
@@ -467,6 +471,12 @@ def render_realism(lines: list[str]) -> None:
         rate = f", compared at {d['rate_hz']:g} Hz" if "rate_hz" in d else ""
         lines += [f"### {d['set']} (`{d['profile']}` at `{d['placement']}`{rate}): {within} of {len(d['rows'])} "
                   "within ±15 %", ""]
+        if d.get("full_scale"):
+            from imuforge.calibrate.saturation import FullScale
+
+            lines += ["The real device saturates (`imuforge.calibrate.saturation`): " + "; ".join(
+                FullScale.from_json(f).describe() for f in d["full_scale"])
+                + ". The synthetic people are clipped to the same range before the statistics.", ""]
         lines += _ratio_table(d["rows"], STAT_SHORT)
         m = d.get("matched")
         if m:

@@ -12,7 +12,9 @@ Steps, each optional and recorded in the report:
 3. **rate**: synthetic data are resampled to the capture's measured rate;
 4. **align** the placement: rotate synthetic vectors into the real sensor frame;
 5. **map** distributions per channel (``none``, ``global``, ``per-class``), only for the classes
-   the capture shows (other classes pass through unchanged).
+   the capture shows (other classes pass through unchanged);
+6. **range**: when the capture saturates (samples piled up at one extreme, :mod:`.saturation`), the
+   synthetic data of every class are clipped to that full scale (``match_range``).
 
 Fidelity (distances, PSDs, two-sample test) is measured before (raw synthetic) and after, on
 the classes both the synthetic data and a labelled capture hold.
@@ -38,7 +40,8 @@ from imuforge.calibrate.gravity import has_gravity, remove_gravity
 from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES, QuantileMap
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ClassScope, Fidelity, FidelityScope, Finding,
                                        FitStep, FitSummary, GravityCheck, GravityStep, HeldOutFidelity, MapStep,
-                                       ResampleStep, SkippedStep)
+                                       RangeStep, ResampleStep, SkippedStep)
+from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datasets, read_recording
@@ -136,8 +139,10 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
                       seed: int, classes: Sequence[str] | None = None,
-                      align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE) -> HeldOutFidelity:
-    """Fit alignment / mapping on the first half (in time) of each real recording, score on the second.
+                      align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE,
+                      match_range: bool = True) -> HeldOutFidelity:
+    """Fit alignment / mapping (and find the range) on the first half (in time) of each real recording, score
+    on the second.
 
     ``before`` is the uncalibrated synthetic data scored on the same second halves,
     so the held-out comparison is like with like.
@@ -158,6 +163,8 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
         if map_mode != "none":
             qm = QuantileMap.fit(cur, first, map_mode, keep_wear=_keeps_wear(align, align_mode), source=map_source)
             cur = [qm.apply(r) for r in cur]
+        if match_range:
+            cur = clip_to_full_scale(cur, capture_full_scales(first))[0]
     except ValidationError as exc:  # e.g. a class present in only one half
         return HeldOutFidelity(skipped=f"could not fit on the first halves: {exc}")
     raw = restrict_to_classes(synthetic, classes)
@@ -242,7 +249,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
               plots: bool = True, align_mode: str = "pooled",
-              map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
+              map_source: str = DEFAULT_SOURCE, match_range: bool = True) -> CalibrationResult:
     """Calibrate the synthetic Dataset(s) against real captures and write ``out`` (see module docstring).
 
     ``out`` gets ``dataset/`` (the calibrated Dataset, for ``imuforge train --data``),
@@ -266,6 +273,9 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     :data:`~imuforge.calibrate.mapping.DEFAULT_SOURCE`) maps the typical synthetic person onto the capture
     and keeps each person's offset from it; ``pooled`` maps the pooled synthetic samples (see
     :func:`~imuforge.calibrate.mapping._source_quantiles`).
+
+    ``match_range``: clip the synthetic data to the full scale the capture saturates at, if it does
+    (:mod:`~imuforge.calibrate.saturation`); a capture that never reaches its range changes nothing.
     """
     import shutil
     import tempfile
@@ -292,7 +302,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
         result = _calibrate_into(stage, out, synthetic, real, syn_named, real_named, fit_profile=fit_profile,
                                  align=align, map_mode=map_mode, profile=profile, gravity=gravity,
                                  match_rate=match_rate, seed=seed, plots=plots, align_mode=align_mode,
-                                 map_source=map_source)
+                                 map_source=map_source, match_range=match_range)
         out.mkdir(parents=True, exist_ok=True)
         for item in sorted(stage.iterdir()):  # success: move the outputs into place
             target = out / item.name
@@ -310,7 +320,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
                     align: bool, map_mode: str, profile: str | None, gravity: str, match_rate: bool, seed: int,
                     plots: bool, align_mode: str = "pooled",
-                    map_source: str = DEFAULT_SOURCE) -> CalibrationResult:
+                    map_source: str = DEFAULT_SOURCE, match_range: bool = True) -> CalibrationResult:
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]
@@ -328,8 +338,10 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     if map_mode != "none":  # 5. mapping
         cur = _map_step(result, stage, cur, reals, map_mode, keep_wear=_keeps_wear(align, align_mode),
                         source=map_source)
+    if match_range:  # 6. the capture's output range
+        cur = _range_step(report, cur, reals)
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, map_mode=map_mode, seed=seed,
-                   align_mode=align_mode, map_source=map_source)
+                   align_mode=align_mode, map_source=map_source, match_range=match_range)
     result.findings = findings(report, result, pre_align, reals, seed)
     report.findings = list(result.findings)
     _write_dataset(stage, out, report, scope, syn_named, cur)
@@ -440,9 +452,19 @@ def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], real
     return cur
 
 
+def _range_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording]) -> list[Recording]:
+    """Clip the synthetic data to the full scale(s) the capture saturates at (no step when it never does)."""
+    scales = capture_full_scales(reals)
+    if not scales:
+        return cur
+    cur, clipped = clip_to_full_scale(cur, scales)
+    report.steps.append(RangeStep(scales, clipped))
+    return cur
+
+
 def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recording], cur: list[Recording],
                    pre_align: list[Recording], reals: list[Recording], *, align: bool, map_mode: str, seed: int,
-                   align_mode: str, map_source: str = DEFAULT_SOURCE) -> None:
+                   align_mode: str, map_source: str = DEFAULT_SOURCE, match_range: bool = True) -> None:
     """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
 
     "after" is in-sample when the alignment / mapping were fitted on the same capture; the held-out
@@ -464,7 +486,7 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     report.fidelity_after.in_sample = bool(align or map_mode != "none")
     if align or map_mode != "none":
         report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
-                                                          align_mode, map_source)
+                                                          align_mode, map_source, match_range)
 
 
 def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: ClassScope, syn_named,
@@ -501,6 +523,10 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += _fit_findings(step, result.fit)
         elif isinstance(step, AlignStep):
             out += _alignment_findings(step, pre_align, reals)
+        elif isinstance(step, RangeStep):
+            out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
+                            f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "
+                            f"{s.group} values lay beyond)") for s in step.scales]
     if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
         out += posture_findings(pre_align, reals)
     out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")

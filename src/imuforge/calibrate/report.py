@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, Fidelity, FitStep, GravityStep,
-                                       MapStep, ResampleStep, SkippedStep)
+                                       MapStep, RangeStep, ResampleStep, SkippedStep)
 from imuforge.units import CHANNEL_UNITS_DISPLAY
 
 UNITS = CHANNEL_UNITS_DISPLAY
@@ -190,6 +190,10 @@ def _step_lines(report: CalibrationReport) -> list[str]:
             lines.append(f"- **remove_gravity**: {s.reason}")
         elif isinstance(s, ResampleStep):
             lines.append(f"- **resample** synthetic to {s.rate_hz:.4g} Hz (the capture's rate)")
+        elif isinstance(s, RangeStep):
+            lines.append("- **clip_range** to the capture's full scale: " + "; ".join(
+                f"{sc.describe()}, {100 * s.clipped.get(sc.group, 0.0):.2g} % of the synthetic values clipped"
+                for sc in s.scales))
         lines += [f"  - note: {n}" for n in notes]
     return lines or ["- none (report only)"]
 

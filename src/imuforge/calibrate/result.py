@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from imuforge.calibrate.align import Alignment, EachAlignment
+from imuforge.calibrate.saturation import FullScale
 
 #: The classifiers of the two-sample test, in the order the report shows them.
 CLASSIFIERS = ("logistic_regression", "random_forest")
@@ -433,6 +434,27 @@ class MapStep:
 
 
 @dataclass
+class RangeStep:
+    """6. The synthetic data clipped to the full scale(s) the capture saturates at, and the share of each
+    group's values that lay beyond it (:mod:`imuforge.calibrate.saturation`)."""
+
+    step: ClassVar[str] = "clip_range"
+    skipped: ClassVar[None] = None
+
+    scales: list[FullScale]
+    clipped: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "scales": [s.to_json() for s in self.scales],
+                "clipped": dict(self.clipped)}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RangeStep:
+        return cls([FullScale.from_json(s) for s in d["scales"]],
+                   {k: float(v) for k, v in d["clipped"].items()})
+
+
+@dataclass
 class SkippedStep:
     """A step that was asked for but could not run, and why (e.g. a device fit without a still stretch)."""
 
@@ -443,8 +465,9 @@ class SkippedStep:
         return {"step": self.step, "skipped": self.skipped}
 
 
-Step = FitStep | GravityStep | ResampleStep | AlignStep | MapStep | SkippedStep
-_STEPS: dict[str, Any] = {c.step: c for c in (FitStep, GravityStep, ResampleStep, AlignStep, MapStep)}
+Step = FitStep | GravityStep | ResampleStep | AlignStep | MapStep | RangeStep | SkippedStep
+_STEPS: dict[str, Any] = {c.step: c for c in (FitStep, GravityStep, ResampleStep, AlignStep, MapStep,
+                                               RangeStep)}
 
 
 def step_from_json(d: dict[str, Any]) -> Step:
@@ -549,4 +572,5 @@ def _json_default(o):
 
 __all__ = ["AlignStep", "Auc", "CalibrationReport", "ChannelDistance", "ClassScope", "Fidelity", "FidelityScope",
            "Finding", "FitStep", "FitSummary", "GravityCheck", "GravityStep", "HeldOutFidelity", "MapStep",
-           "PsdComparison", "ResampleStep", "SkippedStep", "Step", "TwoSampleTest", "step_from_json"]
+           "PsdComparison", "RangeStep", "ResampleStep", "SkippedStep", "Step", "TwoSampleTest",
+           "step_from_json"]

@@ -50,6 +50,8 @@ def register(sub) -> None:
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
     p.add_argument("--keep-rate", action="store_true", help="do not resample synthetic data to the capture's rate")
+    p.add_argument("--keep-range", action="store_true",
+                   help="do not clip synthetic data to the full scale the capture saturates at (if it does)")
     p.add_argument("--seed", type=int, default=0, help="seed of the added noise and the two-sample test")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--overwrite", action="store_true", help="replace OUT/dataset if it exists")
@@ -68,7 +70,7 @@ def run(args) -> int:
     res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
                     seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
-                    map_source=args.map_source or DEFAULT_SOURCE)
+                    map_source=args.map_source or DEFAULT_SOURCE, match_range=not args.keep_range)
     rep = res.report
     b, a = rep.fidelity_before, rep.fidelity_after
     for n in rep.notes:
