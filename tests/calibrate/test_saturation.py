@@ -17,6 +17,7 @@ from imuforge.recording import Dataset, Recording, read_dataset
 from imuforge.sensors import get_placement, simulate
 from imuforge.sensors.profiles import load_profile
 from imuforge.units import STANDARD_GRAVITY
+from tests.conftest import still_motion
 
 CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 PLAN = [("standing", 6), ("running", 12)]
@@ -133,3 +134,25 @@ def test_a_capture_within_its_range_adds_no_step(data, tmp_path):
     # the synthetic people as the capture: ±8 g is never reached at the wrist in running
     assert _calibrate(root / "syn", root / "syn", out) == 0
     assert CalibrationReport.read(out).step("clip_range") is None
+
+
+def test_the_fitted_profile_takes_the_range_the_capture_saturates_at(data, tmp_path):
+    from imuforge.calibrate.fit import fit_device, fitted_profile
+
+    root, small = data
+    # the capture, and the same ±2 g watch still on a desk for 10 s (a device fit needs a still stretch)
+    desk = simulate(still_motion(10.0, 20), small, "chest", seed=4)
+    real = [*read_dataset(root / "real").recordings(), desk]
+    fit = fit_device(real, "smartwatch-wrist")
+    assert fit.ranges == {"accel": 2.0}  # the gyroscope's ±2000 °/s is never reached
+    prof = fitted_profile(fit, "smartwatch-wrist")
+    assert prof.sensors["accel"].range_si == small.sensors["accel"].range_si
+    assert prof.sensors["gyro"].range_si == load_profile("smartwatch-wrist").sensors["gyro"].range_si
+    # a saturation no range of the chip explains (±3 g; the LSM6DSOX offers 2/4/8/16 g) keeps the range
+    three = FullScale("acc", 3 * STANDARD_GRAVITY, ("+x", "-x"), 40)
+    from imuforge.calibrate.fit import _offered_ranges
+
+    notes: list[str] = []
+    assert _offered_ranges([three], load_profile("smartwatch-wrist"), notes) == {}
+    assert notes == ["the capture saturates at ±3 g, which no range of lsm6dsox (2, 4, 8, 16) explains: the "
+                     "profile's range is kept"]

@@ -26,6 +26,8 @@ What is measured, from what:
 * **gyro bias** (still): mean rate per orientation; with ≥ 2 orientations that differ along an
   axis, a per-axis line ``ω_mean = b + k · f`` separates bias from g-sensitivity. The Earth's
   rotation (7.3·10⁻⁵ rad/s ≈ 15 °/h) is below MEMS turn-on bias and is not removed.
+* **range** (moving or still): where the capture saturates (:mod:`imuforge.calibrate.saturation`), the
+  chip's offered range nearest to it (within 10 %) becomes the fitted profile's ``range_g`` / ``range_dps``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from imuforge.calibrate.allan import allan_deviation
+from imuforge.calibrate.saturation import FullScale, capture_full_scales
 from imuforge.calibrate.still import (
     Orientation,
     StillSegment,
@@ -249,6 +252,8 @@ class DeviceFit:
     orientations: list[list[float]]   # mean specific force per orientation (m/s²)
     gravity_removed: bool             # the accelerometer reads ≈ 0 when still (linear acceleration output)
     notes: list[str] = field(default_factory=list)
+    full_scales: list[FullScale] = field(default_factory=list)  # where the capture saturates (saturation.py)
+    ranges: dict[str, float] = field(default_factory=dict)  # sensor kind → the chip range explaining it (g, dps)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -358,13 +363,37 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
             if len(orients) < 6:
                 notes.append(f"{len(orients)} still orientation(s): per-axis scale and bias need 6 (±x, ±y, ±z); "
                              "figures not decided by the capture keep the datasheet prior")
+    scales = capture_full_scales(captures)
     gb = None
     if best.gyro is not None:
         gb = fit_gyro_bias(np.array([o.gyro_mean for o in orients]), None if gravity_removed else acc_means)
     return DeviceFit(captures=list(names), date=_dt.date.today().isoformat(), profile=prof.name if prof else None,
                      timing=timing, accel_noise=acc_noise, gyro_noise=gyro_noise, accel_scale_bias=sb,
                      gyro_bias=gb, still_seconds=still_s, orientations=acc_means.tolist(),
-                     gravity_removed=gravity_removed, notes=notes)
+                     gravity_removed=gravity_removed, notes=notes, full_scales=scales,
+                     ranges=_offered_ranges(scales, prof, notes))
+
+
+def _offered_ranges(scales: list[FullScale], prof, notes: list[str]) -> dict[str, float]:
+    """The chip range (g, dps) nearest to each full scale the capture saturates at, when within 10 % of it; a
+    saturation no offered range explains is a note instead (the profile's range is kept)."""
+    from imuforge.sensors.profiles import chip_ranges
+
+    out: dict[str, float] = {}
+    for found in scales:
+        kind = {"acc": "accel", "gyro": "gyro"}[found.group]
+        sensor = prof.sensors.get(kind) if prof is not None else None
+        if sensor is None:
+            continue
+        value, unit = found.in_unit
+        offered = chip_ranges(sensor.chip, kind)
+        best = min(offered, key=lambda r: abs(r - value))
+        if abs(best - value) <= 0.1 * best:
+            out[kind] = best
+        else:
+            notes.append(f"the capture saturates at ±{value:.3g} {unit}, which no range of {sensor.chip} "
+                         f"({', '.join(f'{r:g}' for r in offered)}) explains: the profile's range is kept")
+    return out
 
 
 # ---------------------------------------------------------------------------- profile TOML
@@ -439,6 +468,7 @@ def fitted_profile_doc(fit: DeviceFit, profile, name: str) -> tuple[dict[str, An
             rk = {"accel": "range_g", "gyro": "range_dps", "mag": "range_ut"}[kind]
             sec[rk] = {"accel": s.range_si / STANDARD_GRAVITY, "gyro": s.range_si / DEG, "mag": s.range_si}[kind]
             sec_sources = {}
+        _fitted_range(fit, kind, sec, sec_sources, src)
         if kind == "accel" and fit.accel_scale_bias and not fit.gravity_removed:
             sb = fit.accel_scale_bias
             # this device's own per-axis terms, only when the capture (not the prior) decided all three axes
@@ -497,6 +527,19 @@ def fitted_profile_doc(fit: DeviceFit, profile, name: str) -> tuple[dict[str, An
         for k in s.sources:
             origin.setdefault(f"{kind}.{k}", "datasheet")
     return doc, origin
+
+
+def _fitted_range(fit: DeviceFit, kind: str, sec: dict[str, Any], sec_sources: dict[str, str],
+                  src: str) -> None:
+    """The range the capture showed (:func:`_offered_ranges`) into a fitted profile's sensor section."""
+    from imuforge.sensors.profiles import RANGE_KEY
+
+    if kind not in fit.ranges:
+        return
+    found = next(f for f in fit.full_scales if f.group == {"accel": "acc", "gyro": "gyro"}[kind])
+    value, unit = found.in_unit
+    sec[RANGE_KEY[kind]] = fit.ranges[kind]
+    sec_sources[RANGE_KEY[kind]] = src + f" (saturates at ±{value:.4g} {unit} on {', '.join(found.piled)})"
 
 
 def fitted_profile(fit: DeviceFit, profile, name: str | None = None):

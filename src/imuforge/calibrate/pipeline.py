@@ -562,6 +562,10 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
                                     (sm.gyro_noise_mdps_per_rthz, "gyro noise"), (sm.gyro_bias_dps, "gyro bias"))
            if value is not None]
     out = [Finding("decided", "device", f"device fit from {sm.still_seconds:.0f} s still: " + ", ".join(got))]
+    if fit.ranges:
+        unit = {"accel": "g", "gyro": "°/s"}
+        out.append(Finding("decided", "device", "fitted range from where the capture saturates: " + ", ".join(
+            f"{kind} ±{r:g} {unit[kind]}" for kind, r in fit.ranges.items())))
     sb = fit.accel_scale_bias
     if sb is not None:
         yes = sorted(k for k, v in sb.from_capture.items() if v)

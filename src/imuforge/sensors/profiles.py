@@ -486,6 +486,15 @@ def chip_names() -> list[str]:
     return sorted(names)
 
 
+def chip_ranges(chip: str, kind: str) -> tuple[float, ...]:
+    """The full scales chip ``chip`` offers for sensor ``kind`` ("accel" g, "gyro" dps, "mag" µT)."""
+    doc, _ = _load_chip(chip, f"chip {chip!r}")
+    if kind not in doc:
+        raise ValidationError(f"chip {chip!r} has no {kind}",
+                              allowed=", ".join(k for k in SENSOR_KINDS if k in doc))
+    return tuple(float(r) for r in doc[kind][RANGES_KEY[kind]])
+
+
 def _load_chip(name: object, where: str) -> tuple[dict, Path]:
     """The chip a device section names; ``where`` (file and section) is named in every refusal."""
     if not isinstance(name, str) or not name:
