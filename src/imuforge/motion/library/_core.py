@@ -82,8 +82,7 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
             continue
         L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
         L[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
-        L[:, J(f"{name}_elbow")] = Q.qmul(Q.axis_angle([0.0, -s, 0.0], sg("elbow_flex")),
-                                          Q.axis_angle([s, 0.0, 0.0], -sg("elbow_sup")))
+        L[:, J(f"{name}_elbow")] = elbow_rotation(pose, sfx, n)
         L[:, J(f"{name}_wrist")] = Q.qmul(Q.rz(-s * sg("wrist_flex")), Q.ry(s * sg("wrist_dev")))
     if legs_only:
         return L
@@ -101,6 +100,14 @@ def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     flex, abd, rot = (_side_angle(pose, k, sfx, n, d)
                       for k, d in (("sh_flex", 0.0), ("sh_abd", 90.0), ("sh_rot", 0.0)))
     return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
+
+
+def elbow_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
+    """The local rotation (n, 4) of the ``sfx`` ("L" / "R") elbow in ``pose`` (flexion, then the forearm's
+    supination) — :func:`pose_to_local`'s row, for a caller that changed only the elbow angles."""
+    s = 1.0 if sfx == "L" else -1.0
+    return Q.qmul(Q.axis_angle([0.0, -s, 0.0], _side_angle(pose, "elbow_flex", sfx, n)),
+                  Q.axis_angle([s, 0.0, 0.0], -_side_angle(pose, "elbow_sup", sfx, n)))
 
 
 def _side_angle(pose: dict, key: str, sfx: str, n: int, default: float = 0.0) -> np.ndarray:

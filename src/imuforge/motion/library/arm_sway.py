@@ -1,4 +1,4 @@
-"""The hanging arm as a passive pendulum on the moving shoulder.
+"""The hanging arm as a passive pendulum on the moving shoulder, with a compliant elbow and forearm.
 
 The gaits prescribe the arm swing as joint angles relative to the trunk (a cosine at the stride
 frequency, :func:`imuforge.motion.library.gait._arms`), so the arm follows the shoulder rigidly: every
@@ -19,9 +19,32 @@ plane by its lateral one::
 shoulder, from de Leva's (1996, *J Biomech* 29:1223, Table 4, men) segment masses, centres of mass and
 radii of gyration — sagittal radii for the sagittal plane, transverse for the frontal — on the
 person's own segment lengths (the hand's from de Leva's hand-to-forearm length ratio). Its equivalent
-length ``I / (m d)`` is ≈ 0.43 m at 1.75 m, its own frequency ≈ 0.76 Hz. The elbow is taken as held
-by its muscles (no second, elbow pendulum: relaxed, it would ring near the step frequency at ≈ 1.7 Hz,
-where the response would hang on a damping no source gives).
+length ``I / (m d)`` is ≈ 0.43 m at 1.75 m, its own frequency ≈ 0.76 Hz.
+
+**The elbow and the forearm** (given the arm's angles, ``pose``). The moving elbow is compliant and
+underdamped, with a natural frequency under 3 Hz (Bennett, Hollerbach, Xu & Hunter 1992, *Exp Brain Res*
+88:433: stiffness during cyclic movement below the postural values). The forearm with the hand is a second
+pendulum about the elbow, in the sagittal plane, driven by the shoulder's acceleration (the same
+high-passed drive) along its own tangent ``(cos φ, sin φ)`` (forward, up; φ the forearm's angle from
+hanging, shoulder plus elbow flexion)::
+
+    q_e'' + 2ζ_e ω_e q_e' + ω_e² q_e = −(m d / I)_forearm+hand · (a_fwd cos φ + a_up sin φ)
+
+with ``(m d / I)`` from de Leva's forearm and hand about the elbow and ω_e = 2π · :data:`ELBOW_HZ` (2 Hz:
+≈ 10 N·m/rad, within the 2–20 measured during movement, on a 70 kg, 1.75 m adult's forearm and hand, plus
+gravity's restoring moment; taken for everyone), ζ_e = :data:`ELBOW_DAMPING` (an assumption: "underdamped").
+The forearm also twists about its long axis: the hand's centre of mass sits off that axis toward the palm
+(:data:`HAND_OFFSET_M`, an assumption), so the wrist's fore-aft acceleration — the swing's own, at the
+stride frequency, and the shoulder's — turns it (a forward acceleration leaves the hand behind: pronation)::
+
+    q_a'' + 2ζ_a ω_a q_a' + ω_a² q_a = −(m_hand d / I_axial) · a_wrist,fwd
+
+``I_axial`` from de Leva's longitudinal radii of gyration of forearm and hand; ω_a = 2π · :data:`AXIAL_HZ`,
+set so walkers at 1.3 m/s turn their forearms through the 14.2 ± 3.2° of pronation–supination measured
+during arm swing (15 adults; "The elbow is the load-bearing joint during arm swing", *Clin Shoulder Elb*
+2023, 26:126). Both matter to a watch, which sits on the forearm: without them its walking rotation had
+0.1× the real power between 3 and 6 Hz on the swing axis and 0.04–0.2× about the forearm's own axis
+(CrowdSignals and BasicMotions watches; docs/MOTION.md).
 
 **What is driven.** Only the part of the shoulder's acceleration above 0.75 × the step frequency
 (4th-order Butterworth, forwards and backwards: the stride frequency passes at ≈ 4 %, the step
@@ -62,6 +85,14 @@ DAMPING = 0.3
 DRIVE_CORNER, DRIVE_ORDER = 0.75, 4
 #: seconds of the drive mirrored before the track, to start the filter near its steady state
 PRE_ROLL_S = 2.0
+#: de Leva (1996) Table 4, men: longitudinal radius of gyration (about the long axis) over the segment length
+LONGITUDINAL = {"forearm": 0.121, "hand": 0.401}
+#: the elbow's natural frequency (Hz) and damping ratio with the forearm and hand (see the module docstring)
+ELBOW_HZ, ELBOW_DAMPING = 2.0, 0.3
+#: the hand's centre of mass off the forearm's long axis, toward the palm (m; an assumption), the forearm's
+#: axial natural frequency (Hz) and damping ratio (an assumption)
+HAND_OFFSET_M = 0.016
+AXIAL_HZ, AXIAL_DAMPING = 3.0, 0.3
 _SHOULDER_CHAIN = tuple(J(n) for n in ("spine1", "spine2", "spine3", "left_collar", "right_collar",
                                       "left_shoulder", "right_shoulder"))
 
@@ -78,6 +109,26 @@ def arm_pendulum(upper_m: float, fore_m: float, plane: str) -> tuple[float, floa
         moment += seg["mass"] * r
         start += length
     return inertia, moment
+
+
+def forearm_pendulum(fore_m: float) -> tuple[float, float]:
+    """(I about the elbow, m·d) of the forearm with the hand per unit body mass (sagittal radii)."""
+    inertia, moment, start = 0.0, 0.0, 0.0
+    for seg, length in ((FOREARM, fore_m), (HAND, HAND_OVER_FOREARM * fore_m)):
+        r = start + seg["com"] * length
+        inertia += seg["mass"] * ((seg["sagittal"] * length) ** 2 + r ** 2)
+        moment += seg["mass"] * r
+        start += length
+    return inertia, moment
+
+
+def forearm_axial(fore_m: float) -> tuple[float, float]:
+    """(I about the forearm's long axis, m_hand · d) of the forearm with the hand per unit body mass, the
+    hand's centre of mass :data:`HAND_OFFSET_M` off the axis (parallel axes)."""
+    hand_m = HAND_OVER_FOREARM * fore_m
+    inertia = FOREARM["mass"] * (LONGITUDINAL["forearm"] * fore_m) ** 2 \
+        + HAND["mass"] * ((LONGITUDINAL["hand"] * hand_m) ** 2 + HAND_OFFSET_M ** 2)
+    return inertia, HAND["mass"] * HAND_OFFSET_M
 
 
 def _segment_lengths(person: Person) -> tuple[float, float]:
@@ -99,6 +150,13 @@ def _arm_filter(upper_m: float, fore_m: float, plane: str, fps: float) -> tuple[
     return bilinear([-moment / inertia], [1.0, 2 * DAMPING * w0, w0 ** 2], fps)
 
 
+@functools.lru_cache(maxsize=1024)
+def _oscillator(gain: float, hz: float, damping: float, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Discrete transfer function (b, a) of q'' + 2ζωq' + ω²q = −gain · drive (ω = 2π hz, bilinear)."""
+    w0 = 2 * np.pi * hz
+    return bilinear([-gain], [1.0, 2 * damping * w0, w0 ** 2], fps)
+
+
 @functools.lru_cache(maxsize=256)
 def _drive_filter(corner_hz: float, fps: float) -> np.ndarray:
     """The drive's high-pass (Butterworth, applied forwards and backwards), designed once."""
@@ -106,8 +164,8 @@ def _drive_filter(corner_hz: float, fps: float) -> np.ndarray:
 
 
 def shoulder_accelerations(local: np.ndarray, root: np.ndarray, person: Person, fps: float) -> np.ndarray:
-    """(n, 2 sides, 2) the shoulders' accelerations (m/s²) along the trunk's horizontal forward and left
-    directions (left side first)."""
+    """(n, 2 sides, 3) the shoulders' accelerations (m/s²) along the trunk's horizontal forward and left
+    directions and up (left side first)."""
     pos, glob = chain_kinematics(local, person.offsets, _SHOULDER_CHAIN)
     dt = 1.0 / fps
     sh = root[:, None, :] + pos[:, [J("left_shoulder"), J("right_shoulder")]]
@@ -116,7 +174,8 @@ def shoulder_accelerations(local: np.ndarray, root: np.ndarray, person: Person, 
     fwd[:, 1] = 0.0
     fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
     left = np.stack([fwd[:, 2], np.zeros(len(fwd)), -fwd[:, 0]], axis=1)  # up × forward (y up)
-    return np.stack([np.einsum("nsk,nk->ns", acc, fwd), np.einsum("nsk,nk->ns", acc, left)], axis=-1)
+    return np.stack([np.einsum("nsk,nk->ns", acc, fwd), np.einsum("nsk,nk->ns", acc, left), acc[..., 1]],
+                    axis=-1)
 
 
 def _pendulum(b: np.ndarray, a: np.ndarray, drive: np.ndarray, pre: int) -> np.ndarray:
@@ -126,10 +185,12 @@ def _pendulum(b: np.ndarray, a: np.ndarray, drive: np.ndarray, pre: int) -> np.n
 
 
 def passive_arm_sway(local: np.ndarray, root: np.ndarray, person: Person, fps: float, f_step: float,
-                     style: dict) -> dict[str, np.ndarray]:
-    """Joint-angle increments (deg; ``sh_flex_{L,R}``, ``sh_abd_{L,R}``) of the free arms' passive
-    response to the shoulders' motion (see the module docstring). Arms the hand's task holds get none, and
-    so does a track of fewer than 32 frames or 0.2 s (too short for the forwards-backwards high-pass)."""
+                     style: dict, pose: dict | None = None) -> dict[str, np.ndarray]:
+    """Joint-angle increments (deg) of the free arms' passive response to the shoulders' motion (see the
+    module docstring): ``sh_flex_{L,R}`` and ``sh_abd_{L,R}`` always, and with the arm's angles ``pose``
+    (deg; ``sh_flex_*`` and ``elbow_flex_*``, scalars or per frame) the elbow's and the forearm's,
+    ``elbow_flex_{L,R}`` and ``elbow_sup_{L,R}``. Arms the hand's task holds get none, and so does a track
+    of fewer than 32 frames or 0.2 s (too short for the forwards-backwards high-pass)."""
     if len(root) < max(32, 0.2 * fps):
         return {}
     free = [(i, sfx, s) for i, (sfx, s, _) in enumerate(SIDES)
@@ -147,4 +208,30 @@ def passive_arm_sway(local: np.ndarray, root: np.ndarray, person: Person, fps: f
     for i, sfx, s in free:
         out[f"sh_flex_{sfx}"] = np.degrees(q_sag[:, i])
         out[f"sh_abd_{sfx}"] = np.degrees(s * q_fro[:, i])  # left arm abducts leftwards, right rightwards
+        if pose is not None:
+            out.update(_forearm_sway(pose, sfx, q_sag[:, i], drive[:, i], acc[:, i, 0], lengths, fps, pre))
     return out
+
+
+def _forearm_sway(pose: dict, sfx: str, q_arm: np.ndarray, drive: np.ndarray, a_fwd: np.ndarray,
+                  lengths: tuple[float, float], fps: float, pre: int) -> dict[str, np.ndarray]:
+    """One free arm's elbow and forearm-axial increments (deg; see the module docstring): ``q_arm`` the whole
+    arm's sway (rad), ``drive`` the shoulder's high-passed (forward, left, up) acceleration, ``a_fwd`` its
+    unfiltered forward one (m/s²)."""
+    n = len(q_arm)
+    sh = np.radians(np.broadcast_to(np.asarray(pose.get(f"sh_flex_{sfx}", 0.0), float), (n,))) + q_arm
+    el = np.radians(np.broadcast_to(np.asarray(pose.get(f"elbow_flex_{sfx}", 0.0), float), (n,)))
+    upper, fore = lengths
+    inertia, moment = forearm_pendulum(fore)
+    phi = sh + el  # the forearm's angle from hanging, forwards
+    tangent = drive[:, 0] * np.cos(phi) + drive[:, 2] * np.sin(phi)
+    elbow = _oscillator(moment / inertia, ELBOW_HZ, ELBOW_DAMPING, float(fps))
+    q_el = _pendulum(*elbow, tangent[:, None], pre)[:, 0]
+    # the wrist's fore-aft acceleration: the shoulder's, and the arm's own swing in the sagittal plane
+    reach = upper * np.sin(sh) + fore * np.sin(sh + el + q_el)
+    dt = 1.0 / fps
+    a_wrist = a_fwd + np.gradient(np.gradient(reach, dt), dt)
+    inertia, moment = forearm_axial(fore)
+    axial = _oscillator(moment / inertia, AXIAL_HZ, AXIAL_DAMPING, float(fps))
+    q_ax = _pendulum(*axial, a_wrist[:, None], pre)[:, 0]
+    return {f"elbow_flex_{sfx}": np.degrees(q_el), f"elbow_sup_{sfx}": np.degrees(q_ax)}

@@ -107,6 +107,7 @@ from imuforge.motion.library._core import (
     Track,
     anchored_root,
     contact_ramps,
+    elbow_rotation,
     foot_contact_points,
     fourier_basis,
     fourier_fit,
@@ -1356,13 +1357,15 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         ground = c.vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps, phase=phL, stance=stance)
-    if hanging:  # the hanging arms lag the shoulders (:mod:`.arm_sway`)
-        sway = passive_arm_sway(local, root, person, fps, f_step, style)
+    if hanging:  # the hanging arms lag the shoulders, the forearms the elbows (:mod:`.arm_sway`)
+        sway = passive_arm_sway(local, root, person, fps, f_step, style, pose)
         for key, extra in sway.items():
             pose[key] = pose[key] + extra
         for sfx, _, name in SIDES:
             if f"sh_flex_{sfx}" in sway:
                 local[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
+            if f"elbow_flex_{sfx}" in sway:
+                local[:, J(f"{name}_elbow")] = elbow_rotation(pose, sfx, n)
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
             "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture,
             "contact_s": [contact_times(phL, fps), contact_times(phR, fps)]}
