@@ -34,10 +34,11 @@ with ``(m d / I)`` from de Leva's forearm and hand about the elbow and ω_e = 2�
 ≈ 10 N·m/rad, within the 2–20 measured during movement, on a 70 kg, 1.75 m adult's forearm and hand, plus
 gravity's restoring moment; taken for everyone), ζ_e = :data:`ELBOW_DAMPING` (an assumption: "underdamped").
 The forearm also twists about its long axis: the hand's centre of mass sits off that axis toward the palm
-(:data:`HAND_OFFSET_M`, an assumption), so the wrist's fore-aft acceleration — the swing's own, at the
-stride frequency, and the shoulder's — turns it (a forward acceleration leaves the hand behind: pronation)::
+(:data:`HAND_OFFSET_M`, an assumption), so the wrist's acceleration along the forearm's tangent — the
+swing's own, at the stride frequency, and the shoulder's — turns it (a forward acceleration of a hanging
+forearm leaves the hand behind: pronation)::
 
-    q_a'' + 2ζ_a ω_a q_a' + ω_a² q_a = −(m_hand d / I_axial) · a_wrist,fwd
+    q_a'' + 2ζ_a ω_a q_a' + ω_a² q_a = −(m_hand d / I_axial) · a_wrist · (cos φ, sin φ)
 
 ``I_axial`` from de Leva's longitudinal radii of gyration of forearm and hand; ω_a = 2π · :data:`AXIAL_HZ`,
 set so walkers at 1.3 m/s turn their forearms through the 14.2 ± 3.2° of pronation–supination measured
@@ -209,29 +210,43 @@ def passive_arm_sway(local: np.ndarray, root: np.ndarray, person: Person, fps: f
         out[f"sh_flex_{sfx}"] = np.degrees(q_sag[:, i])
         out[f"sh_abd_{sfx}"] = np.degrees(s * q_fro[:, i])  # left arm abducts leftwards, right rightwards
         if pose is not None:
-            out.update(_forearm_sway(pose, sfx, q_sag[:, i], drive[:, i], acc[:, i, 0], lengths, fps, pre))
+            out.update(_forearm_sway(pose, sfx, q_sag[:, i], drive[:, i], acc[:, i], lengths, fps, pre))
     return out
 
 
-def _forearm_sway(pose: dict, sfx: str, q_arm: np.ndarray, drive: np.ndarray, a_fwd: np.ndarray,
+def _arm_angles(pose: dict, sfx: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``sfx`` arm's shoulder and elbow flexion (rad, per frame) in ``pose`` (deg)."""
+    return tuple(np.radians(np.broadcast_to(np.asarray(pose.get(f"{k}_{sfx}", 0.0), float), (n,)))
+                 for k in ("sh_flex", "elbow_flex"))
+
+
+def _forearm_sway(pose: dict, sfx: str, q_arm: np.ndarray, drive: np.ndarray, acc: np.ndarray,
                   lengths: tuple[float, float], fps: float, pre: int) -> dict[str, np.ndarray]:
-    """One free arm's elbow and forearm-axial increments (deg; see the module docstring): ``q_arm`` the whole
-    arm's sway (rad), ``drive`` the shoulder's high-passed (forward, left, up) acceleration, ``a_fwd`` its
-    unfiltered forward one (m/s²)."""
-    n = len(q_arm)
-    sh = np.radians(np.broadcast_to(np.asarray(pose.get(f"sh_flex_{sfx}", 0.0), float), (n,))) + q_arm
-    el = np.radians(np.broadcast_to(np.asarray(pose.get(f"elbow_flex_{sfx}", 0.0), float), (n,)))
-    upper, fore = lengths
-    inertia, moment = forearm_pendulum(fore)
+    """One free hanging arm's elbow and forearm-axial increments (deg; see the module docstring): ``q_arm``
+    the whole arm's sway (rad), ``drive`` the shoulder's high-passed and ``acc`` its unfiltered (forward,
+    left, up) acceleration (m/s²)."""
+    sh, el = _arm_angles(pose, sfx, len(q_arm))
+    sh = sh + q_arm
+    inertia, moment = forearm_pendulum(lengths[1])
     phi = sh + el  # the forearm's angle from hanging, forwards
     tangent = drive[:, 0] * np.cos(phi) + drive[:, 2] * np.sin(phi)
     elbow = _oscillator(moment / inertia, ELBOW_HZ, ELBOW_DAMPING, float(fps))
     q_el = _pendulum(*elbow, tangent[:, None], pre)[:, 0]
-    # the wrist's fore-aft acceleration: the shoulder's, and the arm's own swing in the sagittal plane
-    reach = upper * np.sin(sh) + fore * np.sin(sh + el + q_el)
+    q_ax = _forearm_twist(sh, el + q_el, acc, lengths, fps, pre)
+    return {f"elbow_flex_{sfx}": np.degrees(q_el), f"elbow_sup_{sfx}": np.degrees(q_ax)}
+
+
+def _forearm_twist(sh: np.ndarray, el: np.ndarray, acc: np.ndarray, lengths: tuple[float, float], fps: float,
+                   pre: int) -> np.ndarray:
+    """The forearm's axial twist (rad, + supination) for shoulder and elbow flexion ``sh``, ``el`` (rad):
+    driven by the wrist's acceleration along the forearm's sagittal tangent — the shoulder's ``acc``
+    (forward, left, up; m/s²) and the arm's own swing (see the module docstring)."""
+    upper, fore = lengths
+    fa = sh + el
+    reach, height = upper * np.sin(sh) + fore * np.sin(fa), -upper * np.cos(sh) - fore * np.cos(fa)
     dt = 1.0 / fps
-    a_wrist = a_fwd + np.gradient(np.gradient(reach, dt), dt)
+    a_f = acc[:, 0] + np.gradient(np.gradient(reach, dt), dt)
+    a_u = acc[:, 2] + np.gradient(np.gradient(height, dt), dt)
     inertia, moment = forearm_axial(fore)
     axial = _oscillator(moment / inertia, AXIAL_HZ, AXIAL_DAMPING, float(fps))
-    q_ax = _pendulum(*axial, a_wrist[:, None], pre)[:, 0]
-    return {f"elbow_flex_{sfx}": np.degrees(q_el), f"elbow_sup_{sfx}": np.degrees(q_ax)}
+    return _pendulum(*axial, (a_f * np.cos(fa) + a_u * np.sin(fa))[:, None], pre)[:, 0]
