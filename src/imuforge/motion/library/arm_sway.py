@@ -50,14 +50,16 @@ during arm swing (15 adults; "The elbow is the load-bearing joint during arm swi
 **What is driven.** Only the part of the shoulder's acceleration above 0.75 × the step frequency
 (4th-order Butterworth, forwards and backwards: the stride frequency passes at ≈ 4 %, the step
 frequency at ≈ 91 %): the stride-frequency swing (near the arm's own frequency) is what the prescribed
-cosine already is — measured shoulder ranges include it — and is left to it. At the step frequency
+cosine already is — measured shoulder ranges include it — and is left to it (the forearm's twist takes
+the whole acceleration and the swing's own: the prescribed swing has no twist). At the step frequency
 and above the response is mass-dominated (rate ≈ a / (L ω), ``L`` the equivalent length): the damping
 ratio :data:`DAMPING` (an assumption) changes it by ≈ ±5 % between 0.15 and 0.5. The trunk's own
 high-frequency pitch (≈ 0.3° at the thorax, the spine cancelling most of the pelvis's) is neglected: the
 arm's deflection is added to the trunk-relative angles. An arm the hand's task holds (a phone, a box, a
 rail, a bag: any ``*_fixed`` angle of that side) gets none — braced, or (a bag) a load this model does
-not carry. The filter starts from the pendulum's response to a mirrored copy of the first two seconds,
-so the track does not open with a transient.
+not carry. Running arms (flexed and driven by their muscles) get none of it: given the same elbow and
+twist, a runner's forearm turned through ≈ 60° (docs/MOTION.md). The filter starts from the pendulum's
+response to a mirrored copy of the first two seconds, so the track does not open with a transient.
 """
 
 from __future__ import annotations
