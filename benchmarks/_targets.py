@@ -68,7 +68,8 @@ def status(value: float | None, *, at_least: float | None = None, at_most: float
            unit: str = "", note: str = "") -> Status:
     """``met`` when ``value`` is on the right side of the threshold, else ``missed`` and by how much.
 
-    Ratios (``unit="×"``) say "by 4.1×"; other units give the gap ("by 1 200 B", "by 3 points").
+    Ratios (``unit="×"``) say "by 4.1×" (a near miss, under 1.095×, in per cent: "by 1.8 %"); other units
+    give the gap ("by 1 200 B", "by 3 points").
     ``note`` is added after the gap (why it is missed, which part is met).
     """
     if (at_least is None) == (at_most is None):
@@ -80,7 +81,9 @@ def status(value: float | None, *, at_least: float | None = None, at_most: float
         return Status("met", note)
     goal = at_least if at_least is not None else at_most
     if unit == "×":
-        gap = f"by {(goal / value if at_least is not None else value / goal):.1f}×"
+        ratio = goal / value if at_least is not None else value / goal
+        # a near miss in per cent: "by 1.0×" would hide it
+        gap = f"by {100 * (ratio - 1):.2g} %" if ratio < 1.095 else f"by {ratio:.1f}×"
     else:
         gap = f"by {number(abs(goal - value))}{(' ' + unit) if unit else ''}"
     return Status("missed", f"{gap} ({note})" if note else gap)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from imuforge.calibrate.result import CalibrationReport, RangeStep
-from imuforge.calibrate.saturation import (TIE_REL, FullScale, capture_full_scales, clip_to_full_scale,
-                                          detect_full_scale)
+from imuforge.calibrate.saturation import (MIN_FULL_SCALE, TIE_REL, FullScale, capture_full_scales,
+                                          clip_to_full_scale, detect_full_scale)
 from imuforge.cli import main
 from imuforge.motion.library import schedule
 from imuforge.recording import Dataset, Recording, read_dataset
@@ -54,6 +54,34 @@ def test_an_unclipped_signal_decides_nothing_even_on_a_coarse_lsb(lsb):
     assert capture_full_scales([_rec(data)]) == []
 
 
+def test_a_still_or_repeated_capture_is_no_saturation():
+    """A still capture whose reading sits on a few codes of a coarse LSB (12-bit at ±8 g, 16-bit at
+    ±2000 °/s, noise under one code) piles up at its extreme without a range: the floor of a real range
+    (1.5 g, 100 °/s) refuses it. A slow signal logged at 4× its rate repeats each sample in one run: no
+    pile of separate clips. Seeded, 40 and 50 captures, none may decide a full scale."""
+    rng = np.random.default_rng(7)
+    lsb_a, lsb_g = 16 * STANDARD_GRAVITY / 4096, np.radians(4000 / 65536)
+    for _ in range(40):
+        acc = np.round((np.array([0.0, 0.0, 9.81]) + rng.normal(0, 0.15 * lsb_a, (3000, 3))) / lsb_a) * lsb_a
+        gyro = np.round(rng.normal(0, 0.25 * lsb_g, (3000, 3)) / lsb_g) * lsb_g
+        assert capture_full_scales([_rec(np.hstack([acc, gyro]))]) == []
+    for _ in range(50):
+        slow = np.repeat(rng.normal(0, [6, 6, 6, 2, 2, 2], (1000, 6)), 4, axis=0)
+        assert capture_full_scales([_rec(slow, rate=200.0)]) == []
+    assert MIN_FULL_SCALE["acc"] == pytest.approx(1.5 * STANDARD_GRAVITY)
+    assert MIN_FULL_SCALE["gyro"] == pytest.approx(np.radians(100))
+
+
+def test_a_range_clips_every_axis():
+    """x clipped at 20 m/s² while y reaches far beyond: no chip range does that, so no full scale."""
+    data = _gaussian(seed=4)
+    data[:, 0] = np.clip(2.5 * data[:, 0], -20.0, 20.0)
+    data[:, 1] *= 4.0
+    assert detect_full_scale(_rec(data), "acc") is None
+    data[:, 1] = np.clip(data[:, 1], -20.0, 20.0)  # now both clip at the same value: a range
+    assert detect_full_scale(_rec(data), "acc").value == pytest.approx(20.0)
+
+
 def test_extremes_that_disagree_decide_no_full_scale():
     data = _gaussian(seed=2)
     data[:, 0] = np.clip(2.5 * data[:, 0], -20.0, 20.0)  # SD 10: both piles are well filled
@@ -72,7 +100,7 @@ def test_clipping_counts_what_lay_beyond():
     np.testing.assert_array_equal(out.gyro, np.clip(g, -1.5, 1.5))
     no_gyro = Recording(np.arange(5) / 10.0, np.ones((5, 3)), CHANNELS[:3], 10.0)
     (same,), share = clip_to_full_scale([no_gyro], [scale])
-    assert same is no_gyro and share == {"gyro": 0.0}
+    assert same is no_gyro and share == {}  # a group none of the recordings has is left out
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +154,24 @@ def test_calibrate_clips_the_synthetic_data_to_the_capture_range(data, tmp_path,
     assert _calibrate(root / "syn", root / "real", kept, "--keep-range") == 0
     assert CalibrationReport.read(kept).step("clip_range") is None
     assert _acc_max(kept / "dataset") > 1.2 * fs_real
+
+
+def test_no_step_when_the_synthetic_data_lack_the_saturating_sensor(data, tmp_path):
+    """A capture whose gyroscope saturates (±125 °/s, running at the wrist) against synthetic data with
+    only an accelerometer: nothing of theirs can be clipped, so no clip_range step and no finding."""
+    root, _ = data
+    acc_only = Dataset.create(tmp_path / "syn")
+    for rec in read_dataset(root / "syn").recordings():
+        acc_only.add(rec.pick(["acc_x", "acc_y", "acc_z"]))
+    real = Dataset.create(tmp_path / "real")
+    real.add(simulate(schedule(PLAN, rng=7), load_profile("smartwatch-wrist", range_dps=125), "wrist_left",
+                      seed=9, subject="r"))
+    found = capture_full_scales(list(read_dataset(tmp_path / "real").recordings()))
+    assert [s.group for s in found] == ["gyro"]
+    out = tmp_path / "o"
+    assert _calibrate(tmp_path / "syn", tmp_path / "real", out) == 0
+    rep = CalibrationReport.read(out)
+    assert rep.step("clip_range") is None and not any("saturates" in f.text for f in rep.findings)
 
 
 def test_a_capture_within_its_range_adds_no_step(data, tmp_path):

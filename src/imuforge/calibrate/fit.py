@@ -253,7 +253,7 @@ class DeviceFit:
     gravity_removed: bool             # the accelerometer reads ≈ 0 when still (linear acceleration output)
     notes: list[str] = field(default_factory=list)
     full_scales: list[FullScale] = field(default_factory=list)  # where the capture saturates (saturation.py)
-    ranges: dict[str, float] = field(default_factory=dict)  # sensor kind → the chip range explaining it (g, dps)
+    ranges: dict[str, float] = field(default_factory=dict)  # sensor kind → the chip range explaining it
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -381,7 +381,7 @@ def _offered_ranges(scales: list[FullScale], prof, notes: list[str]) -> dict[str
 
     out: dict[str, float] = {}
     for found in scales:
-        kind = {"acc": "accel", "gyro": "gyro"}[found.group]
+        kind = next(k for k, g in GROUP_OF_SENSOR.items() if g == found.group)
         sensor = prof.sensors.get(kind) if prof is not None else None
         if sensor is None:
             continue
@@ -439,9 +439,10 @@ def dumps_toml(doc: dict[str, Any], header: str = "") -> str:
 def fitted_profile_doc(fit: DeviceFit, profile, name: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The device TOML document of a fitted profile, and {figure: origin} for the report.
 
-    The base device's configuration (chips, ODR, ranges) is kept; figures measured from the
-    capture become device-level overrides with the source ``"fitted: capture <files>, <date>"``;
-    all other figures stay the datasheet's (the chip files' sources).
+    The base device's configuration (chips, ODR, ranges) is kept — a range only where the capture does not
+    saturate (:func:`_fitted_range`); figures measured from the capture become device-level overrides
+    with the source ``"fitted: capture <files>, <date>"``; all other figures stay the datasheet's (the
+    chip files' sources).
     """
     import tomllib
 
@@ -536,7 +537,7 @@ def _fitted_range(fit: DeviceFit, kind: str, sec: dict[str, Any], sec_sources: d
 
     if kind not in fit.ranges:
         return
-    found = next(f for f in fit.full_scales if f.group == {"accel": "acc", "gyro": "gyro"}[kind])
+    found = next(f for f in fit.full_scales if f.group == GROUP_OF_SENSOR[kind])
     value, unit = found.in_unit
     sec[RANGE_KEY[kind]] = fit.ranges[kind]
     sec_sources[RANGE_KEY[kind]] = src + f" (saturates at ±{value:.4g} {unit} on {', '.join(found.piled)})"

@@ -41,6 +41,7 @@ from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES, QuantileM
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ClassScope, Fidelity, FidelityScope, Finding,
                                        FitStep, FitSummary, GravityCheck, GravityStep, HeldOutFidelity, MapStep,
                                        RangeStep, ResampleStep, SkippedStep)
+from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
@@ -453,12 +454,13 @@ def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], real
 
 
 def _range_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording]) -> list[Recording]:
-    """Clip the synthetic data to the full scale(s) the capture saturates at (no step when it never does)."""
-    scales = capture_full_scales(reals)
-    if not scales:
-        return cur
-    cur, clipped = clip_to_full_scale(cur, scales)
-    report.steps.append(RangeStep(scales, clipped))
+    """Clip the synthetic data to the full scale(s) the capture saturates at (no step when it never does, or
+    when the synthetic data lack the sensors that saturate)."""
+    found = capture_full_scales(reals)
+    cur, clipped = clip_to_full_scale(cur, found)
+    scales = [s for s in found if s.group in clipped]
+    if scales:
+        report.steps.append(RangeStep(scales, clipped))
     return cur
 
 
@@ -483,7 +485,8 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
                               allowed=f"synthetic data of {', '.join(scope.real)}")
     report.fidelity_before = measure_fidelity(restrict_to_classes(syn, shared), real_s, seed=seed)
     report.fidelity_after = measure_fidelity(restrict_to_classes(cur, shared), real_s, seed=seed)
-    report.fidelity_after.in_sample = bool(align or map_mode != "none")
+    # in-sample: fitted on this capture (the alignment, the maps, or the range it saturates at)
+    report.fidelity_after.in_sample = bool(align or map_mode != "none" or report.step("clip_range"))
     if align or map_mode != "none":
         report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
                                                           align_mode, map_source, match_range)
@@ -563,9 +566,8 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
            if value is not None]
     out = [Finding("decided", "device", f"device fit from {sm.still_seconds:.0f} s still: " + ", ".join(got))]
     if fit.ranges:
-        unit = {"accel": "g", "gyro": "°/s"}
         out.append(Finding("decided", "device", "fitted range from where the capture saturates: " + ", ".join(
-            f"{kind} ±{r:g} {unit[kind]}" for kind, r in fit.ranges.items())))
+            f"{kind} ±{r:g} {SATURATION_UNITS[GROUP_OF_SENSOR[kind]][0]}" for kind, r in fit.ranges.items())))
     sb = fit.accel_scale_bias
     if sb is not None:
         yes = sorted(k for k, v in sb.from_capture.items() if v)

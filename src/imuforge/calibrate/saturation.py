@@ -8,14 +8,20 @@ of the device, not of the activity, so a capture that shows it decides it for ev
 
 **Detection** (:func:`detect_full_scale`), per sensor group (``acc``, ``gyro``) and per axis and sign:
 the extreme value ``m``; the samples *at* it (within :data:`TIE_REL` of ``|m|``: a clipped sample
-reads the same code every time) and *near* it (in the band :data:`NEAR_REL` of ``|m|`` below, widened to
-three codes of a coarse LSB: the gap from ``m`` to the next value seen). A signal that
-clips piles up at its extreme; one that does not thins out towards it (its largest value is seen
-once, or a few times on a coarse LSB, always fewer than the band below it holds). An axis-sign is
-*piled up* when at least :data:`MIN_AT` samples sit at the extreme and at least as many as in the
-band below it. The group's full scale is the median ``|m|`` of its piled-up axis-signs, kept only when
-they agree within :data:`AGREE_REL` (a chip's range is symmetric and the same on every axis; offsets
-of a per-axis calibration applied after the clip move each extreme a little).
+reads the same code every time) and *near* it (in the band :data:`NEAR_REL` of ``|m|`` below, or three
+times the gap from ``m`` to the next value seen when that is wider — three codes of a coarse LSB). A
+signal that clips piles up at its extreme; one that does not thins out towards it (its largest value is
+seen once, or a few times on a coarse LSB, always fewer than the band below it holds). An axis-sign is
+*piled up* when at least :data:`MIN_AT` samples sit at the extreme, in at least :data:`MIN_AT` separate
+runs (each step of a run clips anew; a slow signal logged at a faster rate repeats one sample in one
+run), and at least as many as in the band below it. The group's full scale is the median ``|m|`` of its
+piled-up axis-signs, kept only when
+
+* they agree within :data:`AGREE_REL` (a chip's range is symmetric and the same on every axis; offsets of
+  a per-axis calibration applied after the clip move each extreme a little),
+* no value of the group lies beyond it by more than that (a range clips every axis), and
+* it is at least :data:`MIN_FULL_SCALE` (no accelerometer or gyroscope range is smaller: a still capture
+  whose reading sits on one code, or a few, must not read as a device that saturates at 1 g or 0.1 °/s).
 
 **Clipping** (:func:`clip_to_full_scale`): every axis of the group to ±FS, the device's own output
 stage applied to synthetic data that were made (or mapped) without it.
@@ -30,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from imuforge.recording import Recording
-from imuforge.units import STANDARD_GRAVITY
+from imuforge.units import DEG, STANDARD_GRAVITY
 
 #: samples within this share of |extreme| count as *at* the extreme (the same clipped code)
 TIE_REL = 1e-4
@@ -40,8 +46,11 @@ NEAR_REL = 0.01
 MIN_AT = 3
 #: piled-up extremes of one group further apart than this (relative) decide no full scale
 AGREE_REL = 0.02
+#: the smallest full scale taken for a saturation (SI): below the smallest ranges chips offer (±2 g, ±125 °/s;
+#: every chip file of the project), so a still capture's few codes are never one
+MIN_FULL_SCALE = {"acc": 1.5 * STANDARD_GRAVITY, "gyro": 100.0 * DEG}
 #: the groups a range is looked for in, and the unit each is reported in: (name, SI per unit)
-GROUPS = {"acc": ("g", STANDARD_GRAVITY), "gyro": ("°/s", np.pi / 180.0)}
+GROUPS = {"acc": ("g", STANDARD_GRAVITY), "gyro": ("°/s", DEG)}
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,9 @@ def _piled(x: np.ndarray) -> tuple[float, int] | None:
         return None
     tied = x >= m * (1 - TIE_REL)
     at = int(np.count_nonzero(tied))
+    runs = int(np.count_nonzero(np.diff(tied.astype(np.int8)) == 1)) + int(tied[0])
     below = x[~tied]
-    if at < MIN_AT:
+    if at < MIN_AT or runs < MIN_AT:
         return None
     if not below.size:
         return m, at
@@ -123,7 +133,8 @@ def detect_full_scale(recordings: Recording | Sequence[Recording], group: str) -
         return None
     values = np.array([v for _, v, _ in found])
     fs = float(np.median(values))
-    if np.any(np.abs(values - fs) > AGREE_REL * fs):
+    beyond = float(np.nanmax(np.abs(data))) > fs * (1 + AGREE_REL)
+    if np.any(np.abs(values - fs) > AGREE_REL * fs) or beyond or fs < MIN_FULL_SCALE[group]:
         return None
     return FullScale(group, fs, tuple(n for n, _, _ in found), int(sum(c for _, _, c in found)))
 
@@ -131,7 +142,7 @@ def detect_full_scale(recordings: Recording | Sequence[Recording], group: str) -
 def clip_to_full_scale(recordings: Sequence[Recording], scales: Sequence[FullScale]
                        ) -> tuple[list[Recording], dict[str, float]]:
     """The recordings with each scale's group clipped to ±its value, and the share of each group's values
-    that were beyond it (0 when none was)."""
+    that were beyond it — for the groups the recordings hold (a group none of them has is left out)."""
     beyond = {s.group: 0 for s in scales}
     total = {s.group: 0 for s in scales}
     out = []
@@ -148,7 +159,7 @@ def clip_to_full_scale(recordings: Sequence[Recording], scales: Sequence[FullSca
             total[s.group] += block.size
             data[:, cols] = np.clip(block, -s.value, s.value)
         out.append(rec if data is None else rec.replace(data=data))
-    return out, {g: beyond[g] / total[g] if total[g] else 0.0 for g in beyond}
+    return out, {g: beyond[g] / total[g] for g in beyond if total[g]}
 
 
 def capture_full_scales(recordings: Sequence[Recording]) -> list[FullScale]:
@@ -156,4 +167,4 @@ def capture_full_scales(recordings: Sequence[Recording]) -> list[FullScale]:
     return [s for g in GROUPS if (s := detect_full_scale(recordings, g)) is not None]
 
 
-__all__ = ["FullScale", "capture_full_scales", "clip_to_full_scale", "detect_full_scale"]
+__all__ = ["MIN_FULL_SCALE", "FullScale", "capture_full_scales", "clip_to_full_scale", "detect_full_scale"]

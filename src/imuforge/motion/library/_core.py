@@ -72,7 +72,7 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     L[:, 0] = root
     for sfx, s, name in SIDES:
         def sg(key, default=0.0, _sfx=sfx):
-            return _side_angle(pose, key, _sfx, n, default)
+            return side_angle(pose, key, _sfx, n, default)
 
         L[:, J(f"{name}_hip")] = Q.euler(XZY, -sg("hip_flex"), s * sg("hip_abd"), -s * sg("hip_rot"))
         L[:, J(f"{name}_knee")] = Q.rx(sg("knee_flex"))
@@ -97,7 +97,7 @@ def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     """The local rotation (n, 4) of the ``sfx`` ("L" / "R") shoulder in ``pose`` — :func:`pose_to_local`'s
     row, for a caller that changed only the shoulder angles."""
     s = 1.0 if sfx == "L" else -1.0
-    flex, abd, rot = (_side_angle(pose, k, sfx, n, d)
+    flex, abd, rot = (side_angle(pose, k, sfx, n, d)
                       for k, d in (("sh_flex", 0.0), ("sh_abd", 90.0), ("sh_rot", 0.0)))
     return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
 
@@ -106,11 +106,11 @@ def elbow_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     """The local rotation (n, 4) of the ``sfx`` ("L" / "R") elbow in ``pose`` (flexion, then the forearm's
     supination) — :func:`pose_to_local`'s row, for a caller that changed only the elbow angles."""
     s = 1.0 if sfx == "L" else -1.0
-    return Q.qmul(Q.axis_angle([0.0, -s, 0.0], _side_angle(pose, "elbow_flex", sfx, n)),
-                  Q.axis_angle([s, 0.0, 0.0], -_side_angle(pose, "elbow_sup", sfx, n)))
+    return Q.qmul(Q.axis_angle([0.0, -s, 0.0], side_angle(pose, "elbow_flex", sfx, n)),
+                  Q.axis_angle([s, 0.0, 0.0], -side_angle(pose, "elbow_sup", sfx, n)))
 
 
-def _side_angle(pose: dict, key: str, sfx: str, n: int, default: float = 0.0) -> np.ndarray:
+def side_angle(pose: dict, key: str, sfx: str, n: int, default: float = 0.0) -> np.ndarray:
     """The ``sfx`` side's angle ``key`` of ``pose`` in rad (``key_L`` / ``key_R``, else the shared
     ``key``)."""
     return _radians(key, pose.get(f"{key}_{sfx}", pose.get(key, default)), n)

@@ -30,9 +30,10 @@ hanging, shoulder plus elbow flexion)::
 
     q_e'' + 2ζ_e ω_e q_e' + ω_e² q_e = −(m d / I)_forearm+hand · (a_fwd cos φ + a_up sin φ)
 
-with ``(m d / I)`` from de Leva's forearm and hand about the elbow and ω_e = 2π · :data:`ELBOW_HZ` (2 Hz:
-≈ 10 N·m/rad, within the 2–20 measured during movement, on a 70 kg, 1.75 m adult's forearm and hand, plus
-gravity's restoring moment; taken for everyone), ζ_e = :data:`ELBOW_DAMPING` (an assumption: "underdamped").
+with ``(m d / I)`` from de Leva's forearm and hand about the elbow and ω_e = 2π · :data:`ELBOW_HZ` (2 Hz,
+under the measured 3 Hz: on a 70 kg, 1.75 m adult's forearm and hand ≈ 10.4 N·m/rad, of which gravity's
+restoring moment gives 2.6 and the muscles ≈ 7.8; taken for everyone), ζ_e = :data:`ELBOW_DAMPING` (an
+assumption within "underdamped").
 The forearm also twists about its long axis: the hand's centre of mass sits off that axis toward the palm
 (:data:`HAND_OFFSET_M`, an assumption), so the wrist's acceleration along the forearm's tangent — the
 swing's own, at the stride frequency, and the shoulder's — turns it (a forward acceleration of a hanging
@@ -72,7 +73,7 @@ from scipy.signal import bilinear, butter, lfilter, sosfiltfilt
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.kinematics import chain_kinematics
-from imuforge.motion.library._core import GRAVITY, SIDES, J
+from imuforge.motion.library._core import GRAVITY, SIDES, J, side_angle
 
 #: de Leva (1996) Table 4, men: mass fraction of body mass, centre of mass from the proximal joint as a
 #: fraction of the segment length, radius of gyration about the centre of mass as a fraction — sagittal
@@ -217,9 +218,9 @@ def passive_arm_sway(local: np.ndarray, root: np.ndarray, person: Person, fps: f
 
 
 def _arm_angles(pose: dict, sfx: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``sfx`` arm's shoulder and elbow flexion (rad, per frame) in ``pose`` (deg)."""
-    return tuple(np.radians(np.broadcast_to(np.asarray(pose.get(f"{k}_{sfx}", 0.0), float), (n,)))
-                 for k in ("sh_flex", "elbow_flex"))
+    """The ``sfx`` arm's shoulder and elbow flexion (rad, per frame) in ``pose`` (deg; the side's own key,
+    else the shared one, as :func:`~imuforge.motion.library._core.pose_to_local` reads them)."""
+    return tuple(np.broadcast_to(side_angle(pose, k, sfx, n), (n,)) for k in ("sh_flex", "elbow_flex"))
 
 
 def _forearm_sway(pose: dict, sfx: str, q_arm: np.ndarray, drive: np.ndarray, acc: np.ndarray,

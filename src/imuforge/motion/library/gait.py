@@ -1358,14 +1358,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps, phase=phL, stance=stance)
     if hanging:  # the hanging arms lag the shoulders, the forearms the elbows (:mod:`.arm_sway`)
-        sway = passive_arm_sway(local, root, person, fps, f_step, style, pose)
-        for key, extra in sway.items():
-            pose[key] = pose[key] + extra
-        for sfx, _, name in SIDES:
-            if f"sh_flex_{sfx}" in sway:
-                local[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
-            if f"elbow_flex_{sfx}" in sway:
-                local[:, J(f"{name}_elbow")] = elbow_rotation(pose, sfx, n)
+        _sway_arms(pose, local, passive_arm_sway(local, root, person, fps, f_step, style, pose))
     meta = {"speed_mps": round(float(speed), 4), "step_frequency_hz": round(float(f_step), 4),
             "amplitude": round(closure.amp, 4), "hip_offset_deg": round(closure.offset, 2), "stance": stance, "carrying": carrying, "posture": posture,
             "contact_s": [contact_times(phL, fps), contact_times(phR, fps)]}
@@ -1377,6 +1370,19 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         last = int(np.argmax(w[-1]))
         meta.update(riser_m=riser_m, tread_m=tread_m, floor_end_m=round(float(ground[-1, last]), 4))
     return Track(local, root, w, kind, meta)
+
+
+def _sway_arms(pose: dict, local: np.ndarray, sway: dict[str, np.ndarray]) -> None:
+    """Add the arms' passive increments ``sway`` (deg) to ``pose`` and rebuild the joints they turn in
+    ``local``, in place."""
+    n = len(local)
+    for key, extra in sway.items():
+        pose[key] = pose[key] + extra
+    for sfx, _, name in SIDES:
+        if f"sh_flex_{sfx}" in sway:
+            local[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
+        if f"elbow_flex_{sfx}" in sway:
+            local[:, J(f"{name}_elbow")] = elbow_rotation(pose, sfx, n)
 
 
 def contact_times(phase: np.ndarray, fps: float) -> list[float]:
