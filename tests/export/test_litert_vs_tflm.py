@@ -7,12 +7,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from imuforge.export.exporter import LITERT_TOLERANCE_LSB, _card_checks, _litert_check_line
+from imuforge.export.exporter import LITERT_TOLERANCE_LSB, _card_checks, _litert_check_line, litert_bound_lsb
 
 
-def _checks(lite, tflm, xnn=None):
+def _checks(lite, tflm, xnn=None, logit_scale=None):
     lite, tflm = np.asarray(lite, np.int8), np.asarray(tflm, np.int8)
-    eng = SimpleNamespace(out_lite=lite, out_tflm=tflm, out_xnn=tflm if xnn is None else np.asarray(xnn, np.int8))
+    xnn = tflm if xnn is None else np.asarray(xnn, np.int8)
+    eng = SimpleNamespace(out_lite=lite, out_tflm=tflm, out_xnn=xnn, out_scale=1 / 256, out_zp=-128,
+                          logit_scale=logit_scale)
     metrics = SimpleNamespace(drop_accuracy_points=0.0, drop_macro_f1_points=0.0)
     cgen = SimpleNamespace(to_json=lambda: {"compared": False, "reason": "not in this test"})
     return _card_checks(eng, metrics, cgen)["litert_agrees_with_tflm"]
@@ -39,6 +41,26 @@ def test_two_lsb_apart_fails():
     le = _checks([[-101, -75, 49]], [[-103, -75, 49]])
     assert le["max_abs_diff_lsb"] == 2 > LITERT_TOLERANCE_LSB and not le["within_tolerance"]
     assert "**FAIL**" in _litert_check_line(le)
+
+
+def test_behind_a_softmax_one_lsb_of_the_logits_is_carried_through_it():
+    """A model ending in SOFTMAX (logit scale s_z = 0.08, output 1/256 with zero point −128): 1 LSB of a
+    logit moves output j by 2·p_j·(1 − p_j)·s_z/s_p LSB at most (the softmax's Jacobian; closed form),
+    plus 1 LSB of output rounding. An uncertain window (p ≈ 0.5, 0.3) may differ by 9 LSB: pass; a confident
+    one (p ≈ 1 and ≈ 0) only by 1: 2 LSB there fails. Without a softmax the flat 1 LSB holds."""
+    s_z, s_p = 0.08, 1 / 256
+    tflm = np.array([[0, -52, -50], [127, -128, -128]], np.int8)  # p ≈ (0.50, 0.30, 0.30), (1, 0, 0)
+    p = (tflm.astype(float) + 128) * s_p
+    want = 1 + 2 * p * (1 - p) * s_z / s_p
+    assert litert_bound_lsb(tflm, s_p, -128, s_z) == pytest.approx(want)
+    assert litert_bound_lsb(tflm, s_p, -128, None) == pytest.approx(np.ones_like(want))
+    uncertain = _checks([[9, -52, -50], [127, -128, -128]], tflm, logit_scale=s_z)
+    assert want[0, 0] > 9 and uncertain["within_tolerance"] and uncertain["max_abs_diff_lsb"] == 9
+    line = _litert_check_line(uncertain)
+    assert "**pass**" in line and "carried through the softmax" in line
+    confident = _checks([[0, -52, -50], [125, -128, -128]], tflm, logit_scale=s_z)
+    assert not confident["within_tolerance"] and "**FAIL**" in _litert_check_line(confident)
+    assert not _checks([[9, -52, -50], [127, -128, -128]], tflm)["within_tolerance"]
 
 
 def test_top1_agreement_counts_windows_whose_argmax_moves():

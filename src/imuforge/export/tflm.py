@@ -246,6 +246,15 @@ class LiteRTModel:
     def ops(self) -> list[str]:
         return [o["op_name"] for o in self._interp._get_ops_details() if o["op_name"] != "DELEGATE"]
 
+    def softmax_input_scale(self) -> float | None:
+        """The quantisation scale of the logits when the model ends in SOFTMAX (its input), else None."""
+        ops = [o for o in self._interp._get_ops_details() if o["op_name"] != "DELEGATE"]
+        if not ops or ops[-1]["op_name"] != "SOFTMAX":
+            return None
+        scales = {t["index"]: t["quantization"][0] for t in self._interp.get_tensor_details()}
+        scale = scales.get(int(ops[-1]["inputs"][0]))
+        return float(scale) if scale else None
+
 
 def _latency(fn, repeats: int) -> dict[str, Any]:
     for _ in range(3):
