@@ -16,7 +16,8 @@ def register(sub) -> None:
         "calibrate",
         help="calibrate a synthetic Dataset against real captures (fit device, align placement, map distributions)",
         description="Fit the device from still parts of the capture (--fit-profile), rotate synthetic data into "
-        "the real sensor frame (--align), map per-channel distributions onto the capture's (--map), and write "
+        "the real sensor frame (--align), map per-channel distributions onto the capture's (--map), clip them "
+        "to the full scale the capture saturates at (unless --keep-range), and write "
         "the calibrated Dataset (OUT/dataset, for `imuforge train --data`) with a fidelity report "
         "(OUT/report.md/.html/.json, OUT/plots/).")
     p.add_argument("--synthetic", required=True, nargs="+", type=Path, metavar="DIR",
