@@ -119,7 +119,7 @@ def detect_full_scale(recordings: Recording | Sequence[Recording], group: str) -
     """The full scale the recordings' ``group`` ("acc" or "gyro") saturates at, or None (see the module
     docstring); the recordings are pooled, recordings without the group's three channels are skipped."""
     recs = [recordings] if isinstance(recordings, Recording) else list(recordings)
-    parts = [r.data[:, cols] for r in recs if (cols := _group_columns(r, group)) is not None and len(r)]
+    parts = [block for r in recs if (block := r.group(group)) is not None and len(r)]
     if not parts:
         return None
     data = np.concatenate(parts)

@@ -104,23 +104,22 @@ _SHOULDER_CHAIN = tuple(J(n) for n in ("spine1", "spine2", "spine3", "left_colla
 def arm_pendulum(upper_m: float, fore_m: float, plane: str) -> tuple[float, float]:
     """(I about the shoulder, m·d) of the straight arm per unit body mass (the masses cancel in the
     motion), with the radii of gyration of ``plane`` (``"sagittal"`` or ``"transverse"``)."""
-    hand_m = HAND_OVER_FOREARM * fore_m
-    inertia, moment = 0.0, 0.0
-    start = 0.0
-    for seg, length in ((UPPER_ARM, upper_m), (FOREARM, fore_m), (HAND, hand_m)):
-        r = start + seg["com"] * length  # centre of mass from the shoulder
-        inertia += seg["mass"] * ((seg[plane] * length) ** 2 + r ** 2)  # parallel axes
-        moment += seg["mass"] * r
-        start += length
-    return inertia, moment
+    chain = ((UPPER_ARM, upper_m), (FOREARM, fore_m), (HAND, HAND_OVER_FOREARM * fore_m))
+    return _chain_pendulum(chain, plane)
 
 
 def forearm_pendulum(fore_m: float) -> tuple[float, float]:
     """(I about the elbow, m·d) of the forearm with the hand per unit body mass (sagittal radii)."""
+    return _chain_pendulum(((FOREARM, fore_m), (HAND, HAND_OVER_FOREARM * fore_m)), "sagittal")
+
+
+def _chain_pendulum(chain, plane: str) -> tuple[float, float]:
+    """(I, m·d) per unit body mass of segments laid end to end from the hinge: ``chain`` of (de Leva segment,
+    length m), radii of gyration of ``plane``."""
     inertia, moment, start = 0.0, 0.0, 0.0
-    for seg, length in ((FOREARM, fore_m), (HAND, HAND_OVER_FOREARM * fore_m)):
-        r = start + seg["com"] * length
-        inertia += seg["mass"] * ((seg["sagittal"] * length) ** 2 + r ** 2)
+    for seg, length in chain:
+        r = start + seg["com"] * length  # centre of mass from the hinge
+        inertia += seg["mass"] * ((seg[plane] * length) ** 2 + r ** 2)  # parallel axes
         moment += seg["mass"] * r
         start += length
     return inertia, moment
