@@ -73,7 +73,9 @@ the thigh at every heel strike: −1 → +5.9 → −2.4 rad/s within 100 ms, se
 
 Arms: shoulder ±16° × arm-swing factor at 1.3 m/s, ∝ v^0.8, about −3°; elbow 18° → 18 + 1.5·amp°
 lagging by 8 % of the cycle (Perry & Burnfield; Collins, Adamczyk & Kuo 2009, *Proc R Soc B*
-276:3679; Meyns, Bruijn & Duysens 2013, *Gait Posture* 38:555). Thorax: counter-rotation against
+276:3679; Meyns, Bruijn & Duysens 2013, *Gait Posture* 38:555). Running: shoulder ±30° × arm-swing
+factor with the elbow at 85 ± 15°, the hand's path an oval out of the sagittal plane
+(:func:`running_arm_path`). Thorax: counter-rotation against
 the pelvis and 80 % compensation of pelvic tilt / obliquity (Kavanagh, Barrett & Morrison 2004,
 *Gait Posture* 20:291; Menz, Lord & Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
 stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %.
@@ -442,6 +444,40 @@ def arm_swing_asymmetry(person: Person) -> float:
     return 0.0 if seed is None else _arm_asymmetry_seed(int(seed))
 
 
+#: running's sagittal shoulder swing (deg either side) at arm_swing = 1
+RUNNING_ARM_DEG = 30.0
+#: The running arm's swing out of the sagittal plane, per person: amplitudes (deg at the full sagittal
+#: swing, uniform ranges; assumptions, see :func:`running_arm_path`) of the shoulder's abduction at the
+#: stride frequency (``path``) and at twice it (``flare``), and of its inward turn at twice it (``turn``, a
+#: quarter period from ``flare``).
+RUNNING_ARM_PATH = {"path": (3.0, 9.0), "flare": (1.0, 4.0), "turn": (2.5, 6.0)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _running_path_seed(seed: int) -> tuple[tuple[str, float], ...]:
+    g = np.random.default_rng([seed, 29])
+    sizes = [(f"run_{k}", float(g.uniform(*r))) for k, r in RUNNING_ARM_PATH.items()]
+    # the hand in, not out, at the front of the swing: from the diagonal to an oval either way round
+    return tuple(sizes + [("run_phase1", float(g.uniform(np.pi, 2 * np.pi))),
+                          ("run_phase2", float(g.uniform(0, 2 * np.pi)))])
+
+
+def running_arm_path(person: Person) -> dict[str, float]:
+    """This person's running arm path out of the sagittal plane (:data:`RUNNING_ARM_PATH`), drawn once per
+    person; none without ``gait_style_seed``.
+
+    Runners carry the bent arm on a diagonal — the hand towards the sternum in front, beside the hip
+    behind — or an oval (coaching texts; most joggers cross their arms in, racers are trained out of it),
+    and real running wrists turn out of the swing's plane by about the same angle in both sets the project
+    can read (BasicMotions, CrowdSignals watch): ≈ 5–7° at the stride frequency, a quarter period from the
+    swing where coherent, and ≈ 3–3.5° at twice it on each of the two other axes. The stride-frequency
+    phase (``run_phase1``) lies between the diagonal (the hand in at the front, never out) and an oval
+    either way round; the twice-stride phase (``run_phase2``) is uniform. docs/MOTION.md has the figures.
+    """
+    seed = getattr(person, "gait_style_seed", None)
+    return {} if seed is None else dict(_running_path_seed(int(seed)))
+
+
 def swing_sides(style: dict, asymmetry: float) -> dict:
     """``style`` with its arm-swing scales multiplied by 1 ± asymmetry/2 (left +), their mean kept."""
     out = dict(style)
@@ -574,7 +610,14 @@ def _arms(kind: str, phL: np.ndarray, phR: np.ndarray, arm_amp, style: dict) -> 
         if kind == "running":
             pose[f"sh_flex_{sfx}"] = -8.0 + a * swing
             pose[f"elbow_flex_{sfx}"] = 85.0 + 15.0 * swing
-            pose[f"sh_abd_{sfx}"] = 12.0
+            r = a / RUNNING_ARM_DEG
+            x1 = k * (ph - 0.5) + style.get("run_phase1", 0.0)
+            x2 = 2 * k * (ph - 0.5) + style.get("run_phase2", 0.0)
+            pose[f"sh_abd_{sfx}"] = 12.0 + r * (style.get("run_path", 0.0) * np.sin(x1)
+                                                + style.get("run_flare", 0.0) * np.cos(x2))
+            # ``pose_to_local`` applies rx(side · sh_rot): the same inward turn has opposite signs
+            turn = r * style.get("run_turn", 0.0) * np.sin(x2)
+            pose[f"sh_rot_{sfx}"] = turn if sfx == "L" else -turn
         elif style.get("poles"):  # driven by the pole: forward to plant, back past the hip to push
             pose[f"sh_flex_{sfx}"] = NORDIC_SHOULDER_DEG + a * swing
             pose[f"elbow_flex_{sfx}"] = 18.0 + NORDIC_ELBOW_GAIN / 2 * a * (1 + np.cos(k * (ph - 0.5 - 0.08)))
@@ -1318,7 +1361,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     phase0 = rng.uniform(0, 1)
     amp = 1 + 0.03 * smooth_noise(rng, n, fps, f_step / 4)[:, 0]
     if kind == "running":
-        arm_base = 30.0 * person.arm_swing
+        arm_base = RUNNING_ARM_DEG * person.arm_swing
     elif kind.startswith("stairs"):
         arm_base = 6.0 * person.arm_swing
     elif poles:  # the technique drives the arms: the person's own swing habit counts for less
@@ -1340,6 +1383,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     hanging = kind in HANGING_ARM_GAITS and not poles
     if hanging:  # the running arm keeps both sides alike
         style = swing_sides(style, arm_swing_asymmetry(person))
+    elif kind == "running" and carrying == "none":
+        style = style | running_arm_path(person)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
     jolt = _pole_strikes(pose, rng, phL, phR, f_stride, fps) if poles else None
