@@ -142,9 +142,12 @@ def test_calibrate_clips_the_synthetic_data_to_the_capture_range(data, tmp_path,
     rep = CalibrationReport.read(out)
     step = rep.step("clip_range")
     assert isinstance(step, RangeStep) and [s.group for s in step.scales] == ["acc"]
-    assert step.scales[0].value == pytest.approx(fs_real, rel=1e-12)
+    # the median of the saturated axis-signs' extremes, which the simulated device's per-axis scale and bias
+    # errors put a few 1e-5 apart: the device's range, not necessarily the largest sample
+    full = step.scales[0].value
+    assert full == pytest.approx(small.sensors["accel"].range_si, rel=1e-3) and full <= fs_real
     assert 0 < step.clipped["acc"] < 0.5
-    assert _acc_max(out / "dataset") == pytest.approx(fs_real, rel=1e-12)
+    assert _acc_max(out / "dataset") == pytest.approx(full, rel=1e-12)
     assert "clip_range" in (out / "report.md").read_text()
     # report.json round trip of the step
     doc = json.loads((out / "report.json").read_text())
