@@ -74,10 +74,10 @@ the thigh at every heel strike: −1 → +5.9 → −2.4 rad/s within 100 ms, se
 Arms: shoulder ±16° × arm-swing factor at 1.3 m/s, ∝ v^0.8, about −3°; elbow 18° → 18 + 1.5·amp°
 lagging by 8 % of the cycle (Perry & Burnfield; Collins, Adamczyk & Kuo 2009, *Proc R Soc B*
 276:3679; Meyns, Bruijn & Duysens 2013, *Gait Posture* 38:555). Running: shoulder ±30° × arm-swing
-factor with the elbow at 85 ± 15°, the hand's path an oval out of the sagittal plane
-(:func:`running_arm_path`). Thorax: counter-rotation against
-the pelvis and 80 % compensation of pelvic tilt / obliquity (Kavanagh, Barrett & Morrison 2004,
-*Gait Posture* 20:291; Menz, Lord & Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
+factor, the elbow at 85 ± 15°, the hand's path an oval out of the sagittal plane
+(:func:`running_arm_path`). Thorax: counter-rotation against the pelvis and 80 % compensation of
+pelvic tilt / obliquity (Kavanagh, Barrett & Morrison 2004, *Gait Posture* 20:291; Menz, Lord &
+Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
 stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %.
 
 Busy hands: the hands of a walk or stair climb whose ``carrying`` is not given are drawn per recording
@@ -1383,7 +1383,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     hanging = kind in HANGING_ARM_GAITS and not poles
     if hanging:  # the running arm keeps both sides alike
         style = swing_sides(style, arm_swing_asymmetry(person))
-    elif kind == "running" and carrying == "none":
+    elif kind == "running":  # a held arm's swing is zero (``arm_scale``), so its path is too
         style = style | running_arm_path(person)
     pose = _pose(kind, person, phL, phR, amp * (1 + person.asymmetry / 2), amp * (1 - person.asymmetry / 2),
                  closure, arm_amp, curve_speed, stance, style)
