@@ -146,3 +146,40 @@ def test_rising_heel_inverts_the_foot_over_a_planted_ball(kind):
         assert np.all(np.degrees(turn[:, 2]) < 0.5 - expected)  # about −z, the heading: medial −x edge up
     with pytest.raises(ValueError, match="push-off"):
         gait.foot_flat_correction(kind, person, with_it, speed, stance, push_off=True)
+
+
+def test_walking_foot_lands_on_its_outer_heel_and_rolls_flat(monkeypatch):
+    """A walking foot strikes the ground on its heel's outer edge, inverted by ``LANDING_INVERSION_DEG``, and
+    rolls flat about its heel by ``LANDING_FLAT_AT`` (the loading response). Against the same closure with the
+    landing roll switched off: from the late swing's take-up to foot flat the foot is turned by the planted
+    window's share of :func:`landing_inversion`, sole inwards, about the horizontal line of its heading, and its
+    heel stays within 0.5 mm sideways of where it was relative to the pelvis (the leg tilts with the foot);
+    from foot flat to the take-up nothing changes."""
+    from imuforge.motion.body import Person
+    from imuforge.motion.library import gait
+    from imuforge.motion.skeleton import foot_points
+
+    person = Person.sample(np.random.default_rng(7))
+    speed, stance = 1.3, 0.6
+    ph = np.mod(np.linspace(-0.14, 0.5, 97), 1.0)
+    heel = foot_points(person.offsets)["heel"]
+
+    def foot(closure):
+        P, G = gait._legs_fk("walking", person, closure, speed, stance, ph)
+        g = G[:, J("left_ankle")]
+        return g, P[:, J("left_ankle")] + Q.qrot(g, heel)
+
+    plain = gait.foot_flat_correction("walking", person, gait.Closure(), speed, stance)
+    with_it = gait.foot_flat_correction("walking", person, plain, speed, stance, push_off=True)
+    degrees = gait.LANDING_INVERSION_DEG["walking"]
+    monkeypatch.setattr(gait, "LANDING_INVERSION_DEG", {})
+    without = gait.foot_flat_correction("walking", person, plain, speed, stance, push_off=True)
+    (g1, heel1), (g0, heel0) = foot(with_it), foot(without)
+    expected = gait._planted_window(ph, stance) * gait.landing_inversion(ph, degrees)  # deg
+    assert expected.max() > 0.75 * degrees and np.all(expected[(ph > 0.1) & (ph < 0.5)] == 0.0)
+    assert np.max(np.abs(heel1 - heel0)[:, 0]) < 5e-4  # sideways
+    turn = Q.to_rotvec(Q.qmul(g1, Q.qconj(g0)))  # world frame: g1 = turn · g0
+    # the correction table is interpolated between its samples (FOOT_GRID per cycle): a little slack
+    np.testing.assert_allclose(np.degrees(np.linalg.norm(turn, axis=1)), expected, atol=0.4)
+    assert np.all(np.abs(np.degrees(turn[:, 1])) < 0.4)  # about a horizontal line
+    assert np.all(np.degrees(turn[:, 2]) < 0.5 - expected)  # about −z, the heading: sole inwards

@@ -177,7 +177,7 @@ class Closure:
     amp: float | np.ndarray = 1.0
     offset: float | np.ndarray = 0.0
     #: (FOOT_GRID, 4) degrees added to the toe-out, dorsiflexion and inversion angles and the hip adduction
-    #: (the leg's tilt over a rolling foot, ``_push_off_roll``) over one cycle
+    #: (the leg's tilt over a rolling foot, ``_rolled_foot``) over one cycle
     foot: np.ndarray | None = None
     hip: np.ndarray | None = None
     add: np.ndarray | None = None  # Fourier coefficients (deg, ``HARMONICS``) added to the hip adduction curve
@@ -269,6 +269,13 @@ HARMONICS = 8
 #: (7.2 ± 1.2° at 44 % of the cycle) to a little inversion in early swing (Pierrynowski & Smith 1996, *Foot
 #: Ankle Int* 17:406; 9 adults), ≈ 8°, while the shank stands about upright in the frontal plane
 PUSH_OFF_INVERSION_DEG = 8.0
+#: inversion (deg, sole inwards) of the walking foot at heel strike: the outer edge of the heel touches first
+#: and the foot rolls flat through the loading response ("the rearfoot strikes in slight inversion and then
+#: quickly moves through eversion", textbook gait descriptions; the angle is an assumption within "slight",
+#: checked against the roll rate of real shoe sensors, docs/MOTION.md); taken up over the last 12 % of swing
+#: (the planted window's take-up) and flat by :data:`LANDING_FLAT_AT` of the cycle
+LANDING_INVERSION_DEG = {"walking": 4.0}
+LANDING_FLAT_AT = 0.10
 #: samples per cycle of the planted-foot corrections (``foot_flat_correction``), evaluated by periodic cubic
 #: interpolation: their stance windows open and close within ≈ 7 % of the cycle, on which a Fourier series
 #: rings (8 harmonics: ≈ 0.3 rad/s at the planted foot all through stance; 20: still ≈ 0.2 rad/s)
@@ -790,7 +797,9 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
     solve). ``push_off`` (the closure's last pass, made once: a second would turn the foot again on top of the
     first turn's pitch): from heel-off into early swing the foot also inverts (:func:`push_off_inversion`)
     about the line through its ball, and the leg tilts with it (hip abduction, the table's fourth column,
-    :func:`_push_off_roll`); the legs are unchanged elsewhere.
+    :func:`_rolled_foot`); a walking foot also lands inverted on its heel's outer edge and rolls flat about
+    the heel through the loading response (:func:`landing_inversion`, :data:`LANDING_INVERSION_DEG`); the
+    legs are unchanged elsewhere.
     """
     from imuforge.motion import quat as Q
 
@@ -812,7 +821,11 @@ def foot_flat_correction(kind: str, person: Person, closure: Closure, speed: flo
         if closure.foot is not None and np.any(closure.foot[:, 3]):
             raise ValueError("foot_flat_correction: the push-off is already in this closure")
         roll = push_off_inversion(ph, stance) * planted
-        foot, add = _push_off_roll(kind, person, closure, speed, stance, ph, now + d, roll, heading, P, G)
+        foot, add = _rolled_foot(kind, person, closure, speed, stance, ph, now + d, roll, heading, P, G, "ball")
+        if kind in LANDING_INVERSION_DEG:  # the heel strike's roll, about the heel (disjoint from the push-off)
+            roll = landing_inversion(ph, LANDING_INVERSION_DEG[kind]) * planted
+            foot, more = _rolled_foot(kind, person, closure, speed, stance, ph, foot, roll, heading, P, G, "heel")
+            add = add + more
         d = foot - now
     d = np.column_stack([d, add])
     return replace(closure, foot=d if closure.foot is None else closure.foot + d)
@@ -848,31 +861,42 @@ def push_off_inversion(ph: np.ndarray, stance: float) -> np.ndarray:
     return PUSH_OFF_INVERSION_DEG * rise * (1.0 - smoothstep((ph - stance - 0.05) / 0.1))
 
 
-def _push_off_roll(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-                   angles: np.ndarray, roll_deg: np.ndarray, heading: float, P: np.ndarray, G: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """A heel rising over a planted forefoot: the left foot, at ankle ``angles`` (deg, (n, 3): toe-out,
+def landing_inversion(ph: np.ndarray, degrees: float) -> np.ndarray:
+    """The landing foot's inversion (deg, sole inwards) over the cycle ``ph``: taken up from none at 0.88 of
+    the cycle to ``degrees`` at 0.98 (the foot turns to its landing roll in the air, as to its heading),
+    held to the heel strike, flat again by :data:`LANDING_FLAT_AT` (the end of the loading response)."""
+    from imuforge.motion.library._core import smoothstep
+
+    wrapped = np.where(ph >= 0.5, ph - 1.0, ph)
+    return degrees * smoothstep((wrapped + 0.12) / 0.1) * (1.0 - smoothstep(wrapped / LANDING_FLAT_AT))
+
+
+def _rolled_foot(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
+                 angles: np.ndarray, roll_deg: np.ndarray, heading: float, P: np.ndarray, G: np.ndarray,
+                 pivot: str) -> tuple[np.ndarray, np.ndarray]:
+    """A foot rolling about a point on the ground — the ball for a heel rising over the planted forefoot, the
+    heel for a heel strike on its outer edge: the left foot, at ankle ``angles`` (deg, (n, 3): toe-out,
     dorsiflexion, inversion) on the legs ``P``, ``G`` of ``closure`` (``_legs_fk`` over ``ph``), turned by
-    ``roll_deg`` (sole inwards) about the horizontal line of its ``heading`` (rad) through its ball, which
-    stays on the ground. Turned about the ankle, the ball would swing inwards (it lies below the ankle); so
-    the leg is tilted outwards by as much (hip abduction: the returned adduction, the table's fourth column,
-    is ≤ 0; per-degree travel of the ankle from a 1° probe), and the ball, and the pelvis path anchored on
-    it, stay where they were. Returns the ankle angles that give the turned foot on the tilted shank, and
-    that adduction (deg)."""
+    ``roll_deg`` (sole inwards) about the horizontal line of its ``heading`` (rad) through its ``pivot``
+    (``"ball"`` or ``"heel"``), which stays on the ground. Turned about the ankle, the pivot would swing
+    inwards (it lies below the ankle); so the leg is tilted outwards by as much (hip abduction: the returned
+    adduction, the table's fourth column, is ≤ 0; per-degree travel of the ankle from a 1° probe), and the
+    pivot, and the pelvis path anchored on it, stay where they were. Frames with no roll are left as they
+    are. Returns the ankle angles that give the turned foot on the tilted shank, and that adduction (deg)."""
     from imuforge.motion import quat as Q
     from imuforge.motion.library._core import YXZ, J
     from imuforge.motion.skeleton import foot_points
 
     ankle, shank = J("left_ankle"), J("left_knee")
     out, add = angles.copy(), np.zeros(len(ph))
-    on = roll_deg != 0.0  # the push-off and early swing: the legs' forward kinematics over these phases only
+    on = roll_deg != 0.0  # the rolling phases: the legs' forward kinematics over these phases only
     a = np.radians(angles[on])
     g_foot = Q.qmul(G[on, shank], Q.euler(YXZ, a[:, 0], -a[:, 1], -a[:, 2]))  # pose_to_local's left ankle
     axis = np.array([np.sin(heading), 0.0, np.cos(heading)])
     turned = Q.qmul(Q.axis_angle(axis, -np.radians(roll_deg[on])), g_foot)
     outwards = np.array([np.cos(heading), 0.0, -np.sin(heading)])  # the left foot's lateral side
-    ball = foot_points(person.offsets)["ball"]
-    shift = (Q.qrot(turned, ball) - Q.qrot(g_foot, ball)) @ outwards
+    point = foot_points(person.offsets)[pivot]
+    shift = (Q.qrot(turned, point) - Q.qrot(g_foot, point)) @ outwards
     P1, G1 = _legs_fk(kind, person, closure, speed, stance, ph[on], d_add=1.0)  # per degree of adduction
     add[on] = -shift / ((P1[:, ankle] - P[on, ankle]) @ outwards)
     tilt = Q.to_rotvec(Q.qmul(G1[:, shank], Q.qconj(G[on, shank])))  # the shank's turn per degree (world)
