@@ -243,12 +243,16 @@ class LiteRTModel:
     def latency_us(self, q: np.ndarray, repeats: int = 200) -> dict[str, float]:
         return _latency(lambda: self.invoke(q), repeats)
 
+    def _op_details(self) -> list[dict]:
+        """The interpreter's operators in execution order, a delegate's placeholder left out."""
+        return [o for o in self._interp._get_ops_details() if o["op_name"] != "DELEGATE"]
+
     def ops(self) -> list[str]:
-        return [o["op_name"] for o in self._interp._get_ops_details() if o["op_name"] != "DELEGATE"]
+        return [o["op_name"] for o in self._op_details()]
 
     def softmax_input_scale(self) -> float | None:
         """The quantisation scale of the logits when the model ends in SOFTMAX (its input), else None."""
-        ops = [o for o in self._interp._get_ops_details() if o["op_name"] != "DELEGATE"]
+        ops = self._op_details()
         if not ops or ops[-1]["op_name"] != "SOFTMAX":
             return None
         scales = {t["index"]: t["quantization"][0] for t in self._interp.get_tensor_details()}
