@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import numpy as np
@@ -40,6 +41,116 @@ def test_uci_hapt(tmp_path):
     assert [(s.start_s, s.end_s, s.label) for s in r.labels] == [(0.0, 2.0, "standing"), (2.0, 5.0, "walking"),
                                                                  (5.0, 5.6, "stand_to_sit")]
     assert recs[1].labels[0].label == "lie_to_stand"
+
+
+def _har_text(rows: np.ndarray) -> str:
+    """Rows as the UCI HAR files print them: two spaces before each value, 8 significant digits, 3-digit
+    exponents (``  1.0128170e+000``)."""
+    out = []
+    for row in rows:
+        vals = (f"{v:.7e}" for v in row)
+        out.append("".join("  " + re.sub(r"e([+-])(\d\d)$", r"e\g<1>0\2", v) for v in vals))
+    return "\n".join(out) + "\n"
+
+
+def _har_split(root, split, pieces):
+    """Write ``pieces`` — (subject, activity id, continuous signal (n, 6) in g and rad/s) — into ``split`` as the
+    published windows (128 samples, hop 64), each piece windowed on its own."""
+    wins, ys, subs = [], [], []
+    for subject, act, sig in pieces:
+        for s in range(0, len(sig) - 127, 64):
+            wins.append(sig[s:s + 128])
+            ys.append(act)
+            subs.append(subject)
+    wins = np.array(wins)
+    folder = root / split / "Inertial Signals"
+    folder.mkdir(parents=True)
+    for j, name in enumerate(("total_acc_x", "total_acc_y", "total_acc_z", "body_gyro_x", "body_gyro_y",
+                              "body_gyro_z")):
+        (folder / f"{name}_{split}.txt").write_text(_har_text(wins[:, :, j]))
+    (folder / f"body_acc_x_{split}.txt").write_text(_har_text(wins[:, :, 0] - 1.0))  # not read
+    (root / split / f"y_{split}.txt").write_text("".join(f"{y}\n" for y in ys))
+    (root / split / f"subject_{split}.txt").write_text("".join(f"{s}\n" for s in subs))
+    return wins
+
+
+def _har_signal(rng, n):
+    t = np.arange(n) / 50.0
+    acc = np.column_stack([0.1 + 0.2 * np.sin(2 * np.pi * 1.8 * t), -0.3 + 0.1 * rng.standard_normal(n),
+                           0.95 + 0.05 * np.cos(2 * np.pi * 0.9 * t)])
+    return np.column_stack([acc, 0.5 * rng.standard_normal((n, 3))])
+
+
+def test_uci_har_windows_are_stitched_back(tmp_path):
+    rng = np.random.default_rng(0)
+    root = tmp_path / "UCI HAR Dataset"
+    walk, stand, walk3 = _har_signal(rng, 128 + 64 * 5), _har_signal(rng, 128 + 64 * 2), _har_signal(rng, 256)
+    _har_split(root, "train", [(1, 1, walk), (1, 5, stand)])
+    _har_split(root, "test", [(3, 2, walk3)])
+    report = import_dataset("uci-har", tmp_path, tmp_path / "out")  # the parent folder is found too
+    ds, recs = _recs(tmp_path / "out")
+    assert report.recordings == 3 and len(recs) == 3  # each piece is its own run: its first window overlaps nothing
+    by = {r.provenance["split"] + str(r.provenance["first_window"]): r for r in recs}
+    r = by["train0"]
+    assert r.subject == "uci01" and r.rate_hz == 50.0 and r.placement == "waist_left_landscape"
+    assert len(r) == len(walk) and r.provenance["windows"] == 6
+    np.testing.assert_allclose(r.acc, walk[:, :3] * STANDARD_GRAVITY, rtol=1e-7)  # the text keeps 8 digits
+    np.testing.assert_allclose(r.gyro, walk[:, 3:], rtol=1e-7, atol=1e-12)
+    assert [(s.start_s, s.label) for s in r.labels] == [(0.0, "walking")]
+    assert r.labels[0].end_s == pytest.approx(len(walk) / 50.0)
+    assert [s.label for s in by["train6"].labels] == ["standing"] and by["train6"].subject == "uci01"
+    assert by["test0"].subject == "uci03" and by["test0"].labels[0].label == "stairs_up"
+    assert report.labels_s["walking"] == pytest.approx(len(walk) / 50.0)
+
+
+def test_uci_har_one_run_per_continuous_stretch(tmp_path):
+    """A run breaks where the next window does not continue the last one, or the subject changes; a label that
+    changes inside a run changes at the half-window where its first window starts."""
+    rng = np.random.default_rng(1)
+    root = tmp_path / "UCI HAR Dataset"
+    sig = _har_signal(rng, 128 + 64 * 4)  # five windows
+    wins = _har_split(root, "train", [(2, 1, sig)])
+    y = root / "train" / "y_train.txt"
+    y.write_text("1\n1\n1\n4\n4\n")  # walking, then sitting from the fourth window on
+    import_dataset("uci-har", root, tmp_path / "out")
+    (r,) = _recs(tmp_path / "out")[1]
+    assert [(s.start_s, s.label) for s in r.labels] == [(0.0, "walking"), (3 * 64 / 50.0, "sitting")]
+    # the third window no longer continues the second: two runs, same data
+    folder = root / "train" / "Inertial Signals"
+    bad = wins[:, :, 0].copy()
+    bad[2, :64] += 0.01
+    (folder / "total_acc_x_train.txt").write_text(_har_text(bad))
+    import_dataset("uci-har", root, tmp_path / "out2")
+    recs = _recs(tmp_path / "out2")[1]
+    assert sorted(len(r) for r in recs) == [128 + 64, 128 + 64 * 2]
+    assert sorted(r.provenance["first_window"] for r in recs) == [0, 2]
+
+
+def test_uci_har_bad_layouts(tmp_path):
+    rng = np.random.default_rng(2)
+    root = tmp_path / "UCI HAR Dataset"
+    _har_split(root, "train", [(1, 1, _har_signal(rng, 256))])
+    (root / "train" / "Inertial Signals" / "body_gyro_z_train.txt").unlink()
+    with pytest.raises(ValidationError, match="missing body_gyro_z_train.txt"):
+        import_dataset("uci-har", root, tmp_path / "o")
+    _har_split(tmp_path / "b", "test", [(1, 1, _har_signal(rng, 256))])
+    (tmp_path / "b" / "test" / "y_test.txt").write_text("1\n")  # three windows, one label
+    with pytest.raises(ValidationError, match="not one row per window"):
+        import_dataset("uci-har", tmp_path / "b", tmp_path / "o2")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValidationError, match="Inertial Signals"):
+        import_dataset("uci-har", tmp_path / "empty", tmp_path / "o3")
+
+
+def test_uci_har_reads_the_hapt_raw_layout_too(tmp_path):
+    raw = tmp_path / "HAPT" / "RawData"
+    raw.mkdir(parents=True)
+    np.savetxt(raw / "acc_exp01_user04.txt", np.tile([0.0, 0.0, 1.0], (100, 1)))
+    np.savetxt(raw / "gyro_exp01_user04.txt", np.zeros((100, 3)))
+    (raw / "labels.txt").write_text("1 4 1 1 100\n")
+    import_dataset("uci-har", tmp_path / "HAPT", tmp_path / "out")
+    (r,) = _recs(tmp_path / "out")[1]
+    assert r.subject == "uci04" and r.labels[0].label == "walking"
 
 
 def test_pamap2_nan_rows_become_gaps(tmp_path):

@@ -18,7 +18,7 @@ def _quiet_tf() -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     from imuforge.datasets.importers import IMPORTERS
 
-    p = sub.add_parser("import", help="import a public HAR dataset (UCI HAPT, PAMAP2, RealWorld, USC-HAD, WISDM)",
+    p = sub.add_parser("import", help="import a public HAR dataset (UCI HAR / HAPT, PAMAP2, RealWorld, USC-HAD, WISDM)",
                        description="Convert a HAR dataset in its published file layout into an imuforge Dataset.")
     p.add_argument("format", choices=sorted(IMPORTERS), help="dataset layout")
     p.add_argument("src", help="the dataset's folder (or WISDM v1.1 raw file)")

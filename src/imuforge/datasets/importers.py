@@ -8,6 +8,7 @@ use are counted in the import report, never skipped silently.
 | format | layout | rate | sensors, units in the files |
 |---|---|---|---|
 | ``uci-hapt`` | ``RawData/acc_expEE_userUU.txt``, ``gyro_…``, ``labels.txt`` | 50 Hz | acc g, gyro rad/s (waist phone) |
+| ``uci-har`` | ``{train,test}/Inertial Signals/total_acc_x_train.txt``, … (128-sample windows, stitched) | 50 Hz | acc g, gyro rad/s (waist phone) |
 | ``pamap2`` | ``Protocol/subjectNNN.dat`` (54 columns) | 100 Hz | acc ±16 g m/s², gyro rad/s, mag µT (hand, chest, ankle) |
 | ``realworld`` | ``probandN/data/{acc,gyr,mag}_<activity>[_n]_<position>.csv`` (or inside ``*_csv.zip``) | 50 Hz | m/s², rad/s, µT |
 | ``usc-had`` | ``SubjectN/aXtY.mat`` (``sensor_readings`` N×6) | 100 Hz | acc g, gyro °/s (front right hip) |
@@ -114,6 +115,100 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
                         labels=segs, subject=f"uci{user:02d}",
                         provenance={"dataset": "UCI HAPT", "file": acc_path.name, "experiment": exp})
         yield f"exp{exp:02d}_user{user:02d}", rec
+
+
+# ------------------------------------------------------------------------------- UCI HAR (windowed)
+UCI_HAR_LABELS = {1: "walking", 2: "stairs_up", 3: "stairs_down", 4: "sitting", 5: "standing", 6: "lying"}
+#: the six signals of ``<split>/Inertial Signals`` read, in ACC_GYRO order (total_acc: g, gravity included;
+#: body_gyro: rad/s)
+UCI_HAR_SIGNALS = ("total_acc_x", "total_acc_y", "total_acc_z", "body_gyro_x", "body_gyro_y", "body_gyro_z")
+#: the published windows: 2.56 s at 50 Hz, 50 % overlap
+UCI_HAR_WINDOW, UCI_HAR_HOP = 128, 64
+#: two consecutive windows continue one another when their shared half agrees to this (the files print
+#: 8 significant digits, so a shared half is the same text)
+UCI_HAR_MATCH_RTOL = 1e-6
+
+
+def _uci_har_root(src: Path) -> Path | None:
+    """The folder holding ``train/`` and/or ``test/`` with ``Inertial Signals`` (``src`` or one below it)."""
+    for root in (src, *sorted(p for p in src.iterdir() if p.is_dir())):
+        if any((root / split / "Inertial Signals").is_dir() for split in ("train", "test")):
+            return root
+    return None
+
+
+def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(windows (n, 128, 6) in SI, activity ids (n,), subjects (n,)) of one split, shapes checked."""
+    folder = root / split / "Inertial Signals"
+    parts = []
+    for name in UCI_HAR_SIGNALS:
+        path = folder / f"{name}_{split}.txt"
+        if not path.exists():
+            raise ValidationError(f"missing {path.name}", source=str(folder),
+                                  allowed=", ".join(f"{s}_{split}.txt" for s in UCI_HAR_SIGNALS))
+        parts.append(np.loadtxt(path, ndmin=2))
+    shapes = {p.shape for p in parts}
+    if len(shapes) != 1 or parts[0].shape[1] != UCI_HAR_WINDOW:
+        raise ValidationError(f"Inertial Signals of {split} have shapes {sorted(shapes)}", source=str(folder),
+                              allowed=f"six files of equal rows × {UCI_HAR_WINDOW} samples")
+    windows = np.stack(parts, axis=-1)
+    windows[..., :3] *= STANDARD_GRAVITY
+    ids = [np.loadtxt(root / split / f"{kind}_{split}.txt", dtype=np.int64, ndmin=1)
+           for kind in ("y", "subject") if (root / split / f"{kind}_{split}.txt").exists()]
+    if len(ids) != 2 or any(len(x) != len(windows) for x in ids):
+        raise ValidationError(f"y_{split}.txt / subject_{split}.txt missing or not one row per window",
+                              source=str(root / split), allowed=f"{len(windows)} rows each")
+    return windows, ids[0], ids[1]
+
+
+def _window_runs(windows: np.ndarray, subjects: np.ndarray) -> list[slice]:
+    """Runs of consecutive windows that continue one another: same subject, and each window's first half equal
+    (to :data:`UCI_HAR_MATCH_RTOL`) to the previous one's second half."""
+    if len(windows) == 0:
+        return []
+    a, b = windows[:-1, UCI_HAR_HOP:], windows[1:, :UCI_HAR_WINDOW - UCI_HAR_HOP]
+    same = np.all(np.abs(a - b) <= UCI_HAR_MATCH_RTOL * np.maximum(np.abs(a), 1e-3), axis=(1, 2))
+    brk = np.flatnonzero(~same | (subjects[1:] != subjects[:-1])) + 1
+    edges = np.concatenate([[0], brk, [len(windows)]])
+    return [slice(int(s), int(e)) for s, e in zip(edges[:-1], edges[1:])]
+
+
+def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recording]]:
+    """UCI HAR (``UCI HAR Dataset``): ``{train,test}/Inertial Signals/total_acc_{x,y,z}_<split>.txt`` (g) and
+    ``body_gyro_…`` (rad/s), one 2.56 s window of 128 samples per row at 50 % overlap, with ``y_<split>.txt``
+    (activity 1–6) and ``subject_<split>.txt``. The windows are stitched back into the continuous signals
+    they were cut from: consecutive windows of one subject whose shared half agrees form one Recording (the
+    first window whole, then the second half of each next one); each 64-sample half-window takes the label
+    of the window that starts with it (the last half, the last window's). The phone was on the waist; 50 Hz.
+    A folder in the raw HAPT layout (``RawData/labels.txt``) is read by :func:`import_uci_hapt`.
+    """
+    root = _uci_har_root(src)
+    if root is None:
+        if (src / "RawData" / "labels.txt").exists() or (src / "labels.txt").exists():
+            yield from import_uci_hapt(src, report)
+            return
+        raise ValidationError(f"no train/ or test/ 'Inertial Signals' folder in {src}",
+                              allowed="the 'UCI HAR Dataset' folder (or the HAPT RawData layout)")
+    rate = 50.0
+    for split in ("train", "test"):
+        if not (root / split / "Inertial Signals").is_dir():
+            continue
+        windows, acts, subjects = _uci_har_split(root, split)
+        for u in sorted(set(acts.tolist()) - set(UCI_HAR_LABELS)):
+            report.skipped[f"unknown_activity_{u}"] += int((acts == u).sum())
+        for i, run in enumerate(progress(_window_runs(windows, subjects), desc=f"uci-har {split}", unit="run")):
+            w = windows[run]
+            data = np.concatenate([w[0], w[1:, UCI_HAR_HOP:].reshape(-1, w.shape[2])])
+            halves = np.append(acts[run], acts[run][-1])  # the label of each half-window, in order
+            t = np.arange(len(data)) / rate
+            codes = np.repeat(halves, UCI_HAR_HOP)[:len(data)]
+            segs = _segments_from_codes(t, codes, UCI_HAR_LABELS, 1.0 / rate)
+            subject = int(subjects[run.start])
+            rec = Recording(t, data, ACC_GYRO, rate, placement="waist_left_landscape", labels=segs,
+                            subject=f"uci{subject:02d}",
+                            provenance={"dataset": "UCI HAR", "split": split, "first_window": run.start,
+                                        "windows": run.stop - run.start})
+            yield f"{split}_uci{subject:02d}_run{i:03d}", rec
 
 
 # ------------------------------------------------------------------------------- PAMAP2
@@ -436,7 +531,7 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
 
 IMPORTERS: dict[str, Callable[..., Iterator[tuple[str, Recording]]]] = {
     "uci-hapt": import_uci_hapt,
-    "uci-har": import_uci_hapt,
+    "uci-har": import_uci_har,
     "pamap2": import_pamap2,
     "realworld": import_realworld,
     "usc-had": import_usc_had,
