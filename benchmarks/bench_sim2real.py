@@ -117,21 +117,12 @@ def by_subject(recs) -> dict[str, list]:
     return out
 
 
-def first_seconds(recs, classes, seconds: float):
-    """(capture, rest): the first ``seconds`` of each class of these recordings, in time order."""
-    capture, rest = [], []
-    used = dict.fromkeys(classes, 0.0)
-    for r in recs:
-        for seg in sorted(r.labels, key=lambda s: s.start_s):
-            if seg.label not in used:
-                continue
-            take = max(0.0, min(seconds - used[seg.label], seg.end_s - seg.start_s))
-            used[seg.label] += take
-            for part, into in ((r.crop(seg.start_s, seg.start_s + take), capture),
-                               (r.crop(seg.start_s + take, seg.end_s), rest)):
-                if len(part):
-                    into.append(part)
-    return capture, rest
+def first_seconds(recs, classes, seconds: float, per_subject: bool = True):
+    """(capture, rest): the first ``seconds`` of each class of these recordings, in time order (the library
+    call ``imuforge dataset select --first-seconds`` makes)."""
+    from imuforge.datasets.selection import first_seconds as cut
+
+    return cut(recs, classes, seconds, per_subject=per_subject)
 
 
 def write_dataset(path: Path, recs, meta: dict) -> Path:
@@ -145,15 +136,9 @@ def write_dataset(path: Path, recs, meta: dict) -> Path:
 
 def restrict(recs, classes):
     """Recordings with their label segments restricted to ``classes`` (others unlabelled)."""
-    from imuforge.recording import Recording
+    from imuforge.datasets.selection import restrict_labels
 
-    out = []
-    for r in recs:
-        segs = [(s.start_s, s.end_s, s.label) for s in r.labels if s.label in classes]
-        if segs:
-            out.append(Recording(r.timestamps, r.data, r.channels, r.rate_hz, labels=segs, subject=r.subject,
-                                 placement=r.placement, profile=r.profile, provenance=r.provenance))
-    return out
+    return [x for r in recs if (x := restrict_labels(r, classes)) is not None]
 
 
 def synthetic(path: Path, rs, classes, proto: Protocol, seed: int = 0, wear: str = "default",
@@ -257,7 +242,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     rows: dict[str, list] = {k: [] for k in ROWS}
     notes: list[str] = []
     for pi, P in enumerate(choices):
-        capture, rest = first_seconds(subjects[P], classes, proto.capture_s)
+        capture, rest = first_seconds(subjects[P], classes, proto.capture_s,
+                                      per_subject=not proto.pool_people)
         cap = write_dataset(work / f"cap_{pi}", capture, {"capture": f"first {proto.capture_s:g} s per class of {P}"})
         others = [r for q in people if q != P for r in subjects[q]]
         test_recs = others or rest

@@ -89,7 +89,8 @@ def test_uci_har_windows_are_stitched_back(tmp_path):
     _har_split(root, "test", [(3, 2, walk3)])
     report = import_dataset("uci-har", tmp_path, tmp_path / "out")  # the parent folder is found too
     ds, recs = _recs(tmp_path / "out")
-    assert report.recordings == 3 and len(recs) == 3  # each piece is its own run: its first window overlaps nothing
+    # each piece is its own run: its first window overlaps nothing
+    assert report.recordings == 3 and len(recs) == 3
     by = {r.provenance["split"] + str(r.provenance["first_window"]): r for r in recs}
     r = by["train0"]
     assert r.subject == "uci01" and r.rate_hz == 50.0 and r.placement == "waist_left_landscape"
@@ -181,7 +182,8 @@ def test_pamap2_nan_rows_become_gaps(tmp_path):
     assert r.placement == "wrist_right" and recs[1].placement == "wrist_left"
     np.testing.assert_allclose(r.gyro[0], [0.01, 0.02, 0.03])
     import_dataset("pamap2", tmp_path / "PAMAP2_Dataset", tmp_path / "ankle", imu="ankle")
-    assert read_dataset(tmp_path / "ankle").read(0).placement == "ankle_right"
+    ankle = read_dataset(tmp_path / "ankle")
+    assert [ankle.read(i).placement for i in range(2)] == ["ankle_right", "ankle_left"]  # 108 is left-handed
 
 
 def _rw_csv(t_ms, xyz):
@@ -216,6 +218,36 @@ def test_realworld_zip_and_plain(tmp_path):
     assert report.skipped["acc_samples_outside_common_span"] == 1  # gyro starts 7 ms late
     assert by[("rw_proband2", "waist_front")].labels[0].label == "stairs_up"
 
+
+
+def test_realworld_magnetic_field_nested_zips_and_empty_files(tmp_path):
+    """The published archives: ``MagneticField_…`` in the mag zips, the climbing parts of some probands as zips
+    inside the zip (``acc_climbingup_csv.zip`` → ``acc_climbingup_2_csv.zip`` → ``acc_climbingup_2_chest.csv``),
+    and a header-only CSV counted, not fatal."""
+    import io
+
+    data = tmp_path / "rw" / "proband4" / "data"
+    data.mkdir(parents=True)
+    t = 1435000000000 + np.arange(100) * 20
+    acc, mag = np.tile([0.0, 9.81, 0.0], (100, 1)), np.tile([20.0, -5.0, 40.0], (100, 1))
+
+    def nested(outer, inner_name, csv_name, rows):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zi:
+            zi.writestr(csv_name, rows)
+        with zipfile.ZipFile(data / outer, "w") as zo:
+            zo.writestr(inner_name, buf.getvalue())
+
+    nested("acc_climbingup_csv.zip", "acc_climbingup_2_csv.zip", "acc_climbingup_2_chest.csv", _rw_csv(t, acc))
+    nested("mag_climbingup_csv.zip", "mag_climbingup_2_csv.zip", "MagneticField_climbingup_2_chest.csv",
+           _rw_csv(t, mag))
+    with zipfile.ZipFile(data / "acc_jumping_csv.zip", "w") as z:
+        z.writestr("acc_jumping_thigh.csv", "id,attr_time,attr_x,attr_y,attr_z\n")
+    report = import_dataset("realworld", tmp_path / "rw", tmp_path / "out")
+    (r,) = _recs(tmp_path / "out")[1]
+    assert r.labels[0].label == "stairs_up" and r.channels[-3:] == ("mag_x", "mag_y", "mag_z")
+    np.testing.assert_allclose(r.mag[3], [20.0, -5.0, 40.0])
+    assert report.skipped["csv_files_without_samples"] == 1
 
 def test_usc_had(tmp_path):
     from scipy.io import savemat
@@ -271,6 +303,29 @@ def test_wisdm2019_merges_gyro(tmp_path):
     assert recs[0].channels[3:] == ("gyro_x", "gyro_y", "gyro_z") and recs[0].placement == "wrist_right"
     np.testing.assert_allclose(recs[0].gyro[3], [0.5, -0.5, 0.25])
 
+
+
+def test_wisdm2019_gyro_only_from_the_same_activity_nearby(tmp_path):
+    """An accelerometer run gets gyro values only from gyro samples of its own activity close to it: a run
+    whose activity has no gyro stays accelerometer-only (not interpolated from the activities around it), and
+    the samples of a gap in the gyro stream are left out, counted."""
+    base = tmp_path / "wisdm-dataset" / "raw" / "phone"
+    (base / "accel").mkdir(parents=True)
+    (base / "gyro").mkdir(parents=True)
+    t0, dt = 10**14, 50_000_000
+    acc = [f"1601,{c},{t0 + k * 10**11 + i * dt},0.1,9.7,0.2;" for k, c in enumerate("ABC") for i in range(40)]
+    gyro = [f"1601,{c},{t0 + k * 10**11 + i * dt},{k}.0,0.0,0.0;" for k, c in enumerate("ABC") if c != "B"
+            for i in range(40) if not (c == "C" and 10 <= i < 20)]  # no gyro for B; C's gyro has a 0.5 s gap
+    (base / "accel" / "data_1601_accel_phone.txt").write_text("\n".join(acc) + "\n")
+    (base / "gyro" / "data_1601_gyro_phone.txt").write_text("\n".join(gyro) + "\n")
+    report = import_dataset("wisdm2019", tmp_path / "wisdm-dataset", tmp_path / "out", device="phone")
+    by = {r.labels[0].label: r for r in _recs(tmp_path / "out")[1]}
+    assert by["running"].channels == ("acc_x", "acc_y", "acc_z") and report.skipped["runs_without_gyro"] == 1
+    assert by["walking"].gyro is not None and np.allclose(by["walking"].gyro[:, 0], 0.0)
+    # the 10 samples inside the gap have the gyro 0.05 s on one side and ≥ 0.5 s on the other: left out
+    assert np.allclose(by["stairs"].gyro[:, 0], 2.0) and len(by["stairs"]) == 30
+    assert report.skipped["acc_samples_without_gyro_nearby"] == 10 and len(by["stairs"].gaps()) == 1
+    assert by["stairs"].placement == "pocket_right_thigh"
 
 def test_unknown_format_and_missing_files(tmp_path):
     with pytest.raises(ValidationError, match="unknown dataset format"):

@@ -1,8 +1,9 @@
-"""``imuforge dataset info``."""
+"""``imuforge dataset info`` and ``imuforge dataset select``."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 
@@ -16,6 +17,26 @@ def register(sub) -> None:
                       "recordings (as capture writes them) or one recording file")
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=_info)
+    sel = dsub.add_parser(
+        "select", help="a subset: some people, some labels, each person's first seconds of each label",
+        description="Write the chosen recordings (or the chosen parts of them) into a new Dataset, e.g. one "
+        "person's first minute of each activity as the capture to calibrate with, and the other people as the "
+        "test set: `select DATA --subjects P --first-seconds 60 --out capture/` and `select DATA "
+        "--exclude-subjects P --out test/` (docs/TRAINING.md).")
+    sel.add_argument("path", type=Path,
+                     help="a Dataset folder, a folder holding them, or a folder of recordings")
+    sel.add_argument("--out", required=True, type=Path, help="new Dataset folder")
+    sel.add_argument("--subjects", default="", help="only these subjects (comma-separated; default all)")
+    sel.add_argument("--exclude-subjects", default="", help="not these subjects (comma-separated)")
+    sel.add_argument("--labels", default="",
+                     help="only these labels (comma-separated; the rest left unlabelled, recordings with none of "
+                     "them dropped)")
+    sel.add_argument("--first-seconds", type=float, default=None, metavar="S",
+                     help="only each person's first S seconds of each label (in recording and time order)")
+    sel.add_argument("--rest-out", type=Path, default=None,
+                     help="with --first-seconds: a second new Dataset with the rest of the chosen labelled "
+                     "stretches")
+    sel.set_defaults(func=_select)
 
 
 def _fmt_s(s: float) -> str:
@@ -34,6 +55,48 @@ def check_recordings(datasets) -> None:
                                   f"or unreadable: {shown}", source=str(ds.path),
                                   allowed="every recording the manifest lists present and readable "
                                   "(restore the files, or re-create the Dataset)")
+
+
+def _csv(text: str) -> list[str] | None:
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    return items or None
+
+
+def _select(args) -> int:
+    from imuforge.commands.motion import staged_folder
+    from imuforge.datasets.loading import find_all_datasets
+    from imuforge.datasets.selection import select
+    from imuforge.errors import ValidationError
+    from imuforge.recording import Dataset
+
+    if args.rest_out is not None and args.first_seconds is None:
+        raise ValidationError("--rest-out needs --first-seconds", allowed="--first-seconds S --rest-out DIR")
+    outs = [o for o in (args.out, args.rest_out) if o is not None]
+    for out in outs:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise FileExistsError(f"{out} exists and is not empty; choose another folder")
+    if len({o.resolve() for o in outs}) < len(outs):
+        raise ValidationError("--out and --rest-out are the same folder", allowed="two different new folders")
+    datasets = find_all_datasets([args.path])
+    check_recordings(datasets)
+    chosen = select((r for ds in datasets for r in ds.recordings()), subjects=_csv(args.subjects),
+                    exclude_subjects=_csv(args.exclude_subjects), labels=_csv(args.labels),
+                    first_seconds_per_label=args.first_seconds)
+    if not chosen.selected:
+        raise ValidationError("the selection is empty", allowed="subjects and labels that hold data")
+    parts = [("selected", args.out)] + ([("rest", args.rest_out)] if args.rest_out is not None else [])
+    meta = {"selected_from": str(args.path), "subjects": args.subjects,
+            "exclude_subjects": args.exclude_subjects, "labels": args.labels, "first_seconds": args.first_seconds}
+    for part, out in parts:
+        with staged_folder(out) as stage:  # nothing half-written if a recording fails to save
+            ds = Dataset.create(stage, meta={**meta, "part": part})
+            for i, r in enumerate(getattr(chosen, part)):
+                ds.add(r, name=re.sub(r"[^A-Za-z0-9_.-]", "_", f"{r.subject or 'nosubject'}_{i:05d}"))
+        recs = getattr(chosen, part)
+        print(f"{part}: {len(recs)} recordings of {len({r.subject for r in recs})} subject(s) into {out}")
+        for label, sec in chosen.seconds_per_label(part).items():
+            print(f"  {label:<20} {_fmt_s(sec)}")
+    return 0
 
 
 def _info(args) -> int:

@@ -196,7 +196,8 @@ def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         windows, acts, subjects = _uci_har_split(root, split)
         for u in sorted(set(acts.tolist()) - set(UCI_HAR_LABELS)):
             report.skipped[f"unknown_activity_{u}"] += int((acts == u).sum())
-        for i, run in enumerate(progress(_window_runs(windows, subjects), desc=f"uci-har {split}", unit="run")):
+        runs = _window_runs(windows, subjects)
+        for i, run in enumerate(progress(runs, desc=f"uci-har {split}", unit="run")):
             w = windows[run]
             data = np.concatenate([w[0], w[1:, UCI_HAR_HOP:].reshape(-1, w.shape[2])])
             halves = np.append(acts[run], acts[run][-1])  # the label of each half-window, in order
@@ -219,13 +220,15 @@ PAMAP2_LABELS = {1: "lying", 2: "sitting", 3: "standing", 4: "walking", 5: "runn
 #: First column (0-based) of each IMU's 17-column block; acc ±16 g at +1, gyro at +7, mag at +10.
 PAMAP2_IMUS = {"hand": 3, "chest": 20, "ankle": 37}
 _PAMAP2_PLACEMENT = {"hand": "wrist_right", "chest": "chest", "ankle": "ankle_right"}
+#: the hand and ankle IMUs sit on the dominant side (dataset readme); subject 108 is left-handed
+PAMAP2_LEFT_DOMINANT = {108}
 
 
 def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterator[tuple[str, Recording]]:
     """PAMAP2 ``Protocol/subjectNNN.dat``: 54 space-separated columns at 100 Hz, NaN for missing values.
 
-    ``imu`` picks the sensor: ``hand`` (dominant wrist; subject 108 is left-handed), ``chest`` or
-    ``ankle``. Uses the ±16 g accelerometer (m/s²), gyro (rad/s) and magnetometer (µT). Rows with
+    ``imu`` picks the sensor: ``hand`` (dominant wrist), ``chest`` or ``ankle`` (dominant side; subject 108 is
+    left-handed). Only ``Protocol/`` is read (``Optional/`` holds the optional activities of some subjects). Uses the ±16 g accelerometer (m/s²), gyro (rad/s) and magnetometer (µT). Rows with
     NaN in the chosen IMU become gaps; activity 0 (transient) is left unlabelled.
     """
     if imu not in PAMAP2_IMUS:
@@ -253,8 +256,8 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
             report.skipped[f"unknown_activity_{u}"] += int((act == u).sum())
         sid = int(re.sub(r"\D", "", path.stem) or 0)
         placement = _PAMAP2_PLACEMENT[imu]
-        if imu == "hand" and sid == 108:
-            placement = "wrist_left"
+        if sid in PAMAP2_LEFT_DOMINANT and imu != "chest":  # the hand and ankle IMUs are on the dominant side
+            placement = placement.replace("_right", "_left")
         segs = _segments_from_codes(t, act, PAMAP2_LABELS, 0.01)
         rec = Recording(t - t[0] if t.size else t, data, ACC_GYRO + ("mag_x", "mag_y", "mag_z"), 100.0,
                         placement=placement, labels=[(a - t[0], b - t[0], lab) for a, b, lab in segs],
@@ -269,20 +272,31 @@ REALWORLD_LABELS = {"climbingdown": "stairs_down", "climbingup": "stairs_up", "j
                     "walking": "walking"}
 REALWORLD_POSITIONS = {"chest": "chest", "forearm": "forearm", "head": "head", "shin": "shin",
                        "thigh": "pocket_right_thigh", "upperarm": "upperarm", "waist": "waist_front"}
-_RW_RE = re.compile(r"^(acc|gyr|gyroscope|mag|magnetic)_([a-z]+)(?:_(\d+))?_([a-z]+)\.csv$", re.I)
+#: sensor file names: ``acc_…`` in the acc archives, ``Gyroscope_…`` / ``MagneticField_…`` in the gyr / mag ones
+_RW_RE = re.compile(r"^(acc|gyr|gyroscope|mag|magneticfield|magnetic)_([a-z]+)(?:_(\d+))?_([a-z]+)\.csv$",
+                    re.I)
+_RW_SENSOR = {"gyroscope": "gyr", "magnetic": "mag", "magneticfield": "mag"}
 
 
 def _realworld_files(src: Path) -> Iterator[tuple[str, str, bytes]]:
-    """``(subject folder, csv name, bytes)`` for every sensor CSV, plain or inside ``*_csv.zip``."""
+    """``(subject folder, csv name, bytes)`` for every sensor CSV, plain or inside ``*_csv.zip`` — also inside
+    the zips some archives hold in turn (stairs of probands 4, 7 and 14: ``acc_climbingup_2_csv.zip``)."""
+    def members(z: zipfile.ZipFile, subject: str) -> Iterator[tuple[str, str, bytes]]:
+        for name in sorted(z.namelist()):
+            base = Path(name).name
+            if base.lower().endswith(".zip"):
+                with zipfile.ZipFile(io.BytesIO(z.read(name))) as inner:
+                    yield from members(inner, subject)
+            elif _RW_RE.match(base):
+                yield subject, base, z.read(name)
+
     for p in sorted(src.rglob("*")):
         if not p.is_file():
             continue
         subject = next((part for part in p.relative_to(src).parts if part.lower().startswith("proband")), "proband0")
         if p.suffix.lower() == ".zip":
             with zipfile.ZipFile(p) as z:
-                for name in sorted(z.namelist()):
-                    if _RW_RE.match(Path(name).name):
-                        yield subject, Path(name).name, z.read(name)
+                yield from members(z, subject)
         elif _RW_RE.match(p.name):
             yield subject, p.name, p.read_bytes()
 
@@ -296,7 +310,10 @@ def _read_rw_csv(raw: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     except ValueError:
         raise ValidationError(f"unexpected header {header}", source=name,
                               allowed="id,attr_time,attr_x,attr_y,attr_z") from None
-    table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2)
+    body = text.split("\n", 1)[1] if "\n" in text else ""
+    if not body.strip():  # a header only
+        return np.empty(0), np.empty((0, 3))
+    table = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2)
     t = table[:, ti] / 1000.0
     order = np.argsort(t, kind="stable")
     t, d = t[order], table[order][:, [xi, yi, zi]]
@@ -315,9 +332,13 @@ def import_realworld(src: Path, report: ImportReport) -> Iterator[tuple[str, Rec
     streams: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     for subject, name, raw in _realworld_files(src):
         sensor, activity, part, position = _RW_RE.match(name).groups()
-        sensor = {"gyroscope": "gyr", "magnetic": "mag"}.get(sensor.lower(), sensor.lower())
+        sensor = _RW_SENSOR.get(sensor.lower(), sensor.lower())
         key = (subject, activity.lower(), part or "1", position.lower())
-        streams.setdefault(key, {})[sensor] = _read_rw_csv(raw, name)
+        t, d = _read_rw_csv(raw, name)
+        if len(t) < 2:  # a header without samples (or one sample): nothing to import, counted
+            report.skipped["csv_files_without_samples"] += 1
+            continue
+        streams.setdefault(key, {})[sensor] = (t, d)
     if not streams:
         raise ValidationError(f"no RealWorld sensor CSVs under {src}",
                               allowed="probandN/data/acc_<activity>_<position>.csv or *_csv.zip")
@@ -474,6 +495,24 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
 _WISDM19_RE = re.compile(r"^data_(\d+)_(accel|gyro)_(phone|watch)\.txt$")
 
 
+#: WISDM 2019: an accelerometer sample gets a gyro value only with gyro samples of its own activity within this
+#: (s; two 20 Hz periods) on both sides — the gyro of another activity, or across a gap, is not interpolated in
+WISDM2019_GYRO_REACH_S = 0.1
+
+
+def _near_gyro(t: np.ndarray, gyro: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+    """Which of the accelerometer times ``t`` have gyro samples (of the same activity) within
+    :data:`WISDM2019_GYRO_REACH_S` before and after them (None without gyro for the activity)."""
+    if gyro is None or len(gyro[0]) < 2:
+        return None
+    gt = gyro[0]
+    j = np.clip(np.searchsorted(gt, t), 1, len(gt) - 1)
+    before, after = gt[j - 1], gt[j]
+    exact = np.isin(t, gt)
+    return exact | ((t - before <= WISDM2019_GYRO_REACH_S) & (after - t <= WISDM2019_GYRO_REACH_S)
+                    & (before <= t) & (t <= after))
+
+
 def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> Iterator[tuple[str, Recording]]:
     """WISDM 2019 (51 subjects): ``raw/<device>/{accel,gyro}/data_<id>_<sensor>_<device>.txt`` with
     ``subject,activity code,timestamp ns,x,y,z;``. 20 Hz; acc m/s², gyro rad/s.
@@ -497,11 +536,14 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
             report.skipped["subjects_without_accel"] += 1
             continue
         keys, table = _parse_wisdm_lines(f["accel"].read_text(errors="replace"), report)
-        gyro = None
+        gyro: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # activity code → (time s, rate), time-sorted
         if "gyro" in f:
             gk, gt = _parse_wisdm_lines(f["gyro"].read_text(errors="replace"), report)
-            order = np.argsort(gt[:, 0], kind="stable")
-            gyro = (gt[order, 0] * 1e-9, gt[order, 1:4])
+            codes = np.array([c for _, c in gk])
+            for code in np.unique(codes):
+                g = gt[codes == code]
+                g = g[np.argsort(g[:, 0], kind="stable")]
+                gyro[str(code)] = (g[:, 0] * 1e-9, g[:, 1:4])
         t = table[:, 0] * 1e-9
         for i, sl in enumerate(_runs(keys, t, 1.0)):
             code = keys[sl.start][1]
@@ -513,15 +555,15 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
                 continue
             tt, acc = t[sl], table[sl, 1:4]
             cols, chans = [acc], list(ACC)
-            if gyro is not None:
-                inside = (tt >= gyro[0][0]) & (tt <= gyro[0][-1])
-                if inside.sum() >= 2:
-                    report.skipped["acc_samples_outside_gyro_span"] += int((~inside).sum())
-                    tt, acc = tt[inside], acc[inside]
-                    cols = [acc, np.column_stack([np.interp(tt, gyro[0], gyro[1][:, k]) for k in range(3)])]
-                    chans = list(ACC_GYRO)
-                else:
-                    report.skipped["runs_without_gyro"] += 1
+            near = _near_gyro(tt, gyro.get(code))
+            if near is not None and near.sum() >= 2:
+                report.skipped["acc_samples_without_gyro_nearby"] += int((~near).sum())
+                tt, acc = tt[near], acc[near]
+                gt_code, gd = gyro[code]
+                cols = [acc, np.column_stack([np.interp(tt, gt_code, gd[:, k]) for k in range(3)])]
+                chans = list(ACC_GYRO)
+            elif gyro:
+                report.skipped["runs_without_gyro"] += 1
             rec = Recording(tt - tt[0], np.column_stack(cols), chans, 20.0, placement=placement,
                             labels=[(0.0, float(tt[-1] - tt[0] + 0.05), WISDM2019_LABELS[code])],
                             subject=f"wisdm19_{sid}",

@@ -1,0 +1,100 @@
+"""Subsets of a data set: some people, some labels, the first seconds of each activity.
+
+What a user needs to try the sim-to-real protocol on their own data (docs/TRAINING.md): the capture
+of *one* person (at most a minute of each activity, as ``imuforge capture --guided`` records it) to
+calibrate synthetic data with, and the *other* people to test on. ``imuforge dataset select`` is the
+command; ``benchmarks/bench_sim2real.py`` cuts its captures with the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from imuforge.errors import ValidationError
+from imuforge.recording import Recording
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The recordings (or parts of them) chosen, and the rest of the ones whose people were chosen."""
+
+    selected: list[Recording] = field(default_factory=list)
+    #: what the chosen people's recordings hold beyond the first seconds of each label (empty without
+    #: ``first_seconds``); the people left out are not in it
+    rest: list[Recording] = field(default_factory=list)
+
+    def seconds_per_label(self, part: str = "selected") -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in getattr(self, part):
+            for label, s in r.duration_per_label().items():
+                out[label] = out.get(label, 0.0) + s
+        return dict(sorted(out.items()))
+
+
+def restrict_labels(recording: Recording, labels: Iterable[str]) -> Recording | None:
+    """``recording`` with only the label segments of ``labels`` (the rest unlabelled; None when none is
+    left)."""
+    keep = set(labels)
+    segs = [(s.start_s, s.end_s, s.label) for s in recording.labels if s.label in keep]
+    return recording.replace(labels=segs) if segs else None
+
+
+def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None, seconds: float, *,
+                  per_subject: bool = True) -> tuple[list[Recording], list[Recording]]:
+    """(capture, rest): each person's first ``seconds`` of each label, taken in recording order and time
+    order within a recording (a label's stretches are taken one after another until its seconds are used
+    up), and what is left of those labelled stretches. ``labels`` None: every label; ``per_subject`` False:
+    the first seconds of each label over all the recordings together. Each part is a crop of its recording
+    carrying only the one label segment it was cut for."""
+    if not seconds > 0:
+        raise ValidationError(f"first seconds must be positive, got {seconds}", allowed="> 0 s")
+    want = None if labels is None else set(labels)
+    used: dict[tuple[str, str], float] = {}
+    capture, rest = [], []
+    for r in recordings:
+        for seg in sorted(r.labels, key=lambda s: s.start_s):
+            if want is not None and seg.label not in want:
+                continue
+            key = (str(r.subject) if per_subject else "", seg.label)
+            take = max(0.0, min(seconds - used.get(key, 0.0), seg.end_s - seg.start_s))
+            used[key] = used.get(key, 0.0) + take
+            cut = seg.start_s + take
+            for (lo, hi), into in (((seg.start_s, cut), capture), ((cut, seg.end_s), rest)):
+                part = r.crop(lo, hi)
+                if len(part):
+                    into.append(part.replace(labels=[(lo, hi, seg.label)]))
+    return capture, rest
+
+
+def select(recordings: Iterable[Recording], *, subjects: Sequence[str] | None = None,
+           exclude_subjects: Sequence[str] | None = None, labels: Sequence[str] | None = None,
+           first_seconds_per_label: float | None = None) -> Selection:
+    """The recordings of ``subjects`` (default all) but ``exclude_subjects``, with only the segments of
+    ``labels`` (default all; a recording left with none is dropped), and with ``first_seconds_per_label``
+    only each person's first that many seconds of each label (the remainder in :attr:`Selection.rest`).
+
+    A subject or label named but not in the data is refused (naming the ones that are): a typo must not
+    silently give an empty capture.
+    """
+    recs = list(recordings)
+    known_subjects = sorted({str(r.subject) for r in recs})
+    known_labels = sorted({s.label for r in recs for s in r.labels})
+    checks = (("subject", subjects, known_subjects), ("subject", exclude_subjects, known_subjects),
+              ("label", labels, known_labels))
+    for name, given, known in checks:
+        missing = sorted(set(given or ()) - set(known))
+        if missing:
+            raise ValidationError(f"no {name} {', '.join(missing)} in the data",
+                                  allowed=", ".join(known) or "none")
+    chosen = [r for r in recs if (subjects is None or str(r.subject) in subjects)
+              and str(r.subject) not in set(exclude_subjects or ())]
+    if labels is not None:
+        chosen = [x for r in chosen if (x := restrict_labels(r, labels)) is not None]
+    if first_seconds_per_label is None:
+        return Selection(chosen, [])
+    capture, rest = first_seconds(chosen, labels, first_seconds_per_label)
+    return Selection(capture, rest)
+
+
+__all__ = ["Selection", "first_seconds", "restrict_labels", "select"]

@@ -1,0 +1,112 @@
+"""Subsets of a data set (``imuforge.datasets.selection``, ``imuforge dataset select``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imuforge.cli import main
+from imuforge.datasets.selection import first_seconds, select
+from imuforge.errors import ValidationError
+from imuforge.recording import Dataset, Recording, read_dataset
+
+ACC_CHANNELS = ("acc_x", "acc_y", "acc_z")
+
+
+def _rec(subject: str, labels, seconds: float = 140.0, rate: float = 10.0) -> Recording:
+    t = np.arange(int(seconds * rate)) / rate
+    data = np.column_stack([t, np.full_like(t, float(subject[-1])), np.zeros_like(t)])  # x = time: crops checkable
+    return Recording(t, data, ACC_CHANNELS, rate, labels=labels, subject=subject)
+
+
+def _people():
+    # walking in two stretches of 50 s with 10 s unlabelled between, standing 30 s
+    labels = [(0.0, 50.0, "walking"), (60.0, 110.0, "walking"), (110.0, 140.0, "standing")]
+    return [_rec(f"s{i}", labels) for i in (1, 2, 3)]
+
+
+def _seconds(recs, label):
+    return sum(r.duration_per_label().get(label, 0.0) for r in recs)
+
+
+def test_first_seconds_takes_each_persons_stretches_in_order():
+    recs = _people()
+    cap, rest = first_seconds(recs[:1], None, 60.0)
+    walk = [r for r in cap if r.labels[0].label == "walking"]
+    assert [(r.timestamps[0], r.timestamps[-1]) for r in walk] == [(0.0, 49.9), (60.0, 69.9)]  # 50 s, then 10 s
+    assert _seconds(cap, "walking") == pytest.approx(60.0) and _seconds(cap, "standing") == pytest.approx(30.0)
+    assert _seconds(rest, "walking") == pytest.approx(40.0) and _seconds(rest, "standing") == 0.0
+    np.testing.assert_array_equal(rest[0].acc[:, 0], rest[0].timestamps)  # crops of the recording's own samples
+    assert rest[0].timestamps[0] == pytest.approx(70.0)
+    # each person counts their own seconds; pooled, the first person's stretches use up the minute
+    cap3, _ = first_seconds(recs, ["walking"], 60.0)
+    assert _seconds(cap3, "walking") == pytest.approx(180.0) and {r.subject for r in cap3} == {"s1", "s2", "s3"}
+    pooled, _ = first_seconds(recs, ["walking"], 60.0, per_subject=False)
+    assert _seconds(pooled, "walking") == pytest.approx(60.0) and {r.subject for r in pooled} == {"s1"}
+    with pytest.raises(ValidationError, match="must be positive"):
+        first_seconds(recs, None, 0.0)
+
+
+def test_select_people_labels_and_the_rest():
+    recs = _people()
+    s = select(recs, subjects=["s2"], labels=["walking"], first_seconds_per_label=30.0)
+    assert {r.subject for r in s.selected + s.rest} == {"s2"}
+    assert s.seconds_per_label() == {"walking": pytest.approx(30.0)}
+    assert s.seconds_per_label("rest") == {"walking": pytest.approx(70.0)}  # the two parts make the whole
+    others = select(recs, exclude_subjects=["s2"])
+    assert sorted(r.subject for r in others.selected) == ["s1", "s3"] and others.rest == []
+    assert _seconds(others.selected, "standing") == pytest.approx(60.0)
+    only_standing = select(recs, labels=["standing"])
+    assert all([s.label for s in r.labels] == ["standing"] for r in only_standing.selected)
+    with pytest.raises(ValidationError, match=r"no subject s9 in the data \(allowed: s1, s2, s3\)"):
+        select(recs, subjects=["s9"])
+    with pytest.raises(ValidationError, match="no label cycling"):
+        select(recs, labels=["cycling"])
+
+
+def _write(path, recs):
+    ds = Dataset.create(path)
+    for i, r in enumerate(recs):
+        ds.add(r, name=f"r{i}")
+    return path
+
+
+def test_dataset_select_command(tmp_path, capsys):
+    data = _write(tmp_path / "data", _people())
+    assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "60",
+                 "--out", str(tmp_path / "cap"), "--rest-out", str(tmp_path / "rest")]) == 0
+    out = capsys.readouterr().out
+    assert "selected: 3 recordings of 1 subject(s)" in out and "rest: 1 recordings of 1 subject(s)" in out
+    cap = read_dataset(tmp_path / "cap")
+    assert cap.summary()["subjects"] == ["s1"]
+    assert cap.summary()["duration_per_label_s"] == {"standing": pytest.approx(30.0), "walking": pytest.approx(60.0)}
+    assert read_dataset(tmp_path / "rest").summary()["duration_per_label_s"] == {"walking": pytest.approx(40.0)}
+    assert main(["dataset", "select", str(data), "--exclude-subjects", "s1", "--out", str(tmp_path / "test")]) == 0
+    assert read_dataset(tmp_path / "test").summary()["subjects"] == ["s2", "s3"]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--subjects", "s7"], "no subject s7 in the data (allowed: s1, s2, s3)"),
+    (["--rest-out", "REST"], "--rest-out needs --first-seconds"),
+    (["--first-seconds", "-5"], "first seconds must be positive"),
+    (["--labels", "standing", "--subjects", "s1", "--exclude-subjects", "s1"], "the selection is empty"),
+])
+def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, message):
+    from tests.test_bad_input import one_line_error
+
+    data = _write(tmp_path / "data", _people())
+    options = [str(tmp_path / "rest") if o == "REST" else o for o in options]
+    assert main(["dataset", "select", str(data), "--out", str(tmp_path / "new" / "sel"), *options]) == 2
+    assert message in one_line_error(capsys, "dataset")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_dataset_select_refuses_a_non_empty_out(tmp_path, capsys):
+    from tests.test_bad_input import one_line_error
+
+    data = _write(tmp_path / "data", _people())
+    (tmp_path / "cap").mkdir()
+    (tmp_path / "cap" / "mine.txt").write_text("keep")
+    assert main(["dataset", "select", str(data), "--out", str(tmp_path / "cap")]) == 2
+    assert "exists and is not empty" in one_line_error(capsys, "dataset")
+    assert [p.name for p in (tmp_path / "cap").iterdir()] == ["mine.txt"]
