@@ -170,3 +170,24 @@ def test_simulated_data_are_augmented_unless_the_user_says_none(tmp_path, simula
     assert aug is None and "tip: with synthetic --data alone, --augment default" in err
     aug, err = run(synth_dir, out="constructed")
     assert aug is None and "augmentation" not in err and "tip:" not in err
+
+
+@pytest.mark.slow
+def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_path, synth_dir, capsys):
+    """A data set without a gyroscope (WISDM v1.1) trains, alone or mixed with synthetic data that has one: the
+    default channels narrow to the accelerometer's, and the command says so; --channels still decides."""
+    from imuforge.cli import main
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "acc_only")
+    for k, s in enumerate(("a1", "a2")):
+        ds.add(make_recording(s, seconds_per_label=10.0, seed=60 + k).pick(["acc_x", "acc_y", "acc_z"]), name=s)
+    common = ["--window-s", "1.28", "--stride-s", "0.64", "--rate", "25", "--epochs", "1", "--width", "8"]
+    assert main(["train", "--data", str(synth_dir), "--real", str(tmp_path / "acc_only"), *common,
+                 "--out", str(tmp_path / "run")]) == 0
+    assert "channels: acc_x,acc_y,acc_z (the ones every training recording has" in capsys.readouterr().err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["channels"] == ["acc_x", "acc_y", "acc_z"]
+    assert main(["train", "--data", str(synth_dir), *common, "--out", str(tmp_path / "full")]) == 0
+    assert "channels:" not in capsys.readouterr().err  # every recording has all six: nothing to say
+    assert main(["train", "--real", str(tmp_path / "acc_only"), *common, "--channels", "acc_x,acc_y,acc_z,gyro_x",
+                 "--out", str(tmp_path / "x")]) == 2  # asked for a channel the data lack: refused, as before
