@@ -428,3 +428,65 @@ def test_wobble_readings_are_the_derivatives_of_the_worn_devices_own_trajectory(
     assert wobble_f > 0.05  # the wobble is there …
     assert f_err < 2e-3 * wobble_f and f_err < 1e-3  # … and is what the device's own path implies
     assert w_err < 1e-3
+
+
+# ----------------------------------------------------------------------------- muscle tuning of the damping
+def test_each_person_sits_at_one_place_in_both_damping_ranges():
+    """One uniform draw per person: ζ uniform in ``damping``, ζ_active at the same quantile of ``damping_active``
+    (a loosely worn device is loose in both states)."""
+    ws = _draws("pocket_right_thigh")
+    z = np.array([w.looseness.damping for w in ws])
+    za = np.array([w.looseness.damping_active for w in ws])
+    (lo, hi), (lo_a, hi_a) = PHONE_POCKET.damping, PHONE_POCKET.damping_active
+    np.testing.assert_allclose((za - lo_a) / (hi_a - lo_a), (z - lo) / (hi - lo), atol=1e-12)
+    # uniform on [lo, hi]: mean (lo + hi)/2 with SD (hi − lo)/√(12 N)
+    assert abs(z.mean() - (lo + hi) / 2) < 5 * (hi - lo) / math.sqrt(12 * z.size)
+    assert lo <= z.min() and z.max() <= hi and hi < lo_a  # landing from flight damps more
+    assert ws[0].to_dict()["looseness"]["damping_active"] == ws[0].looseness.damping_active
+
+
+def test_muscle_activity_follows_the_activities():
+    from imuforge.motion.motion import as_segments
+    from imuforge.sensors.wear import MUSCLE_RAMP_S, muscle_activity
+
+    t = np.arange(0, 30.0, 0.01)
+    walk_run = as_segments([(0.0, 10.0, "walking"), (10.0, 20.0, "running"), (20.0, 30.0, "standing")])
+    act = muscle_activity(walk_run, t)
+    assert np.all(act[t < 10.0 - MUSCLE_RAMP_S] == 0.0) and np.all(act[(t > 10.0 + MUSCLE_RAMP_S) & (t < 19)] == 1.0)
+    assert np.all(act[t > 20.0 + MUSCLE_RAMP_S] == 0.0)
+    ramp = act[(t > 10.0 - MUSCLE_RAMP_S / 2) & (t < 10.0 + MUSCLE_RAMP_S / 2)]
+    assert np.all(np.diff(ramp) >= 0) and abs(act[np.searchsorted(t, 10.0)] - 0.5) < 0.05  # half way at the change
+    assert muscle_activity(as_segments([(0.0, 30.0, "walking")]), t) is None  # one damping throughout
+
+
+def test_running_damps_the_wobble_as_its_recorded_active_damping_says():
+    """The same shaken pelvis labelled walking, then running: each stretch's steady response is the
+    transmissibility of its own damping ratio (closed form), and the two differ."""
+    from imuforge.motion.motion import Motion
+
+    fps, A = 400.0, 2.0
+    loose = Looseness(12.0, 0.2, 0.03, (0.0, 0.0, 1.0), damping_active=0.7)
+    f = loose.natural_hz  # at resonance the damping decides the amplitude
+    w = 2 * np.pi * f
+    t = np.arange(0, 8.0 + 1e-9, 1 / fps)
+    base = rigid_motion(t, lambda t: np.column_stack([-A / w**2 * np.cos(w * t), np.ones_like(t),
+                                                      np.zeros_like(t)]),
+                        lambda t: Rotation.from_quat(np.tile([0, 0, 0, 1.0], (t.size, 1))), fps)
+    motion = Motion(base.positions, base.orientations, fps, labels=[(0.0, 4.0, "walking"), (4.0, 8.0, "running")])
+    probe = Placement("probe", "pelvis")
+    wear = Wear("probe", probe, None, "none", (0.0, 0.0, 0.0), 0.0, loose, "k", LOOSE_ONLY)
+    fs = 1600.0
+    ideal = ideal_imu(motion, [probe], rate_hz=fs)
+    apply_looseness(motion, ideal, [wear], fs)
+    wn = 2 * np.pi * loose.natural_hz
+    for zeta, keep in ((loose.damping, (ideal.times > 2.0) & (ideal.times < 3.7)),
+                       (loose.damping_active, ideal.times > 6.0)):
+        H_dev = (wn**2 + 2j * zeta * wn * w) / (wn**2 - w**2 + 2j * zeta * wn * w)
+        got = _sine_fit(ideal.acc[0, keep, 0], ideal.times[keep], f) / A
+        assert abs(got / H_dev - 1) < 0.01, (zeta, got, H_dev)
+    assert abs(_transmissibility(loose.damping)) > 2 * abs(_transmissibility(loose.damping_active))
+
+
+def _transmissibility(zeta: float) -> complex:
+    """|device / segment acceleration| at resonance: (1 + 2jζ)/(2jζ)."""
+    return (1 + 2j * zeta) / (2j * zeta)

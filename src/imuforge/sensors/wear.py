@@ -28,8 +28,13 @@ skin markers attached to the leg", Human Movement Science 18:627–635), which w
 mass m gives f_n = √(k/m)/2π; soft-tissue vibrations are heavily damped and stiffer/more damped
 normal to the skin than along the segment (Wakeling & Nigg 2001, "Modification of soft tissue
 vibrations in the leg by muscular activity", J Appl Physiol 90:412–420), so only the tangential
-wobble is modelled, and the damping ratio is drawn in 0.3–0.7 (an assumption within "heavily
-damped", vibrations "minimal during running"; no wrist-specific figure was found).
+wobble is modelled. Muscle activity raises the soft tissue's damping (and frequency), and runners'
+muscles are active at every landing, so that soft-tissue vibration is "minimal during running"
+(Wakeling & Nigg 2001; at heel strike in walking too, by less: Wakeling, Liphardt & Nigg 2003, J
+Biomech 36:1761): the damping ratio is drawn per person for two muscle states (:data:`TUNED_LABELS`,
+:func:`muscle_activity`) — in walking and everything else 0.12–0.3 (the resonance of the only pocket
+recording here, 6.3–9.8 Hz at half power around 8.5 Hz: ζ ≈ 0.2), landing from flight (running,
+jumping) 0.5–0.9 (an assumption within "minimal"); one uniform draw places the person in both ranges.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 from scipy.signal import cont2discrete, lfilter, lfilter_zi, ss2tf
 from scipy.spatial.transform import Rotation
 
@@ -89,8 +95,10 @@ class WearSpread:
     range about the third axis (a device on a sloping surface, e.g. a shoe's instep).
     ``flips``/``flip_p`` are the discrete flips and their probabilities; ``p_dominant_side`` the
     probability of wearing it on the dominant-hand side (None: a central segment, no side).
-    Looseness: stiffness log-uniform in ``stiffness_n_per_m``, damping ratio uniform in ``damping``,
-    device ``mass_kg``, the wobble's rotation is the tangential displacement over ``pivot_m``.
+    Looseness: stiffness log-uniform in ``stiffness_n_per_m``, damping ratio uniform in ``damping`` (muscles
+    that do not brace for a landing) and at the same place in ``damping_active`` (landing from flight,
+    :data:`TUNED_LABELS`), device ``mass_kg``, the wobble's rotation is the tangential displacement over
+    ``pivot_m``.
     """
 
     name: str
@@ -103,7 +111,8 @@ class WearSpread:
     p_dominant_side: float | None = None
     mass_kg: float = 0.03
     stiffness_n_per_m: tuple[float, float] = (330.0, 1900.0)
-    damping: tuple[float, float] = (0.3, 0.7)
+    damping: tuple[float, float] = (0.12, 0.3)
+    damping_active: tuple[float, float] = (0.5, 0.9)
     pivot_m: float = 0.04
     sources: dict = field(default_factory=dict)
 
@@ -125,8 +134,10 @@ class WearSpread:
         lo, hi = self.stiffness_n_per_m
         if not (0 < lo <= hi) or not self.mass_kg > 0 or not self.pivot_m > 0:
             bad.append("stiffness 0 < lo <= hi, mass > 0, pivot > 0")
-        if not 0 < self.damping[0] <= self.damping[1] < 2:
-            bad.append("damping 0 < lo <= hi < 2")
+        for name in ("damping", "damping_active"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi < 2:
+                bad.append(f"{name} 0 < lo <= hi < 2")
         if bad:
             raise ValidationError(f"wear spread {self.name!r}: " + "; ".join(bad))
 
@@ -136,9 +147,10 @@ class WearSpread:
 
 
 _SKIN = "Karlsson & Tranberg 1999 (Hum Mov Sci 18:627): tangential skin stiffness 330–1900 N/m"
-_DAMP = ("assumption: ζ 0.3–0.7 (peak transmissibility 1.9–1.2×), within 'heavily damped' soft-tissue "
-         "vibration that is 'minimal during running' (Wakeling & Nigg 2001, J Appl Physiol 90:412); no "
-         "wrist/waist-specific damping ratio found")
+_DAMP = ("ζ 0.12–0.3 (peak transmissibility 4.3–1.9×): the 8.5 Hz resonance of the project's only pocket recording "
+         "(CrowdSignals walking, half-power band 6.3–9.8 Hz: ζ ≈ 0.2); 0.5–0.9 landing from flight, where muscle "
+         "activity makes soft-tissue vibration 'minimal during running' (Wakeling & Nigg 2001, J Appl Physiol "
+         "90:412; an assumption within it); no wrist-specific figure was found")
 _EQUAL4 = (("none", "upside_down", "screen_in", "screen_in_upside_down"), (0.25, 0.25, 0.25, 0.25))
 
 WATCH = WearSpread(
@@ -251,7 +263,9 @@ def local_axes(placement: Placement) -> np.ndarray:
 # ------------------------------------------------------------------------------- what is drawn
 @dataclass(frozen=True)
 class Looseness:
-    """A realised wobble: natural frequency (Hz), damping ratio, pivot radius (m), skin normal (segment)."""
+    """A realised wobble: natural frequency (Hz), damping ratio, pivot radius (m), skin normal (segment);
+    ``damping_active`` the damping ratio while landing from flight (:data:`TUNED_LABELS`; None: ``damping``
+    throughout)."""
 
     natural_hz: float
     damping: float
@@ -259,11 +273,13 @@ class Looseness:
     normal: tuple[float, float, float]
     stiffness_n_per_m: float | None = None
     mass_kg: float | None = None
+    damping_active: float | None = None
 
     def __post_init__(self):
         n = np.asarray(self.normal, float)
-        if not (self.natural_hz > 0 and 0 < self.damping < 2 and self.pivot_m > 0) or n.shape != (3,) \
-                or abs(np.linalg.norm(n) - 1) > 1e-9:
+        active_ok = self.damping_active is None or 0 < self.damping_active < 2
+        if not (self.natural_hz > 0 and 0 < self.damping < 2 and self.pivot_m > 0 and active_ok) \
+                or n.shape != (3,) or abs(np.linalg.norm(n) - 1) > 1e-9:
             got = f"got {self.natural_hz}, {self.damping}, {self.pivot_m}, {self.normal}"
             raise ValidationError("looseness: natural_hz > 0, 0 < damping < 2, pivot_m > 0, unit normal",
                                   allowed=got)
@@ -407,11 +423,12 @@ def _draw_wear(placement: Placement, variation: WearVariation, key: str, handedn
         r = _rng(key, name, "looseness")
         lo, hi = sp.stiffness_n_per_m
         k = float(math.exp(r.uniform(math.log(lo), math.log(hi))))
-        zeta = float(r.uniform(*sp.damping))
+        u = float(r.uniform())  # one draw: the person's place in both muscle states' ranges
+        zeta, zeta_active = (lo + u * (hi - lo) for lo, hi in (sp.damping, sp.damping_active))
         # the outward skin normal: the device's face before any flip (screen-in still rocks outward)
         outward = local_axes(realise(placement, mirror=mirror, rotation_deg=angles))[1]
         loose = Looseness(math.sqrt(k / sp.mass_kg) / (2 * math.pi), zeta, sp.pivot_m,
-                          tuple(outward), stiffness_n_per_m=k, mass_kg=sp.mass_kg)
+                          tuple(outward), stiffness_n_per_m=k, mass_kg=sp.mass_kg, damping_active=zeta_active)
     return Wear(name, worn, side, flip, angles, offset, loose, key, variation)
 
 
@@ -458,6 +475,47 @@ def _wobble_filters(fs_hz: float, natural_hz: float, damping: float) -> tuple:
     return num, den, zis
 
 
+#: activities that land from flight, for which the muscles brace at every contact: their soft tissue is damped
+#: by ``Looseness.damping_active`` (see the module docstring)
+TUNED_LABELS = frozenset({"running", "jumping", "jumping_jacks", "jumping_rope"})
+#: how long (s) the muscles take to change state at a change of activity: the damping is blended over a
+#: moving average of this width (an assumption: a stride or two)
+MUSCLE_RAMP_S = 0.5
+
+
+def muscle_activity(labels, times: np.ndarray) -> np.ndarray | None:
+    """The share (0 … 1) of the landing-braced muscle state at ``times`` (s): 1 inside the label segments of
+    :data:`TUNED_LABELS`, 0 elsewhere, ramped over :data:`MUSCLE_RAMP_S` across a change. None when the
+    motion holds no such activity (one damping throughout)."""
+    spans = [(s.start_s, s.end_s) for s in labels if s.label in TUNED_LABELS]
+    if not spans or len(times) == 0:
+        return None
+    t = np.asarray(times, float)
+    on = np.zeros(t.size)
+    for a, b in spans:
+        on[(t >= a) & (t <= b)] = 1.0  # closed: a recording's last sample often sits on its label's end
+    if len(t) > 1:
+        width = max(1, int(round(MUSCLE_RAMP_S / float(np.median(np.diff(t))))))
+        on = np.clip(uniform_filter1d(on, width, mode="nearest"), 0.0, 1.0)
+    return on
+
+
+def tuned_wobble(a_tangential: np.ndarray, fs_hz: float, loose: Looseness, activity: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`wobble_response` with the damping of the muscles' state: ``loose.damping`` where ``activity``
+    (:func:`muscle_activity`) is 0, ``loose.damping_active`` where it is 1, and the two responses blended by it
+    in between (a change of activity)."""
+    zeta_on = loose.damping_active
+    if activity is None or zeta_on is None or not activity.any():
+        return wobble_response(a_tangential, fs_hz, loose.natural_hz, loose.damping)
+    if activity.min() >= 1.0:
+        return wobble_response(a_tangential, fs_hz, loose.natural_hz, zeta_on)
+    off = wobble_response(a_tangential, fs_hz, loose.natural_hz, loose.damping)
+    on = wobble_response(a_tangential, fs_hz, loose.natural_hz, zeta_on)
+    w = activity[:, None]
+    return tuple((1.0 - w) * x + w * y for x, y in zip(off, on))
+
+
 def _right_jacobian_times(phi: np.ndarray, v: np.ndarray) -> np.ndarray:
     """J_r(φ) v for (n, 3) rotation vectors: the body rate of exp([φ]×) whose rotation vector moves at v."""
     th = np.linalg.norm(phi, axis=1, keepdims=True)
@@ -475,7 +533,8 @@ def _right_jacobian_times(phi: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_seg: np.ndarray, fs_hz: float,
-                   loose: Looseness, backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   loose: Looseness, backend: str = "auto", activity: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Specific force, angular rate and field of a loosely worn device in its wobbling frame (before the mount).
 
     Inputs (n, 3) on a uniform grid at ``fs_hz``, in the *segment* frame at the device's nominal
@@ -491,6 +550,9 @@ def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_se
     (Coriolis, Euler and centripetal terms of the relative motion in the rotating segment frame;
     α by central differences of ω on the grid.)
 
+    ``activity``: the muscles' state over the grid (:func:`muscle_activity`, :func:`tuned_wobble`; None:
+    ``loose.damping`` throughout).
+
     ``backend``: with the compiled kernel (``auto``/``c``) everything after the oscillator runs in one
     pass (``_kernels.wobble_frame``, R_wᵀ applied as a quaternion); ``numpy`` is the reference (scipy's
     Rotation). They agree to rounding (≈ 1e-15 relative; tests/sensors/test_kernels.py).
@@ -500,7 +562,7 @@ def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_se
     n_vec = np.asarray(loose.normal, float)
     a_seg = f_seg + g_seg
     a_t = a_seg - np.outer(a_seg @ n_vec, n_vec)
-    u, ud, udd = wobble_response(a_t, fs_hz, loose.natural_hz, loose.damping)
+    u, ud, udd = tuned_wobble(a_t, fs_hz, loose, activity)
     if use_kernel(backend) and hasattr(_kernels, "wobble_frame"):
         n = len(w_seg)
         out = [np.empty((n, 3)) for _ in range(3)]
@@ -523,7 +585,8 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
     ``ideal`` is the :class:`~imuforge.sensors.kinematics.IdealImu` of the worn placements on a
     uniform grid at ``fs_hz``; one more kinematics pass (gravity as the "field") gives Rᵀ g. ``simulate``
     adds the foot-contact impact transients (:mod:`imuforge.sensors.impact`) to ``ideal`` first, so the
-    wobble is driven by the segment acceleration including the impact.
+    wobble is driven by the segment acceleration including the impact. The damping follows the muscles'
+    state through the motion's activities (:func:`muscle_activity`, :func:`tuned_wobble`).
     """
     from imuforge.sensors.kinematics import EarthField, ideal_imu
     from imuforge.units import STANDARD_GRAVITY
@@ -537,6 +600,7 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
     from imuforge.sensors.kinematics import _kernels, use_kernel
 
     fused = use_kernel(backend) and hasattr(_kernels, "wobble_drive")
+    activity = muscle_activity(motion.labels, ideal.times)  # the damping follows the activity
     for j, i in enumerate(idx):
         mount = ideal.placements[i].rotation  # sensor → segment
         if fused:  # the same steps with the mount rotations inside the compiled passes (no 3×3 BLAS calls)
@@ -546,20 +610,21 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
             n = f_s.shape[0]
             a_t = np.empty((n, 3))
             _kernels.wobble_drive(f_s, c(grav[j]), mnt, n_vec, n, a_t)
-            u, ud, udd = wobble_response(a_t, fs_hz, loose.natural_hz, loose.damping)
+            u, ud, udd = tuned_wobble(a_t, fs_hz, loose, activity)
             out = [np.empty((n, 3)) for _ in range(3)]
             _kernels.wobble_frame(f_s, w_s, m_s, c(u), c(ud), c(udd), n, n_vec, float(loose.pivot_m), 1.0 / fs_hz,
                                   mnt, *out)
             ideal.acc[i], ideal.gyro[i], ideal.mag[i] = out
             continue
         f, w, m = (np.asarray(x[i]) @ mount.T for x in (ideal.acc, ideal.gyro, ideal.mag))
-        f, w, m = wobble_streams(f, w, m, grav[j] @ mount.T, fs_hz, wears[i].looseness, backend=backend)
+        f, w, m = wobble_streams(f, w, m, grav[j] @ mount.T, fs_hz, wears[i].looseness, backend=backend,
+                                 activity=activity)
         ideal.acc[i], ideal.gyro[i], ideal.mag[i] = f @ mount, w @ mount, m @ mount
 
 
-__all__ = ["FLIPS", "SPREADS", "Looseness", "Wear", "WearSpread", "WearVariation", "apply_looseness",
-           "draw_wear", "local_axes", "long_axis", "realise", "spread_for", "wear_key", "wobble_response",
-           "wobble_streams"]
+__all__ = ["FLIPS", "SPREADS", "TUNED_LABELS", "Looseness", "Wear", "WearSpread", "WearVariation",
+           "apply_looseness", "draw_wear", "local_axes", "long_axis", "muscle_activity", "realise", "spread_for",
+           "tuned_wobble", "wear_key", "wobble_response", "wobble_streams"]
 
 
 def wear_turn(wear: dict | None) -> np.ndarray | None:
