@@ -106,7 +106,8 @@ def test_uci_har_windows_are_stitched_back(tmp_path):
 
 def test_uci_har_one_run_per_continuous_stretch(tmp_path):
     """A run breaks where the next window does not continue the last one, or the subject changes; a label that
-    changes inside a run changes at the half-window where its first window starts."""
+    changes inside a run changes in the middle of the half the two windows share (majority labels put it
+    there)."""
     rng = np.random.default_rng(1)
     root = tmp_path / "UCI HAR Dataset"
     sig = _har_signal(rng, 128 + 64 * 4)  # five windows
@@ -115,7 +116,7 @@ def test_uci_har_one_run_per_continuous_stretch(tmp_path):
     y.write_text("1\n1\n1\n4\n4\n")  # walking, then sitting from the fourth window on
     import_dataset("uci-har", root, tmp_path / "out")
     (r,) = _recs(tmp_path / "out")[1]
-    assert [(s.start_s, s.label) for s in r.labels] == [(0.0, "walking"), (3 * 64 / 50.0, "sitting")]
+    assert [(s.start_s, s.label) for s in r.labels] == [(0.0, "walking"), ((3 * 64 + 32) / 50.0, "sitting")]
     # the third window no longer continues the second: two runs, same data
     folder = root / "train" / "Inertial Signals"
     bad = wins[:, :, 0].copy()
@@ -141,6 +142,14 @@ def test_uci_har_bad_layouts(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValidationError, match="Inertial Signals"):
         import_dataset("uci-har", tmp_path / "empty", tmp_path / "o3")
+    with pytest.raises(ValidationError, match="is not a folder"):
+        import_dataset("uci-har", tmp_path / "b" / "test" / "y_test.txt", tmp_path / "o4")
+    folder = root / "train" / "Inertial Signals"
+    bad = (("", "empty file"), ("1 2 3\n", "3 numbers per row"), ("abc def\n", "unreadable rows"))
+    for k, (text, message) in enumerate(bad):
+        (folder / "body_gyro_z_train.txt").write_text(text)
+        with pytest.raises(ValidationError, match=message):
+            import_dataset("uci-har", root, tmp_path / f"o5_{k}")
 
 
 def test_uci_har_reads_the_hapt_raw_layout_too(tmp_path):

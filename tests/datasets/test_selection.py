@@ -110,3 +110,32 @@ def test_dataset_select_refuses_a_non_empty_out(tmp_path, capsys):
     assert main(["dataset", "select", str(data), "--out", str(tmp_path / "cap")]) == 2
     assert "exists and is not empty" in one_line_error(capsys, "dataset")
     assert [p.name for p in (tmp_path / "cap").iterdir()] == ["mine.txt"]
+
+
+def test_first_seconds_count_samples_not_gaps_and_refuse_overlapping_labels():
+    t = np.concatenate([np.arange(0, 5, 0.1), np.arange(25, 40, 0.1)])  # 20 s missing inside the stretch
+    data = np.zeros((t.size, 3))
+    rec = Recording(t, data, ACC_CHANNELS, 10.0, labels=[(0.0, 40.0, "walking")], subject="g")
+    cap, rest = first_seconds([rec], None, 10.0)
+    assert sum(len(r) for r in cap) == 100 and cap[0].timestamps[-1] == pytest.approx(29.9)  # 5 s, gap, 5 s
+    assert sum(len(r) for r in rest) == t.size - 100
+    both = rec.replace(labels=[(0.0, 20.0, "walking"), (5.0, 25.0, "carrying")])
+    with pytest.raises(ValidationError, match="overlapping label segments"):
+        first_seconds([both], None, 10.0)
+
+
+def test_recordings_without_subject_each_have_their_own_seconds():
+    recs = [_rec("s1", [(0.0, 100.0, "walking")]).replace(subject=None) for _ in range(2)]
+    cap, _ = first_seconds(recs, None, 30.0)
+    assert _seconds(cap, "walking") == pytest.approx(60.0)
+
+
+def test_dataset_select_writes_both_parts_or_neither(tmp_path, capsys):
+    from tests.test_bad_input import one_line_error
+
+    data = _write(tmp_path / "data", _people())
+    (tmp_path / "afile").write_text("not a folder")
+    assert main(["dataset", "select", str(data), "--first-seconds", "10", "--out", str(tmp_path / "cap"),
+                 "--rest-out", str(tmp_path / "afile" / "rest")]) == 2
+    assert "is a file, not a folder to write" in one_line_error(capsys, "dataset")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "data"]

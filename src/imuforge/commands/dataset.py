@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -75,6 +76,10 @@ def _select(args) -> int:
     for out in outs:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise FileExistsError(f"{out} exists and is not empty; choose another folder")
+        blocked = next((a for a in out.resolve().parents if a.exists() and not a.is_dir()), None)
+        if blocked is not None:
+            raise ValidationError(f"{blocked} is a file, not a folder to write {out} in",
+                                  allowed="an output folder whose parents are folders (or do not exist yet)")
     if len({o.resolve() for o in outs}) < len(outs):
         raise ValidationError("--out and --rest-out are the same folder", allowed="two different new folders")
     datasets = find_all_datasets([args.path])
@@ -87,11 +92,13 @@ def _select(args) -> int:
     parts = [("selected", args.out)] + ([("rest", args.rest_out)] if args.rest_out is not None else [])
     meta = {"selected_from": str(args.path), "subjects": args.subjects,
             "exclude_subjects": args.exclude_subjects, "labels": args.labels, "first_seconds": args.first_seconds}
-    for part, out in parts:
-        with staged_folder(out) as stage:  # nothing half-written if a recording fails to save
+    with contextlib.ExitStack() as stack:  # both parts staged; neither lands unless both are written
+        for part, out in parts:
+            stage = stack.enter_context(staged_folder(out))
             ds = Dataset.create(stage, meta={**meta, "part": part})
             for i, r in enumerate(getattr(chosen, part)):
                 ds.add(r, name=re.sub(r"[^A-Za-z0-9_.-]", "_", f"{r.subject or 'nosubject'}_{i:05d}"))
+    for part, out in parts:
         recs = getattr(chosen, part)
         print(f"{part}: {len(recs)} recordings of {len({r.subject for r in recs})} subject(s) into {out}")
         for label, sec in chosen.seconds_per_label(part).items():

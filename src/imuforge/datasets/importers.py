@@ -146,7 +146,7 @@ def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
         if not path.exists():
             raise ValidationError(f"missing {path.name}", source=str(folder),
                                   allowed=", ".join(f"{s}_{split}.txt" for s in UCI_HAR_SIGNALS))
-        parts.append(np.loadtxt(path, ndmin=2))
+        parts.append(_har_table(path))
     shapes = {p.shape for p in parts}
     if len(shapes) != 1 or parts[0].shape[1] != UCI_HAR_WINDOW:
         raise ValidationError(f"Inertial Signals of {split} have shapes {sorted(shapes)}", source=str(folder),
@@ -161,6 +161,24 @@ def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
     return windows, ids[0], ids[1]
 
 
+def _har_table(path: Path) -> np.ndarray:
+    """One Inertial Signals file: a row of :data:`UCI_HAR_WINDOW` finite numbers per window (else refused,
+    naming the file)."""
+    allowed = f"{UCI_HAR_WINDOW} numbers per row, one row per window"
+    text = path.read_text(errors="replace")
+    if not text.strip():
+        raise ValidationError("empty file", source=str(path), allowed=allowed)
+    try:
+        table = np.loadtxt(io.StringIO(text), ndmin=2)
+    except ValueError as exc:
+        raise ValidationError(f"unreadable rows ({str(exc).splitlines()[0]})", source=str(path),
+                              allowed=allowed) from None
+    if table.shape[1] != UCI_HAR_WINDOW or not np.isfinite(table).all():
+        raise ValidationError(f"{table.shape[1]} numbers per row" if table.shape[1] != UCI_HAR_WINDOW
+                              else "non-finite values", source=str(path), allowed=allowed)
+    return table
+
+
 def _window_runs(windows: np.ndarray, subjects: np.ndarray) -> list[slice]:
     """Runs of consecutive windows that continue one another: same subject, and each window's first half equal
     (to :data:`UCI_HAR_MATCH_RTOL`) to the previous one's second half."""
@@ -173,15 +191,29 @@ def _window_runs(windows: np.ndarray, subjects: np.ndarray) -> list[slice]:
     return [slice(int(s), int(e)) for s, e in zip(edges[:-1], edges[1:])]
 
 
+def _half_window_codes(acts: np.ndarray) -> np.ndarray:
+    """Per-sample activity codes of a stitched run of windows labelled ``acts``. Half-window ``b`` is shared by
+    windows ``b − 1`` and ``b``; where their labels differ the change lies inside it (each window is labelled
+    by its majority), so its first quarter-window takes the earlier label and its second the later one — the
+    change in the middle of the shared half, at most 0.64 s from where it was."""
+    prev = np.concatenate([acts[:1], acts])   # window b − 1 of each half (the first half: window 0)
+    nxt = np.concatenate([acts, acts[-1:]])   # window b (the last half: the last window)
+    quarters = np.column_stack([prev, nxt]).ravel()
+    return np.repeat(quarters, UCI_HAR_HOP // 2)
+
+
 def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recording]]:
     """UCI HAR (``UCI HAR Dataset``): ``{train,test}/Inertial Signals/total_acc_{x,y,z}_<split>.txt`` (g) and
     ``body_gyro_…`` (rad/s), one 2.56 s window of 128 samples per row at 50 % overlap, with ``y_<split>.txt``
     (activity 1–6) and ``subject_<split>.txt``. The windows are stitched back into the continuous signals
     they were cut from: consecutive windows of one subject whose shared half agrees form one Recording (the
-    first window whole, then the second half of each next one); each 64-sample half-window takes the label
-    of the window that starts with it (the last half, the last window's). The phone was on the waist; 50 Hz.
+    first window whole, then the second half of each next one); a change of label between two windows is
+    put in the middle of their shared half (:func:`_half_window_codes`). The phone was on the waist; 50 Hz;
+    the dataset's authors median- and low-pass (20 Hz) filtered these signals before windowing them.
     A folder in the raw HAPT layout (``RawData/labels.txt``) is read by :func:`import_uci_hapt`.
     """
+    if not src.is_dir():
+        raise ValidationError(f"{src} is not a folder", allowed="the 'UCI HAR Dataset' folder (or its parent)")
     root = _uci_har_root(src)
     if root is None:
         if (src / "RawData" / "labels.txt").exists() or (src / "labels.txt").exists():
@@ -200,9 +232,8 @@ def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         for i, run in enumerate(progress(runs, desc=f"uci-har {split}", unit="run")):
             w = windows[run]
             data = np.concatenate([w[0], w[1:, UCI_HAR_HOP:].reshape(-1, w.shape[2])])
-            halves = np.append(acts[run], acts[run][-1])  # the label of each half-window, in order
             t = np.arange(len(data)) / rate
-            codes = np.repeat(halves, UCI_HAR_HOP)[:len(data)]
+            codes = _half_window_codes(acts[run])[:len(data)]
             segs = _segments_from_codes(t, codes, UCI_HAR_LABELS, 1.0 / rate)
             subject = int(subjects[run.start])
             rec = Recording(t, data, ACC_GYRO, rate, placement="waist_left_landscape", labels=segs,

@@ -43,8 +43,8 @@ def restrict_labels(recording: Recording, labels: Iterable[str]) -> Recording | 
 def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None, seconds: float, *,
                   per_subject: bool = True) -> tuple[list[Recording], list[Recording]]:
     """(capture, rest): each person's first ``seconds`` of each label, taken in recording order and time
-    order within a recording (a label's stretches are taken one after another until its seconds are used
-    up), and what is left of those labelled stretches. ``labels`` None: every label; ``per_subject`` False:
+    order within a recording (a label's stretches are taken one after another until its seconds of samples
+    are used up: a gap in a stretch does not count), and what is left of those labelled stretches. ``labels`` None: every label; ``per_subject`` False:
     the first seconds of each label over all the recordings together. Each part is a crop of its recording
     carrying only the one label segment it was cut for."""
     if not seconds > 0:
@@ -52,14 +52,20 @@ def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None,
     want = None if labels is None else set(labels)
     used: dict[tuple[str, str], float] = {}
     capture, rest = [], []
-    for r in recordings:
-        for seg in sorted(r.labels, key=lambda s: s.start_s):
-            if want is not None and seg.label not in want:
-                continue
-            key = (str(r.subject) if per_subject else "", seg.label)
-            take = max(0.0, min(seconds - used.get(key, 0.0), seg.end_s - seg.start_s))
-            used[key] = used.get(key, 0.0) + take
-            cut = seg.start_s + take
+    for i, r in enumerate(recordings):
+        segs = sorted((s for s in r.labels if want is None or s.label in want), key=lambda s: s.start_s)
+        if any(b.start_s < a.end_s for a, b in zip(segs, segs[1:])):
+            raise ValidationError(f"recording {i} (subject {r.subject}) has overlapping label segments",
+                                  allowed="one label at a time where the first seconds are cut")
+        # each person's own budget; a recording without a subject is a person of its own (as training takes it)
+        who = (str(r.subject) if r.subject is not None else f"recording {i}") if per_subject else ""
+        for seg in segs:
+            key = (who, seg.label)
+            left = max(0.0, seconds - used.get(key, 0.0))
+            t = r.timestamps[(r.timestamps >= seg.start_s) & (r.timestamps < seg.end_s)]
+            k = min(len(t), int(round(left * r.rate_hz)))  # the samples there are: a gap does not count
+            cut = float(t[k]) if k < len(t) else seg.end_s
+            used[key] = used.get(key, 0.0) + k / r.rate_hz
             for (lo, hi), into in (((seg.start_s, cut), capture), ((cut, seg.end_s), rest)):
                 part = r.crop(lo, hi)
                 if len(part):

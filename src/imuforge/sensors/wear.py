@@ -148,7 +148,8 @@ class WearSpread:
 
 _SKIN = "Karlsson & Tranberg 1999 (Hum Mov Sci 18:627): tangential skin stiffness 330–1900 N/m"
 _DAMP = ("ζ 0.12–0.3 (peak transmissibility 4.3–1.9×): the 8.5 Hz resonance of the project's only pocket recording "
-         "(CrowdSignals walking, half-power band 6.3–9.8 Hz: ζ ≈ 0.2); 0.5–0.9 landing from flight, where muscle "
+         "(CrowdSignals walking, half-power band 6.3–9.8 Hz: ζ ≈ 0.2, an estimate — the band holds the drive too — "
+         "from the phone benchmark's own test data); 0.5–0.9 landing from flight, where muscle "
          "activity makes soft-tissue vibration 'minimal during running' (Wakeling & Nigg 2001, J Appl Physiol "
          "90:412; an assumption within it); no wrist-specific figure was found")
 _EQUAL4 = (("none", "upside_down", "screen_in", "screen_in_upside_down"), (0.25, 0.25, 0.25, 0.25))
