@@ -284,3 +284,10 @@ def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, m
     make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
     assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), option, value]) == 2
     assert message in one_line_error(capsys, "train") and not (tmp_path / "run").exists()
+
+
+def test_import_refuses_an_out_under_a_file(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["import", "uci-har", str(tmp_path), "--out", str(tmp_path / "notes.txt" / "ds")]) == 2
+    assert "notes.txt is a file, not a folder to write --out" in one_line_error(capsys, "import")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

@@ -64,7 +64,7 @@ def _csv(text: str) -> list[str] | None:
 
 
 def _select(args) -> int:
-    from imuforge.commands.motion import staged_folder
+    from imuforge.commands.motion import check_new_folder, staged_folder
     from imuforge.datasets.loading import find_all_datasets
     from imuforge.datasets.selection import select
     from imuforge.errors import ValidationError
@@ -73,13 +73,9 @@ def _select(args) -> int:
     if args.rest_out is not None and args.first_seconds is None:
         raise ValidationError("--rest-out needs --first-seconds", allowed="--first-seconds S --rest-out DIR")
     outs = [o for o in (args.out, args.rest_out) if o is not None]
-    for out in outs:
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise FileExistsError(f"{out} exists and is not empty; choose another folder")
-        blocked = next((a for a in out.resolve().parents if a.exists() and not a.is_dir()), None)
-        if blocked is not None:
-            raise ValidationError(f"{blocked} is a file, not a folder to write {out} in",
-                                  allowed="an output folder whose parents are folders (or do not exist yet)")
+    for option, out in (("--out", args.out), ("--rest-out", args.rest_out)):
+        if out is not None:
+            check_new_folder(out, option)
     if len({o.resolve() for o in outs}) < len(outs):
         raise ValidationError("--out and --rest-out are the same folder", allowed="two different new folders")
     datasets = find_all_datasets([args.path])

@@ -107,15 +107,27 @@ def _check_args(args) -> list | None:
             and Path(args.text).exists():
         raise ValidationError(f"{shorten(args.text)} is a file, not a description",
                               allowed=f"imuforge motion --from {args.text} --label ACTIVITY --out DIR")
-    if args.out.exists() and not args.out.is_dir():
-        raise ValidationError(f"--out {args.out} is a file", allowed="a new or empty folder (or --overwrite a folder)")
-    if args.out.is_dir() and any(args.out.iterdir()) and not args.overwrite:
-        raise FileExistsError(f"{args.out} exists and is not empty; choose another --out or pass --overwrite")
+    check_new_folder(args.out, "--out", overwrite=args.overwrite)
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule)
     _check_frames(sum(s for _, s in items if s is not None), args.fps, "the --schedule's total duration")
     return items
+
+
+def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None = None) -> None:
+    """Refuse an output folder a command may not write (before any work): a file, a folder under a file, or a
+    non-empty folder (unless ``overwrite``; None: the command has no --overwrite to offer)."""
+    tip = " (or --overwrite a folder)" if overwrite is not None else ""
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"{option} {out} is a file", allowed=f"a new or empty folder{tip}")
+    blocked = next((a for a in out.resolve().parents if a.exists() and not a.is_dir()), None)
+    if blocked is not None:
+        raise ValidationError(f"{blocked} is a file, not a folder to write {option} {out} in",
+                              allowed="an output folder whose parents are folders (or do not exist yet)")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} exists and is not empty; choose another {option}"
+                              + (" or pass --overwrite" if overwrite is not None else ""))
 
 
 @contextmanager

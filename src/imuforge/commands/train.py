@@ -96,8 +96,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_import(args) -> int:
     from pathlib import Path
 
+    from imuforge.commands.motion import check_new_folder, staged_folder
     from imuforge.datasets.importers import import_dataset
-    from imuforge.errors import ValidationError
 
     opts = {}
     if args.format == "pamap2":
@@ -105,11 +105,7 @@ def cmd_import(args) -> int:
     if args.format == "wisdm2019":
         opts["device"] = args.device
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValidationError(f"--out {out} is a file", allowed="a new or empty folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise FileExistsError(f"{out} exists and is not empty; choose another --out")
-    from imuforge.commands.motion import staged_folder
+    check_new_folder(out)
 
     with staged_folder(out) as stage:  # a refused or failed import leaves no folder behind
         report = import_dataset(args.format, args.src, stage, **opts)

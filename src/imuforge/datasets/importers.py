@@ -147,10 +147,10 @@ def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
             raise ValidationError(f"missing {path.name}", source=str(folder),
                                   allowed=", ".join(f"{s}_{split}.txt" for s in UCI_HAR_SIGNALS))
         parts.append(_har_table(path))
-    shapes = {p.shape for p in parts}
-    if len(shapes) != 1 or parts[0].shape[1] != UCI_HAR_WINDOW:
-        raise ValidationError(f"Inertial Signals of {split} have shapes {sorted(shapes)}", source=str(folder),
-                              allowed=f"six files of equal rows × {UCI_HAR_WINDOW} samples")
+    rows = {len(p) for p in parts}  # each file already holds UCI_HAR_WINDOW numbers per row (_har_table)
+    if len(rows) != 1:
+        raise ValidationError(f"Inertial Signals of {split} have {sorted(rows)} rows", source=str(folder),
+                              allowed="six files with one row per window each")
     windows = np.stack(parts, axis=-1)
     windows[..., :3] *= STANDARD_GRAVITY
     ids = [np.loadtxt(root / split / f"{kind}_{split}.txt", dtype=np.int64, ndmin=1)
@@ -259,8 +259,9 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
     """PAMAP2 ``Protocol/subjectNNN.dat``: 54 space-separated columns at 100 Hz, NaN for missing values.
 
     ``imu`` picks the sensor: ``hand`` (dominant wrist), ``chest`` or ``ankle`` (dominant side; subject 108 is
-    left-handed). Only ``Protocol/`` is read (``Optional/`` holds the optional activities of some subjects). Uses the ±16 g accelerometer (m/s²), gyro (rad/s) and magnetometer (µT). Rows with
-    NaN in the chosen IMU become gaps; activity 0 (transient) is left unlabelled.
+    left-handed). Only ``Protocol/`` is read (``Optional/`` holds the optional activities of some subjects).
+    Uses the ±16 g accelerometer (m/s²), gyro (rad/s) and magnetometer (µT). Rows with NaN in the chosen IMU
+    become gaps; activity 0 (transient) is left unlabelled.
     """
     if imu not in PAMAP2_IMUS:
         raise ValidationError(f"unknown PAMAP2 IMU {imu!r}", allowed=", ".join(PAMAP2_IMUS))

@@ -44,9 +44,10 @@ def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None,
                   per_subject: bool = True) -> tuple[list[Recording], list[Recording]]:
     """(capture, rest): each person's first ``seconds`` of each label, taken in recording order and time
     order within a recording (a label's stretches are taken one after another until its seconds of samples
-    are used up: a gap in a stretch does not count), and what is left of those labelled stretches. ``labels`` None: every label; ``per_subject`` False:
-    the first seconds of each label over all the recordings together. Each part is a crop of its recording
-    carrying only the one label segment it was cut for."""
+    are used up: a gap in a stretch does not count), and what is left of those labelled stretches.
+    ``labels`` None: every label; ``per_subject`` False: the first seconds of each label over all the
+    recordings together. Each part is a crop of its recording carrying only the one label segment it was
+    cut for."""
     if not seconds > 0:
         raise ValidationError(f"first seconds must be positive, got {seconds}", allowed="> 0 s")
     want = None if labels is None else set(labels)

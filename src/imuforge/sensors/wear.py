@@ -281,9 +281,9 @@ class Looseness:
         active_ok = self.damping_active is None or 0 < self.damping_active < 2
         if not (self.natural_hz > 0 and 0 < self.damping < 2 and self.pivot_m > 0 and active_ok) \
                 or n.shape != (3,) or abs(np.linalg.norm(n) - 1) > 1e-9:
-            got = f"got {self.natural_hz}, {self.damping}, {self.pivot_m}, {self.normal}"
-            raise ValidationError("looseness: natural_hz > 0, 0 < damping < 2, pivot_m > 0, unit normal",
-                                  allowed=got)
+            got = f"got {self.natural_hz}, {self.damping}, {self.damping_active}, {self.pivot_m}, {self.normal}"
+            raise ValidationError("looseness: natural_hz > 0, 0 < damping < 2, 0 < damping_active < 2 (or None), "
+                                  "pivot_m > 0, unit normal", allowed=got)
         object.__setattr__(self, "normal", tuple(float(v) for v in n))
 
     def to_dict(self) -> dict:
@@ -425,7 +425,7 @@ def _draw_wear(placement: Placement, variation: WearVariation, key: str, handedn
         lo, hi = sp.stiffness_n_per_m
         k = float(math.exp(r.uniform(math.log(lo), math.log(hi))))
         u = float(r.uniform())  # one draw: the person's place in both muscle states' ranges
-        zeta, zeta_active = (lo + u * (hi - lo) for lo, hi in (sp.damping, sp.damping_active))
+        zeta, zeta_active = (z0 + u * (z1 - z0) for z0, z1 in (sp.damping, sp.damping_active))
         # the outward skin normal: the device's face before any flip (screen-in still rocks outward)
         outward = local_axes(realise(placement, mirror=mirror, rotation_deg=angles))[1]
         loose = Looseness(math.sqrt(k / sp.mass_kg) / (2 * math.pi), zeta, sp.pivot_m,
