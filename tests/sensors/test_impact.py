@@ -234,6 +234,64 @@ def test_a_trunk_device_rocks_with_the_trunk_about_its_centre_of_mass(walk):
                        np.linalg.norm(np.cross([0.0, 1.0, 0.0], shank.dir @ SHANK.rotation.T), axis=1))
 
 
+def _foot_rocking_check(motion, placement, kind_point: str):
+    """The rocking axis per metre of u at each contact of the placement's own foot against θ = (r × d) / k²
+    rebuilt here from the skeleton's foot (ankle → heel / ball sole point, moved out to the outer edge by the
+    person's drawn ``contact_lateral_h`` × the foot's scale) and de Leva's (1996) foot (centre of mass 44.15 % of heel → toe, midway between ankle and
+    sole; radii 24.5 / 25.7 / 12.4 % of its length, moved to the ankle by parallel axes); returns the world
+    axes of the contacts checked, with the foot's forward, left and up at each."""
+    from scipy.spatial.transform import Rotation
+
+    plan = plan_impacts(motion, [placement], True, "someone")
+    tr, ev, lateral_h = plan.sites[0], plan.events, plan.person.contact_lateral_h
+    J = motion.skeleton.index
+    right = placement.segment.startswith("right")
+    ankle, toe_j = J("right_ankle" if right else "left_ankle"), J("right_foot" if right else "left_foot")
+    out = []
+    scale = np.median(np.linalg.norm(motion.positions[:, toe_j] - motion.positions[:, ankle], axis=1)) \
+        / np.hypot(0.033, 0.075)  # the body height the foot is scaled by (ankle → foot joint 0.033 H down, 0.075 H on)
+    for j in np.flatnonzero(ev.foot == (1 if right else 0))[2:5]:
+        frame = int(round(ev.times_s[j] * motion.fps))
+        # Winter's foot: ankle 0.039 H above the sole, heel 0.040 H behind it, ball 0.075 H and toe tip 0.110 H ahead
+        fp = {k: np.array([0.0, -0.039, z]) * scale for k, z in (("heel", -0.040), ("ball", 0.075), ("toe", 0.110))}
+        lat = (-1.0 if right else 1.0) * lateral_h * scale
+        r = fp[kind_point] + np.array([lat, 0.0, 0.0])
+        length = fp["toe"][2] - fp["heel"][2]
+        com = np.array([0.0, -0.5 * 0.039 * scale, fp["heel"][2] + 0.4415 * length])
+        k2 = (np.array([0.245, 0.257, 0.124]) * length) ** 2 + (com @ com - com ** 2)
+        R = Rotation.from_quat(motion.orientations[frame, ankle]).as_matrix()
+        d_w = np.array([0.0, 1.0, 0.0]) - 0.3 * ev.forward[j]
+        d_w /= np.linalg.norm(d_w)
+        want = np.cross(r, R.T @ d_w) / k2  # foot frame
+        got = placement.rotation @ tr.axis[j]  # sensor → foot segment
+        assert np.allclose(got, want, rtol=1e-9, atol=1e-12)
+        out.append((R @ want, R[:, 2], R[:, 0], R[:, 1]))
+    assert plan.rocking == ("ankle",)
+    return out, plan
+
+
+def test_a_foot_device_rocks_about_the_ankle_struck_where_the_foot_lands(walk):
+    """A heel strike lands behind and below the ankle and on the heel's outer edge: the load pitches the
+    forefoot down and everts the foot (its outer edge rises), and about its long axis the foot is light, so
+    the eversion is of the same order as the pitch. A stair step lands on the forefoot, ahead of the ankle:
+    it lifts the forefoot. The other foot's contacts keep the pivot model."""
+    from imuforge.sensors.placement import get_placement
+
+    pl = get_placement("foot_right")
+    checked, plan = _foot_rocking_check(walk, pl, "heel")
+    for axis_w, fwd, left, up in checked:
+        assert axis_w @ left > 0  # +θ about the left axis turns the toes down: the forefoot drops
+        outer = -left  # the right foot's outer edge
+        assert np.cross(axis_w, outer) @ up > 0  # the outer edge rises: eversion
+        assert 5.0 < abs(axis_w @ left) < 20.0 and 3.0 < abs(axis_w @ fwd) < 20.0  # rad per metre of u
+    assert 0.006 <= plan.person.contact_lateral_h <= 0.018
+    stairs = generate("stairs_down", 8, fps=100, rng=5)
+    checked, _ = _foot_rocking_check(stairs, get_placement("foot_left"), "ball")
+    for axis_w, fwd, left, up in checked:
+        assert axis_w @ left < 0  # the forefoot is pushed up
+        assert np.cross(axis_w, left) @ up > 0  # the left foot's outer edge (+x) rises: eversion
+
+
 def test_the_rocked_device_sees_gravity_turned_by_the_integral_of_its_rate(walk):
     """The rocking turns the device by θ = u·axis as well as adding θ̇: a device holding still gravity g
     reads g − θ × g (+ ü d), and θ is the time integral of the rate it adds (trapezoid on a 0.1 ms grid;

@@ -122,7 +122,8 @@ class ImpactSpread:
     reference speed m/s); ``pulse_ms``: activity → uniform range of the force-pulse duration;
     ``person_sd``: log-normal SD of a person's peak factor; ``step_sd``: log-normal SD per contact;
     ``backward``: backward (braking) share of the ground-reaction direction; ``sites``: site class
-    → :class:`SiteSpread`.
+    → :class:`SiteSpread`; ``contact_lateral_h``: how far outside the foot's long axis the ground first
+    meets it (uniform per person, fraction of the body height; :class:`FootLever`).
     """
 
     peak_g: dict
@@ -131,6 +132,7 @@ class ImpactSpread:
     step_sd: float
     backward: float
     sites: dict
+    contact_lateral_h: tuple[float, float] = (0.006, 0.018)
     sources: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -139,6 +141,9 @@ class ImpactSpread:
                        <= s.natural_hz[1] and 0 < s.damping[0] <= s.damping[1] < 1 and s.pivot_m > 0)]
         bad += [k for k, s in self.sites.items() if s.pulse_ms is not None and not 0 < s.pulse_ms[0] <= s.pulse_ms[1]]
         own_pulse = set(CONTACT_KIND) - set(SAME_PULSE)
+        lo, hi = self.contact_lateral_h
+        if not 0 <= lo <= hi <= 0.03:  # the heel's half-width is ≈ 0.02 H
+            bad.append("contact_lateral_h (0 ≤ lo ≤ hi ≤ 0.03 of the body height)")
         if bad or set(self.peak_g) != set(CONTACT_KIND) or set(self.pulse_ms) != own_pulse:
             raise ValidationError(f"impact spread: bad sites {bad} or activities "
                                   f"{sorted(self.peak_g)} / {sorted(self.pulse_ms)}",
@@ -211,6 +216,12 @@ DEFAULT_SPREAD = ImpactSpread(
                     "back carried 32 % of its walking |acc| power above 10 Hz against 5 % in the real "
                     "recordings of mobgap (benchmarks/results/sim2real.md, realism)",
         "contra_leg": "assumption: the other leg receives the shock through the pelvis",
+        "foot": "the contacting foot rocks about its ankle, struck at its contact point (FootLever, de Leva 1996 "
+                "foot inertia; its pivot_m is unused): its 14–22 Hz is an assumption above the tibia's 12–20 Hz",
+        "contact_lateral_h": "assumption: the heel strikes on its posterolateral edge and a stair step lands on the "
+                             "outer metatarsal heads (the centre of pressure starts lateral and moves medially "
+                             "through stance); 0.006–0.018 H = 1.0–3.2 cm at 1.75 m, between a third of the heel's "
+                             "half-width (a heel ≈ 6–7 cm wide) and its edge; no published offset was found",
     })
 
 
@@ -393,12 +404,14 @@ class ImpactPerson:
     sites: dict
     key: str
     model: ImpactModel
+    contact_lateral_h: float = 0.0
 
     def to_dict(self) -> dict:
         return {"factor": round(self.factor, 6), "pulse_s": {k: round(v, 6) for k, v in self.pulse_s.items()},
                 "sites": {k: {"transmissibility": round(t, 6), "natural_hz": round(f, 6), "damping": round(z, 6),
                               "pivot_m": p, "pulse_s": None if q is None else round(q, 6)}
                           for k, (t, f, z, p, q) in self.sites.items()},
+                "contact_lateral_h": round(self.contact_lateral_h, 6),
                 "key": self.key, "switches": self.model.to_dict()}
 
 
@@ -439,7 +452,8 @@ def _draw_impact(key: str, model: ImpactModel, same: _Same) -> ImpactPerson:
         sites[name] = (float(rs.uniform(*sp.transmissibility)), float(rs.uniform(*sp.natural_hz)),
                        float(rs.uniform(*sp.damping)), sp.pivot_m,
                        None if sp.pulse_ms is None else float(rs.uniform(*sp.pulse_ms)) / 1000.0)
-    return ImpactPerson(factor, pulse, sites, key, model)
+    lateral = float(_rng(key, "contact_lateral").uniform(*spread.contact_lateral_h))
+    return ImpactPerson(factor, pulse, sites, key, model, lateral)
 
 
 def tibial_peaks(events: ContactEvents, person: ImpactPerson, spread: ImpactSpread = DEFAULT_SPREAD) -> np.ndarray:
@@ -483,6 +497,58 @@ TRUNK_SITES = frozenset({"pelvis", "chest"})
 #: (z: antero-posterior) axes, fractions of its length
 TRUNK_COM_FROM_TOP = 0.4486
 TRUNK_GYRATION = (0.347, 0.191, 0.372)
+
+
+#: de Leva (1996) foot (heel → toe tip): centre of mass at 44.15 % of its length from the heel (men; women
+#: 40.14 %); radii of gyration as fractions of its length: 0.245 and 0.257 about the two axes across the
+#: foot (x: medio-lateral, y: vertical here), 0.124 about its long axis (z)
+FOOT_COM_FROM_HEEL = 0.4415
+FOOT_GYRATION = (0.245, 0.257, 0.124)
+#: height of the foot's centre of mass above the sole, as a fraction of the ankle's (assumption: midway)
+FOOT_COM_HEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class FootLever:
+    """Per contact (n rows): the point where the ground first meets the contacting foot, from its ankle
+    ``lever`` (m, foot frame: x the body's left, y up, z forward in the rest pose), and the foot's squared
+    radii of gyration about axes through the ankle ``k2`` (m², (n, 3), foot axes x, y, z).
+
+    The foot rocks about the ankle, struck where it lands: θ = (r × d) u / k² per axis, as the trunk about
+    its centre of mass (:class:`TrunkLever`). A heel strike lands behind and below the ankle, which pitches
+    the forefoot down; it lands on the heel's outer edge too (:data:`ImpactSpread.contact_lateral_h`), and
+    about its long axis the foot is light (de Leva's radius there is half the others'), so the same load
+    everts it as fast as it pitches it (≈ 5–14 rad per metre of ``u`` about the long axis, ≈ 11 about the
+    medio-lateral axis for an adult at a heel strike; the pivot model's 1/0.12 m ≈ 8.3 before). A forefoot
+    contact (stairs) lands ahead of the ankle, on the outer metatarsal heads, and lifts the forefoot.
+    """
+
+    lever: np.ndarray
+    k2: np.ndarray
+
+
+def foot_levers(motion, events: ContactEvents, lateral_h: float) -> FootLever | None:
+    """:class:`FootLever` of ``events`` from the skeleton's own foot (its heel and ball points,
+    :func:`~imuforge.motion.skeleton.foot_points`, scaled by the ankle → foot joint length) and the person's
+    lateral contact offset ``lateral_h`` (fraction of the body height the foot is scaled by); None without
+    the joints (an imported skeleton)."""
+    from imuforge.motion.skeleton import ANKLE_HEIGHT, FOOT_POINTS
+
+    sk = motion.skeleton
+    if not {"left_ankle", "left_foot", "right_ankle", "right_foot"} <= set(sk.joints):
+        return None
+    ankle, foot = np.array([sk.index("left_ankle"), sk.index("right_ankle")]), \
+        np.array([sk.index("left_foot"), sk.index("right_foot")])
+    rest = np.hypot(0.033, 0.075)  # the skeleton's ankle → foot joint, fraction of H (skeleton._REST_FRACTIONS)
+    scale = float(np.median(np.linalg.norm(motion.positions[:, foot] - motion.positions[:, ankle], axis=2))) / rest
+    heel, ball, toe = (np.array(FOOT_POINTS[k]) * scale for k in ("heel", "ball", "toe"))
+    side = np.where(events.foot == 0, 1.0, -1.0)  # the outer edge: +x on the left foot, −x on the right
+    fore = np.array([CONTACT_KIND[a] == "forefoot" for a in events.activity])
+    lever = np.where(fore[:, None], ball, heel) + np.outer(side * lateral_h * scale, [1.0, 0.0, 0.0])
+    length = toe[2] - heel[2]
+    com = np.array([0.0, -FOOT_COM_HEIGHT * ANKLE_HEIGHT * scale, heel[2] + FOOT_COM_FROM_HEEL * length])
+    k2 = (np.asarray(FOOT_GYRATION) * length) ** 2 + (com @ com - com ** 2)  # parallel axes to the ankle
+    return FootLever(lever, np.broadcast_to(k2, lever.shape).copy())
 
 
 def on_trunk(placement: Placement) -> bool:
@@ -539,13 +605,14 @@ def trunk_levers(motion, frames: np.ndarray, feet: np.ndarray) -> TrunkLever | N
 
 def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPerson, placement: Placement,
                     seg_rot: np.ndarray, spread: ImpactSpread = DEFAULT_SPREAD,
-                    trunk: TrunkLever | None = None) -> SiteTransients:
+                    trunk: TrunkLever | None = None, foot: FootLever | None = None) -> SiteTransients:
     """Per contact, what a device at ``placement`` receives (:class:`SiteTransients`).
 
     ``seg_rot`` (n, 3, 3): the segment's orientation (segment → world) at each contact. ``trunk``: the
     lever of each contact's load about the trunk's centre of mass (:func:`trunk_levers`); a device on the
     trunk (site classes :data:`TRUNK_SITES`) then rocks with the whole trunk (:class:`TrunkLever`) instead of
-    about its own pivot.
+    about its own pivot. ``foot``: the contact point of each contact from the ankle (:func:`foot_levers`); a
+    device on the contacting foot then rocks about the ankle (:class:`FootLever`).
     """
     from imuforge.sensors.wear import long_axis
 
@@ -569,6 +636,9 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
         d_tr = np.einsum("nji,nj->ni", trunk.rot, d_w)
         th = np.cross(trunk.lever, d_tr) / trunk.k2
         axis_seg = np.einsum("nji,njk,nk->ni", seg_rot, trunk.rot, th)
+    struck = np.array([c == "foot" for c in cls], bool)
+    if foot is not None and struck.any():  # the contacting foot rocks about its ankle
+        axis_seg[struck] = (np.cross(foot.lever, d_seg) / foot.k2)[struck]
     mount = placement.rotation  # sensor → segment
     return SiteTransients(events.times_s, dv, tau, fn, zeta, peaks * T, d_seg @ mount, axis_seg @ mount)
 
@@ -644,7 +714,8 @@ def add_transients(times: np.ndarray, acc: np.ndarray, gyro: np.ndarray, tr: Sit
 class ImpactPlan:
     """The impacts of one simulation: the person's draw, the contacts, their tibial peaks and, per
     placement, the transients its device receives (:func:`site_transients`) and how it rocks (``"trunk"``:
-    with the whole trunk, :class:`TrunkLever`; ``"pivot"``: about its segment's pivot)."""
+    with the whole trunk, :class:`TrunkLever`; ``"ankle"``: a foot device about its ankle at its own foot's
+    contacts, :class:`FootLever`, and about its pivot at the other's; ``"pivot"``: about its segment's pivot)."""
 
     person: ImpactPerson
     events: ContactEvents
@@ -682,16 +753,19 @@ def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key
     peaks = tibial_peaks(events, person, spread)
     frames = np.clip(np.rint(events.times_s * motion.fps).astype(int), 0, motion.n_frames - 1)
     trunk = trunk_levers(motion, frames, events.foot)
+    foot = foot_levers(motion, events, person.contact_lateral_h)
     sites, rocking = [], []
     for pl in placements:
         seg, _ = pl.joints(motion.skeleton)
         rot = Rotation.from_quat(motion.orientations[frames, seg]).as_matrix()
-        sites.append(site_transients(events, peaks, person, pl, rot, spread, trunk))
-        rocking.append("trunk" if trunk is not None and on_trunk(pl) else "pivot")
+        sites.append(site_transients(events, peaks, person, pl, rot, spread, trunk, foot))
+        on_foot = foot is not None and "foot" in (site_class(pl.segment, "left"), site_class(pl.segment, "right"))
+        rocking.append("trunk" if trunk is not None and on_trunk(pl) else "ankle" if on_foot else "pivot")
     return ImpactPlan(person, events, peaks, tuple(sites), tuple(rocking))
 
 
 __all__ = ["CONTACT_KIND", "DEFAULT_SPREAD", "ContactEvents", "ImpactModel", "ImpactPerson", "ImpactPlan",
-           "ImpactSpread", "SiteSpread", "SiteTransients", "TrunkLever", "add_transients", "contact_events",
+           "FootLever", "ImpactSpread", "SiteSpread", "SiteTransients", "TrunkLever", "add_transients",
+           "contact_events", "foot_levers",
            "draw_impact", "duration_s", "on_trunk", "plan_impacts", "pulse_response", "site_class", "site_transients",
            "tibial_peaks", "transient_sums", "trunk_levers", "unit_peak"]
