@@ -58,6 +58,27 @@ def test_one_real_subject_trains_and_says_how_it_validated(tmp_path, synth_dir, 
 
 
 @pytest.mark.slow
+def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path, capsys):
+    """One person walked and ran, another stood: every subject-wise split leaves a label out of training
+    (the one person's), so each recording holds out the last stretch of each label instead, and says so."""
+    from imuforge.cli import main
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "two")
+    ds.add(make_recording("walker", 25.0, 12.0, seed=1, labels=("walking", "running")), name="walker")
+    ds.add(make_recording("stander", 25.0, 12.0, seed=2, labels=("standing",)), name="stander")
+    rc = main(["train", "--real", str(tmp_path / "two"), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
+               "--epochs", "2", "--width", "8", "--batch-size", "16", "--out", str(tmp_path / "run")])
+    assert rc == 0
+    d = json.loads((tmp_path / "run" / "data.json").read_text())
+    assert d["validation_split"].startswith("time") and "no subject-wise split trains" in d["validation_split"]
+    assert all(n > 0 for n in d["windows"]["train"].values()) and d["windows"]["train"].keys() == {
+        "walking", "running", "standing"}
+    assert all(n > 0 for n in d["windows"]["validation"].values())
+    assert "no subject-wise split trains" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_augmented_training_is_seeded_and_differs_from_plain(tmp_path, synth_dir):
     from imuforge.train import TrainConfig, train
     from imuforge.train.augment import Augmentation

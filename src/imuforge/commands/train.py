@@ -176,9 +176,10 @@ def cmd_train(args) -> int:
     if simulated and not cfg.real and (aug is None or args.augment_on == "real"):
         print("tip: with synthetic --data alone, --augment default usually trains better models for real people "
               "(the sim-to-real benchmark, docs/TRAINING.md)", file=sys.stderr)
-    if not d["validation_split"].startswith("subject-wise"):
-        print(f"note: validation split by {d['validation_split']}; a subject-wise figure needs two or more "
-              "real subjects", file=sys.stderr)
+    kind = d["validation_split"]
+    if not kind.startswith("subject-wise"):  # the kind names its reason when subjects do not share labels
+        print(f"note: validation split by {kind}" + ("" if "subject-wise split" in kind else
+              "; a subject-wise figure needs two or more real subjects"), file=sys.stderr)
     if d["labels_missing_from_validation"]:
         print("note: no validation windows for " + ", ".join(d["labels_missing_from_validation"]), file=sys.stderr)
     if d["dropped_windows"]:

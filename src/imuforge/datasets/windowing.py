@@ -228,9 +228,10 @@ def subject_split(windows: Windows, val_fraction: float = 0.2, *, seed: int = 0,
     """Split windows by group (subject) so no subject is on both sides.
 
     ``val_fraction`` of the groups (at least one) go to validation. Among ``tries`` seeded
-    shuffles the one whose validation side covers the most classes is kept (ties: the first),
-    so rare classes are not missing from validation when avoidable. ``candidates`` (boolean
-    mask) restricts which windows' groups may go to validation.
+    shuffles the one whose training side covers the most classes is kept, then the one whose
+    validation side does (ties: the first): a class only some subjects hold stays in training when
+    it can, and rare classes are not missing from validation when avoidable. ``candidates``
+    (boolean mask) restricts which windows' groups may go to validation.
 
     Returns boolean masks ``(train, val)``; raises if there are fewer than two groups.
     """
@@ -253,7 +254,7 @@ def subject_split(windows: Windows, val_fraction: float = 0.2, *, seed: int = 0,
     for _ in range(max(1, tries)):
         chosen = rng.permutation(pool)[:n_val]
         val = np.isin(groups, chosen)
-        score = (np.unique(labels[val]).size, np.unique(labels[~val]).size)
+        score = (np.unique(labels[~val]).size, np.unique(labels[val]).size)
         if best is None or score > best[0]:
             best = (score, val)
     val = best[1]

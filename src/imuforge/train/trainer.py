@@ -262,15 +262,23 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
 
     The model is meant for real people, so real data validate whenever there are any: two or more
     real subjects → a subject-wise split among them; one real subject → the last
-    ``val_fraction`` of each of its recordings' labels in time (:func:`time_split`). Without real
-    data: subject-wise over the synthetic people, or a time split when there is only one.
+    ``val_fraction`` of each of its recordings' labels in time (:func:`time_split`). Real subjects
+    that do not share their labels (one person walked, another climbed the stairs) may allow no
+    subject-wise split that trains every label: then each real recording holds out its last stretch
+    of each label instead. Without real data: subject-wise over the synthetic people, or a time
+    split when there is only one.
     """
     w, is_real = pool.windows, pool.is_real
     real_groups = np.unique(w.groups[is_real].astype(str))
     all_groups = np.unique(w.groups.astype(str))
     if real_groups.size >= 2:
         tr, va = subject_split(w, config.val_fraction, seed=config.seed, candidates=is_real)
-        return _Split(tr, va, "subject-wise (real subjects)")
+        untrained = sorted(set(w.labels.astype(str)) - set(w.labels[tr].astype(str)))
+        if not untrained:
+            return _Split(tr, va, "subject-wise (real subjects)")
+        tr, va = time_split(w, config.val_fraction, candidates=is_real)
+        return _Split(tr, va, "time (held-out last stretch of each label of each real recording: no "
+                              f"subject-wise split trains {', '.join(untrained)})")
     if real_groups.size == 1:
         tr, va = time_split(w, config.val_fraction, candidates=is_real)
         return _Split(tr, va, "time (held-out last stretch of each label of the one real subject)")
