@@ -6,7 +6,9 @@ recorded person), with ≤ 60 s of each activity of P as the capture the user ma
 
 (a) synthetic only, uncalibrated — the motion library simulated on the set's device and placement;
 (b) synthetic calibrated on P's capture (``calibrate --align --map per-class``: per-channel maps as in
-    IMUGPT, each synthetic person keeping their own wear; ``--map`` picks another mapping);
+    IMUGPT, each synthetic person keeping their own wear; ``--map`` picks another mapping); plain, with
+    classical augmentation, and with augmentation validated on P's capture (``train --data CAL --val P``:
+    early stopping on the real capture, which is never trained on);
 (c) P's capture only (one subject: validation on held-out time stretches);
 (d) P's capture + classical augmentation (``train --augment default``): the published baseline;
 (e) P's capture + calibrated synthetic, three ways: *mixed* (``train --data CAL --real P``), *mixed with
@@ -78,20 +80,23 @@ PROTOCOLS = {
     "gaitmap-feet": Protocol(stride_s=0.64, capture_s=10.0, pool_people=True),
     "seglearn-watch": Protocol(),
 }
-ROWS = ("a", "b", "b_aug", "c", "d", "e_mix", "e_aug", "e_augall", "e_finetune", "f")
-SHORT = {"a": "(a)", "b": "(b)", "b_aug": "(b) aug.", "c": "(c)", "d": "(d)", "e_mix": "(e) mixed",
+ROWS = ("a", "b", "b_aug", "b_val", "c", "d", "e_mix", "e_aug", "e_augall", "e_finetune", "f")
+SHORT = {"a": "(a)", "b": "(b)", "b_aug": "(b) aug.", "b_val": "(b) aug., val. P", "c": "(c)", "d": "(d)",
+         "e_mix": "(e) mixed",
          "e_aug": "(e) mixed + aug.", "e_augall": "(e) mixed, all aug.",
          "e_finetune": "(e) fine-tuned",
          "f": "(f)"}
 E_ROWS = ("e_mix", "e_aug", "e_augall", "e_finetune")
 #: the ways to train on calibrated synthetic data alone; target (b) is judged on the better (after the fact),
 #: as (e) on the best of E_ROWS
-B_ROWS = ("b", "b_aug")
+B_ROWS = ("b", "b_aug", "b_val")
 ROW_NAMES = {
     "a": "(a) synthetic only, uncalibrated",
     "b": "(b) synthetic calibrated on P's capture",
     "b_aug": "(b) synthetic calibrated on P's capture, trained with classical augmentation "
              "(what `imuforge train --data CAL` does by default)",
+    "b_val": "(b) synthetic calibrated on P's capture, classical augmentation, early stopping on P's capture "
+             "(`imuforge train --data CAL --val CAP`: the capture validates, it is never trained on)",
     "c": "(c) P's capture only",
     "d": "(d) P's capture + classical augmentation",
     "e_mix": "(e) P's capture + calibrated synthetic, mixed",
@@ -158,12 +163,13 @@ def synthetic(path: Path, rs, classes, proto: Protocol, seed: int = 0, wear: str
 
 
 # ----------------------------------------------------------------------------- training
-def fit_eval(tmp: Path, name: str, proto: Protocol, classes, test: Path, *, data=(), real=(), seed=0,
+def fit_eval(tmp: Path, name: str, proto: Protocol, classes, test: Path, *, data=(), real=(), val=(), seed=0,
              augment=None, augment_on="all", init=None) -> dict:
     from imuforge.train import TrainConfig, train
     from imuforge.train.augment import Augmentation
 
-    cfg = TrainConfig(data=[str(d) for d in data], real=[str(r) for r in real], model="tiny_cnn",
+    cfg = TrainConfig(data=[str(d) for d in data], real=[str(r) for r in real], val=[str(v) for v in val],
+                      model="tiny_cnn",
                       window_s=proto.window_s, stride_s=proto.stride_s, rate_hz=proto.rate_hz, epochs=40,
                       patience=8, batch_size=32, seed=seed, labels=list(classes),
                       augment=Augmentation.parse(augment).to_json() if augment else None, augment_on=augment_on,
@@ -293,6 +299,7 @@ def seed_rows(name: str, work: Path, proto: Protocol, classes, rows: dict[str, l
     if cal is not None:
         jobs["b"] = dict(data=[cal])
         jobs["b_aug"] = dict(data=[cal], augment="default")
+        jobs["b_val"] = dict(data=[cal], augment="default", val=[cap])
         jobs["e_mix"] = dict(data=[cal], real=[cap])
         jobs["e_aug"] = dict(data=[cal], real=[cap], augment="default", augment_on="real")
         jobs["e_augall"] = dict(data=[cal], real=[cap], augment="default")

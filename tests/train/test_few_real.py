@@ -79,6 +79,34 @@ def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("stream", ["off", "on"])
+def test_val_data_only_validate(tmp_path, synth_dir, capsys, stream):
+    """--val: the capture validates (early stopping, the validation figures) and is never trained on, in
+    memory and streamed; the held-out windows are exactly the capture's."""
+    from imuforge.cli import main
+    from imuforge.datasets.windowing import make_windows
+    from imuforge.recording import read_dataset
+
+    make_dataset(tmp_path / "me", subjects=("me",), seconds_per_label=6.0, seed=60)
+    rc = main(["train", "--data", str(synth_dir), "--val", str(tmp_path / "me"), "--window-s", "1.28",
+               "--stride-s", "0.64", "--rate", "25", "--epochs", "2", "--width", "8", "--batch-size", "16",
+               "--stream", stream, "--out", str(tmp_path / "run")])
+    assert rc == 0
+    d = json.loads((tmp_path / "run" / "data.json").read_text())
+    assert d["validation_split"].startswith("given (--val")
+    assert d["validation_groups"] == ["subject:me"] and d["real_windows"]["train"] == 0
+    assert [x["role"] for x in d["datasets"]] == ["data", "data", "validation"]
+    want = make_windows(list(read_dataset(tmp_path / "me").recordings()), window_s=1.28, stride_s=0.64, rate_hz=25.0)
+    held = np.load(tmp_path / "run" / "heldout.npz")
+    assert held["X"].shape == want.X.shape and sorted(held["labels"]) == sorted(want.labels.astype(str))
+    assert sum(d["windows"]["validation"].values()) == len(want)
+    assert "note: validation split" not in capsys.readouterr().err  # nothing to explain: the user chose it
+    # --val alone trains nothing: one line, exit 2, no run folder
+    rc = main(["train", "--val", str(tmp_path / "me"), "--out", str(tmp_path / "none")])
+    assert rc == 2 and not (tmp_path / "none").exists()
+
+
+@pytest.mark.slow
 def test_augmented_training_is_seeded_and_differs_from_plain(tmp_path, synth_dir):
     from imuforge.train import TrainConfig, train
     from imuforge.train.augment import Augmentation

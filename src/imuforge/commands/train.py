@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
     p.add_argument("--data", default="", help="Dataset folders (comma-separated), or folders holding them")
     p.add_argument("--real", default="", help="real Dataset folders to mix in (comma-separated)")
+    p.add_argument("--val", default="", help="real Dataset folders that only validate (early stopping and the "
+                   "validation figures; never trained on), e.g. the capture you calibrated with")
     p.add_argument("--model", default="tiny_cnn", help=f"zoo model ({', '.join(ZOO)}) or a .keras file")
     p.add_argument("--window-s", type=float, default=None, help="window length (s; default 2.56, or the --init run's)")
     p.add_argument("--stride-s", type=float, default=None, help="window hop (s; default 1.28, or the --init run's)")
@@ -140,8 +142,8 @@ def cmd_train(args) -> int:
         raise ValidationError(exc.what, source=exc.source, allowed=f"auto, {exc.allowed}") from None
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
-    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
-    simulated = _holds_simulated([ds for part in found for ds in part])
+    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real, args.val)]
+    simulated = _holds_simulated([ds for part in found[:2] for ds in part])  # what trains, not --val
     if auto and simulated:  # what the sim-to-real benchmark found best (docs/TRAINING.md)
         aug = Augmentation.parse("default")
     from imuforge.train import TrainConfig, train
@@ -149,7 +151,7 @@ def cmd_train(args) -> int:
     layout = _layout(args, [ds for part in found for ds in part])
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
-        model=args.model, **layout,
+        val=[str(p) for p in split_paths(args.val)], model=args.model, **layout,
         labels=[c.strip() for c in args.labels.split(",") if c.strip()] or None, label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
@@ -177,7 +179,7 @@ def cmd_train(args) -> int:
         print("tip: with synthetic --data alone, --augment default usually trains better models for real people "
               "(the sim-to-real benchmark, docs/TRAINING.md)", file=sys.stderr)
     kind = d["validation_split"]
-    if not kind.startswith("subject-wise"):  # the kind names its reason when subjects do not share labels
+    if kind.startswith("time"):  # the kind names its reason when subjects do not share labels
         print(f"note: validation split by {kind}" + ("" if "subject-wise split" in kind else
               "; a subject-wise figure needs two or more real subjects"), file=sys.stderr)
     if d["labels_missing_from_validation"]:

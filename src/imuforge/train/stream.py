@@ -109,29 +109,28 @@ def load_pool(config, init):
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.datasets.windowing import Windows, make_windows, window_length
     from imuforge.progress import progress
-    from imuforge.train.trainer import _pool_from_windows
+    from imuforge.train.trainer import ROLE_DESC, _pool_from_windows
 
     store = WindowStore(window_length(config.window_s, config.rate_hz), len(config.channels), scratch_folder())
     common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
                   channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
-    cols: dict[str, list] = {"labels": [], "groups": [], "sources": [], "starts": [], "real": []}
+    cols: dict[str, list] = {"labels": [], "groups": [], "sources": [], "starts": [], "role": []}
     dropped: Counter = Counter()
     summaries = []
-    for paths, real in ((config.data, False), (config.real, True)):
+    for paths, role in ((config.data, "data"), (config.real, "real"), (config.val, "validation")):
         datasets = find_all_datasets(split_paths(paths)) if paths else []
-        bar = progress(total=sum(len(ds) for ds in datasets), desc="real windows" if real else "synthetic windows",
-                       unit="rec")
+        bar = progress(total=sum(len(ds) for ds in datasets), desc=ROLE_DESC[role], unit="rec")
         for ds in datasets:
             for entry, rec in zip(ds.entries, ds.recordings()):
                 name = f"{ds.path}/{entry.get('name', entry['file'])}"
                 w = make_windows([rec], source_names=[name], **common)
                 store.append(w.X)
                 for key, arr in (("labels", w.labels), ("groups", w.groups), ("sources", w.sources),
-                                 ("starts", w.starts_s), ("real", np.full(len(w), real))):
+                                 ("starts", w.starts_s), ("role", np.full(len(w), role))):
                     cols[key].append(arr)
                 dropped.update(w.dropped)
                 bar.update(1)
-            summaries.append(dict(ds.summary(), role="real" if real else "data"))
+            summaries.append(dict(ds.summary(), role=role))
         bar.close()
     if not cols["labels"]:
         raise ValidationError("no recordings in the training data")
@@ -141,8 +140,9 @@ def load_pool(config, init):
                       float(config.window_s), float(config.stride_s), dropped, cat["starts"].astype(float))
     from imuforge.train.trainer import one_wearer
 
-    is_real = cat["real"].astype(bool)
-    return _pool_from_windows(windows, is_real, summaries, config, init, one_wearer(windows, is_real))
+    is_real = cat["role"] != "data"
+    return _pool_from_windows(windows, is_real, summaries, config, init, one_wearer(windows, is_real),
+                              is_val=cat["role"] == "validation")
 
 
 def _blocks(index: np.ndarray, size: int) -> list[np.ndarray]:

@@ -35,13 +35,16 @@ class TrainConfig:
     """Every parameter of a training run (written to ``config.json``).
 
     Times in seconds, rates in Hz. ``data`` are synthetic (or any) Dataset folders, ``real`` real
-    ones; both are searched recursively. ``real_weight`` multiplies the (class-balanced) sample
-    weight of real windows. ``labels`` restricts training to those labels (default: all found).
+    ones; both are searched recursively. ``val`` are real Dataset folders that only validate (early
+    stopping, the validation figures; never trained on, e.g. the capture a synthetic set was calibrated
+    with). ``real_weight`` multiplies the (class-balanced) sample weight of real windows. ``labels``
+    restricts training to those labels (default: all found).
     """
 
     data: list[str]
     model: str = "tiny_cnn"
     real: list[str] = field(default_factory=list)
+    val: list[str] = field(default_factory=list)
     window_s: float = 2.56
     stride_s: float = 1.28
     rate_hz: float = 50.0
@@ -182,6 +185,7 @@ class _Pool:
     y: np.ndarray
     summaries: list[dict]
     notes: list[str] = field(default_factory=list)
+    is_val: np.ndarray | None = None  # the windows of ``TrainConfig.val``: validation only (real too)
 
 
 @dataclass
@@ -196,20 +200,24 @@ def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
     common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
                   channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
     parts, summaries, notes = [], [], []
-    for paths, real, desc in ((config.data, False, "synthetic windows"), (config.real, True, "real windows")):
+    for paths, role in ((config.data, "data"), (config.real, "real"), (config.val, "validation")):
         if paths:
-            w, s = load_windows(split_paths(paths), desc=desc, warn_no_subject=not real, **common)
-            if real:
+            w, s = load_windows(split_paths(paths), desc=ROLE_DESC[role], warn_no_subject=role == "data", **common)
+            if role != "data":
                 notes += one_wearer(w)
-            parts.append((w, real))
-            summaries += [dict(x, role="real" if real else "data") for x in s]
+            parts.append((w, role))
+            summaries += [dict(x, role=role) for x in s]
     windows = Windows.concat([p[0] for p in parts])
-    is_real = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
-    return _pool_from_windows(windows, is_real, summaries, config, init, notes)
+    role = np.concatenate([np.full(len(w), r) for w, r in parts])
+    return _pool_from_windows(windows, role != "data", summaries, config, init, notes, is_val=role == "validation")
+
+
+#: what the progress bar says while each role's datasets are windowed
+ROLE_DESC = {"data": "synthetic windows", "real": "real windows", "validation": "validation windows"}
 
 
 def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[dict], config: TrainConfig,
-                       init: Run | None, notes: list[str] | None = None) -> _Pool:
+                       init: Run | None, notes: list[str] | None = None, *, is_val: np.ndarray | None = None) -> _Pool:
     """The pool of windows (in memory, or streamed: train/stream.py) with its label order fixed."""
     if len(windows) == 0:
         raise ValidationError("no labelled windows in the data",
@@ -232,7 +240,9 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
             raise ValidationError(f"the data hold only one label ({labels[0]}); a classifier needs at least 2")
     lut = {lab: i for i, lab in enumerate(labels)}
     y = np.array([lut[v] for v in windows.labels.astype(str)], np.int64)
-    return _Pool(windows, is_real, labels, y, summaries, list(notes or []))
+    if is_val is not None and is_val.any() and is_val.all():
+        raise ValidationError("only --val data: nothing to train on", allowed="--data and/or --real besides --val")
+    return _Pool(windows, is_real, labels, y, summaries, list(notes or []), is_val)
 
 
 #: The group of real windows whose recordings carry no subject id: taken as one wearer.
@@ -258,7 +268,8 @@ def one_wearer(windows: Windows, real: np.ndarray | None = None) -> list[str]:
 
 
 def _split(config: TrainConfig, pool: _Pool) -> _Split:
-    """Validation from real subjects when there are two or more; else held-out time stretches.
+    """Validation on the ``--val`` data when given; else from real subjects when there are two or more;
+    else held-out time stretches.
 
     The model is meant for real people, so real data validate whenever there are any: two or more
     real subjects → a subject-wise split among them; one real subject → the last
@@ -269,6 +280,8 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
     split when there is only one.
     """
     w, is_real = pool.windows, pool.is_real
+    if pool.is_val is not None and pool.is_val.any():
+        return _Split(~pool.is_val, pool.is_val.copy(), "given (--val: validation only, never trained on)")
     real_groups = np.unique(w.groups[is_real].astype(str))
     all_groups = np.unique(w.groups.astype(str))
     if real_groups.size >= 2:
