@@ -87,8 +87,8 @@ SHORT = {"a": "(a)", "b": "(b)", "b_aug": "(b) aug.", "b_val": "(b) aug., val. P
          "e_finetune": "(e) fine-tuned",
          "f": "(f)"}
 E_ROWS = ("e_mix", "e_aug", "e_augall", "e_finetune")
-#: the ways to train on calibrated synthetic data alone; target (b) is judged on the better (after the fact),
-#: as (e) on the best of E_ROWS
+#: the ways to train on calibrated synthetic data alone; target (b) is judged on the best of them (after the
+#: fact: with three rows a little optimistic), as (e) on the best of E_ROWS
 B_ROWS = ("b", "b_aug", "b_val")
 ROW_NAMES = {
     "a": "(a) synthetic only, uncalibrated",

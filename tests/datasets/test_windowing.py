@@ -130,6 +130,17 @@ def test_subject_split_never_leaks_a_subject(subjects, seed, frac):
     assert (va == va2).all()
 
 
+def test_subject_split_keeps_every_label_in_training_first():
+    """A walked and ran, B walked, ran and climbed stairs, C walked: only B holds stairs, so B trains;
+    of the others, A sends the most labels to validation."""
+    groups = ["subject:a"] * 2 + ["subject:b"] * 3 + ["subject:c"]
+    labels = ["walking", "running", "walking", "running", "stairs_up", "walking"]
+    w = _toy_windows(groups, labels)
+    for seed in range(5):
+        tr, va = subject_split(w, 0.3, seed=seed)
+        assert set(w.groups[va]) == {"subject:a"} and set(w.labels[tr]) == set(labels)
+
+
 def test_subject_split_needs_two_subjects():
     with pytest.raises(ValidationError, match="at least 2"):
         subject_split(_toy_windows(["subject:a"] * 3, ["walking"] * 3))

@@ -235,11 +235,13 @@ def test_a_trunk_device_rocks_with_the_trunk_about_its_centre_of_mass(walk):
 
 
 def _foot_rocking_check(motion, placement, kind_point: str):
-    """The rocking axis per metre of u at each contact of the placement's own foot against θ = (r × d) / k²
-    rebuilt here from the skeleton's foot (ankle → heel / ball sole point, moved out to the outer edge by the
-    person's drawn ``contact_lateral_h`` × the foot's scale) and de Leva's (1996) foot (centre of mass 44.15 % of heel → toe, midway between ankle and
-    sole; radii 24.5 / 25.7 / 12.4 % of its length, moved to the ankle by parallel axes); returns the world
-    axes of the contacts checked, with the foot's forward, left and up at each."""
+    """The rocking axis per metre of u at each contact of the placement's own foot against θ = I⁻¹ (r × d)
+    rebuilt here from the skeleton's foot (ankle → heel / ball sole point, moved out to the outer edge by
+    the person's drawn ``contact_lateral_h`` × the foot's scale) and de Leva's (1996) foot (centre of mass
+    44.15 % of heel → toe, midway between ankle and sole; radii 24.5 / 25.7 / 12.4 % of its length, moved to
+    the ankle by Steiner's theorem on the whole tensor, solved by integrating the rigid body's equation
+    I θ̈ = r × d ü numerically); the other foot's contacts keep the pivot model. Returns the world axes of
+    the contacts checked, with the foot's forward, left and up at each."""
     from scipy.spatial.transform import Rotation
 
     plan = plan_impacts(motion, [placement], True, "someone")
@@ -248,26 +250,49 @@ def _foot_rocking_check(motion, placement, kind_point: str):
     right = placement.segment.startswith("right")
     ankle, toe_j = J("right_ankle" if right else "left_ankle"), J("right_foot" if right else "left_foot")
     out = []
-    scale = np.median(np.linalg.norm(motion.positions[:, toe_j] - motion.positions[:, ankle], axis=1)) \
-        / np.hypot(0.033, 0.075)  # the body height the foot is scaled by (ankle → foot joint 0.033 H down, 0.075 H on)
+    joint = np.median(np.linalg.norm(motion.positions[:, toe_j] - motion.positions[:, ankle], axis=1))
+    scale = joint / math.sqrt(0.033 ** 2 + 0.075 ** 2)  # ankle → foot joint: 0.033 H down, 0.075 H on
     for j in np.flatnonzero(ev.foot == (1 if right else 0))[2:5]:
         frame = int(round(ev.times_s[j] * motion.fps))
-        # Winter's foot: ankle 0.039 H above the sole, heel 0.040 H behind it, ball 0.075 H and toe tip 0.110 H ahead
-        fp = {k: np.array([0.0, -0.039, z]) * scale for k, z in (("heel", -0.040), ("ball", 0.075), ("toe", 0.110))}
+        # Winter's foot: ankle 0.039 H above the sole, heel 0.040 H behind, ball 0.075 H, toe tip 0.110 H ahead
+        fp = {k: np.array([0.0, -0.039, z]) * scale
+              for k, z in (("heel", -0.040), ("ball", 0.075), ("toe", 0.110))}
         lat = (-1.0 if right else 1.0) * lateral_h * scale
         r = fp[kind_point] + np.array([lat, 0.0, 0.0])
         length = fp["toe"][2] - fp["heel"][2]
         com = np.array([0.0, -0.5 * 0.039 * scale, fp["heel"][2] + 0.4415 * length])
-        k2 = (np.array([0.245, 0.257, 0.124]) * length) ** 2 + (com @ com - com ** 2)
+        # the tensor about the ankle summed over a point-mass model of the foot: six equal masses at ±a_i on
+        # each principal axis through the centre of mass: I_ii = (Σa² − a_i²)/3 = k_i² there
+        k2 = (np.array([0.245, 0.257, 0.124]) * length) ** 2
+        a = np.sqrt(1.5 * k2.sum() - 3.0 * k2)
+        pts = com + np.concatenate([np.diag(a), -np.diag(a)])
+        inertia = sum(p @ p * np.eye(3) - np.outer(p, p) for p in pts) / len(pts)
         R = Rotation.from_quat(motion.orientations[frame, ankle]).as_matrix()
         d_w = np.array([0.0, 1.0, 0.0]) - 0.3 * ev.forward[j]
         d_w /= np.linalg.norm(d_w)
-        want = np.cross(r, R.T @ d_w) / k2  # foot frame
+        want = np.linalg.lstsq(inertia, np.cross(r, R.T @ d_w), rcond=None)[0]  # foot frame
         got = placement.rotation @ tr.axis[j]  # sensor → foot segment
         assert np.allclose(got, want, rtol=1e-9, atol=1e-12)
         out.append((R @ want, R[:, 2], R[:, 0], R[:, 1]))
+    for j in np.flatnonzero(ev.foot != (1 if right else 0))[2:5]:  # the other foot lands: the pivot model
+        frame = int(round(ev.times_s[j] * motion.fps))
+        R = Rotation.from_quat(motion.orientations[frame, ankle]).as_matrix()
+        d_w = np.array([0.0, 1.0, 0.0]) - 0.3 * ev.forward[j]
+        want = np.cross([0.0, 0.0, 1.0], R.T @ d_w / np.linalg.norm(d_w)) / plan.person.sites["contra_leg"][3]
+        assert np.allclose(placement.rotation @ tr.axis[j], want, rtol=1e-9, atol=1e-12)
     assert plan.rocking == ("ankle",)
     return out, plan
+
+
+@pytest.mark.parametrize("lateral", [(0.01, 0.005), (-0.001, 0.01), (0.0, 0.03), (0.01,)])
+def test_contact_lateral_offset_is_validated(lateral):
+    from dataclasses import replace
+
+    from imuforge.errors import ValidationError
+    from imuforge.sensors.impact import DEFAULT_SPREAD
+
+    with pytest.raises(ValidationError, match="contact_lateral_h"):
+        replace(DEFAULT_SPREAD, contact_lateral_h=lateral)
 
 
 def test_a_foot_device_rocks_about_the_ankle_struck_where_the_foot_lands(walk):
@@ -283,7 +308,7 @@ def test_a_foot_device_rocks_about_the_ankle_struck_where_the_foot_lands(walk):
         assert axis_w @ left > 0  # +θ about the left axis turns the toes down: the forefoot drops
         outer = -left  # the right foot's outer edge
         assert np.cross(axis_w, outer) @ up > 0  # the outer edge rises: eversion
-        assert 5.0 < abs(axis_w @ left) < 20.0 and 3.0 < abs(axis_w @ fwd) < 20.0  # rad per metre of u
+        assert 5.0 < abs(axis_w @ left) < 20.0 and 0.5 < abs(axis_w @ fwd) < 20.0  # rad per metre of u
     assert 0.006 <= plan.person.contact_lateral_h <= 0.018
     stairs = generate("stairs_down", 8, fps=100, rng=5)
     checked, _ = _foot_rocking_check(stairs, get_placement("foot_left"), "ball")

@@ -67,15 +67,17 @@ def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path
     ds = Dataset.create(tmp_path / "two")
     ds.add(make_recording("walker", 25.0, 12.0, seed=1, labels=("walking", "running")), name="walker")
     ds.add(make_recording("stander", 25.0, 12.0, seed=2, labels=("standing",)), name="stander")
-    rc = main(["train", "--real", str(tmp_path / "two"), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
-               "--epochs", "2", "--width", "8", "--batch-size", "16", "--out", str(tmp_path / "run")])
+    rc = main(["train", "--real", str(tmp_path / "two"), "--window-s", "1.28", "--stride-s", "0.64",
+               "--rate", "25", "--epochs", "2", "--width", "8", "--batch-size", "16",
+               "--out", str(tmp_path / "run")])
     assert rc == 0
     d = json.loads((tmp_path / "run" / "data.json").read_text())
-    assert d["validation_split"].startswith("time") and "no subject-wise split trains" in d["validation_split"]
+    kind = d["validation_split"]
+    assert kind.startswith("time") and "subject-wise splits tried trains standing" in kind
     assert all(n > 0 for n in d["windows"]["train"].values()) and d["windows"]["train"].keys() == {
         "walking", "running", "standing"}
     assert all(n > 0 for n in d["windows"]["validation"].values())
-    assert "no subject-wise split trains" in capsys.readouterr().err
+    assert "subject-wise splits tried trains standing" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -93,10 +95,11 @@ def test_val_data_only_validate(tmp_path, synth_dir, capsys, stream):
                "--stream", stream, "--out", str(tmp_path / "run")])
     assert rc == 0
     d = json.loads((tmp_path / "run" / "data.json").read_text())
-    assert d["validation_split"].startswith("given (--val")
+    assert d["validation_split"].startswith("--val (")
     assert d["validation_groups"] == ["subject:me"] and d["real_windows"]["train"] == 0
     assert [x["role"] for x in d["datasets"]] == ["data", "data", "validation"]
-    want = make_windows(list(read_dataset(tmp_path / "me").recordings()), window_s=1.28, stride_s=0.64, rate_hz=25.0)
+    want = make_windows(list(read_dataset(tmp_path / "me").recordings()), window_s=1.28, stride_s=0.64,
+                        rate_hz=25.0)
     held = np.load(tmp_path / "run" / "heldout.npz")
     assert held["X"].shape == want.X.shape and sorted(held["labels"]) == sorted(want.labels.astype(str))
     assert sum(d["windows"]["validation"].values()) == len(want)
@@ -104,6 +107,33 @@ def test_val_data_only_validate(tmp_path, synth_dir, capsys, stream):
     # --val alone trains nothing: one line, exit 2, no run folder
     rc = main(["train", "--val", str(tmp_path / "me"), "--out", str(tmp_path / "none")])
     assert rc == 2 and not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("case", ["also_trains", "label_only_in_val", "no_val_window"])
+def test_val_data_that_cannot_validate_are_refused(tmp_path, synth_dir, capsys, case):
+    """A --val folder that also trains, holds a label nothing trains, or yields no window: one line naming
+    it, exit 2, no run folder."""
+    from imuforge.cli import main
+    from imuforge.recording import Dataset
+
+    val, data = tmp_path / "val", [str(synth_dir)]
+    if case == "also_trains":
+        make_dataset(val, subjects=("me",), seconds_per_label=6.0, seed=60)
+        data.append(str(val))
+    elif case == "label_only_in_val":
+        rec = make_recording("me", 25.0, 6.0, seed=61, labels=("walking", "cycling"))
+        Dataset.create(val).add(rec, name="me")
+    else:  # recordings shorter than a window
+        make_dataset(val, subjects=("me",), seconds_per_label=0.5, seed=62)
+    capsys.readouterr()
+    rc = main(["train", "--data", ",".join(data), "--val", str(val), "--window-s", "1.28", "--stride-s",
+               "0.64", "--rate", "25", "--epochs", "1", "--width", "8", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 2 and not (tmp_path / "run").exists()
+    assert "--val" in err and "Traceback" not in err
+    want = {"also_trains": "also in --data", "label_only_in_val": "cycling",
+            "no_val_window": "no window"}[case]
+    assert want in err
 
 
 @pytest.mark.slow

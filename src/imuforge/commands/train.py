@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
     p.add_argument("--data", default="", help="Dataset folders (comma-separated), or folders holding them")
     p.add_argument("--real", default="", help="real Dataset folders to mix in (comma-separated)")
-    p.add_argument("--val", default="", help="real Dataset folders that only validate (early stopping and the "
-                   "validation figures; never trained on), e.g. the capture you calibrated with")
+    p.add_argument("--val", default="", help="real Dataset folders that only validate (early stopping and "
+                   "the validation figures; never trained on), e.g. the capture you calibrated with")
     p.add_argument("--model", default="tiny_cnn", help=f"zoo model ({', '.join(ZOO)}) or a .keras file")
     p.add_argument("--window-s", type=float, default=None, help="window length (s; default 2.56, or the --init run's)")
     p.add_argument("--stride-s", type=float, default=None, help="window hop (s; default 1.28, or the --init run's)")

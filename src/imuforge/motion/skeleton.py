@@ -126,6 +126,9 @@ _REST_FRACTIONS: dict[str, tuple[float, float, float]] = {
     "right_wrist": (-0.146, 0.0, 0.0),
 }
 
+#: The foot joint (under the ball of the foot) from the ankle, fraction of H (either side).
+FOOT_JOINT: tuple[float, float, float] = _REST_FRACTIONS["left_foot"]
+
 #: Which proportion factor scales each joint's offset (see :func:`rest_offsets`).
 _PROPORTION_GROUP: dict[str, str] = {
     "left_hip": "hip_width", "right_hip": "hip_width",
@@ -191,5 +194,5 @@ def rest_pelvis_height(offsets: np.ndarray) -> float:
 
 def foot_points(offsets: np.ndarray) -> dict[str, np.ndarray]:
     """Heel, ball and toe sole points in the foot segment frame (m), scaled like the foot."""
-    scale = -offsets[HUMANML3D_22.index("left_foot"), 1] / 0.033
+    scale = offsets[HUMANML3D_22.index("left_foot"), 1] / FOOT_JOINT[1]  # the height the foot is scaled by
     return {k: np.array(v) * scale for k, v in FOOT_POINTS.items()}

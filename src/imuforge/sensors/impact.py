@@ -141,9 +141,11 @@ class ImpactSpread:
                        <= s.natural_hz[1] and 0 < s.damping[0] <= s.damping[1] < 1 and s.pivot_m > 0)]
         bad += [k for k, s in self.sites.items() if s.pulse_ms is not None and not 0 < s.pulse_ms[0] <= s.pulse_ms[1]]
         own_pulse = set(CONTACT_KIND) - set(SAME_PULSE)
-        lo, hi = self.contact_lateral_h
-        if not 0 <= lo <= hi <= 0.03:  # the heel's half-width is ≈ 0.02 H
-            bad.append("contact_lateral_h (0 ≤ lo ≤ hi ≤ 0.03 of the body height)")
+        lateral = tuple(self.contact_lateral_h)
+        if len(lateral) != 2 or not 0 <= lateral[0] <= lateral[1] <= 0.02:  # the heel's half-width ≈ 0.02 H
+            raise ValidationError(f"impact spread: contact_lateral_h {self.contact_lateral_h!r}",
+                                  allowed="(lo, hi) with 0 ≤ lo ≤ hi ≤ 0.02 of the body height (the heel's "
+                                          "half-width)")
         if bad or set(self.peak_g) != set(CONTACT_KIND) or set(self.pulse_ms) != own_pulse:
             raise ValidationError(f"impact spread: bad sites {bad} or activities "
                                   f"{sorted(self.peak_g)} / {sorted(self.pulse_ms)}",
@@ -216,12 +218,14 @@ DEFAULT_SPREAD = ImpactSpread(
                     "back carried 32 % of its walking |acc| power above 10 Hz against 5 % in the real "
                     "recordings of mobgap (benchmarks/results/sim2real.md, realism)",
         "contra_leg": "assumption: the other leg receives the shock through the pelvis",
-        "foot": "the contacting foot rocks about its ankle, struck at its contact point (FootLever, de Leva 1996 "
-                "foot inertia; its pivot_m is unused): its 14–22 Hz is an assumption above the tibia's 12–20 Hz",
-        "contact_lateral_h": "assumption: the heel strikes on its posterolateral edge and a stair step lands on the "
-                             "outer metatarsal heads (the centre of pressure starts lateral and moves medially "
-                             "through stance); 0.006–0.018 H = 1.0–3.2 cm at 1.75 m, between a third of the heel's "
-                             "half-width (a heel ≈ 6–7 cm wide) and its edge; no published offset was found",
+        "foot": "the contacting foot rocks about its ankle, struck at its contact point (FootLever, de Leva "
+                "1996 foot inertia; its pivot_m is unused): its 14–22 Hz is an assumption above the tibia's "
+                "12–20 Hz",
+        "contact_lateral_h": "assumption: the heel strikes on its posterolateral edge and a stair step "
+                             "lands on the outer metatarsal heads (the centre of pressure starts lateral "
+                             "and moves medially through stance); 0.006–0.018 H = 1.0–3.2 cm at 1.75 m, "
+                             "between a third of the heel's half-width (a heel ≈ 6–7 cm wide) and its "
+                             "edge; no published offset was found",
     })
 
 
@@ -511,44 +515,53 @@ FOOT_COM_HEIGHT = 0.5
 @dataclass(frozen=True)
 class FootLever:
     """Per contact (n rows): the point where the ground first meets the contacting foot, from its ankle
-    ``lever`` (m, foot frame: x the body's left, y up, z forward in the rest pose), and the foot's squared
-    radii of gyration about axes through the ankle ``k2`` (m², (n, 3), foot axes x, y, z).
+    ``lever`` (m, foot frame: x the body's left, y up, z forward in the rest pose), and the foot's inertia
+    tensor per unit mass about its ankle ``inertia`` (m², (3, 3), foot axes).
 
-    The foot rocks about the ankle, struck where it lands: θ = (r × d) u / k² per axis, as the trunk about
-    its centre of mass (:class:`TrunkLever`). A heel strike lands behind and below the ankle, which pitches
-    the forefoot down; it lands on the heel's outer edge too (:data:`ImpactSpread.contact_lateral_h`), and
-    about its long axis the foot is light (de Leva's radius there is half the others'), so the same load
-    everts it as fast as it pitches it (≈ 5–14 rad per metre of ``u`` about the long axis, ≈ 11 about the
-    medio-lateral axis for an adult at a heel strike; the pivot model's 1/0.12 m ≈ 8.3 before). A forefoot
-    contact (stairs) lands ahead of the ankle, on the outer metatarsal heads, and lifts the forefoot.
+    The foot rocks about the ankle, struck where it lands: I θ̈ = r × (m ü d), i.e. θ = I⁻¹ (r × d) u, as the
+    trunk about its centre of mass (:class:`TrunkLever`; about the ankle the centre of mass sits below and
+    ahead, so the tensor is not diagonal in the foot's axes). A heel strike lands behind and below the
+    ankle, which pitches the forefoot down; it lands on the heel's outer edge too
+    (:data:`ImpactSpread.contact_lateral_h`), and about its long axis the foot is light (de Leva's radius
+    there is half the others'), so the same load everts it about as fast as it pitches it (walking, median
+    over the contacts: ≈ 10 rad per metre of ``u`` about the medio-lateral axis, 1–14 about the long one
+    from the least to the largest ``contact_lateral_h``; the pivot model before, ℓ × d / ρ, turned the toes
+    *up* by ≈ 8 rad/m). A forefoot contact (stairs) lands ahead of the ankle, on the outer metatarsal heads,
+    and lifts the forefoot (≈ 7 rad/m going down, 17 going up, where the foot lands flatter).
     """
 
     lever: np.ndarray
-    k2: np.ndarray
+    inertia: np.ndarray
+
+    def rocking(self, d: np.ndarray) -> np.ndarray:
+        """θ per metre of ``u`` (rad/m, (n, 3)) for unit load directions ``d`` (n, 3), in the foot frame."""
+        return np.linalg.solve(self.inertia, np.cross(self.lever, d).T).T
 
 
 def foot_levers(motion, events: ContactEvents, lateral_h: float) -> FootLever | None:
-    """:class:`FootLever` of ``events`` from the skeleton's own foot (its heel and ball points,
-    :func:`~imuforge.motion.skeleton.foot_points`, scaled by the ankle → foot joint length) and the person's
-    lateral contact offset ``lateral_h`` (fraction of the body height the foot is scaled by); None without
-    the joints (an imported skeleton)."""
-    from imuforge.motion.skeleton import ANKLE_HEIGHT, FOOT_POINTS
+    """:class:`FootLever` of ``events`` from the skeleton's own foot (its heel and ball sole points,
+    :data:`~imuforge.motion.skeleton.FOOT_POINTS`, scaled by the ankle → foot joint length against
+    :data:`~imuforge.motion.skeleton.FOOT_JOINT`) and the person's lateral contact offset ``lateral_h``
+    (fraction of the body height the foot is scaled by); None without the joints (an imported skeleton)."""
+    from imuforge.motion.skeleton import ANKLE_HEIGHT, FOOT_JOINT, FOOT_POINTS
 
     sk = motion.skeleton
     if not {"left_ankle", "left_foot", "right_ankle", "right_foot"} <= set(sk.joints):
         return None
-    ankle, foot = np.array([sk.index("left_ankle"), sk.index("right_ankle")]), \
-        np.array([sk.index("left_foot"), sk.index("right_foot")])
-    rest = np.hypot(0.033, 0.075)  # the skeleton's ankle → foot joint, fraction of H (skeleton._REST_FRACTIONS)
-    scale = float(np.median(np.linalg.norm(motion.positions[:, foot] - motion.positions[:, ankle], axis=2))) / rest
+    ankle = np.array([sk.index("left_ankle"), sk.index("right_ankle")])
+    foot = np.array([sk.index("left_foot"), sk.index("right_foot")])
+    joint_m = np.median(np.linalg.norm(motion.positions[:, foot] - motion.positions[:, ankle], axis=2))
+    scale = float(joint_m / np.linalg.norm(FOOT_JOINT))  # the body height the foot is scaled by
     heel, ball, toe = (np.array(FOOT_POINTS[k]) * scale for k in ("heel", "ball", "toe"))
     side = np.where(events.foot == 0, 1.0, -1.0)  # the outer edge: +x on the left foot, −x on the right
     fore = np.array([CONTACT_KIND[a] == "forefoot" for a in events.activity])
     lever = np.where(fore[:, None], ball, heel) + np.outer(side * lateral_h * scale, [1.0, 0.0, 0.0])
     length = toe[2] - heel[2]
     com = np.array([0.0, -FOOT_COM_HEIGHT * ANKLE_HEIGHT * scale, heel[2] + FOOT_COM_FROM_HEEL * length])
-    k2 = (np.asarray(FOOT_GYRATION) * length) ** 2 + (com @ com - com ** 2)  # parallel axes to the ankle
-    return FootLever(lever, np.broadcast_to(k2, lever.shape).copy())
+    # per unit mass: the principal radii at the centre of mass, moved to the ankle (Steiner, whole tensor)
+    k2 = (np.asarray(FOOT_GYRATION) * length) ** 2
+    inertia = np.diag(k2) + (com @ com) * np.eye(3) - np.outer(com, com)
+    return FootLever(lever, inertia)
 
 
 def on_trunk(placement: Placement) -> bool:
@@ -638,7 +651,7 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
         axis_seg = np.einsum("nji,njk,nk->ni", seg_rot, trunk.rot, th)
     struck = np.array([c == "foot" for c in cls], bool)
     if foot is not None and struck.any():  # the contacting foot rocks about its ankle
-        axis_seg[struck] = (np.cross(foot.lever, d_seg) / foot.k2)[struck]
+        axis_seg[struck] = foot.rocking(d_seg)[struck]
     mount = placement.rotation  # sensor → segment
     return SiteTransients(events.times_s, dv, tau, fn, zeta, peaks * T, d_seg @ mount, axis_seg @ mount)
 
@@ -715,7 +728,8 @@ class ImpactPlan:
     """The impacts of one simulation: the person's draw, the contacts, their tibial peaks and, per
     placement, the transients its device receives (:func:`site_transients`) and how it rocks (``"trunk"``:
     with the whole trunk, :class:`TrunkLever`; ``"ankle"``: a foot device about its ankle at its own foot's
-    contacts, :class:`FootLever`, and about its pivot at the other's; ``"pivot"``: about its segment's pivot)."""
+    contacts, :class:`FootLever`, and about its pivot at the other's; ``"pivot"``: about its segment's
+    pivot)."""
 
     person: ImpactPerson
     events: ContactEvents
@@ -759,7 +773,7 @@ def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key
         seg, _ = pl.joints(motion.skeleton)
         rot = Rotation.from_quat(motion.orientations[frames, seg]).as_matrix()
         sites.append(site_transients(events, peaks, person, pl, rot, spread, trunk, foot))
-        on_foot = foot is not None and "foot" in (site_class(pl.segment, "left"), site_class(pl.segment, "right"))
+        on_foot = foot is not None and "foot" in (site_class(pl.segment, side) for side in ("left", "right"))
         rocking.append("trunk" if trunk is not None and on_trunk(pl) else "ankle" if on_foot else "pivot")
     return ImpactPlan(person, events, peaks, tuple(sites), tuple(rocking))
 

@@ -100,7 +100,7 @@ def is_sharded_input(config) -> bool:
     mode = getattr(config, "stream", "auto")
     if mode in ("on", "off"):
         return mode == "on"
-    paths = split_paths(config.data) + split_paths(config.real)
+    paths = split_paths(config.data) + split_paths(config.real) + split_paths(config.val)
     return any(ds.sharded for ds in find_all_datasets(paths))
 
 
@@ -109,7 +109,7 @@ def load_pool(config, init):
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.datasets.windowing import Windows, make_windows, window_length
     from imuforge.progress import progress
-    from imuforge.train.trainer import ROLE_DESC, _pool_from_windows
+    from imuforge.train.trainer import ROLE_DESC, _pool_from_windows, roles
 
     store = WindowStore(window_length(config.window_s, config.rate_hz), len(config.channels), scratch_folder())
     common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
@@ -117,8 +117,8 @@ def load_pool(config, init):
     cols: dict[str, list] = {"labels": [], "groups": [], "sources": [], "starts": [], "role": []}
     dropped: Counter = Counter()
     summaries = []
-    for paths, role in ((config.data, "data"), (config.real, "real"), (config.val, "validation")):
-        datasets = find_all_datasets(split_paths(paths)) if paths else []
+    for paths, role in roles(config):
+        datasets = find_all_datasets(split_paths(paths))
         bar = progress(total=sum(len(ds) for ds in datasets), desc=ROLE_DESC[role], unit="rec")
         for ds in datasets:
             for entry, rec in zip(ds.entries, ds.recordings()):

@@ -180,44 +180,63 @@ class _Pool:
     """Every window of a run with what training needs to know about it."""
 
     windows: Windows
-    is_real: np.ndarray
+    is_real: np.ndarray  # the windows of --real and --val (everything but --data)
     labels: list[str]
     y: np.ndarray
     summaries: list[dict]
     notes: list[str] = field(default_factory=list)
-    is_val: np.ndarray | None = None  # the windows of ``TrainConfig.val``: validation only (real too)
+    is_val: np.ndarray | None = None  # the windows of ``TrainConfig.val``: validation only (in is_real too)
 
 
 @dataclass
 class _Split:
     train: np.ndarray
     val: np.ndarray
-    kind: str  # "subject-wise (real subjects)", "subject-wise", "time (…)"
+    kind: str  # "--val (…)", "subject-wise (real subjects)", "subject-wise", "time (…)"
 
 
 def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
     """Window every dataset and fix the label order (the init run's, when fine-tuning)."""
     common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
                   channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
-    parts, summaries, notes = [], [], []
-    for paths, role in ((config.data, "data"), (config.real, "real"), (config.val, "validation")):
-        if paths:
-            w, s = load_windows(split_paths(paths), desc=ROLE_DESC[role], warn_no_subject=role == "data", **common)
-            if role != "data":
-                notes += one_wearer(w)
-            parts.append((w, role))
-            summaries += [dict(x, role=role) for x in s]
+    parts, summaries = [], []
+    for paths, role in roles(config):
+        w, s = load_windows(split_paths(paths), desc=ROLE_DESC[role], warn_no_subject=role == "data",
+                            **common)
+        parts.append((w, role))
+        summaries += [dict(x, role=role) for x in s]
     windows = Windows.concat([p[0] for p in parts])
     role = np.concatenate([np.full(len(w), r) for w, r in parts])
-    return _pool_from_windows(windows, role != "data", summaries, config, init, notes, is_val=role == "validation")
+    real = role != "data"
+    return _pool_from_windows(windows, real, summaries, config, init, one_wearer(windows, real),
+                              is_val=role == "validation")
 
 
 #: what the progress bar says while each role's datasets are windowed
 ROLE_DESC = {"data": "synthetic windows", "real": "real windows", "validation": "validation windows"}
 
 
+def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
+    """The configured Dataset folders by role (``data``, ``real``, ``validation``; the empty ones left
+    out), refusing a ``--val`` Dataset that also trains (it would be validated on what it learned)."""
+    out = [(paths, role) for paths, role in ((config.data, "data"), (config.real, "real"),
+                                             (config.val, "validation")) if paths]
+    if config.val:
+        from imuforge.datasets.loading import find_all_datasets
+
+        def where(paths):
+            return {Path(ds.path).resolve() for ds in find_all_datasets(split_paths(paths))}
+
+        both = where(config.val) & where(list(config.data) + list(config.real))
+        if both:
+            raise ValidationError(f"--val dataset {sorted(both)[0]} is also in --data/--real",
+                                  allowed="validation data that is never trained on (a folder of its own)")
+    return out
+
+
 def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[dict], config: TrainConfig,
-                       init: Run | None, notes: list[str] | None = None, *, is_val: np.ndarray | None = None) -> _Pool:
+                       init: Run | None, notes: list[str] | None = None, *,
+                       is_val: np.ndarray | None = None) -> _Pool:
     """The pool of windows (in memory, or streamed: train/stream.py) with its label order fixed."""
     if len(windows) == 0:
         raise ValidationError("no labelled windows in the data",
@@ -240,9 +259,24 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
             raise ValidationError(f"the data hold only one label ({labels[0]}); a classifier needs at least 2")
     lut = {lab: i for i, lab in enumerate(labels)}
     y = np.array([lut[v] for v in windows.labels.astype(str)], np.int64)
-    if is_val is not None and is_val.any() and is_val.all():
-        raise ValidationError("only --val data: nothing to train on", allowed="--data and/or --real besides --val")
+    if config.val:
+        _check_val(windows.labels.astype(str), np.zeros(len(windows), bool) if is_val is None else is_val)
     return _Pool(windows, is_real, labels, y, summaries, list(notes or []), is_val)
+
+
+def _check_val(labels: np.ndarray, is_val: np.ndarray) -> None:
+    """``--val`` must validate labels that train: refuse one without windows (too short, or filtered out by
+    ``--labels``), training data without windows, and a label only the validation data hold."""
+    if not is_val.any():
+        raise ValidationError("--val data hold no window (recordings shorter than a window, or no label "
+                              "kept)", allowed="labelled recordings at least --window-s long")
+    if is_val.all():
+        raise ValidationError("--data/--real hold no window: every window is --val's, nothing trains",
+                              allowed="training data besides --val")
+    only = sorted(set(labels[is_val]) - set(labels[~is_val]))
+    if only:
+        raise ValidationError(f"--val holds {', '.join(only)}, which no --data/--real window has",
+                              allowed="--val labels the training data hold (or --labels to leave them out)")
 
 
 #: The group of real windows whose recordings carry no subject id: taken as one wearer.
@@ -275,13 +309,13 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
     real subjects → a subject-wise split among them; one real subject → the last
     ``val_fraction`` of each of its recordings' labels in time (:func:`time_split`). Real subjects
     that do not share their labels (one person walked, another climbed the stairs) may allow no
-    subject-wise split that trains every label: then each real recording holds out its last stretch
-    of each label instead. Without real data: subject-wise over the synthetic people, or a time
-    split when there is only one.
+    subject-wise split that trains every label (none of :func:`subject_split`'s tries does): then each
+    real recording holds out its last stretch of each label instead. Without real data: subject-wise over
+    the synthetic people, or a time split when there is only one.
     """
     w, is_real = pool.windows, pool.is_real
     if pool.is_val is not None and pool.is_val.any():
-        return _Split(~pool.is_val, pool.is_val.copy(), "given (--val: validation only, never trained on)")
+        return _Split(~pool.is_val, pool.is_val.copy(), "--val (validation only, never trained on)")
     real_groups = np.unique(w.groups[is_real].astype(str))
     all_groups = np.unique(w.groups.astype(str))
     if real_groups.size >= 2:
@@ -290,8 +324,8 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
         if not untrained:
             return _Split(tr, va, "subject-wise (real subjects)")
         tr, va = time_split(w, config.val_fraction, candidates=is_real)
-        return _Split(tr, va, "time (held-out last stretch of each label of each real recording: no "
-                              f"subject-wise split trains {', '.join(untrained)})")
+        return _Split(tr, va, "time (held-out last stretch of each label of each real recording: none of "
+                              f"the subject-wise splits tried trains {', '.join(untrained)})")
     if real_groups.size == 1:
         tr, va = time_split(w, config.val_fraction, candidates=is_real)
         return _Split(tr, va, "time (held-out last stretch of each label of the one real subject)")
