@@ -70,27 +70,54 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     else:
         root = Q.euler(YXZ, g("pelvis_yaw"), g("pelvis_tilt"), g("pelvis_obliq"))
     L[:, 0] = root
+    _legs_to_local(pose, n, L)
+    if legs_only:
+        return L
     for sfx, s, name in SIDES:
         def sg(key, default=0.0, _sfx=sfx):
             return side_angle(pose, key, _sfx, n, default)
 
-        L[:, J(f"{name}_hip")] = Q.euler(XZY, -sg("hip_flex"), s * sg("hip_abd"), -s * sg("hip_rot"))
-        L[:, J(f"{name}_knee")] = Q.rx(sg("knee_flex"))
-        # + inversion: the sole turns medially
-        L[:, J(f"{name}_ankle")] = Q.euler(YXZ, s * sg("toe_out"), -sg("ankle_dorsi"), -s * sg("ankle_inv"))
-        if legs_only:
-            continue
         L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
         L[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
         L[:, J(f"{name}_elbow")] = elbow_rotation(pose, sfx, n)
         L[:, J(f"{name}_wrist")] = Q.qmul(Q.rz(-s * sg("wrist_flex")), Q.ry(s * sg("wrist_dev")))
-    if legs_only:
-        return L
     for jn, share in (("spine1", 0.35), ("spine2", 0.35), ("spine3", 0.30)):
         L[:, J(jn)] = Q.euler(YXZ, share * g("spine_rot"), share * g("spine_flex"), -share * g("spine_lat"))
     L[:, J("neck")] = Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex")))
     L[:, J("head")] = Q.rx(g("head_flex"))
     return L
+
+
+#: the legs' joints (left, right) and the sides' signs as a column: both legs in one rotation call each
+_LEG_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES] for part in ("hip", "knee", "ankle")}
+_SIGNS = np.array([[s] for _, s, _ in SIDES])
+
+
+def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
+    """Write the hips', knees' and ankles' local rotations of ``pose`` into ``L`` (n, 22, 4): both legs as
+    the rows of one (2, n) array per angle, so each joint is one rotation call (the same products per
+    element as one call per leg, so the same bits)."""
+    def both(key):
+        return _both_sides(pose, key, n)
+
+    s = _SIGNS
+    rows = {"hip": Q.euler(XZY, -both("hip_flex"), s * both("hip_abd"), -s * both("hip_rot")),
+            "knee": Q.rx(both("knee_flex")),
+            # + inversion: the sole turns medially
+            "ankle": Q.euler(YXZ, s * both("toe_out"), -both("ankle_dorsi"), -s * both("ankle_inv"))}
+    for part, q in rows.items():
+        L[:, _LEG_JOINTS[part]] = np.swapaxes(q, 0, 1)
+
+
+def _both_sides(pose: dict, key: str, n: int) -> np.ndarray:
+    """:func:`side_angle` of the left and right side as the rows of one array: (2, n), or (2, 1) when both
+    angles are held (scalars)."""
+    left, right = (side_angle(pose, key, sfx, n) for sfx, _, _ in SIDES)
+    if left.ndim == 0 and right.ndim == 0:
+        return np.array([[left], [right]])
+    out = np.empty((2, n))
+    out[0], out[1] = left, right
+    return out
 
 
 def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
