@@ -651,8 +651,8 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
     hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
     abd0 = np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
     pose: dict = {"toe_out": person.toe_out_deg}
-    shape = np.shape(phL)
-    amp = np.stack([np.broadcast_to(amp_l, shape), np.broadcast_to(amp_r, shape)])
+    amp = np.empty((2,) + np.shape(phL))
+    amp[0], amp[1] = amp_l, amp_r
     ang = _leg_angles(kind, np.stack([phL, phR]), speed, stance, closure, amp, pstyle)
     add, toe = ang.pop("hip_add", (0.0, 0.0)), ang.pop("toe_out", (0.0, 0.0))
     for i, sfx in enumerate("LR"):
