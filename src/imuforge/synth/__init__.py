@@ -237,14 +237,15 @@ def single_threaded() -> contextlib.AbstractContextManager:
 def clear_caches() -> None:
     """Forget what generation remembers between recordings of one process — each person's body offsets,
     gait style, gait-curve fits and planted-foot splines, wear, impact draw, impact peak searches and
-    wobble filter designs — so a benchmark can time a corpus as a fresh process makes it (the caches
+    wobble filter designs, smooth-noise filters — so a benchmark can time a corpus as a fresh process makes it (the caches
     fill again as it runs)."""
     from imuforge.motion import body
     from imuforge.motion.library import _core, gait
     from imuforge.sensors import impact, wear
 
     for f in (body._offsets, gait._gait_style, gait._coefficients, gait._coefficient_matrix, gait._foot_spline,
-              _core.fourier_fit, impact._draw_impact, impact._unit_peak, wear._wobble_filters):
+              _core.fourier_fit, _core._gaussian_filter, impact._draw_impact, impact._unit_peak,
+              wear._wobble_filters):
         f.cache_clear()
     wear._WEAR_CACHE.clear()
 

@@ -182,12 +182,22 @@ def smooth_noise(rng: np.random.Generator, n: int, fps: float, cutoff_hz: float,
     pad = int(2 * fps / max(cutoff_hz, 1e-3)) + 8
     N = next_fast_len(m + pad, real=True)  # FFT-friendly length (an odd prime-ish N is 10× slower)
     white = rng.standard_normal((N, size))
+    H, sd = _gaussian_filter(N, float(fps), float(cutoff_hz))
+    out = np.fft.irfft(np.fft.rfft(white, axis=0) * H, n=N, axis=0)[:m]
+    return out / sd
+
+
+@functools.lru_cache(maxsize=256)
+def _gaussian_filter(N: int, fps: float, cutoff_hz: float) -> tuple[np.ndarray, float]:
+    """:func:`smooth_noise`'s frequency response (rfft bins, as a column) and the standard deviation it
+    gives unit white noise; made once per length, rate and cutoff (a gait draws three noises alike)."""
     f = np.fft.rfftfreq(N, 1.0 / fps)
     H = np.exp(-0.5 * (f / cutoff_hz) ** 2)
-    out = np.fft.irfft(np.fft.rfft(white, axis=0) * H[:, None], n=N, axis=0)[:m]
     # Parseval: var = sum(|H|^2 over the full two-sided spectrum)/N
     full = np.concatenate([H, H[1:-1] if N % 2 == 0 else H[1:]])
-    return out / np.sqrt(np.sum(full**2) / N)
+    column = H[:, None]
+    column.flags.writeable = False
+    return column, np.sqrt(np.sum(full**2) / N)
 
 
 def postural_sway(rng: np.random.Generator, n: int, fps: float, scale: float = 1.0) -> dict[str, np.ndarray]:
@@ -313,16 +323,27 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
     the same blend of the two points' own velocities (not the derivative of the blended point,
     which would jump when the support rolls from heel to ball).
     """
-    fp = foot_points(person.offsets)
-    ankles = [J(f"{name}_ankle") for _, _, name in SIDES]
-    # (n, 2 feet, heel / ball, 3)
-    sole = P[:, ankles, None] + Q.qrot(G[:, ankles, None], np.stack([fp["heel"], fp["ball"]]))
+    heel, ball = _sole_points(person)
+    g = G[:, _ANKLES]
+    sole = np.empty(g.shape[:2] + (2, 3))  # (n, 2 feet, heel / ball, 3)
+    sole[:, :, 0] = Q.qrot(g, heel)  # each point rotated on its own: qrot's row loop, the same bits
+    sole[:, :, 1] = Q.qrot(g, ball)
+    sole += P[:, _ANKLES, None]
     dy = np.clip((sole[:, :, 0, 1] - sole[:, :, 1, 1]) / tau_m, -50, 50)
     w_ball = (1.0 / (1.0 + np.exp(-dy)))[..., None]  # heel higher → ball carries
     pts = (1 - w_ball) * sole[:, :, 0] + w_ball * sole[:, :, 1]
     d = _central_difference(sole)
     vel = ((1 - w_ball) * d[:, :, 0] + w_ball * d[:, :, 1]) * fps
     return pts, vel
+
+
+_ANKLES = [J(f"{name}_ankle") for _, _, name in SIDES]
+
+
+def _sole_points(person: Person) -> tuple[np.ndarray, np.ndarray]:
+    """The heel and ball sole points (m, foot frame) of ``person`` (:func:`foot_points`)."""
+    fp = foot_points(person.offsets)
+    return fp["heel"], fp["ball"]
 
 
 def _central_difference(x: np.ndarray) -> np.ndarray:

@@ -588,15 +588,19 @@ def _periodic_spline(table: np.ndarray) -> CubicSpline:
     return CubicSpline(x, np.concatenate([table, table[:1]]), bc_type="periodic")
 
 
-def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, style: dict) -> dict:
+def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, style: dict,
+                      pelvis_only: bool = False) -> dict:
     """Pelvis and trunk angles (deg), referenced to the left leg's phase (Kadaba et al. 1989 for the
-    pelvis; thorax counter-rotation and stabilisation, see the module docstring)."""
+    pelvis; thorax counter-rotation and stabilisation, see the module docstring); ``pelvis_only``: the
+    pelvis's three (all the legs' forward kinematics needs)."""
     run = kind == "running"
     k = 2 * np.pi
     pel = 1.6 if run else (speed / 1.3) ** 0.5 if kind == "walking" else 0.8
     pose = {"pelvis_obliq": 4.0 * pel * np.cos(k * (phL - 0.15)),
             "pelvis_yaw": -4.0 * pel * np.cos(k * phL),
             "pelvis_tilt": 1.5 * pel * np.cos(2 * k * (phL - 0.1)) + (4.0 if run else 0.0)}
+    if pelvis_only:
+        return pose
     lean = person.trunk_lean_deg + (6.0 if run else 0.0) + GAITS[kind].trunk_lean + style.get("trunk_flex", 0.0)
     comp = 0.8  # the spine cancels 80 % of the pelvic tilt / obliquity oscillation
     pose["spine_flex"] = lean - comp * 1.5 * pel * np.cos(2 * k * (phL - 0.1))
@@ -644,8 +648,8 @@ def _arms(kind: str, phL: np.ndarray, phR: np.ndarray, arm_amp, style: dict) -> 
 
 def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, arm_amp, speed: float,
           stance: float, style: dict) -> dict:
-    """Full-body pose dict (deg) of a gait (``arm_amp`` None: the pelvis, legs and trunk only, as the
-    closure probes need them)."""
+    """Full-body pose dict (deg) of a gait (``arm_amp`` None: the pelvis and legs only, as the closure
+    probes' legs-only forward kinematics needs them)."""
     pstyle = person_gait_style(person)
     H = person.height_m
     hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
@@ -660,7 +664,7 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
         pose[f"toe_out_{sfx}"] = person.toe_out_deg + toe[i]
         for key, v in ang.items():
             pose[f"{key}_{sfx}"] = v[i]
-    pose.update(_trunk_and_pelvis(kind, person, phL, speed, style))
+    pose.update(_trunk_and_pelvis(kind, person, phL, speed, style, pelvis_only=arm_amp is None))
     if arm_amp is not None:
         pose.update(_arms(kind, phL, phR, arm_amp, style))
     return pose
