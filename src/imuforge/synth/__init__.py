@@ -248,6 +248,8 @@ def clear_caches() -> None:
               wear._wobble_filters):
         f.cache_clear()
     wear._WEAR_CACHE.clear()
+    gait._BASES.clear()
+    gait._FOOT_TABLES.clear()
 
 
 def activity_spec(activity: str, seconds: float | None) -> MotionSpec:

@@ -546,7 +546,7 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     """The legs' joint angles (deg) at gait phase ``phase`` (one row per leg, left then right): the speed's
     normative curves, this person's offsets and amplitude factors, the ``closure`` (see :class:`Closure`)
     and the stride-to-stride amplitude ``amp`` (one row per leg); both legs in one pass."""
-    basis = fourier_basis(np.mod(phase, 1.0), HARMONICS)
+    cycle, basis = _phase_basis(phase)
     keys, coefs = _coefficient_matrix(kind, round(speed * 20) / 20, stance)
     curves = basis @ coefs  # every curve in one product
     out = {}
@@ -568,12 +568,58 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     if closure.add is not None:
         out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
-        toe, dorsi, inv, add = np.moveaxis(closure.foot_spline(np.mod(phase, 1.0)), -1, 0)
+        toe, dorsi, inv, add = np.moveaxis(_foot_table_at(closure.foot_spline, phase, cycle), -1, 0)
         out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
         out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
         out["toe_out"] = toe
         out["hip_add"] = out.get("hip_add", 0.0) + add
     return out
+
+
+class _Recent:
+    """The last few values of a function of arrays, keyed by the arrays' bytes: a gait closure's probes
+    evaluate the same strides' phases over and over (three in four Fourier bases of a closure repeat one
+    made before it). The values are made read-only."""
+
+    def __init__(self, size: int = 16):
+        self.size, self.values = size, {}
+
+    def get(self, key, make):
+        value = self.values.pop(key, None)  # re-inserted last: the most recent
+        if value is None:
+            value = make()
+            for v in value:
+                if isinstance(v, np.ndarray):
+                    v.flags.writeable = False
+            if len(self.values) >= self.size:
+                self.values.pop(next(iter(self.values)))
+        self.values[key] = value
+        return value
+
+    def clear(self) -> None:
+        self.values.clear()
+
+
+_BASES = _Recent()
+_FOOT_TABLES = _Recent()
+
+
+def _phase_basis(phase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(phase mod 1, its Fourier basis of ``HARMONICS``) of a phase array, remembered for its next use."""
+    phase = np.ascontiguousarray(phase, dtype=float)
+
+    def make():
+        cycle = np.mod(phase, 1.0)
+        return cycle, fourier_basis(cycle, HARMONICS)
+
+    return _BASES.get((phase.shape, phase.tobytes()), make)
+
+
+def _foot_table_at(spline: CubicSpline, phase: np.ndarray, cycle: np.ndarray) -> np.ndarray:
+    """``spline(cycle)`` (``cycle`` = ``phase`` mod 1), remembered for the next use of the same spline at the
+    same phases (the entry holds the spline, so its id stays its own)."""
+    phase = np.ascontiguousarray(phase, dtype=float)
+    return _FOOT_TABLES.get((id(spline), phase.shape, phase.tobytes()), lambda: (spline(cycle), spline))[0]
 
 
 @functools.lru_cache(maxsize=64)
