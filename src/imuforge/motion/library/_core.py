@@ -321,19 +321,20 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
 
     The contact is a soft minimum (by height) of the heel and ball sole points; its velocity is
     the same blend of the two points' own velocities (not the derivative of the blended point,
-    which would jump when the support rolls from heel to ball).
+    which would jump when the support rolls from heel to ball). ``P``, ``G`` may have leading axes before
+    the frames' (e.g. (m, n, 22, 3): m strides, each on its own).
     """
     heel, ball = _sole_points(person)
-    g = G[:, _ANKLES]
-    sole = np.empty(g.shape[:2] + (2, 3))  # (n, 2 feet, heel / ball, 3)
-    sole[:, :, 0] = Q.qrot(g, heel)  # each point rotated on its own: qrot's row loop, the same bits
-    sole[:, :, 1] = Q.qrot(g, ball)
-    sole += P[:, _ANKLES, None]
-    dy = np.clip((sole[:, :, 0, 1] - sole[:, :, 1, 1]) / tau_m, -50, 50)
+    g = G[..., _ANKLES, :]
+    sole = np.empty(g.shape[:-1] + (2, 3))  # (…, n, 2 feet, heel / ball, 3)
+    sole[..., 0, :] = Q.qrot(g, heel)  # each point rotated on its own: qrot's row loop, the same bits
+    sole[..., 1, :] = Q.qrot(g, ball)
+    sole += P[..., _ANKLES, None, :]
+    dy = np.clip((sole[..., 0, 1] - sole[..., 1, 1]) / tau_m, -50, 50)
     w_ball = (1.0 / (1.0 + np.exp(-dy)))[..., None]  # heel higher → ball carries
-    pts = (1 - w_ball) * sole[:, :, 0] + w_ball * sole[:, :, 1]
-    d = _central_difference(sole)
-    vel = ((1 - w_ball) * d[:, :, 0] + w_ball * d[:, :, 1]) * fps
+    pts = (1 - w_ball) * sole[..., 0, :] + w_ball * sole[..., 1, :]
+    d = np.moveaxis(_central_difference(np.moveaxis(sole, -4, 0)), 0, -4)
+    vel = ((1 - w_ball) * d[..., 0, :] + w_ball * d[..., 1, :]) * fps
     return pts, vel
 
 
@@ -416,6 +417,26 @@ def anchored_root(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, f
 
         sigma = 0.1325 / smooth_hz * fps  # Gaussian −3 dB frequency = 0.1325 / σ
         root[:, 1] = gaussian_filter1d(root[:, 1], sigma, mode="nearest")  # vertical only: no horizontal slide
+    return root
+
+
+def anchored_roots(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, fps: float) -> np.ndarray:
+    """:func:`anchored_root` (level ground) of m strides at once: contact points and velocities (m, n, 2, 3),
+    the same ``weights`` (n, 2) for each; roots (m, n, 3). With a foot on the ground in every frame the
+    strides share one pass (the same operations per element as a call per stride); strides with flight
+    frames are made one by one."""
+    rel_contact, vel = contact
+    m, n = rel_contact.shape[:2]
+    w = np.clip(weights, 0.0, 1.0)
+    ws = w.sum(axis=1)
+    if not np.all(ws > 1e-6):
+        return np.stack([anchored_root((p, v), weights, fps) for p, v in zip(rel_contact, vel)])
+    v = -(w[:, :, None] * vel).sum(axis=-2) / ws[:, None]
+    y = ((w * (np.zeros((n, 2)) - rel_contact[..., 1])).sum(axis=-1)) / ws
+    root = np.zeros((m, n, 3))
+    for c in (0, 2):  # integrate the horizontal velocity (trapezoid)
+        root[:, 1:, c] = np.cumsum(0.5 * (v[:, 1:, c] + v[:, :-1, c]), axis=1) / fps
+    root[..., 1] = y
     return root
 
 

@@ -108,6 +108,7 @@ from imuforge.motion.library._core import (
     SIDES,
     Track,
     anchored_root,
+    anchored_roots,
     contact_ramps,
     elbow_rotation,
     foot_contact_points,
@@ -766,11 +767,9 @@ def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, s
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, probe, None, speed, stance, {})
     P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
     w = _contact_weights(kind, ph1, ph1 + 0.5, stance)
-    strides = []
-    for i in range(m):
-        pts, vel = foot_contact_points(P_all[i * n:(i + 1) * n], G_all[i * n:(i + 1) * n], person, fps)
-        strides.append((pts, anchored_root((pts, vel), w, fps)))
-    return ph1, w, strides
+    pts, vel = foot_contact_points(P_all.reshape(m, n, *P_all.shape[1:]), G_all.reshape(m, n, *G_all.shape[1:]),
+                                   person, fps)  # each stride on its own
+    return ph1, w, list(zip(pts, anchored_roots((pts, vel), w, fps)))
 
 
 def _heel_off(stance: float) -> float:
