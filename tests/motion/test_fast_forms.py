@@ -222,3 +222,18 @@ def test_strides_in_one_pass_are_the_strides_one_by_one(flight):
         one = foot_contact_points(P[i], G[i], person, 60.0)
         assert np.array_equal(one[0], pts[i]) and np.array_equal(one[1], vel[i])
         assert np.array_equal(anchored_root(one, w, 60.0), roots[i])
+
+
+def test_both_legs_rows_are_each_sides_angle():
+    """pose_to_local's (2, n) leg angle rows are side_angle of each side, bit for bit: per-side arrays, held
+    scalars, a shared key, a size-1 array (broadcast) and an int."""
+    from imuforge.motion.library._core import _both_sides, side_angle
+
+    n = 5
+    x = np.linspace(-20.0, 30.0, n)
+    for pose in ({"hip_flex_L": x, "hip_flex_R": 2 * x}, {"hip_flex": 7.5}, {"hip_flex": x, "hip_flex_R": 3},
+                 {"hip_flex_L": np.array([4.0]), "hip_flex_R": x}, {}):
+        rows = _both_sides(pose, "hip_flex", n)
+        for i, sfx in enumerate("LR"):
+            one = side_angle(pose, "hip_flex", sfx, n)
+            assert np.array_equal(np.broadcast_to(rows[i], (n,)), np.broadcast_to(one, (n,)))

@@ -111,12 +111,18 @@ def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
 
 def _both_sides(pose: dict, key: str, n: int) -> np.ndarray:
     """:func:`side_angle` of the left and right side as the rows of one array: (2, n), or (2, 1) when both
-    angles are held (scalars)."""
-    left, right = (side_angle(pose, key, sfx, n) for sfx, _, _ in SIDES)
-    if left.ndim == 0 and right.ndim == 0:
-        return np.array([[left], [right]])
-    out = np.empty((2, n))
+    angles are held (scalars); converted to rad in place (the same product per element)."""
+    shared = pose.get(key, 0.0)
+    left, right = pose.get(f"{key}_L", shared), pose.get(f"{key}_R", shared)
+    shapes = (np.shape(left), np.shape(right))
+    if not all(sh in ((), (n,)) for sh in shapes):  # broadcast (size 1) or refused: side_angle's way
+        left, right = (side_angle(pose, key, sfx, n) for sfx, _, _ in SIDES)
+        out = np.empty((2, n))
+        out[0], out[1] = left, right
+        return out
+    out = np.empty((2, 1) if shapes == ((), ()) else (2, n))
     out[0], out[1] = left, right
+    out *= D2R
     return out
 
 
@@ -333,7 +339,7 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
     dy = np.clip((sole[..., 0, 1] - sole[..., 1, 1]) / tau_m, -50, 50)
     w_ball = (1.0 / (1.0 + np.exp(-dy)))[..., None]  # heel higher → ball carries
     pts = (1 - w_ball) * sole[..., 0, :] + w_ball * sole[..., 1, :]
-    d = np.moveaxis(_central_difference(np.moveaxis(sole, -4, 0)), 0, -4)
+    d = _central_difference(sole, axis=sole.ndim - 4)
     vel = ((1 - w_ball) * d[..., 0, :] + w_ball * d[..., 1, :]) * fps
     return pts, vel
 
@@ -347,18 +353,22 @@ def _sole_points(person: Person) -> tuple[np.ndarray, np.ndarray]:
     return fp["heel"], fp["ball"]
 
 
-def _central_difference(x: np.ndarray) -> np.ndarray:
-    """``np.gradient(x, axis=0)`` (central differences inside, one-sided at the ends; the same bits) without
-    its per-call axis and spacing handling, which dominates on the closure probes' short strides; fewer than
-    two frames give zeros (``np.gradient`` raises)."""
+def _central_difference(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``np.gradient(x, axis=axis)`` (central differences inside, one-sided at the ends; the same bits)
+    without its per-call axis and spacing handling, which dominates on the closure probes' short strides;
+    fewer than two frames give zeros (``np.gradient`` raises)."""
+    def at(i):
+        return (slice(None),) * axis + (i,)
+
     out = np.empty_like(x)
-    if len(x) < 2:
-        out[:] = 0.0
+    if x.shape[axis] < 2:
+        out[...] = 0.0
         return out
-    np.subtract(x[2:], x[:-2], out=out[1:-1])
-    out[1:-1] /= 2.0
-    out[0] = x[1] - x[0]
-    out[-1] = x[-1] - x[-2]
+    inner = out[at(slice(1, -1))]
+    np.subtract(x[at(slice(2, None))], x[at(slice(None, -2))], out=inner)
+    inner /= 2.0
+    out[at(0)] = x[at(1)] - x[at(0)]
+    out[at(-1)] = x[at(-1)] - x[at(-2)]
     return out
 
 
