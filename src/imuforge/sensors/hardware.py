@@ -18,13 +18,14 @@ off leaves the realisation of all others unchanged.
 from __future__ import annotations
 
 import zlib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
 from scipy.signal import butter, lfilter, sosfilt, sosfilt_zi
 
 from imuforge.errors import ValidationError
+from imuforge.switches import field_names
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class ErrorTerms:
         return cls(**{n: n in names for n in known})
 
     def to_dict(self) -> dict[str, bool]:
-        return asdict(self)
+        """``dataclasses.asdict`` of these flat booleans (the same dict), without its recursive copy."""
+        return {name: getattr(self, name) for name in field_names(type(self))}
 
 
 def term_rng(seed: int, term: str, stream: str = "") -> np.random.Generator:
