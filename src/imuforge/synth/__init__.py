@@ -250,6 +250,7 @@ def clear_caches() -> None:
     wear._WEAR_CACHE.clear()
     gait._BASES.clear()
     gait._FOOT_TABLES.clear()
+    gait._PELVES.clear()
 
 
 def activity_spec(activity: str, seconds: float | None) -> MotionSpec:

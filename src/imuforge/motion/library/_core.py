@@ -4,7 +4,8 @@ random variability, gait-curve Fourier series, foot-anchored root trajectories, 
 Joint-angle conventions (degrees, s = +1 left / −1 right):
 
 * pelvis: ``yaw`` (about world y, + turns the body's front towards +x), ``tilt`` (+ anterior),
-  ``obliq`` (+ left side up); optional ``root_q`` (T, 4) applied before them (lying).
+  ``obliq`` (+ left side up); optional ``root_q`` (T, 4) applied before them (lying); or ``pelvis_q``
+  (T, 4), the pelvis's rotation from those angles made beforehand (the gait closure's probes).
 * hip: ``flex`` (+ thigh forwards), ``abd`` (+ away from the midline), ``rot`` (+ internal).
 * knee: ``flex`` (+ shank backwards; a hinge, as the importers' IK assumes). ankle: ``dorsi`` (+ toes up), ``toe_out``, ``inv`` (+ inversion, sole turned medially).
 * spine (split 35/35/30 % over spine1, spine2, spine3): ``flex`` (+ forwards), ``lat`` (+ to the
@@ -64,11 +65,13 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
 
     L = np.zeros((n, 22, 4))
     L[..., 3] = 1.0
-    if "root_q" in pose:
+    if "pelvis_q" in pose:
+        root = pose["pelvis_q"]
+    elif "root_q" in pose:
         root = Q.qmul(Q.qmul(Q.ry(g("pelvis_yaw")), np.asarray(pose["root_q"])),
                       Q.qmul(Q.rx(g("pelvis_tilt")), Q.rz(g("pelvis_obliq"))))
     else:
-        root = Q.euler(YXZ, g("pelvis_yaw"), g("pelvis_tilt"), g("pelvis_obliq"))
+        root = pelvis_rotation(pose, n)
     L[:, 0] = root
     _legs_to_local(pose, n, L)
     if legs_only:
@@ -86,6 +89,12 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     L[:, J("neck")] = Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex")))
     L[:, J("head")] = Q.rx(g("head_flex"))
     return L
+
+
+def pelvis_rotation(pose: dict, n: int) -> np.ndarray:
+    """The pelvis's local rotation (n, 4) of ``pose``'s yaw, tilt and obliquity (deg; no ``root_q``)."""
+    return Q.euler(YXZ, *(_radians(key, pose.get(key, 0.0), n) for key in ("pelvis_yaw", "pelvis_tilt",
+                                                                          "pelvis_obliq")))
 
 
 #: the legs' joints (left, right) and the sides' signs as a column: both legs in one rotation call each

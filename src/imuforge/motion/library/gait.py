@@ -115,6 +115,7 @@ from imuforge.motion.library._core import (
     fourier_basis,
     fourier_fit,
     gaussian_trend,
+    pelvis_rotation,
     pose_to_local,
     rel_fk,
     shoulder_rotation,
@@ -711,10 +712,29 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
         pose[f"toe_out_{sfx}"] = person.toe_out_deg + toe[i]
         for key, v in ang.items():
             pose[f"{key}_{sfx}"] = v[i]
-    pose.update(_trunk_and_pelvis(kind, person, phL, speed, style, pelvis_only=arm_amp is None))
-    if arm_amp is not None:
-        pose.update(_arms(kind, phL, phR, arm_amp, style))
+    if arm_amp is None:  # the closure's probes: the pelvis as the last pass over these phases made it
+        pose.update(_probe_pelvis(kind, phL, speed))
+        return pose
+    pose.update(_trunk_and_pelvis(kind, person, phL, speed, style))
+    pose.update(_arms(kind, phL, phR, arm_amp, style))
     return pose
+
+
+_PELVES = _Recent()
+
+
+def _probe_pelvis(kind: str, phL: np.ndarray, speed: float) -> dict:
+    """The pelvis's angles (deg, :func:`_trunk_and_pelvis`: they depend on the gait, speed and phase only)
+    and its local rotation ``pelvis_q`` (:func:`pelvis_rotation`) over the phases ``phL``, remembered for the
+    closure's next probe of the same strides."""
+    phL = np.ascontiguousarray(phL, dtype=float)
+    keys = ("pelvis_yaw", "pelvis_tilt", "pelvis_obliq", "pelvis_q")
+
+    def make():
+        pose = _trunk_and_pelvis(kind, None, phL, speed, {}, pelvis_only=True)
+        return (*(pose[k] for k in keys[:3]), pelvis_rotation(pose, len(phL)))
+
+    return dict(zip(keys, _PELVES.get((kind, float(speed), phL.shape, phL.tobytes()), make)))
 
 
 def _contact_weights(kind: str, phL, phR, stance: float) -> np.ndarray:
