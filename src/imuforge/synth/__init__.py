@@ -251,6 +251,7 @@ def clear_caches() -> None:
     gait._BASES.clear()
     gait._FOOT_TABLES.clear()
     gait._PELVES.clear()
+    gait._STRIDE_WEIGHTS.clear()
 
 
 def activity_spec(activity: str, seconds: float | None) -> MotionSpec:

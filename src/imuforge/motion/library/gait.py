@@ -721,6 +721,7 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
 
 
 _PELVES = _Recent()
+_STRIDE_WEIGHTS = _Recent()  # the probes' stride contact weights (read-only), by phases: a closure reuses them
 
 
 def _probe_pelvis(kind: str, phL: np.ndarray, speed: float) -> dict:
@@ -786,7 +787,8 @@ def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, s
     probe = replace(closure, **{k: np.repeat(np.asarray(v, dtype=float), n) for k, v in fields.items()})
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, probe, None, speed, stance, {})
     P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
-    w = _contact_weights(kind, ph1, ph1 + 0.5, stance)
+    w = _STRIDE_WEIGHTS.get((kind, stance, ph1.tobytes()),
+                            lambda: (_contact_weights(kind, ph1, ph1 + 0.5, stance),))[0]
     pts, vel = foot_contact_points(P_all.reshape(m, n, *P_all.shape[1:]), G_all.reshape(m, n, *G_all.shape[1:]),
                                    person, fps)  # each stride on its own
     return ph1, w, list(zip(pts, anchored_roots((pts, vel), w, fps)))
