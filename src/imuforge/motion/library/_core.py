@@ -76,16 +76,11 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     _legs_to_local(pose, n, L)
     if legs_only:
         return L
-    for sfx, s, name in SIDES:
-        def sg(key, default=0.0, _sfx=sfx):
-            return side_angle(pose, key, _sfx, n, default)
-
-        L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
-        L[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
-        L[:, J(f"{name}_elbow")] = elbow_rotation(pose, sfx, n)
-        L[:, J(f"{name}_wrist")] = Q.qmul(Q.rz(-s * sg("wrist_flex")), Q.ry(s * sg("wrist_dev")))
-    for jn, share in (("spine1", 0.35), ("spine2", 0.35), ("spine3", 0.30)):
-        L[:, J(jn)] = Q.euler(YXZ, share * g("spine_rot"), share * g("spine_flex"), -share * g("spine_lat"))
+    _arms_to_local(pose, n, L)
+    # the spine's three joints share its angles (35 / 35 / 30 %): one rotation call on their (3, n) rows
+    shares = _SPINE_SHARES
+    spine = Q.euler(YXZ, shares * g("spine_rot"), shares * g("spine_flex"), -shares * g("spine_lat"))
+    L[:, _SPINE] = np.swapaxes(np.broadcast_to(spine, (3, n, 4)), 0, 1)
     L[:, J("neck")] = Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex")))
     L[:, J("head")] = Q.rx(g("head_flex"))
     return L
@@ -118,14 +113,14 @@ def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
         L[:, _LEG_JOINTS[part]] = np.swapaxes(q, 0, 1)
 
 
-def _both_sides(pose: dict, key: str, n: int) -> np.ndarray:
+def _both_sides(pose: dict, key: str, n: int, default: float = 0.0) -> np.ndarray:
     """:func:`side_angle` of the left and right side as the rows of one array: (2, n), or (2, 1) when both
     angles are held (scalars); converted to rad in place (the same product per element)."""
-    shared = pose.get(key, 0.0)
+    shared = pose.get(key, default)
     left, right = pose.get(f"{key}_L", shared), pose.get(f"{key}_R", shared)
     shapes = (np.shape(left), np.shape(right))
     if not all(sh in ((), (n,)) for sh in shapes):  # broadcast (size 1) or refused: side_angle's way
-        left, right = (side_angle(pose, key, sfx, n) for sfx, _, _ in SIDES)
+        left, right = (side_angle(pose, key, sfx, n, default) for sfx, _, _ in SIDES)
         out = np.empty((2, n))
         out[0], out[1] = left, right
         return out
@@ -135,21 +130,58 @@ def _both_sides(pose: dict, key: str, n: int) -> np.ndarray:
     return out
 
 
+#: the spine's joints and their shares of its angles, as a column
+_SPINE = [J(jn) for jn in ("spine1", "spine2", "spine3")]
+_SPINE_SHARES = np.array([[0.35], [0.35], [0.30]])
+
+
+def _arms_to_local(pose: dict, n: int, L: np.ndarray) -> None:
+    """Write the collars', shoulders', elbows' and wrists' local rotations of ``pose`` into ``L`` (n, 22, 4):
+    both arms as the rows of one (2, n) array per angle (the same products per element as one arm at a
+    time)."""
+    def both(key, default=0.0):
+        return _both_sides(pose, key, n, default)
+
+    s = _SIGNS
+    rows = {"collar": Q.rz(s * both("collar_elev")),
+            "shoulder": _shoulder(both("sh_flex"), both("sh_abd", 90.0), both("sh_rot"), s),
+            "elbow": _elbow(both("elbow_flex"), both("elbow_sup"), s),
+            "wrist": Q.qmul(Q.rz(-s * both("wrist_flex")), Q.ry(s * both("wrist_dev")))}
+    for part, q in rows.items():
+        L[:, _ARM_JOINTS[part]] = np.swapaxes(np.broadcast_to(q, (2, n, 4)), 0, 1)
+
+
+_ARM_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES]
+               for part in ("collar", "shoulder", "elbow", "wrist")}
+
+
+def _shoulder(flex, abd, rot, s) -> np.ndarray:
+    """The shoulder's local rotation from its flexion, abduction and rotation (rad) on side ``s`` (±1)."""
+    return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
+
+
+def _elbow(flex, sup, s) -> np.ndarray:
+    """The elbow's local rotation from its flexion and the forearm's supination (rad) on side ``s`` (±1, or a
+    column of them broadcast against the angles)."""
+    zero = np.zeros_like(s)
+    return Q.qmul(Q.axis_angle(np.stack(np.broadcast_arrays(zero, -s, zero), -1), flex),
+                  Q.axis_angle(np.stack(np.broadcast_arrays(s, zero, zero), -1), -sup))
+
+
 def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     """The local rotation (n, 4) of the ``sfx`` ("L" / "R") shoulder in ``pose`` — :func:`pose_to_local`'s
     row, for a caller that changed only the shoulder angles."""
     s = 1.0 if sfx == "L" else -1.0
     flex, abd, rot = (side_angle(pose, k, sfx, n, d)
                       for k, d in (("sh_flex", 0.0), ("sh_abd", 90.0), ("sh_rot", 0.0)))
-    return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
+    return _shoulder(flex, abd, rot, s)
 
 
 def elbow_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     """The local rotation (n, 4) of the ``sfx`` ("L" / "R") elbow in ``pose`` (flexion, then the forearm's
     supination) — :func:`pose_to_local`'s row, for a caller that changed only the elbow angles."""
     s = 1.0 if sfx == "L" else -1.0
-    return Q.qmul(Q.axis_angle([0.0, -s, 0.0], side_angle(pose, "elbow_flex", sfx, n)),
-                  Q.axis_angle([s, 0.0, 0.0], -side_angle(pose, "elbow_sup", sfx, n)))
+    return _elbow(side_angle(pose, "elbow_flex", sfx, n), side_angle(pose, "elbow_sup", sfx, n), s)
 
 
 def side_angle(pose: dict, key: str, sfx: str, n: int, default: float = 0.0) -> np.ndarray:
