@@ -31,11 +31,12 @@ from imuforge.sensors.kinematics import (
     _kernels,
     filtered_ideal_samples,
     ideal_imu,
+    ideal_imu_and_fields,
     use_kernel,
 )
 from imuforge.sensors.placement import Placement, get_placement
 from imuforge.sensors.profiles import HardwareProfile, SensorModel, load_profile, noise_bandwidth_hz
-from imuforge.sensors.wear import Wear, WearVariation, apply_looseness, draw_wear, wear_key
+from imuforge.sensors.wear import Wear, WearVariation, apply_looseness, draw_wear, gravity_probe, wear_key
 from imuforge.units import GROUP_OF_SENSOR
 
 GENERATOR = "imuforge.sensors.simulate"
@@ -409,15 +410,20 @@ def _ideal_kinematics(plan: _Plan) -> _Streams:
     fs_sim = simulation_rate(plan.motion.fps, max(s.odr_hz for s in plan.prof.sensors.values()), plan.oversample)
     grid = np.arange(int(np.floor(plan.duration * fs_sim + 1e-9)) + 1) / fs_sim
     one_pass = _kernel_one_pass(plan, fs_sim, grid)
-    ideal = None if one_pass is not None else ideal_imu(
-        plan.motion, plan.pls, times=grid, earth_field=plan.earth_field, smoothing_hz=plan.smoothing_hz,
-        backend=plan.backend)
+    ideal = gravity = None
+    if one_pass is None and plan.loose:  # the wobble needs gravity in the sensor frames: one spline for both
+        ideal, (gravity,) = ideal_imu_and_fields(plan.motion, plan.pls, grid, [gravity_probe()],
+                                                 earth_field=plan.earth_field, smoothing_hz=plan.smoothing_hz,
+                                                 backend=plan.backend)
+    elif one_pass is None:
+        ideal = ideal_imu(plan.motion, plan.pls, times=grid, earth_field=plan.earth_field,
+                          smoothing_hz=plan.smoothing_hz, backend=plan.backend)
     if plan.impacts is not None and ideal is not None:  # before the wobble: it is driven by the impact too
         for i in range(len(plan.pls)):
             add_transients(grid, ideal.acc[i], ideal.gyro[i], plan.impacts.sites[i], plan.impacts.person.model)
     if plan.loose:
         apply_looseness(plan.motion, ideal, plan.wears, fs_sim, earth_field=plan.earth_field,
-                        smoothing_hz=plan.smoothing_hz, backend=plan.backend)
+                        smoothing_hz=plan.smoothing_hz, backend=plan.backend, gravity=gravity)
     return _chip_lowpass(plan, _Streams(fs_sim=fs_sim, ideal=ideal, one_pass=one_pass))
 
 
