@@ -212,10 +212,12 @@ def euler(axes: tuple[int, int, int], a1, a2, a3) -> np.ndarray:
     s1, c1, s2, c2, s3, c3 = np.sin(h1), np.cos(h1), np.sin(h2), np.cos(h2), np.sin(h3), np.cos(h3)
     c1c2, s1s2, s1c2, c1s2 = c1 * c2, s1 * s2, s1 * c2, c1 * s2
     out = np.empty(np.broadcast(h1, h2, h3).shape + (4,))
-    out[..., i] = s1c2 * c3 + eps * (c1s2 * s3)
-    out[..., j] = c1s2 * c3 - eps * (s1c2 * s3)
-    out[..., k] = c1c2 * s3 + eps * (s1s2 * c3)
-    out[..., 3] = c1c2 * c3 - eps * (s1s2 * s3)
+    # ε·x is x or −x exactly, so adding ε·x is adding or subtracting x: the same bits without the products
+    plus, minus = (np.add, np.subtract) if eps > 0 else (np.subtract, np.add)
+    plus(s1c2 * c3, c1s2 * s3, out=out[..., i])
+    minus(c1s2 * c3, s1c2 * s3, out=out[..., j])
+    plus(c1c2 * s3, s1s2 * c3, out=out[..., k])
+    minus(c1c2 * c3, s1s2 * s3, out=out[..., 3])
     return out
 
 
