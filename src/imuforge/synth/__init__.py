@@ -91,7 +91,11 @@ def record(motion: Motion, profile: HardwareProfile, placement: str, *, seed: in
 
     ``key`` names the motion source in the device seed (:func:`source_key`, or a file or schedule name).
     """
-    return record_many(motion, profile, [placement], seed=seed, person=person, key=key, wear=wear)[0]
+    from imuforge.sensors import simulate
+
+    dev_seed = derive_seed(seed, "device", key, int(person), profile.name, placement)
+    rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject_id(person), wear=wear)
+    return _with_cell([rec], seed, person, key)[0]
 
 
 def record_many(motion: Motion, profile: HardwareProfile, placements: Sequence[str], *, seed: int,
@@ -103,6 +107,11 @@ def record_many(motion: Motion, profile: HardwareProfile, placements: Sequence[s
     dev_seeds = [derive_seed(seed, "device", key, int(person), profile.name, pl) for pl in placements]
     recs = simulate_many(motion, profile, list(placements), seed=dev_seeds, subject=subject_id(person),
                          wear=wear)
+    return _with_cell(recs, seed, person, key)
+
+
+def _with_cell(recs: list[Recording], seed: int, person: int, key: str) -> list[Recording]:
+    """The new Recordings ``recs`` with their cell (generation seed, person, source) in the provenance."""
     cell = {"generator": GENERATOR, "seed": int(seed), "person": int(person), "source": key}
     for rec in recs:
         # rec is new and ours: set its provenance as rec.replace(provenance=…) would, without validating and
