@@ -15,7 +15,8 @@ unknown parts with the allowed ones.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+import functools
+from dataclasses import fields
 from typing import Any, ClassVar, TypeVar
 
 from imuforge.errors import ValidationError
@@ -57,7 +58,14 @@ class Switches:
 
     @property
     def any(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
+        return any(getattr(self, name) for name in field_names(type(self)))
 
     def to_dict(self) -> dict[str, bool]:
-        return asdict(self)
+        """``dataclasses.asdict`` of these flat booleans (the same dict), without its recursive copy."""
+        return {name: getattr(self, name) for name in field_names(type(self))}
+
+
+@functools.cache
+def field_names(cls: type) -> tuple[str, ...]:
+    """The names of a dataclass's fields, in order (``dataclasses.fields``, looked up once per class)."""
+    return tuple(f.name for f in fields(cls))

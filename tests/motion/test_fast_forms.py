@@ -199,3 +199,41 @@ def test_stairs_down_closure_drops_the_even_pelvis_only_where_that_closes_the_st
     assert not even5 and miss5 <= gait.STAIR_EVEN_MAX_MISS_M, chosen
     assert even58 and miss58 > gait.STAIR_EVEN_MAX_MISS_M, chosen
     assert even0 and miss0 <= gait.STAIR_EVEN_MAX_MISS_M, chosen
+
+
+@pytest.mark.parametrize("flight", [False, True])
+def test_strides_in_one_pass_are_the_strides_one_by_one(flight):
+    """foot_contact_points of m strides (leading axis) and anchored_roots give, bit for bit, a call per stride
+    (anchored_root), with a foot on the ground throughout and with flight frames (running)."""
+    from imuforge.motion import quat as Q
+    from imuforge.motion.library._core import anchored_root, anchored_roots, foot_contact_points
+
+    rng = np.random.default_rng(5)
+    person = Person.sample(rng)
+    m, n = 3, 40
+    P = rng.normal(0.0, 0.3, (m, n, 22, 3))
+    G = Q.normalize(rng.normal(size=(m, n, 22, 4)))
+    ph = np.arange(n) / n
+    w = np.stack([gait.contact_ramps(ph, 0.38 if flight else 0.6, 0.05),
+                  gait.contact_ramps(ph + 0.5, 0.38 if flight else 0.6, 0.05)], 1)
+    pts, vel = foot_contact_points(P, G, person, 60.0)
+    roots = anchored_roots((pts, vel), w, 60.0)
+    for i in range(m):
+        one = foot_contact_points(P[i], G[i], person, 60.0)
+        assert np.array_equal(one[0], pts[i]) and np.array_equal(one[1], vel[i])
+        assert np.array_equal(anchored_root(one, w, 60.0), roots[i])
+
+
+def test_both_legs_rows_are_each_sides_angle():
+    """pose_to_local's (2, n) leg angle rows are side_angle of each side, bit for bit: per-side arrays, held
+    scalars, a shared key, a size-1 array (broadcast) and an int."""
+    from imuforge.motion.library._core import _both_sides, side_angle
+
+    n = 5
+    x = np.linspace(-20.0, 30.0, n)
+    for pose in ({"hip_flex_L": x, "hip_flex_R": 2 * x}, {"hip_flex": 7.5}, {"hip_flex": x, "hip_flex_R": 3},
+                 {"hip_flex_L": np.array([4.0]), "hip_flex_R": x}, {}):
+        rows = _both_sides(pose, "hip_flex", n)
+        for i, sfx in enumerate("LR"):
+            one = side_angle(pose, "hip_flex", sfx, n)
+            assert np.array_equal(np.broadcast_to(rows[i], (n,)), np.broadcast_to(one, (n,)))

@@ -82,3 +82,22 @@ def test_fast_path_edges_stay_close_to_truth():
     acc_err = np.abs(imu.acc[0] - [-w * w * r, G, 0.0]).max()
     print(f"edges: gyro {gyro_err:.1e} rad/s, acc {acc_err:.1e} m/s²")
     assert gyro_err < 1e-5 and acc_err < 1e-4
+
+
+@pytest.mark.parametrize("backend", ["auto", "numpy"])
+def test_extra_fields_in_one_preparation_are_separate_calls(backend):
+    """ideal_imu_and_fields (the simulator's pass for a loose device: the streams and gravity in the sensor
+    frames) gives what ideal_imu gives with each field, bit for bit, on the kernel's grid path and off it."""
+    from imuforge.sensors.kinematics import EarthField, ideal_imu_and_fields
+    from imuforge.sensors.wear import gravity_probe
+
+    motion = _wobble(50.0)
+    times = np.arange(int(motion.duration_s * 400) + 1) / 400.0
+    field = EarthField(intensity_ut=48.0, inclination_deg=60.0, declination_deg=3.0)
+    ideal, (grav,) = ideal_imu_and_fields(motion, [AT_JOINT, LEVER], times, [gravity_probe()], earth_field=field,
+                                          backend=backend)
+    alone = ideal_imu(motion, [AT_JOINT, LEVER], times=times, earth_field=field, backend=backend)
+    for got, want in ((ideal.acc, alone.acc), (ideal.gyro, alone.gyro), (ideal.mag, alone.mag)):
+        assert np.array_equal(got, want)
+    want = ideal_imu(motion, [AT_JOINT, LEVER], times=times, earth_field=gravity_probe(), backend=backend).mag
+    assert np.array_equal(grav, want)

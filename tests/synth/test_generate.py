@@ -76,6 +76,29 @@ def test_a_take_is_the_same_whatever_else_is_made_with_it(spec):
     assert other_seed != alone
 
 
+def test_placements_simulated_together_are_the_ones_simulated_alone():
+    """simulate_many with one seed per placement (what generate_recordings does for a take's placements) gives
+    each placement's Recording of simulate with its seed, bit for bit; also for a motion without a person,
+    whose wear key follows the seed."""
+    import numpy as np
+
+    from imuforge.sensors import simulate, simulate_many
+    from imuforge.synth import person_motion
+
+    prof = Profiles().get("nano33-ble-sense-rev2")
+    motion = person_motion(activity_spec("walking", 2.0), 3, seed=0, fps=50.0)
+    anonymous = person_motion(activity_spec("walking", 2.0), 3, seed=0, fps=50.0)
+    anonymous.meta.pop("person")
+    for m in (motion, anonymous):
+        together = simulate_many(m, prof, ["wrist_left", "waist_front"], seed=[11, 12], wear="default")
+        alone = [simulate(m, prof, pl, seed=s, wear="default") for pl, s in (("wrist_left", 11), ("waist_front", 12))]
+        for a, b in zip(together, alone):
+            assert np.array_equal(a.data, b.data) and np.array_equal(a.timestamps, b.timestamps)
+            assert a.provenance == b.provenance
+    with pytest.raises(Exception, match="3 seeds for 2 placements"):
+        simulate_many(motion, prof, ["wrist_left", "waist_front"], seed=[1, 2, 3])
+
+
 def test_person_is_one_body_in_every_activity():
     sources = [activity_spec("walking", 2.0), activity_spec("standing", 2.0)]
     takes = [Take(0, 1, "nano33-ble-sense-rev2", "default"), Take(1, 1, "nano33-ble-sense-rev2", "default"),

@@ -191,6 +191,11 @@ def rz(angle) -> np.ndarray:
     return _about(2, angle)
 
 
+#: the sign ε of each permutation (i, j, k) of the axes for :func:`euler`: (0 1 2), (1 2 0), (2 0 1) are even
+_EULER_SIGNS = {(i, j, k): (1.0 if (j - i) % 3 == 1 else -1.0)
+                for i in range(3) for j in range(3) for k in range(3) if len({i, j, k}) == 3}
+
+
 def euler(axes: tuple[int, int, int], a1, a2, a3) -> np.ndarray:
     """``about(axes[0], a1) ⊗ about(axes[1], a2) ⊗ about(axes[2], a3)`` for three different axes (0 x,
     1 y, 2 z; angles in rad, broadcast together) in closed form: with the half-angle sines sₙ and cosines
@@ -199,18 +204,20 @@ def euler(axes: tuple[int, int, int], a1, a2, a3) -> np.ndarray:
     x_k = c₁c₂s₃ + ε s₁s₂c₃, w = c₁c₂c₃ − ε s₁s₂s₃
     (two Hamilton products written out; one pass instead of three rotations and two products, which
     dominate the joint-angle → rotation step on the short arrays of the gait closures)."""
-    i, j, k = axes
-    if sorted(axes) != [0, 1, 2]:
+    eps = _EULER_SIGNS.get(tuple(axes))
+    if eps is None:
         raise ValueError(f"euler needs three different axes, got {axes}")
-    eps = 1.0 if (j - i) % 3 == 1 else -1.0  # (0 1 2), (1 2 0), (2 0 1) are even
+    i, j, k = axes
     h1, h2, h3 = (0.5 * np.asarray(a, dtype=float) for a in (a1, a2, a3))
     s1, c1, s2, c2, s3, c3 = np.sin(h1), np.cos(h1), np.sin(h2), np.cos(h2), np.sin(h3), np.cos(h3)
     c1c2, s1s2, s1c2, c1s2 = c1 * c2, s1 * s2, s1 * c2, c1 * s2
-    out = np.empty(np.broadcast_shapes(h1.shape, h2.shape, h3.shape) + (4,))
-    out[..., i] = s1c2 * c3 + eps * (c1s2 * s3)
-    out[..., j] = c1s2 * c3 - eps * (s1c2 * s3)
-    out[..., k] = c1c2 * s3 + eps * (s1s2 * c3)
-    out[..., 3] = c1c2 * c3 - eps * (s1s2 * s3)
+    out = np.empty(np.broadcast(h1, h2, h3).shape + (4,))
+    # ε·x is x or −x exactly, so adding ε·x is adding or subtracting x: the same bits without the products
+    plus, minus = (np.add, np.subtract) if eps > 0 else (np.subtract, np.add)
+    plus(s1c2 * c3, c1s2 * s3, out=out[..., i])
+    minus(c1s2 * c3, s1c2 * s3, out=out[..., j])
+    plus(c1c2 * s3, s1s2 * c3, out=out[..., k])
+    minus(c1c2 * c3, s1s2 * s3, out=out[..., 3])
     return out
 
 

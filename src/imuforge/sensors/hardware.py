@@ -18,13 +18,14 @@ off leaves the realisation of all others unchanged.
 from __future__ import annotations
 
 import zlib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
 from scipy.signal import butter, lfilter, sosfilt, sosfilt_zi
 
 from imuforge.errors import ValidationError
+from imuforge.switches import field_names
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,19 @@ class ErrorTerms:
         return cls(**{n: n in names for n in known})
 
     def to_dict(self) -> dict[str, bool]:
-        return asdict(self)
+        """``dataclasses.asdict`` of these flat booleans (the same dict), without its recursive copy."""
+        return {name: getattr(self, name) for name in field_names(type(self))}
 
 
 def term_rng(seed: int, term: str, stream: str = "") -> np.random.Generator:
-    """An independent generator for one error term (and sensor), derived from the seed."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode())])
+    """An independent generator for one error term (and sensor), derived from the seed.
+
+    The entropy words are handed to the seed sequence as the uint32 array it makes of the list
+    ``[seed & 0xFFFFFFFF, crc32(term), crc32(stream)]`` (every word fits: the same state), which skips its
+    per-element conversion of a list."""
+    words = np.array([int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode())],
+                     dtype=np.uint32)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
 
 
 def lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np.ndarray:

@@ -538,6 +538,37 @@ def ideal_imu(
     return IdealImu(times=times, placements=pls, acc=f, gyro=g, mag=m)
 
 
+def ideal_imu_and_fields(motion: Motion, placements: Sequence[str | Placement], times: np.ndarray,
+                         fields: Sequence[EarthField], *, earth_field: EarthField | None = None,
+                         smoothing_hz: float | None = None, backend: str = "auto"
+                         ) -> tuple[IdealImu, list[np.ndarray]]:
+    """:func:`ideal_imu` at ``times`` and, for each of ``fields``, the ``mag`` that a call with that field as
+    ``earth_field`` gives (the field in each sensor's frame, (P, n, 3); e.g. gravity for a loose device's
+    wobble). With the kernel on a uniform grid the motion's spline is prepared once for all of them (the
+    same coefficients, so the same bits as separate calls); otherwise one call per field."""
+    kernel = use_kernel(backend)
+    grid = uniform_grid_factor(1.0 / motion.fps, np.asarray(times, dtype=float), motion.n_frames)
+    if not (kernel and grid is not None and len(times)):
+        ideal = ideal_imu(motion, placements, times=times, earth_field=earth_field, smoothing_hz=smoothing_hz,
+                          backend=backend)
+        return ideal, [ideal_imu(motion, placements, times=times, earth_field=f, smoothing_hz=smoothing_hz,
+                                 backend=backend).mag for f in fields]
+    pr = _prepare(motion, placements, None, times, earth_field, smoothing_hz, kernel)
+    L, j0 = grid
+    taps = pr.prefilter(L)
+    n, P = pr.times.size, len(pr.pls)
+    passes = []
+    for f in (None, *fields):  # None: the earth field, the Recording's own pass
+        if f is not None:
+            pr.field_w = f.vector()
+        acc, gyro, mag = np.empty((P, n, 3)), np.empty((P, n, 3)), np.empty((P, n, 3))
+        _kernels.cardinal_imu(pr.padded, pr.padded.shape[0], L, j0, n, _PAD, taps, *pr.layout(), acc, gyro,
+                              mag)
+        passes.append((acc, gyro, mag))
+    (acc, gyro, mag), more = passes[0], passes[1:]
+    return IdealImu(times=pr.times, placements=pr.pls, acc=acc, gyro=gyro, mag=mag), [m for _, _, m in more]
+
+
 def _sensor_block(q: np.ndarray, qd: np.ndarray, qdd: np.ndarray | None, acc_anchor: np.ndarray,
                   seg_inv: np.ndarray, anc_inv: np.ndarray, r: np.ndarray, field_w: np.ndarray,
                   mt: np.ndarray | None, f: np.ndarray, g: np.ndarray, m: np.ndarray) -> None:

@@ -31,11 +31,12 @@ from imuforge.sensors.kinematics import (
     _kernels,
     filtered_ideal_samples,
     ideal_imu,
+    ideal_imu_and_fields,
     use_kernel,
 )
 from imuforge.sensors.placement import Placement, get_placement
 from imuforge.sensors.profiles import HardwareProfile, SensorModel, load_profile, noise_bandwidth_hz
-from imuforge.sensors.wear import Wear, WearVariation, apply_looseness, draw_wear, wear_key
+from imuforge.sensors.wear import Wear, WearVariation, apply_looseness, draw_wear, gravity_probe, wear_key
 from imuforge.units import GROUP_OF_SENSOR
 
 GENERATOR = "imuforge.sensors.simulate"
@@ -303,7 +304,7 @@ class _Plan:
     main: SensorModel  # the sensor whose instants are the Recording's timestamps
     duration: float
     clock_ppm: np.ndarray  # per placement: each is its own device
-    seed: int
+    seeds: tuple[int, ...]  # per placement: each device's error terms, clock, jitter and drops
     oversample: int
     subject: str | None
     earth_field: EarthField | None
@@ -341,12 +342,16 @@ class _Streams:
     fused: bool = False
 
 
-def _plan(motion: Motion, profile, placements, *, seed: int, errors, wear, wear_seed, subject, impact,
-          oversample: int, backend: str, earth_field, smoothing_hz) -> _Plan:
-    """Placements, wear and impacts drawn for this wearer, the inputs checked, each device's clock drawn."""
+def _plan(motion: Motion, profile, placements, *, seeds: Sequence[int], errors, wear, wear_seed, subject,
+          impact, oversample: int, backend: str, earth_field, smoothing_hz) -> _Plan:
+    """Placements, wear and impacts drawn for this wearer, the inputs checked, each device's clock drawn.
+
+    ``seeds``: one per placement; the wearer's draws (wear, impacts) take the first (``simulate_many``
+    makes sure they all name the same wearer)."""
     kernel = use_kernel(backend)
     prof = load_profile(profile) if not isinstance(profile, HardwareProfile) else profile
     pls = [get_placement(p) for p in (placements or [prof.default_placement])]
+    seed = seeds[0]
     wears = _draw_wears(motion, pls, wear, wear_seed, subject, seed)
     if wears is not None:
         pls = [w.placement for w in wears]
@@ -363,8 +368,9 @@ def _plan(motion: Motion, profile, placements, *, seed: int, errors, wear, wear_
     if terms.clock:
         for i, p in enumerate(pls):
             clock_ppm[i] = prof.timing.clock_ppm + prof.timing.clock_tolerance_ppm * \
-                term_rng(seed, "clock", p.name).standard_normal()
-    return _Plan(motion, prof, pls, wears, impacts, terms, main, duration, clock_ppm, seed, oversample, subject,
+                term_rng(seeds[i], "clock", p.name).standard_normal()
+    return _Plan(motion, prof, pls, wears, impacts, terms, main, duration, clock_ppm, tuple(seeds),
+                 oversample, subject,
                  earth_field, smoothing_hz, backend, kernel)
 
 
@@ -404,15 +410,20 @@ def _ideal_kinematics(plan: _Plan) -> _Streams:
     fs_sim = simulation_rate(plan.motion.fps, max(s.odr_hz for s in plan.prof.sensors.values()), plan.oversample)
     grid = np.arange(int(np.floor(plan.duration * fs_sim + 1e-9)) + 1) / fs_sim
     one_pass = _kernel_one_pass(plan, fs_sim, grid)
-    ideal = None if one_pass is not None else ideal_imu(
-        plan.motion, plan.pls, times=grid, earth_field=plan.earth_field, smoothing_hz=plan.smoothing_hz,
-        backend=plan.backend)
+    ideal = gravity = None
+    if one_pass is None and plan.loose:  # the wobble needs gravity in the sensor frames: one spline for both
+        ideal, (gravity,) = ideal_imu_and_fields(plan.motion, plan.pls, grid, [gravity_probe()],
+                                                 earth_field=plan.earth_field, smoothing_hz=plan.smoothing_hz,
+                                                 backend=plan.backend)
+    elif one_pass is None:
+        ideal = ideal_imu(plan.motion, plan.pls, times=grid, earth_field=plan.earth_field,
+                          smoothing_hz=plan.smoothing_hz, backend=plan.backend)
     if plan.impacts is not None and ideal is not None:  # before the wobble: it is driven by the impact too
         for i in range(len(plan.pls)):
             add_transients(grid, ideal.acc[i], ideal.gyro[i], plan.impacts.sites[i], plan.impacts.person.model)
     if plan.loose:
         apply_looseness(plan.motion, ideal, plan.wears, fs_sim, earth_field=plan.earth_field,
-                        smoothing_hz=plan.smoothing_hz, backend=plan.backend)
+                        smoothing_hz=plan.smoothing_hz, backend=plan.backend, gravity=gravity)
     return _chip_lowpass(plan, _Streams(fs_sim=fs_sim, ideal=ideal, one_pass=one_pass))
 
 
@@ -498,7 +509,8 @@ def _error_chain(plan: _Plan, st: _Streams, i: int, t_main: np.ndarray) -> tuple
         if sensor is None:
             continue
         t_s, x, f_ideal = _sensor_input(plan, st, i, kind, t_main, at_main, direct)
-        y = apply_sensor_errors(x, t_s, sensor, plan.terms, plan.seed, plan.pls[i].name, specific_force=f_ideal,
+        y = apply_sensor_errors(x, t_s, sensor, plan.terms, plan.seeds[i], plan.pls[i].name,
+                                specific_force=f_ideal,
                                 backend=plan.backend)
         if t_s is not t_main:
             idx = np.clip(np.searchsorted(t_s, t_main, side="right") - 1, 0, len(t_s) - 1)
@@ -510,7 +522,7 @@ def _error_chain(plan: _Plan, st: _Streams, i: int, t_main: np.ndarray) -> tuple
 
 def _recording(plan: _Plan, st: _Streams, i: int) -> Recording:
     """Placement ``i``'s Recording: its readings, timestamp jitter and dropped samples, labels and provenance."""
-    p, prof, terms, seed = plan.pls[i], plan.prof, plan.terms, plan.seed
+    p, prof, terms, seed = plan.pls[i], plan.prof, plan.terms, plan.seeds[i]
     t_main = sample_instants(plan.duration, plan.main.odr_hz, plan.clock_ppm[i])
     data, channels = _error_chain(plan, st, i, t_main)
     ts = t_main.copy()
@@ -538,12 +550,23 @@ def _recording(plan: _Plan, st: _Streams, i: int) -> Recording:
                      labels=_labels_covering(plan.motion, ts), subject=plan.subject, provenance=provenance)
 
 
+def _placement_seeds(seed, n: int) -> list[int]:
+    """``simulate_many``'s ``seed`` as one seed per placement (a single seed for all of them)."""
+    if np.ndim(seed) == 0:
+        return [int(seed)] * n
+    seeds = [int(s) for s in seed]
+    if len(seeds) != n:
+        raise ValidationError(f"{len(seeds)} seeds for {n} placements",
+                              allowed="one seed, or one per placement")
+    return seeds
+
+
 def simulate_many(
     motion: Motion,
     profile: str | HardwareProfile,
     placements: Sequence[str | Placement] | None = None,
     *,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
     errors: bool | ErrorTerms = True,
     earth_field: EarthField | None = None,
     oversample: int = 8,
@@ -564,8 +587,10 @@ def simulate_many(
     motion : Motion
     profile : profile name or HardwareProfile
     placements : names or Placements; default the profile's default placement.
-    seed : int
-        Seeds every error term; same inputs and seed give bit-identical Recordings.
+    seed : int or sequence of int
+        Seeds every error term; same inputs and seed give bit-identical Recordings. One seed per
+        placement: each device's error terms, clock, jitter and drops from its own (what a
+        :func:`simulate` call per placement with that seed gives, bit for bit, in one pass).
     errors : bool or ErrorTerms
         ``True`` all terms, ``False`` none (ideal values at the nominal ODR).
     oversample : int
@@ -591,9 +616,14 @@ def simulate_many(
         them byte for byte. Seeded by the wearer (as ``wear_seed``); what was drawn goes into
         ``provenance["impact"]`` (only when the motion has contacts).
     """
-    plan = _plan(motion, profile, placements, seed=seed, errors=errors, wear=wear, wear_seed=wear_seed,
-                 subject=subject, impact=impact, oversample=oversample, backend=backend, earth_field=earth_field,
-                 smoothing_hz=smoothing_hz)
+    opts = dict(errors=errors, wear=wear, wear_seed=wear_seed, subject=subject, impact=impact,
+                oversample=oversample, backend=backend, earth_field=earth_field, smoothing_hz=smoothing_hz)
+    seeds = _placement_seeds(seed, len(placements) if placements else 1)
+    wearers = {wear_key(motion.meta, subject, s) for s in set(seeds)} if wear_seed is None else ()
+    if len(wearers) > 1:
+        # the seeds name the wearer (a motion without a person): each device is its own wearer's
+        return [simulate_many(motion, profile, [p], seed=s, **opts)[0] for p, s in zip(placements, seeds)]
+    plan = _plan(motion, profile, placements, seeds=seeds, **opts)
     streams = _ideal_kinematics(plan)
     return [_recording(plan, streams, i) for i in range(len(plan.pls))]
 

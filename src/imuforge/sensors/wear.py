@@ -579,25 +579,38 @@ def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_se
     return inv.apply(f_dev), inv.apply(w_seg) + _right_jacobian_times(phi, phid), inv.apply(m_seg)
 
 
+def gravity_probe():
+    """The field whose reading in a sensor's frame is gravity there (Rᵀ g): what :func:`apply_looseness`
+    needs of the kinematics besides the ideal streams."""
+    from imuforge.sensors.kinematics import EarthField
+    from imuforge.units import STANDARD_GRAVITY
+
+    return EarthField(intensity_ut=STANDARD_GRAVITY, inclination_deg=90.0, declination_deg=0.0)
+
+
 def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *, earth_field=None,
-                    smoothing_hz: float | None = None, backend: str = "auto") -> None:
+                    smoothing_hz: float | None = None, backend: str = "auto",
+                    gravity: np.ndarray | None = None) -> None:
     """Replace, in place, the grid-rate ideal streams of each loosely worn placement by the wobbling device's.
 
     ``ideal`` is the :class:`~imuforge.sensors.kinematics.IdealImu` of the worn placements on a
     uniform grid at ``fs_hz``; one more kinematics pass (gravity as the "field") gives Rᵀ g. ``simulate``
     adds the foot-contact impact transients (:mod:`imuforge.sensors.impact`) to ``ideal`` first, so the
     wobble is driven by the segment acceleration including the impact. The damping follows the muscles'
-    state through the motion's activities (:func:`muscle_activity`, :func:`tuned_wobble`).
+    state through the motion's activities (:func:`muscle_activity`, :func:`tuned_wobble`). ``gravity``: that
+    pass's reading of every placement of ``ideal`` (P, n, 3), when the caller made it already
+    (:func:`~imuforge.sensors.kinematics.ideal_imu_and_fields` with :func:`gravity_probe`).
     """
-    from imuforge.sensors.kinematics import EarthField, ideal_imu
-    from imuforge.units import STANDARD_GRAVITY
+    from imuforge.sensors.kinematics import ideal_imu
 
     idx = [i for i, w in enumerate(wears) if w is not None and w.looseness is not None]
     if not idx:
         return
-    probe = EarthField(intensity_ut=STANDARD_GRAVITY, inclination_deg=90.0, declination_deg=0.0)
-    grav = ideal_imu(motion, [ideal.placements[i] for i in idx], times=ideal.times, earth_field=probe,
-                     smoothing_hz=smoothing_hz, backend=backend).mag
+    if gravity is not None:
+        grav = gravity[idx]
+    else:
+        grav = ideal_imu(motion, [ideal.placements[i] for i in idx], times=ideal.times,
+                         earth_field=gravity_probe(), smoothing_hz=smoothing_hz, backend=backend).mag
     from imuforge.sensors.kinematics import _kernels, use_kernel
 
     fused = use_kernel(backend) and hasattr(_kernels, "wobble_drive")

@@ -95,11 +95,29 @@ def record(motion: Motion, profile: HardwareProfile, placement: str, *, seed: in
 
     dev_seed = derive_seed(seed, "device", key, int(person), profile.name, placement)
     rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject_id(person), wear=wear)
+    return _with_cell([rec], seed, person, key)[0]
+
+
+def record_many(motion: Motion, profile: HardwareProfile, placements: Sequence[str], *, seed: int,
+                person: int, key: str, wear=None) -> list[Recording]:
+    """:func:`record` at each of ``placements`` (each its own device, seeded by its cell), in one
+    ``simulate_many`` pass: the motion's kinematics, contacts and the wearer's draws once for all of them."""
+    from imuforge.sensors import simulate_many
+
+    dev_seeds = [derive_seed(seed, "device", key, int(person), profile.name, pl) for pl in placements]
+    recs = simulate_many(motion, profile, list(placements), seed=dev_seeds, subject=subject_id(person),
+                         wear=wear)
+    return _with_cell(recs, seed, person, key)
+
+
+def _with_cell(recs: list[Recording], seed: int, person: int, key: str) -> list[Recording]:
+    """The new Recordings ``recs`` with their cell (generation seed, person, source) in the provenance."""
     cell = {"generator": GENERATOR, "seed": int(seed), "person": int(person), "source": key}
-    # rec is new and ours: set its provenance as rec.replace(provenance=…) would, without validating and
-    # copying the arrays a second time
-    rec.provenance = {**rec.provenance, "cell": cell}
-    return rec
+    for rec in recs:
+        # rec is new and ours: set its provenance as rec.replace(provenance=…) would, without validating and
+        # copying the arrays a second time
+        rec.provenance = {**rec.provenance, "cell": cell}
+    return recs
 
 
 class Profiles:
@@ -132,22 +150,37 @@ def generate_recordings(sources: Sequence[MotionSpec], takes: Iterable[Take], *,
 
     The result of a take depends only on ``sources[take.source]``, the take and ``seed``/``fps``/``wear``/
     ``variation`` — not on the other takes — so any partition of the takes (shards, workers) gives the same
-    Recordings. A ``"default"`` placement is the profile's own.
+    Recordings. A ``"default"`` placement is the profile's own. Consecutive takes of one motion and
+    profile (its placements) are simulated together (:func:`record_many`; the same Recordings).
     """
     profiles = profiles or Profiles()
     last: tuple[int, int] | None = None
     motion = None
-    for take in takes:
+    for run in _device_runs(takes):
+        take = run[0]
         if not 0 <= take.source < len(sources):
             raise ValidationError(f"take source {take.source} out of range", allowed=f"0 … {len(sources) - 1}")
         if (take.source, take.person) != last:
             motion = person_motion(sources[take.source], take.person, seed=seed, fps=fps, variation=variation)
             last = (take.source, take.person)
         prof = profiles.get(take.profile)
-        placement = profiles.placement(take.profile, take.placement)
-        rec = record(motion, prof, placement, seed=seed, person=take.person, key=source_key(sources[take.source]),
-                     wear=wear)
-        yield take, motion, rec
+        placements = [profiles.placement(t.profile, t.placement) for t in run]
+        recs = record_many(motion, prof, placements, seed=seed, person=take.person,
+                           key=source_key(sources[take.source]), wear=wear)
+        for t, rec in zip(run, recs):
+            yield t, motion, rec
+
+
+def _device_runs(takes: Iterable[Take]) -> Iterator[list[Take]]:
+    """The takes in runs of consecutive ones of one source, person and profile (they differ in placement)."""
+    run: list[Take] = []
+    for take in takes:
+        if run and (take.source, take.person, take.profile) != (run[0].source, run[0].person, run[0].profile):
+            yield run
+            run = []
+        run.append(take)
+    if run:
+        yield run
 
 
 _BLAS_POOLS = None
@@ -213,16 +246,21 @@ def single_threaded() -> contextlib.AbstractContextManager:
 def clear_caches() -> None:
     """Forget what generation remembers between recordings of one process — each person's body offsets,
     gait style, gait-curve fits and planted-foot splines, wear, impact draw, impact peak searches and
-    wobble filter designs — so a benchmark can time a corpus as a fresh process makes it (the caches
+    wobble filter designs, smooth-noise filters — so a benchmark can time a corpus as a fresh process makes it (the caches
     fill again as it runs)."""
     from imuforge.motion import body
     from imuforge.motion.library import _core, gait
     from imuforge.sensors import impact, wear
 
     for f in (body._offsets, gait._gait_style, gait._coefficients, gait._coefficient_matrix, gait._foot_spline,
-              _core.fourier_fit, impact._draw_impact, impact._unit_peak, wear._wobble_filters):
+              _core.fourier_fit, _core._gaussian_filter, impact._draw_impact, impact._unit_peak,
+              wear._wobble_filters):
         f.cache_clear()
     wear._WEAR_CACHE.clear()
+    gait._BASES.clear()
+    gait._FOOT_TABLES.clear()
+    gait._PELVES.clear()
+    gait._STRIDE_WEIGHTS.clear()
 
 
 def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
@@ -237,5 +275,5 @@ def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
 
 
 __all__ = ["GENERATOR", "Profiles", "Take", "activity_spec", "clear_caches", "derive_seed", "generate_recordings",
-           "keep_freed_memory", "person_motion", "plan_takes", "record", "single_threaded", "source_key",
-           "subject_id"]
+           "keep_freed_memory", "person_motion", "plan_takes", "record", "record_many", "single_threaded",
+           "source_key", "subject_id"]

@@ -4,7 +4,8 @@ random variability, gait-curve Fourier series, foot-anchored root trajectories, 
 Joint-angle conventions (degrees, s = +1 left / −1 right):
 
 * pelvis: ``yaw`` (about world y, + turns the body's front towards +x), ``tilt`` (+ anterior),
-  ``obliq`` (+ left side up); optional ``root_q`` (T, 4) applied before them (lying).
+  ``obliq`` (+ left side up); optional ``root_q`` (T, 4) applied before them (lying); or ``pelvis_q``
+  (T, 4), the pelvis's rotation from those angles made beforehand (the gait closure's probes).
 * hip: ``flex`` (+ thigh forwards), ``abd`` (+ away from the midline), ``rot`` (+ internal).
 * knee: ``flex`` (+ shank backwards; a hinge, as the importers' IK assumes). ankle: ``dorsi`` (+ toes up), ``toe_out``, ``inv`` (+ inversion, sole turned medially).
 * spine (split 35/35/30 % over spine1, spine2, spine3): ``flex`` (+ forwards), ``lat`` (+ to the
@@ -64,33 +65,107 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
 
     L = np.zeros((n, 22, 4))
     L[..., 3] = 1.0
-    if "root_q" in pose:
+    if "pelvis_q" in pose:
+        root = pose["pelvis_q"]
+    elif "root_q" in pose:
         root = Q.qmul(Q.qmul(Q.ry(g("pelvis_yaw")), np.asarray(pose["root_q"])),
                       Q.qmul(Q.rx(g("pelvis_tilt")), Q.rz(g("pelvis_obliq"))))
     else:
-        root = Q.euler(YXZ, g("pelvis_yaw"), g("pelvis_tilt"), g("pelvis_obliq"))
+        root = pelvis_rotation(pose, n)
     L[:, 0] = root
-    for sfx, s, name in SIDES:
-        def sg(key, default=0.0, _sfx=sfx):
-            return side_angle(pose, key, _sfx, n, default)
-
-        L[:, J(f"{name}_hip")] = Q.euler(XZY, -sg("hip_flex"), s * sg("hip_abd"), -s * sg("hip_rot"))
-        L[:, J(f"{name}_knee")] = Q.rx(sg("knee_flex"))
-        # + inversion: the sole turns medially
-        L[:, J(f"{name}_ankle")] = Q.euler(YXZ, s * sg("toe_out"), -sg("ankle_dorsi"), -s * sg("ankle_inv"))
-        if legs_only:
-            continue
-        L[:, J(f"{name}_collar")] = Q.rz(s * sg("collar_elev"))
-        L[:, J(f"{name}_shoulder")] = shoulder_rotation(pose, sfx, n)
-        L[:, J(f"{name}_elbow")] = elbow_rotation(pose, sfx, n)
-        L[:, J(f"{name}_wrist")] = Q.qmul(Q.rz(-s * sg("wrist_flex")), Q.ry(s * sg("wrist_dev")))
+    _legs_to_local(pose, n, L)
     if legs_only:
         return L
-    for jn, share in (("spine1", 0.35), ("spine2", 0.35), ("spine3", 0.30)):
-        L[:, J(jn)] = Q.euler(YXZ, share * g("spine_rot"), share * g("spine_flex"), -share * g("spine_lat"))
+    _arms_to_local(pose, n, L)
+    # the spine's three joints share its angles (35 / 35 / 30 %): one rotation call on their (3, n) rows
+    shares = _SPINE_SHARES
+    spine = Q.euler(YXZ, shares * g("spine_rot"), shares * g("spine_flex"), -shares * g("spine_lat"))
+    L[:, _SPINE] = np.swapaxes(np.broadcast_to(spine, (3, n, 4)), 0, 1)
     L[:, J("neck")] = Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex")))
     L[:, J("head")] = Q.rx(g("head_flex"))
     return L
+
+
+def pelvis_rotation(pose: dict, n: int) -> np.ndarray:
+    """The pelvis's local rotation (n, 4) of ``pose``'s yaw, tilt and obliquity (deg; no ``root_q``)."""
+    return Q.euler(YXZ, *(_radians(key, pose.get(key, 0.0), n) for key in ("pelvis_yaw", "pelvis_tilt",
+                                                                          "pelvis_obliq")))
+
+
+#: the legs' joints (left, right) and the sides' signs as a column: both legs in one rotation call each
+_LEG_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES] for part in ("hip", "knee", "ankle")}
+_SIGNS = np.array([[s] for _, s, _ in SIDES])
+
+
+def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
+    """Write the hips', knees' and ankles' local rotations of ``pose`` into ``L`` (n, 22, 4): both legs as
+    the rows of one (2, n) array per angle, so each joint is one rotation call (the same products per
+    element as one call per leg, so the same bits)."""
+    def both(key):
+        return _both_sides(pose, key, n)
+
+    s = _SIGNS
+    rows = {"hip": Q.euler(XZY, -both("hip_flex"), s * both("hip_abd"), -s * both("hip_rot")),
+            "knee": Q.rx(both("knee_flex")),
+            # + inversion: the sole turns medially
+            "ankle": Q.euler(YXZ, s * both("toe_out"), -both("ankle_dorsi"), -s * both("ankle_inv"))}
+    for part, q in rows.items():
+        L[:, _LEG_JOINTS[part]] = np.swapaxes(q, 0, 1)
+
+
+def _both_sides(pose: dict, key: str, n: int, default: float = 0.0) -> np.ndarray:
+    """:func:`side_angle` of the left and right side as the rows of one array: (2, n), or (2, 1) when both
+    angles are held (scalars); converted to rad in place (the same product per element)."""
+    shared = pose.get(key, default)
+    left, right = pose.get(f"{key}_L", shared), pose.get(f"{key}_R", shared)
+    shapes = (np.shape(left), np.shape(right))
+    if not all(sh in ((), (n,)) for sh in shapes):  # broadcast (size 1) or refused: side_angle's way
+        left, right = (side_angle(pose, key, sfx, n, default) for sfx, _, _ in SIDES)
+        out = np.empty((2, n))
+        out[0], out[1] = left, right
+        return out
+    out = np.empty((2, 1) if shapes == ((), ()) else (2, n))
+    out[0], out[1] = left, right
+    out *= D2R
+    return out
+
+
+#: the spine's joints and their shares of its angles, as a column
+_SPINE = [J(jn) for jn in ("spine1", "spine2", "spine3")]
+_SPINE_SHARES = np.array([[0.35], [0.35], [0.30]])
+
+
+def _arms_to_local(pose: dict, n: int, L: np.ndarray) -> None:
+    """Write the collars', shoulders', elbows' and wrists' local rotations of ``pose`` into ``L`` (n, 22, 4):
+    both arms as the rows of one (2, n) array per angle (the same products per element as one arm at a
+    time)."""
+    def both(key, default=0.0):
+        return _both_sides(pose, key, n, default)
+
+    s = _SIGNS
+    rows = {"collar": Q.rz(s * both("collar_elev")),
+            "shoulder": _shoulder(both("sh_flex"), both("sh_abd", 90.0), both("sh_rot"), s),
+            "elbow": _elbow(both("elbow_flex"), both("elbow_sup"), s),
+            "wrist": Q.qmul(Q.rz(-s * both("wrist_flex")), Q.ry(s * both("wrist_dev")))}
+    for part, q in rows.items():
+        L[:, _ARM_JOINTS[part]] = np.swapaxes(np.broadcast_to(q, (2, n, 4)), 0, 1)
+
+
+_ARM_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES]
+               for part in ("collar", "shoulder", "elbow", "wrist")}
+
+
+def _shoulder(flex, abd, rot, s) -> np.ndarray:
+    """The shoulder's local rotation from its flexion, abduction and rotation (rad) on side ``s`` (±1)."""
+    return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
+
+
+def _elbow(flex, sup, s) -> np.ndarray:
+    """The elbow's local rotation from its flexion and the forearm's supination (rad) on side ``s`` (±1, or a
+    column of them broadcast against the angles)."""
+    zero = np.zeros_like(s)
+    return Q.qmul(Q.axis_angle(np.stack(np.broadcast_arrays(zero, -s, zero), -1), flex),
+                  Q.axis_angle(np.stack(np.broadcast_arrays(s, zero, zero), -1), -sup))
 
 
 def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
@@ -99,15 +174,14 @@ def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     s = 1.0 if sfx == "L" else -1.0
     flex, abd, rot = (side_angle(pose, k, sfx, n, d)
                       for k, d in (("sh_flex", 0.0), ("sh_abd", 90.0), ("sh_rot", 0.0)))
-    return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
+    return _shoulder(flex, abd, rot, s)
 
 
 def elbow_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
     """The local rotation (n, 4) of the ``sfx`` ("L" / "R") elbow in ``pose`` (flexion, then the forearm's
     supination) — :func:`pose_to_local`'s row, for a caller that changed only the elbow angles."""
     s = 1.0 if sfx == "L" else -1.0
-    return Q.qmul(Q.axis_angle([0.0, -s, 0.0], side_angle(pose, "elbow_flex", sfx, n)),
-                  Q.axis_angle([s, 0.0, 0.0], -side_angle(pose, "elbow_sup", sfx, n)))
+    return _elbow(side_angle(pose, "elbow_flex", sfx, n), side_angle(pose, "elbow_sup", sfx, n), s)
 
 
 def side_angle(pose: dict, key: str, sfx: str, n: int, default: float = 0.0) -> np.ndarray:
@@ -155,12 +229,22 @@ def smooth_noise(rng: np.random.Generator, n: int, fps: float, cutoff_hz: float,
     pad = int(2 * fps / max(cutoff_hz, 1e-3)) + 8
     N = next_fast_len(m + pad, real=True)  # FFT-friendly length (an odd prime-ish N is 10× slower)
     white = rng.standard_normal((N, size))
+    H, sd = _gaussian_filter(N, float(fps), float(cutoff_hz))
+    out = np.fft.irfft(np.fft.rfft(white, axis=0) * H, n=N, axis=0)[:m]
+    return out / sd
+
+
+@functools.lru_cache(maxsize=256)
+def _gaussian_filter(N: int, fps: float, cutoff_hz: float) -> tuple[np.ndarray, float]:
+    """:func:`smooth_noise`'s frequency response (rfft bins, as a column) and the standard deviation it
+    gives unit white noise; made once per length, rate and cutoff (a gait draws three noises alike)."""
     f = np.fft.rfftfreq(N, 1.0 / fps)
     H = np.exp(-0.5 * (f / cutoff_hz) ** 2)
-    out = np.fft.irfft(np.fft.rfft(white, axis=0) * H[:, None], n=N, axis=0)[:m]
     # Parseval: var = sum(|H|^2 over the full two-sided spectrum)/N
     full = np.concatenate([H, H[1:-1] if N % 2 == 0 else H[1:]])
-    return out / np.sqrt(np.sum(full**2) / N)
+    column = H[:, None]
+    column.flags.writeable = False
+    return column, np.sqrt(np.sum(full**2) / N)
 
 
 def postural_sway(rng: np.random.Generator, n: int, fps: float, scale: float = 1.0) -> dict[str, np.ndarray]:
@@ -216,19 +300,21 @@ def fourier_basis(phase: np.ndarray, harmonics: int) -> np.ndarray:
     """Columns 1, cos 2πkφ, sin 2πkφ (k = 1 … harmonics) at the phases φ (cycles), shape (…, 2H + 1).
 
     Harmonic k from harmonic k − 1 by the angle-addition formulas (one sine and cosine per phase instead
-    of H); they agree with the direct sines to ≈ 1e-15 per harmonic on phases within a few cycles.
+    of H); they agree with the direct sines to ≈ 1e-15 per harmonic on phases within a few cycles. The
+    columns are built as contiguous rows and transposed once at the end (strided column writes cost more
+    than the arithmetic).
     """
     theta = 2 * np.pi * np.asarray(phase, dtype=float)
-    out = np.empty(theta.shape + (2 * harmonics + 1,))
-    out[..., 0] = 1.0
+    rows = np.empty((2 * harmonics + 1,) + theta.shape)
+    rows[0] = 1.0
     if harmonics:
         c1, s1 = np.cos(theta), np.sin(theta)
-        out[..., 1], out[..., 2] = c1, s1
+        rows[1], rows[2] = c1, s1
         for k in range(2, harmonics + 1):  # cos kθ = cos(k−1)θ cos θ − sin(k−1)θ sin θ; sin kθ likewise
-            c, s = out[..., 2 * k - 3], out[..., 2 * k - 2]
-            out[..., 2 * k - 1] = c * c1 - s * s1
-            out[..., 2 * k] = s * c1 + c * s1
-    return out
+            c, s = rows[2 * k - 3], rows[2 * k - 2]
+            rows[2 * k - 1] = c * c1 - s * s1
+            rows[2 * k] = s * c1 + c * s1
+    return np.ascontiguousarray(rows.transpose(*range(1, rows.ndim), 0))
 
 
 def fourier_eval(coef: np.ndarray, phase: np.ndarray) -> np.ndarray:
@@ -282,32 +368,48 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
 
     The contact is a soft minimum (by height) of the heel and ball sole points; its velocity is
     the same blend of the two points' own velocities (not the derivative of the blended point,
-    which would jump when the support rolls from heel to ball).
+    which would jump when the support rolls from heel to ball). ``P``, ``G`` may have leading axes before
+    the frames' (e.g. (m, n, 22, 3): m strides, each on its own).
     """
-    fp = foot_points(person.offsets)
-    ankles = [J(f"{name}_ankle") for _, _, name in SIDES]
-    # (n, 2 feet, heel / ball, 3)
-    sole = P[:, ankles, None] + Q.qrot(G[:, ankles, None], np.stack([fp["heel"], fp["ball"]]))
-    dy = np.clip((sole[:, :, 0, 1] - sole[:, :, 1, 1]) / tau_m, -50, 50)
+    heel, ball = _sole_points(person)
+    g = G[..., _ANKLES, :]
+    sole = np.empty(g.shape[:-1] + (2, 3))  # (…, n, 2 feet, heel / ball, 3)
+    sole[..., 0, :] = Q.qrot(g, heel)  # each point rotated on its own: qrot's row loop, the same bits
+    sole[..., 1, :] = Q.qrot(g, ball)
+    sole += P[..., _ANKLES, None, :]
+    dy = np.clip((sole[..., 0, 1] - sole[..., 1, 1]) / tau_m, -50, 50)
     w_ball = (1.0 / (1.0 + np.exp(-dy)))[..., None]  # heel higher → ball carries
-    pts = (1 - w_ball) * sole[:, :, 0] + w_ball * sole[:, :, 1]
-    d = _central_difference(sole)
-    vel = ((1 - w_ball) * d[:, :, 0] + w_ball * d[:, :, 1]) * fps
+    pts = (1 - w_ball) * sole[..., 0, :] + w_ball * sole[..., 1, :]
+    d = _central_difference(sole, axis=sole.ndim - 4)
+    vel = ((1 - w_ball) * d[..., 0, :] + w_ball * d[..., 1, :]) * fps
     return pts, vel
 
 
-def _central_difference(x: np.ndarray) -> np.ndarray:
-    """``np.gradient(x, axis=0)`` (central differences inside, one-sided at the ends; the same bits) without
-    its per-call axis and spacing handling, which dominates on the closure probes' short strides; fewer than
-    two frames give zeros (``np.gradient`` raises)."""
+_ANKLES = [J(f"{name}_ankle") for _, _, name in SIDES]
+
+
+def _sole_points(person: Person) -> tuple[np.ndarray, np.ndarray]:
+    """The heel and ball sole points (m, foot frame) of ``person`` (:func:`foot_points`)."""
+    fp = foot_points(person.offsets)
+    return fp["heel"], fp["ball"]
+
+
+def _central_difference(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``np.gradient(x, axis=axis)`` (central differences inside, one-sided at the ends; the same bits)
+    without its per-call axis and spacing handling, which dominates on the closure probes' short strides;
+    fewer than two frames give zeros (``np.gradient`` raises)."""
+    def at(i):
+        return (slice(None),) * axis + (i,)
+
     out = np.empty_like(x)
-    if len(x) < 2:
-        out[:] = 0.0
+    if x.shape[axis] < 2:
+        out[...] = 0.0
         return out
-    np.subtract(x[2:], x[:-2], out=out[1:-1])
-    out[1:-1] /= 2.0
-    out[0] = x[1] - x[0]
-    out[-1] = x[-1] - x[-2]
+    inner = out[at(slice(1, -1))]
+    np.subtract(x[at(slice(2, None))], x[at(slice(None, -2))], out=inner)
+    inner /= 2.0
+    out[at(0)] = x[at(1)] - x[at(0)]
+    out[at(-1)] = x[at(-1)] - x[at(-2)]
     return out
 
 
@@ -366,6 +468,26 @@ def anchored_root(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, f
 
         sigma = 0.1325 / smooth_hz * fps  # Gaussian −3 dB frequency = 0.1325 / σ
         root[:, 1] = gaussian_filter1d(root[:, 1], sigma, mode="nearest")  # vertical only: no horizontal slide
+    return root
+
+
+def anchored_roots(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, fps: float) -> np.ndarray:
+    """:func:`anchored_root` (level ground) of m strides at once: contact points and velocities (m, n, 2, 3),
+    the same ``weights`` (n, 2) for each; roots (m, n, 3). With a foot on the ground in every frame the
+    strides share one pass (the same operations per element as a call per stride); strides with flight
+    frames are made one by one."""
+    rel_contact, vel = contact
+    m, n = rel_contact.shape[:2]
+    w = np.clip(weights, 0.0, 1.0)
+    ws = w.sum(axis=1)
+    if not np.all(ws > 1e-6):
+        return np.stack([anchored_root((p, v), weights, fps) for p, v in zip(rel_contact, vel)])
+    v = -(w[:, :, None] * vel).sum(axis=-2) / ws[:, None]
+    y = ((w * (np.zeros((n, 2)) - rel_contact[..., 1])).sum(axis=-1)) / ws
+    root = np.zeros((m, n, 3))
+    for c in (0, 2):  # integrate the horizontal velocity (trapezoid)
+        root[:, 1:, c] = np.cumsum(0.5 * (v[:, 1:, c] + v[:, :-1, c]), axis=1) / fps
+    root[..., 1] = y
     return root
 
 

@@ -108,12 +108,14 @@ from imuforge.motion.library._core import (
     SIDES,
     Track,
     anchored_root,
+    anchored_roots,
     contact_ramps,
     elbow_rotation,
     foot_contact_points,
     fourier_basis,
     fourier_fit,
     gaussian_trend,
+    pelvis_rotation,
     pose_to_local,
     rel_fk,
     shoulder_rotation,
@@ -546,7 +548,7 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     """The legs' joint angles (deg) at gait phase ``phase`` (one row per leg, left then right): the speed's
     normative curves, this person's offsets and amplitude factors, the ``closure`` (see :class:`Closure`)
     and the stride-to-stride amplitude ``amp`` (one row per leg); both legs in one pass."""
-    basis = fourier_basis(np.mod(phase, 1.0), HARMONICS)
+    cycle, basis = _phase_basis(phase)
     keys, coefs = _coefficient_matrix(kind, round(speed * 20) / 20, stance)
     curves = basis @ coefs  # every curve in one product
     out = {}
@@ -568,12 +570,58 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     if closure.add is not None:
         out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
-        toe, dorsi, inv, add = np.moveaxis(closure.foot_spline(np.mod(phase, 1.0)), -1, 0)
+        toe, dorsi, inv, add = np.moveaxis(_foot_table_at(closure.foot_spline, phase, cycle), -1, 0)
         out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
         out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
         out["toe_out"] = toe
         out["hip_add"] = out.get("hip_add", 0.0) + add
     return out
+
+
+class _Recent:
+    """The last few values of a function of arrays, keyed by the arrays' bytes: a gait closure's probes
+    evaluate the same strides' phases over and over (three in four Fourier bases of a closure repeat one
+    made before it). The values are made read-only."""
+
+    def __init__(self, size: int = 16):
+        self.size, self.values = size, {}
+
+    def get(self, key, make):
+        value = self.values.pop(key, None)  # re-inserted last: the most recent
+        if value is None:
+            value = make()
+            for v in value:
+                if isinstance(v, np.ndarray):
+                    v.flags.writeable = False
+            if len(self.values) >= self.size:
+                self.values.pop(next(iter(self.values)))
+        self.values[key] = value
+        return value
+
+    def clear(self) -> None:
+        self.values.clear()
+
+
+_BASES = _Recent()
+_FOOT_TABLES = _Recent()
+
+
+def _phase_basis(phase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(phase mod 1, its Fourier basis of ``HARMONICS``) of a phase array, remembered for its next use."""
+    phase = np.ascontiguousarray(phase, dtype=float)
+
+    def make():
+        cycle = np.mod(phase, 1.0)
+        return cycle, fourier_basis(cycle, HARMONICS)
+
+    return _BASES.get((phase.shape, phase.tobytes()), make)
+
+
+def _foot_table_at(spline: CubicSpline, phase: np.ndarray, cycle: np.ndarray) -> np.ndarray:
+    """``spline(cycle)`` (``cycle`` = ``phase`` mod 1), remembered for the next use of the same spline at the
+    same phases (the entry holds the spline, so its id stays its own)."""
+    phase = np.ascontiguousarray(phase, dtype=float)
+    return _FOOT_TABLES.get((id(spline), phase.shape, phase.tobytes()), lambda: (spline(cycle), spline))[0]
 
 
 @functools.lru_cache(maxsize=64)
@@ -588,15 +636,19 @@ def _periodic_spline(table: np.ndarray) -> CubicSpline:
     return CubicSpline(x, np.concatenate([table, table[:1]]), bc_type="periodic")
 
 
-def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, style: dict) -> dict:
+def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, style: dict,
+                      pelvis_only: bool = False) -> dict:
     """Pelvis and trunk angles (deg), referenced to the left leg's phase (Kadaba et al. 1989 for the
-    pelvis; thorax counter-rotation and stabilisation, see the module docstring)."""
+    pelvis; thorax counter-rotation and stabilisation, see the module docstring); ``pelvis_only``: the
+    pelvis's three (all the legs' forward kinematics needs)."""
     run = kind == "running"
     k = 2 * np.pi
     pel = 1.6 if run else (speed / 1.3) ** 0.5 if kind == "walking" else 0.8
     pose = {"pelvis_obliq": 4.0 * pel * np.cos(k * (phL - 0.15)),
             "pelvis_yaw": -4.0 * pel * np.cos(k * phL),
             "pelvis_tilt": 1.5 * pel * np.cos(2 * k * (phL - 0.1)) + (4.0 if run else 0.0)}
+    if pelvis_only:
+        return pose
     lean = person.trunk_lean_deg + (6.0 if run else 0.0) + GAITS[kind].trunk_lean + style.get("trunk_flex", 0.0)
     comp = 0.8  # the spine cancels 80 % of the pelvic tilt / obliquity oscillation
     pose["spine_flex"] = lean - comp * 1.5 * pel * np.cos(2 * k * (phL - 0.1))
@@ -644,15 +696,15 @@ def _arms(kind: str, phL: np.ndarray, phR: np.ndarray, arm_amp, style: dict) -> 
 
 def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, arm_amp, speed: float,
           stance: float, style: dict) -> dict:
-    """Full-body pose dict (deg) of a gait (``arm_amp`` None: the pelvis, legs and trunk only, as the
-    closure probes need them)."""
+    """Full-body pose dict (deg) of a gait (``arm_amp`` None: the pelvis and legs only, as the closure
+    probes' legs-only forward kinematics needs them)."""
     pstyle = person_gait_style(person)
     H = person.height_m
     hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
     abd0 = np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
     pose: dict = {"toe_out": person.toe_out_deg}
-    shape = np.shape(phL)
-    amp = np.stack([np.broadcast_to(amp_l, shape), np.broadcast_to(amp_r, shape)])
+    amp = np.empty((2,) + np.shape(phL))
+    amp[0], amp[1] = amp_l, amp_r
     ang = _leg_angles(kind, np.stack([phL, phR]), speed, stance, closure, amp, pstyle)
     add, toe = ang.pop("hip_add", (0.0, 0.0)), ang.pop("toe_out", (0.0, 0.0))
     for i, sfx in enumerate("LR"):
@@ -660,10 +712,30 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
         pose[f"toe_out_{sfx}"] = person.toe_out_deg + toe[i]
         for key, v in ang.items():
             pose[f"{key}_{sfx}"] = v[i]
+    if arm_amp is None:  # the closure's probes: the pelvis as the last pass over these phases made it
+        pose.update(_probe_pelvis(kind, phL, speed))
+        return pose
     pose.update(_trunk_and_pelvis(kind, person, phL, speed, style))
-    if arm_amp is not None:
-        pose.update(_arms(kind, phL, phR, arm_amp, style))
+    pose.update(_arms(kind, phL, phR, arm_amp, style))
     return pose
+
+
+_PELVES = _Recent()
+_STRIDE_WEIGHTS = _Recent()  # the probes' stride contact weights (read-only), by phases: a closure reuses them
+
+
+def _probe_pelvis(kind: str, phL: np.ndarray, speed: float) -> dict:
+    """The pelvis's angles (deg, :func:`_trunk_and_pelvis`: they depend on the gait, speed and phase only)
+    and its local rotation ``pelvis_q`` (:func:`pelvis_rotation`) over the phases ``phL``, remembered for the
+    closure's next probe of the same strides."""
+    phL = np.ascontiguousarray(phL, dtype=float)
+    keys = ("pelvis_yaw", "pelvis_tilt", "pelvis_obliq", "pelvis_q")
+
+    def make():
+        pose = _trunk_and_pelvis(kind, None, phL, speed, {}, pelvis_only=True)
+        return (*(pose[k] for k in keys[:3]), pelvis_rotation(pose, len(phL)))
+
+    return dict(zip(keys, _PELVES.get((kind, float(speed), phL.shape, phL.tobytes()), make)))
 
 
 def _contact_weights(kind: str, phL, phR, stance: float) -> np.ndarray:
@@ -715,12 +787,11 @@ def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, s
     probe = replace(closure, **{k: np.repeat(np.asarray(v, dtype=float), n) for k, v in fields.items()})
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, probe, None, speed, stance, {})
     P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
-    w = _contact_weights(kind, ph1, ph1 + 0.5, stance)
-    strides = []
-    for i in range(m):
-        pts, vel = foot_contact_points(P_all[i * n:(i + 1) * n], G_all[i * n:(i + 1) * n], person, fps)
-        strides.append((pts, anchored_root((pts, vel), w, fps)))
-    return ph1, w, strides
+    w = _STRIDE_WEIGHTS.get((kind, stance, ph1.tobytes()),
+                            lambda: (_contact_weights(kind, ph1, ph1 + 0.5, stance),))[0]
+    pts, vel = foot_contact_points(P_all.reshape(m, n, *P_all.shape[1:]), G_all.reshape(m, n, *G_all.shape[1:]),
+                                   person, fps)  # each stride on its own
+    return ph1, w, list(zip(pts, anchored_roots((pts, vel), w, fps)))
 
 
 def _heel_off(stance: float) -> float:
