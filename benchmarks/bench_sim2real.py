@@ -168,10 +168,10 @@ def fit_eval(tmp: Path, name: str, proto: Protocol, classes, test: Path, *, data
     from imuforge.train import TrainConfig, train
     from imuforge.train.augment import Augmentation
 
+    # epochs, patience and batch size are the command's defaults (TrainConfig's): what a user gets
     cfg = TrainConfig(data=[str(d) for d in data], real=[str(r) for r in real], val=[str(v) for v in val],
-                      model="tiny_cnn",
-                      window_s=proto.window_s, stride_s=proto.stride_s, rate_hz=proto.rate_hz, epochs=40,
-                      patience=8, batch_size=32, seed=seed, labels=list(classes),
+                      model="tiny_cnn", window_s=proto.window_s, stride_s=proto.stride_s, rate_hz=proto.rate_hz,
+                      seed=seed, labels=list(classes),
                       augment=Augmentation.parse(augment).to_json() if augment else None, augment_on=augment_on,
                       init=init,
                       learning_rate=5e-4 if init else 2e-3)
@@ -550,8 +550,9 @@ def render() -> None:
              "Protocol (issue 10): for each data set and calibration person P, the user's capture is the first "
              "≤ 60 s of each activity of P; tests are on the *other* people of the set (one-person sets, and "
              "gaitmap whose classes each come from different people: the data after the capture, 10 s per class "
-             "for gaitmap). tiny_cnn, 40 epochs with early stopping (patience 8) on "
-             "validation held out as the trainer decides (one real subject: held-out time stretches). "
+             "for gaitmap). tiny_cnn with `imuforge train`'s defaults (since session 25; 40 epochs, patience 8, "
+             "batch 32 before): 30 epochs, batch 64, early stopping (patience 6) on validation held out as the "
+             "trainer decides (one real subject: held-out time stretches; `--val`: the capture). "
              "Macro-F1 mean ± sd over seeds × calibration persons (n runs). The rows go through "
              "`imuforge.calibrate.calibrate`, `imuforge.train.train` and `imuforge.train.evaluate_run` — the "
              "calls behind `imuforge calibrate`, `train` and `eval`.", "",
