@@ -57,6 +57,16 @@ def test_one_real_subject_trains_and_says_how_it_validated(tmp_path, synth_dir, 
     assert d["validation_groups"] == ["subject:me"] and d["real_windows"]["train"] > 0
 
 
+@pytest.mark.parametrize("n,batch,passes", [(18, 64, 57), (140, 64, 8), (1024, 64, 1), (5000, 64, 1),
+                                            (100, 16, 3), (1, 64, 1024)])
+def test_a_small_training_set_is_cycled_to_sixteen_steps_an_epoch(n, batch, passes):
+    from imuforge.train.trainer import MIN_STEPS_PER_EPOCH, epoch_passes
+
+    assert MIN_STEPS_PER_EPOCH == 16
+    assert epoch_passes(n, batch) == passes
+    assert n * passes >= 16 * batch and (passes == 1 or n * (passes - 1) < 16 * batch)  # the fewest that do
+
+
 @pytest.mark.slow
 def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path, capsys):
     """One person walked and ran, another stood: every subject-wise split leaves a label out of training
@@ -77,7 +87,10 @@ def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path
     assert all(n > 0 for n in d["windows"]["train"].values()) and d["windows"]["train"].keys() == {
         "walking", "running", "standing"}
     assert all(n > 0 for n in d["windows"]["validation"].values())
-    assert "subject-wise splits tried trains standing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "subject-wise splits tried trains standing" in err
+    n = sum(d["windows"]["train"].values())  # a few dozen windows: each epoch goes through them several times
+    assert f"note: {n} training windows: each epoch goes through them {-(-16 * 16 // n)} times" in err
 
 
 @pytest.mark.slow

@@ -353,8 +353,21 @@ def _make_model(config: TrainConfig, init: Run | None, length: int, n_labels: in
     return model
 
 
+#: every epoch takes at least this many optimizer steps: a small training set (a capture of a few minutes)
+#: is cycled within the epoch, each pass in an order of its own and augmented anew, so that --epochs and
+#: --patience mean as much training on 20 windows as on 20 000 (with 18 windows and batch 64 an epoch
+#: was one step, and 30 epochs too few for a capture alone: docs/TRAINING.md)
+MIN_STEPS_PER_EPOCH = 16
+
+
+def epoch_passes(n_train: int, batch_size: int) -> int:
+    """How many times an epoch goes through ``n_train`` windows to take :data:`MIN_STEPS_PER_EPOCH` steps."""
+    return max(1, -(-MIN_STEPS_PER_EPOCH * int(batch_size) // max(int(n_train), 1)))
+
+
 def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarray, std: np.ndarray):
-    """Class-balanced, early-stopped fit; augmented batches drawn anew every epoch when asked."""
+    """Class-balanced, early-stopped fit; augmented batches drawn anew every epoch when asked; a small
+    training set is cycled :func:`epoch_passes` times per epoch."""
     import keras
 
     w, y = pool.windows, pool.y
@@ -364,7 +377,9 @@ def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarra
     cw_val = class_weights(y[split.val], n_classes)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], weighted_metrics=[])
-    order = np.random.default_rng(config.seed).permutation(np.flatnonzero(split.train))
+    rng, train_idx = np.random.default_rng(config.seed), np.flatnonzero(split.train)
+    order = np.concatenate([rng.permutation(train_idx)
+                            for _ in range(epoch_passes(train_idx.size, config.batch_size))])
     aug = Augmentation.from_json(config.augment)
     if aug is None:
         Xn = _normalise(w.X[order], mean, std)
@@ -442,6 +457,10 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)
                  if streamed else normalisation_stats(w.X[split.train]))
     model = _make_model(config, init, w.length, len(pool.labels))
+    passes = 1 if streamed else epoch_passes(int(split.train.sum()), config.batch_size)
+    if passes > 1:
+        pool.notes.append(f"{int(split.train.sum())} training windows: each epoch goes through them {passes} "
+                          f"times (at least {MIN_STEPS_PER_EPOCH} steps of batch {config.batch_size})")
     history = (stream.fit if streamed else _fit)(config, model, pool, split, mean, std)
     val_loss = history.get("val_loss", [])
     best_epoch = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
