@@ -570,6 +570,11 @@ def on_trunk(placement: Placement) -> bool:
     return site_class(placement.segment, "left") in TRUNK_SITES
 
 
+def on_foot(placement: Placement) -> bool:
+    """Whether a device at ``placement`` sits on a foot (site class ``foot`` when that foot lands)."""
+    return "foot" in (site_class(placement.segment, side) for side in ("left", "right"))
+
+
 @dataclass(frozen=True)
 class TrunkLever:
     """Per contact (n rows): the contacting hip joint's position from the trunk's centre of mass
@@ -767,19 +772,22 @@ def plan_impacts(motion, placements, model: ImpactModel | str | bool | None, key
     peaks = tibial_peaks(events, person, spread)
     frames = np.clip(np.rint(events.times_s * motion.fps).astype(int), 0, motion.n_frames - 1)
     trunk = trunk_levers(motion, frames, events.foot)
-    foot = foot_levers(motion, events, person.contact_lateral_h)
+    placements = list(placements)
+    # the foot's lever only where a device sits on a foot (not on the hot path of every other placement)
+    foot = foot_levers(motion, events, person.contact_lateral_h) if any(map(on_foot, placements)) else None
     sites, rocking = [], []
     for pl in placements:
         seg, _ = pl.joints(motion.skeleton)
         rot = Rotation.from_quat(motion.orientations[frames, seg]).as_matrix()
         sites.append(site_transients(events, peaks, person, pl, rot, spread, trunk, foot))
-        on_foot = foot is not None and "foot" in (site_class(pl.segment, side) for side in ("left", "right"))
-        rocking.append("trunk" if trunk is not None and on_trunk(pl) else "ankle" if on_foot else "pivot")
+        rocking.append("trunk" if trunk is not None and on_trunk(pl) else
+                       "ankle" if foot is not None and on_foot(pl) else "pivot")
     return ImpactPlan(person, events, peaks, tuple(sites), tuple(rocking))
 
 
 __all__ = ["CONTACT_KIND", "DEFAULT_SPREAD", "ContactEvents", "ImpactModel", "ImpactPerson", "ImpactPlan",
            "FootLever", "ImpactSpread", "SiteSpread", "SiteTransients", "TrunkLever", "add_transients",
            "contact_events", "foot_levers",
-           "draw_impact", "duration_s", "on_trunk", "plan_impacts", "pulse_response", "site_class", "site_transients",
+           "draw_impact", "duration_s", "on_foot", "on_trunk", "plan_impacts", "pulse_response", "site_class",
+           "site_transients",
            "tibial_peaks", "transient_sums", "trunk_levers", "unit_peak"]
