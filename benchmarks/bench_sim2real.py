@@ -208,14 +208,16 @@ def calibrate_on(tmp: Path, syn: Path, capture: Path, seed: int, map_mode: str) 
 
     res = calibrate([syn], [capture], tmp, align=True, map_mode=map_mode, seed=seed, plots=False)
     posture = [f"{f.kind}: {f.text}" for f in res.findings if f.topic == "posture"]  # what the user is told
+    warn = [f"warning: {f.text}" for f in res.findings if f.kind == "warning" and f.topic == "classes"]
     al = res.report.step("align")
     if not isinstance(al, AlignStep):
-        return res.dataset, {"align": "not aligned", "posture": posture}
+        return res.dataset, {"align": "not aligned", "posture": posture, "warnings": warn}
     if al.each:
         a = al.alignment.angles_deg
         return res.dataset, {"align": f"each recording: {a.min():.0f}–{a.max():.0f}°, median {np.median(a):.0f}°",
-                             "posture": posture}
-    return res.dataset, {"align": f"{al.alignment.angle_deg:.0f}° (pooled)", "posture": posture}
+                             "posture": posture, "warnings": warn}
+    return res.dataset, {"align": f"{al.alignment.angle_deg:.0f}° (pooled)", "posture": posture,
+                         "warnings": warn}
 
 
 # ----------------------------------------------------------------------------- one set
@@ -267,6 +269,7 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
                 cal, info = calibrate_on(work / f"cal_{pi}", syn, cap, seed=pi, map_mode=map_mode)
                 notes.append(f"P={P}: alignment {info['align']}")
                 notes += [f"P={P}: posture {text}" for text in info["posture"]]
+                notes += [f"P={P}: {text}" for text in info["warnings"]]
             except Exception as exc:  # noqa: BLE001 - a benchmark records what failed
                 notes.append(f"P={P}: calibration failed: {exc}")
         for s in range(seeds):

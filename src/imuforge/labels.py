@@ -93,3 +93,30 @@ def canonical_label(label: str, *, allow_custom: bool = False, source: str | Non
     hint = f"; did you mean {' or '.join(suggestions)}?" if suggestions else ""
     raise ValidationError(f"unknown activity label {label!r}{hint}", source=source,
                           allowed=", ".join(CANONICAL_LABELS) + " (or pass --custom-label for a new activity)")
+
+
+def one_wearer_per_class(labels, wearers) -> dict[str, str] | None:
+    """``{label: wearer}`` when the data's classes and wearers cannot be told apart: two or more wearers, and
+    every label shown by one of them only (one person walked, another climbed the stairs); None otherwise.
+
+    A model trained on such data can learn who wore the device — how they put it on, how they move — instead
+    of the activity, and nothing in the data can show it: every validation split holds the same pairing.
+    ``labels`` and ``wearers``: one entry per sample, window or recording, in the same order.
+    """
+    pairs = {(str(lab), str(w)) for lab, w in zip(labels, wearers)}
+    by_label: dict[str, set[str]] = {}
+    for lab, w in pairs:
+        by_label.setdefault(lab, set()).add(w)
+    if len(by_label) < 2 or any(len(ws) > 1 for ws in by_label.values()):
+        return None
+    owner = {lab: next(iter(ws)) for lab, ws in sorted(by_label.items())}
+    return owner if len(set(owner.values())) >= 2 else None
+
+
+def describe_owners(owner: dict[str, str]) -> str:
+    """``"stairs_down, stairs_up: B; walking: A"``: the labels each wearer alone shows."""
+    by_wearer: dict[str, list[str]] = {}
+    for lab, w in owner.items():
+        by_wearer.setdefault(w, []).append(lab)
+    return "; ".join(f"{', '.join(sorted(labs))}: {w}" for w, labs in sorted(by_wearer.items(),
+                                                                           key=lambda kv: sorted(kv[1])))

@@ -179,3 +179,25 @@ def test_a_capture_whose_activities_come_from_different_people_is_not_compared()
     (f,) = posture_findings(recs, capture)
     assert f.kind == "undecided" and f.topic == "posture" and f.text.endswith("not compared where no person of the "
                                                                              "capture holds both activities: standing–walking")
+
+
+def test_a_capture_whose_every_class_has_its_own_wearer_is_a_warning():
+    """Each class from another person (gaitmap's walking and stair files): the wearer is part of the class,
+    and per-class maps carry it into the synthetic classes — said once, naming who showed what."""
+    from imuforge.calibrate.pipeline import wearer_findings
+    from imuforge.calibrate.result import MapStep
+    from imuforge.synth import activity_spec, generate_recordings, plan_takes
+
+    sources = [activity_spec("standing", 6.0), activity_spec("walking", 6.0)]
+    takes = plan_takes(2, 2, ["metamotions"], ["lower_back"])
+    recs = [rec for _, _, rec in generate_recordings(sources, takes, seed=4, wear="default")]
+    a, b = sorted({r.subject for r in recs})
+    apart = [r for r in recs if (r.subject, r.labels[0].label) in {(a, "standing"), (b, "walking")}]
+    per_class = MapStep("per-class", ["standing", "walking"], ["standing", "walking"], {})
+    (f,) = wearer_findings(apart, per_class)
+    assert (f.kind, f.topic) == ("warning", "classes")
+    assert f"(standing: {a}; walking: {b})" in f.text and "--map per-class carried it" in f.text
+    (f,) = wearer_findings(apart, None)  # no map: the warning without the map's part
+    assert "--map" not in f.text and "capture every activity on each wearer" in f.text
+    assert wearer_findings(recs, per_class) == []  # both people did both activities
+    assert wearer_findings([r for r in recs if r.subject == a], per_class) == []  # one wearer

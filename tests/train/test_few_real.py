@@ -89,6 +89,9 @@ def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path
     assert all(n > 0 for n in d["windows"]["validation"].values())
     err = capsys.readouterr().err
     assert "subject-wise splits tried trains standing" in err
+    # and the user is told that the classes and the people cannot be told apart
+    assert ("note: each class of the real data comes from one wearer only (running, walking: walker; "
+            "standing: stander)") in err
     n = sum(d["windows"]["train"].values())  # a few dozen windows: each epoch goes through them several times
     assert f"note: {n} training windows: each epoch goes through them {-(-16 * 16 // n)} times" in err
 

@@ -44,6 +44,7 @@ from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.errors import ValidationError
+from imuforge.labels import describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datasets, read_recording
 from imuforge.units import GROUP_OF_SENSOR
@@ -531,6 +532,7 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "
                             f"{s.group} values lay beyond)") for s in step.scales]
     if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
+        out += wearer_findings(reals, report.step("map"))
         out += posture_findings(pre_align, reals)
     out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
     held = report.fidelity_after_heldout
@@ -624,6 +626,22 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
                                f"it gives rotations {stab.halves_apart_deg:.0f}° apart (> {ALIGN_UNSTABLE_DEG:g}°); "
                                "the capture does not pin the placement down — capture longer, keep the device fixed"))
     return out
+
+
+def wearer_findings(reals: Sequence[Recording], map_step) -> list[Finding]:
+    """A warning when every class of the capture comes from one wearer only, and two or more wearers took it
+    (:func:`imuforge.labels.one_wearer_per_class`): what sets the wearers apart — how each put the device on,
+    how each moves — is then part of each class, and per-class maps carry it into the synthetic classes."""
+    owner = one_wearer_per_class([seg.label for r in reals for seg in r.labels],
+                                 [str(r.subject) for r in reals for _ in r.labels])
+    if owner is None:
+        return []
+    per_class = isinstance(map_step, MapStep) and map_step.mode == "per-class"
+    return [Finding("warning", "classes", f"each class of the capture comes from one wearer only "
+                    f"({describe_owners(owner)}): how each put the device on and moves is part of their class"
+                    + ("; --map per-class carried it into the synthetic classes" if per_class else "")
+                    + ", and a model can learn the wearer instead of the activity — capture every activity "
+                    "on each wearer")]
 
 
 def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:

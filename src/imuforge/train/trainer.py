@@ -19,7 +19,7 @@ from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
 from imuforge.errors import ValidationError, check_range
-from imuforge.labels import CANONICAL_LABELS
+from imuforge.labels import CANONICAL_LABELS, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.train.augment import Augmentation
 from imuforge.train.run import Run, load_run, write_json
@@ -261,7 +261,20 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
     y = np.array([lut[v] for v in windows.labels.astype(str)], np.int64)
     if config.val:
         _check_val(windows.labels.astype(str), np.zeros(len(windows), bool) if is_val is None else is_val)
-    return _Pool(windows, is_real, labels, y, summaries, list(notes or []), is_val)
+    trains_real = np.asarray(is_real, bool) & (True if is_val is None else ~np.asarray(is_val, bool))
+    notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real])
+    return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
+
+
+def wearer_class_notes(labels: np.ndarray, groups: np.ndarray) -> list[str]:
+    """The warning for real training windows whose every class one wearer alone shows
+    (:func:`imuforge.labels.one_wearer_per_class`)."""
+    owner = one_wearer_per_class(labels, [str(g).removeprefix("subject:") for g in groups])
+    if owner is None:
+        return []
+    return [f"each class of the real data comes from one wearer only ({describe_owners(owner)}): the "
+            "model can learn who wore the device instead of the activity, and validating on these data "
+            "cannot show it; record every activity on each wearer, or validate on other people with --val"]
 
 
 def _check_val(labels: np.ndarray, is_val: np.ndarray) -> None:
@@ -297,8 +310,8 @@ def one_wearer(windows: Windows, real: np.ndarray | None = None) -> list[str]:
         return []
     n = len(set(windows.sources[anon].tolist()))
     windows.groups[anon] = ANONYMOUS_WEARER
-    return [f"{n} real recording(s) have no subject id: taken as one wearer (set it with imuforge capture "
-            "--subject to train on several people)"]
+    return [f"{n} real recording(s) have no subject id: taken as one wearer (recordings of several people "
+            "each need theirs: imuforge capture --subject)"]
 
 
 def _split(config: TrainConfig, pool: _Pool) -> _Split:
