@@ -219,13 +219,19 @@ def test_realworld_zip_and_plain(tmp_path):
     report = import_dataset("realworld", tmp_path / "realworld2016_dataset", tmp_path / "out")
     ds, recs = _recs(tmp_path / "out")
     by = {(r.subject, r.placement): r for r in recs}
-    assert set(by) == {("rw_proband1", "forearm"), ("rw_proband1", "chest"), ("rw_proband2", "waist_front")}
-    fore = by[("rw_proband1", "forearm")]
+    assert set(by) == {("rw_proband1", "forearm_right"), ("rw_proband1", "chest"),
+                       ("rw_proband2", "waist_front")}
+    fore = by[("rw_proband1", "forearm_right")]
     assert fore.channels == ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
     assert fore.rate_hz == 50.0
     np.testing.assert_allclose(fore.gyro[5], [0.1, 0.2, 0.3])
     assert report.skipped["acc_samples_outside_common_span"] == 1  # gyro starts 7 ms late
     assert by[("rw_proband2", "waist_front")].labels[0].label == "stairs_up"
+    # every position the importers write is a placement preset: `imuforge motion --placement` takes it
+    from imuforge.datasets.importers import REALWORLD_POSITIONS
+    from imuforge.sensors.placement import PLACEMENTS
+
+    assert set(REALWORLD_POSITIONS.values()) | {"hip_right_front"} <= set(PLACEMENTS)
 
 
 

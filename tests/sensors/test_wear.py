@@ -356,6 +356,9 @@ UP_AXIS = {
     "ankle_right": (0, +1), "ankle_left": (0, +1),
     "foot_right": (2, +1), "foot_left": (2, +1),   # a sensor laced flat on the shoe: +z up
     "upper_arm_left": (0, -1), "upper_arm_right": (0, +1),
+    "hip_right_front": (1, +1), "hip_left_front": (1, +1),   # clipped upright at the front of the hip
+    "shin_right": (1, +1), "shin_left": (1, +1),             # phone upright on the shin
+    "forearm_left": (1, +1), "forearm_right": (1, +1),       # phone along the forearm, top toward the elbow
 }
 
 

@@ -92,6 +92,9 @@ class Placement:
 
 _X, _Y, _Z = np.eye(3)
 _UCI_BETA = np.radians(58.0)
+_HIP_BETA = np.radians(45.0)
+"""Where a device clipped at the front of the hip sits around the waist: halfway between the front and the
+side (an assumption: USC-HAD says "front right hip" and gives no angle)."""
 """Where UCI-HAR's belt phone sits around the waist: 58° from straight ahead toward the wearer's left."""
 
 PLACEMENTS: dict[str, Placement] = {
@@ -128,6 +131,22 @@ PLACEMENTS: dict[str, Placement] = {
             "z +0.45 → atan2 = 58°).",
         ),
         Placement(
+            "hip_right_front", "pelvis", None, (-0.14 * np.sin(_HIP_BETA), 0.0, 0.14 * np.cos(_HIP_BETA)),
+            _frame(np.cos(_HIP_BETA) * _X + np.sin(_HIP_BETA) * _Z, _Y,
+                   np.cos(_HIP_BETA) * _Z - np.sin(_HIP_BETA) * _X),
+            "Device clipped upright at the front right of the hip (USC-HAD's MotionNode), face out, 45° "
+            "from straight ahead toward the wearer's right: y up (standing still: +y ≈ +g), z out of the "
+            "face, x = y × z forward and to the wearer's left, along the belt. USC-HAD states the position, "
+            "not the node's axes: calibrate --align fits the turn from a capture.",
+        ),
+        Placement(
+            "hip_left_front", "pelvis", None, (0.14 * np.sin(_HIP_BETA), 0.0, 0.14 * np.cos(_HIP_BETA)),
+            _frame(np.cos(_HIP_BETA) * _X - np.sin(_HIP_BETA) * _Z, _Y,
+                   np.cos(_HIP_BETA) * _Z + np.sin(_HIP_BETA) * _X),
+            "Device clipped upright at the front left of the hip, face out, 45° from straight ahead "
+            "toward the wearer's left: y up, z out of the face, x = y × z backward and to the left.",
+        ),
+        Placement(
             "lower_back", "pelvis", None, (0.0, 0.06, -0.12),
             _frame(-_X, _Y, -_Z),
             "Device on the lower back (L4/L5): x to the wearer's right, y up, z backward.",
@@ -156,6 +175,32 @@ PLACEMENTS: dict[str, Placement] = {
             "ankle_left", "left_shank", "left_ankle", (0.04, 0.08, 0.0),
             _frame(_Y, _Z, _X),
             "On the outside of the left ankle: x up the shank, z outward.",
+        ),
+        Placement(
+            "shin_right", "right_shank", "right_ankle", (0.0, 0.20, 0.045),
+            _frame(_X, _Y, _Z),
+            "Phone strapped upright on the front of the right shin, 20 cm above the ankle, screen out "
+            "(Android / iOS axes, RealWorld HAR's shin position): x to the wearer's left, y up the "
+            "shank, z forward. Standing still: +y ≈ +g.",
+        ),
+        Placement(
+            "shin_left", "left_shank", "left_ankle", (0.0, 0.20, 0.045),
+            _frame(_X, _Y, _Z),
+            "Phone strapped upright on the front of the left shin: x to the wearer's left, y up the "
+            "shank, z forward.",
+        ),
+        Placement(
+            "forearm_left", "left_forearm", "left_wrist", (-0.12, 0.03, 0.0),
+            _frame(-_Z, -_X, _Y),
+            "Phone or sensor strapped along the back of the left forearm, halfway to the elbow, its top "
+            "toward the elbow, screen out (Android / iOS axes, RealWorld HAR's forearm position): y toward "
+            "the elbow (arm hanging: +y ≈ +g), z out of the back of the forearm.",
+        ),
+        Placement(
+            "forearm_right", "right_forearm", "right_wrist", (0.12, 0.03, 0.0),
+            _frame(_Z, _X, _Y),
+            "Phone or sensor strapped along the back of the right forearm, its top toward the elbow, "
+            "screen out (the mirror of forearm_left): y toward the elbow, z out of the back of the forearm.",
         ),
         Placement(
             "foot_right", "right_foot", None, (0.0, 0.02, 0.05),

@@ -226,7 +226,9 @@ SPREADS: dict[str, WearSpread] = {s.name: s for s in (WATCH, PHONE_POCKET, PHONE
 _SPREAD_OF_PRESET = {
     "wrist_left": WATCH, "wrist_right": WATCH,
     "pocket_left_thigh": PHONE_POCKET, "pocket_right_thigh": PHONE_POCKET,
-    "waist_front": PHONE_BELT, "waist_left_landscape": PHONE_BELT,
+    "waist_front": PHONE_BELT, "waist_left_landscape": PHONE_BELT, "hip_right_front": PHONE_BELT,
+    "hip_left_front": PHONE_BELT, "shin_left": STRAP, "shin_right": STRAP, "forearm_left": STRAP,
+    "forearm_right": STRAP,
     "chest": STRAP, "lower_back": STRAP, "ankle_left": STRAP, "ankle_right": STRAP,
     "foot_left": SHOE, "foot_right": SHOE,
     "upper_arm_left": STRAP, "upper_arm_right": STRAP, "head": HEAD,
