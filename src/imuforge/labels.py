@@ -103,7 +103,7 @@ def one_wearer_per_class(labels, wearers) -> dict[str, str] | None:
     of the activity, and nothing in the data can show it: every validation split holds the same pairing.
     ``labels`` and ``wearers``: one entry per sample, window or recording, in the same order.
     """
-    pairs = {(str(lab), str(w)) for lab, w in zip(labels, wearers)}
+    pairs = {(str(lab), str(w)) for lab, w in zip(labels, wearers, strict=True)}
     by_label: dict[str, set[str]] = {}
     for lab, w in pairs:
         by_label.setdefault(lab, set()).add(w)

@@ -200,4 +200,8 @@ def test_a_capture_whose_every_class_has_its_own_wearer_is_a_warning():
     (f,) = wearer_findings(apart, None)  # no map: the warning without the map's part
     assert "--map" not in f.text and "capture every activity on each wearer" in f.text
     assert wearer_findings(recs, per_class) == []  # both people did both activities
+    # a recording without a subject id is one wearer of its own, named as such
+    unnamed = [r.replace(subject=None) if r.subject == a else r for r in apart]
+    (f,) = wearer_findings(unnamed, None)
+    assert "(standing: (no subject id); walking: " in f.text
     assert wearer_findings([r for r in recs if r.subject == a], per_class) == []  # one wearer

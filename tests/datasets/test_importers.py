@@ -12,6 +12,7 @@ from imuforge.cli import main
 from imuforge.datasets.importers import import_dataset
 from imuforge.errors import ValidationError
 from imuforge.recording import read_dataset
+from imuforge.sensors.placement import PLACEMENTS
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 
@@ -183,6 +184,7 @@ def test_pamap2_nan_rows_become_gaps(tmp_path):
     report = import_dataset("pamap2", tmp_path / "PAMAP2_Dataset", tmp_path / "out")
     ds, recs = _recs(tmp_path / "out")
     r = recs[0]
+    assert r.placement in PLACEMENTS
     assert r.channels[-3:] == ("mag_x", "mag_y", "mag_z") and r.rate_hz == 100.0
     assert len(r) == n - 10 and len(r.gaps()) == 1
     assert report.skipped["rows_with_nan"] == 20
@@ -219,19 +221,18 @@ def test_realworld_zip_and_plain(tmp_path):
     report = import_dataset("realworld", tmp_path / "realworld2016_dataset", tmp_path / "out")
     ds, recs = _recs(tmp_path / "out")
     by = {(r.subject, r.placement): r for r in recs}
-    assert set(by) == {("rw_proband1", "forearm_right"), ("rw_proband1", "chest"),
+    assert set(by) == {("rw_proband1", "wrist_left"), ("rw_proband1", "chest"),
                        ("rw_proband2", "waist_front")}
-    fore = by[("rw_proband1", "forearm_right")]
+    fore = by[("rw_proband1", "wrist_left")]
     assert fore.channels == ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
     assert fore.rate_hz == 50.0
     np.testing.assert_allclose(fore.gyro[5], [0.1, 0.2, 0.3])
     assert report.skipped["acc_samples_outside_common_span"] == 1  # gyro starts 7 ms late
     assert by[("rw_proband2", "waist_front")].labels[0].label == "stairs_up"
-    # every position the importers write is a placement preset: `imuforge motion --placement` takes it
+    # every position the importer writes is a placement preset: `imuforge motion --placement` takes it
     from imuforge.datasets.importers import REALWORLD_POSITIONS
-    from imuforge.sensors.placement import PLACEMENTS
 
-    assert set(REALWORLD_POSITIONS.values()) | {"hip_right_front"} <= set(PLACEMENTS)
+    assert set(REALWORLD_POSITIONS.values()) <= set(PLACEMENTS)
 
 
 
@@ -278,6 +279,7 @@ def test_usc_had(tmp_path):
     assert labels == ["lying", "running"]
     r = next(r for r in recs if r.labels[0].label == "running")
     assert r.subject == "usc03" and r.rate_hz == 100.0
+    assert r.placement == "hip_right_front" and r.placement in PLACEMENTS  # `motion --placement` takes it
     np.testing.assert_allclose(r.acc[0, 0], STANDARD_GRAVITY)
     np.testing.assert_allclose(r.gyro[0, 0], 90 * DEG)
 

@@ -67,6 +67,20 @@ def test_a_small_training_set_is_cycled_to_sixteen_steps_an_epoch(n, batch, pass
     assert n * passes >= 16 * batch and (passes == 1 or n * (passes - 1) < 16 * batch)  # the fewest that do
 
 
+def test_classes_each_from_one_wearer_are_noted_and_val_is_suggested_only_without_it():
+    from imuforge.train.trainer import wearer_class_notes
+
+    labels = np.array(["walking", "walking", "stairs_up"], dtype=object)
+    groups = np.array(["subject:A", "subject:A", "subject:B"], dtype=object)
+    (note,) = wearer_class_notes(labels, groups)
+    assert note.startswith("each class of the real data comes from one wearer only "
+                           "(stairs_up: B; walking: A)")
+    assert note.endswith("validate on other people with --val")
+    (note,) = wearer_class_notes(labels, groups, has_val=True)
+    assert "--val" not in note
+    assert wearer_class_notes(labels, np.array(["subject:A"] * 3, dtype=object)) == []  # one wearer
+
+
 @pytest.mark.slow
 def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path, capsys):
     """One person walked and ran, another stood: every subject-wise split leaves a label out of training

@@ -302,9 +302,11 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
 REALWORLD_LABELS = {"climbingdown": "stairs_down", "climbingup": "stairs_up", "jumping": "jumping",
                     "lying": "lying", "standing": "standing", "sitting": "sitting", "running": "running",
                     "walking": "walking"}
-#: RealWorld's positions → placement presets. The archives do not say which side the limb devices were on:
-#: the right by convention, as for the thigh (the synthetic people's wear variation draws either side)
-REALWORLD_POSITIONS = {"chest": "chest", "forearm": "forearm_right", "head": "head", "shin": "shin_right",
+#: RealWorld's positions → placement presets. The forearm position is commonly described as the data set's
+#: smartwatch (phones at the six others); the archives say neither that nor which side the limb devices were
+#: on: a watch on the left wrist and the phones on the right by convention (the synthetic people's wear
+#: variation draws either side, and ``calibrate --align`` fits the device's turn from a capture)
+REALWORLD_POSITIONS = {"chest": "chest", "forearm": "wrist_left", "head": "head", "shin": "shin_right",
                        "thigh": "pocket_right_thigh", "upperarm": "upper_arm_right", "waist": "waist_front"}
 #: sensor file names: ``acc_…`` in the acc archives, ``Gyroscope_…`` / ``MagneticField_…`` in the gyr / mag ones
 _RW_RE = re.compile(r"^(acc|gyr|gyroscope|mag|magneticfield|magnetic)_([a-z]+)(?:_(\d+))?_([a-z]+)\.csv$",

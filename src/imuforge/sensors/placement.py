@@ -92,10 +92,10 @@ class Placement:
 
 _X, _Y, _Z = np.eye(3)
 _UCI_BETA = np.radians(58.0)
+"""Where UCI-HAR's belt phone sits around the waist: 58° from straight ahead toward the wearer's left."""
 _HIP_BETA = np.radians(45.0)
 """Where a device clipped at the front of the hip sits around the waist: halfway between the front and the
 side (an assumption: USC-HAD says "front right hip" and gives no angle)."""
-"""Where UCI-HAR's belt phone sits around the waist: 58° from straight ahead toward the wearer's left."""
 
 PLACEMENTS: dict[str, Placement] = {
     p.name: p

@@ -196,6 +196,16 @@ STRAP = WearSpread(
         "p_dominant_side": "assumption: either limb equally likely",
         "mass_kg": "assumption: strap-on IMU 10–40 g",
         "stiffness_n_per_m": _SKIN, "damping": _DAMP, "pivot_m": "assumption: limb radius ≈ 4 cm"})
+PHONE_STRAP = WearSpread(
+    "phone_strap", rotation_sd_deg=(8.0, 3.0, 3.0), offset_sd_m=0.02, p_dominant_side=0.5, mass_kg=0.18,
+    pivot_m=0.04,
+    sources={
+        "rotation_sd_deg": "assumption: as a strap (an elastic band turns around its limb more than it "
+                           "tilts)",
+        "offset_sd_m": "assumption: ±2 cm along the segment",
+        "p_dominant_side": "assumption: either limb equally likely",
+        "mass_kg": "assumption: smartphone 150–220 g in a sports armband / strap",
+        "stiffness_n_per_m": _SKIN, "damping": _DAMP, "pivot_m": "assumption: limb radius ≈ 4 cm"})
 SHOE = WearSpread(
     "shoe", rotation_sd_deg=(10.0, 5.0, 3.0), offset_sd_m=0.015, tilt_range_deg=(0.0, 55.0),
     p_dominant_side=0.5, mass_kg=0.025, pivot_m=0.04,
@@ -221,14 +231,15 @@ HEAD = WearSpread(
     sources={"rotation_sd_deg": "assumption: glasses / earbud sit within a few degrees",
              "stiffness_n_per_m": _SKIN, "damping": _DAMP, "pivot_m": "assumption: head radius ≈ 8 cm"})
 
-SPREADS: dict[str, WearSpread] = {s.name: s for s in (WATCH, PHONE_POCKET, PHONE_BELT, STRAP, SHOE, HEAD)}
+SPREADS: dict[str, WearSpread] = {s.name: s for s in (WATCH, PHONE_POCKET, PHONE_BELT, STRAP, PHONE_STRAP,
+                                                       SHOE, HEAD)}
 
 _SPREAD_OF_PRESET = {
     "wrist_left": WATCH, "wrist_right": WATCH,
     "pocket_left_thigh": PHONE_POCKET, "pocket_right_thigh": PHONE_POCKET,
     "waist_front": PHONE_BELT, "waist_left_landscape": PHONE_BELT, "hip_right_front": PHONE_BELT,
-    "hip_left_front": PHONE_BELT, "shin_left": STRAP, "shin_right": STRAP, "forearm_left": STRAP,
-    "forearm_right": STRAP,
+    "hip_left_front": PHONE_BELT, "shin_left": PHONE_STRAP, "shin_right": PHONE_STRAP,
+    "forearm_left": PHONE_STRAP, "forearm_right": PHONE_STRAP,
     "chest": STRAP, "lower_back": STRAP, "ankle_left": STRAP, "ankle_right": STRAP,
     "foot_left": SHOE, "foot_right": SHOE,
     "upper_arm_left": STRAP, "upper_arm_right": STRAP, "head": HEAD,

@@ -262,19 +262,21 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
     if config.val:
         _check_val(windows.labels.astype(str), np.zeros(len(windows), bool) if is_val is None else is_val)
     trains_real = np.asarray(is_real, bool) & (True if is_val is None else ~np.asarray(is_val, bool))
-    notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real])
+    notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
+                                                   has_val=bool(config.val))
     return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
 
 
-def wearer_class_notes(labels: np.ndarray, groups: np.ndarray) -> list[str]:
+def wearer_class_notes(labels: np.ndarray, groups: np.ndarray, has_val: bool = False) -> list[str]:
     """The warning for real training windows whose every class one wearer alone shows
-    (:func:`imuforge.labels.one_wearer_per_class`)."""
+    (:func:`imuforge.labels.one_wearer_per_class`); ``has_val``: the run validates on ``--val`` already."""
     owner = one_wearer_per_class(labels, [str(g).removeprefix("subject:") for g in groups])
     if owner is None:
         return []
     return [f"each class of the real data comes from one wearer only ({describe_owners(owner)}): the "
             "model can learn who wore the device instead of the activity, and validating on these data "
-            "cannot show it; record every activity on each wearer, or validate on other people with --val"]
+            "cannot show it; record every activity on each wearer"
+            + ("" if has_val else ", or validate on other people with --val")]
 
 
 def _check_val(labels: np.ndarray, is_val: np.ndarray) -> None:
