@@ -144,3 +144,29 @@ def test_leg_chain_kinematics_equals_the_per_joint_loop(monkeypatch):
     for got in (fast, rel_fk(local, person)):
         _same(got[0], P)
         _same(got[1], G)
+
+
+@pytest.mark.parametrize("n,held", [(1, ()), (37, ()), (300, ("hip_rot", "ankle_inv")), (5, ("knee_flex",))])
+def test_compiled_leg_rotations_equal_the_numpy_form(n, held, monkeypatch):
+    """``_legs_to_local``'s compiled loop (``_kernels.leg_rotations``) against its numpy form: per-frame and
+    held angles, per-side keys and shared ones, signed zeros and large angles."""
+    from imuforge.motion.library import _core
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "leg_rotations")):
+        pytest.skip("imuforge.sensors._kernels (with leg_rotations) not built")
+    rng = np.random.default_rng(11)
+    pose = {}
+    for key in _core._LEG_ANGLES:
+        if key in held:
+            pose[key] = float(rng.normal(0, 30))
+        else:
+            pose[f"{key}_L"], pose[f"{key}_R"] = rng.normal(0, 60, size=(2, n))
+    pose["hip_abd_L"] = np.where(np.arange(n) % 3 == 0, -0.0, pose["hip_abd_L"])  # signed zeros
+    pose["ankle_dorsi_R"] = 0.0  # one side held, the other per frame
+    pose["toe_out_L"] = np.full(n, 720.5)  # beyond a turn
+    fast = np.zeros((n, 22, 4))
+    _core._legs_to_local(pose, n, fast)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    ref = np.zeros((n, 22, 4))
+    _core._legs_to_local(pose, n, ref)
+    _same(fast, ref)

@@ -23,6 +23,8 @@
  *                  imuforge.motion.quat (the motion library's FK and pose code calls them thousands
  *                  of times per motion on short arrays, where numpy's per-operation cost dominates).
  *   forward_kinematics  motion.kinematics.forward_kinematics with the same row formulas.
+ *   leg_rotations  the legs' joint angles -> local rotations of motion.library._core (quat.euler's and
+ *                  quat.rx's formulas; sin and cos from libm, which numpy's float64 loops call too).
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -1062,6 +1064,90 @@ static PyObject *quat_rows(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ leg rotations (motion.library._core) */
+PyDoc_STRVAR(leg_rotations_doc,
+"leg_rotations(angles, n, J, joints, L)\n\n"
+"motion.library._core._legs_to_local on C-contiguous float64 buffers: angles is a tuple of the 7\n"
+"(2, n) or (2, 1) arrays (rad; left row, then right) hip flexion, abduction, rotation, knee flexion,\n"
+"toe-out, ankle dorsiflexion, inversion; joints (6,) int64 the hip, knee and ankle rows of L\n"
+"(left, right each); L (n, J, 4) gets, per side s (+1 left, -1 right), the hip euler(XZY, -flex,\n"
+"s abd, -s rot), the knee rx(flex) and the ankle euler(YXZ, s toe, -dorsi, -s inv): quat.euler's\n"
+"and quat._about's formulas in their order (sin and cos from libm, as numpy's float64 loops).");
+
+/* quat.euler for axes (i, j, k) with the permutation sign eps < 0 (XZY and YXZ): the same products and sums */
+static INLINE void euler_neg(int i, int j, int k, double a1, double a2, double a3, double *o)
+{
+    const double h1 = 0.5 * a1, h2 = 0.5 * a2, h3 = 0.5 * a3;
+    const double s1 = sin(h1), c1 = cos(h1), s2 = sin(h2), c2 = cos(h2), s3 = sin(h3), c3 = cos(h3);
+    const double c1c2 = c1 * c2, s1s2 = s1 * s2, s1c2 = s1 * c2, c1s2 = c1 * s2;
+    o[i] = s1c2 * c3 - c1s2 * s3;
+    o[j] = c1s2 * c3 + s1c2 * s3;
+    o[k] = c1c2 * s3 - s1s2 * c3;
+    o[3] = c1c2 * c3 + s1s2 * s3;
+}
+
+static PyObject *leg_rotations(PyObject *self, PyObject *args)
+{
+    PyObject *ang_o, *js_o, *l_o;
+    Py_ssize_t n, J;
+    if (!PyArg_ParseTuple(args, "O!nnOO", &PyTuple_Type, &ang_o, &n, &J, &js_o, &l_o))
+        return NULL;
+    if (PyTuple_GET_SIZE(ang_o) != 7 || n < 1 || J < 1) {
+        PyErr_SetString(PyExc_ValueError, "need 7 angle arrays, n >= 1 and J >= 1");
+        return NULL;
+    }
+    Py_buffer v[9];
+    memset(v, 0, sizeof v);
+    Py_ssize_t step[7]; /* 1: one angle per frame, 0: one per side (held) */
+    for (int a = 0; a < 7; a++) {
+        PyObject *o = PyTuple_GET_ITEM(ang_o, a);
+        if (PyObject_GetBuffer(o, &v[a], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            release(v, 9);
+            return NULL;
+        }
+        if (v[a].itemsize != 8 || (v[a].len != 16 && v[a].len != 16 * n)) {
+            release(v, 9);
+            PyErr_SetString(PyExc_ValueError, "angles: need float64 buffers of 2 or 2n items");
+            return NULL;
+        }
+        step[a] = v[a].len == 16 * n ? 1 : 0;
+    }
+    if (get_buf(js_o, &v[7], 6, 8, 0, "joints") || get_buf(l_o, &v[8], 4 * n * J, 8, 1, "L")) {
+        release(v, 9);
+        return NULL;
+    }
+    const int64_t *js = (const int64_t *)v[7].buf;
+    for (int k = 0; k < 6; k++)
+        if (js[k] < 0 || js[k] >= J) {
+            release(v, 9);
+            PyErr_SetString(PyExc_IndexError, "joints out of range");
+            return NULL;
+        }
+    const double *x[7];
+    for (int a = 0; a < 7; a++) x[a] = (const double *)v[a].buf;
+    double *L = (double *)v[8].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (int sd = 0; sd < 2; sd++) {
+        const double s = sd ? -1.0 : 1.0, ns = -s;
+        for (Py_ssize_t t = 0; t < n; t++) {
+            double a[7];
+            for (int k = 0; k < 7; k++) a[k] = x[k][step[k] ? sd * n + t : sd];
+            double *row = L + 4 * J * t;
+            euler_neg(0, 2, 1, -a[0], s * a[1], ns * a[2], row + 4 * js[sd]);   /* hip: XZY */
+            const double h = 0.5 * a[3], sk = sin(h);
+            double *kq = row + 4 * js[2 + sd];                                   /* knee: rx */
+            kq[0] = sk;
+            kq[1] = 0.0 * sk;
+            kq[2] = 0.0 * sk;
+            kq[3] = cos(h);
+            euler_neg(1, 0, 2, s * a[4], -a[5], ns * a[6], row + 4 * js[4 + sd]); /* ankle: YXZ */
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 9);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1344,6 +1430,7 @@ static PyMethodDef methods[] = {
     {"sensor_chain", sensor_chain, METH_VARARGS, sensor_chain_doc},
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
+    {"leg_rotations", leg_rotations, METH_VARARGS, leg_rotations_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},

@@ -95,6 +95,9 @@ def pelvis_rotation(pose: dict, n: int) -> np.ndarray:
 #: the legs' joints (left, right) and the sides' signs as a column: both legs in one rotation call each
 _LEG_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES] for part in ("hip", "knee", "ankle")}
 _SIGNS = np.array([[s] for _, s, _ in SIDES])
+#: the compiled form's inputs (``_kernels.leg_rotations``): the legs' angles in its order, and the joints' rows
+_LEG_ANGLES = ("hip_flex", "hip_abd", "hip_rot", "knee_flex", "toe_out", "ankle_dorsi", "ankle_inv")
+_LEG_ROWS = np.array([j for part in ("hip", "knee", "ankle") for j in _LEG_JOINTS[part]], dtype=np.int64)
 
 
 def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
@@ -104,6 +107,12 @@ def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
     def both(key):
         return _both_sides(pose, key, n)
 
+    k = Q._kernel()
+    if k and hasattr(k, "leg_rotations") and L.dtype == np.float64 and L.flags.c_contiguous:
+        # the compiled loop: the same formulas per element, sin and cos from libm as numpy's loops (no
+        # temporaries, one sine-cosine pass per angle; the rotation calls below cost ≈ 3× as much)
+        k.leg_rotations(tuple(both(key) for key in _LEG_ANGLES), n, L.shape[1], _LEG_ROWS, L)
+        return
     s = _SIGNS
     rows = {"hip": Q.euler(XZY, -both("hip_flex"), s * both("hip_abd"), -s * both("hip_rot")),
             "knee": Q.rx(both("knee_flex")),
