@@ -170,3 +170,20 @@ def test_compiled_leg_rotations_equal_the_numpy_form(n, held, monkeypatch):
     ref = np.zeros((n, 22, 4))
     _core._legs_to_local(pose, n, ref)
     _same(fast, ref)
+
+
+@pytest.mark.parametrize("n", [1, 40])
+def test_compiled_joint_rows_equal_the_numpy_writes(n, monkeypatch):
+    """``pose_to_local`` with the compiled joint-row copies (``_kernels.joint_rows``) against numpy's strided
+    assignments: per-frame, held and per-side angles on every joint."""
+    from imuforge.motion.library import _core
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "joint_rows")):
+        pytest.skip("imuforge.sensors._kernels (with joint_rows) not built")
+    rng = np.random.default_rng(12)
+    pose = {"pelvis_yaw": rng.normal(0, 20, n), "pelvis_tilt": 3.0, "spine_rot": rng.normal(0, 10, n),
+            "spine_flex": 5.0, "neck_rot": rng.normal(0, 5, n), "head_flex": 2.0, "sh_flex_L": rng.normal(0, 30, n),
+            "sh_flex_R": 10.0, "elbow_flex": rng.normal(20, 10, n), "wrist_dev_L": -3.0, "collar_elev": 4.0}
+    fast = _core.pose_to_local(pose, n)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    _same(fast, _core.pose_to_local(pose, n))

@@ -25,6 +25,7 @@
  *   forward_kinematics  motion.kinematics.forward_kinematics with the same row formulas.
  *   leg_rotations  the legs' joint angles -> local rotations of motion.library._core (quat.euler's and
  *                  quat.rx's formulas; sin and cos from libm, which numpy's float64 loops call too).
+ *   joint_rows     whole joints' rotations copied into the (n, J, 4) local rotations in one pass.
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -1148,6 +1149,53 @@ static PyObject *leg_rotations(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ joint rows (motion.library._core) */
+PyDoc_STRVAR(joint_rows_doc,
+"joint_rows(L, n, J, joints, src, m)\n\n"
+"L[t, joints[k]] = src[k, t] (m == n) or src[k, 0] (m == 1), t < n: L (n, J, 4) and src (K, m, 4)\n"
+"C-contiguous float64, joints (K,) int64. pose_to_local's writes of whole joints' rotations as one pass\n"
+"(numpy copies such a strided assignment one 4-value row at a time).");
+
+static PyObject *joint_rows(PyObject *self, PyObject *args)
+{
+    PyObject *l_o, *js_o, *src_o;
+    Py_ssize_t n, J, m;
+    if (!PyArg_ParseTuple(args, "OnnOOn", &l_o, &n, &J, &js_o, &src_o, &m))
+        return NULL;
+    if (n < 0 || J < 1 || (m != n && m != 1)) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 0, J >= 1 and m == n or 1");
+        return NULL;
+    }
+    Py_buffer v[3];
+    memset(v, 0, sizeof v);
+    if (PyObject_GetBuffer(js_o, &v[1], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    const Py_ssize_t K = v[1].len / 8;
+    if (v[1].itemsize != 8 || get_buf(l_o, &v[0], 4 * n * J, 8, 1, "L") ||
+        get_buf(src_o, &v[2], 4 * K * m, 8, 0, "src")) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "joints: need an int64 buffer");
+        release(v, 3);
+        return NULL;
+    }
+    const int64_t *js = (const int64_t *)v[1].buf;
+    for (Py_ssize_t k = 0; k < K; k++)
+        if (js[k] < 0 || js[k] >= J) {
+            release(v, 3);
+            PyErr_SetString(PyExc_IndexError, "joints out of range");
+            return NULL;
+        }
+    double *L = (double *)v[0].buf;
+    const double *src = (const double *)v[2].buf;
+    const Py_ssize_t step = m == 1 ? 0 : 4;
+    for (Py_ssize_t k = 0; k < K; k++) {
+        const double *s = src + 4 * m * k;
+        double *d = L + 4 * js[k];
+        for (Py_ssize_t t = 0; t < n; t++, s += step, d += 4 * J)
+            memcpy(d, s, 4 * sizeof(double));
+    }
+    release(v, 3);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1431,6 +1479,7 @@ static PyMethodDef methods[] = {
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
     {"leg_rotations", leg_rotations, METH_VARARGS, leg_rotations_doc},
+    {"joint_rows", joint_rows, METH_VARARGS, joint_rows_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
