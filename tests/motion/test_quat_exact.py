@@ -187,3 +187,24 @@ def test_compiled_joint_rows_equal_the_numpy_writes(n, monkeypatch):
     fast = _core.pose_to_local(pose, n)
     monkeypatch.setattr(Q, "_KERNEL", False)
     _same(fast, _core.pose_to_local(pose, n))
+
+
+@pytest.mark.parametrize("shape", [(1,), (2,), (45,), (3, 30), (2, 1)])
+def test_compiled_foot_contacts_equal_the_numpy_form(shape, monkeypatch):
+    """``foot_contact_points`` by the compiled ``foot_contacts`` against its numpy form: one track or strides
+    (leading axes), short ones (one-sided and no differences), heels far above or below the ball."""
+    from scipy.spatial.transform import Rotation
+
+    from imuforge.motion.body import Person
+    from imuforge.motion.library._core import foot_contact_points
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "foot_contacts")):
+        pytest.skip("imuforge.sensors._kernels (with foot_contacts) not built")
+    size = int(np.prod(shape))
+    G = Rotation.random(size * 22, random_state=9).as_quat().reshape(shape + (22, 4))
+    P = np.random.default_rng(4).normal(scale=0.3, size=shape + (22, 3))
+    person = Person(height_m=1.64)
+    fast = foot_contact_points(P, G, person, 60.0)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    for a, b in zip(fast, foot_contact_points(P, G, person, 60.0)):
+        _same(a, b)

@@ -26,6 +26,8 @@
  *   leg_rotations  the legs' joint angles -> local rotations of motion.library._core (quat.euler's and
  *                  quat.rx's formulas; sin and cos from libm, which numpy's float64 loops call too).
  *   joint_rows     whole joints' rotations copied into the (n, J, 4) local rotations in one pass.
+ *   foot_contacts  the feet's rolling contact points and velocities (motion.library._core), around
+ *                  numpy's exp (numpy's float64 exp has its own SIMD loops: it is not redone here).
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -1196,6 +1198,95 @@ static PyObject *joint_rows(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ foot contacts (motion.library._core) */
+PyDoc_STRVAR(foot_contacts_doc,
+"foot_contacts(op, P, G, M, n, J, ankles, heel, ball, sole, e, pts, vel, tau, fps)\n\n"
+"motion.library._core.foot_contact_points on C-contiguous float64 buffers, M strides of n frames:\n"
+"P (M, n, J, 3), G (M, n, J, 4), ankles (2,) int64, heel and ball (3,) sole points (foot frame).\n"
+"op 0: sole (M, n, 2, 2, 3) = rotate(G[ankle], heel / ball) + P[ankle] (quat_op's row formula) and\n"
+"e (M, n, 2) = -clip((heel_y - ball_y) / tau, -50, 50); numpy then takes exp of e in place (its own\n"
+"exp loop). op 1: w = 1 / (1 + e), pts = (1 - w) heel + w ball, vel = ((1 - w) d_heel + w d_ball) fps\n"
+"with d the central differences of sole along the frames (one-sided at the ends, zero for n < 2).");
+
+static PyObject *foot_contacts(PyObject *self, PyObject *args)
+{
+    PyObject *o[10];
+    int op;
+    Py_ssize_t M, n, J;
+    double tau, fps;
+    if (!PyArg_ParseTuple(args, "iOOnnnOOOOOOOdd", &op, &o[0], &o[1], &M, &n, &J, &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &tau, &fps))
+        return NULL;
+    if (M < 0 || n < 0 || J < 1 || op < 0 || op > 1) {
+        PyErr_SetString(PyExc_ValueError, "need op 0 or 1, M, n >= 0 and J >= 1");
+        return NULL;
+    }
+    const Py_ssize_t F = M * n; /* frames of all strides */
+    static const char *names[9] = {"P", "G", "ankles", "heel", "ball", "sole", "e", "pts", "vel"};
+    const Py_ssize_t sizes[9] = {3 * F * J, 4 * F * J, 2, 3, 3, 12 * F, 2 * F, 6 * F, 6 * F};
+    const int writable[9] = {0, 0, 0, 0, 0, op == 0, op == 0, op == 1, op == 1};
+    Py_buffer v[9];
+    memset(v, 0, sizeof v);
+    for (int k = 0; k < 9; k++)
+        if (get_buf(o[k], &v[k], sizes[k], 8, writable[k], names[k])) {
+            release(v, 9);
+            return NULL;
+        }
+    const int64_t *ank = (const int64_t *)v[2].buf;
+    if (ank[0] < 0 || ank[0] >= J || ank[1] < 0 || ank[1] >= J) {
+        release(v, 9);
+        PyErr_SetString(PyExc_IndexError, "ankles out of range");
+        return NULL;
+    }
+    const double *P = v[0].buf, *G = v[1].buf, *heel = v[3].buf, *ball = v[4].buf;
+    double *sole = v[5].buf, *e = v[6].buf, *pts = v[7].buf, *vel = v[8].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (op == 0) {
+        for (Py_ssize_t f = 0; f < F; f++)
+            for (int s = 0; s < 2; s++) {
+                const double *q = G + 4 * (f * J + ank[s]), *p = P + 3 * (f * J + ank[s]);
+                double *h = sole + 12 * f + 6 * s, *b = h + 3;
+                row_qrot(q, heel, h);
+                row_qrot(q, ball, b);
+                for (int c = 0; c < 3; c++) {
+                    h[c] = h[c] + p[c];
+                    b[c] = b[c] + p[c];
+                }
+                const double dy = (h[1] - b[1]) / tau;
+                e[2 * f + s] = -(dy < -50.0 ? -50.0 : dy > 50.0 ? 50.0 : dy);
+            }
+    } else {
+        for (Py_ssize_t m = 0; m < M; m++)
+            for (Py_ssize_t t = 0; t < n; t++) {
+                const Py_ssize_t f = m * n + t;
+                /* the neighbours of the central difference (one-sided at the ends) and its divisor */
+                const Py_ssize_t lo = t == 0 ? f : f - 1, hi = t == n - 1 ? f : f + 1;
+                const int inner = t > 0 && t < n - 1;
+                for (int s = 0; s < 2; s++) {
+                    const double w = 1.0 / (1.0 + e[2 * f + s]), u = 1.0 - w;
+                    const double *h = sole + 12 * f + 6 * s, *b = h + 3;
+                    const double *h1 = sole + 12 * hi + 6 * s, *h0 = sole + 12 * lo + 6 * s;
+                    for (int c = 0; c < 3; c++) {
+                        pts[6 * f + 3 * s + c] = u * h[c] + w * b[c];
+                        double dh = 0.0, db = 0.0;
+                        if (n >= 2) {
+                            dh = h1[c] - h0[c];
+                            db = h1[3 + c] - h0[3 + c];
+                            if (inner) {
+                                dh = dh / 2.0;
+                                db = db / 2.0;
+                            }
+                        }
+                        vel[6 * f + 3 * s + c] = (u * dh + w * db) * fps;
+                    }
+                }
+            }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 9);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1480,6 +1571,7 @@ static PyMethodDef methods[] = {
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
     {"leg_rotations", leg_rotations, METH_VARARGS, leg_rotations_doc},
     {"joint_rows", joint_rows, METH_VARARGS, joint_rows_doc},
+    {"foot_contacts", foot_contacts, METH_VARARGS, foot_contacts_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
