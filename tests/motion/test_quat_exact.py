@@ -182,8 +182,9 @@ def test_compiled_joint_rows_equal_the_numpy_writes(n, monkeypatch):
         pytest.skip("imuforge.sensors._kernels (with joint_rows) not built")
     rng = np.random.default_rng(12)
     pose = {"pelvis_yaw": rng.normal(0, 20, n), "pelvis_tilt": 3.0, "spine_rot": rng.normal(0, 10, n),
-            "spine_flex": 5.0, "neck_rot": rng.normal(0, 5, n), "head_flex": 2.0, "sh_flex_L": rng.normal(0, 30, n),
-            "sh_flex_R": 10.0, "elbow_flex": rng.normal(20, 10, n), "wrist_dev_L": -3.0, "collar_elev": 4.0}
+            "spine_flex": 5.0, "neck_rot": rng.normal(0, 5, n), "head_flex": 2.0,
+            "sh_flex_L": rng.normal(0, 30, n), "sh_flex_R": 10.0, "elbow_flex": rng.normal(20, 10, n),
+            "wrist_dev_L": -3.0, "collar_elev": 4.0}
     fast = _core.pose_to_local(pose, n)
     monkeypatch.setattr(Q, "_KERNEL", False)
     _same(fast, _core.pose_to_local(pose, n))
@@ -208,3 +209,31 @@ def test_compiled_foot_contacts_equal_the_numpy_form(shape, monkeypatch):
     monkeypatch.setattr(Q, "_KERNEL", False)
     for a, b in zip(fast, foot_contact_points(P, G, person, 60.0)):
         _same(a, b)
+
+
+@pytest.mark.parametrize("m,n,flight,ground", [(None, 30, False, False), (None, 30, False, True),
+                                              (3, 25, False, False), (None, 20, True, False), (2, 1, False, False)])
+def test_compiled_anchored_roots_equal_the_numpy_forms(m, n, flight, ground, monkeypatch):
+    """``anchored_root`` / ``anchored_roots`` by the compiled ``anchored_roots`` against their numpy forms (a
+    foot loaded in every frame; with flight frames both take the numpy form)."""
+    from imuforge.motion.library._core import anchored_root, anchored_roots
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "anchored_roots")):
+        pytest.skip("imuforge.sensors._kernels (with anchored_roots) not built")
+    rng = np.random.default_rng(7)
+    lead = () if m is None else (m,)
+    rel, vel = rng.normal(scale=0.2, size=(2,) + lead + (n, 2, 3))
+    w = rng.uniform(-0.2, 1.2, size=(n, 2))  # clipped to [0, 1] by both
+    w[::4, 0] = 0.0
+    if flight:
+        w[5:8] = 0.0
+    g = rng.normal(scale=0.05, size=(n, 2)) if ground else None
+
+    def run():
+        if m is None:
+            return anchored_root((rel, vel), w, 50.0, ground=g, smooth_hz=4.0 if ground else None)
+        return anchored_roots((rel, vel), w, 50.0)
+
+    fast = run()
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    _same(fast, run())

@@ -28,6 +28,7 @@
  *   joint_rows     whole joints' rotations copied into the (n, J, 4) local rotations in one pass.
  *   foot_contacts  the feet's rolling contact points and velocities (motion.library._core), around
  *                  numpy's exp (numpy's float64 exp has its own SIMD loops: it is not redone here).
+ *   anchored_roots the foot-anchored root path where a foot is loaded in every frame (no flight).
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -1077,7 +1078,7 @@ PyDoc_STRVAR(leg_rotations_doc,
 "s abd, -s rot), the knee rx(flex) and the ankle euler(YXZ, s toe, -dorsi, -s inv): quat.euler's\n"
 "and quat._about's formulas in their order (sin and cos from libm, as numpy's float64 loops).");
 
-/* quat.euler for axes (i, j, k) with the permutation sign eps < 0 (XZY and YXZ): the same products and sums */
+/* quat.euler for axes (i, j, k) of permutation sign eps < 0 (XZY, YXZ): the same products and sums */
 static INLINE void euler_neg(int i, int j, int k, double a1, double a2, double a3, double *o)
 {
     const double h1 = 0.5 * a1, h2 = 0.5 * a2, h3 = 0.5 * a3;
@@ -1285,6 +1286,71 @@ static PyObject *foot_contacts(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     release(v, 9);
     Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ anchored root (motion.library._core) */
+PyDoc_STRVAR(anchored_roots_doc,
+"anchored_roots(rel, vel, w, ground, M, n, fps, root) -> bool\n\n"
+"motion.library._core.anchored_root(s) where a foot carries weight in every frame, on C-contiguous\n"
+"float64 buffers: contact points rel and velocities vel (M, n, 2, 3), clipped weights w (n, 2), ground\n"
+"heights (n, 2) or None (level); writes root (M, n, 3): y = sum_f w_f (ground_f - rel_f,y) / (w_0 + w_1),\n"
+"x and z the trapezoid integral of v = -sum_f w_f vel_f / (w_0 + w_1), divided by fps (the numpy\n"
+"forms' order). Returns False, writing nothing, when a frame has w_0 + w_1 <= 1e-6 (flight).");
+
+static PyObject *anchored_roots(PyObject *self, PyObject *args)
+{
+    PyObject *r_o, *v_o, *w_o, *g_o, *out_o;
+    Py_ssize_t M, n;
+    double fps;
+    if (!PyArg_ParseTuple(args, "OOOOnndO", &r_o, &v_o, &w_o, &g_o, &M, &n, &fps, &out_o))
+        return NULL;
+    if (M < 0 || n < 0) {
+        PyErr_SetString(PyExc_ValueError, "need M, n >= 0");
+        return NULL;
+    }
+    Py_buffer v[5];
+    memset(v, 0, sizeof v);
+    const int level = g_o == Py_None;
+    if (get_buf(r_o, &v[0], 6 * M * n, 8, 0, "rel") || get_buf(v_o, &v[1], 6 * M * n, 8, 0, "vel") ||
+        get_buf(w_o, &v[2], 2 * n, 8, 0, "w") || (!level && get_buf(g_o, &v[3], 2 * n, 8, 0, "ground")) ||
+        get_buf(out_o, &v[4], 3 * M * n, 8, 1, "root")) {
+        release(v, 5);
+        return NULL;
+    }
+    const double *rel = v[0].buf, *vel = v[1].buf, *w = v[2].buf, *g = level ? NULL : v[3].buf;
+    double *root = v[4].buf;
+    for (Py_ssize_t t = 0; t < n; t++)
+        if (!(w[2 * t] + w[2 * t + 1] > 1e-6)) {
+            release(v, 5);
+            Py_RETURN_FALSE;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t m = 0; m < M; m++) {
+        double prev[2] = {0.0, 0.0}, acc[2] = {0.0, 0.0};
+        for (Py_ssize_t t = 0; t < n; t++) {
+            const Py_ssize_t f = m * n + t;
+            const double w0 = w[2 * t], w1 = w[2 * t + 1], ws = w0 + w1;
+            const double *r = rel + 6 * f, *u = vel + 6 * f;
+            const double g0 = level ? 0.0 : g[2 * t], g1 = level ? 0.0 : g[2 * t + 1];
+            double *o = root + 3 * f;
+            o[1] = (w0 * (g0 - r[1]) + w1 * (g1 - r[4])) / ws;
+            for (int k = 0; k < 2; k++) {
+                const int c = 2 * k; /* x, z */
+                const double vc = -(w0 * u[c] + w1 * u[3 + c]) / ws;
+                if (t == 0) {
+                    o[c] = 0.0;
+                } else {
+                    const double step = 0.5 * (vc + prev[k]);
+                    acc[k] = t == 1 ? step : acc[k] + step;
+                    o[c] = acc[k] / fps;
+                }
+                prev[k] = vc;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 5);
+    Py_RETURN_TRUE;
 }
 
 PyDoc_STRVAR(forward_kinematics_doc,
@@ -1572,6 +1638,7 @@ static PyMethodDef methods[] = {
     {"leg_rotations", leg_rotations, METH_VARARGS, leg_rotations_doc},
     {"joint_rows", joint_rows, METH_VARARGS, joint_rows_doc},
     {"foot_contacts", foot_contacts, METH_VARARGS, foot_contacts_doc},
+    {"anchored_roots", anchored_roots, METH_VARARGS, anchored_roots_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},

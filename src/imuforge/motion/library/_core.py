@@ -87,8 +87,8 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
 
 
 def _put_joints(L: np.ndarray, joints: np.ndarray, q) -> None:
-    """``L[:, joints] = q`` for the local rotations ``L`` (n, J, 4): ``q`` one joint's rotations (n, 4) or (4,),
-    or K joints' (K, n, 4) or (K, 1, 4) (a held rotation broadcast over the frames). Numpy copies such a
+    """``L[:, joints] = q`` for the local rotations ``L`` (n, J, 4): ``q`` one joint's rotations (n, 4) or
+    (4,), or K joints' (K, n, 4) or (K, 1, 4) (a held rotation broadcast over the frames). Numpy copies such a
     strided assignment one 4-value row at a time (≈ 2 % of a corpus's instructions); the compiled
     ``joint_rows`` copies them in one pass (the same values)."""
     n, K = L.shape[0], len(joints)
@@ -115,7 +115,7 @@ def pelvis_rotation(pose: dict, n: int) -> np.ndarray:
 #: the legs' joints (left, right) and the sides' signs as a column: both legs in one rotation call each
 _LEG_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES] for part in ("hip", "knee", "ankle")}
 _SIGNS = np.array([[s] for _, s, _ in SIDES])
-#: the compiled form's inputs (``_kernels.leg_rotations``): the legs' angles in its order, and the joints' rows
+#: the compiled form's inputs (``_kernels.leg_rotations``): the legs' angles in its order, the joints' rows
 _LEG_ANGLES = ("hip_flex", "hip_abd", "hip_rot", "knee_flex", "toe_out", "ankle_dorsi", "ankle_inv")
 _LEG_ROWS = np.array([j for part in ("hip", "knee", "ankle") for j in _LEG_JOINTS[part]], dtype=np.int64)
 
@@ -484,6 +484,9 @@ def anchored_root(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, f
     rel_contact, vel = contact
     n = rel_contact.shape[0]
     w = np.clip(weights, 0.0, 1.0)
+    root = _anchored_compiled(rel_contact, vel, w, fps, ground)
+    if root is not None:
+        return _smooth_vertical(root, smooth_hz, fps)
     ws = w.sum(axis=1)
     on = ws > 1e-6
     wsafe = np.where(on, ws, 1.0)
@@ -517,12 +520,40 @@ def anchored_root(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, f
     for c in (0, 2):
         root[1:, c] = np.cumsum(0.5 * (v[1:, c] + v[:-1, c])) / fps
     root[:, 1] = y
+    return _smooth_vertical(root, smooth_hz, fps)
+
+
+def _smooth_vertical(root: np.ndarray, smooth_hz: float | None, fps: float) -> np.ndarray:
+    """:func:`anchored_root`'s optional zero-phase Gaussian low-pass of the vertical root motion, in place."""
     if smooth_hz:
         from scipy.ndimage import gaussian_filter1d
 
         sigma = 0.1325 / smooth_hz * fps  # Gaussian −3 dB frequency = 0.1325 / σ
         root[:, 1] = gaussian_filter1d(root[:, 1], sigma, mode="nearest")  # vertical only: no horizontal slide
     return root
+
+
+def _anchored_compiled(rel: np.ndarray, vel: np.ndarray, w: np.ndarray, fps: float,
+                       ground: np.ndarray | None = None) -> np.ndarray | None:
+    """The root path of :func:`anchored_root` / :func:`anchored_roots` by the compiled ``anchored_roots`` (the
+    numpy forms' operations in their order) for contacts ``rel``, ``vel`` ((n, 2, 3), or (m, n, 2, 3) for m
+    strides) and clipped weights ``w`` (n, 2): roots (n, 3) / (m, n, 3). None where it does not apply (no
+    kernel, flight frames, other shapes): then the numpy form runs."""
+    k = Q._kernel()
+    n = w.shape[0]
+    if not (k and hasattr(k, "anchored_roots") and w.shape == (n, 2) and rel.shape == vel.shape
+            and rel.ndim in (3, 4) and rel.shape[-3:] == (n, 2, 3)
+            and rel.dtype == vel.dtype == w.dtype == np.float64):
+        return None
+    if ground is not None:
+        ground = np.asarray(ground)
+        if ground.shape != (n, 2) or ground.dtype != np.float64:
+            return None
+        ground = np.ascontiguousarray(ground)
+    m = rel.shape[0] if rel.ndim == 4 else 1
+    root = np.empty(rel.shape[:-2] + (3,))
+    c = np.ascontiguousarray
+    return root if k.anchored_roots(c(rel), c(vel), c(w), ground, m, n, float(fps), root) else None
 
 
 def anchored_roots(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, fps: float) -> np.ndarray:
@@ -533,6 +564,9 @@ def anchored_roots(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, 
     rel_contact, vel = contact
     m, n = rel_contact.shape[:2]
     w = np.clip(weights, 0.0, 1.0)
+    root = _anchored_compiled(rel_contact, vel, w, fps)
+    if root is not None:
+        return root
     ws = w.sum(axis=1)
     if not np.all(ws > 1e-6):
         return np.stack([anchored_root((p, v), weights, fps) for p, v in zip(rel_contact, vel)])
