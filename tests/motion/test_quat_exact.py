@@ -237,3 +237,17 @@ def test_compiled_anchored_roots_equal_the_numpy_forms(m, n, flight, ground, mon
     fast = run()
     monkeypatch.setattr(Q, "_KERNEL", False)
     _same(fast, run())
+
+
+@pytest.mark.parametrize("shape,harmonics", [((), 8), ((7,), 0), ((7,), 1), ((2, 13), 8), ((400,), 6)])
+def test_compiled_fourier_basis_equals_the_numpy_form(shape, harmonics, monkeypatch):
+    """``fourier_basis`` by the compiled ``fourier_rows`` against its numpy recurrence (phases over several
+    cycles, negative ones too)."""
+    from imuforge.motion.library._core import fourier_basis
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "fourier_rows")):
+        pytest.skip("imuforge.sensors._kernels (with fourier_rows) not built")
+    phase = np.random.default_rng(3).uniform(-2.0, 5.0, size=shape)
+    fast = fourier_basis(phase, harmonics)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    _same(fast, fourier_basis(phase, harmonics))

@@ -29,6 +29,7 @@
  *   foot_contacts  the feet's rolling contact points and velocities (motion.library._core), around
  *                  numpy's exp (numpy's float64 exp has its own SIMD loops: it is not redone here).
  *   anchored_roots the foot-anchored root path where a foot is loaded in every frame (no flight).
+ *   fourier_rows   the gait curves' Fourier basis rows (1, cos k theta, sin k theta) in one pass.
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -1353,6 +1354,53 @@ static PyObject *anchored_roots(PyObject *self, PyObject *args)
     Py_RETURN_TRUE;
 }
 
+/* ------------------------------------------------------------------ Fourier basis (motion.library._core) */
+PyDoc_STRVAR(fourier_rows_doc,
+"fourier_rows(phase, n, H, out)\n\n"
+"motion.library._core.fourier_basis on C-contiguous float64 buffers: for each of the n phases, out\n"
+"(n, 2H + 1) gets 1, cos k theta, sin k theta (k = 1 ... H) with theta = 2 pi phase, cos theta and\n"
+"sin theta from libm (as numpy's float64 loops) and the higher harmonics by the same angle-addition\n"
+"recurrence, in the same order.");
+
+static PyObject *fourier_rows(PyObject *self, PyObject *args)
+{
+    PyObject *p_o, *out_o;
+    Py_ssize_t n, H;
+    if (!PyArg_ParseTuple(args, "OnnO", &p_o, &n, &H, &out_o))
+        return NULL;
+    if (n < 0 || H < 0) {
+        PyErr_SetString(PyExc_ValueError, "need n, H >= 0");
+        return NULL;
+    }
+    Py_buffer v[2];
+    memset(v, 0, sizeof v);
+    const Py_ssize_t W = 2 * H + 1;
+    if (get_buf(p_o, &v[0], n, 8, 0, "phase") || get_buf(out_o, &v[1], n * W, 8, 1, "out")) {
+        release(v, 2);
+        return NULL;
+    }
+    const double *ph = v[0].buf;
+    double *out = v[1].buf;
+    const double two_pi = 2.0 * 3.141592653589793; /* 2 * np.pi, rounded as Python rounds it */
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double *r = out + W * i;
+        r[0] = 1.0;
+        if (H == 0) continue;
+        const double th = two_pi * ph[i], c1 = cos(th), s1 = sin(th);
+        r[1] = c1;
+        r[2] = s1;
+        for (Py_ssize_t k = 2; k <= H; k++) {
+            const double c = r[2 * k - 3], s = r[2 * k - 2];
+            r[2 * k - 1] = c * c1 - s * s1;
+            r[2 * k] = s * c1 + c * s1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 2);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1639,6 +1687,7 @@ static PyMethodDef methods[] = {
     {"joint_rows", joint_rows, METH_VARARGS, joint_rows_doc},
     {"foot_contacts", foot_contacts, METH_VARARGS, foot_contacts_doc},
     {"anchored_roots", anchored_roots, METH_VARARGS, anchored_roots_doc},
+    {"fourier_rows", fourier_rows, METH_VARARGS, fourier_rows_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},

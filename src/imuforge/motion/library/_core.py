@@ -335,6 +335,12 @@ def fourier_basis(phase: np.ndarray, harmonics: int) -> np.ndarray:
     columns are built as contiguous rows and transposed once at the end (strided column writes cost more
     than the arithmetic).
     """
+    k = Q._kernel()
+    if k and hasattr(k, "fourier_rows") and harmonics >= 0:  # the same formulas per row, in one pass
+        phase = np.asarray(phase, dtype=float)
+        out = np.empty(phase.shape + (2 * harmonics + 1,))
+        k.fourier_rows(np.ascontiguousarray(phase), phase.size, int(harmonics), out)
+        return out
     theta = 2 * np.pi * np.asarray(phase, dtype=float)
     rows = np.empty((2 * harmonics + 1,) + theta.shape)
     rows[0] = 1.0
