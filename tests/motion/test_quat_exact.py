@@ -212,7 +212,8 @@ def test_compiled_foot_contacts_equal_the_numpy_form(shape, monkeypatch):
 
 
 @pytest.mark.parametrize("m,n,flight,ground", [(None, 30, False, False), (None, 30, False, True),
-                                              (3, 25, False, False), (None, 20, True, False), (2, 1, False, False)])
+                                              (3, 25, False, False), (None, 20, True, False),
+                                              (2, 1, False, False)])
 def test_compiled_anchored_roots_equal_the_numpy_forms(m, n, flight, ground, monkeypatch):
     """``anchored_root`` / ``anchored_roots`` by the compiled ``anchored_roots`` against their numpy forms (a
     foot loaded in every frame; with flight frames both take the numpy form)."""
@@ -251,3 +252,21 @@ def test_compiled_fourier_basis_equals_the_numpy_form(shape, harmonics, monkeypa
     fast = fourier_basis(phase, harmonics)
     monkeypatch.setattr(Q, "_KERNEL", False)
     _same(fast, fourier_basis(phase, harmonics))
+
+
+@pytest.mark.parametrize("shapes", [((9,), (9,), (9,)), ((), (9,), ()), ((3, 1), (3, 1), (3, 1)),
+                                    ((3, 1), (7,), ()), ((2, 5), (2, 5), (1,)), ((0,), (0,), ())])
+def test_compiled_euler_and_axis_rotations_equal_the_numpy_forms(shapes, monkeypatch):
+    """``euler`` and ``rx`` / ``ry`` / ``rz`` by the compiled ``rotation_rows`` against their numpy forms:
+    per-row and held angles, broadcast ones (the numpy form then), both permutation signs, signed zeros."""
+    if not Q._rotation_kernel():
+        pytest.skip("imuforge.sensors._kernels (with rotation_rows) not built")
+    rng = np.random.default_rng(6)
+    angles = [rng.normal(0, 2, size=s) for s in shapes]
+    angles[0] = np.where(np.abs(angles[0]) < 0.5, -0.0, angles[0])
+    orders = [(0, 1, 2), (1, 0, 2), (0, 2, 1), (2, 1, 0)]
+    fast = [Q.euler(ax, *angles) for ax in orders] + [f(angles[1]) for f in (Q.rx, Q.ry, Q.rz)]
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    ref = [Q.euler(ax, *angles) for ax in orders] + [f(angles[1]) for f in (Q.rx, Q.ry, Q.rz)]
+    for a, b in zip(fast, ref):
+        _same(a, b)

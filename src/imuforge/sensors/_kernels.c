@@ -30,6 +30,7 @@
  *                  numpy's exp (numpy's float64 exp has its own SIMD loops: it is not redone here).
  *   anchored_roots the foot-anchored root path where a foot is loaded in every frame (no flight).
  *   fourier_rows   the gait curves' Fourier basis rows (1, cos k theta, sin k theta) in one pass.
+ *   rotation_rows  quat.euler and the axis rotations rx, ry, rz (quat._about) in one pass each.
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -1401,6 +1402,86 @@ static PyObject *fourier_rows(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ axis rotations (motion.quat) */
+PyDoc_STRVAR(rotation_rows_doc,
+"rotation_rows(axes, eps, a1, a2, a3, n, out)\n\n"
+"motion.quat.euler (axes a tuple of three different axes 0 x, 1 y, 2 z; eps +1 or -1 the sign of their\n"
+"permutation) or, with axes a 1-tuple (k,) and a2, a3 None, motion.quat._about: out (n, 4) from the\n"
+"angles (rad; C-contiguous float64, each n values or 1 held for all) by the same formulas in the same\n"
+"order (half angles, sin and cos from libm as numpy's float64 loops).");
+
+static PyObject *rotation_rows(PyObject *self, PyObject *args)
+{
+    PyObject *ax_o, *a_o[3], *out_o;
+    int eps;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "O!iOOOnO", &PyTuple_Type, &ax_o, &eps, &a_o[0], &a_o[1], &a_o[2], &n, &out_o))
+        return NULL;
+    const Py_ssize_t na = PyTuple_GET_SIZE(ax_o);
+    long ax[3] = {0, 0, 0};
+    for (Py_ssize_t q = 0; q < na && q < 3; q++) ax[q] = PyLong_AsLong(PyTuple_GET_ITEM(ax_o, q));
+    if (PyErr_Occurred()) return NULL;
+    if (n < 0 || !(na == 1 || na == 3) || ax[0] < 0 || ax[0] > 2 || ax[1] < 0 || ax[1] > 2 || ax[2] < 0 || ax[2] > 2
+        || (na == 3 && (ax[0] == ax[1] || ax[1] == ax[2] || ax[0] == ax[2]))) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 0 and axes (k,) or three different axes in 0 ... 2");
+        return NULL;
+    }
+    Py_buffer v[4];
+    memset(v, 0, sizeof v);
+    Py_ssize_t step[3] = {0, 0, 0};
+    for (int q = 0; q < (int)na; q++) {
+        if (PyObject_GetBuffer(a_o[q], &v[q], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            release(v, 4);
+            return NULL;
+        }
+        if (v[q].itemsize != 8 || (v[q].len != 8 && v[q].len != 8 * n)) {
+            release(v, 4);
+            PyErr_SetString(PyExc_ValueError, "angles: need float64 buffers of 1 or n items");
+            return NULL;
+        }
+        step[q] = v[q].len == 8 * n ? 1 : 0;
+    }
+    if (get_buf(out_o, &v[3], 4 * n, 8, 1, "out")) {
+        release(v, 4);
+        return NULL;
+    }
+    const double *a1 = v[0].buf, *a2 = na == 3 ? v[1].buf : NULL, *a3 = na == 3 ? v[2].buf : NULL;
+    double *out = v[3].buf;
+    const int i = (int)ax[0], j = (int)ax[1], k = (int)ax[2];
+    Py_BEGIN_ALLOW_THREADS
+    if (na == 1) {
+        for (Py_ssize_t t = 0; t < n; t++) {
+            const double h = 0.5 * a1[step[0] * t], s = sin(h);
+            double *o = out + 4 * t;
+            o[i] = s;
+            o[(i + 1) % 3] = 0.0 * s;
+            o[(i + 2) % 3] = 0.0 * s;
+            o[3] = cos(h);
+        }
+    } else {
+        for (Py_ssize_t t = 0; t < n; t++) {
+            const double h1 = 0.5 * a1[step[0] * t], h2 = 0.5 * a2[step[1] * t], h3 = 0.5 * a3[step[2] * t];
+            const double s1 = sin(h1), c1 = cos(h1), s2 = sin(h2), c2 = cos(h2), s3 = sin(h3), c3 = cos(h3);
+            const double c1c2 = c1 * c2, s1s2 = s1 * s2, s1c2 = s1 * c2, c1s2 = c1 * s2;
+            double *o = out + 4 * t;
+            if (eps > 0) {
+                o[i] = s1c2 * c3 + c1s2 * s3;
+                o[j] = c1s2 * c3 - s1c2 * s3;
+                o[k] = c1c2 * s3 + s1s2 * c3;
+                o[3] = c1c2 * c3 - s1s2 * s3;
+            } else {
+                o[i] = s1c2 * c3 - c1s2 * s3;
+                o[j] = c1s2 * c3 + s1c2 * s3;
+                o[k] = c1c2 * s3 - s1s2 * c3;
+                o[3] = c1c2 * c3 + s1s2 * s3;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 4);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1688,6 +1769,7 @@ static PyMethodDef methods[] = {
     {"foot_contacts", foot_contacts, METH_VARARGS, foot_contacts_doc},
     {"anchored_roots", anchored_roots, METH_VARARGS, anchored_roots_doc},
     {"fourier_rows", fourier_rows, METH_VARARGS, fourier_rows_doc},
+    {"rotation_rows", rotation_rows, METH_VARARGS, rotation_rows_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
