@@ -31,6 +31,7 @@
  *   anchored_roots the foot-anchored root path where a foot is loaded in every frame (no flight).
  *   fourier_rows   the gait curves' Fourier basis rows (1, cos k theta, sin k theta) in one pass.
  *   rotation_rows  quat.euler and the axis rotations rx, ry, rz (quat._about) in one pass each.
+ *   scatter_rows   the impact transients' per-sample sums (sensors.impact.transient_sums) in one pass.
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -1482,6 +1483,62 @@ static PyObject *rotation_rows(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ transient sums (sensors.impact) */
+PyDoc_STRVAR(scatter_rows_doc,
+"scatter_rows(out, n, idx, own, x, vec, m)\n\n"
+"sensors.impact.transient_sums' accumulation: for each axis k, a zeroed column gets x[i] vec[own[i], k]\n"
+"added at idx[i] in the order of i (np.bincount with weights), then out[:, k] (n, 3) += that column.\n"
+"idx, own (L,) int64, x (L,) and vec (m, 3) float64, all C-contiguous.");
+
+static PyObject *scatter_rows(PyObject *self, PyObject *args)
+{
+    PyObject *out_o, *idx_o, *own_o, *x_o, *vec_o;
+    Py_ssize_t n, m;
+    if (!PyArg_ParseTuple(args, "OnOOOOn", &out_o, &n, &idx_o, &own_o, &x_o, &vec_o, &m))
+        return NULL;
+    if (n < 0 || m < 0) {
+        PyErr_SetString(PyExc_ValueError, "need n, m >= 0");
+        return NULL;
+    }
+    Py_buffer v[5];
+    memset(v, 0, sizeof v);
+    if (PyObject_GetBuffer(x_o, &v[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    const Py_ssize_t L = v[3].len / 8;
+    if (v[3].itemsize != 8 || get_buf(out_o, &v[0], 3 * n, 8, 1, "out") || get_buf(idx_o, &v[1], L, 8, 0, "idx") ||
+        get_buf(own_o, &v[2], L, 8, 0, "own") || get_buf(vec_o, &v[4], 3 * m, 8, 0, "vec")) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "x: need a float64 buffer");
+        release(v, 5);
+        return NULL;
+    }
+    const int64_t *idx = v[1].buf, *own = v[2].buf;
+    for (Py_ssize_t i = 0; i < L; i++)
+        if (idx[i] < 0 || idx[i] >= n || own[i] < 0 || own[i] >= m) {
+            release(v, 5);
+            PyErr_SetString(PyExc_IndexError, "idx or own out of range");
+            return NULL;
+        }
+    double *sums = (double *)calloc((size_t)(3 * n > 0 ? 3 * n : 1), sizeof(double));
+    if (sums == NULL) {
+        release(v, 5);
+        return PyErr_NoMemory();
+    }
+    double *out = v[0].buf;
+    const double *x = v[3].buf, *vec = v[4].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < L; i++) {
+        const double *d = vec + 3 * own[i];
+        double *s = sums + 3 * idx[i];
+        s[0] += x[i] * d[0];
+        s[1] += x[i] * d[1];
+        s[2] += x[i] * d[2];
+    }
+    for (Py_ssize_t i = 0; i < 3 * n; i++) out[i] += sums[i];
+    Py_END_ALLOW_THREADS
+    free(sums);
+    release(v, 5);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1770,6 +1827,7 @@ static PyMethodDef methods[] = {
     {"anchored_roots", anchored_roots, METH_VARARGS, anchored_roots_doc},
     {"fourier_rows", fourier_rows, METH_VARARGS, fourier_rows_doc},
     {"rotation_rows", rotation_rows, METH_VARARGS, rotation_rows_doc},
+    {"scatter_rows", scatter_rows, METH_VARARGS, scatter_rows_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
