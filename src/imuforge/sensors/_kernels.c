@@ -1504,8 +1504,9 @@ static PyObject *scatter_rows(PyObject *self, PyObject *args)
     memset(v, 0, sizeof v);
     if (PyObject_GetBuffer(x_o, &v[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
     const Py_ssize_t L = v[3].len / 8;
-    if (v[3].itemsize != 8 || get_buf(out_o, &v[0], 3 * n, 8, 1, "out") || get_buf(idx_o, &v[1], L, 8, 0, "idx") ||
-        get_buf(own_o, &v[2], L, 8, 0, "own") || get_buf(vec_o, &v[4], 3 * m, 8, 0, "vec")) {
+    if (v[3].itemsize != 8 || get_buf(out_o, &v[0], 3 * n, 8, 1, "out") ||
+        get_buf(idx_o, &v[1], L, 8, 0, "idx") || get_buf(own_o, &v[2], L, 8, 0, "own") ||
+        get_buf(vec_o, &v[4], 3 * m, 8, 0, "vec")) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "x: need a float64 buffer");
         release(v, 5);
         return NULL;

@@ -708,9 +708,9 @@ def transient_sums(times: np.ndarray, tr: SiteTransients, acc: np.ndarray | None
     for out, x, vec in sums:
         if fused and out.dtype == np.float64 and out.flags.c_contiguous and out.shape == (n, 3):
             # one pass: the same products, summed per sample in the same order as the bincounts
-            _kernels.scatter_rows(out, n, idx.astype(np.int64, copy=False), own.astype(np.int64, copy=False),
-                                  np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(vec, dtype=float),
-                                  len(vec))
+            c = np.ascontiguousarray
+            _kernels.scatter_rows(out, n, c(idx, dtype=np.int64), c(own, dtype=np.int64), c(x, dtype=float),
+                                  c(vec, dtype=float), len(vec))
             continue
         cols = np.ascontiguousarray(vec.T)[:, own]
         for k in range(3):
