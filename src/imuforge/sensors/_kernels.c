@@ -445,6 +445,30 @@ static INLINE void placement_block(const Layout *lo, const double *restrict stat
     }
 }
 
+/* Placement p's field of another Earth field fw (out: 3 rows of BLK): segment_block's R^T fw and
+ * placement_block's mount, the same operations in the same order, on the states' R^T rows. */
+static INLINE void field_block(const Layout *lo, const double *restrict states, Py_ssize_t p,
+                               const double *fw, double *restrict out)
+{
+    const double *restrict st = states + ST * BLK * lo->seg[p];
+    const double f0 = fw[0], f1 = fw[1], f2 = fw[2];
+    double ms[3 * BLK];
+    for (int b = 0; b < BLK; b++) {
+        ms[b] = st[0 * BLK + b] * f0 + st[1 * BLK + b] * f1 + st[2 * BLK + b] * f2;
+        ms[BLK + b] = st[3 * BLK + b] * f0 + st[4 * BLK + b] * f1 + st[5 * BLK + b] * f2;
+        ms[2 * BLK + b] = st[6 * BLK + b] * f0 + st[7 * BLK + b] * f1 + st[8 * BLK + b] * f2;
+    }
+    if (lo->mt == NULL) {
+        for (int b = 0; b < 3 * BLK; b++) out[b] = ms[b];
+        return;
+    }
+    const double *mt = lo->mt + 9 * p;
+    for (int i = 0; i < 3; i++) {
+        const double m0 = mt[3 * i], m1 = mt[3 * i + 1], m2 = mt[3 * i + 2];
+        for (int b = 0; b < BLK; b++) out[i * BLK + b] = m0 * ms[b] + m1 * ms[BLK + b] + m2 * ms[2 * BLK + b];
+    }
+}
+
 /* Spline values of samples jb .. jb + nb - 1 into the blocks V0, V1, V2 (C rows of BLK each). */
 static INLINE void spline_block(const double *coef, const double *taps, Py_ssize_t L, Py_ssize_t J0,
                                 Py_ssize_t nb, Py_ssize_t pad, Py_ssize_t C, Py_ssize_t A, Py_ssize_t n2,
@@ -479,7 +503,8 @@ static double *block_work(const Layout *lo, Py_ssize_t extra)
 
 MULTIVERSION
 static void cardinal_loop(const Layout *lo, const double *coef, const double *taps, Py_ssize_t L, Py_ssize_t j0,
-                          Py_ssize_t n_out, Py_ssize_t pad, double *work, double *f, double *g, double *m)
+                          Py_ssize_t n_out, Py_ssize_t pad, double *work, double *f, double *g, double *m,
+                          Py_ssize_t F, const double *fields, double *mags)
 {
     const Py_ssize_t U = lo->U, S = lo->S, P = lo->P, C = 3 * U + 4 * S, A = 3 * U;
     double *v0 = work, *v1 = v0 + C, *v2 = v1 + C, *V0 = v2 + C, *V1 = V0 + C * BLK, *V2 = V1 + C * BLK;
@@ -501,6 +526,12 @@ static void cardinal_loop(const Layout *lo, const double *coef, const double *ta
                     m[o + i] = po[(6 + i) * BLK + b];
                 }
             }
+            for (Py_ssize_t e = 0; e < F; e++) { /* the other fields (mags (F, P, n_out, 3)) */
+                field_block(lo, SB, p, fields + 3 * e, po);
+                double *me = mags + 3 * ((e * P + p) * n_out + jb);
+                for (Py_ssize_t b = 0; b < nb; b++)
+                    for (int i = 0; i < 3; i++) me[3 * b + i] = po[i * BLK + b];
+            }
         }
     }
 }
@@ -511,17 +542,20 @@ PyDoc_STRVAR(cardinal_imu_doc,
 "(columns: anchor u axis c at 3u + c, quaternion component k of segment s at 3U + kS + s; frame k at\n"
 "row pad + k); taps (3, L, 6) weights of coefficients m-2..m+3 for value / 1st / 2nd derivative\n"
 "(already in 1/s^order); output j is at frame (j0 + j) / L. mt (P, 3, 3) or None. f, g, m (P, n_out, 3)\n"
-"are written.");
+"are written; with fields (F, 3) µT, mags (F, P, n_out, 3) gets the m of each of these fields too (the\n"
+"bits of a pass with that field, without evaluating the spline again).");
 
 static PyObject *cardinal_imu(PyObject *self, PyObject *args)
 {
-    PyObject *coef_o, *taps_o, *anc, *seg, *r, *mt, *field, *gravity, *f_o, *g_o, *m_o;
+    PyObject *coef_o, *taps_o, *anc, *seg, *r, *mt, *field, *gravity, *f_o, *g_o, *m_o, *fl_o = Py_None,
+             *mg_o = Py_None;
     Py_ssize_t n_coef, L, j0, n_out, pad, U, S;
     int lever;
-    if (!PyArg_ParseTuple(args, "OnnnnnOnnpOOOOOOOOO", &coef_o, &n_coef, &L, &j0, &n_out, &pad, &taps_o, &U,
-                          &S, &lever, &anc, &seg, &r, &mt, &field, &gravity, &f_o, &g_o, &m_o))
+    if (!PyArg_ParseTuple(args, "OnnnnnOnnpOOOOOOOOO|OO", &coef_o, &n_coef, &L, &j0, &n_out, &pad, &taps_o,
+                          &U, &S, &lever, &anc, &seg, &r, &mt, &field, &gravity, &f_o, &g_o, &m_o, &fl_o,
+                          &mg_o))
         return NULL;
-    Py_buffer v[11];
+    Py_buffer v[13];
     memset(v, 0, sizeof v);
     Layout lo;
     Py_ssize_t P = 0;
@@ -540,26 +574,42 @@ static PyObject *cardinal_imu(PyObject *self, PyObject *args)
         get_buf(coef_o, &v[6], n_coef * C, 8, 0, "coef") || get_buf(taps_o, &v[7], 3 * L * 6, 8, 0, "taps") ||
         get_buf(f_o, &v[8], P * n_out * 3, 8, 1, "f") || get_buf(g_o, &v[9], P * n_out * 3, 8, 1, "g") ||
         get_buf(m_o, &v[10], P * n_out * 3, 8, 1, "m")) {
-        release(v, 11);
+        release(v, 13);
         return NULL;
     }
+    Py_ssize_t F = 0;
+    if (fl_o != Py_None) {
+        if (PyObject_GetBuffer(fl_o, &v[11], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            release(v, 13);
+            return NULL;
+        }
+        F = v[11].len / 24;
+        if (v[11].itemsize != 8 || v[11].len != 24 * F ||
+            get_buf(mg_o, &v[12], F * P * n_out * 3, 8, 1, "mags")) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "fields: need a float64 (F, 3) buffer");
+            release(v, 13);
+            return NULL;
+        }
+    }
     if (n_out > 0 && (pad + (j0 + n_out - 1) / L + 3 >= n_coef || pad + j0 / L - 2 < 0)) {
-        release(v, 11);
+        release(v, 13);
         PyErr_SetString(PyExc_ValueError, "output times run past the coefficients");
         return NULL;
     }
     const double *coef = (const double *)v[6].buf, *taps = (const double *)v[7].buf;
     double *f = (double *)v[8].buf, *g = (double *)v[9].buf, *m = (double *)v[10].buf;
+    const double *fields = F ? (const double *)v[11].buf : NULL;
+    double *mags = F ? (double *)v[12].buf : NULL;
     double *work = block_work(&lo, 0);
     if (work == NULL) {
-        release(v, 11);
+        release(v, 13);
         return PyErr_NoMemory();
     }
     Py_BEGIN_ALLOW_THREADS
-    cardinal_loop(&lo, coef, taps, L, j0, n_out, pad, work, f, g, m);
+    cardinal_loop(&lo, coef, taps, L, j0, n_out, pad, work, f, g, m, F, fields, mags);
     Py_END_ALLOW_THREADS
     free(work);
-    release(v, 11);
+    release(v, 13);
     Py_RETURN_NONE;
 }
 
