@@ -1765,21 +1765,28 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
     const double *f = v[0].buf, *w = v[1].buf, *m = v[2].buf, *u = v[3].buf, *ud = v[4].buf, *udd = v[5].buf,
                  *nv = v[6].buf;
     double *of = v[7].buf, *ow = v[8].buf, *om = v[9].buf;
+    /* the rate in the segment frame, once per sample (each is read three times: its own and its
+     * neighbours' central differences) */
+    double *wseg = (double *)malloc(sizeof(double) * (size_t)(3 * n > 0 ? 3 * n : 1));
+    if (wseg == NULL) {
+        release(v, 10);
+        if (mounted) PyBuffer_Release(&mv);
+        return PyErr_NoMemory();
+    }
     Py_BEGIN_ALLOW_THREADS
     const double two_dt = 2.0 * dt;
+    for (Py_ssize_t i = 0; i < n; i++) to_segment(M, w + 3 * i, wseg + 3 * i);
     for (Py_ssize_t i = 0; i < n; i++) {
-        double wrow[3], wprev[3], wnext[3], frow[3], mrow[3];
+        double frow[3], mrow[3];
         const double *ui = u + 3 * i, *udi = ud + 3 * i;
         /* the segment-frame rows (the mount applied when the streams are in the sensor frame) */
-        to_segment(M, w + 3 * i, wrow);
         to_segment(M, f + 3 * i, frow);
         to_segment(M, m + 3 * i, mrow);
-        const double *wi = wrow, *fi = frow;
+        const double *wi = wseg + 3 * i, *fi = frow;
         double al[3] = {0.0, 0.0, 0.0};
         if (n > 2) {
             const Py_ssize_t lo = i == 0 ? 0 : i - 1, hi = i == n - 1 ? n - 1 : i + 1;
-            to_segment(M, w + 3 * lo, wprev);
-            to_segment(M, w + 3 * hi, wnext);
+            const double *wprev = wseg + 3 * lo, *wnext = wseg + 3 * hi;
             for (int a = 0; a < 3; a++)
                 al[a] = (i == 0 || i == n - 1) ? (wnext[a] - wprev[a]) / dt : (wnext[a] - wprev[a]) / two_dt;
         }
@@ -1823,6 +1830,7 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
         to_sensor(M, sm, om + 3 * i);
     }
     Py_END_ALLOW_THREADS
+    free(wseg);
     release(v, 10);
     if (mounted) PyBuffer_Release(&mv);
     Py_RETURN_NONE;
