@@ -410,7 +410,8 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
     """
     heel, ball = _sole_points(person)
     k = Q._kernel()
-    if k and hasattr(k, "foot_contacts") and P.dtype == G.dtype == np.float64:
+    if (k and hasattr(k, "foot_contacts") and P.dtype == G.dtype == np.float64
+            and P.shape[:-1] == G.shape[:-1]):
         return _foot_contacts_compiled(k, P, G, heel, ball, fps, tau_m)
     g = G[..., _ANKLES, :]
     sole = np.empty(g.shape[:-1] + (2, 3))  # (…, n, 2 feet, heel / ball, 3)
