@@ -144,3 +144,129 @@ def test_leg_chain_kinematics_equals_the_per_joint_loop(monkeypatch):
     for got in (fast, rel_fk(local, person)):
         _same(got[0], P)
         _same(got[1], G)
+
+
+@pytest.mark.parametrize("n,held", [(1, ()), (37, ()), (300, ("hip_rot", "ankle_inv")), (5, ("knee_flex",))])
+def test_compiled_leg_rotations_equal_the_numpy_form(n, held, monkeypatch):
+    """``_legs_to_local``'s compiled loop (``_kernels.leg_rotations``) against its numpy form: per-frame and
+    held angles, per-side keys and shared ones, signed zeros and large angles."""
+    from imuforge.motion.library import _core
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "leg_rotations")):
+        pytest.skip("imuforge.sensors._kernels (with leg_rotations) not built")
+    rng = np.random.default_rng(11)
+    pose = {}
+    for key in _core._LEG_ANGLES:
+        if key in held:
+            pose[key] = float(rng.normal(0, 30))
+        else:
+            pose[f"{key}_L"], pose[f"{key}_R"] = rng.normal(0, 60, size=(2, n))
+    pose["hip_abd_L"] = np.where(np.arange(n) % 3 == 0, -0.0, pose["hip_abd_L"])  # signed zeros
+    pose["ankle_dorsi_R"] = 0.0  # one side held, the other per frame
+    pose["toe_out_L"] = np.full(n, 720.5)  # beyond a turn
+    fast = np.zeros((n, 22, 4))
+    _core._legs_to_local(pose, n, fast)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    ref = np.zeros((n, 22, 4))
+    _core._legs_to_local(pose, n, ref)
+    _same(fast, ref)
+
+
+@pytest.mark.parametrize("n", [1, 40])
+def test_compiled_joint_rows_equal_the_numpy_writes(n, monkeypatch):
+    """``pose_to_local`` with the compiled joint-row copies (``_kernels.joint_rows``) against numpy's strided
+    assignments: per-frame, held and per-side angles on every joint."""
+    from imuforge.motion.library import _core
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "joint_rows")):
+        pytest.skip("imuforge.sensors._kernels (with joint_rows) not built")
+    rng = np.random.default_rng(12)
+    pose = {"pelvis_yaw": rng.normal(0, 20, n), "pelvis_tilt": 3.0, "spine_rot": rng.normal(0, 10, n),
+            "spine_flex": 5.0, "neck_rot": rng.normal(0, 5, n), "head_flex": 2.0,
+            "sh_flex_L": rng.normal(0, 30, n), "sh_flex_R": 10.0, "elbow_flex": rng.normal(20, 10, n),
+            "wrist_dev_L": -3.0, "collar_elev": 4.0}
+    fast = _core.pose_to_local(pose, n)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    _same(fast, _core.pose_to_local(pose, n))
+
+
+@pytest.mark.parametrize("shape", [(1,), (2,), (45,), (3, 30), (2, 1)])
+def test_compiled_foot_contacts_equal_the_numpy_form(shape, monkeypatch):
+    """``foot_contact_points`` by the compiled ``foot_contacts`` against its numpy form: one track or strides
+    (leading axes), short ones (one-sided and no differences), heels far above or below the ball."""
+    from scipy.spatial.transform import Rotation
+
+    from imuforge.motion.body import Person
+    from imuforge.motion.library._core import foot_contact_points
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "foot_contacts")):
+        pytest.skip("imuforge.sensors._kernels (with foot_contacts) not built")
+    size = int(np.prod(shape))
+    G = Rotation.random(size * 22, random_state=9).as_quat().reshape(shape + (22, 4))
+    P = np.random.default_rng(4).normal(scale=0.3, size=shape + (22, 3))
+    person = Person(height_m=1.64)
+    fast = foot_contact_points(P, G, person, 60.0)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    for a, b in zip(fast, foot_contact_points(P, G, person, 60.0)):
+        _same(a, b)
+
+
+@pytest.mark.parametrize("m,n,flight,ground", [(None, 30, False, False), (None, 30, False, True),
+                                              (3, 25, False, False), (None, 20, True, False),
+                                              (2, 1, False, False)])
+def test_compiled_anchored_roots_equal_the_numpy_forms(m, n, flight, ground, monkeypatch):
+    """``anchored_root`` / ``anchored_roots`` by the compiled ``anchored_roots`` against their numpy forms (a
+    foot loaded in every frame; with flight frames both take the numpy form)."""
+    from imuforge.motion.library._core import anchored_root, anchored_roots
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "anchored_roots")):
+        pytest.skip("imuforge.sensors._kernels (with anchored_roots) not built")
+    rng = np.random.default_rng(7)
+    lead = () if m is None else (m,)
+    rel, vel = rng.normal(scale=0.2, size=(2,) + lead + (n, 2, 3))
+    w = rng.uniform(-0.2, 1.2, size=(n, 2))  # clipped to [0, 1] by both
+    w[::4, 0] = 0.0
+    if flight:
+        w[5:8] = 0.0
+    g = rng.normal(scale=0.05, size=(n, 2)) if ground else None
+
+    def run():
+        if m is None:
+            return anchored_root((rel, vel), w, 50.0, ground=g, smooth_hz=4.0 if ground else None)
+        return anchored_roots((rel, vel), w, 50.0)
+
+    fast = run()
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    _same(fast, run())
+
+
+@pytest.mark.parametrize("shape,harmonics", [((), 8), ((7,), 0), ((7,), 1), ((2, 13), 8), ((400,), 6)])
+def test_compiled_fourier_basis_equals_the_numpy_form(shape, harmonics, monkeypatch):
+    """``fourier_basis`` by the compiled ``fourier_rows`` against its numpy recurrence (phases over several
+    cycles, negative ones too)."""
+    from imuforge.motion.library._core import fourier_basis
+
+    if not (Q._kernel() and hasattr(Q._kernel(), "fourier_rows")):
+        pytest.skip("imuforge.sensors._kernels (with fourier_rows) not built")
+    phase = np.random.default_rng(3).uniform(-2.0, 5.0, size=shape)
+    fast = fourier_basis(phase, harmonics)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    _same(fast, fourier_basis(phase, harmonics))
+
+
+@pytest.mark.parametrize("shapes", [((9,), (9,), (9,)), ((), (9,), ()), ((3, 1), (3, 1), (3, 1)),
+                                    ((3, 1), (7,), ()), ((2, 5), (2, 5), (1,)), ((0,), (0,), ())])
+def test_compiled_euler_and_axis_rotations_equal_the_numpy_forms(shapes, monkeypatch):
+    """``euler`` and ``rx`` / ``ry`` / ``rz`` by the compiled ``rotation_rows`` against their numpy forms:
+    per-row and held angles, broadcast ones (the numpy form then), both permutation signs, signed zeros."""
+    if not Q._rotation_kernel():
+        pytest.skip("imuforge.sensors._kernels (with rotation_rows) not built")
+    rng = np.random.default_rng(6)
+    angles = [rng.normal(0, 2, size=s) for s in shapes]
+    angles[0] = np.where(np.abs(angles[0]) < 0.5, -0.0, angles[0])
+    orders = [(0, 1, 2), (1, 0, 2), (0, 2, 1), (2, 1, 0)]
+    fast = [Q.euler(ax, *angles) for ax in orders] + [f(angles[1]) for f in (Q.rx, Q.ry, Q.rz)]
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    ref = [Q.euler(ax, *angles) for ax in orders] + [f(angles[1]) for f in (Q.rx, Q.ry, Q.rz)]
+    for a, b in zip(fast, ref):
+        _same(a, b)

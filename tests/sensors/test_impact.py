@@ -427,3 +427,28 @@ def test_walking_peak_rises_with_speed_and_running_is_in_range():
     assert np.median(_peaks_g("walking", 1.5)) > np.median(_peaks_g("walking", 1.0)) + 0.3
     peaks = _peaks_g("running", 3.0)
     assert 5.0 <= np.median(peaks) <= 12.0, peaks  # ≈ 5–12 g (Mercer et al. 2003; Hamill et al. 1995)
+
+
+def test_compiled_transient_sums_equal_the_bincount_form(walk, monkeypatch):
+    """``transient_sums``' accumulation by the compiled ``scatter_rows`` gives the bits of the numpy bincounts
+    (overlapping windows of successive contacts, added to given streams and to zeros, with the tilt)."""
+    from imuforge.sensors import kinematics as K
+    from imuforge.sensors.placement import get_placement
+
+    if K._kernels is None or not hasattr(K._kernels, "scatter_rows"):
+        pytest.skip("imuforge.sensors._kernels (with scatter_rows) not built")
+    plan = plan_impacts(walk, [SHANK, get_placement("lower_back")], True, "someone")
+    t = np.arange(0.0, walk.duration_s, 1.0 / 400.0)
+    base = np.random.default_rng(2).normal(size=(t.size, 3))
+
+    def run():
+        out = []
+        for tr in plan.sites:
+            acc, rate, tilt = base.copy(), base[::-1].copy(), np.zeros((t.size, 3))
+            out += [*transient_sums(t, tr, acc, rate, tilt), tilt, *transient_sums(t, tr)]
+        return out
+
+    fast = run()
+    monkeypatch.setattr(K, "_kernels", None)
+    for a, b in zip(fast, run()):
+        assert np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b))

@@ -333,3 +333,22 @@ def test_loose_wear_simulation_c_matches_numpy():
                        backend="numpy")
     assert c[0].provenance["wear"]["looseness"] is not None
     assert _rel(c[0].data, py[0].data) < 1e-10
+
+
+@needs_kernel
+@pytest.mark.parametrize("placements", [[AT_JOINT], [LEVER, AT_JOINT, LEVER]])
+def test_other_fields_from_one_pass_equal_a_pass_per_field(placements):
+    """``ideal_imu_and_fields``' other fields come out of the Recording's own kernel pass (``cardinal_imu``'s
+    ``fields``): the bits of a separate ``ideal_imu`` call with each field, and its own outputs unchanged."""
+    from imuforge.sensors.kinematics import EarthField, ideal_imu_and_fields
+
+    motion = _wobble(100.0)
+    tt = np.arange(0, int(motion.duration_s * 400)) / 400.0
+    fields = [EarthField(9.80665, 90.0, 0.0), EarthField(30.0, -20.0, 7.0), EarthField()]
+    ideal, mags = ideal_imu_and_fields(motion, placements, tt, fields, backend="c")
+    alone = ideal_imu(motion, placements, times=tt, backend="c")
+    for name in ("acc", "gyro", "mag"):
+        assert np.array_equal(getattr(ideal, name), getattr(alone, name))
+    for f, m in zip(fields, mags):
+        assert np.array_equal(m, ideal_imu(motion, placements, times=tt, earth_field=f, backend="c").mag)
+    assert ideal_imu_and_fields(motion, placements, tt, [], backend="c")[1] == []

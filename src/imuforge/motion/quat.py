@@ -27,6 +27,12 @@ def _kernel():
     return _KERNEL
 
 
+def _rotation_kernel() -> bool:
+    """Whether the compiled ``rotation_rows`` (:func:`euler`, :func:`rx` …) is there."""
+    k = _KERNEL if _KERNEL is not None else _kernel()
+    return bool(k) and hasattr(k, "rotation_rows")
+
+
 def _rows(op: int, a: np.ndarray, b: np.ndarray, width: int):
     """Run ``quat_op`` on the rows of a and b (float64), broadcasting them; None when the kernel cannot."""
     k = _KERNEL if _KERNEL is not None else _kernel()
@@ -160,13 +166,17 @@ def _about(k: int, angle) -> np.ndarray:
     """Rotation about the unit axis ``k`` (0 x, 1 y, 2 z) by ``angle`` (rad): :func:`_axis_angle_unit` of
     that axis, bit for bit (signed zeros too: the other two components are 0 × the sine), written
     component by component (a broadcast multiply by the axis cost as much as the sine and cosine)."""
-    half = 0.5 * np.asarray(angle, dtype=float)
-    if half.size > 256:  # a constant angle: one sin and cos, the same bits
+    a = np.asarray(angle, dtype=float)
+    half = 0.5 * a if a.size > 256 or not _rotation_kernel() else None
+    if a.size > 256:  # a constant angle: one sin and cos, the same bits
         flat = half.reshape(-1)
         bits = flat.view(np.int64)
         if (bits == bits[0]).all():
             return _axis_angle_unit(_AXES[k], angle)
-    out = np.empty(half.shape + (4,))
+    out = np.empty(a.shape + (4,))
+    if _rotation_kernel():  # the compiled loop: the same formulas per element
+        _KERNEL.rotation_rows((k,), 1, np.ascontiguousarray(a), None, None, a.size, out)
+        return out
     s = np.sin(half)
     out[..., k] = s
     zero = 0.0 * s
@@ -208,6 +218,14 @@ def euler(axes: tuple[int, int, int], a1, a2, a3) -> np.ndarray:
     if eps is None:
         raise ValueError(f"euler needs three different axes, got {axes}")
     i, j, k = axes
+    if _rotation_kernel():  # the compiled loop: the same formulas per element (each angle per row or held)
+        angles = [np.asarray(a, dtype=float) for a in (a1, a2, a3)]
+        shape = np.broadcast_shapes(*(a.shape for a in angles))
+        if all(a.shape == shape or a.size == 1 for a in angles):
+            out = np.empty(shape + (4,))
+            _KERNEL.rotation_rows((i, j, k), 1 if eps > 0 else -1, *map(np.ascontiguousarray, angles),
+                                  out.size // 4, out)
+            return out
     h1, h2, h3 = (0.5 * np.asarray(a, dtype=float) for a in (a1, a2, a3))
     s1, c1, s2, c2, s3, c3 = np.sin(h1), np.cos(h1), np.sin(h2), np.cos(h2), np.sin(h3), np.cos(h3)
     c1c2, s1s2, s1c2, c1s2 = c1 * c2, s1 * s2, s1 * c2, c1 * s2

@@ -23,6 +23,15 @@
  *                  imuforge.motion.quat (the motion library's FK and pose code calls them thousands
  *                  of times per motion on short arrays, where numpy's per-operation cost dominates).
  *   forward_kinematics  motion.kinematics.forward_kinematics with the same row formulas.
+ *   leg_rotations  the legs' joint angles -> local rotations of motion.library._core (quat.euler's and
+ *                  quat.rx's formulas; sin and cos from libm, which numpy's float64 loops call too).
+ *   joint_rows     whole joints' rotations copied into the (n, J, 4) local rotations in one pass.
+ *   foot_contacts  the feet's rolling contact points and velocities (motion.library._core), around
+ *                  numpy's exp (numpy's float64 exp has its own SIMD loops: it is not redone here).
+ *   anchored_roots the foot-anchored root path where a foot is loaded in every frame (no flight).
+ *   fourier_rows   the gait curves' Fourier basis rows (1, cos k theta, sin k theta) in one pass.
+ *   rotation_rows  quat.euler and the axis rotations rx, ry, rz (quat._about) in one pass each.
+ *   scatter_rows   the impact transients' per-sample sums (sensors.impact.transient_sums) in one pass.
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
@@ -436,6 +445,30 @@ static INLINE void placement_block(const Layout *lo, const double *restrict stat
     }
 }
 
+/* Placement p's field of another Earth field fw (out: 3 rows of BLK): segment_block's R^T fw and
+ * placement_block's mount, the same operations in the same order, on the states' R^T rows. */
+static INLINE void field_block(const Layout *lo, const double *restrict states, Py_ssize_t p,
+                               const double *fw, double *restrict out)
+{
+    const double *restrict st = states + ST * BLK * lo->seg[p];
+    const double f0 = fw[0], f1 = fw[1], f2 = fw[2];
+    double ms[3 * BLK];
+    for (int b = 0; b < BLK; b++) {
+        ms[b] = st[0 * BLK + b] * f0 + st[1 * BLK + b] * f1 + st[2 * BLK + b] * f2;
+        ms[BLK + b] = st[3 * BLK + b] * f0 + st[4 * BLK + b] * f1 + st[5 * BLK + b] * f2;
+        ms[2 * BLK + b] = st[6 * BLK + b] * f0 + st[7 * BLK + b] * f1 + st[8 * BLK + b] * f2;
+    }
+    if (lo->mt == NULL) {
+        for (int b = 0; b < 3 * BLK; b++) out[b] = ms[b];
+        return;
+    }
+    const double *mt = lo->mt + 9 * p;
+    for (int i = 0; i < 3; i++) {
+        const double m0 = mt[3 * i], m1 = mt[3 * i + 1], m2 = mt[3 * i + 2];
+        for (int b = 0; b < BLK; b++) out[i * BLK + b] = m0 * ms[b] + m1 * ms[BLK + b] + m2 * ms[2 * BLK + b];
+    }
+}
+
 /* Spline values of samples jb .. jb + nb - 1 into the blocks V0, V1, V2 (C rows of BLK each). */
 static INLINE void spline_block(const double *coef, const double *taps, Py_ssize_t L, Py_ssize_t J0,
                                 Py_ssize_t nb, Py_ssize_t pad, Py_ssize_t C, Py_ssize_t A, Py_ssize_t n2,
@@ -470,7 +503,8 @@ static double *block_work(const Layout *lo, Py_ssize_t extra)
 
 MULTIVERSION
 static void cardinal_loop(const Layout *lo, const double *coef, const double *taps, Py_ssize_t L, Py_ssize_t j0,
-                          Py_ssize_t n_out, Py_ssize_t pad, double *work, double *f, double *g, double *m)
+                          Py_ssize_t n_out, Py_ssize_t pad, double *work, double *f, double *g, double *m,
+                          Py_ssize_t F, const double *fields, double *mags)
 {
     const Py_ssize_t U = lo->U, S = lo->S, P = lo->P, C = 3 * U + 4 * S, A = 3 * U;
     double *v0 = work, *v1 = v0 + C, *v2 = v1 + C, *V0 = v2 + C, *V1 = V0 + C * BLK, *V2 = V1 + C * BLK;
@@ -492,6 +526,12 @@ static void cardinal_loop(const Layout *lo, const double *coef, const double *ta
                     m[o + i] = po[(6 + i) * BLK + b];
                 }
             }
+            for (Py_ssize_t e = 0; e < F; e++) { /* the other fields (mags (F, P, n_out, 3)) */
+                field_block(lo, SB, p, fields + 3 * e, po);
+                double *me = mags + 3 * ((e * P + p) * n_out + jb);
+                for (Py_ssize_t b = 0; b < nb; b++)
+                    for (int i = 0; i < 3; i++) me[3 * b + i] = po[i * BLK + b];
+            }
         }
     }
 }
@@ -502,17 +542,20 @@ PyDoc_STRVAR(cardinal_imu_doc,
 "(columns: anchor u axis c at 3u + c, quaternion component k of segment s at 3U + kS + s; frame k at\n"
 "row pad + k); taps (3, L, 6) weights of coefficients m-2..m+3 for value / 1st / 2nd derivative\n"
 "(already in 1/s^order); output j is at frame (j0 + j) / L. mt (P, 3, 3) or None. f, g, m (P, n_out, 3)\n"
-"are written.");
+"are written; with fields (F, 3) µT, mags (F, P, n_out, 3) gets the m of each of these fields too (the\n"
+"bits of a pass with that field, without evaluating the spline again).");
 
 static PyObject *cardinal_imu(PyObject *self, PyObject *args)
 {
-    PyObject *coef_o, *taps_o, *anc, *seg, *r, *mt, *field, *gravity, *f_o, *g_o, *m_o;
+    PyObject *coef_o, *taps_o, *anc, *seg, *r, *mt, *field, *gravity, *f_o, *g_o, *m_o, *fl_o = Py_None,
+             *mg_o = Py_None;
     Py_ssize_t n_coef, L, j0, n_out, pad, U, S;
     int lever;
-    if (!PyArg_ParseTuple(args, "OnnnnnOnnpOOOOOOOOO", &coef_o, &n_coef, &L, &j0, &n_out, &pad, &taps_o, &U,
-                          &S, &lever, &anc, &seg, &r, &mt, &field, &gravity, &f_o, &g_o, &m_o))
+    if (!PyArg_ParseTuple(args, "OnnnnnOnnpOOOOOOOOO|OO", &coef_o, &n_coef, &L, &j0, &n_out, &pad, &taps_o,
+                          &U, &S, &lever, &anc, &seg, &r, &mt, &field, &gravity, &f_o, &g_o, &m_o, &fl_o,
+                          &mg_o))
         return NULL;
-    Py_buffer v[11];
+    Py_buffer v[13];
     memset(v, 0, sizeof v);
     Layout lo;
     Py_ssize_t P = 0;
@@ -531,26 +574,42 @@ static PyObject *cardinal_imu(PyObject *self, PyObject *args)
         get_buf(coef_o, &v[6], n_coef * C, 8, 0, "coef") || get_buf(taps_o, &v[7], 3 * L * 6, 8, 0, "taps") ||
         get_buf(f_o, &v[8], P * n_out * 3, 8, 1, "f") || get_buf(g_o, &v[9], P * n_out * 3, 8, 1, "g") ||
         get_buf(m_o, &v[10], P * n_out * 3, 8, 1, "m")) {
-        release(v, 11);
+        release(v, 13);
         return NULL;
     }
+    Py_ssize_t F = 0;
+    if (fl_o != Py_None) {
+        if (PyObject_GetBuffer(fl_o, &v[11], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            release(v, 13);
+            return NULL;
+        }
+        F = v[11].len / 24;
+        if (v[11].itemsize != 8 || v[11].len != 24 * F ||
+            get_buf(mg_o, &v[12], F * P * n_out * 3, 8, 1, "mags")) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "fields: need a float64 (F, 3) buffer");
+            release(v, 13);
+            return NULL;
+        }
+    }
     if (n_out > 0 && (pad + (j0 + n_out - 1) / L + 3 >= n_coef || pad + j0 / L - 2 < 0)) {
-        release(v, 11);
+        release(v, 13);
         PyErr_SetString(PyExc_ValueError, "output times run past the coefficients");
         return NULL;
     }
     const double *coef = (const double *)v[6].buf, *taps = (const double *)v[7].buf;
     double *f = (double *)v[8].buf, *g = (double *)v[9].buf, *m = (double *)v[10].buf;
+    const double *fields = F ? (const double *)v[11].buf : NULL;
+    double *mags = F ? (double *)v[12].buf : NULL;
     double *work = block_work(&lo, 0);
     if (work == NULL) {
-        release(v, 11);
+        release(v, 13);
         return PyErr_NoMemory();
     }
     Py_BEGIN_ALLOW_THREADS
-    cardinal_loop(&lo, coef, taps, L, j0, n_out, pad, work, f, g, m);
+    cardinal_loop(&lo, coef, taps, L, j0, n_out, pad, work, f, g, m, F, fields, mags);
     Py_END_ALLOW_THREADS
     free(work);
-    release(v, 11);
+    release(v, 13);
     Py_RETURN_NONE;
 }
 
@@ -1062,6 +1121,475 @@ static PyObject *quat_rows(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ leg rotations (motion.library._core) */
+PyDoc_STRVAR(leg_rotations_doc,
+"leg_rotations(angles, n, J, joints, L)\n\n"
+"motion.library._core._legs_to_local on C-contiguous float64 buffers: angles is a tuple of the 7\n"
+"(2, n) or (2, 1) arrays (rad; left row, then right) hip flexion, abduction, rotation, knee flexion,\n"
+"toe-out, ankle dorsiflexion, inversion; joints (6,) int64 the hip, knee and ankle rows of L\n"
+"(left, right each); L (n, J, 4) gets, per side s (+1 left, -1 right), the hip euler(XZY, -flex,\n"
+"s abd, -s rot), the knee rx(flex) and the ankle euler(YXZ, s toe, -dorsi, -s inv): quat.euler's\n"
+"and quat._about's formulas in their order (sin and cos from libm, as numpy's float64 loops).");
+
+/* quat.euler for axes (i, j, k) of permutation sign eps < 0 (XZY, YXZ): the same products and sums */
+static INLINE void euler_neg(int i, int j, int k, double a1, double a2, double a3, double *o)
+{
+    const double h1 = 0.5 * a1, h2 = 0.5 * a2, h3 = 0.5 * a3;
+    const double s1 = sin(h1), c1 = cos(h1), s2 = sin(h2), c2 = cos(h2), s3 = sin(h3), c3 = cos(h3);
+    const double c1c2 = c1 * c2, s1s2 = s1 * s2, s1c2 = s1 * c2, c1s2 = c1 * s2;
+    o[i] = s1c2 * c3 - c1s2 * s3;
+    o[j] = c1s2 * c3 + s1c2 * s3;
+    o[k] = c1c2 * s3 - s1s2 * c3;
+    o[3] = c1c2 * c3 + s1s2 * s3;
+}
+
+static PyObject *leg_rotations(PyObject *self, PyObject *args)
+{
+    PyObject *ang_o, *js_o, *l_o;
+    Py_ssize_t n, J;
+    if (!PyArg_ParseTuple(args, "O!nnOO", &PyTuple_Type, &ang_o, &n, &J, &js_o, &l_o))
+        return NULL;
+    if (PyTuple_GET_SIZE(ang_o) != 7 || n < 1 || J < 1) {
+        PyErr_SetString(PyExc_ValueError, "need 7 angle arrays, n >= 1 and J >= 1");
+        return NULL;
+    }
+    Py_buffer v[9];
+    memset(v, 0, sizeof v);
+    Py_ssize_t step[7]; /* 1: one angle per frame, 0: one per side (held) */
+    for (int a = 0; a < 7; a++) {
+        PyObject *o = PyTuple_GET_ITEM(ang_o, a);
+        if (PyObject_GetBuffer(o, &v[a], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            release(v, 9);
+            return NULL;
+        }
+        if (v[a].itemsize != 8 || (v[a].len != 16 && v[a].len != 16 * n)) {
+            release(v, 9);
+            PyErr_SetString(PyExc_ValueError, "angles: need float64 buffers of 2 or 2n items");
+            return NULL;
+        }
+        step[a] = v[a].len == 16 * n ? 1 : 0;
+    }
+    if (get_buf(js_o, &v[7], 6, 8, 0, "joints") || get_buf(l_o, &v[8], 4 * n * J, 8, 1, "L")) {
+        release(v, 9);
+        return NULL;
+    }
+    const int64_t *js = (const int64_t *)v[7].buf;
+    for (int k = 0; k < 6; k++)
+        if (js[k] < 0 || js[k] >= J) {
+            release(v, 9);
+            PyErr_SetString(PyExc_IndexError, "joints out of range");
+            return NULL;
+        }
+    const double *x[7];
+    for (int a = 0; a < 7; a++) x[a] = (const double *)v[a].buf;
+    double *L = (double *)v[8].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (int sd = 0; sd < 2; sd++) {
+        const double s = sd ? -1.0 : 1.0, ns = -s;
+        for (Py_ssize_t t = 0; t < n; t++) {
+            double a[7];
+            for (int k = 0; k < 7; k++) a[k] = x[k][step[k] ? sd * n + t : sd];
+            double *row = L + 4 * J * t;
+            euler_neg(0, 2, 1, -a[0], s * a[1], ns * a[2], row + 4 * js[sd]);   /* hip: XZY */
+            const double h = 0.5 * a[3], sk = sin(h);
+            double *kq = row + 4 * js[2 + sd];                                   /* knee: rx */
+            kq[0] = sk;
+            kq[1] = 0.0 * sk;
+            kq[2] = 0.0 * sk;
+            kq[3] = cos(h);
+            euler_neg(1, 0, 2, s * a[4], -a[5], ns * a[6], row + 4 * js[4 + sd]); /* ankle: YXZ */
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 9);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ joint rows (motion.library._core) */
+PyDoc_STRVAR(joint_rows_doc,
+"joint_rows(L, n, J, joints, src, m)\n\n"
+"L[t, joints[k]] = src[k, t] (m == n) or src[k, 0] (m == 1), t < n: L (n, J, 4) and src (K, m, 4)\n"
+"C-contiguous float64, joints (K,) int64. pose_to_local's writes of whole joints' rotations as one pass\n"
+"(numpy copies such a strided assignment one 4-value row at a time).");
+
+static PyObject *joint_rows(PyObject *self, PyObject *args)
+{
+    PyObject *l_o, *js_o, *src_o;
+    Py_ssize_t n, J, m;
+    if (!PyArg_ParseTuple(args, "OnnOOn", &l_o, &n, &J, &js_o, &src_o, &m))
+        return NULL;
+    if (n < 0 || J < 1 || (m != n && m != 1)) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 0, J >= 1 and m == n or 1");
+        return NULL;
+    }
+    Py_buffer v[3];
+    memset(v, 0, sizeof v);
+    if (PyObject_GetBuffer(js_o, &v[1], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    const Py_ssize_t K = v[1].len / 8;
+    if (v[1].itemsize != 8 || get_buf(l_o, &v[0], 4 * n * J, 8, 1, "L") ||
+        get_buf(src_o, &v[2], 4 * K * m, 8, 0, "src")) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "joints: need an int64 buffer");
+        release(v, 3);
+        return NULL;
+    }
+    const int64_t *js = (const int64_t *)v[1].buf;
+    for (Py_ssize_t k = 0; k < K; k++)
+        if (js[k] < 0 || js[k] >= J) {
+            release(v, 3);
+            PyErr_SetString(PyExc_IndexError, "joints out of range");
+            return NULL;
+        }
+    double *L = (double *)v[0].buf;
+    const double *src = (const double *)v[2].buf;
+    const Py_ssize_t step = m == 1 ? 0 : 4;
+    for (Py_ssize_t k = 0; k < K; k++) {
+        const double *s = src + 4 * m * k;
+        double *d = L + 4 * js[k];
+        for (Py_ssize_t t = 0; t < n; t++, s += step, d += 4 * J)
+            memcpy(d, s, 4 * sizeof(double));
+    }
+    release(v, 3);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ foot contacts (motion.library._core) */
+PyDoc_STRVAR(foot_contacts_doc,
+"foot_contacts(op, P, G, M, n, J, ankles, heel, ball, sole, e, pts, vel, tau, fps)\n\n"
+"motion.library._core.foot_contact_points on C-contiguous float64 buffers, M strides of n frames:\n"
+"P (M, n, J, 3), G (M, n, J, 4), ankles (2,) int64, heel and ball (3,) sole points (foot frame).\n"
+"op 0: sole (M, n, 2, 2, 3) = rotate(G[ankle], heel / ball) + P[ankle] (quat_op's row formula) and\n"
+"e (M, n, 2) = -clip((heel_y - ball_y) / tau, -50, 50); numpy then takes exp of e in place (its own\n"
+"exp loop). op 1: w = 1 / (1 + e), pts = (1 - w) heel + w ball, vel = ((1 - w) d_heel + w d_ball) fps\n"
+"with d the central differences of sole along the frames (one-sided at the ends, zero for n < 2).");
+
+static PyObject *foot_contacts(PyObject *self, PyObject *args)
+{
+    PyObject *o[10];
+    int op;
+    Py_ssize_t M, n, J;
+    double tau, fps;
+    if (!PyArg_ParseTuple(args, "iOOnnnOOOOOOOdd", &op, &o[0], &o[1], &M, &n, &J, &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &tau, &fps))
+        return NULL;
+    if (M < 0 || n < 0 || J < 1 || op < 0 || op > 1) {
+        PyErr_SetString(PyExc_ValueError, "need op 0 or 1, M, n >= 0 and J >= 1");
+        return NULL;
+    }
+    const Py_ssize_t F = M * n; /* frames of all strides */
+    static const char *names[9] = {"P", "G", "ankles", "heel", "ball", "sole", "e", "pts", "vel"};
+    const Py_ssize_t sizes[9] = {3 * F * J, 4 * F * J, 2, 3, 3, 12 * F, 2 * F, 6 * F, 6 * F};
+    const int writable[9] = {0, 0, 0, 0, 0, op == 0, op == 0, op == 1, op == 1};
+    Py_buffer v[9];
+    memset(v, 0, sizeof v);
+    for (int k = 0; k < 9; k++)
+        if (get_buf(o[k], &v[k], sizes[k], 8, writable[k], names[k])) {
+            release(v, 9);
+            return NULL;
+        }
+    const int64_t *ank = (const int64_t *)v[2].buf;
+    if (ank[0] < 0 || ank[0] >= J || ank[1] < 0 || ank[1] >= J) {
+        release(v, 9);
+        PyErr_SetString(PyExc_IndexError, "ankles out of range");
+        return NULL;
+    }
+    const double *P = v[0].buf, *G = v[1].buf, *heel = v[3].buf, *ball = v[4].buf;
+    double *sole = v[5].buf, *e = v[6].buf, *pts = v[7].buf, *vel = v[8].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (op == 0) {
+        for (Py_ssize_t f = 0; f < F; f++)
+            for (int s = 0; s < 2; s++) {
+                const double *q = G + 4 * (f * J + ank[s]), *p = P + 3 * (f * J + ank[s]);
+                double *h = sole + 12 * f + 6 * s, *b = h + 3;
+                row_qrot(q, heel, h);
+                row_qrot(q, ball, b);
+                for (int c = 0; c < 3; c++) {
+                    h[c] = h[c] + p[c];
+                    b[c] = b[c] + p[c];
+                }
+                const double dy = (h[1] - b[1]) / tau;
+                e[2 * f + s] = -(dy < -50.0 ? -50.0 : dy > 50.0 ? 50.0 : dy);
+            }
+    } else {
+        for (Py_ssize_t m = 0; m < M; m++)
+            for (Py_ssize_t t = 0; t < n; t++) {
+                const Py_ssize_t f = m * n + t;
+                /* the neighbours of the central difference (one-sided at the ends) and its divisor */
+                const Py_ssize_t lo = t == 0 ? f : f - 1, hi = t == n - 1 ? f : f + 1;
+                const int inner = t > 0 && t < n - 1;
+                for (int s = 0; s < 2; s++) {
+                    const double w = 1.0 / (1.0 + e[2 * f + s]), u = 1.0 - w;
+                    const double *h = sole + 12 * f + 6 * s, *b = h + 3;
+                    const double *h1 = sole + 12 * hi + 6 * s, *h0 = sole + 12 * lo + 6 * s;
+                    for (int c = 0; c < 3; c++) {
+                        pts[6 * f + 3 * s + c] = u * h[c] + w * b[c];
+                        double dh = 0.0, db = 0.0;
+                        if (n >= 2) {
+                            dh = h1[c] - h0[c];
+                            db = h1[3 + c] - h0[3 + c];
+                            if (inner) {
+                                dh = dh / 2.0;
+                                db = db / 2.0;
+                            }
+                        }
+                        vel[6 * f + 3 * s + c] = (u * dh + w * db) * fps;
+                    }
+                }
+            }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 9);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ anchored root (motion.library._core) */
+PyDoc_STRVAR(anchored_roots_doc,
+"anchored_roots(rel, vel, w, ground, M, n, fps, root) -> bool\n\n"
+"motion.library._core.anchored_root(s) where a foot carries weight in every frame, on C-contiguous\n"
+"float64 buffers: contact points rel and velocities vel (M, n, 2, 3), clipped weights w (n, 2), ground\n"
+"heights (n, 2) or None (level); writes root (M, n, 3): y = sum_f w_f (ground_f - rel_f,y) / (w_0 + w_1),\n"
+"x and z the trapezoid integral of v = -sum_f w_f vel_f / (w_0 + w_1), divided by fps (the numpy\n"
+"forms' order). Returns False, writing nothing, when a frame has w_0 + w_1 <= 1e-6 (flight).");
+
+static PyObject *anchored_roots(PyObject *self, PyObject *args)
+{
+    PyObject *r_o, *v_o, *w_o, *g_o, *out_o;
+    Py_ssize_t M, n;
+    double fps;
+    if (!PyArg_ParseTuple(args, "OOOOnndO", &r_o, &v_o, &w_o, &g_o, &M, &n, &fps, &out_o))
+        return NULL;
+    if (M < 0 || n < 0) {
+        PyErr_SetString(PyExc_ValueError, "need M, n >= 0");
+        return NULL;
+    }
+    Py_buffer v[5];
+    memset(v, 0, sizeof v);
+    const int level = g_o == Py_None;
+    if (get_buf(r_o, &v[0], 6 * M * n, 8, 0, "rel") || get_buf(v_o, &v[1], 6 * M * n, 8, 0, "vel") ||
+        get_buf(w_o, &v[2], 2 * n, 8, 0, "w") || (!level && get_buf(g_o, &v[3], 2 * n, 8, 0, "ground")) ||
+        get_buf(out_o, &v[4], 3 * M * n, 8, 1, "root")) {
+        release(v, 5);
+        return NULL;
+    }
+    const double *rel = v[0].buf, *vel = v[1].buf, *w = v[2].buf, *g = level ? NULL : v[3].buf;
+    double *root = v[4].buf;
+    for (Py_ssize_t t = 0; t < n; t++)
+        if (!(w[2 * t] + w[2 * t + 1] > 1e-6)) {
+            release(v, 5);
+            Py_RETURN_FALSE;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t m = 0; m < M; m++) {
+        double prev[2] = {0.0, 0.0}, acc[2] = {0.0, 0.0};
+        for (Py_ssize_t t = 0; t < n; t++) {
+            const Py_ssize_t f = m * n + t;
+            const double w0 = w[2 * t], w1 = w[2 * t + 1], ws = w0 + w1;
+            const double *r = rel + 6 * f, *u = vel + 6 * f;
+            const double g0 = level ? 0.0 : g[2 * t], g1 = level ? 0.0 : g[2 * t + 1];
+            double *o = root + 3 * f;
+            o[1] = (w0 * (g0 - r[1]) + w1 * (g1 - r[4])) / ws;
+            for (int k = 0; k < 2; k++) {
+                const int c = 2 * k; /* x, z */
+                const double vc = -(w0 * u[c] + w1 * u[3 + c]) / ws;
+                if (t == 0) {
+                    o[c] = 0.0;
+                } else {
+                    const double step = 0.5 * (vc + prev[k]);
+                    acc[k] = t == 1 ? step : acc[k] + step;
+                    o[c] = acc[k] / fps;
+                }
+                prev[k] = vc;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 5);
+    Py_RETURN_TRUE;
+}
+
+/* ------------------------------------------------------------------ Fourier basis (motion.library._core) */
+PyDoc_STRVAR(fourier_rows_doc,
+"fourier_rows(phase, n, H, out)\n\n"
+"motion.library._core.fourier_basis on C-contiguous float64 buffers: for each of the n phases, out\n"
+"(n, 2H + 1) gets 1, cos k theta, sin k theta (k = 1 ... H) with theta = 2 pi phase, cos theta and\n"
+"sin theta from libm (as numpy's float64 loops) and the higher harmonics by the same angle-addition\n"
+"recurrence, in the same order.");
+
+static PyObject *fourier_rows(PyObject *self, PyObject *args)
+{
+    PyObject *p_o, *out_o;
+    Py_ssize_t n, H;
+    if (!PyArg_ParseTuple(args, "OnnO", &p_o, &n, &H, &out_o))
+        return NULL;
+    if (n < 0 || H < 0) {
+        PyErr_SetString(PyExc_ValueError, "need n, H >= 0");
+        return NULL;
+    }
+    Py_buffer v[2];
+    memset(v, 0, sizeof v);
+    const Py_ssize_t W = 2 * H + 1;
+    if (get_buf(p_o, &v[0], n, 8, 0, "phase") || get_buf(out_o, &v[1], n * W, 8, 1, "out")) {
+        release(v, 2);
+        return NULL;
+    }
+    const double *ph = v[0].buf;
+    double *out = v[1].buf;
+    const double two_pi = 2.0 * 3.141592653589793; /* 2 * np.pi, rounded as Python rounds it */
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double *r = out + W * i;
+        r[0] = 1.0;
+        if (H == 0) continue;
+        const double th = two_pi * ph[i], c1 = cos(th), s1 = sin(th);
+        r[1] = c1;
+        r[2] = s1;
+        for (Py_ssize_t k = 2; k <= H; k++) {
+            const double c = r[2 * k - 3], s = r[2 * k - 2];
+            r[2 * k - 1] = c * c1 - s * s1;
+            r[2 * k] = s * c1 + c * s1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 2);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ axis rotations (motion.quat) */
+PyDoc_STRVAR(rotation_rows_doc,
+"rotation_rows(axes, eps, a1, a2, a3, n, out)\n\n"
+"motion.quat.euler (axes a tuple of three different axes 0 x, 1 y, 2 z; eps +1 or -1 the sign of their\n"
+"permutation) or, with axes a 1-tuple (k,) and a2, a3 None, motion.quat._about: out (n, 4) from the\n"
+"angles (rad; C-contiguous float64, each n values or 1 held for all) by the same formulas in the same\n"
+"order (half angles, sin and cos from libm as numpy's float64 loops).");
+
+static PyObject *rotation_rows(PyObject *self, PyObject *args)
+{
+    PyObject *ax_o, *a_o[3], *out_o;
+    int eps;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "O!iOOOnO", &PyTuple_Type, &ax_o, &eps, &a_o[0], &a_o[1], &a_o[2], &n, &out_o))
+        return NULL;
+    const Py_ssize_t na = PyTuple_GET_SIZE(ax_o);
+    long ax[3] = {0, 0, 0};
+    for (Py_ssize_t q = 0; q < na && q < 3; q++) ax[q] = PyLong_AsLong(PyTuple_GET_ITEM(ax_o, q));
+    if (PyErr_Occurred()) return NULL;
+    if (n < 0 || !(na == 1 || na == 3) || ax[0] < 0 || ax[0] > 2 || ax[1] < 0 || ax[1] > 2 || ax[2] < 0 || ax[2] > 2
+        || (na == 3 && (ax[0] == ax[1] || ax[1] == ax[2] || ax[0] == ax[2]))) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 0 and axes (k,) or three different axes in 0 ... 2");
+        return NULL;
+    }
+    Py_buffer v[4];
+    memset(v, 0, sizeof v);
+    Py_ssize_t step[3] = {0, 0, 0};
+    for (int q = 0; q < (int)na; q++) {
+        if (PyObject_GetBuffer(a_o[q], &v[q], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            release(v, 4);
+            return NULL;
+        }
+        if (v[q].itemsize != 8 || (v[q].len != 8 && v[q].len != 8 * n)) {
+            release(v, 4);
+            PyErr_SetString(PyExc_ValueError, "angles: need float64 buffers of 1 or n items");
+            return NULL;
+        }
+        step[q] = v[q].len == 8 * n ? 1 : 0;
+    }
+    if (get_buf(out_o, &v[3], 4 * n, 8, 1, "out")) {
+        release(v, 4);
+        return NULL;
+    }
+    const double *a1 = v[0].buf, *a2 = na == 3 ? v[1].buf : NULL, *a3 = na == 3 ? v[2].buf : NULL;
+    double *out = v[3].buf;
+    const int i = (int)ax[0], j = (int)ax[1], k = (int)ax[2];
+    Py_BEGIN_ALLOW_THREADS
+    if (na == 1) {
+        for (Py_ssize_t t = 0; t < n; t++) {
+            const double h = 0.5 * a1[step[0] * t], s = sin(h);
+            double *o = out + 4 * t;
+            o[i] = s;
+            o[(i + 1) % 3] = 0.0 * s;
+            o[(i + 2) % 3] = 0.0 * s;
+            o[3] = cos(h);
+        }
+    } else {
+        for (Py_ssize_t t = 0; t < n; t++) {
+            const double h1 = 0.5 * a1[step[0] * t], h2 = 0.5 * a2[step[1] * t], h3 = 0.5 * a3[step[2] * t];
+            const double s1 = sin(h1), c1 = cos(h1), s2 = sin(h2), c2 = cos(h2), s3 = sin(h3), c3 = cos(h3);
+            const double c1c2 = c1 * c2, s1s2 = s1 * s2, s1c2 = s1 * c2, c1s2 = c1 * s2;
+            double *o = out + 4 * t;
+            if (eps > 0) {
+                o[i] = s1c2 * c3 + c1s2 * s3;
+                o[j] = c1s2 * c3 - s1c2 * s3;
+                o[k] = c1c2 * s3 + s1s2 * c3;
+                o[3] = c1c2 * c3 - s1s2 * s3;
+            } else {
+                o[i] = s1c2 * c3 - c1s2 * s3;
+                o[j] = c1s2 * c3 + s1c2 * s3;
+                o[k] = c1c2 * s3 - s1s2 * c3;
+                o[3] = c1c2 * c3 + s1s2 * s3;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 4);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ transient sums (sensors.impact) */
+PyDoc_STRVAR(scatter_rows_doc,
+"scatter_rows(out, n, idx, own, x, vec, m)\n\n"
+"sensors.impact.transient_sums' accumulation: for each axis k, a zeroed column gets x[i] vec[own[i], k]\n"
+"added at idx[i] in the order of i (np.bincount with weights), then out[:, k] (n, 3) += that column.\n"
+"idx, own (L,) int64, x (L,) and vec (m, 3) float64, all C-contiguous.");
+
+static PyObject *scatter_rows(PyObject *self, PyObject *args)
+{
+    PyObject *out_o, *idx_o, *own_o, *x_o, *vec_o;
+    Py_ssize_t n, m;
+    if (!PyArg_ParseTuple(args, "OnOOOOn", &out_o, &n, &idx_o, &own_o, &x_o, &vec_o, &m))
+        return NULL;
+    if (n < 0 || m < 0) {
+        PyErr_SetString(PyExc_ValueError, "need n, m >= 0");
+        return NULL;
+    }
+    Py_buffer v[5];
+    memset(v, 0, sizeof v);
+    if (PyObject_GetBuffer(x_o, &v[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    const Py_ssize_t L = v[3].len / 8;
+    if (v[3].itemsize != 8 || get_buf(out_o, &v[0], 3 * n, 8, 1, "out") ||
+        get_buf(idx_o, &v[1], L, 8, 0, "idx") || get_buf(own_o, &v[2], L, 8, 0, "own") ||
+        get_buf(vec_o, &v[4], 3 * m, 8, 0, "vec")) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "x: need a float64 buffer");
+        release(v, 5);
+        return NULL;
+    }
+    const int64_t *idx = v[1].buf, *own = v[2].buf;
+    for (Py_ssize_t i = 0; i < L; i++)
+        if (idx[i] < 0 || idx[i] >= n || own[i] < 0 || own[i] >= m) {
+            release(v, 5);
+            PyErr_SetString(PyExc_IndexError, "idx or own out of range");
+            return NULL;
+        }
+    double *sums = (double *)calloc((size_t)(3 * n > 0 ? 3 * n : 1), sizeof(double));
+    if (sums == NULL) {
+        release(v, 5);
+        return PyErr_NoMemory();
+    }
+    double *out = v[0].buf;
+    const double *x = v[3].buf, *vec = v[4].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < L; i++) {
+        const double *d = vec + 3 * own[i];
+        double *s = sums + 3 * idx[i];
+        s[0] += x[i] * d[0];
+        s[1] += x[i] * d[1];
+        s[2] += x[i] * d[2];
+    }
+    for (Py_ssize_t i = 0; i < 3 * n; i++) out[i] += sums[i];
+    Py_END_ALLOW_THREADS
+    free(sums);
+    release(v, 5);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(forward_kinematics_doc,
 "forward_kinematics(local, root, offsets, parents, T, J, pos, glob[, joints])\n\n"
 "motion.kinematics.forward_kinematics on C-contiguous float64 arrays: local (T, J, 4), root (T, 3),\n"
@@ -1237,21 +1765,28 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
     const double *f = v[0].buf, *w = v[1].buf, *m = v[2].buf, *u = v[3].buf, *ud = v[4].buf, *udd = v[5].buf,
                  *nv = v[6].buf;
     double *of = v[7].buf, *ow = v[8].buf, *om = v[9].buf;
+    /* the rate in the segment frame, once per sample (each is read three times: its own and its
+     * neighbours' central differences) */
+    double *wseg = (double *)malloc(sizeof(double) * (size_t)(3 * n > 0 ? 3 * n : 1));
+    if (wseg == NULL) {
+        release(v, 10);
+        if (mounted) PyBuffer_Release(&mv);
+        return PyErr_NoMemory();
+    }
     Py_BEGIN_ALLOW_THREADS
     const double two_dt = 2.0 * dt;
+    for (Py_ssize_t i = 0; i < n; i++) to_segment(M, w + 3 * i, wseg + 3 * i);
     for (Py_ssize_t i = 0; i < n; i++) {
-        double wrow[3], wprev[3], wnext[3], frow[3], mrow[3];
+        double frow[3], mrow[3];
         const double *ui = u + 3 * i, *udi = ud + 3 * i;
         /* the segment-frame rows (the mount applied when the streams are in the sensor frame) */
-        to_segment(M, w + 3 * i, wrow);
         to_segment(M, f + 3 * i, frow);
         to_segment(M, m + 3 * i, mrow);
-        const double *wi = wrow, *fi = frow;
+        const double *wi = wseg + 3 * i, *fi = frow;
         double al[3] = {0.0, 0.0, 0.0};
         if (n > 2) {
             const Py_ssize_t lo = i == 0 ? 0 : i - 1, hi = i == n - 1 ? n - 1 : i + 1;
-            to_segment(M, w + 3 * lo, wprev);
-            to_segment(M, w + 3 * hi, wnext);
+            const double *wprev = wseg + 3 * lo, *wnext = wseg + 3 * hi;
             for (int a = 0; a < 3; a++)
                 al[a] = (i == 0 || i == n - 1) ? (wnext[a] - wprev[a]) / dt : (wnext[a] - wprev[a]) / two_dt;
         }
@@ -1295,6 +1830,7 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
         to_sensor(M, sm, om + 3 * i);
     }
     Py_END_ALLOW_THREADS
+    free(wseg);
     release(v, 10);
     if (mounted) PyBuffer_Release(&mv);
     Py_RETURN_NONE;
@@ -1344,6 +1880,13 @@ static PyMethodDef methods[] = {
     {"sensor_chain", sensor_chain, METH_VARARGS, sensor_chain_doc},
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
+    {"leg_rotations", leg_rotations, METH_VARARGS, leg_rotations_doc},
+    {"joint_rows", joint_rows, METH_VARARGS, joint_rows_doc},
+    {"foot_contacts", foot_contacts, METH_VARARGS, foot_contacts_doc},
+    {"anchored_roots", anchored_roots, METH_VARARGS, anchored_roots_doc},
+    {"fourier_rows", fourier_rows, METH_VARARGS, fourier_rows_doc},
+    {"rotation_rows", rotation_rows, METH_VARARGS, rotation_rows_doc},
+    {"scatter_rows", scatter_rows, METH_VARARGS, scatter_rows_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},

@@ -702,7 +702,16 @@ def transient_sums(times: np.ndarray, tr: SiteTransients, acc: np.ndarray | None
             (rate, np.concatenate([ud1, z.real]), tr.axis)]
     if tilt is not None:
         sums.append((tilt, np.concatenate([u1, (z / lam[o2]).real]), tr.axis))
+    from imuforge.sensors.kinematics import _kernels
+
+    fused = _kernels is not None and hasattr(_kernels, "scatter_rows")
     for out, x, vec in sums:
+        if fused and out.dtype == np.float64 and out.flags.c_contiguous and out.shape == (n, 3):
+            # one pass: the same products, summed per sample in the same order as the bincounts
+            c = np.ascontiguousarray
+            _kernels.scatter_rows(out, n, c(idx, dtype=np.int64), c(own, dtype=np.int64), c(x, dtype=float),
+                                  c(vec, dtype=float), len(vec))
+            continue
         cols = np.ascontiguousarray(vec.T)[:, own]
         for k in range(3):
             out[:, k] += np.bincount(idx, x * cols[k], minlength=n)

@@ -557,16 +557,14 @@ def ideal_imu_and_fields(motion: Motion, placements: Sequence[str | Placement], 
     L, j0 = grid
     taps = pr.prefilter(L)
     n, P = pr.times.size, len(pr.pls)
-    passes = []
-    for f in (None, *fields):  # None: the earth field, the Recording's own pass
-        if f is not None:
-            pr.field_w = f.vector()
-        acc, gyro, mag = np.empty((P, n, 3)), np.empty((P, n, 3)), np.empty((P, n, 3))
-        _kernels.cardinal_imu(pr.padded, pr.padded.shape[0], L, j0, n, _PAD, taps, *pr.layout(), acc, gyro,
-                              mag)
-        passes.append((acc, gyro, mag))
-    (acc, gyro, mag), more = passes[0], passes[1:]
-    return IdealImu(times=pr.times, placements=pr.pls, acc=acc, gyro=gyro, mag=mag), [m for _, _, m in more]
+    acc, gyro, mag = np.empty((P, n, 3)), np.empty((P, n, 3)), np.empty((P, n, 3))
+    # the other fields' mags from the same pass: the same rotations, so the bits of a pass per field
+    # (the spline and the specific force and rate not evaluated again for each)
+    others = np.ascontiguousarray([f.vector() for f in fields], dtype=float).reshape(len(fields), 3)
+    mags = np.empty((len(fields), P, n, 3))
+    _kernels.cardinal_imu(pr.padded, pr.padded.shape[0], L, j0, n, _PAD, taps, *pr.layout(), acc, gyro, mag,
+                          others, mags)
+    return IdealImu(times=pr.times, placements=pr.pls, acc=acc, gyro=gyro, mag=mag), list(mags)
 
 
 def _sensor_block(q: np.ndarray, qd: np.ndarray, qdd: np.ndarray | None, acc_anchor: np.ndarray,

@@ -72,7 +72,7 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
                       Q.qmul(Q.rx(g("pelvis_tilt")), Q.rz(g("pelvis_obliq"))))
     else:
         root = pelvis_rotation(pose, n)
-    L[:, 0] = root
+    _put_joints(L, _ROOT, root)
     _legs_to_local(pose, n, L)
     if legs_only:
         return L
@@ -80,10 +80,30 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     # the spine's three joints share its angles (35 / 35 / 30 %): one rotation call on their (3, n) rows
     shares = _SPINE_SHARES
     spine = Q.euler(YXZ, shares * g("spine_rot"), shares * g("spine_flex"), -shares * g("spine_lat"))
-    L[:, _SPINE] = np.swapaxes(np.broadcast_to(spine, (3, n, 4)), 0, 1)
-    L[:, J("neck")] = Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex")))
-    L[:, J("head")] = Q.rx(g("head_flex"))
+    _put_joints(L, _SPINE, spine)
+    _put_joints(L, _NECK, Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex"))))
+    _put_joints(L, _HEAD, Q.rx(g("head_flex")))
     return L
+
+
+def _put_joints(L: np.ndarray, joints: np.ndarray, q) -> None:
+    """``L[:, joints] = q`` for the local rotations ``L`` (n, J, 4): ``q`` one joint's rotations (n, 4) or
+    (4,), or K joints' (K, n, 4) or (K, 1, 4) (a held rotation broadcast over the frames). Numpy copies such a
+    strided assignment one 4-value row at a time (≈ 0.4 % of a corpus's instructions, corpus-bench); the
+    compiled ``joint_rows`` copies them in one pass (the same values)."""
+    n, K = L.shape[0], len(joints)
+    q = np.asarray(q)
+    src = q if q.ndim == 3 else q.reshape((1, -1, 4)) if K == 1 else None
+    k = Q._kernel()
+    if (k and hasattr(k, "joint_rows") and src is not None and src.shape[0] == K and src.shape[1] in (1, n)
+            and src.shape[2:] == (4,) and src.dtype == np.float64 and L.dtype == np.float64
+            and L.flags.c_contiguous):
+        k.joint_rows(L, n, L.shape[1], joints, np.ascontiguousarray(src), src.shape[1])
+        return
+    if K == 1:
+        L[:, joints[0]] = q
+    else:
+        L[:, joints] = np.swapaxes(np.broadcast_to(q, (K, n, 4)), 0, 1)
 
 
 def pelvis_rotation(pose: dict, n: int) -> np.ndarray:
@@ -95,6 +115,9 @@ def pelvis_rotation(pose: dict, n: int) -> np.ndarray:
 #: the legs' joints (left, right) and the sides' signs as a column: both legs in one rotation call each
 _LEG_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES] for part in ("hip", "knee", "ankle")}
 _SIGNS = np.array([[s] for _, s, _ in SIDES])
+#: the compiled form's inputs (``_kernels.leg_rotations``): the legs' angles in its order, the joints' rows
+_LEG_ANGLES = ("hip_flex", "hip_abd", "hip_rot", "knee_flex", "toe_out", "ankle_dorsi", "ankle_inv")
+_LEG_ROWS = np.array([j for part in ("hip", "knee", "ankle") for j in _LEG_JOINTS[part]], dtype=np.int64)
 
 
 def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
@@ -104,6 +127,12 @@ def _legs_to_local(pose: dict, n: int, L: np.ndarray) -> None:
     def both(key):
         return _both_sides(pose, key, n)
 
+    k = Q._kernel()
+    if k and hasattr(k, "leg_rotations") and L.dtype == np.float64 and L.flags.c_contiguous:
+        # the compiled loop: the same formulas per element, sin and cos from libm as numpy's loops (no
+        # temporaries, one sine-cosine pass per angle; the rotation calls below cost ≈ 3× as much)
+        k.leg_rotations(tuple(both(key) for key in _LEG_ANGLES), n, L.shape[1], _LEG_ROWS, L)
+        return
     s = _SIGNS
     rows = {"hip": Q.euler(XZY, -both("hip_flex"), s * both("hip_abd"), -s * both("hip_rot")),
             "knee": Q.rx(both("knee_flex")),
@@ -131,7 +160,9 @@ def _both_sides(pose: dict, key: str, n: int, default: float = 0.0) -> np.ndarra
 
 
 #: the spine's joints and their shares of its angles, as a column
-_SPINE = [J(jn) for jn in ("spine1", "spine2", "spine3")]
+_SPINE = np.array([J(jn) for jn in ("spine1", "spine2", "spine3")], dtype=np.int64)
+#: the pelvis's, neck's and head's rows (the joint arrays :func:`_put_joints` writes)
+_ROOT, _NECK, _HEAD = (np.array([J(jn)], dtype=np.int64) for jn in ("pelvis", "neck", "head"))
 _SPINE_SHARES = np.array([[0.35], [0.35], [0.30]])
 
 
@@ -148,10 +179,10 @@ def _arms_to_local(pose: dict, n: int, L: np.ndarray) -> None:
             "elbow": _elbow(both("elbow_flex"), both("elbow_sup"), s),
             "wrist": Q.qmul(Q.rz(-s * both("wrist_flex")), Q.ry(s * both("wrist_dev")))}
     for part, q in rows.items():
-        L[:, _ARM_JOINTS[part]] = np.swapaxes(np.broadcast_to(q, (2, n, 4)), 0, 1)
+        _put_joints(L, _ARM_JOINTS[part], q)
 
 
-_ARM_JOINTS = {part: [J(f"{name}_{part}") for _, _, name in SIDES]
+_ARM_JOINTS = {part: np.array([J(f"{name}_{part}") for _, _, name in SIDES], dtype=np.int64)
                for part in ("collar", "shoulder", "elbow", "wrist")}
 
 
@@ -304,6 +335,12 @@ def fourier_basis(phase: np.ndarray, harmonics: int) -> np.ndarray:
     columns are built as contiguous rows and transposed once at the end (strided column writes cost more
     than the arithmetic).
     """
+    k = Q._kernel()
+    if k and hasattr(k, "fourier_rows") and harmonics >= 0:  # the same formulas per row, in one pass
+        phase = np.asarray(phase, dtype=float)
+        out = np.empty(phase.shape + (2 * harmonics + 1,))
+        k.fourier_rows(np.ascontiguousarray(phase), phase.size, int(harmonics), out)
+        return out
     theta = 2 * np.pi * np.asarray(phase, dtype=float)
     rows = np.empty((2 * harmonics + 1,) + theta.shape)
     rows[0] = 1.0
@@ -372,6 +409,10 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
     the frames' (e.g. (m, n, 22, 3): m strides, each on its own).
     """
     heel, ball = _sole_points(person)
+    k = Q._kernel()
+    if (k and hasattr(k, "foot_contacts") and P.dtype == G.dtype == np.float64
+            and P.shape[:-1] == G.shape[:-1]):
+        return _foot_contacts_compiled(k, P, G, heel, ball, fps, tau_m)
     g = G[..., _ANKLES, :]
     sole = np.empty(g.shape[:-1] + (2, 3))  # (…, n, 2 feet, heel / ball, 3)
     sole[..., 0, :] = Q.qrot(g, heel)  # each point rotated on its own: qrot's row loop, the same bits
@@ -386,6 +427,26 @@ def foot_contact_points(P: np.ndarray, G: np.ndarray, person: Person, fps: float
 
 
 _ANKLES = [J(f"{name}_ankle") for _, _, name in SIDES]
+_ANKLE_ROWS = np.array(_ANKLES, dtype=np.int64)
+
+
+def _foot_contacts_compiled(k, P: np.ndarray, G: np.ndarray, heel: np.ndarray, ball: np.ndarray, fps: float,
+                            tau_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`foot_contact_points` by the compiled ``foot_contacts`` (the same formulas per element): the sole
+    points and the logistic's exponent in one pass, numpy's exp, then the blend and the central differences
+    in another — a dozen numpy passes and their temporaries fewer on the closure probes' short strides."""
+    lead, (n, J) = P.shape[:-3], P.shape[-3:-1]
+    M = int(np.prod(lead, dtype=np.int64))
+    P, G = np.ascontiguousarray(P), np.ascontiguousarray(G)
+    heel, ball = np.ascontiguousarray(heel, dtype=float), np.ascontiguousarray(ball, dtype=float)
+    sole = np.empty(lead + (n, 2, 2, 3))
+    e = np.empty(lead + (n, 2))
+    pts, vel = np.empty(lead + (n, 2, 3)), np.empty(lead + (n, 2, 3))
+    args = (P, G, M, n, J, _ANKLE_ROWS, heel, ball, sole, e, pts, vel, float(tau_m), float(fps))
+    k.foot_contacts(0, *args)
+    np.exp(e, out=e)
+    k.foot_contacts(1, *args)
+    return pts, vel
 
 
 def _sole_points(person: Person) -> tuple[np.ndarray, np.ndarray]:
@@ -430,6 +491,9 @@ def anchored_root(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, f
     rel_contact, vel = contact
     n = rel_contact.shape[0]
     w = np.clip(weights, 0.0, 1.0)
+    root = _anchored_compiled(rel_contact, vel, w, fps, ground)
+    if root is not None:
+        return _smooth_vertical(root, smooth_hz, fps)
     ws = w.sum(axis=1)
     on = ws > 1e-6
     wsafe = np.where(on, ws, 1.0)
@@ -463,12 +527,40 @@ def anchored_root(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, f
     for c in (0, 2):
         root[1:, c] = np.cumsum(0.5 * (v[1:, c] + v[:-1, c])) / fps
     root[:, 1] = y
+    return _smooth_vertical(root, smooth_hz, fps)
+
+
+def _smooth_vertical(root: np.ndarray, smooth_hz: float | None, fps: float) -> np.ndarray:
+    """:func:`anchored_root`'s optional zero-phase Gaussian low-pass of the vertical root motion, in place."""
     if smooth_hz:
         from scipy.ndimage import gaussian_filter1d
 
         sigma = 0.1325 / smooth_hz * fps  # Gaussian −3 dB frequency = 0.1325 / σ
         root[:, 1] = gaussian_filter1d(root[:, 1], sigma, mode="nearest")  # vertical only: no horizontal slide
     return root
+
+
+def _anchored_compiled(rel: np.ndarray, vel: np.ndarray, w: np.ndarray, fps: float,
+                       ground: np.ndarray | None = None) -> np.ndarray | None:
+    """The root path of :func:`anchored_root` / :func:`anchored_roots` by the compiled ``anchored_roots`` (the
+    numpy forms' operations in their order) for contacts ``rel``, ``vel`` ((n, 2, 3), or (m, n, 2, 3) for m
+    strides) and clipped weights ``w`` (n, 2): roots (n, 3) / (m, n, 3). None where it does not apply (no
+    kernel, flight frames, other shapes): then the numpy form runs."""
+    k = Q._kernel()
+    n = w.shape[0]
+    if not (k and hasattr(k, "anchored_roots") and w.shape == (n, 2) and rel.shape == vel.shape
+            and rel.ndim in (3, 4) and rel.shape[-3:] == (n, 2, 3)
+            and rel.dtype == vel.dtype == w.dtype == np.float64):
+        return None
+    if ground is not None:
+        ground = np.asarray(ground)
+        if ground.shape != (n, 2) or ground.dtype != np.float64:
+            return None
+        ground = np.ascontiguousarray(ground)
+    m = rel.shape[0] if rel.ndim == 4 else 1
+    root = np.empty(rel.shape[:-2] + (3,))
+    c = np.ascontiguousarray
+    return root if k.anchored_roots(c(rel), c(vel), c(w), ground, m, n, float(fps), root) else None
 
 
 def anchored_roots(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, fps: float) -> np.ndarray:
@@ -479,6 +571,9 @@ def anchored_roots(contact: tuple[np.ndarray, np.ndarray], weights: np.ndarray, 
     rel_contact, vel = contact
     m, n = rel_contact.shape[:2]
     w = np.clip(weights, 0.0, 1.0)
+    root = _anchored_compiled(rel_contact, vel, w, fps)
+    if root is not None:
+        return root
     ws = w.sum(axis=1)
     if not np.all(ws > 1e-6):
         return np.stack([anchored_root((p, v), weights, fps) for p, v in zip(rel_contact, vel)])
