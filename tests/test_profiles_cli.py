@@ -65,3 +65,46 @@ def test_a_mistyped_profiles_folder_is_said(tmp_path, monkeypatch, capsys):
     cap = capsys.readouterr()
     assert f"IMUFORGE_PROFILES names {tmp_path / 'no-such-folder'}, which is not a folder (ignored)" in cap.err
     assert "smartwatch-wrist" in cap.out
+
+
+def test_placements_are_listed_and_a_typo_gets_a_suggestion(tmp_path, capsys):
+    from imuforge.sensors.placement import PLACEMENTS
+
+    assert main(["profiles", "placements", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(PLACEMENTS)
+    assert {r["segment"] for r in rows if r["name"].startswith("shin")} == {"left_shank", "right_shank"}
+    assert main(["profiles", "placements"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(PLACEMENTS) and lines[0].split()[:2] == ["wrist_left", "left_forearm"]
+
+    rc = main(["motion", "walking", "--profile", "metamotions", "--placement", "shin_rigth",
+               "--out", str(tmp_path / "m")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "unknown placement 'shin_rigth'; did you mean shin_right" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "m").exists()
+
+
+def test_motion_refuses_device_options_without_a_device(tmp_path, capsys):
+    rc = main(["motion", "walking", "--placement", "shin_right", "--odr", "50", "--out", str(tmp_path / "m")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--placement, --odr needs --profile" in err and not (tmp_path / "m").exists()
+
+
+def test_motion_says_how_many_people_wear_the_device_on_the_other_side(tmp_path, capsys):
+    from imuforge.recording import read_dataset
+
+    assert main(["motion", "walking", "--n", "6", "--seconds", "3", "--profile", "metamotions", "--placement",
+                 "shin_right", "--out", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    other = sum(r.placement == "shin_left" for r in read_dataset(tmp_path / "m"))
+    assert {r.placement for r in read_dataset(tmp_path / "m")} <= {"shin_left", "shin_right"}
+    if other:
+        assert f"note: {other} of the 6 simulated people wear the device on shin_left" in err
+    else:
+        assert "other side" not in err
+    assert main(["motion", "walking", "--n", "6", "--seconds", "3", "--profile", "metamotions", "--placement",
+                 "shin_right", "--wear-variation", "rotation,offset,looseness,flips",
+                 "--out", str(tmp_path / "kept")]) == 0
+    assert "other side" not in capsys.readouterr().err
+    assert {r.placement for r in read_dataset(tmp_path / "kept")} == {"shin_right"}

@@ -41,7 +41,8 @@ def register(sub) -> None:
                    help="output folder (written only when the command succeeds; must be new or empty)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out folder")
     p.add_argument("--profile", help="hardware profile: also simulate each motion and write a Dataset")
-    p.add_argument("--placement", help="placement preset (default: the profile's)")
+    p.add_argument("--placement", help="placement preset, with --profile (default: the profile's; "
+                   "`imuforge profiles placements` lists them)")
     add_device_overrides(p)
     add_wear_option(p)
     p.add_argument("--matcher", default="auto", choices=("auto", "embedding", "keywords"),
@@ -108,6 +109,11 @@ def _check_args(args) -> list | None:
         raise ValidationError(f"{shorten(args.text)} is a file, not a description",
                               allowed=f"imuforge motion --from {args.text} --label ACTIVITY --out DIR")
     check_new_folder(args.out, "--out", overwrite=args.overwrite)
+    device = [f"--{o.replace('_', '-')}" for o in ("placement", "odr", "range_g", "range_dps")
+              if getattr(args, o, None) is not None]
+    if device and not args.profile:  # they would be ignored: without a device there is nothing to simulate
+        raise ValidationError(f"{', '.join(device)} needs --profile (the device to simulate the motions on)",
+                              allowed="--profile NAME with it, or leave it out to write motions only")
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule)
@@ -260,11 +266,17 @@ def _write(args, motions: list, stage: Path) -> list[str]:
         profile = load_profile_from_args(args)
         ds = Dataset.create(stage, meta={"generator": "imuforge motion", "text": args.text, "seed": args.seed},
                             exist_ok=True)
+        moved: dict[str, int] = {}
         for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
             rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key,
                          wear=args.wear_variation)
+            if rec.placement != profile.default_placement:
+                moved[rec.placement] = moved.get(rec.placement, 0) + 1
             ds.add(rec, name=name)
         lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
+        lines += [f"note: {k} of the {len(ds)} simulated people wear the device on {where} (wear variation: "
+                  f"the other side); --wear-variation rotation,offset,looseness,flips keeps "
+                  f"{profile.default_placement}" for where, k in sorted(moved.items())]
     (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],
                                                    "meta": m.meta.get("spec") or m.meta.get("items")}
                                                   for p, (_, m, _) in zip(paths, motions)], indent=1, default=str))
@@ -283,5 +295,5 @@ def run(args) -> int:
     with staged_folder(args.out) as stage:
         lines = _write(args, _make_motions(args, items), stage)
     for line in lines:
-        print(line)
+        print(line, file=sys.stderr if line.startswith("note:") else sys.stdout)
     return 0

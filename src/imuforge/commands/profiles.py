@@ -1,4 +1,4 @@
-"""``imuforge profiles list|show``."""
+"""``imuforge profiles list|show|placements``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,24 @@ def register(sub) -> None:
     sh.add_argument("--range-dps", type=float, help="override the gyroscope range (±dps)")
     sh.add_argument("--json", action="store_true", help="print JSON")
     sh.set_defaults(func=_show)
+    pl = psub.add_parser("placements",
+                         help="list the placement presets (--placement): body segment, device axes")
+    pl.add_argument("--json", action="store_true", help="print JSON")
+    pl.set_defaults(func=_placements)
+
+
+def _placements(args) -> int:
+    from imuforge.sensors.placement import PLACEMENTS
+
+    rows = [{"name": p.name, "segment": p.segment, "description": p.description} for p in PLACEMENTS.values()]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    seg = max(len(r["segment"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['segment']:<{seg}}  {r['description'].split('. ')[0].rstrip('.')}")
+    return 0
 
 
 def _survey() -> list[dict]:

@@ -11,7 +11,8 @@ from imuforge.commands._options import add_device_overrides, load_profile_from_a
 def add_profile_options(p) -> None:
     """``--profile`` (required), ``--placement`` and the device overrides."""
     p.add_argument("--profile", required=True, help="hardware profile name or .toml path")
-    p.add_argument("--placement", help="placement preset (default: the profile's)")
+    p.add_argument("--placement", help="placement preset (default: the profile's; "
+                   "`imuforge profiles placements` lists them)")
     add_device_overrides(p)
 
 

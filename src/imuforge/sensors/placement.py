@@ -275,4 +275,9 @@ def get_placement(placement: str | Placement) -> Placement:
     try:
         return PLACEMENTS[placement]
     except KeyError:
-        raise ValidationError(f"unknown placement {placement!r}", allowed=", ".join(PLACEMENTS)) from None
+        import difflib
+
+        close = difflib.get_close_matches(str(placement), list(PLACEMENTS), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValidationError(f"unknown placement {placement!r}{hint}",
+                              allowed=", ".join(PLACEMENTS)) from None
