@@ -76,6 +76,23 @@ static int get_buf(PyObject *obj, Py_buffer *view, Py_ssize_t n_items, Py_ssize_
     return 0;
 }
 
+/* A float64 buffer of ``held`` items (one value held over every frame) or ``held * n`` (one per frame):
+ * 0 with ``*step`` 0 or 1, or -1 with ``msg`` as the ValueError (the view released). */
+static int get_angles(PyObject *obj, Py_buffer *view, Py_ssize_t held, Py_ssize_t n, Py_ssize_t *step,
+                      const char *msg)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    if (view->itemsize != 8 || (view->len != 8 * held && view->len != 8 * held * n)) {
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        PyErr_SetString(PyExc_ValueError, msg);
+        return -1;
+    }
+    *step = view->len == 8 * held * n ? 1 : 0;
+    return 0;
+}
+
 static void release(Py_buffer *views, int n)
 {
     for (int i = 0; i < n; i++)
@@ -1157,17 +1174,11 @@ static PyObject *leg_rotations(PyObject *self, PyObject *args)
     memset(v, 0, sizeof v);
     Py_ssize_t step[7]; /* 1: one angle per frame, 0: one per side (held) */
     for (int a = 0; a < 7; a++) {
-        PyObject *o = PyTuple_GET_ITEM(ang_o, a);
-        if (PyObject_GetBuffer(o, &v[a], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        if (get_angles(PyTuple_GET_ITEM(ang_o, a), &v[a], 2, n, &step[a],
+                       "angles: need float64 buffers of 2 or 2n items") < 0) {
             release(v, 9);
             return NULL;
         }
-        if (v[a].itemsize != 8 || (v[a].len != 16 && v[a].len != 16 * n)) {
-            release(v, 9);
-            PyErr_SetString(PyExc_ValueError, "angles: need float64 buffers of 2 or 2n items");
-            return NULL;
-        }
-        step[a] = v[a].len == 16 * n ? 1 : 0;
     }
     if (get_buf(js_o, &v[7], 6, 8, 0, "joints") || get_buf(l_o, &v[8], 4 * n * J, 8, 1, "L")) {
         release(v, 9);
@@ -1481,16 +1492,10 @@ static PyObject *rotation_rows(PyObject *self, PyObject *args)
     memset(v, 0, sizeof v);
     Py_ssize_t step[3] = {0, 0, 0};
     for (int q = 0; q < (int)na; q++) {
-        if (PyObject_GetBuffer(a_o[q], &v[q], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        if (get_angles(a_o[q], &v[q], 1, n, &step[q], "angles: need float64 buffers of 1 or n items") < 0) {
             release(v, 4);
             return NULL;
         }
-        if (v[q].itemsize != 8 || (v[q].len != 8 && v[q].len != 8 * n)) {
-            release(v, 4);
-            PyErr_SetString(PyExc_ValueError, "angles: need float64 buffers of 1 or n items");
-            return NULL;
-        }
-        step[q] = v[q].len == 8 * n ? 1 : 0;
     }
     if (get_buf(out_o, &v[3], 4 * n, 8, 1, "out")) {
         release(v, 4);
