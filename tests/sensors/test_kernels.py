@@ -352,3 +352,26 @@ def test_other_fields_from_one_pass_equal_a_pass_per_field(placements):
     for f, m in zip(fields, mags):
         assert np.array_equal(m, ideal_imu(motion, placements, times=tt, earth_field=f, backend="c").mag)
     assert ideal_imu_and_fields(motion, placements, tt, [], backend="c")[1] == []
+
+
+@needs_kernel
+def test_kernels_refuse_indices_out_of_range():
+    """Every index a kernel writes or reads through is checked first: an IndexError naming it, nothing
+    written (joint_rows' joints, scatter_rows' idx and own)."""
+    from imuforge.sensors import _kernels
+
+    n, J = 4, 3
+    L = np.zeros((n, J, 4))
+    src = np.ones((1, 1, 4))
+    with pytest.raises(IndexError, match="joints out of range"):
+        _kernels.joint_rows(L, n, J, np.array([J], np.int64), src, 1)
+    _kernels.joint_rows(L, n, J, np.array([J - 1], np.int64), src, 1)
+    assert L[:, J - 1].tolist() == [[1.0] * 4] * n and not L[:, : J - 1].any()
+
+    out, vec, x = np.zeros((n, 3)), np.ones((2, 3)), np.ones(2)
+    for idx, own, what in (([0, n], [0, 1], "idx"), ([0, 1], [0, 2], "own"), ([-1, 1], [0, 1], "idx")):
+        with pytest.raises(IndexError, match=f"{what} out of range"):
+            _kernels.scatter_rows(out, n, np.array(idx, np.int64), np.array(own, np.int64), x, vec, 2)
+    assert not out.any()
+    _kernels.scatter_rows(out, n, np.array([0, 0], np.int64), np.array([0, 1], np.int64), x, vec, 2)
+    assert out[0].tolist() == [2.0, 2.0, 2.0] and not out[1:].any()

@@ -93,6 +93,17 @@ static int get_angles(PyObject *obj, Py_buffer *view, Py_ssize_t held, Py_ssize_
     return 0;
 }
 
+/* 1 when every one of the ``n`` indices ``ix`` lies in 0 … hi − 1; else 0, with ``msg`` as the IndexError. */
+static int in_range(const int64_t *ix, Py_ssize_t n, Py_ssize_t hi, const char *msg)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (ix[i] < 0 || ix[i] >= hi) {
+            PyErr_SetString(PyExc_IndexError, msg);
+            return 0;
+        }
+    return 1;
+}
+
 static void release(Py_buffer *views, int n)
 {
     for (int i = 0; i < n; i++)
@@ -1185,12 +1196,10 @@ static PyObject *leg_rotations(PyObject *self, PyObject *args)
         return NULL;
     }
     const int64_t *js = (const int64_t *)v[7].buf;
-    for (int k = 0; k < 6; k++)
-        if (js[k] < 0 || js[k] >= J) {
-            release(v, 9);
-            PyErr_SetString(PyExc_IndexError, "joints out of range");
-            return NULL;
-        }
+    if (!in_range(js, 6, J, "joints out of range")) {
+        release(v, 9);
+        return NULL;
+    }
     const double *x[7];
     for (int a = 0; a < 7; a++) x[a] = (const double *)v[a].buf;
     double *L = (double *)v[8].buf;
@@ -1244,12 +1253,10 @@ static PyObject *joint_rows(PyObject *self, PyObject *args)
         return NULL;
     }
     const int64_t *js = (const int64_t *)v[1].buf;
-    for (Py_ssize_t k = 0; k < K; k++)
-        if (js[k] < 0 || js[k] >= J) {
-            release(v, 3);
-            PyErr_SetString(PyExc_IndexError, "joints out of range");
-            return NULL;
-        }
+    if (!in_range(js, K, J, "joints out of range")) {
+        release(v, 3);
+        return NULL;
+    }
     double *L = (double *)v[0].buf;
     const double *src = (const double *)v[2].buf;
     const Py_ssize_t step = m == 1 ? 0 : 4;
@@ -1298,9 +1305,8 @@ static PyObject *foot_contacts(PyObject *self, PyObject *args)
             return NULL;
         }
     const int64_t *ank = (const int64_t *)v[2].buf;
-    if (ank[0] < 0 || ank[0] >= J || ank[1] < 0 || ank[1] >= J) {
+    if (!in_range(ank, 2, J, "ankles out of range")) {
         release(v, 9);
-        PyErr_SetString(PyExc_IndexError, "ankles out of range");
         return NULL;
     }
     const double *P = v[0].buf, *G = v[1].buf, *heel = v[3].buf, *ball = v[4].buf;
@@ -1567,12 +1573,10 @@ static PyObject *scatter_rows(PyObject *self, PyObject *args)
         return NULL;
     }
     const int64_t *idx = v[1].buf, *own = v[2].buf;
-    for (Py_ssize_t i = 0; i < L; i++)
-        if (idx[i] < 0 || idx[i] >= n || own[i] < 0 || own[i] >= m) {
-            release(v, 5);
-            PyErr_SetString(PyExc_IndexError, "idx or own out of range");
-            return NULL;
-        }
+    if (!in_range(idx, L, n, "idx out of range") || !in_range(own, L, m, "own out of range")) {
+        release(v, 5);
+        return NULL;
+    }
     double *sums = (double *)calloc((size_t)(3 * n > 0 ? 3 * n : 1), sizeof(double));
     if (sums == NULL) {
         release(v, 5);
