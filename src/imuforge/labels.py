@@ -95,15 +95,21 @@ def canonical_label(label: str, *, allow_custom: bool = False, source: str | Non
                           allowed=", ".join(CANONICAL_LABELS) + " (or pass --custom-label for a new activity)")
 
 
+#: the wearer of real recordings without a subject id: taken as one person (you recorded yourself)
+NO_SUBJECT = "(no subject id)"
+
+
 def one_wearer_per_class(labels, wearers) -> dict[str, str] | None:
     """``{label: wearer}`` when the data's classes and wearers cannot be told apart: two or more wearers, and
     every label shown by one of them only (one person walked, another climbed the stairs); None otherwise.
 
     A model trained on such data can learn who wore the device — how they put it on, how they move — instead
     of the activity, and nothing in the data can show it: every validation split holds the same pairing.
-    ``labels`` and ``wearers``: one entry per sample, window or recording, in the same order.
+    ``labels`` and ``wearers``: one entry per sample, window or recording, in the same order; a wearer None or
+    "" is :data:`NO_SUBJECT`.
     """
-    pairs = {(str(lab), str(w)) for lab, w in zip(labels, wearers, strict=True)}
+    pairs = {(str(lab), NO_SUBJECT if w in (None, "") else str(w))
+             for lab, w in zip(labels, wearers, strict=True)}
     by_label: dict[str, set[str]] = {}
     for lab, w in pairs:
         by_label.setdefault(lab, set()).add(w)

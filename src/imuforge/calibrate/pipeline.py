@@ -628,17 +628,12 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
     return out
 
 
-#: the wearer of capture recordings without a subject id (taken as one person, as ``imuforge train`` does)
-NO_SUBJECT = "(no subject id)"
-
-
 def wearer_findings(reals: Sequence[Recording], map_step) -> list[Finding]:
     """A warning when every class of the capture comes from one wearer only, and two or more wearers took it
     (:func:`imuforge.labels.one_wearer_per_class`): what sets the wearers apart — how each put the device on,
     how each moves — is then part of each class, and per-class maps carry it into the synthetic classes."""
     owner = one_wearer_per_class([seg.label for r in reals for seg in r.labels],
-                                 [NO_SUBJECT if r.subject in (None, "") else str(r.subject)
-                                  for r in reals for _ in r.labels])
+                                 [r.subject for r in reals for _ in r.labels])
     if owner is None:
         return []
     per_class = isinstance(map_step, MapStep) and map_step.mode == "per-class"

@@ -19,7 +19,7 @@ from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
 from imuforge.errors import ValidationError, check_range
-from imuforge.labels import CANONICAL_LABELS, describe_owners, one_wearer_per_class
+from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.train.augment import Augmentation
 from imuforge.train.run import Run, load_run, write_json
@@ -295,7 +295,7 @@ def _check_val(labels: np.ndarray, is_val: np.ndarray) -> None:
 
 
 #: The group of real windows whose recordings carry no subject id: taken as one wearer.
-ANONYMOUS_WEARER = "subject:(real captures without a subject id)"
+ANONYMOUS_WEARER = f"subject:{NO_SUBJECT}"
 
 
 def one_wearer(windows: Windows, real: np.ndarray | None = None) -> list[str]:
