@@ -29,7 +29,9 @@ def register(sub) -> None:
         description="Examples:\n  imuforge motion \"a person walks briskly up the stairs\" --n 20 --seed 1 --out out/\n"
                     "  imuforge motion \"someone jogging\" --n 10 --profile smartwatch-wrist --out ds/\n"
                     "  imuforge motion --schedule standing:30,walking:120,stand_to_sit,sitting:60 --out day/\n"
-                    "  imuforge motion --from t2m_output.npy --label walking --out imported/",
+                    "  imuforge motion --from t2m_output.npy --label walking --out imported/\n"
+                    "  imuforge motion --from examples/activities/shoulder_abduction.toml --n 20 "
+                    "--profile smartwatch-wrist --out abd/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("text", nargs="?", help="description of the activity, e.g. 'a person walks briskly'")
     p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1; at most 10000)")
@@ -53,7 +55,9 @@ def register(sub) -> None:
     p.add_argument("--llm-url", help="OpenAI-compatible chat endpoint for --diversify (llama.cpp, Ollama …)")
     p.add_argument("--llm-model", default="default", help="model name sent to --llm-url")
     p.add_argument("--schedule", help="comma-separated activity[:seconds] list making one continuous motion")
-    p.add_argument("--from", dest="source", type=Path, help="import a HumanML3D .npy (T, 22, 3) or a .bvh file")
+    p.add_argument("--from", dest="source", type=Path,
+                   help="import a HumanML3D .npy (T, 22, 3) or a .bvh file, or make --n people do an "
+                   "activity described by key frames (.toml; examples/activities/, docs/MOTION.md)")
     add_label_options(p, "activity label for --from")
     p.add_argument("--backend", default="library", choices=("library", "t2m-gpt"),
                    help="text → motion by the procedural library (default) or the T2M-GPT model (needs --weights)")
@@ -114,6 +118,10 @@ def _check_args(args) -> list | None:
     if device and not args.profile:  # they would be ignored: without a device there is nothing to simulate
         raise ValidationError(f"{', '.join(device)} needs --profile (the device to simulate the motions on)",
                               allowed="--profile NAME with it, or leave it out to write motions only")
+    if args.source is not None and _is_keyframed(args.source) and args.label is not None:
+        raise ValidationError(f"--label with {args.source.name}: a key-framed activity names itself "
+                              "(its label)",
+                              allowed=f"leave --label out, or edit 'label' in {args.source.name}")
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule)
@@ -229,6 +237,8 @@ def _make_motions(args, items: list | None) -> list:
         from imuforge.motion.t2m.run import motions_from_args
 
         return motions_from_args(args)
+    if args.source is not None and _is_keyframed(args.source):
+        return _keyframed_motions(args)
     if args.source is not None:
         from imuforge.motion.importers import load_motion_file
 
@@ -250,6 +260,26 @@ def _make_motions(args, items: list | None) -> list:
         s = specs[i % len(specs)]
         motions.append((f"{s.activity}_{i:03d}", person_motion(s, i, seed=args.seed, fps=args.fps), source_key(s)))
     return motions
+
+
+def _is_keyframed(path: Path) -> bool:
+    return path.suffix.lower() == ".toml"
+
+
+def _keyframed_motions(args) -> list:
+    """--n people doing the key-framed activity of ``--from FILE.toml``, each made as a library activity
+    is."""
+    from imuforge.motion.library.keyframed import read_keyframed
+    from imuforge.motion.text import MotionSpec
+    from imuforge.synth import person_motion, source_key
+
+    act = read_keyframed(args.source)
+    spec = MotionSpec(act.label, args.seconds or 30.0, {}, text=f"key frames: {args.source.name}")
+    known = {act.label: act.activity()}
+    print(f"{args.source.name} → {act.label} (key frames of {', '.join(act.angles)}; {act.posture}, "
+          f"hand {act.hand})")
+    return [(f"{act.label}_{i:03d}", person_motion(spec, i, seed=args.seed, fps=args.fps, activities=known),
+             source_key(spec)) for i in progress(range(args.n), desc="motions", unit="motion")]
 
 
 def _write(args, motions: list, stage: Path) -> list[str]:

@@ -69,8 +69,13 @@ class Take:
         return f"{spec.activity}-s{self.source:02d}-p{self.person:03d}-{self.profile}-{self.placement}"
 
 
-def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.0, variation: float = 0.1) -> Motion:
-    """Person ``person`` performing ``spec``: a body from ``(seed, person)``, parameters jittered by ``variation``."""
+def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.0, variation: float = 0.1,
+                  activities: dict | None = None) -> Motion:
+    """Person ``person`` performing ``spec``: a body from ``(seed, person)``, parameters jittered by
+    ``variation``.
+
+    ``activities``: activities beyond the library's, by name (a key-framed description's ``activity()``).
+    """
     from imuforge.motion.library import Person, schedule
 
     body = Person.sample(np.random.default_rng(derive_seed(seed, "person", int(person))))
@@ -80,7 +85,8 @@ def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.
         params["intensity"] = float(np.clip(params["intensity"] * (1 + variation * rng.normal()), 0.3, 2.0))
     if "speed" in params:
         params["speed"] = float(params["speed"] * (1 + 0.5 * variation * rng.normal()))
-    motion = schedule([(spec.activity, spec.duration_s, params)], fps=fps, rng=rng, person=body, blend_s=0.0)
+    motion = schedule([(spec.activity, spec.duration_s, params)], fps=fps, rng=rng, person=body, blend_s=0.0,
+                      activities=activities)
     motion.meta.update(text=spec.text, spec=spec.to_dict(), seed=int(seed), person_index=int(person))
     return motion
 
@@ -144,8 +150,8 @@ def plan_takes(n_sources: int, people: int, profiles: Sequence[str], placements:
 
 
 def generate_recordings(sources: Sequence[MotionSpec], takes: Iterable[Take], *, seed: int, fps: float = 100.0,
-                        wear=None, variation: float = 0.1, profiles: Profiles | None = None
-                        ) -> Iterator[tuple[Take, Motion, Recording]]:
+                        wear=None, variation: float = 0.1, profiles: Profiles | None = None,
+                        activities: dict | None = None) -> Iterator[tuple[Take, Motion, Recording]]:
     """Make each take's Recording (and its Motion), one motion per consecutive (source, person) run of takes.
 
     The result of a take depends only on ``sources[take.source]``, the take and ``seed``/``fps``/``wear``/
@@ -161,7 +167,8 @@ def generate_recordings(sources: Sequence[MotionSpec], takes: Iterable[Take], *,
         if not 0 <= take.source < len(sources):
             raise ValidationError(f"take source {take.source} out of range", allowed=f"0 … {len(sources) - 1}")
         if (take.source, take.person) != last:
-            motion = person_motion(sources[take.source], take.person, seed=seed, fps=fps, variation=variation)
+            motion = person_motion(sources[take.source], take.person, seed=seed, fps=fps, variation=variation,
+                                   activities=activities)
             last = (take.source, take.person)
         prof = profiles.get(take.profile)
         placements = [profiles.placement(t.profile, t.placement) for t in run]

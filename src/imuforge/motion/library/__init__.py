@@ -176,7 +176,7 @@ def _heading(q: np.ndarray) -> float:
     return float(np.arctan2(f[0], f[2]))
 
 
-def _items(items) -> list[tuple[str, float | None, dict]]:
+def _items(items, known: dict[str, Activity]) -> list[tuple[str, float | None, dict]]:
     out = []
     for i, it in enumerate(items):
         if isinstance(it, str):
@@ -185,18 +185,19 @@ def _items(items) -> list[tuple[str, float | None, dict]]:
             raise ValidationError(f"schedule item {i} must be (activity, seconds[, params]), got {it!r}")
         name, dur = it[0], it[1]
         params = dict(it[2]) if len(it) == 3 else {}
-        if name not in ACTIVITIES:
-            raise ValidationError(f"schedule item {i}: unknown activity {name!r}", allowed=", ".join(ACTIVITIES))
+        if name not in known:
+            raise ValidationError(f"schedule item {i}: unknown activity {name!r}", allowed=", ".join(known))
         if dur is not None and not (np.isfinite(dur) and dur > 0):
             raise ValidationError(f"schedule item {i} ({name}): duration must be > 0 s, got {dur!r}")
-        if dur is None and ACTIVITIES[name].kind != "transition":
+        if dur is None and known[name].kind != "transition":
             raise ValidationError(f"schedule item {i} ({name}): needs a duration in s (only transitions may use None)")
         out.append((name, None if dur is None else float(dur), params))
     return out
 
 
 def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = None, blend_s: float = 0.8,
-             heading_deg: float | None = None, return_contact: bool = False):
+             heading_deg: float | None = None, return_contact: bool = False,
+             activities: dict[str, Activity] | None = None):
     """One continuous labelled Motion from a sequence of ``(activity, seconds or None[, params])``.
 
     Consecutive activities are cross-faded over ``blend_s`` seconds (joint rotations by nlerp,
@@ -205,12 +206,15 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
     segments change at the middle of each cross-fade. ``rng`` is a seed or a Generator;
     ``person`` defaults to a random person from :meth:`Person.sample`. With ``return_contact``
     returns ``(motion, contact)`` where contact (T, 2) holds the left/right foot contact weights.
+    ``activities``: more activities by name (a key-framed description's
+    :meth:`~imuforge.motion.library.keyframed.KeyframedActivity.activity`), taken before the library's.
     """
     if not (np.isfinite(fps) and 5 <= fps <= 1000):
         raise ValidationError(f"fps must be within 5 … 1000 Hz, got {fps!r}")
     if not (0 <= blend_s <= 5):
         raise ValidationError(f"blend_s must be within 0 … 5 s, got {blend_s!r}")
-    plan = _items(items)
+    known = {**ACTIVITIES, **(activities or {})}
+    plan = _items(items, known)
     if not plan:
         raise ValidationError("a schedule needs at least one activity")
     seed_info = rng if isinstance(rng, (int, np.integer)) else None
@@ -220,7 +224,7 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
     blend = m / fps
     tracks: list[Track] = []
     for k, (name, dur, params) in enumerate(plan):
-        act = ACTIVITIES[name]
+        act = known[name]
         extra = blend if k < len(plan) - 1 else 0.0
         if act.kind == "transition":
             tr = act.track(person, dur, fps, g, **params) if dur is not None else \
