@@ -259,3 +259,12 @@ def test_periodic_spline_is_scipys_periodic_cubic_spline(trailing):
             assert np.array_equal(got(s), want(s)) and np.array_equal(got(s, 1), want(s, 1))
     with pytest.raises(ValueError, match="periodic"):
         periodic_spline(np.arange(5.0), np.arange(5.0))  # y[0] != y[-1]
+
+
+def test_person_to_dict_is_asdict():
+    import dataclasses
+    import json
+
+    for person in (Person(), *(Person.sample(np.random.default_rng(i)) for i in range(20))):
+        got, want = person.to_dict(), dataclasses.asdict(person)
+        assert json.dumps(got) == json.dumps(want) and got["proportions"] is not person.proportions
