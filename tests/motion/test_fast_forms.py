@@ -237,3 +237,34 @@ def test_both_legs_rows_are_each_sides_angle():
         for i, sfx in enumerate("LR"):
             one = side_angle(pose, "hip_flex", sfx, n)
             assert np.array_equal(np.broadcast_to(rows[i], (n,)), np.broadcast_to(one, (n,)))
+
+
+@pytest.mark.parametrize("trailing", [(), (1,), (4,)])
+def test_periodic_spline_is_scipys_periodic_cubic_spline(trailing):
+    """The lean periodic spline (gait curves, planted-foot tables) is scipy's ``CubicSpline(…, "periodic")``
+    bit for bit: its coefficients, breakpoints and values and slopes anywhere (extrapolated periodically)."""
+    from scipy.interpolate import CubicSpline
+
+    from imuforge.motion.library._core import periodic_spline
+
+    rng = np.random.default_rng(7)
+    for n in (4, 5, 9, 26, 101):
+        uneven = np.concatenate([[0.0], np.sort(rng.uniform(0.01, 0.99, n - 2)), [1.0]])
+        for x in (np.arange(n) / (n - 1), uneven):
+            y = rng.normal(size=(n, *trailing)) * 30.0
+            y[-1] = y[0]
+            want, got = CubicSpline(x, y, bc_type="periodic"), periodic_spline(x, y)
+            s = rng.uniform(-1.5, 2.5, 200)
+            assert np.array_equal(got.c, want.c) and np.array_equal(got.x, want.x)
+            assert np.array_equal(got(s), want(s)) and np.array_equal(got(s, 1), want(s, 1))
+    with pytest.raises(ValueError, match="periodic"):
+        periodic_spline(np.arange(5.0), np.arange(5.0))  # y[0] != y[-1]
+
+
+def test_person_to_dict_is_asdict():
+    import dataclasses
+    import json
+
+    for person in (Person(), *(Person.sample(np.random.default_rng(i)) for i in range(20))):
+        got, want = person.to_dict(), dataclasses.asdict(person)
+        assert json.dumps(got) == json.dumps(want) and got["proportions"] is not person.proportions

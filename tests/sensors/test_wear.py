@@ -493,3 +493,13 @@ def test_running_damps_the_wobble_as_its_recorded_active_damping_says():
 def _transmissibility(zeta: float) -> complex:
     """|device / segment acceleration| at resonance: (1 + 2jζ)/(2jζ)."""
     return (1 + 2j * zeta) / (2j * zeta)
+
+
+def test_looseness_to_dict_is_asdicts_set_fields():
+    import dataclasses
+    import json
+
+    full = Looseness(5.0, 0.3, 0.05, (0, 0, 1), 300.0, 0.1, 0.6)
+    for loose in (Looseness(5.0, 0.3, 0.05, (0, 1, 0)), full):
+        want = {k: v for k, v in dataclasses.asdict(loose).items() if v is not None}
+        assert json.dumps(loose.to_dict()) == json.dumps(want | {"normal": list(loose.normal)})

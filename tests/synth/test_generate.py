@@ -108,6 +108,31 @@ def test_person_is_one_body_in_every_activity():
     assert motions[0].meta["person"] != motions[2].meta["person"]
 
 
+def test_a_persons_body_is_drawn_once_and_is_the_sampled_one():
+    import numpy as np
+
+    from imuforge.motion.body import Person
+    from imuforge.synth import _person_body, clear_caches, derive_seed
+
+    clear_caches()
+    body = _person_body(5, 7)
+    assert body == Person.sample(np.random.default_rng(derive_seed(5, "person", 7)))
+    assert _person_body(5, 7) is body and _person_body(5, 8) != body
+    clear_caches()
+    assert _person_body.cache_info().currsize == 0
+
+
+def test_a_plan_loads_its_profiles_once_per_process(spec):
+    import pickle
+
+    plan = make_plan(spec)
+    first = make_shard(plan, 0)
+    assert plan.profiles._cache  # filled by the first shard, reused by the next
+    assert make_shard(plan, 0).data == first.data == make_shard(make_plan(spec), 0).data
+    copy = pickle.loads(pickle.dumps(plan))  # what a worker receives: no profiles of this process
+    assert copy == plan and "profiles" not in copy.__dict__
+
+
 def test_motion_command_uses_the_library_rule(tmp_path):
     out = tmp_path / "m"
     assert main(["motion", "a person walks", "--matcher", "keywords", "--n", "2", "--seconds", "2",

@@ -16,13 +16,15 @@ Between-person variability used by the procedural library:
 
 from __future__ import annotations
 
+import copy
 import functools
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from imuforge.errors import ValidationError
 from imuforge.motion.skeleton import PROPORTION_KEYS, rest_offsets, rest_pelvis_height
+from imuforge.switches import field_names
 
 
 @functools.lru_cache(maxsize=1024)
@@ -62,7 +64,10 @@ class Person:
         return rest_pelvis_height(self.offsets)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """``dataclasses.asdict``: the fields in order, ``proportions`` a deep copy (the other values are
+        immutable scalars, so only it needs the recursive copy asdict makes of everything)."""
+        fields = {k: getattr(self, k) for k in field_names(Person)}
+        return fields | {"proportions": copy.deepcopy(self.proportions)}
 
     @classmethod
     def sample(cls, rng: np.random.Generator) -> Person:

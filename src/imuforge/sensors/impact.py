@@ -640,10 +640,9 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     tau = np.array([person.pulse_s[SAME_PULSE.get(a, a)] for a in events.activity], float)
     arrival = np.array([np.nan if person.sites[c][4] is None else person.sites[c][4] for c in cls], float)
     tau = np.where(np.isnan(arrival), tau, np.fmax(tau, arrival))  # the load as it arrives at a remote site
-    dv = np.zeros(0)
-    if n:  # one peak search per distinct (τ, f_n, ζ): a person has a few per site
-        combos, inv = np.unique(np.stack([tau, fn, zeta], axis=1), axis=0, return_inverse=True)
-        dv = peaks * T / np.array([_unit_peak(*c) for c in combos.tolist()])[inv.ravel()]
+    # one peak search per distinct (τ, f_n, ζ), remembered by _unit_peak: a person has a few per site
+    unit = np.array([_unit_peak(*c) for c in zip(tau.tolist(), fn.tolist(), zeta.tolist())], float)
+    dv = peaks * T / unit if n else np.zeros(0)
     up = np.array([0.0, 1.0, 0.0])
     d_w = up[None, :] - spread.backward * events.forward
     d_w /= np.linalg.norm(d_w, axis=1, keepdims=True)

@@ -44,7 +44,7 @@ import json
 import math
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -55,7 +55,7 @@ from scipy.spatial.transform import Rotation
 from imuforge.errors import ValidationError
 from imuforge.motion.quat import cross  # np.cross's bits without its per-call overhead
 from imuforge.sensors.placement import PLACEMENTS, Placement, mirror_placement
-from imuforge.switches import Switches
+from imuforge.switches import Switches, field_names
 
 # ------------------------------------------------------------------------------------ switches
 
@@ -300,7 +300,10 @@ class Looseness:
         object.__setattr__(self, "normal", tuple(float(v) for v in n))
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None} | {"normal": list(self.normal)}
+        """The set fields in their order, ``normal`` as a list (``dataclasses.asdict``'s dict of these flat
+        values, without its recursive copy)."""
+        values = ((k, getattr(self, k)) for k in field_names(type(self)))
+        return {k: v for k, v in values if v is not None} | {"normal": list(self.normal)}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ Subjects are named :func:`subject_id` (``synthetic-007``), so subject-wise split
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +30,7 @@ import numpy as np
 from imuforge.errors import ValidationError
 
 if TYPE_CHECKING:
+    from imuforge.motion.body import Person
     from imuforge.motion.motion import Motion
     from imuforge.motion.text import MotionSpec
     from imuforge.recording import Recording
@@ -76,9 +78,9 @@ def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.
 
     ``activities``: activities beyond the library's, by name (a key-framed description's ``activity()``).
     """
-    from imuforge.motion.library import Person, schedule
+    from imuforge.motion.library import schedule
 
-    body = Person.sample(np.random.default_rng(derive_seed(seed, "person", int(person))))
+    body = _person_body(seed, person)
     rng = np.random.default_rng(derive_seed(seed, "motion", source_key(spec), int(person)))
     params = dict(spec.params)
     if "intensity" in params:
@@ -89,6 +91,16 @@ def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.
                       activities=activities)
     motion.meta.update(text=spec.text, spec=spec.to_dict(), seed=int(seed), person_index=int(person))
     return motion
+
+
+@functools.lru_cache(maxsize=1024)
+def _person_body(seed: int, person: int) -> Person:
+    """The body of virtual person ``person`` of generation ``seed``: ``Person.sample`` from ``(seed, "person",
+    person)``, drawn once per process (the person performs every activity of a corpus; a ``Person`` is
+    frozen)."""
+    from imuforge.motion.body import Person
+
+    return Person.sample(np.random.default_rng(derive_seed(int(seed), "person", int(person))))
 
 
 def record(motion: Motion, profile: HardwareProfile, placement: str, *, seed: int, person: int, key: str,
@@ -251,7 +263,7 @@ def single_threaded() -> contextlib.AbstractContextManager:
 
 
 def clear_caches() -> None:
-    """Forget what generation remembers between recordings of one process — each person's body offsets,
+    """Forget what generation remembers between recordings of one process — each person's body, its offsets,
     gait style, gait-curve fits and planted-foot splines, wear, impact draw, impact peak searches and
     wobble filter designs, smooth-noise filters — so a benchmark can time a corpus as a fresh process makes it (the caches
     fill again as it runs)."""
@@ -259,9 +271,9 @@ def clear_caches() -> None:
     from imuforge.motion.library import _core, gait
     from imuforge.sensors import impact, wear
 
-    for f in (body._offsets, gait._gait_style, gait._coefficients, gait._coefficient_matrix, gait._foot_spline,
-              _core.fourier_fit, _core._gaussian_filter, impact._draw_impact, impact._unit_peak,
-              wear._wobble_filters):
+    for f in (_person_body, body._offsets, gait._gait_style, gait._coefficients, gait._coefficient_matrix,
+              gait._foot_spline, _core.fourier_fit, _core._gaussian_filter, impact._draw_impact,
+              impact._unit_peak, wear._wobble_filters):
         f.cache_clear()
     wear._WEAR_CACHE.clear()
     gait._BASES.clear()

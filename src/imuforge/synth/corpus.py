@@ -15,6 +15,7 @@ started again with the same spec and ``--out``, skips the verified shards and ma
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -57,6 +58,15 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"spec": self.spec.to_dict(), "sources": [s.to_dict() for s in self.sources]}
+
+    @functools.cached_property
+    def profiles(self) -> Profiles:
+        """The spec's hardware profiles, each loaded once for all the shards this process makes of this plan
+        (not a field: not compared, and not sent to the workers, which load their own)."""
+        return Profiles()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "profiles"}
 
 
 def make_plan(spec: CorpusSpec) -> Plan:
@@ -108,9 +118,9 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
     spec = plan.spec
     keep_freed_memory()  # no page faults per array (see keep_freed_memory)
     with single_threaded():  # one shard is one core's work (see single_threaded)
-        named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in
-                 generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
-                                     wear=spec.wear_variation, variation=spec.variation, profiles=Profiles())]
+        made = generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
+                                   wear=spec.wear_variation, variation=spec.variation, profiles=plan.profiles)
+        named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in made]
         data = shard_bytes(named)
     fname = shard_file(index)
     entries = [dict(_manifest_entry(fname, rec), name=name, row_group=k) for k, (name, rec) in enumerate(named)]

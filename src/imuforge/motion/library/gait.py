@@ -97,7 +97,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.interpolate import CubicSpline
+from scipy.interpolate import PPoly
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
@@ -116,6 +116,7 @@ from imuforge.motion.library._core import (
     fourier_fit,
     gaussian_trend,
     pelvis_rotation,
+    periodic_spline,
     pose_to_local,
     rel_fk,
     shoulder_rotation,
@@ -189,7 +190,7 @@ class Closure:
     jac: np.ndarray | None = None  # Jacobian of (step length, mismatch) by (amp, offset) of the last fit
 
     @functools.cached_property
-    def foot_spline(self) -> CubicSpline | None:
+    def foot_spline(self) -> PPoly | None:
         """The periodic cubic through ``foot``: built once per table, not per closure — the hip fit's
         probes are copies of one closure with another amplitude and offset and the same table."""
         if self.foot is None:
@@ -617,7 +618,7 @@ def _phase_basis(phase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _BASES.get((phase.shape, phase.tobytes()), make)
 
 
-def _foot_table_at(spline: CubicSpline, phase: np.ndarray, cycle: np.ndarray) -> np.ndarray:
+def _foot_table_at(spline: PPoly, phase: np.ndarray, cycle: np.ndarray) -> np.ndarray:
     """``spline(cycle)`` (``cycle`` = ``phase`` mod 1), remembered for the next use of the same spline at the
     same phases (the entry holds the spline, so its id stays its own)."""
     phase = np.ascontiguousarray(phase, dtype=float)
@@ -625,15 +626,16 @@ def _foot_table_at(spline: CubicSpline, phase: np.ndarray, cycle: np.ndarray) ->
 
 
 @functools.lru_cache(maxsize=64)
-def _foot_spline(table: bytes, shape: tuple[int, int]) -> CubicSpline:
+def _foot_spline(table: bytes, shape: tuple[int, int]) -> PPoly:
     """:func:`_periodic_spline` of a planted-foot table given as its bytes (the key of the cache)."""
     return _periodic_spline(np.frombuffer(table, dtype=np.float64).reshape(shape))
 
 
-def _periodic_spline(table: np.ndarray) -> CubicSpline:
-    """Periodic cubic interpolant (C²) of ``table`` (N, k), sampled at phases ``i / N``."""
+def _periodic_spline(table: np.ndarray) -> PPoly:
+    """Periodic cubic interpolant (C²) of ``table`` (N, k), sampled at phases ``i / N`` (scipy's periodic
+    ``CubicSpline``, :func:`~imuforge.motion.library._core.periodic_spline`)."""
     x = np.arange(len(table) + 1) / len(table)
-    return CubicSpline(x, np.concatenate([table, table[:1]]), bc_type="periodic")
+    return periodic_spline(x, np.concatenate([table, table[:1]]))
 
 
 def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, style: dict,
