@@ -311,3 +311,57 @@ def test_keep_freed_memory_sets_the_glibc_thresholds_once(monkeypatch):
     monkeypatch.setattr(synth, "_HEAP_KEPT", False)
     monkeypatch.setenv("MALLOC_ARENA_MAX", "2")  # the user's own malloc settings win
     assert not synth.keep_freed_memory()
+
+
+# ------------------------------------------------------------------------------ key-framed activities
+ARM_RAISE = """label = "arm_raise"
+hand = "right"
+repetition_s = [1.5, 2.5]
+
+[[keyframes]]
+at = 0.0
+sh_abd = 10
+
+[[keyframes]]
+at = 0.5
+sh_abd = 80
+"""
+
+
+def test_a_spec_takes_key_framed_activities_from_its_folder(tmp_path):
+    (tmp_path / "moves").mkdir()
+    (tmp_path / "moves" / "arm_raise.toml").write_text(ARM_RAISE)
+    spec = load_spec(write_spec(tmp_path / "s.toml", activities=["standing"], keyframed=["moves/arm_raise.toml"]))
+    assert spec.recordings == 2 * 2 * 2
+    out = tmp_path / "corpus"
+    assert generate_corpus(spec, out).complete
+    ds = read_dataset(out)
+    assert sorted({r.labels[0].label for r in ds.recordings()}) == ["arm_raise", "standing"]
+    meta = json.loads((out / "manifest.json").read_text())["meta"]
+    assert meta["spec"]["keyframed"] == ["moves/arm_raise.toml"] and meta["keyframed"][0]["label"] == "arm_raise"
+    # an edited file is another corpus: resuming into the folder is refused
+    (tmp_path / "moves" / "arm_raise.toml").write_text(ARM_RAISE.replace("sh_abd = 80", "sh_abd = 70"))
+    with pytest.raises(FileExistsError, match="another spec"):
+        generate_corpus(load_spec(tmp_path / "s.toml"), out)
+
+
+def test_a_spec_without_key_frames_reads_as_before():
+    """No ``keyframed`` key in what manifests record (older corpora resume, hashes stay)."""
+    spec = CorpusSpec.from_dict(dict(TINY))
+    assert "keyframed" not in spec.to_dict() and "keyframed" not in make_plan(spec).to_dict()
+
+
+@pytest.mark.parametrize("files, expect", [
+    (["missing.toml"], "no such file"),
+    (["walking.toml"], "'walking' is a library activity"),
+    (["arm_raise.toml", "copy.toml"], "'arm_raise' is given twice"),
+])
+def test_bad_key_framed_entries_are_refused(tmp_path, capsys, files, expect):
+    (tmp_path / "arm_raise.toml").write_text(ARM_RAISE)
+    (tmp_path / "copy.toml").write_text(ARM_RAISE)
+    (tmp_path / "walking.toml").write_text(ARM_RAISE.replace('"arm_raise"', '"walking"'))
+    path = write_spec(tmp_path / "bad.toml", keyframed=files)
+    assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expect in err
+    assert not (tmp_path / "out").exists()

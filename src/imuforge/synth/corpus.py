@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,9 @@ class Plan:
     """A spec with its motion sources resolved and its takes listed; what every worker receives."""
 
     spec: CorpusSpec
-    sources: tuple  # MotionSpec per source: activities first, then texts
+    sources: tuple  # MotionSpec per source: activities first, then texts, then key-framed activities
     takes: tuple[Take, ...]
+    keyframed: tuple = ()  # the key-framed activities (KeyframedActivity) the last sources name
 
     @property
     def n_shards(self) -> int:
@@ -57,7 +58,16 @@ class Plan:
         return self.takes[index * s:(index + 1) * s]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"spec": self.spec.to_dict(), "sources": [s.to_dict() for s in self.sources]}
+        d = {"spec": self.spec.to_dict(), "sources": [s.to_dict() for s in self.sources]}
+        if self.keyframed:  # their content, so a resume notices an edited file (tuples as the JSON's lists)
+            d["keyframed"] = json.loads(json.dumps([{k: v for k, v in asdict(a).items() if k != "source"}
+                                                    for a in self.keyframed]))
+        return d
+
+    @functools.cached_property
+    def activities(self) -> dict:
+        """The key-framed activities as library activities by name (what generation looks names up in)."""
+        return {a.label: a.activity() for a in self.keyframed}
 
     @functools.cached_property
     def profiles(self) -> Profiles:
@@ -66,12 +76,12 @@ class Plan:
         return Profiles()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "profiles"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("profiles", "activities")}
 
 
 def make_plan(spec: CorpusSpec) -> Plan:
     """Resolve the spec's activities and texts (texts through the matcher, once, here) and list its takes."""
-    from imuforge.motion.text import parse_description
+    from imuforge.motion.text import MotionSpec, parse_description
 
     sources = [activity_spec(a, spec.seconds) for a in spec.activities]
     for i, text in enumerate(spec.texts):
@@ -79,6 +89,8 @@ def make_plan(spec: CorpusSpec) -> Plan:
             sources.append(parse_description(text, seconds=spec.seconds, matcher=spec.matcher))
         except ValidationError as exc:
             raise ValidationError(f"texts[{i}]: {exc.what}", source=spec.source, allowed=exc.allowed) from None
+    keyframed = spec.keyframed_activities()
+    sources += [MotionSpec(a.label, spec.seconds, {}, text=f"key frames: {a.source}") for a in keyframed]
     profiles = Profiles()
     cells = [(prof, profiles.placement(prof, pl)) for prof in spec.profiles for pl in spec.placements]
     if len(set(cells)) != len(cells):
@@ -86,7 +98,7 @@ def make_plan(spec: CorpusSpec) -> Plan:
         raise ValidationError(f"placements: {twice[1]} is listed twice for {twice[0]} ('default' is its own "
                               "placement)", source=spec.source, allowed="distinct placements per profile")
     takes = [Take(s, p, prof, pl) for s in range(len(sources)) for p in range(spec.people) for prof, pl in cells]
-    return Plan(spec, tuple(sources), tuple(takes))
+    return Plan(spec, tuple(sources), tuple(takes), keyframed)
 
 
 @dataclass
@@ -119,7 +131,8 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
     keep_freed_memory()  # no page faults per array (see keep_freed_memory)
     with single_threaded():  # one shard is one core's work (see single_threaded)
         made = generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
-                                   wear=spec.wear_variation, variation=spec.variation, profiles=plan.profiles)
+                                   wear=spec.wear_variation, variation=spec.variation, profiles=plan.profiles,
+                                   activities=plan.activities)
         named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in made]
         data = shard_bytes(named)
     fname = shard_file(index)

@@ -22,6 +22,7 @@ FIELDS = {
     "seed": "integer >= 0",
     "activities": "list of library activities",
     "texts": "list of descriptions, matched to activities",
+    "keyframed": "list of key-framed activity files (.toml, docs/MOTION.md; relative to the spec's folder)",
     "matcher": "keywords | embedding (for texts)",
     "profiles": "list of hardware profile names",
     "placements": "list of placement presets, or 'default' (the profile's)",
@@ -52,17 +53,41 @@ class CorpusSpec:
     variation: float
     wear_variation: str
     shard_size: int
+    keyframed: tuple[str, ...] = ()
     source: str = "<spec>"
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON (without its file name): what a corpus manifest records and resume compares."""
         d = asdict(self)
         d.pop("source")
+        if not d["keyframed"]:  # a spec without them reads as it did before they existed (resume, manifests)
+            d.pop("keyframed")
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    def keyframed_activities(self) -> tuple:
+        """The key-framed activities (:func:`~imuforge.motion.library.keyframed.read_keyframed`), refused when
+        one's label is a library activity or another's: a name stands for one activity."""
+        from imuforge.motion.library import ACTIVITIES
+        from imuforge.motion.library.keyframed import read_keyframed
+
+        acts = tuple(read_keyframed(p) for p in self.keyframed_paths())
+        labels = [a.label for a in acts]
+        for a in acts:
+            if a.label in ACTIVITIES or labels.count(a.label) > 1:
+                raise ValidationError(f"keyframed: {a.source}'s label {a.label!r} is "
+                                      + ("a library activity" if a.label in ACTIVITIES else "given twice"),
+                                      source=self.source, allowed="a label of its own per key-framed file")
+        return acts
+
+    def keyframed_paths(self) -> tuple[Path, ...]:
+        """The key-framed activity files, relative paths taken from the spec file's folder."""
+        base = Path(self.source).parent if self.source != "<spec>" else Path()
+        return tuple(p if (p := Path(k)).is_absolute() else base / p for k in self.keyframed)
 
     @property
     def recordings(self) -> int:
-        return (len(self.activities) + len(self.texts)) * self.people * len(self.profiles) * len(self.placements)
+        sources = len(self.activities) + len(self.texts) + len(self.keyframed)
+        return sources * self.people * len(self.profiles) * len(self.placements)
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any], source: str = "<spec>") -> CorpusSpec:
@@ -77,10 +102,13 @@ class CorpusSpec:
                    profiles=f.profiles(), placements=f.placements(),
                    people=f.integer("people", 4, 1, 100_000), seconds=f.number("seconds", 10.0, 1.0, 3600.0),
                    fps=f.number("fps", 100.0, 5.0, 1000.0), variation=f.number("variation", 0.1, 0.0, 0.5),
-                   wear_variation=f.wear(), shard_size=f.integer("shard_size", 64, 1, 100_000), source=source)
-        if not spec.activities and not spec.texts:
-            raise ValidationError("activities / texts: the spec names no motion source", source=source,
-                                  allowed="activities = [\"walking\", …] and/or texts = [\"a person jogs\", …]")
+                   wear_variation=f.wear(), shard_size=f.integer("shard_size", 64, 1, 100_000),
+                   keyframed=f.strings("keyframed"), source=source)
+        if not spec.activities and not spec.texts and not spec.keyframed:
+            raise ValidationError("activities / texts / keyframed: the spec names no motion source", source=source,
+                                  allowed="activities = [\"walking\", …] and/or texts = [\"a person jogs\", …] "
+                                          "and/or keyframed = [\"exercise.toml\", …]")
+        spec.keyframed_activities()  # each file read and checked once here, so a bad one fails before any work
         if spec.seconds * spec.fps > MAX_FRAMES:
             raise ValidationError(f"seconds × fps = {spec.seconds * spec.fps:,.0f} frames per motion", source=source,
                                   allowed=f"up to {MAX_FRAMES:,}")
