@@ -331,14 +331,16 @@ sh_abd = 80
 def test_a_spec_takes_key_framed_activities_from_its_folder(tmp_path):
     (tmp_path / "moves").mkdir()
     (tmp_path / "moves" / "arm_raise.toml").write_text(ARM_RAISE)
-    spec = load_spec(write_spec(tmp_path / "s.toml", activities=["standing"], keyframed=["moves/arm_raise.toml"]))
+    spec = load_spec(write_spec(tmp_path / "s.toml", activities=["standing"],
+                                keyframed=["moves/arm_raise.toml"]))
     assert spec.recordings == 2 * 2 * 2
     out = tmp_path / "corpus"
     assert generate_corpus(spec, out).complete
     ds = read_dataset(out)
     assert sorted({r.labels[0].label for r in ds.recordings()}) == ["arm_raise", "standing"]
     meta = json.loads((out / "manifest.json").read_text())["meta"]
-    assert meta["spec"]["keyframed"] == ["moves/arm_raise.toml"] and meta["keyframed"][0]["label"] == "arm_raise"
+    assert meta["spec"]["keyframed"] == ["moves/arm_raise.toml"]
+    assert meta["keyframed"][0]["label"] == "arm_raise"
     # an edited file is another corpus: resuming into the folder is refused
     (tmp_path / "moves" / "arm_raise.toml").write_text(ARM_RAISE.replace("sh_abd = 80", "sh_abd = 70"))
     with pytest.raises(FileExistsError, match="another spec"):

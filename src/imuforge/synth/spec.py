@@ -105,10 +105,10 @@ class CorpusSpec:
                    wear_variation=f.wear(), shard_size=f.integer("shard_size", 64, 1, 100_000),
                    keyframed=f.strings("keyframed"), source=source)
         if not spec.activities and not spec.texts and not spec.keyframed:
-            raise ValidationError("activities / texts / keyframed: the spec names no motion source", source=source,
-                                  allowed="activities = [\"walking\", …] and/or texts = [\"a person jogs\", …] "
-                                          "and/or keyframed = [\"exercise.toml\", …]")
-        spec.keyframed_activities()  # each file read and checked once here, so a bad one fails before any work
+            raise ValidationError("activities / texts / keyframed: the spec names no motion source",
+                                  source=source, allowed="activities = [\"walking\", …] and/or texts = "
+                                  "[\"a person jogs\", …] and/or keyframed = [\"exercise.toml\", …]")
+        spec.keyframed_activities()  # each file read and checked here: a bad one fails before any work
         if spec.seconds * spec.fps > MAX_FRAMES:
             raise ValidationError(f"seconds × fps = {spec.seconds * spec.fps:,.0f} frames per motion", source=source,
                                   allowed=f"up to {MAX_FRAMES:,}")
