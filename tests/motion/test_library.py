@@ -643,3 +643,24 @@ def test_stairs_pelvis_keeps_moving_forward(name, bounds):
         v = (np.gradient(p @ fwd) * m.fps)[int(m.fps):-int(m.fps)]
         ratio = v.min() / v.mean(), v.max() / v.mean()
         assert lo < ratio[0] and ratio[1] < hi, (seed, ratio)
+
+
+def _palm(m, side: str) -> np.ndarray:
+    """The palm's direction in the world (the hand's local −y: SMPL's T-pose has the palms down)."""
+    J = list(m.skeleton.joints)
+    return Q.qrot(m.orientations[:, J.index(f"{side}_wrist")], np.array([0.0, -1.0, 0.0]))
+
+
+def test_library_forearms_mirror():
+    """The library's own elbow_sup turns both forearms the same anatomical way: typing's pronated hands
+    both face down, and the hanging arms' palms face the thighs."""
+    from imuforge.motion.library import generate
+
+    m = generate("typing", 3, fps=20, rng=0)
+    assert _palm(m, "left")[:, 1].mean() < -0.5 and _palm(m, "right")[:, 1].mean() < -0.5
+    m = generate("standing", 3, fps=20, rng=0, carrying="none", fidget=0.0)
+    J = list(m.skeleton.joints)
+    left = m.positions[:, J.index("left_hip")] - m.positions[:, J.index("right_hip")]
+    left /= np.linalg.norm(left, axis=1, keepdims=True)
+    assert np.mean(np.sum(_palm(m, "left") * left, axis=1)) < -0.8  # the left palm faces right (in)
+    assert np.mean(np.sum(_palm(m, "right") * left, axis=1)) > 0.8

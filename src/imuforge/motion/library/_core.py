@@ -193,11 +193,18 @@ def _shoulder(flex, abd, rot, s) -> np.ndarray:
 
 
 def _elbow(flex, sup, s) -> np.ndarray:
-    """The elbow's local rotation from its flexion and the forearm's supination (rad) on side ``s`` (±1, or a
-    column of them broadcast against the angles)."""
+    """The elbow's local rotation from its flexion and the forearm's supination (rad; + turns the palm up
+    with the forearm level, on either side) on side ``s`` (±1, or a column of them broadcast against the
+    angles).
+
+    The forearm's long axis is the local x axis on both sides (distal +x on the left, −x on the right), and
+    supination turns the thumb from forward to up: about local x by −sup on both sides. (Until session 27
+    the axis was ``s · x``, which turned the right forearm the other way: a right palm meant to face down
+    while typing faced up.)"""
     zero = np.zeros_like(s)
+    one = np.ones_like(s)
     return Q.qmul(Q.axis_angle(np.stack(np.broadcast_arrays(zero, -s, zero), -1), flex),
-                  Q.axis_angle(np.stack(np.broadcast_arrays(s, zero, zero), -1), -sup))
+                  Q.axis_angle(np.stack(np.broadcast_arrays(one, zero, zero), -1), -sup))
 
 
 def shoulder_rotation(pose: dict, sfx: str, n: int) -> np.ndarray:
