@@ -121,10 +121,18 @@ def test_trunk_bend_keeps_the_legs_upright(tmp_path):
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.stem)
 def test_the_examples_read_and_move(path):
+    """Each example moves the right wrist (relative to the chest) by decimetres, and the left one hardly."""
     a = read_keyframed(path)
     assert a.label == path.stem
     m = _motion(a, 6.0, 50.0)
     assert m.labels[0].label == a.label and np.isfinite(m.positions).all()
+    J = list(m.skeleton.joints)
+    chest = m.orientations[:, J.index("spine3")]
+
+    def travel(side):
+        rel = m.positions[:, J.index(f"{side}_wrist")] - m.positions[:, J.index("spine3")]
+        return np.ptp(Q.qrot(Q.qconj(chest), rel), axis=0).max()
+    assert travel("right") > 0.15 and travel("left") < 0.05
 
 
 @pytest.mark.parametrize("edit, words", [
@@ -137,18 +145,24 @@ def test_the_examples_read_and_move(path):
     (("repetition_s = 2.0", "repetition_s = [3, 1]"), "repetition_s"),
     (("repetition_s = 2.0", "repetition_s = \"slow\""), "repetition_s"),
     (("at = 0.5", "at = nan"), "finite number"),
-    (("hand = \"right\"", "hand = \"right\"\ninterpolation = \"spline\"\n"), None),
     (("label = \"arm_raise\"\n", ""), "missing field 'label'"),
     (("[[keyframes]]", "[[keyframes"), "not a TOML file"),
+    (("sh_abd = 80\n", "sh_abd = 80\n\n[[keyframes]]\nat = 1.0\nsh_abd = 40\n"), "must end where it began"),
+    (("sh_abd = 80\n", "sh_abd = 80\nwrist_flex = 30\n\n[[keyframes]]\nat = 1\nwrist_flex = 20\n"),
+     "must end where it began"),  # not named at 0: the posture's value, unknown here
+    (("pause_s = 0", "interpolation = \"spline\"\npause_s = [0, 1]"), "stop the motion"),
 ])
 def test_bad_files_are_refused_with_what_is_wrong(tmp_path, edit, words):
     p = _write(tmp_path, ABDUCTION.replace(*edit))
-    if words is None:  # a valid variant (spline, the cycle closed by the reader)
-        read_keyframed(p)
-        return
     with pytest.raises(ValidationError) as err:
         read_keyframed(p)
     assert words in str(err.value) and str(p) in str(err.value)
+
+
+def test_a_folder_is_refused_in_one_line(tmp_path):
+    (tmp_path / "d.toml").mkdir()
+    with pytest.raises(ValidationError, match="not a readable file"):
+        read_keyframed(tmp_path / "d.toml")
 
 
 def test_a_spline_that_does_not_close_is_refused(tmp_path):
@@ -196,3 +210,90 @@ def test_cli_bad_file_exits_2_and_writes_nothing(tmp_path, capsys):
     assert main(["motion", "--from", str(_write(tmp_path, ABDUCTION, "b.toml")), "--label", "walking",
                  "--out", str(out)]) == 2
     assert "names itself" in capsys.readouterr().err
+
+
+def _forearm_turn(m, side: str) -> np.ndarray:
+    """The palm's direction in the world (the hand's local −y: SMPL's T-pose has the palms down)."""
+    J = list(m.skeleton.joints)
+    return Q.qrot(m.orientations[:, J.index(f"{side}_wrist")], np.array([0.0, -1.0, 0.0]))
+
+
+@pytest.mark.parametrize("key, value, check", [
+    ("sh_rot", 50, "hand_out"), ("sh_rot", -50, "hand_in"), ("elbow_sup", 80, "palm_up"),
+    ("elbow_sup", -80, "palm_down"),
+])
+def test_an_angle_means_the_same_on_either_arm(tmp_path, key, value, check):
+    """Elbow bent 90° at the side, forearm forward: external rotation takes the hand out to its own side,
+    internal in across the belly; supination turns the palm up, pronation down — on the left arm as on the
+    right (the library's raw sh_rot has opposite signs on the two sides)."""
+    for hand in ("left", "right"):
+        text = textwrap.dedent(f"""\
+            label = "turn"
+            hand = "{hand}"
+            repetition_s = 2.0
+            pause_s = 0
+            amplitude = 1
+            tempo_sd = 0
+            excursion_sd = 0
+            wander_deg = 0
+            [[keyframes]]
+            at = 0.0
+            sh_abd = 5
+            sh_flex = 0
+            elbow_flex = 90
+            {key} = 0
+            [[keyframes]]
+            at = 0.5
+            {key} = {value}
+            """)
+        m = _motion(read_keyframed(_write(tmp_path, text)), 4.0, 50.0)
+        J = list(m.skeleton.joints)
+        left = m.positions[:, J.index("left_hip")] - m.positions[:, J.index("right_hip")]
+        left /= np.linalg.norm(left, axis=1, keepdims=True)
+        wrist = m.positions[:, J.index(f"{hand}_wrist")] - m.positions[:, J.index(f"{hand}_elbow")]
+        outward = (1 if hand == "left" else -1) * np.sum(wrist * left, axis=1) / np.linalg.norm(wrist, axis=1)
+        palm_up = _forearm_turn(m, hand)[:, 1]
+        # over two repetitions the angle reaches its key frame, and never turns the other way
+        expected = {"hand_out": outward.max() > 0.5 and outward.min() > -0.2,
+                    "hand_in": outward.min() < -0.5 and outward.max() < 0.2,
+                    "palm_up": palm_up.max() > 0.8 and palm_up.min() > -0.2,
+                    "palm_down": palm_up.min() < -0.8 and palm_up.max() < 0.2}
+        assert expected[check], (hand, outward.min(), outward.max(), palm_up.min(), palm_up.max())
+
+
+def test_trunk_bend_is_shared_by_the_pelvis_and_the_spine(tmp_path):
+    from imuforge.motion.library.keyframed import HINGE, _put
+
+    pose = {"pelvis_tilt": 1.0, "hip_flex": 2.0, "spine_flex": 3.0}
+    _put(pose, "trunk_bend", None, np.array(40.0))
+    assert pose["pelvis_tilt"] == pytest.approx(1.0 + HINGE["pelvis"] * 40)
+    assert pose["hip_flex_L"] == pose["hip_flex_R"] == pytest.approx(2.0 + HINGE["pelvis"] * 40)
+    assert pose["spine_flex"] == pytest.approx(3.0 + HINGE["spine"] * 40)
+
+
+def test_seeds_follow_the_content_not_the_file_name(tmp_path, capsys):
+    from imuforge.motion import read_motion
+
+    a, b = _write(tmp_path, ABDUCTION, "one.toml"), _write(tmp_path, ABDUCTION, "two.toml")
+    for src, out in ((a, "o1"), (b, "o2")):
+        assert main(["motion", "--from", str(src), "--seconds", "3", "--fps", "25", "--out",
+                     str(tmp_path / out)]) == 0
+    m1, m2 = (read_motion(next((tmp_path / o).glob("*.motion.npz"))) for o in ("o1", "o2"))
+    assert np.array_equal(m1.positions, m2.positions)
+
+
+def test_cli_refuses_what_it_would_ignore_and_notes_the_still_arm(tmp_path, capsys):
+    src = _write(tmp_path, ABDUCTION)
+    for extra in (["a person waves"], ["--schedule", "standing:5"], ["--diversify"]):
+        assert main(["motion", *extra, "--from", str(src), "--out", str(tmp_path / "x")]) == 2
+        assert "is its own motion source" in capsys.readouterr().err
+    walk = _write(tmp_path, ABDUCTION.replace('"arm_raise"', '"walking"'), "w.toml")
+    assert main(["motion", "--from", str(walk), "--out", str(tmp_path / "x")]) == 2
+    assert "is a library activity" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    assert main(["motion", "--from", str(src), "--n", "2", "--seconds", "3", "--fps", "25", "--profile",
+                 "smartwatch-wrist", "--placement", "wrist_left", "--wear-variation", "none",
+                 "--out", str(tmp_path / "idle")]) == 0
+    assert "2 of the 2 simulated people wear the device on the arm the key frames do not move" in \
+        capsys.readouterr().err
+

@@ -30,8 +30,9 @@ def register(sub) -> None:
                     "  imuforge motion \"someone jogging\" --n 10 --profile smartwatch-wrist --out ds/\n"
                     "  imuforge motion --schedule standing:30,walking:120,stand_to_sit,sitting:60 --out day/\n"
                     "  imuforge motion --from t2m_output.npy --label walking --out imported/\n"
-                    "  imuforge motion --from examples/activities/shoulder_abduction.toml --n 20 "
-                    "--profile smartwatch-wrist --out abd/",
+                    "  imuforge motion --from examples/activities/shoulder_abduction.toml --n 20 \\\n"
+                    "      --profile smartwatch-wrist --placement wrist_right \\\n"
+                    "      --wear-variation rotation,offset,looseness,flips --out abd/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("text", nargs="?", help="description of the activity, e.g. 'a person walks briskly'")
     p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1; at most 10000)")
@@ -118,10 +119,13 @@ def _check_args(args) -> list | None:
     if device and not args.profile:  # they would be ignored: without a device there is nothing to simulate
         raise ValidationError(f"{', '.join(device)} needs --profile (the device to simulate the motions on)",
                               allowed="--profile NAME with it, or leave it out to write motions only")
-    if args.source is not None and _is_keyframed(args.source) and args.label is not None:
-        raise ValidationError(f"--label with {args.source.name}: a key-framed activity names itself "
-                              "(its label)",
-                              allowed=f"leave --label out, or edit 'label' in {args.source.name}")
+    if args.source is not None and _is_keyframed(args.source):
+        extra = [o for o, v in (("--label", args.label), ("a description", args.text),
+                                ("--schedule", args.schedule), ("--diversify", args.diversify or None)) if v]
+        if extra:
+            raise ValidationError(f"{', '.join(extra)} with --from {args.source.name}: a key-framed activity "
+                                  "names itself (its label) and is its own motion source",
+                                  allowed=f"--from {args.source.name} alone (edit 'label' in the file)")
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule)
@@ -273,13 +277,27 @@ def _keyframed_motions(args) -> list:
     from imuforge.motion.text import MotionSpec
     from imuforge.synth import person_motion, source_key
 
+    from imuforge.motion.library import ACTIVITIES
+
     act = read_keyframed(args.source)
-    spec = MotionSpec(act.label, args.seconds or 30.0, {}, text=f"key frames: {args.source.name}")
+    if act.label in ACTIVITIES:
+        raise ValidationError(f"{args.source.name}'s label {act.label!r} is a library activity",
+                              source=str(args.source), allowed=f"a label of its own (e.g. my_{act.label})")
+    spec = MotionSpec(act.label, args.seconds or 30.0, {}, text="key frames")  # seeds: label, not file name
     known = {act.label: act.activity()}
     print(f"{args.source.name} → {act.label} (key frames of {', '.join(act.angles)}; {act.posture}, "
           f"hand {act.hand})")
     return [(f"{act.label}_{i:03d}", person_motion(spec, i, seed=args.seed, fps=args.fps, activities=known),
              source_key(spec)) for i in progress(range(args.n), desc="motions", unit="motion")]
+
+
+def _on_idle_arm(motion, placement: str) -> bool:
+    """Whether a device at ``placement`` sits on an arm that a key-framed motion keeps still."""
+    info = (motion.meta.get("items") or [{}])[0].get("info", {})
+    hand = info.get("hand") if "keyframes" in info else None
+    if hand not in ("L", "R") or not placement.startswith(("wrist_", "forearm_", "upper_arm_")):
+        return False
+    return placement.endswith("_left") != (hand == "L")
 
 
 def _write(args, motions: list, stage: Path) -> list[str]:
@@ -297,16 +315,23 @@ def _write(args, motions: list, stage: Path) -> list[str]:
         ds = Dataset.create(stage, meta={"generator": "imuforge motion", "text": args.text, "seed": args.seed},
                             exist_ok=True)
         moved: dict[str, int] = {}
+        idle = 0
         for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
             rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key,
                          wear=args.wear_variation)
             if rec.placement != profile.default_placement:
                 moved[rec.placement] = moved.get(rec.placement, 0) + 1
+            idle += _on_idle_arm(m, rec.placement)
             ds.add(rec, name=name)
         lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
         lines += [f"note: {k} of the {len(ds)} simulated people wear the device on {where} (wear variation: "
                   f"the other side); --wear-variation rotation,offset,looseness,flips keeps "
                   f"{profile.default_placement}" for where, k in sorted(moved.items())]
+        if idle:
+            lines.append(f"note: {idle} of the {len(ds)} simulated people wear the device on the arm the key "
+                         "frames do not move (its 'hand'); put it on the moving arm with --placement (e.g. "
+                         "wrist_right for hand = \"right\") and --wear-variation "
+                         "rotation,offset,looseness,flips")
     (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],
                                                    "meta": m.meta.get("spec") or m.meta.get("items")}
                                                   for p, (_, m, _) in zip(paths, motions)], indent=1, default=str))

@@ -90,7 +90,7 @@ def make_plan(spec: CorpusSpec) -> Plan:
         except ValidationError as exc:
             raise ValidationError(f"texts[{i}]: {exc.what}", source=spec.source, allowed=exc.allowed) from None
     keyframed = spec.keyframed_activities()
-    sources += [MotionSpec(a.label, spec.seconds, {}, text=f"key frames: {a.source}") for a in keyframed]
+    sources += [MotionSpec(a.label, spec.seconds, {}, text="key frames") for a in keyframed]
     profiles = Profiles()
     cells = [(prof, profiles.placement(prof, pl)) for prof in spec.profiles for pl in spec.placements]
     if len(set(cells)) != len(cells):

@@ -28,14 +28,16 @@ library's: ``sh_flex`` + forward, ``sh_abd`` + away from the body, ``sh_rot`` + 
 angle runs through the key frames that name it by minimum-jerk segments (zero velocity and acceleration
 at every key frame, as point-to-point reaching movements do: Flash & Hogan 1985, *J Neurosci* 5:1688),
 or with ``interpolation = "spline"`` by a periodic cubic spline (no stop: circles, swings); at ``at = 0`` an
-angle not named takes the posture's own value, and a repetition ends where it began (the cycle closes).
+angle not named takes the posture's own value, and a repetition ends where it began (the cycle closes; a
+key frame at ``at = 1`` must repeat the one at 0, and a spline has no pause).
 The moving arm's angles replace the posture's; the trunk's and head's are added to the posture's (which
 sways and breathes), so ``spine_flex = 20`` bends 20° further than the person stands. Angles no key frame
 names keep the posture's.
 
 **People.** Every virtual person gets their own body (:class:`~imuforge.motion.body.Person`), posture,
 postural sway and the draws above; each repetition then varies its duration by ``tempo_sd`` (SD, a
-fraction) and its excursion by ``excursion_sd``, and the moving arm wanders by ``wander_deg`` (SD of a
+fraction) and its excursion by ``excursion_sd`` (excursions scale about the first key frame — the rest
+position — or, for a spline, about the cycle's mean), and the moving arm wanders by ``wander_deg`` (SD of a
 0.5 Hz smooth noise on each of its angles). The spreads are the file's, so a user sets how much people
 differ; the defaults (:data:`DEFAULTS`) are assumptions of the size of repetition-to-repetition
 variability in self-paced exercise, not measured figures.
@@ -132,9 +134,10 @@ class KeyframedActivity:
         for key in self.angles:
             targets = [(key, s) for s in sides] if key in ARM_ANGLES else [(key, None)]
             for k, s in targets:
-                base = 0.0 if s is None else pose.get(f"{k}_{s}", 0.0)  # body angles add to the posture's
+                base = 0.0 if s is None else _file_sign(k, s) * pose.get(f"{k}_{s}", 0.0)  # body: added
                 times, values = self._curve(key, base)
-                value = values[0] + share * excursion * (self._eval(phase, times, values) - values[0])
+                centre = values[0] if self.interpolation == "min-jerk" else values[:-1].mean()
+                value = centre + share * excursion * (self._eval(phase, times, values) - centre)
                 if s is not None and self.wander_deg > 0:
                     value = value + self.wander_deg * smooth_noise(rng, n, fps, 0.5)[:, 0]
                 _put(pose, k, s, value)
@@ -195,12 +198,21 @@ def _posture(posture: str, person: Person, rng: np.random.Generator, n: int, fps
     return apply_standing_sway(pose, sway)
 
 
+def _file_sign(key: str, side: str) -> float:
+    """The sign between a file's arm angle and the library's pose key: the library's raw ``sh_rot`` turns the
+    upper arm inward on the left and outward on the right (``pose_to_local`` applies ``rx(side · sh_rot)``);
+    a file's is + external on both."""
+    return -1.0 if (key == "sh_rot" and side == "L") else 1.0
+
+
 def _put(pose: dict, key: str, side: str | None, value: np.ndarray) -> None:
-    """Write an angle into the pose: the moving arm's replaces the posture's; the body's adds to the
+    """Write an angle into the pose: the moving arm's replaces the posture's (``sh_rot`` + external on
+    either side, as the file says, whatever the library's raw sign; ``elbow_sup`` + supination on either
+    side, the library's own); the body's adds to the
     posture's (which sways and breathes), ``trunk_bend`` split by :data:`HINGE` over the pelvis, the hips
     and the spine."""
     if side is not None:
-        pose[f"{key}_{side}"] = value
+        pose[f"{key}_{side}"] = _file_sign(key, side) * value
     elif key == "trunk_bend":
         tilt = HINGE["pelvis"] * value
         pose["pelvis_tilt"] = pose.get("pelvis_tilt", 0.0) + tilt
@@ -221,6 +233,9 @@ def read_keyframed(path: str | Path) -> KeyframedActivity:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValidationError("no such file", source=src) from None
+    except OSError as exc:  # a folder, no permission …
+        raise ValidationError(f"not a readable file ({exc.strerror or exc})", source=src,
+                              allowed="a key-framed activity's .toml file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(f"not a TOML file ({exc})", source=src) from None
     unknown = sorted(set(doc) - set(_KEYS))
@@ -232,6 +247,8 @@ def read_keyframed(path: str | Path) -> KeyframedActivity:
     kw = {k: _pair(doc[k], k, src) for k in _RANGES if k in doc}
     kw |= {k: _number(doc[k], k, src) for k in _SPREADS if k in doc}
     kw |= {k: _text(doc[k], k, src) for k in ("description", "posture", "hand", "interpolation") if k in doc}
+    if kw.get("interpolation") == "spline":  # a spline repeats without a stop: no pause unless asked for
+        kw.setdefault("pause_s", (0.0, 0.0))
     frames = _frames(doc["keyframes"], src)
     try:
         return KeyframedActivity(label=doc["label"], keyframes=frames, source=path.name, **kw)
@@ -312,10 +329,14 @@ def _check(a: KeyframedActivity) -> None:
                                       allowed=f"-{MAX_ANGLE:g} … {MAX_ANGLE:g}°")
     if not a.angles:
         raise ValidationError("no key frame names an angle: nothing moves", allowed=", ".join(ANGLES))
-    if a.interpolation == "spline":
-        for key in a.angles:
-            pts = [kf[key] for at, kf in a.keyframes if key in kf and at in (0.0, 1.0)]
-            if len(pts) == 2 and pts[0] != pts[1]:
-                raise ValidationError(f"{key} is {pts[0]:g}° at 0 and {pts[1]:g}° at 1: a spline repetition "
-                                      "must end where it began",
-                                      allowed=f"{key} = {pts[0]:g} at 1, or no key frame at 1")
+    for key in a.angles:  # a repetition ends where it began: a key at 1 repeats the one at 0
+        ends = {at: kf[key] for at, kf in a.keyframes if key in kf and at in (0.0, 1.0)}
+        if 1.0 in ends and ends.get(0.0) != ends[1.0]:
+            start = "not named" if 0.0 not in ends else f"{ends[0.0]:g}°"
+            raise ValidationError(f"{key} is {ends[1.0]:g}° at 1 and {start} at 0: a repetition must end "
+                                  "where it began",
+                                  allowed=f"{key} at 1 equal to {key} at 0, or no key frame at 1")
+    if a.interpolation == "spline" and a.pause_s[1] > 0:
+        raise ValidationError(f"pause_s = [{a.pause_s[0]:g}, {a.pause_s[1]:g}] with a spline: it would stop "
+                              "the motion dead at the end of every repetition",
+                              allowed="pause_s = 0 with interpolation = \"spline\" (min-jerk for pauses)")
