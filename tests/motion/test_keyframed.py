@@ -16,16 +16,20 @@ from imuforge.motion.library.keyframed import ANGLES, KeyframedActivity, read_ke
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "activities"
 
-ABDUCTION = """\
-label = "arm_raise"
-hand = "right"
+#: every spread off: one person's repetitions are exact copies, every 2 s
+EXACT = """\
 repetition_s = 2.0
 pause_s = 0
 amplitude = 1
 tempo_sd = 0
 excursion_sd = 0
 wander_deg = 0
+"""
 
+ABDUCTION = """\
+label = "arm_raise"
+hand = "right"
+""" + EXACT + """
 [[keyframes]]
 at = 0.0
 sh_abd = 10
@@ -227,15 +231,7 @@ def test_an_angle_means_the_same_on_either_arm(tmp_path, key, value, check):
     internal in across the belly; supination turns the palm up, pronation down — on the left arm as on the
     right (the library's raw sh_rot has opposite signs on the two sides)."""
     for hand in ("left", "right"):
-        text = textwrap.dedent(f"""\
-            label = "turn"
-            hand = "{hand}"
-            repetition_s = 2.0
-            pause_s = 0
-            amplitude = 1
-            tempo_sd = 0
-            excursion_sd = 0
-            wander_deg = 0
+        text = f'label = "turn"\nhand = "{hand}"\n' + EXACT + textwrap.dedent(f"""\
             [[keyframes]]
             at = 0.0
             sh_abd = 5
