@@ -49,6 +49,7 @@ import numpy as np  # noqa: E402
 logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no retracing chatter between the figures
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 RESULTS = HERE / "results" / "sim2real"
 
@@ -109,10 +110,25 @@ ROW_NAMES = {
 
 
 # ----------------------------------------------------------------------------- data
+#: the key-framed activities a user would write for classes the library does not know
+#: (`imuforge motion --from FILE.toml`): the examples shipped with imuforge
+KEYFRAMED = ROOT / "examples" / "activities"
+#: wear variation for key-framed arm exercises: every part but ``side`` (the device stays on the moving arm)
+WEAR_ON_MOVING_ARM = "rotation,offset,looseness,flips"
+
+
 def library_classes(labels) -> list[str]:
     from imuforge.motion.library import ACTIVITIES
 
     return [lab for lab in labels if lab in ACTIVITIES]
+
+
+def keyframed_classes(labels) -> dict:
+    """The labels that a key-framed description in :data:`KEYFRAMED` makes, label → library Activity."""
+    from imuforge.motion.library.keyframed import read_keyframed
+
+    found = {a.label: a for a in map(read_keyframed, sorted(KEYFRAMED.glob("*.toml")))}
+    return {lab: found[lab].activity() for lab in labels if lab in found}
 
 
 def by_subject(recs) -> dict[str, list]:
@@ -160,6 +176,27 @@ def synthetic(path: Path, rs, classes, proto: Protocol, seed: int = 0, wear: str
     takes = plan_takes(len(sources), proto.syn_people, [rs.profile], [rs.placement])
     recs = [rec for _, _, rec in generate_recordings(sources, takes, seed=seed, fps=100.0, wear=wear)]
     return write_dataset(path, recs, {"generator": f"imuforge.synth → {rs.profile} at {rs.placement}"})
+
+
+def keyframed_synthetic(path: Path, rs, activities: dict, proto: Protocol, seed: int = 0) -> Path:
+    """``syn_people`` synthetic people doing each key-framed activity with the arm that wears the device,
+    on the wrists the set's recordings are worn on (people shared out over them): ``imuforge motion --from
+    FILE.toml --n N --profile P --placement wrist_SIDE`` per side, wear varied but kept on that arm."""
+    from imuforge.motion.text import MotionSpec
+    from imuforge.synth import Take, generate_recordings
+
+    wrists = sorted({r.placement for r in rs.recordings})
+    recs = []
+    for w, wrist in enumerate(wrists):
+        hand = "left" if wrist.endswith("left") else "right"
+        sources = [MotionSpec(c, proto.syn_seconds, {"hand": hand}, text=f"key frames ({hand} arm)")
+                   for c in activities]
+        people = range(w, proto.syn_people, len(wrists))
+        takes = [Take(i, p, rs.profile, wrist) for i in range(len(sources)) for p in people]
+        recs += [rec for _, _, rec in generate_recordings(sources, takes, seed=seed, fps=100.0,
+                                                           wear=WEAR_ON_MOVING_ARM, activities=activities)]
+    return write_dataset(path, recs, {"generator": f"imuforge.synth (key frames: {KEYFRAMED.name}/) → "
+                                                   f"{rs.profile} at {', '.join(wrists)}"})
 
 
 # ----------------------------------------------------------------------------- training
@@ -231,6 +268,9 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     proto = PROTOCOLS[name]
     labels = sorted({s.label for r in rs.recordings for s in r.labels})
     syn_classes = library_classes(labels)
+    custom = keyframed_classes(labels) if len(syn_classes) < 2 else {}
+    if len(custom) >= 2:
+        syn_classes = list(custom)
     classes = syn_classes if len(syn_classes) >= 2 else labels
     with_syn = len(syn_classes) >= 2
     recs = restrict(rs.recordings, classes)
@@ -245,7 +285,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     rng = np.random.default_rng(0)
     choices = list(rng.permutation(complete)[:persons])
     t0 = time.perf_counter()
-    syn = synthetic(work / "syn", rs, classes, proto, wear=wear) if with_syn else None
+    syn = (None if not with_syn else keyframed_synthetic(work / "syn", rs, custom, proto) if custom
+           else synthetic(work / "syn", rs, classes, proto, wear=wear))
     t_syn = time.perf_counter() - t0
     rows: dict[str, list] = {k: [] for k in ROWS}
     notes: list[str] = []
@@ -280,7 +321,11 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     return {"set": name, "profile": rs.profile, "placement": rs.placement, "notes_data": rs.notes,
             "classes": classes, "people": people, "calibration_persons": [str(c) for c in choices],
             "synthetic": {"people_per_class": proto.syn_people, "seconds": proto.syn_seconds,
-                          "seconds_to_make": round(t_syn, 1), "wear_variation": wear,
+                          "seconds_to_make": round(t_syn, 1),
+                          "wear_variation": WEAR_ON_MOVING_ARM if custom else wear,
+                          "source": (f"key frames: `{KEYFRAMED.relative_to(ROOT)}/` ({', '.join(custom)}), "
+                                     "the device on the moving arm, people shared out over the set's wrists"
+                                     if custom else "the motion library"),
                           "calibration": f"--align --map {map_mode} (--map-source {DEFAULT_SOURCE}, the "
                                          "command's default)"} if with_syn else None,
             "protocol": proto.__dict__, "seeds": seeds,
@@ -595,9 +640,11 @@ def render() -> None:
                   f"{', '.join(res['classes'])}; {res['seeds']} seed(s).", ""]
         if res.get("synthetic"):
             sy = res["synthetic"]
-            lines.append(f"Synthetic: {sy['people_per_class']} people × {sy['seconds']:g} s per class, wear "
-                         f"variation `{sy.get('wear_variation', 'none')}`, made in {sy['seconds_to_make']} s; "
-                         f"calibrated with `{sy.get('calibration', '--align --map per-class')}`.")
+            lines.append(f"Synthetic ({sy.get('source', 'the motion library')}): {sy['people_per_class']} "
+                         f"people × {sy['seconds']:g} s per class, wear variation "
+                         f"`{sy.get('wear_variation', 'none')}`, made in {sy['seconds_to_make']} s; "
+                         "calibrated with "
+                         f"`{sy.get('calibration', '--align --map per-class')}`.")
         else:
             lines.append("No synthetic rows: none of these activities is in the motion library. What a user can "
                          "do today: import motion capture of the exercise as BVH (`imuforge motion --from "
@@ -639,6 +686,11 @@ def by_subject_table(res: dict) -> list[str]:
     return lines
 
 
+def is_keyframed(res: dict) -> bool:
+    """Whether the set's synthetic data came from key-framed descriptions (not the motion library)."""
+    return (res.get("synthetic") or {}).get("source", "").startswith("key frames")
+
+
 def best_of(s: dict, rows) -> tuple[str, float] | None:
     """The row of ``rows`` with the highest mean macro-F1 in the summary ``s``, and that mean."""
     got = [(k, s[k]["mean"]) for k in rows if k in s]
@@ -655,19 +707,24 @@ def write_target_rows(results) -> None:
         s = summarise(res)
         d = s.get("d", {}).get("mean")
         e = (best_of(s, E_ROWS) or (None, None))[1]
+        several = len(res["people"]) > 1
         if d is not None and e is not None:
-            several = len(res["people"]) > 1
             if several:
                 gain[res["set"]] = status(e - d, at_least=0.05, unit="macro-F1")
             measured_e.append(f"{res['set']} {e - d:+.2f}" + ("" if several else " (one person / split in time)"))
+        elif several:
+            measured_e.append(f"{res['set']} has no (e): no synthetic data of its activities")
         if best := best_of(s, B_ROWS):
+            if is_keyframed(res):  # the target asks it of the library's activities only
+                measured_b.append(f"{res['set']} {best[1]:.2f} ({SHORT[best[0]]}; key-framed, not a target "
+                                  "set)")
+                continue
             b_parts[res["set"]] = status(best[1], at_least=0.85, unit="macro-F1")
             measured_b.append(f"{res['set']} {best[1]:.2f} ({SHORT[best[0]]})")
     rows = []
     if gain:
         rows.append(Target("10 sim2real", "(e) one person + calibrated synthetic ≥ (d) + 0.05 macro-F1, every "
-                           "multi-person set", "(e) − (d): " + "; ".join(measured_e) + "; seglearn-watch (10 people) "
-                           "has no (e): its exercises are not in the motion library",
+                           "multi-person set", "(e) − (d): " + "; ".join(measured_e),
                            "(d) one person + classical augmentation", combine(gain)))
     if b_parts:
         rows.append(Target("10 sim2real", "(b) calibrated synthetic only ≥ 0.85 macro-F1 where the library has the "
@@ -687,7 +744,9 @@ def targets(res: dict, s: dict) -> str:
         out.append(f"(e) − (d) = {e - d:+.2f} " + (verdict if len(res["people"]) > 1 else
                                                    f"({'≥' if e >= d + 0.05 else '<'} 0.05; one person: not a target set)"))
     if best := best_of(s, B_ROWS):
-        out.append(f"{SHORT[best[0]]} {best[1]:.2f} " + ("met" if best[1] >= 0.85 else "**missed**"))
+        verdict = ("(key-framed activities: not a target set)" if is_keyframed(res)
+                   else "met" if best[1] >= 0.85 else "**missed**")
+        out.append(f"{SHORT[best[0]]} {best[1]:.2f} {verdict}")
     return "; ".join(out) or "—"
 
 
