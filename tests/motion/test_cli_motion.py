@@ -52,8 +52,9 @@ def test_cli_profile_writes_dataset(tmp_path):
 
 def test_cli_list(capsys):
     assert main(["motion", "--list"]) == 0
-    out = capsys.readouterr().out
-    assert "brushing_teeth" in out and "stairs_down" in out
+    captured = capsys.readouterr()
+    assert "brushing_teeth" in captured.out and "stairs_down" in captured.out
+    assert "--from FILE.toml" in captured.err and "--from" not in captured.out  # stdout: the table only
 
 
 def test_auto_matcher_falls_back_to_keywords_without_the_text_extra(tmp_path, monkeypatch, capsys):

@@ -189,6 +189,8 @@ def _list_activities() -> int:
     for a in ACTIVITIES.values():
         params = ", ".join(f"{k}={v}" for k, v in a.params.items()) or "-"
         print(f"{a.name:15s} {a.kind:10s} {a.description:28s} {params}")
+    print("another activity: describe one repetition as key frames and use --from FILE.toml "
+          "(examples/activities/, docs/MOTION.md \"Key-framed activities\")", file=sys.stderr)
     return 0
 
 
