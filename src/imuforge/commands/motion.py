@@ -25,7 +25,7 @@ from imuforge.progress import progress
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "motion", help="make varied human motions from a description (or schedule / HumanML3D / BVH file)",
+        "motion", help="make varied human motions from a description (or schedule / HumanML3D / BVH / key-frame file)",
         description="Examples:\n  imuforge motion \"a person walks briskly up the stairs\" --n 20 --seed 1 --out out/\n"
                     "  imuforge motion \"someone jogging\" --n 10 --profile smartwatch-wrist --out ds/\n"
                     "  imuforge motion --schedule standing:30,walking:120,stand_to_sit,sitting:60 --out day/\n"
