@@ -161,6 +161,8 @@ def test_bad_files_are_refused_with_what_is_wrong(tmp_path, edit, words):
     with pytest.raises(ValidationError) as err:
         read_keyframed(p)
     assert words in str(err.value) and str(p) in str(err.value)
+    if "missing field" in words:
+        assert "allowed:" in str(err.value)
 
 
 def test_a_folder_is_refused_in_one_line(tmp_path):

@@ -243,7 +243,8 @@ def read_keyframed(path: str | Path) -> KeyframedActivity:
         raise ValidationError(f"unknown field(s) {unknown}", source=src, allowed=", ".join(_KEYS))
     for need in ("label", "repetition_s", "keyframes"):
         if need not in doc:
-            raise ValidationError(f"missing field {need!r}", source=src)
+            raise ValidationError(f"missing field {need!r}", source=src,
+                                  allowed="label, repetition_s and [[keyframes]] are required; see docs/MOTION.md")
     kw = {k: _pair(doc[k], k, src) for k in _RANGES if k in doc}
     kw |= {k: _number(doc[k], k, src) for k in _SPREADS if k in doc}
     kw |= {k: _text(doc[k], k, src) for k in ("description", "posture", "hand", "interpolation") if k in doc}
