@@ -212,3 +212,13 @@ def test_resample_skips_two_jittered_samples_within_one_period():
     t = np.concatenate([np.arange(50), [60.0, 60.6], np.arange(70, 120)]) / 50.0
     rec = Recording(t, np.random.default_rng(1).normal(size=(t.size, 3)), ("acc_x", "acc_y", "acc_z"), 50.0)
     assert np.isfinite(resample(rec, 10.0).data).all()
+
+
+def test_format_rates_groups_one_clock_and_keeps_other_rates_apart():
+    from imuforge.units import format_rates
+
+    drift = 52.0 * (1 + np.linspace(-0.002, 0.003, 16))  # one 52 Hz device, 16 recordings, ±0.3 % clocks
+    assert format_rates(drift) == f"{drift.min():.4g}–{drift.max():.4g} Hz (16 recordings)"
+    assert format_rates([100.0, 49.99999999999999, 50.0]) == "50 Hz (2 recordings), 100 Hz"
+    assert format_rates([25.0, 50.0, 100.0]) == "25 Hz, 50 Hz, 100 Hz"
+    assert format_rates([]) == "–"

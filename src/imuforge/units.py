@@ -97,3 +97,22 @@ def channel_unit(channel: str) -> str:
             allowed="acc_x/y/z, gyro_x/y/z, mag_x/y/z",
         )
     return CHANNEL_UNITS[group]
+
+
+def format_rates(rates_hz) -> str:
+    """Sample rates for people: rates within 2 % of each other (one device's clock, drifting per recording)
+    as one range with its count — ``51.91–52.18 Hz (16 recordings)`` — instead of 16 numbers."""
+    rates = sorted(float(r) for r in rates_hz)
+    groups: list[list[float]] = []
+    for r in rates:
+        if groups and r <= groups[-1][0] * 1.02:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    def text(g: list[float]) -> str:
+        if len(g) == 1:
+            return f"{g[0]:.6g} Hz"
+        lo, hi = f"{g[0]:.4g}", f"{g[-1]:.4g}"
+        return f"{lo} Hz ({len(g)} recordings)" if lo == hi else f"{lo}–{hi} Hz ({len(g)} recordings)"
+
+    return ", ".join(text(g) for g in groups) or "–"

@@ -113,7 +113,7 @@ def test_model_card_rounds_rates(made):
     card = json.loads((made[1] / "card.json").read_text())
     card["data"]["training"][0]["rates_hz"] = [49.99999999999999, 100.00000000000001]
     md = card_markdown(card)
-    assert "rates 50, 100 Hz" in md and "49.999" not in md and "100.0000" not in md
+    assert "rates 50 Hz, 100 Hz" in md and "49.999" not in md and "100.0000" not in md
 
 
 def test_a_bad_c_name_is_refused_before_anything_is_written(made, tmp_path, capsys):

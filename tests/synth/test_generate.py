@@ -70,10 +70,17 @@ def test_a_take_is_the_same_whatever_else_is_made_with_it(spec):
     together = {t: r for t, _, r in generate_recordings(plan.sources, reversed(plan.takes), seed=spec.seed,
                                                         fps=spec.fps, wear=spec.wear_variation)}
     assert together[take] == alone
-    assert alone.subject == subject_id(take.person)
+    assert alone.subject == subject_id(take.person, spec.seed)
     other_seed = next(generate_recordings(plan.sources, [take], seed=spec.seed + 1, fps=spec.fps,
                                           wear=spec.wear_variation))[2]
     assert other_seed != alone
+    assert other_seed.subject == subject_id(take.person, spec.seed + 1) != alone.subject  # another body
+
+
+def test_subject_ids_name_the_seed_only_when_it_is_not_zero():
+    assert subject_id(7) == subject_id(7, 0) == "synthetic-007"
+    assert subject_id(7, 3) == "synthetic-s3-007"
+    assert len({subject_id(p, s) for p in range(12) for s in range(12)}) == 144
 
 
 def test_placements_simulated_together_are_the_ones_simulated_alone():
@@ -187,7 +194,7 @@ def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):
     out = tmp_path / "corpus"
     generate_corpus(spec, out)
     other = load_spec(write_spec(tmp_path / "other.toml", seed=4))
-    with pytest.raises(FileExistsError, match="another spec"):
+    with pytest.raises(FileExistsError, match=r"another spec \(spec field\(s\) seed differ\)"):
         generate_corpus(other, out)
 
 
@@ -341,10 +348,26 @@ def test_a_spec_takes_key_framed_activities_from_its_folder(tmp_path):
     meta = json.loads((out / "manifest.json").read_text())["meta"]
     assert meta["spec"]["keyframed"] == ["moves/arm_raise.toml"]
     assert meta["keyframed"][0]["label"] == "arm_raise"
-    # an edited file is another corpus: resuming into the folder is refused
+    # the same spec again: the finished corpus is verified, nothing is made
+    again = generate_corpus(load_spec(tmp_path / "s.toml"), out)
+    assert again.complete and again.made == 0 and again.skipped == make_plan(spec).n_shards
+    # an edited file is another corpus: resuming into the folder is refused, naming the file
     (tmp_path / "moves" / "arm_raise.toml").write_text(ARM_RAISE.replace("sh_abd = 80", "sh_abd = 70"))
-    with pytest.raises(FileExistsError, match="another spec"):
+    with pytest.raises(FileExistsError, match=r"\(key-framed file\(s\) moves/arm_raise.toml edited since\)"):
         generate_corpus(load_spec(tmp_path / "s.toml"), out)
+
+
+def test_generate_notes_devices_on_the_arm_the_key_frames_keep_still(tmp_path, capsys):
+    (tmp_path / "arm_raise.toml").write_text(ARM_RAISE)  # hand = "right"
+    path = write_spec(tmp_path / "s.toml", activities=["standing"], keyframed=["arm_raise.toml"], people=1,
+                      seconds=2.0, profiles=["smartwatch-wrist"], placements=["wrist_left", "wrist_right"])
+    assert make_plan(load_spec(path)).still_arm_cells() == [("arm_raise", "smartwatch-wrist", "wrist_left")]
+    assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "note: smartwatch-wrist at wrist_left is on the arm that arm_raise keep(s) still" in err
+    assert "list wrist_right in placements" in err
+    assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 0  # the same spec: nothing made
+    assert "this run made nothing" in capsys.readouterr().out
 
 
 def test_a_spec_without_key_frames_reads_as_before():

@@ -106,6 +106,7 @@ def _info(args) -> int:
     from imuforge.datasets.loading import find_all_datasets
     from imuforge.errors import ValidationError
     from imuforge.recording import RECORDING_SUFFIX, Dataset
+    from imuforge.units import format_rates
 
     if not args.path.exists():
         raise ValidationError(f"{args.path} does not exist", allowed="a Dataset folder, a folder holding them, "
@@ -123,7 +124,7 @@ def _info(args) -> int:
     for ds in datasets:
         s = ds.summary()
         print(f"{ds.path}: {s['recordings']} recordings, {_fmt_s(s['duration_s'])}")
-        print(f"  rates:      {', '.join(f'{r:.6g} Hz' for r in s['rates_hz'])}")
+        print(f"  rates:      {format_rates(s['rates_hz'])}")
         print(f"  devices:    {', '.join(s['profiles'])}")
         print(f"  placements: {', '.join(s['placements'])}")
         print(f"  subjects:   {len(s['subjects'])} ({', '.join(s['subjects'][:8])}{' …' if len(s['subjects']) > 8 else ''})")

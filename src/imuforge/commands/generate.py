@@ -33,6 +33,7 @@ def run(args) -> int:
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
+    _note_still_arm(spec)
     if args.workers is not None:
         check_range("--workers", args.workers, 1, 1024)
     check_range("--retries", args.retries, 0, 10)
@@ -55,7 +56,22 @@ def run(args) -> int:
         print(f"imuforge generate: {len(res.failures)} shard(s) failed; run the same command again to make them "
               f"(done shards are kept)", file=sys.stderr)
         return 1
+    made = (f"this run made {res.made_recordings} recordings in {res.seconds:.1f} s ({res.rate:.1f} rec/s, "
+            f"{res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)" if res.made else
+            "this run made nothing (all shards were done)")
     print(f"wrote corpus {args.out}: {res.recordings} recordings in {res.made + res.skipped} shards, "
-          f"{res.duration_s / 3600:.2f} h of data; this run made {res.made_recordings} recordings in "
-          f"{res.seconds:.1f} s ({res.rate:.1f} rec/s, {res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)")
+          f"{res.duration_s / 3600:.2f} h of data; {made}")
     return 0
+
+
+def _note_still_arm(spec) -> None:
+    """A note (stderr) for each device the spec puts on the arm its key-framed activities keep still."""
+    from imuforge.synth.corpus import make_plan
+
+    by_cell: dict[tuple[str, str], list[str]] = {}
+    for label, prof, pl in make_plan(spec).still_arm_cells() if spec.keyframed else []:
+        by_cell.setdefault((prof, pl), []).append(label)
+    for (prof, pl), labels in by_cell.items():
+        other = pl[:-5] + "_right" if pl.endswith("_left") else pl[:-6] + "_left"
+        print(f"note: {prof} at {pl} is on the arm that {', '.join(labels)} keep(s) still: it records an "
+              f"arm at rest; list {other} in placements to record the moving arm", file=sys.stderr)

@@ -47,7 +47,7 @@ from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
 from imuforge.train.evaluate import classification_metrics
 from imuforge.train.run import corrupt, load_run, write_json
-from imuforge.units import CHANNEL_UNITS
+from imuforge.units import CHANNEL_UNITS, format_rates
 
 #: What an export runs: the converter, LiteRT and the TFLM interpreter (the 'ml' extra).
 ML_MODULES = ("tensorflow", "ai_edge_litert.interpreter", "tflite_micro.python.tflite_micro.runtime")
@@ -447,7 +447,7 @@ def _tolerance_text(le: dict[str, Any]) -> str:
 
 
 def _list(values, fmt: str = "{}") -> str:
-    """Values joined by commas, each through ``fmt`` (rates to 6 digits: ``50``, not ``49.99999999999999``)."""
+    """Values joined by commas, each through ``fmt``."""
     return ", ".join(fmt.format(v) for v in values) or "–"
 
 
@@ -572,7 +572,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     for d in card["data"]["training"]:
         lines.append(f"- `{d['path']}` ({d.get('role', 'data')}): {d['recordings']} recordings, "
-                     f"{d['duration_s']:.0f} s, rates {_list(d['rates_hz'], '{:.6g}')} Hz, "
+                     f"{d['duration_s']:.0f} s, rates {format_rates(d['rates_hz'])}, "
                      f"profiles {_list(d['profiles'])}, placements {_list(d['placements'])}, "
                      f"{len(d['subjects'])} subjects")
     w = card["data"]["windows"]

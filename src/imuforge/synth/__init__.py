@@ -12,7 +12,8 @@ by ``imuforge motion``, ``imuforge demo`` or one shard of ``imuforge generate`` 
 * the wear (how the person wears the device): the body and subject (see :func:`imuforge.sensors.wear.wear_key`),
   so a person wears a device the same way in every activity.
 
-Subjects are named :func:`subject_id` (``synthetic-007``), so subject-wise splits keep a body together.
+Subjects are named :func:`subject_id` (``synthetic-007``; ``synthetic-s3-007`` for seed 3), so subject-wise
+splits keep a body together and corpora of different seeds (different bodies) never share a subject.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ def derive_seed(seed: int, *key: Any) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
-def subject_id(person: int) -> str:
-    """The subject id of virtual person ``person`` (one body across activities, devices and placements)."""
-    return f"synthetic-{int(person):03d}"
+def subject_id(person: int, seed: int = 0) -> str:
+    """The subject id of virtual person ``person`` of generation ``seed`` (one body across activities,
+    devices and placements): ``synthetic-007`` for seed 0, ``synthetic-s3-007`` for seed 3 — another seed
+    draws other bodies, so data sets of two seeds mixed in one training never merge two people into one."""
+    return f"synthetic-{int(person):03d}" if int(seed) == 0 else f"synthetic-s{int(seed)}-{int(person):03d}"
 
 
 def source_key(spec: MotionSpec) -> str:
@@ -112,7 +115,7 @@ def record(motion: Motion, profile: HardwareProfile, placement: str, *, seed: in
     from imuforge.sensors import simulate
 
     dev_seed = derive_seed(seed, "device", key, int(person), profile.name, placement)
-    rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject_id(person), wear=wear)
+    rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject_id(person, seed), wear=wear)
     return _with_cell([rec], seed, person, key)[0]
 
 
@@ -123,7 +126,7 @@ def record_many(motion: Motion, profile: HardwareProfile, placements: Sequence[s
     from imuforge.sensors import simulate_many
 
     dev_seeds = [derive_seed(seed, "device", key, int(person), profile.name, pl) for pl in placements]
-    recs = simulate_many(motion, profile, list(placements), seed=dev_seeds, subject=subject_id(person),
+    recs = simulate_many(motion, profile, list(placements), seed=dev_seeds, subject=subject_id(person, seed),
                          wear=wear)
     return _with_cell(recs, seed, person, key)
 

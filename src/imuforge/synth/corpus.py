@@ -64,6 +64,14 @@ class Plan:
                                                     for a in self.keyframed]))
         return d
 
+    def still_arm_cells(self) -> list[tuple[str, str, str]]:
+        """(activity, profile, placement) where a key-framed activity with a fixed ``hand`` leaves the
+        device's arm still: the device records a body that stands while the other arm exercises."""
+        arm = ("wrist_", "forearm_", "upper_arm_")
+        cells = sorted({(t.profile, t.placement) for t in self.takes})
+        return [(a.label, prof, pl) for a in self.keyframed if a.hand in ("left", "right")
+                for prof, pl in cells if pl.startswith(arm) and pl.endswith("_left") != (a.hand == "left")]
+
     @functools.cached_property
     def activities(self) -> dict:
         """The key-framed activities as library activities by name (what generation looks names up in)."""
@@ -174,7 +182,8 @@ class CorpusFolder:
         previous = _previous_plan(path)
         if path.is_dir() and any(path.iterdir()) and previous != plan.to_dict():
             if not overwrite:
-                what = "a corpus of another spec" if previous is not None else "other files"
+                what = (f"a corpus of another spec ({_what_differs(previous, plan.to_dict())})"
+                        if previous is not None else "other files")
                 raise FileExistsError(f"{path} holds {what}; choose another --out or pass --overwrite")
             shutil.rmtree(path)
         (path / PROGRESS).mkdir(parents=True, exist_ok=True)
@@ -240,8 +249,22 @@ def _previous_plan(path: Path) -> dict[str, Any] | None:
     if manifest.is_file():
         meta = json.loads(manifest.read_text()).get("meta", {})
         if "spec" in meta:
-            return {"spec": meta["spec"], "sources": meta.get("sources")}
+            return {k: meta[k] for k in ("spec", "sources", "keyframed") if k in meta}
     return None
+
+
+def _what_differs(previous: dict[str, Any], current: dict[str, Any]) -> str:
+    """What tells two plans apart, in the spec's words: the fields, or the key-framed files edited since."""
+    was, now = previous.get("spec", {}), current["spec"]
+    fields = sorted(k for k in set(was) | set(now) if was.get(k) != now.get(k))
+    if fields:
+        return "spec field(s) " + ", ".join(fields) + " differ"
+    files = now.get("keyframed", [])
+    old, new = previous.get("keyframed", []), current.get("keyframed", [])
+    edited = [f for i, f in enumerate(files) if i >= len(old) or i >= len(new) or old[i] != new[i]]
+    if edited:
+        return "key-framed file(s) " + ", ".join(edited) + " edited since"
+    return "its motion sources differ: made by another imuforge version"
 
 
 @dataclass

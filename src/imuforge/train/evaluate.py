@@ -56,13 +56,18 @@ def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> dict[str, A
 
 
 def format_report(m: dict[str, Any]) -> str:
-    """A plain-text per-class report like scikit-learn's."""
-    width = max([len(k) for k in m["per_class"]] + [9])
+    """A plain-text per-class report like scikit-learn's: the classes macro-F1 averages (in the data or
+    predicted), then one line naming the model's classes that are neither."""
+    predicted = np.asarray(m["confusion"]).sum(axis=0)
+    shown = {lab: r for (lab, r), p in zip(m["per_class"].items(), predicted) if r["support"] or p}
+    width = max([len(k) for k in shown] + [9])
     lines = [f"{'':<{width}}  precision  recall  f1-score  support"]
-    for lab, r in m["per_class"].items():
+    for lab, r in shown.items():
         lines.append(f"{lab:<{width}}  {r['precision']:9.3f}  {r['recall']:6.3f}  {r['f1']:8.3f}  {r['support']:7d}")
     lines.append(f"{'accuracy':<{width}}  {'':9}  {'':6}  {m['accuracy']:8.3f}  {m['windows']:7d}")
     lines.append(f"{'macro-F1':<{width}}  {'':9}  {'':6}  {m['macro_f1']:8.3f}")
+    if absent := [lab for lab in m["per_class"] if lab not in shown]:
+        lines.append(f"not in the data and never predicted (not averaged): {', '.join(absent)}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,32 @@
+"""Classification metrics against scikit-learn (a different implementation), and the printed report."""
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+from imuforge.train.evaluate import classification_metrics, format_report
+
+LABELS = ["lying", "running", "sitting", "standing", "walking"]
+
+
+def test_metrics_agree_with_scikit_learn():
+    rng = np.random.default_rng(0)
+    y_true = rng.choice([0, 2, 3, 4], 300)  # running is never true ...
+    y_pred = np.where(rng.random(300) < 0.7, y_true, rng.choice([1, 2, 3, 4], 300))  # ... but predicted
+    m = classification_metrics(y_true, y_pred, LABELS)
+    assert np.isclose(m["macro_f1"], f1_score(y_true, y_pred, average="macro", zero_division=0))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=range(5), zero_division=0)
+    for i, lab in enumerate(LABELS):
+        got = m["per_class"][lab]
+        assert np.allclose([got["precision"], got["recall"], got["f1"]], [p[i], r[i], f[i]])
+        assert got["support"] == s[i]
+
+
+def test_the_report_lists_the_classes_it_averages_and_names_the_others():
+    y_true = np.full(40, 4)  # one-class data (walking) ...
+    y_pred = np.r_[np.full(30, 4), np.full(10, 3)]  # ... some called standing
+    m = classification_metrics(y_true, y_pred, LABELS)
+    text = format_report(m)
+    rows = [line.split()[0] for line in text.splitlines()[1:-1]]
+    assert rows == ["standing", "walking", "accuracy", "macro-F1"]
+    assert text.splitlines()[-1] == "not in the data and never predicted (not averaged): lying, running, sitting"
+    assert np.isclose(m["macro_f1"], f1_score(y_true, y_pred, average="macro", zero_division=0))
