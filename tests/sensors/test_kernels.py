@@ -325,6 +325,25 @@ def test_wobble_frame_matches_numpy_wobble_streams(normal, natural_hz, damping):
     assert np.allclose(still[0], [0.0, 9.80665, 0.0], atol=1e-12) and np.allclose(still[1], 0.0, atol=1e-12)
 
 
+@needs_kernel
+@pytest.mark.parametrize("natural_hz,damping,fs",
+                         [(20.0, 0.5, 800.0), (7.3, 0.12, 800.0), (41.0, 0.9, 1000.0)])
+def test_wobble_oscillator_is_lfilter_bit_for_bit(natural_hz, damping, fs):
+    """The compiled oscillator (u, u̇ by lfilter's loop, ü from the equation) gives scipy's lfilter bits."""
+    from imuforge.sensors.wear import wobble_response
+
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 1601):
+        a = rng.normal(scale=4.0, size=(n, 3)) + [0.0, 2.0, -1.0]
+        fast = wobble_response(a, fs, natural_hz, damping, backend="c")
+        ref = wobble_response(a, fs, natural_hz, damping, backend="numpy")
+        assert all(np.array_equal(x, y) for x, y in zip(fast, ref))
+    with pytest.raises(ValueError, match="den"):
+        K._kernels.wobble_oscillator(np.zeros((4, 3)), 4, np.ones(3), np.ones(3), np.zeros(3), 3,
+                                     np.zeros((2, 3)), np.zeros((2, 3)), 1.0, 1.0,
+                                     *(np.empty((4, 3)) for _ in range(3)))
+
+
 def test_loose_wear_simulation_c_matches_numpy():
     motion = _wobble(100.0, 3.0)
     terms = ErrorTerms(quantisation=False, saturation=False)

@@ -17,6 +17,10 @@
  *                  without storing the filtered stream.
  *   sensor_chain   the per-sample error terms of one sensor (matrix, bias, drift recursion,
  *                  g-sensitivity, noise, saturation, quantisation) in one pass.
+ *   wobble_oscillator  the loosely worn device's displacement, velocity and acceleration
+ *                  (sensors.wear.wobble_response): scipy.signal.lfilter's transposed Direct Form II
+ *                  loop for u and u' on each axis, started from the given states, and u'' from the
+ *                  equation of motion, in one pass.
  *   wobble_frame   the loosely worn device's specific force, rate and field from the segment's and
  *                  the soft-tissue oscillator's (sensors.wear.wobble_streams), in one pass.
  *   quat_op        row-wise quaternion product, vector rotation and cross product for
@@ -1879,6 +1883,74 @@ static PyObject *wobble_drive(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(wobble_oscillator_doc,
+"wobble_oscillator(a, n, b_u, b_ud, den, taps, zi_u, zi_ud, c_vel, c_pos, out_u, out_ud, out_udd)\n\n"
+"sensors.wear.wobble_response after the filter design: a (n, 3) the tangential acceleration; b_u, b_ud,\n"
+"den (taps,) the numerators of u and u' and the common denominator (den[0] != 0); zi_u, zi_ud\n"
+"(taps - 1, 3) the filters' initial states per axis. Each of u and u' is scipy.signal.lfilter(b, den,\n"
+"a, axis=0, zi=zi) — its loop (coefficients divided by den[0], then y = z0 + b0 x; z_k = z_(k+1) +\n"
+"b_(k+1) x - a_(k+1) y; last z = b x - a y) in the same order of operations, so the same bits — and\n"
+"out_udd = (-a - c_vel u') - c_pos u (c_vel = 2 zeta w, c_pos = w^2), numpy's order.");
+
+static PyObject *wobble_oscillator(PyObject *self, PyObject *args)
+{
+    PyObject *o[11];
+    Py_ssize_t n, taps;
+    double c_vel, c_pos;
+    if (!PyArg_ParseTuple(args, "OnOOOnOOddOOO", &o[0], &n, &o[1], &o[2], &o[3], &taps, &o[4], &o[5], &c_vel,
+                          &c_pos, &o[6], &o[7], &o[8]))
+        return NULL;
+    if (n < 0 || taps < 2 || taps > 16) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 0 and 2 <= taps <= 16");
+        return NULL;
+    }
+    static const char *names[9] = {"a", "b_u", "b_ud", "den", "zi_u", "zi_ud", "out_u", "out_ud", "out_udd"};
+    const Py_ssize_t state = 3 * (taps - 1);
+    const Py_ssize_t sizes[9] = {3 * n, taps, taps, taps, state, state, 3 * n, 3 * n, 3 * n};
+    Py_buffer v[9];
+    memset(v, 0, sizeof v);
+    for (int k = 0; k < 9; k++)
+        if (get_buf(o[k], &v[k], sizes[k], 8, k >= 6, names[k])) {
+            release(v, 9);
+            return NULL;
+        }
+    const double *a = v[0].buf, *den_in = v[3].buf;
+    if (den_in[0] == 0.0) {
+        release(v, 9);
+        PyErr_SetString(PyExc_ValueError, "den[0] must not be 0");
+        return NULL;
+    }
+    /* lfilter's normalisation: every coefficient divided by den[0] once */
+    double b[2][16], den[16], z[2][3][15];
+    for (Py_ssize_t k = 0; k < taps; k++) {
+        b[0][k] = ((const double *)v[1].buf)[k] / den_in[0];
+        b[1][k] = ((const double *)v[2].buf)[k] / den_in[0];
+        den[k] = den_in[k] / den_in[0];
+    }
+    for (int f = 0; f < 2; f++)
+        for (Py_ssize_t k = 0; k < taps - 1; k++)
+            for (int c = 0; c < 3; c++) z[f][c][k] = ((const double *)v[4 + f].buf)[3 * k + c];
+    double *out[2] = {v[6].buf, v[7].buf}, *udd = v[8].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (int c = 0; c < 3; c++) {
+            const double x = a[3 * i + c];
+            for (int f = 0; f < 2; f++) {
+                double *zc = z[f][c];
+                const double *bf = b[f];
+                const double y = zc[0] + bf[0] * x;
+                for (Py_ssize_t k = 0; k < taps - 2; k++) zc[k] = zc[k + 1] + x * bf[k + 1] - y * den[k + 1];
+                zc[taps - 2] = x * bf[taps - 1] - y * den[taps - 1];
+                out[f][3 * i + c] = y;
+            }
+            udd[3 * i + c] = (-x - c_vel * out[1][3 * i + c]) - c_pos * out[0][3 * i + c];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 9);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"spline_columns", spline_columns, METH_VARARGS, spline_columns_doc},
     {"quintic_prefilter", quintic_prefilter, METH_VARARGS, quintic_prefilter_doc},
@@ -1897,6 +1969,7 @@ static PyMethodDef methods[] = {
     {"rotation_rows", rotation_rows, METH_VARARGS, rotation_rows_doc},
     {"scatter_rows", scatter_rows, METH_VARARGS, scatter_rows_doc},
     {"quat_rows", quat_rows, METH_VARARGS, quat_rows_doc},
+    {"wobble_oscillator", wobble_oscillator, METH_VARARGS, wobble_oscillator_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
     {NULL, NULL, 0, NULL},

@@ -450,8 +450,8 @@ def _draw_wear(placement: Placement, variation: WearVariation, key: str, handedn
 
 
 # --------------------------------------------------------------------------------- the wobble
-def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, damping: float
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, damping: float,
+                    backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Displacement u, velocity u̇ and acceleration ü (n, 3) of ``ü + 2ζω u̇ + ω² u = −a`` (SI).
 
     ``a_tangential`` (n, 3) m/s² is the segment's acceleration at the device, sampled at
@@ -461,13 +461,27 @@ def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, d
     are consistent. Steady response to ``a = A e^{jωt}``: ``U/A = −1/(ω_n² − ω² + 2jζω_nω)`` and
     the device's acceleration ``a + ü = A (ω_n² + 2jζω_nω)/(ω_n² − ω² + 2jζω_nω)`` (the
     transmissibility of base excitation).
+
+    ``backend``: with the compiled kernel (``auto``/``c``) the two filters and ``ü`` run in one pass
+    (``_kernels.wobble_oscillator``: ``lfilter``'s loop in its order of operations, the same bits);
+    ``numpy`` runs ``scipy.signal.lfilter``.
     """
+    from imuforge.sensors.kinematics import _kernels, use_kernel
+
     if not 0 < natural_hz < 0.5 * fs_hz:
         raise ValidationError(f"wobble natural frequency {natural_hz:g} Hz must lie below fs/2",
                               allowed=f"(0, {0.5 * fs_hz:g}) Hz; raise the oversampling")
     w = 2 * math.pi * natural_hz
     num, den, zis = _wobble_filters(float(fs_hz), float(natural_hz), float(damping))
     a = np.asarray(a_tangential, float)
+    if use_kernel(backend) and hasattr(_kernels, "wobble_oscillator") and a.ndim == 2 and a.shape[1] == 3 \
+            and len(a) and num.shape[1] == len(den):
+        a = np.ascontiguousarray(a)
+        u, ud, udd = (np.empty_like(a) for _ in range(3))
+        zi = [np.ascontiguousarray(z[:, None] * a[0][None, :]) for z in zis]  # as lfilter's zi below
+        _kernels.wobble_oscillator(a, len(a), num[0], num[1], den, len(den), zi[0], zi[1],
+                                   2 * damping * w, w * w, u, ud, udd)
+        return u, ud, udd
     out = []
     for b, zi_unit in zip(num, zis):  # u, then u̇ (same order as den)
         zi = zi_unit[:, None] * a[0][None, :]
@@ -517,18 +531,18 @@ def muscle_activity(labels, times: np.ndarray) -> np.ndarray | None:
     return on
 
 
-def tuned_wobble(a_tangential: np.ndarray, fs_hz: float, loose: Looseness, activity: np.ndarray | None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def tuned_wobble(a_tangential: np.ndarray, fs_hz: float, loose: Looseness, activity: np.ndarray | None,
+                 backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`wobble_response` with the damping of the muscles' state: ``loose.damping`` where ``activity``
     (:func:`muscle_activity`) is 0, ``loose.damping_active`` where it is 1, and the two responses blended by it
-    in between (a change of activity)."""
+    in between (a change of activity); ``backend``: :func:`wobble_response`'s."""
     zeta_on = loose.damping_active
     if activity is None or zeta_on is None or not activity.any():
-        return wobble_response(a_tangential, fs_hz, loose.natural_hz, loose.damping)
+        return wobble_response(a_tangential, fs_hz, loose.natural_hz, loose.damping, backend)
     if activity.min() >= 1.0:
-        return wobble_response(a_tangential, fs_hz, loose.natural_hz, zeta_on)
-    off = wobble_response(a_tangential, fs_hz, loose.natural_hz, loose.damping)
-    on = wobble_response(a_tangential, fs_hz, loose.natural_hz, zeta_on)
+        return wobble_response(a_tangential, fs_hz, loose.natural_hz, zeta_on, backend)
+    off = wobble_response(a_tangential, fs_hz, loose.natural_hz, loose.damping, backend)
+    on = wobble_response(a_tangential, fs_hz, loose.natural_hz, zeta_on, backend)
     w = activity[:, None]
     return tuple((1.0 - w) * x + w * y for x, y in zip(off, on))
 
@@ -579,7 +593,7 @@ def wobble_streams(f_seg: np.ndarray, w_seg: np.ndarray, m_seg: np.ndarray, g_se
     n_vec = np.asarray(loose.normal, float)
     a_seg = f_seg + g_seg
     a_t = a_seg - np.outer(a_seg @ n_vec, n_vec)
-    u, ud, udd = tuned_wobble(a_t, fs_hz, loose, activity)
+    u, ud, udd = tuned_wobble(a_t, fs_hz, loose, activity, backend)
     if use_kernel(backend) and hasattr(_kernels, "wobble_frame"):
         n = len(w_seg)
         out = [np.empty((n, 3)) for _ in range(3)]
@@ -640,7 +654,7 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
             n = f_s.shape[0]
             a_t = np.empty((n, 3))
             _kernels.wobble_drive(f_s, c(grav[j]), mnt, n_vec, n, a_t)
-            u, ud, udd = tuned_wobble(a_t, fs_hz, loose, activity)
+            u, ud, udd = tuned_wobble(a_t, fs_hz, loose, activity, backend)
             out = [np.empty((n, 3)) for _ in range(3)]
             _kernels.wobble_frame(f_s, w_s, m_s, c(u), c(ud), c(udd), n, n_vec, float(loose.pivot_m), 1.0 / fs_hz,
                                   mnt, *out)
