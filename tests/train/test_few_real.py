@@ -262,7 +262,8 @@ def simulated_dir(tmp_path_factory):
 def test_simulated_data_are_augmented_unless_the_user_says_none(tmp_path, simulated_dir, synth_dir, capsys):
     """The benchmark's advice is the default: `--augment auto` trains simulated data with the default
     augmentation (and says so); `--augment none` trains them plain and gets the tip; data that were not
-    simulated (here the constructed test recordings) are not augmented by default."""
+    simulated (here the constructed test recordings) are not augmented by default, unless a fine-tune
+    (`--init`) carries on the pre-trained run's augmentation."""
     from imuforge.cli import main
 
     def run(data, *extra, out):
@@ -279,6 +280,15 @@ def test_simulated_data_are_augmented_unless_the_user_says_none(tmp_path, simula
     assert aug is None and "tip: with synthetic --data alone, --augment default" in err
     aug, err = run(synth_dir, out="constructed")
     assert aug is None and "augmentation" not in err and "tip:" not in err
+    # fine-tuning on real data goes on with the pre-trained run's augmentation, unless told otherwise
+    pre = json.loads((tmp_path / "auto" / "config.json").read_text())["augment"]
+    for extra, out, want in (([], "ft", pre), (["--augment", "none"], "ft_plain", None)):
+        assert main(["train", "--real", str(synth_dir), "--init", str(tmp_path / "auto"), "--epochs", "1",
+                     "--labels", "walking,standing",
+                     *extra, "--out", str(tmp_path / out)]) == 0
+        err = capsys.readouterr().err
+        assert json.loads((tmp_path / out / "config.json").read_text())["augment"] == want
+        assert ("--augment auto: the --init run's" in err) == (want is not None)
 
 
 @pytest.mark.slow

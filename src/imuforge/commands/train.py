@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
     p.add_argument("--augment", default="auto", metavar="SPEC",
                    help="on-the-fly augmentation, drawn anew every epoch: 'auto' (default: 'default' when "
-                   "the training data hold simulated recordings, else 'none'), 'default' (all five), 'none', or "
+                   "the training data hold simulated recordings, else the --init run's, else 'none'), 'default' "
+                   "(all five), 'none', or "
                    "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
                    "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS]] (see docs/TRAINING.md)")
     p.add_argument("--augment-on", default="all", choices=["all", "real"], help="which windows are augmented")
@@ -130,6 +131,19 @@ def _holds_simulated(datasets) -> bool:
     return any(is_simulated(rec) for ds in datasets for rec in itertools.islice(ds.recordings(), 1))
 
 
+def _augmentation_of(run_path: str):
+    """The augmentation a run was trained with (``None``: none, or no readable run there — the trainer's
+    own check of ``--init`` then says what is wrong)."""
+    from imuforge.errors import ImuforgeError
+    from imuforge.train.augment import Augmentation
+    from imuforge.train.run import load_run
+
+    try:
+        return Augmentation.from_json(load_run(run_path).config.get("augment"))
+    except (ImuforgeError, OSError):
+        return None
+
+
 def cmd_train(args) -> int:
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import ValidationError, require_extra
@@ -144,8 +158,11 @@ def cmd_train(args) -> int:
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
     found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real, args.val)]
     simulated = _holds_simulated([ds for part in found[:2] for ds in part])  # what trains, not --val
+    inherited = auto and not simulated and bool(args.init)
     if auto and simulated:  # what the sim-to-real benchmark found best (docs/TRAINING.md)
         aug = Augmentation.parse("default")
+    elif inherited:  # fine-tuning goes on with the pre-trained run's augmentation (docs/TRAINING.md)
+        aug = _augmentation_of(args.init)
     from imuforge.train import TrainConfig, train
 
     layout = _layout(args, [ds for part in found for ds in part])
@@ -173,7 +190,8 @@ def cmd_train(args) -> int:
     if aug is not None:
         print("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real" else
               "every window") + "): " + ", ".join(t.name for t in aug.transforms)
-              + (" — --augment auto with simulated data; --augment none turns it off" if auto else ""),
+              + (" — --augment auto: the --init run's; --augment none turns it off" if inherited else
+                 " — --augment auto with simulated data; --augment none turns it off" if auto else ""),
               file=sys.stderr)
     if simulated and not cfg.real and (aug is None or args.augment_on == "real"):
         print("tip: with synthetic --data alone, --augment default usually trains better models for real people "
