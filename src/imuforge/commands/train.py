@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
     p.add_argument("--augment", default="auto", metavar="SPEC",
                    help="on-the-fly augmentation, drawn anew every epoch: 'auto' (default: 'default' when "
-                   "the training data hold simulated recordings, else the --init run's, else 'none'), 'default' "
-                   "(all five), 'none', or "
+                   "the training data hold simulated recordings, else the --init run's, else 'none'), "
+                   "'default' (all five), 'none', or "
                    "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
                    "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS]] (see docs/TRAINING.md)")
     p.add_argument("--augment-on", default="all", choices=["all", "real"], help="which windows are augmented")
