@@ -103,5 +103,9 @@ def test_streamed_training_matches_the_in_memory_run(corpus, tmp_path):
     assert data["on"]["validation_groups"] == data["off"]["validation_groups"]
     np.testing.assert_allclose(runs["on"].mean, runs["off"].mean, rtol=1e-9)
     np.testing.assert_allclose(runs["on"].std, runs["off"].std, rtol=1e-9)
-    acc = {m: json.loads((r.path / "metrics.json").read_text())["accuracy"] for m, r in runs.items()}
-    assert acc["off"] > 0.6 and abs(acc["on"] - acc["off"]) < 0.15, acc
+    metrics = {m: json.loads((r.path / "metrics.json").read_text()) for m, r in runs.items()}
+    acc = {m: d["accuracy"] for m, d in metrics.items()}
+    # both learn, and differ by no more than two runs' sampling noise on the same validation windows:
+    # 3 SD of the difference of two binomial proportions (the batches' order differs, so the models do)
+    n, p = metrics["off"]["windows"], (acc["on"] + acc["off"]) / 2
+    assert min(acc.values()) > 0.6 and abs(acc["on"] - acc["off"]) < 3 * np.sqrt(2 * p * (1 - p) / n), acc
