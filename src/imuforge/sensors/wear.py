@@ -48,8 +48,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+from scipy import linalg
 from scipy.ndimage import uniform_filter1d
-from scipy.signal import cont2discrete, lfilter, lfilter_zi, ss2tf
+from scipy.signal import lfilter
 from scipy.spatial.transform import Rotation
 
 from imuforge.errors import ValidationError
@@ -494,13 +495,40 @@ def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, d
 @functools.lru_cache(maxsize=4096)
 def _wobble_filters(fs_hz: float, natural_hz: float, damping: float) -> tuple:
     """The discretised wobble (:func:`wobble_response`): numerators of u and u̇, denominator, and each
-    numerator's steady-state ``lfilter_zi``; designed once per (rate, person's looseness draw)."""
+    numerator's steady-state ``lfilter_zi``; designed once per (rate, person's looseness draw).
+
+    The design is ``scipy.signal``'s ``cont2discrete(method="foh")``, ``ss2tf`` and ``lfilter_zi`` of the
+    state-space system (A, B, C = I, D = 0), their steps written out for this one shape without the
+    per-call checks: the same arithmetic in the same order, so the same bits (tests/sensors/test_wear.py
+    compares them over many draws).
+    """
     w = 2 * math.pi * natural_hz
     A = np.array([[0.0, 1.0], [-w * w, -2 * damping * w]])
     B = np.array([[0.0], [-1.0]])
-    ad, bd, cd, dd, _ = cont2discrete((A, B, np.eye(2), np.zeros((2, 1))), 1.0 / fs_hz, method="foh")
-    num, den = ss2tf(ad, bd, cd, dd)
-    zis = tuple(lfilter_zi(b, den) for b in num)
+    dt = 1.0 / fs_hz
+    # cont2discrete, first-order hold: expm of [[A dt, B dt, 0], [0, 0, I], [0, 0, 0]]
+    em = np.zeros((4, 4))
+    em[:2, :2] = A * dt
+    em[:2, 2:3] = B * dt
+    em[2, 3] = 1.0
+    ms = linalg.expm(em)
+    ms11, ms12, ms13 = ms[:2, 0:2], ms[:2, 2:3], ms[:2, 3:]
+    ad, bd = ms11, ms12 - ms13 + ms11 @ ms13
+    cd = np.eye(2)
+    dd = np.zeros((2, 1)) + cd @ ms13
+    # ss2tf: den = det(zI − A_d), num_k = det(zI − A_d + B_d C_k) + (D_k − 1) den
+    den = np.poly(ad)
+    num = np.empty((2, 3))
+    for k in range(2):
+        num[k] = np.poly(ad - np.dot(bd, cd[k:k + 1])) + (dd[k] - 1) * den
+    # lfilter_zi: zi = (I − companion(a)ᵀ)⁻¹ (b[1:] − a[1:] b[0]) with a, b divided by a[0] (exactly 1 here)
+    a0 = den[0]
+    a = den / a0
+    companion = np.zeros((2, 2))
+    companion[0] = -a[1:] / (1.0 * a[0:1])
+    companion[1, 0] = 1.0
+    i_minus_a = np.eye(2) - companion.T
+    zis = tuple(np.linalg.solve(i_minus_a, b[1:] - a[1:] * b[0]) for b in num / a0)
     for x in (num, den, *zis):
         x.flags.writeable = False
     return num, den, zis
