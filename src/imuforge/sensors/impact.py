@@ -670,11 +670,11 @@ def _windows(times: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndar
     return idx, owner
 
 
-def _free_state(tr: SiteTransients) -> tuple[np.ndarray, np.ndarray]:
-    """Per contact: λ = −σ + iω_d and c = D₁ − iD₂, so that after the pulse ``u = Re(c e^{λ(t − t_c − τ)})``."""
+def _free_state(tr: SiteTransients, uT: np.ndarray, vT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per contact: λ = −σ + iω_d and c = D₁ − iD₂, so that after the pulse ``u = Re(c e^{λ(t − t_c − τ)})``;
+    ``uT``, ``vT``: u and u̇ at the pulse's end (:func:`pulse_response` at t = τ)."""
     w = 2 * np.pi * tr.fn
     lam = -tr.zeta * w + 1j * w * np.sqrt(1 - tr.zeta ** 2)
-    uT, vT, _ = pulse_response(tr.tau, tr.dv, tr.tau, tr.fn, tr.zeta)
     return lam, uT - 1j * (vT - lam.real * uT) / lam.imag
 
 
@@ -692,8 +692,12 @@ def transient_sums(times: np.ndarray, tr: SiteTransients, acc: np.ndarray | None
     rate = np.zeros((n, 3)) if rate is None else rate
     t_c, tau = tr.t, tr.tau
     i1, o1 = _windows(times, t_c, t_c + tau)
-    u1, ud1, udd1 = pulse_response(times[i1] - t_c[o1], tr.dv[o1], tau[o1], tr.fn[o1], tr.zeta[o1])
-    lam, c = _free_state(tr)
+    # one evaluation (elementwise): the samples during each pulse, then every contact at its pulse's end
+    m, at = i1.size, np.concatenate([o1, np.arange(t_c.size)])
+    u, ud, udd = pulse_response(np.concatenate([times[i1] - t_c[o1], tau]), tr.dv[at], tau[at], tr.fn[at],
+                                tr.zeta[at])
+    u1, ud1, udd1 = u[:m], ud[:m], udd[:m]
+    lam, c = _free_state(tr, u[m:], ud[m:])
     i2, o2 = _windows(times, t_c + tau, t_c + duration_s(tr.fn, tr.zeta, tau))
     z = (c * lam)[o2] * np.exp(lam[o2] * (times[i2] - t_c[o2] - tau[o2]))  # λ c e^{λx}: u̇
     idx, own = np.concatenate([i1, i2]), np.concatenate([o1, o2])
