@@ -443,8 +443,10 @@ def _draw_wear(placement: Placement, variation: WearVariation, key: str, handedn
         k = float(math.exp(r.uniform(math.log(lo), math.log(hi))))
         u = float(r.uniform())  # one draw: the person's place in both muscle states' ranges
         zeta, zeta_active = (z0 + u * (z1 - z0) for z0, z1 in (sp.damping, sp.damping_active))
-        # the outward skin normal: the device's face before any flip (screen-in still rocks outward)
-        outward = local_axes(realise(placement, mirror=mirror, rotation_deg=angles))[1]
+        # the outward skin normal: the device's face before any flip (screen-in still rocks outward); without a
+        # flip that is ``worn``'s (the offset along the segment leaves the rotation as it is)
+        unflipped = worn if flip == "none" else realise(placement, mirror=mirror, rotation_deg=angles)
+        outward = local_axes(unflipped)[1]
         loose = Looseness(math.sqrt(k / sp.mass_kg) / (2 * math.pi), zeta, sp.pivot_m,
                           tuple(outward), stiffness_n_per_m=k, mass_kg=sp.mass_kg, damping_active=zeta_active)
     return Wear(name, worn, side, flip, angles, offset, loose, key, variation)
