@@ -22,10 +22,16 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from scipy.signal import butter, lfilter, sosfilt, sosfilt_zi
 
 from imuforge.errors import ValidationError
 from imuforge.switches import field_names
+
+try:  # the compiled kernel (optional: term_rng falls back to numpy's SeedSequence)
+    from imuforge.sensors import _kernels
+except ImportError:
+    _kernels = None
 
 
 @dataclass(frozen=True)
@@ -67,12 +73,33 @@ class ErrorTerms:
 def term_rng(seed: int, term: str, stream: str = "") -> np.random.Generator:
     """An independent generator for one error term (and sensor), derived from the seed.
 
-    The entropy words are handed to the seed sequence as the uint32 array it makes of the list
-    ``[seed & 0xFFFFFFFF, crc32(term), crc32(stream)]`` (every word fits: the same state), which skips its
-    per-element conversion of a list."""
-    words = np.array([int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode())],
-                     dtype=np.uint32)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
+    ``Generator(PCG64(SeedSequence([seed & 0xFFFFFFFF, crc32(term), crc32(stream)])))``. The entropy words
+    are handed to the seed sequence as the uint32 array it makes of that list (every word fits: the same
+    state), which skips its per-element conversion of a list. With the compiled kernel the seed sequence's
+    hash runs there (``_kernels.seed_state``: the 4 words PCG64 asks of it, the same bits) and the generator's
+    ``bit_generator.seed_seq`` is only a holder of those words (:class:`_SeedState`; nothing here spawns).
+    """
+    words = (int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode()))
+    if _kernels is not None and hasattr(_kernels, "seed_state"):
+        state = np.empty(4, np.uint64)
+        _kernels.seed_state(*words, state)
+        return np.random.Generator(np.random.PCG64(_SeedState(state)))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(np.array(words, dtype=np.uint32))))
+
+
+class _SeedState(ISeedSequence):
+    """The state a :class:`numpy.random.SeedSequence` generates for PCG64 (``generate_state(4, np.uint64)``,
+    the one request PCG64 makes of its seed sequence), already computed."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: np.ndarray):
+        self._state = state
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        if n_words != 4 or np.dtype(dtype) != np.uint64:
+            raise ValueError("only PCG64's request (4 words of uint64) is held")
+        return self._state
 
 
 def lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np.ndarray:
