@@ -411,11 +411,19 @@ def test_term_rng_seed_state_is_numpys_seed_sequence():
         _kernels.seed_state(*words, out)
         want = np.random.SeedSequence(np.array(words, dtype=np.uint32)).generate_state(4, np.uint64)
         assert out.tobytes() == want.tobytes(), words
-    for seed, term, stream in [(0, "noise", "acc"), (-7, "bias", ""), (2**40 + 3, "clock", "wrist_left")]:
-        ref = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-            [seed & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode())])))
-        got = term_rng(seed, term, stream)
-        assert got.bit_generator.state == ref.bit_generator.state
-        assert got.standard_normal(100).tobytes() == ref.standard_normal(100).tobytes()
     with pytest.raises(ValueError):
         _kernels.seed_state(2**32, 0, 0, np.empty(4, np.uint64))
+
+
+def test_term_rng_and_words_rng_are_default_rng_of_the_words():
+    """With or without the kernel: the generator of ``default_rng`` of the three words, state and draws."""
+    import zlib
+
+    from imuforge.sensors.hardware import term_rng, words_rng
+
+    for seed, term, stream in [(0, "noise", "acc"), (-7, "bias", ""), (2**40 + 3, "clock", "wrist_left")]:
+        words = [seed & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode())]
+        for got in (term_rng(seed, term, stream), words_rng(*words)):
+            ref = np.random.default_rng(words)
+            assert got.bit_generator.state == ref.bit_generator.state
+            assert got.standard_normal(100).tobytes() == ref.standard_normal(100).tobytes()

@@ -71,20 +71,27 @@ class ErrorTerms:
 
 
 def term_rng(seed: int, term: str, stream: str = "") -> np.random.Generator:
-    """An independent generator for one error term (and sensor), derived from the seed.
+    """An independent generator for one error term (and sensor), derived from the seed:
+    :func:`words_rng` of ``(seed & 0xFFFFFFFF, crc32(term), crc32(stream))``."""
+    return words_rng(int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode()))
 
-    ``Generator(PCG64(SeedSequence([seed & 0xFFFFFFFF, crc32(term), crc32(stream)])))``. The entropy words
-    are handed to the seed sequence as the uint32 array it makes of that list (every word fits: the same
-    state), which skips its per-element conversion of a list. With the compiled kernel the seed sequence's
-    hash runs there (``_kernels.seed_state``: the 4 words PCG64 asks of it, the same bits) and the generator's
-    ``bit_generator.seed_seq`` is only a holder of those words (:class:`_SeedState`; nothing here spawns).
+
+def words_rng(w0: int, w1: int, w2: int) -> np.random.Generator:
+    """``np.random.default_rng([w0, w1, w2])`` for three words in [0, 2³²), i.e.
+    ``Generator(PCG64(SeedSequence([w0, w1, w2])))``, without its per-call overhead.
+
+    Without the compiled kernel the words are handed to the seed sequence as the uint32 array it makes of
+    the list (the same state), which skips its per-element conversion of a list. With the kernel the seed
+    sequence's hash runs there (``_kernels.seed_state``: the 4 words PCG64 asks of it, the same bits) and the
+    generator's ``bit_generator.seed_seq`` is only a holder of those words (:class:`_SeedState`: it cannot
+    spawn).
     """
-    words = (int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode()))
     if _kernels is not None and hasattr(_kernels, "seed_state"):
         state = np.empty(4, np.uint64)
-        _kernels.seed_state(*words, state)
+        _kernels.seed_state(w0, w1, w2, state)
         return np.random.Generator(np.random.PCG64(_SeedState(state)))
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(np.array(words, dtype=np.uint32))))
+    words = np.array([w0, w1, w2], dtype=np.uint32)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
 
 
 class _SeedState(ISeedSequence):

@@ -66,6 +66,7 @@ import numpy as np
 from imuforge.errors import ValidationError
 from imuforge.motion.quat import cross  # np.cross's bits without its per-call overhead
 from imuforge.motion.skeleton import SEGMENT_JOINT
+from imuforge.sensors.hardware import words_rng
 from imuforge.sensors.placement import Placement
 from imuforge.switches import Switches
 from imuforge.units import STANDARD_GRAVITY as G0
@@ -420,7 +421,8 @@ class ImpactPerson:
 
 
 def _rng(key: str, source: str) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(b"impact"), zlib.crc32(source.encode())])
+    """``default_rng([crc32(key), crc32("impact"), crc32(source)])``, by :func:`.hardware.words_rng`."""
+    return words_rng(zlib.crc32(key.encode()), zlib.crc32(b"impact"), zlib.crc32(source.encode()))
 
 
 def draw_impact(key: str, model: ImpactModel | None = None, spread: ImpactSpread = DEFAULT_SPREAD) -> ImpactPerson:

@@ -55,6 +55,7 @@ from scipy.spatial.transform import Rotation
 
 from imuforge.errors import ValidationError
 from imuforge.motion.quat import cross  # np.cross's bits without its per-call overhead
+from imuforge.sensors.hardware import words_rng
 from imuforge.sensors.placement import PLACEMENTS, Placement, mirror_placement
 from imuforge.switches import Switches, field_names
 
@@ -347,8 +348,8 @@ def wear_key(motion_meta: dict | None, subject: str | None, seed: int) -> str:
 
 
 def _rng(key: str, placement: str, source: str) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(placement.encode()),
-                                  zlib.crc32(source.encode())])
+    """``default_rng([crc32(key), crc32(placement), crc32(source)])``, by :func:`.hardware.words_rng`."""
+    return words_rng(zlib.crc32(key.encode()), zlib.crc32(placement.encode()), zlib.crc32(source.encode()))
 
 
 def _side_of(placement: Placement) -> str | None:
