@@ -537,7 +537,7 @@ class FootLever:
 
     def rocking(self, d: np.ndarray) -> np.ndarray:
         """θ per metre of ``u`` (rad/m, (n, 3)) for unit load directions ``d`` (n, 3), in the foot frame."""
-        return np.linalg.solve(self.inertia, np.cross(self.lever, d).T).T
+        return np.linalg.solve(self.inertia, cross(self.lever, d).T).T
 
 
 def foot_levers(motion, events: ContactEvents, lateral_h: float) -> FootLever | None:
@@ -649,11 +649,11 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     d_w = up[None, :] - spread.backward * events.forward
     d_w /= np.linalg.norm(d_w, axis=1, keepdims=True)
     d_seg = np.einsum("nji,nj->ni", seg_rot, d_w)  # Rᵀ d
-    axis_seg = np.cross(long_axis(placement.segment)[None, :], d_seg) / rho[:, None]
+    axis_seg = cross(long_axis(placement.segment)[None, :], d_seg) / rho[:, None]
     if trunk is not None and on_trunk(placement):
         # d in the frame the lever is given in (the trunk's), the rocking brought back to the segment's
         d_tr = np.einsum("nji,nj->ni", trunk.rot, d_w)
-        th = np.cross(trunk.lever, d_tr) / trunk.k2
+        th = cross(trunk.lever, d_tr) / trunk.k2
         axis_seg = np.einsum("nji,njk,nk->ni", seg_rot, trunk.rot, th)
     struck = np.array([c == "foot" for c in cls], bool)
     if foot is not None and struck.any():  # the contacting foot rocks about its ankle

@@ -273,7 +273,7 @@ def local_axes(placement: Placement) -> np.ndarray:
     if np.linalg.norm(n) < 1e-6:  # device z along the segment: use its y as the normal
         n = placement.rotation[:, 1] - np.dot(placement.rotation[:, 1], a) * a
     n = n / np.linalg.norm(n)
-    return np.stack([a, n, np.cross(n, a)])
+    return np.stack([a, n, cross(n, a)])
 
 
 # ------------------------------------------------------------------------------- what is drawn
