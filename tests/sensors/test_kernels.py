@@ -394,3 +394,36 @@ def test_kernels_refuse_indices_out_of_range():
     assert not out.any()
     _kernels.scatter_rows(out, n, np.array([0, 0], np.int64), np.array([0, 1], np.int64), x, vec, 2)
     assert out[0].tolist() == [2.0, 2.0, 2.0] and not out[1:].any()
+
+
+@needs_kernel
+def test_term_rng_seed_state_is_numpys_seed_sequence():
+    """term_rng's compiled seeding gives the state (and so the draws) of numpy's SeedSequence."""
+    import zlib
+
+    from imuforge.sensors import _kernels
+    from imuforge.sensors.hardware import term_rng
+
+    rng = np.random.default_rng(28)
+    for i in range(20000):
+        words = [int(w) for w in rng.integers(0, 2**32, 3, dtype=np.uint64)]
+        out = np.empty(4, np.uint64)
+        _kernels.seed_state(*words, out)
+        want = np.random.SeedSequence(np.array(words, dtype=np.uint32)).generate_state(4, np.uint64)
+        assert out.tobytes() == want.tobytes(), words
+    with pytest.raises(ValueError):
+        _kernels.seed_state(2**32, 0, 0, np.empty(4, np.uint64))
+
+
+def test_term_rng_and_words_rng_are_default_rng_of_the_words():
+    """With or without the kernel: the generator of ``default_rng`` of the three words, state and draws."""
+    import zlib
+
+    from imuforge.sensors.hardware import term_rng, words_rng
+
+    for seed, term, stream in [(0, "noise", "acc"), (-7, "bias", ""), (2**40 + 3, "clock", "wrist_left")]:
+        words = [seed & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode())]
+        for got in (term_rng(seed, term, stream), words_rng(*words)):
+            ref = np.random.default_rng(words)
+            assert got.bit_generator.state == ref.bit_generator.state
+            assert got.standard_normal(100).tobytes() == ref.standard_normal(100).tobytes()

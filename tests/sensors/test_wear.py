@@ -503,3 +503,28 @@ def test_looseness_to_dict_is_asdicts_set_fields():
     for loose in (Looseness(5.0, 0.3, 0.05, (0, 1, 0)), full):
         want = {k: v for k, v in dataclasses.asdict(loose).items() if v is not None}
         assert json.dumps(loose.to_dict()) == json.dumps(want | {"normal": list(loose.normal)})
+
+
+def _scipy_wobble_filters(fs_hz: float, natural_hz: float, damping: float) -> tuple:
+    """The wobble design as scipy.signal makes it (what wear._wobble_filters writes out)."""
+    from scipy.signal import cont2discrete, lfilter_zi, ss2tf
+
+    w = 2 * math.pi * natural_hz
+    A = np.array([[0.0, 1.0], [-w * w, -2 * damping * w]])
+    B = np.array([[0.0], [-1.0]])
+    ad, bd, cd, dd, _ = cont2discrete((A, B, np.eye(2), np.zeros((2, 1))), 1.0 / fs_hz, method="foh")
+    num, den = ss2tf(ad, bd, cd, dd)
+    return num, den, tuple(lfilter_zi(b, den) for b in num)
+
+
+def test_wobble_filter_design_has_scipys_bits():
+    from imuforge.sensors.wear import _wobble_filters
+
+    rng = np.random.default_rng(28)
+    for i in range(3000):
+        fs = float(rng.choice([50.0, 100.0, 104.0, 200.0, 400.0, 800.0, 1600.0])) if i % 2 else float(
+            rng.uniform(10.0, 2000.0))
+        natural, zeta = float(rng.uniform(0.001, 0.4999) * fs), float(rng.uniform(0.01, 1.99))
+        got, want = _wobble_filters.__wrapped__(fs, natural, zeta), _scipy_wobble_filters(fs, natural, zeta)
+        for g, x in zip((got[0], got[1], *got[2]), (want[0], want[1], *want[2])):
+            assert g.dtype == x.dtype and g.shape == x.shape and g.tobytes() == x.tobytes(), (fs, natural, zeta)

@@ -37,6 +37,8 @@
  *   rotation_rows  quat.euler and the axis rotations rx, ry, rz (quat._about) in one pass each.
  *   scatter_rows   the impact transients' per-sample sums (sensors.impact.transient_sums) in one pass.
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
+ *   seed_state     numpy's SeedSequence hash of three entropy words into PCG64's seed
+ *                  (sensors.hardware.term_rng: integer arithmetic, the same words).
  *
  * Inputs are C-contiguous float64 (int64 for indices) buffers; shapes are passed explicitly and
  * checked against the buffer sizes. No numpy headers are needed at build time. The GIL is
@@ -1951,6 +1953,71 @@ static PyObject *wobble_oscillator(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ seed_state */
+/* numpy/random/bit_generator.pyx: SeedSequence's constants and its two hash steps */
+#define SS_INIT_A 0x43b0d7e5u
+#define SS_MULT_A 0x931e8875u
+#define SS_INIT_B 0x8b51f9ddu
+#define SS_MULT_B 0x58f38dedu
+#define SS_MIX_MULT_L 0xca01f9ddu
+#define SS_MIX_MULT_R 0x4973f715u
+
+static INLINE uint32_t ss_hashmix(uint32_t value, uint32_t *hash_const)
+{
+    value ^= *hash_const;
+    *hash_const *= SS_MULT_A;
+    value *= *hash_const;
+    value ^= value >> 16;
+    return value;
+}
+
+static INLINE uint32_t ss_mix(uint32_t x, uint32_t y)
+{
+    uint32_t result = SS_MIX_MULT_L * x - SS_MIX_MULT_R * y;
+    result ^= result >> 16;
+    return result;
+}
+
+PyDoc_STRVAR(seed_state_doc,
+"seed_state(e0, e1, e2, out)\n\n"
+"numpy's SeedSequence([e0, e1, e2]).generate_state(4, np.uint64) written into out ((4,) uint64): the\n"
+"entropy words (each < 2**32, no spawn key) hashed into the pool of 4 and the pool into 8 uint32 words,\n"
+"paired little-endian — the seed PCG64 takes from a SeedSequence (sensors.hardware.term_rng).");
+
+static PyObject *seed_state(PyObject *self, PyObject *args)
+{
+    unsigned long long e[3];
+    PyObject *out_o;
+    if (!PyArg_ParseTuple(args, "KKKO", &e[0], &e[1], &e[2], &out_o))
+        return NULL;
+    if (e[0] > 0xFFFFFFFFull || e[1] > 0xFFFFFFFFull || e[2] > 0xFFFFFFFFull) {
+        PyErr_SetString(PyExc_ValueError, "entropy words must lie in [0, 2**32)");
+        return NULL;
+    }
+    Py_buffer v;
+    memset(&v, 0, sizeof v);
+    if (get_buf(out_o, &v, 4, 8, 1, "out"))
+        return NULL;
+    uint32_t pool[4], hash_a = SS_INIT_A, hash_b = SS_INIT_B, w[8];
+    for (int i = 0; i < 4; i++) /* SeedSequence.mix_entropy: the words, then the hash run out on zeros */
+        pool[i] = ss_hashmix(i < 3 ? (uint32_t)e[i] : 0u, &hash_a);
+    for (int i_src = 0; i_src < 4; i_src++)
+        for (int i_dst = 0; i_dst < 4; i_dst++)
+            if (i_src != i_dst)
+                pool[i_dst] = ss_mix(pool[i_dst], ss_hashmix(pool[i_src], &hash_a));
+    for (int i = 0; i < 8; i++) { /* SeedSequence.generate_state: cycling over the pool */
+        uint32_t x = pool[i % 4] ^ hash_b;
+        hash_b *= SS_MULT_B;
+        x *= hash_b;
+        w[i] = x ^ (x >> 16);
+    }
+    uint64_t *out = v.buf;
+    for (int j = 0; j < 4; j++)
+        out[j] = (uint64_t)w[2 * j] | ((uint64_t)w[2 * j + 1] << 32);
+    PyBuffer_Release(&v);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"spline_columns", spline_columns, METH_VARARGS, spline_columns_doc},
     {"quintic_prefilter", quintic_prefilter, METH_VARARGS, quintic_prefilter_doc},
@@ -1972,6 +2039,7 @@ static PyMethodDef methods[] = {
     {"wobble_oscillator", wobble_oscillator, METH_VARARGS, wobble_oscillator_doc},
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
+    {"seed_state", seed_state, METH_VARARGS, seed_state_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -22,10 +22,16 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from scipy.signal import butter, lfilter, sosfilt, sosfilt_zi
 
 from imuforge.errors import ValidationError
 from imuforge.switches import field_names
+
+try:  # the compiled kernel (optional: term_rng falls back to numpy's SeedSequence)
+    from imuforge.sensors import _kernels
+except ImportError:
+    _kernels = None
 
 
 @dataclass(frozen=True)
@@ -65,14 +71,42 @@ class ErrorTerms:
 
 
 def term_rng(seed: int, term: str, stream: str = "") -> np.random.Generator:
-    """An independent generator for one error term (and sensor), derived from the seed.
+    """An independent generator for one error term (and sensor), derived from the seed:
+    :func:`words_rng` of ``(seed & 0xFFFFFFFF, crc32(term), crc32(stream))``."""
+    return words_rng(int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode()))
 
-    The entropy words are handed to the seed sequence as the uint32 array it makes of the list
-    ``[seed & 0xFFFFFFFF, crc32(term), crc32(stream)]`` (every word fits: the same state), which skips its
-    per-element conversion of a list."""
-    words = np.array([int(seed) & 0xFFFFFFFF, zlib.crc32(term.encode()), zlib.crc32(stream.encode())],
-                     dtype=np.uint32)
+
+def words_rng(w0: int, w1: int, w2: int) -> np.random.Generator:
+    """``np.random.default_rng([w0, w1, w2])`` for three words in [0, 2³²), i.e.
+    ``Generator(PCG64(SeedSequence([w0, w1, w2])))``, without its per-call overhead.
+
+    Without the compiled kernel the words are handed to the seed sequence as the uint32 array it makes of
+    the list (the same state), which skips its per-element conversion of a list. With the kernel the seed
+    sequence's hash runs there (``_kernels.seed_state``: the 4 words PCG64 asks of it, the same bits) and the
+    generator's ``bit_generator.seed_seq`` is only a holder of those words (:class:`_SeedState`: it cannot
+    spawn).
+    """
+    if _kernels is not None and hasattr(_kernels, "seed_state"):
+        state = np.empty(4, np.uint64)
+        _kernels.seed_state(w0, w1, w2, state)
+        return np.random.Generator(np.random.PCG64(_SeedState(state)))
+    words = np.array([w0, w1, w2], dtype=np.uint32)
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
+
+
+class _SeedState(ISeedSequence):
+    """The state a :class:`numpy.random.SeedSequence` generates for PCG64 (``generate_state(4, np.uint64)``,
+    the one request PCG64 makes of its seed sequence), already computed."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: np.ndarray):
+        self._state = state
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        if n_words != 4 or np.dtype(dtype) != np.uint64:
+            raise ValueError("only PCG64's request (4 words of uint64) is held")
+        return self._state
 
 
 def lowpass(x: np.ndarray, fs_hz: float, cutoff_hz: float, order: int = 2) -> np.ndarray:

@@ -66,6 +66,7 @@ import numpy as np
 from imuforge.errors import ValidationError
 from imuforge.motion.quat import cross  # np.cross's bits without its per-call overhead
 from imuforge.motion.skeleton import SEGMENT_JOINT
+from imuforge.sensors.hardware import words_rng
 from imuforge.sensors.placement import Placement
 from imuforge.switches import Switches
 from imuforge.units import STANDARD_GRAVITY as G0
@@ -420,7 +421,8 @@ class ImpactPerson:
 
 
 def _rng(key: str, source: str) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(b"impact"), zlib.crc32(source.encode())])
+    """``default_rng([crc32(key), crc32("impact"), crc32(source)])``, by :func:`.hardware.words_rng`."""
+    return words_rng(zlib.crc32(key.encode()), zlib.crc32(b"impact"), zlib.crc32(source.encode()))
 
 
 def draw_impact(key: str, model: ImpactModel | None = None, spread: ImpactSpread = DEFAULT_SPREAD) -> ImpactPerson:
@@ -535,7 +537,7 @@ class FootLever:
 
     def rocking(self, d: np.ndarray) -> np.ndarray:
         """θ per metre of ``u`` (rad/m, (n, 3)) for unit load directions ``d`` (n, 3), in the foot frame."""
-        return np.linalg.solve(self.inertia, np.cross(self.lever, d).T).T
+        return np.linalg.solve(self.inertia, cross(self.lever, d).T).T
 
 
 def foot_levers(motion, events: ContactEvents, lateral_h: float) -> FootLever | None:
@@ -647,11 +649,11 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
     d_w = up[None, :] - spread.backward * events.forward
     d_w /= np.linalg.norm(d_w, axis=1, keepdims=True)
     d_seg = np.einsum("nji,nj->ni", seg_rot, d_w)  # Rᵀ d
-    axis_seg = np.cross(long_axis(placement.segment)[None, :], d_seg) / rho[:, None]
+    axis_seg = cross(long_axis(placement.segment)[None, :], d_seg) / rho[:, None]
     if trunk is not None and on_trunk(placement):
         # d in the frame the lever is given in (the trunk's), the rocking brought back to the segment's
         d_tr = np.einsum("nji,nj->ni", trunk.rot, d_w)
-        th = np.cross(trunk.lever, d_tr) / trunk.k2
+        th = cross(trunk.lever, d_tr) / trunk.k2
         axis_seg = np.einsum("nji,njk,nk->ni", seg_rot, trunk.rot, th)
     struck = np.array([c == "foot" for c in cls], bool)
     if foot is not None and struck.any():  # the contacting foot rocks about its ankle
@@ -670,11 +672,11 @@ def _windows(times: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndar
     return idx, owner
 
 
-def _free_state(tr: SiteTransients) -> tuple[np.ndarray, np.ndarray]:
-    """Per contact: λ = −σ + iω_d and c = D₁ − iD₂, so that after the pulse ``u = Re(c e^{λ(t − t_c − τ)})``."""
+def _free_state(tr: SiteTransients, uT: np.ndarray, vT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per contact: λ = −σ + iω_d and c = D₁ − iD₂, so that after the pulse ``u = Re(c e^{λ(t − t_c − τ)})``;
+    ``uT``, ``vT``: u and u̇ at the pulse's end (:func:`pulse_response` at t = τ)."""
     w = 2 * np.pi * tr.fn
     lam = -tr.zeta * w + 1j * w * np.sqrt(1 - tr.zeta ** 2)
-    uT, vT, _ = pulse_response(tr.tau, tr.dv, tr.tau, tr.fn, tr.zeta)
     return lam, uT - 1j * (vT - lam.real * uT) / lam.imag
 
 
@@ -692,8 +694,12 @@ def transient_sums(times: np.ndarray, tr: SiteTransients, acc: np.ndarray | None
     rate = np.zeros((n, 3)) if rate is None else rate
     t_c, tau = tr.t, tr.tau
     i1, o1 = _windows(times, t_c, t_c + tau)
-    u1, ud1, udd1 = pulse_response(times[i1] - t_c[o1], tr.dv[o1], tau[o1], tr.fn[o1], tr.zeta[o1])
-    lam, c = _free_state(tr)
+    # one evaluation (elementwise): the samples during each pulse, then every contact at its pulse's end
+    m, at = i1.size, np.concatenate([o1, np.arange(t_c.size)])
+    u, ud, udd = pulse_response(np.concatenate([times[i1] - t_c[o1], tau]), tr.dv[at], tau[at], tr.fn[at],
+                                tr.zeta[at])
+    u1, ud1, udd1 = u[:m], ud[:m], udd[:m]
+    lam, c = _free_state(tr, u[m:], ud[m:])
     i2, o2 = _windows(times, t_c + tau, t_c + duration_s(tr.fn, tr.zeta, tau))
     z = (c * lam)[o2] * np.exp(lam[o2] * (times[i2] - t_c[o2] - tau[o2]))  # λ c e^{λx}: u̇
     idx, own = np.concatenate([i1, i2]), np.concatenate([o1, o2])

@@ -48,12 +48,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+from scipy import linalg
 from scipy.ndimage import uniform_filter1d
-from scipy.signal import cont2discrete, lfilter, lfilter_zi, ss2tf
+from scipy.signal import lfilter
 from scipy.spatial.transform import Rotation
 
 from imuforge.errors import ValidationError
 from imuforge.motion.quat import cross  # np.cross's bits without its per-call overhead
+from imuforge.sensors.hardware import words_rng
 from imuforge.sensors.placement import PLACEMENTS, Placement, mirror_placement
 from imuforge.switches import Switches, field_names
 
@@ -271,7 +273,7 @@ def local_axes(placement: Placement) -> np.ndarray:
     if np.linalg.norm(n) < 1e-6:  # device z along the segment: use its y as the normal
         n = placement.rotation[:, 1] - np.dot(placement.rotation[:, 1], a) * a
     n = n / np.linalg.norm(n)
-    return np.stack([a, n, np.cross(n, a)])
+    return np.stack([a, n, cross(n, a)])
 
 
 # ------------------------------------------------------------------------------- what is drawn
@@ -346,8 +348,8 @@ def wear_key(motion_meta: dict | None, subject: str | None, seed: int) -> str:
 
 
 def _rng(key: str, placement: str, source: str) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(key.encode()), zlib.crc32(placement.encode()),
-                                  zlib.crc32(source.encode())])
+    """``default_rng([crc32(key), crc32(placement), crc32(source)])``, by :func:`.hardware.words_rng`."""
+    return words_rng(zlib.crc32(key.encode()), zlib.crc32(placement.encode()), zlib.crc32(source.encode()))
 
 
 def _side_of(placement: Placement) -> str | None:
@@ -442,8 +444,10 @@ def _draw_wear(placement: Placement, variation: WearVariation, key: str, handedn
         k = float(math.exp(r.uniform(math.log(lo), math.log(hi))))
         u = float(r.uniform())  # one draw: the person's place in both muscle states' ranges
         zeta, zeta_active = (z0 + u * (z1 - z0) for z0, z1 in (sp.damping, sp.damping_active))
-        # the outward skin normal: the device's face before any flip (screen-in still rocks outward)
-        outward = local_axes(realise(placement, mirror=mirror, rotation_deg=angles))[1]
+        # the outward skin normal: the device's face before any flip (screen-in still rocks outward); without a
+        # flip that is ``worn``'s (the offset along the segment leaves the rotation as it is)
+        unflipped = worn if flip == "none" else realise(placement, mirror=mirror, rotation_deg=angles)
+        outward = local_axes(unflipped)[1]
         loose = Looseness(math.sqrt(k / sp.mass_kg) / (2 * math.pi), zeta, sp.pivot_m,
                           tuple(outward), stiffness_n_per_m=k, mass_kg=sp.mass_kg, damping_active=zeta_active)
     return Wear(name, worn, side, flip, angles, offset, loose, key, variation)
@@ -494,13 +498,40 @@ def wobble_response(a_tangential: np.ndarray, fs_hz: float, natural_hz: float, d
 @functools.lru_cache(maxsize=4096)
 def _wobble_filters(fs_hz: float, natural_hz: float, damping: float) -> tuple:
     """The discretised wobble (:func:`wobble_response`): numerators of u and u̇, denominator, and each
-    numerator's steady-state ``lfilter_zi``; designed once per (rate, person's looseness draw)."""
+    numerator's steady-state ``lfilter_zi``; designed once per (rate, person's looseness draw).
+
+    The design is ``scipy.signal``'s ``cont2discrete(method="foh")``, ``ss2tf`` and ``lfilter_zi`` of the
+    state-space system (A, B, C = I, D = 0), their steps written out for this one shape without the
+    per-call checks: the same arithmetic in the same order, so the same bits (tests/sensors/test_wear.py
+    compares them over many draws).
+    """
     w = 2 * math.pi * natural_hz
     A = np.array([[0.0, 1.0], [-w * w, -2 * damping * w]])
     B = np.array([[0.0], [-1.0]])
-    ad, bd, cd, dd, _ = cont2discrete((A, B, np.eye(2), np.zeros((2, 1))), 1.0 / fs_hz, method="foh")
-    num, den = ss2tf(ad, bd, cd, dd)
-    zis = tuple(lfilter_zi(b, den) for b in num)
+    dt = 1.0 / fs_hz
+    # cont2discrete, first-order hold: expm of [[A dt, B dt, 0], [0, 0, I], [0, 0, 0]]
+    em = np.zeros((4, 4))
+    em[:2, :2] = A * dt
+    em[:2, 2:3] = B * dt
+    em[2, 3] = 1.0
+    ms = linalg.expm(em)
+    ms11, ms12, ms13 = ms[:2, 0:2], ms[:2, 2:3], ms[:2, 3:]
+    ad, bd = ms11, ms12 - ms13 + ms11 @ ms13
+    cd = np.eye(2)
+    dd = np.zeros((2, 1)) + cd @ ms13
+    # ss2tf: den = det(zI − A_d), num_k = det(zI − A_d + B_d C_k) + (D_k − 1) den
+    den = np.poly(ad)
+    num = np.empty((2, 3))
+    for k in range(2):
+        num[k] = np.poly(ad - np.dot(bd, cd[k:k + 1])) + (dd[k] - 1) * den
+    # lfilter_zi: zi = (I − companion(a)ᵀ)⁻¹ (b[1:] − a[1:] b[0]) with a, b divided by a[0] (exactly 1 here)
+    a0 = den[0]
+    a = den / a0
+    companion = np.zeros((2, 2))
+    companion[0] = -a[1:] / (1.0 * a[0:1])
+    companion[1, 0] = 1.0
+    i_minus_a = np.eye(2) - companion.T
+    zis = tuple(np.linalg.solve(i_minus_a, b[1:] - a[1:] * b[0]) for b in num / a0)
     for x in (num, den, *zis):
         x.flags.writeable = False
     return num, den, zis
