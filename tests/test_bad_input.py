@@ -277,6 +277,13 @@ def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
     ("--window-s", "0", "--window-s = 0.0 is out of range (allowed: 0.01 … 3600 s)"),
     ("--stride-s", "-1", "--stride-s = -1.0 is out of range"),
     ("--rate", "nan", "--rate = nan is out of range"),
+    ("--epochs", "0", "--epochs must be >= 1, got 0"),
+    ("--batch-size", "0", "--batch-size must be >= 1, got 0"),
+    ("--width", "0", "--width must be >= 1, got 0"),
+    ("--patience", "-1", "--patience must be >= 0, got -1"),
+    ("--val-fraction", "1.5", "--val-fraction must be in (0, 1), got 1.5"),
+    ("--real-weight", "0", "--real-weight must be > 0, got 0.0"),
+    ("--model", "mine.keras", "--model mine.keras: no such file (allowed: "),
 ])
 def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, message):
     from tests.synthetic_har import make_dataset
@@ -284,6 +291,39 @@ def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, m
     make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
     assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), option, value]) == 2
     assert message in one_line_error(capsys, "train") and not (tmp_path / "run").exists()
+
+
+def test_train_refuses_augmenting_real_windows_it_does_not_have(tmp_path, capsys):
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    assert main(["train", "--data", str(tmp_path / "ds"), "--augment", "default", "--augment-on", "real",
+                 "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "--augment-on real augments the --real windows, and no --real data were given" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_an_out_that_is_a_file(tmp_path, capsys):
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    (tmp_path / "spec.toml").write_text("mine")
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "spec.toml")]) == 2
+    assert "is a file (allowed: a new or empty folder for the run)" in one_line_error(capsys, "train")
+    assert (tmp_path / "spec.toml").read_text() == "mine"
+
+
+@pytest.mark.parametrize("command, options, message", [
+    ("calibrate", ["--synthetic", "s", "--real", "r", "--fit-profile", "--profile", "nope"],
+     "unknown profile 'nope' (allowed: adxl345"),
+    ("export", ["run", "--profile", "nope"], "unknown profile 'nope' (allowed: adxl345"),
+    ("export", ["run", "--placement", "wrist"],
+     "--placement 'wrist' is not a placement preset (allowed: wrist_left"),
+])
+def test_a_profile_or_placement_typo_is_refused_before_any_work(tmp_path, capsys, command, options, message):
+    assert main([command, *options, "--out", str(tmp_path / "out")]) == 2
+    assert message in one_line_error(capsys, command) and not (tmp_path / "out").exists()
 
 
 def test_import_refuses_an_out_under_a_file(tmp_path, capsys):

@@ -222,3 +222,42 @@ def test_format_rates_groups_one_clock_and_keeps_other_rates_apart():
     assert format_rates([100.0, 49.99999999999999, 50.0]) == "50 Hz (2 recordings), 100 Hz"
     assert format_rates([25.0, 50.0, 100.0]) == "25 Hz, 50 Hz, 100 Hz"
     assert format_rates([]) == "–"
+
+
+def test_a_newer_format_version_is_refused_by_every_reader(tmp_path):
+    """docs/FORMATS.md: readers refuse a newer version with a clear error (CSV header, manifest, Parquet)."""
+    rec = make_recording()
+    rec.to_csv(tmp_path / "r.csv")
+    lines = (tmp_path / "r.csv").read_text().splitlines()
+    head = json.loads(lines[0][1:])
+    assert head["version"] == 1 and read_csv(tmp_path / "r.csv") is not None
+    (tmp_path / "r.csv").write_text("\n".join(["# " + json.dumps({**head, "version": 2}), *lines[1:]]) + "\n")
+    with pytest.raises(ValidationError, match=r"version 2 .*allowed: imuforge-recording version <= 1"):
+        read_csv(tmp_path / "r.csv")
+    ds = Dataset.create(tmp_path / "ds")
+    ds.add(rec, name="r")
+    doc = json.loads((tmp_path / "ds" / "manifest.json").read_text())
+    (tmp_path / "ds" / "manifest.json").write_text(json.dumps({**doc, "version": 2}))
+    with pytest.raises(ValidationError, match=r"version 2 .*allowed: imuforge-dataset version <= 1"):
+        read_dataset(tmp_path / "ds")
+
+
+def test_summary_lists_what_recordings_name_and_counts_those_that_name_none(tmp_path, capsys):
+    from imuforge.cli import main
+
+    ds = Dataset.create(tmp_path / "ds")
+    ds.add(make_recording(), name="a")
+    ds.add(make_recording(seed=1).replace(profile=None, placement=None, subject=None), name="b")
+    s = ds.summary()
+    assert s["profiles"] == ["nano33-ble-sense-rev2"] and s["placements"] == ["wrist_left"]
+    assert s["subjects"] == ["s07"] and s["without"] == {"profile": 1, "placement": 1, "subject": 1}
+    assert "None" not in json.dumps(s)
+    assert main(["dataset", "info", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    assert "devices:    nano33-ble-sense-rev2 (1 recording(s) name none)" in out
+    assert "subjects:   1 (s07); 1 recording(s) name none" in out
+    bare = Dataset.create(tmp_path / "bare")
+    bare.add(make_recording(seed=2).replace(profile=None, placement=None, subject=None), name="c")
+    assert main(["dataset", "info", str(tmp_path / "bare")]) == 0
+    out = capsys.readouterr().out
+    assert "devices:    not recorded" in out and "subjects:   0; 1 recording(s) name none" in out

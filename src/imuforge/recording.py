@@ -370,12 +370,7 @@ def read_recording(path: str | os.PathLike) -> Recording:
         raise ValidationError("Parquet file has no 'imuforge' schema metadata", source=str(path),
                               allowed="files written by Recording.save")
     meta = json.loads(raw)
-    if meta.get("format") != FORMAT_NAME or meta.get("version", 0) > FORMAT_VERSION:
-        raise ValidationError(
-            f"unsupported format {meta.get('format')!r} version {meta.get('version')!r}",
-            source=str(path),
-            allowed=f"{FORMAT_NAME} version <= {FORMAT_VERSION}",
-        )
+    _check_format(meta, FORMAT_NAME, path)
     try:
         channels = meta["channels"]
         ts = table.column("time").to_numpy()
@@ -450,6 +445,15 @@ def read_csv(path: str | os.PathLike, *, rate_hz: float | None = None, **meta) -
                               allowed="UTF-8 CSV with a header such as time[s],acc_x[m/s^2]") from None
 
 
+def _check_format(doc: dict, fmt: str, path) -> None:
+    """Refuse a file of another format, or of a newer version of ours than this reader knows."""
+    version = doc.get("version", 0)
+    if doc.get("format") != fmt or not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValidationError(f"unsupported format {doc.get('format')!r} version {version!r}",
+                              source=str(path),
+                              allowed=f"{fmt} version <= {FORMAT_VERSION} (a newer imuforge wrote it)")
+
+
 def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     header_meta: dict[str, Any] = {}
     with open(path, encoding="utf-8") as fh:
@@ -461,6 +465,8 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
                     header_meta = json.loads(text)
                 except json.JSONDecodeError as exc:
                     raise ValidationError(f"bad metadata comment: {exc}", source=str(path)) from exc
+                if "format" in header_meta or "version" in header_meta:  # written by Recording.to_csv
+                    _check_format({"format": FORMAT_NAME, **header_meta}, FORMAT_NAME, path)
             line = fh.readline()
         header = line.strip().split(",")
         try:
@@ -608,20 +614,21 @@ class Dataset:
         return bool(self.shards)
 
     def summary(self) -> dict[str, Any]:
-        """Totals: recordings, duration, seconds per label, rates, profiles, placements, subjects."""
+        """Totals: recordings, duration, seconds per label, rates, and the profiles, placements and subjects
+        the recordings name; ``without`` counts the recordings that name none (an imported set's profile)."""
         per_label: dict[str, float] = {}
         for e in self.entries:
             for k, v in e["labels_s"].items():
                 per_label[k] = per_label.get(k, 0.0) + v
+        keys = ("profile", "placement", "subject")
         return {
             "path": str(self.path),
             "recordings": len(self.entries),
             "duration_s": self.total_duration_s,
             "duration_per_label_s": dict(sorted(per_label.items())),
             "rates_hz": sorted({e["rate_hz"] for e in self.entries}),
-            "profiles": sorted({str(e["profile"]) for e in self.entries}),
-            "placements": sorted({str(e["placement"]) for e in self.entries}),
-            "subjects": sorted({str(e["subject"]) for e in self.entries}),
+            **{f"{k}s": sorted({str(e[k]) for e in self.entries if e.get(k) is not None}) for k in keys},
+            "without": {k: sum(e.get(k) is None for e in self.entries) for k in keys},
         }
 
     def check_files(self) -> list[FileProblem]:
@@ -719,9 +726,7 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
         doc = json.loads(manifest.read_text())
     except json.JSONDecodeError as exc:
         raise ValidationError(f"corrupt manifest: {exc}", source=str(manifest)) from exc
-    if doc.get("format") != DATASET_FORMAT:
-        raise ValidationError(f"unknown dataset format {doc.get('format')!r}", source=str(manifest),
-                              allowed=DATASET_FORMAT)
+    _check_format(doc, DATASET_FORMAT, manifest)
     return Dataset(path=path, entries=list(doc.get("recordings", [])), meta=dict(doc.get("meta", {})),
                    shards=list(doc.get("shards", [])))
 
@@ -791,9 +796,7 @@ def _open_shard(path: Path):
     except Exception as exc:  # pyarrow raises several types for a truncated or foreign file
         raise ValidationError(f"not a readable shard ({str(exc).splitlines()[0][:120]})", source=str(path),
                               allowed="shard files written by imuforge generate") from None
-    if meta.get("format") != SHARD_FORMAT or meta.get("version", 0) > FORMAT_VERSION:
-        raise ValidationError(f"unsupported shard format {meta.get('format')!r} version {meta.get('version')!r}",
-                              source=str(path), allowed=f"{SHARD_FORMAT} version <= {FORMAT_VERSION}")
+    _check_format(meta, SHARD_FORMAT, path)
     return pf, meta
 
 

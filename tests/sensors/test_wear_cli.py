@@ -59,22 +59,27 @@ def test_motion_profile_dataset_records_each_persons_wear(tmp_path):
 
 
 def test_simulate_says_when_wear_variation_moved_the_device(tmp_path, capsys):
-    """The side switch may put the device on the other limb; the command says so instead of silently."""
-    assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "3", "--n", "1", "--seed", "0",
+    """The side switch may put the device on the other limb when the profile's placement is used, and the
+    command says so; a placement the user names (--placement ankle_right) keeps its side."""
+    from imuforge.sensors.profiles import load_profile
+
+    assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--n", "10", "--seed", "0",
                  "--out", str(tmp_path / "m")]) == 0
-    (motion_file,) = (tmp_path / "m").glob("*.motion.npz")
-    moved = None
-    for seed in range(12):  # the side draw is per person: some seed puts it on the left
-        out = tmp_path / f"s{seed}.imu.parquet"
-        capsys.readouterr()
-        assert main(["simulate", "--motion", str(motion_file), "--profile", "metamotions", "--placement",
-                     "ankle_right", "--seed", str(seed), "--out", str(out)]) == 0
-        err = capsys.readouterr().err
-        rec = read_recording(out)
-        if rec.placement != "ankle_right":
-            moved = (rec.placement, err)
-            break
-        assert "note: this simulated person wears" not in err
-    if moved is None:
-        pytest.skip("no seed put the device on the other side")
-    assert "ankle_left" in moved[1] and "--wear-variation none" in moved[1]
+    default = load_profile("metamotions").default_placement
+    moved = []
+    # the side is drawn per person (the motion's body): some of the 10 people wear it on the other side
+    for i, motion_file in enumerate(sorted((tmp_path / "m").glob("*.motion.npz"))):
+        for named in (False, True):
+            out = tmp_path / f"s{i}{named}.imu.parquet"
+            capsys.readouterr()
+            assert main(["simulate", "--motion", str(motion_file), "--profile", "metamotions",
+                         *(["--placement", "ankle_right"] if named else []), "--out", str(out)]) == 0
+            err, placement = capsys.readouterr().err, read_recording(out).placement
+            if named:
+                assert placement == "ankle_right" and "note: this simulated person wears" not in err
+            elif placement != default:
+                moved.append((placement, err))
+            else:
+                assert "note: this simulated person wears" not in err
+    assert moved, "none of 10 people of the default wear was switched to the other side"
+    assert all(p in err and "--wear-variation none" in err for p, err in moved)

@@ -370,6 +370,13 @@ def test_generate_notes_devices_on_the_arm_the_key_frames_keep_still(tmp_path, c
     assert "this run made nothing" in capsys.readouterr().out
 
 
+def test_generate_says_what_each_text_was_read_as(tmp_path, capsys):
+    path = write_spec(tmp_path / "s.toml", activities=[], texts=["someone jogs in the park"],
+                      matcher="keywords", people=1, placements=["default"])
+    assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert "note: texts[0] 'someone jogs in the park' → running (score 0." in capsys.readouterr().err
+
+
 def test_a_spec_without_key_frames_reads_as_before():
     """No ``keyframed`` key in what manifests record (older corpora resume, hashes stay)."""
     spec = CorpusSpec.from_dict(dict(TINY))
@@ -377,7 +384,7 @@ def test_a_spec_without_key_frames_reads_as_before():
 
 
 @pytest.mark.parametrize("files, expect", [
-    (["missing.toml"], "no such file"),
+    (["missing.toml"], "bad.toml: keyframed[0]: "),
     (["walking.toml"], "'walking' is a library activity"),
     (["arm_raise.toml", "copy.toml"], "'arm_raise' is given twice"),
 ])
@@ -390,3 +397,5 @@ def test_bad_key_framed_entries_are_refused(tmp_path, capsys, files, expect):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expect in err
     assert not (tmp_path / "out").exists()
+    if files == ["missing.toml"]:
+        assert "missing.toml: no such file" in err

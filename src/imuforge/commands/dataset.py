@@ -102,6 +102,12 @@ def _select(args) -> int:
     return 0
 
 
+def _named(values: list[str], without: int) -> str:
+    """What recordings name (``values``), and how many name nothing."""
+    text = ", ".join(values) or "not recorded"
+    return text + (f" ({without} recording(s) name none)" if without and values else "")
+
+
 def _info(args) -> int:
     from imuforge.datasets.loading import find_all_datasets
     from imuforge.errors import ValidationError
@@ -125,9 +131,11 @@ def _info(args) -> int:
         s = ds.summary()
         print(f"{ds.path}: {s['recordings']} recordings, {_fmt_s(s['duration_s'])}")
         print(f"  rates:      {format_rates(s['rates_hz'])}")
-        print(f"  devices:    {', '.join(s['profiles'])}")
-        print(f"  placements: {', '.join(s['placements'])}")
-        print(f"  subjects:   {len(s['subjects'])} ({', '.join(s['subjects'][:8])}{' …' if len(s['subjects']) > 8 else ''})")
+        print(f"  devices:    {_named(s['profiles'], s['without']['profile'])}")
+        print(f"  placements: {_named(s['placements'], s['without']['placement'])}")
+        subjects = s["subjects"][:8] + (["…"] if len(s["subjects"]) > 8 else [])
+        print(f"  subjects:   {len(s['subjects'])}" + (f" ({', '.join(subjects)})" if subjects else "")
+              + (f"; {s['without']['subject']} recording(s) name none" if s["without"]["subject"] else ""))
         print("  per label:")
         for label, sec in s["duration_per_label_s"].items():
             print(f"    {label:<16} {_fmt_s(sec)}")

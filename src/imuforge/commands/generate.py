@@ -33,7 +33,7 @@ def run(args) -> int:
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
-    _note_still_arm(spec)
+    _notes(spec)
     if args.workers is not None:
         check_range("--workers", args.workers, 1, 1024)
     check_range("--retries", args.retries, 0, 10)
@@ -64,12 +64,18 @@ def run(args) -> int:
     return 0
 
 
-def _note_still_arm(spec) -> None:
-    """A note (stderr) for each device the spec puts on the arm its key-framed activities keep still."""
+def _notes(spec) -> None:
+    """Notes (stderr) on what the spec's texts were read as, and on devices on an arm that key frames keep
+    still."""
     from imuforge.synth.corpus import make_plan
 
+    plan = make_plan(spec)
+    first_text = len(spec.activities)
+    for i, text in enumerate(spec.texts):
+        src = plan.sources[first_text + i]
+        print(f"note: texts[{i}] {text!r} → {src.activity} (score {src.score:.2f})", file=sys.stderr)
     by_cell: dict[tuple[str, str], list[str]] = {}
-    for label, prof, pl in make_plan(spec).still_arm_cells() if spec.keyframed else []:
+    for label, prof, pl in plan.still_arm_cells():
         by_cell.setdefault((prof, pl), []).append(label)
     for (prof, pl), labels in by_cell.items():
         other = pl[:-5] + "_right" if pl.endswith("_left") else pl[:-6] + "_left"

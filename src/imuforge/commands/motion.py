@@ -31,8 +31,7 @@ def register(sub) -> None:
                     "  imuforge motion --schedule standing:30,walking:120,stand_to_sit,sitting:60 --out day/\n"
                     "  imuforge motion --from t2m_output.npy --label walking --out imported/\n"
                     "  imuforge motion --from examples/activities/shoulder_abduction.toml --n 20 \\\n"
-                    "      --profile smartwatch-wrist --placement wrist_right \\\n"
-                    "      --wear-variation rotation,offset,looseness,flips --out abd/",
+                    "      --profile smartwatch-wrist --placement wrist_right --out abd/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("text", nargs="?", help="description of the activity, e.g. 'a person walks briskly'")
     p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1; at most 10000)")
@@ -313,27 +312,27 @@ def _write(args, motions: list, stage: Path) -> list[str]:
         from imuforge.recording import Dataset
         from imuforge.synth import record
 
-        profile = load_profile_from_args(args)
+        from imuforge.commands.simulate import wear_from_args
+
+        profile, wear = load_profile_from_args(args), wear_from_args(args)
         ds = Dataset.create(stage, meta={"generator": "imuforge motion", "text": args.text, "seed": args.seed},
                             exist_ok=True)
         moved: dict[str, int] = {}
         idle = 0
         for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
-            rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key,
-                         wear=args.wear_variation)
+            rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key, wear=wear)
             if rec.placement != profile.default_placement:
                 moved[rec.placement] = moved.get(rec.placement, 0) + 1
             idle += _on_idle_arm(m, rec.placement)
             ds.add(rec, name=name)
         lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
         lines += [f"note: {k} of the {len(ds)} simulated people wear the device on {where} (wear variation: "
-                  f"the other side); --wear-variation rotation,offset,looseness,flips keeps "
-                  f"{profile.default_placement}" for where, k in sorted(moved.items())]
+                  f"the other side); --placement {profile.default_placement} keeps it there"
+                  for where, k in sorted(moved.items())]
         if idle:
             lines.append(f"note: {idle} of the {len(ds)} simulated people wear the device on the arm the key "
                          "frames do not move (its 'hand'); put it on the moving arm with --placement (e.g. "
-                         "wrist_right for hand = \"right\") and --wear-variation "
-                         "rotation,offset,looseness,flips")
+                         "wrist_right for hand = \"right\"), which keeps its side")
     (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],
                                                    "meta": m.meta.get("spec") or m.meta.get("items")}
                                                   for p, (_, m, _) in zip(paths, motions)], indent=1, default=str))
@@ -345,10 +344,10 @@ def run(args) -> int:
         return _list_activities()
     items = _check_args(args)
     if args.profile:
-        from imuforge.sensors.wear import WearVariation
+        from imuforge.commands.simulate import wear_from_args
 
         load_profile_from_args(args)  # a bad profile or override fails before any motion is made
-        WearVariation.parse(args.wear_variation)  # so does a bad --wear-variation
+        wear_from_args(args)  # so does a bad --wear-variation
     with staged_folder(args.out) as stage:
         lines = _write(args, _make_motions(args, items), stage)
     for line in lines:

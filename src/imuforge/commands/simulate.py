@@ -19,9 +19,24 @@ def add_profile_options(p) -> None:
 def add_wear_option(p) -> None:
     """``--wear-variation``: how each simulated person wears the device (on by default)."""
     p.add_argument("--wear-variation", default="default", metavar="SPEC",
-                   help="variation of wear, drawn per person and recorded in the provenance: 'default' (all on), "
-                        "'none' (exactly the placement), or a comma list of rotation, offset, looseness, flips, "
+                   help="variation of wear, drawn per person and recorded in the provenance: 'default' (all "
+                        "on; with an explicit --placement all but side: the named limb is kept), 'none' "
+                        "(exactly the placement), or a comma list of rotation, offset, looseness, flips, "
                         "side (default: default)")
+
+
+def wear_from_args(args):
+    """The :class:`~imuforge.sensors.wear.WearVariation` of ``--wear-variation``: ``default`` keeps the side
+    of a placement the user named (``--placement ankle_right`` stays on the right ankle); a list says
+    exactly."""
+    from dataclasses import replace
+
+    from imuforge.sensors.wear import WearVariation
+
+    wear = WearVariation.parse(args.wear_variation)
+    if args.wear_variation.strip().lower() == "default" and getattr(args, "placement", None):
+        wear = replace(wear, side=False)
+    return wear
 
 
 def register(sub) -> None:
@@ -43,12 +58,10 @@ def run(args) -> int:
     from imuforge.plotting import plot_recording
     from imuforge.recording import check_recording_path, write_recording
     from imuforge.sensors.simulate import simulate
-    from imuforge.sensors.wear import WearVariation
-
     check_recording_path(args.out)  # before any work
     if args.out.exists() and not args.overwrite:
         raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
-    wear = WearVariation.parse(args.wear_variation)
+    wear = wear_from_args(args)
     motion = load_motion_file(args.motion)
     prof = load_profile_from_args(args)
     rec = simulate(motion, prof, prof.default_placement, seed=args.seed, errors=not args.ideal, wear=wear)

@@ -45,10 +45,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="channel order (default acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z, or the --init run's)")
     p.add_argument("--labels", default="", help="only these labels (comma-separated; default: all)")
     p.add_argument("--label-policy", default="majority", choices=["majority", "pure", "center"])
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=30,
+                   help="most epochs (default 30; early stopping may end sooner)")
+    p.add_argument("--batch-size", type=int, default=64, help="windows per optimizer step (default 64)")
     p.add_argument("--patience", type=int, default=6, help="early-stopping patience (epochs)")
-    p.add_argument("--val-fraction", type=float, default=0.2, help="fraction of subjects held out for validation")
+    p.add_argument("--val-fraction", type=float, default=0.2,
+                   help="share held out for validation (default 0.2): of the subjects, or with one real "
+                   "person the last share of each recording's labels in time (docs/TRAINING.md)")
     p.add_argument("--real-weight", type=float, default=1.0, help="sample-weight multiplier of real windows")
     p.add_argument("--width", type=int, default=None, help="model width (filters of the first layer)")
     p.add_argument("--learning-rate", type=float, default=None,
@@ -63,7 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", default=None, metavar="RUN",
                    help="fine-tune this run's model (its labels, normalisation and window layout) instead of "
                    "a new one, e.g. pre-train on synthetic data, then --init on the real captures")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the augmentation "
+                   "(default 0)")
     p.add_argument("--stream", default="auto", choices=["auto", "on", "off"],
                    help="stream windows with bounded memory (auto: when a Dataset is sharded, see docs/CORPUS.md)")
     p.add_argument("--shuffle-buffer", type=int, default=8192, help="windows in the streaming shuffle buffer")
@@ -153,7 +157,9 @@ def cmd_train(args) -> int:
     try:
         aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
     except ValidationError as exc:  # the command also takes "auto", which the library's parser does not know
-        raise ValidationError(exc.what, source=exc.source, allowed=f"auto, {exc.allowed}") from None
+        raise ValidationError(exc.what, source=exc.source,
+                              allowed=f"auto, {exc.allowed}" if exc.what.startswith("unknown augmentation")
+                              else exc.allowed) from None
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
     found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real, args.val)]
@@ -173,7 +179,7 @@ def cmd_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
         learning_rate=args.learning_rate or (5e-4 if args.init else 2e-3),
-        model_kwargs={"width": args.width} if args.width else {},
+        model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)
     run = train(cfg, args.out, overwrite=args.overwrite)
@@ -269,11 +275,26 @@ def _qemu_summary(q, check) -> str:
             f"({d['instructions_per_mac']} per MAC); vs host TFLM: {verdict}")
 
 
+def _check_card_device(profile: str | None, placement: str | None) -> None:
+    """A ``--profile`` / ``--placement`` for the card must name a known profile (or profile file) and
+    placement preset: a typo would otherwise stand in the card as the model's device."""
+    from imuforge.errors import ValidationError
+    from imuforge.sensors.placement import PLACEMENTS
+    from imuforge.sensors.profiles import load_profile
+
+    if profile is not None:
+        load_profile(profile)
+    if placement is not None and placement not in PLACEMENTS:
+        raise ValidationError(f"--placement {placement!r} is not a placement preset",
+                              allowed=", ".join(PLACEMENTS))
+
+
 def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.export import export_run
 
+    _check_card_device(args.profile, args.placement)
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
         from imuforge.errors import ValidationError

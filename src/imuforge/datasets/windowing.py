@@ -169,7 +169,7 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
         missing = [c for c in channels if c not in rec.channels]
         if missing:
             raise ValidationError(f"recording {name} lacks channel(s) {', '.join(missing)}",
-                                  allowed=f"recordings with {', '.join(channels)}")
+                                  allowed=f"its channels: {', '.join(rec.channels)}")
         group = f"subject:{rec.subject}" if rec.subject is not None else f"recording:{name}"
         if rec.subject is None:
             no_subject += 1

@@ -520,7 +520,8 @@ def card_markdown(card: dict[str, Any]) -> str:
     lines = [
         f"# Model card: {card['model']['name']} ({card['model']['architecture']})",
         "",
-        f"- Device profile: **{card['device']['profile']}**, placement: **{card['device']['placement']}**",
+        f"- Device profile: **{card['device']['profile'] or 'not recorded'}**, placement: "
+        f"**{card['device']['placement'] or 'not recorded'}**",
         f"- Input: int8 [{i['window_length']} × {len(i['channels'])}] = {i['window_s']:g} s at {i['odr_hz']:g} Hz, "
         f"channels {', '.join(i['channels'])} (SI units); scale {i['scale']:.6g}, zero point {i['zero_point']}",
         f"- Normalisation: {i['normalisation']['carried_as']}",

@@ -266,7 +266,8 @@ class EmbeddingMatcher:
 
 
 class KeywordMatcher:
-    """A small dependency-free matcher: fraction of an activity's keywords present (for offline fallback)."""
+    """A small dependency-free matcher: how many of an activity's keywords start a word of the text (for
+    offline fallback)."""
 
     name = "keywords"
     note: str | None = None  # set when ``auto`` fell back to this matcher
@@ -289,11 +290,14 @@ class KeywordMatcher:
         "vacuum_cleaning": ["vacuum", "hoover"], "ironing": ["ironing", "irons", "iron "],
     }
 
+    #: each keyword matches where a word starts (a stem: "walk" in "walks", never "lying" in "replying")
+    _PATTERNS = {a: [(k, re.compile(r"\b" + re.escape(k))) for k in kws] for a, kws in KEYWORDS.items()}
+
     def scores(self, text: str) -> dict[str, float]:
         t = text.lower()
         out = {}
-        for a, kws in self.KEYWORDS.items():
-            hits = [k for k in kws if k in t]
+        for a, kws in self._PATTERNS.items():
+            hits = [k for k, pattern in kws if pattern.search(t)]
             out[a] = 0.0 if not hits else min(1.0, 0.5 + 0.1 * len(hits) + 0.02 * max(len(k) for k in hits))
         return out
 

@@ -70,14 +70,22 @@ class CorpusSpec:
         from imuforge.motion.library import ACTIVITIES
         from imuforge.motion.library.keyframed import read_keyframed
 
-        acts = tuple(read_keyframed(p) for p in self.keyframed_paths())
+        acts = []
+        for i, p in enumerate(self.keyframed_paths()):
+            try:
+                acts.append(read_keyframed(p))
+            except ValidationError as exc:  # the spec's field first, then the file's own complaint
+                where = f"{exc.source}: " if exc.source else ""
+                allowed = exc.allowed or "a key-framed activity file (docs/MOTION.md)"
+                raise ValidationError(f"keyframed[{i}]: {where}{exc.what}", source=self.source,
+                                      allowed=allowed) from None
         labels = [a.label for a in acts]
         for a in acts:
             if a.label in ACTIVITIES or labels.count(a.label) > 1:
                 raise ValidationError(f"keyframed: {a.source}'s label {a.label!r} is "
                                       + ("a library activity" if a.label in ACTIVITIES else "given twice"),
                                       source=self.source, allowed="a label of its own per key-framed file")
-        return acts
+        return tuple(acts)
 
     def keyframed_paths(self) -> tuple[Path, ...]:
         """The key-framed activity files, relative paths taken from the spec file's folder."""
@@ -119,7 +127,8 @@ def load_spec(path: str | Path) -> CorpusSpec:
     """Read and check a spec TOML file."""
     path = Path(path)
     if not path.is_file():
-        raise ValidationError(f"no such spec file: {path}", allowed="a TOML corpus spec, e.g. examples/corpus-small.toml")
+        what = f"{path} is a folder" if path.is_dir() else f"no such spec file: {path}"
+        raise ValidationError(what, allowed="a TOML corpus spec file, e.g. examples/corpus-small.toml")
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

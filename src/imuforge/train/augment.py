@@ -74,13 +74,15 @@ class Augmentation:
             keys = list(TRANSFORMS[name])
             if len(values) > len(keys):
                 raise ValidationError(f"{name} takes at most {len(keys)} value(s) ({', '.join(keys)}), got {item!r}",
-                                      source="--augment")
+                                      source="--augment",
+                                      allowed=f"{name}:" + ":".join(k.upper() for k in keys))
             params = dict(TRANSFORMS[name])
             for key, raw in zip(keys, values):
                 params[key] = _parse_value(name, key, raw)
             out.append(Transform(name, params))
         if len({t.name for t in out}) != len(out):
-            raise ValidationError(f"a transform is named twice in {spec!r}", source="--augment")
+            raise ValidationError(f"a transform is named twice in {spec!r}", source="--augment",
+                                  allowed="each of " + ", ".join(TRANSFORMS) + " at most once")
         return Augmentation(tuple(sorted(out, key=lambda t: list(TRANSFORMS).index(t.name))))
 
     def to_json(self) -> list[dict[str, Any]]:
@@ -117,17 +119,20 @@ def _parse_value(name: str, key: str, raw: str) -> Any:
         if raw not in _AXES:
             raise ValidationError(f"{name} axis {raw!r} unknown", source="--augment", allowed=", ".join(_AXES))
         return raw
+    allowed = {"knots": "an integer in 2 … 32", "spread_deg": "degrees in 0 … 180"}.get(key, "0 … 1")
     try:
         v = float(raw)
     except ValueError:
-        raise ValidationError(f"{name} {key} must be a number, got {raw!r}", source="--augment") from None
+        raise ValidationError(f"{name} {key} must be a number, got {raw!r}", source="--augment",
+                              allowed=f"{key} {allowed}") from None
     if key == "knots":
         if v != int(v) or not 2 <= v <= 32:
-            raise ValidationError(f"{name} knots must be an integer in 2..32, got {raw}", source="--augment")
+            raise ValidationError(f"{name} knots must be an integer in 2..32, got {raw}", source="--augment",
+                                  allowed=f"knots {allowed}")
         return int(v)
     if not (np.isfinite(v) and v >= 0) or (key == "spread_deg" and v > 180) or (key == "sigma" and v > 1):
         raise ValidationError(f"{name} {key} = {raw} out of range", source="--augment",
-                              allowed="spread_deg in [0, 180], sigma in [0, 1]")
+                              allowed=f"{key} {allowed}")
     return v
 
 

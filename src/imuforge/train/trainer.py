@@ -72,18 +72,29 @@ class TrainConfig:
             raise ValidationError("no training data", allowed="--data DIR[,DIR…] and/or --real DIR")
         if self.model not in ZOO and not str(self.model).endswith(".keras"):
             raise ValidationError(f"unknown model {self.model!r}", allowed=", ".join(ZOO) + ", or a .keras file")
+        if self.model not in ZOO and not Path(self.model).is_file():
+            raise ValidationError(f"--model {self.model}: no such file",
+                                  allowed=", ".join(ZOO) + ", or an existing .keras file")
         if self.label_policy not in LABEL_POLICIES:
             raise ValidationError(f"unknown label policy {self.label_policy!r}", allowed=", ".join(LABEL_POLICIES))
-        for name in ("epochs", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for option, value in (("--epochs", self.epochs), ("--batch-size", self.batch_size),
+                              ("--width", self.model_kwargs.get("width", 1))):
+            if int(value) < 1:
+                raise ValidationError(f"{option} must be >= 1, got {value}")
+        if int(self.patience) < 0:
+            raise ValidationError(f"--patience must be >= 0, got {self.patience}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValidationError(f"--val-fraction must be in (0, 1), got {self.val_fraction}")
         check_range("--window-s", self.window_s, 0.01, 3600.0, unit="s")
         check_range("--stride-s", self.stride_s, 0.001, 3600.0, unit="s")
         check_range("--rate", self.rate_hz, 0.1, 100_000.0, unit="Hz")
         if self.real_weight <= 0:
-            raise ValidationError(f"real_weight must be > 0, got {self.real_weight}")
+            raise ValidationError(f"--real-weight must be > 0, got {self.real_weight}")
         if self.augment_on not in ("all", "real"):
             raise ValidationError(f"augment_on {self.augment_on!r} unknown", allowed="all, real")
+        if self.augment_on == "real" and self.augment and not self.real:
+            raise ValidationError("--augment-on real augments the --real windows, and no --real data were "
+                                  "given", allowed="--real DIR with it, or --augment-on all")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValidationError(f"learning rate must be in (0, 1), got {self.learning_rate}")
         if self.stream not in ("auto", "on", "off") or self.balance not in ("weights", "sampling"):
@@ -458,6 +469,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     """
     config.check()
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out {out} is a file", allowed="a new or empty folder for the run")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"run folder {out} exists and is not empty; choose another --out or pass --overwrite")
     t_start = time.time()
@@ -529,8 +542,8 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
 
     write_json(out / "data.json", {
         "datasets": pool.summaries,
-        "profiles": sorted({p for s in pool.summaries for p in s["profiles"] if p != "None"}),
-        "placements": sorted({p for s in pool.summaries for p in s["placements"] if p != "None"}),
+        "profiles": sorted({p for s in pool.summaries for p in s["profiles"]}),
+        "placements": sorted({p for s in pool.summaries for p in s["placements"]}),
         "windows": {"train": counts(tr), "validation": counts(va)},
         "real_windows": {"train": int((pool.is_real & tr).sum()), "validation": int((pool.is_real & va).sum())},
         "validation_split": split.kind,
