@@ -64,6 +64,14 @@ def test_select_people_labels_and_the_rest():
         select(recs, labels=["cycling"])
 
 
+def test_select_one_body_position_of_several():
+    recs = [r.replace(placement=pl) for r, pl in zip(_people(), ("chest", "waist_front", "chest"))]
+    s = select(recs, placements=["chest"])
+    assert sorted(r.subject for r in s.selected) == ["s1", "s3"]
+    with pytest.raises(ValidationError, match=r"no placement thigh in the data \(allowed: chest, waist_fro"):
+        select(recs, placements=["thigh"])
+
+
 def _write(path, recs):
     ds = Dataset.create(path)
     for i, r in enumerate(recs):
@@ -87,6 +95,7 @@ def test_dataset_select_command(tmp_path, capsys):
 
 @pytest.mark.parametrize("options, message", [
     (["--subjects", "s7"], "no subject s7 in the data (allowed: s1, s2, s3)"),
+    (["--placements", "chest"], "no placement chest in the data (allowed: none)"),
     (["--rest-out", "REST"], "--rest-out needs --first-seconds"),
     (["--first-seconds", "-5"], "first seconds must be positive"),
     (["--labels", "standing", "--subjects", "s1", "--exclude-subjects", "s1"], "the selection is empty"),

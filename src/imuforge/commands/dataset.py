@@ -29,6 +29,9 @@ def register(sub) -> None:
     sel.add_argument("--out", required=True, type=Path, help="new Dataset folder")
     sel.add_argument("--subjects", default="", help="only these subjects (comma-separated; default all)")
     sel.add_argument("--exclude-subjects", default="", help="not these subjects (comma-separated)")
+    sel.add_argument("--placements", default="",
+                     help="only recordings at these placements (comma-separated; e.g. one body position of "
+                     "an import holding several, such as RealWorld's)")
     sel.add_argument("--labels", default="",
                      help="only these labels (comma-separated; the rest left unlabelled, recordings with none of "
                      "them dropped)")
@@ -82,12 +85,13 @@ def _select(args) -> int:
     check_recordings(datasets)
     chosen = select((r for ds in datasets for r in ds.recordings()), subjects=_csv(args.subjects),
                     exclude_subjects=_csv(args.exclude_subjects), labels=_csv(args.labels),
-                    first_seconds_per_label=args.first_seconds)
+                    first_seconds_per_label=args.first_seconds, placements=_csv(args.placements))
     if not chosen.selected:
         raise ValidationError("the selection is empty", allowed="subjects and labels that hold data")
     parts = [("selected", args.out)] + ([("rest", args.rest_out)] if args.rest_out is not None else [])
     meta = {"selected_from": str(args.path), "subjects": args.subjects,
-            "exclude_subjects": args.exclude_subjects, "labels": args.labels, "first_seconds": args.first_seconds}
+            "exclude_subjects": args.exclude_subjects, "labels": args.labels,
+            "first_seconds": args.first_seconds, **({"placements": args.placements} if args.placements else {})}
     with contextlib.ExitStack() as stack:  # both parts staged; neither lands unless both are written
         for part, out in parts:
             stage = stack.enter_context(staged_folder(out))

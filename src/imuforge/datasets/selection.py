@@ -76,8 +76,11 @@ def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None,
 
 def select(recordings: Iterable[Recording], *, subjects: Sequence[str] | None = None,
            exclude_subjects: Sequence[str] | None = None, labels: Sequence[str] | None = None,
-           first_seconds_per_label: float | None = None) -> Selection:
-    """The recordings of ``subjects`` (default all) but ``exclude_subjects``, with only the segments of
+           first_seconds_per_label: float | None = None,
+           placements: Sequence[str] | None = None) -> Selection:
+    """The recordings of ``subjects`` (default all) but ``exclude_subjects``, worn at ``placements``
+    (default all: a set of several body positions, RealWorld's, is one device at a time), with only the
+    segments of
     ``labels`` (default all; a recording left with none is dropped), and with ``first_seconds_per_label``
     only each person's first that many seconds of each label (the remainder in :attr:`Selection.rest`).
 
@@ -87,15 +90,17 @@ def select(recordings: Iterable[Recording], *, subjects: Sequence[str] | None = 
     recs = list(recordings)
     known_subjects = sorted({str(r.subject) for r in recs})
     known_labels = sorted({s.label for r in recs for s in r.labels})
+    known_placements = sorted({str(r.placement) for r in recs if r.placement is not None})
     checks = (("subject", subjects, known_subjects), ("subject", exclude_subjects, known_subjects),
-              ("label", labels, known_labels))
+              ("label", labels, known_labels), ("placement", placements, known_placements))
     for name, given, known in checks:
         missing = sorted(set(given or ()) - set(known))
         if missing:
             raise ValidationError(f"no {name} {', '.join(missing)} in the data",
                                   allowed=", ".join(known) or "none")
     chosen = [r for r in recs if (subjects is None or str(r.subject) in subjects)
-              and str(r.subject) not in set(exclude_subjects or ())]
+              and str(r.subject) not in set(exclude_subjects or ())
+              and (placements is None or str(r.placement) in placements)]
     if labels is not None:
         chosen = [x for r in chosen if (x := restrict_labels(r, labels)) is not None]
     if first_seconds_per_label is None:
