@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 
 import numpy as np
@@ -42,6 +43,103 @@ def test_uci_hapt(tmp_path):
     assert [(s.start_s, s.end_s, s.label) for s in r.labels] == [(0.0, 2.0, "standing"), (2.0, 5.0, "walking"),
                                                                  (5.0, 5.6, "stand_to_sit")]
     assert recs[1].labels[0].label == "lie_to_stand"
+
+
+def _refused(capsys, argv, out) -> str:
+    """Run ``imuforge import …``; assert it is refused (exit 2) in one line and writes no folder; the line."""
+    assert main(["import", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("imuforge import: error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and not out.exists()
+    return err
+
+
+def _hapt_raw(tmp_path, labels="1 1 1 1 1500\n1 1 5 1501 3000\n", n=3000):
+    """A RawData folder of one experiment (exp 1, user 1; ``n`` samples) with ``labels``."""
+    raw = tmp_path / "HAPT" / "RawData"
+    raw.mkdir(parents=True)
+    np.savetxt(raw / "acc_exp01_user01.txt", np.tile([0.1, -0.2, 1.0], (n, 1)), fmt="%.8e")
+    np.savetxt(raw / "gyro_exp01_user01.txt", np.full((n, 3), 0.05), fmt="%.8e")
+    (raw / "labels.txt").write_text(labels)
+    return raw
+
+
+def _edit_line(path, k, text):
+    """Replace line ``k`` (1-based) of ``path``."""
+    lines = path.read_text().splitlines()
+    lines[k - 1] = text
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("file, line, text, message, allowed", [
+    ("labels.txt", 2, "garbage", "labels.txt: line 2 has 1 value(s), line 1 has 5",
+     "5 whole numbers per line: experiment user activity start end"),
+    ("labels.txt", 2, "1 1 5 1501.5 3000", "labels.txt: line 2: '1501.5' is not a whole number",
+     "5 whole numbers"),
+    ("acc_exp01_user01.txt", 6, "abc 0 0", "acc_exp01_user01.txt: line 6: 'abc' is not a number",
+     "3 numbers per line: acc x y z in g"),
+    ("gyro_exp01_user01.txt", 9, "0 0", "gyro_exp01_user01.txt: line 9 has 2 value(s), line 1 has 3",
+     "3 numbers per line: gyro x y z in rad/s"),
+    ("acc_exp01_user01.txt", 100, "nan 0 0",
+     "acc_exp01_user01.txt: 1 non-finite value(s) (NaN or inf), the first on line 100",
+     "finite numbers only"),
+])
+def test_uci_hapt_unreadable_lines_are_refused(tmp_path, capsys, file, line, text, message, allowed):
+    raw = _hapt_raw(tmp_path)
+    _edit_line(raw / file, line, text)
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / file}: " in err and message in err and f"(allowed: {allowed}" in err
+
+
+def test_uci_hapt_wrong_widths_and_empty_labels_are_refused(tmp_path, capsys):
+    raw = _hapt_raw(tmp_path)
+    np.savetxt(raw / "acc_exp01_user01.txt", np.zeros((3000, 2)))
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'acc_exp01_user01.txt'}: 2 numbers per line (allowed: 3 numbers per line" in err
+    np.savetxt(raw / "acc_exp01_user01.txt", np.zeros((3000, 3)))
+    (raw / "labels.txt").write_text("")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy "input contained no data" warning either
+        err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'labels.txt'}: empty file" in err and "experiment user activity start end" in err
+
+
+@pytest.mark.parametrize("row, message", [
+    ("1 1 2 2900 3500", "samples 2900–3500 of experiment 1: not within its 3000 samples"),  # past the end
+    ("1 1 1 0 100", "samples 0–100 of experiment 1: not within its 3000 samples"),  # 0-based
+    ("1 1 1 200 100", "samples 200–100 of experiment 1: end before the start"),
+])
+def test_uci_hapt_label_rows_outside_the_samples_are_refused(tmp_path, capsys, row, message):
+    raw = _hapt_raw(tmp_path, labels=f"1 1 1 1 1000\n\n{row}\n")
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'labels.txt'}: line 3: {message}" in err
+    allowed = "1-based sample indices 1 … 3000 (acc_exp01_user01.txt and its gyro file), start ≤ end"
+    assert f"(allowed: {allowed})" in err
+
+
+def test_uci_hapt_overlapping_label_rows_are_refused(tmp_path, capsys):
+    raw = _hapt_raw(tmp_path, labels="1 1 1 1 1000\n1 1 5 1500 2000\n1 1 4 1000 1400\n")
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'labels.txt'}: lines 1 and 3 overlap (samples 1–1000 and 1000–1400 of experiment 1)" \
+        in err
+    assert "(allowed: label rows of one experiment that share no sample)" in err
+
+
+def test_uci_hapt_label_rows_not_imported_are_counted(tmp_path):
+    """Rows of an experiment without data files, or naming another user than the files do, are counted."""
+    _hapt_raw(tmp_path, labels="1 1 1 1 3000\n5 5 1 1 100\n5 5 4 101 200\n1 2 1 1 100\n1 1 13 1 1\n")
+    with pytest.raises(ValidationError, match="overlap"):  # the unknown activity 13 overlaps row 1
+        import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "o")
+    assert not (tmp_path / "o").exists()  # the library cleans up too
+    (tmp_path / "HAPT" / "RawData" / "labels.txt").write_text("1 1 1 1 2999\n5 5 1 1 100\n5 5 4 101 200\n"
+                                                             "1 2 1 1 100\n1 1 13 3000 3000\n")
+    report = import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "out")
+    assert report.skipped == {"label_rows_without_data_files": 2, "label_rows_of_another_user": 1,
+                              "unknown_activity_13": 1}
+    stored = read_dataset(tmp_path / "out").meta["import_report"]["skipped"]
+    assert stored["label_rows_without_data_files"] == 2
+    (r,) = _recs(tmp_path / "out")[1]
+    assert [(s.start_s, s.end_s, s.label) for s in r.labels] == [(0.0, 59.98, "walking")]
 
 
 def _har_text(rows: np.ndarray) -> str:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
 from imuforge.recording import Dataset, Recording
 from imuforge.units import DEG, STANDARD_GRAVITY
@@ -40,7 +42,8 @@ ACC_GYRO = ACC + ("gyro_x", "gyro_y", "gyro_z")
 
 @dataclass
 class ImportReport:
-    """What an import did: recordings written, rows skipped by reason, labels found."""
+    """What an import did: recordings written, rows (files, label rows) not imported by reason, labels found.
+    Reasons counted 0 times are left out of :meth:`as_dict`."""
 
     format: str
     source: str
@@ -50,7 +53,86 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         return {"format": self.format, "source": self.source, "recordings": self.recordings,
-                "skipped": dict(self.skipped), "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())}}
+                "skipped": {k: v for k, v in self.skipped.items() if v},
+                "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())}}
+
+
+def _numbers(path: str | os.PathLike, *, allowed: str, columns: int | None = None, dtype=np.float64,
+             finite: bool = False, text: str | None = None, delimiter: str | None = None,
+             first_line: int = 1) -> np.ndarray:
+    """A numeric text table, shape ``(rows, columns)``, read with :func:`numpy.loadtxt` — or
+    :class:`ValidationError` naming the file (``path``), the line and ``allowed`` (what the file should hold)
+    for: a file without numbers, a value that is not a number (not a whole number for an integer ``dtype``),
+    a line with another count of values than the first, other than ``columns`` values per line if given, and
+    NaN or infinity if ``finite``.
+
+    ``text``: the file's text when it is already read (``path`` then only names it); ``first_line``: the line
+    of the file ``text`` starts on (2 below a header). Blank lines and ``#`` comments are skipped.
+    """
+    if text is None:
+        text = Path(path).read_text(errors="replace")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # loadtxt's "input contained no data": refused below, in one line
+        try:
+            table = np.loadtxt(io.StringIO(text), dtype=dtype, delimiter=delimiter, ndmin=2)
+        except ValueError:
+            raise ValidationError(_first_bad_line(text, dtype, delimiter, first_line), source=str(path),
+                                  allowed=allowed) from None
+    if table.size == 0:
+        raise ValidationError("empty file (no numbers in it)", source=str(path), allowed=allowed)
+    if columns is not None and table.shape[1] != columns:
+        raise ValidationError(f"{table.shape[1]} numbers per line", source=str(path), allowed=allowed)
+    if finite and not np.isfinite(table).all():
+        bad = ~np.isfinite(table)
+        line = _line_of_row(text, int(np.argmax(bad.any(axis=1))), delimiter, first_line)
+        raise ValidationError(f"{int(bad.sum())} non-finite value(s) (NaN or inf), the first on line {line}",
+                              source=str(path), allowed=f"finite numbers only; {allowed}")
+    return table
+
+
+def _data_lines(text: str, delimiter: str | None, first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of the lines :func:`numpy.loadtxt` reads (not blank, not a ``#`` comment)."""
+    for k, line in enumerate(text.splitlines(), start=first_line):
+        fields = [f.strip() for f in line.split("#", 1)[0].split(delimiter)]
+        if any(fields):
+            yield k, fields
+
+
+def _first_bad_line(text: str, dtype, delimiter: str | None, first_line: int) -> str:
+    """What is wrong with the first line :func:`numpy.loadtxt` refused (``"line 14 has 1 value(s), line 1
+    has 5"``). Runs only after loadtxt refused the text, and stops at the line it finds."""
+    convert, kind = (int, "a whole number") if np.dtype(dtype).kind in "iu" else (float, "a number")
+    width = None
+    for k, fields in _data_lines(text, delimiter, first_line):
+        if width is None:
+            width, first = len(fields), k
+        if len(fields) != width:
+            return f"line {k} has {len(fields)} value(s), line {first} has {width}"
+        for f in fields:
+            try:
+                convert(f)
+            except ValueError:
+                return f"line {k}: {shorten(f)} is not {kind}"
+    return "unreadable numbers"  # loadtxt refused what Python reads (e.g. "1_000")
+
+
+def _line_of_row(text: str, row: int, delimiter: str | None = None, first_line: int = 1) -> int:
+    """The line of the file holding row ``row`` (0-based) of its :func:`numpy.loadtxt` table."""
+    for i, (k, _) in enumerate(_data_lines(text, delimiter, first_line)):
+        if i == row:
+            return k
+    return first_line + row
+
+
+def _recording(source: str | os.PathLike, *args, **kwargs) -> Recording:
+    """``Recording(*args, **kwargs)``; a refusal (non-finite values, bad label bounds) names ``source``, the
+    file the values came from."""
+    try:
+        return Recording(*args, **kwargs)
+    except ValidationError as exc:
+        if exc.source is not None:
+            raise
+        raise ValidationError(exc.what, source=str(source), allowed=exc.allowed) from None
 
 
 def _segments_from_codes(t: np.ndarray, codes: np.ndarray, names: dict, period: float) -> list[tuple]:
@@ -79,42 +161,77 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
     """UCI HAPT / UCI-HAR raw layout: ``RawData/acc_expEE_userUU.txt`` (g), ``gyro_…`` (rad/s), ``labels.txt``.
 
     ``labels.txt`` rows: experiment, user, activity id, first sample, last sample (1-based,
-    inclusive). The phone was on the waist; 50 Hz.
+    inclusive). The phone was on the waist; 50 Hz. A label row outside its experiment's samples, ending
+    before it starts, or overlapping another row of its experiment is refused (:func:`_hapt_segments`); rows
+    of experiments without data files, of another user than the files', or of unknown activities are counted.
     """
     raw = src / "RawData" if (src / "RawData").is_dir() else src
     lab_path = raw / "labels.txt"
     if not lab_path.exists():
         raise ValidationError(f"no labels.txt in {raw}", allowed="the UCI HAPT RawData folder")
-    labels = np.loadtxt(lab_path, dtype=np.int64, ndmin=2)
-    if labels.shape[1] != 5:
-        raise ValidationError(f"labels.txt has {labels.shape[1]} columns", source=str(lab_path),
-                              allowed="5: experiment user activity start end")
+    lab_text = lab_path.read_text(errors="replace")
+    labels = _numbers(lab_path, text=lab_text, dtype=np.int64, columns=5,
+                      allowed="5 whole numbers per line: experiment user activity start end")
     files = sorted(p for p in raw.iterdir() if _HAPT_RE.match(p.name))
     if not files:
         raise ValidationError(f"no acc_expEE_userUU.txt files in {raw}")
+    exps = {int(_HAPT_RE.match(p.name).group(1)) for p in files}
+    report.skipped["label_rows_without_data_files"] += int((~np.isin(labels[:, 0], list(exps))).sum())
     rate = 50.0
     for acc_path in progress(files, desc="uci-hapt", unit="file"):
         exp, user = (int(g) for g in _HAPT_RE.match(acc_path.name).groups())
         gyro_path = raw / acc_path.name.replace("acc_", "gyro_", 1)
         if not gyro_path.exists():
             raise ValidationError(f"missing {gyro_path.name} next to {acc_path.name}", source=str(raw))
-        acc = np.loadtxt(acc_path, ndmin=2) * STANDARD_GRAVITY
-        gyro = np.loadtxt(gyro_path, ndmin=2)
+        acc = _numbers(acc_path, columns=3, finite=True, allowed="3 numbers per line: acc x y z in g")
+        gyro = _numbers(gyro_path, columns=3, finite=True, allowed="3 numbers per line: gyro x y z in rad/s")
+        acc *= STANDARD_GRAVITY
         n = min(len(acc), len(gyro))
         if len(acc) != len(gyro):
             report.skipped["unpaired_samples"] += abs(len(acc) - len(gyro))
         t = np.arange(n) / rate
-        rows = labels[(labels[:, 0] == exp) & (labels[:, 1] == user)]
-        segs = []
-        for _, _, act, a, b in rows:
-            if int(act) not in HAPT_LABELS:
-                report.skipped[f"unknown_activity_{act}"] += 1
-                continue
-            segs.append(((a - 1) / rate, b / rate, HAPT_LABELS[int(act)]))
-        rec = Recording(t, np.column_stack([acc[:n], gyro[:n]]), ACC_GYRO, rate, placement="waist_left_landscape",
-                        labels=segs, subject=f"uci{user:02d}",
-                        provenance={"dataset": "UCI HAPT", "file": acc_path.name, "experiment": exp})
+        of_exp = labels[:, 0] == exp
+        report.skipped["label_rows_of_another_user"] += int((of_exp & (labels[:, 1] != user)).sum())
+        rows = np.flatnonzero(of_exp & (labels[:, 1] == user))
+        segs = _hapt_segments(labels, rows, n, rate, lab_path, lab_text, acc_path.name, report)
+        rec = _recording(acc_path, t, np.column_stack([acc[:n], gyro[:n]]), ACC_GYRO, rate,
+                         placement="waist_left_landscape", labels=segs, subject=f"uci{user:02d}",
+                         provenance={"dataset": "UCI HAPT", "file": acc_path.name, "experiment": exp})
         yield f"exp{exp:02d}_user{user:02d}", rec
+
+
+def _hapt_segments(labels: np.ndarray, rows: np.ndarray, n: int, rate: float, lab_path: Path, lab_text: str,
+                   data_name: str, report: ImportReport) -> list[tuple[float, float, str]]:
+    """Label segments ``(start s, end s, label)`` of ``labels[rows]`` (one experiment's rows of labels.txt)
+    for its ``n`` samples. A row must span 1-based inclusive samples ``1 ≤ start ≤ end ≤ n`` and not
+    overlap another row; else :class:`ValidationError` naming the line of labels.txt. Unknown activities
+    are counted."""
+    own = labels[rows]
+    a, b = own[:, 3], own[:, 4]
+    bad = (a < 1) | (b < a) | (b > n)
+    if bad.any():
+        i = int(np.argmax(bad))
+        line = _line_of_row(lab_text, int(rows[i]))
+        why = "end before the start" if b[i] < a[i] else f"not within its {n} samples"
+        raise ValidationError(f"line {line}: samples {a[i]}–{b[i]} of experiment {own[i, 0]}: {why}",
+                              source=str(lab_path),
+                              allowed=f"1-based sample indices 1 … {n} ({data_name} and its gyro file), "
+                                      f"start ≤ end")
+    order = np.argsort(a, kind="stable")
+    over = np.flatnonzero(a[order][1:] <= b[order][:-1])
+    if over.size:
+        i, j = int(order[over[0]]), int(order[over[0] + 1])
+        li, lj = sorted((_line_of_row(lab_text, int(rows[i])), _line_of_row(lab_text, int(rows[j]))))
+        raise ValidationError(f"lines {li} and {lj} overlap (samples {a[i]}–{b[i]} and {a[j]}–{b[j]} "
+                              f"of experiment {own[i, 0]})", source=str(lab_path),
+                              allowed="label rows of one experiment that share no sample")
+    segs = []
+    for act, start, end in own[:, 2:]:
+        if int(act) not in HAPT_LABELS:
+            report.skipped[f"unknown_activity_{act}"] += 1
+            continue
+        segs.append(((start - 1) / rate, end / rate, HAPT_LABELS[int(act)]))
+    return segs
 
 
 # ------------------------------------------------------------------------------- UCI HAR (windowed)
@@ -621,7 +738,8 @@ IMPORTERS: dict[str, Callable[..., Iterator[tuple[str, Recording]]]] = {
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:
     """Import ``src`` (a dataset in its published layout) into a new Dataset folder ``out``.
 
-    ``options`` go to the importer (``imu=`` for PAMAP2, ``device=`` for WISDM 2019).
+    ``options`` go to the importer (``imu=`` for PAMAP2, ``device=`` for WISDM 2019). A refused or failed
+    import removes ``out`` if it made it.
     """
     if fmt not in IMPORTERS:
         raise ValidationError(f"unknown dataset format {fmt!r}", allowed=", ".join(IMPORTERS))
@@ -629,12 +747,18 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     if not src.exists():
         raise FileNotFoundError(f"no such file or folder: {src}")
     report = ImportReport(format=fmt, source=str(src))
-    ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
-    for name, rec in IMPORTERS[fmt](src, report, **options):
-        ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
-        report.recordings += 1
-        for k, v in rec.duration_per_label().items():
-            report.labels_s[k] += v
+    made = not Path(out).exists()
+    try:
+        ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
+        for name, rec in IMPORTERS[fmt](src, report, **options):
+            ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+            report.recordings += 1
+            for k, v in rec.duration_per_label().items():
+                report.labels_s[k] += v
+    except BaseException:
+        if made:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     ds.meta["import_report"] = report.as_dict()
     ds._write_manifest()
     return report
