@@ -447,3 +447,33 @@ def test_unknown_format_and_missing_files(tmp_path):
         import_dataset("opportunity", tmp_path, tmp_path / "o")
     with pytest.raises(ValidationError, match="labels.txt"):
         import_dataset("uci-hapt", tmp_path, tmp_path / "o2")
+
+
+def _usc_unknown_only(src):
+    from scipy.io import savemat
+
+    (src / "Subject1").mkdir(parents=True)
+    savemat(src / "Subject1" / "a13t1.mat", {"sensor_readings": np.zeros((100, 6))})
+
+
+def _wisdm2019_malformed_only(src):
+    (src / "raw" / "watch" / "accel").mkdir(parents=True)
+    (src / "raw" / "watch" / "accel" / "data_1600_accel_watch.txt").write_text("1600,A,bad;\nnonsense\n")
+
+
+@pytest.mark.parametrize("fmt, write, why, allowed", [
+    ("wisdm", lambda src: (src / "WISDM_ar_v1.1_raw.txt").write_text(""), "(the files hold no samples)",
+     "WISDM_ar_v1.1_raw.txt, lines 'user,activity,timestamp ns,x,y,z;' of the activities Walking, Jogging"),
+    ("wisdm", lambda src: (src / "WISDM_ar_v1.1_raw.txt").write_text("junk\n33,Jogging,1;\n"),
+     "(skipped: malformed_lines=2)", "lines 'user,activity,timestamp ns,x,y,z;'"),
+    ("wisdm2019", _wisdm2019_malformed_only, "(skipped: malformed_lines=2)",
+     "lines 'subject,activity code,timestamp ns,x,y,z;' of the codes A, B, C"),
+    ("usc-had", _usc_unknown_only, "(skipped: unknown_activity_13=1)",
+     "SubjectN/aXtY.mat of the activities X = 1, 2, 3"),
+])
+def test_an_import_of_nothing_is_refused(tmp_path, capsys, fmt, write, why, allowed):
+    src = tmp_path / "src"
+    src.mkdir()
+    write(src)
+    err = _refused(capsys, [fmt, str(src)], tmp_path / "out")
+    assert f"nothing could be imported from {src} {why} (allowed: " in err and allowed in err

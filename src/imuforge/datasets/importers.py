@@ -735,11 +735,27 @@ IMPORTERS: dict[str, Callable[..., Iterator[tuple[str, Recording]]]] = {
 }
 
 
+#: what each format reads, for the refusal of an import that yields nothing
+EXPECTS = {
+    "uci-hapt": "RawData/acc_expEE_userUU.txt and gyro_… (3 numbers per line) with labels.txt",
+    "uci-har": "{train,test}/Inertial Signals/total_acc_x_train.txt, … with y_train.txt, subject_train.txt",
+    "pamap2": "Protocol/subjectNNN.dat, 54 numbers per line, with rows where the chosen IMU reads numbers",
+    "realworld": "probandN/data/acc_<activity>_<position>.csv (or inside *_csv.zip) of the activities "
+                 + ", ".join(REALWORLD_LABELS),
+    "usc-had": "SubjectN/aXtY.mat of the activities X = " + ", ".join(map(str, USC_HAD_LABELS)),
+    "wisdm": "WISDM_ar_v1.1_raw.txt, lines 'user,activity,timestamp ns,x,y,z;' of the activities "
+             + ", ".join(w.capitalize() for w in WISDM_LABELS),
+    "wisdm2019": "raw/<device>/accel/data_<id>_accel_<device>.txt, lines "
+                 "'subject,activity code,timestamp ns,x,y,z;' of the codes " + ", ".join(WISDM2019_LABELS),
+}
+
+
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:
     """Import ``src`` (a dataset in its published layout) into a new Dataset folder ``out``.
 
-    ``options`` go to the importer (``imu=`` for PAMAP2, ``device=`` for WISDM 2019). A refused or failed
-    import removes ``out`` if it made it.
+    ``options`` go to the importer (``imu=`` for PAMAP2, ``device=`` for WISDM 2019). An import that yields
+    no recording is refused (:class:`ValidationError` saying what was skipped and what the format expects);
+    a refused or failed import removes ``out`` if it made it.
     """
     if fmt not in IMPORTERS:
         raise ValidationError(f"unknown dataset format {fmt!r}", allowed=", ".join(IMPORTERS))
@@ -755,6 +771,10 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
             report.recordings += 1
             for k, v in rec.duration_per_label().items():
                 report.labels_s[k] += v
+        if report.recordings == 0:
+            skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
+            why = f"skipped: {skipped}" if skipped else "the files hold no samples"
+            raise ValidationError(f"nothing could be imported from {src} ({why})", allowed=EXPECTS[fmt])
     except BaseException:
         if made:
             shutil.rmtree(out, ignore_errors=True)
