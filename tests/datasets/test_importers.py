@@ -244,7 +244,8 @@ def test_uci_har_bad_layouts(tmp_path):
     with pytest.raises(ValidationError, match="is not a folder"):
         import_dataset("uci-har", tmp_path / "b" / "test" / "y_test.txt", tmp_path / "o4")
     folder = root / "train" / "Inertial Signals"
-    bad = (("", "empty file"), ("1 2 3\n", "3 numbers per row"), ("abc def\n", "unreadable rows"))
+    bad = (("", "empty file"), ("1 2 3\n", "3 numbers per line"),
+           ("abc def\n", "line 1: 'abc' is not a number"))
     for k, (text, message) in enumerate(bad):
         (folder / "body_gyro_z_train.txt").write_text(text)
         with pytest.raises(ValidationError, match=message):
@@ -293,6 +294,52 @@ def test_pamap2_nan_rows_become_gaps(tmp_path):
     import_dataset("pamap2", tmp_path / "PAMAP2_Dataset", tmp_path / "ankle", imu="ankle")
     ankle = read_dataset(tmp_path / "ankle")
     assert [ankle.read(i).placement for i in range(2)] == ["ankle_right", "ankle_left"]  # 108 is left-handed
+
+
+def _pamap2_file(folder, name="subject101.dat", n=300):
+    """A PAMAP2 protocol file: ``n`` rows of 54 columns (time, activity 4, heart rate, three IMUs of ones)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = np.ones((n, 54))
+    table[:, 0], table[:, 1] = 5.0 + np.arange(n) / 100.0, 4
+    np.savetxt(folder / name, table, fmt="%.6f")
+    return folder / name
+
+
+@pytest.mark.parametrize("line, text, message", [
+    (11, "5.1 4 x1" + " 1" * 51, "line 11: 'x1' is not a number"),
+    (12, "5.1 4 1", "line 12 has 3 value(s), line 1 has 54"),
+])
+def test_pamap2_unreadable_lines_are_refused(tmp_path, capsys, line, text, message):
+    path = _pamap2_file(tmp_path / "Protocol")
+    _edit_line(path, line, text)
+    err = _refused(capsys, ["pamap2", str(tmp_path)], tmp_path / "out")
+    assert f"{path}: {message} (allowed: 54 numbers (or NaN) per line (PAMAP2 protocol))" in err
+
+
+def test_pamap2_a_file_without_readings_of_the_imu_is_counted(tmp_path, capsys):
+    _pamap2_file(tmp_path / "Protocol", "subject101.dat")
+    path = _pamap2_file(tmp_path / "Protocol", "subject102.dat")
+    table = np.loadtxt(path)
+    table[:, 2:] = np.nan  # every sensor column
+    np.savetxt(path, table, fmt="%.6f")
+    report = import_dataset("pamap2", tmp_path, tmp_path / "out")
+    assert report.recordings == 1
+    assert report.as_dict()["skipped"] == {"rows_with_nan": 300, "files_without_usable_rows": 1}
+    path.rename(tmp_path / "Protocol" / "subject101.dat")  # now the only file: nothing to import
+    err = _refused(capsys, ["pamap2", str(tmp_path)], tmp_path / "out2")
+    assert "nothing could be imported" in err and "files_without_usable_rows=1" in err
+    assert "(allowed: Protocol/subjectNNN.dat, 54 numbers per line" in err
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("y_train.txt", "1\nwalking\n1\n", "line 2: 'walking' is not a whole number"),
+    ("subject_train.txt", "1 1\n1 1\n1 1\n", "2 numbers per line"),
+])
+def test_uci_har_unreadable_id_files_are_refused(tmp_path, capsys, name, text, message):
+    _har_split(tmp_path, "train", [(1, 1, _har_signal(np.random.default_rng(3), 256))])
+    (tmp_path / "train" / name).write_text(text)
+    err = _refused(capsys, ["uci-har", str(tmp_path)], tmp_path / "out")
+    assert f"{tmp_path / 'train' / name}: {message} (allowed: a whole number per line, one per window)" in err
 
 
 def _rw_csv(t_ms, xyz):

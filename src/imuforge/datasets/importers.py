@@ -263,37 +263,21 @@ def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
         if not path.exists():
             raise ValidationError(f"missing {path.name}", source=str(folder),
                                   allowed=", ".join(f"{s}_{split}.txt" for s in UCI_HAR_SIGNALS))
-        parts.append(_har_table(path))
-    rows = {len(p) for p in parts}  # each file already holds UCI_HAR_WINDOW numbers per row (_har_table)
+        parts.append(_numbers(path, columns=UCI_HAR_WINDOW, finite=True,
+                              allowed=f"{UCI_HAR_WINDOW} numbers per line, one line per window"))
+    rows = {len(p) for p in parts}
     if len(rows) != 1:
         raise ValidationError(f"Inertial Signals of {split} have {sorted(rows)} rows", source=str(folder),
                               allowed="six files with one row per window each")
     windows = np.stack(parts, axis=-1)
     windows[..., :3] *= STANDARD_GRAVITY
-    ids = [np.loadtxt(root / split / f"{kind}_{split}.txt", dtype=np.int64, ndmin=1)
-           for kind in ("y", "subject") if (root / split / f"{kind}_{split}.txt").exists()]
+    id_paths = [root / split / f"{kind}_{split}.txt" for kind in ("y", "subject")]
+    ids = [_numbers(path, dtype=np.int64, columns=1, allowed="a whole number per line, one per window")[:, 0]
+           for path in id_paths if path.exists()]
     if len(ids) != 2 or any(len(x) != len(windows) for x in ids):
         raise ValidationError(f"y_{split}.txt / subject_{split}.txt missing or not one row per window",
                               source=str(root / split), allowed=f"{len(windows)} rows each")
     return windows, ids[0], ids[1]
-
-
-def _har_table(path: Path) -> np.ndarray:
-    """One Inertial Signals file: a row of :data:`UCI_HAR_WINDOW` finite numbers per window (else refused,
-    naming the file)."""
-    allowed = f"{UCI_HAR_WINDOW} numbers per row, one row per window"
-    text = path.read_text(errors="replace")
-    if not text.strip():
-        raise ValidationError("empty file", source=str(path), allowed=allowed)
-    try:
-        table = np.loadtxt(io.StringIO(text), ndmin=2)
-    except ValueError as exc:
-        raise ValidationError(f"unreadable rows ({str(exc).splitlines()[0]})", source=str(path),
-                              allowed=allowed) from None
-    if table.shape[1] != UCI_HAR_WINDOW or not np.isfinite(table).all():
-        raise ValidationError(f"{table.shape[1]} numbers per row" if table.shape[1] != UCI_HAR_WINDOW
-                              else "non-finite values", source=str(path), allowed=allowed)
-    return table
 
 
 def _window_runs(windows: np.ndarray, subjects: np.ndarray) -> list[slice]:
@@ -378,7 +362,7 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
     ``imu`` picks the sensor: ``hand`` (dominant wrist), ``chest`` or ``ankle`` (dominant side; subject 108 is
     left-handed). Only ``Protocol/`` is read (``Optional/`` holds the optional activities of some subjects).
     Uses the ±16 g accelerometer (m/s²), gyro (rad/s) and magnetometer (µT). Rows with NaN in the chosen IMU
-    become gaps; activity 0 (transient) is left unlabelled.
+    become gaps (a file without any other row is counted); activity 0 (transient) is left unlabelled.
     """
     if imu not in PAMAP2_IMUS:
         raise ValidationError(f"unknown PAMAP2 IMU {imu!r}", allowed=", ".join(PAMAP2_IMUS))
@@ -389,14 +373,13 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
     c0 = PAMAP2_IMUS[imu]
     cols = list(range(c0 + 1, c0 + 4)) + list(range(c0 + 7, c0 + 10)) + list(range(c0 + 10, c0 + 13))
     for path in progress(files, desc="pamap2", unit="file"):
-        table = np.loadtxt(path, ndmin=2)
-        if table.shape[1] != 54:
-            raise ValidationError(f"{table.shape[1]} columns", source=str(path), allowed="54 (PAMAP2 protocol)")
-        t, act = table[:, 0], table[:, 1].astype(np.int64)
-        data = table[:, cols]
-        ok = np.all(np.isfinite(data), axis=1) & np.isfinite(t)
+        table = _numbers(path, columns=54, allowed="54 numbers (or NaN) per line (PAMAP2 protocol)")
+        ok = np.all(np.isfinite(table[:, cols]), axis=1) & np.isfinite(table[:, 0]) & np.isfinite(table[:, 1])
         report.skipped["rows_with_nan"] += int((~ok).sum())
-        t, act, data = t[ok], act[ok], data[ok]
+        if not ok.any():  # the chosen IMU read nothing in this file
+            report.skipped["files_without_usable_rows"] += 1
+            continue
+        t, act, data = table[ok, 0], table[ok, 1].astype(np.int64), table[ok][:, cols]
         order = np.concatenate([[True], np.diff(t) > 0])
         report.skipped["non_increasing_time"] += int((~order).sum())
         t, act, data = t[order], act[order], data[order]
@@ -408,10 +391,11 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
         if sid in PAMAP2_LEFT_DOMINANT and imu != "chest":  # the hand and ankle IMUs are on the dominant side
             placement = placement.replace("_right", "_left")
         segs = _segments_from_codes(t, act, PAMAP2_LABELS, 0.01)
-        rec = Recording(t - t[0] if t.size else t, data, ACC_GYRO + ("mag_x", "mag_y", "mag_z"), 100.0,
-                        placement=placement, labels=[(a - t[0], b - t[0], lab) for a, b, lab in segs],
-                        subject=f"pamap2_{sid}", provenance={"dataset": "PAMAP2", "file": path.name, "imu": imu,
-                                                              "time_offset_s": float(t[0]) if t.size else 0.0})
+        rec = _recording(path, t - t[0], data, ACC_GYRO + ("mag_x", "mag_y", "mag_z"), 100.0,
+                         placement=placement, labels=[(a - t[0], b - t[0], lab) for a, b, lab in segs],
+                         subject=f"pamap2_{sid}",
+                         provenance={"dataset": "PAMAP2", "file": path.name, "imu": imu,
+                                     "time_offset_s": float(t[0])})
         yield f"{path.stem}_{imu}", rec
 
 
