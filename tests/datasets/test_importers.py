@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 import zipfile
@@ -410,6 +411,43 @@ def test_realworld_magnetic_field_nested_zips_and_empty_files(tmp_path):
     np.testing.assert_allclose(r.mag[3], [20.0, -5.0, 40.0])
     assert report.skipped["csv_files_without_samples"] == 1
 
+def test_realworld_damaged_zips_are_refused(tmp_path, capsys):
+    data = tmp_path / "rw" / "proband1" / "data"
+    data.mkdir(parents=True)
+    t = 1435000000000 + np.arange(50) * 20
+    with zipfile.ZipFile(data / "acc_walking_csv.zip", "w") as z:
+        z.writestr("acc_walking_chest.csv", _rw_csv(t, np.tile([0.0, 9.81, 0.0], (50, 1))))
+    whole = (data / "acc_walking_csv.zip").read_bytes()
+    allowed = "(allowed: a RealWorld *_csv.zip as published: fetch it again)"
+    for k, damaged in enumerate((b"PK\x03\x04garbage", whole[:len(whole) // 2])):  # not a zip; truncated
+        (data / "acc_walking_csv.zip").write_bytes(damaged)
+        err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / f"out{k}")
+        assert f"{data / 'acc_walking_csv.zip'}: damaged zip archive (" in err and allowed in err
+    buf = io.BytesIO()  # a damaged zip inside the zip
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("acc_walking_2_csv.zip", b"not a zip")
+    (data / "acc_walking_csv.zip").write_bytes(buf.getvalue())
+    err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / "out2")
+    assert f"{data / 'acc_walking_csv.zip'}: damaged zip archive (File is not a zip file)" in err
+
+
+def test_realworld_unreadable_csv_lines_are_refused(tmp_path, capsys):
+    data = tmp_path / "rw" / "proband1" / "data"
+    data.mkdir(parents=True)
+    lines = _rw_csv(1435000000000 + np.arange(50) * 20, np.tile([0.0, 9.81, 0.0], (50, 1))).splitlines()
+    lines[4] = "3,1435000000060,0.0,x,0.0"  # line 5 of the file
+    with zipfile.ZipFile(data / "acc_walking_csv.zip", "w") as z:
+        z.writestr("acc_walking_chest.csv", "\n".join(lines) + "\n")
+    err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / "out")
+    assert f"{data / 'acc_walking_csv.zip'} (acc_walking_chest.csv): line 5: 'x' is not a number" in err
+    assert "(allowed: 5 numbers per line below the header id,attr_time,attr_x,attr_y,attr_z)" in err
+    lines[4] = "3,1435000000060,0.0,nan,0.0"
+    (data / "acc_walking_csv.zip").unlink()
+    (data / "acc_walking_chest.csv").write_text("\n".join(lines) + "\n")
+    err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / "out")
+    assert f"{data / 'acc_walking_chest.csv'}: 1 non-finite value(s) (NaN or inf), the first on line 5" in err
+
+
 def test_usc_had(tmp_path):
     from scipy.io import savemat
 
@@ -429,6 +467,21 @@ def test_usc_had(tmp_path):
     np.testing.assert_allclose(r.gyro[0, 0], 90 * DEG)
 
 
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_usc_had_unreadable_mat_files_are_refused(tmp_path, capsys, damage):
+    from scipy.io import savemat
+
+    path = tmp_path / "USC-HAD" / "Subject1" / "a1t1.mat"
+    path.parent.mkdir(parents=True)
+    savemat(path, {"sensor_readings": np.zeros((500, 6))})
+    whole = path.read_bytes()
+    path.write_bytes({"garbage": b"MATLAB 5.0 MAT-file" + bytes(100), "truncated": whole[:len(whole) // 2],
+                      "empty": b""}[damage])
+    err = _refused(capsys, ["usc-had", str(tmp_path / "USC-HAD")], tmp_path / "out")
+    assert f"{path}: not a readable MATLAB file (" in err
+    assert "(allowed: USC-HAD .mat files as published (sensor_readings N×6))" in err
+
+
 def test_wisdm_v11_handles_bad_lines(tmp_path):
     lines = []
     t0 = 49105962326000
@@ -436,6 +489,7 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
         lines.append(f"33,Jogging,{t0 + i * 50_000_000},-0.6946377,12.680544,0.50395286;")
     lines.append("33,Jogging,0,0.0,0.0,0.0;")  # zero timestamp
     lines.append("33,Jogging,49105962326000,1.0,2.0;")  # malformed
+    lines.append("33,Jogging,49105962326001,nan,2.0,3.0;")  # not finite
     for i in range(40):
         lines.append(f"17,Walking,{t0 + 10**12 + i * 50_000_000},1.0,9.0,0.5;")
     (tmp_path / "WISDM_ar_v1.1").mkdir()
@@ -445,6 +499,7 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
     assert [(r.subject, r.labels[0].label, len(r)) for r in recs] == [("wisdm33", "running", 60),
                                                                       ("wisdm17", "walking", 40)]
     assert report.skipped["zero_timestamps"] == 1 and report.skipped["malformed_lines"] == 1
+    assert report.skipped["lines_with_nan"] == 1
     assert recs[0].rate_hz == 20.0 and recs[0].placement == "pocket_right_thigh"
 
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -415,42 +416,55 @@ _RW_RE = re.compile(r"^(acc|gyr|gyroscope|mag|magneticfield|magnetic)_([a-z]+)(?
 _RW_SENSOR = {"gyroscope": "gyr", "magnetic": "mag", "magneticfield": "mag"}
 
 
-def _realworld_files(src: Path) -> Iterator[tuple[str, str, bytes]]:
-    """``(subject folder, csv name, bytes)`` for every sensor CSV, plain or inside ``*_csv.zip`` — also inside
-    the zips some archives hold in turn (stairs of probands 4, 7 and 14: ``acc_climbingup_2_csv.zip``)."""
-    def members(z: zipfile.ZipFile, subject: str) -> Iterator[tuple[str, str, bytes]]:
+#: what zipfile (and zlib under it) raise on a damaged or truncated archive
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
+
+
+def _realworld_files(src: Path) -> Iterator[tuple[str, str, str, bytes]]:
+    """``(subject folder, csv name, where, bytes)`` for every sensor CSV, plain or inside ``*_csv.zip`` — also
+    inside the zips some archives hold in turn (stairs of probands 4, 7 and 14: ``acc_climbingup_2_csv.zip``).
+    ``where`` names the file for messages (``…/acc_walking_csv.zip (acc_walking_chest.csv)`` for a member).
+    A damaged zip is refused, naming it."""
+    def members(z: zipfile.ZipFile, path: Path, inside: tuple[str, ...], subject: str
+                ) -> Iterator[tuple[str, str, str, bytes]]:
         for name in sorted(z.namelist()):
             base = Path(name).name
             if base.lower().endswith(".zip"):
                 with zipfile.ZipFile(io.BytesIO(z.read(name))) as inner:
-                    yield from members(inner, subject)
+                    yield from members(inner, path, (*inside, name), subject)
             elif _RW_RE.match(base):
-                yield subject, base, z.read(name)
+                yield subject, base, f"{path} ({', '.join((*inside, name))})", z.read(name)
 
     for p in sorted(src.rglob("*")):
         if not p.is_file():
             continue
         subject = next((part for part in p.relative_to(src).parts if part.lower().startswith("proband")), "proband0")
         if p.suffix.lower() == ".zip":
-            with zipfile.ZipFile(p) as z:
-                yield from members(z, subject)
+            try:
+                with zipfile.ZipFile(p) as z:
+                    yield from members(z, p, (), subject)
+            except _ZIP_ERRORS as exc:
+                raise ValidationError(f"damaged zip archive ({exc})", source=str(p),
+                                      allowed="a RealWorld *_csv.zip as published: fetch it again") from None
         elif _RW_RE.match(p.name):
-            yield subject, p.name, p.read_bytes()
+            yield subject, p.name, str(p), p.read_bytes()
 
 
-def _read_rw_csv(raw: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
-    text = raw.decode()
+def _read_rw_csv(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """(time s, x y z) of one RealWorld CSV, time-sorted, repeated times dropped; ``where`` names the file."""
+    text = raw.decode(errors="replace")
     header = text.splitlines()[0].split(",") if text else []
     try:
         ti = header.index("attr_time")
         xi, yi, zi = header.index("attr_x"), header.index("attr_y"), header.index("attr_z")
     except ValueError:
-        raise ValidationError(f"unexpected header {header}", source=name,
+        raise ValidationError(f"unexpected header {header}", source=where,
                               allowed="id,attr_time,attr_x,attr_y,attr_z") from None
     body = text.split("\n", 1)[1] if "\n" in text else ""
     if not body.strip():  # a header only
         return np.empty(0), np.empty((0, 3))
-    table = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2)
+    table = _numbers(where, text=body, delimiter=",", first_line=2, columns=len(header), finite=True,
+                     allowed=f"{len(header)} numbers per line below the header {','.join(header)}")
     t = table[:, ti] / 1000.0
     order = np.argsort(t, kind="stable")
     t, d = t[order], table[order][:, [xi, yi, zi]]
@@ -467,11 +481,11 @@ def import_realworld(src: Path, report: ImportReport) -> Iterator[tuple[str, Rec
     Recording per subject, activity, part and position; 50 Hz nominal.
     """
     streams: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    for subject, name, raw in _realworld_files(src):
+    for subject, name, where, raw in _realworld_files(src):
         sensor, activity, part, position = _RW_RE.match(name).groups()
         sensor = _RW_SENSOR.get(sensor.lower(), sensor.lower())
         key = (subject, activity.lower(), part or "1", position.lower())
-        t, d = _read_rw_csv(raw, name)
+        t, d = _read_rw_csv(raw, where)
         if len(t) < 2:  # a header without samples (or one sample): nothing to import, counted
             report.skipped["csv_files_without_samples"] += 1
             continue
@@ -526,7 +540,8 @@ _USC_RE = re.compile(r"^a(\d+)t(\d+)\.mat$", re.I)
 def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recording]]:
     """USC-HAD: ``SubjectN/aXtY.mat`` (activity X, trial Y) with ``sensor_readings`` (N×6: acc g, gyro °/s).
 
-    MotionNode at the front right hip, 100 Hz. "Sleeping" maps to ``lying``.
+    MotionNode at the front right hip, 100 Hz. "Sleeping" maps to ``lying``. A file scipy cannot read
+    (damaged, truncated, not a MATLAB file) is refused, naming it.
     """
     from scipy.io import loadmat
 
@@ -535,11 +550,20 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         raise ValidationError(f"no SubjectN/aXtY.mat files under {src}")
     for path in progress(files, desc="usc-had", unit="file"):
         act, trial = (int(g) for g in _USC_RE.match(path.name).groups())
-        m = loadmat(path)
+        try:
+            m = loadmat(path)
+        except Exception as exc:  # scipy's reader raises several types on a damaged or truncated file
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise ValidationError(f"not a readable MATLAB file ({why})", source=str(path),
+                                  allowed="USC-HAD .mat files as published (sensor_readings N×6)") from None
         if "sensor_readings" not in m:
             raise ValidationError("no 'sensor_readings' variable", source=str(path),
                                   allowed="USC-HAD .mat files (sensor_readings N×6)")
-        x = np.asarray(m["sensor_readings"], np.float64)
+        try:
+            x = np.asarray(m["sensor_readings"], np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(f"sensor_readings holds {m['sensor_readings'].dtype}, not numbers",
+                                  source=str(path), allowed="(N, 6) numbers") from None
         if x.ndim != 2 or x.shape[1] != 6:
             raise ValidationError(f"sensor_readings has shape {x.shape}", source=str(path), allowed="(N, 6)")
         if act not in USC_HAD_LABELS:
@@ -549,9 +573,10 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         rate = 100.0
         t = np.arange(len(x)) / rate
         data = np.column_stack([x[:, :3] * STANDARD_GRAVITY, x[:, 3:] * DEG])
-        rec = Recording(t, data, ACC_GYRO, rate, placement="hip_right_front",
-                        labels=[(0.0, len(x) / rate, USC_HAD_LABELS[act])], subject=f"usc{int(subj):02d}",
-                        provenance={"dataset": "USC-HAD", "file": f"{path.parent.name}/{path.name}", "trial": trial})
+        rec = _recording(path, t, data, ACC_GYRO, rate, placement="hip_right_front",
+                         labels=[(0.0, len(x) / rate, USC_HAD_LABELS[act])], subject=f"usc{int(subj):02d}",
+                         provenance={"dataset": "USC-HAD", "file": f"{path.parent.name}/{path.name}",
+                                     "trial": trial})
         yield f"subject{int(subj):02d}_a{act:02d}t{trial:02d}", rec
 
 
@@ -565,7 +590,8 @@ WISDM2019_LABELS = {"A": "walking", "B": "running", "C": "stairs", "D": "sitting
 
 
 def _parse_wisdm_lines(text: str, report: ImportReport) -> tuple[list, np.ndarray]:
-    """``user,activity,timestamp,x,y,z;`` lines (several per line allowed) → (keys, float table)."""
+    """``user,activity,timestamp,x,y,z;`` lines (several per line allowed) → (keys, float table); malformed
+    lines and lines holding NaN or infinity are counted and left out."""
     keys, rows = [], []
     for rec in re.split(r";\s*|\n", text):
         rec = rec.strip().rstrip(",")
@@ -582,7 +608,12 @@ def _parse_wisdm_lines(text: str, report: ImportReport) -> tuple[list, np.ndarra
             continue
         keys.append((parts[0].strip(), parts[1].strip()))
         rows.append(vals)
-    return keys, np.asarray(rows, np.float64).reshape(-1, 4)
+    table = np.asarray(rows, np.float64).reshape(-1, 4)
+    ok = np.isfinite(table).all(axis=1)
+    if not ok.all():  # "nan" / "inf" parse as floats
+        report.skipped["lines_with_nan"] += int((~ok).sum())
+        keys, table = [k for k, g in zip(keys, ok) if g], table[ok]
+    return keys, table
 
 
 def _runs(keys: list, t_s: np.ndarray, max_gap_s: float) -> list[slice]:
