@@ -579,3 +579,22 @@ def test_an_import_of_nothing_is_refused(tmp_path, capsys, fmt, write, why, allo
     write(src)
     err = _refused(capsys, [fmt, str(src)], tmp_path / "out")
     assert f"nothing could be imported from {src} {why} (allowed: " in err and allowed in err
+
+
+@pytest.mark.parametrize("fmt, option, allowed", [
+    ("uci-hapt", ["--imu", "chest"], "--imu with pamap2 only"),
+    ("pamap2", ["--device", "phone"], "--device with wisdm2019 only"),
+    ("wisdm2019", ["--imu", "hand"], "--imu with pamap2 only"),  # the default value, given: refused too
+])
+def test_an_option_of_another_format_is_refused(tmp_path, capsys, fmt, option, allowed):
+    _hapt_raw(tmp_path)
+    err = _refused(capsys, [fmt, str(tmp_path / "HAPT"), *option], tmp_path / "out")
+    assert f"{option[0]} does not apply to {fmt} (allowed: {allowed})" in err
+
+
+def test_import_help_states_the_option_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "pamap2 only: which IMU (default: hand" in text
+    assert "wisdm2019 only: which device (default: watch)" in text
