@@ -3,7 +3,9 @@
 Each importer reads the layout the dataset's authors publish, converts to SI, maps the
 dataset's activity names onto imuforge's vocabulary (non-canonical activities keep a
 snake_case name of their own), and sets subject ids and placements. Rows the importer cannot
-use are counted in the import report, never skipped silently.
+use are counted in the import report, never skipped silently; a file it cannot read as its format is
+refused (:class:`ValidationError` naming the file, and the line of a text file: :func:`_numbers`), and so
+is an import that yields no recording (:func:`import_dataset`).
 
 | format | layout | rate | sensors, units in the files |
 |---|---|---|---|
