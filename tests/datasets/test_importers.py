@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 import zipfile
 
 import numpy as np
@@ -42,6 +44,103 @@ def test_uci_hapt(tmp_path):
     assert [(s.start_s, s.end_s, s.label) for s in r.labels] == [(0.0, 2.0, "standing"), (2.0, 5.0, "walking"),
                                                                  (5.0, 5.6, "stand_to_sit")]
     assert recs[1].labels[0].label == "lie_to_stand"
+
+
+def _refused(capsys, argv, out) -> str:
+    """Run ``imuforge import …``; assert it is refused (exit 2) in one line and writes no folder; the line."""
+    assert main(["import", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("imuforge import: error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and not out.exists()
+    return err
+
+
+def _hapt_raw(tmp_path, labels="1 1 1 1 1500\n1 1 5 1501 3000\n", n=3000):
+    """A RawData folder of one experiment (exp 1, user 1; ``n`` samples) with ``labels``."""
+    raw = tmp_path / "HAPT" / "RawData"
+    raw.mkdir(parents=True)
+    np.savetxt(raw / "acc_exp01_user01.txt", np.tile([0.1, -0.2, 1.0], (n, 1)), fmt="%.8e")
+    np.savetxt(raw / "gyro_exp01_user01.txt", np.full((n, 3), 0.05), fmt="%.8e")
+    (raw / "labels.txt").write_text(labels)
+    return raw
+
+
+def _edit_line(path, k, text):
+    """Replace line ``k`` (1-based) of ``path``."""
+    lines = path.read_text().splitlines()
+    lines[k - 1] = text
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("file, line, text, message, allowed", [
+    ("labels.txt", 2, "garbage", "labels.txt: line 2 has 1 value(s), line 1 has 5",
+     "5 whole numbers per line: experiment user activity start end"),
+    ("labels.txt", 2, "1 1 5 1501.5 3000", "labels.txt: line 2: '1501.5' is not a whole number",
+     "5 whole numbers"),
+    ("acc_exp01_user01.txt", 6, "abc 0 0", "acc_exp01_user01.txt: line 6: 'abc' is not a number",
+     "3 numbers per line: acc x y z in g"),
+    ("gyro_exp01_user01.txt", 9, "0 0", "gyro_exp01_user01.txt: line 9 has 2 value(s), line 1 has 3",
+     "3 numbers per line: gyro x y z in rad/s"),
+    ("acc_exp01_user01.txt", 100, "nan 0 0",
+     "acc_exp01_user01.txt: 1 non-finite value(s) (NaN or inf), the first on line 100",
+     "finite numbers only"),
+])
+def test_uci_hapt_unreadable_lines_are_refused(tmp_path, capsys, file, line, text, message, allowed):
+    raw = _hapt_raw(tmp_path)
+    _edit_line(raw / file, line, text)
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / file}: " in err and message in err and f"(allowed: {allowed}" in err
+
+
+def test_uci_hapt_wrong_widths_and_empty_labels_are_refused(tmp_path, capsys):
+    raw = _hapt_raw(tmp_path)
+    np.savetxt(raw / "acc_exp01_user01.txt", np.zeros((3000, 2)))
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'acc_exp01_user01.txt'}: 2 numbers per line (allowed: 3 numbers per line" in err
+    np.savetxt(raw / "acc_exp01_user01.txt", np.zeros((3000, 3)))
+    (raw / "labels.txt").write_text("")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy "input contained no data" warning either
+        err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'labels.txt'}: empty file" in err and "experiment user activity start end" in err
+
+
+@pytest.mark.parametrize("row, message", [
+    ("1 1 2 2900 3500", "samples 2900–3500 of experiment 1: not within its 3000 samples"),  # past the end
+    ("1 1 1 0 100", "samples 0–100 of experiment 1: not within its 3000 samples"),  # 0-based
+    ("1 1 1 200 100", "samples 200–100 of experiment 1: end before the start"),
+])
+def test_uci_hapt_label_rows_outside_the_samples_are_refused(tmp_path, capsys, row, message):
+    raw = _hapt_raw(tmp_path, labels=f"1 1 1 1 1000\n\n{row}\n")
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'labels.txt'}: line 3: {message}" in err
+    allowed = "1-based sample indices 1 … 3000 (acc_exp01_user01.txt and its gyro file), start ≤ end"
+    assert f"(allowed: {allowed})" in err
+
+
+def test_uci_hapt_overlapping_label_rows_are_refused(tmp_path, capsys):
+    raw = _hapt_raw(tmp_path, labels="1 1 1 1 1000\n1 1 5 1500 2000\n1 1 4 1000 1400\n")
+    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
+    assert f"{raw / 'labels.txt'}: lines 1 and 3 overlap (samples 1–1000 and 1000–1400 of experiment 1)" \
+        in err
+    assert "(allowed: label rows of one experiment that share no sample)" in err
+
+
+def test_uci_hapt_label_rows_not_imported_are_counted(tmp_path):
+    """Rows of an experiment without data files, or naming another user than the files do, are counted."""
+    _hapt_raw(tmp_path, labels="1 1 1 1 3000\n5 5 1 1 100\n5 5 4 101 200\n1 2 1 1 100\n1 1 13 1 1\n")
+    with pytest.raises(ValidationError, match="overlap"):  # the unknown activity 13 overlaps row 1
+        import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "o")
+    assert not (tmp_path / "o").exists()  # the library cleans up too
+    (tmp_path / "HAPT" / "RawData" / "labels.txt").write_text("1 1 1 1 2999\n5 5 1 1 100\n5 5 4 101 200\n"
+                                                             "1 2 1 1 100\n1 1 13 3000 3000\n")
+    report = import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "out")
+    assert report.skipped == {"label_rows_without_data_files": 2, "label_rows_of_another_user": 1,
+                              "unknown_activity_13": 1}
+    stored = read_dataset(tmp_path / "out").meta["import_report"]["skipped"]
+    assert stored["label_rows_without_data_files"] == 2
+    (r,) = _recs(tmp_path / "out")[1]
+    assert [(s.start_s, s.end_s, s.label) for s in r.labels] == [(0.0, 59.98, "walking")]
 
 
 def _har_text(rows: np.ndarray) -> str:
@@ -146,7 +245,8 @@ def test_uci_har_bad_layouts(tmp_path):
     with pytest.raises(ValidationError, match="is not a folder"):
         import_dataset("uci-har", tmp_path / "b" / "test" / "y_test.txt", tmp_path / "o4")
     folder = root / "train" / "Inertial Signals"
-    bad = (("", "empty file"), ("1 2 3\n", "3 numbers per row"), ("abc def\n", "unreadable rows"))
+    bad = (("", "empty file"), ("1 2 3\n", "3 numbers per line"),
+           ("abc def\n", "line 1: 'abc' is not a number"))
     for k, (text, message) in enumerate(bad):
         (folder / "body_gyro_z_train.txt").write_text(text)
         with pytest.raises(ValidationError, match=message):
@@ -195,6 +295,52 @@ def test_pamap2_nan_rows_become_gaps(tmp_path):
     import_dataset("pamap2", tmp_path / "PAMAP2_Dataset", tmp_path / "ankle", imu="ankle")
     ankle = read_dataset(tmp_path / "ankle")
     assert [ankle.read(i).placement for i in range(2)] == ["ankle_right", "ankle_left"]  # 108 is left-handed
+
+
+def _pamap2_file(folder, name="subject101.dat", n=300):
+    """A PAMAP2 protocol file: ``n`` rows of 54 columns (time, activity 4, heart rate, three IMUs of ones)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = np.ones((n, 54))
+    table[:, 0], table[:, 1] = 5.0 + np.arange(n) / 100.0, 4
+    np.savetxt(folder / name, table, fmt="%.6f")
+    return folder / name
+
+
+@pytest.mark.parametrize("line, text, message", [
+    (11, "5.1 4 x1" + " 1" * 51, "line 11: 'x1' is not a number"),
+    (12, "5.1 4 1", "line 12 has 3 value(s), line 1 has 54"),
+])
+def test_pamap2_unreadable_lines_are_refused(tmp_path, capsys, line, text, message):
+    path = _pamap2_file(tmp_path / "Protocol")
+    _edit_line(path, line, text)
+    err = _refused(capsys, ["pamap2", str(tmp_path)], tmp_path / "out")
+    assert f"{path}: {message} (allowed: 54 numbers (or NaN) per line (PAMAP2 protocol))" in err
+
+
+def test_pamap2_a_file_without_readings_of_the_imu_is_counted(tmp_path, capsys):
+    _pamap2_file(tmp_path / "Protocol", "subject101.dat")
+    path = _pamap2_file(tmp_path / "Protocol", "subject102.dat")
+    table = np.loadtxt(path)
+    table[:, 2:] = np.nan  # every sensor column
+    np.savetxt(path, table, fmt="%.6f")
+    report = import_dataset("pamap2", tmp_path, tmp_path / "out")
+    assert report.recordings == 1
+    assert report.as_dict()["skipped"] == {"rows_with_nan": 300, "files_without_usable_rows": 1}
+    path.rename(tmp_path / "Protocol" / "subject101.dat")  # now the only file: nothing to import
+    err = _refused(capsys, ["pamap2", str(tmp_path)], tmp_path / "out2")
+    assert "nothing could be imported" in err and "files_without_usable_rows=1" in err
+    assert "(allowed: Protocol/subjectNNN.dat, 54 numbers per line" in err
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("y_train.txt", "1\nwalking\n1\n", "line 2: 'walking' is not a whole number"),
+    ("subject_train.txt", "1 1\n1 1\n1 1\n", "2 numbers per line"),
+])
+def test_uci_har_unreadable_id_files_are_refused(tmp_path, capsys, name, text, message):
+    _har_split(tmp_path, "train", [(1, 1, _har_signal(np.random.default_rng(3), 256))])
+    (tmp_path / "train" / name).write_text(text)
+    err = _refused(capsys, ["uci-har", str(tmp_path)], tmp_path / "out")
+    assert f"{tmp_path / 'train' / name}: {message} (allowed: a whole number per line, one per window)" in err
 
 
 def _rw_csv(t_ms, xyz):
@@ -265,6 +411,43 @@ def test_realworld_magnetic_field_nested_zips_and_empty_files(tmp_path):
     np.testing.assert_allclose(r.mag[3], [20.0, -5.0, 40.0])
     assert report.skipped["csv_files_without_samples"] == 1
 
+def test_realworld_damaged_zips_are_refused(tmp_path, capsys):
+    data = tmp_path / "rw" / "proband1" / "data"
+    data.mkdir(parents=True)
+    t = 1435000000000 + np.arange(50) * 20
+    with zipfile.ZipFile(data / "acc_walking_csv.zip", "w") as z:
+        z.writestr("acc_walking_chest.csv", _rw_csv(t, np.tile([0.0, 9.81, 0.0], (50, 1))))
+    whole = (data / "acc_walking_csv.zip").read_bytes()
+    allowed = "(allowed: a RealWorld *_csv.zip as published: fetch it again)"
+    for k, damaged in enumerate((b"PK\x03\x04garbage", whole[:len(whole) // 2])):  # not a zip; truncated
+        (data / "acc_walking_csv.zip").write_bytes(damaged)
+        err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / f"out{k}")
+        assert f"{data / 'acc_walking_csv.zip'}: damaged zip archive (" in err and allowed in err
+    buf = io.BytesIO()  # a damaged zip inside the zip
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("acc_walking_2_csv.zip", b"not a zip")
+    (data / "acc_walking_csv.zip").write_bytes(buf.getvalue())
+    err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / "out2")
+    assert f"{data / 'acc_walking_csv.zip'}: damaged zip archive (File is not a zip file)" in err
+
+
+def test_realworld_unreadable_csv_lines_are_refused(tmp_path, capsys):
+    data = tmp_path / "rw" / "proband1" / "data"
+    data.mkdir(parents=True)
+    lines = _rw_csv(1435000000000 + np.arange(50) * 20, np.tile([0.0, 9.81, 0.0], (50, 1))).splitlines()
+    lines[4] = "3,1435000000060,0.0,x,0.0"  # line 5 of the file
+    with zipfile.ZipFile(data / "acc_walking_csv.zip", "w") as z:
+        z.writestr("acc_walking_chest.csv", "\n".join(lines) + "\n")
+    err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / "out")
+    assert f"{data / 'acc_walking_csv.zip'} (acc_walking_chest.csv): line 5: 'x' is not a number" in err
+    assert "(allowed: 5 numbers per line below the header id,attr_time,attr_x,attr_y,attr_z)" in err
+    lines[4] = "3,1435000000060,0.0,nan,0.0"
+    (data / "acc_walking_csv.zip").unlink()
+    (data / "acc_walking_chest.csv").write_text("\n".join(lines) + "\n")
+    err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / "out")
+    assert f"{data / 'acc_walking_chest.csv'}: 1 non-finite value(s) (NaN or inf), the first on line 5" in err
+
+
 def test_usc_had(tmp_path):
     from scipy.io import savemat
 
@@ -284,6 +467,21 @@ def test_usc_had(tmp_path):
     np.testing.assert_allclose(r.gyro[0, 0], 90 * DEG)
 
 
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_usc_had_unreadable_mat_files_are_refused(tmp_path, capsys, damage):
+    from scipy.io import savemat
+
+    path = tmp_path / "USC-HAD" / "Subject1" / "a1t1.mat"
+    path.parent.mkdir(parents=True)
+    savemat(path, {"sensor_readings": np.zeros((500, 6))})
+    whole = path.read_bytes()
+    path.write_bytes({"garbage": b"MATLAB 5.0 MAT-file" + bytes(100), "truncated": whole[:len(whole) // 2],
+                      "empty": b""}[damage])
+    err = _refused(capsys, ["usc-had", str(tmp_path / "USC-HAD")], tmp_path / "out")
+    assert f"{path}: not a readable MATLAB file (" in err
+    assert "(allowed: USC-HAD .mat files as published (sensor_readings N×6))" in err
+
+
 def test_wisdm_v11_handles_bad_lines(tmp_path):
     lines = []
     t0 = 49105962326000
@@ -291,6 +489,7 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
         lines.append(f"33,Jogging,{t0 + i * 50_000_000},-0.6946377,12.680544,0.50395286;")
     lines.append("33,Jogging,0,0.0,0.0,0.0;")  # zero timestamp
     lines.append("33,Jogging,49105962326000,1.0,2.0;")  # malformed
+    lines.append("33,Jogging,49105962326001,nan,2.0,3.0;")  # not finite
     for i in range(40):
         lines.append(f"17,Walking,{t0 + 10**12 + i * 50_000_000},1.0,9.0,0.5;")
     (tmp_path / "WISDM_ar_v1.1").mkdir()
@@ -300,6 +499,7 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
     assert [(r.subject, r.labels[0].label, len(r)) for r in recs] == [("wisdm33", "running", 60),
                                                                       ("wisdm17", "walking", 40)]
     assert report.skipped["zero_timestamps"] == 1 and report.skipped["malformed_lines"] == 1
+    assert report.skipped["lines_with_nan"] == 1
     assert recs[0].rate_hz == 20.0 and recs[0].placement == "pocket_right_thigh"
 
 
@@ -349,3 +549,52 @@ def test_unknown_format_and_missing_files(tmp_path):
         import_dataset("opportunity", tmp_path, tmp_path / "o")
     with pytest.raises(ValidationError, match="labels.txt"):
         import_dataset("uci-hapt", tmp_path, tmp_path / "o2")
+
+
+def _usc_unknown_only(src):
+    from scipy.io import savemat
+
+    (src / "Subject1").mkdir(parents=True)
+    savemat(src / "Subject1" / "a13t1.mat", {"sensor_readings": np.zeros((100, 6))})
+
+
+def _wisdm2019_malformed_only(src):
+    (src / "raw" / "watch" / "accel").mkdir(parents=True)
+    (src / "raw" / "watch" / "accel" / "data_1600_accel_watch.txt").write_text("1600,A,bad;\nnonsense\n")
+
+
+@pytest.mark.parametrize("fmt, write, why, allowed", [
+    ("wisdm", lambda src: (src / "WISDM_ar_v1.1_raw.txt").write_text(""), "(the files hold no samples)",
+     "WISDM_ar_v1.1_raw.txt, lines 'user,activity,timestamp ns,x,y,z;' of the activities Walking, Jogging"),
+    ("wisdm", lambda src: (src / "WISDM_ar_v1.1_raw.txt").write_text("junk\n33,Jogging,1;\n"),
+     "(skipped: malformed_lines=2)", "lines 'user,activity,timestamp ns,x,y,z;'"),
+    ("wisdm2019", _wisdm2019_malformed_only, "(skipped: malformed_lines=2)",
+     "lines 'subject,activity code,timestamp ns,x,y,z;' of the codes A, B, C"),
+    ("usc-had", _usc_unknown_only, "(skipped: unknown_activity_13=1)",
+     "SubjectN/aXtY.mat of the activities X = 1, 2, 3"),
+])
+def test_an_import_of_nothing_is_refused(tmp_path, capsys, fmt, write, why, allowed):
+    src = tmp_path / "src"
+    src.mkdir()
+    write(src)
+    err = _refused(capsys, [fmt, str(src)], tmp_path / "out")
+    assert f"nothing could be imported from {src} {why} (allowed: " in err and allowed in err
+
+
+@pytest.mark.parametrize("fmt, option, allowed", [
+    ("uci-hapt", ["--imu", "chest"], "--imu with pamap2 only"),
+    ("pamap2", ["--device", "phone"], "--device with wisdm2019 only"),
+    ("wisdm2019", ["--imu", "hand"], "--imu with pamap2 only"),  # the default value, given: refused too
+])
+def test_an_option_of_another_format_is_refused(tmp_path, capsys, fmt, option, allowed):
+    _hapt_raw(tmp_path)
+    err = _refused(capsys, [fmt, str(tmp_path / "HAPT"), *option], tmp_path / "out")
+    assert f"{option[0]} does not apply to {fmt} (allowed: {allowed})" in err
+
+
+def test_import_help_states_the_option_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "pamap2 only: which IMU (default: hand" in text
+    assert "wisdm2019 only: which device (default: watch)" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import itertools
 import json
 import sys
@@ -23,8 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("format", choices=sorted(IMPORTERS), help="dataset layout")
     p.add_argument("src", help="the dataset's folder (or WISDM v1.1 raw file)")
     p.add_argument("--out", required=True, help="new Dataset folder")
-    p.add_argument("--imu", default="hand", choices=["hand", "chest", "ankle"], help="PAMAP2: which IMU")
-    p.add_argument("--device", default="watch", choices=["watch", "phone"], help="WISDM 2019: which device")
+    # no parse-time defaults: an option given with a format it does not apply to is refused (cmd_import);
+    # the defaults stated are the importers' own
+    imu, device = (inspect.signature(IMPORTERS[f]).parameters[k].default
+                   for f, k in (("pamap2", "imu"), ("wisdm2019", "device")))
+    p.add_argument("--imu", choices=["hand", "chest", "ankle"],
+                   help=f"pamap2 only: which IMU (default: {imu}, the dominant wrist)")
+    p.add_argument("--device", choices=["watch", "phone"],
+                   help=f"wisdm2019 only: which device (default: {device})")
     p.add_argument("--json", action="store_true", help="print the import report as JSON")
     p.set_defaults(func=cmd_import)
 
@@ -106,11 +113,16 @@ def cmd_import(args) -> int:
     from imuforge.commands.motion import check_new_folder, staged_folder
     from imuforge.datasets.importers import import_dataset
 
+    from imuforge.errors import ValidationError
+
     opts = {}
-    if args.format == "pamap2":
-        opts["imu"] = args.imu
-    if args.format == "wisdm2019":
-        opts["device"] = args.device
+    for flag, key, fmt in (("--imu", "imu", "pamap2"), ("--device", "device", "wisdm2019")):
+        value = getattr(args, key)
+        if value is not None and args.format != fmt:
+            raise ValidationError(f"{flag} does not apply to {args.format}",
+                                  allowed=f"{flag} with {fmt} only")
+        if value is not None:
+            opts[key] = value
     out = Path(args.out)
     check_new_folder(out)
 

@@ -3,7 +3,9 @@
 Each importer reads the layout the dataset's authors publish, converts to SI, maps the
 dataset's activity names onto imuforge's vocabulary (non-canonical activities keep a
 snake_case name of their own), and sets subject ids and placements. Rows the importer cannot
-use are counted in the import report, never skipped silently.
+use are counted in the import report, never skipped silently; a file it cannot read as its format is
+refused (:class:`ValidationError` naming the file, and the line of a text file: :func:`_numbers`), and so
+is an import that yields no recording (:func:`import_dataset`).
 
 | format | layout | rate | sensors, units in the files |
 |---|---|---|---|
@@ -21,7 +23,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
+import warnings
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
 from imuforge.recording import Dataset, Recording
 from imuforge.units import DEG, STANDARD_GRAVITY
@@ -40,7 +45,8 @@ ACC_GYRO = ACC + ("gyro_x", "gyro_y", "gyro_z")
 
 @dataclass
 class ImportReport:
-    """What an import did: recordings written, rows skipped by reason, labels found."""
+    """What an import did: recordings written, rows (files, label rows) not imported by reason, labels found.
+    Reasons counted 0 times are left out of :meth:`as_dict`."""
 
     format: str
     source: str
@@ -50,7 +56,86 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         return {"format": self.format, "source": self.source, "recordings": self.recordings,
-                "skipped": dict(self.skipped), "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())}}
+                "skipped": {k: v for k, v in self.skipped.items() if v},
+                "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())}}
+
+
+def _numbers(path: str | os.PathLike, *, allowed: str, columns: int | None = None, dtype=np.float64,
+             finite: bool = False, text: str | None = None, delimiter: str | None = None,
+             first_line: int = 1) -> np.ndarray:
+    """A numeric text table, shape ``(rows, columns)``, read with :func:`numpy.loadtxt` — or
+    :class:`ValidationError` naming the file (``path``), the line and ``allowed`` (what the file should hold)
+    for: a file without numbers, a value that is not a number (not a whole number for an integer ``dtype``),
+    a line with another count of values than the first, other than ``columns`` values per line if given, and
+    NaN or infinity if ``finite``.
+
+    ``text``: the file's text when it is already read (``path`` then only names it); ``first_line``: the line
+    of the file ``text`` starts on (2 below a header). Blank lines and ``#`` comments are skipped.
+    """
+    if text is None:
+        text = Path(path).read_text(errors="replace")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # loadtxt's "input contained no data": refused below, in one line
+        try:
+            table = np.loadtxt(io.StringIO(text), dtype=dtype, delimiter=delimiter, ndmin=2)
+        except ValueError:
+            raise ValidationError(_first_bad_line(text, dtype, delimiter, first_line), source=str(path),
+                                  allowed=allowed) from None
+    if table.size == 0:
+        raise ValidationError("empty file (no numbers in it)", source=str(path), allowed=allowed)
+    if columns is not None and table.shape[1] != columns:
+        raise ValidationError(f"{table.shape[1]} numbers per line", source=str(path), allowed=allowed)
+    if finite and not np.isfinite(table).all():
+        bad = ~np.isfinite(table)
+        line = _line_of_row(text, int(np.argmax(bad.any(axis=1))), delimiter, first_line)
+        raise ValidationError(f"{int(bad.sum())} non-finite value(s) (NaN or inf), the first on line {line}",
+                              source=str(path), allowed=f"finite numbers only; {allowed}")
+    return table
+
+
+def _data_lines(text: str, delimiter: str | None, first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of the lines :func:`numpy.loadtxt` reads (not blank, not a ``#`` comment)."""
+    for k, line in enumerate(text.splitlines(), start=first_line):
+        fields = [f.strip() for f in line.split("#", 1)[0].split(delimiter)]
+        if any(fields):
+            yield k, fields
+
+
+def _first_bad_line(text: str, dtype, delimiter: str | None, first_line: int) -> str:
+    """What is wrong with the first line :func:`numpy.loadtxt` refused (``"line 14 has 1 value(s), line 1
+    has 5"``). Runs only after loadtxt refused the text, and stops at the line it finds."""
+    convert, kind = (int, "a whole number") if np.dtype(dtype).kind in "iu" else (float, "a number")
+    width = None
+    for k, fields in _data_lines(text, delimiter, first_line):
+        if width is None:
+            width, first = len(fields), k
+        if len(fields) != width:
+            return f"line {k} has {len(fields)} value(s), line {first} has {width}"
+        for f in fields:
+            try:
+                convert(f)
+            except ValueError:
+                return f"line {k}: {shorten(f)} is not {kind}"
+    return "unreadable numbers"  # loadtxt refused what Python reads (e.g. "1_000")
+
+
+def _line_of_row(text: str, row: int, delimiter: str | None = None, first_line: int = 1) -> int:
+    """The line of the file holding row ``row`` (0-based) of its :func:`numpy.loadtxt` table."""
+    for i, (k, _) in enumerate(_data_lines(text, delimiter, first_line)):
+        if i == row:
+            return k
+    return first_line + row
+
+
+def _recording(source: str | os.PathLike, *args, **kwargs) -> Recording:
+    """``Recording(*args, **kwargs)``; a refusal (non-finite values, bad label bounds) names ``source``, the
+    file the values came from."""
+    try:
+        return Recording(*args, **kwargs)
+    except ValidationError as exc:
+        if exc.source is not None:
+            raise
+        raise ValidationError(exc.what, source=str(source), allowed=exc.allowed) from None
 
 
 def _segments_from_codes(t: np.ndarray, codes: np.ndarray, names: dict, period: float) -> list[tuple]:
@@ -79,42 +164,77 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
     """UCI HAPT / UCI-HAR raw layout: ``RawData/acc_expEE_userUU.txt`` (g), ``gyro_…`` (rad/s), ``labels.txt``.
 
     ``labels.txt`` rows: experiment, user, activity id, first sample, last sample (1-based,
-    inclusive). The phone was on the waist; 50 Hz.
+    inclusive). The phone was on the waist; 50 Hz. A label row outside its experiment's samples, ending
+    before it starts, or overlapping another row of its experiment is refused (:func:`_hapt_segments`); rows
+    of experiments without data files, of another user than the files', or of unknown activities are counted.
     """
     raw = src / "RawData" if (src / "RawData").is_dir() else src
     lab_path = raw / "labels.txt"
     if not lab_path.exists():
         raise ValidationError(f"no labels.txt in {raw}", allowed="the UCI HAPT RawData folder")
-    labels = np.loadtxt(lab_path, dtype=np.int64, ndmin=2)
-    if labels.shape[1] != 5:
-        raise ValidationError(f"labels.txt has {labels.shape[1]} columns", source=str(lab_path),
-                              allowed="5: experiment user activity start end")
+    lab_text = lab_path.read_text(errors="replace")
+    labels = _numbers(lab_path, text=lab_text, dtype=np.int64, columns=5,
+                      allowed="5 whole numbers per line: experiment user activity start end")
     files = sorted(p for p in raw.iterdir() if _HAPT_RE.match(p.name))
     if not files:
         raise ValidationError(f"no acc_expEE_userUU.txt files in {raw}")
+    exps = {int(_HAPT_RE.match(p.name).group(1)) for p in files}
+    report.skipped["label_rows_without_data_files"] += int((~np.isin(labels[:, 0], list(exps))).sum())
     rate = 50.0
     for acc_path in progress(files, desc="uci-hapt", unit="file"):
         exp, user = (int(g) for g in _HAPT_RE.match(acc_path.name).groups())
         gyro_path = raw / acc_path.name.replace("acc_", "gyro_", 1)
         if not gyro_path.exists():
             raise ValidationError(f"missing {gyro_path.name} next to {acc_path.name}", source=str(raw))
-        acc = np.loadtxt(acc_path, ndmin=2) * STANDARD_GRAVITY
-        gyro = np.loadtxt(gyro_path, ndmin=2)
+        acc = _numbers(acc_path, columns=3, finite=True, allowed="3 numbers per line: acc x y z in g")
+        gyro = _numbers(gyro_path, columns=3, finite=True, allowed="3 numbers per line: gyro x y z in rad/s")
+        acc *= STANDARD_GRAVITY
         n = min(len(acc), len(gyro))
         if len(acc) != len(gyro):
             report.skipped["unpaired_samples"] += abs(len(acc) - len(gyro))
         t = np.arange(n) / rate
-        rows = labels[(labels[:, 0] == exp) & (labels[:, 1] == user)]
-        segs = []
-        for _, _, act, a, b in rows:
-            if int(act) not in HAPT_LABELS:
-                report.skipped[f"unknown_activity_{act}"] += 1
-                continue
-            segs.append(((a - 1) / rate, b / rate, HAPT_LABELS[int(act)]))
-        rec = Recording(t, np.column_stack([acc[:n], gyro[:n]]), ACC_GYRO, rate, placement="waist_left_landscape",
-                        labels=segs, subject=f"uci{user:02d}",
-                        provenance={"dataset": "UCI HAPT", "file": acc_path.name, "experiment": exp})
+        of_exp = labels[:, 0] == exp
+        report.skipped["label_rows_of_another_user"] += int((of_exp & (labels[:, 1] != user)).sum())
+        rows = np.flatnonzero(of_exp & (labels[:, 1] == user))
+        segs = _hapt_segments(labels, rows, n, rate, lab_path, lab_text, acc_path.name, report)
+        rec = _recording(acc_path, t, np.column_stack([acc[:n], gyro[:n]]), ACC_GYRO, rate,
+                         placement="waist_left_landscape", labels=segs, subject=f"uci{user:02d}",
+                         provenance={"dataset": "UCI HAPT", "file": acc_path.name, "experiment": exp})
         yield f"exp{exp:02d}_user{user:02d}", rec
+
+
+def _hapt_segments(labels: np.ndarray, rows: np.ndarray, n: int, rate: float, lab_path: Path, lab_text: str,
+                   data_name: str, report: ImportReport) -> list[tuple[float, float, str]]:
+    """Label segments ``(start s, end s, label)`` of ``labels[rows]`` (one experiment's rows of labels.txt)
+    for its ``n`` samples. A row must span 1-based inclusive samples ``1 ≤ start ≤ end ≤ n`` and not
+    overlap another row; else :class:`ValidationError` naming the line of labels.txt. Unknown activities
+    are counted."""
+    own = labels[rows]
+    a, b = own[:, 3], own[:, 4]
+    bad = (a < 1) | (b < a) | (b > n)
+    if bad.any():
+        i = int(np.argmax(bad))
+        line = _line_of_row(lab_text, int(rows[i]))
+        why = "end before the start" if b[i] < a[i] else f"not within its {n} samples"
+        raise ValidationError(f"line {line}: samples {a[i]}–{b[i]} of experiment {own[i, 0]}: {why}",
+                              source=str(lab_path),
+                              allowed=f"1-based sample indices 1 … {n} ({data_name} and its gyro file), "
+                                      f"start ≤ end")
+    order = np.argsort(a, kind="stable")
+    over = np.flatnonzero(a[order][1:] <= b[order][:-1])
+    if over.size:
+        i, j = int(order[over[0]]), int(order[over[0] + 1])
+        li, lj = sorted((_line_of_row(lab_text, int(rows[i])), _line_of_row(lab_text, int(rows[j]))))
+        raise ValidationError(f"lines {li} and {lj} overlap (samples {a[i]}–{b[i]} and {a[j]}–{b[j]} "
+                              f"of experiment {own[i, 0]})", source=str(lab_path),
+                              allowed="label rows of one experiment that share no sample")
+    segs = []
+    for act, start, end in own[:, 2:]:
+        if int(act) not in HAPT_LABELS:
+            report.skipped[f"unknown_activity_{act}"] += 1
+            continue
+        segs.append(((start - 1) / rate, end / rate, HAPT_LABELS[int(act)]))
+    return segs
 
 
 # ------------------------------------------------------------------------------- UCI HAR (windowed)
@@ -146,37 +266,21 @@ def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
         if not path.exists():
             raise ValidationError(f"missing {path.name}", source=str(folder),
                                   allowed=", ".join(f"{s}_{split}.txt" for s in UCI_HAR_SIGNALS))
-        parts.append(_har_table(path))
-    rows = {len(p) for p in parts}  # each file already holds UCI_HAR_WINDOW numbers per row (_har_table)
+        parts.append(_numbers(path, columns=UCI_HAR_WINDOW, finite=True,
+                              allowed=f"{UCI_HAR_WINDOW} numbers per line, one line per window"))
+    rows = {len(p) for p in parts}
     if len(rows) != 1:
         raise ValidationError(f"Inertial Signals of {split} have {sorted(rows)} rows", source=str(folder),
                               allowed="six files with one row per window each")
     windows = np.stack(parts, axis=-1)
     windows[..., :3] *= STANDARD_GRAVITY
-    ids = [np.loadtxt(root / split / f"{kind}_{split}.txt", dtype=np.int64, ndmin=1)
-           for kind in ("y", "subject") if (root / split / f"{kind}_{split}.txt").exists()]
+    id_paths = [root / split / f"{kind}_{split}.txt" for kind in ("y", "subject")]
+    ids = [_numbers(path, dtype=np.int64, columns=1, allowed="a whole number per line, one per window")[:, 0]
+           for path in id_paths if path.exists()]
     if len(ids) != 2 or any(len(x) != len(windows) for x in ids):
         raise ValidationError(f"y_{split}.txt / subject_{split}.txt missing or not one row per window",
                               source=str(root / split), allowed=f"{len(windows)} rows each")
     return windows, ids[0], ids[1]
-
-
-def _har_table(path: Path) -> np.ndarray:
-    """One Inertial Signals file: a row of :data:`UCI_HAR_WINDOW` finite numbers per window (else refused,
-    naming the file)."""
-    allowed = f"{UCI_HAR_WINDOW} numbers per row, one row per window"
-    text = path.read_text(errors="replace")
-    if not text.strip():
-        raise ValidationError("empty file", source=str(path), allowed=allowed)
-    try:
-        table = np.loadtxt(io.StringIO(text), ndmin=2)
-    except ValueError as exc:
-        raise ValidationError(f"unreadable rows ({str(exc).splitlines()[0]})", source=str(path),
-                              allowed=allowed) from None
-    if table.shape[1] != UCI_HAR_WINDOW or not np.isfinite(table).all():
-        raise ValidationError(f"{table.shape[1]} numbers per row" if table.shape[1] != UCI_HAR_WINDOW
-                              else "non-finite values", source=str(path), allowed=allowed)
-    return table
 
 
 def _window_runs(windows: np.ndarray, subjects: np.ndarray) -> list[slice]:
@@ -261,7 +365,7 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
     ``imu`` picks the sensor: ``hand`` (dominant wrist), ``chest`` or ``ankle`` (dominant side; subject 108 is
     left-handed). Only ``Protocol/`` is read (``Optional/`` holds the optional activities of some subjects).
     Uses the ±16 g accelerometer (m/s²), gyro (rad/s) and magnetometer (µT). Rows with NaN in the chosen IMU
-    become gaps; activity 0 (transient) is left unlabelled.
+    become gaps (a file without any other row is counted); activity 0 (transient) is left unlabelled.
     """
     if imu not in PAMAP2_IMUS:
         raise ValidationError(f"unknown PAMAP2 IMU {imu!r}", allowed=", ".join(PAMAP2_IMUS))
@@ -272,14 +376,13 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
     c0 = PAMAP2_IMUS[imu]
     cols = list(range(c0 + 1, c0 + 4)) + list(range(c0 + 7, c0 + 10)) + list(range(c0 + 10, c0 + 13))
     for path in progress(files, desc="pamap2", unit="file"):
-        table = np.loadtxt(path, ndmin=2)
-        if table.shape[1] != 54:
-            raise ValidationError(f"{table.shape[1]} columns", source=str(path), allowed="54 (PAMAP2 protocol)")
-        t, act = table[:, 0], table[:, 1].astype(np.int64)
-        data = table[:, cols]
-        ok = np.all(np.isfinite(data), axis=1) & np.isfinite(t)
+        table = _numbers(path, columns=54, allowed="54 numbers (or NaN) per line (PAMAP2 protocol)")
+        ok = np.all(np.isfinite(table[:, cols]), axis=1) & np.isfinite(table[:, 0]) & np.isfinite(table[:, 1])
         report.skipped["rows_with_nan"] += int((~ok).sum())
-        t, act, data = t[ok], act[ok], data[ok]
+        if not ok.any():  # the chosen IMU read nothing in this file
+            report.skipped["files_without_usable_rows"] += 1
+            continue
+        t, act, data = table[ok, 0], table[ok, 1].astype(np.int64), table[ok][:, cols]
         order = np.concatenate([[True], np.diff(t) > 0])
         report.skipped["non_increasing_time"] += int((~order).sum())
         t, act, data = t[order], act[order], data[order]
@@ -291,10 +394,11 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
         if sid in PAMAP2_LEFT_DOMINANT and imu != "chest":  # the hand and ankle IMUs are on the dominant side
             placement = placement.replace("_right", "_left")
         segs = _segments_from_codes(t, act, PAMAP2_LABELS, 0.01)
-        rec = Recording(t - t[0] if t.size else t, data, ACC_GYRO + ("mag_x", "mag_y", "mag_z"), 100.0,
-                        placement=placement, labels=[(a - t[0], b - t[0], lab) for a, b, lab in segs],
-                        subject=f"pamap2_{sid}", provenance={"dataset": "PAMAP2", "file": path.name, "imu": imu,
-                                                              "time_offset_s": float(t[0]) if t.size else 0.0})
+        rec = _recording(path, t - t[0], data, ACC_GYRO + ("mag_x", "mag_y", "mag_z"), 100.0,
+                         placement=placement, labels=[(a - t[0], b - t[0], lab) for a, b, lab in segs],
+                         subject=f"pamap2_{sid}",
+                         provenance={"dataset": "PAMAP2", "file": path.name, "imu": imu,
+                                     "time_offset_s": float(t[0])})
         yield f"{path.stem}_{imu}", rec
 
 
@@ -314,42 +418,55 @@ _RW_RE = re.compile(r"^(acc|gyr|gyroscope|mag|magneticfield|magnetic)_([a-z]+)(?
 _RW_SENSOR = {"gyroscope": "gyr", "magnetic": "mag", "magneticfield": "mag"}
 
 
-def _realworld_files(src: Path) -> Iterator[tuple[str, str, bytes]]:
-    """``(subject folder, csv name, bytes)`` for every sensor CSV, plain or inside ``*_csv.zip`` — also inside
-    the zips some archives hold in turn (stairs of probands 4, 7 and 14: ``acc_climbingup_2_csv.zip``)."""
-    def members(z: zipfile.ZipFile, subject: str) -> Iterator[tuple[str, str, bytes]]:
+#: what zipfile (and zlib under it) raise on a damaged or truncated archive
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
+
+
+def _realworld_files(src: Path) -> Iterator[tuple[str, str, str, bytes]]:
+    """``(subject folder, csv name, where, bytes)`` for every sensor CSV, plain or inside ``*_csv.zip`` — also
+    inside the zips some archives hold in turn (stairs of probands 4, 7 and 14: ``acc_climbingup_2_csv.zip``).
+    ``where`` names the file for messages (``…/acc_walking_csv.zip (acc_walking_chest.csv)`` for a member).
+    A damaged zip is refused, naming it."""
+    def members(z: zipfile.ZipFile, path: Path, inside: tuple[str, ...], subject: str
+                ) -> Iterator[tuple[str, str, str, bytes]]:
         for name in sorted(z.namelist()):
             base = Path(name).name
             if base.lower().endswith(".zip"):
                 with zipfile.ZipFile(io.BytesIO(z.read(name))) as inner:
-                    yield from members(inner, subject)
+                    yield from members(inner, path, (*inside, name), subject)
             elif _RW_RE.match(base):
-                yield subject, base, z.read(name)
+                yield subject, base, f"{path} ({', '.join((*inside, name))})", z.read(name)
 
     for p in sorted(src.rglob("*")):
         if not p.is_file():
             continue
         subject = next((part for part in p.relative_to(src).parts if part.lower().startswith("proband")), "proband0")
         if p.suffix.lower() == ".zip":
-            with zipfile.ZipFile(p) as z:
-                yield from members(z, subject)
+            try:
+                with zipfile.ZipFile(p) as z:
+                    yield from members(z, p, (), subject)
+            except _ZIP_ERRORS as exc:
+                raise ValidationError(f"damaged zip archive ({exc})", source=str(p),
+                                      allowed="a RealWorld *_csv.zip as published: fetch it again") from None
         elif _RW_RE.match(p.name):
-            yield subject, p.name, p.read_bytes()
+            yield subject, p.name, str(p), p.read_bytes()
 
 
-def _read_rw_csv(raw: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
-    text = raw.decode()
+def _read_rw_csv(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """(time s, x y z) of one RealWorld CSV, time-sorted, repeated times dropped; ``where`` names the file."""
+    text = raw.decode(errors="replace")
     header = text.splitlines()[0].split(",") if text else []
     try:
         ti = header.index("attr_time")
         xi, yi, zi = header.index("attr_x"), header.index("attr_y"), header.index("attr_z")
     except ValueError:
-        raise ValidationError(f"unexpected header {header}", source=name,
+        raise ValidationError(f"unexpected header {header}", source=where,
                               allowed="id,attr_time,attr_x,attr_y,attr_z") from None
     body = text.split("\n", 1)[1] if "\n" in text else ""
     if not body.strip():  # a header only
         return np.empty(0), np.empty((0, 3))
-    table = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2)
+    table = _numbers(where, text=body, delimiter=",", first_line=2, columns=len(header), finite=True,
+                     allowed=f"{len(header)} numbers per line below the header {','.join(header)}")
     t = table[:, ti] / 1000.0
     order = np.argsort(t, kind="stable")
     t, d = t[order], table[order][:, [xi, yi, zi]]
@@ -366,11 +483,11 @@ def import_realworld(src: Path, report: ImportReport) -> Iterator[tuple[str, Rec
     Recording per subject, activity, part and position; 50 Hz nominal.
     """
     streams: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    for subject, name, raw in _realworld_files(src):
+    for subject, name, where, raw in _realworld_files(src):
         sensor, activity, part, position = _RW_RE.match(name).groups()
         sensor = _RW_SENSOR.get(sensor.lower(), sensor.lower())
         key = (subject, activity.lower(), part or "1", position.lower())
-        t, d = _read_rw_csv(raw, name)
+        t, d = _read_rw_csv(raw, where)
         if len(t) < 2:  # a header without samples (or one sample): nothing to import, counted
             report.skipped["csv_files_without_samples"] += 1
             continue
@@ -425,7 +542,8 @@ _USC_RE = re.compile(r"^a(\d+)t(\d+)\.mat$", re.I)
 def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recording]]:
     """USC-HAD: ``SubjectN/aXtY.mat`` (activity X, trial Y) with ``sensor_readings`` (N×6: acc g, gyro °/s).
 
-    MotionNode at the front right hip, 100 Hz. "Sleeping" maps to ``lying``.
+    MotionNode at the front right hip, 100 Hz. "Sleeping" maps to ``lying``. A file scipy cannot read
+    (damaged, truncated, not a MATLAB file) is refused, naming it.
     """
     from scipy.io import loadmat
 
@@ -434,11 +552,20 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         raise ValidationError(f"no SubjectN/aXtY.mat files under {src}")
     for path in progress(files, desc="usc-had", unit="file"):
         act, trial = (int(g) for g in _USC_RE.match(path.name).groups())
-        m = loadmat(path)
+        try:
+            m = loadmat(path)
+        except Exception as exc:  # scipy's reader raises several types on a damaged or truncated file
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise ValidationError(f"not a readable MATLAB file ({why})", source=str(path),
+                                  allowed="USC-HAD .mat files as published (sensor_readings N×6)") from None
         if "sensor_readings" not in m:
             raise ValidationError("no 'sensor_readings' variable", source=str(path),
                                   allowed="USC-HAD .mat files (sensor_readings N×6)")
-        x = np.asarray(m["sensor_readings"], np.float64)
+        try:
+            x = np.asarray(m["sensor_readings"], np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(f"sensor_readings holds {m['sensor_readings'].dtype}, not numbers",
+                                  source=str(path), allowed="(N, 6) numbers") from None
         if x.ndim != 2 or x.shape[1] != 6:
             raise ValidationError(f"sensor_readings has shape {x.shape}", source=str(path), allowed="(N, 6)")
         if act not in USC_HAD_LABELS:
@@ -448,9 +575,10 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         rate = 100.0
         t = np.arange(len(x)) / rate
         data = np.column_stack([x[:, :3] * STANDARD_GRAVITY, x[:, 3:] * DEG])
-        rec = Recording(t, data, ACC_GYRO, rate, placement="hip_right_front",
-                        labels=[(0.0, len(x) / rate, USC_HAD_LABELS[act])], subject=f"usc{int(subj):02d}",
-                        provenance={"dataset": "USC-HAD", "file": f"{path.parent.name}/{path.name}", "trial": trial})
+        rec = _recording(path, t, data, ACC_GYRO, rate, placement="hip_right_front",
+                         labels=[(0.0, len(x) / rate, USC_HAD_LABELS[act])], subject=f"usc{int(subj):02d}",
+                         provenance={"dataset": "USC-HAD", "file": f"{path.parent.name}/{path.name}",
+                                     "trial": trial})
         yield f"subject{int(subj):02d}_a{act:02d}t{trial:02d}", rec
 
 
@@ -464,7 +592,8 @@ WISDM2019_LABELS = {"A": "walking", "B": "running", "C": "stairs", "D": "sitting
 
 
 def _parse_wisdm_lines(text: str, report: ImportReport) -> tuple[list, np.ndarray]:
-    """``user,activity,timestamp,x,y,z;`` lines (several per line allowed) → (keys, float table)."""
+    """``user,activity,timestamp,x,y,z;`` lines (several per line allowed) → (keys, float table); malformed
+    lines and lines holding NaN or infinity are counted and left out."""
     keys, rows = [], []
     for rec in re.split(r";\s*|\n", text):
         rec = rec.strip().rstrip(",")
@@ -481,7 +610,12 @@ def _parse_wisdm_lines(text: str, report: ImportReport) -> tuple[list, np.ndarra
             continue
         keys.append((parts[0].strip(), parts[1].strip()))
         rows.append(vals)
-    return keys, np.asarray(rows, np.float64).reshape(-1, 4)
+    table = np.asarray(rows, np.float64).reshape(-1, 4)
+    ok = np.isfinite(table).all(axis=1)
+    if not ok.all():  # "nan" / "inf" parse as floats
+        report.skipped["lines_with_nan"] += int((~ok).sum())
+        keys, table = [k for k, g in zip(keys, ok) if g], table[ok]
+    return keys, table
 
 
 def _runs(keys: list, t_s: np.ndarray, max_gap_s: float) -> list[slice]:
@@ -618,10 +752,27 @@ IMPORTERS: dict[str, Callable[..., Iterator[tuple[str, Recording]]]] = {
 }
 
 
+#: what each format reads, for the refusal of an import that yields nothing
+EXPECTS = {
+    "uci-hapt": "RawData/acc_expEE_userUU.txt and gyro_… (3 numbers per line) with labels.txt",
+    "uci-har": "{train,test}/Inertial Signals/total_acc_x_train.txt, … with y_train.txt, subject_train.txt",
+    "pamap2": "Protocol/subjectNNN.dat, 54 numbers per line, with rows where the chosen IMU reads numbers",
+    "realworld": "probandN/data/acc_<activity>_<position>.csv (or inside *_csv.zip) of the activities "
+                 + ", ".join(REALWORLD_LABELS),
+    "usc-had": "SubjectN/aXtY.mat of the activities X = " + ", ".join(map(str, USC_HAD_LABELS)),
+    "wisdm": "WISDM_ar_v1.1_raw.txt, lines 'user,activity,timestamp ns,x,y,z;' of the activities "
+             + ", ".join(w.capitalize() for w in WISDM_LABELS),
+    "wisdm2019": "raw/<device>/accel/data_<id>_accel_<device>.txt, lines "
+                 "'subject,activity code,timestamp ns,x,y,z;' of the codes " + ", ".join(WISDM2019_LABELS),
+}
+
+
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:
     """Import ``src`` (a dataset in its published layout) into a new Dataset folder ``out``.
 
-    ``options`` go to the importer (``imu=`` for PAMAP2, ``device=`` for WISDM 2019).
+    ``options`` go to the importer (``imu=`` for PAMAP2, ``device=`` for WISDM 2019). An import that yields
+    no recording is refused (:class:`ValidationError` saying what was skipped and what the format expects);
+    a refused or failed import removes ``out`` if it made it.
     """
     if fmt not in IMPORTERS:
         raise ValidationError(f"unknown dataset format {fmt!r}", allowed=", ".join(IMPORTERS))
@@ -629,12 +780,22 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     if not src.exists():
         raise FileNotFoundError(f"no such file or folder: {src}")
     report = ImportReport(format=fmt, source=str(src))
-    ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
-    for name, rec in IMPORTERS[fmt](src, report, **options):
-        ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
-        report.recordings += 1
-        for k, v in rec.duration_per_label().items():
-            report.labels_s[k] += v
+    made = not Path(out).exists()
+    try:
+        ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
+        for name, rec in IMPORTERS[fmt](src, report, **options):
+            ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+            report.recordings += 1
+            for k, v in rec.duration_per_label().items():
+                report.labels_s[k] += v
+        if report.recordings == 0:
+            skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
+            why = f"skipped: {skipped}" if skipped else "the files hold no samples"
+            raise ValidationError(f"nothing could be imported from {src} ({why})", allowed=EXPECTS[fmt])
+    except BaseException:
+        if made:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     ds.meta["import_report"] = report.as_dict()
     ds._write_manifest()
     return report
