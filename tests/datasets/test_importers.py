@@ -105,35 +105,46 @@ def test_uci_hapt_wrong_widths_and_empty_labels_are_refused(tmp_path, capsys):
     assert f"{raw / 'labels.txt'}: empty file" in err and "experiment user activity start end" in err
 
 
-@pytest.mark.parametrize("row, message", [
-    ("1 1 2 2900 3500", "samples 2900–3500 of experiment 1: not within its 3000 samples"),  # past the end
-    ("1 1 1 0 100", "samples 0–100 of experiment 1: not within its 3000 samples"),  # 0-based
-    ("1 1 1 200 100", "samples 200–100 of experiment 1: end before the start"),
+@pytest.mark.parametrize("row, segment, counted", [
+    ("1 1 2 2900 3500", (2899 / 50, 60.0, "stairs_up"), "label_rows_clipped_to_the_samples"),  # past the end
+    ("1 1 4 900 1200", (1000 / 50, 1200 / 50, "sitting"), "label_rows_trimmed_where_they_overlap"),
+    ("1 1 1 200 100", None, "label_rows_outside_the_samples"),  # ends before it starts
+    ("1 1 1 3001 3100", None, "label_rows_outside_the_samples"),  # after the samples
 ])
-def test_uci_hapt_label_rows_outside_the_samples_are_refused(tmp_path, capsys, row, message):
-    raw = _hapt_raw(tmp_path, labels=f"1 1 1 1 1000\n\n{row}\n")
-    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
-    assert f"{raw / 'labels.txt'}: line 3: {message}" in err
-    allowed = "1-based sample indices 1 … 3000 (acc_exp01_user01.txt and its gyro file), start ≤ end"
-    assert f"(allowed: {allowed})" in err
+def test_uci_hapt_label_rows_that_do_not_fit_the_samples_are_fitted_and_counted(tmp_path, row, segment,
+                                                                                 counted):
+    """A published data set is imported, not refused, over a label row that does not fit its samples; each
+    change is counted in the import report, and no two segments overlap."""
+    _hapt_raw(tmp_path, labels=f"1 1 1 1 1000\n\n{row}\n")
+    report = import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "out")
+    assert +report.skipped == dict.fromkeys(counted.split(","), 1)  # (+: the reasons counted at least once)
+    (rec,) = _recs(tmp_path / "out")[1]
+    segs = [(s.start_s, s.end_s, s.label) for s in rec.labels]
+    assert segs[0] == (0.0, 20.0, "walking")
+    assert segs[1:] == ([] if segment is None else [pytest.approx(segment)])
 
 
-def test_uci_hapt_overlapping_label_rows_are_refused(tmp_path, capsys):
-    raw = _hapt_raw(tmp_path, labels="1 1 1 1 1000\n1 1 5 1500 2000\n1 1 4 1000 1400\n")
-    err = _refused(capsys, ["uci-hapt", str(tmp_path / "HAPT")], tmp_path / "out")
-    assert f"{raw / 'labels.txt'}: lines 1 and 3 overlap (samples 1–1000 and 1000–1400 of experiment 1)" \
-        in err
-    assert "(allowed: label rows of one experiment that share no sample)" in err
+def test_uci_hapt_zero_based_label_rows_are_clipped_to_the_first_sample(tmp_path):
+    _hapt_raw(tmp_path, labels="1 1 1 0 1000\n1 1 4 1001 1200\n")
+    report = import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "out")
+    (rec,) = _recs(tmp_path / "out")[1]
+    segs = [(s.start_s, s.end_s, s.label) for s in rec.labels]
+    assert segs == [(0.0, 20.0, "walking"), (20.0, 24.0, "sitting")]
+    assert +report.skipped == {"label_rows_clipped_to_the_samples": 1}
+
+
+def test_uci_hapt_overlapping_label_rows_start_after_the_row_before(tmp_path):
+    _hapt_raw(tmp_path, labels="1 1 1 1 1000\n1 1 5 1500 2000\n1 1 4 1000 1400\n")
+    report = import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "out")
+    (rec,) = _recs(tmp_path / "out")[1]
+    assert [(s.start_s, s.end_s, s.label) for s in rec.labels] == [
+        (0.0, 20.0, "walking"), (20.0, 28.0, "sitting"), (29.98, 40.0, "standing")]
+    assert +report.skipped == {"label_rows_trimmed_where_they_overlap": 1}
 
 
 def test_uci_hapt_label_rows_not_imported_are_counted(tmp_path):
     """Rows of an experiment without data files, or naming another user than the files do, are counted."""
-    _hapt_raw(tmp_path, labels="1 1 1 1 3000\n5 5 1 1 100\n5 5 4 101 200\n1 2 1 1 100\n1 1 13 1 1\n")
-    with pytest.raises(ValidationError, match="overlap"):  # the unknown activity 13 overlaps row 1
-        import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "o")
-    assert not (tmp_path / "o").exists()  # the library cleans up too
-    (tmp_path / "HAPT" / "RawData" / "labels.txt").write_text("1 1 1 1 2999\n5 5 1 1 100\n5 5 4 101 200\n"
-                                                             "1 2 1 1 100\n1 1 13 3000 3000\n")
+    _hapt_raw(tmp_path, labels="1 1 1 1 2999\n5 5 1 1 100\n5 5 4 101 200\n1 2 1 1 100\n1 1 13 3000 3000\n")
     report = import_dataset("uci-hapt", tmp_path / "HAPT", tmp_path / "out")
     assert report.skipped == {"label_rows_without_data_files": 2, "label_rows_of_another_user": 1,
                               "unknown_activity_13": 1}

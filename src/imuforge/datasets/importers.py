@@ -164,9 +164,9 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
     """UCI HAPT / UCI-HAR raw layout: ``RawData/acc_expEE_userUU.txt`` (g), ``gyro_…`` (rad/s), ``labels.txt``.
 
     ``labels.txt`` rows: experiment, user, activity id, first sample, last sample (1-based,
-    inclusive). The phone was on the waist; 50 Hz. A label row outside its experiment's samples, ending
-    before it starts, or overlapping another row of its experiment is refused (:func:`_hapt_segments`); rows
-    of experiments without data files, of another user than the files', or of unknown activities are counted.
+    inclusive). The phone was on the waist; 50 Hz. A label row that does not fit its experiment's samples
+    is clipped, trimmed or left out and counted (:func:`_hapt_segments`); so are rows of experiments without
+    data files, of another user than the files', or of unknown activities.
     """
     raw = src / "RawData" if (src / "RawData").is_dir() else src
     lab_path = raw / "labels.txt"
@@ -196,44 +196,44 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
         of_exp = labels[:, 0] == exp
         report.skipped["label_rows_of_another_user"] += int((of_exp & (labels[:, 1] != user)).sum())
         rows = np.flatnonzero(of_exp & (labels[:, 1] == user))
-        segs = _hapt_segments(labels, rows, n, rate, lab_path, lab_text, acc_path.name, report)
+        segs = _hapt_segments(labels, rows, n, rate, report)
         rec = _recording(acc_path, t, np.column_stack([acc[:n], gyro[:n]]), ACC_GYRO, rate,
                          placement="waist_left_landscape", labels=segs, subject=f"uci{user:02d}",
                          provenance={"dataset": "UCI HAPT", "file": acc_path.name, "experiment": exp})
         yield f"exp{exp:02d}_user{user:02d}", rec
 
 
-def _hapt_segments(labels: np.ndarray, rows: np.ndarray, n: int, rate: float, lab_path: Path, lab_text: str,
-                   data_name: str, report: ImportReport) -> list[tuple[float, float, str]]:
-    """Label segments ``(start s, end s, label)`` of ``labels[rows]`` (one experiment's rows of labels.txt)
-    for its ``n`` samples. A row must span 1-based inclusive samples ``1 ≤ start ≤ end ≤ n`` and not
-    overlap another row; else :class:`ValidationError` naming the line of labels.txt. Unknown activities
-    are counted."""
+def _hapt_segments(labels: np.ndarray, rows: np.ndarray, n: int, rate: float,
+                   report: ImportReport) -> list[tuple[float, float, str]]:
+    """Label segments ``(start s, end s, label)`` of ``labels[rows]`` (one experiment's rows of labels.txt,
+    1-based inclusive sample indices) for its ``n`` samples, in order of their start.
+
+    A published data set is imported, not refused, over a label row that does not fit its samples; what
+    is changed is counted in the report: a row reaching past the samples is clipped to them
+    (``label_rows_clipped_to_the_samples``), one entirely outside them or ending before it starts is left
+    out (``label_rows_outside_the_samples``), one that overlaps the row before it starts after that one
+    (``label_rows_trimmed_where_they_overlap``; left out when nothing remains), and an unknown activity is
+    left out (``unknown_activity_<code>``)."""
     own = labels[rows]
-    a, b = own[:, 3], own[:, 4]
-    bad = (a < 1) | (b < a) | (b > n)
-    if bad.any():
-        i = int(np.argmax(bad))
-        line = _line_of_row(lab_text, int(rows[i]))
-        why = "end before the start" if b[i] < a[i] else f"not within its {n} samples"
-        raise ValidationError(f"line {line}: samples {a[i]}–{b[i]} of experiment {own[i, 0]}: {why}",
-                              source=str(lab_path),
-                              allowed=f"1-based sample indices 1 … {n} ({data_name} and its gyro file), "
-                                      f"start ≤ end")
-    order = np.argsort(a, kind="stable")
-    over = np.flatnonzero(a[order][1:] <= b[order][:-1])
-    if over.size:
-        i, j = int(order[over[0]]), int(order[over[0] + 1])
-        li, lj = sorted((_line_of_row(lab_text, int(rows[i])), _line_of_row(lab_text, int(rows[j]))))
-        raise ValidationError(f"lines {li} and {lj} overlap (samples {a[i]}–{b[i]} and {a[j]}–{b[j]} "
-                              f"of experiment {own[i, 0]})", source=str(lab_path),
-                              allowed="label rows of one experiment that share no sample")
-    segs = []
-    for act, start, end in own[:, 2:]:
+    segs: list[tuple[float, float, str]] = []
+    last_end = 0
+    for act, start, end in own[np.argsort(own[:, 3], kind="stable"), 2:].astype(np.int64):  # label rows
         if int(act) not in HAPT_LABELS:
             report.skipped[f"unknown_activity_{act}"] += 1
             continue
-        segs.append(((start - 1) / rate, end / rate, HAPT_LABELS[int(act)]))
+        first, last = max(int(start), 1), min(int(end), n)
+        if last < first:
+            report.skipped["label_rows_outside_the_samples"] += 1
+            continue
+        if (first, last) != (start, end):
+            report.skipped["label_rows_clipped_to_the_samples"] += 1
+        if first <= last_end:
+            report.skipped["label_rows_trimmed_where_they_overlap"] += 1
+            first = last_end + 1
+            if last < first:
+                continue
+        segs.append(((first - 1) / rate, last / rate, HAPT_LABELS[int(act)]))
+        last_end = last
     return segs
 
 
