@@ -442,7 +442,7 @@ def test_realworld_damaged_zips_are_refused(tmp_path, capsys):
     assert f"{data / 'acc_walking_csv.zip'}: damaged zip archive (File is not a zip file)" in err
 
 
-def test_realworld_unreadable_csv_lines_are_refused(tmp_path, capsys):
+def test_realworld_unreadable_csv_lines_are_refused_and_nan_rows_counted(tmp_path, capsys):
     data = tmp_path / "rw" / "proband1" / "data"
     data.mkdir(parents=True)
     lines = _rw_csv(1435000000000 + np.arange(50) * 20, np.tile([0.0, 9.81, 0.0], (50, 1))).splitlines()
@@ -455,8 +455,8 @@ def test_realworld_unreadable_csv_lines_are_refused(tmp_path, capsys):
     lines[4] = "3,1435000000060,0.0,nan,0.0"
     (data / "acc_walking_csv.zip").unlink()
     (data / "acc_walking_chest.csv").write_text("\n".join(lines) + "\n")
-    err = _refused(capsys, ["realworld", str(tmp_path / "rw")], tmp_path / "out")
-    assert f"{data / 'acc_walking_chest.csv'}: 1 non-finite value(s) (NaN or inf), the first on line 5" in err
+    report = import_dataset("realworld", tmp_path / "rw", tmp_path / "out")  # a NaN row: left out, counted
+    assert report.skipped["rows_with_nan"] == 1 and len(_recs(tmp_path / "out")[1][0]) == 49
 
 
 def test_usc_had(tmp_path):

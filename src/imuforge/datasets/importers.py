@@ -452,8 +452,9 @@ def _realworld_files(src: Path) -> Iterator[tuple[str, str, str, bytes]]:
             yield subject, p.name, str(p), p.read_bytes()
 
 
-def _read_rw_csv(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """(time s, x y z) of one RealWorld CSV, time-sorted, repeated times dropped; ``where`` names the file."""
+def _read_rw_csv(raw: bytes, where: str, report: ImportReport) -> tuple[np.ndarray, np.ndarray]:
+    """(time s, x y z) of one RealWorld CSV, time-sorted, repeated times and rows holding NaN or infinity
+    dropped (counted: ``rows_with_nan``); ``where`` names the file."""
     text = raw.decode(errors="replace")
     header = text.splitlines()[0].split(",") if text else []
     try:
@@ -465,8 +466,11 @@ def _read_rw_csv(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
     body = text.split("\n", 1)[1] if "\n" in text else ""
     if not body.strip():  # a header only
         return np.empty(0), np.empty((0, 3))
-    table = _numbers(where, text=body, delimiter=",", first_line=2, columns=len(header), finite=True,
+    table = _numbers(where, text=body, delimiter=",", first_line=2, columns=len(header),
                      allowed=f"{len(header)} numbers per line below the header {','.join(header)}")
+    ok = np.isfinite(table[:, [ti, xi, yi, zi]]).all(axis=1)
+    report.skipped["rows_with_nan"] += int((~ok).sum())
+    table = table[ok]
     t = table[:, ti] / 1000.0
     order = np.argsort(t, kind="stable")
     t, d = t[order], table[order][:, [xi, yi, zi]]
@@ -487,7 +491,7 @@ def import_realworld(src: Path, report: ImportReport) -> Iterator[tuple[str, Rec
         sensor, activity, part, position = _RW_RE.match(name).groups()
         sensor = _RW_SENSOR.get(sensor.lower(), sensor.lower())
         key = (subject, activity.lower(), part or "1", position.lower())
-        t, d = _read_rw_csv(raw, where)
+        t, d = _read_rw_csv(raw, where, report)
         if len(t) < 2:  # a header without samples (or one sample): nothing to import, counted
             report.skipped["csv_files_without_samples"] += 1
             continue
