@@ -149,6 +149,24 @@ int main(void) {{
     assert "HAR_MODEL_ODR_HZ 25.0f" in h and "HAR_MODEL_INPUT_ZERO_POINT" in h
 
 
+def test_export_overwrite_never_deletes_the_run_or_other_files(tiny_run, tmp_path, capsys):
+    """--overwrite replaces an earlier export only: an --out that is the run, holds it, lies inside it, or
+    holds a user's files is refused (one line, exit 2) and left as it was."""
+    nest = tmp_path / "nest"
+    run = nest / "run"
+    shutil.copytree(tiny_run, run)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "notes.txt").write_text("mine")
+    before = sorted(p.name for p in run.iterdir())
+    for out, says in ((run, "holds the run folder"), (nest, "holds the run folder"),
+                      (run / "deploy", "is inside the run folder"), (tmp_path / "notes", "holds other files")):
+        assert main(["export", str(run), "--out", str(out), "--overwrite"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert says in err and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in run.iterdir()) == before and not (run / "deploy").exists()
+    assert (tmp_path / "notes" / "notes.txt").read_text() == "mine"
+
+
 def test_model_with_op_tflm_lacks_is_refused(synth_dir, tmp_path):
     import keras
 

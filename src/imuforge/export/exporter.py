@@ -127,6 +127,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     check_c_name(name)
     run = load_run(run_path)
     out = Path(out)
+    check_export_out(out, run.path)
     seed = int(run.config.get("seed", 0) if seed is None else seed)
     bar = progress(total=6, desc="export", unit="step")
 
@@ -174,6 +175,22 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
     bar.update(1)
     bar.close()
     return card
+
+
+def check_export_out(out: Path, run_path: Path) -> None:
+    """``out`` may be replaced by an export only when it is new, empty or an earlier export (it holds
+    ``card.json``), and neither holds the run nor lies inside it: replacing it must never delete a training
+    run or a user's other files."""
+    o, r = Path(out).resolve(), Path(run_path).resolve()
+    if o == r or o in r.parents:
+        raise ValidationError(f"--out {out} holds the run folder {run_path}: the export would replace it",
+                              allowed="a folder of its own, outside the run")
+    if r in o.parents:
+        raise ValidationError(f"--out {out} is inside the run folder {run_path}",
+                              allowed="a folder of its own, outside the run")
+    if o.exists() and (not o.is_dir() or (any(o.iterdir()) and not (o / "card.json").is_file())):
+        raise ValidationError(f"--out {out} holds other files than an export",
+                              allowed="a new or empty folder, or an earlier export (with card.json) to replace")
 
 
 def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
