@@ -37,6 +37,27 @@ def test_emulate_capture_recover_cli(tmp_path, capsys):
     assert (rec2.data == rec.data).all() and (rec2.timestamps == rec.timestamps).all()
 
 
+def test_capture_overwrite_keeps_every_earlier_raw_log(tmp_path, capsys):
+    """docs/BRIDGE.md: --overwrite never deletes an earlier raw log — nor one kept aside before it."""
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", "nano33-ble-sense-rev2",
+                            "--pty"], stdout=subprocess.PIPE, text=True)
+    out = tmp_path / "w.imu.parquet"
+    logs = []
+    try:
+        port = emu.stdout.readline().split()[-1]
+        for _ in range(3):
+            assert main(["capture", "--port", port, "--seconds", "0.5", "--label", "standing", "--out", str(out),
+                         "--overwrite", "--reconnect"]) == 0
+            logs.append((tmp_path / "w.rawlog").read_bytes())
+    finally:
+        emu.kill()
+        emu.wait(5)
+    assert "kept the previous raw log as" in capsys.readouterr().out
+    assert (tmp_path / "w.rawlog.prev").read_bytes() == logs[0]
+    assert (tmp_path / "w.rawlog.prev2").read_bytes() == logs[1]
+    assert (tmp_path / "w.rawlog").read_bytes() == logs[2]
+
+
 def test_capture_cli_reports_bad_label(capsys):
     rc = main(["capture", "--port", "loop://", "--seconds", "1", "--label", "Not A Label", "--out", "/tmp/x.imu.parquet"])
     assert rc == 2
@@ -61,6 +82,18 @@ def test_interrupted_capture_keeps_what_arrived(tmp_path):
             time.sleep(0.05)
         cap.send_signal(signal.SIGINT)
         stdout, _ = cap.communicate(timeout=30)
+        # a capture killed outright leaves the device streaming: the next plain capture stops it first
+        killed = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "capture", "--port", port, "--seconds",
+                                   "60", "--out", str(tmp_path / "killed.csv"), "--quiet"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        klog = tmp_path / "killed.rawlog"
+        while not (klog.exists() and klog.stat().st_size > 4000):
+            assert time.monotonic() < deadline + 60 and killed.poll() is None, "the second capture never streamed"
+            time.sleep(0.05)
+        killed.kill()
+        killed.wait(10)
+        assert main(["capture", "--port", port, "--seconds", "0.5", "--out", str(tmp_path / "next.csv"),
+                     "--quiet"]) == 0
     finally:
         emu.kill()
         emu.wait(5)

@@ -70,7 +70,9 @@ class CaptureOptions:
     placement: str | None = None
     subject: str | None = None
     reconnect: bool = False
-    stop_first: bool = False  # send STOP before CONFIGURE (a device left streaming by an earlier session)
+    #: send STOP before CONFIGURE: a device left streaming by an earlier session (one killed mid-capture)
+    #: refuses a new configuration with BUSY until stopped
+    stop_first: bool = True
     reconnect_window_s: float = 15.0
     handshake_timeout_s: float = 3.0
     grace_s: float = 5.0
@@ -278,8 +280,9 @@ class CaptureSession:
         try:
             self._request(P.Configure(float(odr), self.opt.acc_range_g, self.opt.gyro_range_dps, mask, 0), 3.0)
         except DeviceError as exc:
-            allowed = (f"ODRs {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz; acc ±{info.acc_ranges_g} g; "
-                       f"gyro ±{info.gyro_ranges_dps} dps")
+            allowed = (f"ODRs {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz; acc ±"
+                       f"{', '.join(f'{r:g}' for r in info.acc_ranges_g)} g; gyro ±"
+                       f"{', '.join(f'{r:g}' for r in info.gyro_ranges_dps)} dps")
             raise DeviceError(f"{exc} (device supports {allowed})") from None
         info = self._request(P.GetInfo(), 3.0)  # what the device actually set
         self.odr_hz = info.odr_hz

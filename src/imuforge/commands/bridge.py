@@ -203,8 +203,11 @@ def cmd_capture(args) -> int:
     if log.exists():
         if not args.overwrite:
             raise FileExistsError(f"raw log {log} exists; pass --overwrite or choose another --out")
-        # the old log is the only crash-safe copy of an earlier capture: keep it aside, never delete it
-        prev = log.with_name(log.name + ".prev")
+        # the old log is the only crash-safe copy of an earlier capture: keep it aside, never delete it —
+        # nor an even older one kept aside before (.prev, then .prev2, .prev3 …)
+        prev, k = log.with_name(log.name + ".prev"), 2
+        while prev.exists():
+            prev, k = log.with_name(f"{log.name}.prev{k}"), k + 1
         os.replace(log, prev)
         print(f"kept the previous raw log as {prev}")
     open_link = _link_opener(args)
