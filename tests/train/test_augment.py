@@ -96,7 +96,7 @@ def test_same_seed_same_output_and_default_has_all_five():
 
 
 @pytest.mark.parametrize("spec", ["spin", "rotation:abc", "rotation:200", "rotation:30:w", "time_warp:0.2:1",
-                                  "jitter,jitter", "scale:0.1:2"])
+                                  "jitter,jitter", "scale:0.1:2", ",", " , "])
 def test_bad_specs_are_refused_with_what_is_allowed(spec):
     with pytest.raises(ValidationError):
         Augmentation.parse(spec)

@@ -81,6 +81,25 @@ def test_classes_each_from_one_wearer_are_noted_and_val_is_suggested_only_withou
     assert wearer_class_notes(labels, np.array(["subject:A"] * 3, dtype=object)) == []  # one wearer
 
 
+
+def test_real_data_at_a_body_site_the_synthetic_data_never_wear_is_noted():
+    from imuforge.train.trainer import placement_notes
+
+    def summaries(data, real, val=()):
+        return [{"role": "data", "placements": list(data)}, {"role": "real", "placements": list(real)},
+                {"role": "validation", "placements": list(val)}]
+
+    (note,) = placement_notes(summaries(["wrist_left", "wrist_right"], ["pocket_right_thigh"]))
+    assert note.startswith("the real data are worn at pocket_right_thigh, which no --data recording is "
+                           "(those are at wrist_left, wrist_right)")
+    (note,) = placement_notes(summaries(["wrist_left"], [], val=["waist_front", "wrist_left"]))
+    assert "worn at waist_front, which" in note and "wrist_left," not in note.split("(")[0]
+    # the other side of the same site, or a site among several, or an unnamed placement: nothing to say
+    assert placement_notes(summaries(["pocket_left_thigh"], ["pocket_right_thigh"])) == []
+    assert placement_notes(summaries(["wrist_left", "chest"], ["chest"])) == []
+    assert placement_notes(summaries([], ["chest"])) == []
+    assert placement_notes(summaries(["chest"], [])) == []
+
 @pytest.mark.slow
 def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path, capsys):
     """One person walked and ran, another stood: every subject-wise split leaves a label out of training

@@ -65,6 +65,9 @@ class Augmentation:
         if spec is None or spec.strip().lower() in ("", "none", "off"):
             return None
         items = list(TRANSFORMS) if spec.strip().lower() == "default" else [s for s in spec.split(",") if s.strip()]
+        if not items:  # "," or ", ,": neither a transform nor a word that turns augmentation off
+            raise ValidationError(f"no transform in {spec!r}", source="--augment",
+                                  allowed="default, none, or " + ", ".join(TRANSFORMS))
         out = []
         for item in items:
             name, *values = [v.strip() for v in item.split(":")]

@@ -274,8 +274,31 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
         _check_val(windows.labels.astype(str), np.zeros(len(windows), bool) if is_val is None else is_val)
     trains_real = np.asarray(is_real, bool) & (True if is_val is None else ~np.asarray(is_val, bool))
     notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
-                                                   has_val=bool(config.val))
+                                                   has_val=bool(config.val)) + placement_notes(summaries)
     return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
+
+
+def _body_site(placement: str) -> str:
+    """A placement name without its side (``pocket_left_thigh`` → ``pocket_thigh``): synthetic people wear
+    a device on either side by default, so only the site tells data sets apart."""
+    return "_".join(w for w in placement.split("_") if w not in ("left", "right"))
+
+
+def placement_notes(summaries: list[dict]) -> list[str]:
+    """The warning for real data (``--real`` / ``--val``) worn at a body site no ``--data`` recording is
+    worn at: the model learns the synthetic site and is used at another, where signals differ in kind (a
+    thigh swings, a wrist turns). Recordings that name no placement are left out of the comparison."""
+    def sites(roles):
+        return {(_body_site(p), p) for s in summaries if s.get("role") in roles for p in s.get("placements", [])}
+
+    synthetic, real = sites({"data"}), sites({"real", "validation"})
+    known = {site for site, _ in synthetic}
+    if not synthetic or not real or {site for site, _ in real} <= known:
+        return []
+    away = sorted(p for site, p in real if site not in known)
+    return [f"the real data are worn at {', '.join(away)}, which no --data recording is (those are at "
+            f"{', '.join(sorted(p for _, p in synthetic))}): the model learns one body site and is checked "
+            "on another; simulate the real data's placement (imuforge motion --placement)"]
 
 
 def wearer_class_notes(labels: np.ndarray, groups: np.ndarray, has_val: bool = False) -> list[str]:
