@@ -164,3 +164,20 @@ def test_balanced_sample_is_balanced_and_shuffled():
     # shuffled: not sorted by class
     assert len(set(labels[idx][:10])) > 1
     assert (balanced_sample(labels, 60, seed=3) == idx).all()
+
+
+def test_label_map_merges_labels_before_windows_are_labelled():
+    """walking_left and walking_right mapped to walking: a window half of each is pure walking; a label mapped
+    to another still present one joins its count (the majority is taken after the merge)."""
+    rec = _rec(1000, 50.0, labels=[(0, 10, "walking_left"), (10, 20, "walking_right")])
+    plain = make_windows(rec, window_s=2.56, stride_s=1.28, rate_hz=50.0, channels=CH, label_policy="pure")
+    merged = make_windows(rec, window_s=2.56, stride_s=1.28, rate_hz=50.0, channels=CH, label_policy="pure",
+                          label_map={"walking_left": "walking", "walking_right": "walking"})
+    assert plain.dropped["mixed_labels"] > 0 and "mixed_labels" not in merged.dropped
+    assert set(merged.labels) == {"walking"} and len(merged) == 1 + (1000 - 128) // 64
+    # 40 % standing, 30 % each walking side: standing wins unmerged, walking (60 %) once merged
+    rec = _rec(100, 10.0, labels=[(0, 4, "standing"), (4, 7, "walking_left"), (7, 10, "walking_right")])
+    kw = dict(window_s=10.0, stride_s=10.0, rate_hz=10.0, channels=CH, min_fraction=0.35)
+    sides = {"walking_left": "walking", "walking_right": "walking"}
+    assert list(make_windows(rec, **kw).labels) == ["standing"]
+    assert list(make_windows(rec, **kw, label_map=sides).labels) == ["walking"]

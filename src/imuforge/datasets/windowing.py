@@ -176,31 +176,10 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
         for times, data in resample_stretches(rec, rate_hz, channels, max_gap_periods=max_gap_periods):
             if times.size < n_win:
                 continue
-            lab = _labels_at(rec, times)
-            if label_map:
-                lab = np.array([label_map.get(v, v) for v in lab], dtype=object)
             starts = np.arange(0, times.size - n_win + 1, hop)
             idx = starts[:, None] + np.arange(n_win)[None, :]
-            vocab, codes = np.unique(lab.astype(str), return_inverse=True)
-            wcodes = codes[idx]
-            if label_policy == "center":
-                win_code = wcodes[:, n_win // 2]
-                ok = np.ones(starts.size, bool)
-            else:
-                counts = np.stack([(wcodes == k).sum(axis=1) for k in range(vocab.size)], axis=1)
-                win_code = counts.argmax(axis=1)
-                frac = counts.max(axis=1) / n_win
-                ok = frac >= (1.0 if label_policy == "pure" else min_fraction)
-                dropped["mixed_labels"] += int((~ok).sum())
-            win_label = vocab[win_code]
-            unl = ok & (win_label == "")
-            dropped["unlabelled"] += int(unl.sum())
-            ok &= ~unl
-            if keep is not None:
-                excl = ok & ~np.isin(win_label, list(keep))
-                for lbl, c in Counter(win_label[excl].tolist()).items():
-                    dropped[f"excluded_label:{lbl}"] += c
-                ok &= ~excl
+            win_label, ok = _window_labels(_labels_at(rec, times), idx, label_policy, min_fraction, label_map,
+                                           keep, dropped)
             if not ok.any():
                 continue
             xs.append(data[idx[ok]].astype(np.float32))
@@ -220,6 +199,39 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
                        np.zeros(0))
     return Windows(np.concatenate(xs), np.concatenate(ys), np.concatenate(gs), np.concatenate(ss), channels,
                    float(rate_hz), float(window_s), float(stride_s), dropped, np.concatenate(ts))
+
+
+def _window_labels(lab: np.ndarray, idx: np.ndarray, policy: str, min_fraction: float,
+                   label_map: dict[str, str] | None, keep: set[str] | None,
+                   dropped: Counter) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's label under ``policy`` (rows of ``idx`` index the per-sample labels ``lab``) and which
+    windows are kept: not mixed beyond ``min_fraction``, labelled, and among ``keep``; what is left out is
+    counted in ``dropped``."""
+    vocab, codes = np.unique(lab.astype(str), return_inverse=True)
+    if label_map:  # renamed once per distinct label; merged names collapse to one code
+        vocab, merged = np.unique(np.array([label_map.get(v, v) for v in vocab.tolist()], dtype=str),
+                                  return_inverse=True)
+        codes = merged[codes]
+    wcodes = codes[idx]
+    n_win = idx.shape[1]
+    if policy == "center":
+        win_code = wcodes[:, n_win // 2]
+        ok = np.ones(len(idx), bool)
+    else:
+        counts = np.stack([(wcodes == k).sum(axis=1) for k in range(vocab.size)], axis=1)
+        win_code = counts.argmax(axis=1)
+        ok = counts.max(axis=1) / n_win >= (1.0 if policy == "pure" else min_fraction)
+        dropped["mixed_labels"] += int((~ok).sum())
+    win_label = vocab[win_code]
+    unl = ok & (win_label == "")
+    dropped["unlabelled"] += int(unl.sum())
+    ok &= ~unl
+    if keep is not None:
+        excl = ok & ~np.isin(win_label, list(keep))
+        for lbl, c in Counter(win_label[excl].tolist()).items():
+            dropped[f"excluded_label:{lbl}"] += c
+        ok &= ~excl
+    return win_label, ok
 
 
 # ------------------------------------------------------------------------------ splits
