@@ -460,53 +460,77 @@ def fitted_profile_doc(fit: DeviceFit, profile, name: str) -> tuple[dict[str, An
                            "default_placement": prof.default_placement}
     origin: dict[str, str] = {}
     for kind, s in prof.sensors.items():
-        sec: dict[str, Any] = {}
-        if base.get("kind") == "device" and kind in base:
-            sec.update({k: v for k, v in base[kind].items() if k != "sources"})
-            sec_sources = dict(base[kind].get("sources", {}))
-        else:
-            sec = {"chip": s.chip, "odr_hz": s.odr_hz}
-            rk = {"accel": "range_g", "gyro": "range_dps", "mag": "range_ut"}[kind]
-            sec[rk] = {"accel": s.range_si / STANDARD_GRAVITY, "gyro": s.range_si / DEG, "mag": s.range_si}[kind]
-            sec_sources = {}
-        _fitted_range(fit, kind, sec, sec_sources, src)
-        if kind == "accel" and fit.accel_scale_bias and not fit.gravity_removed:
-            sb = fit.accel_scale_bias
-            # this device's own per-axis terms, only when the capture (not the prior) decided all three axes
-            if all(sb.from_capture[f"bias_{a}"] for a in "xyz"):
-                sec["bias_xyz_mg"] = [round(b / STANDARD_GRAVITY * 1e3, 4) for b in sb.bias]
-                sec_sources["bias_xyz_mg"] = src + f" ({sb.orientations} still orientations)"
-            if all(sb.from_capture[f"scale_{a}"] for a in "xyz"):
-                sec["scale_xyz"] = [round(x, 7) for x in sb.scale]
-                sec_sources["scale_xyz"] = src + f" ({sb.orientations} still orientations)"
-        if kind == "gyro" and fit.gyro_bias:
-            sec["bias_xyz_dps"] = [round(b / DEG, 6) for b in fit.gyro_bias.bias]
-            sec_sources["bias_xyz_dps"] = src + f" (mean still rate, {fit.gyro_bias.orientations} orientation(s))"
-            if all(k is not None for k in fit.gyro_bias.g_sensitivity):
-                sec["g_sensitivity_xyz_dps_per_g"] = [round(k / DEG * STANDARD_GRAVITY, 6)
-                                                      for k in fit.gyro_bias.g_sensitivity]
-                sec_sources["g_sensitivity_xyz_dps_per_g"] = src + " (per-axis line over orientations)"
-        if kind == "accel" and fit.accel_noise and not fit.gravity_removed:
-            sec["noise_ug_per_rthz"] = round(fit.accel_noise.density_mean / STANDARD_GRAVITY * 1e6, 3)
-            sec_sources["noise_ug_per_rthz"] = src
-            if fit.accel_noise.bias_instability is not None:
-                sec["bias_instability_ug"] = round(fit.accel_noise.bias_instability / STANDARD_GRAVITY * 1e6, 3)
-                sec_sources["bias_instability_ug"] = src
-        if kind == "gyro" and fit.gyro_noise:
-            sec["noise_mdps_per_rthz"] = round(fit.gyro_noise.density_mean / DEG * 1e3, 4)
-            sec_sources["noise_mdps_per_rthz"] = src
-            if fit.gyro_noise.bias_instability is not None:
-                sec["bias_instability_dph"] = round(fit.gyro_noise.bias_instability / DEG * 3600, 3)
-                sec_sources["bias_instability_dph"] = src
-            ks = [k for k in (fit.gyro_bias.g_sensitivity if fit.gyro_bias else []) if k is not None]
-            if ks:
-                sec["g_sensitivity_dps_per_g"] = round(float(np.sqrt(np.mean(np.square(ks)))) / DEG * STANDARD_GRAVITY, 5)
-                sec_sources["g_sensitivity_dps_per_g"] = src + " (rms over axes)"
+        sec, sec_sources = _fitted_section(fit, kind, s, base, src)
         for k in sec_sources:
             origin[f"{kind}.{k}"] = "capture" if sec_sources[k] == src or sec_sources[k].startswith(src) else "device file"
         if sec_sources:
             sec["sources"] = sec_sources
         doc[kind] = sec
+    timing = _fitted_timing(fit, base, src, origin)
+    if timing:
+        doc["timing"] = timing
+    if base.get("kind") == "device" and "sources" in base:
+        doc["sources"] = dict(base["sources"])
+    # every other figure: the chip datasheet
+    for kind, s in prof.sensors.items():
+        for k in s.sources:
+            origin.setdefault(f"{kind}.{k}", "datasheet")
+    return doc, origin
+
+
+def _fitted_section(fit: DeviceFit, kind: str, sensor, base: dict[str, Any],
+                    src: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """One sensor's section of the fitted device file (the base device's settings, then every figure the
+    capture measured) and its sources (``src`` for the fitted figures)."""
+    sec: dict[str, Any] = {}
+    if base.get("kind") == "device" and kind in base:
+        sec.update({k: v for k, v in base[kind].items() if k != "sources"})
+        sec_sources = dict(base[kind].get("sources", {}))
+    else:
+        sec = {"chip": sensor.chip, "odr_hz": sensor.odr_hz}
+        rk = {"accel": "range_g", "gyro": "range_dps", "mag": "range_ut"}[kind]
+        sec[rk] = sensor.range_si / {"accel": STANDARD_GRAVITY, "gyro": DEG, "mag": 1.0}[kind]
+        sec_sources = {}
+    _fitted_range(fit, kind, sec, sec_sources, src)
+    if kind == "accel" and fit.accel_scale_bias and not fit.gravity_removed:
+        sb = fit.accel_scale_bias
+        # this device's own per-axis terms, only when the capture (not the prior) decided all three axes
+        if all(sb.from_capture[f"bias_{a}"] for a in "xyz"):
+            sec["bias_xyz_mg"] = [round(b / STANDARD_GRAVITY * 1e3, 4) for b in sb.bias]
+            sec_sources["bias_xyz_mg"] = src + f" ({sb.orientations} still orientations)"
+        if all(sb.from_capture[f"scale_{a}"] for a in "xyz"):
+            sec["scale_xyz"] = [round(x, 7) for x in sb.scale]
+            sec_sources["scale_xyz"] = src + f" ({sb.orientations} still orientations)"
+    if kind == "gyro" and fit.gyro_bias:
+        sec["bias_xyz_dps"] = [round(b / DEG, 6) for b in fit.gyro_bias.bias]
+        sec_sources["bias_xyz_dps"] = src + f" (mean still rate, {fit.gyro_bias.orientations} orientation(s))"
+        if all(k is not None for k in fit.gyro_bias.g_sensitivity):
+            sec["g_sensitivity_xyz_dps_per_g"] = [round(k / DEG * STANDARD_GRAVITY, 6)
+                                                  for k in fit.gyro_bias.g_sensitivity]
+            sec_sources["g_sensitivity_xyz_dps_per_g"] = src + " (per-axis line over orientations)"
+    if kind == "accel" and fit.accel_noise and not fit.gravity_removed:
+        sec["noise_ug_per_rthz"] = round(fit.accel_noise.density_mean / STANDARD_GRAVITY * 1e6, 3)
+        sec_sources["noise_ug_per_rthz"] = src
+        if fit.accel_noise.bias_instability is not None:
+            sec["bias_instability_ug"] = round(fit.accel_noise.bias_instability / STANDARD_GRAVITY * 1e6, 3)
+            sec_sources["bias_instability_ug"] = src
+    if kind == "gyro" and fit.gyro_noise:
+        sec["noise_mdps_per_rthz"] = round(fit.gyro_noise.density_mean / DEG * 1e3, 4)
+        sec_sources["noise_mdps_per_rthz"] = src
+        if fit.gyro_noise.bias_instability is not None:
+            sec["bias_instability_dph"] = round(fit.gyro_noise.bias_instability / DEG * 3600, 3)
+            sec_sources["bias_instability_dph"] = src
+        ks = [k for k in (fit.gyro_bias.g_sensitivity if fit.gyro_bias else []) if k is not None]
+        if ks:
+            rms = float(np.sqrt(np.mean(np.square(ks))))
+            sec["g_sensitivity_dps_per_g"] = round(rms / DEG * STANDARD_GRAVITY, 5)
+            sec_sources["g_sensitivity_dps_per_g"] = src + " (rms over axes)"
+    return sec, sec_sources
+
+
+def _fitted_timing(fit: DeviceFit, base: dict[str, Any], src: str, origin: dict[str, str]) -> dict[str, Any]:
+    """The fitted device file's ``timing`` section: the base device's, with the capture's clock figures
+    (noted in ``origin``)."""
     timing = dict(base.get("timing", {})) if base.get("kind") == "device" else {}
     t_sources = dict(timing.pop("sources", {}))
     if fit.timing:
@@ -519,15 +543,7 @@ def fitted_profile_doc(fit: DeviceFit, profile, name: str) -> tuple[dict[str, An
             origin[f"timing.{k}"] = "capture"
     if t_sources:
         timing["sources"] = t_sources
-    if timing:
-        doc["timing"] = timing
-    if base.get("kind") == "device" and "sources" in base:
-        doc["sources"] = dict(base["sources"])
-    # every other figure: the chip datasheet
-    for kind, s in prof.sensors.items():
-        for k in s.sources:
-            origin.setdefault(f"{kind}.{k}", "datasheet")
-    return doc, origin
+    return timing
 
 
 def _fitted_range(fit: DeviceFit, kind: str, sec: dict[str, Any], sec_sources: dict[str, str],
