@@ -617,12 +617,8 @@ def apply_fitted_terms(recs: list[Recording], fitted) -> tuple[list[Recording], 
     ``fitted`` is a HardwareProfile or the path of the fitted TOML. Recordings whose provenance
     does not say how they were simulated are returned unchanged and listed in the info dict.
     """
-    from dataclasses import fields as dc_fields
-    from dataclasses import replace as dc_replace
-
-    from imuforge.sensors.hardware import ErrorTerms, quantise, saturate
     from imuforge.sensors.profiles import HardwareProfile, load_profile
-    from imuforge.sensors.simulate import device_terms, is_simulated
+    from imuforge.sensors.simulate import is_simulated
 
     fprof = fitted if isinstance(fitted, HardwareProfile) else load_profile(fitted)
     info: dict[str, Any] = {"profile": fprof.name, "applied": 0, "unchanged": []}
@@ -654,38 +650,52 @@ def apply_fitted_terms(recs: list[Recording], fitted) -> tuple[list[Recording], 
             info["unchanged"].append(f"{i}: synthetic profile {name!r} is not installed")
             out.append(r)
             continue
-        known = {f.name for f in dc_fields(ErrorTerms)}
-        terms = ErrorTerms(**{k: bool(v) for k, v in dict(prov.get("errors", {})).items() if k in known})
-        # the fitted device's own terms are applied even when the synthetic data had them switched off
-        fterms = dc_replace(terms, bias=True, scale=True, g_sensitivity=True)
-        seed, stream = int(prov["seed"]), str(r.placement)
-        data = np.array(r.data, dtype=float)
-        f_hat = None
-        for kind, group in (("accel", "acc"), ("gyro", "gyro")):
-            ss, fs = sprof.sensors.get(kind), fprof.sensors.get(kind)
-            cols = [r.channels.index(f"{group}_{a}") for a in "xyz" if f"{group}_{a}" in r.channels]
-            if ss is None or fs is None or len(cols) != 3:
-                continue
-            m0, b0, k0 = device_terms(ss, terms, seed, stream)
-            m1, b1, k1 = device_terms(fs, fterms, seed, stream)
-            y = data[:, cols]
-            if b0 is not None:
-                y = y - b0
-            if k0 is not None and f_hat is not None:
-                y = y - f_hat * k0
-            x = np.linalg.solve(m0, y.T).T if m0 is not None else y
-            if kind == "accel":
-                f_hat = x
-            yn = x @ m1.T if m1 is not None else x
-            if b1 is not None:
-                yn = yn + b1
-            if k1 is not None and f_hat is not None and kind == "gyro":
-                yn = yn + f_hat * k1
-            if terms.saturation:
-                yn = saturate(yn, ss, terms.quantisation)
-            if terms.quantisation:
-                yn = quantise(yn, ss.lsb_si)
-            data[:, cols] = yn
-        out.append(r.replace(data=data))
+        out.append(r.replace(data=_swap_device_terms(r, sprof, fprof)))
         info["applied"] += 1
     return out, info
+
+
+def _swap_device_terms(r: Recording, sprof, fprof) -> np.ndarray:
+    """``r``'s samples with its own device terms (drawn for profile ``sprof`` from its provenance's seed)
+    swapped for the fitted profile ``fprof``'s (:func:`apply_fitted_terms`), clipped and re-quantised as
+    the recording was."""
+    from dataclasses import fields as dc_fields
+    from dataclasses import replace as dc_replace
+
+    from imuforge.sensors.hardware import ErrorTerms, quantise, saturate
+    from imuforge.sensors.simulate import device_terms
+
+    prov = r.provenance or {}
+    known = {f.name for f in dc_fields(ErrorTerms)}
+    terms = ErrorTerms(**{k: bool(v) for k, v in dict(prov.get("errors", {})).items() if k in known})
+    # the fitted device's own terms are applied even when the synthetic data had them switched off
+    fterms = dc_replace(terms, bias=True, scale=True, g_sensitivity=True)
+    seed, stream = int(prov["seed"]), str(r.placement)
+    data = np.array(r.data, dtype=float)
+    f_hat = None
+    for kind, group in (("accel", "acc"), ("gyro", "gyro")):
+        ss, fs = sprof.sensors.get(kind), fprof.sensors.get(kind)
+        cols = [r.channels.index(f"{group}_{a}") for a in "xyz" if f"{group}_{a}" in r.channels]
+        if ss is None or fs is None or len(cols) != 3:
+            continue
+        m0, b0, k0 = device_terms(ss, terms, seed, stream)
+        m1, b1, k1 = device_terms(fs, fterms, seed, stream)
+        y = data[:, cols]
+        if b0 is not None:
+            y = y - b0
+        if k0 is not None and f_hat is not None:
+            y = y - f_hat * k0
+        x = np.linalg.solve(m0, y.T).T if m0 is not None else y
+        if kind == "accel":
+            f_hat = x
+        yn = x @ m1.T if m1 is not None else x
+        if b1 is not None:
+            yn = yn + b1
+        if k1 is not None and f_hat is not None and kind == "gyro":
+            yn = yn + f_hat * k1
+        if terms.saturation:
+            yn = saturate(yn, ss, terms.quantisation)
+        if terms.quantisation:
+            yn = quantise(yn, ss.lsb_si)
+        data[:, cols] = yn
+    return data
