@@ -262,26 +262,13 @@ def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: boo
     mur = np.array([mr.mean(c)[:3] for c in classes]) / STANDARD_GRAVITY
     cs = np.array([_scaled_cov(ms.cov(c)) for c in classes])
     cr = np.array([_scaled_cov(mr.cov(c)) for c in classes])
-    acc_var_r = np.array([np.trace(mr.cov(c)[:3, :3]) for c in classes])
-    acc_var_s = np.array([np.trace(ms.cov(c)[:3, :3]) for c in classes])
-    # classes whose covariance is just sensor noise carry no direction information
-    dyn = (acc_var_r > 0.05) & (acc_var_s > 0.05)
-    # per-class weight ∝ motion energy (geometric mean of the real and synthetic acc variance,
-    # relative to the most dynamic class): low-energy motion (standing fidgets, postural sway, where
-    # the hand happens to rest) is idiosyncratic per wearer in both its mean arm posture and its
-    # covariance directions, whereas locomotion is shaped by the gait itself and agrees across
-    # people. Measured on 16 wearer pairs (standing 10 s + walking 30 s; tests/calibrate/test_align.py):
-    # equal weights median 8.5° / max 33° error, energy weights median 6.2° / max 13.5°.
-    energy = np.sqrt(acc_var_r * acc_var_s)
-    w_cls = dyn * energy / energy.max() if dyn.any() else np.ones(len(classes))
-    w_cov = w_cls
-    w_mu_c = w_cls
+    dyn, acc_var_r, w_cls = _class_weights(ms, mr, classes)
 
     def resid(rv):
         R = Rotation.from_rotvec(rv).as_matrix()
         B = np.kron(np.eye(d // 3), R)
-        r_mu = ((mus @ R.T - mur) * w_mu_c[:, None]).ravel() * np.sqrt(mean_weight)
-        rc = (B @ cs @ B.T - cr)[:, iu[0], iu[1]] * w_cov[:, None]
+        r_mu = ((mus @ R.T - mur) * w_cls[:, None]).ravel() * np.sqrt(mean_weight)
+        rc = (B @ cs @ B.T - cr)[:, iu[0], iu[1]] * w_cls[:, None]
         return np.concatenate([r_mu, rc.ravel()])
 
     g_s, g_r = mus.mean(axis=0), mur.mean(axis=0)
@@ -303,19 +290,7 @@ def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: boo
         starts += gravity_pca_rotation(mus[k], ms.cov(classes[k])[:3, :3], mur[k], mr.cov(classes[k])[:3, :3])
     else:
         notes.append("no gravity in the data (linear acceleration): aligned on motion covariance only")
-    results = []
-    for R0 in starts:  # ≤ 26 starts, each a 3-parameter least-squares problem
-        sol = least_squares(resid, Rotation.from_matrix(R0).as_rotvec(), method="lm")
-        results.append((float(np.sum(sol.fun ** 2)), sol.x))
-    results.sort(key=lambda t: t[0])
-    best_cost, best = results[0]
-    R = Rotation.from_rotvec(best).as_matrix()
-    # runner-up: best solution that is a genuinely different rotation (> 10° away)
-    runner = None
-    for c, x in results[1:]:
-        if (Rotation.from_rotvec(x) * Rotation.from_matrix(R).inv()).magnitude() > np.radians(10):
-            runner = c
-            break
+    R, best_cost, runner = _best_rotation(resid, starts)
     if runner is not None and runner < 1.2 * best_cost + 1e-9:
         notes.append(f"ambiguous: a rotation > 10° away fits almost as well (cost {runner:.4g} vs {best_cost:.4g})")
     method = "gravity + motion covariance" if grav_ok else "motion covariance"
@@ -412,6 +387,42 @@ class EachAlignment:
                 "heading_observable": int(sum(a.heading_observable for a in self.alignments if a is not None)),
                 "fallback": None if self.fallback is None else self.fallback.to_dict(),
                 "per_recording": [None if a is None else a.to_dict() for a in self.alignments]}
+
+
+def _class_weights(ms, mr, classes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which classes move (acc variance above sensor noise on both sides), the real acc variance per class,
+    and each class's weight in the fit (its motion energy; equal weights when none moves)."""
+    acc_var_r = np.array([np.trace(mr.cov(c)[:3, :3]) for c in classes])
+    acc_var_s = np.array([np.trace(ms.cov(c)[:3, :3]) for c in classes])
+    # classes whose covariance is just sensor noise carry no direction information
+    dyn = (acc_var_r > 0.05) & (acc_var_s > 0.05)
+    # per-class weight ∝ motion energy (geometric mean of the real and synthetic acc variance,
+    # relative to the most dynamic class): low-energy motion (standing fidgets, postural sway, where
+    # the hand happens to rest) is idiosyncratic per wearer in both its mean arm posture and its
+    # covariance directions, whereas locomotion is shaped by the gait itself and agrees across
+    # people. Measured on 16 wearer pairs (standing 10 s + walking 30 s; tests/calibrate/test_align.py):
+    # equal weights median 8.5° / max 33° error, energy weights median 6.2° / max 13.5°.
+    energy = np.sqrt(acc_var_r * acc_var_s)
+    w_cls = dyn * energy / energy.max() if dyn.any() else np.ones(len(classes))
+    return dyn, acc_var_r, w_cls
+
+
+def _best_rotation(resid, starts) -> tuple[np.ndarray, float, float | None]:
+    """The rotation of least cost over the start rotations (each a 3-parameter least-squares problem), its
+    cost, and the cost of the best solution > 10° away from it (``None``: every start reached it)."""
+    results = []
+    for R0 in starts:
+        sol = least_squares(resid, Rotation.from_matrix(R0).as_rotvec(), method="lm")
+        results.append((float(np.sum(sol.fun ** 2)), sol.x))
+    results.sort(key=lambda t: t[0])
+    best_cost, best = results[0]
+    R = Rotation.from_rotvec(best).as_matrix()
+    runner = None
+    for c, x in results[1:]:
+        if (Rotation.from_rotvec(x) * Rotation.from_matrix(R).inv()).magnitude() > np.radians(10):
+            runner = c
+            break
+    return R, best_cost, runner
 
 
 def estimate_alignment_each(synthetic, real, *, use_gyro: bool = True) -> EachAlignment:
