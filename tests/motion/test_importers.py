@@ -138,6 +138,25 @@ def test_bvh_cmu_names_and_extra_joints(tmp_path):
     assert np.abs(d - d.mean(axis=(0, 1))).max() < 1e-4
 
 
+def last_value_is(text: str, token: str) -> str:
+    """The BVH text with the last value of its last frame replaced by ``token``."""
+    head, last = text.rstrip("\n").rsplit("\n", 1)
+    return head + "\n" + last.rsplit(" ", 1)[0] + " " + token + "\n"
+
+
+def test_bvh_motion_header_on_any_lines(tmp_path):
+    """MOTION / Frames: / Frame Time: split or joined across lines as some exporters write them: the same motion."""
+    m = generate("standing", 1, fps=10, rng=3)
+    good = _write_bvh(tmp_path / "g.bvh", m, MIXAMO).read_text()
+    ref = load_bvh(tmp_path / "g.bvh")
+    for name, text in {"joined.bvh": good.replace("MOTION\nFrames:", "MOTION Frames:"),
+                       "split.bvh": good.replace("Frame Time:", "Frame\nTime:")}.items():
+        assert text != good
+        (tmp_path / name).write_text(text)
+        back = load_bvh(tmp_path / name)
+        assert np.array_equal(back.positions, ref.positions) and back.fps == ref.fps
+
+
 def test_bvh_malformed(tmp_path):
     m = generate("standing", 1, fps=10, rng=3)
     good = _write_bvh(tmp_path / "g.bvh", m, MIXAMO).read_text()
@@ -147,6 +166,11 @@ def test_bvh_malformed(tmp_path):
         "chan.bvh": (good.replace("Zrotation", "Wrotation", 1), "unknown channel"),
         "num.bvh": (good.replace("OFFSET", "OFFSET abc", 1), "expected a number"),
         "names.bvh": (good.replace("mixamorig:LeftForeArm", "Thing17"), "cannot map BVH joints onto left_elbow"),
+        # a value of the MOTION block: named with its line (the last line of the file)
+        "value.bvh": (last_value_is(good, "1.5e"), f"line {len(good.splitlines())}: expected a number, got '1.5e'"),
+        "inf.bvh": (last_value_is(good, "inf"), "is not finite"),
+        "time.bvh": (good.replace("Frame Time:", "Frame Time: -1 #"), "expected a number|Frame Time must be > 0"),
+        "trail.bvh": (good.replace("MOTION", "} MOTION", 1), "expected 'MOTION', got '}'"),
     }
     for name, (text, msg) in cases.items():
         p = tmp_path / name

@@ -96,91 +96,108 @@ class _BvhJoint:
 _CHANNELS = {"xposition", "yposition", "zposition", "xrotation", "yrotation", "zrotation"}
 
 
-def _parse_bvh(text: str, source: str):
-    tokens = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        for tok in line.split():
-            tokens.append((tok, lineno))
-    pos = 0
+class _BvhTokens:
+    """The HIERARCHY part of a BVH file as whitespace-separated tokens with their line numbers."""
 
-    def take(expect=None):
-        nonlocal pos
-        if pos >= len(tokens):
+    def __init__(self, text: str, source: str, first_line: int = 1):
+        self.tokens = [(tok, n) for n, line in enumerate(text.splitlines(), first_line) for tok in line.split()]
+        self.pos, self.source = 0, source
+
+    def take(self, expect: str | None = None) -> tuple[str, int]:
+        if self.pos >= len(self.tokens):
             raise ValidationError(f"unexpected end of file{'; expected ' + repr(expect) if expect else ''}",
-                                  source=source)
-        tok, ln = tokens[pos]
-        pos += 1
+                                  source=self.source)
+        tok, ln = self.tokens[self.pos]
+        self.pos += 1
         if expect is not None and tok.upper() != expect.upper():
-            raise ValidationError(f"line {ln}: expected {expect!r}, got {tok!r}", source=source)
+            raise ValidationError(f"line {ln}: expected {expect!r}, got {tok!r}", source=self.source)
         return tok, ln
 
-    def num():
-        tok, ln = take()
+    def number(self) -> float:
+        tok, ln = self.take()
         try:
             return float(tok)
         except ValueError:
-            raise ValidationError(f"line {ln}: expected a number, got {tok!r}", source=source) from None
+            raise ValidationError(f"line {ln}: expected a number, got {tok!r}", source=self.source) from None
 
-    take("HIERARCHY")
-    joints: list[_BvhJoint] = []
 
-    def parse_joint(parent, kind_tok):
-        tok, ln = take()
-        name = tok
-        if kind_tok.upper() == "END":
-            name = f"{joints[parent].name}_end"
-            j = _BvhJoint(name, parent, end=True)
-        else:
-            j = _BvhJoint(name, parent)
-        idx = len(joints)
-        joints.append(j)
-        take("{")
-        while True:
-            tok, ln = take()
-            up = tok.upper()
-            if up == "OFFSET":
-                j.offset = np.array([num(), num(), num()])
-            elif up == "CHANNELS":
-                k = int(num())
-                for _ in range(k):
-                    c, cl = take()
-                    if c.lower() not in _CHANNELS:
-                        raise ValidationError(f"line {cl}: unknown channel {c!r}", source=source,
-                                              allowed="Xposition Yposition Zposition Xrotation Yrotation Zrotation")
-                    j.channels.append(c.lower())
-            elif up in ("JOINT", "END"):
-                parse_joint(idx, up)
-            elif up == "}":
-                return
-            else:
-                raise ValidationError(f"line {ln}: unexpected token {tok!r} in joint {name!r}", source=source)
-
-    tok, ln = take()
+def _parse_bvh(text: str, source: str):
+    """The joints of a BVH file's HIERARCHY, its MOTION values (frames, channels) and the frame time (s)."""
+    lines = text.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.split()[:1] and line.split()[0].upper() == "MOTION"),
+              len(lines))
+    tokens = _BvhTokens("\n".join(lines[:at]), source)
+    tokens.take("HIERARCHY")
+    tok, ln = tokens.take()
     if tok.upper() != "ROOT":
         raise ValidationError(f"line {ln}: expected 'ROOT', got {tok!r}", source=source)
-    parse_joint(-1, "ROOT")
-    take("MOTION")
-    take("Frames:")
-    n_frames = int(num())
-    t1, _ = take("Frame")
-    take("Time:")
-    frame_time = num()
+    joints: list[_BvhJoint] = []
+    _parse_bvh_joint(tokens, joints, -1, "ROOT")
+    if tokens.pos < len(tokens.tokens):
+        tok, ln = tokens.tokens[tokens.pos]
+        raise ValidationError(f"line {ln}: expected 'MOTION', got {tok!r}", source=source)
+    data, frame_time = _parse_bvh_motion(lines, at, sum(len(j.channels) for j in joints), source)
+    return joints, data, frame_time
+
+
+def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, kind: str) -> None:
+    """One ROOT / JOINT / End Site block (its name already next), its children appended after it."""
+    name, _ = tokens.take()
+    j = _BvhJoint(f"{joints[parent].name}_end", parent, end=True) if kind == "END" else _BvhJoint(name, parent)
+    idx = len(joints)
+    joints.append(j)
+    tokens.take("{")
+    while True:
+        tok, ln = tokens.take()
+        up = tok.upper()
+        if up == "OFFSET":
+            j.offset = np.array([tokens.number(), tokens.number(), tokens.number()])
+        elif up == "CHANNELS":
+            for _ in range(int(tokens.number())):
+                c, cl = tokens.take()
+                if c.lower() not in _CHANNELS:
+                    raise ValidationError(f"line {cl}: unknown channel {c!r}", source=tokens.source,
+                                          allowed="Xposition Yposition Zposition Xrotation Yrotation Zrotation")
+                j.channels.append(c.lower())
+        elif up in ("JOINT", "END"):
+            _parse_bvh_joint(tokens, joints, idx, up)
+        elif up == "}":
+            return
+        else:
+            raise ValidationError(f"line {ln}: unexpected token {tok!r} in joint {j.name!r}", source=tokens.source)
+
+
+def _parse_bvh_motion(lines: list[str], at: int, n_ch: int, source: str) -> tuple[np.ndarray, float]:
+    """The MOTION block starting at line index ``at``: (frames, ``n_ch``) values and the frame time (s); the
+    values are converted in one pass (a line number is looked for only when one is not a number)."""
+    first = at  # the header's six tokens (MOTION Frames: N Frame Time: T) may span any lines
+    while first < len(lines) and sum(len(line.split()) for line in lines[at:first]) < 6:
+        first += 1
+    head = _BvhTokens("\n".join(lines[at:first]), source, first_line=at + 1)
+    head.take("MOTION")
+    head.take("Frames:")
+    n_frames = int(head.number())
+    head.take("Frame")
+    head.take("Time:")
+    frame_time = head.number()
     if not (frame_time > 0 and np.isfinite(frame_time)):
         raise ValidationError(f"Frame Time must be > 0 s, got {frame_time}", source=source)
-    n_ch = sum(len(j.channels) for j in joints)
-    rest = tokens[pos:]
-    if len(rest) != n_frames * n_ch:
-        raise ValidationError(f"MOTION holds {len(rest)} values but Frames: {n_frames} × {n_ch} channels "
+    extra = [t for t, _ in head.tokens[head.pos:]]  # values on the header's last line
+    values = extra + " ".join(lines[first:]).split()
+    if len(values) != n_frames * n_ch:
+        raise ValidationError(f"MOTION holds {len(values)} values but Frames: {n_frames} × {n_ch} channels "
                               f"= {n_frames * n_ch} expected", source=source)
     try:
-        data = np.array([float(t) for t, _ in rest], dtype=float).reshape(n_frames, n_ch)
+        data = np.array(values, dtype=float).reshape(n_frames, n_ch)
     except ValueError:
-        bad = next((t, ln) for t, ln in rest if not _is_float(t))
-        raise ValidationError(f"line {bad[1]}: expected a number, got {bad[0]!r}", source=source) from None
+        numbered = [(first, t) for t in extra] + [(n, t) for n, line in enumerate(lines[first:], first + 1)
+                                                  for t in line.split()]
+        ln, bad = next((n, t) for n, t in numbered if not _is_float(t))
+        raise ValidationError(f"line {ln}: expected a number, got {bad!r}", source=source) from None
     if not np.all(np.isfinite(data)):
         i = np.argwhere(~np.isfinite(data))[0]
         raise ValidationError(f"frame {i[0]} channel {i[1]} is not finite", source=source)
-    return joints, data, frame_time
+    return data, frame_time
 
 
 def _is_float(s):
