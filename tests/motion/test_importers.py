@@ -145,7 +145,8 @@ def last_value_is(text: str, token: str) -> str:
 
 
 def test_bvh_motion_header_on_any_lines(tmp_path):
-    """MOTION / Frames: / Frame Time: split or joined across lines as some exporters write them: the same motion."""
+    """MOTION / Frames: / Frame Time: split or joined across lines as some exporters write them: the same
+    motion."""
     m = generate("standing", 1, fps=10, rng=3)
     good = _write_bvh(tmp_path / "g.bvh", m, MIXAMO).read_text()
     ref = load_bvh(tmp_path / "g.bvh")
@@ -167,9 +168,11 @@ def test_bvh_malformed(tmp_path):
         "num.bvh": (good.replace("OFFSET", "OFFSET abc", 1), "expected a number"),
         "names.bvh": (good.replace("mixamorig:LeftForeArm", "Thing17"), "cannot map BVH joints onto left_elbow"),
         # a value of the MOTION block: named with its line (the last line of the file)
-        "value.bvh": (last_value_is(good, "1.5e"), f"line {len(good.splitlines())}: expected a number, got '1.5e'"),
+        "value.bvh": (last_value_is(good, "1.5e"),
+                      f"line {len(good.splitlines())}: expected a number, got '1.5e'"),
         "inf.bvh": (last_value_is(good, "inf"), "is not finite"),
-        "time.bvh": (good.replace("Frame Time:", "Frame Time: -1 #"), "expected a number|Frame Time must be > 0"),
+        "time.bvh": (good.replace("Frame Time:", "Frame Time: -1 #"),
+                     "expected a number|Frame Time must be > 0"),
         "trail.bvh": (good.replace("MOTION", "} MOTION", 1), "expected 'MOTION', got '}'"),
     }
     for name, (text, msg) in cases.items():

@@ -100,7 +100,8 @@ class _BvhTokens:
     """The HIERARCHY part of a BVH file as whitespace-separated tokens with their line numbers."""
 
     def __init__(self, text: str, source: str, first_line: int = 1):
-        self.tokens = [(tok, n) for n, line in enumerate(text.splitlines(), first_line) for tok in line.split()]
+        self.tokens = [(tok, n) for n, line in enumerate(text.splitlines(), first_line)
+                       for tok in line.split()]
         self.pos, self.source = 0, source
 
     def take(self, expect: str | None = None) -> tuple[str, int]:
@@ -143,7 +144,8 @@ def _parse_bvh(text: str, source: str):
 def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, kind: str) -> None:
     """One ROOT / JOINT / End Site block (its name already next), its children appended after it."""
     name, _ = tokens.take()
-    j = _BvhJoint(f"{joints[parent].name}_end", parent, end=True) if kind == "END" else _BvhJoint(name, parent)
+    end = kind == "END"
+    j = _BvhJoint(f"{joints[parent].name}_end" if end else name, parent, end=end)
     idx = len(joints)
     joints.append(j)
     tokens.take("{")
@@ -157,14 +159,16 @@ def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, k
                 c, cl = tokens.take()
                 if c.lower() not in _CHANNELS:
                     raise ValidationError(f"line {cl}: unknown channel {c!r}", source=tokens.source,
-                                          allowed="Xposition Yposition Zposition Xrotation Yrotation Zrotation")
+                                          allowed=" ".join(f"{a}{k}" for k in ("position", "rotation")
+                                                           for a in "XYZ"))
                 j.channels.append(c.lower())
         elif up in ("JOINT", "END"):
             _parse_bvh_joint(tokens, joints, idx, up)
         elif up == "}":
             return
         else:
-            raise ValidationError(f"line {ln}: unexpected token {tok!r} in joint {j.name!r}", source=tokens.source)
+            raise ValidationError(f"line {ln}: unexpected token {tok!r} in joint {j.name!r}",
+                                  source=tokens.source)
 
 
 def _parse_bvh_motion(lines: list[str], at: int, n_ch: int, source: str) -> tuple[np.ndarray, float]:
