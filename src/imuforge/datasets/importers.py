@@ -16,10 +16,10 @@ is an import that yields no recording (:func:`import_dataset`).
 | ``usc-had`` | ``SubjectN/aXtY.mat`` (``sensor_readings`` N×6) | 100 Hz | acc g, gyro °/s (front right hip) |
 | ``wisdm`` | ``WISDM_ar_v1.1_raw.txt`` (``user,activity,timestamp,x,y,z;``) | 20 Hz | acc m/s² (front pants pocket) |
 | ``wisdm2019`` | ``raw/{phone,watch}/{accel,gyro}/data_<id>_<sensor>_<device>.txt`` | 20 Hz | acc m/s², gyro rad/s |
-| ``motionsense`` | ``A_DeviceMotion_data/<act>_<trial>/sub_<n>.csv`` | 50 Hz | gravity, userAcceleration g (iOS sign), rad/s |
-| ``mhealth`` | ``mHealth_subjectN.log`` (24 columns) | 50 Hz | acc m/s², gyro deg/s (chest, right wrist, left ankle) |
-| ``dsads`` | ``aNN/pM/sKK.txt`` (125 × 45, 5 s segments, joined) | 25 Hz | acc m/s², gyro rad/s (5 Xsens units) |
-| ``hhar`` | ``{Phones,Watch}_{accelerometer,gyroscope}.csv`` | 50–200 Hz | acc m/s², gyro rad/s, irregular clocks |
+| ``motionsense`` | ``A_DeviceMotion_data/<act>_<trial>/sub_<n>.csv`` | 50 Hz | g (iOS sign), rad/s (pocket) |
+| ``mhealth`` | ``mHealth_subjectN.log`` (24 columns) | 50 Hz | acc m/s², gyro °/s (chest, wrist, ankle) |
+| ``dsads`` | ``aNN/pM/sKK.txt`` (125 × 45 per 5 s, joined) | 25 Hz | m/s², rad/s (5 Xsens units) |
+| ``hhar`` | ``{Phones,Watch}_{accelerometer,gyroscope}.csv`` | 50–200 Hz | m/s², rad/s (irregular clocks) |
 """
 
 from __future__ import annotations
