@@ -297,3 +297,21 @@ def test_import_options_apply_to_their_formats(tmp_path, capsys):
     assert "--device does not apply to dsads (allowed: --device with wisdm2019, hhar only)" in err
     err = _refused(capsys, ["dsads", str(tmp_path), "--imu", "torso"], tmp_path / "out")
     assert "no aNN/pM/sKK.txt segment files under" in err
+
+
+def test_hhar_gt_null_is_a_name_not_a_missing_value(tmp_path):
+    """pandas reads "null" as missing by default, and a chunk of a large file holding only such rows as
+    another dtype (its categories then cannot be joined: the import failed on the published files); "null"
+    is read as the name it is."""
+    from imuforge.datasets.importers import _hhar_csv
+
+    t = 10.0 + np.arange(700) * 0.01
+    rows = _hhar_rows(t, np.tile([0.1, 9.8, 0.2], (len(t), 1)), "d", "s3mini", "s3mini_1",
+                      ["null"] * 600 + ["walk"] * 100)
+    (tmp_path / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + rows) + "\n")
+    df = _hhar_csv(tmp_path / "Phones_accelerometer.csv")
+    assert list(df["gt"].cat.categories) == ["null", "walk"] and df["gt"].notna().all()
+    report = import_dataset("hhar", tmp_path, tmp_path / "out")
+    (rec,) = _recs(tmp_path / "out")
+    assert len(rec) == 700 and +report.skipped == {}
+    assert [(s.start_s, s.label) for s in rec.labels] == [(pytest.approx(6.0), "walking")]

@@ -1011,8 +1011,10 @@ def _hhar_csv(path: Path):
     num = {"Creation_Time": np.float64, "x": np.float64, "y": np.float64, "z": np.float64}
     dtype = {**num, **{c: "category" for c in ("User", "Model", "Device", "gt")}}
     try:
-        # every column read: with usecols pandas passes over a line with too many fields
-        return pd.read_csv(path, dtype={**dtype, "Index": np.float64, "Arrival_Time": np.float64})[
+        # every column read: with usecols pandas passes over a line with too many fields; only numbers may be
+        # missing (pandas' default would read gt "null" as missing, and a chunk of nulls as another dtype)
+        return pd.read_csv(path, dtype={**dtype, "Index": np.float64, "Arrival_Time": np.float64},
+                           keep_default_na=False, na_values={c: ["", "nan", "NaN"] for c in num})[
             list(HHAR_COLUMNS)]
     except pd.errors.ParserError as exc:
         what = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
@@ -1032,8 +1034,13 @@ def _hhar_csv(path: Path):
 def _hhar_streams(df, report: ImportReport) -> dict[tuple[str, str], tuple]:
     """``(user, device) → (time s, x y z, gt codes, gt names, model)``, time-sorted, rows holding NaN and
     repeated times left out (counted)."""
-    ok = (np.isfinite(df[["Creation_Time", "x", "y", "z"]].to_numpy()).all(axis=1)
-          & df["User"].notna().to_numpy() & df["Device"].notna().to_numpy())
+    def named(col):  # rows whose category is not blank
+        cats = list(col.cat.categories)
+        codes = col.cat.codes.to_numpy()
+        return (codes >= 0) & (codes != (cats.index("") if "" in cats else -2))
+
+    ok = (np.isfinite(df[["Creation_Time", "x", "y", "z"]].to_numpy()).all(axis=1) & named(df["User"])
+          & named(df["Device"]))
     report.skipped["rows_with_nan"] += int((~ok).sum())
     df = df[ok]
     out = {}
