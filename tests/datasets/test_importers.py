@@ -593,9 +593,10 @@ def test_an_import_of_nothing_is_refused(tmp_path, capsys, fmt, write, why, allo
 
 
 @pytest.mark.parametrize("fmt, option, allowed", [
-    ("uci-hapt", ["--imu", "chest"], "--imu with pamap2 only"),
-    ("pamap2", ["--device", "phone"], "--device with wisdm2019 only"),
-    ("wisdm2019", ["--imu", "hand"], "--imu with pamap2 only"),  # the default value, given: refused too
+    ("uci-hapt", ["--imu", "chest"], "--imu with pamap2, mhealth, dsads only"),
+    ("pamap2", ["--device", "phone"], "--device with wisdm2019, hhar only"),
+    # the default value, given: refused too
+    ("wisdm2019", ["--imu", "hand"], "--imu with pamap2, mhealth, dsads only"),
 ])
 def test_an_option_of_another_format_is_refused(tmp_path, capsys, fmt, option, allowed):
     _hapt_raw(tmp_path)
@@ -607,5 +608,7 @@ def test_import_help_states_the_option_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["import", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "pamap2 only: which IMU (default: hand" in text
-    assert "wisdm2019 only: which device (default: watch)" in text
+    assert "which IMU: pamap2 hand|chest|ankle (default: hand" in text
+    assert "mhealth arm|ankle|chest (default: arm" in text
+    assert "dsads torso|right_arm|left_arm|right_leg|left_leg (default: right_arm)" in text
+    assert "which device: wisdm2019 (default: watch), hhar (default: phone)" in text

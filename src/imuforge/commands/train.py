@@ -16,22 +16,30 @@ def _quiet_tf() -> None:
     preload_ml_stack()
 
 
+#: the importer options of ``imuforge import`` and the formats each applies to
+IMPORT_OPTIONS = {"imu": ("pamap2", "mhealth", "dsads"), "device": ("wisdm2019", "hhar")}
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from imuforge.datasets.importers import IMPORTERS
 
-    p = sub.add_parser("import", help="import a public HAR dataset (UCI HAR / HAPT, PAMAP2, RealWorld, USC-HAD, WISDM)",
+    p = sub.add_parser("import", help="import a public HAR dataset (UCI HAR / HAPT, PAMAP2, RealWorld, "
+                       "USC-HAD, WISDM, MotionSense, MHEALTH, DSADS, HHAR)",
                        description="Convert a HAR dataset in its published file layout into an imuforge Dataset.")
     p.add_argument("format", choices=sorted(IMPORTERS), help="dataset layout")
     p.add_argument("src", help="the dataset's folder (or WISDM v1.1 raw file)")
     p.add_argument("--out", required=True, help="new Dataset folder")
     # no parse-time defaults: an option given with a format it does not apply to is refused (cmd_import);
-    # the defaults stated are the importers' own
-    imu, device = (inspect.signature(IMPORTERS[f]).parameters[k].default
-                   for f, k in (("pamap2", "imu"), ("wisdm2019", "device")))
-    p.add_argument("--imu", choices=["hand", "chest", "ankle"],
-                   help=f"pamap2 only: which IMU (default: {imu}, the dominant wrist)")
+    # the defaults stated are the importers' own; a value the format does not know is refused by its importer
+    imu, device = ({f: inspect.signature(IMPORTERS[f]).parameters[key].default for f in IMPORT_OPTIONS[key]}
+                   for key in ("imu", "device"))
+    p.add_argument("--imu", metavar="IMU",
+                   help="which IMU: pamap2 hand|chest|ankle (default: {pamap2}, the dominant wrist); "
+                        "mhealth arm|ankle|chest (default: {mhealth}, the right wrist; chest: acc only); "
+                        "dsads torso|right_arm|left_arm|right_leg|left_leg (default: {dsads})".format(**imu))
     p.add_argument("--device", choices=["watch", "phone"],
-                   help=f"wisdm2019 only: which device (default: {device})")
+                   help="which device: wisdm2019 (default: {wisdm2019}), hhar (default: {hhar})"
+                   .format(**device))
     p.add_argument("--json", action="store_true", help="print the import report as JSON")
     p.set_defaults(func=cmd_import)
 
@@ -116,11 +124,11 @@ def cmd_import(args) -> int:
     from imuforge.errors import ValidationError
 
     opts = {}
-    for flag, key, fmt in (("--imu", "imu", "pamap2"), ("--device", "device", "wisdm2019")):
-        value = getattr(args, key)
-        if value is not None and args.format != fmt:
+    for key, fmts in IMPORT_OPTIONS.items():
+        flag, value = f"--{key}", getattr(args, key)
+        if value is not None and args.format not in fmts:
             raise ValidationError(f"{flag} does not apply to {args.format}",
-                                  allowed=f"{flag} with {fmt} only")
+                                  allowed=f"{flag} with {', '.join(fmts)} only")
         if value is not None:
             opts[key] = value
     out = Path(args.out)

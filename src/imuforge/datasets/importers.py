@@ -16,6 +16,10 @@ is an import that yields no recording (:func:`import_dataset`).
 | ``usc-had`` | ``SubjectN/aXtY.mat`` (``sensor_readings`` N×6) | 100 Hz | acc g, gyro °/s (front right hip) |
 | ``wisdm`` | ``WISDM_ar_v1.1_raw.txt`` (``user,activity,timestamp,x,y,z;``) | 20 Hz | acc m/s² (front pants pocket) |
 | ``wisdm2019`` | ``raw/{phone,watch}/{accel,gyro}/data_<id>_<sensor>_<device>.txt`` | 20 Hz | acc m/s², gyro rad/s |
+| ``motionsense`` | ``A_DeviceMotion_data/<act>_<trial>/sub_<n>.csv`` | 50 Hz | g (iOS sign), rad/s (pocket) |
+| ``mhealth`` | ``mHealth_subjectN.log`` (24 columns) | 50 Hz | acc m/s², gyro °/s (chest, wrist, ankle) |
+| ``dsads`` | ``aNN/pM/sKK.txt`` (125 × 45 per 5 s, joined) | 25 Hz | m/s², rad/s (5 Xsens units) |
+| ``hhar`` | ``{Phones,Watch}_{accelerometer,gyroscope}.csv`` | 50–200 Hz | m/s², rad/s (irregular clocks) |
 """
 
 from __future__ import annotations
@@ -674,17 +678,18 @@ _WISDM19_RE = re.compile(r"^data_(\d+)_(accel|gyro)_(phone|watch)\.txt$")
 WISDM2019_GYRO_REACH_S = 0.1
 
 
-def _near_gyro(t: np.ndarray, gyro: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
-    """Which of the accelerometer times ``t`` have gyro samples (of the same activity) within
-    :data:`WISDM2019_GYRO_REACH_S` before and after them (None without gyro for the activity)."""
+def _near_gyro(t: np.ndarray, gyro: tuple[np.ndarray, np.ndarray] | None,
+               reach: float = WISDM2019_GYRO_REACH_S) -> np.ndarray | None:
+    """Which of the accelerometer times ``t`` have gyro samples (of the same activity, or the same stretch
+    of one device) within ``reach`` seconds (default :data:`WISDM2019_GYRO_REACH_S`) before and after them
+    (None without gyro)."""
     if gyro is None or len(gyro[0]) < 2:
         return None
     gt = gyro[0]
     j = np.clip(np.searchsorted(gt, t), 1, len(gt) - 1)
     before, after = gt[j - 1], gt[j]
     exact = np.isin(t, gt)
-    return exact | ((t - before <= WISDM2019_GYRO_REACH_S) & (after - t <= WISDM2019_GYRO_REACH_S)
-                    & (before <= t) & (t <= after))
+    return exact | ((t - before <= reach) & (after - t <= reach) & (before <= t) & (t <= after))
 
 
 def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> Iterator[tuple[str, Recording]]:
@@ -745,6 +750,374 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
             yield f"s{sid}_{device}_{code}_{i:03d}", rec
 
 
+# ------------------------------------------------------------------------------- MotionSense
+MOTIONSENSE_LABELS = {"dws": "stairs_down", "ups": "stairs_up", "wlk": "walking", "jog": "running",
+                      "sit": "sitting", "std": "standing"}
+#: the DeviceMotion columns read (the file's first column is an unnamed row index; attitude is not read)
+MOTIONSENSE_COLUMNS = tuple(f"{q}.{a}" for q in ("gravity", "rotationRate", "userAcceleration")
+                            for a in "xyz")
+MOTIONSENSE_RATE = 50.0
+_MS_TRIAL_RE = re.compile(r"^(dws|ups|wlk|jog|sit|std)_(\d+)$")
+_MS_FILE_RE = re.compile(r"^sub_(\d+)\.csv$")
+
+
+def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportReport
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The columns ``names`` (by header name) of a comma-separated file with a header line, as a float table,
+    and the 0-based row index of each row kept: rows holding NaN or infinity in them are left out (counted:
+    ``rows_with_nan``). None for a header without rows; a missing column or a malformed line is refused
+    (:func:`_numbers`), naming the file."""
+    text = path.read_text(errors="replace")
+    head, _, body = text.partition("\n")
+    header = [h.strip().strip('"') for h in head.split(",")]
+    missing = [c for c in names if c not in header]
+    if not head.strip() or missing:
+        raise ValidationError(f"no column {missing[0] if missing else names[0]!r} in the header line",
+                              source=str(path), allowed=allowed)
+    if not body.strip():
+        return None
+    table = _numbers(path, text=body, delimiter=",", first_line=2, columns=len(header),
+                     allowed=f"{len(header)} comma-separated numbers per line below the header; {allowed}")
+    table = table[:, [header.index(c) for c in names]]
+    ok = np.isfinite(table).all(axis=1)
+    report.skipped["rows_with_nan"] += int((~ok).sum())
+    return table[ok], np.flatnonzero(ok)
+
+
+def _motionsense_subjects(src: Path) -> dict[int, dict]:
+    """``data_subjects_info.csv`` (code, weight kg, height cm, age, gender 0 female / 1 male) by code
+    ({} without it)."""
+    path = next(iter(sorted(src.rglob("data_subjects_info.csv"))), None)
+    if path is None:
+        return {}
+    cols = ("code", "weight", "height", "age", "gender")
+    got = _csv_table(path, cols, "code,weight,height,age,gender", ImportReport("", ""))
+    if got is None:
+        return {}
+    return {int(c): {"weight_kg": float(w), "height_cm": float(h), "age": float(a),
+                     "gender": {0: "female", 1: "male"}.get(int(g), str(g))}
+            for c, w, h, a, g in got[0]}
+
+
+def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, Recording]]:
+    """MotionSense (Malekzadeh et al.; github.com/mmalekzadeh/motion-sense README):
+    ``A_DeviceMotion_data/<act>_<trial>/sub_<n>.csv``, Core Motion's device motion of an iPhone 6s in the
+    trousers' front pocket, 50 Hz, 24 subjects; activities dws, ups, wlk, jog, sit, std; columns (after an
+    unnamed row index) attitude.roll/pitch/yaw, gravity.x/y/z, rotationRate.x/y/z, userAcceleration.x/y/z.
+    ``data_subjects_info.csv`` (code, weight, height, age, gender 0 female / 1 male) goes to provenance.
+
+    Units and signs, from Apple's Core Motion documentation: ``CMAcceleration`` is in G's; the device's
+    total acceleration is ``gravity + userAcceleration`` (``CMDeviceMotion.gravity``), and that total reads
+    z = −1 for a device lying still on its back (``UIAcceleration``: "x: 0, y: 0, z: −1") — the negative of
+    the specific force an accelerometer of the Android/imuforge convention reports (+1 g up the z axis). So
+    ``acc = −(gravity + userAcceleration) × 9.80665`` m/s². ``rotationRate`` (``CMRotationRate``) is in
+    rad/s, right-handed about the same device axes (x right, y toward the top, z out of the screen), kept.
+    Rows holding NaN are left out (counted) and become gaps. The pocket's side is not recorded:
+    ``pocket_right_thigh`` by convention. Folders B_/C_ (raw accelerometer/gyroscope) are not read.
+    """
+    base = src.parent
+    files = sorted(p for p in src.rglob("sub_*.csv") if _MS_FILE_RE.match(p.name)
+                   and _MS_TRIAL_RE.match(p.parent.name)
+                   and any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2]))
+    if not files:
+        raise ValidationError(f"no A_DeviceMotion_data/<activity>_<trial>/sub_<n>.csv files under {src}",
+                              allowed="the MotionSense data folder (activities "
+                              + ", ".join(MOTIONSENSE_LABELS) + ")")
+    info = _motionsense_subjects(src)
+    allowed = "the MotionSense DeviceMotion header (" + ",".join(MOTIONSENSE_COLUMNS) + ", …)"
+    for path in progress(files, desc="motionsense", unit="file"):
+        act, trial = _MS_TRIAL_RE.match(path.parent.name).groups()
+        sid = int(_MS_FILE_RE.match(path.name).group(1))
+        got = _csv_table(path, MOTIONSENSE_COLUMNS, allowed, report)
+        if got is None or len(got[0]) < 2:
+            report.skipped["csv_files_without_samples"] += 1
+            continue
+        table, rows = got
+        acc = -(table[:, 0:3] + table[:, 6:9]) * STANDARD_GRAVITY
+        t = rows / MOTIONSENSE_RATE
+        t = t - t[0]
+        extra = {"subject_info": info[sid]} if sid in info else {}
+        rec = _recording(path, t, np.column_stack([acc, table[:, 3:6]]), ACC_GYRO, MOTIONSENSE_RATE,
+                         placement="pocket_right_thigh", subject=f"ms{sid:02d}",
+                         labels=[(0.0, float(t[-1]) + 1.0 / MOTIONSENSE_RATE, MOTIONSENSE_LABELS[act])],
+                         provenance={"dataset": "MotionSense", "file": f"{path.parent.name}/{path.name}",
+                                     "trial": int(trial), **extra})
+        yield f"sub{sid:02d}_{act}_{trial}", rec
+
+
+# ------------------------------------------------------------------------------- MHEALTH
+MHEALTH_LABELS = {1: "standing", 2: "sitting", 3: "lying", 4: "walking", 5: "stairs",
+                  6: "waist_bends_forward", 7: "frontal_arm_elevation", 8: "knees_bending", 9: "cycling",
+                  10: "jogging", 11: "running", 12: "jumping"}
+#: 0-based columns of each sensor's acc (m/s²) and gyro (deg/s) in mHealth_subjectN.log (None: no gyro)
+MHEALTH_IMUS = {"arm": (14, 17), "ankle": (5, 8), "chest": (0, None)}
+_MHEALTH_PLACEMENT = {"arm": "wrist_right", "ankle": "ankle_left", "chest": "chest"}
+MHEALTH_RATE = 50.0
+_MHEALTH_RE = re.compile(r"^mHealth_subject(\d+)\.log$", re.I)
+
+
+def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterator[tuple[str, Recording]]:
+    """MHEALTH (Banos et al.; UCI data set 319, README.txt): ``mHealth_subjectN.log``, 24 whitespace-separated
+    columns at 50 Hz, 10 subjects, Shimmer2 units on the chest, the right wrist ("right lower arm") and the
+    left ankle. Columns 1–3 chest acc, 4–5 ECG, 6–8 left-ankle acc, 9–11 its gyro, 12–14 its magnetometer,
+    15–17 right-lower-arm acc, 18–20 its gyro, 21–23 its magnetometer, 24 the label (0: null class).
+    Units (README): acceleration m/s², gyroscope deg/s (converted to rad/s here), magnetic field "local"
+    (not read: no unit to convert from), ECG mV (not read).
+
+    ``imu``: ``arm`` (right wrist; acc + gyro), ``ankle`` (left ankle; acc + gyro) or ``chest`` (acc only —
+    the chest unit has no gyro). Labels L1–L12; L5 "climbing stairs" keeps the name ``stairs`` (direction not
+    given), L10 jogging and L11 running stay apart; label 0 is left unlabelled, an unknown code is counted
+    and left unlabelled. Rows with NaN in the chosen columns are left out (counted) and become gaps.
+    """
+    if imu not in MHEALTH_IMUS:
+        raise ValidationError(f"unknown MHEALTH IMU {imu!r}", allowed=", ".join(MHEALTH_IMUS))
+    files = sorted(p for p in src.rglob("*.log") if _MHEALTH_RE.match(p.name)) if src.is_dir() else (
+        [src] if _MHEALTH_RE.match(src.name) else [])
+    if not files:
+        raise ValidationError(f"no mHealth_subjectN.log files under {src}",
+                              allowed="the MHEALTHDATASET folder")
+    a0, g0 = MHEALTH_IMUS[imu]
+    cols = list(range(a0, a0 + 3)) + ([] if g0 is None else list(range(g0, g0 + 3)))
+    chans = ACC if g0 is None else ACC_GYRO
+    for path in progress(files, desc="mhealth", unit="file"):
+        table = _numbers(path, columns=24,
+                         allowed="24 numbers per line (MHEALTH log: 23 signals and the label)")
+        ok = np.isfinite(table[:, cols + [23]]).all(axis=1)
+        report.skipped["rows_with_nan"] += int((~ok).sum())
+        if ok.sum() < 2:
+            report.skipped["files_without_usable_rows"] += 1
+            continue
+        rows = np.flatnonzero(ok)
+        data = table[rows][:, cols]
+        if g0 is not None:
+            data[:, 3:] *= DEG
+        raw = table[rows, 23]
+        known = np.isin(raw, list(MHEALTH_LABELS))
+        for code in np.unique(raw[~known & (raw != 0)]):
+            code_s = int(code) if float(code).is_integer() else code
+            report.skipped[f"unknown_activity_{code_s}"] += int((raw == code).sum())
+        codes = np.where(known, raw, 0).astype(np.int64)
+        t = rows / MHEALTH_RATE
+        t = t - t[0]
+        sid = int(_MHEALTH_RE.match(path.name).group(1))
+        rec = _recording(path, t, data, chans, MHEALTH_RATE, placement=_MHEALTH_PLACEMENT[imu],
+                         labels=_segments_from_codes(t, codes, MHEALTH_LABELS, 1.0 / MHEALTH_RATE),
+                         subject=f"mhealth{sid:02d}",
+                         provenance={"dataset": "MHEALTH", "file": path.name, "imu": imu})
+        yield f"subject{sid:02d}_{imu}", rec
+
+
+# ------------------------------------------------------------------------------- DSADS
+DSADS_LABELS = {1: "sitting", 2: "standing", 3: "lying", 4: "lying", 5: "stairs_up", 6: "stairs_down",
+                7: "elevator_standing", 8: "elevator_moving", 9: "walking", 10: "walking",
+                11: "walking_inclined", 12: "running", 13: "stepper", 14: "cross_trainer", 15: "cycling",
+                16: "cycling", 17: "rowing", 18: "jumping", 19: "basketball"}
+#: first column (0-based) of each unit's 9 columns: acc x y z (m/s²), gyro x y z (rad/s), mag x y z (a.u.)
+DSADS_UNITS = {"torso": 0, "right_arm": 9, "left_arm": 18, "right_leg": 27, "left_leg": 36}
+#: the arm units sat on the wrists, the leg units on the outer side of the knees (Barshan & Yüksek 2014); the
+#: leg units get the preset of a sensor on the outside of the shank (ankle_*), the nearest one
+_DSADS_PLACEMENT = {"torso": "chest", "right_arm": "wrist_right", "left_arm": "wrist_left",
+                    "right_leg": "ankle_right", "left_leg": "ankle_left"}
+DSADS_RATE, DSADS_SEGMENT_ROWS = 25.0, 125
+_DSADS_ACT_RE, _DSADS_P_RE, _DSADS_S_RE = (re.compile(r"^a(\d+)$"), re.compile(r"^p(\d+)$"),
+                                           re.compile(r"^s(\d+)\.txt$"))
+
+
+def import_dsads(src: Path, report: ImportReport, imu: str = "right_arm") -> Iterator[tuple[str, Recording]]:
+    """UCI Daily and Sports Activities (Altun, Barshan & Tunçel 2010; UCI data set 256): ``aNN/pM/sKK.txt`` —
+    19 activities a01–a19, 8 people p1–p8, 60 five-second segments s01–s60, each 125 rows × 45 comma-separated
+    columns at 25 Hz: five Xsens MTx units T (torso), RA, LA, RL, LL (right/left arm, right/left leg), each
+    acc x y z, gyro x y z, mag x y z. Units: the MTx's calibrated output (MTi/MTx user manual): m/s², rad/s,
+    magnetic field in arbitrary units normalised to the earth's field (not read). Placement (Barshan & Yüksek
+    2014, The Computer Journal 57(11)): torso unit on the chest, arm units on the wrists (±5 g accelerometers:
+    they saturate beyond), leg units on the outer side of the knees (±18 g).
+
+    ``imu``: torso, right_arm, left_arm, right_leg, left_leg. The segments of one person and activity are
+    consecutive 5 s pieces of one 5-minute recording: they are joined into one Recording, segment k starting
+    at (k − 1) × 5 s (a missing segment leaves a gap). A segment of another row count than 125 is refused;
+    rows with NaN are left out (counted). a03 (lying on the back) and a04 (on the right side) are both
+    ``lying``, a09 (parking lot) and a10 (treadmill, 4 km/h) both ``walking``, a15/a16 (exercise bike,
+    horizontal and vertical) both ``cycling``, a12 (treadmill, 8 km/h) ``running``; the code stays in the
+    provenance.
+    """
+    if imu not in DSADS_UNITS:
+        raise ValidationError(f"unknown DSADS unit {imu!r}", allowed=", ".join(DSADS_UNITS))
+    groups: dict[tuple[int, int], list[tuple[int, Path]]] = {}
+    for path in src.rglob("s*.txt"):
+        m, mp, ma = (_DSADS_S_RE.match(path.name), _DSADS_P_RE.match(path.parent.name),
+                     _DSADS_ACT_RE.match(path.parent.parent.name))
+        if m and mp and ma:
+            groups.setdefault((int(mp.group(1)), int(ma.group(1))), []).append((int(m.group(1)), path))
+    if not groups:
+        raise ValidationError(f"no aNN/pM/sKK.txt segment files under {src}",
+                              allowed="the DSADS 'data' folder (a01 … a19 / p1 … p8 / s01.txt … s60.txt)")
+    c0 = DSADS_UNITS[imu]
+    cols = list(range(c0, c0 + 6))
+    allowed = f"{DSADS_SEGMENT_ROWS} lines of 45 comma-separated numbers (a DSADS segment)"
+    for person, act in progress(sorted(groups), desc="dsads", unit="rec"):
+        if act not in DSADS_LABELS:
+            report.skipped[f"unknown_activity_{act}"] += len(groups[person, act])
+            continue
+        ts, parts = [], []
+        for k, path in sorted(groups[person, act]):
+            seg = _numbers(path, columns=45, delimiter=",", allowed=allowed)
+            if len(seg) != DSADS_SEGMENT_ROWS:
+                raise ValidationError(f"{len(seg)} lines of numbers", source=str(path), allowed=allowed)
+            seg = seg[:, cols]
+            ok = np.isfinite(seg).all(axis=1)
+            report.skipped["rows_with_nan"] += int((~ok).sum())
+            ts.append((k - 1) * DSADS_SEGMENT_ROWS / DSADS_RATE + np.flatnonzero(ok) / DSADS_RATE)
+            parts.append(seg[ok])
+        t, data = np.concatenate(ts), np.concatenate(parts)
+        if len(t) < 2:
+            report.skipped["recordings_without_usable_rows"] += 1
+            continue
+        t = t - t[0]
+        segs = [k for k, _ in groups[person, act]]
+        rec = _recording(groups[person, act][0][1].parent, t, data, ACC_GYRO, DSADS_RATE,
+                         placement=_DSADS_PLACEMENT[imu],
+                         labels=[(0.0, float(t[-1]) + 1.0 / DSADS_RATE, DSADS_LABELS[act])],
+                         subject=f"dsads_p{person}",
+                         provenance={"dataset": "DSADS", "activity": f"a{act:02d}", "unit": imu,
+                                     "segments": len(segs), "first_segment": min(segs)})
+        yield f"p{person}_a{act:02d}_{imu}", rec
+
+
+# ------------------------------------------------------------------------------- HHAR
+HHAR_LABELS = {"stand": "standing", "sit": "sitting", "walk": "walking", "stairsup": "stairs_up",
+               "stairsdown": "stairs_down", "bike": "cycling"}
+HHAR_COLUMNS = ("Creation_Time", "x", "y", "z", "User", "Model", "Device", "gt")
+HHAR_FILES = {"phone": "Phones", "watch": "Watch"}
+#: a stretch of one device ends at a gap in its accelerometer clock longer than this (s)
+HHAR_MAX_GAP_S = 1.0
+#: an accelerometer sample gets a gyro value only with gyro samples of the same device within this many
+#: of that device's median gyro periods before and after it (the two clocks are separate and irregular)
+HHAR_GYRO_REACH_PERIODS = 3.0
+
+
+def _hhar_csv(path: Path):
+    """The columns :data:`HHAR_COLUMNS` of one HHAR csv as a pandas DataFrame (strings as categories), or
+    :class:`ValidationError` naming the file (and the line) when it is empty, lacks a column or holds a line
+    pandas cannot read."""
+    import pandas as pd
+
+    allowed = "the HHAR csv header Index,Arrival_Time,Creation_Time,x,y,z,User,Model,Device,gt and rows of it"
+    with open(path, errors="replace") as f:
+        header = [h.strip() for h in f.readline().split(",")]
+    missing = [c for c in HHAR_COLUMNS if c not in header]
+    if missing:
+        what = "empty file" if header == [""] else f"no column {missing[0]!r} in the header line"
+        raise ValidationError(what, source=str(path), allowed=allowed)
+    num = {"Creation_Time": np.float64, "x": np.float64, "y": np.float64, "z": np.float64}
+    dtype = {**num, **{c: "category" for c in ("User", "Model", "Device", "gt")}}
+    try:
+        # every column read: with usecols pandas passes over a line with too many fields; only numbers may be
+        # missing (pandas' default would read gt "null" as missing, and a chunk of nulls as another dtype)
+        return pd.read_csv(path, dtype={**dtype, "Index": np.float64, "Arrival_Time": np.float64},
+                           keep_default_na=False, na_values={c: ["", "nan", "NaN"] for c in num})[
+            list(HHAR_COLUMNS)]
+    except pd.errors.ParserError as exc:
+        what = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
+        raise ValidationError(shorten(what, 120), source=str(path), allowed=allowed) from None
+    except ValueError:  # a value that is not a number in a numeric column: find its line
+        raw = pd.read_csv(path, usecols=list(num), dtype=str, keep_default_na=False)
+        for c in num:
+            bad = pd.to_numeric(raw[c], errors="coerce").isna() & ~raw[c].str.strip().str.lower().isin(
+                ["", "nan", "-nan", "inf", "-inf"])
+            if bad.any():
+                k = int(np.argmax(bad.to_numpy()))
+                raise ValidationError(f"line {k + 2}: {shorten(raw[c].iloc[k])} is not a number ({c})",
+                                      source=str(path), allowed=allowed) from None
+        raise ValidationError("unreadable numbers", source=str(path), allowed=allowed) from None
+
+
+def _hhar_streams(df, report: ImportReport) -> dict[tuple[str, str], tuple]:
+    """``(user, device) → (time s, x y z, gt codes, gt names, model)``, time-sorted, rows holding NaN and
+    repeated times left out (counted)."""
+    def named(col):  # rows whose category is not blank
+        cats = list(col.cat.categories)
+        codes = col.cat.codes.to_numpy()
+        return (codes >= 0) & (codes != (cats.index("") if "" in cats else -2))
+
+    ok = (np.isfinite(df[["Creation_Time", "x", "y", "z"]].to_numpy()).all(axis=1) & named(df["User"])
+          & named(df["Device"]))
+    report.skipped["rows_with_nan"] += int((~ok).sum())
+    df = df[ok]
+    out = {}
+    for (user, device), g in df.groupby(["User", "Device"], observed=True, sort=True):
+        t = g["Creation_Time"].to_numpy() * 1e-9
+        order = np.argsort(t, kind="stable")
+        t, xyz = t[order], g[["x", "y", "z"]].to_numpy()[order]
+        gt = g["gt"].cat.codes.to_numpy()[order]
+        keep = np.concatenate([[True], np.diff(t) > 0])
+        report.skipped["repeated_timestamps"] += int((~keep).sum())
+        model = str(g["Model"].iloc[0]) if len(g) else ""
+        out[str(user), str(device)] = (t[keep], xyz[keep], gt[keep], list(g["gt"].cat.categories), model)
+    return out
+
+
+def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Iterator[tuple[str, Recording]]:
+    """Heterogeneity Activity Recognition (Stisen et al., SenSys 2015; UCI, "Activity recognition exp"):
+    ``Phones_accelerometer.csv``, ``Phones_gyroscope.csv``, ``Watch_accelerometer.csv``,
+    ``Watch_gyroscope.csv`` with ``Index, Arrival_Time, Creation_Time, x, y, z, User, Model, Device, gt``.
+    9 users a–i; 8 phones (2 each of Nexus 4, Galaxy S3, S3 mini, S+) and 4 watches (2 LG, 2 Gear); each
+    sensor sampled "at the highest frequency the device allows" (irregular, 50–200 Hz); gt in stand, sit,
+    walk, stairsup, stairsdown, bike, null (null left unlabelled). Values are Android's: m/s² and rad/s.
+
+    ``device``: ``phone`` or ``watch``. One Recording per stretch of one physical device (``Device``, e.g.
+    ``nexus4_1``) and user: the device's Creation_Time (the OS's sensor timestamp, taken as ns) sorted, split
+    at gaps over :data:`HHAR_MAX_GAP_S`; its rate is the median of its intervals. Acc and gyro have separate,
+    irregular clocks: gyro is interpolated onto the accelerometer's times only where the same device has
+    gyro samples within :data:`HHAR_GYRO_REACH_PERIODS` of its median gyro periods on both sides
+    (:func:`_near_gyro`); other accelerometer samples are left out (counted), a stretch without any gyro
+    nearby stays accelerometer-only. Placement: the phones were carried at the waist (``waist_front``), the
+    watches on the arms — ``wrist_left`` by convention (neither orientation nor side is in the files).
+    """
+    if device not in HHAR_FILES:
+        raise ValidationError(f"unknown HHAR device {device!r}", allowed=", ".join(HHAR_FILES))
+    name = HHAR_FILES[device]
+    acc_path = next(iter(sorted(src.rglob(f"{name}_accelerometer.csv"))), None) if src.is_dir() else None
+    if acc_path is None:
+        raise ValidationError(f"no {name}_accelerometer.csv under {src}",
+                              allowed="the HHAR 'Activity recognition exp' folder (unzipped)")
+    acc = _hhar_streams(_hhar_csv(acc_path), report)
+    gyro_path = acc_path.with_name(f"{name}_gyroscope.csv")
+    gyro = _hhar_streams(_hhar_csv(gyro_path), report) if gyro_path.exists() else {}
+    placement = "waist_front" if device == "phone" else "wrist_left"
+    for user, dev in progress(sorted(acc), desc="hhar", unit="device"):
+        t_all, xyz_all, gt_all, gt_names, model = acc[user, dev]
+        names = {k: HHAR_LABELS[n] for k, n in enumerate(gt_names) if n in HHAR_LABELS}
+        for k, n in enumerate(gt_names):
+            if n not in HHAR_LABELS and n != "null":
+                report.skipped[f"unknown_activity_{n}"] += int((gt_all == k).sum())
+        g = gyro.get((user, dev))
+        reach = HHAR_GYRO_REACH_PERIODS * float(np.median(np.diff(g[0]))) if g and len(g[0]) > 1 else 0.0
+        dt = np.diff(t_all)
+        edges = np.concatenate([[0], np.flatnonzero(dt > HHAR_MAX_GAP_S) + 1, [len(t_all)]])
+        for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+            t, xyz, codes = t_all[a:b], xyz_all[a:b], gt_all[a:b]
+            if b - a < 2:
+                report.skipped["runs_shorter_than_2_samples"] += int(b - a)
+                continue
+            cols, chans = [xyz], list(ACC)
+            near = _near_gyro(t, None if g is None else (g[0], g[1]), reach)
+            if near is not None and near.sum() >= 2:
+                report.skipped["acc_samples_without_gyro_nearby"] += int((~near).sum())
+                t, xyz, codes = t[near], xyz[near], codes[near]
+                cols = [xyz, np.column_stack([np.interp(t, g[0], g[1][:, k]) for k in range(3)])]
+                chans = list(ACC_GYRO)
+            elif gyro:
+                report.skipped["runs_without_gyro"] += 1
+            rate = float(np.round(1.0 / np.median(np.diff(t)), 1))
+            t0 = t[0]
+            rec = _recording(acc_path, t - t0, np.column_stack(cols), chans, rate, placement=placement,
+                             labels=_segments_from_codes(t - t0, codes, names, 1.0 / rate),
+                             subject=f"hhar_{user}",
+                             provenance={"dataset": "HHAR", "device": dev, "model": model,
+                                         "t0_creation_time_s": float(t0)})
+            yield f"{user}_{dev}_{i:03d}", rec
+
+
 IMPORTERS: dict[str, Callable[..., Iterator[tuple[str, Recording]]]] = {
     "uci-hapt": import_uci_hapt,
     "uci-har": import_uci_har,
@@ -753,6 +1126,10 @@ IMPORTERS: dict[str, Callable[..., Iterator[tuple[str, Recording]]]] = {
     "usc-had": import_usc_had,
     "wisdm": import_wisdm,
     "wisdm2019": import_wisdm2019,
+    "motionsense": import_motionsense,
+    "mhealth": import_mhealth,
+    "dsads": import_dsads,
+    "hhar": import_hhar,
 }
 
 
@@ -768,6 +1145,11 @@ EXPECTS = {
              + ", ".join(w.capitalize() for w in WISDM_LABELS),
     "wisdm2019": "raw/<device>/accel/data_<id>_accel_<device>.txt, lines "
                  "'subject,activity code,timestamp ns,x,y,z;' of the codes " + ", ".join(WISDM2019_LABELS),
+    "motionsense": "A_DeviceMotion_data/<activity>_<trial>/sub_<n>.csv with a header and rows of numbers",
+    "mhealth": "mHealth_subjectN.log, 24 numbers per line, with rows where the chosen IMU reads numbers",
+    "dsads": "aNN/pM/sKK.txt of the activities a01 … a19, 125 lines of 45 comma-separated numbers each",
+    "hhar": "Phones_accelerometer.csv / Watch_accelerometer.csv (with the *_gyroscope.csv) with rows of "
+            "Index,Arrival_Time,Creation_Time,x,y,z,User,Model,Device,gt",
 }
 
 

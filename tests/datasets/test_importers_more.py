@@ -1,0 +1,317 @@
+"""Importers of MotionSense, MHEALTH, DSADS and HHAR on small files in each data set's published layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imuforge.cli import main
+from imuforge.datasets.importers import import_dataset
+from imuforge.recording import read_dataset
+from imuforge.sensors.placement import PLACEMENTS
+from imuforge.units import DEG, STANDARD_GRAVITY
+
+G = STANDARD_GRAVITY
+
+
+def _recs(path):
+    return list(read_dataset(path).recordings())
+
+
+def _refused(capsys, argv, out) -> str:
+    """``imuforge import …`` refused (exit 2) in one line, no folder written; the line."""
+    assert main(["import", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("imuforge import: error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and not out.exists()
+    return err
+
+
+# ------------------------------------------------------------------------------- MotionSense
+MS_HEADER = (",attitude.roll,attitude.pitch,attitude.yaw,gravity.x,gravity.y,gravity.z,rotationRate.x,"
+             "rotationRate.y,rotationRate.z,userAcceleration.x,userAcceleration.y,userAcceleration.z")
+
+
+def _ms_csv(path, gravity, user_acc, rot, n=100):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [MS_HEADER] + [f"{i},0.1,0.2,0.3," + ",".join(f"{v:.6f}" for v in (*gravity, *rot, *user_acc))
+                           for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _motionsense(root):
+    dm = root / "A_DeviceMotion_data"
+    _ms_csv(dm / "wlk_7" / "sub_1.csv", (0.0, 0.0, -1.0), (0.0, 0.0, 0.0), (0.1, -0.2, 0.3))  # flat, face up
+    _ms_csv(dm / "jog_9" / "sub_2.csv", (0.0, -1.0, 0.0), (0.1, 0.0, -0.2), (0.0, 0.0, 0.0))  # upright
+    _ms_csv(dm / "dws_11" / "sub_1.csv", (0.6, -0.8, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), n=60)
+    # the raw accelerometer folder, same layout: not read
+    _ms_csv(root / "B_Accelerometer_data" / "wlk_7" / "sub_1.csv", (0, 0, 0), (0, 0, 0), (0, 0, 0))
+    (root / "data_subjects_info.csv").write_text(
+        "code,weight,height,age,gender\n1,102,188,46,1\n2,72,180,28,0\n")
+    return dm
+
+
+def test_motionsense_signs_units_labels_subjects(tmp_path):
+    """Core Motion's gravity + userAcceleration (g, iOS sign: −1 up the z axis lying face up) become the
+    specific force of the imuforge/Android convention in m/s²: a still phone reads |acc| = g, +z face up."""
+    _motionsense(tmp_path / "ms")
+    report = import_dataset("motionsense", tmp_path / "ms", tmp_path / "out")
+    by = {(r.subject, r.labels[0].label): r for r in _recs(tmp_path / "out")}
+    assert report.recordings == 3
+    assert set(by) == {("ms01", "walking"), ("ms02", "running"), ("ms01", "stairs_down")}
+    flat = by["ms01", "walking"]
+    np.testing.assert_allclose(flat.acc, np.tile([0.0, 0.0, G], (100, 1)), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(flat.acc, axis=1), G)
+    np.testing.assert_allclose(flat.gyro[0], [0.1, -0.2, 0.3])  # rad/s, kept
+    up = by["ms02", "running"]
+    np.testing.assert_allclose(up.acc[0], [-0.1 * G, G, 0.2 * G], atol=1e-9)  # −(gravity + user) × g
+    tilted = by["ms01", "stairs_down"]
+    np.testing.assert_allclose(tilted.acc[0], [-0.6 * G, 0.8 * G, 0.0], atol=1e-9)
+    assert flat.rate_hz == 50.0 and flat.placement == "pocket_right_thigh" and flat.placement in PLACEMENTS
+    assert flat.labels[0].end_s == pytest.approx(2.0) and len(tilted) == 60
+    assert flat.provenance["subject_info"] == {"weight_kg": 102.0, "height_cm": 188.0, "age": 46.0,
+                                               "gender": "male"}
+    assert flat.channels == ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+
+
+def test_motionsense_nan_rows_are_counted_and_become_gaps(tmp_path):
+    path = _ms_csv(tmp_path / "A_DeviceMotion_data" / "sit_5" / "sub_3.csv", (0, -1, 0), (0, 0, 0), (0, 0, 0))
+    lines = path.read_text().splitlines()
+    for k in (40, 41, 42):
+        lines[k] = lines[k].replace("0.000000", "nan", 1)
+    path.write_text("\n".join(lines) + "\n")
+    report = import_dataset("motionsense", tmp_path, tmp_path / "out")
+    (rec,) = _recs(tmp_path / "out")
+    assert report.skipped["rows_with_nan"] == 3 and len(rec) == 97 and len(rec.gaps()) == 1
+    assert rec.labels[0].label == "sitting" and rec.subject == "ms03"
+
+
+@pytest.mark.parametrize("line, text, message", [
+    (5, "3,0.1,0.2,0.3,0,-1,x0,0,0,0,0,0,0", "line 5: 'x0' is not a number"),
+    (7, "5,0.1,0.2", "line 7 has 3 value(s), line 2 has 13"),
+    (1, ",gravity.x,gravity.y", "no column 'gravity.z' in the header line"),
+])
+def test_motionsense_unreadable_files_are_refused(tmp_path, capsys, line, text, message):
+    path = _ms_csv(tmp_path / "A_DeviceMotion_data" / "std_6" / "sub_4.csv", (0, -1, 0), (0, 0, 0), (0, 0, 0))
+    lines = path.read_text().splitlines()
+    lines[line - 1] = text
+    path.write_text("\n".join(lines) + "\n")
+    err = _refused(capsys, ["motionsense", str(tmp_path)], tmp_path / "out")
+    assert f"{path}: {message}" in err
+
+
+# ------------------------------------------------------------------------------- MHEALTH
+def _mhealth_log(path, n=260):
+    """Chest acc (0, 0, 9.8); left ankle acc (9.8, 0, 0), gyro 90 °/s on x; right arm acc (0, −9.8, 0),
+    gyro (0, 0, 180 °/s); labels 0 ×50, 4 ×100, 11 ×100, 13 ×10."""
+    t = np.zeros((n, 24))
+    t[:, 0:3] = [0.0, 0.0, 9.8]
+    t[:, 3:5] = [0.1, -0.1]
+    t[:, 5:8], t[:, 8:11], t[:, 11:14] = [9.8, 0.0, 0.0], [90.0, 0.0, 0.0], [0.5, 0.2, -0.3]
+    t[:, 14:17], t[:, 17:20], t[:, 20:23] = [0.0, -9.8, 0.0], [0.0, 0.0, 180.0], [0.1, 0.1, 0.1]
+    t[:, 23] = np.repeat([0, 4, 11, 13], [50, 100, 100, n - 250])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, t, fmt="%.4f", delimiter="\t")
+    return path
+
+
+def test_mhealth_imus_units_labels(tmp_path):
+    _mhealth_log(tmp_path / "MHEALTHDATASET" / "mHealth_subject1.log")
+    path = _mhealth_log(tmp_path / "MHEALTHDATASET" / "mHealth_subject10.log")
+    lines = path.read_text().splitlines()
+    for k in range(60, 65):  # the right arm's gyro drops out: 5 NaN rows
+        cells = lines[k].split("\t")
+        cells[17] = "NaN"
+        lines[k] = "\t".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    report = import_dataset("mhealth", tmp_path / "MHEALTHDATASET", tmp_path / "arm")
+    a, b = _recs(tmp_path / "arm")
+    assert (a.subject, b.subject) == ("mhealth01", "mhealth10") and a.rate_hz == 50.0
+    assert a.placement == "wrist_right" and a.channels[3:] == ("gyro_x", "gyro_y", "gyro_z")
+    np.testing.assert_allclose(a.acc[0], [0.0, -9.8, 0.0])
+    np.testing.assert_allclose(a.gyro[0], [0.0, 0.0, np.pi])  # 180 °/s
+    assert [(s.start_s, s.end_s, s.label) for s in a.labels] == [(1.0, 3.0, "walking"), (3.0, 5.0, "running")]
+    assert report.skipped["unknown_activity_13"] == 20 and report.skipped["rows_with_nan"] == 5
+    assert len(b) == 255 and len(b.gaps()) == 1
+    import_dataset("mhealth", tmp_path / "MHEALTHDATASET", tmp_path / "ankle", imu="ankle")
+    ankle = _recs(tmp_path / "ankle")[0]
+    assert ankle.placement == "ankle_left"
+    np.testing.assert_allclose(ankle.gyro[0], [90 * DEG, 0.0, 0.0])
+    np.testing.assert_allclose(ankle.acc[0], [9.8, 0.0, 0.0])
+    import_dataset("mhealth", tmp_path / "MHEALTHDATASET", tmp_path / "chest", imu="chest")
+    chest = _recs(tmp_path / "chest")[0]
+    assert chest.placement == "chest" and chest.channels == ("acc_x", "acc_y", "acc_z") and chest.gyro is None
+    np.testing.assert_allclose(chest.acc[0], [0.0, 0.0, 9.8])
+
+
+def test_mhealth_refusals(tmp_path, capsys):
+    path = _mhealth_log(tmp_path / "mHealth_subject3.log")
+    lines = path.read_text().splitlines()
+    lines[11] = lines[11].replace("9.8000", "9,8", 1)
+    path.write_text("\n".join(lines) + "\n")
+    err = _refused(capsys, ["mhealth", str(tmp_path)], tmp_path / "out")
+    assert f"{path}: line 12: '9,8' is not a number (allowed: 24 numbers per line" in err
+    _mhealth_log(path)
+    err = _refused(capsys, ["mhealth", str(tmp_path), "--imu", "wrist"], tmp_path / "out")
+    assert "unknown MHEALTH IMU 'wrist' (allowed: arm, ankle, chest)" in err
+
+
+# ------------------------------------------------------------------------------- DSADS
+def _dsads_segment(path, k, rows=125):
+    """Segment ``k``: unit u's acc = (k, u, 9.8), gyro = (0.01·row, 0, u), mag 1."""
+    x = np.ones((rows, 45))
+    for u in range(5):
+        x[:, 9 * u:9 * u + 3] = [k, u, 9.8]
+        x[:, 9 * u + 3] = 0.01 * np.arange(rows)
+        x[:, 9 * u + 4:9 * u + 6] = [0.0, u]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, x, fmt="%.5f", delimiter=",")
+    return path
+
+
+def test_dsads_segments_are_joined_per_person_and_activity(tmp_path):
+    data = tmp_path / "data"
+    for k in (2, 1, 3):
+        _dsads_segment(data / "a01" / "p1" / f"s{k:02d}.txt", k)
+    for k in (1, 2, 4):  # s03 missing: a 5 s gap
+        _dsads_segment(data / "a12" / "p2" / f"s{k:02d}.txt", k)
+    report = import_dataset("dsads", tmp_path, tmp_path / "out")
+    sit, run = _recs(tmp_path / "out")
+    assert report.recordings == 2
+    assert (sit.subject, sit.labels[0].label, run.subject, run.labels[0].label) == (
+        "dsads_p1", "sitting", "dsads_p2", "running")
+    assert sit.rate_hz == 25.0 and len(sit) == 375 and sit.gaps() == []
+    np.testing.assert_allclose(sit.timestamps, np.arange(375) / 25.0)
+    np.testing.assert_allclose(sit.acc[[0, 125, 250], 0], [1, 2, 3])  # in segment order
+    np.testing.assert_allclose(sit.acc[0], [1, 1, 9.8])  # right arm = unit 1
+    np.testing.assert_allclose(sit.gyro[:2, 0], [0.0, 0.01])
+    assert sit.placement == "wrist_right" and sit.labels[0].end_s == pytest.approx(15.0)
+    assert len(run) == 375 and [(round(a, 2), round(b, 2)) for a, b, _ in run.gaps()] == [(9.96, 15.0)]
+    import_dataset("dsads", tmp_path, tmp_path / "leg", imu="right_leg")
+    leg = _recs(tmp_path / "leg")[0]
+    np.testing.assert_allclose(leg.acc[0], [1, 3, 9.8])
+    np.testing.assert_allclose(leg.gyro[0], [0.0, 0.0, 3.0])
+    assert leg.placement == "ankle_right" and leg.placement in PLACEMENTS
+
+
+def test_dsads_a_short_segment_is_refused(tmp_path, capsys):
+    _dsads_segment(tmp_path / "a05" / "p3" / "s01.txt", 1)
+    path = _dsads_segment(tmp_path / "a05" / "p3" / "s02.txt", 2, rows=124)
+    err = _refused(capsys, ["dsads", str(tmp_path)], tmp_path / "out")
+    assert f"{path}: 124 lines of numbers (allowed: 125 lines of 45 comma-separated numbers" in err
+
+
+# ------------------------------------------------------------------------------- HHAR
+HHAR_HEADER = "Index,Arrival_Time,Creation_Time,x,y,z,User,Model,Device,gt"
+
+
+def _hhar_rows(t_s, xyz, user, model, device, gt, start=0):
+    return [f"{start + i},{int(t * 1e3)},{int(round(t * 1e9))},{x:.7g},{y:.7g},{z:.7g},"
+            f"{user},{model},{device},{g}"
+            for i, (t, (x, y, z), g) in enumerate(zip(t_s, xyz, gt))]
+
+
+def _hhar(root, rng):
+    """User a, nexus4_1: 2 s of acc at ~100 Hz (jittered), walk then stairsup; gyro on its own clock (~100 Hz,
+    linear in time) with a 0.3 s hole; then 3 s of nothing and 0.5 s of sit. User b, s3_1: acc only."""
+    root.mkdir(parents=True, exist_ok=True)
+    t = 1000.0 + np.arange(200) * 0.01 + rng.uniform(-0.002, 0.002, 200)
+    t2 = 1005.0 + np.arange(50) * 0.01
+    acc = [_hhar_rows(t, np.tile([0.2, 9.7, 0.5], (200, 1)), "a", "nexus4", "nexus4_1",
+                      ["walk"] * 100 + ["stairsup"] * 100)]
+    acc += [_hhar_rows(t2, np.tile([0.0, 9.8, 0.0], (50, 1)), "a", "nexus4", "nexus4_1", ["sit"] * 50)]
+    acc += [_hhar_rows(1000.0 + np.arange(80) * 0.0067, np.tile([9.8, 0.0, 0.0], (80, 1)), "b", "s3", "s3_1",
+                       ["bike"] * 80)]
+    tg = 1000.003 + np.arange(400) * 0.0099  # ends before the second stretch
+    tg = tg[(tg < 1000.8) | (tg > 1001.1)]
+    gyro = _hhar_rows(tg, np.column_stack([tg - 1000.0, np.zeros_like(tg), np.full_like(tg, 0.5)]), "a",
+                      "nexus4", "nexus4_1", ["walk"] * len(tg))
+    rows = [r for part in acc for r in part]
+    rows.insert(17, "17,1,1000170000000,nan,9.7,0.5,a,nexus4,nexus4_1,walk")  # a NaN row
+    (root / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + rows) + "\n")
+    (root / "Phones_gyroscope.csv").write_text("\n".join([HHAR_HEADER] + gyro) + "\n")
+    return root
+
+
+def test_hhar_gyro_onto_acc_times_without_inventing_across_gaps(tmp_path):
+    _hhar(tmp_path / "Activity recognition exp", np.random.default_rng(0))
+    report = import_dataset("hhar", tmp_path, tmp_path / "out")
+    recs = {(r.subject, r.provenance["device"], round(r.provenance["t0_creation_time_s"])): r
+            for r in _recs(tmp_path / "out")}
+    assert set(recs) == {("hhar_a", "nexus4_1", 1000), ("hhar_a", "nexus4_1", 1005), ("hhar_b", "s3_1", 1000)}
+    walk = recs["hhar_a", "nexus4_1", 1000]
+    assert walk.channels[3:] == ("gyro_x", "gyro_y", "gyro_z") and walk.placement == "waist_front"
+    t_abs = walk.timestamps + walk.provenance["t0_creation_time_s"]
+    # gyro x equals its own time since 1000 s: interpolated exactly onto the accelerometer's times
+    np.testing.assert_allclose(walk.gyro[:, 0], t_abs - 1000.0, atol=1e-6)
+    np.testing.assert_allclose(walk.gyro[:, 2], 0.5)
+    # nothing inside the gyro's 0.3 s hole (beyond 3 gyro periods of its edges) is kept
+    assert not np.any((t_abs > 1000.8 + 0.03) & (t_abs < 1001.1 - 0.03)) and len(walk.gaps()) >= 1
+    assert report.skipped["acc_samples_without_gyro_nearby"] == 200 - len(walk)
+    assert report.skipped["rows_with_nan"] == 1
+    assert [s.label for s in walk.labels] == ["walking", "stairs_up"]
+    assert walk.rate_hz == pytest.approx(100, abs=2)
+    assert walk.labels[0].end_s < 0.81 and walk.labels[1].start_s > 1.08  # the change lies in the hole
+    sit = recs["hhar_a", "nexus4_1", 1005]
+    assert sit.channels == ("acc_x", "acc_y", "acc_z") and [s.label for s in sit.labels] == ["sitting"]
+    bike = recs["hhar_b", "s3_1", 1000]
+    assert bike.gyro is None and bike.labels[0].label == "cycling" and bike.rate_hz == pytest.approx(149.3)
+    assert report.skipped["runs_without_gyro"] == 2
+
+
+def test_hhar_watch_and_refusals(tmp_path, capsys):
+    root = tmp_path / "hhar"
+    root.mkdir()
+    rows = _hhar_rows(50.0 + np.arange(30) * 0.01, np.tile([0.0, 0.0, 9.8], (30, 1)), "c", "gear", "gear_2",
+                      ["null"] * 5 + ["stand"] * 25)
+    (root / "Watch_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + rows) + "\n")
+    report = import_dataset("hhar", root, tmp_path / "w", device="watch")
+    (rec,) = _recs(tmp_path / "w")
+    assert rec.placement == "wrist_left" and rec.subject == "hhar_c" and rec.gyro is None
+    assert [(round(s.start_s, 2), s.label) for s in rec.labels] == [(0.05, "standing")]
+    assert report.recordings == 1
+    err = _refused(capsys, ["hhar", str(root)], tmp_path / "out")  # default: phone
+    assert "no Phones_accelerometer.csv under" in err
+    bad = rows[:]
+    cells = bad[6].split(",")
+    cells[4] = "abc"
+    bad[6] = ",".join(cells)
+    (root / "Watch_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + bad) + "\n")
+    err = _refused(capsys, ["hhar", str(root), "--device", "watch"], tmp_path / "out")
+    assert f"{root / 'Watch_accelerometer.csv'}: line 8: 'abc' is not a number (y)" in err
+    bad = rows[:]
+    bad[3] += ",extra"
+    (root / "Watch_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + bad) + "\n")
+    err = _refused(capsys, ["hhar", str(root), "--device", "watch"], tmp_path / "out")
+    assert f"{root / 'Watch_accelerometer.csv'}: " in err and "line 5" in err
+    (root / "Watch_accelerometer.csv").write_text("")
+    err = _refused(capsys, ["hhar", str(root), "--device", "watch"], tmp_path / "out")
+    assert f"{root / 'Watch_accelerometer.csv'}: empty file" in err
+
+
+def test_import_options_apply_to_their_formats(tmp_path, capsys):
+    err = _refused(capsys, ["motionsense", str(tmp_path), "--imu", "arm"], tmp_path / "out")
+    assert "--imu does not apply to motionsense (allowed: --imu with pamap2, mhealth, dsads only)" in err
+    err = _refused(capsys, ["dsads", str(tmp_path), "--device", "phone"], tmp_path / "out")
+    assert "--device does not apply to dsads (allowed: --device with wisdm2019, hhar only)" in err
+    err = _refused(capsys, ["dsads", str(tmp_path), "--imu", "torso"], tmp_path / "out")
+    assert "no aNN/pM/sKK.txt segment files under" in err
+
+
+def test_hhar_gt_null_is_a_name_not_a_missing_value(tmp_path):
+    """pandas reads "null" as missing by default, and a chunk of a large file holding only such rows as
+    another dtype (its categories then cannot be joined: the import failed on the published files); "null"
+    is read as the name it is."""
+    from imuforge.datasets.importers import _hhar_csv
+
+    t = 10.0 + np.arange(700) * 0.01
+    rows = _hhar_rows(t, np.tile([0.1, 9.8, 0.2], (len(t), 1)), "d", "s3mini", "s3mini_1",
+                      ["null"] * 600 + ["walk"] * 100)
+    (tmp_path / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + rows) + "\n")
+    df = _hhar_csv(tmp_path / "Phones_accelerometer.csv")
+    assert list(df["gt"].cat.categories) == ["null", "walk"] and df["gt"].notna().all()
+    report = import_dataset("hhar", tmp_path, tmp_path / "out")
+    (rec,) = _recs(tmp_path / "out")
+    assert len(rec) == 700 and +report.skipped == {}
+    assert [(s.start_s, s.label) for s in rec.labels] == [(pytest.approx(6.0), "walking")]
