@@ -5,26 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imuforge.cli import main
 from imuforge.datasets.importers import import_dataset
 from imuforge.recording import read_dataset
 from imuforge.sensors.placement import PLACEMENTS
 from imuforge.units import DEG, STANDARD_GRAVITY
+
+from .test_importers import _refused
 
 G = STANDARD_GRAVITY
 
 
 def _recs(path):
     return list(read_dataset(path).recordings())
-
-
-def _refused(capsys, argv, out) -> str:
-    """``imuforge import …`` refused (exit 2) in one line, no folder written; the line."""
-    assert main(["import", *argv, "--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("imuforge import: error: ") and len(err.splitlines()) == 1, err
-    assert "Traceback" not in err and not out.exists()
-    return err
 
 
 # ------------------------------------------------------------------------------- MotionSense
