@@ -33,6 +33,10 @@ class DeviceError(ImuforgeError):
     """The device refused a command or did not answer."""
 
 
+class DeviceTimeout(DeviceError):
+    """The device did not answer a command in time (it stopped answering: hung, reset or gone)."""
+
+
 class NoDeviceAnswer(DeviceError):
     """Nothing usable arrived on the link: no protocol answer and no CSV lines (exit status 1).
 
@@ -212,7 +216,7 @@ class CaptureSession:
                     return m
             if self.proc.fmt == "csv":
                 break
-        raise DeviceError(f"no answer to {type(msg).__name__} within {timeout:.1f} s")
+        raise DeviceTimeout(f"no answer to {type(msg).__name__} within {timeout:.1f} s")
 
     def _status(self, force: bool = False) -> None:
         if self.on_status is None:
@@ -244,18 +248,14 @@ class CaptureSession:
                 info = self._request(P.GetInfo(), self.opt.handshake_timeout_s)
             except DeviceError:
                 if self.opt.fmt == "frames" or not self._looks_like_csv():
-                    raise NoDeviceAnswer(
-                        f"no imuforge device answered on {self.link.description} within "
-                        f"{self.opt.handshake_timeout_s:.1f} s, and no CSV sample lines arrived "
-                        "(check the port, the baud rate and that the sketch is running)") from None
+                    raise _no_answer(self.link, self.opt) from None
                 self._switch_to_csv()
                 return
             self._configure(info)
         self._handshake_rx = None
 
     def _looks_like_csv(self) -> bool:
-        blob = b"".join(d for d, _ in self._handshake_rx or [])
-        return blob.count(b"\n") >= 3 and b"\x00" not in blob
+        return _csv_like(b"".join(d for d, _ in self._handshake_rx or []))
 
     def _switch_to_csv(self) -> None:
         self.messages.append("no protocol frames: reading plain CSV lines (ax,ay,az[,gx,gy,gz…])")
@@ -471,6 +471,36 @@ class CaptureSession:
 def _provenance(header: dict[str, Any], log_path: Path) -> dict[str, Any]:
     return {"capture_time": header.get("capture_time"), "host": header.get("host"), "link": header.get("link"),
             "raw_log": Path(log_path).name}
+
+
+def _csv_like(blob: bytes) -> bool:
+    """Whether bytes from a device look like CSV sample lines (text lines, no frame delimiters)."""
+    return blob.count(b"\n") >= 3 and b"\x00" not in blob
+
+
+def _no_answer(link: Link, options: CaptureOptions) -> NoDeviceAnswer:
+    return NoDeviceAnswer(f"no imuforge device answered on {link.description} within "
+                          f"{options.handshake_timeout_s:.1f} s, and no CSV sample lines arrived "
+                          "(check the port, the baud rate and that the sketch is running)")
+
+
+def probe(link: Link, options: CaptureOptions) -> str:
+    """Check that a device answers on the open ``link`` (before a person is asked to do anything):
+    ``"frames"`` when an imuforge device answers GET_INFO, ``"csv"`` when CSV sample lines arrive
+    (``options.fmt`` allowing). Raises :class:`NoDeviceAnswer` after ``options.handshake_timeout_s``
+    without either, :class:`LinkClosed` when the link fails. Nothing is configured or started."""
+    dec, blob = P.FrameDecoder(), bytearray()
+    if options.fmt != "csv":
+        link.write(P.encode_frame(P.GetInfo(), 0))
+    deadline = time.monotonic() + options.handshake_timeout_s
+    while time.monotonic() < deadline:
+        data = link.read(0.05)
+        if options.fmt != "csv" and any(f.type == P.Info.TYPE for f in dec.feed(data)):
+            return "frames"
+        blob += data[: max(0, 65536 - len(blob))]  # enough to tell CSV lines from frames
+        if options.fmt != "frames" and _csv_like(bytes(blob)):
+            return "csv"
+    raise _no_answer(link, options)
 
 
 def capture(open_link: Callable[[], Link], log_path: str | Path, options: CaptureOptions, *,

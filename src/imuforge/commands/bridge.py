@@ -25,8 +25,10 @@ def register(sub) -> None:
                        "are missing); 1 nothing received (no device answered: a raw log that received nothing is "
                        "removed, one that received bytes is kept and named); 2 bad input or a device that refuses "
                        "the configuration; 3 ended early (interrupted, disconnected or timed out) — what arrived is "
-                       "saved. --guided: 0 every activity written, 3 some were not (skipped, still moving after the "
-                       "retries, or ended early).")
+                       "saved. --guided: 0 every activity written, 3 some were not (skipped, still moving "
+                       "after the retries, ended early, or the device was lost: the session ends, the "
+                       "recordings written before are kept and OUT/guided.json says which were not and why); "
+                       "the device is checked before the first prompt (1 when it does not answer).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT, loop://)")
     src.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s for it "
@@ -307,6 +309,9 @@ def cmd_guided(args) -> int:
         print(f"warning: {w}")
     for a, why in res.not_written.items():
         print(f"not written: {a} — {why}")
+    if res.device_lost:
+        print(f"the device was lost {res.device_lost}; the session ended, the recordings written before "
+              "it are kept")
     print(f"wrote {len(res.written)} of {len(acts)} recordings into {args.out} (attempts and checks: "
           f"{Path(args.out) / 'guided.json'}; raw logs: {Path(args.out) / 'raw'})")
     if res.written:
