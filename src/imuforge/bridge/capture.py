@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,53 @@ class NoDeviceAnswer(DeviceError):
     def __init__(self, message: str, log_path: Path | None = None):
         super().__init__(message)
         self.log_path = log_path
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a capture (see :func:`sigterm_as_interrupt`): handled like Ctrl-C."""
+
+
+class _Sigterm:
+    """SIGTERM while :func:`sigterm_as_interrupt` is active: :attr:`received` is set, and it raises
+    :class:`Terminated` (a KeyboardInterrupt: a prompt waiting for Enter ends) unless a capture is
+    running (:meth:`polling`): the capture checks :attr:`received` between reads and stops as on
+    Ctrl-C, so no exception ever cuts a raw-log write or the building of what arrived."""
+
+    def __init__(self):
+        self.received = False
+        self._polled = 0
+
+    def __call__(self, signum, frame) -> None:
+        self.received = True
+        if not self._polled:
+            raise Terminated()
+
+    @contextmanager
+    def polling(self) -> Iterator[None]:
+        self._polled += 1
+        try:
+            yield
+        finally:
+            self._polled -= 1
+
+
+#: The one SIGTERM state of this process (see :func:`sigterm_as_interrupt`).
+SIGTERM = _Sigterm()
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[_Sigterm]:
+    """SIGTERM (``kill PID``, a service manager, a CI time-out) ends a capture as Ctrl-C does: it stops,
+    what arrived is kept and written, and the capture says so. Only in the main thread (elsewhere a no-op)."""
+    SIGTERM.received = False
+    if threading.current_thread() is not threading.main_thread():
+        yield SIGTERM
+        return
+    previous = signal.signal(signal.SIGTERM, SIGTERM)
+    try:
+        yield SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: The longest capture (s) one command takes: a day.
@@ -127,7 +177,7 @@ class CaptureResult:
     disconnected: bool
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    interrupted: bool = False  # stopped by Ctrl-C
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM (interrupted_by says which)
 
     @property
     def missing_samples(self) -> int:
@@ -135,6 +185,7 @@ class CaptureResult:
 
     window_samples: int = 0  # sample slots of the requested window (0: unknown, CSV)
     stopped: str | None = None  # why a stop_check ended the capture early
+    interrupted_by: str = ""  # "Ctrl-C" or "SIGTERM" when interrupted
 
     @property
     def missing_fraction(self) -> float:
@@ -179,7 +230,7 @@ class CaptureSession:
         self._t_start = 0.0
         self._run_t0 = 0.0
         self._status_asked = 0.0
-        self._interrupted = False
+        self._interrupted = ""  # "Ctrl-C" / "SIGTERM" once interrupted
 
     # ------------------------------------------------------------------ plumbing
     def _send(self, msg: P.Message) -> int:
@@ -339,6 +390,10 @@ class CaptureSession:
                   "placement": o.placement, "subject": o.subject, "seconds": o.seconds,
                   "csv_units": o.csv_units, "csv_rate_hz": o.csv_rate_hz, "host": platform.node(),
                   "capture_time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        with SIGTERM.polling():  # SIGTERM stops the capture between reads (see _Sigterm)
+            return self._run(header)
+
+    def _run(self, header: dict[str, Any]) -> CaptureResult:
         self.link = self.open_link()
         header["link"] = self.link.description
         self.log = rawlog.RawLogWriter(self.log_path, header)
@@ -349,15 +404,18 @@ class CaptureSession:
         except (DeviceError, LinkClosed) as exc:
             self._close()
             raise self._failed_start(exc) from None
-        o = self.opt
         try:
             complete, disconnected = self._stream()
         finally:
             self._close()
+        return self._result(complete, disconnected)
+
+    def _result(self, complete: bool, disconnected: bool) -> CaptureResult:
+        o = self.opt
         rec = self.build() if self.proc.stats.samples else None
         window = round(o.seconds * self.odr_hz) if self.proc.fmt == "frames" else 0
         res = CaptureResult(rec, self.log_path, self.proc.stats, complete, disconnected, self.messages, [],
-                            self._interrupted, window, self.stopped)
+                            bool(self._interrupted), window, self.stopped, self._interrupted)
         if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
             total = window if complete and window >= len(rec) else len(rec) + res.missing_samples
             tail = total - len(rec) - res.missing_samples
@@ -401,6 +459,8 @@ class CaptureSession:
                             f"{self.proc.stats.samples} samples: the device stopped delivering")
                         break
                     self._pump(0.05)
+                    if SIGTERM.received:
+                        raise Terminated()  # handled below, as Ctrl-C is
                     if self.stop_check is not None and self.log.now() - checked >= self.check_interval_s:
                         checked = self.log.now()
                         self.stopped = self.stop_check(self) if self.proc.stats.samples else None
@@ -412,11 +472,12 @@ class CaptureSession:
                     complete = True
                 self._stop()
                 break
-            except KeyboardInterrupt:
-                # the user stopped early: keep everything received, like a deadline
-                self._interrupted = True
-                self.log.event("interrupted")
-                self.messages.append(f"interrupted after {self.proc.stats.samples} samples; "
+            except KeyboardInterrupt as exc:
+                # the user (Ctrl-C) or the system (SIGTERM) stopped early: keep everything received
+                self._interrupted = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+                self.log.event("interrupted", by=self._interrupted)
+                how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+                self.messages.append(f"{how} after {self.proc.stats.samples} samples; "
                                      f"kept what arrived (raw log {self.log_path})")
                 self._stop()
                 break
@@ -442,7 +503,7 @@ class CaptureSession:
             self.messages.append("device went away while stopping")
 
     def _reconnect(self, until: float) -> bool:
-        while self.log.now() < until:
+        while self.log.now() < until and not SIGTERM.received:
             time.sleep(0.3)
             try:
                 self.link = self.open_link()

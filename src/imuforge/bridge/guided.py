@@ -50,6 +50,7 @@ import numpy as np
 
 from imuforge.bridge.capture import (
     CaptureOptions,
+    SIGTERM,
     CaptureResult,
     DeviceTimeout,
     NoDeviceAnswer,
@@ -435,9 +436,10 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
                 prompter.say(f"{activity}: the device was lost; ending the session")
                 break
             result.save()
-            if outcome == "quit":
+            if outcome == "quit" or SIGTERM.received:  # SIGTERM after a stretch: it is kept, the session ends
                 for rest in plan.activities[i:]:
-                    result.not_written.setdefault(rest, "session ended (quit)")
+                    result.not_written.setdefault(rest, "session ended (SIGTERM)" if SIGTERM.received
+                                                  else "session ended (quit)")
                 break
     finally:
         keeper.close()
@@ -479,7 +481,7 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
         attempt = _judge(activity, number, res, limits)
         result.attempts.append(attempt)
         if res.interrupted:
-            result.not_written[activity] = "interrupted (Ctrl-C)"
+            result.not_written[activity] = f"interrupted ({res.interrupted_by})"
             prompter.say(f"{activity}: interrupted; what arrived is in {res.log_path}")
             return "quit"
         if attempt.accepted:
