@@ -21,15 +21,15 @@ def register(sub) -> None:
                        description="Capture from a device speaking the imuforge bridge protocol (or printing "
                        "CSV lines). Received bytes go to an append-only raw log (OUT.rawlog) first; Ctrl-C "
                        "or SIGTERM stops early and keeps what arrived.",
-                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of the "
-                       "samples are missing); 1 nothing received (no device answered: a raw log that received "
-                       "nothing is removed, one that received bytes is kept and named); 2 bad input or a device "
-                       "that refuses the configuration; 3 ended early (Ctrl-C or SIGTERM, disconnected or timed "
-                       "out) — what arrived is saved. --guided: 0 every activity written, 3 some were not "
-                       "(skipped, still moving after the retries, ended early, or the device was lost: the "
-                       "session ends, the recordings written before are kept and OUT/guided.json says which "
-                       "were not and why); the device is checked before the first prompt (1 when it does not "
-                       "answer).")
+                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of "
+                       "the samples are missing); 1 nothing received (no device answered: a raw log that "
+                       "received nothing is removed, one that received bytes is kept and named); 2 bad input "
+                       "or a device that refuses the configuration; 3 ended early (Ctrl-C or SIGTERM, "
+                       "disconnected or timed out) — what arrived is saved. --guided: 0 every activity "
+                       "written, 3 some were not (skipped, still moving after the retries, ended early, or "
+                       "the device was lost: the session ends, the recordings written before are kept and "
+                       "OUT/guided.json says which were not and why); the device is checked before the "
+                       "first prompt (1 when it does not answer).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT, loop://)")
     src.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s for it "
