@@ -72,9 +72,9 @@ def test_emulate_hil_model_runs_the_generated_c_by_default(tiny_model, tmp_path)
     if shutil.which("cc") is None and shutil.which("gcc") is None:
         pytest.skip("no host C compiler")
     for extra, implementation in (([], "generated C"), (["--engine", "tflm"], "TFLM interpreter")):
-        emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--hil-model",
-                                str(tiny_model), "--pty", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+        cmd = [sys.executable, "-m", "imuforge.cli", "emulate", "--hil-model", str(tiny_model), "--pty",
+               *extra]
+        emu = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             line = emu.stdout.readline()
             assert "emulated" in line, emu.stderr.read() if emu.poll() is not None else line
