@@ -109,3 +109,35 @@ def test_capture_refuses_a_unit_of_the_wrong_quantity(capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "'dps' is for gyro, not acc" in err and "allowed: m/s^2" in err
+
+
+def test_sigterm_stops_a_capture_like_ctrl_c(tmp_path):
+    """`kill PID` (SIGTERM: a service manager, a CI time-out) during a capture: it stops, the recording of
+    what arrived is written, the output says so, exit 3 — as for Ctrl-C."""
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile",
+                            "nano33-ble-sense-rev2", "--pty"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        out = tmp_path / "term.imu.parquet"
+        cap = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "capture", "--port", port, "--seconds",
+                                "60", "--out", str(out), "--quiet"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        log = tmp_path / "term.rawlog"
+        deadline = time.monotonic() + 90  # a cold start can take tens of seconds
+        while not (log.exists() and log.stat().st_size > 4000):  # samples in the raw log: the capture runs
+            assert time.monotonic() < deadline and cap.poll() is None, "the capture never started streaming"
+            time.sleep(0.05)
+        cap.send_signal(signal.SIGTERM)
+        stdout, stderr = cap.communicate(timeout=30)
+    finally:
+        emu.kill()
+        emu.wait(5)
+    assert cap.returncode == 3, stdout + stderr
+    assert "terminated (SIGTERM) after" in stdout and "term.rawlog" in stdout and f"wrote {out}" in stdout
+    assert "Traceback" not in stderr
+    rec = read_recording(out)
+    assert len(rec) > 0
+    from imuforge.bridge.capture import recover
+
+    again, _ = recover(log)  # the recording holds everything the raw log received
+    assert len(again) == len(rec) and (again.data == rec.data).all()

@@ -313,3 +313,60 @@ def test_guided_on_a_silent_port_exits_1_and_leaves_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1 and "no imuforge device answered" in err[0]
     assert not out.exists()
+
+
+def test_guided_checks_the_device_before_the_first_prompt(tmp_path, monkeypatch, capsys):
+    """A silent port fails before anyone is asked to do anything: no prompt, no cue, nothing on disk."""
+    import os
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    cue, out = tmp_path / "cue.txt", tmp_path / "caps"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # a prompt would fail on the closed stdin (exit 2)
+    try:
+        rc = main(["capture", "--guided", "--port", os.ttyname(slave), "--activities", "standing",
+                   "--countdown", "0", "--cue-file", str(cue), "--quiet", "--out", str(out)])
+    finally:
+        os.close(master)
+        os.close(slave)
+    cap = capsys.readouterr()
+    assert rc == 1 and "no imuforge device answered" in cap.err, cap.err
+    assert "next:" not in cap.out and "press Enter" not in cap.out
+    assert not cue.exists() and not out.exists()
+
+
+def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, capsys):
+    """The wearable goes away during the second activity: exit 3 ("ended early"), the first recording kept,
+    guided.json lists the lost activity and the one never asked for as not written, with why."""
+    from imuforge.bridge.emulator import Faults, desk_source, serve_pty
+
+    prof = load_profile(PROFILE)
+    faults = Faults(disconnect_after_s=3.0)  # during the second stretch (2 s each)
+    device = EmulatedDevice.from_profile(prof, desk_source(prof, seed=1), faults=faults)
+    ports: list[str] = []
+    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append}, daemon=True)
+    th.start()
+    t = time.monotonic()
+    while not ports and time.monotonic() - t < 5:
+        time.sleep(0.01)
+    out = tmp_path / "caps"
+    rc = main(["capture", "--guided", "--port", ports[0], "--activities", "walking,standing,sitting",
+               "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
+    th.join(10)
+    printed = capsys.readouterr().out
+    assert rc == 3, printed
+    assert "the device was lost during standing" in printed and "not written: sitting" in printed
+    assert sorted(p.name for p in out.glob("*.imu.parquet")) == ["walking.imu.parquet"]
+    assert read_recording(out / "walking.imu.parquet").labels[0].label == "walking"
+    summary = json.loads((out / "guided.json").read_text())
+    assert list(summary["written"]) == ["walking"] and not summary["complete"]
+    assert summary["not_written"]["standing"].startswith("device lost: ")
+    assert summary["not_written"]["sitting"] == "not asked: the device was lost during standing"
+    assert summary["device_lost"].startswith("during standing: ")
+    # what arrived of standing before the device went is not lost: its raw log is listed and rebuilds it
+    from imuforge.bridge.capture import recover
+
+    cut = [a for a in summary["attempts"] if a["activity"] == "standing" and a["samples"]]
+    assert cut and len(recover(cut[0]["raw_log"])[0]) == cut[0]["samples"] > 0

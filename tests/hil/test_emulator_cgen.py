@@ -61,3 +61,30 @@ def test_without_a_compiler_the_emulator_falls_back_to_tflm_and_says_so(tiny_mod
     assert rep["device"]["implementation"] == "TFLM interpreter"
     with pytest.raises(Exception, match="compiler"):
         HilDevice.from_export(tiny_model, engine="cgen")
+
+
+def test_emulate_hil_model_runs_the_generated_c_by_default(tiny_model, tmp_path):
+    """docs/HIL.md: `imuforge emulate --hil-model EXPORT` (no --engine) runs the generated C (engine auto),
+    not the TFLM interpreter; `--engine tflm` asks for the interpreter."""
+    import subprocess
+    import sys
+
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no host C compiler")
+    for extra, implementation in (([], "generated C"), (["--engine", "tflm"], "TFLM interpreter")):
+        cmd = [sys.executable, "-m", "imuforge.cli", "emulate", "--hil-model", str(tiny_model), "--pty",
+               *extra]
+        emu = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = emu.stdout.readline()
+            assert "emulated" in line, emu.stderr.read() if emu.poll() is not None else line
+            link = SerialLink(line.split()[-1])
+            try:
+                rep = run_hil(tiny_model, tiny_model, link, out=tmp_path / implementation, max_windows=3)
+            finally:
+                link.close()
+        finally:
+            emu.kill()
+            _, err = emu.communicate(timeout=10)
+        assert rep.device["implementation"] == implementation and rep.bit_exact, (rep.device["name"], err)
+        assert "generated C unavailable" not in err

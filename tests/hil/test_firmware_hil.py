@@ -112,6 +112,14 @@ def test_qemu_firmware_hil_bit_exact_with_cycle_latency(firmware, tmp_path):
     # deterministic instruction count → µs at 25 MHz: a few thousand MACs take tens to hundreds of µs
     assert 20 < lat["min_us"] <= lat["median_us"] <= lat["max_us"] < 5000
     assert lat["max_us"] - lat["min_us"] <= 0.05 * lat["median_us"] + 2  # same code path for every window
+    # every report says it came from the QEMU firmware, and that its latency is emulated SysTick time
+    from imuforge.hil.report import CLOCK_QEMU
+
+    assert rep["produced_by"]["kind"] == "qemu" and lat["clock"] == CLOCK_QEMU
+    assert "produced by QEMU firmware" in r.stdout and "QEMU emulated SysTick" in r.stdout
+    assert "device clock" not in r.stdout
+    assert "QEMU firmware" in (out / "hil_report.html").read_text()
+    assert 'name="produced_by_kind" value="qemu"' in (out / "hil_junit.xml").read_text()
 
 
 def test_qemu_firmware_hil_errors_as_messages(firmware):

@@ -10,7 +10,15 @@ import pytest
 from imuforge.bridge.links import LinkClosed, SerialLink
 from imuforge.cli import main
 from imuforge.hil.device import HilFaults, start_emulator
-from imuforge.hil.report import CLOCK_DEVICE, CLOCK_EMULATED, HilReport, write_junit
+from imuforge.hil.report import (
+    CLOCK_DEVICE,
+    CLOCK_EMULATED,
+    CLOCK_QEMU,
+    HilReport,
+    summary_lines,
+    write_junit,
+    write_reports,
+)
 from imuforge.hil.runner import run_hil
 
 
@@ -156,3 +164,34 @@ def test_a_report_already_in_out_is_replaced_only_with_overwrite(tiny_model, tmp
     assert len(err.splitlines()) == 1 and "already holds a HIL report" in err and "--overwrite" in err
     assert (out / "hil_report.json").read_text() == first  # untouched
     assert main([*args, "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize("emulated, name, kind, title, clock", [
+    (True, "imuforge-emulator: m [generated C]", "emulated", "emulated device", CLOCK_EMULATED),
+    (False, "qemu-cgen m (generated C, Cortex-M4)", "qemu", "QEMU firmware", CLOCK_QEMU),
+    (False, "nano33-cgen (generated C, SMLAD, nRF52840)", "board", "real board", CLOCK_DEVICE),
+])
+def test_every_report_format_names_what_produced_it(tmp_path, emulated, name, kind, title, clock):
+    """stdout, JSON, JUnit, HTML (and the figure) all say emulated device / QEMU firmware / real board, from
+    one place (report.PRODUCERS); the latency clock follows it (QEMU: emulated SysTick time, not a
+    board's)."""
+    from imuforge.hil.device import describe_device
+    from imuforge.hil.report import latency_clock, producer_kind
+
+    device = {**_report().device, "name": name, **describe_device(name)}
+    assert producer_kind(emulated, device) == kind and latency_clock(kind) == clock
+    rep = _report(device=device, emulated=emulated, latency={**_report().latency, "clock": clock})
+    files = write_reports(rep, tmp_path)
+    line = rep.produced_by()
+    assert line.startswith(title) and name in line
+    assert any(x == f"produced by {line}" for x in summary_lines(rep))
+    doc = json.loads(open(files["json"]).read())
+    assert doc["produced_by"] == {"kind": kind, "description": line} and doc["latency"]["clock"] == clock
+    props = {p.get("name"): p.get("value") for p in ET.parse(files["junit"]).getroot().iter("property")}
+    assert (props["produced_by"], props["produced_by_kind"], props["latency_clock"]) == (line, kind, clock)
+    import html as H
+
+    page = H.unescape(open(files["html"]).read())
+    assert line in page and clock in page
+    if kind == "qemu":
+        assert "not a real board" in clock and "QEMU emulated SysTick" in "\n".join(summary_lines(rep))

@@ -133,3 +133,31 @@ def test_a_run_that_fails_part_way_keeps_the_windows_it_completed(tiny_model, ti
     assert rep["error"] and "in a row failed" in rep["error"]
     assert rep["windows_completed"] == 10 and not rep["passed"]
     assert rep["latency"]["windows"] == 10
+
+
+@pytest.mark.parametrize("bad, where", [("all-nan", "45 of 45"), ("one-inf", "1 of 45")])
+def test_nan_or_infinite_input_is_refused_before_the_device(tiny_model, tmp_path, capsys, monkeypatch, bad,
+                                                             where):
+    """NaN quantises to an int8 that device and host agree on, so such a run used to pass: it is refused in
+    one line, exit 2, before a port is opened or an emulator started, and nothing is written."""
+    import imuforge.commands.hil as cmd
+    from imuforge.cli import main
+
+    with np.load(tiny_model / "reference.npz") as z:
+        X, labels = z["X"].copy(), z["labels"]
+    if bad == "all-nan":
+        X[:] = np.nan
+    else:
+        X[7, 3, 2] = np.inf
+    np.savez(tmp_path / "bad.npz", X=X, labels=labels)
+    opened = []
+    monkeypatch.setattr(cmd, "open_link", lambda args: opened.append(args) or pytest.fail("device opened"))
+    out = tmp_path / "r"
+    rc = main(["hil", "--model", str(tiny_model), "--data", str(tmp_path / "bad.npz"), "--emulate",
+               "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and not opened and not out.exists()
+    assert f"{where} test windows hold NaN or infinite values" in err[0] and "bad.npz" in err[0]
+    assert ("window 0" if bad == "all-nan" else "window 7") in err[0] and "finite numbers only" in err[0]
+    with pytest.raises(ValueError, match="NaN or infinite"):  # the library refuses it too
+        load_test_windows(tmp_path / "bad.npz", load_export(tiny_model))

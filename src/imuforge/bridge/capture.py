@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,10 @@ class DeviceError(ImuforgeError):
     """The device refused a command or did not answer."""
 
 
+class DeviceTimeout(DeviceError):
+    """The device did not answer a command in time (it stopped answering: hung, reset or gone)."""
+
+
 class NoDeviceAnswer(DeviceError):
     """Nothing usable arrived on the link: no protocol answer and no CSV lines (exit status 1).
 
@@ -43,6 +50,53 @@ class NoDeviceAnswer(DeviceError):
     def __init__(self, message: str, log_path: Path | None = None):
         super().__init__(message)
         self.log_path = log_path
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a capture (see :func:`sigterm_as_interrupt`): handled like Ctrl-C."""
+
+
+class _Sigterm:
+    """SIGTERM while :func:`sigterm_as_interrupt` is active: :attr:`received` is set, and it raises
+    :class:`Terminated` (a KeyboardInterrupt: a prompt waiting for Enter ends) unless a capture is
+    running (:meth:`polling`): the capture checks :attr:`received` between reads and stops as on
+    Ctrl-C, so no exception ever cuts a raw-log write or the building of what arrived."""
+
+    def __init__(self):
+        self.received = False
+        self._polled = 0
+
+    def __call__(self, signum, frame) -> None:
+        self.received = True
+        if not self._polled:
+            raise Terminated()
+
+    @contextmanager
+    def polling(self) -> Iterator[None]:
+        self._polled += 1
+        try:
+            yield
+        finally:
+            self._polled -= 1
+
+
+#: The one SIGTERM state of this process (see :func:`sigterm_as_interrupt`).
+SIGTERM = _Sigterm()
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[_Sigterm]:
+    """SIGTERM (``kill PID``, a service manager, a CI time-out) ends a capture as Ctrl-C does: it stops,
+    what arrived is kept and written, and the capture says so. Only in the main thread (elsewhere a no-op)."""
+    SIGTERM.received = False
+    if threading.current_thread() is not threading.main_thread():
+        yield SIGTERM
+        return
+    previous = signal.signal(signal.SIGTERM, SIGTERM)
+    try:
+        yield SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: The longest capture (s) one command takes: a day.
@@ -123,7 +177,7 @@ class CaptureResult:
     disconnected: bool
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    interrupted: bool = False  # stopped by Ctrl-C
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM (interrupted_by says which)
 
     @property
     def missing_samples(self) -> int:
@@ -131,6 +185,7 @@ class CaptureResult:
 
     window_samples: int = 0  # sample slots of the requested window (0: unknown, CSV)
     stopped: str | None = None  # why a stop_check ended the capture early
+    interrupted_by: str = ""  # "Ctrl-C" or "SIGTERM" when interrupted
 
     @property
     def missing_fraction(self) -> float:
@@ -175,7 +230,7 @@ class CaptureSession:
         self._t_start = 0.0
         self._run_t0 = 0.0
         self._status_asked = 0.0
-        self._interrupted = False
+        self._interrupted = ""  # "Ctrl-C" / "SIGTERM" once interrupted
 
     # ------------------------------------------------------------------ plumbing
     def _send(self, msg: P.Message) -> int:
@@ -212,7 +267,7 @@ class CaptureSession:
                     return m
             if self.proc.fmt == "csv":
                 break
-        raise DeviceError(f"no answer to {type(msg).__name__} within {timeout:.1f} s")
+        raise DeviceTimeout(f"no answer to {type(msg).__name__} within {timeout:.1f} s")
 
     def _status(self, force: bool = False) -> None:
         if self.on_status is None:
@@ -244,18 +299,14 @@ class CaptureSession:
                 info = self._request(P.GetInfo(), self.opt.handshake_timeout_s)
             except DeviceError:
                 if self.opt.fmt == "frames" or not self._looks_like_csv():
-                    raise NoDeviceAnswer(
-                        f"no imuforge device answered on {self.link.description} within "
-                        f"{self.opt.handshake_timeout_s:.1f} s, and no CSV sample lines arrived "
-                        "(check the port, the baud rate and that the sketch is running)") from None
+                    raise _no_answer(self.link, self.opt) from None
                 self._switch_to_csv()
                 return
             self._configure(info)
         self._handshake_rx = None
 
     def _looks_like_csv(self) -> bool:
-        blob = b"".join(d for d, _ in self._handshake_rx or [])
-        return blob.count(b"\n") >= 3 and b"\x00" not in blob
+        return _csv_like(b"".join(d for d, _ in self._handshake_rx or []))
 
     def _switch_to_csv(self) -> None:
         self.messages.append("no protocol frames: reading plain CSV lines (ax,ay,az[,gx,gy,gz…])")
@@ -339,6 +390,10 @@ class CaptureSession:
                   "placement": o.placement, "subject": o.subject, "seconds": o.seconds,
                   "csv_units": o.csv_units, "csv_rate_hz": o.csv_rate_hz, "host": platform.node(),
                   "capture_time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        with SIGTERM.polling():  # SIGTERM stops the capture between reads (see _Sigterm)
+            return self._run(header)
+
+    def _run(self, header: dict[str, Any]) -> CaptureResult:
         self.link = self.open_link()
         header["link"] = self.link.description
         self.log = rawlog.RawLogWriter(self.log_path, header)
@@ -349,15 +404,18 @@ class CaptureSession:
         except (DeviceError, LinkClosed) as exc:
             self._close()
             raise self._failed_start(exc) from None
-        o = self.opt
         try:
             complete, disconnected = self._stream()
         finally:
             self._close()
+        return self._result(complete, disconnected)
+
+    def _result(self, complete: bool, disconnected: bool) -> CaptureResult:
+        o = self.opt
         rec = self.build() if self.proc.stats.samples else None
         window = round(o.seconds * self.odr_hz) if self.proc.fmt == "frames" else 0
         res = CaptureResult(rec, self.log_path, self.proc.stats, complete, disconnected, self.messages, [],
-                            self._interrupted, window, self.stopped)
+                            bool(self._interrupted), window, self.stopped, self._interrupted)
         if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
             total = window if complete and window >= len(rec) else len(rec) + res.missing_samples
             tail = total - len(rec) - res.missing_samples
@@ -401,6 +459,8 @@ class CaptureSession:
                             f"{self.proc.stats.samples} samples: the device stopped delivering")
                         break
                     self._pump(0.05)
+                    if SIGTERM.received:
+                        raise Terminated()  # handled below, as Ctrl-C is
                     if self.stop_check is not None and self.log.now() - checked >= self.check_interval_s:
                         checked = self.log.now()
                         self.stopped = self.stop_check(self) if self.proc.stats.samples else None
@@ -412,11 +472,12 @@ class CaptureSession:
                     complete = True
                 self._stop()
                 break
-            except KeyboardInterrupt:
-                # the user stopped early: keep everything received, like a deadline
-                self._interrupted = True
-                self.log.event("interrupted")
-                self.messages.append(f"interrupted after {self.proc.stats.samples} samples; "
+            except KeyboardInterrupt as exc:
+                # the user (Ctrl-C) or the system (SIGTERM) stopped early: keep everything received
+                self._interrupted = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+                self.log.event("interrupted", by=self._interrupted)
+                how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+                self.messages.append(f"{how} after {self.proc.stats.samples} samples; "
                                      f"kept what arrived (raw log {self.log_path})")
                 self._stop()
                 break
@@ -442,7 +503,7 @@ class CaptureSession:
             self.messages.append("device went away while stopping")
 
     def _reconnect(self, until: float) -> bool:
-        while self.log.now() < until:
+        while self.log.now() < until and not SIGTERM.received:
             time.sleep(0.3)
             try:
                 self.link = self.open_link()
@@ -471,6 +532,36 @@ class CaptureSession:
 def _provenance(header: dict[str, Any], log_path: Path) -> dict[str, Any]:
     return {"capture_time": header.get("capture_time"), "host": header.get("host"), "link": header.get("link"),
             "raw_log": Path(log_path).name}
+
+
+def _csv_like(blob: bytes) -> bool:
+    """Whether bytes from a device look like CSV sample lines (text lines, no frame delimiters)."""
+    return blob.count(b"\n") >= 3 and b"\x00" not in blob
+
+
+def _no_answer(link: Link, options: CaptureOptions) -> NoDeviceAnswer:
+    return NoDeviceAnswer(f"no imuforge device answered on {link.description} within "
+                          f"{options.handshake_timeout_s:.1f} s, and no CSV sample lines arrived "
+                          "(check the port, the baud rate and that the sketch is running)")
+
+
+def probe(link: Link, options: CaptureOptions) -> str:
+    """Check that a device answers on the open ``link`` (before a person is asked to do anything):
+    ``"frames"`` when an imuforge device answers GET_INFO, ``"csv"`` when CSV sample lines arrive
+    (``options.fmt`` allowing). Raises :class:`NoDeviceAnswer` after ``options.handshake_timeout_s``
+    without either, :class:`LinkClosed` when the link fails. Nothing is configured or started."""
+    dec, blob = P.FrameDecoder(), bytearray()
+    if options.fmt != "csv":
+        link.write(P.encode_frame(P.GetInfo(), 0))
+    deadline = time.monotonic() + options.handshake_timeout_s
+    while time.monotonic() < deadline:
+        data = link.read(0.05)
+        if options.fmt != "csv" and any(f.type == P.Info.TYPE for f in dec.feed(data)):
+            return "frames"
+        blob += data[: max(0, 65536 - len(blob))]  # enough to tell CSV lines from frames
+        if options.fmt != "frames" and _csv_like(bytes(blob)):
+            return "csv"
+    raise _no_answer(link, options)
 
 
 def capture(open_link: Callable[[], Link], log_path: str | Path, options: CaptureOptions, *,

@@ -16,8 +16,13 @@ For every activity of a :class:`GuidedPlan` (from a trained model's labels or a 
    logs stay in ``DIR/raw/`` (``imuforge capture --recover`` rebuilds them) and ``DIR/guided.json``
    lists every attempt with its check figures.
 
-The link is opened once and kept across the stretches (a BLE connection takes seconds), and
-reopened if it dropped.
+The link is opened and the device checked (it must answer GET_INFO, or send CSV lines) before the
+first prompt, so a device that is not there fails before anyone is asked to stand still. The link
+is kept across the stretches (a BLE connection takes seconds), and reopened before the next
+prompt if it dropped. When the device is lost for good (the link cannot be reopened, or the
+device stops answering), the session ends: every recording written before stays, and
+``guided.json`` lists the activity it was lost at and the ones never asked for as not written,
+with why (``device_lost`` holds the reason).
 
 **Stillness rule** (:class:`StillLimits`): the stretch is cut into 1 s windows; a window moves
 when the rms of the bias-removed gyro vector exceeds ``max(5 · √3 · σ_gyro, 0.10 rad/s)`` or the
@@ -43,7 +48,15 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from imuforge.bridge.capture import CaptureOptions, CaptureResult, capture
+from imuforge.bridge.capture import (
+    CaptureOptions,
+    SIGTERM,
+    CaptureResult,
+    DeviceTimeout,
+    NoDeviceAnswer,
+    capture,
+    probe,
+)
 from imuforge.bridge.links import Link, LinkClosed
 from imuforge.errors import ValidationError
 from imuforge.recording import RECORDING_SUFFIX, Recording
@@ -294,15 +307,23 @@ class GuidedResult:
     not_written: dict[str, str] = field(default_factory=dict)  # activity → why
     attempts: list[Attempt] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    device_lost: str | None = None  # why the session ended without the device, if it did
 
     @property
     def complete(self) -> bool:
         return set(self.written) == set(self.plan.activities)
 
+    def lose_device(self, activity: str, why: str) -> None:
+        """The device went away while ``activity`` was asked for: it and every later one are not written."""
+        self.device_lost = f"during {activity}: {why}"
+        self.not_written[activity] = f"device lost: {why}"
+        for rest in self.plan.activities[self.plan.activities.index(activity) + 1:]:
+            self.not_written.setdefault(rest, f"not asked: the device was lost during {activity}")
+
     def to_json(self) -> dict[str, Any]:
         return {"plan": asdict(self.plan), "written": {k: str(v) for k, v in self.written.items()},
                 "not_written": self.not_written, "attempts": [a.to_dict() for a in self.attempts],
-                "warnings": self.warnings, "complete": self.complete}
+                "warnings": self.warnings, "device_lost": self.device_lost, "complete": self.complete}
 
     def save(self) -> Path:
         path = self.out_dir / "guided.json"
@@ -320,10 +341,15 @@ class KeptLink:
         self._open = open_link
         self.link: Link | None = None
 
-    def borrow(self) -> Link:
-        """The ``open_link`` for one capture: the kept link (opened if needed), whose ``close`` is a no-op."""
+    def ensure(self) -> Link:
+        """The kept link, opened if needed (:class:`LinkClosed` when it cannot be)."""
         if self.link is None:
             self.link = self._open()
+        return self.link
+
+    def borrow(self) -> Link:
+        """The ``open_link`` for one capture: the kept link (opened if needed), whose ``close`` is a no-op."""
+        self.ensure()
         return _Borrowed(self)
 
     def dropped(self) -> None:
@@ -364,6 +390,10 @@ class _Borrowed:
 
 
 # ---------------------------------------------------------------------------- the session
+class _DeviceLost(Exception):
+    """The device cannot be reached any more (internal: ends the session, see :func:`guided_capture`)."""
+
+
 def recording_path(out_dir: Path, activity: str) -> Path:
     return out_dir / f"{activity}{RECORDING_SUFFIX}"
 
@@ -386,23 +416,34 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
     taken = [recording_path(out, a) for a in plan.activities if recording_path(out, a).exists()]
     if taken and not overwrite:
         raise FileExistsError(f"{', '.join(map(str, taken))} exist(s); pass --overwrite or choose another --out")
+    keeper = KeptLink(open_link)
+    try:  # the device answers before anyone is asked to do anything (nothing on disk yet)
+        probe(keeper.ensure(), options)
+    except BaseException:
+        keeper.close()
+        raise
     raw_dir = out / "raw"
     made = [d for d in (out, raw_dir) if not d.exists()]
     raw_dir.mkdir(parents=True, exist_ok=True)
     result = GuidedResult(out, plan)
-    keeper = KeptLink(open_link)
     try:
         for i, activity in enumerate(plan.activities):
-            outcome = _capture_activity(activity, keeper, raw_dir, plan, options, prompter, result, limits,
-                                        on_status)
+            try:
+                outcome = _capture_activity(activity, keeper, raw_dir, plan, options, prompter, result,
+                                            limits, on_status)
+            except _DeviceLost as lost:
+                result.lose_device(activity, str(lost))
+                prompter.say(f"{activity}: the device was lost; ending the session")
+                break
             result.save()
-            if outcome == "quit":
+            if outcome == "quit" or SIGTERM.received:  # SIGTERM after a stretch: it is kept, the session ends
                 for rest in plan.activities[i:]:
-                    result.not_written.setdefault(rest, "session ended (quit)")
+                    result.not_written.setdefault(rest, "session ended (SIGTERM)" if SIGTERM.received
+                                                  else "session ended (quit)")
                 break
     finally:
         keeper.close()
-        if result.attempts or result.written or any(raw_dir.iterdir()):
+        if result.attempts or result.written or result.device_lost or any(raw_dir.iterdir()):
             result.save()
         else:  # nothing arrived and nothing was asked: leave no empty folders behind
             for d in reversed(made):
@@ -417,6 +458,10 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
     """Ask for one activity until a stretch passes or the retries are used; returns done / skip / quit / failed."""
     opts = CaptureOptions(**{**vars(options), "seconds": plan.seconds_each, "label": activity, "stop_first": True})
     for number in range(1, plan.retries + 2):
+        try:  # a link that dropped is reopened before the wearer is asked again
+            keeper.ensure()
+        except LinkClosed as exc:
+            raise _DeviceLost(f"the link could not be reopened ({exc})") from None
         prompter.cue(activity, number)
         choice = prompter.ask(activity, number, plan)
         if choice != "go":
@@ -424,11 +469,19 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
             return choice
         prompter.countdown(plan.countdown_s, activity)
         live = _live_check(activity, plan, limits) if activity in STILL_ACTIVITIES else None
-        res = capture(keeper.borrow, _free_log(raw_dir, activity), opts, on_status=on_status, stop_check=live)
+        log = _free_log(raw_dir, activity)
+        try:
+            res = capture(keeper.borrow, log, opts, on_status=on_status, stop_check=live)
+        except (LinkClosed, NoDeviceAnswer, DeviceTimeout) as exc:
+            keeper.dropped()
+            kept = str(log) if log.exists() else ""  # a log that received nothing was removed
+            result.attempts.append(Attempt(activity, number, kept, 0, 0, False, None, False,
+                                           f"device lost: {exc}"))
+            raise _DeviceLost(str(exc)) from None
         attempt = _judge(activity, number, res, limits)
         result.attempts.append(attempt)
         if res.interrupted:
-            result.not_written[activity] = "interrupted (Ctrl-C)"
+            result.not_written[activity] = f"interrupted ({res.interrupted_by})"
             prompter.say(f"{activity}: interrupted; what arrived is in {res.log_path}")
             return "quit"
         if attempt.accepted:

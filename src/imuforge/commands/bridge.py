@@ -20,13 +20,16 @@ def register(sub) -> None:
     p = sub.add_parser("capture", help="capture a labelled recording from a device over serial or BLE",
                        description="Capture from a device speaking the imuforge bridge protocol (or printing "
                        "CSV lines). Received bytes go to an append-only raw log (OUT.rawlog) first; Ctrl-C "
-                       "stops early and keeps what arrived.",
-                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of the samples "
-                       "are missing); 1 nothing received (no device answered: a raw log that received nothing is "
-                       "removed, one that received bytes is kept and named); 2 bad input or a device that refuses "
-                       "the configuration; 3 ended early (interrupted, disconnected or timed out) — what arrived is "
-                       "saved. --guided: 0 every activity written, 3 some were not (skipped, still moving after the "
-                       "retries, or ended early).")
+                       "or SIGTERM stops early and keeps what arrived.",
+                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of "
+                       "the samples are missing); 1 nothing received (no device answered: a raw log that "
+                       "received nothing is removed, one that received bytes is kept and named); 2 bad input "
+                       "or a device that refuses the configuration; 3 ended early (Ctrl-C or SIGTERM, "
+                       "disconnected or timed out) — what arrived is saved. --guided: 0 every activity "
+                       "written, 3 some were not (skipped, still moving after the retries, ended early, or "
+                       "the device was lost: the session ends, the recordings written before are kept and "
+                       "OUT/guided.json says which were not and why); the device is checked before the "
+                       "first prompt (1 when it does not answer).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT, loop://)")
     src.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s for it "
@@ -166,7 +169,7 @@ def cmd_capture(args) -> int:
     import datetime as dt
     import os
 
-    from imuforge.bridge.capture import NoDeviceAnswer, capture, recover
+    from imuforge.bridge.capture import NoDeviceAnswer, capture, recover, sigterm_as_interrupt
     from imuforge.bridge.links import wait_for_port_file
     from imuforge.recording import check_recording_path, write_recording
 
@@ -211,11 +214,20 @@ def cmd_capture(args) -> int:
         os.replace(log, prev)
         print(f"kept the previous raw log as {prev}")
     open_link = _link_opener(args)
-    try:
-        res = capture(open_link, log, opts, on_status=None if args.quiet else _status_line)
-    except NoDeviceAnswer as exc:
-        print(f"imuforge capture: {exc}", file=sys.stderr)
-        return 1
+    # `kill` stops a capture as Ctrl-C does, what arrived is written; polled, so it never cuts a write short
+    with sigterm_as_interrupt() as term, term.polling():
+        try:
+            res = capture(open_link, log, opts, on_status=None if args.quiet else _status_line)
+        except NoDeviceAnswer as exc:
+            print(f"imuforge capture: {exc}", file=sys.stderr)
+            return 1
+        return _write_capture(res, out, log, args)
+
+
+def _write_capture(res, out: Path, log: Path, args) -> int:
+    """Write the recording of a capture and say what it holds; returns the exit status (0, 1 or 3)."""
+    from imuforge.recording import write_recording
+
     if not args.quiet:
         sys.stderr.write("\n")
     for m in res.messages:
@@ -268,7 +280,7 @@ def _link_opener(args):
 def cmd_guided(args) -> int:
     """``capture --guided``: one labelled recording per activity in OUT (see imuforge.bridge.guided)."""
     from imuforge.bridge import guided as G
-    from imuforge.bridge.capture import NoDeviceAnswer
+    from imuforge.bridge.capture import NoDeviceAnswer, sigterm_as_interrupt
 
     if args.recover:
         raise ValidationError("--guided captures from a device", allowed="--guided with --port or --ble")
@@ -298,8 +310,9 @@ def cmd_guided(args) -> int:
     print(f"guided capture of {len(acts)} activities ({', '.join(acts)}), {plan.seconds_each:g} s each, "
           f"into {args.out}")
     try:
-        res = G.guided_capture(_link_opener(args), args.out, plan, opts, prompter, overwrite=args.overwrite,
-                               on_status=None if args.quiet else _status_line)
+        with sigterm_as_interrupt():  # `kill` ends the session as Ctrl-C does
+            res = G.guided_capture(_link_opener(args), args.out, plan, opts, prompter,
+                                   overwrite=args.overwrite, on_status=None if args.quiet else _status_line)
     except NoDeviceAnswer as exc:
         print(f"imuforge capture: {exc}", file=sys.stderr)
         return 1
@@ -307,6 +320,9 @@ def cmd_guided(args) -> int:
         print(f"warning: {w}")
     for a, why in res.not_written.items():
         print(f"not written: {a} — {why}")
+    if res.device_lost:
+        print(f"the device was lost {res.device_lost}; the session ended, the recordings written before "
+              "it are kept")
     print(f"wrote {len(res.written)} of {len(acts)} recordings into {args.out} (attempts and checks: "
           f"{Path(args.out) / 'guided.json'}; raw logs: {Path(args.out) / 'raw'})")
     if res.written:

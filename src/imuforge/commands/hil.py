@@ -138,12 +138,13 @@ def run(args) -> int:
     preload_ml_stack()
     _require_extras(args)
     from imuforge.hil.report import summary_lines
-    from imuforge.hil.runner import load_export, run_hil
+    from imuforge.hil.runner import load_export, load_test_windows, run_hil
 
-    load_export(args.model)  # fail early on a bad folder, before opening a port
+    # a bad export folder or bad data (NaN, wrong shape, unknown labels) fails before a port is opened
+    windows = load_test_windows(args.data, load_export(args.model), max_windows=args.max_windows)
     link, emu, bps = open_link(args)
     try:
-        rep = run_hil(args.model, args.data, link, out=args.out, runs=args.runs, warmup=args.warmup,
+        rep = run_hil(args.model, windows, link, out=args.out, runs=args.runs, warmup=args.warmup,
                       timeout_s=args.timeout, retries=args.retries, pipeline=args.pipeline,
                       max_windows=args.max_windows, link_bytes_per_s=bps,
                       latency_budget_ms=args.latency_budget_ms, emulated=True if args.emulate else None)

@@ -36,6 +36,34 @@ def _json_default(o):
 #: How the latency figures were timed (``latency.clock`` in the JSON): honest about an emulator.
 CLOCK_DEVICE = "device (the firmware's own timer, as the device reports it)"
 CLOCK_EMULATED = "host (emulated device: the host's perf_counter, not a microcontroller's latency)"
+#: firmware_bridge/qemu/main.c: SysTick counts the 25 MHz SYSCLK of QEMU's virtual clock, which under
+#: ``-icount shift=N`` advances 2^N ns per instruction (:data:`imuforge.hil.qemu.ICOUNT_SHIFT`: 5).
+CLOCK_QEMU = ("QEMU's emulated SysTick (virtual time of the emulated Cortex-M4: under -icount shift=5, as "
+              "hil --qemu runs it, 32 ns per instruction whatever it is — an instruction count, not a real "
+              "board's latency; without -icount it follows the host's speed)")
+
+#: What produced a report (``produced_by.kind`` in the JSON), as every report format names it: the one place.
+PRODUCERS = {
+    "emulated": ("emulated device", "imuforge's emulated wearable on this host, no microcontroller",
+                 CLOCK_EMULATED, "host clock, emulated device"),
+    "qemu": ("QEMU firmware", "the bridge firmware on a Cortex-M4 emulated by qemu-system-arm (mps2-an386), "
+             "no real board", CLOCK_QEMU, "QEMU emulated SysTick, not a board's time"),
+    "board": ("real board", "a device that is neither imuforge's emulator nor its QEMU firmware, by the name "
+              "it reports", CLOCK_DEVICE, "device clock"),
+}
+
+
+def producer_kind(emulated: bool, device: dict[str, Any]) -> str:
+    """``emulated`` / ``qemu`` / ``board``: from the emulated flag and the device's ``device`` entry
+    (:func:`imuforge.hil.device.describe_device`, read from its HIL_MODEL name)."""
+    if emulated:
+        return "emulated"
+    return "qemu" if device.get("device") == "qemu" else "board"
+
+
+def latency_clock(kind: str) -> str:
+    """``latency.clock`` of a report produced by ``kind`` (see :data:`PRODUCERS`)."""
+    return PRODUCERS[kind][2]
 
 
 @dataclass
@@ -78,6 +106,21 @@ class HilReport:
         return len(self.mismatches)
 
     @property
+    def producer(self) -> str:
+        """What ran the model: ``emulated``, ``qemu`` or ``board`` (:data:`PRODUCERS`)."""
+        return producer_kind(self.emulated, self.device)
+
+    def produced_by(self) -> str:
+        """One line naming what produced this report, the same in every format:
+        ``"QEMU firmware (…): qemu-cgen tiny (generated C, Cortex-M4) on socket://…"``."""
+        name, what = PRODUCERS[self.producer][:2]
+        return f"{name} ({what}): {self.device.get('name', '?')} on {self.device.get('link', '?')}"
+
+    def clock_label(self) -> str:
+        """The latency clock in a few words, for the terminal and the figure."""
+        return PRODUCERS[self.producer][3]
+
+    @property
     def bit_exact(self) -> bool:
         return self.windows_completed == self.windows and not self.mismatches
 
@@ -113,6 +156,7 @@ class HilReport:
         d = {"format": "imuforge-hil-report", "version": REPORT_VERSION}
         d.update({f.name: getattr(self, f.name) for f in fields(self)})
         d["device"] = {**self.device, "emulated": self.emulated}
+        d["produced_by"] = {"kind": self.producer, "description": self.produced_by()}
         d.update(bit_exact=self.bit_exact, mismatch_count=self.mismatch_count,
                  checks={name: failure or "pass" for name, failure in self.checks()}, passed=self.passed)
         return json.loads(json.dumps(d, default=_json_default))
@@ -153,7 +197,8 @@ def write_junit(rep: HilReport, path: Path, *, ref: np.ndarray | None = None, re
                        failures=str(sum(c[2] is not None for c in cases)), errors="0",
                        time=f"{rep.throughput['seconds']:.3f}", timestamp=rep.created_utc)
     props = ET.SubElement(suite, "properties")
-    for k, v in (("model_sha256", rep.model["sha256"]), ("link", rep.device["link"]),
+    for k, v in (("produced_by", rep.produced_by()), ("produced_by_kind", rep.producer),
+                 ("model_sha256", rep.model["sha256"]), ("link", rep.device["link"]),
                  ("emulated", rep.emulated), ("latency_clock", rep.latency["clock"]),
                  ("accuracy", rep.accuracy), ("macro_f1", rep.macro_f1), ("passed", rep.passed)):
         ET.SubElement(props, "property", name=k, value=str(v))
@@ -190,8 +235,7 @@ def plot_summary(rep: HilReport, path: Path, results=None) -> Path:
         title = "latency per window (budget dashed)"
     else:
         title = f"latency per window (budget {budget:g} ms, off scale)"
-    ax.set(xlabel="window", ylabel=f"latency (ms, {'host clock: emulated' if rep.emulated else 'device clock'})",
-           title=title)
+    ax.set(xlabel="window", ylabel=f"latency (ms, {rep.clock_label()})", title=title)
     ax = axes[1]
     if lat.size:
         ax.hist(lat, bins=min(40, max(5, lat.size // 5)))
@@ -211,7 +255,7 @@ def plot_summary(rep: HilReport, path: Path, results=None) -> Path:
     acc = rep.accuracy
     ax.set(xlabel="device prediction", ylabel="label",
            title=f"accuracy {acc * 100:.1f} %, macro-F1 {rep.macro_f1 * 100:.1f} %" if acc is not None else "no output")
-    fig.suptitle(f"HIL {rep.model['name']} on {rep.device['link']}: "
+    fig.suptitle(f"HIL {rep.model['name']} on {PRODUCERS[rep.producer][0]}, {rep.device['link']}: "
                  f"{'PASS' if rep.passed else 'FAIL'}, {rep.mismatch_count} mismatches of {rep.windows}")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -231,6 +275,7 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
     lat, thr, dev = rep.latency, rep.throughput, rep.device
     rows = [
         ("result", "PASS" if rep.passed else "FAIL"),
+        ("produced by", rep.produced_by()),
         ("model", f"{rep.model['name']} sha256 {rep.model['sha256'][:16]}… ({rep.model['size_bytes']} B)"),
         ("device", f"{dev['name']} on {dev['link']}; identity {'matches' if dev['match'] else 'DIFFERS'}"),
         ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"),
@@ -238,7 +283,6 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
         ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
         ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep.reference['accuracy'], True)} / "
                                             f"{_fmt(rep.reference['macro_f1'], True)}"),
-        ("emulated device", "yes: latency is host time, not a microcontroller's" if rep.emulated else "no"),
         (f"latency ({rep.latency['clock']})", f"median {_fmt(lat.get('median_us'))} µs, p90 {_fmt(lat.get('p90_us'))} µs, "
                                    f"p99 {_fmt(lat.get('p99_us'))} µs, max {_fmt(lat.get('max_us'))} µs; "
                                    f"budget {lat['budget_ms']:g} ms"),
@@ -293,11 +337,13 @@ def summary_lines(rep: HilReport) -> list[str]:
         f"HIL {'PASS' if rep.passed else 'FAIL'}: {rep.windows_completed}/{rep.windows} windows, "
         f"{rep.mismatch_count} output mismatches vs host TFLM, {rep.retries} retries, "
         f"{len(rep.device_resets)} device resets",
+        f"produced by {rep.produced_by()}",
     ]
     if rep.accuracy is not None:
         lines.append(f"accuracy {100 * rep.accuracy:.1f} %, macro-F1 {100 * rep.macro_f1:.1f} %")
     if lat.get("windows"):
-        lines.append(f"latency ({'host clock, emulated device' if rep.emulated else 'device clock'}) median {lat['median_us']:.0f} µs, p99 {lat['p99_us']:.0f} µs "
+        lines.append(f"latency ({rep.clock_label()}) median {lat['median_us']:.0f} µs, "
+                     f"p99 {lat['p99_us']:.0f} µs "
                      f"(budget {lat['budget_ms']:g} ms: {'ok' if lat['within_budget'] else 'EXCEEDED'}); "
                      f"arena {rep.arena_used_bytes} B")
     t = f"throughput {thr['windows_per_s']:.1f} windows/s"

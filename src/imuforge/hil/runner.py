@@ -155,6 +155,7 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
     want = (int(inp.window_length), len(inp.channels))
     if tw.X.ndim != 3 or tw.X.shape[1:] != want:
         raise ValidationError(f"test windows have shape {tw.X.shape[1:]}, the model takes {want}", source=tw.source)
+    check_finite_windows(tw)
     known = np.isin(tw.labels, model.labels)
     if not known.all():
         u, c = np.unique(tw.labels[~known], return_counts=True)
@@ -171,6 +172,23 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
         tw.starts_s = None if tw.starts_s is None else tw.starts_s[keep]
         tw.recordings = None if tw.recordings is None else tw.recordings[keep]
     return tw
+
+
+def check_finite_windows(tw: TestWindows) -> None:
+    """Refuse test windows holding NaN or infinity, naming the first (its recording and time when known):
+    quantised, NaN becomes an arbitrary int8 that device and host agree on, so the run would pass on
+    nothing."""
+    bad = ~np.isfinite(tw.X).all(axis=(1, 2))
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    where = f"window {i}"
+    if tw.recordings is not None:
+        at = f" at {tw.starts_s[i]:.2f} s" if tw.starts_s is not None else ""
+        where += f" ({tw.recordings[i]}{at})"
+    raise ValidationError(f"{int(bad.sum())} of {len(bad)} test windows hold NaN or infinite values; "
+                          f"the first is {where}", source=tw.source,
+                          allowed="finite numbers only (fix or drop those samples before testing the device)")
 
 
 def latency_stats(us: np.ndarray) -> dict[str, float]:
@@ -190,6 +208,9 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
             latency_budget_ms: float | None = None, emulated: bool | None = None) -> R.HilReport:
     """Run the whole HIL test on an open link; returns the report (also written into ``out``).
 
+    ``data``: what :func:`load_test_windows` takes, or its :class:`TestWindows` (loaded and checked before
+    a device is involved, as ``imuforge hil`` does).
+
     ``link_bytes_per_s``: the link's capacity (e.g. baud / 10 for 8N1 serial) if known; the
     report then states which fraction of the windows/s the link allows was reached.
     ``emulated``: whether the device is imuforge's emulator (``None``: told by the name the device
@@ -198,7 +219,7 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
     from imuforge.export import TflmModel, quantize_input
 
     model = load_export(model_dir)
-    tw = load_test_windows(data, model, max_windows=max_windows)
+    tw = data if isinstance(data, TestWindows) else load_test_windows(data, model, max_windows=max_windows)
     Q = quantize_input(tw.X, model.k, model.b)
     y = np.array([model.labels.index(v) for v in tw.labels])
     n = len(Q)
@@ -300,8 +321,9 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
         per_class=m_dev["per_class"] if m_dev else {}, confusion=m_dev["confusion"] if m_dev else [],
         reference={"accuracy": m_ref["accuracy"], "macro_f1": m_ref["macro_f1"],
                    "engine": "tflite-micro Python interpreter (TFLM reference kernels) on the host"},
-        latency={**lat, "clock": R.CLOCK_EMULATED if emulated else R.CLOCK_DEVICE, "runs_per_window": runs,
-                 "warmup_runs": warmup, "budget_ms": latency_budget_ms, "within_budget": budget_ok},
+        latency={**lat, "clock": R.latency_clock(R.producer_kind(emulated, identity)),
+                 "runs_per_window": runs, "warmup_runs": warmup, "budget_ms": latency_budget_ms,
+                 "within_budget": budget_ok},
         arena_used_bytes=int(arena),
         throughput={"windows_per_s": wps, "seconds": wall, "pipeline": pipeline,
                     "wire_bytes_per_window_up": up, "wire_bytes_per_window_down": down,
