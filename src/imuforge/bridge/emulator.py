@@ -37,7 +37,7 @@ import numpy as np
 
 from imuforge import __version__
 from imuforge.bridge import protocol as P
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, check_range
 from imuforge.sensors.hardware import to_counts
 from imuforge.units import DEG, STANDARD_GRAVITY
 
@@ -229,6 +229,15 @@ def follow_activity_file(source: ActivitySource, path, stop: threading.Event, *,
 
 
 # ---------------------------------------------------------------------------- faults and device
+#: The largest clock error (ppm) an emulated device takes: ±1 %. Crystals are within ~100 ppm and the
+#: sensors' internal RC oscillators within a few thousand (the nano33's 99.84 Hz is −1600 ppm); a larger
+#: error is not a clock error but another ODR.
+MAX_CLOCK_PPM = 10_000.0
+
+#: The longest streaming time (s) before a disconnect fault: a day, like the longest capture.
+MAX_DISCONNECT_AFTER_S = 86_400.0
+
+
 @dataclass
 class Faults:
     """Faults to inject. Rates are per SAMPLES frame; times in s of streaming."""
@@ -244,6 +253,9 @@ class Faults:
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValidationError(f"{name} must be in [0, 1], got {v}")
+        check_range("clock_ppm", self.clock_ppm, -MAX_CLOCK_PPM, MAX_CLOCK_PPM, unit="ppm")
+        if self.disconnect_after_s is not None:
+            check_range("disconnect_after_s", self.disconnect_after_s, 0.0, MAX_DISCONNECT_AFTER_S, unit="s")
 
 
 class EmulatedDevice:
@@ -527,7 +539,12 @@ def serve_tcp(device: EmulatedDevice, port: int = 0, *, host: str = "127.0.0.1",
     stop = stop or threading.Event()
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((host, port))
+    try:
+        srv.bind((host, port))
+    except (OSError, OverflowError) as exc:  # in use, privileged, or not a port number
+        srv.close()
+        raise ValidationError(f"cannot listen on TCP {host}:{port}: {getattr(exc, 'strerror', None) or exc}",
+                              allowed="a free port 1024 … 65535, or 0 for any free one") from None
     srv.listen(1)
     srv.settimeout(0.1)
     on_ready(srv.getsockname()[1])

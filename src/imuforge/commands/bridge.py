@@ -7,7 +7,13 @@ import sys
 import threading
 from pathlib import Path
 
-from imuforge.commands._options import add_device_overrides, add_label_options, label_from_args
+from imuforge.commands._options import (
+    LINK_RANGES,
+    add_device_overrides,
+    add_label_options,
+    check_numbers,
+    label_from_args,
+)
 from imuforge.errors import ValidationError
 
 
@@ -66,7 +72,8 @@ def register(sub) -> None:
     add_device_overrides(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (default)")
-    where.add_argument("--tcp", type=int, metavar="PORT", help="serve on TCP (socket://127.0.0.1:PORT)")
+    where.add_argument("--tcp", type=int, metavar="PORT",
+                       help="serve on TCP (socket://127.0.0.1:PORT; 0 = any free port)")
     where.add_argument("--ble", action="store_true", help="serve as a BLE peripheral through bumble (--hci)")
     p.add_argument("--port-file", metavar="FILE", help="--pty/--tcp: write the port to FILE once listening "
                    "(atomically), for `capture --port-file FILE` / `hil --port-file FILE` to wait on")
@@ -170,6 +177,7 @@ def cmd_capture(args) -> int:
     from imuforge.bridge.links import wait_for_port_file
     from imuforge.recording import check_recording_path, write_recording
 
+    check_numbers(args, LINK_RANGES)
     if getattr(args, "guided", False):
         return cmd_guided(args)
     if args.recover:
@@ -344,10 +352,21 @@ def _print_gaps(rec) -> None:
 
 
 # ---------------------------------------------------------------------------- emulate
+def _emulate_ranges() -> dict:
+    """Allowed ranges of `emulate`'s numeric options (flag → attribute, lowest, highest, unit)."""
+    from imuforge.bridge.emulator import MAX_CLOCK_PPM, MAX_DISCONNECT_AFTER_S
+
+    return {"--tcp": ("tcp", 0, 65535, ""), "--drop-rate": ("drop_rate", 0, 1, ""),
+            "--corrupt-rate": ("corrupt_rate", 0, 1, ""),
+            "--disconnect-after": ("disconnect_after", 0, MAX_DISCONNECT_AFTER_S, "s"),
+            "--clock-ppm": ("clock_ppm", -MAX_CLOCK_PPM, MAX_CLOCK_PPM, "ppm")}
+
+
 def cmd_emulate(args) -> int:
     from imuforge.bridge import emulator as E
     from imuforge.sensors.profiles import load_profile
 
+    check_numbers(args, _emulate_ranges())
     if args.ble:
         from imuforge.errors import require_extra
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from imuforge.commands._options import LINK_RANGES, check_numbers
+
 
 def add_link_options(p, *, required: bool = True) -> None:
     """``--port`` / ``--ble`` / ``--emulate`` / ``--qemu`` (one of them) and their settings."""
@@ -104,17 +106,7 @@ def _require_extras(args) -> None:
 NUMBER_RANGES = {"--runs": ("runs", 1, 65535, ""), "--warmup": ("warmup", 0, 65535, ""),
                  "--timeout": ("timeout", 0.001, 3600, "s"), "--retries": ("retries", 0, 100, ""),
                  "--pipeline": ("pipeline", 1, 64, "windows"), "--max-windows": ("max_windows", 1, 10**9, ""),
-                 "--latency-budget-ms": ("latency_budget_ms", 1e-6, 3.6e6, "ms"), "--baud": ("baud", 1, 10**8, "")}
-
-
-def check_numbers(args) -> None:
-    """Every numeric option within its range, before a port is opened or an emulator started."""
-    from imuforge.errors import check_range
-
-    for flag, (attr, lo, hi, unit) in NUMBER_RANGES.items():
-        value = getattr(args, attr)
-        if value is not None:
-            check_range(flag, value, lo, hi, unit=unit)
+                 "--latency-budget-ms": ("latency_budget_ms", 1e-6, 3.6e6, "ms"), **LINK_RANGES}
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -133,7 +125,7 @@ def _check_out(out: Path, overwrite: bool) -> None:
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
-    check_numbers(args)
+    check_numbers(args, NUMBER_RANGES)
     _check_out(args.out, args.overwrite)
     preload_ml_stack()
     _require_extras(args)
