@@ -373,8 +373,10 @@ def cmd_emulate(args) -> int:
         require_extra("bumble", purpose="imuforge emulate --ble")
     if args.hil_model:
         from imuforge.errors import require_extra
+        from imuforge.hil.runner import load_export
 
         require_extra("tflite_micro", purpose="imuforge emulate --hil-model")
+        load_export(args.hil_model, option="--hil-model")  # a damaged export: one line, before it listens
     profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
     source_kind = args.source or ("schedule" if args.schedule else "desk")
     stop = threading.Event()
