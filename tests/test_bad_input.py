@@ -155,6 +155,19 @@ def test_hil_numbers_out_of_range_are_refused_before_the_link_opens(tmp_path, ca
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("link, message", [
+    (["--emulate"], "--dsp with --emulate: --dsp compiles the QEMU firmware's SMLAD path, and the emulated "
+                    "wearable runs the generated C built for this host (allowed: --qemu --dsp, or leave out --dsp)"),
+    (["--port", "loop://"], "--dsp with --port/--ble: --dsp compiles the QEMU firmware's SMLAD path, and a board "
+                            "runs the path its firmware was built with (allowed: --qemu --dsp"),
+])
+def test_hil_dsp_without_qemu_is_refused_not_ignored(tmp_path, capsys, link, message):
+    assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), *link, "--dsp",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert message in one_line_error(capsys, "hil")
+    assert not (tmp_path / "r").exists()
+
+
 # ---------------------------------------------------------------------------------- calibrate
 @pytest.mark.parametrize("real, message", [
     ("garbage.csv", "garbage.csv: non-numeric value in CSV body"),
@@ -364,3 +377,4 @@ def test_import_refuses_an_out_under_a_file(tmp_path, capsys):
     assert main(["import", "uci-har", str(tmp_path), "--out", str(tmp_path / "notes.txt" / "ds")]) == 2
     assert "notes.txt is a file, not a folder to write --out" in one_line_error(capsys, "import")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+

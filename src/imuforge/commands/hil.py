@@ -20,7 +20,8 @@ def add_link_options(p, *, required: bool = True) -> None:
                        "compiled on the host; the TFLM interpreter when no C compiler is found)")
     where.add_argument("--qemu", action="store_true",
                        help="build the QEMU Cortex-M4 firmware with the export's generated C (c/) and run HIL on it")
-    p.add_argument("--dsp", action="store_true", help="--qemu: compile the generated C's SMLAD (DSP) path")
+    p.add_argument("--dsp", action="store_true",
+                   help="--qemu: compile the generated C's SMLAD (DSP) path (refused with another link)")
     p.add_argument("--profile", default="nano33-ble-sense-rev2", help="--emulate: hardware profile of the wearable")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
     p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
@@ -122,10 +123,22 @@ def _check_out(out: Path, overwrite: bool) -> None:
                               allowed="a new folder, or --overwrite to replace that report")
 
 
+def _check_dsp(args) -> None:
+    """``--dsp`` picks how the QEMU firmware is compiled; with another link nothing would use it: refused."""
+    from imuforge.errors import ValidationError
+
+    if args.dsp and not args.qemu:
+        link, runs = (("--emulate", "the emulated wearable runs the generated C built for this host") if args.emulate
+                      else ("--port/--ble", "a board runs the path its firmware was built with"))
+        raise ValidationError(f"--dsp with {link}: --dsp compiles the QEMU firmware's SMLAD path, and {runs}",
+                              allowed="--qemu --dsp, or leave out --dsp")
+
+
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
     check_numbers(args, NUMBER_RANGES)
+    _check_dsp(args)
     _check_out(args.out, args.overwrite)
     preload_ml_stack()
     _require_extras(args)
