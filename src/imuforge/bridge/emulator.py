@@ -39,12 +39,14 @@ from imuforge import __version__
 from imuforge.bridge import protocol as P
 from imuforge.errors import ValidationError, check_range
 from imuforge.sensors.hardware import to_counts
+from imuforge.sensors.profiles import STANDARD_ODRS_HZ
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 SampleSource = Callable[[np.ndarray, float], np.ndarray]
 
-#: Rates the emulator accepts in CONFIGURE (Hz), besides the profile's own.
-STANDARD_ODRS = (12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 500.0, 800.0, 1000.0, 1600.0)
+#: Rates a device not made from a profile accepts in CONFIGURE (Hz), besides its own; a device made from a
+#: profile accepts (and advertises) the profile's :meth:`~imuforge.sensors.profiles.HardwareProfile.settable_odrs`.
+STANDARD_ODRS = STANDARD_ODRS_HZ
 
 
 # ---------------------------------------------------------------------------- sources
@@ -306,7 +308,8 @@ class EmulatedDevice:
 
     @classmethod
     def from_profile(cls, profile, source: SampleSource | None = None, **kw) -> EmulatedDevice:
-        """A device with a HardwareProfile's ODR, ranges, resolution and channels."""
+        """A device with a HardwareProfile's ODR, ranges, resolution and channels. It advertises and accepts
+        the ODRs ``--odr`` may set for the profile (``settable_odrs``), and names itself after the profile."""
         acc = profile.sensors.get("accel")
         gyro = profile.sensors.get("gyro")
         mag = profile.sensors.get("mag")
@@ -314,8 +317,8 @@ class EmulatedDevice:
         bits = acc.bits if acc else 16
         kw.setdefault("device_id", f"emu-{profile.name}")
         return cls(source if source is not None else desk_source(profile), profile_name=profile.name,
-                   board=f"emulated {profile.description or profile.name}"[:60], chips=",".join(profile.chips),
-                   odr_hz=float(profile.odr_hz), acc_range_g=acc.range_si / STANDARD_GRAVITY if acc else 0.0,
+                   board=f"emulated {profile.name}", chips=",".join(profile.chips),
+                   odr_hz=float(profile.odr_hz), odrs_hz=profile.settable_odrs(), acc_range_g=acc.range_si / STANDARD_GRAVITY if acc else 0.0,
                    gyro_range_dps=gyro.range_si / DEG if gyro else 0.0, bits=bits, channel_mask=mask,
                    mag_range_ut=mag.range_si if mag else 1300.0, **kw)
 
