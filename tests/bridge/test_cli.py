@@ -150,3 +150,15 @@ def test_capture_odr_refusal_names_the_whole_board(tmp_path, capsys):
     assert len(err.splitlines()) == 1, err
     assert ("ODR 123 Hz not supported by emulated nano33-ble-sense-rev2 (allowed: 25, 50, 100, 200, 400, 800, "
             "1600 Hz)") in err
+
+
+def test_recover_onto_an_existing_recording_says_pass_overwrite(tmp_path, capsys):
+    from imuforge.bridge.rawlog import RawLogWriter
+
+    RawLogWriter(tmp_path / "w.rawlog", {"format": "imuforge-rawlog", "stream": "frames"}).close()
+    out = tmp_path / "w.imu.parquet"
+    out.write_bytes(b"an earlier recording")
+    assert main(["capture", "--recover", str(tmp_path / "w.rawlog")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"imuforge capture: error: {out} exists; pass --overwrite to replace it"
+    assert out.read_bytes() == b"an earlier recording"

@@ -181,7 +181,8 @@ def cmd_capture(args) -> int:
     if getattr(args, "guided", False):
         return cmd_guided(args)
     if args.recover:
-        out = check_recording_path(args.out or str(Path(args.recover).with_suffix("")) + ".imu.parquet")
+        out = _new_out(check_recording_path(args.out or str(Path(args.recover).with_suffix("")) + ".imu.parquet"),
+                       args.overwrite)
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
                               subject=args.subject)
         write_recording(rec, out, overwrite=args.overwrite)
@@ -201,9 +202,8 @@ def cmd_capture(args) -> int:
         raise ValidationError("--activities / --model go with --guided", allowed="--guided --activities a,b,…")
     # every option is checked before anything on disk changes (an old raw log is moved aside below)
     opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
-    out = check_recording_path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet")
-    if out.exists() and not args.overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    out = _new_out(check_recording_path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet"),
+                   args.overwrite)
     if args.port_file:  # after every check, before an old raw log is moved aside
         args.port = wait_for_port_file(args.port_file, args.wait_s)
     stem = out.name.removesuffix(".imu.parquet").removesuffix(".csv")
@@ -242,6 +242,13 @@ def cmd_capture(args) -> int:
         print("the device disconnected before the capture was complete: the recording holds what arrived")
         return 3
     return 0 if res.complete else 3
+
+
+def _new_out(out: Path, overwrite: bool) -> Path:
+    """``out``, refused in CLI words when it exists without ``--overwrite`` (before any work is done)."""
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    return out
 
 
 def _end_status_line() -> None:
