@@ -482,16 +482,31 @@ def capture(open_link: Callable[[], Link], log_path: str | Path, options: Captur
 
 def recover(log_path: str | Path, *, label: str | None = None, profile: str | None = None,
             placement: str | None = None, subject: str | None = None) -> tuple[Recording, dict[str, Any]]:
-    """Rebuild the Recording from a raw log (also one cut short by a crash).
+    """Rebuild the Recording from a raw log (also one cut short by a crash, or with a damaged header).
 
-    Returns (recording, report) where report says whether the log ended in a torn record and
-    what the processor counted.
+    Returns (recording, report) where report says whether the log ended in a torn record, whether
+    its header was damaged (``header_damaged``: its settings are lost; the protocol frames after it are
+    still read — they carry their own scales and timestamps) and what the processor counted.
     """
     if not Path(log_path).is_file():
         raise ValidationError(f"no such raw log: {log_path}", allowed="a .rawlog written by imuforge capture")
     header, records, info = rawlog.read_log(log_path)
-    fmt = "csv" if header.get("stream") == "csv" else "frames"
-    proc = StreamProcessor(fmt, csv_units=header.get("csv_units"))
+    proc = _replay(records, "csv" if header.get("stream") == "csv" else "frames", header.get("csv_units"))
+    if info["header_damaged"] and (proc.fmt != "frames" or not proc.stats.samples):
+        # CSV lines are read with the units the lost header held: guessing them could scale the data wrongly
+        raise ValidationError(f"corrupt raw log header ({info['header_damaged']}); the {len(records)} records "
+                              "after it hold no protocol frames (a CSV-mode log cannot be read without the units "
+                              "its header held)", source=str(log_path), allowed="a .rawlog written by imuforge capture")
+    rec = proc.build(label=label or header.get("label"), profile=profile or header.get("profile"),
+                     placement=placement or header.get("placement"), subject=subject or header.get("subject"),
+                     rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),
+                     provenance=_provenance(header, Path(log_path)))
+    return rec, {"records": len(records), **info, "stats": vars(proc.stats)}
+
+
+def _replay(records: list[rawlog.LogRecord], fmt: str, csv_units: dict | None) -> StreamProcessor:
+    """Feed a raw log's records through a StreamProcessor, as the capture did (format switch, link events)."""
+    proc = StreamProcessor(fmt, csv_units=csv_units)
     for r in records:
         if r.kind == rawlog.RX:
             proc.feed(r.data, r.t)
@@ -500,15 +515,11 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
             name = ev.pop("event")
             if name == "format" and ev.get("format") == "csv" and proc.fmt != "csv":
                 old = proc
-                proc = StreamProcessor("csv", csv_units=header.get("csv_units"))
+                proc = StreamProcessor("csv", csv_units=csv_units)
                 for r2 in records:
                     if r2.kind == rawlog.RX and r2.t <= r.t:
                         proc.feed(r2.data, r2.t)
                 proc.events = old.events
             elif name in ("disconnect", "reconnect"):
                 proc.event(name, r.t, **ev)
-    rec = proc.build(label=label or header.get("label"), profile=profile or header.get("profile"),
-                     placement=placement or header.get("placement"), subject=subject or header.get("subject"),
-                     rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),
-                     provenance=_provenance(header, Path(log_path)))
-    return rec, {"records": len(records), **info, "stats": vars(proc.stats)}
+    return proc

@@ -186,6 +186,9 @@ def cmd_capture(args) -> int:
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
                               subject=args.subject)
         write_recording(rec, out, overwrite=args.overwrite)
+        if report["header_damaged"]:
+            print(f"the raw log's header is damaged ({report['header_damaged'][:120]}): read the frames after it; "
+                  "its label, profile, placement and subject are lost unless given (--label, --profile, …)")
         torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
             if report["truncated"] else ""
         print(f"recovered {len(rec)} samples, {rec.duration_s:.1f} s at {rec.rate_hz:.3f} Hz from "
