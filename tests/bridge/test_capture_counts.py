@@ -83,6 +83,23 @@ def test_silent_port_exits_1_as_help_says_and_removes_the_empty_log(tmp_path, ca
     assert not out.exists() and not (tmp_path / "s.rawlog").exists()
 
 
+def test_silent_port_removes_the_out_folders_it_made_and_says_one_line(tmp_path, capsys):
+    """Nothing half-written: a capture that received nothing removes the (empty) folders it created for --out,
+    never a folder that was there before; no status line, only the one message."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    master, slave = _pty()
+    try:
+        for out in (tmp_path / "new" / "deeper" / "s.imu.parquet", mine / "s.imu.parquet"):
+            assert main(["capture", "--port", os.ttyname(slave), "--seconds", "1", "--out", str(out)]) == 1
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and "no imuforge device answered" in err[0], err
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"] and not list(mine.iterdir())
+
+
 def test_port_with_unreadable_bytes_keeps_and_names_the_log(tmp_path, capsys):
     master, slave = _pty()
     stop = threading.Event()

@@ -176,6 +176,8 @@ class CaptureSession:
         self._run_t0 = 0.0
         self._status_asked = 0.0
         self._interrupted = False
+        self._made_dirs: list[Path] = []
+        self._answered = False  # the first handshake succeeded (a failed start says one line, no status)
 
     # ------------------------------------------------------------------ plumbing
     def _send(self, msg: P.Message) -> int:
@@ -215,7 +217,7 @@ class CaptureSession:
         raise DeviceError(f"no answer to {type(msg).__name__} within {timeout:.1f} s")
 
     def _status(self, force: bool = False) -> None:
-        if self.on_status is None:
+        if self.on_status is None or not self._answered:  # no status line before the device answered
             return
         now = self.log.now()
         t_prev, b_prev = self._last_status
@@ -252,6 +254,7 @@ class CaptureSession:
                 return
             self._configure(info)
         self._handshake_rx = None
+        self._answered = True
 
     def _looks_like_csv(self) -> bool:
         blob = b"".join(d for d, _ in self._handshake_rx or [])
@@ -264,6 +267,7 @@ class CaptureSession:
             self.proc.feed(data, t)
         self.log.event("format", format="csv")
         self._handshake_rx = None
+        self._answered = True
 
     def _configure(self, info: P.Info) -> None:
         mask = P.groups_mask(self.opt.channels)
@@ -341,6 +345,7 @@ class CaptureSession:
                   "capture_time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         self.link = self.open_link()
         header["link"] = self.link.description
+        self._made_dirs = _missing_dirs(self.log_path.parent)  # removed again if nothing ever arrives
         self.log = rawlog.RawLogWriter(self.log_path, header)
         self._t_start = self.log.now()
         try:
@@ -377,6 +382,7 @@ class CaptureSession:
         """The error of a capture that never started; a raw log that received nothing is removed."""
         if self.proc.stats.bytes == 0:
             self.log_path.unlink(missing_ok=True)
+            _remove_empty(self._made_dirs)
             where = "nothing arrived, so the empty raw log was removed"
             kept = None
         else:
@@ -466,6 +472,20 @@ class CaptureSession:
         return self.proc.build(label=o.label, profile=o.profile, placement=o.placement, subject=o.subject,
                                rate_hz=o.csv_rate_hz, window_s=o.seconds,
                                provenance=_provenance(self.log.header, self.log_path))
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    return [d for d in (folder, *folder.parents) if not d.exists()]
+
+
+def _remove_empty(dirs: list[Path]) -> None:
+    """Remove the folders a capture made (deepest first) while they are empty: never anything in them."""
+    for d in dirs:
+        try:
+            d.rmdir()
+        except OSError:  # not empty (something else was put there), or gone
+            return
 
 
 def _provenance(header: dict[str, Any], log_path: Path) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def register(sub) -> None:
                        "stops early and keeps what arrived.",
                        epilog="exit status: 0 complete (a warning is printed when more than 5 % of the samples "
                        "are missing); 1 nothing received (no device answered: a raw log that received nothing is "
-                       "removed, one that received bytes is kept and named); 2 bad input or a device that refuses "
+                       "removed with the folders made for it, one that received bytes is kept and named); 2 bad input or a device that refuses "
                        "the configuration; 3 ended early (interrupted, disconnected or timed out) — what arrived is "
                        "saved. --guided: 0 every activity written, 3 some were not (skipped, still moving after the "
                        "retries, or ended early).")
