@@ -156,10 +156,11 @@ def test_hil_numbers_out_of_range_are_refused_before_the_link_opens(tmp_path, ca
 
 
 @pytest.mark.parametrize("link, message", [
-    (["--emulate"], "--dsp with --emulate: --dsp compiles the QEMU firmware's SMLAD path, and the emulated "
-                    "wearable runs the generated C built for this host (allowed: --qemu --dsp, or leave out --dsp)"),
-    (["--port", "loop://"], "--dsp with --port/--ble: --dsp compiles the QEMU firmware's SMLAD path, and a board "
-                            "runs the path its firmware was built with (allowed: --qemu --dsp"),
+    (["--emulate"], "--dsp with --emulate: --dsp compiles the QEMU firmware's SMLAD path, and the "
+                    "emulated wearable runs the generated C built for this host (allowed: --qemu --dsp, or "
+                    "leave out --dsp)"),
+    (["--port", "loop://"], "--dsp with --port/--ble: --dsp compiles the QEMU firmware's SMLAD path, and a "
+                            "board runs the path its firmware was built with (allowed: --qemu --dsp"),
 ])
 def test_hil_dsp_without_qemu_is_refused_not_ignored(tmp_path, capsys, link, message):
     assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), *link, "--dsp",

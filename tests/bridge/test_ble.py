@@ -75,10 +75,10 @@ def _closed_port() -> int:
 #: --hci transports that cannot open, and what the one line says (usb:99: no machine has a hundredth dongle)
 BAD_HCI = [
     ("usb:99", "--hci usb:99: no USB Bluetooth dongle answered"),
-    ("bogus:xx", "--hci 'bogus:xx' is not an HCI transport (unknown transport scheme) (allowed: usb:N, pyusb:N, "
-                 "tcp-client:HOST:PORT"),
-    ("tcp-client:127.0.0.1:PORT", "nothing listens there (connection refused) (allowed: start the HCI controller "
-                                  "first, e.g. `python -m bumble.apps.controllers"),
+    ("bogus:xx", "--hci 'bogus:xx' is not an HCI transport (unknown transport scheme) (allowed: usb:N, "
+                 "pyusb:N, tcp-client:HOST:PORT"),
+    ("tcp-client:127.0.0.1:PORT", "nothing listens there (connection refused) (allowed: start the HCI "
+                                  "controller first, e.g. `python -m bumble.apps.controllers"),
 ]
 
 

@@ -148,8 +148,8 @@ def test_capture_odr_refusal_names_the_whole_board(tmp_path, capsys):
         d.close()
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
-    assert ("ODR 123 Hz not supported by emulated nano33-ble-sense-rev2 (allowed: 25, 50, 100, 200, 400, 800, "
-            "1600 Hz)") in err
+    assert ("ODR 123 Hz not supported by emulated nano33-ble-sense-rev2 (allowed: 25, 50, 100, 200, 400, "
+            "800, 1600 Hz)") in err
 
 
 def test_recover_onto_an_existing_recording_says_pass_overwrite(tmp_path, capsys):

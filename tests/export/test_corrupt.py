@@ -79,7 +79,8 @@ def test_edited_run_file(made, tmp_path, capsys, synth_dir, name, content):
 
 @pytest.mark.parametrize("labels, why", [
     ('{"labels": ["a"]}', "names 1 label(s) but the model has {n} outputs (config.json n_classes)"),
-    ('{"labels": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}', "names 9 label(s) but the model has {n} outputs"),
+    ('{"labels": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}',
+     "names 9 label(s) but the model has {n} outputs"),
     ('["a"]', "names 1 label(s) but the model has {n} outputs"),
     ("BARE", "a bare list of names; the file must be {{\"labels\": [one name per model output"),
 ])

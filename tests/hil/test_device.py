@@ -139,7 +139,8 @@ def _truncate(path):
 
 @pytest.mark.parametrize("damage, message", [
     (lambda d: _truncate(d / "model.tflite"), "corrupt export folder: {d}/model.tflite: sha256 "),
-    (lambda d: (d / "card.json").write_text('{"model":'), "corrupt export folder: {d}/card.json: not valid JSON"),
+    (lambda d: (d / "card.json").write_text('{"model":'),
+     "corrupt export folder: {d}/card.json: not valid JSON"),
     (lambda d: (d / "card.json").write_text("{}"), "corrupt export folder: {d}/card.json: lacks or garbles"),
     (lambda d: (d / "card.json").unlink(), "--hil-model: {d} is not an export folder: missing card.json"),
 ])

@@ -92,8 +92,8 @@ def local_device(link, name: str, address: str):
 
 #: The HCI transport kinds ``--hci`` takes (bumble's ``open_transport`` schemes), as one types them.
 HCI_KINDS = ("usb:N", "pyusb:N", "tcp-client:HOST:PORT", "tcp-server:HOST:PORT", "serial:DEVICE[,BAUD]",
-             "hci-socket:N", "vhci", "pty:PATH", "udp:…", "ws-client:URL", "ws-server:HOST:PORT", "unix:PATH",
-             "file:PATH", "android-emulator", "android-netsim")
+             "hci-socket:N", "vhci", "pty:PATH", "udp:…", "ws-client:URL", "ws-server:HOST:PORT",
+             "unix:PATH", "file:PATH", "android-emulator", "android-netsim")
 
 
 def hci_error(spec: str, exc: BaseException) -> ValidationError:
@@ -102,18 +102,19 @@ def hci_error(spec: str, exc: BaseException) -> ValidationError:
     from bumble.transport.common import TransportSpecError
 
     why = " ".join(str(exc).split())[:160] or type(exc).__name__
+    kinds = ", ".join(HCI_KINDS)
     if isinstance(exc, (TransportSpecError, AssertionError, ValueError, IndexError)):
-        return ValidationError(f"--hci {spec!r} is not an HCI transport ({why})", allowed=", ".join(HCI_KINDS))
+        return ValidationError(f"--hci {spec!r} is not an HCI transport ({why})", allowed=kinds)
     if isinstance(exc, ConnectionRefusedError):
         return ValidationError(f"--hci {spec}: nothing listens there (connection refused)",
-                               allowed="start the HCI controller first, e.g. `python -m bumble.apps.controllers "
-                               "tcp-server:127.0.0.1:9001`, or give another --hci")
+                               allowed="start the HCI controller first, e.g. `python -m "
+                               "bumble.apps.controllers tcp-server:127.0.0.1:9001`, or give another --hci")
+    what = f"{type(exc).__name__}: {why}"
     if spec.split(":", 1)[0] in ("usb", "pyusb"):
-        return ValidationError(f"--hci {spec}: no USB Bluetooth dongle answered ({type(exc).__name__}: {why})",
+        return ValidationError(f"--hci {spec}: no USB Bluetooth dongle answered ({what})",
                                allowed="plug in a dongle bumble can drive (and allow access to it), or "
                                "another --hci such as tcp-client:HOST:PORT")
-    return ValidationError(f"--hci {spec}: cannot open the HCI transport ({type(exc).__name__}: {why})",
-                           allowed=", ".join(HCI_KINDS))
+    return ValidationError(f"--hci {spec}: cannot open the HCI transport ({what})", allowed=kinds)
 
 
 async def hci_device(spec: str, name: str, address: str):

@@ -514,9 +514,10 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
     proc = _replay(records, "csv" if header.get("stream") == "csv" else "frames", header.get("csv_units"))
     if info["header_damaged"] and (proc.fmt != "frames" or not proc.stats.samples):
         # CSV lines are read with the units the lost header held: guessing them could scale the data wrongly
-        raise ValidationError(f"corrupt raw log header ({info['header_damaged']}); the {len(records)} records "
-                              "after it hold no protocol frames (a CSV-mode log cannot be read without the units "
-                              "its header held)", source=str(log_path), allowed="a .rawlog written by imuforge capture")
+        raise ValidationError(f"corrupt raw log header ({info['header_damaged']}); the {len(records)} "
+                              "records after it hold no protocol frames (a CSV-mode log cannot be read "
+                              "without the units its header held)", source=str(log_path),
+                              allowed="a .rawlog written by imuforge capture")
     rec = proc.build(label=label or header.get("label"), profile=profile or header.get("profile"),
                      placement=placement or header.get("placement"), subject=subject or header.get("subject"),
                      rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),

@@ -44,8 +44,8 @@ from imuforge.units import DEG, STANDARD_GRAVITY
 
 SampleSource = Callable[[np.ndarray, float], np.ndarray]
 
-#: Rates a device not made from a profile accepts in CONFIGURE (Hz), besides its own; a device made from a
-#: profile accepts (and advertises) the profile's :meth:`~imuforge.sensors.profiles.HardwareProfile.settable_odrs`.
+#: Rates a device not made from a profile accepts in CONFIGURE (Hz), besides its own; a device made from
+#: a profile accepts (and advertises) its :meth:`~imuforge.sensors.profiles.HardwareProfile.settable_odrs`.
 STANDARD_ODRS = STANDARD_ODRS_HZ
 
 
@@ -318,7 +318,8 @@ class EmulatedDevice:
         kw.setdefault("device_id", f"emu-{profile.name}")
         return cls(source if source is not None else desk_source(profile), profile_name=profile.name,
                    board=f"emulated {profile.name}", chips=",".join(profile.chips),
-                   odr_hz=float(profile.odr_hz), odrs_hz=profile.settable_odrs(), acc_range_g=acc.range_si / STANDARD_GRAVITY if acc else 0.0,
+                   odr_hz=float(profile.odr_hz), odrs_hz=profile.settable_odrs(),
+                   acc_range_g=acc.range_si / STANDARD_GRAVITY if acc else 0.0,
                    gyro_range_dps=gyro.range_si / DEG if gyro else 0.0, bits=bits, channel_mask=mask,
                    mag_range_ut=mag.range_si if mag else 1300.0, **kw)
 

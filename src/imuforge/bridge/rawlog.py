@@ -151,10 +151,11 @@ def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], 
     header, off, damaged = _read_header(raw)
     info = {"truncated": False, "corrupt_bytes": 0, "corrupt_regions": 0, "header_damaged": damaged}
     # after a damaged header the first record must start the clock (t ≥ 0): no wild resync on header bytes
-    records = _read_records(raw, off, info, -float("inf") if header is not None else 0.0, skip_header=bool(damaged))
+    first_t = -float("inf") if header is not None else 0.0
+    records = _read_records(raw, off, info, first_t, skip_header=bool(damaged))
     if header is None and not records:
-        raise ValidationError(f"corrupt raw log header ({damaged}) and no readable record after it: nothing to "
-                              "recover", source=str(path), allowed="a .rawlog written by imuforge capture")
+        raise ValidationError(f"corrupt raw log header ({damaged}) and no readable record after it: nothing "
+                              "to recover", source=str(path), allowed="a .rawlog written by imuforge capture")
     return header or {}, records, info
 
 

@@ -40,8 +40,9 @@ LINK_RANGES = {"--baud": ("baud", 1, 10**8, "baud"), "--wait-s": ("wait_s", 0, 8
 
 
 def check_numbers(args, ranges: dict) -> None:
-    """Every option of ``ranges`` (flag → (attribute, lowest, highest, unit)) that was given lies within its
-    range, else one line naming the flag and the range: called first, before a port opens or a file changes."""
+    """Every option of ``ranges`` (flag → (attribute, lowest, highest, unit)) that was given lies within
+    its range, else one line naming the flag and the range: called first, before a port opens or a file
+    changes."""
     from imuforge.errors import check_range
 
     for flag, (attr, lo, hi, unit) in ranges.items():

@@ -27,12 +27,13 @@ def register(sub) -> None:
                        description="Capture from a device speaking the imuforge bridge protocol (or printing "
                        "CSV lines). Received bytes go to an append-only raw log (OUT.rawlog) first; Ctrl-C "
                        "stops early and keeps what arrived.",
-                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of the samples "
-                       "are missing); 1 nothing received (no device answered: a raw log that received nothing is "
-                       "removed with the folders made for it, one that received bytes is kept and named); 2 bad input or a device that refuses "
-                       "the configuration; 3 ended early (interrupted, disconnected or timed out) — what arrived is "
-                       "saved. --guided: 0 every activity written, 3 some were not (skipped, still moving after the "
-                       "retries, or ended early).")
+                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of the "
+                       "samples are missing); 1 nothing received (no device answered: a raw log that "
+                       "received nothing is removed with the folders made for it, one that received bytes "
+                       "is kept and named); 2 bad input or a device that refuses the configuration; 3 ended "
+                       "early (interrupted, disconnected or timed out) — what arrived is saved. --guided: 0 "
+                       "every activity written, 3 some were not (skipped, still moving after the retries, "
+                       "or ended early).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT, loop://)")
     src.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s for it "
@@ -181,14 +182,15 @@ def cmd_capture(args) -> int:
     if getattr(args, "guided", False):
         return cmd_guided(args)
     if args.recover:
-        out = _new_out(check_recording_path(args.out or str(Path(args.recover).with_suffix("")) + ".imu.parquet"),
-                       args.overwrite)
+        default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
+        out = _new_out(check_recording_path(args.out or default), args.overwrite)
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
                               subject=args.subject)
         write_recording(rec, out, overwrite=args.overwrite)
         if report["header_damaged"]:
-            print(f"the raw log's header is damaged ({report['header_damaged'][:120]}): read the frames after it; "
-                  "its label, profile, placement and subject are lost unless given (--label, --profile, …)")
+            print(f"the raw log's header is damaged ({report['header_damaged'][:120]}): read the frames "
+                  "after it; its label, profile, placement and subject are lost unless given (--label, "
+                  "--profile, …)")
         torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
             if report["truncated"] else ""
         print(f"recovered {len(rec)} samples, {rec.duration_s:.1f} s at {rec.rate_hz:.3f} Hz from "

@@ -128,8 +128,9 @@ def _check_dsp(args) -> None:
     from imuforge.errors import ValidationError
 
     if args.dsp and not args.qemu:
-        link, runs = (("--emulate", "the emulated wearable runs the generated C built for this host") if args.emulate
-                      else ("--port/--ble", "a board runs the path its firmware was built with"))
+        link, runs = ("--port/--ble", "a board runs the path its firmware was built with")
+        if args.emulate:
+            link, runs = "--emulate", "the emulated wearable runs the generated C built for this host"
         raise ValidationError(f"--dsp with {link}: --dsp compiles the QEMU firmware's SMLAD path, and {runs}",
                               allowed="--qemu --dsp, or leave out --dsp")
 

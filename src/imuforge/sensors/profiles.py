@@ -169,10 +169,11 @@ class HardwareProfile:
         return tuple(f"{s.channel_group}_{a}" for s in self.sensors.values() for a in "xyz")
 
     def settable_odrs(self) -> tuple[float, ...]:
-        """The ODRs an ``odr_hz`` override (``--odr``) may set: those the accelerometer and the gyroscope can
-        both do (:meth:`SensorModel.supports_odr`, the check :func:`load_profile` makes), the profile's own among
-        them. A chip that takes any ODR of a span offers the :data:`STANDARD_ODRS_HZ` inside it."""
-        moved = [s for k, s in self.sensors.items() if k in ("accel", "gyro")] or list(self.sensors.values())[:1]
+        """The ODRs an ``odr_hz`` override (``--odr``) may set: those the accelerometer and the gyroscope
+        can both do (:meth:`SensorModel.supports_odr`, the check :func:`load_profile` makes), the profile's
+        own among them. A chip that takes any ODR of a span offers the :data:`STANDARD_ODRS_HZ` inside it."""
+        moved = [s for k, s in self.sensors.items() if k in ("accel", "gyro")]
+        moved = moved or list(self.sensors.values())[:1]
         candidates = {o for s in moved for o in s.odrs_hz} | set(STANDARD_ODRS_HZ) | {self.odr_hz}
         return tuple(sorted(o for o in candidates if all(s.supports_odr(o) for s in moved)))
 
@@ -634,7 +635,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
             if flag is None:
                 raise
             allowed = exc.allowed
-            if flag == "--odr":  # both sensors move: the ODRs they can both do (what an emulated device offers)
+            if flag == "--odr":  # both sensors move: the ODRs both can do (what an emulated device offers)
                 plain = _build_profile(device, kind, chips, src, path, {"accel": {}, "gyro": {}}, placement)
                 allowed = _odr_choices(plain) or allowed
             raise ValidationError(exc.what, source=f"{flag} (profile {device['name']!r})",

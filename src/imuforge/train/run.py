@@ -164,10 +164,11 @@ def _check_labels(doc: Any, path: Path, n_outputs: int | None) -> list[str]:
     if not isinstance(labels, list) or not all(isinstance(v, str) and v for v in labels):
         raise corrupt(path, f"labels are not a list of names; the file must be {_LABELS_SHAPE}")
     if n_outputs is not None and len(labels) != n_outputs:
-        raise corrupt(path, f"names {len(labels)} label(s) but the model has {n_outputs} outputs (config.json "
-                            f"n_classes); the file must be {_LABELS_SHAPE}")
+        raise corrupt(path, f"names {len(labels)} label(s) but the model has {n_outputs} outputs "
+                            f"(config.json n_classes); the file must be {_LABELS_SHAPE}")
     if not labels or not isinstance(doc, dict):
-        raise corrupt(path, f"{'a bare list of names' if labels else 'no labels'}; the file must be {_LABELS_SHAPE}")
+        what = "a bare list of names" if labels else "no labels"
+        raise corrupt(path, f"{what}; the file must be {_LABELS_SHAPE}")
     if len(set(labels)) != len(labels):
         raise corrupt(path, "labels are not unique")
     return list(labels)
