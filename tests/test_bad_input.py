@@ -145,12 +145,27 @@ def test_dataset_info_of_a_missing_folder(tmp_path, capsys):
     ("--runs", "0", "1 … 65535"), ("--warmup", "-1", "0 … 65535"), ("--timeout", "0", "0.001 … 3600 s"),
     ("--retries", "-1", "0 … 100"), ("--pipeline", "0", "1 … 64 windows"), ("--max-windows", "0", "1 … 1e+09"),
     ("--latency-budget-ms", "-5", "1e-06 … 3.6e+06 ms"), ("--timeout", "nan", "0.001 … 3600 s"),
+    ("--baud", "0", "1 … 1e+08 baud"), ("--wait-s", "-1", "0 … 86400 s"),
 ])
 def test_hil_numbers_out_of_range_are_refused_before_the_link_opens(tmp_path, capsys, option, value, allowed):
     assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), "--port", "loop://",
                  option, value, "--out", str(tmp_path / "r")]) == 2
     err = one_line_error(capsys, "hil")
     assert f"{option} = " in err and f"is out of range (allowed: {allowed})" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("link, message", [
+    (["--emulate"], "--dsp with --emulate: --dsp compiles the QEMU firmware's SMLAD path, and the "
+                    "emulated wearable runs the generated C built for this host (allowed: --qemu --dsp, or "
+                    "leave out --dsp)"),
+    (["--port", "loop://"], "--dsp with --port/--ble: --dsp compiles the QEMU firmware's SMLAD path, and a "
+                            "board runs the path its firmware was built with (allowed: --qemu --dsp"),
+])
+def test_hil_dsp_without_qemu_is_refused_not_ignored(tmp_path, capsys, link, message):
+    assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), *link, "--dsp",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert message in one_line_error(capsys, "hil")
     assert not (tmp_path / "r").exists()
 
 
@@ -189,15 +204,47 @@ def test_calibrate_out_that_is_a_file_is_refused(small_dataset, tmp_path, capsys
     (["--channels", "acc,foo"], "--channels: unknown channel group 'foo' (allowed: acc, gyro, mag)"),
     (["--placement", "nowhere"], "--placement: unknown placement 'nowhere' (allowed: wrist_left"),
     (["--profile", "nosuch"], "--profile: unknown profile 'nosuch'"),
+    (["--baud", "0"], "--baud = 0 is out of range (allowed: 1 … 1e+08 baud)"),
+    (["--baud", "-5"], "--baud = -5 is out of range (allowed: 1 … 1e+08 baud)"),
+    (["--wait-s", "-1"], "--wait-s = -1.0 is out of range (allowed: 0 … 86400 s)"),
 ])
 def test_capture_options_are_refused_before_the_link_opens_or_a_log_moves(tmp_path, capsys, options, message):
     out = tmp_path / "c.imu.parquet"
     old_log = tmp_path / "c.rawlog"
     old_log.write_bytes(b"an earlier capture")
-    # loop:// would echo the handshake back: reaching the link at all ends in exit 1, not 2
+    # refused before the link is opened: the option's own message, and the earlier raw log untouched
     assert main(["capture", "--port", "loop://", *options, "--out", str(out), "--overwrite", "--quiet"]) == 2
     assert message in one_line_error(capsys, "capture")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.rawlog"] and old_log.read_bytes() == b"an earlier capture"
+
+
+# ------------------------------------------------------------------------------------ emulate
+@pytest.mark.parametrize("options, message", [
+    (["--tcp", "99999"], "--tcp = 99999 is out of range (allowed: 0 … 65535)"),
+    (["--tcp", "-1"], "--tcp = -1 is out of range (allowed: 0 … 65535)"),
+    (["--disconnect-after", "-5"], "--disconnect-after = -5.0 is out of range (allowed: 0 … 86400 s)"),
+    (["--clock-ppm", "1e9"], "--clock-ppm = 1000000000.0 is out of range (allowed: -10000 … 10000 ppm)"),
+    (["--clock-ppm", "nan"], "--clock-ppm = nan is out of range"),
+    (["--drop-rate", "2"], "--drop-rate = 2.0 is out of range (allowed: 0 … 1)"),
+])
+def test_emulate_numbers_out_of_range_are_refused_before_it_listens(tmp_path, capsys, options, message):
+    port_file = tmp_path / "port"
+    assert main(["emulate", *options, "--port-file", str(port_file)]) == 2
+    assert message in one_line_error(capsys, "emulate")
+    assert not port_file.exists()
+
+
+def test_emulate_on_a_port_in_use_is_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["emulate", "--tcp", str(port), "--port-file", str(tmp_path / "port")]) == 2
+    err = one_line_error(capsys, "emulate")
+    assert f"cannot listen on TCP 127.0.0.1:{port}" in err and "or 0 for any free one" in err
+    assert not (tmp_path / "port").exists()
 
 
 def test_capture_recover_of_a_missing_log(tmp_path, capsys):
@@ -331,3 +378,4 @@ def test_import_refuses_an_out_under_a_file(tmp_path, capsys):
     assert main(["import", "uci-har", str(tmp_path), "--out", str(tmp_path / "notes.txt" / "ds")]) == 2
     assert "notes.txt is a file, not a folder to write --out" in one_line_error(capsys, "import")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+

@@ -62,3 +62,52 @@ def test_ble_capture_1khz_6axis_zero_loss(ble_env, tmp_path):
     assert rec.gaps() == [] and res.stats.frames_corrupt == 0 and res.stats.frames_lost == 0
     # batched: 17 samples per notification, not one sample per notification (bleak #642)
     assert per.notifications <= 2000 / 17 + 10
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+#: --hci transports that cannot open, and what the one line says (usb:99: no machine has a hundredth dongle)
+BAD_HCI = [
+    ("usb:99", "--hci usb:99: no USB Bluetooth dongle answered"),
+    ("bogus:xx", "--hci 'bogus:xx' is not an HCI transport (unknown transport scheme) (allowed: usb:N, "
+                 "pyusb:N, tcp-client:HOST:PORT"),
+    ("tcp-client:127.0.0.1:PORT", "nothing listens there (connection refused) (allowed: start the HCI "
+                                  "controller first, e.g. `python -m bumble.apps.controllers"),
+]
+
+
+def _one_line(capsys, command: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"imuforge {command}: error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("spec, message", BAD_HCI)
+def test_capture_through_an_hci_transport_that_does_not_open(tmp_path, capsys, spec, message):
+    from imuforge.cli import main
+
+    spec = spec.replace("PORT", str(_closed_port()))
+    out = tmp_path / "o" / "c.imu.parquet"
+    try:
+        assert main(["capture", "--ble", "imuforge-emu", "--hci", spec, "--seconds", "1", "--out", str(out),
+                     "--quiet"]) == 2
+    finally:
+        ble.use_central(None)
+    assert message in _one_line(capsys, "capture")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("spec, message", BAD_HCI)
+def test_emulate_ble_on_an_hci_transport_that_does_not_open(tmp_path, capsys, spec, message):
+    from imuforge.cli import main
+
+    spec = spec.replace("PORT", str(_closed_port()))
+    assert main(["emulate", "--ble", "--hci", spec]) == 2
+    assert message in _one_line(capsys, "emulate")

@@ -161,6 +161,51 @@ def test_killed_capture_is_recoverable(tcp_device, tmp_path):
     assert all(row.tobytes() in real_rows for row in rec_c.data)  # nothing invented: only real samples
 
 
+def _damage_header(log, tmp_path, how: str):
+    raw = bytearray(log.read_bytes())
+    nl = raw.find(b"\n", len(rawlog.MAGIC))
+    if how == "garbled":
+        raw[20:40] = b"\x00\xff" * 10
+    elif how == "end of line":
+        raw[nl] = ord("A")
+    else:  # a header and nothing after it
+        raw = raw[:nl - 5] + b"\n"
+    out = tmp_path / f"damaged-{how.replace(' ', '-')}.rawlog"
+    out.write_bytes(bytes(raw))
+    return out
+
+
+@pytest.mark.parametrize("how", ["garbled", "end of line"])
+def test_a_damaged_header_still_recovers_the_frames(tcp_device, tmp_path, capsys, how):
+    from imuforge.cli import main
+
+    d = tcp_device()
+    rec = _cap(d.url, tmp_path, seconds=1.0, label="walking").recording
+    damaged = _damage_header(tmp_path / "c.rawlog", tmp_path, how)
+    rec_d, report = recover(damaged, label="walking")
+    assert report["header_damaged"] and report["corrupt_bytes"] == 0  # the header is not counted as samples
+    assert len(rec_d) >= len(rec) and np.array_equal(rec_d.data[:len(rec)], rec.data)  # every sample, exact
+    assert np.array_equal(rec_d.timestamps[:len(rec)], rec.timestamps) and rec_d.labels[0].label == "walking"
+    out = tmp_path / "d.imu.parquet"
+    assert main(["capture", "--recover", str(damaged), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "the raw log's header is damaged" in said and "are lost unless given (--label" in said
+    assert len(read_recording(out)) == len(rec_d)
+
+
+def test_a_damaged_header_with_nothing_after_it_is_one_line(tcp_device, tmp_path, capsys):
+    from imuforge.cli import main
+
+    d = tcp_device()
+    _cap(d.url, tmp_path, seconds=0.5)
+    damaged = _damage_header(tmp_path / "c.rawlog", tmp_path, "only")
+    out = tmp_path / "d.imu.parquet"
+    assert main(["capture", "--recover", str(damaged), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "corrupt raw log header (not valid JSON" in err, err
+    assert "no readable record after it: nothing to recover" in err and not out.exists()
+
+
 class FormulaCheck:
     @staticmethod
     def values(first, n):

@@ -67,9 +67,9 @@ def _pty():
     return master, slave
 
 
-def test_silent_port_exits_1_as_help_says_and_removes_the_empty_log(tmp_path, capsys):
+def test_silent_port_exits_2_as_help_says_and_removes_the_empty_log(tmp_path, capsys):
     sub = next(a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "capture")[1]
-    assert "1 nothing received" in sub.epilog
+    assert "2 bad input, no device answering" in sub.epilog
     master, slave = _pty()
     try:
         out = tmp_path / "s.imu.parquet"
@@ -78,9 +78,26 @@ def test_silent_port_exits_1_as_help_says_and_removes_the_empty_log(tmp_path, ca
         os.close(master)
         os.close(slave)
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 1
+    assert rc == 2
     assert len(err) == 1 and "no imuforge device answered" in err[0] and "empty raw log was removed" in err[0]
     assert not out.exists() and not (tmp_path / "s.rawlog").exists()
+
+
+def test_silent_port_removes_the_out_folders_it_made_and_says_one_line(tmp_path, capsys):
+    """Nothing half-written: a capture that received nothing removes the (empty) folders it created for --out,
+    never a folder that was there before; no status line, only the one message."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    master, slave = _pty()
+    try:
+        for out in (tmp_path / "new" / "deeper" / "s.imu.parquet", mine / "s.imu.parquet"):
+            assert main(["capture", "--port", os.ttyname(slave), "--seconds", "1", "--out", str(out)]) == 2
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and "no imuforge device answered" in err[0], err
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"] and not list(mine.iterdir())
 
 
 def test_port_with_unreadable_bytes_keeps_and_names_the_log(tmp_path, capsys):
@@ -103,7 +120,7 @@ def test_port_with_unreadable_bytes_keeps_and_names_the_log(tmp_path, capsys):
         os.close(master)
         os.close(slave)
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 1 and len(err) == 1
+    assert rc == 2 and len(err) == 1
     log = tmp_path / "n.rawlog"
     assert f"raw log kept at {log}" in err[0] and log.stat().st_size > 1000
 

@@ -141,3 +141,56 @@ def test_sigterm_stops_a_capture_like_ctrl_c(tmp_path):
 
     again, _ = recover(log)  # the recording holds everything the raw log received
     assert len(again) == len(rec) and (again.data == rec.data).all()
+
+
+def _profile_device(name: str = "nano33-ble-sense-rev2"):
+    from imuforge.bridge.emulator import EmulatedDevice
+    from imuforge.sensors import load_profile
+    from tests.bridge.conftest import TcpDevice
+
+    return TcpDevice(EmulatedDevice.from_profile(load_profile(name)))
+
+
+def test_an_emulated_board_offers_exactly_the_odrs_emulate_odr_accepts(capsys):
+    """One fact: the ODRs the emulated nano33 advertises are those `emulate --odr` (load_profile) takes."""
+    from imuforge.sensors import load_profile
+
+    profile = load_profile("nano33-ble-sense-rev2")
+    d = _profile_device()
+    try:
+        offered = d.device.info.odrs_hz
+    finally:
+        d.close()
+    assert offered == profile.settable_odrs() == (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
+    for odr in offered:
+        assert load_profile("nano33-ble-sense-rev2", odr_hz=odr).odr_hz == odr
+    for odr in (12.5, 500.0, 1000.0):  # BMI270 gyro: no 12.5 Hz; neither sensor: 500, 1000 Hz
+        assert odr not in offered
+        assert main(["emulate", "--odr", f"{odr:g}", "--tcp", "0"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "(allowed: 25, 50, 100, 200, 400, 800, 1600 Hz)" in err, err
+
+
+def test_capture_odr_refusal_names_the_whole_board(tmp_path, capsys):
+    d = _profile_device()
+    try:
+        assert main(["capture", "--port", d.url, "--odr", "123", "--seconds", "1", "--quiet",
+                     "--out", str(tmp_path / "c.imu.parquet")]) == 2
+    finally:
+        d.close()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert ("ODR 123 Hz not supported by emulated nano33-ble-sense-rev2 (allowed: 25, 50, 100, 200, 400, "
+            "800, 1600 Hz)") in err
+
+
+def test_recover_onto_an_existing_recording_says_pass_overwrite(tmp_path, capsys):
+    from imuforge.bridge.rawlog import RawLogWriter
+
+    RawLogWriter(tmp_path / "w.rawlog", {"format": "imuforge-rawlog", "stream": "frames"}).close()
+    out = tmp_path / "w.imu.parquet"
+    out.write_bytes(b"an earlier recording")
+    assert main(["capture", "--recover", str(tmp_path / "w.rawlog")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"imuforge capture: error: {out} exists; pass --overwrite to replace it"
+    assert out.read_bytes() == b"an earlier recording"

@@ -311,7 +311,7 @@ def test_guided_on_a_silent_port_exits_1_and_leaves_nothing(tmp_path, capsys):
         os.close(master)
         os.close(slave)
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 1 and len(err) == 1 and "no imuforge device answered" in err[0]
+    assert rc == 2 and len(err) == 1 and "no imuforge device answered" in err[0]
     assert not out.exists()
 
 
@@ -332,7 +332,7 @@ def test_guided_checks_the_device_before_the_first_prompt(tmp_path, monkeypatch,
         os.close(master)
         os.close(slave)
     cap = capsys.readouterr()
-    assert rc == 1 and "no imuforge device answered" in cap.err, cap.err
+    assert rc == 2 and "no imuforge device answered" in cap.err, cap.err
     assert "next:" not in cap.out and "press Enter" not in cap.out
     assert not cue.exists() and not out.exists()
 

@@ -77,6 +77,25 @@ def test_edited_run_file(made, tmp_path, capsys, synth_dir, name, content):
     assert f"corrupt run folder: {run / name}: " in _one_line(capsys, "eval")
 
 
+@pytest.mark.parametrize("labels, why", [
+    ('{"labels": ["a"]}', "names 1 label(s) but the model has {n} outputs (config.json n_classes)"),
+    ('{"labels": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}',
+     "names 9 label(s) but the model has {n} outputs"),
+    ('["a"]', "names 1 label(s) but the model has {n} outputs"),
+    ("BARE", "a bare list of names; the file must be {{\"labels\": [one name per model output"),
+])
+def test_labels_json_that_does_not_fit_the_model_says_why(made, tmp_path, capsys, labels, why):
+    import json
+
+    run = _copy(made[0], tmp_path)
+    names = json.loads((run / "labels.json").read_text())["labels"]
+    (run / "labels.json").write_text(json.dumps(names) if labels == "BARE" else labels)
+    assert main(["export", str(run), "--out", str(tmp_path / "ex")]) == 2
+    err = _one_line(capsys, "export")
+    assert f"corrupt run folder: {run / 'labels.json'}: " + why.format(n=len(names)) in err, err
+    assert "non-empty list" not in err and not (tmp_path / "ex").exists()
+
+
 @pytest.mark.parametrize("name", ["model.tflite", "card.json", "reference.npz"])
 def test_truncated_export_file(made, tmp_path, capsys, name):
     export = _copy(made[1], tmp_path)

@@ -46,3 +46,20 @@ def test_hil_over_ble(tiny_model, tmp_path):
         th.join(5)
     assert rep["passed"] and rep["windows_completed"] == 20 and rep["mismatches"] == []
     assert rep["device"]["link"].startswith("BLE")
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("usb:99", "--hci usb:99: no USB Bluetooth dongle answered"),
+    ("bogus:xx", "--hci 'bogus:xx' is not an HCI transport (unknown transport scheme) (allowed: usb:N"),
+])
+def test_hil_through_an_hci_transport_that_does_not_open(tiny_model, tmp_path, capsys, spec, message):
+    from imuforge.cli import main
+
+    try:
+        assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--ble", "imuforge-hil",
+                     "--hci", spec, "--out", str(tmp_path / "r")]) == 2
+    finally:
+        ble.use_central(None)
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("imuforge hil: error: ") and message in err, err
+    assert not (tmp_path / "r").exists()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from imuforge.bridge import protocol as P
+from imuforge.errors import ValidationError
 from imuforge.hil import messages as M
 from imuforge.hil.device import HilDevice, HilFaults, make_emulated_device
 
@@ -130,3 +131,33 @@ def test_the_names_the_firmwares_report_say_what_runs_where():
     mlp = re.search(r'#define IFB_MLP_NAME "([^"]+)"', (root / "model" / "ifb_model_data.h").read_text()).group(1)
     assert describe_device(mlp) == {"implementation": "reference MLP kernels", "device": "qemu"}
     assert describe_device("some vendor firmware") == {"implementation": "unknown", "device": "board"}
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[:1000])
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: _truncate(d / "model.tflite"), "corrupt export folder: {d}/model.tflite: sha256 "),
+    (lambda d: (d / "card.json").write_text('{"model":'),
+     "corrupt export folder: {d}/card.json: not valid JSON"),
+    (lambda d: (d / "card.json").write_text("{}"), "corrupt export folder: {d}/card.json: lacks or garbles"),
+    (lambda d: (d / "card.json").unlink(), "--hil-model: {d} is not an export folder: missing card.json"),
+])
+def test_emulate_with_a_damaged_export_is_one_line(tiny_model, tmp_path, capsys, damage, message):
+    """`emulate --hil-model` checks the folder as `hil` does: one line, exit 2, before it listens."""
+    import shutil
+
+    from imuforge.cli import main
+
+    d = tmp_path / "export"
+    shutil.copytree(tiny_model, d)
+    damage(d)
+    port_file = tmp_path / "port"
+    assert main(["emulate", "--hil-model", str(d), "--tcp", "0", "--port-file", str(port_file)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("imuforge emulate: error: "), err
+    assert message.format(d=d) in err and "(allowed: " in err
+    assert not port_file.exists()
+    with pytest.raises(ValidationError, match="export folder"):  # the library refuses it the same way
+        HilDevice.from_export(d)

@@ -35,6 +35,7 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 
 from imuforge.bridge.links import LinkClosed
+from imuforge.errors import ImuforgeError, ValidationError
 
 SERVICE_UUID = "6e1f0001-5a6b-4c8d-9e0f-696d75666f72"
 SAMPLES_UUID = "6e1f0002-5a6b-4c8d-9e0f-696d75666f72"
@@ -89,13 +90,47 @@ def local_device(link, name: str, address: str):
     return Device(name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller)))
 
 
+#: The HCI transport kinds ``--hci`` takes (bumble's ``open_transport`` schemes), as one types them.
+HCI_KINDS = ("usb:N", "pyusb:N", "tcp-client:HOST:PORT", "tcp-server:HOST:PORT", "serial:DEVICE[,BAUD]",
+             "hci-socket:N", "vhci", "pty:PATH", "udp:…", "ws-client:URL", "ws-server:HOST:PORT",
+             "unix:PATH", "file:PATH", "android-emulator", "android-netsim")
+
+
+def hci_error(spec: str, exc: BaseException) -> ValidationError:
+    """The one-line error for an HCI transport that did not open: a bad ``spec`` names the kinds allowed,
+    nothing listening names how to start a controller, no USB dongle says so."""
+    from bumble.transport.common import TransportSpecError
+
+    why = " ".join(str(exc).split())[:160] or type(exc).__name__
+    kinds = ", ".join(HCI_KINDS)
+    if isinstance(exc, (TransportSpecError, AssertionError, ValueError, IndexError)):
+        return ValidationError(f"--hci {spec!r} is not an HCI transport ({why})", allowed=kinds)
+    if isinstance(exc, ConnectionRefusedError):
+        return ValidationError(f"--hci {spec}: nothing listens there (connection refused)",
+                               allowed="start the HCI controller first, e.g. `python -m "
+                               "bumble.apps.controllers tcp-server:127.0.0.1:9001`, or give another --hci")
+    what = f"{type(exc).__name__}: {why}"
+    if spec.split(":", 1)[0] in ("usb", "pyusb"):
+        return ValidationError(f"--hci {spec}: no USB Bluetooth dongle answered ({what})",
+                               allowed="plug in a dongle bumble can drive (and allow access to it), or "
+                               "another --hci such as tcp-client:HOST:PORT")
+    return ValidationError(f"--hci {spec}: cannot open the HCI transport ({what})", allowed=kinds)
+
+
 async def hci_device(spec: str, name: str, address: str):
-    """A bumble Device on an HCI transport (``tcp-client:HOST:PORT``, ``usb:0``, ``serial:…``)."""
+    """A bumble Device on an HCI transport (``tcp-client:HOST:PORT``, ``usb:0``, ``serial:…``).
+
+    The one place imuforge opens an HCI transport: whatever keeps it from opening (a bad spec, no dongle,
+    nothing listening) is a :class:`~imuforge.errors.ValidationError` from :func:`hci_error`.
+    """
     from bumble.device import Device
     from bumble.hci import Address
     from bumble.transport import open_transport
 
-    transport = await open_transport(spec)
+    try:
+        transport = await open_transport(spec)
+    except Exception as exc:  # bumble, libusb, sockets and pyserial each raise their own kind
+        raise hci_error(spec, exc) from None
     dev = Device.with_hci(name, Address(address), transport.source, transport.sink)
     dev._imuforge_transport = transport  # keep it alive with the device
     return dev
@@ -352,6 +387,9 @@ class BleLink:
         self.notifications = 0
         try:
             self._call(self._connect(timeout_s), timeout_s + 5)
+        except ImuforgeError:  # the adapter did not open (hci_error): said in one line as it is
+            self.close()
+            raise
         except (BleakError, asyncio.TimeoutError, TimeoutError, OSError) as exc:
             self.close()
             raise LinkClosed(f"BLE device {target!r}: {exc or type(exc).__name__}") from exc

@@ -41,7 +41,7 @@ class DeviceTimeout(DeviceError):
 
 
 class NoDeviceAnswer(DeviceError):
-    """Nothing usable arrived on the link: no protocol answer and no CSV lines (exit status 1).
+    """Nothing usable arrived on the link: no protocol answer and no CSV lines (exit status 2).
 
     ``log_path`` is the raw log when it was kept (bytes arrived), None when it was removed
     (nothing at all arrived: the log held only its header).
@@ -231,6 +231,8 @@ class CaptureSession:
         self._run_t0 = 0.0
         self._status_asked = 0.0
         self._interrupted = ""  # "Ctrl-C" / "SIGTERM" once interrupted
+        self._made_dirs: list[Path] = []
+        self._answered = False  # the first handshake succeeded (a failed start says one line, no status)
 
     # ------------------------------------------------------------------ plumbing
     def _send(self, msg: P.Message) -> int:
@@ -270,7 +272,7 @@ class CaptureSession:
         raise DeviceTimeout(f"no answer to {type(msg).__name__} within {timeout:.1f} s")
 
     def _status(self, force: bool = False) -> None:
-        if self.on_status is None:
+        if self.on_status is None or not self._answered:  # no status line before the device answered
             return
         now = self.log.now()
         t_prev, b_prev = self._last_status
@@ -304,6 +306,7 @@ class CaptureSession:
                 return
             self._configure(info)
         self._handshake_rx = None
+        self._answered = True
 
     def _looks_like_csv(self) -> bool:
         return _csv_like(b"".join(d for d, _ in self._handshake_rx or []))
@@ -315,6 +318,7 @@ class CaptureSession:
             self.proc.feed(data, t)
         self.log.event("format", format="csv")
         self._handshake_rx = None
+        self._answered = True
 
     def _configure(self, info: P.Info) -> None:
         mask = P.groups_mask(self.opt.channels)
@@ -396,6 +400,7 @@ class CaptureSession:
     def _run(self, header: dict[str, Any]) -> CaptureResult:
         self.link = self.open_link()
         header["link"] = self.link.description
+        self._made_dirs = _missing_dirs(self.log_path.parent)  # removed again if nothing ever arrives
         self.log = rawlog.RawLogWriter(self.log_path, header)
         self._t_start = self.log.now()
         try:
@@ -435,6 +440,7 @@ class CaptureSession:
         """The error of a capture that never started; a raw log that received nothing is removed."""
         if self.proc.stats.bytes == 0:
             self.log_path.unlink(missing_ok=True)
+            _remove_empty(self._made_dirs)
             where = "nothing arrived, so the empty raw log was removed"
             kept = None
         else:
@@ -529,6 +535,20 @@ class CaptureSession:
                                provenance=_provenance(self.log.header, self.log_path))
 
 
+def _missing_dirs(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    return [d for d in (folder, *folder.parents) if not d.exists()]
+
+
+def _remove_empty(dirs: list[Path]) -> None:
+    """Remove the folders a capture made (deepest first) while they are empty: never anything in them."""
+    for d in dirs:
+        try:
+            d.rmdir()
+        except OSError:  # not empty (something else was put there), or gone
+            return
+
+
 def _provenance(header: dict[str, Any], log_path: Path) -> dict[str, Any]:
     return {"capture_time": header.get("capture_time"), "host": header.get("host"), "link": header.get("link"),
             "raw_log": Path(log_path).name}
@@ -573,16 +593,32 @@ def capture(open_link: Callable[[], Link], log_path: str | Path, options: Captur
 
 def recover(log_path: str | Path, *, label: str | None = None, profile: str | None = None,
             placement: str | None = None, subject: str | None = None) -> tuple[Recording, dict[str, Any]]:
-    """Rebuild the Recording from a raw log (also one cut short by a crash).
+    """Rebuild the Recording from a raw log (also one cut short by a crash, or with a damaged header).
 
-    Returns (recording, report) where report says whether the log ended in a torn record and
-    what the processor counted.
+    Returns (recording, report) where report says whether the log ended in a torn record, whether
+    its header was damaged (``header_damaged``: its settings are lost; the protocol frames after it are
+    still read — they carry their own scales and timestamps) and what the processor counted.
     """
     if not Path(log_path).is_file():
         raise ValidationError(f"no such raw log: {log_path}", allowed="a .rawlog written by imuforge capture")
     header, records, info = rawlog.read_log(log_path)
-    fmt = "csv" if header.get("stream") == "csv" else "frames"
-    proc = StreamProcessor(fmt, csv_units=header.get("csv_units"))
+    proc = _replay(records, "csv" if header.get("stream") == "csv" else "frames", header.get("csv_units"))
+    if info["header_damaged"] and (proc.fmt != "frames" or not proc.stats.samples):
+        # CSV lines are read with the units the lost header held: guessing them could scale the data wrongly
+        raise ValidationError(f"corrupt raw log header ({info['header_damaged']}); the {len(records)} "
+                              "records after it hold no protocol frames (a CSV-mode log cannot be read "
+                              "without the units its header held)", source=str(log_path),
+                              allowed="a .rawlog written by imuforge capture")
+    rec = proc.build(label=label or header.get("label"), profile=profile or header.get("profile"),
+                     placement=placement or header.get("placement"), subject=subject or header.get("subject"),
+                     rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),
+                     provenance=_provenance(header, Path(log_path)))
+    return rec, {"records": len(records), **info, "stats": vars(proc.stats)}
+
+
+def _replay(records: list[rawlog.LogRecord], fmt: str, csv_units: dict | None) -> StreamProcessor:
+    """Feed a raw log's records through a StreamProcessor, as the capture did (format switch, link events)."""
+    proc = StreamProcessor(fmt, csv_units=csv_units)
     for r in records:
         if r.kind == rawlog.RX:
             proc.feed(r.data, r.t)
@@ -591,15 +627,11 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
             name = ev.pop("event")
             if name == "format" and ev.get("format") == "csv" and proc.fmt != "csv":
                 old = proc
-                proc = StreamProcessor("csv", csv_units=header.get("csv_units"))
+                proc = StreamProcessor("csv", csv_units=csv_units)
                 for r2 in records:
                     if r2.kind == rawlog.RX and r2.t <= r.t:
                         proc.feed(r2.data, r2.t)
                 proc.events = old.events
             elif name in ("disconnect", "reconnect"):
                 proc.event(name, r.t, **ev)
-    rec = proc.build(label=label or header.get("label"), profile=profile or header.get("profile"),
-                     placement=placement or header.get("placement"), subject=subject or header.get("subject"),
-                     rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),
-                     provenance=_provenance(header, Path(log_path)))
-    return rec, {"records": len(records), **info, "stats": vars(proc.stats)}
+    return proc

@@ -37,14 +37,16 @@ import numpy as np
 
 from imuforge import __version__
 from imuforge.bridge import protocol as P
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, check_range
 from imuforge.sensors.hardware import to_counts
+from imuforge.sensors.profiles import STANDARD_ODRS_HZ
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 SampleSource = Callable[[np.ndarray, float], np.ndarray]
 
-#: Rates the emulator accepts in CONFIGURE (Hz), besides the profile's own.
-STANDARD_ODRS = (12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 500.0, 800.0, 1000.0, 1600.0)
+#: Rates a device not made from a profile accepts in CONFIGURE (Hz), besides its own; a device made from
+#: a profile accepts (and advertises) its :meth:`~imuforge.sensors.profiles.HardwareProfile.settable_odrs`.
+STANDARD_ODRS = STANDARD_ODRS_HZ
 
 
 # ---------------------------------------------------------------------------- sources
@@ -229,6 +231,15 @@ def follow_activity_file(source: ActivitySource, path, stop: threading.Event, *,
 
 
 # ---------------------------------------------------------------------------- faults and device
+#: The largest clock error (ppm) an emulated device takes: ±1 %. Crystals are within ~100 ppm and the
+#: sensors' internal RC oscillators within a few thousand (the nano33's 99.84 Hz is −1600 ppm); a larger
+#: error is not a clock error but another ODR.
+MAX_CLOCK_PPM = 10_000.0
+
+#: The longest streaming time (s) before a disconnect fault: a day, like the longest capture.
+MAX_DISCONNECT_AFTER_S = 86_400.0
+
+
 @dataclass
 class Faults:
     """Faults to inject. Rates are per SAMPLES frame; times in s of streaming."""
@@ -244,6 +255,9 @@ class Faults:
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValidationError(f"{name} must be in [0, 1], got {v}")
+        check_range("clock_ppm", self.clock_ppm, -MAX_CLOCK_PPM, MAX_CLOCK_PPM, unit="ppm")
+        if self.disconnect_after_s is not None:
+            check_range("disconnect_after_s", self.disconnect_after_s, 0.0, MAX_DISCONNECT_AFTER_S, unit="s")
 
 
 class EmulatedDevice:
@@ -294,7 +308,8 @@ class EmulatedDevice:
 
     @classmethod
     def from_profile(cls, profile, source: SampleSource | None = None, **kw) -> EmulatedDevice:
-        """A device with a HardwareProfile's ODR, ranges, resolution and channels."""
+        """A device with a HardwareProfile's ODR, ranges, resolution and channels. It advertises and accepts
+        the ODRs ``--odr`` may set for the profile (``settable_odrs``), and names itself after the profile."""
         acc = profile.sensors.get("accel")
         gyro = profile.sensors.get("gyro")
         mag = profile.sensors.get("mag")
@@ -302,8 +317,9 @@ class EmulatedDevice:
         bits = acc.bits if acc else 16
         kw.setdefault("device_id", f"emu-{profile.name}")
         return cls(source if source is not None else desk_source(profile), profile_name=profile.name,
-                   board=f"emulated {profile.description or profile.name}"[:60], chips=",".join(profile.chips),
-                   odr_hz=float(profile.odr_hz), acc_range_g=acc.range_si / STANDARD_GRAVITY if acc else 0.0,
+                   board=f"emulated {profile.name}", chips=",".join(profile.chips),
+                   odr_hz=float(profile.odr_hz), odrs_hz=profile.settable_odrs(),
+                   acc_range_g=acc.range_si / STANDARD_GRAVITY if acc else 0.0,
                    gyro_range_dps=gyro.range_si / DEG if gyro else 0.0, bits=bits, channel_mask=mask,
                    mag_range_ut=mag.range_si if mag else 1300.0, **kw)
 
@@ -527,7 +543,12 @@ def serve_tcp(device: EmulatedDevice, port: int = 0, *, host: str = "127.0.0.1",
     stop = stop or threading.Event()
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((host, port))
+    try:
+        srv.bind((host, port))
+    except (OSError, OverflowError) as exc:  # in use, privileged, or not a port number
+        srv.close()
+        raise ValidationError(f"cannot listen on TCP {host}:{port}: {getattr(exc, 'strerror', None) or exc}",
+                              allowed="a free port 1024 … 65535, or 0 for any free one") from None
     srv.listen(1)
     srv.settimeout(0.1)
     on_ready(srv.getsockname()[1])

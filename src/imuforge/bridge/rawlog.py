@@ -117,6 +117,20 @@ def _plausible(raw: bytes, off: int, last_t: float) -> tuple[int, float, int] | 
     return kind, t, end
 
 
+def _read_header(raw: bytes) -> tuple[dict[str, Any] | None, int, str]:
+    """``(header, offset of the first record, why)``; header None (and ``why`` saying how) when damaged."""
+    nl = raw.find(b"\n", len(MAGIC))
+    if nl < 0:
+        return None, len(MAGIC), "incomplete: the capture died while starting, or its end of line is damaged"
+    try:
+        header = json.loads(raw[len(MAGIC):nl].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, len(MAGIC), f"not valid JSON: {exc}"
+    if not isinstance(header, dict):
+        return None, len(MAGIC), "not a JSON object"
+    return header, nl + 1, ""
+
+
 def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], dict[str, Any]]:
     """Read a raw log: ``(header, records, info)``.
 
@@ -125,27 +139,32 @@ def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], 
     read: the reader skips forward to the next plausible record and reports
     ``info["corrupt_bytes"]`` and ``info["corrupt_regions"]``; frames inside RX records carry
     their own CRC, so anything wrongly resynchronised on is rejected later, never turned into data.
+    A damaged JSON header is skipped the same way: the header is then ``{}`` (its settings — label,
+    profile, stream format … — are lost) and ``info["header_damaged"]`` says why; a log with no
+    readable record after a damaged header is refused in one line.
     """
     path = Path(path)
     raw = path.read_bytes()
     if not raw.startswith(MAGIC):
         raise ValidationError("not an imuforge raw capture log (bad magic)", source=str(path),
                               allowed="a .rawlog written by imuforge capture")
-    nl = raw.find(b"\n", len(MAGIC))
-    if nl < 0:
-        raise ValidationError("raw log header is incomplete (the capture died while starting)", source=str(path))
-    try:
-        header = json.loads(raw[len(MAGIC):nl].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ValidationError(f"corrupt raw log header ({exc}); the records after it may still be readable with "
-                              "a hand-written header", source=str(path)) from None
-    if not isinstance(header, dict):
-        raise ValidationError("corrupt raw log header (not a JSON object)", source=str(path))
-    off = nl + 1
+    header, off, damaged = _read_header(raw)
+    info = {"truncated": False, "corrupt_bytes": 0, "corrupt_regions": 0, "header_damaged": damaged}
+    # after a damaged header the first record must start the clock (t ≥ 0): no wild resync on header bytes
+    first_t = -float("inf") if header is not None else 0.0
+    records = _read_records(raw, off, info, first_t, skip_header=bool(damaged))
+    if header is None and not records:
+        raise ValidationError(f"corrupt raw log header ({damaged}) and no readable record after it: nothing "
+                              "to recover", source=str(path), allowed="a .rawlog written by imuforge capture")
+    return header or {}, records, info
+
+
+def _read_records(raw: bytes, off: int, info: dict[str, Any], last_t: float, *,
+                  skip_header: bool) -> list[LogRecord]:
+    """The records from ``off`` on, resynchronising over damaged bytes (counted in ``info``); with
+    ``skip_header`` the bytes before the first record are a damaged header, not counted as corrupt."""
     records: list[LogRecord] = []
-    info = {"truncated": False, "corrupt_bytes": 0, "corrupt_regions": 0}
     n = len(raw)
-    last_t = -float("inf")
     while off < n:
         rec = _plausible(raw, off, last_t)
         if rec is None:
@@ -155,14 +174,15 @@ def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], 
             while nxt < n and _plausible(raw, nxt, last_t) is None:
                 nxt += 1
             if nxt >= n:
-                info["truncated"] = True
+                info["truncated"] = bool(records) or not skip_header
                 break
-            info["corrupt_bytes"] += nxt - off
-            info["corrupt_regions"] += 1
+            if not (skip_header and not records):
+                info["corrupt_bytes"] += nxt - off
+                info["corrupt_regions"] += 1
             off = nxt
             continue
         kind, t, end = rec
         records.append(LogRecord(kind, t, raw[off + _REC.size:end]))
         last_t = t
         off = end
-    return header, records, info
+    return records

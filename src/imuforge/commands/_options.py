@@ -33,3 +33,19 @@ def label_from_args(args, option: str = "--label") -> str | None:
     if args.label is None:
         return None
     return canonical_label(args.label, allow_custom=args.custom_label, source=option)
+
+
+#: Allowed ranges of the link options `capture` and `hil` share: flag → (attribute, lowest, highest, unit).
+LINK_RANGES = {"--baud": ("baud", 1, 10**8, "baud"), "--wait-s": ("wait_s", 0, 86_400, "s")}
+
+
+def check_numbers(args, ranges: dict) -> None:
+    """Every option of ``ranges`` (flag → (attribute, lowest, highest, unit)) that was given lies within
+    its range, else one line naming the flag and the range: called first, before a port opens or a file
+    changes."""
+    from imuforge.errors import check_range
+
+    for flag, (attr, lo, hi, unit) in ranges.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            check_range(flag, value, lo, hi, unit=unit)

@@ -7,7 +7,13 @@ import sys
 import threading
 from pathlib import Path
 
-from imuforge.commands._options import add_device_overrides, add_label_options, label_from_args
+from imuforge.commands._options import (
+    LINK_RANGES,
+    add_device_overrides,
+    add_label_options,
+    check_numbers,
+    label_from_args,
+)
 from imuforge.errors import ValidationError
 
 
@@ -21,15 +27,16 @@ def register(sub) -> None:
                        description="Capture from a device speaking the imuforge bridge protocol (or printing "
                        "CSV lines). Received bytes go to an append-only raw log (OUT.rawlog) first; Ctrl-C "
                        "or SIGTERM stops early and keeps what arrived.",
-                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of "
-                       "the samples are missing); 1 nothing received (no device answered: a raw log that "
-                       "received nothing is removed, one that received bytes is kept and named); 2 bad input "
-                       "or a device that refuses the configuration; 3 ended early (Ctrl-C or SIGTERM, "
-                       "disconnected or timed out) — what arrived is saved. --guided: 0 every activity "
-                       "written, 3 some were not (skipped, still moving after the retries, ended early, or "
-                       "the device was lost: the session ends, the recordings written before are kept and "
-                       "OUT/guided.json says which were not and why); the device is checked before the "
-                       "first prompt (1 when it does not answer).")
+                       epilog="exit status: 0 complete (a warning is printed when more than 5 % of the "
+                       "samples are missing); 1 the device answered but sent no sample (the raw log is kept "
+                       "and named); 2 bad input, no device answering (unplugged, wrong port or baud: a raw "
+                       "log that received nothing is removed with the folders made for it, one that received "
+                       "bytes is kept and named) or a device that refuses the configuration; 3 ended early "
+                       "(Ctrl-C or SIGTERM, disconnected or timed out) — what arrived is saved. --guided: 0 "
+                       "every activity written, 3 some were not (skipped, still moving after the retries, "
+                       "ended early, or the device was lost: the session ends, the recordings written before "
+                       "are kept and OUT/guided.json says which were not and why); the device is checked "
+                       "before the first prompt (2 when it does not answer).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", help="serial device or pyserial URL (socket://HOST:PORT, loop://)")
     src.add_argument("--port-file", metavar="FILE", help="read the port from FILE, waiting up to --wait-s for it "
@@ -69,7 +76,8 @@ def register(sub) -> None:
     add_device_overrides(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (default)")
-    where.add_argument("--tcp", type=int, metavar="PORT", help="serve on TCP (socket://127.0.0.1:PORT)")
+    where.add_argument("--tcp", type=int, metavar="PORT",
+                       help="serve on TCP (socket://127.0.0.1:PORT; 0 = any free port)")
     where.add_argument("--ble", action="store_true", help="serve as a BLE peripheral through bumble (--hci)")
     p.add_argument("--port-file", metavar="FILE", help="--pty/--tcp: write the port to FILE once listening "
                    "(atomically), for `capture --port-file FILE` / `hil --port-file FILE` to wait on")
@@ -173,13 +181,19 @@ def cmd_capture(args) -> int:
     from imuforge.bridge.links import wait_for_port_file
     from imuforge.recording import check_recording_path, write_recording
 
+    check_numbers(args, LINK_RANGES)
     if getattr(args, "guided", False):
         return cmd_guided(args)
     if args.recover:
-        out = check_recording_path(args.out or str(Path(args.recover).with_suffix("")) + ".imu.parquet")
+        default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
+        out = _new_out(check_recording_path(args.out or default), args.overwrite)
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
                               subject=args.subject)
         write_recording(rec, out, overwrite=args.overwrite)
+        if report["header_damaged"]:
+            print(f"the raw log's header is damaged ({report['header_damaged'][:120]}): read the frames "
+                  "after it; its label, profile, placement and subject are lost unless given (--label, "
+                  "--profile, …)")
         torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
             if report["truncated"] else ""
         print(f"recovered {len(rec)} samples, {rec.duration_s:.1f} s at {rec.rate_hz:.3f} Hz from "
@@ -196,9 +210,8 @@ def cmd_capture(args) -> int:
         raise ValidationError("--activities / --model go with --guided", allowed="--guided --activities a,b,…")
     # every option is checked before anything on disk changes (an old raw log is moved aside below)
     opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
-    out = check_recording_path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet")
-    if out.exists() and not args.overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    out = _new_out(check_recording_path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet"),
+                   args.overwrite)
     if args.port_file:  # after every check, before an old raw log is moved aside
         args.port = wait_for_port_file(args.port_file, args.wait_s)
     stem = out.name.removesuffix(".imu.parquet").removesuffix(".csv")
@@ -218,9 +231,9 @@ def cmd_capture(args) -> int:
     with sigterm_as_interrupt() as term, term.polling():
         try:
             res = capture(open_link, log, opts, on_status=None if args.quiet else _status_line)
-        except NoDeviceAnswer as exc:
-            print(f"imuforge capture: {exc}", file=sys.stderr)
-            return 1
+        except NoDeviceAnswer as exc:  # unplugged, wrong port or baud: one line, exit 2, as bad input
+            print(f"imuforge capture: error: {exc}", file=sys.stderr)
+            return 2
         return _write_capture(res, out, log, args)
 
 
@@ -246,6 +259,13 @@ def _write_capture(res, out: Path, log: Path, args) -> int:
         print("the device disconnected before the capture was complete: the recording holds what arrived")
         return 3
     return 0 if res.complete else 3
+
+
+def _new_out(out: Path, overwrite: bool) -> Path:
+    """``out``, refused in CLI words when it exists without ``--overwrite`` (before any work is done)."""
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+    return out
 
 
 def _end_status_line() -> None:
@@ -314,8 +334,8 @@ def cmd_guided(args) -> int:
             res = G.guided_capture(_link_opener(args), args.out, plan, opts, prompter,
                                    overwrite=args.overwrite, on_status=None if args.quiet else _status_line)
     except NoDeviceAnswer as exc:
-        print(f"imuforge capture: {exc}", file=sys.stderr)
-        return 1
+        print(f"imuforge capture: error: {exc}", file=sys.stderr)
+        return 2
     for w in res.warnings:
         print(f"warning: {w}")
     for a, why in res.not_written.items():
@@ -360,18 +380,31 @@ def _print_gaps(rec) -> None:
 
 
 # ---------------------------------------------------------------------------- emulate
+def _emulate_ranges() -> dict:
+    """Allowed ranges of `emulate`'s numeric options (flag → attribute, lowest, highest, unit)."""
+    from imuforge.bridge.emulator import MAX_CLOCK_PPM, MAX_DISCONNECT_AFTER_S
+
+    return {"--tcp": ("tcp", 0, 65535, ""), "--drop-rate": ("drop_rate", 0, 1, ""),
+            "--corrupt-rate": ("corrupt_rate", 0, 1, ""),
+            "--disconnect-after": ("disconnect_after", 0, MAX_DISCONNECT_AFTER_S, "s"),
+            "--clock-ppm": ("clock_ppm", -MAX_CLOCK_PPM, MAX_CLOCK_PPM, "ppm")}
+
+
 def cmd_emulate(args) -> int:
     from imuforge.bridge import emulator as E
     from imuforge.sensors.profiles import load_profile
 
+    check_numbers(args, _emulate_ranges())
     if args.ble:
         from imuforge.errors import require_extra
 
         require_extra("bumble", purpose="imuforge emulate --ble")
     if args.hil_model:
         from imuforge.errors import require_extra
+        from imuforge.hil.runner import load_export
 
         require_extra("tflite_micro", purpose="imuforge emulate --hil-model")
+        load_export(args.hil_model, option="--hil-model")  # a damaged export: one line, before it listens
     profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
     source_kind = args.source or ("schedule" if args.schedule else "desk")
     stop = threading.Event()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from imuforge.commands._options import LINK_RANGES, check_numbers
+
 
 def add_link_options(p, *, required: bool = True) -> None:
     """``--port`` / ``--ble`` / ``--emulate`` / ``--qemu`` (one of them) and their settings."""
@@ -18,7 +20,8 @@ def add_link_options(p, *, required: bool = True) -> None:
                        "compiled on the host; the TFLM interpreter when no C compiler is found)")
     where.add_argument("--qemu", action="store_true",
                        help="build the QEMU Cortex-M4 firmware with the export's generated C (c/) and run HIL on it")
-    p.add_argument("--dsp", action="store_true", help="--qemu: compile the generated C's SMLAD (DSP) path")
+    p.add_argument("--dsp", action="store_true",
+                   help="--qemu: compile the generated C's SMLAD (DSP) path (refused with another link)")
     p.add_argument("--profile", default="nano33-ble-sense-rev2", help="--emulate: hardware profile of the wearable")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
     p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
@@ -104,17 +107,7 @@ def _require_extras(args) -> None:
 NUMBER_RANGES = {"--runs": ("runs", 1, 65535, ""), "--warmup": ("warmup", 0, 65535, ""),
                  "--timeout": ("timeout", 0.001, 3600, "s"), "--retries": ("retries", 0, 100, ""),
                  "--pipeline": ("pipeline", 1, 64, "windows"), "--max-windows": ("max_windows", 1, 10**9, ""),
-                 "--latency-budget-ms": ("latency_budget_ms", 1e-6, 3.6e6, "ms"), "--baud": ("baud", 1, 10**8, "")}
-
-
-def check_numbers(args) -> None:
-    """Every numeric option within its range, before a port is opened or an emulator started."""
-    from imuforge.errors import check_range
-
-    for flag, (attr, lo, hi, unit) in NUMBER_RANGES.items():
-        value = getattr(args, attr)
-        if value is not None:
-            check_range(flag, value, lo, hi, unit=unit)
+                 "--latency-budget-ms": ("latency_budget_ms", 1e-6, 3.6e6, "ms"), **LINK_RANGES}
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -130,10 +123,23 @@ def _check_out(out: Path, overwrite: bool) -> None:
                               allowed="a new folder, or --overwrite to replace that report")
 
 
+def _check_dsp(args) -> None:
+    """``--dsp`` picks how the QEMU firmware is compiled; with another link nothing would use it: refused."""
+    from imuforge.errors import ValidationError
+
+    if args.dsp and not args.qemu:
+        link, runs = ("--port/--ble", "a board runs the path its firmware was built with")
+        if args.emulate:
+            link, runs = "--emulate", "the emulated wearable runs the generated C built for this host"
+        raise ValidationError(f"--dsp with {link}: --dsp compiles the QEMU firmware's SMLAD path, and {runs}",
+                              allowed="--qemu --dsp, or leave out --dsp")
+
+
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
-    check_numbers(args)
+    check_numbers(args, NUMBER_RANGES)
+    _check_dsp(args)
     _check_out(args.out, args.overwrite)
     preload_ml_stack()
     _require_extras(args)

@@ -168,17 +168,20 @@ class HilDevice:
 
     @classmethod
     def from_export(cls, export_dir: str | os.PathLike, **kw) -> HilDevice:
-        """The model of an ``imuforge export`` folder, with the arena its ``model.h`` reserves."""
+        """The model of an ``imuforge export`` folder, with the arena its ``model.h`` reserves.
+
+        The folder is checked as ``imuforge hil`` checks it (:func:`imuforge.hil.runner.load_export`): a
+        missing, truncated or edited ``model.tflite`` or ``card.json`` is one ``corrupt export folder`` error.
+        """
+        from imuforge.hil.runner import load_export
+
         d = Path(export_dir)
-        path = d / "model.tflite"
-        if not path.exists():
-            raise ValidationError(f"no model.tflite in {d}", source=str(d), allowed="a folder made by imuforge export")
+        export = load_export(d)
         kw.setdefault("arena_size", model_arena_bytes(d))
-        kw.setdefault("name", ExportCard.read(d / "card.json").model.name
-                      if (d / "card.json").exists() else path.stem)
+        kw.setdefault("name", export.card.model.name)
         sources = sorted((d / "c").glob("*.c")) if (d / "c").is_dir() else []
         kw.setdefault("c_source", sources[0] if sources else None)
-        return cls(path.read_bytes(), **kw)
+        return cls(export.model_bytes, **kw)
 
     # ------------------------------------------------------------------ wiring
     def attach(self, device) -> HilDevice:

@@ -87,17 +87,17 @@ def _check_card(card: Any, path: Path) -> dict[str, Any]:
     return card
 
 
-def load_export(path: str | os.PathLike) -> ExportedModel:
+def load_export(path: str | os.PathLike, *, option: str = "--model") -> ExportedModel:
     """Open an export folder (needs ``model.tflite`` and ``card.json``), checking both are intact.
 
     ``model.tflite`` must be a TFLite flatbuffer whose sha-256 is the card's; a damaged file raises
-    ``corrupt export folder: <file>: <why>``.
+    ``corrupt export folder: <file>: <why>``. ``option``: the flag that named the folder, for the error.
     """
     d = Path(path)
     missing = [f for f in ("model.tflite", "card.json") if not (d / f).exists()]
     if not d.is_dir() or missing:
         raise ValidationError(f"{d} is not an export folder" + (f": missing {', '.join(missing)}" if missing else ""),
-                              source="--model", allowed="a folder made by imuforge export")
+                              source=option, allowed="a folder made by imuforge export")
     from imuforge.train.run import read_json_file
 
     card = ExportCard.from_json(_check_card(read_json_file(d / "card.json", corrupt_export), d / "card.json"))

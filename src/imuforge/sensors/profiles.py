@@ -22,6 +22,10 @@ SENSOR_KINDS = ("accel", "gyro", "mag")
 #: the command-line flag of each configuration override (for error messages)
 OVERRIDE_FLAGS = {"odr_hz": "--odr", "range_g": "--range-g", "range_dps": "--range-dps"}
 
+#: Common ODRs (Hz). A chip that takes any ODR in a span (``odr_min_hz`` … ``odr_max_hz``, a divider) offers
+#: these of them as its discrete choices (:meth:`HardwareProfile.settable_odrs`).
+STANDARD_ODRS_HZ = (12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 500.0, 800.0, 1000.0, 1600.0)
+
 # ------------------------------------------------------------------------------------ schema
 _COMMON_CHIP_KEYS = {"bits", "odrs_hz", "odr_min_hz", "odr_max_hz", "bandwidth_odr_ratio", "bandwidths_hz",
                      "filter_order", "bias_tau_s", "sensitivity_tolerance_pct", "cross_axis_pct",
@@ -105,6 +109,13 @@ class SensorModel:
     bias_xyz_si: tuple[float, float, float] | None = None          # per-axis bias, SI unit
     scale_xyz: tuple[float, float, float] | None = None            # per-axis scale factor (1 = exact)
     g_sensitivity_xyz_si: tuple[float, float, float] | None = None  # signed, (rad/s)/(m/s²), gyro only
+    # the ODRs the chip can be set to: a list, and/or any value of a span (lowest, highest)
+    odrs_hz: tuple[float, ...] = field(default=(), compare=False)
+    odr_span_hz: tuple[float, float] | None = field(default=None, compare=False)
+
+    def supports_odr(self, odr: float) -> bool:
+        """Whether the chip can run at ``odr`` (the rule the profile's ``odr_hz`` and ``--odr`` obey)."""
+        return _odr_ok(self.odrs_hz, self.odr_span_hz, odr)
 
     @property
     def lsb_si(self) -> float:
@@ -156,6 +167,15 @@ class HardwareProfile:
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(f"{s.channel_group}_{a}" for s in self.sensors.values() for a in "xyz")
+
+    def settable_odrs(self) -> tuple[float, ...]:
+        """The ODRs an ``odr_hz`` override (``--odr``) may set: those the accelerometer and the gyroscope
+        can both do (:meth:`SensorModel.supports_odr`, the check :func:`load_profile` makes), the profile's
+        own among them. A chip that takes any ODR of a span offers the :data:`STANDARD_ODRS_HZ` inside it."""
+        moved = [s for k, s in self.sensors.items() if k in ("accel", "gyro")]
+        moved = moved or list(self.sensors.values())[:1]
+        candidates = {o for s in moved for o in s.odrs_hz} | set(STANDARD_ODRS_HZ) | {self.odr_hz}
+        return tuple(sorted(o for o in candidates if all(s.supports_odr(o) for s in moved)))
 
     @property
     def chips(self) -> tuple[str, ...]:
@@ -337,11 +357,27 @@ def _validate_chip(doc: dict, path: Path) -> None:
     _check_keys(_table(doc, "defaults", src), CHIP_DEFAULT_KEYS, f"{src}: [defaults]")
 
 
-def _supports_odr(sec: dict, odr: float) -> bool:
-    if "odrs_hz" in sec and any(abs(odr - o) <= 1e-6 * o for o in sec["odrs_hz"]):
-        return True
+def _odr_choices(profile: HardwareProfile) -> str | None:
+    """``profile.settable_odrs()`` as text when they are all there is (no sensor takes a span), else None."""
+    if any(s.odr_span_hz for k, s in profile.sensors.items() if k in ("accel", "gyro")):
+        return None
+    return ", ".join(f"{o:g}" for o in profile.settable_odrs()) + " Hz"
+
+
+def _odr_span(sec: dict) -> tuple[float, float] | None:
     lo, hi = sec.get("odr_min_hz"), sec.get("odr_max_hz")
-    return lo is not None and hi is not None and lo - 1e-9 <= odr <= hi + 1e-9
+    return (float(lo), float(hi)) if lo is not None and hi is not None else None
+
+
+def _odr_ok(odrs, span: tuple[float, float] | None, odr: float) -> bool:
+    """Whether ``odr`` is one of ``odrs`` or inside ``span``: the one rule for an ODR a chip can do."""
+    if any(abs(odr - o) <= 1e-6 * o for o in odrs):
+        return True
+    return span is not None and span[0] - 1e-9 <= odr <= span[1] + 1e-9
+
+
+def _supports_odr(sec: dict, odr: float) -> bool:
+    return _odr_ok(sec.get("odrs_hz", ()), _odr_span(sec), odr)
 
 
 def _odr_allowed(sec: dict) -> str:
@@ -430,7 +466,8 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
         bandwidth_hz=bandwidth, filter_order=order, bias_sd_si=bias_sd, bias_instability_si=bias_inst,
         bias_tau_s=float(sec.get("bias_tau_s", 100.0)), scale_sd=sec.get("sensitivity_tolerance_pct", 0.0) / 100,
         cross_axis_sd=sec.get("cross_axis_pct", 0.0) / 100, g_sensitivity_si=g_sens, sources=sources,
-        sensitivity_si=sensitivity_si, **cal,
+        sensitivity_si=sensitivity_si, odrs_hz=tuple(float(o) for o in sec.get("odrs_hz", ())),
+        odr_span_hz=_odr_span(sec), **cal,
     )
 
 
@@ -597,8 +634,12 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
             flag = next((OVERRIDE_FLAGS[key] for key in overrides.get(k, {}) if key in exc.what), None)
             if flag is None:
                 raise
+            allowed = exc.allowed
+            if flag == "--odr":  # both sensors move: the ODRs both can do (what an emulated device offers)
+                plain = _build_profile(device, kind, chips, src, path, {"accel": {}, "gyro": {}}, placement)
+                allowed = _odr_choices(plain) or allowed
             raise ValidationError(exc.what, source=f"{flag} (profile {device['name']!r})",
-                                  allowed=exc.allowed) from None
+                                  allowed=allowed) from None
     if not sensors:
         raise ValidationError("profile configures no sensor", source=src, allowed="[accel], [gyro], [mag]")
 

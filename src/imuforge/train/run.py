@@ -155,13 +155,29 @@ def _check_config(config: Any, path: Path) -> dict[str, Any]:
     return config
 
 
-def _check_labels(doc: Any, path: Path) -> list[str]:
-    labels = doc.get("labels") if isinstance(doc, dict) else None
-    if not isinstance(labels, list) or not labels or not all(isinstance(v, str) and v for v in labels):
-        raise corrupt(path, "labels must be a non-empty list of label names")
+_LABELS_SHAPE = '{"labels": [one name per model output, in output order]}'
+
+
+def _check_labels(doc: Any, path: Path, n_outputs: int | None) -> list[str]:
+    """The label names, one per model output (``n_outputs``: config.json's ``n_classes``, None if unknown)."""
+    labels = doc.get("labels") if isinstance(doc, dict) else doc
+    if not isinstance(labels, list) or not all(isinstance(v, str) and v for v in labels):
+        raise corrupt(path, f"labels are not a list of names; the file must be {_LABELS_SHAPE}")
+    if n_outputs is not None and len(labels) != n_outputs:
+        raise corrupt(path, f"names {len(labels)} label(s) but the model has {n_outputs} outputs "
+                            f"(config.json n_classes); the file must be {_LABELS_SHAPE}")
+    if not labels or not isinstance(doc, dict):
+        what = "a bare list of names" if labels else "no labels"
+        raise corrupt(path, f"{what}; the file must be {_LABELS_SHAPE}")
     if len(set(labels)) != len(labels):
         raise corrupt(path, "labels are not unique")
     return list(labels)
+
+
+def _n_outputs(config: dict[str, Any]) -> int | None:
+    """The model's output count config.json records (``n_classes``), None when it records none."""
+    n = config.get("n_classes")
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
 
 def _check_normalisation(doc: Any, path: Path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +208,7 @@ def load_run(path: str | os.PathLike) -> Run:
         raise ValidationError(f"{path} is not a training run: missing {', '.join(missing)}",
                               allowed="a folder made by imuforge train")
     config = _check_config(read_json_file(path / "config.json"), path / "config.json")
-    labels = _check_labels(read_json_file(path / "labels.json"), path / "labels.json")
+    labels = _check_labels(read_json_file(path / "labels.json"), path / "labels.json", _n_outputs(config))
     mean, std = _check_normalisation(read_json_file(path / "normalisation.json"), path / "normalisation.json",
                                      len(config["channels"]))
     return Run(path=path, config=config, labels=labels, mean=mean, std=std)
