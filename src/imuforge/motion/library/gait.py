@@ -102,6 +102,7 @@ from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from imuforge.errors import ValidationError
+from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
     J,
@@ -552,20 +553,7 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     cycle, basis = _phase_basis(phase)
     keys, coefs = _coefficient_matrix(kind, round(speed * 20) / 20, stance)
     curves = basis @ coefs  # every curve in one product
-    out = {}
-    for j, key in enumerate(keys):
-        coef, value = coefs[:, j], curves[..., j]
-        off, fac = style.get(key, (0.0, 1.0))
-        a = amp * fac * (1.0 + GAITS[kind].scaled.get(key, 0.0) * (closure.amp - 1.0))
-        if key == "hip_flex":
-            off = off + closure.offset
-        if key == "knee_flex":
-            # scaled about full extension and the person's offset faded out towards it, so the knee's
-            # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
-            k = k0 + a * (value - k0) if (k0 := GAITS[kind].knee_pivot) else a * value
-            out[key] = _soft_floor(k + off * -np.expm1(-(k / 20.0) ** 2), KNEE_FLOOR_DEG, 0.6)
-        else:
-            out[key] = coef[0] + off + a * (value - coef[0])
+    out = _curve_angles(kind, keys, coefs, curves, closure, amp, style)
     if closure.hip is not None:
         out["hip_flex"] = out["hip_flex"] + basis @ closure.hip
     if closure.add is not None:
@@ -578,6 +566,73 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
         out["hip_add"] = out.get("hip_add", 0.0) + add
     return out
 
+
+def _curve_angles(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves: np.ndarray, closure: Closure, amp,
+                  style: dict) -> dict[str, np.ndarray]:
+    """:func:`_leg_angles`' angles before the closure's corrections: each curve of ``curves`` (the rows of
+    ``keys``' Fourier ``coefs`` at the phases) about its mean, with this person's offset and amplitude factor,
+    the closure's hip amplitude and offset and the stride amplitude ``amp``; the knee's soft floor. With the
+    compiled kernel one pass over every angle (``_kernels.gait_curves``: the same operations, the same bits)."""
+    fast = _curves_compiled(kind, keys, coefs, curves, closure, amp, style)
+    g = GAITS[kind]
+    if fast is not None:
+        return fast
+    out = {}
+    for j, key in enumerate(keys):
+        coef, value = coefs[:, j], curves[..., j]
+        off, fac = style.get(key, (0.0, 1.0))
+        a = amp * fac * (1.0 + g.scaled.get(key, 0.0) * (closure.amp - 1.0))
+        if key == "hip_flex":
+            off = off + closure.offset
+        if key == "knee_flex":
+            # scaled about full extension and the person's offset faded out towards it, so the knee's
+            # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
+            k = k0 + a * (value - k0) if (k0 := g.knee_pivot) else a * value
+            out[key] = _soft_floor(k + off * -np.expm1(-(k / 20.0) ** 2), KNEE_FLOOR_DEG, 0.6)
+        else:
+            out[key] = coef[0] + off + a * (value - coef[0])
+    return out
+
+
+def _held_or_rows(x, n: int) -> np.ndarray | None:
+    """``x`` (a number, or one value per frame of ``n``) as a contiguous float64 buffer; None otherwise."""
+    if isinstance(x, float):
+        return np.array([x])
+    x = np.asarray(x)
+    if x.dtype != np.float64 or x.shape not in ((), (n,)):
+        return None
+    return np.ascontiguousarray(x.reshape(-1))
+
+
+@functools.lru_cache(maxsize=64)
+def _curve_layout(kind: str, keys: tuple[str, ...]) -> tuple[np.ndarray, int, int]:
+    """The compiled curves' per-gait inputs: each angle's share of the closure's amplitude, and the hip's
+    and knee's rows (−1: none)."""
+    g = GAITS[kind]
+    scl = np.array([float(g.scaled.get(key, 0.0)) for key in keys])
+    scl.flags.writeable = False
+    return scl, *(keys.index(key) if key in keys else -1 for key in ("hip_flex", "knee_flex"))
+
+
+def _curves_compiled(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves: np.ndarray,
+                     closure: Closure, amp, style: dict) -> dict[str, np.ndarray] | None:
+    """:func:`_curve_angles` by ``_kernels.gait_curves``, or None where it does not apply (no kernel, or
+    shapes other than (legs, frames))."""
+    k = Q._kernel()
+    if not (k and hasattr(k, "gait_curves")) or curves.ndim != 3 or curves.dtype != np.float64:
+        return None
+    R, N, K = curves.shape
+    camp, coff = _held_or_rows(closure.amp, N), _held_or_rows(closure.offset, N)
+    if (camp is None or coff is None or not isinstance(amp, np.ndarray) or amp.shape != (R, N)
+            or amp.dtype != np.float64):
+        return None
+    off, fac = np.array([style.get(key, (0.0, 1.0)) for key in keys], dtype=float).T.copy()
+    scl, hip, knee = _curve_layout(kind, keys)
+    out = np.empty((K, R, N))
+    k.gait_curves(np.ascontiguousarray(curves), R, N, K, np.ascontiguousarray(coefs[0]), off, fac, scl,
+                  np.ascontiguousarray(amp), camp, coff, hip, knee, float(GAITS[kind].knee_pivot), KNEE_FLOOR_DEG,
+                  0.6, out)
+    return dict(zip(keys, out))
 
 class _Recent:
     """The last few values of a function of arrays, keyed by the arrays' bytes: a gait closure's probes

@@ -1,0 +1,77 @@
+"""The compiled gait loops must give the bits of the numpy forms they replace (motion.library.gait)."""
+
+import numpy as np
+import pytest
+
+from imuforge.motion import quat as Q
+from imuforge.motion.body import Person
+from imuforge.motion.library import gait
+
+needs_kernel = pytest.mark.skipif(not (Q._kernel() and hasattr(Q._kernel(), "gait_curves")),
+                                  reason="the C kernel is not built")
+
+
+def _same(x, y):
+    assert x.shape == y.shape and x.dtype == y.dtype
+    assert np.array_equal(x, y, equal_nan=True)
+    assert np.array_equal(np.signbit(x), np.signbit(y))
+
+
+def _both(monkeypatch, *args):
+    """(compiled, numpy) :func:`gait._curve_angles` of ``args``."""
+    fast = gait._curve_angles(*args)
+    with monkeypatch.context() as m:
+        m.setattr(Q, "_KERNEL", False)
+        slow = gait._curve_angles(*args)
+    return fast, slow
+
+
+@needs_kernel
+@pytest.mark.parametrize("kind", list(gait.GAITS))
+@pytest.mark.parametrize("batched", [False, True])
+def test_compiled_curves_equal_the_numpy_loop(kind, batched, monkeypatch):
+    rng = np.random.default_rng(7)
+    n = 97
+    phase = np.stack([np.arange(n) / 60.0, np.arange(n) / 60.0 + 0.5])
+    _, basis = gait._phase_basis(phase)
+    keys, coefs = gait._coefficient_matrix(kind, 1.3 if kind != "running" else 3.0, gait.GAITS[kind].stance)
+    curves = basis @ coefs
+    if batched:  # the hip fit's probes: one amplitude and offset per frame
+        closure = gait.Closure(amp=rng.uniform(0.5, 1.5, n), offset=rng.uniform(-20, 5, n))
+    else:
+        closure = gait.Closure(amp=1.1, offset=-4.0)
+    amp = rng.uniform(0.9, 1.1, (2, n))
+    style = gait.person_gait_style(Person(gait_style_seed=3))
+    fast, slow = _both(monkeypatch, kind, keys, coefs, curves, closure, amp, style)
+    assert list(fast) == list(slow) == list(keys)
+    for key in keys:
+        _same(fast[key], slow[key])
+
+
+@needs_kernel
+def test_compiled_knee_soft_floor_equals_numpy_on_every_branch(monkeypatch):
+    """The knee's soft floor (numpy's logaddexp: equal arguments, either sign of their difference, far
+    below and above the floor) and the faded offset, over a wide range of curve values."""
+    kind = "walking"
+    keys, coefs = gait._coefficient_matrix(kind, 1.3, gait.GAITS[kind].stance)
+    rng = np.random.default_rng(11)
+    n = 4001
+    curves = rng.normal(0.0, 60.0, (2, n, len(keys)))
+    knee = keys.index("knee_flex")
+    curves[0, :40, knee] = gait.KNEE_FLOOR_DEG  # x − floor = 0 with a zero offset: logaddexp(0, 0)
+    curves[1, :40, knee] = np.linspace(-1e-9, 1e-9, 40) + gait.KNEE_FLOOR_DEG
+    curves[0, 40:60, knee] = np.array([1e3, -1e3, 1e150, -1e150, 0.0, -0.0, 1e-300, -1e-300, 700, -700] * 2)
+    for off in (0.0, 3.7, -5.2):
+        style = {"knee_flex": (off, 1.0)}
+        fast, slow = _both(monkeypatch, kind, keys, coefs, curves, gait.Closure(), np.ones((2, n)), style)
+        for key in keys:
+            _same(fast[key], slow[key])
+
+
+def test_closed_gait_is_the_same_without_the_compiled_loops(monkeypatch):
+    from imuforge.motion.library import generate
+
+    a = generate("stairs_up", 3.0, fps=50, rng=5)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    b = generate("stairs_up", 3.0, fps=50, rng=5)
+    assert np.array_equal(a.positions, b.positions) and np.array_equal(a.orientations, b.orientations)
