@@ -75,3 +75,29 @@ def test_closed_gait_is_the_same_without_the_compiled_loops(monkeypatch):
     monkeypatch.setattr(Q, "_KERNEL", False)
     b = generate("stairs_up", 3.0, fps=50, rng=5)
     assert np.array_equal(a.positions, b.positions) and np.array_equal(a.orientations, b.orientations)
+
+
+@needs_kernel
+@pytest.mark.parametrize("kind", ["walking", "stairs_up", "running"])
+def test_probe_rotations_without_the_pose_dict_are_the_pose_dicts(kind, monkeypatch):
+    """The closure's probes pass the legs' angles to the compiled rotations without the pose dict: the same
+    local rotations as ``pose_to_local`` of the pose, with and without the extra hip flexion and adduction
+    and with a closure holding per-frame values and planted-foot corrections."""
+    from imuforge.motion.library import _core
+
+    person = Person(gait_style_seed=9)
+    ph = np.arange(83) / 60.0 * 0.9
+    n = len(ph)
+    foot = np.random.default_rng(3).normal(0.0, 2.0, (gait.FOOT_GRID, 4))
+    closures = [gait.Closure(amp=1.1, offset=-3.0),
+                gait.Closure(amp=np.linspace(0.8, 1.2, n), offset=np.linspace(-5, 2, n), abd=np.full(n, 1.5),
+                             foot=foot, hip=np.full(2 * gait.HARMONICS + 1, 0.3))]
+    shifts = [(None, None), (0.0, 0.0), (1.0, 0.0), (0.0, np.linspace(0.0, 1.0, n))]
+    for closure in closures:
+        for d_hip, d_add in shifts:
+            fast = gait._probe_local(kind, person, closure, 1.3, 0.6, ph, d_hip, d_add)
+            with monkeypatch.context() as m:
+                m.setattr(_core, "compiled_legs", lambda: False)
+                m.setattr(gait, "compiled_legs", lambda: False)
+                slow = gait._probe_local(kind, person, closure, 1.3, 0.6, ph, d_hip, d_add)
+            _same(fast, slow)

@@ -154,10 +154,34 @@ def _both_sides(pose: dict, key: str, n: int, default: float = 0.0) -> np.ndarra
         out = np.empty((2, n))
         out[0], out[1] = left, right
         return out
-    out = np.empty((2, 1) if shapes == ((), ()) else (2, n))
+    return side_rows(left, right, n)
+
+
+def side_rows(left, right, n: int) -> np.ndarray:
+    """The left and right angles (deg; each a number or (n,) frames) as the rows of one array in rad: (2, 1)
+    when both are numbers, else (2, n) (:func:`_both_sides`' conversion, the same product per element)."""
+    out = np.empty((2, 1) if np.ndim(left) == 0 and np.ndim(right) == 0 else (2, n))
     out[0], out[1] = left, right
     out *= D2R
     return out
+
+
+def compiled_legs() -> bool:
+    """Whether the compiled ``leg_rotations`` is there (:func:`legs_local`)."""
+    k = Q._kernel()
+    return bool(k and hasattr(k, "leg_rotations"))
+
+
+def legs_local(n: int, pelvis_q: np.ndarray, rows: tuple[np.ndarray, ...]) -> np.ndarray:
+    """:func:`pose_to_local` with ``legs_only`` from the pelvis's rotation (n, 4) and the legs' angles as
+    :func:`_both_sides` gives them (rad, in :data:`_LEG_ANGLES`' order), without a pose dict; needs the
+    compiled ``leg_rotations`` (:func:`compiled_legs`)."""
+    k = Q._kernel()
+    L = np.zeros((n, 22, 4))
+    L[..., 3] = 1.0
+    _put_joints(L, _ROOT, pelvis_q)
+    k.leg_rotations(rows, n, L.shape[1], _LEG_ROWS, L)
+    return L
 
 
 #: the spine's joints and their shares of its angles, as a column

@@ -108,19 +108,23 @@ from imuforge.motion.library._core import (
     J,
     SIDES,
     Track,
+    _LEG_ANGLES,
     anchored_root,
     anchored_roots,
+    compiled_legs,
     contact_ramps,
     elbow_rotation,
     foot_contact_points,
     fourier_basis,
     fourier_fit,
     gaussian_trend,
+    legs_local,
     pelvis_rotation,
     periodic_spline,
     pose_to_local,
     rel_fk,
     shoulder_rotation,
+    side_rows,
     side_stream,
     smooth_noise,
     weighted_choice,
@@ -756,9 +760,7 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
     """Full-body pose dict (deg) of a gait (``arm_amp`` None: the pelvis and legs only, as the closure
     probes' legs-only forward kinematics needs them)."""
     pstyle = person_gait_style(person)
-    H = person.height_m
-    hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
-    abd0 = np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
+    abd0 = _abduction_offset(person)
     pose: dict = {"toe_out": person.toe_out_deg}
     amp = np.empty((2,) + np.shape(phL))
     amp[0], amp[1] = amp_l, amp_r
@@ -775,6 +777,13 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
     pose.update(_trunk_and_pelvis(kind, person, phL, speed, style))
     pose.update(_arms(kind, phL, phR, arm_amp, style))
     return pose
+
+
+def _abduction_offset(person: Person) -> float:
+    """Both hips' abduction (deg) that points the legs from the hip joints at the person's step width."""
+    H = person.height_m
+    hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
+    return np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
 
 
 _PELVES = _Recent()
@@ -842,8 +851,7 @@ def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, s
     ph1 = np.arange(n) / fps * f_step / 2
     ph = np.tile(ph1, m)
     probe = replace(closure, **{k: np.repeat(np.asarray(v, dtype=float), n) for k, v in fields.items()})
-    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, probe, None, speed, stance, {})
-    P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
+    P_all, G_all = rel_fk(_probe_local(kind, person, probe, speed, stance, ph), person)
     w = _STRIDE_WEIGHTS.get((kind, stance, ph1.tobytes()),
                             lambda: (_contact_weights(kind, ph1, ph1 + 0.5, stance),))[0]
     pts, vel = foot_contact_points(P_all.reshape(m, n, *P_all.shape[1:]), G_all.reshape(m, n, *G_all.shape[1:]),
@@ -886,10 +894,39 @@ def _legs_fk(kind: str, person: Person, closure: Closure, speed: float, stance: 
              ) -> tuple[np.ndarray, np.ndarray]:
     """Joint positions and orientations relative to the pelvis (legs only) over ``ph``, the left hip flexed by
     ``d_hip`` and adducted by ``d_add`` degrees more (scalars, or one value per phase)."""
+    return rel_fk(_probe_local(kind, person, closure, speed, stance, ph, d_hip, d_add), person)
+
+
+def _probe_local(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
+                 d_hip: float | np.ndarray | None = None, d_add: float | np.ndarray | None = None) -> np.ndarray:
+    """The pelvis's and legs' local rotations (n, 22, 4) of the closure's probes over the left leg's phases
+    ``ph`` (:func:`_pose` without arms, then ``pose_to_local(..., legs_only=True)``), the left hip flexed by
+    ``d_hip`` and adducted by ``d_add`` degrees more (None: left as the pose has it). With the compiled leg
+    rotations the angles go to them as the rows :func:`~imuforge.motion.library._core._both_sides` makes of
+    the pose, without the pose dict (the same values, the same bits)."""
+    n = len(ph)
+    if compiled_legs():
+        abd0, amp = _abduction_offset(person), np.empty((2, n))
+        amp[0], amp[1] = 1.0, 1.0
+        ang = _leg_angles(kind, np.stack([ph, ph + 0.5]), speed, stance, closure, amp, person_gait_style(person))
+        add, toe = ang.pop("hip_add", (0.0, 0.0)), ang.pop("toe_out", (0.0, 0.0))
+        sides = {key: [v[0], v[1]] for key, v in ang.items()}
+        sides["hip_abd"] = [abd0 + closure.abd - add[0], abd0 + closure.abd - add[1]]
+        sides["toe_out"] = [person.toe_out_deg + toe[0], person.toe_out_deg + toe[1]]
+        if d_hip is not None:
+            sides["hip_flex"][0] = sides["hip_flex"][0] + d_hip
+        if d_add is not None:
+            sides["hip_abd"][0] = sides["hip_abd"][0] - d_add
+        rows = [sides.get(key, (0.0, 0.0)) for key in _LEG_ANGLES]
+        if all(np.shape(x) in ((), (n,)) for pair in rows for x in pair):
+            pelvis = _probe_pelvis(kind, ph, speed)["pelvis_q"]
+            return legs_local(n, pelvis, tuple(side_rows(left, right, n) for left, right in rows))
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, None, speed, stance, {})
-    pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
-    pose["hip_abd_L"] = pose["hip_abd_L"] - d_add
-    return rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
+    if d_hip is not None:
+        pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
+    if d_add is not None:
+        pose["hip_abd_L"] = pose["hip_abd_L"] - d_add
+    return pose_to_local(pose, n, legs_only=True)
 
 
 def ankle_angles(q: np.ndarray) -> np.ndarray:
