@@ -107,6 +107,7 @@ from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
     J,
     SIDES,
+    D2R,
     Track,
     _LEG_ANGLES,
     anchored_root,
@@ -779,6 +780,30 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
     return pose
 
 
+#: a leg angle the pose does not hold: 0 on both sides, held over the frames (``_both_sides``' (2, 1) rows)
+_HELD_ZERO = np.zeros((2, 1))
+_HELD_ZERO.flags.writeable = False
+
+
+def _probe_rows(ang: dict, abd0: float, abd, toe_out: float, n: int, d_hip, d_add) -> tuple[np.ndarray, ...]:
+    """The legs' angles of a probe (:func:`_leg_angles`' ``ang``, (2, n) each) as the rows (rad) that
+    ``_both_sides`` makes of :func:`_pose`'s dict for the compiled leg rotations, in ``_LEG_ANGLES``' order:
+    the hip abduction from ``abd0`` + the closure's ``abd`` less the curves' adduction, the toe-out from the
+    person's ``toe_out``, the left hip flexed by ``d_hip`` and adducted by ``d_add`` more (None: not)."""
+    add, toe = ang.pop("hip_add", (0.0, 0.0)), ang.pop("toe_out", (0.0, 0.0))
+    rows = []
+    for key in _LEG_ANGLES:
+        if key == "hip_abd":
+            left = abd0 + abd - add[0]
+            rows.append(side_rows(left if d_add is None else left - d_add, abd0 + abd - add[1], n))
+        elif key == "toe_out":
+            rows.append(side_rows(toe_out + toe[0], toe_out + toe[1], n))
+        elif key == "hip_flex" and d_hip is not None:
+            rows.append(side_rows(ang[key][0] + d_hip, ang[key][1], n))
+        else:  # the same product per element as _both_sides' copy converted in place
+            rows.append(ang[key] * D2R if key in ang else _HELD_ZERO)
+    return tuple(rows)
+
 def _abduction_offset(person: Person) -> float:
     """Both hips' abduction (deg) that points the legs from the hip joints at the person's step width."""
     H = person.height_m
@@ -905,22 +930,14 @@ def _probe_local(kind: str, person: Person, closure: Closure, speed: float, stan
     rotations the angles go to them as the rows :func:`~imuforge.motion.library._core._both_sides` makes of
     the pose, without the pose dict (the same values, the same bits)."""
     n = len(ph)
-    if compiled_legs():
-        abd0, amp = _abduction_offset(person), np.empty((2, n))
+    if compiled_legs() and all(np.shape(x) in ((), (n,)) for x in (closure.abd, d_hip, d_add) if x is not None):
+        amp = np.empty((2, n))
         amp[0], amp[1] = 1.0, 1.0
         ang = _leg_angles(kind, np.stack([ph, ph + 0.5]), speed, stance, closure, amp, person_gait_style(person))
-        add, toe = ang.pop("hip_add", (0.0, 0.0)), ang.pop("toe_out", (0.0, 0.0))
-        sides = {key: [v[0], v[1]] for key, v in ang.items()}
-        sides["hip_abd"] = [abd0 + closure.abd - add[0], abd0 + closure.abd - add[1]]
-        sides["toe_out"] = [person.toe_out_deg + toe[0], person.toe_out_deg + toe[1]]
-        if d_hip is not None:
-            sides["hip_flex"][0] = sides["hip_flex"][0] + d_hip
-        if d_add is not None:
-            sides["hip_abd"][0] = sides["hip_abd"][0] - d_add
-        rows = [sides.get(key, (0.0, 0.0)) for key in _LEG_ANGLES]
-        if all(np.shape(x) in ((), (n,)) for pair in rows for x in pair):
-            pelvis = _probe_pelvis(kind, ph, speed)["pelvis_q"]
-            return legs_local(n, pelvis, tuple(side_rows(left, right, n) for left, right in rows))
+        if all(v.shape == (2, n) for v in ang.values()):
+            return legs_local(n, _probe_pelvis(kind, ph, speed)["pelvis_q"],
+                              _probe_rows(ang, _abduction_offset(person), closure.abd, person.toe_out_deg, n,
+                                          d_hip, d_add))
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, None, speed, stance, {})
     if d_hip is not None:
         pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
