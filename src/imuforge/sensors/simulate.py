@@ -623,8 +623,6 @@ def simulate_many(
     if len(wearers) > 1:
         # the seeds name the wearer (a motion without a person): each device is its own wearer's
         return [simulate_many(motion, profile, [p], seed=s, **opts)[0] for p, s in zip(placements, seeds)]
-    if wearers:  # the one wearer's key, made once (its draws take ``str(wear_seed)``: the same string)
-        opts["wear_seed"] = next(iter(wearers))
     plan = _plan(motion, profile, placements, seeds=seeds, **opts)
     streams = _ideal_kinematics(plan)
     return [_recording(plan, streams, i) for i in range(len(plan.pls))]
