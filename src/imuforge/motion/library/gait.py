@@ -564,7 +564,8 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     if closure.add is not None:
         out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
-        toe, dorsi, inv, add = np.moveaxis(_foot_table_at(closure.foot_spline, phase, cycle), -1, 0)
+        table = _foot_table_at(closure.foot_spline, phase, cycle)  # its columns as views (no moveaxis)
+        toe, dorsi, inv, add = (table[..., c] for c in range(4))
         out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
         out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
         out["toe_out"] = toe
