@@ -785,6 +785,25 @@ PyDoc_STRVAR(sos_pick_doc,
 "cubic Lagrange on samples i-1..i+2, i = clip(floor(pos), 1, n - 3), as simulate.resample_uniform.\n"
 "out (k, C). The filtered streams are never stored. Needs n >= 4.");
 
+/* sos_pick's pass over the grid (the column loops vectorise: with AVX2 where the CPU has it, the same
+ * element-wise operations in the same order, see MULTIVERSION) */
+MULTIVERSION
+static void sos_pick_loop(const double *const *xs, Py_ssize_t m, Py_ssize_t n, const double *sos, Py_ssize_t ns,
+                          double *z, double *ring, const double *pos, Py_ssize_t k, double *out)
+{
+    const Py_ssize_t C = 3 * m;
+    Py_ssize_t kk = 0;
+    for (Py_ssize_t t = 0; t < n && kk < k; t++) {
+        double *y = ring + (t & 3) * C;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            const double *xr = xs[i] + 3 * t;
+            y[3 * i] = xr[0]; y[3 * i + 1] = xr[1]; y[3 * i + 2] = xr[2];
+        }
+        sos_step(y, z, sos, ns, C);
+        pick_ready(ring, C, 0, C, n, t, pos, &kk, k, out);
+    }
+}
+
 static PyObject *sos_pick(PyObject *self, PyObject *args)
 {
     PyObject *streams, *sos_o, *zi_o, *pos_o, *out_o;
@@ -827,16 +846,7 @@ static PyObject *sos_pick(PyObject *self, PyObject *args)
     double *z = work, *ring = work + 2 * ns * C;
     memcpy(z, zi0, sizeof(double) * 2 * ns * C);
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t kk = 0;
-    for (Py_ssize_t t = 0; t < n && kk < k; t++) {
-        double *y = ring + (t & 3) * C;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            const double *xr = xs[i] + 3 * t;
-            y[3 * i] = xr[0]; y[3 * i + 1] = xr[1]; y[3 * i + 2] = xr[2];
-        }
-        sos_step(y, z, sos, ns, C);
-        pick_ready(ring, C, 0, C, n, t, pos, &kk, k, out);
-    }
+    sos_pick_loop(xs, m, n, sos, ns, z, ring, pos, k, out);
     Py_END_ALLOW_THREADS
     free(work);
     release(v, 4 + 16);
