@@ -1832,8 +1832,9 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
         const double th = sqrt(phi[0] * phi[0] + phi[1] * phi[1] + phi[2] * phi[2]);
         const double th2 = th * th;
         /* quaternion of exp([phi]x): sin(th/2)/th by its series near 0 */
-        const double k = th <= 1e-3 ? 0.5 - th2 / 48.0 + th2 * th2 / 3840.0 : sin(0.5 * th) / th;
-        const double qv[3] = {phi[0] * k, phi[1] * k, phi[2] * k}, qw = cos(0.5 * th);
+        const double half = 0.5 * th, ch = cos(half); /* with the sine below, one sincos call */
+        const double k = th <= 1e-3 ? 0.5 - th2 / 48.0 + th2 * th2 / 3840.0 : sin(half) / th;
+        const double qv[3] = {phi[0] * k, phi[1] * k, phi[2] * k}, qw = ch;
         /* J_r(phi) phid = phid - c1 phi x phid + c2 phi x (phi x phid) */
         double k1, k2;
         if (th < 1e-4) {
