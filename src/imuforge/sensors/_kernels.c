@@ -788,8 +788,9 @@ PyDoc_STRVAR(sos_pick_doc,
 /* sos_pick's pass over the grid (the column loops vectorise: with AVX2 where the CPU has it, the same
  * element-wise operations in the same order, see MULTIVERSION) */
 MULTIVERSION
-static void sos_pick_loop(const double *const *xs, Py_ssize_t m, Py_ssize_t n, const double *sos, Py_ssize_t ns,
-                          double *z, double *ring, const double *pos, Py_ssize_t k, double *out)
+static void sos_pick_loop(const double *const *xs, Py_ssize_t m, Py_ssize_t n, const double *sos,
+                          Py_ssize_t ns, double *z, double *ring, const double *pos, Py_ssize_t k,
+                          double *out)
 {
     const Py_ssize_t C = 3 * m;
     Py_ssize_t kk = 0;
@@ -2057,8 +2058,8 @@ static PyObject *gait_curves(PyObject *self, PyObject *args)
     PyObject *o[9];
     Py_ssize_t R, N, K, hip, knee;
     double k0, floor_, width;
-    if (!PyArg_ParseTuple(args, "OnnnOOOOOOOnndddO", &o[0], &R, &N, &K, &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                          &o[7], &hip, &knee, &k0, &floor_, &width, &o[8]))
+    if (!PyArg_ParseTuple(args, "OnnnOOOOOOOnndddO", &o[0], &R, &N, &K, &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &hip, &knee, &k0, &floor_, &width, &o[8]))
         return NULL;
     if (R < 0 || N < 0 || K < 0) {
         PyErr_SetString(PyExc_ValueError, "need R, N, K >= 0");

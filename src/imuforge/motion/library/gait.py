@@ -573,12 +573,13 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     return out
 
 
-def _curve_angles(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves: np.ndarray, closure: Closure, amp,
-                  style: dict) -> dict[str, np.ndarray]:
+def _curve_angles(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves: np.ndarray, closure: Closure,
+                  amp, style: dict) -> dict[str, np.ndarray]:
     """:func:`_leg_angles`' angles before the closure's corrections: each curve of ``curves`` (the rows of
     ``keys``' Fourier ``coefs`` at the phases) about its mean, with this person's offset and amplitude factor,
     the closure's hip amplitude and offset and the stride amplitude ``amp``; the knee's soft floor. With the
-    compiled kernel one pass over every angle (``_kernels.gait_curves``: the same operations, the same bits)."""
+    compiled kernel one pass over every angle (``_kernels.gait_curves``: the same operations, the same
+    bits)."""
     fast = _curves_compiled(kind, keys, coefs, curves, closure, amp, style)
     g = GAITS[kind]
     if fast is not None:
@@ -636,8 +637,8 @@ def _curves_compiled(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves
     scl, hip, knee = _curve_layout(kind, keys)
     out = np.empty((K, R, N))
     k.gait_curves(np.ascontiguousarray(curves), R, N, K, np.ascontiguousarray(coefs[0]), off, fac, scl,
-                  np.ascontiguousarray(amp), camp, coff, hip, knee, float(GAITS[kind].knee_pivot), KNEE_FLOOR_DEG,
-                  0.6, out)
+                  np.ascontiguousarray(amp), camp, coff, hip, knee, float(GAITS[kind].knee_pivot),
+                  KNEE_FLOOR_DEG, 0.6, out)
     return dict(zip(keys, out))
 
 class _Recent:
@@ -924,17 +925,20 @@ def _legs_fk(kind: str, person: Person, closure: Closure, speed: float, stance: 
 
 
 def _probe_local(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-                 d_hip: float | np.ndarray | None = None, d_add: float | np.ndarray | None = None) -> np.ndarray:
+                 d_hip: float | np.ndarray | None = None,
+                 d_add: float | np.ndarray | None = None) -> np.ndarray:
     """The pelvis's and legs' local rotations (n, 22, 4) of the closure's probes over the left leg's phases
     ``ph`` (:func:`_pose` without arms, then ``pose_to_local(..., legs_only=True)``), the left hip flexed by
     ``d_hip`` and adducted by ``d_add`` degrees more (None: left as the pose has it). With the compiled leg
     rotations the angles go to them as the rows :func:`~imuforge.motion.library._core._both_sides` makes of
     the pose, without the pose dict (the same values, the same bits)."""
     n = len(ph)
-    if compiled_legs() and all(np.shape(x) in ((), (n,)) for x in (closure.abd, d_hip, d_add) if x is not None):
+    shifts = (closure.abd, d_hip, d_add)
+    if compiled_legs() and all(np.shape(x) in ((), (n,)) for x in shifts if x is not None):
         amp = np.empty((2, n))
         amp[0], amp[1] = 1.0, 1.0
-        ang = _leg_angles(kind, np.stack([ph, ph + 0.5]), speed, stance, closure, amp, person_gait_style(person))
+        style = person_gait_style(person)
+        ang = _leg_angles(kind, np.stack([ph, ph + 0.5]), speed, stance, closure, amp, style)
         if all(v.shape == (2, n) for v in ang.values()):
             return legs_local(n, _probe_pelvis(kind, ph, speed)["pelvis_q"],
                               _probe_rows(ang, _abduction_offset(person), closure.abd, person.toe_out_deg, n,
