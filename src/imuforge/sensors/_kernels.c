@@ -2033,15 +2033,18 @@ static PyObject *seed_state(PyObject *self, PyObject *args)
 
 /* ------------------------------------------------------------------ gait curves (motion.library.gait) */
 PyDoc_STRVAR(gait_curves_doc,
-"gait_curves(curves, R, N, K, coef0, off, fac, scl, amp, camp, coff, hip, knee, k0, floor, width, out)\n\n"
+"gait_curves(phase, curves, R, N, K, coef0, off, fac, scl, amp, camp, coff, hip, knee, k0, floor, width,\n"
+"            e, out)\n\n"
 "The per-angle loop of motion.library.gait._leg_angles on C-contiguous float64 buffers: curves (R, N, K)\n"
 "the normative curves at the phases (R legs, N frames), per angle j coef0[j] its mean, off[j] / fac[j]\n"
 "the person's offset and amplitude factor, scl[j] its share of the closure's amplitude; amp (R, N) the\n"
 "stride amplitude, camp and coff the closure's amplitude factor and hip offset (1 value held, or N).\n"
-"Angle j = hip: off[j] + coff; angle j = knee: scaled about k0 (0: full extension), the offset faded\n"
-"towards extension and the soft floor (floor + width logaddexp(0, (x - floor) / width)); the others\n"
-"coef0 + off + a (value - coef0). out (K, R, N); the same operations in numpy's order, expm1, exp and\n"
-"log1p from libm as numpy's float64 loops call them (tests/motion/test_kernels_gait.py).");
+"Angle j = hip: off[j] + coff; the others but the knee: coef0 + off + a (value - coef0); out (K, R, N).\n"
+"The knee (j = knee) in two phases around numpy's expm1 (its float64 loop may be SIMD, so it is not redone\n"
+"here): phase 0 writes the scaled knee k (about k0; 0: full extension) to out and -(k / 20)^2 to e (R, N);\n"
+"phase 1, after e = expm1(e), the offset faded towards extension and the soft floor, floor + width\n"
+"logaddexp(0, (x - floor) / width) (numpy's scalar logaddexp: libm exp and log1p). The same operations in\n"
+"numpy's order (tests/motion/test_kernels_gait.py).");
 
 /* numpy's npy_logaddexp (npymath), the same branches and libm calls */
 static INLINE double np_logaddexp(double x, double y)
@@ -2055,55 +2058,63 @@ static INLINE double np_logaddexp(double x, double y)
 
 static PyObject *gait_curves(PyObject *self, PyObject *args)
 {
-    PyObject *o[9];
+    PyObject *o[10];
+    int phase;
     Py_ssize_t R, N, K, hip, knee;
     double k0, floor_, width;
-    if (!PyArg_ParseTuple(args, "OnnnOOOOOOOnndddO", &o[0], &R, &N, &K, &o[1], &o[2], &o[3], &o[4], &o[5],
-                          &o[6], &o[7], &hip, &knee, &k0, &floor_, &width, &o[8]))
+    if (!PyArg_ParseTuple(args, "iOnnnOOOOOOOnndddOO", &phase, &o[0], &R, &N, &K, &o[1], &o[2], &o[3], &o[4],
+                          &o[5], &o[6], &o[7], &hip, &knee, &k0, &floor_, &width, &o[9], &o[8]))
         return NULL;
-    if (R < 0 || N < 0 || K < 0) {
-        PyErr_SetString(PyExc_ValueError, "need R, N, K >= 0");
+    if (R < 0 || N < 0 || K < 0 || (phase != 0 && phase != 1)) {
+        PyErr_SetString(PyExc_ValueError, "need R, N, K >= 0 and phase 0 or 1");
         return NULL;
     }
-    Py_buffer v[9];
+    Py_buffer v[10];
     memset(v, 0, sizeof v);
     Py_ssize_t cstep = 0, ostep = 0;
     static const char *names[5] = {"coef0", "off", "fac", "scl", "amp"};
     for (int k = 0; k < 5; k++)
         if (get_buf(o[1 + k], &v[1 + k], k == 4 ? R * N : K, 8, 0, names[k])) {
-            release(v, 9);
+            release(v, 10);
             return NULL;
         }
     if (get_buf(o[0], &v[0], R * N * K, 8, 0, "curves") || get_buf(o[8], &v[8], K * R * N, 8, 1, "out") ||
+        get_buf(o[9], &v[9], R * N, 8, 1, "e") ||
         get_angles(o[6], &v[6], 1, N, &cstep, "camp: 1 or N values") ||
         get_angles(o[7], &v[7], 1, N, &ostep, "coff: 1 or N values")) {
-        release(v, 9);
+        release(v, 10);
         return NULL;
     }
     const double *cur = v[0].buf, *coef0 = v[1].buf, *off = v[2].buf, *fac = v[3].buf, *scl = v[4].buf,
                  *amp = v[5].buf, *camp = v[6].buf, *coff = v[7].buf;
-    double *out = v[8].buf;
+    double *out = v[8].buf, *e = v[9].buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t j = 0; j < K; j++)
-        for (Py_ssize_t r = 0; r < R; r++)
-            for (Py_ssize_t t = 0; t < N; t++) {
-                const Py_ssize_t i = r * N + t;
-                const double value = cur[i * K + j];
-                const double a = amp[i] * fac[j] * (1.0 + scl[j] * (camp[cstep * t] - 1.0));
-                double y;
-                if (j == knee) {
-                    const double k = k0 != 0.0 ? k0 + a * (value - k0) : a * value;
-                    const double z = k / 20.0;
-                    const double x = k + off[j] * -expm1(-(z * z));
-                    y = floor_ + width * np_logaddexp(0.0, (x - floor_) / width);
-                } else {
-                    const double o_ = j == hip ? off[j] + coff[ostep * t] : off[j];
-                    y = coef0[j] + o_ + a * (value - coef0[j]);
-                }
-                out[j * R * N + i] = y;
+    if (phase == 1) {
+        if (knee >= 0 && knee < K)
+            for (Py_ssize_t i = 0; i < R * N; i++) {
+                double *y = out + knee * R * N + i;
+                const double x = *y + off[knee] * -e[i];
+                *y = floor_ + width * np_logaddexp(0.0, (x - floor_) / width);
             }
+    } else {
+        for (Py_ssize_t j = 0; j < K; j++)
+            for (Py_ssize_t r = 0; r < R; r++)
+                for (Py_ssize_t t = 0; t < N; t++) {
+                    const Py_ssize_t i = r * N + t;
+                    const double value = cur[i * K + j];
+                    const double a = amp[i] * fac[j] * (1.0 + scl[j] * (camp[cstep * t] - 1.0));
+                    if (j == knee) {
+                        const double k = k0 != 0.0 ? k0 + a * (value - k0) : a * value, z = k / 20.0;
+                        out[j * R * N + i] = k;
+                        e[i] = -(z * z);
+                    } else {
+                        const double o_ = j == hip ? off[j] + coff[ostep * t] : off[j];
+                        out[j * R * N + i] = coef0[j] + o_ + a * (value - coef0[j]);
+                    }
+                }
+    }
     Py_END_ALLOW_THREADS
-    release(v, 9);
+    release(v, 10);
     Py_RETURN_NONE;
 }
 

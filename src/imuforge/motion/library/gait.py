@@ -635,10 +635,14 @@ def _curves_compiled(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves
         return None
     off, fac = np.array([style.get(key, (0.0, 1.0)) for key in keys], dtype=float).T.copy()
     scl, hip, knee = _curve_layout(kind, keys)
-    out = np.empty((K, R, N))
-    k.gait_curves(np.ascontiguousarray(curves), R, N, K, np.ascontiguousarray(coefs[0]), off, fac, scl,
-                  np.ascontiguousarray(amp), camp, coff, hip, knee, float(GAITS[kind].knee_pivot),
-                  KNEE_FLOOR_DEG, 0.6, out)
+    out, e = np.empty((K, R, N)), np.empty((R, N))
+    args = (np.ascontiguousarray(curves), R, N, K, np.ascontiguousarray(coefs[0]), off, fac, scl,
+            np.ascontiguousarray(amp), camp, coff, hip, knee, float(GAITS[kind].knee_pivot), KNEE_FLOOR_DEG,
+            0.6, e, out)
+    k.gait_curves(0, *args)
+    if knee >= 0:  # the knee's fade around numpy's expm1 (its float64 loop may be SIMD: not redone in C)
+        np.expm1(e, out=e)
+        k.gait_curves(1, *args)
     return dict(zip(keys, out))
 
 class _Recent:
