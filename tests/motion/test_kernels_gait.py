@@ -101,3 +101,17 @@ def test_probe_rotations_without_the_pose_dict_are_the_pose_dicts(kind, monkeypa
                 m.setattr(gait, "compiled_legs", lambda: False)
                 slow = gait._probe_local(kind, person, closure, 1.3, 0.6, ph, d_hip, d_add)
             _same(fast, slow)
+
+
+@pytest.mark.parametrize("order", [2, 3, 4, 6])
+def test_butter_lowpass_is_scipys_design_bit_for_bit(order):
+    """The pelvis paths' Butterworth design, written out (``_core.butter_lowpass``), gives scipy's sections:
+    every bit, over cutoffs across the band and the rates the library uses (an odd order is scipy's own)."""
+    from scipy.signal import butter
+
+    from imuforge.motion.library._core import butter_lowpass
+
+    rng = np.random.default_rng(order)
+    for fs in (30.0, 50.0, 60.0, 100.0, 120.0, 200.0, 1000.0, 73.3):
+        for fc in np.concatenate([rng.uniform(1e-3, 0.4999, 60) * fs, [0.45 * fs, 1e-4 * fs, 0.49999 * fs]]):
+            _same(butter_lowpass(order, float(fc), fs), butter(order, float(fc), fs=fs, output="sos"))

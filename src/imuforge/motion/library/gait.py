@@ -99,7 +99,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.interpolate import PPoly
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import sosfiltfilt
 
 from imuforge.errors import ValidationError
 from imuforge.motion import quat as Q
@@ -112,6 +112,7 @@ from imuforge.motion.library._core import (
     _LEG_ANGLES,
     anchored_root,
     anchored_roots,
+    butter_lowpass,
     compiled_legs,
     contact_ramps,
     elbow_rotation,
@@ -1383,12 +1384,12 @@ def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
     out = root.copy()
     if kind == "walking" and len(root) > 12:
         fc = min(WALK_VERTICAL_X * f_step, 0.45 * fps)
-        sos = butter(4, fc, fs=fps, output="sos")
+        sos = butter_lowpass(4, fc, fps)
         out[:, 1] = sosfiltfilt(sos, root[:, 1], padtype="even", padlen=min(len(root) - 1, int(3 * fps / fc)))
         if phase is not None and stance is not None:
             out[:, 1] = collision_height(out[:, 1], phase, stance, f_step, fps)
         fc = min(WALK_HORIZONTAL_X * f_step, 0.45 * fps)
-        sos = butter(4, fc, fs=fps, output="sos")  # odd padding keeps the progression's trend at the ends
+        sos = butter_lowpass(4, fc, fps)  # odd padding keeps the progression's trend at the ends
         out[:, [0, 2]] = sosfiltfilt(sos, root[:, [0, 2]], axis=0, padtype="odd",
                                      padlen=min(len(root) - 1, int(3 * fps / fc)))
         return out
