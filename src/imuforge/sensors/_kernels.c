@@ -37,6 +37,7 @@
  *   rotation_rows  quat.euler and the axis rotations rx, ry, rz (quat._about) in one pass each.
  *   scatter_rows   the impact transients' per-sample sums (sensors.impact.transient_sums) in one pass.
  *   quat_rows      quaternion norms (Motion's unit check) and quat.continuous in one pass each.
+ *   gait_curves    the gait's joint-angle curves per leg (motion.library.gait._leg_angles' per-angle loop).
  *   seed_state     numpy's SeedSequence hash of three entropy words into PCG64's seed
  *                  (sensors.hardware.term_rng: integer arithmetic, the same words).
  *
@@ -784,6 +785,26 @@ PyDoc_STRVAR(sos_pick_doc,
 "cubic Lagrange on samples i-1..i+2, i = clip(floor(pos), 1, n - 3), as simulate.resample_uniform.\n"
 "out (k, C). The filtered streams are never stored. Needs n >= 4.");
 
+/* sos_pick's pass over the grid (the column loops vectorise: with AVX2 where the CPU has it, the same
+ * element-wise operations in the same order, see MULTIVERSION) */
+MULTIVERSION
+static void sos_pick_loop(const double *const *xs, Py_ssize_t m, Py_ssize_t n, const double *sos,
+                          Py_ssize_t ns, double *z, double *ring, const double *pos, Py_ssize_t k,
+                          double *out)
+{
+    const Py_ssize_t C = 3 * m;
+    Py_ssize_t kk = 0;
+    for (Py_ssize_t t = 0; t < n && kk < k; t++) {
+        double *y = ring + (t & 3) * C;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            const double *xr = xs[i] + 3 * t;
+            y[3 * i] = xr[0]; y[3 * i + 1] = xr[1]; y[3 * i + 2] = xr[2];
+        }
+        sos_step(y, z, sos, ns, C);
+        pick_ready(ring, C, 0, C, n, t, pos, &kk, k, out);
+    }
+}
+
 static PyObject *sos_pick(PyObject *self, PyObject *args)
 {
     PyObject *streams, *sos_o, *zi_o, *pos_o, *out_o;
@@ -826,16 +847,7 @@ static PyObject *sos_pick(PyObject *self, PyObject *args)
     double *z = work, *ring = work + 2 * ns * C;
     memcpy(z, zi0, sizeof(double) * 2 * ns * C);
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t kk = 0;
-    for (Py_ssize_t t = 0; t < n && kk < k; t++) {
-        double *y = ring + (t & 3) * C;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            const double *xr = xs[i] + 3 * t;
-            y[3 * i] = xr[0]; y[3 * i + 1] = xr[1]; y[3 * i + 2] = xr[2];
-        }
-        sos_step(y, z, sos, ns, C);
-        pick_ready(ring, C, 0, C, n, t, pos, &kk, k, out);
-    }
+    sos_pick_loop(xs, m, n, sos, ns, z, ring, pos, k, out);
     Py_END_ALLOW_THREADS
     free(work);
     release(v, 4 + 16);
@@ -1821,8 +1833,9 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
         const double th = sqrt(phi[0] * phi[0] + phi[1] * phi[1] + phi[2] * phi[2]);
         const double th2 = th * th;
         /* quaternion of exp([phi]x): sin(th/2)/th by its series near 0 */
-        const double k = th <= 1e-3 ? 0.5 - th2 / 48.0 + th2 * th2 / 3840.0 : sin(0.5 * th) / th;
-        const double qv[3] = {phi[0] * k, phi[1] * k, phi[2] * k}, qw = cos(0.5 * th);
+        const double half = 0.5 * th, ch = cos(half); /* with the sine below, one sincos call */
+        const double k = th <= 1e-3 ? 0.5 - th2 / 48.0 + th2 * th2 / 3840.0 : sin(half) / th;
+        const double qv[3] = {phi[0] * k, phi[1] * k, phi[2] * k}, qw = ch;
         /* J_r(phi) phid = phid - c1 phi x phid + c2 phi x (phi x phid) */
         double k1, k2;
         if (th < 1e-4) {
@@ -2018,6 +2031,93 @@ static PyObject *seed_state(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ gait curves (motion.library.gait) */
+PyDoc_STRVAR(gait_curves_doc,
+"gait_curves(phase, curves, R, N, K, coef0, off, fac, scl, amp, camp, coff, hip, knee, k0, floor, width,\n"
+"            e, out)\n\n"
+"The per-angle loop of motion.library.gait._leg_angles on C-contiguous float64 buffers: curves (R, N, K)\n"
+"the normative curves at the phases (R legs, N frames), per angle j coef0[j] its mean, off[j] / fac[j]\n"
+"the person's offset and amplitude factor, scl[j] its share of the closure's amplitude; amp (R, N) the\n"
+"stride amplitude, camp and coff the closure's amplitude factor and hip offset (1 value held, or N).\n"
+"Angle j = hip: off[j] + coff; the others but the knee: coef0 + off + a (value - coef0); out (K, R, N).\n"
+"The knee (j = knee) in two phases around numpy's expm1 (its float64 loop may be SIMD, so it is not redone\n"
+"here): phase 0 writes the scaled knee k (about k0; 0: full extension) to out and -(k / 20)^2 to e (R, N);\n"
+"phase 1, after e = expm1(e), the offset faded towards extension and the soft floor, floor + width\n"
+"logaddexp(0, (x - floor) / width) (numpy's scalar logaddexp: libm exp and log1p). The same operations in\n"
+"numpy's order (tests/motion/test_kernels_gait.py).");
+
+/* numpy's npy_logaddexp (npymath), the same branches and libm calls */
+static INLINE double np_logaddexp(double x, double y)
+{
+    if (x == y) return x + 0.693147180559945309417232121458176568; /* NPY_LOGE2 */
+    const double tmp = x - y;
+    if (tmp > 0) return x + log1p(exp(-tmp));
+    if (tmp <= 0) return y + log1p(exp(tmp));
+    return tmp;
+}
+
+static PyObject *gait_curves(PyObject *self, PyObject *args)
+{
+    PyObject *o[10];
+    int phase;
+    Py_ssize_t R, N, K, hip, knee;
+    double k0, floor_, width;
+    if (!PyArg_ParseTuple(args, "iOnnnOOOOOOOnndddOO", &phase, &o[0], &R, &N, &K, &o[1], &o[2], &o[3], &o[4],
+                          &o[5], &o[6], &o[7], &hip, &knee, &k0, &floor_, &width, &o[9], &o[8]))
+        return NULL;
+    if (R < 0 || N < 0 || K < 0 || (phase != 0 && phase != 1)) {
+        PyErr_SetString(PyExc_ValueError, "need R, N, K >= 0 and phase 0 or 1");
+        return NULL;
+    }
+    Py_buffer v[10];
+    memset(v, 0, sizeof v);
+    Py_ssize_t cstep = 0, ostep = 0;
+    static const char *names[5] = {"coef0", "off", "fac", "scl", "amp"};
+    for (int k = 0; k < 5; k++)
+        if (get_buf(o[1 + k], &v[1 + k], k == 4 ? R * N : K, 8, 0, names[k])) {
+            release(v, 10);
+            return NULL;
+        }
+    if (get_buf(o[0], &v[0], R * N * K, 8, 0, "curves") || get_buf(o[8], &v[8], K * R * N, 8, 1, "out") ||
+        get_buf(o[9], &v[9], R * N, 8, 1, "e") ||
+        get_angles(o[6], &v[6], 1, N, &cstep, "camp: 1 or N values") ||
+        get_angles(o[7], &v[7], 1, N, &ostep, "coff: 1 or N values")) {
+        release(v, 10);
+        return NULL;
+    }
+    const double *cur = v[0].buf, *coef0 = v[1].buf, *off = v[2].buf, *fac = v[3].buf, *scl = v[4].buf,
+                 *amp = v[5].buf, *camp = v[6].buf, *coff = v[7].buf;
+    double *out = v[8].buf, *e = v[9].buf;
+    Py_BEGIN_ALLOW_THREADS
+    if (phase == 1) {
+        if (knee >= 0 && knee < K)
+            for (Py_ssize_t i = 0; i < R * N; i++) {
+                double *y = out + knee * R * N + i;
+                const double x = *y + off[knee] * -e[i];
+                *y = floor_ + width * np_logaddexp(0.0, (x - floor_) / width);
+            }
+    } else {
+        for (Py_ssize_t j = 0; j < K; j++)
+            for (Py_ssize_t r = 0; r < R; r++)
+                for (Py_ssize_t t = 0; t < N; t++) {
+                    const Py_ssize_t i = r * N + t;
+                    const double value = cur[i * K + j];
+                    const double a = amp[i] * fac[j] * (1.0 + scl[j] * (camp[cstep * t] - 1.0));
+                    if (j == knee) {
+                        const double k = k0 != 0.0 ? k0 + a * (value - k0) : a * value, z = k / 20.0;
+                        out[j * R * N + i] = k;
+                        e[i] = -(z * z);
+                    } else {
+                        const double o_ = j == hip ? off[j] + coff[ostep * t] : off[j];
+                        out[j * R * N + i] = coef0[j] + o_ + a * (value - coef0[j]);
+                    }
+                }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 10);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"spline_columns", spline_columns, METH_VARARGS, spline_columns_doc},
     {"quintic_prefilter", quintic_prefilter, METH_VARARGS, quintic_prefilter_doc},
@@ -2040,6 +2140,7 @@ static PyMethodDef methods[] = {
     {"wobble_frame", wobble_frame, METH_VARARGS, wobble_frame_doc},
     {"wobble_drive", wobble_drive, METH_VARARGS, wobble_drive_doc},
     {"seed_state", seed_state, METH_VARARGS, seed_state_doc},
+    {"gait_curves", gait_curves, METH_VARARGS, gait_curves_doc},
     {NULL, NULL, 0, NULL},
 };
 

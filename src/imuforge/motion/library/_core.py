@@ -154,10 +154,34 @@ def _both_sides(pose: dict, key: str, n: int, default: float = 0.0) -> np.ndarra
         out = np.empty((2, n))
         out[0], out[1] = left, right
         return out
-    out = np.empty((2, 1) if shapes == ((), ()) else (2, n))
+    return side_rows(left, right, n)
+
+
+def side_rows(left, right, n: int) -> np.ndarray:
+    """The left and right angles (deg; each a number or (n,) frames) as the rows of one array in rad: (2, 1)
+    when both are numbers, else (2, n) (:func:`_both_sides`' conversion, the same product per element)."""
+    out = np.empty((2, 1) if np.ndim(left) == 0 and np.ndim(right) == 0 else (2, n))
     out[0], out[1] = left, right
     out *= D2R
     return out
+
+
+def compiled_legs() -> bool:
+    """Whether the compiled ``leg_rotations`` is there (:func:`legs_local`)."""
+    k = Q._kernel()
+    return bool(k and hasattr(k, "leg_rotations"))
+
+
+def legs_local(n: int, pelvis_q: np.ndarray, rows: tuple[np.ndarray, ...]) -> np.ndarray:
+    """:func:`pose_to_local` with ``legs_only`` from the pelvis's rotation (n, 4) and the legs' angles as
+    :func:`_both_sides` gives them (rad, in :data:`_LEG_ANGLES`' order), without a pose dict; needs the
+    compiled ``leg_rotations`` (:func:`compiled_legs`)."""
+    k = Q._kernel()
+    L = np.zeros((n, 22, 4))
+    L[..., 3] = 1.0
+    _put_joints(L, _ROOT, pelvis_q)
+    k.leg_rotations(rows, n, L.shape[1], _LEG_ROWS, L)
+    return L
 
 
 #: the spine's joints and their shares of its angles, as a column
@@ -240,6 +264,77 @@ def _radians(key: str, value, n: int) -> np.ndarray:
                               allowed=f"a scalar or one value per frame, shape ({n},)")
     return np.broadcast_to(v, (n,))
 
+
+
+def butter_lowpass(order: int, cutoff_hz: float, fs: float) -> np.ndarray:
+    """``scipy.signal.butter(order, cutoff_hz, fs=fs, output="sos")`` of an even order, the same bits, made
+    ≈ 5× faster (a walk's pelvis path designs two per recording, for its own step frequency).
+
+    The steps ``butter`` takes (``iirfilter``: the prewarped cutoff, ``buttap``, ``lp2lp_zpk``,
+    ``bilinear_zpk``, then ``zpk2sos`` with the digital "nearest" pairing) with the same numpy operations,
+    without their general checks, array-API dispatch and pairing searches: an even order's digital zeros all
+    lie at −1 and its poles in complex conjugate pairs, so each section, from the last, takes the remaining
+    pole pair nearest the unit circle and two zeros at −1, and the first one the gain. Anything else (an odd
+    order, a cutoff outside (0, fs/2), scipy's ``_cplxreal`` missing) is ``butter``'s own result
+    (tests/motion/test_kernels_gait.py compares the two over many designs).
+    """
+    from scipy.signal import butter
+
+    wn = np.asarray(cutoff_hz, dtype=np.float64) / (fs / 2)
+    cplxreal = _scipy_cplxreal()
+    if order % 2 or order < 2 or not 0 < wn < 1 or cplxreal is None:
+        return butter(order, cutoff_hz, fs=fs, output="sos")
+    wo = float(2 * 2.0 * np.tan(np.pi * wn / 2.0))  # iirfilter's prewarp (fs = 2) and lp2lp_zpk's float()
+    p_lp, k_lp = wo * _butter_poles(order), 1.0 * wo ** order  # lp2lp_zpk (no zeros: degree = order)
+    fs2 = 2.0 * 2.0  # bilinear_zpk
+    p = (fs2 + p_lp) / (fs2 - p_lp)
+    k = k_lp * np.real(np.prod(fs2 - np.zeros(0)) / np.prod(fs2 - p_lp))
+    pairs = np.concatenate(cplxreal(p))  # zpk2sos: one pole of each conjugate pair, sorted as it sorts them
+    if len(pairs) != order // 2 or np.any(np.abs(pairs.imag) <= 100 * np.finfo(float).eps * np.abs(pairs)):
+        return butter(order, cutoff_hz, fs=fs, output="sos")
+    sos = np.zeros((order // 2, 6))
+    for si in range(len(sos) - 1, -1, -1):  # the "worst" pole (nearest the unit circle) last
+        i = np.argmin(np.abs(1 - np.abs(pairs)))
+        p1 = pairs[i]
+        pairs = np.delete(pairs, i)
+        sos[si, :3] = _ZEROS_AT_MINUS_ONE
+        sos[si, 3:] = _poly(np.asarray([p1, p1.conj()]))
+    sos[0][:3] *= k
+    return sos
+
+
+@functools.cache
+def _scipy_cplxreal():
+    """scipy's ``_cplxreal`` (zpk2sos's conjugate-pair split), or None where this scipy lacks it."""
+    try:
+        from scipy.signal._filter_design import _cplxreal
+    except ImportError:  # pragma: no cover - depends on the scipy version
+        return None
+    return _cplxreal
+
+
+@functools.cache
+def _butter_poles(order: int) -> np.ndarray:
+    """``scipy.signal.buttap(order)``'s poles (read-only; it has no zeros and gain 1)."""
+    from scipy.signal import buttap
+
+    p = np.asarray(buttap(order)[1])
+    p.flags.writeable = False
+    return p
+
+
+def _poly(roots: np.ndarray) -> np.ndarray:
+    """scipy.signal's ``poly`` (zpk2tf's) of real roots or complex conjugate pairs: the same convolutions."""
+    a = np.ones((1,), dtype=roots.dtype)
+    one = np.ones_like(roots[0])
+    for root in roots:
+        a = np.convolve(a, np.stack((one, -root)), mode="full")
+    return np.real(a).copy() if np.iscomplexobj(a) else a
+
+
+#: a section's numerator with two zeros at −1, as zpk2tf makes it (gain 1: k · poly(z) with k = 1.0)
+_ZEROS_AT_MINUS_ONE = np.multiply(np.asarray(1.0), _poly(np.array([-1.0, -1.0])))
+_ZEROS_AT_MINUS_ONE.flags.writeable = False
 
 # --------------------------------------------------------------------------- variability
 def side_stream(rng: np.random.Generator, tag: str | None = None) -> np.random.Generator:
@@ -818,9 +913,9 @@ def smooth_root_keep_feet(local: np.ndarray, root: np.ndarray, person: Person, f
 
     root_s = root.copy()
     if vertical_order:
-        from scipy.signal import butter, sosfiltfilt
+        from scipy.signal import sosfiltfilt
 
-        sos = butter(int(vertical_order), min(cutoff_hz, 0.45 * fps), fs=fps, output="sos")
+        sos = butter_lowpass(int(vertical_order), min(cutoff_hz, 0.45 * fps), fps)
         y = root[:, 1]
         pad = min(len(y) - 1, int(3 * fps / cutoff_hz))
         root_s[:, 1] = sosfiltfilt(sos, y, padtype="even", padlen=max(pad, 0)) if len(y) > 12 else y

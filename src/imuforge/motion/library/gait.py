@@ -99,27 +99,34 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.interpolate import PPoly
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import sosfiltfilt
 
 from imuforge.errors import ValidationError
+from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
     J,
     SIDES,
+    D2R,
     Track,
+    _LEG_ANGLES,
     anchored_root,
     anchored_roots,
+    butter_lowpass,
+    compiled_legs,
     contact_ramps,
     elbow_rotation,
     foot_contact_points,
     fourier_basis,
     fourier_fit,
     gaussian_trend,
+    legs_local,
     pelvis_rotation,
     periodic_spline,
     pose_to_local,
     rel_fk,
     shoulder_rotation,
+    side_rows,
     side_stream,
     smooth_noise,
     weighted_choice,
@@ -552,32 +559,92 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
     cycle, basis = _phase_basis(phase)
     keys, coefs = _coefficient_matrix(kind, round(speed * 20) / 20, stance)
     curves = basis @ coefs  # every curve in one product
-    out = {}
-    for j, key in enumerate(keys):
-        coef, value = coefs[:, j], curves[..., j]
-        off, fac = style.get(key, (0.0, 1.0))
-        a = amp * fac * (1.0 + GAITS[kind].scaled.get(key, 0.0) * (closure.amp - 1.0))
-        if key == "hip_flex":
-            off = off + closure.offset
-        if key == "knee_flex":
-            # scaled about full extension and the person's offset faded out towards it, so the knee's
-            # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
-            k = k0 + a * (value - k0) if (k0 := GAITS[kind].knee_pivot) else a * value
-            out[key] = _soft_floor(k + off * -np.expm1(-(k / 20.0) ** 2), KNEE_FLOOR_DEG, 0.6)
-        else:
-            out[key] = coef[0] + off + a * (value - coef[0])
+    out = _curve_angles(kind, keys, coefs, curves, closure, amp, style)
     if closure.hip is not None:
         out["hip_flex"] = out["hip_flex"] + basis @ closure.hip
     if closure.add is not None:
         out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
-        toe, dorsi, inv, add = np.moveaxis(_foot_table_at(closure.foot_spline, phase, cycle), -1, 0)
+        table = _foot_table_at(closure.foot_spline, phase, cycle)  # its columns as views (no moveaxis)
+        toe, dorsi, inv, add = (table[..., c] for c in range(4))
         out["ankle_dorsi"] = out["ankle_dorsi"] + dorsi
         out["ankle_inv"] = out.get("ankle_inv", 0.0) + inv
         out["toe_out"] = toe
         out["hip_add"] = out.get("hip_add", 0.0) + add
     return out
 
+
+def _curve_angles(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves: np.ndarray, closure: Closure,
+                  amp, style: dict) -> dict[str, np.ndarray]:
+    """:func:`_leg_angles`' angles before the closure's corrections: each curve of ``curves`` (the rows of
+    ``keys``' Fourier ``coefs`` at the phases) about its mean, with this person's offset and amplitude factor,
+    the closure's hip amplitude and offset and the stride amplitude ``amp``; the knee's soft floor. With the
+    compiled kernel one pass over every angle (``_kernels.gait_curves``: the same operations, the same
+    bits)."""
+    fast = _curves_compiled(kind, keys, coefs, curves, closure, amp, style)
+    g = GAITS[kind]
+    if fast is not None:
+        return fast
+    out = {}
+    for j, key in enumerate(keys):
+        coef, value = coefs[:, j], curves[..., j]
+        off, fac = style.get(key, (0.0, 1.0))
+        a = amp * fac * (1.0 + g.scaled.get(key, 0.0) * (closure.amp - 1.0))
+        if key == "hip_flex":
+            off = off + closure.offset
+        if key == "knee_flex":
+            # scaled about full extension and the person's offset faded out towards it, so the knee's
+            # minimum (≈ 3–5°) stays clear of the soft floor and terminal swing decelerates smoothly
+            k = k0 + a * (value - k0) if (k0 := g.knee_pivot) else a * value
+            out[key] = _soft_floor(k + off * -np.expm1(-(k / 20.0) ** 2), KNEE_FLOOR_DEG, 0.6)
+        else:
+            out[key] = coef[0] + off + a * (value - coef[0])
+    return out
+
+
+def _held_or_rows(x, n: int) -> np.ndarray | None:
+    """``x`` (a number, or one value per frame of ``n``) as a contiguous float64 buffer; None otherwise."""
+    if isinstance(x, float):
+        return np.array([x])
+    x = np.asarray(x)
+    if x.dtype != np.float64 or x.shape not in ((), (n,)):
+        return None
+    return np.ascontiguousarray(x.reshape(-1))
+
+
+@functools.lru_cache(maxsize=64)
+def _curve_layout(kind: str, keys: tuple[str, ...]) -> tuple[np.ndarray, int, int]:
+    """The compiled curves' per-gait inputs: each angle's share of the closure's amplitude, and the hip's
+    and knee's rows (−1: none)."""
+    g = GAITS[kind]
+    scl = np.array([float(g.scaled.get(key, 0.0)) for key in keys])
+    scl.flags.writeable = False
+    return scl, *(keys.index(key) if key in keys else -1 for key in ("hip_flex", "knee_flex"))
+
+
+def _curves_compiled(kind: str, keys: tuple[str, ...], coefs: np.ndarray, curves: np.ndarray,
+                     closure: Closure, amp, style: dict) -> dict[str, np.ndarray] | None:
+    """:func:`_curve_angles` by ``_kernels.gait_curves``, or None where it does not apply (no kernel, or
+    shapes other than (legs, frames))."""
+    k = Q._kernel()
+    if not (k and hasattr(k, "gait_curves")) or curves.ndim != 3 or curves.dtype != np.float64:
+        return None
+    R, N, K = curves.shape
+    camp, coff = _held_or_rows(closure.amp, N), _held_or_rows(closure.offset, N)
+    if (camp is None or coff is None or not isinstance(amp, np.ndarray) or amp.shape != (R, N)
+            or amp.dtype != np.float64):
+        return None
+    off, fac = np.array([style.get(key, (0.0, 1.0)) for key in keys], dtype=float).T.copy()
+    scl, hip, knee = _curve_layout(kind, keys)
+    out, e = np.empty((K, R, N)), np.empty((R, N))
+    args = (np.ascontiguousarray(curves), R, N, K, np.ascontiguousarray(coefs[0]), off, fac, scl,
+            np.ascontiguousarray(amp), camp, coff, hip, knee, float(GAITS[kind].knee_pivot), KNEE_FLOOR_DEG,
+            0.6, e, out)
+    k.gait_curves(0, *args)
+    if knee >= 0:  # the knee's fade around numpy's expm1 (its float64 loop may be SIMD: not redone in C)
+        np.expm1(e, out=e)
+        k.gait_curves(1, *args)
+    return dict(zip(keys, out))
 
 class _Recent:
     """The last few values of a function of arrays, keyed by the arrays' bytes: a gait closure's probes
@@ -701,9 +768,7 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
     """Full-body pose dict (deg) of a gait (``arm_amp`` None: the pelvis and legs only, as the closure
     probes' legs-only forward kinematics needs them)."""
     pstyle = person_gait_style(person)
-    H = person.height_m
-    hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
-    abd0 = np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
+    abd0 = _abduction_offset(person)
     pose: dict = {"toe_out": person.toe_out_deg}
     amp = np.empty((2,) + np.shape(phL))
     amp[0], amp[1] = amp_l, amp_r
@@ -720,6 +785,37 @@ def _pose(kind: str, person: Person, phL, phR, amp_l, amp_r, closure: Closure, a
     pose.update(_trunk_and_pelvis(kind, person, phL, speed, style))
     pose.update(_arms(kind, phL, phR, arm_amp, style))
     return pose
+
+
+#: a leg angle the pose does not hold: 0 on both sides, held over the frames (``_both_sides``' (2, 1) rows)
+_HELD_ZERO = np.zeros((2, 1))
+_HELD_ZERO.flags.writeable = False
+
+
+def _probe_rows(ang: dict, abd0: float, abd, toe_out: float, n: int, d_hip, d_add) -> tuple[np.ndarray, ...]:
+    """The legs' angles of a probe (:func:`_leg_angles`' ``ang``, (2, n) each) as the rows (rad) that
+    ``_both_sides`` makes of :func:`_pose`'s dict for the compiled leg rotations, in ``_LEG_ANGLES``' order:
+    the hip abduction from ``abd0`` + the closure's ``abd`` less the curves' adduction, the toe-out from the
+    person's ``toe_out``, the left hip flexed by ``d_hip`` and adducted by ``d_add`` more (None: not)."""
+    add, toe = ang.pop("hip_add", (0.0, 0.0)), ang.pop("toe_out", (0.0, 0.0))
+    rows = []
+    for key in _LEG_ANGLES:
+        if key == "hip_abd":
+            left = abd0 + abd - add[0]
+            rows.append(side_rows(left if d_add is None else left - d_add, abd0 + abd - add[1], n))
+        elif key == "toe_out":
+            rows.append(side_rows(toe_out + toe[0], toe_out + toe[1], n))
+        elif key == "hip_flex" and d_hip is not None:
+            rows.append(side_rows(ang[key][0] + d_hip, ang[key][1], n))
+        else:  # the same product per element as _both_sides' copy converted in place
+            rows.append(ang[key] * D2R if key in ang else _HELD_ZERO)
+    return tuple(rows)
+
+def _abduction_offset(person: Person) -> float:
+    """Both hips' abduction (deg) that points the legs from the hip joints at the person's step width."""
+    H = person.height_m
+    hip_sep = 0.10 * H * person.proportions.get("hip_width", 1.0)
+    return np.degrees(np.arctan((person.step_width_m - hip_sep) / 2 / (0.49 * H)))
 
 
 _PELVES = _Recent()
@@ -787,8 +883,7 @@ def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, s
     ph1 = np.arange(n) / fps * f_step / 2
     ph = np.tile(ph1, m)
     probe = replace(closure, **{k: np.repeat(np.asarray(v, dtype=float), n) for k, v in fields.items()})
-    pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, probe, None, speed, stance, {})
-    P_all, G_all = rel_fk(pose_to_local(pose, n * m, legs_only=True), person)
+    P_all, G_all = rel_fk(_probe_local(kind, person, probe, speed, stance, ph), person)
     w = _STRIDE_WEIGHTS.get((kind, stance, ph1.tobytes()),
                             lambda: (_contact_weights(kind, ph1, ph1 + 0.5, stance),))[0]
     pts, vel = foot_contact_points(P_all.reshape(m, n, *P_all.shape[1:]), G_all.reshape(m, n, *G_all.shape[1:]),
@@ -831,10 +926,34 @@ def _legs_fk(kind: str, person: Person, closure: Closure, speed: float, stance: 
              ) -> tuple[np.ndarray, np.ndarray]:
     """Joint positions and orientations relative to the pelvis (legs only) over ``ph``, the left hip flexed by
     ``d_hip`` and adducted by ``d_add`` degrees more (scalars, or one value per phase)."""
+    return rel_fk(_probe_local(kind, person, closure, speed, stance, ph, d_hip, d_add), person)
+
+
+def _probe_local(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
+                 d_hip: float | np.ndarray | None = None,
+                 d_add: float | np.ndarray | None = None) -> np.ndarray:
+    """The pelvis's and legs' local rotations (n, 22, 4) of the closure's probes over the left leg's phases
+    ``ph`` (:func:`_pose` without arms, then ``pose_to_local(..., legs_only=True)``), the left hip flexed by
+    ``d_hip`` and adducted by ``d_add`` degrees more (None: left as the pose has it). With the compiled leg
+    rotations the angles go to them as the rows :func:`~imuforge.motion.library._core._both_sides` makes of
+    the pose, without the pose dict (the same values, the same bits)."""
+    n = len(ph)
+    shifts = (closure.abd, d_hip, d_add)
+    if compiled_legs() and all(np.shape(x) in ((), (n,)) for x in shifts if x is not None):
+        amp = np.empty((2, n))
+        amp[0], amp[1] = 1.0, 1.0
+        style = person_gait_style(person)
+        ang = _leg_angles(kind, np.stack([ph, ph + 0.5]), speed, stance, closure, amp, style)
+        if all(v.shape == (2, n) for v in ang.values()):
+            return legs_local(n, _probe_pelvis(kind, ph, speed)["pelvis_q"],
+                              _probe_rows(ang, _abduction_offset(person), closure.abd, person.toe_out_deg, n,
+                                          d_hip, d_add))
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, None, speed, stance, {})
-    pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
-    pose["hip_abd_L"] = pose["hip_abd_L"] - d_add
-    return rel_fk(pose_to_local(pose, len(ph), legs_only=True), person)
+    if d_hip is not None:
+        pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
+    if d_add is not None:
+        pose["hip_abd_L"] = pose["hip_abd_L"] - d_add
+    return pose_to_local(pose, n, legs_only=True)
 
 
 def ankle_angles(q: np.ndarray) -> np.ndarray:
@@ -1265,12 +1384,12 @@ def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
     out = root.copy()
     if kind == "walking" and len(root) > 12:
         fc = min(WALK_VERTICAL_X * f_step, 0.45 * fps)
-        sos = butter(4, fc, fs=fps, output="sos")
+        sos = butter_lowpass(4, fc, fps)
         out[:, 1] = sosfiltfilt(sos, root[:, 1], padtype="even", padlen=min(len(root) - 1, int(3 * fps / fc)))
         if phase is not None and stance is not None:
             out[:, 1] = collision_height(out[:, 1], phase, stance, f_step, fps)
         fc = min(WALK_HORIZONTAL_X * f_step, 0.45 * fps)
-        sos = butter(4, fc, fs=fps, output="sos")  # odd padding keeps the progression's trend at the ends
+        sos = butter_lowpass(4, fc, fps)  # odd padding keeps the progression's trend at the ends
         out[:, [0, 2]] = sosfiltfilt(sos, root[:, [0, 2]], axis=0, padtype="odd",
                                      padlen=min(len(root) - 1, int(3 * fps / fc)))
         return out
