@@ -5,6 +5,7 @@ One tiny run (2 epochs) and its export are made once; each test damages a copy o
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -155,3 +156,26 @@ def test_an_existing_export_is_replaced_only_with_overwrite_and_only_when_comple
     capsys.readouterr()
     assert not (old / "mine.txt").exists() and (old / "card.json").exists() and (old / "c").is_dir()
     assert not list(tmp_path.glob(".*export-*"))  # no staging folder left
+
+
+def test_export_json_exits_1_when_a_check_fails_as_the_plain_output_does(made, tmp_path, capsys, monkeypatch):
+    """`export --json` is what scripts read: a failed check (here the int8 drop, made to fail in the card the
+    command receives) gives exit 1 with the JSON, as without --json, and the plain output names it."""
+    import imuforge.export as ex
+    from imuforge.export.card import ExportCard
+
+    real = ex.export_run
+
+    def over_one_point(*a, **kw):
+        card = real(*a, **kw)
+        card.checks["checks_passed"]["int8_drop_within_1_point"] = "FAIL"
+        return card
+
+    monkeypatch.setattr(ex, "export_run", over_one_point)
+    assert main(["export", str(made[0]), "--out", str(tmp_path / "plain")]) == 1
+    assert "export checks FAILED (int8_drop_within_1_point;" in capsys.readouterr().err
+    assert main(["export", str(made[0]), "--out", str(tmp_path / "json"), "--json"]) == 1
+    card = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert card["checks"]["checks_passed"]["int8_drop_within_1_point"] == "FAIL"
+    assert ExportCard.from_json(card).failed_checks() == ["int8_drop_within_1_point"]
+    assert ExportCard.read(made[1] / "card.json").failed_checks() == []  # the export as made passes

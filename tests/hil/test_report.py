@@ -195,3 +195,21 @@ def test_every_report_format_names_what_produced_it(tmp_path, emulated, name, ki
     assert line in page and clock in page
     if kind == "qemu":
         assert "not a real board" in clock and "QEMU emulated SysTick" in "\n".join(summary_lines(rep))
+
+
+def test_an_export_that_failed_its_checks_is_named_before_the_device_runs(tiny_model, tmp_path, capsys):
+    """HIL tests the files as they are; a card whose own checks failed gets one warning naming them."""
+    import shutil
+
+    failed = tmp_path / "failed_export"
+    shutil.copytree(tiny_model, failed)
+    card = json.loads((failed / "card.json").read_text())
+    card["checks"]["checks_passed"]["int8_drop_within_1_point"] = "FAIL"
+    (failed / "card.json").write_text(json.dumps(card))
+    assert main(["hil", "--model", str(failed), "--data", str(tiny_model), "--emulate", "--max-windows", "3",
+                 "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: this export failed its own checks (int8_drop_within_1_point; see" in err
+    assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows", "3",
+                 "--out", str(tmp_path / "r2")]) == 0
+    assert "failed its own checks" not in capsys.readouterr().err

@@ -147,7 +147,11 @@ def run(args) -> int:
     from imuforge.hil.runner import load_export, load_test_windows, run_hil
 
     # a bad export folder or bad data (NaN, wrong shape, unknown labels) fails before a port is opened
-    windows = load_test_windows(args.data, load_export(args.model), max_windows=args.max_windows)
+    exported = load_export(args.model)
+    windows = load_test_windows(args.data, exported, max_windows=args.max_windows)
+    if failed := exported.card.failed_checks():  # HIL tests the files as they are; the user should know
+        print(f"warning: this export failed its own checks ({', '.join(failed)}; see {args.model}/card.md): "
+              "the device is tested with it as it is", file=sys.stderr)
     link, emu, bps = open_link(args)
     try:
         rep = run_hil(args.model, windows, link, out=args.out, runs=args.runs, warmup=args.warmup,

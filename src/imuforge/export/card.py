@@ -194,6 +194,11 @@ class ExportCard:
                 "output": self.output.to_json(), "data": self.data.to_json(), "metrics": self.metrics.to_json(),
                 "checks": self.checks, "size": self.size, "latency_host": self.latency_host, "tools": self.tools}
 
+    def failed_checks(self) -> list[str]:
+        """The checks whose verdict (``checks.checks_passed``, written at export) is FAIL; a card written
+        before verdicts existed has none."""
+        return [k for k, v in self.checks.get("checks_passed", {}).items() if v == "FAIL"]
+
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ExportCard:
         """A card read back from ``card.json`` (sections a card lacks read as empty / None)."""
