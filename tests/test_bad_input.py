@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from imuforge.cli import main
@@ -33,6 +35,23 @@ def test_motion_numbers_out_of_range_are_refused_before_writing(tmp_path, capsys
     assert main(["motion", "walking", "--matcher", "keywords", *options, "--out", str(out)]) == 2
     assert message in one_line_error(capsys, "motion")
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("cut", [100, 3000])
+def test_a_motion_file_cut_short_is_one_line(tmp_path, capsys, cut):
+    """A .motion.npz truncated by a copy or a full disk (a damaged zip): one line, exit 2, for the commands
+    that read motion files."""
+    from imuforge.motion.library import generate
+
+    whole = generate("walking", 2.0, fps=30, rng=0).save(tmp_path / "w.motion.npz")
+    part = tmp_path / "cut.motion.npz"
+    part.write_bytes(Path(whole).read_bytes()[:cut])
+    assert main(["simulate", "--motion", str(part), "--profile", "metamotions",
+                 "--out", str(tmp_path / "s.imu.parquet")]) == 2
+    assert "not an imuforge motion file" in one_line_error(capsys, "simulate")
+    assert main(["motion", "--from", str(part), "--label", "walking", "--out", str(tmp_path / "m")]) == 2
+    one_line_error(capsys, "motion")
+    assert not (tmp_path / "s.imu.parquet").exists() and not (tmp_path / "m").exists()
 
 
 def test_motion_schedule_seconds_are_checked(tmp_path, capsys):

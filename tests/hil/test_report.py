@@ -210,6 +210,6 @@ def test_an_export_that_failed_its_checks_is_named_before_the_device_runs(tiny_m
                  "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
     assert "warning: this export failed its own checks (int8_drop_within_1_point; see" in err
-    assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows", "3",
-                 "--out", str(tmp_path / "r2")]) == 0
+    assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate",
+                 "--max-windows", "3", "--out", str(tmp_path / "r2")]) == 0
     assert "failed its own checks" not in capsys.readouterr().err

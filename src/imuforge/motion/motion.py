@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +127,7 @@ def read_motion(path: str | os.PathLike) -> Motion:
         with z:
             header = json.loads(str(z["header"]))
             positions, orientations = z["positions"], z["orientations"]
-    except (ValueError, KeyError, OSError, EOFError) as exc:
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:  # damaged or cut
         why = "not a NumPy .npz archive" if "pickle" in str(exc) or "allow_pickle" in str(exc) else str(exc)
         raise ValidationError(f"not an imuforge motion file ({why})", source=str(path),
                               allowed="a .motion.npz written by Motion.save") from exc
