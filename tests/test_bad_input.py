@@ -253,6 +253,15 @@ def test_emulate_numbers_out_of_range_are_refused_before_it_listens(tmp_path, ca
     assert not port_file.exists()
 
 
+def test_emulate_port_file_that_cannot_be_written_is_refused_before_it_listens(tmp_path, capsys):
+    for bad, message in ((tmp_path, "is a folder"), (tmp_path / "no" / "e.port", "does not exist")):
+        assert main(["emulate", "--pty", "--port-file", str(bad)]) == 2
+        err = one_line_error(capsys, "emulate")
+        assert message in err and "allowed:" in err
+    assert capsys.readouterr().out == ""  # nothing announced
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_emulate_on_a_port_in_use_is_one_line(tmp_path, capsys):
     import socket
 

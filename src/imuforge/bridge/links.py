@@ -33,6 +33,21 @@ def write_port_file(path, port: str) -> None:
     os.replace(tmp, path)
 
 
+def check_port_file(path) -> None:
+    """Refuse a ``--port-file`` the emulator could not write: a folder, or a file in a folder that does not
+    exist (checked before it listens, so nothing is announced that no file will name)."""
+    from pathlib import Path
+
+    from imuforge.errors import ValidationError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ValidationError(f"--port-file {path} is a folder", allowed="a file path (the port is written to it)")
+    if not path.parent.is_dir():
+        raise ValidationError(f"--port-file {path}: the folder {path.parent} does not exist",
+                              allowed="a file in an existing folder")
+
+
 def wait_for_port_file(path, timeout_s: float = 30.0) -> str:
     """The port named in ``path`` once it exists (``capture`` / ``hil --port-file``): a script can start
     an emulator in the background and go on without guessing how long it takes to listen."""

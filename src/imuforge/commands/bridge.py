@@ -395,6 +395,10 @@ def cmd_emulate(args) -> int:
     from imuforge.sensors.profiles import load_profile
 
     check_numbers(args, _emulate_ranges())
+    if args.port_file:
+        from imuforge.bridge.links import check_port_file
+
+        check_port_file(args.port_file)
     if args.ble:
         from imuforge.errors import require_extra
 
