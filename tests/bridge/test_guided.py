@@ -109,6 +109,21 @@ def test_still_activity_that_keeps_moving_is_not_written(pty_wearable, tmp_path)
     assert len(list((tmp_path / "c" / "raw").glob("lying-*.rawlog"))) == 2
 
 
+def test_walking_with_a_device_that_never_moves_is_asked_again(pty_wearable, tmp_path):
+    """The device left on the table (here: the wearer sits) while asked to walk: not written as walking."""
+    source, port = pty_wearable
+    plan = GuidedPlan(("walking",), seconds_each=2.0, countdown_s=0.0, retries=1)
+    wearer = Wearer(source, instead={("walking", 1): "sitting"})
+    res = guided_capture(lambda: SerialLink(port), tmp_path / "c", plan, CaptureOptions(seconds=1.0), wearer)
+    assert [(a.number, a.accepted) for a in res.attempts] == [(1, False), (2, True)]
+    first = res.attempts[0]
+    assert first.reason.startswith("hardly moved while asked to walk") and first.check.too_still
+    assert res.complete and check_stretch(read_recording(tmp_path / "c" / "walking.imu.parquet"),
+                                          "walking").passed
+    summary = json.loads((tmp_path / "c" / "guided.json").read_text())
+    assert summary["attempts"][0]["check"]["too_still"] is True
+
+
 def _noise_sd(sensor, factor=1.0):
     from imuforge.sensors.profiles import noise_bandwidth_hz
 
@@ -352,21 +367,21 @@ def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, ca
     while not ports and time.monotonic() - t < 5:
         time.sleep(0.01)
     out = tmp_path / "caps"
-    rc = main(["capture", "--guided", "--port", ports[0], "--activities", "walking,standing,sitting",
+    rc = main(["capture", "--guided", "--port", ports[0], "--activities", "standing,sitting,lying",
                "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
     th.join(10)
     printed = capsys.readouterr().out
     assert rc == 3, printed
-    assert "the device was lost during standing" in printed and "not written: sitting" in printed
-    assert sorted(p.name for p in out.glob("*.imu.parquet")) == ["walking.imu.parquet"]
-    assert read_recording(out / "walking.imu.parquet").labels[0].label == "walking"
+    assert "the device was lost during sitting" in printed and "not written: lying" in printed
+    assert sorted(p.name for p in out.glob("*.imu.parquet")) == ["standing.imu.parquet"]
+    assert read_recording(out / "standing.imu.parquet").labels[0].label == "standing"
     summary = json.loads((out / "guided.json").read_text())
-    assert list(summary["written"]) == ["walking"] and not summary["complete"]
-    assert summary["not_written"]["standing"].startswith("device lost: ")
-    assert summary["not_written"]["sitting"] == "not asked: the device was lost during standing"
-    assert summary["device_lost"].startswith("during standing: ")
-    # what arrived of standing before the device went is not lost: its raw log is listed and rebuilds it
+    assert list(summary["written"]) == ["standing"] and not summary["complete"]
+    assert summary["not_written"]["sitting"].startswith("device lost: ")
+    assert summary["not_written"]["lying"] == "not asked: the device was lost during sitting"
+    assert summary["device_lost"].startswith("during sitting: ")
+    # what arrived of sitting before the device went is not lost: its raw log is listed and rebuilds it
     from imuforge.bridge.capture import recover
 
-    cut = [a for a in summary["attempts"] if a["activity"] == "standing" and a["samples"]]
+    cut = [a for a in summary["attempts"] if a["activity"] == "sitting" and a["samples"]]
     assert cut and len(recover(cut[0]["raw_log"])[0]) == cut[0]["samples"] > 0

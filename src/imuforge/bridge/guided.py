@@ -9,8 +9,9 @@ For every activity of a :class:`GuidedPlan` (from a trained model's labels or a 
    ``DIR/raw/<activity>-<n>.rawlog``, fsync'ed as in :mod:`imuforge.bridge.capture`);
 3. **check** the stretch (:func:`check_stretch`), live: a *still* activity (standing, sitting,
    lying) whose stretch moves is stopped as soon as it can no longer pass (more than 20 % of its
-   planned windows moved) and re-asked, up to ``retries`` times; a stretch that ended early
-   (disconnect, time-out) is re-asked too;
+   planned windows moved) and re-asked, up to ``retries`` times; so is a *moving* activity (walking,
+   running, stairs, jumping: :data:`MOVING_ACTIVITIES`) whose device moved in under half its windows,
+   and a stretch that ended early (disconnect, time-out);
 4. **write** the accepted stretch as ``DIR/<activity>.imu.parquet``, labelled with the activity,
    ready for ``imuforge calibrate --real DIR``. Rejected stretches are never deleted: their raw
    logs stay in ``DIR/raw/`` (``imuforge capture --recover`` rebuilds them) and ``DIR/guided.json``
@@ -63,6 +64,13 @@ from imuforge.recording import RECORDING_SUFFIX, Recording
 
 #: Activities the wearer must do still; their stretches are checked for motion.
 STILL_ACTIVITIES = ("standing", "sitting", "lying")
+#: Activities that move any body-worn device (the whole body travels or bounces); their stretches are checked
+#: for stillness: at least half the 1-s windows must move (a device left on the table while asked to walk
+#: would otherwise be labelled walking). Hand tasks (typing, drinking…) are not here: a waist device keeps
+#: still during them.
+MOVING_ACTIVITIES = ("walking", "running", "stairs_up", "stairs_down", "jumping", "jumping_jacks",
+                     "jumping_rope", "nordic_walking", "badminton")
+MOVING_SHARE = 0.5
 
 _PHRASES = {
     "standing": "stand still", "sitting": "sit still", "lying": "lie down still", "walking": "walk",
@@ -187,8 +195,17 @@ class StretchCheck:
         return self.windows > 0 and self.moving_windows > MOVING_FRACTION * self.windows
 
     @property
+    def motion_required(self) -> bool:
+        return self.activity in MOVING_ACTIVITIES
+
+    @property
+    def too_still(self) -> bool:
+        """A moving activity whose device hardly moved (under :data:`MOVING_SHARE` of its windows)."""
+        return self.motion_required and (self.windows == 0 or self.moving_windows < MOVING_SHARE * self.windows)
+
+    @property
     def passed(self) -> bool:
-        return not (self.still_required and (self.moving or self.windows == 0))
+        return not (self.still_required and (self.moving or self.windows == 0)) and not self.too_still
 
     def describe(self) -> str:
         figs = []
@@ -199,7 +216,7 @@ class StretchCheck:
         return f"{self.moving_windows} of {self.windows} 1-s windows moving; median " + ", ".join(figs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "moving": self.moving, "passed": self.passed}
+        return {**asdict(self), "moving": self.moving, "too_still": self.too_still, "passed": self.passed}
 
 
 def check_stretch(rec: Recording, activity: str, limits: StillLimits | None = None) -> StretchCheck:
@@ -528,7 +545,9 @@ def _judge(activity: str, number: int, res: CaptureResult, limits: StillLimits |
     if not res.complete:
         reason = "the stretch ended early" + (f" ({res.messages[-1]})" if res.messages else "")
         return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, False, check, False, reason)
-    if not check.passed:
+    if check.too_still:
+        reason = f"hardly moved while asked to {instruction(activity)} — {check.describe()}"
+    elif not check.passed:
         reason = f"moved while asked to keep still — {check.describe()}"
     elif check.still_required:
         reason = f"still — {check.describe()}"
