@@ -72,3 +72,27 @@ def test_a_demo_folder_is_re_run_into_and_any_other_is_refused(tmp_path, capsys)
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "allowed" in err[0] and str(target) in err[0], err
     assert (mine / "notes.txt").read_text() == "keep me" and (mine / "summary.json").exists()
+
+
+def test_a_demo_stopped_by_ctrl_c_is_its_folder_from_the_first_step(tmp_path, monkeypatch):
+    """Ctrl-C mid-demo (here in its first step) leaves a folder the next demo re-runs into: summary.json marks
+    it as a demo's before any step writes (it used to be refused as "not a previous demo's folder")."""
+    from imuforge.commands.demo import Demo, Settings, prepare_out
+
+    out = tmp_path / "demo_int"
+    prepare_out(out)
+    d = Demo(out, Settings(True, 0, 1.0, 1, 1.0, 1, ["x"], "keywords"))
+
+    def interrupted(self, step):
+        (out / "capture").mkdir()
+        (out / "capture" / "desk.rawlog").write_bytes(b"\x00")  # half a step's output
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Demo, "s1_emulator", interrupted)
+    try:
+        d.run()
+    except KeyboardInterrupt:
+        pass
+    assert json.loads((out / "summary.json").read_text())["status"] == "running"
+    prepare_out(out)  # re-run into it: accepted and emptied
+    assert out.is_dir() and not any(out.iterdir())

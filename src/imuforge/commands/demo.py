@@ -264,6 +264,9 @@ class Demo:
     # ------------------------------------------------------------------ run
     def run(self) -> int:
         (self.out / "logs").mkdir(parents=True, exist_ok=True)
+        # marks the folder as a demo's from the first step on: a run stopped by Ctrl-C is re-run into it
+        (self.out / "summary.json").write_text(json.dumps({"settings": vars(self.s), "status": "running"},
+                                                          default=str) + "\n")
         plan = [("start the emulated wearable", self.s1_emulator, ()),
                 ("capture a calibration recording over the serial path", self.s2_capture, ("port",)),
                 ("synthesise data from text for its profile and placement", self.s3_synthesise, ()),
@@ -282,7 +285,7 @@ class Demo:
         print(summary)
         (self.out / "summary.txt").write_text(summary + "\n")
         (self.out / "summary.json").write_text(json.dumps(
-            {"settings": vars(self.s), "seconds": time.monotonic() - self.t0,
+            {"settings": vars(self.s), "status": "finished", "seconds": time.monotonic() - self.t0,
              "steps": [vars(s) for s in self.steps]}, indent=1, default=str) + "\n")
         return 0 if all(s.status == "ok" for s in self.steps) else 1
 
