@@ -213,3 +213,21 @@ def test_an_export_that_failed_its_checks_is_named_before_the_device_runs(tiny_m
     assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate",
                  "--max-windows", "3", "--out", str(tmp_path / "r2")]) == 0
     assert "failed its own checks" not in capsys.readouterr().err
+
+
+def test_hil_emulate_plays_the_device_the_export_card_names(tiny_model, tmp_path):
+    """`hil --emulate` without --profile emulates the card's device (the model was made for it); a card that
+    names none, several or one not installed here falls back to the documented default."""
+    import shutil
+
+    from imuforge.commands.hil import DEFAULT_EMULATED, emulated_profile
+
+    export = tmp_path / "export"
+    shutil.copytree(tiny_model, export)
+    card = json.loads((export / "card.json").read_text())
+    for named, expected in (("smartphone-waist", "smartphone-waist"), (None, DEFAULT_EMULATED),
+                            (["smartphone-waist", "metamotions"], DEFAULT_EMULATED),
+                            ("a-board-of-another-machine", DEFAULT_EMULATED)):
+        card["device"]["profile"] = named
+        (export / "card.json").write_text(json.dumps(card))
+        assert emulated_profile(export) == expected

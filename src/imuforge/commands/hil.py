@@ -22,11 +22,32 @@ def add_link_options(p, *, required: bool = True) -> None:
                        help="build the QEMU Cortex-M4 firmware with the export's generated C (c/) and run HIL on it")
     p.add_argument("--dsp", action="store_true",
                    help="--qemu: compile the generated C's SMLAD (DSP) path (refused with another link)")
-    p.add_argument("--profile", default="nano33-ble-sense-rev2", help="--emulate: hardware profile of the wearable")
+    p.add_argument("--profile", help="--emulate: hardware profile of the wearable (default: the export card's "
+                   f"device, when it names one profile; else {DEFAULT_EMULATED})")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
     p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
     p.add_argument("--wait-s", type=float, default=30.0, help="--port-file: how long to wait for it (s)")
     p.add_argument("--hci", help="BLE through bumble on this HCI transport (e.g. usb:0, tcp-client:HOST:PORT)")
+
+
+#: the wearable ``hil --emulate`` plays when neither --profile nor the export card names one
+DEFAULT_EMULATED = "nano33-ble-sense-rev2"
+
+
+def emulated_profile(model) -> str:
+    """The profile ``hil --emulate`` emulates: the export card's device when it names one installed profile
+    (the model was made for it), else :data:`DEFAULT_EMULATED`."""
+    from imuforge.errors import ValidationError
+    from imuforge.hil.runner import load_export
+    from imuforge.sensors.profiles import load_profile
+
+    named = load_export(model).card.device.profile
+    if isinstance(named, str):
+        try:
+            return load_profile(named).name
+        except (ValidationError, FileNotFoundError):  # a profile file of the exporting machine, not here
+            pass
+    return DEFAULT_EMULATED
 
 
 def open_link(args):
@@ -35,10 +56,11 @@ def open_link(args):
         from imuforge.bridge.links import SerialLink
         from imuforge.hil.device import start_emulator
 
-        emu = start_emulator(args.model, profile=args.profile, transport="tcp" if args.tcp else "pty")
+        profile = args.profile or emulated_profile(args.model)
+        emu = start_emulator(args.model, profile=profile, transport="tcp" if args.tcp else "pty")
         what = ("the export's generated C" if emu.hil.engine == "generated C"
                 else f"{Path(args.model) / 'model.tflite'} on the TFLM interpreter")
-        print(f"emulated {args.profile} running {what} on {emu.port}", file=sys.stderr)
+        print(f"emulated {profile} running {what} on {emu.port}", file=sys.stderr)
         return SerialLink(emu.port, args.baud), emu, None
     if getattr(args, "qemu", False):
         from imuforge.bridge.links import SerialLink
