@@ -65,6 +65,22 @@ def test_eval_json_reports_unknown_labels_and_resamples(tiny_run, tmp_path, caps
     assert (tmp_path / "ev" / "confusion.png").stat().st_size > 1000
 
 
+
+def test_eval_notes_data_worn_where_the_model_was_not_trained(tiny_run, tmp_path, capsys):
+    """The run trained on wrist_left data: chest data get a note (console and metrics.json), the other wrist
+    none."""
+    from imuforge.recording import Dataset
+
+    for site, noted in (("chest", True), ("wrist_right", False)):
+        ds = Dataset.create(tmp_path / site)
+        ds.add(make_recording("t1", rate_hz=25.0, seed=3).replace(placement=site), name="t1")
+        assert main(["eval", str(tiny_run), "--data", str(tmp_path / site),
+                     "--out", str(tmp_path / f"ev_{site}")]) == 0
+        err = capsys.readouterr().err
+        notes = json.loads((tmp_path / f"ev_{site}" / "metrics.json").read_text())["notes"]
+        assert ("note: the data are worn at chest, where the model was not trained (its training data are at "
+                "wrist_left)" in err) is noted and bool(notes) is noted
+
 @pytest.fixture(scope="module")
 def exported(tiny_run, tmp_path_factory):
     from imuforge.export import export_run

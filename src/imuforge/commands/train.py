@@ -270,6 +270,8 @@ def cmd_eval(args) -> int:
         print(json.dumps({k: v for k, v in m.items()}, default=str))
         return 0
     print(format_report(m))
+    for note in m["notes"]:
+        print(f"note: {note}", file=sys.stderr)
     if m["unknown_labels"]:
         print("labels the model does not know (not scored): "
               + ", ".join(f"{k} ({v} windows)" for k, v in m["unknown_labels"].items()))

@@ -121,6 +121,7 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     """
     from imuforge.datasets.loading import load_windows
     from imuforge.train.run import load_run, write_json
+    from imuforge.train.trainer import sites_apart
 
     require_extra("keras", purpose="imuforge eval")
     run = load_run(run_path)
@@ -137,8 +138,12 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     probs = predict_float(run, windows.X[known])
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
+    trained = {p for s in (run.json("data.json") or {}).get("datasets", []) for p in s.get("placements", [])}
+    away = sites_apart(trained, {p for s in summaries for p in s["placements"]})
     m.update({
         "run": str(run.path),
+        "notes": [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
+                  f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else [],
         "data": [str(p) for p in data],
         "unknown_labels": dict(sorted(unknown.items())),
         "dropped_windows": dict(windows.dropped),

@@ -284,20 +284,28 @@ def _body_site(placement: str) -> str:
     return "_".join(w for w in placement.split("_") if w not in ("left", "right"))
 
 
+def sites_apart(reference: set[str], other: set[str]) -> list[str]:
+    """The placements of ``other`` at a body site none of ``reference`` is worn at (either side of a site
+    counts as the site); empty when either set names no placement."""
+    if not reference or not other:
+        return []
+    known = {_body_site(p) for p in reference}
+    return sorted(p for p in other if _body_site(p) not in known)
+
+
 def placement_notes(summaries: list[dict]) -> list[str]:
     """The warning for real data (``--real`` / ``--val``) worn at a body site no ``--data`` recording is
     worn at: the model learns the synthetic site and is used at another, where signals differ in kind (a
     thigh swings, a wrist turns). Recordings that name no placement are left out of the comparison."""
-    def sites(roles):
-        return {(_body_site(p), p) for s in summaries if s.get("role") in roles for p in s.get("placements", [])}
+    def placements(roles):
+        return {p for s in summaries if s.get("role") in roles for p in s.get("placements", [])}
 
-    synthetic, real = sites({"data"}), sites({"real", "validation"})
-    known = {site for site, _ in synthetic}
-    if not synthetic or not real or {site for site, _ in real} <= known:
+    synthetic = placements({"data"})
+    away = sites_apart(synthetic, placements({"real", "validation"}))
+    if not away:
         return []
-    away = sorted(p for site, p in real if site not in known)
     return [f"the real data are worn at {', '.join(away)}, which no --data recording is (those are at "
-            f"{', '.join(sorted(p for _, p in synthetic))}): the model learns one body site and is checked "
+            f"{', '.join(sorted(synthetic))}): the model learns one body site and is checked "
             "on another; simulate the real data's placement (imuforge motion --placement)"]
 
 
