@@ -140,8 +140,8 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
     trained = {p for s in (run.json("data.json") or {}).get("datasets", []) for p in s.get("placements", [])}
     away = sites_apart(trained, {p for s in summaries for p in s["placements"]})
-    notes = [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data are "
-             f"at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
+    notes = [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
+             f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
     m.update({
         "run": str(run.path),
         "notes": notes,
