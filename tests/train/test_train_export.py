@@ -81,6 +81,19 @@ def test_eval_notes_data_worn_where_the_model_was_not_trained(tiny_run, tmp_path
         assert ("note: the data are worn at chest, where the model was not trained (its training data are at "
                 "wrist_left)" in err) is noted and bool(notes) is noted
 
+
+def test_eval_takes_one_recording_file_as_calibrate_does(tiny_run, tmp_path, capsys):
+    from imuforge.recording import write_recording
+
+    f = write_recording(make_recording("t1", rate_hz=25.0, seed=3), tmp_path / "one.imu.parquet")
+    assert main(["eval", str(tiny_run), "--data", str(f), "--json", "--out", str(tmp_path / "ev")]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert sum(c["support"] for c in m["per_class"].values()) > 0
+    (tmp_path / "notes.txt").write_text("not a recording")
+    assert main(["eval", str(tiny_run), "--data", str(tmp_path / "notes.txt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "neither a folder nor a recording file" in err
+
 @pytest.fixture(scope="module")
 def exported(tiny_run, tmp_path_factory):
     from imuforge.export import export_run

@@ -27,7 +27,8 @@ def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) ->
 def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
     """Every Dataset in the given folders (each a Dataset or a folder holding Datasets, recursively),
     and the recording files outside any Dataset (a plain folder of captures, as ``imuforge capture``
-    writes them) as one in-memory Dataset per folder given."""
+    writes them) as one in-memory Dataset per folder given; a recording file given itself is a Dataset of
+    one recording."""
     out: list[Dataset] = []
     seen: set[Path] = set()
     for p in paths:
@@ -35,17 +36,25 @@ def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
         if not p.exists():
             raise ValidationError(f"data folder {p} does not exist",
                                   allowed="a Dataset folder, a folder of them, or a folder of recordings")
-        found = find_datasets(p) if any(p.rglob(Dataset.MANIFEST)) else []
-        inside = [Path(ds.path).resolve() for ds in found]
-        loose = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
-                       and not any(d in f.resolve().parents for d in inside))
-        if loose:
-            found = [*found, Dataset.from_files(p, loose)]
+        if p.is_file():  # one recording file, as calibrate and dataset info take it
+            if not p.name.endswith((RECORDING_SUFFIX, ".csv")):
+                raise ValidationError(f"{p} is neither a folder nor a recording file",
+                                      allowed=f"a Dataset folder, a folder of recordings, or a *{RECORDING_SUFFIX} "
+                                      "/ *.csv recording")
+            found = [Dataset.from_files(p.parent, [p])]
+        else:
+            found = find_datasets(p) if any(p.rglob(Dataset.MANIFEST)) else []
+            inside = [Path(ds.path).resolve() for ds in found]
+            loose = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
+                           and not any(d in f.resolve().parents for d in inside))
+            if loose:
+                found = [*found, Dataset.from_files(p, loose)]
         if not found:
             raise ValidationError(f"no recordings in {p}", allowed="a Dataset folder, a folder of them, or a folder "
                                   f"of recordings (*{RECORDING_SUFFIX}, *.csv)")
-        for ds in found:
-            key = (Path(ds.path).resolve(), bool(ds.meta.get("plain_folder")))
+        for ds in found:  # a plain folder's recordings by their files: two files of one folder are two sets
+            key = (Path(ds.path).resolve(), bool(ds.meta.get("plain_folder")),
+                   tuple(e["file"] for e in ds.entries) if ds.meta.get("plain_folder") else ())
             if key not in seen:
                 seen.add(key)
                 out.append(ds)
