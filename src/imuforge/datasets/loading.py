@@ -39,13 +39,14 @@ def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
         if p.is_file():  # one recording file, as calibrate and dataset info take it
             if not p.name.endswith((RECORDING_SUFFIX, ".csv")):
                 raise ValidationError(f"{p} is neither a folder nor a recording file",
-                                      allowed=f"a Dataset folder, a folder of recordings, or a *{RECORDING_SUFFIX} "
-                                      "/ *.csv recording")
+                                      allowed="a Dataset folder, a folder of recordings, or a "
+                                      f"*{RECORDING_SUFFIX} / *.csv recording")
             found = [Dataset.from_files(p.parent, [p])]
         else:
             found = find_datasets(p) if any(p.rglob(Dataset.MANIFEST)) else []
             inside = [Path(ds.path).resolve() for ds in found]
-            loose = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
+            loose = sorted(f for f in p.rglob("*")
+                           if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
                            and not any(d in f.resolve().parents for d in inside))
             if loose:
                 found = [*found, Dataset.from_files(p, loose)]
