@@ -190,7 +190,7 @@ def test_hil_dsp_without_qemu_is_refused_not_ignored(tmp_path, capsys, link, mes
 
 # ---------------------------------------------------------------------------------- calibrate
 @pytest.mark.parametrize("real, message", [
-    ("garbage.csv", "garbage.csv: non-numeric value in CSV body"),
+    ("garbage.csv", "garbage.csv: line 2: 'x' is not a number"),
     ("empty.imu.parquet", "empty.imu.parquet: not a Parquet file"),
     ("missing", "no such real file or folder"),
 ])

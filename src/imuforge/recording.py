@@ -134,7 +134,8 @@ class Recording:
         if ts.size > 1 and not np.all(np.diff(ts) > 0):
             i = int(np.argmin(np.diff(ts) > 0))
             raise ValidationError(
-                f"timestamps must be strictly increasing; t[{i}]={ts[i]!r} >= t[{i + 1}]={ts[i + 1]!r}"
+                f"timestamps must be strictly increasing; t[{i}]={float(ts[i])!r} >= "
+                f"t[{i + 1}]={float(ts[i + 1])!r}"
             )
         if not (isinstance(rate_hz, (int, float)) and math.isfinite(rate_hz) and rate_hz > 0):
             raise ValidationError(f"rate_hz must be a positive number, got {rate_hz!r}")
@@ -455,10 +456,14 @@ def _check_format(doc: dict, fmt: str, path) -> None:
 
 
 def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
+    from imuforge._numbers import read_numbers
+
     header_meta: dict[str, Any] = {}
+    header_line = 1
     with open(path, encoding="utf-8") as fh:
         line = fh.readline()
         while line.startswith("#"):
+            header_line += 1
             text = line[1:].strip()
             if text.startswith("{"):
                 try:
@@ -469,10 +474,11 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
                     _check_format({"format": FORMAT_NAME, **header_meta}, FORMAT_NAME, path)
             line = fh.readline()
         header = line.strip().split(",")
-        try:
-            table = np.loadtxt(fh, delimiter=",", ndmin=2, dtype=np.float64)
-        except ValueError as exc:
-            raise ValidationError(f"non-numeric value in CSV body: {exc}", source=str(path)) from exc
+        body = fh.read()
+    # one line naming the file's line for a value that is not a number, a row of another width, NaN / inf
+    table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1, finite=True,
+                          allowed=f"{len(header)} numbers per row, one per column the header names")
+             if body.strip() else np.zeros((0, len(header))))
     names, scales = [], []
     for col in header:
         m = _HEADER_RE.match(col)
@@ -507,6 +513,14 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     channels = [n for n in names if n != "time"]
     data = np.delete(table, ti, axis=1)
     ts = table[:, ti]
+    if ts.size > 1 and not np.all(np.diff(ts) > 0):
+        from imuforge._numbers import line_of_row
+
+        i = int(np.argmin(np.diff(ts) > 0))
+        line_no = line_of_row(body, i + 1, ",", header_line + 1)
+        raise ValidationError(f"time does not increase at line {line_no} "
+                              f"({float(ts[i]):.6g} s, then {float(ts[i + 1]):.6g} s)", source=str(path),
+                              allowed="one row per sample, in time order")
     fields = {k: header_meta.get(k) for k in ("profile", "placement", "labels", "subject", "provenance")}
     fields = {k: v for k, v in fields.items() if v is not None}
     fields.update(meta)
