@@ -100,6 +100,16 @@ def test_real_data_at_a_body_site_the_synthetic_data_never_wear_is_noted():
     assert placement_notes(summaries([], ["chest"])) == []
     assert placement_notes(summaries(["chest"], [])) == []
 
+
+def test_a_training_rate_above_the_data_rates_is_noted():
+    from imuforge.train.trainer import rate_notes
+
+    (note,) = rate_notes([{"rates_hz": [50.0]}, {"rates_hz": [49.8, 50.0]}], 500.0)
+    assert note.startswith("the data were recorded at 49.8, 50 Hz and are upsampled to --rate 500 Hz: "
+                           "nothing above 25 Hz is in them")
+    assert rate_notes([{"rates_hz": [100.0]}], 50.0) == [] and rate_notes([{"rates_hz": [50.0]}], 50.0) == []
+    assert rate_notes([{"rates_hz": []}], 50.0) == []
+
 @pytest.mark.slow
 def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path, capsys):
     """One person walked and ran, another stood: every subject-wise split leaves a label out of training

@@ -274,7 +274,8 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
         _check_val(windows.labels.astype(str), np.zeros(len(windows), bool) if is_val is None else is_val)
     trains_real = np.asarray(is_real, bool) & (True if is_val is None else ~np.asarray(is_val, bool))
     notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
-                                                   has_val=bool(config.val)) + placement_notes(summaries)
+                                                   has_val=bool(config.val)) + placement_notes(summaries) \
+        + rate_notes(summaries, config.rate_hz)
     return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
 
 
@@ -291,6 +292,18 @@ def sites_apart(reference: set[str], other: set[str]) -> list[str]:
         return []
     known = {_body_site(p) for p in reference}
     return sorted(p for p in other if _body_site(p) not in known)
+
+
+def rate_notes(summaries: list[dict], rate_hz: float) -> list[str]:
+    """The note for a training rate above every rate the data were recorded at: they are upsampled, so the
+    model holds no signal above the recordings' band and the device must still sample at ``rate_hz``."""
+    rates = sorted({float(r) for s in summaries for r in s.get("rates_hz", [])})
+    if not rates or rate_hz <= 1.01 * rates[-1]:
+        return []
+    shown = ", ".join(f"{r:.4g}" for r in rates)
+    return [f"the data were recorded at {shown} Hz and are upsampled to --rate {rate_hz:g} Hz: nothing above "
+            f"{rates[-1] / 2:.4g} Hz is in them, and the device running the model must sample at "
+            f"{rate_hz:g} Hz"]
 
 
 def placement_notes(summaries: list[dict]) -> list[str]:
