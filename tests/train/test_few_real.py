@@ -110,6 +110,18 @@ def test_a_training_rate_above_the_data_rates_is_noted():
     assert rate_notes([{"rates_hz": [100.0]}], 50.0) == [] and rate_notes([{"rates_hz": [50.0]}], 50.0) == []
     assert rate_notes([{"rates_hz": []}], 50.0) == []
 
+
+def test_a_person_in_both_data_and_real_is_noted():
+    from imuforge.train.trainer import shared_subject_notes
+
+    groups = np.array(["subject:uci01", "subject:uci02", "recording:x", "subject:uci01", "recording:x"],
+                      dtype=object)
+    (note,) = shared_subject_notes(groups, np.array([False, False, False, True, True]))
+    assert note.startswith("subject(s) uci01 are in --data and in --real/--val")  # not the id-less recording
+    assert shared_subject_notes(groups, np.array([False, False, False, False, False])) == []
+    assert shared_subject_notes(np.array(["subject:synthetic-000", "subject:me"], dtype=object),
+                                np.array([False, True])) == []
+
 @pytest.mark.slow
 def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path, capsys):
     """One person walked and ran, another stood: every subject-wise split leaves a label out of training

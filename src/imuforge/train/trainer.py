@@ -275,7 +275,7 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
     trains_real = np.asarray(is_real, bool) & (True if is_val is None else ~np.asarray(is_val, bool))
     notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
                                                    has_val=bool(config.val)) + placement_notes(summaries) \
-        + rate_notes(summaries, config.rate_hz)
+        + rate_notes(summaries, config.rate_hz) + shared_subject_notes(windows.groups, is_real)
     return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
 
 
@@ -292,6 +292,20 @@ def sites_apart(reference: set[str], other: set[str]) -> list[str]:
         return []
     known = {_body_site(p) for p in reference}
     return sorted(p for p in other if _body_site(p) not in known)
+
+
+def shared_subject_notes(groups: np.ndarray, is_real: np.ndarray) -> list[str]:
+    """The warning for people in both ``--data`` and ``--real``/``--val`` (a capture cut from the data set
+    that also trains): their windows can be trained on and validated on, and the figures flatter the model."""
+    real = np.asarray(is_real, bool)
+    subjects = np.asarray(groups).astype(str)
+    shared = sorted({g.removeprefix("subject:") for g in set(subjects[real]) & set(subjects[~real])
+                     if g.startswith("subject:")})
+    if not shared:
+        return []
+    return [f"subject(s) {', '.join(shared[:5])}{' …' if len(shared) > 5 else ''} are in --data and in "
+            "--real/--val: the same person's recordings (or the same recordings) can train and validate; "
+            "leave them out of one side (imuforge dataset select --exclude-subjects)"]
 
 
 def rate_notes(summaries: list[dict], rate_hz: float) -> list[str]:
