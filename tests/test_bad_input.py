@@ -54,6 +54,14 @@ def test_a_motion_file_cut_short_is_one_line(tmp_path, capsys, cut):
     assert not (tmp_path / "s.imu.parquet").exists() and not (tmp_path / "m").exists()
 
 
+def test_motion_out_named_like_a_file_and_from_a_folder_are_one_line(tmp_path, capsys):
+    assert main(["motion", "walking", "--matcher", "keywords", "--out", str(tmp_path / "w.imu.parquet")]) == 2
+    assert "is named like a file, but a folder is written there" in one_line_error(capsys, "motion")
+    assert main(["motion", "--from", str(tmp_path), "--label", "walking", "--out", str(tmp_path / "m")]) == 2
+    assert ".toml" in (err := one_line_error(capsys, "motion")) and "is a folder" in err
+    assert sorted(q.name for q in tmp_path.iterdir()) == []
+
+
 def test_motion_schedule_seconds_are_checked(tmp_path, capsys):
     assert main(["motion", "--schedule", "walking:0,standing:5", "--out", str(tmp_path / "s")]) == 2
     assert "walking:0" in one_line_error(capsys, "motion") and not (tmp_path / "s").exists()

@@ -231,3 +231,11 @@ def test_hil_emulate_plays_the_device_the_export_card_names(tiny_model, tmp_path
         card["device"]["profile"] = named
         (export / "card.json").write_text(json.dumps(card))
         assert emulated_profile(export) == expected
+
+
+def test_hil_model_given_as_the_model_file_names_its_folder(tiny_model, tmp_path, capsys):
+    assert main(["hil", "--model", str(tiny_model / "model.tflite"), "--data", str(tiny_model), "--emulate",
+                 "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is a file; --model takes the export folder that holds it" in err
+    assert f"(here: {tiny_model})" in err and not (tmp_path / "r").exists()

@@ -327,8 +327,8 @@ def cmd_guided(args) -> int:
             super().say(text)
 
     prompter = Prompter(yes=args.yes, cue_file=args.cue_file)
-    print(f"guided capture of {len(acts)} activities ({', '.join(acts)}), {plan.seconds_each:g} s each, "
-          f"into {args.out}")
+    print(f"guided capture of {len(acts)} activit{'y' if len(acts) == 1 else 'ies'} ({', '.join(acts)}), "
+          f"{plan.seconds_each:g} s each, into {args.out}")
     try:
         with sigterm_as_interrupt():  # `kill` ends the session as Ctrl-C does
             res = G.guided_capture(_link_opener(args), args.out, plan, opts, prompter,

@@ -138,6 +138,9 @@ def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None
     tip = " (or --overwrite a folder)" if overwrite is not None else ""
     if out.exists() and not out.is_dir():
         raise ValidationError(f"{option} {out} is a file", allowed=f"a new or empty folder{tip}")
+    if not out.exists() and out.name.lower().endswith((".imu.parquet", ".csv", ".motion.npz")):
+        raise ValidationError(f"{option} {out} is named like a file, but a folder is written there",
+                              allowed="a folder name (the command writes its files into it)")
     blocked = next((a for a in out.resolve().parents if a.exists() and not a.is_dir()), None)
     if blocked is not None:
         raise ValidationError(f"{blocked} is a file, not a folder to write {option} {out} in",
@@ -245,8 +248,12 @@ def _make_motions(args, items: list | None) -> list:
     if args.source is not None and _is_keyframed(args.source):
         return _keyframed_motions(args)
     if args.source is not None:
+        from imuforge.errors import ValidationError
         from imuforge.motion.importers import load_motion_file
 
+        if args.source.is_dir():  # the command takes one more kind than the library's motion files: .toml
+            raise ValidationError(f"--from {args.source} is a folder", allowed="a motion file: .motion.npz "
+                                  "(imuforge), .npy (HumanML3D positions), .bvh, or key frames (.toml)")
         m = load_motion_file(args.source, label=label_from_args(args))
         name = args.source.name.split(".")[0]
         return [(name, m, name)]

@@ -94,6 +94,9 @@ def load_export(path: str | os.PathLike, *, option: str = "--model") -> Exported
     ``corrupt export folder: <file>: <why>``. ``option``: the flag that named the folder, for the error.
     """
     d = Path(path)
+    if d.is_file():  # the model file itself: the card beside it is needed too
+        raise ValidationError(f"{d} is a file; {option} takes the export folder that holds it",
+                              source=option, allowed=f"a folder made by imuforge export (here: {d.parent})")
     missing = [f for f in ("model.tflite", "card.json") if not (d / f).exists()]
     if not d.is_dir() or missing:
         raise ValidationError(f"{d} is not an export folder" + (f": missing {', '.join(missing)}" if missing else ""),

@@ -257,7 +257,7 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
     if asked:  # a --labels entry the data never show would otherwise just be left out of the model
         raise ValidationError(f"--labels {', '.join(asked)}: no window of the data holds "
                               + ("it" if len(asked) == 1 else "them"),
-                              allowed="labels the data hold (imuforge dataset info lists them)")
+                              allowed="labels the data hold: " + ", ".join(found))
     if init is not None:
         unknown = sorted(set(found) - set(init.labels))
         if unknown:
