@@ -62,14 +62,41 @@ quiet_third_party()  # before tqdm is imported: tqdm reads its TQDM_* defaults a
 from tqdm.auto import tqdm  # noqa: E402
 
 
+class _Lines:
+    """A bar's output for a log file or a pipe: each update a line of its own (tqdm redraws one line with
+    carriage returns, which a log shows as one unreadable run)."""
+
+    def __init__(self, stream):
+        self.stream, self.last = stream, ""
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line and line != self.last:  # the bar's close repeats its last state
+            self.stream.write(line + "\n")
+            self.last = line
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+#: seconds between a bar's lines when stderr is not a terminal
+LOG_INTERVAL_S = 10.0
+
+
 def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str = "",
              unit: str = "it", disable: bool | None = None, **kwargs) -> tqdm:
-    """A tqdm bar on stderr that appears only once the work has lasted a second.
+    """A tqdm bar on stderr that appears only once the work has lasted a second; into a log file or a pipe,
+    a line every :data:`LOG_INTERVAL_S` seconds instead of a redrawn bar.
 
     ``disable=None`` shows it unless the environment sets ``IMUFORGE_PROGRESS=0``.
     """
     if disable is None:
         disable = not progress_enabled()
         quiet_third_party()
-    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, delay=1.0,
-                file=sys.stderr, dynamic_ncols=True, **kwargs)
+    kwargs.setdefault("delay", 1.0)
+    if _stderr_is_terminal():
+        return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr,
+                    dynamic_ncols=True, **kwargs)
+    kwargs.setdefault("mininterval", LOG_INTERVAL_S)
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, file=_Lines(sys.stderr),
+                ncols=80, **kwargs)
