@@ -205,3 +205,21 @@ def test_a_capture_whose_every_class_has_its_own_wearer_is_a_warning():
     (f,) = wearer_findings(unnamed, None)
     assert "(standing: (no subject id); walking: " in f.text
     assert wearer_findings([r for r in recs if r.subject == a], per_class) == []  # one wearer
+
+
+def test_a_capture_worn_at_another_body_site_is_a_warning():
+    """A thigh-pocket capture against wrist-worn synthetic people: named, with both sites; the other wrist or
+    recordings without a placement say nothing."""
+    from imuforge.calibrate.pipeline import placement_findings
+    from imuforge.recording import Recording
+
+    def rec(placement):
+        t = np.arange(50) / 50.0
+        return Recording(t, np.tile([0.0, 0.0, 9.81], (50, 1)), ("acc_x", "acc_y", "acc_z"), 50.0,
+                         placement=placement)
+
+    (warning,) = placement_findings([rec("wrist_left"), rec("wrist_right")], [rec("pocket_right_thigh")])
+    assert warning.kind == "warning" and warning.text.startswith(
+        "the capture is worn at pocket_right_thigh, the synthetic data at wrist_left, wrist_right")
+    assert placement_findings([rec("wrist_left")], [rec("wrist_right")]) == []
+    assert placement_findings([rec("wrist_left")], [rec(None)]) == []

@@ -47,6 +47,7 @@ from imuforge.errors import ValidationError
 from imuforge.labels import describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datasets, read_recording
+from imuforge.sensors.placement import sites_apart
 from imuforge.units import GROUP_OF_SENSOR
 
 GRAVITY_MODES = ("auto", "keep", "remove")
@@ -531,6 +532,7 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "
                             f"{s.group} values lay beyond)") for s in step.scales]
+    out += placement_findings(pre_align, reals)
     if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
         out += wearer_findings(reals, report.step("map"))
         out += posture_findings(pre_align, reals)
@@ -626,6 +628,18 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
                                f"it gives rotations {stab.halves_apart_deg:.0f}° apart (> {ALIGN_UNSTABLE_DEG:g}°); "
                                "the capture does not pin the placement down — capture longer, keep the device fixed"))
     return out
+
+
+def placement_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
+    """A warning when the capture is worn at a body site none of the synthetic recordings is worn at: the
+    calibration then maps one site's signals onto another's, which no alignment or map can make right."""
+    syn = {str(r.placement) for r in synthetic if r.placement is not None}
+    away = sites_apart(syn, {str(r.placement) for r in reals if r.placement is not None})
+    if not away:
+        return []
+    return [Finding("warning", "device", f"the capture is worn at {', '.join(away)}, the synthetic data at "
+                    f"{', '.join(sorted(syn))}: calibration cannot turn one body site's motion into "
+                    "another's; simulate the capture's placement (imuforge motion --placement)")]
 
 
 def wearer_findings(reals: Sequence[Recording], map_step) -> list[Finding]:

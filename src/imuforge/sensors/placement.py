@@ -237,6 +237,21 @@ _MIRROR = np.diag([-1.0, 1.0, 1.0])
 """Reflection through the sagittal plane (x is the body's left)."""
 
 
+def body_site(placement: str) -> str:
+    """A placement name without its side (``pocket_left_thigh`` → ``pocket_thigh``): synthetic people wear
+    a device on either side by default, so only the site tells two sets of recordings apart."""
+    return "_".join(w for w in placement.split("_") if w not in ("left", "right"))
+
+
+def sites_apart(reference: set[str] | frozenset[str], other: set[str] | frozenset[str]) -> list[str]:
+    """The placements of ``other`` at a body site none of ``reference`` is worn at (either side of a site
+    counts as the site); empty when either set names no placement."""
+    if not reference or not other:
+        return []
+    known = {body_site(p) for p in reference}
+    return sorted(p for p in other if body_site(p) not in known)
+
+
 def _swap_side(name: str | None) -> str | None:
     if name is None:
         return None

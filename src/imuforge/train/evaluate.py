@@ -121,7 +121,7 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     """
     from imuforge.datasets.loading import load_windows
     from imuforge.train.run import load_run, write_json
-    from imuforge.train.trainer import sites_apart
+    from imuforge.sensors.placement import sites_apart
 
     require_extra("keras", purpose="imuforge eval")
     run = load_run(run_path)

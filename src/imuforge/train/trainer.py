@@ -21,6 +21,7 @@ from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windo
 from imuforge.errors import ValidationError, check_range
 from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
+from imuforge.sensors.placement import sites_apart
 from imuforge.train.augment import Augmentation
 from imuforge.train.run import Run, load_run, write_json
 from imuforge.train.zoo import ZOO
@@ -277,21 +278,6 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
                                                    has_val=bool(config.val)) + placement_notes(summaries) \
         + rate_notes(summaries, config.rate_hz) + shared_subject_notes(windows.groups, is_real)
     return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
-
-
-def _body_site(placement: str) -> str:
-    """A placement name without its side (``pocket_left_thigh`` → ``pocket_thigh``): synthetic people wear
-    a device on either side by default, so only the site tells data sets apart."""
-    return "_".join(w for w in placement.split("_") if w not in ("left", "right"))
-
-
-def sites_apart(reference: set[str], other: set[str]) -> list[str]:
-    """The placements of ``other`` at a body site none of ``reference`` is worn at (either side of a site
-    counts as the site); empty when either set names no placement."""
-    if not reference or not other:
-        return []
-    known = {_body_site(p) for p in reference}
-    return sorted(p for p in other if _body_site(p) not in known)
 
 
 def shared_subject_notes(groups: np.ndarray, is_real: np.ndarray) -> list[str]:
