@@ -72,7 +72,8 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_capture)
 
     p = sub.add_parser("emulate", help="run an emulated wearable that streams synthetic data for a profile")
-    p.add_argument("--profile", default="nano33-ble-sense-rev2", help="hardware profile name or TOML path")
+    p.add_argument("--profile", default="nano33-ble-sense-rev2",
+                   help="hardware profile name or TOML path (default: nano33-ble-sense-rev2)")
     add_device_overrides(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (default)")
