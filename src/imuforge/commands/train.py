@@ -60,8 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="channel order (default acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z, or the --init run's)")
     p.add_argument("--labels", default="", help="only these labels (comma-separated; default: all)")
     p.add_argument("--label-policy", default="majority", choices=["majority", "pure", "center"],
-                   help="a window's label: the majority label (default), only windows of one label (pure), or "
-                   "the label at its centre")
+                   help="a window's label: the majority label (default), only windows of one label "
+                   "(pure), or the label at its centre")
     p.add_argument("--epochs", type=int, default=30,
                    help="most epochs (default 30; early stopping may end sooner)")
     p.add_argument("--batch-size", type=int, default=64, help="windows per optimizer step (default 64)")
@@ -69,7 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="share held out for validation (default 0.2): of the subjects, or with one real "
                    "person the last share of each recording's labels in time (docs/TRAINING.md)")
-    p.add_argument("--real-weight", type=float, default=1.0, help="sample-weight multiplier of real windows (default 1)")
+    p.add_argument("--real-weight", type=float, default=1.0,
+                   help="sample-weight multiplier of real windows (default 1)")
     p.add_argument("--width", type=int, default=None, help="model width (filters of the first layer)")
     p.add_argument("--learning-rate", type=float, default=None,
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
@@ -79,7 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "'default' (all five), 'none', or "
                    "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
                    "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS]] (see docs/TRAINING.md)")
-    p.add_argument("--augment-on", default="all", choices=["all", "real"], help="which windows are augmented (default: all)")
+    p.add_argument("--augment-on", default="all", choices=["all", "real"],
+                   help="which windows are augmented (default: all)")
     p.add_argument("--init", default=None, metavar="RUN",
                    help="fine-tune this run's model (its labels, normalisation and window layout) instead of "
                    "a new one, e.g. pre-train on synthetic data, then --init on the real captures")
