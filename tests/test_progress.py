@@ -1,4 +1,5 @@
-"""Progress bars: a redrawn bar on a terminal, plain lines in a log or a pipe, nothing with IMUFORGE_PROGRESS=0."""
+"""Progress bars: a redrawn bar on a terminal, plain lines in a log or a pipe, nothing with
+IMUFORGE_PROGRESS=0."""
 
 from __future__ import annotations
 

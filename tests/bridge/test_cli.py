@@ -39,15 +39,15 @@ def test_emulate_capture_recover_cli(tmp_path, capsys):
 
 def test_capture_overwrite_keeps_every_earlier_raw_log(tmp_path, capsys):
     """docs/BRIDGE.md: --overwrite never deletes an earlier raw log — nor one kept aside before it."""
-    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", "nano33-ble-sense-rev2",
-                            "--pty"], stdout=subprocess.PIPE, text=True)
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile",
+                            "nano33-ble-sense-rev2", "--pty"], stdout=subprocess.PIPE, text=True)
     out = tmp_path / "w.imu.parquet"
     logs = []
     try:
         port = emu.stdout.readline().split()[-1]
         for _ in range(3):
-            assert main(["capture", "--port", port, "--seconds", "0.5", "--label", "standing", "--out", str(out),
-                         "--overwrite", "--reconnect"]) == 0
+            assert main(["capture", "--port", port, "--seconds", "0.5", "--label", "standing",
+                         "--out", str(out), "--overwrite", "--reconnect"]) == 0
             logs.append((tmp_path / "w.rawlog").read_bytes())
     finally:
         emu.kill()
@@ -83,12 +83,13 @@ def test_interrupted_capture_keeps_what_arrived(tmp_path):
         cap.send_signal(signal.SIGINT)
         stdout, _ = cap.communicate(timeout=30)
         # a capture killed outright leaves the device streaming: the next plain capture stops it first
-        killed = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "capture", "--port", port, "--seconds",
-                                   "60", "--out", str(tmp_path / "killed.csv"), "--quiet"],
+        killed = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "capture", "--port", port,
+                                   "--seconds", "60", "--out", str(tmp_path / "killed.csv"), "--quiet"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         klog = tmp_path / "killed.rawlog"
         while not (klog.exists() and klog.stat().st_size > 4000):
-            assert time.monotonic() < deadline + 60 and killed.poll() is None, "the second capture never streamed"
+            assert time.monotonic() < deadline + 60 and killed.poll() is None, \
+                "the second capture never streamed"
             time.sleep(0.05)
         killed.kill()
         killed.wait(10)

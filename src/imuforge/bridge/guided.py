@@ -201,7 +201,8 @@ class StretchCheck:
     @property
     def too_still(self) -> bool:
         """A moving activity whose device hardly moved (under :data:`MOVING_SHARE` of its windows)."""
-        return self.motion_required and (self.windows == 0 or self.moving_windows < MOVING_SHARE * self.windows)
+        return self.motion_required and (self.windows == 0
+                                         or self.moving_windows < MOVING_SHARE * self.windows)
 
     @property
     def passed(self) -> bool:

@@ -42,7 +42,8 @@ def check_port_file(path) -> None:
 
     path = Path(path)
     if path.is_dir():
-        raise ValidationError(f"--port-file {path} is a folder", allowed="a file path (the port is written to it)")
+        raise ValidationError(f"--port-file {path} is a folder",
+                              allowed="a file path (the port is written to it)")
     if not path.parent.is_dir():
         raise ValidationError(f"--port-file {path}: the folder {path.parent} does not exist",
                               allowed="a file in an existing folder")

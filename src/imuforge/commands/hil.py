@@ -22,8 +22,8 @@ def add_link_options(p, *, required: bool = True) -> None:
                        help="build the QEMU Cortex-M4 firmware with the export's generated C (c/) and run HIL on it")
     p.add_argument("--dsp", action="store_true",
                    help="--qemu: compile the generated C's SMLAD (DSP) path (refused with another link)")
-    p.add_argument("--profile", help="--emulate: hardware profile of the wearable (default: the export card's "
-                   f"device, when it names one profile; else {DEFAULT_EMULATED})")
+    p.add_argument("--profile", help="--emulate: hardware profile of the wearable (default: the export "
+                   f"card's device, when it names one profile; else {DEFAULT_EMULATED})")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
     p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
     p.add_argument("--wait-s", type=float, default=30.0, help="--port-file: how long to wait for it (s)")
