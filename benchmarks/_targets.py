@@ -40,6 +40,10 @@ class Status:
 
     verdict: str
     note: str = ""
+    #: the figure the verdict was made from and which way is better (set by :func:`status`): the next run
+    #: of the benchmark compares its own figure with it (:func:`write_targets`)
+    score: float | None = None
+    higher_is_better: bool | None = None
 
     def __post_init__(self):
         if self.verdict not in STATUSES:
@@ -61,6 +65,8 @@ class Target:
         d = asdict(self)
         d["status"], d["note"] = self.status.verdict, self.status.note
         d["values"] = {k: _plain(v) for k, v in self.values.items()}
+        if self.status.score is not None:
+            d["score"], d["higher_is_better"] = _plain(self.status.score), self.status.higher_is_better
         return d
 
 
@@ -77,8 +83,9 @@ def status(value: float | None, *, at_least: float | None = None, at_most: float
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Status("not measured", note)
     ok = value >= at_least if at_least is not None else value <= at_most
+    figure = dict(score=float(value), higher_is_better=at_least is not None)
     if ok:
-        return Status("met", note)
+        return Status("met", note, **figure)
     goal = at_least if at_least is not None else at_most
     if unit == "×":
         ratio = goal / value if at_least is not None else value / goal
@@ -86,7 +93,7 @@ def status(value: float | None, *, at_least: float | None = None, at_most: float
         gap = f"by {100 * (ratio - 1):.2g} %" if ratio < 1.095 else f"by {ratio:.1f}×"
     else:
         gap = f"by {number(abs(goal - value))}{(' ' + unit) if unit else ''}"
-    return Status("missed", f"{gap} ({note})" if note else gap)
+    return Status("missed", f"{gap} ({note})" if note else gap, **figure)
 
 
 def combine(parts: dict[str, Status], note: str = "") -> Status:
@@ -142,9 +149,39 @@ def write_targets(area: str, rows: list[Target], command: str | None = None,
            "load_avg_1min": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
            "rows": [r.to_json() for r in rows]}
     path = out_dir / f"{area}.targets.json"
+    _compare_with_last_run(doc, path)
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {path}")
     return path
+
+
+#: a figure that moved the wrong way by more than this share is marked worse (timings move a few per cent
+#: with the machine's load; the mark is a prompt to look, not a verdict)
+WORSE_SHARE = 0.02
+_RANK = {"met": 3, "partly met": 2, "missed": 1, "not measured": 0}
+
+
+def _compare_with_last_run(doc: dict, path: Path) -> None:
+    """Give each row of ``doc`` what the last run of the benchmark (the file at ``path``, about to be
+    replaced) measured for the same target, and ``worse``: its verdict dropped, or its figure moved the
+    wrong way by more than :data:`WORSE_SHARE`."""
+    try:
+        last = json.loads(path.read_text())
+        before = {(r["issue"], r["target"]): r for r in last["rows"]}
+    except (OSError, ValueError, KeyError, TypeError):  # first run, or a file of an older layout
+        return
+    for row in doc["rows"]:
+        old = before.get((row["issue"], row["target"]))
+        if old is None:
+            continue
+        row["previous"] = ({k: old.get(k) for k in ("measured", "status", "score")}
+                           | {"run_utc": last.get("run_utc")})
+        worse = _RANK.get(row["status"], 0) < _RANK.get(old["status"], 0)
+        a, b, up = old.get("score"), row.get("score"), row.get("higher_is_better")
+        if a is not None and b is not None and up is not None and a != 0:
+            change = (b - a) / abs(a)
+            worse = worse or (change < -WORSE_SHARE if up else change > WORSE_SHARE)
+        row["worse"] = bool(worse)
 
 
 def read_targets(results_dir: Path | None = None) -> dict[str, dict]:

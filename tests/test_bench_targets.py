@@ -1,0 +1,38 @@
+"""The benchmarks' target rows: each run is compared with the last one of the same benchmark, and a figure
+that moved the wrong way (or a verdict that dropped) is marked worse in "Targets at a glance"."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import _targets as T  # noqa: E402
+from collect_results import summary_markdown  # noqa: E402
+
+
+def _rows(per_core: float, memory: float) -> list:
+    return [T.Target("14 corpus", "≥ 1000× per core", f"{per_core:.0f}×", "—",
+                     T.status(per_core, at_least=1000, unit="×")),
+            T.Target("14 corpus", "memory ≤ 1.5×", f"{memory:.2f}×", "—", T.status(memory, at_most=1.5, unit="×"))]
+
+
+def test_a_figure_that_moved_the_wrong_way_is_marked_worse(tmp_path):
+    T.write_targets("generate", _rows(858, 1.35), command="bench", results_dir=tmp_path)
+    first = json.loads((tmp_path / "generate.targets.json").read_text())
+    assert all("previous" not in r for r in first["rows"])  # nothing to compare the first run with
+    T.write_targets("generate", _rows(819, 1.34), command="bench", results_dir=tmp_path)
+    doc = json.loads((tmp_path / "generate.targets.json").read_text())
+    speed, memory = doc["rows"]
+    assert speed["worse"] is True and speed["previous"]["measured"] == "858×" and speed["score"] == 819
+    assert memory["worse"] is False  # lower is better there, and 1.34 < 1.35
+    text = summary_markdown({"generate": doc}, ["generate"])
+    assert f"**worse than the run of {first['run_utc']}**: 858×" in text
+    assert text.count("**worse than the run") == 1
+    # within the 2 % a loaded machine moves timings by: not marked; a verdict that drops always is
+    T.write_targets("generate", _rows(810, 1.6), command="bench", results_dir=tmp_path)
+    speed, memory = json.loads((tmp_path / "generate.targets.json").read_text())["rows"]
+    assert speed["worse"] is False and memory["worse"] is True
