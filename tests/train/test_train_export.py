@@ -94,6 +94,21 @@ def test_eval_takes_one_recording_file_as_calibrate_does(tiny_run, tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "neither a folder nor a recording file" in err
 
+
+def test_evaluations_on_different_data_do_not_replace_each_other(tiny_run, tmp_path, capsys):
+    from imuforge.recording import Dataset
+    from imuforge.train.evaluate import eval_name
+
+    for name, seed in (("people_a", 4), ("people_b", 5)):
+        ds = Dataset.create(tmp_path / name / "dataset")
+        ds.add(make_recording("t1", rate_hz=25.0, seed=seed), name="t1")
+        assert main(["eval", str(tiny_run), "--data", str(tmp_path / name / "dataset")]) == 0
+    capsys.readouterr()
+    for name in ("people_a_dataset", "people_b_dataset"):
+        assert (tiny_run / "eval" / name / "confusion.png").exists()
+        assert (tiny_run / "eval" / name / "metrics.json").exists()
+    assert eval_name([tmp_path / "a b", tmp_path / "c"]) == "a_b+c"
+
 @pytest.fixture(scope="module")
 def exported(tiny_run, tmp_path_factory):
     from imuforge.export import export_run

@@ -99,7 +99,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a training run on Dataset folders")
     p.add_argument("run", help="run folder")
     p.add_argument("--data", required=True, help="Dataset folders (comma-separated)")
-    p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png (default RUN/eval)")
+    p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png (default "
+                   "RUN/eval/DATA, one folder per data evaluated)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_eval)
 

@@ -111,13 +111,27 @@ def predict_float(run, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
     return np.asarray(model.predict(run.normalise(X), batch_size=batch_size, verbose=0))
 
 
+def eval_name(data: Sequence[str | os.PathLike]) -> str:
+    """The folder name of an evaluation under ``RUN/eval/``: the data folders' names (a calibration's
+    ``dataset`` folder named with its parent), joined by ``+``, in file-name characters."""
+    import re
+
+    def one(p) -> str:
+        q = Path(p).resolve()
+        return f"{q.parent.name}_{q.name}" if q.name in ("dataset", "data") and q.parent.name else q.name
+
+    name = "+".join(one(p) for p in data) or "data"
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)[:80]
+
+
 def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike], *,
                  out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Evaluate a run on Dataset folders: metrics, unknown labels, dropped windows, confusion PNG.
 
     Data at another rate are resampled to the run's rate. Windows whose label the model does not
     know are not scored; they are counted in ``unknown_labels`` (label → windows). The confusion
-    matrix is written to ``out/confusion.png`` (default: ``RUN/eval/``).
+    matrix is written to ``out/confusion.png`` (default: ``RUN/eval/<data>/``, :func:`eval_name`: an
+    evaluation on other data does not replace this one).
     """
     from imuforge.datasets.loading import load_windows
     from imuforge.train.run import load_run, write_json
@@ -151,7 +165,7 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
         "data_rates_hz": rates,
         "resampled_to_hz": run.rate_hz if any(abs(r - run.rate_hz) > 1e-9 for r in rates) else None,
     })
-    out_dir = Path(out) if out is not None else run.path / "eval"
+    out_dir = Path(out) if out is not None else run.path / "eval" / eval_name(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     m["confusion_png"] = str(plot_confusion(m, out_dir / "confusion.png", title=f"{run.path.name} on test data"))
     write_json(out_dir / "metrics.json", m)
