@@ -239,3 +239,15 @@ def test_hil_model_given_as_the_model_file_names_its_folder(tiny_model, tmp_path
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "is a file; --model takes the export folder that holds it" in err
     assert f"(here: {tiny_model})" in err and not (tmp_path / "r").exists()
+
+
+def test_test_data_of_another_body_site_are_named(capsys):
+    from imuforge.commands.hil import _warn_other_site
+
+    _warn_other_site("waist_front", {"wrist_left"})
+    assert capsys.readouterr().err.startswith("warning: the test data are worn at wrist_left, the model is "
+                                              "for waist_front")
+    for card, data in (("wrist_right", {"wrist_left"}), (None, {"wrist_left"}), ("chest", set()),
+                       (["chest", "wrist_left"], {"wrist_right"})):
+        _warn_other_site(card, data)
+        assert capsys.readouterr().err == ""

@@ -50,6 +50,18 @@ def emulated_profile(model) -> str:
     return DEFAULT_EMULATED
 
 
+def _warn_other_site(card_placement, data_placements) -> None:
+    """One warning when the test data are worn at a body site the export card's model is not for: the
+    device would be judged on another site's signals."""
+    from imuforge.sensors.placement import sites_apart
+
+    model = {card_placement} if isinstance(card_placement, str) else set(card_placement or ())
+    away = sites_apart(model, set(data_placements))
+    if away:
+        print(f"warning: the test data are worn at {', '.join(away)}, the model is for "
+              f"{', '.join(sorted(model))}: its accuracy here is another body site's", file=sys.stderr)
+
+
 def open_link(args):
     """(link, emulator handle or None, link bytes/s or None) for the parsed link options."""
     if args.emulate:
@@ -174,6 +186,7 @@ def run(args) -> int:
     if failed := exported.card.failed_checks():  # HIL tests the files as they are; the user should know
         print(f"warning: this export failed its own checks ({', '.join(failed)}; see {args.model}/card.md): "
               "the device is tested with it as it is", file=sys.stderr)
+    _warn_other_site(exported.card.device.placement, windows.placements)
     link, emu, bps = open_link(args)
     try:
         rep = run_hil(args.model, windows, link, out=args.out, runs=args.runs, warmup=args.warmup,

@@ -122,6 +122,7 @@ class TestWindows:
     starts_s: np.ndarray | None = None
     recordings: np.ndarray | None = None
     excluded: dict[str, int] = field(default_factory=dict)
+    placements: frozenset[str] = frozenset()  # where the recordings were worn (Datasets that say so)
 
 
 def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, max_windows: int | None = None,
@@ -151,10 +152,12 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
                                       allowed="Dataset folders, folders holding them, or an .npz of windows")
         from imuforge.datasets.loading import load_windows
 
-        w, _ = load_windows(paths, window_s=float(inp.window_s), stride_s=float(inp.stride_s),
-                            rate_hz=float(inp.odr_hz), channels=tuple(inp.channels), desc="HIL windows")
+        w, summaries = load_windows(paths, window_s=float(inp.window_s), stride_s=float(inp.stride_s),
+                                    rate_hz=float(inp.odr_hz), channels=tuple(inp.channels),
+                                    desc="HIL windows")
         tw = TestWindows(np.asarray(w.X, np.float32), np.asarray(w.labels).astype(str), ",".join(map(str, paths)),
-                         None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources))
+                         None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources),
+                         placements=frozenset(q for s in summaries for q in s["placements"]))
     want = (int(inp.window_length), len(inp.channels))
     if tw.X.ndim != 3 or tw.X.shape[1:] != want:
         raise ValidationError(f"test windows have shape {tw.X.shape[1:]}, the model takes {want}", source=tw.source)
