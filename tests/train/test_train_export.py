@@ -82,6 +82,11 @@ def test_eval_notes_data_worn_where_the_model_was_not_trained(tiny_run, tmp_path
                 "wrist_left)" in err) is noted and bool(notes) is noted
 
 
+def _eval_json(run, data: str, out, capsys) -> str:
+    assert main(["eval", str(run), "--data", data, "--json", "--out", str(out)]) == 0
+    return capsys.readouterr().out
+
+
 def test_eval_takes_one_recording_file_as_calibrate_does(tiny_run, tmp_path, capsys):
     from imuforge.recording import write_recording
 
@@ -89,6 +94,9 @@ def test_eval_takes_one_recording_file_as_calibrate_does(tiny_run, tmp_path, cap
     assert main(["eval", str(tiny_run), "--data", str(f), "--json", "--out", str(tmp_path / "ev")]) == 0
     m = json.loads(capsys.readouterr().out)
     assert sum(c["support"] for c in m["per_class"].values()) > 0
+    # the file and its folder given together: its windows counted once
+    twice = json.loads(_eval_json(tiny_run, f"{f},{tmp_path}", tmp_path / "ev2", capsys))
+    assert twice["per_class"] == m["per_class"]
     (tmp_path / "notes.txt").write_text("not a recording")
     assert main(["eval", str(tiny_run), "--data", str(tmp_path / "notes.txt")]) == 2
     err = capsys.readouterr().err.strip()

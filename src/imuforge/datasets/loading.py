@@ -30,7 +30,8 @@ def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
     writes them) as one in-memory Dataset per folder given; a recording file given itself is a Dataset of
     one recording."""
     out: list[Dataset] = []
-    seen: set[Path] = set()
+    seen_sets: set[Path] = set()  # Dataset folders (manifest) taken
+    seen_files: set[Path] = set()  # loose recording files taken: a folder and a file in it count once
     for p in paths:
         p = Path(p)
         if not p.exists():
@@ -41,24 +42,24 @@ def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
                 raise ValidationError(f"{p} is neither a folder nor a recording file",
                                       allowed="a Dataset folder, a folder of recordings, or a "
                                       f"*{RECORDING_SUFFIX} / *.csv recording")
-            found = [Dataset.from_files(p.parent, [p])]
+            root, sets, loose = p.parent, [], [p]
         else:
-            found = find_datasets(p) if any(p.rglob(Dataset.MANIFEST)) else []
-            inside = [Path(ds.path).resolve() for ds in found]
+            root, sets = p, (find_datasets(p) if any(p.rglob(Dataset.MANIFEST)) else [])
+            inside = [Path(ds.path).resolve() for ds in sets]
             loose = sorted(f for f in p.rglob("*")
                            if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
                            and not any(d in f.resolve().parents for d in inside))
-            if loose:
-                found = [*found, Dataset.from_files(p, loose)]
-        if not found:
+        if not sets and not loose:
             raise ValidationError(f"no recordings in {p}", allowed="a Dataset folder, a folder of them, or a folder "
                                   f"of recordings (*{RECORDING_SUFFIX}, *.csv)")
-        for ds in found:  # a plain folder's recordings by their files: two files of one folder are two sets
-            key = (Path(ds.path).resolve(), bool(ds.meta.get("plain_folder")),
-                   tuple(e["file"] for e in ds.entries) if ds.meta.get("plain_folder") else ())
-            if key not in seen:
-                seen.add(key)
+        for ds in sets:
+            if Path(ds.path).resolve() not in seen_sets:
+                seen_sets.add(Path(ds.path).resolve())
                 out.append(ds)
+        loose = [f for f in loose if f.resolve() not in seen_files]
+        if loose:
+            seen_files.update(f.resolve() for f in loose)
+            out.append(Dataset.from_files(root, loose))
     return out
 
 
