@@ -264,9 +264,11 @@ def test_emulate_numbers_out_of_range_are_refused_before_it_listens(tmp_path, ca
 def test_emulate_port_file_that_cannot_be_written_is_refused_before_it_listens(tmp_path, capsys):
     for bad, message in ((tmp_path, "is a folder"), (tmp_path / "no" / "e.port", "does not exist")):
         assert main(["emulate", "--pty", "--port-file", str(bad)]) == 2
-        err = one_line_error(capsys, "emulate")
+        printed = capsys.readouterr()
+        assert printed.out == ""  # no "emulated … on /dev/pts/N" announced for a port no file will name
+        err = printed.err.strip()
+        assert err.startswith("imuforge emulate: error: ") and len(err.splitlines()) == 1, err
         assert message in err and "allowed:" in err
-    assert capsys.readouterr().out == ""  # nothing announced
     assert list(tmp_path.iterdir()) == []
 
 
