@@ -115,3 +115,38 @@ def test_butter_lowpass_is_scipys_design_bit_for_bit(order):
     for fs in (30.0, 50.0, 60.0, 100.0, 120.0, 200.0, 1000.0, 73.3):
         for fc in np.concatenate([rng.uniform(1e-3, 0.4999, 60) * fs, [0.45 * fs, 1e-4 * fs, 0.49999 * fs]]):
             _same(butter_lowpass(order, float(fc), fs), butter(order, float(fc), fs=fs, output="sos"))
+
+
+@pytest.mark.parametrize("order", [2, 3, 4, 6])
+def test_butter_highpass_is_scipys_design_bit_for_bit(order):
+    """The arm sway's drive high-pass, written out (``_core.butter_highpass``), gives scipy's sections: every
+    bit, over cutoffs across the band and the rates the library uses (an odd order is scipy's own)."""
+    from scipy.signal import butter
+
+    from imuforge.motion.library._core import butter_highpass
+
+    rng = np.random.default_rng(10 + order)
+    for fs in (30.0, 50.0, 60.0, 100.0, 120.0, 200.0, 1000.0, 73.3):
+        for fc in np.concatenate([rng.uniform(1e-3, 0.4999, 60) * fs, [0.45 * fs, 1e-4 * fs, 0.49999 * fs]]):
+            ours = butter_highpass(order, float(fc), fs)
+            _same(ours, butter(order, float(fc), btype="high", fs=fs, output="sos"))
+
+
+def test_bilinear_second_order_is_scipys_bit_for_bit():
+    """The arm sway's oscillators, gain / (s² + a1·s + a2) by the bilinear transform written out
+    (``_core.bilinear_second_order``), give scipy's ``bilinear`` (b, a): every bit, over gains of both signs,
+    natural frequencies 0.05–20 Hz and dampings 0.01–1.5, numbers and numpy scalars."""
+    from scipy.signal import bilinear
+
+    from imuforge.motion.library._core import bilinear_second_order
+
+    rng = np.random.default_rng(5)
+    for fs in (30.0, 50.0, 60.0, 100.0, 120.0, 200.0, 1000.0, 73.3, 100):
+        for _ in range(200):
+            w0 = 2 * np.pi * rng.uniform(0.05, 20.0)
+            gain, zeta = rng.choice([-1.0, 1.0]) * rng.uniform(1e-3, 100.0), rng.uniform(0.01, 1.5)
+            for args in ((gain, 2 * zeta * w0, w0 ** 2), (float(gain), float(2 * zeta * w0), float(w0 ** 2))):
+                b, a = bilinear_second_order(*args, fs)
+                b0, a0 = bilinear([args[0]], [1.0, args[1], args[2]], fs)
+                _same(b, b0)
+                _same(a, a0)

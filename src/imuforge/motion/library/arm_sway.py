@@ -68,12 +68,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.signal import bilinear, butter, lfilter, sosfiltfilt
+from scipy.signal import lfilter, sosfiltfilt
 
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.kinematics import chain_kinematics
-from imuforge.motion.library._core import GRAVITY, SIDES, J, side_angle
+from imuforge.motion.library._core import (GRAVITY, SIDES, J, bilinear_second_order, butter_highpass,
+                                           side_angle)
 
 #: de Leva (1996) Table 4, men: mass fraction of body mass, centre of mass from the proximal joint as a
 #: fraction of the segment length, radius of gyration about the centre of mass as a fraction — sagittal
@@ -150,20 +151,21 @@ def _arm_filter(upper_m: float, fore_m: float, plane: str, fps: float) -> tuple[
     """Discrete transfer function (b, a) from the shoulder's acceleration (m/s²) to the arm's angle (rad)."""
     inertia, moment = arm_pendulum(upper_m, fore_m, plane)
     w0 = np.sqrt(GRAVITY * moment / inertia)
-    return bilinear([-moment / inertia], [1.0, 2 * DAMPING * w0, w0 ** 2], fps)
+    return bilinear_second_order(-moment / inertia, 2 * DAMPING * w0, w0 ** 2, fps)
 
 
 @functools.lru_cache(maxsize=1024)
 def _oscillator(gain: float, hz: float, damping: float, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Discrete transfer function (b, a) of q'' + 2ζωq' + ω²q = −gain · drive (ω = 2π hz, bilinear)."""
     w0 = 2 * np.pi * hz
-    return bilinear([-gain], [1.0, 2 * damping * w0, w0 ** 2], fps)
+    return bilinear_second_order(-gain, 2 * damping * w0, w0 ** 2, fps)
 
 
 @functools.lru_cache(maxsize=256)
 def _drive_filter(corner_hz: float, fps: float) -> np.ndarray:
-    """The drive's high-pass (Butterworth, applied forwards and backwards), designed once."""
-    return butter(DRIVE_ORDER, corner_hz, btype="high", fs=fps, output="sos")
+    """The drive's high-pass (Butterworth, applied forwards and backwards), designed once (scipy's ``butter``,
+    the same bits: :func:`~imuforge.motion.library._core.butter_highpass`)."""
+    return butter_highpass(DRIVE_ORDER, corner_hz, fps)
 
 
 def shoulder_accelerations(local: np.ndarray, root: np.ndarray, person: Person, fps: float) -> np.ndarray:
