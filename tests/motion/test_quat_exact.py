@@ -172,6 +172,46 @@ def test_compiled_leg_rotations_equal_the_numpy_form(n, held, monkeypatch):
     _same(fast, ref)
 
 
+@pytest.mark.parametrize("n,held,pelvis_held", [(1, (), False), (37, (), False),
+                                                (300, ("hip_rot", "ankle_inv"), False), (5, ("knee_flex",), True)])
+def test_compiled_leg_chain_equals_legs_local_then_rel_fk(n, held, pelvis_held, monkeypatch):
+    """``legs_fk`` (``_kernels.leg_chain``: the leg rotations and their forward kinematics in one pass)
+    against ``rel_fk(legs_local(...))`` by the two kernels and against the numpy forms (``_legs_to_local``'s
+    and the per-joint FK): per-frame and held angles and pelvis, signed zeros, large angles."""
+    from scipy.spatial.transform import Rotation
+
+    from imuforge.motion.body import Person
+    from imuforge.motion.library import _core
+
+    k = Q._kernel()
+    if not (k and hasattr(k, "leg_chain")):
+        pytest.skip("imuforge.sensors._kernels (with leg_chain) not built")
+    rng = np.random.default_rng(13)
+    pose = {}
+    for key in _core._LEG_ANGLES:
+        if key in held:
+            pose[key] = float(rng.normal(0, 30))
+        else:
+            pose[f"{key}_L"], pose[f"{key}_R"] = rng.normal(0, 60, size=(2, n))
+    pose["hip_abd_L"] = np.where(np.arange(n) % 3 == 0, -0.0, pose["hip_abd_L"])  # signed zeros
+    pose["toe_out_L"] = np.full(n, 720.5)  # beyond a turn
+    rows = tuple(_core._both_sides(pose, key, n) for key in _core._LEG_ANGLES)  # as the probes make them
+    pelvis = Rotation.random(1 if pelvis_held else n, random_state=9).as_quat()
+    pelvis = pelvis[0] if pelvis_held else pelvis
+    person = Person(height_m=1.66)
+    fast = _core.legs_fk(n, pelvis, rows, person)
+    two = _core.rel_fk(_core.legs_local(n, pelvis, rows), person)
+    monkeypatch.setattr(Q, "_KERNEL", False)
+    local = np.zeros((n, 22, 4))
+    local[..., 3] = 1.0
+    local[:, 0] = pelvis
+    _core._legs_to_local(pose, n, local)
+    ref = _core.rel_fk(local, person)
+    for got in (two, ref):
+        _same(fast[0], got[0])
+        _same(fast[1], got[1])
+
+
 @pytest.mark.parametrize("n", [1, 40])
 def test_compiled_joint_rows_equal_the_numpy_writes(n, monkeypatch):
     """``pose_to_local`` with the compiled joint-row copies (``_kernels.joint_rows``) against numpy's strided

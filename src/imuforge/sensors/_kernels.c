@@ -1243,6 +1243,106 @@ static PyObject *leg_rotations(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ leg chain (motion.library._core) */
+PyDoc_STRVAR(leg_chain_doc,
+"leg_chain(angles, n, J, joints, parents, pelvis, offsets, pos, glob)\n\n"
+"motion.library._core.legs_fk: leg_rotations then forward_kinematics of the pelvis and the six leg\n"
+"joints, the root at the origin, without the (n, J, 4) local rotations between them. angles, n, J and\n"
+"joints (hips, knees, ankles; left, right each) as leg_rotations takes them; parents (J,) int64, each\n"
+"joint's parent the root (0) or a joint before it in joints; pelvis the root's local rotation, (n, 4)\n"
+"or (4,) held; offsets (J, 3); pos (n, J, 3) and glob (n, J, 4) zero-filled by the caller: the root's\n"
+"and the six joints' rows are written. The same row formulas in the same order as the two kernels,\n"
+"so the same bits.");
+
+/* the six leg joints' local rotations of one frame (leg_rotations' formulas), in joints' order */
+static INLINE void leg_locals(const double *const *x, const Py_ssize_t *step, Py_ssize_t n, Py_ssize_t t,
+                              double loc[6][4])
+{
+    for (int sd = 0; sd < 2; sd++) {
+        const double s = sd ? -1.0 : 1.0, ns = -s;
+        double a[7];
+        for (int k = 0; k < 7; k++) a[k] = x[k][step[k] ? sd * n + t : sd];
+        euler_neg(0, 2, 1, -a[0], s * a[1], ns * a[2], loc[sd]);   /* hip: XZY */
+        const double h = 0.5 * a[3], sk = sin(h);
+        loc[2 + sd][0] = sk;                                         /* knee: rx */
+        loc[2 + sd][1] = 0.0 * sk;
+        loc[2 + sd][2] = 0.0 * sk;
+        loc[2 + sd][3] = cos(h);
+        euler_neg(1, 0, 2, s * a[4], -a[5], ns * a[6], loc[4 + sd]); /* ankle: YXZ */
+    }
+}
+
+/* 1 when every one of the six joints lies in 1 … J − 1 and its parent is the root or a joint before it */
+static int chain_order(const int64_t *js, const int64_t *par, Py_ssize_t J)
+{
+    for (int k = 0; k < 6; k++) {
+        if (js[k] < 1 || js[k] >= J) return 0;
+        int ok = par[js[k]] == 0;
+        for (int e = 0; e < k; e++) ok |= par[js[k]] == js[e];
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+static PyObject *leg_chain(PyObject *self, PyObject *args)
+{
+    PyObject *ang_o, *js_o, *pa_o, *pe_o, *of_o, *pos_o, *gl_o;
+    Py_ssize_t n, J;
+    if (!PyArg_ParseTuple(args, "O!nnOOOOOO", &PyTuple_Type, &ang_o, &n, &J, &js_o, &pa_o, &pe_o, &of_o,
+                          &pos_o, &gl_o))
+        return NULL;
+    if (PyTuple_GET_SIZE(ang_o) != 7 || n < 1 || J < 1) {
+        PyErr_SetString(PyExc_ValueError, "need 7 angle arrays, n >= 1 and J >= 1");
+        return NULL;
+    }
+    Py_buffer v[14];
+    memset(v, 0, sizeof v);
+    Py_ssize_t step[8];
+    for (int a = 0; a < 7; a++)
+        if (get_angles(PyTuple_GET_ITEM(ang_o, a), &v[a], 2, n, &step[a],
+                       "angles: need float64 buffers of 2 or 2n items") < 0) {
+            release(v, 14);
+            return NULL;
+        }
+    if (get_angles(pe_o, &v[7], 4, n, &step[7], "pelvis: need a float64 buffer of 4 or 4n items") < 0 ||
+        get_buf(js_o, &v[8], 6, 8, 0, "joints") || get_buf(pa_o, &v[9], J, 8, 0, "parents") ||
+        get_buf(of_o, &v[10], 3 * J, 8, 0, "offsets") || get_buf(pos_o, &v[11], 3 * n * J, 8, 1, "pos") ||
+        get_buf(gl_o, &v[12], 4 * n * J, 8, 1, "glob")) {
+        release(v, 14);
+        return NULL;
+    }
+    const int64_t *js = (const int64_t *)v[8].buf, *par = (const int64_t *)v[9].buf;
+    if (!chain_order(js, par, J)) {
+        release(v, 14);
+        PyErr_SetString(PyExc_ValueError, "joints must lie in 1 … J-1, each after its parent or on the root");
+        return NULL;
+    }
+    const double *x[7];
+    for (int a = 0; a < 7; a++) x[a] = (const double *)v[a].buf;
+    const double *pelvis = v[7].buf, *of = v[10].buf;
+    double *pos = v[11].buf, *gl = v[12].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < n; t++) {
+        double loc[6][4];
+        leg_locals(x, step, n, t, loc);
+        double *g = gl + 4 * J * t, *p = pos + 3 * J * t;
+        memcpy(g, pelvis + (step[7] ? 4 * t : 0), 4 * sizeof(double));
+        p[0] = p[1] = p[2] = 0.0; /* forward_kinematics' root at the origin */
+        for (int k = 0; k < 6; k++) { /* forward_kinematics' row formulas */
+            const Py_ssize_t j = js[k], q = par[j];
+            double r[3];
+            row_qmul(g + 4 * q, loc[k], g + 4 * j);
+            row_qrot(g + 4 * q, of + 3 * j, r);
+            p[3 * j] = p[3 * q] + r[0];
+            p[3 * j + 1] = p[3 * q + 1] + r[1];
+            p[3 * j + 2] = p[3 * q + 2] + r[2];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(v, 14);
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ joint rows (motion.library._core) */
 PyDoc_STRVAR(joint_rows_doc,
 "joint_rows(L, n, J, joints, src, m)\n\n"
@@ -2129,6 +2229,7 @@ static PyMethodDef methods[] = {
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},
     {"leg_rotations", leg_rotations, METH_VARARGS, leg_rotations_doc},
+    {"leg_chain", leg_chain, METH_VARARGS, leg_chain_doc},
     {"joint_rows", joint_rows, METH_VARARGS, joint_rows_doc},
     {"foot_contacts", foot_contacts, METH_VARARGS, foot_contacts_doc},
     {"anchored_roots", anchored_roots, METH_VARARGS, anchored_roots_doc},

@@ -120,6 +120,7 @@ from imuforge.motion.library._core import (
     fourier_basis,
     fourier_fit,
     gaussian_trend,
+    legs_fk,
     legs_local,
     pelvis_rotation,
     periodic_spline,
@@ -883,7 +884,7 @@ def _probe_strides(kind: str, person: Person, closure: Closure, f_step: float, s
     ph1 = np.arange(n) / fps * f_step / 2
     ph = np.tile(ph1, m)
     probe = replace(closure, **{k: np.repeat(np.asarray(v, dtype=float), n) for k, v in fields.items()})
-    P_all, G_all = rel_fk(_probe_local(kind, person, probe, speed, stance, ph), person)
+    P_all, G_all = _legs_fk(kind, person, probe, speed, stance, ph, None, None)
     w = _STRIDE_WEIGHTS.get((kind, stance, ph1.tobytes()),
                             lambda: (_contact_weights(kind, ph1, ph1 + 0.5, stance),))[0]
     pts, vel = foot_contact_points(P_all.reshape(m, n, *P_all.shape[1:]), G_all.reshape(m, n, *G_all.shape[1:]),
@@ -922,11 +923,16 @@ def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> 
 
 
 def _legs_fk(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
-             d_hip: float | np.ndarray = 0.0, d_add: float | np.ndarray = 0.0
+             d_hip: float | np.ndarray | None = 0.0, d_add: float | np.ndarray | None = 0.0
              ) -> tuple[np.ndarray, np.ndarray]:
     """Joint positions and orientations relative to the pelvis (legs only) over ``ph``, the left hip flexed by
-    ``d_hip`` and adducted by ``d_add`` degrees more (scalars, or one value per phase)."""
-    return rel_fk(_probe_local(kind, person, closure, speed, stance, ph, d_hip, d_add), person)
+    ``d_hip`` and adducted by ``d_add`` degrees more (scalars, or one value per phase; None: left as the pose
+    has it): ``rel_fk`` of :func:`_probe_local`, in one compiled pass from the legs' angle rows where the
+    kernel is built (``legs_fk``, the same bits)."""
+    leg = _probe_leg_rows(kind, person, closure, speed, stance, ph, d_hip, d_add)
+    if leg is not None:
+        return legs_fk(len(ph), *leg, person)
+    return rel_fk(_probe_pose_local(kind, person, closure, speed, stance, ph, d_hip, d_add), person)
 
 
 def _probe_local(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
@@ -937,23 +943,40 @@ def _probe_local(kind: str, person: Person, closure: Closure, speed: float, stan
     ``d_hip`` and adducted by ``d_add`` degrees more (None: left as the pose has it). With the compiled leg
     rotations the angles go to them as the rows :func:`~imuforge.motion.library._core._both_sides` makes of
     the pose, without the pose dict (the same values, the same bits)."""
+    leg = _probe_leg_rows(kind, person, closure, speed, stance, ph, d_hip, d_add)
+    if leg is not None:
+        return legs_local(len(ph), *leg)
+    return _probe_pose_local(kind, person, closure, speed, stance, ph, d_hip, d_add)
+
+
+def _probe_leg_rows(kind: str, person: Person, closure: Closure, speed: float, stance: float, ph: np.ndarray,
+                    d_hip, d_add) -> tuple[np.ndarray, tuple[np.ndarray, ...]] | None:
+    """(the pelvis's local rotation (n, 4), the legs' angle rows) of :func:`_probe_local` for the compiled
+    leg rotations (:func:`_probe_rows`); None where they do not apply (no kernel, or angles of other
+    shapes): then the pose dict's way, :func:`_probe_pose_local`."""
     n = len(ph)
     shifts = (closure.abd, d_hip, d_add)
-    if compiled_legs() and all(np.shape(x) in ((), (n,)) for x in shifts if x is not None):
-        amp = np.empty((2, n))
-        amp[0], amp[1] = 1.0, 1.0
-        style = person_gait_style(person)
-        ang = _leg_angles(kind, np.stack([ph, ph + 0.5]), speed, stance, closure, amp, style)
-        if all(v.shape == (2, n) for v in ang.values()):
-            return legs_local(n, _probe_pelvis(kind, ph, speed)["pelvis_q"],
-                              _probe_rows(ang, _abduction_offset(person), closure.abd, person.toe_out_deg, n,
-                                          d_hip, d_add))
+    if not (compiled_legs() and all(np.shape(x) in ((), (n,)) for x in shifts if x is not None)):
+        return None
+    amp = np.empty((2, n))
+    amp[0], amp[1] = 1.0, 1.0
+    style = person_gait_style(person)
+    ang = _leg_angles(kind, np.stack([ph, ph + 0.5]), speed, stance, closure, amp, style)
+    if not all(v.shape == (2, n) for v in ang.values()):
+        return None
+    rows = _probe_rows(ang, _abduction_offset(person), closure.abd, person.toe_out_deg, n, d_hip, d_add)
+    return _probe_pelvis(kind, ph, speed)["pelvis_q"], rows
+
+
+def _probe_pose_local(kind: str, person: Person, closure: Closure, speed: float, stance: float,
+                      ph: np.ndarray, d_hip, d_add) -> np.ndarray:
+    """:func:`_probe_local` by the pose dict and ``pose_to_local`` (the numpy form)."""
     pose = _pose(kind, person, ph, ph + 0.5, 1.0, 1.0, closure, None, speed, stance, {})
     if d_hip is not None:
         pose["hip_flex_L"] = pose["hip_flex_L"] + d_hip
     if d_add is not None:
         pose["hip_abd_L"] = pose["hip_abd_L"] - d_add
-    return pose_to_local(pose, n, legs_only=True)
+    return pose_to_local(pose, len(ph), legs_only=True)
 
 
 def ankle_angles(q: np.ndarray) -> np.ndarray:
