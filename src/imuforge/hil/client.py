@@ -173,92 +173,19 @@ class HilClient:
         if n and len(flat[0]) != model.input_bytes:
             raise HilError(f"a window has {len(flat[0])} bytes; the device's model input has {model.input_bytes} "
                            f"(shape {model.input_shape})")
-        results = [WindowResult(i) for i in range(n)]
-        self._partial = results
-        out_dtype = M.dtype_of(model.output_dtype)
-        pending: OrderedDict[int, tuple[int, float]] = OrderedDict()  # tag → (window index, deadline)
-        todo = list(range(n))[::-1]  # stack; pop() gives the next window in order
-        done = 0
-        tag = 1
-        failures_in_row = 0
+        batch = _Batch(self, flat, runs=runs, warmup=warmup, on_window=on_window,
+                       max_failures=max_consecutive_failures, out_dtype=M.dtype_of(model.output_dtype))
+        self._partial = batch.results
         t_start = time.monotonic()
-
-        def send(i: int) -> None:
-            nonlocal tag
-            results[i].attempts += 1
-            self._write(self.window_messages(tag, flat[i], runs, warmup))
-            pending[tag] = (i, time.monotonic() + self.timeout_s)
-            tag = (tag + 1) & 0xFFFFFFFF or 1
-
-        def finish(i: int, ok: bool) -> None:
-            nonlocal done, failures_in_row
-            done += 1
-            failures_in_row = 0 if ok else failures_in_row + 1
-            if on_window is not None:
-                on_window(results[i])
-            if failures_in_row >= max_consecutive_failures:
-                raise HilError(f"{failures_in_row} windows in a row failed; last: {results[i].errors[-1:]}")
-
-        def retry_or_fail(i: int, why: str) -> None:
-            results[i].errors.append(why)
-            if results[i].attempts <= self.retries:
-                self.stats.retries += 1
-                todo.append(i)
-            else:
-                finish(i, False)
-
-        while done < n:
-            while todo and len(pending) < self.pipeline:
-                send(todo.pop())
+        while batch.done < n:
+            batch.fill_pipeline()
             msgs = self._inbox + self._pump(0.02)
             self._inbox = []
             for msg in msgs:
-                if isinstance(msg, M.HilResult):
-                    if msg.window not in pending:
-                        continue  # a late reply to an attempt already given up on
-                    i, _ = pending.pop(msg.window)
-                    if msg.boot_id != self.model.boot_id:
-                        self._record_reset(msg.boot_id, i)
-                    r = results[i]
-                    if r.output is not None:
-                        continue
-                    r.output = np.frombuffer(msg.output, dtype=out_dtype).copy()
-                    r.runs, r.mean_us, r.min_us, r.max_us = msg.runs, msg.mean_us, msg.min_us, msg.max_us
-                    r.arena_used = msg.arena_used
-                    finish(i, True)
-                elif isinstance(msg, M.HilError):
-                    self.stats.device_errors += 1
-                    if msg.window not in pending:
-                        continue
-                    i, _ = pending.pop(msg.window)
-                    if msg.code in RETRYABLE:
-                        retry_or_fail(i, msg.describe())
-                    elif msg.code == M.HilErrorCode.NO_MODEL:
-                        raise HilError(f"device: {msg.describe()}")
-                    else:
-                        results[i].errors.append(msg.describe())
-                        finish(i, False)
-                elif isinstance(msg, P.Error):
-                    self.stats.device_errors += 1
-            if pending:
-                _, (i, deadline) = next(iter(pending.items()))
-                if time.monotonic() > deadline:
-                    self.stats.timeouts += 1
-                    lost = list(pending.values())
-                    pending.clear()
-                    before = self.model.boot_id
-                    now = self.get_model()
-                    if now.boot_id != before:
-                        self._record_reset(now.boot_id, i, previous=before)
-                    for j, (k, _) in enumerate(lost):
-                        if j == 0:
-                            retry_or_fail(k, f"no reply within {self.timeout_s:g} s")
-                        else:
-                            todo.append(k)  # resent because the pipeline was flushed, not its fault
-                            results[k].attempts -= 1
-                    todo.sort(reverse=True)
+                batch.on_message(msg)
+            batch.check_deadline()
         self.stats.seconds += time.monotonic() - t_start
-        return results
+        return batch.results
 
     def _record_reset(self, boot_id: int, window: int, previous: int | None = None) -> None:
         prev = previous if previous is not None else (self.model.boot_id if self.model else None)
@@ -266,3 +193,103 @@ class HilClient:
                                   "t_s": round(time.monotonic() - self._t0, 3)})
         if self.model is not None:
             self.model = M.HilModel(**{**self.model.__dict__, "boot_id": boot_id})
+
+
+class _Batch:
+    """The bookkeeping of one :meth:`HilClient.run`: every window's result, the windows still to send (a
+    stack: ``pop()`` gives the next in order), the attempts in flight (tag → (window, deadline), oldest
+    first) and how many windows in a row failed."""
+
+    def __init__(self, client: HilClient, flat: list[bytes], *, runs: int, warmup: int,
+                 on_window: Callable[[WindowResult], None] | None, max_failures: int, out_dtype) -> None:
+        self.client, self.flat, self.runs, self.warmup = client, flat, runs, warmup
+        self.on_window, self.max_failures, self.out_dtype = on_window, max_failures, out_dtype
+        self.results = [WindowResult(i) for i in range(len(flat))]
+        self.pending: OrderedDict[int, tuple[int, float]] = OrderedDict()
+        self.todo = list(range(len(flat)))[::-1]
+        self.done = 0
+        self.tag = 1
+        self.failures_in_row = 0
+
+    def fill_pipeline(self) -> None:
+        """Send windows until the client's pipeline depth is in flight."""
+        while self.todo and len(self.pending) < self.client.pipeline:
+            self.send(self.todo.pop())
+
+    def send(self, i: int) -> None:
+        c = self.client
+        self.results[i].attempts += 1
+        c._write(c.window_messages(self.tag, self.flat[i], self.runs, self.warmup))
+        self.pending[self.tag] = (i, time.monotonic() + c.timeout_s)
+        self.tag = (self.tag + 1) & 0xFFFFFFFF or 1
+
+    def finish(self, i: int, ok: bool) -> None:
+        self.done += 1
+        self.failures_in_row = 0 if ok else self.failures_in_row + 1
+        if self.on_window is not None:
+            self.on_window(self.results[i])
+        if self.failures_in_row >= self.max_failures:
+            raise HilError(f"{self.failures_in_row} windows in a row failed; last: {self.results[i].errors[-1:]}")
+
+    def retry_or_fail(self, i: int, why: str) -> None:
+        self.results[i].errors.append(why)
+        if self.results[i].attempts <= self.client.retries:
+            self.client.stats.retries += 1
+            self.todo.append(i)
+        else:
+            self.finish(i, False)
+
+    def on_message(self, msg: P.Message) -> None:
+        """A device reply: a window's result or error (late replies to abandoned attempts are dropped)."""
+        c = self.client
+        if isinstance(msg, M.HilResult):
+            if msg.window not in self.pending:
+                return  # a late reply to an attempt already given up on
+            i, _ = self.pending.pop(msg.window)
+            if msg.boot_id != c.model.boot_id:
+                c._record_reset(msg.boot_id, i)
+            r = self.results[i]
+            if r.output is not None:
+                return
+            r.output = np.frombuffer(msg.output, dtype=self.out_dtype).copy()
+            r.runs, r.mean_us, r.min_us, r.max_us = msg.runs, msg.mean_us, msg.min_us, msg.max_us
+            r.arena_used = msg.arena_used
+            self.finish(i, True)
+        elif isinstance(msg, M.HilError):
+            c.stats.device_errors += 1
+            if msg.window not in self.pending:
+                return
+            i, _ = self.pending.pop(msg.window)
+            if msg.code in RETRYABLE:
+                self.retry_or_fail(i, msg.describe())
+            elif msg.code == M.HilErrorCode.NO_MODEL:
+                raise HilError(f"device: {msg.describe()}")
+            else:
+                self.results[i].errors.append(msg.describe())
+                self.finish(i, False)
+        elif isinstance(msg, P.Error):
+            c.stats.device_errors += 1
+
+    def check_deadline(self) -> None:
+        """When the oldest attempt in flight is overdue: flush the pipeline, ask the device whether it reset,
+        count the overdue window's attempt and resend the others (flushed, not failed)."""
+        if not self.pending:
+            return
+        _, (i, deadline) = next(iter(self.pending.items()))
+        if time.monotonic() <= deadline:
+            return
+        c = self.client
+        c.stats.timeouts += 1
+        lost = list(self.pending.values())
+        self.pending.clear()
+        before = c.model.boot_id
+        now = c.get_model()
+        if now.boot_id != before:
+            c._record_reset(now.boot_id, i, previous=before)
+        for j, (k, _) in enumerate(lost):
+            if j == 0:
+                self.retry_or_fail(k, f"no reply within {c.timeout_s:g} s")
+            else:
+                self.todo.append(k)  # resent because the pipeline was flushed, not its fault
+                self.results[k].attempts -= 1
+        self.todo.sort(reverse=True)
