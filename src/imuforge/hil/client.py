@@ -229,7 +229,8 @@ class _Batch:
         if self.on_window is not None:
             self.on_window(self.results[i])
         if self.failures_in_row >= self.max_failures:
-            raise HilError(f"{self.failures_in_row} windows in a row failed; last: {self.results[i].errors[-1:]}")
+            last = self.results[i].errors[-1:]
+            raise HilError(f"{self.failures_in_row} windows in a row failed; last: {last}")
 
     def retry_or_fail(self, i: int, why: str) -> None:
         self.results[i].errors.append(why)
