@@ -103,6 +103,21 @@ def test_eval_takes_one_recording_file_as_calibrate_does(tiny_run, tmp_path, cap
     assert len(err.splitlines()) == 1 and "neither a folder nor a recording file" in err
 
 
+def test_eval_says_nothing_of_subject_ids_it_does_not_split_by(tiny_run, tmp_path, capsys):
+    """Test data without a subject id: eval splits nothing, so the training-side warning (about a wearer's
+    captures on both sides of a subject-wise split) is not raised there."""
+    import warnings
+
+    from imuforge.recording import write_recording
+
+    f = write_recording(make_recording("t1", rate_hz=25.0, seed=3).replace(subject=None), tmp_path / "t.imu.parquet")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["eval", str(tiny_run), "--data", str(f), "--out", str(tmp_path / "ev")]) == 0
+    assert not [w for w in caught if "subject id" in str(w.message)]
+    assert "subject id" not in capsys.readouterr().err
+
+
 def test_evaluations_on_different_data_do_not_replace_each_other(tiny_run, tmp_path, capsys):
     from imuforge.recording import Dataset
     from imuforge.train.evaluate import eval_name

@@ -200,7 +200,7 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
 
         w, _ = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
                             channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
-                            desc="test windows")
+                            desc="test windows", warn_no_subject=False)  # nothing is split here
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
     else:
         X, labels = run.read_npz("heldout.npz")

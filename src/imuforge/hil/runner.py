@@ -154,7 +154,7 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
 
         w, summaries = load_windows(paths, window_s=float(inp.window_s), stride_s=float(inp.stride_s),
                                     rate_hz=float(inp.odr_hz), channels=tuple(inp.channels),
-                                    desc="HIL windows")
+                                    desc="HIL windows", warn_no_subject=False)  # nothing is split here
         tw = TestWindows(np.asarray(w.X, np.float32), np.asarray(w.labels).astype(str), ",".join(map(str, paths)),
                          None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources),
                          placements=frozenset(q for s in summaries for q in s["placements"]))

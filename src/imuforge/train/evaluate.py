@@ -141,7 +141,7 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     run = load_run(run_path)
     windows, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
                                       channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
-                                      desc="eval windows")
+                                      desc="eval windows", warn_no_subject=False)  # nothing is split here
     y = run.label_index(windows.labels)
     unknown = Counter(windows.labels[y < 0].tolist())
     known = y >= 0
