@@ -110,7 +110,8 @@ def test_eval_says_nothing_of_subject_ids_it_does_not_split_by(tiny_run, tmp_pat
 
     from imuforge.recording import write_recording
 
-    f = write_recording(make_recording("t1", rate_hz=25.0, seed=3).replace(subject=None), tmp_path / "t.imu.parquet")
+    rec = make_recording("t1", rate_hz=25.0, seed=3).replace(subject=None)
+    f = write_recording(rec, tmp_path / "t.imu.parquet")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert main(["eval", str(tiny_run), "--data", str(f), "--out", str(tmp_path / "ev")]) == 0
