@@ -108,3 +108,13 @@ def test_motion_says_how_many_people_wear_the_device_on_the_other_side(tmp_path,
                  "--out", str(tmp_path / "kept")]) == 0
     assert "other side" not in capsys.readouterr().err
     assert {r.placement for r in read_dataset(tmp_path / "kept")} == {"shin_right"}
+
+
+def test_show_prints_figures_without_conversion_noise(capsys):
+    """Per-device terms converted to the shown unit (12.4 mg → g) print as 0.0124, not
+    0.012400000000000001."""
+    from imuforge.commands.profiles import _figure
+
+    assert _figure(12.4 / 1000) == "0.0124"
+    assert _figure([0.08 * 1.0000000000000002, -0.11, 0.029999999999999995]) == "[0.08, -0.11, 0.03]"
+    assert _figure((1, "x")) == "[1, x]" and _figure("bmi270") == "bmi270" and _figure(100) == "100"

@@ -483,8 +483,8 @@ class CaptureSession:
                 self._interrupted = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
                 self.log.event("interrupted", by=self._interrupted)
                 how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-                self.messages.append(f"{how} after {self.proc.stats.samples} samples; "
-                                     f"kept what arrived (raw log {self.log_path})")
+                self.messages.append(f"{how} after {self.proc.stats.samples} samples; kept them and what "
+                                     f"arrived while stopping (raw log {self.log_path})")
                 self._stop()
                 break
             except LinkClosed as exc:

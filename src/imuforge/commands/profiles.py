@@ -99,6 +99,16 @@ def _list(args) -> int:
     return 0
 
 
+def _figure(v) -> str:
+    """A figure as people read it: six significant digits, per element of a list (the unit conversions leave
+    0.012400000000000001 for 12.4 mg)."""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_figure(x) for x in v) + "]"
+    return str(v)
+
+
 def _show(args) -> int:
     from imuforge.sensors.profiles import load_profile
 
@@ -113,8 +123,7 @@ def _show(args) -> int:
     print(f"  default placement: {prof.default_placement}; channels: {', '.join(prof.channels)}")
     for kind, s in prof.sensors.items():
         figs = summary[kind]
-        print(f"  [{kind}] " + ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
-                                         for k, v in figs.items()))
+        print(f"  [{kind}] " + ", ".join(f"{k}={_figure(v)}" for k, v in figs.items()))
         for key, src in sorted(s.sources.items()):
             print(f"      source {key}: {src}")
     t = summary["timing"]
