@@ -348,7 +348,7 @@ def prepare_out(out: Path) -> None:
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "demo", help="run the whole pipeline on an emulated wearable (≈ 2 min; --quick ≈ 25 s)",
+        "demo", help="run the whole pipeline on an emulated wearable (≈ 2 min; --quick under a minute)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The whole imuforge pipeline on built-in defaults, against an emulated wearable\n"
                     "(nano33-ble-sense-rev2 on a pseudo-terminal):\n"
@@ -362,7 +362,7 @@ def register(sub) -> None:
                     "Each step is timed; a failed step is marked and later steps use what exists.")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--quick", action="store_true",
-                   help="small settings for CI (≈ 25 s; the full demo ≈ 2 min on 2 cores)")
+                   help="small settings for CI (under a minute; the full demo ≈ 2 min on 2 cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="training epochs (default 20; --quick 8)")
     p.add_argument("--matcher", default="auto", choices=("auto", "embedding", "keywords"),
