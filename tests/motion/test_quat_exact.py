@@ -173,7 +173,8 @@ def test_compiled_leg_rotations_equal_the_numpy_form(n, held, monkeypatch):
 
 
 @pytest.mark.parametrize("n,held,pelvis_held", [(1, (), False), (37, (), False),
-                                                (300, ("hip_rot", "ankle_inv"), False), (5, ("knee_flex",), True)])
+                                                (300, ("hip_rot", "ankle_inv"), False),
+                                                (5, ("knee_flex",), True)])
 def test_compiled_leg_chain_equals_legs_local_then_rel_fk(n, held, pelvis_held, monkeypatch):
     """``legs_fk`` (``_kernels.leg_chain``: the leg rotations and their forward kinematics in one pass)
     against ``rel_fk(legs_local(...))`` by the two kernels and against the numpy forms (``_legs_to_local``'s
