@@ -83,6 +83,7 @@ def describe_paths(obj, subs: dict[str, str]):
 def build(profile: str, out: Path, work: Path, *, subjects: int, test_subjects: int, seconds: float, seed: int,
           epochs: int) -> dict:
     from imuforge.export import export_run
+    from imuforge.export.card import sign_card
     from imuforge.export.exporter import card_markdown
     from imuforge.train.run import write_json
     from imuforge.sensors.profiles import load_profile
@@ -115,7 +116,7 @@ def build(profile: str, out: Path, work: Path, *, subjects: int, test_subjects: 
         subs.setdefault(str(w / "test"), subs[str(work / "test")])
         subs.setdefault(str(w / "run"), subs[str(work / "run")])
         subs.setdefault(str(w), subs[str(work)])
-    card = describe_paths(card, subs)
+    card = sign_card(describe_paths(card.to_json(), subs))  # its content changed: a new content digest
     card_text = json.dumps(card)
     leaks = [p for p in {str(work), str(work.resolve()), tempfile.gettempdir()} if p in card_text]
     if leaks:

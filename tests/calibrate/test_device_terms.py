@@ -52,13 +52,19 @@ BASE = textwrap.dedent(
 )
 
 
+# every figure of a device needs a source (docs/PROFILES.md): unit42's measured terms
+MEASURED = "\n[sources]\n" + "".join(f'"{k}" = "measured: test unit"\n' for k in (
+    "accel.bias_xyz_mg", "accel.scale_xyz", "gyro.bias_xyz_dps", "gyro.g_sensitivity_xyz_dps_per_g"))
+
+
 @pytest.fixture
 def devices(profile_dir):
     """``band0`` (the datasheet device) and ``unit42`` (one measured device of that model)."""
     (profile_dir / "devices" / "band0.toml").write_text(BASE.format(name="band0", accel="", gyro=""))
     (profile_dir / "devices" / "unit42.toml").write_text(BASE.format(
         name="unit42", accel="bias_xyz_mg = [25.0, -18.0, 31.0]\nscale_xyz = [1.006, 0.993, 1.004]",
-        gyro="bias_xyz_dps = [0.62, -0.41, 0.27]\ng_sensitivity_xyz_dps_per_g = [0.08, -0.12, 0.05]"))
+        gyro="bias_xyz_dps = [0.62, -0.41, 0.27]\ng_sensitivity_xyz_dps_per_g = [0.08, -0.12, 0.05]")
+        + MEASURED)
     return load_profile("band0"), load_profile("unit42")
 
 

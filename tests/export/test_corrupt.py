@@ -107,6 +107,56 @@ def test_truncated_export_file(made, tmp_path, capsys, name):
     assert not (tmp_path / "hil").exists()
 
 
+def _reverse_labels(card):
+    card["output"]["labels"] = card["output"]["labels"][::-1]
+
+
+def _scale_k(card):
+    card["input"]["normalisation"]["k"] = [1.5 * v for v in card["input"]["normalisation"]["k"]]
+
+
+@pytest.mark.parametrize("edit", [_reverse_labels, _scale_k], ids=["label order", "normalisation k"])
+def test_edited_export_card_is_refused(made, tmp_path, capsys, edit):
+    """An edited card.json (its structure intact, model.tflite untouched) no longer matches its own content
+    digest: one line naming the card, exit 2, nothing written — not a HIL PASS at accuracy 0."""
+    export = _copy(made[1], tmp_path)
+    card = json.loads((export / "card.json").read_text())
+    edit(card)
+    (export / "card.json").write_text(json.dumps(card, indent=1))
+    assert main(["hil", "--model", str(export), "--data", str(export), "--emulate",
+                 "--out", str(tmp_path / "hil")]) == 2
+    err = _one_line(capsys, "hil")
+    assert (f"corrupt export folder: {export / 'card.json'}: was changed after export (its content digest "
+            "does not match: card_sha256 ") in err, err
+    assert "(allowed: re-export: imuforge export RUN --out DIR --overwrite" in err
+    assert not (tmp_path / "hil").exists()
+
+
+def test_card_digest_ignores_layout_and_a_card_without_one_still_loads(made, tmp_path):
+    """The digest is over the content (not the file's indentation or key order). A card written before the
+    digest existed (none recorded) is taken as it is — so an edit whose author also deletes the digest
+    cannot be detected: the digest guards against accidental and careless edits, it is not a signature."""
+    from imuforge.export.card import CARD_DIGEST, ExportCard, card_digest
+    from imuforge.hil.runner import load_export
+
+    card = json.loads((made[1] / "card.json").read_text())
+    assert list(card)[-1] == CARD_DIGEST and card[CARD_DIGEST] == card_digest(card)
+    reordered = dict(reversed(list(card.items())))
+    assert card_digest(reordered) == card[CARD_DIGEST]
+    export = _copy(made[1], tmp_path)
+    (export / "card.json").write_text(json.dumps(reordered, indent=4))
+    assert load_export(export).labels == card["output"]["labels"]
+    legacy = json.loads(json.dumps({k: v for k, v in card.items() if k != CARD_DIGEST}))
+    _reverse_labels(legacy)  # edited, digest removed: indistinguishable from an older export's card
+    (export / "card.json").write_text(json.dumps(legacy))
+    assert load_export(export).labels == card["output"]["labels"][::-1]
+    assert ExportCard.read(export / "card.json").output.labels == card["output"]["labels"][::-1]
+    _scale_k(card)  # the digest kept, the content edited: ExportCard.read refuses it too
+    (export / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="was changed after export"):
+        ExportCard.read(export / "card.json")
+
+
 def test_intact_folders_still_load(made):
     from imuforge.hil.runner import load_export
     from imuforge.train import load_run
@@ -114,6 +164,7 @@ def test_intact_folders_still_load(made):
     run = load_run(made[0])
     assert run.keras_model().output_shape[-1] == len(run.labels)
     assert load_export(made[1]).labels == run.labels
+    assert "card_sha256" in json.loads((made[1] / "card.json").read_text())  # checked, and it matches
 
 
 def test_litert_with_xnnpack_prints_no_info_line(made, capfd, monkeypatch):

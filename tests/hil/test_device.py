@@ -137,12 +137,23 @@ def _truncate(path):
     path.write_bytes(path.read_bytes()[:1000])
 
 
+def _edit_card(path):
+    """The normalisation's k scaled by 1.5: well-formed, but not the card the export wrote."""
+    import json
+
+    card = json.loads(path.read_text())
+    card["input"]["normalisation"]["k"] = [1.5 * v for v in card["input"]["normalisation"]["k"]]
+    path.write_text(json.dumps(card, indent=1))
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda d: _truncate(d / "model.tflite"), "corrupt export folder: {d}/model.tflite: sha256 "),
     (lambda d: (d / "card.json").write_text('{"model":'),
      "corrupt export folder: {d}/card.json: not valid JSON"),
     (lambda d: (d / "card.json").write_text("{}"), "corrupt export folder: {d}/card.json: lacks or garbles"),
     (lambda d: (d / "card.json").unlink(), "--hil-model: {d} is not an export folder: missing card.json"),
+    (lambda d: _edit_card(d / "card.json"),
+     "corrupt export folder: {d}/card.json: was changed after export (its content digest does not match"),
 ])
 def test_emulate_with_a_damaged_export_is_one_line(tiny_model, tmp_path, capsys, damage, message):
     """`emulate --hil-model` checks the folder as `hil` does: one line, exit 2, before it listens."""

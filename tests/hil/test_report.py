@@ -9,6 +9,7 @@ import pytest
 
 from imuforge.bridge.links import LinkClosed, SerialLink
 from imuforge.cli import main
+from imuforge.export.card import sign_card
 from imuforge.hil.device import HilFaults, start_emulator
 from imuforge.hil.report import (
     CLOCK_DEVICE,
@@ -205,7 +206,7 @@ def test_an_export_that_failed_its_checks_is_named_before_the_device_runs(tiny_m
     shutil.copytree(tiny_model, failed)
     card = json.loads((failed / "card.json").read_text())
     card["checks"]["checks_passed"]["int8_drop_within_1_point"] = "FAIL"
-    (failed / "card.json").write_text(json.dumps(card))
+    (failed / "card.json").write_text(json.dumps(sign_card(card)))  # as an export whose check failed writes it
     assert main(["hil", "--model", str(failed), "--data", str(tiny_model), "--emulate", "--max-windows", "3",
                  "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
@@ -229,7 +230,7 @@ def test_hil_emulate_plays_the_device_the_export_card_names(tiny_model, tmp_path
                             (["smartphone-waist", "metamotions"], DEFAULT_EMULATED),
                             ("a-board-of-another-machine", DEFAULT_EMULATED)):
         card["device"]["profile"] = named
-        (export / "card.json").write_text(json.dumps(card))
+        (export / "card.json").write_text(json.dumps(sign_card(card)))
         assert emulated_profile(export) == expected
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from imuforge.bridge.links import SerialLink
+from imuforge.export.card import sign_card
 from imuforge.hil.client import HilError
 from imuforge.hil.device import HilFaults, start_emulator
 from imuforge.hil.runner import load_export, load_test_windows, run_hil
@@ -82,7 +83,7 @@ def test_wrong_model_on_device_is_refused(tiny_model, tiny_data, tmp_path):
 
     card = json.loads((other / "card.json").read_text())  # a consistent export folder, just another model
     card["model"]["sha256"] = hashlib.sha256(bytes(data)).hexdigest()
-    (other / "card.json").write_text(json.dumps(card))
+    (other / "card.json").write_text(json.dumps(sign_card(card)))
     with pytest.raises(HilError, match="different model"):
         _run(other, tiny_data, tmp_path / "r", emu_model=emu_bytes)
 

@@ -28,12 +28,16 @@ UNIT = textwrap.dedent(
     {accel}
     [accel.sources]
     bias_xyz_mg = "fitted: test"
+    scale_xyz = "fitted: test"
 
     [gyro]
     chip = "testchip"
     odr_hz = 100
     range_dps = 1000
     {gyro}
+    [gyro.sources]
+    bias_xyz_dps = "measured: test rate table"
+    g_sensitivity_xyz_dps_per_g = "measured: test rate table"
     """
 )
 KNOWN_ACC = "bias_xyz_mg = [12.5, -30, 4]\nscale_xyz = [1.004, 0.997, 1.0]"

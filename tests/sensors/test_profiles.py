@@ -135,9 +135,61 @@ def test_a_section_that_is_not_a_table_is_refused(profile_dir):
         load_profile("testband")
 
 
+NOISE_300 = "range_g = 8\nnoise_ug_per_rthz = 300"
+NOISE_300_SOURCE = '\n[accel.sources]\nnoise_ug_per_rthz = "measured: bench unit 3, 2026-01"\n'
+
+
 def test_a_valid_device_level_noise_override_is_used(profile_dir):
-    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace("range_g = 8", "range_g = 8\nnoise_ug_per_rthz = 300", 1))
-    assert load_profile("testband").sensors["accel"].noise_density_si == pytest.approx(300e-6 * G)
+    text = TEST_DEVICE.replace("range_g = 8", NOISE_300, 1)
+    text = text.replace("\n[gyro]", NOISE_300_SOURCE + "\n[gyro]", 1)
+    _write(profile_dir, "devices", "testband", text)
+    accel = load_profile("testband").sensors["accel"]
+    assert accel.noise_density_si == pytest.approx(300e-6 * G)
+    assert accel.sources["noise_ug_per_rthz"] == "measured: bench unit 3, 2026-01"  # not the chip's source
+
+
+@pytest.mark.parametrize("section, line", [
+    ("accel", "noise_ug_per_rthz = 200"),
+    ("accel", "bias_xyz_mg = [1, 2, 3]"),
+    ("gyro", "bias_xyz_dps = [0.4, -0.2, 0.1]"),
+    ("gyro", "g_sensitivity_xyz_dps_per_g = [0.08, -0.1, 0.03]"),
+])
+def test_a_device_figure_without_a_source_is_refused(profile_dir, capsys, section, line):
+    """A figure in a device's sensor section (a chip figure overridden, or the device's own per-axis terms)
+    needs a source: else `profiles show` would print it next to the chip's source. One line, exit 2."""
+    from imuforge.cli import main
+
+    anchor = {"accel": "range_g = 8", "gyro": "range_dps = 2000"}[section]
+    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace(anchor, f"{anchor}\n{line}", 1))
+    key = line.split(" = ")[0]
+    with pytest.raises(ValidationError) as exc:
+        load_profile("testband")
+    assert f"testband.toml: [{section}] {key}: " in str(exc.value) and "names no source" in str(exc.value)
+    assert exc.value.allowed.startswith(f'[{section}.sources] {key} = "')
+    assert main(["profiles", "show", "testband"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and f"[{section}] {key}: " in err
+    if key == "noise_ug_per_rthz":
+        assert "overrides chip testchip's figure 150 with 200" in err
+
+
+def test_a_figure_source_may_stand_in_the_devices_sources_and_shows_as_its_own(profile_dir, capsys):
+    """`"accel.key"` in [sources] (the built-ins' form) is the figure's source too; configuration (chip,
+    odr_hz, range_g, bandwidth_hz) needs none. `profiles show` prints the override's source, not the
+    chip's."""
+    from imuforge.cli import main
+
+    text = TEST_DEVICE.replace("range_g = 8", NOISE_300 + "\nbandwidth_hz = 40", 1)
+    text += '\n[sources]\n"accel.noise_ug_per_rthz" = "measured: bench unit 3, 2026-01"\n'
+    _write(profile_dir, "devices", "testband", text)
+    assert main(["profiles", "show", "testband"]) == 0
+    out = capsys.readouterr().out
+    assert "source noise_ug_per_rthz: measured: bench unit 3, 2026-01" in out
+    assert "assumption: test value" not in out  # the chip's source of its noise figure
+    text = text.replace('"measured: bench unit 3, 2026-01"', '"  "')  # a blank source is none
+    _write(profile_dir, "devices", "testband", text)
+    with pytest.raises(ValidationError, match=r"\[accel\] noise_ug_per_rthz: .* names no source"):
+        load_profile("testband")
 
 
 def test_unknown_chip_names_the_section_and_lists_only_chips(profile_dir):

@@ -6,17 +6,70 @@
 (``hil`` validates the entries it needs first: :func:`imuforge.hil.runner.load_export`).
 ``checks`` and ``size`` stay JSON objects: the C generator and the QEMU run add their figures and
 verdicts to them (:mod:`imuforge.export.cgen`).
+
+The card carries the sha-256 of its own content (``card_sha256``, :func:`card_digest`): an edited card
+(a label order reversed, a normalisation ``k`` scaled) is a ``corrupt export folder`` error wherever an
+export folder is read (:func:`check_card_digest`). A card written before the digest existed has none and
+still loads; its edits cannot be detected.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 CARD_FORMAT = "imuforge-model-card"
 CARD_VERSION = 1
+CARD_DIGEST = "card_sha256"  # the key of the card's own content digest
+CARD_REMEDY = ("re-export: imuforge export RUN --out DIR --overwrite (card.json is not to be edited by hand; "
+               "a copy of the folder as it was exported also does)")
+
+
+def _plain(o: Any) -> Any:
+    """NumPy scalars and arrays, and paths, as JSON values (as :func:`imuforge.train.run.write_json`
+    writes them)."""
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, os.PathLike):
+        return os.fspath(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def card_digest(card: dict[str, Any]) -> str:
+    """The sha-256 of the card's content: every entry but ``card_sha256`` itself, as JSON read back from
+    its file would be (NumPy values as numbers, integer keys as strings), serialised canonically (keys
+    sorted, no spaces, UTF-8). Independent of the file's indentation and key order."""
+    rest = json.loads(json.dumps({k: v for k, v in card.items() if k != CARD_DIGEST}, default=_plain))
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sign_card(card: dict[str, Any]) -> dict[str, Any]:
+    """``card`` with ``card_sha256`` (last) set to the digest of the rest: for code that rewrites a card."""
+    out = {k: v for k, v in card.items() if k != CARD_DIGEST}
+    out[CARD_DIGEST] = card_digest(out)
+    return out
+
+
+def check_card_digest(card: dict[str, Any], path: str | Path) -> bool:
+    """True if ``card`` (read from ``path``) carries its digest and the digest matches; False for a card
+    written before digests existed (none recorded: nothing to check). A digest that does not match the
+    content is a :class:`~imuforge.errors.CorruptFileError` (``corrupt export folder: <path>: …``)."""
+    from imuforge.errors import CorruptFileError
+
+    if CARD_DIGEST not in card:
+        return False
+    recorded, actual = card[CARD_DIGEST], card_digest(card)
+    if recorded != actual:
+        shown = f"{recorded[:16]}…" if isinstance(recorded, str) else repr(recorded)[:40]
+        why = (f"was changed after export (its content digest does not match: {CARD_DIGEST} {shown}, "
+               f"content {actual[:16]}…)")
+        raise CorruptFileError("export folder", path, why, remedy=CARD_REMEDY)
+    return True
 
 
 @dataclass
@@ -189,10 +242,12 @@ class ExportCard:
     version: int = CARD_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": self.format, "version": self.version, "created_utc": self.created_utc,
-                "model": self.model.to_json(), "device": self.device.to_json(), "input": self.input.to_json(),
-                "output": self.output.to_json(), "data": self.data.to_json(), "metrics": self.metrics.to_json(),
-                "checks": self.checks, "size": self.size, "latency_host": self.latency_host, "tools": self.tools}
+        """``card.json``'s content, ending with ``card_sha256``: the digest of everything before it."""
+        return sign_card({
+            "format": self.format, "version": self.version, "created_utc": self.created_utc,
+            "model": self.model.to_json(), "device": self.device.to_json(), "input": self.input.to_json(),
+            "output": self.output.to_json(), "data": self.data.to_json(), "metrics": self.metrics.to_json(),
+            "checks": self.checks, "size": self.size, "latency_host": self.latency_host, "tools": self.tools})
 
     def failed_checks(self) -> list[str]:
         """The checks whose verdict (``checks.checks_passed``, written at export) is FAIL; a card written
@@ -230,13 +285,18 @@ class ExportCard:
 
     @classmethod
     def read(cls, path: str | Path) -> ExportCard:
-        """The card in ``path`` (a ``card.json`` file)."""
-        return cls.from_json(json.loads(Path(path).read_text()))
+        """The card in ``path`` (a ``card.json`` file); an edited card (its digest does not match) is a
+        :class:`~imuforge.errors.CorruptFileError` (:func:`check_card_digest`)."""
+        d = json.loads(Path(path).read_text())
+        if isinstance(d, dict):
+            check_card_digest(d, path)
+        return cls.from_json(d)
 
 
 def _class_metrics(d: dict[str, Any]) -> ClassMetrics:
     return ClassMetrics(d.get("accuracy", 0.0), d.get("macro_f1", 0.0), d.get("per_class", {}), d.get("confusion"))
 
 
-__all__ = ["CardData", "CardDevice", "CardInput", "CardMetrics", "CardModel", "CardOutput", "ClassMetrics",
-           "ExportCard", "Normalisation", "TestData"]
+__all__ = ["CARD_DIGEST", "CardData", "CardDevice", "CardInput", "CardMetrics", "CardModel", "CardOutput",
+           "ClassMetrics", "ExportCard", "Normalisation", "TestData", "card_digest", "check_card_digest",
+           "sign_card"]

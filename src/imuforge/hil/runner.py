@@ -22,7 +22,7 @@ import numpy as np
 
 from imuforge.bridge.links import LinkClosed
 from imuforge.errors import CorruptFileError, ValidationError
-from imuforge.export.card import ExportCard
+from imuforge.export.card import ExportCard, check_card_digest
 from imuforge.hil import messages as M
 from imuforge.hil import report as R
 from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
@@ -90,8 +90,10 @@ def _check_card(card: Any, path: Path) -> dict[str, Any]:
 def load_export(path: str | os.PathLike, *, option: str = "--model") -> ExportedModel:
     """Open an export folder (needs ``model.tflite`` and ``card.json``), checking both are intact.
 
-    ``model.tflite`` must be a TFLite flatbuffer whose sha-256 is the card's; a damaged file raises
-    ``corrupt export folder: <file>: <why>``. ``option``: the flag that named the folder, for the error.
+    ``model.tflite`` must be a TFLite flatbuffer whose sha-256 is the card's, and ``card.json`` must match
+    its own content digest (a card written before digests existed has none and is taken as it is); a
+    damaged file raises ``corrupt export folder: <file>: <why>``. ``option``: the flag that named the
+    folder, for the error.
     """
     d = Path(path)
     if d.is_file():  # the model file itself: the card beside it is needed too
@@ -103,7 +105,9 @@ def load_export(path: str | os.PathLike, *, option: str = "--model") -> Exported
                               source=option, allowed="a folder made by imuforge export")
     from imuforge.train.run import read_json_file
 
-    card = ExportCard.from_json(_check_card(read_json_file(d / "card.json", corrupt_export), d / "card.json"))
+    raw = _check_card(read_json_file(d / "card.json", corrupt_export), d / "card.json")
+    check_card_digest(raw, d / "card.json")  # an edited card (labels, k, b …) is refused, not believed
+    card = ExportCard.from_json(raw)
     model_bytes = (d / "model.tflite").read_bytes()
     if len(model_bytes) < 16 or model_bytes[4:8] != b"TFL3":
         raise corrupt_export(d / "model.tflite", f"not a TFLite flatbuffer ({len(model_bytes)} bytes, no TFL3 tag)")

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, shorten
 from imuforge.units import DEG, GROUP_OF_SENSOR, STANDARD_GRAVITY
 
 SENSOR_KINDS = ("accel", "gyro", "mag")
@@ -55,9 +55,14 @@ DEVICE_CAL_KEYS: dict[str, dict[str, float]] = {
     "mag": {"bias_xyz_ut": 1.0, "scale_xyz": 1.0},
 }
 SCALE_XYZ_LIMITS = (0.5, 2.0)  # a per-axis scale factor outside this is a wrong unit, not a sensor
+# a device's configuration: choices made for it (no source needed, docs/PROFILES.md)
+DEVICE_CONFIG_KEYS = {"chip", "odr_hz", "range_g", "range_dps", "range_ut", "bandwidth_hz"}
 # a device's sensor section: chip + configuration + any chip figure as an override + per-device calibration
-DEVICE_SENSOR_KEYS = {k: CHIP_KEYS[k] | {"chip", "odr_hz", "range_g", "range_dps", "range_ut", "bandwidth_hz"}
-                      | set(DEVICE_CAL_KEYS[k]) for k in SENSOR_KINDS}
+DEVICE_SENSOR_KEYS = {k: CHIP_KEYS[k] | DEVICE_CONFIG_KEYS | set(DEVICE_CAL_KEYS[k]) for k in SENSOR_KINDS}
+# every other key but notes/sources is a figure — a chip figure overridden, or this device's own — and
+# needs a source
+DEVICE_FIGURE_KEYS = {k: DEVICE_SENSOR_KEYS[k] - DEVICE_CONFIG_KEYS - {"notes", "sources"}
+                      for k in SENSOR_KINDS}
 TIMING_KEYS = {"clock_ppm", "clock_tolerance_ppm", "jitter_us", "drop_rate", "sources"}
 RANGE_KEY = {"accel": "range_g", "gyro": "range_dps", "mag": "range_ut"}
 RANGES_KEY = {"accel": "ranges_g", "gyro": "ranges_dps", "mag": "ranges_ut"}
@@ -626,6 +631,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         if k not in chip:
             raise ValidationError(f"[{k}] chip {chip_name!r} has no {k}", source=src,
                                   allowed=", ".join(s for s in SENSOR_KINDS if s in chip))
+        figures = {key: cfg[key] for key in DEVICE_FIGURE_KEYS[k] & set(cfg)}  # the file's, not the flags'
         cfg.update(overrides.get(k, {}))
         try:
             sensors[k] = _sensor_model(k, chip_name, chip[k], cfg, src)
@@ -640,6 +646,9 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
                 allowed = _odr_choices(plain) or allowed
             raise ValidationError(exc.what, source=f"{flag} (profile {device['name']!r})",
                                   allowed=allowed) from None
+        # checked once the values are: a figure's own source replaces the chip's in the sensor's sources
+        own = _figure_sources(k, figures, cfg, chip_name, chip[k], device, src)
+        sensors[k] = replace(sensors[k], sources={**sensors[k].sources, **own})
     if not sensors:
         raise ValidationError("profile configures no sensor", source=src, allowed="[accel], [gyro], [mag]")
 
@@ -664,6 +673,30 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
                            sensors=sensors, timing=timing, default_placement=placement_name, path=path,
                            sources=dict(device.get("sources", {})))
+
+
+def _figure_sources(kind: str, figures: dict, cfg: dict, chip_name: str, chip_sec: dict, device: dict,
+                    src: str) -> dict[str, str]:
+    """The sources of the ``figures`` of a device's ``[kind]`` section ``cfg`` (chip figures overridden, or
+    the device's own per-axis terms; not the configuration, :data:`DEVICE_CONFIG_KEYS`): each must have
+    one, in ``[kind.sources]`` or as ``"kind.key"`` in the device's ``[sources]``, else
+    :class:`ValidationError`."""
+    where = f"{src}: [{kind}]"
+    own, top = _table(cfg, "sources", where), _table(device, "sources", src)
+    out: dict[str, str] = {}
+    for key in sorted(figures):
+        text = own.get(key, top.get(f"{kind}.{key}"))
+        if isinstance(text, str) and text.strip():
+            out[key] = text
+            continue
+        what = (f"overrides chip {chip_name}'s figure {shorten(chip_sec[key])} with {shorten(figures[key])}"
+                if key in chip_sec else f"is this device's own figure {shorten(figures[key])}")
+        raise ValidationError(f"{what} and names no source (every figure in a device needs one)",
+                              source=f"{where} {key}",
+                              allowed=f'[{kind}.sources] {key} = "where it comes from (datasheet, '
+                                      f'measurement, fitted: …)", or "{kind}.{key}" in [sources]; '
+                                      "or no override")
+    return out
 
 
 def with_errors_off(profile: HardwareProfile) -> HardwareProfile:
