@@ -206,7 +206,8 @@ def test_an_export_that_failed_its_checks_is_named_before_the_device_runs(tiny_m
     shutil.copytree(tiny_model, failed)
     card = json.loads((failed / "card.json").read_text())
     card["checks"]["checks_passed"]["int8_drop_within_1_point"] = "FAIL"
-    (failed / "card.json").write_text(json.dumps(sign_card(card)))  # as an export whose check failed writes it
+    # as an export whose check failed writes it
+    (failed / "card.json").write_text(json.dumps(sign_card(card)))
     assert main(["hil", "--model", str(failed), "--data", str(tiny_model), "--emulate", "--max-windows", "3",
                  "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
