@@ -146,6 +146,21 @@ def test_leg_chain_kinematics_equals_the_per_joint_loop(monkeypatch):
         _same(got[1], G)
 
 
+def _leg_pose(rng: np.random.Generator, n: int, held) -> dict:
+    """Random leg angles (deg) for ``n`` frames: the keys in ``held`` one shared value, the others per side
+    and frame; a third of the left hip's abduction a signed zero."""
+    from imuforge.motion.library import _core
+
+    pose = {}
+    for key in _core._LEG_ANGLES:
+        if key in held:
+            pose[key] = float(rng.normal(0, 30))
+        else:
+            pose[f"{key}_L"], pose[f"{key}_R"] = rng.normal(0, 60, size=(2, n))
+    pose["hip_abd_L"] = np.where(np.arange(n) % 3 == 0, -0.0, pose["hip_abd_L"])  # signed zeros
+    return pose
+
+
 @pytest.mark.parametrize("n,held", [(1, ()), (37, ()), (300, ("hip_rot", "ankle_inv")), (5, ("knee_flex",))])
 def test_compiled_leg_rotations_equal_the_numpy_form(n, held, monkeypatch):
     """``_legs_to_local``'s compiled loop (``_kernels.leg_rotations``) against its numpy form: per-frame and
@@ -154,14 +169,7 @@ def test_compiled_leg_rotations_equal_the_numpy_form(n, held, monkeypatch):
 
     if not (Q._kernel() and hasattr(Q._kernel(), "leg_rotations")):
         pytest.skip("imuforge.sensors._kernels (with leg_rotations) not built")
-    rng = np.random.default_rng(11)
-    pose = {}
-    for key in _core._LEG_ANGLES:
-        if key in held:
-            pose[key] = float(rng.normal(0, 30))
-        else:
-            pose[f"{key}_L"], pose[f"{key}_R"] = rng.normal(0, 60, size=(2, n))
-    pose["hip_abd_L"] = np.where(np.arange(n) % 3 == 0, -0.0, pose["hip_abd_L"])  # signed zeros
+    pose = _leg_pose(np.random.default_rng(11), n, held)
     pose["ankle_dorsi_R"] = 0.0  # one side held, the other per frame
     pose["toe_out_L"] = np.full(n, 720.5)  # beyond a turn
     fast = np.zeros((n, 22, 4))
@@ -187,14 +195,7 @@ def test_compiled_leg_chain_equals_legs_local_then_rel_fk(n, held, pelvis_held, 
     k = Q._kernel()
     if not (k and hasattr(k, "leg_chain")):
         pytest.skip("imuforge.sensors._kernels (with leg_chain) not built")
-    rng = np.random.default_rng(13)
-    pose = {}
-    for key in _core._LEG_ANGLES:
-        if key in held:
-            pose[key] = float(rng.normal(0, 30))
-        else:
-            pose[f"{key}_L"], pose[f"{key}_R"] = rng.normal(0, 60, size=(2, n))
-    pose["hip_abd_L"] = np.where(np.arange(n) % 3 == 0, -0.0, pose["hip_abd_L"])  # signed zeros
+    pose = _leg_pose(np.random.default_rng(13), n, held)
     pose["toe_out_L"] = np.full(n, 720.5)  # beyond a turn
     rows = tuple(_core._both_sides(pose, key, n) for key in _core._LEG_ANGLES)  # as the probes make them
     pelvis = Rotation.random(1 if pelvis_held else n, random_state=9).as_quat()
