@@ -13,8 +13,8 @@ at a glance", the top of ``RESULTS.md``). Nobody edits the summary by hand.
                    values={"ideal_x": ideal, "full_x": full})]
     write_targets("simulator", rows)   # command from sys.argv; pass command=... to show env vars
 
-A file holds ``{"area", "command", "run_utc", "machine", "load_avg_1min", "rows": [{issue, target,
-measured, peer, status, note, values}, …]}``. ``status`` is one of :data:`STATUSES`; ``note`` says why
+A file holds ``{"area", "command", "run_utc", "machine", "load_avg_1min", "reference_ms", "rows": [{issue,
+target, measured, peer, status, note, values}, …]}``. ``status`` is one of :data:`STATUSES`; ``note`` says why
 or by how much (``status()`` and ``combine()`` fill it); ``values`` keeps the raw numbers.
 """
 
@@ -29,6 +29,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _timing import reference_workload_ms
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STATUSES = ("met", "missed", "partly met", "not measured")
@@ -147,6 +149,8 @@ def write_targets(area: str, rows: list[Target], command: str | None = None,
            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
            # timings depend on what else ran: the 1-minute load average when the run ended
            "load_avg_1min": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
+           # ... and on how fast the shared machine is that hour: a fixed workload timed now
+           "reference_ms": round(reference_workload_ms(), 1),
            "rows": [r.to_json() for r in rows]}
     path = out_dir / f"{area}.targets.json"
     _compare_with_last_run(doc, path)
@@ -175,7 +179,7 @@ def _compare_with_last_run(doc: dict, path: Path) -> None:
         if old is None:
             continue
         row["previous"] = ({k: old.get(k) for k in ("measured", "status", "score")}
-                           | {"run_utc": last.get("run_utc")})
+                           | {"run_utc": last.get("run_utc"), "reference_ms": last.get("reference_ms")})
         worse = _RANK.get(row["status"], 0) < _RANK.get(old["status"], 0)
         a, b, up = old.get("score"), row.get("score"), row.get("higher_is_better")
         if a is not None and b is not None and up is not None and a != 0:

@@ -32,6 +32,11 @@ def test_a_figure_that_moved_the_wrong_way_is_marked_worse(tmp_path):
     text = summary_markdown({"generate": doc}, ["generate"])
     assert f"**worse than the run of {first['run_utc']}**: 858×" in text
     assert text.count("**worse than the run") == 1
+    # the machine's speed of both runs beside it: a fixed workload's CPU time, recorded by every run
+    assert first["reference_ms"] > 0 and doc["reference_ms"] > 0
+    assert (f"(reference workload then {first['reference_ms']:g} ms, now {doc['reference_ms']:g} ms)"
+            in text)
+    assert f"; reference workload {doc['reference_ms']:g} ms)" in text
     # within the 2 % a loaded machine moves timings by: not marked; a verdict that drops always is
     T.write_targets("generate", _rows(810, 1.6), command="bench", results_dir=tmp_path)
     speed, memory = json.loads((tmp_path / "generate.targets.json").read_text())["rows"]
