@@ -186,6 +186,11 @@ def test_a_figure_source_may_stand_in_the_devices_sources_and_shows_as_its_own(p
     out = capsys.readouterr().out
     assert "source noise_ug_per_rthz: measured: bench unit 3, 2026-01" in out
     assert "assumption: test value" not in out  # the chip's source of its noise figure
+    blank_own = text.replace("bandwidth_hz = 40",
+                             'bandwidth_hz = 40\n[accel.sources]\nnoise_ug_per_rthz = ""', 1)
+    _write(profile_dir, "devices", "testband", blank_own)  # a blank [accel.sources] entry hides nothing
+    shown = load_profile("testband").sensors["accel"].sources["noise_ug_per_rthz"]
+    assert shown.startswith("measured: bench")
     text = text.replace('"measured: bench unit 3, 2026-01"', '"  "')  # a blank source is none
     _write(profile_dir, "devices", "testband", text)
     with pytest.raises(ValidationError, match=r"\[accel\] noise_ug_per_rthz: .* names no source"):

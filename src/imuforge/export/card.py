@@ -45,7 +45,7 @@ def card_digest(card: dict[str, Any]) -> str:
     sorted, no spaces, UTF-8). Independent of the file's indentation and key order."""
     rest = json.loads(json.dumps({k: v for k, v in card.items() if k != CARD_DIGEST}, default=_plain))
     text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # a non-UTF-8 file name too
 
 
 def sign_card(card: dict[str, Any]) -> dict[str, Any]:

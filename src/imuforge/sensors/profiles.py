@@ -685,8 +685,10 @@ def _figure_sources(kind: str, figures: dict, cfg: dict, chip_name: str, chip_se
     own, top = _table(cfg, "sources", where), _table(device, "sources", src)
     out: dict[str, str] = {}
     for key in sorted(figures):
-        text = own.get(key, top.get(f"{kind}.{key}"))
-        if isinstance(text, str) and text.strip():
+        # the first non-blank of the two places (a blank one does not hide the other)
+        text = next((t for t in (own.get(key), top.get(f"{kind}.{key}"))
+                     if isinstance(t, str) and t.strip()), None)
+        if text is not None:
             out[key] = text
             continue
         what = (f"overrides chip {chip_name}'s figure {shorten(chip_sec[key])} with {shorten(figures[key])}"
