@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,21 +28,13 @@ CARD_REMEDY = ("re-export: imuforge export RUN --out DIR --overwrite (card.json 
                "a copy of the folder as it was exported also does)")
 
 
-def _plain(o: Any) -> Any:
-    """NumPy scalars and arrays, and paths, as JSON values (as :func:`imuforge.train.run.write_json`
-    writes them)."""
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if isinstance(o, os.PathLike):
-        return os.fspath(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def card_digest(card: dict[str, Any]) -> str:
     """The sha-256 of the card's content: every entry but ``card_sha256`` itself, as JSON read back from
     its file would be (NumPy values as numbers, integer keys as strings), serialised canonically (keys
     sorted, no spaces, UTF-8). Independent of the file's indentation and key order."""
-    rest = json.loads(json.dumps({k: v for k, v in card.items() if k != CARD_DIGEST}, default=_plain))
+    from imuforge.train.run import json_default  # as the card file is written
+
+    rest = json.loads(json.dumps({k: v for k, v in card.items() if k != CARD_DIGEST}, default=json_default))
     text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # a non-UTF-8 file name too
 

@@ -217,11 +217,12 @@ def load_run(path: str | os.PathLike) -> Run:
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically, indented, with a trailing newline."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=False, default=_json_default) + "\n")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=False, default=json_default) + "\n")
     os.replace(tmp, path)
 
 
-def _json_default(o):
+def json_default(o):
+    """NumPy scalars and arrays, and paths, as JSON values (``json.dumps(..., default=json_default)``)."""
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
