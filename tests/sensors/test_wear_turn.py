@@ -35,3 +35,34 @@ def test_no_turn_without_a_turn_or_a_preset(profile_dir):
     assert wear_turn(plain.provenance["wear"]) is None
     assert wear_turn(None) is None
     assert wear_turn({"base_placement": "somewhere-custom", "flip": "upside_down"}) is None
+
+
+def test_turn_from_the_centre_of_a_one_sided_spread(profile_dir):
+    """A shoe sensor's instep tilt is uniform in 0–55° about the preset's third axis: its typical wearer
+    tilts it 27.5°, and each person's turn from that wearer is what is left of their own."""
+    from imuforge.sensors.placement import get_placement
+    from imuforge.sensors.wear import centre_angles_deg, spread_for
+
+    foot = get_placement("foot_right")
+    lo, hi = spread_for(foot).tilt_range_deg
+    assert centre_angles_deg(foot) == (0.0, 0.0, 0.5 * (lo + hi)) and hi - lo > 40.0
+    assert centre_angles_deg(get_placement("wrist_left")) == (0.0, 0.0, 0.0)
+    motion = _busy_motion()
+    worn = [simulate(motion, "testband", "foot_right", errors=False, wear=TURNS_ONLY, wear_seed=f"p{i}")
+            for i in range(8)]
+    nominal = simulate(motion, "testband", "foot_right", errors=False)
+    for w in worn:
+        D, Dc = wear_turn(w.provenance["wear"]), wear_turn(w.provenance["wear"], from_centre=True)
+        # the typical wearer's own turn from the preset: the central tilt alone
+        central = dict(w.provenance["wear"], flip="none",
+                       rotation_deg={"long_axis": 0.0, "normal": 0.0, "third": 0.5 * (lo + hi)})
+        C = wear_turn(central)
+        assert abs(np.degrees(Rotation.from_matrix(C).magnitude()) - 0.5 * (lo + hi)) < 1e-6
+        # v_worn = D v_nominal = Dc v_centre = Dc C v_nominal
+        np.testing.assert_allclose(D, Dc @ C, atol=1e-12)
+        np.testing.assert_allclose(w.acc, nominal.acc @ (Dc @ C).T, atol=1e-8)
+        assert wear_turn(central, from_centre=True) is None  # the typical wearer is not turned from themself
+    # a watch's spread is centred on its preset: both turns are the same
+    watch = simulate(motion, "testband", "wrist_left", errors=False, wear=TURNS_ONLY, wear_seed="w")
+    np.testing.assert_array_equal(wear_turn(watch.provenance["wear"]),
+                                  wear_turn(watch.provenance["wear"], from_centre=True))

@@ -83,15 +83,18 @@ def _vector_parts(rec: Recording) -> dict[str, tuple[list[int], np.ndarray | flo
 
 
 def _person_turn(rec: Recording) -> np.ndarray | None:
-    """How this synthetic person's device is turned from the nominal wear, in ``rec``'s current frame.
+    """How this synthetic person's device is turned from the typical wearer's, in ``rec``'s current frame.
 
-    Wear variation (:func:`imuforge.sensors.wear.wear_turn`) turned the device by ``D``; a pooled
-    alignment then rotated everything by ``A`` (``provenance["rotation_applied"]``), so the readings
-    are ``A D v`` = ``T (A v)`` with ``T = A D Aᵀ``. ``None``: the recording was not turned.
+    Wear variation turned the device by ``D`` from the spread's central wearer
+    (:func:`imuforge.sensors.wear.wear_turn` ``from_centre``: the nominal preset, or the middle of a one-sided
+    spread such as a shoe sensor's instep tilt); a pooled alignment then rotated everything by ``A``
+    (``provenance["rotation_applied"]``), so the readings are ``A D v`` = ``T (A v)`` with ``T = A D Aᵀ``.
+    The capture is mapped onto that typical wearer, and each person keeps their turn from it. ``None``: the
+    recording was not turned.
     """
     from imuforge.sensors.wear import wear_turn
 
-    D = wear_turn((rec.provenance or {}).get("wear"))
+    D = wear_turn((rec.provenance or {}).get("wear"), from_centre=True)
     if D is None:
         return None
     A = np.asarray(((rec.provenance or {}).get("rotation_applied") or {}).get("matrix", np.eye(3)), float)

@@ -698,14 +698,19 @@ def apply_looseness(motion, ideal, wears: Sequence[Wear | None], fs_hz: float, *
 
 
 __all__ = ["FLIPS", "SPREADS", "TUNED_LABELS", "Looseness", "Wear", "WearSpread", "WearVariation",
-           "apply_looseness", "draw_wear", "local_axes", "long_axis", "muscle_activity", "realise", "spread_for",
-           "tuned_wobble", "wear_key", "wobble_response", "wobble_streams"]
+           "apply_looseness", "centre_angles_deg", "draw_wear", "local_axes", "long_axis",
+           "muscle_activity", "realise", "spread_for", "tuned_wobble", "wear_key", "wobble_response",
+           "wobble_streams"]
 
 
-def wear_turn(wear: dict | None) -> np.ndarray | None:
+def wear_turn(wear: dict | None, *, from_centre: bool = False) -> np.ndarray | None:
     """The rotation ``D`` (3×3) by which a worn device's readings differ from the nominal preset's on
     the same side: ``v_worn = D · v_nominal`` (the flip and the rotation on the segment of
     :class:`Wear`; the small shift along the segment is not a rotation and is left out).
+
+    ``from_centre``: the turn from the spread's central wearer instead (``v_worn = D · v_centre``; see
+    :func:`centre_angles_deg`): the same as from the nominal preset unless the spread is off-centre, as the
+    shoe's instep tilt (0–55°, centre 27.5°) is.
 
     ``wear`` is a recording's ``provenance["wear"]`` (:meth:`Wear.to_dict`); ``None`` when it holds no
     turn, or names a placement that is not a preset (its nominal pose cannot be rebuilt).
@@ -715,10 +720,19 @@ def wear_turn(wear: dict | None) -> np.ndarray | None:
     base = PLACEMENTS[wear["base_placement"]]
     angles = tuple(float((wear.get("rotation_deg") or {}).get(k, 0.0)) for k in ("long_axis", "normal", "third"))
     flip = wear.get("flip") or "none"
-    if flip == "none" and not any(angles):
+    centre = centre_angles_deg(base) if from_centre else (0.0, 0.0, 0.0)
+    if flip == "none" and angles == centre:
         return None
     side = _side_of(base)
     mirror = side is not None and wear.get("side") not in (None, side)
-    nominal = realise(base, mirror=mirror)
+    nominal = (realise(base, mirror=mirror, rotation_deg=centre) if any(centre)
+               else realise(base, mirror=mirror))
     worn = realise(base, mirror=mirror, flip=flip, rotation_deg=angles)
     return worn.rotation.T @ nominal.rotation
+
+
+def centre_angles_deg(placement: Placement) -> tuple[float, float, float]:
+    """The rotation on the segment (long axis, normal, third; degrees) of the placement's typical wearer: the
+    middle of its spread — zero but for a uniform tilt off one side (:attr:`WearSpread.tilt_range_deg`)."""
+    lo, hi = spread_for(placement).tilt_range_deg
+    return (0.0, 0.0, 0.5 * (lo + hi))
