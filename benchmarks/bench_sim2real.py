@@ -51,6 +51,8 @@ logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no retracing chatter 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+import _targets  # noqa: E402,F401  (run as a script: times the machine's reference workload at the start)
+
 RESULTS = HERE / "results" / "sim2real"
 
 

@@ -41,3 +41,19 @@ def test_a_figure_that_moved_the_wrong_way_is_marked_worse(tmp_path):
     T.write_targets("generate", _rows(810, 1.6), command="bench", results_dir=tmp_path)
     speed, memory = json.loads((tmp_path / "generate.targets.json").read_text())["rows"]
     assert speed["worse"] is False and memory["worse"] is True
+
+
+def test_a_benchmark_run_records_the_reference_workload_at_its_start_too(tmp_path, monkeypatch):
+    """Imported by the tests the start figure is None (not a benchmark run); a run that has one shows both."""
+    assert T.START_REFERENCE_MS is None  # sys.argv[0] is pytest's, not a bench_*.py
+    T.write_targets("generate", _rows(858, 1.35), command="bench", results_dir=tmp_path)
+    doc = json.loads((tmp_path / "generate.targets.json").read_text())
+    assert doc["reference_start_ms"] is None
+    text = summary_markdown({"generate": doc}, ["generate"])
+    assert f"; reference workload {doc['reference_ms']:g} ms)" in text
+    monkeypatch.setattr(T, "START_REFERENCE_MS", 371.0)
+    T.write_targets("generate", _rows(858, 1.35), command="bench", results_dir=tmp_path)
+    doc = json.loads((tmp_path / "generate.targets.json").read_text())
+    assert doc["reference_start_ms"] == 371.0
+    text = summary_markdown({"generate": doc}, ["generate"])
+    assert f"; reference workload 371 ms at the start, {doc['reference_ms']:g} ms at the end)" in text
