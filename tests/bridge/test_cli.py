@@ -186,6 +186,24 @@ def test_capture_odr_refusal_names_the_whole_board(tmp_path, capsys):
             "800, 1600 Hz)") in err
 
 
+def test_capture_refused_odr_leaves_nothing_behind(pty_wearable, tmp_path, capsys):
+    """Bad input writes nothing: an ODR the wearable refuses before any sample arrived leaves no raw log,
+    no folder made for --out, and --overwrite puts the earlier raw log back where it was."""
+    _, port = pty_wearable
+    earlier = tmp_path / "w.rawlog"
+    earlier.write_bytes(b"an earlier capture")
+    refusal = ("imuforge capture: error: ODR 33 Hz not supported by emulated nano33-ble-sense-rev2 "
+               "(allowed: 25, 50, 100, 200, 400, 800, 1600 Hz)")
+    outs = {tmp_path / "new" / "c.imu.parquet": [], tmp_path / "w.imu.parquet": ["--overwrite"]}
+    for out, extra in outs.items():
+        rc = main(["capture", "--port", port, "--odr", "33", "--seconds", "1", "--quiet", "--out", str(out),
+                   *extra])
+        cap = capsys.readouterr()
+        assert rc == 2 and cap.err.strip() == refusal and cap.out == "", cap
+        assert [p.name for p in tmp_path.iterdir()] == ["w.rawlog"]
+    assert earlier.read_bytes() == b"an earlier capture"
+
+
 def test_recover_onto_an_existing_recording_says_pass_overwrite(tmp_path, capsys):
     from imuforge.bridge.rawlog import RawLogWriter
 

@@ -36,6 +36,11 @@ class DeviceError(ImuforgeError):
     """The device refused a command or did not answer."""
 
 
+class DeviceRefused(DeviceError):
+    """The device answered and refused what was asked (ODR, range, channels, or an ERROR reply): bad input.
+    Refused before any sample arrived, a capture leaves nothing behind (``CaptureSession._failed_start``)."""
+
+
 class DeviceTimeout(DeviceError):
     """The device did not answer a command in time (it stopped answering: hung, reset or gone)."""
 
@@ -264,7 +269,7 @@ class CaptureSession:
         while time.monotonic() < deadline:
             for m in self._pump(0.05):
                 if isinstance(m, P.Error) and m.ref_seq == seq and m.ref_type == msg.TYPE:
-                    raise DeviceError(f"device refused {type(msg).__name__}: {m.describe()}")
+                    raise DeviceRefused(f"device refused {type(msg).__name__}: {m.describe()}")
                 if isinstance(m, want) and (want is not P.Ack or (m.ref_seq == seq and m.ref_type == msg.TYPE)):
                     return m
             if self.proc.fmt == "csv":
@@ -323,22 +328,24 @@ class CaptureSession:
     def _configure(self, info: P.Info) -> None:
         mask = P.groups_mask(self.opt.channels)
         if mask & ~info.channel_mask:
-            raise DeviceError(f"device {info.device_id or info.board} has channels "
-                              f"{','.join(P.mask_groups(info.channel_mask))}; asked for {','.join(self.opt.channels)}")
+            has, asked = ",".join(P.mask_groups(info.channel_mask)), ",".join(self.opt.channels)
+            raise DeviceRefused(f"device {info.device_id or info.board} has channels {has}; "
+                                f"asked for {asked}")
         odr = self.opt.odr_hz if self.opt.odr_hz is not None else info.odr_hz
         if info.odrs_hz and not any(abs(odr - o) < 1e-3 * max(o, 1.0) for o in info.odrs_hz):
-            raise DeviceError(f"ODR {odr:g} Hz not supported by {info.board} "
-                              f"(allowed: {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz)")
+            raise DeviceRefused(f"ODR {odr:g} Hz not supported by {info.board} "
+                                f"(allowed: {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz)")
         if self.proc.segment > 0 or self.opt.reconnect or self.opt.stop_first:
             # a device we reconnect to may still be streaming from before: stop it first
             self._request(P.Stop(), 3.0)
         try:
             self._request(P.Configure(float(odr), self.opt.acc_range_g, self.opt.gyro_range_dps, mask, 0), 3.0)
-        except DeviceError as exc:
+        except DeviceError as exc:  # refused (ERROR reply) or no answer: the message names what it supports
             allowed = (f"ODRs {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz; acc ±"
                        f"{', '.join(f'{r:g}' for r in info.acc_ranges_g)} g; gyro ±"
                        f"{', '.join(f'{r:g}' for r in info.gyro_ranges_dps)} dps")
-            raise DeviceError(f"{exc} (device supports {allowed})") from None
+            kind = DeviceRefused if isinstance(exc, DeviceRefused) else DeviceError
+            raise kind(f"{exc} (device supports {allowed})") from None
         info = self._request(P.GetInfo(), 3.0)  # what the device actually set
         self.odr_hz = info.odr_hz
         remaining = max(1, round(self.opt.seconds * self.odr_hz) - self._received_in_run())
@@ -437,10 +444,13 @@ class CaptureSession:
             self.link.close()
 
     def _failed_start(self, exc: Exception) -> Exception:
-        """The error of a capture that never started; a raw log that received nothing is removed."""
+        """The error of a capture that never started. A raw log that received nothing is removed, and so is
+        one whose device refused the configuration before any sample arrived (bad input leaves nothing)."""
+        if isinstance(exc, DeviceRefused) and self.proc.stats.samples == 0:
+            self._discard_log()
+            return exc
         if self.proc.stats.bytes == 0:
-            self.log_path.unlink(missing_ok=True)
-            _remove_empty(self._made_dirs)
+            self._discard_log()
             where = "nothing arrived, so the empty raw log was removed"
             kept = None
         else:
@@ -449,6 +459,11 @@ class CaptureSession:
         if isinstance(exc, NoDeviceAnswer):
             return NoDeviceAnswer(f"{exc}; {where}", kept)
         return type(exc)(f"{exc}; {where}")
+
+    def _discard_log(self) -> None:
+        """Remove the raw log of a capture that never started, and the (empty) folders made for it."""
+        self.log_path.unlink(missing_ok=True)
+        _remove_empty(self._made_dirs)
 
     def _stream(self) -> tuple[bool, bool]:
         """Read until the window is delivered (or the device stops); returns (complete, disconnected)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 from pathlib import Path
@@ -31,7 +32,9 @@ def register(sub) -> None:
                        "samples are missing); 1 the device answered but sent no sample (the raw log is kept "
                        "and named); 2 bad input, no device answering (unplugged, wrong port or baud: a raw "
                        "log that received nothing is removed with the folders made for it, one that received "
-                       "bytes is kept and named) or a device that refuses the configuration; 3 ended early "
+                       "bytes is kept and named) or a device that refuses the configuration (refused "
+                       "before any sample arrived, nothing is left behind: its raw log and the folders made "
+                       "for it are removed); 3 ended early "
                        "(Ctrl-C or SIGTERM, disconnected or timed out) — what arrived is saved. --guided: 0 "
                        "every activity written, 3 some were not (skipped, still moving after the retries, "
                        "ended early, or the device was lost: the session ends, the recordings written before "
@@ -176,7 +179,6 @@ def _status_line(s: dict) -> None:
 
 def cmd_capture(args) -> int:
     import datetime as dt
-    import os
 
     from imuforge.bridge.capture import NoDeviceAnswer, capture, recover, sigterm_as_interrupt
     from imuforge.bridge.links import wait_for_port_file
@@ -217,33 +219,56 @@ def cmd_capture(args) -> int:
         args.port = wait_for_port_file(args.port_file, args.wait_s)
     stem = out.name.removesuffix(".imu.parquet").removesuffix(".csv")
     log = out.with_name(stem + ".rawlog")
-    if log.exists():
-        if not args.overwrite:
-            raise FileExistsError(f"raw log {log} exists; pass --overwrite or choose another --out")
-        # the old log is the only crash-safe copy of an earlier capture: keep it aside, never delete it —
-        # nor an even older one kept aside before (.prev, then .prev2, .prev3 …)
-        prev, k = log.with_name(log.name + ".prev"), 2
-        while prev.exists():
-            prev, k = log.with_name(f"{log.name}.prev{k}"), k + 1
-        os.replace(log, prev)
-        print(f"kept the previous raw log as {prev}")
+    prev = _set_aside(log, args.overwrite)
     open_link = _link_opener(args)
     # `kill` stops a capture as Ctrl-C does, what arrived is written; polled, so it never cuts a write short
     with sigterm_as_interrupt() as term, term.polling():
         try:
             res = capture(open_link, log, opts, on_status=None if args.quiet else _status_line)
         except NoDeviceAnswer as exc:  # unplugged, wrong port or baud: one line, exit 2, as bad input
+            _settle_aside(prev, log)
             print(f"imuforge capture: error: {exc}", file=sys.stderr)
             return 2
-        return _write_capture(res, out, log, args)
+        except BaseException:  # refused (exit 2), interrupted during the handshake, …
+            _settle_aside(prev, log)
+            raise
+        return _write_capture(res, out, log, args, prev)
 
 
-def _write_capture(res, out: Path, log: Path, args) -> int:
+def _set_aside(log: Path, overwrite: bool) -> Path | None:
+    """Move an existing raw log aside (its new name) or refuse without ``--overwrite``.
+
+    The old log is the only crash-safe copy of an earlier capture: kept aside, never deleted — nor an even
+    older one kept aside before (.prev, then .prev2, .prev3 …)."""
+    if not log.exists():
+        return None
+    if not overwrite:
+        raise FileExistsError(f"raw log {log} exists; pass --overwrite or choose another --out")
+    prev, k = log.with_name(log.name + ".prev"), 2
+    while prev.exists():
+        prev, k = log.with_name(f"{log.name}.prev{k}"), k + 1
+    os.replace(log, prev)
+    return prev
+
+
+def _settle_aside(prev: Path | None, log: Path) -> None:
+    """After the capture: say where the earlier raw log was kept — or, when the capture left no raw log of
+    its own (refused or nothing arrived), put the earlier one back where it was."""
+    if prev is None:
+        return
+    if log.exists():
+        print(f"kept the previous raw log as {prev}")
+    else:
+        os.replace(prev, log)
+
+
+def _write_capture(res, out: Path, log: Path, args, prev: Path | None = None) -> int:
     """Write the recording of a capture and say what it holds; returns the exit status (0, 1 or 3)."""
     from imuforge.recording import write_recording
 
     if not args.quiet:
         sys.stderr.write("\n")
+    _settle_aside(prev, log)
     for m in res.messages:
         print(m)
     if res.recording is None:
