@@ -187,6 +187,21 @@ def test_dsads_segments_are_joined_per_person_and_activity(tmp_path):
     assert leg.placement == "ankle_right" and leg.placement in PLACEMENTS
 
 
+@pytest.mark.parametrize("imu, block, placement", [
+    ("torso", 0, "chest"), ("right_arm", 1, "wrist_right"), ("left_arm", 2, "wrist_left"),
+    ("right_leg", 3, "ankle_right"), ("left_leg", 4, "ankle_left")])
+def test_dsads_unit_blocks_follow_the_published_layout(tmp_path, imu, block, placement):
+    """UCI page: columns 1–9 are unit T, 10–18 RA, 19–27 LA, 28–36 RL, 37–45 LL, each acc xyz, gyro xyz,
+    mag xyz; the values are read as they are (MTx calibrated output: m/s², rad/s). Barshan & Yüksek 2014:
+    T on the chest, RA/LA on the wrists, RL/LL on the outer side of the knees (imported as ankle_*)."""
+    _dsads_segment(tmp_path / "data" / "a09" / "p4" / "s01.txt", 7)
+    import_dataset("dsads", tmp_path, tmp_path / "out", imu=imu)
+    (rec,) = _recs(tmp_path / "out")
+    np.testing.assert_allclose(rec.acc[0], [7, block, 9.8])  # unit u's acc y is u: its own 9 columns
+    np.testing.assert_allclose(rec.gyro[:3], [[0.0, 0.0, block], [0.01, 0.0, block], [0.02, 0.0, block]])
+    assert rec.placement == placement and rec.provenance["unit"] == imu and rec.labels[0].label == "walking"
+
+
 def test_dsads_a_short_segment_is_refused(tmp_path, capsys):
     _dsads_segment(tmp_path / "a05" / "p3" / "s01.txt", 1)
     path = _dsads_segment(tmp_path / "a05" / "p3" / "s02.txt", 2, rows=124)

@@ -17,9 +17,12 @@ is an import that yields no recording (:func:`import_dataset`).
 | ``wisdm`` | ``WISDM_ar_v1.1_raw.txt`` (``user,activity,timestamp,x,y,z;``) | 20 Hz | acc m/s² (front pants pocket) |
 | ``wisdm2019`` | ``raw/{phone,watch}/{accel,gyro}/data_<id>_<sensor>_<device>.txt`` | 20 Hz | acc m/s², gyro rad/s |
 | ``motionsense`` | ``A_DeviceMotion_data/<act>_<trial>/sub_<n>.csv`` | 50 Hz | g (iOS sign), rad/s (pocket) |
-| ``mhealth`` | ``mHealth_subjectN.log`` (24 columns) | 50 Hz | acc m/s², gyro °/s (chest, wrist, ankle) |
-| ``dsads`` | ``aNN/pM/sKK.txt`` (125 × 45 per 5 s, joined) | 25 Hz | m/s², rad/s (5 Xsens units) |
-| ``hhar`` | ``{Phones,Watch}_{accelerometer,gyroscope}.csv`` | 50–200 Hz | m/s², rad/s (irregular clocks) |
+| ``mhealth`` | ``mHealth_subjectN.log`` (24 columns) | 50 Hz | m/s², °/s (chest, right wrist, left ankle) |
+| ``dsads`` | ``aNN/pM/sKK.txt`` (125 × 45 per 5 s, joined) | 25 Hz | m/s², rad/s (5 Xsens MTx units) |
+| ``hhar`` | ``{Phones,Watch}_{accelerometer,gyroscope}.csv`` | each device's own | m/s², rad/s (Android) |
+
+Where each fact comes from is given next to it (the importer's docstring or the constant's comment); a
+fact the published documentation leaves open is marked as the importer's assumption.
 """
 
 from __future__ import annotations
@@ -574,6 +577,11 @@ def _runs(keys: list, t_s: np.ndarray, max_gap_s: float) -> list[slice]:
 def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recording]]:
     """WISDM v1.1 ``WISDM_ar_v1.1_raw.txt``: accelerometer (m/s²) at 20 Hz, phone in the front pants pocket.
 
+    The data set's readme.txt: x, y, z are "floating-point values between -20 .. 20 … A value of 10 = 1g =
+    9.81 m/s^2" (the Android phone's accelerometer, gravity included), read as m/s² unconverted; timestamp
+    "generally the phone's uptime in nanoseconds". The pocket's side is not given: ``pocket_right_thigh`` by
+    convention.
+
     Timestamps (ns) are unreliable in places (zeros, repeats, jumps): each contiguous run of one
     user and activity with increasing time and gaps ≤ 1 s becomes one Recording; rows with a zero
     timestamp and runs shorter than 2 samples are counted as skipped.
@@ -631,6 +639,13 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
 
     ``device``: ``watch`` (dominant wrist) or ``phone`` (pocket). Gyro is interpolated onto the
     accelerometer's timestamps; code C ("stairs") keeps the name ``stairs`` (up and down mixed).
+
+    The data set's readme.txt calls the timestamp "time that the reading was taken (Unix Time)", but the
+    published values are not Unix times: a line of subject 1600's raw data, as public loaders quote it,
+    reads ``1600,A,252207666810782,…``, its next sample 50 354 004 later — nanoseconds of a device clock at
+    20 Hz. The importer reads them as nanoseconds and uses only their differences. Which
+    hand wore the watch and which pocket held the phone is not recorded per subject: ``wrist_right`` and
+    ``pocket_right_thigh`` by convention.
     """
     if device not in ("watch", "phone"):
         raise ValidationError(f"unknown WISDM 2019 device {device!r}", allowed="watch, phone")
@@ -779,20 +794,31 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
 
 
 # ------------------------------------------------------------------------------- MHEALTH
+#: Source of the MHEALTH facts below: the README.txt in the UCI archive (archive.ics.uci.edu/dataset/319,
+#: "mhealth+dataset.zip" → MHEALTHDATASET/README.txt) and the UCI page. Activities L1–L12 ("L1: Standing
+#: still", …, "L5: Climbing stairs", …, "L10: Jogging", "L11: Running", "L12: Jump front & back"); label 0
+#: is the null class
 MHEALTH_LABELS = {1: "standing", 2: "sitting", 3: "lying", 4: "walking", 5: "stairs",
                   6: "waist_bends_forward", 7: "frontal_arm_elevation", 8: "knees_bending", 9: "cycling",
                   10: "jogging", 11: "running", 12: "jumping"}
-#: 0-based columns of each sensor's acc (m/s²) and gyro (deg/s) in mHealth_subjectN.log (None: no gyro)
+#: 0-based columns of each sensor's acc (m/s²) and gyro (deg/s) in mHealth_subjectN.log (None: no gyro).
+#: README: columns 1–3 chest acc, 4–5 ECG, 6–8 left-ankle acc, 9–11 its gyro, 12–14 its magnetometer,
+#: 15–17 right-lower-arm acc, 18–20 its gyro, 21–23 its magnetometer, 24 the label; "Units: Acceleration
+#: (m/s^2), gyroscope (deg/s), magnetic field (local), ecg (mV)"
 MHEALTH_IMUS = {"arm": (14, 17), "ankle": (5, 8), "chest": (0, None)}
+#: README: the sensors "were respectively placed on the subject's chest, right wrist and left ankle" (the
+#: column list calls the wrist unit "right-lower-arm": the same unit)
 _MHEALTH_PLACEMENT = {"arm": "wrist_right", "ankle": "ankle_left", "chest": "chest"}
+#: README: "All sensing modalities are recorded at a sampling rate of 50 Hz"
 MHEALTH_RATE = 50.0
 _MHEALTH_RE = re.compile(r"^mHealth_subject(\d+)\.log$", re.I)
 
 
 def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterator[tuple[str, Recording]]:
-    """MHEALTH (Banos et al.; UCI data set 319, README.txt): ``mHealth_subjectN.log``, 24 whitespace-separated
-    columns at 50 Hz, 10 subjects, Shimmer2 units on the chest, the right wrist ("right lower arm") and the
-    left ankle. Columns 1–3 chest acc, 4–5 ECG, 6–8 left-ankle acc, 9–11 its gyro, 12–14 its magnetometer,
+    """MHEALTH (Banos et al.; UCI data set 319, its README.txt, quoted at :data:`MHEALTH_IMUS` and the
+    constants beside it): ``mHealth_subjectN.log``, 24 whitespace-separated columns at 50 Hz, 10 subjects,
+    Shimmer2 units on the chest, the right wrist ("right lower arm") and the left ankle. Columns 1–3 chest
+    acc, 4–5 ECG, 6–8 left-ankle acc, 9–11 its gyro, 12–14 its magnetometer,
     15–17 right-lower-arm acc, 18–20 its gyro, 21–23 its magnetometer, 24 the label (0: null class).
     Units (README): acceleration m/s², gyroscope deg/s (converted to rad/s here), magnetic field "local"
     (not read: no unit to convert from), ECG mV (not read).
@@ -841,16 +867,35 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
 
 
 # ------------------------------------------------------------------------------- DSADS
+#: The UCI page of the data set (archive.ics.uci.edu/dataset/256, "Daily and Sports Activities") lists the
+#: activities A1–A19: sitting, standing, lying on back and on right side (A3, A4), ascending and descending
+#: stairs, standing in an elevator still (A7) and moving around in it (A8), walking in a parking lot (A9),
+#: walking on a treadmill at 4 km/h flat and 15° inclined (A10, A11), running on a treadmill at 8 km/h
+#: (A12), stepper, cross trainer, exercise bike in horizontal and vertical positions (A15, A16), rowing,
+#: jumping, playing basketball
 DSADS_LABELS = {1: "sitting", 2: "standing", 3: "lying", 4: "lying", 5: "stairs_up", 6: "stairs_down",
                 7: "elevator_standing", 8: "elevator_moving", 9: "walking", 10: "walking",
                 11: "walking_inclined", 12: "running", 13: "stepper", 14: "cross_trainer", 15: "cycling",
                 16: "cycling", 17: "rowing", 18: "jumping", 19: "basketball"}
-#: first column (0-based) of each unit's 9 columns: acc x y z (m/s²), gyro x y z (rad/s), mag x y z (a.u.)
+#: first column (0-based) of each unit's 9 columns: acc x y z (m/s²), gyro x y z (rad/s), mag x y z (a.u.).
+#: Layout (UCI page): "columns 1-9 correspond to the sensors in unit 1 (T), columns 10-18 … (RA), columns
+#: 19-27 … (LA), columns 28-36 … (RL), columns 37-45 … (LL)", each "x,y,z accelerometers, x,y,z
+#: gyroscopes, x,y,z magnetometers". Units: the UCI page states none; the sensor units are Xsens MTx, whose
+#: calibrated output is acceleration m/s², rate of turn rad/s, magnetic field "a.u. (arbitrary units)
+#: normalized to earth field strength" (Xsens, MTi and MTx User Manual, document MT0100P, section 4.5.2):
+#: the importer assumes the files hold that output, unconverted
 DSADS_UNITS = {"torso": 0, "right_arm": 9, "left_arm": 18, "right_leg": 27, "left_leg": 36}
-#: the arm units sat on the wrists, the leg units on the outer side of the knees (Barshan & Yüksek 2014); the
-#: leg units get the preset of a sensor on the outside of the shank (ankle_*), the nearest one
+#: Barshan & Yüksek 2014 (The Computer Journal 57(11), section 3, as public DSADS converters quote it; the
+#: paper's own text not re-read here): "two of the ±18g sensor units are placed on the sides of the knees
+#: (the right-hand side of the right knee and the left-hand side of the left knee), the remaining ±18g unit
+#: is placed on the subject's chest, and the two ±5g units on the wrists".
+#: Whether the knee units sat above or below the joint is not said, and imuforge has no knee preset: they
+#: get ankle_* (a unit on the outside of the shank, x up the shank, z outward), assuming the shank — the
+#: orientation of a unit on the outer side of the leg, its height on the leg not modelled
 _DSADS_PLACEMENT = {"torso": "chest", "right_arm": "wrist_right", "left_arm": "wrist_left",
                     "right_leg": "ankle_right", "left_leg": "ankle_left"}
+#: UCI page: "Sensor units are calibrated to acquire data at 25 Hz sampling frequency"; each file holds
+#: "5 sec x 25 Hz = 125 rows"
 DSADS_RATE, DSADS_SEGMENT_ROWS = 25.0, 125
 _DSADS_ACT_RE, _DSADS_P_RE, _DSADS_S_RE = (re.compile(r"^a(\d+)$"), re.compile(r"^p(\d+)$"),
                                            re.compile(r"^s(\d+)\.txt$"))
@@ -860,10 +905,12 @@ def import_dsads(src: Path, report: ImportReport, imu: str = "right_arm") -> Ite
     """UCI Daily and Sports Activities (Altun, Barshan & Tunçel 2010; UCI data set 256): ``aNN/pM/sKK.txt`` —
     19 activities a01–a19, 8 people p1–p8, 60 five-second segments s01–s60, each 125 rows × 45 comma-separated
     columns at 25 Hz: five Xsens MTx units T (torso), RA, LA, RL, LL (right/left arm, right/left leg), each
-    acc x y z, gyro x y z, mag x y z. Units: the MTx's calibrated output (MTi/MTx user manual): m/s², rad/s,
-    magnetic field in arbitrary units normalised to the earth's field (not read). Placement (Barshan & Yüksek
-    2014, The Computer Journal 57(11)): torso unit on the chest, arm units on the wrists (±5 g accelerometers:
-    they saturate beyond), leg units on the outer side of the knees (±18 g).
+    acc x y z, gyro x y z, mag x y z. Units (the UCI page gives none; :data:`DSADS_UNITS`): the MTx's
+    calibrated output (MTi/MTx user manual MT0100P, 4.5.2): m/s², rad/s, magnetic field in arbitrary units
+    normalised to the earth's field (not read) — read as they are. Placement (Barshan & Yüksek 2014, The
+    Computer Journal 57(11), section 3; :data:`_DSADS_PLACEMENT`): torso unit on the chest, arm units on the
+    wrists (±5 g accelerometers: they saturate beyond), leg units on the outer side of the knees (±18 g),
+    imported as ``ankle_*`` (the shank assumed: the papers do not say above or below the joint).
 
     ``imu``: torso, right_arm, left_arm, right_leg, left_leg. The segments of one person and activity are
     consecutive 5 s pieces of one 5-minute recording: they are joined into one Recording, segment k starting
@@ -917,6 +964,9 @@ def import_dsads(src: Path, report: ImportReport, imu: str = "right_arm") -> Ite
 
 
 # ------------------------------------------------------------------------------- HHAR
+#: Source: the README.txt of the UCI archive (archive.ics.uci.edu/dataset/344, "Activity recognition exp"):
+#: columns "'Index', 'Arrival_Time', 'Creation_Time', 'x', 'y', 'z', 'User', 'Model', 'Device', 'gt'"; "Gt:
+#: The activity the user was performing: bike sit, stand, walk, stairsup, stairsdown and null"
 HHAR_LABELS = {"stand": "standing", "sit": "sitting", "walk": "walking", "stairsup": "stairs_up",
                "stairsdown": "stairs_down", "bike": "cycling"}
 HHAR_COLUMNS = ("Creation_Time", "x", "y", "z", "User", "Model", "Device", "gt")
@@ -994,8 +1044,13 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     ``Phones_accelerometer.csv``, ``Phones_gyroscope.csv``, ``Watch_accelerometer.csv``,
     ``Watch_gyroscope.csv`` with ``Index, Arrival_Time, Creation_Time, x, y, z, User, Model, Device, gt``.
     9 users a–i; 8 phones (2 each of Nexus 4, Galaxy S3, S3 mini, S+) and 4 watches (2 LG, 2 Gear); each
-    sensor sampled "at the highest frequency the device allows" (irregular, 50–200 Hz); gt in stand, sit,
-    walk, stairsup, stairsdown, bike, null (null left unlabelled). Values are Android's: m/s² and rad/s.
+    sensor "sampled at the highest frequency possible by the device" (README; it gives no number: the rate is
+    read off each device's clock); gt in stand, sit, walk, stairsup, stairsdown, bike, null (null left
+    unlabelled). The README gives no units ("The values provided by the sensor for the three axes"): the
+    devices are Android's and their values are taken as Android's ``SensorEvent`` gives them — acceleration
+    in m/s² (``TYPE_ACCELEROMETER``: "All values are in SI units (m/s^2)"), rate of turn in rad/s — and
+    ``Creation_Time`` ("The timestamp the OS attaches to the sample") as ``SensorEvent.timestamp``, "in
+    nanoseconds" (developer.android.com/reference/android/hardware/SensorEvent); none converted.
 
     ``device``: ``phone`` or ``watch``. One Recording per stretch of one physical device (``Device``, e.g.
     ``nexus4_1``) and user: the device's Creation_Time (the OS's sensor timestamp, taken as ns) sorted, split
@@ -1003,8 +1058,11 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     irregular clocks: gyro is interpolated onto the accelerometer's times only where the same device has
     gyro samples within :data:`HHAR_GYRO_REACH_PERIODS` of its median gyro periods on both sides
     (:func:`_near_gyro`); other accelerometer samples are left out (counted), a stretch without any gyro
-    nearby stays accelerometer-only. Placement: the phones were carried at the waist (``waist_front``), the
-    watches on the arms — ``wrist_left`` by convention (neither orientation nor side is in the files).
+    nearby stays accelerometer-only. Placement: the README says nothing of where the devices were worn, and
+    the files record neither side nor orientation. The importer assumes what the data set's paper (Stisen
+    et al. 2015) is commonly cited for — the phones carried at the waist, the watches on the arms —
+    without that text having been checked here: phones ``waist_front``, watches ``wrist_left`` (the side
+    by convention).
     """
     if device not in HHAR_FILES:
         raise ValidationError(f"unknown HHAR device {device!r}", allowed=", ".join(HHAR_FILES))
