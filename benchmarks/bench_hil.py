@@ -197,9 +197,9 @@ def measure_peer(model_bytes: bytes, Q: np.ndarray, baud: int, seconds: float) -
             "allowed": (baud / 10) / up, "outputs": np.stack(outs)}
 
 
-def _span(values) -> str:
-    lo, hi = min(values), max(values)
-    return f"{lo:.0f} %" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} %"
+def _span(values, unit: str = " %", digits: int = 0) -> str:
+    lo, hi = (f"{v:.{digits}f}" for v in (min(values), max(values)))
+    return f"{lo}{unit}" if lo == hi else f"{lo}–{hi}{unit}"
 
 
 def target_rows(rows: list[dict]) -> list[Target]:
@@ -211,7 +211,7 @@ def target_rows(rows: list[dict]) -> list[Target]:
         "7 HIL", "windows/s ≥ 90 % of what the link allows",
         f"{_span(pipe)} (pipelined), {_span(lock)} lock-step at {', '.join(str(r['baud']) for r in rows)} baud; "
         f"outputs identical to the peer's: {same}",
-        f"MLPerf-Tiny-style ASCII runner: {min(vs_peer):.1f}–{max(vs_peer):.1f}× slower",
+        f"MLPerf-Tiny-style ASCII runner: {_span(vs_peer, '×', 1)} slower",
         combine({f"{r['baud']} baud": status(p, at_least=90, unit="%") for r, p in zip(rows, pipe)}),
         {"pipelined_pct": pipe, "lockstep_pct": lock, "ours_over_peer": vs_peer})]
 
