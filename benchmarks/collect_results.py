@@ -36,7 +36,7 @@ benchmark writes from the figures it measured in its run (command and time of ea
 table); "missed" says by how much. Speed figures move with the machine's load (2 shared cores; the
 load average at the end of each run is listed) and with the machine's own speed that hour (runs since
 2026-12-03 list the CPU time of a fixed reference workload, `_timing.reference_workload_ms`: a larger
-figure is a slower machine; timed at the end of a run, and since 2026-12-03 11:00 UTC at its start
+figure is a slower machine; timed at the end of a run, and since 2026-12-03 11:17 UTC at its start
 too). Each run is compared with the benchmark's last one: "worse than the run of …" marks a verdict that
 dropped or a figure that moved the wrong way by more than 2 %, with what that run measured. Do not edit
 by hand: re-run the benchmark, then the collector.
@@ -80,7 +80,7 @@ def summary_markdown(docs: dict[str, dict], scripts: list[str]) -> str:
         load, ref, ref0 = d.get("load_avg_1min"), d.get("reference_ms"), d.get("reference_start_ms")
         lines.append(f"- {area}: `{d['command']}`, {d['run_utc']} ({d['machine']}"
                      + (f"; load average {load:g} at the end of the run" if load is not None else "")
-                     + (f"; reference workload {ref0:g} ms at the start, {ref:g} ms at the end"
+                     + (f"; reference workload {ref0:.1f} ms at the start, {ref:.1f} ms at the end"
                         if ref0 and ref else f"; reference workload {ref:g} ms" if ref is not None else "")
                      + ")")
     missing = [s for s in scripts if s not in docs]

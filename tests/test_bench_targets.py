@@ -56,4 +56,4 @@ def test_a_benchmark_run_records_the_reference_workload_at_its_start_too(tmp_pat
     doc = json.loads((tmp_path / "generate.targets.json").read_text())
     assert doc["reference_start_ms"] == 371.0
     text = summary_markdown({"generate": doc}, ["generate"])
-    assert f"; reference workload 371 ms at the start, {doc['reference_ms']:g} ms at the end)" in text
+    assert f"; reference workload 371.0 ms at the start, {doc['reference_ms']:.1f} ms at the end)" in text

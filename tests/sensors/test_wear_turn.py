@@ -45,7 +45,7 @@ def test_turn_from_the_centre_of_a_one_sided_spread(profile_dir):
 
     foot = get_placement("foot_right")
     lo, hi = spread_for(foot).tilt_range_deg
-    assert centre_angles_deg(foot) == (0.0, 0.0, 0.5 * (lo + hi)) and hi - lo > 40.0
+    assert (lo, hi) == (0.0, 55.0) and centre_angles_deg(foot) == (0.0, 0.0, 27.5)
     assert centre_angles_deg(get_placement("wrist_left")) == (0.0, 0.0, 0.0)
     motion = _busy_motion()
     worn = [simulate(motion, "testband", "foot_right", errors=False, wear=TURNS_ONLY, wear_seed=f"p{i}")
@@ -66,3 +66,15 @@ def test_turn_from_the_centre_of_a_one_sided_spread(profile_dir):
     watch = simulate(motion, "testband", "wrist_left", errors=False, wear=TURNS_ONLY, wear_seed="w")
     np.testing.assert_array_equal(wear_turn(watch.provenance["wear"]),
                                   wear_turn(watch.provenance["wear"], from_centre=True))
+
+
+def test_a_shoe_worn_without_rotation_variation_is_the_preset_itself(profile_dir):
+    """The instep tilt is drawn with the rotation variation: with it off, nobody is turned from the centre
+    (the preset is what every such person wears), so neither turn exists."""
+    from imuforge.sensors.wear import WearVariation
+
+    plain = WearVariation(rotation=False, offset=True, looseness=False, flips=False, side=True)
+    worn = simulate(_busy_motion(), "testband", "foot_right", errors=False, wear=plain, wear_seed="p")
+    assert worn.provenance["wear"]["switches"]["rotation"] is False
+    assert wear_turn(worn.provenance["wear"]) is None
+    assert wear_turn(worn.provenance["wear"], from_centre=True) is None

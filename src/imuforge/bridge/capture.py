@@ -38,7 +38,8 @@ class DeviceError(ImuforgeError):
 
 class DeviceRefused(DeviceError):
     """The device answered and refused what was asked (ODR, range, channels, or an ERROR reply): bad input.
-    Refused before any sample arrived, a capture leaves nothing behind (``CaptureSession._failed_start``)."""
+    Refused before any sample arrived, a capture leaves nothing behind: its raw log and the folders made
+    for it are removed."""
 
 
 class DeviceTimeout(DeviceError):

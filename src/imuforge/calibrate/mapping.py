@@ -133,7 +133,7 @@ def _mapped_channels(synthetic, real, mode: str, channels) -> tuple[str, ...]:
 
 def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pooled values (n, channels), labels (n,) and recording index (n,) of ``recs``; ``nominal``: each
-    person's readings turned back to the nominal wear (:func:`_person_turn`)."""
+    person's readings turned back to the typical wearer's wear (:func:`_person_turn`)."""
     if mode == "magnitude":
         X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1) for f in channels])
                             for r in recs])
@@ -273,7 +273,7 @@ class QuantileMap:
     tails: str = "linear"
     notes: list[str] = field(default_factory=list)
     applies_to: list[str] | None = None       # classes mapped; None = every sample (unlabelled capture)
-    keep_wear: bool = True                    # per-channel maps act on each person's nominal wear (see fit)
+    keep_wear: bool = True                    # per-channel maps act on the typical wearer's wear (see fit)
     # synthetic quantiles: pooled or the typical person's (see fit); "pooled" here because map files written
     # before the source was recorded hold pooled maps (``fit`` itself defaults to DEFAULT_SOURCE)
     source: str = "pooled"
@@ -291,7 +291,7 @@ class QuantileMap:
         the device turned their own way (``provenance["wear"]``). A per-channel map fitted and
         applied on those readings would force all of them onto the capture's one way of wearing
         it — and a model trained on that data has never seen another. With ``keep_wear`` the maps
-        are fitted and applied on every person's readings turned back to the nominal wear, and each
+        are fitted and applied on every person's readings turned back to the typical wearer's wear, and each
         person's turn is put back afterwards: the marginals of the capture, the spread of the people.
         (``magnitude`` maps lengths of vectors, which no turn changes.)
 
@@ -326,15 +326,15 @@ class QuantileMap:
                        for i, ch in enumerate(channels)}
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
         if keep_wear and mode != "magnitude" and any(_person_turn(r) is not None for r in synthetic):
-            notes.append("maps fitted and applied on each synthetic person's readings turned back to the nominal "
-                         "wear; each person's own turn is put back after mapping")
+            notes.append("maps fitted and applied on each synthetic person's readings turned back to the "
+                         "typical wearer's wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
                    applies_to=applies_to, keep_wear=keep_wear, source=source)
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
         turn = _person_turn(rec) if self.keep_wear and self.mode != "magnitude" else None
-        # the person's readings at the nominal wear (a copy)
+        # the person's readings at the typical wearer's wear (a copy)
         data = np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
         src = data.copy()
         parts = _vector_parts(rec) if self.mode == "magnitude" else {}

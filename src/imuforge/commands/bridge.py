@@ -219,8 +219,8 @@ def cmd_capture(args) -> int:
         args.port = wait_for_port_file(args.port_file, args.wait_s)
     stem = out.name.removesuffix(".imu.parquet").removesuffix(".csv")
     log = out.with_name(stem + ".rawlog")
-    prev = _set_aside(log, args.overwrite)
     open_link = _link_opener(args)
+    prev = _set_aside(log, args.overwrite)
     # `kill` stops a capture as Ctrl-C does, what arrived is written; polled, so it never cuts a write short
     with sigterm_as_interrupt() as term, term.polling():
         try:

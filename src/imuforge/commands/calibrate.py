@@ -37,10 +37,10 @@ def register(sub) -> None:
                    "the capture's frame (see docs/CALIBRATION.md for the measured difference)")
     p.add_argument("--map", default="none", choices=list(MODES),
                    help="quantile mapping onto the capture (default none): global / per-class map each channel "
-                   "(on every synthetic person's readings turned back to the nominal wear, each person's own turn "
-                   "put back after); magnitude maps only |linear acceleration| and |rate| per class, leaving every "
-                   "direction as simulated. Applied only to the classes the capture shows, other classes pass "
-                   "through unchanged (docs/CALIBRATION.md, section 5)")
+                   "(on every synthetic person's readings turned back to the typical wearer's wear, each "
+                   "person's own turn put back after); magnitude maps only |linear acceleration| and |rate| "
+                   "per class, leaving every direction as simulated. Applied only to the classes the capture "
+                   "shows, other classes pass through unchanged (docs/CALIBRATION.md, section 5)")
     p.add_argument("--map-source", default=None, choices=list(SOURCES),
                    help=f"which synthetic quantiles a map starts from (default {DEFAULT_SOURCE}): people the "
                    "typical synthetic person's, each person keeping their own offset from it, so the model "

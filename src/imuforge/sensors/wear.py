@@ -710,7 +710,8 @@ def wear_turn(wear: dict | None, *, from_centre: bool = False) -> np.ndarray | N
 
     ``from_centre``: the turn from the spread's central wearer instead (``v_worn = D · v_centre``; see
     :func:`centre_angles_deg`): the same as from the nominal preset unless the spread is off-centre, as the
-    shoe's instep tilt (0–55°, centre 27.5°) is.
+    shoe's instep tilt (0–55°, centre 27.5°) is — and unless the rotation variation was off (no tilt drawn:
+    everyone wears the preset).
 
     ``wear`` is a recording's ``provenance["wear"]`` (:meth:`Wear.to_dict`); ``None`` when it holds no
     turn, or names a placement that is not a preset (its nominal pose cannot be rebuilt).
@@ -720,7 +721,9 @@ def wear_turn(wear: dict | None, *, from_centre: bool = False) -> np.ndarray | N
     base = PLACEMENTS[wear["base_placement"]]
     angles = tuple(float((wear.get("rotation_deg") or {}).get(k, 0.0)) for k in ("long_axis", "normal", "third"))
     flip = wear.get("flip") or "none"
-    centre = centre_angles_deg(base) if from_centre else (0.0, 0.0, 0.0)
+    # the spread's tilt is drawn with the rotation: a person simulated without it wears the preset itself
+    drawn = bool((wear.get("switches") or {}).get("rotation", True))
+    centre = centre_angles_deg(base) if from_centre and drawn else (0.0, 0.0, 0.0)
     if flip == "none" and angles == centre:
         return None
     side = _side_of(base)
