@@ -275,3 +275,39 @@ def test_old_map_files_load_as_pooled(tmp_path):
     path.write_text(json.dumps(d))
     with pytest.raises(ValidationError, match="version"):
         QuantileMap.load(path)
+
+
+def test_per_channel_map_sends_a_one_sided_spreads_typical_wearer_onto_the_capture(profile_dir, monkeypatch):
+    """A shoe sensor's instep tilt is uniform in 0–55°: the capture (worn at the middle, 27.5°) is what the
+    typical synthetic person wears, so after the map each person sits their own tilt's distance from the
+    capture. Undoing each person's whole turn (back to the untilted preset) instead put the capture's tilt on
+    the preset and every person's tilt on top of it: ≈ 27.5° further on."""
+    from imuforge.sensors.placement import get_placement
+    from imuforge.sensors.simulate import simulate
+    from imuforge.sensors.wear import WearVariation, realise, wear_turn
+    from tests.sensors.test_wear import _busy_motion
+
+    turns = WearVariation(rotation=True, offset=False, looseness=False, flips=False, side=False)
+    motion = _busy_motion()
+
+    def labelled(r):
+        return r.replace(labels=[(0.0, r.duration_s + 1.0, "walking")])
+
+    people = [labelled(simulate(motion, "testband", "foot_right", seed=i, wear=turns, wear_seed=f"p{i}"))
+              for i in range(16)]
+    typical = realise(get_placement("foot_right"), rotation_deg=(0.0, 0.0, 27.5))
+    capture = labelled(simulate(motion, "testband", typical, seed=99))
+
+    def off_capture(recs):  # each mapped person's gravity direction from the capture's (deg)
+        qm = QuantileMap.fit(recs, [capture], "per-class", source="pooled")
+        return np.array([_angle_deg(qm.apply(p).acc.mean(0), capture.acc.mean(0)) for p in recs])
+
+    tilts = np.array([p.provenance["wear"]["rotation_deg"]["third"] for p in people])
+    # where each way puts each person (give or take their smaller turns about the other axes)
+    near, far = np.abs(tilts - 27.5), tilts
+    got = off_capture(people)
+    assert np.mean(np.abs(got - near)) < 0.6 * np.mean(np.abs(got - far))  # measured 5.7 vs 13.4
+    monkeypatch.setattr("imuforge.sensors.wear.wear_turn",  # the old way: from the untilted preset
+                        lambda wear, from_centre=False, _f=wear_turn: _f(wear))
+    old = off_capture(people)
+    assert np.mean(np.abs(old - far)) < 0.6 * np.mean(np.abs(old - near))  # measured 4.0 vs 15.8
