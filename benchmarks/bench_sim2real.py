@@ -689,14 +689,15 @@ def render() -> None:
         lines += ["", f"Data: {res['notes_data']}", ""]
         if res["notes"]:
             lines += ["Calibration: " + "; ".join(res["notes"]), ""]
-        what = f"{res['one_class']} recall" if res.get("one_class") else "macro-F1"
-        lines += [f"| row | {what} | n | confusion (rows true, cols predicted; "
-                  + ", ".join(res["classes"]) + ") |",
-                  "|---|---|---|---|"]
+        one = res.get("one_class")
+        matrix = "confusion (rows true, cols predicted; " + ", ".join(res["classes"]) + ")"
+        head = (f"| row | {one} recall | n | its windows read as |" if one
+                else f"| row | macro-F1 | n | {matrix} |")
+        lines += [head, "|---|---|---|---|"]
         for r in ROWS:
             if r in s:
                 lines.append(f"| {ROW_NAMES[r]} | {s[r]['mean']:.3f} ± {s[r]['sd']:.3f} | {s[r]['n']} | "
-                             f"`{s[r]['confusion']}` |")
+                             f"`{confusion_text(s[r]['confusion'], res)}` |")
         lines.append("")
         lines += by_subject_table(res)
     render_realism(lines)
@@ -704,6 +705,15 @@ def render() -> None:
     plot(results)
     write_target_rows(results)
     print(f"wrote {HERE / 'results' / 'sim2real.md'}")
+
+
+def confusion_text(cm: list, res: dict) -> str:
+    """A summed confusion matrix as the report prints it: whole, or for a one-class set the row of its class
+    (what its windows were read as, by class; the other rows hold no window)."""
+    if not res.get("one_class"):
+        return str(cm)
+    row = cm[res["classes"].index(res["one_class"])]
+    return ", ".join(f"{c} {n}" for c, n in zip(res["classes"], row) if n)
 
 
 def by_subject_table(res: dict) -> list[str]:
@@ -714,12 +724,13 @@ def by_subject_table(res: dict) -> list[str]:
         runs = [i["by_subject"] for i in res.get("rows", {}).get(row, []) if i.get("by_subject")]
         if not runs:
             continue
+        what = "its windows read as" if res.get("one_class") else "confusion (rows true, cols predicted)"
         lines += [f"{ROW_NAMES[row]}, by test person / source (summed over its runs): where its errors are.", "",
-                  "| test person / source | windows | correct | confusion (rows true, cols predicted) |",
-                  "|---|---|---|---|"]
+                  f"| test person / source | windows | correct | {what} |", "|---|---|---|---|"]
         for q in sorted({q for run in runs for q in run}):
             cm = np.sum([run[q] for run in runs if q in run], axis=0)
-            lines.append(f"| {q} | {int(cm.sum())} | {np.trace(cm) / max(cm.sum(), 1):.2f} | `{cm.tolist()}` |")
+            lines.append(f"| {q} | {int(cm.sum())} | {np.trace(cm) / max(cm.sum(), 1):.2f} | "
+                         f"`{confusion_text(cm.tolist(), res)}` |")
         lines.append("")
     return lines
 

@@ -72,3 +72,11 @@ def test_realism_target_bounds_out_of_plane_rotation_at_25_and_the_rest_at_15_pe
     assert row.values == {"w": {"within": 2, "statistics": 4}}
     assert row.status.verdict == "missed" and "by 2 of 4 statistics" in row.status.note
     assert row.status.score == 0.5 and "2 of 4 within" in row.measured
+
+
+def test_a_one_class_sets_confusion_prints_what_its_windows_were_read_as():
+    res = _result()
+    cm = S.summarise(res)["b"]["confusion"]
+    assert S.confusion_text(cm, res) == "stairs_up 40, walking 160"
+    del res["one_class"]
+    assert S.confusion_text(cm, res) == str(cm)
