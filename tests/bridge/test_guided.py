@@ -406,8 +406,8 @@ def test_a_device_that_hangs_at_configure_is_lost_not_bad_input(tmp_path, capsys
         time.sleep(0.01)
     out = tmp_path / "caps"
     try:
-        rc = main(["capture", "--guided", "--port", ports[0], "--activities", "standing", "--seconds-each", "2",
-                   "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
+        rc = main(["capture", "--guided", "--port", ports[0], "--activities", "standing",
+                   "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
     finally:
         stop.set()
         th.join(10)
