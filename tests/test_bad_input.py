@@ -369,6 +369,9 @@ def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
     ("--val-fraction", "1.5", "--val-fraction must be in (0, 1), got 1.5"),
     ("--real-weight", "0", "--real-weight must be > 0, got 0.0"),
     ("--model", "mine.keras", "--model mine.keras: no such file (allowed: "),
+    ("--learning-rate", "0", "--learning-rate must be in (0, 1), got 0.0"),  # was trained with 2e-3
+    ("--learning-rate", "2", "--learning-rate must be in (0, 1), got 2.0"),
+    ("--shuffle-buffer", "0", "--shuffle-buffer must be >= 1, got 0"),
 ])
 def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, message):
     from tests.synthetic_har import make_dataset
