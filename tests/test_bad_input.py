@@ -196,6 +196,17 @@ def test_hil_dsp_without_qemu_is_refused_not_ignored(tmp_path, capsys, link, mes
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("link, option", [(["--port", "loop://"], ["--profile", "metamotions"]),
+                                          (["--port", "loop://"], ["--tcp"]), (["--qemu"], ["--tcp"])])
+def test_hil_emulator_options_without_emulate_are_refused_not_ignored(tmp_path, capsys, link, option):
+    assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), *link, *option,
+                 "--out", str(tmp_path / "r")]) == 2
+    err = one_line_error(capsys, "hil")
+    assert f"{option[0]} with {link[0]}" in err and "emulated wearable" in err
+    assert f"(allowed: --emulate {option[0]} …, or leave out {option[0]})" in err
+    assert not (tmp_path / "r").exists()
+
+
 # ---------------------------------------------------------------------------------- calibrate
 @pytest.mark.parametrize("real, message", [
     ("garbage.csv", "garbage.csv: line 2: 'x' is not a number"),
