@@ -155,7 +155,8 @@ class CaptureOptions:
         except P.ProtocolError as exc:
             raise ValidationError(f"--channels: {exc}".split(" (allowed")[0], allowed="acc, gyro, mag") from None
         if not self.channels:  # a device would refuse the empty mask in its own words, after the link opened
-            raise ValidationError("--channels names no channel group", allowed="acc, gyro, mag, e.g. acc,gyro")
+            raise ValidationError("--channels names no channel group",
+                                  allowed="acc, gyro, mag, e.g. acc,gyro")
         if self.placement is not None:
             from imuforge.sensors.placement import get_placement
 

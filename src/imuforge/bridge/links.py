@@ -105,7 +105,8 @@ class SerialLink:
         try:
             self._s = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05, write_timeout=5.0)
         except (serial.SerialException, ValueError, OSError) as exc:
-            raise LinkClosed(f"cannot open {port}: {_why_not_open(port, exc)} (allowed: {PORT_ALLOWED})") from exc
+            why = _why_not_open(port, exc)
+            raise LinkClosed(f"cannot open {port}: {why} (allowed: {PORT_ALLOWED})") from exc
 
     def read(self, timeout: float = 0.05) -> bytes:
         try:

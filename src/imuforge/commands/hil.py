@@ -177,7 +177,8 @@ def _check_emulate_options(args) -> None:
     if args.emulate:
         return
     link = "--qemu" if args.qemu else "--port/--ble"
-    for flag, given, what in (("--profile", args.profile is not None, "the device the emulated wearable plays"),
+    for flag, given, what in (("--profile", args.profile is not None,
+                               "the device the emulated wearable plays"),
                               ("--tcp", args.tcp, "how the emulated wearable is served")):
         if given:
             raise ValidationError(f"{flag} with {link}: {flag} picks {what}, and {link} tests a device that "
