@@ -196,6 +196,17 @@ def test_hil_dsp_without_qemu_is_refused_not_ignored(tmp_path, capsys, link, mes
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("link, option", [(["--port", "loop://"], ["--profile", "metamotions"]),
+                                          (["--port", "loop://"], ["--tcp"]), (["--qemu"], ["--tcp"])])
+def test_hil_emulator_options_without_emulate_are_refused_not_ignored(tmp_path, capsys, link, option):
+    assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), *link, *option,
+                 "--out", str(tmp_path / "r")]) == 2
+    err = one_line_error(capsys, "hil")
+    assert f"{option[0]} with {link[0]}" in err and "emulated wearable" in err
+    assert f"(allowed: --emulate {option[0]} …, or leave out {option[0]})" in err
+    assert not (tmp_path / "r").exists()
+
+
 # ---------------------------------------------------------------------------------- calibrate
 @pytest.mark.parametrize("real, message", [
     ("garbage.csv", "garbage.csv: line 2: 'x' is not a number"),
@@ -369,6 +380,9 @@ def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
     ("--val-fraction", "1.5", "--val-fraction must be in (0, 1), got 1.5"),
     ("--real-weight", "0", "--real-weight must be > 0, got 0.0"),
     ("--model", "mine.keras", "--model mine.keras: no such file (allowed: "),
+    ("--learning-rate", "0", "--learning-rate must be in (0, 1), got 0.0"),  # was trained with 2e-3
+    ("--learning-rate", "2", "--learning-rate must be in (0, 1), got 2.0"),
+    ("--shuffle-buffer", "0", "--shuffle-buffer must be >= 1, got 0"),
 ])
 def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, message):
     from tests.synthetic_har import make_dataset

@@ -270,3 +270,16 @@ def test_csv_line_mode_measures_rate_and_converts_units(tmp_path):
     np.testing.assert_allclose(np.rad2deg(rec.data[:, 3:]), v[start:start + len(rec), 3:], atol=1e-9)
     rec2, _ = recover(tmp_path / "csv.rawlog")
     assert np.array_equal(rec2.data, rec.data)
+
+
+def test_a_device_that_stops_answering_at_configure_is_a_time_out_not_a_refusal(tcp_device, tmp_path):
+    """The device answers GET_INFO, then hangs on CONFIGURE: the error stays a DeviceTimeout (the guided
+    capture treats it as a lost device) and still names what the device supports."""
+    from imuforge.bridge import protocol as P
+    from imuforge.bridge.capture import DeviceRefused, DeviceTimeout
+
+    d = tcp_device()
+    d.device.register_handler(P.MsgType.CONFIGURE, lambda frame: None)  # a hung device: no ACK, no ERROR
+    with pytest.raises(DeviceTimeout, match="no answer to Configure.*device supports ODRs") as err:
+        _cap(d.url, tmp_path)
+    assert not isinstance(err.value, DeviceRefused)

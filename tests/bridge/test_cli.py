@@ -214,3 +214,28 @@ def test_recover_onto_an_existing_recording_says_pass_overwrite(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert err == f"imuforge capture: error: {out} exists; pass --overwrite to replace it"
     assert out.read_bytes() == b"an earlier recording"
+
+
+def test_a_port_that_does_not_open_is_one_line_with_what_is_allowed(tmp_path, capsys):
+    """A wrong --port: one line that says the reason once (pyserial repeats the port and errno) and what a
+    port may be; nothing is written."""
+    for port, why in [(str(tmp_path / "ttyNOPE"), "No such file or directory"),
+                      ("socket://localhost", "the URL names no port number")]:
+        rc = main(["capture", "--port", port, "--seconds", "1", "--out", str(tmp_path / "c.imu.parquet")])
+        err = capsys.readouterr().err
+        assert rc == 2 and len(err.splitlines()) == 1, err
+        assert f"cannot open {port}: {why}" in err and "Errno" not in err and err.count(port) == 1
+        assert "(allowed: a serial port that `imuforge devices` lists" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_capture_with_no_channel_group_is_refused_before_the_port_opens(tmp_path, capsys):
+    """--channels "" (or ",") was sent to the device as an empty mask: refused there, in the device's words,
+    after the raw log was started."""
+    for channels in ("", ","):
+        rc = main(["capture", "--port", "loop://", "--channels", channels, "--seconds", "1",
+                   "--out", str(tmp_path / "c.imu.parquet")])
+        err = capsys.readouterr().err
+        assert rc == 2 and len(err.splitlines()) == 1, err
+        assert "--channels names no channel group (allowed: acc, gyro, mag" in err
+    assert list(tmp_path.iterdir()) == []

@@ -385,3 +385,34 @@ def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, ca
 
     cut = [a for a in summary["attempts"] if a["activity"] == "sitting" and a["samples"]]
     assert cut and len(recover(cut[0]["raw_log"])[0]) == cut[0]["samples"] > 0
+
+
+def test_a_device_that_hangs_at_configure_is_lost_not_bad_input(tmp_path, capsys):
+    """The wearable answers the check before the first prompt, then stops answering when configured: the
+    session ends as for a lost device (exit 3, guided.json says why), not as a refusal (exit 2)."""
+    from imuforge.bridge import protocol as P
+    from imuforge.bridge.emulator import desk_source, serve_pty
+
+    prof = load_profile(PROFILE)
+    device = EmulatedDevice.from_profile(prof, desk_source(prof, seed=1))
+    device.register_handler(P.MsgType.CONFIGURE, lambda frame: None)  # hung: neither ACK nor ERROR
+    ports: list[str] = []
+    stop = threading.Event()
+    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
+                          daemon=True)
+    th.start()
+    t = time.monotonic()
+    while not ports and time.monotonic() - t < 5:
+        time.sleep(0.01)
+    out = tmp_path / "caps"
+    try:
+        rc = main(["capture", "--guided", "--port", ports[0], "--activities", "standing",
+                   "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
+    finally:
+        stop.set()
+        th.join(10)
+    printed = capsys.readouterr().out
+    assert rc == 3, printed
+    assert "the device was lost during standing" in printed
+    summary = json.loads((out / "guided.json").read_text())
+    assert summary["not_written"]["standing"].startswith("device lost: no answer to Configure")

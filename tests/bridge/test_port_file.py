@@ -63,3 +63,22 @@ def test_the_emulator_removes_its_port_file_when_killed(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert not f.exists()
+
+
+def test_an_emulator_that_cannot_listen_leaves_a_running_ones_port_file(tmp_path, capsys):
+    """`emulate --tcp PORT` on a port in use: one line, exit 2 — and the port file of the emulator that
+    holds the port (same --port-file) is still there for the next capture."""
+    import socket
+
+    from imuforge.cli import main
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        f = tmp_path / "dev.port"
+        write_port_file(f, f"socket://127.0.0.1:{port}")  # the running emulator's
+        rc = main(["emulate", "--tcp", str(port), "--port-file", str(f)])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.splitlines()) == 1 and "cannot listen on TCP" in err and "allowed:" in err
+    assert f.read_text().strip() == f"socket://127.0.0.1:{port}"

@@ -97,7 +97,9 @@ def test_dataset_select_command(tmp_path, capsys):
     (["--subjects", "s7"], "no subject s7 in the data (allowed: s1, s2, s3)"),
     (["--placements", "chest"], "no placement chest in the data (allowed: none)"),
     (["--rest-out", "REST"], "--rest-out needs --first-seconds"),
-    (["--first-seconds", "-5"], "first seconds must be positive"),
+    (["--first-seconds", "-5"], "--first-seconds = -5 is out of range (allowed: a finite number of seconds"),
+    (["--first-seconds", "inf"], "--first-seconds = inf is out of range"),  # was an OverflowError traceback
+    (["--first-seconds", "nan"], "--first-seconds = nan is out of range"),
     (["--labels", "standing", "--subjects", "s1", "--exclude-subjects", "s1"], "the selection is empty"),
 ])
 def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, message):

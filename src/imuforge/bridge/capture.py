@@ -154,6 +154,9 @@ class CaptureOptions:
             P.groups_mask(self.channels)
         except P.ProtocolError as exc:
             raise ValidationError(f"--channels: {exc}".split(" (allowed")[0], allowed="acc, gyro, mag") from None
+        if not self.channels:  # a device would refuse the empty mask in its own words, after the link opened
+            raise ValidationError("--channels names no channel group",
+                                  allowed="acc, gyro, mag, e.g. acc,gyro")
         if self.placement is not None:
             from imuforge.sensors.placement import get_placement
 
@@ -345,8 +348,7 @@ class CaptureSession:
             allowed = (f"ODRs {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz; acc ±"
                        f"{', '.join(f'{r:g}' for r in info.acc_ranges_g)} g; gyro ±"
                        f"{', '.join(f'{r:g}' for r in info.gyro_ranges_dps)} dps")
-            kind = DeviceRefused if isinstance(exc, DeviceRefused) else DeviceError
-            raise kind(f"{exc} (device supports {allowed})") from None
+            raise type(exc)(f"{exc} (device supports {allowed})") from None  # a time-out stays DeviceTimeout
         info = self._request(P.GetInfo(), 3.0)  # what the device actually set
         self.odr_hz = info.odr_hz
         remaining = max(1, round(self.opt.seconds * self.odr_hz) - self._received_in_run())

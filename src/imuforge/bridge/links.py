@@ -7,6 +7,7 @@ gone (unplugged, connection closed), which the capture turns into a clear messag
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import Protocol
@@ -15,6 +16,11 @@ import serial
 import serial.tools.list_ports
 
 from imuforge.errors import ImuforgeError
+
+
+#: what a ``--port`` may name (said when a port does not open)
+PORT_ALLOWED = ("a serial port that `imuforge devices` lists (e.g. /dev/ttyACM0, COM3) or a pyserial URL "
+                "(socket://HOST:PORT, loop://, rfc2217://HOST:PORT)")
 
 
 class LinkClosed(ImuforgeError):
@@ -99,7 +105,8 @@ class SerialLink:
         try:
             self._s = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05, write_timeout=5.0)
         except (serial.SerialException, ValueError, OSError) as exc:
-            raise LinkClosed(f"cannot open {port}: {exc}") from exc
+            why = _why_not_open(port, exc)
+            raise LinkClosed(f"cannot open {port}: {why} (allowed: {PORT_ALLOWED})") from exc
 
     def read(self, timeout: float = 0.05) -> bytes:
         try:
@@ -124,6 +131,14 @@ class SerialLink:
             self._s.close()
         except Exception:  # closing a dead port may fail; nothing to do about it
             pass
+
+
+def _why_not_open(port: str, exc: Exception) -> str:
+    """pyserial's reason, without the port said twice ("[Errno 2] could not open port P: [Errno 2] No such
+    file …") and with a URL's missing port number said as such (pyserial reports a failed comparison)."""
+    if re.fullmatch(r"(socket|rfc2217)://[^:/]*/?", port):
+        return "the URL names no port number"
+    return re.sub(r"\[Errno \d+\] |(?i:could not open port) \S+: ", "", str(exc)).replace(f": '{port}'", "")
 
 
 def list_serial_ports() -> list[dict]:

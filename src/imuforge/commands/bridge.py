@@ -469,32 +469,44 @@ def cmd_emulate(args) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, _terminated)
+    announced: list[str] = []  # the port this emulator wrote to --port-file
     try:
         if args.tcp is not None:
-            E.serve_tcp(device, args.tcp, on_ready=lambda port: _ready(profile, f"socket://127.0.0.1:{port}", args),
-                        stop=stop)
+            E.serve_tcp(device, args.tcp, stop=stop,
+                        on_ready=lambda port: _ready(profile, f"socket://127.0.0.1:{port}", args, announced))
         elif args.ble:
             asyncio.run(_emulate_ble(device, args))
         else:
-            why = E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args), stop=stop)
+            why = E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args, announced), stop=stop)
             if why == "fault":
                 print("disconnect fault: closed the port", flush=True)
     except KeyboardInterrupt:
         stop.set()
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if args.port_file:  # a port that no longer listens must not be found by the next capture
-            Path(args.port_file).unlink(missing_ok=True)
+        if announced:  # a port that no longer listens must not be found by the next capture
+            _remove_port_file(Path(args.port_file), announced[0])
     return 0
 
 
-def _ready(profile, port: str, args) -> None:
-    """The emulator listens: say where, on stdout and in --port-file."""
+def _ready(profile, port: str, args, announced: list[str]) -> None:
+    """The emulator listens: say where, on stdout and in --port-file (noted in ``announced``)."""
     print(f"emulated {profile.name} on {port}", flush=True)
     if args.port_file:
         from imuforge.bridge.links import write_port_file
 
         write_port_file(args.port_file, port)
+        announced.append(port)
+
+
+def _remove_port_file(path: Path, port: str) -> None:
+    """Remove ``path`` if it still names ``port``: an emulator that never listened (its port in use) or
+    whose file another emulator has since taken over leaves it to that one."""
+    try:
+        if path.read_text().strip() == port:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 async def _emulate_ble(device, args) -> None:

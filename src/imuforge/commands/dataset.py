@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def _select(args) -> int:
     from imuforge.errors import ValidationError
     from imuforge.recording import Dataset
 
+    if args.first_seconds is not None and not 0 < args.first_seconds < math.inf:  # inf: not a crop; nan
+        raise ValidationError(f"--first-seconds = {args.first_seconds:g} is out of range",
+                              allowed="a finite number of seconds > 0")
     if args.rest_out is not None and args.first_seconds is None:
         raise ValidationError("--rest-out needs --first-seconds", allowed="--first-seconds S --rest-out DIR")
     outs = [o for o in (args.out, args.rest_out) if o is not None]

@@ -169,11 +169,29 @@ def _check_dsp(args) -> None:
                               allowed="--qemu --dsp, or leave out --dsp")
 
 
+def _check_emulate_options(args) -> None:
+    """``--profile`` and ``--tcp`` set up the emulated wearable; with another link nothing would use them:
+    refused (as ``--dsp`` is), not ignored."""
+    from imuforge.errors import ValidationError
+
+    if args.emulate:
+        return
+    link = "--qemu" if args.qemu else "--port/--ble"
+    for flag, given, what in (("--profile", args.profile is not None,
+                               "the device the emulated wearable plays"),
+                              ("--tcp", args.tcp, "how the emulated wearable is served")):
+        if given:
+            raise ValidationError(f"{flag} with {link}: {flag} picks {what}, and {link} tests a device that "
+                                  "is what it is",
+                                  allowed=f"--emulate {flag} …, or leave out {flag}")
+
+
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
     check_numbers(args, NUMBER_RANGES)
     _check_dsp(args)
+    _check_emulate_options(args)
     _check_out(args.out, args.overwrite)
     preload_ml_stack()
     _require_extras(args)

@@ -203,7 +203,7 @@ def cmd_train(args) -> int:
         labels=[c.strip() for c in args.labels.split(",") if c.strip()] or None, label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
-        learning_rate=args.learning_rate or (5e-4 if args.init else 2e-3),
+        learning_rate=(5e-4 if args.init else 2e-3) if args.learning_rate is None else args.learning_rate,
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)

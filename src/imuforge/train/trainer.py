@@ -97,12 +97,12 @@ class TrainConfig:
             raise ValidationError("--augment-on real augments the --real windows, and no --real data were "
                                   "given", allowed="--real DIR with it, or --augment-on all")
         if not 0.0 < self.learning_rate < 1.0:
-            raise ValidationError(f"learning rate must be in (0, 1), got {self.learning_rate}")
+            raise ValidationError(f"--learning-rate must be in (0, 1), got {self.learning_rate}")
         if self.stream not in ("auto", "on", "off") or self.balance not in ("weights", "sampling"):
             raise ValidationError(f"stream {self.stream!r} / balance {self.balance!r} unknown",
                                   allowed="stream auto, on, off; balance weights, sampling")
         if int(self.shuffle_buffer) < 1:
-            raise ValidationError(f"shuffle_buffer must be >= 1, got {self.shuffle_buffer}")
+            raise ValidationError(f"--shuffle-buffer must be >= 1, got {self.shuffle_buffer}")
 
 
 def seed_everything(seed: int) -> None:
