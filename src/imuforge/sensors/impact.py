@@ -163,7 +163,7 @@ DEFAULT_SPREAD = ImpactSpread(
     sites={
         "shank": SiteSpread((1.0, 1.0), (12.0, 20.0), (0.3, 0.5), 0.25),
         "foot": SiteSpread((1.0, 1.4), (14.0, 22.0), (0.3, 0.5), 0.12),
-        "thigh": SiteSpread((0.45, 0.7), (9.0, 15.0), (0.35, 0.55), 0.25),
+        "thigh": SiteSpread((0.25, 0.35), (9.0, 15.0), (0.35, 0.55), 0.25),
         "pelvis": SiteSpread((0.15, 0.25), (4.0, 6.0), (0.4, 0.6), 0.30, (70.0, 110.0)),
         "chest": SiteSpread((0.12, 0.19), (4.0, 6.0), (0.4, 0.6), 0.30, (80.0, 120.0)),
         "head": SiteSpread((0.10, 0.16), (4.0, 6.0), (0.4, 0.6), 0.15, (80.0, 120.0)),
@@ -192,7 +192,12 @@ DEFAULT_SPREAD = ImpactSpread(
                      "wide between-runner spread); step_sd 10 % within a person",
         "shank": "12–20 Hz impact content at the tibia (Shorten & Winslow 1992); ζ assumption",
         "thigh": "attenuation at the knee, the largest single share of tibia → head (Derrick 2004; "
-                 "Lafortune et al. 1996): peak ratio 0.45–0.7 an assumption within it",
+                 "Lafortune et al. 1996); no published thigh / tibia ratio was found. 0.25–0.35 (above "
+                 "the pelvis's 0.15–0.25, below the tibia) puts walking's share of |acc| power above 10 Hz "
+                 "near two real thighs that the 0.45–0.7 assumed before overshot alike: the project's "
+                 "Xsens thigh at 1.0 m/s 0.98× (was 2.05×; no thigh transient at all: 0.49×) and the "
+                 "CrowdSignals front-pocket phone 1.23× (was 2.27×; none: 0.39×) (2026-12-03, "
+                 "docs/MOTION.md)",
         "pelvis": "the transient alone, on top of the step's own acceleration: the measured sacrum / tibia "
                   "peak ratio ≈ 0.3–0.45 (assumption consistent with 60–80 % tibia → head attenuation, "
                   "Mercer et al. 2003, most of it at the knee and spine) includes the body's step-to-step "
