@@ -1,7 +1,8 @@
-"""Shared fixtures of the bridge tests: an emulated device served on TCP in a thread."""
+"""Shared fixtures of the bridge tests: an emulated device served on TCP or a pseudo-terminal in a thread."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -59,11 +60,9 @@ def formula_si(first_index: int, n: int):
     return FormulaSource()(np.arange(first_index, first_index + n), 100.0)
 
 
-@pytest.fixture
-def pty_wearable():
-    """An emulated nano33 on a pty whose wearer is an ActivitySource (wrist, one simulated person)."""
-    source = ActivitySource(load_profile("nano33-ble-sense-rev2"), placement="wrist_left", seed=3)
-    device = EmulatedDevice.from_profile(load_profile("nano33-ble-sense-rev2"), source)
+@contextlib.contextmanager
+def served_on_pty(device: EmulatedDevice):
+    """``device`` served on a pseudo-terminal in a thread for the ``with`` block, which gets its port."""
     stop = threading.Event()
     ports: list[str] = []
     th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
@@ -72,6 +71,23 @@ def pty_wearable():
     t = time.monotonic()
     while not ports and time.monotonic() - t < 5:
         time.sleep(0.01)
-    yield source, ports[0]
-    stop.set()
-    th.join(5)
+    try:
+        yield ports[0]
+    finally:
+        stop.set()
+        th.join(10)
+
+
+@pytest.fixture
+def on_pty():
+    """:func:`served_on_pty`, for a test that builds its own device."""
+    return served_on_pty
+
+
+@pytest.fixture
+def pty_wearable():
+    """An emulated nano33 on a pty whose wearer is an ActivitySource (wrist, one simulated person)."""
+    source = ActivitySource(load_profile("nano33-ble-sense-rev2"), placement="wrist_left", seed=3)
+    device = EmulatedDevice.from_profile(load_profile("nano33-ble-sense-rev2"), source)
+    with served_on_pty(device) as port:
+        yield source, port

@@ -352,24 +352,18 @@ def test_guided_checks_the_device_before_the_first_prompt(tmp_path, monkeypatch,
     assert not cue.exists() and not out.exists()
 
 
-def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, capsys):
+def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, capsys, on_pty):
     """The wearable goes away during the second activity: exit 3 ("ended early"), the first recording kept,
     guided.json lists the lost activity and the one never asked for as not written, with why."""
-    from imuforge.bridge.emulator import Faults, desk_source, serve_pty
+    from imuforge.bridge.emulator import Faults, desk_source
 
     prof = load_profile(PROFILE)
     faults = Faults(disconnect_after_s=3.0)  # during the second stretch (2 s each)
     device = EmulatedDevice.from_profile(prof, desk_source(prof, seed=1), faults=faults)
-    ports: list[str] = []
-    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append}, daemon=True)
-    th.start()
-    t = time.monotonic()
-    while not ports and time.monotonic() - t < 5:
-        time.sleep(0.01)
     out = tmp_path / "caps"
-    rc = main(["capture", "--guided", "--port", ports[0], "--activities", "standing,sitting,lying",
-               "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
-    th.join(10)
+    with on_pty(device) as port:
+        rc = main(["capture", "--guided", "--port", port, "--activities", "standing,sitting,lying",
+                   "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
     printed = capsys.readouterr().out
     assert rc == 3, printed
     assert "the device was lost during sitting" in printed and "not written: lying" in printed
@@ -387,30 +381,19 @@ def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, ca
     assert cut and len(recover(cut[0]["raw_log"])[0]) == cut[0]["samples"] > 0
 
 
-def test_a_device_that_hangs_at_configure_is_lost_not_bad_input(tmp_path, capsys):
+def test_a_device_that_hangs_at_configure_is_lost_not_bad_input(tmp_path, capsys, on_pty):
     """The wearable answers the check before the first prompt, then stops answering when configured: the
     session ends as for a lost device (exit 3, guided.json says why), not as a refusal (exit 2)."""
     from imuforge.bridge import protocol as P
-    from imuforge.bridge.emulator import desk_source, serve_pty
+    from imuforge.bridge.emulator import desk_source
 
     prof = load_profile(PROFILE)
     device = EmulatedDevice.from_profile(prof, desk_source(prof, seed=1))
     device.register_handler(P.MsgType.CONFIGURE, lambda frame: None)  # hung: neither ACK nor ERROR
-    ports: list[str] = []
-    stop = threading.Event()
-    th = threading.Thread(target=serve_pty, args=(device,), kwargs={"on_ready": ports.append, "stop": stop},
-                          daemon=True)
-    th.start()
-    t = time.monotonic()
-    while not ports and time.monotonic() - t < 5:
-        time.sleep(0.01)
     out = tmp_path / "caps"
-    try:
-        rc = main(["capture", "--guided", "--port", ports[0], "--activities", "standing",
+    with on_pty(device) as port:
+        rc = main(["capture", "--guided", "--port", port, "--activities", "standing",
                    "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
-    finally:
-        stop.set()
-        th.join(10)
     printed = capsys.readouterr().out
     assert rc == 3, printed
     assert "the device was lost during standing" in printed
