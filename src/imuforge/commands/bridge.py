@@ -408,9 +408,9 @@ def _print_gaps(rec) -> None:
 # ---------------------------------------------------------------------------- emulate
 def _emulate_ranges() -> dict:
     """Allowed ranges of `emulate`'s numeric options (flag → attribute, lowest, highest, unit)."""
-    from imuforge.bridge.emulator import MAX_CLOCK_PPM, MAX_DISCONNECT_AFTER_S
+    from imuforge.bridge.emulator import MAX_CLOCK_PPM, MAX_DISCONNECT_AFTER_S, TCP_PORTS
 
-    return {"--tcp": ("tcp", 0, 65535, ""), "--drop-rate": ("drop_rate", 0, 1, ""),
+    return {"--tcp": ("tcp", *TCP_PORTS, ""), "--drop-rate": ("drop_rate", 0, 1, ""),
             "--corrupt-rate": ("corrupt_rate", 0, 1, ""),
             "--disconnect-after": ("disconnect_after", 0, MAX_DISCONNECT_AFTER_S, "s"),
             "--clock-ppm": ("clock_ppm", -MAX_CLOCK_PPM, MAX_CLOCK_PPM, "ppm")}
