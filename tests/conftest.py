@@ -36,8 +36,18 @@ TEST_CHIP = textwrap.dedent(
     bias_tau_s = 20
     sensitivity_tolerance_pct = 0.5
     cross_axis_pct = 1.0
+    # every figure of a chip needs a source (docs/PROFILES.md)
     [accel.sources]
+    ranges_g = "assumption: test value"
+    bits = "assumption: test value"
+    odrs_hz = "assumption: test value"
     noise_ug_per_rthz = "assumption: test value"
+    bandwidth_odr_ratio = "assumption: test value"
+    zero_g_offset_mg = "assumption: test value"
+    bias_instability_ug = "assumption: test value"
+    bias_tau_s = "assumption: test value"
+    sensitivity_tolerance_pct = "assumption: test value"
+    cross_axis_pct = "assumption: test value"
 
     [gyro]
     ranges_dps = [125, 250, 500, 1000, 2000]
@@ -48,12 +58,26 @@ TEST_CHIP = textwrap.dedent(
     bias_instability_dph = 10
     bias_tau_s = 20
     g_sensitivity_dps_per_g = 0.1
+    [gyro.sources]
+    ranges_dps = "assumption: test value"
+    bits = "assumption: test value"
+    odrs_hz = "assumption: test value"
+    noise_mdps_per_rthz = "assumption: test value"
+    zero_rate_offset_dps = "assumption: test value"
+    bias_instability_dph = "assumption: test value"
+    bias_tau_s = "assumption: test value"
+    g_sensitivity_dps_per_g = "assumption: test value"
 
     [mag]
     ranges_ut = [1300]
     lsb_ut = 0.3
     odrs_hz = [10, 20, 30]
     noise_ut_rms = 0.6
+    [mag.sources]
+    ranges_ut = "assumption: test value"
+    lsb_ut = "assumption: test value"
+    odrs_hz = "assumption: test value"
+    noise_ut_rms = "assumption: test value"
 
     [defaults]
     odr_hz = 100

@@ -256,6 +256,26 @@ def test_capture_options_are_refused_before_the_link_opens_or_a_log_moves(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.rawlog"] and old_log.read_bytes() == b"an earlier capture"
 
 
+# ------------------------------------------------------------------------------------ devices
+@pytest.mark.parametrize("value, message", [
+    ("-1", "--ble-timeout = -1.0 is out of range (allowed: 0 … 3600 s)"),  # was taken as 0 (skip)
+    ("nan", "--ble-timeout = nan is out of range"),
+    ("inf", "--ble-timeout = inf is out of range"),
+])
+def test_devices_ble_timeout_out_of_range_is_refused_before_it_lists(capsys, value, message):
+    assert main(["devices", "--ble-timeout", value]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""  # refused before the serial ports are listed
+    err = printed.err.strip()
+    assert err.startswith("imuforge devices: error: ") and len(err.splitlines()) == 1 and message in err
+
+
+def test_devices_ble_timeout_0_skips_the_scan(capsys):
+    assert main(["devices", "--ble-timeout", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("serial ports:") and "BLE" not in out
+
+
 # ------------------------------------------------------------------------------------ emulate
 @pytest.mark.parametrize("options, message", [
     (["--tcp", "99999"], "--tcp = 99999 is out of range (allowed: 0 … 65535)"),
@@ -292,7 +312,9 @@ def test_emulate_on_a_port_in_use_is_one_line(tmp_path, capsys):
         port = busy.getsockname()[1]
         assert main(["emulate", "--tcp", str(port), "--port-file", str(tmp_path / "port")]) == 2
     err = one_line_error(capsys, "emulate")
-    assert f"cannot listen on TCP 127.0.0.1:{port}" in err and "or 0 for any free one" in err
+    assert f"cannot listen on TCP 127.0.0.1:{port}" in err
+    # the ports the range check takes (--tcp -1 above: 0 … 65535), not another range
+    assert "(allowed: a free port in 0 … 65535; 0 = any free port)" in err
     assert not (tmp_path / "port").exists()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -43,8 +45,24 @@ def test_first_seconds_takes_each_persons_stretches_in_order():
     assert _seconds(cap3, "walking") == pytest.approx(180.0) and {r.subject for r in cap3} == {"s1", "s2", "s3"}
     pooled, _ = first_seconds(recs, ["walking"], 60.0, per_subject=False)
     assert _seconds(pooled, "walking") == pytest.approx(60.0) and {r.subject for r in pooled} == {"s1"}
-    with pytest.raises(ValidationError, match="must be positive"):
+    with pytest.raises(ValidationError, match=r"seconds = 0 is out of range \(allowed: a finite number of s"):
         first_seconds(recs, None, 0.0)
+
+
+@pytest.mark.parametrize("seconds", [math.inf, math.nan, -5.0, 0, "60", True])
+def test_first_seconds_refuses_what_is_not_a_finite_positive_number(seconds):
+    """The library function checks its argument (the command relies on that check): inf, nan, a negative
+    number, zero, text and a bool are refused naming the parameter; inf was taken as "all of it"."""
+    recs = _people()
+    with pytest.raises(ValidationError, match=r"^seconds = .* is out of range") as exc:
+        first_seconds(recs, None, seconds)
+    assert exc.value.allowed == "a finite number of seconds > 0"
+
+    def unread():  # select refuses before it reads a recording
+        raise AssertionError("recordings read")
+        yield
+    with pytest.raises(ValidationError, match=r"^first_seconds_per_label = .* is out of range"):
+        select(unread(), first_seconds_per_label=seconds)
 
 
 def test_select_people_labels_and_the_rest():

@@ -173,6 +173,32 @@ def test_a_device_figure_without_a_source_is_refused(profile_dir, capsys, sectio
         assert "overrides chip testchip's figure 150 with 200" in err
 
 
+@pytest.mark.parametrize("section, key, edit", [
+    ("accel", "filter_order", ("cross_axis_pct = 1.0\n", "cross_axis_pct = 1.0\nfilter_order = 2\n")),
+    ("accel", "noise_ug_per_rthz", ('noise_ug_per_rthz = "assumption: test value"\n', "")),
+    ("gyro", "g_sensitivity_dps_per_g", ('g_sensitivity_dps_per_g = "assumption: test value"',
+                                         'g_sensitivity_dps_per_g = "  "')),  # a blank source is none
+    ("mag", "zero_offset_ut", ("noise_ut_rms = 0.6\n", "noise_ut_rms = 0.6\nzero_offset_ut = 40\n")),
+])
+def test_a_chip_figure_without_a_source_is_refused(profile_dir, capsys, section, key, edit):
+    """Every figure in a chip file's sensor section needs a source in [<sensor>.sources], as in a device:
+    a chip file of the user's own (in their profile folder) without one is refused, loaded as a profile or
+    through a device that names it. One line naming the file, section and key; exit 2."""
+    from imuforge.cli import main
+
+    old, new = edit
+    assert old in TEST_CHIP
+    _write(profile_dir, "chips", "testchip", TEST_CHIP.replace(old, new, 1))
+    for name in ("testchip", "testband"):
+        with pytest.raises(ValidationError) as exc:
+            load_profile(name)
+        assert f"testchip.toml: [{section}] {key}: " in str(exc.value) and "names no source" in str(exc.value)
+        assert exc.value.allowed.startswith(f'[{section}.sources] {key} = "')
+    assert main(["profiles", "show", "testchip"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and f"[{section}] {key}: " in err
+
+
 def test_a_figure_source_may_stand_in_the_devices_sources_and_shows_as_its_own(profile_dir, capsys):
     """`"accel.key"` in [sources] (the built-ins' form) is the figure's source too; configuration (chip,
     odr_hz, range_g, bandwidth_hz) needs none. `profiles show` prints the override's source, not the
@@ -185,7 +211,7 @@ def test_a_figure_source_may_stand_in_the_devices_sources_and_shows_as_its_own(p
     assert main(["profiles", "show", "testband"]) == 0
     out = capsys.readouterr().out
     assert "source noise_ug_per_rthz: measured: bench unit 3, 2026-01" in out
-    assert "assumption: test value" not in out  # the chip's source of its noise figure
+    assert "noise_ug_per_rthz: assumption: test value" not in out  # the chip's source of its noise figure
     blank_own = text.replace("bandwidth_hz = 40",
                              'bandwidth_hz = 40\n[accel.sources]\nnoise_ug_per_rthz = ""', 1)
     _write(profile_dir, "devices", "testband", blank_own)  # a blank [accel.sources] entry hides nothing

@@ -239,6 +239,9 @@ MAX_CLOCK_PPM = 10_000.0
 #: The longest streaming time (s) before a disconnect fault: a day, like the longest capture.
 MAX_DISCONNECT_AFTER_S = 86_400.0
 
+#: The TCP ports :func:`serve_tcp` takes (``emulate --tcp``): 0 lets the system pick a free one.
+TCP_PORTS = (0, 65535)
+
 
 @dataclass
 class Faults:
@@ -548,7 +551,8 @@ def serve_tcp(device: EmulatedDevice, port: int = 0, *, host: str = "127.0.0.1",
     except (OSError, OverflowError) as exc:  # in use, privileged, or not a port number
         srv.close()
         raise ValidationError(f"cannot listen on TCP {host}:{port}: {getattr(exc, 'strerror', None) or exc}",
-                              allowed="a free port 1024 … 65535, or 0 for any free one") from None
+                              allowed=f"a free port in {TCP_PORTS[0]} … {TCP_PORTS[1]}; "
+                                      f"{TCP_PORTS[0]} = any free port") from None
     srv.listen(1)
     srv.settimeout(0.1)
     on_ready(srv.getsockname()[1])

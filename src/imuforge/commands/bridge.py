@@ -20,7 +20,8 @@ from imuforge.errors import ValidationError
 
 def register(sub) -> None:
     p = sub.add_parser("devices", help="list serial ports and BLE devices advertising the imuforge service")
-    p.add_argument("--ble-timeout", type=float, default=4.0, help="seconds to scan for BLE devices (0 = skip)")
+    p.add_argument("--ble-timeout", type=float, default=4.0,
+                   help="seconds to scan for BLE devices (0 = skip; at most 3600)")
     p.add_argument("--hci", help="scan through bumble on this HCI transport (e.g. usb:0, tcp-client:HOST:PORT)")
     p.set_defaults(func=cmd_devices)
 
@@ -130,16 +131,21 @@ def _add_guided_options(p) -> None:
 
 
 # ---------------------------------------------------------------------------- devices
+#: Allowed range of `devices`' numeric option: flag → (attribute, lowest, highest, unit); 0 skips the scan.
+DEVICES_RANGES = {"--ble-timeout": ("ble_timeout", 0, 3600, "s")}
+
+
 def cmd_devices(args) -> int:
     from imuforge.bridge.links import list_serial_ports
 
+    check_numbers(args, DEVICES_RANGES)
     ports = list_serial_ports()
     print("serial ports:")
     for p in ports:
         print(f"  {p['device']:<24} {p['usb']:<10} {p['description']}")
     if not ports:
         print("  (none)")
-    if args.ble_timeout <= 0:
+    if args.ble_timeout == 0:
         return 0
     print("BLE devices with the imuforge service:")
     try:
@@ -408,9 +414,9 @@ def _print_gaps(rec) -> None:
 # ---------------------------------------------------------------------------- emulate
 def _emulate_ranges() -> dict:
     """Allowed ranges of `emulate`'s numeric options (flag → attribute, lowest, highest, unit)."""
-    from imuforge.bridge.emulator import MAX_CLOCK_PPM, MAX_DISCONNECT_AFTER_S
+    from imuforge.bridge.emulator import MAX_CLOCK_PPM, MAX_DISCONNECT_AFTER_S, TCP_PORTS
 
-    return {"--tcp": ("tcp", 0, 65535, ""), "--drop-rate": ("drop_rate", 0, 1, ""),
+    return {"--tcp": ("tcp", *TCP_PORTS, ""), "--drop-rate": ("drop_rate", 0, 1, ""),
             "--corrupt-rate": ("corrupt_rate", 0, 1, ""),
             "--disconnect-after": ("disconnect_after", 0, MAX_DISCONNECT_AFTER_S, "s"),
             "--clock-ppm": ("clock_ppm", -MAX_CLOCK_PPM, MAX_CLOCK_PPM, "ppm")}

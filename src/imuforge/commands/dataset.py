@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import re
 from pathlib import Path
 
@@ -70,13 +69,12 @@ def _csv(text: str) -> list[str] | None:
 def _select(args) -> int:
     from imuforge.commands.motion import check_new_folder, staged_folder
     from imuforge.datasets.loading import find_all_datasets
-    from imuforge.datasets.selection import select
+    from imuforge.datasets.selection import check_seconds, select
     from imuforge.errors import ValidationError
     from imuforge.recording import Dataset
 
-    if args.first_seconds is not None and not 0 < args.first_seconds < math.inf:  # inf: not a crop; nan
-        raise ValidationError(f"--first-seconds = {args.first_seconds:g} is out of range",
-                              allowed="a finite number of seconds > 0")
+    if args.first_seconds is not None:  # the library's check, named by the option, before the data is read
+        check_seconds(args.first_seconds, "--first-seconds")
     if args.rest_out is not None and args.first_seconds is None:
         raise ValidationError("--rest-out needs --first-seconds", allowed="--first-seconds S --rest-out DIR")
     outs = [o for o in (args.out, args.rest_out) if o is not None]

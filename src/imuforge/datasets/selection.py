@@ -8,10 +8,12 @@ command; ``benchmarks/bench_sim2real.py`` cuts its captures with the same functi
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, shorten
 from imuforge.recording import Recording
 
 
@@ -40,6 +42,16 @@ def restrict_labels(recording: Recording, labels: Iterable[str]) -> Recording | 
     return recording.replace(labels=segs) if segs else None
 
 
+def check_seconds(seconds: object, name: str = "seconds") -> float:
+    """``seconds`` (how much of each label :func:`first_seconds` takes) as a float if it is a finite number
+    > 0, else :class:`ValidationError` naming ``name``: the parameter, or the command's option."""
+    number = isinstance(seconds, numbers.Real) and not isinstance(seconds, bool)
+    if not (number and 0 < seconds < math.inf):  # inf is no crop; nan compares False
+        raise ValidationError(f"{name} = {f'{seconds:g}' if number else shorten(seconds)} is out of range",
+                              allowed="a finite number of seconds > 0")
+    return float(seconds)
+
+
 def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None, seconds: float, *,
                   per_subject: bool = True) -> tuple[list[Recording], list[Recording]]:
     """(capture, rest): each person's first ``seconds`` of each label, taken in recording order and time
@@ -48,8 +60,7 @@ def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None,
     ``labels`` None: every label; ``per_subject`` False: the first seconds of each label over all the
     recordings together. Each part is a crop of its recording carrying only the one label segment it was
     cut for."""
-    if not seconds > 0:
-        raise ValidationError(f"first seconds must be positive, got {seconds}", allowed="> 0 s")
+    seconds = check_seconds(seconds)
     want = None if labels is None else set(labels)
     used: dict[tuple[str, str], float] = {}
     capture, rest = [], []
@@ -87,6 +98,8 @@ def select(recordings: Iterable[Recording], *, subjects: Sequence[str] | None = 
     A subject or label named but not in the data is refused (naming the ones that are): a typo must not
     silently give an empty capture.
     """
+    if first_seconds_per_label is not None:  # before the recordings are read
+        first_seconds_per_label = check_seconds(first_seconds_per_label, "first_seconds_per_label")
     recs = list(recordings)
     known_subjects = sorted({str(r.subject) for r in recs})
     known_labels = sorted({s.label for r in recs for s in r.labels})
@@ -109,4 +122,4 @@ def select(recordings: Iterable[Recording], *, subjects: Sequence[str] | None = 
     return Selection(capture, rest)
 
 
-__all__ = ["Selection", "first_seconds", "restrict_labels", "select"]
+__all__ = ["Selection", "check_seconds", "first_seconds", "restrict_labels", "select"]

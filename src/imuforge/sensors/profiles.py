@@ -43,6 +43,8 @@ PER_RANGE_KEYS = {"accel": ("sensitivity_mg_per_lsb", "noise_by_range_ug_per_rth
                   "gyro": ("sensitivity_mdps_per_lsb",), "mag": ("sensitivity_ut_per_lsb",)}
 SENSITIVITY_KEY = {"accel": ("sensitivity_mg_per_lsb", 1e-3), "gyro": ("sensitivity_mdps_per_lsb", 1e-3),
                    "mag": ("sensitivity_ut_per_lsb", 1.0)}
+# every key of a chip's sensor section but notes/sources is a figure and needs a source in [kind.sources]
+CHIP_FIGURE_KEYS = {k: CHIP_KEYS[k] - {"notes", "sources"} for k in SENSOR_KINDS}
 CHIP_TOP_KEYS = {"name", "kind", "part", "vendor", "datasheet", "notes", "defaults", "sources", *SENSOR_KINDS}
 CHIP_DEFAULT_KEYS = {"odr_hz", "range_g", "range_dps", "range_ut", "placement", "mag_odr_hz", "sources"}
 DEVICE_TOP_KEYS = {"name", "kind", "product", "description", "notes", "url", "default_placement", "timing",
@@ -360,6 +362,26 @@ def _validate_chip(doc: dict, path: Path) -> None:
         if kind in doc:
             _validate_chip_sensor(kind, _table(doc, kind, src), f"{src}: [{kind}]")
     _check_keys(_table(doc, "defaults", src), CHIP_DEFAULT_KEYS, f"{src}: [defaults]")
+    for kind in SENSOR_KINDS:  # the values are checked first, then the sources (as in a device)
+        if kind in doc:
+            _chip_figure_sources(kind, doc[kind], f"{src}: [{kind}]")
+
+
+def _source_of(*texts: object) -> str | None:
+    """The first non-blank source text of ``texts`` (a blank one names no source and hides nothing)."""
+    return next((t for t in texts if isinstance(t, str) and t.strip()), None)
+
+
+def _chip_figure_sources(kind: str, sec: dict, where: str) -> None:
+    """Every figure of a chip file's ``[kind]`` section (:data:`CHIP_FIGURE_KEYS`) names its source in
+    ``[kind.sources]`` (docs/PROFILES.md), else :class:`ValidationError` naming the file, section and key."""
+    sources = _table(sec, "sources", where)
+    for key in sorted(CHIP_FIGURE_KEYS[kind] & set(sec)):
+        if _source_of(sources.get(key)) is None:
+            raise ValidationError(f"chip figure {shorten(sec[key])} names no source (every figure in a chip "
+                                  "needs one)", source=f"{where} {key}",
+                                  allowed=f'[{kind}.sources] {key} = "datasheet and table (or unverified: …, '
+                                          'or assumption: … and why)"')
 
 
 def _odr_choices(profile: HardwareProfile) -> str | None:
@@ -686,8 +708,7 @@ def _figure_sources(kind: str, figures: dict, cfg: dict, chip_name: str, chip_se
     out: dict[str, str] = {}
     for key in sorted(figures):
         # the first non-blank of the two places (a blank one does not hide the other)
-        text = next((t for t in (own.get(key), top.get(f"{kind}.{key}"))
-                     if isinstance(t, str) and t.strip()), None)
+        text = _source_of(own.get(key), top.get(f"{kind}.{key}"))
         if text is not None:
             out[key] = text
             continue
