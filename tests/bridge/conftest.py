@@ -71,6 +71,7 @@ def served_on_pty(device: EmulatedDevice):
     t = time.monotonic()
     while not ports and time.monotonic() - t < 5:
         time.sleep(0.01)
+    assert ports, "the emulator opened no pseudo-terminal within 5 s"
     try:
         yield ports[0]
     finally:

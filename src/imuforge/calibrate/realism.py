@@ -34,6 +34,10 @@ TURN_HZ = 0.4
 #: Activities without a gait: cadence and per-stride peaks mean nothing there.
 STILL = frozenset({"standing", "sitting", "lying", "device_on_table"})
 GAIT_ONLY = frozenset({"cadence_spm", "main_peak", "secondary_peak"})
+#: Issue 11's bounds on synthetic / real (a fraction of the real value): every statistic within ±15 %,
+#: rotation out of the main plane (the rate's spread on its 2nd and 3rd principal axes) within ±25 %.
+TOLERANCE = 0.15
+TOLERANCE_BY_STAT = {"axis2_sd": 0.25, "axis3_sd": 0.25}
 
 STAT_NAMES = ("cadence_spm", "gyro_p95", "dyn_acc_rms", "dyn_acc_p95", "main_peak", "secondary_peak",
               "hf_share", "axis2_sd", "axis3_sd", "gyro_band_rms", "still_share", "posture_deg")
@@ -282,6 +286,11 @@ class Comparison:
         if self.real == 0.0:  # nothing on the real side: the synthetic side must be (nearly) nothing too
             return abs(self.synthetic) <= tolerance
         return abs(self.ratio - 1.0) <= tolerance
+
+    def within_target(self) -> bool:
+        """Within the realism target's bound for this statistic (:data:`TOLERANCE`, or its own in
+        :data:`TOLERANCE_BY_STAT`)."""
+        return self.within(TOLERANCE_BY_STAT.get(self.stat, TOLERANCE))
 
 
 def compare(real: dict[str, RealismStats], synthetic: dict[str, RealismStats]) -> list[Comparison]:
