@@ -646,7 +646,7 @@ def render() -> None:
              "calls behind `imuforge calibrate`, `train` and `eval`. A set that labels one activity only is "
              "asked what a model of every activity its placement is asked to tell apart makes of it: its "
              "figures are that activity's *recall* on the other people (rows (c), (d), (f) cannot be trained "
-             "on one class).", "",
+             "on one class, and a fine-tune on it would forget the other classes).", "",
              f"Targets: (e) ≥ (d) + 0.05 macro-F1 on every set with several people (the best of its {len(E_ROWS)} "
              "recipes); (b) ≥ 0.85 where the set's activities are in the motion library (the better of plain "
              "training and `--augment default`, the recipe docs/TRAINING.md recommends for synthetic data). "
