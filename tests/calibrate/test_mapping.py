@@ -175,21 +175,31 @@ def test_magnitude_map_rescales_rate_vectors_without_turning_them():
     assert QuantileMap.fit(people, [unlabelled], "magnitude").applies_to == ["walking"]  # the one synthetic class
 
 
+def _walking(r):
+    """``r`` labelled walking from end to end."""
+    return r.replace(labels=[(0.0, r.duration_s + 1.0, "walking")])
+
+
+def _turned_people(placement: str, n: int, *, flips: bool) -> tuple[list, object]:
+    """``n`` people walking with the device at ``placement``, each wearing it turned their own way (rotation
+    variation, and the flips if asked; no offset, looseness or side), and the motion they share."""
+    from imuforge.sensors.simulate import simulate
+    from imuforge.sensors.wear import WearVariation
+    from tests.sensors.test_wear import _busy_motion
+
+    turns = WearVariation(rotation=True, offset=False, looseness=False, flips=flips, side=False)
+    motion = _busy_motion()
+    return [_walking(simulate(motion, "testband", placement, seed=i, wear=turns, wear_seed=f"p{i}"))
+            for i in range(n)], motion
+
+
 def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):
     """Per-class maps act on every person's readings at the nominal wear, and each keeps their own turn."""
     from imuforge.sensors.simulate import simulate
-    from imuforge.sensors.wear import WearVariation, wear_turn
-    from tests.sensors.test_wear import _busy_motion
+    from imuforge.sensors.wear import wear_turn
 
-    turns = WearVariation(rotation=True, offset=False, looseness=False, flips=True, side=False)
-    motion = _busy_motion()
-
-    def labelled(r):
-        return r.replace(labels=[(0.0, r.duration_s + 1.0, "walking")])
-
-    people = [labelled(simulate(motion, "testband", "pocket_right_thigh", seed=i, wear=turns, wear_seed=f"p{i}"))
-              for i in range(6)]
-    real = labelled(simulate(motion, "testband", "pocket_right_thigh", seed=99))
+    people, motion = _turned_people("pocket_right_thigh", 6, flips=True)
+    real = _walking(simulate(motion, "testband", "pocket_right_thigh", seed=99))
     real = real.replace(data=real.data * 1.3)  # the capture: a stronger signal at the nominal wear
     kept = QuantileMap.fit(people, [real], "per-class", source="pooled")  # the source that collapses wear
     lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled")
@@ -284,19 +294,11 @@ def test_per_channel_map_sends_a_one_sided_spreads_typical_wearer_onto_the_captu
     the preset and every person's tilt on top of it: ≈ 27.5° further on."""
     from imuforge.sensors.placement import get_placement
     from imuforge.sensors.simulate import simulate
-    from imuforge.sensors.wear import WearVariation, realise, wear_turn
-    from tests.sensors.test_wear import _busy_motion
+    from imuforge.sensors.wear import realise, wear_turn
 
-    turns = WearVariation(rotation=True, offset=False, looseness=False, flips=False, side=False)
-    motion = _busy_motion()
-
-    def labelled(r):
-        return r.replace(labels=[(0.0, r.duration_s + 1.0, "walking")])
-
-    people = [labelled(simulate(motion, "testband", "foot_right", seed=i, wear=turns, wear_seed=f"p{i}"))
-              for i in range(16)]
+    people, motion = _turned_people("foot_right", 16, flips=False)
     typical = realise(get_placement("foot_right"), rotation_deg=(0.0, 0.0, 27.5))
-    capture = labelled(simulate(motion, "testband", typical, seed=99))
+    capture = _walking(simulate(motion, "testband", typical, seed=99))
 
     def off_capture(recs):  # each mapped person's gravity direction from the capture's (deg)
         qm = QuantileMap.fit(recs, [capture], "per-class", source="pooled")
