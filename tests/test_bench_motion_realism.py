@@ -1,0 +1,33 @@
+"""The motion-realism benchmark's written table: a ratio is bold exactly when it lies outside issue 11's bound
+for its feature (±15 %, the out-of-plane axes ±25 %), and section 1 takes only the steady walking of a
+free-living recording."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import bench_motion_realism as M  # noqa: E402
+
+
+def test_a_ratio_is_bold_outside_its_features_bound_only():
+    rows = [("shank", "dyn_acc_rms", 1.0, 1.14, 0.1), ("shank", "hf_share", 1.0, 0.84, 0.1),
+            ("shank", "axis3_sd", 1.0, 1.24, 0.1), ("shank", "axis2_sd", 1.0, 0.74, 0.1)]
+    cells = [line.rsplit("|", 2)[1].strip() for line in M.table(rows).splitlines()[2:]]
+    assert cells == ["1.14", "**0.84**", "1.24", "**0.74**"]
+
+
+def test_steady_walking_leaves_out_a_recordings_handling_and_standing():
+    fs = 50.0
+    t = np.arange(int(30 * fs)) / fs
+    walk = np.column_stack([0.5 * np.sin(2 * np.pi * 0.8 * t), 0 * t, 9.81 + 1.5 * np.sin(2 * np.pi * 1.7 * t)])
+    still = np.tile([0.0, 0.0, 9.81], (len(t), 1)) + 0.02 * np.random.default_rng(0).standard_normal((len(t), 3))
+    handled = np.column_stack([6 * np.sin(2 * np.pi * 0.3 * t), 5 * np.cos(2 * np.pi * 0.2 * t), 4 + 0 * t])
+    recording = np.concatenate([handled, walk, still])
+    kept = [M.steady_walking(w, fs) for w in M._windows(recording, fs)]
+    assert kept == [False] * 3 + [True] * 3 + [False] * 3
