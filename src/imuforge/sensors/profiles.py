@@ -197,6 +197,7 @@ class HardwareProfile:
             out[k] = {
                 "chip": s.chip, "odr_hz": s.odr_hz, f"range_{unit}": s.range_si / conv, "bits": s.bits,
                 f"lsb_{unit}": s.lsb_si / conv, "bandwidth_hz": round(s.bandwidth_hz, 3),
+                "filter_order": s.filter_order,
                 f"noise_{unit}_per_rthz": s.noise_density_si / conv,
                 f"bias_sd_{unit}": s.bias_sd_si / conv,
             }
