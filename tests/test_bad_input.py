@@ -147,7 +147,7 @@ def test_dataset_info_of_a_sound_dataset(small_dataset, capsys):
 def test_dataset_info_reports_missing_or_unreadable_recordings(small_dataset, capsys, damage, why, json_flag):
     damage(small_dataset / "s2.imu.parquet")
     assert main(["dataset", "info", str(small_dataset.parent), *json_flag]) == 2
-    err = one_line_error(capsys, "dataset")
+    err = one_line_error(capsys, "dataset info")
     assert "1 of 3 recordings listed in the manifest are missing or unreadable" in err and why in err
     assert "allowed: every recording the manifest lists present and readable" in err
 
@@ -159,12 +159,12 @@ def test_dataset_info_notices_a_recording_replaced_by_another(small_dataset, cap
     make_recording("s1", seconds_per_label=1.0).save(small_dataset / "s1.imu.parquet", overwrite=True)
     assert [p.file for p in read_dataset(small_dataset).check_files()] == ["s1.imu.parquet"]
     assert main(["dataset", "info", str(small_dataset)]) == 2
-    assert "holds 150 samples, the manifest says 300" in one_line_error(capsys, "dataset")
+    assert "holds 150 samples, the manifest says 300" in one_line_error(capsys, "dataset info")
 
 
 def test_dataset_info_of_a_missing_folder(tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path / "nothere")]) == 2
-    assert "does not exist" in one_line_error(capsys, "dataset")
+    assert "does not exist" in one_line_error(capsys, "dataset info")
 
 
 # ---------------------------------------------------------------------------------------- hil

@@ -127,6 +127,21 @@ def test_a_bad_option_is_one_line_and_exit_2(capsys, tmp_path):
     assert not (tmp_path / "c").exists()
 
 
+def test_an_error_names_the_action_of_a_command_that_has_actions(profile_dir, tmp_path, capsys):
+    """`imuforge dataset select …` and `imuforge profiles show …` say so in their one-line error, as
+    argparse's own errors do (`imuforge dataset select: error: …`); a command without actions: its name."""
+    none = str(tmp_path / "none")
+    for argv, ran in ((["dataset", "select", none, "--out", str(tmp_path / "o")], "dataset select"),
+                      (["dataset", "info", none], "dataset info"),
+                      (["profiles", "show", "nosuchband"], "profiles show"),
+                      (["simulate", "--motion", str(tmp_path / "none.motion.npz"), "--profile", "testband",
+                        "--out", str(tmp_path / "r.imu.parquet")], "simulate")):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"imuforge {ran}: error: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "o").exists()
+
+
 def test_python_dash_m_runs_the_command():
     import subprocess
     import sys

@@ -9,7 +9,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from imuforge.cli import main
-from tests.conftest import TEST_DEVICE, rigid_motion
+from tests.conftest import TEST_CHIP, TEST_DEVICE, rigid_motion
 
 BAD_VALUE = TEST_DEVICE.replace('name = "testband"', 'name = "badband"')
 
@@ -118,3 +118,19 @@ def test_show_prints_figures_without_conversion_noise(capsys):
     assert _figure(12.4 / 1000) == "0.0124"
     assert _figure([0.08 * 1.0000000000000002, -0.11, 0.029999999999999995]) == "[0.08, -0.11, 0.03]"
     assert _figure((1, "x")) == "[1, x]" and _figure("bmi270") == "bmi270" and _figure(100) == "100"
+
+
+def test_show_prints_each_sensors_filter_order(profile_dir, capsys):
+    """The order of the filter each sensor is simulated with is a figure of the profile: `profiles show`
+    prints it beside the bandwidth, per sensor (3 and 1 here, not the default 2), and --json has it."""
+    chip, source = TEST_CHIP, 'filter_order = "assumption: test"\n'
+    for sec, order in (("accel", 3), ("gyro", 1)):
+        chip = chip.replace(f"[{sec}.sources]\n", f"filter_order = {order}\n[{sec}.sources]\n{source}")
+    (profile_dir / "chips" / "testchip.toml").write_text(chip)
+    assert main(["profiles", "show", "testband"]) == 0
+    lines = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  [")}
+    assert "bandwidth_hz=40, filter_order=3, " in lines["[accel]"]
+    assert "filter_order=1, " in lines["[gyro]"] and "filter_order=2, " in lines["[mag]"]
+    assert main(["profiles", "show", "testband", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [shown[k]["filter_order"] for k in ("accel", "gyro", "mag")] == [3, 1, 2]

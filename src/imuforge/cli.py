@@ -3,7 +3,8 @@
 Subcommands live in :mod:`imuforge.commands`, one module per area; each module defines
 ``register(subparsers)`` which adds its parsers and sets ``func`` (called with the parsed
 arguments, returning an exit code). They are discovered here, so adding a command is adding a
-module.
+module. A command with actions (``dataset info|select``) keeps the action in ``<command>_command``, so
+its messages name both (:func:`_ran`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ran(args) -> str:
+    """What the user ran, as its messages name it (and argparse's own errors, ``prog``): ``imuforge train``,
+    or with the action of a command that has actions, ``imuforge dataset select``."""
+    action = getattr(args, f"{args.command}_command", None)
+    return f"imuforge {args.command}" + (f" {action}" if action else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
@@ -55,13 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ImuforgeError as exc:
-        print(f"imuforge {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2
     except (FileNotFoundError, FileExistsError) as exc:
-        print(f"imuforge {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"imuforge {args.command}: interrupted", file=sys.stderr)
+        print(f"{_ran(args)}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`imuforge dataset info … | head`): stop quietly
         import os

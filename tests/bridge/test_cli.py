@@ -239,3 +239,32 @@ def test_capture_with_no_channel_group_is_refused_before_the_port_opens(tmp_path
         assert rc == 2 and len(err.splitlines()) == 1, err
         assert "--channels names no channel group (allowed: acc, gyro, mag" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def _emulate(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--tcp", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_emulate_follow_in_a_folder_that_does_not_exist_is_refused_at_once(tmp_path):
+    """`emulate --follow DIR/FILE` with no DIR waited silently for ever (the file could never appear): one
+    line naming the folder, exit 2, before it listens. A folder is refused too; a file not there yet in a
+    folder that exists is still waited for (the emulator serves)."""
+    missing = tmp_path / "no-such-folder" / "cue.txt"
+    for follow, said in ((missing, f"the folder {missing.parent} does not exist"), (tmp_path, "is a folder")):
+        emu = _emulate("--follow", str(follow))
+        try:
+            out, err = emu.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            emu.kill()
+            emu.communicate()
+            raise AssertionError(f"emulate --follow {follow} did not stop") from None
+        assert emu.returncode == 2 and out == "", out
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert f"imuforge emulate: error: --follow {follow}" in err and said in err, err
+    emu = _emulate("--follow", str(tmp_path / "cue.txt"))
+    try:
+        assert "emulated nano33-ble-sense-rev2 on socket://127.0.0.1:" in emu.stdout.readline()
+    finally:
+        emu.kill()
+        emu.wait(5)

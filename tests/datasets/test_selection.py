@@ -126,7 +126,7 @@ def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, messag
     data = _write(tmp_path / "data", _people())
     options = [str(tmp_path / "rest") if o == "REST" else o for o in options]
     assert main(["dataset", "select", str(data), "--out", str(tmp_path / "new" / "sel"), *options]) == 2
-    assert message in one_line_error(capsys, "dataset")
+    assert message in one_line_error(capsys, "dataset select")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
@@ -137,7 +137,7 @@ def test_dataset_select_refuses_a_non_empty_out(tmp_path, capsys):
     (tmp_path / "cap").mkdir()
     (tmp_path / "cap" / "mine.txt").write_text("keep")
     assert main(["dataset", "select", str(data), "--out", str(tmp_path / "cap")]) == 2
-    assert "exists and is not empty" in one_line_error(capsys, "dataset")
+    assert "exists and is not empty" in one_line_error(capsys, "dataset select")
     assert [p.name for p in (tmp_path / "cap").iterdir()] == ["mine.txt"]
 
 
@@ -166,5 +166,5 @@ def test_dataset_select_writes_both_parts_or_neither(tmp_path, capsys):
     (tmp_path / "afile").write_text("not a folder")
     assert main(["dataset", "select", str(data), "--first-seconds", "10", "--out", str(tmp_path / "cap"),
                  "--rest-out", str(tmp_path / "afile" / "rest")]) == 2
-    assert "is a file, not a folder to write" in one_line_error(capsys, "dataset")
+    assert "is a file, not a folder to write" in one_line_error(capsys, "dataset select")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "data"]

@@ -199,6 +199,51 @@ def test_a_chip_figure_without_a_source_is_refused(profile_dir, capsys, section,
     assert len(err.splitlines()) == 1 and "Traceback" not in err and f"[{section}] {key}: " in err
 
 
+@pytest.mark.parametrize("file, anchor, added, table, key, allowed", [
+    ("testchip", "[accel.sources]\n", 'noise_ug_per_rthzz = "typo"\n', "[accel.sources]",
+     "noise_ug_per_rthzz", "noise_ug_per_rthz"),
+    ("testchip", "[gyro.sources]\n", 'filter_order = "not set"\n', "[gyro.sources]", "filter_order",
+     "noise_mdps_per_rthz"),  # a figure of the chip's schema, but [gyro] does not set it
+    ("testchip", 'datasheet = "none: figures chosen for tests"\n', '[sources]\n"accel.bits" = "never read"\n',
+     "[sources]", "accel.bits", "datasheet"),
+    ("testchip", 'placement = "wrist_left"\n', '[defaults.sources]\nodr_hz2 = "x"\n', "[defaults.sources]",
+     "odr_hz2", "odr_hz"),
+    ("testband", "range_g = 8\n", '[accel.sources]\nrange_gg = "x"\n', "[accel.sources]", "range_gg",
+     "range_g"),
+    ("testband", "drop_rate = 0.0\n", '[sources]\n"accel.noise_ug_per_rthzz" = "x"\n', "[sources]",
+     "accel.noise_ug_per_rthzz", "accel.noise_ug_per_rthz"),
+    ("testband", "drop_rate = 0.0\n", '[sources]\n"timing.jitter" = "x"\n', "[sources]", "timing.jitter",
+     "timing.jitter_us"),
+    ("testband", "drop_rate = 0.0\n", '[timing.sources]\njitter = "x"\n', "[timing.sources]", "jitter",
+     "jitter_us"),
+])
+def test_a_source_for_a_key_that_is_not_there_is_refused(profile_dir, capsys, file, anchor, added, table, key,
+                                                         allowed):
+    """A sources entry naming no key of its place (a misspelt figure, another section's, a figure the section
+    does not set) was kept unread: refused in one line naming the file, the table, the key and the keys that
+    may have sources; exit 2."""
+    from imuforge.cli import main
+
+    sub, text = ("chips", TEST_CHIP) if file == "testchip" else ("devices", TEST_DEVICE)
+    assert anchor in text
+    _write(profile_dir, sub, file, text.replace(anchor, anchor + added, 1))
+    with pytest.raises(ValidationError) as exc:
+        load_profile(file)
+    assert f"{file}.toml: {table}: source(s) for {key}, not " in str(exc.value)
+    assert allowed in exc.value.allowed.split(", ") and key not in exc.value.allowed.split(", ")
+    assert main(["profiles", "show", file]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and f"source(s) for {key}, not " in err
+
+
+def test_a_device_may_name_a_source_for_its_chips_figure(profile_dir):
+    """In a device's [accel.sources], a figure of its chip that the device does not override is not a stray
+    entry: its source is shown in place of the chip's (as before)."""
+    _write(profile_dir, "devices", "testband", TEST_DEVICE.replace(
+        "range_g = 8\n", 'range_g = 8\n[accel.sources]\nzero_g_offset_mg = "measured: unit 3"\n', 1))
+    assert load_profile("testband").sensors["accel"].sources["zero_g_offset_mg"] == "measured: unit 3"
+
+
 def test_a_figure_source_may_stand_in_the_devices_sources_and_shows_as_its_own(profile_dir, capsys):
     """`"accel.key"` in [sources] (the built-ins' form) is the figure's source too; configuration (chip,
     odr_hz, range_g, bandwidth_hz) needs none. `profiles show` prints the override's source, not the

@@ -39,19 +39,20 @@ def write_port_file(path, port: str) -> None:
     os.replace(tmp, path)
 
 
-def check_port_file(path) -> None:
-    """Refuse a ``--port-file`` the emulator could not write: a folder, or a file in a folder that does not
-    exist (checked before it listens, so nothing is announced that no file will name)."""
+def check_file_option(path, option: str, use: str) -> None:
+    """Refuse a file the emulator could never use (``--port-file`` it writes, ``--follow`` it reads): a
+    folder, or a file in a folder that does not exist. Checked before it listens, so nothing is announced that
+    no file will name and no wearer waits forever; a file not there yet in an existing folder is fine. ``use``
+    says what the file is for."""
     from pathlib import Path
 
     from imuforge.errors import ValidationError
 
     path = Path(path)
     if path.is_dir():
-        raise ValidationError(f"--port-file {path} is a folder",
-                              allowed="a file path (the port is written to it)")
+        raise ValidationError(f"{option} {path} is a folder", allowed=f"a file path ({use})")
     if not path.parent.is_dir():
-        raise ValidationError(f"--port-file {path}: the folder {path.parent} does not exist",
+        raise ValidationError(f"{option} {path}: the folder {path.parent} does not exist",
                               allowed="a file in an existing folder")
 
 

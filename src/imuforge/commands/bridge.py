@@ -103,7 +103,7 @@ def register(sub) -> None:
     p.add_argument("--follow", metavar="FILE",
                    help="the emulated wearer does the activity named in FILE (one name; change it while running, "
                    "e.g. `echo walking > FILE` or `capture --guided --cue-file FILE`); still activities are done "
-                   "still. Default activity: standing")
+                   "still. Default activity: standing. FILE may be written later, in a folder that exists")
     p.add_argument("--hil-model", help="export folder: the wearable also runs this model for `imuforge hil`")
     p.add_argument("--engine", default="auto", choices=["auto", "cgen", "tflm"],
                    help="--hil-model: what runs the model — the export's generated C compiled on this host (cgen), "
@@ -424,13 +424,14 @@ def _emulate_ranges() -> dict:
 
 def cmd_emulate(args) -> int:
     from imuforge.bridge import emulator as E
+    from imuforge.bridge.links import check_file_option
     from imuforge.sensors.profiles import load_profile
 
     check_numbers(args, _emulate_ranges())
     if args.port_file:
-        from imuforge.bridge.links import check_port_file
-
-        check_port_file(args.port_file)
+        check_file_option(args.port_file, "--port-file", "the port is written to it")
+    if args.follow:
+        check_file_option(args.follow, "--follow", "the wearer's activity is read from it")
     if args.ble:
         from imuforge.errors import require_extra
 

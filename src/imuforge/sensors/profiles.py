@@ -197,6 +197,7 @@ class HardwareProfile:
             out[k] = {
                 "chip": s.chip, "odr_hz": s.odr_hz, f"range_{unit}": s.range_si / conv, "bits": s.bits,
                 f"lsb_{unit}": s.lsb_si / conv, "bandwidth_hz": round(s.bandwidth_hz, 3),
+                "filter_order": s.filter_order,
                 f"noise_{unit}_per_rthz": s.noise_density_si / conv,
                 f"bias_sd_{unit}": s.bias_sd_si / conv,
             }
@@ -361,10 +362,15 @@ def _validate_chip(doc: dict, path: Path) -> None:
     for kind in SENSOR_KINDS:
         if kind in doc:
             _validate_chip_sensor(kind, _table(doc, kind, src), f"{src}: [{kind}]")
-    _check_keys(_table(doc, "defaults", src), CHIP_DEFAULT_KEYS, f"{src}: [defaults]")
+    defaults = _table(doc, "defaults", src)
+    _check_keys(defaults, CHIP_DEFAULT_KEYS, f"{src}: [defaults]")
     for kind in SENSOR_KINDS:  # the values are checked first, then the sources (as in a device)
         if kind in doc:
-            _chip_figure_sources(kind, doc[kind], f"{src}: [{kind}]")
+            _chip_figure_sources(kind, doc[kind], src)
+    _check_source_keys(src, "defaults", _table(defaults, "sources", f"{src}: [defaults]"),
+                       _keys_set(defaults), "a choice [defaults] sets")
+    _check_source_keys(src, "", _table(doc, "sources", src), _keys_set(doc) - {"name", "kind"},
+                       "a key this chip sets (a figure's source goes in [<sensor>.sources])")
 
 
 def _source_of(*texts: object) -> str | None:
@@ -372,11 +378,30 @@ def _source_of(*texts: object) -> str | None:
     return next((t for t in texts if isinstance(t, str) and t.strip()), None)
 
 
-def _chip_figure_sources(kind: str, sec: dict, where: str) -> None:
-    """Every figure of a chip file's ``[kind]`` section (:data:`CHIP_FIGURE_KEYS`) names its source in
-    ``[kind.sources]`` (docs/PROFILES.md), else :class:`ValidationError` naming the file, section and key."""
+def _keys_set(table: dict) -> set[str]:
+    """The keys a section sets that may have a source: its values, not its tables (``sources``, sections)."""
+    return {k for k, v in table.items() if not isinstance(v, dict) and k != "notes"}
+
+
+def _check_source_keys(src: str, table: str, sources: dict, sourced: set[str], what: str) -> None:
+    """Every entry of file ``src``'s sources table ``[table.sources]`` (``[sources]`` when ``table`` is empty)
+    names one of ``sourced``, the keys there that may have a source (``what`` says which): a misspelt or
+    stray entry is refused, not kept unread beside the figure it was meant for."""
+    unknown = sorted(set(sources) - sourced)
+    if unknown:
+        name = f"[{table}.sources]" if table else "[sources]"
+        raise ValidationError(f"source(s) for {', '.join(unknown)}, not {what}", source=f"{src}: {name}",
+                              allowed=", ".join(sorted(sourced)) or "no entries")
+
+
+def _chip_figure_sources(kind: str, sec: dict, src: str) -> None:
+    """Every figure of chip file ``src``'s ``[kind]`` section (:data:`CHIP_FIGURE_KEYS`) names its source in
+    ``[kind.sources]`` (docs/PROFILES.md), else :class:`ValidationError` naming the file, section and key;
+    ``[kind.sources]`` names nothing else (:func:`_check_source_keys`)."""
+    where, figures = f"{src}: [{kind}]", CHIP_FIGURE_KEYS[kind] & set(sec)
     sources = _table(sec, "sources", where)
-    for key in sorted(CHIP_FIGURE_KEYS[kind] & set(sec)):
+    _check_source_keys(src, kind, sources, figures, f"a figure [{kind}] sets")
+    for key in sorted(figures):
         if _source_of(sources.get(key)) is None:
             raise ValidationError(f"chip figure {shorten(sec[key])} names no source (every figure in a chip "
                                   "needs one)", source=f"{where} {key}",
@@ -639,6 +664,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
                    overrides: dict[str, dict[str, Any]], placement: str | None) -> HardwareProfile:
     """Sensors, timing and placement of a device document (its chips loaded by name as needed)."""
     sensors: dict[str, SensorModel] = {}
+    figures: dict[str, dict[str, Any]] = {}
     for k in SENSOR_KINDS:
         if k not in device:
             continue
@@ -653,7 +679,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         if k not in chip:
             raise ValidationError(f"[{k}] chip {chip_name!r} has no {k}", source=src,
                                   allowed=", ".join(s for s in SENSOR_KINDS if s in chip))
-        figures = {key: cfg[key] for key in DEVICE_FIGURE_KEYS[k] & set(cfg)}  # the file's, not the flags'
+        figures[k] = {key: cfg[key] for key in DEVICE_FIGURE_KEYS[k] & set(cfg)}  # the file's, not the flags'
         cfg.update(overrides.get(k, {}))
         try:
             sensors[k] = _sensor_model(k, chip_name, chip[k], cfg, src)
@@ -668,9 +694,6 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
                 allowed = _odr_choices(plain) or allowed
             raise ValidationError(exc.what, source=f"{flag} (profile {device['name']!r})",
                                   allowed=allowed) from None
-        # checked once the values are: a figure's own source replaces the chip's in the sensor's sources
-        own = _figure_sources(k, figures, cfg, chip_name, chip[k], device, src)
-        sensors[k] = replace(sensors[k], sources={**sensors[k].sources, **own})
     if not sensors:
         raise ValidationError("profile configures no sensor", source=src, allowed="[accel], [gyro], [mag]")
 
@@ -686,6 +709,11 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     else:  # fall back to the oscillator tolerance of the main sensor's chip
         main = next(iter(sensors.values()))
         clock_tol = float(chips[main.chip][main.kind].get("odr_tolerance_pct", 0.0)) * 1e4
+    # checked once the values are: a figure's own source replaces the chip's in the sensor's sources
+    _device_source_keys(device, t, {k: chips[s.chip][k] for k, s in sensors.items()}, src)
+    for k, s in sensors.items():
+        own = _figure_sources(k, figures[k], device[k], s.chip, chips[s.chip][k], device, src)
+        sensors[k] = replace(s, sources={**s.sources, **own})
     timing = Timing(clock_ppm=clock_ppm, clock_tolerance_ppm=clock_tol,
                     jitter_s=float(t.get("jitter_us", 0.0)) * 1e-6, drop_rate=float(t.get("drop_rate", 0.0)))
     placement_name = placement or device.get("default_placement", "wrist_left")
@@ -695,6 +723,21 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
                            sensors=sensors, timing=timing, default_placement=placement_name, path=path,
                            sources=dict(device.get("sources", {})))
+
+
+def _device_source_keys(device: dict, timing: dict, chip_secs: dict[str, dict], src: str) -> None:
+    """A device's sources tables ([<sensor>.sources], [timing.sources], [sources]) name only keys that may
+    have a source (:func:`_check_source_keys`): a key the section sets, or a figure of the section's chip."""
+    sourced = {k: _keys_set(device[k]) | (CHIP_FIGURE_KEYS[k] & set(sec)) for k, sec in chip_secs.items()}
+    sourced["timing"] = _keys_set(timing)
+    for k, keys in sourced.items():
+        where, table = f"{src}: [{k}]", timing if k == "timing" else device[k]
+        chip = f" or a figure of chip {table['chip']}" if k in chip_secs else ""
+        _check_source_keys(src, k, _table(table, "sources", where), keys, f"a key [{k}] sets{chip}")
+    anywhere = {f"{k}.{key}" for k, keys in sourced.items() for key in keys}
+    anywhere |= _keys_set(device) - {"name", "kind"}
+    _check_source_keys(src, "", _table(device, "sources", src), anywhere,
+                       'a key this device sets ("<section>.<key>" for a key of a section)')
 
 
 def _figure_sources(kind: str, figures: dict, cfg: dict, chip_name: str, chip_sec: dict, device: dict,
