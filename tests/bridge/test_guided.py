@@ -248,6 +248,11 @@ def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
     rc = main(["capture", "--guided", "--port", "loop://", "--activities", "standing", "--seconds", "5",
                "--out", str(tmp_path / "d")])
     assert rc == 2 and "--seconds-each" in capsys.readouterr().err
+    rc = main(["capture", "--guided", "--port", "loop://", "--activities", "standing", "--seconds-each", "2",
+               "--cue-file", str(tmp_path / "no" / "cue.txt"), "--out", str(tmp_path / "d")])
+    # refused before the device is opened or anything asked
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and f"the folder {tmp_path / 'no'} does not exist" in err[0]
     assert not (tmp_path / "d").exists()  # nothing half-written
 
 

@@ -349,6 +349,10 @@ def cmd_guided(args) -> int:
             else G.activities_from_model(args.model))
     plan = G.GuidedPlan(acts, args.seconds_each, args.countdown, args.retries)
     opts = _capture_options(args, plan.seconds_each, None)
+    if args.cue_file:  # before the device is opened: the first prompt would fail to write it
+        from imuforge.bridge.links import check_file_option
+
+        check_file_option(args.cue_file, "--cue-file", "the current activity is written to it")
     if args.port_file:
         from imuforge.bridge.links import wait_for_port_file
 
