@@ -77,9 +77,39 @@ def test_motion_refuses_a_non_empty_out_unless_overwrite(tmp_path, capsys):
     assert main(args) == 2
     assert "exists and is not empty; choose another --out or pass --overwrite" in one_line_error(capsys, "motion")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    assert main([*args, "--overwrite"]) == 0
+    assert main([*args, "--overwrite"]) == 2  # not even with --overwrite: keep.txt is not the command's
+    assert ("--out " + str(out) + " holds other files than a motion output (keep.txt) (allowed: a new or empty "
+            "folder, or an earlier motion output (with motions.json) to replace)") in one_line_error(capsys, "motion")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    assert main([*args, "--seed", "1"]) == 0
+    assert main([*args, "--overwrite"]) == 0  # its own earlier output is replaced
     assert sorted(p.name for p in out.iterdir()) == ["motions.json", "walking_000.motion.npz"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or old folder left
+
+
+def test_motion_overwrite_keeps_a_users_file_in_an_earlier_output(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out), "--overwrite"]
+    assert main([*args, "--profile", "metamotions"]) == 0
+    assert main(args) == 0  # an earlier output with --profile (motions/, a Dataset) is one of its own too
+    assert sorted(p.name for p in out.iterdir()) == ["motions.json", "walking_000.motion.npz"]
+    (out / "thesis.tex").write_text("mine")
+    assert main(args) == 2
+    assert "holds other files than a motion output (thesis.tex)" in one_line_error(capsys, "motion")
+    assert (out / "thesis.tex").read_text() == "mine" and len(list(out.iterdir())) == 3
+
+
+def test_motion_overwrite_of_the_current_folder_keeps_the_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", ".", "--overwrite"]
+    assert main(args) == 0 and main(args) == 0  # the current folder, then its own earlier output there
+    assert Path.cwd() == tmp_path and sorted(p.name for p in tmp_path.iterdir()) == [
+        "motions.json", "walking_000.motion.npz"]
+    (tmp_path / "thesis.tex").write_text("mine")
+    assert main(args) == 2
+    assert "holds other files than a motion output (thesis.tex)" in one_line_error(capsys, "motion")
+    assert (tmp_path / "thesis.tex").read_text() == "mine" and len(list(tmp_path.iterdir())) == 3
 
 
 def test_motion_fills_an_existing_empty_folder(tmp_path):
@@ -106,12 +136,12 @@ def test_a_failed_motion_run_leaves_no_out_folder(tmp_path, capsys, monkeypatch)
 
 def test_a_failed_overwrite_keeps_the_old_folder(tmp_path, capsys):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
+    assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert main(["motion", "--from", str(tmp_path / "missing.npy"), "--label", "walking", "--overwrite",
                  "--out", str(out)]) == 2
     one_line_error(capsys, "motion")
-    assert [p.name for p in out.iterdir()] == ["keep.txt"] and len(list(tmp_path.iterdir())) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and len(list(tmp_path.iterdir())) == 1
 
 
 def test_motion_does_not_echo_a_long_text_in_full(tmp_path, capsys):

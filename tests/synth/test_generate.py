@@ -198,6 +198,30 @@ def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):
         generate_corpus(other, out)
 
 
+def test_overwrite_replaces_only_an_earlier_corpus_never_other_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "thesis.tex").write_text("mine")
+    path = write_spec(tmp_path / "tiny.toml")
+    for out in (".", "d"):  # the current folder, and a folder of the user's
+        Path(out).mkdir(exist_ok=True)
+        (Path(out) / "notes.txt").write_text("mine")
+        assert main(["generate", str(path), "--out", out, "--overwrite"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "holds other files than a corpus (notes.txt" in err, err
+        assert (Path(out) / "notes.txt").read_text() == "mine" and (tmp_path / "thesis.tex").read_text() == "mine"
+    assert sorted(p.name for p in Path("d").iterdir()) == ["notes.txt"]
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["generate", str(path), "--out", "."]) == 0
+    other = write_spec(tmp_path / "other.toml", seed=4)
+    assert main(["generate", str(other), "--out", ".", "--overwrite"]) == 0  # its own corpus, in the cwd
+    assert Path.cwd() == work and json.loads(Path("manifest.json").read_text())["meta"]["spec"]["seed"] == 4
+    fresh = tmp_path / "fresh"
+    generate_corpus(load_spec(other), fresh)
+    assert shard_bytes_of(work) == shard_bytes_of(fresh)
+
+
 def test_failed_shards_are_retried_reported_and_made_on_the_next_run(spec, tmp_path, monkeypatch, capsys):
     import imuforge.synth.engine as engine
 

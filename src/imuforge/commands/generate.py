@@ -29,11 +29,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge.errors import ValidationError, check_range, require_extra
-    from imuforge.synth.corpus import generate_corpus
+    from imuforge.synth.corpus import check_corpus_out, generate_corpus, make_plan
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
-    _notes(spec)
+    plan = make_plan(spec)
+    check_corpus_out(args.out, plan, overwrite=args.overwrite)  # before any line is printed or file written
+    _notes(spec, plan)
     if args.workers is not None:
         check_range("--workers", args.workers, 1, 1024)
     check_range("--retries", args.retries, 0, 10)
@@ -64,12 +66,9 @@ def run(args) -> int:
     return 0
 
 
-def _notes(spec) -> None:
+def _notes(spec, plan) -> None:
     """Notes (stderr) on what the spec's texts were read as, and on devices on an arm that key frames keep
     still."""
-    from imuforge.synth.corpus import make_plan
-
-    plan = make_plan(spec)
     first_text = len(spec.activities)
     for i, text in enumerate(spec.texts):
         src = plan.sources[first_text + i]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from imuforge._folders import check_replaceable
 from imuforge.commands._options import (
     add_device_overrides,
     add_label_options,
@@ -71,6 +72,10 @@ def register(sub) -> None:
 SECONDS_RANGE = (1.0, 3600.0)
 N_RANGE = (1, 10_000)
 FPS_RANGE = (5.0, 1000.0)
+#: what an earlier motion output holds (--overwrite replaces nothing else): motions, their list and, with
+#: --profile, the motions/ folder beside the Dataset's manifest and recordings
+MOTION_MARKER = ("motions.json", "motions/motions.json")
+MOTION_FILES = ("*.motion.npz", "motions.json", "motions", "manifest.json", "*.imu.parquet")
 #: frames (seconds × fps) of one motion: an hour at 100 Hz, about half a GB of joint data in memory
 MAX_FRAMES = 360_000
 
@@ -113,6 +118,8 @@ def _check_args(args) -> list | None:
         raise ValidationError(f"{shorten(args.text)} is a file, not a description",
                               allowed=f"imuforge motion --from {args.text} --label ACTIVITY --out DIR")
     check_new_folder(args.out, "--out", overwrite=args.overwrite)
+    if args.overwrite:
+        check_replaceable(args.out, "--out", what="motion output", marker=MOTION_MARKER, own=MOTION_FILES)
     device = [f"--{o.replace('_', '-')}" for o in ("placement", "odr", "range_g", "range_dps")
               if getattr(args, o, None) is not None]
     if device and not args.profile:  # they would be ignored: without a device there is nothing to simulate
@@ -155,7 +162,8 @@ def staged_folder(out: Path) -> Iterator[Path]:
     """A fresh folder beside ``out`` to write into; it replaces ``out`` only if the block succeeds.
 
     On any failure (including Ctrl-C) the staging folder, and parent folders made for it, are
-    removed: a failed run leaves nothing behind, and a replaced ``out`` is swapped in whole.
+    removed: a failed run leaves nothing behind. An existing ``out`` keeps its folder (it may be the current
+    one) and gets the new entries in place of its own.
     """
     final = out.resolve()
     missing = [a for a in final.parents if not a.exists()]
@@ -173,15 +181,18 @@ def staged_folder(out: Path) -> Iterator[Path]:
             except OSError:
                 break
         raise
-    if final.is_dir() and not any(final.iterdir()):  # an empty folder the user made (maybe the cwd): fill it
-        for entry in stage.iterdir():
-            os.rename(entry, final / entry.name)
-        stage.rmdir()
+    if not final.exists():
+        os.rename(stage, final)
         return
+    # an empty folder the user made, or (--overwrite) an earlier output, maybe the current folder: the folder
+    # stays, its entries (the caller checked they are its own) are set aside, then replaced
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():  # --overwrite: swap the whole folder
-        os.rename(final, old)
-    os.rename(stage, final)
+    old.mkdir()
+    for entry in final.iterdir():
+        os.rename(entry, old / entry.name)
+    for entry in stage.iterdir():
+        os.rename(entry, final / entry.name)
+    stage.rmdir()
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from imuforge._folders import check_replaceable
 from imuforge.errors import ValidationError, require_extra
 from imuforge.export.card import (
     CardData,
@@ -188,9 +189,7 @@ def check_export_out(out: Path, run_path: Path) -> None:
     if r in o.parents:
         raise ValidationError(f"--out {out} is inside the run folder {run_path}",
                               allowed="a folder of its own, outside the run")
-    if o.exists() and (not o.is_dir() or (any(o.iterdir()) and not (o / "card.json").is_file())):
-        raise ValidationError(f"--out {out} holds other files than an export",
-                              allowed="a new or empty folder, or an earlier export (with card.json) to replace")
+    check_replaceable(out, "--out", what="export", marker=("card.json",))
 
 
 def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:

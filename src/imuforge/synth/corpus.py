@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imuforge._folders import check_replaceable
 from imuforge.errors import ValidationError
 from imuforge.synth import (
     Profiles,
@@ -38,6 +39,9 @@ from imuforge.synth import (
 from imuforge.synth.spec import CorpusSpec
 
 PROGRESS = ".progress"
+#: what an earlier corpus folder holds (--overwrite deletes nothing else): see the layout above
+CORPUS_MARKER = ("manifest.json", f"{PROGRESS}/spec.json")
+CORPUS_FILES = ("manifest.json", "shard-*.parquet", "*.tmp", PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -177,15 +181,9 @@ class CorpusFolder:
     def open(cls, path: Path, plan: Plan, *, overwrite: bool = False) -> CorpusFolder:
         """Start a new folder, or resume one holding the same spec (finished shards verified by sha256)."""
         path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise ValidationError(f"--out {path} is a file", allowed="a new folder, or one this spec was written to")
-        previous = _previous_plan(path)
-        if path.is_dir() and any(path.iterdir()) and previous != plan.to_dict():
-            if not overwrite:
-                what = (f"a corpus of another spec ({_what_differs(previous, plan.to_dict())})"
-                        if previous is not None else "other files")
-                raise FileExistsError(f"{path} holds {what}; choose another --out or pass --overwrite")
-            shutil.rmtree(path)
+        if check_corpus_out(path, plan, overwrite=overwrite):
+            for entry in path.iterdir():  # its own files only (checked); the folder stays (it may be the cwd)
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         (path / PROGRESS).mkdir(parents=True, exist_ok=True)
         for tmp in path.glob("*.tmp"):  # a shard or record cut off by a kill
             tmp.unlink()
@@ -238,6 +236,23 @@ class CorpusFolder:
         ds._write_manifest()
         shutil.rmtree(self.path / PROGRESS, ignore_errors=True)
         return self.path / "manifest.json"
+
+
+def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool:
+    """Refuse an ``--out`` the run may not write (before any work); True: it holds an earlier corpus of
+    another spec that ``overwrite`` replaces (a folder holding other files is never replaced)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValidationError(f"--out {path} is a file", allowed="a new folder, or one this spec was written to")
+    previous = _previous_plan(path)
+    if not (path.is_dir() and any(path.iterdir()) and previous != plan.to_dict()):
+        return False
+    if not overwrite:
+        what = (f"a corpus of another spec ({_what_differs(previous, plan.to_dict())})"
+                if previous is not None else "other files")
+        raise FileExistsError(f"{path} holds {what}; choose another --out or pass --overwrite")
+    check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
+    return True
 
 
 def _previous_plan(path: Path) -> dict[str, Any] | None:
