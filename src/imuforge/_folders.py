@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -27,3 +29,18 @@ def check_replaceable(out: Path, option: str, *, what: str, marker: tuple[str, .
         raise ValidationError(f"{option} {out} holds other files than {a} {what}{named}",
                               allowed=f"a new or empty folder, or an earlier {what} (with {marker[0]}) "
                                       "to replace")
+
+
+def replace_entries(out: Path, stage: Path) -> None:
+    """Move the entries of ``stage`` into the existing folder ``out`` in place of its own (checked by
+    :func:`check_replaceable`), which are set aside first and deleted last; ``stage`` is removed. The folder
+    itself stays: it may be the current one."""
+    out = Path(out).resolve()
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    old.mkdir()
+    for entry in out.iterdir():
+        os.rename(entry, old / entry.name)
+    for entry in Path(stage).iterdir():  # a move: the stage may be on another file system (a temp folder)
+        shutil.move(str(entry), str(out / entry.name))
+    Path(stage).rmdir()
+    shutil.rmtree(old, ignore_errors=True)

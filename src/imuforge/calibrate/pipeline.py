@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from imuforge._folders import check_replaceable, replace_entries
 from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment, estimate_alignment,
                                       fit_alignment)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
@@ -51,6 +52,9 @@ from imuforge.sensors.placement import sites_apart
 from imuforge.units import GROUP_OF_SENSOR
 
 GRAVITY_MODES = ("auto", "keep", "remove")
+#: what a calibrate output holds (calibrate writes into, and --overwrite replaces, nothing else); see calibrate
+CALIBRATE_FILES = ("dataset", "report.json", "report.md", "report.html", "plots", "*-fitted.toml", "fit.json",
+                   "alignment.json", "mapping.json")
 
 #: A gravity direction still this far apart (degrees) after alignment is worth a warning.
 GRAVITY_RESIDUAL_DEG = 15.0
@@ -295,9 +299,10 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     if out.exists() and not out.is_dir():
         raise ValidationError(f"--out {out} is a file, not a folder",
                               allowed="a new folder, or an existing calibrate output folder")
+    check_replaceable(out, "--out", what="calibrate output", marker=("report.json",), own=CALIBRATE_FILES)
     ds_path = out / "dataset"
-    if ds_path.exists() and any(ds_path.iterdir()) and not overwrite:
-        raise FileExistsError(f"{ds_path} exists; choose another --out or pass --overwrite")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} holds an earlier calibrate output; choose another --out or pass --overwrite")
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent if out.parent.is_dir() else None))
@@ -307,13 +312,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
                                  match_rate=match_rate, seed=seed, plots=plots, align_mode=align_mode,
                                  map_source=map_source, match_range=match_range)
         out.mkdir(parents=True, exist_ok=True)
-        for item in sorted(stage.iterdir()):  # success: move the outputs into place
-            target = out / item.name
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            elif target.exists() or target.is_symlink():
-                target.unlink()
-            shutil.move(str(item), str(target))
+        replace_entries(out, stage)  # success: this run's outputs in place of an earlier run's (all of them)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     result.out, result.dataset = out, ds_path

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from imuforge._folders import check_replaceable
+from imuforge._folders import check_replaceable, replace_entries
 from imuforge.commands._options import (
     add_device_overrides,
     add_label_options,
@@ -184,16 +184,7 @@ def staged_folder(out: Path) -> Iterator[Path]:
     if not final.exists():
         os.rename(stage, final)
         return
-    # an empty folder the user made, or (--overwrite) an earlier output, maybe the current folder: the folder
-    # stays, its entries (the caller checked they are its own) are set aside, then replaced
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    old.mkdir()
-    for entry in final.iterdir():
-        os.rename(entry, old / entry.name)
-    for entry in stage.iterdir():
-        os.rename(entry, final / entry.name)
-    stage.rmdir()
-    shutil.rmtree(old, ignore_errors=True)
+    replace_entries(final, stage)  # an empty folder the user made, or (--overwrite) an earlier output
 
 
 def _list_activities() -> int:
