@@ -69,6 +69,14 @@ def test_motion_schedule_seconds_are_checked(tmp_path, capsys):
     assert "total duration" in one_line_error(capsys, "motion")
 
 
+@pytest.mark.parametrize("text", [[], [""], ["  "]])
+def test_motion_without_a_description_is_refused_in_one_line(tmp_path, capsys, text):
+    assert main(["motion", *text, "--n", "1", "--out", str(tmp_path / "m")]) == 2
+    assert ("no motion to make: the description is missing or empty (allowed: a description, --schedule, "
+            "--from FILE, or --list)") in one_line_error(capsys, "motion")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_motion_refuses_a_non_empty_out_unless_overwrite(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()

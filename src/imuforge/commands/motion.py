@@ -108,6 +108,9 @@ def _check_args(args) -> list | None:
     """Every option checked before anything is written; returns the parsed --schedule (or None)."""
     if args.out is None:
         raise ValidationError("--out is required", allowed="an output folder")
+    if not (args.text or "").strip() and args.schedule is None and args.source is None:
+        raise ValidationError("no motion to make: the description is missing or empty",
+                              allowed="a description, --schedule, --from FILE, or --list")
     check_range("--n", args.n, *N_RANGE)
     check_range("--fps", args.fps, *FPS_RANGE, unit="Hz")
     if args.seconds is not None:
@@ -250,7 +253,6 @@ def _make_motions(args, items: list | None) -> list:
     if args.source is not None and _is_keyframed(args.source):
         return _keyframed_motions(args)
     if args.source is not None:
-        from imuforge.errors import ValidationError
         from imuforge.motion.importers import load_motion_file
 
         if args.source.is_dir():  # the command takes one more kind than the library's motion files: .toml
@@ -264,8 +266,6 @@ def _make_motions(args, items: list | None) -> list:
 
         return [(f"schedule_{i:03d}", schedule(items, fps=args.fps, rng=[args.seed, i]), f"schedule_{i:03d}")
                 for i in progress(range(args.n), desc="motions", unit="motion")]
-    if not args.text:
-        raise ValidationError("give a description, --schedule, --from or --list")
     from imuforge.synth import person_motion, source_key
 
     specs = _text_specs(args)
