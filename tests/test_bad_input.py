@@ -77,6 +77,18 @@ def test_motion_without_a_description_is_refused_in_one_line(tmp_path, capsys, t
     assert list(tmp_path.iterdir()) == []
 
 
+def test_motion_from_an_imported_file_refuses_n(tmp_path, capsys):
+    out = tmp_path / "a"
+    assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 0
+    src = tmp_path / "a" / "walking_000.motion.npz"
+    assert main(["motion", "--from", str(src), "--n", "3", "--out", str(tmp_path / "b")]) == 2
+    assert ("--n 3 with --from walking_000.motion.npz: an imported file is one motion (allowed: --from "
+            "walking_000.motion.npz without --n, or key frames (.toml) for --n people)"
+            ) in one_line_error(capsys, "motion")
+    assert not (tmp_path / "b").exists()
+    assert main(["motion", "--from", str(src), "--out", str(tmp_path / "b")]) == 0
+
+
 def test_motion_refuses_a_non_empty_out_unless_overwrite(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
@@ -86,8 +98,9 @@ def test_motion_refuses_a_non_empty_out_unless_overwrite(tmp_path, capsys):
     assert "exists and is not empty; choose another --out or pass --overwrite" in one_line_error(capsys, "motion")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert main([*args, "--overwrite"]) == 2  # not even with --overwrite: keep.txt is not the command's
-    assert ("--out " + str(out) + " holds other files than a motion output (keep.txt) (allowed: a new or empty "
-            "folder, or an earlier motion output (with motions.json) to replace)") in one_line_error(capsys, "motion")
+    assert ("--out " + str(out) + " holds other files than a motion output (keep.txt) (allowed: a new or "
+            "empty folder, or an earlier motion output (with motions.json) to replace)"
+            ) in one_line_error(capsys, "motion")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     (out / "keep.txt").unlink()
     assert main([*args, "--seed", "1"]) == 0

@@ -135,6 +135,10 @@ def _check_args(args) -> list | None:
             raise ValidationError(f"{', '.join(extra)} with --from {args.source.name}: a key-framed activity "
                                   "names itself (its label) and is its own motion source",
                                   allowed=f"--from {args.source.name} alone (edit 'label' in the file)")
+    if args.source is not None and not _is_keyframed(args.source) and args.n > 1:
+        raise ValidationError(f"--n {args.n} with --from {args.source.name}: an imported file is one motion",
+                              allowed=f"--from {args.source.name} without --n, "
+                                      "or key frames (.toml) for --n people")
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule)
