@@ -87,7 +87,7 @@ def test_calibrate_bad_input_names_the_problem(tmp_path, capsys):
     assert "no such synthetic file or folder" in capsys.readouterr().err
 
 
-def test_calibrate_overwrite_leaves_only_this_runs_files_and_never_takes_a_foreign_folder(data, tmp_path, capsys):
+def test_calibrate_overwrite_leaves_only_this_runs_files_never_a_foreign_folder(data, tmp_path, capsys):
     root, _, still = data
     still_file = still.save(tmp_path / "desk.imu.parquet")
     out = tmp_path / "cal"
@@ -95,17 +95,19 @@ def test_calibrate_overwrite_leaves_only_this_runs_files_and_never_takes_a_forei
     assert main([*base, "--real", str(still_file), "--fit-profile"]) == 0
     assert (out / "fit.json").exists() and (out / "smartwatch-wrist-fitted.toml").exists()
     assert main([*base, "--real", str(root / "real"), "--align"]) == 2  # no --overwrite: refused
-    assert "holds an earlier calibrate output; choose another --out or pass --overwrite" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds an earlier calibrate output; choose another --out or pass --overwrite" in err
     assert main([*base, "--real", str(root / "real"), "--align", "--overwrite"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["alignment.json", "dataset", "report.html", "report.json",
-                                                    "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["alignment.json", "dataset", "report.html",
+                                                    "report.json", "report.md"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     for folder in (tmp_path / "mine", out):  # a user's folder; an earlier output with a user's file in it
         folder.mkdir(exist_ok=True)
-        (folder / "report.md").write_text("mine") if folder != out else (out / "thesis.tex").write_text("mine")
+        (folder / ("report.md" if folder != out else "thesis.tex")).write_text("mine")
         before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
         for extra in ([], ["--overwrite"]):
-            assert main([*base[:-3], "--out", str(folder), "--no-plots", "--real", str(root / "real"), *extra]) == 2
+            args = [*base[:-3], "--out", str(folder), "--no-plots", "--real", str(root / "real"), *extra]
+            assert main(args) == 2
             err = capsys.readouterr().err.strip()
             assert "holds other files than a calibrate output (" in err and len(err.splitlines()) == 1, err
             assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before

@@ -208,7 +208,8 @@ def test_overwrite_replaces_only_an_earlier_corpus_never_other_files(tmp_path, c
         assert main(["generate", str(path), "--out", out, "--overwrite"]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "holds other files than a corpus (notes.txt" in err, err
-        assert (Path(out) / "notes.txt").read_text() == "mine" and (tmp_path / "thesis.tex").read_text() == "mine"
+        assert (Path(out) / "notes.txt").read_text() == "mine"
+        assert (tmp_path / "thesis.tex").read_text() == "mine"
     assert sorted(p.name for p in Path("d").iterdir()) == ["notes.txt"]
     work = tmp_path / "work"
     work.mkdir()

@@ -52,7 +52,7 @@ from imuforge.sensors.placement import sites_apart
 from imuforge.units import GROUP_OF_SENSOR
 
 GRAVITY_MODES = ("auto", "keep", "remove")
-#: what a calibrate output holds (calibrate writes into, and --overwrite replaces, nothing else); see calibrate
+#: what a calibrate output holds (calibrate writes into, and --overwrite replaces, nothing else)
 CALIBRATE_FILES = ("dataset", "report.json", "report.md", "report.html", "plots", "*-fitted.toml", "fit.json",
                    "alignment.json", "mapping.json")
 
@@ -302,7 +302,8 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     check_replaceable(out, "--out", what="calibrate output", marker=("report.json",), own=CALIBRATE_FILES)
     ds_path = out / "dataset"
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} holds an earlier calibrate output; choose another --out or pass --overwrite")
+        raise FileExistsError(f"{out} holds an earlier calibrate output; choose another --out "
+                              "or pass --overwrite")
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent if out.parent.is_dir() else None))

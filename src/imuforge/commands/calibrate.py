@@ -55,8 +55,8 @@ def register(sub) -> None:
                    help="do not clip synthetic data to the full scale the capture saturates at (if it does)")
     p.add_argument("--seed", type=int, default=0, help="seed of the added noise and the two-sample test")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--overwrite", action="store_true", help="replace an earlier calibrate output in --out (never a folder "
-                   "holding other files)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier calibrate output in --out (never a folder holding other files)")
     p.set_defaults(func=run)
 
 

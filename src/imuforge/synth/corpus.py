@@ -243,7 +243,8 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
     another spec that ``overwrite`` replaces (a folder holding other files is never replaced)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ValidationError(f"--out {path} is a file", allowed="a new folder, or one this spec was written to")
+        raise ValidationError(f"--out {path} is a file",
+                              allowed="a new folder, or one this spec was written to")
     previous = _previous_plan(path)
     if not (path.is_dir() and any(path.iterdir()) and previous != plan.to_dict()):
         return False
