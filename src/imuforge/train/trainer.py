@@ -18,7 +18,7 @@ import numpy as np
 from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
-from imuforge.errors import ValidationError, check_range
+from imuforge.errors import ValidationError, check_range, check_seed
 from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
@@ -86,6 +86,7 @@ class TrainConfig:
             raise ValidationError(f"--patience must be >= 0, got {self.patience}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValidationError(f"--val-fraction must be in (0, 1), got {self.val_fraction}")
+        check_seed(self.seed)
         check_range("--window-s", self.window_s, 0.01, 3600.0, unit="s")
         check_range("--stride-s", self.stride_s, 0.001, 3600.0, unit="s")
         check_range("--rate", self.rate_hz, 0.1, 100_000.0, unit="Hz")
@@ -108,6 +109,8 @@ class TrainConfig:
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow ops deterministic."""
     import tensorflow as tf
+
+    check_seed(seed, "seed")
 
     tf.keras.utils.set_random_seed(int(seed))
     try:
