@@ -395,9 +395,12 @@ def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
     ("--window-s", "0", "--window-s = 0.0 is out of range (allowed: 0.01 … 3600 s)"),
     ("--stride-s", "-1", "--stride-s = -1.0 is out of range"),
     ("--rate", "nan", "--rate = nan is out of range"),
-    ("--epochs", "0", "--epochs must be >= 1, got 0"),
-    ("--batch-size", "0", "--batch-size must be >= 1, got 0"),
-    ("--width", "0", "--width must be >= 1, got 0"),
+    ("--epochs", "0", "--epochs = 0 is out of range (allowed: 1 … 10000)"),
+    ("--batch-size", "0", "--batch-size = 0 is out of range (allowed: 1 … 16384)"),
+    ("--width", "0", "--width = 0 is out of range (allowed: 1 … 512)"),
+    ("--width", "100000", "--width = 100000 is out of range (allowed: 1 … 512)"),  # was a TensorFlow OOM
+    ("--real-weight", "nan", "--real-weight must be > 0, got nan (allowed: a finite number > 0)"),  # trained
+    ("--real-weight", "inf", "--real-weight must be > 0, got inf (allowed: a finite number > 0)"),
     ("--patience", "-1", "--patience must be >= 0, got -1"),
     ("--val-fraction", "1.5", "--val-fraction must be in (0, 1), got 1.5"),
     ("--real-weight", "0", "--real-weight must be > 0, got 0.0"),
