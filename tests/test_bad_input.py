@@ -391,6 +391,19 @@ def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_train_labels_none_of_the_data_hold_name_the_labels_there(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=4.0)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--labels", "flying",
+                 "--window-s", "1", "--stride-s", "1", "--epochs", "1"]) == 2
+    err = one_line_error(capsys, "train")  # it said: no labelled windows … recordings longer than 1 s
+    assert "--labels flying: no window of the data holds it (allowed: labels the data hold: " in err
+    assert "walking" in err and "longer than" not in err and not out.exists()
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--window-s", "0", "--window-s = 0.0 is out of range (allowed: 0.01 … 3600 s)"),
     ("--stride-s", "-1", "--stride-s = -1.0 is out of range"),

@@ -265,15 +265,17 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
                        init: Run | None, notes: list[str] | None = None, *,
                        is_val: np.ndarray | None = None) -> _Pool:
     """The pool of windows (in memory, or streamed: train/stream.py) with its label order fixed."""
-    if len(windows) == 0:
-        raise ValidationError("no labelled windows in the data",
-                              allowed=f"recordings longer than {config.window_s} s with label segments")
     found = np.unique(windows.labels.astype(str)).tolist()
+    if len(windows) == 0:  # --labels none of the data hold first: the labels that are there, not a length
+        found = sorted({lab for s in summaries for lab in s.get("duration_per_label_s", {})})
+        if not config.labels or not set(config.labels) - set(found):
+            raise ValidationError("no labelled windows in the data",
+                                  allowed=f"recordings longer than {config.window_s} s with label segments")
     asked = [lab for lab in (config.labels or []) if lab not in found]
     if asked:  # a --labels entry the data never show would otherwise just be left out of the model
         raise ValidationError(f"--labels {', '.join(asked)}: no window of the data holds "
                               + ("it" if len(asked) == 1 else "them"),
-                              allowed="labels the data hold: " + ", ".join(found))
+                              allowed="labels the data hold: " + (", ".join(found) or "none"))
     if init is not None:
         unknown = sorted(set(found) - set(init.labels))
         if unknown:
