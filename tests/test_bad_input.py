@@ -447,7 +447,7 @@ def test_train_refuses_an_out_that_is_a_file(tmp_path, capsys):
     make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
     (tmp_path / "spec.toml").write_text("mine")
     assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "spec.toml")]) == 2
-    assert "is a file (allowed: a new or empty folder for the run)" in one_line_error(capsys, "train")
+    assert "is a file (allowed: a new or empty folder" in one_line_error(capsys, "train")
     assert (tmp_path / "spec.toml").read_text() == "mine"
 
 

@@ -179,10 +179,15 @@ def _augmentation_of(run_path: str):
 
 
 def cmd_train(args) -> int:
+    from pathlib import Path
+
+    from imuforge.commands.motion import check_new_folder, staged_folder
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import ValidationError, require_extra
     from imuforge.train.augment import Augmentation
 
+    out = Path(args.out)
+    check_new_folder(out, overwrite=args.overwrite)  # before TensorFlow starts
     auto = args.augment.strip().lower() == "auto"
     try:
         aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
@@ -212,7 +217,11 @@ def cmd_train(args) -> int:
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)
-    run = train(cfg, args.out, overwrite=args.overwrite)
+    with staged_folder(out) as stage:  # --overwrite: only this run's files (no old eval/); a failure: no folder
+        train(cfg, stage)
+    from imuforge.train.run import load_run
+
+    run = load_run(out)
     m = run.json("metrics.json")
     h = run.json("history.json")
     d = run.json("data.json")
