@@ -284,11 +284,30 @@ def test_devices_ble_timeout_0_skips_the_scan(capsys):
     (["--clock-ppm", "1e9"], "--clock-ppm = 1000000000.0 is out of range (allowed: -10000 … 10000 ppm)"),
     (["--clock-ppm", "nan"], "--clock-ppm = nan is out of range"),
     (["--drop-rate", "2"], "--drop-rate = 2.0 is out of range (allowed: 0 … 1)"),
+    (["--schedule", "walking:1e9"],  # was a numpy MemoryError traceback; motion --seconds' range
+     "--schedule item 'walking:1e9': seconds = 1000000000.0 is out of range (allowed: 1 … 3600 s)"),
+    (["--schedule", "walking:0,standing:5"], "seconds = 0.0 is out of range (allowed: 1 … 3600 s)"),
+    (["--schedule", "walking:3000,standing:3000"], "--schedule lasts 6000 s in all, too long to hold in memory "
+     "(allowed: durations of 1 … 3600 s, up to 3600 s in all)"),
+    (["--schedule", "walking:x"], "--schedule item 'walking:x': seconds must be a number"),
 ])
 def test_emulate_numbers_out_of_range_are_refused_before_it_listens(tmp_path, capsys, options, message):
     port_file = tmp_path / "port"
     assert main(["emulate", *options, "--port-file", str(port_file)]) == 2
     assert message in one_line_error(capsys, "emulate")
+    assert not port_file.exists()
+
+
+@pytest.mark.parametrize("options, source", [
+    ([], "desk"), (["--source", "formula"], "formula"), (["--hil-model", "EXPORT"], "desk"),
+])
+def test_emulate_placement_nothing_uses_is_refused_not_ignored(tmp_path, capsys, options, source):
+    port_file = tmp_path / "port"
+    options = [str(tmp_path) if o == "EXPORT" else o for o in options]
+    assert main(["emulate", *options, "--placement", "elbow", "--port-file", str(port_file)]) == 2
+    err = one_line_error(capsys, "emulate")
+    assert f"--placement with the {source} source: --placement says where the wearer" in err
+    assert "(allowed: --schedule … --placement …, --follow FILE --placement …, or leave out --placement)" in err
     assert not port_file.exists()
 
 
