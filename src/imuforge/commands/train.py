@@ -71,8 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"windows per optimizer step (default 64, {most['--batch-size']})")
     p.add_argument("--patience", type=int, default=6, help="early-stopping patience (epochs; default 6)")
     p.add_argument("--val-fraction", type=float, default=0.2,
-                   help="share held out for validation (default 0.2): of the subjects (more, up to half, when that "
-                   "gives every label a validation subject), or with one real "
+                   help="share held out for validation (default 0.2): of the subjects (more, up to half, "
+                   "when that gives every label a validation subject), or with one real "
                    "person the last share of each recording's labels in time (docs/TRAINING.md)")
     p.add_argument("--real-weight", type=float, default=1.0,
                    help="sample-weight multiplier of real windows (a finite number > 0; default 1)")
