@@ -287,7 +287,8 @@ def test_devices_ble_timeout_0_skips_the_scan(capsys):
     (["--schedule", "walking:1e9"],  # was a numpy MemoryError traceback; motion --seconds' range
      "--schedule item 'walking:1e9': seconds = 1000000000.0 is out of range (allowed: 1 … 3600 s)"),
     (["--schedule", "walking:0,standing:5"], "seconds = 0.0 is out of range (allowed: 1 … 3600 s)"),
-    (["--schedule", "walking:3000,standing:3000"], "--schedule lasts 6000 s in all, too long to hold in memory "
+    (["--schedule", "walking:3000,standing:3000"],
+     "--schedule lasts 6000 s in all, too long to hold in memory "
      "(allowed: durations of 1 … 3600 s, up to 3600 s in all)"),
     (["--schedule", "walking:x"], "--schedule item 'walking:x': seconds must be a number"),
 ])
@@ -307,7 +308,8 @@ def test_emulate_placement_nothing_uses_is_refused_not_ignored(tmp_path, capsys,
     assert main(["emulate", *options, "--placement", "elbow", "--port-file", str(port_file)]) == 2
     err = one_line_error(capsys, "emulate")
     assert f"--placement with the {source} source: --placement says where the wearer" in err
-    assert "(allowed: --schedule … --placement …, --follow FILE --placement …, or leave out --placement)" in err
+    assert ("(allowed: --schedule … --placement …, --follow FILE --placement …, or leave out --placement)"
+            in err)
     assert not port_file.exists()
 
 

@@ -48,6 +48,7 @@ def test_check_seed_and_the_library():
 def test_a_spec_seed_uses_the_same_range():
     from imuforge.synth.spec import CorpusSpec
 
-    CorpusSpec.from_dict({"name": "c", "seed": SEED_MAX, "activities": ["walking"], "profiles": ["metamotions"]})
+    CorpusSpec.from_dict({"name": "c", "seed": SEED_MAX, "activities": ["walking"],
+                          "profiles": ["metamotions"]})
     with pytest.raises(ValidationError, match="2147483647"):
         CorpusSpec.from_dict({"name": "c", "seed": SEED_MAX + 1, "activities": ["walking"]})

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if getattr(args, "seed", None) is not None:  # every command's --seed: one range, checked before any work
+        if getattr(args, "seed", None) is not None:  # every command's --seed: one range, before any work
             check_seed(args.seed)
         return int(args.func(args) or 0)
     except ImuforgeError as exc:

@@ -218,7 +218,7 @@ def cmd_train(args) -> int:
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)
-    with staged_folder(out) as stage:  # --overwrite: only this run's files (no old eval/); a failure: no folder
+    with staged_folder(out) as stage:  # --overwrite: only this run's files (no old eval/); failed: no folder
         train(cfg, stage)
     from imuforge.train.run import load_run
 
