@@ -335,11 +335,32 @@ def test_devices_ble_timeout_0_skips_the_scan(capsys):
     (["--clock-ppm", "1e9"], "--clock-ppm = 1000000000.0 is out of range (allowed: -10000 … 10000 ppm)"),
     (["--clock-ppm", "nan"], "--clock-ppm = nan is out of range"),
     (["--drop-rate", "2"], "--drop-rate = 2.0 is out of range (allowed: 0 … 1)"),
+    (["--schedule", "walking:1e9"],  # was a numpy MemoryError traceback; motion --seconds' range
+     "--schedule item 'walking:1e9': seconds = 1000000000.0 is out of range (allowed: 1 … 3600 s)"),
+    (["--schedule", "walking:0,standing:5"], "seconds = 0.0 is out of range (allowed: 1 … 3600 s)"),
+    (["--schedule", "walking:3000,standing:3000"],
+     "--schedule lasts 6000 s in all, too long to hold in memory "
+     "(allowed: durations of 1 … 3600 s, up to 3600 s in all)"),
+    (["--schedule", "walking:x"], "--schedule item 'walking:x': seconds must be a number"),
 ])
 def test_emulate_numbers_out_of_range_are_refused_before_it_listens(tmp_path, capsys, options, message):
     port_file = tmp_path / "port"
     assert main(["emulate", *options, "--port-file", str(port_file)]) == 2
     assert message in one_line_error(capsys, "emulate")
+    assert not port_file.exists()
+
+
+@pytest.mark.parametrize("options, source", [
+    ([], "desk"), (["--source", "formula"], "formula"), (["--hil-model", "EXPORT"], "desk"),
+])
+def test_emulate_placement_nothing_uses_is_refused_not_ignored(tmp_path, capsys, options, source):
+    port_file = tmp_path / "port"
+    options = [str(tmp_path) if o == "EXPORT" else o for o in options]
+    assert main(["emulate", *options, "--placement", "elbow", "--port-file", str(port_file)]) == 2
+    err = one_line_error(capsys, "emulate")
+    assert f"--placement with the {source} source: --placement says where the wearer" in err
+    assert ("(allowed: --schedule … --placement …, --follow FILE --placement …, or leave out --placement)"
+            in err)
     assert not port_file.exists()
 
 
@@ -442,13 +463,29 @@ def test_train_labels_the_data_never_show_are_refused(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_train_labels_none_of_the_data_hold_name_the_labels_there(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=4.0)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--labels", "flying",
+                 "--window-s", "1", "--stride-s", "1", "--epochs", "1"]) == 2
+    err = one_line_error(capsys, "train")  # it said: no labelled windows … recordings longer than 1 s
+    assert "--labels flying: no window of the data holds it (allowed: labels the data hold: " in err
+    assert "walking" in err and "longer than" not in err and not out.exists()
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--window-s", "0", "--window-s = 0.0 is out of range (allowed: 0.01 … 3600 s)"),
     ("--stride-s", "-1", "--stride-s = -1.0 is out of range"),
     ("--rate", "nan", "--rate = nan is out of range"),
-    ("--epochs", "0", "--epochs must be >= 1, got 0"),
-    ("--batch-size", "0", "--batch-size must be >= 1, got 0"),
-    ("--width", "0", "--width must be >= 1, got 0"),
+    ("--epochs", "0", "--epochs = 0 is out of range (allowed: 1 … 10000)"),
+    ("--batch-size", "0", "--batch-size = 0 is out of range (allowed: 1 … 16384)"),
+    ("--width", "0", "--width = 0 is out of range (allowed: 1 … 512)"),
+    ("--width", "100000", "--width = 100000 is out of range (allowed: 1 … 512)"),  # was a TensorFlow OOM
+    ("--real-weight", "nan", "--real-weight must be > 0, got nan (allowed: a finite number > 0)"),  # trained
+    ("--real-weight", "inf", "--real-weight must be > 0, got inf (allowed: a finite number > 0)"),
     ("--patience", "-1", "--patience must be >= 0, got -1"),
     ("--val-fraction", "1.5", "--val-fraction must be in (0, 1), got 1.5"),
     ("--real-weight", "0", "--real-weight must be > 0, got 0.0"),
@@ -482,7 +519,7 @@ def test_train_refuses_an_out_that_is_a_file(tmp_path, capsys):
     make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
     (tmp_path / "spec.toml").write_text("mine")
     assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "spec.toml")]) == 2
-    assert "is a file (allowed: a new or empty folder for the run)" in one_line_error(capsys, "train")
+    assert "is a file (allowed: a new or empty folder" in one_line_error(capsys, "train")
     assert (tmp_path / "spec.toml").read_text() == "mine"
 
 

@@ -15,7 +15,7 @@ import pkgutil
 import sys
 
 from imuforge import __version__
-from imuforge.errors import ImuforgeError
+from imuforge.errors import ImuforgeError, check_seed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "seed", None) is not None:  # every command's --seed: one range, before any work
+            check_seed(args.seed)
         return int(args.func(args) or 0)
     except ImuforgeError as exc:
         print(f"{_ran(args)}: error: {exc}", file=sys.stderr)

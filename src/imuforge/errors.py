@@ -62,6 +62,23 @@ def check_range(name: str, value, lo: float, hi: float, *, unit: str = "", sourc
     return float(value)
 
 
+#: The seeds every command and spec accepts (``--seed``, a spec's ``seed``): what NumPy, TensorFlow and
+#: every RNG imuforge seeds take alike. The one place this range is written.
+SEED_MIN, SEED_MAX = 0, 2**31 - 1
+
+
+def check_seed(value, name: str = "--seed", *, source: str | None = None) -> int:
+    """``value`` as an int if it is an integer in ``SEED_MIN … SEED_MAX``; else :class:`ValidationError`."""
+    import numbers
+
+    ok = (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+          and SEED_MIN <= int(value) <= SEED_MAX)
+    if not ok:
+        raise ValidationError(f"{name} = {shorten(value)} is out of range", source=source,
+                              allowed=f"an integer {SEED_MIN} … {SEED_MAX}")
+    return int(value)
+
+
 def shorten(value, limit: int = 60) -> str:
     """``repr`` of a user-given value, cut to about ``limit`` characters (long texts are not echoed in full)."""
     text = repr(value)

@@ -141,6 +141,21 @@ def test_subject_split_keeps_every_label_in_training_first():
         assert set(w.groups[va]) == {"subject:a"} and set(w.labels[tr]) == set(labels)
 
 
+def test_subject_split_gives_every_class_a_validation_subject_when_it_can():
+    """A and B walked and stood, C and D sat and ran: one validation subject (0.2 of 4) leaves two classes
+    without validation windows, whichever it is; two (one of each pair) validate and train every class."""
+    groups = ["subject:a"] * 2 + ["subject:b"] * 2 + ["subject:c"] * 2 + ["subject:d"] * 2
+    labels = ["walking", "standing"] * 2 + ["sitting", "running"] * 2
+    w = _toy_windows(groups, labels)
+    for seed in range(5):
+        tr, va = subject_split(w, 0.2, seed=seed)
+        assert set(w.labels[va]) == set(labels) and set(w.labels[tr]) == set(labels)
+        assert len(set(w.groups[va])) == 2
+    # when one subject already covers every class, the split keeps to val_fraction
+    w = _toy_windows(groups, ["walking", "standing"] * 4)
+    assert len(set(w.groups[subject_split(w, 0.2, seed=1)[1]])) == 1
+
+
 def test_subject_split_needs_two_subjects():
     with pytest.raises(ValidationError, match="at least 2"):
         subject_split(_toy_windows(["subject:a"] * 3, ["walking"] * 3))

@@ -128,6 +128,10 @@ def parse_schedule(text: str) -> list[tuple[str, float | None]]:
     return out
 
 
+#: frame rate of the motion a ``--schedule`` plays (the library's, then simulated at the profile's ODR)
+SCHEDULE_FPS = 100.0
+
+
 def schedule_source(profile, schedule: list[tuple[str, float | None]], *, placement: str | None = None,
                     seed: int = 0):
     """Synthetic data for an activity schedule: one continuous labelled Motion from the motion
@@ -135,7 +139,7 @@ def schedule_source(profile, schedule: list[tuple[str, float | None]], *, placem
     from imuforge.motion.library import schedule as make_schedule
     from imuforge.sensors import simulate
 
-    motion = make_schedule(schedule, fps=100.0, rng=seed)
+    motion = make_schedule(schedule, fps=SCHEDULE_FPS, rng=seed)
     return RecordingSource(simulate(motion, profile, placement, seed=seed))
 
 

@@ -426,12 +426,44 @@ def _emulate_ranges() -> dict:
             "--clock-ppm": ("clock_ppm", -MAX_CLOCK_PPM, MAX_CLOCK_PPM, "ppm")}
 
 
+def _check_emulate_source(args, source_kind: str) -> list | None:
+    """The checked ``--schedule`` (each duration in motion's 1 … 3600 s, an hour in all: `motion
+    --schedule`'s rule), and ``--placement`` refused where nothing would use it (only a --schedule or --follow
+    wearer wears the device somewhere; the desk and formula sources do not), as `hil` refuses an unused
+    --profile."""
+    from imuforge.bridge.emulator import SCHEDULE_FPS
+    from imuforge.commands.motion import MAX_FRAMES, SECONDS_RANGE, _parse_schedule
+
+    if args.placement is not None and not (args.follow or source_kind == "schedule"):
+        why = ("the desk source lies still on a desk" if source_kind == "desk"
+               else "the formula source is a test signal")
+        raise ValidationError(f"--placement with the {source_kind} source: --placement says where the wearer "
+                              f"of --schedule or --follow wears the device, and {why}"
+                              + (" (--hil-model runs a model on the samples, wherever they come from)"
+                                 if args.hil_model else ""),
+                              allowed="--schedule … --placement …, --follow FILE --placement …, "
+                              "or leave out --placement")
+    if source_kind != "schedule" or args.follow:
+        return None
+    if not args.schedule:
+        raise ValidationError("--source schedule needs --schedule", allowed="e.g. walking:20,standing:10")
+    items = _parse_schedule(args.schedule)
+    total = sum(sec for _, sec in items if sec is not None)
+    if total * SCHEDULE_FPS > MAX_FRAMES:
+        raise ValidationError(f"--schedule lasts {total:g} s in all, too long to hold in memory",
+                              allowed=f"durations of {SECONDS_RANGE[0]:g} … {SECONDS_RANGE[1]:g} s, "
+                              f"up to {MAX_FRAMES / SCHEDULE_FPS:g} s in all")
+    return items
+
+
 def cmd_emulate(args) -> int:
     from imuforge.bridge import emulator as E
     from imuforge.bridge.links import check_file_option
     from imuforge.sensors.profiles import load_profile
 
     check_numbers(args, _emulate_ranges())
+    source_kind = args.source or ("schedule" if args.schedule else "desk")
+    schedule = _check_emulate_source(args, source_kind)
     if args.port_file:
         check_file_option(args.port_file, "--port-file", "the port is written to it")
     if args.follow:
@@ -447,7 +479,6 @@ def cmd_emulate(args) -> int:
         require_extra("tflite_micro", purpose="imuforge emulate --hil-model")
         load_export(args.hil_model, option="--hil-model")  # a damaged export: one line, before it listens
     profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
-    source_kind = args.source or ("schedule" if args.schedule else "desk")
     stop = threading.Event()
     if args.follow:
         source, scales = E.ActivitySource(profile, placement=args.placement, seed=args.seed), None
@@ -457,10 +488,7 @@ def cmd_emulate(args) -> int:
     elif source_kind == "formula":
         source, scales = E.FormulaSource(), E.FORMULA_SCALES
     elif source_kind == "schedule":
-        if not args.schedule:
-            raise ValidationError("--source schedule needs --schedule", allowed="e.g. walking:20,standing:10")
-        source, scales = E.schedule_source(profile, E.parse_schedule(args.schedule), placement=args.placement,
-                                           seed=args.seed), None
+        source, scales = E.schedule_source(profile, schedule, placement=args.placement, seed=args.seed), None
     else:
         source, scales = E.desk_source(profile, seed=args.seed), None
     faults = E.Faults(drop_rate=args.drop_rate, corrupt_rate=args.corrupt_rate,

@@ -43,7 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the import report as JSON")
     p.set_defaults(func=cmd_import)
 
+    from imuforge.train.trainer import SIZE_LIMITS
     from imuforge.train.zoo import ZOO
+
+    most = {option: f"at most {hi}" for option, (_, hi) in SIZE_LIMITS.items()}  # the bounds, documented
 
     p = sub.add_parser("train", help="train a HAR model on Dataset folders",
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
@@ -63,15 +66,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a window's label: the majority label (default), only windows of one label "
                    "(pure), or the label at its centre")
     p.add_argument("--epochs", type=int, default=30,
-                   help="most epochs (default 30; early stopping may end sooner)")
-    p.add_argument("--batch-size", type=int, default=64, help="windows per optimizer step (default 64)")
+                   help=f"most epochs (default 30, {most['--epochs']}; early stopping may end sooner)")
+    p.add_argument("--batch-size", type=int, default=64,
+                   help=f"windows per optimizer step (default 64, {most['--batch-size']})")
     p.add_argument("--patience", type=int, default=6, help="early-stopping patience (epochs; default 6)")
     p.add_argument("--val-fraction", type=float, default=0.2,
-                   help="share held out for validation (default 0.2): of the subjects, or with one real "
+                   help="share held out for validation (default 0.2): of the subjects (more, up to half, "
+                   "when that gives every label a validation subject), or with one real "
                    "person the last share of each recording's labels in time (docs/TRAINING.md)")
     p.add_argument("--real-weight", type=float, default=1.0,
-                   help="sample-weight multiplier of real windows (default 1)")
-    p.add_argument("--width", type=int, default=None, help="model width (filters of the first layer)")
+                   help="sample-weight multiplier of real windows (a finite number > 0; default 1)")
+    p.add_argument("--width", type=int, default=None,
+                   help=f"model width (filters of the first layer; {most['--width']})")
     p.add_argument("--learning-rate", type=float, default=None,
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
     p.add_argument("--augment", default="auto", metavar="SPEC",
@@ -174,10 +180,15 @@ def _augmentation_of(run_path: str):
 
 
 def cmd_train(args) -> int:
+    from pathlib import Path
+
+    from imuforge.commands.motion import check_new_folder, staged_folder
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import ValidationError, require_extra
     from imuforge.train.augment import Augmentation
 
+    out = Path(args.out)
+    check_new_folder(out, overwrite=args.overwrite)  # before TensorFlow starts
     auto = args.augment.strip().lower() == "auto"
     try:
         aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
@@ -207,7 +218,11 @@ def cmd_train(args) -> int:
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)
-    run = train(cfg, args.out, overwrite=args.overwrite)
+    with staged_folder(out) as stage:  # --overwrite: only this run's files (no old eval/); failed: no folder
+        train(cfg, stage)
+    from imuforge.train.run import load_run
+
+    run = load_run(out)
     m = run.json("metrics.json")
     h = run.json("history.json")
     d = run.json("data.json")

@@ -242,7 +242,9 @@ def subject_split(windows: Windows, val_fraction: float = 0.2, *, seed: int = 0,
     ``val_fraction`` of the groups (at least one) go to validation. Among ``tries`` seeded
     shuffles the one whose training side covers the most classes is kept, then the one whose
     validation side does (ties: the first): a class only some subjects hold stays in training when
-    it can, and rare classes are not missing from validation when avoidable. ``candidates``
+    it can, and rare classes are not missing from validation when avoidable. When no such choice
+    gives every class a validation subject (subjects whose classes do not overlap), more groups go to
+    validation, up to half of them, as long as that covers more classes. ``candidates``
     (boolean mask) restricts which windows' groups may go to validation.
 
     Returns boolean masks ``(train, val)``; raises if there are fewer than two groups.
@@ -262,13 +264,17 @@ def subject_split(windows: Windows, val_fraction: float = 0.2, *, seed: int = 0,
     rng = np.random.default_rng(seed)
     labels = windows.labels.astype(str)
     groups = windows.groups.astype(str)
+    reachable = np.unique(labels[np.isin(groups, pool)]).size  # the classes validation could hold
     best = None
-    for _ in range(max(1, tries)):
-        chosen = rng.permutation(pool)[:n_val]
-        val = np.isin(groups, chosen)
-        score = (np.unique(labels[~val]).size, np.unique(labels[val]).size)
-        if best is None or score > best[0]:
-            best = (score, val)
+    for k in range(n_val, max(n_val, pool.size // 2) + 1):  # a larger k only where it covers more classes
+        for _ in range(max(1, tries)):
+            chosen = rng.permutation(pool)[:k]
+            val = np.isin(groups, chosen)
+            score = (np.unique(labels[~val]).size, np.unique(labels[val]).size)
+            if best is None or score > best[0]:
+                best = (score, val)
+        if best[0][1] >= reachable:
+            break
     val = best[1]
     return ~val, val
 

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from imuforge.errors import ValidationError
+from imuforge.errors import SEED_MAX, SEED_MIN, ValidationError
 
 #: every key a spec may hold, with its meaning (the ``allowed`` of an unknown key)
 FIELDS = {
     "name": "corpus name (letters, digits, _ . -)",
-    "seed": "integer >= 0",
+    "seed": f"integer {SEED_MIN} … {SEED_MAX}",
     "activities": "list of library activities",
     "texts": "list of descriptions, matched to activities",
     "keyframed": "list of key-framed activity files (.toml, docs/MOTION.md; relative to the spec's folder)",
@@ -104,7 +104,7 @@ class CorpusSpec:
         if unknown:
             raise ValidationError(f"unknown field {unknown[0]!r}", source=source, allowed=", ".join(FIELDS))
         f = _Fields(doc, source)
-        spec = cls(name=f.name(), seed=f.integer("seed", 0, 0, 2**31 - 1),
+        spec = cls(name=f.name(), seed=f.integer("seed", 0, SEED_MIN, SEED_MAX),
                    activities=f.activities(), texts=f.strings("texts"),
                    matcher=f.choice("matcher", "keywords", ("keywords", "embedding")),
                    profiles=f.profiles(), placements=f.placements(),

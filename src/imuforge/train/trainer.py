@@ -6,6 +6,7 @@ deterministic ops, and the split, shuffles and representative set all derive fro
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ import numpy as np
 from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
-from imuforge.errors import ValidationError, check_range
+from imuforge.errors import ValidationError, check_range, check_seed
 from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
@@ -26,6 +27,12 @@ from imuforge.train.augment import Augmentation
 from imuforge.train.run import Run, load_run, write_json
 from imuforge.train.zoo import ZOO
 from imuforge.units import CHANNEL_UNITS
+
+#: Bounds of the sizes a run may ask for: option → (lowest, highest), shown by ``train --help``.
+#: ``--width`` is the first layer's filters (the zoo's defaults are 16–24; 512 is far beyond what a
+#: microcontroller holds, and wider only exhausts the host's memory); ``--epochs`` and ``--batch-size``
+#: (windows per step) likewise.
+SIZE_LIMITS = {"--epochs": (1, 10_000), "--batch-size": (1, 16_384), "--width": (1, 512)}
 
 #: Size of the representative (int8 calibration) set stored in the run folder.
 REPRESENTATIVE_WINDOWS = 512
@@ -78,36 +85,44 @@ class TrainConfig:
                                   allowed=", ".join(ZOO) + ", or an existing .keras file")
         if self.label_policy not in LABEL_POLICIES:
             raise ValidationError(f"unknown label policy {self.label_policy!r}", allowed=", ".join(LABEL_POLICIES))
-        for option, value in (("--epochs", self.epochs), ("--batch-size", self.batch_size),
-                              ("--width", self.model_kwargs.get("width", 1))):
-            if int(value) < 1:
-                raise ValidationError(f"{option} must be >= 1, got {value}")
+        for option, (lo, hi) in SIZE_LIMITS.items():
+            value = {"--epochs": self.epochs, "--batch-size": self.batch_size,
+                     "--width": self.model_kwargs.get("width", lo)}[option]
+            check_range(option, value, lo, hi)
         if int(self.patience) < 0:
-            raise ValidationError(f"--patience must be >= 0, got {self.patience}")
-        if not 0.0 < self.val_fraction < 1.0:
-            raise ValidationError(f"--val-fraction must be in (0, 1), got {self.val_fraction}")
+            raise ValidationError(f"--patience must be >= 0, got {self.patience}", allowed="0 or more epochs")
+        if not (isinstance(self.val_fraction, (int, float)) and 0.0 < self.val_fraction < 1.0):
+            raise ValidationError(f"--val-fraction must be in (0, 1), got {self.val_fraction}",
+                                  allowed="a share above 0 and below 1, e.g. 0.2")
+        check_seed(self.seed)
         check_range("--window-s", self.window_s, 0.01, 3600.0, unit="s")
         check_range("--stride-s", self.stride_s, 0.001, 3600.0, unit="s")
         check_range("--rate", self.rate_hz, 0.1, 100_000.0, unit="Hz")
-        if self.real_weight <= 0:
-            raise ValidationError(f"--real-weight must be > 0, got {self.real_weight}")
+        if not (isinstance(self.real_weight, (int, float)) and math.isfinite(self.real_weight)
+                and self.real_weight > 0):  # `<= 0` alone let NaN through (loss NaN, a useless model)
+            raise ValidationError(f"--real-weight must be > 0, got {self.real_weight}",
+                                  allowed="a finite number > 0")
         if self.augment_on not in ("all", "real"):
             raise ValidationError(f"augment_on {self.augment_on!r} unknown", allowed="all, real")
         if self.augment_on == "real" and self.augment and not self.real:
             raise ValidationError("--augment-on real augments the --real windows, and no --real data were "
                                   "given", allowed="--real DIR with it, or --augment-on all")
         if not 0.0 < self.learning_rate < 1.0:
-            raise ValidationError(f"--learning-rate must be in (0, 1), got {self.learning_rate}")
+            raise ValidationError(f"--learning-rate must be in (0, 1), got {self.learning_rate}",
+                                  allowed="a rate above 0 and below 1, e.g. 2e-3")
         if self.stream not in ("auto", "on", "off") or self.balance not in ("weights", "sampling"):
             raise ValidationError(f"stream {self.stream!r} / balance {self.balance!r} unknown",
                                   allowed="stream auto, on, off; balance weights, sampling")
         if int(self.shuffle_buffer) < 1:
-            raise ValidationError(f"--shuffle-buffer must be >= 1, got {self.shuffle_buffer}")
+            raise ValidationError(f"--shuffle-buffer must be >= 1, got {self.shuffle_buffer}",
+                                  allowed="1 or more windows")
 
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow ops deterministic."""
     import tensorflow as tf
+
+    check_seed(seed, "seed")
 
     tf.keras.utils.set_random_seed(int(seed))
     try:
@@ -250,15 +265,17 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
                        init: Run | None, notes: list[str] | None = None, *,
                        is_val: np.ndarray | None = None) -> _Pool:
     """The pool of windows (in memory, or streamed: train/stream.py) with its label order fixed."""
-    if len(windows) == 0:
-        raise ValidationError("no labelled windows in the data",
-                              allowed=f"recordings longer than {config.window_s} s with label segments")
     found = np.unique(windows.labels.astype(str)).tolist()
+    if len(windows) == 0:  # --labels none of the data hold first: the labels that are there, not a length
+        found = sorted({lab for s in summaries for lab in s.get("duration_per_label_s", {})})
+        if not config.labels or not set(config.labels) - set(found):
+            raise ValidationError("no labelled windows in the data",
+                                  allowed=f"recordings longer than {config.window_s} s with label segments")
     asked = [lab for lab in (config.labels or []) if lab not in found]
     if asked:  # a --labels entry the data never show would otherwise just be left out of the model
         raise ValidationError(f"--labels {', '.join(asked)}: no window of the data holds "
                               + ("it" if len(asked) == 1 else "them"),
-                              allowed="labels the data hold: " + ", ".join(found))
+                              allowed="labels the data hold: " + (", ".join(found) or "none"))
     if init is not None:
         unknown = sorted(set(found) - set(init.labels))
         if unknown:

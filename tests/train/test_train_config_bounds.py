@@ -1,0 +1,40 @@
+"""TrainConfig.check: every size bounded (SIZE_LIMITS), --real-weight finite and positive, and every
+message carries what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from imuforge.errors import ValidationError
+from imuforge.train.trainer import SIZE_LIMITS, TrainConfig
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"model_kwargs": {"width": 100_000}}, "--width = 100000 is out of range (allowed: 1 … 512)"),
+    ({"model_kwargs": {"width": 0}}, "--width = 0 is out of range (allowed: 1 … 512)"),
+    ({"epochs": 0}, "--epochs = 0 is out of range (allowed: 1 … 10000)"),
+    ({"epochs": 10**9}, "--epochs = 1000000000 is out of range (allowed: 1 … 10000)"),
+    ({"batch_size": 10**7}, "--batch-size = 10000000 is out of range (allowed: 1 … 16384)"),
+    ({"real_weight": float("nan")}, "--real-weight must be > 0, got nan (allowed: a finite number > 0)"),
+    ({"real_weight": float("inf")}, "--real-weight must be > 0, got inf (allowed: a finite number > 0)"),
+    ({"real_weight": 0.0}, "(allowed: a finite number > 0)"),
+    ({"val_fraction": 1.0}, "--val-fraction must be in (0, 1), got 1.0 (allowed: "),
+    ({"val_fraction": float("nan")}, "--val-fraction must be in (0, 1), got nan (allowed: "),
+    ({"patience": -1}, "--patience must be >= 0, got -1 (allowed: "),
+])
+def test_bad_sizes_and_weights_are_refused(kwargs, message):
+    with pytest.raises(ValidationError) as exc:
+        TrainConfig(data=["x"], **kwargs).check()
+    assert message in str(exc.value)
+
+
+def test_the_bounds_themselves_are_accepted_and_documented(capsys):
+    hi = {option: top for option, (_, top) in SIZE_LIMITS.items()}
+    TrainConfig(data=["x"], epochs=hi["--epochs"], batch_size=hi["--batch-size"],
+                model_kwargs={"width": hi["--width"]}, real_weight=1e-3).check()
+    from imuforge.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert all(f"at most {top}" in out for top in hi.values())
