@@ -14,15 +14,21 @@ def test_overwrite_leaves_only_this_runs_files(tmp_path, capsys):
 
     make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
     out = tmp_path / "run"
-    (out / "eval" / "old").mkdir(parents=True)
-    (out / "eval" / "old" / "metrics.json").write_text('{"accuracy": 0.99}')  # the previous model's figures
-    (out / "notes.txt").write_text("old")
     args = ["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s", "1",
             "--rate", "25", "--epochs", "1", "--width", "4", "--augment", "none"]
+    assert main(args) == 0  # an earlier run
+    (out / "eval" / "old").mkdir(parents=True)
+    (out / "eval" / "old" / "metrics.json").write_text('{"accuracy": 0.99}')  # the previous model's figures
+    capsys.readouterr()
     assert main(args) == 2
-    assert "exists and is not empty" in capsys.readouterr().err and (out / "notes.txt").exists()
+    assert "exists and is not empty" in capsys.readouterr().err and (out / "eval" / "old").exists()
     assert main([*args, "--overwrite"]) == 0
     assert f"run folder: {out}" in capsys.readouterr().out
-    assert not (out / "eval").exists() and not (out / "notes.txt").exists()
+    assert not (out / "eval").exists()
     assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+    (out / "notes.txt").write_text("mine")  # a user's file: the folder is no longer only a run
+    assert main([*args, "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds other files than a training run (notes.txt)" in err[0]
+    assert (out / "notes.txt").read_text() == "mine" and (out / "model.keras").is_file()

@@ -182,13 +182,17 @@ def _augmentation_of(run_path: str):
 def cmd_train(args) -> int:
     from pathlib import Path
 
+    from imuforge._folders import check_replaceable
     from imuforge.commands.motion import check_new_folder, staged_folder
+    from imuforge.train.run import RUN_ENTRIES
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import ValidationError, require_extra
     from imuforge.train.augment import Augmentation
 
     out = Path(args.out)
     check_new_folder(out, overwrite=args.overwrite)  # before TensorFlow starts
+    if args.overwrite:  # replaced whole below: only an earlier run, never a folder holding a user's files
+        check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
     auto = args.augment.strip().lower() == "auto"
     try:
         aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts

@@ -28,6 +28,9 @@ import numpy as np
 from imuforge.errors import CorruptFileError, ValidationError, require_extra
 
 RUN_FILES = ("model.keras", "config.json", "labels.json", "normalisation.json")
+#: everything in a run folder: what ``train`` writes (:func:`imuforge.train.trainer.train`) and ``eval`` adds
+RUN_ENTRIES = (*RUN_FILES, "history.json", "history.png", "metrics.json", "confusion_val.png", "data.json",
+               "heldout.npz", "representative.npz", "eval")
 #: what a damaged run folder's error recommends
 REMEDY = "a complete folder made by imuforge train (train again, or copy the run folder again)"
 #: config.json entries every reader needs, and their checks
