@@ -162,6 +162,30 @@ def test_dataset_info_notices_a_recording_replaced_by_another(small_dataset, cap
     assert "holds 150 samples, the manifest says 300" in one_line_error(capsys, "dataset info")
 
 
+@pytest.mark.parametrize("manifest, why", [
+    ([1, 2], "a JSON list, not an object"),
+    ("hello", "a JSON str, not an object"),
+    ({"recordings": "x"}, "'recordings' is a JSON str, not a list"),
+    ({"recordings": [{"samples": 3}]}, "recordings entry 0 has no file name"),
+    ({"recordings": [7]}, "recordings entry 0 is a JSON int, not an object"),
+    ({"recordings": [{"file": "s1.imu.parquet"}]}, "recordings entry 0 (s1.imu.parquet) lacks samples"),
+])
+def test_a_manifest_of_the_wrong_shape_is_one_line(small_dataset, tmp_path, capsys, manifest, why):
+    import json
+
+    if isinstance(manifest, dict):
+        manifest = {"format": "imuforge-dataset", "version": 1, **manifest}
+    (small_dataset / "manifest.json").write_text(json.dumps(manifest))
+    for command, args in (("dataset info", ["dataset", "info", str(small_dataset)]),
+                          ("train", ["train", "--data", str(small_dataset), "--out", str(tmp_path / "run")]),
+                          ("calibrate", ["calibrate", "--synthetic", str(small_dataset), "--real",
+                                         str(small_dataset / "s1.imu.parquet"), "--out", str(tmp_path / "cal")])):
+        assert main(args) == 2
+        err = one_line_error(capsys, command)
+        assert "manifest.json" in err and why in err and "allowed: " in err, err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "cal").exists()
+
+
 def test_dataset_info_of_a_missing_folder(tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path / "nothere")]) == 2
     assert "does not exist" in one_line_error(capsys, "dataset info")

@@ -448,6 +448,9 @@ def read_csv(path: str | os.PathLike, *, rate_hz: float | None = None, **meta) -
 
 def _check_format(doc: dict, fmt: str, path) -> None:
     """Refuse a file of another format, or of a newer version of ours than this reader knows."""
+    if not isinstance(doc, dict):  # valid JSON, but a list or a text where the format's object belongs
+        raise ValidationError(f"corrupt metadata: a JSON {type(doc).__name__}, not an object", source=str(path),
+                              allowed=f'a JSON object {{"format": "{fmt}", "version": {FORMAT_VERSION}, …}}')
     version = doc.get("version", 0)
     if doc.get("format") != fmt or not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValidationError(f"unsupported format {doc.get('format')!r} version {version!r}",
@@ -741,8 +744,31 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"corrupt manifest: {exc}", source=str(manifest)) from exc
     _check_format(doc, DATASET_FORMAT, manifest)
+    _check_manifest(doc, manifest)
     return Dataset(path=path, entries=list(doc.get("recordings", [])), meta=dict(doc.get("meta", {})),
                    shards=list(doc.get("shards", [])))
+
+
+def _check_manifest(doc: dict, manifest: Path) -> None:
+    """Refuse a manifest whose shape is not the one :meth:`Dataset._write_manifest` writes (one line)."""
+    def bad(why: str):
+        return ValidationError(f"corrupt manifest: {why}", source=str(manifest),
+                               allowed='{"recordings": [{"file": NAME, "samples": …, …}, …], "meta": {…}} as '
+                               "imuforge writes it (re-create the Dataset)")
+
+    for key, kind in (("recordings", list), ("meta", dict), ("shards", list)):
+        if key in doc and not isinstance(doc[key], kind):
+            raise bad(f"{key!r} is a JSON {type(doc[key]).__name__}, not {'a list' if kind is list else 'an object'}")
+    for i, e in enumerate(doc.get("recordings", [])):
+        if not isinstance(e, dict):
+            raise bad(f"recordings entry {i} is a JSON {type(e).__name__}, not an object")
+        if not isinstance(e.get("file"), str) or not e["file"]:
+            raise bad(f"recordings entry {i} has no file name ('file')")
+        lacking = [k for k in MANIFEST_ENTRY_KEYS if k not in e]
+        if lacking:
+            raise bad(f"recordings entry {i} ({e['file']}) lacks {', '.join(lacking)}")
+        if "row_group" in e and (isinstance(e["row_group"], bool) or not isinstance(e["row_group"], int)):
+            raise bad(f"recordings entry {i} ({e['file']}) has a row_group that is not a whole number")
 
 
 def find_datasets(root: str | os.PathLike) -> list[Dataset]:
