@@ -266,3 +266,31 @@ def test_summary_lists_what_recordings_name_and_counts_those_that_name_none(tmp_
     assert main(["dataset", "info", str(tmp_path / "bare")]) == 0
     out = capsys.readouterr().out
     assert "devices:    not recorded" in out and "subjects:   0; 1 recording(s) name none" in out
+
+
+@pytest.mark.parametrize("labels", ["walking", [[0, 10]], [None], [[0, 10, None]], [["a", 1, "walking"]], 5])
+@pytest.mark.parametrize("suffix", [".imu.parquet", ".csv"])
+def test_malformed_labels_in_a_file_are_one_line_naming_it(tmp_path, capsys, labels, suffix):
+    """Labels in the metadata that are not [[start_s, end_s, "label"], …]: one line naming the file, exit 2."""
+    import pyarrow.parquet as pq
+
+    from imuforge.cli import main
+
+    rec = make_recording()
+    path = tmp_path / f"r{suffix}"
+    if suffix == ".csv":
+        rec.to_csv(path)
+        first, rest = path.read_text().split("\n", 1)
+        meta = json.loads(first[1:])
+        path.write_text("# " + json.dumps({**meta, "labels": labels}) + "\n" + rest)
+    else:
+        rec.save(path)
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[b"imuforge"])
+        pq.write_table(table.replace_schema_metadata({"imuforge": json.dumps({**meta, "labels": labels})}), path)
+    with pytest.raises(ValidationError, match=r"allowed: \[\[start_s, end_s, \"label\"\]") as err:
+        read_recording(path)
+    assert str(path) in str(err.value)
+    assert main(["dataset", "info", str(tmp_path)]) == 2
+    out = capsys.readouterr().err.strip()
+    assert len(out.splitlines()) == 1 and str(path) in out and "[start_s, end_s" in out, out

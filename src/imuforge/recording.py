@@ -16,7 +16,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,14 +58,30 @@ class LabelSegment:
         return [self.start_s, self.end_s, self.label]
 
 
+#: the one form label segments take (in a recording's metadata, and as ``Recording(labels=...)``)
+LABELS_ALLOWED = '[[start_s, end_s, "label"], …]: a list of segments, each two numbers and a label'
+
+
 def as_segments(labels) -> tuple[LabelSegment, ...]:
+    """``labels`` as sorted :class:`LabelSegment`; anything else (a text, a segment without its label, a
+    null) is a :class:`ValidationError` naming the form allowed."""
+    from imuforge.errors import shorten
+
+    if isinstance(labels, (str, bytes, dict)) or not isinstance(labels, (Iterable, type(None))):
+        raise ValidationError(f"labels = {shorten(labels)} is not a list of segments", allowed=LABELS_ALLOWED)
     out = []
-    for seg in labels or ():
+    for i, seg in enumerate(labels if labels is not None else ()):
         if isinstance(seg, LabelSegment):
             out.append(seg)
-        else:
-            start, end, label = seg
-            out.append(LabelSegment(float(start), float(end), str(label)))
+            continue
+        ok = (isinstance(seg, (Sequence, np.ndarray)) and not isinstance(seg, (str, bytes)) and len(seg) == 3
+              and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in seg[:2])
+              and isinstance(seg[2], (str, int, np.integer)) and not isinstance(seg[2], bool))
+        if not ok:
+            raise ValidationError(f"label segment {i} = {shorten(seg)} is not [start_s, end_s, \"label\"]",
+                                  allowed=LABELS_ALLOWED)
+        start, end, label = seg
+        out.append(LabelSegment(float(start), float(end), str(label)))
     return tuple(sorted(out))
 
 
