@@ -54,6 +54,24 @@ def test_a_motion_file_cut_short_is_one_line(tmp_path, capsys, cut):
     assert not (tmp_path / "s.imu.parquet").exists() and not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("plot, message", [
+    ("p.txt", "--plot {d}/p.txt: matplotlib cannot write a .txt file (allowed: a file name ending in "),
+    ("p", "--plot {d}/p: matplotlib cannot write a suffix-less file"),
+    ("sub/", "is a folder; a plot is one file"),
+    ("s.imu.parquet", "matplotlib cannot write a .parquet file"),
+])
+def test_simulate_plot_that_cannot_be_written_is_refused_before_the_recording(tmp_path, capsys, plot, message):
+    from imuforge.motion.library import generate
+
+    (tmp_path / "sub").mkdir()
+    motion = generate("walking", 2.0, fps=30, rng=0).save(tmp_path / "w.motion.npz")
+    assert main(["simulate", "--motion", str(motion), "--profile", "metamotions",
+                 "--out", str(tmp_path / "s.imu.parquet"), "--plot", str(tmp_path / plot)]) == 2
+    assert message.format(d=tmp_path) in (err := one_line_error(capsys, "simulate")), err
+    assert ".png" in err
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["sub", "w.motion.npz"]
+
+
 def test_motion_out_named_like_a_file_and_from_a_folder_are_one_line(tmp_path, capsys):
     assert main(["motion", "walking", "--matcher", "keywords", "--out", str(tmp_path / "w.imu.parquet")]) == 2
     assert "is named like a file, but a folder is written there" in one_line_error(capsys, "motion")
