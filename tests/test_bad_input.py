@@ -495,3 +495,15 @@ def test_import_refuses_an_out_under_a_file(tmp_path, capsys):
     assert "notes.txt is a file, not a folder to write --out" in one_line_error(capsys, "import")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
+
+
+@pytest.mark.parametrize("out", ["afile", "afile/sub"])
+def test_eval_out_that_is_a_file_is_refused_before_evaluating(small_dataset, tmp_path, capsys, out):
+    """--out is checked first: one line with what is allowed (it said '[Errno 17] File exists' after the
+    evaluation). The run here does not even exist: the --out check comes before anything is read."""
+    pytest.importorskip("keras")
+    (tmp_path / "afile").write_text("mine")
+    assert main(["eval", str(tmp_path / "norun"), "--data", str(small_dataset), "--out", str(tmp_path / out)]) == 2
+    err = one_line_error(capsys, "eval")
+    assert f"--out {tmp_path / out} is" in err and "allowed: a folder (new or existing)" in err, err
+    assert (tmp_path / "afile").read_text() == "mine"
