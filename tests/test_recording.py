@@ -96,6 +96,8 @@ def test_csv_edge_units_are_converted_to_si(tmp_path):
         ("time[s],acc_x[g]\n0,1\n0,2\n", "time does not increase at line 3 \\(0 s, then 0 s\\)"),
         ("time[s],acc_x[g]\n0,1\n\n0.02,2\n0.01,3\n", "time does not increase at line 5"),
         ("time[s],acc_x[g]\n0,nan\n0.01,2\n", "NaN or inf\\), the first on line 2"),
+        ("time[s],acc_x[g]\n", "holds 0 samples: too few to tell the rate from .*allowed: at least 2 rows"),
+        ("time[s],acc_x[g]\n0,1\n", "holds 1 sample: too few to tell the rate from .*allowed: at least 2 rows"),
     ],
 )
 def test_bad_csv_is_refused_with_the_file_named(tmp_path, text, message):

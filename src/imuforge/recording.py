@@ -547,7 +547,10 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
         rate_hz = header_meta.get("rate_hz")
     if rate_hz is None:
         if ts.size < 2:
-            raise ValidationError("cannot infer the rate from fewer than 2 samples; pass rate_hz", source=str(path))
+            raise ValidationError(f"holds {ts.size} sample{'' if ts.size == 1 else 's'}: too few to tell the rate "
+                                  "from (it is the time between samples)", source=str(path),
+                                  allowed='at least 2 rows of samples below the header, or a "rate_hz" in the '
+                                  "# metadata line")
         med = float(np.median(np.diff(ts)))
         rate_hz = 1.0 / med if med > 0 else 1.0  # a non-increasing time column is refused below
     try:
