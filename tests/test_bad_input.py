@@ -318,6 +318,20 @@ def test_devices_ble_timeout_0_skips_the_scan(capsys):
     assert out.startswith("serial ports:") and "BLE" not in out
 
 
+@pytest.mark.parametrize("hci, message", [
+    ("bogus:0", "--hci 'bogus:0' is not an HCI transport (unknown transport scheme) (allowed: usb:N, "),
+    ("tcp-client:127.0.0.1:1", "--hci tcp-client:127.0.0.1:1: nothing listens there (connection refused)"),
+])
+def test_devices_refuses_an_hci_that_does_not_open_as_capture_does(capsys, hci, message):
+    """It exited 0 with the error inside the listing; capture and hil refuse the same --hci with exit 2."""
+    pytest.importorskip("bumble")
+    assert main(["devices", "--hci", hci, "--ble-timeout", "1"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""  # refused before anything is listed
+    err = printed.err.strip()
+    assert err.startswith("imuforge devices: error: ") and len(err.splitlines()) == 1 and message in err, err
+
+
 # ------------------------------------------------------------------------------------ emulate
 @pytest.mark.parametrize("options, message", [
     (["--tcp", "99999"], "--tcp = 99999 is out of range (allowed: 0 … 65535)"),

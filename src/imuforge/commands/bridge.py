@@ -139,6 +139,18 @@ def cmd_devices(args) -> int:
     from imuforge.bridge.links import list_serial_ports
 
     check_numbers(args, DEVICES_RANGES)
+    found, unavailable = [], None
+    if args.ble_timeout != 0:  # scanned first: an --hci that does not open is refused before anything is listed
+        try:
+            from imuforge.bridge import ble
+
+            found = asyncio.run(ble.scan(args.ble_timeout, backend=ble.use_hci_central(args.hci)))
+        except ValidationError:
+            if args.hci:  # a malformed --hci, nothing listening, no dongle: one line, exit 2, as capture / hil
+                raise
+            unavailable = sys.exc_info()[1]
+        except Exception as exc:  # no adapter, no BlueZ, …: say so, serial listing still useful
+            unavailable = exc
     ports = list_serial_ports()
     print("serial ports:")
     for p in ports:
@@ -148,12 +160,8 @@ def cmd_devices(args) -> int:
     if args.ble_timeout == 0:
         return 0
     print("BLE devices with the imuforge service:")
-    try:
-        from imuforge.bridge import ble
-
-        found = asyncio.run(ble.scan(args.ble_timeout, backend=ble.use_hci_central(args.hci)))
-    except Exception as exc:  # no adapter, no BlueZ, …: say so, serial listing still useful
-        print(f"  (BLE scan unavailable: {exc}. On Linux bleak needs BlueZ (bluetoothd over D-Bus) and a "
+    if unavailable is not None:
+        print(f"  (BLE scan unavailable: {unavailable}. On Linux bleak needs BlueZ (bluetoothd over D-Bus) and a "
               "Bluetooth adapter; or scan through a USB HCI dongle with --hci usb:0)")
         return 0
     for d in found:
