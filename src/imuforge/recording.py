@@ -673,8 +673,9 @@ class Dataset:
         Reads only each Parquet file's footer (schema, row count and imuforge metadata), not the
         samples, so it is fast on large data sets; a CSV entry is read in full.
         """
-        problems = []
+        problems: list[FileProblem] = []
         cache: dict[Path, Any] = {}
+        whole: dict[str, int] = {}  # a damaged shard file: its index in problems (named once, however many rows)
         for i, e in enumerate(self.entries):
             fname = e.get("file") if isinstance(e, dict) else None
             if not isinstance(fname, str) or not fname:
@@ -682,8 +683,15 @@ class Dataset:
                 continue
             why = (_shard_entry_problem(self.path / fname, e, cache) if "row_group" in e
                    else _recording_file_problem(self.path / fname, e))
-            if why is not None:
-                problems.append(FileProblem(fname, why))
+            if why is None:
+                continue
+            if "row_group" in e and isinstance(cache.get(self.path / fname), str):  # the shard file itself
+                if fname in whole:
+                    p = problems[whole[fname]]
+                    problems[whole[fname]] = FileProblem(p.file, p.problem, p.recordings + 1)
+                    continue
+                whole[fname] = len(problems)
+            problems.append(FileProblem(fname, why))
         return problems
 
     def _write_manifest(self) -> None:
@@ -701,9 +709,11 @@ class FileProblem:
 
     file: str
     problem: str
+    #: how many of the manifest's recordings the problem makes unusable (a damaged shard: all it holds)
+    recordings: int = 1
 
     def __str__(self) -> str:
-        return f"{self.file} ({self.problem})"
+        return f"{self.file} ({self.problem}" + (f"; {self.recordings} recordings)" if self.recordings > 1 else ")")
 
 
 #: manifest keys every entry needs (written by :meth:`Dataset.add`)
