@@ -60,7 +60,8 @@ def test_a_motion_file_cut_short_is_one_line(tmp_path, capsys, cut):
     ("sub/", "is a folder; a plot is one file"),
     ("s.imu.parquet", "matplotlib cannot write a .parquet file"),
 ])
-def test_simulate_plot_that_cannot_be_written_is_refused_before_the_recording(tmp_path, capsys, plot, message):
+def test_simulate_plot_that_cannot_be_written_is_refused_before_the_recording(tmp_path, capsys, plot,
+                                                                              message):
     from imuforge.motion.library import generate
 
     (tmp_path / "sub").mkdir()
@@ -197,7 +198,8 @@ def test_a_manifest_of_the_wrong_shape_is_one_line(small_dataset, tmp_path, caps
     for command, args in (("dataset info", ["dataset", "info", str(small_dataset)]),
                           ("train", ["train", "--data", str(small_dataset), "--out", str(tmp_path / "run")]),
                           ("calibrate", ["calibrate", "--synthetic", str(small_dataset), "--real",
-                                         str(small_dataset / "s1.imu.parquet"), "--out", str(tmp_path / "cal")])):
+                                         str(small_dataset / "s1.imu.parquet"),
+                                         "--out", str(tmp_path / "cal")])):
         assert main(args) == 2
         err = one_line_error(capsys, command)
         assert "manifest.json" in err and why in err and "allowed: " in err, err
@@ -517,7 +519,8 @@ def test_eval_out_that_is_a_file_is_refused_before_evaluating(small_dataset, tmp
     evaluation). The run here does not even exist: the --out check comes before anything is read."""
     pytest.importorskip("keras")
     (tmp_path / "afile").write_text("mine")
-    assert main(["eval", str(tmp_path / "norun"), "--data", str(small_dataset), "--out", str(tmp_path / out)]) == 2
+    assert main(["eval", str(tmp_path / "norun"), "--data", str(small_dataset),
+                 "--out", str(tmp_path / out)]) == 2
     err = one_line_error(capsys, "eval")
     assert f"--out {tmp_path / out} is" in err and "allowed: a folder (new or existing)" in err, err
     assert (tmp_path / "afile").read_text() == "mine"

@@ -26,7 +26,8 @@ def check_plot_path(path: str | os.PathLike, option: str = "--plot") -> Path:
         raise ValidationError(f"{option} {path} is a folder; a plot is one file",
                               allowed=f"a file name ending in .{', .'.join(kinds)}")
     if path.suffix.lower().lstrip(".") not in kinds:
-        raise ValidationError(f"{option} {path}: matplotlib cannot write a {path.suffix or 'suffix-less'} file",
+        kind = path.suffix or "suffix-less"
+        raise ValidationError(f"{option} {path}: matplotlib cannot write a {kind} file",
                               allowed=f"a file name ending in .{', .'.join(kinds)}")
     return path
 

@@ -465,7 +465,8 @@ def read_csv(path: str | os.PathLike, *, rate_hz: float | None = None, **meta) -
 def _check_format(doc: dict, fmt: str, path) -> None:
     """Refuse a file of another format, or of a newer version of ours than this reader knows."""
     if not isinstance(doc, dict):  # valid JSON, but a list or a text where the format's object belongs
-        raise ValidationError(f"corrupt metadata: a JSON {type(doc).__name__}, not an object", source=str(path),
+        raise ValidationError(f"corrupt metadata: a JSON {type(doc).__name__}, not an object",
+                              source=str(path),
                               allowed=f'a JSON object {{"format": "{fmt}", "version": {FORMAT_VERSION}, …}}')
     version = doc.get("version", 0)
     if doc.get("format") != fmt or not isinstance(version, int) or version > FORMAT_VERSION:
@@ -547,10 +548,10 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
         rate_hz = header_meta.get("rate_hz")
     if rate_hz is None:
         if ts.size < 2:
-            raise ValidationError(f"holds {ts.size} sample{'' if ts.size == 1 else 's'}: too few to tell the rate "
-                                  "from (it is the time between samples)", source=str(path),
-                                  allowed='at least 2 rows of samples below the header, or a "rate_hz" in the '
-                                  "# metadata line")
+            raise ValidationError(f"holds {ts.size} sample{'' if ts.size == 1 else 's'}: too few to tell the "
+                                  "rate from (it is the time between samples)", source=str(path),
+                                  allowed='at least 2 rows of samples below the header, or a "rate_hz" in '
+                                  "the # metadata line")
         med = float(np.median(np.diff(ts)))
         rate_hz = 1.0 / med if med > 0 else 1.0  # a non-increasing time column is refused below
     try:
@@ -675,7 +676,7 @@ class Dataset:
         """
         problems: list[FileProblem] = []
         cache: dict[Path, Any] = {}
-        whole: dict[str, int] = {}  # a damaged shard file: its index in problems (named once, however many rows)
+        whole: dict[str, int] = {}  # a damaged shard file: its index in problems (named once)
         for i, e in enumerate(self.entries):
             fname = e.get("file") if isinstance(e, dict) else None
             if not isinstance(fname, str) or not fname:
@@ -713,7 +714,8 @@ class FileProblem:
     recordings: int = 1
 
     def __str__(self) -> str:
-        return f"{self.file} ({self.problem}" + (f"; {self.recordings} recordings)" if self.recordings > 1 else ")")
+        more = f"; {self.recordings} recordings" if self.recordings > 1 else ""
+        return f"{self.file} ({self.problem}{more})"
 
 
 #: manifest keys every entry needs (written by :meth:`Dataset.add`)
@@ -787,7 +789,8 @@ def _check_manifest(doc: dict, manifest: Path) -> None:
 
     for key, kind in (("recordings", list), ("meta", dict), ("shards", list)):
         if key in doc and not isinstance(doc[key], kind):
-            raise bad(f"{key!r} is a JSON {type(doc[key]).__name__}, not {'a list' if kind is list else 'an object'}")
+            want = "a list" if kind is list else "an object"
+            raise bad(f"{key!r} is a JSON {type(doc[key]).__name__}, not {want}")
     for i, e in enumerate(doc.get("recordings", [])):
         if not isinstance(e, dict):
             raise bad(f"recordings entry {i} is a JSON {type(e).__name__}, not an object")

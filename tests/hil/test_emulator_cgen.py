@@ -95,7 +95,8 @@ def test_emulate_hil_model_runs_the_generated_c_by_default(tiny_model, tmp_path)
      "corrupt export folder: {d}/c/hil_selftest.c: the generated C does not compile"),
     (lambda d: (d / "reference.npz").unlink(), "corrupt export folder: {d}/reference.npz: missing"),
 ])
-def test_hil_emulate_with_a_damaged_export_fails_not_falls_back(tiny_model, tmp_path, capsys, damage, message):
+def test_hil_emulate_with_a_damaged_export_fails_not_falls_back(tiny_model, tmp_path, capsys, damage,
+                                                                message):
     """C sources that exist but do not compile are a corrupt export (a fallback to TFLM would compare TFLM
     with TFLM and pass); so is an export folder given as --data without its reference.npz."""
     if shutil.which("cc") is None and shutil.which("gcc") is None:

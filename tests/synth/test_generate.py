@@ -200,7 +200,8 @@ def test_dataset_info_names_a_damaged_shard_once(spec, tmp_path, capsys):
     assert main(["dataset", "info", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.count("shard-00001.parquet") == 1, err
-    assert "3 of 8 recordings listed in the manifest are missing or unreadable" in err and "; 3 recordings)" in err
+    assert "3 of 8 recordings listed in the manifest are missing or unreadable" in err
+    assert "; 3 recordings)" in err
 
 
 def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):

@@ -64,7 +64,8 @@ def run(args) -> int:
         raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
     plot = check_plot_path(args.plot or args.out.with_name(args.out.name.split(".")[0] + ".png"))
     if plot.resolve() == args.out.resolve():
-        raise ValidationError(f"--plot {plot} is the --out recording", allowed="another file name for the plot")
+        raise ValidationError(f"--plot {plot} is the --out recording",
+                              allowed="another file name for the plot")
     wear = wear_from_args(args)
     motion = load_motion_file(args.motion)
     prof = load_profile_from_args(args)

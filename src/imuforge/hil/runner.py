@@ -141,8 +141,8 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
         npz = paths[0] / "reference.npz"
     elif (len(paths) == 1 and (paths[0] / "card.json").is_file() and (paths[0] / "model.tflite").is_file()
           and not (paths[0] / "manifest.json").exists()):  # an export folder that lost its test windows
-        raise corrupt_export(paths[0] / "reference.npz", "missing (an export folder's test windows, which --data "
-                                                         "EXPORT reads)")
+        raise corrupt_export(paths[0] / "reference.npz",
+                             "missing (an export folder's test windows, which --data EXPORT reads)")
     if npz is not None:
         from imuforge.train.run import read_windows_npz
 

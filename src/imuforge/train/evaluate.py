@@ -125,13 +125,13 @@ def eval_name(data: Sequence[str | os.PathLike]) -> str:
 
 
 def _check_out_folder(out: Path) -> None:
-    """``eval --out``: a folder (new, or existing: its metrics.json and confusion.png are replaced), not a file
-    and not below one."""
+    """``eval --out``: a folder (new, or existing: its metrics.json and confusion.png are replaced), not a
+    file and not below one."""
     for p in (out, *out.parents):
         if p.exists() and not p.is_dir():
             where = "is a file" if p == out else f"is below {p}, which is a file"
-            raise ValidationError(f"--out {out} {where}", allowed="a folder (new or existing) for metrics.json "
-                                  "and confusion.png")
+            raise ValidationError(f"--out {out} {where}",
+                                  allowed="a folder (new or existing) for metrics.json and confusion.png")
         if p.exists():
             return
 
