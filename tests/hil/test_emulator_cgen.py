@@ -90,9 +90,20 @@ def test_emulate_hil_model_runs_the_generated_c_by_default(tiny_model, tmp_path)
         assert "generated C unavailable" not in err
 
 
+def _unhash(d):
+    """The card as written before it hashed the generated C (re-signed: only the C is damaged)."""
+    from imuforge.export.card import sign_card
+
+    card = json.loads((d / "card.json").read_text())
+    card["model"].pop("files_sha256", None)
+    (d / "card.json").write_text(json.dumps(sign_card(card), indent=1))
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda d: next((d / "c").glob("*.c")).write_text("this is not C\n"),
-     "corrupt export folder: {d}/c/hil_selftest.c: the generated C does not compile"),
+     "corrupt export folder: {d}/c/hil_selftest.c: sha256 "),  # card.json hashes the generated C
+    (lambda d: (_unhash(d), next((d / "c").glob("*.c")).write_text("this is not C\n")),
+     "corrupt export folder: {d}/c/hil_selftest.c: the generated C does not compile"),  # an older card
     (lambda d: (d / "reference.npz").unlink(), "corrupt export folder: {d}/reference.npz: missing"),
 ])
 def test_hil_emulate_with_a_damaged_export_fails_not_falls_back(tiny_model, tmp_path, capsys, damage,
