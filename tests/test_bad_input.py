@@ -54,6 +54,25 @@ def test_a_motion_file_cut_short_is_one_line(tmp_path, capsys, cut):
     assert not (tmp_path / "s.imu.parquet").exists() and not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("plot, message", [
+    ("p.txt", "--plot {d}/p.txt: matplotlib cannot write a .txt file (allowed: a file name ending in "),
+    ("p", "--plot {d}/p: matplotlib cannot write a suffix-less file"),
+    ("sub/", "is a folder; a plot is one file"),
+    ("s.imu.parquet", "matplotlib cannot write a .parquet file"),
+])
+def test_simulate_plot_that_cannot_be_written_is_refused_before_the_recording(tmp_path, capsys, plot,
+                                                                              message):
+    from imuforge.motion.library import generate
+
+    (tmp_path / "sub").mkdir()
+    motion = generate("walking", 2.0, fps=30, rng=0).save(tmp_path / "w.motion.npz")
+    assert main(["simulate", "--motion", str(motion), "--profile", "metamotions",
+                 "--out", str(tmp_path / "s.imu.parquet"), "--plot", str(tmp_path / plot)]) == 2
+    assert message.format(d=tmp_path) in (err := one_line_error(capsys, "simulate")), err
+    assert ".png" in err
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["sub", "w.motion.npz"]
+
+
 def test_motion_out_named_like_a_file_and_from_a_folder_are_one_line(tmp_path, capsys):
     assert main(["motion", "walking", "--matcher", "keywords", "--out", str(tmp_path / "w.imu.parquet")]) == 2
     assert "is named like a file, but a folder is written there" in one_line_error(capsys, "motion")
@@ -213,6 +232,31 @@ def test_dataset_info_notices_a_recording_replaced_by_another(small_dataset, cap
     assert "holds 150 samples, the manifest says 300" in one_line_error(capsys, "dataset info")
 
 
+@pytest.mark.parametrize("manifest, why", [
+    ([1, 2], "a JSON list, not an object"),
+    ("hello", "a JSON str, not an object"),
+    ({"recordings": "x"}, "'recordings' is a JSON str, not a list"),
+    ({"recordings": [{"samples": 3}]}, "recordings entry 0 has no file name"),
+    ({"recordings": [7]}, "recordings entry 0 is a JSON int, not an object"),
+    ({"recordings": [{"file": "s1.imu.parquet"}]}, "recordings entry 0 (s1.imu.parquet) lacks samples"),
+])
+def test_a_manifest_of_the_wrong_shape_is_one_line(small_dataset, tmp_path, capsys, manifest, why):
+    import json
+
+    if isinstance(manifest, dict):
+        manifest = {"format": "imuforge-dataset", "version": 1, **manifest}
+    (small_dataset / "manifest.json").write_text(json.dumps(manifest))
+    for command, args in (("dataset info", ["dataset", "info", str(small_dataset)]),
+                          ("train", ["train", "--data", str(small_dataset), "--out", str(tmp_path / "run")]),
+                          ("calibrate", ["calibrate", "--synthetic", str(small_dataset), "--real",
+                                         str(small_dataset / "s1.imu.parquet"),
+                                         "--out", str(tmp_path / "cal")])):
+        assert main(args) == 2
+        err = one_line_error(capsys, command)
+        assert "manifest.json" in err and why in err and "allowed: " in err, err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "cal").exists()
+
+
 def test_dataset_info_of_a_missing_folder(tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path / "nothere")]) == 2
     assert "does not exist" in one_line_error(capsys, "dataset info")
@@ -325,6 +369,20 @@ def test_devices_ble_timeout_0_skips_the_scan(capsys):
     assert main(["devices", "--ble-timeout", "0"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("serial ports:") and "BLE" not in out
+
+
+@pytest.mark.parametrize("hci, message", [
+    ("bogus:0", "--hci 'bogus:0' is not an HCI transport (unknown transport scheme) (allowed: usb:N, "),
+    ("tcp-client:127.0.0.1:1", "--hci tcp-client:127.0.0.1:1: nothing listens there (connection refused)"),
+])
+def test_devices_refuses_an_hci_that_does_not_open_as_capture_does(capsys, hci, message):
+    """It exited 0 with the error inside the listing; capture and hil refuse the same --hci with exit 2."""
+    pytest.importorskip("bumble")
+    assert main(["devices", "--hci", hci, "--ble-timeout", "1"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""  # refused before anything is listed
+    err = printed.err.strip()
+    assert err.startswith("imuforge devices: error: ") and len(err.splitlines()) == 1 and message in err, err
 
 
 # ------------------------------------------------------------------------------------ emulate
@@ -541,3 +599,16 @@ def test_import_refuses_an_out_under_a_file(tmp_path, capsys):
     assert "notes.txt is a file, not a folder to write --out" in one_line_error(capsys, "import")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
+
+
+@pytest.mark.parametrize("out", ["afile", "afile/sub"])
+def test_eval_out_that_is_a_file_is_refused_before_evaluating(small_dataset, tmp_path, capsys, out):
+    """--out is checked first: one line with what is allowed (it said '[Errno 17] File exists' after the
+    evaluation). The run here does not even exist: the --out check comes before anything is read."""
+    pytest.importorskip("keras")
+    (tmp_path / "afile").write_text("mine")
+    assert main(["eval", str(tmp_path / "norun"), "--data", str(small_dataset),
+                 "--out", str(tmp_path / out)]) == 2
+    err = one_line_error(capsys, "eval")
+    assert f"--out {tmp_path / out} is" in err and "allowed: a folder (new or existing)" in err, err
+    assert (tmp_path / "afile").read_text() == "mine"

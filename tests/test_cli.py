@@ -148,3 +148,27 @@ def test_python_dash_m_runs_the_command():
 
     out = subprocess.run([sys.executable, "-m", "imuforge", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("imuforge ")
+
+
+def test_port_file_wait_and_retries_help_agree_with_the_docs(capsys):
+    """--wait-s states its default; capture --retries names every stretch asked again (a walking stretch that
+    did not move too, as docs/BRIDGE.md says); docs/HIL.md's usage names --port-file and --wait-s."""
+    import re
+    from pathlib import Path
+
+    import pytest
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for command in ("hil", "capture"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        wait = r"--wait-s WAIT_S\s+--port-file: how long to wait for it \(s, default 30\)"
+        assert re.search(wait, text), text
+        if command == "capture":
+            assert "a moving one (walking, running, stairs, jumping) that hardly moved" in text
+    hil = (docs / "HIL.md").read_text()
+    usage = hil.split("imuforge hil --model EXPORT_DIR --data DATA", 1)[1].split("```", 1)[0]
+    assert "--port-file FILE [--wait-s S]" in usage
+    assert "`--port-file FILE`" in hil and "`--wait-s`" in hil and "(default 30)" in hil
+    assert "a stretch that failed its check is asked again" in (docs / "BRIDGE.md").read_text()

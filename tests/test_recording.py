@@ -96,6 +96,8 @@ def test_csv_edge_units_are_converted_to_si(tmp_path):
         ("time[s],acc_x[g]\n0,1\n0,2\n", "time does not increase at line 3 \\(0 s, then 0 s\\)"),
         ("time[s],acc_x[g]\n0,1\n\n0.02,2\n0.01,3\n", "time does not increase at line 5"),
         ("time[s],acc_x[g]\n0,nan\n0.01,2\n", "NaN or inf\\), the first on line 2"),
+        ("time[s],acc_x[g]\n", "holds 0 samples: too few to tell the rate from .*allowed: at least 2 rows"),
+        ("time[s],acc_x[g]\n0,1\n", "holds 1 sample: too few to tell the rate .*allowed: at least 2 rows"),
     ],
 )
 def test_bad_csv_is_refused_with_the_file_named(tmp_path, text, message):
@@ -266,3 +268,32 @@ def test_summary_lists_what_recordings_name_and_counts_those_that_name_none(tmp_
     assert main(["dataset", "info", str(tmp_path / "bare")]) == 0
     out = capsys.readouterr().out
     assert "devices:    not recorded" in out and "subjects:   0; 1 recording(s) name none" in out
+
+
+@pytest.mark.parametrize("labels", ["walking", [[0, 10]], [None], [[0, 10, None]], [["a", 1, "walking"]], 5])
+@pytest.mark.parametrize("suffix", [".imu.parquet", ".csv"])
+def test_malformed_labels_in_a_file_are_one_line_naming_it(tmp_path, capsys, labels, suffix):
+    """Labels in the metadata that are not [[start_s, end_s, "label"], …]: one line naming the file."""
+    import pyarrow.parquet as pq
+
+    from imuforge.cli import main
+
+    rec = make_recording()
+    path = tmp_path / f"r{suffix}"
+    if suffix == ".csv":
+        rec.to_csv(path)
+        first, rest = path.read_text().split("\n", 1)
+        meta = json.loads(first[1:])
+        path.write_text("# " + json.dumps({**meta, "labels": labels}) + "\n" + rest)
+    else:
+        rec.save(path)
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[b"imuforge"])
+        bad = {"imuforge": json.dumps({**meta, "labels": labels})}
+        pq.write_table(table.replace_schema_metadata(bad), path)
+    with pytest.raises(ValidationError, match=r"allowed: \[\[start_s, end_s, \"label\"\]") as err:
+        read_recording(path)
+    assert str(path) in str(err.value)
+    assert main(["dataset", "info", str(tmp_path)]) == 2
+    out = capsys.readouterr().err.strip()
+    assert len(out.splitlines()) == 1 and str(path) in out and "[start_s, end_s" in out, out

@@ -13,6 +13,25 @@ from imuforge.units import CHANNEL_UNITS_DISPLAY
 _UNITS = CHANNEL_UNITS_DISPLAY
 
 
+def check_plot_path(path: str | os.PathLike, option: str = "--plot") -> Path:
+    """``path`` as a Path if a plot can be written there: a file name ending in a format matplotlib writes
+    (``.png``, ``.pdf``, ``.svg`` …), not a folder. Checked before any work, so nothing is half-written."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from imuforge.errors import ValidationError
+
+    path = Path(path)
+    kinds = sorted(FigureCanvasBase.get_supported_filetypes())
+    if os.fspath(path).endswith(("/", os.sep)) or path.is_dir():
+        raise ValidationError(f"{option} {path} is a folder; a plot is one file",
+                              allowed=f"a file name ending in .{', .'.join(kinds)}")
+    if path.suffix.lower().lstrip(".") not in kinds:
+        kind = path.suffix or "suffix-less"
+        raise ValidationError(f"{option} {path}: matplotlib cannot write a {kind} file",
+                              allowed=f"a file name ending in .{', .'.join(kinds)}")
+    return path
+
+
 def plot_recording(rec: Recording, path: str | os.PathLike, *, title: str | None = None,
                    max_points: int = 20_000) -> Path:
     """One panel per channel group over time, label segments shaded, gaps left as gaps."""

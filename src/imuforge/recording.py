@@ -16,7 +16,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,14 +58,30 @@ class LabelSegment:
         return [self.start_s, self.end_s, self.label]
 
 
+#: the one form label segments take (in a recording's metadata, and as ``Recording(labels=...)``)
+LABELS_ALLOWED = '[[start_s, end_s, "label"], …]: a list of segments, each two numbers and a label'
+
+
 def as_segments(labels) -> tuple[LabelSegment, ...]:
+    """``labels`` as sorted :class:`LabelSegment`; anything else (a text, a segment without its label, a
+    null) is a :class:`ValidationError` naming the form allowed."""
+    from imuforge.errors import shorten
+
+    if isinstance(labels, (str, bytes, dict)) or not isinstance(labels, (Iterable, type(None))):
+        raise ValidationError(f"labels = {shorten(labels)} is not a list of segments", allowed=LABELS_ALLOWED)
     out = []
-    for seg in labels or ():
+    for i, seg in enumerate(labels if labels is not None else ()):
         if isinstance(seg, LabelSegment):
             out.append(seg)
-        else:
-            start, end, label = seg
-            out.append(LabelSegment(float(start), float(end), str(label)))
+            continue
+        ok = (isinstance(seg, (Sequence, np.ndarray)) and not isinstance(seg, (str, bytes)) and len(seg) == 3
+              and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in seg[:2])
+              and isinstance(seg[2], (str, int, np.integer)) and not isinstance(seg[2], bool))
+        if not ok:
+            raise ValidationError(f"label segment {i} = {shorten(seg)} is not [start_s, end_s, \"label\"]",
+                                  allowed=LABELS_ALLOWED)
+        start, end, label = seg
+        out.append(LabelSegment(float(start), float(end), str(label)))
     return tuple(sorted(out))
 
 
@@ -448,6 +464,10 @@ def read_csv(path: str | os.PathLike, *, rate_hz: float | None = None, **meta) -
 
 def _check_format(doc: dict, fmt: str, path) -> None:
     """Refuse a file of another format, or of a newer version of ours than this reader knows."""
+    if not isinstance(doc, dict):  # valid JSON, but a list or a text where the format's object belongs
+        raise ValidationError(f"corrupt metadata: a JSON {type(doc).__name__}, not an object",
+                              source=str(path),
+                              allowed=f'a JSON object {{"format": "{fmt}", "version": {FORMAT_VERSION}, …}}')
     version = doc.get("version", 0)
     if doc.get("format") != fmt or not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValidationError(f"unsupported format {doc.get('format')!r} version {version!r}",
@@ -528,7 +548,10 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
         rate_hz = header_meta.get("rate_hz")
     if rate_hz is None:
         if ts.size < 2:
-            raise ValidationError("cannot infer the rate from fewer than 2 samples; pass rate_hz", source=str(path))
+            raise ValidationError(f"holds {ts.size} sample{'' if ts.size == 1 else 's'}: too few to tell the "
+                                  "rate from (it is the time between samples)", source=str(path),
+                                  allowed='at least 2 rows of samples below the header, or a "rate_hz" in '
+                                  "the # metadata line")
         med = float(np.median(np.diff(ts)))
         rate_hz = 1.0 / med if med > 0 else 1.0  # a non-increasing time column is refused below
     try:
@@ -651,8 +674,9 @@ class Dataset:
         Reads only each Parquet file's footer (schema, row count and imuforge metadata), not the
         samples, so it is fast on large data sets; a CSV entry is read in full.
         """
-        problems = []
+        problems: list[FileProblem] = []
         cache: dict[Path, Any] = {}
+        whole: dict[str, int] = {}  # a damaged shard file: its index in problems (named once)
         for i, e in enumerate(self.entries):
             fname = e.get("file") if isinstance(e, dict) else None
             if not isinstance(fname, str) or not fname:
@@ -660,8 +684,15 @@ class Dataset:
                 continue
             why = (_shard_entry_problem(self.path / fname, e, cache) if "row_group" in e
                    else _recording_file_problem(self.path / fname, e))
-            if why is not None:
-                problems.append(FileProblem(fname, why))
+            if why is None:
+                continue
+            if "row_group" in e and isinstance(cache.get(self.path / fname), str):  # the shard file itself
+                if fname in whole:
+                    p = problems[whole[fname]]
+                    problems[whole[fname]] = FileProblem(p.file, p.problem, p.recordings + 1)
+                    continue
+                whole[fname] = len(problems)
+            problems.append(FileProblem(fname, why))
         return problems
 
     def _write_manifest(self) -> None:
@@ -679,9 +710,12 @@ class FileProblem:
 
     file: str
     problem: str
+    #: how many of the manifest's recordings the problem makes unusable (a damaged shard: all it holds)
+    recordings: int = 1
 
     def __str__(self) -> str:
-        return f"{self.file} ({self.problem})"
+        more = f"; {self.recordings} recordings" if self.recordings > 1 else ""
+        return f"{self.file} ({self.problem}{more})"
 
 
 #: manifest keys every entry needs (written by :meth:`Dataset.add`)
@@ -741,8 +775,32 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"corrupt manifest: {exc}", source=str(manifest)) from exc
     _check_format(doc, DATASET_FORMAT, manifest)
+    _check_manifest(doc, manifest)
     return Dataset(path=path, entries=list(doc.get("recordings", [])), meta=dict(doc.get("meta", {})),
                    shards=list(doc.get("shards", [])))
+
+
+def _check_manifest(doc: dict, manifest: Path) -> None:
+    """Refuse a manifest whose shape is not the one :meth:`Dataset._write_manifest` writes (one line)."""
+    def bad(why: str):
+        return ValidationError(f"corrupt manifest: {why}", source=str(manifest),
+                               allowed='{"recordings": [{"file": NAME, "samples": …, …}, …], "meta": {…}} as '
+                               "imuforge writes it (re-create the Dataset)")
+
+    for key, kind in (("recordings", list), ("meta", dict), ("shards", list)):
+        if key in doc and not isinstance(doc[key], kind):
+            want = "a list" if kind is list else "an object"
+            raise bad(f"{key!r} is a JSON {type(doc[key]).__name__}, not {want}")
+    for i, e in enumerate(doc.get("recordings", [])):
+        if not isinstance(e, dict):
+            raise bad(f"recordings entry {i} is a JSON {type(e).__name__}, not an object")
+        if not isinstance(e.get("file"), str) or not e["file"]:
+            raise bad(f"recordings entry {i} has no file name ('file')")
+        lacking = [k for k in MANIFEST_ENTRY_KEYS if k not in e]
+        if lacking:
+            raise bad(f"recordings entry {i} ({e['file']}) lacks {', '.join(lacking)}")
+        if "row_group" in e and (isinstance(e["row_group"], bool) or not isinstance(e["row_group"], int)):
+            raise bad(f"recordings entry {i} ({e['file']}) has a row_group that is not a whole number")
 
 
 def find_datasets(root: str | os.PathLike) -> list[Dataset]:

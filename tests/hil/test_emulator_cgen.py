@@ -88,3 +88,35 @@ def test_emulate_hil_model_runs_the_generated_c_by_default(tiny_model, tmp_path)
             _, err = emu.communicate(timeout=10)
         assert rep.device["implementation"] == implementation and rep.bit_exact, (rep.device["name"], err)
         assert "generated C unavailable" not in err
+
+
+def _unhash(d):
+    """The card as written before it hashed the generated C (re-signed: only the C is damaged)."""
+    from imuforge.export.card import sign_card
+
+    card = json.loads((d / "card.json").read_text())
+    card["model"].pop("files_sha256", None)
+    (d / "card.json").write_text(json.dumps(sign_card(card), indent=1))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: next((d / "c").glob("*.c")).write_text("this is not C\n"),
+     "corrupt export folder: {d}/c/hil_selftest.c: sha256 "),  # card.json hashes the generated C
+    (lambda d: (_unhash(d), next((d / "c").glob("*.c")).write_text("this is not C\n")),
+     "corrupt export folder: {d}/c/hil_selftest.c: the generated C does not compile"),  # an older card
+    (lambda d: (d / "reference.npz").unlink(), "corrupt export folder: {d}/reference.npz: missing"),
+])
+def test_hil_emulate_with_a_damaged_export_fails_not_falls_back(tiny_model, tmp_path, capsys, damage,
+                                                                message):
+    """C sources that exist but do not compile are a corrupt export (a fallback to TFLM would compare TFLM
+    with TFLM and pass); so is an export folder given as --data without its reference.npz."""
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no host C compiler")
+    d = tmp_path / "export"
+    shutil.copytree(tiny_model, d)
+    damage(d)
+    rc = main(["hil", "--model", str(d), "--data", str(d), "--emulate", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and err.startswith("imuforge hil: error: "), err
+    assert message.format(d=d) in err and "(allowed: " in err and "generated C unavailable" not in err
+    assert not (tmp_path / "out" / "hil_report.json").exists()

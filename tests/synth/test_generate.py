@@ -190,6 +190,20 @@ def test_a_damaged_shard_is_found_and_remade(spec, tmp_path):
     assert (out / "manifest.json").read_bytes() == good
 
 
+def test_dataset_info_names_a_damaged_shard_once(spec, tmp_path, capsys):
+    """It named the shard once per recording in it ('shard-00001.parquet (…); shard-00001.parquet (…)')."""
+    out = tmp_path / "corpus"
+    generate_corpus(spec, out)
+    shard = out / "shard-00001.parquet"
+    shard.write_bytes(shard.read_bytes()[:-100])
+    assert [(p.file, p.recordings) for p in read_dataset(out).check_files()] == [("shard-00001.parquet", 3)]
+    assert main(["dataset", "info", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.count("shard-00001.parquet") == 1, err
+    assert "3 of 8 recordings listed in the manifest are missing or unreadable" in err
+    assert "; 3 recordings)" in err
+
+
 def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):
     out = tmp_path / "corpus"
     generate_corpus(spec, out)

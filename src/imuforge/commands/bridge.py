@@ -47,7 +47,8 @@ def register(sub) -> None:
                      "to appear (written by `imuforge emulate --port-file FILE` once it listens)")
     src.add_argument("--ble", metavar="NAME_OR_ADDRESS", help="BLE device name or address")
     src.add_argument("--recover", metavar="LOG", help="rebuild the recording from a raw log")
-    p.add_argument("--wait-s", type=float, default=30.0, help="--port-file: how long to wait for it (s)")
+    p.add_argument("--wait-s", type=float, default=30.0,
+                   help="--port-file: how long to wait for it (s, default 30)")
     p.add_argument("--seconds", type=float, default=None,
                    help="device time to capture (s, default 10): exactly the samples in [t0, t0 + SECONDS)")
     add_label_options(p, "activity label of the whole recording (e.g. walking)")
@@ -123,7 +124,9 @@ def _add_guided_options(p) -> None:
     g.add_argument("--seconds-each", type=float, default=30.0, help="seconds per activity (default 30)")
     g.add_argument("--countdown", type=float, default=3.0, help="countdown before each stretch (s, default 3)")
     g.add_argument("--retries", type=int, default=2,
-                   help="times a still activity (standing, sitting, lying) that moved is asked again (default 2)")
+                   help="times an activity whose stretch failed its check is asked again: a still one "
+                   "(standing, sitting, lying) that moved, a moving one (walking, running, stairs, jumping) "
+                   "that hardly moved, or a stretch that ended early (default 2)")
     g.add_argument("--yes", action="store_true", help="no Enter presses: start each stretch after the countdown")
     g.add_argument("--cue-file", metavar="PATH",
                    help="write the current activity to PATH at each prompt (`imuforge emulate --follow PATH` "
@@ -139,6 +142,18 @@ def cmd_devices(args) -> int:
     from imuforge.bridge.links import list_serial_ports
 
     check_numbers(args, DEVICES_RANGES)
+    found, unavailable = [], None
+    if args.ble_timeout != 0:  # scanned first: an --hci that does not open is refused before any listing
+        try:
+            from imuforge.bridge import ble
+
+            found = asyncio.run(ble.scan(args.ble_timeout, backend=ble.use_hci_central(args.hci)))
+        except ValidationError:
+            if args.hci:  # malformed, nothing listening, no dongle: one line, exit 2, as capture / hil
+                raise
+            unavailable = sys.exc_info()[1]
+        except Exception as exc:  # no adapter, no BlueZ, …: say so, serial listing still useful
+            unavailable = exc
     ports = list_serial_ports()
     print("serial ports:")
     for p in ports:
@@ -148,13 +163,9 @@ def cmd_devices(args) -> int:
     if args.ble_timeout == 0:
         return 0
     print("BLE devices with the imuforge service:")
-    try:
-        from imuforge.bridge import ble
-
-        found = asyncio.run(ble.scan(args.ble_timeout, backend=ble.use_hci_central(args.hci)))
-    except Exception as exc:  # no adapter, no BlueZ, …: say so, serial listing still useful
-        print(f"  (BLE scan unavailable: {exc}. On Linux bleak needs BlueZ (bluetoothd over D-Bus) and a "
-              "Bluetooth adapter; or scan through a USB HCI dongle with --hci usb:0)")
+    if unavailable is not None:
+        print(f"  (BLE scan unavailable: {unavailable}. On Linux bleak needs BlueZ (bluetoothd over D-Bus) "
+              "and a Bluetooth adapter; or scan through a USB HCI dongle with --hci usb:0)")
         return 0
     for d in found:
         print(f"  {d['name']:<24} {d['address']:<20} RSSI {d['rssi']}")

@@ -55,7 +55,8 @@ def check_recordings(datasets) -> None:
         problems = ds.check_files()
         if problems:
             shown = "; ".join(str(p) for p in problems[:5]) + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
-            raise ValidationError(f"{len(problems)} of {len(ds.entries)} recordings listed in the manifest are missing "
+            n = sum(p.recordings for p in problems)
+            raise ValidationError(f"{n} of {len(ds.entries)} recordings listed in the manifest are missing "
                                   f"or unreadable: {shown}", source=str(ds.path),
                                   allowed="every recording the manifest lists present and readable "
                                   "(restore the files, or re-create the Dataset)")

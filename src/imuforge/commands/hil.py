@@ -26,7 +26,8 @@ def add_link_options(p, *, required: bool = True) -> None:
                    f"card's device, when it names one profile; else {DEFAULT_EMULATED})")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
     p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
-    p.add_argument("--wait-s", type=float, default=30.0, help="--port-file: how long to wait for it (s)")
+    p.add_argument("--wait-s", type=float, default=30.0,
+                   help="--port-file: how long to wait for it (s, default 30)")
     p.add_argument("--hci", help="BLE through bumble on this HCI transport (e.g. usb:0, tcp-client:HOST:PORT)")
 
 

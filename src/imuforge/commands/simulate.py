@@ -55,18 +55,22 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge.motion.importers import load_motion_file
-    from imuforge.plotting import plot_recording
+    from imuforge.errors import ValidationError
+    from imuforge.plotting import check_plot_path, plot_recording
     from imuforge.recording import check_recording_path, write_recording
     from imuforge.sensors.simulate import simulate
     check_recording_path(args.out)  # before any work
     if args.out.exists() and not args.overwrite:
         raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
+    plot = check_plot_path(args.plot or args.out.with_name(args.out.name.split(".")[0] + ".png"))
+    if plot.resolve() == args.out.resolve():
+        raise ValidationError(f"--plot {plot} is the --out recording",
+                              allowed="another file name for the plot")
     wear = wear_from_args(args)
     motion = load_motion_file(args.motion)
     prof = load_profile_from_args(args)
     rec = simulate(motion, prof, prof.default_placement, seed=args.seed, errors=not args.ideal, wear=wear)
     out = write_recording(rec, args.out, overwrite=args.overwrite)
-    plot = args.plot or out.with_name(out.name.split(".")[0] + ".png")
     plot_recording(rec, plot)
     print(f"{rec!r}")
     worn = (rec.provenance.get("wear") or {})

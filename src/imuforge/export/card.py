@@ -76,11 +76,17 @@ class CardModel:
     generated_c: list[str] = field(default_factory=list)
     ops: list[str] = field(default_factory=list)
     ops_all_in_tflm: bool = True
+    #: sha-256 of the generated C files (``c/…`` → hex), checked wherever an export folder is read; empty in
+    #: a card written before they were recorded
+    files_sha256: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "architecture": self.architecture, "run": self.run, "sha256": self.sha256,
-                "file": self.file, "c_files": list(self.c_files), "generated_c": list(self.generated_c),
-                "ops": list(self.ops), "ops_all_in_tflm": self.ops_all_in_tflm}
+        out = {"name": self.name, "architecture": self.architecture, "run": self.run, "sha256": self.sha256,
+               "file": self.file, "c_files": list(self.c_files), "generated_c": list(self.generated_c),
+               "ops": list(self.ops), "ops_all_in_tflm": self.ops_all_in_tflm}
+        if self.files_sha256:
+            out["files_sha256"] = dict(self.files_sha256)
+        return out
 
 
 @dataclass
@@ -255,7 +261,8 @@ class ExportCard:
             created_utc=d.get("created_utc", ""),
             model=CardModel(m.get("name"), m.get("architecture"), m.get("run", ""), m.get("sha256", ""),
                             m.get("file", "model.tflite"), m.get("c_files", ["model.h", "model.c"]),
-                            m.get("generated_c", []), m.get("ops", []), m.get("ops_all_in_tflm", True)),
+                            m.get("generated_c", []), m.get("ops", []), m.get("ops_all_in_tflm", True),
+                            m.get("files_sha256") if isinstance(m.get("files_sha256"), dict) else {}),
             device=CardDevice(dev.get("profile"), dev.get("placement"),
                               d.get("latency_budget_ms") or dev.get("latency_budget_ms")),
             input=CardInput(inp.get("window_length", 0), inp.get("window_s", 0.0), inp.get("stride_s", 0.0),

@@ -279,7 +279,9 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
         created_utc=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         model=CardModel(name=name, architecture=run.config.get("model"), run=str(run.path), sha256=sha,
                         generated_c=[f"c/{cgen.generated.header.name}", f"c/{cgen.generated.source.name}",
-                                     f"c/{identity.name}"], ops=ops),
+                                     f"c/{identity.name}"], ops=ops,
+                        files_sha256={f"c/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
+                                      for p in (cgen.generated.header, cgen.generated.source, identity)}),
         device=CardDevice(profile=_one_or_list(data_info.get("profiles", []), profile),
                           placement=_one_or_list(data_info.get("placements", []), placement)),
         input=CardInput(

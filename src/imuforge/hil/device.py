@@ -154,10 +154,12 @@ class HilDevice:
 
     def _use_generated_c(self, c_source, *, required: bool) -> None:
         """Run the generated C (the export's ``c/`` files if they are this model's, else generated now)."""
-        from imuforge.errors import ImuforgeError
+        from imuforge.errors import CorruptFileError, ImuforgeError
 
         try:
             self.cgen, arena = _host_generated_c(self.model_bytes, c_source, self.tflm)
+        except CorruptFileError:  # the export's own C does not compile: no fallback (TFLM against TFLM)
+            raise
         except (ImuforgeError, OSError) as exc:
             if required:
                 raise
@@ -317,13 +319,17 @@ class HilDevice:
 
 def _host_generated_c(model_bytes: bytes, c_source, tflm):
     """(HostModel, arena bytes) of the model's generated C: ``c_source`` when its header names this model's
-    sha-256, else C generated now; compiled with the host compiler."""
+    sha-256, else C generated now; compiled with the host compiler. The export's own C that the compiler
+    fails on is a ``corrupt export folder`` error (:class:`~imuforge.errors.CorruptFileError`): only a
+    missing compiler (:class:`~imuforge.export.cgen.build.CompilerMissing`) leaves the TFLM fallback."""
     import hashlib
     import re
     import tempfile
 
+    from imuforge.errors import ImuforgeError
     from imuforge.export.cgen import render_c
-    from imuforge.export.cgen.build import HostModel
+    from imuforge.export.cgen.build import CompilerMissing, HostModel
+    from imuforge.hil.runner import corrupt_export
 
     sha = hashlib.sha256(model_bytes).hexdigest()
     n_in = int(np.prod(tflm.input["shape"])) * np.dtype(tflm.input["dtype"]).itemsize
@@ -332,7 +338,13 @@ def _host_generated_c(model_bytes: bytes, c_source, tflm):
     header = src.with_suffix(".h") if src is not None else None
     if header is not None and header.exists() and f"model sha256 {sha}" in header.read_text():
         text = header.read_text()
-        host = HostModel(src, input_bytes=n_in, output_bytes=n_out, name=src.stem)
+        try:
+            host = HostModel(src, input_bytes=n_in, output_bytes=n_out, name=src.stem)
+        except CompilerMissing:
+            raise
+        except (ImuforgeError, OSError, AttributeError) as exc:  # cc failed; the library lacks NAME_run
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise corrupt_export(src, f"the generated C does not compile or load ({why})") from None
     else:
         rendered = render_c(model_bytes)
         with tempfile.TemporaryDirectory(prefix="imuforge-emu-c-") as tmp:

@@ -115,6 +115,16 @@ def load_export(path: str | os.PathLike, *, option: str = "--model") -> Exported
     if sha != card.model.sha256:
         raise corrupt_export(d / "model.tflite", f"sha256 {sha[:16]}… ({len(model_bytes)} bytes) is not the "
                                                  f"{card.model.sha256[:16]}… card.json records")
+    for name, want in card.model.files_sha256.items():  # the generated C the emulator compiles (newer cards)
+        base = name[2:] if isinstance(name, str) and name.startswith("c/") else ""
+        if not base or "/" in base or "\\" in base or base == "..":
+            raise corrupt_export(d / "card.json", f"hashes {name!r}, not a file in c/")
+        f = d / name
+        if not f.is_file():
+            raise corrupt_export(f, "missing (card.json lists it)")
+        got = hashlib.sha256(f.read_bytes()).hexdigest()
+        if got != want:
+            raise corrupt_export(f, f"sha256 {got[:16]}… is not the {str(want)[:16]}… card.json records")
     return ExportedModel(d, model_bytes, card)
 
 
@@ -139,6 +149,10 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
         npz = paths[0]
     elif len(paths) == 1 and (paths[0] / "reference.npz").exists() and not (paths[0] / "manifest.json").exists():
         npz = paths[0] / "reference.npz"
+    elif (len(paths) == 1 and (paths[0] / "card.json").is_file() and (paths[0] / "model.tflite").is_file()
+          and not (paths[0] / "manifest.json").exists()):  # an export folder that lost its test windows
+        raise corrupt_export(paths[0] / "reference.npz",
+                             "missing (an export folder's test windows, which --data EXPORT reads)")
     if npz is not None:
         from imuforge.train.run import read_windows_npz
 

@@ -124,6 +124,18 @@ def eval_name(data: Sequence[str | os.PathLike]) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)[:80]
 
 
+def _check_out_folder(out: Path) -> None:
+    """``eval --out``: a folder (new, or existing: its metrics.json and confusion.png are replaced), not a
+    file and not below one."""
+    for p in (out, *out.parents):
+        if p.exists() and not p.is_dir():
+            where = "is a file" if p == out else f"is below {p}, which is a file"
+            raise ValidationError(f"--out {out} {where}",
+                                  allowed="a folder (new or existing) for metrics.json and confusion.png")
+        if p.exists():
+            return
+
+
 def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike], *,
                  out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Evaluate a run on Dataset folders: metrics, unknown labels, dropped windows, confusion PNG.
@@ -138,6 +150,8 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     from imuforge.sensors.placement import sites_apart
 
     require_extra("keras", purpose="imuforge eval")
+    if out is not None:  # before the evaluation, so a bad --out costs nothing
+        _check_out_folder(Path(out))
     run = load_run(run_path)
     windows, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
                                       channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
