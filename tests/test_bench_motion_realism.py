@@ -25,8 +25,10 @@ def test_a_ratio_is_bold_outside_its_features_bound_only():
 def test_steady_walking_leaves_out_a_recordings_handling_and_standing():
     fs = 50.0
     t = np.arange(int(30 * fs)) / fs
-    walk = np.column_stack([0.5 * np.sin(2 * np.pi * 0.8 * t), 0 * t, 9.81 + 1.5 * np.sin(2 * np.pi * 1.7 * t)])
-    still = np.tile([0.0, 0.0, 9.81], (len(t), 1)) + 0.02 * np.random.default_rng(0).standard_normal((len(t), 3))
+    walk = np.column_stack([0.5 * np.sin(2 * np.pi * 0.8 * t), 0 * t,
+                            9.81 + 1.5 * np.sin(2 * np.pi * 1.7 * t)])
+    noise = 0.02 * np.random.default_rng(0).standard_normal((len(t), 3))
+    still = np.tile([0.0, 0.0, 9.81], (len(t), 1)) + noise
     handled = np.column_stack([6 * np.sin(2 * np.pi * 0.3 * t), 5 * np.cos(2 * np.pi * 0.2 * t), 4 + 0 * t])
     recording = np.concatenate([handled, walk, still])
     kept = [M.steady_walking(w, fs) for w in M._windows(recording, fs)]
