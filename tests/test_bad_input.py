@@ -96,7 +96,7 @@ def test_motion_without_a_description_is_refused_in_one_line(tmp_path, capsys, t
     assert list(tmp_path.iterdir()) == []
 
 
-def test_motion_from_an_imported_file_refuses_n(tmp_path, capsys):
+def test_motion_from_an_imported_file_refuses_n_and_seconds(tmp_path, capsys):
     out = tmp_path / "a"
     assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 0
     src = tmp_path / "a" / "walking_000.motion.npz"
@@ -104,6 +104,9 @@ def test_motion_from_an_imported_file_refuses_n(tmp_path, capsys):
     assert ("--n 3 with --from walking_000.motion.npz: an imported file is one motion (allowed: --from "
             "walking_000.motion.npz without --n, or key frames (.toml) for --n people)"
             ) in one_line_error(capsys, "motion")
+    assert main(["motion", "--from", str(src), "--seconds", "5", "--out", str(tmp_path / "b")]) == 2
+    assert ("--seconds with --from walking_000.motion.npz: an imported motion keeps its own length (allowed: "
+            "--from walking_000.motion.npz without --seconds)") in one_line_error(capsys, "motion")
     assert not (tmp_path / "b").exists()
     assert main(["motion", "--from", str(src), "--out", str(tmp_path / "b")]) == 0
 

@@ -42,7 +42,8 @@ def register(sub) -> None:
     p.add_argument("--fps", type=float, default=100.0, help="motion frame rate in Hz, 5 … 1000 (default 100)")
     p.add_argument("--out", required=False, type=Path,
                    help="output folder (written only when the command succeeds; must be new or empty)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier motion output in --out (a folder holding other files is refused)")
     p.add_argument("--profile", help="hardware profile: also simulate each motion and write a Dataset")
     p.add_argument("--placement", help="placement preset, with --profile (default: the profile's; "
                    "`imuforge profiles placements` lists them)")
@@ -139,6 +140,9 @@ def _check_args(args) -> list | None:
         raise ValidationError(f"--n {args.n} with --from {args.source.name}: an imported file is one motion",
                               allowed=f"--from {args.source.name} without --n, "
                                       "or key frames (.toml) for --n people")
+    if args.source is not None and not _is_keyframed(args.source) and args.seconds is not None:
+        raise ValidationError(f"--seconds with --from {args.source.name}: an imported motion keeps its own "
+                              "length", allowed=f"--from {args.source.name} without --seconds")
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule)
