@@ -1,9 +1,12 @@
-"""One check for every command that may replace an output folder: only an earlier output of its own."""
+"""Output folders: a command writes a new (or empty) one, or replaces only an earlier output of its own, and a
+failed run leaves nothing behind."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -44,3 +47,51 @@ def replace_entries(out: Path, stage: Path) -> None:
         shutil.move(str(entry), str(out / entry.name))
     Path(stage).rmdir()
     shutil.rmtree(old, ignore_errors=True)
+
+
+def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None = None) -> None:
+    """Refuse an output folder a command may not write (before any work): a file, a folder under a file, or a
+    non-empty folder (unless ``overwrite``; None: the command has no --overwrite to offer)."""
+    tip = " (or --overwrite a folder)" if overwrite is not None else ""
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"{option} {out} is a file", allowed=f"a new or empty folder{tip}")
+    if not out.exists() and out.name.lower().endswith((".imu.parquet", ".csv", ".motion.npz")):
+        raise ValidationError(f"{option} {out} is named like a file, but a folder is written there",
+                              allowed="a folder name (the command writes its files into it)")
+    blocked = next((a for a in out.resolve().parents if a.exists() and not a.is_dir()), None)
+    if blocked is not None:
+        raise ValidationError(f"{blocked} is a file, not a folder to write {option} {out} in",
+                              allowed="an output folder whose parents are folders (or do not exist yet)")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} exists and is not empty; choose another {option}"
+                              + (" or pass --overwrite" if overwrite is not None else ""))
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A fresh folder beside ``out`` to write into; it replaces ``out`` only if the block succeeds.
+
+    On any failure (including Ctrl-C) the staging folder, and parent folders made for it, are
+    removed: a failed run leaves nothing behind. An existing ``out`` keeps its folder (it may be the current
+    one) and gets the new entries in place of its own.
+    """
+    final = out.resolve()
+    missing = [a for a in final.parents if not a.exists()]
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = final.with_name(f".{final.name}.partial-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        for a in missing:  # deepest first
+            try:
+                a.rmdir()
+            except OSError:
+                break
+        raise
+    if not final.exists():
+        os.rename(stage, final)
+        return
+    replace_entries(final, stage)  # an empty folder the user made, or (--overwrite) an earlier output

@@ -203,10 +203,15 @@ def test_an_existing_export_is_replaced_only_with_overwrite_and_only_when_comple
     assert main(["export", str(made[0]), "--out", str(old), "--name", "bad name", "--overwrite"]) == 2
     capsys.readouterr()
     assert (old / "mine.txt").exists()
+    # a user's file in it: not only an export any more, so never replaced (it would be deleted)
+    assert main(["export", str(made[0]), "--out", str(old), "--overwrite"]) == 2
+    assert "holds other files than an export (mine.txt)" in _one_line(capsys, "export")
+    assert (old / "mine.txt").read_text() == "keep me"
+    (old / "mine.txt").unlink()
     assert main(["export", str(made[0]), "--out", str(old), "--overwrite", "--json"]) in (0, 1)
     capsys.readouterr()
-    assert not (old / "mine.txt").exists() and (old / "card.json").exists() and (old / "c").is_dir()
-    assert not list(tmp_path.glob(".*export-*"))  # no staging folder left
+    assert (old / "card.json").exists() and (old / "c").is_dir()
+    assert not list(tmp_path.glob(".*export-*")) and not list(tmp_path.glob(".*old-*"))  # no staging left
 
 
 def test_export_json_exits_1_when_a_check_fails_as_the_plain_output_does(made, tmp_path, capsys, monkeypatch):

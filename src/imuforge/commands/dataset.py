@@ -68,7 +68,7 @@ def _csv(text: str) -> list[str] | None:
 
 
 def _select(args) -> int:
-    from imuforge.commands.motion import check_new_folder, staged_folder
+    from imuforge._folders import check_new_folder, staged_folder
     from imuforge.datasets.loading import find_all_datasets
     from imuforge.datasets.selection import check_seconds, select
     from imuforge.errors import ValidationError

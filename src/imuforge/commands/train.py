@@ -129,7 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_import(args) -> int:
     from pathlib import Path
 
-    from imuforge.commands.motion import check_new_folder, staged_folder
+    from imuforge._folders import check_new_folder, staged_folder
     from imuforge.datasets.importers import import_dataset
 
     from imuforge.errors import ValidationError
@@ -182,12 +182,11 @@ def _augmentation_of(run_path: str):
 def cmd_train(args) -> int:
     from pathlib import Path
 
-    from imuforge._folders import check_replaceable
-    from imuforge.commands.motion import check_new_folder, staged_folder
-    from imuforge.train.run import RUN_ENTRIES
+    from imuforge._folders import check_new_folder, check_replaceable, staged_folder
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import ValidationError, require_extra
     from imuforge.train.augment import Augmentation
+    from imuforge.train.run import RUN_ENTRIES
 
     out = Path(args.out)
     check_new_folder(out, overwrite=args.overwrite)  # before TensorFlow starts

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge._folders import check_replaceable
+from imuforge._folders import check_replaceable, staged_folder
 from imuforge.errors import ValidationError, require_extra
 from imuforge.export.card import (
     CardData,
@@ -153,9 +152,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
 
     # 5. files, written into a staging folder that becomes ``out`` only when every file is there
     sha = hashlib.sha256(tflite).hexdigest()
-    stage = out.with_name(f".{out.name}.export-{os.getpid()}")
-    shutil.rmtree(stage, ignore_errors=True)
-    try:
+    with staged_folder(out) as stage:  # an earlier export (check_export_out): its folder kept, entries new
         _write_files(stage, run, tflite, sha, name, eng, test)
         cgen = check_generated_c(c_model.write(stage / "c"), eng.Q, eng.out_tflm, TflmModel(tflite), seed=seed)
         identity = _write_identity(stage, name)
@@ -168,14 +165,13 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Seq
         _add_qemu_figures(stage, card, enabled=qemu)
         write_json(stage / "card.json", card.to_json())
         (stage / "card.md").write_text(card_markdown(card.to_json()))
-        if out.exists():  # the caller decided to replace it (imuforge export --overwrite)
-            shutil.rmtree(out)
-        stage.rename(out)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     bar.update(1)
     bar.close()
     return card
+
+
+#: what an export folder holds (:func:`export` writes, and replaces, nothing else)
+EXPORT_ENTRIES = ("model.tflite", "model.h", "model.c", "reference.npz", "card.json", "card.md", "c")
 
 
 def check_export_out(out: Path, run_path: Path) -> None:
@@ -189,7 +185,7 @@ def check_export_out(out: Path, run_path: Path) -> None:
     if r in o.parents:
         raise ValidationError(f"--out {out} is inside the run folder {run_path}",
                               allowed="a folder of its own, outside the run")
-    check_replaceable(out, "--out", what="export", marker=("card.json",))
+    check_replaceable(out, "--out", what="export", marker=("card.json",), own=EXPORT_ENTRIES)
 
 
 def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:

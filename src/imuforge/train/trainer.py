@@ -85,10 +85,10 @@ class TrainConfig:
                                   allowed=", ".join(ZOO) + ", or an existing .keras file")
         if self.label_policy not in LABEL_POLICIES:
             raise ValidationError(f"unknown label policy {self.label_policy!r}", allowed=", ".join(LABEL_POLICIES))
+        sizes = {"--epochs": self.epochs, "--batch-size": self.batch_size,
+                 "--width": self.model_kwargs.get("width", 1)}
         for option, (lo, hi) in SIZE_LIMITS.items():
-            value = {"--epochs": self.epochs, "--batch-size": self.batch_size,
-                     "--width": self.model_kwargs.get("width", lo)}[option]
-            check_range(option, value, lo, hi)
+            check_range(option, sizes[option], lo, hi)
         if int(self.patience) < 0:
             raise ValidationError(f"--patience must be >= 0, got {self.patience}", allowed="0 or more epochs")
         if not (isinstance(self.val_fraction, (int, float)) and 0.0 < self.val_fraction < 1.0):
