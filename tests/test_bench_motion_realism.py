@@ -33,3 +33,17 @@ def test_steady_walking_leaves_out_a_recordings_handling_and_standing():
     recording = np.concatenate([handled, walk, still])
     kept = [M.steady_walking(w, fs) for w in M._windows(recording, fs)]
     assert kept == [False] * 3 + [True] * 3 + [False] * 3
+
+
+def test_angle_to_walking_is_the_tilt_of_the_still_windows():
+    """Windows of walking (gravity on z with a bounce), then sitting tilted 25° about x: the angle is 25°."""
+    fs, n = 50.0, 128
+    t = np.arange(4 * n) / fs
+    walk = np.column_stack([np.zeros(4 * n), np.zeros(4 * n), 9.81 + 2.0 * np.sin(2 * np.pi * 1.8 * t)])
+    tilt = np.radians(25.0)
+    sit = np.tile([0.0, 9.81 * np.sin(tilt), 9.81 * np.cos(tilt)], (3 * n, 1))
+    acc = np.vstack([walk, sit])
+    windows = np.arange(7)
+    angles = M.angle_to_walking(acc, fs, windows < 4, windows >= 4)
+    assert len(angles) == 3
+    assert np.allclose(angles, 25.0, atol=0.05)
