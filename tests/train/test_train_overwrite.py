@@ -3,6 +3,8 @@ old model); without --overwrite a non-empty folder is refused before any work.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from imuforge.cli import main
@@ -32,3 +34,29 @@ def test_overwrite_leaves_only_this_runs_files(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "holds other files than a training run (notes.txt)" in err[0]
     assert (out / "notes.txt").read_text() == "mine" and (out / "model.keras").is_file()
+
+
+def test_the_library_call_replaces_an_earlier_run_whole_and_nothing_else(tmp_path):
+    """``imuforge.train.train(config, out, overwrite=True)`` from Python: as the command (it wrote over the
+    earlier run in place, keeping its stale eval/, and would write into a folder of a user's files)."""
+    pytest.importorskip("tensorflow")
+    from imuforge.errors import ValidationError
+    from imuforge.train import TrainConfig, train
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    cfg = TrainConfig(data=[str(tmp_path / "ds")], window_s=1.0, stride_s=1.0, rate_hz=25.0, epochs=1,
+                      model_kwargs={"width": 4})
+    out = tmp_path / "run"
+    train(cfg, out)
+    (out / "eval").mkdir()
+    with pytest.raises(FileExistsError, match="not empty"):
+        train(cfg, out)
+    run = train(cfg, out, overwrite=True)
+    assert Path(run.path).resolve() == out.resolve()
+    assert not (out / "eval").exists() and (out / "model.keras").is_file()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ValidationError, match="holds other files than a training run"):
+        train(cfg, out, overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "run"]  # no staging folder left

@@ -182,7 +182,7 @@ def _augmentation_of(run_path: str):
 def cmd_train(args) -> int:
     from pathlib import Path
 
-    from imuforge._folders import check_new_folder, check_replaceable, staged_folder
+    from imuforge._folders import check_new_folder, check_replaceable
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.errors import ValidationError, require_extra
     from imuforge.train.augment import Augmentation
@@ -221,8 +221,7 @@ def cmd_train(args) -> int:
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)
-    with staged_folder(out) as stage:  # --overwrite: only this run's files (no old eval/); failed: no folder
-        train(cfg, stage)
+    train(cfg, out, overwrite=args.overwrite)  # --overwrite: only this run's files; a failed run: none
     from imuforge.train.run import load_run
 
     run = load_run(out)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from imuforge._folders import check_new_folder, check_replaceable, staged_folder
 from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
@@ -24,7 +25,7 @@ from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_w
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
 from imuforge.train.augment import Augmentation
-from imuforge.train.run import Run, load_run, write_json
+from imuforge.train.run import RUN_ENTRIES, Run, load_run, write_json
 from imuforge.train.zoo import ZOO
 from imuforge.units import CHANNEL_UNITS
 
@@ -527,13 +528,15 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     validates on held-out time stretches). With ``config.init`` the model, its label order and
     its normalisation come from an earlier run (fine-tuning, e.g. on real data after synthetic
     pre-training). Training stops early on the validation loss and keeps the best weights.
+    ``out`` must be new or empty, or with ``overwrite`` an earlier run (only its files: a folder holding
+    anything else is refused); the run is written beside it and takes its place only when complete, so a
+    failed run leaves nothing and a replaced one no stale entry (an old ``eval/``).
     """
     config.check()
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValidationError(f"--out {out} is a file", allowed="a new or empty folder for the run")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"run folder {out} exists and is not empty; choose another --out or pass --overwrite")
+    check_new_folder(out, overwrite=overwrite)
+    if overwrite:
+        check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
     t_start = time.time()
     init = _check_init(config)
     seed_everything(config.seed)
@@ -553,8 +556,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     history = (stream.fit if streamed else _fit)(config, model, pool, split, mean, std)
     val_loss = history.get("val_loss", [])
     best_epoch = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
-    out.mkdir(parents=True, exist_ok=True)
-    _write_run(out, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
+    with staged_folder(out) as stage:
+        _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
     return load_run(out)
 
 
