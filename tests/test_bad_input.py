@@ -96,7 +96,7 @@ def test_motion_without_a_description_is_refused_in_one_line(tmp_path, capsys, t
     assert list(tmp_path.iterdir()) == []
 
 
-def test_motion_from_an_imported_file_refuses_n_and_seconds(tmp_path, capsys):
+def test_motion_from_an_imported_file_refuses_n_seconds_and_fps(tmp_path, capsys):
     out = tmp_path / "a"
     assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 0
     src = tmp_path / "a" / "walking_000.motion.npz"
@@ -107,6 +107,9 @@ def test_motion_from_an_imported_file_refuses_n_and_seconds(tmp_path, capsys):
     assert main(["motion", "--from", str(src), "--seconds", "5", "--out", str(tmp_path / "b")]) == 2
     assert ("--seconds with --from walking_000.motion.npz: an imported motion keeps its own length (allowed: "
             "--from walking_000.motion.npz without --seconds)") in one_line_error(capsys, "motion")
+    assert main(["motion", "--from", str(src), "--fps", "50", "--out", str(tmp_path / "b")]) == 2
+    assert ("--fps with --from walking_000.motion.npz: an imported motion keeps its own frame rate (allowed: "
+            "--from walking_000.motion.npz without --fps)") in one_line_error(capsys, "motion")
     assert not (tmp_path / "b").exists()
     assert main(["motion", "--from", str(src), "--out", str(tmp_path / "b")]) == 0
 

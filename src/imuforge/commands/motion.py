@@ -20,6 +20,10 @@ from imuforge.errors import ValidationError, check_range, shorten
 from imuforge.progress import progress
 
 
+#: the motions' frame rate (Hz) when --fps is not given
+DEFAULT_FPS = 100.0
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "motion", help="make varied human motions from a description (or schedule / HumanML3D / BVH / key-frame file)",
@@ -35,7 +39,8 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; transitions: "
                    "natural)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--fps", type=float, default=100.0, help="motion frame rate in Hz, 5 … 1000 (default 100)")
+    p.add_argument("--fps", type=float, default=None,
+                   help=f"motion frame rate in Hz, 5 … 1000 (default {DEFAULT_FPS:g})")
     p.add_argument("--out", required=False, type=Path,
                    help="output folder (written only when the command succeeds; must be new or empty)")
     p.add_argument("--overwrite", action="store_true",
@@ -109,6 +114,11 @@ def _check_args(args) -> list | None:
         raise ValidationError("no motion to make: the description is missing or empty",
                               allowed="a description, --schedule, --from FILE, or --list")
     check_range("--n", args.n, *N_RANGE)
+    imported = args.source is not None and not _is_keyframed(args.source)
+    if imported and args.fps is not None:
+        raise ValidationError(f"--fps with --from {args.source.name}: an imported motion keeps its own "
+                              "frame rate", allowed=f"--from {args.source.name} without --fps")
+    args.fps = DEFAULT_FPS if args.fps is None else args.fps
     check_range("--fps", args.fps, *FPS_RANGE, unit="Hz")
     if args.seconds is not None:
         check_range("--seconds", args.seconds, *SECONDS_RANGE, unit="s")
@@ -132,11 +142,11 @@ def _check_args(args) -> list | None:
             raise ValidationError(f"{', '.join(extra)} with --from {args.source.name}: a key-framed activity "
                                   "names itself (its label) and is its own motion source",
                                   allowed=f"--from {args.source.name} alone (edit 'label' in the file)")
-    if args.source is not None and not _is_keyframed(args.source) and args.n > 1:
+    if imported and args.n > 1:
         raise ValidationError(f"--n {args.n} with --from {args.source.name}: an imported file is one motion",
                               allowed=f"--from {args.source.name} without --n, "
                                       "or key frames (.toml) for --n people")
-    if args.source is not None and not _is_keyframed(args.source) and args.seconds is not None:
+    if imported and args.seconds is not None:
         raise ValidationError(f"--seconds with --from {args.source.name}: an imported motion keeps its own "
                               "length", allowed=f"--from {args.source.name} without --seconds")
     if args.schedule is None:
