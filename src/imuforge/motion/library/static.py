@@ -2,10 +2,11 @@
 
 * Quiet standing: upright pose plus postural sway (Prieto et al. 1996; see ``postural_sway``)
   and slow weight shifts every 10–40 s.
-* Sitting on a chair, sofa or stool (:data:`SEATS`): the pelvis tilts posteriorly by 10–24° on a
-  chair (Endo et al. 2012: 18.3° mean; Moon et al. 2018), more on a sofa, less on a stool; the lumbar
-  spine flattens; the thighs are about horizontal on a chair, above it on a sofa, sloping down on a
-  stool; the seat height follows from the legs because the feet stay planted.
+* Sitting on a chair, sofa or stool (:data:`SEATS`): the pelvis tilts posteriorly by 10–32° on a
+  chair (posed: Endo et al. 2012, 18.3° mean; Moon et al. 2018; habitual sitting slumps further, Claus
+  et al. 2016), more on a sofa, less on a stool; the lumbar spine flattens; the thighs are about
+  horizontal on a chair, above it on a sofa, sloping down on a stool; the seat height follows from the
+  legs because the feet stay planted.
 * Lying: supine, prone or on either side on a surface (bed ≈ 0.5 m or floor), breathing 0.2–0.3 Hz.
 * Sit-to-stand (Schenkman, Berger, Riley, Mann & Hodge 1990, *Phys Ther* 70:638; review Janssen,
   Bussmann & Stam 2002, *Phys Ther* 82:866: 1.5–2.5 s for the rise in healthy adults, longer in
@@ -72,14 +73,24 @@ def standing_pose(person: Person, rng: np.random.Generator) -> dict:
 #: Pelvis: standing → chair sitting the pelvis rotates posteriorly by 18.3° on average and the lumbar
 #: lordosis flattens by 16.6° (Endo, Suzuki, Nishimura, Tanaka, Shishido & Yamamoto 2012, *J Orthop Sci*
 #: 17:682, 50 adults, radiographs); pelvic tilt 15.7° standing → 28.2° on a chair → 38.3° sitting
-#: cross-legged (Moon et al. 2018, *Clin Orthop Surg* 10:322). Chair: seat ≈ 0.42–0.48 m, thighs about
-#: horizontal; sofa: low soft seat, knees above the hips, reclined against the back rest; stool: high seat
-#: (≈ 0.6–0.75 m), thighs sloping down, little back support so the pelvis stays more upright.
+#: cross-legged (Moon et al. 2018, *Clin Orthop Surg* 10:322). Those are posed radiographs ("sit upright");
+#: sitting as people do it slumps further: after 10 min of computer work the lumbar spine of 50 adults was
+#: flexed 24° (SD 7–9°) relative to standing (Claus, Hides, Moseley & Hodges 2016, *Appl Ergon* 53:161),
+#: against the 16.6° lordosis loss of the posed radiographs, and habitual sitting is more flexed than a
+#: neutral one (O'Sullivan et al. 2010, *Man Ther* 15:557); the chair's tilt reaches 8° further (an
+#: assumption within those figures). Checked against a hip-worn accelerometer study (30 adults; the angle
+#: to the walking posture, cut-point 11.6° between sitting and standing with 94.2 % of the sitting windows
+#: above it, OpenAlex W2768551517) in tests/motion. Chair: seat ≈ 0.42–0.48 m, thighs about horizontal; sofa:
+#: low soft seat, knees above the hips, reclined against the back rest; stool: high seat (≈ 0.6–0.75 m),
+#: thighs sloping down, little back support so the pelvis stays more upright. Shares are assumptions: most
+#: sitting, and the sitting of HAR data sets, is on chairs and sofas; perching on a high stool is rare.
 SEATS: dict[str, dict] = {
-    "chair": {"p": 0.6, "tilt": (10.0, 24.0), "thigh": (84.0, 96.0), "knee": (82.0, 102.0), "trunk": (-4.0, 10.0)},
+    "chair": {"p": 0.7, "tilt": (10.0, 32.0), "thigh": (84.0, 96.0), "knee": (82.0, 102.0),
+              "trunk": (-4.0, 10.0)},
     "sofa": {"p": 0.25, "tilt": (20.0, 32.0), "thigh": (95.0, 108.0), "knee": (95.0, 115.0),
              "trunk": (-22.0, -8.0)},
-    "stool": {"p": 0.15, "tilt": (2.0, 12.0), "thigh": (62.0, 78.0), "knee": (60.0, 82.0), "trunk": (0.0, 10.0)},
+    "stool": {"p": 0.05, "tilt": (2.0, 12.0), "thigh": (62.0, 78.0), "knee": (60.0, 82.0),
+              "trunk": (0.0, 10.0)},
 }
 
 
