@@ -92,6 +92,29 @@ def window_mean_norm(acc: np.ndarray, rate_hz: float, window_s: float = 2.0) -> 
     return np.linalg.norm(acc[:m].reshape(-1, n, 3).mean(axis=1), axis=1)
 
 
+#: no MEMS gyroscope measures more than 2000 °/s (34.9 rad/s, the largest full scale of the project's chips):
+#: rates above this are deg/s read as rad/s
+MAX_GYRO_RAD_S = 35.0
+
+
+def check_si_units(recordings, what: str = "real capture") -> None:
+    """Refuse recordings whose figures cannot be SI: an accelerometer whose mean over 2 s windows reads
+    0.7–1.4 in nine windows of ten (gravity in g: in m/s² gravity reads ≈ 9.8, linear acceleration ≈ 0),
+    or rates above :data:`MAX_GYRO_RAD_S` (deg/s; the 99.9th percentile of each axis: not one glitch).
+    Calibrating them would strip "linear acceleration"'s gravity and map synthetic rates onto degrees."""
+    norms = [window_mean_norm(r.acc, r.rate_hz) for r in recordings if r.acc is not None and len(r) > 0]
+    norms = np.concatenate(norms) if norms else np.zeros(0)
+    if len(norms) and np.mean((norms > 0.7) & (norms < 1.4)) >= 0.9:
+        raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.2f} in every posture: "
+                              "gravity in g, not m/s²",
+                              allowed="accelerations in m/s² (multiply g by 9.80665)")
+    rates = [np.percentile(np.abs(r.gyro), 99.9) for r in recordings if r.gyro is not None and len(r) > 0]
+    if rates and max(rates) > MAX_GYRO_RAD_S:
+        raise ValidationError(f"the {what}'s rates reach {max(rates):.0f} rad/s, more than any MEMS "
+                              f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 2000 °/s): deg/s, not rad/s",
+                              allowed="rates in rad/s (multiply deg/s by π/180)")
+
+
 def has_gravity(recordings, threshold_mps2: float = 0.5 * STANDARD_GRAVITY) -> bool:
     """Whether the acc channels hold gravity: the median over 2 s windows of |mean f| exceeds ``threshold``.
 

@@ -37,18 +37,20 @@ from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, app
                                       fit_alignment)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
-from imuforge.calibrate.gravity import has_gravity, remove_gravity
+from imuforge.calibrate.gravity import check_si_units, has_gravity, remove_gravity
 from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES, QuantileMap
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ClassScope, Fidelity, FidelityScope, Finding,
                                        FitStep, FitSummary, GravityCheck, GravityStep, HeldOutFidelity, MapStep,
                                        RangeStep, ResampleStep, SkippedStep)
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
+from imuforge.datasets.loading import split_paths
 from imuforge.errors import ValidationError
 from imuforge.labels import describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datasets, read_recording
 from imuforge.sensors.placement import sites_apart
+from imuforge.sensors.profiles import load_profile
 from imuforge.units import GROUP_OF_SENSOR
 
 GRAVITY_MODES = ("auto", "keep", "remove")
@@ -102,8 +104,7 @@ def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -
     """Recordings from Dataset folders and plain folders of recordings (both searched recursively)
     and/or recording files (``.imu.parquet`` / ``.csv``), with names."""
     out: list[tuple[str, Recording]] = []
-    for p in paths:
-        p = Path(p)
+    for p in split_paths(paths):
         if p.is_dir():
             datasets = list(find_datasets(p)) if any(p.rglob(Dataset.MANIFEST)) else []
             for ds in datasets:
@@ -185,7 +186,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
 def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list[Recording], dict[str, Any]]:
     """Add the white noise the synthetic profile lacks compared with the fitted device."""
     from imuforge.sensors.hardware import term_rng
-    from imuforge.sensors.profiles import load_profile, noise_bandwidth_hz
+    from imuforge.sensors.profiles import noise_bandwidth_hz
 
     info: dict[str, Any] = {}
     names = sorted({str(r.profile) for r in recs})
@@ -287,6 +288,9 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
     import shutil
     import tempfile
 
+    synthetic, real = split_paths(synthetic), split_paths(real)  # one folder, or several
+    if profile is not None:  # a typo fails here, not as an undecided fit after the work
+        load_profile(profile)
     if map_mode not in MODES:
         raise ValidationError(f"unknown --map {map_mode!r}", allowed=", ".join(MODES))
     if gravity not in GRAVITY_MODES:
@@ -306,6 +310,7 @@ def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.Pa
                               "or pass --overwrite")
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
+    check_si_units([r for _, r in real_named])  # a capture in g or deg/s, before anything is calibrated to it
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent if out.parent.is_dir() else None))
     try:
         result = _calibrate_into(stage, out, synthetic, real, syn_named, real_named, fit_profile=fit_profile,

@@ -66,10 +66,6 @@ def run(args) -> int:
     from imuforge.calibrate.result import AlignStep, MapStep
     from imuforge.errors import ValidationError
 
-    if args.profile is not None:  # a typo fails here, not as a skipped step after the work
-        from imuforge.sensors.profiles import load_profile
-
-        load_profile(args.profile)
     if args.map_source is not None and args.map == "none":
         raise ValidationError("--map-source chooses what a map starts from, and no map was asked for",
                               allowed="--map global|per-class|magnitude with --map-source")

@@ -319,26 +319,13 @@ def _qemu_summary(q, check) -> str:
             f"({d['instructions_per_mac']} per MAC); vs host TFLM: {verdict}")
 
 
-def _check_card_device(profile: str | None, placement: str | None) -> None:
-    """A ``--profile`` / ``--placement`` for the card must name a known profile (or profile file) and
-    placement preset: a typo would otherwise stand in the card as the model's device."""
-    from imuforge.errors import ValidationError
-    from imuforge.sensors.placement import PLACEMENTS
-    from imuforge.sensors.profiles import load_profile
-
-    if profile is not None:
-        load_profile(profile)
-    if placement is not None and placement not in PLACEMENTS:
-        raise ValidationError(f"--placement {placement!r} is not a placement preset",
-                              allowed=", ".join(PLACEMENTS))
-
-
 def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.export import export_run
+    from imuforge.export.exporter import check_card_device
 
-    _check_card_device(args.profile, args.placement)
+    check_card_device(args.profile, args.placement)  # before TensorFlow starts
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
         from imuforge.errors import ValidationError

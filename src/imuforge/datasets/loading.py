@@ -14,21 +14,25 @@ from imuforge.recording import RECORDING_SUFFIX, Dataset, find_datasets
 
 
 def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
-    """``"a,b"`` or ``["a", "b"]`` → paths (empty for None / "")."""
+    """``"a,b"``, ``["a", "b"]`` or one ``Path`` → paths (empty for None / ""): what every function taking
+    data folders accepts, so one folder need not be wrapped in a list (a string would be its characters)."""
     if spec is None:
         return []
-    if isinstance(spec, (str, os.PathLike)):
-        parts = [p for p in str(spec).split(",") if p.strip()]
+    if isinstance(spec, os.PathLike):
+        return [Path(spec)]
+    if isinstance(spec, str):
+        parts = [p for p in spec.split(",") if p.strip()]
     else:
         parts = [str(p) for p in spec]
     return [Path(p.strip()) for p in parts]
 
 
-def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
+def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Dataset]:
     """Every Dataset in the given folders (each a Dataset or a folder holding Datasets, recursively),
     and the recording files outside any Dataset (a plain folder of captures, as ``imuforge capture``
     writes them) as one in-memory Dataset per folder given; a recording file given itself is a Dataset of
     one recording."""
+    paths = split_paths(paths)
     out: list[Dataset] = []
     seen_sets: set[Path] = set()  # Dataset folders (manifest) taken
     seen_files: set[Path] = set()  # loose recording files taken: a folder and a file in it count once
@@ -63,8 +67,8 @@ def find_all_datasets(paths: Sequence[str | os.PathLike]) -> list[Dataset]:
     return out
 
 
-def load_windows(paths: Sequence[str | os.PathLike], *, window_s: float, stride_s: float, rate_hz: float,
-                 channels: Sequence[str] = DEFAULT_CHANNELS, label_policy: str = "majority",
+def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, window_s: float, stride_s: float,
+                 rate_hz: float, channels: Sequence[str] = DEFAULT_CHANNELS, label_policy: str = "majority",
                  keep_labels: Sequence[str] | None = None, desc: str = "windowing",
                  warn_no_subject: bool = True) -> tuple[Windows, list[dict]]:
     """Windows from every recording of every Dataset under ``paths``, and the datasets' summaries.

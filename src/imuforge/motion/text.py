@@ -59,6 +59,12 @@ class MotionSpec:
     score: float = 1.0
     modifiers: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # a float always: the duration is part of the take's seeds (``synth.source_key``), and 3 and 3.0 must
+        # name the same take
+        if self.duration_s is not None:
+            self.duration_s = float(self.duration_s)
+
     def to_dict(self) -> dict:
         return {"activity": self.activity, "duration_s": self.duration_s, "params": self.params, "text": self.text,
                 "score": round(float(self.score), 4), "modifiers": self.modifiers}

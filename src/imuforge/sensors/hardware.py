@@ -20,13 +20,14 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import ClassVar
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 from scipy.signal import butter, lfilter, sosfilt, sosfilt_zi
 
 from imuforge.errors import ValidationError
-from imuforge.switches import field_names
+from imuforge.switches import Switches
 
 try:  # the compiled kernel (optional: term_rng falls back to numpy's SeedSequence)
     from imuforge.sensors import _kernels
@@ -35,8 +36,11 @@ except ImportError:
 
 
 @dataclass(frozen=True)
-class ErrorTerms:
-    """Which terms of the error model are on. All are on by default."""
+class ErrorTerms(Switches):
+    """Which terms of the error model are on. All are on by default; ``ErrorTerms.parse`` reads ``"none"``,
+    ``"all"``, a comma list of the terms to turn on, or a bool."""
+
+    WHAT: ClassVar[str] = "error term"
 
     filter: bool = True
     clock: bool = True
@@ -52,11 +56,6 @@ class ErrorTerms:
     drops: bool = True
 
     @classmethod
-    def none(cls) -> ErrorTerms:
-        """Every term off: ideal values sampled at the nominal ODR."""
-        return cls(**{f.name: False for f in fields(cls)})
-
-    @classmethod
     def only(cls, *names: str) -> ErrorTerms:
         """Only the named terms on, e.g. ``ErrorTerms.only("noise", "quantisation")``."""
         known = {f.name for f in fields(cls)}
@@ -64,10 +63,6 @@ class ErrorTerms:
         if bad:
             raise ValidationError(f"unknown error term(s) {sorted(bad)}", allowed=", ".join(sorted(known)))
         return cls(**{n: n in names for n in known})
-
-    def to_dict(self) -> dict[str, bool]:
-        """``dataclasses.asdict`` of these flat booleans (the same dict), without its recursive copy."""
-        return {name: getattr(self, name) for name in field_names(type(self))}
 
 
 def term_rng(seed: int, term: str, stream: str = "") -> np.random.Generator:

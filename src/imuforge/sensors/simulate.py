@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.signal import lfilter
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, check_seed
 from imuforge.motion.motion import Motion
 from imuforge.recording import Recording
 from imuforge.sensors.hardware import (
@@ -50,10 +50,10 @@ def is_simulated(rec: Recording) -> bool:
 _GROUP = GROUP_OF_SENSOR
 
 
-def _terms(errors: bool | ErrorTerms) -> ErrorTerms:
-    if isinstance(errors, ErrorTerms):
-        return errors
-    return ErrorTerms() if errors else ErrorTerms.none()
+def _terms(errors: bool | str | ErrorTerms | None) -> ErrorTerms:
+    """The error terms ``errors`` asks for: an :class:`ErrorTerms`, a bool, ``"none"`` / ``"all"`` or a comma
+    list of the terms to turn on (as ``wear`` and ``impact`` take them); None: none (ideal values)."""
+    return ErrorTerms.none() if errors is None else ErrorTerms.parse(errors)
 
 
 def device_terms(
@@ -553,8 +553,8 @@ def _recording(plan: _Plan, st: _Streams, i: int) -> Recording:
 def _placement_seeds(seed, n: int) -> list[int]:
     """``simulate_many``'s ``seed`` as one seed per placement (a single seed for all of them)."""
     if np.ndim(seed) == 0:
-        return [int(seed)] * n
-    seeds = [int(s) for s in seed]
+        return [check_seed(seed, "seed")] * n
+    seeds = [check_seed(s, "seed") for s in seed]
     if len(seeds) != n:
         raise ValidationError(f"{len(seeds)} seeds for {n} placements",
                               allowed="one seed, or one per placement")
@@ -567,7 +567,7 @@ def simulate_many(
     placements: Sequence[str | Placement] | None = None,
     *,
     seed: int | Sequence[int] = 0,
-    errors: bool | ErrorTerms = True,
+    errors: bool | str | ErrorTerms = True,
     earth_field: EarthField | None = None,
     oversample: int = 8,
     subject: str | None = None,
@@ -591,8 +591,9 @@ def simulate_many(
         Seeds every error term; same inputs and seed give bit-identical Recordings. One seed per
         placement: each device's error terms, clock, jitter and drops from its own (what a
         :func:`simulate` call per placement with that seed gives, bit for bit, in one pass).
-    errors : bool or ErrorTerms
-        ``True`` all terms, ``False`` none (ideal values at the nominal ODR).
+    errors : bool, str or ErrorTerms
+        ``True`` / ``"all"`` all terms, ``False`` / ``"none"`` none (ideal values at the nominal ODR), or a
+        comma list of the terms to turn on (``"noise,quantisation"``); an unknown term is refused.
     oversample : int
         Simulation rate as a multiple of the highest ODR, for the low-pass filter.
     smoothing_hz : float, optional
@@ -634,7 +635,7 @@ def simulate(
     placement: str | Placement | None = None,
     *,
     seed: int = 0,
-    errors: bool | ErrorTerms = True,
+    errors: bool | str | ErrorTerms = True,
     earth_field: EarthField | None = None,
     oversample: int = 8,
     subject: str | None = None,

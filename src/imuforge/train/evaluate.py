@@ -136,7 +136,7 @@ def _check_out_folder(out: Path) -> None:
             return
 
 
-def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike], *,
+def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence[str | os.PathLike], *,
                  out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Evaluate a run on Dataset folders: metrics, unknown labels, dropped windows, confusion PNG.
 
@@ -145,10 +145,11 @@ def evaluate_run(run_path: str | os.PathLike, data: Sequence[str | os.PathLike],
     matrix is written to ``out/confusion.png`` (default: ``RUN/eval/<data>/``, :func:`eval_name`: an
     evaluation on other data does not replace this one).
     """
-    from imuforge.datasets.loading import load_windows
+    from imuforge.datasets.loading import load_windows, split_paths
     from imuforge.train.run import load_run, write_json
     from imuforge.sensors.placement import sites_apart
 
+    data = split_paths(data)  # one folder, or several
     require_extra("keras", purpose="imuforge eval")
     if out is not None:  # before the evaluation, so a bad --out costs nothing
         _check_out_folder(Path(out))

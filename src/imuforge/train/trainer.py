@@ -76,6 +76,25 @@ class TrainConfig:
     shuffle_buffer: int = 8192  # windows in the streaming shuffle buffer
     balance: str = "weights"  # streaming: class weights, or "sampling" (classes drawn equally from the buffer)
 
+    def __post_init__(self) -> None:
+        """The forms a caller may write as the command line does: one folder or ``"a,b"`` for the data,
+        ``"walking,standing"`` for the labels and channels, ``"default"`` / ``"rotation:30,jitter"`` (or an
+        :class:`~imuforge.train.augment.Augmentation`) for the augmentation; stored as ``config.json`` holds
+        them (lists of strings, the augmentation's JSON)."""
+        for name in ("data", "real", "val"):
+            setattr(self, name, [str(p) for p in split_paths(getattr(self, name))])
+        for name in ("labels", "channels"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, [v.strip() for v in value.split(",") if v.strip()])
+        if isinstance(self.augment, str):
+            aug = Augmentation.parse(self.augment)
+            self.augment = aug.to_json() if aug else None
+        elif isinstance(self.augment, Augmentation):
+            self.augment = self.augment.to_json()
+        if self.init is not None:
+            self.init = str(self.init)
+
     def check(self) -> None:
         if not self.data and not self.real:
             raise ValidationError("no training data", allowed="--data DIR[,DIR…] and/or --real DIR")
@@ -89,6 +108,9 @@ class TrainConfig:
         sizes = {"--epochs": self.epochs, "--batch-size": self.batch_size,
                  "--width": self.model_kwargs.get("width", 1)}
         for option, (lo, hi) in SIZE_LIMITS.items():
+            if isinstance(sizes[option], bool) or not isinstance(sizes[option], (int, np.integer)):
+                raise ValidationError(f"{option} must be a whole number, got {sizes[option]!r}",
+                                      allowed=f"an integer {lo} … {hi}")
             check_range(option, sizes[option], lo, hi)
         if int(self.patience) < 0:
             raise ValidationError(f"--patience must be >= 0, got {self.patience}", allowed="0 or more epochs")
@@ -274,9 +296,11 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
                                   allowed=f"recordings longer than {config.window_s} s with label segments")
     asked = [lab for lab in (config.labels or []) if lab not in found]
     if asked:  # a --labels entry the data never show would otherwise just be left out of the model
+        held = sorted(set(found) | {lab for s in summaries for lab in s.get("duration_per_label_s", {})})
+        # every label the data hold, not only the --labels kept
         raise ValidationError(f"--labels {', '.join(asked)}: no window of the data holds "
                               + ("it" if len(asked) == 1 else "them"),
-                              allowed="labels the data hold: " + (", ".join(found) or "none"))
+                              allowed="labels the data hold: " + (", ".join(held) or "none"))
     if init is not None:
         unknown = sorted(set(found) - set(init.labels))
         if unknown:

@@ -1,0 +1,116 @@
+"""The Python API takes what its users write, as the command line does, and refuses what cannot be right.
+
+Found by a reviewer using the library from a script (2026-12-03): one data folder given as a string was read
+as its characters; a profile typo became an "undecided" fit after the work; ``errors="none"`` turned every
+error term on; a take's seeds depended on ``3`` vs ``3.0`` seconds; a capture in g and deg/s was calibrated
+to as linear acceleration; an automatic recording name collided with one given before it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imuforge.errors import ValidationError
+from tests.synthetic_har import make_dataset, make_recording
+
+
+def test_one_data_folder_as_a_string_or_path_is_one_folder(tmp_path):
+    from imuforge.datasets.loading import find_all_datasets, split_paths
+
+    make_dataset(tmp_path / "ds", subjects=("s1",), seconds_per_label=2.0)
+    for spec in (str(tmp_path / "ds"), tmp_path / "ds", [tmp_path / "ds"]):
+        assert [Path(d.path) for d in find_all_datasets(spec)] == [tmp_path / "ds"]
+    assert split_paths(Path("a,b")) == [Path("a,b")]  # a Path is one path, whatever its name
+    assert split_paths("a, b") == [Path("a"), Path("b")]  # a string is the command line's comma list
+
+
+def test_calibrate_takes_one_folder_and_refuses_a_profile_typo_before_the_work(tmp_path):
+    from imuforge.calibrate.pipeline import calibrate
+
+    make_dataset(tmp_path / "syn", subjects=("s1", "s2"), seconds_per_label=4.0)
+    make_dataset(tmp_path / "real", subjects=("r1",), seconds_per_label=4.0, seed=5)
+    with pytest.raises(ValidationError, match="nope"):
+        calibrate(tmp_path / "syn", tmp_path / "real", tmp_path / "c0", fit_profile=True, profile="nope")
+    assert not (tmp_path / "c0").exists()
+    res = calibrate(str(tmp_path / "syn"), tmp_path / "real", tmp_path / "c1", plots=False)
+    assert len(res.recordings) == 2 and (tmp_path / "c1" / "report.json").is_file()
+
+
+def test_calibrate_refuses_a_capture_in_g_or_deg_per_s(tmp_path):
+    from imuforge.calibrate.pipeline import calibrate
+    from imuforge.recording import Dataset
+
+    make_dataset(tmp_path / "syn", subjects=("s1",), seconds_per_label=4.0)
+    rec = make_recording("r1", seconds_per_label=4.0, seed=5)
+    si = rec.replace(data=rec.data * np.r_[1.0, 1.0, 1.0, 8.0, 8.0, 8.0])  # a wrist's ≈ 4 rad/s peaks
+    for name, scale, match in (("g", (1 / 9.80665, 1.0), "gravity in g, not m/s²"),
+                               ("dps", (1.0, 180 / np.pi), "deg/s, not rad/s")):
+        data = si.data * np.r_[[scale[0]] * 3, [scale[1]] * 3]
+        Dataset.create(tmp_path / name).add(si.replace(data=data), name="r1")
+        with pytest.raises(ValidationError, match=match):
+            calibrate(tmp_path / "syn", tmp_path / name, tmp_path / f"c_{name}", plots=False)
+        assert not (tmp_path / f"c_{name}").exists()
+    Dataset.create(tmp_path / "si").add(si, name="r1")
+    calibrate(tmp_path / "syn", tmp_path / "si", tmp_path / "c_si", plots=False)  # in SI units: taken
+
+
+def test_simulate_reads_error_terms_as_wear_and_impact_are_read_and_checks_its_seed():
+    from imuforge.motion.library import generate
+    from imuforge.sensors import simulate
+
+    m = generate("standing", 2, fps=50, rng=0)
+    ideal = simulate(m, "smartwatch-wrist", errors="none")
+    assert not any(ideal.provenance["errors"].values())
+    assert simulate(m, "smartwatch-wrist", errors="all").provenance["errors"]["noise"]
+    only = simulate(m, "smartwatch-wrist", errors="noise,quantisation").provenance["errors"]
+    assert [k for k, v in only.items() if v] == ["noise", "quantisation"]
+    with pytest.raises(ValidationError, match="unknown error term"):
+        simulate(m, "smartwatch-wrist", errors="nosie")
+    for seed in (None, "1", 1.7, -1):  # 1.7 gave seed 1's recording, None a bare TypeError
+        with pytest.raises(ValidationError, match="seed"):
+            simulate(m, "smartwatch-wrist", seed=seed)
+
+
+def test_a_takes_seeds_do_not_depend_on_how_its_seconds_are_written():
+    from imuforge.synth import activity_spec, source_key
+
+    assert source_key(activity_spec("walking", 3)) == source_key(activity_spec("walking", 3.0))
+    assert activity_spec("walking", 3).duration_s == 3.0
+
+
+def test_dataset_names_its_recordings_after_names_given_before():
+    import tempfile
+
+    rec = make_recording("s1", seconds_per_label=1.0)
+    with tempfile.TemporaryDirectory() as d:
+        from imuforge.recording import Dataset
+
+        ds = Dataset.create(Path(d) / "ds")
+        ds.add(rec, name="rec00001")
+        ds.add(rec)  # was rec00001 again: "already in the dataset"
+        ds.add(rec, name="mine.imu.parquet")  # was mine.imu.parquet.imu.parquet
+        assert [e["file"] for e in ds.entries] == ["rec00001.imu.parquet", "rec00002.imu.parquet",
+                                                   "mine.imu.parquet"]
+
+
+def test_train_config_takes_the_command_lines_forms():
+    from imuforge.train import TrainConfig
+
+    c = TrainConfig(data=Path("syn"), real="a,b", labels="walking, standing", augment="default")
+    assert c.data == ["syn"] and c.real == ["a", "b"] and c.labels == ["walking", "standing"]
+    assert [t["name"] for t in c.augment][:2] == ["rotation", "scale"]
+    with pytest.raises(ValidationError, match="--epochs must be a whole number"):
+        TrainConfig(data=["syn"], epochs=1.5).check()
+
+
+def test_export_refuses_a_card_device_typo_from_python_too():
+    from imuforge.export.exporter import check_card_device
+
+    check_card_device("smartwatch-wrist", "wrist_left")
+    with pytest.raises(ValidationError, match="not a placement preset"):
+        check_card_device(None, "left_wrist")
+    with pytest.raises(ValidationError):
+        check_card_device("nano33-ble", None)
