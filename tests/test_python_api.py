@@ -114,3 +114,39 @@ def test_export_refuses_a_card_device_typo_from_python_too():
         check_card_device(None, "left_wrist")
     with pytest.raises(ValidationError):
         check_card_device("nano33-ble", None)
+
+
+def test_simulate_many_takes_each_placement_once_and_a_motion_not_a_file_name():
+    from imuforge.motion.library import generate
+    from imuforge.sensors import simulate, simulate_many
+
+    m = generate("standing", 2, fps=50, rng=0)
+    with pytest.raises(ValidationError, match="no placement given"):
+        simulate_many(m, "smartwatch-wrist", [])  # gave the default placement
+    with pytest.raises(ValidationError, match="'wrist_left' is named twice"):
+        simulate_many(m, "smartwatch-wrist", ["wrist_left", "wrist_left"])
+    assert [r.placement for r in simulate_many(m, "smartwatch-wrist", "wrist_left")] == ["wrist_left"]
+    with pytest.raises(ValidationError, match="simulate makes one device"):
+        simulate(m, "smartwatch-wrist", ["wrist_left"])  # unhashable type: 'list'
+    with pytest.raises(ValidationError, match="not a Motion"):
+        simulate("walking_000.motion.npz", "smartwatch-wrist")  # 'str' object has no attribute 'meta'
+
+
+def test_recording_rates_and_crops_are_checked():
+    from imuforge.recording import Recording
+
+    rec = make_recording("s1", seconds_per_label=1.0)
+    assert Recording(rec.timestamps, rec.data, rec.channels, np.int64(50)).rate_hz == 50.0  # was refused
+    with pytest.raises(ValidationError, match="rate_hz"):
+        Recording(rec.timestamps, rec.data, rec.channels, True)  # was a rate of 1 Hz
+    for lo, hi in ((1.5, 0.5), (float("nan"), 1.0), ("0.5", "1.5")):  # empty, or a numpy error
+        with pytest.raises(ValidationError, match="crop"):
+            rec.crop(lo, hi)
+    assert len(rec.crop(0.5, 1.5)) == 50
+
+
+def test_fidelity_takes_one_recording_or_several():
+    from imuforge.calibrate.fidelity import fidelity
+
+    a, b = make_recording("s1", seconds_per_label=4.0), make_recording("s2", seconds_per_label=4.0, seed=3)
+    assert fidelity(a, b)["channels"] == fidelity([a], [b])["channels"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import numbers
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -154,8 +155,10 @@ class Recording:
                 f"timestamps must be strictly increasing; t[{i}]={float(ts[i])!r} >= "
                 f"t[{i + 1}]={float(ts[i + 1])!r}"
             )
-        if not (isinstance(rate_hz, (int, float)) and math.isfinite(rate_hz) and rate_hz > 0):
+        if isinstance(rate_hz, bool) or not (isinstance(rate_hz, numbers.Real) and math.isfinite(rate_hz)
+                                             and rate_hz > 0):  # numpy's numbers too; True is not a rate
             raise ValidationError(f"rate_hz must be a positive number, got {rate_hz!r}")
+        rate_hz = float(rate_hz)
         ts.flags.writeable = False
         arr.flags.writeable = False
         self.timestamps = ts
@@ -280,6 +283,12 @@ class Recording:
 
     def crop(self, start_s: float | None = None, end_s: float | None = None) -> Recording:
         """Samples with ``start_s <= t < end_s``; label segments clipped to the span."""
+        for name, v in (("start_s", start_s), ("end_s", end_s)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v)):
+                raise ValidationError(f"crop {name} = {v!r} is not a time", allowed="seconds, or None")
+        if start_s is not None and end_s is not None and start_s > end_s:  # equal: empty, as asked
+            raise ValidationError(f"crop from {start_s!r} s back to {end_s!r} s",
+                                  allowed="start_s <= end_s")
         t = self.timestamps
         lo = -np.inf if start_s is None else start_s
         hi = np.inf if end_s is None else end_s

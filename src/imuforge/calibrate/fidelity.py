@@ -133,8 +133,9 @@ def classifier_two_sample_test(synthetic, real, channels, rate_hz: float, *, win
 
 
 def fidelity(synthetic, real, channels=None, *, rate_hz: float | None = None, seed: int = 0) -> dict[str, Any]:
-    """All metrics of ``synthetic`` against ``real`` (synthetic resampled to the real rate)."""
-    synthetic, real = list(synthetic), list(real)
+    """All metrics of ``synthetic`` against ``real`` (synthetic resampled to the real rate); each a Recording
+    or several."""
+    synthetic, real = ([x] if isinstance(x, Recording) else list(x) for x in (synthetic, real))
     rate = rate_hz or float(np.median([r.rate_hz for r in real]))
     synthetic = [resample_recording(r, rate) for r in synthetic]
     real = [resample_recording(r, rate) for r in real]

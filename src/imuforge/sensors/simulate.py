@@ -561,6 +561,30 @@ def _placement_seeds(seed, n: int) -> list[int]:
     return seeds
 
 
+def _check_inputs(motion, placements) -> list | None:
+    """``simulate_many``'s motion and placements checked: a Motion (not a file name), and each placement once
+    (two devices at one place are two calls, each with its own seed); one placement alone is a list of one."""
+    from imuforge.motion.motion import Motion
+
+    if not isinstance(motion, Motion):
+        raise ValidationError(f"motion is a {type(motion).__name__}, not a Motion",
+                              allowed="a Motion (a file: imuforge.motion.importers.load_motion_file(path))")
+    if placements is None:
+        return None
+    if isinstance(placements, (str, Placement)):
+        placements = [placements]
+    placements = list(placements)
+    if not placements:
+        raise ValidationError("no placement given",
+                              allowed="one or more placements (None: the profile's default)")
+    names = [p if isinstance(p, str) else p.name for p in placements]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValidationError(f"placement {twice[0]!r} is named twice",
+                              allowed="each placement once (two devices at one place: two calls, two seeds)")
+    return placements
+
+
 def simulate_many(
     motion: Motion,
     profile: str | HardwareProfile,
@@ -617,6 +641,7 @@ def simulate_many(
         them byte for byte. Seeded by the wearer (as ``wear_seed``); what was drawn goes into
         ``provenance["impact"]`` (only when the motion has contacts).
     """
+    placements = _check_inputs(motion, placements)
     opts = dict(errors=errors, wear=wear, wear_seed=wear_seed, subject=subject, impact=impact,
                 oversample=oversample, backend=backend, earth_field=earth_field, smoothing_hz=smoothing_hz)
     seeds = _placement_seeds(seed, len(placements) if placements else 1)
@@ -649,6 +674,9 @@ def simulate(
 
     See :func:`simulate_many` for the parameters.
     """
+    if placement is not None and not isinstance(placement, (str, Placement)):
+        raise ValidationError(f"placement is a {type(placement).__name__}: simulate makes one device",
+                              allowed="one placement name or Placement (several: simulate_many)")
     return simulate_many(motion, profile, None if placement is None else [placement], seed=seed, errors=errors,
                          earth_field=earth_field, oversample=oversample, subject=subject,
                          smoothing_hz=smoothing_hz, backend=backend, wear=wear, wear_seed=wear_seed,
