@@ -150,3 +150,11 @@ def test_fidelity_takes_one_recording_or_several():
 
     a, b = make_recording("s1", seconds_per_label=4.0), make_recording("s2", seconds_per_label=4.0, seed=3)
     assert fidelity(a, b)["channels"] == fidelity([a], [b])["channels"]
+
+
+def test_a_dataset_whose_meta_is_not_json_is_not_made(tmp_path):
+    from imuforge.recording import Dataset
+
+    with pytest.raises(ValidationError, match="meta is not JSON"):
+        Dataset.create(tmp_path / "ds", meta={"a": np.arange(2)})  # a TypeError, and an empty folder left
+    assert not (tmp_path / "ds").exists()

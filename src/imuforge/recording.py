@@ -599,6 +599,11 @@ class Dataset:
             if not exist_ok:
                 raise FileExistsError(f"{path} already holds a Dataset")
             return read_dataset(path)
+        try:  # the manifest's JSON, before the folder is made: a failed create leaves nothing
+            json.dumps(dict(meta or {}))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"Dataset meta is not JSON ({exc})",
+                                  allowed="numbers, strings, lists and dicts of them") from None
         path.mkdir(parents=True, exist_ok=True)
         ds = cls(path=path, entries=[], meta=dict(meta or {}))
         ds._write_manifest()
