@@ -158,3 +158,15 @@ def test_a_dataset_whose_meta_is_not_json_is_not_made(tmp_path):
     with pytest.raises(ValidationError, match="meta is not JSON"):
         Dataset.create(tmp_path / "ds", meta={"a": np.arange(2)})  # a TypeError, and an empty folder left
     assert not (tmp_path / "ds").exists()
+
+
+def test_csv_is_written_as_parquet_is_atomically_and_never_over_a_file_unasked(tmp_path):
+    from imuforge.recording import read_recording
+
+    rec = make_recording("s1", seconds_per_label=1.0)
+    path = rec.to_csv(tmp_path / "r.csv")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        rec.crop(0.0, 1.0).to_csv(path)  # replaced the file silently
+    assert len(read_recording(path)) == len(rec)
+    assert len(read_recording(rec.crop(0.0, 1.0).to_csv(path, overwrite=True))) == 50
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]  # no temporary file left

@@ -361,21 +361,27 @@ class Recording:
         os.replace(tmp, path)
         return path
 
-    def to_csv(self, path: str | os.PathLike) -> Path:
+    def to_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write CSV with units in the headers (``time[s]``, ``acc_x[m/s^2]`` …).
 
         Metadata goes into ``#`` comment lines at the top (one JSON object), which
         :func:`read_csv` reads back; spreadsheet tools and ``pandas.read_csv(comment="#")``
-        skip them.
+        skip them. As :meth:`save`: an existing file is replaced only with ``overwrite``, and the
+        write is atomic (a temporary file renamed into place).
         """
         path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         header = ["time[s]"] + [f"{c}[{channel_unit(c)}]" for c in self.channels]
+        meta = json.dumps(self.metadata())  # a provenance that is not JSON fails before anything is written
         table = np.column_stack([self.timestamps, self.data])
-        with open(path, "w", newline="") as fh:
-            fh.write("# " + json.dumps(self.metadata()) + "\n")
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", newline="") as fh:
+            fh.write("# " + meta + "\n")
             fh.write(",".join(header) + "\n")
             # repr-precision floats: %.17g round-trips float64 exactly
             np.savetxt(fh, table, delimiter=",", fmt="%.17g")
+        os.replace(tmp, path)
         return path
 
 
@@ -446,7 +452,8 @@ def write_recording(rec: Recording, path: str | os.PathLike, *, overwrite: bool 
     path = check_recording_path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
-    return rec.to_csv(path) if path.suffix.lower() == ".csv" else rec.save(path, overwrite=overwrite)
+    return (rec.to_csv(path, overwrite=overwrite) if path.suffix.lower() == ".csv"
+            else rec.save(path, overwrite=overwrite))
 
 
 _HEADER_RE = re.compile(r"^\s*([A-Za-z_]+)\s*(?:\[([^\]]+)\])?\s*$")
