@@ -100,7 +100,8 @@ def measure_fidelity(synthetic, real, *, seed: int = 0) -> Fidelity:
     return Fidelity.from_json(fidelity(synthetic, real, seed=seed))
 
 
-def load_recordings(paths: Sequence[str | os.PathLike], *, what: str = "real") -> list[tuple[str, Recording]]:
+def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
+                    what: str = "real") -> list[tuple[str, Recording]]:
     """Recordings from Dataset folders and plain folders of recordings (both searched recursively)
     and/or recording files (``.imu.parquet`` / ``.csv``), with names."""
     out: list[tuple[str, Recording]] = []
@@ -253,7 +254,8 @@ def restrict_to_classes(recs: Sequence[Recording], classes: Sequence[str] | None
     return out
 
 
-def calibrate(synthetic: Sequence[str | os.PathLike], real: Sequence[str | os.PathLike], out: str | os.PathLike, *,
+def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
+              real: str | os.PathLike | Sequence[str | os.PathLike], out: str | os.PathLike, *,
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
               plots: bool = True, align_mode: str = "pooled",

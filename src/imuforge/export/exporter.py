@@ -124,7 +124,8 @@ def check_card_device(profile: str | None, placement: str | None) -> None:
                               allowed=", ".join(PLACEMENTS))
 
 
-def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *, data: Sequence[str | os.PathLike] | None = None,
+def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
+               data: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                name: str = "imuforge_model", profile: str | None = None, placement: str | None = None,
                max_test_windows: int | None = None, seed: int | None = None, qemu: bool = True) -> ExportCard:
     """Convert, check and package a training run; returns the card (also written to ``card.json``).

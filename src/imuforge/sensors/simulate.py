@@ -568,7 +568,7 @@ def _check_inputs(motion, placements) -> list | None:
 
     if not isinstance(motion, Motion):
         raise ValidationError(f"motion is a {type(motion).__name__}, not a Motion",
-                              allowed="a Motion (a file: imuforge.motion.importers.load_motion_file(path))")
+                              allowed="a Motion (from a .motion.npz file: imuforge.motion.read_motion(path))")
     if placements is None:
         return None
     if isinstance(placements, (str, Placement)):
