@@ -631,12 +631,12 @@ class Dataset:
 
     def add(self, recording: Recording, name: str | None = None) -> Path:
         """Save ``recording`` into the folder and list it in the manifest; returns its path."""
-        if name is not None:
-            name = name.removesuffix(RECORDING_SUFFIX)  # the file's name given: the same recording name
         if name is None:  # the first free number: a name given before may have taken len(entries)'s
             taken = {e["file"] for e in self.entries}
             name = next(f"rec{i:05d}" for i in itertools.count(len(self.entries))
                         if f"rec{i:05d}{RECORDING_SUFFIX}" not in taken)
+        else:
+            name = name.removesuffix(RECORDING_SUFFIX)  # the file's name given: the same recording name
         if not re.match(r"^[A-Za-z0-9_.-]+$", name):
             raise ValidationError(f"recording name {name!r} is not a safe file name", allowed="letters, digits, _ . -")
         fname = name + RECORDING_SUFFIX

@@ -102,8 +102,7 @@ def check_si_units(recordings, what: str = "real capture") -> None:
     0.7–1.4 in nine windows of ten (gravity in g: in m/s² gravity reads ≈ 9.8, linear acceleration ≈ 0),
     or rates above :data:`MAX_GYRO_RAD_S` (deg/s; the 99.9th percentile of each axis: not one glitch).
     Calibrating them would strip "linear acceleration"'s gravity and map synthetic rates onto degrees."""
-    norms = [window_mean_norm(r.acc, r.rate_hz) for r in recordings if r.acc is not None and len(r) > 0]
-    norms = np.concatenate(norms) if norms else np.zeros(0)
+    norms = _window_norms(recordings)
     if len(norms) and np.mean((norms > 0.7) & (norms < 1.4)) >= 0.9:
         raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.2f} in every posture: "
                               "gravity in g, not m/s²",
@@ -121,7 +120,13 @@ def has_gravity(recordings, threshold_mps2: float = 0.5 * STANDARD_GRAVITY) -> b
     With gravity present the windowed mean keeps a magnitude near g in any posture; linear
     acceleration averages to near zero.
     """
-    norms = [window_mean_norm(r.acc, r.rate_hz) for r in recordings if r.acc is not None and len(r) > 0]
-    if not norms:
+    norms = _window_norms(recordings)
+    if not len(norms):
         raise ValidationError("no recording with acc channels", allowed="acc_x/y/z")
-    return bool(np.median(np.concatenate(norms)) > threshold_mps2)
+    return bool(np.median(norms) > threshold_mps2)
+
+
+def _window_norms(recordings) -> np.ndarray:
+    """:func:`window_mean_norm` of every recording that has acc channels and samples, one array."""
+    norms = [window_mean_norm(r.acc, r.rate_hz) for r in recordings if r.acc is not None and len(r) > 0]
+    return np.concatenate(norms) if norms else np.zeros(0)

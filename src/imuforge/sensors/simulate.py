@@ -564,8 +564,6 @@ def _placement_seeds(seed, n: int) -> list[int]:
 def _check_inputs(motion, placements) -> list | None:
     """``simulate_many``'s motion and placements checked: a Motion (not a file name), and each placement once
     (two devices at one place are two calls, each with its own seed); one placement alone is a list of one."""
-    from imuforge.motion.motion import Motion
-
     if not isinstance(motion, Motion):
         raise ValidationError(f"motion is a {type(motion).__name__}, not a Motion",
                               allowed="a Motion (from a .motion.npz file: imuforge.motion.read_motion(path))")
