@@ -166,6 +166,46 @@ def test_dataset_manifest_and_nested_discovery(tmp_path):
         read_dataset(tmp_path)
 
 
+def test_two_handles_of_one_dataset_both_keep_their_recordings(tmp_path):
+    """Handles opened before either adds: each addition takes in the other's entries (none is lost, no name
+    is taken twice); a handle that adds nothing does not re-read the manifest it wrote itself."""
+    Dataset.create(tmp_path / "ds")
+    a, b = read_dataset(tmp_path / "ds"), read_dataset(tmp_path / "ds")
+    a.add(make_recording(seed=0))
+    b.add(make_recording(seed=1))
+    a.add(make_recording(seed=2), name="mine")
+    back = read_dataset(tmp_path / "ds")
+    assert [e["file"] for e in back.entries] == ["rec00000.imu.parquet", "rec00001.imu.parquet", "mine.imu.parquet"]
+    assert [r for r in back] == [make_recording(seed=i) for i in range(3)]
+    with pytest.raises(FileExistsError, match="mine"):  # b learns of a's name before it writes anything
+        b.add(make_recording(seed=3), name="mine")
+    assert len(read_dataset(tmp_path / "ds")) == 3
+
+
+def _add_many(folder, first: int, n: int) -> None:
+    ds = read_dataset(folder)
+    for i in range(first, first + n):
+        ds.add(make_recording(n=250, seed=i), name=f"p{i:03d}")
+
+
+def test_processes_adding_to_one_dataset_at_once_lose_nothing(tmp_path):
+    """Two processes add to one folder at the same time (the folder lock serialises the manifest updates)."""
+    import multiprocessing as mp
+
+    Dataset.create(tmp_path / "ds")
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_add_many, args=(tmp_path / "ds", k * 100, 25)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    back = read_dataset(tmp_path / "ds")
+    assert sorted(e["file"] for e in back.entries) == sorted(f"p{i:03d}.imu.parquet" for k in (0, 100)
+                                                               for i in range(k, k + 25))
+    assert not back.check_files()
+
+
 def test_motion_round_trip(tmp_path):
     from tests.conftest import still_motion
 

@@ -12,6 +12,7 @@ pyarrow read it without imuforge. A :class:`Dataset` is a folder of Recordings p
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -595,6 +596,9 @@ class Dataset:
     #: a sharded Dataset (``imuforge generate``): one dict per shard file (file, sha256, recordings, samples);
     #: its entries then name the shard ``file`` and the recording's ``row_group`` in it
     shards: list[dict[str, Any]] = field(default_factory=list)
+    #: (inode, mtime ns, size) of the manifest as this handle last read or wrote it: :meth:`add` re-reads it only
+    #: when another handle has written it since
+    _stamp: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
 
     MANIFEST = "manifest.json"
 
@@ -630,22 +634,35 @@ class Dataset:
         return float(sum(e["duration_s"] for e in self.entries))
 
     def add(self, recording: Recording, name: str | None = None) -> Path:
-        """Save ``recording`` into the folder and list it in the manifest; returns its path."""
-        if name is None:  # the first free number: a name given before may have taken len(entries)'s
-            taken = {e["file"] for e in self.entries}
-            name = next(f"rec{i:05d}" for i in itertools.count(len(self.entries))
-                        if f"rec{i:05d}{RECORDING_SUFFIX}" not in taken)
-        else:
-            name = name.removesuffix(RECORDING_SUFFIX)  # the file's name given: the same recording name
-        if not re.match(r"^[A-Za-z0-9_.-]+$", name):
+        """Save ``recording`` into the folder and list it in the manifest; returns its path.
+
+        Several handles of one folder (processes or threads) may add at the same time: each addition locks the
+        folder, takes in the entries the others listed since, names its recording and rewrites the manifest
+        (no entry is lost; on a system without ``fcntl`` the lock is not taken).
+        """
+        if name is not None and not re.match(r"^[A-Za-z0-9_.-]+$", name.removesuffix(RECORDING_SUFFIX)):
             raise ValidationError(f"recording name {name!r} is not a safe file name", allowed="letters, digits, _ . -")
-        fname = name + RECORDING_SUFFIX
-        if any(e["file"] == fname for e in self.entries):
-            raise FileExistsError(f"{self.path / fname} is already in the dataset")
-        recording.save(self.path / fname)
-        self.entries.append(_manifest_entry(fname, recording))
-        self._write_manifest()
+        with _folder_lock(self.path):  # one read-modify-write of the manifest at a time, whoever holds a handle
+            self._refresh()
+            if name is None:  # the first free number: a name given before may have taken len(entries)'s
+                taken = {e["file"] for e in self.entries}
+                name = next(f"rec{i:05d}" for i in itertools.count(len(self.entries))
+                            if f"rec{i:05d}{RECORDING_SUFFIX}" not in taken)
+            fname = name.removesuffix(RECORDING_SUFFIX) + RECORDING_SUFFIX  # the file's name given: the same
+            if any(e["file"] == fname for e in self.entries):
+                raise FileExistsError(f"{self.path / fname} is already in the dataset")
+            recording.save(self.path / fname)
+            self.entries.append(_manifest_entry(fname, recording))
+            self._write_manifest()
         return self.path / fname
+
+    def _refresh(self) -> None:
+        """Take in what another handle of this folder wrote to its manifest since this one last read or wrote it
+        (its entries, meta and shards); nothing when the manifest is this handle's own or there is none."""
+        if self._stamp is None or self._stamp == _stamp(self.path / self.MANIFEST):
+            return
+        disk = read_dataset(self.path)
+        self.entries, self.meta, self.shards, self._stamp = disk.entries, disk.meta, disk.shards, disk._stamp
 
     @classmethod
     def from_files(cls, folder: str | os.PathLike, files: Sequence[str | os.PathLike]) -> Dataset:
@@ -728,6 +745,33 @@ class Dataset:
         tmp = self.path / (self.MANIFEST + ".tmp")
         tmp.write_text(json.dumps(doc, indent=1))
         os.replace(tmp, self.path / self.MANIFEST)
+        self._stamp = _stamp(self.path / self.MANIFEST)
+
+
+def _stamp(manifest: Path) -> tuple[int, int, int] | None:
+    """(inode, mtime ns, size) of a manifest file (each write replaces the file), None without one."""
+    try:
+        st = manifest.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive advisory lock (``flock``) on a Dataset folder itself, held for one manifest update: no
+    lock file is left behind. Where ``fcntl`` is missing (Windows) it is not taken."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 @dataclass(frozen=True)
@@ -803,7 +847,7 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
     _check_format(doc, DATASET_FORMAT, manifest)
     _check_manifest(doc, manifest)
     return Dataset(path=path, entries=list(doc.get("recordings", [])), meta=dict(doc.get("meta", {})),
-                   shards=list(doc.get("shards", [])))
+                   shards=list(doc.get("shards", [])), _stamp=_stamp(manifest))
 
 
 def _check_manifest(doc: dict, manifest: Path) -> None:
