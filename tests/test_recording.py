@@ -175,7 +175,8 @@ def test_two_handles_of_one_dataset_both_keep_their_recordings(tmp_path):
     b.add(make_recording(seed=1))
     a.add(make_recording(seed=2), name="mine")
     back = read_dataset(tmp_path / "ds")
-    assert [e["file"] for e in back.entries] == ["rec00000.imu.parquet", "rec00001.imu.parquet", "mine.imu.parquet"]
+    files = ["rec00000.imu.parquet", "rec00001.imu.parquet", "mine.imu.parquet"]
+    assert [e["file"] for e in back.entries] == files
     assert [r for r in back] == [make_recording(seed=i) for i in range(3)]
     with pytest.raises(FileExistsError, match="mine"):  # b learns of a's name before it writes anything
         b.add(make_recording(seed=3), name="mine")

@@ -596,8 +596,8 @@ class Dataset:
     #: a sharded Dataset (``imuforge generate``): one dict per shard file (file, sha256, recordings, samples);
     #: its entries then name the shard ``file`` and the recording's ``row_group`` in it
     shards: list[dict[str, Any]] = field(default_factory=list)
-    #: (inode, mtime ns, size) of the manifest as this handle last read or wrote it: :meth:`add` re-reads it only
-    #: when another handle has written it since
+    #: (inode, mtime ns, size) of the manifest as this handle last read or wrote it: :meth:`add` re-reads
+    #: it only when another handle has written it since
     _stamp: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
 
     MANIFEST = "manifest.json"
@@ -642,7 +642,7 @@ class Dataset:
         """
         if name is not None and not re.match(r"^[A-Za-z0-9_.-]+$", name.removesuffix(RECORDING_SUFFIX)):
             raise ValidationError(f"recording name {name!r} is not a safe file name", allowed="letters, digits, _ . -")
-        with _folder_lock(self.path):  # one read-modify-write of the manifest at a time, whoever holds a handle
+        with _folder_lock(self.path):  # one manifest update at a time, whoever holds a handle
             self._refresh()
             if name is None:  # the first free number: a name given before may have taken len(entries)'s
                 taken = {e["file"] for e in self.entries}
@@ -657,8 +657,8 @@ class Dataset:
         return self.path / fname
 
     def _refresh(self) -> None:
-        """Take in what another handle of this folder wrote to its manifest since this one last read or wrote it
-        (its entries, meta and shards); nothing when the manifest is this handle's own or there is none."""
+        """Take in what another handle of this folder wrote to its manifest since this one last read or wrote
+        it (its entries, meta and shards); nothing when the manifest is this handle's own or there is none."""
         if self._stamp is None or self._stamp == _stamp(self.path / self.MANIFEST):
             return
         disk = read_dataset(self.path)
