@@ -188,10 +188,12 @@ def test_modifiers_change_the_motion():
     p = Person()
     base = generate("walking", 10, rng=1, person=p, heading_deg=0, carrying="none")
     bag = generate("walking", 10, rng=1, person=p, heading_deg=0, carrying="bag")
-    # the loaded (right) wrist swings much less
-    def swing(m):
-        return np.ptp(m.positions[:, 21, 2] - m.positions[:, 0, 2])
-    assert swing(bag) < 0.5 * swing(base)
+    offhand = generate("walking", 10, rng=1, person=p, heading_deg=0, carrying="bag_offhand")
+    # the loaded wrist swings much less: the right (dominant) one with "bag", the left with "bag_offhand"
+    def swing(m, wrist=21):
+        return np.ptp(m.positions[:, wrist, 2] - m.positions[:, 0, 2])
+    assert swing(bag) < 0.5 * swing(base) and swing(offhand, 20) < 0.5 * swing(base, 20)
+    assert swing(offhand) > 0.8 * swing(base) and swing(bag, 20) > 0.8 * swing(base, 20)  # the free hand
 
 
 def _wrist_activity(m: Motion) -> float:

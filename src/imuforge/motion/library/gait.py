@@ -1684,9 +1684,9 @@ def contact_times(phase: np.ndarray, fps: float) -> list[float]:
 
 
 #: every ``carrying`` mode a gait takes (``none``: free arms)
-CARRYING = ("none", "bag", "shoulder_bag", "backpack", "box", "phone", "phone_offhand", "phone_cradled",
-            "phone_both", "phone_ear", "phone_ear_offhand", "cup", "pockets", "handrail_left",
-            "handrail_right")
+CARRYING = ("none", "bag", "bag_offhand", "shoulder_bag", "backpack", "box", "phone", "phone_offhand",
+            "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand", "cup", "pockets",
+            "handrail_left", "handrail_right")
 #: How people hold a phone they are using, as shares of phone use (Hoober 2013, "How do users really hold
 #: mobile devices?", UXmatters, 18 Feb 2013: 1333 observations in the street, 780 touching the screen):
 #: one hand 49 %, about two thirds of them with the right thumb; cradled in one hand and tapped with the
@@ -1701,6 +1701,12 @@ PHONE_GRIPS = {"phone": 0.49 * 2 / 3, "phone_offhand": 0.49 / 3, "phone_cradled"
 #: left-handers the left ear): the dominant hand's side 70 %, the other 30 % (the undecided split
 #: equally), the hand of that side holding the phone.
 PHONE_EAR_SIDES = {"phone_ear": 0.70, "phone_ear_offhand": 0.30}
+#: Which hand carries a bag, as shares of bags carried in the hand: either hand equally often (an assumption:
+#: no count of the carrying hand was found; a shopping or laptop bag changes hands on the way, and people
+#: keep the dominant hand free for a phone or a door). ``bag``: the dominant hand; ``bag_offhand``: the
+#: other. Until 2026-12-03 the bag was always in the dominant hand: a watch on the other wrist never hung
+#: still in walking.
+BAG_HANDS = {"bag": 0.5, "bag_offhand": 0.5}
 
 
 def _shares(total: float, split: dict[str, float]) -> dict[str, float]:
@@ -1720,8 +1726,8 @@ def _shares(total: float, split: dict[str, float]) -> dict[str, float]:
 #: safety", Universal Design 2016, IOS Press); 25 % up and 35 % down
 #: here, the rail on either side equally often (assumption).
 HAND_HABITS: dict[str, dict[str, float]] = {
-    "walking": {"none": 0.70, **_shares(0.08, PHONE_GRIPS), **_shares(0.05, PHONE_EAR_SIDES), "bag": 0.07,
-                "shoulder_bag": 0.05, "pockets": 0.05},
+    "walking": {"none": 0.70, **_shares(0.08, PHONE_GRIPS), **_shares(0.05, PHONE_EAR_SIDES),
+                **_shares(0.07, BAG_HANDS), "shoulder_bag": 0.05, "pockets": 0.05},
     "stairs_up": {"none": 0.75, "handrail_left": 0.125, "handrail_right": 0.125},
     "stairs_down": {"none": 0.65, "handrail_left": 0.175, "handrail_right": 0.175},
 }
@@ -1746,10 +1752,11 @@ def carry_style(carrying: str | None, person: Person) -> dict:
         return {}
     side = "R" if person.handedness == "right" else "L"
     other = "L" if side == "R" else "R"
-    if carrying in ("bag", "suitcase", "bag_hand"):
+    if carrying in ("bag", "suitcase", "bag_hand", "bag_offhand"):
         # a loaded arm hangs still; the trunk leans away from the load
-        return {f"arm_scale_{side}": 0.15, f"sh_abd_{side}_fixed": 10.0, f"elbow_flex_{side}_fixed": 5.0,
-                "trunk_lat": 4.0 if side == "R" else -4.0}
+        s = other if carrying == "bag_offhand" else side
+        return {f"arm_scale_{s}": 0.15, f"sh_abd_{s}_fixed": 10.0, f"elbow_flex_{s}_fixed": 5.0,
+                "trunk_lat": 4.0 if s == "R" else -4.0}
     if carrying in ("shoulder_bag", "backpack"):
         return {f"arm_scale_{side}": 0.4, "trunk_flex": 3.0}
     if carrying in ("box", "tray", "front"):

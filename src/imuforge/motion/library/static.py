@@ -45,7 +45,7 @@ from imuforge.motion.library._core import (
     weighted_choice,
 )
 from imuforge.motion.library.fidgets import ArmFidgets, arm_fidgets, leg_fidgets, person_amount
-from imuforge.motion.library.gait import HAND_HABITS, PHONE_EAR_SIDES, PHONE_GRIPS, carry_style
+from imuforge.motion.library.gait import BAG_HANDS, HAND_HABITS, PHONE_EAR_SIDES, PHONE_GRIPS, carry_style
 
 
 def _n(duration_s: float, fps: float) -> int:
@@ -195,15 +195,15 @@ JOINED_ARMS = frozenset({"arms_crossed", "hands_clasped", "hands_behind"})
 #: What a standing person's hands do, drawn per recording (:func:`choose_standing_hands`): holding a phone
 #: to read (in the grips of ``gait.PHONE_GRIPS``) or to the ear (on either side, ``gait.PHONE_EAR_SIDES``)
 #: at the shares observed in walking pedestrians (``gait.HAND_HABITS``: 8 % and 5 %; people standing and
-#: waiting use theirs at least as often — an assumption), a bag in the hand or both hands in the pockets, or
-#: one of the rest positions of :data:`REST_ARMS` (folded arms, hands clasped in front or behind, hands on
-#: the hips); the rest let their arms hang. All shares but the phone's are assumptions: no count of standing
-#: people's arm positions was found. The held arm keeps the walking habit's angles (``gait.carry_style``; a
+#: waiting use theirs at least as often — an assumption), a bag in either hand (``gait.BAG_HANDS``) or
+#: both hands in the pockets, or one of the rest positions of :data:`REST_ARMS` (folded arms, hands clasped
+#: in front or behind, hands on the hips); the rest let their arms hang. All shares but the phone's are
+#: assumptions: no count of standing people's arm positions was found. The held arm keeps the walking habit's angles (``gait.carry_style``; a
 #: bag's trunk lean is not applied to standing) or the rest position's.
 STANDING_HANDS: dict[str, float] = {
     "none": 0.45, **{k: HAND_HABITS["walking"][k] for k in (*PHONE_GRIPS, *PHONE_EAR_SIDES)},
-    "bag": 0.07, "pockets": 0.07, "arms_crossed": 0.12, "hands_clasped": 0.10, "hands_behind": 0.03,
-    "hands_on_hips": 0.03}
+    **{k: 0.07 * v for k, v in BAG_HANDS.items()}, "pockets": 0.07, "arms_crossed": 0.12,
+    "hands_clasped": 0.10, "hands_behind": 0.03, "hands_on_hips": 0.03}
 #: What a seated person's hands rest on, drawn per recording (:func:`choose_seated_hands`): the lap (the
 #: seated pose's own arms), folded arms, or a chair's or sofa's arm rests (none on a stool: the lap instead).
 #: Shares are assumptions, as for :data:`STANDING_HANDS`; phone checks come on top as fidgets.
