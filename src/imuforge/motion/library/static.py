@@ -198,8 +198,9 @@ JOINED_ARMS = frozenset({"arms_crossed", "hands_clasped", "hands_behind"})
 #: waiting use theirs at least as often — an assumption), a bag in either hand (``gait.BAG_HANDS``) or
 #: both hands in the pockets, or one of the rest positions of :data:`REST_ARMS` (folded arms, hands clasped
 #: in front or behind, hands on the hips); the rest let their arms hang. All shares but the phone's are
-#: assumptions: no count of standing people's arm positions was found. The held arm keeps the walking habit's angles (``gait.carry_style``; a
-#: bag's trunk lean is not applied to standing) or the rest position's.
+#: assumptions: no count of standing people's arm positions was found. The held arm keeps the walking
+#: habit's angles (``gait.carry_style``; a bag's trunk lean is not applied to standing) or the rest
+#: position's.
 STANDING_HANDS: dict[str, float] = {
     "none": 0.45, **{k: HAND_HABITS["walking"][k] for k in (*PHONE_GRIPS, *PHONE_EAR_SIDES)},
     **{k: 0.07 * v for k, v in BAG_HANDS.items()}, "pockets": 0.07, "arms_crossed": 0.12,
