@@ -33,7 +33,20 @@ as the real data:
    (m/s², above the mean) of real walking — gaitpy 10 s windows (50 Hz) and the mobgap lower-back
    INDIP walking bouts ≥ 4 s (McRoberts MM+, 100 Hz, 3 people, ``benchmarks/realdata.py``; needs
    ``make bench``'s sdist download) — against synthetic walking at the same rates.
-Sections 4–6 simulate with the impact model (:mod:`imuforge.sensors.impact`) unless ``--no-impact``.
+7. Three body sites at once: aeon 1.6's Daphnet excerpt ``datasets/data/Daphnet_S06R02E0/S06R02E0.csv``
+   (Daphnet freezing-of-gait set, Bächlin et al. 2010, *IEEE Trans Inf Technol Biomed* 14:436; UCI; one
+   person with Parkinson's disease walking, no freezing in this excerpt; accelerometers at the shank above
+   the ankle, the thigh just above the knee and the lower back / hip (the file's "trunk"), mg, 64 Hz)
+   against synthetic walking at its cadence with the same three sites: per site ||f| − g| RMS / 95th
+   percentile, the share of |f| power above 10 Hz and the peak at the contact (the largest ||f| − g| within
+   −125…+156 ms of each of the ankle's stride peaks); and the sites relative to each other (same person,
+   same steps), which do not depend on how hard one person walks. Parkinson's disease shortens the steps at
+   a given cadence: the synthetic walkers, at the cadence's speed by the library's step-length law, may walk
+   faster than this one did, so the absolute figures are an upper bound on what a healthy walker shows;
+   the ratios between sites are the firmer test. The file's "trunk" sensor (lower back / hip) has 0.29 of
+   its |f| power above 10 Hz, five times the lower-back sensors of mobgap (0.06): likely its attachment
+   rather than the body.
+Sections 4, 6 and 7 simulate with the impact model (:mod:`imuforge.sensors.impact`) unless ``--no-impact``.
 The figures are printed and written with the command that made them to
 ``benchmarks/results/motion_realism.md`` (``--md``; RESULTS.md takes it in via ``collect_results.py``), where
 a ratio outside issue 11's bound (``imuforge.calibrate.realism.TOLERANCE``, ±25 % for the out-of-plane
@@ -66,6 +79,9 @@ SECTIONS = {
        "recordings are not shipped)",
     5: "real lower-back walking windows (gaitpy) sorted to the nearest synthetic class centroid",
     6: "the heel strike's shape at the lower back against gaitpy and mobgap's INDIP walking bouts",
+    7: "ankle, thigh and lower back walking at once against aeon's Daphnet excerpt (one person with "
+       "Parkinson's disease, 64 Hz acc): each site's dynamic |acc| and its share above 10 Hz, and the sites "
+       "relative to each other",
 }
 
 
@@ -330,6 +346,96 @@ def impact_speed(repeats: int = 5) -> None:
               f"   motion + simulate {120 / (mo + off):5.0f}× → {120 / (mo + on):5.0f}× real time")
 
 
+#: Daphnet's three sensors (its CSV's column prefixes) and the synthetic sites standing for them: the
+#: outside of the shank above the ankle (preset ankle_right), the outside of the thigh just above the knee
+#: (a site 32 cm below the hip joint: ≈ 8–12 cm above the knee at 1.6–1.9 m), the lower back
+DAPHNET_SITES = {"ankle": "ankle", "leg": "thigh", "trunk": "lower back"}
+DAPHNET_FS = 64.0
+
+
+def _daphnet_sites():
+    from imuforge.sensors.placement import PLACEMENTS, Placement
+
+    return [PLACEMENTS["ankle_right"], Placement("thigh_above_knee_right", "right_thigh", "right_hip",
+                                                  (-0.08, -0.32, 0.0)), PLACEMENTS["lower_back"]]
+
+
+def site_features(accs: list[np.ndarray], fs: float) -> dict:
+    """Section 7's features of one walking stretch seen by (ankle, thigh, lower back) at once (each (n, 3)
+    m/s², gravity included): per site ||f| − g| RMS and 95th percentile, share of |f| power above 10 Hz,
+    peak at the contact (median over the ankle's stride peaks of the largest ||f| − g| within −125…+156 ms),
+    and the sites' ratios to each other. The cadence is the lower back's step frequency."""
+    mags = [np.linalg.norm(a, axis=1) for a in accs]
+    v = _vertical(accs[2])
+    fr, pw = signal.periodogram(v - v.mean(), fs=fs, nfft=8 * len(v))  # fine: the cadence sets the speed
+    band = (fr >= 1.2) & (fr <= 3.0)
+    stride_hz = float(fr[band][np.argmax(pw[band])]) / 2
+    ankle = mags[0]
+    peaks, _ = signal.find_peaks(ankle, distance=max(int(0.7 * fs / stride_hz), 1),
+                                 height=0.6 * np.percentile(ankle, 99))
+    lo, hi = int(round(0.125 * fs)), int(round(0.156 * fs))
+    peaks = peaks[(peaks >= lo) & (peaks < len(ankle) - hi)]
+    out = {"cadence_spm": 120 * stride_hz}
+    for name, f in zip(DAPHNET_SITES.values(), mags):
+        dyn = np.abs(f - G0)
+        fr, pw = signal.welch(f - f.mean(), fs=fs, nperseg=min(len(f), 256))
+        out[f"{name} dyn_acc_rms"] = float(np.sqrt(np.mean(dyn**2)))
+        out[f"{name} dyn_acc_p95"] = float(np.percentile(dyn, 95))
+        out[f"{name} hf_share"] = float(pw[fr > 10].sum() / pw[fr > 0.5].sum())
+        out[f"{name} contact_peak"] = float(np.median([dyn[p - lo:p + hi + 1].max() for p in peaks]))
+    for a, b in (("thigh", "lower back"), ("ankle", "lower back")):
+        out[f"{a} / {b} dyn_acc_rms"] = out[f"{a} dyn_acc_rms"] / out[f"{b} dyn_acc_rms"]
+    for a in ("thigh", "lower back"):
+        out[f"{a} / ankle contact_peak"] = out[f"{a} contact_peak"] / out["ankle contact_peak"]
+    return out
+
+
+def read_daphnet() -> list[np.ndarray]:
+    """The walking part of aeon's Daphnet excerpt as (ankle, thigh, lower back) m/s² at 64 Hz: the 10 s
+    windows whose ankle ||f| − g| RMS passes 3 m/s² (the excerpt opens with ≈ 25 s of standing), joined."""
+    import pandas as pd
+
+    df = pd.read_csv(_pkg_file("aeon", "datasets/data/Daphnet_S06R02E0/S06R02E0.csv"))
+    accs = [df[[f"{k}_horiz_fwd", f"{k}_vert", f"{k}_horiz_lateral"]].to_numpy(float) * G0 / 1000.0
+            for k in DAPHNET_SITES]
+    n = int(10 * DAPHNET_FS)
+    walking = [i for i in range(0, len(accs[0]) - n + 1, n)
+               if np.sqrt(np.mean((np.linalg.norm(accs[0][i:i + n], axis=1) - G0) ** 2)) > 3.0]
+    return [np.concatenate([a[i:i + n] for i in walking]) for a in accs]
+
+
+def daphnet_sites(subjects: int, rows: list) -> None:
+    """Section 7: ankle, thigh and lower back at once, Daphnet's walker against synthetic ones at its
+    cadence."""
+    from imuforge.motion.library.gait import STEP_LENGTH_EXP
+    from imuforge.resample import resample
+    from imuforge.sensors import simulate_many
+    from imuforge.sensors.profiles import load_profile
+
+    real_accs = read_daphnet()
+    real = site_features(real_accs, DAPHNET_FS)
+    # the walking speed whose cadence is the real one at 1.75 m (gait.step_frequency inverted)
+    f_step, e = real["cadence_spm"] / 60, STEP_LENGTH_EXP
+    speed = float((f_step * 0.413 * 1.75 / 1.3**e) ** (1 / (1 - e)))
+    prof = load_profile("metamotions", odr_hz=100)
+    syn = []
+    for i in range(subjects):
+        m = schedule([("walking", 40, {"speed": speed})], fps=100, rng=[7, i])
+        recs = simulate_many(m, prof, _daphnet_sites(), seed=700 + i, impact=IMPACT)
+        syn.append(site_features([resample(r, DAPHNET_FS).acc for r in recs], DAPHNET_FS))
+    seconds = len(real_accs[0]) / DAPHNET_FS
+    print(f"7. ankle / thigh / lower back at once: real = aeon's Daphnet excerpt, {seconds:.0f} s of walking "
+          f"at "
+          f"{real['cadence_spm']:.0f} steps/min (one person with Parkinson's disease, 64 Hz); synthetic = "
+          f"{subjects} people × 40 s at {speed:.2f} m/s, metamotions @ 100 Hz resampled to 64 Hz, "
+          "ankle_right / thigh above the knee / lower_back")
+    for k, r in real.items():
+        v = np.array([d[k] for d in syn])
+        rows.append(("walking, Daphnet sites", k, r, v.mean(), v.std()))
+        print(f"   {k:36s} real {r:7.3f}   synthetic {v.mean():7.3f} ± {v.std():.3f}   "
+              f"ratio {v.mean() / r:.2f}")
+
+
 def _bound(feature: str) -> float:
     """Issue 11's bound on a realism ratio for this feature (a name of ``realism_stats`` or one ending so)."""
     return next((v for k, v in TOLERANCE_BY_STAT.items() if k in feature), TOLERANCE)
@@ -382,7 +488,8 @@ def write_target(rows: list, args) -> None:
     write_targets("motion_realism", [Target(
         "11 realism", "the motion library's ratios to real recordings within ±15 % (out-of-plane axes ±25 %)",
         f"{within} of {n} within ({args.subjects} synthetic people per comparison)",
-        "gaitpy, sit2standpy, BasicMotions and mobgap recordings; the project's Xsens shank / thigh figures",
+        "gaitpy, sit2standpy, BasicMotions, mobgap and Daphnet recordings; the project's Xsens shank / thigh "
+        "figures",
         Status(*verdict, score=within / n, higher_is_better=True), {"within": within, "ratios": n})],
         command=f"OMP_NUM_THREADS=1 {command_line()}")
 
@@ -391,8 +498,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--subjects", type=int, default=8)
     ap.add_argument("--plot", type=Path, default=Path("benchmarks/results/motion_realism.png"))
-    ap.add_argument("--no-impact", action="store_true", help="sections 4–6 without the sensor's impact model")
-    ap.add_argument("--sections", default="1,2,3,4,5,6", help="comma list of the sections to run")
+    ap.add_argument("--no-impact", action="store_true",
+                    help="sections 4, 6 and 7 without the sensor's impact model")
+    ap.add_argument("--sections", default=",".join(map(str, SECTIONS)),
+                    help="comma list of the sections to run")
     ap.add_argument("--speed", action="store_true", help="only time motion + simulate with the impact off / on")
     ap.add_argument("--md", type=Path, default=RESULTS_MD,
                     help="where the run's figures are written (Markdown, taken into RESULTS.md)")
@@ -517,6 +626,8 @@ def main() -> None:
         walking_vs_stairs(real_acc, 50.0, args.subjects, rows)
     if 6 in want:
         heel_strike_shape(real_acc, args.subjects, rows)
+    if 7 in want:
+        daphnet_sites(args.subjects, rows)
     print("\n" + table(rows))
     if args.md is not None:
         write_md(args.md, rows, want, args)

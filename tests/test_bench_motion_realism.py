@@ -47,3 +47,27 @@ def test_angle_to_walking_is_the_tilt_of_the_still_windows():
     angles = M.angle_to_walking(acc, fs, windows < 4, windows >= 4)
     assert len(angles) == 3
     assert np.allclose(angles, 25.0, atol=0.05)
+
+
+def test_site_features_of_known_signals():
+    """Section 7's features on closed forms: the lower back bounces 2 sin(2π 1.8 t) on gravity (cadence 108
+    steps/min, ||f| − g| RMS 2/√2, no power above 10 Hz); the ankle and thigh carry one 30 / 12 m/s² spike per
+    stride, so the thigh's contact peak is 0.4 of the ankle's."""
+    fs, g = 64.0, M.G0
+    t = np.arange(int(30 * fs)) / fs
+    up = np.zeros((len(t), 3))
+    up[:, 2] = g
+    back = up.copy()
+    back[:, 2] += 2.0 * np.sin(2 * np.pi * 1.8 * t)
+    spikes = np.zeros(len(t))
+    spikes[(np.arange(1, 26) * fs / 0.9).astype(int)] = 1.0
+    ankle, thigh = up.copy(), up.copy()
+    ankle[:, 2] += 30.0 * spikes
+    thigh[:, 2] += 12.0 * spikes
+    f = M.site_features([ankle, thigh, back], fs)
+    assert abs(f["cadence_spm"] - 108.0) < 2.0
+    assert abs(f["lower back dyn_acc_rms"] - 2 / np.sqrt(2)) < 0.02 and f["lower back hf_share"] < 0.01
+    assert abs(f["ankle contact_peak"] - 30.0) < 1e-9 and abs(f["thigh contact_peak"] - 12.0) < 1e-9
+    assert abs(f["thigh / ankle contact_peak"] - 0.4) < 1e-9
+    ratio = f["ankle dyn_acc_rms"] / f["lower back dyn_acc_rms"]
+    assert abs(f["ankle / lower back dyn_acc_rms"] - ratio) < 1e-12
