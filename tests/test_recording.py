@@ -183,6 +183,36 @@ def test_two_handles_of_one_dataset_both_keep_their_recordings(tmp_path):
     assert len(read_dataset(tmp_path / "ds")) == 3
 
 
+def test_handles_made_without_reading_the_manifest_keep_what_it_lists(tmp_path):
+    """A handle constructed over an existing Dataset, or over its files, takes the manifest's entries in
+    before it writes; ``update_meta`` keeps what another handle added too."""
+    a = Dataset.create(tmp_path / "ds", meta={"kind": "test"})
+    a.add(make_recording(seed=0), name="a0")
+    Dataset(path=tmp_path / "ds").add(make_recording(seed=1), name="b0")
+    plain = Dataset.from_files(tmp_path / "ds", [tmp_path / "ds" / "a0.imu.parquet"])
+    plain.add(make_recording(seed=2))
+    a.update_meta(note="kept")
+    back = read_dataset(tmp_path / "ds")
+    assert [e["file"] for e in back.entries] == ["a0.imu.parquet", "b0.imu.parquet", "rec00002.imu.parquet"]
+    assert back.meta == {"kind": "test", "note": "kept"}
+    with pytest.raises(ValidationError, match="not JSON"):
+        a.update_meta(bad=object())
+
+
+def test_a_folder_that_cannot_be_locked_still_takes_recordings(tmp_path, monkeypatch):
+    """flock refused (as on some NFS mounts): the addition goes ahead unlocked."""
+    import errno
+    import fcntl
+
+    def refuse(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    ds = Dataset.create(tmp_path / "ds")
+    ds.add(make_recording(seed=0))
+    assert [r for r in read_dataset(tmp_path / "ds")] == [make_recording(seed=0)]
+
+
 def _add_many(folder, first: int, n: int) -> None:
     ds = read_dataset(folder)
     for i in range(first, first + n):

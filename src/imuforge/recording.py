@@ -637,13 +637,13 @@ class Dataset:
         """Save ``recording`` into the folder and list it in the manifest; returns its path.
 
         Several handles of one folder (processes or threads) may add at the same time: each addition locks the
-        folder, takes in the entries the others listed since, names its recording and rewrites the manifest
-        (no entry is lost; on a system without ``fcntl`` the lock is not taken).
+        folder, takes in the entries the others listed since, names its recording and rewrites the manifest,
+        so no entry is lost (where the folder cannot be locked, see :func:`_folder_lock`, only additions at
+        the same moment can be).
         """
         if name is not None and not re.match(r"^[A-Za-z0-9_.-]+$", name.removesuffix(RECORDING_SUFFIX)):
             raise ValidationError(f"recording name {name!r} is not a safe file name", allowed="letters, digits, _ . -")
-        with _folder_lock(self.path):  # one manifest update at a time, whoever holds a handle
-            self._refresh()
+        with self._locked():
             if name is None:  # the first free number: a name given before may have taken len(entries)'s
                 taken = {e["file"] for e in self.entries}
                 name = next(f"rec{i:05d}" for i in itertools.count(len(self.entries))
@@ -656,13 +656,43 @@ class Dataset:
             self._write_manifest()
         return self.path / fname
 
+    def update_meta(self, **items: Any) -> None:
+        """Set keys of the Dataset's metadata and rewrite the manifest as :meth:`add` does (under the folder's
+        lock, with what other handles listed since)."""
+        try:
+            json.dumps(items)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"Dataset meta is not JSON ({exc})",
+                                  allowed="numbers, strings, lists and dicts of them") from None
+        with self._locked():
+            self.meta.update(items)
+            self._write_manifest()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The folder locked (:func:`_folder_lock`) and this handle brought up to date (:meth:`_refresh`)."""
+        with _folder_lock(self.path):
+            self._refresh()
+            yield
+
     def _refresh(self) -> None:
         """Take in what another handle of this folder wrote to its manifest since this one last read or wrote
-        it (its entries, meta and shards); nothing when the manifest is this handle's own or there is none."""
-        if self._stamp is None or self._stamp == _stamp(self.path / self.MANIFEST):
+        it: the manifest's entries and shards, then those of this handle's own that it does not list; its
+        metadata over this handle's (a key only this handle set is kept). Nothing when the manifest is this
+        handle's own or absent."""
+        now = _stamp(self.path / self.MANIFEST)
+        if now is None or now == self._stamp:
             return
         disk = read_dataset(self.path)
-        self.entries, self.meta, self.shards, self._stamp = disk.entries, disk.meta, disk.shards, disk._stamp
+
+        def merged(theirs: list[dict], ours: list[dict], key) -> list[dict]:
+            listed = {key(e) for e in theirs}
+            return theirs + [e for e in ours if key(e) not in listed]
+
+        self.entries = merged(disk.entries, self.entries, lambda e: (e["file"], e.get("row_group")))
+        self.shards = merged(disk.shards, self.shards, lambda e: e.get("file"))
+        self.meta = {**self.meta, **disk.meta}
+        self._stamp = now
 
     @classmethod
     def from_files(cls, folder: str | os.PathLike, files: Sequence[str | os.PathLike]) -> Dataset:
@@ -670,7 +700,7 @@ class Dataset:
         each file is read once for its manifest entry; nothing is written."""
         folder = Path(folder)
         entries = [_manifest_entry(Path(f).relative_to(folder).as_posix(), read_recording(f)) for f in files]
-        return cls(path=folder, entries=entries, meta={"plain_folder": True})
+        return cls(path=folder, entries=entries, meta={})
 
     def recordings(self) -> Iterator[Recording]:
         """Read the recordings one at a time, in manifest order (a shard file is opened once for its run)."""
@@ -760,18 +790,28 @@ def _stamp(manifest: Path) -> tuple[int, int, int] | None:
 @contextlib.contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """An exclusive advisory lock (``flock``) on a Dataset folder itself, held for one manifest update: no
-    lock file is left behind. Where ``fcntl`` is missing (Windows) it is not taken."""
+    lock file is left behind. Where it cannot be taken (no ``fcntl`` on Windows; a file system without
+    ``flock`` on directories, such as some NFS mounts) the update goes ahead unlocked, as one handle's always
+    may: only handles that add at the same moment can then miss each other's entries."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on POSIX
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # EBADF / ENOLCK / EOPNOTSUPP: unlocked
+                pass
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
 
 
 @dataclass(frozen=True)

@@ -1173,6 +1173,5 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
         if made:
             shutil.rmtree(out, ignore_errors=True)
         raise
-    ds.meta["import_report"] = report.as_dict()
-    ds._write_manifest()
+    ds.update_meta(import_report=report.as_dict())
     return report
