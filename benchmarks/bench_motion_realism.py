@@ -1,7 +1,7 @@
 """Realism of the procedural motion library against real IMU data shipped inside packages.
 
 Run: .venv/bin/python benchmarks/bench_motion_realism.py [--subjects 8] [--plot benchmarks/results/motion_realism.png]
-[--no-impact] [--sections 1,2,3,4,5,6] [--speed: only the CPU time of motion + simulate, impact off / on]
+[--no-impact] [--sections 1,2,3,4,5,6,7] [--speed: only the CPU time of motion + simulate, impact off / on]
 
 Synthetic motion → imuforge.sensors.simulate (device profile, placement) → the same feature code
 as the real data:
@@ -46,7 +46,7 @@ as the real data:
    the ratios between sites are the firmer test. The file's "trunk" sensor (lower back / hip) has 0.29 of
    its |f| power above 10 Hz, five times the lower-back sensors of mobgap (0.06): likely its attachment
    rather than the body.
-Sections 4, 6 and 7 simulate with the impact model (:mod:`imuforge.sensors.impact`) unless ``--no-impact``.
+Every section simulates with the impact model (:mod:`imuforge.sensors.impact`) unless ``--no-impact``.
 The figures are printed and written with the command that made them to
 ``benchmarks/results/motion_realism.md`` (``--md``; RESULTS.md takes it in via ``collect_results.py``), where
 a ratio outside issue 11's bound (``imuforge.calibrate.realism.TOLERANCE``, ±25 % for the out-of-plane
@@ -142,7 +142,7 @@ XSENS_REF = {
 }
 
 
-IMPACT = True  # sections 4–6: the sensor's impact model on (``--no-impact`` turns it off)
+IMPACT = True  # every section: the sensor's impact model on (``--no-impact`` turns it off)
 
 
 def leg_signature(subjects: int, rows: list) -> None:
@@ -375,6 +375,8 @@ def site_features(accs: list[np.ndarray], fs: float) -> dict:
                                  height=0.6 * np.percentile(ankle, 99))
     lo, hi = int(round(0.125 * fs)), int(round(0.156 * fs))
     peaks = peaks[(peaks >= lo) & (peaks < len(ankle) - hi)]
+    if not len(peaks):
+        raise ValueError("site_features: no stride peak at the ankle (not a walking stretch?)")
     out = {"cadence_spm": 120 * stride_hz}
     for name, f in zip(DAPHNET_SITES.values(), mags):
         dyn = np.abs(f - G0)
@@ -392,16 +394,24 @@ def site_features(accs: list[np.ndarray], fs: float) -> dict:
 
 def read_daphnet() -> list[np.ndarray]:
     """The walking part of aeon's Daphnet excerpt as (ankle, thigh, lower back) m/s² at 64 Hz: the 10 s
-    windows whose ankle ||f| − g| RMS passes 3 m/s² (the excerpt opens with ≈ 25 s of standing), joined."""
+    windows whose ankle ||f| − g| RMS passes 3 m/s² (the excerpt opens with ≈ 25 s of standing), joined.
+
+    The sensors are not calibrated (standing, |f| reads 10.24, 9.74 and 9.91 m/s²): each is scaled so its
+    mean |f| over the standing windows (ankle ||f| − g| RMS under 1 m/s²) is g, the one-point gain
+    calibration of a still accelerometer; without it the ankle's ||f| − g| would carry +0.44 m/s²."""
     import pandas as pd
 
     df = pd.read_csv(_pkg_file("aeon", "datasets/data/Daphnet_S06R02E0/S06R02E0.csv"))
     accs = [df[[f"{k}_horiz_fwd", f"{k}_vert", f"{k}_horiz_lateral"]].to_numpy(float) * G0 / 1000.0
             for k in DAPHNET_SITES]
     n = int(10 * DAPHNET_FS)
-    walking = [i for i in range(0, len(accs[0]) - n + 1, n)
-               if np.sqrt(np.mean((np.linalg.norm(accs[0][i:i + n], axis=1) - G0) ** 2)) > 3.0]
-    return [np.concatenate([a[i:i + n] for i in walking]) for a in accs]
+    starts = range(0, len(accs[0]) - n + 1, n)
+    moving = {i: float(np.sqrt(np.mean((np.linalg.norm(accs[0][i:i + n], axis=1) - G0) ** 2)))
+              for i in starts}
+    still = [i for i, v in moving.items() if v < 1.0]
+    gains = [G0 / np.mean([np.linalg.norm(a[i:i + n], axis=1).mean() for i in still]) for a in accs]
+    walking = [i for i, v in moving.items() if v > 3.0]
+    return [g * np.concatenate([a[i:i + n] for i in walking]) for g, a in zip(gains, accs)]
 
 
 def daphnet_sites(subjects: int, rows: list) -> None:
@@ -499,7 +509,7 @@ def main() -> None:
     ap.add_argument("--subjects", type=int, default=8)
     ap.add_argument("--plot", type=Path, default=Path("benchmarks/results/motion_realism.png"))
     ap.add_argument("--no-impact", action="store_true",
-                    help="sections 4, 6 and 7 without the sensor's impact model")
+                    help="every section without the sensor's impact model")
     ap.add_argument("--sections", default=",".join(map(str, SECTIONS)),
                     help="comma list of the sections to run")
     ap.add_argument("--speed", action="store_true", help="only time motion + simulate with the impact off / on")
