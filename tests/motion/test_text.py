@@ -27,6 +27,8 @@ def test_words_about_keeping_still_set_the_fidget_amount():
 def test_modifier_rules():
     p, mods = modifiers_from_text("a man walks briskly carrying a suitcase", "walking")
     assert p == {"intensity": 1.25, "carrying": "bag"} and mods["pace"] == 1.25
+    p, _ = modifiers_from_text("she walks with a bag in her other hand", "walking")
+    assert p == {"carrying": "bag_offhand"}
     p, _ = modifiers_from_text("she walks slowly, hunched over, at 0.8 m/s", "walking")
     assert p["speed"] == 0.8 and p["posture"] == "hunched" and "intensity" not in p
     p, _ = modifiers_from_text("waving with the left hand", "waving")

@@ -87,6 +87,9 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
            r"|\bclasp\w* (his |her |their |the )?hands\b(?! behind)", "hands_clasped"),
           (r"\bhands on (his |her |their |the )?hips\b|\bakimbo\b", "hands_on_hips"),
           (r"\b(forearms?|arms?|elbows?) (rest\w* )?on (the|its|his|her|their) arm ?rests?\b", "armrests"),
+          # a bag in the non-dominant hand said so (a side by name would need the person's handedness)
+          (r"\b(suitcase|bags?|grocer\w*|handbag|briefcase)\b[^.]*\bin (his|her|their|the) (other|"
+           r"non-?dominant|off|weaker) hand\b", "bag_offhand"),
           (r"\b(suitcase|shopping bags?|grocer\w*|(a|the|his|her|their) bag|handbag|briefcase)\b", "bag"),
           (r"\bbackpack|rucksack\b", "backpack"), (r"\bshoulder ?bag\b", "shoulder_bag"),
           (r"\b(box|tray|package|parcel|carton)\b", "box"),
