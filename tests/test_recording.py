@@ -168,7 +168,7 @@ def test_dataset_manifest_and_nested_discovery(tmp_path):
 
 def test_two_handles_of_one_dataset_both_keep_their_recordings(tmp_path):
     """Handles opened before either adds: each addition takes in the other's entries (none is lost, no name
-    is taken twice); a handle that adds nothing does not re-read the manifest it wrote itself."""
+    is taken twice)."""
     Dataset.create(tmp_path / "ds")
     a, b = read_dataset(tmp_path / "ds"), read_dataset(tmp_path / "ds")
     a.add(make_recording(seed=0))

@@ -610,11 +610,7 @@ class Dataset:
             if not exist_ok:
                 raise FileExistsError(f"{path} already holds a Dataset")
             return read_dataset(path)
-        try:  # the manifest's JSON, before the folder is made: a failed create leaves nothing
-            json.dumps(dict(meta or {}))
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"Dataset meta is not JSON ({exc})",
-                                  allowed="numbers, strings, lists and dicts of them") from None
+        _check_json_meta(dict(meta or {}))  # before the folder is made: a failed create leaves nothing
         path.mkdir(parents=True, exist_ok=True)
         ds = cls(path=path, entries=[], meta=dict(meta or {}))
         ds._write_manifest()
@@ -659,11 +655,7 @@ class Dataset:
     def update_meta(self, **items: Any) -> None:
         """Set keys of the Dataset's metadata and rewrite the manifest as :meth:`add` does (under the folder's
         lock, with what other handles listed since)."""
-        try:
-            json.dumps(items)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"Dataset meta is not JSON ({exc})",
-                                  allowed="numbers, strings, lists and dicts of them") from None
+        _check_json_meta(items)
         with self._locked():
             self.meta.update(items)
             self._write_manifest()
@@ -778,6 +770,15 @@ class Dataset:
         self._stamp = _stamp(self.path / self.MANIFEST)
 
 
+def _check_json_meta(meta: dict[str, Any]) -> None:
+    """Refuse Dataset metadata that the manifest cannot hold, in one line, before anything is written."""
+    try:
+        json.dumps(meta)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"Dataset meta is not JSON ({exc})",
+                              allowed="numbers, strings, lists and dicts of them") from None
+
+
 def _stamp(manifest: Path) -> tuple[int, int, int] | None:
     """(inode, mtime ns, size) of a manifest file (each write replaces the file), None without one."""
     try:
@@ -795,23 +796,17 @@ def _folder_lock(folder: Path) -> Iterator[None]:
     may: only handles that add at the same moment can then miss each other's entries."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - not on POSIX
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):  # not on POSIX, or the folder cannot be opened: unlocked
         yield
         return
     try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        fd = None
-    try:
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError:  # EBADF / ENOLCK / EOPNOTSUPP: unlocked
-                pass
+        with contextlib.suppress(OSError):  # EBADF / ENOLCK / EOPNOTSUPP: unlocked
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        if fd is not None:
-            os.close(fd)  # closing the descriptor releases the lock
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 @dataclass(frozen=True)
