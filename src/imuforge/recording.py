@@ -954,7 +954,7 @@ def shard_bytes(recordings: Sequence[tuple[str, Recording]]) -> bytes:
     with pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=["recording"]) as writer:
         for name, rec in recordings:
             n = len(rec)
-            cols = [pa.array([name] * n, pa.string()), pa.array(rec.timestamps)]
+            cols = [pa.repeat(pa.scalar(name, pa.string()), n), pa.array(rec.timestamps)]
             cols += [pa.array(rec.data[:, rec.channels.index(c)]) if c in rec.channels else pa.nulls(n, pa.float64())
                      for c in chans]
             writer.write_table(pa.Table.from_arrays(cols, schema=schema), row_group_size=n)

@@ -1932,18 +1932,19 @@ static PyObject *wobble_frame(PyObject *self, PyObject *args)
         }
         const double th = sqrt(phi[0] * phi[0] + phi[1] * phi[1] + phi[2] * phi[2]);
         const double th2 = th * th;
-        /* quaternion of exp([phi]x): sin(th/2)/th by its series near 0 */
-        const double half = 0.5 * th, ch = cos(half); /* with the sine below, one sincos call */
-        const double k = th <= 1e-3 ? 0.5 - th2 / 48.0 + th2 * th2 / 3840.0 : sin(half) / th;
+        /* quaternion of exp([phi]x): sin(th/2)/th by its series near 0; the half angle's sine and cosine
+         * are the only transcendental calls (the whole angle's by the double-angle forms below) */
+        const double half = 0.5 * th, ch = cos(half), sh = sin(half);
+        const double k = th <= 1e-3 ? 0.5 - th2 / 48.0 + th2 * th2 / 3840.0 : sh / th;
         const double qv[3] = {phi[0] * k, phi[1] * k, phi[2] * k}, qw = ch;
         /* J_r(phi) phid = phid - c1 phi x phid + c2 phi x (phi x phid) */
         double k1, k2;
         if (th < 1e-4) {
             k1 = 0.5 - th2 / 24.0;
             k2 = 1.0 / 6.0 - th2 / 120.0;
-        } else {
-            k1 = (1 - cos(th)) / th2;
-            k2 = (th - sin(th)) / (th2 * th);
+        } else { /* 1 - cos th = 2 sin^2(th/2) (no cancellation), sin th = 2 sin(th/2) cos(th/2) */
+            k1 = 2.0 * sh * sh / th2;
+            k2 = (th - 2.0 * sh * ch) / (th2 * th);
         }
         double pxv[3], ppxv[3], rw[3], sf[3], sw[3], sm[3];
         cross3(phi, phid, pxv);

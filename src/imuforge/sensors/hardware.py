@@ -177,11 +177,15 @@ def gm_sigma_for_bias_instability(bias_instability: float) -> float:
 
 def misalignment_matrix(scale_sd: float, cross_sd: float, rng: np.random.Generator) -> np.ndarray:
     """``I + diag(s) + C``: per-axis scale error s ~ N(0, scale_sd), off-diagonal C ~ N(0, cross_sd)."""
-    m = np.eye(3)
-    m[np.diag_indices(3)] += rng.standard_normal(3) * scale_sd
-    off = ~np.eye(3, dtype=bool)
-    m[off] += rng.standard_normal(6) * cross_sd
-    return m
+    m = np.empty(9)
+    m[_DIAGONAL] = 1.0 + rng.standard_normal(3) * scale_sd
+    # row by row; + 0.0: a zero spread gives 0, not −0 (as the identity's zeros plus a draw did)
+    m[_OFF_DIAGONAL] = rng.standard_normal(6) * cross_sd + 0.0
+    return m.reshape(3, 3)
+
+
+#: the flat (row-major) indices of a 3×3 matrix's diagonal and of the rest
+_DIAGONAL, _OFF_DIAGONAL = np.array([0, 4, 8]), np.array([1, 2, 3, 5, 6, 7])
 
 
 def saturation_limits(sensor, quantised: bool = True) -> tuple[float, float]:
