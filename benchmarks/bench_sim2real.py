@@ -13,7 +13,8 @@ recorded person), with ≤ 60 s of each activity of P as the capture the user ma
 (d) P's capture + classical augmentation (``train --augment default``): the published baseline;
 (e) P's capture + calibrated synthetic, three ways: *mixed* (``train --data CAL --real P``), *mixed with
     the capture augmented* (``--augment default --augment-on real``: (d) plus the synthetic data) and
-    *fine-tuned* (``train --real P --init RUN_B``: pre-trained on calibrated synthetic, then P);
+    *fine-tuned* (``train --real P --init PRE``: pre-trained as (b) with augmentation, then tuned on P with
+    the same augmentation, what ``--augment auto`` inherits from PRE);
 (f) all real people but the test ones (upper bound: group k-fold over the test people).
 
 Test: every other person of the set (people are left out), or for a one-person set the rest of
@@ -121,7 +122,9 @@ ROW_NAMES = {
     "e_aug": "(e) P's capture with classical augmentation + calibrated synthetic, mixed",
     "e_augall": "(e) P's capture + calibrated synthetic, mixed, every window with classical augmentation "
                 "(`imuforge train --data CAL --real CAP`'s default)",
-    "e_finetune": "(e) P's capture + calibrated synthetic, pre-train then fine-tune",
+    "e_finetune": "(e) P's capture + calibrated synthetic, pre-train with classical augmentation then fine-tune "
+                  "with it (`imuforge train --data CAL`, then `imuforge train --real CAP --init PRE`: their "
+                  "defaults)",
     "f": "(f) all real people but the test ones (upper bound)",
 }
 
@@ -391,8 +394,11 @@ def seed_rows(name: str, work: Path, proto: Protocol, classes, rows: dict[str, l
         rows[row].append(dict(r, person=P, seed=s))
         said = f"{FIGURE_NAME[bool(one_label)]} {figure(r, one_label):.3f}"
         print(f"[{name}]   P={P} seed {s} {row:10s} {said}", flush=True)
-    if cal is not None and "e_finetune" in trainable:  # pre-trained on row b of this seed, tuned on P
-        r = fit_eval(work, f"e_finetune_{tag}", proto, classes, test, real=[cap], seed=s, init=rows["b"][-1]["run"])
+    if cal is not None and "e_finetune" in trainable:
+        # pre-trained as row (b) aug. of this seed, tuned on P with the pre-training's augmentation: what
+        # `imuforge train --data CAL` then `imuforge train --real CAP --init PRE` do by default (--augment auto)
+        r = fit_eval(work, f"e_finetune_{tag}", proto, classes, test, real=[cap], seed=s,
+                     init=rows["b_aug"][-1]["run"], augment="default")
         rows["e_finetune"].append(dict(r, person=P, seed=s))
         print(f"[{name}]   P={P} seed {s} e_finetune macro-F1 {r['macro_f1']:.3f}", flush=True)
 
