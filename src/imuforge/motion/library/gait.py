@@ -63,7 +63,8 @@ zero-phase Butterworth at 3 × step frequency, its step-periodic part then shape
 model of walking, ``collision_height``; running 5.2 Hz, stairs 3 Hz; horizontal: walking the same
 filter at 3.5 × step frequency, stairs 6 Hz, running 10 Hz; see ``smooth_pelvis``). Before that, the
 closure evens the pelvis's fore-aft speed and side-to-side sway over the stance foot by small hip
-corrections (``stance_speed_correction``; walking with the sway, ``stance_path_correction``) and keeps
+corrections (``stance_path_correction``; the stairs' sway no wider than a frontal-plane pendulum's,
+``pendulum_sway_p2p``) and keeps
 the planted foot flat and still (``foot_flat_correction``). The legs are *not* re-solved: joint angles stay the smooth normative curves, so thigh and
 shank rates and accelerations are smooth through contact. The price is a small movement of the
 planted foot (the difference between the raw and the smoothed pelvis path, a few mm), which the
@@ -94,6 +95,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -134,6 +136,7 @@ from imuforge.motion.library._core import (
 )
 from imuforge.motion.library.arm_sway import passive_arm_sway
 from imuforge.motion.library.turns import TURN_CADENCE_SHARE, stance_hip_turn, turn_slowing, walking_heading
+from imuforge.units import STANDARD_GRAVITY
 
 #: Key points per angle: (percent of cycle, degrees at the reference speed, degrees per m/s).
 Curve = tuple[tuple[float, float, float], ...]
@@ -917,8 +920,12 @@ def _planted_window(ph: np.ndarray, stance: float) -> np.ndarray:
     return smoothstep((wrapped + 0.15) / 0.15) * (1.0 - smoothstep((wrapped - stance + 0.02) / release))
 
 
-def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray) -> np.ndarray:
-    coef, *_ = np.linalg.lstsq(fourier_basis(ph, HARMONICS), values, rcond=None)
+def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray,
+                harmonics: int = HARMONICS) -> np.ndarray:
+    """``base`` (None: zeros) plus the least-squares Fourier series of ``values`` at the phases ``ph`` up to
+    ``harmonics`` (≤ :data:`HARMONICS`; the coefficients of the higher ones 0)."""
+    coef = np.zeros(2 * HARMONICS + 1)
+    coef[:2 * harmonics + 1] = np.linalg.lstsq(fourier_basis(ph, harmonics), values, rcond=None)[0]
     return coef if base is None else base + coef
 
 
@@ -1166,7 +1173,7 @@ def stance_sway_correction(kind: str, person: Person, closure: Closure, f_step: 
 
 
 def stance_path_correction(kind: str, person: Person, closure: Closure, f_step: float, speed: float,
-                           stance: float, iterations: int = 2) -> Closure:
+                           stance: float, iterations: int = 2, sway_p2p: float | None = None) -> Closure:
     """:func:`stance_speed_correction` and :func:`stance_sway_correction` solved together: each iteration
     corrects the hip flexion from the fore-aft path and the adduction from the side-to-side path of the same
     stride, and the two 1° probes share one pass with the first iteration's stride (4 forward-kinematics
@@ -1175,7 +1182,20 @@ def stance_path_correction(kind: str, person: Person, closure: Closure, f_step: 
     path's residuals within 0.13 mm; tests/motion/test_fast_forms.py)."""
     ph = _path_phases()
     return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph,
-                             [_speed_term(ph), _sway_term(ph)], iterations=iterations)
+                             [_speed_term(ph), _sway_term(ph, sway_p2p)], iterations=iterations,
+                             pinned=kind == "stairs_down")
+
+
+class PathTerm(NamedTuple):
+    """One component of the pelvis path that :func:`_even_pelvis_path` evens: its ``axis`` (0 sideways, 2
+    fore-aft), the hip ``angle`` that corrects it, the columns of the path it ``keep``s (the rest is
+    cancelled), and ``p2p`` (m): how wide the kept stride fundamental may be at most (None: as the curves give
+    it; ``keep`` then holds the fundamental as its columns 1 and 2)."""
+
+    axis: int
+    angle: str
+    keep: np.ndarray
+    p2p: float | None = None
 
 
 def _path_phases() -> np.ndarray:
@@ -1183,16 +1203,27 @@ def _path_phases() -> np.ndarray:
     return np.linspace(0.0, 1.0, 120, endpoint=False)
 
 
-def _speed_term(ph: np.ndarray) -> tuple[int, str, np.ndarray]:
-    """(path axis, hip angle, columns kept) of the even-speed correction: fore-aft, hip flexion, the mean
-    progression."""
-    return 2, "hip", np.column_stack([np.ones_like(ph), ph])
+def _speed_term(ph: np.ndarray) -> PathTerm:
+    """The even-speed correction: fore-aft, by hip flexion, keeping the mean progression."""
+    return PathTerm(2, "hip", np.column_stack([np.ones_like(ph), ph]))
 
 
-def _sway_term(ph: np.ndarray) -> tuple[int, str, np.ndarray]:
-    """(path axis, hip angle, columns kept) of the sway correction: sideways, hip adduction, the stride
-    fundamental."""
-    return 0, "add", fourier_basis(ph, 1)
+def _sway_term(ph: np.ndarray, p2p: float | None = None) -> PathTerm:
+    """The sway correction: sideways, by hip adduction, keeping the stride fundamental (no wider than
+    ``p2p`` m)."""
+    return PathTerm(0, "add", fourier_basis(ph, 1), p2p)
+
+
+def pendulum_sway_p2p(kind: str, person: Person, f_step: float) -> float:
+    """Side-to-side excursion (m, peak to peak) of the centre of mass over a gait's stance feet by the
+    frontal-plane linear inverted pendulum: ``ẍ = ω²(x − p)`` with ``ω = √(g / l)`` (l the leg length,
+    :data:`LEG_LENGTH_H`), the support ``p`` at ± half the step width (:func:`step_width_target`) for a step
+    of ``1 / f_step`` s, periodic and symmetric: ``w (1 − sech(ω / 2 f_step))``. For walking (w ≈ 0.10–0.13
+    m, 1.8 steps/s) 3–4 cm, within the 3–5 cm measured (MacKinnon & Winter 1993, *J Biomech* 26:633;
+    Perry & Burnfield 2010); it bounds the stair gaits' sway (:func:`_close_stairs`)."""
+    w = step_width_target(kind, person)
+    omega = np.sqrt(STANDARD_GRAVITY / (LEG_LENGTH_H * person.height_m))
+    return float(w * (1.0 - 1.0 / np.cosh(omega / (2.0 * f_step))))
 
 
 #: stairs: the contact weight from which a leg carries the whole pelvis-path correction (``_even_pelvis_path``).
@@ -1202,34 +1233,41 @@ def _sway_term(ph: np.ndarray) -> tuple[int, str, np.ndarray]:
 #: 22.8 / 31.0 mm without the speed correction; with it, weighted from 15 % 28.8 / 35.1 (a first version of the
 #: stair closure), from 1 % 21.0 / 28.9 (this one)
 STAIR_LOAD_SHARE = 0.01
+#: stride harmonics of a sway correction whose fundamental is bounded (:class:`PathTerm` ``p2p``: the stairs).
+#: Narrowing the stair curves' sway from 13–21 to ≈ 5 cm takes several degrees of stance-hip adduction, which
+#: the stairs' step-like load window (:data:`STAIR_LOAD_SHARE`) cuts at contact and toe-off; a series to the
+#: 8th harmonic rang there (the pelvis's side-to-side acceleration peaked at 6.5–11 Hz, 1.3–2.9 m/s² RMS,
+#: 3 people going up; cut at the 5th: 0.5–1.4 m/s², level walking's 0.5–0.9)
+BOUNDED_SWAY_HARMONICS = 5
 
 
 def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float, speed: float, stance: float,
-                      ph: np.ndarray, terms: Sequence[tuple[int, str, np.ndarray]], *, iterations: int,
+                      ph: np.ndarray, terms: Sequence[PathTerm], *, iterations: int,
                       pinned: bool = False) -> Closure:
     """The closure with corrections of the loaded leg's hip angles that cancel the foot-anchored pelvis path
-    over one stride (phases ``ph``): for each (``axis``, ``angle``, ``keep``) of ``terms`` its ``axis``
-    component less its least-squares fit on the columns of ``keep``, by the hip ``angle`` (``"hip"``:
-    flexion, ``"add"``: adduction). Weighted by the leg's contact weight (on stairs: whole once the leg bears
-    :data:`STAIR_LOAD_SHARE`), per-degree effect from a 1° probe of each angle, as a Fourier series of the
-    phase; the probes and the first iteration's stride are one forward-kinematics pass. ``pinned``: the
-    residual is weighted by |w_L − w_R| (1 in single support, 0 mid-transfer), so the path is evened
-    within single support and left where the curves put it in the double support."""
+    over one stride (phases ``ph``): for each :class:`PathTerm` of ``terms`` its ``axis`` component less its
+    least-squares fit on the columns of ``keep`` (the fit's stride fundamental shrunk to ``p2p`` where it is
+    wider), by the hip ``angle`` (``"hip"``: flexion, ``"add"``: adduction). Weighted by the leg's contact
+    weight (on stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`), per-degree effect from a 1° probe
+    of each angle, as a Fourier series of the phase; the probes and the first iteration's stride are one
+    forward-kinematics pass. ``pinned``: the residual is weighted by |w_L − w_R| (1 in single support, 0 mid-
+    transfer), so the path is evened within single support and left where the curves put it in the double
+    support."""
 
     fps = len(ph) * f_step / 2
     w = _contact_weights(kind, ph, ph + 0.5, stance)
     n = len(ph)
-    if len({angle for _, angle, _ in terms}) < len(terms):
+    if len({term.angle for term in terms}) < len(terms):
         raise ValueError("each term must correct its own hip angle")
     d = {"hip": np.zeros(n * (1 + len(terms))), "add": np.zeros(n * (1 + len(terms)))}
-    for i, (_, angle, _) in enumerate(terms):  # stride i + 1: this term's angle probed by 1°
-        d[angle][(i + 1) * n:(i + 2) * n] = 1.0
+    for i, term in enumerate(terms):  # stride i + 1: this term's angle probed by 1°
+        d[term.angle][(i + 1) * n:(i + 2) * n] = 1.0
     P, G = _legs_fk(kind, person, closure, speed, stance, np.tile(ph, 1 + len(terms)), d_hip=d["hip"],
                     d_add=d["add"])
     ankle = P[:, J("left_ankle")]
     gains = []
-    for i, (axis, _, _) in enumerate(terms):
-        gain = ankle[(i + 1) * n:(i + 2) * n, axis] - ankle[:n, axis]  # m of ankle shift per degree
+    for i, term in enumerate(terms):
+        gain = ankle[(i + 1) * n:(i + 2) * n, term.axis] - ankle[:n, term.axis]  # m of ankle shift per degree
         sign = np.sign(np.median(gain)) or 1.0
         gains.append(np.where(gain * sign > 1e-3, gain, sign * 1e-3))
     load = np.clip(w[:, 0] / STAIR_LOAD_SHARE, 0.0, 1.0) if kind.startswith("stairs") else w[:, 0]
@@ -1240,12 +1278,16 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
             P, G = _legs_fk(kind, person, closure, speed, stance, ph)
         root = anchored_root(foot_contact_points(P, G, person, fps), w, fps)
         change = {}
-        for (axis, angle, keep), gain in zip(terms, gains):
-            x = root[:, axis]
-            resid = x - keep @ np.linalg.lstsq(keep, x, rcond=None)[0]
+        for term, gain in zip(terms, gains):
+            x = root[:, term.axis]
+            coef = np.linalg.lstsq(term.keep, x, rcond=None)[0]
+            if term.p2p is not None:  # the kept stride fundamental no wider than the term allows
+                coef[1:] *= min(1.0, term.p2p / max(2.0 * float(np.hypot(coef[1], coef[2])), 1e-9))
+            resid = x - term.keep @ coef
             if single is not None:
                 resid = resid * single
-            change[angle] = _add_series(getattr(closure, angle), ph, load * resid / gain)
+            change[term.angle] = _add_series(getattr(closure, term.angle), ph, load * resid / gain,
+                                             HARMONICS if term.p2p is None else BOUNDED_SWAY_HARMONICS)
         closure = replace(closure, **change)
     return closure
 
@@ -1514,10 +1556,13 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
 
 def _close_stairs(kind: str, person: Person, c: Closure, target_step: float, f_step: float, speed: float,
                   stance: float, riser_m: float, even: bool) -> Closure:
-    """The stairs' closure after the first hip fit and foot-flat pass ``c``: (``even``) an even pelvis speed,
-    the step width, then the geometry again, the planted foot and the step width once more."""
+    """The stairs' closure after the first hip fit and foot-flat pass ``c``: (``even``) an even pelvis speed
+    and a sway no wider than the frontal-plane pendulum's (:func:`pendulum_sway_p2p`: the stair curves on
+    rigid legs swayed the pelvis 7–21 cm going up, more than the step width), the step width, then the
+    geometry again, the planted foot and the step width once more."""
     if even:
-        c = stance_speed_correction(kind, person, c, f_step, speed, stance)
+        c = stance_path_correction(kind, person, c, f_step, speed, stance,
+                                   sway_p2p=pendulum_sway_p2p(kind, person, f_step))
     c = fit_step_width(kind, person, c, f_step, speed, stance)
     # the step-width offset (and the speed correction) bend the strongly flexed stair legs' geometry: a
     # Jacobian taken afresh, not the first fit's. (A foot-flat pass before this refit and a second width step
