@@ -9,7 +9,8 @@ Joint-angle conventions (degrees, s = +1 left / −1 right):
 * hip: ``flex`` (+ thigh forwards), ``abd`` (+ away from the midline), ``rot`` (+ internal).
 * knee: ``flex`` (+ shank backwards; a hinge, as the importers' IK assumes). ankle: ``dorsi`` (+ toes up), ``toe_out``, ``inv`` (+ inversion, sole turned medially).
 * spine (split 35/35/30 % over spine1, spine2, spine3): ``flex`` (+ forwards), ``lat`` (+ to the
-  left), ``rot`` (+ front towards the left). ``neck_flex``, ``neck_rot``, ``head_flex``.
+  left), ``rot`` (+ front towards the left); optional ``lumbar_flex``, ``lumbar_lat``, ``lumbar_rot`` at
+  spine1 alone (added to its share). ``neck_flex``, ``neck_rot``, ``head_flex``.
 * shoulder: ``abd`` (0 = arm hanging, 90 = T-pose, 180 = overhead, frontal plane), ``flex``
   (+ forwards about the world-lateral axis, applied after abduction), ``rot`` (about the arm).
 * elbow: ``flex`` (hinge, + forearm forwards/up), ``sup`` (forearm twist, + palm turns up).
@@ -80,7 +81,12 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     _arms_to_local(pose, n, L)
     # the spine's three joints share its angles (35 / 35 / 30 %): one rotation call on their (3, n) rows
     shares = _SPINE_SHARES
-    spine = Q.euler(YXZ, shares * g("spine_rot"), shares * g("spine_flex"), -shares * g("spine_lat"))
+    angles = [shares * g("spine_rot"), shares * g("spine_flex"), -shares * g("spine_lat")]
+    if "lumbar_lat" in pose:  # bent at the lowest joint alone: spine1's share plus the lumbar angle
+        for i, extra in enumerate((g("lumbar_rot"), g("lumbar_flex"), -g("lumbar_lat"))):
+            first = angles[i][:1] + extra
+            angles[i] = np.concatenate([first, np.broadcast_to(angles[i][1:], (2, first.shape[1]))])
+    spine = Q.euler(YXZ, *angles)
     _put_joints(L, _SPINE, spine)
     _put_joints(L, _NECK, Q.qmul(Q.ry(g("neck_rot")), Q.rx(g("neck_flex"))))
     _put_joints(L, _HEAD, Q.rx(g("head_flex")))
