@@ -7,7 +7,8 @@
   rotation is +4.4° at 0–2 % (the same side forward), held near +3.4° from 6 to 20 % and −4.4° at 50–52 %.
   Peak to peak, obliquity 6.0 / 8.2 / 11.0° and rotation 6.9 / 8.9 / 12.8° (slow / free / fast).
 * The thorax rolls less than the pelvis (the spine bends against the pelvis's obliquity); a sign error had
-  it rolling 1.9 times as much (the roll rate grew from the pelvis up the spine).
+  it rolling 1.9 times as much (the roll rate grew from the pelvis up the spine). The walking pelvis's
+  departure from the sinusoids is taken up at the lowest spine joint alone (``lumbar_*`` pose angles).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.library import generate
-from imuforge.motion.library._core import J
+from imuforge.motion.library._core import J, pose_to_local
 from imuforge.motion.library.gait import LEG_LENGTH_H, walking_pelvis
 from imuforge.units import STANDARD_GRAVITY
 
@@ -70,3 +71,19 @@ def test_thorax_rolls_less_than_the_pelvis(kind):
         m = generate(kind, 12, fps=100, rng=seed, **kw)
         pelvis, chest = _roll_rate_rms(m, "pelvis"), _roll_rate_rms(m, "spine3")
         assert chest < 0.5 * pelvis, (kind, seed, chest, pelvis)
+
+
+def test_lumbar_angles_bend_the_lowest_spine_joint_alone():
+    n = 5
+    bend = np.linspace(-6.0, 6.0, n)
+    pose = {"spine_lat": 4.0, "spine_rot": -3.0, "spine_flex": 10.0}
+    plain = pose_to_local(pose, n)
+    lumbar = pose_to_local(pose | {"lumbar_lat": bend, "lumbar_rot": 0.5 * bend}, n)
+    spine = [J(name) for name in ("spine1", "spine2", "spine3")]
+    assert np.allclose(lumbar[:, spine[1:]], plain[:, spine[1:]], atol=1e-12)
+    # spine1: its share of the spine's angles plus the lumbar ones, in the spine's yaw → pitch → roll order
+    d2r = np.pi / 180
+    want = Q.qmul(Q.qmul(Q.ry(d2r * (0.35 * -3.0 + 0.5 * bend)), Q.rx(np.full(n, d2r * 0.35 * 10.0))),
+                  Q.rz(-d2r * (0.35 * 4.0 + bend)))
+    got = lumbar[:, spine[0]]
+    assert np.allclose(np.abs(np.sum(got * want, axis=1)), 1.0, atol=1e-12)
