@@ -7,7 +7,7 @@
   rotation is +4.4° at 0–2 % (the same side forward), held near +3.4° from 6 to 20 % and −4.4° at 50–52 %.
   Peak to peak, obliquity 6.0 / 8.2 / 11.0° and rotation 6.9 / 8.9 / 12.8° (slow / free / fast).
 * The thorax rolls less than the pelvis (the spine bends against the pelvis's obliquity); a sign error had
-  it rolling 1.9 times as much (the roll rate grew from the pelvis up the spine). The walking pelvis's
+  it rolling 1.8 times as much (the roll rate grew from the pelvis up the spine). The walking pelvis's
   departure from the sinusoids is taken up at the lowest spine joint alone (``lumbar_*`` pose angles).
 """
 
