@@ -37,9 +37,8 @@ from imuforge.motion.motion import Motion
 SLIDE_BOUND_SINGLE_M = 0.010
 SLIDE_BOUND_STANCE_M = 0.03
 #: the whole-stance bound through a walking turn (``turns``): the legs are placed after the turn and the
-#: stance hip takes it (:mod:`.turns`), so the planted foot drifts more than on a straight line (8 walks of
-#: 20 s, the worst of each: 1.2–5.1 cm; the walking pelvis's published obliquity and rotation moved the
-#: worst from 4.8 to 5.1 cm and the bound from 5 to 5.5)
+#: stance hip takes it (:mod:`.turns`), so the planted foot drifts more than on a straight line (measured:
+#: docs/MOTION.md, "Foot sliding, reported")
 SLIDE_BOUND_TURN_M = 0.055
 
 

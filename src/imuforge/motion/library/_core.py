@@ -82,7 +82,7 @@ def pose_to_local(pose: dict, n: int, legs_only: bool = False) -> np.ndarray:
     # the spine's three joints share its angles (35 / 35 / 30 %): one rotation call on their (3, n) rows
     shares = _SPINE_SHARES
     angles = [shares * g("spine_rot"), shares * g("spine_flex"), -shares * g("spine_lat")]
-    if "lumbar_lat" in pose:  # bent at the lowest joint alone: spine1's share plus the lumbar angle
+    if any(k in pose for k in _LUMBAR):  # bent at spine1 alone: its share plus the lumbar angle
         for i, extra in enumerate((g("lumbar_rot"), g("lumbar_flex"), -g("lumbar_lat"))):
             first = angles[i][:1] + extra
             angles[i] = np.concatenate([first, np.broadcast_to(angles[i][1:], (2, first.shape[1]))])
@@ -219,6 +219,8 @@ _SPINE = np.array([J(jn) for jn in ("spine1", "spine2", "spine3")], dtype=np.int
 #: the pelvis's, neck's and head's rows (the joint arrays :func:`_put_joints` writes)
 _ROOT, _NECK, _HEAD = (np.array([J(jn)], dtype=np.int64) for jn in ("pelvis", "neck", "head"))
 _SPINE_SHARES = np.array([[0.35], [0.35], [0.30]])
+#: the pose angles bent at spine1 alone (:func:`pose_to_local`)
+_LUMBAR = ("lumbar_rot", "lumbar_flex", "lumbar_lat")
 
 
 def _arms_to_local(pose: dict, n: int, L: np.ndarray) -> None:

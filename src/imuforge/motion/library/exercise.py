@@ -73,7 +73,8 @@ def cycling(person: Person, duration_s: float, fps: float, rng: np.random.Genera
         pose[f"knee_flex_{s}"] = kd
         pose[f"ankle_dorsi_{s}"] = foot_w + kd - thigh_w
     pose["pelvis_obliq"] = 2.0 * intensity * np.sin(theta)
-    pose["spine_lat"] = -2.0 * intensity * np.sin(theta)
+    # + lat bends the spine against the pelvis's + obliquity: the trunk stays upright over the saddle
+    pose["spine_lat"] = 2.0 * intensity * np.sin(theta)
     local = pose_to_local(pose, n)
     speed = cad / 60 * float(rng.uniform(4.0, 6.5))
     root = np.zeros((n, 3))

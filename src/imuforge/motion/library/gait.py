@@ -712,41 +712,40 @@ def _periodic_spline(table: np.ndarray) -> PPoly:
 
 
 #: The walking pelvis over the stride (deg; phase 0 = heel strike of the left foot): obliquity (+ the left
-#: side up) and yaw (the model's sign: − the left side forward), as Fourier coefficients ``(cos, sin)`` of
-#: the odd stride harmonics (both reverse after half a stride) — the mean curves of Schwartz, Rozumalski &
-#: Trost 2008 (*J Biomech* 41:1639, typically developing children, Plug-in Gait pelvis angles) in its slow,
-#: free and fast speed classes (dimensionless speed v / √(g L), :data:`WALK_PELVIS_SPEEDS`; 0.87, 1.29 and
-#: 1.69 m/s for the library's 1.75 m reference person), by the discrete Fourier transform of the 2 %-spaced
-#: means (largest residual 0.21°). The obliquity is not a sinusoid: it rises to its peak in the loading
-#: response (16 %), then rests near level through mid-stance; its third harmonic is 0.43 of the fundamental
-#: at free speed and carries 62 % of the obliquity's rate power. The tilt stays Kadaba et al.'s sinusoid
-#: (anterior peaks at 10 and 60 %): with the published curve's phase (anterior peaks at 42 and 92 %) the
-#: lower back's fore-aft / vertical acceleration fell to 0.41–0.55 against the real lumbar walkers' 0.7–0.85
-#: (docs/MOTION.md).
+#: side up) and yaw (the model's sign: − the left side forward), as Fourier coefficients ``(cos, sin)`` of the
+#: odd stride harmonics :data:`WALK_PELVIS_HARMONICS` (both reverse after half a stride), one (3, 2) table per
+#: speed class — the mean curves of Schwartz, Rozumalski & Trost 2008 (*J Biomech* 41:1639, typically
+#: developing children, Plug-in Gait pelvis angles) in its slow, free and fast classes (dimensionless speed
+#: v / √(g L), :data:`WALK_PELVIS_SPEEDS`), by the discrete Fourier transform of the 2 %-spaced means (largest
+#: residual 0.21°). The tilt stays the sinusoid of Kadaba et al.'s range (why: docs/MOTION.md, "The walking
+#: pelvis").
 WALK_PELVIS_SPEEDS = (0.290, 0.429, 0.560)
+WALK_PELVIS_HARMONICS = (1, 3, 5)
 WALK_PELVIS = {
-    "pelvis_obliq": ((1, 3, 5), (((1.64, 1.35), (-0.94, 0.17), (-0.04, -0.06)),
-                                 ((1.85, 2.12), (-1.19, 0.22), (0.00, -0.09)),
-                                 ((2.55, 3.25), (-1.28, 0.04), (0.03, -0.12)))),
-    "pelvis_yaw": ((1, 3, 5), (((-2.52, -2.57), (-0.28, 0.06), (-0.25, 0.01)),
-                               ((-3.74, -2.10), (-0.34, 0.37), (-0.26, 0.06)),
-                               ((-5.49, -2.08), (-0.68, 0.58), (-0.19, 0.10)))),
+    "pelvis_obliq": np.array((((1.64, 1.35), (-0.94, 0.17), (-0.04, -0.06)),
+                              ((1.85, 2.12), (-1.19, 0.22), (0.00, -0.09)),
+                              ((2.55, 3.25), (-1.28, 0.04), (0.03, -0.12)))),
+    "pelvis_yaw": np.array((((-2.52, -2.57), (-0.28, 0.06), (-0.25, 0.01)),
+                            ((-3.74, -2.10), (-0.34, 0.37), (-0.26, 0.06)),
+                            ((-5.49, -2.08), (-0.68, 0.58), (-0.19, 0.10)))),
 }
+for _table in WALK_PELVIS.values():
+    _table.flags.writeable = False
 
 
 def walking_pelvis(phL: np.ndarray, speed: float) -> dict[str, np.ndarray]:
-    """The walking pelvis's obliquity and yaw (deg) over the left leg's phases ``phL`` at ``speed`` (m/s):
-    :data:`WALK_PELVIS`'s coefficients interpolated in dimensionless speed (the speed over √(g L), L the leg
-    of the reference 1.75 m person; held at the slow and fast classes' beyond them)."""
-    froude = speed / np.sqrt(STANDARD_GRAVITY * LEG_LENGTH_H * Person.height_m)
-    at = np.clip(np.interp(froude, WALK_PELVIS_SPEEDS, np.arange(len(WALK_PELVIS_SPEEDS))),
-                 0, len(WALK_PELVIS_SPEEDS) - 1)
+    """The walking pelvis's obliquity and yaw (deg) over the left leg's phases ``phL`` at ``speed`` (m/s, a
+    scalar): :data:`WALK_PELVIS`'s coefficients interpolated in dimensionless speed v / √(g L), L the leg of
+    the library's 1.75 m reference person (the classes at 0.87, 1.29 and 1.69 m/s; held beyond the ends)."""
+    dimless = float(speed) / np.sqrt(STANDARD_GRAVITY * LEG_LENGTH_H * Person.height_m)
+    at = float(np.interp(dimless, WALK_PELVIS_SPEEDS, np.arange(len(WALK_PELVIS_SPEEDS))))
     i = min(int(at), len(WALK_PELVIS_SPEEDS) - 2)
+    arg = 2 * np.pi * np.multiply.outer(phL, WALK_PELVIS_HARMONICS)
+    cos, sin = np.cos(arg), np.sin(arg)
     out = {}
-    for key, (harmonics, classes) in WALK_PELVIS.items():
-        coef = (1 - (at - i)) * np.asarray(classes[i]) + (at - i) * np.asarray(classes[i + 1])  # (H, 2)
-        arg = 2 * np.pi * np.multiply.outer(phL, harmonics)
-        out[key] = np.cos(arg) @ coef[:, 0] + np.sin(arg) @ coef[:, 1]
+    for key, classes in WALK_PELVIS.items():
+        coef = (1 - (at - i)) * classes[i] + (at - i) * classes[i + 1]  # (harmonics, 2)
+        out[key] = cos @ coef[:, 0] + sin @ coef[:, 1]
     return out
 
 
@@ -764,8 +763,8 @@ def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, 
     sine = {"pelvis_obliq": 4.0 * pel * np.cos(k * (phL - 0.15)),
             "pelvis_yaw": -4.0 * pel * np.cos(k * phL),
             "pelvis_tilt": 1.5 * pel * np.cos(2 * k * (phL - 0.1))}
-    swing = sine | walking_pelvis(phL, speed) if kind == "walking" else sine
-    pose = dict(swing, pelvis_tilt=swing["pelvis_tilt"] + 4.0) if run else dict(swing)
+    pelvis = sine | walking_pelvis(phL, speed) if kind == "walking" else sine
+    pose = dict(pelvis, pelvis_tilt=pelvis["pelvis_tilt"] + 4.0) if run else dict(pelvis)
     if pelvis_only:
         return pose
     lean = person.trunk_lean_deg + (6.0 if run else 0.0) + GAITS[kind].trunk_lean + style.get("trunk_flex", 0.0)
@@ -774,12 +773,12 @@ def _trunk_and_pelvis(kind: str, person: Person, phL: np.ndarray, speed: float, 
     pose["spine_rot"] = 7.0 * pel * style.get("trunk_rot_x", 1.0) * np.cos(k * phL)
     # (the pelvis's left side up tilts the spine to the right: the spine bends to the left, + lat, against it)
     pose["spine_lat"] = comp * sine["pelvis_obliq"] + style.get("trunk_lat", 0.0)
-    if swing is not sine:
+    if kind == "walking":
         # The walking pelvis's departure from the sinusoids (the obliquity's loading-response rise, its faster
         # harmonics) is taken up by the lumbar spine alone: the upper body's inertia on the compliant spine
         # does not follow it.
-        pose["lumbar_rot"] = sine["pelvis_yaw"] - swing["pelvis_yaw"]
-        pose["lumbar_lat"] = swing["pelvis_obliq"] - sine["pelvis_obliq"]
+        pose["lumbar_rot"] = sine["pelvis_yaw"] - pelvis["pelvis_yaw"]
+        pose["lumbar_lat"] = pelvis["pelvis_obliq"] - sine["pelvis_obliq"]
     pose["neck_rot"] = -3.0 * pel * np.cos(k * phL)
     pose["neck_flex"] = -0.6 * lean + style.get("neck_flex", 0.0) + (8.0 if kind == "stairs_down" else 0.0)
     return pose
