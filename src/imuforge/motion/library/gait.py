@@ -97,8 +97,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import NamedTuple
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy.interpolate import PPoly
@@ -184,7 +184,7 @@ class GaitCurves:
 @dataclass(frozen=True)
 class Closure:
     """How one person's curves are closed into a consistent gait (``close_gait``: ``fit_hip``,
-    ``foot_flat_correction``, ``stance_speed_correction`` / ``stance_path_correction``, ``fit_step_width``): the
+    ``foot_flat_correction``, ``stance_path_correction``, ``fit_step_width``): the
     hip's sagittal amplitude factor and offset (deg), the ankle corrections sampled over one cycle (deg,
     ``FOOT_GRID`` samples), Fourier coefficients (deg, ``HARMONICS``) added to the hip flexion and adduction
     curves, and a hip abduction offset of both legs (deg)."""
@@ -1385,10 +1385,11 @@ def fit_hip(kind: str, person: Person, target_step: float, f_step: float, speed:
 
 #: the hip fit's tolerance: step length and contact-height mismatch each within 1 cm
 HIP_FIT_TOL_M = 0.01
-#: stairs: the even pelvis speed (``stance_speed_correction``) is kept unless the closure it leads to leaves
-#: the stair geometry more than this open (m) and the closure without it closes within this. With it, going
-#: up 60 people (``generate`` seeds 0–59) within 16.6 mm (median 5.7); going down 4 of 60 beyond 2 cm
-#: (25.6–41.7 mm), three of whom the closure without it closes (4.3–15.1 mm); one (42 / 50 mm) stays open
+#: stairs: the even pelvis path (``stance_path_correction``: speed, since 2026-12-03 with the sway bound) is
+#: kept unless the closure it leads to leaves the stair geometry more than this open (m) and the closure
+#: without it closes within this. With the speed alone, going up 60 people (``generate`` seeds 0–59) within
+#: 16.6 mm (median 5.7); going down 4 of 60 beyond 2 cm (25.6–41.7 mm), three of whom the closure without it
+#: closes (4.3–15.1 mm); one (42 / 50 mm) stays open
 STAIR_EVEN_MAX_MISS_M = 0.02
 
 
@@ -1573,15 +1574,15 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
 
 def close_gait(kind: str, person: Person, target_step: float, f_step: float, speed: float, stance: float,
                riser_m: float) -> Closure:
-    """The closure of this person's curves: step length and double-support geometry (``fit_hip``) and the
-    step width (``fit_step_width``) for every gait; for walking and stairs also a flat foot in mid-stance
-    (``foot_flat_correction``) and an even pelvis speed over it (``stance_speed_correction``; on stairs dropped
-    where it leaves the geometry more than :data:`STAIR_EVEN_MAX_MISS_M` open and the closure without it
-    closes within that), for walking its side-to-side sway too (both in one iteration,
-    ``stance_path_correction``), then the geometry again, the planted foot with the push-off, and the step
-    width once more (the last foot pass turns the heel-rising foot, which moved the feet up to 18 mm off the
-    width; this offset, up to 0.9°, changes the geometry's miss, :func:`_closure_miss`, by at most 1.5 mm: 6
-    people per gait).
+    """The closure of this person's curves: step length and double-support geometry (``fit_hip``) and the step
+    width (``fit_step_width``) for every gait; for walking and stairs also a flat foot in mid-stance
+    (``foot_flat_correction``) and an even pelvis speed and side-to-side sway over it (both in one iteration,
+    ``stance_path_correction``; the stairs' sway no wider than :func:`pendulum_sway_p2p`, and on stairs the
+    whole correction dropped where it leaves the geometry more than :data:`STAIR_EVEN_MAX_MISS_M` open and the
+    closure without it closes within that), then the geometry again, the planted foot with the push-off, and
+    the step width once more (the last foot pass turns the heel-rising foot, which moved the feet up to 18 mm
+    off the width; this offset, up to 0.9°, changes the geometry's miss, :func:`_closure_miss`, by at most 1.5
+    mm: 6 people per gait).
     (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
     within 2.5 instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged,
     one forward-kinematics pass fewer.)"""
