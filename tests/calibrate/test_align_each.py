@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imuforge.calibrate.align import EachAlignment, apply_alignment, estimate_alignment, fit_alignment, varied_wear
+from imuforge.calibrate.align import (EachAlignment, apply_alignment, estimate_alignment, fit_alignment, person_turn,
+                                     varied_wear)
 from imuforge.motion.library import generate
 from imuforge.sensors import simulate
 
@@ -59,6 +60,30 @@ def test_each_recording_is_brought_to_the_real_gravity_where_pooled_cannot(peopl
     assert d["recordings"] == 12 and len(walking) == 6
     assert all(a.heading_observable for a in walking)  # walking fixes the heading too
     assert d["heading_observable"] >= 6  # (a standing person who turned or stepped may fix it as well)
+
+
+@pytest.mark.parametrize("euler", [(0.0, 0.0, 0.0), (150.0, -20.0, 35.0), (10.0, 175.0, -60.0)])
+def test_pooled_rotation_brings_the_typical_wearer_onto_the_capture(people, euler):
+    """The pooled rotation is fitted on every synthetic person's readings turned back to the typical wearer's
+    wear: it is the turn between that wearer and the capture's, whatever flips the people drew. On the raw
+    readings the flipped phones' gravity cancels and the fit lands anywhere (130-180° off, measured)."""
+    from scipy.spatial.transform import Rotation
+
+    from imuforge.calibrate.align import rotate_recording
+
+    syn, real = people
+    turn = Rotation.from_euler("xyz", euler, degrees=True).as_matrix()
+    capture = [rotate_recording(r, turn) for r in real]  # the real wearer's device mounted turned by ``turn``
+    pooled = estimate_alignment(syn, capture)
+    assert np.degrees(Rotation.from_matrix(pooled.rotation @ turn.T).magnitude()) < 10.0
+    assert pooled.gravity_angle_deg < 10.0
+    # each person keeps their own turn about the capture: the upside-down phones stay upside down, and
+    # turned back by that turn every person's standing gravity is the capture's
+    g_real = _standing_gravity(capture)[0]
+    aligned = [r for r in apply_alignment(pooled, syn) if r.labels[0].label == "standing"]
+    assert max(_angle_deg(g, g_real) for g in _standing_gravity(aligned)) > 60.0
+    back = [person_turn(r).T @ r.acc.mean(axis=0) for r in aligned]
+    assert max(_angle_deg(g, g_real) for g in back) < 15.0
 
 
 def test_a_class_missing_from_the_capture_gets_the_pooled_rotation(people):

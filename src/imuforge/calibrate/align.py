@@ -24,6 +24,15 @@ in walking or running, so low-energy classes must not outvote locomotion. It sta
 closed-form gravity + PCA estimate (:func:`gravity_pca_rotation`), refines each by least squares
 and keeps the best. With only still data the rotation about gravity is unobservable; then the
 smallest rotation that aligns gravity is returned and the report says so.
+
+**Synthetic people wear the device their own ways** (wear variation: a phone upside down or screen-in,
+turned in the pocket; a watch turned on the strap). Their raw readings average those poses out — the
+mean gravity of the four ways a phone goes into a pocket is near zero — so the synthetic moments are
+taken with each person's turn undone (:func:`typical_wear_data`, ``provenance["wear"]``): ``R`` takes the
+*typical* wearer onto the capture's, and every person rotated by it keeps their own turn about the
+capture (``R D v = (R D Rᵀ) R v``), the spread a model must learn to ignore. Fitted on the raw readings
+instead, a pocket phone's pooled rotation landed 130–180° from the true one (tests/calibrate/
+test_align_each.py has the case; docs/CALIBRATION.md §4 the benchmark figures).
 """
 
 from __future__ import annotations
@@ -219,6 +228,31 @@ def rotate_vectors(data: np.ndarray, channels, rotation: np.ndarray) -> np.ndarr
     return data
 
 
+def person_turn(rec: Recording) -> np.ndarray | None:
+    """How this synthetic person's device is turned from the typical wearer's, in ``rec``'s current frame.
+
+    Wear variation turned the device by ``D`` from the spread's central wearer
+    (:func:`imuforge.sensors.wear.wear_turn` ``from_centre``: the nominal preset, or the middle of a one-sided
+    spread such as a shoe sensor's instep tilt); a pooled alignment then rotated everything by ``A``
+    (``provenance["rotation_applied"]``), so the readings are ``A D v`` = ``T (A v)`` with ``T = A D Aᵀ``.
+    ``None``: the recording was not turned.
+    """
+    from imuforge.sensors.wear import wear_turn
+
+    D = wear_turn((rec.provenance or {}).get("wear"), from_centre=True)
+    if D is None:
+        return None
+    A = np.asarray(((rec.provenance or {}).get("rotation_applied") or {}).get("matrix", np.eye(3)), float)
+    return A @ D @ A.T
+
+
+def typical_wear_data(rec: Recording) -> np.ndarray:
+    """``rec.data`` with this person's wear turn (:func:`person_turn`) undone: what the typical wearer would
+    have read (a copy; unchanged when the recording was not turned)."""
+    turn = person_turn(rec)
+    return np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
+
+
 def rotate_recording(rec: Recording, rotation: np.ndarray, note: dict | None = None) -> Recording:
     """Rotate the acc, gyro and mag channel groups of ``rec`` by ``rotation`` (3×3)."""
     R = np.asarray(rotation, float)
@@ -232,8 +266,14 @@ _CUBE = Rotation.create_group("O").as_matrix()  # the 24 rotations of the cube
 
 
 def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: bool = True,
-                       mean_weight: float = 1.0) -> Alignment:
-    """Estimate ``R`` with ``v_real ≈ R v_syn`` from synthetic and real Recordings (see module docstring)."""
+                       mean_weight: float = 1.0, typical_wear: bool = True) -> Alignment:
+    """Estimate ``R`` with ``v_real ≈ R v_syn`` from synthetic and real Recordings (see module docstring).
+
+    ``typical_wear``: fit on the synthetic readings with each person's wear turn undone
+    (:func:`typical_wear_data`), so that ``R`` takes the typical wearer onto the capture's and every person,
+    rotated by it, keeps their own turn about the capture; ``False`` fits the readings as they are (one
+    recording brought exactly into the capture's frame, :func:`estimate_alignment_each`).
+    """
     synthetic, real = list(synthetic), list(real)
     with_gyro = use_gyro and all(r.gyro is not None for r in synthetic + real)
     syn_classes = sorted({s.label for r in synthetic for s in r.labels})
@@ -246,6 +286,8 @@ def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: boo
             f"({', '.join(syn_classes)}): alignment needs to know which activity the capture shows",
             allowed="a labelled capture (imuforge capture --label …) or synthetic data of one class")
     per_class = per_class and real_labelled and bool(syn_classes)
+    if typical_wear:  # as the typical wearer wears it (see the module docstring)
+        synthetic = [r if person_turn(r) is None else r.replace(data=typical_wear_data(r)) for r in synthetic]
     ms = collect_moments(synthetic, per_class=per_class, with_gyro=with_gyro)
     mr = collect_moments(real, per_class=per_class, with_gyro=with_gyro)
     classes = sorted(set(ms.n) & set(mr.n))
@@ -434,7 +476,7 @@ def estimate_alignment_each(synthetic, real, *, use_gyro: bool = True) -> EachAl
     each: list[Alignment | None] = []
     for rec in synthetic:  # one small least-squares fit per recording
         own = {s.label for s in rec.labels}
-        each.append(estimate_alignment([rec], real, use_gyro=use_gyro)
+        each.append(estimate_alignment([rec], real, use_gyro=use_gyro, typical_wear=False)
                     if (own & real_classes or not real_classes) else None)
     fallback = None
     if any(a is None for a in each):

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.calibrate.align import rotate_vectors
+from imuforge.calibrate.align import person_turn, rotate_vectors, typical_wear_data
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording
 
@@ -82,31 +82,6 @@ def _vector_parts(rec: Recording) -> dict[str, tuple[list[int], np.ndarray | flo
     return parts
 
 
-def _person_turn(rec: Recording) -> np.ndarray | None:
-    """How this synthetic person's device is turned from the typical wearer's, in ``rec``'s current frame.
-
-    Wear variation turned the device by ``D`` from the spread's central wearer
-    (:func:`imuforge.sensors.wear.wear_turn` ``from_centre``: the nominal preset, or the middle of a one-sided
-    spread such as a shoe sensor's instep tilt); a pooled alignment then rotated everything by ``A``
-    (``provenance["rotation_applied"]``), so the readings are ``A D v`` = ``T (A v)`` with ``T = A D Aᵀ``.
-    The capture is mapped onto that typical wearer, and each person keeps their turn from it. ``None``: the
-    recording was not turned.
-    """
-    from imuforge.sensors.wear import wear_turn
-
-    D = wear_turn((rec.provenance or {}).get("wear"), from_centre=True)
-    if D is None:
-        return None
-    A = np.asarray(((rec.provenance or {}).get("rotation_applied") or {}).get("matrix", np.eye(3)), float)
-    return A @ D @ A.T
-
-
-def _nominal(rec: Recording) -> np.ndarray:
-    """``rec.data`` with this person's wear turn undone (a copy; unchanged when the recording was not turned)."""
-    turn = _person_turn(rec)
-    return np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
-
-
 def _strictly_increasing(xp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Collapse repeated source quantiles (quantised or clipped data) to one point (mean target)."""
     u, inv = np.unique(xp, return_inverse=True)
@@ -133,13 +108,13 @@ def _mapped_channels(synthetic, real, mode: str, channels) -> tuple[str, ...]:
 
 def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pooled values (n, channels), labels (n,) and recording index (n,) of ``recs``; ``nominal``: each
-    person's readings turned back to the typical wearer's wear (:func:`_person_turn`)."""
+    person's readings turned back to the typical wearer's wear (:func:`person_turn`)."""
     if mode == "magnitude":
         X = np.concatenate([np.column_stack([np.linalg.norm(_vector_parts(r)[f][2], axis=1) for f in channels])
                             for r in recs])
     else:
         cols = [[r.channels.index(c) for c in channels] for r in recs]
-        X = np.concatenate([(_nominal(r) if nominal else r.data)[:, i] for r, i in zip(recs, cols)])
+        X = np.concatenate([(typical_wear_data(r) if nominal else r.data)[:, i] for r, i in zip(recs, cols)])
     which = np.repeat(np.arange(len(recs)), [len(r) for r in recs])
     return X, np.concatenate([r.label_array() for r in recs]), which
 
@@ -325,7 +300,7 @@ class QuantileMap:
             maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i], None if center is None else float(center[i]))
                        for i, ch in enumerate(channels)}
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
-        if keep_wear and mode != "magnitude" and any(_person_turn(r) is not None for r in synthetic):
+        if keep_wear and mode != "magnitude" and any(person_turn(r) is not None for r in synthetic):
             notes.append("maps fitted and applied on each synthetic person's readings turned back to the "
                          "typical wearer's wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
@@ -333,7 +308,7 @@ class QuantileMap:
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
-        turn = _person_turn(rec) if self.keep_wear and self.mode != "magnitude" else None
+        turn = person_turn(rec) if self.keep_wear and self.mode != "magnitude" else None
         # the person's readings at the typical wearer's wear (a copy)
         data = np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
         src = data.copy()
