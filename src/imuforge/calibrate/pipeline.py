@@ -34,7 +34,7 @@ import numpy as np
 
 from imuforge._folders import check_replaceable, replace_entries
 from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment, estimate_alignment,
-                                      fit_alignment)
+                                      fit_alignment, person_turn, typical_wear_data)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import check_si_units, has_gravity, remove_gravity
@@ -146,6 +146,16 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
     return not (align and align_mode == "each")
 
 
+def _as_typical_wearer(recs: list[Recording], turned: bool = True) -> list[Recording]:
+    """``recs`` as the typical synthetic wearer holds the device: each person's own wear turn undone
+    (:func:`~imuforge.calibrate.align.typical_wear_data`) — the capture is one wearer, and the people's spread of
+    ways to wear the device, kept on purpose, is not a distance from it. ``turned=False`` (after ``--align-mode
+    each``, which brought every recording into the capture's frame): as they are."""
+    if not turned:
+        return recs
+    return [r if person_turn(r) is None else r.replace(data=typical_wear_data(r)) for r in recs]
+
+
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
                       seed: int, classes: Sequence[str] | None = None,
                       align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE,
@@ -176,8 +186,9 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
             cur = clip_to_full_scale(cur, capture_full_scales(first))[0]
     except ValidationError as exc:  # e.g. a class present in only one half
         return HeldOutFidelity(skipped=f"could not fit on the first halves: {exc}")
-    raw = restrict_to_classes(synthetic, classes)
-    cur, second = restrict_to_classes(cur, classes), restrict_to_classes(second, classes)
+    raw = _as_typical_wearer(restrict_to_classes(synthetic, classes))
+    cur = _as_typical_wearer(restrict_to_classes(cur, classes), _keeps_wear(align, align_mode))
+    second = restrict_to_classes(second, classes)
     if not cur or not second:
         return HeldOutFidelity(skipped="no stretch of a shared class is long enough in the second halves")
     return HeldOutFidelity(after=measure_fidelity(cur, second, seed=seed),
@@ -484,7 +495,8 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     """
     shared = scope.shared
     report.fidelity_scope = FidelityScope(shared, "all data (unlabelled capture)" if shared is None
-                                          else "only classes present in both the synthetic data and the capture")
+                                          else "only classes present in both the synthetic data and the capture",
+                                          typical_wear=any(person_turn(r) is not None for r in syn))
     real_s = restrict_to_classes(reals, shared)
     if shared is not None and not real_s:
         raise ValidationError("no labelled stretch of a shared class is long enough to score",
@@ -492,8 +504,9 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     if shared is not None and not restrict_to_classes(syn, shared):
         raise ValidationError("the synthetic data hold no stretch of the capture's classes long enough to score",
                               allowed=f"synthetic data of {', '.join(scope.real)}")
-    report.fidelity_before = measure_fidelity(restrict_to_classes(syn, shared), real_s, seed=seed)
-    report.fidelity_after = measure_fidelity(restrict_to_classes(cur, shared), real_s, seed=seed)
+    report.fidelity_before = measure_fidelity(_as_typical_wearer(restrict_to_classes(syn, shared)), real_s, seed=seed)
+    report.fidelity_after = measure_fidelity(_as_typical_wearer(restrict_to_classes(cur, shared),
+                                                                _keeps_wear(align, align_mode)), real_s, seed=seed)
     # in-sample: fitted on this capture (the alignment, the maps, or the range it saturates at)
     report.fidelity_after.in_sample = bool(align or map_mode != "none" or report.step("clip_range"))
     if align or map_mode != "none":

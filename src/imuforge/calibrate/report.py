@@ -227,12 +227,20 @@ def _finding_lines(report: CalibrationReport) -> list[str]:
     return lines + [""]
 
 
+#: how the synthetic people are scored when each wears the device their own way (FidelityScope.typical_wear)
+TYPICAL_WEAR_NOTE = ("The synthetic people are scored as the typical wearer wears the device (each person's own "
+                     "turn undone): the capture is one wearer, and the people's spread of ways to wear it, kept on "
+                     "purpose, is not a distance from it.")
+
+
 def _scope_line(report: CalibrationReport) -> str:
     sc = report.fidelity_scope
     if sc is None or sc.classes is None:
-        return "Scored on all data (the capture is unlabelled)."
-    return (f"Scored on the classes in both the synthetic data and the capture only ({', '.join(sc.classes)}): "
+        return "Scored on all data (the capture is unlabelled)." + (" " + TYPICAL_WEAR_NOTE if sc and sc.typical_wear
+                                                                      else "")
+    line = (f"Scored on the classes in both the synthetic data and the capture only ({', '.join(sc.classes)}): "
             "\"before\" and \"after\" compare synthetic and real data of the same activities.")
+    return line + (" " + TYPICAL_WEAR_NOTE if sc.typical_wear else "")
 
 
 def markdown(report: CalibrationReport) -> str:

@@ -74,17 +74,19 @@ class ClassScope:
 
 @dataclass
 class FidelityScope:
-    """The classes the fidelity figures are scored on (None: all data, the capture is unlabelled)."""
+    """The classes the fidelity figures are scored on (None: all data, the capture is unlabelled); ``typical_wear``:
+    the synthetic people were scored as the typical wearer wears the device (each person's own turn undone)."""
 
     classes: list[str] | None
     note: str
+    typical_wear: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"classes": self.classes, "note": self.note}
+        return {"classes": self.classes, "note": self.note, "typical_wear": self.typical_wear}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FidelityScope:
-        return cls(d["classes"], d["note"])
+        return cls(d["classes"], d["note"], bool(d.get("typical_wear", False)))
 
 
 @dataclass
