@@ -39,9 +39,9 @@ from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import check_si_units, has_gravity, remove_gravity
 from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES, QuantileMap
-from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ClassScope, Fidelity, FidelityScope, Finding,
-                                       FitStep, FitSummary, GravityCheck, GravityStep, HeldOutFidelity, MapStep,
-                                       RangeStep, ResampleStep, SkippedStep)
+from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, ClassScope, Fidelity,
+                                       FidelityScope, Finding, FitStep, FitSummary, GravityCheck, GravityStep,
+                                       HeldOutFidelity, MapStep, RangeStep, ResampleStep, SkippedStep)
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
@@ -348,7 +348,7 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     scope, report = _scope_and_notes(synthetic, real, syn, reals, fit_profile=fit_profile, align=align,
                                      map_mode=map_mode)
     result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
-    cur = syn
+    cur = _channel_step(report, syn, reals)  # 0. the channels the capture's device measures
     if fit_profile:  # 1. device fit
         cur = _device_fit_step(result, stage, out, cur, reals, real_named, profile, seed)
     cur = _gravity_step(report, cur, reals, gravity)  # 2. gravity
@@ -437,6 +437,28 @@ def _gravity_step(report: CalibrationReport, cur: list[Recording], reals: list[R
                                         else "--gravity remove"))
     report.gravity = GravityCheck(real_has_gravity=real_g, synthetic_has_gravity=syn_g)
     return cur
+
+
+#: the sensor groups a capture's device may lack (an accelerometer it always has: the steps need it)
+OPTIONAL_GROUPS = ("gyro", "mag")
+
+
+def _channel_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording]) -> list[Recording]:
+    """Drop from the synthetic data every sensor group (:data:`OPTIONAL_GROUPS`) that no capture holds: the
+    device does not measure it (an accelerometer-only board, a data set without a gyroscope), so nothing calibrates
+    it and a model that takes it could not run on the device's data."""
+    def has(rec: Recording, group: str) -> bool:
+        return any(c.startswith(f"{group}_") for c in rec.channels)
+
+    dropped = [g for g in OPTIONAL_GROUPS if any(has(r, g) for r in cur) and not any(has(r, g) for r in reals)]
+    if not dropped:
+        return cur
+    out = []
+    for r in cur:
+        keep = [i for i, c in enumerate(r.channels) if not any(c.startswith(f"{g}_") for g in dropped)]
+        out.append(r.replace(data=np.asarray(r.data)[:, keep], channels=tuple(r.channels[i] for i in keep)))
+    report.steps.append(ChannelStep(dropped, list(out[0].channels)))
+    return out
 
 
 def _rate_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording],
@@ -548,6 +570,9 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += _fit_findings(step, result.fit)
         elif isinstance(step, AlignStep):
             out += _alignment_findings(step, pre_align, reals)
+        elif isinstance(step, ChannelStep):
+            out.append(Finding("decided", "device", f"the capture holds no {' or '.join(step.dropped)}: the "
+                               f"calibrated data keep {', '.join(step.kept)}, what the device measures"))
         elif isinstance(step, RangeStep):
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, Fidelity, FitStep, GravityStep,
-                                       MapStep, RangeStep, ResampleStep, SkippedStep)
+from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, Fidelity, FitStep,
+                                       GravityStep, MapStep, RangeStep, ResampleStep, SkippedStep)
 from imuforge.units import CHANNEL_UNITS_DISPLAY
 
 UNITS = CHANNEL_UNITS_DISPLAY
@@ -188,6 +188,9 @@ def _step_lines(report: CalibrationReport) -> list[str]:
             notes = s.notes
         elif isinstance(s, GravityStep):
             lines.append(f"- **remove_gravity**: {s.reason}")
+        elif isinstance(s, ChannelStep):
+            lines.append(f"- **channels**: {', '.join(s.dropped)} dropped (no capture holds it: the device does not "
+                         f"measure it); kept {', '.join(s.kept)}")
         elif isinstance(s, ResampleStep):
             lines.append(f"- **resample** synthetic to {s.rate_hz:.4g} Hz (the capture's rate)")
         elif isinstance(s, RangeStep):

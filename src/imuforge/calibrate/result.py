@@ -338,6 +338,25 @@ class ResampleStep:
         return cls(d["rate_hz"])
 
 
+@dataclass
+class ChannelStep:
+    """0. The synthetic data keep the channels the capture's device measures: ``dropped`` the groups every
+    capture lacks (``gyro``, ``mag``), ``kept`` the channels left."""
+
+    step: ClassVar[str] = "channels"
+    skipped: ClassVar[None] = None
+
+    dropped: list[str]
+    kept: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "dropped": list(self.dropped), "kept": list(self.kept)}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ChannelStep:
+        return cls(list(d["dropped"]), list(d["kept"]))
+
+
 @dataclass(frozen=True)
 class AngleRange:
     min: float
@@ -467,8 +486,8 @@ class SkippedStep:
         return {"step": self.step, "skipped": self.skipped}
 
 
-Step = FitStep | GravityStep | ResampleStep | AlignStep | MapStep | RangeStep | SkippedStep
-_STEPS: dict[str, Any] = {c.step: c for c in (FitStep, GravityStep, ResampleStep, AlignStep, MapStep,
+Step = ChannelStep | FitStep | GravityStep | ResampleStep | AlignStep | MapStep | RangeStep | SkippedStep
+_STEPS: dict[str, Any] = {c.step: c for c in (ChannelStep, FitStep, GravityStep, ResampleStep, AlignStep, MapStep,
                                                RangeStep)}
 
 
@@ -572,7 +591,7 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-__all__ = ["AlignStep", "Auc", "CalibrationReport", "ChannelDistance", "ClassScope", "Fidelity", "FidelityScope",
+__all__ = ["AlignStep", "Auc", "CalibrationReport", "ChannelDistance", "ChannelStep", "ClassScope", "Fidelity", "FidelityScope",
            "Finding", "FitStep", "FitSummary", "GravityCheck", "GravityStep", "HeldOutFidelity", "MapStep",
            "PsdComparison", "RangeStep", "ResampleStep", "SkippedStep", "Step", "TwoSampleTest",
            "step_from_json"]
