@@ -10,7 +10,7 @@ import pytest
 from imuforge.synth.corpus import generate_corpus
 from imuforge.synth.spec import CorpusSpec
 from imuforge.train import stream
-from imuforge.train.trainer import TrainConfig, _load_pool, _split, normalisation_stats
+from imuforge.train.trainer import TrainConfig, _load_pool, _split, normalisation_stats, resolve_channels
 
 
 def test_store_reads_back_what_was_written_in_any_order():
@@ -76,7 +76,7 @@ def corpus(tmp_path_factory):
 
 
 def test_streamed_pool_and_split_equal_the_in_memory_ones(corpus):
-    cfg = TrainConfig(data=[str(corpus)], window_s=2.0, stride_s=1.0)
+    cfg, _ = resolve_channels(TrainConfig(data=[str(corpus)], window_s=2.0, stride_s=1.0))  # as train() does
     assert stream.is_sharded_input(cfg)
     mem = _load_pool(cfg, None)
     st = stream.load_pool(cfg, None)

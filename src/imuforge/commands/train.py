@@ -210,7 +210,7 @@ def cmd_train(args) -> int:
         aug = _augmentation_of(args.init)
     from imuforge.train import TrainConfig, train
 
-    layout = _layout(args, [ds for part in found for ds in part])
+    layout = _layout(args)
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
         val=[str(p) for p in split_paths(args.val)], model=args.model, **layout,
@@ -255,31 +255,20 @@ def cmd_train(args) -> int:
     return 0
 
 
-#: the channels a model takes by default, when every training recording has them
-DEFAULT_LAYOUT_CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
-
-
-def _layout(args, datasets=()) -> dict:
+def _layout(args) -> dict:
     """Window layout from the flags, falling back to the --init run's, then to the defaults. Without
-    ``--channels`` (and ``--init``) the default channels are narrowed to those every recording of ``datasets``
-    has (e.g. accelerometer-only data sets such as WISDM v1.1), and the command says so."""
-    base = {"window_s": 2.56, "stride_s": 1.28, "rate_hz": 50.0, "channels": list(DEFAULT_LAYOUT_CHANNELS)}
+    ``--channels`` the library decides them (:func:`imuforge.train.trainer.resolve_channels`: the --init run's,
+    or the default channels every training recording has, e.g. an accelerometer-only data set's)."""
+    base = {"window_s": 2.56, "stride_s": 1.28, "rate_hz": 50.0}
     if args.init:
         from imuforge.train.run import load_run
 
         init = load_run(args.init)
-        base = {"window_s": init.window_s, "stride_s": init.stride_s, "rate_hz": init.rate_hz,
-                "channels": list(init.channels)}
-    elif not args.channels and datasets:
-        have = [set(e.get("channels", ())) for ds in datasets for e in ds.entries]
-        common = [c for c in DEFAULT_LAYOUT_CHANNELS if all(c in h for h in have)]
-        if common and common != base["channels"]:
-            print(f"channels: {','.join(common)} (the ones every training recording has; --channels to choose)",
-                  file=sys.stderr)
-            base["channels"] = common
-    given = {"window_s": args.window_s, "stride_s": args.stride_s, "rate_hz": args.rate,
-             "channels": [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None}
-    return {k: (v if v is not None else base[k]) for k, v in given.items()}
+        base = {"window_s": init.window_s, "stride_s": init.stride_s, "rate_hz": init.rate_hz}
+    given = {"window_s": args.window_s, "stride_s": args.stride_s, "rate_hz": args.rate}
+    layout = {k: (v if v is not None else base[k]) for k, v in given.items()}
+    layout["channels"] = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
+    return layout
 
 
 def cmd_eval(args) -> int:

@@ -10,7 +10,7 @@ import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,10 @@ class TrainConfig:
     ones; both are searched recursively. ``val`` are real Dataset folders that only validate (early
     stopping, the validation figures; never trained on, e.g. the capture a synthetic set was calibrated
     with). ``real_weight`` multiplies the (class-balanced) sample weight of real windows. ``labels``
-    restricts training to those labels (default: all found).
+    restricts training to those labels (default: all found). ``channels`` None (the default): the ``--init``
+    run's, else :data:`~imuforge.datasets.windowing.DEFAULT_CHANNELS` narrowed to those every training and
+    validation recording holds (an accelerometer-only data set trains on its accelerometer;
+    :func:`resolve_channels`); ``train`` writes the list it took to ``config.json``.
     """
 
     data: list[str]
@@ -57,7 +60,7 @@ class TrainConfig:
     window_s: float = 2.56
     stride_s: float = 1.28
     rate_hz: float = 50.0
-    channels: list[str] = field(default_factory=lambda: list(DEFAULT_CHANNELS))
+    channels: list[str] | None = None
     label_policy: str = "majority"
     labels: list[str] | None = None
     epochs: int = 30
@@ -557,6 +560,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     failed run leaves nothing and a replaced one no stale entry (an old ``eval/``).
     """
     config.check()
+    config, channel_note = resolve_channels(config)
     out = Path(out)
     check_new_folder(out, overwrite=overwrite)
     if overwrite:
@@ -568,6 +572,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
 
     streamed = stream.is_sharded_input(config)  # a sharded corpus: windows on disk, bounded memory
     pool = (stream.load_pool if streamed else _load_pool)(config, init)
+    if channel_note:
+        pool.notes.insert(0, channel_note)
     split = _split(config, pool)
     w = pool.windows
     mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)
@@ -583,6 +589,24 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     with staged_folder(out) as stage:
         _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
     return load_run(out)
+
+
+def resolve_channels(config: TrainConfig) -> tuple[TrainConfig, str | None]:
+    """``config`` with its channels decided (see :class:`TrainConfig`), and a note when the defaults were
+    narrowed to what the recordings hold (None: the channels were given, inherited or all present)."""
+    if config.channels is not None:
+        return config, None
+    if config.init:
+        return replace(config, channels=list(load_run(config.init).channels)), None
+    from imuforge.datasets.loading import find_all_datasets
+
+    have = [set(e.get("channels", ())) for paths, _ in roles(config)
+            for ds in find_all_datasets(split_paths(paths)) for e in ds.entries]
+    common = [c for c in DEFAULT_CHANNELS if all(c in h for h in have)]
+    if not common or common == list(DEFAULT_CHANNELS):
+        return replace(config, channels=list(DEFAULT_CHANNELS)), None
+    return replace(config, channels=common), (f"channels: {','.join(common)} (the ones every training recording "
+                                              "has; --channels to choose)")
 
 
 def _check_init(config: TrainConfig) -> Run | None:
