@@ -43,7 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -78,6 +78,9 @@ class Protocol:
     syn_seconds: float = 30.0  # seconds per synthetic person and class
     capture_s: float = 60.0    # the user's capture: at most this much of each activity of P
     pool_people: bool = False  # one class per person (gaitmap): capture and test split in time, not by person
+    # the channels every model takes: None = the defaults (acc + gyro); a set without a gyroscope (an
+    # accelerometer-only data set) has every row trained on what it holds (run_set decides)
+    channels: tuple[str, ...] | None = None
 
 
 PROTOCOLS = {
@@ -188,8 +191,6 @@ def synthetic(path: Path, rs, classes, proto: Protocol, seed: int = 0, wear: str
     body wearing the device their own way in all activities (``wear``: as ``imuforge motion
     --wear-variation``; ``params``: activity parameters per class, as ``imuforge motion --param``) — made
     by the generation call ``imuforge motion``/``generate`` use."""
-    from dataclasses import replace
-
     from imuforge.synth import activity_spec, generate_recordings, plan_takes
 
     sources = [replace(activity_spec(c, proto.syn_seconds), params=dict((params or {}).get(c, {}))) for c in classes]
@@ -233,7 +234,7 @@ def fit_eval(tmp: Path, name: str, proto: Protocol, classes, test: Path, *, data
     # epochs, patience and batch size are the command's defaults (TrainConfig's): what a user gets
     cfg = TrainConfig(data=[str(d) for d in data], real=[str(r) for r in real], val=[str(v) for v in val],
                       model="tiny_cnn", window_s=proto.window_s, stride_s=proto.stride_s, rate_hz=proto.rate_hz,
-                      seed=seed, labels=list(classes),
+                      channels=list(proto.channels) if proto.channels else None, seed=seed, labels=list(classes),
                       augment=Augmentation.parse(augment).to_json() if augment else None, augment_on=augment_on,
                       init=init,
                       learning_rate=5e-4 if init else 2e-3)
@@ -290,6 +291,7 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     import realdata
 
     from imuforge.calibrate.mapping import DEFAULT_SOURCE
+    from imuforge.datasets.windowing import DEFAULT_CHANNELS
 
     rs = realdata.load(name)
     proto = PROTOCOLS[name]
@@ -305,6 +307,9 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     classes = syn_classes if len(syn_classes) >= 2 else labels
     with_syn = len(syn_classes) >= 2
     recs = restrict(rs.recordings, classes)
+    held = [c for c in DEFAULT_CHANNELS if all(c in r.channels for r in recs)]
+    if held != list(DEFAULT_CHANNELS):  # e.g. no gyroscope: every row, (a) included, takes what the set holds
+        proto = replace(proto, channels=tuple(held))
     subjects = {"(all, split in time)": recs} if proto.pool_people else by_subject(recs)
     people = sorted(subjects)
     print(f"[{name}] {len(recs)} recordings, people {people}, classes {classes}"
