@@ -234,7 +234,8 @@ def fit_eval(tmp: Path, name: str, proto: Protocol, classes, test: Path, *, data
     # epochs, patience and batch size are the command's defaults (TrainConfig's): what a user gets
     cfg = TrainConfig(data=[str(d) for d in data], real=[str(r) for r in real], val=[str(v) for v in val],
                       model="tiny_cnn", window_s=proto.window_s, stride_s=proto.stride_s, rate_hz=proto.rate_hz,
-                      channels=list(proto.channels) if proto.channels else None, seed=seed, labels=list(classes),
+                      channels=list(proto.channels) if proto.channels else None, seed=seed,
+                      labels=list(classes),
                       augment=Augmentation.parse(augment).to_json() if augment else None, augment_on=augment_on,
                       init=init,
                       learning_rate=5e-4 if init else 2e-3)

@@ -40,8 +40,9 @@ def _write(path, recs):
 
 def test_a_capture_without_gyroscope_makes_the_calibrated_data_accelerometer_only(recordings, tmp_path):
     syn, real = recordings
-    res = calibrate([_write(tmp_path / "syn", syn)], [_write(tmp_path / "real", [_acc_only(r) for r in real])],
-                    tmp_path / "out", align=True, map_mode="per-class", plots=False)
+    capture = _write(tmp_path / "real", [_acc_only(r) for r in real])
+    res = calibrate([_write(tmp_path / "syn", syn)], [capture], tmp_path / "out", align=True,
+                    map_mode="per-class", plots=False)
     assert all(r.channels == ACC for r in res.recordings)
     step = res.report.step("channels")
     assert isinstance(step, ChannelStep) and step.dropped == ["gyro"] and step.kept == list(ACC)
@@ -51,8 +52,8 @@ def test_a_capture_without_gyroscope_makes_the_calibrated_data_accelerometer_onl
     assert "**channels**: gyro dropped" in (tmp_path / "out" / "report.md").read_text()
     assert all(r.channels == ACC for r in read_dataset(tmp_path / "out" / "dataset").recordings())
     # the step only drops: with no other step the accelerometer is what was simulated
-    only_dropped = calibrate([tmp_path / "syn"], [tmp_path / "real"], tmp_path / "out2", plots=False).recordings
-    assert all(np.array_equal(a.acc, b.acc) for a, b in zip(only_dropped, syn))
+    only_dropped = calibrate([tmp_path / "syn"], [capture], tmp_path / "out2", plots=False)
+    assert all(np.array_equal(a.acc, b.acc) for a, b in zip(only_dropped.recordings, syn))
 
 
 def test_a_capture_with_every_group_changes_no_channel(recordings, tmp_path):

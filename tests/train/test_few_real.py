@@ -355,25 +355,25 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
 
 @pytest.mark.slow
 def test_the_library_takes_the_channels_every_recording_has_too(tmp_path, synth_dir):
-    """``TrainConfig(channels=None)`` (the default) resolves as the command does: an accelerometer-only data set
-    mixed with synthetic data trains on the accelerometer and says so; a fine-tune takes its --init run's."""
+    """``TrainConfig(channels=None)`` (the default) resolves as the command does: an accelerometer-only data
+    set mixed with synthetic data trains on the accelerometer and says so; a fine-tune takes the --init
+    run's."""
     from imuforge.recording import Dataset
     from imuforge.train import TrainConfig, train
     from imuforge.train.trainer import resolve_channels
 
     ds = Dataset.create(tmp_path / "acc_only")
     for k, s in enumerate(("a1", "a2")):
-        ds.add(make_recording(s, seconds_per_label=10.0, seed=70 + k).pick(["acc_x", "acc_y", "acc_z"]), name=s)
+        rec = make_recording(s, seconds_per_label=10.0, seed=70 + k)
+        ds.add(rec.pick(["acc_x", "acc_y", "acc_z"]), name=s)
     layout = dict(window_s=1.28, stride_s=0.64, rate_hz=25.0, epochs=1, model_kwargs={"width": 8})
-    cfg = TrainConfig(data=[str(synth_dir)], real=[str(tmp_path / "acc_only")], **layout)
-    assert cfg.channels is None
-    run = train(cfg, tmp_path / "run")
+    acc_only = str(tmp_path / "acc_only")
+    run = train(TrainConfig(data=[str(synth_dir)], real=[acc_only], **layout), tmp_path / "run")
     assert list(run.channels) == ["acc_x", "acc_y", "acc_z"]
     data = json.loads((tmp_path / "run" / "data.json").read_text())
     assert any(n.startswith("channels: acc_x,acc_y,acc_z") for n in data["notes"])
     assert resolve_channels(TrainConfig(data=[str(synth_dir)], **layout))[0].channels == [
         "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
-    fine = resolve_channels(TrainConfig(data=[], real=[str(tmp_path / "acc_only")], init=str(tmp_path / "run"),
-                                        **layout))
-    assert fine == (TrainConfig(data=[], real=[str(tmp_path / "acc_only")], init=str(tmp_path / "run"),
+    fine = resolve_channels(TrainConfig(data=[], real=[acc_only], init=str(tmp_path / "run"), **layout))
+    assert fine == (TrainConfig(data=[], real=[acc_only], init=str(tmp_path / "run"),
                                 channels=["acc_x", "acc_y", "acc_z"], **layout), None)

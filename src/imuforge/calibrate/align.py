@@ -246,19 +246,35 @@ def person_turn(rec: Recording) -> np.ndarray | None:
     return A @ D @ A.T
 
 
-def typical_wear_data(rec: Recording) -> np.ndarray:
-    """``rec.data`` with this person's wear turn (:func:`person_turn`) undone: what the typical wearer would
-    have read (a copy; unchanged when the recording was not turned)."""
-    turn = person_turn(rec)
+def typical_wear_data(rec: Recording, turn: np.ndarray | None = None) -> np.ndarray:
+    """``rec.data`` with this person's wear turn undone (:func:`person_turn`, or ``turn`` when the caller has
+    it): what the typical wearer would have read (a copy; unchanged when the recording was not turned)."""
+    turn = person_turn(rec) if turn is None else turn
     return np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
 
 
+def as_typical_wearer(recs) -> list[Recording]:
+    """``recs`` with each synthetic person's wear turn undone (:func:`typical_wear_data`); recordings without
+    one as they are."""
+    out = []
+    for r in recs:
+        turn = person_turn(r)
+        out.append(r if turn is None else r.replace(data=typical_wear_data(r, turn)))
+    return out
+
+
 def rotate_recording(rec: Recording, rotation: np.ndarray, note: dict | None = None) -> Recording:
-    """Rotate the acc, gyro and mag channel groups of ``rec`` by ``rotation`` (3×3)."""
+    """Rotate the acc, gyro and mag channel groups of ``rec`` by ``rotation`` (3×3).
+
+    ``provenance["rotation_applied"]["matrix"]`` is every rotation applied so far, composed (``R`` after the
+    earlier ones: data calibrated twice), so that :func:`person_turn` finds each person's turn in the current
+    frame."""
     R = np.asarray(rotation, float)
     data = rotate_vectors(rec.data, rec.channels, R)
     prov = dict(rec.provenance)
-    prov["rotation_applied"] = dict(note or {}, matrix=R.tolist())
+    before = (prov.get("rotation_applied") or {}).get("matrix")
+    total = R if before is None else R @ np.asarray(before, float)
+    prov["rotation_applied"] = dict(note or {}, matrix=total.tolist())
     return rec.replace(data=data, provenance=prov)
 
 
@@ -287,7 +303,7 @@ def estimate_alignment(synthetic, real, *, per_class: bool = True, use_gyro: boo
             allowed="a labelled capture (imuforge capture --label …) or synthetic data of one class")
     per_class = per_class and real_labelled and bool(syn_classes)
     if typical_wear:  # as the typical wearer wears it (see the module docstring)
-        synthetic = [r if person_turn(r) is None else r.replace(data=typical_wear_data(r)) for r in synthetic]
+        synthetic = as_typical_wearer(synthetic)
     ms = collect_moments(synthetic, per_class=per_class, with_gyro=with_gyro)
     mr = collect_moments(real, per_class=per_class, with_gyro=with_gyro)
     classes = sorted(set(ms.n) & set(mr.n))

@@ -2,6 +2,8 @@
 
 Steps, each optional and recorded in the report:
 
+0. **channels**: a sensor group that no capture holds (a gyroscope, a magnetometer) is dropped from the
+   synthetic data: the device does not measure it;
 1. **fit the device** (``fit_profile``): timing, noise, bias and scale from the still parts of
    the capture → a fitted profile TOML; the synthetic data get the fitted device's per-axis
    bias, scale and gyro g-sensitivity in place of their own (:func:`fit.apply_fitted_terms`) and
@@ -16,8 +18,10 @@ Steps, each optional and recorded in the report:
 6. **range**: when the capture saturates (samples piled up at one extreme, :mod:`.saturation`), the
    synthetic data of every class are clipped to that full scale (``match_range``).
 
-Fidelity (distances, PSDs, two-sample test) is measured before (raw synthetic) and after, on
-the classes both the synthetic data and a labelled capture hold.
+Fidelity (distances, PSDs, two-sample test) is measured before (uncalibrated) and after, on
+the classes both the synthetic data and a labelled capture hold, with the synthetic people as the
+typical wearer wears the device when they were simulated with wear variation (each person's own turn
+undone; not after ``align_mode="each"``).
 """
 
 from __future__ import annotations
@@ -33,15 +37,16 @@ from typing import Any
 import numpy as np
 
 from imuforge._folders import check_replaceable, replace_entries
-from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment, estimate_alignment,
-                                      fit_alignment, person_turn, typical_wear_data)
+from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment,
+                                      as_typical_wearer, estimate_alignment, fit_alignment, person_turn)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import check_si_units, has_gravity, remove_gravity
 from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES, QuantileMap
-from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, ClassScope, Fidelity,
-                                       FidelityScope, Finding, FitStep, FitSummary, GravityCheck, GravityStep,
-                                       HeldOutFidelity, MapStep, RangeStep, ResampleStep, SkippedStep)
+from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, ClassScope,
+                                       Fidelity, FidelityScope, Finding, FitStep, FitSummary, GravityCheck,
+                                       GravityStep, HeldOutFidelity, MapStep, RangeStep, ResampleStep,
+                                       SkippedStep)
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
@@ -146,16 +151,6 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
     return not (align and align_mode == "each")
 
 
-def _as_typical_wearer(recs: list[Recording], turned: bool = True) -> list[Recording]:
-    """``recs`` as the typical synthetic wearer holds the device: each person's own wear turn undone
-    (:func:`~imuforge.calibrate.align.typical_wear_data`) — the capture is one wearer, and the people's spread of
-    ways to wear the device, kept on purpose, is not a distance from it. ``turned=False`` (after ``--align-mode
-    each``, which brought every recording into the capture's frame): as they are."""
-    if not turned:
-        return recs
-    return [r if person_turn(r) is None else r.replace(data=typical_wear_data(r)) for r in recs]
-
-
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
                       seed: int, classes: Sequence[str] | None = None,
                       align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE,
@@ -186,8 +181,9 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
             cur = clip_to_full_scale(cur, capture_full_scales(first))[0]
     except ValidationError as exc:  # e.g. a class present in only one half
         return HeldOutFidelity(skipped=f"could not fit on the first halves: {exc}")
-    raw = _as_typical_wearer(restrict_to_classes(synthetic, classes))
-    cur = _as_typical_wearer(restrict_to_classes(cur, classes), _keeps_wear(align, align_mode))
+    raw, cur = restrict_to_classes(synthetic, classes), restrict_to_classes(cur, classes)
+    if _keeps_wear(align, align_mode):  # as the typical wearer wears it (FidelityScope.typical_wear)
+        raw, cur = as_typical_wearer(raw), as_typical_wearer(cur)
     second = restrict_to_classes(second, classes)
     if not cur or not second:
         return HeldOutFidelity(skipped="no stretch of a shared class is long enough in the second halves")
@@ -445,19 +441,16 @@ OPTIONAL_GROUPS = ("gyro", "mag")
 
 def _channel_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording]) -> list[Recording]:
     """Drop from the synthetic data every sensor group (:data:`OPTIONAL_GROUPS`) that no capture holds: the
-    device does not measure it (an accelerometer-only board, a data set without a gyroscope), so nothing calibrates
-    it and a model that takes it could not run on the device's data."""
-    def has(rec: Recording, group: str) -> bool:
-        return any(c.startswith(f"{group}_") for c in rec.channels)
+    device does not measure it (an accelerometer-only board, a data set without a gyroscope), so nothing
+    calibrates it and a model that takes it could not run on the device's data."""
+    def groups(recs) -> set[str]:
+        return {c.split("_")[0] for r in recs for c in r.channels}
 
-    dropped = [g for g in OPTIONAL_GROUPS if any(has(r, g) for r in cur) and not any(has(r, g) for r in reals)]
+    dropped = [g for g in OPTIONAL_GROUPS if g in groups(cur) and g not in groups(reals)]
     if not dropped:
         return cur
-    out = []
-    for r in cur:
-        keep = [i for i, c in enumerate(r.channels) if not any(c.startswith(f"{g}_") for g in dropped)]
-        out.append(r.replace(data=np.asarray(r.data)[:, keep], channels=tuple(r.channels[i] for i in keep)))
-    report.steps.append(ChannelStep(dropped, list(out[0].channels)))
+    out = [r.pick([c for c in r.channels if c.split("_")[0] not in dropped]) for r in cur]
+    report.steps.append(ChannelStep(dropped, list(dict.fromkeys(c for r in out for c in r.channels))))
     return out
 
 
@@ -516,9 +509,13 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     which is the honest estimate.
     """
     shared = scope.shared
-    report.fidelity_scope = FidelityScope(shared, "all data (unlabelled capture)" if shared is None
-                                          else "only classes present in both the synthetic data and the capture",
-                                          typical_wear=any(person_turn(r) is not None for r in syn))
+    # the capture is one wearer, and the people's spread of ways to wear the device, kept on purpose, is not a
+    # distance from it: both sides scored as the typical wearer wears it (not after --align-mode each, which
+    # brought every recording into the capture's frame)
+    typical = _keeps_wear(align, align_mode) and any(person_turn(r) is not None for r in syn)
+    scope_note = ("all data (unlabelled capture)" if shared is None
+                  else "only classes present in both the synthetic data and the capture")
+    report.fidelity_scope = FidelityScope(shared, scope_note, typical_wear=typical)
     real_s = restrict_to_classes(reals, shared)
     if shared is not None and not real_s:
         raise ValidationError("no labelled stretch of a shared class is long enough to score",
@@ -526,9 +523,11 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     if shared is not None and not restrict_to_classes(syn, shared):
         raise ValidationError("the synthetic data hold no stretch of the capture's classes long enough to score",
                               allowed=f"synthetic data of {', '.join(scope.real)}")
-    report.fidelity_before = measure_fidelity(_as_typical_wearer(restrict_to_classes(syn, shared)), real_s, seed=seed)
-    report.fidelity_after = measure_fidelity(_as_typical_wearer(restrict_to_classes(cur, shared),
-                                                                _keeps_wear(align, align_mode)), real_s, seed=seed)
+    before, after = restrict_to_classes(syn, shared), restrict_to_classes(cur, shared)
+    if typical:
+        before, after = as_typical_wearer(before), as_typical_wearer(after)
+    report.fidelity_before = measure_fidelity(before, real_s, seed=seed)
+    report.fidelity_after = measure_fidelity(after, real_s, seed=seed)
     # in-sample: fitted on this capture (the alignment, the maps, or the range it saturates at)
     report.fidelity_after.in_sample = bool(align or map_mode != "none" or report.step("clip_range"))
     if align or map_mode != "none":

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, Fidelity, FitStep,
-                                       GravityStep, MapStep, RangeStep, ResampleStep, SkippedStep)
+from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, Fidelity,
+                                       FitStep, GravityStep, MapStep, RangeStep, ResampleStep, SkippedStep)
 from imuforge.units import CHANNEL_UNITS_DISPLAY
 
 UNITS = CHANNEL_UNITS_DISPLAY
@@ -189,8 +189,9 @@ def _step_lines(report: CalibrationReport) -> list[str]:
         elif isinstance(s, GravityStep):
             lines.append(f"- **remove_gravity**: {s.reason}")
         elif isinstance(s, ChannelStep):
-            lines.append(f"- **channels**: {', '.join(s.dropped)} dropped (no capture holds it: the device does not "
-                         f"measure it); kept {', '.join(s.kept)}")
+            them = "them" if len(s.dropped) > 1 else "it"
+            lines.append(f"- **channels**: {', '.join(s.dropped)} dropped (no capture holds {them}: the "
+                         f"device does not measure {them}); kept {', '.join(s.kept)}")
         elif isinstance(s, ResampleStep):
             lines.append(f"- **resample** synthetic to {s.rate_hz:.4g} Hz (the capture's rate)")
         elif isinstance(s, RangeStep):
@@ -231,19 +232,18 @@ def _finding_lines(report: CalibrationReport) -> list[str]:
 
 
 #: how the synthetic people are scored when each wears the device their own way (FidelityScope.typical_wear)
-TYPICAL_WEAR_NOTE = ("The synthetic people are scored as the typical wearer wears the device (each person's own "
-                     "turn undone): the capture is one wearer, and the people's spread of ways to wear it, kept on "
-                     "purpose, is not a distance from it.")
+TYPICAL_WEAR_NOTE = ("The synthetic people are scored as the typical wearer wears the device (each "
+                     "person's own turn undone): the capture is one wearer, and the people's spread of "
+                     "ways to wear it, kept on purpose, is not a distance from it.")
 
 
 def _scope_line(report: CalibrationReport) -> str:
     sc = report.fidelity_scope
+    wear = " " + TYPICAL_WEAR_NOTE if sc is not None and sc.typical_wear else ""
     if sc is None or sc.classes is None:
-        return "Scored on all data (the capture is unlabelled)." + (" " + TYPICAL_WEAR_NOTE if sc and sc.typical_wear
-                                                                      else "")
-    line = (f"Scored on the classes in both the synthetic data and the capture only ({', '.join(sc.classes)}): "
-            "\"before\" and \"after\" compare synthetic and real data of the same activities.")
-    return line + (" " + TYPICAL_WEAR_NOTE if sc.typical_wear else "")
+        return "Scored on all data (the capture is unlabelled)." + wear
+    return (f"Scored on the classes in both the synthetic data and the capture only ({', '.join(sc.classes)}): "
+            "\"before\" and \"after\" compare synthetic and real data of the same activities." + wear)
 
 
 def markdown(report: CalibrationReport) -> str:

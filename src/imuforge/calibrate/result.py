@@ -74,8 +74,9 @@ class ClassScope:
 
 @dataclass
 class FidelityScope:
-    """The classes the fidelity figures are scored on (None: all data, the capture is unlabelled); ``typical_wear``:
-    the synthetic people were scored as the typical wearer wears the device (each person's own turn undone)."""
+    """The classes the fidelity figures are scored on (None: all data, the capture is unlabelled);
+    ``typical_wear``: the synthetic people were scored as the typical wearer wears the device (each person's
+    own turn undone)."""
 
     classes: list[str] | None
     note: str
@@ -487,8 +488,8 @@ class SkippedStep:
 
 
 Step = ChannelStep | FitStep | GravityStep | ResampleStep | AlignStep | MapStep | RangeStep | SkippedStep
-_STEPS: dict[str, Any] = {c.step: c for c in (ChannelStep, FitStep, GravityStep, ResampleStep, AlignStep, MapStep,
-                                               RangeStep)}
+_STEPS: dict[str, Any] = {c.step: c for c in (ChannelStep, FitStep, GravityStep, ResampleStep, AlignStep,
+                                               MapStep, RangeStep)}
 
 
 def step_from_json(d: dict[str, Any]) -> Step:
@@ -591,7 +592,8 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-__all__ = ["AlignStep", "Auc", "CalibrationReport", "ChannelDistance", "ChannelStep", "ClassScope", "Fidelity", "FidelityScope",
+__all__ = ["AlignStep", "Auc", "CalibrationReport", "ChannelDistance", "ChannelStep", "ClassScope",
+           "Fidelity", "FidelityScope",
            "Finding", "FitStep", "FitSummary", "GravityCheck", "GravityStep", "HeldOutFidelity", "MapStep",
            "PsdComparison", "RangeStep", "ResampleStep", "SkippedStep", "Step", "TwoSampleTest",
            "step_from_json"]

@@ -88,8 +88,8 @@ def run(args) -> int:
     if scope is not None:
         print(f"fidelity scored on: {', '.join(scope)} (classes in both synthetic data and capture)")
     if rep.fidelity_scope is not None and rep.fidelity_scope.typical_wear:
-        print("fidelity scored as the typical synthetic wearer wears the device (each person's own turn undone: "
-              "the capture is one wearer)")
+        print("fidelity scored as the typical synthetic wearer wears the device (each person's own turn "
+              "undone: the capture is one wearer)")
     kind = " (in-sample: fitted on this capture)" if a.in_sample else ""
     _print_fidelity(b, a, kind)
     h = rep.fidelity_after_heldout

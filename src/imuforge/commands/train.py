@@ -257,8 +257,8 @@ def cmd_train(args) -> int:
 
 def _layout(args) -> dict:
     """Window layout from the flags, falling back to the --init run's, then to the defaults. Without
-    ``--channels`` the library decides them (:func:`imuforge.train.trainer.resolve_channels`: the --init run's,
-    or the default channels every training recording has, e.g. an accelerometer-only data set's)."""
+    ``--channels`` the library decides them (:func:`imuforge.train.trainer.resolve_channels`: the --init
+    run's, or the default channels every training recording has, e.g. an accelerometer-only data set's)."""
     base = {"window_s": 2.56, "stride_s": 1.28, "rate_hz": 50.0}
     if args.init:
         from imuforge.train.run import load_run

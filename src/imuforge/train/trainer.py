@@ -605,8 +605,9 @@ def resolve_channels(config: TrainConfig) -> tuple[TrainConfig, str | None]:
     common = [c for c in DEFAULT_CHANNELS if all(c in h for h in have)]
     if not common or common == list(DEFAULT_CHANNELS):
         return replace(config, channels=list(DEFAULT_CHANNELS)), None
-    return replace(config, channels=common), (f"channels: {','.join(common)} (the ones every training recording "
-                                              "has; --channels to choose)")
+    note = (f"channels: {','.join(common)} (the ones every training recording has, validation included; "
+            "--channels to choose)")
+    return replace(config, channels=common), note
 
 
 def _check_init(config: TrainConfig) -> Run | None:
