@@ -32,6 +32,14 @@ def make_recording(subject: str, rate_hz: float = 50.0, seconds_per_label: float
                      profile="test-device", provenance={"generator": "tests", "seed": seed})
 
 
+def write_recordings(path, recs) -> Dataset:
+    """A new Dataset at ``path`` holding ``recs``, named ``r0``, ``r1``, …"""
+    ds = Dataset.create(path)
+    for i, r in enumerate(recs):
+        ds.add(r, name=f"r{i}")
+    return ds
+
+
 def make_dataset(path, subjects=("s1", "s2", "s3", "s4"), rate_hz=50.0, seconds_per_label=8.0, seed=0) -> Dataset:
     ds = Dataset.create(path)
     for k, s in enumerate(subjects):

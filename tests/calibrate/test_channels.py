@@ -11,8 +11,9 @@ import pytest
 from imuforge.calibrate.pipeline import calibrate
 from imuforge.calibrate.result import CalibrationReport, ChannelStep
 from imuforge.motion.library import generate
-from imuforge.recording import Dataset, read_dataset
+from imuforge.recording import read_dataset
 from imuforge.sensors import simulate
+from tests.synthetic_har import write_recordings
 
 ACC = ("acc_x", "acc_y", "acc_z")
 
@@ -26,21 +27,13 @@ def recordings():
     return syn, real
 
 
-def _acc_only(rec):
-    keep = [rec.channels.index(c) for c in ACC]
-    return rec.replace(data=np.asarray(rec.data)[:, keep], channels=ACC)
-
-
 def _write(path, recs):
-    ds = Dataset.create(path)
-    for i, r in enumerate(recs):
-        ds.add(r, name=f"r{i}")
-    return path
+    return write_recordings(path, recs).path
 
 
 def test_a_capture_without_gyroscope_makes_the_calibrated_data_accelerometer_only(recordings, tmp_path):
     syn, real = recordings
-    capture = _write(tmp_path / "real", [_acc_only(r) for r in real])
+    capture = _write(tmp_path / "real", [r.pick(ACC) for r in real])
     res = calibrate([_write(tmp_path / "syn", syn)], [capture], tmp_path / "out", align=True,
                     map_mode="per-class", plots=False)
     assert all(r.channels == ACC for r in res.recordings)

@@ -10,7 +10,8 @@ import pytest
 from imuforge.cli import main
 from imuforge.datasets.selection import first_seconds, select
 from imuforge.errors import ValidationError
-from imuforge.recording import Dataset, Recording, read_dataset
+from imuforge.recording import Recording, read_dataset
+from tests.synthetic_har import write_recordings
 
 ACC_CHANNELS = ("acc_x", "acc_y", "acc_z")
 
@@ -91,10 +92,7 @@ def test_select_one_body_position_of_several():
 
 
 def _write(path, recs):
-    ds = Dataset.create(path)
-    for i, r in enumerate(recs):
-        ds.add(r, name=f"r{i}")
-    return path
+    return write_recordings(path, recs).path
 
 
 def test_dataset_select_command(tmp_path, capsys):
