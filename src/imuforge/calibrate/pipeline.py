@@ -2,8 +2,8 @@
 
 Steps, each optional and recorded in the report:
 
-0. **channels**: a sensor group that no capture holds (a gyroscope, a magnetometer) is dropped from the
-   synthetic data: the device does not measure it;
+0. **channels**: a gyroscope that no capture holds is dropped from the synthetic data (an
+   accelerometer-only device or data set);
 1. **fit the device** (``fit_profile``): timing, noise, bias and scale from the still parts of
    the capture → a fitted profile TOML; the synthetic data get the fitted device's per-axis
    bias, scale and gyro g-sensitivity in place of their own (:func:`fit.apply_fitted_terms`) and
@@ -435,14 +435,15 @@ def _gravity_step(report: CalibrationReport, cur: list[Recording], reals: list[R
     return cur
 
 
-#: the sensor groups a capture's device may lack (an accelerometer it always has: the steps need it)
-OPTIONAL_GROUPS = ("gyro", "mag")
+#: the sensor groups dropped from the synthetic data when no capture holds them: a model takes the gyroscope
+#: by default (a magnetometer only when asked for, and ``imuforge capture`` leaves it out unless asked: kept)
+OPTIONAL_GROUPS = ("gyro",)
 
 
 def _channel_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording]) -> list[Recording]:
-    """Drop from the synthetic data every sensor group (:data:`OPTIONAL_GROUPS`) that no capture holds: the
-    device does not measure it (an accelerometer-only board, a data set without a gyroscope), so nothing
-    calibrates it and a model that takes it could not run on the device's data."""
+    """Drop from the synthetic data every sensor group of :data:`OPTIONAL_GROUPS` that no capture holds (an
+    accelerometer-only board or data set, or a capture recorded without it): nothing calibrates it, and a
+    model that takes it could not run on the data the capture stands for."""
     def groups(recs) -> set[str]:
         return {c.split("_")[0] for r in recs for c in r.channels}
 
@@ -570,8 +571,10 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
         elif isinstance(step, AlignStep):
             out += _alignment_findings(step, pre_align, reals)
         elif isinstance(step, ChannelStep):
+            them = "them" if len(step.dropped) > 1 else "it"
             out.append(Finding("decided", "device", f"the capture holds no {' or '.join(step.dropped)}: the "
-                               f"calibrated data keep {', '.join(step.kept)}, what the device measures"))
+                               f"calibrated data keep {', '.join(step.kept)} (capture {them} too to keep "
+                               f"{them})"))
         elif isinstance(step, RangeStep):
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "

@@ -190,8 +190,8 @@ def _step_lines(report: CalibrationReport) -> list[str]:
             lines.append(f"- **remove_gravity**: {s.reason}")
         elif isinstance(s, ChannelStep):
             them = "them" if len(s.dropped) > 1 else "it"
-            lines.append(f"- **channels**: {', '.join(s.dropped)} dropped (no capture holds {them}: the "
-                         f"device does not measure {them}); kept {', '.join(s.kept)}")
+            lines.append(f"- **channels**: {', '.join(s.dropped)} dropped (no capture holds {them}: a model "
+                         f"that takes {them} could not run on such data); kept {', '.join(s.kept)}")
         elif isinstance(s, ResampleStep):
             lines.append(f"- **resample** synthetic to {s.rate_hz:.4g} Hz (the capture's rate)")
         elif isinstance(s, RangeStep):

@@ -341,8 +341,8 @@ class ResampleStep:
 
 @dataclass
 class ChannelStep:
-    """0. The synthetic data keep the channels the capture's device measures: ``dropped`` the groups every
-    capture lacks (``gyro``, ``mag``), ``kept`` the channels left."""
+    """0. The synthetic data keep the channels the capture holds: ``dropped`` the groups every capture lacks
+    (``gyro``: :data:`~imuforge.calibrate.pipeline.OPTIONAL_GROUPS`), ``kept`` the channels left."""
 
     step: ClassVar[str] = "channels"
     skipped: ClassVar[None] = None
