@@ -154,9 +154,17 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     if out is not None:  # before the evaluation, so a bad --out costs nothing
         _check_out_folder(Path(out))
     run = load_run(run_path)
-    windows, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
-                                      channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
-                                      desc="eval windows", warn_no_subject=False)  # nothing is split here
+    try:  # nothing is split here
+        windows, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s,
+                                          rate_hz=run.rate_hz, channels=run.channels,
+                                          label_policy=run.config.get("label_policy", "majority"),
+                                          desc="eval windows", warn_no_subject=False)
+    except ValidationError as exc:  # say what the model takes and what to do, not only what the data lack
+        if "lacks channel" not in exc.what:
+            raise
+        raise ValidationError(f"the model takes {', '.join(run.channels)}; {exc.what}", source=exc.source,
+                              allowed=f"data with every channel the model takes, or a model trained on the "
+                                      f"data's ({exc.allowed}; imuforge train --channels)") from None
     y = run.label_index(windows.labels)
     unknown = Counter(windows.labels[y < 0].tolist())
     known = y >= 0
