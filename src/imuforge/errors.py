@@ -136,3 +136,12 @@ class CorruptFileError(ValidationError):
         self.path = str(path)
         self.why = " ".join(str(why).split())[:300]  # one line, bounded
         super().__init__(f"corrupt {what}: {self.path}: {self.why}", allowed=remedy)
+
+
+class MissingChannelsError(ValidationError):
+    """A recording lacks channels a window layout (a model, a training run) takes: ``missing`` them, ``held``
+    the recording's own channels."""
+
+    def __init__(self, what: str, *, missing, held, source: str | None = None):
+        self.missing, self.held = tuple(missing), tuple(held)
+        super().__init__(what, source=source, allowed=f"its channels: {', '.join(self.held)}")

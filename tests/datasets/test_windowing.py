@@ -16,7 +16,7 @@ from imuforge.datasets import (
     subject_split,
     window_length,
 )
-from imuforge.errors import ValidationError
+from imuforge.errors import MissingChannelsError, ValidationError
 from imuforge.recording import Recording
 
 CH = ("acc_x", "acc_y", "acc_z")
@@ -102,8 +102,9 @@ def test_bad_arguments_are_named():
     rec = _rec(100, 10.0)
     with pytest.raises(ValidationError, match="label policy"):
         make_windows(rec, window_s=2, stride_s=1, rate_hz=10, channels=CH, label_policy="mode")
-    with pytest.raises(ValidationError, match="lacks channel"):
+    with pytest.raises(MissingChannelsError, match="lacks channel") as e:
         make_windows(rec, window_s=2, stride_s=1, rate_hz=10, channels=("gyro_x",))
+    assert e.value.missing == ("gyro_x",) and e.value.held == tuple(rec.channels)
     with pytest.raises(ValidationError, match="holds 0 samples"):
         window_length(0.01, 10)
 

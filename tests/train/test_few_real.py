@@ -353,7 +353,7 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
     assert main(["eval", str(tmp_path / "full"), "--data", str(tmp_path / "acc_only")]) == 2
     err = capsys.readouterr().err
     assert "the model takes acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z;" in err
-    assert "lacks channel(s) gyro_x" in err and "imuforge train --channels" in err
+    assert "lacks channel(s) gyro_x" in err and "imuforge train --channels acc_x,acc_y,acc_z" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert main(["train", "--real", str(tmp_path / "acc_only"), *common, "--channels", "acc_x,acc_y,acc_z,gyro_x",
                  "--out", str(tmp_path / "x")]) == 2  # asked for a channel the data lack: refused, as before

@@ -310,7 +310,7 @@ class QuantileMap:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
         turn = person_turn(rec) if self.keep_wear and self.mode != "magnitude" else None
         # the person's readings at the typical wearer's wear (a copy)
-        data = np.array(rec.data, dtype=float) if turn is None else rotate_vectors(rec.data, rec.channels, turn.T)
+        data = typical_wear_data(rec, turn) if turn is not None else np.array(rec.data, dtype=float)
         src = data.copy()
         parts = _vector_parts(rec) if self.mode == "magnitude" else {}
         present = [c for c in self.channels if c in (parts or rec.channels)]

@@ -344,7 +344,7 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     scope, report = _scope_and_notes(synthetic, real, syn, reals, fit_profile=fit_profile, align=align,
                                      map_mode=map_mode)
     result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
-    cur = _channel_step(report, syn, reals)  # 0. the channels the capture's device measures
+    cur = _channel_step(report, syn, reals)  # 0. the channels the capture holds
     if fit_profile:  # 1. device fit
         cur = _device_fit_step(result, stage, out, cur, reals, real_named, profile, seed)
     cur = _gravity_step(report, cur, reals, gravity)  # 2. gravity

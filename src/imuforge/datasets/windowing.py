@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import MissingChannelsError, ValidationError
 from imuforge.recording import Recording
 from imuforge.resample import resample_stretches
 
@@ -168,8 +168,8 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
         name = str(source_names[i]) if source_names is not None else str(i)
         missing = [c for c in channels if c not in rec.channels]
         if missing:
-            raise ValidationError(f"recording {name} lacks channel(s) {', '.join(missing)}",
-                                  allowed=f"its channels: {', '.join(rec.channels)}")
+            raise MissingChannelsError(f"recording {name} lacks channel(s) {', '.join(missing)}",
+                                       missing=missing, held=rec.channels)
         group = f"subject:{rec.subject}" if rec.subject is not None else f"recording:{name}"
         if rec.subject is None:
             no_subject += 1

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError, require_extra
+from imuforge.errors import MissingChannelsError, ValidationError, require_extra
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -159,12 +159,11 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
                                           rate_hz=run.rate_hz, channels=run.channels,
                                           label_policy=run.config.get("label_policy", "majority"),
                                           desc="eval windows", warn_no_subject=False)
-    except ValidationError as exc:  # say what the model takes and what to do, not only what the data lack
-        if "lacks channel" not in exc.what:
-            raise
+    except MissingChannelsError as exc:  # what the model takes and what to do, not only what the data lack
         raise ValidationError(f"the model takes {', '.join(run.channels)}; {exc.what}", source=exc.source,
                               allowed=f"data with every channel the model takes, or a model trained on the "
-                                      f"data's ({exc.allowed}; imuforge train --channels)") from None
+                                      f"data's ({', '.join(exc.held)}: imuforge train --channels "
+                                      f"{','.join(exc.held)})") from None
     y = run.label_index(windows.labels)
     unknown = Counter(windows.labels[y < 0].tolist())
     known = y >= 0
