@@ -291,7 +291,7 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
             map_mode: str = "per-class") -> dict:
     import realdata
 
-    from imuforge.calibrate.mapping import DEFAULT_SOURCE
+    from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH
     from imuforge.datasets.windowing import DEFAULT_CHANNELS
 
     rs = realdata.load(name)
@@ -365,8 +365,9 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
                           "source": (f"key frames: `{KEYFRAMED.relative_to(ROOT)}/` ({', '.join(custom)}), "
                                      "the device on the moving arm, people shared out over the set's wrists"
                                      if custom else "the motion library"),
-                          "calibration": f"--align --map {map_mode} (--map-source {DEFAULT_SOURCE}, the "
-                                         "command's default)"} if with_syn else None,
+                          "calibration": f"--align --map {map_mode} (--map-source {DEFAULT_SOURCE} "
+                                         f"--map-strength {DEFAULT_STRENGTH}, the command's defaults)"}
+            if with_syn else None,
             "protocol": proto.__dict__, "seeds": seeds,
             "rows": {k: v for k, v in rows.items() if v}, "notes": notes,
             "command": " ".join(["benchmarks/bench_sim2real.py"] + sys.argv[1:]),

@@ -195,7 +195,7 @@ def test_map_source_people_through_the_command(data):
     mstep = next(s for s in rep["steps"] if s["step"] == "map")
     assert mstep["source"] == "people" and mstep["samples"]["standing"]["synthetic_recordings"] == 2
     saved = json.loads((out / "mapping.json").read_text())
-    assert saved["source"] == "people" and saved["version"] == 2
+    assert saved["source"] == "people" and saved["version"] == 3
     assert all(m["center"] is not None for m in saved["maps"]["standing"].values())
     assert "typical synthetic person" in (out / "report.md").read_text()
     # the default: the same maps without asking; --map-source pooled gives IMUGPT's
@@ -212,3 +212,29 @@ def test_map_source_people_through_the_command(data):
         main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
               str(data / "x"), "--map", "per-class", "--map-source", "crowd"])
     assert exc.value.code == 2
+
+
+def test_map_strength_through_the_command(data, capsys):
+    base = ["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--align",
+            "--no-plots"]
+    out = data / "out_strength"
+    assert main([*base, "--out", str(out), "--map", "per-class"]) == 0
+    said = capsys.readouterr().out
+    mstep = next(s for s in json.loads((out / "report.json").read_text())["steps"] if s["step"] == "map")
+    assert mstep["strength"] == "evidence"  # the default
+    k = [v for chm in mstep["strengths"].values() for v in chm.values()]
+    assert k and all(0.0 <= v <= 1.0 for v in k)
+    assert "map strength (evidence):" in said and f"of {len(k)} class channels mapped in full" in said
+    saved = json.loads((out / "mapping.json").read_text())
+    assert saved["strength"] == "evidence"
+    assert [m["strength"] for chm in saved["maps"].values() for m in chm.values()] == k
+    full = data / "out_strength_full"
+    assert main([*base, "--out", str(full), "--map", "per-class", "--map-strength", "full"]) == 0
+    saved = json.loads((full / "mapping.json").read_text())
+    assert saved["strength"] == "full"
+    assert {m["strength"] for c in saved["maps"].values() for m in c.values()} == {1.0}
+    assert "map strength" not in capsys.readouterr().out
+    # a strength without a map: named, exit 2, nothing written
+    assert main([*base, "--out", str(data / "z"), "--map-strength", "full"]) == 2
+    assert "--map-strength sets how a map is fitted" in capsys.readouterr().err
+    assert not (data / "z").exists()

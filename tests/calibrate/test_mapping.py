@@ -147,7 +147,7 @@ def test_magnitude_map_matches_dynamic_size_and_keeps_each_persons_orientation()
     for p, m in zip(people, mapped):  # each person's gravity direction is where it was
         assert _angle_deg(p.acc.mean(axis=0), m.acc.mean(axis=0)) < 2.0
     # a per-channel map from the pooled samples forces every person onto the capture's one orientation
-    pc = QuantileMap.fit(people, real, "per-class", source="pooled")
+    pc = QuantileMap.fit(people, real, "per-class", source="pooled", strength="full")
     g_before = np.array([p.acc.mean(axis=0) for p in people])
     g_pc = np.array([pc.apply(p).acc.mean(axis=0) for p in people])
     spread = lambda g: np.median(_angle_deg(g[:, None], g[None, :]))  # noqa: E731
@@ -201,8 +201,9 @@ def test_per_channel_map_keeps_each_synthetic_persons_wear(profile_dir):
     people, motion = _turned_people("pocket_right_thigh", 6, flips=True)
     real = _walking(simulate(motion, "testband", "pocket_right_thigh", seed=99))
     real = real.replace(data=real.data * 1.3)  # the capture: a stronger signal at the nominal wear
-    kept = QuantileMap.fit(people, [real], "per-class", source="pooled")  # the source that collapses wear
-    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled")
+    # the source that collapses wear, applied in full
+    kept = QuantileMap.fit(people, [real], "per-class", source="pooled", strength="full")
+    lost = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled", strength="full")
     g = lambda recs: np.array([r.acc.mean(axis=0) for r in recs])  # noqa: E731
     for p, m in zip(people, (kept.apply(p) for p in people)):
         D = wear_turn(p.provenance["wear"])
@@ -226,8 +227,8 @@ def test_people_source_keeps_the_offsets_between_synthetic_people():
     people = [rec(off + 0.5 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject=f"s{i}")
               for i, off in enumerate(offsets)]
     real = rec(5.0 + 1.0 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject="P")
-    kept = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="people")
-    pooled = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled")
+    kept = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="people", strength="full")
+    pooled = QuantileMap.fit(people, [real], "per-class", keep_wear=False, source="pooled", strength="full")
     assert pooled.source == "pooled"
     assert QuantileMap.fit(people, [real], "per-class", keep_wear=False).source == "people"  # the default
     assert kept.samples["walking"]["synthetic_recordings"] == 7 and kept.source == "people"
@@ -313,3 +314,73 @@ def test_per_channel_map_sends_a_one_sided_spreads_typical_wearer_onto_the_captu
                         lambda wear, from_centre=False, _f=wear_turn: _f(wear))
     old = off_capture(people)
     assert np.mean(np.abs(old - far)) < 0.6 * np.mean(np.abs(old - near))  # measured 4.0 vs 15.8
+
+
+def test_evidence_strength_is_the_positive_part_james_stein_share():
+    from imuforge.calibrate.mapping import evidence_strength
+
+    qs = np.zeros((5, 3))
+    qr = np.column_stack([np.full(5, 2.0), np.full(5, 0.5), [0.0, 1.0, 2.0, 3.0, 4.0]])
+    spread = np.array([1.0, 1.0, 2.0])
+    d2 = np.array([4.0, 0.25, np.mean(np.arange(5.0) ** 2)])  # mean square distance over the percentiles
+    np.testing.assert_allclose(evidence_strength(qs, qr, spread), np.clip(1 - spread / d2, 0, 1))
+    assert evidence_strength(qs, qr, spread)[1] == 0.0          # within one person's distance: nothing mapped
+    assert evidence_strength(qs, qs, spread).tolist() == [0.0, 0.0, 0.0]  # the capture is the typical person
+    assert evidence_strength(qs, qr, None).tolist() == [1.0, 1.0, 1.0]    # no people to measure a spread on
+
+
+def _population(rng, shift: float, n: int = 8, sd_between: float = 1.0):
+    """``n`` synthetic people whose medians are spread by ``sd_between`` about 0 (each 0.5 wide within), and
+    a capture whose person sits ``shift`` from 0 with the same spread within."""
+    offsets = sd_between * np.linspace(-1.5, 1.5, n)
+    people = [rec(off + 0.5 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject=f"s{i}")
+              for i, off in enumerate(offsets)]
+    return people, rec(shift + 0.5 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject="P")
+
+
+def test_evidence_keeps_people_a_capture_within_their_spread_could_be_one_of():
+    """A capture that lies among the synthetic people (its person could be any of them) leaves them as they
+    are; one far outside them (the generator's difference from the device) is mapped as the full map maps
+    it."""
+    rng = np.random.default_rng(10)
+    people, near = _population(rng, 0.6)
+    qm = QuantileMap.fit(people, [near], "per-class", keep_wear=False)
+    assert qm.strength == "evidence" and max(qm.strengths()["walking"].values()) == 0.0
+    for p in people:
+        np.testing.assert_allclose(qm.apply(p).data, p.data)
+    full = QuantileMap.fit(people, [near], "per-class", keep_wear=False, strength="full")
+    med = np.array([np.median(full.apply(p).data[:, 0]) for p in people])
+    assert med.mean() == pytest.approx(0.6, abs=0.05)  # the full map moves everyone onto the one person
+    _, far = _population(rng, 12.0)
+    qm = QuantileMap.fit(people, [far], "per-class", keep_wear=False)
+    k = np.array(list(qm.strengths()["walking"].values()))
+    # d² ≈ 12² + ..., s² ≈ the people's mean square offset (≈ 1.1): 1 − s²/d² ≈ 0.99
+    assert np.all(k > 0.98)
+    med = np.array([np.median(qm.apply(p).data[:, 0]) for p in people])
+    assert med.mean() == pytest.approx(12.0, abs=0.2)
+    np.testing.assert_allclose(med - med.mean(), np.linspace(-1.5, 1.5, 8), atol=0.1)  # offsets kept
+
+
+def test_map_strength_round_trips_and_old_files_apply_in_full(tmp_path):
+    rng = np.random.default_rng(11)
+    people, capture = _population(rng, 2.0)
+    qm = QuantileMap.fit(people, [capture], "per-class", keep_wear=False)
+    k = qm.strengths()["walking"]
+    assert all(0.0 < v < 1.0 for v in k.values())  # part of the way: d² ≈ 4.3, s² ≈ 1.1
+    back = QuantileMap.load(qm.save(tmp_path / "m.json"))
+    assert back.strength == "evidence" and back.strengths() == qm.strengths()
+    np.testing.assert_array_equal(back.apply(people[0]).data, qm.apply(people[0]).data)
+    d = qm.to_dict()
+    assert d["version"] == 3
+    d["version"] = 2  # written before the strength was recorded: its maps were applied in full
+    del d["strength"]
+    for chm in d["maps"].values():
+        for m in chm.values():
+            del m["strength"]
+    (tmp_path / "v2.json").write_text(json.dumps(d))
+    old = QuantileMap.load(tmp_path / "v2.json")
+    full = QuantileMap.fit(people, [capture], "per-class", keep_wear=False, strength="full")
+    assert old.strength == "full"
+    np.testing.assert_allclose(old.apply(people[0]).data, full.apply(people[0]).data)
+    with pytest.raises(ValidationError, match="map strength"):
+        QuantileMap.fit(people, [capture], "per-class", strength="half")

@@ -20,6 +20,14 @@ Beyond the outermost percentiles the map continues with the slope of its outer 1
 "linear"``) instead of clipping, so synthetic extremes are not flattened onto the real maximum;
 ``tails = "clip"`` gives IMUGPT's ``np.interp`` behaviour.
 
+How much of a map is applied (``strength``): a capture is one person, and part of how it differs from
+the typical synthetic person is that person's own way of moving, which a map would teach the model as
+the class. ``evidence`` (the default) applies, per class and channel, the positive-part James–Stein share
+``1 − s² / d²`` of the map — ``d²`` the capture's mean square distance from the typical synthetic person
+over the percentiles, ``s²`` a synthetic person's — so a capture that lies within the people's spread
+leaves them as they are, and one far outside it (the generator's difference from the real device and
+people) is mapped in full; ``full`` always maps in full (IMUGPT's).
+
 What it cannot fix (see docs/CALIBRATION.md): it is a per-sample, per-channel monotone map, so
 it changes neither the temporal structure (spectrum, cadence, the shape of a stride) nor the
 relation between channels (orientation, acc–gyro coupling) — those are the profile fit's and the
@@ -53,6 +61,15 @@ SOURCES = ("pooled", "people")
 #: visible sets it scores within 0.05 of the pooled source, either way (docs/CALIBRATION.md §5); the one
 #: of them that tests on other people (BasicMotions' archive split) scores 0.985 either way.
 DEFAULT_SOURCE = "people"
+#: how much of a map is applied (:func:`evidence_strength`): ``full`` maps the typical synthetic person
+#: onto the capture; ``evidence`` applies, per class and channel, the share of the difference that lies
+#: beyond how far one synthetic person is from the typical one
+STRENGTHS = ("full", "evidence")
+#: the strength unless told: with the generator's own people standing in for the real ones (the
+#: capture one of them, the others tested), ``full`` maps cost a wrist model 0.2–0.25 macro-F1 that
+#: ``evidence`` keeps; on the real sets, whose captures lie far outside the people's spread in most
+#: channels, the two score alike (docs/CALIBRATION.md §5)
+DEFAULT_STRENGTH = "evidence"
 
 
 #: The orientation-free quantities ``magnitude`` maps: |specific force − gravity| and |angular rate|.
@@ -151,6 +168,32 @@ def _source_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     return np.percentile(X, pct, axis=0), None, 1
 
 
+def _person_spread(X: np.ndarray, which: np.ndarray, pct: np.ndarray, qs: np.ndarray,
+                   min_samples: int) -> np.ndarray | None:
+    """Per channel, the mean square distance (over the percentiles and the synthetic people) of each
+    person's quantile function from the typical person's ``qs``: how far one person of the generator
+    lies from the typical one. None below two people of ``min_samples`` samples."""
+    _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
+    ok = np.flatnonzero(counts >= min_samples)
+    if ok.size < 2:
+        return None
+    d2 = [np.mean((np.nanpercentile(X[inv == k], pct, axis=0) - qs) ** 2, axis=0) for k in ok]
+    return np.mean(d2, axis=0)
+
+
+def evidence_strength(qs: np.ndarray, qr: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
+    """Per channel, how much of the map from the typical synthetic person ``qs`` to the capture ``qr`` to
+    apply (0 … 1): the positive-part James–Stein factor ``1 − s² / d²``, with ``d²`` the capture's mean
+    square distance from the typical person and ``s²`` a synthetic person's (:func:`_person_spread`).
+    A capture no farther from the typical synthetic person than one synthetic person is from it says
+    nothing the people do not already cover (its person could be any of them); the farther beyond, the
+    more of the difference is the generator's and is mapped. 1 everywhere without a spread."""
+    if spread is None:
+        return np.ones(qs.shape[1])
+    d2 = np.mean((qr - qs) ** 2, axis=0)
+    return np.clip(1.0 - np.divide(spread, d2, out=np.full_like(d2, np.inf), where=d2 > 0), 0.0, 1.0)
+
+
 def _class_groups(mode: str, Ls: np.ndarray, Lr: np.ndarray, min_samples: int
                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str] | None, list[str]]:
     """Which synthetic and real samples each map is fitted on (class → masks), the classes mapped
@@ -210,15 +253,42 @@ def _class_groups(mode: str, Ls: np.ndarray, Lr: np.ndarray, min_samples: int
     return groups, applies_to, notes
 
 
+@dataclass(frozen=True)
+class MapSettings:
+    """How ``calibrate`` fits its maps: ``mode`` (:data:`MODES`), ``source`` (:data:`SOURCES`) and
+    ``strength`` (:data:`STRENGTHS`), checked once here."""
+
+    mode: str = "none"
+    source: str = DEFAULT_SOURCE
+    strength: str = DEFAULT_STRENGTH
+
+    def __post_init__(self):
+        for value, allowed, what in ((self.mode, MODES, "--map"), (self.source, SOURCES, "--map-source"),
+                                     (self.strength, STRENGTHS, "--map-strength")):
+            if value not in allowed:
+                raise ValidationError(f"unknown {what} {value!r}", allowed=", ".join(allowed))
+
+    @property
+    def on(self) -> bool:
+        return self.mode != "none"
+
+    def fit(self, synthetic, real, *, keep_wear: bool = True) -> QuantileMap:
+        return QuantileMap.fit(synthetic, real, self.mode, keep_wear=keep_wear, source=self.source,
+                               strength=self.strength)
+
+
 @dataclass
 class ChannelMap:
     """One monotone map: source quantiles ``xp`` → target quantiles ``fp``; with ``center`` (the typical
     synthetic person's median, see :func:`_source_quantiles`) the values passed in — one person's, of one
-    class — are moved by their own median's offset from it, mapped, and moved back by the same offset."""
+    class — are moved by their own median's offset from it, mapped, and moved back by the same offset.
+    ``strength`` (0 … 1, :func:`evidence_strength`): the share of the map's change applied,
+    ``x + strength · (map(x) − x)``."""
 
     xp: np.ndarray
     fp: np.ndarray
     center: float | None = None
+    strength: float = 1.0
 
     def __call__(self, x: np.ndarray, tails: str = "linear") -> np.ndarray:
         offset = float(np.nanmedian(x)) - self.center if self.center is not None and x.size else 0.0
@@ -234,6 +304,8 @@ class ChannelMap:
             lo, hi = x < xp[0], x > xp[-1]
             y[lo] = fp[0] + (x[lo] - xp[0]) * lo_slope
             y[hi] = fp[-1] + (x[hi] - xp[-1]) * hi_slope
+        if self.strength < 1.0:
+            y = x + self.strength * (y - x)
         return y + offset
 
 
@@ -252,11 +324,18 @@ class QuantileMap:
     # synthetic quantiles: pooled or the typical person's (see fit); "pooled" here because map files written
     # before the source was recorded hold pooled maps (``fit`` itself defaults to DEFAULT_SOURCE)
     source: str = "pooled"
+    # how much of each map is applied: "full" here because map files written before the strength was
+    # recorded apply their maps in full (``fit`` itself defaults to DEFAULT_STRENGTH)
+    strength: str = "full"
+
+    def strengths(self) -> dict[str, dict[str, float]]:
+        """class → channel → the share of its map applied (:func:`evidence_strength`; 1 with ``full``)."""
+        return {c: {ch: m.strength for ch, m in chm.items()} for c, chm in self.maps.items()}
 
     @classmethod
     def fit(cls, synthetic, real, mode: str = "global", *, channels=None, percentiles=PERCENTILES,
             tails: str = "linear", min_samples: int = 50, keep_wear: bool = True,
-            source: str = DEFAULT_SOURCE) -> QuantileMap:
+            source: str = DEFAULT_SOURCE, strength: str = DEFAULT_STRENGTH) -> QuantileMap:
         """Fit maps from ``synthetic`` and ``real`` Recordings.
 
         ``mode``: ``"global"``, ``"per-class"`` or ``"magnitude"``; ``channels`` default: those both
@@ -282,6 +361,8 @@ class QuantileMap:
             raise ValidationError(f"unknown tails {tails!r}", allowed="linear, clip")
         if source not in SOURCES:
             raise ValidationError(f"unknown quantile source {source!r}", allowed=", ".join(SOURCES))
+        if strength not in STRENGTHS:
+            raise ValidationError(f"unknown map strength {strength!r}", allowed=", ".join(STRENGTHS))
         synthetic, real = list(synthetic), list(real)
         if not synthetic or not real:
             raise ValidationError("quantile mapping needs synthetic and real recordings")
@@ -297,14 +378,16 @@ class QuantileMap:
                 notes.append(f"class {c!r}: the typical synthetic person needs two or more recordings of "
                              f"{min_samples}+ samples; fewer here, so its map starts from the pooled samples")
             qr = np.percentile(Xr[mr], pct, axis=0)
-            maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i], None if center is None else float(center[i]))
-                       for i, ch in enumerate(channels)}
+            k = (evidence_strength(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
+                 if strength == "evidence" else np.ones(len(channels)))
+            maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i], None if center is None else float(center[i]),
+                                      float(k[i])) for i, ch in enumerate(channels)}
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
         if keep_wear and mode != "magnitude" and any(person_turn(r) is not None for r in synthetic):
             notes.append("maps fitted and applied on each synthetic person's readings turned back to the "
                          "typical wearer's wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
-                   applies_to=applies_to, keep_wear=keep_wear, source=source)
+                   applies_to=applies_to, keep_wear=keep_wear, source=source, strength=strength)
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
@@ -351,11 +434,13 @@ class QuantileMap:
 
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "imuforge-quantile-map", "version": 2, "mode": self.mode, "channels": list(self.channels),
+        return {"format": "imuforge-quantile-map", "version": 3, "mode": self.mode,
+                "channels": list(self.channels),
                 "tails": self.tails, "samples": self.samples, "notes": self.notes, "applies_to": self.applies_to,
-                "keep_wear": self.keep_wear, "source": self.source,
+                "keep_wear": self.keep_wear, "source": self.source, "strength": self.strength,
                 "percentiles": PERCENTILES.tolist(),
-                "maps": {c: {ch: {"synthetic": m.xp.tolist(), "real": m.fp.tolist(), "center": m.center}
+                "maps": {c: {ch: {"synthetic": m.xp.tolist(), "real": m.fp.tolist(), "center": m.center,
+                                  "strength": m.strength}
                              for ch, m in chm.items()}
                          for c, chm in self.maps.items()}}
 
@@ -374,12 +459,14 @@ class QuantileMap:
         if d.get("format") != "imuforge-quantile-map":
             raise ValidationError(f"not a quantile map (format {d.get('format')!r})", source=str(path),
                                   allowed="imuforge-quantile-map")
-        if d.get("version", 1) not in (1, 2):
+        if d.get("version", 1) not in (1, 2, 3):
             raise ValidationError(f"quantile map format version {d.get('version')!r} is not one this imuforge reads",
-                                  source=str(path), allowed="1, 2")
-        maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"]), m.get("center"))
+                                  source=str(path), allowed="1, 2, 3")
+        maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"]), m.get("center"),
+                                   float(m.get("strength", 1.0)))
                     for ch, m in chm.items()}
                 for c, chm in d["maps"].items()}
         return cls(mode=d["mode"], channels=tuple(d["channels"]), maps=maps, samples=d["samples"],
                    tails=d.get("tails", "linear"), notes=d.get("notes", []), applies_to=d.get("applies_to"),
-                   keep_wear=d.get("keep_wear", False), source=d.get("source", "pooled"))
+                   keep_wear=d.get("keep_wear", False), source=d.get("source", "pooled"),
+                   strength=d.get("strength", "full"))

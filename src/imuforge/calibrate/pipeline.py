@@ -42,7 +42,7 @@ from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, app
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import check_si_units, has_gravity, remove_gravity
-from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES, QuantileMap
+from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH, MapSettings, QuantileMap
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, ClassScope,
                                        Fidelity, FidelityScope, Finding, FitStep, FitSummary, GravityCheck,
                                        GravityStep, HeldOutFidelity, MapStep, RangeStep, ResampleStep,
@@ -151,10 +151,9 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
     return not (align and align_mode == "each")
 
 
-def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, map_mode: str,
+def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, mapping: MapSettings,
                       seed: int, classes: Sequence[str] | None = None,
-                      align_mode: str = "pooled", map_source: str = DEFAULT_SOURCE,
-                      match_range: bool = True) -> HeldOutFidelity:
+                      align_mode: str = "pooled", match_range: bool = True) -> HeldOutFidelity:
     """Fit alignment / mapping (and find the range) on the first half (in time) of each real recording, score
     on the second.
 
@@ -174,8 +173,8 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
     try:
         if align:
             cur = apply_alignment(fit_alignment(cur, first, align_mode), cur)
-        if map_mode != "none":
-            qm = QuantileMap.fit(cur, first, map_mode, keep_wear=_keeps_wear(align, align_mode), source=map_source)
+        if mapping.on:
+            qm = mapping.fit(cur, first, keep_wear=_keeps_wear(align, align_mode))
             cur = [qm.apply(r) for r in cur]
         if match_range:
             cur = clip_to_full_scale(cur, capture_full_scales(first))[0]
@@ -266,7 +265,8 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
               fit_profile: bool = False, align: bool = False, map_mode: str = "none", profile: str | None = None,
               gravity: str = "auto", match_rate: bool = True, seed: int = 0, overwrite: bool = False,
               plots: bool = True, align_mode: str = "pooled",
-              map_source: str = DEFAULT_SOURCE, match_range: bool = True) -> CalibrationResult:
+              map_source: str = DEFAULT_SOURCE, map_strength: str = DEFAULT_STRENGTH,
+              match_range: bool = True) -> CalibrationResult:
     """Calibrate the synthetic Dataset(s) against real captures and write ``out`` (see module docstring).
 
     ``out`` gets ``dataset/`` (the calibrated Dataset, for ``imuforge train --data``),
@@ -291,6 +291,11 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     and keeps each person's offset from it; ``pooled`` maps the pooled synthetic samples (see
     :func:`~imuforge.calibrate.mapping._source_quantiles`).
 
+    ``map_strength`` (:data:`~imuforge.calibrate.mapping.STRENGTHS`): ``evidence`` (default) applies, per
+    class and channel, only the share of a map that the capture's distance from the typical synthetic person
+    beyond one synthetic person's supports (:func:`~imuforge.calibrate.mapping.evidence_strength`); ``full``
+    applies every map in full.
+
     ``match_range``: clip the synthetic data to the full scale the capture saturates at, if it does
     (:mod:`~imuforge.calibrate.saturation`); a capture that never reaches its range changes nothing.
     """
@@ -300,14 +305,11 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     synthetic, real = split_paths(synthetic), split_paths(real)  # one folder, or several
     if profile is not None:  # a typo fails here, not as an undecided fit after the work
         load_profile(profile)
-    if map_mode not in MODES:
-        raise ValidationError(f"unknown --map {map_mode!r}", allowed=", ".join(MODES))
+    mapping = MapSettings(map_mode, map_source, map_strength)
     if gravity not in GRAVITY_MODES:
         raise ValidationError(f"unknown gravity mode {gravity!r}", allowed=", ".join(GRAVITY_MODES))
     if align_mode not in ALIGN_MODES:
         raise ValidationError(f"unknown alignment mode {align_mode!r}", allowed=", ".join(ALIGN_MODES))
-    if map_source not in SOURCES:
-        raise ValidationError(f"unknown --map-source {map_source!r}", allowed=", ".join(SOURCES))
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValidationError(f"--out {out} is a file, not a folder",
@@ -323,9 +325,9 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent if out.parent.is_dir() else None))
     try:
         result = _calibrate_into(stage, out, synthetic, real, syn_named, real_named, fit_profile=fit_profile,
-                                 align=align, map_mode=map_mode, profile=profile, gravity=gravity,
+                                 align=align, mapping=mapping, profile=profile, gravity=gravity,
                                  match_rate=match_rate, seed=seed, plots=plots, align_mode=align_mode,
-                                 map_source=map_source, match_range=match_range)
+                                 match_range=match_range)
         out.mkdir(parents=True, exist_ok=True)
         replace_entries(out, stage)  # success: this run's outputs in place of an earlier run's (all of them)
     finally:
@@ -335,14 +337,14 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
 
 
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
-                    align: bool, map_mode: str, profile: str | None, gravity: str, match_rate: bool, seed: int,
-                    plots: bool, align_mode: str = "pooled",
-                    map_source: str = DEFAULT_SOURCE, match_range: bool = True) -> CalibrationResult:
+                    align: bool, mapping: MapSettings, profile: str | None, gravity: str, match_rate: bool,
+                    seed: int, plots: bool, align_mode: str = "pooled",
+                    match_range: bool = True) -> CalibrationResult:
     """The steps of :func:`calibrate`, writing into ``stage`` (paths in the report name ``out``)."""
     syn = [r for _, r in syn_named]
     reals = [r for _, r in real_named]
     scope, report = _scope_and_notes(synthetic, real, syn, reals, fit_profile=fit_profile, align=align,
-                                     map_mode=map_mode)
+                                     mapping=mapping)
     result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
     cur = _channel_step(report, syn, reals)  # 0. the channels the capture holds
     if fit_profile:  # 1. device fit
@@ -352,13 +354,12 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     pre_align = cur
     if align:  # 4. alignment
         cur = _align_step(result, stage, cur, reals, align_mode)
-    if map_mode != "none":  # 5. mapping
-        cur = _map_step(result, stage, cur, reals, map_mode, keep_wear=_keeps_wear(align, align_mode),
-                        source=map_source)
+    if mapping.on:  # 5. mapping
+        cur = _map_step(result, stage, cur, reals, mapping, keep_wear=_keeps_wear(align, align_mode))
     if match_range:  # 6. the capture's output range
         cur = _range_step(report, cur, reals)
-    _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, map_mode=map_mode, seed=seed,
-                   align_mode=align_mode, map_source=map_source, match_range=match_range)
+    _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
+                   align_mode=align_mode, match_range=match_range)
     result.findings = findings(report, result, pre_align, reals, seed)
     report.findings = list(result.findings)
     _write_dataset(stage, out, report, scope, syn_named, cur)
@@ -372,7 +373,7 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
 
 
 def _scope_and_notes(synthetic, real, syn: list[Recording], reals: list[Recording], *, fit_profile: bool,
-                     align: bool, map_mode: str) -> tuple[ClassScope, CalibrationReport]:
+                     align: bool, mapping: MapSettings) -> tuple[ClassScope, CalibrationReport]:
     """The classes both sides hold, and the report's head: its inputs, the capture's extent and the coverage note.
 
     Refuses alignment / mapping when a labelled capture shares no class with the synthetic data.
@@ -382,7 +383,7 @@ def _scope_and_notes(synthetic, real, syn: list[Recording], reals: list[Recordin
                                synthetic_recordings=len(syn), real_recordings=len(reals),
                                real_seconds=float(sum(r.duration_s for r in reals)), real_labels_s=_labels_s(reals),
                                classes=scope)
-    if scope.labelled_capture and not scope.shared and (align or map_mode != "none"):
+    if scope.labelled_capture and not scope.shared and (align or mapping.on):
         raise ValidationError(f"the capture shows none of the synthetic classes (synthetic: "
                               f"{', '.join(scope.synthetic) or 'unlabelled'}; real: {', '.join(scope.real)})",
                               allowed="a capture of at least one synthetic class")
@@ -477,15 +478,16 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
 
 
 def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
-              map_mode: str, keep_wear: bool = True, source: str = DEFAULT_SOURCE) -> list[Recording]:
+              mapping: MapSettings, keep_wear: bool = True) -> list[Recording]:
     """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only
     (``keep_wear``: see :func:`_keeps_wear`)."""
-    qm = QuantileMap.fit(cur, reals, map_mode, keep_wear=keep_wear, source=source)
+    qm = mapping.fit(cur, reals, keep_wear=keep_wear)
     result.mapping = qm
     qm.save(stage / "mapping.json")
     cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
-    result.report.steps.append(MapStep(mode=map_mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
-                                       samples=qm.samples, notes=qm.notes, source=qm.source))
+    result.report.steps.append(MapStep(mode=qm.mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
+                                       samples=qm.samples, notes=qm.notes, source=qm.source,
+                                       strength=qm.strength, strengths=qm.strengths()))
     return cur
 
 
@@ -501,8 +503,8 @@ def _range_step(report: CalibrationReport, cur: list[Recording], reals: list[Rec
 
 
 def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recording], cur: list[Recording],
-                   pre_align: list[Recording], reals: list[Recording], *, align: bool, map_mode: str, seed: int,
-                   align_mode: str, map_source: str = DEFAULT_SOURCE, match_range: bool = True) -> None:
+                   pre_align: list[Recording], reals: list[Recording], *, align: bool, mapping: MapSettings,
+                   seed: int, align_mode: str, match_range: bool = True) -> None:
     """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
 
     "after" is in-sample when the alignment / mapping were fitted on the same capture; the held-out
@@ -530,10 +532,10 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     report.fidelity_before = measure_fidelity(before, real_s, seed=seed)
     report.fidelity_after = measure_fidelity(after, real_s, seed=seed)
     # in-sample: fitted on this capture (the alignment, the maps, or the range it saturates at)
-    report.fidelity_after.in_sample = bool(align or map_mode != "none" or report.step("clip_range"))
-    if align or map_mode != "none":
-        report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, map_mode, seed, shared,
-                                                          align_mode, map_source, match_range)
+    report.fidelity_after.in_sample = bool(align or mapping.on or report.step("clip_range"))
+    if align or mapping.on:
+        report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, mapping, seed, shared,
+                                                          align_mode, match_range)
 
 
 def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: ClassScope, syn_named,
@@ -575,6 +577,9 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out.append(Finding("decided", "device", f"the capture holds no {' or '.join(step.dropped)}: the "
                                f"calibrated data keep {', '.join(step.kept)} (capture {them} too to keep "
                                f"{them})"))
+        elif isinstance(step, MapStep) and step.strength != "full":
+            out.append(Finding("decided", "map",
+                               f"map strength ({step.strength}): {step.strength_summary()}"))
         elif isinstance(step, RangeStep):
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "

@@ -34,7 +34,7 @@ class Finding:
     (the datasheet prior, an identity, or nothing stands in), or a ``warning``."""
 
     kind: str  # decided | undecided | warning
-    topic: str  # classes | device | alignment | posture | fidelity
+    topic: str  # classes | device | alignment | map | posture | fidelity
     text: str
 
     def to_json(self) -> dict[str, str]:
@@ -444,15 +444,28 @@ class MapStep:
     samples: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     source: str = "pooled"  # the synthetic quantiles: pooled or the typical person's (mapping.SOURCES)
+    strength: str = "full"  # how much of each map is applied (mapping.STRENGTHS)
+    strengths: dict[str, dict[str, float]] = field(default_factory=dict)  # class → channel → share applied
+
+    def strength_summary(self) -> str:
+        """One line: how many class channels were mapped in full, in part, and left as synthesised."""
+        k = np.array([v for chm in self.strengths.values() for v in chm.values()], dtype=float)
+        if self.strength == "full" or k.size == 0:
+            return "every map applied in full"
+        full, none = int(np.sum(k >= 0.99)), int(np.sum(k <= 0.01))
+        return (f"{full} of {k.size} class channels mapped in full, {k.size - full - none} in part (mean "
+                f"{k.mean():.2f}), {none} left as the synthetic people have them (the capture lies within "
+                "their spread there)")
 
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "mode": self.mode, "classes": list(self.classes), "applies_to": self.applies_to,
-                "samples": self.samples, "notes": list(self.notes), "source": self.source}
+                "samples": self.samples, "notes": list(self.notes), "source": self.source,
+                "strength": self.strength, "strengths": self.strengths}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> MapStep:
         return cls(d["mode"], list(d["classes"]), d["applies_to"], d["samples"], list(d.get("notes", [])),
-                   d.get("source", "pooled"))
+                   d.get("source", "pooled"), d.get("strength", "full"), dict(d.get("strengths", {})))
 
 
 @dataclass

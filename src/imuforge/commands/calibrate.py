@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def register(sub) -> None:
-    from imuforge.calibrate.mapping import DEFAULT_SOURCE, MODES, SOURCES
+    from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH, MODES, SOURCES, STRENGTHS
 
     p = sub.add_parser(
         "calibrate",
@@ -47,6 +47,13 @@ def register(sub) -> None:
                    "still meets people unlike the captured one; pooled all synthetic samples together "
                    "(IMUGPT's), which squeezes the people's spread into the captured person's range "
                    "(docs/CALIBRATION.md, section 5)")
+    p.add_argument("--map-strength", default=None, choices=list(STRENGTHS),
+                   help=f"how much of each map is applied (default {DEFAULT_STRENGTH}): evidence, per class "
+                   "and channel, the share of the capture's difference from the typical synthetic person "
+                   "that lies beyond how far one synthetic person is from it (a capture within the people's "
+                   "spread leaves them as they are: its person could be any of them); full the whole map "
+                   "(IMUGPT's) "
+                   "(docs/CALIBRATION.md, section 5)")
     p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own)")
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
@@ -61,18 +68,20 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from imuforge.calibrate.mapping import DEFAULT_SOURCE
+    from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH
     from imuforge.calibrate.pipeline import calibrate
     from imuforge.calibrate.result import AlignStep, MapStep
     from imuforge.errors import ValidationError
 
-    if args.map_source is not None and args.map == "none":
-        raise ValidationError("--map-source chooses what a map starts from, and no map was asked for",
-                              allowed="--map global|per-class|magnitude with --map-source")
+    for flag, value in (("--map-source", args.map_source), ("--map-strength", args.map_strength)):
+        if value is not None and args.map == "none":
+            raise ValidationError(f"{flag} sets how a map is fitted, and no map was asked for",
+                                  allowed=f"--map global|per-class|magnitude with {flag}")
     res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
                     seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
-                    map_source=args.map_source or DEFAULT_SOURCE, match_range=not args.keep_range)
+                    map_source=args.map_source or DEFAULT_SOURCE,
+                    map_strength=args.map_strength or DEFAULT_STRENGTH, match_range=not args.keep_range)
     rep = res.report
     b, a = rep.fidelity_before, rep.fidelity_after
     for n in rep.notes:
