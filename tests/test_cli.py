@@ -118,7 +118,13 @@ def test_a_bad_option_is_one_line_and_exit_2(capsys, tmp_path):
     for argv, says in ((["calibrate", "--synthetic", "a", "--real", "b", "--out", "c", "--map", "perclass"],
                         "choose from 'none', 'global', 'per-class', 'magnitude'"),
                        (["nosuch"], "invalid choice: 'nosuch'"),
-                       (["train", "--epochs", "many"], "invalid int value")):
+                       (["train", "--epochs", "many"], "invalid int value"),
+                       # an option no parser knows: named by the command (and action) it was given to
+                       (["calibrate", "--synthetic", "a", "--real", "b", "--out", "c", "--bogus"],
+                        "imuforge calibrate: error: unrecognized arguments: --bogus (see imuforge calibrate"),
+                       (["dataset", "info", "a", "--bogus", "x"],
+                        "imuforge dataset info: error: unrecognized arguments: --bogus x"),
+                       (["--bogus"], "imuforge: error: unrecognized arguments: --bogus")):
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2

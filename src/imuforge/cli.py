@@ -25,6 +25,25 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an option no parser knows is named by the command it was given to
+        (``imuforge calibrate: error: unrecognized arguments: --bogus``), not by ``imuforge``: argparse leaves
+        such leftovers to the top parser, which no longer knows which command took them."""
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._innermost(ns).error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns
+
+    def _innermost(self, ns: argparse.Namespace) -> argparse.ArgumentParser:
+        """The (sub-)command parser that ``ns`` was parsed by: down the chosen sub-parsers."""
+        parser = self
+        while True:
+            subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            chosen = getattr(ns, subs[0].dest, None) if subs else None
+            if chosen not in (subs[0].choices if subs else {}):
+                return parser
+            parser = subs[0].choices[chosen]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
