@@ -49,6 +49,7 @@ def test_one_real_subject_trains_and_says_how_it_validated(tmp_path, synth_dir, 
     d = json.loads((tmp_path / "run" / "data.json").read_text())
     assert d["validation_split"].startswith("time")
     assert d["real_windows"]["validation"] > 0 and d["windows_left_out_overlapping_validation"] > 0
+    assert d["train_wall_s"] > 0 and "seconds" not in d  # the training's time, not read as a data length
     # synthetic people + the one real person: validation still comes from the real person
     rc = main(["train", "--data", str(synth_dir), "--real", str(tmp_path / "me"), "--window-s", "1.28",
                "--stride-s", "0.64", "--rate", "25", "--epochs", "2", "--width", "8", "--out", str(tmp_path / "mix")])

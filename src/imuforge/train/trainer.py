@@ -666,7 +666,7 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
         "train_groups": len(np.unique(w.groups[tr].astype(str))),
         "labels_missing_from_validation": sorted(set(labels) - set(w.labels[va].astype(str))),
         "dropped_windows": dict(w.dropped),
-        "seconds": round(seconds, 2),
+        "train_wall_s": round(seconds, 2),  # how long the training took (wall clock), not a data length
     })
     np.savez_compressed(out / "heldout.npz", X=w.X[va], labels=w.labels[va].astype(str),
                         groups=w.groups[va].astype(str))
