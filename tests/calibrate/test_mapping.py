@@ -316,26 +316,42 @@ def test_per_channel_map_sends_a_one_sided_spreads_typical_wearer_onto_the_captu
     assert np.mean(np.abs(old - far)) < 0.6 * np.mean(np.abs(old - near))  # measured 4.0 vs 15.8
 
 
-def test_evidence_strength_is_the_positive_part_james_stein_share():
-    from imuforge.calibrate.mapping import evidence_strength
+def test_evidence_strength_is_the_larger_positive_part_james_stein_share():
+    from imuforge.calibrate.mapping import distance_ratios, evidence_strength
 
     qs = np.zeros((5, 3))
     qr = np.column_stack([np.full(5, 2.0), np.full(5, 0.5), [0.0, 1.0, 2.0, 3.0, 4.0]])
-    spread = np.array([1.0, 1.0, 2.0])
-    d2 = np.array([4.0, 0.25, np.mean(np.arange(5.0) ** 2)])  # mean square distance over the percentiles
-    np.testing.assert_allclose(evidence_strength(qs, qr, spread), np.clip(1 - spread / d2, 0, 1))
-    assert evidence_strength(qs, qr, spread)[1] == 0.0          # within one person's distance: nothing mapped
-    assert evidence_strength(qs, qs, spread).tolist() == [0.0, 0.0, 0.0]  # the capture is the typical person
-    assert evidence_strength(qs, qr, None).tolist() == [1.0, 1.0, 1.0]    # no people to measure a spread on
+    r = distance_ratios(qs, qr, np.array([1.0, 1.0, 2.0]))
+    # d² / s², d² over the percentiles
+    np.testing.assert_allclose(r, [4.0, 0.25, np.mean(np.arange(5.0) ** 2) / 2.0])
+    assert np.all(np.isinf(distance_ratios(qs, qr, None)))  # no people to measure a spread on: map in full
+    assert evidence_strength(distance_ratios(qs, qr, None)).tolist() == [1.0, 1.0, 1.0]
+    # each class channel: the larger of its own share 1 − 1/r and the capture's 1 − (p − 2)/Σr
+    grid = np.array([[0.5, 0.6, 2.0], [0.2, 1.5, 0.4], [0.3, 0.7, 0.6], [0.4, 0.5, 0.3]])  # mostly within
+    own, joint = 1 - 1 / grid, 1 - (grid.size - 2) / grid.sum()
+    np.testing.assert_allclose(evidence_strength(grid), np.clip(np.maximum(own, joint), 0, 1))
+    k = evidence_strength(grid)
+    assert joint < 0 and k[0, 2] == 0.5 and k[1, 1] == pytest.approx(1 / 3) and k[2, 0] == 0.0
+    far = np.full((4, 3), 20.0)  # far off in every channel: the generator, not the person
+    far[0, 0] = 0.5              # ... so one close channel is mapped by the capture's share too
+    k = evidence_strength(far)
+    assert k[0, 0] == pytest.approx(1 - 10 / far.sum()) and k[0, 0] > 0.95
+
+
+CLASS_MEANS = {"walking": 0.0, "standing": 6.0, "running": -6.0}
+
+
+def _person(rng, offset: float, subject: str):
+    """One person doing the three classes of :data:`CLASS_MEANS` for 20 s each, ``offset`` from the means."""
+    data = np.vstack([m + offset + 0.5 * rng.standard_normal((1000, 3)) for m in CLASS_MEANS.values()])
+    return rec(data, labels=[(20 * i, 20 * (i + 1), c) for i, c in enumerate(CLASS_MEANS)], subject=subject)
 
 
 def _population(rng, shift: float, n: int = 8, sd_between: float = 1.0):
-    """``n`` synthetic people whose medians are spread by ``sd_between`` about 0 (each 0.5 wide within), and
-    a capture whose person sits ``shift`` from 0 with the same spread within."""
+    """``n`` synthetic people whose medians are spread by ``sd_between`` about the class means, and a capture
+    whose person sits ``shift`` from them."""
     offsets = sd_between * np.linspace(-1.5, 1.5, n)
-    people = [rec(off + 0.5 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject=f"s{i}")
-              for i, off in enumerate(offsets)]
-    return people, rec(shift + 0.5 * rng.standard_normal((3000, 3)), labels=[(0, 60, "walking")], subject="P")
+    return [_person(rng, off, f"s{i}") for i, off in enumerate(offsets)], _person(rng, shift, "P")
 
 
 def test_evidence_keeps_people_a_capture_within_their_spread_could_be_one_of():
@@ -345,18 +361,21 @@ def test_evidence_keeps_people_a_capture_within_their_spread_could_be_one_of():
     rng = np.random.default_rng(10)
     people, near = _population(rng, 0.6)
     qm = QuantileMap.fit(people, [near], "per-class", keep_wear=False)
-    assert qm.strength == "evidence" and max(qm.strengths()["walking"].values()) == 0.0
+    assert qm.strength == "evidence"
+    assert max(v for chm in qm.strengths().values() for v in chm.values()) == 0.0
     for p in people:
         np.testing.assert_allclose(qm.apply(p).data, p.data)
     full = QuantileMap.fit(people, [near], "per-class", keep_wear=False, strength="full")
-    med = np.array([np.median(full.apply(p).data[:, 0]) for p in people])
+    walk = [full.apply(p) for p in people]
+    med = np.array([np.median(w.data[w.label_array() == "walking", 0]) for w in walk])
     assert med.mean() == pytest.approx(0.6, abs=0.05)  # the full map moves everyone onto the one person
     _, far = _population(rng, 12.0)
     qm = QuantileMap.fit(people, [far], "per-class", keep_wear=False)
-    k = np.array(list(qm.strengths()["walking"].values()))
-    # d² ≈ 12² + ..., s² ≈ the people's mean square offset (≈ 1.1): 1 − s²/d² ≈ 0.99
+    k = np.array([v for chm in qm.strengths().values() for v in chm.values()])
+    # r = d²/s² ≈ 12² / 1.1 per class channel: 1 − 1/r ≈ 0.99
     assert np.all(k > 0.98)
-    med = np.array([np.median(qm.apply(p).data[:, 0]) for p in people])
+    walk = [qm.apply(p) for p in people]
+    med = np.array([np.median(w.data[w.label_array() == "walking", 0]) for w in walk])
     assert med.mean() == pytest.approx(12.0, abs=0.2)
     np.testing.assert_allclose(med - med.mean(), np.linspace(-1.5, 1.5, 8), atol=0.1)  # offsets kept
 
@@ -365,8 +384,8 @@ def test_map_strength_round_trips_and_old_files_apply_in_full(tmp_path):
     rng = np.random.default_rng(11)
     people, capture = _population(rng, 2.0)
     qm = QuantileMap.fit(people, [capture], "per-class", keep_wear=False)
-    k = qm.strengths()["walking"]
-    assert all(0.0 < v < 1.0 for v in k.values())  # part of the way: d² ≈ 4.3, s² ≈ 1.1
+    k = [v for chm in qm.strengths().values() for v in chm.values()]
+    assert all(0.0 < v < 1.0 for v in k)  # part of the way: r ≈ 4 / 1.1
     back = QuantileMap.load(qm.save(tmp_path / "m.json"))
     assert back.strength == "evidence" and back.strengths() == qm.strengths()
     np.testing.assert_array_equal(back.apply(people[0]).data, qm.apply(people[0]).data)

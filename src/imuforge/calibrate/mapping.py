@@ -22,11 +22,12 @@ Beyond the outermost percentiles the map continues with the slope of its outer 1
 
 How much of a map is applied (``strength``): a capture is one person, and part of how it differs from
 the typical synthetic person is that person's own way of moving, which a map would teach the model as
-the class. ``evidence`` (the default) applies, per class and channel, the positive-part James–Stein share
-``1 − s² / d²`` of the map — ``d²`` the capture's mean square distance from the typical synthetic person
-over the percentiles, ``s²`` a synthetic person's — so a capture that lies within the people's spread
-leaves them as they are, and one far outside it (the generator's difference from the real device and
-people) is mapped in full; ``full`` always maps in full (IMUGPT's).
+the class. ``evidence`` (the default) applies, per class and channel, a positive-part James–Stein share of
+the map: with ``r = d² / s²`` — ``d²`` the capture's mean square distance from the typical synthetic person
+over the percentiles, ``s²`` a synthetic person's — the larger of the channel's own ``1 − 1 / r`` and the
+whole capture's ``1 − (p − 2) / Σ r`` over its ``p`` class channels (:func:`evidence_strength`). A capture
+that lies within the people's spread leaves them as they are; one far outside it (the generator's
+difference from the real device and people) is mapped in full; ``full`` always maps in full (IMUGPT's).
 
 What it cannot fix (see docs/CALIBRATION.md): it is a per-sample, per-channel monotone map, so
 it changes neither the temporal structure (spectrum, cadence, the shape of a stride) nor the
@@ -66,9 +67,8 @@ DEFAULT_SOURCE = "people"
 #: beyond how far one synthetic person is from the typical one
 STRENGTHS = ("full", "evidence")
 #: the strength unless told: with the generator's own people standing in for the real ones (the
-#: capture one of them, the others tested), ``full`` maps cost a wrist model 0.2–0.25 macro-F1 that
-#: ``evidence`` keeps; on the real sets, whose captures lie far outside the people's spread in most
-#: channels, the two score alike (docs/CALIBRATION.md §5)
+#: capture one of them, the others tested; benchmarks/bench_synthetic_loop.py) ``full`` maps cost a wrist
+#: model much of what it scores uncalibrated, and ``evidence`` keeps it (docs/CALIBRATION.md §5)
 DEFAULT_STRENGTH = "evidence"
 
 
@@ -181,17 +181,34 @@ def _person_spread(X: np.ndarray, which: np.ndarray, pct: np.ndarray, qs: np.nda
     return np.mean(d2, axis=0)
 
 
-def evidence_strength(qs: np.ndarray, qr: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
-    """Per channel, how much of the map from the typical synthetic person ``qs`` to the capture ``qr`` to
-    apply (0 … 1): the positive-part James–Stein factor ``1 − s² / d²``, with ``d²`` the capture's mean
-    square distance from the typical person and ``s²`` a synthetic person's (:func:`_person_spread`).
-    A capture no farther from the typical synthetic person than one synthetic person is from it says
-    nothing the people do not already cover (its person could be any of them); the farther beyond, the
-    more of the difference is the generator's and is mapped. 1 everywhere without a spread."""
-    if spread is None:
-        return np.ones(qs.shape[1])
+def distance_ratios(qs: np.ndarray, qr: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
+    """Per channel, ``d² / s²``: the capture's mean square distance ``d²`` (over the percentiles) from the
+    typical synthetic person ``qs``, in units of a synthetic person's, ``s²`` (:func:`_person_spread`).
+    About 1 or less when the capture's person could be one of the synthetic people; ``inf`` without a
+    spread (fewer than two people to measure it on)."""
     d2 = np.mean((qr - qs) ** 2, axis=0)
-    return np.clip(1.0 - np.divide(spread, d2, out=np.full_like(d2, np.inf), where=d2 > 0), 0.0, 1.0)
+    if spread is None:
+        return np.full(d2.shape, np.inf)
+    return np.divide(d2, spread, out=np.where(d2 > 0, np.inf, 0.0), where=spread > 0)
+
+
+def evidence_strength(ratios: np.ndarray) -> np.ndarray:
+    """How much of each map to apply (0 … 1) from the :func:`distance_ratios` ``r`` of every class channel
+    of one capture (any shape): the larger of two James–Stein shares, each positive-part — the channel's own,
+    ``1 − 1 / r``, and the capture's as a whole, ``1 − (p − 2) / Σ r`` over its ``p`` class channels (p ≥ 3;
+    the estimator of a mean from p noisy coordinates, James & Stein 1961).
+
+    A channel whose capture lies no farther from the typical synthetic person than one synthetic person
+    does says nothing the people do not already cover (its person could be any of them), unless the
+    capture as a whole lies far off: then the generator, not the person, is the likelier reason for every
+    difference, and each channel is mapped by at least that share. One channel's distance is one noisy
+    draw; the pooled share is the steadier one where the difference is everywhere."""
+    r = np.asarray(ratios, dtype=float)
+    with np.errstate(divide="ignore"):
+        own = 1.0 - 1.0 / r
+        p, total = r.size, float(np.sum(r))
+        joint = 1.0 - (p - 2) / total if p >= 3 and total > 0 else 0.0
+    return np.clip(np.maximum(own, joint), 0.0, 1.0)
 
 
 def _class_groups(mode: str, Ls: np.ndarray, Lr: np.ndarray, min_samples: int
@@ -371,18 +388,22 @@ class QuantileMap:
         Xs, Ls, which = _values(synthetic, channels, mode, nominal=keep_wear)
         Xr, Lr, _ = _values(real, channels, mode)
         groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
-        maps, samples = {}, {}
+        fitted, samples = {}, {}
         for c, (ms, mr) in groups.items():
             qs, center, people = _source_quantiles(Xs[ms], which[ms], pct, source, min_samples)
             if source == "people" and center is None:
                 notes.append(f"class {c!r}: the typical synthetic person needs two or more recordings of "
                              f"{min_samples}+ samples; fewer here, so its map starts from the pooled samples")
             qr = np.percentile(Xr[mr], pct, axis=0)
-            k = (evidence_strength(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
-                 if strength == "evidence" else np.ones(len(channels)))
-            maps[c] = {ch: ChannelMap(qs[:, i], qr[:, i], None if center is None else float(center[i]),
-                                      float(k[i])) for i, ch in enumerate(channels)}
+            ratios = distance_ratios(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
+            fitted[c] = (qs, qr, center, ratios)
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
+        # how much of each map: one decision over every class channel of the capture (evidence_strength)
+        k = (evidence_strength(np.array([f[3] for f in fitted.values()])) if strength == "evidence"
+             else np.ones((len(fitted), len(channels))))
+        maps = {c: {ch: ChannelMap(qs[:, i], qr[:, i], None if center is None else float(center[i]),
+                                   float(kc[i])) for i, ch in enumerate(channels)}
+                for (c, (qs, qr, center, _)), kc in zip(fitted.items(), k)}
         if keep_wear and mode != "magnitude" and any(person_turn(r) is not None for r in synthetic):
             notes.append("maps fitted and applied on each synthetic person's readings turned back to the "
                          "typical wearer's wear; each person's own turn is put back after mapping")
