@@ -336,6 +336,10 @@ def test_evidence_strength_is_the_larger_positive_part_james_stein_share():
     far[0, 0] = 0.5              # ... so one close channel is mapped by the capture's share too
     k = evidence_strength(far)
     assert k[0, 0] == pytest.approx(1 - 10 / far.sum()) and k[0, 0] > 0.95
+    # a class whose people are too few to measure a spread is mapped in full, and does not decide the others
+    grid[3] = np.inf
+    k = evidence_strength(grid)
+    assert np.all(k[3] == 1.0) and k[2, 0] == 0.0 and k[0, 2] == 0.5
 
 
 CLASS_MEANS = {"walking": 0.0, "standing": 6.0, "running": -6.0}

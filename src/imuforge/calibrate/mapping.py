@@ -205,8 +205,9 @@ def evidence_strength(ratios: np.ndarray) -> np.ndarray:
     draw; the pooled share is the steadier one where the difference is everywhere."""
     r = np.asarray(ratios, dtype=float)
     with np.errstate(divide="ignore"):
-        own = 1.0 - 1.0 / r
-        p, total = r.size, float(np.sum(r))
+        own = 1.0 - 1.0 / r  # inf (no spread to measure on): 1
+        measured = r[np.isfinite(r)]  # a class without a spread says nothing of the others
+        p, total = measured.size, float(np.sum(measured))
         joint = 1.0 - (p - 2) / total if p >= 3 and total > 0 else 0.0
     return np.clip(np.maximum(own, joint), 0.0, 1.0)
 

@@ -452,10 +452,12 @@ class MapStep:
         k = np.array([v for chm in self.strengths.values() for v in chm.values()], dtype=float)
         if self.strength == "full" or k.size == 0:
             return "every map applied in full"
+        part = k[(k > 0.01) & (k < 0.99)]
         full, none = int(np.sum(k >= 0.99)), int(np.sum(k <= 0.01))
-        return (f"{full} of {k.size} class channels mapped in full, {k.size - full - none} in part (mean "
-                f"{k.mean():.2f}), {none} left as the synthetic people have them (the capture lies within "
-                "their spread there)")
+        return (f"{full} of {k.size} class channels mapped in full, {part.size} in part"
+                + (f" (by {part.mean():.2f} on average)" if part.size else "")
+                + f", {none} left as the synthetic people have them (the capture lies within their spread "
+                  "there)")
 
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "mode": self.mode, "classes": list(self.classes), "applies_to": self.applies_to,
