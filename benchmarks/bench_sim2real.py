@@ -186,14 +186,16 @@ def restrict(recs, classes):
 
 
 def synthetic(path: Path, rs, classes, proto: Protocol, seed: int = 0, wear: str = "default",
-              params: dict[str, dict] | None = None) -> Path:
+              params: dict[str, dict] | None = None, seconds: dict[str, float] | None = None) -> Path:
     """``syn_people`` synthetic people doing every class on the set's device and placement, each one
     body wearing the device their own way in all activities (``wear``: as ``imuforge motion
-    --wear-variation``; ``params``: activity parameters per class, as ``imuforge motion --param``) — made
-    by the generation call ``imuforge motion``/``generate`` use."""
+    --wear-variation``; ``params``: activity parameters per class, as ``imuforge motion --param``;
+    ``seconds``: per class, instead of the protocol's ``syn_seconds``) — made by the generation call
+    ``imuforge motion``/``generate`` use."""
     from imuforge.synth import activity_spec, generate_recordings, plan_takes
 
-    sources = [replace(activity_spec(c, proto.syn_seconds), params=dict((params or {}).get(c, {}))) for c in classes]
+    sources = [replace(activity_spec(c, (seconds or {}).get(c, proto.syn_seconds)),
+                       params=dict((params or {}).get(c, {}))) for c in classes]
     takes = plan_takes(len(sources), proto.syn_people, [rs.profile], [rs.placement])
     recs = [rec for _, _, rec in generate_recordings(sources, takes, seed=seed, fps=100.0, wear=wear)]
     return write_dataset(path, recs, {"generator": f"imuforge.synth → {rs.profile} at {rs.placement}"})
@@ -445,7 +447,8 @@ def realism(name: str, work: Path, wear: str = "default") -> dict:
     if len(classes) < 1:
         return {"set": name, "skipped": "no activity of the motion library"}
     real = restrict(rs.recordings, classes)
-    syn = list(read_dataset(synthetic(work / "syn", rs, classes, PROTOCOLS[name], wear=wear)).recordings())
+    syn = list(read_dataset(synthetic(work / "syn", rs, classes, PROTOCOLS[name], wear=wear,
+                                      seconds=still_seconds(real, classes))).recordings())
     from imuforge.calibrate.gravity import remove_gravity
     from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 
@@ -465,6 +468,22 @@ def realism(name: str, work: Path, wear: str = "default") -> dict:
     if matched:
         doc["matched"] = matched
     return doc
+
+
+#: the longest synthetic stretch of a still activity the realism comparison makes (s)
+STILL_SECONDS_MAX = 180.0
+
+
+def still_seconds(real, classes) -> dict[str, float]:
+    """Per still class (``realism.STILL``), the median length of its real stretches (at most
+    :data:`STILL_SECONDS_MAX`): the synthetic people stand and sit as long as the real ones did. Each
+    statistic is a median over stretches, and a still activity moves in bursts (a weight shift, a turn, a
+    crossed leg every ten seconds or more): a stretch's 95th-percentile rate depends on how many bursts it
+    holds, so 30-s synthetic stretches against real ones of minutes compared the length, not the motion."""
+    from imuforge.calibrate.realism import STILL
+
+    lengths = {c: [s.end_s - s.start_s for r in real for s in r.labels if s.label == c] for c in classes}
+    return {c: float(min(np.median(v), STILL_SECONDS_MAX)) for c, v in lengths.items() if c in STILL and v}
 
 
 def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: float, wear: str,

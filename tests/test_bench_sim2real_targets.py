@@ -112,3 +112,18 @@ def test_a_run_of_another_figure_is_not_called_worse():
     assert S.worse_rows(res) == []
     res["previous"]["figure"] = "recall"
     assert S.worse_rows(res) == ["(b) aug. 0.990 → 0.900 (-0.090)"]
+
+
+def test_the_realism_comparison_gives_still_activities_the_real_stretches_median_length():
+    from types import SimpleNamespace
+
+    from imuforge.recording import LabelSegment
+
+    def rec(*spans):
+        return SimpleNamespace(labels=[LabelSegment(a, b, label) for label, a, b in spans])
+
+    real = [rec(("standing", 0.0, 240.0), ("walking", 240.0, 300.0)), rec(("standing", 0.0, 50.0)),
+            rec(("standing", 0.0, 100.0), ("sitting", 100.0, 1000.0))]
+    got = S.still_seconds(real, ["standing", "sitting", "walking", "lying"])
+    # standing: median of 240, 50, 100; sitting capped; gaits keep the protocol's length; no lying stretch
+    assert got == {"standing": 100.0, "sitting": S.STILL_SECONDS_MAX}
