@@ -232,6 +232,26 @@ TURN_DEG, TURN_STEP_DEG, TURN_SWING_S = (30.0, 150.0), 50.0, (0.45, 0.7)
 CROSS_HOLD_S, CROSS_LIFT_DEG, CROSS_ADD_DEG = (10.0, 60.0), (14.0, 24.0), (14.0, 24.0)
 
 
+def _shuffle(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarray, t0: float, side: int,
+             amp: float) -> float:
+    """One to three shuffling steps in place from ``t0`` (s), 1.1 s apart, the first by leg ``side``: each foot
+    is unloaded, lifted (hip +8…20°, knee +15…35°, × ``amp``) and set down where it was. Returns when the
+    last step's slot ends."""
+    fps = 1.0 / (t[1] - t[0])
+    steps = min(1 + int(rng.poisson(0.7)), 3)
+    for k in range(steps):
+        up, down = float(rng.uniform(0.25, 0.45)), float(rng.uniform(0.25, 0.45))
+        t_k = t0 + k * 1.1
+        i0, i1 = int(t_k * fps), min(int((t_k + up + down + 0.2) * fps) + 2, len(t))
+        top = float(rng.uniform(0.0, 0.15))
+        env = _envelope(t[i0:i1], t_k, up, top, down)
+        leg = ("L", "R")[(side + k) % 2]
+        out[f"hip_flex_{leg}"][i0:i1] += amp * rng.uniform(8, 20) * env
+        out[f"knee_flex_{leg}"][i0:i1] += amp * rng.uniform(15, 35) * env
+        _unload(load, (side + k) % 2, t, t_k, t_k + up + top + down)
+    return t0 + steps * 1.1
+
+
 def _step_turn(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarray, t0: float,
                side: int) -> float:
     """Turn the whole body on the spot from ``t0`` (s) in 2–4 steps, the first by leg ``side``; each step
@@ -323,18 +343,7 @@ def leg_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *,
         rise, fall = float(rng.uniform(0.6, 1.4)), float(rng.uniform(0.6, 1.4))
         hold = float(rng.uniform(*{"shift": (2.0, 12.0), "turn": (1.0, 5.0), "bounce": (3.0, 15.0)}.get(kind, (5.0, 30.0))))
         if kind == "shuffle":
-            steps = 1 + int(rng.poisson(0.7))
-            for k in range(min(steps, 3)):
-                up, down = float(rng.uniform(0.25, 0.45)), float(rng.uniform(0.25, 0.45))
-                t0 = tt + k * 1.1
-                i0, i1 = int(t0 * fps), min(int((t0 + up + down + 0.2) * fps) + 2, n)
-                top = float(rng.uniform(0.0, 0.15))
-                env = _envelope(t[i0:i1], t0, up, top, down)
-                leg = ("L", "R")[(side + k) % 2]
-                out[f"hip_flex_{leg}"][i0:i1] += amp * rng.uniform(8, 20) * env
-                out[f"knee_flex_{leg}"][i0:i1] += amp * rng.uniform(15, 35) * env
-                _unload(load, (side + k) % 2, t, t0, t0 + up + top + down)
-            tt += min(steps, 3) * 1.1 + UNLOAD_S
+            tt = _shuffle(out, load, rng, t, tt, side, amp) + UNLOAD_S
         elif kind == "step_turn":
             tt = _step_turn(out, load, rng, t, tt, side)
         elif kind == "cross":
