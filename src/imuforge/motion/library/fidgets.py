@@ -234,9 +234,9 @@ CROSS_HOLD_S, CROSS_LIFT_DEG, CROSS_ADD_DEG = (10.0, 60.0), (14.0, 24.0), (14.0,
 
 def _shuffle(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarray, t0: float, side: int,
              amp: float) -> float:
-    """One to three shuffling steps in place from ``t0`` (s), 1.1 s apart, the first by leg ``side``: each foot
-    is unloaded, lifted (hip +8…20°, knee +15…35°, × ``amp``) and set down where it was. Returns when the
-    last step's slot ends."""
+    """One to three shuffling steps in place from ``t0`` (s), 1.1 s apart, the first by leg ``side``: each
+    foot is unloaded, lifted (hip +8…20°, knee +15…35°, × ``amp``) and set down where it was. Returns when
+    the last step's slot ends."""
     fps = 1.0 / (t[1] - t[0])
     steps = min(1 + int(rng.poisson(0.7)), 3)
     for k in range(steps):
