@@ -23,9 +23,20 @@ from imuforge.motion.library._core import (
     smooth_noise, smooth_root_keep_feet,
 )
 
+from imuforge.motion.library.static import standing_pose
+
 #: ankle-trajectory low-pass (Hz) of the hopping activities (touch-down over ≈ 30 ms)
 FOOT_HZ = 9.0
-from imuforge.motion.library.static import standing_pose
+#: … of the countermovement jumps, whose landings come from 0.15–0.35 m: the ankle comes to rest over
+#: ≈ 45 ms (forefoot, then heel). At 9 Hz the knee joint, between the stopped ankle and the falling hip,
+#: reached 22–27 g (99.9th percentile; 11–14 g now, the ankle 4–5 g), above the 16 g a limb joint is allowed
+JUMP_FOOT_HZ = 6.0
+#: the legs' re-solve keeps the knee from locking straight (``smooth_root_keep_feet``'s ``soft_knee_deg``:
+#: the knee eases into ≥ 2° from 10°, the pelvis lowered where a leg would need < 4°), as the gaits had it
+#: while they re-solved their legs. Without it the hard clip at full reach moved a knee joint by up to
+#: 25 mm in one frame at take-off and landing: 26–41 g at the knee joint (99.9th percentile, jumping and
+#: jumping jacks), which :func:`imuforge.motion.plausibility.check_plausibility` rejects
+SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
 
 
 def _n(duration_s, fps):
@@ -100,7 +111,8 @@ def _hop_track(person: Person, n: int, fps: float, rng, pose: dict, stance: np.n
     P, G = rel_fk(local, person)
     w = np.stack([stance, stance], 1).astype(float)
     root = anchored_root(foot_contact_points(P, G, person, fps), w, fps)
-    local, root = smooth_root_keep_feet(local, root, person, fps, root_hz, 2.0, foot_hz=foot_hz)
+    local, root = smooth_root_keep_feet(local, root, person, fps, root_hz, 2.0, foot_hz=foot_hz,
+                                        soft_knee_deg=SOFT_KNEE_DEG, pole=True)
     return Track(local, root, w, label, meta)
 
 
@@ -112,13 +124,16 @@ def jumping(person: Person, duration_s: float, fps: float, rng: np.random.Genera
     h = float(np.clip(rng.uniform(0.15, 0.35) * intensity, 0.05, 0.6))
     t_flight = 2 * np.sqrt(2 * h / GRAVITY)
     period = float(rng.uniform(1.8, 3.0)) / intensity ** 0.3
-    period = max(period, t_flight + 1.2)
-    ph = np.mod(t / period + rng.uniform(0, 1), 1.0) * period  # seconds into the cycle
     # cycle: stand 0 → countermovement (0.45 s) → push-off (0.25 s) → flight → landing absorb (0.35 s) → stand
     t1, t2 = 0.2, 0.65
     t3 = t2 + 0.25
     t4 = t3 + t_flight
     t5 = t4 + 0.35
+    # the cycle holds every key frame, the arms' last (t5 + 0.25 s) with 0.1 s to spare: a shorter period
+    # (it was t_flight + 1.2 s at least) put key frames past its end, out of order, and the legs and arms
+    # jumped within a frame at the wrap (up to 54 g at a wrist joint)
+    period = max(period, t5 + 0.35)
+    ph = np.mod(t / period + rng.uniform(0, 1), 1.0) * period  # seconds into the cycle
     kt = [0.0, t1, t2, t3, t4, t5, period]
     knee = keyframes(ph, kt, [3, 3, 70, 5, 10, 45, 3])
     hip = keyframes(ph, kt, [0, 0, 65, 0, 10, 35, 0])
@@ -139,7 +154,7 @@ def jumping(person: Person, duration_s: float, fps: float, rng: np.random.Genera
     stance = ~((ph > t3) & (ph < t4))
     return _hop_track(person, n, fps, rng, pose, stance, "jumping", {"jump_height_m": round(h, 3),
                                                                      "period_s": round(period, 3)},
-                      root_hz=3.0)
+                      root_hz=3.0, foot_hz=JUMP_FOOT_HZ)
 
 
 def _hops(t: np.ndarray, f_hop: float, flight: float, phase0: float):
