@@ -42,7 +42,8 @@ SEEDS = (1, 2, 3)
 
 
 def joint_force_g(m) -> np.ndarray:
-    """99.9th percentile of each joint's |p̈ − g| (g, (22,)) from its positions (central second differences)."""
+    """99.9th percentile of each joint's |p̈ − g| (g, (22,)) from its positions (central second
+    differences)."""
     P = m.positions
     acc = (P[2:] - 2 * P[1:-1] + P[:-2]) * m.fps ** 2
     acc[..., 1] += G
@@ -94,8 +95,8 @@ def test_jump_landings_are_still_vigorous():
 
 
 #: trunk joints (the rest are limb joints): bounded as the lower back, the limbs as the ankle and wrists
-TRUNK_JOINTS = ("pelvis", "left_hip", "right_hip", "spine1", "spine2", "spine3", "neck", "head", "left_collar",
-                "right_collar")
+TRUNK_JOINTS = ("pelvis", "left_hip", "right_hip", "spine1", "spine2", "spine3", "neck", "head",
+                "left_collar", "right_collar")
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVITIES))
