@@ -961,8 +961,8 @@ def smooth_root_keep_feet(local: np.ndarray, root: np.ndarray, person: Person, f
                           cutoff_hz: float, horizontal_hz: float | None = None,
                           vertical_order: int | None = None,
                           foot_hz: float | None = None,
-                          soft_knee_deg: tuple[float, float, float] | None = None,
-                          pole: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                          soft_knee_deg: tuple[float, float, float] | None = None
+                          ) -> tuple[np.ndarray, np.ndarray]:
     """Low-pass the root trajectory and re-solve both legs so the feet keep their world poses.
 
     The foot-anchored root follows the instantaneous contact model and carries unphysical
@@ -992,10 +992,6 @@ def smooth_root_keep_feet(local: np.ndarray, root: np.ndarray, person: Person, f
     the length at ``k_on`` and approaches, never reaches, the length at ``k_min``, so the knee
     decelerates smoothly into its most extended pose. The ankle misses its target only inside the
     saturation, by < d(0°) − d(k_min) ≈ 0.2 mm at 2°, mostly along the leg.
-    ``pole``: after the swing, the leg is turned about the hip → ankle line so that the knee lies in the
-    plane of that line and the knee's place before the re-solve (a two-bone IK's pole-vector constraint):
-    the shortest-arc swing alone turns the thigh about an axis out of the knee's plane whenever the knee's
-    flexion changes much, and the knee swung 5–6 cm sideways and back within 0.1 s at a jump's landing.
     Returns (local, root).
     """
     from scipy.ndimage import gaussian_filter1d
@@ -1067,13 +1063,6 @@ def smooth_root_keep_feet(local: np.ndarray, root: np.ndarray, person: Person, f
         v = off[k] + Q.qrot(q_knee, np.broadcast_to(off[a], (len(knee), 3)))  # ankle in the thigh frame
         swing = Q.shortest_arc(Q.qrot(G[:, h], v), target)
         g_thigh = Q.qmul(swing, G[:, h])
-        if pole:  # turn the leg about the hip → ankle line until the knee is back in its own plane
-            u = target / np.linalg.norm(target, axis=1, keepdims=True)
-            was, now = P[:, k] - P[:, h], Q.qrot(g_thigh, np.broadcast_to(off[k], (len(knee), 3)))
-            was = was - np.sum(was * u, axis=1, keepdims=True) * u
-            now = now - np.sum(now * u, axis=1, keepdims=True) * u
-            turn = np.arctan2(np.sum(u * np.cross(now, was), axis=1), np.sum(now * was, axis=1))
-            g_thigh = Q.qmul(Q.axis_angle(u, turn), g_thigh)
         g_shank = Q.qmul(g_thigh, q_knee)
         local[:, h] = Q.qmul(Q.qconj(G[:, 0]), g_thigh)
         local[:, k] = q_knee

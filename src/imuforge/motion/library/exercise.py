@@ -34,8 +34,8 @@ JUMP_FOOT_HZ = 6.0
 #: the legs' re-solve keeps the knee from locking straight (``smooth_root_keep_feet``'s ``soft_knee_deg``:
 #: the knee eases into ≥ 2° from 10°, the pelvis lowered where a leg would need < 4°), as the gaits had it
 #: while they re-solved their legs. Without it the hard clip at full reach moved a knee joint by up to
-#: 25 mm in one frame at take-off and landing: 26–41 g at the knee joint (99.9th percentile, jumping and
-#: jumping jacks), which :func:`imuforge.motion.plausibility.check_plausibility` rejects
+#: 25 mm in one frame at take-off and landing: 26–29 g at the knee joint of jumping jacks (99.9th
+#: percentile; tests/motion/test_plausibility.py bounds every joint)
 SOFT_KNEE_DEG = (2.0, 10.0, 4.0)
 
 
@@ -112,7 +112,7 @@ def _hop_track(person: Person, n: int, fps: float, rng, pose: dict, stance: np.n
     w = np.stack([stance, stance], 1).astype(float)
     root = anchored_root(foot_contact_points(P, G, person, fps), w, fps)
     local, root = smooth_root_keep_feet(local, root, person, fps, root_hz, 2.0, foot_hz=foot_hz,
-                                        soft_knee_deg=SOFT_KNEE_DEG, pole=True)
+                                        soft_knee_deg=SOFT_KNEE_DEG)
     return Track(local, root, w, label, meta)
 
 
