@@ -85,7 +85,7 @@ def test_generate_until_n_accepted(model):
     assert len(acc) == 3 and all(a.motion is not None and a.report.accepted for a in acc)
     assert all(a.motion.labels[0].label == "standing" for a in acc)
     # impossible bounds: every sample is rejected, each with its reason, and the attempts are bounded
-    strict = PlausibilityLimits(max_foot_slide_m=-1.0)
+    strict = PlausibilityLimits(max_foot_slide_m=0.0)
     acc, rej = generate_accepted(model, ["a person stands still"], 2, seed=2, limits=strict, max_attempts=5)
     assert acc == [] and len(rej) == 5
     assert all(a.report.reasons[0].startswith("foot sliding") for a in rej)

@@ -26,6 +26,14 @@ def add_label_options(p, help_text: str) -> None:
                    help="accept a --label outside the canonical vocabulary (a new activity)")
 
 
+def add_implausible_option(p) -> None:
+    """``--allow-implausible``: keep an imported motion that fails the plausibility check (the report is
+    still recorded in its provenance)."""
+    p.add_argument("--allow-implausible", action="store_true",
+                   help="keep an imported motion (.npy, .bvh) a body could not perform (foot sliding, ground "
+                   "penetration, jerk, joint range, peak specific force; docs/MOTION.md); refused by default")
+
+
 def label_from_args(args, option: str = "--label") -> str | None:
     """The canonical form of ``args.label`` (None when not given)."""
     from imuforge.labels import canonical_label

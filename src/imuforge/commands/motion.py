@@ -10,6 +10,7 @@ from pathlib import Path
 from imuforge._folders import check_new_folder, check_replaceable, staged_folder
 from imuforge.commands._options import (
     add_device_overrides,
+    add_implausible_option,
     add_label_options,
     label_from_args,
     load_profile_from_args,
@@ -62,6 +63,7 @@ def register(sub) -> None:
                    help="import a HumanML3D .npy (T, 22, 3) or a .bvh file, or make --n people do an "
                    "activity described by key frames (.toml; examples/activities/, docs/MOTION.md)")
     add_label_options(p, "activity label for --from")
+    add_implausible_option(p)
     p.add_argument("--backend", default="library", choices=("library", "t2m-gpt"),
                    help="text → motion by the procedural library (default) or the T2M-GPT model (needs --weights)")
     p.add_argument("--weights", type=Path, help="folder of the T2M-GPT checkpoints (docs/MOTION.md)")
@@ -224,7 +226,8 @@ def _make_motions(args, items: list | None) -> list:
         if args.source.is_dir():  # the command takes one more kind than the library's motion files: .toml
             raise ValidationError(f"--from {args.source} is a folder", allowed="a motion file: .motion.npz "
                                   "(imuforge), .npy (HumanML3D positions), .bvh, or key frames (.toml)")
-        m = load_motion_file(args.source, label=label_from_args(args))
+        m = load_motion_file(args.source, label=label_from_args(args),
+                             allow_implausible=args.allow_implausible)
         name = args.source.name.split(".")[0]
         return [(name, m, name)]
     if items is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from imuforge.commands._options import add_device_overrides, load_profile_from_args
+from imuforge.commands._options import add_device_overrides, add_implausible_option, load_profile_from_args
 
 
 def add_profile_options(p) -> None:
@@ -47,6 +47,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of every error term (default 0)")
     p.add_argument("--ideal", action="store_true", help="switch every error term off")
     add_wear_option(p)
+    add_implausible_option(p)
     p.add_argument("--out", required=True, type=Path, help="output .imu.parquet (or .csv)")
     p.add_argument("--plot", type=Path, help="PNG plot path (default: next to --out)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -67,7 +68,7 @@ def run(args) -> int:
         raise ValidationError(f"--plot {plot} is the --out recording",
                               allowed="another file name for the plot")
     wear = wear_from_args(args)
-    motion = load_motion_file(args.motion)
+    motion = load_motion_file(args.motion, allow_implausible=args.allow_implausible)
     prof = load_profile_from_args(args)
     rec = simulate(motion, prof, prof.default_placement, seed=args.seed, errors=not args.ideal, wear=wear)
     out = write_recording(rec, args.out, overwrite=args.overwrite)

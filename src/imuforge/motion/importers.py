@@ -370,9 +370,16 @@ def _units(P: np.ndarray, units: str, src: str) -> float:
     return BVH_UNITS[best]
 
 
-def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: float | None = None) -> Motion:
+def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: float | None = None,
+                     allow_implausible: bool = False) -> Motion:
     """Any motion file imuforge reads, chosen by its name: ``.motion.npz`` (imuforge), ``.npy``
-    (HumanML3D joint positions, (T, 22, 3)) or ``.bvh``. ``label`` labels an imported motion."""
+    (HumanML3D joint positions, (T, 22, 3)) or ``.bvh``. ``label`` labels an imported motion.
+
+    An imported motion (``.npy``, ``.bvh``) is judged by
+    :func:`~imuforge.motion.plausibility.check_plausibility` (report in ``meta["plausibility"]``) and
+    refused, naming every exceeded bound, unless ``allow_implausible``. A ``.motion.npz`` was judged
+    where it was made (an import, a text-to-motion sample) or comes from the procedural library, whose
+    activities the tests hold to the same bounds."""
     from imuforge.motion.motion import read_motion
 
     path = Path(path)
@@ -387,8 +394,22 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
             m.labels = (LabelSegment(0.0, m.duration_s, label),)
         return m
     if name.endswith(".npy"):
-        return load_humanml3d(path, label=label) if fps is None else load_humanml3d(path, fps, label=label)
+        m = load_humanml3d(path, label=label) if fps is None else load_humanml3d(path, fps, label=label)
+        return _judged(m, path, allow_implausible)
     if name.endswith(".bvh"):
-        return load_bvh(path, label=label)
+        return _judged(load_bvh(path, label=label), path, allow_implausible)
     raise ValidationError(f"unknown motion file type {path.suffix!r}", source=str(path),
                           allowed=".motion.npz (imuforge), .npy (HumanML3D positions), .bvh")
+
+
+def _judged(motion: Motion, path: Path, allow_implausible: bool) -> Motion:
+    """``motion`` with its plausibility report in its meta; refused if implausible and not allowed."""
+    from imuforge.motion.plausibility import check_plausibility
+
+    rep = check_plausibility(motion)
+    motion.meta["plausibility"] = rep.to_json() | {"allowed_anyway": bool(allow_implausible and rep.reasons)}
+    if rep.reasons and not allow_implausible:
+        raise ValidationError(f"not a motion a body can perform: {'; '.join(rep.reasons)}", source=str(path),
+                              allowed="motion within imuforge.motion.plausibility's bounds (docs/MOTION.md); "
+                                      "--allow-implausible keeps it")
+    return motion

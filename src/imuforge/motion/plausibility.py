@@ -1,0 +1,257 @@
+"""Physical plausibility of a Motion: the one check for motion from outside the procedural library.
+
+A motion a body cannot perform gives IMU signals no device will ever read: a foot that skates over
+the floor, a knee bent past its range, a wrist jolted at 40 g by a tracking glitch.
+:func:`check_plausibility` measures a motion and names every bound it exceeds. Motion files
+(:func:`imuforge.motion.importers.load_motion_file`: HumanML3D, BVH, ``.motion.npz``) are refused with
+the reasons unless the user keeps them on purpose (``--allow-implausible``); text-to-motion samples are
+dropped and sampled again (:mod:`imuforge.motion.t2m.quality`). The report goes to the motion's
+``meta["plausibility"]`` and from there to every Recording simulated from it (``provenance["motion"]``).
+The procedural library is held to the same bounds by its tests (tests/motion: every activity, every
+joint), not per motion.
+
+What is measured (:class:`PlausibilityLimits` holds the bounds, :class:`PlausibilityReport` the figures):
+
+* **foot sliding** — horizontal drift of a planted foot's rolling heel → ball contact point within any
+  :attr:`~PlausibilityLimits.slide_window_s` of one stance (the library's measure,
+  :func:`imuforge.motion.library.motion_foot_sliding`), stances found from the joints: a foot is
+  planted while its toe is within :attr:`~PlausibilityLimits.contact_height_m` of the floor and slower
+  than :attr:`~PlausibilityLimits.contact_speed_mps`; body height (for the foot points) from the leg
+  length (thigh + shank = 0.491 H, Winter 2009). The window keeps a minute of standing from summing
+  sub-millimetre drift into a "slide"; a walking stance (≈ 0.6–0.8 s) fits in it whole;
+* **ground penetration** — how far the lowest foot joint goes below the floor (y = 0), on level ground
+  only: where the feet's lowest points move between levels (stairs, a lift, a kerb) by more than
+  :attr:`~PlausibilityLimits.level_tolerance_m` the floor is not one plane and this is not measured;
+* **jerk** — 99th percentile of the joints' |d³p/dt³|, and the peak joint speed;
+  these four on the joints resampled to 20 fps (HumanML3D's rate, so a bound does not depend on the
+  motion's rate);
+* **joint range** — per joint the largest *swing* of its bone away from the rest pose's direction
+  relative to its parent (:func:`joint_swing_deg`; twist is left out: it is what a skeleton's inverse
+  kinematics makes least reliably) against the anatomical maxima of :data:`JOINT_SWING_MAX_DEG`;
+* **peak specific force by segment** — the 99.9th percentile of |p̈ − g| of each joint at the motion's own
+  rate, trunk joints against :attr:`~PlausibilityLimits.trunk_force_g`, limb joints against
+  :attr:`~PlausibilityLimits.limb_force_g` (tests/motion/test_plausibility.py's bounds: ≈ 3–6 g at the
+  trunk on landing from a jump, 5–15 g at the shank in running and landings, 16 g the full scale of
+  typical wearable IMUs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from types import MappingProxyType
+
+import numpy as np
+
+from imuforge.errors import ValidationError
+from imuforge.motion.motion import Motion
+from imuforge.motion.skeleton import HUMANML3D_22
+from imuforge.units import STANDARD_GRAVITY
+
+#: Rate (fps) the sliding, penetration and jerk figures are taken at (HumanML3D's).
+FPS = 20.0
+
+_L_HIP, _R_HIP, _L_KNEE, _R_KNEE, _L_ANK, _R_ANK, _L_TOE, _R_TOE = 1, 2, 4, 5, 7, 8, 10, 11
+
+#: The largest swing (deg) of each joint's bone from its rest direction relative to the parent segment
+#: (:func:`joint_swing_deg`; the rest pose is the skeleton's T-pose: legs straight down, arms out to the
+#: sides, feet forward). Anatomical maxima with a margin: knee flexion ≈ 140–160° passive; elbow ≈ 145–150°;
+#: hip flexion ≈ 120–140°, abduction ≈ 45°; ankle plantarflexion ≈ 50° and dorsiflexion ≈ 20–30°; the
+#: thoracolumbar spine ≈ 80–110° of flexion over its three segments; the cervical spine ≈ 45–80° (the
+#: American Academy of Orthopaedic Surgeons' ranges; Greene & Heckman 1994, *The Clinical Measurement of
+#: Joint Motion*). The library's largest over every activity (3 seeds): hip 131° (rising from a chair),
+#: elbow 143° (brushing teeth), knee 115° (cycling), ankle 42° (stairs down), neck 32°, a spine segment
+#: 14°. Not bounded: the shoulders (any swing from the T-pose is reachable), the wrists and toes (no child
+#: joint), the head.
+JOINT_SWING_MAX_DEG = MappingProxyType({
+    "left_hip": 140.0, "right_hip": 140.0, "left_knee": 165.0, "right_knee": 165.0,
+    "left_ankle": 75.0, "right_ankle": 75.0, "left_elbow": 165.0, "right_elbow": 165.0,
+    "spine1": 70.0, "spine2": 70.0, "spine3": 70.0, "neck": 90.0,
+    "left_collar": 50.0, "right_collar": 50.0,
+})
+#: Joints whose specific force is bounded as the trunk's (the others are limb joints).
+TRUNK_JOINTS = frozenset({"pelvis", "left_hip", "right_hip", "spine1", "spine2", "spine3", "neck", "head",
+                          "left_collar", "right_collar"})
+
+
+@dataclass(frozen=True)
+class PlausibilityLimits:
+    """Rejection bounds. Sliding, penetration, jerk and speed sit above every activity of the procedural
+    library at 20 fps (2 seeds each, tests/motion/test_t2m_quality.py): its largest jerk p99 1 780 m/s³
+    (running; jumping rope 1 060) and joint speed 11.8 m/s (the swing foot at a run); joint swings and
+    specific forces: see the module docstring."""
+
+    max_foot_slide_m: float = 0.10
+    max_penetration_m: float = 0.05
+    max_jerk_p99: float = 2500.0       # m/s³ at 20 fps
+    max_speed_mps: float = 15.0
+    contact_height_m: float = 0.05
+    contact_speed_mps: float = 0.25
+    slide_window_s: float = 2.0
+    level_tolerance_m: float = 0.10
+    trunk_force_g: float = 8.0         # 99.9th percentile of |p̈ − g| at a trunk joint
+    limb_force_g: float = 16.0         # … at a limb joint
+    joint_margin_deg: float = 0.0      # added to every maximum of JOINT_SWING_MAX_DEG
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
+                raise ValidationError(f"plausibility limit {f.name}={v!r} is not a number ≥ 0",
+                                      allowed="finite numbers ≥ 0 (0: nothing passes that bound)")
+
+
+@dataclass
+class PlausibilityReport:
+    """Figures and the verdict for one motion; ``reasons`` is empty when it is accepted.
+    ``penetration_m`` is NaN where the ground is not level; ``joint_swing_deg`` holds the largest swing of
+    each bounded joint, ``force_g`` the largest 99.9th-percentile specific force of the trunk and limb
+    joints."""
+
+    foot_slide_m: float
+    penetration_m: float
+    jerk_p99: float
+    speed_max_mps: float
+    joint_swing_deg: dict[str, float] = field(default_factory=dict)
+    force_g: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.reasons
+
+    def to_json(self) -> dict:
+        def rounded(v):
+            if isinstance(v, dict):
+                return {k: rounded(x) for k, x in v.items()}
+            if isinstance(v, float):
+                return None if not np.isfinite(v) else round(v, 5)
+            return v
+
+        return {**{k: rounded(v) for k, v in asdict(self).items()}, "accepted": self.accepted}
+
+
+def joint_swing_deg(motion: Motion) -> dict[str, np.ndarray]:
+    """Per bounded joint (:data:`JOINT_SWING_MAX_DEG`), the angle (deg, (T,)) between its bone's rest
+    direction (the offset of its child joint) and that direction turned by the joint's local rotation:
+    the joint's bend from the rest pose, whatever the twist about the bone. HumanML3D's 22 joints only."""
+    from imuforge.motion import quat as Q
+    from imuforge.motion.skeleton import rest_offsets
+
+    sk = motion.skeleton
+    if sk != HUMANML3D_22:
+        return {}
+    G, off = motion.orientations, rest_offsets(1.0)
+    out = {}
+    for name in JOINT_SWING_MAX_DEG:
+        j = sk.index(name)
+        child = sk.parents.index(j)
+        local = Q.qmul(Q.qconj(G[:, sk.parents[j]]), G[:, j])
+        rest = off[child] / np.linalg.norm(off[child])
+        turned = Q.qrot(local, np.broadcast_to(rest, (len(G), 3)))
+        out[name] = np.degrees(np.arccos(np.clip(turned @ rest, -1.0, 1.0)))
+    return out
+
+
+def specific_force_g(motion: Motion) -> np.ndarray:
+    """99.9th percentile over time of each joint's |p̈ − g| (g, (J,)) at the motion's own rate (central
+    second differences of the positions; y up)."""
+    P = motion.positions
+    if len(P) < 3:
+        return np.zeros(P.shape[1])
+    acc = (P[2:] - 2 * P[1:-1] + P[:-2]) * motion.fps ** 2
+    acc[..., 1] += STANDARD_GRAVITY  # a − g with g pointing down (−y)
+    return np.percentile(np.linalg.norm(acc, axis=-1), 99.9, axis=0) / STANDARD_GRAVITY
+
+
+def body_height_m(P: np.ndarray) -> float:
+    """Body height (m) of joints ``P`` from the leg length (thigh + shank = 0.491 H, Winter 2009)."""
+    leg = [np.linalg.norm(P[:, k] - P[:, h], axis=-1) + np.linalg.norm(P[:, a] - P[:, k], axis=-1)
+           for h, k, a in ((_L_HIP, _L_KNEE, _L_ANK), (_R_HIP, _R_KNEE, _R_ANK))]
+    return float(np.clip(np.median(np.concatenate(leg)) / 0.491, 0.5, 2.5))
+
+
+def _lowest_foot(P: np.ndarray) -> np.ndarray:
+    """Per frame, the lowest point of the feet (m): the toe joints, or the ankles less 4 cm (their height
+    over the sole)."""
+    return np.minimum(P[:, [_L_TOE, _R_TOE], 1].min(axis=1), P[:, [_L_ANK, _R_ANK], 1].min(axis=1) - 0.04)
+
+
+def _contacts(P: np.ndarray, fps: float, lim: PlausibilityLimits) -> np.ndarray:
+    out = []
+    for toe, ank in ((_L_TOE, _L_ANK), (_R_TOE, _R_ANK)):
+        low = np.minimum(P[:, toe, 1], P[:, ank, 1] - 0.04)
+        v = np.linalg.norm(np.gradient(P[:, toe], axis=0), axis=-1) * fps
+        out.append((low < lim.contact_height_m) & (v < lim.contact_speed_mps))
+    return np.stack(out, axis=1).astype(float)
+
+
+def foot_slide_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
+    """The largest horizontal drift (m) of a planted foot's contact point within ``lim.slide_window_s`` of
+    one stance, on joints ``P`` at :data:`FPS` (stances from the joints, a body sized from the legs)."""
+    from imuforge.motion.body import Person
+    from imuforge.motion.kinematics import inverse_kinematics
+    from imuforge.motion.library._core import foot_contact_points
+
+    person = Person(height_m=body_height_m(P))
+    _, vel = foot_contact_points(P, inverse_kinematics(P), person, FPS)
+    contact = _contacts(P, FPS, lim) >= 0.5
+    w = max(int(round(lim.slide_window_s * FPS)), 2)
+    worst = 0.0
+    for k in range(2):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], contact[:, k].astype(int), [0]])))
+        for a, b in zip(edges[::2], edges[1::2]):
+            if b - a < 3:
+                continue
+            disp = np.vstack([np.zeros(2), np.cumsum(vel[a + 1:b - 1, k][:, [0, 2]], axis=0) / FPS])
+            for s in range(0, len(disp), max(w // 2, 1)):  # windows overlapping by half
+                worst = max(worst, float(np.max(np.linalg.norm(disp[s:s + w] - disp[s], axis=1))))
+    return worst
+
+
+def penetration_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
+    """How far the feet go below y = 0 (m), or NaN where the ground is not level: the floor under the feet,
+    per 2 s window the 5th percentile of their lowest point, moves by more than ``lim.level_tolerance_m``."""
+    low = _lowest_foot(P)
+    w = int(2 * FPS)
+    floors = [np.percentile(low[s:s + w], 5) for s in range(0, max(len(low) - w, 0) + 1, w // 2)]
+    if max(floors) - min(floors) > lim.level_tolerance_m:
+        return float("nan")
+    return float(max(0.0, -P[:, [_L_ANK, _R_ANK, _L_TOE, _R_TOE], 1].min()))
+
+
+def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None) -> PlausibilityReport:
+    """Measure ``motion`` against ``limits`` (default :class:`PlausibilityLimits`); every exceeded bound is a
+    reason in the report (see the module docstring)."""
+    from imuforge.motion.t2m.features import resample_positions
+
+    lim = limits or PlausibilityLimits()
+    P = resample_positions(motion.positions, motion.fps, FPS)
+    jerk = np.linalg.norm(np.diff(P, 3, axis=0), axis=-1) * FPS ** 3 if len(P) > 3 else np.zeros(1)
+    speed = np.linalg.norm(np.diff(P, axis=0), axis=-1) * FPS
+    rep = PlausibilityReport(foot_slide_m(P, lim), penetration_m(P, lim), float(np.percentile(jerk, 99)),
+                             float(speed.max()))
+    for value, bound, what, unit in ((rep.foot_slide_m, lim.max_foot_slide_m, "foot sliding", "m"),
+                                     (rep.penetration_m, lim.max_penetration_m, "ground penetration", "m"),
+                                     (rep.jerk_p99, lim.max_jerk_p99, "jerk p99", "m/s³"),
+                                     (rep.speed_max_mps, lim.max_speed_mps, "joint speed", "m/s")):
+        if value > bound:  # NaN (not measured) is never over
+            rep.reasons.append(f"{what} {value:.3g} {unit} > {bound:g} {unit}")
+    for name, swing in joint_swing_deg(motion).items():
+        rep.joint_swing_deg[name] = top = float(swing.max())
+        bound = JOINT_SWING_MAX_DEG[name] + lim.joint_margin_deg
+        if top > bound:
+            rep.reasons.append(f"{name} bent {top:.0f}° > {bound:g}°")
+    force, names = specific_force_g(motion), motion.skeleton.joints
+    for group, bound in (("trunk", lim.trunk_force_g), ("limbs", lim.limb_force_g)):
+        idx = [i for i, n in enumerate(names) if (n in TRUNK_JOINTS) == (group == "trunk")]
+        if idx:
+            i = idx[int(np.argmax(force[idx]))]
+            rep.force_g[group] = float(force[i])
+            if force[i] > bound:
+                rep.reasons.append(f"{names[i]} specific force {force[i]:.3g} g > {bound:g} g "
+                                   f"(99.9th percentile, {group})")
+    return rep
+
+
+__all__ = ["FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport", "TRUNK_JOINTS",
+           "body_height_m", "check_plausibility", "foot_slide_m", "joint_swing_deg", "penetration_m", "specific_force_g"]

@@ -1,0 +1,140 @@
+"""The plausibility check of motion from outside the library: each figure against a closed form, each bound
+rejecting what it should with its reason, and imported files refused unless the user keeps them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imuforge.cli import main
+from imuforge.errors import ValidationError
+from imuforge.motion import Motion, read_motion
+from imuforge.motion.body import Person
+from imuforge.motion.importers import load_motion_file
+from imuforge.motion.kinematics import forward_kinematics, inverse_kinematics
+from imuforge.motion.library import generate
+from imuforge.motion.library._core import STANDING, expand_sides, pose_to_local
+from imuforge.motion.plausibility import (
+    JOINT_SWING_MAX_DEG,
+    PlausibilityLimits,
+    check_plausibility,
+    joint_swing_deg,
+    penetration_m,
+    specific_force_g,
+)
+from imuforge.units import STANDARD_GRAVITY
+
+FPS = 50.0
+
+
+def _posed(n: int = 100, **angles) -> Motion:
+    """A still person standing on the floor in the library's upright pose with ``angles`` (deg) changed."""
+    person = Person()
+    pose = expand_sides({**STANDING, **angles})
+    local = pose_to_local(pose, n)
+    P, G = forward_kinematics(local, np.zeros((n, 3)), person.offsets)
+    P[..., 1] -= P[:, [7, 8, 10, 11], 1].min()  # feet on the floor
+    return Motion(P, G, FPS, meta={"person": person.to_dict()})
+
+
+@pytest.mark.parametrize("bend", [0.0, 35.0, 90.0, 120.0])
+def test_a_joint_swing_is_the_bend_put_in(bend):
+    swing = joint_swing_deg(_posed(knee_flex_L=bend, elbow_flex_R=bend / 2))
+    assert np.allclose(swing["left_knee"], bend, atol=1e-6)
+    assert np.allclose(swing["right_elbow"], bend / 2, atol=1e-6)
+    assert np.allclose(swing["right_knee"], STANDING.get("knee_flex", 0.0), atol=1e-6)
+
+
+def test_a_knee_bent_past_its_range_is_named():
+    rep = check_plausibility(_posed(knee_flex_R=JOINT_SWING_MAX_DEG["right_knee"] + 10.0))
+    assert f"right_knee bent {JOINT_SWING_MAX_DEG['right_knee'] + 10:.0f}° > 165°" in rep.reasons
+    assert check_plausibility(_posed(knee_flex_R=90.0)).accepted
+
+
+def test_specific_force_closed_forms():
+    still = _posed()
+    assert np.allclose(specific_force_g(still), 1.0)  # at rest: gravity's 1 g at every joint
+    t = np.arange(len(still.positions)) / FPS
+    a = STANDARD_GRAVITY * np.sqrt(3.0)  # sideways: |(a, g)| = 2 g
+    pushed = Motion(still.positions + (0.5 * a * t**2)[:, None, None] * np.array([1.0, 0, 0]),
+                    still.orientations, FPS)
+    assert np.allclose(specific_force_g(pushed), 2.0)
+    falling = Motion(still.positions - (0.5 * STANDARD_GRAVITY * t**2)[:, None, None] * np.array([0, 1.0, 0]),
+                     still.orientations, FPS)
+    assert np.allclose(specific_force_g(falling), 0.0, atol=1e-9)
+
+
+def test_a_joint_that_jumps_within_a_frame_is_named_with_its_segment_group():
+    m = _posed(n=200)
+    P = m.positions.copy()
+    P[100:, 20] += np.array([0.10, 0.0, 0.0])  # the left wrist 10 cm off from one frame on (25 g at 50 fps)
+    rep = check_plausibility(Motion(P, m.orientations, FPS))
+    assert any(r.startswith("left_wrist specific force") and r.endswith("(99.9th percentile, limbs)")
+               for r in rep.reasons), rep.reasons
+
+
+def test_penetration_on_level_ground_only():
+    lim = PlausibilityLimits()
+    sunk = _posed().positions - np.array([0.0, 0.12, 0.0])
+    assert penetration_m(sunk[::3], lim) == pytest.approx(0.12, abs=1e-9)
+    # going down stairs the floor under the feet drops step by step: not one plane, not measured
+    stairs = generate("stairs_down", 8, fps=20, rng=1).positions
+    assert np.isnan(penetration_m(stairs, lim))
+    rep = check_plausibility(generate("stairs_down", 8, fps=20, rng=1))
+    assert not any(r.startswith("ground penetration") for r in rep.reasons)
+
+
+def test_a_minute_of_standing_does_not_add_up_to_a_slide_but_a_glide_does():
+    m = generate("standing", 60, fps=20, rng=3, fidget=0.0)
+    m = Motion(m.positions, inverse_kinematics(m.positions), m.fps)
+    assert check_plausibility(m).foot_slide_m < 0.02
+    t = np.arange(len(m.positions)) / m.fps
+    glide = m.positions + (0.1 * t)[:, None, None] * np.array([0.0, 0.0, 1.0])  # 0.1 m/s, feet "planted"
+    rep = check_plausibility(Motion(glide, inverse_kinematics(glide), m.fps))
+    assert rep.foot_slide_m == pytest.approx(0.2, abs=0.03)  # within one 2-s window
+    assert rep.reasons and rep.reasons[0].startswith("foot sliding")
+
+
+def test_limits_are_checked_once():
+    with pytest.raises(ValidationError, match="limb_force_g"):
+        PlausibilityLimits(limb_force_g=float("nan"))
+    with pytest.raises(ValidationError, match="max_jerk_p99"):
+        PlausibilityLimits(max_jerk_p99=-1.0)
+
+
+def _sunk_file(tmp_path):
+    path = tmp_path / "sunk.npy"
+    np.save(path, generate("walking", 4, fps=20, rng=0, turns=0).positions - np.array([0.0, 0.15, 0.0]))
+    return path
+
+
+def test_an_implausible_import_is_refused_unless_kept(tmp_path):
+    path = _sunk_file(tmp_path)
+    with pytest.raises(ValidationError, match=r"ground penetration 0\.1\d+ m > 0\.05 m.*--allow-implausible"):
+        load_motion_file(path)
+    m = load_motion_file(path, allow_implausible=True)
+    report = m.meta["plausibility"]
+    assert report["accepted"] is False and report["allowed_anyway"] is True
+    assert report["reasons"][0].startswith("ground penetration")
+    good = tmp_path / "walk.npy"
+    np.save(good, generate("walking", 4, fps=20, rng=0, turns=0).positions)
+    assert load_motion_file(good).meta["plausibility"]["accepted"] is True
+
+
+def test_the_commands_refuse_it_in_one_line_and_write_nothing(tmp_path, capsys):
+    path = _sunk_file(tmp_path)
+    out = tmp_path / "m"
+    assert main(["motion", "--from", str(path), "--label", "walking", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ground penetration" in err[0] and "--allow-implausible" in err[0]
+    assert not out.exists()
+    rec = tmp_path / "r.imu.parquet"
+    assert main(["simulate", "--motion", str(path), "--profile", "smartwatch-wrist", "--out", str(rec)]) == 2
+    assert not rec.exists()
+    assert main(["motion", "--from", str(path), "--label", "walking", "--allow-implausible",
+                 "--profile", "smartwatch-wrist", "--out", str(out)]) == 0
+    assert read_motion(out / "motions" / "sunk.motion.npz").meta["plausibility"]["allowed_anyway"] is True
+    from imuforge.recording import read_dataset
+
+    prov = read_dataset(out).read(0).provenance["motion"]["plausibility"]
+    assert prov["accepted"] is False and prov["reasons"][0].startswith("ground penetration")
