@@ -254,4 +254,5 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None)
 
 
 __all__ = ["FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport", "TRUNK_JOINTS",
-           "body_height_m", "check_plausibility", "foot_slide_m", "joint_swing_deg", "penetration_m", "specific_force_g"]
+           "body_height_m", "check_plausibility", "foot_slide_m", "joint_swing_deg", "penetration_m",
+           "specific_force_g"]
