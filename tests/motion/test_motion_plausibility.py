@@ -53,21 +53,23 @@ def test_a_knee_bent_past_its_range_is_named():
 
 def test_specific_force_closed_forms():
     still = _posed()
-    assert np.allclose(specific_force_g(still), 1.0)  # at rest: gravity's 1 g at every joint
+    # the formula itself (no low-pass: a zero-phase filter bends a parabola near the ends)
+    assert np.allclose(specific_force_g(still, lowpass_hz=None), 1.0)  # at rest: 1 g at every joint
     t = np.arange(len(still.positions)) / FPS
     a = STANDARD_GRAVITY * np.sqrt(3.0)  # sideways: |(a, g)| = 2 g
     pushed = Motion(still.positions + (0.5 * a * t**2)[:, None, None] * np.array([1.0, 0, 0]),
                     still.orientations, FPS)
-    assert np.allclose(specific_force_g(pushed), 2.0)
+    assert np.allclose(specific_force_g(pushed, lowpass_hz=None), 2.0)
     falling = Motion(still.positions - (0.5 * STANDARD_GRAVITY * t**2)[:, None, None] * np.array([0, 1.0, 0]),
                      still.orientations, FPS)
-    assert np.allclose(specific_force_g(falling), 0.0, atol=1e-9)
+    assert np.allclose(specific_force_g(falling, lowpass_hz=None), 0.0, atol=1e-9)
+    assert np.allclose(specific_force_g(_posed(n=200)), 1.0)  # a still pose through the low-pass
 
 
 def test_a_joint_that_jumps_within_a_frame_is_named_with_its_segment_group():
     m = _posed(n=200)
     P = m.positions.copy()
-    P[100:, 20] += np.array([0.10, 0.0, 0.0])  # the left wrist 10 cm off from one frame on (25 g at 50 fps)
+    P[100:, 20] += np.array([0.20, 0.0, 0.0])  # the left wrist 20 cm off from one frame on (a marker swap)
     rep = check_plausibility(Motion(P, m.orientations, FPS))
     assert any(r.startswith("left_wrist specific force") and r.endswith("(99.9th percentile, limbs)")
                for r in rep.reasons), rep.reasons
@@ -77,6 +79,10 @@ def test_penetration_on_level_ground_only():
     lim = PlausibilityLimits()
     sunk = _posed().positions - np.array([0.0, 0.12, 0.0])
     assert penetration_m(sunk[::3], lim) == pytest.approx(0.12, abs=1e-9)
+    walk = generate("walking", 9, fps=20, rng=1, turns=0).positions
+    tail = walk.copy()
+    tail[-8:, [7, 10], 1] -= 0.2  # the left foot through the floor in the last 0.4 s (no window missed it)
+    assert penetration_m(tail, lim) > 0.15
     # going down stairs the floor under the feet drops step by step: not one plane, not measured
     stairs = generate("stairs_down", 8, fps=20, rng=1).positions
     assert np.isnan(penetration_m(stairs, lim))
@@ -95,11 +101,48 @@ def test_a_minute_of_standing_does_not_add_up_to_a_slide_but_a_glide_does():
     assert rep.reasons and rep.reasons[0].startswith("foot sliding")
 
 
+def test_a_slide_reads_the_same_wherever_it_starts_in_the_stance():
+    m = generate("standing", 30, fps=20, rng=3, fidget=0.0)
+    t = np.arange(len(m.positions)) / m.fps
+    read = []
+    for start in (5.0, 5.5, 6.25):
+        ramp = np.clip((t - start) / 2.0, 0.0, 1.0) * 0.12  # 0.12 m over 2 s, feet "planted"
+        P = m.positions + ramp[:, None, None] * np.array([0.0, 0.0, 1.0])
+        read.append(check_plausibility(Motion(P, inverse_kinematics(P), m.fps)).foot_slide_m)
+    assert np.ptp(read) < 0.01 and min(read) > 0.11, read
+
+
+def test_marker_jitter_at_a_mocap_rate_is_not_a_jolt():
+    """1 mm of position noise at 120 fps differentiated twice is ≈ 15 g; the low-pass keeps the figure
+    near the motion's own."""
+    m = generate("walking", 10, fps=120, rng=2, turns=0)
+    noisy = m.positions + np.random.default_rng(0).normal(0.0, 0.001, m.positions.shape)
+    jittered = Motion(noisy, m.orientations, m.fps)
+    assert specific_force_g(jittered, lowpass_hz=None).max() > 12.0
+    assert specific_force_g(jittered).max() < specific_force_g(m).max() + 1.0
+    assert not any("specific force" in r for r in check_plausibility(jittered).reasons)
+
+
+def test_short_and_foreign_motions():
+    short = _posed(n=3)
+    rep = check_plausibility(short)  # 60 ms: nothing at 20 fps to judge, no crash
+    assert np.isnan(rep.foot_slide_m) and np.isnan(rep.jerk_p99) and rep.accepted
+    from imuforge.motion.skeleton import Skeleton
+
+    other = Skeleton("two", ("a", "b"), (-1, 0))
+    q = np.tile([0.0, 0.0, 0.0, 1.0], (5, 2, 1))
+    with pytest.raises(ValidationError, match="HumanML3D's 22 joints"):
+        check_plausibility(Motion(np.zeros((5, 2, 3)) + [[0, 0, 0], [0, 1, 0]], q, 20.0, skeleton=other))
+
+
 def test_limits_are_checked_once():
     with pytest.raises(ValidationError, match="limb_force_g"):
         PlausibilityLimits(limb_force_g=float("nan"))
     with pytest.raises(ValidationError, match="max_jerk_p99"):
         PlausibilityLimits(max_jerk_p99=-1.0)
+    with pytest.raises(ValidationError, match="trunk_force_g"):
+        PlausibilityLimits(trunk_force_g=True)
+    assert PlausibilityLimits(trunk_force_g=np.float32(9.0)).trunk_force_g == 9.0
 
 
 def _sunk_file(tmp_path):

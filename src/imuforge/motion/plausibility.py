@@ -2,34 +2,37 @@
 
 A motion a body cannot perform gives IMU signals no device will ever read: a foot that skates over
 the floor, a knee bent past its range, a wrist jolted at 40 g by a tracking glitch.
-:func:`check_plausibility` measures a motion and names every bound it exceeds. Motion files
-(:func:`imuforge.motion.importers.load_motion_file`: HumanML3D, BVH, ``.motion.npz``) are refused with
-the reasons unless the user keeps them on purpose (``--allow-implausible``); text-to-motion samples are
-dropped and sampled again (:mod:`imuforge.motion.t2m.quality`). The report goes to the motion's
+:func:`check_plausibility` measures a motion and names every bound it exceeds. Imported motion files
+(:func:`imuforge.motion.importers.load_motion_file`: HumanML3D ``.npy``, ``.bvh``) are refused with the
+reasons unless the user keeps them on purpose (``--allow-implausible``); their report goes to the motion's
 ``meta["plausibility"]`` and from there to every Recording simulated from it (``provenance["motion"]``).
-The procedural library is held to the same bounds by its tests (tests/motion: every activity, every
-joint), not per motion.
+Text-to-motion samples are dropped and sampled again (:mod:`imuforge.motion.t2m.quality`; their report in
+``meta["spec"]["quality"]``). The procedural library is held to the same bounds by its tests
+(tests/motion: every activity, every joint), not per motion.
 
 What is measured (:class:`PlausibilityLimits` holds the bounds, :class:`PlausibilityReport` the figures):
 
 * **foot sliding** — horizontal drift of a planted foot's rolling heel → ball contact point within any
   :attr:`~PlausibilityLimits.slide_window_s` of one stance (the library's measure,
-  :func:`imuforge.motion.library.motion_foot_sliding`), stances found from the joints: a foot is
+  :func:`imuforge.motion.library._core.foot_sliding` with a window), stances found from the joints: a foot is
   planted while its toe is within :attr:`~PlausibilityLimits.contact_height_m` of the floor and slower
   than :attr:`~PlausibilityLimits.contact_speed_mps`; body height (for the foot points) from the leg
   length (thigh + shank = 0.491 H, Winter 2009). The window keeps a minute of standing from summing
   sub-millimetre drift into a "slide"; a walking stance (≈ 0.6–0.8 s) fits in it whole;
 * **ground penetration** — how far the lowest foot joint goes below the floor (y = 0), on level ground
-  only: where the feet's lowest points move between levels (stairs, a lift, a kerb) by more than
-  :attr:`~PlausibilityLimits.level_tolerance_m` the floor is not one plane and this is not measured;
+  only: where the floor under the feet moves between levels (stairs, a lift, a kerb) by more than
+  :attr:`~PlausibilityLimits.level_tolerance_m` it is not one plane and this is not measured (so a body
+  that sinks through the floor part of the way and stays there passes as one that went down stairs);
 * **jerk** — 99th percentile of the joints' |d³p/dt³|, and the peak joint speed;
   these four on the joints resampled to 20 fps (HumanML3D's rate, so a bound does not depend on the
   motion's rate);
 * **joint range** — per joint the largest *swing* of its bone away from the rest pose's direction
   relative to its parent (:func:`joint_swing_deg`; twist is left out: it is what a skeleton's inverse
   kinematics makes least reliably) against the anatomical maxima of :data:`JOINT_SWING_MAX_DEG`;
-* **peak specific force by segment** — the 99.9th percentile of |p̈ − g| of each joint at the motion's own
-  rate, trunk joints against :attr:`~PlausibilityLimits.trunk_force_g`, limb joints against
+* **peak specific force by segment** — the 99.9th percentile of |p̈ − g| of each joint, the positions
+  low-passed at :data:`FORCE_LOWPASS_HZ` first (zero-phase; differentiating twice amplifies a marker's
+  millimetre jitter by fps²: 1 mm at 120 fps reads ≈ 15 g unfiltered), trunk joints against
+  :attr:`~PlausibilityLimits.trunk_force_g`, limb joints against
   :attr:`~PlausibilityLimits.limb_force_g` (tests/motion/test_plausibility.py's bounds: ≈ 3–6 g at the
   trunk on landing from a jump, 5–15 g at the shank in running and landings, 16 g the full scale of
   typical wearable IMUs).
@@ -37,6 +40,7 @@ What is measured (:class:`PlausibilityLimits` holds the bounds, :class:`Plausibi
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 
@@ -45,10 +49,15 @@ import numpy as np
 from imuforge.errors import ValidationError
 from imuforge.motion.motion import Motion
 from imuforge.motion.skeleton import HUMANML3D_22
+from imuforge.motion.t2m.features import FPS, resample_positions  # HumanML3D's 20 fps (numpy only)
 from imuforge.units import STANDARD_GRAVITY
 
-#: Rate (fps) the sliding, penetration and jerk figures are taken at (HumanML3D's).
-FPS = 20.0
+#: Low-pass (Hz, zero-phase 4th-order Butterworth) of the positions before their specific force is taken.
+#: Body motion carries little above ≈ 10–15 Hz outside impacts (Winter 2009 recommends ≈ 6 Hz for gait
+#: marker data); the library keeps its peaks with it (at most 11.7 g at a limb joint and 4.4 g at the trunk
+#: over every activity, both running); a joint 20 cm off from one frame on (a marker swap) reads ≈ 20 g with
+#: it, 51 g without (50 fps).
+FORCE_LOWPASS_HZ = 15.0
 
 _L_HIP, _R_HIP, _L_KNEE, _R_KNEE, _L_ANK, _R_ANK, _L_TOE, _R_TOE = 1, 2, 4, 5, 7, 8, 10, 11
 
@@ -58,10 +67,10 @@ _L_HIP, _R_HIP, _L_KNEE, _R_KNEE, _L_ANK, _R_ANK, _L_TOE, _R_TOE = 1, 2, 4, 5, 7
 #: hip flexion ≈ 120–140°, abduction ≈ 45°; ankle plantarflexion ≈ 50° and dorsiflexion ≈ 20–30°; the
 #: thoracolumbar spine ≈ 80–110° of flexion over its three segments; the cervical spine ≈ 45–80° (the
 #: American Academy of Orthopaedic Surgeons' ranges; Greene & Heckman 1994, *The Clinical Measurement of
-#: Joint Motion*). The library's largest over every activity (3 seeds): hip 131° (rising from a chair),
-#: elbow 143° (brushing teeth), knee 115° (cycling), ankle 42° (stairs down), neck 32°, a spine segment
-#: 14°. Not bounded: the shoulders (any swing from the T-pose is reachable), the wrists and toes (no child
-#: joint), the head.
+#: Joint Motion*). The library's largest over every activity (3 seeds × 30 s): hip 131° (rising from a
+#: chair), elbow 147° (ironing), knee 115° (cycling), ankle 42° (stairs down), neck 50° (sitting), a spine
+#: segment 14°. Not bounded: the shoulders (any swing from the T-pose is reachable), the wrists and toes
+#: (no child joint), the head.
 JOINT_SWING_MAX_DEG = MappingProxyType({
     "left_hip": 140.0, "right_hip": 140.0, "left_knee": 165.0, "right_knee": 165.0,
     "left_ankle": 75.0, "right_ankle": 75.0, "left_elbow": 165.0, "right_elbow": 165.0,
@@ -95,9 +104,9 @@ class PlausibilityLimits:
     def __post_init__(self):
         for f in fields(self):
             v = getattr(self, f.name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (np.isfinite(v) and v >= 0):
                 raise ValidationError(f"plausibility limit {f.name}={v!r} is not a number ≥ 0",
-                                      allowed="finite numbers ≥ 0 (0: nothing passes that bound)")
+                                      allowed="finite numbers ≥ 0 (a figure over its bound is a reason)")
 
 
 @dataclass
@@ -152,12 +161,17 @@ def joint_swing_deg(motion: Motion) -> dict[str, np.ndarray]:
     return out
 
 
-def specific_force_g(motion: Motion) -> np.ndarray:
-    """99.9th percentile over time of each joint's |p̈ − g| (g, (J,)) at the motion's own rate (central
-    second differences of the positions; y up)."""
+def specific_force_g(motion: Motion, lowpass_hz: float | None = FORCE_LOWPASS_HZ) -> np.ndarray:
+    """99.9th percentile over time of each joint's |p̈ − g| (g, (J,); central second differences of the
+    positions, y up), the positions low-passed at ``lowpass_hz`` first (zero-phase; not where the frame
+    rate is below 2.5 × it, or with None)."""
     P = motion.positions
     if len(P) < 3:
-        return np.zeros(P.shape[1])
+        return np.full(P.shape[1], np.nan)
+    if lowpass_hz is not None and motion.fps > 2.5 * lowpass_hz and len(P) > 27:
+        from scipy.signal import butter, sosfiltfilt
+
+        P = sosfiltfilt(butter(4, lowpass_hz, fs=motion.fps, output="sos"), P, axis=0)
     acc = (P[2:] - 2 * P[1:-1] + P[:-2]) * motion.fps ** 2
     acc[..., 1] += STANDARD_GRAVITY  # a − g with g pointing down (−y)
     return np.percentile(np.linalg.norm(acc, axis=-1), 99.9, axis=0) / STANDARD_GRAVITY
@@ -170,10 +184,13 @@ def body_height_m(P: np.ndarray) -> float:
     return float(np.clip(np.median(np.concatenate(leg)) / 0.491, 0.5, 2.5))
 
 
-def _lowest_foot(P: np.ndarray) -> np.ndarray:
-    """Per frame, the lowest point of the feet (m): the toe joints, or the ankles less 4 cm (their height
-    over the sole)."""
-    return np.minimum(P[:, [_L_TOE, _R_TOE], 1].min(axis=1), P[:, [_L_ANK, _R_ANK], 1].min(axis=1) - 0.04)
+def _higher_foot(P: np.ndarray) -> np.ndarray:
+    """Per frame, the lowest point (m) of the higher of the two feet (a foot's lowest point: its toe joint, or
+    its ankle less 4 cm, the ankle's height over the sole): where the floor is when one foot is on it, and
+    not pulled down by the other foot going through it."""
+    left = np.minimum(P[:, _L_TOE, 1], P[:, _L_ANK, 1] - 0.04)
+    right = np.minimum(P[:, _R_TOE, 1], P[:, _R_ANK, 1] - 0.04)
+    return np.maximum(left, right)
 
 
 def _contacts(P: np.ndarray, fps: float, lim: PlausibilityLimits) -> np.ndarray:
@@ -190,30 +207,23 @@ def foot_slide_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
     one stance, on joints ``P`` at :data:`FPS` (stances from the joints, a body sized from the legs)."""
     from imuforge.motion.body import Person
     from imuforge.motion.kinematics import inverse_kinematics
-    from imuforge.motion.library._core import foot_contact_points
+    from imuforge.motion.library._core import foot_sliding
 
     person = Person(height_m=body_height_m(P))
-    _, vel = foot_contact_points(P, inverse_kinematics(P), person, FPS)
-    contact = _contacts(P, FPS, lim) >= 0.5
-    w = max(int(round(lim.slide_window_s * FPS)), 2)
-    worst = 0.0
-    for k in range(2):
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], contact[:, k].astype(int), [0]])))
-        for a, b in zip(edges[::2], edges[1::2]):
-            if b - a < 3:
-                continue
-            disp = np.vstack([np.zeros(2), np.cumsum(vel[a + 1:b - 1, k][:, [0, 2]], axis=0) / FPS])
-            for s in range(0, len(disp), max(w // 2, 1)):  # windows overlapping by half
-                worst = max(worst, float(np.max(np.linalg.norm(disp[s:s + w] - disp[s], axis=1))))
-    return worst
+    drift = foot_sliding(P, inverse_kinematics(P), _contacts(P, FPS, lim), person, FPS, threshold=0.5,
+                         window_s=lim.slide_window_s)
+    return float(drift.max()) if drift.size else 0.0
 
 
 def penetration_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
-    """How far the feet go below y = 0 (m), or NaN where the ground is not level: the floor under the feet,
-    per 2 s window the 5th percentile of their lowest point, moves by more than ``lim.level_tolerance_m``."""
-    low = _lowest_foot(P)
+    """How far the feet go below y = 0 (m), on joints ``P`` at :data:`FPS`, or NaN where the ground is not
+    level: the floor under the feet (per 2-s window, overlapping by half, the last one ending with the
+    motion: the 5th percentile of the higher foot's lowest point) moves by more than
+    ``lim.level_tolerance_m``."""
+    low = _higher_foot(P)
     w = int(2 * FPS)
-    floors = [np.percentile(low[s:s + w], 5) for s in range(0, max(len(low) - w, 0) + 1, w // 2)]
+    starts = sorted({*range(0, max(len(low) - w, 0) + 1, w // 2), max(len(low) - w, 0)})
+    floors = [np.percentile(low[s:s + w], 5) for s in starts]
     if max(floors) - min(floors) > lim.level_tolerance_m:
         return float("nan")
     return float(max(0.0, -P[:, [_L_ANK, _R_ANK, _L_TOE, _R_TOE], 1].min()))
@@ -222,14 +232,19 @@ def penetration_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
 def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None) -> PlausibilityReport:
     """Measure ``motion`` against ``limits`` (default :class:`PlausibilityLimits`); every exceeded bound is a
     reason in the report (see the module docstring)."""
-    from imuforge.motion.t2m.features import resample_positions
-
+    if motion.skeleton != HUMANML3D_22:
+        raise ValidationError(f"the plausibility check reads HumanML3D's 22 joints, "
+                              f"not {motion.skeleton.name!r}",
+                              allowed="a Motion on HUMANML3D_22 (every importer maps onto it)")
     lim = limits or PlausibilityLimits()
     P = resample_positions(motion.positions, motion.fps, FPS)
-    jerk = np.linalg.norm(np.diff(P, 3, axis=0), axis=-1) * FPS ** 3 if len(P) > 3 else np.zeros(1)
-    speed = np.linalg.norm(np.diff(P, axis=0), axis=-1) * FPS
-    rep = PlausibilityReport(foot_slide_m(P, lim), penetration_m(P, lim), float(np.percentile(jerk, 99)),
-                             float(speed.max()))
+    if len(P) < 4:  # under 0.15 s: no stance, no jerk to speak of
+        rep = PlausibilityReport(np.nan, np.nan, np.nan, np.nan)
+    else:
+        jerk = np.linalg.norm(np.diff(P, 3, axis=0), axis=-1) * FPS ** 3
+        speed = np.linalg.norm(np.diff(P, axis=0), axis=-1) * FPS
+        rep = PlausibilityReport(foot_slide_m(P, lim), penetration_m(P, lim), float(np.percentile(jerk, 99)),
+                                 float(speed.max()))
     for value, bound, what, unit in ((rep.foot_slide_m, lim.max_foot_slide_m, "foot sliding", "m"),
                                      (rep.penetration_m, lim.max_penetration_m, "ground penetration", "m"),
                                      (rep.jerk_p99, lim.max_jerk_p99, "jerk p99", "m/s³"),
@@ -244,7 +259,7 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None)
     force, names = specific_force_g(motion), motion.skeleton.joints
     for group, bound in (("trunk", lim.trunk_force_g), ("limbs", lim.limb_force_g)):
         idx = [i for i, n in enumerate(names) if (n in TRUNK_JOINTS) == (group == "trunk")]
-        if idx:
+        if idx and np.isfinite(force[idx]).all():
             i = idx[int(np.argmax(force[idx]))]
             rep.force_g[group] = float(force[i])
             if force[i] > bound:
@@ -253,6 +268,7 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None)
     return rep
 
 
-__all__ = ["FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport", "TRUNK_JOINTS",
+__all__ = ["FORCE_LOWPASS_HZ", "FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport",
+           "TRUNK_JOINTS",
            "body_height_m", "check_plausibility", "foot_slide_m", "joint_swing_deg", "penetration_m",
            "specific_force_g"]

@@ -254,7 +254,8 @@ def _shuffle(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarra
 
 def _step_turn(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarray, t0: float,
                side: int) -> float:
-    """Turn the whole body on the spot from ``t0`` (s) in 2–4 steps, the first by leg ``side``; each step
+    """Turn the whole body on the spot from ``t0`` (s) in 2–3 steps (one per :data:`TURN_STEP_DEG` begun, at
+    least two), the first by leg ``side``; each step
     unloads its foot, lifts it (hip and knee flexion, minimum-jerk) and yaws the pelvis by its share of the
     turn while the other foot carries the body (it pivots on its contact point). Returns when it ends."""
     fps = 1.0 / (t[1] - t[0])
@@ -309,11 +310,12 @@ def leg_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *,
     A thigh- or hip-worn sensor sees these as the rotation bursts that quiet-stance sway lacks.
 
     Events follow a renewal process (exponential rests of mean 12 s standing / 15 s sitting, divided
-    by ``amount``, the same fidget amount as :func:`arm_fidgets`); amplitudes grow with √amount.
+    by ``amount``, the same fidget amount as :func:`arm_fidgets`); amplitudes grow with √amount (not a turn's
+    or a crossed leg's: their angles are what the task needs).
     Standing: *shift* (40 %) — pelvis drops 2–5° toward the unloaded leg, whose knee flexes 5–15°,
     for 2–12 s; *shuffle* (25 %) — one to three steps in place, foot lifted
     0.5–0.9 s (hip +8…20°, knee +15…35°); *turn* (15 %) — trunk rotation 10–30° for 1–5 s;
-    *step_turn* (20 %) — the whole body turns on the spot by 30–150° in 2–4 steps (:func:`_step_turn`).
+    *step_turn* (20 %) — the whole body turns on the spot by 30–150° in 2–3 steps (:func:`_step_turn`).
     Sitting: *reposition* (30 %) — one leg turns out or in (hip abduction ±3…10°, rotation ±5…15°)
     and stays 5–30 s; *bounce* (20 %) — heel bouncing at 3–6 Hz (ankle ±2…6°, thigh ±0.5…2°) for
     3–15 s; *lean* (25 %) — pelvis tilt ±3…10° with the trunk following half of it for 5–30 s;
