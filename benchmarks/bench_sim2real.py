@@ -447,8 +447,9 @@ def realism(name: str, work: Path, wear: str = "default") -> dict:
     if len(classes) < 1:
         return {"set": name, "skipped": "no activity of the motion library"}
     real = restrict(rs.recordings, classes)
+    still = still_seconds(real, classes)
     syn = list(read_dataset(synthetic(work / "syn", rs, classes, PROTOCOLS[name], wear=wear,
-                                      seconds=still_seconds(real, classes))).recordings())
+                                      seconds=still)).recordings())
     from imuforge.calibrate.gravity import remove_gravity
     from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 
@@ -463,27 +464,31 @@ def realism(name: str, work: Path, wear: str = "default") -> dict:
     real_stats, syn_stats = realism_stats(real, rate_hz=rate), realism_stats(syn, rate_hz=rate)
     rows = compare(real_stats, syn_stats)
     doc = {"set": name, "placement": rs.placement, "profile": rs.profile, "wear_variation": wear,
-           "rate_hz": round(rate, 2), "rows": _rows(rows), "full_scale": [s.to_json() for s in scales]}
+           "rate_hz": round(rate, 2), "rows": _rows(rows), "full_scale": [s.to_json() for s in scales],
+           "still_seconds": {c: round(v, 1) for c, v in still.items()}}
     matched = at_real_cadence(name, rs, work, classes, real_stats, syn_stats, rate, wear, like_real)
     if matched:
         doc["matched"] = matched
     return doc
 
 
-#: the longest synthetic stretch of a still activity the realism comparison makes (s)
-STILL_SECONDS_MAX = 180.0
+#: the shortest and longest synthetic stretch of a still activity the realism comparison makes (s; at
+#: least a few 2.56 s windows)
+STILL_SECONDS_MIN, STILL_SECONDS_MAX = 10.0, 180.0
 
 
 def still_seconds(real, classes) -> dict[str, float]:
-    """Per still class (``realism.STILL``), the median length of its real stretches (at most
-    :data:`STILL_SECONDS_MAX`): the synthetic people stand and sit as long as the real ones did. Each
+    """Per still class (``realism.STILL``), the median length of its real stretches (within
+    :data:`STILL_SECONDS_MIN` … :data:`STILL_SECONDS_MAX`): the synthetic people stand and sit as long as the
+    real ones did. Each
     statistic is a median over stretches, and a still activity moves in bursts (a weight shift, a turn, a
     crossed leg every ten seconds or more): a stretch's 95th-percentile rate depends on how many bursts it
     holds, so 30-s synthetic stretches against real ones of minutes compared the length, not the motion."""
     from imuforge.calibrate.realism import STILL
 
     lengths = {c: [s.end_s - s.start_s for r in real for s in r.labels if s.label == c] for c in classes}
-    return {c: float(min(np.median(v), STILL_SECONDS_MAX)) for c, v in lengths.items() if c in STILL and v}
+    return {c: float(np.clip(np.median(v), STILL_SECONDS_MIN, STILL_SECONDS_MAX))
+            for c, v in lengths.items() if c in STILL and v}
 
 
 def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: float, wear: str,

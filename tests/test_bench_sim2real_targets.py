@@ -122,8 +122,9 @@ def test_the_realism_comparison_gives_still_activities_the_real_stretches_median
     def rec(*spans):
         return SimpleNamespace(labels=[LabelSegment(a, b, label) for label, a, b in spans])
 
-    real = [rec(("standing", 0.0, 240.0), ("walking", 240.0, 300.0)), rec(("standing", 0.0, 50.0)),
-            rec(("standing", 0.0, 100.0), ("sitting", 100.0, 1000.0))]
-    got = S.still_seconds(real, ["standing", "sitting", "walking", "lying"])
-    # standing: median of 240, 50, 100; sitting capped; gaits keep the protocol's length; no lying stretch
-    assert got == {"standing": 100.0, "sitting": S.STILL_SECONDS_MAX}
+    real = [rec(("standing", 0.0, 240.0), ("walking", 240.0, 300.0), ("lying", 300.0, 304.0)),
+            rec(("standing", 0.0, 50.0)), rec(("standing", 0.0, 100.0), ("sitting", 100.0, 1000.0))]
+    got = S.still_seconds(real, ["standing", "sitting", "walking", "lying", "device_on_table"])
+    # standing: median of 240, 50, 100; sitting capped, lying floored; gaits keep the protocol's length; no
+    # stretch on a table
+    assert got == {"standing": 100.0, "sitting": S.STILL_SECONDS_MAX, "lying": S.STILL_SECONDS_MIN}
