@@ -8,7 +8,7 @@ import pytest
 from imuforge.motion.body import Person
 from imuforge.motion.library import static
 from imuforge.motion.library._core import J, feet_planted_track, foot_contact_points, rel_fk
-from imuforge.motion.library.fidgets import CROSS_ADD_DEG, TURN_DEG, TURN_STEP_DEG, UNLOAD_S, leg_fidgets
+from imuforge.motion.library.fidgets import CROSS_ADD_DEG, UNLOAD_S, leg_fidgets
 
 FPS = 100.0
 
@@ -50,33 +50,6 @@ def test_a_foot_is_unloaded_before_its_leg_moves(seated):
         assert moving.any()
         assert np.all(load[moving, i] < 1e-3)  # every frame the leg moves, the foot carries (next to) nothing
     assert UNLOAD_S > 0
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True in ``mask``."""
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
-    return list(zip(edges[::2], edges[1::2]))
-
-
-def test_a_turn_on_the_spot_turns_the_body_only_while_a_foot_steps_and_never_lifts_both():
-    inc, load = leg_fidgets(np.random.default_rng(3), int(900 * FPS), FPS, 2.0)
-    yaw = inc["pelvis_yaw"]
-    turning = np.abs(np.diff(yaw)) > 1e-9
-    steps = _runs(turning)
-    assert len(steps) >= 4  # the seed turns on the spot at least twice (2–3 steps each)
-    frames = np.flatnonzero(turning)
-    assert np.all(load[frames].min(axis=1) < 1e-3)  # one foot is off the floor …
-    assert np.all(load[frames].max(axis=1) > 0.999)  # … while the other carries the body
-    assert load.sum(axis=1).min() > 0.0  # no frame without a foot on the floor (no flight while standing)
-    # a turn is its steps (a few tenths of a second apart): each turns the body within TURN_DEG, in 2–3 steps
-    turns, gap = [[steps[0]]], int(0.6 * FPS)
-    for s in steps[1:]:
-        (turns[-1].append(s) if s[0] - turns[-1][-1][1] < gap else turns.append([s]))
-    for turn in turns:
-        angle = abs(yaw[turn[-1][1]] - yaw[turn[0][0]])
-        assert TURN_DEG[0] - 1e-6 <= angle <= TURN_DEG[1] + 1e-6
-        assert 2 <= len(turn) <= 3
-        assert all(abs(yaw[b] - yaw[a]) <= TURN_STEP_DEG + 1e-6 for a, b in turn)
 
 
 def test_a_crossed_leg_lies_over_the_other_knee_with_its_foot_off_the_floor():

@@ -203,7 +203,7 @@ def arm_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *, 
 
 # ------------------------------------------------------------------------------------ legs and trunk
 #: Leg / trunk event kinds while standing and sitting, with their probabilities.
-_STAND_KINDS, _STAND_P = ("shift", "shuffle", "turn", "step_turn"), np.array([0.4, 0.25, 0.15, 0.2])
+_STAND_KINDS, _STAND_P = ("shift", "shuffle", "turn"), np.array([0.5, 0.3, 0.2])
 _SIT_KINDS, _SIT_P = ("reposition", "bounce", "lean", "cross"), np.array([0.3, 0.2, 0.25, 0.25])
 
 
@@ -220,11 +220,6 @@ def _unload(load: np.ndarray, side: int, t: np.ndarray, t0: float, t1: float) ->
         load[i0:i1, side] *= 1.0 - _envelope(t[i0:i1], t0 - UNLOAD_S, UNLOAD_S, t1 - t0, UNLOAD_S)
 
 
-#: Turning on the spot (standing): the turn's angle (deg, either way), the most a step turns the body (deg)
-#: and one step's swing (s). Healthy adults turn 180° in place in 2–4 steps within ≈ 1.5–3 s (Thigpen,
-#: Light, Creel & Flynn 2000, *Phys Ther* 80:1174; older adults need more steps); a standing person turns
-#: to face someone or something far more often by less. The figures are assumptions within those.
-TURN_DEG, TURN_STEP_DEG, TURN_SWING_S = (30.0, 150.0), 50.0, (0.45, 0.7)
 #: Crossing the legs (sitting): how long they stay crossed (s), the crossing thigh's lift over the other
 #: (hip flexion, deg) and its adduction across it (deg). Geometry: a thigh of ≈ 0.45 m lies on the other
 #: (≈ 0.13–0.18 m thick) with its knee moved medially by about the hip width (≈ 0.15–0.2 m). How long people
@@ -250,30 +245,6 @@ def _shuffle(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarra
         out[f"knee_flex_{leg}"][i0:i1] += amp * rng.uniform(15, 35) * env
         _unload(load, (side + k) % 2, t, t_k, t_k + up + top + down)
     return t0 + steps * 1.1
-
-
-def _step_turn(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarray, t0: float,
-               side: int) -> float:
-    """Turn the whole body on the spot from ``t0`` (s) in 2–3 steps (one per :data:`TURN_STEP_DEG` begun, at
-    least two), the first by leg ``side``; each step
-    unloads its foot, lifts it (hip and knee flexion, minimum-jerk) and yaws the pelvis by its share of the
-    turn while the other foot carries the body (it pivots on its contact point). Returns when it ends."""
-    fps = 1.0 / (t[1] - t[0])
-    turn = float(rng.choice([-1.0, 1.0]) * rng.uniform(*TURN_DEG))
-    steps = int(np.clip(np.ceil(abs(turn) / TURN_STEP_DEG), 2, 4))
-    for k in range(steps):
-        swing = float(rng.uniform(*TURN_SWING_S))
-        leg = ("L", "R")[(side + k) % 2]
-        i0 = max(int(t0 * fps), 0)
-        i1 = min(int((t0 + swing) * fps) + 2, len(t))
-        env = _envelope(t[i0:i1], t0, swing / 2, 0.0, swing / 2)
-        out[f"hip_flex_{leg}"][i0:i1] += rng.uniform(8, 22) * env
-        out[f"knee_flex_{leg}"][i0:i1] += rng.uniform(15, 35) * env
-        out["pelvis_yaw"][i0:] += turn / steps * minjerk((t[i0:] - t0) / swing)
-        _unload(load, (side + k) % 2, t, t0, t0 + swing)
-        # the next foot is unloaded only once this one carries again (see :func:`_unload`): never both off
-        t0 += swing + UNLOAD_S + float(rng.uniform(0.0, 0.2))
-    return t0
 
 
 def _cross_legs(out: dict, load: np.ndarray, rng: np.random.Generator, t: np.ndarray, t0: float,
@@ -310,25 +281,25 @@ def leg_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *,
     A thigh- or hip-worn sensor sees these as the rotation bursts that quiet-stance sway lacks.
 
     Events follow a renewal process (exponential rests of mean 12 s standing / 15 s sitting, divided
-    by ``amount``, the same fidget amount as :func:`arm_fidgets`); amplitudes grow with √amount (not a turn's
-    or a crossed leg's: their angles are what the task needs).
-    Standing: *shift* (40 %) — pelvis drops 2–5° toward the unloaded leg, whose knee flexes 5–15°,
-    for 2–12 s; *shuffle* (25 %) — one to three steps in place, foot lifted
-    0.5–0.9 s (hip +8…20°, knee +15…35°); *turn* (15 %) — trunk rotation 10–30° for 1–5 s;
-    *step_turn* (20 %) — the whole body turns on the spot by 30–150° in 2–3 steps (:func:`_step_turn`).
+    by ``amount``, the same fidget amount as :func:`arm_fidgets`); amplitudes grow with √amount (not a crossed
+    leg's: its angles are what the task needs).
+    Standing: *shift* (50 %) — pelvis drops 2–5° toward the unloaded leg, whose knee flexes 5–15°,
+    for 2–12 s; *shuffle* (30 %) — one to three steps in place, foot lifted
+    0.5–0.9 s (hip +8…20°, knee +15…35°); *turn* (20 %) — trunk rotation 10–30° for 1–5 s.
     Sitting: *reposition* (30 %) — one leg turns out or in (hip abduction ±3…10°, rotation ±5…15°)
     and stays 5–30 s; *bounce* (20 %) — heel bouncing at 3–6 Hz (ankle ±2…6°, thigh ±0.5…2°) for
     3–15 s; *lean* (25 %) — pelvis tilt ±3…10° with the trunk following half of it for 5–30 s;
     *cross* (25 %) — one leg crossed over the other for 10–60 s (:func:`_cross_legs`). The shares are
-    assumptions. Without turns and crossed legs a thigh-worn phone barely moved in synthetic standing and
-    sitting: per 2.56 s window its rate's RMS stayed under 0.6 rad/s, where the real CrowdSignals pocket's
-    reached 2–4.6 (standing) and 1.8–2.9 rad/s (sitting) in its moving windows (docs/MOTION.md).
+    assumptions. A thigh-worn phone barely moves in these: per 2.56 s window its rate's RMS stays under
+    ≈ 0.6 rad/s, where the real CrowdSignals pocket's reaches 2–4.6 (standing) and 1.8–2.9 rad/s (sitting) in
+    its moving windows; a whole-body turn on the spot in steps, tried as a standing event, took real walking
+    for standing at the lower back (docs/MOTION.md, session 40).
     Reaches and returns are minimum-jerk; a foot that moves carries no load from :data:`UNLOAD_S`
     before it moves until :data:`UNLOAD_S` after it stopped.
     """
     keys = ("hip_flex", "hip_abd", "hip_rot", "knee_flex", "ankle_dorsi")
     out = {f"{k}_{s}": np.zeros(n) for k in keys for s in ("L", "R")}
-    for k in ("pelvis_obliq", "pelvis_tilt", "pelvis_yaw", "spine_flex", "spine_rot"):
+    for k in ("pelvis_obliq", "pelvis_tilt", "spine_flex", "spine_rot"):
         out[k] = np.zeros(n)
     load = np.ones((n, 2))
     if amount <= 0 or n < 2:
@@ -346,8 +317,6 @@ def leg_fidgets(rng: np.random.Generator, n: int, fps: float, amount: float, *,
         hold = float(rng.uniform(*{"shift": (2.0, 12.0), "turn": (1.0, 5.0), "bounce": (3.0, 15.0)}.get(kind, (5.0, 30.0))))
         if kind == "shuffle":
             tt = _shuffle(out, load, rng, t, tt, side, amp) + UNLOAD_S
-        elif kind == "step_turn":
-            tt = _step_turn(out, load, rng, t, tt, side)
         elif kind == "cross":
             tt = _cross_legs(out, load, rng, t, tt, side) + UNLOAD_S
         else:
