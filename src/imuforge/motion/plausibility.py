@@ -184,22 +184,20 @@ def body_height_m(P: np.ndarray) -> float:
     return float(np.clip(np.median(np.concatenate(leg)) / 0.491, 0.5, 2.5))
 
 
-def _higher_foot(P: np.ndarray) -> np.ndarray:
-    """Per frame, the lowest point (m) of the higher of the two feet (a foot's lowest point: its toe joint, or
-    its ankle less 4 cm, the ankle's height over the sole): where the floor is when one foot is on it, and
-    not pulled down by the other foot going through it."""
-    left = np.minimum(P[:, _L_TOE, 1], P[:, _L_ANK, 1] - 0.04)
-    right = np.minimum(P[:, _R_TOE, 1], P[:, _R_ANK, 1] - 0.04)
-    return np.maximum(left, right)
+#: (toe joint, ankle joint) of the left and the right foot
+_FEET = ((_L_TOE, _L_ANK), (_R_TOE, _R_ANK))
+
+
+def _foot_lows(P: np.ndarray) -> np.ndarray:
+    """Per frame and foot (n, 2), the foot's lowest point (m): its toe joint, or its ankle less 4 cm (the
+    ankle's height over the sole)."""
+    return np.stack([np.minimum(P[:, toe, 1], P[:, ank, 1] - 0.04) for toe, ank in _FEET], axis=1)
 
 
 def _contacts(P: np.ndarray, fps: float, lim: PlausibilityLimits) -> np.ndarray:
-    out = []
-    for toe, ank in ((_L_TOE, _L_ANK), (_R_TOE, _R_ANK)):
-        low = np.minimum(P[:, toe, 1], P[:, ank, 1] - 0.04)
-        v = np.linalg.norm(np.gradient(P[:, toe], axis=0), axis=-1) * fps
-        out.append((low < lim.contact_height_m) & (v < lim.contact_speed_mps))
-    return np.stack(out, axis=1).astype(float)
+    """Per frame and foot (n, 2), 1 where the foot is planted: low and slow (see the module docstring)."""
+    speed = np.linalg.norm(np.gradient(P[:, [toe for toe, _ in _FEET]], axis=0), axis=-1) * fps  # (n, 2)
+    return ((_foot_lows(P) < lim.contact_height_m) & (speed < lim.contact_speed_mps)).astype(float)
 
 
 def foot_slide_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
@@ -218,9 +216,9 @@ def foot_slide_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
 def penetration_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
     """How far the feet go below y = 0 (m), on joints ``P`` at :data:`FPS`, or NaN where the ground is not
     level: the floor under the feet (per 2-s window, overlapping by half, the last one ending with the
-    motion: the 5th percentile of the higher foot's lowest point) moves by more than
-    ``lim.level_tolerance_m``."""
-    low = _higher_foot(P)
+    motion: the 5th percentile of the higher foot's lowest point — where the floor is when one foot is on it,
+    not pulled down by the other going through it) moves by more than ``lim.level_tolerance_m``."""
+    low = _foot_lows(P).max(axis=1)
     w = int(2 * FPS)
     starts = sorted({*range(0, max(len(low) - w, 0) + 1, w // 2), max(len(low) - w, 0)})
     floors = [np.percentile(low[s:s + w], 5) for s in starts]
@@ -269,6 +267,5 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None)
 
 
 __all__ = ["FORCE_LOWPASS_HZ", "FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport",
-           "TRUNK_JOINTS",
-           "body_height_m", "check_plausibility", "foot_slide_m", "joint_swing_deg", "penetration_m",
-           "specific_force_g"]
+           "TRUNK_JOINTS", "body_height_m", "check_plausibility", "foot_slide_m", "joint_swing_deg",
+           "penetration_m", "specific_force_g"]

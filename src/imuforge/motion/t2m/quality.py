@@ -27,8 +27,8 @@ from imuforge.motion.plausibility import (
 )
 from imuforge.motion.t2m.features import FPS, resample_positions
 
-_L_HIP, _R_HIP, _L_KNEE, _R_KNEE, _L_ANK, _R_ANK, _L_TOE, _R_TOE = 1, 2, 4, 5, 7, 8, 10, 11
-_NECK, _HEAD, _L_WRIST, _R_WRIST = 12, 15, 20, 21
+_L_HIP, _L_KNEE, _L_ANK, _R_ANK = 1, 4, 7, 8
+_NECK, _L_WRIST, _R_WRIST = 12, 20, 21
 
 
 @dataclass
