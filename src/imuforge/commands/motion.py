@@ -327,7 +327,11 @@ def run(args) -> int:
         load_profile_from_args(args)  # a bad profile or override fails before any motion is made
         wear_from_args(args)  # so does a bad --wear-variation
     with staged_folder(args.out) as stage:
-        lines = _write(args, _make_motions(args, items), stage)
-    for line in lines:
-        print(line, file=sys.stderr if line.startswith("note:") else sys.stdout)
+        motions = _make_motions(args, items)
+        lines = _write(args, motions, stage)
+    from imuforge.motion.plausibility import implausible_note
+
+    flagged = implausible_note([(name, m) for name, m, _ in motions])
+    for line in lines + ([flagged] if flagged else []):
+        print(line, file=sys.stderr if line.startswith(("note:", "warning:")) else sys.stdout)
     return 0

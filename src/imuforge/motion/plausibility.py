@@ -7,8 +7,10 @@ the floor, a knee bent past its range, a wrist jolted at 40 g by a tracking glit
 reasons unless the user keeps them on purpose (``--allow-implausible``); their report goes to the motion's
 ``meta["plausibility"]`` and from there to every Recording simulated from it (``provenance["motion"]``).
 Text-to-motion samples are dropped and sampled again (:mod:`imuforge.motion.t2m.quality`; their report in
-``meta["spec"]["quality"]``). The procedural library is held to the same bounds by its tests
-(tests/motion: every activity, every joint), not per motion.
+``meta["spec"]["quality"]``). The procedural library checks every motion it makes on its own foot
+contacts (:func:`imuforge.motion.library.schedule`'s ``plausibility``: a rejected draw is drawn again, the
+reasons kept in ``meta["plausibility"]["rejected_draws"]``; one no draw fixes is kept and flagged), and its
+tests bound every activity and joint (tests/motion).
 
 What is measured (:class:`PlausibilityLimits` holds the bounds, :class:`PlausibilityReport` the figures):
 
@@ -40,6 +42,7 @@ What is measured (:class:`PlausibilityLimits` holds the bounds, :class:`Plausibi
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
@@ -144,21 +147,38 @@ def joint_swing_deg(motion: Motion) -> dict[str, np.ndarray]:
     direction (the offset of its child joint) and that direction turned by the joint's local rotation:
     the joint's bend from the rest pose, whatever the twist about the bone. HumanML3D's 22 joints only."""
     from imuforge.motion import quat as Q
-    from imuforge.motion.skeleton import rest_offsets
 
     sk = motion.skeleton
     if sk != HUMANML3D_22:
         return {}
-    G, off = motion.orientations, rest_offsets(1.0)
-    out = {}
-    for name in JOINT_SWING_MAX_DEG:
-        j = sk.index(name)
-        child = sk.parents.index(j)
-        local = Q.qmul(Q.qconj(G[:, sk.parents[j]]), G[:, j])
-        rest = off[child] / np.linalg.norm(off[child])
-        turned = Q.qrot(local, np.broadcast_to(rest, (len(G), 3)))
-        out[name] = np.degrees(np.arccos(np.clip(turned @ rest, -1.0, 1.0)))
-    return out
+    joints, parents, rest = _swing_table()
+    G = motion.orientations
+    n, k = len(G), len(joints)
+    local = Q.qmul(Q.qconj(G[:, parents].reshape(-1, 4)), G[:, joints].reshape(-1, 4))  # all joints at once
+    turned = Q.qrot(local, np.broadcast_to(rest, (n, k, 3)).reshape(-1, 3)).reshape(n, k, 3)
+    angle = np.degrees(np.arccos(np.clip(np.einsum("nkc,kc->nk", turned, rest), -1.0, 1.0)))
+    return {name: angle[:, i] for i, name in enumerate(JOINT_SWING_MAX_DEG)}
+
+
+@functools.lru_cache(maxsize=1)
+def _swing_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(joint, parent indices, unit rest directions of their child bones (k, 3)) of
+    :data:`JOINT_SWING_MAX_DEG`'s joints on HumanML3D's skeleton."""
+    from imuforge.motion.skeleton import rest_offsets
+
+    sk, off = HUMANML3D_22, rest_offsets(1.0)
+    joints = np.array([sk.index(name) for name in JOINT_SWING_MAX_DEG])
+    rest = np.array([off[sk.parents.index(j)] for j in joints], dtype=float)
+    rest /= np.linalg.norm(rest, axis=1, keepdims=True)
+    rest.setflags(write=False)
+    return joints, np.array([sk.parents[j] for j in joints]), rest
+
+
+@functools.lru_cache(maxsize=16)
+def _lowpass_sos(cutoff_hz: float, fps: float) -> np.ndarray:
+    from scipy.signal import butter
+
+    return butter(4, cutoff_hz, fs=fps, output="sos")
 
 
 def specific_force_g(motion: Motion, lowpass_hz: float | None = FORCE_LOWPASS_HZ) -> np.ndarray:
@@ -169,9 +189,9 @@ def specific_force_g(motion: Motion, lowpass_hz: float | None = FORCE_LOWPASS_HZ
     if len(P) < 3:
         return np.full(P.shape[1], np.nan)
     if lowpass_hz is not None and motion.fps > 2.5 * lowpass_hz and len(P) > 27:
-        from scipy.signal import butter, sosfiltfilt
+        from scipy.signal import sosfiltfilt
 
-        P = sosfiltfilt(butter(4, lowpass_hz, fs=motion.fps, output="sos"), P, axis=0)
+        P = sosfiltfilt(_lowpass_sos(float(lowpass_hz), float(motion.fps)), P, axis=0)
     acc = (P[2:] - 2 * P[1:-1] + P[:-2]) * motion.fps ** 2
     acc[..., 1] += STANDARD_GRAVITY  # a − g with g pointing down (−y)
     return np.percentile(np.linalg.norm(acc, axis=-1), 99.9, axis=0) / STANDARD_GRAVITY
@@ -213,23 +233,44 @@ def foot_slide_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
     return float(drift.max()) if drift.size else 0.0
 
 
+def _known_slide_m(motion: Motion, contact: np.ndarray, lim: PlausibilityLimits) -> float:
+    """:func:`foot_slide_m` where the motion's maker knows its stances: ``contact`` (T, 2) the feet's
+    loading (a stance where it is ≥ 0.999, the library's own measure), at the motion's rate, with its
+    orientations and its person (``meta["person"]``, else sized from the legs)."""
+    from imuforge.motion.body import Person
+    from imuforge.motion.library._core import foot_sliding
+
+    contact = np.asarray(contact, dtype=float)
+    if contact.shape != (motion.n_frames, 2):
+        raise ValidationError(f"contact has shape {contact.shape}, the motion {motion.n_frames} frames",
+                              allowed="(frames, 2): the left and the right foot's loading, 0 … 1")
+    known = motion.meta.get("person")
+    person = Person(**known) if isinstance(known, dict) else Person(height_m=body_height_m(motion.positions))
+    drift = foot_sliding(motion.positions, motion.orientations, contact, person, motion.fps,
+                         window_s=lim.slide_window_s)
+    return float(drift.max()) if drift.size else 0.0
+
+
 def penetration_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
     """How far the feet go below y = 0 (m), on joints ``P`` at :data:`FPS`, or NaN where the ground is not
-    level: the floor under the feet (per 2-s window, overlapping by half, the last one ending with the
+    level: the floor under the feet (per 1-s window, overlapping by half, the last one ending with the
     motion: the 5th percentile of the higher foot's lowest point — where the floor is when one foot is on it,
     not pulled down by the other going through it) moves by more than ``lim.level_tolerance_m``."""
     low = _foot_lows(P).max(axis=1)
-    w = int(2 * FPS)
-    starts = sorted({*range(0, max(len(low) - w, 0) + 1, w // 2), max(len(low) - w, 0)})
-    floors = [np.percentile(low[s:s + w], 5) for s in starts]
-    if max(floors) - min(floors) > lim.level_tolerance_m:
+    w = min(int(FPS), len(low))
+    starts = np.array(sorted({*range(0, len(low) - w + 1, w // 2), len(low) - w}))
+    floors = np.percentile(low[starts[:, None] + np.arange(w)], 5, axis=1)  # every window in one call
+    if floors.max() - floors.min() > lim.level_tolerance_m:
         return float("nan")
     return float(max(0.0, -P[:, [_L_ANK, _R_ANK, _L_TOE, _R_TOE], 1].min()))
 
 
-def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None) -> PlausibilityReport:
+def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None, *,
+                       contact: np.ndarray | None = None) -> PlausibilityReport:
     """Measure ``motion`` against ``limits`` (default :class:`PlausibilityLimits`); every exceeded bound is a
-    reason in the report (see the module docstring)."""
+    reason in the report (see the module docstring). ``contact``: (T, 2) the feet's loading where the
+    motion's maker knows it (the procedural library): foot sliding is then measured on those stances at
+    the motion's own rate instead of on stances found from the joints."""
     if motion.skeleton != HUMANML3D_22:
         raise ValidationError(f"the plausibility check reads HumanML3D's 22 joints, "
                               f"not {motion.skeleton.name!r}",
@@ -241,7 +282,8 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None)
     else:
         jerk = np.linalg.norm(np.diff(P, 3, axis=0), axis=-1) * FPS ** 3
         speed = np.linalg.norm(np.diff(P, axis=0), axis=-1) * FPS
-        rep = PlausibilityReport(foot_slide_m(P, lim), penetration_m(P, lim), float(np.percentile(jerk, 99)),
+        slide = foot_slide_m(P, lim) if contact is None else _known_slide_m(motion, contact, lim)
+        rep = PlausibilityReport(slide, penetration_m(P, lim), float(np.percentile(jerk, 99)),
                                  float(speed.max()))
     for value, bound, what, unit in ((rep.foot_slide_m, lim.max_foot_slide_m, "foot sliding", "m"),
                                      (rep.penetration_m, lim.max_penetration_m, "ground penetration", "m"),
@@ -266,6 +308,22 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None)
     return rep
 
 
+def implausible_note(named_motions) -> str | None:
+    """One warning line naming the motions of ``(name, Motion)`` pairs that were kept although their
+    plausibility report rejects them (the library's draws that no redraw made plausible, imports kept with
+    ``--allow-implausible``), or None when there are none."""
+    named_motions = list(named_motions)
+    bad = [(name, m.meta["plausibility"]["reasons"]) for name, m in named_motions
+           if not m.meta.get("plausibility", {}).get("accepted", True)]
+    if not bad:
+        return None
+    shown = "; ".join(f"{name} ({', '.join(reasons)})" for name, reasons in bad[:3])
+    more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return (f"warning: {len(bad)} of {len(named_motions)} motions are implausible, kept and flagged in their "
+            f"provenance: {shown}{more}")
+
+
 __all__ = ["FORCE_LOWPASS_HZ", "FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport",
-           "TRUNK_JOINTS", "body_height_m", "check_plausibility", "foot_slide_m", "joint_swing_deg",
+           "TRUNK_JOINTS", "body_height_m", "check_plausibility", "foot_slide_m", "implausible_note",
+           "joint_swing_deg",
            "penetration_m", "specific_force_g"]

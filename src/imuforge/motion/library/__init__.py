@@ -33,6 +33,7 @@ from imuforge.motion.library import arms, elevator, exercise, household, static
 from imuforge.motion.library._core import Track, foot_sliding, smoothstep
 from imuforge.motion.library.gait import CARRYING, SPEED_RANGE, gait_track, nordic_walking
 from imuforge.motion.motion import Motion
+from imuforge.motion.plausibility import check_plausibility
 
 SLIDE_BOUND_SINGLE_M = 0.010
 SLIDE_BOUND_STANCE_M = 0.03
@@ -196,9 +197,18 @@ def _items(items, known: dict[str, Activity]) -> list[tuple[str, float | None, d
     return out
 
 
+#: How :func:`schedule` holds its motions to :func:`imuforge.motion.plausibility.check_plausibility`:
+#: ``"redraw"`` draws a rejected motion again (up to :data:`PLAUSIBILITY_DRAWS` draws in all) and keeps the
+#: last draw, flagged, when none passes; ``"strict"`` makes that a ValidationError; ``"record"`` checks
+#: once and only reports; ``"off"`` skips the check (controlled experiments, timing).
+PLAUSIBILITY_MODES = ("redraw", "strict", "record", "off")
+#: Draws :func:`schedule` makes for one plausible motion.
+PLAUSIBILITY_DRAWS = 4
+
+
 def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = None, blend_s: float = 0.8,
              heading_deg: float | None = None, return_contact: bool = False,
-             activities: dict[str, Activity] | None = None):
+             activities: dict[str, Activity] | None = None, plausibility: str = "redraw"):
     """One continuous labelled Motion from a sequence of ``(activity, seconds or None[, params])``.
 
     Consecutive activities are cross-faded over ``blend_s`` seconds (joint rotations by nlerp,
@@ -209,18 +219,52 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
     returns ``(motion, contact)`` where contact (T, 2) holds the left/right foot contact weights.
     ``activities``: more activities by name (a key-framed description's
     :meth:`~imuforge.motion.library.keyframed.KeyframedActivity.activity`), taken before the library's.
+
+    Every motion is checked as imported and model-made motion is
+    (:func:`~imuforge.motion.plausibility.check_plausibility`, on the library's own foot contacts); the
+    report goes to ``meta["plausibility"]`` (so to every Recording's ``provenance["motion"]``), with the
+    reasons of each draw rejected before it in ``"rejected_draws"``. ``plausibility``: one of
+    :data:`PLAUSIBILITY_MODES`. A rejected draw is made again with the same ``person`` (or a new one
+    if none is given) and new style draws; one that no draw makes plausible is kept with its reasons
+    (``meta["plausibility"]["accepted"]`` False) or, with ``"strict"``, is a ValidationError naming them.
     """
     if not (np.isfinite(fps) and 5 <= fps <= 1000):
         raise ValidationError(f"fps must be within 5 … 1000 Hz, got {fps!r}")
     if not (0 <= blend_s <= 5):
         raise ValidationError(f"blend_s must be within 0 … 5 s, got {blend_s!r}")
+    if plausibility not in PLAUSIBILITY_MODES:
+        raise ValidationError(f"plausibility={plausibility!r} is not a mode",
+                              allowed=", ".join(PLAUSIBILITY_MODES))
     known = {**ACTIVITIES, **(activities or {})}
     plan = _items(items, known)
     if not plan:
         raise ValidationError("a schedule needs at least one activity")
     seed_info = rng if isinstance(rng, (int, np.integer)) else None
     g = _rng(rng)
-    person = person or Person.sample(g)
+    rejected: list[list[str]] = []
+    draws = PLAUSIBILITY_DRAWS if plausibility in ("redraw", "strict") else 1
+    for k in range(draws):
+        motion, contact = _compose(plan, known, person or Person.sample(g), fps, g, blend_s, heading_deg)
+        motion.meta["seed"] = None if seed_info is None else int(seed_info)
+        if plausibility == "off":
+            break
+        report = check_plausibility(motion, contact=contact)
+        motion.meta["plausibility"] = report.to_json() | {"rejected_draws": list(rejected)}
+        if report.accepted or k == draws - 1:
+            break
+        rejected.append(report.reasons)
+    if plausibility == "strict" and not report.accepted:
+        what = " → ".join(name for name, _, _ in plan)
+        raise ValidationError(f"no plausible motion for {what} in {draws} draws "
+                              f"({'; '.join(report.reasons)})",
+                              allowed="activities and parameters the body can perform, "
+                                      "or plausibility='redraw'")
+    return (motion, contact) if return_contact else motion
+
+
+def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np.random.Generator,
+             blend_s: float, heading_deg: float | None) -> tuple[Motion, np.ndarray]:
+    """:func:`schedule`'s motion and foot contacts (T, 2) for one draw of ``person`` and the styles."""
     m = int(round(blend_s * fps))
     blend = m / fps
     tracks: list[Track] = []
@@ -267,13 +311,12 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
     bounds.append((n - 1) / fps)
     labels = [(bounds[i], bounds[i + 1], tr.label) for i, tr in enumerate(tracks)]
     P, G = forward_kinematics(cur_local, cur_root, person.offsets)
-    meta = {"generator": "imuforge.motion.library", "seed": None if seed_info is None else int(seed_info),
+    meta = {"generator": "imuforge.motion.library", "seed": None,
             "person": person.to_dict(), "blend_s": blend,
             "items": [{"activity": nme, "seconds": d, "params": p, "info": _jsonable(tr.meta)}
                       for (nme, d, p), tr in zip(plan, tracks)],
             }
-    motion = Motion(P, Q.continuous(G), fps, labels=labels, meta=meta)
-    return (motion, cur_contact) if return_contact else motion
+    return Motion(P, Q.continuous(G), fps, labels=labels, meta=meta), cur_contact
 
 
 def _jsonable(d: dict) -> dict:
@@ -287,10 +330,11 @@ def _jsonable(d: dict) -> dict:
 
 def generate(activity: str, duration_s: float | None = None, *, fps: float = 100.0, rng=None,
              person: Person | None = None, heading_deg: float | None = None, return_contact: bool = False,
-             **params):
-    """One activity as a labelled Motion (``duration_s`` None only for transitions)."""
+             plausibility: str = "redraw", **params):
+    """One activity as a labelled Motion (``duration_s`` None only for transitions; ``plausibility`` as
+    :func:`schedule`'s)."""
     return schedule([(activity, duration_s, params)], fps=fps, rng=rng, person=person, blend_s=0.0,
-                    heading_deg=heading_deg, return_contact=return_contact)
+                    heading_deg=heading_deg, return_contact=return_contact, plausibility=plausibility)
 
 
 def motion_foot_sliding(motion: Motion, contact: np.ndarray, threshold: float = 0.999) -> np.ndarray:
@@ -299,5 +343,6 @@ def motion_foot_sliding(motion: Motion, contact: np.ndarray, threshold: float = 
     return foot_sliding(motion.positions, motion.orientations, contact, person, motion.fps, threshold)
 
 
-__all__ = ["ACTIVITIES", "Activity", "Person", "SLIDE_BOUND_SINGLE_M", "SLIDE_BOUND_STANCE_M",
+__all__ = ["ACTIVITIES", "Activity", "PLAUSIBILITY_DRAWS", "PLAUSIBILITY_MODES", "Person",
+           "SLIDE_BOUND_SINGLE_M", "SLIDE_BOUND_STANCE_M",
            "SLIDE_BOUND_TURN_M", "generate", "motion_foot_sliding", "schedule"]

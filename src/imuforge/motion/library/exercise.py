@@ -90,7 +90,8 @@ def cycling(person: Person, duration_s: float, fps: float, rng: np.random.Genera
     speed = cad / 60 * float(rng.uniform(4.0, 6.5))
     root = np.zeros((n, 3))
     root[:, 2] = speed * t
-    root[:, 1] = 0.28 - rho * u[1]
+    # the bottom bracket 0.28 m up; rho is measured from the hip joint, which sits below the pelvis (root)
+    root[:, 1] = 0.28 - rho * u[1] - off[1, 1] * np.cos(np.deg2rad(tilt))
     root[:, 0] = 0.01 * smooth_noise(rng, n, fps, 0.3)[:, 0]
     return Track(local, root, np.zeros((n, 2)), "cycling", {"cadence_rpm": round(cad, 2), "speed_mps": round(speed, 3)})
 
