@@ -438,3 +438,26 @@ def test_bad_key_framed_entries_are_refused(tmp_path, capsys, files, expect):
     assert not (tmp_path / "out").exists()
     if files == ["missing.toml"]:
         assert "missing.toml: no such file" in err
+
+
+#: every repetition reaches 180° at the elbow: no spread of the excursion, no wander
+OVERBENT = ARM_RAISE.replace("sh_abd = 80", "elbow_flex = 180").replace(
+    'label = "arm_raise"', 'label = "overbent"\namplitude = 1.0\nexcursion_sd = 0.0\nwander_deg = 0.0')
+
+
+def test_a_motion_no_draw_makes_plausible_is_kept_flagged_and_named(tmp_path, capsys):
+    """Key frames that bend the elbow 180° (past the check's 165°): every person's motion is flagged in its
+    recordings' provenance, counted in the manifest and named in one warning; the standing ones are not."""
+    (tmp_path / "overbent.toml").write_text(OVERBENT)
+    write_spec(tmp_path / "s.toml", activities=["standing"], keyframed=["overbent.toml"])
+    assert main(["generate", str(tmp_path / "s.toml"), "--out", str(tmp_path / "corpus")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 4 of 8 recordings come from motions no draw made plausible" in err
+    assert "overbent-s01-p000" in err
+    manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
+    assert manifest["meta"]["totals"]["implausible"] == 4
+    for rec in read_dataset(tmp_path / "corpus").recordings():
+        report = rec.provenance["motion"]["plausibility"]
+        overbent = rec.labels[0].label == "overbent"
+        assert report["accepted"] != overbent
+        assert not overbent or any(r.startswith("right_elbow bent") for r in report["reasons"])

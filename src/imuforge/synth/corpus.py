@@ -115,19 +115,23 @@ def make_plan(spec: CorpusSpec) -> Plan:
 
 @dataclass
 class ShardResult:
-    """One made shard: its bytes, sha256 and manifest entries (file-relative), and the seconds it took."""
+    """One made shard: its bytes, sha256 and manifest entries (file-relative), and the seconds it took;
+    ``implausible``: the names of its recordings whose motion no draw made plausible (kept and flagged in
+    their provenance, :func:`imuforge.motion.library.schedule`)."""
 
     index: int
     data: bytes
     sha256: str
     entries: list[dict[str, Any]]
     seconds: float = 0.0
+    implausible: list[str] = field(default_factory=list)
 
     @property
     def record(self) -> dict[str, Any]:
         return {"index": self.index, "file": shard_file(self.index), "sha256": self.sha256,
                 "recordings": len(self.entries), "samples": int(sum(e["samples"] for e in self.entries)),
-                "duration_s": float(sum(e["duration_s"] for e in self.entries)), "entries": self.entries}
+                "duration_s": float(sum(e["duration_s"] for e in self.entries)),
+                "implausible": self.implausible, "entries": self.entries}
 
 
 def shard_file(index: int) -> str:
@@ -149,7 +153,10 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
         data = shard_bytes(named)
     fname = shard_file(index)
     entries = [dict(_manifest_entry(fname, rec), name=name, row_group=k) for k, (name, rec) in enumerate(named)]
-    return ShardResult(index, data, hashlib.sha256(data).hexdigest(), entries, time.perf_counter() - t0)
+    flagged = [name for name, rec in named
+               if not rec.provenance.get("motion", {}).get("plausibility", {}).get("accepted", True)]
+    return ShardResult(index, data, hashlib.sha256(data).hexdigest(), entries, time.perf_counter() - t0,
+                       flagged)
 
 
 def sha256_file(path: Path) -> str:
@@ -229,6 +236,7 @@ class CorpusFolder:
         entries = [e for s in shards for e in s["entries"]]
         meta = {"generator": "imuforge generate", **self.plan.to_dict(),
                 "totals": {"recordings": len(entries), "shards": len(shards),
+                           "implausible": sum(len(s.get("implausible", [])) for s in shards),
                            "samples": int(sum(s["samples"] for s in shards)),
                            "duration_s": float(sum(s["duration_s"] for s in shards))}}
         ds = Dataset(path=self.path, entries=entries, meta=meta,
@@ -296,6 +304,8 @@ class CorpusResult:
     seconds: float
     made_recordings: int = 0
     made_duration_s: float = 0.0
+    #: names of the corpus's recordings whose motion is flagged implausible (kept; see ``ShardResult``)
+    implausible: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -346,4 +356,5 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
         folder.finish()
     recs = sum(r["recordings"] for r in folder.done.values())
     dur = sum(r["duration_s"] for r in folder.done.values())
-    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1], made[2])
+    flagged = [name for i in sorted(folder.done) for name in folder.done[i].get("implausible", [])]
+    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1], made[2], flagged)
