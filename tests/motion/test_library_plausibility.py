@@ -27,9 +27,9 @@ def test_every_activity_is_plausible_and_says_so(name):
 
 
 def _bent_knee(person, duration_s, fps, rng, **_):
-    """A still posture with the left knee bent 15° past the check's maximum."""
+    """A still posture with the left knee bent 10–20° past the check's maximum (drawn from ``rng``)."""
     n = int(round(duration_s * fps)) + 1
-    pose = expand_sides({**STANDING, "knee_flex_L": JOINT_SWING_MAX_DEG["left_knee"] + 15.0})
+    pose = expand_sides({**STANDING, "knee_flex_L": JOINT_SWING_MAX_DEG["left_knee"] + rng.uniform(10, 20)})
     root = np.zeros((n, 3))
     root[:, 1] = 1.0
     return Track(pose_to_local(pose, n), root, np.zeros((n, 2)), "standing")
@@ -67,6 +67,30 @@ def test_a_redraw_keeps_the_person_and_changes_the_draw():
     first = schedule([("bent_knee", 3.0)], rng=2, person=person, activities=BENT, plausibility="record")
     kept = schedule([("bent_knee", 3.0)], rng=2, person=person, activities=BENT)
     assert kept.meta["person"] == first.meta["person"] == person.to_dict()
+    bends = [first.meta["plausibility"]["joint_swing_deg"]["left_knee"],
+             kept.meta["plausibility"]["joint_swing_deg"]["left_knee"]]
+    assert abs(bends[0] - bends[1]) > 0.1  # the fourth draw bends the knee its own way
+
+
+DAY = [("standing", 6.0), ("walking", 10.0), ("stand_to_sit", None), ("sitting", 6.0)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_day_of_activities_is_plausible_through_its_cross_fades(seed):
+    """A foot planted in both activities stays put while the pose and the root blend (the two roots
+    blended linearly skated it 0.2–0.44 m, and every such day was flagged)."""
+    m = schedule(DAY, rng=seed)
+    report = m.meta["plausibility"]
+    assert report["accepted"] and report["rejected_draws"] == [], report
+    assert report["foot_slide_m"] < 0.05
+
+
+def test_activities_without_a_cross_fade_follow_on_from_the_last_frame():
+    m = schedule([("standing", 2.0), ("walking", 2.0)], rng=1, blend_s=0.0, plausibility="off")
+    assert m.n_frames == 402
+    assert [seg.label for seg in m.labels] == ["standing", "walking"]
+    step = np.linalg.norm(np.diff(m.positions[:, 0, [0, 2]], axis=0), axis=1)
+    assert step.max() < 0.05  # the walk starts where the stand ended (no jump of the pelvis)
 
 
 def test_plausible_draws_are_not_drawn_again():
@@ -109,3 +133,31 @@ def test_the_report_reaches_every_recording():
     m = generate("walking", 4.0, rng=2)
     rec = simulate(m, load_profile("smartphone-waist"), "waist_front", seed=0)
     assert rec.provenance["motion"]["plausibility"] == m.meta["plausibility"]
+
+
+@pytest.mark.parametrize(("bent", "reads"), [(60.0, 60.0), (120.0, 120.0), (175.0, 150.0), (200.0, 150.0)])
+def test_the_elbow_bends_no_further_than_its_range(bent, reads):
+    """A pose asking for more than the elbow's 150° gets 150° (eased in over the last few degrees); well
+    below it the angle is the one asked for."""
+    from imuforge.motion.kinematics import forward_kinematics
+    from imuforge.motion.library._core import ELBOW_FLEX_MAX_DEG
+    from imuforge.motion.motion import Motion
+    from imuforge.motion.plausibility import joint_swing_deg
+
+    person = Person()
+    local = pose_to_local(expand_sides({**STANDING, "elbow_flex_R": bent}), 4)
+    P, G = forward_kinematics(local, np.zeros((4, 3)), person.offsets)
+    swing = joint_swing_deg(Motion(P, G, 50.0))["right_elbow"]
+    assert ELBOW_FLEX_MAX_DEG == 150.0
+    np.testing.assert_allclose(swing, reads, atol=1e-6 if bent < 140 else 0.01)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_phone_at_the_ear_stays_within_the_elbows_range(seed):
+    """Standing with a phone at the ear (150°) while the arm keeps a share of the fidgets: the elbow stays
+    within its range and the first draw passes (it read 180° and was drawn again before the range)."""
+    m = generate("standing", 60.0, rng=seed, carrying="phone_ear_offhand")
+    report = m.meta["plausibility"]
+    assert report["accepted"] and report["rejected_draws"] == []
+    swing = report["joint_swing_deg"]
+    assert max(swing["left_elbow"], swing["right_elbow"]) <= 150.0 + 1e-6

@@ -440,13 +440,13 @@ def test_bad_key_framed_entries_are_refused(tmp_path, capsys, files, expect):
         assert "missing.toml: no such file" in err
 
 
-#: every repetition reaches 180° at the elbow: no spread of the excursion, no wander
-OVERBENT = ARM_RAISE.replace("sh_abd = 80", "elbow_flex = 180").replace(
+#: every repetition bends the neck 150° (past the check's 90°): no spread of the excursion, no wander
+OVERBENT = ARM_RAISE.replace("sh_abd = 80", "neck_flex = 150").replace(
     'label = "arm_raise"', 'label = "overbent"\namplitude = 1.0\nexcursion_sd = 0.0\nwander_deg = 0.0')
 
 
 def test_a_motion_no_draw_makes_plausible_is_kept_flagged_and_named(tmp_path, capsys):
-    """Key frames that bend the elbow 180° (past the check's 165°): every person's motion is flagged in its
+    """Key frames that bend the neck 150° (past the check's 90°): every person's motion is flagged in its
     recordings' provenance, counted in the manifest and named in one warning; the standing ones are not."""
     (tmp_path / "overbent.toml").write_text(OVERBENT)
     write_spec(tmp_path / "s.toml", activities=["standing"], keyframed=["overbent.toml"])
@@ -460,4 +460,4 @@ def test_a_motion_no_draw_makes_plausible_is_kept_flagged_and_named(tmp_path, ca
         report = rec.provenance["motion"]["plausibility"]
         overbent = rec.labels[0].label == "overbent"
         assert report["accepted"] != overbent
-        assert not overbent or any(r.startswith("right_elbow bent") for r in report["reasons"])
+        assert not overbent or any(r.startswith("neck bent 150°") for r in report["reasons"])

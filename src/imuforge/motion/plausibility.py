@@ -1,4 +1,4 @@
-"""Physical plausibility of a Motion: the one check for motion from outside the procedural library.
+"""Physical plausibility of a Motion: the one check for imported, model-made and procedural motion alike.
 
 A motion a body cannot perform gives IMU signals no device will ever read: a foot that skates over
 the floor, a knee bent past its range, a wrist jolted at 40 g by a tracking glitch.
@@ -170,8 +170,10 @@ def _swing_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     joints = np.array([sk.index(name) for name in JOINT_SWING_MAX_DEG])
     rest = np.array([off[sk.parents.index(j)] for j in joints], dtype=float)
     rest /= np.linalg.norm(rest, axis=1, keepdims=True)
-    rest.setflags(write=False)
-    return joints, np.array([sk.parents[j] for j in joints]), rest
+    parents = np.array([sk.parents[j] for j in joints])
+    for table in (joints, parents, rest):
+        table.setflags(write=False)
+    return joints, parents, rest
 
 
 @functools.lru_cache(maxsize=16)
@@ -240,10 +242,7 @@ def _known_slide_m(motion: Motion, contact: np.ndarray, lim: PlausibilityLimits)
     from imuforge.motion.body import Person
     from imuforge.motion.library._core import foot_sliding
 
-    contact = np.asarray(contact, dtype=float)
-    if contact.shape != (motion.n_frames, 2):
-        raise ValidationError(f"contact has shape {contact.shape}, the motion {motion.n_frames} frames",
-                              allowed="(frames, 2): the left and the right foot's loading, 0 … 1")
+    contact = np.asarray(contact, dtype=float)  # its shape checked by check_plausibility
     known = motion.meta.get("person")
     person = Person(**known) if isinstance(known, dict) else Person(height_m=body_height_m(motion.positions))
     drift = foot_sliding(motion.positions, motion.orientations, contact, person, motion.fps,
@@ -253,12 +252,13 @@ def _known_slide_m(motion: Motion, contact: np.ndarray, lim: PlausibilityLimits)
 
 def penetration_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
     """How far the feet go below y = 0 (m), on joints ``P`` at :data:`FPS`, or NaN where the ground is not
-    level: the floor under the feet (per 1-s window, overlapping by half, the last one ending with the
+    level: the floor under the feet (per 1-s window — half the motion where it is shorter than 2 s —
+    overlapping by half, the last one ending with the
     motion: the 5th percentile of the higher foot's lowest point — where the floor is when one foot is on it,
     not pulled down by the other going through it) moves by more than ``lim.level_tolerance_m``."""
     low = _foot_lows(P).max(axis=1)
-    w = min(int(FPS), len(low))
-    starts = np.array(sorted({*range(0, len(low) - w + 1, w // 2), len(low) - w}))
+    w = max(min(int(FPS), len(low) // 2), 1)  # two windows at least: a 1-s descent changes level too
+    starts = np.array(sorted({*range(0, len(low) - w + 1, max(w // 2, 1)), len(low) - w}))
     floors = np.percentile(low[starts[:, None] + np.arange(w)], 5, axis=1)  # every window in one call
     if floors.max() - floors.min() > lim.level_tolerance_m:
         return float("nan")
@@ -276,6 +276,9 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None,
                               f"not {motion.skeleton.name!r}",
                               allowed="a Motion on HUMANML3D_22 (every importer maps onto it)")
     lim = limits or PlausibilityLimits()
+    if contact is not None and np.shape(contact) != (motion.n_frames, 2):
+        raise ValidationError(f"contact has shape {np.shape(contact)}, the motion {motion.n_frames} frames",
+                              allowed="(frames, 2): the left and the right foot's loading, 0 … 1")
     P = resample_positions(motion.positions, motion.fps, FPS)
     if len(P) < 4:  # under 0.15 s: no stance, no jerk to speak of
         rep = PlausibilityReport(np.nan, np.nan, np.nan, np.nan)

@@ -248,10 +248,24 @@ def _shoulder(flex, abd, rot, s) -> np.ndarray:
     return Q.qmul(Q.rx(-flex), Q.qmul(Q.rz(s * (abd - np.pi / 2)), Q.rx(s * rot)))
 
 
+#: The elbow's active flexion range (deg; 150° in the American Academy of Orthopaedic Surgeons' ranges,
+#: 145–150° measured): :func:`_elbow` bends no further, easing into it over ≈ :data:`ELBOW_EASE_DEG` (a
+#: phone held at the ear, 150°, plus a held arm's share of a face-touch event reached 180°)
+ELBOW_FLEX_MAX_DEG = 150.0
+ELBOW_EASE_DEG = 1.5
+
+
+def _elbow_ceiling(flex):
+    """Elbow flexion (rad) eased under :data:`ELBOW_FLEX_MAX_DEG`: a smooth (C∞) upper bound, equal to
+    ``flex`` to within 0.01° 8° below it (scalars stay scalars)."""
+    top, w = np.deg2rad(ELBOW_FLEX_MAX_DEG), np.deg2rad(ELBOW_EASE_DEG)
+    return top - w * np.logaddexp(0.0, (top - flex) / w)
+
+
 def _elbow(flex, sup, s) -> np.ndarray:
-    """The elbow's local rotation from its flexion and the forearm's supination (rad; + turns the palm up
-    with the forearm level, on either side) on side ``s`` (±1, or a column of them broadcast against the
-    angles).
+    """The elbow's local rotation from its flexion (eased under :data:`ELBOW_FLEX_MAX_DEG`) and the forearm's
+    supination (rad; + turns the palm up with the forearm level, on either side) on side ``s`` (±1, or a
+    column of them broadcast against the angles).
 
     The forearm's long axis is the local x axis on both sides (distal +x on the left, −x on the right), and
     supination turns the thumb from forward to up: about local x by −sup on both sides. (Until session 27
@@ -259,6 +273,7 @@ def _elbow(flex, sup, s) -> np.ndarray:
     while typing faced up.)"""
     zero = np.zeros_like(s)
     one = np.ones_like(s)
+    flex = _elbow_ceiling(flex)
     return Q.qmul(Q.axis_angle(np.stack(np.broadcast_arrays(zero, -s, zero), -1), flex),
                   Q.axis_angle(np.stack(np.broadcast_arrays(one, zero, zero), -1), -sup))
 

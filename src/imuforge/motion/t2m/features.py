@@ -218,7 +218,7 @@ def resample_positions(positions: np.ndarray, fps_in: float, fps_out: float) -> 
         return P
     step = fps_in / fps_out
     if step > 1 and abs(step - round(step)) < 1e-9:  # every k-th frame: where the spline passes anyway
-        return P[::int(round(step))]
+        return P[::int(round(step))].copy()
     t_in = np.arange(P.shape[0]) / fps_in
     n_out = int(np.floor(t_in[-1] * fps_out + 1e-9)) + 1
     return CubicSpline(t_in, P, axis=0)(np.arange(n_out) / fps_out)
