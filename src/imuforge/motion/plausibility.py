@@ -20,7 +20,9 @@ What is measured (:class:`PlausibilityLimits` holds the bounds, :class:`Plausibi
   planted while its toe is within :attr:`~PlausibilityLimits.contact_height_m` of the floor and slower
   than :attr:`~PlausibilityLimits.contact_speed_mps`; body height (for the foot points) from the leg
   length (thigh + shank = 0.491 H, Winter 2009). The window keeps a minute of standing from summing
-  sub-millimetre drift into a "slide"; a walking stance (≈ 0.6–0.8 s) fits in it whole;
+  sub-millimetre drift into a "slide"; a walking stance (≈ 0.6–0.8 s) fits in it whole. Where the
+  motion's maker knows its stances (the procedural library's contacts), on those, at the motion's rate,
+  the windows from and to every frame at ≈ 20 fps;
 * **ground penetration** — how far the lowest foot joint goes below the floor (y = 0), on level ground
   only: where the floor under the feet moves between levels (stairs, a lift, a kerb) by more than
   :attr:`~PlausibilityLimits.level_tolerance_m` it is not one plane and this is not measured (so a body
@@ -30,7 +32,8 @@ What is measured (:class:`PlausibilityLimits` holds the bounds, :class:`Plausibi
   motion's rate);
 * **joint range** — per joint the largest *swing* of its bone away from the rest pose's direction
   relative to its parent (:func:`joint_swing_deg`; twist is left out: it is what a skeleton's inverse
-  kinematics makes least reliably) against the anatomical maxima of :data:`JOINT_SWING_MAX_DEG`;
+  kinematics makes least reliably) against the anatomical maxima of :data:`JOINT_SWING_MAX_DEG`, at every
+  k-th frame (≈ 20 fps: a posture's range, not a glitch — the specific force below sees those);
 * **peak specific force by segment** — the 99.9th percentile of |p̈ − g| of each joint, the positions
   low-passed at :data:`FORCE_LOWPASS_HZ` first (zero-phase; differentiating twice amplifies a marker's
   millimetre jitter by fps²: 1 mm at 120 fps reads ≈ 15 g unfiltered), trunk joints against
@@ -142,17 +145,18 @@ class PlausibilityReport:
         return {**{k: rounded(v) for k, v in asdict(self).items()}, "accepted": self.accepted}
 
 
-def joint_swing_deg(motion: Motion) -> dict[str, np.ndarray]:
+def joint_swing_deg(motion: Motion, every: int = 1) -> dict[str, np.ndarray]:
     """Per bounded joint (:data:`JOINT_SWING_MAX_DEG`), the angle (deg, (T,)) between its bone's rest
     direction (the offset of its child joint) and that direction turned by the joint's local rotation:
-    the joint's bend from the rest pose, whatever the twist about the bone. HumanML3D's 22 joints only."""
+    the joint's bend from the rest pose, whatever the twist about the bone (at every ``every``-th frame).
+    HumanML3D's 22 joints only."""
     from imuforge.motion import quat as Q
 
     sk = motion.skeleton
     if sk != HUMANML3D_22:
         return {}
     joints, parents, rest = _swing_table()
-    G = motion.orientations
+    G = motion.orientations[::every]
     n, k = len(G), len(joints)
     local = Q.qmul(Q.qconj(G[:, parents].reshape(-1, 4)), G[:, joints].reshape(-1, 4))  # all joints at once
     turned = Q.qrot(local, np.broadcast_to(rest, (n, k, 3)).reshape(-1, 3)).reshape(n, k, 3)
@@ -235,6 +239,12 @@ def foot_slide_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
     return float(drift.max()) if drift.size else 0.0
 
 
+def _every(fps: float) -> int:
+    """The frame step that brings ``fps`` to about :data:`FPS` (1 at or below it): the sliding windows' and
+    the joint swings' (slow figures; the specific force keeps every frame)."""
+    return max(int(fps // FPS), 1)
+
+
 def _known_slide_m(motion: Motion, contact: np.ndarray, lim: PlausibilityLimits) -> float:
     """:func:`foot_slide_m` where the motion's maker knows its stances: ``contact`` (T, 2) the feet's
     loading (a stance where it is ≥ 0.999, the library's own measure), at the motion's rate, with its
@@ -246,7 +256,7 @@ def _known_slide_m(motion: Motion, contact: np.ndarray, lim: PlausibilityLimits)
     known = motion.meta.get("person")
     person = Person(**known) if isinstance(known, dict) else Person(height_m=body_height_m(motion.positions))
     drift = foot_sliding(motion.positions, motion.orientations, contact, person, motion.fps,
-                         window_s=lim.slide_window_s)
+                         window_s=lim.slide_window_s, every=_every(motion.fps))
     return float(drift.max()) if drift.size else 0.0
 
 
@@ -294,7 +304,7 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None,
                                      (rep.speed_max_mps, lim.max_speed_mps, "joint speed", "m/s")):
         if value > bound:  # NaN (not measured) is never over
             rep.reasons.append(f"{what} {value:.3g} {unit} > {bound:g} {unit}")
-    for name, swing in joint_swing_deg(motion).items():
+    for name, swing in joint_swing_deg(motion, every=_every(motion.fps)).items():
         rep.joint_swing_deg[name] = top = float(swing.max())
         bound = JOINT_SWING_MAX_DEG[name] + lim.joint_margin_deg
         if top > bound:

@@ -866,17 +866,19 @@ def heading_of(local_root: np.ndarray) -> np.ndarray:
 
 
 def foot_sliding(P: np.ndarray, G: np.ndarray, contact: np.ndarray, person: Person, fps: float,
-                 threshold: float = 0.999, window_s: float | None = None) -> np.ndarray:
+                 threshold: float = 0.999, window_s: float | None = None, every: int = 1) -> np.ndarray:
     """Horizontal drift (m) of each foot's contact during each single-support stance interval.
 
     For every maximal run of frames where a foot's contact weight is ≥ ``threshold``, the
     horizontal distance travelled by the rolling contact (integrated material velocity of the
     heel/ball blend) from the start of the run; returns the maximum per run, shape (n_runs,).
     ``window_s``: the largest distance travelled within any ``window_s`` of the run instead (from every
-    frame of it), so that a long stance does not sum slow numerical drift into a slide.
+    frame of it), so that a long stance does not sum slow numerical drift into a slide; ``every``: from and
+    to every ``every``-th frame of it only (a window's pairs grow with the rate squared: a 2-min stance at
+    100 fps is 2.4 M of them; the path is still integrated at every frame).
     """
     _, vel = foot_contact_points(P, G, person, fps)
-    w = None if window_s is None else max(int(round(window_s * fps)), 1)
+    w = None if window_s is None else max(int(round(window_s * fps / every)), 1)
     out = []
     for k in range(2):
         on = contact[:, k] >= threshold
@@ -891,7 +893,7 @@ def foot_sliding(P: np.ndarray, G: np.ndarray, contact: np.ndarray, person: Pers
             if w is None:
                 out.append(float(np.max(np.linalg.norm(disp, axis=1))))
                 continue
-            disp = np.vstack([np.zeros(2), disp])  # from every start s to every end up to s + w
+            disp = np.vstack([np.zeros(2), disp])[::every]  # from every start s to every end up to s + w
             spans = np.lib.stride_tricks.sliding_window_view(disp, min(w, len(disp) - 1) + 1, axis=0)
             out.append(float(np.max(np.linalg.norm(spans - spans[..., :1], axis=1))))  # spans (m, 2, w + 1)
     return np.array(out)
