@@ -161,3 +161,30 @@ def test_a_phone_at_the_ear_stays_within_the_elbows_range(seed):
     assert report["accepted"] and report["rejected_draws"] == []
     swing = report["joint_swing_deg"]
     assert max(swing["left_elbow"], swing["right_elbow"]) <= 150.0 + 1e-6
+
+
+NECK = """label = "overbent"
+repetition_s = [1.5, 2.5]
+amplitude = 1.0
+excursion_sd = 0.0
+wander_deg = 0.0
+
+[[keyframes]]
+at = 0.0
+neck_flex = 0
+
+[[keyframes]]
+at = 0.5
+neck_flex = 150
+"""
+
+
+def test_imuforge_motion_names_the_motions_it_keeps_flagged(tmp_path, capsys):
+    from imuforge.cli import main
+
+    (tmp_path / "overbent.toml").write_text(NECK)
+    assert main(["motion", "--from", str(tmp_path / "overbent.toml"), "--n", "2", "--seconds", "3",
+                 "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 2 of 2 motions are implausible, kept and flagged" in err
+    assert "neck bent 150° > 90°" in err

@@ -452,7 +452,7 @@ def test_a_motion_no_draw_makes_plausible_is_kept_flagged_and_named(tmp_path, ca
     write_spec(tmp_path / "s.toml", activities=["standing"], keyframed=["overbent.toml"])
     assert main(["generate", str(tmp_path / "s.toml"), "--out", str(tmp_path / "corpus")]) == 0
     err = capsys.readouterr().err
-    assert "warning: 4 of 8 recordings come from motions no draw made plausible" in err
+    assert "warning: 4 of 8 recordings' motions are implausible, kept and flagged" in err
     assert "overbent-s01-p000" in err
     manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
     assert manifest["meta"]["totals"]["implausible"] == 4

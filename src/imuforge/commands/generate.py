@@ -63,12 +63,11 @@ def run(args) -> int:
             "this run made nothing (all shards were done)")
     print(f"wrote corpus {args.out}: {res.recordings} recordings in {res.made + res.skipped} shards, "
           f"{res.duration_s / 3600:.2f} h of data; {made}")
-    if res.implausible:
-        shown = ", ".join(res.implausible[:3]) + (f" and {len(res.implausible) - 3} more"
-                                                   if len(res.implausible) > 3 else "")
-        print(f"warning: {len(res.implausible)} of {res.recordings} recordings come from motions no draw "
-              f"made plausible (kept, flagged in provenance['motion']['plausibility']): {shown}",
-              file=sys.stderr)
+    from imuforge.motion.plausibility import implausible_note
+
+    flagged = implausible_note(res.implausible, res.recordings, "recordings' motions")
+    if flagged:
+        print(flagged, file=sys.stderr)
     return 0
 
 

@@ -329,9 +329,10 @@ def run(args) -> int:
     with staged_folder(args.out) as stage:
         motions = _make_motions(args, items)
         lines = _write(args, motions, stage)
-    from imuforge.motion.plausibility import implausible_note
+    from imuforge.motion.plausibility import implausible_note, is_flagged
 
-    flagged = implausible_note([(name, m) for name, m, _ in motions])
+    flagged = implausible_note([f"{name} ({', '.join(m.meta['plausibility']['reasons'])})"
+                                for name, m, _ in motions if is_flagged(m.meta)], len(motions), "motions")
     for line in lines + ([flagged] if flagged else []):
         print(line, file=sys.stderr if line.startswith(("note:", "warning:")) else sys.stdout)
     return 0

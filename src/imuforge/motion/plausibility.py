@@ -263,9 +263,9 @@ def _known_slide_m(motion: Motion, contact: np.ndarray, lim: PlausibilityLimits)
 def penetration_m(P: np.ndarray, lim: PlausibilityLimits) -> float:
     """How far the feet go below y = 0 (m), on joints ``P`` at :data:`FPS`, or NaN where the ground is not
     level: the floor under the feet (per 1-s window — half the motion where it is shorter than 2 s —
-    overlapping by half, the last one ending with the
-    motion: the 5th percentile of the higher foot's lowest point — where the floor is when one foot is on it,
-    not pulled down by the other going through it) moves by more than ``lim.level_tolerance_m``."""
+    overlapping by half, the last one ending with the motion: the 5th percentile of the higher foot's lowest
+    point — where the floor is when one foot is on it, not pulled down by the other going through it) moves
+    by more than ``lim.level_tolerance_m``."""
     low = _foot_lows(P).max(axis=1)
     w = max(min(int(FPS), len(low) // 2), 1)  # two windows at least: a 1-s descent changes level too
     starts = np.array(sorted({*range(0, len(low) - w + 1, max(w // 2, 1)), len(low) - w}))
@@ -321,22 +321,25 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None,
     return rep
 
 
-def implausible_note(named_motions) -> str | None:
-    """One warning line naming the motions of ``(name, Motion)`` pairs that were kept although their
-    plausibility report rejects them (the library's draws that no redraw made plausible, imports kept with
-    ``--allow-implausible``), or None when there are none."""
-    named_motions = list(named_motions)
-    bad = [(name, m.meta["plausibility"]["reasons"]) for name, m in named_motions
-           if not m.meta.get("plausibility", {}).get("accepted", True)]
-    if not bad:
+def implausible_note(flagged, total: int, what: str) -> str | None:
+    """One warning line naming the ``flagged`` of ``total`` ``what`` (e.g. "motions") that were kept
+    although their plausibility report rejects them (the library's draws that no redraw made plausible,
+    imports kept with ``--allow-implausible``): the first three by name, or None when there are none."""
+    flagged = list(flagged)
+    if not flagged:
         return None
-    shown = "; ".join(f"{name} ({', '.join(reasons)})" for name, reasons in bad[:3])
-    more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
-    return (f"warning: {len(bad)} of {len(named_motions)} motions are implausible, kept and flagged in their "
-            f"provenance: {shown}{more}")
+    more = f"; and {len(flagged) - 3} more" if len(flagged) > 3 else ""
+    return (f"warning: {len(flagged)} of {total} {what} are implausible, kept and flagged in their "
+            f"provenance['motion']['plausibility']: {'; '.join(flagged[:3])}{more}")
+
+
+def is_flagged(meta: dict) -> bool:
+    """Whether a motion's meta (or a Recording's ``provenance["motion"]``) holds a plausibility report
+    that rejects it."""
+    return not meta.get("plausibility", {}).get("accepted", True)
 
 
 __all__ = ["FORCE_LOWPASS_HZ", "FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport",
            "TRUNK_JOINTS", "body_height_m", "check_plausibility", "foot_slide_m", "implausible_note",
-           "joint_swing_deg",
+           "is_flagged", "joint_swing_deg",
            "penetration_m", "specific_force_g"]

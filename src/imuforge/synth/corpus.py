@@ -140,6 +140,7 @@ def shard_file(index: int) -> str:
 
 def make_shard(plan: Plan, index: int) -> ShardResult:
     """Make shard ``index`` of ``plan`` in this process (what each engine worker runs)."""
+    from imuforge.motion.plausibility import is_flagged
     from imuforge.recording import _manifest_entry, shard_bytes
 
     t0 = time.perf_counter()
@@ -153,8 +154,7 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
         data = shard_bytes(named)
     fname = shard_file(index)
     entries = [dict(_manifest_entry(fname, rec), name=name, row_group=k) for k, (name, rec) in enumerate(named)]
-    flagged = [name for name, rec in named
-               if not rec.provenance.get("motion", {}).get("plausibility", {}).get("accepted", True)]
+    flagged = [name for name, rec in named if is_flagged(rec.provenance.get("motion", {}))]
     return ShardResult(index, data, hashlib.sha256(data).hexdigest(), entries, time.perf_counter() - t0,
                        flagged)
 

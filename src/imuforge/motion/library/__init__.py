@@ -244,8 +244,8 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
     rejected: list[list[str]] = []
     draws = PLAUSIBILITY_DRAWS if plausibility in ("redraw", "strict") else 1
     for k in range(draws):
-        motion, contact = _compose(plan, known, person or Person.sample(g), fps, g, blend_s, heading_deg)
-        motion.meta["seed"] = None if seed_info is None else int(seed_info)
+        motion, contact = _compose(plan, known, person or Person.sample(g), fps, g, blend_s, heading_deg,
+                                   seed_info)
         if plausibility == "off":
             break
         report = check_plausibility(motion, contact=contact)
@@ -263,8 +263,9 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
 
 
 def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np.random.Generator,
-             blend_s: float, heading_deg: float | None) -> tuple[Motion, np.ndarray]:
-    """:func:`schedule`'s motion and foot contacts (T, 2) for one draw of ``person`` and the styles."""
+             blend_s: float, heading_deg: float | None, seed) -> tuple[Motion, np.ndarray]:
+    """:func:`schedule`'s motion and foot contacts (T, 2) for one draw of ``person`` and the styles
+    (``seed``: the integer seed the caller gave, for the meta, or None)."""
     m = int(round(blend_s * fps))
     blend = m / fps
     tracks: list[Track] = []
@@ -289,7 +290,7 @@ def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np
     for tr in tracks[1:]:
         mm = min(m, tr.n - 1, cur_local.shape[0] - 1)
         start = cur_local.shape[0] - mm
-        at = min(start, start - 1 + mm)  # no cross-fade (blend_s 0): on from the last frame
+        at = start if mm else start - 1  # no cross-fade (blend_s 0): on from the last frame
         dyaw = _heading(cur_local[at, 0]) - _heading(tr.local[0, 0])
         q = Q.ry(np.array(dyaw))
         loc = tr.local.copy()
@@ -315,7 +316,7 @@ def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np
     labels = [(bounds[i], bounds[i + 1], tr.label) for i, tr in enumerate(tracks)]
     P, G = forward_kinematics(cur_local, cur_root, person.offsets)
     P = _planted_through_blends(P, G, cur_root, cur_contact, person, fps, windows)
-    meta = {"generator": "imuforge.motion.library", "seed": None,
+    meta = {"generator": "imuforge.motion.library", "seed": None if seed is None else int(seed),
             "person": person.to_dict(), "blend_s": blend,
             "items": [{"activity": nme, "seconds": d, "params": p, "info": _jsonable(tr.meta)}
                       for (nme, d, p), tr in zip(plan, tracks)],
