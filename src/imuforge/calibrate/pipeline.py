@@ -544,6 +544,9 @@ def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: Cla
     steps = [s.step for s in report.steps]
     ds = Dataset.create(stage / "dataset",
                         meta={"calibration": {"real": list(report.real), "synthetic": list(report.synthetic),
+                                              # where the capture is, wherever training runs from: it
+                                              # validates a run on this Dataset (imuforge.train.capture)
+                                              "real_resolved": [str(Path(p).resolve()) for p in report.real],
                                               "steps": steps,
                                               "classes_calibrated": scope.shared,
                                               "classes_unchanged": scope.unmatched_synthetic,

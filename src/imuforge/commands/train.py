@@ -52,8 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
     p.add_argument("--data", default="", help="Dataset folders (comma-separated), or folders holding them")
     p.add_argument("--real", default="", help="real Dataset folders to mix in (comma-separated)")
-    p.add_argument("--val", default="", help="real Dataset folders that only validate (early stopping and "
-                   "the validation figures; never trained on), e.g. the capture you calibrated with")
+    p.add_argument("--val", default="auto", help="real Dataset folders that only validate (early stopping and "
+                   "the validation figures; never trained on); default auto: the capture calibrated --data "
+                   "were calibrated with, when no --real trains (docs/TRAINING.md); none: held out from the "
+                   "data")
     p.add_argument("--model", default="tiny_cnn", help=f"zoo model ({', '.join(ZOO)}) or a .keras file")
     p.add_argument("--window-s", type=float, default=None, help="window length (s; default 2.56, or the --init run's)")
     p.add_argument("--stride-s", type=float, default=None, help="window hop (s; default 1.28, or the --init run's)")
@@ -201,7 +203,8 @@ def cmd_train(args) -> int:
                               else exc.allowed) from None
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
-    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real, args.val)]
+    val, val_note = _validation(args)
+    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real, val)]
     simulated = _holds_simulated([ds for part in found[:2] for ds in part])  # what trains, not --val
     inherited = auto and not simulated and bool(args.init)
     if auto and simulated:  # what the sim-to-real benchmark found best (docs/TRAINING.md)
@@ -213,7 +216,7 @@ def cmd_train(args) -> int:
     layout = _layout(args)
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
-        val=[str(p) for p in split_paths(args.val)], model=args.model, **layout,
+        val=[str(p) for p in split_paths(val)], model=args.model, **layout,
         labels=[c.strip() for c in args.labels.split(",") if c.strip()] or None, label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
@@ -221,6 +224,8 @@ def cmd_train(args) -> int:
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)
+    if val_note:  # before the epochs: which data judge them
+        print(f"note: {val_note}", file=sys.stderr)
     train(cfg, out, overwrite=args.overwrite)  # --overwrite: only this run's files; a failed run: none
     from imuforge.train.run import load_run
 
@@ -253,6 +258,23 @@ def cmd_train(args) -> int:
     if d["dropped_windows"]:
         print("windows not used: " + ", ".join(f"{k}={v}" for k, v in d["dropped_windows"].items()))
     return 0
+
+
+def _validation(args) -> tuple[list[str], str]:
+    """``--val``'s Dataset folders and what to tell the user: ``auto`` asks
+    :func:`imuforge.train.capture.capture_validation`, ``none`` (or empty) holds validation out of the data."""
+    from imuforge.datasets.loading import split_paths
+
+    spec = args.val.strip()
+    if spec.lower() in ("", "none"):
+        return [], ""
+    if spec.lower() != "auto":
+        return [str(p) for p in split_paths(spec)], ""
+    from imuforge.train.capture import capture_validation
+
+    labels = [c.strip() for c in args.labels.split(",") if c.strip()] or None
+    decided = capture_validation(split_paths(args.data), split_paths(args.real), labels=labels)
+    return decided.paths, decided.note
 
 
 def _layout(args) -> dict:

@@ -1,0 +1,102 @@
+"""A run on calibrated synthetic data validates on the capture it was calibrated with, unless told otherwise
+(imuforge.train.capture; `imuforge train --val auto`, the default)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from imuforge.recording import Dataset
+from imuforge.train.capture import capture_validation
+from tests.synthetic_har import make_dataset, make_recording
+
+
+def _calibrated(tmp_path, capture, *, resolved=True, name="cal"):
+    """Synthetic people in a Dataset whose metadata name ``capture`` as calibration does (the path as the
+    user gave it, relative here, and made absolute)."""
+    ds = make_dataset(tmp_path / name, subjects=("p1", "p2"), seconds_per_label=6.0, seed=70)
+    given = os.path.relpath(capture, os.getcwd())
+    cal = {"real": [given], "synthetic": ["syn"], "steps": ["align"]}
+    if resolved:
+        cal["real_resolved"] = [str(capture.resolve())]
+    ds.update_meta(calibration=cal)
+    return ds.path
+
+
+def test_the_capture_validates_a_run_on_data_calibrated_with_it(tmp_path):
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=6.0, seed=71).path
+    cal = _calibrated(tmp_path, capture)
+    got = capture_validation([cal])
+    assert [os.path.realpath(p) for p in got.paths] == [os.path.realpath(capture)]
+    assert "validating on the capture" in got.note and "--val none" in got.note
+
+
+def test_the_capture_is_found_from_another_working_directory(tmp_path, monkeypatch):
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=6.0, seed=71).path
+    cal = _calibrated(tmp_path, capture)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the relative path recorded no longer points at it; the absolute one does
+    assert [os.path.realpath(p) for p in capture_validation([cal]).paths] == [os.path.realpath(capture)]
+
+
+def test_data_not_calibrated_get_nothing_and_no_note(tmp_path):
+    data = make_dataset(tmp_path / "syn", subjects=("p1", "p2"), seconds_per_label=6.0, seed=72).path
+    got = capture_validation([data])
+    assert got.paths == [] and got.note == ""
+
+
+@pytest.mark.parametrize("case", ["real_trains", "moved", "extra_label", "in_data"])
+def test_the_capture_is_left_out_with_the_reason(tmp_path, case):
+    capture = tmp_path / "capture"
+    if case == "extra_label":  # the capture shows an activity no synthetic recording has
+        Dataset.create(capture).add(make_recording("me", 50.0, 6.0, seed=73, labels=("walking", "cycling")),
+                                    name="me")
+    else:
+        make_dataset(capture, subjects=("me",), seconds_per_label=6.0, seed=73)
+    cal = _calibrated(tmp_path, capture)
+    data, real = [cal], []
+    if case == "real_trains":
+        real = [capture]
+    elif case == "moved":
+        shutil.move(capture, tmp_path / "put_away")
+    elif case == "in_data":
+        data.append(capture)
+    got = capture_validation(data, real)
+    assert got.paths == []
+    want = {"real_trains": "with --real training too", "moved": "is not at", "extra_label": "cycling",
+            "in_data": "also in --data"}[case]
+    assert want in got.note and "validation" in got.note
+
+
+def test_labels_kept_decide_whether_an_extra_activity_matters(tmp_path):
+    capture = tmp_path / "capture"
+    Dataset.create(capture).add(make_recording("me", 50.0, 6.0, seed=74, labels=("walking", "cycling")),
+                                name="me")
+    cal = _calibrated(tmp_path, capture)
+    assert capture_validation([cal], labels=["walking", "standing"]).paths  # cycling is dropped anyway
+    left = capture_validation([cal], labels=["running", "standing"])  # none of the capture's labels kept
+    assert left.paths == [] and "none of the labels kept" in left.note
+
+
+@pytest.mark.slow
+def test_imuforge_train_validates_on_the_capture_by_default(tmp_path, capsys):
+    from imuforge.cli import main
+
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=6.0, seed=75).path
+    cal = _calibrated(tmp_path, capture)
+    common = ["--window-s", "1.28", "--stride-s", "0.64", "--rate", "25", "--epochs", "1", "--width", "8",
+              "--batch-size", "16"]
+    capsys.readouterr()
+    assert main(["train", "--data", str(cal), *common, "--out", str(tmp_path / "run")]) == 0
+    assert "validating on the capture" in capsys.readouterr().err
+    d = json.loads((tmp_path / "run" / "data.json").read_text())
+    assert d["validation_split"].startswith("--val")
+    assert d["validation_groups"] == ["subject:me"]  # the capture's wearer, not a synthetic person
+    assert main(["train", "--data", str(cal), "--val", "none", *common, "--out", str(tmp_path / "held")]) == 0
+    assert "validating on the capture" not in capsys.readouterr().err
+    d = json.loads((tmp_path / "held" / "data.json").read_text())
+    assert not d["validation_split"].startswith("--val") and "subject:me" not in d["validation_groups"]
