@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from imuforge.cli import main
+from imuforge.errors import ValidationError
 from imuforge.recording import read_dataset, read_shard
 from imuforge.synth import Profiles, Take, activity_spec, generate_recordings, subject_id
 from imuforge.synth.corpus import generate_corpus, make_plan, make_shard
@@ -210,6 +212,34 @@ def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):
     other = load_spec(write_spec(tmp_path / "other.toml", seed=4))
     with pytest.raises(FileExistsError, match=r"another spec \(spec field\(s\) seed differ\)"):
         generate_corpus(other, out)
+
+
+def test_a_corpus_begun_by_other_generator_code_is_not_resumed(spec, tmp_path, monkeypatch):
+    """A run cut off, then started again after the motion or sensor code changed (the version string the same):
+    resuming would mix shards of two generators, so it is refused, naming both; a worker running other code
+    than the plan's refuses to make a shard."""
+    import imuforge.synth.corpus as corpus
+    from imuforge.synth.fingerprint import generator_fingerprint
+
+    out = tmp_path / "corpus"
+
+    def cut_off(result):
+        raise KeyboardInterrupt  # the user's Ctrl-C after the first shard
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_corpus(spec, out, on_shard=cut_off)
+    assert (out / ".progress" / "spec.json").is_file() and not (out / "manifest.json").exists()
+    was = generator_fingerprint()
+    changed = dict(was, code_sha256="0" * 16)
+    monkeypatch.setattr(corpus, "generator_fingerprint", lambda: changed)
+    with pytest.raises(FileExistsError, match=f"code {was['code_sha256']}.*code 0{{16}}.*mix two generators"):
+        generate_corpus(spec, out)
+    assert not (out / "manifest.json").exists()
+    with pytest.raises(ValidationError, match="same imuforge install on every worker"):
+        corpus.make_shard(replace(make_plan(spec), generator=was), 0)
+    monkeypatch.setattr(corpus, "generator_fingerprint", lambda: was)  # the code of the first run: resumed
+    res = generate_corpus(spec, out)
+    assert res.skipped == 1 and json.loads((out / "manifest.json").read_text())["meta"]["generator"] == was
 
 
 def test_overwrite_replaces_only_an_earlier_corpus_never_other_files(tmp_path, capsys, monkeypatch):

@@ -36,6 +36,7 @@ from imuforge.synth import (
     keep_freed_memory,
     single_threaded,
 )
+from imuforge.synth.fingerprint import generator_fingerprint
 from imuforge.synth.spec import CorpusSpec
 
 PROGRESS = ".progress"
@@ -52,6 +53,8 @@ class Plan:
     sources: tuple  # MotionSpec per source: activities first, then texts, then key-framed activities
     takes: tuple[Take, ...]
     keyframed: tuple = ()  # the key-framed activities (KeyframedActivity) the last sources name
+    #: the code that makes the shards (:func:`imuforge.synth.fingerprint.generator_fingerprint`)
+    generator: dict = field(default_factory=dict)
 
     @property
     def n_shards(self) -> int:
@@ -62,7 +65,8 @@ class Plan:
         return self.takes[index * s:(index + 1) * s]
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"spec": self.spec.to_dict(), "sources": [s.to_dict() for s in self.sources]}
+        d = {"spec": self.spec.to_dict(), "sources": [s.to_dict() for s in self.sources],
+             "generator": dict(self.generator)}
         if self.keyframed:  # their content, so a resume notices an edited file (tuples as the JSON's lists)
             d["keyframed"] = json.loads(json.dumps([{k: v for k, v in asdict(a).items() if k != "source"}
                                                     for a in self.keyframed]))
@@ -110,7 +114,7 @@ def make_plan(spec: CorpusSpec) -> Plan:
         raise ValidationError(f"placements: {twice[1]} is listed twice for {twice[0]} ('default' is its own "
                               "placement)", source=spec.source, allowed="distinct placements per profile")
     takes = [Take(s, p, prof, pl) for s in range(len(sources)) for p in range(spec.people) for prof, pl in cells]
-    return Plan(spec, tuple(sources), tuple(takes), keyframed)
+    return Plan(spec, tuple(sources), tuple(takes), keyframed, generator_fingerprint())
 
 
 @dataclass
@@ -144,6 +148,11 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
     from imuforge.recording import _manifest_entry, shard_bytes
 
     t0 = time.perf_counter()
+    here = generator_fingerprint()
+    if plan.generator != here:  # a worker with another install would mix its shards into the corpus
+        raise ValidationError(f"this worker runs imuforge {here['imuforge']} (code {here['code_sha256']}), the "
+                              f"corpus was planned with {_generator_name(plan.generator)}",
+                              allowed="the same imuforge install on every worker")
     spec = plan.spec
     keep_freed_memory()  # no page faults per array (see keep_freed_memory)
     with single_threaded():  # one shard is one core's work (see single_threaded)
@@ -273,7 +282,7 @@ def _previous_plan(path: Path) -> dict[str, Any] | None:
     if manifest.is_file():
         meta = json.loads(manifest.read_text()).get("meta", {})
         if "spec" in meta:
-            return {k: meta[k] for k in ("spec", "sources", "keyframed") if k in meta}
+            return {k: meta[k] for k in ("spec", "sources", "generator", "keyframed") if k in meta}
     return None
 
 
@@ -288,7 +297,16 @@ def _what_differs(previous: dict[str, Any], current: dict[str, Any]) -> str:
     edited = [f for i, f in enumerate(files) if i >= len(old) or i >= len(new) or old[i] != new[i]]
     if edited:
         return "key-framed file(s) " + ", ".join(edited) + " edited since"
+    if previous.get("generator") != current.get("generator"):
+        return (f"made by {_generator_name(previous.get('generator'))}, this run is "
+                f"{_generator_name(current.get('generator'))}: its shards would mix two generators")
     return "its motion sources differ: made by another imuforge version"
+
+
+def _generator_name(generator: dict | None) -> str:
+    if not generator:
+        return "an imuforge that did not record its code"
+    return f"imuforge {generator.get('imuforge')} (code {generator.get('code_sha256')})"
 
 
 @dataclass
