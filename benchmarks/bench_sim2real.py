@@ -118,8 +118,8 @@ ROW_NAMES = {
     "b_aug": "(b) synthetic calibrated on P's capture, trained with classical augmentation, validation held "
              "out from the synthetic data (`imuforge train --data CAL --val none`)",
     "b_val": "(b) synthetic calibrated on P's capture, classical augmentation, early stopping on P's capture "
-             "(what `imuforge train --data CAL` does by default: the capture it was calibrated with validates, "
-             "it is never trained on)",
+             "(what `imuforge train --data CAL` does by default: the capture it was calibrated with "
+             "validates, it is never trained on)",
     "c": "(c) P's capture only",
     "d": "(d) P's capture + classical augmentation",
     "e_mix": "(e) P's capture + calibrated synthetic, mixed",
@@ -406,8 +406,8 @@ def seed_rows(name: str, work: Path, proto: Protocol, classes, rows: dict[str, l
         print(f"[{name}]   P={P} seed {s} {row:10s} {said}", flush=True)
     if cal is not None and "e_finetune" in trainable:
         # pre-trained as row (b) val. P of this seed, tuned on P with the pre-training's augmentation: what
-        # `imuforge train --data CAL` (--val auto: the capture) then `imuforge train --real CAP --init PRE` do by
-        # default (--augment auto)
+        # `imuforge train --data CAL` (--val auto: the capture) then `imuforge train --real CAP --init PRE`
+        # do by default (--augment auto)
         r = fit_eval(work, f"e_finetune_{tag}", proto, classes, test, real=[cap], seed=s,
                      init=rows["b_val"][-1]["run"], augment="default")
         rows["e_finetune"].append(dict(r, person=P, seed=s))

@@ -38,7 +38,8 @@ def test_the_protocol_runs_on_an_imported_multi_person_data_set(tmp_path, capsys
     assert run("train", "--data", tmp_path / "cal" / "dataset", "--epochs", 1, "--width", 8,
                "--out", tmp_path / "run_b") == 0  # (b): validated on the capture calibration used
     assert "validating on the capture the data were calibrated with" in capsys.readouterr().err
-    assert json.loads((tmp_path / "run_b" / "data.json").read_text())["validation_groups"] == ["subject:uci01"]
+    run_b = json.loads((tmp_path / "run_b" / "data.json").read_text())
+    assert run_b["validation_groups"] == ["subject:uci01"]
     assert run("train", "--data", tmp_path / "cal" / "dataset", "--real", tmp_path / "capture", "--epochs", 1,
                "--width", 8, "--out", tmp_path / "run_e") == 0
     capsys.readouterr()

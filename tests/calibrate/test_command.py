@@ -36,10 +36,11 @@ def data(tmp_path_factory):
     return root, Q, still
 
 
-def test_calibrate_command_align_and_map(data, capsys):
+def test_calibrate_command_align_and_map(data, capsys, monkeypatch):
     root, Q, _ = data
     out = root / "out_align"
-    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(root / "real"), "--out", str(out),
+    monkeypatch.chdir(root)  # the capture given relative, as users type it
+    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", "real", "--out", str(out),
                "--align", "--map", "per-class"])
     assert rc == 0
     printed = capsys.readouterr().out
@@ -57,6 +58,9 @@ def test_calibrate_command_align_and_map(data, capsys):
     assert a["two_sample"]["logistic_regression"]["auc"] < b["two_sample"]["logistic_regression"]["auc"]
     ds = read_dataset(out / "dataset")
     assert len(ds) == 2 and ds.meta["calibration"]["steps"] == ["align", "map"]
+    # the capture as given, and where it is (what `imuforge train --val auto` finds from any folder)
+    assert ds.meta["calibration"]["real"] == ["real"]
+    assert ds.meta["calibration"]["real_resolved"] == [str((root / "real").resolve())]
     rec = ds.read(0)
     assert rec.provenance["calibrated"]["steps"] == ["align", "map"] and rec.labels
     for f in ("report.md", "report.html", "plots/histograms.png", "plots/psd.png", "mapping.json"):

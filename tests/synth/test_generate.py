@@ -215,9 +215,9 @@ def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):
 
 
 def test_a_corpus_begun_by_other_generator_code_is_not_resumed(spec, tmp_path, monkeypatch):
-    """A run cut off, then started again after the motion or sensor code changed (the version string the same):
-    resuming would mix shards of two generators, so it is refused, naming both; a worker running other code
-    than the plan's refuses to make a shard."""
+    """A run cut off, then started again after the motion or sensor code changed (the version string the
+    same): resuming would mix shards of two generators, so it is refused, naming both; a worker running
+    other code than the plan's refuses to make a shard."""
     import imuforge.synth.corpus as corpus
     from imuforge.synth.fingerprint import generator_fingerprint
 
@@ -232,14 +232,49 @@ def test_a_corpus_begun_by_other_generator_code_is_not_resumed(spec, tmp_path, m
     was = generator_fingerprint()
     changed = dict(was, code_sha256="0" * 16)
     monkeypatch.setattr(corpus, "generator_fingerprint", lambda: changed)
-    with pytest.raises(FileExistsError, match=f"code {was['code_sha256']}.*code 0{{16}}.*mix two generators"):
+    with pytest.raises(FileExistsError, match=f"made by other generator code: .*code {was['code_sha256']}.*"
+                                              "this run .*code 0{16}"):
         generate_corpus(spec, out)
     assert not (out / "manifest.json").exists()
-    with pytest.raises(ValidationError, match="same imuforge install on every worker"):
-        corpus.make_shard(replace(make_plan(spec), generator=was), 0)
+    with pytest.raises(ValidationError, match="same imuforge install and profiles on every worker"):
+        corpus.make_shard(replace(make_plan(spec), generator_code=dict(make_plan(spec).generator_code,
+                                                                        code_sha256="1" * 16)), 0)
     monkeypatch.setattr(corpus, "generator_fingerprint", lambda: was)  # the code of the first run: resumed
     res = generate_corpus(spec, out)
-    assert res.skipped == 1 and json.loads((out / "manifest.json").read_text())["meta"]["generator"] == was
+    meta = json.loads((out / "manifest.json").read_text())["meta"]
+    assert res.skipped == 1 and meta["generator"] == "imuforge generate"
+    code = meta["generator_code"]
+    assert {k: code[k] for k in was} == was and len(code["profiles_sha256"]) == 16
+
+
+def test_a_profile_edited_between_runs_is_noticed(spec, tmp_path, monkeypatch):
+    """A profile read from $IMUFORGE_PROFILES is not part of the package's code: its content is in the
+    plan."""
+    from imuforge.sensors.profiles import load_profile
+
+    name = spec.profiles[0]
+    mine = tmp_path / "profiles"
+    mine.mkdir()
+    text = load_profile(name).path.read_text()
+    (mine / f"{name}.toml").write_text(text)
+    monkeypatch.setenv("IMUFORGE_PROFILES", str(mine))  # searched before the built-ins
+    same = make_plan(spec).generator_code
+    (mine / f"{name}.toml").write_text(text.replace("jitter_us = 290", "jitter_us = 300"))
+    edited = make_plan(spec).generator_code
+    assert "jitter_us = 290" in text and same != edited
+    assert {k: v for k, v in same.items() if k != "profiles_sha256"} == \
+        {k: v for k, v in edited.items() if k != "profiles_sha256"}
+
+
+def test_a_corpus_finished_before_the_code_was_recorded_is_refused_in_one_line(spec, tmp_path, capsys):
+    """A manifest written before session 42 has no generator_code: one line naming that, not a traceback."""
+    out = tmp_path / "corpus"
+    generate_corpus(spec, out)
+    doc = json.loads((out / "manifest.json").read_text())
+    del doc["meta"]["generator_code"]
+    (out / "manifest.json").write_text(json.dumps(doc))
+    with pytest.raises(FileExistsError, match="an imuforge that did not record its code"):
+        generate_corpus(spec, out)
 
 
 def test_overwrite_replaces_only_an_earlier_corpus_never_other_files(tmp_path, capsys, monkeypatch):

@@ -49,6 +49,22 @@ def test_data_not_calibrated_get_nothing_and_no_note(tmp_path):
     assert got.paths == [] and got.note == ""
 
 
+def test_a_dataset_calibrated_before_the_absolute_path_was_recorded_finds_it_from_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=6.0, seed=71).path
+    cal = _calibrated(tmp_path, capture, resolved=False)  # meta.calibration.real only: "capture"
+    got = capture_validation([cal])
+    assert got.paths == [str(capture.absolute())] and str(capture.absolute()) in got.note  # shown absolute
+
+
+def test_an_unlabelled_capture_cannot_validate(tmp_path):
+    capture = tmp_path / "capture"
+    rec = make_recording("me", 50.0, 6.0, seed=76)
+    Dataset.create(capture).add(rec.replace(labels=[]), name="me")
+    got = capture_validation([_calibrated(tmp_path, capture)])
+    assert got.paths == [] and "holds no labels" in got.note
+
+
 @pytest.mark.parametrize("case", ["real_trains", "moved", "extra_label", "in_data"])
 def test_the_capture_is_left_out_with_the_reason(tmp_path, case):
     capture = tmp_path / "capture"
@@ -100,3 +116,20 @@ def test_imuforge_train_validates_on_the_capture_by_default(tmp_path, capsys):
     assert "validating on the capture" not in capsys.readouterr().err
     d = json.loads((tmp_path / "held" / "data.json").read_text())
     assert not d["validation_split"].startswith("--val") and "subject:me" not in d["validation_groups"]
+
+
+@pytest.mark.slow
+def test_a_capture_the_trainer_cannot_validate_on_falls_back_with_a_note(tmp_path, capsys):
+    """The labels say the capture fits, but none of its stretches is a window long: the run still trains, as
+    with --val none, and says why (the user never named a --val that could be refused)."""
+    from imuforge.cli import main
+
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=0.5, seed=77).path
+    cal = _calibrated(tmp_path, capture)
+    capsys.readouterr()
+    rc = main(["train", "--data", str(cal), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
+               "--epochs", "1", "--width", "8", "--batch-size", "16", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "cannot validate this run (data hold no window" in err and "Traceback" not in err
+    d = json.loads((tmp_path / "run" / "data.json").read_text())
+    assert not d["validation_split"].startswith("--val")

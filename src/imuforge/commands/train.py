@@ -8,6 +8,10 @@ import itertools
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imuforge.train.capture import CaptureValidation
 
 
 def _quiet_tf() -> None:
@@ -52,10 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
     p.add_argument("--data", default="", help="Dataset folders (comma-separated), or folders holding them")
     p.add_argument("--real", default="", help="real Dataset folders to mix in (comma-separated)")
-    p.add_argument("--val", default="auto", help="real Dataset folders that only validate (early stopping and "
-                   "the validation figures; never trained on); default auto: the capture calibrated --data "
-                   "were calibrated with, when no --real trains (docs/TRAINING.md); none: held out from the "
-                   "data")
+    p.add_argument("--val", default="auto", help="real Dataset folders that only validate (early stopping "
+                   "and the validation figures; never trained on); default auto: the capture calibrated "
+                   "--data were calibrated with, when no --real trains (docs/TRAINING.md); none: held out "
+                   "from the data")
     p.add_argument("--model", default="tiny_cnn", help=f"zoo model ({', '.join(ZOO)}) or a .keras file")
     p.add_argument("--window-s", type=float, default=None, help="window length (s; default 2.56, or the --init run's)")
     p.add_argument("--stride-s", type=float, default=None, help="window hop (s; default 1.28, or the --init run's)")
@@ -203,8 +207,9 @@ def cmd_train(args) -> int:
                               else exc.allowed) from None
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
-    val, val_note = _validation(args)
-    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real, val)]
+    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
+    val, decided = _validation(args, found[0])
+    found.append(find_all_datasets(split_paths(val)))
     simulated = _holds_simulated([ds for part in found[:2] for ds in part])  # what trains, not --val
     inherited = auto and not simulated and bool(args.init)
     if auto and simulated:  # what the sim-to-real benchmark found best (docs/TRAINING.md)
@@ -224,9 +229,20 @@ def cmd_train(args) -> int:
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
         shuffle_buffer=args.shuffle_buffer, balance=args.balance)
-    if val_note:  # before the epochs: which data judge them
-        print(f"note: {val_note}", file=sys.stderr)
-    train(cfg, out, overwrite=args.overwrite)  # --overwrite: only this run's files; a failed run: none
+    if decided.note:  # before the epochs: which data judge them
+        print(f"note: {decided.note}", file=sys.stderr)
+    try:
+        train(cfg, out, overwrite=args.overwrite)  # --overwrite: only this run's files; a failed run: none
+    except ValidationError as exc:  # the capture --val auto chose cannot validate: train as without it
+        if not (decided.paths and exc.what.startswith("--val")):
+            raise
+        from dataclasses import replace
+
+        from imuforge.train.capture import fallback_note
+
+        print(f"note: {fallback_note(decided, exc.what.removeprefix('--val '))}", file=sys.stderr)
+        cfg = replace(cfg, val=[])
+        train(cfg, out, overwrite=args.overwrite)
     from imuforge.train.run import load_run
 
     run = load_run(out)
@@ -260,21 +276,21 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _validation(args) -> tuple[list[str], str]:
-    """``--val``'s Dataset folders and what to tell the user: ``auto`` asks
-    :func:`imuforge.train.capture.capture_validation`, ``none`` (or empty) holds validation out of the data."""
+def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
+    """``--val``'s Dataset folders and what was decided: ``auto`` asks
+    :func:`imuforge.train.capture.capture_validation` (``data_sets``: the Datasets of ``--data``, not read
+    again); ``none`` (or empty) holds validation out of the data; anything else names the folders."""
     from imuforge.datasets.loading import split_paths
+    from imuforge.train.capture import CaptureValidation, capture_validation
 
     spec = args.val.strip()
     if spec.lower() in ("", "none"):
-        return [], ""
+        return [], CaptureValidation()
     if spec.lower() != "auto":
-        return [str(p) for p in split_paths(spec)], ""
-    from imuforge.train.capture import capture_validation
-
+        return [str(p) for p in split_paths(spec)], CaptureValidation()
     labels = [c.strip() for c in args.labels.split(",") if c.strip()] or None
-    decided = capture_validation(split_paths(args.data), split_paths(args.real), labels=labels)
-    return decided.paths, decided.note
+    decided = capture_validation(data_sets, split_paths(args.real), labels=labels)
+    return decided.paths, decided
 
 
 def _layout(args) -> dict:

@@ -36,7 +36,7 @@ from imuforge.synth import (
     keep_freed_memory,
     single_threaded,
 )
-from imuforge.synth.fingerprint import generator_fingerprint
+from imuforge.synth.fingerprint import generator_fingerprint, profiles_digest
 from imuforge.synth.spec import CorpusSpec
 
 PROGRESS = ".progress"
@@ -53,8 +53,9 @@ class Plan:
     sources: tuple  # MotionSpec per source: activities first, then texts, then key-framed activities
     takes: tuple[Take, ...]
     keyframed: tuple = ()  # the key-framed activities (KeyframedActivity) the last sources name
-    #: the code that makes the shards (:func:`imuforge.synth.fingerprint.generator_fingerprint`)
-    generator: dict = field(default_factory=dict)
+    #: the code and the devices that make the shards (:mod:`imuforge.synth.fingerprint`): its version, code
+    #: digest and profiles digest
+    generator_code: dict = field(default_factory=dict, hash=False)
 
     @property
     def n_shards(self) -> int:
@@ -66,7 +67,7 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"spec": self.spec.to_dict(), "sources": [s.to_dict() for s in self.sources],
-             "generator": dict(self.generator)}
+             "generator_code": dict(self.generator_code)}
         if self.keyframed:  # their content, so a resume notices an edited file (tuples as the JSON's lists)
             d["keyframed"] = json.loads(json.dumps([{k: v for k, v in asdict(a).items() if k != "source"}
                                                     for a in self.keyframed]))
@@ -114,7 +115,9 @@ def make_plan(spec: CorpusSpec) -> Plan:
         raise ValidationError(f"placements: {twice[1]} is listed twice for {twice[0]} ('default' is its own "
                               "placement)", source=spec.source, allowed="distinct placements per profile")
     takes = [Take(s, p, prof, pl) for s in range(len(sources)) for p in range(spec.people) for prof, pl in cells]
-    return Plan(spec, tuple(sources), tuple(takes), keyframed, generator_fingerprint())
+    code = dict(generator_fingerprint(),
+                profiles_sha256=profiles_digest(profiles.get(p) for p in spec.profiles))
+    return Plan(spec, tuple(sources), tuple(takes), keyframed, code)
 
 
 @dataclass
@@ -148,11 +151,12 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
     from imuforge.recording import _manifest_entry, shard_bytes
 
     t0 = time.perf_counter()
-    here = generator_fingerprint()
-    if plan.generator != here:  # a worker with another install would mix its shards into the corpus
-        raise ValidationError(f"this worker runs imuforge {here['imuforge']} (code {here['code_sha256']}), the "
-                              f"corpus was planned with {_generator_name(plan.generator)}",
-                              allowed="the same imuforge install on every worker")
+    here = dict(generator_fingerprint(),
+                profiles_sha256=profiles_digest(plan.profiles.get(p) for p in plan.spec.profiles))
+    if plan.generator_code != here:  # a worker with another install would mix its shards into the corpus
+        raise ValidationError(f"this worker runs {_generator_name(here)}, the corpus was planned with "
+                              f"{_generator_name(plan.generator_code)}",
+                              allowed="the same imuforge install and profiles on every worker")
     spec = plan.spec
     keep_freed_memory()  # no page faults per array (see keep_freed_memory)
     with single_threaded():  # one shard is one core's work (see single_threaded)
@@ -266,8 +270,9 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
     if not (path.is_dir() and any(path.iterdir()) and previous != plan.to_dict()):
         return False
     if not overwrite:
-        what = (f"a corpus of another spec ({_what_differs(previous, plan.to_dict())})"
-                if previous is not None else "other files")
+        why = _what_differs(previous, plan.to_dict()) if previous is not None else ""
+        what = ("other files" if previous is None else f"a corpus {why}" if why.startswith("made by")
+                else f"a corpus of another spec ({why})")
         raise FileExistsError(f"{path} holds {what}; choose another --out or pass --overwrite")
     check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
     return True
@@ -282,7 +287,7 @@ def _previous_plan(path: Path) -> dict[str, Any] | None:
     if manifest.is_file():
         meta = json.loads(manifest.read_text()).get("meta", {})
         if "spec" in meta:
-            return {k: meta[k] for k in ("spec", "sources", "generator", "keyframed") if k in meta}
+            return {k: meta[k] for k in ("spec", "sources", "generator_code", "keyframed") if k in meta}
     return None
 
 
@@ -297,16 +302,18 @@ def _what_differs(previous: dict[str, Any], current: dict[str, Any]) -> str:
     edited = [f for i, f in enumerate(files) if i >= len(old) or i >= len(new) or old[i] != new[i]]
     if edited:
         return "key-framed file(s) " + ", ".join(edited) + " edited since"
-    if previous.get("generator") != current.get("generator"):
-        return (f"made by {_generator_name(previous.get('generator'))}, this run is "
-                f"{_generator_name(current.get('generator'))}: its shards would mix two generators")
+    if previous.get("generator_code") != current.get("generator_code"):
+        return (f"made by other generator code: {_generator_name(previous.get('generator_code'))}, this run "
+                f"{_generator_name(current.get('generator_code'))}")
     return "its motion sources differ: made by another imuforge version"
 
 
-def _generator_name(generator: dict | None) -> str:
-    if not generator:
+def _generator_name(code) -> str:
+    """How a plan's ``generator_code`` reads in a message (one recorded before session 42 has none)."""
+    if not isinstance(code, dict) or not code:
         return "an imuforge that did not record its code"
-    return f"imuforge {generator.get('imuforge')} (code {generator.get('code_sha256')})"
+    return (f"imuforge {code.get('imuforge')} (code {code.get('code_sha256')}, profiles "
+            f"{code.get('profiles_sha256')})")
 
 
 @dataclass

@@ -4,9 +4,11 @@ A corpus is resumable (:mod:`imuforge.synth.corpus`): a run started again skips 
 That is only sound while the code making the shards is the one that made them — a motion library or a
 sensor model changed in between, with the version string unchanged (an editable install, a fix on a
 branch), would leave a corpus half old and half new, with nothing in its manifest to tell. The plan
-therefore carries :func:`generator_fingerprint`, a resume of a folder made with another one is refused
-(``--overwrite`` starts it again), and every worker checks that it runs the plan's code before it makes
-a shard (a Ray cluster whose nodes have different imuforge installs).
+therefore carries :func:`generator_fingerprint` and the :func:`profiles_digest` of its devices (manifest key
+``meta.generator_code``), a resume of a folder made with other code or profiles is refused (``--overwrite``
+starts it again), and every worker checks that it runs the plan's code and reads the plan's profiles before
+it makes a shard (a Ray cluster whose nodes have different imuforge installs or profile folders). The
+versions of numpy, scipy and pyarrow are not part of it.
 
 The digest covers the sources of what generation runs — the motion library and importers, the sensor
 models (the compiled kernels' C sources included, not the built binaries, which differ by platform for the
@@ -36,6 +38,19 @@ def _files(root: Path) -> list[Path]:
     return out
 
 
+def profiles_digest(profiles) -> str:
+    """First 16 hex digits of the sha256 of the loaded profiles
+    (:class:`~imuforge.sensors.profiles.HardwareProfile`, sorted by name; their folder left out): what a
+    corpus's devices are, wherever they were read from — a built-in profile, or one in
+    ``$IMUFORGE_PROFILES`` that the package's files do not cover."""
+    from dataclasses import replace
+
+    h = hashlib.sha256()
+    for prof in sorted(profiles, key=lambda p: p.name):
+        h.update(repr(replace(prof, path=None)).encode() + b"\0")
+    return h.hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=1)
 def generator_fingerprint() -> dict[str, str]:
     """``{"imuforge": version, "code_sha256": first 16 hex digits}`` of this process's generator code."""
@@ -50,4 +65,4 @@ def generator_fingerprint() -> dict[str, str]:
     return {"imuforge": imuforge.__version__, "code_sha256": h.hexdigest()[:16]}
 
 
-__all__ = ["GENERATOR_PARTS", "generator_fingerprint"]
+__all__ = ["GENERATOR_PARTS", "generator_fingerprint", "profiles_digest"]

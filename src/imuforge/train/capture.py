@@ -11,9 +11,10 @@ of the synthetic data on five of its six sets (macro-F1 BasicMotions 0.971 → 0
 the watch 0.837 → 0.822, within its seeds' spread): held-out synthetic people tell how well a model has
 learned the generator, the capture how well it reads the device on a real person.
 
-The capture is not used (and the decision says why) when the run also trains on real data (``--real``: the
-capture usually is that data), when it is no longer where calibration found it, when it holds labels no
-training recording has, or when it also trains.
+The capture is not used (and the decision says why) when the run also trains on real data (``--real``:
+the capture usually is that data), when it is no longer where calibration found it or no longer reads, when
+it holds no labels or labels no training recording has, or when it also trains; and the command trains as
+without it (:func:`fallback_note`) when the trainer finds no window of it to validate on.
 """
 
 from __future__ import annotations
@@ -25,74 +26,79 @@ from pathlib import Path
 
 from imuforge.datasets.loading import find_all_datasets, split_paths
 from imuforge.errors import ValidationError
+from imuforge.recording import Dataset
 
 
 @dataclass(frozen=True)
 class CaptureValidation:
-    """What :func:`capture_validation` decided: the capture folders / files that validate (empty: none) and one
-    line saying so (empty when the training data were not calibrated: nothing to say)."""
+    """What :func:`capture_validation` decided: the capture folders / files that validate (empty: none) and
+    one line saying so (empty when the training data were not calibrated: nothing to say)."""
 
     paths: list[str] = field(default_factory=list)
     note: str = ""
 
 
 def _recorded_captures(ds) -> list[Path]:
-    """The captures a calibrated Dataset names, each as found on disk now (absolute as recorded, then as
-    given — relative to the working directory calibration ran in, which is usually this one)."""
+    """The captures a calibrated Dataset names, absolute: where calibration found them (``real_resolved``);
+    for a Dataset calibrated before that was recorded, the paths as given, from the working directory."""
     cal = (ds.meta or {}).get("calibration") or {}
-    given, resolved = list(cal.get("real") or []), list(cal.get("real_resolved") or [])
-    out = []
-    for i, p in enumerate(given):
-        tries = ([Path(resolved[i])] if i < len(resolved) else []) + [Path(p)]
-        out.append(next((t for t in tries if t.exists()), Path(p)))
-    return out
+    resolved = cal.get("real_resolved")
+    return [Path(p).absolute() for p in (resolved if resolved is not None else cal.get("real") or [])]
 
 
-def _labels_held(paths: Sequence[str | os.PathLike]) -> set[str]:
-    return {lab for ds in find_all_datasets(paths) for e in ds.entries for lab in (e.get("labels_s") or {})}
+def _labels_held(datasets) -> set[str]:
+    return {lab for ds in datasets for e in ds.entries for lab in (e.get("labels_s") or {})}
 
 
-def capture_validation(data: Sequence[str | os.PathLike], real: Sequence[str | os.PathLike] = (), *,
+def capture_validation(data: Sequence[str | os.PathLike | Dataset], real: Sequence[str | os.PathLike] = (), *,
                        labels: Sequence[str] | None = None) -> CaptureValidation:
     """The validation data a run on ``data`` (and ``real``) gets by default (see the module docstring).
 
-    ``labels``: the run's ``--labels`` (None: every label the data hold), so a capture of more activities than
-    the model is asked to tell apart is still used.
+    ``data``: the ``--data`` folders, or the Datasets found in them (not read again). ``labels``: the run's
+    ``--labels`` (None: every label the data hold), so a capture of more activities than the model is asked
+    to tell apart is still used.
     """
-    data = split_paths(data)
-    datasets = find_all_datasets(data)
+    datasets = [d for d in data if isinstance(d, Dataset)]
+    paths = [d for d in data if not isinstance(d, Dataset)]
+    datasets += find_all_datasets(split_paths(paths)) if paths else []
     captures = sorted({c for ds in datasets for c in _recorded_captures(ds)}, key=str)
     if not captures:
         return CaptureValidation()
     shown = ", ".join(str(c) for c in captures)
+    instead = "validation held out from --data instead"
     if split_paths(real):
         return CaptureValidation(note=f"the data were calibrated with {shown}; with --real training too, "
-                                      "validation is held out as usual (--val CAP to validate on a capture)")
+                                      "validation is held out as usual")
     missing = [c for c in captures if not c.exists()]
     if missing:
         return CaptureValidation(note=f"the capture the data were calibrated with is not at "
-                                      f"{', '.join(map(str, missing))}: validation held out from --data instead "
-                                      "(--val CAP names it)")
+                                      f"{', '.join(map(str, missing))}: {instead} (--val names one)")
     trained = {Path(ds.path).resolve() for ds in datasets}
     try:
-        held = {Path(ds.path).resolve() for ds in find_all_datasets(captures)}
-        in_capture, in_data = _labels_held(captures), _labels_held(data)
+        held = find_all_datasets(captures)
     except ValidationError as exc:  # a capture folder that no longer reads: say so, train as usual
         return CaptureValidation(note=f"the capture the data were calibrated with ({shown}) does not read "
-                                      f"({exc.what}): validation held out from --data instead")
-    if held & trained:
-        return CaptureValidation(note=f"the capture {shown} is also in --data: validation held out from "
-                                      "--data instead")
+                                      f"({exc.what}): {instead}")
+    if {Path(ds.path).resolve() for ds in held} & trained:
+        return CaptureValidation(note=f"the capture {shown} is also in --data: {instead}")
+    in_capture = _labels_held(held)
     kept = in_capture if labels is None else in_capture & set(labels)  # --labels drops the others
-    extra = kept - in_data
+    extra = kept - _labels_held(datasets)
     if extra or not kept:
         what = (f"holds {', '.join(sorted(extra))}, which no --data recording has" if extra
-                else "holds none of the labels kept")
-        return CaptureValidation(note=f"the capture {shown} {what}: validation held out from --data instead")
+                else "holds no labels" if not in_capture else "holds none of the labels kept")
+        return CaptureValidation(note=f"the capture {shown} {what}: {instead}")
     return CaptureValidation(
         [str(c) for c in captures],
         f"validating on the capture the data were calibrated with ({shown}): early stopping and the "
         "validation figures on real data, never trained on — --val none holds out part of --data instead")
 
 
-__all__ = ["CaptureValidation", "capture_validation"]
+def fallback_note(decided: CaptureValidation, reason: str) -> str:
+    """The note for a capture :func:`capture_validation` chose that the trainer then could not validate on
+    (``reason``: its refusal, e.g. no window as long as ``--window-s``)."""
+    return (f"the capture {', '.join(decided.paths)} cannot validate this run ({reason}): validation held "
+            "out from --data instead")
+
+
+__all__ = ["CaptureValidation", "capture_validation", "fallback_note"]
