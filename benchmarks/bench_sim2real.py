@@ -73,11 +73,11 @@ class Protocol:
     # synthetic people per class: more people, more of the between-person spread a model must learn to
     # ignore. Exploratory (first calibration person, 2 synthetic × 2 training seeds, `--augment default`),
     # 12 → 24 → 40 people: phone 0.92 / 0.97 / 0.97, watch 0.82 / 0.82 / 0.80, feet 0.68 / 0.72 / 0.75;
-    # 24 takes most of the gain at half the training time of 40. Session 42 (3 seeds, first calibration person,
-    # 48 against 24 people; (a) / (b) aug. / (b) aug. val. P): watch 0.59 / 0.856 / 0.824 against 0.51 / 0.837 /
-    # 0.822, phone 0.79 / 0.954 / 0.954 against 0.88 / 0.953 / 0.975, feet 0.35 / 0.567 / 0.722 against 0.36 /
-    # 0.601 / 0.724, BasicMotions 0.64 / 0.980 / 0.983 against 0.87 / 0.971 / 0.994 (both persons): no
-    # consistent gain, so 24 stays
+    # 24 takes most of the gain at half the training time of 40. Session 42 (3 seeds, first calibration
+    # person, 48 against 24 people; (a) / (b) aug. / (b) aug. val. P): watch 0.59 / 0.856 / 0.824 against
+    # 0.51 / 0.837 / 0.822, phone 0.79 / 0.954 / 0.954 against 0.88 / 0.953 / 0.975, feet 0.35 / 0.567 /
+    # 0.722 against 0.36 / 0.601 / 0.724, BasicMotions 0.64 / 0.980 / 0.983 against 0.87 / 0.971 / 0.994
+    # (both persons): no consistent gain, so 24 stays
     syn_people: int = 24
     syn_seconds: float = 30.0  # seconds per synthetic person and class
     capture_s: float = 60.0    # the user's capture: at most this much of each activity of P
