@@ -43,6 +43,18 @@ def test_the_capture_is_found_from_another_working_directory(tmp_path, monkeypat
     assert [os.path.realpath(p) for p in capture_validation([cal]).paths] == [os.path.realpath(capture)]
 
 
+def test_one_folder_a_dataset_or_both_and_a_capture_named_two_ways(tmp_path, monkeypatch):
+    from imuforge.recording import read_dataset
+
+    monkeypatch.chdir(tmp_path)
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=6.0, seed=71).path
+    cal = _calibrated(tmp_path, capture)
+    old = _calibrated(tmp_path, capture, resolved=False, name="old")  # the path as given: "capture"
+    for data in (str(cal), cal, read_dataset(cal), [read_dataset(cal), str(old)]):
+        got = capture_validation(data)
+        assert [os.path.realpath(p) for p in got.paths] == [os.path.realpath(capture)], data
+
+
 def test_data_not_calibrated_get_nothing_and_no_note(tmp_path):
     data = make_dataset(tmp_path / "syn", subjects=("p1", "p2"), seconds_per_label=6.0, seed=72).path
     got = capture_validation([data])
@@ -133,3 +145,18 @@ def test_a_capture_the_trainer_cannot_validate_on_falls_back_with_a_note(tmp_pat
     assert rc == 0 and "cannot validate this run (data hold no window" in err and "Traceback" not in err
     d = json.loads((tmp_path / "run" / "data.json").read_text())
     assert not d["validation_split"].startswith("--val")
+
+
+def test_a_bad_option_is_not_taken_for_a_capture_that_cannot_validate(tmp_path, capsys):
+    """--val-fraction's refusal starts with "--val" too: it is the user's error, said once, not a
+    fall-back."""
+    from imuforge.cli import main
+
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=6.0, seed=78).path
+    cal = _calibrated(tmp_path, capture)
+    capsys.readouterr()
+    rc = main(["train", "--data", str(cal), "--val-fraction", "1.5", "--epochs", "1",
+               "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--val-fraction must be in (0, 1)" in err and "cannot validate" not in err
+    assert not (tmp_path / "r").exists()

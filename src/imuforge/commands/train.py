@@ -234,7 +234,7 @@ def cmd_train(args) -> int:
     try:
         train(cfg, out, overwrite=args.overwrite)  # --overwrite: only this run's files; a failed run: none
     except ValidationError as exc:  # the capture --val auto chose cannot validate: train as without it
-        if not (decided.paths and exc.what.startswith("--val")):
+        if not (decided.paths and exc.what.startswith("--val ")):  # the trainer's refusals of --val data
             raise
         from dataclasses import replace
 

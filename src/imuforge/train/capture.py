@@ -50,7 +50,8 @@ def _labels_held(datasets) -> set[str]:
     return {lab for ds in datasets for e in ds.entries for lab in (e.get("labels_s") or {})}
 
 
-def capture_validation(data: Sequence[str | os.PathLike | Dataset], real: Sequence[str | os.PathLike] = (), *,
+def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.PathLike | Dataset],
+                       real: Sequence[str | os.PathLike] = (), *,
                        labels: Sequence[str] | None = None) -> CaptureValidation:
     """The validation data a run on ``data`` (and ``real``) gets by default (see the module docstring).
 
@@ -58,10 +59,14 @@ def capture_validation(data: Sequence[str | os.PathLike | Dataset], real: Sequen
     ``--labels`` (None: every label the data hold), so a capture of more activities than the model is asked
     to tell apart is still used.
     """
+    if isinstance(data, (str, os.PathLike, Dataset)):  # one folder or Dataset, as split_paths takes it
+        data = [data]
     datasets = [d for d in data if isinstance(d, Dataset)]
     paths = [d for d in data if not isinstance(d, Dataset)]
     datasets += find_all_datasets(split_paths(paths)) if paths else []
-    captures = sorted({c for ds in datasets for c in _recorded_captures(ds)}, key=str)
+    # one folder named two ways (as given, and resolved) counts once
+    found = {c.resolve(): c for ds in datasets for c in _recorded_captures(ds)}
+    captures = sorted(found.values(), key=str)
     if not captures:
         return CaptureValidation()
     shown = ", ".join(str(c) for c in captures)
