@@ -106,6 +106,9 @@ def run(args) -> int:
         _print_fidelity(h.before, h.after,
                         " (held-out: fitted on the first half of the capture, scored on the second)")
     print(f"dataset {res.dataset}\nreport  {res.out / 'report.html'}")
+    if rep.classes.labelled_capture:  # what to run next; --val auto finds the capture in the dataset's meta
+        print(f"next    imuforge train --data {res.dataset}   (early stopping on this capture; "
+              "add --real CAPTURE to mix it in)")
     if res.warnings:
         print(f"{len(res.warnings)} WARNING(s) above (also in {res.out / 'report.md'})")
     return 0
