@@ -138,6 +138,11 @@ class CorruptFileError(ValidationError):
         super().__init__(f"corrupt {what}: {self.path}: {self.why}", allowed=remedy)
 
 
+class UnusableValidationError(ValidationError):
+    """The ``--val`` data cannot validate this run (no window of them, a label nothing trains, also training):
+    ``imuforge train --val auto`` then trains without them, as it would have with ``--val none``."""
+
+
 class MissingChannelsError(ValidationError):
     """A recording lacks channels a window layout (a model, a training run) takes: ``missing`` them, ``held``
     the recording's own channels."""

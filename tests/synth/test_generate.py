@@ -218,7 +218,7 @@ def test_a_corpus_begun_by_other_generator_code_is_not_resumed(spec, tmp_path, m
     """A run cut off, then started again after the motion or sensor code changed (the version string the
     same): resuming would mix shards of two generators, so it is refused, naming both; a worker running
     other code than the plan's refuses to make a shard."""
-    import imuforge.synth.corpus as corpus
+    import imuforge.synth.fingerprint as fingerprint
     from imuforge.synth.fingerprint import generator_fingerprint
 
     out = tmp_path / "corpus"
@@ -231,15 +231,15 @@ def test_a_corpus_begun_by_other_generator_code_is_not_resumed(spec, tmp_path, m
     assert (out / ".progress" / "spec.json").is_file() and not (out / "manifest.json").exists()
     was = generator_fingerprint()
     changed = dict(was, code_sha256="0" * 16)
-    monkeypatch.setattr(corpus, "generator_fingerprint", lambda: changed)
+    monkeypatch.setattr(fingerprint, "generator_fingerprint", lambda: changed)
     with pytest.raises(FileExistsError, match=f"made by other generator code: .*code {was['code_sha256']}.*"
                                               "this run .*code 0{16}"):
         generate_corpus(spec, out)
     assert not (out / "manifest.json").exists()
     with pytest.raises(ValidationError, match="same imuforge install and profiles on every worker"):
-        corpus.make_shard(replace(make_plan(spec), generator_code=dict(make_plan(spec).generator_code,
-                                                                        code_sha256="1" * 16)), 0)
-    monkeypatch.setattr(corpus, "generator_fingerprint", lambda: was)  # the code of the first run: resumed
+        make_shard(replace(make_plan(spec), generator_code=dict(make_plan(spec).generator_code,
+                                                                code_sha256="1" * 16)), 0)
+    monkeypatch.setattr(fingerprint, "generator_fingerprint", lambda: was)  # the first run's code: resumed
     res = generate_corpus(spec, out)
     meta = json.loads((out / "manifest.json").read_text())["meta"]
     assert res.skipped == 1 and meta["generator"] == "imuforge generate"

@@ -190,7 +190,7 @@ def cmd_train(args) -> int:
 
     from imuforge._folders import check_new_folder, check_replaceable
     from imuforge.datasets.loading import find_all_datasets, split_paths
-    from imuforge.errors import ValidationError, require_extra
+    from imuforge.errors import UnusableValidationError, ValidationError, require_extra
     from imuforge.train.augment import Augmentation
     from imuforge.train.run import RUN_ENTRIES
 
@@ -233,8 +233,8 @@ def cmd_train(args) -> int:
         print(f"note: {decided.note}", file=sys.stderr)
     try:
         train(cfg, out, overwrite=args.overwrite)  # --overwrite: only this run's files; a failed run: none
-    except ValidationError as exc:  # the capture --val auto chose cannot validate: train as without it
-        if not (decided.paths and exc.what.startswith("--val ")):  # the trainer's refusals of --val data
+    except UnusableValidationError as exc:  # the capture --val auto chose cannot validate: train without it
+        if not decided.paths:  # a --val the user named: their error, said as it is
             raise
         from dataclasses import replace
 

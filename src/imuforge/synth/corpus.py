@@ -36,7 +36,7 @@ from imuforge.synth import (
     keep_freed_memory,
     single_threaded,
 )
-from imuforge.synth.fingerprint import generator_fingerprint, profiles_digest
+from imuforge.synth.fingerprint import plan_code
 from imuforge.synth.spec import CorpusSpec
 
 PROGRESS = ".progress"
@@ -115,8 +115,7 @@ def make_plan(spec: CorpusSpec) -> Plan:
         raise ValidationError(f"placements: {twice[1]} is listed twice for {twice[0]} ('default' is its own "
                               "placement)", source=spec.source, allowed="distinct placements per profile")
     takes = [Take(s, p, prof, pl) for s in range(len(sources)) for p in range(spec.people) for prof, pl in cells]
-    code = dict(generator_fingerprint(),
-                profiles_sha256=profiles_digest(profiles.get(p) for p in spec.profiles))
+    code = plan_code(profiles.get(p) for p in spec.profiles)
     return Plan(spec, tuple(sources), tuple(takes), keyframed, code)
 
 
@@ -151,8 +150,7 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
     from imuforge.recording import _manifest_entry, shard_bytes
 
     t0 = time.perf_counter()
-    here = dict(generator_fingerprint(),
-                profiles_sha256=profiles_digest(plan.profiles.get(p) for p in plan.spec.profiles))
+    here = plan_code(plan.profiles.get(p) for p in plan.spec.profiles)
     if plan.generator_code != here:  # a worker with another install would mix its shards into the corpus
         raise ValidationError(f"this worker runs {_generator_name(here)}, the corpus was planned with "
                               f"{_generator_name(plan.generator_code)}",

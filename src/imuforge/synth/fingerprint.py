@@ -51,6 +51,12 @@ def profiles_digest(profiles) -> str:
     return h.hexdigest()[:16]
 
 
+def plan_code(profiles) -> dict[str, str]:
+    """What a corpus plan records, and what a worker compares with it: :func:`generator_fingerprint` and the
+    :func:`profiles_digest` of ``profiles`` (the spec's, loaded)."""
+    return dict(generator_fingerprint(), profiles_sha256=profiles_digest(profiles))
+
+
 @functools.lru_cache(maxsize=1)
 def generator_fingerprint() -> dict[str, str]:
     """``{"imuforge": version, "code_sha256": first 16 hex digits}`` of this process's generator code."""
@@ -65,4 +71,4 @@ def generator_fingerprint() -> dict[str, str]:
     return {"imuforge": imuforge.__version__, "code_sha256": h.hexdigest()[:16]}
 
 
-__all__ = ["GENERATOR_PARTS", "generator_fingerprint", "profiles_digest"]
+__all__ = ["GENERATOR_PARTS", "generator_fingerprint", "plan_code", "profiles_digest"]

@@ -20,7 +20,7 @@ from imuforge._folders import check_new_folder, check_replaceable, staged_folder
 from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
-from imuforge.errors import ValidationError, check_range, check_seed
+from imuforge.errors import UnusableValidationError, ValidationError, check_range, check_seed
 from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
@@ -282,8 +282,9 @@ def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
 
         both = where(config.val) & where(list(config.data) + list(config.real))
         if both:
-            raise ValidationError(f"--val dataset {sorted(both)[0]} is also in --data/--real",
-                                  allowed="validation data that is never trained on (a folder of its own)")
+            raise UnusableValidationError(f"--val dataset {sorted(both)[0]} is also in --data/--real",
+                                          allowed="validation data that is never trained on (a folder of its "
+                                                  "own)")
     return out
 
 
@@ -383,15 +384,16 @@ def _check_val(labels: np.ndarray, is_val: np.ndarray) -> None:
     """``--val`` must validate labels that train: refuse one without windows (too short, or filtered out by
     ``--labels``), training data without windows, and a label only the validation data hold."""
     if not is_val.any():
-        raise ValidationError("--val data hold no window (recordings shorter than a window, or no label "
-                              "kept)", allowed="labelled recordings at least --window-s long")
+        raise UnusableValidationError("--val data hold no window (recordings shorter than a window, or no "
+                                      "label kept)", allowed="labelled recordings at least --window-s long")
     if is_val.all():
         raise ValidationError("--data/--real hold no window: every window is --val's, nothing trains",
                               allowed="training data besides --val")
     only = sorted(set(labels[is_val]) - set(labels[~is_val]))
     if only:
-        raise ValidationError(f"--val holds {', '.join(only)}, which no --data/--real window has",
-                              allowed="--val labels the training data hold (or --labels to leave them out)")
+        raise UnusableValidationError(f"--val holds {', '.join(only)}, which no --data/--real window has",
+                                      allowed="--val labels the training data hold (or --labels to "
+                                              "leave them out)")
 
 
 #: The group of real windows whose recordings carry no subject id: taken as one wearer.
