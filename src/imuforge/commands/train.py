@@ -7,10 +7,12 @@ import inspect
 import itertools
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from imuforge.train.augment import Augmentation
     from imuforge.train.capture import CaptureValidation
 
 
@@ -186,63 +188,109 @@ def _augmentation_of(run_path: str):
 
 
 def cmd_train(args) -> int:
-    from pathlib import Path
-
     from imuforge._folders import check_new_folder, check_replaceable
     from imuforge.datasets.loading import find_all_datasets, split_paths
-    from imuforge.errors import UnusableValidationError, ValidationError, require_extra
-    from imuforge.train.augment import Augmentation
+    from imuforge.errors import require_extra
     from imuforge.train.run import RUN_ENTRIES
 
     out = Path(args.out)
     check_new_folder(out, overwrite=args.overwrite)  # before TensorFlow starts
     if args.overwrite:  # replaced whole below: only an earlier run, never a folder holding a user's files
         check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
-    auto = args.augment.strip().lower() == "auto"
-    try:
-        aug = None if auto else Augmentation.parse(args.augment)  # a typo is said before TensorFlow starts
-    except ValidationError as exc:  # the command also takes "auto", which the library's parser does not know
-        raise ValidationError(exc.what, source=exc.source,
-                              allowed=f"auto, {exc.allowed}" if exc.what.startswith("unknown augmentation")
-                              else exc.allowed) from None
+    named = _named_augmentation(args.augment)  # a typo is said before TensorFlow starts
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
     found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
     val, decided = _validation(args, found[0])
     found.append(find_all_datasets(split_paths(val)))
-    simulated = _holds_simulated([ds for part in found[:2] for ds in part])  # what trains, not --val
-    inherited = auto and not simulated and bool(args.init)
-    if auto and simulated:  # what the sim-to-real benchmark found best (docs/TRAINING.md)
-        aug = Augmentation.parse("default")
-    elif inherited:  # fine-tuning goes on with the pre-trained run's augmentation (docs/TRAINING.md)
-        aug = _augmentation_of(args.init)
-    from imuforge.train import TrainConfig, train
+    aug = _augmentation(args, named, simulated=_holds_simulated([ds for part in found[:2] for ds in part]))
+    from imuforge.train import TrainConfig
 
-    layout = _layout(args)
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
-        val=[str(p) for p in split_paths(val)], model=args.model, **layout,
+        val=[str(p) for p in split_paths(val)], model=args.model, **_layout(args),
         labels=[c.strip() for c in args.labels.split(",") if c.strip()] or None, label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
         learning_rate=(5e-4 if args.init else 2e-3) if args.learning_rate is None else args.learning_rate,
         model_kwargs={"width": args.width} if args.width is not None else {},
-        augment=aug.to_json() if aug else None, augment_on=args.augment_on, init=args.init, stream=args.stream,
-        shuffle_buffer=args.shuffle_buffer, balance=args.balance)
+        augment=aug.augmentation.to_json() if aug.augmentation else None, augment_on=args.augment_on,
+        init=args.init, stream=args.stream, shuffle_buffer=args.shuffle_buffer, balance=args.balance)
     if decided.note:  # before the epochs: which data judge them
         print(f"note: {decided.note}", file=sys.stderr)
+    cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite)
+    _summary(args, cfg, out, aug)
+    return 0
+
+
+@dataclass(frozen=True)
+class _AugmentChoice:
+    """The augmentation ``imuforge train`` trains with (``augmentation``; None: none) and why: ``auto`` — the
+    flag said ``auto``; ``simulated`` — simulated data train; ``inherited`` — the ``--init`` run's, taken on."""
+
+    augmentation: Augmentation | None
+    auto: bool
+    simulated: bool
+    inherited: bool
+
+
+def _named_augmentation(spec: str) -> Augmentation | None:
+    """``--augment`` parsed, None for ``auto`` (decided once the data are known: :func:`_augmentation`) and for
+    ``none``; a typo is refused naming ``auto`` among the allowed values."""
+    from imuforge.errors import ValidationError
+    from imuforge.train.augment import Augmentation
+
+    if spec.strip().lower() == "auto":
+        return None
     try:
-        train(cfg, out, overwrite=args.overwrite)  # --overwrite: only this run's files; a failed run: none
-    except UnusableValidationError as exc:  # the capture --val auto chose cannot validate: train without it
+        return Augmentation.parse(spec)
+    except ValidationError as exc:  # the command also takes "auto", which the library's parser does not know
+        raise ValidationError(exc.what, source=exc.source,
+                              allowed=f"auto, {exc.allowed}" if exc.what.startswith("unknown augmentation")
+                              else exc.allowed) from None
+
+
+def _augmentation(args, named: Augmentation | None, *, simulated: bool) -> _AugmentChoice:
+    """What ``--augment auto`` means for these data (docs/TRAINING.md): ``default`` where simulated data train
+    (what the sim-to-real benchmark found best), the ``--init`` run's when fine-tuning on real data, none
+    otherwise; any other value as named."""
+    from imuforge.train.augment import Augmentation
+
+    auto = args.augment.strip().lower() == "auto"
+    inherited = auto and not simulated and bool(args.init)
+    if auto and simulated:
+        named = Augmentation.parse("default")
+    elif inherited:
+        named = _augmentation_of(args.init)
+    return _AugmentChoice(named, auto, simulated, inherited)
+
+
+def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite: bool):
+    """Train ``cfg`` into ``out``; when the capture ``--val auto`` chose cannot validate (the trainer's
+    :class:`~imuforge.errors.UnusableValidationError`), say so and train again without it. Returns the
+    configuration that trained."""
+    from dataclasses import replace
+
+    from imuforge.errors import UnusableValidationError
+    from imuforge.train import train
+
+    try:
+        train(cfg, out, overwrite=overwrite)  # --overwrite: only this run's files; a failed run: none
+        return cfg
+    except UnusableValidationError as exc:
         if not decided.paths:  # a --val the user named: their error, said as it is
             raise
-        from dataclasses import replace
-
         from imuforge.train.capture import fallback_note
 
         print(f"note: {fallback_note(decided, exc.what.removeprefix('--val '))}", file=sys.stderr)
         cfg = replace(cfg, val=[])
-        train(cfg, out, overwrite=args.overwrite)
+        train(cfg, out, overwrite=overwrite)
+        return cfg
+
+
+def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
+    """What ``imuforge train`` says when the run is written: the run, its validation figures, the
+    augmentation and why, and the notes of the data and the split."""
     from imuforge.train.run import load_run
 
     run = load_run(out)
@@ -256,13 +304,13 @@ def cmd_train(args) -> int:
           f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
     for note in d.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
-    if aug is not None:
+    if aug.augmentation is not None:
         print("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real" else
-              "every window") + "): " + ", ".join(t.name for t in aug.transforms)
-              + (" — --augment auto: the --init run's; --augment none turns it off" if inherited else
-                 " — --augment auto with simulated data; --augment none turns it off" if auto else ""),
+              "every window") + "): " + ", ".join(t.name for t in aug.augmentation.transforms)
+              + (" — --augment auto: the --init run's; --augment none turns it off" if aug.inherited else
+                 " — --augment auto with simulated data; --augment none turns it off" if aug.auto else ""),
               file=sys.stderr)
-    if simulated and not cfg.real and (aug is None or args.augment_on == "real"):
+    if aug.simulated and not cfg.real and (aug.augmentation is None or args.augment_on == "real"):
         print("tip: with synthetic --data alone, --augment default usually trains better models for real people "
               "(the sim-to-real benchmark, docs/TRAINING.md)", file=sys.stderr)
     kind = d["validation_split"]
@@ -273,7 +321,6 @@ def cmd_train(args) -> int:
         print("note: no validation windows for " + ", ".join(d["labels_missing_from_validation"]), file=sys.stderr)
     if d["dropped_windows"]:
         print("windows not used: " + ", ".join(f"{k}={v}" for k, v in d["dropped_windows"].items()))
-    return 0
 
 
 def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
