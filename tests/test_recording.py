@@ -310,13 +310,15 @@ def test_a_newer_format_version_is_refused_by_every_reader(tmp_path):
     head = json.loads(lines[0][1:])
     assert head["version"] == 1 and read_csv(tmp_path / "r.csv") is not None
     (tmp_path / "r.csv").write_text("\n".join(["# " + json.dumps({**head, "version": 2}), *lines[1:]]) + "\n")
-    with pytest.raises(ValidationError, match=r"version 2 .*allowed: imuforge-recording version <= 1"):
+    with pytest.raises(ValidationError, match=r"imuforge-recording version 2: written by a newer imuforge .*"
+                                              r"allowed: version ≤ 1: upgrade imuforge"):
         read_csv(tmp_path / "r.csv")
     ds = Dataset.create(tmp_path / "ds")
     ds.add(rec, name="r")
     doc = json.loads((tmp_path / "ds" / "manifest.json").read_text())
     (tmp_path / "ds" / "manifest.json").write_text(json.dumps({**doc, "version": 2}))
-    with pytest.raises(ValidationError, match=r"version 2 .*allowed: imuforge-dataset version <= 1"):
+    with pytest.raises(ValidationError, match=r"imuforge-dataset version 2: written by a newer imuforge .*"
+                                              r"allowed: version ≤ 1: upgrade imuforge"):
         read_dataset(tmp_path / "ds")
 
 
@@ -368,3 +370,38 @@ def test_malformed_labels_in_a_file_are_one_line_naming_it(tmp_path, capsys, lab
     assert main(["dataset", "info", str(tmp_path)]) == 2
     out = capsys.readouterr().err.strip()
     assert len(out.splitlines()) == 1 and str(path) in out and "[start_s, end_s" in out, out
+
+
+@pytest.mark.parametrize("change, said", [
+    ({"raw": b"{not json"}, "corrupt metadata: not JSON"),
+    ({"provenance": "xx"}, "'provenance' is \"xx\""),
+    ({"profile": 5}, "'profile' is 5"),
+    ({"rate_hz": "fast"}, "'rate_hz' is \"fast\""),
+    ({"channels": ["acc_x"]}, "'channels' names acc_x, the file holds columns acc_x, acc_y"),
+    ({"channels": "acc_x"}, "'channels' is \"acc_x\""),
+    ({"format": None}, "not an imuforge-recording file"),
+    ({"version": 99}, "written by a newer imuforge"),
+])
+def test_damaged_metadata_is_one_line_naming_the_file(tmp_path, capsys, change, said):
+    """A recording whose metadata imuforge cannot have written (not JSON, a wrong type, channels other than
+    the file's columns, another format, a newer version): one line naming the file and what is wrong."""
+    from imuforge.cli import main
+
+    rec = make_recording()
+    path = tmp_path / "r.imu.parquet"
+    rec.save(path)
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"imuforge"])
+    raw = change.get("raw") or json.dumps({**meta, **change}).encode()
+    pq.write_table(table.replace_schema_metadata({b"imuforge": raw}), path)
+    with pytest.raises(ValidationError, match="allowed") as err:
+        read_recording(path)
+    assert said in str(err.value) and str(path) in str(err.value)
+    assert main(["dataset", "info", str(tmp_path)]) == 2
+    out = capsys.readouterr().err.strip()
+    assert len(out.splitlines()) == 1 and said in out, out
+
+
+def test_provenance_must_be_a_mapping():
+    with pytest.raises(ValidationError, match="provenance must be a mapping"):
+        Recording(np.arange(3) / 10, np.zeros((3, 1)), ["acc_x"], 10.0, provenance="xx")

@@ -19,7 +19,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,9 @@ class Recording:
                                              and rate_hz > 0):  # numpy's numbers too; True is not a rate
             raise ValidationError(f"rate_hz must be a positive number, got {rate_hz!r}")
         rate_hz = float(rate_hz)
+        if provenance is not None and not isinstance(provenance, Mapping):
+            raise ValidationError("provenance must be a mapping (a JSON object), got "
+                                  f"{type(provenance).__name__}")
         ts.flags.writeable = False
         arr.flags.writeable = False
         self.timestamps = ts
@@ -403,8 +406,13 @@ def read_recording(path: str | os.PathLike) -> Recording:
     if raw is None:
         raise ValidationError("Parquet file has no 'imuforge' schema metadata", source=str(path),
                               allowed="files written by Recording.save")
-    meta = json.loads(raw)
+    try:
+        meta = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"corrupt metadata: not JSON ({exc})", source=str(path),
+                              allowed="files written by Recording.save") from None
     _check_format(meta, FORMAT_NAME, path)
+    _check_recording_meta(meta, [c for c in table.column_names if c != "time"], path)
     try:
         channels = meta["channels"]
         ts = table.column("time").to_numpy()
@@ -426,6 +434,35 @@ def read_recording(path: str | os.PathLike) -> Recording:
                               allowed="files written by Recording.save") from None
     except ValidationError as exc:
         raise ValidationError(exc.what, source=str(path), allowed=exc.allowed) from None
+
+
+#: the types of a Recording file's metadata entries (absent or null: not set), as :meth:`Recording.metadata`
+#: writes them (labels have a check of their own, :func:`~imuforge.labels.as_segments`)
+_META_TYPES = {"profile": (str,), "placement": (str,), "subject": (str,), "provenance": (dict,),
+               "rate_hz": (int, float)}
+
+
+def _check_recording_meta(meta: dict, columns: list[str] | None, path: Path) -> None:
+    """Refuse metadata that :meth:`Recording.save` (or :meth:`Recording.to_csv`'s comment line) cannot have
+    written, in one line: an entry of the wrong type (:data:`_META_TYPES`), or — ``columns``, a Parquet
+    file's data columns — channels other than those."""
+    def bad(why: str, allowed: str):
+        return ValidationError(f"corrupt metadata: {why}", source=str(path),
+                               allowed=f"{allowed} (as imuforge writes recordings)")
+
+    for key, types in _META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            want = {str: "a text", dict: "an object", int: "a number"}[types[0]]
+            raise bad(f"{key!r} is {json.dumps(value)[:40]}", f"{key}: {want}")
+    if columns is None:
+        return
+    channels = meta.get("channels")
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise bad(f"'channels' is {json.dumps(channels)[:40]}", "channels: a list of channel names")
+    if sorted(channels) != sorted(columns):
+        raise bad(f"'channels' names {', '.join(channels) or 'none'}, the file holds columns "
+                  f"{', '.join(columns) or 'none'}", "the channels the file's data columns hold")
 
 
 #: The file names a Recording is written under (and found by, e.g. ``calibrate --real`` folders).
@@ -487,10 +524,16 @@ def _check_format(doc: dict, fmt: str, path) -> None:
                               source=str(path),
                               allowed=f'a JSON object {{"format": "{fmt}", "version": {FORMAT_VERSION}, …}}')
     version = doc.get("version", 0)
-    if doc.get("format") != fmt or not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValidationError(f"unsupported format {doc.get('format')!r} version {version!r}",
-                              source=str(path),
-                              allowed=f"{fmt} version <= {FORMAT_VERSION} (a newer imuforge wrote it)")
+    if doc.get("format") != fmt:  # another program's file, or ours damaged
+        raise ValidationError(f"not an {fmt} file (its format is {doc.get('format')!r})", source=str(path),
+                              allowed=f'{fmt} metadata {{"format": "{fmt}", "version": {FORMAT_VERSION}, …}} '
+                              "as imuforge writes it")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValidationError(f"corrupt metadata: version {version!r}", source=str(path),
+                              allowed=f"a whole number ≤ {FORMAT_VERSION}")
+    if version > FORMAT_VERSION:
+        raise ValidationError(f"{fmt} version {version}: written by a newer imuforge", source=str(path),
+                              allowed=f"version ≤ {FORMAT_VERSION}: upgrade imuforge to read it")
 
 
 def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
@@ -507,15 +550,21 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
                 try:
                     header_meta = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    raise ValidationError(f"bad metadata comment: {exc}", source=str(path)) from exc
+                    raise ValidationError(f"bad metadata comment: {exc}", source=str(path)) from None
+                if not isinstance(header_meta, dict):
+                    raise ValidationError(f"bad metadata comment: a JSON {type(header_meta).__name__}, not "
+                                          "an object", source=str(path),
+                                          allowed='# {"rate_hz": …, "labels": …}')
                 if "format" in header_meta or "version" in header_meta:  # written by Recording.to_csv
                     _check_format({"format": FORMAT_NAME, **header_meta}, FORMAT_NAME, path)
+                _check_recording_meta(header_meta, None, path)
             line = fh.readline()
         header = line.strip().split(",")
         body = fh.read()
     # one line naming the file's line for a value that is not a number, a row of another width, NaN / inf
     table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1, finite=True,
-                          allowed=f"{len(header)} numbers per row, one per column the header names")
+                          allowed=f"{len(header)} number{'' if len(header) == 1 else 's'} per row, one per "
+                                  "column the header names")
              if body.strip() else np.zeros((0, len(header))))
     names, scales = [], []
     for col in header:
