@@ -20,6 +20,20 @@ def test_demo_quick(tmp_path, capsys):
     assert rep["passed"] and rep["mismatches"] == [] and rep["windows"] > 0
     assert (out / "capture" / "desk.imu.parquet").exists() and (out / "export" / "model.h").exists()
     assert (out / "calibration" / "report.json").exists()
+    # exported under the default C name: what `hil --qemu` and the Nano 33 sketch build
+    assert (out / "export" / "c" / "imuforge_model.c").exists()
+
+
+def test_bad_flags_are_said_before_anything_runs(tmp_path, capsys):
+    """A flag out of range: one line, exit 2, before the emulator starts or the folder is made."""
+    from imuforge.cli import main
+
+    out = tmp_path / "demo"
+    for flags in (["--epochs", "-1"], ["--epochs", "0"], ["--seed", "-3"]):
+        assert main(["demo", "--quick", "--out", str(out), *flags]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and flags[0] in err and "out of range" in err, err
+        assert not out.exists()
 
 
 def test_demo_degrades_clearly(tmp_path):

@@ -231,8 +231,8 @@ class Demo:
         from imuforge.export import export_run
 
         d = self.out / "export"
-        card = export_run(self.state["run"], d, name="demo_har", profile=PROFILE,
-                          placement=self.state.get("placement"))
+        # the default C name: the one the QEMU firmware (hil --qemu) and the Nano 33 sketch build
+        card = export_run(self.state["run"], d, profile=PROFILE, placement=self.state.get("placement"))
         self.state["export"] = d
         self.state["card"] = card
         m = card.metrics
@@ -363,7 +363,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--quick", action="store_true",
                    help="small settings for CI (under a minute; the full demo ≈ 2 min on 2 cores)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of every step (default 0)")
     p.add_argument("--epochs", type=int, help="training epochs (default 20; --quick 8)")
     p.add_argument("--matcher", default="auto", choices=("auto", "embedding", "keywords"),
                    help="text → activity matcher (auto: sentence embeddings if installed, else keywords)")
@@ -372,7 +372,12 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
+    from imuforge.errors import check_range, check_seed
+    from imuforge.train.trainer import SIZE_LIMITS
 
+    check_seed(args.seed)  # the flags first, before the folder is touched or the emulator starts
+    if args.epochs is not None:
+        check_range("--epochs", args.epochs, *SIZE_LIMITS["--epochs"])
     prepare_out(args.out)  # said before TensorFlow loads
     preload_ml_stack()
     if args.quick:
