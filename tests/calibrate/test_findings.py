@@ -223,3 +223,22 @@ def test_a_capture_worn_at_another_body_site_is_a_warning():
         "the capture is worn at pocket_right_thigh, the synthetic data at wrist_left, wrist_right")
     assert placement_findings([rec("wrist_left")], [rec("wrist_right")]) == []
     assert placement_findings([rec("wrist_left")], [rec(None)]) == []
+
+
+def test_a_capture_from_another_device_is_a_warning():
+    """A capture from another chip than the synthetic data were made for: named, with both; the same device,
+    its fitted profile, or recordings that name no device say nothing."""
+    from imuforge.calibrate.pipeline import device_findings
+    from imuforge.recording import Recording
+
+    def rec(profile):
+        t = np.arange(50) / 50.0
+        return Recording(t, np.tile([0.0, 0.0, 9.81], (50, 1)), ("acc_x", "acc_y", "acc_z"), 50.0,
+                         profile=profile)
+
+    (warning,) = device_findings([rec("nano33-ble-sense-rev2")], [rec("adxl345")])
+    assert warning.kind == "warning" and warning.text.startswith(
+        "the capture comes from adxl345, the synthetic data were made for nano33-ble-sense-rev2")
+    assert device_findings([rec("adxl345-fitted")], [rec("adxl345")]) == []
+    assert device_findings([rec("adxl345"), rec("metamotions")], [rec("metamotions")]) == []
+    assert device_findings([rec("adxl345")], [rec(None)]) == []

@@ -587,7 +587,7 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "
                             f"{s.group} values lay beyond)") for s in step.scales]
-    out += placement_findings(pre_align, reals)
+    out += placement_findings(pre_align, reals) + device_findings(pre_align, reals)
     if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
         out += wearer_findings(reals, report.step("map"))
         out += posture_findings(pre_align, reals)
@@ -695,6 +695,25 @@ def placement_findings(synthetic: Sequence[Recording], reals: Sequence[Recording
     return [Finding("warning", "device", f"the capture is worn at {', '.join(away)}, the synthetic data at "
                     f"{', '.join(sorted(syn))}: calibration cannot turn one body site's motion into "
                     "another's; simulate the capture's placement (imuforge motion --placement)")]
+
+
+def _device_name(profile) -> str:
+    """A profile's name as a device: a fitted profile (``<name>-fitted``, :func:`imuforge.calibrate.fit`) is
+    the device it was fitted to."""
+    return str(profile).removesuffix("-fitted")
+
+
+def device_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
+    """A warning when the capture comes from a device none of the synthetic recordings was made for: the
+    device fit (``--fit-profile``) then describes the capture's device while the data keep the other's
+    range, rate and errors, and the maps carry one chip's signals onto another's."""
+    syn = {_device_name(r.profile) for r in synthetic if r.profile}
+    real = {_device_name(r.profile) for r in reals if r.profile}
+    if not syn or not real or real & syn:
+        return []
+    return [Finding("warning", "device", f"the capture comes from {', '.join(sorted(real))}, the synthetic "
+                    f"data were made for {', '.join(sorted(syn))}: make them for the capture's device "
+                    "(imuforge motion --profile, or the fitted profile this run writes)")]
 
 
 def wearer_findings(reals: Sequence[Recording], map_step) -> list[Finding]:
