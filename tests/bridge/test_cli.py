@@ -268,3 +268,22 @@ def test_emulate_follow_in_a_folder_that_does_not_exist_is_refused_at_once(tmp_p
     finally:
         emu.kill()
         emu.wait(5)
+
+
+def test_a_host_without_bluetooth_is_said_so_naming_what_ble_needs(tmp_path, capsys):
+    """``capture --ble`` without ``--hci``: where the host's Bluetooth is missing (no D-Bus / BlueZ, no
+    adapter: this CI machine) the one line says so and what a BLE link needs; any other failure as it is."""
+    import pathlib
+
+    from imuforge.bridge.ble import host_bluetooth_missing
+
+    assert host_bluetooth_missing(FileNotFoundError(2, "No such file or directory"))
+    assert host_bluetooth_missing(RuntimeError("No Bluetooth adapters found."))
+    assert not host_bluetooth_missing(RuntimeError("no device named 'x' advertising the imuforge service"))
+    out = tmp_path / "x.imu.parquet"
+    rc = main(["capture", "--ble", "NoSuchDevice", "--seconds", "1", "--label", "walking", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "BLE device 'NoSuchDevice'" in err, err
+    if not pathlib.Path("/run/dbus/system_bus_socket").exists():  # no system bus: bleak cannot reach BlueZ
+        assert "no Bluetooth on this host" in err and "--hci usb:0" in err, err
+    assert not out.exists()

@@ -34,7 +34,7 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 
-from imuforge.bridge.links import LinkClosed
+from imuforge.bridge.links import HOST_BLUETOOTH, LinkClosed
 from imuforge.errors import ImuforgeError, ValidationError
 
 SERVICE_UUID = "6e1f0001-5a6b-4c8d-9e0f-696d75666f72"
@@ -88,6 +88,13 @@ def local_device(link, name: str, address: str):
 
     controller = Controller(name, link=link)
     return Device(name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller)))
+
+
+def host_bluetooth_missing(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by bleak's platform backend, says the host has no Bluetooth (no D-Bus socket,
+    no BlueZ, no adapter) rather than anything about the device."""
+    text = str(exc).lower()
+    return isinstance(exc, OSError) or any(k in text for k in ("adapter", "bluez", "dbus", "d-bus"))
 
 
 #: The HCI transport kinds ``--hci`` takes (bumble's ``open_transport`` schemes), as one types them.
@@ -392,7 +399,10 @@ class BleLink:
             raise
         except (BleakError, asyncio.TimeoutError, TimeoutError, OSError) as exc:
             self.close()
-            raise LinkClosed(f"BLE device {target!r}: {exc or type(exc).__name__}") from exc
+            said = f"{exc or type(exc).__name__}"
+            if backend != "bumble" and not isinstance(exc, TimeoutError) and host_bluetooth_missing(exc):
+                said = f"no Bluetooth on this host ({said}): {HOST_BLUETOOTH}"
+            raise LinkClosed(f"BLE device {target!r}: {said}") from exc
 
     def _call(self, coro, timeout: float):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

@@ -23,6 +23,12 @@ PORT_ALLOWED = ("a serial port that `imuforge devices` lists (e.g. /dev/ttyACM0,
                 "(socket://HOST:PORT, loop://, rfc2217://HOST:PORT)")
 
 
+#: What a BLE link through the host's own Bluetooth needs, said where the host has none (``imuforge devices``,
+#: a capture or HIL run over ``--ble`` without ``--hci``)
+HOST_BLUETOOTH = ("on Linux bleak needs BlueZ (bluetoothd over D-Bus) and a Bluetooth adapter; or go "
+                  "through a USB HCI dongle with --hci usb:0")
+
+
 class LinkClosed(ImuforgeError):
     """The device went away (unplug, closed socket, BLE disconnect)."""
 

@@ -19,7 +19,9 @@ from imuforge.errors import ValidationError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("devices", help="list serial ports and BLE devices advertising the imuforge service")
+    p = sub.add_parser("devices", help="list serial ports and BLE devices advertising the imuforge service",
+                       description="Serial ports (with their USB ids) and the BLE devices that advertise the "
+                       "imuforge service, for capture --port / --ble and hil --port / --ble.")
     p.add_argument("--ble-timeout", type=float, default=4.0,
                    help="seconds to scan for BLE devices (0 = skip; at most 3600)")
     p.add_argument("--hci", help="scan through bumble on this HCI transport (e.g. usb:0, tcp-client:HOST:PORT)")
@@ -55,7 +57,7 @@ def register(sub) -> None:
     p.add_argument("--out", help="output recording (.imu.parquet, or .csv); default derived from the log/time; "
                    "with --guided: the output folder")
     _add_guided_options(p)
-    p.add_argument("--baud", type=int, default=921600)
+    p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
     p.add_argument("--odr", type=float, help="sample rate to configure (Hz); default: the device's")
     p.add_argument("--range-g", "--acc-range", dest="acc_range", type=float, default=0.0,
                    help="accelerometer ±g to configure (0 = device default)")
@@ -72,7 +74,8 @@ def register(sub) -> None:
     p.add_argument("--subject", help="subject / wearer id")
     p.add_argument("--reconnect", action="store_true", help="reopen the link after a disconnect and go on")
     p.add_argument("--hci", help="BLE through bumble on this HCI transport instead of the OS stack")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out (the raw log of every capture is kept)")
     p.add_argument("--quiet", action="store_true", help="no live status line")
     p.set_defaults(func=cmd_capture)
 
@@ -95,7 +98,8 @@ def register(sub) -> None:
                    "schedule (activities through the motion library); default: schedule if given, else desk")
     p.add_argument("--schedule", help="activities, e.g. walking:20,standing:10")
     p.add_argument("--placement", help="placement for --schedule (default: the profile's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the device errors and the activities (default 0)")
     p.add_argument("--drop-rate", type=float, default=0.0, help="fraction of sample frames dropped")
     p.add_argument("--corrupt-rate", type=float, default=0.0, help="fraction of sample frames corrupted")
     p.add_argument("--disconnect-after", type=float, help="drop the connection after this many s of streaming")
@@ -139,7 +143,7 @@ DEVICES_RANGES = {"--ble-timeout": ("ble_timeout", 0, 3600, "s")}
 
 
 def cmd_devices(args) -> int:
-    from imuforge.bridge.links import list_serial_ports
+    from imuforge.bridge.links import HOST_BLUETOOTH, list_serial_ports
 
     check_numbers(args, DEVICES_RANGES)
     found, unavailable = [], None
@@ -164,8 +168,7 @@ def cmd_devices(args) -> int:
         return 0
     print("BLE devices with the imuforge service:")
     if unavailable is not None:
-        print(f"  (BLE scan unavailable: {unavailable}. On Linux bleak needs BlueZ (bluetoothd over D-Bus) "
-              "and a Bluetooth adapter; or scan through a USB HCI dongle with --hci usb:0)")
+        print(f"  (BLE scan unavailable: {unavailable}; {HOST_BLUETOOTH})")
         return 0
     for d in found:
         print(f"  {d['name']:<24} {d['address']:<20} RSSI {d['rssi']}")
