@@ -37,8 +37,8 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("text", nargs="?", help="description of the activity, e.g. 'a person walks briskly'")
     p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1; at most 10000)")
-    p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; transitions: "
-                   "natural)")
+    p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; a "
+                   "transition such as sit_to_stand: as long as the movement itself takes)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--fps", type=float, default=None,
                    help=f"motion frame rate in Hz, 5 … 1000 (default {DEFAULT_FPS:g})")

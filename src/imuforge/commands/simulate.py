@@ -40,7 +40,10 @@ def wear_from_args(args):
 
 
 def register(sub) -> None:
-    p = sub.add_parser("simulate", help="simulate a device's Recording of a Motion file")
+    p = sub.add_parser("simulate", help="simulate a device's Recording of a Motion file",
+                       description="The Recording a device (hardware profile) at a body placement makes of a "
+                       "motion: ideal IMU from the kinematics, then the chip's errors, range and rate; the "
+                       "wearer's way of putting it on varies unless --wear-variation none.")
     p.add_argument("--motion", required=True, type=Path,
                    help="a .motion.npz, a HumanML3D .npy of joint positions (T, 22, 3), or a .bvh")
     add_profile_options(p)

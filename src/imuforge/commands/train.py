@@ -85,7 +85,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--real-weight", type=float, default=1.0,
                    help="sample-weight multiplier of real windows (a finite number > 0; default 1)")
     p.add_argument("--width", type=int, default=None,
-                   help=f"model width (filters of the first layer; {most['--width']})")
+                   help=f"model width (filters of the first layer; default the model's own: tiny_cnn 16, "
+                   f"ds_cnn 24; {most['--width']})")
     p.add_argument("--learning-rate", type=float, default=None,
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
     p.add_argument("--augment", default="auto", metavar="SPEC",
@@ -103,14 +104,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(default 0)")
     p.add_argument("--stream", default="auto", choices=["auto", "on", "off"],
                    help="stream windows with bounded memory (auto: when a Dataset is sharded, see docs/CORPUS.md)")
-    p.add_argument("--shuffle-buffer", type=int, default=8192, help="windows in the streaming shuffle buffer")
+    p.add_argument("--shuffle-buffer", type=int, default=8192,
+                   help="windows in the streaming shuffle buffer (default 8192)")
     p.add_argument("--balance", default="weights", choices=["weights", "sampling"],
-                   help="streaming: class weights, or classes drawn equally from the shuffle buffer")
+                   help="streaming: class weights (default), or classes drawn equally from the shuffle "
+                   "buffer")
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it holds an earlier run")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="evaluate a training run on Dataset folders")
+    p = sub.add_parser("eval", help="evaluate a training run on Dataset folders",
+                       description="Accuracy, macro-F1, per-class figures and the confusion matrix of a run "
+                       "on labelled Dataset folders (other rates resampled to the model's).")
     p.add_argument("run", help="run folder")
     p.add_argument("--data", required=True, help="Dataset folders (comma-separated)")
     p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png (default "
@@ -119,13 +124,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("export", help="int8 TFLite + TFLM checks + model.h/.c + model card",
+                       description="Quantise a run to int8 TFLite, check it against the float model and "
+                       "between LiteRT and TFLite-Micro, generate C, and write the model card.",
                        epilog="exit status: 0 all checks pass; 1 a check failed (int8 drop over 1 point, "
                        "LiteRT and TFLM outputs differ, or the generated C differs from TFLM on the host or in "
                        "QEMU); 2 bad input (e.g. an op TFLM lacks)")
     p.add_argument("run", help="run folder")
     p.add_argument("--out", required=True, help="export folder")
-    p.add_argument("--data", default="", help="test Dataset folders (default: the run's validation subjects, which early stopping saw)")
-    p.add_argument("--name", default="imuforge_model", help="C symbol prefix")
+    p.add_argument("--data", default="", help="test Dataset folders (default: the run's validation data, "
+                   "which early stopping saw: held-out subjects or stretches, or the capture --val auto "
+                   "chose)")
+    p.add_argument("--name", default="imuforge_model",
+                   help="C symbol prefix (default imuforge_model: the name the QEMU firmware, hil --qemu, "
+                        "and the Nano 33 sketch build; another name rules them out)")
     p.add_argument("--profile", default=None, help="device profile for the card (default: from the data)")
     p.add_argument("--placement", default=None, help="placement for the card (default: from the data)")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
@@ -216,6 +227,7 @@ def cmd_train(args) -> int:
         model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.augmentation.to_json() if aug.augmentation else None, augment_on=args.augment_on,
         init=args.init, stream=args.stream, shuffle_buffer=args.shuffle_buffer, balance=args.balance)
+    cfg.check()  # a bad flag is said alone, before the note on the validation data
     if decided.note:  # before the epochs: which data judge them
         print(f"note: {decided.note}", file=sys.stderr)
     cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite)

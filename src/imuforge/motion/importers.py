@@ -399,7 +399,8 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
     if name.endswith(".bvh"):
         return _judged(load_bvh(path, label=label), path, allow_implausible)
     raise ValidationError(f"unknown motion file type {path.suffix!r}", source=str(path),
-                          allowed=".motion.npz (imuforge), .npy (HumanML3D positions), .bvh")
+                          allowed=".motion.npz (imuforge), .npy (HumanML3D positions), .bvh; key frames: "
+                                  ".toml (imuforge motion --from, examples/activities/)")
 
 
 def _judged(motion: Motion, path: Path, allow_implausible: bool) -> Motion:

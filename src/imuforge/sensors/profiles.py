@@ -250,7 +250,11 @@ def _read_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(f"invalid TOML: {exc}", source=path) from exc
+        kind = Path(path).suffix.lower()
+        other = (f" (a profile is a TOML file, not {kind})" if kind in (".json", ".yaml", ".yml", ".xml")
+                 else "")
+        raise ValidationError(f"invalid TOML{other}: {exc}", source=path,
+                              allowed="a TOML profile as docs/PROFILES.md describes") from None
 
 
 def _resolve(name_or_path: str | os.PathLike) -> Path:
