@@ -116,3 +116,15 @@ def test_calibrate_overwrite_leaves_only_this_runs_files_never_a_foreign_folder(
             err = capsys.readouterr().err.strip()
             assert "holds other files than a calibrate output (" in err and len(err.splitlines()) == 1, err
             assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_folders_are_taken_space_or_comma_separated(tmp_path):
+    """``--synthetic`` / ``--real`` take folders as given, or comma-separated as train, eval and hil take theirs;
+    a name with a comma that exists stays whole."""
+    from pathlib import Path
+
+    from imuforge.commands.calibrate import _paths
+
+    (tmp_path / "a,b").mkdir()
+    given = [tmp_path / "x", Path(f"{tmp_path / 'y'},{tmp_path / 'z'}"), tmp_path / "a,b"]
+    assert _paths(given) == [tmp_path / "x", tmp_path / "y", tmp_path / "z", tmp_path / "a,b"]

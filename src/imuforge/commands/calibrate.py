@@ -21,10 +21,11 @@ def register(sub) -> None:
         "the calibrated Dataset (OUT/dataset, for `imuforge train --data`) with a fidelity report "
         "(OUT/report.md/.html/.json, OUT/plots/).")
     p.add_argument("--synthetic", required=True, nargs="+", type=Path, metavar="DIR",
-                   help="synthetic Dataset folder(s) or folders of recordings, searched recursively")
+                   help="synthetic Dataset folder(s) or folders of recordings, searched recursively "
+                   "(space- or comma-separated)")
     p.add_argument("--real", required=True, nargs="+", type=Path, metavar="DIR|FILE",
                    help="real captures: folders of .imu.parquet / .csv recordings (Datasets or plain folders) "
-                   "and/or recording files. Label them (capture --label): alignment, mapping and the fidelity "
+                   "and/or recording files (space- or comma-separated). Label them (capture --label): alignment, mapping and the fidelity "
                    "figures then use only the classes both sides hold; an unlabelled capture is refused for "
                    "--align/--map when the synthetic data hold several classes")
     p.add_argument("--out", required=True, type=Path, help="output folder")
@@ -67,6 +68,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _paths(given: list[Path]) -> list[Path]:
+    """``--synthetic`` / ``--real`` as given, space-separated, or comma-separated as train, eval and hil take
+    their folders (a name with a comma in it stays whole where it exists)."""
+    from imuforge.datasets.loading import split_paths
+
+    return [q for p in given for q in ([p] if p.exists() else split_paths(str(p)))]
+
+
 def run(args) -> int:
     from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH
     from imuforge.calibrate.pipeline import calibrate
@@ -77,7 +86,7 @@ def run(args) -> int:
         if value is not None and args.map == "none":
             raise ValidationError(f"{flag} sets how a map is fitted, and no map was asked for",
                                   allowed=f"--map global|per-class|magnitude with {flag}")
-    res = calibrate(args.synthetic, args.real, args.out, fit_profile=args.fit_profile, align=args.align,
+    res = calibrate(_paths(args.synthetic), _paths(args.real), args.out, fit_profile=args.fit_profile, align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
                     seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
                     map_source=args.map_source or DEFAULT_SOURCE,
