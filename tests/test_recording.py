@@ -402,6 +402,16 @@ def test_damaged_metadata_is_one_line_naming_the_file(tmp_path, capsys, change, 
     assert len(out.splitlines()) == 1 and said in out, out
 
 
-def test_provenance_must_be_a_mapping():
+def test_what_a_recording_takes_is_what_its_files_may_hold(tmp_path):
+    """The constructor refuses what the readers refuse (so a Recording it made always reads back); a number as
+    the subject is taken, as its text, by both."""
+    t, x = np.arange(3) / 10, np.zeros((3, 1))
     with pytest.raises(ValidationError, match="provenance must be a mapping"):
-        Recording(np.arange(3) / 10, np.zeros((3, 1)), ["acc_x"], 10.0, provenance="xx")
+        Recording(t, x, ["acc_x"], 10.0, provenance="xx")
+    for key in ("profile", "placement"):
+        with pytest.raises(ValidationError, match=f"{key} must be a name"):
+            Recording(t, x, ["acc_x"], 10.0, **{key: 5})
+    rec = Recording(t, x, ["acc_x"], 10.0, subject=7)
+    assert read_recording(rec.save(tmp_path / "a.imu.parquet")).subject == "7"
+    (tmp_path / "b.csv").write_text('# {"rate_hz": 10, "subject": 7}\ntime[s],acc_x[m/s^2]\n0,0\n0.1,0\n')
+    assert read_csv(tmp_path / "b.csv").subject == "7"

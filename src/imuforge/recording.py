@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError, check_finite
+from imuforge.errors import ValidationError, check_finite, shorten
 from imuforge.labels import check_label
 from imuforge.units import CHANNEL_UNITS, channel_group, channel_unit, to_si_factor
 
@@ -163,6 +163,10 @@ class Recording:
         if provenance is not None and not isinstance(provenance, Mapping):
             raise ValidationError("provenance must be a mapping (a JSON object), got "
                                   f"{type(provenance).__name__}")
+        for name, value in (("profile", profile), ("placement", placement)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"{name} must be a name (text), got {type(value).__name__} "
+                                      f"{shorten(value)}")
         ts.flags.writeable = False
         arr.flags.writeable = False
         self.timestamps = ts
@@ -436,16 +440,17 @@ def read_recording(path: str | os.PathLike) -> Recording:
         raise ValidationError(exc.what, source=str(path), allowed=exc.allowed) from None
 
 
-#: the types of a Recording file's metadata entries (absent or null: not set), as :meth:`Recording.metadata`
-#: writes them (labels have a check of their own, :func:`~imuforge.labels.as_segments`)
-_META_TYPES = {"profile": (str,), "placement": (str,), "subject": (str,), "provenance": (dict,),
+#: the types a Recording file's metadata entries may have (absent or null: not set): what :class:`Recording`
+#: takes — a subject may be a number (it becomes its text) — and so what :meth:`Recording.metadata` writes
+#: (labels have a check of their own, :func:`~imuforge.labels.as_segments`)
+_META_TYPES = {"profile": (str,), "placement": (str,), "subject": (str, int, float), "provenance": (dict,),
                "rate_hz": (int, float)}
 
 
 def _check_recording_meta(meta: dict, columns: list[str] | None, path: Path) -> None:
-    """Refuse metadata that :meth:`Recording.save` (or :meth:`Recording.to_csv`'s comment line) cannot have
-    written, in one line: an entry of the wrong type (:data:`_META_TYPES`), or — ``columns``, a Parquet
-    file's data columns — channels other than those."""
+    """Refuse, in one line, metadata that :class:`Recording` would not take (and so :meth:`Recording.save`
+    and :meth:`Recording.to_csv`'s comment line do not write): an entry of another type
+    (:data:`_META_TYPES`), or — ``columns``, a Parquet file's data columns — channels other than those."""
     def bad(why: str, allowed: str):
         return ValidationError(f"corrupt metadata: {why}", source=str(path),
                                allowed=f"{allowed} (as imuforge writes recordings)")
@@ -453,7 +458,8 @@ def _check_recording_meta(meta: dict, columns: list[str] | None, path: Path) -> 
     for key, types in _META_TYPES.items():
         value = meta.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
-            want = {str: "a text", dict: "an object", int: "a number"}[types[0]]
+            want = {str: "a text", dict: "an object", int: "a number"}[types[0]] + (" or a number"
+                                                                                 if len(types) > 2 else "")
             raise bad(f"{key!r} is {json.dumps(value)[:40]}", f"{key}: {want}")
     if columns is None:
         return

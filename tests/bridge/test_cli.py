@@ -277,9 +277,20 @@ def test_a_host_without_bluetooth_is_said_so_naming_what_ble_needs(tmp_path, cap
 
     from imuforge.bridge.ble import host_bluetooth_missing
 
-    assert host_bluetooth_missing(FileNotFoundError(2, "No such file or directory"))
-    assert host_bluetooth_missing(RuntimeError("No Bluetooth adapters found."))
-    assert not host_bluetooth_missing(RuntimeError("no device named 'x' advertising the imuforge service"))
+    from bleak.exc import BleakBluetoothNotAvailableError as NotAvailable
+    from bleak.exc import BleakBluetoothNotAvailableReason as Reason
+    from bleak.exc import BleakDBusError, BleakError
+
+    assert host_bluetooth_missing(FileNotFoundError(2, "No such file or directory"))  # no system D-Bus socket
+    assert host_bluetooth_missing(NotAvailable("No Bluetooth adapters found.", Reason.NO_BLUETOOTH))
+    assert host_bluetooth_missing(BleakDBusError("org.freedesktop.DBus.Error.ServiceUnknown", []))  # no bluez
+    # a connection's own failures, and a device that is simply not there, are not the host's
+    aborted = BleakDBusError("org.bluez.Error.Failed", ["le-connection-abort-by-local"])
+    assert not host_bluetooth_missing(aborted)
+    assert not host_bluetooth_missing(ConnectionResetError(104, "Connection reset by peer"))
+    assert not host_bluetooth_missing(BrokenPipeError(32, "Broken pipe"))
+    assert not host_bluetooth_missing(BleakError("no device named or addressed 'dbus-adapter' advertising "
+                                                 "the imuforge service"))
     out = tmp_path / "x.imu.parquet"
     rc = main(["capture", "--ble", "NoSuchDevice", "--seconds", "1", "--label", "walking", "--out", str(out)])
     err = capsys.readouterr().err.strip()

@@ -119,8 +119,8 @@ def test_calibrate_overwrite_leaves_only_this_runs_files_never_a_foreign_folder(
 
 
 def test_folders_are_taken_space_or_comma_separated(tmp_path):
-    """``--synthetic`` / ``--real`` take folders as given, or comma-separated as train, eval and hil take theirs;
-    a name with a comma that exists stays whole."""
+    """``--synthetic`` / ``--real`` take folders as given, or comma-separated as train, eval and hil take
+    theirs; a name with a comma that exists stays whole."""
     from pathlib import Path
 
     from imuforge.commands.calibrate import _paths

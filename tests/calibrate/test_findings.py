@@ -240,5 +240,10 @@ def test_a_capture_from_another_device_is_a_warning():
     assert warning.kind == "warning" and warning.text.startswith(
         "the capture comes from adxl345, the synthetic data were made for nano33-ble-sense-rev2")
     assert device_findings([rec("adxl345-fitted")], [rec("adxl345")]) == []
+    assert device_findings([rec("adxl345-fitted-fitted")], [rec("adxl345")]) == []  # fitted twice
+    from imuforge.sensors.profiles import load_profile
+
+    path = str(load_profile("nano33-ble-sense-rev2").path)  # a capture naming its profile by the file
+    assert device_findings([rec("nano33-ble-sense-rev2")], [rec(path)]) == []
     assert device_findings([rec("adxl345"), rec("metamotions")], [rec("metamotions")]) == []
     assert device_findings([rec("adxl345")], [rec(None)]) == []

@@ -160,3 +160,7 @@ def test_a_bad_option_is_not_taken_for_a_capture_that_cannot_validate(tmp_path, 
     err = capsys.readouterr().err
     assert rc == 2 and "--val-fraction must be in (0, 1)" in err and "cannot validate" not in err
     assert not (tmp_path / "r").exists()
+    # a flag out of range is the one line said, not after a note on which data would have validated
+    rc = main(["train", "--data", str(cal), "--epochs", "0", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "--epochs = 0 is out of range" in err, err

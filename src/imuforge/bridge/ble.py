@@ -90,11 +90,23 @@ def local_device(link, name: str, address: str):
     return Device(name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller)))
 
 
+#: D-Bus errors that say BlueZ itself is not there or not ready (not running, no powered adapter), as opposed
+#: to the ``org.bluez.Error.*`` failures of one connection (out of range, aborted, refused by the device)
+NO_BLUEZ_ERRORS = frozenset({"org.freedesktop.DBus.Error.ServiceUnknown",
+                             "org.freedesktop.DBus.Error.NoReply", "org.bluez.Error.NotReady"})
+
+
 def host_bluetooth_missing(exc: BaseException) -> bool:
-    """Whether ``exc``, raised by bleak's platform backend, says the host has no Bluetooth (no D-Bus socket,
-    no BlueZ, no adapter) rather than anything about the device."""
-    text = str(exc).lower()
-    return isinstance(exc, OSError) or any(k in text for k in ("adapter", "bluez", "dbus", "d-bus"))
+    """Whether ``exc``, raised by bleak's platform backend, says the host has no Bluetooth rather than
+    anything about the device: bleak's :class:`~bleak.exc.BleakBluetoothNotAvailableError` (no adapter,
+    powered off, denied), no system D-Bus socket to reach BlueZ by (``FileNotFoundError``), or a D-Bus error
+    of :data:`NO_BLUEZ_ERRORS`."""
+    import bleak.exc
+
+    unavailable = getattr(bleak.exc, "BleakBluetoothNotAvailableError", ())  # bleak ≥ 2.0
+    if (unavailable and isinstance(exc, unavailable)) or isinstance(exc, FileNotFoundError):
+        return True
+    return isinstance(exc, bleak.exc.BleakDBusError) and exc.dbus_error in NO_BLUEZ_ERRORS
 
 
 #: The HCI transport kinds ``--hci`` takes (bumble's ``open_transport`` schemes), as one types them.
@@ -400,7 +412,7 @@ class BleLink:
         except (BleakError, asyncio.TimeoutError, TimeoutError, OSError) as exc:
             self.close()
             said = f"{exc or type(exc).__name__}"
-            if backend != "bumble" and not isinstance(exc, TimeoutError) and host_bluetooth_missing(exc):
+            if backend != "bumble" and host_bluetooth_missing(exc):
                 said = f"no Bluetooth on this host ({said}): {HOST_BLUETOOTH}"
             raise LinkClosed(f"BLE device {target!r}: {said}") from exc
 

@@ -698,9 +698,17 @@ def placement_findings(synthetic: Sequence[Recording], reals: Sequence[Recording
 
 
 def _device_name(profile) -> str:
-    """A profile's name as a device: a fitted profile (``<name>-fitted``, :func:`imuforge.calibrate.fit`) is
-    the device it was fitted to."""
-    return str(profile).removesuffix("-fitted")
+    """The device a recording's ``profile`` names: the loaded profile's name (a capture may name its profile
+    by a TOML path), a fitted profile (``<name>-fitted``, fitted again: ``<name>-fitted-fitted``;
+    :mod:`imuforge.calibrate.fit`) the device it was fitted to; a profile that does not load, as named."""
+    name = str(profile)
+    try:
+        name = load_profile(name).name
+    except (ValidationError, OSError):
+        pass
+    while name.endswith("-fitted"):
+        name = name.removesuffix("-fitted")
+    return name
 
 
 def device_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:

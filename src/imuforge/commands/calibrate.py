@@ -25,8 +25,9 @@ def register(sub) -> None:
                    "(space- or comma-separated)")
     p.add_argument("--real", required=True, nargs="+", type=Path, metavar="DIR|FILE",
                    help="real captures: folders of .imu.parquet / .csv recordings (Datasets or plain folders) "
-                   "and/or recording files (space- or comma-separated). Label them (capture --label): alignment, mapping and the fidelity "
-                   "figures then use only the classes both sides hold; an unlabelled capture is refused for "
+                   "and/or recording files (space- or comma-separated). Label them (capture --label): "
+                   "alignment, mapping and the fidelity figures then use only the classes both sides hold; "
+                   "an unlabelled capture is refused for "
                    "--align/--map when the synthetic data hold several classes")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--fit-profile", action="store_true",
@@ -86,7 +87,8 @@ def run(args) -> int:
         if value is not None and args.map == "none":
             raise ValidationError(f"{flag} sets how a map is fitted, and no map was asked for",
                                   allowed=f"--map global|per-class|magnitude with {flag}")
-    res = calibrate(_paths(args.synthetic), _paths(args.real), args.out, fit_profile=args.fit_profile, align=args.align,
+    res = calibrate(_paths(args.synthetic), _paths(args.real), args.out, fit_profile=args.fit_profile,
+                    align=args.align,
                     map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
                     seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
                     map_source=args.map_source or DEFAULT_SOURCE,

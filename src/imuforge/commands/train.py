@@ -53,6 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     from imuforge.train.zoo import ZOO
 
     most = {option: f"at most {hi}" for option, (_, hi) in SIZE_LIMITS.items()}  # the bounds, documented
+    widths = ", ".join(f"{name} {inspect.signature(e.build).parameters['width'].default}"
+                       for name, e in ZOO.items())
 
     p = sub.add_parser("train", help="train a HAR model on Dataset folders",
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
@@ -85,8 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--real-weight", type=float, default=1.0,
                    help="sample-weight multiplier of real windows (a finite number > 0; default 1)")
     p.add_argument("--width", type=int, default=None,
-                   help=f"model width (filters of the first layer; default the model's own: tiny_cnn 16, "
-                   f"ds_cnn 24; {most['--width']})")
+                   help=f"model width (filters of the first layer; default the model's own: {widths}; "
+                   f"{most['--width']})")
     p.add_argument("--learning-rate", type=float, default=None,
                    help="Adam learning rate (default 2e-3; 5e-4 when fine-tuning with --init)")
     p.add_argument("--augment", default="auto", metavar="SPEC",
@@ -238,7 +240,8 @@ def cmd_train(args) -> int:
 @dataclass(frozen=True)
 class _AugmentChoice:
     """The augmentation ``imuforge train`` trains with (``augmentation``; None: none) and why: ``auto`` — the
-    flag said ``auto``; ``simulated`` — simulated data train; ``inherited`` — the ``--init`` run's, taken on."""
+    flag said ``auto``; ``simulated`` — simulated data train; ``inherited`` — the ``--init`` run's, taken
+    on."""
 
     augmentation: Augmentation | None
     auto: bool
@@ -246,13 +249,18 @@ class _AugmentChoice:
     inherited: bool
 
 
+def _is_auto(spec: str) -> bool:
+    return spec.strip().lower() == "auto"
+
+
 def _named_augmentation(spec: str) -> Augmentation | None:
-    """``--augment`` parsed, None for ``auto`` (decided once the data are known: :func:`_augmentation`) and for
-    ``none``; a typo is refused naming ``auto`` among the allowed values."""
+    """``--augment`` parsed: None for ``auto`` (decided once the data are known: :func:`_augmentation`) and,
+    as the library's parser has it, for ``none``; a typo is refused naming ``auto`` among the allowed
+    values."""
     from imuforge.errors import ValidationError
     from imuforge.train.augment import Augmentation
 
-    if spec.strip().lower() == "auto":
+    if _is_auto(spec):
         return None
     try:
         return Augmentation.parse(spec)
@@ -268,7 +276,7 @@ def _augmentation(args, named: Augmentation | None, *, simulated: bool) -> _Augm
     otherwise; any other value as named."""
     from imuforge.train.augment import Augmentation
 
-    auto = args.augment.strip().lower() == "auto"
+    auto = _is_auto(args.augment)
     inherited = auto and not simulated and bool(args.init)
     if auto and simulated:
         named = Augmentation.parse("default")
