@@ -19,6 +19,12 @@ from imuforge.errors import ValidationError
 
 
 def register(sub) -> None:
+    _register_devices(sub)
+    _register_capture(sub)
+    _register_emulate(sub)
+
+
+def _register_devices(sub) -> None:
     p = sub.add_parser("devices", help="list serial ports and BLE devices advertising the imuforge service",
                        description="Serial ports (with their USB ids) and the BLE devices that advertise the "
                        "imuforge service, for capture --port / --ble and hil --port / --ble.")
@@ -27,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--hci", help="scan through bumble on this HCI transport (e.g. usb:0, tcp-client:HOST:PORT)")
     p.set_defaults(func=cmd_devices)
 
+
+def _register_capture(sub) -> None:
     p = sub.add_parser("capture", help="capture a labelled recording from a device over serial or BLE",
                        description="Capture from a device speaking the imuforge bridge protocol (or printing "
                        "CSV lines). Received bytes go to an append-only raw log (OUT.rawlog) first; Ctrl-C "
@@ -79,6 +87,8 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no live status line")
     p.set_defaults(func=cmd_capture)
 
+
+def _register_emulate(sub) -> None:
     p = sub.add_parser("emulate", help="run an emulated wearable that streams synthetic data for a profile")
     p.add_argument("--profile", default="nano33-ble-sense-rev2",
                    help="hardware profile name or TOML path (default: nano33-ble-sense-rev2)")

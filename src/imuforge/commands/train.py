@@ -27,6 +27,12 @@ IMPORT_OPTIONS = {"imu": ("pamap2", "mhealth", "dsads"), "device": ("wisdm2019",
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    _register_import(sub)
+    _register_train(sub)
+    _register_eval_and_export(sub)
+
+
+def _register_import(sub: argparse._SubParsersAction) -> None:
     from imuforge.datasets.importers import IMPORTERS
 
     p = sub.add_parser("import", help="import a public HAR dataset (UCI HAR / HAPT, PAMAP2, RealWorld, "
@@ -49,6 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the import report as JSON")
     p.set_defaults(func=cmd_import)
 
+
+def _register_train(sub: argparse._SubParsersAction) -> None:
     from imuforge.train.trainer import SIZE_LIMITS
     from imuforge.train.zoo import ZOO
 
@@ -115,6 +123,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace --out if it holds an earlier run")
     p.set_defaults(func=cmd_train)
 
+
+def _register_eval_and_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a training run on Dataset folders",
                        description="Accuracy, macro-F1, per-class figures and the confusion matrix of a run "
                        "on labelled Dataset folders (other rates resampled to the model's).")
