@@ -542,6 +542,36 @@ def _check_format(doc: dict, fmt: str, path) -> None:
                               allowed=f"version ≤ {FORMAT_VERSION}: upgrade imuforge to read it")
 
 
+def _csv_columns(header: list[str], path: Path) -> tuple[list[str], list[float]]:
+    """Each header column's name (``time`` for any of the time names) and the factor to SI units of its
+    unit (``name[unit]``; without a unit the channel's SI unit, seconds for time)."""
+    names, scales = [], []
+    for col in header:
+        m = _HEADER_RE.match(col)
+        if not m:
+            raise ValidationError(f"cannot parse column header {col!r}", source=str(path),
+                                  allowed="name[unit], e.g. acc_x[m/s^2] or gyro_z[deg/s]")
+        name, unit = m.group(1), m.group(2)
+        if name in ("time", "t", "timestamp"):
+            unit = unit or "s"
+            if unit not in _TIME_UNITS:
+                raise ValidationError(f"unknown time unit {unit!r} in {col!r}", source=str(path),
+                                      allowed=", ".join(_TIME_UNITS))
+            names.append("time")
+            scales.append(_TIME_UNITS[unit])
+            continue
+        if name not in KNOWN_CHANNELS:
+            raise ValidationError(f"unknown channel {name!r}", source=str(path), allowed=", ".join(KNOWN_CHANNELS))
+        unit = unit or CHANNEL_UNITS[channel_group(name)]
+        try:
+            factor = to_si_factor(channel_group(name), unit)
+        except ValidationError as exc:
+            raise ValidationError(f"column {col!r}: {exc.what}", source=str(path), allowed=exc.allowed) from None
+        names.append(name)
+        scales.append(factor)
+    return names, scales
+
+
 def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     from imuforge._numbers import read_numbers
 
@@ -572,30 +602,7 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
                           allowed=f"{len(header)} number{'' if len(header) == 1 else 's'} per row, one per "
                                   "column the header names")
              if body.strip() else np.zeros((0, len(header))))
-    names, scales = [], []
-    for col in header:
-        m = _HEADER_RE.match(col)
-        if not m:
-            raise ValidationError(f"cannot parse column header {col!r}", source=str(path),
-                                  allowed="name[unit], e.g. acc_x[m/s^2] or gyro_z[deg/s]")
-        name, unit = m.group(1), m.group(2)
-        if name in ("time", "t", "timestamp"):
-            unit = unit or "s"
-            if unit not in _TIME_UNITS:
-                raise ValidationError(f"unknown time unit {unit!r} in {col!r}", source=str(path),
-                                      allowed=", ".join(_TIME_UNITS))
-            names.append("time")
-            scales.append(_TIME_UNITS[unit])
-            continue
-        if name not in KNOWN_CHANNELS:
-            raise ValidationError(f"unknown channel {name!r}", source=str(path), allowed=", ".join(KNOWN_CHANNELS))
-        unit = unit or CHANNEL_UNITS[channel_group(name)]
-        try:
-            factor = to_si_factor(channel_group(name), unit)
-        except ValidationError as exc:
-            raise ValidationError(f"column {col!r}: {exc.what}", source=str(path), allowed=exc.allowed) from None
-        names.append(name)
-        scales.append(factor)
+    names, scales = _csv_columns(header, path)
     if "time" not in names:
         raise ValidationError("CSV has no time column", source=str(path), allowed="a column 'time[s]' (or ms, us)")
     if table.size and table.shape[1] != len(names):
