@@ -96,6 +96,18 @@ def test_invalid_toml_and_unknown_names(profile_dir):
         load_profile("testbnad")
 
 
+def test_an_unknown_name_with_a_mistyped_profile_folder_says_so(monkeypatch, tmp_path):
+    """A name not found while ``$IMUFORGE_PROFILES`` names no folder: the error says which entry is not one
+    (the likely reason), not only the names it knows."""
+    monkeypatch.setenv("IMUFORGE_PROFILES", str(tmp_path / "profiles-typo"))
+    with pytest.raises(ValidationError, match=r"IMUFORGE_PROFILES names .*profiles-typo, which is not a folder"):
+        load_profile("mychip")
+    monkeypatch.setenv("IMUFORGE_PROFILES", str(tmp_path))
+    with pytest.raises(ValidationError) as err:
+        load_profile("mychip")
+    assert "IMUFORGE_PROFILES" not in str(err.value)
+
+
 def test_list_profiles_puts_devices_first(profile_dir):
     names = [(p.kind, p.name) for p in list_profiles()]
     assert ("device", "testband") in names and ("chip", "testchip") in names

@@ -269,6 +269,9 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
 
         close = difflib.get_close_matches(str(name_or_path), list(idx), n=5, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
+        missing = [str(d) for d in profile_dirs()[:-1] if not d.is_dir()]  # a mistyped $IMUFORGE_PROFILES
+        if missing:
+            hint += f" ($IMUFORGE_PROFILES names {', '.join(missing)}, which is not a folder)"
         raise ValidationError(f"unknown profile {str(name_or_path)!r}{hint}",
                               allowed=", ".join(sorted(idx)) or "(no profiles found)")
     return idx[str(name_or_path)]
