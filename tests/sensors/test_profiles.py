@@ -100,7 +100,8 @@ def test_an_unknown_name_with_a_mistyped_profile_folder_says_so(monkeypatch, tmp
     """A name not found while ``$IMUFORGE_PROFILES`` names no folder: the error says which entry is not one
     (the likely reason), not only the names it knows."""
     monkeypatch.setenv("IMUFORGE_PROFILES", str(tmp_path / "profiles-typo"))
-    with pytest.raises(ValidationError, match=r"IMUFORGE_PROFILES names .*profiles-typo, which is not a folder"):
+    with pytest.raises(ValidationError, match=r"IMUFORGE_PROFILES names .*profiles-typo, which is not a "
+                                              r"folder"):
         load_profile("mychip")
     monkeypatch.setenv("IMUFORGE_PROFILES", str(tmp_path))
     with pytest.raises(ValidationError) as err:
