@@ -109,3 +109,25 @@ def test_streamed_training_matches_the_in_memory_run(corpus, tmp_path):
     # 3 SD of the difference of two binomial proportions (the batches' order differs, so the models do)
     n, p = metrics["off"]["windows"], (acc["on"] + acc["off"]) / 2
     assert min(acc.values()) > 0.6 and abs(acc["on"] - acc["off"]) < 3 * np.sqrt(2 * p * (1 - p) / n), acc
+
+
+def test_a_shard_swapped_for_another_is_refused_not_trained_on(corpus, tmp_path, capsys):
+    """A valid shard of the same corpus put in another's place: every reader (the streamed train, ``Dataset``)
+    refuses it in one line naming the shard, as ``dataset info`` does, instead of training on its recordings."""
+    import shutil
+
+    from imuforge.cli import main
+    from imuforge.errors import ValidationError
+    from imuforge.recording import read_dataset
+
+    swapped = tmp_path / "swapped"
+    shutil.copytree(corpus, swapped)
+    shutil.copyfile(corpus / "shard-00003.parquet", swapped / "shard-00001.parquet")
+    with pytest.raises(ValidationError, match="not the shard the manifest was written with"):
+        list(read_dataset(swapped).recordings())
+    rc = main(["train", "--data", str(swapped), "--epochs", "1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert "shard-00001.parquet" in err[0] and "not the shard the manifest" in err[0], err
+    assert not (tmp_path / "run").exists()
+    assert len(list(read_dataset(corpus).recordings())) == 24  # the intact corpus reads as before
