@@ -770,8 +770,8 @@ class Dataset:
     def read(self, index: int) -> Recording:
         e = self.entries[index]
         if "row_group" in e:
-            return _shard_recording(_open_shard(self.path / e["file"]), int(e["row_group"]), self.path / e["file"],
-                                    entry=e)
+            path = self.path / e["file"]
+            return _shard_recording(_open_shard(path), int(e["row_group"]), path, entry=e)
         return read_recording(self.path / e["file"])
 
     @property
@@ -1041,9 +1041,10 @@ def _open_shard(path: Path):
 
 
 def _shard_recording(shard, index: int, path: Path, entry: dict[str, Any] | None = None) -> Recording:
-    """Recording ``index`` (its row group) of an opened shard; with the manifest ``entry`` that places it there,
-    refused unless the shard holds that recording there (its name and sample count): a shard file swapped
-    for another, or one of another corpus, would otherwise train on the wrong recordings without a word."""
+    """Recording ``index`` (its row group) of an opened shard; with the manifest ``entry`` that places it
+    there, refused unless the shard holds that recording there (its name and sample count): a shard file
+    swapped for another, or one of another corpus, would otherwise train on the wrong recordings without a
+    word."""
     pf, meta = shard
     if not 0 <= index < len(meta["recordings"]) or index >= pf.num_row_groups:
         raise ValidationError(f"shard has no recording {index}", source=str(path),
@@ -1053,11 +1054,12 @@ def _shard_recording(shard, index: int, path: Path, entry: dict[str, Any] | None
         held = (m.get("name"), pf.metadata.row_group(index).num_rows)
         listed = (entry.get("name", held[0]), entry.get("samples"))
         if held != listed:
-            raise ValidationError(f"recording {index} is {held[0]!r} with {held[1]} samples, the manifest places "
-                                  f"{listed[0]!r} with {listed[1]} there: not the shard the manifest was written "
-                                  "with", source=str(path),
+            raise ValidationError(f"recording {index} is {held[0]!r} with {held[1]} samples, the manifest "
+                                  f"places {listed[0]!r} with {listed[1]} there: not the shard the manifest was "
+                                  "written with", source=str(path),
                                   allowed="the corpus as imuforge generate wrote it (restore the shard, or run "
-                                  "generate again with --overwrite); imuforge dataset info lists every mismatch")
+                                  "generate again with --overwrite); imuforge dataset info lists every "
+                                  "mismatch")
     table = pf.read_row_group(index, columns=["time", *m["channels"]])
     ts = table.column("time").to_numpy()
     data = np.column_stack([table.column(c).to_numpy() for c in m["channels"]])

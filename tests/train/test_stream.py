@@ -112,8 +112,9 @@ def test_streamed_training_matches_the_in_memory_run(corpus, tmp_path):
 
 
 def test_a_shard_swapped_for_another_is_refused_not_trained_on(corpus, tmp_path, capsys):
-    """A valid shard of the same corpus put in another's place: every reader (the streamed train, ``Dataset``)
-    refuses it in one line naming the shard, as ``dataset info`` does, instead of training on its recordings."""
+    """A valid shard of the same corpus put in another's place: every reader (the streamed train,
+    ``Dataset``) refuses it in one line naming the shard, as ``dataset info`` does, instead of training on
+    its recordings."""
     import shutil
 
     from imuforge.cli import main
