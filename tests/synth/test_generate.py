@@ -43,6 +43,9 @@ def shard_bytes_of(folder: Path) -> dict[str, bytes]:
     ("activities", ["walking", "flying"], "activities: unknown activity 'flying'"),
     ("profiles", ["no-such-device"], "profiles: unknown profile 'no-such-device'"),
     ("placements", ["elbow"], "placements: unknown placement 'elbow'"),
+    ("placements", [], "placements: is empty"),
+    ("name", "..", "name: '..' is not a safe name"),
+    ("wear_variation", ["rotation", "bogus"], "wear_variation:"),
     ("people", 0, "people: 0 is not an integer in 1 … 100000"),
     ("seconds", "long", "seconds: 'long' is not a number"),
     ("wear_variation", "sideways", "wear_variation:"),
@@ -55,6 +58,14 @@ def test_bad_spec_is_one_line_naming_file_and_field(tmp_path, capsys, field, val
     assert len(err.splitlines()) == 1
     assert str(path) in err and expect in err and "allowed:" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_wear_variation_is_a_list_or_a_comma_string_alike(tmp_path):
+    """docs/CORPUS.md: ``wear_variation`` names the sources as a comma list; a TOML list of them is the
+    same."""
+    a = load_spec(write_spec(tmp_path / "a.toml", wear_variation="rotation,offset"))
+    b = load_spec(write_spec(tmp_path / "b.toml", wear_variation=["rotation", "offset"]))
+    assert a.wear_variation == b.wear_variation == "rotation,offset"
 
 
 def test_default_placement_listed_twice_is_refused(tmp_path):

@@ -30,7 +30,8 @@ FIELDS = {
     "seconds": "seconds per recording, 1 … 3600",
     "fps": "motion frame rate, 5 … 1000 Hz",
     "variation": "parameter jitter per person, 0 … 0.5",
-    "wear_variation": "none | default | comma list of rotation, offset, looseness, flips, side",
+    "wear_variation": "none | default | a comma list (or a TOML list) of rotation, offset, looseness, flips, "
+                      "side",
     "shard_size": "recordings per shard, 1 … 100000",
 }
 MAX_FRAMES = 360_000
@@ -177,8 +178,8 @@ class _Fields:
         import re
 
         v = self.doc.get("name", "corpus")
-        if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
-            self.fail("name", f"{v!r} is not a safe name")
+        if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v) or not v.strip("."):
+            self.fail("name", f"{v!r} is not a safe name", "1 to 64 letters, digits, _ . - (not only dots)")
         return v
 
     def activities(self) -> tuple[str, ...]:
@@ -208,6 +209,8 @@ class _Fields:
         from imuforge.sensors import PLACEMENTS
 
         names = self.strings("placements", ("default",))
+        if not names:
+            self.fail("placements", "is empty", "default (the profile's own), or placement presets")
         for n in names:
             if n != "default" and n not in PLACEMENTS:
                 self.fail("placements", f"unknown placement {n!r}", "default, " + ", ".join(PLACEMENTS))
@@ -217,8 +220,10 @@ class _Fields:
         from imuforge.sensors.wear import WearVariation
 
         v = self.doc.get("wear_variation", "default")
+        if isinstance(v, list) and v and all(isinstance(x, str) for x in v):  # a TOML list of the sources
+            v = ",".join(v)
         if not isinstance(v, str):
-            self.fail("wear_variation", f"{v!r} is not a string")
+            self.fail("wear_variation", f"{v!r} is not a string or a list of strings")
         try:
             WearVariation.parse(v)
         except ValidationError as exc:
