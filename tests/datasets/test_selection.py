@@ -117,6 +117,9 @@ def test_dataset_select_command(tmp_path, capsys):
     (["--first-seconds", "inf"], "--first-seconds = inf is out of range"),  # was an OverflowError traceback
     (["--first-seconds", "nan"], "--first-seconds = nan is out of range"),
     (["--labels", "standing", "--subjects", "s1", "--exclude-subjects", "s1"], "the selection is empty"),
+    (["--subjects", ""], "--subjects '' holds an empty name"),  # selected everything before
+    (["--labels", ""], "--labels '' holds an empty name"),
+    (["--subjects", "s1,,s2"], "--subjects 's1,,s2' holds an empty name"),  # the empty item was dropped
 ])
 def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, message):
     from tests.test_bad_input import one_line_error

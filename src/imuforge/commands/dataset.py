@@ -27,12 +27,12 @@ def register(sub) -> None:
     sel.add_argument("path", type=Path,
                      help="a Dataset folder, a folder holding them, or a folder of recordings")
     sel.add_argument("--out", required=True, type=Path, help="new Dataset folder")
-    sel.add_argument("--subjects", default="", help="only these subjects (comma-separated; default all)")
-    sel.add_argument("--exclude-subjects", default="", help="not these subjects (comma-separated)")
-    sel.add_argument("--placements", default="",
+    sel.add_argument("--subjects", default=None, help="only these subjects (comma-separated; default all)")
+    sel.add_argument("--exclude-subjects", default=None, help="not these subjects (comma-separated)")
+    sel.add_argument("--placements", default=None,
                      help="only recordings at these placements (comma-separated; e.g. one body position of "
                      "an import holding several, such as RealWorld's)")
-    sel.add_argument("--labels", default="",
+    sel.add_argument("--labels", default=None,
                      help="only these labels (comma-separated; the rest left unlabelled, recordings with none of "
                      "them dropped)")
     sel.add_argument("--first-seconds", type=float, default=None, metavar="S",
@@ -62,9 +62,18 @@ def check_recordings(datasets) -> None:
                                   "(restore the files, or re-create the Dataset)")
 
 
-def _csv(text: str) -> list[str] | None:
-    items = [x.strip() for x in text.split(",") if x.strip()]
-    return items or None
+def _csv(option: str, text: str | None) -> list[str] | None:
+    """A comma-separated option's names (None: not given, all). An empty name — ``--subjects ""`` or
+    ``a,,b`` — is refused: it would have meant "all" or been dropped without a word."""
+    if text is None:
+        return None
+    items = [x.strip() for x in text.split(",")]
+    if not all(items):
+        from imuforge.errors import ValidationError
+
+        raise ValidationError(f"{option} {text!r} holds an empty name",
+                              allowed="names separated by commas, e.g. uci01,uci02 (leave the option out for all)")
+    return items
 
 
 def _select(args) -> int:
@@ -76,6 +85,8 @@ def _select(args) -> int:
 
     if args.first_seconds is not None:  # the library's check, named by the option, before the data is read
         check_seconds(args.first_seconds, "--first-seconds")
+    names = {key: _csv("--" + key.replace("_", "-"), getattr(args, key))
+             for key in ("subjects", "exclude_subjects", "labels", "placements")}
     if args.rest_out is not None and args.first_seconds is None:
         raise ValidationError("--rest-out needs --first-seconds", allowed="--first-seconds S --rest-out DIR")
     outs = [o for o in (args.out, args.rest_out) if o is not None]
@@ -86,14 +97,13 @@ def _select(args) -> int:
         raise ValidationError("--out and --rest-out are the same folder", allowed="two different new folders")
     datasets = find_all_datasets([args.path])
     check_recordings(datasets)
-    chosen = select((r for ds in datasets for r in ds.recordings()), subjects=_csv(args.subjects),
-                    exclude_subjects=_csv(args.exclude_subjects), labels=_csv(args.labels),
-                    first_seconds_per_label=args.first_seconds, placements=_csv(args.placements))
+    chosen = select((r for ds in datasets for r in ds.recordings()), **names,
+                    first_seconds_per_label=args.first_seconds)
     if not chosen.selected:
         raise ValidationError("the selection is empty", allowed="subjects and labels that hold data")
     parts = [("selected", args.out)] + ([("rest", args.rest_out)] if args.rest_out is not None else [])
-    meta = {"selected_from": str(args.path), "subjects": args.subjects,
-            "exclude_subjects": args.exclude_subjects, "labels": args.labels,
+    meta = {"selected_from": str(args.path), "subjects": args.subjects or "",
+            "exclude_subjects": args.exclude_subjects or "", "labels": args.labels or "",
             "first_seconds": args.first_seconds, **({"placements": args.placements} if args.placements else {})}
     with contextlib.ExitStack() as stack:  # both parts staged; neither lands unless both are written
         for part, out in parts:
