@@ -132,3 +132,13 @@ def test_a_shard_swapped_for_another_is_refused_not_trained_on(corpus, tmp_path,
     assert "shard-00001.parquet" in err[0] and "not the shard the manifest" in err[0], err
     assert not (tmp_path / "run").exists()
     assert len(list(read_dataset(corpus).recordings())) == 24  # the intact corpus reads as before
+
+
+def test_streaming_only_options_on_a_run_in_memory_are_noted():
+    """``--balance sampling`` or ``--shuffle-buffer`` on data trained in memory change nothing: said in a note
+    (``imuforge train`` prints the run's notes), not ignored without a word."""
+    from imuforge.train.trainer import unstreamed_option_notes
+
+    assert unstreamed_option_notes(TrainConfig(data=["d"])) == []
+    (note,) = unstreamed_option_notes(TrainConfig(data=["d"], balance="sampling", shuffle_buffer=100))
+    assert note.startswith("--balance sampling and --shuffle-buffer 100 apply to streamed training only")

@@ -576,6 +576,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     pool = (stream.load_pool if streamed else _load_pool)(config, init)
     if channel_note:
         pool.notes.insert(0, channel_note)
+    if not streamed:
+        pool.notes += unstreamed_option_notes(config)
     split = _split(config, pool)
     w = pool.windows
     mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)
@@ -591,6 +593,18 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     with staged_folder(out) as stage:
         _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
     return load_run(out)
+
+
+def unstreamed_option_notes(config: TrainConfig) -> list[str]:
+    """A note for each streaming-only option set away from its default when the run is not streamed
+    (``--balance sampling``, ``--shuffle-buffer``): it changed nothing, and the user should know."""
+    default = TrainConfig.__dataclass_fields__
+    changed = [f"--{name.replace('_', '-')} {getattr(config, name)}" for name in ("balance", "shuffle_buffer")
+               if getattr(config, name) != default[name].default]
+    if not changed:
+        return []
+    return [f"{' and '.join(changed)} apply to streamed training only (a sharded corpus, or --stream on); "
+            "this run held its windows in memory, with class weights"]
 
 
 def resolve_channels(config: TrainConfig) -> tuple[TrainConfig, str | None]:
