@@ -347,6 +347,22 @@ def test_workers_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):
     assert "'scale' extra" in err and "imuforge[scale]" in err
 
 
+def test_a_ray_address_nothing_answers_at_is_one_line_at_once(tmp_path, capsys):
+    """A cluster address with no Ray behind it: refused in one line (ray.init retried for many minutes,
+    printing Ray's own warnings), before any line on the corpus and with nothing written."""
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        path = write_spec(tmp_path / "tiny.toml")
+        rc = main(["generate", str(path), "--out", str(tmp_path / "o"), "--ray-address", f"127.0.0.1:{port}"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "cannot reach the Ray cluster" in err, err
+    assert not (tmp_path / "o").exists()
+
+
 # ----------------------------------------------------------------------------- kill, resume
 def test_kill_9_mid_run_then_resume_gives_identical_output(tmp_path):
     spec_path = write_spec(tmp_path / "k.toml", people=4, seconds=3.0, shard_size=2)  # 16 recordings, 8 shards

@@ -44,6 +44,10 @@ def run(args) -> int:
                               allowed="--workers N (a local Ray) or --ray-address ADDR (a cluster)")
     if args.workers is not None or args.ray_address:
         require_extra("ray", purpose="imuforge generate --workers / --ray-address")
+    if args.ray_address:  # said alone, before the line on what is about to be made
+        from imuforge.synth.engine import check_ray_reachable
+
+        check_ray_reachable(args.ray_address)
     engine = (f"Ray cluster {args.ray_address}" if args.ray_address else
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
     print(f"{spec.name}: {spec.recordings} recordings × {spec.seconds:g} s in shards of {spec.shard_size} "

@@ -353,6 +353,10 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
     from imuforge.synth.engine import run_shards
 
     plan = make_plan(spec)
+    if ray_address is not None:  # before the folder is touched: an unreachable cluster leaves nothing behind
+        from imuforge.synth.engine import check_ray_reachable
+
+        check_ray_reachable(ray_address)
     folder = CorpusFolder.open(Path(out), plan, overwrite=overwrite)
     todo = folder.todo
     skipped = plan.n_shards - len(todo)

@@ -53,6 +53,43 @@ def _run_here(plan: Plan, todo: Sequence[int], retries: int,
     return failures
 
 
+#: seconds a cluster's GCS has to accept a connection before ``--ray-address`` is refused
+#: (:func:`check_ray_reachable`)
+RAY_REACH_S = 5.0
+RAY_ALLOWED = "--ray-address auto on a cluster's head node, HOST:PORT of a running cluster, or --workers N"
+
+
+def check_ray_reachable(address: str) -> None:
+    """Refuse, in one line, a ``--ray-address`` at which no Ray cluster answers: ``ray.init`` would retry
+    for many minutes, printing Ray's own warnings. ``auto`` is resolved as Ray resolves it (``RAY_ADDRESS``,
+    then the cluster this machine last started); its GCS port must accept a TCP connection within
+    :data:`RAY_REACH_S`. A ``ray://`` (Ray Client) address, or one this Ray cannot resolve, is left to
+    ``ray.init``, which gives up by itself."""
+    import socket
+
+    require_extra("ray", purpose="imuforge generate --workers / --ray-address")
+    if address.startswith("ray://"):
+        return
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+
+        resolved = canonicalize_bootstrap_address(address)
+    except Exception:  # noqa: BLE001 - a Ray without it, or an address it does not read: ray.init decides
+        return
+    if resolved is None:
+        raise ValidationError(f"--ray-address {address}: no Ray cluster is running on this machine "
+                              "(ray start --head starts one)", allowed=RAY_ALLOWED)
+    host, _, port = resolved.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=RAY_REACH_S):
+            pass
+    except (OSError, ValueError) as exc:
+        said = f" ({resolved})" if resolved != address else ""
+        raise ValidationError(f"cannot reach the Ray cluster at {address}{said}: nothing answered within "
+                              f"{RAY_REACH_S:g} s ({getattr(exc, 'strerror', None) or exc})",
+                              allowed=RAY_ALLOWED) from None
+
+
 def _start_ray(workers: int | None, address: str | None):
     """ray, connected (to ``address``, or a new local instance of ``workers`` CPUs); and whether we started it."""
     ray = require_extra("ray", purpose="imuforge generate --workers / --ray-address")
@@ -67,9 +104,7 @@ def _start_ray(workers: int | None, address: str | None):
                      object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError … for a cluster it cannot use
         where = f"the Ray cluster at {address}" if address is not None else "a local Ray instance"
-        raise ValidationError(f"cannot start or reach {where}: {_reason(exc)}",
-                              allowed="--ray-address auto on a cluster's head node, HOST:PORT of a running "
-                                      "cluster, or --workers N") from None
+        raise ValidationError(f"cannot start or reach {where}: {_reason(exc)}", allowed=RAY_ALLOWED) from None
     return ray, True
 
 
