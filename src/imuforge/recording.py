@@ -532,8 +532,8 @@ def _check_format(doc: dict, fmt: str, path) -> None:
     version = doc.get("version", 0)
     if doc.get("format") != fmt:  # another program's file, or ours damaged
         raise ValidationError(f"not an {fmt} file (its format is {doc.get('format')!r})", source=str(path),
-                              allowed=f'{fmt} metadata {{"format": "{fmt}", "version": {FORMAT_VERSION}, …}} '
-                              "as imuforge writes it")
+                              allowed=f'{fmt} metadata {{"format": "{fmt}", '
+                              f'"version": {FORMAT_VERSION}, …}} as imuforge writes it')
     if isinstance(version, bool) or not isinstance(version, int):
         raise ValidationError(f"corrupt metadata: version {version!r}", source=str(path),
                               allowed=f"a whole number ≤ {FORMAT_VERSION}")
@@ -1054,11 +1054,11 @@ def _shard_recording(shard, index: int, path: Path, entry: dict[str, Any] | None
         held = (m.get("name"), pf.metadata.row_group(index).num_rows)
         listed = (entry.get("name", held[0]), entry.get("samples"))
         if held != listed:
-            raise ValidationError(f"recording {index} is {held[0]!r} with {held[1]} samples, the manifest "
-                                  f"places {listed[0]!r} with {listed[1]} there: not the shard the manifest was "
-                                  "written with", source=str(path),
-                                  allowed="the corpus as imuforge generate wrote it (restore the shard, or run "
-                                  "generate again with --overwrite); imuforge dataset info lists every "
+            raise ValidationError(f"recording {index} is {held[0]!r} with {held[1]} samples, the "
+                                  f"manifest places {listed[0]!r} with {listed[1]} there: not the shard the "
+                                  "manifest was written with", source=str(path),
+                                  allowed="the corpus as imuforge generate wrote it (restore the shard, or "
+                                  "run generate again with --overwrite); imuforge dataset info lists every "
                                   "mismatch")
     table = pf.read_row_group(index, columns=["time", *m["channels"]])
     ts = table.column("time").to_numpy()

@@ -72,7 +72,8 @@ def _csv(option: str, text: str | None) -> list[str] | None:
         from imuforge.errors import ValidationError
 
         raise ValidationError(f"{option} {text!r} holds an empty name",
-                              allowed="names separated by commas, e.g. uci01,uci02 (leave the option out for all)")
+                              allowed="names separated by commas, e.g. uci01,uci02 (leave the option out "
+                              "for all)")
     return items
 
 
