@@ -715,8 +715,9 @@ def device_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) 
     """A warning when the capture comes from a device none of the synthetic recordings was made for: the
     device fit (``--fit-profile``) then describes the capture's device while the data keep the other's
     range, rate and errors, and the maps carry one chip's signals onto another's."""
-    syn = {_device_name(r.profile) for r in synthetic if r.profile}
-    real = {_device_name(r.profile) for r in reals if r.profile}
+    # each profile name loaded once, not once per recording (a corpus holds thousands of one device's)
+    syn = {_device_name(p) for p in {r.profile for r in synthetic if r.profile}}
+    real = {_device_name(p) for p in {r.profile for r in reals if r.profile}}
     if not syn or not real or real & syn:
         return []
     return [Finding("warning", "device", f"the capture comes from {', '.join(sorted(real))}, the synthetic "
