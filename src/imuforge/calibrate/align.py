@@ -91,7 +91,9 @@ class Moments:
 def _highpass(x: np.ndarray, rate_hz: float) -> np.ndarray:
     """``x`` without its content below :data:`COV_HIGHPASS_HZ` (zero-phase 2nd-order Butterworth); a
     recording too short to filter is only centred."""
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import butter
+
+    from imuforge._zerophase import sosfiltfilt
 
     if len(x) < 16 or COV_HIGHPASS_HZ >= 0.45 * rate_hz:
         return x - x.mean(axis=0)

@@ -16,9 +16,10 @@ it falls back to a low-pass of the specific force itself.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import butter
 from scipy.spatial.transform import Rotation
 
+from imuforge._zerophase import sosfiltfilt
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording
 from imuforge.units import STANDARD_GRAVITY

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
+from imuforge._zerophase import sosfiltfilt
 from imuforge.motion.library.gait_stats import principal_axes, segment_stats, still_windows
 from imuforge.recording import Recording
 
@@ -101,7 +102,7 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
     if len(gyro) > 3 * int(fs / TURN_HZ):
         band = (TURN_HZ, STRIDE_BAND_HZ[1]) if fs > 2.5 * STRIDE_BAND_HZ[1] else None
         sos = signal.butter(2, band or TURN_HZ, "bandpass" if band else "highpass", fs=fs, output="sos")
-        gyro = signal.sosfiltfilt(sos, gyro, axis=0)
+        gyro = sosfiltfilt(sos, gyro, axis=0)
     _, proj = principal_axes(gyro)
     x = proj[:, 0] - proj[:, 0].mean()
     nperseg = min(len(x), int(8 * fs))

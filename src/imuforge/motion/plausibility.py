@@ -195,7 +195,7 @@ def specific_force_g(motion: Motion, lowpass_hz: float | None = FORCE_LOWPASS_HZ
     if len(P) < 3:
         return np.full(P.shape[1], np.nan)
     if lowpass_hz is not None and motion.fps > 2.5 * lowpass_hz and len(P) > 27:
-        from scipy.signal import sosfiltfilt
+        from imuforge._zerophase import sosfiltfilt
 
         P = sosfiltfilt(_lowpass_sos(float(lowpass_hz), float(motion.fps)), P, axis=0)
     acc = (P[2:] - 2 * P[1:-1] + P[:-2]) * motion.fps ** 2

@@ -854,6 +854,78 @@ static PyObject *sos_pick(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ filtfilt_cols */
+PyDoc_STRVAR(filtfilt_cols_doc,
+"filtfilt_cols(x, n, C, sos, n_sec, zi, edge, odd, out)\n\n"
+"Zero-phase filtering of the C columns of x (n, C) float64 along its rows, the steps of\n"
+"scipy.signal.sosfiltfilt(sos, x, axis=0, padtype='odd' or 'even', padlen=edge): the columns extended by\n"
+"edge reflected rows at each end (odd: 2 x[0] - x[i], even: x[i]), run forward through the cascade from\n"
+"the state zi x (first extended row), then backward from zi x (last forward output), edge rows cut off\n"
+"each end. sos (n_sec, 6, C) and zi (n_sec, 2, C) per column, as sos_pick's (zi the steady state of a\n"
+"unit step, scipy.signal.sosfilt_zi). out (n, C). Needs 0 <= edge < n.");
+
+/* the forward and the backward pass over the extended rows y (N, C), in place */
+MULTIVERSION
+static void filtfilt_loop(double *y, Py_ssize_t N, Py_ssize_t C, const double *sos, Py_ssize_t ns,
+                          const double *zi, double *z)
+{
+    for (Py_ssize_t pass = 0; pass < 2; pass++) {
+        const double *start = pass == 0 ? y : y + (N - 1) * C;
+        for (Py_ssize_t s = 0; s < 2 * ns; s++)
+            for (Py_ssize_t c = 0; c < C; c++) z[s * C + c] = zi[s * C + c] * start[c];
+        if (pass == 0)
+            for (Py_ssize_t t = 0; t < N; t++) sos_step(y + t * C, z, sos, ns, C);
+        else
+            for (Py_ssize_t t = N - 1; t >= 0; t--) sos_step(y + t * C, z, sos, ns, C);
+    }
+}
+
+static PyObject *filtfilt_cols(PyObject *self, PyObject *args)
+{
+    PyObject *x_o, *sos_o, *zi_o, *out_o;
+    Py_ssize_t n, C, ns, edge;
+    int odd;
+    if (!PyArg_ParseTuple(args, "OnnOnOnpO", &x_o, &n, &C, &sos_o, &ns, &zi_o, &edge, &odd, &out_o))
+        return NULL;
+    if (n < 1 || C < 1 || ns < 1 || edge < 0 || edge >= n) {
+        PyErr_SetString(PyExc_ValueError, "need n >= 1, C >= 1, n_sec >= 1, 0 <= edge < n");
+        return NULL;
+    }
+    Py_buffer v[4];
+    memset(v, 0, sizeof v);
+    if (get_buf(x_o, &v[0], n * C, 8, 0, "x") || get_buf(sos_o, &v[1], 6 * ns * C, 8, 0, "sos") ||
+        get_buf(zi_o, &v[2], 2 * ns * C, 8, 0, "zi") || get_buf(out_o, &v[3], n * C, 8, 1, "out")) {
+        release(v, 4);
+        return NULL;
+    }
+    const double *x = (const double *)v[0].buf, *sos = (const double *)v[1].buf, *zi = (const double *)v[2].buf;
+    double *out = (double *)v[3].buf;
+    const Py_ssize_t N = n + 2 * edge;
+    double *work = (double *)malloc(sizeof(double) * (N * C + 2 * ns * C));
+    if (work == NULL) {
+        release(v, 4);
+        return PyErr_NoMemory();
+    }
+    double *y = work, *z = work + N * C;
+    Py_BEGIN_ALLOW_THREADS
+    const double *first = x, *last = x + (n - 1) * C;
+    for (Py_ssize_t i = 1; i <= edge; i++) {  /* rows edge - i and edge + n - 1 + i: x[i] and x[n-1-i] reflected */
+        const double *a = x + i * C, *b = x + (n - 1 - i) * C;
+        double *ya = y + (edge - i) * C, *yb = y + (edge + n - 1 + i) * C;
+        for (Py_ssize_t c = 0; c < C; c++) {
+            ya[c] = odd ? 2 * first[c] - a[c] : a[c];
+            yb[c] = odd ? 2 * last[c] - b[c] : b[c];
+        }
+    }
+    memcpy(y + edge * C, x, sizeof(double) * n * C);
+    filtfilt_loop(y, N, C, sos, ns, zi, z);
+    memcpy(out, y + edge * C, sizeof(double) * n * C);
+    Py_END_ALLOW_THREADS
+    free(work);
+    release(v, 4);
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ cardinal_sim */
 MULTIVERSION
 static void cardinal_sim_loop(const Layout *lo, const double *coef, const double *taps, Py_ssize_t L,
@@ -2226,6 +2298,7 @@ static PyMethodDef methods[] = {
     {"state_imu", state_imu, METH_VARARGS, state_imu_doc},
     {"sos_pick", sos_pick, METH_VARARGS, sos_pick_doc},
     {"cardinal_sim", cardinal_sim, METH_VARARGS, cardinal_sim_doc},
+    {"filtfilt_cols", filtfilt_cols, METH_VARARGS, filtfilt_cols_doc},
     {"sensor_chain", sensor_chain, METH_VARARGS, sensor_chain_doc},
     {"quat_op", quat_op, METH_VARARGS, quat_op_doc},
     {"forward_kinematics", forward_kinematics, METH_VARARGS, forward_kinematics_doc},

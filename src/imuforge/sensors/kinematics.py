@@ -45,8 +45,9 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.interpolate import BSpline, make_interp_spline
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import butter
 
+from imuforge._zerophase import sosfiltfilt
 from imuforge.errors import ValidationError
 from imuforge.sensors.hardware import steady_state_zi
 from imuforge.motion.motion import Motion

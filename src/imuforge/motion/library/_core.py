@@ -1023,7 +1023,7 @@ def smooth_root_keep_feet(local: np.ndarray, root: np.ndarray, person: Person, f
 
     root_s = root.copy()
     if vertical_order:
-        from scipy.signal import sosfiltfilt
+        from imuforge._zerophase import sosfiltfilt
 
         sos = butter_lowpass(int(vertical_order), min(cutoff_hz, 0.45 * fps), fps)
         y = root[:, 1]

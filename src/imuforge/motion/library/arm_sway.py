@@ -68,8 +68,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.signal import lfilter, sosfiltfilt
+from scipy.signal import lfilter
 
+from imuforge._zerophase import sosfiltfilt
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.kinematics import chain_kinematics

@@ -103,8 +103,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.interpolate import PPoly
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
-from scipy.signal import sosfiltfilt
 
+from imuforge._zerophase import sosfiltfilt
 from imuforge.errors import ValidationError
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person

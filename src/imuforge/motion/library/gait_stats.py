@@ -32,6 +32,7 @@ import itertools
 import numpy as np
 from scipy import signal
 
+from imuforge._zerophase import sosfiltfilt
 from imuforge.units import STANDARD_GRAVITY as G0
 
 
@@ -73,7 +74,7 @@ def gyro_band_rms(gyro: np.ndarray, fs: float, band: tuple[float, float] = GYRO_
     if fs < 2.5 * band[1] or len(gyro) < int(2 * fs):
         return float("nan")
     sos = signal.butter(2, band, "bandpass", fs=fs, output="sos")
-    w = signal.sosfiltfilt(sos, np.asarray(gyro, float), axis=0)
+    w = sosfiltfilt(sos, np.asarray(gyro, float), axis=0)
     return float(np.sqrt(np.mean(np.sum(w**2, axis=1))))
 
 
