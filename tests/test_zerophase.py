@@ -1,5 +1,6 @@
-"""imuforge._zerophase.sosfiltfilt (the compiled kernel's padding and two passes) against scipy.signal.sosfiltfilt:
-the same bits over random filters, shapes, axes and paddings; scipy's own path for what the kernel leaves to it."""
+"""imuforge._zerophase.sosfiltfilt (the compiled kernel's padding and two passes) against
+scipy.signal.sosfiltfilt: the same bits over random filters, shapes, axes and paddings; scipy's own path
+for what the kernel leaves to it."""
 
 import numpy as np
 import pytest
@@ -59,7 +60,8 @@ def test_what_the_kernel_leaves_to_scipy():
     sos = signal.butter(2, 5.0, fs=100.0, output="sos")
     x = np.random.default_rng(4).normal(size=(80, 2))
     for kw in ({"padtype": "constant"}, {"padtype": None}):
-        np.testing.assert_array_equal(Z.sosfiltfilt(sos, x, axis=0, **kw), signal.sosfiltfilt(sos, x, axis=0, **kw))
+        want = signal.sosfiltfilt(sos, x, axis=0, **kw)
+        np.testing.assert_array_equal(Z.sosfiltfilt(sos, x, axis=0, **kw), want)
     z = x[:, 0] + 1j * x[:, 1]
     np.testing.assert_array_equal(Z.sosfiltfilt(sos, z), signal.sosfiltfilt(sos, z))
     with pytest.raises(ValueError, match="padlen"):  # too short for the padding: scipy's own error

@@ -898,7 +898,8 @@ static PyObject *filtfilt_cols(PyObject *self, PyObject *args)
         release(v, 4);
         return NULL;
     }
-    const double *x = (const double *)v[0].buf, *sos = (const double *)v[1].buf, *zi = (const double *)v[2].buf;
+    const double *x = (const double *)v[0].buf, *sos = (const double *)v[1].buf;
+    const double *zi = (const double *)v[2].buf;
     double *out = (double *)v[3].buf;
     const Py_ssize_t N = n + 2 * edge;
     double *work = (double *)malloc(sizeof(double) * (N * C + 2 * ns * C));
@@ -909,7 +910,8 @@ static PyObject *filtfilt_cols(PyObject *self, PyObject *args)
     double *y = work, *z = work + N * C;
     Py_BEGIN_ALLOW_THREADS
     const double *first = x, *last = x + (n - 1) * C;
-    for (Py_ssize_t i = 1; i <= edge; i++) {  /* rows edge - i and edge + n - 1 + i: x[i] and x[n-1-i] reflected */
+    /* rows edge - i and edge + n - 1 + i: x[i] and x[n-1-i] reflected */
+    for (Py_ssize_t i = 1; i <= edge; i++) {
         const double *a = x + i * C, *b = x + (n - 1 - i) * C;
         double *ya = y + (edge - i) * C, *yb = y + (edge + n - 1 + i) * C;
         for (Py_ssize_t c = 0; c < C; c++) {
