@@ -312,3 +312,14 @@ def test_compiled_euler_and_axis_rotations_equal_the_numpy_forms(shapes, monkeyp
     ref = [Q.euler(ax, *angles) for ax in orders] + [f(angles[1]) for f in (Q.rx, Q.ry, Q.rz)]
     for a, b in zip(fast, ref):
         _same(a, b)
+
+
+@pytest.mark.parametrize("shape", [(801, 22, 3), (7, 3), (3,), (4, 2, 3)])
+def test_lengths_equal_numpys_norm(shape):
+    rng = np.random.default_rng(11)
+    for scale in (1e-9, 1.0, 1e7):
+        v = rng.normal(size=shape) * scale
+        _same(Q.lengths(v), np.linalg.norm(v, axis=-1))
+        _same(Q.lengths(np.asfortranarray(v)), np.linalg.norm(v, axis=-1))  # any layout
+    ints = np.arange(12).reshape(4, 3)  # not float64: numpy's own norm
+    _same(Q.lengths(ints), np.linalg.norm(ints, axis=-1))

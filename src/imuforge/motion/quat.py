@@ -279,6 +279,17 @@ def norms(q: np.ndarray) -> np.ndarray:
     return np.linalg.norm(q, axis=-1)
 
 
+def lengths(v: np.ndarray) -> np.ndarray:
+    """``np.linalg.norm(v, axis=-1)`` of float64 (..., 3) vectors: the same squares summed in numpy's order
+    (x² + y²) + z², without its generic reduction, which dominates on the (frames, joints, 3) arrays of the
+    plausibility check."""
+    v = np.asarray(v)
+    if v.dtype != np.float64 or v.ndim < 1 or v.shape[-1] != 3:
+        return np.linalg.norm(v, axis=-1)
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    return np.sqrt(x * x + y * y + z * z)
+
+
 def normalize(q: np.ndarray) -> np.ndarray:
     return q / np.linalg.norm(q, axis=-1, keepdims=True)
 
