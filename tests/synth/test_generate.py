@@ -191,6 +191,33 @@ def test_corpus_is_a_dataset_readable_by_pandas_and_imuforge(spec, tmp_path, cap
     assert named == [e["name"] for e in ds.entries]  # calibrate names a shard's recordings by their own names
 
 
+def test_the_size_line_estimates_what_generate_writes(tmp_path, capsys):
+    """Hours of data exactly; bytes on disk within a quarter of what the shards, manifest and sidecars take."""
+    from imuforge.synth.corpus import estimate
+
+    spec = load_spec(write_spec(tmp_path / "s.toml", seconds=20.0, fps=100.0))
+    est = estimate(make_plan(spec))
+    assert est.recordings == 8 and est.data_hours == pytest.approx(8 * 20.0 / 3600)
+    out = tmp_path / "corpus"
+    assert main(["generate", str(tmp_path / "s.toml"), "--out", str(out)]) == 0
+    written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    assert 0.75 * written <= est.bytes <= 1.25 * written
+    err = capsys.readouterr().err
+    assert "0.0444 h of data, ≈ " in err and "of CPU time" in err and "warning" not in err
+
+
+def test_a_corpus_larger_than_the_free_disk_is_warned_about_and_still_made(spec, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    free = shutil.disk_usage(tmp_path)._replace(free=1000)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: free)
+    out = tmp_path / "corpus"
+    assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the corpus needs ≈ " in err and f"the disk at {tmp_path} has 1 kB free" in err
+    assert read_dataset(out).check_files() == []
+
+
 def test_a_damaged_shard_is_found_and_remade(spec, tmp_path):
     out = tmp_path / "corpus"
     generate_corpus(spec, out)

@@ -29,7 +29,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge.errors import ValidationError, check_range, require_extra
-    from imuforge.synth.corpus import check_corpus_out, generate_corpus, make_plan
+    from imuforge.synth.corpus import check_corpus_out, estimate, generate_corpus, make_plan
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -50,8 +50,10 @@ def run(args) -> int:
         check_ray_reachable(args.ray_address)
     engine = (f"Ray cluster {args.ray_address}" if args.ray_address else
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
+    size = estimate(plan)
     print(f"{spec.name}: {spec.recordings} recordings × {spec.seconds:g} s in shards of {spec.shard_size} "
-          f"({engine})", file=sys.stderr)
+          f"({engine}): {size.line()}", file=sys.stderr)
+    _warn_disk(args.out, size.bytes)
     res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,
                           overwrite=args.overwrite, retries=args.retries)
     if res.skipped:
@@ -73,6 +75,22 @@ def run(args) -> int:
     if flagged:
         print(flagged, file=sys.stderr)
     return 0
+
+
+def _warn_disk(out: Path, needed: float) -> None:
+    """A warning (stderr) when the disk that will hold ``out`` has less free space than the corpus needs."""
+    import shutil
+
+    from imuforge.synth.corpus import _size_text
+
+    where = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
+    if where is None:
+        return
+    free = shutil.disk_usage(where).free
+    if needed > free:
+        print(f"warning: the corpus needs ≈ {_size_text(needed)}, the disk at {where} has {_size_text(free)} free: "
+              "generation will stop when it is full (finished shards are kept; free space, then run the same "
+              "command again)", file=sys.stderr)
 
 
 def _notes(spec, plan) -> None:

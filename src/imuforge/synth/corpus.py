@@ -96,6 +96,57 @@ class Plan:
         return {k: v for k, v in self.__dict__.items() if k not in ("profiles", "activities")}
 
 
+#: A shard's bytes per sample row and channel (time counted as a channel: zstd-compressed float64 of simulated
+#: streams) and per recording (its metadata, row group and manifest entry): measured on
+#: ``examples/corpus-bench.toml`` at 8 s and 60 s per take (30.1 B per 10-column row, 20 KB per recording)
+SHARD_BYTES_PER_VALUE, SHARD_BYTES_PER_RECORDING = 3.0, 20_000
+#: Seconds of data one core makes per CPU second (motion + simulate + write): benchmarks/bench_generate.py's
+#: figure on the development machine, for the size line's time estimate only
+REAL_TIME_PER_CORE = 1000.0
+
+
+@dataclass(frozen=True)
+class CorpusEstimate:
+    """What a plan will make, before it is made: recordings, hours of data, bytes on disk and CPU hours
+    (the last two estimates: :data:`SHARD_BYTES_PER_VALUE`, :data:`REAL_TIME_PER_CORE`)."""
+
+    recordings: int
+    data_hours: float
+    bytes: float
+    cpu_hours: float
+
+    def line(self) -> str:
+        hours = f"{self.data_hours:.3g}" if self.data_hours < 1000 else f"{self.data_hours:,.0f}"
+        return (f"{hours} h of data, ≈ {_size_text(self.bytes)} on disk, "
+                f"≈ {_duration_text(self.cpu_hours * 3600)} of CPU time")
+
+
+def _duration_text(seconds: float) -> str:
+    for unit, scale in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= 2 * scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds:.2g} s"
+
+
+def _size_text(n: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n / 1e3:.3g} kB"
+
+
+def estimate(plan: Plan) -> CorpusEstimate:
+    """:class:`CorpusEstimate` of ``plan``: each take's duration at its profile's output rate and channels."""
+    seconds = [s.duration_s or plan.spec.seconds for s in plan.sources]
+    data_s = n_bytes = 0.0
+    for take in plan.takes:
+        prof = plan.profiles.get(take.profile)
+        data_s += seconds[take.source]
+        n_bytes += (seconds[take.source] * prof.odr_hz * (len(prof.channels) + 1) * SHARD_BYTES_PER_VALUE
+                    + SHARD_BYTES_PER_RECORDING)
+    return CorpusEstimate(len(plan.takes), data_s / 3600, n_bytes, data_s / REAL_TIME_PER_CORE / 3600)
+
+
 def make_plan(spec: CorpusSpec) -> Plan:
     """Resolve the spec's activities and texts (texts through the matcher, once, here) and list its takes."""
     from imuforge.motion.text import MotionSpec, parse_description
