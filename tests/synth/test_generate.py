@@ -192,7 +192,8 @@ def test_corpus_is_a_dataset_readable_by_pandas_and_imuforge(spec, tmp_path, cap
 
 
 def test_the_size_line_estimates_what_generate_writes(tmp_path, capsys):
-    """Hours of data exactly; bytes on disk within a quarter of what the shards, manifest and sidecars take."""
+    """Hours of data exactly; bytes on disk within a quarter of what the shards, manifest and sidecars
+    take."""
     from imuforge.synth.corpus import estimate
 
     spec = load_spec(write_spec(tmp_path / "s.toml", seconds=20.0, fps=100.0))
@@ -206,7 +207,8 @@ def test_the_size_line_estimates_what_generate_writes(tmp_path, capsys):
     assert "0.0444 h of data, ≈ " in err and "of CPU time" in err and "warning" not in err
 
 
-def test_a_corpus_larger_than_the_free_disk_is_warned_about_and_still_made(spec, tmp_path, capsys, monkeypatch):
+def test_a_corpus_larger_than_the_free_disk_is_warned_about_and_still_made(spec, tmp_path, capsys,
+                                                                          monkeypatch):
     import shutil
 
     free = shutil.disk_usage(tmp_path)._replace(free=1000)

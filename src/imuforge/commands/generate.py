@@ -81,15 +81,15 @@ def _warn_disk(out: Path, needed: float) -> None:
     """A warning (stderr) when the disk that will hold ``out`` has less free space than the corpus needs."""
     import shutil
 
-    from imuforge.synth.corpus import _size_text
+    from imuforge.synth.corpus import size_text
 
     where = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
     if where is None:
         return
     free = shutil.disk_usage(where).free
     if needed > free:
-        print(f"warning: the corpus needs ≈ {_size_text(needed)}, the disk at {where} has {_size_text(free)} free: "
-              "generation will stop when it is full (finished shards are kept; free space, then run the same "
+        print(f"warning: the corpus needs ≈ {size_text(needed)}, the disk at {where} has {size_text(free)} "
+              "free: generation will stop when it is full (finished shards are kept; free space, then run the same "
               "command again)", file=sys.stderr)
 
 

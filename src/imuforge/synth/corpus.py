@@ -117,7 +117,7 @@ class CorpusEstimate:
 
     def line(self) -> str:
         hours = f"{self.data_hours:.3g}" if self.data_hours < 1000 else f"{self.data_hours:,.0f}"
-        return (f"{hours} h of data, ≈ {_size_text(self.bytes)} on disk, "
+        return (f"{hours} h of data, ≈ {size_text(self.bytes)} on disk, "
                 f"≈ {_duration_text(self.cpu_hours * 3600)} of CPU time")
 
 
@@ -128,7 +128,7 @@ def _duration_text(seconds: float) -> str:
     return f"{seconds:.2g} s"
 
 
-def _size_text(n: float) -> str:
+def size_text(n: float) -> str:
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
         if n >= scale:
             return f"{n / scale:.3g} {unit}"
