@@ -89,7 +89,7 @@ def _warn_disk(out: Path, needed: float) -> None:
     free = shutil.disk_usage(where).free
     if needed > free:
         print(f"warning: the corpus needs ≈ {size_text(needed)}, the disk at {where} has {size_text(free)} "
-              "free: generation will stop when it is full (finished shards are kept; free space, then run the "
+              "free: generation stops when it is full (finished shards are kept; free space, then run the "
               "same command again)", file=sys.stderr)
 
 
