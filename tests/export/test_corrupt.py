@@ -235,3 +235,13 @@ def test_export_json_exits_1_when_a_check_fails_as_the_plain_output_does(made, t
     assert card["checks"]["checks_passed"]["int8_drop_within_1_point"] == "FAIL"
     assert ExportCard.from_json(card).failed_checks() == ["int8_drop_within_1_point"]
     assert ExportCard.read(made[1] / "card.json").failed_checks() == []  # the export as made passes
+
+
+def test_a_failed_int8_drop_says_how_many_windows_changed_and_what_one_weighs():
+    from imuforge.commands.train import _drop_note
+
+    small = _drop_note(84, 1.0 - 1 / 84)  # the demo-sized validation set: one window flipped
+    assert "changed the class of 1 of 84 windows" in small and "one window is 1.19 points" in small
+    assert "--data TEST" in small
+    big = _drop_note(1000, 0.98)  # a set that resolves the point: the count alone
+    assert "20 of 1000 windows" in big and "one window is" not in big

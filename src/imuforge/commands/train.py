@@ -423,6 +423,17 @@ def _qemu_summary(q, check) -> str:
             f"({d['instructions_per_mac']} per MAC); vs host TFLM: {verdict}")
 
 
+def _drop_note(windows: int, agreement: float) -> str:
+    """What a failed int8 drop rests on: how many windows changed class, and what one window weighs."""
+    changed = round((1.0 - agreement) * windows)
+    note = (f"note: int8 changed the class of {changed} of {windows} windows (the drop is float's figure "
+            "minus int8's on these windows)")
+    if windows and 100.0 / windows > 1.0:
+        note += (f"; with {windows} windows one window is {100.0 / windows:.2f} points, so any changed "
+                 "window fails the 1-point check: export with more windows (--data TEST)")
+    return note
+
+
 def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
@@ -451,6 +462,8 @@ def cmd_export(args) -> int:
           f"F1 {m.float_model.macro_f1:.3f} | int8 acc {m.int8.accuracy:.3f} F1 {m.int8.macro_f1:.3f} "
           f"| drop {m.drop_accuracy_points:.2f} / {m.drop_macro_f1_points:.2f} points "
           f"[{'ok' if c['int8_drop_within_1_point'] else 'OVER 1 POINT'}]")
+    if not c["int8_drop_within_1_point"]:
+        print(_drop_note(card.data.test.windows, m.float_int8_top1_agreement), file=sys.stderr)
     le = c["litert_agrees_with_tflm"]
     tag = ("identical" if le["identical"] else f"within {le['tolerance_lsb']} LSB" if le["within_tolerance"]
            else "MISMATCH")
