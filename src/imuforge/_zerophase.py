@@ -17,18 +17,16 @@ import functools
 import numpy as np
 from scipy import signal
 
+#: the compiled module when it has ``filtfilt_cols``, else False; looked up on first use (None until then)
 _KERNEL = None
 
 
 def _kernel():
     global _KERNEL
     if _KERNEL is None:
-        try:
-            from imuforge.sensors import _kernels
-        except ImportError:  # pragma: no cover - depends on the build
-            _KERNEL = False
-        else:
-            _KERNEL = _kernels if hasattr(_kernels, "filtfilt_cols") else False
+        from imuforge.sensors.kinematics import _kernels  # None where the extension is not built
+
+        _KERNEL = _kernels if hasattr(_kernels, "filtfilt_cols") else False
     return _KERNEL
 
 
