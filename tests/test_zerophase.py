@@ -27,6 +27,7 @@ def _case(rng):
 
 @needs_kernel
 def test_same_bits_as_scipy_over_random_cases():
+    assert Z._kernel(), "imuforge.sensors._kernels predates filtfilt_cols: rebuild it (pip install -e .)"
     rng = np.random.default_rng(7)
     compared = 0
     for _ in range(300):
@@ -46,14 +47,17 @@ def test_same_bits_as_scipy_over_random_cases():
 
 @needs_kernel
 def test_first_order_sections_and_views():
-    """A first-order section shortens scipy's default padding (b2 = a2 = 0); a strided 1-D view and an
-    integer signal are filtered as scipy filters them."""
+    """A first-order section shortens scipy's default padding (b2 = a2 = 0); a strided 1-D view is filtered
+    as scipy filters it; other dtypes (whose padding scipy makes in their own precision) go to scipy."""
     sos = signal.butter(3, 8.0, fs=100.0, output="sos")  # odd order: one first-order section
     assert (sos[:, 2] == 0).any() and (sos[:, 5] == 0).any()
     x = np.random.default_rng(3).normal(size=(120, 4))
     np.testing.assert_array_equal(Z.sosfiltfilt(sos, x[:, 1]), signal.sosfiltfilt(sos, x[:, 1]))
-    ints = np.arange(60) % 7
-    np.testing.assert_array_equal(Z.sosfiltfilt(sos, ints), signal.sosfiltfilt(sos, ints))
+    # uint8 wraps in scipy's padding, float32 pads in float32
+    for other in (np.arange(60, dtype=np.uint8) * 9, x[:, 0].astype(np.float32)):
+        np.testing.assert_array_equal(Z.sosfiltfilt(sos, other), signal.sosfiltfilt(sos, other))
+    np.testing.assert_array_equal(Z.sosfiltfilt(sos.astype(np.float32), x[:, 2]),
+                                  signal.sosfiltfilt(sos.astype(np.float32), x[:, 2]))
 
 
 def test_what_the_kernel_leaves_to_scipy():
@@ -66,6 +70,8 @@ def test_what_the_kernel_leaves_to_scipy():
     np.testing.assert_array_equal(Z.sosfiltfilt(sos, z), signal.sosfiltfilt(sos, z))
     with pytest.raises(ValueError, match="padlen"):  # too short for the padding: scipy's own error
         Z.sosfiltfilt(sos, x[:9], axis=0)
+    with pytest.raises(TypeError):  # a padlen that is not a whole number: scipy's refusal too
+        Z.sosfiltfilt(sos, x, axis=0, padlen=2.5)
 
 
 def test_without_the_kernel_scipy_runs(monkeypatch):

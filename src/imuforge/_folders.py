@@ -49,6 +49,14 @@ def replace_entries(out: Path, stage: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def check_parents(out: Path, option: str = "--out") -> None:
+    """Refuse an output folder below a file (a folder cannot be made there)."""
+    blocked = next((a for a in out.resolve().parents if a.exists() and not a.is_dir()), None)
+    if blocked is not None:
+        raise ValidationError(f"{blocked} is a file, not a folder to write {option} {out} in",
+                              allowed="an output folder whose parents are folders (or do not exist yet)")
+
+
 def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None = None) -> None:
     """Refuse an output folder a command may not write (before any work): a file, a folder under a file, or a
     non-empty folder (unless ``overwrite``; None: the command has no --overwrite to offer)."""
@@ -58,10 +66,7 @@ def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None
     if not out.exists() and out.name.lower().endswith((".imu.parquet", ".csv", ".motion.npz")):
         raise ValidationError(f"{option} {out} is named like a file, but a folder is written there",
                               allowed="a folder name (the command writes its files into it)")
-    blocked = next((a for a in out.resolve().parents if a.exists() and not a.is_dir()), None)
-    if blocked is not None:
-        raise ValidationError(f"{blocked} is a file, not a folder to write {option} {out} in",
-                              allowed="an output folder whose parents are folders (or do not exist yet)")
+    check_parents(out, option)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"{out} exists and is not empty; choose another {option}"
                               + (" or pass --overwrite" if overwrite is not None else ""))

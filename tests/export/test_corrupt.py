@@ -241,7 +241,8 @@ def test_a_failed_int8_drop_says_how_many_windows_changed_and_what_one_weighs():
     from imuforge.commands.train import _drop_note
 
     small = _drop_note(84, 1.0 - 1 / 84)  # the demo-sized validation set: one window flipped
-    assert "changed the class of 1 of 84 windows" in small and "one window is 1.19 points" in small
+    assert "changed the class of 1 of 84 windows" in small and "costs 1.19 points of accuracy" in small
     assert "--data TEST" in small
     big = _drop_note(1000, 0.98)  # a set that resolves the point: the count alone
-    assert "20 of 1000 windows" in big and "one window is" not in big
+    assert "20 of 1000 windows" in big and "costs" not in big
+    assert "0 of 0 windows" in _drop_note(0, float("nan"))  # no windows: nothing to weigh, no error

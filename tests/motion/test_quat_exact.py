@@ -315,11 +315,11 @@ def test_compiled_euler_and_axis_rotations_equal_the_numpy_forms(shapes, monkeyp
 
 
 @pytest.mark.parametrize("shape", [(801, 22, 3), (7, 3), (3,), (4, 2, 3)])
-def test_lengths_equal_numpys_norm(shape):
+def test_vector_norms_equal_numpys_norm(shape):
     rng = np.random.default_rng(11)
     for scale in (1e-9, 1.0, 1e7):
         v = rng.normal(size=shape) * scale
-        _same(Q.lengths(v), np.linalg.norm(v, axis=-1))
-        _same(Q.lengths(np.asfortranarray(v)), np.linalg.norm(v, axis=-1))  # any layout
+        _same(Q.vector_norms(v), np.linalg.norm(v, axis=-1))
+        _same(Q.vector_norms(np.asfortranarray(v)), np.linalg.norm(v, axis=-1))  # any layout
     ints = np.arange(12).reshape(4, 3)  # not float64: numpy's own norm
-    _same(Q.lengths(ints), np.linalg.norm(ints, axis=-1))
+    _same(Q.vector_norms(ints), np.linalg.norm(ints, axis=-1))

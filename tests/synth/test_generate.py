@@ -202,7 +202,7 @@ def test_the_size_line_estimates_what_generate_writes(tmp_path, capsys):
     out = tmp_path / "corpus"
     assert main(["generate", str(tmp_path / "s.toml"), "--out", str(out)]) == 0
     written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    assert 0.75 * written <= est.bytes <= 1.25 * written
+    assert 0.75 * written <= est.disk_bytes <= 1.25 * written
     err = capsys.readouterr().err
     assert "0.0444 h of data, ≈ " in err and "of CPU time" in err and "warning" not in err
 
@@ -218,6 +218,56 @@ def test_a_corpus_larger_than_the_free_disk_is_warned_about_and_still_made(spec,
     err = capsys.readouterr().err
     assert "warning: the corpus needs ≈ " in err and f"the disk at {tmp_path} has 1 kB free" in err
     assert read_dataset(out).check_files() == []
+
+
+def test_an_out_below_a_file_is_refused_before_anything_is_made(spec, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "afile" / "corpus")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{tmp_path / 'afile'} is a file, not a folder to write --out" in err[0]
+
+
+def test_a_transition_is_estimated_at_its_natural_length_not_the_specs_seconds(tmp_path):
+    from imuforge.synth.corpus import TRANSITION_ESTIMATE_S, estimate
+
+    spec = load_spec(write_spec(tmp_path / "t.toml", activities=["walking", "sit_to_stand"], seconds=30.0))
+    est = estimate(make_plan(spec))
+    assert est.data_hours == pytest.approx(4 * (30.0 + TRANSITION_ESTIMATE_S) / 3600)
+
+
+def test_a_full_disk_mid_run_is_one_line_and_the_same_command_resumes(spec, tmp_path, capsys, monkeypatch):
+    """The disk fills while the second shard is written: one line naming the file and the cure (exit 2), the
+    first shard kept, no half-written file; once there is room the same command makes the corpus a clean
+    run makes."""
+    import errno
+    import os
+
+    import imuforge.synth.corpus as C
+
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 3:  # shard 0 and its progress record went down; shard 1's bytes do not
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(C.os, "fsync", fsync)
+    out = tmp_path / "corpus"
+    argv = ["generate", str(tmp_path / "tiny.toml"), "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"imuforge generate: error: cannot write {out / 'shard-00001.parquet'}: No "
+                              "space left on device; the 1 shard(s) written before it are kept")
+    assert "Traceback" not in "\n".join(err)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["shard-00000.parquet"]
+    assert not list(out.rglob("*.tmp"))
+    monkeypatch.setattr(C.os, "fsync", real_fsync)
+    assert main(argv) == 0
+    clean = tmp_path / "clean"
+    assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(clean)]) == 0
+    assert shard_bytes_of(out) == shard_bytes_of(clean)
+    assert (out / "manifest.json").read_bytes() == (clean / "manifest.json").read_bytes()
 
 
 def test_a_damaged_shard_is_found_and_remade(spec, tmp_path):

@@ -53,7 +53,7 @@ def run(args) -> int:
     size = estimate(plan)
     print(f"{spec.name}: {spec.recordings} recordings × {spec.seconds:g} s in shards of {spec.shard_size} "
           f"({engine}): {size.line()}", file=sys.stderr)
-    _warn_disk(args.out, size.bytes)
+    _warn_disk(args.out, size.disk_bytes)
     res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,
                           overwrite=args.overwrite, retries=args.retries)
     if res.skipped:
@@ -78,15 +78,20 @@ def run(args) -> int:
 
 
 def _warn_disk(out: Path, needed: float) -> None:
-    """A warning (stderr) when the disk that will hold ``out`` has less free space than the corpus needs."""
+    """A warning (stderr) when the disk that will hold ``out`` has less free space than the corpus still needs
+    (its shards already in ``out`` counted as made); nothing where the disk cannot be asked."""
     import shutil
 
     from imuforge.synth.corpus import size_text
 
-    where = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
-    if where is None:
+    try:
+        where = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
+        if where is None:
+            return
+        free = shutil.disk_usage(where).free
+        needed -= sum(p.stat().st_size for p in out.glob("shard-*.parquet")) if out.is_dir() else 0
+    except OSError:  # a folder that cannot be read: the run itself will say so
         return
-    free = shutil.disk_usage(where).free
     if needed > free:
         print(f"warning: the corpus needs ≈ {size_text(needed)}, the disk at {where} has {size_text(free)} "
               "free: generation stops when it is full (finished shards are kept; free space, then run the "

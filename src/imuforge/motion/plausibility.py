@@ -54,7 +54,7 @@ import numpy as np
 
 from imuforge.errors import ValidationError
 from imuforge.motion.motion import Motion
-from imuforge.motion.quat import lengths
+from imuforge.motion.quat import vector_norms
 from imuforge.motion.skeleton import HUMANML3D_22
 from imuforge.motion.t2m.features import FPS, resample_positions  # HumanML3D's 20 fps (numpy only)
 from imuforge.units import STANDARD_GRAVITY
@@ -201,7 +201,7 @@ def specific_force_g(motion: Motion, lowpass_hz: float | None = FORCE_LOWPASS_HZ
         P = sosfiltfilt(_lowpass_sos(float(lowpass_hz), float(motion.fps)), P, axis=0)
     acc = (P[2:] - 2 * P[1:-1] + P[:-2]) * motion.fps ** 2
     acc[..., 1] += STANDARD_GRAVITY  # a − g with g pointing down (−y)
-    return np.percentile(lengths(acc), 99.9, axis=0) / STANDARD_GRAVITY
+    return np.percentile(vector_norms(acc), 99.9, axis=0) / STANDARD_GRAVITY
 
 
 def body_height_m(P: np.ndarray) -> float:
@@ -294,8 +294,8 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None,
     if len(P) < 4:  # under 0.15 s: no stance, no jerk to speak of
         rep = PlausibilityReport(np.nan, np.nan, np.nan, np.nan)
     else:
-        jerk = lengths(np.diff(P, 3, axis=0)) * FPS ** 3
-        speed = lengths(np.diff(P, axis=0)) * FPS
+        jerk = vector_norms(np.diff(P, 3, axis=0)) * FPS ** 3
+        speed = vector_norms(np.diff(P, axis=0)) * FPS
         slide = foot_slide_m(P, lim) if contact is None else _known_slide_m(motion, contact, lim)
         rep = PlausibilityReport(slide, penetration_m(P, lim), float(np.percentile(jerk, 99)),
                                  float(speed.max()))

@@ -279,7 +279,7 @@ def norms(q: np.ndarray) -> np.ndarray:
     return np.linalg.norm(q, axis=-1)
 
 
-def lengths(v: np.ndarray) -> np.ndarray:
+def vector_norms(v: np.ndarray) -> np.ndarray:
     """``np.linalg.norm(v, axis=-1)`` of float64 (..., 3) vectors: the same squares summed in numpy's order
     (x² + y²) + z², without its generic reduction, which dominates on the (frames, joints, 3) arrays of the
     plausibility check."""

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imuforge._folders import check_replaceable
-from imuforge.errors import ValidationError
+from imuforge._folders import check_parents, check_replaceable
+from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.synth import (
     Profiles,
     Take,
@@ -98,8 +98,11 @@ class Plan:
 
 #: A shard's bytes per sample row and channel (time counted as a channel: zstd-compressed float64 of simulated
 #: streams) and per recording (its metadata, row group and manifest entry): measured on
-#: ``examples/corpus-bench.toml`` at 8 s and 60 s per take (30.1 B per 10-column row, 20 KB per recording)
+#: ``examples/corpus-bench.toml`` at 8 s and 60 s per take (30.1 B per 10-column row, 20 kB per recording)
 SHARD_BYTES_PER_VALUE, SHARD_BYTES_PER_RECORDING = 3.0, 20_000
+#: A transition's length (s) for the estimate: it takes its natural duration, drawn per person (sit to stand
+#: 1.8–3.6 s with a lead and a tail; ``motion.library.static``)
+TRANSITION_ESTIMATE_S = 3.0
 #: Seconds of data one core makes per CPU second (motion + simulate + write): benchmarks/bench_generate.py's
 #: figure on the development machine, for the size line's time estimate only
 REAL_TIME_PER_CORE = 1000.0
@@ -112,12 +115,12 @@ class CorpusEstimate:
 
     recordings: int
     data_hours: float
-    bytes: float
+    disk_bytes: float
     cpu_hours: float
 
     def line(self) -> str:
         hours = f"{self.data_hours:.3g}" if self.data_hours < 1000 else f"{self.data_hours:,.0f}"
-        return (f"{hours} h of data, ≈ {size_text(self.bytes)} on disk, "
+        return (f"{hours} h of data, ≈ {size_text(self.disk_bytes)} on disk, "
                 f"≈ {_duration_text(self.cpu_hours * 3600)} of CPU time")
 
 
@@ -136,8 +139,9 @@ def size_text(n: float) -> str:
 
 
 def estimate(plan: Plan) -> CorpusEstimate:
-    """:class:`CorpusEstimate` of ``plan``: each take's duration at its profile's output rate and channels."""
-    seconds = [s.duration_s or plan.spec.seconds for s in plan.sources]
+    """:class:`CorpusEstimate` of ``plan``: each take's duration (a transition's
+    :data:`TRANSITION_ESTIMATE_S`) at its profile's output rate and channels."""
+    seconds = [TRANSITION_ESTIMATE_S if s.duration_s is None else s.duration_s for s in plan.sources]
     data_s = n_bytes = 0.0
     for take in plan.takes:
         prof = plan.profiles.get(take.profile)
@@ -231,11 +235,17 @@ def sha256_file(path: Path) -> str:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a folder made read-only: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        if exc.filename is None:  # fsync and write do not say which file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+        raise
 
 
 @dataclass
@@ -315,6 +325,7 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
     if path.exists() and not path.is_dir():
         raise ValidationError(f"--out {path} is a file",
                               allowed="a new folder, or one this spec was written to")
+    check_parents(path)
     previous = _previous_plan(path)
     if not (path.is_dir() and any(path.iterdir()) and previous != plan.to_dict()):
         return False
@@ -391,6 +402,17 @@ class CorpusResult:
         return self.made_recordings / self.seconds if self.seconds > 0 else float("nan")
 
 
+class CorpusWriteError(ImuforgeError):
+    """A finished shard could not be written to the corpus folder (e.g. the disk is full); the shards written
+    before it are kept, and the same command resumes after the cause is fixed."""
+
+    def __init__(self, exc: OSError, kept: int):
+        where = exc.filename or "the corpus folder"
+        super().__init__(f"cannot write {where}: {exc.strerror or exc}; the {kept} shard(s) written before "
+                         "it are kept (free space or fix the folder, then run the same command again to make "
+                         "the rest)")
+
+
 def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | None = None,
                     ray_address: str | None = None, overwrite: bool = False, retries: int = 2,
                     on_shard: Callable[[ShardResult], None] | None = None) -> CorpusResult:
@@ -427,6 +449,8 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
     t0 = time.perf_counter()
     try:
         failures = run_shards(plan, todo, workers=workers, address=ray_address, retries=retries, on_result=done)
+    except OSError as exc:  # writing a finished shard failed (the disk is full, the folder not writable)
+        raise CorpusWriteError(exc, len(folder.done)) from None
     finally:
         bar.close()
     seconds = time.perf_counter() - t0
