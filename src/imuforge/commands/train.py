@@ -233,7 +233,8 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
         val=[str(p) for p in split_paths(val)], model=args.model, **_layout(args),
-        labels=[c.strip() for c in args.labels.split(",") if c.strip()] or None, label_policy=args.label_policy,
+        labels=[c.strip() for c in args.labels.split(",") if c.strip()] or decided.labels or None,
+        label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
         learning_rate=(5e-4 if args.init else 2e-3) if args.learning_rate is None else args.learning_rate,
@@ -241,9 +242,11 @@ def cmd_train(args) -> int:
         augment=aug.augmentation.to_json() if aug.augmentation else None, augment_on=args.augment_on,
         init=args.init, stream=args.stream, shuffle_buffer=args.shuffle_buffer, balance=args.balance)
     cfg.check()  # a bad flag is said alone, before the note on the validation data
-    if decided.note:  # before the epochs: which data judge them
+    if decided.note and not decided.paths:  # the capture does not validate: said before the epochs
         print(f"note: {decided.note}", file=sys.stderr)
     cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite)
+    if decided.paths and cfg.val:  # it did validate (the trainer may have refused it: said in its place)
+        print(f"note: {decided.note}", file=sys.stderr)
     _summary(args, cfg, out, aug)
     return 0
 
@@ -331,8 +334,15 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
     print(f"run folder: {run.path}")
     print(f"model {cfg.model}, {len(run.labels)} classes ({', '.join(run.labels)}), "
           f"{sum(d['windows']['train'].values())} train / {sum(d['windows']['validation'].values())} validation windows")
+    missing = d["labels_missing_from_validation"]
+    over = f" over {len(run.labels) - len(missing)} of {len(run.labels)} labels" if missing else ""
     print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({d['validation_split'].split(' (')[0]}): "
-          f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
+          f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}{over}")
+    untrained = sorted(lab for lab in run.labels if not d["windows"]["train"].get(lab))
+    if untrained:  # a fine-tune on data without them: the model unlearns them
+        print(f"warning: no training window of {', '.join(untrained)}: tuning the --init model without them "
+              "makes it forget them (it calls their windows something else); capture every label, or mix the "
+              "synthetic data back in (--data)", file=sys.stderr)
     for note in d.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     if aug.augmentation is not None:
@@ -348,8 +358,9 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
     if kind.startswith("time"):  # the kind names its reason when subjects do not share labels
         print(f"note: validation split by {kind}" + ("" if "subject-wise split" in kind else
               "; a subject-wise figure needs two or more real subjects"), file=sys.stderr)
-    if d["labels_missing_from_validation"]:
-        print("note: no validation windows for " + ", ".join(d["labels_missing_from_validation"]), file=sys.stderr)
+    if missing:
+        print("note: no validation windows for " + ", ".join(missing) + ": the validation figures leave them "
+              "out", file=sys.stderr)
     if d["dropped_windows"]:
         print("windows not used: " + ", ".join(f"{k}={v}" for k, v in d["dropped_windows"].items()))
 

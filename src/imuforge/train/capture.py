@@ -36,6 +36,9 @@ class CaptureValidation:
 
     paths: list[str] = field(default_factory=list)
     note: str = ""
+    #: the labels the run keeps (``--labels``) so that the capture's labels no --data recording has stay out
+    #: of validation; empty: all
+    labels: list[str] = field(default_factory=list)
 
 
 def _recorded_captures(ds) -> list[Path]:
@@ -86,17 +89,20 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
                                       f"({exc.what}): {instead}")
     if {Path(ds.path).resolve() for ds in held} & trained:
         return CaptureValidation(note=f"the capture {shown} is also in --data: {instead}")
-    in_capture = _labels_held(held)
+    in_capture, in_data = _labels_held(held), _labels_held(datasets)
     kept = in_capture if labels is None else in_capture & set(labels)  # --labels drops the others
-    extra = kept - _labels_held(datasets)
-    if extra or not kept:
+    extra = kept - in_data
+    if not kept & in_data or (extra and labels is not None):
         what = (f"holds {', '.join(sorted(extra))}, which no --data recording has" if extra
                 else "holds no labels" if not in_capture else "holds none of the labels kept")
         return CaptureValidation(note=f"the capture {shown} {what}: {instead}")
+    left_out = (f"; its {', '.join(sorted(extra))} windows are left out: no --data recording has "
+                + ("that label" if len(extra) == 1 else "those labels")) if extra else ""
     return CaptureValidation(
         [str(c) for c in captures],
-        f"validating on the capture the data were calibrated with ({shown}): early stopping and the "
-        "validation figures on real data, never trained on — --val none holds out part of --data instead")
+        f"validating on the capture the data were calibrated with ({shown}){left_out}: early stopping and "
+        "the validation figures on real data, never trained on — --val none holds out part of --data instead",
+        sorted(in_data) if extra else [])
 
 
 def fallback_note(decided: CaptureValidation, reason: str) -> str:
