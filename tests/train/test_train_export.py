@@ -82,6 +82,29 @@ def test_eval_notes_data_worn_where_the_model_was_not_trained(tiny_run, tmp_path
                 "wrist_left)" in err) is noted and bool(notes) is noted
 
 
+def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir, tmp_path, capsys):
+    """The run's own --data (a Dataset below its folder) is no test: eval notes it, export's card calls its
+    figures optimistic; data the run never saw get no such note."""
+    from imuforge.train import load_run
+
+    trained = synth_dir / "nested" / "b"
+    assert load_run(tiny_run).seen([trained]) == f"trained it (--data {trained.resolve()})"
+    assert main(["eval", str(tiny_run), "--data", str(trained), "--out", str(tmp_path / "ev")]) == 0
+    assert "note: these data trained it (--data " in capsys.readouterr().err
+    notes = json.loads((tmp_path / "ev" / "metrics.json").read_text())["notes"]
+    assert any("not a test of people the model has not met" in n for n in notes)
+    from imuforge.recording import Dataset
+
+    other = Dataset.create(tmp_path / "other")
+    other.add(make_recording("t9", rate_hz=25.0, seed=9), name="t9")
+    assert load_run(tiny_run).seen([other.path]) is None
+    from imuforge.export import export_run
+
+    card = export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)
+    assert card.data.test.is_validation and "the run trained it" in card.data.test.source
+    assert "optimistic" in (tmp_path / "exp" / "card.md").read_text()
+
+
 def _eval_json(run, data: str, out, capsys) -> str:
     assert main(["eval", str(run), "--data", data, "--json", "--out", str(out)]) == 0
     return capsys.readouterr().out

@@ -178,6 +178,9 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     away = sites_apart(trained, {p for s in summaries for p in s["placements"]})
     notes = [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
              f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
+    seen = run.seen(data)
+    if seen:
+        notes.append(f"these data {seen}: the figures are not a test of people the model has not met")
     m.update({
         "run": str(run.path),
         "notes": notes,

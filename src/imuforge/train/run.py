@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,27 @@ class Run:
         """A JSON file of the run, or None when the run has none (a damaged one is a :class:`CorruptFileError`)."""
         path = self.path / name
         return read_json_file(path) if path.exists() else None
+
+    def seen(self, data: Sequence[str | os.PathLike]) -> str | None:
+        """What the run did with the Datasets of ``data`` when it trained, said in a few words — ``trained
+        it (--data …)`` or ``chose its early-stopping epoch (--val …)`` — or None: data it never saw (by
+        folder; a Dataset it trained on that has moved, or the same recordings copied elsewhere, go
+        unseen)."""
+        from imuforge.datasets.loading import find_all_datasets, split_paths
+
+        def folders(paths) -> set[Path]:
+            try:
+                return {Path(ds.path).resolve() for ds in find_all_datasets(split_paths(paths))}
+            except (ValidationError, OSError):  # a training folder since removed or damaged: not this data
+                return set()
+
+        given = folders(data)
+        for key, what in (("data", "trained it"), ("real", "trained it"),
+                          ("val", "chose its early-stopping epoch")):
+            both = given & folders(self.config.get(key) or [])
+            if both:
+                return f"{what} (--{key} {', '.join(sorted(map(str, both)))})"
+        return None
 
 
 def read_windows_npz(path: Path, error=corrupt) -> tuple[np.ndarray, np.ndarray]:
