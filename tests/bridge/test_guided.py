@@ -156,6 +156,12 @@ def test_activities_from_model_and_list(tmp_path):
     (tmp_path / "labels.json").write_text(json.dumps({"labels": ["standing", "walking", "running"]}))
     assert activities_from_model(tmp_path) == ("standing", "walking", "running")
     assert parse_activities("stand, walk,lie") == ("standing", "walking", "lying")
+    with pytest.raises(ValidationError) as e:  # every unknown name at once, each with its suggestion
+        parse_activities("stand,wlak,sittin")
+    assert ("unknown activity labels 'wlak' (did you mean walking?), 'sittin' (did you mean sitting"
+            in str(e.value))
+    with pytest.raises(ValidationError, match="unknown activity label 'wlak'; did you mean walking"):
+        parse_activities("stand,wlak")  # one: as before
     with pytest.raises(ValidationError, match="no labels.json"):
         activities_from_model(tmp_path / "nope")
     with pytest.raises(ValidationError, match="listed twice"):

@@ -121,11 +121,27 @@ class GuidedPlan:
 
 
 def parse_activities(text: str, *, allow_custom: bool = False) -> tuple[str, ...]:
-    """``"stand, walk,sitting"`` → ``("standing", "walking", "sitting")`` (canonical names)."""
+    """``"stand, walk,sitting"`` → ``("standing", "walking", "sitting")`` (canonical names); every unknown
+    name is said at once, each with its suggestion."""
     from imuforge.labels import canonical_label
 
-    return tuple(canonical_label(a, allow_custom=allow_custom, source="--activities")
-                 for a in (p.strip() for p in text.split(",")) if a)
+    names, bad = [], []
+    for a in (p.strip() for p in text.split(",")):
+        if not a:
+            continue
+        try:
+            names.append(canonical_label(a, allow_custom=allow_custom, source="--activities"))
+        except ValidationError as exc:
+            bad.append(exc)
+    if len(bad) > 1:  # one line for all of them, the vocabulary once: 'wlak' (did you mean walking?), …
+        each = [e.what.removeprefix("unknown activity label ") for e in bad]
+        each = [w.replace("; did you mean ", " (did you mean ") + (")" if "did you mean" in w else "")
+                for w in each]
+        raise ValidationError("unknown activity labels " + ", ".join(each), source="--activities",
+                              allowed=bad[0].allowed)
+    if bad:
+        raise bad[0]
+    return tuple(names)
 
 
 def activities_from_model(run: str | os.PathLike) -> tuple[str, ...]:
@@ -478,8 +494,9 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
     for number in range(1, plan.retries + 2):
         try:  # a link that dropped is reopened before the wearer is asked again
             keeper.ensure()
-        except LinkClosed as exc:
-            raise _DeviceLost(f"the link could not be reopened ({exc})") from None
+        except LinkClosed as exc:  # the port worked before: the hint for a mistyped one does not apply
+            why = str(exc).split(" (allowed: ")[0]
+            raise _DeviceLost(f"the link could not be reopened ({why})") from None
         prompter.cue(activity, number)
         choice = prompter.ask(activity, number, plan)
         if choice != "go":
