@@ -86,6 +86,18 @@ def test_keyword_matcher_and_refusal():
     assert "closest" in str(e.value)
     with pytest.raises(ValidationError, match="empty"):
         parse_description("  ", matcher="keywords")
+    assert "did you mean" not in str(e.value)  # no word of it looks like an activity's name
+
+
+@pytest.mark.parametrize("typo, meant", [("wlaking", "walking"), ("a man is sittting", "sitting"),
+                                         ("runing", "running"), ("cyclign", "cycling")])
+def test_a_misspelt_activity_is_suggested(typo, meant):
+    try:
+        spec = parse_description(typo, matcher="keywords")
+    except ValidationError as exc:
+        assert f"did you mean {meant}" in str(exc) or f"or {meant}?" in str(exc)
+    else:  # the matcher read it right after all
+        assert spec.activity == meant
 
 
 @pytest.mark.parametrize("text", ["replying to emails", "flying a kite", "shopping for shoes", "in Europe"])

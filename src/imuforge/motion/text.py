@@ -336,6 +336,20 @@ def get_matcher(name: str = "embedding"):
     return _MATCHERS[name]
 
 
+def _spelled_like(text: str) -> list[str]:
+    """Library activities a word of ``text`` looks like a misspelling of (``"wlaking"`` → walking), by their
+    names and the label synonyms (:data:`imuforge.labels.SYNONYMS`)."""
+    import difflib
+
+    from imuforge.labels import SYNONYMS
+
+    names = {a: a for a in ACTIVITIES} | {k: v for k, v in SYNONYMS.items() if v in ACTIVITIES}
+    found = []
+    for word in re.findall(r"[a-z_]{3,}", text.lower()):
+        found += [names[c] for c in difflib.get_close_matches(word, names, n=2, cutoff=0.75)]
+    return list(dict.fromkeys(found))
+
+
 def parse_description(text: str, *, seconds: float | None = None, matcher: str = "embedding",
                       min_score: float | None = None) -> MotionSpec:
     """Map ``text`` to a :class:`MotionSpec`, or raise :class:`ValidationError` listing the closest activities."""
@@ -355,8 +369,10 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         threshold = 0.5
     if score < threshold:
         closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3])
-        raise ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})",
-                              allowed=f"closest: {closest}; all: {', '.join(ACTIVITIES)}")
+        spelled = _spelled_like(text)
+        hint = f"; did you mean {' or '.join(spelled)}?" if spelled else ""
+        raise ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})"
+                              f"{hint}", allowed=f"closest: {closest}; all: {', '.join(ACTIVITIES)}")
     # combined activities: a transition verb wins over the posture it ends in
     best = _direction_rule(text, best)
     params, mods = modifiers_from_text(text, best)
