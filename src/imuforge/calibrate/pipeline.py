@@ -760,7 +760,8 @@ def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording])
     held: dict[str, set[str]] = {}  # each person of the capture → the activities they were captured doing
     for r in reals:
         held.setdefault(str(r.subject), set()).update(seg.label for seg in r.labels)
-    labels = sorted(set().union(*held.values())) if held else []
+    used = {seg.label for r in synthetic for seg in r.labels}  # a class without synthetic data is not used
+    labels = sorted(set().union(*held.values()) & used) if held else []
     apart = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:]
              if not any({a, b} <= acts for acts in held.values())]
     if apart:
