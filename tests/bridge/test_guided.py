@@ -316,6 +316,9 @@ def test_prompts_read_one_answer_per_line_and_a_closed_stdin_is_an_error():
     p = ConsolePrompter(input=io.StringIO("maybe\ns\nq\n\n"), output=out)
     assert p.ask("standing", 1, plan) == "skip"  # "maybe" is not an answer: asked again
     assert "unknown answer 'maybe'" in out.getvalue() and "next: stand still for 30 s" in out.getvalue()
+    # a script's answers are not echoed by a terminal: each ends its prompt's line, and a skip is said at once
+    assert "(s = skip, q = quit): maybe\n" in out.getvalue()
+    assert "(s = skip, q = quit): s\nstanding: skipped\n" in out.getvalue()
     assert p.ask("standing", 1, plan) == "quit" and p.ask("standing", 1, plan) == "go"
     with pytest.raises(ValidationError, match="stdin closed at the prompt for standing"):
         p.ask("standing", 1, plan)

@@ -297,7 +297,11 @@ class ConsolePrompter:
             if not line:  # stdin closed: nobody can answer any more
                 raise ValidationError(f"stdin closed at the prompt for {activity}",
                                       allowed="Enter / s / q per prompt, or --yes to run without prompts")
+            if not _is_tty(self.input):  # a script's answer is not echoed: end the prompt's line, show it
+                self.output.write(f"{line.strip()}\n" if line.strip() else "\n")
             if line.strip().lower() in answers:
+                if answers[line.strip().lower()] == "skip":
+                    self.say(f"{activity}: skipped")
                 return answers[line.strip().lower()]
             self.say(f"unknown answer {line.strip()!r}")
 
@@ -308,6 +312,13 @@ class ConsolePrompter:
             self.output.flush()
             self.sleep(seconds - (whole - 1) if k == whole else 1.0)
         self.say(f"go: {instruction(activity)}")
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or file-less stream
+        return False
 
 
 # ---------------------------------------------------------------------------- results
