@@ -14,6 +14,10 @@ from imuforge.train.capture import capture_validation
 from tests.synthetic_har import make_dataset, make_recording
 
 
+COMMON = ["--window-s", "1.28", "--stride-s", "0.64", "--rate", "25", "--epochs", "1", "--width", "8",
+          "--batch-size", "16"]
+
+
 def _calibrated(tmp_path, capture, *, resolved=True, name="cal"):
     """Synthetic people in a Dataset whose metadata name ``capture`` as calibration does (the path as the
     user gave it, relative here, and made absolute)."""
@@ -144,19 +148,29 @@ def test_imuforge_train_validates_on_the_capture_by_default(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_a_capture_the_trainer_cannot_validate_on_falls_back_with_a_note(tmp_path, capsys):
-    """The labels say the capture fits, but none of its stretches is a window long: the run still trains, as
-    with --val none, and says why (the user never named a --val that could be refused)."""
+    """The labels and their seconds say the capture fits, but with --label-policy pure none of its 0.6-s
+    stretches makes a window: the run still trains, as with --val none, and says why (the user never named a
+    --val that could be refused) — once, not after a note that it validates."""
     from imuforge.cli import main
 
-    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=0.5, seed=77).path
+    capture = tmp_path / "capture"
+    Dataset.create(capture).add(make_recording("me", 25.0, 0.6, seed=77, labels=("walking", "running",
+                                                                                "standing") * 3), name="me")
     cal = _calibrated(tmp_path, capture)
     capsys.readouterr()
-    rc = main(["train", "--data", str(cal), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
-               "--epochs", "1", "--width", "8", "--batch-size", "16", "--out", str(tmp_path / "run")])
+    rc = main(["train", "--data", str(cal), "--label-policy", "pure", *COMMON, "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert rc == 0 and "cannot validate this run (data hold no window" in err and "Traceback" not in err
+    assert "validating on the capture" not in err
     d = json.loads((tmp_path / "run" / "data.json").read_text())
     assert not d["validation_split"].startswith("--val")
+
+
+def test_a_capture_shorter_than_a_window_is_left_out_before_training(tmp_path):
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=0.5, seed=77).path
+    got = capture_validation([_calibrated(tmp_path, capture)], window_s=1.28)
+    assert got.paths == [] and "holds less than one 1.28-s window of each label" in got.note
+    assert capture_validation([_calibrated(tmp_path, capture, name="c2")]).paths  # no window given: not judged
 
 
 def test_a_bad_option_is_not_taken_for_a_capture_that_cannot_validate(tmp_path, capsys):
@@ -176,10 +190,6 @@ def test_a_bad_option_is_not_taken_for_a_capture_that_cannot_validate(tmp_path, 
     rc = main(["train", "--data", str(cal), "--epochs", "0", "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and "--epochs = 0 is out of range" in err, err
-
-
-COMMON = ["--window-s", "1.28", "--stride-s", "0.64", "--rate", "25", "--epochs", "1", "--width", "8",
-          "--batch-size", "16"]
 
 
 @pytest.mark.slow
@@ -202,7 +212,7 @@ def test_train_says_once_which_data_validated_and_over_which_labels(tmp_path, ca
     assert main(["train", "--data", str(_calibrated(tmp_path, short, name="cal2")), *COMMON, "--out",
                  str(tmp_path / "run2")]) == 0
     err = capsys.readouterr().err
-    assert "cannot validate this run" in err and "validating on the capture" not in err
+    assert "holds less than one 1.28-s window" in err and "validating on the capture" not in err
 
 
 @pytest.mark.slow

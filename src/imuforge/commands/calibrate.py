@@ -118,8 +118,13 @@ def run(args) -> int:
                         " (held-out: fitted on the first half of the capture, scored on the second)")
     print(f"dataset {res.dataset}\nreport  {res.out / 'report.html'}")
     if rep.classes.labelled_capture:  # what to run next; --val auto finds the capture in the dataset's meta
-        print(f"next    imuforge train --data {res.dataset}   (early stopping on this capture; "
-              "add --real CAPTURE to mix it in)")
+        from imuforge.train.capture import capture_validation
+        from imuforge.train.trainer import TrainConfig
+
+        decided = capture_validation([res.dataset], window_s=TrainConfig.window_s)
+        how = ("early stopping on this capture" if decided.paths else
+               f"early stopping on held-out synthetic people: {decided.note.split(': validation held')[0]}")
+        print(f"next    imuforge train --data {res.dataset}   ({how}; add --real CAPTURE to mix it in)")
     if res.warnings:
         print(f"{len(res.warnings)} WARNING(s) above (also in {res.out / 'report.md'})")
     return 0

@@ -378,7 +378,8 @@ def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
     if spec.lower() != "auto":
         return [str(p) for p in split_paths(spec)], CaptureValidation()
     labels = [c.strip() for c in args.labels.split(",") if c.strip()] or None
-    decided = capture_validation(data_sets, split_paths(args.real), labels=labels)
+    decided = capture_validation(data_sets, split_paths(args.real), labels=labels,
+                                 window_s=_layout(args)["window_s"])
     return decided.paths, decided
 
 

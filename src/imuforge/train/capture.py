@@ -54,9 +54,12 @@ def _labels_held(datasets) -> set[str]:
 
 
 def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.PathLike | Dataset],
-                       real: Sequence[str | os.PathLike] = (), *,
-                       labels: Sequence[str] | None = None) -> CaptureValidation:
+                       real: Sequence[str | os.PathLike] = (), *, labels: Sequence[str] | None = None,
+                       window_s: float | None = None) -> CaptureValidation:
     """The validation data a run on ``data`` (and ``real``) gets by default (see the module docstring).
+
+    ``window_s``: the run's window; a capture with less than one window's seconds of every label it would
+    validate on is then left out at once (the trainer would find no window in it).
 
     ``data``: the ``--data`` folders, or the Datasets found in them (not read again). ``labels``: the run's
     ``--labels`` (None: every label the data hold), so a capture of more activities than the model is asked
@@ -96,6 +99,13 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
         what = (f"holds {', '.join(sorted(extra))}, which no --data recording has" if extra
                 else "holds no labels" if not in_capture else "holds none of the labels kept")
         return CaptureValidation(note=f"the capture {shown} {what}: {instead}")
+    seconds: dict[str, float] = {}
+    for e in (e for ds in held for e in ds.entries):
+        for lab, sec in (e.get("labels_s") or {}).items():
+            seconds[lab] = seconds.get(lab, 0.0) + float(sec)
+    if window_s is not None and all(seconds.get(lab, 0.0) < window_s for lab in kept & in_data):
+        return CaptureValidation(note=f"the capture {shown} holds less than one {window_s:g}-s window of "
+                                      f"each label: {instead}")
     left_out = (f"; its {', '.join(sorted(extra))} windows are left out: no --data recording has "
                 + ("that label" if len(extra) == 1 else "those labels")) if extra else ""
     return CaptureValidation(
