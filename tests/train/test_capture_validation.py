@@ -158,7 +158,8 @@ def test_a_capture_the_trainer_cannot_validate_on_falls_back_with_a_note(tmp_pat
                                                                                 "standing") * 3), name="me")
     cal = _calibrated(tmp_path, capture)
     capsys.readouterr()
-    rc = main(["train", "--data", str(cal), "--label-policy", "pure", *COMMON, "--out", str(tmp_path / "run")])
+    rc = main(["train", "--data", str(cal), "--label-policy", "pure", *COMMON, "--out",
+               str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert rc == 0 and "cannot validate this run (data hold no window" in err and "Traceback" not in err
     assert "validating on the capture" not in err
@@ -170,7 +171,8 @@ def test_a_capture_shorter_than_a_window_is_left_out_before_training(tmp_path):
     capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=0.5, seed=77).path
     got = capture_validation([_calibrated(tmp_path, capture)], window_s=1.28)
     assert got.paths == [] and "holds less than one 1.28-s window of each label" in got.note
-    assert capture_validation([_calibrated(tmp_path, capture, name="c2")]).paths  # no window given: not judged
+    # no window given: not judged
+    assert capture_validation([_calibrated(tmp_path, capture, name="c2")]).paths
 
 
 def test_a_bad_option_is_not_taken_for_a_capture_that_cannot_validate(tmp_path, capsys):
