@@ -64,6 +64,16 @@ def test_ble_capture_1khz_6axis_zero_loss(ble_env, tmp_path):
     assert per.notifications <= 2000 / 17 + 10
 
 
+def test_a_name_no_device_advertises_lists_the_devices_that_do(ble_env):
+    from imuforge.bridge.links import LinkClosed
+
+    loop, _, _ = ble_env
+    with pytest.raises(LinkClosed) as e:
+        ble.BleLink("imuforge-other", backend="bumble", loop=loop, timeout_s=2.0)
+    assert "no device named or addressed 'imuforge-other'" in str(e.value)
+    assert "seen advertising it: imuforge-emu (" in str(e.value)
+
+
 def _closed_port() -> int:
     import socket
 

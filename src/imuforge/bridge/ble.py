@@ -421,16 +421,20 @@ class BleLink:
 
     async def _connect(self, timeout_s: float) -> None:
         want = self.target.lower()
+        seen: dict[str, str] = {}  # the devices that advertised the service, by address: their name
 
         def match(d, adv) -> bool:
+            seen[d.address] = adv.local_name or d.name or "(no name)"
             return (d.address.lower().split("/")[0] == want.split("/")[0]
                     or (adv.local_name or "").lower() == want or (d.name or "").lower() == want)
 
         dev = await BleakScanner.find_device_by_filter(match, timeout=timeout_s, service_uuids=[SERVICE_UUID],
                                                        backend=self._scanner_backend)
         if dev is None:
+            others = (f"; seen advertising it: {', '.join(f'{n} ({a})' for a, n in sorted(seen.items()))}"
+                      if seen else "; no device advertised it")
             raise BleakError(f"no device named or addressed {self.target!r} advertising the imuforge service "
-                             f"within {timeout_s:.0f} s")
+                             f"within {timeout_s:.0f} s{others}")
         self.client = BleakClient(dev, disconnected_callback=lambda c: self._closed.set(),
                                   backend=self._client_backend, timeout=timeout_s)
         await self.client.connect()
