@@ -298,3 +298,35 @@ def test_a_host_without_bluetooth_is_said_so_naming_what_ble_needs(tmp_path, cap
     if not pathlib.Path("/run/dbus/system_bus_socket").exists():  # no system bus: bleak cannot reach BlueZ
         assert "no Bluetooth on this host" in err and "--hci usb:0" in err, err
     assert not out.exists()
+
+
+def test_devices_lists_the_ports_running_emulators_listen_on(tmp_path, capsys, monkeypatch):
+    """pyserial's listing does not see a pseudo-terminal: `imuforge devices` lists the running emulators'
+    ports from their notes, and forgets one whose emulator ended (cleanly, or killed without its cleanup)."""
+    import json
+    import os
+
+    from imuforge.bridge.links import emulator_dir, running_emulators
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    port_file = tmp_path / "emu.port"
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--port-file", str(port_file)],
+                           env={**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t = time.monotonic()
+        while not port_file.exists() and time.monotonic() - t < 30:
+            time.sleep(0.05)
+        port = port_file.read_text().strip()
+        assert main(["devices", "--ble-timeout", "0"]) == 0
+        out = capsys.readouterr().out
+        assert port in out and f"imuforge emulate nano33-ble-sense-rev2 (pid {emu.pid})" in out
+    finally:
+        emu.send_signal(signal.SIGTERM)
+        emu.wait(20)
+    assert running_emulators() == [] and not list(emulator_dir().glob("*.json"))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = {"port": "/dev/pts/99", "profile": "x", "pid": dead.pid}
+    (emulator_dir() / "stale.json").write_text(json.dumps(stale))
+    assert running_emulators() == [] and not (emulator_dir() / "stale.json").exists()

@@ -157,6 +157,70 @@ def list_serial_ports() -> list[dict]:
     return out
 
 
+def emulator_dir():
+    """Where running ``imuforge emulate`` processes note their ports (one JSON file each, per user):
+    ``$XDG_RUNTIME_DIR/imuforge-emulators``, else the temporary folder's ``imuforge-emulators-UID``."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "imuforge-emulators"
+    return Path(tempfile.gettempdir()) / f"imuforge-emulators-{os.getuid() if hasattr(os, 'getuid') else 0}"
+
+
+def register_emulator(port: str, profile: str):
+    """Note that this process emulates ``profile`` on ``port`` (for ``imuforge devices``); returns the note's
+    path, for :func:`unregister_emulator`. Best effort: None where the note cannot be written."""
+    import json
+    import os
+
+    folder = emulator_dir()
+    path = folder / f"{os.getpid()}-{abs(hash(port)) % 10**8}.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"port": port, "profile": profile, "pid": os.getpid()}))
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return path
+
+
+def unregister_emulator(path) -> None:
+    if path is not None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def running_emulators() -> list[dict]:
+    """The ports running ``imuforge emulate`` processes listen on (port, profile, pid); a note whose process
+    has gone (killed without its cleanup) is removed."""
+    import json
+    import os
+
+    out = []
+    try:
+        notes = sorted(emulator_dir().glob("*.json"))
+    except OSError:
+        return out
+    for path in notes:
+        try:
+            doc = json.loads(path.read_text())
+            pid = int(doc["pid"])
+            os.kill(pid, 0)  # alive (raises when it is not)
+        except ProcessLookupError:
+            unregister_emulator(path)
+            continue
+        except (OSError, ValueError, KeyError, TypeError):  # unreadable, another user's process: skip
+            continue
+        out.append({"device": str(doc["port"]), "profile": str(doc.get("profile", "")), "pid": pid})
+    return out
+
+
 def wait_readable(link: Link, seconds: float) -> bytes:
     """Read for up to ``seconds``; returns everything that arrived."""
     deadline = time.monotonic() + seconds

@@ -153,7 +153,7 @@ DEVICES_RANGES = {"--ble-timeout": ("ble_timeout", 0, 3600, "s")}
 
 
 def cmd_devices(args) -> int:
-    from imuforge.bridge.links import HOST_BLUETOOTH, list_serial_ports
+    from imuforge.bridge.links import HOST_BLUETOOTH, list_serial_ports, running_emulators
 
     check_numbers(args, DEVICES_RANGES)
     found, unavailable = [], None
@@ -169,10 +169,13 @@ def cmd_devices(args) -> int:
         except Exception as exc:  # no adapter, no BlueZ, …: say so, serial listing still useful
             unavailable = exc
     ports = list_serial_ports()
+    emulated = running_emulators()
     print("serial ports:")
     for p in ports:
         print(f"  {p['device']:<24} {p['usb']:<10} {p['description']}")
-    if not ports:
+    for e in emulated:  # pseudo-terminals and sockets: pyserial's listing does not see them
+        print(f"  {e['device']:<24} {'':<10} imuforge emulate {e['profile']} (pid {e['pid']})")
+    if not ports and not emulated:
         print("  (none)")
     if args.ble_timeout == 0:
         return 0
@@ -482,7 +485,7 @@ def _check_emulate_source(args, source_kind: str) -> list | None:
 
 def cmd_emulate(args) -> int:
     from imuforge.bridge import emulator as E
-    from imuforge.bridge.links import check_file_option
+    from imuforge.bridge.links import check_file_option, unregister_emulator
     from imuforge.sensors.profiles import load_profile
 
     check_numbers(args, _emulate_ranges())
@@ -533,14 +536,17 @@ def cmd_emulate(args) -> int:
 
     previous = signal.signal(signal.SIGTERM, _terminated)
     announced: list[str] = []  # the port this emulator wrote to --port-file
+    noted: list = []  # its note for `imuforge devices` (links.register_emulator)
     try:
         if args.tcp is not None:
             E.serve_tcp(device, args.tcp, stop=stop,
-                        on_ready=lambda port: _ready(profile, f"socket://127.0.0.1:{port}", args, announced))
+                        on_ready=lambda port: _ready(profile, f"socket://127.0.0.1:{port}", args, announced,
+                                                     noted))
         elif args.ble:
             asyncio.run(_emulate_ble(device, args))
         else:
-            why = E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args, announced), stop=stop)
+            why = E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args, announced, noted),
+                              stop=stop)
             if why == "fault":
                 print("disconnect fault: closed the port", flush=True)
     except KeyboardInterrupt:
@@ -549,12 +555,18 @@ def cmd_emulate(args) -> int:
         signal.signal(signal.SIGTERM, previous)
         if announced:  # a port that no longer listens must not be found by the next capture
             _remove_port_file(Path(args.port_file), announced[0])
+        for path in noted:
+            unregister_emulator(path)
     return 0
 
 
-def _ready(profile, port: str, args, announced: list[str]) -> None:
-    """The emulator listens: say where, on stdout and in --port-file (noted in ``announced``)."""
+def _ready(profile, port: str, args, announced: list[str], noted: list) -> None:
+    """The emulator listens: say where, on stdout and in --port-file (noted in ``announced``), and note it for
+    ``imuforge devices`` (in ``noted``)."""
+    from imuforge.bridge.links import register_emulator
+
     print(f"emulated {profile.name} on {port}", flush=True)
+    noted.append(register_emulator(port, profile.name))
     if args.port_file:
         from imuforge.bridge.links import write_port_file
 
