@@ -788,6 +788,8 @@ class Dataset:
         keys = ("profile", "placement", "subject")
         return {
             "path": str(self.path),
+            "path_resolved": str(Path(self.path).resolve()),
+            "files": sorted({str(e["file"]) for e in self.entries}),
             "recordings": len(self.entries),
             "duration_s": self.total_duration_s,
             "duration_per_label_s": dict(sorted(per_label.items())),

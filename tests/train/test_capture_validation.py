@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from imuforge.recording import Dataset
+from imuforge.recording import Dataset, read_dataset
 from imuforge.train.capture import capture_validation
 from tests.synthetic_har import make_dataset, make_recording
 
@@ -109,7 +109,8 @@ def test_an_activity_no_synthetic_recording_has_is_left_out_of_the_capture_not_t
     cal = _calibrated(tmp_path, capture)
     got = capture_validation([cal])
     assert [os.path.realpath(p) for p in got.paths] == [os.path.realpath(capture)]
-    assert "its cycling windows are left out: no --data recording has that label" in got.note
+    assert "its cycling windows are left out: the --data recordings hold too little of that label" \
+        in got.note
     from imuforge.recording import read_dataset
 
     held = {lab for e in read_dataset(cal).entries for lab in e["labels_s"]}
@@ -169,8 +170,8 @@ def test_a_capture_the_trainer_cannot_validate_on_falls_back_with_a_note(tmp_pat
 
 def test_a_capture_shorter_than_a_window_is_left_out_before_training(tmp_path):
     capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=0.5, seed=77).path
-    got = capture_validation([_calibrated(tmp_path, capture)], window_s=1.28)
-    assert got.paths == [] and "holds less than one 1.28-s window of each label" in got.note
+    got = capture_validation([_calibrated(tmp_path, capture)], min_seconds=0.64)
+    assert got.paths == [] and "holds less than 0.64 s (what a window needs) of each label" in got.note
     # no window given: not judged
     assert capture_validation([_calibrated(tmp_path, capture, name="c2")]).paths
 
@@ -207,14 +208,14 @@ def test_train_says_once_which_data_validated_and_over_which_labels(tmp_path, ca
                  str(tmp_path / "run")]) == 0
     out, err = capsys.readouterr()
     assert "its cycling windows are left out" in err
-    assert "macro-F1" in out and "over 1 of 3 labels" in out  # walking of walking, running, standing
+    assert "macro-F1" in out and "(validation holds 1 of 3 labels)" in out  # walking of 3
     assert json.loads((tmp_path / "run" / "data.json").read_text())["validation_split"].startswith("--val")
     short = tmp_path / "short"
     Dataset.create(short).add(make_recording("me", 25.0, 1.0, seed=78, labels=("walking",)), name="me")  # 1 s
     assert main(["train", "--data", str(_calibrated(tmp_path, short, name="cal2")), *COMMON, "--out",
                  str(tmp_path / "run2")]) == 0
     err = capsys.readouterr().err
-    assert "holds less than one 1.28-s window" in err and "validating on the capture" not in err
+    assert "cannot validate this run" in err and "validating on the capture" not in err
 
 
 @pytest.mark.slow
@@ -230,4 +231,24 @@ def test_a_fine_tune_without_some_of_the_models_labels_is_warned_about(tmp_path,
                  str(tmp_path / "tuned")]) == 0
     out, err = capsys.readouterr()
     assert "warning: no training window of running, walking: tuning the --init model without them" in err
-    assert "over 1 of 3 labels" in out
+    assert "(validation holds 1 of 3 labels)" in out
+
+
+@pytest.mark.slow
+def test_a_label_the_data_hold_too_briefly_does_not_stop_the_run(tmp_path, capsys):
+    """The data hold half a second of cycling (no window) and the capture an activity they lack: the run keeps
+    the data's labels that make windows, and trains (before: '--labels cycling: no window', a flag the user
+    never gave)."""
+    from imuforge.cli import main
+
+    capture = tmp_path / "capture"
+    Dataset.create(capture).add(make_recording("me", 25.0, 6.0, seed=83, labels=("walking", "running",
+                                                                                 "standing", "cycling")),
+                                name="me")
+    cal = _calibrated(tmp_path, capture)  # p1, p2: walking, running, standing
+    read_dataset(cal).add(make_recording("p3", 25.0, 0.5, seed=82, labels=("cycling",)), name="p3")
+    got = capture_validation([cal], min_seconds=0.64)
+    assert got.labels == ["running", "standing", "walking"]
+    assert main(["train", "--data", str(cal), *COMMON, "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "validating on the capture" in err and "--labels" not in err

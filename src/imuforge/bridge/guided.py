@@ -133,7 +133,8 @@ def parse_activities(text: str, *, allow_custom: bool = False) -> tuple[str, ...
             names.append(canonical_label(a, allow_custom=allow_custom, source="--activities"))
         except ValidationError as exc:
             bad.append(exc)
-    if len(bad) > 1:  # one line for all of them, the vocabulary once: 'wlak' (did you mean walking?), …
+    if len(bad) > 1 and all(e.what.startswith("unknown activity label ") for e in bad):
+        # one line for all of them, the vocabulary once: 'wlak' (did you mean walking?), …
         each = [e.what.removeprefix("unknown activity label ") for e in bad]
         each = [w.replace("; did you mean ", " (did you mean ") + (")" if "did you mean" in w else "")
                 for w in each]

@@ -179,7 +179,9 @@ def register_emulator(port: str, profile: str):
     folder = emulator_dir()
     path = folder / f"{os.getpid()}-{abs(hash(port)) % 10**8}.json"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _own_folder(folder):  # another user's folder in a shared temporary folder: not ours to use
+            return None
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps({"port": port, "profile": profile, "pid": os.getpid()}))
         os.replace(tmp, path)
@@ -203,22 +205,34 @@ def running_emulators() -> list[dict]:
     import os
 
     out = []
+    folder = emulator_dir()
     try:
-        notes = sorted(emulator_dir().glob("*.json"))
+        notes = sorted(folder.glob("*.json")) if _own_folder(folder) else []
     except OSError:
         return out
     for path in notes:
         try:
             doc = json.loads(path.read_text())
-            pid = int(doc["pid"])
-            os.kill(pid, 0)  # alive (raises when it is not)
+            pid, port = int(doc["pid"]), str(doc["port"])
+            if os.name != "nt":  # (on Windows signal 0 is CTRL_C_EVENT, not a probe: the notes are listed)
+                os.kill(pid, 0)  # alive (raises when it is not)
         except ProcessLookupError:
             unregister_emulator(path)
             continue
-        except (OSError, ValueError, KeyError, TypeError):  # unreadable, another user's process: skip
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # unreadable, not ours: skip
             continue
-        out.append({"device": str(doc["port"]), "profile": str(doc.get("profile", "")), "pid": pid})
+        out.append({"device": port, "profile": str(doc.get("profile", "")), "pid": pid})
     return out
+
+
+def _own_folder(folder) -> bool:
+    """Whether ``folder`` (existing) belongs to this user, where the system says who owns what."""
+    import os
+
+    try:
+        return not hasattr(os, "getuid") or folder.stat().st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def wait_readable(link: Link, seconds: float) -> bytes:

@@ -121,7 +121,8 @@ def run(args) -> int:
         from imuforge.train.capture import capture_validation
         from imuforge.train.trainer import TrainConfig
 
-        decided = capture_validation([res.dataset], window_s=TrainConfig.window_s)
+        # a label needs half a (default) window for a majority window of its own
+        decided = capture_validation([res.dataset], min_seconds=0.5 * TrainConfig.window_s)
         how = ("early stopping on this capture" if decided.paths else
                f"early stopping on held-out synthetic people: {decided.note.split(': validation held')[0]}")
         print(f"next    imuforge train --data {res.dataset}   ({how}; add --real CAPTURE to mix it in)")

@@ -305,19 +305,20 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
     configuration that trained."""
     from dataclasses import replace
 
-    from imuforge.errors import UnusableValidationError
+    from imuforge.errors import UnusableValidationError, ValidationError
     from imuforge.train import train
 
     try:
         train(cfg, out, overwrite=overwrite)  # --overwrite: only this run's files; a failed run: none
         return cfg
-    except UnusableValidationError as exc:
-        if not decided.paths:  # a --val the user named: their error, said as it is
-            raise
+    except (UnusableValidationError, ValidationError) as exc:
+        ours = decided.labels and cfg.labels == decided.labels and exc.what.startswith("--labels")
+        if not decided.paths or not (isinstance(exc, UnusableValidationError) or ours):
+            raise  # a --val or --labels the user named: their error, said as it is
         from imuforge.train.capture import fallback_note
 
         print(f"note: {fallback_note(decided, exc.what.removeprefix('--val '))}", file=sys.stderr)
-        cfg = replace(cfg, val=[])
+        cfg = replace(cfg, val=[], labels=None if ours else cfg.labels)
         train(cfg, out, overwrite=overwrite)
         return cfg
 
@@ -335,11 +336,12 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
     print(f"model {cfg.model}, {len(run.labels)} classes ({', '.join(run.labels)}), "
           f"{sum(d['windows']['train'].values())} train / {sum(d['windows']['validation'].values())} validation windows")
     missing = d["labels_missing_from_validation"]
-    over = f" over {len(run.labels) - len(missing)} of {len(run.labels)} labels" if missing else ""
+    held = len(run.labels) - len(missing)
+    over = f" (validation holds {held} of {len(run.labels)} labels)" if missing else ""
     print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({d['validation_split'].split(' (')[0]}): "
           f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}{over}")
     untrained = sorted(lab for lab in run.labels if not d["windows"]["train"].get(lab))
-    if untrained:  # a fine-tune on data without them: the model unlearns them
+    if untrained and cfg.init:  # a fine-tune on data without them: the model unlearns them
         print(f"warning: no training window of {', '.join(untrained)}: tuning the --init model without them "
               "makes it forget them (it calls their windows something else); capture every label, or mix the "
               "synthetic data back in (--data)", file=sys.stderr)
@@ -378,8 +380,9 @@ def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
     if spec.lower() != "auto":
         return [str(p) for p in split_paths(spec)], CaptureValidation()
     labels = [c.strip() for c in args.labels.split(",") if c.strip()] or None
+    window = _layout(args)["window_s"]  # a label needs half of it for a window of its own (a whole one: pure)
     decided = capture_validation(data_sets, split_paths(args.real), labels=labels,
-                                 window_s=_layout(args)["window_s"])
+                                 min_seconds=window * (1.0 if args.label_policy == "pure" else 0.5))
     return decided.paths, decided
 
 

@@ -216,7 +216,7 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
         seen = run.seen(data)
         if seen:  # named as the held-out default is: the card's heading then calls its figures optimistic
-            source = (f"training run's validation or training data ({', '.join(source)}: the run {seen}): "
+            source = (f"training run's validation or training data ({', '.join(source)}: {seen}): "
                       "these figures are optimistic; pass --data with other subjects for a true test")
     else:
         X, labels = run.read_npz("heldout.npz")

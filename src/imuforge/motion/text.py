@@ -343,10 +343,14 @@ def _spelled_like(text: str) -> list[str]:
 
     from imuforge.labels import SYNONYMS
 
-    names = {a: a for a in ACTIVITIES} | {k: v for k, v in SYNONYMS.items() if v in ACTIVITIES}
+    # short synonyms (sit, lie, run) are a letter away from common words: only names of 5 letters or more
+    every = {a: a for a in ACTIVITIES} | SYNONYMS
+    names = {k: v for k, v in every.items() if v in ACTIVITIES and len(k) >= 5}
     found = []
-    for word in re.findall(r"[a-z_]{3,}", text.lower()):
-        found += [names[c] for c in difflib.get_close_matches(word, names, n=2, cutoff=0.75)]
+    for word in re.findall(r"[a-z_]{4,}", text.lower()):
+        if word in names:  # a name spelt right: nothing to suggest for it
+            continue
+        found += [names[c] for c in difflib.get_close_matches(word, names, n=1, cutoff=0.8)]
     return list(dict.fromkeys(found))
 
 

@@ -13,8 +13,11 @@ learned the generator, the capture how well it reads the device on a real person
 
 The capture is not used (and the decision says why) when the run also trains on real data (``--real``:
 the capture usually is that data), when it is no longer where calibration found it or no longer reads, when
-it holds no labels or labels no training recording has, or when it also trains; and the command trains as
-without it (:func:`fallback_note`) when the trainer finds no window of it to validate on.
+it holds no labels, a label no training recording has among those ``--labels`` keeps, too few seconds of
+each label for a window, or when it also trains; and the command trains as without it
+(:func:`fallback_note`) when the trainer finds no window of it to validate on. Without ``--labels``, a capture
+label no training recording has is left out of validation (:attr:`CaptureValidation.labels`: the run keeps
+the training data's labels) and the rest validates.
 """
 
 from __future__ import annotations
@@ -55,11 +58,12 @@ def _labels_held(datasets) -> set[str]:
 
 def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.PathLike | Dataset],
                        real: Sequence[str | os.PathLike] = (), *, labels: Sequence[str] | None = None,
-                       window_s: float | None = None) -> CaptureValidation:
+                       min_seconds: float | None = None) -> CaptureValidation:
     """The validation data a run on ``data`` (and ``real``) gets by default (see the module docstring).
 
-    ``window_s``: the run's window; a capture with less than one window's seconds of every label it would
-    validate on is then left out at once (the trainer would find no window in it).
+    ``min_seconds``: the seconds of one label a window needs (under ``--label-policy majority`` half the
+    window, a whole one under ``pure``); a capture with fewer of every label it would validate on is then
+    left out at once, and labels the training data hold for fewer seconds are not kept for the run.
 
     ``data``: the ``--data`` folders, or the Datasets found in them (not read again). ``labels``: the run's
     ``--labels`` (None: every label the data hold), so a capture of more activities than the model is asked
@@ -92,27 +96,36 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
                                       f"({exc.what}): {instead}")
     if {Path(ds.path).resolve() for ds in held} & trained:
         return CaptureValidation(note=f"the capture {shown} is also in --data: {instead}")
-    in_capture, in_data = _labels_held(held), _labels_held(datasets)
+    in_capture = _labels_held(held)
+    # the labels the training data hold (for at least a window's share of seconds, when that is known)
+    in_data = {lab for lab, sec in _seconds(datasets).items() if sec >= (min_seconds or 0.0)}
     kept = in_capture if labels is None else in_capture & set(labels)  # --labels drops the others
     extra = kept - in_data
     if not kept & in_data or (extra and labels is not None):
         what = (f"holds {', '.join(sorted(extra))}, which no --data recording has" if extra
                 else "holds no labels" if not in_capture else "holds none of the labels kept")
         return CaptureValidation(note=f"the capture {shown} {what}: {instead}")
-    seconds: dict[str, float] = {}
-    for e in (e for ds in held for e in ds.entries):
-        for lab, sec in (e.get("labels_s") or {}).items():
-            seconds[lab] = seconds.get(lab, 0.0) + float(sec)
-    if window_s is not None and all(seconds.get(lab, 0.0) < window_s for lab in kept & in_data):
-        return CaptureValidation(note=f"the capture {shown} holds less than one {window_s:g}-s window of "
-                                      f"each label: {instead}")
-    left_out = (f"; its {', '.join(sorted(extra))} windows are left out: no --data recording has "
-                + ("that label" if len(extra) == 1 else "those labels")) if extra else ""
+    if min_seconds is not None and all(_seconds(held).get(lab, 0.0) < min_seconds for lab in kept & in_data):
+        return CaptureValidation(note=f"the capture {shown} holds less than {min_seconds:g} s (what a window "
+                                      f"needs) of each label: {instead}")
+    left_out = ""
+    if extra:
+        left_out = (f"; its {', '.join(sorted(extra))} windows are left out: the --data recordings hold too "
+                    f"little of {'that label' if len(extra) == 1 else 'those labels'} to train it")
     return CaptureValidation(
         [str(c) for c in captures],
         f"validating on the capture the data were calibrated with ({shown}){left_out}: early stopping and "
         "the validation figures on real data, never trained on — --val none holds out part of --data instead",
         sorted(in_data) if extra else [])
+
+
+def _seconds(datasets) -> dict[str, float]:
+    """Seconds per label over the recordings of ``datasets`` (their manifests' ``labels_s``)."""
+    out: dict[str, float] = {}
+    for e in (e for ds in datasets for e in ds.entries):
+        for lab, sec in (e.get("labels_s") or {}).items():
+            out[lab] = out.get(lab, 0.0) + float(sec)
+    return out
 
 
 def fallback_note(decided: CaptureValidation, reason: str) -> str:

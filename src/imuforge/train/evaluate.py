@@ -180,7 +180,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
              f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
     seen = run.seen(data)
     if seen:
-        notes.append(f"these data {seen}: the figures are not a test of people the model has not met")
+        notes.append(f"{seen}: the figures are not a test of people the model has not met")
     m.update({
         "run": str(run.path),
         "notes": notes,

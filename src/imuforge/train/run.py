@@ -126,25 +126,35 @@ class Run:
         return read_json_file(path) if path.exists() else None
 
     def seen(self, data: Sequence[str | os.PathLike]) -> str | None:
-        """What the run did with the Datasets of ``data`` when it trained, said in a few words — ``trained
-        it (--data …)`` or ``chose its early-stopping epoch (--val …)`` — or None: data it never saw (by
-        folder; a Dataset it trained on that has moved, or the same recordings copied elsewhere, go
-        unseen)."""
+        """What the run did with the recording files of ``data`` when it trained, as a phrase — ``these data
+        trained it (--data)``, ``part of these data chose its early-stopping epoch (--val)`` — or None: files
+        it never saw. Files are compared resolved, as ``data.json`` recorded them at training (a run from
+        before that: its folders as given, resolved from here); the same recordings copied elsewhere go
+        unseen."""
         from imuforge.datasets.loading import find_all_datasets, split_paths
 
-        def folders(paths) -> set[Path]:
-            try:
-                return {Path(ds.path).resolve() for ds in find_all_datasets(split_paths(paths))}
-            except (ValidationError, OSError):  # a training folder since removed or damaged: not this data
-                return set()
-
-        given = folders(data)
-        for key, what in (("data", "trained it"), ("real", "trained it"),
-                          ("val", "chose its early-stopping epoch")):
-            both = given & folders(self.config.get(key) or [])
+        given = _files(find_all_datasets(split_paths(data)))
+        by_role: dict[str, set[Path]] = {}
+        for s in (self.json("data.json") or {}).get("datasets", []):
+            if "files" in s and "path_resolved" in s:
+                files = {Path(s["path_resolved"]) / f for f in s["files"]}
+            else:
+                try:
+                    files = _files(find_all_datasets([s["path"]]))
+                except (ValidationError, OSError, KeyError):  # since moved or damaged: not these data
+                    files = set()
+            by_role.setdefault(s.get("role", "data"), set()).update(files)
+        for role, what in (("data", "trained it (--data)"), ("real", "trained it (--real)"),
+                           ("validation", "chose its early-stopping epoch (--val)")):
+            both = given & by_role.get(role, set())
             if both:
-                return f"{what} (--{key} {', '.join(sorted(map(str, both)))})"
+                return f"{'these' if both == given else 'part of these'} data {what}"
         return None
+
+
+def _files(datasets) -> set[Path]:
+    """The resolved recording (or shard) files of ``datasets``."""
+    return {(Path(ds.path) / str(e["file"])).resolve() for ds in datasets for e in ds.entries}
 
 
 def read_windows_npz(path: Path, error=corrupt) -> tuple[np.ndarray, np.ndarray]:
