@@ -88,13 +88,14 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     from imuforge.train import load_run
 
     trained = synth_dir / "nested" / "b"
+    in_data = "are in its --data (trained on, or held out to choose its epoch)"
     run = load_run(tiny_run)
-    assert run.seen([trained]) == "these data trained it (--data)"
-    assert run.seen([synth_dir / "nested"]) == "these data trained it (--data)"  # by file, not folder
+    assert run.seen([trained]) == f"these data {in_data}"
+    assert run.seen([synth_dir / "nested"]) == f"these data {in_data}"  # by file, not folder
     one = next(trained.glob("*.imu.parquet"))  # a loose recording file: it trained the run too
-    assert run.seen([one]) == "these data trained it (--data)"
+    assert run.seen([one]) == f"these data {in_data}"
     assert main(["eval", str(tiny_run), "--data", str(trained), "--out", str(tmp_path / "ev")]) == 0
-    assert "note: these data trained it (--data)" in capsys.readouterr().err
+    assert "note: these data are in its --data" in capsys.readouterr().err
     notes = json.loads((tmp_path / "ev" / "metrics.json").read_text())["notes"]
     assert any("not a test of people the model has not met" in n for n in notes)
     from imuforge.recording import Dataset
@@ -102,11 +103,11 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     other = Dataset.create(tmp_path / "other")
     other.add(make_recording("t9", rate_hz=25.0, seed=9), name="t9")
     assert load_run(tiny_run).seen([other.path]) is None
-    assert load_run(tiny_run).seen([trained, other.path]) == "part of these data trained it (--data)"
+    assert load_run(tiny_run).seen([trained, other.path]) == f"part of these data {in_data}"
     from imuforge.export import export_run
 
     card = export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)
-    assert card.data.test.is_validation and "these data trained it" in card.data.test.source
+    assert card.data.test.is_validation and "these data are in its --data" in card.data.test.source
     assert "optimistic" in (tmp_path / "exp" / "card.md").read_text()
 
 

@@ -126,11 +126,11 @@ class Run:
         return read_json_file(path) if path.exists() else None
 
     def seen(self, data: Sequence[str | os.PathLike]) -> str | None:
-        """What the run did with the recording files of ``data`` when it trained, as a phrase — ``these data
-        trained it (--data)``, ``part of these data chose its early-stopping epoch (--val)`` — or None: files
-        it never saw. Files are compared resolved, as ``data.json`` recorded them at training (a run from
-        before that: its folders as given, resolved from here); the same recordings copied elsewhere go
-        unseen."""
+        """What the run did with the recording files of ``data`` when it trained, as a phrase — ``these
+        data are in its --data (…)``, ``part of these data chose its early-stopping epoch (--val)`` — or
+        None: files it never saw. Files are compared resolved, as ``data.json`` recorded them at training
+        (a run from before that: its folders as given, resolved from here); the same recordings copied
+        elsewhere go unseen."""
         from imuforge.datasets.loading import find_all_datasets, split_paths
 
         given = _files(find_all_datasets(split_paths(data)))
@@ -144,7 +144,8 @@ class Run:
                 except (ValidationError, OSError, KeyError):  # since moved or damaged: not these data
                     files = set()
             by_role.setdefault(s.get("role", "data"), set()).update(files)
-        for role, what in (("data", "trained it (--data)"), ("real", "trained it (--real)"),
+        for role, what in (("data", "are in its --data (trained on, or held out to choose its epoch)"),
+                           ("real", "are in its --real (trained on, or held out to choose its epoch)"),
                            ("validation", "chose its early-stopping epoch (--val)")):
             both = given & by_role.get(role, set())
             if both:
@@ -153,8 +154,10 @@ class Run:
 
 
 def _files(datasets) -> set[Path]:
-    """The resolved recording (or shard) files of ``datasets``."""
-    return {(Path(ds.path) / str(e["file"])).resolve() for ds in datasets for e in ds.entries}
+    """The resolved recording (or shard) files of ``datasets`` (each folder resolved once; a shard's many
+    recordings name one file)."""
+    return {root / f for ds in datasets for root in (Path(ds.path).resolve(),)
+            for f in {str(e["file"]) for e in ds.entries}}
 
 
 def read_windows_npz(path: Path, error=corrupt) -> tuple[np.ndarray, np.ndarray]:
