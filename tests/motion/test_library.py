@@ -95,6 +95,45 @@ def test_sliding_detector_detects_sliding():
     assert motion_foot_sliding(dragged, contact).max() > 0.03
 
 
+def _slide_by_pairs(vel, contact, threshold, fps, w, every):
+    """foot_sliding's figure from its definition: per stance run, the largest horizontal distance from the
+    start of each window of ``w`` + 1 kept path points (the whole run where it is shorter; ``w`` None: the
+    whole run) to any point of that window."""
+    out = []
+    for k in range(2):
+        on = contact[:, k] >= threshold
+        e = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
+        for a, b in zip(e[::2], e[1::2]):
+            if b - a < 3:
+                continue
+            p = np.vstack([np.zeros(2), np.cumsum(vel[a + 1:b - 1, k][:, [0, 2]], axis=0) / fps])
+            if w is None:
+                out.append(max(np.sqrt(x * x + z * z) for x, z in p))
+                continue
+            p = p[::every]
+            span = min(w, len(p) - 1) + 1
+            out.append(max(np.sqrt((p[t, 0] - p[s, 0]) ** 2 + (p[t, 1] - p[s, 1]) ** 2)
+                           for s in range(len(p) - span + 1) for t in range(s, s + span)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize(("name", "fps"), [("walking", 100.0), ("standing", 50.0), ("stairs_down", 200.0)])
+def test_sliding_measure_matches_its_definition(name, fps):
+    """The stance runs one window covers are measured together, the longer ones window by window: both
+    give the definition's figure, to the bit (a run, its order, and every ``every``-th point kept)."""
+    from imuforge.motion.library._core import foot_sliding
+
+    m, contact = generate(name, 6.0, fps=fps, rng=5, return_contact=True)
+    person = Person(**m.meta["person"])
+    _, vel = foot_contact_points(m.positions, m.orientations, person, fps)
+    for threshold in (0.999, 0.3):
+        for window_s, every in ((None, 1), (2.0, 2), (0.2, 1), (0.05, 3)):
+            got = foot_sliding(m.positions, m.orientations, contact, person, fps, threshold, window_s, every)
+            w = None if window_s is None else max(int(round(window_s * fps / every)), 1)
+            want = _slide_by_pairs(vel, contact, threshold, fps, w, every)
+            assert want.size and np.array_equal(got, want), (threshold, window_s, every)
+
+
 @pytest.mark.parametrize("speed", [0.9, 1.3, 1.8])
 def test_walking_speed_and_cadence(speed):
     person = Person()

@@ -871,32 +871,57 @@ def foot_sliding(P: np.ndarray, G: np.ndarray, contact: np.ndarray, person: Pers
 
     For every maximal run of frames where a foot's contact weight is ≥ ``threshold``, the
     horizontal distance travelled by the rolling contact (integrated material velocity of the
-    heel/ball blend) from the start of the run; returns the maximum per run, shape (n_runs,).
+    heel/ball blend) from the start of the run; returns the maximum per run, shape (n_runs,), the left
+    foot's runs first.
     ``window_s``: the largest distance travelled within any ``window_s`` of the run instead (from every
     frame of it), so that a long stance does not sum slow numerical drift into a slide; ``every``: from and
     to every ``every``-th frame of it only (a window's pairs grow with the rate squared: a 2-min stance at
     100 fps is 2.4 M of them; the path is still integrated at every frame).
+
+    The runs that one window covers whole (every run without ``window_s``; a walking stance with it) are
+    measured together (:func:`_drift_from_start`); each longer one slides its window on its own.
     """
     _, vel = foot_contact_points(P, G, person, fps)
     w = None if window_s is None else max(int(round(window_s * fps / every)), 1)
-    out = []
+    runs = []  # (foot, first frame, end frame) of each stance run long enough to measure
     for k in range(2):
         on = contact[:, k] >= threshold
         if not on.any():
             continue
         edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
-        for a, b in zip(edges[::2], edges[1::2]):
-            if b - a < 3:
-                continue
-            v = vel[a + 1:b - 1, k][:, [0, 2]]
-            disp = np.cumsum(v, axis=0) / fps
-            if w is None:
-                out.append(float(np.max(np.linalg.norm(disp, axis=1))))
-                continue
-            disp = np.vstack([np.zeros(2), disp])[::every]  # from every start s to every end up to s + w
-            spans = np.lib.stride_tricks.sliding_window_view(disp, min(w, len(disp) - 1) + 1, axis=0)
-            out.append(float(np.max(np.linalg.norm(spans - spans[..., :1], axis=1))))  # spans (m, 2, w + 1)
-    return np.array(out)
+        runs += [(k, a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 3]
+    out = np.empty(len(runs))
+    # a run of b − a − 2 velocity frames is a path of b − a − 1 points, (b − a − 2) // every + 1 of them kept
+    whole = np.array([w is None or (b - a - 2) // every <= w for _, a, b in runs], dtype=bool)
+    if whole.any():
+        out[whole] = _drift_from_start(vel, [r for r, one in zip(runs, whole) if one], fps,
+                                       1 if w is None else every)
+    for i in np.flatnonzero(~whole):
+        k, a, b = runs[i]
+        disp = np.cumsum(vel[a + 1:b - 1, k][:, [0, 2]], axis=0) / fps
+        disp = np.vstack([np.zeros(2), disp])[::every]  # from every start s to every end up to s + w
+        spans = np.lib.stride_tricks.sliding_window_view(disp, w + 1, axis=0)
+        out[i] = float(np.max(np.linalg.norm(spans - spans[..., :1], axis=1)))  # spans (m, 2, w + 1)
+    return out
+
+
+def _drift_from_start(vel: np.ndarray, runs: list[tuple[int, int, int]], fps: float, every: int) -> np.ndarray:
+    """The largest horizontal distance (m) from its start reached by the contact path of each run (foot, first,
+    end frame) at every ``every``-th point of the path (its start the 0th), all runs in one pass: their
+    velocities (frames first + 1 … end − 2) padded with zeros to the longest, integrated along each row (the
+    padding holds a run's last point), distances masked to the kept points. A row's sums and distances are
+    the per-run ``np.cumsum`` and ``np.linalg.norm``'s: the same bits."""
+    k, a, b = (np.array(c, dtype=np.int64) for c in zip(*runs))
+    lens = b - a - 2
+    rows = np.repeat(np.arange(len(lens)), lens)
+    pos = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+    v = np.zeros((len(lens), int(lens.max()), 2))
+    v[rows, pos] = vel[np.repeat(a + 1, lens) + pos, np.repeat(k, lens)][:, [0, 2]]
+    disp = np.cumsum(v, axis=1) / fps
+    dist = np.sqrt(disp[..., 0] * disp[..., 0] + disp[..., 1] * disp[..., 1])
+    point = np.arange(1, dist.shape[1] + 1)  # the path point a distance belongs to (0: the start)
+    kept = (point[None, :] <= lens[:, None]) & (point[None, :] % every == 0)
+    return np.where(kept, dist, 0.0).max(axis=1)
 
 
 def keyframes(t: np.ndarray, times, values, shape=minjerk) -> np.ndarray:
