@@ -905,9 +905,10 @@ def foot_sliding(P: np.ndarray, G: np.ndarray, contact: np.ndarray, person: Pers
     return out
 
 
-def _drift_from_start(vel: np.ndarray, runs: list[tuple[int, int, int]], fps: float, every: int) -> np.ndarray:
-    """The largest horizontal distance (m) from its start reached by the contact path of each run (foot, first,
-    end frame) at every ``every``-th point of the path (its start the 0th), all runs in one pass: their
+def _drift_from_start(vel: np.ndarray, runs: list[tuple[int, int, int]], fps: float,
+                      every: int) -> np.ndarray:
+    """The largest horizontal distance (m) from its start reached by the contact path of each run (foot,
+    first, end frame) at every ``every``-th point of the path (its start the 0th), all runs in one pass: their
     velocities (frames first + 1 … end − 2) padded with zeros to the longest, integrated along each row (the
     padding holds a run's last point), distances masked to the kept points. A row's sums and distances are
     the per-run ``np.cumsum`` and ``np.linalg.norm``'s: the same bits."""
