@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import functools
 import numbers
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 import numpy as np
@@ -136,14 +136,19 @@ class PlausibilityReport:
         return not self.reasons
 
     def to_json(self) -> dict:
+        """The fields (floats to 5 decimals, None where not measured) and the verdict, in new containers (as
+        ``dataclasses.asdict`` would give them, without its deep copies: the report of every motion a
+        corpus makes goes through here)."""
         def rounded(v):
             if isinstance(v, dict):
                 return {k: rounded(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [rounded(x) for x in v]
             if isinstance(v, float):
                 return None if not np.isfinite(v) else round(v, 5)
             return v
 
-        return {**{k: rounded(v) for k, v in asdict(self).items()}, "accepted": self.accepted}
+        return {**{f.name: rounded(getattr(self, f.name)) for f in fields(self)}, "accepted": self.accepted}
 
 
 def joint_swing_deg(motion: Motion, every: int = 1) -> dict[str, np.ndarray]:
