@@ -57,6 +57,15 @@ def _write(profile_dir, sub, name, text):
          r".*allowed: 'testchip'"),
         (("ranges_g = [2, 4, 8, 16]", "ranges_g = []"), r"ranges_g must be a non-empty list"),
         (("bandwidth_odr_ratio = 0.4", "bandwidth_odr_ratio = 0.9"), r"bandwidth_odr_ratio must be in \(0, 0.5\]"),
+        # figures out of any part's range (a unit or a digit gone wrong): a zero time constant divided the
+        # simulator by zero; the others simulated a device nobody makes
+        (("bias_tau_s = 20\n", "bias_tau_s = 0\n"),
+         r"\[accel\] bias_tau_s: bias_tau_s = 0 is out of range.*allowed: a number > 0 and <= 1e\+07"),
+        (("sensitivity_tolerance_pct = 0.5", "sensitivity_tolerance_pct = 150"),
+         r"sensitivity_tolerance_pct = 150 is out of range.*<= 30"),
+        (("cross_axis_pct = 1.0", "cross_axis_pct = 500"), r"cross_axis_pct = 500 is out of range.*<= 20"),
+        (("noise_ug_per_rthz = 150", "noise_ug_per_rthz = 1e30"),
+         r"noise_ug_per_rthz = 1e\+30 is out of range"),
     ],
 )
 def test_bad_chip_files_are_refused_with_file_and_field(profile_dir, edit, message):
@@ -78,6 +87,17 @@ def test_bad_chip_files_are_refused_with_file_and_field(profile_dir, edit, messa
         (("drop_rate = 0.0", "drop_rate = 1.5"), r"drop_rate must be < 1"),
         (("jitter_us = 50", "jitter_us = -1"), r"jitter_us must be >= 0"),
         (("[timing]", "[timings]"), r"unknown key\(s\) timings"),
+        (("clock_ppm = 0", "clock_ppm = 2e6"), r"\[timing\] clock_ppm: clock_ppm = 2000000.0 is out of range"
+                                               r".*>= -100000 and <= 100000"),
+        (("jitter_us = 50", "jitter_us = 1e9"), r"jitter_us = 1000000000.0 is out of range"),
+        (("odr_hz = 100\nrange_g = 8", "odr_hz = 50\nrange_g = 8\nbandwidth_hz = 500"),
+         r"\[accel\] bandwidth_hz: \[accel\] bandwidth_hz = 500 lies above the Nyquist frequency of "
+         r"odr_hz = 50"
+         r".*allowed: at most 25 Hz"),
+        (('description = "a device for the tests"', "description = 5"),
+         r"testband.toml: description: description must be text in quotes, got 5"),
+        (('default_placement = "wrist_left"', 'default_placement = "wristt_left"'),
+         r"testband.toml: default_placement: unknown placement 'wristt_left'"),
     ],
 )
 def test_bad_device_files_are_refused(profile_dir, edit, message):
@@ -86,6 +106,20 @@ def test_bad_device_files_are_refused(profile_dir, edit, message):
     _write(profile_dir, "devices", "testband", TEST_DEVICE.replace(old, new, 1))
     with pytest.raises(ValidationError, match=message):
         load_profile("testband")
+
+
+def test_a_device_file_given_by_path_finds_its_chip_beside_it(tmp_path, monkeypatch):
+    """``--profile my/device.toml`` with its chip in the same folder, none of it on the profile path."""
+    monkeypatch.delenv("IMUFORGE_PROFILES", raising=False)
+    (tmp_path / "testchip.toml").write_text(TEST_CHIP)
+    (tmp_path / "testband.toml").write_text(TEST_DEVICE)
+    p = load_profile(tmp_path / "testband.toml")
+    assert p.sensors["accel"].chip == "testchip" and p.odr_hz == 100
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "testband.toml").write_text(TEST_DEVICE)
+    own = r"\(a chip of your own: testchip.toml beside the device file, or its folder on \$IMUFORGE_PROFILES\)"
+    with pytest.raises(ValidationError, match=r"unknown chip 'testchip' " + own):
+        load_profile(tmp_path / "elsewhere" / "testband.toml")
 
 
 def test_invalid_toml_and_unknown_names(profile_dir):

@@ -323,6 +323,41 @@ def _num_list(doc: dict, key: str, src: str) -> list[float] | None:
     return [float(x) for x in v]
 
 
+#: the span (lo, hi, whether lo itself is refused) a chip figure must lie in: wide enough for any MEMS part
+#: and any fitted device (datasheets: tolerances of 0.5–10 %, offsets of mg to 100 mg and of 0.5–40 dps,
+#: noise of tens to hundreds of µg/√Hz), narrow enough to catch a unit or a digit gone wrong; the others
+#: (ODRs, ranges, bits …) have their own rules
+FIGURE_LIMITS: dict[str, tuple[float, float, bool]] = {
+    "bias_tau_s": (0.0, 1e7, True), "sensitivity_tolerance_pct": (0.0, 30.0, False),
+    "cross_axis_pct": (0.0, 20.0, False), "odr_tolerance_pct": (0.0, 20.0, False),
+    "noise_ug_per_rthz": (0.0, 1e5, False), "noise_mdps_per_rthz": (0.0, 1e4, False),
+    "noise_ut_rms": (0.0, 1e3, False), "noise_ut_per_rthz": (0.0, 1e3, False),
+    "zero_g_offset_mg": (0.0, 2000.0, False), "bias_instability_ug": (0.0, 1e5, False),
+    "zero_rate_offset_dps": (0.0, 500.0, False), "bias_instability_dph": (0.0, 1e5, False),
+    "g_sensitivity_dps_per_g": (0.0, 10.0, False), "zero_offset_ut": (0.0, 1e3, False),
+    "odr_min_hz": (0.0, 1e5, True), "odr_max_hz": (0.0, 1e5, True),
+}
+#: the same for a device's [timing] (``clock_ppm`` may be negative: a slow clock); a jitter beyond 0.45 of a
+#: sample period is clipped there when simulated (``simulate._recording``)
+TIMING_LIMITS: dict[str, tuple[float, float, bool]] = {
+    "clock_ppm": (-1e5, 1e5, False), "clock_tolerance_ppm": (0.0, 1e5, False), "jitter_us": (0.0, 1e5, False)}
+#: a device's keys that hold text
+DEVICE_TEXT_KEYS = ("product", "description", "notes", "url", "default_placement")
+
+
+def _within(doc: dict, limits: dict[str, tuple[float, float, bool]], src: str) -> None:
+    """Each of ``limits``' keys that ``doc`` sets is a finite number within its span, else
+    :class:`ValidationError` naming the file, section and key and the span."""
+    for key in sorted(limits.keys() & doc.keys()):
+        lo, hi, strict = limits[key]
+        v = doc[key]
+        bad = isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+        if bad or v > hi or v < lo or (strict and v == lo):
+            span = f"{'>' if strict else '>='} {lo:g} and <= {hi:g}"
+            raise ValidationError(f"{key} = {v!r} is out of range", source=f"{src} {key}",
+                                  allowed=f"a number {span}")
+
+
 def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
     """Check one sensor's figures (a chip file's section, or a chip merged with a device's overrides)."""
     _check_keys(sec, CHIP_KEYS[kind], src)
@@ -347,6 +382,7 @@ def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
         if k in ("sources", "notes", "odrs_hz", "bandwidths_hz", RANGES_KEY[kind], "bits", *PER_RANGE_KEYS[kind]):
             continue
         _num(sec, k, src)
+    _within(sec, FIGURE_LIMITS, src)
     _num_list(sec, "bandwidths_hz", src)
     for k in PER_RANGE_KEYS[kind]:
         vals = _num_list(sec, k, src)
@@ -488,6 +524,10 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
         bandwidth = max(below) if below else min(sec["bandwidths_hz"])
     else:
         bandwidth = ratio * odr
+    if "bandwidth_hz" in cfg and bandwidth > 0.5 * odr * (1 + 1e-9):  # the device's own setting, not a chip's
+        raise ValidationError(f"[{kind}] bandwidth_hz = {bandwidth:g} lies above the Nyquist frequency of "
+                              f"odr_hz = {odr:g}", source=f"{src}: [{kind}] bandwidth_hz",
+                              allowed=f"at most {0.5 * odr:g} Hz (half the ODR)")
     bandwidth = min(bandwidth, 0.5 * odr)
     order = int(sec.get("filter_order", 2))
     i_rng = min(range(len(sec[rks])), key=lambda i: abs(sec[rks][i] - rng))
@@ -591,13 +631,15 @@ def chip_ranges(chip: str, kind: str) -> tuple[float, ...]:
     return tuple(float(r) for r in doc[kind][RANGES_KEY[kind]])
 
 
-def _load_chip(name: object, where: str) -> tuple[dict, Path]:
-    """The chip a device section names; ``where`` (file and section) is named in every refusal."""
+def _load_chip(name: object, where: str, near: Path | None = None) -> tuple[dict, Path]:
+    """The chip a device section names; ``where`` (file and section) is named in every refusal. ``near``: the
+    folder of a device file given by its path, whose own ``<name>.toml`` comes before the profile folders'
+    (a device and its chip kept side by side, outside ``$IMUFORGE_PROFILES``)."""
     if not isinstance(name, str) or not name:
         raise ValidationError(f"chip must be a chip name in quotes, got {name!r}", source=f"{where} chip",
                               allowed=", ".join(chip_names()))
-    idx = _index()
-    path = idx.get(name)
+    beside = None if near is None else near / f"{name}.toml"
+    path = beside if beside is not None and beside.is_file() else _index().get(name)
     doc = _read_toml(path) if path is not None else None
     if doc is None or doc.get("kind") != "chip":
         import difflib
@@ -606,6 +648,9 @@ def _load_chip(name: object, where: str) -> tuple[dict, Path]:
         what = f"{name!r} is a {doc.get('kind')!r} profile, not a chip" if doc is not None else f"unknown chip {name!r}"
         close = difflib.get_close_matches(name, chips, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
+        if doc is None and near is not None:  # where a chip of one's own would have been found
+            hint += (f" (a chip of your own: {name}.toml beside the device file, or its folder on "
+                     "$IMUFORGE_PROFILES)")
         raise ValidationError(f"{what}{hint}", source=f"{where} chip", allowed=", ".join(chips) or "(no chips found)")
     _validate_chip(doc, path)
     return doc, path
@@ -681,7 +726,8 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         if chip_name is None:
             raise ValidationError(f"[{k}] needs chip", source=src, allowed=", ".join(chip_names()))
         if not isinstance(chip_name, str) or chip_name not in chips:
-            chips[chip_name] = _load_chip(chip_name, f"{src}: [{k}]")[0]
+            near = None if path is None else path.parent
+            chips[chip_name] = _load_chip(chip_name, f"{src}: [{k}]", near)[0]
         chip = chips[chip_name]
         if k not in chip:
             raise ValidationError(f"[{k}] chip {chip_name!r} has no {k}", source=src,
@@ -709,8 +755,13 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     for key in ("clock_tolerance_ppm", "jitter_us", "drop_rate"):
         _num(t, key, f"{src}: [timing]")
     clock_ppm = _num(t, "clock_ppm", f"{src}: [timing]", minimum=-1e6) or 0.0
+    _within(t, TIMING_LIMITS, f"{src}: [timing]")
     if t.get("drop_rate", 0.0) >= 1:
         raise ValidationError(f"drop_rate must be < 1, got {t['drop_rate']}", source=f"{src}: [timing]")
+    for key in DEVICE_TEXT_KEYS:
+        if key in device and not isinstance(device[key], str):
+            raise ValidationError(f"{key} must be text in quotes, got {device[key]!r}",
+                                  source=f"{src}: {key}", allowed=f'{key} = "…"')
     if "clock_tolerance_ppm" in t:
         clock_tol = float(t["clock_tolerance_ppm"])
     else:  # fall back to the oscillator tolerance of the main sensor's chip
@@ -726,7 +777,13 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     placement_name = placement or device.get("default_placement", "wrist_left")
     from imuforge.sensors.placement import get_placement
 
-    get_placement(placement_name)  # validates the name
+    try:
+        get_placement(placement_name)  # validates the name
+    except ValidationError as exc:
+        if placement:  # the caller's (--placement), which names itself
+            raise
+        field = "[defaults] placement" if kind == "chip" else "default_placement"
+        raise ValidationError(exc.what, source=f"{src}: {field}", allowed=exc.allowed) from None
     return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
                            sensors=sensors, timing=timing, default_placement=placement_name, path=path,
                            sources=dict(device.get("sources", {})))
