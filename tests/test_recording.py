@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from imuforge import Dataset, Recording, ValidationError, read_csv, read_dataset, read_recording
 from imuforge.motion import Motion, read_motion
-from imuforge.recording import find_datasets
+from imuforge.recording import MAX_ABS_SI, find_datasets
 from imuforge.units import STANDARD_GRAVITY
 
 CH6 = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
@@ -41,8 +41,10 @@ def test_parquet_round_trip_is_exact_including_gaps(tmp_path):
 
 
 @settings(max_examples=40, deadline=None)
-@given(arrays(np.float64, (20, 3), elements=st.floats(allow_nan=False, allow_infinity=False, width=64)))
+@given(arrays(np.float64, (20, 3), elements=st.floats(-MAX_ABS_SI["acc"], MAX_ABS_SI["acc"], width=64)))
 def test_round_trip_any_finite_float_bits(tmp_path_factory, values):
+    """Any float64 an accelerometer channel may hold (subnormals, ±0, the span's edges) comes back bit for
+    bit."""
     rec = Recording(np.arange(20) * 0.01, values, ("acc_x", "acc_y", "acc_z"), 100.0)
     p = tmp_path_factory.mktemp("h") / "r.imu.parquet"
     assert read_recording(rec.save(p)) == rec
@@ -112,6 +114,18 @@ def test_bad_recordings_are_refused():
     t = np.arange(10) / 10
     with pytest.raises(ValidationError, match="NaN"):
         Recording(t, np.full((10, 3), np.nan), ("acc_x", "acc_y", "acc_z"), 10)
+    # finite, but beyond any body-worn sensor (and float32's reach once squared): a corrupted value or a unit
+    huge = np.zeros((10, 3))
+    huge[4, 1] = -1e300
+    named = r"acc_y holds -1e\+300 m/s\^2 at sample 4 \(t = 0.4 s\)"
+    spans = r".*allowed: \|acc\| <= 100000 m/s\^2, \|gyro\| <= 10000"
+    with pytest.raises(ValidationError, match=named + spans):
+        Recording(t, huge, ("acc_x", "acc_y", "acc_z"), 10)
+    with pytest.raises(ValidationError, match="gyro_z holds 2e"):
+        Recording(t, np.full((10, 1), 2e4), ("gyro_z",), 10)
+    # the widest real parts are well inside: ±400 g, ±4000 °/s
+    widest = np.column_stack([np.full(10, 400 * 9.80665), np.full(10, np.radians(4000))])
+    Recording(t, widest, ("acc_x", "gyro_x"), 10)
     with pytest.raises(ValidationError, match="does not match"):
         Recording(t, np.zeros((9, 3)), ("acc_x", "acc_y", "acc_z"), 10)
     with pytest.raises(ValidationError, match="unknown channel"):

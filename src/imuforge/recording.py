@@ -37,6 +37,28 @@ RECORDING_SUFFIX = ".imu.parquet"
 
 _AXES = ("x", "y", "z")
 KNOWN_CHANNELS: tuple[str, ...] = tuple(f"{g}_{a}" for g in CHANNEL_UNITS for a in _AXES)
+#: the largest magnitude (SI) a channel group may hold: far beyond any body-worn sensor (the widest MEMS
+#: accelerometers read ±400 g ≈ 3.9e3 m/s², gyroscopes ±4000 °/s ≈ 70 rad/s, magnetometers ±5e3 µT), so
+#: what lies beyond is a unit gone wrong or a corrupted value — and it would overflow the float32 windows
+#: a model trains on (|x| ≤ 3.4e38, squared in the normalisation)
+MAX_ABS_SI = {"acc": 1e5, "gyro": 1e4, "mag": 1e7}
+
+
+def _check_magnitudes(arr: np.ndarray, channels: Sequence[str], ts: np.ndarray) -> None:
+    """Refuse a value beyond :data:`MAX_ABS_SI` of its channel's group, naming the channel, sample and
+    time."""
+    if not arr.size:
+        return
+    top = np.abs(arr).max(axis=0)
+    limit = np.array([MAX_ABS_SI[channel_group(c)] for c in channels])
+    over = np.flatnonzero(top > limit)
+    if over.size:
+        j = int(over[0])
+        i = int(np.argmax(np.abs(arr[:, j]) > limit[j]))
+        spans = ", ".join(f"|{g}| <= {v:g} {CHANNEL_UNITS[g]}" for g, v in MAX_ABS_SI.items())
+        raise ValidationError(f"{channels[j]} holds {arr[i, j]:.3g} {channel_unit(channels[j])} at sample "
+                              f"{i} (t = {ts[i]:g} s), beyond any body-worn sensor: a unit gone wrong or a "
+                              "corrupted value?", allowed=spans)
 
 
 @dataclass(frozen=True, order=True)
@@ -150,6 +172,7 @@ class Recording:
             raise ValidationError(f"duplicate channel names in {channels}")
         check_finite("timestamps", ts)
         check_finite("data", arr)
+        _check_magnitudes(arr, channels, ts)
         if ts.size > 1 and not np.all(np.diff(ts) > 0):
             i = int(np.argmin(np.diff(ts) > 0))
             raise ValidationError(
@@ -661,6 +684,8 @@ class Dataset:
     #: (inode, mtime ns, size) of the manifest as this handle last read or wrote it: :meth:`add` re-reads
     #: it only when another handle has written it since
     _stamp: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
+    #: the shard files this handle has found to match the manifest's sha256 (each is hashed once)
+    _verified: set[str] = field(default_factory=set, repr=False, compare=False)
 
     MANIFEST = "manifest.json"
 
@@ -764,15 +789,40 @@ class Dataset:
                 yield read_recording(self.path / e["file"])
                 continue
             if shard is None or shard[0] != e["file"]:
-                shard = (e["file"], _open_shard(self.path / e["file"]))
+                shard = (e["file"], self._open_shard(e["file"]))
             yield _shard_recording(shard[1], int(e["row_group"]), self.path / e["file"], entry=e)
 
     def read(self, index: int) -> Recording:
         e = self.entries[index]
         if "row_group" in e:
-            path = self.path / e["file"]
-            return _shard_recording(_open_shard(path), int(e["row_group"]), path, entry=e)
+            return _shard_recording(self._open_shard(e["file"]), int(e["row_group"]), self.path / e["file"],
+                                    entry=e)
         return read_recording(self.path / e["file"])
+
+    def _open_shard(self, fname: str):
+        """The opened shard ``fname``, once its bytes are found to be the ones the manifest lists (checked the
+        first time this handle opens it; a shard the manifest gives no sha256 is not checked)."""
+        path = self.path / fname
+        if fname not in self._verified:
+            problem = self._shard_sha_problem(fname)
+            if problem is not None:
+                raise ValidationError(problem, source=str(path), allowed=SHARD_REMEDY)
+            self._verified.add(fname)
+        return _open_shard(path)
+
+    def _shard_sha_problem(self, fname: str) -> str | None:
+        """Why shard ``fname``'s bytes are not the ones the manifest lists (None: they are, or it lists
+        none)."""
+        want = next((s.get("sha256") for s in self.shards if isinstance(s, dict) and s.get("file") == fname),
+                    None)
+        path = self.path / fname
+        if not isinstance(want, str) or not path.is_file():
+            return None  # a missing file is named where it is opened
+        got = sha256_file(path)
+        if got != want:
+            return (f"sha256 {got[:12]}… differs from the manifest's {want[:12]}…: the shard changed or was "
+                    "damaged since it was written")
+        return None
 
     @property
     def sharded(self) -> bool:
@@ -812,6 +862,10 @@ class Dataset:
             if not isinstance(fname, str) or not fname:
                 problems.append(FileProblem(f"entry {i}", "manifest entry has no file name"))
                 continue
+            if "row_group" in e and self.path / fname not in cache:  # a shard's bytes, checked once
+                sha = self._shard_sha_problem(fname)
+                if sha is not None:
+                    cache[self.path / fname] = sha
             why = (_shard_entry_problem(self.path / fname, e, cache) if "row_group" in e
                    else _recording_file_problem(self.path / fname, e))
             if why is None:
@@ -1026,6 +1080,22 @@ def shard_bytes(recordings: Sequence[tuple[str, Recording]]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def sha256_file(path: Path) -> str:
+    """The sha256 (hex) of a file's bytes, read in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+#: what to do about a shard that is not the one its manifest lists
+SHARD_REMEDY = ("the corpus as imuforge generate wrote it: run the same generate command again (it remakes a "
+                "shard whose sha256 differs from the manifest's), or restore the file")
+
+
 def _open_shard(path: Path):
     """(ParquetFile, shard metadata) of a shard file, or a ValidationError naming it."""
     import pyarrow.parquet as pq
@@ -1062,7 +1132,12 @@ def _shard_recording(shard, index: int, path: Path, entry: dict[str, Any] | None
                                   allowed="the corpus as imuforge generate wrote it (restore the shard, or "
                                   "run generate again with --overwrite); imuforge dataset info lists every "
                                   "mismatch")
-    table = pf.read_row_group(index, columns=["time", *m["channels"]])
+    try:
+        table = pf.read_row_group(index, columns=["time", *m["channels"]])
+    except Exception as exc:  # pyarrow raises several types (thrift, decompression) for damaged pages
+        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ValidationError(f"recording {index} is unreadable ({first}): the shard is damaged",
+                              source=str(path), allowed=SHARD_REMEDY) from None
     ts = table.column("time").to_numpy()
     data = np.column_stack([table.column(c).to_numpy() for c in m["channels"]])
     try:

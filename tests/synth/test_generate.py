@@ -296,6 +296,48 @@ def test_dataset_info_names_a_damaged_shard_once(spec, tmp_path, capsys):
     assert "; 3 recordings)" in err
 
 
+def test_a_shard_damaged_inside_is_refused_by_every_reader(spec, tmp_path, capsys):
+    """Eight bytes overwritten in a shard's data pages (its footer intact, so it still opens): values such
+    as 3e302 would have trained to a NaN model. The manifest's sha256 catches it — in ``dataset info``, in
+    reading the Dataset, in ``train`` (which then writes no run) — naming the shard and the cure."""
+    out = tmp_path / "corpus"
+    generate_corpus(spec, out)
+    shard = out / "shard-00001.parquet"
+    raw = bytearray(shard.read_bytes())
+    raw[len(raw) // 3:len(raw) // 3 + 8] = b"ABCDEFGH"
+    shard.write_bytes(bytes(raw))
+    problems = read_dataset(out).check_files()
+    assert [p.file for p in problems] == ["shard-00001.parquet"]
+    assert "differs from the manifest's" in str(problems[0])
+    named = r"shard-00001.parquet: sha256 \w+… differs from the manifest's \w+…: the shard changed or was "
+    with pytest.raises(ValidationError, match=named + r"damaged.*run the same generate"):
+        list(read_dataset(out).recordings())
+    assert main(["train", "--data", str(out), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "shard-00001.parquet" in err[0], err
+    assert not (tmp_path / "run").exists()
+    res = generate_corpus(spec, out)  # the cure the message names
+    assert (res.made, res.skipped) == (1, 2) and not read_dataset(out).check_files()
+
+
+def test_a_damaged_page_names_its_shard(spec, tmp_path):
+    """A shard read on its own (no manifest to check it against) whose page header is garbage: pyarrow's
+    multi-line thrift error becomes one line naming the shard and the recording."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "corpus"
+    generate_corpus(spec, out)
+    shard = out / "shard-00000.parquet"
+    at = pq.ParquetFile(shard).metadata.row_group(1).column(1).data_page_offset
+    raw = bytearray(shard.read_bytes())
+    raw[at:at + 16] = bytes(range(240, 256))
+    shard.write_bytes(bytes(raw))
+    named = r"shard-00000.parquet: recording 1 is unreadable \(.*\): the shard is damaged"
+    with pytest.raises(ValidationError, match=named) as exc:
+        list(read_shard(shard))
+    assert "\n" not in str(exc.value)
+
+
 def test_another_spec_in_the_same_folder_is_refused(spec, tmp_path):
     out = tmp_path / "corpus"
     generate_corpus(spec, out)

@@ -28,6 +28,7 @@ from typing import Any
 
 from imuforge._folders import check_parents, check_replaceable
 from imuforge.errors import ImuforgeError, ValidationError
+from imuforge.recording import sha256_file
 from imuforge.synth import (
     Profiles,
     Take,
@@ -223,14 +224,6 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
     flagged = [name for name, rec in named if is_flagged(rec.provenance.get("motion", {}))]
     return ShardResult(index, data, hashlib.sha256(data).hexdigest(), entries, time.perf_counter() - t0,
                        flagged)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
