@@ -60,3 +60,31 @@ def test_the_library_call_replaces_an_earlier_run_whole_and_nothing_else(tmp_pat
         train(cfg, out, overwrite=True)
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "run"]  # no staging folder left
+
+
+def test_a_run_that_diverges_writes_nothing(tmp_path, capsys):
+    """A loss that turns NaN (too high a learning rate on hard data) left a run folder that answered NaN and
+    that ``eval`` then refused as corrupt; now the run is refused before anything is written, naming the
+    epoch and what to change. The real fit runs; only its last epoch's loss is made NaN, as a diverging
+    optimiser leaves it."""
+    pytest.importorskip("tensorflow")
+    from imuforge.train import trainer
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    real_fit = trainer._fit
+
+    def diverging(*args, **kwargs):
+        history = real_fit(*args, **kwargs)
+        return {**history, "loss": [*history["loss"][:-1], float("nan")]}
+
+    out = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s", "1",
+            "--rate", "25", "--epochs", "2", "--width", "4", "--augment", "none", "--learning-rate", "0.5"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(trainer, "_fit", diverging)
+        assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "training diverged: the loss became nan in epoch" in err[0], err
+    assert "allowed: a smaller --learning-rate than 0.5" in err[0]
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["ds"]

@@ -588,11 +588,26 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         pool.notes.append(f"{int(split.train.sum())} training windows: each epoch goes through them {passes} "
                           f"times (at least {MIN_STEPS_PER_EPOCH} steps of batch {config.batch_size})")
     history = (stream.fit if streamed else _fit)(config, model, pool, split, mean, std)
+    _check_converged(history, mean, std, config)
     val_loss = history.get("val_loss", [])
     best_epoch = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
     with staged_folder(out) as stage:
         _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
     return load_run(out)
+
+
+def _check_converged(history: dict, mean, std, config: TrainConfig) -> None:
+    """Refuse, before anything is written, a run whose normalisation or loss is not finite: its folder would
+    hold a model that answers NaN (and that ``load_run`` refuses as corrupt)."""
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+        raise ValidationError("the training windows' mean or spread is not finite: the data hold values too "
+                              "large to train on", allowed="data within a sensor's span (imuforge dataset info "
+                              "checks a folder)")
+    loss = np.asarray(history.get("loss", []), dtype=float)
+    if loss.size and not np.isfinite(loss).all():
+        epoch = int(np.argmax(~np.isfinite(loss))) + 1
+        raise ValidationError(f"training diverged: the loss became {loss[epoch - 1]} in epoch {epoch}; no run "
+                              "was written", allowed=f"a smaller --learning-rate than {config.learning_rate:g}")
 
 
 def unstreamed_option_notes(config: TrainConfig) -> list[str]:
