@@ -75,6 +75,22 @@ def test_modifier_rules():
     assert p["speed"] == pytest.approx(3.333, abs=1e-3)
 
 
+def test_a_speed_asked_for_is_checked_as_typed_and_kept_for_every_person():
+    """A speed outside what the library makes is refused quoting what was typed (it quoted one person's
+    jittered 48.1 for "50 m/s", and read "-3 m/s" as 3); one near the edge (2.1 of walking's 0.4 … 2.2 m/s)
+    is made for every person — it was refused when one person's ±5 % draw went past 2.2."""
+    with pytest.raises(ValidationError, match=r"running at 50 m/s: outside the speeds the library makes for "
+                                              r"running.*allowed: 2 … 6.5 m/s"):
+        modifiers_from_text("a person runs at 50 m/s", "running")
+    with pytest.raises(ValidationError, match=r"walking at -3 m/s: outside.*allowed: 0.4 … 2.2 m/s"):
+        modifiers_from_text("a person walks at -3 m/s", "walking")
+    with pytest.raises(ValidationError, match=r"walking at 9 km/h = 2.5 m/s: outside"):
+        modifiers_from_text("walking at 9 km/h", "walking")
+    spec = parse_description("a person walks at 2.1 m/s", matcher="keywords", seconds=2)
+    speeds = [m.meta["items"][0]["params"]["speed"] for m in motions_from_spec(spec, 12, seed=1, fps=50)]
+    assert max(speeds) == 2.2 and min(speeds) > 1.9 and len(set(speeds)) > 3
+
+
 def test_keyword_matcher_and_refusal():
     s = parse_description("someone jogs in the park", matcher="keywords", seconds=12)
     assert s.activity == "running" and s.duration_s == 12

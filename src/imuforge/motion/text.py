@@ -107,7 +107,7 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
-_NUM_SPEED = re.compile(r"(\d+(?:\.\d+)?)\s*(m/s|km/h|kph|mph)")
+_NUM_SPEED = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(m/s|km/h|kph|mph)")
 #: How much a still activity fidgets (``fidget`` 0 … 3, default 1), from words about it.
 _FIDGET_WORDS = [(r"\b(motionless|perfectly still|completely still|without moving|not moving)\b", 0.0),
                  (r"\b(still|quiet\w*|calm\w*)\b", 0.3),
@@ -116,6 +116,15 @@ _FIDGET_WORDS = [(r"\b(motionless|perfectly still|completely still|without movin
 _TURN_WORDS = [(r"\b(in a straight line|straight ahead|straight line|without turning)\b", 0.0),
                (r"\b(back and forth|to and fro|pac(es|ing) (up and down|around)|around the room|in circles|"
                 r"turn\w*|zig-?zag\w*)\b", 6.0)]
+
+
+def speed_range(activity: str) -> tuple[float, float]:
+    """The speeds (m/s) the library makes ``activity`` at: its gait's (walking, running) where one is set,
+    else its parameter's range."""
+    from imuforge.motion.library.gait import SPEED_RANGE
+
+    lo, hi = SPEED_RANGE.get(activity, ACTIVITIES[activity].params["speed"])
+    return float(lo), float(hi)
 
 
 def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
@@ -133,6 +142,11 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
     m = _NUM_SPEED.search(t)
     if m and "speed" in act.params:
         v = float(m.group(1)) * {"m/s": 1.0, "km/h": 1 / 3.6, "kph": 1 / 3.6, "mph": 0.44704}[m.group(2)]
+        lo, hi = speed_range(activity)
+        if not lo <= v <= hi:  # the speed asked for, as typed (each person's own spread stays inside)
+            asked = f"{m.group(0)}" + (f" = {v:.3g} m/s" if m.group(2) != "m/s" else "")
+            raise ValidationError(f"{activity} at {asked}: outside the speeds the library makes for "
+                                  f"{activity}", source=repr(text), allowed=f"{lo:g} … {hi:g} m/s")
         params["speed"] = round(v, 3)
         mods["speed_mps"] = params["speed"]
         params.pop("intensity", None)
@@ -385,6 +399,19 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     return MotionSpec(best, dur, params, text, score, mods)
 
 
+def varied_params(params: dict, activity: str, rng: np.random.Generator, variation: float) -> dict:
+    """One person's parameters of a spec: ``intensity`` and ``speed`` jittered by ``variation`` (the speed by
+    half of it), each kept within what the library makes (:func:`speed_range`), so a speed asked for near the
+    edge of the range is never refused for one person's draw."""
+    params = dict(params)
+    if "intensity" in params:
+        params["intensity"] = float(np.clip(params["intensity"] * (1 + variation * rng.normal()), 0.3, 2.0))
+    if "speed" in params:
+        speed = params["speed"] * (1 + 0.5 * variation * rng.normal())
+        params["speed"] = float(np.clip(speed, *speed_range(activity)) if activity in ACTIVITIES else speed)
+    return params
+
+
 def motions_from_spec(spec: MotionSpec, n: int, *, seed: int = 0, fps: float = 100.0,
                       variation: float = 0.1) -> list[Motion]:
     """``n`` varied motions of a spec: a new person per motion, parameters jittered by ``variation``."""
@@ -394,11 +421,7 @@ def motions_from_spec(spec: MotionSpec, n: int, *, seed: int = 0, fps: float = 1
     for i in range(n):
         rng = np.random.default_rng([seed, i])
         person = Person.sample(rng)
-        params = dict(spec.params)
-        if "intensity" in params:
-            params["intensity"] = float(np.clip(params["intensity"] * (1 + variation * rng.normal()), 0.3, 2.0))
-        if "speed" in params:
-            params["speed"] = float(params["speed"] * (1 + 0.5 * variation * rng.normal()))
+        params = varied_params(spec.params, spec.activity, rng, variation)
         motion = schedule([(spec.activity, spec.duration_s, params)], fps=fps, rng=rng, person=person, blend_s=0.0)
         motion.meta.update(text=spec.text, spec=spec.to_dict(), seed=int(seed), index=i)
         out.append(motion)

@@ -82,14 +82,11 @@ def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.
     ``activities``: activities beyond the library's, by name (a key-framed description's ``activity()``).
     """
     from imuforge.motion.library import schedule
+    from imuforge.motion.text import varied_params
 
     body = _person_body(seed, person)
     rng = np.random.default_rng(derive_seed(seed, "motion", source_key(spec), int(person)))
-    params = dict(spec.params)
-    if "intensity" in params:
-        params["intensity"] = float(np.clip(params["intensity"] * (1 + variation * rng.normal()), 0.3, 2.0))
-    if "speed" in params:
-        params["speed"] = float(params["speed"] * (1 + 0.5 * variation * rng.normal()))
+    params = varied_params(spec.params, spec.activity, rng, variation)
     motion = schedule([(spec.activity, spec.duration_s, params)], fps=fps, rng=rng, person=body, blend_s=0.0,
                       activities=activities)
     motion.meta.update(text=spec.text, spec=spec.to_dict(), seed=int(seed), person_index=int(person))
