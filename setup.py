@@ -5,8 +5,18 @@ cannot be compiled (no C compiler or Python headers) the package still installs 
 :mod:`imuforge.sensors` falls back to its numpy implementation.
 """
 
+import shutil
+from pathlib import Path
+
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
+
+#: the firmware sources ``imuforge hil --qemu`` and ``export``'s QEMU check build (``make -C qemu cgen``,
+#: which writes only to the build folder it is given): the repository's ``firmware_bridge/``, shipped in the
+#: package as ``imuforge/firmware_bridge`` so that an installed wheel can build them too
+FIRMWARE_FILES = ("Makefile", "PROTOCOL.md", "core/*.c", "core/*.h", "model/*.c", "model/*.h",
+                  "qemu/Makefile", "qemu/*.c", "qemu/*.ld", "arduino/**/*.ino", "arduino/**/*.c")
 
 
 class OptionalBuildExt(build_ext):
@@ -25,6 +35,20 @@ class OptionalBuildExt(build_ext):
             print(f"WARNING: {ext.name} not built ({exc}); the numpy fallback will be used")
 
 
+class BuildPyWithFirmware(build_py):
+    """The package's modules and data, and the firmware sources (:data:`FIRMWARE_FILES`) beside them."""
+
+    def run(self) -> None:
+        super().run()
+        root = Path(__file__).resolve().parent / "firmware_bridge"
+        dest = Path(self.build_lib) / "imuforge" / "firmware_bridge"
+        for pattern in FIRMWARE_FILES:
+            for f in sorted(root.glob(pattern)):
+                target = dest / f.relative_to(root)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, target)
+
+
 setup(
     ext_modules=[
         Extension(
@@ -36,5 +60,5 @@ setup(
             extra_compile_args=["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-Wno-unused-parameter"],
         )
     ],
-    cmdclass={"build_ext": OptionalBuildExt},
+    cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithFirmware},
 )

@@ -30,6 +30,16 @@ def test_wheel_ships_every_builtin_profile(tmp_path):
     expected = {p.relative_to(ROOT / "src/imuforge/profiles").as_posix()
                 for p in (ROOT / "src/imuforge/profiles").rglob("*.toml")}
     assert expected and shipped == expected
+    # and the firmware sources hil --qemu and export's QEMU check build (it read them from a checkout's
+    # firmware_bridge/ only: from a wheel, --qemu failed with make's "No such file or directory"): every
+    # file of core/ and of qemu/ but its build output, and the model glue the qemu build compiles
+    fw = ROOT / "firmware_bridge"
+    needed = {p.relative_to(fw).as_posix() for d in ("core", "qemu") for p in (fw / d).iterdir()
+              if p.is_file()} | {"model/ifb_cgen_model.c", "model/ifb_cgen_model.h"}
+    firmware = {Path(n).relative_to("imuforge/firmware_bridge").as_posix() for n in names
+                if n.startswith("imuforge/firmware_bridge/")}
+    assert needed <= firmware, sorted(needed - firmware)
+    assert not any("/build" in f for f in firmware)
 
 
 def test_user_profile_folder_flat_or_nested(tmp_path, monkeypatch):
