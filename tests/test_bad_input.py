@@ -28,6 +28,12 @@ def one_line_error(capsys, command: str) -> str:
         (["--seconds", "3600", "--fps", "1000"], "too many to hold in memory (allowed: seconds × fps up to 360,000"),
         (["--n", "0"], "--n = 0 is out of range (allowed: 1 … 10000)"),
         (["--fps", "0"], "--fps = 0.0 is out of range (allowed: 5 … 1000 Hz)"),
+        # options that would be ignored (nothing is worn without a device; a description names its activity)
+        (["--wear-variation", "none"],
+         "--wear-variation needs --profile (the device to simulate the motions on)"),
+        (["--label", "running"],
+         "--label names the activity of a motion file (--from FILE) (allowed: --from FILE --label ACTIVITY, "
+         "or a description without --label)"),
     ],
 )
 def test_motion_numbers_out_of_range_are_refused_before_writing(tmp_path, capsys, options, message):
@@ -120,7 +126,8 @@ def test_motion_refuses_a_non_empty_out_unless_overwrite(tmp_path, capsys):
     (out / "keep.txt").write_text("mine")
     args = ["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]
     assert main(args) == 2
-    assert "exists and is not empty; choose another --out or pass --overwrite" in one_line_error(capsys, "motion")
+    assert ("exists and is not empty; choose another --out (--overwrite replaces an earlier output of this "
+            "command, nothing else)") in one_line_error(capsys, "motion")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert main([*args, "--overwrite"]) == 2  # not even with --overwrite: keep.txt is not the command's
     assert ("--out " + str(out) + " holds other files than a motion output (keep.txt) (allowed: a new or "

@@ -314,6 +314,8 @@ def test_format_rates_groups_one_clock_and_keeps_other_rates_apart():
     assert format_rates([100.0, 49.99999999999999, 50.0]) == "50 Hz (2 recordings), 100 Hz"
     assert format_rates([25.0, 50.0, 100.0]) == "25 Hz, 50 Hz, 100 Hz"
     assert format_rates([]) == "–"
+    # eval's distinct data rates: 40 drifting rates of one device as one range, counted as rates
+    assert format_rates(np.linspace(99.56, 100.1, 40), "rates") == "99.56–100.1 Hz (40 rates)"
 
 
 def test_a_newer_format_version_is_refused_by_every_reader(tmp_path):

@@ -69,7 +69,8 @@ def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None
     check_parents(out, option)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"{out} exists and is not empty; choose another {option}"
-                              + (" or pass --overwrite" if overwrite is not None else ""))
+                              + (" (--overwrite replaces an earlier output of this command, nothing else)"
+                                 if overwrite is not None else ""))
 
 
 @contextmanager

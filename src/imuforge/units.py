@@ -99,9 +99,10 @@ def channel_unit(channel: str) -> str:
     return CHANNEL_UNITS[group]
 
 
-def format_rates(rates_hz) -> str:
+def format_rates(rates_hz, what: str = "recordings") -> str:
     """Sample rates for people: rates within 2 % of each other (one device's clock, drifting per recording)
-    as one range with its count — ``51.91–52.18 Hz (16 recordings)`` — instead of 16 numbers."""
+    as one range with its count — ``51.91–52.18 Hz (16 recordings)`` — instead of 16 numbers; ``what`` names
+    what is counted (``"rates"`` for a list of distinct rates)."""
     rates = sorted(float(r) for r in rates_hz)
     groups: list[list[float]] = []
     for r in rates:
@@ -113,6 +114,6 @@ def format_rates(rates_hz) -> str:
         if len(g) == 1:
             return f"{g[0]:.6g} Hz"
         lo, hi = f"{g[0]:.4g}", f"{g[-1]:.4g}"
-        return f"{lo} Hz ({len(g)} recordings)" if lo == hi else f"{lo}–{hi} Hz ({len(g)} recordings)"
+        return f"{lo} Hz ({len(g)} {what})" if lo == hi else f"{lo}–{hi} Hz ({len(g)} {what})"
 
     return ", ".join(text(g) for g in groups) or "–"

@@ -185,6 +185,10 @@ def test_model_card_rounds_rates(made):
     card["data"]["training"][0]["rates_hz"] = [49.99999999999999, 100.00000000000001]
     md = card_markdown(card)
     assert "rates 50 Hz, 100 Hz" in md and "49.999" not in md and "100.0000" not in md
+    # data worn on both wrists (wear variation's side): the names, not a Python list
+    card["device"]["placement"] = ["wrist_left", "wrist_right"]
+    md = card_markdown(card)
+    assert "placement: **wrist_left, wrist_right**" in md and "['" not in md
 
 
 def test_a_bad_c_name_is_refused_before_anything_is_written(made, tmp_path, capsys):

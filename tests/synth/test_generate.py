@@ -416,6 +416,9 @@ def test_overwrite_replaces_only_an_earlier_corpus_never_other_files(tmp_path, c
     for out in (".", "d"):  # the current folder, and a folder of the user's
         Path(out).mkdir(exist_ok=True)
         (Path(out) / "notes.txt").write_text("mine")
+        assert main(["generate", str(path), "--out", out]) == 2  # --overwrite not offered: it would not help
+        err = capsys.readouterr().err.strip()
+        assert err.endswith("holds other files; choose another --out") and "--overwrite" not in err, err
         assert main(["generate", str(path), "--out", out, "--overwrite"]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "holds other files than a corpus (notes.txt" in err, err

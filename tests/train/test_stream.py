@@ -145,8 +145,14 @@ def test_a_shard_swapped_for_another_is_refused_not_trained_on(corpus, tmp_path,
 def test_streaming_only_options_on_a_run_in_memory_are_noted():
     """``--balance sampling`` or ``--shuffle-buffer`` on data trained in memory change nothing: said in a note
     (``imuforge train`` prints the run's notes), not ignored without a word."""
-    from imuforge.train.trainer import unstreamed_option_notes
+    from imuforge.train.trainer import unstreamed_config, unstreamed_option_notes
 
     assert unstreamed_option_notes(TrainConfig(data=["d"])) == []
-    (note,) = unstreamed_option_notes(TrainConfig(data=["d"], balance="sampling", shuffle_buffer=100))
+    asked = TrainConfig(data=["d"], balance="sampling", shuffle_buffer=100)
+    (note,) = unstreamed_option_notes(asked)
     assert note.startswith("--balance sampling and --shuffle-buffer 100 apply to streamed training only")
+    (one,) = unstreamed_option_notes(TrainConfig(data=["d"], balance="sampling"))
+    assert one.startswith("--balance sampling applies to streamed training only")
+    # and config.json records what the run used, not what was asked and not applied
+    used, plain = unstreamed_config(asked), TrainConfig(data=["d"])
+    assert (used.balance, used.shuffle_buffer) == (plain.balance, plain.shuffle_buffer)

@@ -19,6 +19,12 @@ def test_overwrite_leaves_only_this_runs_files(tmp_path, capsys):
     args = ["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s", "1",
             "--rate", "25", "--epochs", "1", "--width", "4", "--augment", "none"]
     assert main(args) == 0  # an earlier run
+    import json
+
+    import imuforge
+
+    made = json.loads((out / "metrics.json").read_text())  # says what made it, and when
+    assert made["imuforge_version"] == imuforge.__version__ and made["created_utc"].endswith("Z")
     (out / "eval" / "old").mkdir(parents=True)
     (out / "eval" / "old" / "metrics.json").write_text('{"accuracy": 0.99}')  # the previous model's figures
     capsys.readouterr()

@@ -134,9 +134,14 @@ def _check_args(args) -> list | None:
         check_replaceable(args.out, "--out", what="motion output", marker=MOTION_MARKER, own=MOTION_FILES)
     device = [f"--{o.replace('_', '-')}" for o in ("placement", "odr", "range_g", "range_dps")
               if getattr(args, o, None) is not None]
+    if getattr(args, "wear_variation", "default").strip().lower() != "default":
+        device.append("--wear-variation")  # how a device is worn: nothing is worn without one
     if device and not args.profile:  # they would be ignored: without a device there is nothing to simulate
         raise ValidationError(f"{', '.join(device)} needs --profile (the device to simulate the motions on)",
                               allowed="--profile NAME with it, or leave it out to write motions only")
+    if args.label is not None and args.source is None:  # ignored otherwise: a description names its activity
+        raise ValidationError("--label names the activity of a motion file (--from FILE)",
+                              allowed="--from FILE --label ACTIVITY, or a description without --label")
     if args.source is not None and _is_keyframed(args.source):
         extra = [o for o, v in (("--label", args.label), ("a description", args.text),
                                 ("--schedule", args.schedule), ("--diversify", args.diversify or None)) if v]

@@ -418,8 +418,9 @@ def cmd_eval(args) -> int:
         print("labels the model does not know (not scored): "
               + ", ".join(f"{k} ({v} windows)" for k, v in m["unknown_labels"].items()))
     if m["resampled_to_hz"]:
-        rates = ", ".join(dict.fromkeys(f"{r:.4g}" for r in m["data_rates_hz"]))  # 99.821 and 99.824 once
-        print(f"data at {rates} Hz resampled to {m['resampled_to_hz']:g} Hz")
+        from imuforge.units import format_rates
+
+        print(f"data at {format_rates(m['data_rates_hz'], 'rates')} resampled to {m['resampled_to_hz']:g} Hz")
     if m["dropped_windows"]:
         print("windows not used: " + ", ".join(f"{k}={v}" for k, v in m["dropped_windows"].items()))
     print(f"confusion matrix: {m['confusion_png']}")

@@ -553,14 +553,21 @@ def _qemu_line(q: dict[str, Any] | str | None) -> str:
             f"mean over {p['windows']} test windows each")
 
 
+def _device_text(value) -> str:
+    """A card's device field for people: one name, names joined (the data held several), or 'not recorded'."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "not recorded"
+    return str(value) if value else "not recorded"
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """The human-readable model card."""
     m, c, s, i = card["metrics"], card["checks"], card["size"], card["input"]
     lines = [
         f"# Model card: {card['model']['name']} ({card['model']['architecture']})",
         "",
-        f"- Device profile: **{card['device']['profile'] or 'not recorded'}**, placement: "
-        f"**{card['device']['placement'] or 'not recorded'}**",
+        f"- Device profile: **{_device_text(card['device']['profile'])}**, placement: "
+        f"**{_device_text(card['device']['placement'])}**",
         f"- Input: int8 [{i['window_length']} × {len(i['channels'])}] = {i['window_s']:g} s at {i['odr_hz']:g} Hz, "
         f"channels {', '.join(i['channels'])} (SI units); scale {i['scale']:.6g}, zero point {i['zero_point']}",
         f"- Normalisation: {i['normalisation']['carried_as']}",

@@ -326,7 +326,9 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
         why = _what_differs(previous, plan.to_dict()) if previous is not None else ""
         what = ("other files" if previous is None else f"a corpus {why}" if why.startswith("made by")
                 else f"a corpus of another spec ({why})")
-        raise FileExistsError(f"{path} holds {what}; choose another --out or pass --overwrite")
+        # --overwrite replaces only an earlier corpus: offered where there is one
+        cure = "choose another --out" + (" or pass --overwrite" if previous is not None else "")
+        raise FileExistsError(f"{path} holds {what}; {cure}")
     check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
     return True
 

@@ -146,7 +146,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     evaluation on other data does not replace this one).
     """
     from imuforge.datasets.loading import load_windows, split_paths
-    from imuforge.train.run import load_run, write_json
+    from imuforge.train.run import load_run, produced_by, write_json
     from imuforge.sensors.placement import sites_apart
 
     data = split_paths(data)  # one folder, or several
@@ -189,6 +189,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
         "dropped_windows": dict(windows.dropped),
         "data_rates_hz": rates,
         "resampled_to_hz": run.rate_hz if any(abs(r - run.rate_hz) > 1e-9 for r in rates) else None,
+        **produced_by(),
     })
     out_dir = Path(out) if out is not None else run.path / "eval" / eval_name(data)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -252,6 +252,17 @@ def load_run(path: str | os.PathLike) -> Run:
     return Run(path=path, config=config, labels=labels, mean=mean, std=std)
 
 
+def produced_by() -> dict[str, str]:
+    """What made a results file, and when: the imuforge version and the UTC time (metrics of train and
+    eval carry it, as the export card does)."""
+    import datetime as dt
+
+    import imuforge
+
+    return {"imuforge_version": imuforge.__version__,
+            "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically, indented, with a trailing newline."""
     tmp = path.with_name(path.name + ".tmp")

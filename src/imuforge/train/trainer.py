@@ -25,7 +25,7 @@ from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_w
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
 from imuforge.train.augment import Augmentation
-from imuforge.train.run import RUN_ENTRIES, Run, load_run, write_json
+from imuforge.train.run import RUN_ENTRIES, Run, load_run, produced_by, write_json
 from imuforge.train.zoo import ZOO
 from imuforge.units import CHANNEL_UNITS
 
@@ -578,6 +578,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         pool.notes.insert(0, channel_note)
     if not streamed:
         pool.notes += unstreamed_option_notes(config)
+        config = unstreamed_config(config)
     split = _split(config, pool)
     w = pool.windows
     mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)
@@ -618,8 +619,16 @@ def unstreamed_option_notes(config: TrainConfig) -> list[str]:
                if getattr(config, name) != default[name].default]
     if not changed:
         return []
-    return [f"{' and '.join(changed)} apply to streamed training only (a sharded corpus, or --stream on); "
-            "this run held its windows in memory, with class weights"]
+    verb = "applies" if len(changed) == 1 else "apply"
+    return [f"{' and '.join(changed)} {verb} to streamed training only (a sharded corpus, or --stream on); "
+            "this run held its windows in memory, with class weights (config.json records what it used)"]
+
+
+def unstreamed_config(config: TrainConfig) -> TrainConfig:
+    """``config`` as a run held in memory uses it: the streaming-only options at their defaults (what
+    config.json then records; :func:`unstreamed_option_notes` says what was set and not used)."""
+    default = TrainConfig.__dataclass_fields__
+    return replace(config, **{name: default[name].default for name in ("balance", "shuffle_buffer")})
 
 
 def resolve_channels(config: TrainConfig) -> tuple[TrainConfig, str | None]:
@@ -678,7 +687,7 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
     plot_history(history, best_epoch, out / "history.png")
     probs = model.predict(_normalise(w.X[va], mean, std), batch_size=256, verbose=0)
     val_metrics = classification_metrics(y[va], probs.argmax(axis=1), labels)
-    write_json(out / "metrics.json", {"split": f"validation, {split.kind}", **val_metrics})
+    write_json(out / "metrics.json", {"split": f"validation, {split.kind}", **val_metrics, **produced_by()})
     plot_confusion(val_metrics, out / "confusion_val.png", title=f"validation ({split.kind.split(' (')[0]})")
 
     def counts(mask):
