@@ -72,7 +72,9 @@ def test_pipelined_run_survives_lost_reply(tiny_model, tiny_data, tmp_path):
     assert rep["device"]["link"].startswith("serial socket://")
 
 
-def test_wrong_model_on_device_is_refused(tiny_model, tiny_data, tmp_path):
+def test_wrong_model_on_device_fails_its_check_in_the_reports(tiny_model, tiny_data, tmp_path):
+    """The device runs another model: no window is sent, and the reports — which CI keeps — show the
+    ``model_identity`` check failing with both hashes (it was an exit-2 error that wrote none)."""
     other = tmp_path / "other"
     shutil.copytree(tiny_model, other)
     data = bytearray((other / "model.tflite").read_bytes())
@@ -84,8 +86,14 @@ def test_wrong_model_on_device_is_refused(tiny_model, tiny_data, tmp_path):
     card = json.loads((other / "card.json").read_text())  # a consistent export folder, just another model
     card["model"]["sha256"] = hashlib.sha256(bytes(data)).hexdigest()
     (other / "card.json").write_text(json.dumps(sign_card(card)))
-    with pytest.raises(HilError, match="different model"):
-        _run(other, tiny_data, tmp_path / "r", emu_model=emu_bytes)
+    rep, _ = _run(other, tiny_data, tmp_path / "r", emu_model=emu_bytes)
+    assert not rep["passed"] and rep["windows_completed"] == 0 and not rep["device"]["match"]
+    assert rep["error"].startswith("the device runs a different model")
+    assert "flash the model first" in rep["error"]
+    saved = json.loads((tmp_path / "r" / "hil_report.json").read_text())
+    assert saved["checks"]["model_identity"] != "pass" and not saved["passed"], saved["checks"]
+    junit = (tmp_path / "r" / "hil_junit.xml").read_text()
+    assert 'name="model_identity"' in junit and card["model"]["sha256"] in junit
 
 
 def test_device_without_model(tiny_model, tiny_data, tmp_path):

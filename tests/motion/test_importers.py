@@ -46,6 +46,17 @@ def test_humanml3d_bad_shapes(tmp_path, arr, msg):
         load_humanml3d(f)
 
 
+def test_a_pickled_npy_is_refused_without_numpys_advice(tmp_path):
+    """numpy's error suggests loading the file unsafely (``allow_pickle=``), which no command offers: the
+    line says what the file is instead, and what would do."""
+    f = tmp_path / "objects.npy"
+    np.save(f, np.array([{"joints": 1}], dtype=object), allow_pickle=True)
+    named = r"objects.npy: not a NumPy .npy array of numbers: it holds Python objects \(a pickle\)"
+    with pytest.raises(ValidationError, match=named + r".*allowed: a .npy of joint positions") as e:
+        load_humanml3d(f)
+    assert "allow_pickle" not in str(e.value)
+
+
 def test_humanml3d_nan(tmp_path):
     m = generate("standing", 2, fps=20, rng=1)
     p = m.positions.copy()
@@ -181,5 +192,7 @@ def test_bvh_malformed(tmp_path):
         with pytest.raises(ValidationError, match=msg) as e:
             load_bvh(p)
         assert name in str(e.value)
+        if name in ("count.bvh", "inf.bvh"):  # what would do: a whole file, finite numbers
+            assert "(allowed: " in str(e.value), (name, e.value)
     with pytest.raises(FileNotFoundError):
         load_bvh(tmp_path / "missing.bvh")

@@ -354,8 +354,8 @@ def summary_lines(rep: HilReport) -> list[str]:
         lines.append(f"  mismatch window {m['window']} ({m['label']}): outputs {m['differing_outputs']} "
                      f"device {m['device_top1']} / reference {m['reference_top1']}")
     if rep.error:
-        lines.append(f"{'device disconnected' if rep.disconnected else 'error'}: {rep.error} "
-                     "(the report holds the windows completed before)")
+        kept = "the report holds the windows completed before" if rep.windows_completed else "no window ran"
+        lines.append(f"{'device disconnected' if rep.disconnected else 'error'}: {rep.error} ({kept})")
     for name, failure in rep.checks():
         if failure is not None:
             lines.append(f"check {name} FAILED: {failure}")

@@ -265,10 +265,11 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
                 "arena_size": info.arena_size, "arena_used": info.arena_used, "max_chunk": client.max_chunk,
                 "input_shape": list(info.input_shape), "output_shape": list(info.output_shape),
                 **describe_device(info.name), "reference": "host TFLM interpreter"}
-    if not identity["match"]:
-        raise HilError(f"the device runs a different model: sha256 {identity['device_sha256'][:16]}… "
-                       f"({info.size} bytes), {model.path / 'model.tflite'} has {model.sha256[:16]}… "
-                       f"({len(model.model_bytes)} bytes); flash the model first")
+    # another model on the device: no window is run, and the reports say so (model_identity fails, exit 1)
+    wrong_model = None if identity["match"] else (
+        f"the device runs a different model: sha256 {identity['device_sha256'][:16]}… ({info.size} bytes), "
+        f"{model.path / 'model.tflite'} has {model.sha256[:16]}… ({len(model.model_bytes)} bytes); flash the "
+        "model first")
 
     up = sum(M.wire_bytes(m) for m in client.window_messages(1, Q[0].tobytes(), runs, warmup))
     down = M.wire_bytes(M.HilResult(1, runs, 0, 0, 0, 0, 0, bytes(info.output_len)))
@@ -283,9 +284,10 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
         bar.update(1)
 
     t0 = time.monotonic()
-    error, disconnected = None, False
+    error, disconnected, results = wrong_model, False, []
     try:
-        results = client.run(Q, runs=runs, warmup=warmup, on_window=on_window)
+        if wrong_model is None:
+            results = client.run(Q, runs=runs, warmup=warmup, on_window=on_window)
     except (HilError, LinkClosed) as exc:
         error, disconnected = str(exc), isinstance(exc, LinkClosed)
         results = getattr(exc, "results", [])  # windows completed before the failure still count

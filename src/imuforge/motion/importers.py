@@ -28,7 +28,11 @@ def _load_npy(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
-        raise ValidationError(f"not a NumPy .npy array ({exc})", source=str(path)) from None
+        # numpy's own advice ("load it unsafely using allow_pickle=") is not an option a user has here
+        why = "it holds Python objects (a pickle), not numbers" if "pickle" in str(exc) else str(exc)
+        raise ValidationError(f"not a NumPy .npy array of numbers: {why}", source=str(path),
+                              allowed="a .npy of joint positions (T, 22, 3) in metres, as HumanML3D / "
+                                      "T2M-GPT write them") from None
 
 
 def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label: str | None = None) -> Motion:
@@ -190,7 +194,9 @@ def _parse_bvh_motion(lines: list[str], at: int, n_ch: int, source: str) -> tupl
     values = extra + " ".join(lines[first:]).split()
     if len(values) != n_frames * n_ch:
         raise ValidationError(f"MOTION holds {len(values)} values but Frames: {n_frames} × {n_ch} channels "
-                              f"= {n_frames * n_ch} expected", source=source)
+                              f"= {n_frames * n_ch} expected", source=source,
+                              allowed="a whole file: one line of all channels per frame, Frames: lines "
+                                      "of them")
     try:
         data = np.array(values, dtype=float).reshape(n_frames, n_ch)
     except ValueError:
@@ -200,7 +206,8 @@ def _parse_bvh_motion(lines: list[str], at: int, n_ch: int, source: str) -> tupl
         raise ValidationError(f"line {ln}: expected a number, got {bad!r}", source=source) from None
     if not np.all(np.isfinite(data)):
         i = np.argwhere(~np.isfinite(data))[0]
-        raise ValidationError(f"frame {i[0]} channel {i[1]} is not finite", source=source)
+        raise ValidationError(f"frame {i[0]} channel {i[1]} is not finite", source=source,
+                              allowed="finite numbers (degrees and the file's length unit)")
     return data, frame_time
 
 
