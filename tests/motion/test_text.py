@@ -99,7 +99,10 @@ def test_keyword_matcher_and_refusal():
     assert parse_description("he gets up from the chair", matcher="keywords").duration_s is None
     with pytest.raises(ValidationError, match="no activity matches") as e:
         parse_description("the quarterly report is due", matcher="keywords")
-    assert "closest" in str(e.value)
+    # nothing shares a keyword with it: no "closest: walking (0.00), running (0.00) …", only the activities
+    assert "closest" not in str(e.value) and "(allowed: all: walking, running" in str(e.value)
+    with pytest.raises(ValidationError, match=r"closest: walking \(0\.\d\d\)"):
+        parse_description("a slow stroll", matcher="keywords", min_score=0.99)
     with pytest.raises(ValidationError, match="empty"):
         parse_description("  ", matcher="keywords")
     assert "did you mean" not in str(e.value)  # no word of it looks like an activity's name

@@ -493,7 +493,8 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
 
     files = sorted(p for p in src.rglob("*.mat") if _USC_RE.match(p.name))
     if not files:
-        raise ValidationError(f"no SubjectN/aXtY.mat files under {src}")
+        raise ValidationError(f"no SubjectN/aXtY.mat files under {src}",
+                              allowed="the USC-HAD folder as published: SubjectN/aXtY.mat (activity X, trial Y)")
     for path in progress(files, desc="usc-had", unit="file"):
         act, trial = (int(g) for g in _USC_RE.match(path.name).groups())
         try:
@@ -655,7 +656,9 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
         if m and m.group(3) == device:
             files.setdefault(int(m.group(1)), {})[m.group(2)] = p
     if not files:
-        raise ValidationError(f"no raw/{device}/accel/data_<id>_accel_{device}.txt files under {src}")
+        raise ValidationError(f"no raw/{device}/accel/data_<id>_accel_{device}.txt files under {src}",
+                              allowed=f"the WISDM 2019 folder as published (wisdm-dataset/raw/{device}/accel, "
+                                      f"raw/{device}/gyro)")
     placement = "wrist_right" if device == "watch" else "pocket_right_thigh"
     for sid in progress(sorted(files), desc="wisdm2019", unit="subject"):
         f = files[sid]
@@ -1155,7 +1158,8 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
         raise ValidationError(f"unknown dataset format {fmt!r}", allowed=", ".join(IMPORTERS))
     src = Path(src)
     if not src.exists():
-        raise FileNotFoundError(f"no such file or folder: {src}")
+        raise ValidationError(f"no such file or folder: {src}",
+                              allowed=f"the {fmt} data set's folder (or file) as published")
     report = ImportReport(format=fmt, source=str(src))
     made = not Path(out).exists()
     try:

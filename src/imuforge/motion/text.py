@@ -386,11 +386,13 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     if m.name == "keywords" and min_score is None:
         threshold = 0.5
     if score < threshold:
-        closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3])
+        # the closest only where they share something with the text (a keyword score of 0 says nothing)
+        closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3] if s > 0)
         spelled = _spelled_like(text)
         hint = f"; did you mean {' or '.join(spelled)}?" if spelled else ""
         raise ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})"
-                              f"{hint}", allowed=f"closest: {closest}; all: {', '.join(ACTIVITIES)}")
+                              f"{hint}", allowed=(f"closest: {closest}; " if closest else "")
+                              + f"all: {', '.join(ACTIVITIES)}")
     # combined activities: a transition verb wins over the posture it ends in
     best = _direction_rule(text, best)
     params, mods = modifiers_from_text(text, best)
