@@ -494,7 +494,8 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
     files = sorted(p for p in src.rglob("*.mat") if _USC_RE.match(p.name))
     if not files:
         raise ValidationError(f"no SubjectN/aXtY.mat files under {src}",
-                              allowed="the USC-HAD folder as published: SubjectN/aXtY.mat (activity X, trial Y)")
+                              allowed="the USC-HAD folder as published: SubjectN/aXtY.mat (activity X, "
+                                      "trial Y)")
     for path in progress(files, desc="usc-had", unit="file"):
         act, trial = (int(g) for g in _USC_RE.match(path.name).groups())
         try:
@@ -657,8 +658,8 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
             files.setdefault(int(m.group(1)), {})[m.group(2)] = p
     if not files:
         raise ValidationError(f"no raw/{device}/accel/data_<id>_accel_{device}.txt files under {src}",
-                              allowed=f"the WISDM 2019 folder as published (wisdm-dataset/raw/{device}/accel, "
-                                      f"raw/{device}/gyro)")
+                              allowed=f"the WISDM 2019 folder as published (wisdm-dataset/raw/{device}/"
+                                      f"accel, raw/{device}/gyro)")
     placement = "wrist_right" if device == "watch" else "pocket_right_thigh"
     for sid in progress(sorted(files), desc="wisdm2019", unit="subject"):
         f = files[sid]
