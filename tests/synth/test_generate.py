@@ -463,6 +463,28 @@ def test_failed_shards_are_retried_reported_and_made_on_the_next_run(spec, tmp_p
     assert (out / "manifest.json").read_bytes() == (fresh / "manifest.json").read_bytes()
 
 
+def test_a_shard_refused_as_bad_input_stops_the_run_at_once(spec, tmp_path, monkeypatch, capsys):
+    """Bad input is the same on every try and for every shard: not retried, not reported shard by shard as if
+    passing ('run the same command again'), but one line and exit 2; the shards made before it are kept."""
+    import imuforge.synth.engine as engine
+
+    calls = {"n": 0}
+
+    def refused(plan, index):
+        if index == 1:
+            calls["n"] += 1
+            raise ValidationError("a figure the device cannot have", allowed="one it can")
+        return make_shard(plan, index)
+
+    monkeypatch.setattr(engine, "make_shard", refused)
+    out = tmp_path / "corpus"
+    assert main(["generate", str(write_spec(tmp_path / "tiny.toml")), "--out", str(out), "--retries", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "imuforge generate: error: a figure the device cannot have (allowed: one it can)", err
+    assert calls["n"] == 1 and not any("failed after" in line for line in err)
+    assert (out / "shard-00000.parquet").exists() and not (out / "manifest.json").exists()
+
+
 def test_workers_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)
     path = write_spec(tmp_path / "tiny.toml")

@@ -62,7 +62,8 @@ def run(args) -> int:
         print(f"shard {index} failed after {args.retries} retries: {why}", file=sys.stderr)
     if not res.complete:
         print(f"imuforge generate: {len(res.failures)} shard(s) failed; run the same command again to make them "
-              f"(done shards are kept)", file=sys.stderr)
+              "(done shards are kept; a shard that fails again for the same reason is not a passing fault: "
+              "report it with the reason above)", file=sys.stderr)
         return 1
     made = (f"this run made {res.made_recordings} recordings in {res.seconds:.1f} s ({res.rate:.1f} rec/s, "
             f"{res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)" if res.made else
