@@ -478,7 +478,8 @@ def test_a_shard_refused_as_bad_input_stops_the_run_at_once(spec, tmp_path, monk
 
     monkeypatch.setattr(engine, "make_shard", refused)
     out = tmp_path / "corpus"
-    assert main(["generate", str(write_spec(tmp_path / "tiny.toml")), "--out", str(out), "--retries", "2"]) == 2
+    path = write_spec(tmp_path / "tiny.toml")
+    assert main(["generate", str(path), "--out", str(out), "--retries", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "imuforge generate: error: a figure the device cannot have (allowed: one it can)", err
     assert calls["n"] == 1 and not any("failed after" in line for line in err)
