@@ -154,3 +154,21 @@ def test_gravity_removed_capture_is_recognised(band):
     fit = fit_device([rec.replace(data=data)], band)
     assert fit.gravity_removed and fit.accel_scale_bias is None
     assert any("linear acceleration" in n for n in fit.notes)
+
+
+def test_a_capture_at_another_odr_setting_is_fitted_at_that_setting(tmp_path):
+    """A phone captured at its 100 Hz setting against a 50 Hz base profile: the fitted profile is set to
+    100 Hz with a small clock error, not to 50 Hz with a clock +100 % fast (which the loader now refuses,
+    and which left the file behind); a rate no setting comes near is refused before anything is written."""
+    prof = load_profile("smartphone-waist")
+    rec = simulate(still_motion(30, 20), prof, "chest", seed=3)
+    fast = rec.replace(timestamps=rec.timestamps / 2, rate_hz=rec.rate_hz * 2)
+    fit = fit_device([fast], prof)
+    assert fit.timing.nominal_hz == 100.0 and abs(fit.timing.clock_ppm) < 1e4
+    assert any("not at smartphone-waist's 50 Hz: the fitted profile is set to 100 Hz" in n for n in fit.notes)
+    fitted = load_profile(write_fitted_profile(fit, prof, tmp_path))
+    assert fitted.odr_hz == 100.0 and abs(fitted.timing.clock_ppm - fit.timing.clock_ppm) < 0.01
+    odd = rec.replace(timestamps=rec.timestamps * 50 / 37, rate_hz=37.0)
+    with pytest.raises(ValidationError, match=r"the capture runs at 37 Hz, which no ODR setting of "
+                                              r"'smartphone-waist' comes within 10% of"):
+        fit_device([odd], prof)

@@ -22,7 +22,8 @@ def test_cli_text_to_motions(tmp_path, capsys):
 def test_cli_refuses_unknown(tmp_path, capsys):
     rc = main(["motion", "the quarterly report", "--matcher", "keywords", "--out", str(tmp_path)])
     assert rc == 2
-    assert "closest" in capsys.readouterr().err
+    err = capsys.readouterr().err  # no keyword of it: the activities, not a 'closest' list of zero scores
+    assert "no activity matches 'the quarterly report'" in err and "(allowed: all: walking" in err
 
 
 def test_cli_schedule_and_import(tmp_path):

@@ -297,6 +297,30 @@ def _enbw(sensor) -> float | None:
     return noise_bandwidth_hz(sensor.bandwidth_hz, sensor.filter_order, sensor.odr_hz)
 
 
+#: how far (a fraction) a capture's rate may lie from an ODR setting and still be that setting run by a
+#: clock off by as much — the profile loader's span of ``clock_ppm`` (``profiles.TIMING_LIMITS``, ±10 %)
+ODR_MATCH = 0.1
+
+
+def _nominal_odr(prof, rate_hz: float, notes: list[str]) -> float:
+    """The ODR setting a capture at ``rate_hz`` ran at: the profile's own, or where the capture runs more than
+    :data:`ODR_MATCH` away from it, the closest setting its chips can do (a note says so); none that close is a
+    capture of another device or setting (:class:`ValidationError`)."""
+    own = prof.odr_hz
+    if abs(rate_hz / own - 1.0) <= ODR_MATCH:
+        return own
+    odrs = prof.settable_odrs()
+    best = min(odrs, key=lambda o: abs(math.log(rate_hz / o)))
+    if abs(rate_hz / best - 1.0) > ODR_MATCH:
+        raise ValidationError(f"the capture runs at {rate_hz:.4g} Hz, which no ODR setting of {prof.name!r} "
+                              f"comes within {ODR_MATCH:.0%} of", source="--fit-profile",
+                              allowed=f"a capture at one of {', '.join(f'{o:g}' for o in odrs)} Hz, or the "
+                                      "capture's own device as --profile")
+    notes.append(f"the capture runs at {rate_hz:.4g} Hz, not at {prof.name}'s {own:g} Hz: the fitted profile "
+                 f"is set to {best:g} Hz and its clock error measured against that")
+    return best
+
+
 def fit_device(captures: list[Recording], profile=None, *, names: list[str] | None = None,
                thresholds: StillThresholds = StillThresholds(), gravity_mps2: float = STANDARD_GRAVITY) -> DeviceFit:
     """Fit timing, noise, bias and scale from captures (see the module docstring).
@@ -322,9 +346,9 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
     accel = prof.sensors.get("accel") if prof else None
     gyro = prof.sensors.get("gyro") if prof else None
 
-    # timing: the longest capture
+    # timing: the longest capture, against the ODR setting it ran at
     longest = max(captures, key=len)
-    nominal = prof.odr_hz if prof else longest.rate_hz
+    nominal = _nominal_odr(prof, longest.rate_hz, notes) if prof else longest.rate_hz
     timing = fit_timing(longest.timestamps, nominal) if len(longest) >= 3 else None
 
     segments: list[StillSegment] = []
@@ -469,8 +493,8 @@ def fitted_profile_doc(fit: DeviceFit, profile, name: str) -> tuple[dict[str, An
     timing = _fitted_timing(fit, base, src, origin)
     if timing:
         doc["timing"] = timing
-    if base.get("kind") == "device" and "sources" in base:
-        doc["sources"] = dict(base["sources"])
+    if base.get("kind") == "device" and "sources" in base:  # less what the capture replaced (its own source)
+        doc["sources"] = {k: v for k, v in base["sources"].items() if origin.get(k) != "capture"}
     # every other figure: the chip datasheet
     for kind, s in prof.sensors.items():
         for k in s.sources:
@@ -491,6 +515,9 @@ def _fitted_section(fit: DeviceFit, kind: str, sensor, base: dict[str, Any],
         rk = {"accel": "range_g", "gyro": "range_dps", "mag": "range_ut"}[kind]
         sec[rk] = sensor.range_si / {"accel": STANDARD_GRAVITY, "gyro": DEG, "mag": 1.0}[kind]
         sec_sources = {}
+    if kind in ("accel", "gyro") and fit.timing is not None and sec.get("odr_hz") != fit.timing.nominal_hz:
+        sec["odr_hz"] = fit.timing.nominal_hz  # the setting the capture ran at (_nominal_odr)
+        sec_sources["odr_hz"] = src + " (the ODR setting the capture ran at)"
     _fitted_range(fit, kind, sec, sec_sources, src)
     if kind == "accel" and fit.accel_scale_bias and not fit.gravity_removed:
         sb = fit.accel_scale_bias
@@ -597,7 +624,11 @@ def write_fitted_profile(fit: DeviceFit, profile, out_dir: str | Path, name: str
     out = Path(out_dir) / f"{name}.toml"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dumps_toml(doc, "\n".join(lines)))
-    load_profile(out)  # refuse to leave a file the loader cannot read
+    try:
+        load_profile(out)  # refuse to leave a file the loader cannot read
+    except ValidationError:
+        out.unlink(missing_ok=True)
+        raise
     return out
 
 
