@@ -403,7 +403,7 @@ def test_devices_refuses_an_hci_that_does_not_open_as_capture_does(capsys, hci, 
     (["--tcp", "99999"], "--tcp = 99999 is out of range (allowed: 0 … 65535)"),
     (["--tcp", "-1"], "--tcp = -1 is out of range (allowed: 0 … 65535)"),
     (["--disconnect-after", "-5"], "--disconnect-after = -5.0 is out of range (allowed: 0 … 86400 s)"),
-    (["--clock-ppm", "1e9"], "--clock-ppm = 1000000000.0 is out of range (allowed: -10000 … 10000 ppm)"),
+    (["--clock-ppm", "1e9"], "--clock-ppm = 1000000000.0 is out of range (allowed: -100000 … 100000 ppm)"),
     (["--clock-ppm", "nan"], "--clock-ppm = nan is out of range"),
     (["--drop-rate", "2"], "--drop-rate = 2.0 is out of range (allowed: 0 … 1)"),
     (["--schedule", "walking:1e9"],  # was a numpy MemoryError traceback; motion --seconds' range

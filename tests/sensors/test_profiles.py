@@ -122,6 +122,47 @@ def test_a_device_file_given_by_path_finds_its_chip_beside_it(tmp_path, monkeypa
         load_profile(tmp_path / "elsewhere" / "testband.toml")
 
 
+def test_a_device_file_named_like_its_chip_still_finds_the_chip(tmp_path, monkeypatch):
+    """The file beside a device is its chip only if it is a chip: a device named after its chip (bmi270.toml
+    naming chip bmi270) found itself, a device, and was refused as 'not a chip'."""
+    monkeypatch.delenv("IMUFORGE_PROFILES", raising=False)
+    text = TEST_DEVICE.replace('name = "testband"', 'name = "bmi270"')
+    text = text.replace('chip = "testchip"', 'chip = "bmi270"')
+    text = text.replace('[mag]\nchip = "bmi270"\nodr_hz = 20\n', "")  # the built-in bmi270: no magnetometer
+    (tmp_path / "bmi270.toml").write_text(text)
+    p = load_profile(tmp_path / "bmi270.toml")
+    assert p.name == "bmi270" and p.sensors["accel"].chip == "bmi270"
+
+
+def test_an_odr_override_clamps_a_device_bandwidth_to_its_nyquist(profile_dir):
+    """A device's own bandwidth_hz must lie below its own Nyquist; an --odr that lowers the Nyquist below
+    it clamps the filter (it was refused, listing the refused ODR among the allowed ones)."""
+    _write(profile_dir, "devices", "testband",
+           TEST_DEVICE.replace("odr_hz = 100\nrange_g = 8", "odr_hz = 100\nrange_g = 8\nbandwidth_hz = 40"))
+    assert load_profile("testband").sensors["accel"].bandwidth_hz == 40
+    assert load_profile("testband", odr_hz=50).sensors["accel"].bandwidth_hz == 25
+
+
+@pytest.mark.parametrize("section, line, message", [
+    ("chip", ("noise_ug_per_rthz = 150", "noise_by_range_ug_per_rthz = [150, 150, 150, 1e30]\n"
+                                         "noise_ug_per_rthz = 150"),
+     r"noise_by_range_ug_per_rthz = 1e\+30 is out of range"),
+    ("device", ("odr_hz = 100\nrange_g = 8", "odr_hz = 100\nrange_g = 8\nbias_xyz_mg = [1e30, 0, 0]"),
+     r"\[accel\] bias_xyz_mg: bias_xyz_mg = \[1e\+30, 0.0, 0.0\] is out of range.*within ±2000"),
+])
+def test_list_figures_and_device_terms_have_spans_too(profile_dir, section, line, message):
+    old, new = line
+    if section == "chip":
+        sourced = 'noise_by_range_ug_per_rthz = "assumption: test"\nnoise_ug_per_rthz = "'
+        text = TEST_CHIP.replace(old, new, 1).replace('noise_ug_per_rthz = "', sourced, 1)
+        _write(profile_dir, "chips", "testchip", text)
+    else:
+        text = TEST_DEVICE.replace(old, new, 1) + '\n[accel.sources]\nbias_xyz_mg = "measured: test"\n'
+        _write(profile_dir, "devices", "testband", text)
+    with pytest.raises(ValidationError, match=message):
+        load_profile("testband")
+
+
 def test_invalid_toml_and_unknown_names(profile_dir):
     _write(profile_dir, "devices", "broken", "name = [unclosed")
     with pytest.raises(ValidationError, match="broken.toml: invalid TOML"):

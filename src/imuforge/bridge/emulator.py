@@ -39,7 +39,7 @@ from imuforge import __version__
 from imuforge.bridge import protocol as P
 from imuforge.errors import ValidationError, check_range
 from imuforge.sensors.hardware import to_counts
-from imuforge.sensors.profiles import STANDARD_ODRS_HZ
+from imuforge.sensors.profiles import MAX_CLOCK_PPM, STANDARD_ODRS_HZ
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 SampleSource = Callable[[np.ndarray, float], np.ndarray]
@@ -235,10 +235,9 @@ def follow_activity_file(source: ActivitySource, path, stop: threading.Event, *,
 
 
 # ---------------------------------------------------------------------------- faults and device
-#: The largest clock error (ppm) an emulated device takes: ±1 %. Crystals are within ~100 ppm and the
-#: sensors' internal RC oscillators within a few thousand (the nano33's 99.84 Hz is −1600 ppm); a larger
-#: error is not a clock error but another ODR.
-MAX_CLOCK_PPM = 10_000.0
+#: The largest clock error (ppm) an emulated device takes is a profile's (``profiles.MAX_CLOCK_PPM``, ±10 %):
+#: crystals are within ~100 ppm, the sensors' internal RC oscillators mostly within a few thousand (the
+#: nano33's 99.84 Hz is −1600 ppm) and up to ±10 % by their datasheets; a larger error is another ODR.
 
 #: The longest streaming time (s) before a disconnect fault: a day, like the longest capture.
 MAX_DISCONNECT_AFTER_S = 86_400.0

@@ -52,6 +52,7 @@ from imuforge.calibrate.still import (
 )
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording
+from imuforge.sensors.profiles import MAX_CLOCK_PPM
 from imuforge.units import CHANNEL_UNITS, DEG, GROUP_OF_SENSOR, STANDARD_GRAVITY
 
 EARTH_RATE_RADS = 7.2921159e-5
@@ -298,14 +299,14 @@ def _enbw(sensor) -> float | None:
 
 
 #: how far (a fraction) a capture's rate may lie from an ODR setting and still be that setting run by a
-#: clock off by as much — the profile loader's span of ``clock_ppm`` (``profiles.TIMING_LIMITS``, ±10 %)
-ODR_MATCH = 0.1
+#: clock off by as much — the profile loader's span of ``clock_ppm`` (``profiles.MAX_CLOCK_PPM``, ±10 %)
+ODR_MATCH = MAX_CLOCK_PPM * 1e-6
 
 
 def _nominal_odr(prof, rate_hz: float, notes: list[str]) -> float:
     """The ODR setting a capture at ``rate_hz`` ran at: the profile's own, or where the capture runs more than
-    :data:`ODR_MATCH` away from it, the closest setting its chips can do (a note says so); none that close is a
-    capture of another device or setting (:class:`ValidationError`)."""
+    :data:`ODR_MATCH` away from it, the closest setting its chips can do (a note says so); none that close
+    is a capture of another device or setting (:class:`ValidationError`)."""
     own = prof.odr_hz
     if abs(rate_hz / own - 1.0) <= ODR_MATCH:
         return own

@@ -57,6 +57,10 @@ DEVICE_CAL_KEYS: dict[str, dict[str, float]] = {
     "mag": {"bias_xyz_ut": 1.0, "scale_xyz": 1.0},
 }
 SCALE_XYZ_LIMITS = (0.5, 2.0)  # a per-axis scale factor outside this is a wrong unit, not a sensor
+#: the largest magnitude of a device's own per-axis term: the span of the chip figure it replaces
+#: (:data:`FIGURE_LIMITS`; a hard-iron offset as large as a magnetometer's range)
+DEVICE_CAL_ABS_MAX = {"bias_xyz_mg": 2000.0, "bias_xyz_dps": 500.0, "g_sensitivity_xyz_dps_per_g": 10.0,
+                      "bias_xyz_ut": 5000.0}
 # a device's configuration: choices made for it (no source needed, docs/PROFILES.md)
 DEVICE_CONFIG_KEYS = {"chip", "odr_hz", "range_g", "range_dps", "range_ut", "bandwidth_hz"}
 # a device's sensor section: chip + configuration + any chip figure as an override + per-device calibration
@@ -337,10 +341,15 @@ FIGURE_LIMITS: dict[str, tuple[float, float, bool]] = {
     "g_sensitivity_dps_per_g": (0.0, 10.0, False), "zero_offset_ut": (0.0, 1e3, False),
     "odr_min_hz": (0.0, 1e5, True), "odr_max_hz": (0.0, 1e5, True),
 }
+#: the largest clock error (ppm) a device may have: ±10 %, the widest internal oscillators' spread; beyond it
+#: a rate is not a clock error but another ODR setting (``calibrate.fit._nominal_odr``, the emulator's
+#: ``--clock-ppm``)
+MAX_CLOCK_PPM = 1e5
 #: the same for a device's [timing] (``clock_ppm`` may be negative: a slow clock); a jitter beyond 0.45 of a
 #: sample period is clipped there when simulated (``simulate._recording``)
 TIMING_LIMITS: dict[str, tuple[float, float, bool]] = {
-    "clock_ppm": (-1e5, 1e5, False), "clock_tolerance_ppm": (0.0, 1e5, False), "jitter_us": (0.0, 1e5, False)}
+    "clock_ppm": (-MAX_CLOCK_PPM, MAX_CLOCK_PPM, False), "clock_tolerance_ppm": (0.0, MAX_CLOCK_PPM, False),
+    "jitter_us": (0.0, 1e5, False)}
 #: a device's keys that hold text
 DEVICE_TEXT_KEYS = ("product", "description", "notes", "url", "default_placement")
 
@@ -386,6 +395,10 @@ def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
     _num_list(sec, "bandwidths_hz", src)
     for k in PER_RANGE_KEYS[kind]:
         vals = _num_list(sec, k, src)
+        span = FIGURE_LIMITS.get(k.replace("_by_range", ""))  # a per-range noise: the noise figure's span
+        if vals is not None and span is not None:
+            for v in vals:
+                _within({k: v}, {k: span}, src)
         if vals is not None and len(vals) != len(ranges):
             raise ValidationError(f"{k} needs one value per entry of {RANGES_KEY[kind]} ({len(ranges)}), "
                                   f"got {len(vals)}", source=src)
@@ -485,8 +498,11 @@ def _odr_allowed(sec: dict) -> str:
 
 
 # ------------------------------------------------------------------------------- building
-def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str) -> SensorModel:
-    """Merge chip figures with a device configuration and convert to SI."""
+def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str, *,
+                  odr_given: bool = False) -> SensorModel:
+    """Merge chip figures with a device configuration and convert to SI. ``odr_given``: the ODR is the
+    caller's (``--odr``), not the file's: a ``bandwidth_hz`` of the file above its Nyquist is then clamped to
+    it (what the filter can pass at that rate), not refused as a setting of the file."""
     where = f"{src}: [{kind}]"
     cal = _device_calibration(kind, cfg, where)
     sec = {k: v for k, v in chip_sec.items() if k != "sources"}
@@ -524,7 +540,7 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
         bandwidth = max(below) if below else min(sec["bandwidths_hz"])
     else:
         bandwidth = ratio * odr
-    if "bandwidth_hz" in cfg and bandwidth > 0.5 * odr * (1 + 1e-9):  # the device's own setting, not a chip's
+    if "bandwidth_hz" in cfg and bandwidth > 0.5 * odr * (1 + 1e-9) and not odr_given:  # the file's own
         raise ValidationError(f"[{kind}] bandwidth_hz = {bandwidth:g} lies above the Nyquist frequency of "
                               f"odr_hz = {odr:g}", source=f"{src}: [{kind}] bandwidth_hz",
                               allowed=f"at most {0.5 * odr:g} Hz (half the ODR)")
@@ -594,6 +610,9 @@ def _device_calibration(kind: str, cfg: dict, src: str) -> dict[str, tuple[float
                 raise ValidationError(f"scale_xyz must hold scale factors (1 = exact), got {list(v)}", source=src,
                                       allowed=f"3 numbers in [{lo:g}, {hi:g}]")
             out["scale_xyz"] = v
+        elif max(abs(x) for x in v) > DEVICE_CAL_ABS_MAX[key]:
+            raise ValidationError(f"{key} = {list(v)} is out of range", source=f"{src} {key}",
+                                  allowed=f"3 numbers within ±{DEVICE_CAL_ABS_MAX[key]:g}")
         elif key.startswith("bias_xyz"):
             out["bias_xyz_si"] = tuple(x * to_si for x in v)
         else:
@@ -639,7 +658,10 @@ def _load_chip(name: object, where: str, near: Path | None = None) -> tuple[dict
         raise ValidationError(f"chip must be a chip name in quotes, got {name!r}", source=f"{where} chip",
                               allowed=", ".join(chip_names()))
     beside = None if near is None else near / f"{name}.toml"
-    path = beside if beside is not None and beside.is_file() else _index().get(name)
+    if beside is not None and beside.is_file() and _read_toml(beside).get("kind") == "chip":
+        path = beside  # a chip of one's own beside the device (not the device itself, named like its chip)
+    else:
+        path = _index().get(name)
     doc = _read_toml(path) if path is not None else None
     if doc is None or doc.get("kind") != "chip":
         import difflib
@@ -735,7 +757,8 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         figures[k] = {key: cfg[key] for key in DEVICE_FIGURE_KEYS[k] & set(cfg)}  # the file's, not the flags'
         cfg.update(overrides.get(k, {}))
         try:
-            sensors[k] = _sensor_model(k, chip_name, chip[k], cfg, src)
+            sensors[k] = _sensor_model(k, chip_name, chip[k], cfg, src,
+                                       odr_given="odr_hz" in overrides.get(k, {}))
         except ValidationError as exc:
             # a value given as an override is the caller's, not the file's: say so
             flag = next((OVERRIDE_FLAGS[key] for key in overrides.get(k, {}) if key in exc.what), None)
@@ -754,7 +777,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     _check_keys(t, TIMING_KEYS, f"{src}: [timing]")
     for key in ("clock_tolerance_ppm", "jitter_us", "drop_rate"):
         _num(t, key, f"{src}: [timing]")
-    clock_ppm = _num(t, "clock_ppm", f"{src}: [timing]", minimum=-1e6) or 0.0
+    clock_ppm = _num(t, "clock_ppm", f"{src}: [timing]", minimum=-math.inf) or 0.0  # its span: TIMING_LIMITS
     _within(t, TIMING_LIMITS, f"{src}: [timing]")
     if t.get("drop_rate", 0.0) >= 1:
         raise ValidationError(f"drop_rate must be < 1, got {t['drop_rate']}", source=f"{src}: [timing]")
