@@ -463,27 +463,35 @@ def test_failed_shards_are_retried_reported_and_made_on_the_next_run(spec, tmp_p
     assert (out / "manifest.json").read_bytes() == (fresh / "manifest.json").read_bytes()
 
 
-def test_a_shard_refused_as_bad_input_stops_the_run_at_once(spec, tmp_path, monkeypatch, capsys):
-    """Bad input is the same on every try and for every shard: not retried, not reported shard by shard as if
-    passing ('run the same command again'), but one line and exit 2; the shards made before it are kept."""
+def test_a_shard_refused_as_bad_input_is_not_retried_and_all_refused_alike_is_one_line(spec, tmp_path,
+                                                                                       monkeypatch, capsys):
+    """A ValidationError is the same on every try: not retried. One shard's (one person's draw) is reported
+    with it while the others are made (exit 1); every shard refused for one reason is bad input: one line,
+    exit 2, instead of a report per shard and 'run the same command again'."""
     import imuforge.synth.engine as engine
 
     calls = {"n": 0}
 
-    def refused(plan, index):
-        if index == 1:
-            calls["n"] += 1
-            raise ValidationError("a figure the device cannot have", allowed="one it can")
-        return make_shard(plan, index)
+    def refused(only):
+        def make(plan, index):
+            if only is None or index == only:
+                calls["n"] += 1
+                raise ValidationError("a figure the device cannot have", allowed="one it can")
+            return make_shard(plan, index)
+        return make
 
-    monkeypatch.setattr(engine, "make_shard", refused)
-    out = tmp_path / "corpus"
     path = write_spec(tmp_path / "tiny.toml")
-    assert main(["generate", str(path), "--out", str(out), "--retries", "2"]) == 2
+    monkeypatch.setattr(engine, "make_shard", refused(1))
+    out = tmp_path / "corpus"
+    assert main(["generate", str(path), "--out", str(out), "--retries", "2"]) == 1
+    err = capsys.readouterr().err
+    assert calls["n"] == 1 and "shard 1 was refused: ValidationError: a figure the device cannot have" in err
+    assert (out / "shard-00000.parquet").exists() and (out / "shard-00002.parquet").exists()
+    monkeypatch.setattr(engine, "make_shard", refused(None))
+    assert main(["generate", str(path), "--out", str(tmp_path / "all"), "--retries", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "imuforge generate: error: a figure the device cannot have (allowed: one it can)", err
-    assert calls["n"] == 1 and not any("failed after" in line for line in err)
-    assert (out / "shard-00000.parquet").exists() and not (out / "manifest.json").exists()
+    assert not any("was refused" in line for line in err)
 
 
 def test_workers_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):

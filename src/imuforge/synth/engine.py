@@ -44,8 +44,9 @@ def _run_here(plan: Plan, todo: Sequence[int], retries: int,
         for attempt in range(retries + 1):
             try:
                 result = make_shard(plan, i)
-            except ValidationError:  # bad input: the same every time, and every shard's (one line, exit 2)
-                raise
+            except ValidationError as exc:  # refused input: the same on every try (reported, not retried)
+                failures.append((i, _reason(exc)))
+                break
             except Exception as exc:  # reported with the shard; the other shards go on
                 if attempt == retries:
                     failures.append((i, _reason(exc)))
@@ -130,12 +131,7 @@ def _run_ray(plan: Plan, todo: Sequence[int], workers: int | None, address: str 
                 try:
                     result = ray.get(ref)
                 except ray.exceptions.RayError as exc:  # raised or died after its retries
-                    cause = getattr(exc, "cause", None)
-                    if isinstance(cause, ValidationError):  # bad input: every shard would fail alike
-                        for ref_left in pending:
-                            ray.cancel(ref_left)
-                        raise cause from None
-                    failures.append((i, _reason(cause or exc)))
+                    failures.append((i, _reason(getattr(exc, "cause", None) or exc)))
                     continue
                 on_result(result)
         return failures
