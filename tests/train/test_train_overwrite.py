@@ -68,29 +68,41 @@ def test_the_library_call_replaces_an_earlier_run_whole_and_nothing_else(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "run"]  # no staging folder left
 
 
-def test_a_run_that_diverges_writes_nothing(tmp_path, capsys):
+def test_a_run_that_diverges_writes_nothing_unless_an_earlier_epoch_is_kept(tmp_path, capsys):
     """A loss that turns NaN (too high a learning rate on hard data) left a run folder that answered NaN and
-    that ``eval`` then refused as corrupt; now the run is refused before anything is written, naming the
-    epoch and what to change. The real fit runs; only its last epoch's loss is made NaN, as a diverging
-    optimiser leaves it."""
+    that ``eval`` then refused as corrupt. From the first epoch on: refused before anything is written, naming
+    the epoch and what to change. Only in the last epoch: early stopping restores the best earlier epoch's
+    weights, so the run is written, with a note. The real fit runs; its losses are then made NaN, as a
+    diverging optimiser leaves them."""
     pytest.importorskip("tensorflow")
+    import json
+
     from imuforge.train import trainer
     from tests.synthetic_har import make_dataset
 
     make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
     real_fit = trainer._fit
 
-    def diverging(*args, **kwargs):
-        history = real_fit(*args, **kwargs)
-        return {**history, "loss": [*history["loss"][:-1], float("nan")]}
+    def diverging(last_only):
+        def fit(*args, **kwargs):
+            h = real_fit(*args, **kwargs)
+            nan = float("nan")
+            if last_only:
+                return {**h, "loss": [*h["loss"][:-1], nan], "val_loss": [*h["val_loss"][:-1], nan]}
+            return {**h, "loss": [nan] * len(h["loss"]), "val_loss": [nan] * len(h["val_loss"])}
+        return fit
 
-    out = tmp_path / "run"
-    args = ["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s", "1",
-            "--rate", "25", "--epochs", "2", "--width", "4", "--augment", "none", "--learning-rate", "0.5"]
+    args = ["train", "--data", str(tmp_path / "ds"), "--window-s", "1", "--stride-s", "1", "--rate", "25",
+            "--epochs", "3", "--width", "4", "--augment", "none", "--learning-rate", "0.5", "--patience", "5"]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(trainer, "_fit", diverging)
-        assert main(args) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "training diverged: the loss became nan in epoch" in err[0], err
-    assert "allowed: a smaller --learning-rate than 0.5" in err[0]
-    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["ds"]
+        mp.setattr(trainer, "_fit", diverging(last_only=False))
+        assert main([*args, "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1, err
+        assert "training diverged: the loss became nan in epoch 1, with no epoch to keep" in err[0]
+        assert "allowed: a smaller --learning-rate than 0.5" in err[0]
+        assert not (tmp_path / "run").exists()
+        mp.setattr(trainer, "_fit", diverging(last_only=True))
+        assert main([*args, "--out", str(tmp_path / "kept")]) == 0
+    notes = json.loads((tmp_path / "kept" / "data.json").read_text())["notes"]
+    assert any(n.startswith("the loss became nan in epoch 3: the run keeps epoch ") for n in notes), notes

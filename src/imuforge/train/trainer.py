@@ -583,32 +583,51 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     w = pool.windows
     mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)
                  if streamed else normalisation_stats(w.X[split.train]))
+    _check_normalisation(mean, std)
     model = _make_model(config, init, w.length, len(pool.labels))
     passes = 1 if streamed else epoch_passes(int(split.train.sum()), config.batch_size)
     if passes > 1:
         pool.notes.append(f"{int(split.train.sum())} training windows: each epoch goes through them {passes} "
                           f"times (at least {MIN_STEPS_PER_EPOCH} steps of batch {config.batch_size})")
     history = (stream.fit if streamed else _fit)(config, model, pool, split, mean, std)
-    _check_converged(history, mean, std, config)
+    diverged = _check_converged(history, config)
+    if diverged:
+        pool.notes.append(diverged)
     val_loss = history.get("val_loss", [])
-    best_epoch = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
+    best_epoch = int(np.nanargmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
     with staged_folder(out) as stage:
         _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
     return load_run(out)
 
 
-def _check_converged(history: dict, mean, std, config: TrainConfig) -> None:
-    """Refuse, before anything is written, a run whose normalisation or loss is not finite: its folder would
-    hold a model that answers NaN (and that ``load_run`` refuses as corrupt)."""
+def _check_normalisation(mean, std) -> None:
+    """Refuse data whose normalisation is not finite before any training (a model of NaN would follow)."""
     if not (np.isfinite(mean).all() and np.isfinite(std).all()):
         raise ValidationError("the training windows' mean or spread is not finite: the data hold values too "
                               "large to train on", allowed="data within a sensor's span (imuforge dataset info "
                               "checks a folder)")
+
+
+def _check_converged(history: dict, config: TrainConfig) -> str | None:
+    """A run whose loss became NaN or infinite: refused before anything is written when no epoch before it is
+    kept (no validation, or none finite: the model would answer NaN, and ``load_run`` refuse its folder); else
+    a note — early stopping restores the best validation epoch's weights, which came before."""
     loss = np.asarray(history.get("loss", []), dtype=float)
-    if loss.size and not np.isfinite(loss).all():
-        epoch = int(np.argmax(~np.isfinite(loss))) + 1
-        raise ValidationError(f"training diverged: the loss became {loss[epoch - 1]} in epoch {epoch}; no run "
-                              "was written", allowed=f"a smaller --learning-rate than {config.learning_rate:g}")
+    val = np.asarray(history.get("val_loss", []), dtype=float)
+    n = min(loss.size, val.size) if val.size else loss.size
+    bad = ~np.isfinite(loss[:n]) | (~np.isfinite(val[:n]) if val.size else False)
+    if not bad.any():
+        return None
+    first = int(np.argmax(bad)) + 1
+    value = loss[first - 1] if not np.isfinite(loss[first - 1]) else val[first - 1]
+    what = f"the loss became {value} in epoch {first}"
+    cure = f"a smaller --learning-rate than {config.learning_rate:g}"
+    if not np.isfinite(val).any():
+        raise ValidationError(f"training diverged: {what}, with no epoch to keep; no run was written",
+                              allowed=cure)
+    kept = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan))) + 1
+    return (f"{what}: the run keeps epoch {kept}'s weights (its best validation loss); {cure} may train "
+            "further")
 
 
 def unstreamed_option_notes(config: TrainConfig) -> list[str]:
