@@ -891,18 +891,28 @@ def foot_sliding(P: np.ndarray, G: np.ndarray, contact: np.ndarray, person: Pers
         edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
         runs += [(k, a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 3]
     out = np.empty(len(runs))
-    # a run of b − a − 2 velocity frames is a path of b − a − 1 points, (b − a − 2) // every + 1 of them kept
-    whole = np.array([w is None or (b - a - 2) // every <= w for _, a, b in runs], dtype=bool)
-    if whole.any():
-        out[whole] = _drift_from_start(vel, [r for r, one in zip(runs, whole) if one], fps,
+    # a run of b − a − 2 velocity frames is a path of b − a − 1 points, (b − a − 2) // every + 1 of them kept;
+    # the padded pass takes the runs one window covers, up to BATCHED_RUN_FRAMES (its rows are as long as the
+    # longest: a minutes-long stance goes on its own)
+    batch = np.array([(w is None or (b - a - 2) // every <= w) and b - a - 2 <= BATCHED_RUN_FRAMES
+                      for _, a, b in runs], dtype=bool)
+    if batch.any():
+        out[batch] = _drift_from_start(vel, [r for r, one in zip(runs, batch) if one], fps,
                                        1 if w is None else every)
-    for i in np.flatnonzero(~whole):
+    for i in np.flatnonzero(~batch):
         k, a, b = runs[i]
         disp = np.cumsum(vel[a + 1:b - 1, k][:, [0, 2]], axis=0) / fps
+        if w is None:
+            out[i] = float(np.max(np.linalg.norm(disp, axis=1)))
+            continue
         disp = np.vstack([np.zeros(2), disp])[::every]  # from every start s to every end up to s + w
-        spans = np.lib.stride_tricks.sliding_window_view(disp, w + 1, axis=0)
+        spans = np.lib.stride_tricks.sliding_window_view(disp, min(w, len(disp) - 1) + 1, axis=0)
         out[i] = float(np.max(np.linalg.norm(spans - spans[..., :1], axis=1)))  # spans (m, 2, w + 1)
     return out
+
+
+#: the longest stance run (frames) :func:`foot_sliding` measures in its padded pass (10 s at 100 fps)
+BATCHED_RUN_FRAMES = 1024
 
 
 def _drift_from_start(vel: np.ndarray, runs: list[tuple[int, int, int]], fps: float,
