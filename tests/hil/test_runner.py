@@ -94,6 +94,15 @@ def test_wrong_model_on_device_fails_its_check_in_the_reports(tiny_model, tiny_d
     assert saved["checks"]["model_identity"] != "pass" and not saved["passed"], saved["checks"]
     junit = (tmp_path / "r" / "hil_junit.xml").read_text()
     assert 'name="model_identity"' in junit and card["model"]["sha256"] in junit
+    # one cause, one failure: the windows and the other checks were not run (skipped), not 130 failures
+    from imuforge.hil import report as R
+
+    suite = ET.fromstring(junit)
+    assert suite.get("failures") == "1" and int(suite.get("skipped")) == int(suite.get("tests")) - 1
+    lines = R.summary_lines(rep)
+    assert not any(line.startswith("throughput") for line in lines)
+    assert [line for line in lines if line.startswith("check ")] == [
+        f"check model_identity FAILED: {dict(rep.checks())['model_identity']}"]
 
 
 def test_device_without_model(tiny_model, tiny_data, tmp_path):

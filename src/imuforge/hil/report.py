@@ -23,6 +23,11 @@ REPORT_VERSION = 2
 
 REPORT_FILES = {"json": "hil_report.json", "junit": "hil_junit.xml", "png": "hil_summary.png",
                 "html": "hil_report.html"}
+#: the checks a run is judged by, in order (:meth:`HilReport.checks`)
+CHECK_NAMES = ("model_identity", "all_windows_completed", "outputs_bit_exact", "no_device_reset",
+               "latency_within_budget")
+#: the verdict of a check (and a window) that was not run: the device runs another model (skipped in JUnit)
+NOT_RUN = "not run: the device runs another model"
 
 
 def _json_default(o):
@@ -125,27 +130,31 @@ class HilReport:
         return self.windows_completed == self.windows and not self.mismatches
 
     def checks(self) -> list[tuple[str, str | None]]:
-        """(check name, failure message or None): the JUnit summary cases, and what :attr:`passed` means."""
+        """(check name, failure message or None) for each of :data:`CHECK_NAMES`: the JUnit summary cases, and
+        what :attr:`passed` means. On a device running another model only ``model_identity`` is judged: the
+        others were not run (:data:`NOT_RUN`)."""
         dev, lat = self.device, self.latency
-        ended = ""
-        if self.error:
-            ended = f": {'device disconnected: ' if self.disconnected else ''}{self.error}"
-        return [
-            ("model_identity", None if dev["match"] else
-             f"device sha256 {dev['device_sha256']} ({dev['device_size']} B) != host {dev['host_sha256']} "
-             f"({dev['host_size']} B)"),
-            ("all_windows_completed", None if self.windows_completed == self.windows and not self.error else
-             f"{self.windows - self.windows_completed} of {self.windows} windows got no output{ended}"),
-            ("outputs_bit_exact", None if not self.mismatches else
-             f"{self.mismatch_count} windows differ from the host TFLM reference: "
-             + ", ".join(str(m["window"]) for m in self.mismatches[:20])),
-            ("no_device_reset", None if not self.device_resets else
-             f"device reset {len(self.device_resets)} time(s), at windows "
-             + ", ".join(str(r["window"]) for r in self.device_resets)),
-            ("latency_within_budget", None if lat.get("within_budget") else
-             f"p99 latency {lat.get('p99_us', float('nan')) / 1000:.3f} ms > budget {lat['budget_ms']:.3f} ms"
-             if lat.get("windows") else "no latency measured (no window completed)"),
-        ]
+        identity = None if dev["match"] else (
+            f"device sha256 {dev['device_sha256']} ({dev['device_size']} B) != host {dev['host_sha256']} "
+            f"({dev['host_size']} B)")
+        if identity is not None:
+            return list(zip(CHECK_NAMES, (identity, *(NOT_RUN,) * (len(CHECK_NAMES) - 1))))
+        ended = f": {'device disconnected: ' if self.disconnected else ''}{self.error}" if self.error else ""
+        verdicts = (
+            identity,
+            None if self.windows_completed == self.windows and not self.error else
+            f"{self.windows - self.windows_completed} of {self.windows} windows got no output{ended}",
+            None if not self.mismatches else
+            f"{self.mismatch_count} windows differ from the host TFLM reference: "
+            + ", ".join(str(m["window"]) for m in self.mismatches[:20]),
+            None if not self.device_resets else
+            f"device reset {len(self.device_resets)} time(s), at windows "
+            + ", ".join(str(r["window"]) for r in self.device_resets),
+            None if lat.get("within_budget") else
+            f"p99 latency {lat.get('p99_us', float('nan')) / 1000:.3f} ms > budget {lat['budget_ms']:.3f} ms"
+            if lat.get("windows") else "no latency measured (no window completed)",
+        )
+        return list(zip(CHECK_NAMES, verdicts))
 
     @property
     def passed(self) -> bool:
@@ -190,12 +199,16 @@ def write_junit(rep: HilReport, path: Path, *, ref: np.ndarray | None = None, re
             msg = f"outputs {m['differing_outputs']} differ: device {m['device']} reference {m['reference']}"
         elif i in failed:
             msg = "no output: " + "; ".join(failed[i]["errors"] or ["not run"])
+        elif not rep.device["match"]:
+            msg = NOT_RUN
         elif results is not None and i not in lat_of:
             msg = "not run"
         cases.append(("hil.windows", f"window_{i:05d}", msg, lat_of.get(i, 0.0) / 1e6))
+    skipped = sum(c[2] == NOT_RUN for c in cases)
     suite = ET.Element("testsuite", name="imuforge-hil", tests=str(len(cases)),
-                       failures=str(sum(c[2] is not None for c in cases)), errors="0",
-                       time=f"{rep.throughput['seconds']:.3f}", timestamp=rep.created_utc)
+                       failures=str(sum(c[2] not in (None, NOT_RUN) for c in cases)), errors="0",
+                       skipped=str(skipped), time=f"{rep.throughput['seconds']:.3f}",
+                       timestamp=rep.created_utc)
     props = ET.SubElement(suite, "properties")
     for k, v in (("produced_by", rep.produced_by()), ("produced_by_kind", rep.producer),
                  ("model_sha256", rep.model["sha256"]), ("link", rep.device["link"]),
@@ -204,7 +217,9 @@ def write_junit(rep: HilReport, path: Path, *, ref: np.ndarray | None = None, re
         ET.SubElement(props, "property", name=k, value=str(v))
     for cls, name, failure, t in cases:
         tc = ET.SubElement(suite, "testcase", classname=cls, name=name, time=f"{t:.6f}")
-        if failure is not None:
+        if failure == NOT_RUN:
+            ET.SubElement(tc, "skipped", message=failure)
+        elif failure is not None:
             ET.SubElement(tc, "failure", message=failure[:500]).text = failure
     ET.indent(suite)
     path.write_text(ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n")
@@ -346,10 +361,11 @@ def summary_lines(rep: HilReport) -> list[str]:
                      f"p99 {lat['p99_us']:.0f} µs "
                      f"(budget {lat['budget_ms']:g} ms: {'ok' if lat['within_budget'] else 'EXCEEDED'}); "
                      f"arena {rep.arena_used_bytes} B")
-    t = f"throughput {thr['windows_per_s']:.1f} windows/s"
-    if thr.get("fraction_of_link"):
-        t += f" ({100 * thr['fraction_of_link']:.0f} % of what the link allows)"
-    lines.append(t)
+    if rep.windows_completed:  # a throughput of a run that did not happen is no figure
+        t = f"throughput {thr['windows_per_s']:.1f} windows/s"
+        if thr.get("fraction_of_link"):
+            t += f" ({100 * thr['fraction_of_link']:.0f} % of what the link allows)"
+        lines.append(t)
     for m in rep.mismatches[:10]:
         lines.append(f"  mismatch window {m['window']} ({m['label']}): outputs {m['differing_outputs']} "
                      f"device {m['device_top1']} / reference {m['reference_top1']}")
@@ -357,6 +373,6 @@ def summary_lines(rep: HilReport) -> list[str]:
         kept = "the report holds the windows completed before" if rep.windows_completed else "no window ran"
         lines.append(f"{'device disconnected' if rep.disconnected else 'error'}: {rep.error} ({kept})")
     for name, failure in rep.checks():
-        if failure is not None:
+        if failure is not None and failure != NOT_RUN:
             lines.append(f"check {name} FAILED: {failure}")
     return lines
