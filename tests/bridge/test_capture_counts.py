@@ -169,3 +169,21 @@ def test_a_device_reset_keeps_every_sample_and_gaps_stay_counted():
     assert np.array_equal(rec.data[:200, 0], np.repeat(np.arange(0, 200, 20), 20) * float(np.float32(0.001)))
     assert np.array_equal(rec.data[200:, 0], np.repeat(np.arange(0, 100, 20), 20) * float(np.float32(0.001)))
     assert proc.stats.missing_samples == sum(g[2] for g in rec.gaps())
+
+
+def test_csv_values_in_another_unit_are_refused_at_the_first_lines():
+    """An Arduino sketch printing raw int16 counts (16384 per g) read with the default --csv-acc-unit g: the
+    Recording refused 1.6e5 m/s² only once the whole capture was over; the first lines say it now, naming
+    the unit flag. Counts of a few g in the right unit stream on."""
+    from imuforge.bridge.stream import StreamProcessor
+    from imuforge.errors import ValidationError
+
+    proc = StreamProcessor("csv", csv_units={"acc": "g", "gyro": "dps"})
+    said = (r"CSV acc values up to 16384 read as g are 1.61e\+05 m/s\^2, beyond any body-worn sensor: raw "
+            r"counts, or another unit than --csv-acc-unit says\?")
+    with pytest.raises(ValidationError, match=said):
+        proc.feed(b"12,-40,16384,3,-7,11\n", 0.0)
+    ok = StreamProcessor("csv", csv_units={"acc": "g", "gyro": "dps"})
+    for i in range(50):
+        ok.feed(f"0.01,-0.02,{1 + i % 3 * 0.001},3,-7,11\n".encode(), i * 0.01)
+    assert ok.build(rate_hz=100.0).data.shape == (50, 6)

@@ -55,6 +55,10 @@ def test_a_pickled_npy_is_refused_without_numpys_advice(tmp_path):
     with pytest.raises(ValidationError, match=named + r".*allowed: a .npy of joint positions") as e:
         load_humanml3d(f)
     assert "allow_pickle" not in str(e.value)
+    text = tmp_path / "notreally.npy"  # a CSV with the wrong name: not 'a pickle'
+    text.write_text("t,x\n0,1\n")
+    with pytest.raises(ValidationError, match=r"notreally.npy: not a NumPy .npy file \(its first bytes"):
+        load_humanml3d(text)
 
 
 def test_humanml3d_nan(tmp_path):

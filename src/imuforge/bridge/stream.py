@@ -22,7 +22,8 @@ from imuforge.bridge import protocol as P
 from imuforge.bridge.clock import ClockFit, fit_clock
 from imuforge.bridge.csvmode import CsvLineParser, measure_line_rate, unit_scales
 from imuforge.errors import ValidationError
-from imuforge.recording import Recording
+from imuforge.recording import MAX_ABS_SI, Recording
+from imuforge.units import CHANNEL_UNITS
 
 
 def placement_of(profile: str | None, placement: str | None) -> tuple[str | None, str]:
@@ -103,6 +104,8 @@ class StreamProcessor:
         self.stats.bytes += len(data)
         if self.fmt == "csv":
             n = self.csv.feed(data, t)
+            if n and self.stats.samples == 0:  # the first lines: another unit fails now, not at the end
+                self._check_csv_span(np.vstack(self.csv.rows))
             self.stats.samples += n
             self.stats.csv_lines = self.csv.lines_ok
             self.stats.csv_bad_lines = self.csv.lines_bad
@@ -266,6 +269,13 @@ class StreamProcessor:
         clock = {"segments": [f.to_dict() for f in fits], "nominal_rate_hz": 1.0 / self.batches[0].period_s}
         return host, data, channels, rate, clock
 
+    def _check_csv_span(self, rows: np.ndarray) -> None:
+        units = {"acc": "g", "gyro": "dps", "mag": "uT", **self.csv_units}
+        problem = _csv_span_problem(rows, self.csv_scales, units)
+        if problem is not None:
+            raise ValidationError(problem, allowed="the unit the device prints: --csv-acc-unit g, mg or "
+                                                   "m/s^2; --csv-gyro-unit dps, mdps or rad/s")
+
     def _build_csv(self, rate_hz: float | None, window_s: float | None = None):
         rows, arrival = self.csv.values()
         if rows.shape[0] == 0:
@@ -274,6 +284,7 @@ class StreamProcessor:
         groups = ("acc", "gyro", "mag")[: rows.shape[1] // 3]
         channels = tuple(f"{g}_{a}" for g in groups for a in "xyz")
         factors = np.repeat([self.csv_scales[g] for g in groups], 3)
+        self._check_csv_span(rows)
         data = rows * factors
         if rate_hz is None:
             rate, details = measure_line_rate(arrival)
@@ -287,6 +298,21 @@ class StreamProcessor:
         details["header"] = self.csv.header
         details["errors"] = self.csv.errors[:20]
         return times, data, channels, rate, details
+
+
+def _csv_unit_flag(group: str) -> str:
+    return {"acc": "--csv-acc-unit", "gyro": "--csv-gyro-unit"}.get(group, "the CSV header's unit")
+
+
+def _csv_span_problem(rows: np.ndarray, scales: dict[str, float], units: dict[str, str]) -> str | None:
+    """Why CSV rows (edge units) in ``units`` lie beyond any sensor (:data:`MAX_ABS_SI`), or None."""
+    for k, g in enumerate(("acc", "gyro", "mag")[: rows.shape[1] // 3]):
+        top = float(np.abs(rows[:, 3 * k:3 * k + 3]).max()) if rows.size else 0.0
+        if top * scales[g] > MAX_ABS_SI[g]:
+            return (f"CSV {g} values up to {top:g} read as {units.get(g, 'the default unit')} are "
+                    f"{top * scales[g]:.3g} {CHANNEL_UNITS[g]}, beyond any body-worn sensor: raw counts, or "
+                    f"another unit than {_csv_unit_flag(g)} says?")
+    return None
 
 
 def _time_bases(dev_t: np.ndarray, seg: np.ndarray, period_s: float) -> np.ndarray:

@@ -25,6 +25,11 @@ def _load_npy(path: Path) -> np.ndarray:
     """A ``.npy`` array (no pickles), or one clear error naming the file."""
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
+    with open(path, "rb") as fh:
+        if fh.read(6) != b"\x93NUMPY":  # numpy calls any other file 'pickled data'
+            raise ValidationError("not a NumPy .npy file (its first bytes are not .npy's)", source=str(path),
+                                  allowed="a .npy of joint positions (T, 22, 3) in metres, as HumanML3D / "
+                                          "T2M-GPT write them")
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
