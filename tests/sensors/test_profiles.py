@@ -117,7 +117,8 @@ def test_a_device_file_given_by_path_finds_its_chip_beside_it(tmp_path, monkeypa
     assert p.sensors["accel"].chip == "testchip" and p.odr_hz == 100
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "testband.toml").write_text(TEST_DEVICE)
-    own = r"\(a chip of your own: testchip.toml beside the device file, or its folder on \$IMUFORGE_PROFILES\)"
+    own = (r"\(a chip of your own: testchip.toml beside the device file, or its folder on "
+           r"\$IMUFORGE_PROFILES\)")
     with pytest.raises(ValidationError, match=r"unknown chip 'testchip' " + own):
         load_profile(tmp_path / "elsewhere" / "testband.toml")
 

@@ -604,8 +604,8 @@ def _check_normalisation(mean, std) -> None:
     """Refuse data whose normalisation is not finite before any training (a model of NaN would follow)."""
     if not (np.isfinite(mean).all() and np.isfinite(std).all()):
         raise ValidationError("the training windows' mean or spread is not finite: the data hold values too "
-                              "large to train on", allowed="data within a sensor's span (imuforge dataset info "
-                              "checks a folder)")
+                              "large to train on",
+                              allowed="data within a sensor's span (imuforge dataset info checks a folder)")
 
 
 def _check_converged(history: dict, config: TrainConfig) -> str | None:
