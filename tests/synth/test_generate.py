@@ -15,7 +15,7 @@ from imuforge.cli import main
 from imuforge.errors import ValidationError
 from imuforge.recording import read_dataset, read_shard
 from imuforge.synth import Profiles, Take, activity_spec, generate_recordings, subject_id
-from imuforge.synth.corpus import generate_corpus, make_plan, make_shard
+from imuforge.synth.corpus import CorpusFolder, generate_corpus, make_plan, make_shard
 from imuforge.synth.spec import CorpusSpec, load_spec
 
 TINY = dict(name="tiny", seed=3, activities=["walking", "standing"], profiles=["nano33-ble-sense-rev2"],
@@ -708,3 +708,45 @@ def test_a_motion_no_draw_makes_plausible_is_kept_flagged_and_named(tmp_path, ca
         overbent = rec.labels[0].label == "overbent"
         assert report["accepted"] != overbent
         assert not overbent or any(r.startswith("neck bent 150°") for r in report["reasons"])
+
+
+@pytest.mark.parametrize("damage", [b"\x00ABCDEFGH", b"[]", b'{"meta": {"spec": 5}}', b"\xff\xfe{"])
+def test_a_damaged_manifest_is_one_line_not_a_traceback(spec, tmp_path, capsys, damage):
+    """A corpus's manifest overwritten, cut or of another shape: generate (resuming or --overwrite) said it
+    with a JSONDecodeError / AttributeError / TypeError traceback; now one line naming the file, exit 2."""
+    out = tmp_path / "corpus"
+    path = write_spec(tmp_path / "tiny.toml")
+    assert main(["generate", str(path), "--out", str(out)]) == 0
+    (out / "manifest.json").write_bytes(damage)
+    capsys.readouterr()
+    for extra in ([], ["--overwrite"]):
+        rc = main(["generate", str(path), "--out", str(out), *extra])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert not any("Traceback" in line for line in err), err
+        if rc == 0:  # --overwrite over a folder of a corpus's files only (its manifest names no spec): made anew
+            assert extra and (out / "manifest.json").read_bytes() != damage
+            continue
+        assert rc == 2 and len(err) == 1, err
+        # the manifest named as damaged, or (a well-formed one naming no spec) the folder as not a corpus
+        assert "manifest.json is damaged" in err[0] or "holds other files" in err[0], err
+
+
+def test_a_damaged_progress_record_makes_its_shard_again(spec, tmp_path, capsys):
+    """A kill that cut a progress record short: the record is not trusted, its shard is made again, and the
+    corpus comes out as a clean run's (a garbage plan record is one line instead)."""
+    out = tmp_path / "corpus"
+    path = write_spec(tmp_path / "tiny.toml")
+    folder = CorpusFolder.open(out, make_plan(load_spec(path)))
+    folder.write_shard(make_shard(folder.plan, 0))
+    (out / ".progress" / "shard-00000.json").write_text('{"index": 0, "fi')
+    assert main(["generate", str(path), "--out", str(out)]) == 0
+    clean = tmp_path / "clean"
+    generate_corpus(load_spec(path), clean)
+    assert (out / "manifest.json").read_bytes() == (clean / "manifest.json").read_bytes()
+    other = tmp_path / "other"
+    folder = CorpusFolder.open(other, make_plan(load_spec(path)))
+    (other / ".progress" / "spec.json").write_text("garbage")
+    capsys.readouterr()
+    assert main(["generate", str(path), "--out", str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "spec.json is damaged (not JSON" in err[0], err

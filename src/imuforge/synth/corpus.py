@@ -267,18 +267,26 @@ class CorpusFolder:
     def _verified_records(self) -> dict[int, dict[str, Any]]:
         records: dict[int, dict[str, Any]] = {}
         for p in sorted((self.path / PROGRESS).glob("shard-*.json")):
-            rec = json.loads(p.read_text())
-            records[int(rec["index"])] = rec
+            try:
+                rec = _json_object(p)
+                records[int(rec["index"])] = rec
+            except (ValidationError, KeyError, TypeError, ValueError):
+                continue  # a record cut off or damaged: its shard is made again (and the record rewritten)
         manifest = self.path / "manifest.json"
         if manifest.exists():  # a finished corpus: its records are in the manifest
-            doc = json.loads(manifest.read_text())
-            for s in doc.get("shards", []):
-                s = dict(s, entries=[e for e in doc["recordings"] if e["file"] == s["file"]])
-                records.setdefault(int(s["index"]), s)
+            doc = _json_object(manifest)
+            try:
+                for s in doc.get("shards", []):
+                    s = dict(s, entries=[e for e in doc["recordings"] if e["file"] == s["file"]])
+                    records.setdefault(int(s["index"]), s)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise ValidationError(f"{manifest} is damaged (its shards and recordings are not the lists "
+                                      "imuforge generate writes)", allowed="remove the folder, or choose "
+                                      "another --out") from None
         ok = {}
         for i, rec in records.items():
-            f = self.path / rec["file"]
-            if i < self.plan.n_shards and f.is_file() and sha256_file(f) == rec["sha256"]:
+            f = self.path / str(rec.get("file", ""))
+            if i < self.plan.n_shards and f.is_file() and sha256_file(f) == rec.get("sha256"):
                 ok[i] = rec
         return ok
 
@@ -333,15 +341,30 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
     return True
 
 
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON object this module wrote (a progress record, the plan, the manifest), or one line naming the
+    damaged file."""
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc, why = None, f"not JSON: {str(exc).splitlines()[0][:80]}"
+    else:
+        why = f"a JSON {type(doc).__name__}, not an object"
+    if not isinstance(doc, dict):
+        raise ValidationError(f"{path} is damaged ({why})", allowed="the file as imuforge generate wrote it: "
+                                                                   "remove the folder, or choose another --out")
+    return doc
+
+
 def _previous_plan(path: Path) -> dict[str, Any] | None:
     """The plan a folder was written for (progress record or finished manifest), or None."""
     spec_file = path / PROGRESS / "spec.json"
     if spec_file.is_file():
-        return json.loads(spec_file.read_text())
+        return _json_object(spec_file)
     manifest = path / "manifest.json"
     if manifest.is_file():
-        meta = json.loads(manifest.read_text()).get("meta", {})
-        if "spec" in meta:
+        meta = _json_object(manifest).get("meta", {})
+        if isinstance(meta, dict) and isinstance(meta.get("spec"), dict):
             return {k: meta[k] for k in ("spec", "sources", "generator_code", "keyframed") if k in meta}
     return None
 
