@@ -723,7 +723,7 @@ def test_a_damaged_manifest_is_one_line_not_a_traceback(spec, tmp_path, capsys, 
         rc = main(["generate", str(path), "--out", str(out), *extra])
         err = capsys.readouterr().err.strip().splitlines()
         assert not any("Traceback" in line for line in err), err
-        if rc == 0:  # --overwrite over a folder of a corpus's files only (its manifest names no spec): made anew
+        if rc == 0:  # --overwrite over a corpus's files only (its manifest names no spec): made anew
             assert extra and (out / "manifest.json").read_bytes() != damage
             continue
         assert rc == 2 and len(err) == 1, err

@@ -351,8 +351,9 @@ def _json_object(path: Path) -> dict[str, Any]:
     else:
         why = f"a JSON {type(doc).__name__}, not an object"
     if not isinstance(doc, dict):
-        raise ValidationError(f"{path} is damaged ({why})", allowed="the file as imuforge generate wrote it: "
-                                                                   "remove the folder, or choose another --out")
+        raise ValidationError(f"{path} is damaged ({why})",
+                              allowed="the file as imuforge generate wrote it: remove the folder, or choose "
+                                      "another --out")
     return doc
 
 
