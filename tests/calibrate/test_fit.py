@@ -172,3 +172,25 @@ def test_a_capture_at_another_odr_setting_is_fitted_at_that_setting(tmp_path):
     with pytest.raises(ValidationError, match=r"the capture runs at 37 Hz, which no ODR setting of "
                                               r"'smartphone-waist' comes within 10% of"):
         fit_device([odd], prof)
+
+
+def test_a_fit_of_ones_own_device_keeps_its_chip_and_filter_valid(tmp_path, monkeypatch):
+    """A device file with its chip beside it and its own 40 Hz filter, captured at a 50 Hz setting: the fitted
+    profile gets the chip copied beside it (it looked for it in the output folder and failed) and its filter
+    clamped to the new Nyquist frequency (25 Hz; the loader refused 40 at 50 Hz)."""
+    from tests.conftest import TEST_CHIP, TEST_DEVICE
+
+    monkeypatch.delenv("IMUFORGE_PROFILES", raising=False)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "testchip.toml").write_text(TEST_CHIP)
+    (mine / "testband.toml").write_text(TEST_DEVICE.replace("odr_hz = 100\nrange_g = 8",
+                                                            "odr_hz = 100\nrange_g = 8\nbandwidth_hz = 40"))
+    base = load_profile(mine / "testband.toml")
+    at50 = load_profile(mine / "testband.toml", odr_hz=50)
+    rec = simulate(still_motion(30, 20), at50, "chest", seed=3)
+    fit = fit_device([rec], base)
+    out = write_fitted_profile(fit, base, tmp_path / "cal")
+    fitted = load_profile(out)
+    assert (tmp_path / "cal" / "testchip.toml").is_file()
+    assert fitted.odr_hz == 50 and fitted.sensors["accel"].bandwidth_hz == 25

@@ -519,6 +519,9 @@ def _fitted_section(fit: DeviceFit, kind: str, sensor, base: dict[str, Any],
     if kind in ("accel", "gyro") and fit.timing is not None and sec.get("odr_hz") != fit.timing.nominal_hz:
         sec["odr_hz"] = fit.timing.nominal_hz  # the setting the capture ran at (_nominal_odr)
         sec_sources["odr_hz"] = src + " (the ODR setting the capture ran at)"
+        if sec.get("bandwidth_hz", 0.0) > 0.5 * sec["odr_hz"]:  # the base's filter, above the new Nyquist
+            sec["bandwidth_hz"] = 0.5 * sec["odr_hz"]
+            sec_sources["bandwidth_hz"] = src + " (the base device's filter clamped to the Nyquist frequency)"
     _fitted_range(fit, kind, sec, sec_sources, src)
     if kind == "accel" and fit.accel_scale_bias and not fit.gravity_removed:
         sb = fit.accel_scale_bias
@@ -598,6 +601,22 @@ def fitted_profile(fit: DeviceFit, profile, name: str | None = None):
     return profile_from_document(doc, source=f"fitted device ({prof.name})")
 
 
+def _copy_own_chips(prof, folder: Path) -> None:
+    """The chip files a base device found beside itself (a user's own, off the profile folders), copied
+    beside the fitted device, which then finds them the same way (``profiles._load_chip``)."""
+    import shutil
+    import tomllib
+
+    if prof.path is None:
+        return
+    for chip in prof.chips:
+        own = Path(prof.path).parent / f"{chip}.toml"
+        if own.is_file() and own.resolve() != (folder / own.name).resolve():
+            with open(own, "rb") as fh:
+                if tomllib.load(fh).get("kind") == "chip":
+                    shutil.copyfile(own, folder / own.name)
+
+
 def write_fitted_profile(fit: DeviceFit, profile, out_dir: str | Path, name: str | None = None) -> Path:
     """Write ``<name>.toml`` (default ``<profile>-fitted``) into ``out_dir``; loadable by ``load_profile``."""
     from imuforge.sensors.profiles import HardwareProfile, load_profile
@@ -624,6 +643,7 @@ def write_fitted_profile(fit: DeviceFit, profile, out_dir: str | Path, name: str
         lines.append("Note: " + n)
     out = Path(out_dir) / f"{name}.toml"
     out.parent.mkdir(parents=True, exist_ok=True)
+    _copy_own_chips(prof, out.parent)
     out.write_text(dumps_toml(doc, "\n".join(lines)))
     try:
         load_profile(out)  # refuse to leave a file the loader cannot read

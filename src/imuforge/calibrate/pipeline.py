@@ -60,7 +60,9 @@ from imuforge.units import GROUP_OF_SENSOR
 
 GRAVITY_MODES = ("auto", "keep", "remove")
 #: what a calibrate output holds (calibrate writes into, and --overwrite replaces, nothing else)
-CALIBRATE_FILES = ("dataset", "report.json", "report.md", "report.html", "plots", "*-fitted.toml", "fit.json",
+#: the entries a calibrate output holds (``*.toml``: the fitted device, and the chips of one's own it found
+#: beside its base device, copied beside it: ``fit._copy_own_chips``)
+CALIBRATE_FILES = ("dataset", "report.json", "report.md", "report.html", "plots", "*.toml", "fit.json",
                    "alignment.json", "mapping.json")
 
 #: A gravity direction still this far apart (degrees) after alignment is worth a warning.
@@ -618,7 +620,8 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
 
 def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Finding]:
     if isinstance(step, SkippedStep) or fit is None:
-        return [Finding("undecided", "device", f"device fit not possible: {step.skipped or 'no fit'}")]
+        # --fit-profile was asked for and gives no profile: a warning, not an open question
+        return [Finding("warning", "device", f"device fit not possible: {step.skipped or 'no fit'}")]
     sm = step.summary
     got = [name for value, name in ((sm.rate_hz, "sample rate and clock"), (sm.accel_noise_ug_per_rthz, "accel noise"),
                                     (sm.gyro_noise_mdps_per_rthz, "gyro noise"), (sm.gyro_bias_dps, "gyro bias"))
