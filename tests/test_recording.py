@@ -118,11 +118,13 @@ def test_bad_recordings_are_refused():
     huge = np.zeros((10, 3))
     huge[4, 1] = -1e300
     named = r"acc_y holds -1e\+300 m/s\^2 at sample 4 \(t = 0.4 s\)"
-    spans = r".*allowed: \|acc\| <= 100000 m/s\^2, \|gyro\| <= 10000"
+    spans = r".*allowed: \|acc\| <= 4000 m/s\^2, \|gyro\| <= 100 rad/s"
     with pytest.raises(ValidationError, match=named + spans):
         Recording(t, huge, ("acc_x", "acc_y", "acc_z"), 10)
     with pytest.raises(ValidationError, match="gyro_z holds 2e"):
         Recording(t, np.full((10, 1), 2e4), ("gyro_z",), 10)
+    with pytest.raises(ValidationError, match="acc_z holds 1.64e"):  # raw counts (16384 per g) as m/s²
+        Recording(t, np.full((10, 1), 16384.0), ("acc_z",), 10)
     # the widest real parts are well inside: ±400 g, ±4000 °/s
     widest = np.column_stack([np.full(10, 400 * 9.80665), np.full(10, np.radians(4000))])
     Recording(t, widest, ("acc_x", "gyro_x"), 10)

@@ -37,11 +37,11 @@ RECORDING_SUFFIX = ".imu.parquet"
 
 _AXES = ("x", "y", "z")
 KNOWN_CHANNELS: tuple[str, ...] = tuple(f"{g}_{a}" for g in CHANNEL_UNITS for a in _AXES)
-#: the largest magnitude (SI) a channel group may hold: far beyond any body-worn sensor (the widest MEMS
-#: accelerometers read ±400 g ≈ 3.9e3 m/s², gyroscopes ±4000 °/s ≈ 70 rad/s, magnetometers ±5e3 µT), so
-#: what lies beyond is a unit gone wrong or a corrupted value — and it would overflow the float32 windows
-#: a model trains on (|x| ≤ 3.4e38, squared in the normalisation)
-MAX_ABS_SI = {"acc": 1e5, "gyro": 1e4, "mag": 1e7}
+#: the largest magnitude (SI) a channel group may hold: beyond any body-worn sensor (the widest MEMS
+#: accelerometers read ±400 g ≈ 3.92e3 m/s², gyroscopes ±4000 °/s ≈ 70 rad/s, magnetometers ±4900 µT), so
+#: what lies beyond is a unit gone wrong (raw counts: gravity reads 1024–16384 at ±2–32 g; °/s as rad/s past
+#: 5700 °/s), or a corrupted value that would overflow the float32 windows a model trains on
+MAX_ABS_SI = {"acc": 4000.0, "gyro": 100.0, "mag": 1e4}
 
 
 def _check_magnitudes(arr: np.ndarray, channels: Sequence[str], ts: np.ndarray) -> None:
