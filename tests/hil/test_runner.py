@@ -101,6 +101,12 @@ def test_wrong_model_on_device_fails_its_check_in_the_reports(tiny_model, tiny_d
     assert suite.get("failures") == "1" and int(suite.get("skipped")) == int(suite.get("tests")) - 1
     lines = R.summary_lines(rep)
     assert not any(line.startswith("throughput") for line in lines)
+    assert "none run: the device runs another model" in lines[0]
+    assert saved["bit_exact"] is None and saved["throughput"] is None
+    assert saved["latency"]["within_budget"] is None
+    page = (tmp_path / "r" / "hil_report.html").read_text()
+    assert "check latency_within_budget" in page and "not run: the device runs another model" in page
+    assert "windows/s" not in page
     assert [line for line in lines if line.startswith("check ")] == [
         f"check model_identity FAILED: {dict(rep.checks())['model_identity']}"]
 

@@ -126,7 +126,10 @@ class HilReport:
         return PRODUCERS[self.producer][3]
 
     @property
-    def bit_exact(self) -> bool:
+    def bit_exact(self) -> bool | None:
+        """Every window answered and equal to the host reference; None where nothing ran (another model)."""
+        if not self.device["match"]:
+            return None
         return self.windows_completed == self.windows and not self.mismatches
 
     def checks(self) -> list[tuple[str, str | None]]:
@@ -168,6 +171,9 @@ class HilReport:
         d["produced_by"] = {"kind": self.producer, "description": self.produced_by()}
         d.update(bit_exact=self.bit_exact, mismatch_count=self.mismatch_count,
                  checks={name: failure or "pass" for name, failure in self.checks()}, passed=self.passed)
+        if not self.device["match"]:  # nothing ran: no latency verdict, no throughput (not zeros)
+            d["latency"] = {**d["latency"], "within_budget": None}
+            d["throughput"] = None
         return json.loads(json.dumps(d, default=_json_default))
 
     def __getitem__(self, key: str) -> Any:
@@ -270,8 +276,10 @@ def plot_summary(rep: HilReport, path: Path, results=None) -> Path:
     acc = rep.accuracy
     ax.set(xlabel="device prediction", ylabel="label",
            title=f"accuracy {acc * 100:.1f} %, macro-F1 {rep.macro_f1 * 100:.1f} %" if acc is not None else "no output")
+    verdict = (f"{rep.mismatch_count} mismatches of {rep.windows}" if rep.device["match"] else
+               "not run: the device runs another model")
     fig.suptitle(f"HIL {rep.model['name']} on {PRODUCERS[rep.producer][0]}, {rep.device['link']}: "
-                 f"{'PASS' if rep.passed else 'FAIL'}, {rep.mismatch_count} mismatches of {rep.windows}")
+                 f"{'PASS' if rep.passed else 'FAIL'}, {verdict}")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -307,6 +315,9 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
                           f"windows/s the link allows" if thr["fraction_of_link"] else "")),
         ("retries / time-outs / resets", f"{rep.retries} / {rep.timeouts} / {len(rep.device_resets)}"),
     ]
+    if not dev["match"]:  # nothing ran: no figures of a run, the checks' verdicts instead
+        rows = [r for r in rows if r[0] in ("result", "produced by", "model", "device")]
+    rows += [(f"check {name}", failure or "pass") for name, failure in rep.checks()]
     if rep.error:
         rows.append(("device disconnected" if rep.disconnected else "error", rep.error))
     body = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
@@ -350,8 +361,9 @@ def summary_lines(rep: HilReport) -> list[str]:
     lat, thr = rep.latency, rep.throughput
     lines = [
         f"HIL {'PASS' if rep.passed else 'FAIL'}: {rep.windows_completed}/{rep.windows} windows, "
-        f"{rep.mismatch_count} output mismatches vs host TFLM, {rep.retries} retries, "
-        f"{len(rep.device_resets)} device resets",
+        + (f"{rep.mismatch_count} output mismatches vs host TFLM, {rep.retries} retries, "
+           f"{len(rep.device_resets)} device resets" if rep.device["match"] else
+           "none run: the device runs another model"),
         f"produced by {rep.produced_by()}",
     ]
     if rep.accuracy is not None:
