@@ -86,6 +86,11 @@ def test_a_speed_asked_for_is_checked_as_typed_and_kept_for_every_person():
         modifiers_from_text("a person walks at -3 m/s", "walking")
     with pytest.raises(ValidationError, match=r"walking at 9 km/h = 2.5 m/s: outside"):
         modifiers_from_text("walking at 9 km/h", "walking")
+    # as people write numbers: a decimal comma, a Unicode minus, an exponent (each was misread or ignored)
+    assert modifiers_from_text("walks at 1,5 m/s", "walking")[0]["speed"] == 1.5
+    for odd in ("walks at \u22121.5 m/s", "walks at 1e3 m/s"):
+        with pytest.raises(ValidationError, match="outside the speeds the library makes"):
+            modifiers_from_text(odd, "walking")
     spec = parse_description("a person walks at 2.1 m/s", matcher="keywords", seconds=2)
     speeds = [m.meta["items"][0]["params"]["speed"] for m in motions_from_spec(spec, 12, seed=1, fps=50)]
     assert max(speeds) == 2.2 and min(speeds) > 1.9 and len(set(speeds)) > 3

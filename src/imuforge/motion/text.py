@@ -107,7 +107,8 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
-_NUM_SPEED = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(m/s|km/h|kph|mph)")
+#: a speed with its unit: a sign (ASCII or Unicode minus), a decimal point or comma, an exponent
+_NUM_SPEED = re.compile(r"(?<![\w.,])([-\u2212]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?)\s*(m/s|km/h|kph|mph)")
 #: How much a still activity fidgets (``fidget`` 0 … 3, default 1), from words about it.
 _FIDGET_WORDS = [(r"\b(motionless|perfectly still|completely still|without moving|not moving)\b", 0.0),
                  (r"\b(still|quiet\w*|calm\w*)\b", 0.3),
@@ -141,7 +142,8 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
         params["intensity"] = mods["pace"]
     m = _NUM_SPEED.search(t)
     if m and "speed" in act.params:
-        v = float(m.group(1)) * {"m/s": 1.0, "km/h": 1 / 3.6, "kph": 1 / 3.6, "mph": 0.44704}[m.group(2)]
+        number = float(m.group(1).replace("\u2212", "-").replace(",", "."))
+        v = number * {"m/s": 1.0, "km/h": 1 / 3.6, "kph": 1 / 3.6, "mph": 0.44704}[m.group(2)]
         lo, hi = speed_range(activity)
         if not lo <= v <= hi:  # the speed asked for, as typed (each person's own spread stays inside)
             asked = f"{m.group(0)}" + (f" = {v:.3g} m/s" if m.group(2) != "m/s" else "")
