@@ -1092,6 +1092,9 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+#: the folder a corpus keeps its progress in until ``imuforge generate`` has made every shard and written the
+#: manifest (``synth.corpus``): a folder holding it and no manifest is an unfinished corpus
+UNFINISHED_CORPUS = ".progress"
 #: what to do about a shard that is not the one its manifest lists
 SHARD_REMEDY = ("the corpus as imuforge generate wrote it: run the same generate command again (it remakes a "
                 "shard whose sha256 differs from the manifest's), or restore the file")

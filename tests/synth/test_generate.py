@@ -750,3 +750,31 @@ def test_a_damaged_progress_record_makes_its_shard_again(spec, tmp_path, capsys)
     assert main(["generate", str(path), "--out", str(other)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "spec.json is damaged (not JSON" in err[0], err
+
+
+def test_an_unfinished_corpus_says_to_finish_it(spec, tmp_path, capsys):
+    """A corpus cut off before its manifest: dataset info and train said 'no recordings'; they now say what
+    the folder is and the cure."""
+    out = tmp_path / "corpus"
+    folder = CorpusFolder.open(out, make_plan(spec))
+    folder.write_shard(make_shard(folder.plan, 0))
+    for argv in (["dataset", "info", str(out)], ["train", "--data", str(out), "--out", str(tmp_path / "r")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "is a corpus imuforge generate has not finished" in err[0], err
+        assert "run the same imuforge generate command again" in err[0]
+
+
+def test_another_specs_corpus_with_a_file_of_ones_own_is_not_offered_overwrite(tmp_path, capsys):
+    """A corpus of another spec plus the user's README: '--overwrite' was suggested and then refused for the
+    README; the refusal now names both and offers only another --out."""
+    a, b = write_spec(tmp_path / "a.toml"), write_spec(tmp_path / "b.toml", seed=4)
+    out = tmp_path / "corpus"
+    assert main(["generate", str(a), "--out", str(out)]) == 0
+    (out / "README.md").write_text("mine")
+    capsys.readouterr()
+    assert main(["generate", str(b), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert ("a corpus of another spec (spec field(s) seed differ) and other files than a corpus "
+            "(README.md)") in err
+    assert err.endswith("choose another --out") and "--overwrite" not in err, err

@@ -10,7 +10,7 @@ from pathlib import Path
 from imuforge.datasets.windowing import DEFAULT_CHANNELS, Windows, make_windows
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
-from imuforge.recording import RECORDING_SUFFIX, Dataset, find_datasets
+from imuforge.recording import RECORDING_SUFFIX, UNFINISHED_CORPUS, Dataset, find_datasets
 
 
 def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
@@ -41,6 +41,11 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
         if not p.exists():
             raise ValidationError(f"data folder {p} does not exist",
                                   allowed="a Dataset folder, a folder of them, or a folder of recordings")
+        if (p / UNFINISHED_CORPUS).is_dir() and not (p / Dataset.MANIFEST).exists():
+            raise ValidationError(f"{p} is a corpus imuforge generate has not finished (no "
+                                  f"{Dataset.MANIFEST} yet)",
+                                  allowed="run the same imuforge generate command again: it makes the shards "
+                                          "left and writes the manifest")
         if p.is_file():  # one recording file, as calibrate and dataset info take it
             if not p.name.endswith((RECORDING_SUFFIX, ".csv")):
                 raise ValidationError(f"{p} is neither a folder nor a recording file",

@@ -28,7 +28,7 @@ from typing import Any
 
 from imuforge._folders import check_parents, check_replaceable
 from imuforge.errors import ImuforgeError, ValidationError
-from imuforge.recording import sha256_file
+from imuforge.recording import UNFINISHED_CORPUS, sha256_file
 from imuforge.synth import (
     Profiles,
     Take,
@@ -40,7 +40,7 @@ from imuforge.synth import (
 from imuforge.synth.fingerprint import plan_code
 from imuforge.synth.spec import CorpusSpec
 
-PROGRESS = ".progress"
+PROGRESS = UNFINISHED_CORPUS  # recording.UNFINISHED_CORPUS: readers say what it means
 #: what an earlier corpus folder holds (--overwrite deletes nothing else): see the layout above
 CORPUS_MARKER = ("manifest.json", f"{PROGRESS}/spec.json")
 CORPUS_FILES = ("manifest.json", "shard-*.parquet", "*.tmp", PROGRESS)
@@ -334,8 +334,13 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
         why = _what_differs(previous, plan.to_dict()) if previous is not None else ""
         what = ("other files" if previous is None else f"a corpus {why}" if why.startswith("made by")
                 else f"a corpus of another spec ({why})")
-        # --overwrite replaces only an earlier corpus: offered where there is one
-        cure = "choose another --out" + (" or pass --overwrite" if previous is not None else "")
+        # --overwrite replaces only an earlier corpus with nothing else beside it: offered where it would
+        try:
+            check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
+            replaceable = previous is not None
+        except ValidationError as exc:
+            replaceable, what = False, f"{what} and {exc.what.split(' holds ', 1)[1]}" if previous else what
+        cure = "choose another --out" + (" or pass --overwrite" if replaceable else "")
         raise FileExistsError(f"{path} holds {what}; {cure}")
     check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
     return True
