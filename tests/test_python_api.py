@@ -48,8 +48,15 @@ def test_calibrate_refuses_a_capture_in_g_or_deg_per_s(tmp_path):
     si = rec.replace(data=rec.data * np.r_[1.0, 1.0, 1.0, 8.0, 8.0, 8.0])  # a wrist's ≈ 4 rad/s peaks
     for name, scale, match in (("g", (1 / 9.80665, 1.0), "gravity in g, not m/s²"),
                                ("dps", (1.0, 180 / np.pi), "deg/s, not rad/s")):
-        data = si.data * np.r_[[scale[0]] * 3, [scale[1]] * 3]
-        Dataset.create(tmp_path / name).add(si.replace(data=data), name="r1")
+        if name == "dps":
+            # a wrist's 4 rad/s in deg/s is beyond any gyroscope: the Recording itself refuses it, naming a unit
+            with pytest.raises(ValidationError, match="beyond any body-worn sensor: a unit gone wrong"):
+                si.replace(data=si.data * np.r_[[scale[0]] * 3, [scale[1]] * 3])
+            base = rec  # a calmer capture (≤ 1.5 rad/s): in deg/s within a Recording's span, past a gyro's
+        else:
+            base = si
+        data = base.data * np.r_[[scale[0]] * 3, [scale[1]] * 3]
+        Dataset.create(tmp_path / name).add(base.replace(data=data), name="r1")
         with pytest.raises(ValidationError, match=match):
             calibrate(tmp_path / "syn", tmp_path / name, tmp_path / f"c_{name}", plots=False)
         assert not (tmp_path / f"c_{name}").exists()
