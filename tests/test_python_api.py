@@ -49,7 +49,7 @@ def test_calibrate_refuses_a_capture_in_g_or_deg_per_s(tmp_path):
     for name, scale, match in (("g", (1 / 9.80665, 1.0), "gravity in g, not m/s²"),
                                ("dps", (1.0, 180 / np.pi), "deg/s, not rad/s")):
         if name == "dps":
-            # a wrist's 4 rad/s in deg/s is beyond any gyroscope: the Recording itself refuses it, naming a unit
+            # a wrist's 4 rad/s in deg/s is beyond any gyroscope: the Recording refuses it, naming a unit
             with pytest.raises(ValidationError, match="beyond any body-worn sensor: a unit gone wrong"):
                 si.replace(data=si.data * np.r_[[scale[0]] * 3, [scale[1]] * 3])
             base = rec  # a calmer capture (≤ 1.5 rad/s): in deg/s within a Recording's span, past a gyro's
