@@ -286,10 +286,12 @@ def _num(doc: dict, key: str, src: str, *, minimum: float = 0.0, strict: bool = 
     if key not in doc:
         return None
     v = doc[key]
+    bound = f"{'>' if strict else '>='} {minimum:g}"
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ValidationError(f"{key} must be a finite number, got {v!r}", source=src)
+        raise ValidationError(f"{key} must be a finite number, got {v!r}", source=src,
+                              allowed=f"a number {bound}" if minimum > -math.inf else "a finite number")
     if v < minimum or (strict and v == minimum):
-        raise ValidationError(f"{key} must be {'>' if strict else '>='} {minimum:g}, got {v!r}", source=src)
+        raise ValidationError(f"{key} must be {bound}, got {v!r}", source=src, allowed=f"a number {bound}")
     return float(v)
 
 
