@@ -24,7 +24,7 @@ def check_replaceable(out: Path, option: str, *, what: str, marker: tuple[str, .
         raise ValidationError(f"{option} {out} is a file", allowed="a new or empty folder")
     if not out.exists() or not any(out.iterdir()):
         return
-    foreign = sorted(p.name for p in out.iterdir() if own and not any(fnmatch(p.name, o) for o in own))
+    foreign = foreign_entries(out, own)
     if foreign or not any((out / m).is_file() for m in marker):
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         named = f" ({', '.join(foreign[:3])}{more})" if foreign else ""
@@ -32,6 +32,12 @@ def check_replaceable(out: Path, option: str, *, what: str, marker: tuple[str, .
         raise ValidationError(f"{option} {out} holds other files than {a} {what}{named}",
                               allowed=f"a new or empty folder, or an earlier {what} (with {marker[0]}) "
                                       "to replace")
+
+
+def foreign_entries(out: Path, own: tuple[str, ...]) -> list[str]:
+    """The names in folder ``out`` that none of ``own`` (glob patterns of a command's entries) matches,
+    sorted (none when ``own`` is empty: nothing to tell apart)."""
+    return sorted(p.name for p in out.iterdir() if own and not any(fnmatch(p.name, o) for o in own))
 
 
 def replace_entries(out: Path, stage: Path) -> None:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imuforge._folders import check_parents, check_replaceable
+from imuforge._folders import check_parents, check_replaceable, foreign_entries
 from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.recording import UNFINISHED_CORPUS, sha256_file
 from imuforge.synth import (
@@ -335,11 +335,11 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
         what = ("other files" if previous is None else f"a corpus {why}" if why.startswith("made by")
                 else f"a corpus of another spec ({why})")
         # --overwrite replaces only an earlier corpus with nothing else beside it: offered where it would
-        try:
-            check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
-            replaceable = previous is not None
-        except ValidationError as exc:
-            replaceable, what = False, f"{what} and {exc.what.split(' holds ', 1)[1]}" if previous else what
+        foreign = foreign_entries(path, CORPUS_FILES)
+        replaceable = previous is not None and not foreign
+        if previous is not None and foreign:
+            more = " …" if len(foreign) > 3 else ""
+            what += f" and other files than a corpus ({', '.join(foreign[:3])}{more})"
         cure = "choose another --out" + (" or pass --overwrite" if replaceable else "")
         raise FileExistsError(f"{path} holds {what}; {cure}")
     check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
