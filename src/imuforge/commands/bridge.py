@@ -515,6 +515,11 @@ def cmd_emulate(args) -> int:
     elif source_kind == "formula":
         source, scales = E.FormulaSource(), E.FORMULA_SCALES
     elif source_kind == "schedule":
+        from imuforge.motion.library import bridge_postures
+
+        schedule, added = bridge_postures(schedule)
+        for line in added:
+            print(f"note: {line}", flush=True)
         source, scales = E.schedule_source(profile, schedule, placement=args.placement, seed=args.seed), None
     else:
         source, scales = E.desk_source(profile, seed=args.seed), None

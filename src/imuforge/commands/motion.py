@@ -17,6 +17,7 @@ from imuforge.commands._options import (
 )
 from imuforge.commands.simulate import add_wear_option
 from imuforge.errors import ValidationError, check_range, shorten
+from imuforge.motion.motion import SECONDS_RANGE
 # imported at CLI start-up, so IMUFORGE_PROGRESS=0 quiets other libraries' bars before they load
 from imuforge.progress import progress
 
@@ -38,7 +39,8 @@ def register(sub) -> None:
     p.add_argument("text", nargs="?", help="description of the activity, e.g. 'a person walks briskly'")
     p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1; at most 10000)")
     p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; a "
-                   "transition such as sit_to_stand: as long as the movement itself takes)")
+                   "transition such as sit_to_stand: as long as the movement itself takes); a description "
+                   "that names a duration ('walks for 2 minutes, then sits for 30 s') keeps its own")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--fps", type=float, default=None,
                    help=f"motion frame rate in Hz, 5 … 1000 (default {DEFAULT_FPS:g})")
@@ -73,7 +75,6 @@ def register(sub) -> None:
 
 
 #: allowed values of the numeric options (checked before anything is written)
-SECONDS_RANGE = (1.0, 3600.0)
 N_RANGE = (1, 10_000)
 FPS_RANGE = (5.0, 1000.0)
 #: what an earlier motion output holds (--overwrite replaces nothing else): motions, their list and, with
@@ -174,16 +175,18 @@ def _list_activities() -> int:
     return 0
 
 
-def _parse_text(text: str, args):
-    """parse_description, with the user's text shortened in its error (a long text is not echoed in full)."""
-    from imuforge.motion.text import get_matcher, parse_description
+def _parse_text(text: str, args, *, sequence: bool = False):
+    """parse_description (``sequence``: parse_sequence, a list), with the user's text shortened in its error
+    (a long text is not echoed in full)."""
+    from imuforge.motion.text import get_matcher, parse_description, parse_sequence
 
     note = getattr(get_matcher(args.matcher), "note", None)
     if note and not getattr(args, "_matcher_noted", False):
         print(f"note: {note}", file=sys.stderr)
         args._matcher_noted = True
     try:
-        return parse_description(text, seconds=args.seconds, matcher=args.matcher)
+        parse = parse_sequence if sequence else parse_description
+        return parse(text, seconds=args.seconds, matcher=args.matcher)
     except ValidationError as exc:
         if repr(text) not in exc.what:
             raise
@@ -191,12 +194,16 @@ def _parse_text(text: str, args):
                               allowed=exc.allowed) from None
 
 
-def _text_specs(args) -> list:
-    """The MotionSpecs for a text description (one, or the --diversify'd ones that keep its activity)."""
+def _spec_text(spec) -> str:
+    return f"{spec.activity} (score {spec.score:.2f}) params={spec.params}"
+
+
+def _text_specs(args, spec) -> list:
+    """The MotionSpecs for a description of one activity (its ``spec``, or the --diversify'd ones that keep
+    its activity)."""
     from imuforge.motion.text import diversify, llm_descriptions
 
-    spec = _parse_text(args.text, args)
-    print(f"{shorten(args.text)} → {spec.activity} (score {spec.score:.2f}) params={spec.params}")
+    print(f"{shorten(args.text)} → {_spec_text(spec)}")
     if not args.diversify:
         return [spec]
     texts = (llm_descriptions(args.llm_url, spec.activity, args.n, model=args.llm_model) if args.llm_url
@@ -236,17 +243,49 @@ def _make_motions(args, items: list | None) -> list:
         name = args.source.name.split(".")[0]
         return [(name, m, name)]
     if items is not None:
-        from imuforge.motion.library import schedule
+        from imuforge.motion.library import bridge_postures, schedule
 
+        items, added = bridge_postures(items)
+        for line in added:
+            print(f"note: {line}")
         return [(f"schedule_{i:03d}", schedule(items, fps=args.fps, rng=[args.seed, i]), f"schedule_{i:03d}")
                 for i in progress(range(args.n), desc="motions", unit="motion")]
     from imuforge.synth import person_motion, source_key
 
-    specs = _text_specs(args)
+    sequence = _parse_text(args.text, args, sequence=True)
+    if len(sequence) > 1:
+        return _sequence_motions(args, sequence)
+    specs = _text_specs(args, sequence[0])
     motions = []
     for i in progress(range(args.n), desc="motions", unit="motion"):
         s = specs[i % len(specs)]
         motions.append((f"{s.activity}_{i:03d}", person_motion(s, i, seed=args.seed, fps=args.fps), source_key(s)))
+    return motions
+
+
+def _sequence_motions(args, specs: list) -> list:
+    """--n people each doing the activities of a description that orders them ("walks, then sits down"), as
+    one continuous motion with the transitions their postures need (synth.person_sequence)."""
+    from imuforge.synth import person_sequence, sequence_key
+
+    if args.diversify:
+        raise ValidationError(f"--diversify with a description of {len(specs)} activities in order: it "
+                              "rewrites a description of one activity",
+                              allowed="a description of one activity with --diversify, or this one "
+                                      "without it")
+    _check_frames(sum(s.duration_s or 0.0 for s in specs), args.fps, "the description's total duration")
+    print(f"{shorten(args.text)} → {len(specs)} activities in order:")
+    for k, s in enumerate(specs, 1):
+        lasts = f", {s.duration_s:g} s" if s.duration_s else ""
+        print(f"  {k}. {shorten(s.text)} → {_spec_text(s)}{lasts}")
+    name, key = "_then_".join(dict.fromkeys(s.activity for s in specs)), sequence_key(specs)
+    motions, notes = [], []
+    for i in progress(range(args.n), desc="motions", unit="motion"):
+        motion, added = person_sequence(specs, i, seed=args.seed, fps=args.fps)
+        notes = notes or added
+        motions.append((f"{name}_{i:03d}", motion, key))
+    for line in notes:
+        print(f"note: {line}")
     return motions
 
 

@@ -18,6 +18,9 @@ from imuforge.recording import LabelSegment, as_segments
 
 MOTION_FORMAT = "imuforge-motion"
 MOTION_VERSION = 1
+#: the durations (s) a made motion may have: one second to an hour (`imuforge motion --seconds`, a duration a
+#: description names, a --schedule item)
+SECONDS_RANGE = (1.0, 3600.0)
 
 
 class Motion:

@@ -28,7 +28,7 @@ import numpy as np
 from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.motion.body import Person
 from imuforge.motion.library import ACTIVITIES, schedule
-from imuforge.motion.motion import Motion
+from imuforge.motion.motion import SECONDS_RANGE, Motion
 
 #: Cosine similarity below which a description is refused (all-MiniLM-L6-v2 scale).
 MIN_SCORE = 0.45
@@ -401,6 +401,79 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     act = ACTIVITIES[best]
     dur = None if act.kind == "transition" else (seconds or DEFAULT_SECONDS[act.kind])
     return MotionSpec(best, dur, params, text, score, mods)
+
+
+#: words that order the parts of a description ("walks at 2 m/s, then runs"): each part is one activity
+_SEQUENCE_SPLIT = re.compile(r"\s*[,;]?\s*\b(?:and then|then|after that|afterwards|followed by|and finally"
+                             r"|finally)\b\s*[,;]?\s*|\s*;\s*|(?<=[a-z])\.\s+(?=[a-z])", re.IGNORECASE)
+#: a duration in a description ("for 2 minutes", "10 s"): a number with a unit of time, not of speed
+_DURATION = re.compile(r"(?<![\w.,/])(\d+(?:[.,]\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)"
+                       r"\b(?!\s*/)", re.IGNORECASE)
+#: the duration with the words that introduce it, taken out of a part before it is matched
+_DURATION_PHRASE = re.compile(r"\b(?:for|during)?\s*(?:about|around|roughly|some|another)?\s*"
+                              + _DURATION.pattern, re.IGNORECASE)
+_TIME_UNIT_S = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hr": 3600.0,
+                "hour": 3600.0}
+
+
+def split_sequence(text: str) -> list[str]:
+    """The parts of a description that orders activities — "walks at 2 m/s, then runs at 4 m/s" → ["walks at 2
+    m/s", "runs at 4 m/s"] (split at then, after that, followed by, finally, a semicolon or a full stop) — or
+    ``[text]``."""
+    parts = [p.strip(" ,.") for p in _SEQUENCE_SPLIT.split(text)]
+    parts = [p for p in parts if p]
+    return parts if len(parts) > 1 else [text]
+
+
+def duration_from_text(text: str) -> float | None:
+    """The duration (s) a description names ("for 2 minutes" → 120), None without one; a ValidationError when
+    it names two or one outside :data:`SECONDS_RANGE`."""
+    found = _DURATION.findall(text)
+    if not found:
+        return None
+    if len(found) > 1:
+        said = ", ".join(" ".join(f) for f in found)
+        raise ValidationError(f"{text!r} names {len(found)} durations ({said})", allowed="one duration per "
+                              "activity, e.g. 'walks for 2 minutes, then runs for 30 s'")
+    value, unit = found[0]
+    unit = unit.lower().rstrip("s") or "s"
+    seconds = float(value.replace(",", ".")) * _TIME_UNIT_S[unit]
+    if not SECONDS_RANGE[0] <= seconds <= SECONDS_RANGE[1]:
+        raise ValidationError(f"{text!r} lasts {seconds:g} s",
+                              allowed=f"{SECONDS_RANGE[0]:g} … {SECONDS_RANGE[1]:g} s")
+    return seconds
+
+
+def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "embedding",
+                   min_score: float | None = None) -> list[MotionSpec]:
+    """Map a description to the :class:`MotionSpec` of each activity it names in order (one for most
+    descriptions; "walks, then sits down" two: :func:`split_sequence`). Each part lasts the duration it names
+    (:func:`duration_from_text`), else ``seconds``, else the activity's default; a transition takes its own.
+    A part no activity matches is a ValidationError naming it."""
+    if not isinstance(text, str) or not text.strip():
+        return [parse_description(text, seconds=seconds, matcher=matcher, min_score=min_score)]
+    from imuforge.motion.library import POSTURE_ACTIVITY, posture
+
+    parts = split_sequence(text)
+    specs = []
+    for k, part in enumerate(parts):
+        own = duration_from_text(part)
+        # matched without its duration (the words of a time blur an embedding), which the spec then carries
+        words = _DURATION_PHRASE.sub(" ", part).strip() if own else part
+        try:
+            spec = parse_description(words or part, seconds=own or seconds, matcher=matcher,
+                                     min_score=min_score)
+        except ValidationError as exc:
+            if len(parts) == 1:
+                raise
+            raise ValidationError(f"part {k + 1} of {len(parts)} of the description: {exc.what}",
+                                  source=exc.source, allowed=exc.allowed) from None
+        spec.text = part  # the words as written, duration included
+        specs.append(spec)
+        if own and ACTIVITIES[spec.activity].kind == "transition":  # "sits down for a minute": then sits
+            held = POSTURE_ACTIVITY[posture(spec.activity, end=True)]
+            specs.append(MotionSpec(held, own, {}, part, spec.score))
+    return specs
 
 
 def varied_params(params: dict, activity: str, rng: np.random.Generator, variation: float) -> dict:

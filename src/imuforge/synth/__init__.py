@@ -93,6 +93,30 @@ def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.
     return motion
 
 
+def sequence_key(specs: Sequence[MotionSpec]) -> str:
+    """What identifies a sequence of motion sources in the seeds (:func:`source_key` for one)."""
+    return source_key(specs[0]) if len(specs) == 1 else json.dumps([source_key(s) for s in specs])
+
+
+def person_sequence(specs: Sequence[MotionSpec], person: int, *, seed: int, fps: float = 100.0,
+                    variation: float = 0.1) -> tuple[Motion, list[str]]:
+    """Person ``person`` performing ``specs`` one after the other (a description that orders activities,
+    :func:`~imuforge.motion.text.parse_sequence`) in one continuous Motion, with the transitions their
+    postures need added (:func:`~imuforge.motion.library.bridge_postures`); and one line per transition added.
+    Seeded as :func:`person_motion` is, by the sequence (:func:`sequence_key`)."""
+    from imuforge.motion.library import bridge_postures, schedule
+    from imuforge.motion.text import varied_params
+
+    body = _person_body(seed, person)
+    rng = np.random.default_rng(derive_seed(seed, "motion", sequence_key(specs), int(person)))
+    items = [(s.activity, s.duration_s, varied_params(s.params, s.activity, rng, variation)) for s in specs]
+    items, added = bridge_postures(items)
+    motion = schedule(items, fps=fps, rng=rng, person=body)
+    motion.meta.update(text=" | ".join(s.text for s in specs), specs=[s.to_dict() for s in specs],
+                       seed=int(seed), person_index=int(person))
+    return motion, added
+
+
 @functools.lru_cache(maxsize=1024)
 def _person_body(seed: int, person: int) -> Person:
     """The body of virtual person ``person`` of generation ``seed``: ``Person.sample`` from ``(seed, "person",
@@ -294,5 +318,5 @@ def activity_spec(activity: str, seconds: float | None) -> MotionSpec:
 
 
 __all__ = ["GENERATOR", "Profiles", "Take", "activity_spec", "clear_caches", "derive_seed", "generate_recordings",
-           "keep_freed_memory", "person_motion", "plan_takes", "record", "record_many", "single_threaded",
-           "source_key", "subject_id"]
+           "keep_freed_memory", "person_motion", "person_sequence", "plan_takes", "record", "record_many",
+           "sequence_key", "single_threaded", "source_key", "subject_id"]

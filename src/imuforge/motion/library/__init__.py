@@ -205,6 +205,53 @@ PLAUSIBILITY_MODES = ("redraw", "strict", "record", "off")
 #: Draws :func:`schedule` makes for one plausible motion.
 PLAUSIBILITY_DRAWS = 4
 
+#: The posture an activity starts and ends in, where it is not upright: a schedule can move from one posture
+#: to another only through a transition (:func:`bridge_postures`). ``None``: the posture is the person's draw
+#: (drinking seated or standing) or its own (cycling, on a bicycle), so nothing is bridged to or from it.
+POSTURES: dict[str, tuple[str | None, str | None]] = {
+    "sitting": ("seated", "seated"), "typing": ("seated", "seated"), "lying": ("lying", "lying"),
+    "stand_to_sit": ("upright", "seated"), "sit_to_stand": ("seated", "upright"),
+    "sit_to_lie": ("seated", "lying"), "lie_to_sit": ("lying", "seated"),
+    "drinking": (None, None), "cycling": (None, None)}
+#: the transitions that take a body from one posture to another, in order
+POSTURE_BRIDGES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("upright", "seated"): ("stand_to_sit",), ("seated", "upright"): ("sit_to_stand",),
+    ("seated", "lying"): ("sit_to_lie",), ("lying", "seated"): ("lie_to_sit",),
+    ("upright", "lying"): ("stand_to_sit", "sit_to_lie"),
+    ("lying", "upright"): ("lie_to_sit", "sit_to_stand")}
+
+
+#: the activity that holds each posture (what "sits down for a minute" does after its transition)
+POSTURE_ACTIVITY = {"upright": "standing", "seated": "sitting", "lying": "lying"}
+
+
+def posture(activity: str, *, end: bool = False) -> str | None:
+    """The posture ``activity`` starts in (``end``: ends in): ``"upright"``, ``"seated"``, ``"lying"``, or
+    None where :data:`POSTURES` leaves it open or the activity is not the library's."""
+    if activity not in ACTIVITIES:
+        return None
+    return POSTURES.get(activity, ("upright", "upright"))[int(end)]
+
+
+def bridge_postures(items) -> tuple[list, list[str]]:
+    """A schedule's items (as :func:`schedule` takes them) with the transitions inserted that its postures
+    need — ``walking`` then ``sitting`` becomes walking, ``stand_to_sit``, sitting: a cross-fade would slide
+    the body from one posture to the other —, and one line per insertion saying what was added."""
+    out: list = []
+    added: list[str] = []
+    for item in items:
+        name = item if isinstance(item, str) else item[0]
+        if out:
+            prev = out[-1] if isinstance(out[-1], str) else out[-1][0]
+            bridge = POSTURE_BRIDGES.get((posture(prev, end=True), posture(name)), ())
+            out += [(b, None) for b in bridge]
+            if bridge:
+                added.append(f"{prev} → {name}: {', '.join(bridge)} added ({posture(prev, end=True)} to "
+                             f"{posture(name)})")
+        out.append(item)
+    return out, added
+
+
 
 def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = None, blend_s: float = 0.8,
              heading_deg: float | None = None, return_contact: bool = False,
@@ -386,6 +433,6 @@ def motion_foot_sliding(motion: Motion, contact: np.ndarray, threshold: float = 
     return foot_sliding(motion.positions, motion.orientations, contact, person, motion.fps, threshold)
 
 
-__all__ = ["ACTIVITIES", "Activity", "PLAUSIBILITY_DRAWS", "PLAUSIBILITY_MODES", "Person",
-           "SLIDE_BOUND_SINGLE_M", "SLIDE_BOUND_STANCE_M",
-           "SLIDE_BOUND_TURN_M", "generate", "motion_foot_sliding", "schedule"]
+__all__ = ["ACTIVITIES", "Activity", "PLAUSIBILITY_DRAWS", "PLAUSIBILITY_MODES", "POSTURES",
+           "POSTURE_ACTIVITY", "POSTURE_BRIDGES", "Person", "SLIDE_BOUND_SINGLE_M", "SLIDE_BOUND_STANCE_M",
+           "SLIDE_BOUND_TURN_M", "bridge_postures", "generate", "motion_foot_sliding", "posture", "schedule"]

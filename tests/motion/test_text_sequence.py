@@ -1,0 +1,133 @@
+"""Descriptions that order activities ("walks at 2 m/s, then runs at 4 m/s") and the transitions between
+postures that a schedule needs (`text.parse_sequence`, `library.bridge_postures`, `synth.person_sequence`)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from imuforge.cli import main
+from imuforge.errors import ValidationError
+from imuforge.motion import read_motion
+from imuforge.motion.library import bridge_postures, posture
+from imuforge.motion.text import duration_from_text, parse_sequence, split_sequence
+from imuforge.synth import person_sequence, sequence_key
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("walks at 2 m/s then runs at 4 m/s", ["walks at 2 m/s", "runs at 4 m/s"]),
+    ("A man walks for 2 minutes. Then he sits down; finally he lies down",
+     ["A man walks for 2 minutes", "he sits down", "he lies down"]),
+    ("walks at 1.5 m/s, and then jogs, followed by a rest standing", ["walks at 1.5 m/s", "jogs",
+                                                                      "a rest standing"]),
+    ("a person walks at 2.5 m/s.", ["a person walks at 2.5 m/s."]),  # one part: the text as written
+    ("walks and talks on the phone", ["walks and talks on the phone"]),
+])
+def test_split_sequence(text, parts):
+    assert split_sequence(text) == parts
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("walks for 2 minutes", 120.0), ("sits for 1,5 min", 90.0), ("runs 45 s", 45.0),
+    ("lies for 1 hour", 3600.0), ("stands for 10 seconds", 10.0), ("walks at 5 km/h", None),
+    ("runs at 4 m/s", None), ("walks 3 steps", None),
+])
+def test_duration_from_text(text, seconds):
+    assert duration_from_text(text) == seconds
+
+
+def test_duration_from_text_refuses_two_or_out_of_range():
+    with pytest.raises(ValidationError, match="names 2 durations"):
+        duration_from_text("walks for 10 s or 20 s")
+    with pytest.raises(ValidationError, match=r"lasts 7200 s \(allowed: 1 … 3600 s\)"):
+        duration_from_text("walks for 2 hours")
+
+
+def test_parse_sequence_keeps_each_part_speed_and_duration():
+    walk, run = parse_sequence("walks at 2 m/s then runs at 4 m/s for 10 s", seconds=20, matcher="keywords")
+    assert (walk.activity, walk.params["speed"], walk.duration_s) == ("walking", 2.0, 20.0)  # --seconds
+    assert (run.activity, run.params["speed"], run.duration_s) == ("running", 4.0, 10.0)  # its own
+    assert run.text == "runs at 4 m/s for 10 s"
+    # a transition given a duration holds the posture it ends in for that long
+    down, seated = parse_sequence("stands for 5 s, then sits down for 30 s", matcher="keywords")[1:]
+    assert (down.activity, down.duration_s) == ("stand_to_sit", None)
+    assert (seated.activity, seated.duration_s) == ("sitting", 30.0)
+    # one part: what parse_description makes
+    [one] = parse_sequence("a person walks briskly", matcher="keywords")
+    assert one.activity == "walking" and one.text == "a person walks briskly"
+
+
+def test_parse_sequence_names_the_part_no_activity_matches():
+    with pytest.raises(ValidationError,
+                       match="part 2 of 2 of the description: no activity matches 'the quarterly report'"):
+        parse_sequence("walks, then the quarterly report", matcher="keywords")
+
+
+def test_bridge_postures_adds_the_transitions_between_postures():
+    items, added = bridge_postures([("walking", 5), ("sitting", 5), ("lying", 3), ("running", 4),
+                                    "stand_to_sit", ("sitting", 2), ("drinking", 3), ("lying", 2)])
+    assert [i if isinstance(i, str) else i[0] for i in items] == [
+        "walking", "stand_to_sit", "sitting", "sit_to_lie", "lying", "lie_to_sit", "sit_to_stand", "running",
+        "stand_to_sit", "sitting", "drinking", "lying"]  # drinking's posture is the person's: not bridged
+    assert added == ["walking → sitting: stand_to_sit added (upright to seated)",
+                     "sitting → lying: sit_to_lie added (seated to lying)",
+                     "lying → running: lie_to_sit, sit_to_stand added (lying to upright)"]
+    assert bridge_postures([("standing", 3), ("walking", 3)]) == ([("standing", 3), ("walking", 3)], [])
+    assert posture("typing") == "seated" and posture("sit_to_stand", end=True) == "upright"
+    assert posture("not_an_activity") is None
+
+
+def test_person_sequence_sits_down_through_a_transition():
+    """Walking, then sitting: the hips go down by about the difference between the standing hip height and a
+    seat's (≥ 15 cm), and the transition added carries the body down (not a cross-fade between the two)."""
+    specs = parse_sequence("walks for 6 s, then sits for 6 s", matcher="keywords")
+    m, added = person_sequence(specs, 3, seed=1, fps=50.0)
+    assert added == ["walking → sitting: stand_to_sit added (upright to seated)"]
+    assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
+    walk, down, sit = m.labels
+    assert walk.end_s - walk.start_s == pytest.approx(6.0, abs=0.9)
+    assert sit.end_s - sit.start_s == pytest.approx(6.0, abs=0.9)
+    y = m.positions[:, 0, 1]  # pelvis height (y up)
+    t = np.arange(len(y)) / m.fps
+    y_walk = np.median(y[(t > 1) & (t < walk.end_s - 1)])
+    y_sit = np.median(y[t > sit.start_s + 1])
+    assert y_walk - y_sit >= 0.15
+    inside = (t >= down.start_s) & (t < down.end_s)
+    assert y[inside].max() - y[inside].min() >= 0.8 * (y_walk - y_sit)
+    again, _ = person_sequence(specs, 3, seed=1, fps=50.0)  # seeded by the sequence and the person
+    np.testing.assert_array_equal(again.positions, m.positions)
+    assert sequence_key(specs) != sequence_key(specs[:1])
+    assert m.meta["specs"][1]["duration_s"] == 6.0
+
+
+def test_cli_motion_sequence(tmp_path, capsys):
+    out = tmp_path / "seq"
+    assert main(["motion", "a man walks for 4 s, then sits down for 4 s", "--matcher", "keywords", "--n", "2",
+                 "--fps", "50", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "→ 3 activities in order:" in text and "1. 'a man walks for 4 s' → walking" in text
+    assert "2. 'sits down for 4 s' → stand_to_sit" in text and "3. 'sits down for 4 s' → sitting" in text
+    listed = json.loads((out / "motions.json").read_text())
+    assert [m["file"] for m in listed] == ["walking_then_stand_to_sit_then_sitting_000.motion.npz",
+                                           "walking_then_stand_to_sit_then_sitting_001.motion.npz"]
+    m = read_motion(out / listed[0]["file"])
+    assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
+
+
+def test_cli_motion_sequence_refusals(tmp_path, capsys):
+    assert main(["motion", "walks, then runs", "--diversify", "--matcher", "keywords", "--out",
+                 str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "--diversify with a description of 2 activities in order" in err and "Traceback" not in err
+    assert main(["motion", "walks for 4 s, then reads the quarterly report", "--matcher", "keywords", "--out",
+                 str(tmp_path / "b")]) == 2
+    assert "part 2 of 2 of the description: no activity matches" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_cli_schedule_adds_the_transition_it_lacks(tmp_path, capsys):
+    assert main(["motion", "--schedule", "walking:3,sitting:3", "--fps", "50",
+                 "--out", str(tmp_path / "s")]) == 0
+    assert "note: walking → sitting: stand_to_sit added (upright to seated)" in capsys.readouterr().out
+    m = read_motion(next((tmp_path / "s").glob("*.motion.npz")))
+    assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
