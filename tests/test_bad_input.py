@@ -31,6 +31,8 @@ def one_line_error(capsys, command: str) -> str:
         # options that would be ignored (nothing is worn without a device; a description names its activity)
         (["--wear-variation", "none"],
          "--wear-variation needs --profile (the device to simulate the motions on)"),
+        (["--wear-variation", "default"],  # said outright, as ignored as any other
+         "--wear-variation needs --profile (the device to simulate the motions on)"),
         (["--label", "running"],
          "--label names the activity of a motion file (--from FILE) (allowed: --from FILE --label ACTIVITY, "
          "or a description without --label)"),

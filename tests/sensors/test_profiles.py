@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from imuforge.cli import main
 from imuforge.errors import ValidationError
 from imuforge.sensors import list_profiles, load_profile
 from imuforge.units import DEG, STANDARD_GRAVITY as G
@@ -135,13 +136,21 @@ def test_a_device_file_named_like_its_chip_still_finds_the_chip(tmp_path, monkey
     assert p.name == "bmi270" and p.sensors["accel"].chip == "bmi270"
 
 
-def test_an_odr_override_clamps_a_device_bandwidth_to_its_nyquist(profile_dir):
+def test_an_odr_override_clamps_a_device_bandwidth_to_its_nyquist(profile_dir, capsys):
     """A device's own bandwidth_hz must lie below its own Nyquist; an --odr that lowers the Nyquist below
-    it clamps the filter (it was refused, listing the refused ODR among the allowed ones)."""
+    it clamps the filter (it was refused, listing the refused ODR among the allowed ones), and says so."""
     _write(profile_dir, "devices", "testband",
            TEST_DEVICE.replace("odr_hz = 100\nrange_g = 8", "odr_hz = 100\nrange_g = 8\nbandwidth_hz = 40"))
     assert load_profile("testband").sensors["accel"].bandwidth_hz == 40
-    assert load_profile("testband", odr_hz=50).sensors["accel"].bandwidth_hz == 25
+    assert load_profile("testband").notes == ()
+    clamped = load_profile("testband", odr_hz=50)
+    assert clamped.sensors["accel"].bandwidth_hz == 25
+    note = ("--odr 50: the [accel] filter of 'testband' (bandwidth_hz = 40) passes at most the Nyquist "
+            "frequency at that rate, 25 Hz")
+    assert clamped.notes == (note,)
+    assert load_profile("testband", odr_hz=100).notes == ()  # the file's own rate: nothing to say
+    assert main(["profiles", "show", "testband", "--odr", "50"]) == 0
+    assert f"note: {note}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("section, line, message", [

@@ -83,3 +83,15 @@ def test_simulate_says_when_wear_variation_moved_the_device(tmp_path, capsys):
                 assert "note: this simulated person wears" not in err
     assert moved, "none of 10 people of the default wear was switched to the other side"
     assert all(p in err and "--wear-variation none" in err for p, err in moved)
+
+
+def test_a_recording_says_which_configuration_made_it(profile_dir, tmp_path):
+    """The provenance holds the configuration simulated (a profile's name alone does not tell an --odr or
+    --range-g override, or which version of a user's file): `imuforge profiles show`'s figures."""
+    _, mfile = _motion_file(tmp_path)
+    assert main(["simulate", "--motion", str(mfile), "--profile", "testband", "--odr", "50",
+                 "--range-g", "16", "--out", str(tmp_path / "o.imu.parquet")]) == 0
+    rec = read_recording(tmp_path / "o.imu.parquet")
+    dev = rec.provenance["device"]
+    assert dev["name"] == "testband" and dev["accel"]["odr_hz"] == 50 and dev["accel"]["range_g"] == 16
+    assert dev["gyro"]["odr_hz"] == 50 and rec.rate_hz == pytest.approx(50, rel=0.01)

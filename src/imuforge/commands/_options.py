@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def add_device_overrides(p) -> None:
     """``--odr``, ``--range-g``, ``--range-dps``: override a profile's configuration, checked against its chip."""
@@ -10,12 +12,18 @@ def add_device_overrides(p) -> None:
     p.add_argument("--range-dps", type=float, help="override the gyroscope range (±dps)")
 
 
-def load_profile_from_args(args):
-    """The profile named by ``args.profile`` with the overrides (and ``args.placement``) applied."""
+def load_profile_from_args(args, *, notes: bool = True):
+    """The profile named by ``args.profile`` with the overrides (and ``args.placement``) applied; what loading
+    decided that the file does not say (``HardwareProfile.notes``) printed as notes, unless ``notes`` is False
+    (a command that loads it twice)."""
     from imuforge.sensors.profiles import load_profile
 
-    return load_profile(args.profile, odr_hz=getattr(args, "odr", None), range_g=getattr(args, "range_g", None),
-                        range_dps=getattr(args, "range_dps", None), placement=getattr(args, "placement", None))
+    profile = load_profile(args.profile, odr_hz=getattr(args, "odr", None),
+                           range_g=getattr(args, "range_g", None), range_dps=getattr(args, "range_dps", None),
+                           placement=getattr(args, "placement", None))
+    for note in profile.notes if notes else ():
+        print(f"note: {note}", file=sys.stderr)
+    return profile
 
 
 def add_label_options(p, help_text: str) -> None:

@@ -506,6 +506,8 @@ def cmd_emulate(args) -> int:
         require_extra("tflite_micro", purpose="imuforge emulate --hil-model")
         load_export(args.hil_model, option="--hil-model")  # a damaged export: one line, before it listens
     profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
+    for note in profile.notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
     stop = threading.Event()
     if args.follow:
         source, scales = E.ActivitySource(profile, placement=args.placement, seed=args.seed), None

@@ -135,7 +135,7 @@ def _check_args(args) -> list | None:
         check_replaceable(args.out, "--out", what="motion output", marker=MOTION_MARKER, own=MOTION_FILES)
     device = [f"--{o.replace('_', '-')}" for o in ("placement", "odr", "range_g", "range_dps")
               if getattr(args, o, None) is not None]
-    if getattr(args, "wear_variation", "default").strip().lower() != "default":
+    if args.wear_variation is not None:
         device.append("--wear-variation")  # how a device is worn: nothing is worn without one
     if device and not args.profile:  # they would be ignored: without a device there is nothing to simulate
         raise ValidationError(f"{', '.join(device)} needs --profile (the device to simulate the motions on)",
@@ -336,7 +336,7 @@ def _write(args, motions: list, stage: Path) -> list[str]:
 
         from imuforge.commands.simulate import wear_from_args
 
-        profile, wear = load_profile_from_args(args), wear_from_args(args)
+        profile, wear = load_profile_from_args(args, notes=False), wear_from_args(args)
         ds = Dataset.create(stage, meta={"generator": "imuforge motion", "text": args.text, "seed": args.seed},
                             exist_ok=True)
         moved: dict[str, int] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 
 def register(sub) -> None:
@@ -115,6 +116,8 @@ def _show(args) -> int:
     prof = load_profile(args.name, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
     summary = prof.summary()
     summary["file"] = str(prof.path)
+    for note in prof.notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0

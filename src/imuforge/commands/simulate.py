@@ -18,7 +18,7 @@ def add_profile_options(p) -> None:
 
 def add_wear_option(p) -> None:
     """``--wear-variation``: how each simulated person wears the device (on by default)."""
-    p.add_argument("--wear-variation", default="default", metavar="SPEC",
+    p.add_argument("--wear-variation", default=None, metavar="SPEC",
                    help="variation of wear, drawn per person and recorded in the provenance: 'default' (all "
                         "on; with an explicit --placement all but side: the named limb is kept), 'none' "
                         "(exactly the placement), or a comma list of rotation, offset, looseness, flips, "
@@ -33,8 +33,9 @@ def wear_from_args(args):
 
     from imuforge.sensors.wear import WearVariation
 
-    wear = WearVariation.parse(args.wear_variation)
-    if args.wear_variation.strip().lower() == "default" and getattr(args, "placement", None):
+    spec = "default" if args.wear_variation is None else args.wear_variation
+    wear = WearVariation.parse(spec)
+    if spec.strip().lower() == "default" and getattr(args, "placement", None):
         wear = replace(wear, side=False)
     return wear
 

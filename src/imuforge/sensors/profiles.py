@@ -168,6 +168,8 @@ class HardwareProfile:
     default_placement: str
     path: Path | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+    #: what loading decided that the file does not say (a filter narrowed to an ``--odr``'s Nyquist frequency)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def odr_hz(self) -> float:
@@ -741,6 +743,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     """Sensors, timing and placement of a device document (its chips loaded by name as needed)."""
     sensors: dict[str, SensorModel] = {}
     figures: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
     for k in SENSOR_KINDS:
         if k not in device:
             continue
@@ -761,6 +764,11 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         try:
             sensors[k] = _sensor_model(k, chip_name, chip[k], cfg, src,
                                        odr_given="odr_hz" in overrides.get(k, {}))
+            given = cfg.get("bandwidth_hz")
+            if "odr_hz" in overrides.get(k, {}) and given is not None and given > sensors[k].bandwidth_hz:
+                notes.append(f"--odr {sensors[k].odr_hz:g}: the [{k}] filter of {device['name']!r} "
+                             f"(bandwidth_hz = {given:g}) passes at most the Nyquist frequency at that rate, "
+                             f"{sensors[k].bandwidth_hz:g} Hz")
         except ValidationError as exc:
             # a value given as an override is the caller's, not the file's: say so
             flag = next((OVERRIDE_FLAGS[key] for key in overrides.get(k, {}) if key in exc.what), None)
@@ -811,7 +819,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         raise ValidationError(exc.what, source=f"{src}: {field}", allowed=exc.allowed) from None
     return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
                            sensors=sensors, timing=timing, default_placement=placement_name, path=path,
-                           sources=dict(device.get("sources", {})))
+                           sources=dict(device.get("sources", {})), notes=tuple(notes))
 
 
 def _device_source_keys(device: dict, timing: dict, chip_secs: dict[str, dict], src: str) -> None:

@@ -539,6 +539,9 @@ def _recording(plan: _Plan, st: _Streams, i: int) -> Recording:
         "errors": terms.to_dict(),
         "clock_ppm": float(plan.clock_ppm[i]),
         "motion": plan.motion.meta,
+        # the configuration simulated, as `imuforge profiles show` prints it: a profile's name alone does not
+        # say which --odr / --range it was loaded with, or which version of a user's file
+        "device": prof.summary(),
         "oversample": plan.oversample,
         "simulation_rate_hz": st.fs_sim,
     }
