@@ -58,13 +58,13 @@ def run(args) -> int:
                           overwrite=args.overwrite, retries=args.retries)
     if res.skipped:
         print(f"resumed: {res.skipped} shard(s) already done (sha256 verified) were skipped", file=sys.stderr)
-    refused = {why for _, why in res.failures if why.startswith("ValidationError: ")}
-    if res.failures and not res.made and len(refused) == 1 == len({why for _, why in res.failures}):
+    reasons = {(f.refused, f.reason) for f in res.failures}
+    if res.failures and not res.made and len(reasons) == 1 and all(f.refused for f in res.failures):
         # every shard refused for one reason: bad input, not a passing fault (one line, exit 2)
-        raise ValidationError(refused.pop().removeprefix("ValidationError: "))
-    for index, why in res.failures:
-        print(f"shard {index} {'was refused' if why in refused else f'failed after {args.retries} retries'}: "
-              f"{why}", file=sys.stderr)
+        raise ValidationError(res.failures[0].reason.removeprefix("ValidationError: "))
+    for f in res.failures:
+        print(f"shard {f.index} {'was refused' if f.refused else f'failed after {args.retries} retries'}: "
+              f"{f.reason}", file=sys.stderr)
     if not res.complete:
         print(f"imuforge generate: {len(res.failures)} shard(s) failed; run the same command again to make them "
               "(done shards are kept; a shard that fails again for the same reason is not a passing fault: "

@@ -400,6 +400,16 @@ def _generator_name(code) -> str:
             f"{code.get('profiles_sha256')})")
 
 
+@dataclass(frozen=True)
+class ShardFailure:
+    """A shard not made: its index, why (the exception's type and message), and whether it was ``refused`` —
+    bad input, the same on every try, so never retried — rather than a fault that may pass."""
+
+    index: int
+    reason: str
+    refused: bool = False
+
+
 @dataclass
 class CorpusResult:
     """What a run did: shards made now and skipped (already done), failures, totals and timing."""
@@ -407,7 +417,7 @@ class CorpusResult:
     path: Path
     made: int
     skipped: int
-    failures: list[tuple[int, str]]
+    failures: list[ShardFailure]
     recordings: int
     duration_s: float
     seconds: float

@@ -2,8 +2,9 @@
 
 Each engine runs :func:`imuforge.synth.corpus.make_shard` on shard indices and hands every result to
 ``on_result`` in the calling process, which writes it (so workers need no shared file system). A shard
-whose task raises or whose worker dies is retried ``retries`` times; what still fails is returned as
-``(index, reason)`` pairs for the caller to report.
+whose task raises or whose worker dies is retried ``retries`` times, one refused as bad input (a
+``ValidationError``, the same on every try) is not; what still fails is returned as
+:class:`~imuforge.synth.corpus.ShardFailure` records for the caller to report.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from imuforge.errors import ValidationError, require_extra
-from imuforge.synth.corpus import Plan, ShardResult, make_shard
+from imuforge.synth.corpus import Plan, ShardFailure, ShardResult, make_shard
 
 #: tasks in flight per worker (bounds the shard bytes held in Ray's object store)
 IN_FLIGHT_PER_WORKER = 2
@@ -21,7 +22,7 @@ LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024
 
 
 def run_shards(plan: Plan, todo: Sequence[int], *, workers: int | None, address: str | None, retries: int,
-               on_result: Callable[[ShardResult], None]) -> list[tuple[int, str]]:
+               on_result: Callable[[ShardResult], None]) -> list[ShardFailure]:
     """Make the shards ``todo`` of ``plan`` on the engine chosen by ``workers`` / ``address``."""
     if workers is not None and not 1 <= workers <= 1024:
         raise ValidationError(f"--workers {workers} is out of range", allowed="1 … 1024")
@@ -37,21 +38,30 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
+def make_or_refuse(plan: Plan, index: int) -> ShardResult | ShardFailure:
+    """:func:`make_shard`, or the :class:`ShardFailure` of a shard refused as bad input: returned, not raised,
+    so that no engine retries it (Ray retries what a task raises)."""
+    try:
+        return make_shard(plan, index)
+    except ValidationError as exc:
+        return ShardFailure(index, _reason(exc), refused=True)
+
+
 def _run_here(plan: Plan, todo: Sequence[int], retries: int,
-              on_result: Callable[[ShardResult], None]) -> list[tuple[int, str]]:
+              on_result: Callable[[ShardResult], None]) -> list[ShardFailure]:
     failures = []
     for i in todo:
         for attempt in range(retries + 1):
             try:
-                result = make_shard(plan, i)
-            except ValidationError as exc:  # refused input: the same on every try (reported, not retried)
-                failures.append((i, _reason(exc)))
-                break
+                result = make_or_refuse(plan, i)
             except Exception as exc:  # reported with the shard; the other shards go on
                 if attempt == retries:
-                    failures.append((i, _reason(exc)))
+                    failures.append(ShardFailure(i, _reason(exc)))
                 continue
-            on_result(result)
+            if isinstance(result, ShardFailure):
+                failures.append(result)
+            else:
+                on_result(result)
             break
     return failures
 
@@ -112,15 +122,15 @@ def _start_ray(workers: int | None, address: str | None):
 
 
 def _run_ray(plan: Plan, todo: Sequence[int], workers: int | None, address: str | None, retries: int,
-             on_result: Callable[[ShardResult], None]) -> list[tuple[int, str]]:
+             on_result: Callable[[ShardResult], None]) -> list[ShardFailure]:
     ray, started = _start_ray(workers, address)
     try:
-        task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(make_shard)
+        task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(make_or_refuse)
         plan_ref = ray.put(plan)
         slots = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         queue = list(todo)
         pending: dict = {}
-        failures: list[tuple[int, str]] = []
+        failures: list[ShardFailure] = []
         while queue or pending:
             while queue and len(pending) < IN_FLIGHT_PER_WORKER * slots:
                 i = queue.pop(0)
@@ -131,9 +141,12 @@ def _run_ray(plan: Plan, todo: Sequence[int], workers: int | None, address: str 
                 try:
                     result = ray.get(ref)
                 except ray.exceptions.RayError as exc:  # raised or died after its retries
-                    failures.append((i, _reason(getattr(exc, "cause", None) or exc)))
+                    failures.append(ShardFailure(i, _reason(getattr(exc, "cause", None) or exc)))
                     continue
-                on_result(result)
+                if isinstance(result, ShardFailure):
+                    failures.append(result)
+                else:
+                    on_result(result)
         return failures
     finally:
         if started:
