@@ -504,10 +504,14 @@ def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: 
     steps/min) says little about the generator's walking at 113 until both walk alike (issue 11 compared
     at the same cadence). Up to 3 passes, each refined on the cadence that came out; per gait the pass
     closest to the real cadence is kept."""
-    from imuforge.calibrate.realism import compare, realism_stats
+    from imuforge.calibrate.realism import cadence_params, compare, realism_stats
     from imuforge.recording import read_dataset
 
-    params = {c: p for c in classes if (p := cadence_params(c, real_stats.get(c), syn_stats.get(c)))}
+    def spm(stats):
+        return None if stats is None else stats.cadence_spm
+
+    params = {c: p for c in classes
+              if (p := cadence_params(c, spm(real_stats.get(c)), spm(syn_stats.get(c))))}
     best: dict[str, tuple[float, dict, object]] = {}  # class → (|cadence ratio − 1|, params, stats)
     tried = {c: [p] for c, p in params.items()}
     for _ in range(3):
@@ -523,7 +527,7 @@ def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: 
                 if c not in best or miss < best[c][0]:
                     best[c] = (miss, p, st)
         params = {c: q for c in params if c in best
-                  if (q := cadence_params(c, real_stats[c], best[c][2], best[c][1], tolerance=0.03))
+                  if (q := cadence_params(c, spm(real_stats[c]), spm(best[c][2]), best[c][1], tolerance=0.03))
                   and q not in tried[c]}
         for c, q in params.items():
             tried[c].append(q)
@@ -536,37 +540,6 @@ def at_real_cadence(name, rs, work: Path, classes, real_stats, syn_stats, rate: 
 def _rows(comparisons) -> list[dict]:
     return [dict(label=c.label, stat=c.stat, real=c.real, synthetic=c.synthetic, ratio=c.ratio,
                  within_15pct=c.within(0.15), within_target=c.within_target()) for c in comparisons]
-
-
-def cadence_params(activity: str, real, syn, now: dict | None = None, tolerance: float = 0.05) -> dict | None:
-    """Parameters that make the synthetic people of a gait step at the real people's cadence, from those
-    that gave ``syn`` (``now``; ``None``: the activity's defaults). ``None``: not a gait, no cadence on one
-    side, or already within ``tolerance``.
-
-    By the library's own laws (imuforge.motion.library.gait): walking cadence ∝ v^``CADENCE_SPEED_EXP``
-    (default: the population's preferred speed); running cadence rises by ``RUN_STEP_SLOPE`` Hz per m/s
-    (default: the self-selected jogging speed); stair cadence ∝ intensity^``STAIR_INTENSITY_EXP`` (default 1).
-    """
-    from imuforge.motion.body import Person
-    from imuforge.motion.library import gait
-
-    if real is None or syn is None or not real.cadence_spm or not syn.cadence_spm:
-        return None
-    r = real.cadence_spm / syn.cadence_spm
-    if abs(r - 1.0) <= tolerance:
-        return None
-    now = now or {}
-    if activity in gait.SPEED_RANGE:  # kept 25 % inside the gait's range: each person's speed is jittered
-        lo, hi = gait.SPEED_RANGE[activity]
-        if activity == "walking":
-            v = now.get("speed", Person.preferred_speed_mps) * r ** (1 / gait.CADENCE_SPEED_EXP)
-        else:
-            v = now.get("speed", gait.JOG_SPEED[0]) + (real.cadence_spm - syn.cadence_spm) / 60.0 / gait.RUN_STEP_SLOPE
-        return {"speed": round(float(np.clip(v, 1.25 * lo, hi / 1.25)), 3)}
-    if activity in ("stairs_up", "stairs_down"):
-        i = now.get("intensity", 1.0) * r ** (1 / gait.STAIR_INTENSITY_EXP)
-        return {"intensity": round(float(np.clip(i, 0.3, 2.0)), 3)}
-    return None
 
 
 def render_realism(lines: list[str]) -> None:

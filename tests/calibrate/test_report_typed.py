@@ -26,7 +26,7 @@ PLAN = [("standing", 8), ("walking", 20), ("running", 12)]
 # mapping and the held-out check): the file must stay readable by whatever read it then
 TOP_KEYS = ["synthetic", "real", "synthetic_recordings", "real_recordings", "real_seconds", "real_labels_s", "classes",
             "notes", "steps", "gravity", "fidelity_scope", "fidelity_before", "fidelity_after",
-            "fidelity_after_heldout", "findings", "plots"]
+            "fidelity_after_heldout", "realism", "findings", "plots"]
 STEP_KEYS = {
     "fit_profile": ["step", "summary", "notes", "profile_toml", "device_terms", "noise_topup"],
     "align": ["step", "mode", "rotation", "angle_deg", "rotvec_deg", "euler_xyz_deg", "method", "classes", "cost",
@@ -108,8 +108,9 @@ def test_report_writer_takes_the_recordings_it_plots_and_reads_nothing_back(cali
     elsewhere.mkdir()
     again = CalibrationResult(out=elsewhere, dataset=elsewhere / "dataset", report=CalibrationReport.read(out))
     write_report(again, synthetic=syn, calibrated=syn, real=real, plots=True)
-    assert sorted(p.name for p in (elsewhere / "plots").iterdir()) == ["histograms.png", "psd.png"]
-    assert json.loads((elsewhere / "report.json").read_text())["plots"] == ["plots/histograms.png", "plots/psd.png"]
+    plots = ["histograms.png", "psd.png", "realism.png"]
+    assert sorted(p.name for p in (elsewhere / "plots").iterdir()) == plots
+    assert json.loads((elsewhere / "report.json").read_text())["plots"] == [f"plots/{p}" for p in plots]
     # report.py imports nothing back from the pipeline (no calibrate circle)
     import imuforge.calibrate.report as report_module
 

@@ -45,8 +45,8 @@ from imuforge.calibrate.gravity import check_si_units, has_gravity, remove_gravi
 from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH, MapSettings, QuantileMap
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, ClassScope,
                                        Fidelity, FidelityScope, Finding, FitStep, FitSummary, GravityCheck,
-                                       GravityStep, HeldOutFidelity, MapStep, RangeStep, ResampleStep,
-                                       SkippedStep)
+                                       GravityStep, HeldOutFidelity, MapStep, RangeStep, RealismCheck,
+                                       RealismRow, ResampleStep, SkippedStep)
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
@@ -362,6 +362,7 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
         cur = _range_step(report, cur, reals)
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
                    align_mode=align_mode, match_range=match_range)
+    report.realism = realism_check(scope, pre_align, cur, reals)
     result.findings = findings(report, result, pre_align, reals, seed)
     report.findings = list(result.findings)
     _write_dataset(stage, out, report, scope, syn_named, cur)
@@ -540,6 +541,65 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
                                                           align_mode, match_range)
 
 
+def realism_check(scope: ClassScope, before: list[Recording], after: list[Recording],
+                  reals: list[Recording]) -> RealismCheck:
+    """The capture's orientation-free statistics (:func:`~imuforge.calibrate.realism.realism_stats`)
+    against the synthetic people's as simulated (``before``: the channels, gravity and rate of the capture,
+    not aligned or mapped) and calibrated (``after``), on the classes both hold, both sides at the lower of
+    their rates."""
+    from imuforge.calibrate.realism import MIN_STRETCH_S, REFERENCE, compare, realism_stats
+
+    if not scope.labelled_capture:
+        return RealismCheck(skipped="the capture is unlabelled: the statistics are per activity")
+    if not all(r.gyro is not None for r in [*reals, *before]):
+        return RealismCheck(skipped="no gyroscope on both sides: most statistics are of the rate of turn")
+    rate = min(r.rate_hz for r in [*reals, *before])
+    shared = scope.shared
+    real = realism_stats(restrict_to_classes(reals, shared), rate_hz=rate)
+    pre = {(c.label, c.stat): c for c in compare(real, realism_stats(restrict_to_classes(before, shared),
+                                                                       rate_hz=rate))}
+    post = {(c.label, c.stat): c for c in compare(real, realism_stats(restrict_to_classes(after, shared),
+                                                                        rate_hz=rate))}
+    if not pre:
+        return RealismCheck(skipped=f"no stretch of a shared class is {MIN_STRETCH_S:g} s long on both sides")
+    rows = [RealismRow(c.label, c.stat, c.real, c.synthetic, post[k].synthetic if k in post else None)
+            for k, c in pre.items() if not (c.stat == "posture_deg" and c.label == REFERENCE)]
+    return RealismCheck(rate, rows)
+
+
+def _asked_params(recs: Sequence[Recording], label: str) -> dict:
+    """The parameters the synthetic recordings of ``label`` were asked for (their motion's spec, as
+    ``imuforge motion`` and ``generate`` record it), where all of them agree; else none."""
+    asked = {json.dumps(((r.provenance or {}).get("motion") or {}).get("spec", {}).get("params", {}),
+                        sort_keys=True) for r in recs if any(s.label == label for s in r.labels)}
+    return json.loads(asked.pop()) if len(asked) == 1 else {}
+
+
+def realism_findings(check: RealismCheck | None, synthetic: Sequence[Recording]) -> list[Finding]:
+    """What calibration cannot change: a gait whose cadence differs from the capture's by more than 5 %
+    (it maps values, not time), with the description that makes the synthetic people step at the capture's
+    pace (:func:`~imuforge.calibrate.realism.cadence_params`,
+    :func:`~imuforge.motion.text.description_for`)."""
+    from imuforge.calibrate.realism import cadence_params
+    from imuforge.motion.text import description_for
+
+    out: list[Finding] = []
+    for row in (check.rows if check is not None else []):
+        if row.stat != "cadence_spm":
+            continue
+        now = _asked_params(synthetic, row.label)
+        params = cadence_params(row.label, row.real, row.before, now=now)
+        if params is None:
+            continue
+        text = description_for(row.label, {**now, **params})
+        out.append(Finding("undecided", "realism",
+                           f"{row.label}: the capture steps at {row.real:.0f} steps/min, the synthetic "
+                           f"people at {row.before:.0f} ({row.before / row.real:.2f}×); calibration maps "
+                           "values, not time, so the cadence stays — people made at this wearer's pace: "
+                           f"imuforge motion \"{text}\" (the library's step-rate law)"))
+    return out
+
+
 def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: ClassScope, syn_named,
                    cur: list[Recording]) -> None:
     """The calibrated Dataset, each recording under its synthetic name with the steps in its provenance."""
@@ -593,6 +653,7 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
     if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
         out += wearer_findings(reals, report.step("map"))
         out += posture_findings(pre_align, reals)
+    out += realism_findings(report.realism, pre_align)
     out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
     held = report.fidelity_after_heldout
     if held is not None and held.after is not None:

@@ -179,7 +179,11 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return math.degrees(math.acos(min(1.0, max(-1.0, c))))
 
 
-def realism_stats(recordings: Recording | list[Recording], *, reference: str = "standing",
+#: the activity the posture angles are measured from (its own is 0 by definition)
+REFERENCE = "standing"
+
+
+def realism_stats(recordings: Recording | list[Recording], *, reference: str = REFERENCE,
                   rate_hz: float | None = None) -> dict[str, RealismStats]:
     """Per label, the statistics of every labelled stretch of at least :data:`MIN_STRETCH_S` seconds.
 
@@ -303,3 +307,36 @@ def compare(real: dict[str, RealismStats], synthetic: dict[str, RealismStats]) -
             if r[k] is not None and s[k] is not None and np.isfinite(r[k]) and np.isfinite(s[k]):
                 out.append(Comparison(lab, k, float(r[k]), float(s[k])))
     return out
+
+
+def cadence_params(activity: str, real: float | None, synthetic: float | None, now: dict | None = None,
+                   tolerance: float = 0.05) -> dict | None:
+    """Parameters that make the synthetic people of a gait step at the real people's cadence (``real``,
+    steps per minute), from those that gave their cadence ``synthetic`` (``now``; ``None``: the activity's
+    defaults). ``None``: not a gait, no cadence on one side, or already within ``tolerance``.
+
+    By the library's own laws (imuforge.motion.library.gait): walking cadence ∝ v^``CADENCE_SPEED_EXP``
+    (default: the population's preferred speed); running cadence rises by ``RUN_STEP_SLOPE`` Hz per m/s
+    (default: the self-selected jogging speed); stair cadence ∝ intensity^``STAIR_INTENSITY_EXP`` (default 1).
+    """
+    from imuforge.motion.body import Person
+    from imuforge.motion.library import gait
+
+    if not real or not synthetic:
+        return None
+    r = real / synthetic
+    if abs(r - 1.0) <= tolerance:
+        return None
+    now = now or {}
+    if activity in gait.SPEED_RANGE:  # kept 25 % inside the gait's range: each person's speed is jittered
+        lo, hi = gait.SPEED_RANGE[activity]
+        if activity == "walking":
+            v = now.get("speed", Person.preferred_speed_mps) * r ** (1 / gait.CADENCE_SPEED_EXP)
+        else:
+            step_hz = (real - synthetic) / 60.0
+            v = now.get("speed", gait.JOG_SPEED[0]) + step_hz / gait.RUN_STEP_SLOPE
+        return {"speed": round(float(np.clip(v, 1.25 * lo, hi / 1.25)), 3)}
+    if activity in ("stairs_up", "stairs_down"):
+        i = now.get("intensity", 1.0) * r ** (1 / gait.STAIR_INTENSITY_EXP)
+        return {"intensity": round(float(np.clip(i, 0.3, 2.0)), 3)}
+    return None

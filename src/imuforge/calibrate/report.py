@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, Fidelity,
-                                       FitStep, GravityStep, MapStep, RangeStep, ResampleStep, SkippedStep)
+                                       FitStep, GravityStep, MapStep, RangeStep, RealismCheck, ResampleStep,
+                                       SkippedStep)
 from imuforge.units import CHANNEL_UNITS_DISPLAY
 
 UNITS = CHANNEL_UNITS_DISPLAY
@@ -87,6 +88,63 @@ def plot_psd(before: Fidelity, after: Fidelity, path: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_realism(check: RealismCheck, path: Path) -> Path | None:
+    """Synthetic / capture per statistic and class (log scale), before and after calibration, with the realism
+    target's band; None when there is nothing to draw."""
+    from imuforge.calibrate.realism import TOLERANCE
+
+    rows = [r for r in check.rows if r.stat != "posture_deg" and r.real and r.before > 0]
+    if not rows:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 0.22 * len(rows) + 1.2))
+    y = np.arange(len(rows))
+    ax.axvspan(1 - TOLERANCE, 1 + TOLERANCE, color="tab:green", alpha=0.12, label=f"±{TOLERANCE:.0%}")
+    ax.axvline(1.0, color="tab:green", lw=0.8)
+    ax.scatter([r.before / r.real for r in rows], y, color="tab:gray", s=14, label="synthetic (raw)")
+    done = [(i, r.after / r.real) for i, r in enumerate(rows) if r.after is not None and r.after > 0]
+    ax.scatter([v for _, v in done], [i for i, _ in done], color="tab:blue", s=14,
+               label="synthetic (calibrated)")
+    ax.set_xscale("log")
+    ax.set_yticks(y, [f"{r.label} · {r.stat}" for r in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("synthetic / capture", fontsize=8)
+    ax.set_title("Realism: orientation-free statistics", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _realism_lines(check: RealismCheck | None) -> list[str]:
+    """The realism section of the report (docs/CALIBRATION.md, "Realism")."""
+    if check is None:
+        return []
+    if check.skipped is not None:
+        return ["## Realism", "", f"Not compared: {check.skipped}.", ""]
+
+    def cell(r, after: bool) -> str:
+        v = r.after if after else r.before
+        if v is None:
+            return "—"
+        c = r.comparison(after)
+        text = (f"{v:.3g} ({v - r.real:+.0f}°)" if r.stat == "posture_deg" else
+                f"{v:.3g} ({c.ratio:.2f}×)" if r.real else f"{v:.3g}")
+        return text if c.within_target() else f"**{text}**"
+
+    table = [[r.label, r.stat, f"{r.real:.3g}", cell(r, False), cell(r, True)] for r in check.rows]
+    header = ["class", "statistic", "capture", "synthetic (raw)", "synthetic (calibrated)"]
+    return ["## Realism", "",
+            "The capture against the synthetic people in statistics that do not depend on how the device is "
+            f"turned (`imuforge.calibrate.realism`; at {check.rate_hz:g} Hz): {check.within()} of "
+            f"{len(check.rows)} within the realism target's bounds (±15 %, rotation out of the main plane "
+            f"±25 %, posture ±13.5°) before calibration, {check.within(after=True)} after; outside them in "
+            "bold. "
+            "Calibration maps values, not time: a cadence or a stride's shape stays as simulated.", "",
+            _md_table(header, table), ""]
 
 
 def plot_allan(fit, path: Path) -> Path | None:
@@ -278,6 +336,7 @@ def markdown(report: CalibrationReport) -> str:
                       ""]
         elif h is not None:
             lines += [f"Held-out check skipped: {h.skipped}", ""]
+    lines += _realism_lines(report.realism)
     lines += ["## Plots", ""]
     for p in report.plots:
         lines.append(f"![{Path(p).stem}]({p})")
@@ -361,6 +420,9 @@ def write_report(result, *, synthetic=(), calibrated=(), real=(), plots: bool = 
         report.plots += ["plots/histograms.png", "plots/psd.png"]
         if result.fit is not None and plot_allan(result.fit, pdir / "allan.png"):
             report.plots.append("plots/allan.png")
+        if report.realism is not None and report.realism.skipped is None and \
+                plot_realism(report.realism, pdir / "realism.png"):
+            report.plots.append("plots/realism.png")
     report.write(out / "report.json")
     md = markdown(report)
     (out / "report.md").write_text(md)
@@ -368,4 +430,4 @@ def write_report(result, *, synthetic=(), calibrated=(), real=(), plots: bool = 
     return report
 
 
-__all__ = ["markdown", "plot_allan", "plot_histograms", "plot_psd", "to_html", "write_report"]
+__all__ = ["markdown", "plot_allan", "plot_histograms", "plot_psd", "plot_realism", "to_html", "write_report"]

@@ -34,7 +34,7 @@ class Finding:
     (the datasheet prior, an identity, or nothing stands in), or a ``warning``."""
 
     kind: str  # decided | undecided | warning
-    topic: str  # classes | device | alignment | map | posture | fidelity
+    topic: str  # classes | device | alignment | map | posture | fidelity | realism
     text: str
 
     def to_json(self) -> dict[str, str]:
@@ -239,6 +239,61 @@ class HeldOutFidelity:
         rest = {k: v for k, v in d.items() if k not in ("before", "fitted_on", "scored_on")}
         return cls(Fidelity.from_json(rest), Fidelity.from_json(d["before"]) if "before" in d else None,
                    d.get("fitted_on", ""), d.get("scored_on", ""))
+
+
+@dataclass(frozen=True)
+class RealismRow:
+    """One orientation-free statistic (:mod:`imuforge.calibrate.realism`) of one class: the capture's value,
+    the synthetic people's before calibration (as simulated, at the capture's rate) and after it."""
+
+    label: str
+    stat: str
+    real: float
+    before: float
+    after: float | None
+
+    def comparison(self, after: bool = False):
+        """The :class:`~imuforge.calibrate.realism.Comparison` of the synthetic side (``after``
+        calibration)."""
+        from imuforge.calibrate.realism import Comparison
+
+        return Comparison(self.label, self.stat, self.real, self.after if after else self.before)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "stat": self.stat, "real": self.real, "before": self.before,
+                "after": self.after}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RealismRow:
+        return cls(d["label"], d["stat"], d["real"], d["before"], d.get("after"))
+
+
+@dataclass
+class RealismCheck:
+    """The capture against the synthetic people in the statistics that do not depend on how a device is
+    turned (gait cadence and peaks, dynamic specific force, rotation out of the main plane, posture angles;
+    each within the realism target's bound or not,
+    :meth:`~imuforge.calibrate.realism.Comparison.within_target`), before and after calibration, at
+    ``rate_hz``; or why it was skipped."""
+
+    rate_hz: float | None = None
+    rows: list[RealismRow] = field(default_factory=list)
+    skipped: str | None = None
+
+    def within(self, after: bool = False) -> int:
+        """How many rows lie within their bound (before calibration, or ``after``)."""
+        return sum(r.comparison(after).within_target() for r in self.rows if not after or r.after is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        if self.skipped is not None:
+            return {"skipped": self.skipped}
+        return {"rate_hz": self.rate_hz, "rows": [r.to_json() for r in self.rows]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RealismCheck:
+        if "skipped" in d:
+            return cls(skipped=d["skipped"])
+        return cls(d["rate_hz"], [RealismRow.from_json(r) for r in d["rows"]])
 
 
 # ----------------------------------------------------------------------------------------------- steps
@@ -537,6 +592,7 @@ class CalibrationReport:
     fidelity_before: Fidelity | None = None
     fidelity_after: Fidelity | None = None
     fidelity_after_heldout: HeldOutFidelity | None = None
+    realism: RealismCheck | None = None
     findings: list[Finding] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
 
@@ -558,7 +614,8 @@ class CalibrationReport:
                                "real_recordings": self.real_recordings, "real_seconds": self.real_seconds,
                                "real_labels_s": dict(self.real_labels_s), "classes": self.classes.to_json(),
                                "notes": list(self.notes), "steps": [s.to_json() for s in self.steps]}
-        for key in ("gravity", "fidelity_scope", "fidelity_before", "fidelity_after", "fidelity_after_heldout"):
+        for key in ("gravity", "fidelity_scope", "fidelity_before", "fidelity_after",
+                    "fidelity_after_heldout", "realism"):
             part = getattr(self, key)
             if part is not None:
                 out[key] = part.to_json()
@@ -587,7 +644,7 @@ class CalibrationReport:
                    list(d.get("notes", [])), [step_from_json(s) for s in d.get("steps", [])],
                    opt("gravity", GravityCheck), opt("fidelity_scope", FidelityScope),
                    opt("fidelity_before", Fidelity), opt("fidelity_after", Fidelity),
-                   opt("fidelity_after_heldout", HeldOutFidelity),
+                   opt("fidelity_after_heldout", HeldOutFidelity), opt("realism", RealismCheck),
                    [Finding.from_json(f) for f in d.get("findings", [])], list(d.get("plots", [])))
 
     @classmethod
@@ -610,5 +667,5 @@ def _json_default(o):
 __all__ = ["AlignStep", "Auc", "CalibrationReport", "ChannelDistance", "ChannelStep", "ClassScope",
            "Fidelity", "FidelityScope",
            "Finding", "FitStep", "FitSummary", "GravityCheck", "GravityStep", "HeldOutFidelity", "MapStep",
-           "PsdComparison", "RangeStep", "ResampleStep", "SkippedStep", "Step", "TwoSampleTest",
-           "step_from_json"]
+           "PsdComparison", "RangeStep", "RealismCheck", "RealismRow", "ResampleStep", "SkippedStep", "Step",
+           "TwoSampleTest", "step_from_json"]

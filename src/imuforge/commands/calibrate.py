@@ -116,6 +116,10 @@ def run(args) -> int:
     if h is not None and h.after is not None and h.before is not None:
         _print_fidelity(h.before, h.after,
                         " (held-out: fitted on the first half of the capture, scored on the second)")
+    r = rep.realism
+    if r is not None and r.skipped is None:
+        print(f"realism: {r.within()} of {len(r.rows)} orientation-free statistics within the target's "
+              f"bounds of the capture before calibration, {r.within(after=True)} after (report: Realism)")
     print(f"dataset {res.dataset}\nreport  {res.out / 'report.html'}")
     if rep.classes.labelled_capture:  # what to run next; --val auto finds the capture in the dataset's meta
         from imuforge.train.capture import capture_validation

@@ -197,6 +197,30 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
     return params, mods
 
 
+#: the words a description made from parameters says a gait with (:func:`description_for`), and the pace
+#: (intensity) each gives by :data:`_SPEED_WORDS`
+_GAIT_WORDS = {"walking": "walking", "running": "running", "stairs_up": "walking up the stairs",
+               "stairs_down": "walking down the stairs", "nordic_walking": "Nordic walking"}
+_PACE_WORDS = {0.6: "very slowly", 0.78: "slowly", 1.25: "briskly", 1.45: "very fast"}
+
+
+def description_for(activity: str, params: dict) -> str:
+    """A description that :func:`parse_description` maps back to a gait ``activity`` with ``params``: its
+    ``speed`` exactly ("walking at 1.05 m/s"), an ``intensity`` as the pace word nearest it ("walking up the
+    stairs slowly": 0.78), none within 10 % of 1. What ``imuforge calibrate`` proposes for a cadence the
+    capture does not share."""
+    if activity not in _GAIT_WORDS:
+        raise ValidationError(f"no description is made for {activity!r}", allowed=", ".join(_GAIT_WORDS))
+    words = _GAIT_WORDS[activity]
+    if "speed" in params:
+        return f"{words} at {round(float(params['speed']), 2):g} m/s"
+    intensity = float(params.get("intensity", 1.0))
+    if abs(np.log(intensity)) <= np.log(1.1):
+        return words
+    pace = min(_PACE_WORDS, key=lambda f: abs(np.log(f / intensity)))
+    return f"{words} {_PACE_WORDS[pace]}"
+
+
 def _direction_rule(text: str, activity: str) -> str:
     """Stairs direction from explicit words (embeddings confuse 'up' and 'down')."""
     t = text.lower()
@@ -376,7 +400,10 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     if not isinstance(text, str) or not text.strip():
         raise ValidationError("the description is empty", allowed="e.g. 'a person walks briskly up the stairs'")
     m = get_matcher(matcher)
-    scores = m.scores(text)
+    # the activity is matched on the words: a speed or a duration is read by the rules, and its numbers and
+    # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51)
+    words = " ".join(_QUANTITY.sub(" ", text).split())
+    scores = m.scores(words or text)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     # activities that a description must name outright: embeddings put "walks along a corridor"
     # near stairs_down; such a silent wrong label is worse than the next-best activity
@@ -409,9 +436,10 @@ _SEQUENCE_SPLIT = re.compile(r"\s*[,;]?\s*\b(?:and then|then|after that|afterwar
 #: a duration in a description ("for 2 minutes", "10 s"): a number with a unit of time, not of speed
 _DURATION = re.compile(r"(?<![\w.,/])(\d+(?:[.,]\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)"
                        r"\b(?!\s*/)", re.IGNORECASE)
-#: the duration with the words that introduce it, taken out of a part before it is matched
-_DURATION_PHRASE = re.compile(r"\b(?:for|during)?\s*(?:about|around|roughly|some|another)?\s*"
-                              + _DURATION.pattern, re.IGNORECASE)
+#: a speed or a duration with the words that introduce it (taken out before an activity is matched)
+_QUANTITY = re.compile(r"\b(?:at|with|of|for|during)?\s*(?:about|around|roughly|some|another|a)?\s*"
+                       r"(?:speed of\s*)?(?:" + _NUM_SPEED.pattern + r"|" + _DURATION.pattern + r")",
+                       re.IGNORECASE)
 _TIME_UNIT_S = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hr": 3600.0,
                 "hour": 3600.0}
 
@@ -458,17 +486,13 @@ def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "e
     specs = []
     for k, part in enumerate(parts):
         own = duration_from_text(part)
-        # matched without its duration (the words of a time blur an embedding), which the spec then carries
-        words = _DURATION_PHRASE.sub(" ", part).strip() if own else part
         try:
-            spec = parse_description(words or part, seconds=own or seconds, matcher=matcher,
-                                     min_score=min_score)
+            spec = parse_description(part, seconds=own or seconds, matcher=matcher, min_score=min_score)
         except ValidationError as exc:
             if len(parts) == 1:
                 raise
             raise ValidationError(f"part {k + 1} of {len(parts)} of the description: {exc.what}",
                                   source=exc.source, allowed=exc.allowed) from None
-        spec.text = part  # the words as written, duration included
         specs.append(spec)
         if own and ACTIVITIES[spec.activity].kind == "transition":  # "sits down for a minute": then sits
             held = POSTURE_ACTIVITY[posture(spec.activity, end=True)]

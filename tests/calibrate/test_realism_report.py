@@ -1,0 +1,103 @@
+"""`imuforge calibrate` compares the capture with the synthetic people in the orientation-free realism
+statistics, before and after calibration, and proposes the pace that gives a gait the capture's cadence."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from imuforge.calibrate.pipeline import calibrate, realism_check
+from imuforge.calibrate.realism import realism_stats
+from imuforge.calibrate.result import CalibrationReport, ClassScope, RealismCheck
+from imuforge.cli import main
+from imuforge.motion.text import MotionSpec, parse_description
+from imuforge.recording import Dataset, read_dataset
+from imuforge.synth import person_motion, record
+from imuforge.sensors import load_profile
+
+PROFILE = "smartwatch-wrist"
+
+
+def _people(path, specs, n, seed):
+    """``n`` people doing each spec, made and recorded as ``imuforge motion --profile`` does."""
+    profile = load_profile(PROFILE)
+    ds = Dataset.create(path)
+    for spec in specs:
+        for i in range(n):
+            m = person_motion(spec, i, seed=seed, fps=100.0)
+            ds.add(record(m, profile, profile.default_placement, seed=seed, person=i, key=spec.activity),
+                   name=f"{spec.activity}_{i:03d}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    root = tmp_path_factory.mktemp("realism_report")
+    # the synthetic people walk at their own preferred pace; the captured wearer slowly, at 0.9 m/s
+    _people(root / "syn", [MotionSpec("walking", 30.0), MotionSpec("standing", 20.0)], 6, seed=0)
+    _people(root / "cap", [MotionSpec("walking", 40.0, {"speed": 0.9}), MotionSpec("standing", 20.0)], 1,
+            seed=7)
+    out = root / "out"
+    res = calibrate([root / "syn"], [root / "cap"], out, align=True, map_mode="per-class")
+    return root, out, res
+
+
+def test_the_report_compares_every_statistic_before_and_after(made):
+    root, out, res = made
+    check = res.report.realism
+    assert isinstance(check, RealismCheck) and check.skipped is None
+    real = realism_stats(read_dataset(root / "cap").recordings(), rate_hz=check.rate_hz)
+    rows = {(r.label, r.stat): r for r in check.rows}
+    # the capture's side is realism_stats of the capture itself
+    assert rows[("walking", "cadence_spm")].real == pytest.approx(real["walking"].cadence_spm)
+    assert rows[("standing", "gyro_p95")].real == pytest.approx(real["standing"].gyro_p95)
+    assert ("standing", "posture_deg") not in rows  # the reference: 0 by definition
+    assert all(r.after is not None for r in check.rows)
+    # calibration maps values, not time: the cadence is the same before and after
+    assert rows[("walking", "cadence_spm")].after == pytest.approx(rows[("walking", "cadence_spm")].before, rel=0.02)
+    assert 0 <= check.within() <= len(check.rows) and 0 <= check.within(after=True) <= len(check.rows)
+    # written, read back, shown
+    assert CalibrationReport.read(out).realism == check
+    md = (out / "report.md").read_text()
+    assert "## Realism" in md and "| walking | cadence_spm |" in md
+    assert (out / "plots" / "realism.png").stat().st_size > 1000 and "plots/realism.png" in res.report.plots
+
+
+def test_the_proposed_pace_gives_the_capture_cadence(made):
+    """The finding's description, made into people, steps within 8 % of the capture's cadence (it was > 10 %
+    off): the library's step-rate law, checked by making the people it proposes."""
+    root, _, res = made
+    row = next(r for r in res.report.realism.rows if (r.label, r.stat) == ("walking", "cadence_spm"))
+    assert abs(row.before / row.real - 1) > 0.10
+    [text] = [f.text for f in res.findings if f.topic == "realism"]
+    assert text.startswith(f"walking: the capture steps at {row.real:.0f} steps/min")
+    proposed = re.search(r'imuforge motion "([^"]+)"', text).group(1)
+    spec = parse_description(proposed, matcher="keywords", seconds=30.0)
+    assert spec.activity == "walking" and 0.7 < spec.params["speed"] < 1.2
+    again = _people(root / "proposed", [spec], 6, seed=0)
+    cadence = realism_stats(read_dataset(again).recordings(), rate_hz=res.report.realism.rate_hz)["walking"]
+    assert cadence.cadence_spm == pytest.approx(row.real, rel=0.08)
+
+
+def test_the_command_prints_the_realism_line(made, tmp_path, capsys):
+    root, _, _ = made
+    assert main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(root / "cap"), "--out",
+                 str(tmp_path / "c"), "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"realism: \d+ of \d+ orientation-free statistics within the target's bounds of the capture "
+                     r"before calibration, \d+ after", out)
+    assert 'could not decide: walking: the capture steps at' in out and 'imuforge motion "walking at' in out
+
+
+def test_what_cannot_be_compared_is_said(made):
+    root, _, _ = made
+    syn, cap = list(read_dataset(root / "syn").recordings()), list(read_dataset(root / "cap").recordings())
+    scope = ClassScope(True, ["standing", "walking"], ["standing", "walking"], ["standing", "walking"], [])
+    acc_only = [r.replace(data=r.data[:, :3], channels=r.channels[:3]) for r in cap]
+    assert "no gyroscope" in realism_check(scope, syn, syn, acc_only).skipped
+    unlabelled = ClassScope(False, ["standing", "walking"], [], None, [])
+    assert "unlabelled" in realism_check(unlabelled, syn, syn, cap).skipped
+    assert RealismCheck.from_json(RealismCheck(skipped="x").to_json()) == RealismCheck(skipped="x")
+    assert np.isfinite([r.real for r in realism_check(scope, syn, syn, cap).rows]).all()
