@@ -27,7 +27,7 @@ import numpy as np
 
 from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.motion.body import Person
-from imuforge.motion.library import ACTIVITIES, schedule
+from imuforge.motion.library import ACTIVITIES, POSTURE_ACTIVITY, posture, schedule
 from imuforge.motion.motion import SECONDS_RANGE, Motion
 
 #: Cosine similarity below which a description is refused (all-MiniLM-L6-v2 scale).
@@ -480,8 +480,6 @@ def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "e
     A part no activity matches is a ValidationError naming it."""
     if not isinstance(text, str) or not text.strip():
         return [parse_description(text, seconds=seconds, matcher=matcher, min_score=min_score)]
-    from imuforge.motion.library import POSTURE_ACTIVITY, posture
-
     parts = split_sequence(text)
     specs = []
     for k, part in enumerate(parts):
