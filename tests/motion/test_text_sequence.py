@@ -131,3 +131,21 @@ def test_cli_schedule_adds_the_transition_it_lacks(tmp_path, capsys):
     assert "note: walking → sitting: stand_to_sit added (upright to seated)" in capsys.readouterr().out
     m = read_motion(next((tmp_path / "s").glob("*.motion.npz")))
     assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
+
+
+@pytest.mark.parametrize("text, activity", [
+    ("sitting on a chair", "sitting"), ("sitting still on a chair", "sitting"),
+    ("a person sits on a chair", "sitting"), ("a person sits down on a chair", "stand_to_sit"),
+    ("takes a seat", "stand_to_sit"), ("gets up from the chair", "sit_to_stand"),
+    ("a person lies down", "sit_to_lie"), ("lying on the bed", "lying")])
+def test_a_posture_held_is_not_a_change_of_posture(text, activity):
+    """"sitting on a chair" matched stand_to_sit (whose phrases are about chairs too) and made 3 s of sitting
+    down where 30 s of sitting were meant; only a verb of a change of posture makes a transition."""
+    assert parse_sequence(text, matcher="keywords")[0].activity == activity
+
+
+def test_seconds_a_transition_cannot_use_is_said(tmp_path, capsys):
+    assert main(["motion", "sits down", "--seconds", "20", "--matcher", "keywords", "--fps", "50",
+                 "--out", str(tmp_path / "s")]) == 0
+    assert ("note: stand_to_sit is a change of posture and lasts as long as the movement takes: --seconds 20 "
+            "is not used") in capsys.readouterr().err

@@ -204,6 +204,10 @@ def _text_specs(args, spec) -> list:
     from imuforge.motion.text import diversify, llm_descriptions
 
     print(f"{shorten(args.text)} → {_spec_text(spec)}")
+    if args.seconds is not None and spec.duration_s is None:  # a transition: as long as the movement takes
+        print(f"note: {spec.activity} is a change of posture and lasts as long as the movement takes: "
+              f"--seconds {args.seconds:g} is not used ('… for {args.seconds:g} s' in the description holds "
+              "the posture it ends in that long)", file=sys.stderr)
     if not args.diversify:
         return [spec]
     texts = (llm_descriptions(args.llm_url, spec.activity, args.n, model=args.llm_model) if args.llm_url

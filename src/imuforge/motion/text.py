@@ -244,7 +244,19 @@ def _direction_rule(text: str, activity: str) -> str:
             return "sit_to_lie"
         if re.search(r"\b(sits? up|sitting up)\b", t):
             return "lie_to_sit"
+    if ACTIVITIES[activity].kind == "transition":
+        # no verb of a change of posture above: a posture named is held ("sitting on a chair" is sitting; it
+        # matched stand_to_sit, whose phrases are about chairs too, and made 3 s of sitting down)
+        for pattern, held in _HELD_POSTURES:
+            if re.search(pattern, t):
+                return held
     return activity
+
+
+#: the words of a posture held (:func:`_direction_rule`), in the order they are tried
+_HELD_POSTURES = ((r"\b(sit|sits|sitting|seated|sat)\b", "sitting"),
+                  (r"\b(stand|stands|standing|stood)\b", "standing"),
+                  (r"\b(lie|lies|lying|lay|laying)\b", "lying"))
 
 
 # --------------------------------------------------------------------------- matchers
