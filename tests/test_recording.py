@@ -100,6 +100,12 @@ def test_csv_edge_units_are_converted_to_si(tmp_path):
         ("time[s],acc_x[g]\n0,nan\n0.01,2\n", "NaN or inf\\), the first on line 2"),
         ("time[s],acc_x[g]\n", "holds 0 samples: too few to tell the rate from .*allowed: at least 2 rows"),
         ("time[s],acc_x[g]\n0,1\n", "holds 1 sample: too few to tell the rate .*allowed: at least 2 rows"),
+        # a time in ms in a column that says s: a 50 Hz recording at 0.05 Hz (dataset info showed it as is)
+        ("time,acc_x[g]\n0,1\n20,1\n40,1\n",
+         "runs at 0.05 Hz, outside the rates of a body-worn IMU: its time in another unit "
+         "\\(ms read as s\\?\\) \\(allowed: 1 … 20000 Hz"),
+        ('# {"rate_hz": 50}\ntime[s],acc_x[g]\n0,1\n20,1\n40,1\n',
+         "its samples lie 20 s apart, but its rate of 50 Hz says 0.02 s"),
     ],
 )
 def test_bad_csv_is_refused_with_the_file_named(tmp_path, text, message):

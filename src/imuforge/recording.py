@@ -28,7 +28,7 @@ import numpy as np
 
 from imuforge.errors import ValidationError, check_finite, shorten
 from imuforge.labels import check_label
-from imuforge.units import CHANNEL_UNITS, channel_group, channel_unit, to_si_factor
+from imuforge.units import CHANNEL_UNITS, STANDARD_GRAVITY, channel_group, channel_unit, to_si_factor
 
 FORMAT_NAME = "imuforge-recording"
 FORMAT_VERSION = 1
@@ -59,6 +59,77 @@ def _check_magnitudes(arr: np.ndarray, channels: Sequence[str], ts: np.ndarray) 
         raise ValidationError(f"{channels[j]} holds {arr[i, j]:.3g} {channel_unit(channels[j])} at sample "
                               f"{i} (t = {ts[i]:g} s), beyond any body-worn sensor: a unit gone wrong or a "
                               "corrupted value?", allowed=spans)
+
+
+def window_mean_norm(acc: np.ndarray, rate_hz: float, window_s: float = 2.0) -> np.ndarray:
+    """|mean specific force| over consecutive windows (m/s²)."""
+    n = max(1, int(round(window_s * rate_hz)))
+    m = (acc.shape[0] // n) * n
+    if m == 0:
+        return np.linalg.norm(acc.mean(axis=0, keepdims=True), axis=1)
+    return np.linalg.norm(acc[:m].reshape(-1, n, 3).mean(axis=1), axis=1)
+
+
+#: no MEMS gyroscope measures more than 2000 °/s (34.9 rad/s, the largest full scale of the project's chips):
+#: rates above this are deg/s read as rad/s
+MAX_GYRO_RAD_S = 35.0
+
+
+def check_si_units(recordings, what: str = "real capture") -> None:
+    """Refuse recordings whose figures cannot be SI: an accelerometer whose mean over 2 s windows reads
+    0.7–1.4 in nine windows of ten (gravity in g: in m/s² gravity reads ≈ 9.8, linear acceleration ≈ 0), or
+    0.7–1.4 × 9.81² (m/s² multiplied by g again: gravity reads ≈ 96), or rates above :data:`MAX_GYRO_RAD_S`
+    (deg/s; the 99.9th percentile of each axis: not one glitch). Calibrating them would strip "linear
+    acceleration"'s gravity, map synthetic people onto ten times gravity, or onto degrees."""
+    norms = _window_norms(recordings)
+    g = STANDARD_GRAVITY
+    if len(norms) and np.mean((norms > 0.7) & (norms < 1.4)) >= 0.9:
+        raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.2f} in every posture: "
+                              "gravity in g, not m/s²",
+                              allowed="accelerations in m/s² (multiply g by 9.80665)")
+    if len(norms) and np.mean((norms > 0.7 * g * g) & (norms < 1.4 * g * g)) >= 0.9:
+        raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.0f} m/s² "
+                              f"({np.median(norms) / g:.1f} g) in every posture: values already in m/s² "
+                              "multiplied by 9.81 again (read as g)?",
+                              allowed="gravity ≈ 9.81 m/s² at rest: data in m/s² read as m/s², in g as g")
+    rates = [np.percentile(np.abs(r.gyro), 99.9) for r in recordings if r.gyro is not None and len(r) > 0]
+    if rates and max(rates) > MAX_GYRO_RAD_S:
+        raise ValidationError(f"the {what}'s rates reach {max(rates):.0f} rad/s, more than any MEMS "
+                              f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 2000 °/s): deg/s, not rad/s",
+                              allowed="rates in rad/s (multiply deg/s by π/180)")
+
+
+#: the sample rates (Hz) of a body-worn IMU: a time in ms read as s makes a 50 Hz recording 0.05 Hz, one in s
+#: read as ms 50 kHz
+IMU_RATE_HZ = (1.0, 20_000.0)
+#: how far (×) the median spacing of a recording's samples may lie from the spacing its rate says (a capture
+#: that lost every other sample is 2×): beyond, the time is in another unit than the rate
+SPACING_SPAN = 2.5
+
+
+def check_timing(rec: Recording, what: str) -> None:
+    """Refuse a recording whose rate lies outside :data:`IMU_RATE_HZ`, or whose samples lie further apart or
+    closer than :data:`SPACING_SPAN` × what its rate says: its time is in another unit (one line naming
+    ``what``, the rate and the spacing)."""
+    lo, hi = IMU_RATE_HZ
+    if not lo <= rec.rate_hz <= hi:
+        raise ValidationError(f"{what} runs at {rec.rate_hz:.3g} Hz, outside the rates of a body-worn IMU: "
+                              "its time in another unit (ms read as s?)",
+                              allowed=f"{lo:g} … {hi:g} Hz: time in s (a CSV header names its unit: "
+                                      "time[ms])")
+    if len(rec) > 2:
+        dt = float(np.median(np.diff(rec.timestamps)))
+        if not 1 / SPACING_SPAN <= dt * rec.rate_hz <= SPACING_SPAN:
+            raise ValidationError(f"{what}: its samples lie {dt:.3g} s apart, but its rate of "
+                                  f"{rec.rate_hz:g} Hz says {1 / rec.rate_hz:.3g} s: its time is in another "
+                                  "unit than its rate",
+                                  allowed="timestamps in s at the recording's rate")
+
+
+def _window_norms(recordings) -> np.ndarray:
+    """:func:`window_mean_norm` of every recording that has acc channels and samples, one array."""
+    norms = [window_mean_norm(r.acc, r.rate_hz) for r in recordings if r.acc is not None and len(r) > 0]
+    return np.concatenate(norms) if norms else np.zeros(0)
 
 
 @dataclass(frozen=True, order=True)
@@ -658,9 +729,11 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
         med = float(np.median(np.diff(ts)))
         rate_hz = 1.0 / med if med > 0 else 1.0  # a non-increasing time column is refused below
     try:
-        return Recording(ts, data, channels, rate_hz, **fields)
+        rec = Recording(ts, data, channels, rate_hz, **fields)
+        check_timing(rec, "the recording")
     except ValidationError as exc:
         raise ValidationError(exc.what, source=str(path), allowed=exc.allowed) from None
+    return rec
 
 
 # ---------------------------------------------------------------------------------- Dataset

@@ -322,3 +322,18 @@ def test_hhar_gt_null_is_a_name_not_a_missing_value(tmp_path):
     (rec,) = _recs(tmp_path / "out")
     assert len(rec) == 700 and +report.skipped == {}
     assert [(s.start_s, s.label) for s in rec.labels] == [(pytest.approx(6.0), "walking")]
+
+
+def test_a_file_in_another_unit_than_its_format_is_refused(tmp_path, capsys):
+    """MotionSense's values already in m/s² (read as g: gravity at 96 m/s², ten times a device's range after
+    calibration), WISDM's time in ms (read as ns: 400 samples in 0.05 s at '20 Hz'): one line naming the
+    recording and the unit, and no data set."""
+    dm = tmp_path / "ms" / "A_DeviceMotion_data"
+    _ms_csv(dm / "wlk_7" / "sub_1.csv", (0.0, 0.0, -G), (0.0, 0.0, 0.0), (0.1, -0.2, 0.3), n=250)
+    err = _refused(capsys, ["motionsense", str(tmp_path / "ms")], tmp_path / "out")
+    assert "motionsense recording " in err and "acceleration reads 96 m/s² (9.8 g) in every posture" in err
+    lines = [f"33,Walking,{49105962 + 50 * i},1.0,9.0,0.5;" for i in range(400)]  # ms, where ns are published
+    (tmp_path / "WISDM_ar_v1.1").mkdir()
+    (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
+    err = _refused(capsys, ["wisdm", str(tmp_path / "WISDM_ar_v1.1")], tmp_path / "out2")
+    assert "wisdm recording " in err and "its time is in another unit than its rate" in err

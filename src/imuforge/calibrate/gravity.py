@@ -21,7 +21,7 @@ from scipy.spatial.transform import Rotation
 
 from imuforge._zerophase import sosfiltfilt
 from imuforge.errors import ValidationError
-from imuforge.recording import Recording
+from imuforge.recording import Recording, _window_norms, check_si_units, window_mean_norm  # noqa: F401
 from imuforge.units import STANDARD_GRAVITY
 
 
@@ -84,37 +84,6 @@ def remove_gravity(rec: Recording, cutoff_hz: float = 0.2) -> Recording:
     return rec.replace(data=data, provenance=prov)
 
 
-def window_mean_norm(acc: np.ndarray, rate_hz: float, window_s: float = 2.0) -> np.ndarray:
-    """|mean specific force| over consecutive windows (m/s²)."""
-    n = max(1, int(round(window_s * rate_hz)))
-    m = (acc.shape[0] // n) * n
-    if m == 0:
-        return np.linalg.norm(acc.mean(axis=0, keepdims=True), axis=1)
-    return np.linalg.norm(acc[:m].reshape(-1, n, 3).mean(axis=1), axis=1)
-
-
-#: no MEMS gyroscope measures more than 2000 °/s (34.9 rad/s, the largest full scale of the project's chips):
-#: rates above this are deg/s read as rad/s
-MAX_GYRO_RAD_S = 35.0
-
-
-def check_si_units(recordings, what: str = "real capture") -> None:
-    """Refuse recordings whose figures cannot be SI: an accelerometer whose mean over 2 s windows reads
-    0.7–1.4 in nine windows of ten (gravity in g: in m/s² gravity reads ≈ 9.8, linear acceleration ≈ 0),
-    or rates above :data:`MAX_GYRO_RAD_S` (deg/s; the 99.9th percentile of each axis: not one glitch).
-    Calibrating them would strip "linear acceleration"'s gravity and map synthetic rates onto degrees."""
-    norms = _window_norms(recordings)
-    if len(norms) and np.mean((norms > 0.7) & (norms < 1.4)) >= 0.9:
-        raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.2f} in every posture: "
-                              "gravity in g, not m/s²",
-                              allowed="accelerations in m/s² (multiply g by 9.80665)")
-    rates = [np.percentile(np.abs(r.gyro), 99.9) for r in recordings if r.gyro is not None and len(r) > 0]
-    if rates and max(rates) > MAX_GYRO_RAD_S:
-        raise ValidationError(f"the {what}'s rates reach {max(rates):.0f} rad/s, more than any MEMS "
-                              f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 2000 °/s): deg/s, not rad/s",
-                              allowed="rates in rad/s (multiply deg/s by π/180)")
-
-
 def has_gravity(recordings, threshold_mps2: float = 0.5 * STANDARD_GRAVITY) -> bool:
     """Whether the acc channels hold gravity: the median over 2 s windows of |mean f| exceeds ``threshold``.
 
@@ -127,7 +96,3 @@ def has_gravity(recordings, threshold_mps2: float = 0.5 * STANDARD_GRAVITY) -> b
     return bool(np.median(norms) > threshold_mps2)
 
 
-def _window_norms(recordings) -> np.ndarray:
-    """:func:`window_mean_norm` of every recording that has acc channels and samples, one array."""
-    norms = [window_mean_norm(r.acc, r.rate_hz) for r in recordings if r.acc is not None and len(r) > 0]
-    return np.concatenate(norms) if norms else np.zeros(0)

@@ -41,7 +41,7 @@ from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, app
                                       as_typical_wearer, estimate_alignment, fit_alignment, person_turn)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
-from imuforge.calibrate.gravity import check_si_units, has_gravity, remove_gravity
+from imuforge.calibrate.gravity import has_gravity, remove_gravity
 from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH, MapSettings, QuantileMap
 from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport, ChannelStep, ClassScope,
                                        Fidelity, FidelityScope, Finding, FitStep, FitSummary, GravityCheck,
@@ -53,7 +53,8 @@ from imuforge.datasets.loading import split_paths
 from imuforge.errors import ValidationError
 from imuforge.labels import describe_owners, one_wearer_per_class
 from imuforge.progress import progress
-from imuforge.recording import RECORDING_SUFFIX, Dataset, Recording, find_datasets, read_recording
+from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
+                                find_datasets, read_recording)
 from imuforge.sensors.placement import sites_apart
 from imuforge.sensors.profiles import load_profile
 from imuforge.units import GROUP_OF_SENSOR
@@ -324,6 +325,8 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
     check_si_units([r for _, r in real_named])  # a capture in g or deg/s, before anything is calibrated to it
+    for name, r in real_named:  # a time in ms: the synthetic data would be resampled to 0.05 Hz
+        check_timing(r, f"the real capture {name}")
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent if out.parent.is_dir() else None))
     try:
         result = _calibrate_into(stage, out, synthetic, real, syn_named, real_named, fit_profile=fit_profile,

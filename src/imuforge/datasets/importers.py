@@ -43,7 +43,7 @@ import numpy as np
 from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
-from imuforge.recording import Dataset, Recording
+from imuforge.recording import Dataset, Recording, check_si_units, check_timing
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 ACC = ("acc_x", "acc_y", "acc_z")
@@ -1166,6 +1166,9 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     try:
         ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
         for name, rec in IMPORTERS[fmt](src, report, **options):
+            # a file in another unit than the format's (time in ms, m/s² read as g): one line, no data set
+            check_timing(rec, f"{fmt} recording {name}")
+            check_si_units([rec], f"{fmt} recording {name}")
             ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
             report.recordings += 1
             for k, v in rec.duration_per_label().items():
