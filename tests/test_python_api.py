@@ -48,7 +48,7 @@ def test_calibrate_refuses_a_capture_in_g_or_deg_per_s(tmp_path):
     si = rec.replace(data=rec.data * np.r_[1.0, 1.0, 1.0, 8.0, 8.0, 8.0])  # a wrist's ≈ 4 rad/s peaks
     for name, scale, match in (("g", (1 / 9.80665, 1.0), "gravity in g, not m/s²"),
                                ("gg", (9.80665, 1.0),  # m/s² read as g: gravity at 96 m/s²
-                                r"reads 9\d m/s² \(9.\d g\) in every posture: values already in m/s² multiplied"),
+                                r"reads 9\d m/s² \(9.\d g\) in every posture: values already in m/s²"),
                                ("dps", (1.0, 180 / np.pi), "deg/s, not rad/s")):
         if name == "dps":
             # a wrist's 4 rad/s in deg/s is beyond any gyroscope: the Recording refuses it, naming a unit
