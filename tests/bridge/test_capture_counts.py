@@ -187,3 +187,30 @@ def test_csv_values_in_another_unit_are_refused_at_the_first_lines():
     for i in range(50):
         ok.feed(f"0.01,-0.02,{1 + i % 3 * 0.001},3,-7,11\n".encode(), i * 0.01)
     assert ok.build(rate_hz=100.0).data.shape == (50, 6)
+
+
+def test_a_csv_line_that_cannot_be_read_is_a_gap_not_a_shift():
+    """A sketch at 50 Hz whose every 97th line is NaN and every 131st garbage: each such line keeps its slot
+    (a one-sample gap, counted as missing), so the samples after it keep their times and the measured rate
+    is the sketch's, not 1.8 % low (the lines used to be dropped and the rest squeezed together)."""
+    from imuforge.bridge.stream import StreamProcessor
+
+    proc = StreamProcessor("csv", csv_units={"acc": "g", "gyro": "dps"})
+    proc.feed(b"ax,ay,az,gx,gy,gz\n", 0.0)  # a header: not a sample
+    bad = []
+    for i in range(1000):
+        if i % 97 == 50:
+            line, _ = b"nan,0,1,0,0,0", bad.append(i)
+        elif i % 131 == 70:
+            line, _ = b"garbage line", bad.append(i)
+        else:
+            line = f"{i * 1e-4:.4f},0,1,0,0,0".encode()  # acc_x carries the line's number
+        proc.feed(line + b"\n", i / 50.0 + 0.003 * (i % 5))  # delivery jitter of 0–12 ms
+    rec = proc.build()
+    assert rec.rate_hz == pytest.approx(50.0, rel=2e-3)
+    assert len(rec) == 1000 - len(bad) and proc.stats.missing_samples == len(bad)
+    assert sum(g[2] for g in rec.gaps()) == len(bad)
+    # each sample at its own line's time, however many lines before it could not be read
+    line_no = np.round(rec.data[:, 0] / (1e-4 * 9.80665)).astype(int)
+    np.testing.assert_allclose(rec.timestamps, line_no / rec.rate_hz, atol=1e-9)
+    assert proc.stats.csv_bad_lines == len(bad)

@@ -6,6 +6,11 @@ gestures). Non-numeric lines are headers (first ones) or errors (``ERR...``) and
 never turned into samples. The sample rate is measured from line arrival times with the
 lower-envelope fit of :mod:`imuforge.bridge.clock` (bursty USB delivery and an initial back-log
 only ever add delay, so they do not bias it).
+
+Every line that stands for a sample keeps its place: a line that could not be read (a NaN, a field that is
+not a number, too few values, text after the first sample) is a missing sample, a gap of one slot in the
+recording's time line, not a line dropped from it (which would shift every later sample and pull the
+measured rate down).
 """
 
 from __future__ import annotations
@@ -41,12 +46,14 @@ class CsvLineParser:
 
     rows: list[np.ndarray] = field(default_factory=list)  # float arrays (m, ncols), edge units
     arrival: list[np.ndarray] = field(default_factory=list)  # host time per row (s)
+    slots: list[np.ndarray] = field(default_factory=list)  # each row's place among the sample lines
     ncols: int | None = None
     header: list[str] | None = None
     lines_ok: int = 0
     lines_bad: int = 0
     errors: list[str] = field(default_factory=list)
     _buf: bytes = b""
+    _next_slot: int = 0  # sample lines (read or not) so far
 
     def feed(self, data: bytes, t: float) -> int:
         """Add received bytes that arrived at host time ``t`` (s); returns rows completed."""
@@ -58,10 +65,14 @@ class CsvLineParser:
         self._buf = buf[cut + 1:]
         lines = [ln.strip() for ln in buf[:cut].split(b"\n")]
         lines = [ln for ln in lines if ln]
-        numeric = [ln for ln in lines if _NUMERIC.match(ln)]
-        for ln in lines:
-            if not _NUMERIC.match(ln):
-                self._text_line(ln)
+        is_num = [bool(_NUMERIC.match(ln)) for ln in lines]
+        numeric = [ln for ln, n in zip(lines, is_num) if n]
+        # each sample line's slot: numeric lines, and text lines that stand where a sample was (not a header
+        # or an ERR message)
+        takes = np.array([n or self._text_line(ln) for ln, n in zip(lines, is_num)], dtype=bool)
+        slot_of = self._next_slot + np.cumsum(takes) - 1
+        self._next_slot += int(takes.sum())
+        numeric_slots = slot_of[np.asarray(is_num, dtype=bool)] if lines else slot_of
         if not numeric:
             return 0
         # vectorised parse: all numeric lines at once; per-line fallback only when shapes disagree
@@ -78,6 +89,7 @@ class CsvLineParser:
         flat = [x for f, g in zip(fields, good) if g for x in f]
         if not flat:
             return 0
+        good_slots = numeric_slots[good]
         try:
             arr = np.array(flat, dtype=np.float64).reshape(-1, self.ncols)
             ok = np.isfinite(arr).all(axis=1)
@@ -97,27 +109,34 @@ class CsvLineParser:
         arr = arr[ok]
         self.rows.append(arr)
         self.arrival.append(np.full(arr.shape[0], t))
+        self.slots.append(good_slots[ok])
         self.lines_ok += arr.shape[0]
         return arr.shape[0]
 
-    def _text_line(self, ln: bytes) -> None:
+    def _text_line(self, ln: bytes) -> bool:
+        """Count a line that is not numbers; whether it stands where a sample was (a line that could not be
+        read, after the first sample) rather than a header or an ERR message."""
         text = ln.decode("utf-8", "replace")
         if text.upper().startswith("ERR"):
             self.errors.append(text)
-        elif self.lines_ok == 0 and self.header is None:
+            return False
+        if self.lines_ok == 0 and self.header is None:
             self.header = [h for h in re.split(r"[,\t ]+", text) if h]
-        else:
-            self.lines_bad += 1
+            return False
+        self.lines_bad += 1
+        return self.lines_ok > 0
 
-    def values(self) -> tuple[np.ndarray, np.ndarray]:
-        """(rows (n, ncols) in edge units, arrival times (n,))."""
+    def values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows (n, ncols) in edge units, arrival times (n,), each row's slot among the sample lines
+        (n,))."""
         if not self.rows:
-            return np.zeros((0, self.ncols or 0)), np.zeros(0)
-        return np.vstack(self.rows), np.concatenate(self.arrival)
+            return np.zeros((0, self.ncols or 0)), np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.vstack(self.rows), np.concatenate(self.arrival), np.concatenate(self.slots)
 
 
-def measure_line_rate(arrival_s: np.ndarray) -> tuple[float, dict]:
-    """Sample rate (Hz) from line arrival times: slope of the lower envelope of arrival vs index.
+def measure_line_rate(arrival_s: np.ndarray, slots: np.ndarray | None = None) -> tuple[float, dict]:
+    """Sample rate (Hz) from line arrival times: slope of the lower envelope of arrival vs each line's slot
+    among the sample lines (``slots``; default: their order, no line missing).
 
     Robust to bursty delivery (many lines per USB packet / read) and an initial back-log.
     Returns (rate_hz, details).
@@ -127,10 +146,10 @@ def measure_line_rate(arrival_s: np.ndarray) -> tuple[float, dict]:
     if n < 3 or t[-1] - t[0] <= 0:
         raise ValidationError(f"cannot measure the line rate from {n} lines arriving over "
                               f"{(t[-1] - t[0]) if n else 0:.3f} s", allowed="at least ~1 s of streaming, or pass --rate")
-    k = np.arange(n, dtype=np.float64)
+    k = np.arange(n, dtype=np.float64) if slots is None else np.asarray(slots, dtype=np.float64)
     slope, _, npts, rms = envelope_slope(k, t, n_bins=int(np.clip(n // 20, 2, 48)))
     if not slope > 0:
         raise ValidationError("line arrival times do not increase; cannot measure the rate", allowed="pass --rate")
-    naive = (n - 1) / (t[-1] - t[0])
+    naive = (k[-1] - k[0]) / (t[-1] - t[0])
     return 1.0 / slope, {"method": "lower-envelope fit of arrival time vs line index", "envelope_points": npts,
                          "residual_s": rms, "naive_rate_hz": naive, "lines": n}

@@ -277,7 +277,7 @@ class StreamProcessor:
                                                    "m/s^2; --csv-gyro-unit dps, mdps or rad/s")
 
     def _build_csv(self, rate_hz: float | None, window_s: float | None = None):
-        rows, arrival = self.csv.values()
+        rows, arrival, slots = self.csv.values()
         if rows.shape[0] == 0:
             raise ValidationError("no CSV sample lines were received",
                                   allowed="lines of 3, 6 or 9 numbers: ax,ay,az[,gx,gy,gz[,mx,my,mz]]")
@@ -287,12 +287,15 @@ class StreamProcessor:
         self._check_csv_span(rows)
         data = rows * factors
         if rate_hz is None:
-            rate, details = measure_line_rate(arrival)
+            rate, details = measure_line_rate(arrival, slots)
         else:
             rate, details = float(rate_hz), {"method": "given by the user"}
+        slots = slots - slots[0]  # a line that could not be read keeps its slot: a gap, not a shift
         if window_s is not None:  # the lines in [0, window_s) at the rate
-            data = data[: max(1, int(np.ceil(window_s * rate - 1e-9)))]
-        times = np.arange(data.shape[0]) / rate
+            inside = slots < max(1, int(np.ceil(window_s * rate - 1e-9)))
+            data, slots = data[inside], slots[inside]
+        times = slots / rate
+        self.stats.missing_samples = int(slots[-1] + 1 - slots.size)
         details["units"] = {g: self.csv_units.get(g, u) for g, u in
                             (("acc", "g"), ("gyro", "dps"), ("mag", "uT")) if g in groups}
         details["header"] = self.csv.header
