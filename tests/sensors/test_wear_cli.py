@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -95,3 +97,29 @@ def test_a_recording_says_which_configuration_made_it(profile_dir, tmp_path):
     dev = rec.provenance["device"]
     assert dev["name"] == "testband" and dev["accel"]["odr_hz"] == 50 and dev["accel"]["range_g"] == 16
     assert dev["gyro"]["odr_hz"] == 50 and rec.rate_hz == pytest.approx(50, rel=0.01)
+
+
+def test_simulate_judges_a_motion_file_made_elsewhere_and_says_what_saturates(profile_dir, tmp_path,
+                                                                               capsys):
+    """A .motion.npz written elsewhere (no plausibility report of its own: not made by the library, nor judged
+    where it was imported) in cm instead of m is a body at ≈ 100 g: refused as the same joints in a .npy are;
+    kept with --allow-implausible, and the samples clipped at the device's full scale are said."""
+    from imuforge.motion.library import generate
+    from imuforge.motion.motion import Motion
+
+    m = generate("walking", 4, fps=50, rng=1)
+    cm = Motion(m.positions * 100, m.orientations, m.fps, labels=m.labels)  # no report: made elsewhere
+    path = cm.save(tmp_path / "cm.motion.npz")
+    base = ["simulate", "--motion", str(path), "--profile", "testband",
+            "--out", str(tmp_path / "o.imu.parquet")]
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "not a motion a body can perform:" in err and "specific force" in err
+    assert len(err.splitlines()) == 1
+    assert main(base + ["--allow-implausible"]) == 0
+    assert re.search(r"note: \d+\.\d % of the accel samples sit at the ±\d+ g full scale: the motion goes "
+                     r"beyond the range \(a wider one, --range-g, holds more of it", capsys.readouterr().err)
+    m.save(tmp_path / "m.motion.npz")  # the library's own: judged when it was made, taken as it is
+    assert main(["simulate", "--motion", str(tmp_path / "m.motion.npz"), "--profile", "testband", "--out",
+                 str(tmp_path / "m.imu.parquet")]) == 0
+    assert "full scale" not in capsys.readouterr().err

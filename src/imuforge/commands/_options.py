@@ -26,6 +26,50 @@ def load_profile_from_args(args, *, notes: bool = True):
     return profile
 
 
+#: the share of samples at a sensor's full scale above which a simulating command says so
+SATURATION_NOTE_SHARE = 0.01
+#: the option that widens each sensor's range
+RANGE_FLAGS = {"accel": ("--range-g", "g"), "gyro": ("--range-dps", "°/s")}
+
+
+class SaturationTally:
+    """Samples at each sensor's full scale over the recordings a command simulates
+    (``sensors.simulate.saturated_samples``), and the notes they call for."""
+
+    def __init__(self, profile) -> None:
+        self.profile = profile
+        self.counts: dict[str, list[int]] = {}
+
+    def add(self, rec) -> None:
+        from imuforge.sensors.simulate import saturated_samples
+
+        for kind, (at, total) in saturated_samples(rec, self.profile).items():
+            c = self.counts.setdefault(kind, [0, 0])
+            c[0] += at
+            c[1] += total
+
+    def notes(self) -> list[str]:
+        """One per sensor whose full scale clipped more than :data:`SATURATION_NOTE_SHARE` of the samples,
+        naming the option that widens it."""
+        return saturation_notes({k: c[0] / c[1] for k, c in self.counts.items() if c[1]}, self.profile)
+
+
+def saturation_notes(shares: dict[str, float], profile) -> list[str]:
+    """The notes of :class:`SaturationTally` from each sensor's share of samples at its full scale."""
+    from imuforge.units import DEG, STANDARD_GRAVITY
+
+    notes = []
+    for kind, share in shares.items():
+        if share <= SATURATION_NOTE_SHARE:
+            continue
+        flag, unit = RANGE_FLAGS.get(kind, ("the profile's range", "µT"))
+        full = profile.sensors[kind].range_si / {"accel": STANDARD_GRAVITY, "gyro": DEG}.get(kind, 1.0)
+        notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} {unit} full scale: the "
+                     f"motion goes beyond the range (a wider one, {flag}, holds more of it; or the motion is "
+                     "not to scale)")
+    return notes
+
+
 def add_label_options(p, help_text: str) -> None:
     """``--label`` (checked against the canonical vocabulary, synonyms mapped) and ``--custom-label``."""
     p.add_argument("--label", help=help_text + " — canonical names (walking, standing, stairs_up …) or common "

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from imuforge.commands._options import add_device_overrides, add_implausible_option, load_profile_from_args
+from imuforge.commands._options import (SaturationTally, add_device_overrides, add_implausible_option,
+                                       load_profile_from_args)
 
 
 def add_profile_options(p) -> None:
@@ -83,5 +84,9 @@ def run(args) -> int:
         print(f"note: this simulated person wears the device on {worn['placement']} (wear variation: "
               f"side {worn.get('side')}, flip {worn.get('flip')}); --wear-variation none keeps "
               f"{prof.default_placement} exactly", file=sys.stderr)
+    tally = SaturationTally(prof)
+    tally.add(rec)
+    for note in tally.notes():
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {out}\nplot  {plot}")
     return 0

@@ -404,6 +404,8 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
             from imuforge.recording import LabelSegment
 
             m.labels = (LabelSegment(0.0, m.duration_s, label),)
+        if "plausibility" not in m.meta:  # not judged where it was made: its forces at least (a file in cm)
+            return _judged(m, path, allow_implausible, forces_only=True)
         return m
     if name.endswith(".npy"):
         m = load_humanml3d(path, label=label) if fps is None else load_humanml3d(path, fps, label=label)
@@ -415,11 +417,12 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
                                   ".toml (imuforge motion --from, examples/activities/)")
 
 
-def _judged(motion: Motion, path: Path, allow_implausible: bool) -> Motion:
-    """``motion`` with its plausibility report in its meta; refused if implausible and not allowed."""
-    from imuforge.motion.plausibility import check_plausibility
+def _judged(motion: Motion, path: Path, allow_implausible: bool, *, forces_only: bool = False) -> Motion:
+    """``motion`` with its plausibility report in its meta; refused if implausible and not allowed.
+    ``forces_only``: the peak specific forces alone (:func:`~imuforge.motion.plausibility.check_forces`)."""
+    from imuforge.motion.plausibility import check_forces, check_plausibility
 
-    rep = check_plausibility(motion)
+    rep = check_forces(motion) if forces_only else check_plausibility(motion)
     motion.meta["plausibility"] = rep.to_json() | {"allowed_anyway": bool(allow_implausible and rep.reasons)}
     if rep.reasons and not allow_implausible:
         raise ValidationError(f"not a motion a body can perform: {'; '.join(rep.reasons)}", source=str(path),

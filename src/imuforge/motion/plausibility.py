@@ -315,6 +315,13 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None,
         bound = JOINT_SWING_MAX_DEG[name] + lim.joint_margin_deg
         if top > bound:
             rep.reasons.append(f"{name} bent {top:.0f}° > {bound:g}°")
+    _check_forces(motion, lim, rep)
+    return rep
+
+
+def _check_forces(motion: Motion, lim: PlausibilityLimits, rep: PlausibilityReport) -> None:
+    """Add the peak specific force of the trunk's and the limbs' joints to ``rep`` (its ``force_g``, and a
+    reason for each over its bound)."""
     force, names = specific_force_g(motion), motion.skeleton.joints
     for group, bound in (("trunk", lim.trunk_force_g), ("limbs", lim.limb_force_g)):
         idx = [i for i, n in enumerate(names) if (n in TRUNK_JOINTS) == (group == "trunk")]
@@ -324,6 +331,14 @@ def check_plausibility(motion: Motion, limits: PlausibilityLimits | None = None,
             if force[i] > bound:
                 rep.reasons.append(f"{names[i]} specific force {force[i]:.3g} g > {bound:g} g "
                                    f"(99.9th percentile, {group})")
+
+
+def check_forces(motion: Motion, limits: PlausibilityLimits | None = None) -> PlausibilityReport:
+    """The specific-force part of :func:`check_plausibility` alone: for a motion whose body the rest cannot
+    read (a rigid trajectory on the skeleton, joints at one point), which no body can hold to more than its
+    peak forces either — a motion in cm instead of m reads ≈ 100 g."""
+    rep = PlausibilityReport(np.nan, np.nan, np.nan, np.nan)
+    _check_forces(motion, limits or PlausibilityLimits(), rep)
     return rep
 
 
@@ -346,6 +361,5 @@ def is_flagged(meta: dict) -> bool:
 
 
 __all__ = ["FORCE_LOWPASS_HZ", "FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport",
-           "TRUNK_JOINTS", "body_height_m", "check_plausibility", "foot_slide_m", "implausible_note",
-           "is_flagged", "joint_swing_deg",
-           "penetration_m", "specific_force_g"]
+           "TRUNK_JOINTS", "body_height_m", "check_forces", "check_plausibility", "foot_slide_m",
+           "implausible_note", "is_flagged", "joint_swing_deg", "penetration_m", "specific_force_g"]

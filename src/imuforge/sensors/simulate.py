@@ -174,6 +174,21 @@ def apply_sensor_errors(
     return y
 
 
+def saturated_samples(rec: Recording, profile: HardwareProfile) -> dict[str, tuple[int, int]]:
+    """Per sensor of ``profile`` that ``rec`` holds (``accel``, ``gyro``, ``mag``): (samples at its full scale
+    on some axis — within half an LSB of its output limits: what a range too small for the motion clipped —,
+    samples)."""
+    out = {}
+    for kind, sensor in profile.sensors.items():
+        x = rec.group(GROUP_OF_SENSOR[kind])
+        if x is None:
+            continue
+        lo, hi = saturation_limits(sensor)
+        half = 0.5 * sensor.lsb_si
+        out[kind] = (int(np.any((x <= lo + half) | (x >= hi - half), axis=1).sum()), len(x))
+    return out
+
+
 DEFAULT_WEAR = WearVariation()
 """The wear variation the generating commands use unless told otherwise (every source on)."""
 
@@ -685,5 +700,5 @@ def simulate(
 
 
 __all__ = ["DEFAULT_WEAR", "ErrorTerms", "IdealImu", "ImpactModel", "WearVariation", "apply_sensor_errors",
-           "device_terms", "filter_and_sample", "is_simulated", "resample_uniform", "simulate", "simulate_many",
-           "simulation_rate"]
+           "device_terms", "filter_and_sample", "is_simulated", "resample_uniform", "saturated_samples",
+           "simulate", "simulate_many", "simulation_rate"]
