@@ -337,3 +337,19 @@ def test_a_file_in_another_unit_than_its_format_is_refused(tmp_path, capsys):
     (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
     err = _refused(capsys, ["wisdm", str(tmp_path / "WISDM_ar_v1.1")], tmp_path / "out2")
     assert "wisdm recording " in err and "its time is in another unit than its rate" in err
+
+
+def test_unknown_activities_are_counted_whatever_their_size(tmp_path):
+    """A MotionSense folder of another activity code vanished without a count (the other importers count
+    theirs); a single WISDM line of an unknown activity was counted as a short run, not as the activity."""
+    dm = _motionsense(tmp_path / "ms")
+    _ms_csv(dm / "xyz_1" / "sub_1.csv", (0.0, 0.0, -1.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+    report = import_dataset("motionsense", tmp_path / "ms", tmp_path / "out")
+    assert report.recordings == 3 and report.skipped["unknown_activity_xyz"] == 1
+    lines = [f"33,Walking,{49105962326000 + i * 50_000_000},1.0,9.0,0.5;" for i in range(60)]
+    lines.append("33,Flying,49105965326000,1.0,9.0,0.5;")  # one line of an activity WISDM does not have
+    (tmp_path / "WISDM_ar_v1.1").mkdir()
+    (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
+    report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out2")
+    assert report.skipped["unknown_activity_Flying"] == 1
+    assert "runs_shorter_than_2_samples" not in report.skipped

@@ -598,13 +598,13 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
     table = table[good]
     t = table[:, 0] * 1e-9
     for i, sl in enumerate(progress(_runs(keys, t, 1.0), desc="wisdm", unit="run")):
-        if sl.stop - sl.start < 2:
-            report.skipped["runs_shorter_than_2_samples"] += sl.stop - sl.start
-            continue
         user, act = keys[sl.start]
         lab = WISDM_LABELS.get(act.lower())
-        if lab is None:
+        if lab is None:  # counted as what it is, however short its run
             report.skipped[f"unknown_activity_{act}"] += sl.stop - sl.start
+            continue
+        if sl.stop - sl.start < 2:
+            report.skipped["runs_shorter_than_2_samples"] += sl.stop - sl.start
             continue
         tt = t[sl]
         rec = Recording(tt - tt[0], table[sl, 1:4], ACC, 20.0, placement="pocket_right_thigh",
@@ -678,11 +678,11 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
         t = table[:, 0] * 1e-9
         for i, sl in enumerate(_runs(keys, t, 1.0)):
             code = keys[sl.start][1]
+            if code not in WISDM2019_LABELS:  # counted as what it is, however short its run
+                report.skipped[f"unknown_activity_{code}"] += sl.stop - sl.start
+                continue
             if sl.stop - sl.start < 2:
                 report.skipped["runs_shorter_than_2_samples"] += sl.stop - sl.start
-                continue
-            if code not in WISDM2019_LABELS:
-                report.skipped[f"unknown_activity_{code}"] += sl.stop - sl.start
                 continue
             tt, acc = t[sl], table[sl, 1:4]
             cols, chans = [acc], list(ACC)
@@ -768,9 +768,12 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
     ``pocket_right_thigh`` by convention. Folders B_/C_ (raw accelerometer/gyroscope) are not read.
     """
     base = src.parent
-    files = sorted(p for p in src.rglob("sub_*.csv") if _MS_FILE_RE.match(p.name)
-                   and _MS_TRIAL_RE.match(p.parent.name)
-                   and any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2]))
+    motion = [p for p in src.rglob("sub_*.csv") if _MS_FILE_RE.match(p.name)
+              and any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2])]
+    files = sorted(p for p in motion if _MS_TRIAL_RE.match(p.parent.name))
+    for p in motion:  # a folder of another activity code: counted, as the other importers count theirs
+        if not _MS_TRIAL_RE.match(p.parent.name):
+            report.skipped[f"unknown_activity_{p.parent.name.split('_')[0]}"] += 1
     if not files:
         raise ValidationError(f"no A_DeviceMotion_data/<activity>_<trial>/sub_<n>.csv files under {src}",
                               allowed="the MotionSense data folder (activities "
