@@ -62,3 +62,23 @@ def test_guided_capture_without_placement_records_the_profile_default(pty_wearab
     rec = read_recording(res.written["standing"])
     assert rec.placement == load_profile("nano33-ble-sense-rev2").default_placement == "wrist_left"
     assert rec.provenance["placement_source"].startswith("default of profile 'nano33-ble-sense-rev2'")
+
+
+def test_the_desk_source_holds_a_slower_sensor_as_the_simulator_does():
+    """The emulated desk's magnetometer (10 Hz on a 100 Hz board) drew fresh noise at every 100 Hz sample
+    while `imuforge simulate` holds each reading until the next: both now read it at its own rate."""
+    import numpy as np
+
+    from imuforge.bridge.emulator import desk_source
+    from imuforge.motion.library import generate
+    from imuforge.sensors import load_profile, simulate
+
+    prof = load_profile("nano33-ble-sense-rev2")
+    hold = round(prof.odr_hz / prof.sensors["mag"].odr_hz)
+    desk = desk_source(prof, seed=3, seconds=4).rec.group("mag")
+    sim = simulate(generate("standing", 4, fps=50, rng=1), prof, seed=3).group("mag")
+    for mag in (desk, sim):
+        changes = np.flatnonzero(np.any(np.diff(mag, axis=0) != 0, axis=1)) + 1
+        # a new value only at the slow sensor's samples (± one main sample: the simulator's clocks differ)
+        assert len(changes) > 10 and np.median(np.diff(changes)) == hold
+        assert np.diff(changes).min() >= hold - 1

@@ -92,18 +92,26 @@ class RecordingSource:
 
 
 def desk_source(profile, *, seed: int = 0, seconds: float = 60.0):
-    """A device lying flat and still (z up) with the profile's errors: bias, noise, quantisation."""
+    """A device lying flat and still (z up) with the profile's errors: bias, noise, quantisation. A sensor
+    slower than the main one (a magnetometer at 10 Hz) is read at its own rate and holds its latest value
+    at each main sample, as :func:`imuforge.sensors.simulate` does."""
     from imuforge.sensors.simulate import ErrorTerms, apply_sensor_errors
 
     n = max(2, int(round(seconds * profile.odr_hz)))
     times = np.arange(n) / profile.odr_hz
-    ideal = {"accel": np.tile([0.0, 0.0, STANDARD_GRAVITY], (n, 1)), "gyro": np.zeros((n, 3)),
-             "mag": np.tile([20.0, 0.0, -40.0], (n, 1))}
+    still = {"accel": [0.0, 0.0, STANDARD_GRAVITY], "gyro": [0.0, 0.0, 0.0], "mag": [20.0, 0.0, -40.0]}
     cols, names = [], []
     for kind, group in (("accel", "acc"), ("gyro", "gyro"), ("mag", "mag")):
         if kind in profile.sensors:
-            cols.append(apply_sensor_errors(ideal[kind], times, profile.sensors[kind], ErrorTerms(), seed, "desk",
-                                            specific_force=ideal["accel"]))
+            sensor = profile.sensors[kind]
+            own = times if sensor.odr_hz == profile.odr_hz else np.arange(
+                max(2, int(np.ceil(seconds * sensor.odr_hz)))) / sensor.odr_hz
+            m = len(own)
+            y = apply_sensor_errors(np.tile(still[kind], (m, 1)), own, sensor, ErrorTerms(), seed, "desk",
+                                    specific_force=np.tile(still["accel"], (m, 1)))
+            if own is not times:  # held at each main sample
+                y = y[np.clip(np.searchsorted(own, times, side="right") - 1, 0, m - 1)]
+            cols.append(y)
             names += [f"{group}_{a}" for a in "xyz"]
     from imuforge.recording import Recording
 
