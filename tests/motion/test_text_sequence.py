@@ -149,3 +149,13 @@ def test_seconds_a_transition_cannot_use_is_said(tmp_path, capsys):
                  "--out", str(tmp_path / "s")]) == 0
     assert ("note: stand_to_sit is a change of posture and lasts as long as the movement takes: --seconds 20 "
             "is not used") in capsys.readouterr().err
+
+
+def test_schedule_takes_the_names_labels_take_and_asks_for_seconds_in_its_words(tmp_path, capsys):
+    assert main(["motion", "--schedule", "stand:3,walk:3", "--fps", "50", "--out", str(tmp_path / "s")]) == 0
+    m = read_motion(next((tmp_path / "s").glob("*.motion.npz")))
+    assert [s.label for s in m.labels] == ["standing", "walking"]
+    assert main(["motion", "--schedule", "standing", "--out", str(tmp_path / "t")]) == 2
+    assert ("--schedule item 'standing': standing needs its seconds (only a change of posture such as "
+            "stand_to_sit lasts as long as it takes) (allowed: standing:SECONDS, e.g. standing:30)"
+            ) in capsys.readouterr().err

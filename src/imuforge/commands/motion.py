@@ -87,12 +87,19 @@ MAX_FRAMES = 360_000
 
 
 def _parse_schedule(text: str) -> list:
+    """``activity[:seconds],…`` → [(activity, seconds or None)], names as ``--label`` takes them (walk →
+    walking); a gait or posture without its seconds is refused here, in the option's words."""
+    from imuforge.labels import SYNONYMS
+    from imuforge.motion.library import ACTIVITIES
+
     items = []
     for part in text.split(","):
         part = part.strip()
         if not part:
             continue
         name, _, sec = part.partition(":")
+        name = name.strip().lower()
+        name = SYNONYMS.get(name, name)
         try:
             seconds = float(sec) if sec else None
         except ValueError:
@@ -100,7 +107,11 @@ def _parse_schedule(text: str) -> list:
                                   allowed="activity[:seconds], e.g. walking:120") from None
         if seconds is not None:
             check_range(f"--schedule item {shorten(part)}: seconds", seconds, *SECONDS_RANGE, unit="s")
-        items.append((name.strip(), seconds))
+        elif name in ACTIVITIES and ACTIVITIES[name].kind != "transition":
+            raise ValidationError(f"--schedule item {shorten(part)}: {name} needs its seconds (only a change "
+                                  "of posture such as stand_to_sit lasts as long as it takes)",
+                                  allowed=f"{name}:SECONDS, e.g. {name}:30")
+        items.append((name, seconds))
     return items
 
 

@@ -192,7 +192,8 @@ def _items(items, known: dict[str, Activity]) -> list[tuple[str, float | None, d
         if dur is not None and not (np.isfinite(dur) and dur > 0):
             raise ValidationError(f"schedule item {i} ({name}): duration must be > 0 s, got {dur!r}")
         if dur is None and known[name].kind != "transition":
-            raise ValidationError(f"schedule item {i} ({name}): needs a duration in s (only transitions may use None)")
+            raise ValidationError(f"schedule item {i} ({name}): needs a duration in s (only a transition may "
+                                  "leave it out: it lasts as long as the movement takes)")
         out.append((name, None if dur is None else float(dur), params))
     return out
 
