@@ -790,7 +790,8 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     clock_ppm = _num(t, "clock_ppm", f"{src}: [timing]", minimum=-math.inf) or 0.0  # its span: TIMING_LIMITS
     _within(t, TIMING_LIMITS, f"{src}: [timing]")
     if t.get("drop_rate", 0.0) >= 1:
-        raise ValidationError(f"drop_rate must be < 1, got {t['drop_rate']}", source=f"{src}: [timing]")
+        raise ValidationError(f"drop_rate must be < 1, got {t['drop_rate']}", source=f"{src}: [timing]",
+                              allowed="0 ≤ drop_rate < 1 (the share of samples a device drops)")
     for key in DEVICE_TEXT_KEYS:
         if key in device and not isinstance(device[key], str):
             raise ValidationError(f"{key} must be text in quotes, got {device[key]!r}",
