@@ -85,7 +85,8 @@ def test_bad_chip_files_are_refused_with_file_and_field(profile_dir, edit, messa
         (("odr_hz = 20", "odr_hz = 15"), r"\[mag\] odr_hz = 15 is not an ODR"),
         (('chip = "testchip"\nodr_hz = 100\nrange_g', 'chip = "nochip"\nodr_hz = 100\nrange_g'),
          r"testband.toml: \[accel\] chip: unknown chip 'nochip'"),
-        (("drop_rate = 0.0", "drop_rate = 1.5"), r"drop_rate must be < 1, got 1.5 \(allowed: 0 ≤ drop_rate < 1"),
+        (("drop_rate = 0.0", "drop_rate = 1.5"),
+         r"drop_rate must be < 1, got 1.5 \(allowed: 0 ≤ drop_rate < 1"),
         (("jitter_us = 50", "jitter_us = -1"), r"jitter_us must be >= 0, got -1 \(allowed: a number >= 0\)"),
         (("[timing]", "[timings]"), r"unknown key\(s\) timings"),
         (("clock_ppm = 0", "clock_ppm = 2e6"), r"\[timing\] clock_ppm: clock_ppm = 2000000.0 is out of range"
