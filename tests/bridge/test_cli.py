@@ -330,3 +330,21 @@ def test_devices_lists_the_ports_running_emulators_listen_on(tmp_path, capsys, m
     stale = {"port": "/dev/pts/99", "profile": "x", "pid": dead.pid}
     (emulator_dir() / "stale.json").write_text(json.dumps(stale))
     assert running_emulators() == [] and not (emulator_dir() / "stale.json").exists()
+
+
+def test_csv_options_with_a_device_that_sends_frames_are_said(tmp_path, capsys):
+    """--rate and --csv-*-unit are for a device printing CSV lines: with --format frames they are refused
+    before any link opens; with auto-detection that finds frames, the capture says they were not used (they
+    were ignored without a word)."""
+    rc = main(["capture", "--port", "loop://", "--format", "frames", "--rate", "50", "--seconds", "1",
+               "--out", str(tmp_path / "x.imu.parquet")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--rate with --format frames: imuforge frames carry their own rate and units" in err
+    d = _profile_device()
+    try:
+        assert main(["capture", "--port", d.url, "--rate", "50", "--csv-acc-unit", "m/s^2",
+                     "--seconds", "0.5", "--quiet", "--out", str(tmp_path / "c.imu.parquet")]) == 0
+    finally:
+        d.close()
+    assert ("note: --rate, --csv-acc-unit not used: the device sent imuforge frames, which carry their own "
+            "rate and units") in capsys.readouterr().out

@@ -74,8 +74,9 @@ def _register_capture(sub) -> None:
     p.add_argument("--channels", default="acc,gyro", help="channel groups: acc,gyro[,mag]")
     p.add_argument("--format", choices=("auto", "frames", "csv"), default="auto",
                    help="what the device sends: imuforge frames, plain CSV lines, or auto-detect (default)")
-    p.add_argument("--csv-acc-unit", default="g", help="unit of CSV accelerometer values (g, mg, m/s^2)")
-    p.add_argument("--csv-gyro-unit", default="dps", help="unit of CSV gyro values (dps, rad/s)")
+    p.add_argument("--csv-acc-unit",
+                   help="CSV mode: unit of the accelerometer values (g, mg, m/s^2; default g)")
+    p.add_argument("--csv-gyro-unit", help="CSV mode: unit of the gyro values (dps, rad/s; default dps)")
     p.add_argument("--rate", type=float, help="CSV mode: known sample rate (Hz) instead of measuring it")
     p.add_argument("--profile", help="hardware profile name (default: what the device reports)")
     p.add_argument("--placement", help="placement preset (wrist_left, …)")
@@ -310,6 +311,10 @@ def _write_capture(res, out: Path, log: Path, args, prev: Path | None = None) ->
     rec = res.recording
     write_recording(rec, out, overwrite=args.overwrite)
     print(summary_line(res))
+    unused = _csv_options_given(args) if rec.provenance.get("format") == "frames" else []
+    if unused:
+        print(f"note: {', '.join(unused)} not used: the device sent imuforge frames, which carry their own "
+              "rate and units (--odr, --range-g, --range-dps configure them)")
     _placement_note(rec.placement, rec.provenance.get("placement_source", ""))
     for w in res.warnings:
         print(f"warning: {w}")
@@ -334,13 +339,30 @@ def _end_status_line() -> None:
         _status_open[0] = False
 
 
+def _csv_units(args) -> dict[str, str]:
+    """The CSV units the user gave (the parser's defaults, g and °/s, for the others)."""
+    return {g: u for g, u in (("acc", args.csv_acc_unit), ("gyro", args.csv_gyro_unit)) if u is not None}
+
+
+def _csv_options_given(args) -> list[str]:
+    """The CSV-mode options on the command line (they mean nothing to a device that sends frames)."""
+    return [flag for flag, v in (("--rate", args.rate), ("--csv-acc-unit", args.csv_acc_unit),
+                                 ("--csv-gyro-unit", args.csv_gyro_unit)) if v is not None]
+
+
 def _capture_options(args, seconds: float, label: str | None):
     from imuforge.bridge.capture import CaptureOptions
+
+    if args.format == "frames" and _csv_options_given(args):
+        raise ValidationError(f"{', '.join(_csv_options_given(args))} with --format frames: imuforge frames "
+                              "carry their own rate and units",
+                              allowed="--format csv (or auto) for a device that prints CSV lines; --odr, "
+                                      "--range-g, --range-dps to configure one that sends frames")
 
     return CaptureOptions(
         seconds=seconds, label=label, odr_hz=args.odr, acc_range_g=args.acc_range,
         gyro_range_dps=args.gyro_range, channels=tuple(c.strip() for c in args.channels.split(",") if c.strip()),
-        fmt=args.format, csv_units={"acc": args.csv_acc_unit, "gyro": args.csv_gyro_unit}, csv_rate_hz=args.rate,
+        fmt=args.format, csv_units=_csv_units(args), csv_rate_hz=args.rate,
         profile=args.profile, placement=args.placement, subject=args.subject, reconnect=args.reconnect)
 
 
