@@ -260,6 +260,13 @@ def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and f"the folder {tmp_path / 'no'} does not exist" in err[0]
     assert not (tmp_path / "d").exists()  # nothing half-written
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "standing.imu.parquet").write_bytes(b"an earlier capture")
+    rc = main(["capture", "--guided", "--port", "loop://", "--activities", "standing",
+               "--out", str(tmp_path / "e")])
+    out, err = capsys.readouterr()
+    assert rc == 2 and "exist(s); pass --overwrite or choose another --out" in err
+    assert "guided capture of" not in out  # refused before the session's first line
 
 
 def _free_port() -> int:

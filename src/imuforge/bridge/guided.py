@@ -452,6 +452,14 @@ def _free_log(raw_dir: Path, activity: str) -> Path:
     return raw_dir / f"{activity}-{n}.rawlog"
 
 
+def check_out(out: Path, plan: GuidedPlan, overwrite: bool) -> None:
+    """Refuse an ``out`` that holds a recording of the plan's activities already, unless ``overwrite``."""
+    taken = [recording_path(out, a) for a in plan.activities if recording_path(out, a).exists()]
+    if taken and not overwrite:
+        raise FileExistsError(f"{', '.join(map(str, taken))} exist(s); pass --overwrite or choose another "
+                              "--out")
+
+
 def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, plan: GuidedPlan,
                    options: CaptureOptions, prompter: ConsolePrompter, *, overwrite: bool = False,
                    limits: StillLimits | None = None,
@@ -459,9 +467,7 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
     """Run the guided capture (see module doc). ``options`` is the template of every stretch
     (ODR, ranges, channels, placement, subject …); its ``seconds`` and ``label`` are replaced."""
     out = Path(out_dir)
-    taken = [recording_path(out, a) for a in plan.activities if recording_path(out, a).exists()]
-    if taken and not overwrite:
-        raise FileExistsError(f"{', '.join(map(str, taken))} exist(s); pass --overwrite or choose another --out")
+    check_out(out, plan, overwrite)
     keeper = KeptLink(open_link)
     try:  # the device answers before anyone is asked to do anything (nothing on disk yet)
         probe(keeper.ensure(), options)

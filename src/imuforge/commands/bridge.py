@@ -397,6 +397,7 @@ def cmd_guided(args) -> int:
     acts = (G.parse_activities(args.activities, allow_custom=args.custom_label) if args.activities
             else G.activities_from_model(args.model))
     plan = G.GuidedPlan(acts, args.seconds_each, args.countdown, args.retries)
+    G.check_out(Path(args.out), plan, args.overwrite)  # before the session's first line
     opts = _capture_options(args, plan.seconds_each, None)
     if args.cue_file:  # before the device is opened: the first prompt would fail to write it
         from imuforge.bridge.links import check_file_option
