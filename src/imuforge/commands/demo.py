@@ -161,7 +161,7 @@ class Demo:
         st.outputs = {"recording": str(path), "raw log": str(res.log_path)}
 
     def s3_synthesise(self, st: Step) -> None:
-        from imuforge.motion.text import get_matcher, parse_description
+        from imuforge.motion.text import get_matcher, parse_one
         from imuforge.progress import progress
         from imuforge.recording import Dataset
         from imuforge.sensors import load_profile
@@ -173,7 +173,7 @@ class Demo:
         d = self.out / "synthetic"
         ds = Dataset.create(d, meta={"generator": "imuforge demo", "descriptions": self.s.descriptions,
                                      "matcher": matcher})
-        specs = [parse_description(text, seconds=self.s.motion_s, matcher=matcher) for text in self.s.descriptions]
+        specs = [parse_one(text, seconds=self.s.motion_s, matcher=matcher) for text in self.s.descriptions]
         # person i is one body doing every description (subject-wise splits stay honest): the library's rule
         takes = plan_takes(len(specs), self.s.motions_per_text, [profile.name], [placement])
         bar = progress(total=len(takes), desc="synthesise", unit="rec")

@@ -289,12 +289,18 @@ def _sequence_motions(args, specs: list) -> list:
                               "rewrites a description of one activity",
                               allowed="a description of one activity with --diversify, or this one "
                                       "without it")
-    _check_frames(sum(s.duration_s or 0.0 for s in specs), args.fps, "the description's total duration")
+    # a change of posture takes its own time, up to ≈ 5 s (static.sit_to_lie: 2.5–4 s, sit_to_stand 1.8–3.6 s)
+    _check_frames(sum(s.duration_s or 5.0 for s in specs), args.fps, "the description's total duration")
+    if args.seconds is not None and all(s.duration_s != args.seconds for s in specs):
+        print(f"note: every part names its own duration or is a change of posture: --seconds "
+              f"{args.seconds:g} is not used", file=sys.stderr)
     print(f"{shorten(args.text)} → {len(specs)} activities in order:")
     for k, s in enumerate(specs, 1):
         lasts = f", {s.duration_s:g} s" if s.duration_s else ""
         print(f"  {k}. {shorten(s.text)} → {_spec_text(s)}{lasts}")
-    name, key = "_then_".join(dict.fromkeys(s.activity for s in specs)), sequence_key(specs)
+    acts = list(dict.fromkeys(s.activity for s in specs))
+    name = "_then_".join(acts) if len(acts) <= 3 else f"{acts[0]}_then_{len(acts) - 1}_more"
+    key = sequence_key(specs)
     motions, notes = [], []
     for i in progress(range(args.n), desc="motions", unit="motion"):
         motion, added = person_sequence(specs, i, seed=args.seed, fps=args.fps)

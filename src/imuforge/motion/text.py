@@ -140,6 +140,12 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
             break
     if "pace" in mods and "intensity" in act.params:
         params["intensity"] = mods["pace"]
+    speeds = _NUM_SPEED.findall(t)
+    if len(speeds) > 1 and "speed" in act.params:  # "walks at 2 m/s and runs at 4 m/s": one part, two speeds
+        said = ", ".join(" ".join(s) for s in speeds)
+        raise ValidationError(f"{text!r} names {len(speeds)} speeds ({said}) for one {activity}",
+                              allowed="one speed per activity; activities in order with 'then': 'walks at "
+                                      "2 m/s, then runs at 4 m/s'")
     m = _NUM_SPEED.search(t)
     if m and "speed" in act.params:
         number = float(m.group(1).replace("\u2212", "-").replace(",", "."))
@@ -235,14 +241,15 @@ def _direction_rule(text: str, activity: str) -> str:
         if re.search(r"\b(up|ascend\w*|upstairs|higher|top floor|roof)\b", t):
             return "elevator_up"
     if activity in ("sit_to_stand", "stand_to_sit", "sitting", "standing"):
-        if re.search(r"\b(stands? up|gets? up|rises?|rising|getting up|standing up)\b", t):
+        if re.search(r"\b(stands? up|stood up|gets? up|got up|rises?|rose|rising|getting up|standing up)\b",
+                     t):
             return "sit_to_stand"
-        if re.search(r"\b(sits? down|sitting down|takes? a seat|taking a seat)\b", t):
+        if re.search(r"\b(sits? down|sat down|sitting down|takes? a seat|took a seat|taking a seat)\b", t):
             return "stand_to_sit"
     if activity in ("lying", "sitting", "sit_to_lie", "lie_to_sit"):
-        if re.search(r"\b(lies down|lie down|lying down|lays down|laying down)\b", t):
+        if re.search(r"\b(lies down|lie down|lay down|lying down|lays down|laying down)\b", t):
             return "sit_to_lie"
-        if re.search(r"\b(sits? up|sitting up)\b", t):
+        if re.search(r"\b(sits? up|sat up|sitting up)\b", t):
             return "lie_to_sit"
     if ACTIVITIES[activity].kind == "transition":
         # no verb of a change of posture above: a posture named is held ("sitting on a chair" is sitting; it
@@ -336,11 +343,14 @@ class KeywordMatcher:
         "walking": ["walk", "stroll", "wander", "march"], "running": ["run", "jog", "sprint"],
         "stairs_up": ["stairs up", "upstairs", "climb", "ascend", "up the stairs", "up stairs"],
         "stairs_down": ["downstairs", "descend", "down the stairs", "down stairs"],
-        "standing": ["stand", "waiting", "wait"], "sitting": ["sit", "seated"], "lying": ["lie", "lying", "lays"],
-        "sit_to_stand": ["stands up", "gets up", "rise", "standing up", "getting up"],
-        "stand_to_sit": ["sits down", "sit down", "take a seat", "takes a seat", "sitting down"],
-        "sit_to_lie": ["lies down", "lie down", "lying down", "lays down"],
-        "lie_to_sit": ["sits up", "sit up", "sitting up"],
+        "standing": ["stand", "stood", "waiting", "wait"], "sitting": ["sit", "sat ", "seated"],
+        "lying": ["lie", "lying", "lays"],
+        "sit_to_stand": ["stands up", "stood up", "gets up", "got up", "rise", "rose", "standing up",
+                         "getting up"],
+        "stand_to_sit": ["sits down", "sit down", "sat down", "take a seat", "takes a seat", "took a seat",
+                         "sitting down"],
+        "sit_to_lie": ["lies down", "lie down", "lay down", "lying down", "lays down"],
+        "lie_to_sit": ["sits up", "sit up", "sat up", "sitting up"],
         "cycling": ["cycl", "bike", "bicycle", "pedal"], "jumping": ["jump", "hop"],
         "jumping_jacks": ["jumping jack", "star jump"], "jumping_rope": ["rope", "skipping"],
         "waving": ["wave", "waving"], "drinking": ["drink", "sip"], "brushing_teeth": ["brush", "teeth", "toothbrush"],
@@ -442,71 +452,130 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     return MotionSpec(best, dur, params, text, score, mods)
 
 
-#: words that order the parts of a description ("walks at 2 m/s, then runs"): each part is one activity
-_SEQUENCE_SPLIT = re.compile(r"\s*[,;]?\s*\b(?:and then|then|after that|afterwards|followed by|and finally"
-                             r"|finally)\b\s*[,;]?\s*|\s*;\s*|(?<=[a-z])\.\s+(?=[a-z])", re.IGNORECASE)
-#: a duration in a description ("for 2 minutes", "10 s"): a number with a unit of time, not of speed
-_DURATION = re.compile(r"(?<![\w.,/])(\d+(?:[.,]\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)"
-                       r"\b(?!\s*/)", re.IGNORECASE)
-#: a speed or a duration with the words that introduce it (taken out before an activity is matched)
-_QUANTITY = re.compile(r"\b(?:at|with|of|for|during)?\s*(?:about|around|roughly|some|another|a)?\s*"
-                       r"(?:speed of\s*)?(?:" + _NUM_SPEED.pattern + r"|" + _DURATION.pattern + r")",
-                       re.IGNORECASE)
+#: words that order the parts of a description ("walks at 2 m/s, then runs"): each part is one activity. A
+#: full stop alone does not ("A man walks. He carries a bag." is one walk)
+_SEQUENCE_SPLIT = re.compile(r"[,;]?\s*\b(?:and then|then|after that|afterwards|followed by|and finally"
+                             r"|finally)\b[,;]?|;", re.IGNORECASE)
+#: one term of a duration ("2 minutes", "10s", "an hour", "half a minute"), and its unit's seconds
+_TIME_UNIT = r"(?:seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)"
+_TIME_TERM = re.compile(r"(?P<amount>\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?|half an?|an?|one)\s*(?P<unit>"
+                        + _TIME_UNIT + r")\b(?!\s*/)", re.IGNORECASE)
 _TIME_UNIT_S = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hr": 3600.0,
                 "hour": 3600.0}
+_TERM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?|half an?|an?|one)\s*" + _TIME_UNIT + r"\b(?!\s*/)"
+#: a duration: introduced ("for 2 minutes", "during 1 min 30 s", "lasting an hour"), or a number with a unit
+#: word ("45 seconds"; not "his 60s" nor "the 1970s")
+_DURATION = re.compile(r"\b(?:for|during|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+|some\s+)?"
+                       + _TERM + r"(?:\s*(?:and\s+)?" + _TERM + r")*"
+                       + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b",
+                       re.IGNORECASE)
+#: a speed or a duration with the words that introduce it (taken out before an activity is matched)
+_QUANTITY = re.compile(r"\b(?:at\s+|with\s+)?(?:about\s+|around\s+|roughly\s+|a\s+)?(?:speed of\s*)?"
+                       + _NUM_SPEED.pattern + "|" + _DURATION.pattern, re.IGNORECASE)
+
+
+def _sequence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each part of ``text`` lies between the words that order activities (empty parts left out)."""
+    cuts = [(m.start(), m.end()) for m in _SEQUENCE_SPLIT.finditer(text)]
+    bounds = zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [len(text)])
+    return [(a, b) for a, b in bounds if text[a:b].strip(" ,.;")]
 
 
 def split_sequence(text: str) -> list[str]:
-    """The parts of a description that orders activities — "walks at 2 m/s, then runs at 4 m/s" → ["walks at 2
-    m/s", "runs at 4 m/s"] (split at then, after that, followed by, finally, a semicolon or a full stop) — or
-    ``[text]``."""
-    parts = [p.strip(" ,.") for p in _SEQUENCE_SPLIT.split(text)]
-    parts = [p for p in parts if p]
+    """The parts of a description between the words that order activities — "walks at 2 m/s, then runs at
+    4 m/s" → ["walks at 2 m/s", "runs at 4 m/s"] (then, and then, after that, afterwards, followed by,
+    finally, a semicolon) — or ``[text]``."""
+    parts = [text[a:b].strip(" ,.;") for a, b in _sequence_spans(text)]
     return parts if len(parts) > 1 else [text]
 
 
+def _seconds_of(term: re.Match) -> float:
+    amount, unit = term.group("amount").lower(), term.group("unit").lower()
+    if amount in ("a", "an", "one"):
+        value = 1.0
+    elif amount.startswith("half"):
+        value = 0.5
+    elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", amount):  # 1,000 s: thousands, not a decimal comma
+        value = float(amount.replace(",", ""))
+    else:
+        value = float(amount.replace(",", "."))
+    return value * _TIME_UNIT_S[unit.rstrip("s") or "s"]
+
+
 def duration_from_text(text: str) -> float | None:
-    """The duration (s) a description names ("for 2 minutes" → 120), None without one; a ValidationError when
-    it names two or one outside :data:`SECONDS_RANGE`."""
-    found = _DURATION.findall(text)
+    """The duration (s) a description names — "for 2 minutes" → 120, "for 1 min 30 s" → 90, "lasting half an
+    hour" → 1800, "45 seconds" → 45 —, None without one; a ValidationError when it names two, or one outside
+    :data:`SECONDS_RANGE`."""
+    found = [m.group(0) for m in _DURATION.finditer(text)]
     if not found:
         return None
     if len(found) > 1:
-        said = ", ".join(" ".join(f) for f in found)
-        raise ValidationError(f"{text!r} names {len(found)} durations ({said})", allowed="one duration per "
-                              "activity, e.g. 'walks for 2 minutes, then runs for 30 s'")
-    value, unit = found[0]
-    unit = unit.lower().rstrip("s") or "s"
-    seconds = float(value.replace(",", ".")) * _TIME_UNIT_S[unit]
+        raise ValidationError(f"{text!r} names {len(found)} durations ({', '.join(found)})", allowed="one "
+                              "duration per activity, e.g. 'walks for 2 minutes, then runs for 30 s'")
+    seconds = sum(_seconds_of(t) for t in _TIME_TERM.finditer(found[0]))
     if not SECONDS_RANGE[0] <= seconds <= SECONDS_RANGE[1]:
         raise ValidationError(f"{text!r} lasts {seconds:g} s",
                               allowed=f"{SECONDS_RANGE[0]:g} … {SECONDS_RANGE[1]:g} s")
     return seconds
 
 
+def _matches(part: str, matcher: str, min_score: float | None) -> bool:
+    try:
+        parse_description(part, matcher=matcher, min_score=min_score)
+    except ValidationError:
+        return False
+    return True
+
+
+def _sequence_groups(text: str, matcher: str, min_score: float | None) -> list[str]:
+    """The parts of ``text`` that each name an activity, in order; a part that names none ("… followed by her
+    dog", "He then sits": "He") belongs to the part before it (the first such, to the part after it)."""
+    groups: list[list[int]] = []
+    pending = None
+    for a, b in _sequence_spans(text):
+        if _matches(text[a:b].strip(" ,.;"), matcher, min_score):
+            groups.append([a if pending is None else pending, b])
+            pending = None
+        elif groups:
+            groups[-1][1] = b
+        elif pending is None:
+            pending = a
+    if pending is not None and groups:
+        groups[-1][1] = len(text)
+    return [text[a:b].strip(" ,.;") for a, b in groups] if len(groups) > 1 else [text]
+
+
+def parse_one(text: str, *, seconds: float | None = None, matcher: str = "embedding",
+              min_score: float | None = None) -> MotionSpec:
+    """:func:`parse_description` for a place that makes one activity per text (a corpus spec's ``texts``, the
+    demo's descriptions): a description that orders several (:func:`parse_sequence`) is refused, naming them,
+    where it would have made the first and dropped the rest."""
+    groups = _sequence_groups(text, matcher, min_score) if isinstance(text, str) and text.strip() else [text]
+    if len(groups) > 1:
+        raise ValidationError(f"{text!r} orders {len(groups)} activities ({'; '.join(groups)}): a text here "
+                              "makes one", allowed="one activity per text (each its own text), or the "
+                              "description as a whole with imuforge motion")
+    return parse_description(text, seconds=seconds, matcher=matcher, min_score=min_score)
+
+
 def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "embedding",
                    min_score: float | None = None) -> list[MotionSpec]:
     """Map a description to the :class:`MotionSpec` of each activity it names in order (one for most
-    descriptions; "walks, then sits down" two: :func:`split_sequence`). Each part lasts the duration it names
-    (:func:`duration_from_text`), else ``seconds``, else the activity's default; a transition takes its own.
-    A part no activity matches is a ValidationError naming it."""
+    descriptions; "walks, then sits down" two: :func:`split_sequence`, each part naming an activity of its
+    own). Each part lasts the duration it names (:func:`duration_from_text`), else ``seconds``, else the
+    activity's default; a transition takes its own, and a transition given a duration holds the posture it
+    ends in for that long (with that posture's modifiers of the part: "lies down on his back for 5 min")."""
     if not isinstance(text, str) or not text.strip():
         return [parse_description(text, seconds=seconds, matcher=matcher, min_score=min_score)]
-    parts = split_sequence(text)
     specs = []
-    for k, part in enumerate(parts):
+    for part in _sequence_groups(text, matcher, min_score):
         own = duration_from_text(part)
-        try:
-            spec = parse_description(part, seconds=own or seconds, matcher=matcher, min_score=min_score)
-        except ValidationError as exc:
-            if len(parts) == 1:
-                raise
-            raise ValidationError(f"part {k + 1} of {len(parts)} of the description: {exc.what}",
-                                  source=exc.source, allowed=exc.allowed) from None
+        spec = parse_description(part, seconds=own or seconds, matcher=matcher, min_score=min_score)
         specs.append(spec)
         if own and ACTIVITIES[spec.activity].kind == "transition":  # "sits down for a minute": then sits
             held = POSTURE_ACTIVITY[posture(spec.activity, end=True)]
-            specs.append(MotionSpec(held, own, {}, part, spec.score))
+            params, mods = modifiers_from_text(part, held)
+            specs.append(MotionSpec(held, own, params, part, spec.score, mods))
     return specs
 
 

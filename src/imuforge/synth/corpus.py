@@ -154,12 +154,12 @@ def estimate(plan: Plan) -> CorpusEstimate:
 
 def make_plan(spec: CorpusSpec) -> Plan:
     """Resolve the spec's activities and texts (texts through the matcher, once, here) and list its takes."""
-    from imuforge.motion.text import MotionSpec, parse_description
+    from imuforge.motion.text import MotionSpec, parse_one
 
     sources = [activity_spec(a, spec.seconds) for a in spec.activities]
     for i, text in enumerate(spec.texts):
         try:
-            sources.append(parse_description(text, seconds=spec.seconds, matcher=spec.matcher))
+            sources.append(parse_one(text, seconds=spec.seconds, matcher=spec.matcher))
         except ValidationError as exc:
             raise ValidationError(f"texts[{i}]: {exc.what}", source=spec.source, allowed=exc.allowed) from None
     keyframed = spec.keyframed_activities()
