@@ -81,7 +81,15 @@ def check_si_units(recordings, what: str = "real capture") -> None:
     0.7–1.4 × 9.81² (m/s² multiplied by g again: gravity reads ≈ 96), or rates above :data:`MAX_GYRO_RAD_S`
     (deg/s; the 99.9th percentile of each axis: not one glitch). Calibrating them would strip "linear
     acceleration"'s gravity, map synthetic people onto ten times gravity, or onto degrees."""
-    norms = _window_norms(recordings)
+    peaks = [float(np.percentile(np.abs(r.gyro), 99.9)) for r in recordings
+             if r.gyro is not None and len(r) > 0]
+    check_si_figures(_window_norms(recordings), peaks, what)
+
+
+def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str) -> None:
+    """:func:`check_si_units` on figures gathered beforehand (an importer pools them over every recording, so
+    that one short run cannot decide): the windows' |mean f| (m/s²) and each recording's 99.9th percentile
+    |rate| (rad/s)."""
     g = STANDARD_GRAVITY
     if len(norms) and np.mean((norms > 0.7) & (norms < 1.4)) >= 0.9:
         raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.2f} in every posture: "
@@ -92,9 +100,8 @@ def check_si_units(recordings, what: str = "real capture") -> None:
                               f"({np.median(norms) / g:.1f} g) in every posture: values already in m/s² "
                               "multiplied by 9.81 again (read as g)?",
                               allowed="gravity ≈ 9.81 m/s² at rest: data in m/s² read as m/s², in g as g")
-    rates = [np.percentile(np.abs(r.gyro), 99.9) for r in recordings if r.gyro is not None and len(r) > 0]
-    if rates and max(rates) > MAX_GYRO_RAD_S:
-        raise ValidationError(f"the {what}'s rates reach {max(rates):.0f} rad/s, more than any MEMS "
+    if len(gyro_peaks) and max(gyro_peaks) > MAX_GYRO_RAD_S:
+        raise ValidationError(f"the {what}'s rates reach {max(gyro_peaks):.0f} rad/s, more than any MEMS "
                               f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 2000 °/s): deg/s, not rad/s",
                               allowed="rates in rad/s (multiply deg/s by π/180)")
 
@@ -102,28 +109,32 @@ def check_si_units(recordings, what: str = "real capture") -> None:
 #: the sample rates (Hz) of a body-worn IMU: a time in ms read as s makes a 50 Hz recording 0.05 Hz, one in s
 #: read as ms 50 kHz
 IMU_RATE_HZ = (1.0, 20_000.0)
-#: how far (×) the median spacing of a recording's samples may lie from the spacing its rate says (a capture
-#: that lost every other sample is 2×): beyond, the time is in another unit than the rate
-SPACING_SPAN = 2.5
+#: how far (×) the median spacing of a recording's samples may lie from the spacing its rate says: a capture
+#: that lost 3 samples in 4 is 4×, a time in another unit than the rate 60× (min / s) to 10⁹× (ns / s)
+SPACING_SPAN = 10.0
 
 
 def check_timing(rec: Recording, what: str) -> None:
     """Refuse a recording whose rate lies outside :data:`IMU_RATE_HZ`, or whose samples lie further apart or
     closer than :data:`SPACING_SPAN` × what its rate says: its time is in another unit (one line naming
     ``what``, the rate and the spacing)."""
+    check_rate_and_spacing(rec.rate_hz, float(np.median(np.diff(rec.timestamps))) if len(rec) > 2 else None,
+                           what)
+
+
+def check_rate_and_spacing(rate_hz: float, spacing_s: float | None, what: str) -> None:
+    """:func:`check_timing` on a rate and the median spacing of samples (None: too few to tell)."""
     lo, hi = IMU_RATE_HZ
-    if not lo <= rec.rate_hz <= hi:
-        raise ValidationError(f"{what} runs at {rec.rate_hz:.3g} Hz, outside the rates of a body-worn IMU: "
-                              "its time in another unit (ms read as s?)",
+    if not lo <= rate_hz <= hi:
+        guess = "ms read as s" if rate_hz < lo else "s read as ms or µs"
+        raise ValidationError(f"{what} runs at {rate_hz:.3g} Hz, outside the rates of a body-worn IMU: "
+                              f"its time in another unit ({guess}?)",
                               allowed=f"{lo:g} … {hi:g} Hz: time in s (a CSV header names its unit: "
                                       "time[ms])")
-    if len(rec) > 2:
-        dt = float(np.median(np.diff(rec.timestamps)))
-        if not 1 / SPACING_SPAN <= dt * rec.rate_hz <= SPACING_SPAN:
-            raise ValidationError(f"{what}: its samples lie {dt:.3g} s apart, but its rate of "
-                                  f"{rec.rate_hz:g} Hz says {1 / rec.rate_hz:.3g} s: its time is in another "
-                                  "unit than its rate",
-                                  allowed="timestamps in s at the recording's rate")
+    if spacing_s is not None and not 1 / SPACING_SPAN <= spacing_s * rate_hz <= SPACING_SPAN:
+        raise ValidationError(f"{what}: its samples lie {spacing_s:.3g} s apart, but its rate of "
+                              f"{rate_hz:g} Hz says {1 / rate_hz:.3g} s: its time is in another "
+                              "unit than its rate", allowed="timestamps in s at the recording's rate")
 
 
 def _window_norms(recordings) -> np.ndarray:

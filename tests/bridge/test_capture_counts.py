@@ -214,3 +214,20 @@ def test_a_csv_line_that_cannot_be_read_is_a_gap_not_a_shift():
     line_no = np.round(rec.data[:, 0] / (1e-4 * 9.80665)).astype(int)
     np.testing.assert_allclose(rec.timestamps, line_no / rec.rate_hz, atol=1e-9)
     assert proc.stats.csv_bad_lines == len(bad)
+
+
+def test_a_broken_line_in_the_first_read_keeps_its_slot_too():
+    """USB delivers many lines per read: a garbled line after the first samples of the very first read was
+    taken for the header (no slot, later samples shifted)."""
+    from imuforge.bridge.stream import StreamProcessor
+
+    proc = StreamProcessor("csv", csv_units={"acc": "g", "gyro": "dps"})
+    lines = [f"{i * 1e-4:.4f},0,1,0,0,0" for i in range(200)]
+    lines[3] = "x#garbled"
+    proc.feed(("ax,ay,az,gx,gy,gz\n" + "\n".join(lines) + "\n").encode(), 0.0)
+    proc.feed(b"", 0.0)
+    rec = proc.build(rate_hz=50.0)
+    assert proc.csv.header == ["ax", "ay", "az", "gx", "gy", "gz"]
+    assert len(rec) == 199 and proc.stats.missing_samples == 1
+    line_no = np.round(rec.data[:, 0] / (1e-4 * 9.80665)).astype(int)
+    np.testing.assert_allclose(rec.timestamps, line_no / 50.0, atol=1e-9)

@@ -331,7 +331,7 @@ def test_a_file_in_another_unit_than_its_format_is_refused(tmp_path, capsys):
     dm = tmp_path / "ms" / "A_DeviceMotion_data"
     _ms_csv(dm / "wlk_7" / "sub_1.csv", (0.0, 0.0, -G), (0.0, 0.0, 0.0), (0.1, -0.2, 0.3), n=250)
     err = _refused(capsys, ["motionsense", str(tmp_path / "ms")], tmp_path / "out")
-    assert "motionsense recording " in err and "acceleration reads 96 m/s² (9.8 g) in every posture" in err
+    assert "the motionsense import's acceleration reads 96 m/s² (9.8 g) in every posture" in err
     lines = [f"33,Walking,{49105962 + 50 * i},1.0,9.0,0.5;" for i in range(400)]  # ms, where ns are published
     (tmp_path / "WISDM_ar_v1.1").mkdir()
     (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
@@ -353,3 +353,16 @@ def test_unknown_activities_are_counted_whatever_their_size(tmp_path):
     report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out2")
     assert report.skipped["unknown_activity_Flying"] == 1
     assert "runs_shorter_than_2_samples" not in report.skipped
+
+
+def test_a_short_or_gappy_run_does_not_decide_an_import(tmp_path):
+    """The unit and time checks look at the import as a whole: a 2-sample WISDM run (its one window reads
+    like gravity in g) or a run with a few samples 0.2 s apart, among normal ones, imports as it did."""
+    t0 = 49105962326000
+    lines = [f"33,Walking,{t0 + i * 50_000_000},1.0,9.0,0.5;" for i in range(200)]
+    lines += [f"33,Jogging,{t0 + 10**12 + i * 50_000_000},0.1,0.9,0.1;" for i in range(2)]
+    lines += [f"17,Walking,{t0 + 2 * 10**12 + i * 200_000_000},1.0,9.0,0.5;" for i in range(3)]
+    (tmp_path / "WISDM_ar_v1.1").mkdir()
+    (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
+    report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out")
+    assert report.recordings == 3

@@ -54,6 +54,7 @@ class CsvLineParser:
     errors: list[str] = field(default_factory=list)
     _buf: bytes = b""
     _next_slot: int = 0  # sample lines (read or not) so far
+    _sampled: bool = False  # a line of numbers came: text after it is a broken sample line, not a header
 
     def feed(self, data: bytes, t: float) -> int:
         """Add received bytes that arrived at host time ``t`` (s); returns rows completed."""
@@ -69,7 +70,8 @@ class CsvLineParser:
         numeric = [ln for ln, n in zip(lines, is_num) if n]
         # each sample line's slot: numeric lines, and text lines that stand where a sample was (not a header
         # or an ERR message)
-        takes = np.array([n or self._text_line(ln) for ln, n in zip(lines, is_num)], dtype=bool)
+        takes = np.array([self._numeric_line() if n else self._text_line(ln) for ln, n in zip(lines, is_num)],
+                         dtype=bool)
         slot_of = self._next_slot + np.cumsum(takes) - 1
         self._next_slot += int(takes.sum())
         numeric_slots = slot_of[np.asarray(is_num, dtype=bool)] if lines else slot_of
@@ -113,18 +115,22 @@ class CsvLineParser:
         self.lines_ok += arr.shape[0]
         return arr.shape[0]
 
+    def _numeric_line(self) -> bool:
+        self._sampled = True
+        return True
+
     def _text_line(self, ln: bytes) -> bool:
         """Count a line that is not numbers; whether it stands where a sample was (a line that could not be
-        read, after the first sample) rather than a header or an ERR message."""
+        read, after the first line of numbers) rather than a header or an ERR message."""
         text = ln.decode("utf-8", "replace")
         if text.upper().startswith("ERR"):
             self.errors.append(text)
             return False
-        if self.lines_ok == 0 and self.header is None:
+        if not self._sampled and self.header is None:
             self.header = [h for h in re.split(r"[,\t ]+", text) if h]
             return False
         self.lines_bad += 1
-        return self.lines_ok > 0
+        return self._sampled
 
     def values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows (n, ncols) in edge units, arrival times (n,), each row's slot among the sample lines

@@ -43,7 +43,7 @@ import numpy as np
 from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
-from imuforge.recording import Dataset, Recording, check_si_units, check_timing
+from imuforge.recording import Dataset, Recording, _window_norms, check_rate_and_spacing, check_si_figures
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 ACC = ("acc_x", "acc_y", "acc_z")
@@ -1151,6 +1151,34 @@ EXPECTS = {
 }
 
 
+class _UnitCheck:
+    """The figures of an import that tell a file in another unit than its format's — time in ms (samples
+    apart by another spacing than the rate's), m/s² read as g, g read as m/s², deg/s read as rad/s —, pooled
+    over its recordings so that no one short run decides (``recording.check_rate_and_spacing`` on the median
+    recording, ``check_si_figures`` on all)."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.norms: list[np.ndarray] = []
+        self.peaks: list[float] = []
+        self.timing: list[tuple[float, float, float, str]] = []  # (spacing / the rate's, rate, spacing, name)
+
+    def add(self, name: str, rec: Recording) -> None:
+        self.norms.append(_window_norms([rec]))
+        if rec.gyro is not None and len(rec):
+            self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
+        if len(rec) > 2:
+            dt = float(np.median(np.diff(rec.timestamps)))
+            self.timing.append((dt * rec.rate_hz, rec.rate_hz, dt, name))
+
+    def check(self) -> None:
+        if self.timing:
+            _, rate, dt, name = sorted(self.timing)[len(self.timing) // 2]
+            check_rate_and_spacing(rate, dt, f"{self.fmt} recording {name}")
+        check_si_figures(np.concatenate(self.norms) if self.norms else np.zeros(0), self.peaks,
+                         f"{self.fmt} import")
+
+
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:
     """Import ``src`` (a dataset in its published layout) into a new Dataset folder ``out``.
 
@@ -1166,16 +1194,16 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
                               allowed=f"the {fmt} data set's folder (or file) as published")
     report = ImportReport(format=fmt, source=str(src))
     made = not Path(out).exists()
+    units = _UnitCheck(fmt)
     try:
         ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
         for name, rec in IMPORTERS[fmt](src, report, **options):
-            # a file in another unit than the format's (time in ms, m/s² read as g): one line, no data set
-            check_timing(rec, f"{fmt} recording {name}")
-            check_si_units([rec], f"{fmt} recording {name}")
+            units.add(name, rec)
             ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
             report.recordings += 1
             for k, v in rec.duration_per_label().items():
                 report.labels_s[k] += v
+        units.check()  # files in another unit than the format's: one line, and no data set
         if report.recordings == 0:
             skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
             why = f"skipped: {skipped}" if skipped else "the files hold no samples"
