@@ -570,12 +570,21 @@ def realism_check(scope: ClassScope, before: list[Recording], after: list[Record
     return RealismCheck(rate, rows)
 
 
-def _asked_params(recs: Sequence[Recording], label: str) -> dict:
-    """The parameters the synthetic recordings of ``label`` were asked for (their motion's spec, as
-    ``imuforge motion`` and ``generate`` record it), where all of them agree; else none."""
-    asked = {json.dumps(((r.provenance or {}).get("motion") or {}).get("spec", {}).get("params", {}),
-                        sort_keys=True) for r in recs if any(s.label == label for s in r.labels)}
-    return json.loads(asked.pop()) if len(asked) == 1 else {}
+def _made_params(recs: Sequence[Recording], label: str) -> dict:
+    """What the synthetic people of ``label`` were made with, from their motions' provenance: a gait's speed
+    (the median of the speeds its people walked or ran at, whatever set them: a speed asked for, a pace word,
+    each person's preferred speed), and a stair pace (``intensity``) where all were asked the same."""
+    speeds, asked = [], set()
+    for r in recs:
+        for item in ((r.provenance or {}).get("motion") or {}).get("items") or []:
+            if isinstance(item, dict) and item.get("activity") == label:
+                if (v := (item.get("info") or {}).get("speed_mps")) is not None:
+                    speeds.append(float(v))
+                asked.add(json.dumps({k: v for k, v in (item.get("params") or {}).items() if k == "intensity"}))
+    out = json.loads(asked.pop()) if len(asked) == 1 else {}
+    if speeds:
+        out["speed"] = float(np.median(speeds))
+    return out
 
 
 def realism_findings(check: RealismCheck | None, synthetic: Sequence[Recording]) -> list[Finding]:
@@ -590,11 +599,11 @@ def realism_findings(check: RealismCheck | None, synthetic: Sequence[Recording])
     for row in (check.rows if check is not None else []):
         if row.stat != "cadence_spm":
             continue
-        now = _asked_params(synthetic, row.label)
+        now = _made_params(synthetic, row.label)
         params = cadence_params(row.label, row.real, row.before, now=now)
         if params is None:
             continue
-        text = description_for(row.label, {**now, **params})
+        text = description_for(row.label, params)
         out.append(Finding("undecided", "realism",
                            f"{row.label}: the capture steps at {row.real:.0f} steps/min, the synthetic "
                            f"people at {row.before:.0f} ({row.before / row.real:.2f}×); calibration maps "
