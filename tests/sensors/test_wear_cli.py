@@ -94,7 +94,7 @@ def test_a_recording_says_which_configuration_made_it(profile_dir, tmp_path):
     assert main(["simulate", "--motion", str(mfile), "--profile", "testband", "--odr", "50",
                  "--range-g", "16", "--out", str(tmp_path / "o.imu.parquet")]) == 0
     rec = read_recording(tmp_path / "o.imu.parquet")
-    dev = rec.provenance["device"]
+    dev = rec.provenance["device_config"]
     assert dev["name"] == "testband" and dev["accel"]["odr_hz"] == 50 and dev["accel"]["range_g"] == 16
     assert dev["gyro"]["odr_hz"] == 50 and rec.rate_hz == pytest.approx(50, rel=0.01)
 

@@ -21,7 +21,7 @@ from scipy.spatial.transform import Rotation
 
 from imuforge._zerophase import sosfiltfilt
 from imuforge.errors import ValidationError
-from imuforge.recording import Recording, _window_norms, check_si_units, window_mean_norm  # noqa: F401
+from imuforge.recording import Recording, _window_norms
 from imuforge.units import STANDARD_GRAVITY
 
 

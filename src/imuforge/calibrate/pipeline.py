@@ -580,7 +580,8 @@ def _made_params(recs: Sequence[Recording], label: str) -> dict:
             if isinstance(item, dict) and item.get("activity") == label:
                 if (v := (item.get("info") or {}).get("speed_mps")) is not None:
                     speeds.append(float(v))
-                asked.add(json.dumps({k: v for k, v in (item.get("params") or {}).items() if k == "intensity"}))
+                params = item.get("params") or {}
+                asked.add(json.dumps({k: v for k, v in params.items() if k == "intensity"}))
     out = json.loads(asked.pop()) if len(asked) == 1 else {}
     if speeds:
         out["speed"] = float(np.median(speeds))

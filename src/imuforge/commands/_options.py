@@ -62,11 +62,15 @@ def saturation_notes(shares: dict[str, float], profile) -> list[str]:
     for kind, share in shares.items():
         if share <= SATURATION_NOTE_SHARE:
             continue
-        flag, unit = RANGE_FLAGS.get(kind, ("the profile's range", "µT"))
         full = profile.sensors[kind].range_si / {"accel": STANDARD_GRAVITY, "gyro": DEG}.get(kind, 1.0)
-        notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} {unit} full scale: the "
-                     f"motion goes beyond the range (a wider one, {flag}, holds more of it; or the motion is "
-                     "not to scale)")
+        if kind in RANGE_FLAGS:
+            flag, unit = RANGE_FLAGS[kind]
+            notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} {unit} full scale: "
+                         f"the motion goes beyond the range (a wider one, {flag}, holds more of it; or the "
+                         "motion is not to scale)")
+        else:  # the magnetometer: the field beyond its range is the place's, not the motion's
+            notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} µT full scale: the "
+                         "simulated field goes beyond the magnetometer's range")
     return notes
 
 

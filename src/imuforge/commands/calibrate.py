@@ -120,6 +120,8 @@ def run(args) -> int:
     if r is not None and r.skipped is None:
         print(f"realism: {r.within()} of {len(r.rows)} orientation-free statistics within the target's "
               f"bounds of the capture before calibration, {r.within(after=True)} after (report: Realism)")
+    elif r is not None:
+        print(f"realism: not compared ({r.skipped})")
     print(f"dataset {res.dataset}\nreport  {res.out / 'report.html'}")
     if rep.classes.labelled_capture:  # what to run next; --val auto finds the capture in the dataset's meta
         from imuforge.train.capture import capture_validation

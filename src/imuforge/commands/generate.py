@@ -61,7 +61,7 @@ def run(args) -> int:
     reasons = {(f.refused, f.reason) for f in res.failures}
     if res.failures and not res.made and len(reasons) == 1 and all(f.refused for f in res.failures):
         # every shard refused for one reason: bad input, not a passing fault (one line, exit 2)
-        raise ValidationError(res.failures[0].reason.removeprefix("ValidationError: "))
+        raise ValidationError(res.failures[0].reason)
     for f in res.failures:
         print(f"shard {f.index} {'was refused' if f.refused else f'failed after {args.retries} retries'}: "
               f"{f.reason}", file=sys.stderr)

@@ -89,6 +89,8 @@ MAX_FRAMES = 360_000
 def _parse_schedule(text: str) -> list:
     """``activity[:seconds],…`` → [(activity, seconds or None)], names as ``--label`` takes them (walk →
     walking); a gait or posture without its seconds is refused here, in the option's words."""
+    import difflib
+
     from imuforge.labels import SYNONYMS
     from imuforge.motion.library import ACTIVITIES
 
@@ -98,8 +100,13 @@ def _parse_schedule(text: str) -> list:
         if not part:
             continue
         name, _, sec = part.partition(":")
-        name = name.strip().lower()
+        name = name.strip().lower().replace("-", "_").replace(" ", "_")
         name = SYNONYMS.get(name, name)
+        if name not in ACTIVITIES:
+            close = difflib.get_close_matches(name, list(ACTIVITIES) + list(SYNONYMS), n=2, cutoff=0.6)
+            hint = "; did you mean " + " or ".join(dict.fromkeys(SYNONYMS.get(c, c) for c in close)) + "?"
+            raise ValidationError(f"--schedule item {shorten(part)}: unknown activity {name!r}"
+                                  + (hint if close else ""), allowed=", ".join(ACTIVITIES))
         try:
             seconds = float(sec) if sec else None
         except ValueError:

@@ -556,7 +556,7 @@ def _recording(plan: _Plan, st: _Streams, i: int) -> Recording:
         "motion": plan.motion.meta,
         # the configuration simulated, as `imuforge profiles show` prints it: a profile's name alone does not
         # say which --odr / --range it was loaded with, or which version of a user's file
-        "device": prof.summary(),
+        "device_config": prof.summary(),
         "oversample": plan.oversample,
         "simulation_rate_hz": st.fs_sim,
     }

@@ -402,8 +402,9 @@ def _generator_name(code) -> str:
 
 @dataclass(frozen=True)
 class ShardFailure:
-    """A shard not made: its index, why (the exception's type and message), and whether it was ``refused`` —
-    bad input, the same on every try, so never retried — rather than a fault that may pass."""
+    """A shard not made: its index, why (the exception's type and message; a refusal's own words, with what
+    is allowed), and whether it was ``refused`` — bad input, the same on every try, so never retried — rather
+    than a fault that may pass."""
 
     index: int
     reason: str

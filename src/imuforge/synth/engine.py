@@ -43,8 +43,8 @@ def make_or_refuse(plan: Plan, index: int) -> ShardResult | ShardFailure:
     so that no engine retries it (Ray retries what a task raises)."""
     try:
         return make_shard(plan, index)
-    except ValidationError as exc:
-        return ShardFailure(index, _reason(exc), refused=True)
+    except ValidationError as exc:  # its own words, what is allowed included (not its class's name)
+        return ShardFailure(index, " ".join(str(exc).split()), refused=True)
 
 
 def _run_here(plan: Plan, todo: Sequence[int], retries: int,
