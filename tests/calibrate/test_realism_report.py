@@ -104,3 +104,21 @@ def test_what_cannot_be_compared_is_said(made):
     assert "unlabelled" in realism_check(unlabelled, syn, syn, cap).skipped
     assert RealismCheck.from_json(RealismCheck(skipped="x").to_json()) == RealismCheck(skipped="x")
     assert np.isfinite([r.real for r in realism_check(scope, syn, syn, cap).rows]).all()
+
+
+def test_a_calibration_that_changes_gravitys_magnitude_is_warned_of():
+    """Maps fitted per channel can give a still wrist 12.7 m/s² where it held 9.8 (a new user's capture): a
+    warning names the class and the figures. Turning the data keeps |g| and says nothing; scaling does."""
+    from scipy.spatial.transform import Rotation
+
+    from imuforge.calibrate.pipeline import gravity_findings
+    from imuforge.recording import Recording
+    from imuforge.units import STANDARD_GRAVITY as G
+
+    t = np.arange(0, 10, 0.02)
+    acc = np.tile([0.0, 0.0, G], (len(t), 1)) + 0.05 * np.sin(7 * t)[:, None]
+    still = Recording(t, acc, ("acc_x", "acc_y", "acc_z"), 50.0, labels=[(0.0, 10.0, "standing")])
+    turned = still.replace(data=Rotation.from_rotvec([0.4, -1.1, 0.3]).apply(acc))
+    assert gravity_findings([still], [turned]) == []
+    [warned] = gravity_findings([still], [still.replace(data=acc * 1.3)])
+    assert warned.kind == "warning" and "standing 9.8 → 12.7 m/s²" in warned.text

@@ -57,7 +57,7 @@ from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_u
                                 find_datasets, read_recording)
 from imuforge.sensors.placement import sites_apart
 from imuforge.sensors.profiles import load_profile
-from imuforge.units import GROUP_OF_SENSOR
+from imuforge.units import GROUP_OF_SENSOR, STANDARD_GRAVITY
 
 GRAVITY_MODES = ("auto", "keep", "remove")
 #: what a calibrate output holds (calibrate writes into, and --overwrite replaces, nothing else)
@@ -366,10 +366,10 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
                    align_mode=align_mode, match_range=match_range)
     report.realism = realism_check(scope, pre_align, cur, reals)
+    result.recordings = cur
     result.findings = findings(report, result, pre_align, reals, seed)
     report.findings = list(result.findings)
     _write_dataset(stage, out, report, scope, syn_named, cur)
-    result.recordings = cur
     from imuforge.calibrate.report import write_report
 
     shared = scope.shared
@@ -667,6 +667,8 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
         out += wearer_findings(reals, report.step("map"))
         out += posture_findings(pre_align, reals)
     out += realism_findings(report.realism, pre_align)
+    if result.recordings:
+        out += gravity_findings(pre_align, result.recordings)
     out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
     held = report.fidelity_after_heldout
     if held is not None and held.after is not None:
@@ -897,6 +899,41 @@ def alignment_stability(synthetic: Sequence[Recording], reals: Sequence[Recordin
     except ValidationError as exc:
         return AlignmentStability(skipped=f"could not fit on the halves: {exc}")
     return AlignmentStability(halves_apart_deg=float(np.degrees(Rotation.from_matrix(r1 @ r2.T).magnitude())))
+
+
+#: how far (a fraction of g) the gravity a calibrated class holds at rest may drift from what it held before
+#: calibration before :func:`gravity_findings` warns (a still body reads g whatever way it is turned)
+GRAVITY_DRIFT = 0.1
+
+
+def gravity_findings(before: Sequence[Recording], after: Sequence[Recording]) -> list[Finding]:
+    """A warning per class whose calibrated data hold gravity at another magnitude than the synthetic data
+    did (the median |mean specific force| over 2 s windows, the class's stretches pooled), by more than
+    :data:`GRAVITY_DRIFT` of g: maps fitted per channel can turn a still wrist's 9.8 m/s² into 12.7, data no
+    body makes. Only where the data hold gravity."""
+    from imuforge.recording import window_mean_norm
+
+    def per_class(recs) -> dict[str, float]:
+        norms: dict[str, list[np.ndarray]] = {}
+        for r in recs:
+            if r.acc is None:
+                continue
+            for seg in r.labels:
+                i = (r.timestamps >= seg.start_s) & (r.timestamps < seg.end_s)
+                if i.sum() >= 2 * r.rate_hz:
+                    norms.setdefault(seg.label, []).append(window_mean_norm(r.acc[i], r.rate_hz))
+        return {k: float(np.median(np.concatenate(v))) for k, v in norms.items()}
+
+    g = STANDARD_GRAVITY
+    was, now = per_class(before), per_class(after)
+    drifted = [f"{k} {was[k]:.1f} → {now[k]:.1f} m/s²" for k in sorted(set(was) & set(now))
+               if was[k] > 0.5 * g and abs(now[k] - was[k]) > GRAVITY_DRIFT * g]
+    if not drifted:
+        return []
+    return [Finding("warning", "map", "gravity's magnitude changed by the calibration (median |mean "
+                    f"specific force| over 2 s windows): {', '.join(drifted)}; averaged over a few seconds a "
+                    f"body that goes neither up nor down reads {g:.2f} m/s² whichever way it is turned, so "
+                    "these data are no body's — --map-source pooled or --map global keep it")]
 
 
 def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[Finding]:
