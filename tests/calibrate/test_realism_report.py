@@ -119,6 +119,8 @@ def test_a_calibration_that_changes_gravitys_magnitude_is_warned_of():
     acc = np.tile([0.0, 0.0, G], (len(t), 1)) + 0.05 * np.sin(7 * t)[:, None]
     still = Recording(t, acc, ("acc_x", "acc_y", "acc_z"), 50.0, labels=[(0.0, 10.0, "standing")])
     turned = still.replace(data=Rotation.from_rotvec([0.4, -1.1, 0.3]).apply(acc))
-    assert gravity_findings([still], [turned]) == []
-    [warned] = gravity_findings([still], [still.replace(data=acc * 1.3)])
-    assert warned.kind == "warning" and "standing 9.8 → 12.7 m/s²" in warned.text
+    assert gravity_findings([still], [turned], [still]) == []
+    [warned] = gravity_findings([still], [still.replace(data=acc * 1.3)], [still])
+    assert warned.kind == "warning" and "standing 9.8 → 12.7 m/s² (capture 9.8)" in warned.text
+    # toward a capture that reads more (a swinging limb's centripetal pull): not a drift
+    assert gravity_findings([still], [still.replace(data=acc * 1.3)], [still.replace(data=acc * 1.35)]) == []

@@ -199,3 +199,17 @@ def test_schedule_takes_the_names_labels_take_and_asks_for_seconds_in_its_words(
     assert ("--schedule item 'standing': standing needs its seconds (only a change of posture such as "
             "stand_to_sit lasts as long as it takes) (allowed: standing:SECONDS, e.g. standing:30)"
             ) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("walks 90s", 90.0), ("sits 2min", 120.0), ("for ten seconds", 10.0), ("for twenty seconds", 20.0),
+    ("for two minutes and a half", 150.0), ("a woman in her 30s walks", None)])
+def test_durations_a_user_writes(text, seconds):
+    assert duration_from_text(text) == seconds
+
+
+def test_a_duration_past_an_hour_in_words_is_refused():
+    with pytest.raises(ValidationError, match="lasts 5400 s"):
+        duration_from_text("walks for an hour and a half")
+    walk, sit = parse_sequence("walks 90s then sits 2 min", matcher="keywords")
+    assert (walk.activity, walk.duration_s, sit.activity, sit.duration_s) == ("walking", 90.0, "sitting", 120.0)

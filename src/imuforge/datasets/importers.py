@@ -1172,11 +1172,15 @@ class _UnitCheck:
             self.timing.append((dt * rec.rate_hz, rec.rate_hz, dt, name))
 
     def check(self) -> None:
-        if self.timing:
-            _, rate, dt, name = sorted(self.timing)[len(self.timing) // 2]
-            check_rate_and_spacing(rate, dt, f"{self.fmt} recording {name}")
-        check_si_figures(np.concatenate(self.norms) if self.norms else np.zeros(0), self.peaks,
-                         f"{self.fmt} import")
+        try:
+            if self.timing:
+                _, rate, dt, name = sorted(self.timing)[len(self.timing) // 2]
+                check_rate_and_spacing(rate, dt, f"{self.fmt} recording {name}")
+            check_si_figures(np.concatenate(self.norms) if self.norms else np.zeros(0), self.peaks,
+                             f"{self.fmt} import")
+        except ValidationError as exc:  # what is allowed is the format's own units, not SI
+            raise ValidationError(exc.what, allowed=f"the {self.fmt} files as published, in its own units and "
+                                                    "time (docs/TRAINING.md)") from None
 
 
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:

@@ -456,22 +456,37 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
 #: full stop alone does not ("A man walks. He carries a bag." is one walk)
 _SEQUENCE_SPLIT = re.compile(r"[,;]?\s*\b(?:and then|then|after that|afterwards|followed by|and finally"
                              r"|finally)\b[,;]?|;", re.IGNORECASE)
-#: one term of a duration ("2 minutes", "10s", "an hour", "half a minute"), and its unit's seconds
+#: numbers written as words in a duration ("for ten seconds")
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+                 "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90}
+#: one term of a duration ("2 minutes", "10s", "an hour", "ten seconds", "an hour and a half"), and its unit's
+#: seconds
 _TIME_UNIT = r"(?:seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)"
-_TIME_TERM = re.compile(r"(?P<amount>\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?|half an?|an?|one)\s*(?P<unit>"
-                        + _TIME_UNIT + r")\b(?!\s*/)", re.IGNORECASE)
+_AMOUNT = (r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?|half an?|an?|"
+           + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)))
+_TIME_TERM = re.compile(r"(?P<amount>" + _AMOUNT + r")\s*(?P<unit>" + _TIME_UNIT + r")\b(?!\s*/)"
+                        r"(?P<half>\s+and\s+a\s+half)?", re.IGNORECASE)
 _TIME_UNIT_S = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hr": 3600.0,
                 "hour": 3600.0}
-_TERM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[.,]\d+)?|half an?|an?|one)\s*" + _TIME_UNIT + r"\b(?!\s*/)"
+_TERM = (r"(?:" + _AMOUNT + r")\s*" + _TIME_UNIT + r"\b(?!\s*/)(?:\s+and\s+a\s+half)?")
 #: a duration: introduced ("for 2 minutes", "during 1 min 30 s", "lasting an hour"), or a number with a unit
 #: word ("45 seconds"; not "his 60s" nor "the 1970s")
 _DURATION = re.compile(r"\b(?:for|during|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+|some\s+)?"
                        + _TERM + r"(?:\s*(?:and\s+)?" + _TERM + r")*"
                        + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b",
                        re.IGNORECASE)
+#: a number with a short unit and no word to introduce it ("walks 90s", "sits 2min"): a duration unless the
+#: word before it makes it an age or a decade ("in his 60s", "the 1970s")
+_SHORT_DURATION = re.compile(r"(?:(?P<prev>\b[\w'-]+)\s+)?(?<![\w.,/])(?P<amount>\d+(?:[.,]\d+)?)\s*"
+                             r"(?P<unit>s|secs?|min|mins|h|hrs?)\b(?!\s*/)(?P<half>)", re.IGNORECASE)
+_NOT_A_DURATION_AFTER = frozenset({"his", "her", "their", "the", "my", "your", "our", "its", "in", "early",
+                                   "late", "mid", "of"})
 #: a speed or a duration with the words that introduce it (taken out before an activity is matched)
 _QUANTITY = re.compile(r"\b(?:at\s+|with\s+)?(?:about\s+|around\s+|roughly\s+|a\s+)?(?:speed of\s*)?"
-                       + _NUM_SPEED.pattern + "|" + _DURATION.pattern, re.IGNORECASE)
+                       + _NUM_SPEED.pattern + "|" + _DURATION.pattern
+                       + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s*(?:s|secs?|min|mins|h|hrs?)\b(?!\s*/)",
+                       re.IGNORECASE)
 
 
 def _sequence_spans(text: str) -> list[tuple[int, int]]:
@@ -491,28 +506,35 @@ def split_sequence(text: str) -> list[str]:
 
 def _seconds_of(term: re.Match) -> float:
     amount, unit = term.group("amount").lower(), term.group("unit").lower()
-    if amount in ("a", "an", "one"):
+    if amount in ("a", "an"):
         value = 1.0
+    elif amount in _NUMBER_WORDS:
+        value = float(_NUMBER_WORDS[amount])
     elif amount.startswith("half"):
         value = 0.5
     elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", amount):  # 1,000 s: thousands, not a decimal comma
         value = float(amount.replace(",", ""))
     else:
         value = float(amount.replace(",", "."))
-    return value * _TIME_UNIT_S[unit.rstrip("s") or "s"]
+    return (value + 0.5 * bool(term.group("half"))) * _TIME_UNIT_S[unit.rstrip("s") or "s"]
 
 
 def duration_from_text(text: str) -> float | None:
     """The duration (s) a description names — "for 2 minutes" → 120, "for 1 min 30 s" → 90, "lasting half an
     hour" → 1800, "45 seconds" → 45 —, None without one; a ValidationError when it names two, or one outside
     :data:`SECONDS_RANGE`."""
-    found = [m.group(0) for m in _DURATION.finditer(text)]
+    spans = [m.span() for m in _DURATION.finditer(text)]
+    short = [m for m in _SHORT_DURATION.finditer(text)
+             if (m.group("prev") or "").lower() not in _NOT_A_DURATION_AFTER
+             and not any(a <= m.start("amount") < b for a, b in spans)]
+    found = [text[a:b] for a, b in spans] + [m.group(0)[m.start("amount") - m.start():] for m in short]
     if not found:
         return None
     if len(found) > 1:
         raise ValidationError(f"{text!r} names {len(found)} durations ({', '.join(found)})", allowed="one "
                               "duration per activity, e.g. 'walks for 2 minutes, then runs for 30 s'")
-    seconds = sum(_seconds_of(t) for t in _TIME_TERM.finditer(found[0]))
+    terms = list(_TIME_TERM.finditer(found[0])) if spans else short
+    seconds = sum(_seconds_of(t) for t in terms)
     if not SECONDS_RANGE[0] <= seconds <= SECONDS_RANGE[1]:
         raise ValidationError(f"{text!r} lasts {seconds:g} s",
                               allowed=f"{SECONDS_RANGE[0]:g} … {SECONDS_RANGE[1]:g} s")
