@@ -1179,8 +1179,8 @@ class _UnitCheck:
             check_si_figures(np.concatenate(self.norms) if self.norms else np.zeros(0), self.peaks,
                              f"{self.fmt} import")
         except ValidationError as exc:  # what is allowed is the format's own units, not SI
-            raise ValidationError(exc.what, allowed=f"the {self.fmt} files as published, in its own units and "
-                                                    "time (docs/TRAINING.md)") from None
+            raise ValidationError(exc.what, allowed=f"the {self.fmt} files as published, in its own units "
+                                                    "and time (docs/TRAINING.md)") from None
 
 
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:
