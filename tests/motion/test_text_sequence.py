@@ -197,8 +197,8 @@ def test_schedule_takes_the_names_labels_take_and_asks_for_seconds_in_its_words(
     assert [s.label for s in m.labels] == ["standing", "walking"]
     assert main(["motion", "--schedule", "standing", "--out", str(tmp_path / "t")]) == 2
     assert ("--schedule item 'standing': standing needs its seconds (only a change of posture such as "
-            "stand_to_sit lasts as long as it takes) (allowed: standing:SECONDS, e.g. standing:30)"
-            ) in capsys.readouterr().err
+            "stand_to_sit lasts as long as it takes) (allowed: standing:SECONDS, e.g. standing:30, or --seconds "
+            "for every item without its own)") in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("text, seconds", [
@@ -214,3 +214,15 @@ def test_a_duration_past_an_hour_in_words_is_refused():
     walk, sit = parse_sequence("walks 90s then sits 2 min", matcher="keywords")
     assert (walk.activity, walk.duration_s) == ("walking", 90.0)
     assert (sit.activity, sit.duration_s) == ("sitting", 120.0)
+
+
+def test_schedule_items_take_seconds_from_the_option_and_refuse_what_cannot_be(tmp_path, capsys):
+    assert main(["motion", "--schedule", "walking,sitting", "--seconds", "3", "--fps", "50",
+                 "--out", str(tmp_path / "s")]) == 0
+    m = read_motion(next((tmp_path / "s").glob("*.motion.npz")))
+    assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
+    for schedule, said in (("stand_to_sit:5", "stand_to_sit is a change of posture and lasts as long as the "
+                                              "movement takes (allowed: stand_to_sit without seconds)"),
+                           ("walking:10,,sitting:5", "--schedule item 2 is empty")):
+        assert main(["motion", "--schedule", schedule, "--out", str(tmp_path / "x")]) == 2
+        assert said in capsys.readouterr().err

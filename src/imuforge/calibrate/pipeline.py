@@ -609,7 +609,8 @@ def realism_findings(check: RealismCheck | None, synthetic: Sequence[Recording])
                            f"{row.label}: the capture steps at {row.real:.0f} steps/min, the synthetic "
                            f"people at {row.before:.0f} ({row.before / row.real:.2f}×); calibration maps "
                            "values, not time, so the cadence stays — people made at this wearer's pace: "
-                           f"imuforge motion \"{text}\" (the library's step-rate law)"))
+                           f"imuforge motion \"{text}\" (the library's step-rate law; add what else the "
+                           "people were described doing, e.g. a bag carried)"))
     return out
 
 

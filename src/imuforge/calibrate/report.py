@@ -93,7 +93,7 @@ def plot_psd(before: Fidelity, after: Fidelity, path: Path) -> Path:
 def plot_realism(check: RealismCheck, path: Path) -> Path | None:
     """Synthetic / capture per statistic and class (log scale), before and after calibration, with the realism
     target's band; None when there is nothing to draw."""
-    from imuforge.calibrate.realism import TOLERANCE
+    from imuforge.calibrate.realism import TOLERANCE, TOLERANCE_BY_STAT
 
     rows = [r for r in check.rows if r.stat != "posture_deg" and r.real and r.before > 0]
     if not rows:
@@ -101,6 +101,8 @@ def plot_realism(check: RealismCheck, path: Path) -> Path | None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 0.22 * len(rows) + 1.2))
     y = np.arange(len(rows))
+    wide = max(TOLERANCE_BY_STAT.values())
+    ax.axvspan(1 - wide, 1 + wide, color="tab:green", alpha=0.06, label=f"±{wide:.0%} (out-of-plane rows)")
     ax.axvspan(1 - TOLERANCE, 1 + TOLERANCE, color="tab:green", alpha=0.12, label=f"±{TOLERANCE:.0%}")
     ax.axvline(1.0, color="tab:green", lw=0.8)
     ax.scatter([r.before / r.real for r in rows], y, color="tab:gray", s=14, label="synthetic (raw)")

@@ -86,19 +86,23 @@ MOTION_FILES = ("*.motion.npz", "motions.json", "motions", "manifest.json", "*.i
 MAX_FRAMES = 360_000
 
 
-def _parse_schedule(text: str) -> list:
+def _parse_schedule(text: str, seconds_each: float | None = None) -> list:
     """``activity[:seconds],…`` → [(activity, seconds or None)], names as ``--label`` takes them (walk →
-    walking); a gait or posture without its seconds is refused here, in the option's words."""
+    walking); a gait or posture without its seconds takes ``seconds_each`` (``--seconds``) or is refused here,
+    in the option's words, and so is a change of posture given seconds or an empty item."""
     import difflib
 
     from imuforge.labels import SYNONYMS
     from imuforge.motion.library import ACTIVITIES
 
     items = []
-    for part in text.split(","):
-        part = part.strip()
+    parts = [p.strip() for p in text.split(",")]
+    for k, part in enumerate(parts):
         if not part:
-            continue
+            if k == len(parts) - 1 and k:  # a trailing comma
+                continue
+            raise ValidationError(f"--schedule item {k + 1} is empty", allowed="activity[:seconds] items "
+                                  "separated by single commas, e.g. standing:30,walking:120")
         name, _, sec = part.partition(":")
         name = name.strip().lower().replace("-", "_").replace(" ", "_")
         name = SYNONYMS.get(name, name)
@@ -112,12 +116,18 @@ def _parse_schedule(text: str) -> list:
         except ValueError:
             raise ValidationError(f"--schedule item {shorten(part)}: seconds must be a number",
                                   allowed="activity[:seconds], e.g. walking:120") from None
+        if seconds is not None and ACTIVITIES[name].kind == "transition":
+            raise ValidationError(f"--schedule item {shorten(part)}: {name} is a change of posture and lasts "
+                                  "as long as the movement takes", allowed=f"{name} without seconds")
+        if seconds is None and ACTIVITIES[name].kind != "transition":
+            seconds = seconds_each
         if seconds is not None:
             check_range(f"--schedule item {shorten(part)}: seconds", seconds, *SECONDS_RANGE, unit="s")
-        elif name in ACTIVITIES and ACTIVITIES[name].kind != "transition":
+        elif ACTIVITIES[name].kind != "transition":
             raise ValidationError(f"--schedule item {shorten(part)}: {name} needs its seconds (only a change "
                                   "of posture such as stand_to_sit lasts as long as it takes)",
-                                  allowed=f"{name}:SECONDS, e.g. {name}:30")
+                                  allowed=f"{name}:SECONDS, e.g. {name}:30, or --seconds for every item "
+                                          "without its own")
         items.append((name, seconds))
     return items
 
@@ -178,7 +188,7 @@ def _check_args(args) -> list | None:
                               "length", allowed=f"--from {args.source.name} without --seconds")
     if args.schedule is None:
         return None
-    items = _parse_schedule(args.schedule)
+    items = _parse_schedule(args.schedule, args.seconds)
     _check_frames(sum(s for _, s in items if s is not None), args.fps, "the --schedule's total duration")
     return items
 

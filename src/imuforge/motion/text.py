@@ -144,8 +144,9 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
     if len(speeds) > 1 and "speed" in act.params:  # "walks at 2 m/s and runs at 4 m/s": one part, two speeds
         said = ", ".join(" ".join(s) for s in speeds)
         raise ValidationError(f"{text!r} names {len(speeds)} speeds ({said}) for one {activity}",
-                              allowed="one speed per activity; activities in order with 'then': 'walks at "
-                                      "2 m/s, then runs at 4 m/s'")
+                              allowed="one speed per part, each part naming its activity: 'walks at 1.2 m/s, "
+                                      "then walks at 1.5 m/s' (a part without an activity of its own is read "
+                                      "with the one before it)")
     m = _NUM_SPEED.search(t)
     if m and "speed" in act.params:
         number = float(m.group(1).replace("\u2212", "-").replace(",", "."))
