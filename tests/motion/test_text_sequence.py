@@ -197,8 +197,8 @@ def test_schedule_takes_the_names_labels_take_and_asks_for_seconds_in_its_words(
     assert [s.label for s in m.labels] == ["standing", "walking"]
     assert main(["motion", "--schedule", "standing", "--out", str(tmp_path / "t")]) == 2
     assert ("--schedule item 'standing': standing needs its seconds (only a change of posture such as "
-            "stand_to_sit lasts as long as it takes) (allowed: standing:SECONDS, e.g. standing:30, or --seconds "
-            "for every item without its own)") in capsys.readouterr().err
+            "stand_to_sit lasts as long as it takes) (allowed: standing:SECONDS, e.g. standing:30, or "
+            "--seconds for every item without its own)") in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("text, seconds", [
