@@ -49,14 +49,16 @@ def test_calibrate_refuses_a_capture_in_g_or_deg_per_s(tmp_path):
     for name, scale, match in (("g", (1 / 9.80665, 1.0), "gravity in g, not m/s²"),
                                ("gg", (9.80665, 1.0),  # m/s² read as g: gravity at 96 m/s²
                                 r"reads 9\d m/s² \(9.\d g\) in every posture: values already in m/s²"),
-                               ("dps", (1.0, 180 / np.pi), "deg/s, not rad/s")):
+                               ("dps", (1.0, 180 / np.pi), "deg/s, not rad/s"),
+                               ("rad", (1.0, np.pi / 180),  # rad/s read as deg/s: a gyro that hardly turns
+                                "gyroscope hardly turns while its accelerometer moves")):
         if name == "dps":
             # a wrist's 4 rad/s in deg/s is beyond any gyroscope: the Recording refuses it, naming a unit
             with pytest.raises(ValidationError, match="beyond any body-worn sensor: a unit gone wrong"):
                 si.replace(data=si.data * np.r_[[scale[0]] * 3, [scale[1]] * 3])
             base = rec  # a calmer capture (≤ 1.5 rad/s): in deg/s within a Recording's span, past a gyro's
-        else:
-            base = si
+        else:  # (the calmer one 57× smaller: 0.014 rad/s RMS while it walks and runs)
+            base = rec if name == "rad" else si
         data = base.data * np.r_[[scale[0]] * 3, [scale[1]] * 3]
         Dataset.create(tmp_path / name).add(base.replace(data=data), name="r1")
         with pytest.raises(ValidationError, match=match):

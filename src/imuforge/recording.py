@@ -80,13 +80,40 @@ def check_si_units(recordings, what: str = "real capture") -> None:
     0.7–1.4 in nine windows of ten (gravity in g: in m/s² gravity reads ≈ 9.8, linear acceleration ≈ 0), or
     0.7–1.4 × 9.81² (m/s² multiplied by g again: gravity reads ≈ 96), or rates above :data:`MAX_GYRO_RAD_S`
     (deg/s; the 99.9th percentile of each axis: not one glitch). Calibrating them would strip "linear
-    acceleration"'s gravity, map synthetic people onto ten times gravity, or onto degrees."""
+    acceleration"'s gravity, map synthetic people onto ten times gravity, or onto degrees. And a gyroscope
+    that hardly turns while the accelerometer moves (:func:`moving_rates`: rad/s read as deg/s, 57× too
+    small)."""
     peaks = [float(np.percentile(np.abs(r.gyro), 99.9)) for r in recordings
              if r.gyro is not None and len(r) > 0]
-    check_si_figures(_window_norms(recordings), peaks, what)
+    check_si_figures(_window_norms(recordings), peaks, what, moving_rates(recordings))
 
 
-def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str) -> None:
+#: a 2 s window moves when its acceleration about its mean has an RMS above this (m/s²; walking's ≈ 2–5) —
+#: and a body that moves so turns: its rate's RMS over such windows stays above :data:`MOVING_MIN_RAD_S`
+#: (a walking trunk ≈ 0.3 rad/s, a wrist ≈ 1.5) unless the rates are in another unit
+MOVING_ACC = 2.0
+MOVING_MIN_RAD_S = 0.03
+
+
+def moving_rates(recordings) -> np.ndarray:
+    """The rate RMS (rad/s) of every 2 s window whose acceleration moves (:data:`MOVING_ACC`), pooled over
+    the recordings that hold both sensors."""
+    out = []
+    for r in recordings:
+        if r.acc is None or r.gyro is None or len(r) == 0:
+            continue
+        n = max(1, int(round(2.0 * r.rate_hz)))
+        m = (len(r) // n) * n
+        if m == 0:
+            continue
+        acc, gyro = r.acc[:m].reshape(-1, n, 3), r.gyro[:m].reshape(-1, n, 3)
+        moving = np.sqrt(((acc - acc.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1)) > MOVING_ACC
+        out.append(np.sqrt((gyro[moving] ** 2).sum(axis=2).mean(axis=1)))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str,
+                     moving: np.ndarray | None = None) -> None:
     """:func:`check_si_units` on figures gathered beforehand (an importer pools them over every recording, so
     that one short run cannot decide): the windows' |mean f| (m/s²) and each recording's 99.9th percentile
     |rate| (rad/s)."""
@@ -104,6 +131,11 @@ def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str) 
         raise ValidationError(f"the {what}'s rates reach {max(gyro_peaks):.0f} rad/s, more than any MEMS "
                               f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 2000 °/s): deg/s, not rad/s",
                               allowed="rates in rad/s (multiply deg/s by π/180)")
+    if moving is not None and len(moving) >= 3 and np.mean(moving < MOVING_MIN_RAD_S) >= 0.9:
+        raise ValidationError(f"the {what}'s gyroscope hardly turns while its accelerometer moves (rate RMS "
+                              f"{np.median(moving):.3g} rad/s in the windows that move): rad/s read as "
+                              "deg/s, 57× too small?", allowed="rates in rad/s (multiply deg/s by π/180, not "
+                                                              "rad/s)")
 
 
 #: the sample rates (Hz) of a body-worn IMU: a time in ms read as s makes a 50 Hz recording 0.05 Hz, one in s

@@ -43,7 +43,8 @@ import numpy as np
 from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
-from imuforge.recording import Dataset, Recording, _window_norms, check_rate_and_spacing, check_si_figures
+from imuforge.recording import (Dataset, Recording, _window_norms, check_rate_and_spacing, check_si_figures,
+                                moving_rates)
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 ACC = ("acc_x", "acc_y", "acc_z")
@@ -1160,11 +1161,13 @@ class _UnitCheck:
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
         self.norms: list[np.ndarray] = []
+        self.moving: list[np.ndarray] = []
         self.peaks: list[float] = []
         self.timing: list[tuple[float, float, float, str]] = []  # (spacing / the rate's, rate, spacing, name)
 
     def add(self, name: str, rec: Recording) -> None:
         self.norms.append(_window_norms([rec]))
+        self.moving.append(moving_rates([rec]))
         if rec.gyro is not None and len(rec):
             self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
         if len(rec) > 2:
@@ -1177,7 +1180,7 @@ class _UnitCheck:
                 _, rate, dt, name = sorted(self.timing)[len(self.timing) // 2]
                 check_rate_and_spacing(rate, dt, f"{self.fmt} recording {name}")
             check_si_figures(np.concatenate(self.norms) if self.norms else np.zeros(0), self.peaks,
-                             f"{self.fmt} import")
+                             f"{self.fmt} import", np.concatenate(self.moving) if self.moving else None)
         except ValidationError as exc:  # what is allowed is the format's own units, not SI
             raise ValidationError(exc.what, allowed=f"the {self.fmt} files as published, in its own units "
                                                     "and time (docs/TRAINING.md)") from None
