@@ -85,7 +85,7 @@ def check_si_units(recordings, what: str = "real capture") -> None:
     small)."""
     peaks = [float(np.percentile(np.abs(r.gyro), 99.9)) for r in recordings
              if r.gyro is not None and len(r) > 0]
-    check_si_figures(_window_norms(recordings), peaks, what, moving_rates(recordings))
+    check_si_figures(window_norms(recordings), peaks, what, moving_rates(recordings))
 
 
 #: a 2 s window moves when its acceleration about its mean has an RMS above this (m/s²; walking's ≈ 2–5) —
@@ -134,8 +134,8 @@ def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str,
     if moving is not None and len(moving) >= 3 and np.mean(moving < MOVING_MIN_RAD_S) >= 0.9:
         raise ValidationError(f"the {what}'s gyroscope hardly turns while its accelerometer moves (rate RMS "
                               f"{np.median(moving):.3g} rad/s in the windows that move): rad/s read as "
-                              "deg/s, 57× too small?", allowed="rates in rad/s (multiply deg/s by π/180, not "
-                                                              "rad/s)")
+                              "deg/s, 57× too small?",
+                              allowed="rates in rad/s (deg/s × π/180; a file already in rad/s as it is)")
 
 
 #: the sample rates (Hz) of a body-worn IMU: a time in ms read as s makes a 50 Hz recording 0.05 Hz, one in s
@@ -169,7 +169,7 @@ def check_rate_and_spacing(rate_hz: float, spacing_s: float | None, what: str) -
                               "unit than its rate", allowed="timestamps in s at the recording's rate")
 
 
-def _window_norms(recordings) -> np.ndarray:
+def window_norms(recordings) -> np.ndarray:
     """:func:`window_mean_norm` of every recording that has acc channels and samples, one array."""
     norms = [window_mean_norm(r.acc, r.rate_hz) for r in recordings if r.acc is not None and len(r) > 0]
     return np.concatenate(norms) if norms else np.zeros(0)

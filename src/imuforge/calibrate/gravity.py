@@ -21,7 +21,7 @@ from scipy.spatial.transform import Rotation
 
 from imuforge._zerophase import sosfiltfilt
 from imuforge.errors import ValidationError
-from imuforge.recording import Recording, _window_norms
+from imuforge.recording import Recording, window_norms
 from imuforge.units import STANDARD_GRAVITY
 
 
@@ -90,7 +90,7 @@ def has_gravity(recordings, threshold_mps2: float = 0.5 * STANDARD_GRAVITY) -> b
     With gravity present the windowed mean keeps a magnitude near g in any posture; linear
     acceleration averages to near zero.
     """
-    norms = _window_norms(recordings)
+    norms = window_norms(recordings)
     if not len(norms):
         raise ValidationError("no recording with acc channels", allowed="acc_x/y/z")
     return bool(np.median(norms) > threshold_mps2)

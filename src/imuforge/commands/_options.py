@@ -51,27 +51,24 @@ class SaturationTally:
     def notes(self) -> list[str]:
         """One per sensor whose full scale clipped more than :data:`SATURATION_NOTE_SHARE` of the samples,
         naming the option that widens it."""
-        return saturation_notes({k: c[0] / c[1] for k, c in self.counts.items() if c[1]}, self.profile)
+        from imuforge.units import DEG, STANDARD_GRAVITY
 
-
-def saturation_notes(shares: dict[str, float], profile) -> list[str]:
-    """The notes of :class:`SaturationTally` from each sensor's share of samples at its full scale."""
-    from imuforge.units import DEG, STANDARD_GRAVITY
-
-    notes = []
-    for kind, share in shares.items():
-        if share <= SATURATION_NOTE_SHARE:
-            continue
-        full = profile.sensors[kind].range_si / {"accel": STANDARD_GRAVITY, "gyro": DEG}.get(kind, 1.0)
-        if kind in RANGE_FLAGS:
-            flag, unit = RANGE_FLAGS[kind]
-            notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} {unit} full scale: "
-                         f"the motion goes beyond the range (a wider one, {flag}, holds more of it; or the "
-                         "motion is not to scale)")
-        else:  # the magnetometer: the field beyond its range is the place's, not the motion's
-            notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} µT full scale: the "
-                         "simulated field goes beyond the magnetometer's range")
-    return notes
+        notes = []
+        for kind, (at, total) in self.counts.items():
+            share = at / total if total else 0.0
+            if share <= SATURATION_NOTE_SHARE:
+                continue
+            per = {"accel": STANDARD_GRAVITY, "gyro": DEG}.get(kind, 1.0)
+            full = self.profile.sensors[kind].range_si / per
+            if kind in RANGE_FLAGS:
+                flag, unit = RANGE_FLAGS[kind]
+                notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} {unit} full "
+                             f"scale: the motion goes beyond the range (a wider one, {flag}, holds more of "
+                             "it; or the motion is not to scale)")
+            else:  # the magnetometer: the field beyond its range is the place's, not the motion's
+                notes.append(f"{100 * share:.1f} % of the {kind} samples sit at the ±{full:g} µT full scale: "
+                             "the simulated field goes beyond the magnetometer's range")
+        return notes
 
 
 def add_label_options(p, help_text: str) -> None:

@@ -43,8 +43,8 @@ import numpy as np
 from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
-from imuforge.recording import (Dataset, Recording, _window_norms, check_rate_and_spacing, check_si_figures,
-                                moving_rates)
+from imuforge.recording import (Dataset, Recording, check_rate_and_spacing, check_si_figures, moving_rates,
+                                window_norms)
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 ACC = ("acc_x", "acc_y", "acc_z")
@@ -1166,7 +1166,7 @@ class _UnitCheck:
         self.timing: list[tuple[float, float, float, str]] = []  # (spacing / the rate's, rate, spacing, name)
 
     def add(self, name: str, rec: Recording) -> None:
-        self.norms.append(_window_norms([rec]))
+        self.norms.append(window_norms([rec]))
         self.moving.append(moving_rates([rec]))
         if rec.gyro is not None and len(rec):
             self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
