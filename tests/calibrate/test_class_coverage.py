@@ -195,7 +195,7 @@ def test_map_source_people_through_the_command(data):
     mstep = next(s for s in rep["steps"] if s["step"] == "map")
     assert mstep["source"] == "people" and mstep["samples"]["standing"]["synthetic_recordings"] == 2
     saved = json.loads((out / "mapping.json").read_text())
-    assert saved["source"] == "people" and saved["version"] == 3
+    assert saved["source"] == "people" and saved["version"] == 4
     assert all(m["center"] is not None for m in saved["maps"]["standing"].values())
     assert "typical synthetic person" in (out / "report.md").read_text()
     # the default: the same maps without asking; --map-source pooled gives IMUGPT's

@@ -394,16 +394,87 @@ def test_map_strength_round_trips_and_old_files_apply_in_full(tmp_path):
     assert back.strength == "evidence" and back.strengths() == qm.strengths()
     np.testing.assert_array_equal(back.apply(people[0]).data, qm.apply(people[0]).data)
     d = qm.to_dict()
-    assert d["version"] == 3
+    assert d["version"] == 4
     d["version"] = 2  # written before the strength was recorded: its maps were applied in full
-    del d["strength"]
+    del d["strength"], d["gravity"]
     for chm in d["maps"].values():
         for m in chm.values():
             del m["strength"]
     (tmp_path / "v2.json").write_text(json.dumps(d))
     old = QuantileMap.load(tmp_path / "v2.json")
     full = QuantileMap.fit(people, [capture], "per-class", keep_wear=False, strength="full")
+    full.gravity = None  # (the gravity rule is a later field; test_gravity_free_data_… covers it)
     assert old.strength == "full"
     np.testing.assert_allclose(old.apply(people[0]).data, full.apply(people[0]).data)
     with pytest.raises(ValidationError, match="map strength"):
         QuantileMap.fit(people, [capture], "per-class", strength="half")
+
+
+# ----------------------------------------------------------------------------- gravity's length
+def _unit(v):
+    return np.asarray(v, float) / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _seated_people(rng, n=8):
+    """``n`` people sitting still, each holding the device tilted their own way (0 … 70° from +z about x,
+    the arm on the lap or on a rest), gravity 9.81 m/s², noise 0.3; and a capture tilted 100° about y
+    with a device that reads gravity 2 % short."""
+    people = []
+    for i, tilt in enumerate(np.radians(np.linspace(0.0, 70.0, n))):
+        g = 9.81 * np.array([0.0, np.sin(tilt), np.cos(tilt)])
+        people.append(rec(g + 0.3 * rng.standard_normal((1500, 3)), labels=[(0, 30, "sitting")], subject=f"s{i}"))
+    tilt = np.radians(100.0)
+    g = 0.98 * 9.81 * np.array([np.sin(tilt), 0.0, np.cos(tilt)])
+    return people, rec(g + 0.2 * rng.standard_normal((1500, 3)), labels=[(0, 30, "sitting")], subject="P")
+
+
+@pytest.mark.parametrize("source", ["people", "pooled"])
+def test_a_map_turns_each_persons_gravity_and_keeps_its_length(source):
+    """Axis-by-axis maps moved every person's median by the same offsets (``people``) or squeezed them into
+    the capture's range (``pooled``): a person tilted away from the typical one came out with a gravity of 7
+    or 12 m/s². Now each median is turned — by one rotation for all (``people``), so the angles between
+    people stay — and its length is the person's times the capture's scale (0.98 here)."""
+    import dataclasses
+
+    people, capture = _seated_people(np.random.default_rng(12))
+    qm = QuantileMap.fit(people, [capture], "per-class", keep_wear=False, source=source, strength="full")
+    assert qm.gravity["sitting"] == pytest.approx(0.98, abs=0.01)
+    med = lambda recs: np.array([np.median(r.acc, axis=0) for r in recs])  # noqa: E731
+    before, after = med(people), med([qm.apply(p) for p in people])
+    axis_by_axis = med([dataclasses.replace(qm, gravity=None).apply(p) for p in people])
+    lengths = np.linalg.norm(after, axis=1)
+    np.testing.assert_allclose(lengths, 0.98 * np.linalg.norm(before, axis=1), rtol=0.005)
+    if source == "people":  # what the axis-by-axis map did (pooled squeezes the people onto the capture)
+        assert np.ptp(np.linalg.norm(axis_by_axis, axis=1)) > 1.0
+    # the people's mean direction is the capture's
+    assert np.degrees(np.arccos(_unit(after.mean(axis=0)) @ _unit(capture.acc.mean(axis=0)))) < 6.0
+    if source == "people":  # one turn for all: the angles between people are theirs
+        cos = lambda x: _unit(x) @ _unit(x).T  # noqa: E731
+        np.testing.assert_allclose(cos(after), cos(before), atol=2e-3)
+    for p, a in zip(people, (qm.apply(p) for p in people)):  # the motion around the median is the map's
+        d_axis = dataclasses.replace(qm, gravity=None).apply(p).acc
+        np.testing.assert_allclose(a.acc - np.median(a.acc, axis=0), d_axis - np.median(d_axis, axis=0),
+                                   atol=1e-9)
+
+
+def test_gravity_free_data_are_mapped_axis_by_axis_and_old_files_too(tmp_path):
+    """No gravity on a side (a device that removes it: BasicMotions), no turn; a map file written before the
+    rule was recorded maps the median axis by axis, as it did."""
+    rng = np.random.default_rng(13)
+    people, capture = _seated_people(rng)
+    free = [p.replace(data=p.data - np.median(p.data, axis=0)) for p in people]
+    assert QuantileMap.fit(free, [capture], "per-class", keep_wear=False).gravity == {}
+    assert QuantileMap.fit(people, [capture.replace(data=capture.data - capture.data.mean(axis=0))],
+                           "per-class", keep_wear=False).gravity == {}
+    qm = QuantileMap.fit(people, [capture], "per-class", keep_wear=False)
+    d = qm.to_dict()
+    del d["gravity"]
+    d["version"] = 3
+    (tmp_path / "v3.json").write_text(json.dumps(d))
+    old = QuantileMap.load(tmp_path / "v3.json")
+    assert old.gravity is None
+    assert not np.allclose(old.apply(people[0]).data, qm.apply(people[0]).data)
+    d["gravity"] = {"sitting": 7.0}
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    with pytest.raises(ValidationError, match="gravity"):
+        QuantileMap.load(tmp_path / "bad.json")

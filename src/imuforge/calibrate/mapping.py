@@ -29,6 +29,13 @@ whole capture's ``1 − (p − 2) / Σ r`` over its ``p`` class channels (:func:
 that lies within the people's spread leaves them as they are; one far outside it (the generator's
 difference from the real device and people) is mapped in full; ``full`` always maps in full (IMUGPT's).
 
+Gravity is turned, not mapped axis by axis: each synthetic person's mean specific force of a class (the
+per-axis median, in the typical wearer's wear) is rotated — by the one turn that takes the typical person's
+onto its mapped image, with the ``people`` source — and keeps its length, scaled only by how much longer the
+capture's is than the people's (:attr:`QuantileMap.gravity`); the motion about it is mapped per channel.
+Mapped axis by axis, a person holding the device another way than the typical person came out with a
+gravity of 8 or 12 m/s² (:meth:`QuantileMap._hold_gravity`).
+
 What it cannot fix (see docs/CALIBRATION.md): it is a per-sample, per-channel monotone map, so
 it changes neither the temporal structure (spectrum, cadence, the shape of a stride) nor the
 relation between channels (orientation, acc–gyro coupling) — those are the profile fit's and the
@@ -48,9 +55,10 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.calibrate.align import person_turn, rotate_vectors, typical_wear_data
+from imuforge.calibrate.align import person_turn, rotate_vectors, rotation_between, typical_wear_data
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording
+from imuforge.units import STANDARD_GRAVITY as G0
 
 MODES = ("none", "global", "per-class", "magnitude")
 PERCENTILES = np.linspace(0.0, 100.0, 101)
@@ -190,6 +198,24 @@ def distance_ratios(qs: np.ndarray, qr: np.ndarray, spread: np.ndarray | None) -
     if spread is None:
         return np.full(d2.shape, np.inf)
     return np.divide(d2, spread, out=np.where(d2 > 0, np.inf, 0.0), where=spread > 0)
+
+
+def _gravity_scale(Xs: np.ndarray, which: np.ndarray, Xr: np.ndarray, channels, min_samples: int) -> float | None:
+    """How much longer the capture's mean specific force is than a synthetic person's (the median over the
+    people of ≥ ``min_samples`` samples; all samples pooled below one), for a class that holds gravity on
+    both sides (≥ g / 2): the real device's and wearer's scale of gravity, which
+    :meth:`QuantileMap._hold_gravity` carries onto every person. None without acc channels or gravity."""
+    names = [f"acc_{a}" for a in "xyz"]
+    if not all(n in channels for n in names):
+        return None
+    idx = [list(channels).index(n) for n in names]
+    _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
+    norms = [np.linalg.norm(np.nanmedian(Xs[inv == k][:, idx], axis=0)) for k in np.flatnonzero(counts >= min_samples)]
+    syn = float(np.median(norms)) if norms else float(np.linalg.norm(np.nanmedian(Xs[:, idx], axis=0)))
+    real = float(np.linalg.norm(np.nanmedian(Xr[:, idx], axis=0)))
+    if not min(syn, real) >= G0 / 2:
+        return None
+    return float(np.clip(real / syn, 0.5, 2.0))
 
 
 def evidence_strength(ratios: np.ndarray) -> np.ndarray:
@@ -345,6 +371,10 @@ class QuantileMap:
     # how much of each map is applied: "full" here because map files written before the strength was
     # recorded apply their maps in full (``fit`` itself defaults to DEFAULT_STRENGTH)
     strength: str = "full"
+    # the mean specific force (gravity) of each person and class is turned, not mapped axis by axis, and its
+    # length scaled by the class's ``gravity[class]`` (:func:`_gravity_scales`, :meth:`_hold_gravity`); None:
+    # mapped axis by axis like the rest, as map files written before this was recorded were
+    gravity: dict[str, float] | None = None
 
     def strengths(self) -> dict[str, dict[str, float]]:
         """class → channel → the share of its map applied (:func:`evidence_strength`; 1 with ``full``)."""
@@ -389,7 +419,7 @@ class QuantileMap:
         Xs, Ls, which = _values(synthetic, channels, mode, nominal=keep_wear)
         Xr, Lr, _ = _values(real, channels, mode)
         groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
-        fitted, samples = {}, {}
+        fitted, samples, gravity = {}, {}, {}
         for c, (ms, mr) in groups.items():
             qs, center, people = _source_quantiles(Xs[ms], which[ms], pct, source, min_samples)
             if source == "people" and center is None:
@@ -398,6 +428,8 @@ class QuantileMap:
             qr = np.percentile(Xr[mr], pct, axis=0)
             ratios = distance_ratios(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
             fitted[c] = (qs, qr, center, ratios)
+            if mode != "magnitude":
+                gravity[c] = _gravity_scale(Xs[ms], which[ms], Xr[mr], channels, min_samples)
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
         # how much of each map: one decision over every class channel of the capture (evidence_strength)
         k = (evidence_strength(np.array([f[3] for f in fitted.values()])) if strength == "evidence"
@@ -409,7 +441,8 @@ class QuantileMap:
             notes.append("maps fitted and applied on each synthetic person's readings turned back to the "
                          "typical wearer's wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
-                   applies_to=applies_to, keep_wear=keep_wear, source=source, strength=strength)
+                   applies_to=applies_to, keep_wear=keep_wear, source=source, strength=strength,
+                   gravity={c: k for c, k in gravity.items() if k is not None} if mode != "magnitude" else None)
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
@@ -445,22 +478,70 @@ class QuantileMap:
             for c, m in sel.items():  # loop over classes
                 if m.any():
                     data[m, i] = self.maps[c][ch](x[m], self.tails)
+        held = self._hold_gravity(data, src, rec.channels, sel) if self.gravity else 0
         if turn is not None:  # the person's own turn back
             data = rotate_vectors(data, rec.channels, turn)
         n_mapped = int(sum(int(m.sum()) for m in sel.values()))
         prov = dict(rec.provenance)
         prov["quantile_map"] = {"mode": self.mode, "channels": list(present), "classes": self.applies_to,
-                                "wear_kept": turn is not None,
+                                "wear_kept": turn is not None, "gravity_held": held,
                                 "samples_mapped": n_mapped, "samples_unchanged": len(rec) - n_mapped}
         return rec.replace(data=data, provenance=prov)
 
+    def _hold_gravity(self, data: np.ndarray, src: np.ndarray, channels, sel: dict) -> int:
+        """Turn every person's mean specific force of each class in ``data`` (mapped in place from ``src``)
+        instead of mapping it axis by axis, and scale its length by the class's :attr:`gravity` only; how many
+        classes it did that for.
+
+        A per-channel map moves each axis's median on its own: with the ``people`` source a person's median is
+        sent to the typical person's image plus the person's own offset from them, axis by axis, so a person
+        whose arm hangs another way than the typical person's ends up with a gravity of, say, 8 or 12 m/s²
+        (the CrowdSignals watch's default calibration: sitting 9.9 → 8.1, standing 9.8 → 10.8 m/s², its
+        capture 9.8 / 9.7). Here each person's median vector ``m`` (of one class, in the typical wearer's
+        wear) is instead *turned*: by the smallest rotation taking the typical person's median ``c`` onto its
+        mapped image (``people`` source: the turn every person shares, so their angles to each other stay),
+        or onto the direction the map gave ``m`` itself (``pooled``, or a typical person without a clear
+        gravity: lying supine and prone average out); its length becomes ``|m|`` times the class's
+        :func:`_gravity_scale` ``k`` (applied by the share of the map applied, the acc maps' mean strength):
+        every person keeps their gravity's length relative to the others', and the capture's device and
+        wearer set its scale. The readings around the median (the motion) keep the maps' values. Classes
+        without gravity on either side (gravity removed on the device; no ``k``) are left as mapped."""
+        names = [f"acc_{a}" for a in "xyz"]
+        if not all(n in channels and n in self.channels for n in names):
+            return 0
+        idx = [list(channels).index(n) for n in names]
+        held = 0
+        for c, m in sel.items():  # loop over classes
+            if not m.any() or c not in self.gravity:
+                continue
+            maps = [self.maps[c][n] for n in names]
+            med = np.nanmedian(src[np.ix_(m, idx)], axis=0)
+            if not np.linalg.norm(med) >= G0 / 2:
+                continue
+            length = np.linalg.norm(med) * (1 + np.mean([cm.strength for cm in maps]) * (self.gravity[c] - 1))
+            centre = np.array([cm.center if cm.center is not None else np.nan for cm in maps])
+            if np.all(np.isfinite(centre)):  # the map moved the median by its image of the centre
+                image = np.array([cm(np.array([x]), self.tails)[0] for cm, x in zip(maps, centre)])
+                mapped = image + med - centre
+            else:
+                image, mapped = None, np.array([cm(np.array([x]), self.tails)[0] for cm, x in zip(maps, med)])
+            if image is not None and min(np.linalg.norm(centre), np.linalg.norm(image)) >= G0 / 2:
+                new = rotation_between(centre, image) @ med * (length / np.linalg.norm(med))
+            elif np.linalg.norm(mapped) >= 0.1 * G0:
+                new = mapped * (length / np.linalg.norm(mapped))
+            else:
+                continue
+            data[np.ix_(m, idx)] += new - mapped
+            held += 1
+        return held
+
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "imuforge-quantile-map", "version": 3, "mode": self.mode,
+        return {"format": "imuforge-quantile-map", "version": 4, "mode": self.mode,
                 "channels": list(self.channels),
                 "tails": self.tails, "samples": self.samples, "notes": self.notes, "applies_to": self.applies_to,
                 "keep_wear": self.keep_wear, "source": self.source, "strength": self.strength,
-                "percentiles": PERCENTILES.tolist(),
+                "gravity": self.gravity, "percentiles": PERCENTILES.tolist(),
                 "maps": {c: {ch: {"synthetic": m.xp.tolist(), "real": m.fp.tolist(), "center": m.center,
                                   "strength": m.strength}
                              for ch, m in chm.items()}
@@ -481,9 +562,14 @@ class QuantileMap:
         if d.get("format") != "imuforge-quantile-map":
             raise ValidationError(f"not a quantile map (format {d.get('format')!r})", source=str(path),
                                   allowed="imuforge-quantile-map")
-        if d.get("version", 1) not in (1, 2, 3):
+        if d.get("version", 1) not in (1, 2, 3, 4):
             raise ValidationError(f"quantile map format version {d.get('version')!r} is not one this imuforge reads",
-                                  source=str(path), allowed="1, 2, 3")
+                                  source=str(path), allowed="1, 2, 3, 4")
+        gravity = d.get("gravity")
+        if gravity is not None and not (isinstance(gravity, dict) and all(
+                isinstance(k, (int, float)) and 0.5 <= k <= 2.0 for k in gravity.values())):
+            raise ValidationError(f"quantile map: gravity {gravity!r}", source=str(path),
+                                  allowed="null, or class → the scale of its gravity's length (0.5 … 2)")
         maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"]), m.get("center"),
                                    float(m.get("strength", 1.0)))
                     for ch, m in chm.items()}
@@ -491,4 +577,4 @@ class QuantileMap:
         return cls(mode=d["mode"], channels=tuple(d["channels"]), maps=maps, samples=d["samples"],
                    tails=d.get("tails", "linear"), notes=d.get("notes", []), applies_to=d.get("applies_to"),
                    keep_wear=d.get("keep_wear", False), source=d.get("source", "pooled"),
-                   strength=d.get("strength", "full"))
+                   strength=d.get("strength", "full"), gravity=gravity)

@@ -911,8 +911,10 @@ def gravity_findings(before: Sequence[Recording], after: Sequence[Recording],
                      reals: Sequence[Recording]) -> list[Finding]:
     """A warning per class whose calibration moved the magnitude of its mean specific force (the median
     |mean f| over 2 s windows, the class's stretches pooled) away from the capture's — by more than
-    :data:`GRAVITY_DRIFT` of g, and further than the synthetic data were: maps fitted per channel can turn a
-    still wrist's 9.8 m/s² into 12.7, data no body makes. (A swinging limb's mean exceeds g — the centripetal
+    :data:`GRAVITY_DRIFT` of g, and further than the synthetic data were: maps fitted axis by axis turned a
+    still wrist's 9.8 m/s² into 12.7, data no body makes (they now turn each person's mean specific force
+    and keep its length, :meth:`~imuforge.calibrate.mapping.QuantileMap._hold_gravity`; the check stays for
+    what that cannot hold: a device that turns between a class's stretches). (A swinging limb's mean exceeds g — the centripetal
     pull toward the joint —, so the capture, not g, is the reference.) Only where the data hold gravity."""
     from imuforge.recording import window_mean_norm
 
@@ -936,9 +938,9 @@ def gravity_findings(before: Sequence[Recording], after: Sequence[Recording],
         return []
     return [Finding("warning", "map", "the calibration moved the magnitude of the mean specific force "
                     f"(median |mean f| over 2 s windows) away from the capture's: {', '.join(drifted)}; a "
-                    "body held still reads 9.81 m/s² whichever way it is turned: maps fitted channel by "
-                    "channel do not hold a vector's magnitude, and a model trained on these data learns "
-                    "theirs (compare --map global on data the capture did not see)")]
+                    "body held still reads 9.81 m/s² whichever way it is turned, and a model trained on "
+                    "these data learns theirs (the maps turn each person's mean specific force and keep its "
+                    "length; a class whose device turns from one stretch to the next is where they can miss)")]
 
 
 def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[Finding]:
