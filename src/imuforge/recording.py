@@ -70,6 +70,23 @@ def window_mean_norm(acc: np.ndarray, rate_hz: float, window_s: float = 2.0) -> 
     return np.linalg.norm(acc[:m].reshape(-1, n, 3).mean(axis=1), axis=1)
 
 
+def mean_force_lengths(recordings) -> dict[str, float]:
+    """Per label, the median |mean specific force| over 2 s windows (:func:`window_mean_norm`) of its stretches
+    of 2 s or more, the recordings pooled; under ``""`` every window of the whole recordings. How long the
+    gravity a device reads is in each activity, whichever way it is turned (a stretch at a time, so a device
+    put on another way between stretches does not shorten it). Recordings without acc add nothing."""
+    per: dict[str, list[np.ndarray]] = {}
+    for r in recordings:
+        if r.acc is None or len(r) == 0:
+            continue
+        per.setdefault("", []).append(window_mean_norm(r.acc, r.rate_hz))
+        for seg in r.labels:
+            i = (r.timestamps >= seg.start_s) & (r.timestamps < seg.end_s)
+            if i.sum() >= 2 * r.rate_hz:
+                per.setdefault(seg.label, []).append(window_mean_norm(r.acc[i], r.rate_hz))
+    return {k: float(np.median(np.concatenate(v))) for k, v in per.items()}
+
+
 #: no MEMS gyroscope measures more than 2000 °/s (34.9 rad/s, the largest full scale of the project's chips):
 #: rates above this are deg/s read as rad/s
 MAX_GYRO_RAD_S = 35.0

@@ -460,6 +460,8 @@ def test_a_map_turns_each_persons_gravity_and_keeps_its_length(source):
 def test_gravity_free_data_are_mapped_axis_by_axis_and_old_files_too(tmp_path):
     """No gravity on a side (a device that removes it: BasicMotions), no turn; a map file written before the
     rule was recorded maps the median axis by axis, as it did."""
+    import dataclasses
+
     rng = np.random.default_rng(13)
     people, capture = _seated_people(rng)
     free = [p.replace(data=p.data - np.median(p.data, axis=0)) for p in people]
@@ -473,8 +475,45 @@ def test_gravity_free_data_are_mapped_axis_by_axis_and_old_files_too(tmp_path):
     (tmp_path / "v3.json").write_text(json.dumps(d))
     old = QuantileMap.load(tmp_path / "v3.json")
     assert old.gravity is None
+    axis_by_axis = dataclasses.replace(qm, gravity=None)
+    np.testing.assert_array_equal(old.apply(people[0]).data, axis_by_axis.apply(people[0]).data)
     assert not np.allclose(old.apply(people[0]).data, qm.apply(people[0]).data)
-    d["gravity"] = {"sitting": 7.0}
-    (tmp_path / "bad.json").write_text(json.dumps(d))
-    with pytest.raises(ValidationError, match="gravity"):
-        QuantileMap.load(tmp_path / "bad.json")
+    for bad in ({"sitting": 7.0}, {"sitting": True}, {"running": 1.0}):
+        d["gravity"] = bad
+        (tmp_path / "bad.json").write_text(json.dumps(d))
+        with pytest.raises(ValidationError, match="gravity"):
+            QuantileMap.load(tmp_path / "bad.json")
+
+
+def _two_postures(rng, i, tilts_deg, scale=1.0, noise=0.3):
+    """One recording: 30 s sitting then 30 s standing, gravity tilted by ``tilts_deg`` (about x, then about y)."""
+    parts = []
+    for (ax, ay) in tilts_deg:
+        ax, ay = np.radians(ax), np.radians(ay)
+        g = scale * 9.81 * np.array([np.sin(ay) * np.cos(ax), np.sin(ax), np.cos(ax) * np.cos(ay)])
+        parts.append(g + noise * rng.standard_normal((1500, 3)))
+    return rec(np.concatenate(parts), labels=[(0, 30, "sitting"), (30, 60, "standing")], subject=f"s{i}")
+
+
+def test_a_global_map_and_a_part_map_hold_each_class_gravity():
+    """A ``global`` map is one map for every class, and each class's gravity is held on its own (its own
+    ``k``); a map applied by a share ``s`` scales gravity's length by ``1 + s (k − 1)``."""
+    rng = np.random.default_rng(14)
+    people = [_two_postures(rng, i, [(60 + 3 * i, 0), (5 * i, 10)]) for i in range(6)]
+    capture = _two_postures(rng, 99, [(80, 40), (20, 60)], scale=0.97, noise=0.2)
+    qm = QuantileMap.fit(people, [capture], "global", keep_wear=False, strength="full")
+    assert set(qm.gravity) == {"sitting", "standing"}
+    assert qm.gravity["sitting"] == pytest.approx(0.97, abs=0.01)
+    for p in people:
+        lab, out = p.label_array(), qm.apply(p)
+        for c in ("sitting", "standing"):
+            was, now = (np.linalg.norm(np.median(x[lab == c], axis=0)) for x in (p.acc, out.acc))
+            assert now == pytest.approx(was * qm.gravity[c], rel=2e-3)
+    part = QuantileMap.fit(people, [capture], "per-class", keep_wear=False, strength="full")
+    for chm in part.maps.values():
+        for cm in chm.values():
+            cm.strength = 0.5
+    lab, out = people[0].label_array(), part.apply(people[0])
+    for c in ("sitting", "standing"):
+        was, now = (np.linalg.norm(np.median(x[lab == c], axis=0)) for x in (people[0].acc, out.acc))
+        assert now == pytest.approx(was * (1 + 0.5 * (part.gravity[c] - 1)), rel=2e-3)

@@ -200,22 +200,47 @@ def distance_ratios(qs: np.ndarray, qr: np.ndarray, spread: np.ndarray | None) -
     return np.divide(d2, spread, out=np.where(d2 > 0, np.inf, 0.0), where=spread > 0)
 
 
-def _gravity_scale(Xs: np.ndarray, which: np.ndarray, Xr: np.ndarray, channels, min_samples: int) -> float | None:
-    """How much longer the capture's mean specific force is than a synthetic person's (the median over the
-    people of ≥ ``min_samples`` samples; all samples pooled below one), for a class that holds gravity on
-    both sides (≥ g / 2): the real device's and wearer's scale of gravity, which
-    :meth:`QuantileMap._hold_gravity` carries onto every person. None without acc channels or gravity."""
-    names = [f"acc_{a}" for a in "xyz"]
-    if not all(n in channels for n in names):
-        return None
-    idx = [list(channels).index(n) for n in names]
-    _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
-    norms = [np.linalg.norm(np.nanmedian(Xs[inv == k][:, idx], axis=0)) for k in np.flatnonzero(counts >= min_samples)]
-    syn = float(np.median(norms)) if norms else float(np.linalg.norm(np.nanmedian(Xs[:, idx], axis=0)))
-    real = float(np.linalg.norm(np.nanmedian(Xr[:, idx], axis=0)))
-    if not min(syn, real) >= G0 / 2:
-        return None
-    return float(np.clip(real / syn, 0.5, 2.0))
+#: the range of :func:`_gravity_scales`' ratios: a device's scale error is a few percent, a wearer's swing
+#: shortens or lengthens a limb's mean specific force by some more; beyond this the two sides do not read the
+#: same quantity (units are checked before, ``recording.check_si_units``) and the ratio is not used
+GRAVITY_SCALE_RANGE = (0.8, 1.25)
+
+
+def _median_lengths(recs) -> dict[str, float]:
+    """Per label, the median over its stretches of the length of the stretch's per-axis median acc vector (the
+    statistic :meth:`QuantileMap._hold_gravity` holds); under ``""`` the same over whole recordings. A stretch at
+    a time: a device put on another way between stretches does not shorten it."""
+    per: dict[str, list[float]] = {}
+    for r in recs:
+        if r.acc is None or len(r) == 0:
+            continue
+        per.setdefault("", []).append(float(np.linalg.norm(np.nanmedian(r.acc, axis=0))))
+        for seg in r.labels:
+            i = (r.timestamps >= seg.start_s) & (r.timestamps < seg.end_s)
+            if i.any():
+                per.setdefault(seg.label, []).append(float(np.linalg.norm(np.nanmedian(r.acc[i], axis=0))))
+    return {k: float(np.median(v)) for k, v in per.items()}
+
+
+def _gravity_scales(synthetic, real, applies_to: list[str] | None, channels) -> dict[str, float]:
+    """Per class a map applies to (``GLOBAL`` for an unlabelled capture's), how much longer the capture's gravity
+    is than the synthetic people's — the ratio of the two sides' :func:`_median_lengths` (the median over the
+    class's stretches of the length of each one's median acc vector): the real device's and wearer's scale of
+    gravity, which :meth:`QuantileMap._hold_gravity` carries onto every person. Only where both sides hold
+    gravity (≥ g / 2: not a device that removes it) and the ratio lies within :data:`GRAVITY_SCALE_RANGE`; an
+    unlabelled side is taken whole."""
+    if not all(f"acc_{a}" in channels for a in "xyz"):
+        return {}
+    sides = [(_median_lengths(recs), any(r.labels for r in recs)) for recs in (synthetic, real)]
+    out = {}
+    for c in (applies_to if applies_to is not None else [GLOBAL]):
+        syn, rl = ((ln.get(c) if labelled and c != GLOBAL else ln.get("")) for ln, labelled in sides)
+        if syn is None or rl is None or not min(syn, rl) >= G0 / 2:
+            continue
+        k = rl / syn
+        if GRAVITY_SCALE_RANGE[0] <= k <= GRAVITY_SCALE_RANGE[1]:
+            out[c] = float(k)
+    return out
 
 
 def evidence_strength(ratios: np.ndarray) -> np.ndarray:
@@ -336,10 +361,13 @@ class ChannelMap:
 
     def __call__(self, x: np.ndarray, tails: str = "linear") -> np.ndarray:
         offset = float(np.nanmedian(x)) - self.center if self.center is not None and x.size else 0.0
-        x = x - offset
+        return self.transfer(x - offset, tails) + offset
+
+    def transfer(self, x: np.ndarray, tails: str = "linear") -> np.ndarray:
+        """The map itself (tails and strength included), on values already placed at the typical person's."""
         xp, fp = _strictly_increasing(self.xp, self.fp)
         if xp.size == 1:
-            return np.full_like(x, fp[0] + offset, dtype=float)
+            return np.full_like(x, fp[0], dtype=float)
         y = np.interp(x, xp, fp)
         if tails == "linear":
             k = max(1, xp.size // 10)
@@ -350,7 +378,7 @@ class ChannelMap:
             y[hi] = fp[-1] + (x[hi] - xp[-1]) * hi_slope
         if self.strength < 1.0:
             y = x + self.strength * (y - x)
-        return y + offset
+        return y
 
 
 @dataclass
@@ -419,7 +447,7 @@ class QuantileMap:
         Xs, Ls, which = _values(synthetic, channels, mode, nominal=keep_wear)
         Xr, Lr, _ = _values(real, channels, mode)
         groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
-        fitted, samples, gravity = {}, {}, {}
+        fitted, samples = {}, {}
         for c, (ms, mr) in groups.items():
             qs, center, people = _source_quantiles(Xs[ms], which[ms], pct, source, min_samples)
             if source == "people" and center is None:
@@ -428,8 +456,6 @@ class QuantileMap:
             qr = np.percentile(Xr[mr], pct, axis=0)
             ratios = distance_ratios(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
             fitted[c] = (qs, qr, center, ratios)
-            if mode != "magnitude":
-                gravity[c] = _gravity_scale(Xs[ms], which[ms], Xr[mr], channels, min_samples)
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
         # how much of each map: one decision over every class channel of the capture (evidence_strength)
         k = (evidence_strength(np.array([f[3] for f in fitted.values()])) if strength == "evidence"
@@ -442,7 +468,7 @@ class QuantileMap:
                          "typical wearer's wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
                    applies_to=applies_to, keep_wear=keep_wear, source=source, strength=strength,
-                   gravity={c: k for c, k in gravity.items() if k is not None} if mode != "magnitude" else None)
+                   gravity=_gravity_scales(synthetic, real, applies_to, channels) if mode != "magnitude" else None)
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
@@ -478,7 +504,7 @@ class QuantileMap:
             for c, m in sel.items():  # loop over classes
                 if m.any():
                     data[m, i] = self.maps[c][ch](x[m], self.tails)
-        held = self._hold_gravity(data, src, rec.channels, sel) if self.gravity else 0
+        held = self._hold_gravity(data, src, rec.channels, labels, sel) if self.gravity else 0
         if turn is not None:  # the person's own turn back
             data = rotate_vectors(data, rec.channels, turn)
         n_mapped = int(sum(int(m.sum()) for m in sel.values()))
@@ -488,7 +514,8 @@ class QuantileMap:
                                 "samples_mapped": n_mapped, "samples_unchanged": len(rec) - n_mapped}
         return rec.replace(data=data, provenance=prov)
 
-    def _hold_gravity(self, data: np.ndarray, src: np.ndarray, channels, sel: dict) -> int:
+    def _hold_gravity(self, data: np.ndarray, src: np.ndarray, channels, labels: np.ndarray | None,
+                      sel: dict[str, np.ndarray]) -> int:
         """Turn every person's mean specific force of each class in ``data`` (mapped in place from ``src``)
         instead of mapping it axis by axis, and scale its length by the class's :attr:`gravity` only; how many
         classes it did that for.
@@ -497,42 +524,54 @@ class QuantileMap:
         sent to the typical person's image plus the person's own offset from them, axis by axis, so a person
         whose arm hangs another way than the typical person's ends up with a gravity of, say, 8 or 12 m/s²
         (the CrowdSignals watch's default calibration: sitting 9.9 → 8.1, standing 9.8 → 10.8 m/s², its
-        capture 9.8 / 9.7). Here each person's median vector ``m`` (of one class, in the typical wearer's
-        wear) is instead *turned*: by the smallest rotation taking the typical person's median ``c`` onto its
+        capture 9.8 / 9.7). Here each person's median vector ``m`` of a class (in the typical wearer's wear)
+        is instead *turned*: by the smallest rotation taking the typical person's median ``c`` onto its
         mapped image (``people`` source: the turn every person shares, so their angles to each other stay),
         or onto the direction the map gave ``m`` itself (``pooled``, or a typical person without a clear
         gravity: lying supine and prone average out); its length becomes ``|m|`` times the class's
-        :func:`_gravity_scale` ``k`` (applied by the share of the map applied, the acc maps' mean strength):
+        :func:`_gravity_scales` ``k`` (applied by the share of the map applied, the acc maps' mean strength):
         every person keeps their gravity's length relative to the others', and the capture's device and
-        wearer set its scale. The readings around the median (the motion) keep the maps' values. Classes
-        without gravity on either side (gravity removed on the device; no ``k``) are left as mapped."""
+        wearer set its scale. A ``global`` map does this class by class too. The readings around the median
+        (the motion) keep the maps' values. Classes without gravity on either side (gravity removed on the
+        device; no ``k``) are left as mapped."""
         names = [f"acc_{a}" for a in "xyz"]
         if not all(n in channels and n in self.channels for n in names):
             return 0
         idx = [list(channels).index(n) for n in names]
         held = 0
-        for c, m in sel.items():  # loop over classes
-            if not m.any() or c not in self.gravity:
+        for key, m in sel.items():  # loop over maps
+            if not m.any():
                 continue
-            maps = [self.maps[c][n] for n in names]
-            med = np.nanmedian(src[np.ix_(m, idx)], axis=0)
-            if not np.linalg.norm(med) >= G0 / 2:
-                continue
-            length = np.linalg.norm(med) * (1 + np.mean([cm.strength for cm in maps]) * (self.gravity[c] - 1))
+            maps = [self.maps[key][n] for n in names]
             centre = np.array([cm.center if cm.center is not None else np.nan for cm in maps])
-            if np.all(np.isfinite(centre)):  # the map moved the median by its image of the centre
-                image = np.array([cm(np.array([x]), self.tails)[0] for cm, x in zip(maps, centre)])
-                mapped = image + med - centre
-            else:
-                image, mapped = None, np.array([cm(np.array([x]), self.tails)[0] for cm, x in zip(maps, med)])
-            if image is not None and min(np.linalg.norm(centre), np.linalg.norm(image)) >= G0 / 2:
-                new = rotation_between(centre, image) @ med * (length / np.linalg.norm(med))
-            elif np.linalg.norm(mapped) >= 0.1 * G0:
-                new = mapped * (length / np.linalg.norm(mapped))
-            else:
-                continue
-            data[np.ix_(m, idx)] += new - mapped
-            held += 1
+            people = bool(np.all(np.isfinite(centre)))
+            # where each channel's values were moved to before the map (ChannelMap.__call__'s offset)
+            offset = np.nanmedian(src[np.ix_(m, idx)], axis=0) - centre if people else np.zeros(3)
+            image = np.array([cm.transfer(np.array([x]), self.tails)[0] for cm, x in zip(maps, centre)]) \
+                if people else centre
+            turn = (rotation_between(centre, image) if people and min(np.linalg.norm(centre), np.linalg.norm(image))
+                    >= G0 / 2 else None)
+            share = float(np.mean([cm.strength for cm in maps]))
+            parts = ({c: m & (labels == c) for c in self.applies_to} if key == GLOBAL and labels is not None
+                     else {key: m})
+            for c, mc in parts.items():  # loop over the classes the map applies to
+                if c not in self.gravity or not mc.any():
+                    continue
+                med = np.nanmedian(src[np.ix_(mc, idx)], axis=0)
+                if not np.linalg.norm(med) >= G0 / 2:
+                    continue
+                # the monotone maps send the median where they send every sample: to its image
+                mapped = np.array([cm.transfer(np.array([x]), self.tails)[0] for cm, x in zip(maps, med - offset)])
+                mapped += offset
+                length = np.linalg.norm(med) * (1 + share * (self.gravity[c] - 1))
+                if turn is not None:
+                    new = turn @ med * (length / np.linalg.norm(med))
+                elif np.linalg.norm(mapped) >= 0.1 * G0:
+                    new = mapped * (length / np.linalg.norm(mapped))
+                else:
+                    continue
+                data[np.ix_(mc, idx)] += new - mapped
+                held += 1
         return held
 
     # ------------------------------------------------------------------ I/O
@@ -566,10 +605,12 @@ class QuantileMap:
             raise ValidationError(f"quantile map format version {d.get('version')!r} is not one this imuforge reads",
                                   source=str(path), allowed="1, 2, 3, 4")
         gravity = d.get("gravity")
-        if gravity is not None and not (isinstance(gravity, dict) and all(
-                isinstance(k, (int, float)) and 0.5 <= k <= 2.0 for k in gravity.values())):
+        lo, hi = GRAVITY_SCALE_RANGE
+        if gravity is not None and not (isinstance(gravity, dict) and set(gravity) <= set(d.get("maps") or {}) | set(
+                d.get("applies_to") or []) and all(isinstance(k, (int, float)) and not isinstance(k, bool)
+                                                  and lo <= k <= hi for k in gravity.values())):
             raise ValidationError(f"quantile map: gravity {gravity!r}", source=str(path),
-                                  allowed="null, or class → the scale of its gravity's length (0.5 … 2)")
+                                  allowed=f"null, or a mapped class → the scale of its gravity's length ({lo} … {hi})")
         maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"]), m.get("center"),
                                    float(m.get("strength", 1.0)))
                     for ch, m in chm.items()}

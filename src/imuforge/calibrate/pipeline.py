@@ -916,23 +916,12 @@ def gravity_findings(before: Sequence[Recording], after: Sequence[Recording],
     and keep its length, :meth:`~imuforge.calibrate.mapping.QuantileMap._hold_gravity`; the check stays for
     what that cannot hold: a device that turns between a class's stretches). (A swinging limb's mean exceeds g — the centripetal
     pull toward the joint —, so the capture, not g, is the reference.) Only where the data hold gravity."""
-    from imuforge.recording import window_mean_norm
-
-    def per_class(recs) -> dict[str, float]:
-        norms: dict[str, list[np.ndarray]] = {}
-        for r in recs:
-            if r.acc is None:
-                continue
-            for seg in r.labels:
-                i = (r.timestamps >= seg.start_s) & (r.timestamps < seg.end_s)
-                if i.sum() >= 2 * r.rate_hz:
-                    norms.setdefault(seg.label, []).append(window_mean_norm(r.acc[i], r.rate_hz))
-        return {k: float(np.median(np.concatenate(v))) for k, v in norms.items()}
+    from imuforge.recording import mean_force_lengths
 
     g = STANDARD_GRAVITY
-    was, now, real = per_class(before), per_class(after), per_class(reals)
+    was, now, real = mean_force_lengths(before), mean_force_lengths(after), mean_force_lengths(reals)
     drifted = [f"{k} {was[k]:.1f} → {now[k]:.1f} m/s² (capture {real[k]:.1f})"
-               for k in sorted(set(was) & set(now) & set(real))
+               for k in sorted(set(was) & set(now) & set(real) - {""})
                if was[k] > 0.5 * g and abs(now[k] - real[k]) > max(GRAVITY_DRIFT * g, abs(was[k] - real[k]))]
     if not drifted:
         return []
