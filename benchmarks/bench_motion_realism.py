@@ -38,8 +38,8 @@ as the real data:
    person with Parkinson's disease walking, no freezing in this excerpt; accelerometers at the shank above
    the ankle, the thigh just above the knee and the lower back / hip (the file's "trunk"), mg, 64 Hz)
    against synthetic walking at its cadence (the speed corrected by ``calibrate.realism.cadence_params`` until
-   the people's mean cadence is within 3 %, at most two passes) with the same three sites: per site ||f| − g| RMS / 95th
-   percentile, the share of |f| power above 10 Hz and the peak at the contact (the largest ||f| − g| within
+   the people's mean cadence is within 3 %, at most two passes) with the same three sites: per site ||f| − g|
+   RMS / 95th percentile, the share of |f| power above 10 Hz and the peak at the contact (the largest ||f| − g| within
    −125…+156 ms of each of the ankle's stride peaks); and the sites relative to each other (same person,
    same steps), which do not depend on how hard one person walks. Parkinson's disease shortens the steps at
    a given cadence: the synthetic walkers, at the cadence's speed by the library's step-length law, may walk

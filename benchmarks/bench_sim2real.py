@@ -281,7 +281,8 @@ def calibrate_on(tmp: Path, syn: Path, capture: Path, seed: int, map_mode: str) 
 
     res = calibrate([syn], [capture], tmp, align=True, map_mode=map_mode, seed=seed, plots=False)
     posture = [f"{f.kind}: {f.text}" for f in res.findings if f.topic == "posture"]  # what the user is told
-    warn = [f"warning: {f.text}" for f in res.findings if f.kind == "warning" and f.topic in ("classes", "map")]
+    warn = [f"warning: {f.text}" for f in res.findings
+            if f.kind == "warning" and f.topic in ("classes", "map")]
     al = res.report.step("align")
     if not isinstance(al, AlignStep):
         return res.dataset, {"align": "not aligned", "posture": posture, "warnings": warn}

@@ -71,8 +71,8 @@ def window_mean_norm(acc: np.ndarray, rate_hz: float, window_s: float = 2.0) -> 
 
 
 def mean_force_lengths(recordings) -> dict[str, float]:
-    """Per label, the median |mean specific force| over 2 s windows (:func:`window_mean_norm`) of its stretches
-    of 2 s or more, the recordings pooled; under ``""`` every window of the whole recordings. How long the
+    """Per label, the median |mean specific force| over 2 s windows (:func:`window_mean_norm`) of its
+    stretches of 2 s or more, the recordings pooled; under ``""`` every window of the whole recordings. How long the
     gravity a device reads is in each activity, whichever way it is turned (a stretch at a time, so a device
     put on another way between stretches does not shorten it). Recordings without acc add nothing."""
     per: dict[str, list[np.ndarray]] = {}

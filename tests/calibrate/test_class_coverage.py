@@ -186,7 +186,7 @@ def test_failure_keeps_an_existing_output_intact(data):
     assert not (out / "fit.json").exists() or "fit.json" in before
 
 
-def test_map_source_people_through_the_command(data):
+def test_map_source_people_through_the_command(data, capsys):
     out = data / "out_people"
     rc = main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out", str(out),
                "--align", "--map", "per-class", "--map-source", "people", "--no-plots"])
@@ -196,6 +196,11 @@ def test_map_source_people_through_the_command(data):
     assert mstep["source"] == "people" and mstep["samples"]["standing"]["synthetic_recordings"] == 2
     saved = json.loads((out / "mapping.json").read_text())
     assert saved["source"] == "people" and saved["version"] == 4
+    # each person's gravity turned and its length scaled by the capture's: said, and recorded
+    assert set(saved["gravity"]) == {"standing"} and mstep["gravity"] == saved["gravity"]
+    k = saved["gravity"]["standing"]
+    said = f"standing ×{k:.3f}"
+    assert said in capsys.readouterr().out and said in (out / "report.md").read_text()
     assert all(m["center"] is not None for m in saved["maps"]["standing"].values())
     assert "typical synthetic person" in (out / "report.md").read_text()
     # the default: the same maps without asking; --map-source pooled gives IMUGPT's

@@ -422,7 +422,8 @@ def _seated_people(rng, n=8):
     people = []
     for i, tilt in enumerate(np.radians(np.linspace(0.0, 70.0, n))):
         g = 9.81 * np.array([0.0, np.sin(tilt), np.cos(tilt)])
-        people.append(rec(g + 0.3 * rng.standard_normal((1500, 3)), labels=[(0, 30, "sitting")], subject=f"s{i}"))
+        people.append(rec(g + 0.3 * rng.standard_normal((1500, 3)), labels=[(0, 30, "sitting")],
+                          subject=f"s{i}"))
     tilt = np.radians(100.0)
     g = 0.98 * 9.81 * np.array([np.sin(tilt), 0.0, np.cos(tilt)])
     return people, rec(g + 0.2 * rng.standard_normal((1500, 3)), labels=[(0, 30, "sitting")], subject="P")
@@ -486,7 +487,7 @@ def test_gravity_free_data_are_mapped_axis_by_axis_and_old_files_too(tmp_path):
 
 
 def _two_postures(rng, i, tilts_deg, scale=1.0, noise=0.3):
-    """One recording: 30 s sitting then 30 s standing, gravity tilted by ``tilts_deg`` (about x, then about y)."""
+    """One recording: 30 s sitting then 30 s standing, gravity tilted by ``tilts_deg`` (about x, then y)."""
     parts = []
     for (ax, ay) in tilts_deg:
         ax, ay = np.radians(ax), np.radians(ay)

@@ -207,9 +207,9 @@ GRAVITY_SCALE_RANGE = (0.8, 1.25)
 
 
 def _median_lengths(recs) -> dict[str, float]:
-    """Per label, the median over its stretches of the length of the stretch's per-axis median acc vector (the
-    statistic :meth:`QuantileMap._hold_gravity` holds); under ``""`` the same over whole recordings. A stretch at
-    a time: a device put on another way between stretches does not shorten it."""
+    """Per label, the median over its stretches of the length of the stretch's per-axis median acc vector
+    (the statistic :meth:`QuantileMap._hold_gravity` holds); under ``""`` the same over whole recordings. A
+    stretch at a time: a device put on another way between stretches does not shorten it."""
     per: dict[str, list[float]] = {}
     for r in recs:
         if r.acc is None or len(r) == 0:
@@ -223,8 +223,8 @@ def _median_lengths(recs) -> dict[str, float]:
 
 
 def _gravity_scales(synthetic, real, applies_to: list[str] | None, channels) -> dict[str, float]:
-    """Per class a map applies to (``GLOBAL`` for an unlabelled capture's), how much longer the capture's gravity
-    is than the synthetic people's — the ratio of the two sides' :func:`_median_lengths` (the median over the
+    """Per class a map applies to (``GLOBAL`` for an unlabelled capture's), how much longer the capture's
+    gravity is than the synthetic people's — the ratio of the two sides' :func:`_median_lengths` (the median over the
     class's stretches of the length of each one's median acc vector): the real device's and wearer's scale of
     gravity, which :meth:`QuantileMap._hold_gravity` carries onto every person. Only where both sides hold
     gravity (≥ g / 2: not a device that removes it) and the ratio lies within :data:`GRAVITY_SCALE_RANGE`; an
@@ -468,7 +468,8 @@ class QuantileMap:
                          "typical wearer's wear; each person's own turn is put back after mapping")
         return cls(mode=mode, channels=channels, maps=maps, samples=samples, tails=tails, notes=notes,
                    applies_to=applies_to, keep_wear=keep_wear, source=source, strength=strength,
-                   gravity=_gravity_scales(synthetic, real, applies_to, channels) if mode != "magnitude" else None)
+                   gravity=(_gravity_scales(synthetic, real, applies_to, channels) if mode != "magnitude"
+                            else None))
 
     def apply(self, rec: Recording) -> Recording:
         """``rec`` with its mapped channels replaced (other channels untouched)."""
@@ -549,8 +550,8 @@ class QuantileMap:
             offset = np.nanmedian(src[np.ix_(m, idx)], axis=0) - centre if people else np.zeros(3)
             image = np.array([cm.transfer(np.array([x]), self.tails)[0] for cm, x in zip(maps, centre)]) \
                 if people else centre
-            turn = (rotation_between(centre, image) if people and min(np.linalg.norm(centre), np.linalg.norm(image))
-                    >= G0 / 2 else None)
+            clear = people and min(np.linalg.norm(centre), np.linalg.norm(image)) >= G0 / 2
+            turn = rotation_between(centre, image) if clear else None
             share = float(np.mean([cm.strength for cm in maps]))
             parts = ({c: m & (labels == c) for c in self.applies_to} if key == GLOBAL and labels is not None
                      else {key: m})
@@ -561,8 +562,7 @@ class QuantileMap:
                 if not np.linalg.norm(med) >= G0 / 2:
                     continue
                 # the monotone maps send the median where they send every sample: to its image
-                mapped = np.array([cm.transfer(np.array([x]), self.tails)[0] for cm, x in zip(maps, med - offset)])
-                mapped += offset
+                mapped = offset + [cm.transfer(np.array([x]), self.tails)[0] for cm, x in zip(maps, med - offset)]
                 length = np.linalg.norm(med) * (1 + share * (self.gravity[c] - 1))
                 if turn is not None:
                     new = turn @ med * (length / np.linalg.norm(med))
@@ -606,11 +606,12 @@ class QuantileMap:
                                   source=str(path), allowed="1, 2, 3, 4")
         gravity = d.get("gravity")
         lo, hi = GRAVITY_SCALE_RANGE
-        if gravity is not None and not (isinstance(gravity, dict) and set(gravity) <= set(d.get("maps") or {}) | set(
-                d.get("applies_to") or []) and all(isinstance(k, (int, float)) and not isinstance(k, bool)
-                                                  and lo <= k <= hi for k in gravity.values())):
+        known = set(d.get("maps") or {}) | set(d.get("applies_to") or [])
+        if gravity is not None and not (isinstance(gravity, dict) and set(gravity) <= known and all(
+                isinstance(k, (int, float)) and not isinstance(k, bool) and lo <= k <= hi for k in gravity.values())):
             raise ValidationError(f"quantile map: gravity {gravity!r}", source=str(path),
-                                  allowed=f"null, or a mapped class → the scale of its gravity's length ({lo} … {hi})")
+                                  allowed=f"null, or a mapped class → the scale of its gravity's length "
+                                          f"({lo} … {hi})")
         maps = {c: {ch: ChannelMap(np.asarray(m["synthetic"]), np.asarray(m["real"]), m.get("center"),
                                    float(m.get("strength", 1.0)))
                     for ch, m in chm.items()}

@@ -493,7 +493,7 @@ def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], real
     cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
     result.report.steps.append(MapStep(mode=qm.mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
                                        samples=qm.samples, notes=qm.notes, source=qm.source,
-                                       strength=qm.strength, strengths=qm.strengths()))
+                                       strength=qm.strength, strengths=qm.strengths(), gravity=qm.gravity))
     return cur
 
 
@@ -656,9 +656,12 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out.append(Finding("decided", "device", f"the capture holds no {' or '.join(step.dropped)}: the "
                                f"calibrated data keep {', '.join(step.kept)} (capture {them} too to keep "
                                f"{them})"))
-        elif isinstance(step, MapStep) and step.strength != "full":
-            out.append(Finding("decided", "map",
-                               f"map strength ({step.strength}): {step.strength_summary()}"))
+        elif isinstance(step, MapStep):
+            if step.strength != "full":
+                out.append(Finding("decided", "map",
+                                   f"map strength ({step.strength}): {step.strength_summary()}"))
+            if step.gravity:
+                out.append(Finding("decided", "map", step.gravity_summary()))
         elif isinstance(step, RangeStep):
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "
@@ -914,7 +917,8 @@ def gravity_findings(before: Sequence[Recording], after: Sequence[Recording],
     :data:`GRAVITY_DRIFT` of g, and further than the synthetic data were: maps fitted axis by axis turned a
     still wrist's 9.8 m/s² into 12.7, data no body makes (they now turn each person's mean specific force
     and keep its length, :meth:`~imuforge.calibrate.mapping.QuantileMap._hold_gravity`; the check stays for
-    what that cannot hold: a device that turns between a class's stretches). (A swinging limb's mean exceeds g — the centripetal
+    what that cannot hold: a device that turns between a class's stretches). (A swinging limb's mean exceeds g —
+    the centripetal
     pull toward the joint —, so the capture, not g, is the reference.) Only where the data hold gravity."""
     from imuforge.recording import mean_force_lengths
 
@@ -929,7 +933,8 @@ def gravity_findings(before: Sequence[Recording], after: Sequence[Recording],
                     f"(median |mean f| over 2 s windows) away from the capture's: {', '.join(drifted)}; a "
                     "body held still reads 9.81 m/s² whichever way it is turned, and a model trained on "
                     "these data learns theirs (the maps turn each person's mean specific force and keep its "
-                    "length; a class whose device turns from one stretch to the next is where they can miss)")]
+                    "length; a class whose device turns from one stretch to the next is where they can "
+                    "miss)")]
 
 
 def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[Finding]:

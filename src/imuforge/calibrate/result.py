@@ -501,6 +501,22 @@ class MapStep:
     source: str = "pooled"  # the synthetic quantiles: pooled or the typical person's (mapping.SOURCES)
     strength: str = "full"  # how much of each map is applied (mapping.STRENGTHS)
     strengths: dict[str, dict[str, float]] = field(default_factory=dict)  # class → channel → share applied
+    # class → the scale of its gravity's length (mapping.QuantileMap.gravity: each person's gravity turned,
+    # not mapped axis by axis); None: mapped axis by axis (magnitude maps, reports written before)
+    gravity: dict[str, float] | None = None
+
+    def gravity_summary(self) -> str:
+        """One line: how the map treated each person's mean specific force."""
+        if self.gravity is None:
+            return ("gravity mapped axis by axis" if self.mode != "magnitude"
+                    else "gravity kept (lengths mapped)")
+        if not self.gravity:
+            return "no class holds gravity on both sides (removed on the device?): mapped axis by axis"
+        scales = ", ".join(f"{c} ×{k:.3f}" for c, k in sorted(self.gravity.items()))
+        return (f"each synthetic person's gravity turned, its length kept and scaled by the capture's "
+                f"({scales})"
+                + ("" if set(self.gravity) >= set(self.applies_to or []) else
+                   f"; axis by axis in {', '.join(sorted(set(self.applies_to or []) - set(self.gravity)))}"))
 
     def strength_summary(self) -> str:
         """One line: how many class channels were mapped in full, in part, and left as synthesised."""
@@ -517,12 +533,13 @@ class MapStep:
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "mode": self.mode, "classes": list(self.classes), "applies_to": self.applies_to,
                 "samples": self.samples, "notes": list(self.notes), "source": self.source,
-                "strength": self.strength, "strengths": self.strengths}
+                "strength": self.strength, "strengths": self.strengths, "gravity": self.gravity}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> MapStep:
         return cls(d["mode"], list(d["classes"]), d["applies_to"], d["samples"], list(d.get("notes", [])),
-                   d.get("source", "pooled"), d.get("strength", "full"), dict(d.get("strengths", {})))
+                   d.get("source", "pooled"), d.get("strength", "full"), dict(d.get("strengths", {})),
+                   d.get("gravity"))
 
 
 @dataclass
