@@ -57,7 +57,7 @@ import numpy as np
 
 from imuforge.calibrate.align import person_turn, rotate_vectors, rotation_between, typical_wear_data
 from imuforge.errors import ValidationError
-from imuforge.recording import Recording
+from imuforge.recording import Recording, mean_force_lengths
 from imuforge.units import STANDARD_GRAVITY as G0
 
 MODES = ("none", "global", "per-class", "magnitude")
@@ -206,32 +206,19 @@ def distance_ratios(qs: np.ndarray, qr: np.ndarray, spread: np.ndarray | None) -
 GRAVITY_SCALE_RANGE = (0.8, 1.25)
 
 
-def _median_lengths(recs) -> dict[str, float]:
-    """Per label, the median over its stretches of the length of the stretch's per-axis median acc vector
-    (the statistic :meth:`QuantileMap._hold_gravity` holds); under ``""`` the same over whole recordings. A
-    stretch at a time: a device put on another way between stretches does not shorten it."""
-    per: dict[str, list[float]] = {}
-    for r in recs:
-        if r.acc is None or len(r) == 0:
-            continue
-        per.setdefault("", []).append(float(np.linalg.norm(np.nanmedian(r.acc, axis=0))))
-        for seg in r.labels:
-            i = (r.timestamps >= seg.start_s) & (r.timestamps < seg.end_s)
-            if i.any():
-                per.setdefault(seg.label, []).append(float(np.linalg.norm(np.nanmedian(r.acc[i], axis=0))))
-    return {k: float(np.median(v)) for k, v in per.items()}
-
-
 def _gravity_scales(synthetic, real, applies_to: list[str] | None, channels) -> dict[str, float]:
     """Per class a map applies to (``GLOBAL`` for an unlabelled capture's), how much longer the capture's
-    gravity is than the synthetic people's — the ratio of the two sides' :func:`_median_lengths` (the median over the
-    class's stretches of the length of each one's median acc vector): the real device's and wearer's scale of
-    gravity, which :meth:`QuantileMap._hold_gravity` carries onto every person. Only where both sides hold
-    gravity (≥ g / 2: not a device that removes it) and the ratio lies within :data:`GRAVITY_SCALE_RANGE`; an
-    unlabelled side is taken whole."""
+    gravity is than the synthetic people's: the ratio of the two sides'
+    :func:`~imuforge.recording.mean_force_lengths` — the median |mean specific force| over 2 s windows of the
+    class's stretches, whichever way the device is turned in each window: the real device's scale of gravity
+    (and a swinging limb's centripetal share), which :meth:`QuantileMap._hold_gravity` carries onto every
+    person. (The length of a stretch's median vector would not do: a wrist that moves between poses within a
+    stretch shortens it — the CrowdSignals watch's sitting capture by 9 % more than the synthetic people's.)
+    Only where both sides hold gravity (≥ g / 2: not a device that removes it) and the ratio lies within
+    :data:`GRAVITY_SCALE_RANGE`; an unlabelled side is taken whole."""
     if not all(f"acc_{a}" in channels for a in "xyz"):
         return {}
-    sides = [(_median_lengths(recs), any(r.labels for r in recs)) for recs in (synthetic, real)]
+    sides = [(mean_force_lengths(recs), any(r.labels for r in recs)) for recs in (synthetic, real)]
     out = {}
     for c in (applies_to if applies_to is not None else [GLOBAL]):
         syn, rl = ((ln.get(c) if labelled and c != GLOBAL else ln.get("")) for ln, labelled in sides)
