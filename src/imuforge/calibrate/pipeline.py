@@ -671,7 +671,8 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
         out += wearer_findings(reals, report.step("map"))
         out += posture_findings(pre_align, reals)
     out += realism_findings(report.realism, pre_align)
-    if result.recordings and report.classes.labelled_capture:
+    holds_gravity = report.gravity is not None and report.gravity.real_has_gravity  # else nothing to hold
+    if result.recordings and report.classes.labelled_capture and holds_gravity:
         out += gravity_findings(pre_align, result.recordings, reals)
     out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
     held = report.fidelity_after_heldout
