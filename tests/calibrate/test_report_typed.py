@@ -31,7 +31,8 @@ STEP_KEYS = {
     "fit_profile": ["step", "summary", "notes", "profile_toml", "device_terms", "noise_topup"],
     "align": ["step", "mode", "rotation", "angle_deg", "rotvec_deg", "euler_xyz_deg", "method", "classes", "cost",
               "runner_up_cost", "gravity_angle_deg", "heading_observable", "notes"],
-    "map": ["step", "mode", "classes", "applies_to", "samples", "notes", "source", "strength", "strengths"],
+    "map": ["step", "mode", "classes", "applies_to", "samples", "notes", "source", "strength", "strengths",
+            "gravity"],
 }
 FIDELITY_KEYS = ["rate_hz", "channels", "distances", "psd", "two_sample"]
 TWO_SAMPLE_KEYS = ["windows", "window_s", "folds", "logistic_regression", "random_forest"]
