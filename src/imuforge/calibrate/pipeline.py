@@ -919,8 +919,8 @@ def gravity_findings(before: Sequence[Recording], after: Sequence[Recording],
     still wrist's 9.8 m/s² into 12.7, data no body makes (they now turn each person's mean specific force
     and keep its length, :meth:`~imuforge.calibrate.mapping.QuantileMap._hold_gravity`; the check stays for
     what that cannot hold: a device that turns between a class's stretches). (A swinging limb's mean exceeds g —
-    the centripetal
-    pull toward the joint —, so the capture, not g, is the reference.) Only where the data hold gravity."""
+    the centripetal pull toward the joint —, so the capture, not g, is the reference.) Only where the data hold
+    gravity."""
     from imuforge.recording import mean_force_lengths
 
     g = STANDARD_GRAVITY
