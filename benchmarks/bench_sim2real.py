@@ -97,6 +97,57 @@ PROTOCOLS = {
     "gaitmap-feet": Protocol(stride_s=0.64, capture_s=10.0, pool_people=True),
     "seglearn-watch": Protocol(),
 }
+@dataclass(frozen=True)
+class Variant:
+    """A set turned into another kind of device, to check the pipeline on devices the visible sets do not
+    hold (not a target): its gyroscope dropped — an accelerometer-only wearable, as WISDM's phones or
+    most activity bands — and/or every recording, and the model's windows, at a lower rate (``rate_hz``;
+    :func:`imuforge.resample.resample`, anti-aliased). The synthetic people are made as for the set itself;
+    calibration and training then take what the variant holds, as they would from such a device's capture."""
+
+    accel_only: bool = False
+    rate_hz: float | None = None
+
+    def __post_init__(self):
+        if self.rate_hz is not None and not (np.isfinite(self.rate_hz) and self.rate_hz > 0):
+            raise ValueError(f"a variant's rate must be > 0 Hz, got {self.rate_hz}")
+
+    def __bool__(self) -> bool:
+        return self.accel_only or self.rate_hz is not None
+
+    @property
+    def suffix(self) -> str:
+        """The variant's name, appended to the set's: ``accel-only``, ``20Hz``, ``accel-only@20Hz``."""
+        rate = f"{self.rate_hz:g}Hz" if self.rate_hz is not None else ""
+        return "@".join(p for p in ("accel-only" if self.accel_only else "", rate) if p)
+
+    def apply(self, rs):
+        """The RealSet as this device would have recorded it."""
+        from imuforge.resample import resample
+
+        keep = ("acc_x", "acc_y", "acc_z")
+        recs = []
+        for r in rs.recordings:
+            if self.accel_only:
+                r = r.replace(data=r.data[:, [r.channels.index(c) for c in keep]], channels=keep)
+            recs.append(resample(r, self.rate_hz) if self.rate_hz is not None and self.rate_hz < r.rate_hz
+                        else r)
+        what = ", ".join(p for p in ("gyroscope dropped" if self.accel_only else "",
+                                     f"resampled to {self.rate_hz:g} Hz" if self.rate_hz else "") if p)
+        return replace(rs, recordings=recs, rate_hz=min(r.rate_hz for r in recs),
+                       notes=f"{rs.notes} Variant {self.suffix}: {what}.")
+
+    def protocol(self, proto: Protocol) -> Protocol:
+        """The set's protocol with the model's windows at the variant's rate (if it is lower)."""
+        return proto if self.rate_hz is None or self.rate_hz >= proto.rate_hz else replace(proto,
+                                                                                            rate_hz=self.rate_hz)
+
+
+def result_name(name: str, variant: Variant | None) -> str:
+    """The name a set's run is filed and shown under: the set's, with its variant's after a ``+``."""
+    return f"{name}+{variant.suffix}" if variant else name
+
+
 #: the activities a device at a placement is asked to tell apart, for a set that labels only one of them:
 #: UCI HAR / HAPT's six for a phone at the waist (Reyes-Ortiz, Oneto, Samà, Parra & Anguita 2016,
 #: *Neurocomputing* 171:754), the lower back's nearest public protocol
@@ -296,7 +347,7 @@ def calibrate_on(tmp: Path, syn: Path, capture: Path, seed: int, map_mode: str) 
 
 # ----------------------------------------------------------------------------- one set
 def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "default",
-            map_mode: str = "per-class") -> dict:
+            map_mode: str = "per-class", variant: Variant | None = None) -> dict:
     import realdata
 
     from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH
@@ -304,6 +355,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
 
     rs = realdata.load(name)
     proto = PROTOCOLS[name]
+    if variant:
+        rs, proto = variant.apply(rs), variant.protocol(proto)
     labels = sorted({s.label for r in rs.recordings for s in r.labels})
     syn_classes = library_classes(labels)
     is_one_class = (syn_classes == labels and len(labels) == 1
@@ -364,8 +417,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
                       part_tests=part_tests, one_label=labels[0] if is_one_class else None)
     if len(people) > 1 and not is_one_class:
         rows["f"] = upper_bound(work, name, subjects, people, classes, proto, seeds)
-    return {"set": name, "profile": rs.profile, "placement": rs.placement, "notes_data": rs.notes,
-            "classes": classes, "people": people, "calibration_persons": [str(c) for c in choices],
+    return {"set": name, **({"variant": variant.suffix} if variant else {}), "profile": rs.profile,
+            "placement": rs.placement, "notes_data": rs.notes, "classes": classes, "people": people, "calibration_persons": [str(c) for c in choices],
             **({"one_class": labels[0]} if is_one_class else {}),
             "synthetic": {"people_per_class": proto.syn_people, "seconds": proto.syn_seconds,
                           "seconds_to_make": round(t_syn, 1),
@@ -650,7 +703,9 @@ def worse_rows(res: dict) -> list[str]:
 
 
 def render() -> None:
-    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json")) if not p.name.endswith(".realism.json")]
+    everything = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))
+                  if not p.name.endswith(".realism.json")]
+    results = [r for r in everything if not r.get("variant")]
     lines = ["# Sim-to-real benchmark (real recordings; other people where a set allows it)", "",
              "Protocol (issue 10): for each data set and calibration person P, the user's capture is the first "
              "≤ 60 s of each activity of P; tests are on the *other* people of the set (one-person sets, and "
@@ -725,11 +780,34 @@ def render() -> None:
                              f"`{confusion_text(s[r]['confusion'], res)}` |")
         lines.append("")
         lines += by_subject_table(res)
+    render_variants(lines, [r for r in everything if r.get("variant")], results)
     render_realism(lines)
     (HERE / "results" / "sim2real.md").write_text("\n".join(lines))
     plot(results)
     write_target_rows(results)
     print(f"wrote {HERE / 'results' / 'sim2real.md'}")
+
+
+def render_variants(lines: list[str], variants: list[dict], results: list[dict]) -> None:
+    """The runs of :class:`Variant` sets beside the same sets as recorded (not targets)."""
+    if not variants:
+        return
+    recorded = {r["set"]: r for r in results if not r.get("skipped")}
+    lines += ["## Variants: the sets as other devices would have recorded them (not targets)", "",
+              "The same protocol on a set with its gyroscope dropped (`--accel-only`: an accelerometer-only "
+              "wearable) and/or its recordings and the model's windows at a lower rate (`--rate HZ`, "
+              "anti-aliased); the synthetic people are made as for the set itself, and calibration and "
+              "training take what the variant holds. Each variant's line follows the set as recorded.", "",
+              "| set | device | " + " | ".join(SHORT[r] for r in ROWS) + " |",
+              "|---|---|" + "---|" * len(ROWS)]
+    for res in variants:
+        for label, run in (("as recorded", recorded.get(res["set"])), (res["variant"], res)):
+            if run is None or run.get("skipped"):
+                continue
+            s = summarise(run)
+            lines.append(f"| {res['set']} | {label} | " + " | ".join(
+                f"{s[r]['mean']:.3f} ± {s[r]['sd']:.3f}" if r in s else "—" for r in ROWS) + " |")
+    lines += ["", "Commands: " + "; ".join(f"`.venv/bin/python {res['command']}`" for res in variants), ""]
 
 
 def confusion_text(cm: list, res: dict) -> str:
@@ -902,9 +980,16 @@ def main() -> int:
 
     ap.add_argument("--map", default="per-class", choices=list(MODES),
                     help="calibration mapping of rows (b) and (e) (calibrate --align --map …)")
+    ap.add_argument("--accel-only", action="store_true",
+                    help="a variant of the sets: their gyroscope dropped (an accelerometer-only device); "
+                         "filed as SET+accel-only, shown apart from the sets, not a target")
+    ap.add_argument("--rate", type=float, default=None, metavar="HZ",
+                    help="a variant of the sets: recordings and windows at HZ (when below their own rate)")
     ap.add_argument("--realism", action="store_true", help="only the realism statistics (no training), then render")
     ap.add_argument("--render", action="store_true", help="only rebuild sim2real.md/png from the JSON results")
     args = ap.parse_args()
+    if (args.accel_only or args.rate is not None) and (args.realism or args.render):
+        ap.error("--accel-only and --rate make a variant of the training runs, not of --realism or --render")
     if args.realism:
         RESULTS.mkdir(parents=True, exist_ok=True)
         for n, why in realdata.available().items():
@@ -917,6 +1002,7 @@ def main() -> int:
                                               "statistics within the target's bounds")
                 print(f"[{n}] realism: {said}", flush=True)
     elif not args.render:
+        variant = Variant(args.accel_only, args.rate)
         avail = realdata.available()
         names = [s for s in args.sets.split(",") if s] or [n for n, why in avail.items() if why is None]
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -926,10 +1012,12 @@ def main() -> int:
                 continue
             with tempfile.TemporaryDirectory(prefix=f"sim2real_{n}_") as tmp:
                 t0 = time.perf_counter()
-                res = run_set(n, args.seeds, args.persons, Path(tmp), wear=args.wear, map_mode=args.map)
+                res = run_set(n, args.seeds, args.persons, Path(tmp), wear=args.wear, map_mode=args.map,
+                              variant=variant)
                 res["seconds"] = round(time.perf_counter() - t0, 1)
-            res["previous"] = previous_figures(RESULTS / f"{n}.json")
-            (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=1))
+            out = RESULTS / f"{result_name(n, variant)}.json"
+            res["previous"] = previous_figures(out)
+            out.write_text(json.dumps(res, indent=1))
             print(f"[{n}] done in {res['seconds']:.0f} s: " + (res.get("skipped") or "") + ", ".join(
                 f"{k} {v['mean']:.3f}" for k, v in summarise(res).items()), flush=True)
     render()
