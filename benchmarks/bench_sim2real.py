@@ -139,8 +139,9 @@ class Variant:
 
     def protocol(self, proto: Protocol) -> Protocol:
         """The set's protocol with the model's windows at the variant's rate (if it is lower)."""
-        return proto if self.rate_hz is None or self.rate_hz >= proto.rate_hz else replace(proto,
-                                                                                            rate_hz=self.rate_hz)
+        if self.rate_hz is None or self.rate_hz >= proto.rate_hz:
+            return proto
+        return replace(proto, rate_hz=self.rate_hz)
 
 
 def result_name(name: str, variant: Variant | None) -> str:
@@ -418,7 +419,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
     if len(people) > 1 and not is_one_class:
         rows["f"] = upper_bound(work, name, subjects, people, classes, proto, seeds)
     return {"set": name, **({"variant": variant.suffix} if variant else {}), "profile": rs.profile,
-            "placement": rs.placement, "notes_data": rs.notes, "classes": classes, "people": people, "calibration_persons": [str(c) for c in choices],
+            "placement": rs.placement, "notes_data": rs.notes, "classes": classes, "people": people,
+            "calibration_persons": [str(c) for c in choices],
             **({"one_class": labels[0]} if is_one_class else {}),
             "synthetic": {"people_per_class": proto.syn_people, "seconds": proto.syn_seconds,
                           "seconds_to_make": round(t_syn, 1),
