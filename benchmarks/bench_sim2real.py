@@ -30,7 +30,9 @@ nothing with one true class; rows (c), (d), (f) cannot be trained on one class, 
 
 Run: ``.venv/bin/python benchmarks/bench_sim2real.py [--sets a,b] [--seeds 3] [--persons 2]``
 (writes benchmarks/results/sim2real/<set>.json; ``--render`` rebuilds benchmarks/results/sim2real.md
-and sim2real.png from every JSON there).
+and sim2real.png from every JSON there). ``--accel-only`` and / or ``--rate HZ`` run the sets as an
+accelerometer-only or slower device would have recorded them (:class:`Variant`; <set>+<variant>.json,
+shown beside the set as recorded, not a target).
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ PROTOCOLS = {
     "gaitmap-feet": Protocol(stride_s=0.64, capture_s=10.0, pool_people=True),
     "seglearn-watch": Protocol(),
 }
+
+
 @dataclass(frozen=True)
 class Variant:
     """A set turned into another kind of device, to check the pipeline on devices the visible sets do not
@@ -110,7 +114,7 @@ class Variant:
 
     def __post_init__(self):
         if self.rate_hz is not None and not (np.isfinite(self.rate_hz) and self.rate_hz > 0):
-            raise ValueError(f"a variant's rate must be > 0 Hz, got {self.rate_hz}")
+            raise ValueError(f"a variant's rate must be a number of Hz above 0, got {self.rate_hz}")
 
     def __bool__(self) -> bool:
         return self.accel_only or self.rate_hz is not None
@@ -121,27 +125,32 @@ class Variant:
         rate = f"{self.rate_hz:g}Hz" if self.rate_hz is not None else ""
         return "@".join(p for p in ("accel-only" if self.accel_only else "", rate) if p)
 
-    def apply(self, rs):
-        """The RealSet as this device would have recorded it."""
+    def slower(self, rs, proto: Protocol) -> bool:
+        """Whether the rate is below what the model sees of the set: its windows' rate and its recordings'."""
+        return self.rate_hz is not None and self.rate_hz < min(proto.rate_hz, rs.rate_hz)
+
+    def changes(self, rs, proto: Protocol) -> bool:
+        """Whether the variant makes the set's run another one (a rate the model does not see below changes
+        nothing)."""
+        return self.accel_only or self.slower(rs, proto)
+
+    def apply(self, rs, proto: Protocol):
+        """The RealSet as this device would have recorded it, and the protocol with the model's windows at the
+        variant's rate (when that is lower)."""
+        from imuforge.datasets.importers import ACC
         from imuforge.resample import resample
 
-        keep = ("acc_x", "acc_y", "acc_z")
+        slower = self.slower(rs, proto)
         recs = []
         for r in rs.recordings:
             if self.accel_only:
-                r = r.replace(data=r.data[:, [r.channels.index(c) for c in keep]], channels=keep)
-            recs.append(resample(r, self.rate_hz) if self.rate_hz is not None and self.rate_hz < r.rate_hz
-                        else r)
+                r = r.replace(data=r.data[:, [r.channels.index(c) for c in ACC]], channels=ACC)
+            recs.append(resample(r, self.rate_hz) if slower and self.rate_hz < r.rate_hz else r)
         what = ", ".join(p for p in ("gyroscope dropped" if self.accel_only else "",
-                                     f"resampled to {self.rate_hz:g} Hz" if self.rate_hz else "") if p)
-        return replace(rs, recordings=recs, rate_hz=min(r.rate_hz for r in recs),
-                       notes=f"{rs.notes} Variant {self.suffix}: {what}.")
-
-    def protocol(self, proto: Protocol) -> Protocol:
-        """The set's protocol with the model's windows at the variant's rate (if it is lower)."""
-        if self.rate_hz is None or self.rate_hz >= proto.rate_hz:
-            return proto
-        return replace(proto, rate_hz=self.rate_hz)
+                                     f"resampled to {self.rate_hz:g} Hz" if slower else "") if p)
+        return (replace(rs, recordings=recs, rate_hz=min(r.rate_hz for r in recs),
+                        notes=f"{rs.notes} Variant {self.suffix}: {what}."),
+                replace(proto, rate_hz=self.rate_hz) if slower else proto)
 
 
 def result_name(name: str, variant: Variant | None) -> str:
@@ -356,8 +365,13 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
 
     rs = realdata.load(name)
     proto = PROTOCOLS[name]
+    if variant and not variant.changes(rs, proto):
+        why = (f"the variant {variant.suffix} leaves the set as recorded (its data at {rs.rate_hz:g} Hz, the "
+               f"model's windows at {proto.rate_hz:g} Hz)")
+        return {"set": name, "skipped": why, "notes_data": rs.notes,
+                "people": [], "classes": []}
     if variant:
-        rs, proto = variant.apply(rs), variant.protocol(proto)
+        rs, proto = variant.apply(rs, proto)
     labels = sorted({s.label for r in rs.recordings for s in r.labels})
     syn_classes = library_classes(labels)
     is_one_class = (syn_classes == labels and len(labels) == 1
@@ -418,9 +432,8 @@ def run_set(name: str, seeds: int, persons: int, work: Path, wear: str = "defaul
                       part_tests=part_tests, one_label=labels[0] if is_one_class else None)
     if len(people) > 1 and not is_one_class:
         rows["f"] = upper_bound(work, name, subjects, people, classes, proto, seeds)
-    return {"set": name, **({"variant": variant.suffix} if variant else {}), "profile": rs.profile,
-            "placement": rs.placement, "notes_data": rs.notes, "classes": classes, "people": people,
-            "calibration_persons": [str(c) for c in choices],
+    return {"set": name, "profile": rs.profile, "placement": rs.placement, "notes_data": rs.notes,
+            "classes": classes, "people": people, "calibration_persons": [str(c) for c in choices],
             **({"one_class": labels[0]} if is_one_class else {}),
             "synthetic": {"people_per_class": proto.syn_people, "seconds": proto.syn_seconds,
                           "seconds_to_make": round(t_syn, 1),
@@ -791,7 +804,7 @@ def render() -> None:
 
 
 def render_variants(lines: list[str], variants: list[dict], results: list[dict]) -> None:
-    """The runs of :class:`Variant` sets beside the same sets as recorded (not targets)."""
+    """The runs of :class:`Variant` sets, each set's after its run as recorded (not targets)."""
     if not variants:
         return
     recorded = {r["set"]: r for r in results if not r.get("skipped")}
@@ -799,17 +812,28 @@ def render_variants(lines: list[str], variants: list[dict], results: list[dict])
               "The same protocol on a set with its gyroscope dropped (`--accel-only`: an accelerometer-only "
               "wearable) and/or its recordings and the model's windows at a lower rate (`--rate HZ`, "
               "anti-aliased); the synthetic people are made as for the set itself, and calibration and "
-              "training take what the variant holds. Each variant's line follows the set as recorded.", "",
-              "| set | device | " + " | ".join(SHORT[r] for r in ROWS) + " |",
-              "|---|---|" + "---|" * len(ROWS)]
-    for res in variants:
-        for label, run in (("as recorded", recorded.get(res["set"])), (res["variant"], res)):
-            if run is None or run.get("skipped"):
+              "training take what the variant holds. Each set's run as recorded comes first; n is the number "
+              "of runs (seeds × calibration persons) of its (b) aug., val. P row; the commands are below.",
+              "",
+              "| set | device | n | " + " | ".join(SHORT[r] for r in ROWS) + " |",
+              "|---|---|---|" + "---|" * len(ROWS)]
+    commands = []
+    for name in sorted({v["set"] for v in variants}):
+        runs = [("as recorded", recorded.get(name))]
+        runs += [(v["variant"], v) for v in variants if v["set"] == name]
+        for label, run in runs:
+            if run is None:
+                continue
+            if run.get("command"):
+                commands.append(f"{name}, {label}: `.venv/bin/python {run['command']}`")
+            if run.get("skipped"):
+                lines.append(f"| {name} | {label} | 0 | " + " | ".join("—" for _ in ROWS) + " |")
                 continue
             s = summarise(run)
-            lines.append(f"| {res['set']} | {label} | " + " | ".join(
+            label += f" ({run['one_class']} recall)" if run.get("one_class") else ""
+            lines.append(f"| {name} | {label} | {s.get('b_val', {}).get('n', '—')} | " + " | ".join(
                 f"{s[r]['mean']:.3f} ± {s[r]['sd']:.3f}" if r in s else "—" for r in ROWS) + " |")
-    lines += ["", "Commands: " + "; ".join(f"`.venv/bin/python {res['command']}`" for res in variants), ""]
+    lines += [""] + [f"- {c}" for c in commands] + [""]
 
 
 def confusion_text(cm: list, res: dict) -> str:
@@ -986,7 +1010,8 @@ def main() -> int:
                     help="a variant of the sets: their gyroscope dropped (an accelerometer-only device); "
                          "filed as SET+accel-only, shown apart from the sets, not a target")
     ap.add_argument("--rate", type=float, default=None, metavar="HZ",
-                    help="a variant of the sets: recordings and windows at HZ (when below their own rate)")
+                    help="a variant of the sets: recordings and windows at HZ (when below their own rate); "
+                         "filed as SET+HZHz, shown apart from the sets, not a target")
     ap.add_argument("--realism", action="store_true", help="only the realism statistics (no training), then render")
     ap.add_argument("--render", action="store_true", help="only rebuild sim2real.md/png from the JSON results")
     args = ap.parse_args()
@@ -1004,7 +1029,10 @@ def main() -> int:
                                               "statistics within the target's bounds")
                 print(f"[{n}] realism: {said}", flush=True)
     elif not args.render:
-        variant = Variant(args.accel_only, args.rate)
+        try:
+            variant = Variant(args.accel_only, args.rate)
+        except ValueError as exc:
+            ap.error(str(exc))
         avail = realdata.available()
         names = [s for s in args.sets.split(",") if s] or [n for n, why in avail.items() if why is None]
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -1017,11 +1045,17 @@ def main() -> int:
                 res = run_set(n, args.seeds, args.persons, Path(tmp), wear=args.wear, map_mode=args.map,
                               variant=variant)
                 res["seconds"] = round(time.perf_counter() - t0, 1)
+            if variant:
+                res["variant"] = variant.suffix
+                if res.get("skipped"):
+                    print(f"[{result_name(n, variant)}] not run: {res['skipped']}", flush=True)
+                    continue
             out = RESULTS / f"{result_name(n, variant)}.json"
             res["previous"] = previous_figures(out)
             out.write_text(json.dumps(res, indent=1))
-            print(f"[{n}] done in {res['seconds']:.0f} s: " + (res.get("skipped") or "") + ", ".join(
-                f"{k} {v['mean']:.3f}" for k, v in summarise(res).items()), flush=True)
+            figures = ", ".join(f"{k} {v['mean']:.3f}" for k, v in summarise(res).items())
+            said = res.get("skipped") or figures
+            print(f"[{result_name(n, variant)}] done in {res['seconds']:.0f} s: {said}", flush=True)
     render()
     return 0
 

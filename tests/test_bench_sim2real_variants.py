@@ -31,37 +31,49 @@ def _set(rate_hz: float = 100.0, seconds: float = 20.0) -> realdata.RealSet:
 
 
 def test_an_accelerometer_only_variant_keeps_the_accelerometer_as_recorded():
-    rs = _set()
-    got = S.Variant(accel_only=True).apply(rs)
+    rs, watch = _set(), S.PROTOCOLS["crowdsignals-watch"]
+    got, proto = S.Variant(accel_only=True).apply(rs, watch)
     (rec,) = got.recordings
-    assert rec.channels == CHANNELS[:3] and rec.rate_hz == 100.0
+    assert rec.channels == CHANNELS[:3] and rec.rate_hz == 100.0 and proto == watch
     np.testing.assert_array_equal(rec.data, rs.recordings[0].data[:, :3])
-    assert got.rate_hz == 100.0 and got.notes.startswith("Toy.") and "gyroscope dropped" in got.notes
-    watch = S.PROTOCOLS["crowdsignals-watch"]
-    assert S.Variant(accel_only=True).protocol(watch) == watch
+    assert got.rate_hz == 100.0 and got.notes == "Toy. Variant accel-only: gyroscope dropped."
 
 
 def test_a_slower_variant_resamples_the_recordings_and_the_models_windows():
-    rs = _set()
-    v = S.Variant(accel_only=True, rate_hz=20.0)
-    (rec,) = v.apply(rs).recordings
-    assert rec.rate_hz == 20.0 and rec.channels == CHANNELS[:3]
+    rs, watch = _set(), S.PROTOCOLS["crowdsignals-watch"]  # windows at 50 Hz
+    got, proto = S.Variant(accel_only=True, rate_hz=20.0).apply(rs, watch)
+    (rec,) = got.recordings
+    assert rec.rate_hz == 20.0 and rec.channels == CHANNELS[:3] and proto.rate_hz == 20.0
     assert abs(len(rec) - 400) <= 1  # 20 s at 20 Hz
+    assert got.notes.endswith("gyroscope dropped, resampled to 20 Hz.")
     # the 1 Hz sine passes the anti-aliasing filter: the same wave at the new instants (edges aside)
     mid = slice(40, -40)
     np.testing.assert_allclose(rec.data[mid, 0], np.sin(2 * np.pi * rec.timestamps[mid]), atol=0.02)
-    assert v.protocol(S.PROTOCOLS["crowdsignals-watch"]).rate_hz == 20.0
-    # a rate above the set's own changes nothing: nothing is made up
-    assert S.Variant(rate_hz=400.0).apply(rs).recordings[0].rate_hz == 100.0
-    assert S.Variant(rate_hz=400.0).protocol(S.PROTOCOLS["basicmotions"]).rate_hz == 10.0
 
 
-def test_variant_names_and_refusals():
+def test_a_rate_the_model_does_not_see_below_changes_nothing():
+    rs, watch = _set(), S.PROTOCOLS["crowdsignals-watch"]  # data at 100 Hz, windows at 50 Hz
+    for rate in (400.0, 75.0):  # above the data; between the windows' rate and the data's
+        v = S.Variant(rate_hz=rate)
+        assert not v.changes(rs, watch)
+        got, proto = v.apply(rs, watch)
+        assert got.recordings[0] is rs.recordings[0] and proto == watch and "resampled" not in got.notes
+    assert S.Variant(rate_hz=40.0).changes(rs, watch)
+    assert S.Variant(accel_only=True, rate_hz=400.0).changes(rs, watch)
+
+
+def test_variant_names_and_refusals(monkeypatch, capsys):
     assert S.result_name("crowdsignals-phone", S.Variant(True, 20.0)) == "crowdsignals-phone+accel-only@20Hz"
     assert S.result_name("x", S.Variant(rate_hz=12.5)) == "x+12.5Hz"
     assert S.result_name("x", S.Variant()) == "x" and not S.Variant()
     with pytest.raises(ValueError, match="rate"):
         S.Variant(rate_hz=0.0)
+    for argv, said in ((["--rate", "nan", "--sets", "x"], "rate must be a number of Hz above 0"),
+                       (["--render", "--accel-only"], "not of --realism or --render")):
+        monkeypatch.setattr(sys, "argv", ["bench_sim2real.py", *argv])
+        with pytest.raises(SystemExit) as exit_:
+            S.main()
+        assert exit_.value.code == 2 and said in capsys.readouterr().err
 
 
 def _run(name: str, variant: str | None, b_val: float) -> dict:
@@ -83,7 +95,14 @@ def test_variants_are_shown_after_their_set_and_stay_out_of_the_targets(tmp_path
     rows = [ln for ln in lines if ln.startswith("| toy |")]
     assert rows[0].startswith("| toy | as recorded | ") and "0.900 ± 0.000" in rows[0]
     assert rows[1].startswith("| toy | accel-only@20Hz | ") and "0.950 ± 0.000" in rows[1]
-    assert "`.venv/bin/python run accel-only@20Hz`" in lines[-2]
+    assert "- toy, accel-only@20Hz: `.venv/bin/python run accel-only@20Hz`" in lines
+    skipped = {"set": "toy", "variant": "20Hz", "skipped": "leaves the set as recorded", "people": [],
+               "classes": []}
+    lines = []
+    S.render_variants(lines, [variant, skipped], [recorded])
+    rows = [ln for ln in lines if ln.startswith("| toy |")]
+    assert [r.split(" | ")[1] for r in rows] == ["as recorded", "accel-only@20Hz", "20Hz"]  # the set's once
+    assert rows[2].startswith("| toy | 20Hz | 0 | —")
     lines = []
     S.render_variants(lines, [], [recorded])
     assert lines == []
@@ -94,7 +113,7 @@ def test_variants_are_shown_after_their_set_and_stay_out_of_the_targets(tmp_path
     monkeypatch.setattr(S, "plot", lambda runs: written.update(plotted=[r.get("variant") for r in runs]))
     monkeypatch.setattr(S, "HERE", tmp_path)
     (tmp_path / "results").mkdir()
-    for name, res in (("toy", recorded), ("toy+accel-only@20Hz", variant)):
+    for name, res in (("toy", recorded), ("toy+accel-only@20Hz", variant), ("toy+20Hz", skipped)):
         (tmp_path / f"{name}.json").write_text(json.dumps(res))
     S.render()
     (b,) = written["rows"]  # no (e) row in these runs: the (b) target's alone
@@ -102,3 +121,4 @@ def test_variants_are_shown_after_their_set_and_stay_out_of_the_targets(tmp_path
     text = (tmp_path / "results" / "sim2real.md").read_text()
     assert "## Variants" in text and "| toy | accel-only@20Hz |" in text
     assert "## toy+" not in text and text.count("## toy") == 1  # no section of its own among the sets
+    assert text.count("| toy |") == 4  # the main table's line, and the variants' three
