@@ -252,3 +252,17 @@ def test_a_label_the_data_hold_too_briefly_does_not_stop_the_run(tmp_path, capsy
     assert main(["train", "--data", str(cal), *COMMON, "--out", str(tmp_path / "run")]) == 0
     err = capsys.readouterr().err
     assert "validating on the capture" in err and "--labels" not in err
+
+
+def test_labels_the_data_hold_too_briefly_are_not_called_missing(tmp_path):
+    """A window longer than the data's stretches: the capture's labels are in --data, only too short there —
+    the note says that, not that no --data recording has them."""
+    capture = make_dataset(tmp_path / "capture", subjects=("me",), seconds_per_label=6.0, seed=78).path
+    cal = _calibrated(tmp_path, capture)
+    got = capture_validation([cal], min_seconds=250.0)
+    assert got.paths == [] and "no --data recording has" not in got.note
+    assert "which the --data recordings hold for less than 250 s (what a window needs)" in got.note
+    cycling = tmp_path / "cycling"
+    Dataset.create(cycling).add(make_recording("me", 50.0, 6.0, seed=79, labels=("cycling",)), name="me")
+    got = capture_validation([_calibrated(tmp_path, cycling, name="cal2")], min_seconds=1.0)
+    assert "holds cycling, which no --data recording has" in got.note

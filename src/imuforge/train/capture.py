@@ -98,11 +98,12 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
         return CaptureValidation(note=f"the capture {shown} is also in --data: {instead}")
     in_capture = _labels_held(held)
     # the labels the training data hold (for at least a window's share of seconds, when that is known)
-    in_data = {lab for lab, sec in _seconds(datasets).items() if sec >= (min_seconds or 0.0)}
+    seconds = _seconds(datasets)
+    in_data = {lab for lab, sec in seconds.items() if sec >= (min_seconds or 0.0)}
     kept = in_capture if labels is None else in_capture & set(labels)  # --labels drops the others
     extra = kept - in_data
     if not kept & in_data or (extra and labels is not None):
-        what = (f"holds {', '.join(sorted(extra))}, which no --data recording has" if extra
+        what = (_lacking(extra, seconds, min_seconds) if extra
                 else "holds no labels" if not in_capture else "holds none of the labels kept")
         return CaptureValidation(note=f"the capture {shown} {what}: {instead}")
     if min_seconds is not None and all(_seconds(held).get(lab, 0.0) < min_seconds for lab in kept & in_data):
@@ -117,6 +118,16 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
         f"validating on the capture the data were calibrated with ({shown}){left_out}: early stopping and "
         "the validation figures on real data, never trained on — --val none holds out part of --data instead",
         sorted(in_data) if extra else [])
+
+
+def _lacking(extra: set[str], seconds: dict[str, float], min_seconds: float | None) -> str:
+    """What the --data recordings lack of the capture's labels ``extra``: the labels themselves, or (where they
+    hold them, under a window's share each) the seconds."""
+    absent = sorted(lab for lab in extra if lab not in seconds)
+    if absent:
+        return f"holds {', '.join(absent)}, which no --data recording has"
+    return (f"holds {', '.join(sorted(extra))}, which the --data recordings hold for less than {min_seconds:g} s "
+            "(what a window needs)")
 
 
 def _seconds(datasets) -> dict[str, float]:
