@@ -121,13 +121,13 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
 
 
 def _lacking(extra: set[str], seconds: dict[str, float], min_seconds: float | None) -> str:
-    """What the --data recordings lack of the capture's labels ``extra``: the labels themselves, or (where they
-    hold them, under a window's share each) the seconds."""
+    """What the --data recordings lack of the capture's labels ``extra``: the labels themselves, or (where
+    they hold them, under a window's share each) the seconds."""
     absent = sorted(lab for lab in extra if lab not in seconds)
     if absent:
         return f"holds {', '.join(absent)}, which no --data recording has"
-    return (f"holds {', '.join(sorted(extra))}, which the --data recordings hold for less than {min_seconds:g} s "
-            "(what a window needs)")
+    return (f"holds {', '.join(sorted(extra))}, which the --data recordings hold for less than "
+            f"{min_seconds:g} s (what a window needs)")
 
 
 def _seconds(datasets) -> dict[str, float]:
