@@ -399,10 +399,7 @@ def test_kernels_refuse_indices_out_of_range():
 @needs_kernel
 def test_term_rng_seed_state_is_numpys_seed_sequence():
     """term_rng's compiled seeding gives the state (and so the draws) of numpy's SeedSequence."""
-    import zlib
-
     from imuforge.sensors import _kernels
-    from imuforge.sensors.hardware import term_rng
 
     rng = np.random.default_rng(28)
     for i in range(20000):
