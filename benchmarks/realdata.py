@@ -444,7 +444,7 @@ def load_seglearn_watch() -> RealSet:
         t = np.arange(len(x)) / rate
         placement = "wrist_right" if side == 1 else "wrist_left"
         recordings.append(_recording(
-            t, x[:, :3] * STANDARD_GRAVITY, x[:, 3:], rate,
+            t, -x[:, :3] * STANDARD_GRAVITY, x[:, 3:], rate,  # Core Motion's sign: −specific force
             subject=f"seglearn{int(subject):02d}", placement=placement, profile="smartwatch-wrist",
             labels=[(0.0, len(x) / rate, SEGLEARN_LABELS[code])],
             provenance={"dataset": "seglearn 1.2.5 watch_dataset.npy (Burns et al. 2018, arXiv 1802.01489)",
@@ -456,8 +456,18 @@ def load_seglearn_watch() -> RealSet:
             "140 Recordings = 10 people x 2 arms x 7 exercises, one set of ~20 repetitions each (19-52 s), "
             "50 Hz (seglearn.datasets.load_watch docstring), the watch on the exercising arm: placement "
             "per Recording from 'side' (1 = right -> wrist_right, 0 -> wrist_left); the set-level preset "
-            "is wrist_right. Units: acc in g (|acc| median 1.0-1.3 g during the exercises) -> x 9.80665; "
-            "gyro rad/s as shipped (median norm 1-4 rad/s during the exercises; in deg/s the arm would be "
+            "is wrist_right. Units: acc in g (|acc| median 1.0-1.3 g during the exercises) -> x 9.80665, "
+            "and its sign turned: the watch is an Apple Watch (the authors' SPAR data set of the same seven "
+            "exercises, github.com/dmbee/SPAR-dataset), and Core Motion reports acceleration as minus the "
+            "specific force (a watch face up on a table reads z = -1 g; Android +1 g), which no rotation of "
+            "the device turns into the specific force the simulator and other devices report. Checked in "
+            "the data, on both wrists: with the sign turned, the specific force points up the forearm of "
+            "the hanging arm (pendulum), toward the thumb with the forearm held level thumb up (internal / "
+            "external rotation) and out of the watch face with the arm raised palm down (abduction, forward "
+            "elevation): a watch worn the usual way (its face on the back of the wrist, the crown toward the "
+            "hand on the left wrist and toward the elbow on the right); as shipped, the raised arm would put "
+            "the face on the palm. "
+            "Gyro rad/s as shipped (median norm 1-4 rad/s during the exercises; in deg/s the arm would be "
             "still while its acc swings by +-1 g). There are no still periods, so no still-gravity check "
             "is possible here. Labels: custom, from the exercise codes: PEN -> shoulder_pendulum, ABD -> "
             "shoulder_abduction, FEL -> shoulder_forward_elevation, IR / ER -> shoulder_internal_rotation "
