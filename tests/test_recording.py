@@ -82,9 +82,22 @@ def test_csv_edge_units_are_converted_to_si(tmp_path):
     assert np.allclose(rec.channel("gyro_z"), [np.pi, -np.pi / 2, 0])
 
 
+def test_a_minus_unit_reads_core_motion_s_accelerometer_as_the_specific_force(tmp_path):
+    """An iPhone lying face up reads z = -1 g in Core Motion; written as acc_z[-g] it is the +9.81 m/s² a
+    specific force reads, and its gyro column keeps its sign."""
+    p = tmp_path / "iphone.csv"
+    p.write_text("time[s],acc_x[-g],acc_y[-g],acc_z[-g],gyro_z[rad/s]\n0,0,0,-1,0.5\n0.01,0.25,0,-1,0.5\n")
+    rec = read_csv(p)
+    assert np.array_equal(rec.channel("acc_z"), [STANDARD_GRAVITY, STANDARD_GRAVITY])
+    assert np.array_equal(rec.channel("acc_x"), [0.0, -0.25 * STANDARD_GRAVITY])
+    assert np.array_equal(rec.channel("gyro_z"), [0.5, 0.5])
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
+        ("time[s],acc_x[-deg/s]\n0,1\n", "'-deg/s' is for gyro, not acc"),
+        ("time[s],acc_x[--g]\n0,1\n", "unknown acc unit '--g'"),
         ("time[s],acc_q[g]\n0,1\n", "unknown channel 'acc_q'"),
         ("time[s],acc_x[furlongs]\n0,1\n", "unknown acc unit 'furlongs'"),
         ("time[s],acc_x[deg/s]\n0,1\n", "'deg/s' is for gyro, not acc"),

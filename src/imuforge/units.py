@@ -37,18 +37,26 @@ def to_si_factor(group: str, unit: str, *, source: str | None = None) -> float:
     """Factor that converts ``unit`` to SI for a channel group, refusing a unit of another quantity.
 
     ``to_si_factor("acc", "g")`` → 9.80665; ``to_si_factor("acc", "deg/s")`` raises ("unit 'deg/s'
-    is for gyro, not acc"), listing the acceleration units.
+    is for gyro, not acc"), listing the acceleration units. A leading ``-`` reads values that hold minus
+    the quantity: ``to_si_factor("acc", "-g")`` → −9.80665, for Apple's Core Motion (an iPhone or Apple
+    Watch lying face up reads z = −1 g, where the specific force imuforge keeps reads +9.81 m/s²); a sign
+    turned on the accelerometer alone is a mirror image that no rotation of the device undoes.
     """
     from imuforge.errors import ValidationError
 
     if group not in UNITS_BY_GROUP:
         raise ValidationError(f"unknown channel group {group!r}", source=source, allowed=", ".join(UNITS_BY_GROUP))
     units = UNITS_BY_GROUP[group]
-    if unit not in units:
-        kind = next((g for g, us in UNITS_BY_GROUP.items() if unit in us), None)
+    sign, bare = (-1.0, unit[1:]) if unit.startswith("-") else (1.0, unit)
+    if bare not in units:
+        kind = next((g for g, us in UNITS_BY_GROUP.items() if bare in us), None)
         what = f"unit {unit!r} is for {kind}, not {group}" if kind else f"unknown {group} unit {unit!r}"
-        raise ValidationError(what, source=source, allowed=", ".join(units))
-    return units[unit]
+        raise ValidationError(what, source=source, allowed=", ".join(units) + NEGATED_UNIT_HINT)
+    return sign * units[bare]
+
+
+#: how the unit lists name the minus form (:func:`to_si_factor`)
+NEGATED_UNIT_HINT = "; -UNIT for values that hold minus the quantity (Core Motion's accelerometer: -g)"
 
 
 def g_to_mps2(value):
