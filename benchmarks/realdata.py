@@ -448,7 +448,8 @@ def load_seglearn_watch() -> RealSet:
             subject=f"seglearn{int(subject):02d}", placement=placement, profile="smartwatch-wrist",
             labels=[(0.0, len(x) / rate, SEGLEARN_LABELS[code])],
             provenance={"dataset": "seglearn 1.2.5 watch_dataset.npy (Burns et al. 2018, arXiv 1802.01489)",
-                        "exercise_code": code, "side": "right" if side == 1 else "left"}))
+                        "exercise_code": code, "side": "right" if side == 1 else "left",
+                        "acc_sign": "turned on reading (Core Motion reports minus the specific force)"}))
     return RealSet(
         "seglearn-watch", recordings, placement="wrist_right", profile="smartwatch-wrist", rate_hz=rate,
         gravity_included=True,
@@ -458,7 +459,8 @@ def load_seglearn_watch() -> RealSet:
             "per Recording from 'side' (1 = right -> wrist_right, 0 -> wrist_left); the set-level preset "
             "is wrist_right. Units: acc in g (|acc| median 1.0-1.3 g during the exercises) -> x 9.80665, "
             "and its sign turned: the watch is an Apple Watch (the authors' SPAR data set of the same seven "
-            "exercises, github.com/dmbee/SPAR-dataset), and Core Motion reports acceleration as minus the "
+            "exercises, github.com/dmbee/SPAR-dataset, was recorded with Apple Watch 2 and 3), and Core "
+            "Motion reports acceleration as minus the "
             "specific force (a watch face up on a table reads z = -1 g; Android +1 g), which no rotation of "
             "the device turns into the specific force the simulator and other devices report. Checked in "
             "the data, on both wrists: with the sign turned, the specific force points up the forearm of "

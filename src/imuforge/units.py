@@ -33,6 +33,10 @@ UNITS_BY_GROUP: dict[str, dict[str, float]] = {
 TO_SI: dict[str, float] = {u: f for units in UNITS_BY_GROUP.values() for u, f in units.items()}
 
 
+#: how the unit lists name the minus form (:func:`to_si_factor`)
+NEGATED_UNIT_HINT = "; -UNIT for values that hold minus the quantity (Core Motion's accelerometer: -g)"
+
+
 def to_si_factor(group: str, unit: str, *, source: str | None = None) -> float:
     """Factor that converts ``unit`` to SI for a channel group, refusing a unit of another quantity.
 
@@ -54,9 +58,6 @@ def to_si_factor(group: str, unit: str, *, source: str | None = None) -> float:
         raise ValidationError(what, source=source, allowed=", ".join(units) + NEGATED_UNIT_HINT)
     return sign * units[bare]
 
-
-#: how the unit lists name the minus form (:func:`to_si_factor`)
-NEGATED_UNIT_HINT = "; -UNIT for values that hold minus the quantity (Core Motion's accelerometer: -g)"
 
 
 def g_to_mps2(value):

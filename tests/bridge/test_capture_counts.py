@@ -183,10 +183,17 @@ def test_csv_values_in_another_unit_are_refused_at_the_first_lines():
             r"counts, or another unit than --csv-acc-unit says\?")
     with pytest.raises(ValidationError, match=said):
         proc.feed(b"12,-40,16384,3,-7,11\n", 0.0)
+    turned = StreamProcessor("csv", csv_units={"acc": "-g", "gyro": "dps"})  # Core Motion's sign: the same size
+    with pytest.raises(ValidationError, match=said.replace("read as g", "read as -g")):
+        turned.feed(b"12,-40,16384,3,-7,11\n", 0.0)
     ok = StreamProcessor("csv", csv_units={"acc": "g", "gyro": "dps"})
     for i in range(50):
         ok.feed(f"0.01,-0.02,{1 + i % 3 * 0.001},3,-7,11\n".encode(), i * 0.01)
     assert ok.build(rate_hz=100.0).data.shape == (50, 6)
+    face_up = StreamProcessor("csv", csv_units={"acc": "-g", "gyro": "dps"})  # a watch face up, Core Motion
+    for i in range(50):
+        face_up.feed(b"0,0,-1,0,0,0\n", i * 0.01)
+    assert np.array_equal(face_up.build(rate_hz=100.0).data[:, 2], np.full(50, 9.80665))  # +1 g up
 
 
 def test_a_csv_line_that_cannot_be_read_is_a_gap_not_a_shift():

@@ -311,9 +311,10 @@ def _csv_span_problem(rows: np.ndarray, scales: dict[str, float], units: dict[st
     """Why CSV rows (edge units) in ``units`` lie beyond any sensor (:data:`MAX_ABS_SI`), or None."""
     for k, g in enumerate(("acc", "gyro", "mag")[: rows.shape[1] // 3]):
         top = float(np.abs(rows[:, 3 * k:3 * k + 3]).max()) if rows.size else 0.0
-        if top * scales[g] > MAX_ABS_SI[g]:
+        si = top * abs(scales[g])  # a minus unit (-g: Core Motion's sign) turns the values, not their size
+        if si > MAX_ABS_SI[g]:
             return (f"CSV {g} values up to {top:g} read as {units.get(g, 'the default unit')} are "
-                    f"{top * scales[g]:.3g} {CHANNEL_UNITS[g]}, beyond any body-worn sensor: raw counts, or "
+                    f"{si:.3g} {CHANNEL_UNITS[g]}, beyond any body-worn sensor: raw counts, or "
                     f"another unit than {_csv_unit_flag(g)} says?")
     return None
 
