@@ -183,7 +183,7 @@ def test_csv_values_in_another_unit_are_refused_at_the_first_lines():
             r"counts, or another unit than --csv-acc-unit says\?")
     with pytest.raises(ValidationError, match=said):
         proc.feed(b"12,-40,16384,3,-7,11\n", 0.0)
-    turned = StreamProcessor("csv", csv_units={"acc": "-g", "gyro": "dps"})  # Core Motion's sign: the same size
+    turned = StreamProcessor("csv", csv_units={"acc": "-g", "gyro": "dps"})  # Core Motion: the same size
     with pytest.raises(ValidationError, match=said.replace("read as g", "read as -g")):
         turned.feed(b"12,-40,16384,3,-7,11\n", 0.0)
     ok = StreamProcessor("csv", csv_units={"acc": "g", "gyro": "dps"})
