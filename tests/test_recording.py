@@ -74,12 +74,14 @@ def test_csv_round_trip_and_units_in_headers(tmp_path):
 
 def test_csv_edge_units_are_converted_to_si(tmp_path):
     p = tmp_path / "sketch.csv"
-    p.write_text("time[ms],acc_x[g],acc_y[mg],gyro_z[deg/s]\n0,1,1000,180\n10,0.5,0,-90\n20,0,0,0\n")
+    p.write_text("time[ms],acc_x[g],acc_y[g],mag_z[mgauss],gyro_z[deg/s]\n0,1,1,10,180\n10,0.5,0,0,-90\n"
+                 "20,0,0,0,0\n")
     rec = read_csv(p)
     assert rec.rate_hz == pytest.approx(100.0)
     assert np.allclose(rec.channel("acc_x"), [STANDARD_GRAVITY, STANDARD_GRAVITY / 2, 0])
     assert np.allclose(rec.channel("acc_y")[0], STANDARD_GRAVITY)
     assert np.allclose(rec.channel("gyro_z"), [np.pi, -np.pi / 2, 0])
+    assert np.allclose(rec.channel("mag_z")[0], 1.0)  # 10 mgauss = 1 µT
 
 
 def test_a_minus_unit_reads_core_motion_s_accelerometer_as_the_specific_force(tmp_path):
@@ -97,6 +99,13 @@ def test_a_minus_unit_reads_core_motion_s_accelerometer_as_the_specific_force(tm
     "text, message",
     [
         ("time[s],acc_x[-deg/s]\n0,1\n", "'-deg/s' is for gyro, not acc"),
+        # one unit missing beside Core Motion's -g: it was read in m/s², 10× off the other axes, silently
+        ("time[s],acc_x,acc_y[-g],acc_z[-g]\n0,0,0,-1\n0.02,0,0,-1\n",
+         "acc_x is in m/s\\^2 \\(no unit written\\), acc_y in -g: one sensor's axes in two units "
+         "\\(allowed: one unit written on every acc axis, e.g. acc_x\\[m/s\\^2\\]"),
+        ("time[s],gyro_x[dps],gyro_y[rad/s]\n0,0,0\n0.02,0,0\n", "gyro_x is in dps, gyro_y in rad/s"),
+        ("time[s],gyro_x[mg]\n0,1\n", "allowed: rad/s, deg/s, dps, mdps; -UNIT for values that hold minus "
+                                          "the quantity\\)$"),
         ("time[s],acc_x[--g]\n0,1\n", "unknown acc unit '--g'"),
         ("time[s],acc_q[g]\n0,1\n", "unknown channel 'acc_q'"),
         ("time[s],acc_x[furlongs]\n0,1\n", "unknown acc unit 'furlongs'"),

@@ -698,8 +698,10 @@ def _check_format(doc: dict, fmt: str, path) -> None:
 
 def _csv_columns(header: list[str], path: Path) -> tuple[list[str], list[float]]:
     """Each header column's name (``time`` for any of the time names) and the factor to SI units of its
-    unit (``name[unit]``; without a unit the channel's SI unit, seconds for time)."""
-    names, scales = [], []
+    unit (``name[unit]``; without a unit the channel's SI unit, seconds for time). The axes of one sensor
+    (``acc_x``, ``acc_y``, ``acc_z``) must carry one unit: ``acc_x,acc_y[-g]`` read acc_x in m/s², 10× off
+    the others, without a word."""
+    names, scales, units = [], [], {}
     for col in header:
         m = _HEADER_RE.match(col)
         if not m:
@@ -716,11 +718,19 @@ def _csv_columns(header: list[str], path: Path) -> tuple[list[str], list[float]]
             continue
         if name not in KNOWN_CHANNELS:
             raise ValidationError(f"unknown channel {name!r}", source=str(path), allowed=", ".join(KNOWN_CHANNELS))
-        unit = unit or CHANNEL_UNITS[channel_group(name)]
+        group = channel_group(name)
+        said = f"{unit}" if unit else f"{CHANNEL_UNITS[group]} (no unit written)"
+        unit = unit or CHANNEL_UNITS[group]
         try:
-            factor = to_si_factor(channel_group(name), unit)
+            factor = to_si_factor(group, unit)
         except ValidationError as exc:
             raise ValidationError(f"column {col!r}: {exc.what}", source=str(path), allowed=exc.allowed) from None
+        first = units.setdefault(group, (name, said, unit, factor))
+        if first[3] != factor:
+            raise ValidationError(f"{first[0]} is in {first[1]}, {name} in {said}: one sensor's axes in two "
+                                  "units", source=str(path),
+                                  allowed=f"one unit written on every {group} axis, e.g. "
+                                          f"{group}_x[{first[2]}],{group}_y[{first[2]}],{group}_z[{first[2]}]")
         names.append(name)
         scales.append(factor)
     return names, scales

@@ -33,8 +33,9 @@ UNITS_BY_GROUP: dict[str, dict[str, float]] = {
 TO_SI: dict[str, float] = {u: f for units in UNITS_BY_GROUP.values() for u, f in units.items()}
 
 
-#: how the unit lists name the minus form (:func:`to_si_factor`)
-NEGATED_UNIT_HINT = "; -UNIT for values that hold minus the quantity (Core Motion's accelerometer: -g)"
+#: how the unit lists name the minus form (:func:`to_si_factor`), per channel group
+NEGATED_UNIT_HINT_OTHER = "; -UNIT for values that hold minus the quantity"
+NEGATED_UNIT_HINT = {"acc": NEGATED_UNIT_HINT_OTHER + " (Core Motion's accelerometer: -g)"}
 
 
 def to_si_factor(group: str, unit: str, *, source: str | None = None) -> float:
@@ -55,7 +56,8 @@ def to_si_factor(group: str, unit: str, *, source: str | None = None) -> float:
     if bare not in units:
         kind = next((g for g, us in UNITS_BY_GROUP.items() if bare in us), None)
         what = f"unit {unit!r} is for {kind}, not {group}" if kind else f"unknown {group} unit {unit!r}"
-        raise ValidationError(what, source=source, allowed=", ".join(units) + NEGATED_UNIT_HINT)
+        hint = NEGATED_UNIT_HINT.get(group, NEGATED_UNIT_HINT_OTHER)
+        raise ValidationError(what, source=source, allowed=", ".join(units) + hint)
     return sign * units[bare]
 
 
