@@ -126,6 +126,10 @@ def test_a_minus_unit_reads_core_motion_s_accelerometer_as_the_specific_force(tm
         ("time,acc_x[g]\n0,1\n20,1\n40,1\n",
          "runs at 0.05 Hz, outside the rates of a body-worn IMU: its time in another unit "
          "\\(ms read as s\\?\\) \\(allowed: 1 … 20000 Hz"),
+        # times in s under a header that says ms: 50 000 Hz, said as such, and which header fits them
+        ("time[ms],acc_x[g]\n0,1\n0.02,1\n0.04,1\n",
+         "runs at 50000 Hz, outside .* \\(s read as ms or µs\\?\\) \\(allowed: 1 … 20000 Hz: time in s, or in "
+         "the unit a CSV header names \\(time\\[s\\], time\\[ms\\]"),
         ('# {"rate_hz": 50}\ntime[s],acc_x[g]\n0,1\n20,1\n40,1\n',
          "its samples lie 20 s apart, but its rate of 50 Hz says 0.02 s"),
     ],

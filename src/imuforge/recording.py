@@ -176,10 +176,10 @@ def check_rate_and_spacing(rate_hz: float, spacing_s: float | None, what: str) -
     lo, hi = IMU_RATE_HZ
     if not lo <= rate_hz <= hi:
         guess = "ms read as s" if rate_hz < lo else "s read as ms or µs"
-        raise ValidationError(f"{what} runs at {rate_hz:.3g} Hz, outside the rates of a body-worn IMU: "
+        raise ValidationError(f"{what} runs at {rate_hz:.5g} Hz, outside the rates of a body-worn IMU: "
                               f"its time in another unit ({guess}?)",
-                              allowed=f"{lo:g} … {hi:g} Hz: time in s (a CSV header names its unit: "
-                                      "time[ms])")
+                              allowed=f"{lo:g} … {hi:g} Hz: time in s, or in the unit a CSV header names "
+                                      "(time[s], time[ms], time[us], time[ns]) as its values are")
     if spacing_s is not None and not 1 / SPACING_SPAN <= spacing_s * rate_hz <= SPACING_SPAN:
         raise ValidationError(f"{what}: its samples lie {spacing_s:.3g} s apart, but its rate of "
                               f"{rate_hz:g} Hz says {1 / rate_hz:.3g} s: its time is in another "
