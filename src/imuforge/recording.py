@@ -719,18 +719,18 @@ def _csv_columns(header: list[str], path: Path) -> tuple[list[str], list[float]]
         if name not in KNOWN_CHANNELS:
             raise ValidationError(f"unknown channel {name!r}", source=str(path), allowed=", ".join(KNOWN_CHANNELS))
         group = channel_group(name)
-        said = f"{unit}" if unit else f"{CHANNEL_UNITS[group]} (no unit written)"
+        said = unit or f"{CHANNEL_UNITS[group]} (no unit written)"
         unit = unit or CHANNEL_UNITS[group]
         try:
             factor = to_si_factor(group, unit)
         except ValidationError as exc:
             raise ValidationError(f"column {col!r}: {exc.what}", source=str(path), allowed=exc.allowed) from None
-        first = units.setdefault(group, (name, said, unit, factor))
-        if first[3] != factor:
-            raise ValidationError(f"{first[0]} is in {first[1]}, {name} in {said}: one sensor's axes in two "
+        axis, axis_said, axis_unit, axis_factor = units.setdefault(group, (name, said, unit, factor))
+        if axis_factor != factor:
+            example = ",".join(f"{group}_{a}[{axis_unit}]" for a in "xyz")
+            raise ValidationError(f"{axis} is in {axis_said}, {name} in {said}: one sensor's axes in two "
                                   "units", source=str(path),
-                                  allowed=f"one unit written on every {group} axis, e.g. "
-                                          f"{group}_x[{first[2]}],{group}_y[{first[2]}],{group}_z[{first[2]}]")
+                                  allowed=f"one unit written on every {group} axis, e.g. {example}")
         names.append(name)
         scales.append(factor)
     return names, scales

@@ -33,9 +33,8 @@ UNITS_BY_GROUP: dict[str, dict[str, float]] = {
 TO_SI: dict[str, float] = {u: f for units in UNITS_BY_GROUP.values() for u, f in units.items()}
 
 
-#: how the unit lists name the minus form (:func:`to_si_factor`), per channel group
-NEGATED_UNIT_HINT_OTHER = "; -UNIT for values that hold minus the quantity"
-NEGATED_UNIT_HINT = {"acc": NEGATED_UNIT_HINT_OTHER + " (Core Motion's accelerometer: -g)"}
+#: how the unit lists name the minus form (:func:`to_si_factor`)
+NEGATED_UNIT_HINT = "; -UNIT for values that hold minus the quantity"
 
 
 def to_si_factor(group: str, unit: str, *, source: str | None = None) -> float:
@@ -56,10 +55,9 @@ def to_si_factor(group: str, unit: str, *, source: str | None = None) -> float:
     if bare not in units:
         kind = next((g for g, us in UNITS_BY_GROUP.items() if bare in us), None)
         what = f"unit {unit!r} is for {kind}, not {group}" if kind else f"unknown {group} unit {unit!r}"
-        hint = NEGATED_UNIT_HINT.get(group, NEGATED_UNIT_HINT_OTHER)
+        hint = NEGATED_UNIT_HINT + (" (Core Motion's accelerometer: -g)" if group == "acc" else "")
         raise ValidationError(what, source=source, allowed=", ".join(units) + hint)
     return sign * units[bare]
-
 
 
 def g_to_mps2(value):
