@@ -34,6 +34,24 @@ class _Parser(argparse.ArgumentParser):
             self._innermost(ns).error(f"unrecognized arguments: {' '.join(extras)}")
         return ns
 
+    def parse_known_args(self, args=None, namespace=None):
+        return super().parse_known_args(self._glue_dash_values(args), namespace)
+
+    def _glue_dash_values(self, args):
+        """``--csv-acc-unit -g`` read as ``--csv-acc-unit=-g``: an option marked ``dash_value`` (a unit may
+        start with '-', minus the quantity) takes the next word even when it starts with '-', unless that
+        word is one of the command's options. argparse alone would say "expected one argument"."""
+        args = list(sys.argv[1:] if args is None else args)
+        out: list[str] = []
+        for word in args:
+            prev = self._option_string_actions.get(out[-1]) if out else None
+            if getattr(prev, "dash_value", False) and word.startswith("-") \
+                    and word not in self._option_string_actions:
+                out[-1] = f"{out[-1]}={word}"
+            else:
+                out.append(word)
+        return out
+
     def _innermost(self, ns: argparse.Namespace) -> argparse.ArgumentParser:
         """The (sub-)command parser that ``ns`` was parsed by: down the chosen sub-parsers."""
         parser = self

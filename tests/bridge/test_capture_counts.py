@@ -100,6 +100,49 @@ def test_silent_port_removes_the_out_folders_it_made_and_says_one_line(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"] and not list(mine.iterdir())
 
 
+def test_silent_port_in_csv_mode_exits_2_too(tmp_path, capsys):
+    """--format csv skips the protocol's handshake; a port that sends nothing is still "no device answered"
+    (exit 2, at once), not a whole capture's wait ended by "nothing was received" (exit 1)."""
+    master, slave = _pty()
+    try:
+        out = tmp_path / "c.imu.parquet"
+        rc = main(["capture", "--port", os.ttyname(slave), "--format", "csv", "--seconds", "20", "--out", str(out),
+                   "--quiet"])
+    finally:
+        os.close(master)
+        os.close(slave)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "no CSV sample lines arrived" in err[0], err
+    assert not out.exists() and not (tmp_path / "c.rawlog").exists()
+
+
+def test_a_minus_unit_after_a_space_is_the_units_value(tmp_path):
+    """`--csv-acc-unit -g` (a space, not `=`) is the unit -g, not an unknown option: a Core Motion watch lying
+    face up prints z = -1 g and is read as +9.81 m/s^2 (the specific force)."""
+    master, slave = _pty()
+    stop = threading.Event()
+
+    def lines():
+        while not stop.is_set():
+            os.write(master, b"0.0,0.0,-1.0,0.0,0.0,0.0\n" * 5)
+            time.sleep(0.05)
+
+    th = threading.Thread(target=lines, daemon=True)
+    th.start()
+    out = tmp_path / "w.imu.parquet"
+    try:
+        rc = main(["capture", "--port", os.ttyname(slave), "--format", "csv", "--csv-acc-unit", "-g", "--rate", "100",
+                   "--seconds", "1", "--out", str(out), "--quiet"])
+    finally:
+        stop.set()
+        th.join(2)
+        os.close(master)
+        os.close(slave)
+    assert rc == 0
+    acc = read_recording(out).acc
+    assert acc.shape[0] > 20 and np.allclose(acc, [0.0, 0.0, 9.80665])
+
+
 def test_port_with_unreadable_bytes_keeps_and_names_the_log(tmp_path, capsys):
     master, slave = _pty()
     stop = threading.Event()

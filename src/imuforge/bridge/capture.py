@@ -305,7 +305,9 @@ class CaptureSession:
     # ------------------------------------------------------------------ phases
     def _handshake(self) -> None:
         """Find out what speaks on the link, configure it and start streaming."""
-        if self.proc.fmt == "frames":
+        if self.proc.fmt == "csv":
+            self._await_csv_lines()
+        else:
             try:
                 info = self._request(P.GetInfo(), self.opt.handshake_timeout_s)
             except DeviceError:
@@ -316,6 +318,15 @@ class CaptureSession:
             self._configure(info)
         self._handshake_rx = None
         self._answered = True
+
+    def _await_csv_lines(self) -> None:
+        """``--format csv``: wait for sample lines as auto-detection does, so a silent port or a wrong baud
+        fails at once as "no device answered" (exit 2), not after the whole capture as "nothing received"."""
+        deadline = time.monotonic() + self.opt.handshake_timeout_s
+        while not self._looks_like_csv():
+            if time.monotonic() >= deadline:
+                raise _no_answer(self.link, self.opt)
+            self._pump(0.05)
 
     def _looks_like_csv(self) -> bool:
         return _csv_like(b"".join(d for d, _ in self._handshake_rx or []))

@@ -74,11 +74,10 @@ def _register_capture(sub) -> None:
     p.add_argument("--channels", default="acc,gyro", help="channel groups: acc,gyro[,mag]")
     p.add_argument("--format", choices=("auto", "frames", "csv"), default="auto",
                    help="what the device sends: imuforge frames, plain CSV lines, or auto-detect (default)")
-    p.add_argument("--csv-acc-unit",
-                   help="CSV mode: unit of the accelerometer values (g, mg, ug, m/s^2; default g; "
-                        "--csv-acc-unit=-g for values that hold minus the specific force, as Core Motion's)")
-    p.add_argument("--csv-gyro-unit",
-                   help="CSV mode: unit of the gyro values (dps, deg/s, mdps, rad/s; default dps)")
+    for flag, what in (("--csv-acc-unit", "the accelerometer values (g, mg, ug, m/s^2; default g; -g for "
+                                          "values that hold minus the specific force, as Core Motion's)"),
+                       ("--csv-gyro-unit", "the gyro values (dps, deg/s, mdps, rad/s; default dps)")):
+        p.add_argument(flag, metavar="UNIT", help=f"CSV mode: unit of {what}").dash_value = True
     p.add_argument("--rate", type=float, help="CSV mode: known sample rate (Hz) instead of measuring it")
     p.add_argument("--profile", help="hardware profile name (default: what the device reports)")
     p.add_argument("--placement", help="placement preset (wrist_left, …)")
