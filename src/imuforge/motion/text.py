@@ -32,6 +32,39 @@ from imuforge.motion.motion import SECONDS_RANGE, Motion
 
 #: Cosine similarity below which a description is refused (all-MiniLM-L6-v2 scale).
 MIN_SCORE = 0.45
+#: Cosine similarity from which an embedding match stands on its own. Below it a word of the description must
+#: name the activity (a keyword of :class:`KeywordMatcher`): "swimming" scored running 0.55, "doing push-ups"
+#: jumping_jacks 0.50 and "folding laundry" ironing 0.52, while the library's own phrasings without such a
+#: word scored 0.6 or more (the offline grammar's descriptions of every activity, :func:`diversify`)
+CONFIDENT_SCORE = 0.6
+#: Everyday activities the library does not make, each with phrases the embedding matcher compares a
+#: description with as it does the library's: a description nearer one of them than any library activity is
+#: refused naming it ("climbing a rope" scored jumping_rope 0.79, "doing sit-ups" sit_to_stand 0.65,
+#: "lifting weights" elevator_up 0.62). Not a complete list: a description of an activity named nowhere still
+#: has to pass :data:`CONFIDENT_SCORE` or name its activity in a word
+NOT_IN_LIBRARY = {
+    "swimming": ("a person swims laps in a pool", "swimming"),
+    "dancing": ("a person dances to music", "dancing"),
+    "push-ups": ("a person does push-ups on the floor", "push-ups"),
+    "sit-ups": ("a person does sit-ups", "crunches on a mat"),
+    "squats": ("a person does squats", "squatting down and up"),
+    "weight lifting": ("a person lifts weights at the gym", "lifting a barbell"),
+    "yoga or stretching": ("a person does yoga", "stretching the legs"),
+    "rowing": ("a person rows a boat", "rowing on a rowing machine"),
+    "skiing or skating": ("a person skis down a slope", "ice skating", "skateboarding"),
+    "ball games": ("playing tennis", "playing basketball", "kicking a football", "throwing a ball",
+                   "a golf swing"),
+    "boxing": ("a boxer throws punches in the ring", "punching a heavy bag"),
+    "climbing": ("climbing a rope", "climbing a ladder", "rock climbing on a wall"),
+    "playing an instrument": ("playing the guitar", "playing the piano"),
+    "cooking or eating": ("cooking dinner", "eating a meal with a fork", "chopping vegetables"),
+    "driving": ("driving a car", "steering a car"),
+    "housework by hand": ("folding laundry", "washing the dishes", "sweeping the floor with a broom",
+                          "wiping a table"),
+    "gardening": ("gardening", "digging with a shovel"),
+    "shaking hands or clapping": ("shaking hands with someone", "clapping hands"),
+    "crawling or kneeling": ("crawling on all fours", "kneeling on the floor"),
+}
 
 #: activities chosen only when the text carries one of these cues (regular expressions)
 REQUIRED_CUES = {
@@ -288,6 +321,7 @@ class EmbeddingMatcher:
         self._model = None
         self.cache_dir = Path(cache_dir or os.environ.get("IMUFORGE_CACHE", Path.home() / ".cache" / "imuforge"))
         self._protos: tuple[list[str], np.ndarray] | None = None
+        self._outside: tuple[list[str], np.ndarray] | None = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
@@ -296,15 +330,24 @@ class EmbeddingMatcher:
 
     def prototypes(self) -> tuple[list[str], np.ndarray]:
         """(activity per prototype, embeddings) — cached in memory and under ``cache_dir``."""
-        if self._protos is not None:
-            return self._protos
-        names, texts = [], []
-        for a in ACTIVITIES.values():
-            for p in a.prompts + (a.description,):
-                names.append(a.name)
-                texts.append(p)
+        if self._protos is None:
+            pairs = [(a.name, p) for a in ACTIVITIES.values() for p in a.prompts + (a.description,)]
+            self._protos = self._embedded("activity-prototypes", pairs)
+        return self._protos
+
+    def outside(self) -> tuple[list[str], np.ndarray]:
+        """(activity per phrase, embeddings) of :data:`NOT_IN_LIBRARY`, cached as :meth:`prototypes`."""
+        if self._outside is None:
+            pairs = [(name, p) for name, phrases in NOT_IN_LIBRARY.items() for p in phrases]
+            self._outside = self._embedded("outside-prototypes", pairs)
+        return self._outside
+
+    def _embedded(self, tag: str, pairs: list[tuple[str, str]]) -> tuple[list[str], np.ndarray]:
+        """(names, embeddings of the texts) of ``pairs``, from the disk cache under ``cache_dir`` when it
+        holds them (keyed by the model's version and the texts), else encoded and written there."""
+        names, texts = [n for n, _ in pairs], [t for _, t in pairs]
         key = hashlib.sha256(json.dumps([self._pkg.__version__, names, texts]).encode()).hexdigest()[:16]
-        f = self.cache_dir / f"activity-prototypes-{key}.npy"
+        f = self.cache_dir / f"{tag}-{key}.npy"
         emb = None
         if f.exists():
             try:
@@ -322,16 +365,21 @@ class EmbeddingMatcher:
                 os.replace(tmp, f)
             except OSError:
                 pass
-        self._protos = (names, emb)
-        return self._protos
+        return names, emb
 
     def scores(self, text: str) -> dict[str, float]:
-        names, emb = self.prototypes()
-        sims = emb @ self.encode([text])[0]
-        out: dict[str, float] = {}
-        for n, s in zip(names, sims):
-            out[n] = max(out.get(n, -1.0), float(s))
-        return out
+        return _best_per_name(*self.prototypes(), self.encode([text])[0])
+
+    def outside_scores(self, text: str) -> dict[str, float]:
+        """Similarity of ``text`` to each activity of :data:`NOT_IN_LIBRARY` (its best phrase)."""
+        return _best_per_name(*self.outside(), self.encode([text])[0])
+
+
+def _best_per_name(names: list[str], emb: np.ndarray, vec: np.ndarray) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for n, s in zip(names, emb @ vec):
+        out[n] = max(out.get(n, -1.0), float(s))
+    return out
 
 
 class KeywordMatcher:
@@ -341,11 +389,12 @@ class KeywordMatcher:
     name = "keywords"
     note: str | None = None  # set when ``auto`` fell back to this matcher
     KEYWORDS = {
-        "walking": ["walk", "stroll", "wander", "march"], "running": ["run", "jog", "sprint"],
+        "walking": ["walk", "stroll", "wander", "march", "paces", "pacing", "strid", "hurr", "ambl",
+                    "saunter", "trudg"], "running": ["run", "jog", "sprint"],
         "stairs_up": ["stairs up", "upstairs", "climb", "ascend", "up the stairs", "up stairs"],
         "stairs_down": ["downstairs", "descend", "down the stairs", "down stairs"],
         "standing": ["stand", "stood", "waiting", "wait"], "sitting": ["sit", "sat ", "seated"],
-        "lying": ["lie", "lying", "lays"],
+        "lying": ["lie", "lying", "lays", "sleep", "asleep", "reclin"],
         "sit_to_stand": ["stands up", "stood up", "gets up", "got up", "rise", "rose", "standing up",
                          "getting up"],
         "stand_to_sit": ["sits down", "sit down", "sat down", "take a seat", "takes a seat", "took a seat",
@@ -353,7 +402,8 @@ class KeywordMatcher:
         "sit_to_lie": ["lies down", "lie down", "lay down", "lying down", "lays down"],
         "lie_to_sit": ["sits up", "sit up", "sat up", "sitting up"],
         "cycling": ["cycl", "bike", "bicycle", "pedal"], "jumping": ["jump", "hop"],
-        "jumping_jacks": ["jumping jack", "star jump"], "jumping_rope": ["rope", "skipping"],
+        "jumping_jacks": ["jumping jack", "star jump"],
+        "jumping_rope": ["rope", "skipping", "jump rope", "jumps rope", "jumping rope"],
         "waving": ["wave", "waving"], "drinking": ["drink", "sip"], "brushing_teeth": ["brush", "teeth", "toothbrush"],
         "typing": ["typ", "keyboard", "laptop", "computer"],
         "nordic_walking": ["nordic", "nordic walk", "poles"],
@@ -413,7 +463,9 @@ def _spelled_like(text: str) -> list[str]:
     for word in re.findall(r"[a-z_]{4,}", text.lower()):
         if word in names:  # a name spelt right: nothing to suggest for it
             continue
-        found += [names[c] for c in difflib.get_close_matches(word, names, n=1, cutoff=0.8)]
+        # a misspelling keeps its first letter ("wlaking"); "flying" is not "lying"
+        close = difflib.get_close_matches(word, names, n=1, cutoff=0.8)
+        found += [names[c] for c in close if c[0] == word[0]]
     return list(dict.fromkeys(found))
 
 
@@ -437,7 +489,10 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     threshold = MIN_SCORE if min_score is None else min_score
     if m.name == "keywords" and min_score is None:
         threshold = 0.5
-    if score < threshold:
+    named = False
+    if m.name == "embedding":
+        best, score, named = _weigh_embedding(m, text, words or text, ranked, threshold)
+    if score < threshold and not named:
         # the closest only where they share something with the text (a keyword score of 0 says nothing)
         closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3] if s > 0)
         spelled = _spelled_like(text)
@@ -451,6 +506,47 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     act = ACTIVITIES[best]
     dur = None if act.kind == "transition" else (seconds or DEFAULT_SECONDS[act.kind])
     return MotionSpec(best, dur, params, text, score, mods)
+
+
+def _weigh_embedding(m, text: str, words: str, ranked: list[tuple[str, float]],
+                     threshold: float) -> tuple[str, float, bool]:
+    """The embedding matcher's choice weighed against what the words say: refused (ValidationError) when the
+    description is nearer an activity the library does not make (:data:`NOT_IN_LIBRARY`) than any it makes,
+    or when its best match is below :data:`CONFIDENT_SCORE` and no word names that activity; then an activity
+    a word names (:class:`KeywordMatcher`, the cued ones) is taken — also where the embedding alone stayed
+    below ``threshold`` ("a woman is sitting on a bench"). Returns (activity, its embedding score, whether a
+    word of the description names it)."""
+    best, score = ranked[0]
+    outside = m.outside_scores(words)
+    other = max(outside, key=outside.get)
+    named = KeywordMatcher().scores(text)
+    # a word naming a library activity holds against a near tie ("stands … carrying a box" is not boxing)
+    margin = OUTSIDE_MARGIN if any(named.values()) else 0.0
+    if outside[other] > score + margin and outside[other] >= threshold:
+        raise ValidationError(f"{text!r} reads as {other} ({outside[other]:.2f}), which the motion library "
+                              f"does not make (its nearest activity: {best}, {score:.2f})",
+                              allowed=OUTSIDE_HINT)
+    if named.get(best, 0.0) > 0:
+        return best, score, True
+    if score >= CONFIDENT_SCORE:
+        return best, score, False
+    by_word = [a for a, k in sorted(named.items(), key=lambda kv: -kv[1])
+               if k > 0 and (a not in REQUIRED_CUES or re.search(REQUIRED_CUES[a], text.lower()))]
+    if by_word:
+        return by_word[0], dict(ranked).get(by_word[0], 0.0), True
+    if score >= threshold:
+        raise ValidationError(f"{text!r} is only loosely like {best} ({score:.2f} < {CONFIDENT_SCORE:g}) and "
+                              f"no word of it names {best}", allowed=OUTSIDE_HINT)
+    return best, score, False
+
+
+#: how much nearer an activity of :data:`NOT_IN_LIBRARY` must be than the library's best for a description
+#: that also names a library activity in a word to be refused ("climbing a rope": 1.00 against jumping_rope's
+#: 0.79, though "rope" names it; "stands … carrying a box": boxing within 0.1 of standing)
+OUTSIDE_MARGIN = 0.1
+#: what a user can do for an activity the library does not make
+OUTSIDE_HINT = ("a library activity (imuforge motion --list), or the motion itself: key frames "
+                "(--from FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
 
 
 #: words that order the parts of a description ("walks at 2 m/s, then runs"): each part is one activity. A
@@ -550,15 +646,28 @@ def _matches(part: str, matcher: str, min_score: float | None) -> bool:
     return True
 
 
+def _has_duration(part: str) -> bool:
+    try:
+        return duration_from_text(part) is not None
+    except ValidationError:  # two durations, or one out of range: a duration all the same
+        return True
+
+
 def _sequence_groups(text: str, matcher: str, min_score: float | None) -> list[str]:
     """The parts of ``text`` that each name an activity, in order; a part that names none ("… followed by her
     dog", "He then sits": "He") belongs to the part before it (the first such, to the part after it)."""
     groups: list[list[int]] = []
     pending = None
-    for a, b in _sequence_spans(text):
-        if _matches(text[a:b].strip(" ,.;"), matcher, min_score):
+    spans = _sequence_spans(text)
+    for a, b in spans:
+        part = text[a:b].strip(" ,.;")
+        if _matches(part, matcher, min_score):
             groups.append([a if pending is None else pending, b])
             pending = None
+        elif len(spans) > 1 and _has_duration(part):
+            # a part with a duration of its own is an activity of its own ("then folds laundry for 10 s"):
+            # say what it is not, rather than "names 2 durations" for the part it would be merged into
+            parse_description(part, matcher=matcher, min_score=min_score)
         elif groups:
             groups[-1][1] = b
         elif pending is None:
@@ -642,7 +751,8 @@ _TEMPLATES: dict[str, list[str]] = {
     "stairs_down": ["{s} walks down the stairs {m}", "{s} descends a staircase {m}", "{s} goes downstairs {m} {c}"],
     "standing": ["{s} stands still {c}", "{s} is standing and waiting {c}", "{s} stands {c} while {x}"],
     "sitting": ["{s} sits on a chair {c}", "{s} is sitting {c}", "{s} sits quietly {c}"],
-    "lying": ["{s} lies on a bed", "{s} is lying on the floor", "{s} lies on their back", "{s} rests lying down"],
+    "lying": ["{s} lies on a bed", "{s} is lying on the floor", "{s} lies on their back",
+              "{s} rests on the sofa, lying on their side"],
     "sit_to_stand": ["{s} stands up from a chair", "{s} gets up from the sofa {m}", "{s} rises from a seat {m}"],
     "stand_to_sit": ["{s} sits down on a chair", "{s} takes a seat {m}", "{s} sits down {m} on a bench"],
     "sit_to_lie": ["{s} lies down on the bed", "{s} goes from sitting to lying down {m}"],
@@ -655,6 +765,15 @@ _TEMPLATES: dict[str, list[str]] = {
     "drinking": ["{s} drinks from a cup {m}", "{s} sips coffee {c}", "{s} drinks water with the {h} hand"],
     "brushing_teeth": ["{s} brushes their teeth {m}", "{s} is brushing teeth at the sink"],
     "typing": ["{s} types on a keyboard {m}", "{s} is typing on a laptop {c}", "{s} works at a computer"],
+    "nordic_walking": ["{s} walks with nordic poles {m} {c}", "{s} is nordic walking {m} {c}",
+                       "{s} strides along with nordic walking poles {c}"],
+    "elevator_up": ["{s} rides the elevator up", "{s} takes the lift up to the next floor",
+                    "{s} stands in an elevator going up {c}"],
+    "elevator_down": ["{s} rides the elevator down", "{s} takes the lift down to the ground floor",
+                      "{s} stands in an elevator going down {c}"],
+    "vacuum_cleaning": ["{s} vacuums the carpet {m}", "{s} is vacuum cleaning the floor {c}",
+                        "{s} hoovers the living room {m}"],
+    "ironing": ["{s} irons a shirt {m}", "{s} is ironing clothes {c}", "{s} irons a pair of trousers {m}"],
 }
 _MANNERS = {"walking": ["briskly", "slowly", "casually", "quickly", "at a normal pace", "leisurely"],
             "running": ["fast", "slowly", "steadily", "at an easy pace"],
