@@ -68,6 +68,23 @@ def test_six_position_capture_recovers_the_profile(band, profile_dir):
     assert fit.timing.drop_rate == 0.0
 
 
+def test_a_worn_still_stretch_is_warned_about_a_desk_is_not(band):
+    """A desk capture's noise is the datasheet's (the test above): no warning. The same device worn by a
+    person "standing still" (the library's standing: sway, breathing, fidgets) fits noise several times the
+    datasheet's, which a chip does not make: warned, naming the stretch it came from, and the clock's capture
+    is named."""
+    from imuforge.motion.library import generate
+
+    desk = fit_device(six_captures(band, 10), band, names=[f"pos{k}" for k in SIX])
+    assert desk.warnings == [] and desk.timing_from == "pos+x"
+    worn = simulate(generate("standing", 30, fps=100, rng=4, fidget=0.0), band, "wrist_left", seed=SEED)
+    fit = fit_device([worn], band, names=["standing.imu.parquet"])
+    ratio = fit.gyro_noise.density_mean / band.sensors["gyro"].noise_density_si
+    assert ratio >= 3.0
+    assert any(w.startswith(f"gyro noise fitted at {ratio:.1f}× ") and "standing.imu.parquet" in w
+               for w in fit.warnings), fit.warnings
+
+
 def test_one_orientation_gives_gravity_scale_and_keeps_priors(band):
     rec = simulate(still_motion(30, 20, SIX["+z"]), band, "chest", seed=SEED)
     fit = fit_device([rec], band)

@@ -255,6 +255,9 @@ class DeviceFit:
     notes: list[str] = field(default_factory=list)
     full_scales: list[FullScale] = field(default_factory=list)  # where the capture saturates (saturation.py)
     ranges: dict[str, float] = field(default_factory=dict)  # sensor kind → the chip range explaining it
+    #: figures the fit made that are not to be trusted as they are (:func:`noise_warnings`)
+    warnings: list[str] = field(default_factory=list)
+    timing_from: str | None = None    # the capture the clock and jitter were measured on (the longest)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -370,6 +373,7 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
         acc_noise = fit_noise(best.acc, rate, "accel", enbw_hz=_enbw(accel), lsb=accel.lsb_si if accel else None)
     if best.gyro is not None:
         gyro_noise = fit_noise(best.gyro, rate, "gyro", enbw_hz=_enbw(gyro), lsb=gyro.lsb_si if gyro else None)
+    warnings = noise_warnings([acc_noise, gyro_noise], [accel, gyro], best)
 
     acc_means = np.array([o.acc_mean for o in orients])
     gravity_removed = False
@@ -396,7 +400,30 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
                      timing=timing, accel_noise=acc_noise, gyro_noise=gyro_noise, accel_scale_bias=sb,
                      gyro_bias=gb, still_seconds=still_s, orientations=acc_means.tolist(),
                      gravity_removed=gravity_removed, notes=notes, full_scales=scales,
-                     ranges=_offered_ranges(scales, prof, notes))
+                     ranges=_offered_ranges(scales, prof, notes), warnings=warnings,
+                     timing_from=names[captures.index(longest)] if timing is not None else None)
+
+
+#: fitted noise this many times the datasheet's density (or more) is taken for motion, not sensor noise: a
+#: worn device's "still" stretch holds body sway and tremor (a worn wrist, "standing still": 4–10× the
+#: datasheet, a fresh user's run, session 50), which a chip's own noise does not reach
+NOISE_OVER_DATASHEET = 3.0
+
+
+def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegment) -> list[str]:
+    """A warning per sensor whose fitted density is :data:`NOISE_OVER_DATASHEET` times its datasheet's or
+    more (the datasheet from ``sensors``, each a profile's sensor or None), naming the still stretch used."""
+    out = []
+    for fit, sensor in zip(fits, sensors):
+        if fit is None or sensor is None or not sensor.noise_density_si > 0:
+            continue
+        ratio = fit.density_mean / sensor.noise_density_si
+        if ratio >= NOISE_OVER_DATASHEET:
+            out.append(f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, "
+                       f"from a {still.duration_s:.0f} s still stretch of {still.source}: a device that is worn "
+                       "or held moves more than its chip's noise — fit the profile on the device lying on a "
+                       "desk (docs/CALIBRATION.md), or keep the datasheet's figures (no --fit-profile)")
+    return out
 
 
 def _offered_ranges(scales: list[FullScale], prof, notes: list[str]) -> dict[str, float]:

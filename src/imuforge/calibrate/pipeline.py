@@ -704,10 +704,12 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
         # --fit-profile was asked for and gives no profile: a warning, not an open question
         return [Finding("warning", "device", f"device fit not possible: {step.skipped or 'no fit'}")]
     sm = step.summary
-    got = [name for value, name in ((sm.rate_hz, "sample rate and clock"), (sm.accel_noise_ug_per_rthz, "accel noise"),
+    clock = f"sample rate and clock (on {fit.timing_from}, the longest capture)" if fit.timing_from else ""
+    got = [name for value, name in ((sm.rate_hz, clock), (sm.accel_noise_ug_per_rthz, "accel noise"),
                                     (sm.gyro_noise_mdps_per_rthz, "gyro noise"), (sm.gyro_bias_dps, "gyro bias"))
            if value is not None]
     out = [Finding("decided", "device", f"device fit from {sm.still_seconds:.0f} s still: " + ", ".join(got))]
+    out += [Finding("warning", "device", w) for w in fit.warnings]
     if fit.ranges:
         out.append(Finding("decided", "device", "fitted range from where the capture saturates: " + ", ".join(
             f"{kind} ±{r:g} {SATURATION_UNITS[GROUP_OF_SENSOR[kind]][0]}" for kind, r in fit.ranges.items())))
