@@ -419,10 +419,10 @@ def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegme
             continue
         ratio = fit.density_mean / sensor.noise_density_si
         if ratio >= NOISE_OVER_DATASHEET:
-            out.append(f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, "
-                       f"from a {still.duration_s:.0f} s still stretch of {still.source}: a device that is worn "
-                       "or held moves more than its chip's noise — fit the profile on the device lying on a "
-                       "desk (docs/CALIBRATION.md), or keep the datasheet's figures (no --fit-profile)")
+            out.append(f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, from a "
+                       f"{still.duration_s:.0f} s still stretch of {still.source}: a device that is worn or held "
+                       "moves more than its chip's noise — fit the profile on the device lying on a desk "
+                       "(docs/CALIBRATION.md), or keep the datasheet's figures (no --fit-profile)")
     return out
 
 
