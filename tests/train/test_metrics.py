@@ -26,7 +26,13 @@ def test_the_report_lists_the_classes_it_averages_and_names_the_others():
     y_pred = np.r_[np.full(30, 4), np.full(10, 3)]  # ... some called standing
     m = classification_metrics(y_true, y_pred, LABELS)
     text = format_report(m)
-    rows = [line.split()[0] for line in text.splitlines()[1:-1]]
+    rows = [line.split()[0] for line in text.splitlines()[1:-2]]
     assert rows == ["standing", "walking", "accuracy", "macro-F1"]
+    # standing is predicted but never true: counted with F1 0 (scikit-learn's macro), and said so
+    in_data = f1_score(y_true, y_pred, labels=[4], average="macro", zero_division=0)
+    assert text.splitlines()[-2] == ("macro-F1 counts standing with F1 0: predicted, but no window of the data is "
+                                     f"one (as scikit-learn counts it); over the classes in the data only: "
+                                     f"{in_data:.3f}")
+    assert np.isclose(m["macro_f1_in_data"], in_data) and m["macro_f1"] < in_data
     assert text.splitlines()[-1] == "not in the data and never predicted (not averaged): lying, running, sitting"
     assert np.isclose(m["macro_f1"], f1_score(y_true, y_pred, average="macro", zero_division=0))

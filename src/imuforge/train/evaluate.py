@@ -26,7 +26,9 @@ def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> dict[str, A
     """Accuracy, macro-F1 and per-class precision / recall / F1 / support.
 
     Macro-F1 averages F1 over the classes that occur in ``y_true`` or ``y_pred`` (as
-    scikit-learn does by default), so a class absent from the test data does not count as 0.
+    scikit-learn does by default), so a class absent from the test data does not count as 0 — unless it was
+    predicted: then its F1 is 0 and counts. ``macro_f1_in_data`` averages over the classes in ``y_true`` only
+    (:func:`format_report` shows it where the two differ).
     """
     y_true = np.asarray(y_true, np.int64)
     y_pred = np.asarray(y_pred, np.int64)
@@ -45,6 +47,7 @@ def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> dict[str, A
         "windows": total,
         "accuracy": float(tp.sum() / total) if total else float("nan"),
         "macro_f1": float(f1[present].mean()) if present.any() else float("nan"),
+        "macro_f1_in_data": float(f1[support > 0].mean()) if (support > 0).any() else float("nan"),
         "per_class": {
             lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
                   "support": int(support[i])}
@@ -66,6 +69,10 @@ def format_report(m: dict[str, Any]) -> str:
         lines.append(f"{lab:<{width}}  {r['precision']:9.3f}  {r['recall']:6.3f}  {r['f1']:8.3f}  {r['support']:7d}")
     lines.append(f"{'accuracy':<{width}}  {'':9}  {'':6}  {m['accuracy']:8.3f}  {m['windows']:7d}")
     lines.append(f"{'macro-F1':<{width}}  {'':9}  {'':6}  {m['macro_f1']:8.3f}")
+    if phantom := [lab for (lab, r), p in zip(m["per_class"].items(), predicted) if not r["support"] and p]:
+        lines.append(f"macro-F1 counts {', '.join(phantom)} with F1 0: predicted, but no window of the data is "
+                     f"{'one' if len(phantom) == 1 else 'any of them'} (as scikit-learn counts it); over the "
+                     f"classes in the data only: {m.get('macro_f1_in_data', float('nan')):.3f}")
     if absent := [lab for lab in m["per_class"] if lab not in shown]:
         lines.append(f"not in the data and never predicted (not averaged): {', '.join(absent)}")
     return "\n".join(lines)
