@@ -111,6 +111,30 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     assert "optimistic" in (tmp_path / "exp" / "card.md").read_text()
 
 
+def test_export_data_gets_evals_notes_and_says_what_was_not_scored(tiny_run, tmp_path, capsys):
+    """export --data says what eval says of the same data (worn at chest, where the run was not trained), counts
+    the windows of a label the model does not know, and notes a card device other than the training data's —
+    on the console and in card.md / card.json."""
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "chest")
+    ds.add(make_recording("t1", rate_hz=25.0, seed=3).replace(placement="chest"), name="t1")
+    ds.add(make_recording("t2", rate_hz=25.0, seed=4, labels=("cycling",)).replace(placement="chest"), name="t2")
+    rc = main(["export", str(tiny_run), "--out", str(tmp_path / "exp"), "--data", str(tmp_path / "chest"),
+               "--placement", "ankle_right"])
+    err = capsys.readouterr().err
+    card = json.loads((tmp_path / "exp" / "card.json").read_text())
+    md = (tmp_path / "exp" / "card.md").read_text()
+    unknown = card["data"]["test"]["unknown_labels_excluded"]
+    assert rc in (0, 1) and set(unknown) == {"cycling"} and unknown["cycling"] > 0
+    for line in ("note: the data are worn at chest, where the model was not trained (its training data are at "
+                 "wrist_left)", f"not scored (labels the model does not know): cycling ({unknown['cycling']} "
+                 "windows)", "note: the card names placement ankle_right, but the model was trained on "
+                 "wrist_left"):
+        assert line in err and line in md, line
+    assert len(card["data"]["test"]["notes"]) == 2
+
+
 def _eval_json(run, data: str, out, capsys) -> str:
     assert main(["eval", str(run), "--data", data, "--json", "--out", str(out)]) == 0
     return capsys.readouterr().out

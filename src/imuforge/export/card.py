@@ -165,6 +165,7 @@ class TestData:
     windows: int
     per_class: dict[str, int]
     unknown_labels_excluded: Any
+    notes: list[str] = field(default_factory=list)
 
     @property
     def is_validation(self) -> bool:
@@ -173,7 +174,7 @@ class TestData:
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "windows": self.windows, "per_class": self.per_class,
-                "unknown_labels_excluded": self.unknown_labels_excluded}
+                "unknown_labels_excluded": self.unknown_labels_excluded, "notes": self.notes}
 
 
 @dataclass
@@ -274,7 +275,7 @@ class ExportCard:
                               out.get("labels", []), out.get("meaning", "")),
             data=CardData(data.get("training", []), data.get("windows", {}),
                           TestData(test.get("source"), test.get("windows", 0), test.get("per_class", {}),
-                                   test.get("unknown_labels_excluded"))),
+                                   test.get("unknown_labels_excluded"), test.get("notes", []))),
             metrics=CardMetrics(_class_metrics(met.get("float", {})), _class_metrics(met.get("int8", {})),
                                 drop.get("accuracy", 0.0), drop.get("macro_f1", 0.0),
                                 met.get("float_int8_top1_agreement", 0.0)),

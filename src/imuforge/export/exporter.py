@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,8 @@ class TestSet:
     y: np.ndarray
     labels: np.ndarray
     source: str | list[str]
-    unknown_labels: list[str]
+    unknown_labels: dict[str, int]  # labels the model does not know → their windows (not scored)
+    notes: list[str] = field(default_factory=list)  # about the data (``evaluate.data_notes``)
 
 
 @dataclass
@@ -210,28 +212,32 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
     if data:
         from imuforge.datasets.loading import load_windows
 
-        w, _ = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
-                            channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
-                            desc="test windows", warn_no_subject=False)  # nothing is split here
+        from imuforge.train.evaluate import data_notes
+
+        w, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
+                                    channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
+                                    desc="test windows", warn_no_subject=False)  # nothing is split here
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
+        notes = data_notes(run, data, summaries)
         seen = run.seen(data)
         if seen:  # named as the held-out default is: the card's heading then calls its figures optimistic
             source = (f"training run's validation or training data ({', '.join(source)}: {seen}): "
                       "these figures are optimistic; pass --data with other subjects for a true test")
     else:
         X, labels = run.read_npz("heldout.npz")
+        notes = []
         source = ("training run's validation subjects (heldout.npz): not used for fitting, but used for "
                   "early stopping, so these figures are optimistic; pass --data with other subjects for a "
                   "true test")
     y = run.label_index(labels)
-    unknown = sorted(set(labels[y < 0].tolist()))
+    unknown = dict(sorted(Counter(labels[y < 0].tolist()).items()))
     X, y, labels = X[y >= 0], y[y >= 0], labels[y >= 0]
     if max_test_windows is not None and len(X) > max_test_windows:
         keep = np.sort(np.random.default_rng(seed).choice(len(X), max_test_windows, replace=False))
         X, y, labels = X[keep], y[keep], labels[keep]
     if len(X) == 0:
         raise ValidationError("no test windows with labels the model knows", allowed=", ".join(run.labels))
-    return TestSet(X, y, labels, source, unknown)
+    return TestSet(X, y, labels, source, unknown, notes)
 
 
 def _run_engines(run, model, tflite: bytes, X_test: np.ndarray, bar) -> EngineRuns:
@@ -286,6 +292,35 @@ def _write_identity(out: Path, name: str) -> Path:
     return path
 
 
+def test_caveats(test: dict) -> list[str]:
+    """What a card's test figures do not say, one line each (card.md's, the export's console's): its notes,
+    and the windows of labels the model does not know, which were not scored."""
+    unknown = test.get("unknown_labels_excluded") or {}
+    if isinstance(unknown, list):  # a card written before the windows were counted
+        unknown = dict.fromkeys(unknown, "?")
+    lines = [f"note: {n}" for n in test.get("notes", [])]
+    if unknown:
+        lines.append("not scored (labels the model does not know): "
+                     + ", ".join(f"{k} ({v} windows)" for k, v in unknown.items()))
+    return lines
+
+
+def _test_caveats(test: dict) -> list[str]:
+    return [f"- {line}" for line in test_caveats(test)]
+
+
+def _device_notes(data_info: dict, profile: str | None, placement: str | None) -> list[str]:
+    """A note for each device field of the card given (``--profile``, ``--placement``) that the training data
+    do not hold: the card then claims a device or a body site the model has not seen."""
+    out = []
+    for what, given, held in (("profile", profile, data_info.get("profiles", [])),
+                              ("placement", placement, data_info.get("placements", []))):
+        if given and held and given not in held:
+            out.append(f"the card names {what} {given}, but the model was trained on {', '.join(held)}: "
+                       "its figures are for the training data's")
+    return out
+
+
 def _one_or_list(values: list, override):
     """The card's device fields: the override, else the one value, else the list (None when empty)."""
     return override or (values[0] if len(values) == 1 else values or None)
@@ -321,7 +356,8 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
             training=data_info.get("datasets", []), windows=data_info.get("windows", {}),
             test=TestData(source=test.source, windows=int(len(test.X)),
                           per_class={lab: int((test.y == i).sum()) for i, lab in enumerate(run.labels)},
-                          unknown_labels_excluded=test.unknown_labels)),
+                          unknown_labels_excluded=test.unknown_labels, notes=test.notes + _device_notes(
+                              data_info, profile, placement))),
         metrics=metrics,
         checks=_card_checks(eng, metrics, cgen),
         size={"flash_model_bytes": len(tflite),
@@ -579,6 +615,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Metrics on validation subjects (used for early stopping: optimistic)",
         "",
         f"Test data: {card['data']['test']['source']} — {card['data']['test']['windows']} windows.",
+        *_test_caveats(card["data"]["test"]),
         "",
         "| | accuracy | macro-F1 |",
         "|---|---|---|",

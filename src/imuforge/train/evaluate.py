@@ -143,6 +143,22 @@ def _check_out_folder(out: Path) -> None:
             return
 
 
+def data_notes(run, data: Sequence[str | os.PathLike], summaries: list[dict]) -> list[str]:
+    """What a user should know about figures measured on ``data`` (their ``load_windows`` summaries) with
+    ``run``'s model: data worn at a body site the model was not trained at, or data it was trained or
+    validated on — one place for ``eval`` and ``export --data``."""
+    from imuforge.sensors.placement import sites_apart
+
+    trained = {p for s in (run.json("data.json") or {}).get("datasets", []) for p in s.get("placements", [])}
+    away = sites_apart(trained, {p for s in summaries for p in s["placements"]})
+    notes = [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
+             f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
+    seen = run.seen(data)
+    if seen:
+        notes.append(f"{seen}: the figures are not a test of people the model has not met")
+    return notes
+
+
 def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence[str | os.PathLike], *,
                  out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Evaluate a run on Dataset folders: metrics, unknown labels, dropped windows, confusion PNG.
@@ -154,7 +170,6 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     """
     from imuforge.datasets.loading import load_windows, split_paths
     from imuforge.train.run import load_run, produced_by, write_json
-    from imuforge.sensors.placement import sites_apart
 
     data = split_paths(data)  # one folder, or several
     require_extra("keras", purpose="imuforge eval")
@@ -181,13 +196,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     probs = predict_float(run, windows.X[known])
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
-    trained = {p for s in (run.json("data.json") or {}).get("datasets", []) for p in s.get("placements", [])}
-    away = sites_apart(trained, {p for s in summaries for p in s["placements"]})
-    notes = [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
-             f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
-    seen = run.seen(data)
-    if seen:
-        notes.append(f"{seen}: the figures are not a test of people the model has not met")
+    notes = data_notes(run, data, summaries)
     m.update({
         "run": str(run.path),
         "notes": notes,
