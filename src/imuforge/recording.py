@@ -1141,7 +1141,8 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
     try:
         doc = json.loads(manifest.read_text())
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"corrupt manifest: {exc}", source=str(manifest)) from exc
+        raise ValidationError(f"corrupt manifest: {exc}", source=str(manifest),
+                              allowed="the JSON manifest imuforge writes (re-create the Dataset)") from exc
     _check_format(doc, DATASET_FORMAT, manifest)
     _check_manifest(doc, manifest)
     return Dataset(path=path, entries=list(doc.get("recordings", [])), meta=dict(doc.get("meta", {})),

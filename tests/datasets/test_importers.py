@@ -512,6 +512,11 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
     assert report.skipped["zero_timestamps"] == 1 and report.skipped["malformed_lines"] == 1
     assert report.skipped["lines_with_nan"] == 1
     assert recs[0].rate_hz == 20.0 and recs[0].placement == "pocket_right_thigh"
+    # the same file cut off in its last record: that record is counted as cut, not as a malformed line
+    text = "\n".join(lines) + "\n" + "17,Walking,"
+    (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text(text)
+    report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out2")
+    assert report.skipped["last_record_cut"] == 1 and report.skipped["malformed_lines"] == 1
 
 
 def test_wisdm2019_merges_gyro(tmp_path):

@@ -294,8 +294,8 @@ def _finding_lines(report: CalibrationReport) -> list[str]:
 
 #: how the synthetic people are scored when each wears the device their own way (FidelityScope.typical_wear)
 TYPICAL_WEAR_NOTE = ("The synthetic people are scored as the typical wearer wears the device (each "
-                     "person's own turn undone): the capture is one wearer, and the people's spread of "
-                     "ways to wear it, kept on purpose, is not a distance from it.")
+                     "person's own turn undone): the people's spread of ways to wear it, kept on purpose, is "
+                     "not a distance from the capture.")
 
 
 def _scope_line(report: CalibrationReport) -> str:

@@ -109,7 +109,7 @@ def run(args) -> int:
         print(f"fidelity scored on: {', '.join(scope)} (classes in both synthetic data and capture)")
     if rep.fidelity_scope is not None and rep.fidelity_scope.typical_wear:
         print("fidelity scored as the typical synthetic wearer wears the device (each person's own turn "
-              "undone: the capture is one wearer)")
+              "undone: their spread of ways to wear it is kept on purpose, not a distance from the capture)")
     kind = " (in-sample: fitted on this capture)" if a.in_sample else ""
     _print_fidelity(b, a, kind)
     h = rep.fidelity_after_heldout

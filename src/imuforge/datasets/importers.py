@@ -542,18 +542,22 @@ def _parse_wisdm_lines(text: str, report: ImportReport) -> tuple[list, np.ndarra
     """``user,activity,timestamp,x,y,z;`` lines (several per line allowed) → (keys, float table); malformed
     lines and lines holding NaN or infinity are counted and left out."""
     keys, rows = [], []
-    for rec in re.split(r";\s*|\n", text):
+    records = re.split(r";\s*|\n", text)
+    # a file that stops without its record's ';' or newline was cut off: its last record is counted as such
+    cut = len(records) - 1 if text.strip() and not text.rstrip(" \t\r").endswith((";", "\n")) else -1
+    for i, rec in enumerate(records):
         rec = rec.strip().rstrip(",")
         if not rec:
             continue
         parts = rec.split(",")
+        bad = "last_record_cut" if i == cut else "malformed_lines"
         if len(parts) != 6:
-            report.skipped["malformed_lines"] += 1
+            report.skipped[bad] += 1
             continue
         try:
             vals = [float(v) for v in parts[2:]]
         except ValueError:
-            report.skipped["malformed_lines"] += 1
+            report.skipped[bad] += 1
             continue
         keys.append((parts[0].strip(), parts[1].strip()))
         rows.append(vals)
