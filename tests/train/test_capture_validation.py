@@ -147,6 +147,24 @@ def test_imuforge_train_validates_on_the_capture_by_default(tmp_path, capsys):
     assert not d["validation_split"].startswith("--val") and "subject:me" not in d["validation_groups"]
 
 
+def test_a_validation_set_of_a_few_windows_is_said_to_be_one(tmp_path, capsys):
+    """Early stopping on a handful of windows picks its epoch by chance: a --val of 2 s per label (8 windows
+    for 3 classes at 1.28 s / 0.64 s) gets a note; one of 6 s per label (more than 5 per class) does not."""
+    from imuforge.cli import main
+
+    data = make_dataset(tmp_path / "data", subjects=("p1", "p2"), seconds_per_label=6.0, seed=80).path
+    for name, seconds, noted in (("small", 2.0, True), ("enough", 6.0, False)):
+        val = make_dataset(tmp_path / name, subjects=("me",), seconds_per_label=seconds, seed=81).path
+        capsys.readouterr()
+        assert main(["train", "--data", str(data), "--val", str(val), *COMMON,
+                     "--out", str(tmp_path / f"run_{name}")]) == 0
+        err = capsys.readouterr().err
+        assert ("validation holds 8 window(s) for 3 classes: the epoch kept (early stopping) is chosen by very "
+                "few windows" in err) is noted, err
+        notes = json.loads((tmp_path / f"run_{name}" / "data.json").read_text())["notes"]
+        assert any(n.startswith("validation holds") for n in notes) is noted
+
+
 @pytest.mark.slow
 def test_a_capture_the_trainer_cannot_validate_on_falls_back_with_a_note(tmp_path, capsys):
     """The labels and their seconds say the capture fits, but with --label-policy pure none of its 0.6-s

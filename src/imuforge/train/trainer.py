@@ -453,6 +453,20 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
     return _Split(tr, va, "time (held-out last stretch of each label; the data have one subject)")
 
 
+#: validation windows per class under which early stopping is said to rest on too few (the epoch kept is the
+#: one these windows liked best: with a handful, a window more or less right picks another epoch)
+MIN_VAL_WINDOWS_PER_CLASS = 5
+
+
+def small_validation_note(windows: int, classes: int) -> str | None:
+    """A note when the validation set holds fewer than :data:`MIN_VAL_WINDOWS_PER_CLASS` windows per class."""
+    if windows >= MIN_VAL_WINDOWS_PER_CLASS * classes:
+        return None
+    return (f"validation holds {windows} window(s) for {classes} classes: the epoch kept (early stopping) is "
+            f"chosen by very few windows — validate on more data (--val, or a longer capture; "
+            f"{MIN_VAL_WINDOWS_PER_CLASS} windows per class or more)")
+
+
 def _make_model(config: TrainConfig, init: Run | None, length: int, n_labels: int):
     import keras
 
@@ -580,6 +594,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         pool.notes += unstreamed_option_notes(config)
         config = unstreamed_config(config)
     split = _split(config, pool)
+    if (few := small_validation_note(int(split.val.sum()), len(pool.labels))):
+        pool.notes.append(few)
     w = pool.windows
     mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)
                  if streamed else normalisation_stats(w.X[split.train]))
