@@ -300,6 +300,8 @@ def test_pamap2_nan_rows_become_gaps(tmp_path):
     assert len(r) == n - 10 and len(r.gaps()) == 1
     assert report.skipped["rows_with_nan"] == 20
     assert [s.label for s in r.labels] == ["walking", "jumping_rope"]
+    # activity 0 (transient) is imported unlabelled: the first 200 rows of each file, 2 s each, reported
+    assert report.as_dict()["unlabelled_s"] == pytest.approx(2 * 2.0, abs=0.05)
     assert r.labels[0].start_s == pytest.approx(2.0)
     assert r.placement == "wrist_right" and recs[1].placement == "wrist_left"
     np.testing.assert_allclose(r.gyro[0], [0.01, 0.02, 0.03])

@@ -186,6 +186,8 @@ def cmd_import(args) -> int:
         print(f"imported {d['recordings']} recordings from {args.src} ({args.format}) into {args.out}")
         for k, v in d["labels_s"].items():
             print(f"  {k:<20} {v:9.1f} s")
+        if d["unlabelled_s"] >= 0.05:
+            print(f"  {'(unlabelled)':<20} {d['unlabelled_s']:9.1f} s  imported, in no label's stretch")
         if d["skipped"]:
             print("skipped: " + ", ".join(f"{k}={v}" for k, v in d["skipped"].items()))
     return 0

@@ -61,11 +61,15 @@ class ImportReport:
     recordings: int = 0
     skipped: Counter = field(default_factory=Counter)
     labels_s: Counter = field(default_factory=Counter)
+    #: seconds of the recordings that no label covers (imported, not skipped: PAMAP2's "transient" activity 0,
+    #: the stills around a gaitmap bout …)
+    unlabelled_s: float = 0.0
 
     def as_dict(self) -> dict:
         return {"format": self.format, "source": self.source, "recordings": self.recordings,
                 "skipped": {k: v for k, v in self.skipped.items() if v},
-                "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())}}
+                "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())},
+                "unlabelled_s": round(self.unlabelled_s, 2)}
 
 
 def _recording(source: str | os.PathLike, *args, **kwargs) -> Recording:
@@ -1212,8 +1216,10 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
             units.add(name, rec)
             ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
             report.recordings += 1
-            for k, v in rec.duration_per_label().items():
+            per_label = rec.duration_per_label()
+            for k, v in per_label.items():
                 report.labels_s[k] += v
+            report.unlabelled_s += max(0.0, rec.duration_s - sum(per_label.values()))
         units.check()  # files in another unit than the format's: one line, and no data set
         if report.recordings == 0:
             skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
