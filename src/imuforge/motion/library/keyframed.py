@@ -38,9 +38,12 @@ names keep the posture's.
 postural sway and the draws above; each repetition then varies its duration by ``tempo_sd`` (SD, a
 fraction) and its excursion by ``excursion_sd`` (excursions scale about the first key frame — the rest
 position — or, for a spline, about the cycle's mean), and the moving arm wanders by ``wander_deg`` (SD of a
-0.5 Hz smooth noise on each of its angles). The spreads are the file's, so a user sets how much people
-differ; the defaults (:data:`DEFAULTS`) are assumptions of the size of repetition-to-repetition
-variability in self-paced exercise, not measured figures.
+0.5 Hz smooth noise on each of its angles). Each person also does the exercise their own way: every angle
+the key frames name is offset by a constant of SD ``style_deg`` (a person's habit — the plane they raise the
+arm in, how far the elbow stays bent —, of the size of the between-person offsets of gait angles, 3–5°,
+Kadaba et al. 1989, which the library's gaits use). The spreads are the file's, so a user sets how much
+people differ; the defaults (:data:`DEFAULTS`) are assumptions of the size of repetition-to-repetition and
+person-to-person variability in self-paced exercise, not measured figures.
 
 What it is not: the key frames drive joint angles only — no forces, no held load, no contact with a
 table or a resistance band; the legs hold the posture (the feet stay planted, :func:`feet_planted_track`).
@@ -50,6 +53,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,10 +82,11 @@ HANDS = ("dominant", "left", "right", "both")
 INTERPOLATIONS = ("min-jerk", "spline")
 #: the file's optional spreads when it does not set them (assumptions, see the module docstring)
 DEFAULTS = {"pause_s": (0.0, 0.5), "amplitude": (0.9, 1.1), "tempo_sd": 0.08, "excursion_sd": 0.05,
-            "wander_deg": 2.0}
+            "wander_deg": 2.0, "style_deg": 4.0}
 #: what a file may hold at its top level, and the limits of each number
 _RANGES = {"repetition_s": (0.3, 120.0), "pause_s": (0.0, 120.0), "amplitude": (0.05, 2.0)}
-_SPREADS = {"tempo_sd": (0.0, 0.3), "excursion_sd": (0.0, 0.3), "wander_deg": (0.0, 15.0)}
+_SPREADS = {"tempo_sd": (0.0, 0.3), "excursion_sd": (0.0, 0.3), "wander_deg": (0.0, 15.0),
+            "style_deg": (0.0, 20.0)}
 _KEYS = ("label", "description", "posture", "hand", "interpolation", "keyframes", *_RANGES, *_SPREADS)
 #: the largest magnitude a key-framed angle may take (deg): beyond any joint's range
 MAX_ANGLE = 180.0
@@ -103,6 +108,7 @@ class KeyframedActivity:
     tempo_sd: float = DEFAULTS["tempo_sd"]
     excursion_sd: float = DEFAULTS["excursion_sd"]
     wander_deg: float = DEFAULTS["wander_deg"]
+    style_deg: float = DEFAULTS["style_deg"]
     source: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -131,13 +137,14 @@ class KeyframedActivity:
         period = float(rng.uniform(*self.repetition_s))
         share = float(rng.uniform(*self.amplitude)) * intensity
         phase, excursion, starts = self._repetitions(rng, t, period)
+        style = self._style(person)
         for key in self.angles:
             targets = [(key, s) for s in sides] if key in ARM_ANGLES else [(key, None)]
             for k, s in targets:
                 base = 0.0 if s is None else _file_sign(k, s) * pose.get(f"{k}_{s}", 0.0)  # body: added
                 times, values = self._curve(key, base)
                 centre = values[0] if self.interpolation == "min-jerk" else values[:-1].mean()
-                value = centre + share * excursion * (self._eval(phase, times, values) - centre)
+                value = centre + share * excursion * (self._eval(phase, times, values) - centre) + style[key]
                 if s is not None and self.wander_deg > 0:
                     value = value + self.wander_deg * smooth_noise(rng, n, fps, 0.5)[:, 0]
                 _put(pose, k, s, value)
@@ -145,6 +152,17 @@ class KeyframedActivity:
                 "repetition_s": round(period, 3),
                 "amplitude": round(share, 3), "repetitions": int(np.sum((starts >= 0) & (starts < t[-1])))}
         return feet_planted_track(pose, person, fps, self.label, meta)
+
+    def _style(self, person: Person) -> dict[str, float]:
+        """This person's own way of doing the exercise: an offset (deg) of each angle the key frames name, the
+        same through every repetition, SD ``style_deg`` — drawn from the person's style seed (the draws of
+        their gait style), so a person keeps it in every recording and the other draws are not moved. None
+        without a style seed (the mean person)."""
+        seed = getattr(person, "gait_style_seed", None)
+        if seed is None or self.style_deg <= 0:
+            return dict.fromkeys(self.angles, 0.0)
+        g = np.random.default_rng([int(seed), zlib.crc32(self.label.encode()), 11])
+        return {key: float(self.style_deg * g.standard_normal()) for key in self.angles}
 
     def _repetitions(self, rng, t: np.ndarray, period: float):
         """Per sample: the phase within its repetition (0 … 1, 1 through the pause after it) and that
