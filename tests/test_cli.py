@@ -178,3 +178,25 @@ def test_port_file_wait_and_retries_help_agree_with_the_docs(capsys):
     assert "--port-file FILE [--wait-s S]" in usage
     assert "`--port-file FILE`" in hil and "`--wait-s`" in hil and "(default 30)" in hil
     assert "a stretch that failed its check is asked again" in (docs / "BRIDGE.md").read_text()
+
+
+def test_a_unit_option_takes_a_minus_unit_after_a_space_and_nothing_else(capsys):
+    """--csv-acc-unit -g (and argparse's abbreviation --csv-acc -g) read the unit -g; a following option, a
+    bare -- or a negative number are left to argparse as before (one line, exit 2, no traceback)."""
+    import pytest
+
+    from imuforge.cli import build_parser
+
+    parser = build_parser()
+    port = ["--port", "loop://"]
+    for argv in (["capture", *port, "--csv-acc-unit", "-g"], ["capture", *port, "--csv-acc", "-g"],
+                 ["capture", *port, "--csv-gyro-unit", "-dps", "--csv-acc-unit=-g"]):
+        args = parser.parse_args(argv)
+        assert args.csv_acc_unit == "-g" or args.csv_gyro_unit == "-dps", argv
+    for argv in (["capture", *port, "--csv-acc-unit", "--rate", "5"], ["capture", *port, "--csv-acc-unit", "--"],
+                 ["capture", *port, "--csv-acc-unit", "--rate=100"]):
+        with pytest.raises(SystemExit) as exc:
+            parser.parse_args(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "expected one argument" in err and "Traceback" not in err, argv

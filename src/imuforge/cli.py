@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 from imuforge import __version__
@@ -44,13 +45,23 @@ class _Parser(argparse.ArgumentParser):
         args = list(sys.argv[1:] if args is None else args)
         out: list[str] = []
         for word in args:
-            prev = self._option_string_actions.get(out[-1]) if out else None
-            if getattr(prev, "dash_value", False) and word.startswith("-") \
-                    and word not in self._option_string_actions:
+            prev = self._dash_action(out[-1]) if out else None
+            # a value such as -g: one dash, then not a dash nor a digit (argparse reads -1.5 as a value itself)
+            if prev is not None and re.match(r"-[^-\d]", word) and word not in self._option_string_actions:
                 out[-1] = f"{out[-1]}={word}"
             else:
                 out.append(word)
         return out
+
+    def _dash_action(self, word: str):
+        """The ``dash_value`` action ``word`` names — in full, or by an unambiguous prefix as argparse allows
+        (``--csv-acc``) — else None."""
+        if not isinstance(word, str) or not word.startswith("--") or "=" in word:
+            return None
+        names = [s for s in self._option_string_actions if s.startswith(word)]
+        actions = {id(self._option_string_actions[s]): self._option_string_actions[s] for s in names}
+        action = next(iter(actions.values())) if len(actions) == 1 else None
+        return action if getattr(action, "dash_value", False) else None
 
     def _innermost(self, ns: argparse.Namespace) -> argparse.ArgumentParser:
         """The (sub-)command parser that ``ns`` was parsed by: down the chosen sub-parsers."""

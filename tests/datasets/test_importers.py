@@ -519,6 +519,11 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
     (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text(text)
     report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out2")
     assert report.skipped["last_record_cut"] == 1 and report.skipped["malformed_lines"] == 1
+    # cut inside its last number: the record parses, but is not the sample written; counted as cut too
+    (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text(
+        "\n".join(lines) + "\n" + f"17,Walking,{t0 + 10**12 + 40 * 50_000_000},1.0,9.0,0.5")
+    report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out3")
+    assert report.skipped["last_record_cut"] == 1 and [len(r) for r in _recs(tmp_path / "out3")[1]] == [60, 40]
 
 
 def test_wisdm2019_merges_gyro(tmp_path):

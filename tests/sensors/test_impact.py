@@ -104,7 +104,8 @@ def test_unit_peak_scales_the_configured_peak():
 def test_unit_peak_is_the_dense_maximum_also_at_the_pulse_end_kink(tau, f, zeta):
     """The two-stage search finds the peak a 300 000-sample scan over three damped periods finds, to 1e-4 — also
     where a heavily damped response peaks at the kink of ü at the pulse's end (the 2nd case), which a parabola
-    alone misses, and where a lightly damped one peaks just after the span searched first (the 3rd)."""
+    alone misses, and where a lightly damped one peaks a damped period's third after the pulse (the 3rd, past
+    the span the search used before: it now covers the whole damped period after the pulse)."""
     t = np.linspace(0.0, tau + 3.0 / f, 300001)
     dense = np.max(np.abs(pulse_response(t, 1.0, tau, f, zeta)[2]))
     assert unit_peak(tau, f, zeta)[0] == pytest.approx(dense, rel=1e-4)

@@ -148,8 +148,8 @@ def test_imuforge_train_validates_on_the_capture_by_default(tmp_path, capsys):
 
 
 def test_a_validation_set_of_a_few_windows_is_said_to_be_one(tmp_path, capsys):
-    """Early stopping on a handful of windows picks its epoch by chance: a --val of 2 s per label (8 windows
-    for 3 classes at 1.28 s / 0.64 s) gets a note; one of 6 s per label (more than 5 per class) does not."""
+    """Early stopping on a handful of windows picks its epoch by chance: a --val of 2 s per label (2–3 windows
+    a class at 1.28 s / 0.64 s) gets a note naming each class under 5; one of 6 s per label does not."""
     from imuforge.cli import main
 
     data = make_dataset(tmp_path / "data", subjects=("p1", "p2"), seconds_per_label=6.0, seed=80).path
@@ -159,10 +159,14 @@ def test_a_validation_set_of_a_few_windows_is_said_to_be_one(tmp_path, capsys):
         assert main(["train", "--data", str(data), "--val", str(val), *COMMON,
                      "--out", str(tmp_path / f"run_{name}")]) == 0
         err = capsys.readouterr().err
-        assert ("validation holds 8 window(s) for 3 classes: the epoch kept (early stopping) is chosen by very "
-                "few windows" in err) is noted, err
-        notes = json.loads((tmp_path / f"run_{name}" / "data.json").read_text())["notes"]
-        assert any(n.startswith("validation holds") for n in notes) is noted
+        d = json.loads((tmp_path / f"run_{name}" / "data.json").read_text())
+        few = {lab: n for lab, n in d["windows"]["validation"].items() if n < 5}
+        assert bool(few) is noted, d["windows"]["validation"]
+        said = ("note: validation windows per class: " + ", ".join(f"{lab} {n}" for lab, n in sorted(few.items()))
+                + " — the epoch kept (early stopping) is chosen by very few windows; validate on a longer --val "
+                "capture")
+        assert (said in err) is noted, err
+        assert any(n.startswith("validation windows per class") for n in d["notes"]) is noted
 
 
 @pytest.mark.slow

@@ -133,6 +133,16 @@ def test_export_data_gets_evals_notes_and_says_what_was_not_scored(tiny_run, tmp
                  "wrist_left"):
         assert line in err and line in md, line
     assert len(card["data"]["test"]["notes"]) == 2
+    # the other wrist is the site the model was trained at; a profile given as a file is named by its name
+    from imuforge.export.exporter import _device_notes
+
+    info = {"profiles": ["nano33-ble-sense-rev2"], "placements": ["wrist_left"]}
+    assert _device_notes(info, None, "wrist_right") == []
+    import imuforge
+
+    device_file = Path(imuforge.__file__).parent / "profiles" / "devices" / "nano33-ble-sense-rev2.toml"
+    assert _device_notes(info, str(device_file), None) == []
+    assert len(_device_notes(info, "metamotions", "ankle_right")) == 2
 
 
 def _eval_json(run, data: str, out, capsys) -> str:

@@ -320,10 +320,12 @@ class CaptureSession:
         self._answered = True
 
     def _await_csv_lines(self) -> None:
-        """``--format csv``: wait for sample lines as auto-detection does, so a silent port or a wrong baud
-        fails at once as "no device answered" (exit 2), not after the whole capture as "nothing received"."""
+        """``--format csv``: wait for the device's first bytes, so a silent port fails at once as "no device
+        answered" (exit 2), not after the whole capture as "nothing received". Any byte will do (the format is
+        given: no three lines to tell CSV from frames, as :func:`probe` needs) — a sketch printing a line a
+        second or slower is not refused."""
         deadline = time.monotonic() + self.opt.handshake_timeout_s
-        while not self._looks_like_csv():
+        while self.proc.stats.bytes == 0:
             if time.monotonic() >= deadline:
                 raise _no_answer(self.link, self.opt)
             self._pump(0.05)

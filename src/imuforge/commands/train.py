@@ -458,7 +458,7 @@ def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.export import export_run
-    from imuforge.export.exporter import check_card_device, test_caveats
+    from imuforge.export.exporter import check_card_device, data_caveats
 
     check_card_device(args.profile, args.placement)  # before TensorFlow starts
     out = Path(args.out)
@@ -484,7 +484,7 @@ def cmd_export(args) -> int:
           f"[{'ok' if c['int8_drop_within_1_point'] else 'OVER 1 POINT'}]")
     if not c["int8_drop_within_1_point"]:
         print(_drop_note(card.data.test.windows, m.float_int8_top1_agreement), file=sys.stderr)
-    for line in test_caveats(card.data.test.to_json()):
+    for line in data_caveats(card.data.test.to_json()):
         print(line, file=sys.stderr)
     le = c["litert_agrees_with_tflm"]
     tag = ("identical" if le["identical"] else f"within {le['tolerance_lsb']} LSB" if le["within_tolerance"]

@@ -554,14 +554,16 @@ def _parse_wisdm_lines(text: str, report: ImportReport) -> tuple[list, np.ndarra
         if not rec:
             continue
         parts = rec.split(",")
-        bad = "last_record_cut" if i == cut else "malformed_lines"
+        if i == cut:  # cut off: even a record that parses may hold a number cut short ("-0.69" of "-0.6946")
+            report.skipped["last_record_cut"] += 1
+            continue
         if len(parts) != 6:
-            report.skipped[bad] += 1
+            report.skipped["malformed_lines"] += 1
             continue
         try:
             vals = [float(v) for v in parts[2:]]
         except ValueError:
-            report.skipped[bad] += 1
+            report.skipped["malformed_lines"] += 1
             continue
         keys.append((parts[0].strip(), parts[1].strip()))
         rows.append(vals)

@@ -292,7 +292,7 @@ def _write_identity(out: Path, name: str) -> Path:
     return path
 
 
-def test_caveats(test: dict) -> list[str]:
+def data_caveats(test: dict) -> list[str]:
     """What a card's test figures do not say, one line each (card.md's, the export's console's): its notes,
     and the windows of labels the model does not know, which were not scored."""
     unknown = test.get("unknown_labels_excluded") or {}
@@ -305,19 +305,25 @@ def test_caveats(test: dict) -> list[str]:
     return lines
 
 
-def _test_caveats(test: dict) -> list[str]:
-    return [f"- {line}" for line in test_caveats(test)]
+def _caveat_items(test: dict) -> list[str]:
+    return [f"- {line}" for line in data_caveats(test)]
 
 
 def _device_notes(data_info: dict, profile: str | None, placement: str | None) -> list[str]:
     """A note for each device field of the card given (``--profile``, ``--placement``) that the training data
     do not hold: the card then claims a device or a body site the model has not seen."""
+    from imuforge.sensors.placement import sites_apart
+    from imuforge.sensors.profiles import load_profile
+
     out = []
-    for what, given, held in (("profile", profile, data_info.get("profiles", [])),
-                              ("placement", placement, data_info.get("placements", []))):
-        if given and held and given not in held:
-            out.append(f"the card names {what} {given}, but the model was trained on {', '.join(held)}: "
-                       "its figures are for the training data's")
+    held = data_info.get("profiles", [])
+    if profile and held and load_profile(profile).name not in held:  # a file is named by its profile's name
+        out.append(f"the card names profile {profile}, but the model was trained on {', '.join(held)}: its "
+                   "figures are for the training data's")
+    held = data_info.get("placements", [])
+    if placement and sites_apart(set(held), {placement}):  # the other side of a site is the site
+        out.append(f"the card names placement {placement}, but the model was trained on {', '.join(held)}: "
+                   "its figures are for the training data's")
     return out
 
 
@@ -615,7 +621,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Metrics on validation subjects (used for early stopping: optimistic)",
         "",
         f"Test data: {card['data']['test']['source']} — {card['data']['test']['windows']} windows.",
-        *_test_caveats(card["data"]["test"]),
+        *_caveat_items(card["data"]["test"]),
         "",
         "| | accuracy | macro-F1 |",
         "|---|---|---|",

@@ -458,13 +458,17 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
 MIN_VAL_WINDOWS_PER_CLASS = 5
 
 
-def small_validation_note(windows: int, classes: int) -> str | None:
-    """A note when the validation set holds fewer than :data:`MIN_VAL_WINDOWS_PER_CLASS` windows per class."""
-    if windows >= MIN_VAL_WINDOWS_PER_CLASS * classes:
+def small_validation_note(val_labels: np.ndarray, val_given: Sequence[str] = ()) -> str | None:
+    """A note naming the classes with fewer than :data:`MIN_VAL_WINDOWS_PER_CLASS` validation windows
+    (``val_labels``: the label of each validation window; a class without any is reported elsewhere,
+    ``labels_missing_from_validation``); ``val_given``: the ``--val`` folders, when the user chose them."""
+    labels, counts = np.unique(np.asarray(val_labels).astype(str), return_counts=True)
+    few = [f"{lab} {n}" for lab, n in zip(labels, counts) if n < MIN_VAL_WINDOWS_PER_CLASS]
+    if not few:
         return None
-    return (f"validation holds {windows} window(s) for {classes} classes: the epoch kept (early stopping) is "
-            f"chosen by very few windows — validate on more data (--val, or a longer capture; "
-            f"{MIN_VAL_WINDOWS_PER_CLASS} windows per class or more)")
+    more = "a longer --val capture" if val_given else "more data (--val, or a longer capture)"
+    return (f"validation windows per class: {', '.join(few)} — the epoch kept (early stopping) is chosen by very "
+            f"few windows; validate on {more}, {MIN_VAL_WINDOWS_PER_CLASS} windows per class or more")
 
 
 def _make_model(config: TrainConfig, init: Run | None, length: int, n_labels: int):
@@ -594,7 +598,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         pool.notes += unstreamed_option_notes(config)
         config = unstreamed_config(config)
     split = _split(config, pool)
-    if (few := small_validation_note(int(split.val.sum()), len(pool.labels))):
+    if (few := small_validation_note(pool.windows.labels[split.val], config.val)):
         pool.notes.append(few)
     w = pool.windows
     mean, std = ((init.mean, init.std) if init is not None else stream.normalisation_stats(w.X, split.train)

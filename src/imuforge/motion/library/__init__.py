@@ -321,13 +321,14 @@ def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np
     last = len(plan) - 1
     for k, (name, dur, params) in enumerate(plan):
         act = known[name]
-        # each cross-fade's label boundary is at its middle: an item overlaps its neighbours by half a blend on
-        # either side, so that its label lasts the seconds it was given (the first and the last item too)
-        extra = 0.0 if not last else blend if 0 < k < last else blend / 2
-        if act.kind == "transition":
+        if act.kind == "transition":  # as long as the movement takes: its hold covers the next cross-fade
+            extra = blend if k < last else 0.0
             tr = act.track(person, dur, fps, g, **params) if dur is not None else \
                 act.func(person, None, fps, g, lead_s=blend / 2, tail_s=blend / 2 + extra / 2, **params)
         else:
+            # each cross-fade's label boundary is at its middle: an item overlaps its neighbours by half a blend
+            # on either side, so that its label lasts the seconds it was given (the first and the last too)
+            extra = 0.0 if not last else blend if 0 < k < last else blend / 2
             tr = act.track(person, dur + extra, fps, g, **params)
         tracks.append(tr)
     yaw0 = np.deg2rad(heading_deg) if heading_deg is not None else g.uniform(-np.pi, np.pi)
