@@ -38,6 +38,22 @@ MIN_SCORE = 0.45
 #: score more ("taking a nap on the couch": lying 0.56, "a person reads a book in an armchair": sitting 0.56).
 #: Activities the library does not make that score above it are caught by :data:`NOT_IN_LIBRARY`
 CONFIDENT_SCORE = 0.5
+#: the lowest similarity at which a description is taken for an activity one of its words names ("a man
+#: types an email": typing 0.44): above the unrelated texts a stem can name ("a typical morning": typing
+#: 0.14, "a person hopes for rain": jumping 0.29)
+WORD_FLOOR = 0.35
+#: the similarity from which the embedding's best stands against an activity a word of the description names
+#: ("a person reclines on a bed": lie_to_sit 0.55, though "reclines" names lying)
+WORD_OVERRIDE = 0.6
+#: how much nearer an activity of :data:`NOT_IN_LIBRARY` must be than the library's best for a description
+#: that also names a library activity in a word (one the outside activity's phrases do not use) to be refused:
+#: kept so are "stands … carrying a box" (boxing), "a person jogs to the swimming pool" (swimming 0.66) and
+#: "walking with a football under the arm" (ball games 0.58); "climbing a rope" is refused all the same, its
+#: "rope" being the climbing phrases' word too
+OUTSIDE_MARGIN = 0.2
+#: what a user can do for an activity the library does not make
+OUTSIDE_HINT = ("a library activity (imuforge motion --list), or the motion itself: key frames "
+                "(--from FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
 #: Everyday activities the library does not make, each with phrases the embedding matcher compares a
 #: description with as it does the library's: a description nearer one of them than any library activity is
 #: refused naming it ("climbing a rope" scored jumping_rope 0.79, "doing sit-ups" sit_to_stand 0.65,
@@ -561,26 +577,6 @@ def _weigh_embedding(m, text: str, words: str, ranked: list[tuple[str, float]], 
         raise ValidationError(f"{text!r} is only loosely like {best} ({score:.2f} < {CONFIDENT_SCORE:g}) and "
                               f"no word of it names {best}", allowed=OUTSIDE_HINT)
     return best, score, False
-
-
-#: the lowest similarity at which a description is taken for an activity one of its words names ("a man
-#: types an email": typing 0.44): above the unrelated texts a stem can name ("a typical morning": typing
-#: 0.14, "a person hopes for rain": jumping 0.29)
-WORD_FLOOR = 0.35
-#: the similarity from which the embedding's best stands against an activity a word of the description names
-#: ("a person reclines on a bed": lie_to_sit 0.55, though "reclines" names lying)
-WORD_OVERRIDE = 0.6
-
-
-#: how much nearer an activity of :data:`NOT_IN_LIBRARY` must be than the library's best for a description
-#: that also names a library activity in a word (one the outside activity's phrases do not use) to be refused:
-#: kept so are "stands … carrying a box" (boxing), "a person jogs to the swimming pool" (swimming 0.66) and
-#: "walking with a football under the arm" (ball games 0.58); "climbing a rope" is refused all the same, its
-#: "rope" being the climbing phrases' word too
-OUTSIDE_MARGIN = 0.2
-#: what a user can do for an activity the library does not make
-OUTSIDE_HINT = ("a library activity (imuforge motion --list), or the motion itself: key frames "
-                "(--from FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
 
 
 #: words that order the parts of a description ("walks at 2 m/s, then runs"): each part is one activity. A
