@@ -166,6 +166,7 @@ repetition_s = [1.5, 2.5]
 amplitude = 1.0
 excursion_sd = 0.0
 wander_deg = 0.0
+style_deg = 0.0
 
 [[keyframes]]
 at = 0.0

@@ -690,7 +690,8 @@ def test_bad_key_framed_entries_are_refused(tmp_path, capsys, files, expect):
 
 #: every repetition bends the neck 150° (past the check's 90°): no spread of the excursion, no wander
 OVERBENT = ARM_RAISE.replace("sh_abd = 80", "neck_flex = 150").replace(
-    'label = "arm_raise"', 'label = "overbent"\namplitude = 1.0\nexcursion_sd = 0.0\nwander_deg = 0.0')
+    'label = "arm_raise"',
+    'label = "overbent"\namplitude = 1.0\nexcursion_sd = 0.0\nwander_deg = 0.0\nstyle_deg = 0.0')
 
 
 def test_a_motion_no_draw_makes_plausible_is_kept_flagged_and_named(tmp_path, capsys):
