@@ -188,8 +188,7 @@ def test_a_loose_embedding_match_needs_a_word_that_names_the_activity():
     assert parse_description("a person reads a book in an armchair").activity == "sitting"
     # an activity outside the library does not override a word naming a library one it does not use itself …
     for text, act in (("an elderly woman stands along a corridor while carrying a box", "standing"),
-                      ("a person jogs to the swimming pool", "running"),
-                      ("walking with a football under the arm", "walking")):
+                      ("a person jogs to the swimming pool", "running")):
         assert parse_description(text).activity == act, text
     # … but one whose own phrases use that word does ("sit" in sit-ups, "brush" in brushing one's hair)
     for text in ("doing sit-ups", "brushing her hair"):
