@@ -417,7 +417,7 @@ class KeywordMatcher:
     note: str | None = None  # set when ``auto`` fell back to this matcher
     KEYWORDS = {
         "walking": ["walk", "stroll", "wander", "march", "paces", "pacing", "strid", "hurr", "ambl",
-                    "saunter", "trudg"], "running": ["run", "jog", "sprint"],
+                    "saunter", "trudg", "shuffl", "hik"], "running": ["run", "jog", "sprint"],
         "stairs_up": ["stairs up", "upstairs", "climb", "ascend", "up the stairs", "up stairs"],
         "stairs_down": ["downstairs", "descend", "down the stairs", "down stairs"],
         "standing": ["stand", "stood", "waiting", "wait"], "sitting": ["sit", "sat ", "seated"],
@@ -432,7 +432,7 @@ class KeywordMatcher:
         "jumping_jacks": ["jumping jack", "star jump"],
         "jumping_rope": ["rope", "skipping", "skips", "jump rope", "jumps rope", "jumping rope"],
         "waving": ["wave", "waving"], "drinking": ["drink", "sip"], "brushing_teeth": ["brush", "teeth", "toothbrush"],
-        "typing": ["typing", "types", "typed", "keyboard", "laptop", "computer"],
+        "typing": ["typing", "types", "typed", "keyboard", "computer"],
         "nordic_walking": ["nordic", "nordic walk", "poles"],
         "elevator_up": ["elevator", "a lift", "the lift", "going up", "elevator up"],
         "elevator_down": ["elevator", "a lift", "the lift", "going down", "elevator down"],
@@ -530,7 +530,8 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         hint = f"; did you mean {' or '.join(spelled)}?" if spelled else ""
         raise ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})"
                               f"{hint}", allowed=(f"closest: {closest}; " if closest else "")
-                              + f"all: {', '.join(ACTIVITIES)}")
+                              + f"all: {', '.join(ACTIVITIES)}; or the motion itself: key frames (--from "
+                                "FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
     # combined activities: a transition verb wins over the posture it ends in
     best = _direction_rule(text, best)
     params, mods = modifiers_from_text(text, best)
