@@ -108,6 +108,7 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
 
     card = export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)
     assert card.data.test.is_validation and "these data are in its --data" in card.data.test.source
+    assert not any("not a test of people" in n for n in card.data.test.notes)  # said once, in the source
     assert "optimistic" in (tmp_path / "exp" / "card.md").read_text()
 
 

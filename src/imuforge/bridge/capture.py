@@ -306,7 +306,7 @@ class CaptureSession:
     def _handshake(self) -> None:
         """Find out what speaks on the link, configure it and start streaming."""
         if self.proc.fmt == "csv":
-            self._await_csv_lines()
+            self._await_first_bytes()
         else:
             try:
                 info = self._request(P.GetInfo(), self.opt.handshake_timeout_s)
@@ -319,7 +319,7 @@ class CaptureSession:
         self._handshake_rx = None
         self._answered = True
 
-    def _await_csv_lines(self) -> None:
+    def _await_first_bytes(self) -> None:
         """``--format csv``: wait for the device's first bytes, so a silent port fails at once as "no device
         answered" (exit 2), not after the whole capture as "nothing received". Any byte will do (the format is
         given: no three lines to tell CSV from frames, as :func:`probe` needs) — a sketch printing a line a

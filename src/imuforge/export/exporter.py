@@ -89,7 +89,7 @@ class TestSet:
     labels: np.ndarray
     source: str | list[str]
     unknown_labels: dict[str, int]  # labels the model does not know → their windows (not scored)
-    notes: list[str] = field(default_factory=list)  # about the data (``evaluate.data_notes``)
+    notes: list[str] = field(default_factory=list)  # about the data (``evaluate.site_notes``)
 
 
 @dataclass
@@ -212,13 +212,13 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
     if data:
         from imuforge.datasets.loading import load_windows
 
-        from imuforge.train.evaluate import data_notes
+        from imuforge.train.evaluate import site_notes
 
         w, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
                                     channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
                                     desc="test windows", warn_no_subject=False)  # nothing is split here
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
-        notes = data_notes(run, data, summaries)
+        notes = site_notes(run, summaries)
         seen = run.seen(data)
         if seen:  # named as the held-out default is: the card's heading then calls its figures optimistic
             source = (f"training run's validation or training data ({', '.join(source)}: {seen}): "

@@ -143,20 +143,15 @@ def _check_out_folder(out: Path) -> None:
             return
 
 
-def data_notes(run, data: Sequence[str | os.PathLike], summaries: list[dict]) -> list[str]:
-    """What a user should know about figures measured on ``data`` (their ``load_windows`` summaries) with
-    ``run``'s model: data worn at a body site the model was not trained at, or data it was trained or
-    validated on — one place for ``eval`` and ``export --data``."""
+def site_notes(run, summaries: list[dict]) -> list[str]:
+    """A note when data (their ``load_windows`` summaries) are worn at a body site ``run``'s model was not
+    trained at — one place for ``eval`` and ``export --data``."""
     from imuforge.sensors.placement import sites_apart
 
     trained = {p for s in (run.json("data.json") or {}).get("datasets", []) for p in s.get("placements", [])}
     away = sites_apart(trained, {p for s in summaries for p in s["placements"]})
-    notes = [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
-             f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
-    seen = run.seen(data)
-    if seen:
-        notes.append(f"{seen}: the figures are not a test of people the model has not met")
-    return notes
+    return [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
+            f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
 
 
 def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence[str | os.PathLike], *,
@@ -196,7 +191,10 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     probs = predict_float(run, windows.X[known])
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
-    notes = data_notes(run, data, summaries)
+    notes = site_notes(run, summaries)
+    seen = run.seen(data)
+    if seen:  # (export says it in its card's test source)
+        notes.append(f"{seen}: the figures are not a test of people the model has not met")
     m.update({
         "run": str(run.path),
         "notes": notes,

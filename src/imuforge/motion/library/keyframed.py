@@ -156,8 +156,8 @@ class KeyframedActivity:
     def _style(self, person: Person) -> dict[str, float]:
         """This person's own way of doing the exercise: an offset (deg) of each angle the key frames name, the
         same through every repetition, SD ``style_deg`` — drawn from the person's style seed (the draws of
-        their gait style), so a person keeps it in every recording and the other draws are not moved. None
-        without a style seed (the mean person)."""
+        their gait style), so a person keeps it in every recording and the other draws are not moved. Zero
+        without a style seed (the mean person) or with ``style_deg`` 0."""
         seed = getattr(person, "gait_style_seed", None)
         if seed is None or self.style_deg <= 0:
             return dict.fromkeys(self.angles, 0.0)
