@@ -94,27 +94,36 @@ def test_motionsense_unreadable_files_are_refused(tmp_path, capsys, line, text, 
 
 
 # ------------------------------------------------------------------------------- MHEALTH
-def _mhealth_log(path, n=260):
+def _mhealth_log(path, n=260, gyro_first=False):
     """Chest acc (0, 0, 9.8); left ankle acc (9.8, 0, 0), gyro 90 °/s on x; right arm acc (0, −9.8, 0),
-    gyro (0, 0, 180 °/s); labels 0 ×50, 4 ×100, 11 ×100, 13 ×10."""
+    gyro (0, 0, 180 °/s) — each gyroscope's first sample; it swings as a sine after it — and each unit's
+    magnetometer, a vector of length 1.1 turning slowly, after the gyroscope (``gyro_first``, the README's
+    column list) or before it (the published files' order); labels 0 ×50, 4 ×100, 11 ×100, 13 ×10."""
     t = np.zeros((n, 24))
+    swing = np.cos(np.arange(n) * 2 * np.pi / 50)[:, None]
+    turn = np.arange(n) * 0.01
+    mag = 1.1 * np.column_stack([np.cos(turn), np.sin(turn), np.zeros(n)])
     t[:, 0:3] = [0.0, 0.0, 9.8]
     t[:, 3:5] = [0.1, -0.1]
-    t[:, 5:8], t[:, 8:11], t[:, 11:14] = [9.8, 0.0, 0.0], [90.0, 0.0, 0.0], [0.5, 0.2, -0.3]
-    t[:, 14:17], t[:, 17:20], t[:, 20:23] = [0.0, -9.8, 0.0], [0.0, 0.0, 180.0], [0.1, 0.1, 0.1]
+    units = ((5, [9.8, 0.0, 0.0], [90.0, 0.0, 0.0]), (14, [0.0, -9.8, 0.0], [0.0, 0.0, 180.0]))
+    for acc0, acc, gyro in units:
+        g0, m0 = (acc0 + 3, acc0 + 6) if gyro_first else (acc0 + 6, acc0 + 3)
+        t[:, acc0:acc0 + 3], t[:, g0:g0 + 3], t[:, m0:m0 + 3] = acc, swing * gyro, mag
     t[:, 23] = np.repeat([0, 4, 11, 13], [50, 100, 100, n - 250])
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savetxt(path, t, fmt="%.4f", delimiter="\t")
     return path
 
 
-def test_mhealth_imus_units_labels(tmp_path):
-    _mhealth_log(tmp_path / "MHEALTHDATASET" / "mHealth_subject1.log")
-    path = _mhealth_log(tmp_path / "MHEALTHDATASET" / "mHealth_subject10.log")
+@pytest.mark.parametrize("gyro_first", [False, True])
+def test_mhealth_imus_units_labels(tmp_path, gyro_first):
+    _mhealth_log(tmp_path / "MHEALTHDATASET" / "mHealth_subject1.log", gyro_first=gyro_first)
+    path = _mhealth_log(tmp_path / "MHEALTHDATASET" / "mHealth_subject10.log", gyro_first=gyro_first)
     lines = path.read_text().splitlines()
+    arm_gyro_x = 17 if gyro_first else 20
     for k in range(60, 65):  # the right arm's gyro drops out: 5 NaN rows
         cells = lines[k].split("\t")
-        cells[17] = "NaN"
+        cells[arm_gyro_x] = "NaN"
         lines[k] = "\t".join(cells)
     path.write_text("\n".join(lines) + "\n")
     report = import_dataset("mhealth", tmp_path / "MHEALTHDATASET", tmp_path / "arm")
@@ -123,6 +132,11 @@ def test_mhealth_imus_units_labels(tmp_path):
     assert a.placement == "wrist_right" and a.channels[3:] == ("gyro_x", "gyro_y", "gyro_z")
     np.testing.assert_allclose(a.acc[0], [0.0, -9.8, 0.0])
     np.testing.assert_allclose(a.gyro[0], [0.0, 0.0, np.pi])  # 180 °/s
+    assert a.provenance["gyro_columns"] == ("18-20" if gyro_first else "21-23")
+    steady = "18-20" if not gyro_first else "21-23"
+    read = a.provenance["gyro_columns"]
+    assert report.notes == {f"arm gyroscope read from columns {read} (columns {steady} hold a steady-length "
+                            "vector: the magnetometer)": 2}
     assert [(s.start_s, s.end_s, s.label) for s in a.labels] == [(1.0, 3.0, "walking"), (3.0, 5.0, "running")]
     assert report.skipped["unknown_activity_13"] == 20 and report.skipped["rows_with_nan"] == 5
     assert len(b) == 255 and len(b.gaps()) == 1
@@ -135,6 +149,32 @@ def test_mhealth_imus_units_labels(tmp_path):
     chest = _recs(tmp_path / "chest")[0]
     assert chest.placement == "chest" and chest.channels == ("acc_x", "acc_y", "acc_z") and chest.gyro is None
     np.testing.assert_allclose(chest.acc[0], [0.0, 0.0, 9.8])
+
+
+def test_mhealth_published_rows(tmp_path, capsys):
+    """The first rows of mHealth_subject1.log as public code quotes them (the person still, label 0; the arm's
+    columns 15–23 and the label): the gyroscope is the triple that changes at every sample, not the steady
+    one the README calls the gyroscope. A row of the walk (label 4) is appended so the file has a label."""
+    rows = ["-8.6499 -4.5781 0.18776 -0.44902 -1.0103 0.034483 -2.35 -1.6102 -0.030899",
+            "-8.6275 -4.3198 0.023595 -0.44902 -1.0103 0.034483 -2.1632 -0.88254 0.32657",
+            "-8.5055 -4.2772 0.27572 -0.44902 -1.0103 0.034483 -1.6175 -0.16562 -0.030693",
+            "-8.6279 -4.3163 0.36752 -0.45686 -1.0082 0.025862 -1.0771 0.0069451 -0.38262",
+            "-8.7008 -4.1459 0.40729 -0.45686 -1.0082 0.025862 -0.53684 0.1759 -1.0955",
+            "-8.7247 -4.0449 0.50609 -0.45686 -1.0082 0.025862 0.18674 0.72044 -0.36448",
+            "-9.0864 -4.1474 0.26138 -0.42745 -1.0164 0.019397 0.35907 9.1239e-005 0.36819",
+            "-9.0143 -4.0052 0.47682 -0.42745 -1.0164 0.019397 0.53691 -0.16868 1.8175",
+            "-9.0469 -4.0475 0.24554 -0.42745 -1.0164 0.019397 0.3484 -1.067 2.5447",
+            "-8.8318 -4.109 0.096632 -0.42745 -1.0164 0.019397 -0.19549 -1.5952 3.6222"]
+    head = "-9.8184 0.009971 0.29563 0.0041863 0.0041863 2.1849 -9.6967 0.63077 0.1039 -0.84053 -0.68762 " \
+           "-0.37 -0.36327 0.29963"
+    lines = [f"{head} {r} {4 if k >= 8 else 0}".replace(" ", "\t") for k, r in enumerate(rows)]
+    (tmp_path / "mHealth_subject1.log").write_text("\n".join(lines) + "\n")
+    report = import_dataset("mhealth", tmp_path, tmp_path / "arm")
+    rec = _recs(tmp_path / "arm")[0]
+    assert rec.provenance["gyro_columns"] == "21-23"
+    np.testing.assert_allclose(rec.gyro[0], np.array([-2.35, -1.6102, -0.030899]) * DEG)
+    assert list(report.notes) == ["arm gyroscope read from columns 21-23 (columns 18-20 hold a steady-length "
+                                  "vector: the magnetometer)"]
 
 
 def test_mhealth_refusals(tmp_path, capsys):
@@ -184,16 +224,16 @@ def test_dsads_segments_are_joined_per_person_and_activity(tmp_path):
     leg = _recs(tmp_path / "leg")[0]
     np.testing.assert_allclose(leg.acc[0], [1, 3, 9.8])
     np.testing.assert_allclose(leg.gyro[0], [0.0, 0.0, 3.0])
-    assert leg.placement == "ankle_right" and leg.placement in PLACEMENTS
+    assert leg.placement == "knee_right" and leg.placement in PLACEMENTS
 
 
 @pytest.mark.parametrize("imu, block, placement", [
     ("torso", 0, "chest"), ("right_arm", 1, "wrist_right"), ("left_arm", 2, "wrist_left"),
-    ("right_leg", 3, "ankle_right"), ("left_leg", 4, "ankle_left")])
+    ("right_leg", 3, "knee_right"), ("left_leg", 4, "knee_left")])
 def test_dsads_unit_blocks_follow_the_published_layout(tmp_path, imu, block, placement):
     """UCI page: columns 1–9 are unit T, 10–18 RA, 19–27 LA, 28–36 RL, 37–45 LL, each acc xyz, gyro xyz,
     mag xyz; the values are read as they are (MTx calibrated output: m/s², rad/s). Barshan & Yüksek 2014:
-    T on the chest, RA/LA on the wrists, RL/LL on the outer side of the knees (imported as ankle_*)."""
+    T on the chest, RA/LA on the wrists, RL/LL on the outer side of the knees (imported as knee_*)."""
     _dsads_segment(tmp_path / "data" / "a09" / "p4" / "s01.txt", 7)
     import_dataset("dsads", tmp_path, tmp_path / "out", imu=imu)
     (rec,) = _recs(tmp_path / "out")
@@ -265,6 +305,26 @@ def test_hhar_gyro_onto_acc_times_without_inventing_across_gaps(tmp_path):
     bike = recs["hhar_b", "s3_1", 1000]
     assert bike.gyro is None and bike.labels[0].label == "cycling" and bike.rate_hz == pytest.approx(149.3)
     assert report.skipped["runs_without_gyro"] == 2
+
+
+def test_hhar_creation_time_unit_follows_the_arrival_clock(tmp_path):
+    """A device whose Creation_Time ticks in milliseconds (13 digits) is read in ms, not as 1e6-times faster
+    nanoseconds (a 100 MHz recording), and the report says so; the nanosecond devices stay in ns."""
+    root = tmp_path / "hhar"
+    root.mkdir()
+    t = 1_424_000_000.0 + np.arange(300) * 0.02  # 6 s at 50 Hz, Unix time
+    rows = _hhar_rows(t, np.tile([0.0, 9.8, 0.0], (300, 1)), "d", "nexus4", "nexus4_2", ["walk"] * 300)
+    ms = [r.split(",") for r in _hhar_rows(t, np.tile([0.0, 0.0, 9.8], (300, 1)), "e", "samsungold",
+                                           "samsungold_1", ["sit"] * 300, start=300)]
+    for cells in ms:
+        cells[2] = str(int(cells[1]))  # Creation_Time in ms, as its Arrival_Time
+    rows += [",".join(cells) for cells in ms]
+    (root / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + rows) + "\n")
+    report = import_dataset("hhar", root, tmp_path / "out")
+    recs = {r.provenance["device"]: r for r in _recs(tmp_path / "out")}
+    assert recs["nexus4_2"].rate_hz == pytest.approx(50) and recs["samsungold_1"].rate_hz == pytest.approx(50)
+    assert recs["samsungold_1"].duration_s == pytest.approx(6.0, abs=0.05)
+    assert report.notes == {"samsungold_1: Creation_Time read in ms (its span against Arrival_Time's ms)": 1}
 
 
 def test_hhar_watch_and_refusals(tmp_path, capsys):

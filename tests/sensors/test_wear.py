@@ -354,6 +354,7 @@ UP_AXIS = {
     "wrist_left": (0, -1),             # x (3 o'clock, crown) toward the hand: down with the arm hanging
     "wrist_right": (0, +1),            # worn the usual way on the right wrist, 3 o'clock points to the elbow
     "ankle_right": (0, +1), "ankle_left": (0, +1),
+    "knee_right": (0, +1), "knee_left": (0, +1),
     "foot_right": (2, +1), "foot_left": (2, +1),   # a sensor laced flat on the shoe: +z up
     "upper_arm_left": (0, -1), "upper_arm_right": (0, +1),
     "hip_right_front": (1, +1), "hip_left_front": (1, +1),   # clipped upright at the front of the hip

@@ -64,12 +64,17 @@ class ImportReport:
     #: seconds of the recordings that no label covers (imported, not skipped: PAMAP2's "transient" activity 0,
     #: the stills around a gaitmap bout …)
     unlabelled_s: float = 0.0
+    #: what the importer decided from the data where the published description leaves room (note → files)
+    notes: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
-        return {"format": self.format, "source": self.source, "recordings": self.recordings,
-                "skipped": {k: v for k, v in self.skipped.items() if v},
-                "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())},
-                "unlabelled_s": round(self.unlabelled_s, 2)}
+        out = {"format": self.format, "source": self.source, "recordings": self.recordings,
+               "skipped": {k: v for k, v in self.skipped.items() if v},
+               "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())},
+               "unlabelled_s": round(self.unlabelled_s, 2)}
+        if self.notes:
+            out["notes"] = dict(sorted(self.notes.items()))
+        return out
 
 
 def _recording(source: str | os.PathLike, *args, **kwargs) -> Recording:
@@ -819,11 +824,24 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
 MHEALTH_LABELS = {1: "standing", 2: "sitting", 3: "lying", 4: "walking", 5: "stairs",
                   6: "waist_bends_forward", 7: "frontal_arm_elevation", 8: "knees_bending", 9: "cycling",
                   10: "jogging", 11: "running", 12: "jumping"}
-#: 0-based columns of each sensor's acc (m/s²) and gyro (deg/s) in mHealth_subjectN.log (None: no gyro).
+#: 0-based first column of each sensor's acc (m/s²) and of the two triples that follow it (gyro in deg/s and
+#: magnetometer, in an order decided per file: :func:`_mhealth_gyro_column`; None: the chest unit has
+#: neither).
 #: README: columns 1–3 chest acc, 4–5 ECG, 6–8 left-ankle acc, 9–11 its gyro, 12–14 its magnetometer,
 #: 15–17 right-lower-arm acc, 18–20 its gyro, 21–23 its magnetometer, 24 the label; "Units: Acceleration
 #: (m/s^2), gyroscope (deg/s), magnetic field (local), ecg (mV)"
 MHEALTH_IMUS = {"arm": (14, 17), "ankle": (5, 8), "chest": (0, None)}
+#: The files' rows disagree with the README's column list: in the first rows of mHealth_subject1.log as public
+#: code quotes them, columns 9–11 and 18–20 hold a vector of steady length (≈ 1.1, "local" units) that keeps
+#: one value for 3–5 samples and moves in steps of ≈ 0.002 — a slowly updated magnetometer — while columns
+#: 12–14 and 21–23 change at every sample about zero (−2.9 … 5.4: a gyroscope in deg/s, the person still), and
+#: public loaders note the same swap. So each file's triples are told apart by what they measure: the
+#: magnetometer's length stays near the local field's however the unit turns, the gyroscope's runs from
+#: ≈ 0 at rest to hundreds of deg/s. The triple whose length spreads less (10th–90th percentile over the
+#: median) is the magnetometer where it spreads under :data:`MHEALTH_MAG_SPREAD_RATIO` × the other's; a file
+#: where neither does is read as the rows show it (gyroscope second). Which columns each file's gyroscope
+#: came from is in its provenance and the import report's notes.
+MHEALTH_MAG_SPREAD_RATIO = 0.5
 #: README: the sensors "were respectively placed on the subject's chest, right wrist and left ankle" (the
 #: column list calls the wrist unit "right-lower-arm": the same unit)
 _MHEALTH_PLACEMENT = {"arm": "wrist_right", "ankle": "ankle_left", "chest": "chest"}
@@ -836,8 +854,9 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
     """MHEALTH (Banos et al.; UCI data set 319, its README.txt, quoted at :data:`MHEALTH_IMUS` and the
     constants beside it): ``mHealth_subjectN.log``, 24 whitespace-separated columns at 50 Hz, 10 subjects,
     Shimmer2 units on the chest, the right wrist ("right lower arm") and the left ankle. Columns 1–3 chest
-    acc, 4–5 ECG, 6–8 left-ankle acc, 9–11 its gyro, 12–14 its magnetometer,
-    15–17 right-lower-arm acc, 18–20 its gyro, 21–23 its magnetometer, 24 the label (0: null class).
+    acc, 4–5 ECG, 6–8 left-ankle acc, 9–14 its gyro and magnetometer, 15–17 right-lower-arm acc, 18–23 its
+    gyro and magnetometer, 24 the label (0: null class). The README puts each gyroscope first, the files hold
+    it second: each file's order is read off its data (:data:`MHEALTH_MAG_SPREAD_RATIO`).
     Units (README): acceleration m/s², gyroscope deg/s (converted to rad/s here), magnetic field "local"
     (not read: no unit to convert from), ECG mV (not read).
 
@@ -853,12 +872,19 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
     if not files:
         raise ValidationError(f"no mHealth_subjectN.log files under {src}",
                               allowed="the MHEALTHDATASET folder")
-    a0, g0 = MHEALTH_IMUS[imu]
-    cols = list(range(a0, a0 + 3)) + ([] if g0 is None else list(range(g0, g0 + 3)))
-    chans = ACC if g0 is None else ACC_GYRO
+    a0, first = MHEALTH_IMUS[imu]
+    chans = ACC if first is None else ACC_GYRO
     for path in progress(files, desc="mhealth", unit="file"):
         table = _numbers(path, columns=24,
                          allowed="24 numbers per line (MHEALTH log: 23 signals and the label)")
+        extra = {}
+        if first is None:
+            cols = list(range(a0, a0 + 3))
+        else:
+            g0, why = _mhealth_gyro_column(table, first)
+            cols = list(range(a0, a0 + 3)) + list(range(g0, g0 + 3))
+            extra = {"gyro_columns": f"{g0 + 1}-{g0 + 3}"}
+            report.notes[f"{imu} gyroscope read from columns {g0 + 1}-{g0 + 3} ({why})"] += 1
         ok = np.isfinite(table[:, cols + [23]]).all(axis=1)
         report.skipped["rows_with_nan"] += int((~ok).sum())
         if ok.sum() < 2:
@@ -866,7 +892,7 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
             continue
         rows = np.flatnonzero(ok)
         data = table[rows][:, cols]
-        if g0 is not None:
+        if first is not None:
             data[:, 3:] *= DEG
         raw = table[rows, 23]
         known = np.isin(raw, list(MHEALTH_LABELS))
@@ -880,8 +906,24 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
         rec = _recording(path, t, data, chans, MHEALTH_RATE, placement=_MHEALTH_PLACEMENT[imu],
                          labels=_segments_from_codes(t, codes, MHEALTH_LABELS, 1.0 / MHEALTH_RATE),
                          subject=f"mhealth{sid:02d}",
-                         provenance={"dataset": "MHEALTH", "file": path.name, "imu": imu})
+                         provenance={"dataset": "MHEALTH", "file": path.name, "imu": imu, **extra})
         yield f"subject{sid:02d}_{imu}", rec
+
+
+def _mhealth_gyro_column(table: np.ndarray, first: int) -> tuple[int, str]:
+    """The 0-based first column of a unit's gyroscope in an MHEALTH log: of the two triples at ``first`` and
+    ``first + 3``, the one that is not the magnetometer (:data:`MHEALTH_MAG_SPREAD_RATIO`), with why."""
+    spread = []
+    for c in (first, first + 3):
+        xyz = table[:, c:c + 3]
+        norm = np.linalg.norm(xyz[np.isfinite(xyz).all(axis=1)], axis=1)
+        lo, mid, hi = np.percentile(norm, [10, 50, 90]) if norm.size else (0.0, 0.0, 0.0)
+        spread.append((hi - lo) / mid if mid > 0 else np.inf)
+    if spread[0] < MHEALTH_MAG_SPREAD_RATIO * spread[1]:
+        return first + 3, f"columns {first + 1}-{first + 3} hold a steady-length vector: the magnetometer"
+    if spread[1] < MHEALTH_MAG_SPREAD_RATIO * spread[0]:
+        return first, f"columns {first + 4}-{first + 6} hold a steady-length vector: the magnetometer"
+    return first + 3, "neither triple's length is steady: the files' order"
 
 
 # ------------------------------------------------------------------------------- DSADS
@@ -907,11 +949,10 @@ DSADS_UNITS = {"torso": 0, "right_arm": 9, "left_arm": 18, "right_leg": 27, "lef
 #: paper's own text not re-read here): "two of the ±18g sensor units are placed on the sides of the knees
 #: (the right-hand side of the right knee and the left-hand side of the left knee), the remaining ±18g unit
 #: is placed on the subject's chest, and the two ±5g units on the wrists".
-#: Whether the knee units sat above or below the joint is not said, and imuforge has no knee preset: they
-#: get ankle_* (a unit on the outside of the shank, x up the shank, z outward), assuming the shank — the
-#: orientation of a unit on the outer side of the leg, its height on the leg not modelled
+#: Whether the knee units sat above or below the joint is not said: they get knee_* (on the outside of the
+#: knee, on the shank just below the joint line, x up the shank, z outward) — the shank assumed
 _DSADS_PLACEMENT = {"torso": "chest", "right_arm": "wrist_right", "left_arm": "wrist_left",
-                    "right_leg": "ankle_right", "left_leg": "ankle_left"}
+                    "right_leg": "knee_right", "left_leg": "knee_left"}
 #: UCI page: "Sensor units are calibrated to acquire data at 25 Hz sampling frequency"; each file holds
 #: "5 sec x 25 Hz = 125 rows"
 DSADS_RATE, DSADS_SEGMENT_ROWS = 25.0, 125
@@ -928,7 +969,7 @@ def import_dsads(src: Path, report: ImportReport, imu: str = "right_arm") -> Ite
     normalised to the earth's field (not read) — read as they are. Placement (Barshan & Yüksek 2014, The
     Computer Journal 57(11), section 3; :data:`_DSADS_PLACEMENT`): torso unit on the chest, arm units on the
     wrists (±5 g accelerometers: they saturate beyond), leg units on the outer side of the knees (±18 g),
-    imported as ``ankle_*`` (the shank assumed: the papers do not say above or below the joint).
+    imported as ``knee_*`` (the shank assumed: the papers do not say above or below the joint).
 
     ``imu``: torso, right_arm, left_arm, right_leg, left_leg. The segments of one person and activity are
     consecutive 5 s pieces of one 5-minute recording: they are joined into one Recording, segment k starting
@@ -987,7 +1028,7 @@ def import_dsads(src: Path, report: ImportReport, imu: str = "right_arm") -> Ite
 #: The activity the user was performing: bike sit, stand, walk, stairsup, stairsdown and null"
 HHAR_LABELS = {"stand": "standing", "sit": "sitting", "walk": "walking", "stairsup": "stairs_up",
                "stairsdown": "stairs_down", "bike": "cycling"}
-HHAR_COLUMNS = ("Creation_Time", "x", "y", "z", "User", "Model", "Device", "gt")
+HHAR_COLUMNS = ("Arrival_Time", "Creation_Time", "x", "y", "z", "User", "Model", "Device", "gt")
 HHAR_FILES = {"phone": "Phones", "watch": "Watch"}
 #: a stretch of one device ends at a gap in its accelerometer clock longer than this (s)
 HHAR_MAX_GAP_S = 1.0
@@ -1009,12 +1050,13 @@ def _hhar_csv(path: Path):
     if missing:
         what = "empty file" if header == [""] else f"no column {missing[0]!r} in the header line"
         raise ValidationError(what, source=str(path), allowed=allowed)
-    num = {"Creation_Time": np.float64, "x": np.float64, "y": np.float64, "z": np.float64}
+    num = {"Arrival_Time": np.float64, "Creation_Time": np.float64, "x": np.float64, "y": np.float64,
+           "z": np.float64}
     dtype = {**num, **{c: "category" for c in ("User", "Model", "Device", "gt")}}
     try:
         # every column read: with usecols pandas passes over a line with too many fields; only numbers may be
         # missing (pandas' default would read gt "null" as missing, and a chunk of nulls as another dtype)
-        return pd.read_csv(path, dtype={**dtype, "Index": np.float64, "Arrival_Time": np.float64},
+        return pd.read_csv(path, dtype={**dtype, "Index": np.float64},
                            keep_default_na=False, na_values={c: ["", "nan", "NaN"] for c in num})[
             list(HHAR_COLUMNS)]
     except pd.errors.ParserError as exc:
@@ -1046,7 +1088,9 @@ def _hhar_streams(df, report: ImportReport) -> dict[tuple[str, str], tuple]:
     df = df[ok]
     out = {}
     for (user, device), g in df.groupby(["User", "Device"], observed=True, sort=True):
-        t = g["Creation_Time"].to_numpy() * 1e-9
+        t, unit = _hhar_seconds(g["Creation_Time"].to_numpy(), g["Arrival_Time"].to_numpy())
+        if unit != "ns":
+            report.notes[f"{device}: Creation_Time read in {unit} (its span against Arrival_Time's ms)"] += 1
         order = np.argsort(t, kind="stable")
         t, xyz = t[order], g[["x", "y", "z"]].to_numpy()[order]
         gt = g["gt"].cat.codes.to_numpy()[order]
@@ -1055,6 +1099,29 @@ def _hhar_streams(df, report: ImportReport) -> dict[tuple[str, str], tuple]:
         model = str(g["Model"].iloc[0]) if len(g) else ""
         out[str(user), str(device)] = (t[keep], xyz[keep], gt[keep], list(g["gt"].cat.categories), model)
     return out
+
+
+#: Creation_Time's units the importer tells apart (ticks per second); nanoseconds unless the stream's span
+#: says otherwise (:func:`_hhar_seconds`)
+HHAR_CLOCK_UNITS = {"ns": 1e9, "µs": 1e6, "ms": 1e3}
+
+
+def _hhar_seconds(creation: np.ndarray, arrival_ms: np.ndarray) -> tuple[np.ndarray, str]:
+    """One device's ``Creation_Time`` in seconds, and the unit it was read in. Android gives sensor events in
+    nanoseconds, and the HHAR devices mostly do (Nexus 4: Unix time; Samsung: time since boot); the data set's
+    users report a few devices whose values have fewer digits. ``Arrival_Time`` (ms, the phone's wall clock)
+    spans the same stretch, so the unit is the one of :data:`HHAR_CLOCK_UNITS` nearest (in log) to the two
+    spans' ratio — 5th to 95th percentile of each, so a stray row does not decide; under 1 s of arrival
+    span (nothing to compare), or with no finite arrival times, nanoseconds."""
+    arrival = arrival_ms[np.isfinite(arrival_ms)]
+    unit = "ns"
+    if arrival.size >= 2:
+        a_lo, a_hi = np.percentile(arrival, [5, 95])
+        c_lo, c_hi = np.percentile(creation, [5, 95])
+        if a_hi - a_lo >= 1000.0 and c_hi > c_lo:
+            per_s = (c_hi - c_lo) / ((a_hi - a_lo) * 1e-3)
+            unit = min(HHAR_CLOCK_UNITS, key=lambda u: abs(np.log10(per_s / HHAR_CLOCK_UNITS[u])))
+    return creation / HHAR_CLOCK_UNITS[unit], unit
 
 
 def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Iterator[tuple[str, Recording]]:
@@ -1072,8 +1139,10 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
 
     ``device``: ``phone`` or ``watch``. One Recording per stretch of one physical device (``Device``, e.g.
     ``nexus4_1``) and user: the device's Creation_Time (the OS's sensor timestamp, taken as ns) sorted, split
-    at gaps over :data:`HHAR_MAX_GAP_S`; its rate is the median of its intervals. Acc and gyro have separate,
-    irregular clocks: gyro is interpolated onto the accelerometer's times only where the same device has
+    at gaps over :data:`HHAR_MAX_GAP_S`; its rate is the median of its intervals. A device whose
+    Creation_Time spans a thousand or a million times fewer ticks than nanoseconds over its Arrival_Time
+    span is read in µs or ms (:func:`_hhar_seconds`; the import report's notes name it). Acc and gyro have
+    separate, irregular clocks: gyro is interpolated onto the accelerometer's times only where the same device has
     gyro samples within :data:`HHAR_GYRO_REACH_PERIODS` of its median gyro periods on both sides
     (:func:`_near_gyro`); other accelerometer samples are left out (counted), a stretch without any gyro
     nearby stays accelerometer-only. Placement: the README says nothing of where the devices were worn, and

@@ -177,6 +177,18 @@ PLACEMENTS: dict[str, Placement] = {
             "On the outside of the left ankle: x up the shank, z outward.",
         ),
         Placement(
+            "knee_right", "right_shank", "right_knee", (-0.05, -0.03, 0.0),
+            _frame(_Y, -_Z, -_X),
+            "On the outside of the right knee, on the shank 3 cm below the joint line (DSADS's leg units "
+            "sat on the outer side of the knees): x up the shank, z outward.",
+        ),
+        Placement(
+            "knee_left", "left_shank", "left_knee", (0.05, -0.03, 0.0),
+            _frame(_Y, _Z, _X),
+            "On the outside of the left knee, on the shank just below the joint line: x up the shank, z "
+            "outward.",
+        ),
+        Placement(
             "shin_right", "right_shank", "right_ankle", (0.0, 0.20, 0.045),
             _frame(_X, _Y, _Z),
             "Phone strapped upright on the front of the right shin, 20 cm above the ankle, screen out "
@@ -193,8 +205,9 @@ PLACEMENTS: dict[str, Placement] = {
             "forearm_left", "left_forearm", "left_wrist", (-0.12, 0.03, 0.0),
             _frame(-_Z, -_X, _Y),
             "Phone or sensor strapped along the back of the left forearm, halfway to the elbow, its top "
-            "toward the elbow, screen out (Android / iOS axes, RealWorld HAR's forearm position): y toward "
-            "the elbow (arm hanging: +y ≈ +g), z out of the back of the forearm.",
+            "toward the elbow, screen out (Android / iOS axes; RealWorld HAR's forearm device imports as a "
+            "watch, wrist_left): y toward the elbow (arm hanging: +y ≈ +g), z out of the back of the "
+            "forearm.",
         ),
         Placement(
             "forearm_right", "right_forearm", "right_wrist", (0.12, 0.03, 0.0),

@@ -243,6 +243,7 @@ _SPREAD_OF_PRESET = {
     "hip_left_front": PHONE_BELT, "shin_left": PHONE_STRAP, "shin_right": PHONE_STRAP,
     "forearm_left": PHONE_STRAP, "forearm_right": PHONE_STRAP,
     "chest": STRAP, "lower_back": STRAP, "ankle_left": STRAP, "ankle_right": STRAP,
+    "knee_left": STRAP, "knee_right": STRAP,
     "foot_left": SHOE, "foot_right": SHOE,
     "upper_arm_left": STRAP, "upper_arm_right": STRAP, "head": HEAD,
 }
