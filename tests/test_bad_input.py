@@ -67,6 +67,8 @@ def test_a_motion_file_cut_short_is_one_line(tmp_path, capsys, cut):
     ("p", "--plot {d}/p: matplotlib cannot write a suffix-less file"),
     ("sub/", "is a folder; a plot is one file"),
     ("s.imu.parquet", "matplotlib cannot write a .parquet file"),
+    # a file where the plot's folder would be: the recording was written, then the plot failed (exit 2)
+    ("w.motion.npz/x.png", "--plot {d}/w.motion.npz/x.png: {d}/w.motion.npz is a file, not a folder"),
 ])
 def test_simulate_plot_that_cannot_be_written_is_refused_before_the_recording(tmp_path, capsys, plot,
                                                                               message):
@@ -627,3 +629,13 @@ def test_eval_out_that_is_a_file_is_refused_before_evaluating(small_dataset, tmp
     err = one_line_error(capsys, "eval")
     assert f"--out {tmp_path / out} is" in err and "allowed: a folder (new or existing)" in err, err
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_export_refuses_a_card_profile_without_the_models_sensors(tiny_run, tmp_path, capsys):
+    """A magnetometer-only chip on the card of an acceleration and rate model passed with a note, and
+    `hil --emulate` then "ran" the model on it."""
+    pytest.importorskip("keras")
+    assert main(["export", str(tiny_run), "--profile", "bmm150", "--out", str(tmp_path / "out")]) == 2
+    err = one_line_error(capsys, "export")
+    assert "--profile bmm150: the device has no sensor for the model's acc_x" in err, err
+    assert not (tmp_path / "out").exists()

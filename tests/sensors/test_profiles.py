@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -89,6 +90,10 @@ def test_bad_chip_files_are_refused_with_file_and_field(profile_dir, edit, messa
          r"drop_rate must be < 1, got 1.5 \(allowed: 0 ≤ drop_rate < 1"),
         (("jitter_us = 50", "jitter_us = -1"), r"jitter_us must be >= 0, got -1 \(allowed: a number >= 0\)"),
         (("[timing]", "[timings]"), r"unknown key\(s\) timings"),
+        # another sensor's range in a section was accepted and kept unread (the accelerometer stayed at ±8 g)
+        (("odr_hz = 100\nrange_g = 8", "odr_hz = 100\nrange_dps = 500"),
+         r"testband.toml: \[accel\]: range_dps is the gyro range; it belongs in \[gyro\] "
+         r"\(allowed: range_g in \[accel\]\)"),
         (("clock_ppm = 0", "clock_ppm = 2e6"), r"\[timing\] clock_ppm: clock_ppm = 2000000.0 is out of range"
                                                r".*>= -100000 and <= 100000"),
         (("jitter_us = 50", "jitter_us = 1e9"), r"jitter_us = 1000000000.0 is out of range"),
@@ -391,3 +396,16 @@ def test_bad_profile_through_the_cli_is_one_line_exit_2(profile_dir, capsys):
     assert main(["profiles", "show", "testband"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "range_g must be a finite number, got 'four'" in err
+
+
+@pytest.mark.parametrize("name, flags, message", [
+    ("adxl345", {"range_dps": 250}, "--range-dps: profile 'adxl345' has no gyroscope"),
+    ("bmm150", {"range_g": 4}, "--range-g: profile 'bmm150' has no accelerometer"),
+    ("bmm150", {"odr_hz": 50}, "--odr: profile 'bmm150' has neither an accelerometer nor a gyroscope"),
+])
+def test_a_flag_for_a_sensor_the_profile_lacks_is_refused(name, flags, message):
+    """It was ignored without a word (``--range-dps 250`` on an accelerometer-only chip showed it unchanged)."""
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        load_profile(name, **flags)
+    assert load_profile("adxl345", range_g=4).sensors["accel"].range_si == pytest.approx(4 * G)  # its own flag
+

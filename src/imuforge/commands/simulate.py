@@ -76,8 +76,12 @@ def run(args) -> int:
     motion = load_motion_file(args.motion, allow_implausible=args.allow_implausible)
     prof = load_profile_from_args(args)
     rec = simulate(motion, prof, prof.default_placement, seed=args.seed, errors=not args.ideal, wear=wear)
-    out = write_recording(rec, args.out, overwrite=args.overwrite)
-    plot_recording(rec, plot)
+    plot_recording(rec, plot)  # first: a plot that cannot be written leaves no recording behind
+    try:
+        out = write_recording(rec, args.out, overwrite=args.overwrite)
+    except BaseException:
+        plot.unlink(missing_ok=True)
+        raise
     print(f"{rec!r}")
     worn = (rec.provenance.get("wear") or {})
     if worn.get("placement") and worn["placement"] != prof.default_placement:

@@ -113,14 +113,22 @@ class EngineRuns:
     logit_scale: float | None = None  # the softmax input's scale (None: the model does not end in SOFTMAX)
 
 
-def check_card_device(profile: str | None, placement: str | None) -> None:
+def check_card_device(profile: str | None, placement: str | None, channels: Sequence[str] = ()) -> None:
     """A ``profile`` / ``placement`` for the card must name a known profile (or profile file) and placement
-    preset: a typo would otherwise stand in the card as the model's device."""
+    preset: a typo would otherwise stand in the card as the model's device; and the profile must have a
+    sensor for each of the model's input ``channels`` (a magnetometer-only chip cannot feed a model of
+    acceleration and rate)."""
     from imuforge.sensors.placement import PLACEMENTS
     from imuforge.sensors.profiles import load_profile
 
     if profile is not None:
-        load_profile(profile)
+        prof = load_profile(profile)
+        group = {"acc": "accel", "gyro": "gyro", "mag": "mag"}
+        lacks = sorted({c for c in channels if group.get(c.split("_")[0], "?") not in prof.sensors})
+        if lacks:
+            raise ValidationError(f"--profile {profile}: the device has no sensor for the model's "
+                                  f"{', '.join(lacks)}", allowed="a profile with "
+                                  f"{' and '.join(sorted({group[c.split('_')[0]] for c in channels}))}")
     if placement is not None and placement not in PLACEMENTS:
         raise ValidationError(f"--placement {placement!r} is not a placement preset",
                               allowed=", ".join(PLACEMENTS))
@@ -145,6 +153,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
     check_c_name(name)
     data = None if data is None else split_paths(data) or None
     run = load_run(run_path)
+    check_card_device(profile, None, run.channels)
     out = Path(out)
     check_export_out(out, run.path)
     seed = int(run.config.get("seed", 0) if seed is None else seed)

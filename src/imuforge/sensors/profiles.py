@@ -61,17 +61,19 @@ SCALE_XYZ_LIMITS = (0.5, 2.0)  # a per-axis scale factor outside this is a wrong
 #: (:data:`FIGURE_LIMITS`; a hard-iron offset as large as a magnetometer's range)
 DEVICE_CAL_ABS_MAX = {"bias_xyz_mg": 2000.0, "bias_xyz_dps": 500.0, "g_sensitivity_xyz_dps_per_g": 10.0,
                       "bias_xyz_ut": 5000.0}
+RANGE_KEY = {"accel": "range_g", "gyro": "range_dps", "mag": "range_ut"}
+RANGES_KEY = {"accel": "ranges_g", "gyro": "ranges_dps", "mag": "ranges_ut"}
 # a device's configuration: choices made for it (no source needed, docs/PROFILES.md)
-DEVICE_CONFIG_KEYS = {"chip", "odr_hz", "range_g", "range_dps", "range_ut", "bandwidth_hz"}
-# a device's sensor section: chip + configuration + any chip figure as an override + per-device calibration
-DEVICE_SENSOR_KEYS = {k: CHIP_KEYS[k] | DEVICE_CONFIG_KEYS | set(DEVICE_CAL_KEYS[k]) for k in SENSOR_KINDS}
+DEVICE_CONFIG_KEYS = {"chip", "odr_hz", "bandwidth_hz", *RANGE_KEY.values()}
+# a device's sensor section: chip + its configuration (its own sensor's range only) + any chip figure as an
+# override + per-device calibration
+DEVICE_SENSOR_KEYS = {k: CHIP_KEYS[k] | (DEVICE_CONFIG_KEYS - set(RANGE_KEY.values())) | {RANGE_KEY[k]}
+                      | set(DEVICE_CAL_KEYS[k]) for k in SENSOR_KINDS}
 # every other key but notes/sources is a figure — a chip figure overridden, or this device's own — and
 # needs a source
 DEVICE_FIGURE_KEYS = {k: DEVICE_SENSOR_KEYS[k] - DEVICE_CONFIG_KEYS - {"notes", "sources"}
                       for k in SENSOR_KINDS}
 TIMING_KEYS = {"clock_ppm", "clock_tolerance_ppm", "jitter_us", "drop_rate", "sources"}
-RANGE_KEY = {"accel": "range_g", "gyro": "range_dps", "mag": "range_ut"}
-RANGES_KEY = {"accel": "ranges_g", "gyro": "ranges_dps", "mag": "ranges_ut"}
 NOISE_KEYS = {"accel": ("noise_ug_per_rthz",), "gyro": ("noise_mdps_per_rthz",),
               "mag": ("noise_ut_per_rthz", "noise_ut_rms")}
 
@@ -729,6 +731,20 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     return _build_profile(device, str(kind), chips, src, path, overrides, placement)
 
 
+def _check_overrides_apply(overrides: dict[str, dict[str, Any]], sensors: dict, name: str) -> None:
+    """Refuse a flag for a sensor the profile does not have (it would be ignored without a word): ``--range-g``
+    without an accelerometer, ``--range-dps`` without a gyroscope, ``--odr`` with neither."""
+    noun = {"accel": "accelerometer", "gyro": "gyroscope", "mag": "magnetometer"}
+    has = ", ".join(noun[k] for k in sensors)
+    for k in ("accel", "gyro"):
+        if RANGE_KEY[k] in overrides.get(k, {}) and k not in sensors:
+            raise ValidationError(f"{OVERRIDE_FLAGS[RANGE_KEY[k]]}: profile {name!r} has no {noun[k]}",
+                                  allowed=f"the flags of its sensors ({has})")
+    if any("odr_hz" in o for o in overrides.values()) and not {"accel", "gyro"} & set(sensors):
+        raise ValidationError(f"--odr: profile {name!r} has neither an accelerometer nor a gyroscope",
+                              allowed=f"a profile with either (this one: {has})")
+
+
 def profile_from_document(doc: dict[str, Any], *, source: str = "<in-memory profile>") -> HardwareProfile:
     """A device profile from its TOML document already in memory (e.g. a fitted device), validated
     like a file (keys, chips, figures) except for the file-name rule; ``path`` is ``None``."""
@@ -748,6 +764,10 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         if k not in device:
             continue
         cfg = dict(_table(device, k, src))
+        for other, key in RANGE_KEY.items():  # another sensor's range here would be kept unread
+            if other != k and key in cfg:
+                raise ValidationError(f"{key} is the {other} range; it belongs in [{other}]",
+                                      source=f"{src}: [{k}]", allowed=f"{RANGE_KEY[k]} in [{k}]")
         _check_keys(cfg, DEVICE_SENSOR_KEYS[k], f"{src}: [{k}]")
         chip_name = cfg.get("chip")
         if chip_name is None:
@@ -782,6 +802,7 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
                                   allowed=allowed) from None
     if not sensors:
         raise ValidationError("profile configures no sensor", source=src, allowed="[accel], [gyro], [mag]")
+    _check_overrides_apply(overrides, sensors, device["name"])
 
     t = _table(device, "timing", src)
     _check_keys(t, TIMING_KEYS, f"{src}: [timing]")
