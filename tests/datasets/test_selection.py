@@ -100,13 +100,19 @@ def test_dataset_select_command(tmp_path, capsys):
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "60",
                  "--out", str(tmp_path / "cap"), "--rest-out", str(tmp_path / "rest")]) == 0
     out = capsys.readouterr().out
-    assert "selected: 3 recordings of 1 subject(s)" in out and "rest: 1 recordings of 1 subject(s)" in out
+    assert "selected: 3 recordings of 1 subject(s)" in out and "rest: 1 recording of 1 subject(s)" in out
     cap = read_dataset(tmp_path / "cap")
     assert cap.summary()["subjects"] == ["s1"]
     assert cap.summary()["duration_per_label_s"] == {"standing": pytest.approx(30.0), "walking": pytest.approx(60.0)}
     assert read_dataset(tmp_path / "rest").summary()["duration_per_label_s"] == {"walking": pytest.approx(40.0)}
     assert main(["dataset", "select", str(data), "--exclude-subjects", "s1", "--out", str(tmp_path / "test")]) == 0
     assert read_dataset(tmp_path / "test").summary()["subjects"] == ["s2", "s3"]
+    # a rest with nothing in it is said (it was written without a word)
+    assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "600",
+                 "--out", str(tmp_path / "cap2"), "--rest-out", str(tmp_path / "rest2")]) == 0
+    err = capsys.readouterr().err
+    assert f"WARNING: {tmp_path / 'rest2'} holds no recording: no labelled stretch is longer than " \
+           "--first-seconds 600" in err
 
 
 @pytest.mark.parametrize("options, message", [

@@ -220,6 +220,27 @@ def test_a_corpus_larger_than_the_free_disk_is_warned_about_and_still_made(spec,
     assert read_dataset(out).check_files() == []
 
 
+def test_ctrl_c_says_how_far_it_got_and_how_to_resume(spec, tmp_path, capsys, monkeypatch):
+    """It said only "interrupted" (exit 130)."""
+    import imuforge.synth.corpus as corpus
+
+    real = corpus.generate_corpus
+
+    def cut_off_after_one(*args, **kw):
+        def stop(result):
+            raise KeyboardInterrupt
+        return real(*args, **kw, on_shard=stop)
+
+    monkeypatch.setattr(corpus, "generate_corpus", cut_off_after_one)
+    out = tmp_path / "corpus"
+    assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(out)]) == 130
+    n = make_plan(spec).n_shards
+    assert f"interrupted with 1 of {n} shard(s) made; run the same command to resume" in capsys.readouterr().err
+    monkeypatch.setattr(corpus, "generate_corpus", real)
+    assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(out)]) == 0
+    assert "resumed: 1 shard(s) already done" in capsys.readouterr().err
+
+
 def test_an_out_below_a_file_is_refused_before_anything_is_made(spec, tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "afile" / "corpus")]) == 2
@@ -396,6 +417,14 @@ def test_a_profile_edited_between_runs_is_noticed(spec, tmp_path, monkeypatch):
     assert "jitter_us = 290" in text and same != edited
     assert {k: v for k, v in same.items() if k != "profiles_sha256"} == \
         {k: v for k, v in edited.items() if k != "profiles_sha256"}
+    # a resume after the edit names it (it said "made by other generator code", the code digests equal)
+    out = tmp_path / "corpus"
+    (mine / f"{name}.toml").write_text(text)
+    generate_corpus(spec, out)
+    (mine / f"{name}.toml").write_text(text.replace("jitter_us = 290", "jitter_us = 300"))
+    with pytest.raises(FileExistsError, match=f"its device profiles were edited since \\(profiles "
+                                              f"{same['profiles_sha256']}, now {edited['profiles_sha256']}\\)"):
+        generate_corpus(spec, out)
 
 
 def test_a_corpus_finished_before_the_code_was_recorded_is_refused_in_one_line(spec, tmp_path, capsys):

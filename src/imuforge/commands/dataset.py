@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 from pathlib import Path
 
 
@@ -36,7 +37,8 @@ def register(sub) -> None:
                      help="only these labels (comma-separated; the rest left unlabelled, recordings with none of "
                      "them dropped)")
     sel.add_argument("--first-seconds", type=float, default=None, metavar="S",
-                     help="only each person's first S seconds of each label (in recording and time order)")
+                     help="only each person's first S seconds of each label (in recording and time order; "
+                     "seconds of samples: a gap in a stretch does not count)")
     sel.add_argument("--rest-out", type=Path, default=None,
                      help="with --first-seconds: a second new Dataset with the rest of the chosen labelled "
                      "stretches")
@@ -114,9 +116,14 @@ def _select(args) -> int:
                 ds.add(r, name=re.sub(r"[^A-Za-z0-9_.-]", "_", f"{r.subject or 'nosubject'}_{i:05d}"))
     for part, out in parts:
         recs = getattr(chosen, part)
-        print(f"{part}: {len(recs)} recordings of {len({r.subject for r in recs})} subject(s) into {out}")
+        print(f"{part}: {len(recs)} recording{'s' if len(recs) != 1 else ''} of {len({r.subject for r in recs})} "
+              f"subject(s) into {out}")
         for label, sec in chosen.seconds_per_label(part).items():
             print(f"  {label:<20} {_fmt_s(sec)}")
+        if not recs:
+            why = (f"no labelled stretch is longer than --first-seconds {args.first_seconds:g}"
+                   if part == "rest" else "nothing matched")
+            print(f"WARNING: {out} holds no recording: {why}", file=sys.stderr)
     return 0
 
 
@@ -147,7 +154,9 @@ def _info(args) -> int:
         return 0
     for ds in datasets:
         s = ds.summary()
-        print(f"{ds.path}: {s['recordings']} recordings, {_fmt_s(s['duration_s'])}")
+        shown = args.path if args.path.is_file() else ds.path  # one recording: its name, not its folder's
+        print(f"{shown}: {s['recordings']} recording{'s' if s['recordings'] != 1 else ''}, "
+              f"{_fmt_s(s['duration_s'])}")
         print(f"  rates:      {format_rates(s['rates_hz'])}")
         print(f"  devices:    {_named(s['profiles'], s['without']['profile'])}")
         print(f"  placements: {_named(s['placements'], s['without']['placement'])}")
@@ -155,8 +164,9 @@ def _info(args) -> int:
         print(f"  subjects:   {len(s['subjects'])}" + (f" ({', '.join(subjects)})" if subjects else "")
               + (f"; {s['without']['subject']} recording(s) name none" if s["without"]["subject"] else ""))
         print("  per label:")
+        label_width = max([16, *(len(k) + 1 for k in s["duration_per_label_s"])])
         for label, sec in s["duration_per_label_s"].items():
-            print(f"    {label:<16} {_fmt_s(sec)}")
+            print(f"    {label:<{label_width}} {_fmt_s(sec)}")
         gaps = sum(e.get("gaps", 0) for e in ds.entries)
         if gaps:
             print(f"  gaps:       {gaps} (dropped samples are kept as gaps)")

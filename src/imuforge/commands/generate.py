@@ -29,7 +29,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge.errors import ValidationError, check_range, require_extra
-    from imuforge.synth.corpus import check_corpus_out, estimate, generate_corpus, make_plan
+    from imuforge.synth.corpus import PROGRESS, check_corpus_out, estimate, generate_corpus, make_plan
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -51,11 +51,18 @@ def run(args) -> int:
     engine = (f"Ray cluster {args.ray_address}" if args.ray_address else
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
     size = estimate(plan)
-    print(f"{spec.name}: {spec.recordings} recordings × {spec.seconds:g} s in shards of {spec.shard_size} "
+    print(f"{spec.name}: {spec.recordings} recording{'s' if spec.recordings != 1 else ''} × {spec.seconds:g} s "
+          f"in shards of {spec.shard_size} "
           f"({engine}): {size.line()}", file=sys.stderr)
     _warn_disk(args.out, size.disk_bytes)
-    res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,
-                          overwrite=args.overwrite, retries=args.retries)
+    try:
+        res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,
+                              overwrite=args.overwrite, retries=args.retries)
+    except KeyboardInterrupt:
+        done = len(list((Path(args.out) / PROGRESS).glob("shard-*.json")))
+        print(f"imuforge generate: interrupted with {done} of {plan.n_shards} shard(s) made; run the same "
+              "command to resume (the shards made are kept)", file=sys.stderr)
+        return 130
     if res.skipped:
         print(f"resumed: {res.skipped} shard(s) already done (sha256 verified) were skipped", file=sys.stderr)
     reasons = {(f.refused, f.reason) for f in res.failures}

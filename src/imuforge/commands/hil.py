@@ -55,11 +55,12 @@ def _warn_other_site(card_placement, data_placements) -> None:
     """One warning when the test data are worn at a body site the export card's model is not for: the
     device would be judged on another site's signals."""
     from imuforge.sensors.placement import sites_apart
+    from imuforge.train.evaluate import worn_at
 
     model = {card_placement} if isinstance(card_placement, str) else set(card_placement or ())
     away = sites_apart(model, set(data_placements))
     if away:
-        print(f"warning: the test data are worn at {', '.join(away)}, the model is for "
+        print(f"warning: {worn_at(away, set(data_placements), 'the test data')}, the model is for "
               f"{', '.join(sorted(model))}: its accuracy here is another body site's", file=sys.stderr)
 
 

@@ -294,6 +294,12 @@ def _fmt(v, pct: bool = False) -> str:
     return html.escape(str(v))
 
 
+def not_scored(rep: HilReport) -> str:
+    """The test data's windows left out for labels the model lacks, as ``label (n windows), …`` ('' if none)."""
+    excluded = (rep.data or {}).get("excluded_unknown_labels") or {}
+    return ", ".join(f"{k} ({n} window{'s' if n != 1 else ''})" for k, n in sorted(excluded.items()))
+
+
 def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
     lat, thr, dev = rep.latency, rep.throughput, rep.device
     rows = [
@@ -301,7 +307,8 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
         ("produced by", rep.produced_by()),
         ("model", f"{rep.model['name']} sha256 {rep.model['sha256'][:16]}… ({rep.model['size_bytes']} B)"),
         ("device", f"{dev['name']} on {dev['link']}; identity {'matches' if dev['match'] else 'DIFFERS'}"),
-        ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"),
+        ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"
+                    + (f"; not run (labels the model does not know): {not_scored(rep)}" if not_scored(rep) else "")),
         ("accuracy (device)", _fmt(rep.accuracy, True)),
         ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
         ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep.reference['accuracy'], True)} / "
@@ -368,6 +375,8 @@ def summary_lines(rep: HilReport) -> list[str]:
     ]
     if rep.accuracy is not None:
         lines.append(f"accuracy {100 * rep.accuracy:.1f} %, macro-F1 {100 * rep.macro_f1:.1f} %")
+    if excluded := not_scored(rep):
+        lines.append(f"not run (labels the model does not know): {excluded}")
     if lat.get("windows"):
         lines.append(f"latency ({rep.clock_label()}) median {lat['median_us']:.0f} µs, "
                      f"p99 {lat['p99_us']:.0f} µs "

@@ -386,9 +386,14 @@ def _what_differs(previous: dict[str, Any], current: dict[str, Any]) -> str:
     edited = [f for i, f in enumerate(files) if i >= len(old) or i >= len(new) or old[i] != new[i]]
     if edited:
         return "key-framed file(s) " + ", ".join(edited) + " edited since"
-    if previous.get("generator_code") != current.get("generator_code"):
-        return (f"made by other generator code: {_generator_name(previous.get('generator_code'))}, this run "
-                f"{_generator_name(current.get('generator_code'))}")
+    was_code, now_code = previous.get("generator_code") or {}, current.get("generator_code") or {}
+    if was_code != now_code:
+        if was_code and {k for k in set(was_code) | set(now_code) if was_code.get(k) != now_code.get(k)} \
+                == {"profiles_sha256"}:  # the same code: a device profile of the spec was edited since
+            return (f"its device profiles were edited since (profiles {was_code.get('profiles_sha256')}, now "
+                    f"{now_code.get('profiles_sha256')})")
+        return (f"made by other generator code: {_generator_name(was_code)}, this run "
+                f"{_generator_name(now_code)}")
     return "its motion sources differ: made by another imuforge version"
 
 

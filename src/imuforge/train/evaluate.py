@@ -149,9 +149,19 @@ def site_notes(run, summaries: list[dict]) -> list[str]:
     from imuforge.sensors.placement import sites_apart
 
     trained = {p for s in (run.json("data.json") or {}).get("datasets", []) for p in s.get("placements", [])}
-    away = sites_apart(trained, {p for s in summaries for p in s["placements"]})
-    return [f"the data are worn at {', '.join(away)}, where the model was not trained (its training data "
-            f"are at {', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
+    worn = {p for s in summaries for p in s["placements"]}
+    away = sites_apart(trained, worn)
+    return [f"{worn_at(away, worn, 'the data')}, where the model was not trained (its training data are at "
+            f"{', '.join(sorted(trained))}): expect the figures of another body site"] if away else []
+
+
+def worn_at(away: Sequence[str], worn: set[str], what: str) -> str:
+    """``'<what> are worn at A'`` — or, when only part of them are (``worn`` holds others too), ``'part of
+    <what> are worn at A (the rest at B)'``."""
+    rest = sorted(set(worn) - set(away))
+    if not rest:
+        return f"{what} are worn at {', '.join(away)}"
+    return f"part of {what} are worn at {', '.join(away)} (the rest at {', '.join(rest)})"
 
 
 def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence[str | os.PathLike], *,
