@@ -63,7 +63,8 @@ def test_json_junit_and_passed_agree(tmp_path, change, failing):
 
 
 def test_windows_of_labels_the_model_lacks_are_named_on_the_console_and_in_the_html(tmp_path):
-    """They were counted in the JSON only: a run over stairs the model cannot read said "2/2 windows" alone."""
+    """They were counted in the JSON only: a run over stairs the model cannot read said "2/2 windows"
+    alone."""
     from imuforge.hil.report import write_html
 
     rep = _report(data={"excluded_unknown_labels": {"stairs_up": 5, "cycling": 1}})
@@ -262,8 +263,8 @@ def test_test_data_of_another_body_site_are_named(capsys):
     assert capsys.readouterr().err.startswith("warning: the test data are worn at wrist_left, the model is "
                                               "for waist_front")
     _warn_other_site("wrist_left", {"wrist_left", "waist_front"})  # mixed data were called all waist_front
-    assert capsys.readouterr().err.startswith("warning: part of the test data are worn at waist_front (the rest "
-                                              "at wrist_left), the model is for wrist_left")
+    assert capsys.readouterr().err.startswith("warning: part of the test data are worn at waist_front (the "
+                                              "rest at wrist_left), the model is for wrist_left")
     for card, data in (("wrist_right", {"wrist_left"}), (None, {"wrist_left"}), ("chest", set()),
                        (["chest", "wrist_left"], {"wrist_right"})):
         _warn_other_site(card, data)

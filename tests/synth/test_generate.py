@@ -235,7 +235,8 @@ def test_ctrl_c_says_how_far_it_got_and_how_to_resume(spec, tmp_path, capsys, mo
     out = tmp_path / "corpus"
     assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(out)]) == 130
     n = make_plan(spec).n_shards
-    assert f"interrupted with 1 of {n} shard(s) made; run the same command to resume" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"interrupted with 1 of {n} shard(s) made; run the same command to resume" in err
     monkeypatch.setattr(corpus, "generate_corpus", real)
     assert main(["generate", str(tmp_path / "tiny.toml"), "--out", str(out)]) == 0
     assert "resumed: 1 shard(s) already done" in capsys.readouterr().err
@@ -422,8 +423,9 @@ def test_a_profile_edited_between_runs_is_noticed(spec, tmp_path, monkeypatch):
     (mine / f"{name}.toml").write_text(text)
     generate_corpus(spec, out)
     (mine / f"{name}.toml").write_text(text.replace("jitter_us = 290", "jitter_us = 300"))
-    with pytest.raises(FileExistsError, match=f"its device profiles were edited since \\(profiles "
-                                              f"{same['profiles_sha256']}, now {edited['profiles_sha256']}\\)"):
+    was, now = same["profiles_sha256"], edited["profiles_sha256"]
+    with pytest.raises(FileExistsError, match=f"its device profiles were edited since \\(profiles {was}, now "
+                                              f"{now}\\)"):
         generate_corpus(spec, out)
 
 

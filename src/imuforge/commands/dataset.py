@@ -116,8 +116,9 @@ def _select(args) -> int:
                 ds.add(r, name=re.sub(r"[^A-Za-z0-9_.-]", "_", f"{r.subject or 'nosubject'}_{i:05d}"))
     for part, out in parts:
         recs = getattr(chosen, part)
-        print(f"{part}: {len(recs)} recording{'s' if len(recs) != 1 else ''} of {len({r.subject for r in recs})} "
-              f"subject(s) into {out}")
+        subjects = len({r.subject for r in recs})
+        plural = "s" if len(recs) != 1 else ""
+        print(f"{part}: {len(recs)} recording{plural} of {subjects} subject(s) into {out}")
         for label, sec in chosen.seconds_per_label(part).items():
             print(f"  {label:<20} {_fmt_s(sec)}")
         if not recs:

@@ -51,9 +51,9 @@ def run(args) -> int:
     engine = (f"Ray cluster {args.ray_address}" if args.ray_address else
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
     size = estimate(plan)
-    print(f"{spec.name}: {spec.recordings} recording{'s' if spec.recordings != 1 else ''} × {spec.seconds:g} s "
-          f"in shards of {spec.shard_size} "
-          f"({engine}): {size.line()}", file=sys.stderr)
+    plural = "s" if spec.recordings != 1 else ""
+    print(f"{spec.name}: {spec.recordings} recording{plural} × {spec.seconds:g} s in shards of "
+          f"{spec.shard_size} ({engine}): {size.line()}", file=sys.stderr)
     _warn_disk(args.out, size.disk_bytes)
     try:
         res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,

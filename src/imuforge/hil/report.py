@@ -295,7 +295,8 @@ def _fmt(v, pct: bool = False) -> str:
 
 
 def not_scored(rep: HilReport) -> str:
-    """The test data's windows left out for labels the model lacks, as ``label (n windows), …`` ('' if none)."""
+    """The test data's windows left out for labels the model lacks, as ``label (n windows), …`` ('' if
+    none)."""
     excluded = (rep.data or {}).get("excluded_unknown_labels") or {}
     return ", ".join(f"{k} ({n} window{'s' if n != 1 else ''})" for k, n in sorted(excluded.items()))
 
@@ -308,7 +309,8 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
         ("model", f"{rep.model['name']} sha256 {rep.model['sha256'][:16]}… ({rep.model['size_bytes']} B)"),
         ("device", f"{dev['name']} on {dev['link']}; identity {'matches' if dev['match'] else 'DIFFERS'}"),
         ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"
-                    + (f"; not run (labels the model does not know): {not_scored(rep)}" if not_scored(rep) else "")),
+                    + (f"; not run (labels the model does not know): {not_scored(rep)}"
+                       if not_scored(rep) else "")),
         ("accuracy (device)", _fmt(rep.accuracy, True)),
         ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
         ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep.reference['accuracy'], True)} / "
