@@ -319,3 +319,21 @@ def test_description_for_reads_back_as_its_parameters(matcher, activity, params,
     assert spec.activity == activity and spec.params == back
     with pytest.raises(ValidationError, match="no description is made for 'sitting'"):
         description_for("sitting", {})
+
+
+@pytest.mark.parametrize("matcher", ["keywords", "embedding"])
+@pytest.mark.parametrize("text, activity", [("stand_to_sit", "stand_to_sit"), ("sit_to_lie", "sit_to_lie"),
+                                            ("stairs_up", "stairs_up"), ("Stairs-Down", "stairs_down"),
+                                            ("sit to stand", "sit_to_stand"), ("walking", "walking")])
+def test_an_activity_named_by_its_own_name_is_that_activity(matcher, text, activity):
+    """A data set's label used as the text: 'stand_to_sit' made sitting (0.68), 'sit_to_lie' lie_to_sit, and
+    the keyword matcher refused 'stairs_up'."""
+    # the name is read before any matcher runs: the embedding matcher's model is not needed for it
+    spec = parse_description(text, matcher=matcher)
+    assert (spec.activity, spec.score) == (activity, 1.0)
+
+
+def test_a_name_like_label_the_library_lacks_is_refused_with_the_nearest_names():
+    with pytest.raises(ValidationError, match=r"'stand_to_lie' is not an activity of the motion library; did "
+                                              r"you mean stand_to_sit or sit_to_lie"):
+        parse_description("stand_to_lie", matcher="keywords")

@@ -499,11 +499,37 @@ def _spelled_like(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _activity_named(text: str) -> str | None:
+    """The library activity ``text`` is the name of, written with underscores, hyphens or spaces in any case
+    (``"stand_to_sit"``, ``"Stairs up"``); None for a description. A name-like text (words joined by
+    underscores) that names no activity is refused: it is a label, not a description to interpret — a data
+    set's ``stand_to_lie`` read as standing (0.70) made the wrong activity without a word."""
+    import difflib
+
+    key = re.sub(r"[\s_-]+", "_", text.strip().lower())
+    if key in ACTIVITIES:
+        return key
+    if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text.strip().lower()):
+        near = difflib.get_close_matches(key, list(ACTIVITIES), n=3, cutoff=0.6)
+        raise ValidationError(f"{text.strip()!r} is not an activity of the motion library"
+                              + (f"; did you mean {' or '.join(near)}?" if near else ""),
+                              allowed=f"{', '.join(ACTIVITIES)}; or a description in words, key frames (--from "
+                                      "FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
+    return None
+
+
 def parse_description(text: str, *, seconds: float | None = None, matcher: str = "embedding",
                       min_score: float | None = None) -> MotionSpec:
     """Map ``text`` to a :class:`MotionSpec`, or raise :class:`ValidationError` listing the closest activities."""
     if not isinstance(text, str) or not text.strip():
         raise ValidationError("the description is empty", allowed="e.g. 'a person walks briskly up the stairs'")
+    if matcher not in MATCHERS:
+        raise ValidationError(f"unknown matcher {matcher!r}", allowed=", ".join(MATCHERS))
+    named = _activity_named(text)
+    if named is not None:  # an activity's own name ("stand_to_sit", "stairs up") is that activity
+        kind = ACTIVITIES[named].kind
+        return MotionSpec(named, None if kind == "transition" else (seconds or DEFAULT_SECONDS[kind]), {}, text,
+                          1.0, {})
     m = get_matcher(matcher)
     # the activity is matched on the words: a speed or a duration is read by the rules, and its numbers and
     # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51)
