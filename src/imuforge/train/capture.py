@@ -111,8 +111,10 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
                                       f"needs) of each label: {instead}")
     left_out = ""
     if extra:
-        left_out = (f"; its {', '.join(sorted(extra))} windows are left out: the --data recordings hold too "
-                    f"little of {'that label' if len(extra) == 1 else 'those labels'} to train it")
+        none = all(seconds.get(lab, 0.0) == 0.0 for lab in extra)
+        which = "that label" if len(extra) == 1 else "those labels"
+        left_out = (f"; its {', '.join(sorted(extra))} windows are left out: the --data recordings hold "
+                    + (f"none of {which}" if none else f"too little of {which} to train it"))
     return CaptureValidation(
         [str(c) for c in captures],
         f"validating on the capture the data were calibrated with ({shown}){left_out}: early stopping and "
