@@ -409,3 +409,16 @@ def test_a_flag_for_a_sensor_the_profile_lacks_is_refused(name, flags, message):
         load_profile(name, **flags)
     assert load_profile("adxl345", range_g=4).sensors["accel"].range_si == pytest.approx(4 * G)  # its own flag
 
+
+
+def test_a_gyroscope_faster_than_the_accelerometer_is_noted(tmp_path):
+    """It was recorded at the accelerometer's rate without a word (a 200 Hz gyro, 80 Hz band, in a 100 Hz
+    recording)."""
+    (tmp_path / "fastgyro.toml").write_text(
+        'name = "fastgyro"\nkind = "device"\ndescription = "test"\ndefault_placement = "wrist_left"\n'
+        '[accel]\nchip = "bmi270"\nodr_hz = 100\nrange_g = 4\n[gyro]\nchip = "bmi270"\nodr_hz = 200\n'
+        'range_dps = 2000\n[timing]\nclock_ppm = 0\nclock_tolerance_ppm = 0\njitter_us = 0\ndrop_rate = 0.0\n')
+    notes = load_profile(tmp_path / "fastgyro.toml").notes
+    assert any(n.startswith("the gyroscope's 200 Hz is faster than the accelerometer's 100 Hz, the "
+                            "recording's rate") for n in notes), notes
+    assert not any("faster than the accelerometer" in n for n in load_profile("metamotions").notes)

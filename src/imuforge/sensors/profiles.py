@@ -827,6 +827,11 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
     for k, s in sensors.items():
         own = _figure_sources(k, figures[k], device[k], s.chip, chips[s.chip][k], device, src)
         sensors[k] = replace(s, sources={**s.sources, **own})
+    if "accel" in sensors and "gyro" in sensors and sensors["gyro"].odr_hz > sensors["accel"].odr_hz:
+        notes.append(f"the gyroscope's {sensors['gyro'].odr_hz:g} Hz is faster than the accelerometer's "
+                     f"{sensors['accel'].odr_hz:g} Hz, the recording's rate: each recorded sample holds the "
+                     f"gyroscope's latest reading, as a host reading both registers would (its "
+                     f"{sensors['gyro'].bandwidth_hz:g} Hz band above that rate's Nyquist frequency aliases)")
     timing = Timing(clock_ppm=clock_ppm, clock_tolerance_ppm=clock_tol,
                     jitter_s=float(t.get("jitter_us", 0.0)) * 1e-6, drop_rate=float(t.get("drop_rate", 0.0)))
     placement_name = placement or device.get("default_placement", "wrist_left")
