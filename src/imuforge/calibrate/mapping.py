@@ -20,6 +20,12 @@ Beyond the outermost percentiles the map continues with the slope of its outer 1
 "linear"``) instead of clipping, so synthetic extremes are not flattened onto the real maximum;
 ``tails = "clip"`` gives IMUGPT's ``np.interp`` behaviour.
 
+The capture's side is treated as the synthetic people's: with the ``people`` source each capture recording of a
+class counts about its own median, and the map's target is that spread placed at the recordings' mean median
+(:func:`_source_quantiles` on the capture). A capture class whose recordings were worn or biased differently
+(two sessions, the phone put back another way) is then one spread with an offset, not two narrow modes: pooled,
+every still synthetic person mapped onto the two modes jumped between them sample by sample (session 51).
+
 How much of a map is applied (``strength``): a capture is one person, and part of how it differs from
 the typical synthetic person is that person's own way of moving, which a map would teach the model as
 the class. ``evidence`` (the default) applies, per class and channel, a positive-part James–Stein share of
@@ -432,7 +438,7 @@ class QuantileMap:
         channels = _mapped_channels(synthetic, real, mode, channels)
         pct = np.asarray(percentiles, float)
         Xs, Ls, which = _values(synthetic, channels, mode, nominal=keep_wear)
-        Xr, Lr, _ = _values(real, channels, mode)
+        Xr, Lr, which_r = _values(real, channels, mode)
         groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
         fitted, samples = {}, {}
         for c, (ms, mr) in groups.items():
@@ -440,7 +446,10 @@ class QuantileMap:
             if source == "people" and center is None:
                 notes.append(f"class {c!r}: the typical synthetic person needs two or more recordings of "
                              f"{min_samples}+ samples; fewer here, so its map starts from the pooled samples")
-            qr = np.percentile(Xr[mr], pct, axis=0)
+            # the capture's recordings of the class as the synthetic people's: each about its own median, at
+            # their mean median (``people``) — two stretches worn or biased differently are two offsets, not a
+            # spread, and a still class mapped onto both at once jumped between them sample by sample
+            qr = _source_quantiles(Xr[mr], which_r[mr], pct, source, min_samples)[0]
             ratios = distance_ratios(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
             fitted[c] = (qs, qr, center, ratios)
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
