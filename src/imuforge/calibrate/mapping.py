@@ -20,11 +20,11 @@ Beyond the outermost percentiles the map continues with the slope of its outer 1
 "linear"``) instead of clipping, so synthetic extremes are not flattened onto the real maximum;
 ``tails = "clip"`` gives IMUGPT's ``np.interp`` behaviour.
 
-The capture's side is treated as the synthetic people's: with the ``people`` source each capture recording of a
-class counts about its own median, and the map's target is that spread placed at the recordings' mean median
-(:func:`_source_quantiles` on the capture). A capture class whose recordings were worn or biased differently
-(two sessions, the phone put back another way) is then one spread with an offset, not two narrow modes: pooled,
-every still synthetic person mapped onto the two modes jumped between them sample by sample (session 51).
+A capture class whose recordings were worn or biased differently (two sessions, the phone put back another
+way) sits apart in modes narrower than their distance: with the ``people`` source such a channel's target is
+each recording about its own median, at their mean median, as the synthetic people are taken
+(:func:`_target_quantiles`); pooled, every still synthetic person mapped onto the modes jumped between them
+sample by sample (session 51).
 
 How much of a map is applied (``strength``): a capture is one person, and part of how it differs from
 the typical synthetic person is that person's own way of moving, which a map would teach the model as
@@ -180,6 +180,36 @@ def _source_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
             center = meds[ok].mean(axis=0)
             return np.nanpercentile(centred, pct, axis=0) + center, center, int(ok.sum())
     return np.percentile(X, pct, axis=0), None, 1
+
+
+def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source: str,
+                      min_samples: int) -> np.ndarray:
+    """The capture's quantiles a map goes to: its samples pooled (IMUGPT's) — but with the ``people`` source,
+    on a channel where the capture's recordings of the class sit apart by more than each one spreads, each
+    recording about its own median, at their mean median, as :func:`_source_quantiles` takes the people.
+
+    Two recordings worn or biased differently (two sessions, a phone put back another way) pooled make two
+    modes, and a synthetic person mapped onto both jumped between them sample by sample: a still class whose
+    spread is sensor noise came out moving (session 51: lying's dynamic acceleration 5× the capture's). "Apart
+    by more than each spreads" is the SD of the recordings' medians above the median of their own SDs (robust:
+    0.7413 × IQR) — where an even mixture of two equal normal modes stops being unimodal. Where the recordings
+    overlap (a moving class worn on either arm) they stay pooled: their differences are part of the class."""
+    pooled = np.percentile(X, pct, axis=0)
+    if source != "people":
+        return pooled
+    _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
+    ok = np.flatnonzero(counts >= min_samples)
+    if ok.size < 2:
+        return pooled
+    parts = [X[inv == k] for k in ok]
+    meds = np.array([np.nanmedian(g, axis=0) for g in parts])
+    q1, q3 = np.array([np.nanpercentile(g, [25, 75], axis=0) for g in parts]).transpose(1, 0, 2)
+    apart = meds.std(axis=0) > np.median(0.7413 * (q3 - q1), axis=0)
+    if not apart.any():
+        return pooled
+    centred = np.concatenate([g - m for g, m in zip(parts, meds)])
+    each = np.nanpercentile(centred, pct, axis=0) + meds.mean(axis=0)
+    return np.where(apart, each, pooled)
 
 
 def _person_spread(X: np.ndarray, which: np.ndarray, pct: np.ndarray, qs: np.ndarray,
@@ -446,10 +476,7 @@ class QuantileMap:
             if source == "people" and center is None:
                 notes.append(f"class {c!r}: the typical synthetic person needs two or more recordings of "
                              f"{min_samples}+ samples; fewer here, so its map starts from the pooled samples")
-            # the capture's recordings of the class as the synthetic people's: each about its own median, at
-            # their mean median (``people``) — two stretches worn or biased differently are two offsets, not a
-            # spread, and a still class mapped onto both at once jumped between them sample by sample
-            qr = _source_quantiles(Xr[mr], which_r[mr], pct, source, min_samples)[0]
+            qr = _target_quantiles(Xr[mr], which_r[mr], pct, source, min_samples)
             ratios = distance_ratios(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
             fitted[c] = (qs, qr, center, ratios)
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
