@@ -20,9 +20,9 @@ Beyond the outermost percentiles the map continues with the slope of its outer 1
 "linear"``) instead of clipping, so synthetic extremes are not flattened onto the real maximum;
 ``tails = "clip"`` gives IMUGPT's ``np.interp`` behaviour.
 
-A capture class whose recordings were worn or biased differently (two sessions, the phone put back another
-way) sits apart in modes narrower than their distance: with the ``people`` source such a channel's target is
-each recording about its own median, at their mean median, as the synthetic people are taken
+A still class whose capture recordings were worn or biased differently (two sessions, the phone put back
+another way) sits apart in modes narrower than their distance: with the ``people`` source such a channel's
+target is each recording about its own median, at their mean median, as the synthetic people are taken
 (:func:`_target_quantiles`); pooled, every still synthetic person mapped onto the modes jumped between them
 sample by sample (session 51).
 
@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from imuforge.calibrate.align import person_turn, rotate_vectors, rotation_between, typical_wear_data
+from imuforge.calibrate.realism import STILL
 from imuforge.errors import ValidationError
 from imuforge.recording import Recording, mean_force_lengths
 from imuforge.units import STANDARD_GRAVITY as G0
@@ -184,16 +185,19 @@ def _source_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
 
 def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source: str,
                       min_samples: int) -> np.ndarray:
-    """The capture's quantiles a map goes to: its samples pooled (IMUGPT's) — but with the ``people`` source,
-    on a channel where the capture's recordings of the class sit apart by more than each one spreads, each
-    recording about its own median, at their mean median, as :func:`_source_quantiles` takes the people.
+    """The quantiles of a still class's capture a map goes to (a moving class's are its samples pooled,
+    IMUGPT's): pooled too — but with the ``people`` source, on a channel where the capture's recordings of the
+    class sit apart by more than each one spreads, each recording about its own median, at their mean
+    median, as :func:`_source_quantiles` takes the people.
 
     Two recordings worn or biased differently (two sessions, a phone put back another way) pooled make two
     modes, and a synthetic person mapped onto both jumped between them sample by sample: a still class whose
     spread is sensor noise came out moving (session 51: lying's dynamic acceleration 5× the capture's). "Apart
     by more than each spreads" is the SD of the recordings' medians above the median of their own SDs (robust:
-    0.7413 × IQR) — where an even mixture of two equal normal modes stops being unimodal. Where the recordings
-    overlap (a moving class worn on either arm) they stay pooled: their differences are part of the class."""
+    0.7413 × IQR) — where an even mixture of two equal normal modes stops being unimodal. A still class only:
+    its spread is sensor noise and sway, so an offset between its recordings is wear or bias, never motion;
+    in a moving class the recordings' differences are part of how the class is done — seglearn's exercises on
+    either arm, whose (b) fell by 0.03–0.08 with every class counted per recording (session 51)."""
     pooled = np.percentile(X, pct, axis=0)
     if source != "people":
         return pooled
@@ -476,7 +480,8 @@ class QuantileMap:
             if source == "people" and center is None:
                 notes.append(f"class {c!r}: the typical synthetic person needs two or more recordings of "
                              f"{min_samples}+ samples; fewer here, so its map starts from the pooled samples")
-            qr = _target_quantiles(Xr[mr], which_r[mr], pct, source, min_samples)
+            qr = (_target_quantiles(Xr[mr], which_r[mr], pct, source, min_samples) if c in STILL
+                  else np.percentile(Xr[mr], pct, axis=0))
             ratios = distance_ratios(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
             fitted[c] = (qs, qr, center, ratios)
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
