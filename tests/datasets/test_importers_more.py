@@ -320,10 +320,18 @@ def test_hhar_creation_time_unit_follows_the_arrival_clock(tmp_path):
         cells[2] = str(int(cells[1]))  # Creation_Time in ms, as its Arrival_Time
     rows += [",".join(cells) for cells in ms]
     (root / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + rows) + "\n")
+    # its gyroscope file holds 0.8 s only, too short to tell a unit by: it takes the device's, from the acc
+    tg = t[:40]
+    gyro = [r.split(",") for r in _hhar_rows(tg, np.tile([0.1, 0.0, 0.0], (40, 1)), "e", "samsungold",
+                                             "samsungold_1", ["sit"] * 40)]
+    for cells in gyro:
+        cells[2] = str(int(cells[1]))
+    (root / "Phones_gyroscope.csv").write_text("\n".join([HHAR_HEADER] + [",".join(c) for c in gyro]) + "\n")
     report = import_dataset("hhar", root, tmp_path / "out")
     recs = {r.provenance["device"]: r for r in _recs(tmp_path / "out")}
+    assert recs["samsungold_1"].channels[3:] == ("gyro_x", "gyro_y", "gyro_z")
     assert recs["nexus4_2"].rate_hz == pytest.approx(50) and recs["samsungold_1"].rate_hz == pytest.approx(50)
-    assert recs["samsungold_1"].duration_s == pytest.approx(6.0, abs=0.05)
+    assert recs["samsungold_1"].duration_s == pytest.approx(0.8, abs=0.05)  # the stretch its gyro covers
     assert report.notes == {"samsungold_1: Creation_Time read in ms (its span against Arrival_Time's ms)": 1}
 
 

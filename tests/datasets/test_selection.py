@@ -111,8 +111,8 @@ def test_dataset_select_command(tmp_path, capsys):
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "600",
                  "--out", str(tmp_path / "cap2"), "--rest-out", str(tmp_path / "rest2")]) == 0
     err = capsys.readouterr().err
-    assert f"WARNING: {tmp_path / 'rest2'} holds no recording: no labelled stretch is longer than " \
-           "--first-seconds 600" in err
+    assert f"WARNING: {tmp_path / 'rest2'} holds no recording: no person has more than --first-seconds " \
+           "600 s of any chosen label" in err
 
 
 @pytest.mark.parametrize("options, message", [

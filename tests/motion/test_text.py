@@ -337,3 +337,12 @@ def test_a_name_like_label_the_library_lacks_is_refused_with_the_nearest_names()
     with pytest.raises(ValidationError, match=r"'stand_to_lie' is not an activity of the motion library; did "
                                               r"you mean stand_to_sit or sit_to_lie"):
         parse_description("stand_to_lie", matcher="keywords")
+
+
+def test_a_sequence_part_named_by_a_label_the_library_lacks_is_refused_not_merged():
+    """'walking, then stand_to_lie' came out as one standing part (walking lost): the refusal of the name
+    made the part look like no activity, and it was merged into the one before it."""
+    with pytest.raises(ValidationError, match="'stand_to_lie' is not an activity of the motion library"):
+        parse_sequence("walking, then stand_to_lie", matcher="keywords")
+    assert [s.activity for s in parse_sequence("walking, then stand_to_sit", matcher="keywords")] == \
+        ["walking", "stand_to_sit"]

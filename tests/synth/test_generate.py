@@ -424,8 +424,8 @@ def test_a_profile_edited_between_runs_is_noticed(spec, tmp_path, monkeypatch):
     generate_corpus(spec, out)
     (mine / f"{name}.toml").write_text(text.replace("jitter_us = 290", "jitter_us = 300"))
     was, now = same["profiles_sha256"], edited["profiles_sha256"]
-    with pytest.raises(FileExistsError, match=f"its device profiles were edited since \\(profiles {was}, now "
-                                              f"{now}\\)"):
+    with pytest.raises(FileExistsError, match=f"holds a corpus whose device profiles were edited since: "
+                                              f"profiles {was}, now {now}; "):
         generate_corpus(spec, out)
 
 

@@ -22,9 +22,9 @@ Beyond the outermost percentiles the map continues with the slope of its outer 1
 
 A still class whose capture recordings were worn or biased differently (two sessions, the phone put back
 another way) sits apart in modes narrower than their distance: with the ``people`` source such a channel's
-target is each recording about its own median, at their mean median, as the synthetic people are taken
-(:func:`_target_quantiles`); pooled, every still synthetic person mapped onto the modes jumped between them
-sample by sample (session 51).
+target is each recording about its own median, as the synthetic people are taken
+(:func:`_target_quantiles`), placed at the longest recording's median; pooled, every still synthetic person
+mapped onto the modes jumped between them sample by sample (session 51).
 
 How much of a map is applied (``strength``): a capture is one person, and part of how it differs from
 the typical synthetic person is that person's own way of moving, which a map would teach the model as
@@ -187,8 +187,8 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
                       min_samples: int) -> np.ndarray:
     """The quantiles of a still class's capture a map goes to (a moving class's are its samples pooled,
     IMUGPT's): pooled too — but with the ``people`` source, on a channel where the capture's recordings of the
-    class sit apart by more than each one spreads, each recording about its own median, at their mean
-    median, as :func:`_source_quantiles` takes the people.
+    class sit apart by more than each one spreads, each recording about its own median (as
+    :func:`_source_quantiles` takes the people), placed at the median of the longest one.
 
     Two recordings worn or biased differently (two sessions, a phone put back another way) pooled make two
     modes, and a synthetic person mapped onto both jumped between them sample by sample: a still class whose
@@ -212,7 +212,9 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     if not apart.any():
         return pooled
     centred = np.concatenate([g - m for g, m in zip(parts, meds)])
-    each = np.nanpercentile(centred, pct, axis=0) + meds.mean(axis=0)
+    # placed at the longest recording's median, not the medians' mean: a phone upside down in one session
+    # and not in the other averages to no gravity at all, and any two turns to a tilt neither session had
+    each = np.nanpercentile(centred, pct, axis=0) + meds[int(np.argmax(counts[ok]))]
     return np.where(apart, each, pooled)
 
 

@@ -121,10 +121,9 @@ def _select(args) -> int:
         print(f"{part}: {len(recs)} recording{plural} of {subjects} subject(s) into {out}")
         for label, sec in chosen.seconds_per_label(part).items():
             print(f"  {label:<20} {_fmt_s(sec)}")
-        if not recs:
-            why = (f"no labelled stretch is longer than --first-seconds {args.first_seconds:g}"
-                   if part == "rest" else "nothing matched")
-            print(f"WARNING: {out} holds no recording: {why}", file=sys.stderr)
+        if not recs:  # an empty selection is refused above: only the rest can be empty
+            print(f"WARNING: {out} holds no recording: no person has more than --first-seconds "
+                  f"{args.first_seconds:g} s of any chosen label", file=sys.stderr)
     return 0
 
 

@@ -190,8 +190,8 @@ def cmd_import(args) -> int:
             print(f"  {'(unlabelled)':<20} {d['unlabelled_s']:9.1f} s  imported, in no label's stretch")
         if d["skipped"]:
             print("skipped: " + ", ".join(f"{k}={v}" for k, v in d["skipped"].items()))
-        for note, files in d.get("notes", {}).items():
-            print(f"note: {note} — {files} file{'s' if files != 1 else ''}")
+        for note, times in d.get("notes", {}).items():  # counted per file (MHEALTH) or device stream (HHAR)
+            print(f"note: {note}" + (f" (×{times})" if times > 1 else ""))
     return 0
 
 

@@ -884,12 +884,13 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
             g0, why = _mhealth_gyro_column(table, first)
             cols = list(range(a0, a0 + 3)) + list(range(g0, g0 + 3))
             extra = {"gyro_columns": f"{g0 + 1}-{g0 + 3}"}
-            report.notes[f"{imu} gyroscope read from columns {g0 + 1}-{g0 + 3} ({why})"] += 1
         ok = np.isfinite(table[:, cols + [23]]).all(axis=1)
         report.skipped["rows_with_nan"] += int((~ok).sum())
         if ok.sum() < 2:
             report.skipped["files_without_usable_rows"] += 1
             continue
+        if first is not None:
+            report.notes[f"{imu} gyroscope read from columns {g0 + 1}-{g0 + 3} ({why})"] += 1
         rows = np.flatnonzero(ok)
         data = table[rows][:, cols]
         if first is not None:
@@ -1074,9 +1075,11 @@ def _hhar_csv(path: Path):
         raise ValidationError("unreadable numbers", source=str(path), allowed=allowed) from None
 
 
-def _hhar_streams(df, report: ImportReport) -> dict[tuple[str, str], tuple]:
+def _hhar_streams(df, report: ImportReport,
+                  units: dict[str, str] | None = None) -> dict[tuple[str, str], tuple]:
     """``(user, device) → (time s, x y z, gt codes, gt names, model)``, time-sorted, rows holding NaN and
-    repeated times left out (counted)."""
+    repeated times left out (counted); each device's Creation_Time read in ``units[device]`` (default: as
+    :func:`hhar_clock_units` finds it in ``df``)."""
     def named(col):  # rows whose category is not blank
         cats = list(col.cat.categories)
         codes = col.cat.codes.to_numpy()
@@ -1086,11 +1089,10 @@ def _hhar_streams(df, report: ImportReport) -> dict[tuple[str, str], tuple]:
           & named(df["Device"]))
     report.skipped["rows_with_nan"] += int((~ok).sum())
     df = df[ok]
+    units = hhar_clock_units(df) if units is None else units
     out = {}
     for (user, device), g in df.groupby(["User", "Device"], observed=True, sort=True):
-        t, unit = _hhar_seconds(g["Creation_Time"].to_numpy(), g["Arrival_Time"].to_numpy())
-        if unit != "ns":
-            report.notes[f"{device}: Creation_Time read in {unit} (its span against Arrival_Time's ms)"] += 1
+        t = g["Creation_Time"].to_numpy() / HHAR_CLOCK_UNITS[units.get(str(device), "ns")]
         order = np.argsort(t, kind="stable")
         t, xyz = t[order], g[["x", "y", "z"]].to_numpy()[order]
         gt = g["gt"].cat.codes.to_numpy()[order]
@@ -1101,27 +1103,37 @@ def _hhar_streams(df, report: ImportReport) -> dict[tuple[str, str], tuple]:
     return out
 
 
-#: Creation_Time's units the importer tells apart (ticks per second); nanoseconds unless the stream's span
-#: says otherwise (:func:`_hhar_seconds`)
+#: Creation_Time's units the importer tells apart (ticks per second); nanoseconds unless the streams' spans
+#: say otherwise (:func:`hhar_clock_units`)
 HHAR_CLOCK_UNITS = {"ns": 1e9, "µs": 1e6, "ms": 1e3}
 
 
-def _hhar_seconds(creation: np.ndarray, arrival_ms: np.ndarray) -> tuple[np.ndarray, str]:
-    """One device's ``Creation_Time`` in seconds, and the unit it was read in. Android gives sensor events in
-    nanoseconds, and the HHAR devices mostly do (Nexus 4: Unix time; Samsung: time since boot); the data set's
-    users report a few devices whose values have fewer digits. ``Arrival_Time`` (ms, the phone's wall clock)
-    spans the same stretch, so the unit is the one of :data:`HHAR_CLOCK_UNITS` nearest (in log) to the two
-    spans' ratio — 5th to 95th percentile of each, so a stray row does not decide; under 1 s of arrival
-    span (nothing to compare), or with no finite arrival times, nanoseconds."""
-    arrival = arrival_ms[np.isfinite(arrival_ms)]
-    unit = "ns"
-    if arrival.size >= 2:
-        a_lo, a_hi = np.percentile(arrival, [5, 95])
-        c_lo, c_hi = np.percentile(creation, [5, 95])
-        if a_hi - a_lo >= 1000.0 and c_hi > c_lo:
-            per_s = (c_hi - c_lo) / ((a_hi - a_lo) * 1e-3)
-            unit = min(HHAR_CLOCK_UNITS, key=lambda u: abs(np.log10(per_s / HHAR_CLOCK_UNITS[u])))
-    return creation / HHAR_CLOCK_UNITS[unit], unit
+def _hhar_stream_unit(creation: np.ndarray, arrival_ms: np.ndarray) -> str | None:
+    """The unit of one stream's ``Creation_Time``: the one of :data:`HHAR_CLOCK_UNITS` nearest (in log) to the
+    ratio of its span to ``Arrival_Time``'s (ms, the phone's wall clock, over the same stretch) — 5th to
+    95th percentile of each, so a stray row does not decide; None under 1 s of arrival span (nothing to
+    compare)."""
+    ok = np.isfinite(arrival_ms)
+    if ok.sum() < 2:
+        return None
+    a_lo, a_hi = np.percentile(arrival_ms[ok], [5, 95])
+    c_lo, c_hi = np.percentile(creation[ok], [5, 95])
+    if a_hi - a_lo < 1000.0 or c_hi <= c_lo:
+        return None
+    per_s = (c_hi - c_lo) / ((a_hi - a_lo) * 1e-3)
+    return min(HHAR_CLOCK_UNITS, key=lambda u: abs(np.log10(per_s / HHAR_CLOCK_UNITS[u])))
+
+
+def hhar_clock_units(df) -> dict[str, str]:
+    """Each device's ``Creation_Time`` unit (device → ``ns`` / ``µs`` / ``ms``). Android gives sensor events
+    in nanoseconds, and the HHAR devices mostly do (Nexus 4: Unix time; Samsung: time since boot); the data
+    set's users report a few devices whose values have fewer digits. A device is read in the unit most of
+    its streams (one per user, :func:`_hhar_stream_unit`) show, nanoseconds where none decides."""
+    votes: dict[str, Counter] = {}
+    for (_, device), g in df.groupby(["User", "Device"], observed=True, sort=True):
+        unit = _hhar_stream_unit(g["Creation_Time"].to_numpy(), g["Arrival_Time"].to_numpy())
+        votes.setdefault(str(device), Counter())[unit or "ns"] += unit is not None
+    return {d: (v.most_common(1)[0][0] if sum(v.values()) else "ns") for d, v in votes.items()}
 
 
 def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Iterator[tuple[str, Recording]]:
@@ -1141,9 +1153,10 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     ``nexus4_1``) and user: the device's Creation_Time (the OS's sensor timestamp, taken as ns) sorted, split
     at gaps over :data:`HHAR_MAX_GAP_S`; its rate is the median of its intervals. A device whose
     Creation_Time spans a thousand or a million times fewer ticks than nanoseconds over its Arrival_Time
-    span is read in µs or ms (:func:`_hhar_seconds`; the import report's notes name it). Acc and gyro have
-    separate, irregular clocks: gyro is interpolated onto the accelerometer's times only where the same device has
-    gyro samples within :data:`HHAR_GYRO_REACH_PERIODS` of its median gyro periods on both sides
+    span is read in µs or ms (:func:`hhar_clock_units`, one clock per device for both of its files; the
+    import report's notes name it). Acc and gyro have separate, irregular clocks: gyro is interpolated onto
+    the accelerometer's times only where the same device has gyro samples within
+    :data:`HHAR_GYRO_REACH_PERIODS` of its median gyro periods on both sides
     (:func:`_near_gyro`); other accelerometer samples are left out (counted), a stretch without any gyro
     nearby stays accelerometer-only. Placement: the README says nothing of where the devices were worn, and
     the files record neither side nor orientation. The importer assumes what the data set's paper (Stisen
@@ -1158,9 +1171,14 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     if acc_path is None:
         raise ValidationError(f"no {name}_accelerometer.csv under {src}",
                               allowed="the HHAR 'Activity recognition exp' folder (unzipped)")
-    acc = _hhar_streams(_hhar_csv(acc_path), report)
+    acc_df = _hhar_csv(acc_path)
+    units = hhar_clock_units(acc_df)  # one clock per device, for both of its files
+    for dev, unit in sorted(units.items()):
+        if unit != "ns":
+            report.notes[f"{dev}: Creation_Time read in {unit} (its span against Arrival_Time's ms)"] += 1
+    acc = _hhar_streams(acc_df, report, units)
     gyro_path = acc_path.with_name(f"{name}_gyroscope.csv")
-    gyro = _hhar_streams(_hhar_csv(gyro_path), report) if gyro_path.exists() else {}
+    gyro = _hhar_streams(_hhar_csv(gyro_path), report, units) if gyro_path.exists() else {}
     placement = "waist_front" if device == "phone" else "wrist_left"
     for user, dev in progress(sorted(acc), desc="hhar", unit="device"):
         t_all, xyz_all, gt_all, gt_names, model = acc[user, dev]

@@ -49,6 +49,7 @@ from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
 from imuforge.train.evaluate import classification_metrics
 from imuforge.train.run import corrupt, load_run, write_json
+from imuforge.units import GROUP_OF_SENSOR, channel_group
 from imuforge.units import CHANNEL_UNITS, format_rates
 
 #: What an export runs: the converter, LiteRT and the TFLM interpreter (the 'ml' extra).
@@ -123,12 +124,13 @@ def check_card_device(profile: str | None, placement: str | None, channels: Sequ
 
     if profile is not None:
         prof = load_profile(profile)
-        group = {"acc": "accel", "gyro": "gyro", "mag": "mag"}
-        lacks = sorted({c for c in channels if group.get(c.split("_")[0], "?") not in prof.sensors})
+        sensor_of = {group: sensor for sensor, group in GROUP_OF_SENSOR.items()}
+        needed = {sensor_of.get(channel_group(c), channel_group(c)) for c in channels}
+        lacks = sorted(c for c in channels if sensor_of.get(channel_group(c)) not in prof.sensors)
         if lacks:
             raise ValidationError(f"--profile {profile}: the device has no sensor for the model's "
-                                  f"{', '.join(lacks)}", allowed="a profile with "
-                                  f"{' and '.join(sorted({group[c.split('_')[0]] for c in channels}))}")
+                                  f"{', '.join(lacks)}",
+                                  allowed=f"a profile with {' and '.join(sorted(needed))}")
     if placement is not None and placement not in PLACEMENTS:
         raise ValidationError(f"--placement {placement!r} is not a placement preset",
                               allowed=", ".join(PLACEMENTS))
@@ -148,12 +150,11 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
     ``qemu``: also run the generated C on the QEMU Cortex-M4 firmware (plain and SMLAD, a few test
     windows) for the card's instructions per inference, when the toolchain and QEMU exist.
     """
-    check_card_device(profile, placement)
     require_extra(*ML_MODULES, purpose="imuforge export")
     check_c_name(name)
     data = None if data is None else split_paths(data) or None
     run = load_run(run_path)
-    check_card_device(profile, None, run.channels)
+    check_card_device(profile, placement, run.channels)
     out = Path(out)
     check_export_out(out, run.path)
     seed = int(run.config.get("seed", 0) if seed is None else seed)

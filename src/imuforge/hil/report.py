@@ -302,15 +302,14 @@ def not_scored(rep: HilReport) -> str:
 
 
 def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
-    lat, thr, dev = rep.latency, rep.throughput, rep.device
+    lat, thr, dev, excluded = rep.latency, rep.throughput, rep.device, not_scored(rep)
     rows = [
         ("result", "PASS" if rep.passed else "FAIL"),
         ("produced by", rep.produced_by()),
         ("model", f"{rep.model['name']} sha256 {rep.model['sha256'][:16]}… ({rep.model['size_bytes']} B)"),
         ("device", f"{dev['name']} on {dev['link']}; identity {'matches' if dev['match'] else 'DIFFERS'}"),
         ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"
-                    + (f"; not run (labels the model does not know): {not_scored(rep)}"
-                       if not_scored(rep) else "")),
+                    + (f"; not run (labels the model does not know): {excluded}" if excluded else "")),
         ("accuracy (device)", _fmt(rep.accuracy, True)),
         ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
         ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep.reference['accuracy'], True)} / "

@@ -513,8 +513,8 @@ def _activity_named(text: str) -> str | None:
         near = difflib.get_close_matches(key, list(ACTIVITIES), n=3, cutoff=0.6)
         raise ValidationError(f"{text.strip()!r} is not an activity of the motion library"
                               + (f"; did you mean {' or '.join(near)}?" if near else ""),
-                              allowed=f"{', '.join(ACTIVITIES)}; or a description in words, key frames (--from "
-                                      "FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
+                              allowed=f"{', '.join(ACTIVITIES)}; or a description in words, key frames "
+                                      "(--from FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
     return None
 
 
@@ -528,8 +528,8 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     named = _activity_named(text)
     if named is not None:  # an activity's own name ("stand_to_sit", "stairs up") is that activity
         kind = ACTIVITIES[named].kind
-        return MotionSpec(named, None if kind == "transition" else (seconds or DEFAULT_SECONDS[kind]), {}, text,
-                          1.0, {})
+        duration = None if kind == "transition" else (seconds or DEFAULT_SECONDS[kind])
+        return MotionSpec(named, duration, {}, text, 1.0, {})
     m = get_matcher(matcher)
     # the activity is matched on the words: a speed or a duration is read by the rules, and its numbers and
     # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51)
@@ -696,6 +696,8 @@ def duration_from_text(text: str) -> float | None:
 
 
 def _matches(part: str, matcher: str, min_score: float | None) -> bool:
+    if _activity_named(part) is not None:  # a name-like label the library lacks raises: it is refused, not
+        return True                        # merged into the part before it
     try:
         parse_description(part, matcher=matcher, min_score=min_score)
     except ValidationError:

@@ -732,8 +732,8 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
 
 
 def _check_overrides_apply(overrides: dict[str, dict[str, Any]], sensors: dict, name: str) -> None:
-    """Refuse a flag for a sensor the profile does not have (it would be ignored without a word): ``--range-g``
-    without an accelerometer, ``--range-dps`` without a gyroscope, ``--odr`` with neither."""
+    """Refuse a flag for a sensor the profile does not have (it would be ignored without a word):
+    ``--range-g`` without an accelerometer, ``--range-dps`` without a gyroscope, ``--odr`` with neither."""
     noun = {"accel": "accelerometer", "gyro": "gyroscope", "mag": "magnetometer"}
     has = ", ".join(noun[k] for k in sensors)
     for k in ("accel", "gyro"):
@@ -828,10 +828,12 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         own = _figure_sources(k, figures[k], device[k], s.chip, chips[s.chip][k], device, src)
         sensors[k] = replace(s, sources={**s.sources, **own})
     if "accel" in sensors and "gyro" in sensors and sensors["gyro"].odr_hz > sensors["accel"].odr_hz:
-        notes.append(f"the gyroscope's {sensors['gyro'].odr_hz:g} Hz is faster than the accelerometer's "
-                     f"{sensors['accel'].odr_hz:g} Hz, the recording's rate: each recorded sample holds the "
-                     f"gyroscope's latest reading, as a host reading both registers would (its "
-                     f"{sensors['gyro'].bandwidth_hz:g} Hz band above that rate's Nyquist frequency aliases)")
+        acc_hz, gyro = sensors["accel"].odr_hz, sensors["gyro"]
+        aliases = (f" (its {gyro.bandwidth_hz:g} Hz band above {acc_hz / 2:g} Hz aliases)"
+                   if gyro.bandwidth_hz > acc_hz / 2 else "")
+        notes.append(f"the gyroscope's {gyro.odr_hz:g} Hz is faster than the accelerometer's {acc_hz:g} Hz, "
+                     "the recording's rate: each recorded sample holds the gyroscope's latest reading, as a "
+                     f"host reading both registers would{aliases}")
     timing = Timing(clock_ppm=clock_ppm, clock_tolerance_ppm=clock_tol,
                     jitter_s=float(t.get("jitter_us", 0.0)) * 1e-6, drop_rate=float(t.get("drop_rate", 0.0)))
     placement_name = placement or device.get("default_placement", "wrist_left")

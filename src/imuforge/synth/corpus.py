@@ -332,7 +332,8 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
         return False
     if not overwrite:
         why = _what_differs(previous, plan.to_dict()) if previous is not None else ""
-        what = ("other files" if previous is None else f"a corpus {why}" if why.startswith("made by")
+        what = ("other files" if previous is None
+                else f"a corpus {why}" if why.startswith(("made by", "whose device profiles"))
                 else f"a corpus of another spec ({why})")
         # --overwrite replaces only an earlier corpus with nothing else beside it: offered where it would
         foreign = foreign_entries(path, CORPUS_FILES)
@@ -390,8 +391,8 @@ def _what_differs(previous: dict[str, Any], current: dict[str, Any]) -> str:
     if was_code != now_code:
         if was_code and {k for k in set(was_code) | set(now_code) if was_code.get(k) != now_code.get(k)} \
                 == {"profiles_sha256"}:  # the same code: a device profile of the spec was edited since
-            return (f"its device profiles were edited since (profiles {was_code.get('profiles_sha256')}, now "
-                    f"{now_code.get('profiles_sha256')})")
+            return (f"whose device profiles were edited since: profiles {was_code.get('profiles_sha256')}, "
+                    f"now {now_code.get('profiles_sha256')}")
         return (f"made by other generator code: {_generator_name(was_code)}, this run "
                 f"{_generator_name(now_code)}")
     return "its motion sources differ: made by another imuforge version"
