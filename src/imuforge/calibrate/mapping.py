@@ -151,6 +151,12 @@ def _values(recs, channels, mode: str, nominal: bool = False) -> tuple[np.ndarra
     return X, np.concatenate([r.label_array() for r in recs]), which
 
 
+def _recordings(X: np.ndarray, which: np.ndarray, min_samples: int) -> list[np.ndarray]:
+    """The samples of each recording (``which``) that holds ``min_samples`` or more of ``X``'s, in order."""
+    _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
+    return [X[inv == k] for k in np.flatnonzero(counts >= min_samples)]
+
+
 def _source_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source: str,
                       min_samples: int) -> tuple[np.ndarray, np.ndarray | None, int]:
     """Synthetic quantiles a map starts from, the typical synthetic recording's centre (``None``: pooled)
@@ -170,16 +176,12 @@ def _source_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     the typical person, and a broad person's tails then run out along its steep outer slope: tried, 37
     m/s² sd.) Falls back to ``pooled`` below two such recordings.
     """
-    if source == "people":
-        _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
-        ok = counts >= min_samples
-        if ok.sum() >= 2:
-            groups = np.split(X[np.argsort(inv, kind="stable")], np.cumsum(counts)[:-1])
-            meds = np.array([np.nanmedian(g, axis=0) for g in groups])  # one median per recording
-            keep = ok[inv]
-            centred = X[keep] - meds[inv[keep]]
-            center = meds[ok].mean(axis=0)
-            return np.nanpercentile(centred, pct, axis=0) + center, center, int(ok.sum())
+    parts = _recordings(X, which, min_samples) if source == "people" else []
+    if len(parts) >= 2:
+        meds = np.array([np.nanmedian(g, axis=0) for g in parts])  # one median per recording
+        centred = np.concatenate([g - m for g, m in zip(parts, meds)])
+        center = meds.mean(axis=0)
+        return np.nanpercentile(centred, pct, axis=0) + center, center, len(parts)
     return np.percentile(X, pct, axis=0), None, 1
 
 
@@ -199,13 +201,9 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     in a moving class the recordings' differences are part of how the class is done — seglearn's exercises on
     either arm, whose (b) fell by 0.03–0.08 with every class counted per recording (session 51)."""
     pooled = np.percentile(X, pct, axis=0)
-    if source != "people":
+    parts = _recordings(X, which, min_samples) if source == "people" else []
+    if len(parts) < 2:
         return pooled
-    _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
-    ok = np.flatnonzero(counts >= min_samples)
-    if ok.size < 2:
-        return pooled
-    parts = [X[inv == k] for k in ok]
     meds = np.array([np.nanmedian(g, axis=0) for g in parts])
     q1, q3 = np.array([np.nanpercentile(g, [25, 75], axis=0) for g in parts]).transpose(1, 0, 2)
     apart = meds.std(axis=0) > np.median(0.7413 * (q3 - q1), axis=0)
@@ -214,7 +212,7 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     centred = np.concatenate([g - m for g, m in zip(parts, meds)])
     # placed at the longest recording's median, not the medians' mean: a phone upside down in one session
     # and not in the other averages to no gravity at all, and any two turns to a tilt neither session had
-    each = np.nanpercentile(centred, pct, axis=0) + meds[int(np.argmax(counts[ok]))]
+    each = np.nanpercentile(centred, pct, axis=0) + meds[int(np.argmax([len(g) for g in parts]))]
     return np.where(apart, each, pooled)
 
 
@@ -223,12 +221,10 @@ def _person_spread(X: np.ndarray, which: np.ndarray, pct: np.ndarray, qs: np.nda
     """Per channel, the mean square distance (over the percentiles and the synthetic people) of each
     person's quantile function from the typical person's ``qs``: how far one person of the generator
     lies from the typical one. None below two people of ``min_samples`` samples."""
-    _, inv, counts = np.unique(which, return_inverse=True, return_counts=True)
-    ok = np.flatnonzero(counts >= min_samples)
-    if ok.size < 2:
+    parts = _recordings(X, which, min_samples)
+    if len(parts) < 2:
         return None
-    d2 = [np.mean((np.nanpercentile(X[inv == k], pct, axis=0) - qs) ** 2, axis=0) for k in ok]
-    return np.mean(d2, axis=0)
+    return np.mean([np.mean((np.nanpercentile(g, pct, axis=0) - qs) ** 2, axis=0) for g in parts], axis=0)
 
 
 def distance_ratios(qs: np.ndarray, qr: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
