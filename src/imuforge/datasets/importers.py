@@ -64,7 +64,8 @@ class ImportReport:
     #: seconds of the recordings that no label covers (imported, not skipped: PAMAP2's "transient" activity 0,
     #: the stills around a gaitmap bout …)
     unlabelled_s: float = 0.0
-    #: what the importer decided from the data where the published description leaves room (note → files)
+    #: what the importer decided from the data where the published description leaves room (note → the
+    #: files or devices it held for)
     notes: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
@@ -1075,11 +1076,10 @@ def _hhar_csv(path: Path):
         raise ValidationError("unreadable numbers", source=str(path), allowed=allowed) from None
 
 
-def _hhar_streams(df, report: ImportReport,
-                  units: dict[str, str] | None = None) -> dict[tuple[str, str], tuple]:
+def _hhar_streams(df, report: ImportReport, units: dict[str, str]) -> dict[tuple[str, str], tuple]:
     """``(user, device) → (time s, x y z, gt codes, gt names, model)``, time-sorted, rows holding NaN and
-    repeated times left out (counted); each device's Creation_Time read in ``units[device]`` (default: as
-    :func:`hhar_clock_units` finds it in ``df``)."""
+    repeated times left out (counted); each device's Creation_Time read in ``units[device]`` (ns for a device
+    not in it; :func:`_hhar_clock_units`)."""
     def named(col):  # rows whose category is not blank
         cats = list(col.cat.categories)
         codes = col.cat.codes.to_numpy()
@@ -1089,7 +1089,6 @@ def _hhar_streams(df, report: ImportReport,
           & named(df["Device"]))
     report.skipped["rows_with_nan"] += int((~ok).sum())
     df = df[ok]
-    units = hhar_clock_units(df) if units is None else units
     out = {}
     for (user, device), g in df.groupby(["User", "Device"], observed=True, sort=True):
         t = g["Creation_Time"].to_numpy() / HHAR_CLOCK_UNITS[units.get(str(device), "ns")]
@@ -1104,7 +1103,7 @@ def _hhar_streams(df, report: ImportReport,
 
 
 #: Creation_Time's units the importer tells apart (ticks per second); nanoseconds unless the streams' spans
-#: say otherwise (:func:`hhar_clock_units`)
+#: say otherwise (:func:`_hhar_clock_units`)
 HHAR_CLOCK_UNITS = {"ns": 1e9, "µs": 1e6, "ms": 1e3}
 
 
@@ -1113,7 +1112,7 @@ def _hhar_stream_unit(creation: np.ndarray, arrival_ms: np.ndarray) -> str | Non
     ratio of its span to ``Arrival_Time``'s (ms, the phone's wall clock, over the same stretch) — 5th to
     95th percentile of each, so a stray row does not decide; None under 1 s of arrival span (nothing to
     compare)."""
-    ok = np.isfinite(arrival_ms)
+    ok = np.isfinite(arrival_ms) & np.isfinite(creation)  # a NaN row made every percentile NaN
     if ok.sum() < 2:
         return None
     a_lo, a_hi = np.percentile(arrival_ms[ok], [5, 95])
@@ -1124,7 +1123,7 @@ def _hhar_stream_unit(creation: np.ndarray, arrival_ms: np.ndarray) -> str | Non
     return min(HHAR_CLOCK_UNITS, key=lambda u: abs(np.log10(per_s / HHAR_CLOCK_UNITS[u])))
 
 
-def hhar_clock_units(df) -> dict[str, str]:
+def _hhar_clock_units(df) -> dict[str, str]:
     """Each device's ``Creation_Time`` unit (device → ``ns`` / ``µs`` / ``ms``). Android gives sensor events
     in nanoseconds, and the HHAR devices mostly do (Nexus 4: Unix time; Samsung: time since boot); the data
     set's users report a few devices whose values have fewer digits. A device is read in the unit most of
@@ -1153,7 +1152,7 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     ``nexus4_1``) and user: the device's Creation_Time (the OS's sensor timestamp, taken as ns) sorted, split
     at gaps over :data:`HHAR_MAX_GAP_S`; its rate is the median of its intervals. A device whose
     Creation_Time spans a thousand or a million times fewer ticks than nanoseconds over its Arrival_Time
-    span is read in µs or ms (:func:`hhar_clock_units`, one clock per device for both of its files; the
+    span is read in µs or ms (:func:`_hhar_clock_units`, one clock per device for both of its files; the
     import report's notes name it). Acc and gyro have separate, irregular clocks: gyro is interpolated onto
     the accelerometer's times only where the same device has gyro samples within
     :data:`HHAR_GYRO_REACH_PERIODS` of its median gyro periods on both sides
@@ -1172,7 +1171,7 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
         raise ValidationError(f"no {name}_accelerometer.csv under {src}",
                               allowed="the HHAR 'Activity recognition exp' folder (unzipped)")
     acc_df = _hhar_csv(acc_path)
-    units = hhar_clock_units(acc_df)  # one clock per device, for both of its files
+    units = _hhar_clock_units(acc_df)  # one clock per device, for both of its files
     for dev, unit in sorted(units.items()):
         if unit != "ns":
             report.notes[f"{dev}: Creation_Time read in {unit} (its span against Arrival_Time's ms)"] += 1

@@ -49,8 +49,7 @@ from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
 from imuforge.train.evaluate import classification_metrics
 from imuforge.train.run import corrupt, load_run, write_json
-from imuforge.units import GROUP_OF_SENSOR, channel_group
-from imuforge.units import CHANNEL_UNITS, format_rates
+from imuforge.units import CHANNEL_UNITS, GROUP_OF_SENSOR, channel_group, format_rates
 
 #: What an export runs: the converter, LiteRT and the TFLM interpreter (the 'ml' extra).
 ML_MODULES = ("tensorflow", "ai_edge_litert.interpreter", "tflite_micro.python.tflite_micro.runtime")
