@@ -177,10 +177,10 @@ def test_held_angles_are_the_same_rotations_as_angle_series():
 
 
 def test_stairs_down_closure_drops_the_even_pelvis_only_where_that_closes_the_stairs(monkeypatch):
-    """``close_gait``: a descent whose closure with the even pelvis stays more than ``STAIR_EVEN_MAX_MISS_M``
-    open is closed without it where that closes (``generate`` seed 5: 27 mm with it, 9 mm without; 3
-    descents of 60), and keeps it where neither closes (seed 58: 42 / 50 mm; 1 of 60); everyone else keeps
-    it."""
+    """``close_gait``: a descent takes the even pelvis and the even height (``descent_height_correction``)
+    where they close its stairs within ``STAIR_EVEN_MAX_MISS_M`` (58 of 60 descents, ``generate`` seeds 0–59;
+    seed 0 here); where they leave it open, the height without the even pelvis (seed 35: 8.6 mm); where
+    nothing closes, the nearest (seed 58: the even pelvis and height, 22 mm; 42 mm before the height)."""
     from imuforge.motion.library import generate
 
     chosen = []
@@ -189,16 +189,17 @@ def test_stairs_down_closure_drops_the_even_pelvis_only_where_that_closes_the_st
     def traced(kind, person, target_step, f_step, speed, stance, riser_m):
         c = original(kind, person, target_step, f_step, speed, stance, riser_m)
         miss = gait._closure_miss(c, kind, person, target_step, f_step, speed, stance, riser_m)
-        chosen.append((c.hip is not None, miss))
+        chosen.append((c.hip is not None, c.knee is not None, miss))
         return c
 
     monkeypatch.setattr(gait, "close_gait", traced)
-    for seed in (5, 58, 0):
+    for seed in (0, 35, 58):
         generate("stairs_down", 2, fps=50, rng=seed)
-    (even5, miss5), (even58, miss58), (even0, miss0) = chosen
-    assert not even5 and miss5 <= gait.STAIR_EVEN_MAX_MISS_M, chosen
-    assert even58 and miss58 > gait.STAIR_EVEN_MAX_MISS_M, chosen
-    assert even0 and miss0 <= gait.STAIR_EVEN_MAX_MISS_M, chosen
+    limit = gait.STAIR_EVEN_MAX_MISS_M
+    (even0, knee0, miss0), (even35, knee35, miss35), (even58, knee58, miss58) = chosen
+    assert even0 and knee0 and miss0 <= limit, chosen
+    assert not even35 and knee35 and miss35 <= limit, chosen
+    assert even58 and knee58 and limit < miss58 < 0.025, chosen
 
 
 @pytest.mark.parametrize("flight", [False, True])
