@@ -188,7 +188,8 @@ class Closure:
     ``foot_flat_correction``, ``stance_path_correction``, ``fit_step_width``): the
     hip's sagittal amplitude factor and offset (deg), the ankle corrections sampled over one cycle (deg,
     ``FOOT_GRID`` samples), Fourier coefficients (deg, ``HARMONICS``) added to the hip flexion and adduction
-    curves, and a hip abduction offset of both legs (deg)."""
+    curves and, going down stairs, to the knee flexion (``descent_height_correction``), and a hip abduction
+    offset of both legs (deg)."""
 
     #: amplitude factor and offset (deg); one value per frame (arrays) in the hip fit's batched probes
     amp: float | np.ndarray = 1.0
@@ -572,8 +573,8 @@ def _leg_angles(kind: str, phase: np.ndarray, speed: float, stance: float, closu
         out["hip_flex"] = out["hip_flex"] + basis @ closure.hip
     if closure.add is not None:
         out["hip_add"] = out.get("hip_add", 0.0) + basis @ closure.add
-    if closure.knee is not None:
-        out["knee_flex"] = out["knee_flex"] + basis @ closure.knee
+    if closure.knee is not None:  # the knee's soft floor holds for the corrected knee too
+        out["knee_flex"] = _soft_floor(out["knee_flex"] + basis @ closure.knee, KNEE_FLOOR_DEG, 0.6)
     if closure.foot is not None:  # the planted-foot corrections (``foot_flat_correction``)
         table = _foot_table_at(closure.foot_spline, phase, cycle)  # its columns as views (no moveaxis)
         toe, dorsi, inv, add = (table[..., c] for c in range(4))
@@ -976,17 +977,25 @@ def _planted_window(ph: np.ndarray, stance: float) -> np.ndarray:
     return smoothstep((wrapped + 0.15) / 0.15) * (1.0 - smoothstep((wrapped - stance + 0.02) / release))
 
 
+def _stair_ground(kind: str, riser_m: float, phL: np.ndarray, phR: np.ndarray) -> np.ndarray:
+    """Height (m) of the step under each foot (n, 2) at the feet's gait phases: a foot lands one step up (or
+    down) at each whole cycle of its phase, the right foot half a stride after the left."""
+    return GAITS[kind].vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
+
+
 def _knee_window(ph: np.ndarray, stance: float) -> np.ndarray:
-    """Smooth weight of a stance knee correction (:func:`descent_height_correction`): in from contact and out
-    before toe-off over :data:`KNEE_WINDOW_RAMP` of the cycle each, so the correction's short Fourier series
-    keeps out of the swing and both loaded knees change slowly through the weight transfers. (Weighted by
-    the load as the hip's are, a step at contact, the planted feet slid 21–24 mm per stance going down and
-    the shank turned faster in swing: 99.9th percentile of |ω| up to 9.1 rad/s; with the window 13–15 mm
-    and 5.5–7.8 rad/s, without the correction 24–25 mm and 5.1–8.0 rad/s: one person × 20 s, 6 × 10 s.)"""
+    """Smooth weight of a stance knee correction (:func:`descent_height_correction`): in after the loading
+    response (from :data:`KNEE_WINDOW_START`) and out before toe-off, over :data:`KNEE_WINDOW_RAMP` of the
+    cycle each, so both loaded knees change slowly through the weight transfers; the correction's short
+    Fourier series still reaches 2–4° into the swing. (Weighted by the load as the hip's are, a step at
+    contact, the planted feet slid 21–24 mm per stance going down and the shank's 99.9th percentile of |ω|
+    reached 9.1 rad/s; windowed from contact, 13–15 mm and 7.8 rad/s, but the knee straightened to its floor
+    in early stance; from 10 %: 16–17 mm and 8.4 rad/s; without the correction 24–25 mm and 8.0 rad/s — one
+    person × 20 s, 6 people × 10 s.)"""
     from imuforge.motion.library._core import smoothstep
 
     r = KNEE_WINDOW_RAMP
-    return smoothstep(ph / r) * (1.0 - smoothstep((ph - stance + r) / r))
+    return smoothstep((ph - KNEE_WINDOW_START) / r) * (1.0 - smoothstep((ph - stance + r) / r))
 
 
 def _add_series(base: np.ndarray | None, ph: np.ndarray, values: np.ndarray,
@@ -1250,10 +1259,12 @@ def stance_path_correction(kind: str, person: Person, closure: Closure, f_step: 
     passes fewer than one correction after the other). The two angles move the ankle along nearly
     orthogonal axes, so the joint iteration lands where the sequential one does (6 people: the pelvis
     path's residuals within 0.13 mm; tests/motion/test_fast_forms.py). A stair descent with its ``riser_m``
-    also evens its height by the knee in the same iterations (:func:`descent_height_correction`)."""
+    also evens its height by the knee in the same iterations (:func:`descent_height_correction`), at least
+    :data:`DESCENT_HEIGHT_ITERATIONS` of them; the knee moves the ankle fore-aft too (4.5–6.6 mm per degree,
+    more than vertically), which each term's own solve does not model."""
     ph = _path_phases()
     terms = [_speed_term(ph), _sway_term(ph, sway_p2p)]
-    if kind == "stairs_down" and riser_m is not None:
+    if kind == "stairs_down" and riser_m is not None:  # the descent's height too
         terms.append(_height_term(ph))
         iterations = max(iterations, DESCENT_HEIGHT_ITERATIONS)
     return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph, terms, iterations=iterations,
@@ -1280,11 +1291,8 @@ def descent_height_correction(kind: str, person: Person, closure: Closure, f_ste
     :data:`DESCENT_KNEE_HARMONICS`th: the knee stays a smooth curve and the planted foot stays where it is
     (the pelvis is anchored on it; the foot-flat pass that follows keeps it flat). Descents whose closure
     takes the even pelvis (:func:`close_gait`) get it in the same iterations (:func:`stance_path_correction`);
-    this is the correction alone, for the others. 6 people × 12 s (``generate``, 100 fps): the pelvis's
-    vertical specific force within 0.25–1.51 g (was −0.21 … 1.99); the knee correction within −12 … +7° (its
-    knee at contact 6–7°, where the curve has 9–11° and Riener et al.'s digitised descent 17°); the closure's
-    miss over 60 descents at most 22 mm (was 42). Its cost: the pelvis's fore-aft acceleration 3.3–6.7 m/s²
-    RMS (was 2.5–6.1; docs/MOTION.md, Known limitations)."""
+    this is the correction alone, for the others. Measured: docs/MOTION.md, Known limitations ("the knee
+    lowers the body")."""
     ph = _path_phases()
     return _even_pelvis_path(kind, person, closure, f_step, speed, stance, ph, [_height_term(ph)],
                              iterations=DESCENT_HEIGHT_ITERATIONS, riser_m=riser_m)
@@ -1294,7 +1302,7 @@ class PathTerm(NamedTuple):
     """One component of the pelvis path that :func:`_even_pelvis_path` evens: its ``axis`` (0 sideways, 1
     up, 2 fore-aft), the joint ``angle`` that corrects it, the columns of the path it ``keep``s (the rest is
     cancelled), and ``p2p`` (m): how wide the kept stride fundamental may be at most (None: as the curves give
-    it; ``keep`` then holds the fundamental as its columns 1 and 2)."""
+    it; with ``p2p``, ``keep`` holds the fundamental as its columns 1 and 2)."""
 
     axis: int
     angle: str
@@ -1362,8 +1370,12 @@ DESCENT_HEIGHT_HARMONICS = 2
 #: planted feet slid: 30–34 mm per stance (one person, 20 s; 21–24 with 4, both weighted by the load before
 #: :func:`_knee_window`; 24–25 without the correction)
 DESCENT_KNEE_HARMONICS = 4
-#: share of the cycle over which a stance knee correction fades in after contact and out before toe-off
+#: share of the cycle over which a stance knee correction fades in and out (:func:`_knee_window`)
 KNEE_WINDOW_RAMP = 0.08
+#: phase (share of the cycle) from which a stance knee correction fades in: after the loading response, which
+#: keeps its curve (from contact on, the correction straightened 9 of 12 descents' knees to the soft floor in
+#: early stance, where the curves and Riener et al.'s digitised descent flex them 10–17°)
+KNEE_WINDOW_START = 0.10
 #: iterations of the descent's height correction (its residual: 11.6 → 4.5 → 4.2 mm RMS over 3, 1 person)
 DESCENT_HEIGHT_ITERATIONS = 3
 
@@ -1375,11 +1387,13 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
     over one stride (phases ``ph``): for each :class:`PathTerm` of ``terms`` its ``axis`` component less its
     least-squares fit on the columns of ``keep`` (the fit's stride fundamental shrunk to ``p2p`` where it is
     wider), by the ``angle`` (``"hip"``: flexion, ``"add"``: adduction, ``"knee"``: knee flexion). Weighted
-    by the leg's contact weight (on stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`), per-degree
+    by the leg's contact weight (on stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`; the knee by
+    :func:`_knee_window`), per-degree
     effect from a 1° probe of each angle, as a Fourier series of the phase; the hip probes and the first
     iteration's stride are one forward-kinematics pass, the knee's (both knees, through the closure) another.
-    ``pinned``: the residual is weighted by |w_L − w_R| (1 in single support, 0 mid-transfer), so the path is
-    evened within single support and left where the curves put it in the double support. ``riser_m``: the
+    ``pinned``: the residual of each term pinned (:class:`PathTerm`) is weighted by |w_L − w_R| (1 in single
+    support, 0 mid-transfer), so the path is evened within single support and left where the curves put it in
+    the double support. ``riser_m``: the
     path's height with each foot on its own step (needed by a vertical term)."""
 
     fps = len(ph) * f_step / 2
@@ -1407,8 +1421,7 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
         gains.append(np.where(gain * sign > 1e-3, gain, sign * 1e-3))
     load = np.clip(w[:, 0] / STAIR_LOAD_SHARE, 0.0, 1.0) if kind.startswith("stairs") else w[:, 0]
     single = np.abs(w[:, 0] - w[:, 1]) if pinned else None  # 1 in single support, 0 mid-transfer
-    ground = None if riser_m is None else \
-        GAITS[kind].vertical * riser_m * np.stack([2 * np.floor(ph), 2 * np.floor(ph + 0.5) - 1], 1)
+    ground = None if riser_m is None else _stair_ground(kind, riser_m, ph, ph + 0.5)
     P, G = P[:n], G[:n]
     for k in range(iterations):
         if k:
@@ -1476,7 +1489,9 @@ HIP_FIT_TOL_M = 0.01
 #: kept unless the closure it leads to leaves the stair geometry more than this open (m) and the closure
 #: without it closes within this. With the speed alone, going up 60 people (``generate`` seeds 0–59) within
 #: 16.6 mm (median 5.7); going down 4 of 60 beyond 2 cm (25.6–41.7 mm), three of whom the closure without it
-#: closes (4.3–15.1 mm); one (42 / 50 mm) stays open
+#: closes (4.3–15.1 mm); one (42 / 50 mm) stayed open. Since the descent's height correction (2026-12-06) 56
+#: descents of 60 close with the even pelvis and the height, 2 with the height alone, 1 with neither; one
+#: (seed 58) stays 26.5 mm open, the nearest of its closures (``close_gait``)
 STAIR_EVEN_MAX_MISS_M = 0.02
 
 
@@ -1664,15 +1679,16 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     """The closure of this person's curves: step length and double-support geometry (``fit_hip``) and the step
     width (``fit_step_width``) for every gait; for walking and stairs also a flat foot in mid-stance
     (``foot_flat_correction``) and an even pelvis speed and side-to-side sway over it (both in one iteration,
-    ``stance_path_correction``; the stairs' sway no wider than :func:`pendulum_sway_p2p`, and on stairs the
-    whole correction dropped where it leaves the geometry more than :data:`STAIR_EVEN_MAX_MISS_M` open and the
-    closure without it closes within that), then the geometry again, the planted foot with the push-off, and
-    the step width once more (the last foot pass turns the heel-rising foot, which moved the feet up to 18 mm
-    off the width; this offset, up to 0.9°, changes the geometry's miss, :func:`_closure_miss`, by at most 1.5
-    mm: 6 people per gait).
-    (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length
-    within 2.5 instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged,
-    one forward-kinematics pass fewer.)"""
+    ``stance_path_correction``; the stairs' sway no wider than :func:`pendulum_sway_p2p`; going down also an
+    even height, ``descent_height_correction``), on stairs the even pelvis, then the descent's height, dropped
+    in turn where the closure stays more than :data:`STAIR_EVEN_MAX_MISS_M` open and one without closes within
+    that (where none does, the one that closes nearest), then the geometry again, the planted foot with the
+    push-off, and the step width once more (the last foot pass turns the heel-rising foot, which moved the
+    feet up to 18 mm off the width; this offset, up to 0.9°, changes the geometry's miss,
+    :func:`_closure_miss`, by at most 1.5 mm: 6 people per gait).
+    (Walking made a foot-flat pass before its geometry refit too; without it, 16 people: step length within 2.5
+    instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged, one
+    forward-kinematics pass fewer.)"""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
     if kind == "running":  # the step width, then the step length again
         c = fit_step_width(kind, person, c, f_step, speed, stance)
@@ -1681,8 +1697,9 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
         c = foot_flat_correction(kind, person, c, speed, stance)
         geometry = (kind, person, target_step, f_step, speed, stance, riser_m)
         tried = []
-        # open with the even pelvis: without it, where that is what closes this person's stair geometry; a
-        # descent whose even height leaves both open goes without that too
+        # the first that closes: the even pelvis (and a descent's even height), without the even pelvis,
+        # then (going down) both again without the height; where none closes, the nearest (the even pelvis
+        # on a tie)
         for height in ((True, False) if kind == "stairs_down" else (False,)):
             for even in (True, False):
                 closure = _close_stairs(kind, person, c, target_step, f_step, speed, stance, riser_m,
@@ -1691,7 +1708,7 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
                 if miss <= STAIR_EVEN_MAX_MISS_M:
                     return closure
                 tried.append((miss, not even, closure))
-        return min(tried, key=lambda t: t[:2])[2]  # none closes: the nearest, the even pelvis first
+        return min(tried, key=lambda t: t[:2])[2]
     c = foot_flat_correction(kind, person, c, speed, stance)
     c = stance_path_correction(kind, person, c, f_step, speed, stance)
     c = fit_step_width(kind, person, c, f_step, speed, stance)
@@ -1830,9 +1847,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     P, G = rel_fk(local, person)
     w = _contact_weights(kind, phL, phR, stance)
     c = GAITS[kind]
-    ground = None
-    if c.vertical:
-        ground = c.vertical * riser_m * np.stack([2 * np.floor(phL), 2 * np.floor(phR) - 1], 1)
+    ground = _stair_ground(kind, riser_m, phL, phR) if c.vertical else None
     root = smooth_pelvis(anchored_root(foot_contact_points(P, G, person, fps), w, fps, ground=ground),
                          kind, f_step, fps, phase=phL, stance=stance)
     if hanging:  # the hanging arms lag the shoulders, the forearms the elbows (:mod:`.arm_sway`)
