@@ -174,7 +174,7 @@ def _info(args) -> int:
         width = max((len(n) for n in names), default=4)
         print("  recordings:")
         for name, e in zip(names[:50], ds.entries):
-            labels = ", ".join(f"{k} {v:.0f}s" for k, v in e["labels_s"].items())
+            labels = ", ".join(f"{k} {_fmt_s(v)}" for k, v in e["labels_s"].items())
             print(f"    {name:<{width}}  {e['samples']:>7} samples  {e['rate_hz']:.5g} Hz  {labels}")
         if len(ds.entries) > 50:
             print(f"    … {len(ds.entries) - 50} more")
