@@ -1311,6 +1311,7 @@ class PathTerm(NamedTuple):
     pinned: bool = True  # False: through the whole stance even where the call pins the path (the height)
     #: of the correction's series (None: HARMONICS, or BOUNDED_SWAY_HARMONICS with ``p2p``)
     harmonics: int | None = None
+    windowed: bool = False  # weighted by :func:`_knee_window` instead of the leg's load
 
 
 def _path_phases() -> np.ndarray:
@@ -1333,7 +1334,7 @@ def _height_term(ph: np.ndarray) -> PathTerm:
     """The descent's height correction: vertically, by the knee, keeping the descent and the first
     :data:`DESCENT_HEIGHT_HARMONICS` stride harmonics (:func:`stance_path_correction`)."""
     keep = np.column_stack([ph, fourier_basis(ph, DESCENT_HEIGHT_HARMONICS)])
-    return PathTerm(1, "knee", keep, pinned=False, harmonics=DESCENT_KNEE_HARMONICS)
+    return PathTerm(1, "knee", keep, pinned=False, harmonics=DESCENT_KNEE_HARMONICS, windowed=True)
 
 
 def pendulum_sway_p2p(kind: str, person: Person, f_step: float) -> float:
@@ -1387,8 +1388,8 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
     over one stride (phases ``ph``): for each :class:`PathTerm` of ``terms`` its ``axis`` component less its
     least-squares fit on the columns of ``keep`` (the fit's stride fundamental shrunk to ``p2p`` where it is
     wider), by the ``angle`` (``"hip"``: flexion, ``"add"``: adduction, ``"knee"``: knee flexion). Weighted
-    by the leg's contact weight (on stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`; the knee by
-    :func:`_knee_window`), per-degree
+    by the leg's contact weight (on stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`; a ``windowed``
+    term by :func:`_knee_window`), per-degree
     effect from a 1° probe of each angle, as a Fourier series of the phase; the hip probes and the first
     iteration's stride are one forward-kinematics pass, the knee's (both knees, through the closure) another.
     ``pinned``: the residual of each term pinned (:class:`PathTerm`) is weighted by |w_L − w_R| (1 in single
@@ -1437,7 +1438,7 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
             if single is not None and term.pinned:
                 resid = resid * single
             harmonics = term.harmonics or (HARMONICS if term.p2p is None else BOUNDED_SWAY_HARMONICS)
-            weight = _knee_window(ph, stance) if term.angle == "knee" else load
+            weight = _knee_window(ph, stance) if term.windowed else load
             change[term.angle] = _add_series(getattr(closure, term.angle), ph, weight * resid / gain,
                                              harmonics)
         closure = replace(closure, **change)
