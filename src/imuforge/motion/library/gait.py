@@ -1366,8 +1366,7 @@ BOUNDED_SWAY_HARMONICS = 5
 #: frequency's fundamental (the 2nd) and the stride's own (the 1st: the two legs' small differences)
 DESCENT_HEIGHT_HARMONICS = 2
 #: stride harmonics of the descent's knee correction: up to twice the step frequency, the free fall's main
-#: part.
-#: With 5 or 6 the corrected knee moved the pelvis faster fore-aft than the path's smoothing keeps, and the
+#: part. With 5 or 6 the corrected knee moved the pelvis faster fore-aft than the path's smoothing keeps, and the
 #: planted feet slid: 30–34 mm per stance (one person, 20 s; 21–24 with 4, both weighted by the load before
 #: :func:`_knee_window`; 24–25 without the correction)
 DESCENT_KNEE_HARMONICS = 4
@@ -1387,15 +1386,14 @@ def _even_pelvis_path(kind: str, person: Person, closure: Closure, f_step: float
     """The closure with corrections of the loaded leg's joint angles that cancel the foot-anchored pelvis path
     over one stride (phases ``ph``): for each :class:`PathTerm` of ``terms`` its ``axis`` component less its
     least-squares fit on the columns of ``keep`` (the fit's stride fundamental shrunk to ``p2p`` where it is
-    wider), by the ``angle`` (``"hip"``: flexion, ``"add"``: adduction, ``"knee"``: knee flexion). Weighted
-    by the leg's contact weight (on stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`; a ``windowed``
-    term by :func:`_knee_window`), per-degree
-    effect from a 1° probe of each angle, as a Fourier series of the phase; the hip probes and the first
-    iteration's stride are one forward-kinematics pass, the knee's (both knees, through the closure) another.
-    ``pinned``: the residual of each term pinned (:class:`PathTerm`) is weighted by |w_L − w_R| (1 in single
-    support, 0 mid-transfer), so the path is evened within single support and left where the curves put it in
-    the double support. ``riser_m``: the
-    path's height with each foot on its own step (needed by a vertical term)."""
+    wider), by the ``angle`` (``"hip"``: flexion, ``"add"``: adduction, ``"knee"``: knee flexion). Weighted by
+    the leg's contact weight (on stairs: whole once the leg bears :data:`STAIR_LOAD_SHARE`; a ``windowed``
+    term by :func:`_knee_window`), per-degree effect from a 1° probe of each angle, as a Fourier series of the
+    phase; the hip probes and the first iteration's stride are one forward-kinematics pass, the knee's (both
+    knees, through the closure) another. ``pinned``: the residual of each term pinned (:class:`PathTerm`) is
+    weighted by |w_L − w_R| (1 in single support, 0 mid-transfer), so the path is evened within single support
+    and left where the curves put it in the double support. ``riser_m``: the path's height with each foot on
+    its own step (needed by a vertical term)."""
 
     fps = len(ph) * f_step / 2
     w = _contact_weights(kind, ph, ph + 0.5, stance)
