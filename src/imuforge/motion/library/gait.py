@@ -1366,9 +1366,9 @@ BOUNDED_SWAY_HARMONICS = 5
 #: frequency's fundamental (the 2nd) and the stride's own (the 1st: the two legs' small differences)
 DESCENT_HEIGHT_HARMONICS = 2
 #: stride harmonics of the descent's knee correction: up to twice the step frequency, the free fall's main
-#: part. With 5 or 6 the corrected knee moved the pelvis faster fore-aft than the path's smoothing keeps, and the
-#: planted feet slid: 30–34 mm per stance (one person, 20 s; 21–24 with 4, both weighted by the load before
-#: :func:`_knee_window`; 24–25 without the correction)
+#: part. With 5 or 6 the corrected knee moved the pelvis faster fore-aft than the path's smoothing keeps, and
+#: the planted feet slid: 30–34 mm per stance (one person, 20 s; 21–24 with 4, both weighted by the load
+#: before :func:`_knee_window`; 24–25 without the correction)
 DESCENT_KNEE_HARMONICS = 4
 #: share of the cycle over which a stance knee correction fades in and out (:func:`_knee_window`)
 KNEE_WINDOW_RAMP = 0.08
