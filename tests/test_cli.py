@@ -133,6 +133,31 @@ def test_a_bad_option_is_one_line_and_exit_2(capsys, tmp_path):
     assert not (tmp_path / "c").exists()
 
 
+def test_an_empty_value_is_refused_not_read_as_the_current_folder_or_not_given(capsys, tmp_path, monkeypatch):
+    """``--port "$PORT"`` with PORT unset, ``--out ""``, ``dataset info ""``: one line naming the empty option,
+    exit 2, nothing written in the working folder; ``--augment ""`` keeps its meaning (no augmentation)."""
+    import pytest
+
+    monkeypatch.chdir(tmp_path)
+    for argv, says in ((["capture", "--port", "", "--seconds", "1", "--out", "x.imu.parquet"],
+                        "imuforge capture: error: --port is empty"),
+                       (["hil", "--model", "m", "--data", "d", "--port-file", " ", "--out", "h"],
+                        "imuforge hil: error: --port-file is empty"),
+                       (["motion", "walking", "--n", "1", "--out="], "imuforge motion: error: --out is empty"),
+                       (["dataset", "info", ""], "imuforge dataset info: error: an argument ('') is empty"),
+                       (["profiles", "show", ""], "imuforge profiles show: error: an argument ('') is empty")):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err and "Traceback" not in err, err
+    assert list(tmp_path.iterdir()) == []
+    from imuforge.cli import _empty_value
+
+    assert _empty_value(["train", "--augment", "", "--data", "d"]) is None
+    assert _empty_value(["train", "--augment=", "--data", "d"]) is None
+
+
 def test_an_error_names_the_action_of_a_command_that_has_actions(profile_dir, tmp_path, capsys):
     """`imuforge dataset select …` and `imuforge profiles show …` say so in their one-line error, as
     argparse's own errors do (`imuforge dataset select: error: …`); a command without actions: its name."""

@@ -33,6 +33,10 @@ class _Parser(argparse.ArgumentParser):
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
             self._innermost(ns).error(f"unrecognized arguments: {' '.join(extras)}")
+        empty = _empty_value(list(sys.argv[1:] if args is None else args))
+        if empty:
+            tip = "leave the option out for its default" if empty.startswith("-") else "a path or a name"
+            self._innermost(ns).error(f"{empty} is empty (allowed: a value; {tip})")
         return ns
 
     def parse_known_args(self, args=None, namespace=None):
@@ -72,6 +76,31 @@ class _Parser(argparse.ArgumentParser):
             if chosen not in (subs[0].choices if subs else {}):
                 return parser
             parser = subs[0].choices[chosen]
+
+
+#: options whose empty value means something (``--augment ""``: no augmentation, as ``none``)
+EMPTY_ALLOWED = frozenset({"--augment"})
+
+
+def _empty_value(words: list[str]) -> str | None:
+    """The option (or "an argument") given an empty or blank value in ``words``, else None: a path or a port
+    left empty by an unset shell variable (``--port "$PORT"``) must not mean the current folder or "not
+    given"."""
+    for i, word in enumerate(words):
+        if not isinstance(word, str):
+            continue
+        if word.startswith("--") and "=" in word:
+            opt, value = word.split("=", 1)
+            if not value.strip() and opt not in EMPTY_ALLOWED:
+                return opt
+        elif not word.strip():
+            prev = words[i - 1] if i else ""
+            if isinstance(prev, str) and prev.startswith("-") and "=" not in prev:
+                if prev not in EMPTY_ALLOWED:
+                    return prev
+            else:
+                return "an argument ('')"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
