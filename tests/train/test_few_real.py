@@ -240,10 +240,16 @@ def test_init_fine_tunes_the_earlier_model_with_its_labels_and_normalisation(tmp
     before, after = base.keras_model().get_weights(), ft.keras_model().get_weights()
     assert [x.shape for x in before] == [x.shape for x in after]
     assert not all(np.array_equal(x, y) for x, y in zip(before, after))
+    assert ft.config["model"] == base.config["model"] and ft.config["model_kwargs"] == base.config["model_kwargs"]
     # a layout that differs from the init run is refused with the init run's values
     rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), "--rate", "50",
                "--out", str(tmp_path / "bad")])
     assert rc == 2 and not (tmp_path / "bad").exists()
+    # so is another network: the run would have named one it did not train
+    for extra in (["--model", "ds_cnn"], ["--width", "8"]):
+        rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), *extra,
+                   "--out", str(tmp_path / "bad")])
+        assert rc == 2 and not (tmp_path / "bad").exists()
 
 
 @pytest.mark.slow

@@ -73,7 +73,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    "and the validation figures; never trained on); default auto: the capture calibrated "
                    "--data were calibrated with, when no --real trains (docs/TRAINING.md); none: held out "
                    "from the data")
-    p.add_argument("--model", default="tiny_cnn", help=f"zoo model ({', '.join(ZOO)}) or a .keras file")
+    p.add_argument("--model", default=None,
+                   help=f"zoo model ({', '.join(ZOO)}) or a .keras file (default tiny_cnn; with --init the run's)")
     p.add_argument("--window-s", type=float, default=None, help="window length (s; default 2.56, or the --init run's)")
     p.add_argument("--stride-s", type=float, default=None, help="window hop (s; default 1.28, or the --init run's)")
     p.add_argument("--rate", type=float, default=None,
@@ -105,7 +106,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    "the training data hold simulated recordings, else the --init run's, else 'none'), "
                    "'default' (all five), 'none', or "
                    "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
-                   "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS]] (see docs/TRAINING.md)")
+                   "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS[:kept|warped]]] (see docs/TRAINING.md)")
     p.add_argument("--augment-on", default="all", choices=["all", "real"],
                    help="which windows are augmented (default: all)")
     p.add_argument("--init", default=None, metavar="RUN",
@@ -218,13 +219,18 @@ def _augmentation_of(run_path: str):
 def cmd_train(args) -> int:
     from imuforge._folders import check_new_folder, check_replaceable
     from imuforge.datasets.loading import find_all_datasets, split_paths
-    from imuforge.errors import require_extra
+    from imuforge.errors import ValidationError, require_extra
     from imuforge.train.run import RUN_ENTRIES
 
     out = Path(args.out)
     check_new_folder(out, overwrite=args.overwrite)  # before TensorFlow starts
     if args.overwrite:  # replaced whole below: only an earlier run, never a folder holding a user's files
         check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
+    if args.init and (args.model is not None or args.width is not None):
+        given = " and ".join(o for o, v in (("--model", args.model), ("--width", args.width)) if v is not None)
+        raise ValidationError(f"{given} with --init: the --init run's network is trained further, "
+                              "its architecture as it is",
+                              allowed="--init RUN without --model and --width, or a new model without --init")
     named = _named_augmentation(args.augment)  # a typo is said before TensorFlow starts
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
@@ -236,7 +242,7 @@ def cmd_train(args) -> int:
 
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
-        val=[str(p) for p in split_paths(val)], model=args.model, **_layout(args),
+        val=[str(p) for p in split_paths(val)], model=args.model or "tiny_cnn", **_layout(args),
         labels=[c.strip() for c in args.labels.split(",") if c.strip()] or decided.labels or None,
         label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,

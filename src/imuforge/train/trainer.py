@@ -587,6 +587,9 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
     t_start = time.time()
     init = _check_init(config)
+    if init is not None:  # the --init run's network is trained further: the run records that one
+        config = replace(config, model=init.config.get("model", config.model),
+                         model_kwargs=dict(init.config.get("model_kwargs") or {}))
     seed_everything(config.seed)
     from imuforge.train import stream
 
