@@ -38,3 +38,26 @@ def test_the_bounds_themselves_are_accepted_and_documented(capsys):
         main(["train", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert all(f"at most {top}" in out for top in hi.values())
+
+
+@pytest.mark.parametrize("name", ["tiny_cnn", "ds_cnn", "res_cnn"])
+def test_each_zoo_model_builds_at_its_shortest_window_and_not_one_sample_below(name):
+    """``ZooEntry.min_length`` against Keras itself: the window the check lets through builds, one sample less
+    does not (a pooling stage left with one sample)."""
+    from imuforge.train.zoo import ZOO, build_model
+
+    shortest = ZOO[name].min_length
+    assert build_model(name, (shortest, 6), 3).output_shape == (None, 3)
+    with pytest.raises(ValueError):
+        build_model(name, (shortest - 1, 6), 3)
+
+
+@pytest.mark.parametrize("model, window_s, rate, message", [
+    ("tiny_cnn", 2.56, 1.0, "holds 3 samples; tiny_cnn takes at least 4 (allowed: --window-s × --rate ≥ 4"),
+    ("res_cnn", 0.1, 50.0, "holds 5 samples; res_cnn takes at least 8"),
+])
+def test_a_window_too_short_for_the_model_is_refused_before_training(model, window_s, rate, message):
+    with pytest.raises(ValidationError) as exc:
+        TrainConfig(data=["x"], model=model, window_s=window_s, rate_hz=rate).check()
+    assert message in str(exc.value)
+    TrainConfig(data=["x"], model=model, window_s=2.56, rate_hz=50.0).check()

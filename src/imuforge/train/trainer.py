@@ -124,6 +124,11 @@ class TrainConfig:
         check_range("--window-s", self.window_s, 0.01, 3600.0, unit="s")
         check_range("--stride-s", self.stride_s, 0.001, 3600.0, unit="s")
         check_range("--rate", self.rate_hz, 0.1, 100_000.0, unit="Hz")
+        shortest = ZOO[self.model].min_length if self.model in ZOO else 2
+        if round(self.window_s * self.rate_hz) < shortest:
+            raise ValidationError(f"a {self.window_s:g} s window at {self.rate_hz:g} Hz holds "
+                                  f"{round(self.window_s * self.rate_hz)} samples; {self.model} takes at least "
+                                  f"{shortest}", allowed=f"--window-s × --rate ≥ {shortest} for {self.model}")
         if not (isinstance(self.real_weight, (int, float)) and math.isfinite(self.real_weight)
                 and self.real_weight > 0):  # `<= 0` alone let NaN through (loss NaN, a useless model)
             raise ValidationError(f"--real-weight must be > 0, got {self.real_weight}",

@@ -22,6 +22,9 @@ class ZooEntry:
     name: str
     summary: str
     build: Callable
+    #: the shortest window (samples) the network takes at its default depth: every pooling or strided stage
+    #: halves the length, and a stage needs at least 2 samples (tests build each model at it and one below)
+    min_length: int = 2
 
 
 def _keras():
@@ -107,9 +110,9 @@ def res_cnn(input_shape: tuple[int, int], n_classes: int, *, width: int = 16, bl
 
 
 ZOO: dict[str, ZooEntry] = {
-    "tiny_cnn": ZooEntry("tiny_cnn", "3 × Conv1D+ReLU, max pooling, GAP, dense (smallest; ≤ 20 KB flash)", tiny_cnn),
-    "ds_cnn": ZooEntry("ds_cnn", "depthwise-separable Conv1D blocks with BN (more context per byte)", ds_cnn),
-    "res_cnn": ZooEntry("res_cnn", "small residual CNN (2 residual blocks; most capacity)", res_cnn),
+    "tiny_cnn": ZooEntry("tiny_cnn", "3 × Conv1D+ReLU, max pooling, GAP, dense (smallest; ≤ 20 KB flash)", tiny_cnn, 4),
+    "ds_cnn": ZooEntry("ds_cnn", "depthwise-separable Conv1D blocks with BN (more context per byte)", ds_cnn, 7),
+    "res_cnn": ZooEntry("res_cnn", "small residual CNN (2 residual blocks; most capacity)", res_cnn, 8),
 }
 
 
