@@ -25,15 +25,18 @@ def test_a_malformed_user_profile_is_listed_as_not_usable(profile_dir, capsys):
     (profile_dir / "devices" / "badband.toml").write_text(_bad_value_device())
     (profile_dir / "devices" / "renamed.toml").write_text(TEST_DEVICE)  # says name = "testband"
     (profile_dir / "broken.toml").write_text('name = "broken\nkind = ')  # not TOML at all
+    (profile_dir / "devices" / "wideband.toml").write_text(  # saved as UTF-16 by a Windows editor
+        TEST_DEVICE.replace('name = "testband"', 'name = "wideband"'), encoding="utf-16")
     assert main(["profiles", "list"]) == 0
     out = capsys.readouterr().out
     usable, _, unusable = out.partition("not usable")
     assert unusable, out
     assert "testband" in usable and "smartwatch-wrist" in usable  # the good ones are still listed
-    for name in ("badband", "renamed", "broken"):
+    for name in ("badband", "renamed", "broken", "wideband"):
         assert name not in usable, name
     lines = {ln.split()[0]: ln for ln in unusable.splitlines()[1:] if ln.strip()}
-    assert set(lines) == {"badband", "renamed", "broken"}
+    assert set(lines) == {"badband", "renamed", "broken", "wideband"}
+    assert "wideband.toml: not UTF-8 text" in lines["wideband"]
     assert "range_g must be a finite number, got 'four'" in lines["badband"]
     assert str(profile_dir / "devices" / "badband.toml") in lines["badband"]
     assert "differs from the file name" in lines["renamed"]
@@ -47,6 +50,11 @@ def test_a_malformed_user_profile_is_listed_as_not_usable(profile_dir, capsys):
 
 def test_using_a_malformed_user_profile_is_one_line_exit_2(profile_dir, tmp_path, capsys):
     (profile_dir / "devices" / "badband.toml").write_text(_bad_value_device())
+    (profile_dir / "devices" / "wideband.toml").write_text(TEST_DEVICE.replace('name = "testband"',
+                                                                               'name = "wideband"'), encoding="utf-16")
+    assert main(["profiles", "show", "wideband"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "wideband.toml: not UTF-8 text (allowed: a UTF-8 TOML profile" in err
     t = np.arange(0, 2.0, 1 / 30)
     motion = rigid_motion(t, lambda t: np.zeros((len(t), 3)), lambda t: Rotation.identity(len(t)), 30.0)
     mfile = motion.save(tmp_path / "m.motion.npz")

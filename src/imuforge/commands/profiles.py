@@ -50,25 +50,22 @@ def _survey() -> list[dict]:
     A file that fails (a bad value, the name not its file name, a chip that does not load, invalid TOML)
     is listed as not usable instead of as if it were fine, and one bad file does not hide the others.
     """
-    import tomllib
-
     from imuforge.errors import ValidationError
-    from imuforge.sensors.profiles import _index, load_profile
+    from imuforge.sensors.profiles import _index, _read_toml, load_profile
 
     out = []
     for name, path in _index().items():
         entry = {"name": name, "kind": "?", "title": name, "path": str(path), "usable": True, "error": None}
         try:
-            with open(path, "rb") as fh:
-                doc = tomllib.load(fh)
+            doc = _read_toml(path)  # invalid TOML, or not UTF-8: a ValidationError saying which
             entry["kind"] = str(doc.get("kind", "?"))
             entry["title"] = str(doc.get("product") or doc.get("part") or name)
             load_profile(path)
-        except (ValidationError, tomllib.TOMLDecodeError, OSError) as exc:
+        except (ValidationError, OSError) as exc:
             if isinstance(exc, ValidationError):  # what is wrong, without the (long) list of what is allowed
                 why = exc.what if not exc.source or exc.source in exc.what else f"{exc.source}: {exc.what}"
             else:
-                why = f"invalid TOML: {exc}" if isinstance(exc, tomllib.TOMLDecodeError) else f"unreadable: {exc}"
+                why = f"unreadable: {exc}"
             why = " ".join(str(why).split())
             entry.update(usable=False, error=why if str(path) in why else f"{path}: {why}")
         out.append(entry)

@@ -263,6 +263,9 @@ def _read_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
                  else "")
         raise ValidationError(f"invalid TOML{other}: {exc}", source=path,
                               allowed="a TOML profile as docs/PROFILES.md describes") from None
+    except UnicodeDecodeError:  # saved as UTF-16 (Windows editors) or another code page: TOML is UTF-8
+        raise ValidationError("not UTF-8 text", source=path,
+                              allowed="a UTF-8 TOML profile (save it as UTF-8)") from None
 
 
 def _resolve(name_or_path: str | os.PathLike) -> Path:
