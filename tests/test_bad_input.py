@@ -36,6 +36,9 @@ def one_line_error(capsys, command: str) -> str:
         (["--label", "running"],
          "--label names the activity of a motion file (--from FILE) (allowed: --from FILE --label ACTIVITY, "
          "or a description without --label)"),
+        # two sources: one would be dropped without a word
+        (["--schedule", "running:3"], "a description and --schedule: two motion sources, only one is made "
+         "(allowed: a description, --schedule or --from FILE, one of them)"),
     ],
 )
 def test_motion_numbers_out_of_range_are_refused_before_writing(tmp_path, capsys, options, message):

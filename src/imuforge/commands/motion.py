@@ -149,6 +149,11 @@ def _check_args(args) -> list | None:
     if not (args.text or "").strip() and args.schedule is None and args.source is None:
         raise ValidationError("no motion to make: the description is missing or empty",
                               allowed="a description, --schedule, --from FILE, or --list")
+    sources = [o for o, v in (("a description", (args.text or "").strip()), ("--schedule", args.schedule),
+                              ("--from", args.source)) if v]
+    if len(sources) > 1 and not (args.source is not None and _is_keyframed(args.source)):
+        raise ValidationError(f"{' and '.join(sources)}: two motion sources, only one is made",
+                              allowed="a description, --schedule or --from FILE, one of them")
     check_range("--n", args.n, *N_RANGE)
     imported = args.source is not None and not _is_keyframed(args.source)
     if imported and args.fps is not None:
