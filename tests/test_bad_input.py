@@ -39,6 +39,9 @@ def one_line_error(capsys, command: str) -> str:
         # two sources: one would be dropped without a word
         (["--schedule", "running:3"], "a description and --schedule: two motion sources, only one is made "
          "(allowed: a description, --schedule or --from FILE, one of them)"),
+        (["--diversify", "--llm-url", "not a url"], "--llm-url 'not a url' is not an http(s) address"),
+        (["--llm-url", "http://localhost:8080"], "--llm-url is the language model of --diversify"),
+        (["--weights", "w"], "--weights are the T2M-GPT model's files; the library backend reads none"),
     ],
 )
 def test_motion_numbers_out_of_range_are_refused_before_writing(tmp_path, capsys, options, message):

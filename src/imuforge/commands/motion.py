@@ -155,6 +155,17 @@ def _check_args(args) -> list | None:
         raise ValidationError(f"{' and '.join(sources)}: two motion sources, only one is made",
                               allowed="a description, --schedule or --from FILE, one of them")
     check_range("--n", args.n, *N_RANGE)
+    if args.llm_url is not None:
+        if not args.diversify:  # it would be ignored: only --diversify asks a language model
+            raise ValidationError("--llm-url is the language model of --diversify",
+                                  allowed="--diversify --llm-url URL, or leave --llm-url out")
+        from imuforge.motion.text import check_llm_url
+
+        check_llm_url(args.llm_url)
+    if args.backend != "t2m-gpt" and (args.weights is not None or args.clip is not None):
+        given = " and ".join(o for o, v in (("--weights", args.weights), ("--clip", args.clip)) if v is not None)
+        raise ValidationError(f"{given} are the T2M-GPT model's files; the {args.backend} backend reads none",
+                              allowed="--backend t2m-gpt --weights DIR, or leave them out")
     imported = args.source is not None and not _is_keyframed(args.source)
     if imported and args.fps is not None:
         raise ValidationError(f"--fps with --from {args.source.name}: an imported motion keeps its own "

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -866,6 +867,14 @@ def diversify(activity: str, n: int, *, seed: int = 0) -> list[str]:
     return out
 
 
+def check_llm_url(url: str) -> None:
+    """Refuse an LLM endpoint that is not an http(s) address (``urllib`` would raise a bare ValueError)."""
+    parts = urllib.parse.urlsplit(str(url).strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError(f"--llm-url {url!r} is not an http(s) address",
+                              allowed="http://HOST:PORT, …/v1 or …/v1/chat/completions")
+
+
 def llm_descriptions(url: str, activity: str, n: int, *, model: str = "default", api_key: str | None = None,
                      timeout_s: float = 60.0, temperature: float = 0.9) -> list[str]:
     """Ask an OpenAI-compatible chat endpoint for ``n`` one-line descriptions of ``activity``.
@@ -875,7 +884,8 @@ def llm_descriptions(url: str, activity: str, n: int, *, model: str = "default",
     """
     if activity not in ACTIVITIES:
         raise ValidationError(f"unknown activity {activity!r}", allowed=", ".join(ACTIVITIES))
-    endpoint = url.rstrip("/")
+    check_llm_url(url)
+    endpoint = str(url).strip().rstrip("/")
     if not endpoint.endswith("/chat/completions"):
         endpoint += "/chat/completions" if endpoint.endswith("/v1") else "/v1/chat/completions"
     desc = ACTIVITIES[activity].description
