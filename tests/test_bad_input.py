@@ -89,6 +89,36 @@ def test_simulate_plot_that_cannot_be_written_is_refused_before_the_recording(tm
     assert sorted(q.name for q in tmp_path.iterdir()) == ["sub", "w.motion.npz"]
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"fps": "100"}, "fps must be a positive number, got '100' (allowed: frames per second > 0)"),
+    ({"fps": None}, "fps must be a positive number, got None"),
+    ({"orientations": 5}, "positions hold 21 frames, orientations 5 (allowed: as many orientation frames"),
+])
+def test_a_motion_file_with_a_bad_header_or_frame_count_is_one_line(tmp_path, capsys, change, message):
+    """A motion file edited by hand or written by another tool: the fps as text, the arrays' frames apart."""
+    import json
+
+    import numpy as np
+
+    from imuforge.motion.library import generate
+
+    path = generate("walking", 2.0, fps=10, rng=0).save(tmp_path / "w.motion.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(str(arrays["header"]))
+    if "fps" in change:
+        header["fps"] = change["fps"]
+    if "orientations" in change:
+        arrays["orientations"] = arrays["orientations"][: change["orientations"]]
+    arrays["header"] = np.array(json.dumps(header))
+    bad = tmp_path / "bad.motion.npz"
+    np.savez(bad, **arrays)
+    assert main(["simulate", "--motion", str(bad), "--profile", "metamotions",
+                 "--out", str(tmp_path / "s.imu.parquet")]) == 2
+    assert message in one_line_error(capsys, "simulate")
+    assert not (tmp_path / "s.imu.parquet").exists()
+
+
 def test_motion_out_named_like_a_file_and_from_a_folder_are_one_line(tmp_path, capsys):
     assert main(["motion", "walking", "--matcher", "keywords", "--out", str(tmp_path / "w.imu.parquet")]) == 2
     assert "is named like a file, but a folder is written there" in one_line_error(capsys, "motion")

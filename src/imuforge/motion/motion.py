@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -52,13 +53,20 @@ class Motion:
         J = skeleton.n_joints
         if pos.ndim != 3 or pos.shape[1:] != (J, 3):
             raise ValidationError(f"positions must have shape (T, {J}, 3), got {pos.shape}")
+        if quat.ndim == 3 and quat.shape[1:] == (J, 4) and quat.shape[0] != pos.shape[0]:
+            raise ValidationError(f"positions hold {pos.shape[0]} frames, orientations {quat.shape[0]}",
+                                  allowed="as many orientation frames as position frames")
         if quat.shape != pos.shape[:2] + (4,):
             raise ValidationError(f"orientations must have shape (T, {J}, 4) quaternions (x, y, z, w), "
                                   f"got {quat.shape}")
         if pos.shape[0] < 2:
             raise ValidationError(f"a Motion needs at least 2 frames, got {pos.shape[0]}")
-        if not (np.isfinite(fps) and fps > 0):
-            raise ValidationError(f"fps must be a positive number, got {fps!r}")
+        try:  # a number, not text that looks like one (a header's "fps": "100")
+            rate = float(fps) if not isinstance(fps, (str, bytes, bool)) else math.nan
+        except (TypeError, ValueError):
+            rate = math.nan
+        if not (math.isfinite(rate) and rate > 0):
+            raise ValidationError(f"fps must be a positive number, got {fps!r}", allowed="frames per second > 0")
         check_finite("positions", pos)
         check_finite("orientations", quat)
         norms = quat_norms(quat)  # np.linalg.norm(quat, axis=-1), in one compiled pass when built
@@ -69,7 +77,7 @@ class Motion:
         self.positions = pos
         # renormalise only what needs it, so save → read round-trips bit-exactly
         self.orientations = quat if np.all(np.abs(norms - 1.0) < 1e-12) else quat / norms[..., None]
-        self.fps = float(fps)
+        self.fps = rate
         self.skeleton = skeleton
         self.labels: tuple[LabelSegment, ...] = as_segments(labels)
         self.meta = dict(meta or {})
