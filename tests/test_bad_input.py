@@ -136,9 +136,15 @@ def test_motion_schedule_seconds_are_checked(tmp_path, capsys):
 
 @pytest.mark.parametrize("text", [[], [""], ["  "]])
 def test_motion_without_a_description_is_refused_in_one_line(tmp_path, capsys, text):
-    assert main(["motion", *text, "--n", "1", "--out", str(tmp_path / "m")]) == 2
-    assert ("no motion to make: the description is missing or empty (allowed: a description, --schedule, "
-            "--from FILE, or --list)") in one_line_error(capsys, "motion")
+    if not text:
+        assert main(["motion", "--n", "1", "--out", str(tmp_path / "m")]) == 2
+        assert ("no motion to make: the description is missing or empty (allowed: a description, --schedule, "
+                "--from FILE, or --list)") in one_line_error(capsys, "motion")
+    else:  # an empty word, as any command's: refused while the arguments are read
+        with pytest.raises(SystemExit) as e:
+            main(["motion", *text, "--n", "1", "--out", str(tmp_path / "m")])
+        assert e.value.code == 2
+        assert f"an argument ({text[0]!r}) is empty (allowed: a value" in one_line_error(capsys, "motion")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -99,7 +99,7 @@ def _empty_value(words: list[str]) -> str | None:
                 if prev not in EMPTY_ALLOWED:
                     return prev
             else:
-                return "an argument ('')"
+                return f"an argument ({word!r})"
     return None
 
 

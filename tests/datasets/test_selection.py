@@ -123,8 +123,6 @@ def test_dataset_select_command(tmp_path, capsys):
     (["--first-seconds", "inf"], "--first-seconds = inf is out of range"),  # was an OverflowError traceback
     (["--first-seconds", "nan"], "--first-seconds = nan is out of range"),
     (["--labels", "standing", "--subjects", "s1", "--exclude-subjects", "s1"], "the selection is empty"),
-    (["--subjects", ""], "--subjects '' holds an empty name"),  # selected everything before
-    (["--labels", ""], "--labels '' holds an empty name"),
     (["--subjects", "s1,,s2"], "--subjects 's1,,s2' holds an empty name"),  # the empty item was dropped
 ])
 def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, message):
@@ -134,6 +132,19 @@ def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, messag
     options = [str(tmp_path / "rest") if o == "REST" else o for o in options]
     assert main(["dataset", "select", str(data), "--out", str(tmp_path / "new" / "sel"), *options]) == 2
     assert message in one_line_error(capsys, "dataset select")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+@pytest.mark.parametrize("option", ["--subjects", "--labels"])
+def test_dataset_select_refuses_an_empty_list(tmp_path, capsys, option):
+    """``--subjects ""`` selected everything before: refused while the arguments are read, as any empty value."""
+    from tests.test_bad_input import one_line_error
+
+    data = _write(tmp_path / "data", _people())
+    with pytest.raises(SystemExit) as e:
+        main(["dataset", "select", str(data), "--out", str(tmp_path / "new" / "sel"), option, ""])
+    assert e.value.code == 2
+    assert f"{option} is empty (allowed: a value" in one_line_error(capsys, "dataset select")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
