@@ -114,6 +114,21 @@ def test_a_minus_unit_reads_core_motion_s_accelerometer_as_the_specific_force(tm
     assert np.array_equal(rec.channel("gyro_z"), [0.5, 0.5])
 
 
+def test_a_csv_saved_with_a_byte_order_mark_reads_as_without(tmp_path):
+    """Excel's "CSV UTF-8" starts the file with U+FEFF: the first column is still ``time[s]``."""
+    text = "time[s],acc_x[g]\n0,1\n0.01,1\n0.02,1\n"
+    (tmp_path / "bom.csv").write_text("\ufeff" + text, encoding="utf-8")
+    (tmp_path / "plain.csv").write_text(text, encoding="utf-8")
+    assert read_csv(tmp_path / "bom.csv") == read_csv(tmp_path / "plain.csv")
+
+
+def test_a_recording_with_no_sample_is_refused_when_read(tmp_path):
+    rec = Recording(np.zeros(0), np.zeros((0, 3)), ["acc_x", "acc_y", "acc_z"], 100.0)
+    path = rec.save(tmp_path / "empty.imu.parquet")
+    with pytest.raises(ValidationError, match="the recording holds no sample .*allowed: a recording of one"):
+        read_recording(path)
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
@@ -139,7 +154,9 @@ def test_a_minus_unit_reads_core_motion_s_accelerometer_as_the_specific_force(tm
         ("time[s],acc_x[g]\n0,1\n0,2\n", "time does not increase at line 3 \\(0 s, then 0 s\\)"),
         ("time[s],acc_x[g]\n0,1\n\n0.02,2\n0.01,3\n", "time does not increase at line 5"),
         ("time[s],acc_x[g]\n0,nan\n0.01,2\n", "NaN or inf\\), the first on line 2"),
-        ("time[s],acc_x[g]\n", "holds 0 samples: too few to tell the rate from .*allowed: at least 2 rows"),
+        ("time[s],acc_x[g]\n", "the CSV holds no sample: a header and no row .*allowed: one row per sample"),
+        ('# {"rate_hz": 50}\ntime[s],acc_x[g]\n', "the CSV holds no sample"),  # with a rate it was read
+        ("\ufefftime[s],acc_x[g]\n0,1\n0.01,abc\n", "line 3: 'abc' is not a number"),  # a BOM: read past
         ("time[s],acc_x[g]\n0,1\n", "holds 1 sample: too few to tell the rate .*allowed: at least 2 rows"),
         # a time in ms in a column that says s: a 50 Hz recording at 0.05 Hz (dataset info showed it as is)
         ("time,acc_x[g]\n0,1\n20,1\n40,1\n",

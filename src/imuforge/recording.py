@@ -584,6 +584,9 @@ def read_recording(path: str | os.PathLike) -> Recording:
     try:
         channels = meta["channels"]
         ts = table.column("time").to_numpy()
+        if not ts.size:
+            raise ValidationError("the recording holds no sample", source=str(path),
+                                  allowed="a recording of one sample or more")
         data = np.column_stack([table.column(c).to_numpy() for c in channels]) if channels \
             else np.empty((ts.size, 0))
         return Recording(
@@ -751,7 +754,7 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
 
     header_meta: dict[str, Any] = {}
     header_line = 1
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:  # -sig: a byte-order mark (Excel's "CSV UTF-8") is dropped
         line = fh.readline()
         while line.startswith("#"):
             header_line += 1
@@ -783,6 +786,9 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
         raise ValidationError(f"rows have {table.shape[1]} values but the header names {len(names)} columns",
                               source=str(path))
     table = table.reshape(-1, len(names)) * np.asarray(scales)
+    if not len(table):
+        raise ValidationError("the CSV holds no sample: a header and no row", source=str(path),
+                              allowed="one row per sample under the header")
     ti = names.index("time")
     channels = [n for n in names if n != "time"]
     data = np.delete(table, ti, axis=1)
