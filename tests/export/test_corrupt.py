@@ -196,6 +196,11 @@ def test_a_bad_c_name_is_refused_before_anything_is_written(made, tmp_path, caps
     err = _one_line(capsys, "export")
     assert "--name: C name 'bad name' is not a valid identifier" in err and "allowed: letters, digits and _" in err
     assert not (tmp_path / "ex").exists()
+    # a name past C99's 63 significant characters (it also names the files: 300 was an OS error)
+    assert main(["export", str(made[0]), "--out", str(tmp_path / "ex"), "--name", "a" * 300]) == 2
+    err = _one_line(capsys, "export")
+    assert "--name: C name of 300 characters is too long" in err and "at most 63" in err
+    assert not (tmp_path / "ex").exists()
 
 
 def test_an_existing_export_is_replaced_only_with_overwrite_and_only_when_complete(made, tmp_path, capsys):

@@ -11,13 +11,19 @@ import numpy as np
 from imuforge.errors import ValidationError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: the longest symbol prefix: C99 keeps 63 initial characters of an internal identifier significant (5.2.4.1),
+#: and the prefix also names the files (``NAME.h``), well within a file name's 255 bytes
+C_NAME_MAX = 63
 
 
 def check_c_name(name: str) -> str:
-    """``name`` if it can prefix C symbols (``[A-Za-z_][A-Za-z0-9_]*``), else :class:`ValidationError`."""
+    """``name`` if it can prefix C symbols (``[A-Za-z_][A-Za-z0-9_]*``, at most :data:`C_NAME_MAX`
+    characters), else :class:`ValidationError`."""
+    allowed = f"letters, digits and _, not starting with a digit, at most {C_NAME_MAX} (e.g. har_model)"
     if not isinstance(name, str) or not _IDENT.match(name):
-        raise ValidationError(f"C name {name!r} is not a valid identifier", source="--name",
-                              allowed="letters, digits and _, not starting with a digit (e.g. har_model)")
+        raise ValidationError(f"C name {name!r} is not a valid identifier", source="--name", allowed=allowed)
+    if len(name) > C_NAME_MAX:
+        raise ValidationError(f"C name of {len(name)} characters is too long", source="--name", allowed=allowed)
     return name
 
 
