@@ -390,3 +390,17 @@ def test_the_library_takes_the_channels_every_recording_has_too(tmp_path, synth_
     fine = resolve_channels(TrainConfig(data=[], real=[acc_only], init=str(tmp_path / "run"), **layout))
     assert fine == (TrainConfig(data=[], real=[acc_only], init=str(tmp_path / "run"),
                                 channels=["acc_x", "acc_y", "acc_z"], **layout), None)
+
+
+@pytest.mark.slow
+def test_real_data_without_a_window_are_refused_not_left_out(tmp_path, capsys):
+    """``--real`` whose recordings are all shorter than a window trained on ``--data`` alone without a word."""
+    from imuforge.cli import main
+
+    make_dataset(tmp_path / "syn", subjects=("a", "b", "c"), seconds_per_label=8.0, seed=1)
+    make_dataset(tmp_path / "short", subjects=("me",), seconds_per_label=1.0, seed=2)
+    rc = main(["train", "--data", str(tmp_path / "syn"), "--real", str(tmp_path / "short"), "--epochs", "1",
+               "--val", "none", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and not (tmp_path / "run").exists()
+    assert "--real data hold no window" in err[-1] and "at least --window-s (2.56 s) long" in err[-1]

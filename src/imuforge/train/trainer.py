@@ -325,6 +325,9 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
     if config.val:
         _check_val(windows.labels.astype(str), np.zeros(len(windows), bool) if is_val is None else is_val)
     trains_real = np.asarray(is_real, bool) & (True if is_val is None else ~np.asarray(is_val, bool))
+    if config.real and not trains_real.any():  # it would train on --data alone without a word
+        raise ValidationError("--real data hold no window (recordings shorter than a window, or no label kept)",
+                              allowed=f"labelled --real recordings at least --window-s ({config.window_s:g} s) long")
     notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
                                                    has_val=bool(config.val)) + placement_notes(summaries) \
         + rate_notes(summaries, config.rate_hz) + shared_subject_notes(windows.groups, is_real)
