@@ -128,3 +128,23 @@ def test_folders_are_taken_space_or_comma_separated(tmp_path):
     (tmp_path / "a,b").mkdir()
     given = [tmp_path / "x", Path(f"{tmp_path / 'y'},{tmp_path / 'z'}"), tmp_path / "a,b"]
     assert _paths(given) == [tmp_path / "x", tmp_path / "y", tmp_path / "z", tmp_path / "a,b"]
+
+
+def test_each_recording_is_read_once_however_the_paths_repeat_or_overlap(tmp_path):
+    """``--synthetic syn,syn``, ``--real caps caps/one.csv``: the duplicates weighed classes twice before."""
+    from imuforge import Dataset, Recording
+    from imuforge.calibrate.pipeline import load_recordings
+
+    t = np.arange(200) / 50.0
+    rec = Recording(t, np.zeros((200, 3)) + [0, 0, 9.81], ["acc_x", "acc_y", "acc_z"], 50.0)
+    ds = Dataset.create(tmp_path / "syn")
+    for name in ("a", "b"):
+        ds.add(rec, name=name)
+    (tmp_path / "caps").mkdir()
+    one = rec.to_csv(tmp_path / "caps" / "one.csv")
+    rec.to_csv(tmp_path / "caps" / "two.csv")
+    for paths, names in (([tmp_path / "syn", tmp_path / "syn"], ["a", "b"]),
+                         ([tmp_path / "syn", tmp_path / "syn" / ds.entries[0]["file"]], ["a", "b"]),
+                         ([tmp_path / "caps", one], ["one", "two"]),
+                         ([one, tmp_path / "caps"], ["one", "two"])):
+        assert sorted(n for n, _ in load_recordings(paths)) == names, paths

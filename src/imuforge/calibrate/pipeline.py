@@ -113,11 +113,25 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     """Recordings from Dataset folders and plain folders of recordings (both searched recursively)
     and/or recording files (``.imu.parquet`` / ``.csv``), with names."""
     out: list[tuple[str, Recording]] = []
+    taken: set[tuple] = set()  # each recording once, however the paths repeat or overlap ("a,a", "a a/b.csv")
+
+    def new(*key) -> bool:
+        if key in taken:
+            return False
+        taken.add(key)
+        return True
+
     for p in split_paths(paths):
         if p.is_dir():
             datasets = list(find_datasets(p)) if any(p.rglob(Dataset.MANIFEST)) else []
             for ds in datasets:
+                keep = [new((ds.path / e["file"]).resolve(), *(() if "row_group" not in e else (e["row_group"],)))
+                        for e in ds.entries]
+                if not any(keep):
+                    continue
                 for e, rec in zip(ds.entries, ds.recordings()):
+                    if not keep.pop(0):
+                        continue
                     rec.provenance.setdefault("file", str(ds.path / e["file"]))
                     # a sharded corpus names each recording inside its shard file
                     out.append((e.get("name") or e["file"].removesuffix(RECORDING_SUFFIX), rec))
@@ -125,11 +139,13 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
             inside = [ds.path.resolve() for ds in datasets]
             loose = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
                            and not any(d in f.resolve().parents for d in inside))
-            for f in loose:
+            for f in (f for f in loose if new(f.resolve())):
                 rec = read_recording(f)
                 rec.provenance.setdefault("file", str(f))
                 out.append((f.name.removesuffix(RECORDING_SUFFIX).removesuffix(".csv"), rec))
         elif p.exists():
+            if not new(p.resolve()):
+                continue
             rec = read_recording(p)
             rec.provenance.setdefault("file", str(p))
             out.append((p.name.removesuffix(RECORDING_SUFFIX).removesuffix(".csv"), rec))
