@@ -116,6 +116,18 @@ def test_unsupported_odr_is_refused_with_allowed_values(tcp_device, tmp_path):
         _cap(d.url, tmp_path, odr_hz=123.0)
 
 
+def test_an_accelerometer_only_device_streams_its_accelerometer_by_default(tcp_device, tmp_path):
+    """No --channels: the device's accelerometer and gyroscope, those it has (an AX3 has no gyroscope);
+    asking for a group it lacks names what it has."""
+    d = tcp_device(channel_mask=0x01)
+    rec = _cap(d.url, tmp_path, seconds=1.0).recording
+    assert list(rec.channels) == ["acc_x", "acc_y", "acc_z"] and len(rec) == 100
+    with pytest.raises(DeviceError, match="has channels acc; asked for acc,gyro .allowed: --channels acc"):
+        _cap(d.url, tmp_path, name="g", seconds=1.0, channels=("acc", "gyro"))
+    assert _cap(tcp_device().url, tmp_path, name="both", seconds=1.0).recording.channels[3:] == \
+        ("gyro_x", "gyro_y", "gyro_z")
+
+
 _KILL_SCRIPT = """
 import sys
 from imuforge.bridge.capture import CaptureOptions, capture

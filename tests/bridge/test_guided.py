@@ -373,6 +373,26 @@ def test_guided_checks_the_device_before_the_first_prompt(tmp_path, monkeypatch,
     assert not cue.exists() and not out.exists()
 
 
+def test_guided_on_an_accelerometer_only_device(tmp_path, monkeypatch, capsys, on_pty):
+    """An AX3 has no gyroscope: without --channels the session captures its accelerometer; --channels
+    acc,gyro is refused before the first prompt, naming what the device has."""
+    from imuforge.bridge.emulator import desk_source
+
+    prof = load_profile("axivity-ax3")
+    out, cue = tmp_path / "caps", tmp_path / "cue.txt"
+    with on_pty(EmulatedDevice.from_profile(prof, desk_source(prof, seed=1))) as port:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # a prompt would fail on the closed stdin (exit 2)
+        rc = main(["capture", "--guided", "--port", port, "--channels", "acc,gyro", "--activities", "standing",
+                   "--countdown", "0", "--cue-file", str(cue), "--quiet", "--out", str(out)])
+        cap = capsys.readouterr()
+        assert rc == 2 and "has channels acc; asked for acc,gyro (allowed: --channels acc" in cap.err, cap.err
+        assert "next:" not in cap.out and not cue.exists() and not out.exists()
+        rc = main(["capture", "--guided", "--port", port, "--activities", "standing", "--seconds-each", "2",
+                   "--countdown", "0", "--yes", "--quiet", "--out", str(out)])
+    assert rc == 0, capsys.readouterr()
+    assert list(read_recording(out / "standing.imu.parquet").channels) == ["acc_x", "acc_y", "acc_z"]
+
+
 def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, capsys, on_pty):
     """The wearable goes away during the second activity: exit 3 ("ended early"), the first recording kept,
     guided.json lists the lost activity and the one never asked for as not written, with why."""

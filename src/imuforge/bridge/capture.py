@@ -122,7 +122,8 @@ class CaptureOptions:
     odr_hz: float | None = None
     acc_range_g: float = 0.0
     gyro_range_dps: float = 0.0
-    channels: tuple[str, ...] = ("acc", "gyro")
+    #: channel groups to stream; None: the device's accelerometer and gyroscope, those it has
+    channels: tuple[str, ...] | None = None
     fmt: str = "auto"  # auto | frames | csv
     csv_units: dict[str, str] | None = None
     csv_rate_hz: float | None = None
@@ -151,10 +152,10 @@ class CaptureOptions:
         check_range("--range-g", self.acc_range_g, 0.0, 1_000.0, unit="g (0 = device default)")
         check_range("--range-dps", self.gyro_range_dps, 0.0, 100_000.0, unit="dps (0 = device default)")
         try:
-            P.groups_mask(self.channels)
+            P.groups_mask(self.channels or ())
         except P.ProtocolError as exc:
             raise ValidationError(f"--channels: {exc}".split(" (allowed")[0], allowed="acc, gyro, mag") from None
-        if not self.channels:  # a device would refuse the empty mask in its own words, after the link opened
+        if self.channels is not None and not self.channels:  # a device would refuse the empty mask, later
             raise ValidationError("--channels names no channel group",
                                   allowed="acc, gyro, mag, e.g. acc,gyro")
         if self.placement is not None:
@@ -343,11 +344,7 @@ class CaptureSession:
         self._answered = True
 
     def _configure(self, info: P.Info) -> None:
-        mask = P.groups_mask(self.opt.channels)
-        if mask & ~info.channel_mask:
-            has, asked = ",".join(P.mask_groups(info.channel_mask)), ",".join(self.opt.channels)
-            raise DeviceRefused(f"device {info.device_id or info.board} has channels {has}; "
-                                f"asked for {asked}")
+        mask = channel_mask_for(info, self.opt.channels)
         odr = self.opt.odr_hz if self.opt.odr_hz is not None else info.odr_hz
         if info.odrs_hz and not any(abs(odr - o) < 1e-3 * max(o, 1.0) for o in info.odrs_hz):
             raise DeviceRefused(f"ODR {odr:g} Hz not supported by {info.board} "
@@ -596,6 +593,20 @@ def _no_answer(link: Link, options: CaptureOptions) -> NoDeviceAnswer:
                           "(check the port, the baud rate and that the sketch is running)")
 
 
+def channel_mask_for(info: P.Info, channels: tuple[str, ...] | None) -> int:
+    """The channel mask to configure on the device ``info`` describes: ``channels``, or None for its
+    accelerometer and gyroscope, those it has (an AX3 streams acceleration only). :class:`DeviceRefused`
+    names the groups it has when ``channels`` asks for one it lacks."""
+    groups = P.mask_groups(info.channel_mask)
+    wanted = channels if channels is not None else tuple(g for g in ("acc", "gyro") if g in groups) or tuple(groups)
+    mask = P.groups_mask(wanted)
+    if mask & ~info.channel_mask:
+        has, asked = ",".join(groups), ",".join(wanted)
+        raise DeviceRefused(f"device {info.device_id or info.board} has channels {has}; "
+                            f"asked for {asked} (allowed: --channels {has}, or a part of it)")
+    return mask
+
+
 def probe(link: Link, options: CaptureOptions) -> str:
     """Check that a device answers on the open ``link`` (before a person is asked to do anything):
     ``"frames"`` when an imuforge device answers GET_INFO, ``"csv"`` when CSV sample lines arrive
@@ -607,7 +618,9 @@ def probe(link: Link, options: CaptureOptions) -> str:
     deadline = time.monotonic() + options.handshake_timeout_s
     while time.monotonic() < deadline:
         data = link.read(0.05)
-        if options.fmt != "csv" and any(f.type == P.Info.TYPE for f in dec.feed(data)):
+        frame = next((f for f in dec.feed(data) if f.type == P.Info.TYPE), None) if options.fmt != "csv" else None
+        if frame is not None:  # an imuforge device: it also has what the capture will ask of it
+            channel_mask_for(frame.message(), options.channels)
             return "frames"
         blob += data[: max(0, 65536 - len(blob))]  # enough to tell CSV lines from frames
         if options.fmt != "frames" and _csv_like(bytes(blob)):

@@ -71,7 +71,9 @@ def _register_capture(sub) -> None:
                    help="accelerometer ±g to configure (0 = device default)")
     p.add_argument("--range-dps", "--gyro-range", dest="gyro_range", type=float, default=0.0,
                    help="gyroscope ±dps to configure (0 = device default)")
-    p.add_argument("--channels", default="acc,gyro", help="channel groups: acc,gyro[,mag]")
+    p.add_argument("--channels", default=None,
+                   help="channel groups: acc,gyro[,mag] (default: the device's accelerometer and gyroscope, "
+                        "those it has)")
     p.add_argument("--format", choices=("auto", "frames", "csv"), default="auto",
                    help="what the device sends: imuforge frames, plain CSV lines, or auto-detect (default)")
     for flag, what in (("--csv-acc-unit", "the accelerometer values (g, mg, ug, m/s^2; default g; -g for "
@@ -362,7 +364,8 @@ def _capture_options(args, seconds: float, label: str | None):
 
     return CaptureOptions(
         seconds=seconds, label=label, odr_hz=args.odr, acc_range_g=args.acc_range,
-        gyro_range_dps=args.gyro_range, channels=tuple(c.strip() for c in args.channels.split(",") if c.strip()),
+        gyro_range_dps=args.gyro_range,
+        channels=None if args.channels is None else tuple(c.strip() for c in args.channels.split(",") if c.strip()),
         fmt=args.format, csv_units=_csv_units(args), csv_rate_hz=args.rate,
         profile=args.profile, placement=args.placement, subject=args.subject, reconnect=args.reconnect)
 
