@@ -399,6 +399,9 @@ def test_calibrate_out_that_is_a_file_is_refused(small_dataset, tmp_path, capsys
     (["--baud", "0"], "--baud = 0 is out of range (allowed: 1 … 1e+08 baud)"),
     (["--baud", "-5"], "--baud = -5 is out of range (allowed: 1 … 1e+08 baud)"),
     (["--wait-s", "-1"], "--wait-s = -1.0 is out of range (allowed: 0 … 86400 s)"),
+    # the guided capture's options without --guided: ignored before
+    (["--seconds-each", "3"], "--seconds-each go with --guided (allowed: --guided --activities a,b,…"),
+    (["--yes", "--countdown", "0"], "--countdown, --yes go with --guided"),
 ])
 def test_capture_options_are_refused_before_the_link_opens_or_a_log_moves(tmp_path, capsys, options, message):
     out = tmp_path / "c.imu.parquet"
@@ -459,6 +462,9 @@ def test_devices_refuses_an_hci_that_does_not_open_as_capture_does(capsys, hci, 
      "--schedule lasts 6000 s in all, too long to hold in memory "
      "(allowed: durations of 1 … 3600 s, up to 3600 s in all)"),
     (["--schedule", "walking:x"], "--schedule item 'walking:x': seconds must be a number"),
+    # options of another mode: ignored before
+    (["--name", "band"], "--name goes with --ble (allowed: --ble with --name, or leave --name out)"),
+    (["--engine", "tflm"], "--engine goes with --hil-model"),
 ])
 def test_emulate_numbers_out_of_range_are_refused_before_it_listens(tmp_path, capsys, options, message):
     port_file = tmp_path / "port"
@@ -510,6 +516,9 @@ def test_emulate_on_a_port_in_use_is_one_line(tmp_path, capsys):
 def test_capture_recover_of_a_missing_log(tmp_path, capsys):
     assert main(["capture", "--recover", str(tmp_path / "nosuch.rawlog")]) == 2
     assert "no such raw log" in one_line_error(capsys, "capture") and not list(tmp_path.iterdir())
+    # a raw log is rebuilt whole: --seconds would be ignored
+    assert main(["capture", "--recover", str(tmp_path / "nosuch.rawlog"), "--seconds", "1"]) == 2
+    assert "--seconds with --recover" in one_line_error(capsys, "capture") and not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("name, message", [

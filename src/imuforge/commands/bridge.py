@@ -104,9 +104,10 @@ def _register_emulate(sub) -> None:
     where.add_argument("--ble", action="store_true", help="serve as a BLE peripheral through bumble (--hci)")
     p.add_argument("--port-file", metavar="FILE", help="--pty/--tcp: write the port to FILE once listening "
                    "(atomically), for `capture --port-file FILE` / `hil --port-file FILE` to wait on")
-    p.add_argument("--hci", default="tcp-client:127.0.0.1:9001",
-                   help="bumble HCI transport for --ble (see `python -m bumble.apps.controllers`)")
-    p.add_argument("--name", default="imuforge-emu", help="BLE advertised name")
+    p.add_argument("--hci", default=None,
+                   help="bumble HCI transport for --ble (default tcp-client:127.0.0.1:9001; see "
+                        "`python -m bumble.apps.controllers`)")
+    p.add_argument("--name", default=None, help="BLE advertised name (default imuforge-emu)")
     p.add_argument("--source", choices=("desk", "formula", "schedule"), default=None,
                    help="sample source: desk (still, with profile errors), formula (QEMU test signal), "
                    "schedule (activities through the motion library); default: schedule if given, else desk")
@@ -124,7 +125,7 @@ def _register_emulate(sub) -> None:
                    "e.g. `echo walking > FILE` or `capture --guided --cue-file FILE`); still activities are done "
                    "still. Default activity: standing. FILE may be written later, in a folder that exists")
     p.add_argument("--hil-model", help="export folder: the wearable also runs this model for `imuforge hil`")
-    p.add_argument("--engine", default="auto", choices=["auto", "cgen", "tflm"],
+    p.add_argument("--engine", default=None, choices=["auto", "cgen", "tflm"],
                    help="--hil-model: what runs the model — the export's generated C compiled on this host (cgen), "
                    "the TFLM interpreter (tflm), or cgen with a fallback to TFLM said in one line (auto, default)")
     p.set_defaults(func=cmd_emulate)
@@ -139,9 +140,9 @@ def _add_guided_options(p) -> None:
                    "`imuforge calibrate --real OUT`")
     g.add_argument("--activities", help="activities to ask for, e.g. standing,walking,sitting")
     g.add_argument("--model", metavar="RUN", help="ask for the labels of this trained model (RUN/labels.json)")
-    g.add_argument("--seconds-each", type=float, default=30.0, help="seconds per activity (default 30)")
-    g.add_argument("--countdown", type=float, default=3.0, help="countdown before each stretch (s, default 3)")
-    g.add_argument("--retries", type=int, default=2,
+    g.add_argument("--seconds-each", type=float, default=None, help="seconds per activity (default 30)")
+    g.add_argument("--countdown", type=float, default=None, help="countdown before each stretch (s, default 3)")
+    g.add_argument("--retries", type=int, default=None,
                    help="times an activity whose stretch failed its check is asked again: a still one "
                    "(standing, sitting, lying) that moved, a moving one (walking, running, stairs, jumping) "
                    "that hardly moved, or a stretch that ended early (default 2)")
@@ -224,7 +225,17 @@ def cmd_capture(args) -> int:
     check_numbers(args, LINK_RANGES)
     if getattr(args, "guided", False):
         return cmd_guided(args)
+    guided_only = [o for o, v in (("--activities", args.activities), ("--model", args.model),
+                                  ("--seconds-each", args.seconds_each), ("--countdown", args.countdown),
+                                  ("--retries", args.retries), ("--yes", args.yes or None),
+                                  ("--cue-file", args.cue_file)) if v is not None]
+    if guided_only:  # ignored otherwise
+        raise ValidationError(f"{', '.join(guided_only)} go with --guided",
+                              allowed="--guided --activities a,b,… (or --model RUN) and its options")
     if args.recover:
+        if args.seconds is not None:  # a raw log holds what it holds
+            raise ValidationError("--seconds with --recover: the recording is rebuilt whole from the raw log",
+                                  allowed="--recover LOG without --seconds (imuforge dataset select to cut it)")
         default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
         out = _new_out(check_recording_path(args.out or default), args.overwrite)
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
@@ -246,8 +257,6 @@ def cmd_capture(args) -> int:
         print(f"wrote {out}")
         return 0
 
-    if args.activities or args.model:
-        raise ValidationError("--activities / --model go with --guided", allowed="--guided --activities a,b,…")
     # every option is checked before anything on disk changes (an old raw log is moved aside below)
     opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
     out = _new_out(check_recording_path(args.out or f"capture-{dt.datetime.now():%Y%m%d-%H%M%S}.imu.parquet"),
@@ -400,7 +409,8 @@ def cmd_guided(args) -> int:
                               allowed="--out DIR (DIR/<activity>.imu.parquet)")
     acts = (G.parse_activities(args.activities, allow_custom=args.custom_label) if args.activities
             else G.activities_from_model(args.model))
-    plan = G.GuidedPlan(acts, args.seconds_each, args.countdown, args.retries)
+    plan = G.GuidedPlan(acts, *(d if v is None else v for v, d in ((args.seconds_each, 30.0), (args.countdown, 3.0),
+                                                                  (args.retries, 2))))
     G.check_out(Path(args.out), plan, args.overwrite)  # before the session's first line
     opts = _capture_options(args, plan.seconds_each, None)
     if args.cue_file:  # before the device is opened: the first prompt would fail to write it
@@ -516,6 +526,14 @@ def cmd_emulate(args) -> int:
     from imuforge.sensors.profiles import load_profile
 
     check_numbers(args, _emulate_ranges())
+    for given, needs in (([o for o, v in (("--name", args.name), ("--hci", args.hci)) if v is not None], "--ble"),
+                         (["--engine"] if args.engine is not None else [], "--hil-model")):
+        if given and not getattr(args, needs.lstrip("-").replace("-", "_")):  # ignored otherwise
+            raise ValidationError(f"{', '.join(given)} go{'es' if len(given) == 1 else ''} with {needs}",
+                                  allowed=f"{needs} with {given[0]}, or leave {given[0]} out")
+    args.name = args.name or "imuforge-emu"
+    args.hci = args.hci or "tcp-client:127.0.0.1:9001"
+    args.engine = args.engine or "auto"
     source_kind = args.source or ("schedule" if args.schedule else "desk")
     schedule = _check_emulate_source(args, source_kind)
     if args.port_file:
