@@ -26,7 +26,7 @@ PLAN = [("standing", 8), ("walking", 20), ("running", 12)]
 # mapping and the held-out check): the file must stay readable by whatever read it then
 TOP_KEYS = ["synthetic", "real", "synthetic_recordings", "real_recordings", "real_seconds", "real_labels_s", "classes",
             "notes", "steps", "gravity", "fidelity_scope", "fidelity_before", "fidelity_after",
-            "fidelity_after_heldout", "realism", "findings", "plots"]
+            "fidelity_after_heldout", "realism", "findings", "plots", "real_sources"]  # (a key added at the end)
 STEP_KEYS = {
     "fit_profile": ["step", "summary", "notes", "profile_toml", "device_terms", "noise_topup"],
     "align": ["step", "mode", "rotation", "angle_deg", "rotvec_deg", "euler_xyz_deg", "method", "classes", "cost",
@@ -73,6 +73,12 @@ def test_report_json_is_the_typed_report_and_keeps_its_keys(calibrated):
     assert list(written["classes"]) == ["labelled_capture", "synthetic", "real", "shared", "unmatched_synthetic"]
     assert written["classes"]["unmatched_synthetic"] == ["running"]
     assert [list(f) for f in written["findings"]] == [["kind", "topic", "text"]] * len(written["findings"])
+    # what recorded the capture: here simulate's people stand in for it, and the report says so
+    assert written["real_sources"] == {"simulated": 2}
+    assert "Captured by: simulated: 2 recordings" in (out / "report.md").read_text()
+    # a report written before the key reads back
+    old = {k: v for k, v in written.items() if k != "real_sources"}
+    assert CalibrationReport.from_json(old).real_sources == {}
 
 
 def test_report_reads_back_to_the_same_value_and_text(calibrated):
@@ -126,3 +132,20 @@ def test_a_skipped_step_and_a_skipped_heldout_check_keep_their_json():
     assert isinstance(s, SkippedStep) and s.to_json() == {"step": "fit_profile", "skipped": "no still stretch"}
     h = HeldOutFidelity.from_json({"skipped": "real recordings too short to split in halves"})
     assert h.after is None and h.to_json() == {"skipped": "real recordings too short to split in halves"}
+
+
+def test_capture_sources_name_the_emulator_a_device_a_simulation_or_files():
+    import numpy as np
+
+    from imuforge import Recording
+    from imuforge.calibrate.pipeline import capture_sources
+
+    def rec(prov):
+        return Recording(np.arange(10) / 10.0, np.zeros((10, 3)), ["acc_x", "acc_y", "acc_z"], 10.0,
+                         provenance=prov)
+
+    got = capture_sources([rec({"firmware": "imuforge-emulator 0.1.0", "board": "imuforge-emulator"}),
+                           rec({"firmware": "imuforge-emulator 0.1.0"}),
+                           rec({"firmware": "har-sketch 1.2", "board": "nano33ble"}),
+                           rec({"source": "uci-har"})])
+    assert got == {"emulated wearable (imuforge emulate)": 2, "device nano33ble": 1, "files naming no device": 1}

@@ -57,6 +57,7 @@ from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_u
                                 find_datasets, read_recording)
 from imuforge.sensors.placement import sites_apart
 from imuforge.sensors.profiles import load_profile
+from imuforge.sensors.simulate import is_simulated
 from imuforge.units import GROUP_OF_SENSOR, STANDARD_GRAVITY
 
 GRAVITY_MODES = ("auto", "keep", "remove")
@@ -162,6 +163,29 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
         seen[name] = k + 1
         unique.append((name if k == 0 else f"{name}-{k}", rec))
     return unique
+
+
+#: the firmware name of imuforge's emulated wearable (``imuforge emulate``), as its INFO reply gives it
+EMULATOR_FIRMWARE = "imuforge-emulator"
+
+
+def capture_sources(reals: Sequence[Recording]) -> dict[str, int]:
+    """What recorded each capture recording, from its provenance → how many: imuforge's emulated wearable,
+    a device (by board, as its INFO reply named it), a simulation, or files that name no device (imported)."""
+    out: dict[str, int] = {}
+    for rec in reals:
+        prov = rec.provenance or {}
+        firmware, board = str(prov.get("firmware") or ""), str(prov.get("board") or "")
+        if firmware.startswith(EMULATOR_FIRMWARE):
+            kind = "emulated wearable (imuforge emulate)"
+        elif firmware or board:
+            kind = f"device {board or firmware}"
+        elif is_simulated(rec):
+            kind = "simulated"
+        else:
+            kind = "files naming no device"
+        out[kind] = out.get(kind, 0) + 1
+    return out
 
 
 def _keeps_wear(align: bool, align_mode: str) -> bool:
@@ -404,7 +428,7 @@ def _scope_and_notes(synthetic, real, syn: list[Recording], reals: list[Recordin
     report = CalibrationReport(synthetic=[str(p) for p in synthetic], real=[str(p) for p in real],
                                synthetic_recordings=len(syn), real_recordings=len(reals),
                                real_seconds=float(sum(r.duration_s for r in reals)), real_labels_s=_labels_s(reals),
-                               classes=scope)
+                               classes=scope, real_sources=capture_sources(reals))
     if scope.labelled_capture and not scope.shared and (align or mapping.on):
         raise ValidationError(f"the capture shows none of the synthetic classes (synthetic: "
                               f"{', '.join(scope.synthetic) or 'unlabelled'}; real: {', '.join(scope.real)})",

@@ -307,6 +307,11 @@ def _scope_line(report: CalibrationReport) -> str:
             "\"before\" and \"after\" compare synthetic and real data of the same activities." + wear)
 
 
+def _sources(sources: dict[str, int]) -> str:
+    """``emulated wearable (imuforge emulate): 2 recordings`` — what recorded the capture, per kind."""
+    return "; ".join(f"{k}: {n} recording{'s' if n != 1 else ''}" for k, n in sources.items())
+
+
 def markdown(report: CalibrationReport) -> str:
     b, a = report.fidelity_before, report.fidelity_after
     header = ["channel", "unit", "W₁ before", "W₁ after", "KS before", "KS after", "LSD dB before", "LSD dB after"]
@@ -314,7 +319,8 @@ def markdown(report: CalibrationReport) -> str:
              f"Synthetic: {', '.join(report.synthetic)} ({report.synthetic_recordings} recordings)  ",
              f"Real: {', '.join(report.real)} ({report.real_recordings} recordings, "
              f"{report.real_seconds:.0f} s; labels: "
-             + (", ".join(f"{k} {v:.0f} s" for k, v in report.real_labels_s.items()) or "none") + ")", "",
+             + (", ".join(f"{k} {v:.0f} s" for k, v in report.real_labels_s.items()) or "none") + ")"
+             + (f"  \nCaptured by: {_sources(report.real_sources)}" if report.real_sources else ""), "",
              *_finding_lines(report),
              *_class_lines(report),
              "## Steps", "", *_step_lines(report), "",

@@ -612,6 +612,8 @@ class CalibrationReport:
     realism: RealismCheck | None = None
     findings: list[Finding] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
+    #: what recorded the capture (:func:`~imuforge.calibrate.pipeline.capture_sources`) → its recordings
+    real_sources: dict[str, int] = field(default_factory=dict)
 
     def step(self, name: str) -> Step | None:
         """The first step called ``name`` (run or skipped), or None."""
@@ -638,6 +640,7 @@ class CalibrationReport:
                 out[key] = part.to_json()
         out["findings"] = [f.to_json() for f in self.findings]
         out["plots"] = list(self.plots)
+        out["real_sources"] = dict(self.real_sources)
         return out
 
     to_dict = to_json
@@ -662,7 +665,8 @@ class CalibrationReport:
                    opt("gravity", GravityCheck), opt("fidelity_scope", FidelityScope),
                    opt("fidelity_before", Fidelity), opt("fidelity_after", Fidelity),
                    opt("fidelity_after_heldout", HeldOutFidelity), opt("realism", RealismCheck),
-                   [Finding.from_json(f) for f in d.get("findings", [])], list(d.get("plots", [])))
+                   [Finding.from_json(f) for f in d.get("findings", [])], list(d.get("plots", [])),
+                   dict(d.get("real_sources", {})))
 
     @classmethod
     def read(cls, path: str | Path) -> CalibrationReport:
