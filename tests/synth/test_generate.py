@@ -204,7 +204,14 @@ def test_the_size_line_estimates_what_generate_writes(tmp_path, capsys):
     written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     assert 0.75 * written <= est.disk_bytes <= 1.25 * written
     err = capsys.readouterr().err
-    assert "0.0444 h of data, ≈ " in err and "of CPU time" in err and "warning" not in err
+    assert "2.67 min of data, ≈ " in err and "of CPU time" in err and "warning" not in err  # 8 × 20 s
+
+
+def test_corpus_lengths_read_in_the_unit_that_fits():
+    from imuforge.synth.corpus import data_text
+
+    assert [data_text(s) for s in (12.0, 160.0, 4608.0, 3.6e6, 4.5e6)] == [
+        "12 s", "2.67 min", "76.8 min", "1,000 h", "1,250 h"]
 
 
 def test_a_corpus_larger_than_the_free_disk_is_warned_about_and_still_made(spec, tmp_path, capsys,

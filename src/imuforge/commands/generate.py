@@ -29,7 +29,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from imuforge.errors import ValidationError, check_range, require_extra
-    from imuforge.synth.corpus import PROGRESS, check_corpus_out, estimate, generate_corpus, make_plan
+    from imuforge.synth.corpus import (PROGRESS, check_corpus_out, data_text, estimate, generate_corpus,
+                                        make_plan)
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -81,7 +82,7 @@ def run(args) -> int:
             f"{res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)" if res.made else
             "this run made nothing (all shards were done)")
     print(f"wrote corpus {args.out}: {res.recordings} recordings in {res.made + res.skipped} shards, "
-          f"{res.duration_s / 3600:.2f} h of data; {made}")
+          f"{data_text(res.duration_s)} of data; {made}")
     from imuforge.motion.plausibility import implausible_note
 
     flagged = implausible_note(res.implausible, res.recordings, "recordings' motions")

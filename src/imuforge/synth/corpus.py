@@ -107,6 +107,10 @@ TRANSITION_ESTIMATE_S = 3.0
 #: Seconds of data one core makes per CPU second (motion + simulate + write): benchmarks/bench_generate.py's
 #: figure on the development machine, for the size line's time estimate only
 REAL_TIME_PER_CORE = 1000.0
+#: CPU seconds per recording besides its data (a person drawn, the motion closed, the recording written): a
+#: corpus of short takes is mostly this — 468 recordings of 3 s took 6.0 s where the data alone give 1.4 s
+#: (a review run on the development machine, 2026-12-06), ≈ 10 ms each
+CPU_PER_RECORDING_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -120,16 +124,22 @@ class CorpusEstimate:
     cpu_hours: float
 
     def line(self) -> str:
-        hours = f"{self.data_hours:.3g}" if self.data_hours < 1000 else f"{self.data_hours:,.0f}"
-        return (f"{hours} h of data, ≈ {size_text(self.disk_bytes)} on disk, "
+        return (f"{data_text(self.data_hours * 3600)} of data, ≈ {size_text(self.disk_bytes)} on disk, "
                 f"≈ {_duration_text(self.cpu_hours * 3600)} of CPU time")
 
 
-def _duration_text(seconds: float) -> str:
+def data_text(seconds: float) -> str:
+    """A corpus's length of data in the unit that reads best: ``12 s``, ``6.5 min``, ``1.28 h``, ``1,234 h``."""
+    if seconds >= 1000 * 3600:
+        return f"{seconds / 3600:,.0f} h"
+    return _duration_text(seconds, days=False)
+
+
+def _duration_text(seconds: float, days: bool = True) -> str:
     for unit, scale in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
-        if seconds >= 2 * scale:
+        if (days or unit != "days") and seconds >= 2 * scale:
             return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds:.2g} s"
+    return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 def size_text(n: float) -> str:
@@ -149,7 +159,8 @@ def estimate(plan: Plan) -> CorpusEstimate:
         data_s += seconds[take.source]
         n_bytes += (seconds[take.source] * prof.odr_hz * (len(prof.channels) + 1) * SHARD_BYTES_PER_VALUE
                     + SHARD_BYTES_PER_RECORDING)
-    return CorpusEstimate(len(plan.takes), data_s / 3600, n_bytes, data_s / REAL_TIME_PER_CORE / 3600)
+    cpu_s = data_s / REAL_TIME_PER_CORE + CPU_PER_RECORDING_S * len(plan.takes)
+    return CorpusEstimate(len(plan.takes), data_s / 3600, n_bytes, cpu_s / 3600)
 
 
 def make_plan(spec: CorpusSpec) -> Plan:
