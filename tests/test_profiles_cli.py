@@ -142,3 +142,15 @@ def test_show_prints_each_sensors_filter_order(profile_dir, capsys):
     assert main(["profiles", "show", "testband", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert [shown[k]["filter_order"] for k in ("accel", "gyro", "mag")] == [3, 1, 2]
+
+
+def test_show_gives_each_figure_in_its_datasheet_unit(capsys):
+    """The BMI270's 160 µg/√Hz and 7 mdps/√Hz as its datasheet states them (were 0.00016 g/√Hz), its ±20 mg
+    offset in mg, and the range without a unit's round trip (2000.0000000000002 in --json)."""
+    assert main(["profiles", "show", "nano33-ble-sense-rev2"]) == 0
+    out = capsys.readouterr().out
+    assert "noise_ug_per_rthz=160," in out and "bias_sd_mg=20" in out and "noise_mdps_per_rthz=7," in out
+    assert main(["profiles", "show", "nano33-ble-sense-rev2", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["gyro"]["range_dps"] == 2000 and repr(shown["gyro"]["range_dps"]) == "2000.0"
+    assert shown["accel"]["noise_ug_per_rthz"] == 160 and shown["accel"]["bias_sd_mg"] == 20

@@ -197,27 +197,38 @@ class HardwareProfile:
         return tuple(dict.fromkeys(s.chip for s in self.sensors.values()))
 
     def summary(self) -> dict[str, Any]:
-        """Datasheet-unit summary for printing."""
+        """Datasheet-unit summary for printing: the units datasheets and profile files state each figure in
+        (noise µg/√Hz and mdps/√Hz, offsets mg), each to 10 significant digits (no conversion noise)."""
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "description": self.description,
                                "default_placement": self.default_placement, "chips": list(self.chips)}
         for k, s in self.sensors.items():
             unit, conv = {"accel": ("g", STANDARD_GRAVITY), "gyro": ("dps", DEG), "mag": ("uT", 1.0)}[k]
+            # noise and offsets as datasheets give them: µg/√Hz and mg, mdps/√Hz, µT
+            noise, n_conv = {"accel": ("ug", STANDARD_GRAVITY * 1e-6), "gyro": ("mdps", DEG * 1e-3),
+                             "mag": ("uT", 1.0)}[k]
+            bias, b_conv = {"accel": ("mg", STANDARD_GRAVITY * 1e-3)}.get(k, (unit, conv))
             out[k] = {
-                "chip": s.chip, "odr_hz": s.odr_hz, f"range_{unit}": s.range_si / conv, "bits": s.bits,
-                f"lsb_{unit}": s.lsb_si / conv, "bandwidth_hz": round(s.bandwidth_hz, 3),
+                "chip": s.chip, "odr_hz": _sig(s.odr_hz), f"range_{unit}": _sig(s.range_si / conv), "bits": s.bits,
+                f"lsb_{unit}": _sig(s.lsb_si / conv), "bandwidth_hz": round(s.bandwidth_hz, 3),
                 "filter_order": s.filter_order,
-                f"noise_{unit}_per_rthz": s.noise_density_si / conv,
-                f"bias_sd_{unit}": s.bias_sd_si / conv,
+                f"noise_{noise}_per_rthz": _sig(s.noise_density_si / n_conv),
+                f"bias_sd_{bias}": _sig(s.bias_sd_si / b_conv),
             }
             if s.bias_xyz_si is not None:
-                out[k][f"bias_xyz_{unit}"] = [b / conv for b in s.bias_xyz_si]
+                out[k][f"bias_xyz_{bias}"] = [_sig(b / b_conv) for b in s.bias_xyz_si]
             if s.scale_xyz is not None:
                 out[k]["scale_xyz"] = list(s.scale_xyz)
             if s.g_sensitivity_xyz_si is not None:
-                out[k]["g_sensitivity_xyz_dps_per_g"] = [x / DEG * STANDARD_GRAVITY for x in s.g_sensitivity_xyz_si]
+                out[k]["g_sensitivity_xyz_dps_per_g"] = [_sig(x / DEG * STANDARD_GRAVITY)
+                                                         for x in s.g_sensitivity_xyz_si]
         out["timing"] = {"clock_ppm": self.timing.clock_ppm, "clock_tolerance_ppm": self.timing.clock_tolerance_ppm,
                          "jitter_us": self.timing.jitter_s * 1e6, "drop_rate": self.timing.drop_rate}
         return out
+
+
+def _sig(x: float) -> float:
+    """``x`` to 10 significant digits: 2000.0000000000002 (a unit converted there and back) prints 2000."""
+    return float(f"{x:.10g}")
 
 
 # ------------------------------------------------------------------------------- file access
