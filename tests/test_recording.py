@@ -501,3 +501,26 @@ def test_what_a_recording_takes_is_what_its_files_may_hold(tmp_path):
     assert read_recording(rec.save(tmp_path / "a.imu.parquet")).subject == "7"
     (tmp_path / "b.csv").write_text('# {"rate_hz": 10, "subject": 7}\ntime[s],acc_x[m/s^2]\n0,0\n0.1,0\n')
     assert read_csv(tmp_path / "b.csv").subject == "7"
+
+
+def test_a_deferred_manifest_is_written_at_the_end_not_at_every_addition(tmp_path):
+    """``Dataset.deferred_manifest``: additions inside the block leave the manifest alone until the interval
+    passes (here never) and the block ends; then every recording is listed and reads back as written. An
+    error inside still lists what was added, and is said itself."""
+    ds = Dataset.create(tmp_path / "d")
+    recs = [make_recording(seed=i) for i in range(5)]
+    with ds.deferred_manifest(every_s=3600.0):
+        for i, r in enumerate(recs):
+            ds.add(r, name=f"r{i}")
+        assert len(read_dataset(tmp_path / "d")) == 0  # on disk: not yet listed
+    back = read_dataset(tmp_path / "d")
+    assert [e["file"] for e in back.entries] == [f"r{i}.imu.parquet" for i in range(5)]
+    assert all(a == b for a, b in zip(back.recordings(), recs))
+    with pytest.raises(RuntimeError, match="stop"):
+        with ds.deferred_manifest(every_s=3600.0):
+            ds.add(recs[0], name="late")
+            raise RuntimeError("stop")
+    assert len(read_dataset(tmp_path / "d")) == 6
+    with ds.deferred_manifest(every_s=0.0):  # an interval of 0: every addition is written, as without the block
+        ds.add(recs[1], name="now")
+        assert len(read_dataset(tmp_path / "d")) == 7

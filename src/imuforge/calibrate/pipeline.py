@@ -667,10 +667,11 @@ def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: Cla
                                               "classes_calibrated": scope.shared,
                                               "classes_unchanged": scope.unmatched_synthetic,
                                               "report": str(out / "report.json")}})
-    for (name, _), rec in zip(progress(syn_named, desc="writing", unit="rec"), cur):
-        prov = dict(rec.provenance)
-        prov["calibrated"] = {"steps": list(steps), "real": list(report.real)}
-        ds.add(rec.replace(provenance=prov), name=name)
+    with ds.deferred_manifest():  # a staged folder: a failure discards it whole
+        for (name, _), rec in zip(progress(syn_named, desc="writing", unit="rec"), cur):
+            prov = dict(rec.provenance)
+            prov["calibrated"] = {"steps": list(steps), "real": list(report.real)}
+            ds.add(rec.replace(provenance=prov), name=name)
 
 
 def _labels_s(recs) -> dict[str, float]:

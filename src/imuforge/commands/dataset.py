@@ -112,8 +112,9 @@ def _select(args) -> int:
         for part, out in parts:
             stage = stack.enter_context(staged_folder(out))
             ds = Dataset.create(stage, meta={**meta, "part": part})
-            for i, r in enumerate(getattr(chosen, part)):
-                ds.add(r, name=re.sub(r"[^A-Za-z0-9_.-]", "_", f"{r.subject or 'nosubject'}_{i:05d}"))
+            with ds.deferred_manifest():
+                for i, r in enumerate(getattr(chosen, part)):
+                    ds.add(r, name=re.sub(r"[^A-Za-z0-9_.-]", "_", f"{r.subject or 'nosubject'}_{i:05d}"))
     for part, out in parts:
         recs = getattr(chosen, part)
         subjects = len({r.subject for r in recs})

@@ -401,13 +401,14 @@ def _write(args, motions: list, stage: Path) -> list[str]:
         moved: dict[str, int] = {}
         idle = 0
         tally = SaturationTally(profile)
-        for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
-            rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key, wear=wear)
-            if rec.placement != profile.default_placement:
-                moved[rec.placement] = moved.get(rec.placement, 0) + 1
-            idle += _on_idle_arm(m, rec.placement)
-            tally.add(rec)
-            ds.add(rec, name=name)
+        with ds.deferred_manifest():  # the staged output lands whole or not at all
+            for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
+                rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key, wear=wear)
+                if rec.placement != profile.default_placement:
+                    moved[rec.placement] = moved.get(rec.placement, 0) + 1
+                idle += _on_idle_arm(m, rec.placement)
+                tally.add(rec)
+                ds.add(rec, name=name)
         lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
         lines += [f"note: {n}" for n in tally.notes()]
         lines += [f"note: {k} of the {len(ds)} simulated people wear the device on {where} (wear variation: "

@@ -1300,14 +1300,15 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     units = _UnitCheck(fmt)
     try:
         ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
-        for name, rec in IMPORTERS[fmt](src, report, **options):
-            units.add(name, rec)
-            ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
-            report.recordings += 1
-            per_label = rec.duration_per_label()
-            for k, v in per_label.items():
-                report.labels_s[k] += v
-            report.unlabelled_s += max(0.0, rec.duration_s - sum(per_label.values()))
+        with ds.deferred_manifest():  # a failed import removes the folder it made
+            for name, rec in IMPORTERS[fmt](src, report, **options):
+                units.add(name, rec)
+                ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+                report.recordings += 1
+                per_label = rec.duration_per_label()
+                for k, v in per_label.items():
+                    report.labels_s[k] += v
+                report.unlabelled_s += max(0.0, rec.duration_s - sum(per_label.values()))
         units.check()  # files in another unit than the format's: one line, and no data set
         if report.recordings == 0:
             skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
