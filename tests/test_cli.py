@@ -134,8 +134,9 @@ def test_a_bad_option_is_one_line_and_exit_2(capsys, tmp_path):
 
 
 def test_an_empty_value_is_refused_not_read_as_the_current_folder_or_not_given(capsys, tmp_path, monkeypatch):
-    """``--port "$PORT"`` with PORT unset, ``--out ""``, ``dataset info ""``: one line naming the empty option,
-    exit 2, nothing written in the working folder; ``--augment ""`` keeps its meaning (no augmentation)."""
+    """``--port "$PORT"`` with PORT unset, ``--out ""``, ``dataset info ""``: one line naming the empty
+    option, exit 2, nothing written in the working folder; ``--augment ""`` keeps its meaning (no
+    augmentation)."""
     import pytest
 
     monkeypatch.chdir(tmp_path)
@@ -143,9 +144,11 @@ def test_an_empty_value_is_refused_not_read_as_the_current_folder_or_not_given(c
                         "imuforge capture: error: --port is empty"),
                        (["hil", "--model", "m", "--data", "d", "--port-file", " ", "--out", "h"],
                         "imuforge hil: error: --port-file is empty"),
-                       (["motion", "walking", "--n", "1", "--out="], "imuforge motion: error: --out is empty"),
+                       (["motion", "walking", "--n", "1", "--out="],
+                        "imuforge motion: error: --out is empty"),
                        (["dataset", "info", ""], "imuforge dataset info: error: an argument ('') is empty"),
-                       (["profiles", "show", ""], "imuforge profiles show: error: an argument ('') is empty")):
+                       (["profiles", "show", ""],
+                        "imuforge profiles show: error: an argument ('') is empty")):
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2

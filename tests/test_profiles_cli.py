@@ -50,11 +50,12 @@ def test_a_malformed_user_profile_is_listed_as_not_usable(profile_dir, capsys):
 
 def test_using_a_malformed_user_profile_is_one_line_exit_2(profile_dir, tmp_path, capsys):
     (profile_dir / "devices" / "badband.toml").write_text(_bad_value_device())
-    (profile_dir / "devices" / "wideband.toml").write_text(TEST_DEVICE.replace('name = "testband"',
-                                                                               'name = "wideband"'), encoding="utf-16")
+    wide = TEST_DEVICE.replace('name = "testband"', 'name = "wideband"')
+    (profile_dir / "devices" / "wideband.toml").write_text(wide, encoding="utf-16")
     assert main(["profiles", "show", "wideband"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "wideband.toml: not UTF-8 text (allowed: a UTF-8 TOML profile" in err
+    assert len(err.splitlines()) == 1
+    assert "wideband.toml: not UTF-8 text (allowed: a UTF-8 TOML profile" in err
     t = np.arange(0, 2.0, 1 / 30)
     motion = rigid_motion(t, lambda t: np.zeros((len(t), 3)), lambda t: Rotation.identity(len(t)), 30.0)
     mfile = motion.save(tmp_path / "m.motion.npz")

@@ -521,6 +521,6 @@ def test_a_deferred_manifest_is_written_at_the_end_not_at_every_addition(tmp_pat
             ds.add(recs[0], name="late")
             raise RuntimeError("stop")
     assert len(read_dataset(tmp_path / "d")) == 6
-    with ds.deferred_manifest(every_s=0.0):  # an interval of 0: every addition is written, as without the block
+    with ds.deferred_manifest(every_s=0.0):  # an interval of 0: every addition written, as without it
         ds.add(recs[1], name="now")
         assert len(read_dataset(tmp_path / "d")) == 7

@@ -909,16 +909,16 @@ class Dataset:
 
     @contextlib.contextmanager
     def deferred_manifest(self, every_s: float = MANIFEST_EVERY_S) -> Iterator[Dataset]:
-        """Within the block :meth:`add` rewrites the manifest at most every ``every_s`` seconds, and once at its
-        end: adding n recordings rewrites it O(n) times' worth of entries instead of O(n²) (10 000 additions
-        spent minutes rewriting JSON). For writers that stage their output (a failure discards the folder
-        whole): a crash inside the block leaves the recordings added since the last write unlisted."""
+        """Within the block :meth:`add` rewrites the manifest at most every ``every_s`` seconds, and once
+        at its end: adding n recordings costs O(n) manifest entries written instead of O(n²) (10 000
+        additions spent minutes rewriting JSON). For writers that stage their output (a failure discards the
+        folder whole): a crash inside the block leaves the recordings added since the last write unlisted."""
         self._defer_s, self._written_at = float(every_s), time.monotonic()
         try:
             yield self
         except BaseException:
             self._defer_s = None
-            with contextlib.suppress(OSError):  # as far as it can go (a full disk): the error said is the first
+            with contextlib.suppress(OSError):  # as far as it can (a full disk): the first error is said
                 with self._locked():
                     self._write_manifest()
             raise

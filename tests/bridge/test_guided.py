@@ -382,8 +382,8 @@ def test_guided_on_an_accelerometer_only_device(tmp_path, monkeypatch, capsys, o
     out, cue = tmp_path / "caps", tmp_path / "cue.txt"
     with on_pty(EmulatedDevice.from_profile(prof, desk_source(prof, seed=1))) as port:
         monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # a prompt would fail on the closed stdin (exit 2)
-        rc = main(["capture", "--guided", "--port", port, "--channels", "acc,gyro", "--activities", "standing",
-                   "--countdown", "0", "--cue-file", str(cue), "--quiet", "--out", str(out)])
+        rc = main(["capture", "--guided", "--port", port, "--channels", "acc,gyro", "--activities",
+                   "standing", "--countdown", "0", "--cue-file", str(cue), "--quiet", "--out", str(out)])
         cap = capsys.readouterr()
         assert rc == 2 and "has channels acc; asked for acc,gyro (allowed: --channels acc" in cap.err, cap.err
         assert "next:" not in cap.out and not cue.exists() and not out.exists()

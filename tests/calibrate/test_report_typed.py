@@ -26,7 +26,8 @@ PLAN = [("standing", 8), ("walking", 20), ("running", 12)]
 # mapping and the held-out check): the file must stay readable by whatever read it then
 TOP_KEYS = ["synthetic", "real", "synthetic_recordings", "real_recordings", "real_seconds", "real_labels_s", "classes",
             "notes", "steps", "gravity", "fidelity_scope", "fidelity_before", "fidelity_after",
-            "fidelity_after_heldout", "realism", "findings", "plots", "real_sources"]  # (a key added at the end)
+            "fidelity_after_heldout", "realism", "findings", "plots",
+            "real_sources"]  # a key added at the end
 STEP_KEYS = {
     "fit_profile": ["step", "summary", "notes", "profile_toml", "device_terms", "noise_topup"],
     "align": ["step", "mode", "rotation", "angle_deg", "rotvec_deg", "euler_xyz_deg", "method", "classes", "cost",
@@ -148,4 +149,5 @@ def test_capture_sources_name_the_emulator_a_device_a_simulation_or_files():
                            rec({"firmware": "imuforge-emulator 0.1.0"}),
                            rec({"firmware": "har-sketch 1.2", "board": "nano33ble"}),
                            rec({"source": "uci-har"})])
-    assert got == {"emulated wearable (imuforge emulate)": 2, "device nano33ble": 1, "files naming no device": 1}
+    assert got == {"emulated wearable (imuforge emulate)": 2, "device nano33ble": 1,
+                   "files naming no device": 1}

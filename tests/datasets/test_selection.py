@@ -137,7 +137,8 @@ def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, messag
 
 @pytest.mark.parametrize("option", ["--subjects", "--labels"])
 def test_dataset_select_refuses_an_empty_list(tmp_path, capsys, option):
-    """``--subjects ""`` selected everything before: refused while the arguments are read, as any empty value."""
+    """``--subjects ""`` selected everything before: refused while the arguments are read, as any empty
+    value."""
     from tests.test_bad_input import one_line_error
 
     data = _write(tmp_path / "data", _people())

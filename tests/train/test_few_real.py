@@ -240,7 +240,8 @@ def test_init_fine_tunes_the_earlier_model_with_its_labels_and_normalisation(tmp
     before, after = base.keras_model().get_weights(), ft.keras_model().get_weights()
     assert [x.shape for x in before] == [x.shape for x in after]
     assert not all(np.array_equal(x, y) for x, y in zip(before, after))
-    assert ft.config["model"] == base.config["model"] and ft.config["model_kwargs"] == base.config["model_kwargs"]
+    assert ft.config["model"] == base.config["model"]
+    assert ft.config["model_kwargs"] == base.config["model_kwargs"]
     # a layout that differs from the init run is refused with the init run's values
     rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), "--rate", "50",
                "--out", str(tmp_path / "bad")])
@@ -394,7 +395,8 @@ def test_the_library_takes_the_channels_every_recording_has_too(tmp_path, synth_
 
 @pytest.mark.slow
 def test_real_data_without_a_window_are_refused_not_left_out(tmp_path, capsys):
-    """``--real`` whose recordings are all shorter than a window trained on ``--data`` alone without a word."""
+    """``--real`` whose recordings are all shorter than a window: the run trained on ``--data`` alone
+    without a word."""
     from imuforge.cli import main
 
     make_dataset(tmp_path / "syn", subjects=("a", "b", "c"), seconds_per_label=8.0, seed=1)

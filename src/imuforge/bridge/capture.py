@@ -598,7 +598,9 @@ def channel_mask_for(info: P.Info, channels: tuple[str, ...] | None) -> int:
     accelerometer and gyroscope, those it has (an AX3 streams acceleration only). :class:`DeviceRefused`
     names the groups it has when ``channels`` asks for one it lacks."""
     groups = P.mask_groups(info.channel_mask)
-    wanted = channels if channels is not None else tuple(g for g in ("acc", "gyro") if g in groups) or tuple(groups)
+    wanted = channels
+    if wanted is None:
+        wanted = tuple(g for g in ("acc", "gyro") if g in groups) or tuple(groups)
     mask = P.groups_mask(wanted)
     if mask & ~info.channel_mask:
         has, asked = ",".join(groups), ",".join(wanted)
@@ -618,7 +620,8 @@ def probe(link: Link, options: CaptureOptions) -> str:
     deadline = time.monotonic() + options.handshake_timeout_s
     while time.monotonic() < deadline:
         data = link.read(0.05)
-        frame = next((f for f in dec.feed(data) if f.type == P.Info.TYPE), None) if options.fmt != "csv" else None
+        frames = dec.feed(data) if options.fmt != "csv" else []
+        frame = next((f for f in frames if f.type == P.Info.TYPE), None)
         if frame is not None:  # an imuforge device: it also has what the capture will ask of it
             channel_mask_for(frame.message(), options.channels)
             return "frames"

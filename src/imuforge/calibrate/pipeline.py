@@ -126,7 +126,7 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
         if p.is_dir():
             datasets = list(find_datasets(p)) if any(p.rglob(Dataset.MANIFEST)) else []
             for ds in datasets:
-                keep = [new((ds.path / e["file"]).resolve(), *(() if "row_group" not in e else (e["row_group"],)))
+                keep = [new((ds.path / e["file"]).resolve(), *([e["row_group"]] if "row_group" in e else []))
                         for e in ds.entries]
                 if not any(keep):
                     continue

@@ -141,7 +141,8 @@ def _add_guided_options(p) -> None:
     g.add_argument("--activities", help="activities to ask for, e.g. standing,walking,sitting")
     g.add_argument("--model", metavar="RUN", help="ask for the labels of this trained model (RUN/labels.json)")
     g.add_argument("--seconds-each", type=float, default=None, help="seconds per activity (default 30)")
-    g.add_argument("--countdown", type=float, default=None, help="countdown before each stretch (s, default 3)")
+    g.add_argument("--countdown", type=float, default=None,
+                   help="countdown before each stretch (s, default 3)")
     g.add_argument("--retries", type=int, default=None,
                    help="times an activity whose stretch failed its check is asked again: a still one "
                    "(standing, sitting, lying) that moved, a moving one (walking, running, stairs, jumping) "
@@ -235,7 +236,8 @@ def cmd_capture(args) -> int:
     if args.recover:
         if args.seconds is not None:  # a raw log holds what it holds
             raise ValidationError("--seconds with --recover: the recording is rebuilt whole from the raw log",
-                                  allowed="--recover LOG without --seconds (imuforge dataset select to cut it)")
+                                  allowed="--recover LOG without --seconds "
+                                          "(imuforge dataset select to cut it)")
         default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
         out = _new_out(check_recording_path(args.out or default), args.overwrite)
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
@@ -374,7 +376,8 @@ def _capture_options(args, seconds: float, label: str | None):
     return CaptureOptions(
         seconds=seconds, label=label, odr_hz=args.odr, acc_range_g=args.acc_range,
         gyro_range_dps=args.gyro_range,
-        channels=None if args.channels is None else tuple(c.strip() for c in args.channels.split(",") if c.strip()),
+        channels=(None if args.channels is None
+                  else tuple(c.strip() for c in args.channels.split(",") if c.strip())),
         fmt=args.format, csv_units=_csv_units(args), csv_rate_hz=args.rate,
         profile=args.profile, placement=args.placement, subject=args.subject, reconnect=args.reconnect)
 
@@ -409,8 +412,8 @@ def cmd_guided(args) -> int:
                               allowed="--out DIR (DIR/<activity>.imu.parquet)")
     acts = (G.parse_activities(args.activities, allow_custom=args.custom_label) if args.activities
             else G.activities_from_model(args.model))
-    plan = G.GuidedPlan(acts, *(d if v is None else v for v, d in ((args.seconds_each, 30.0), (args.countdown, 3.0),
-                                                                  (args.retries, 2))))
+    given = ((args.seconds_each, 30.0), (args.countdown, 3.0), (args.retries, 2))  # (value, its default)
+    plan = G.GuidedPlan(acts, *(d if v is None else v for v, d in given))
     G.check_out(Path(args.out), plan, args.overwrite)  # before the session's first line
     opts = _capture_options(args, plan.seconds_each, None)
     if args.cue_file:  # before the device is opened: the first prompt would fail to write it
@@ -526,8 +529,8 @@ def cmd_emulate(args) -> int:
     from imuforge.sensors.profiles import load_profile
 
     check_numbers(args, _emulate_ranges())
-    for given, needs in (([o for o, v in (("--name", args.name), ("--hci", args.hci)) if v is not None], "--ble"),
-                         (["--engine"] if args.engine is not None else [], "--hil-model")):
+    ble_only = [o for o, v in (("--name", args.name), ("--hci", args.hci)) if v is not None]
+    for given, needs in ((ble_only, "--ble"), (["--engine"] if args.engine is not None else [], "--hil-model")):
         if given and not getattr(args, needs.lstrip("-").replace("-", "_")):  # ignored otherwise
             raise ValidationError(f"{', '.join(given)} go{'es' if len(given) == 1 else ''} with {needs}",
                                   allowed=f"{needs} with {given[0]}, or leave {given[0]} out")

@@ -163,7 +163,8 @@ def _check_args(args) -> list | None:
 
         check_llm_url(args.llm_url)
     if args.backend != "t2m-gpt" and (args.weights is not None or args.clip is not None):
-        given = " and ".join(o for o, v in (("--weights", args.weights), ("--clip", args.clip)) if v is not None)
+        given = " and ".join(o for o, v in (("--weights", args.weights), ("--clip", args.clip))
+                             if v is not None)
         raise ValidationError(f"{given} are the T2M-GPT model's files; the {args.backend} backend reads none",
                               allowed="--backend t2m-gpt --weights DIR, or leave them out")
     imported = args.source is not None and not _is_keyframed(args.source)
@@ -403,7 +404,8 @@ def _write(args, motions: list, stage: Path) -> list[str]:
         tally = SaturationTally(profile)
         with ds.deferred_manifest():  # the staged output lands whole or not at all
             for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
-                rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key, wear=wear)
+                rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key,
+                             wear=wear)
                 if rec.placement != profile.default_placement:
                     moved[rec.placement] = moved.get(rec.placement, 0) + 1
                 idle += _on_idle_arm(m, rec.placement)

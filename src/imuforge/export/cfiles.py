@@ -23,7 +23,8 @@ def check_c_name(name: str) -> str:
     if not isinstance(name, str) or not _IDENT.match(name):
         raise ValidationError(f"C name {name!r} is not a valid identifier", source="--name", allowed=allowed)
     if len(name) > C_NAME_MAX:
-        raise ValidationError(f"C name of {len(name)} characters is too long", source="--name", allowed=allowed)
+        raise ValidationError(f"C name of {len(name)} characters is too long", source="--name",
+                              allowed=allowed)
     return name
 
 

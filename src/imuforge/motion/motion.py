@@ -66,7 +66,8 @@ class Motion:
         except (TypeError, ValueError):
             rate = math.nan
         if not (math.isfinite(rate) and rate > 0):
-            raise ValidationError(f"fps must be a positive number, got {fps!r}", allowed="frames per second > 0")
+            raise ValidationError(f"fps must be a positive number, got {fps!r}",
+                                  allowed="frames per second > 0")
         check_finite("positions", pos)
         check_finite("orientations", quat)
         norms = quat_norms(quat)  # np.linalg.norm(quat, axis=-1), in one compiled pass when built

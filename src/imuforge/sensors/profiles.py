@@ -208,7 +208,8 @@ class HardwareProfile:
                              "mag": ("uT", 1.0)}[k]
             bias, b_conv = {"accel": ("mg", STANDARD_GRAVITY * 1e-3)}.get(k, (unit, conv))
             out[k] = {
-                "chip": s.chip, "odr_hz": _sig(s.odr_hz), f"range_{unit}": _sig(s.range_si / conv), "bits": s.bits,
+                "chip": s.chip, "odr_hz": _sig(s.odr_hz), f"range_{unit}": _sig(s.range_si / conv),
+                "bits": s.bits,
                 f"lsb_{unit}": _sig(s.lsb_si / conv), "bandwidth_hz": round(s.bandwidth_hz, 3),
                 "filter_order": s.filter_order,
                 f"noise_{noise}_per_rthz": _sig(s.noise_density_si / n_conv),

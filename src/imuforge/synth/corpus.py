@@ -129,7 +129,8 @@ class CorpusEstimate:
 
 
 def data_text(seconds: float) -> str:
-    """A corpus's length of data in the unit that reads best: ``12 s``, ``6.5 min``, ``1.28 h``, ``1,234 h``."""
+    """A corpus's length of data in the unit that reads best: ``12 s``, ``6.5 min``, ``76.8 min``,
+    ``1,234 h``."""
     if seconds >= 1000 * 3600:
         return f"{seconds / 3600:,.0f} h"
     return _duration_text(seconds, days=False)

@@ -127,8 +127,9 @@ class TrainConfig:
         shortest = ZOO[self.model].min_length if self.model in ZOO else 2
         if round(self.window_s * self.rate_hz) < shortest:
             raise ValidationError(f"a {self.window_s:g} s window at {self.rate_hz:g} Hz holds "
-                                  f"{round(self.window_s * self.rate_hz)} samples; {self.model} takes at least "
-                                  f"{shortest}", allowed=f"--window-s × --rate ≥ {shortest} for {self.model}")
+                                  f"{round(self.window_s * self.rate_hz)} samples; {self.model} takes at "
+                                  f"least {shortest}",
+                                  allowed=f"--window-s × --rate ≥ {shortest} for {self.model}")
         if not (isinstance(self.real_weight, (int, float)) and math.isfinite(self.real_weight)
                 and self.real_weight > 0):  # `<= 0` alone let NaN through (loss NaN, a useless model)
             raise ValidationError(f"--real-weight must be > 0, got {self.real_weight}",
@@ -326,8 +327,9 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
         _check_val(windows.labels.astype(str), np.zeros(len(windows), bool) if is_val is None else is_val)
     trains_real = np.asarray(is_real, bool) & (True if is_val is None else ~np.asarray(is_val, bool))
     if config.real and not trains_real.any():  # it would train on --data alone without a word
-        raise ValidationError("--real data hold no window (recordings shorter than a window, or no label kept)",
-                              allowed=f"labelled --real recordings at least --window-s ({config.window_s:g} s) long")
+        raise ValidationError("--real data hold no window (recordings shorter than a window, or no label "
+                              "kept)", allowed=f"labelled --real recordings at least --window-s "
+                                               f"({config.window_s:g} s) long")
     notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
                                                    has_val=bool(config.val)) + placement_notes(summaries) \
         + rate_notes(summaries, config.rate_hz) + shared_subject_notes(windows.groups, is_real)

@@ -110,8 +110,10 @@ def res_cnn(input_shape: tuple[int, int], n_classes: int, *, width: int = 16, bl
 
 
 ZOO: dict[str, ZooEntry] = {
-    "tiny_cnn": ZooEntry("tiny_cnn", "3 × Conv1D+ReLU, max pooling, GAP, dense (smallest; ≤ 20 KB flash)", tiny_cnn, 4),
-    "ds_cnn": ZooEntry("ds_cnn", "depthwise-separable Conv1D blocks with BN (more context per byte)", ds_cnn, 7),
+    "tiny_cnn": ZooEntry("tiny_cnn", "3 × Conv1D+ReLU, max pooling, GAP, dense (smallest; ≤ 20 KB flash)",
+                         tiny_cnn, 4),
+    "ds_cnn": ZooEntry("ds_cnn", "depthwise-separable Conv1D blocks with BN (more context per byte)",
+                       ds_cnn, 7),
     "res_cnn": ZooEntry("res_cnn", "small residual CNN (2 residual blocks; most capacity)", res_cnn, 8),
 }
 
