@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from imuforge.errors import ValidationError
-from imuforge.train.augment import (TRANSFORMS, Augmentation, rotation_matrices, smooth_curves, time_warp,
-                                    triplets)
+from imuforge.train.augment import (TRANSFORMS, Augmentation, field_channels, rotation_matrices, smooth_curves,
+                                    time_warp, triplets)
 
 CH = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 
@@ -84,6 +84,48 @@ def test_magnitude_warp_curves_pass_through_knots_with_the_drawn_spread():
     assert abs(ends.std() - 0.2) < 0.01
 
 
+def test_magnitude_warp_kept_leaves_a_still_window_still_and_warps_the_motion_about_gravity():
+    rng = np.random.default_rng(8)
+    n, L = 200, 128
+    t = np.arange(L) / 50.0
+    X = np.zeros((n, L, 6))
+    X[..., :3] = [0.0, 3.0, 9.3]  # a still device: gravity only
+    X[n // 2:, :, 2] += 1.5 * np.sin(2 * np.pi * 1.8 * t)  # half the windows move, at a walker's step rate
+    X[n // 2:, :, 3] = 0.8 * np.sin(2 * np.pi * 0.9 * t + 0.3)
+    Y = Augmentation.parse("magnitude_warp:0.2:4:kept").apply(X, CH, np.random.default_rng(9)).astype(float)
+    assert np.abs(Y[: n // 2] - X[: n // 2]).max() < 1e-5  # still stays still: gravity is not warped
+    mean = X[n // 2:, :, 2:3].mean(axis=1, keepdims=True)
+    # the motion about the window mean and the gyroscope are scaled by the same curve, window by window
+    ok = np.abs(X[n // 2:, :, 3]) > 0.2
+    acc_gain = (Y[n // 2:, :, 2] - mean[..., 0]) / (X[n // 2:, :, 2] - mean[..., 0])
+    gyro_gain = Y[n // 2:, :, 3] / np.where(ok, X[n // 2:, :, 3], 1.0)
+    both = ok & (np.abs(X[n // 2:, :, 2] - mean[..., 0]) > 0.2)
+    assert np.allclose(acc_gain[both], gyro_gain[both], atol=1e-4)
+    assert abs(np.std(gyro_gain[ok]) - 0.2) < 0.05  # and that curve has the drawn spread
+    # Um et al.'s form warps the whole signal: a still window then moves by ≈ sigma × g
+    W = Augmentation.parse("magnitude_warp:0.2:4:warped").apply(X, CH, rng).astype(float)
+    spread = np.std(np.linalg.norm(W[: n // 2, :, :3], axis=-1))
+    assert 0.1 * 9.77 < spread < 0.3 * 9.77
+    # auto, the default: Um et al.'s form where a gyroscope is trained, gravity kept where none is
+    for chans, like in ((CH, "warped"), (CH[:3], "kept")):
+        Z = X[..., : len(chans)]
+        got = Augmentation.parse("magnitude_warp").apply(Z, chans, np.random.default_rng(10))
+        want = Augmentation.parse(f"magnitude_warp:0.2:4:{like}").apply(Z, chans, np.random.default_rng(10))
+        assert np.array_equal(got, want), chans
+
+
+def test_field_channels_are_the_accelerometer_and_magnetometer_triplets():
+    chans = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z", "mag_x", "mag_y", "mag_z", "acc_norm")
+    assert field_channels(chans) == [0, 1, 2, 6, 7, 8]
+
+
+def test_runs_written_before_the_field_option_read_back_as_the_whole_signal_warp():
+    old = [{"name": "magnitude_warp", "params": {"sigma": 0.2, "knots": 4}}]
+    assert Augmentation.from_json(old).transforms[0].params["field"] == "warped"
+    new = Augmentation.parse("magnitude_warp")
+    assert Augmentation.from_json(new.to_json()) == new and new.transforms[0].params["field"] == "auto"
+
+
 def test_same_seed_same_output_and_default_has_all_five():
     aug = Augmentation.parse("default")
     assert [t.name for t in aug.transforms] == list(TRANSFORMS)
@@ -96,7 +138,8 @@ def test_same_seed_same_output_and_default_has_all_five():
 
 
 @pytest.mark.parametrize("spec", ["spin", "rotation:abc", "rotation:200", "rotation:30:w", "time_warp:0.2:1",
-                                  "jitter,jitter", "scale:0.1:2", ",", " , "])
+                                  "jitter,jitter", "scale:0.1:2", ",", " , ",
+                                  "magnitude_warp:0.2:4:gravity", "magnitude_warp:0.2:4:kept:1"])
 def test_bad_specs_are_refused_with_what_is_allowed(spec):
     with pytest.raises(ValidationError):
         Augmentation.parse(spec)

@@ -74,7 +74,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    "--data were calibrated with, when no --real trains (docs/TRAINING.md); none: held out "
                    "from the data")
     p.add_argument("--model", default=None,
-                   help=f"zoo model ({', '.join(ZOO)}) or a .keras file (default tiny_cnn; with --init the run's)")
+                   help=f"zoo model ({', '.join(ZOO)}) or a .keras file "
+                        "(default tiny_cnn; with --init the run's)")
     p.add_argument("--window-s", type=float, default=None, help="window length (s; default 2.56, or the --init run's)")
     p.add_argument("--stride-s", type=float, default=None, help="window hop (s; default 1.28, or the --init run's)")
     p.add_argument("--rate", type=float, default=None,
@@ -106,7 +107,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    "the training data hold simulated recordings, else the --init run's, else 'none'), "
                    "'default' (all five), 'none', or "
                    "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA], "
-                   "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS[:kept|warped]]] (see docs/TRAINING.md)")
+                   "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS[:auto|kept|warped]]] "
+                   "(see docs/TRAINING.md)")
     p.add_argument("--augment-on", default="all", choices=["all", "real"],
                    help="which windows are augmented (default: all)")
     p.add_argument("--init", default=None, metavar="RUN",
@@ -227,7 +229,8 @@ def cmd_train(args) -> int:
     if args.overwrite:  # replaced whole below: only an earlier run, never a folder holding a user's files
         check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
     if args.init and (args.model is not None or args.width is not None):
-        given = " and ".join(o for o, v in (("--model", args.model), ("--width", args.width)) if v is not None)
+        given = " and ".join(o for o, v in (("--model", args.model), ("--width", args.width))
+                             if v is not None)
         raise ValidationError(f"{given} with --init: the --init run's network is trained further, "
                               "its architecture as it is",
                               allowed="--init RUN without --model and --width, or a new model without --init")
