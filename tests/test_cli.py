@@ -148,7 +148,10 @@ def test_an_empty_value_is_refused_not_read_as_the_current_folder_or_not_given(c
                         "imuforge motion: error: --out is empty"),
                        (["dataset", "info", ""], "imuforge dataset info: error: an argument ('') is empty"),
                        (["profiles", "show", ""],
-                        "imuforge profiles show: error: an argument ('') is empty")):
+                        "imuforge profiles show: error: an argument ('') is empty"),
+                       # a flag takes no value: the empty word after it is the argument
+                       (["dataset", "info", "--json", ""],
+                        "imuforge dataset info: error: an argument ('') is empty")):
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2
@@ -159,6 +162,7 @@ def test_an_empty_value_is_refused_not_read_as_the_current_folder_or_not_given(c
 
     assert _empty_value(["train", "--augment", "", "--data", "d"]) is None
     assert _empty_value(["train", "--augment=", "--data", "d"]) is None
+    assert _empty_value(["train", "--val", "", "--data", "d"]) is None  # --val "": none, as documented
 
 
 def test_an_error_names_the_action_of_a_command_that_has_actions(profile_dir, tmp_path, capsys):

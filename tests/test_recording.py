@@ -122,11 +122,20 @@ def test_a_csv_saved_with_a_byte_order_mark_reads_as_without(tmp_path):
     assert read_csv(tmp_path / "bom.csv") == read_csv(tmp_path / "plain.csv")
 
 
-def test_a_recording_with_no_sample_is_refused_when_read(tmp_path):
+def test_a_recording_with_no_sample_is_refused_when_written_or_read(tmp_path):
+    import pyarrow.parquet as pq
+
     rec = Recording(np.zeros(0), np.zeros((0, 3)), ["acc_x", "acc_y", "acc_z"], 100.0)
-    path = rec.save(tmp_path / "empty.imu.parquet")
+    with pytest.raises(ValidationError, match="the recording holds no sample"):
+        rec.save(tmp_path / "never.imu.parquet")
+    with pytest.raises(ValidationError, match="the recording holds no sample"):
+        Dataset.create(tmp_path / "d").add(rec)
+    assert not (tmp_path / "never.imu.parquet").exists()
+    # a file that another writer cut to no row: its schema and metadata as written, no row
+    one = make_recording().save(tmp_path / "one.imu.parquet")
+    pq.write_table(pq.read_table(one).slice(0, 0), tmp_path / "empty.imu.parquet")
     with pytest.raises(ValidationError, match="the recording holds no sample .*allowed: a recording of one"):
-        read_recording(path)
+        read_recording(tmp_path / "empty.imu.parquet")
 
 
 @pytest.mark.parametrize(
@@ -521,6 +530,11 @@ def test_a_deferred_manifest_is_written_at_the_end_not_at_every_addition(tmp_pat
             ds.add(recs[0], name="late")
             raise RuntimeError("stop")
     assert len(read_dataset(tmp_path / "d")) == 6
+    other = read_dataset(tmp_path / "d")  # a second handle adds while the first defers: no name taken twice
+    with ds.deferred_manifest(every_s=3600.0):
+        ds.add(recs[2])
+        other.add(recs[3])
+    assert len(read_dataset(tmp_path / "d")) == 8
     with ds.deferred_manifest(every_s=0.0):  # an interval of 0: every addition written, as without it
         ds.add(recs[1], name="now")
-        assert len(read_dataset(tmp_path / "d")) == 7
+        assert len(read_dataset(tmp_path / "d")) == 9

@@ -33,10 +33,16 @@ class _Parser(argparse.ArgumentParser):
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
             self._innermost(ns).error(f"unrecognized arguments: {' '.join(extras)}")
-        empty = _empty_value(list(sys.argv[1:] if args is None else args))
+        inner = self._innermost(ns)
+
+        def takes_value(option: str) -> bool:
+            action = inner._option_string_actions.get(option) or self._option_string_actions.get(option)
+            return action is None or action.nargs != 0
+
+        empty = _empty_value(list(sys.argv[1:] if args is None else args), takes_value)
         if empty:
             tip = "leave the option out for its default" if empty.startswith("-") else "a path or a name"
-            self._innermost(ns).error(f"{empty} is empty (allowed: a value; {tip})")
+            inner.error(f"{empty} is empty (allowed: a value; {tip})")
         return ns
 
     def parse_known_args(self, args=None, namespace=None):
@@ -78,14 +84,16 @@ class _Parser(argparse.ArgumentParser):
             parser = subs[0].choices[chosen]
 
 
-#: options whose empty value means something (``--augment ""``: no augmentation, as ``none``)
-EMPTY_ALLOWED = frozenset({"--augment"})
+#: options whose empty value means something (``--augment ""``: no augmentation, ``--val ""``: no validation
+#: data, as ``none``)
+EMPTY_ALLOWED = frozenset({"--augment", "--val"})
 
 
-def _empty_value(words: list[str]) -> str | None:
+def _empty_value(words: list[str], takes_value=lambda option: True) -> str | None:
     """The option (or "an argument") given an empty or blank value in ``words``, else None: a path or a port
     left empty by an unset shell variable (``--port "$PORT"``) must not mean the current folder or "not
-    given"."""
+    given". ``takes_value(option)``: whether the option reads the word after it (a flag does not: the empty
+    word after ``--json`` is an argument of its own)."""
     for i, word in enumerate(words):
         if not isinstance(word, str):
             continue
@@ -95,7 +103,7 @@ def _empty_value(words: list[str]) -> str | None:
                 return opt
         elif not word.strip():
             prev = words[i - 1] if i else ""
-            if isinstance(prev, str) and prev.startswith("-") and "=" not in prev:
+            if isinstance(prev, str) and prev.startswith("-") and "=" not in prev and takes_value(prev):
                 if prev not in EMPTY_ALLOWED:
                     return prev
             else:

@@ -521,6 +521,9 @@ class Recording:
                                   allowed=f"a *{RECORDING_SUFFIX} path")
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        if not len(self):  # it could not be read back (read_recording refuses a recording with no sample)
+            raise ValidationError(f"{path}: the recording holds no sample",
+                                  allowed="a recording of one sample or more")
         fields = [pa.field("time", pa.float64(), nullable=False, metadata={"unit": "s"})]
         fields += [
             pa.field(c, pa.float64(), nullable=False, metadata={"unit": channel_unit(c)}) for c in self.channels
@@ -893,10 +896,12 @@ class Dataset:
         if name is not None and not re.match(r"^[A-Za-z0-9_.-]+$", name.removesuffix(RECORDING_SUFFIX)):
             raise ValidationError(f"recording name {name!r} is not a safe file name", allowed="letters, digits, _ . -")
         with self._locked():
-            if name is None:  # the first free number: a name given before may have taken len(entries)'s
+            if name is None:  # the first free number: a name given before may have taken len(entries)'s, and
+                # another handle's deferred additions (:meth:`deferred_manifest`) are files not yet listed
                 taken = {e["file"] for e in self.entries}
                 name = next(f"rec{i:05d}" for i in itertools.count(len(self.entries))
-                            if f"rec{i:05d}{RECORDING_SUFFIX}" not in taken)
+                            if f"rec{i:05d}{RECORDING_SUFFIX}" not in taken
+                            and not (self.path / f"rec{i:05d}{RECORDING_SUFFIX}").exists())
             fname = name.removesuffix(RECORDING_SUFFIX) + RECORDING_SUFFIX  # the file's name given: the same
             if any(e["file"] == fname for e in self.entries):
                 raise FileExistsError(f"{self.path / fname} is already in the dataset")
@@ -910,9 +915,11 @@ class Dataset:
     @contextlib.contextmanager
     def deferred_manifest(self, every_s: float = MANIFEST_EVERY_S) -> Iterator[Dataset]:
         """Within the block :meth:`add` rewrites the manifest at most every ``every_s`` seconds, and once
-        at its end: adding n recordings costs O(n) manifest entries written instead of O(n²) (10 000
-        additions spent minutes rewriting JSON). For writers that stage their output (a failure discards the
-        folder whole): a crash inside the block leaves the recordings added since the last write unlisted."""
+        at its end (also when the block raises): adding n recordings costs O(n) manifest entries written
+        instead of O(n²) (10 000 additions spent minutes rewriting JSON). Meanwhile readers and other handles
+        see the manifest of the last write (their own additions still take free names); a process killed
+        inside the block leaves the recordings added since then unlisted — for writers that stage their
+        output or remove it when they fail."""
         self._defer_s, self._written_at = float(every_s), time.monotonic()
         try:
             yield self

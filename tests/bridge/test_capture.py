@@ -42,6 +42,15 @@ def test_capture_exact_and_recover_identical(tcp_device, tmp_path):
     assert read_recording(tmp_path / "c.imu.parquet") == rec
 
 
+def test_calibration_names_the_emulator_as_what_captured(tcp_device, tmp_path):
+    """The provenance a capture writes is what the calibration report's "Captured by" line reads."""
+    from imuforge.calibrate.pipeline import capture_sources
+
+    rec = _cap(tcp_device().url, tmp_path, seconds=0.5).recording
+    saved = read_recording(rec.save(tmp_path / "c.imu.parquet"))
+    assert capture_sources([rec, saved]) == {"emulated wearable (imuforge emulate)": 2}
+
+
 def test_dropped_frames_become_gaps(tcp_device, tmp_path):
     d = tcp_device(Faults(drop_rate=0.25, seed=3))
     res = _cap(d.url, tmp_path, seconds=3.0)

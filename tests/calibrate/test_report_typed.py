@@ -145,9 +145,10 @@ def test_capture_sources_name_the_emulator_a_device_a_simulation_or_files():
         return Recording(np.arange(10) / 10.0, np.zeros((10, 3)), ["acc_x", "acc_y", "acc_z"], 10.0,
                          provenance=prov)
 
-    got = capture_sources([rec({"firmware": "imuforge-emulator 0.1.0", "board": "imuforge-emulator"}),
-                           rec({"firmware": "imuforge-emulator 0.1.0"}),
-                           rec({"firmware": "har-sketch 1.2", "board": "nano33ble"}),
-                           rec({"source": "uci-har"})])
+    emulator = {"firmware": "imuforge-emulator 0.1.0", "board": "imuforge-emulator"}
+    got = capture_sources([rec({"device": emulator}),
+                           rec({"device": {"firmware": "imuforge-emulator 0.1.0"}}),
+                           rec({"device": {"firmware": "har-sketch 1.2", "board": "nano33ble"}}),
+                           rec({"source": "uci-har", "firmware": "not a capture's key"})])
     assert got == {"emulated wearable (imuforge emulate)": 2, "device nano33ble": 1,
                    "files naming no device": 1}

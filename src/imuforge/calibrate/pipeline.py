@@ -175,7 +175,8 @@ def capture_sources(reals: Sequence[Recording]) -> dict[str, int]:
     out: dict[str, int] = {}
     for rec in reals:
         prov = rec.provenance or {}
-        firmware, board = str(prov.get("firmware") or ""), str(prov.get("board") or "")
+        device = prov.get("device") if isinstance(prov.get("device"), dict) else {}  # a capture's INFO reply
+        firmware, board = str(device.get("firmware") or ""), str(device.get("board") or "")
         if firmware.startswith(EMULATOR_FIRMWARE):
             kind = "emulated wearable (imuforge emulate)"
         elif firmware or board:

@@ -245,13 +245,12 @@ def cmd_train(args) -> int:
 
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
-        val=[str(p) for p in split_paths(val)], model=args.model or "tiny_cnn", **_layout(args),
+        val=[str(p) for p in split_paths(val)], **_model(args), **_layout(args),
         labels=[c.strip() for c in args.labels.split(",") if c.strip()] or decided.labels or None,
         label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
         learning_rate=(5e-4 if args.init else 2e-3) if args.learning_rate is None else args.learning_rate,
-        model_kwargs={"width": args.width} if args.width is not None else {},
         augment=aug.augmentation.to_json() if aug.augmentation else None, augment_on=args.augment_on,
         init=args.init, stream=args.stream, shuffle_buffer=args.shuffle_buffer, balance=args.balance)
     cfg.check()  # a bad flag is said alone, before the note on the validation data
@@ -397,6 +396,18 @@ def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
     decided = capture_validation(data_sets, split_paths(args.real), labels=labels,
                                  min_seconds=window * (1.0 if args.label_policy == "pure" else 0.5))
     return decided.paths, decided
+
+
+def _model(args) -> dict:
+    """``model`` and ``model_kwargs`` from the flags, or the --init run's network (trained further as it
+    is)."""
+    if args.init:
+        from imuforge.train.run import load_run
+
+        init = load_run(args.init).config
+        return {"model": init.get("model", "tiny_cnn"), "model_kwargs": dict(init.get("model_kwargs") or {})}
+    return {"model": args.model or "tiny_cnn",
+            "model_kwargs": {"width": args.width} if args.width is not None else {}}
 
 
 def _layout(args) -> dict:

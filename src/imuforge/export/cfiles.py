@@ -11,8 +11,9 @@ import numpy as np
 from imuforge.errors import ValidationError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-#: the longest symbol prefix: C99 keeps 63 initial characters of an internal identifier significant (5.2.4.1),
-#: and the prefix also names the files (``NAME.h``), well within a file name's 255 bytes
+#: the longest symbol prefix: the prefix names the files too (``NAME.h``), and a name past this is a mistake
+#: rather than a choice (a file name of 255 bytes failed with the OS's words). Compilers keep far longer
+#: identifiers (C99 promises 31 significant initial characters of an external one, GCC and Clang all)
 C_NAME_MAX = 63
 
 

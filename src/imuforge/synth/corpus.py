@@ -131,15 +131,14 @@ class CorpusEstimate:
 def data_text(seconds: float) -> str:
     """A corpus's length of data in the unit that reads best: ``12 s``, ``6.5 min``, ``76.8 min``,
     ``1,234 h``."""
-    if seconds >= 1000 * 3600:
-        return f"{seconds / 3600:,.0f} h"
     return _duration_text(seconds, days=False)
 
 
 def _duration_text(seconds: float, days: bool = True) -> str:
     for unit, scale in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
         if (days or unit != "days") and seconds >= 2 * scale:
-            return f"{seconds / scale:.3g} {unit}"
+            value = seconds / scale  # 3 significant digits, never e-notation (999.6 → "1,000", not "1e+03")
+            return f"{value:.3g} {unit}" if value < 999.5 else f"{value:,.0f} {unit}"
     return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
