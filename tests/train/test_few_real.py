@@ -246,8 +246,9 @@ def test_init_fine_tunes_the_earlier_model_with_its_labels_and_normalisation(tmp
     rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), "--rate", "50",
                "--out", str(tmp_path / "bad")])
     assert rc == 2 and not (tmp_path / "bad").exists()
-    # so is another network: the run would have named one it did not train
-    for extra in (["--model", "ds_cnn"], ["--width", "8"]):
+    # so is another network: the run would have named one it did not train (its own may be repeated)
+    width = base.config["model_kwargs"].get("width", 16)
+    for extra in (["--model", "ds_cnn"], ["--width", str(width + 8)]):
         rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), *extra,
                    "--out", str(tmp_path / "bad")])
         assert rc == 2 and not (tmp_path / "bad").exists()

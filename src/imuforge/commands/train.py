@@ -221,7 +221,7 @@ def _augmentation_of(run_path: str):
 def cmd_train(args) -> int:
     from imuforge._folders import check_new_folder, check_replaceable
     from imuforge.datasets.loading import find_all_datasets, split_paths
-    from imuforge.errors import ValidationError, require_extra
+    from imuforge.errors import require_extra
     from imuforge.train.run import RUN_ENTRIES
 
     out = Path(args.out)
@@ -229,11 +229,7 @@ def cmd_train(args) -> int:
     if args.overwrite:  # replaced whole below: only an earlier run, never a folder holding a user's files
         check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
     if args.init and (args.model is not None or args.width is not None):
-        given = " and ".join(o for o, v in (("--model", args.model), ("--width", args.width))
-                             if v is not None)
-        raise ValidationError(f"{given} with --init: the --init run's network is trained further, "
-                              "its architecture as it is",
-                              allowed="--init RUN without --model and --width, or a new model without --init")
+        _check_init_network(args)
     named = _named_augmentation(args.augment)  # a typo is said before TensorFlow starts
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
@@ -396,6 +392,25 @@ def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
     decided = capture_validation(data_sets, split_paths(args.real), labels=labels,
                                  min_seconds=window * (1.0 if args.label_policy == "pure" else 0.5))
     return decided.paths, decided
+
+
+def _check_init_network(args) -> None:
+    """``--model`` / ``--width`` with ``--init``: the --init run's network is trained further as it is, so
+    they may only repeat what it has (a script's common options); another is refused, not ignored."""
+    from imuforge.errors import ValidationError
+    from imuforge.train.run import load_run
+
+    mine = _model(args)
+    differ = [f"{o} {v}" for o, v, theirs in (("--model", args.model, mine["model"]),
+                                             ("--width", args.width, mine["model_kwargs"].get("width")))
+              if v is not None and v != theirs]
+    if differ:
+        width = mine["model_kwargs"].get("width")
+        has = mine["model"] + (f", width {width}" if width is not None else "")
+        raise ValidationError(f"{' and '.join(differ)} with --init: the --init run's network ({has}) is "
+                              "trained further as it is", source=str(load_run(args.init).path),
+                              allowed="--init RUN without --model and --width (or with its own), "
+                                      "or a new model without --init")
 
 
 def _model(args) -> dict:
