@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from imuforge.errors import ValidationError
-from imuforge.train.augment import (TRANSFORMS, Augmentation, field_channels, rotation_matrices, smooth_curves,
-                                    time_warp, triplets)
+from imuforge.train.augment import (TRANSFORMS, Augmentation, field_channels, rotation_matrices,
+                                    smooth_curves, time_warp, triplets)
 
 CH = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 

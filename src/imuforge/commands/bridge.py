@@ -530,7 +530,8 @@ def cmd_emulate(args) -> int:
 
     check_numbers(args, _emulate_ranges())
     ble_only = [o for o, v in (("--name", args.name), ("--hci", args.hci)) if v is not None]
-    for given, needs in ((ble_only, "--ble"), (["--engine"] if args.engine is not None else [], "--hil-model")):
+    engine = ["--engine"] if args.engine is not None else []
+    for given, needs in ((ble_only, "--ble"), (engine, "--hil-model")):
         if given and not getattr(args, needs.lstrip("-").replace("-", "_")):  # ignored otherwise
             raise ValidationError(f"{', '.join(given)} go{'es' if len(given) == 1 else ''} with {needs}",
                                   allowed=f"{needs} with {given[0]}, or leave {given[0]} out")

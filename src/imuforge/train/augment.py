@@ -135,7 +135,8 @@ def _parse_value(name: str, key: str, raw: str) -> Any:
     if key in ("axis", "field"):
         choices = _AXES if key == "axis" else _FIELD
         if raw not in choices:
-            raise ValidationError(f"{name} {key} {raw!r} unknown", source="--augment", allowed=", ".join(choices))
+            raise ValidationError(f"{name} {key} {raw!r} unknown", source="--augment",
+                                  allowed=", ".join(choices))
         return raw
     allowed = {"knots": "an integer in 2 … 32", "spread_deg": "degrees in 0 … 180"}.get(key, "0 … 1")
     try:
@@ -199,7 +200,8 @@ def smooth_curves(rng: np.random.Generator, n: int, length: int, sigma: float, k
 
 
 def field_channels(channels) -> list[int]:
-    """Indices of the channels of the complete triplets of :data:`FIELD_GROUPS` (``acc_x, acc_y, acc_z`` …)."""
+    """Indices of the channels of the complete triplets of :data:`FIELD_GROUPS` (``acc_x, acc_y, acc_z``
+    …)."""
     names = list(channels)
     return [i for trip in triplets(names) for i in trip if names[i].split("_")[0] in FIELD_GROUPS]
 
