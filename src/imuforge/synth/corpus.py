@@ -104,19 +104,16 @@ SHARD_BYTES_PER_VALUE, SHARD_BYTES_PER_RECORDING = 3.0, 20_000
 #: A transition's length (s) for the estimate: it takes its natural duration, drawn per person (sit to stand
 #: 1.8–3.6 s with a lead and a tail; ``motion.library.static``)
 TRANSITION_ESTIMATE_S = 3.0
-#: Seconds of data one core makes per CPU second (motion + simulate + write): benchmarks/bench_generate.py's
-#: figure on the development machine, for the size line's time estimate only
-REAL_TIME_PER_CORE = 1000.0
-#: CPU seconds per recording besides its data (a person drawn, the motion closed, the recording written): a
-#: corpus of short takes is mostly this — 468 recordings of 3 s took 6.0 s where the data alone give 1.4 s
-#: (a review run on the development machine, 2026-12-06), ≈ 10 ms each
-CPU_PER_RECORDING_S = 0.01
+#: CPU seconds of one take (motion + simulate + write): a fixed part per recording and a part per second of
+#: data — benchmarks/bench_generate.py's two-point fit on the development machine (9.0 ms per take, 0.54 ms
+#: per second of data; benchmarks/RESULTS.md, "Corpus generation at scale"), for the size line's estimate only
+CPU_PER_RECORDING_S, CPU_PER_DATA_S = 0.0090, 0.00054
 
 
 @dataclass(frozen=True)
 class CorpusEstimate:
     """What a plan will make, before it is made: recordings, hours of data, bytes on disk and CPU hours
-    (the last two estimates: :data:`SHARD_BYTES_PER_VALUE`, :data:`REAL_TIME_PER_CORE`)."""
+    (the last two estimates: :data:`SHARD_BYTES_PER_VALUE`, :data:`CPU_PER_RECORDING_S`)."""
 
     recordings: int
     data_hours: float
@@ -159,7 +156,7 @@ def estimate(plan: Plan) -> CorpusEstimate:
         data_s += seconds[take.source]
         n_bytes += (seconds[take.source] * prof.odr_hz * (len(prof.channels) + 1) * SHARD_BYTES_PER_VALUE
                     + SHARD_BYTES_PER_RECORDING)
-    cpu_s = data_s / REAL_TIME_PER_CORE + CPU_PER_RECORDING_S * len(plan.takes)
+    cpu_s = data_s * CPU_PER_DATA_S + CPU_PER_RECORDING_S * len(plan.takes)
     return CorpusEstimate(len(plan.takes), data_s / 3600, n_bytes, cpu_s / 3600)
 
 
