@@ -277,7 +277,7 @@ class Faults:
 class EmulatedDevice:
     """A protocol-speaking virtual IMU device (see module doc)."""
 
-    def __init__(self, source: SampleSource, *, profile_name: str = "", board: str = "imuforge-emulator",
+    def __init__(self, source: SampleSource, *, profile_name: str = "", board: str = P.EMULATOR_FIRMWARE,
                  chips: str = "", device_id: str = "emu-0001", odr_hz: float = 100.0,
                  acc_range_g: float = 4.0, gyro_range_dps: float = 2000.0, bits: int = 16,
                  channel_mask: int = 0x03, odrs_hz: tuple[float, ...] | None = None,
@@ -290,7 +290,7 @@ class EmulatedDevice:
         self.bits = bits
         self.fixed_scales = scales
         self.max_frame = max_frame
-        self.info = P.Info(firmware=f"imuforge-emulator {__version__}", board=board, chips=chips,
+        self.info = P.Info(firmware=f"{P.EMULATOR_FIRMWARE} {__version__}", board=board, chips=chips,
                            profile=profile_name, device_id=device_id, channel_mask=channel_mask,
                            max_batch=P.Samples.max_samples(channel_mask, max_frame),
                            odrs_hz=tuple(sorted(set(odrs_hz or (STANDARD_ODRS + (odr_hz,))))),

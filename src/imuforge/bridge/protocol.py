@@ -26,6 +26,9 @@ import numpy as np
 from imuforge.bridge import cobs
 
 PROTOCOL_VERSION = 1
+#: the firmware (and default board) name imuforge's emulated wearable (``imuforge emulate``) gives in its INFO
+#: reply: what tells its captures from a real device's
+EMULATOR_FIRMWARE = "imuforge-emulator"
 HEADER = struct.Struct("<BBH")
 CRC = struct.Struct("<I")
 FRAME_OVERHEAD = HEADER.size + CRC.size  # bytes of header + CRC around the payload

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from imuforge._folders import check_replaceable, replace_entries
+from imuforge.bridge.protocol import EMULATOR_FIRMWARE
 from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment,
                                       as_typical_wearer, estimate_alignment, fit_alignment, person_turn)
 from imuforge.calibrate.fidelity import fidelity, resample_recording
@@ -163,10 +164,6 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
         seen[name] = k + 1
         unique.append((name if k == 0 else f"{name}-{k}", rec))
     return unique
-
-
-#: the firmware name of imuforge's emulated wearable (``imuforge emulate``), as its INFO reply gives it
-EMULATOR_FIRMWARE = "imuforge-emulator"
 
 
 def capture_sources(reals: Sequence[Recording]) -> dict[str, int]:
