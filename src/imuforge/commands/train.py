@@ -398,7 +398,6 @@ def _check_init_network(args) -> None:
     """``--model`` / ``--width`` with ``--init``: the --init run's network is trained further as it is, so
     they may only repeat what it has (a script's common options); another is refused, not ignored."""
     from imuforge.errors import ValidationError
-    from imuforge.train.run import load_run
 
     mine = _model(args)
     differ = [f"{o} {v}" for o, v, theirs in (("--model", args.model, mine["model"]),
@@ -408,7 +407,7 @@ def _check_init_network(args) -> None:
         width = mine["model_kwargs"].get("width")
         has = mine["model"] + (f", width {width}" if width is not None else "")
         raise ValidationError(f"{' and '.join(differ)} with --init: the --init run's network ({has}) is "
-                              "trained further as it is", source=str(load_run(args.init).path),
+                              "trained further as it is", source=str(args.init),
                               allowed="--init RUN without --model and --width (or with its own), "
                                       "or a new model without --init")
 
