@@ -129,8 +129,10 @@ def test_a_recording_with_no_sample_is_refused_when_written_or_read(tmp_path):
     with pytest.raises(ValidationError, match="the recording holds no sample"):
         rec.save(tmp_path / "never.imu.parquet")
     with pytest.raises(ValidationError, match="the recording holds no sample"):
+        rec.to_csv(tmp_path / "never.csv")
+    with pytest.raises(ValidationError, match="the recording holds no sample"):
         Dataset.create(tmp_path / "d").add(rec)
-    assert not (tmp_path / "never.imu.parquet").exists()
+    assert not (tmp_path / "never.imu.parquet").exists() and not (tmp_path / "never.csv").exists()
     # a file that another writer cut to no row: its schema and metadata as written, no row
     one = make_recording().save(tmp_path / "one.imu.parquet")
     pq.write_table(pq.read_table(one).slice(0, 0), tmp_path / "empty.imu.parquet")

@@ -519,11 +519,7 @@ class Recording:
         if path.suffix.lower() == ".csv":
             raise ValidationError(f"{path}: Recording.save writes Parquet; use to_csv for CSV, or write_recording",
                                   allowed=f"a *{RECORDING_SUFFIX} path")
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        if not len(self):  # it could not be read back (read_recording refuses a recording with no sample)
-            raise ValidationError(f"{path}: the recording holds no sample",
-                                  allowed="a recording of one sample or more")
+        self._check_writable(path, overwrite)
         fields = [pa.field("time", pa.float64(), nullable=False, metadata={"unit": "s"})]
         fields += [
             pa.field(c, pa.float64(), nullable=False, metadata={"unit": channel_unit(c)}) for c in self.channels
@@ -537,6 +533,15 @@ class Recording:
         os.replace(tmp, path)
         return path
 
+    def _check_writable(self, path: Path, overwrite: bool) -> None:
+        """What :meth:`save` and :meth:`to_csv` refuse: a file already there (unless ``overwrite``), and a
+        recording with no sample, which the readers refuse in turn."""
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        if not len(self):
+            raise ValidationError(f"{path}: the recording holds no sample",
+                                  allowed="a recording of one sample or more")
+
     def to_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write CSV with units in the headers (``time[s]``, ``acc_x[m/s^2]`` …).
 
@@ -546,8 +551,7 @@ class Recording:
         write is atomic (a temporary file renamed into place).
         """
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        self._check_writable(path, overwrite)
         header = ["time[s]"] + [f"{c}[{channel_unit(c)}]" for c in self.channels]
         meta = json.dumps(self.metadata())  # a provenance that is not JSON fails before anything is written
         table = np.column_stack([self.timestamps, self.data])
