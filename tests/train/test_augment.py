@@ -67,6 +67,29 @@ def test_jitter_is_relative_to_channel_std():
     assert np.allclose(Y.reshape(-1, 6).std(axis=0), 0.05 * std, rtol=0.02)
 
 
+def test_jitter_auto_leaves_windows_without_a_gyroscope_alone_and_keeps_the_later_draws():
+    """``auto`` adds the noise where a gyroscope is trained (bit for bit ``all``) and none without one; the
+    noise is drawn either way, so the transforms after it see the same random numbers as with ``all``."""
+    acc = ("acc_x", "acc_y", "acc_z")
+    X = _windows()
+    for chans, x in ((CH, X), (acc, X[:, :, :3])):
+        auto = Augmentation.parse("jitter:0.05:auto,magnitude_warp").apply(x, chans, np.random.default_rng(3))
+        every = Augmentation.parse("jitter:0.05:all,magnitude_warp").apply(x, chans, np.random.default_rng(3))
+        silent = Augmentation.parse("jitter:0:all,magnitude_warp").apply(x, chans, np.random.default_rng(3))
+        assert np.array_equal(auto, every if "gyro_x" in chans else silent)
+        assert not np.array_equal(every, silent)
+    still = np.tile(np.array([0.3, -9.7, 1.2], np.float32), (20, 64, 1))
+    assert np.array_equal(Augmentation.parse("jitter").apply(still, acc, np.random.default_rng(0)), still)
+    assert Augmentation.parse("jitter").transforms[0].params["where"] == "auto"
+
+
+def test_runs_written_before_the_where_option_read_back_as_jitter_on_every_window():
+    old = [{"name": "jitter", "params": {"sigma": 0.05}}]
+    assert Augmentation.from_json(old).transforms[0].params["where"] == "all"
+    new = Augmentation.parse("jitter:0.05:all")
+    assert Augmentation.from_json(new.to_json()) == new
+
+
 def test_time_warp_is_monotone_resampling_that_keeps_the_ends_and_a_constant():
     n, L = 50, 100
     ramp = np.broadcast_to(np.arange(L, dtype=float)[None, :, None], (n, L, 1))
@@ -139,7 +162,8 @@ def test_same_seed_same_output_and_default_has_all_five():
 
 @pytest.mark.parametrize("spec", ["spin", "rotation:abc", "rotation:200", "rotation:30:w", "time_warp:0.2:1",
                                   "jitter,jitter", "scale:0.1:2", ",", " , ",
-                                  "magnitude_warp:0.2:4:gravity", "magnitude_warp:0.2:4:kept:1"])
+                                  "magnitude_warp:0.2:4:gravity", "magnitude_warp:0.2:4:kept:1",
+                                  "jitter:0.05:gyro", "jitter:0.05:all:1"])
 def test_bad_specs_are_refused_with_what_is_allowed(spec):
     with pytest.raises(ValidationError):
         Augmentation.parse(spec)

@@ -11,7 +11,14 @@ augmentation" row of recent virtual-IMU comparisons):
                     "any"``) or about one body axis (``"x"``, ``"y"``, ``"z"``).
 ``scale``           per-axis gain errors: every channel multiplied by N(1, sigma).
 ``jitter``          additive white noise of ``sigma`` times each channel's standard deviation
-                    over the training set (so one figure suits m/s² and rad/s alike).
+                    over the training set (so one figure suits m/s² and rad/s alike) — Um et al.'s
+                    model of sensor noise. An accelerometer's spread over a training set is mostly
+                    gravity turned between postures, so the noise is 0.15–0.20 m/s² per axis on a
+                    lower-back device, 12–16 times its noise floor, on still windows too; a model with
+                    a gyroscope learns to look past it, one without takes slow walking for standing.
+                    ``where = "auto"`` (the default) adds it where the windows hold a gyroscope and
+                    leaves windows without one as they are; ``"all"`` always adds it (docs/TRAINING.md,
+                    "Jitter without a gyroscope").
 ``time_warp``       a smooth, monotone re-timing of the window: the local speed is a cubic spline
                     through ``knots`` values drawn N(1, sigma), integrated and renormalised to span
                     the window, then the signal is linearly re-sampled at the warped times.
@@ -44,12 +51,13 @@ from imuforge.errors import ValidationError
 TRANSFORMS: dict[str, dict[str, Any]] = {
     "rotation": {"spread_deg": 30.0, "axis": "any"},
     "scale": {"sigma": 0.1},
-    "jitter": {"sigma": 0.05},
+    "jitter": {"sigma": 0.05, "where": "auto"},
     "time_warp": {"sigma": 0.2, "knots": 4},
     "magnitude_warp": {"sigma": 0.2, "knots": 4, "field": "auto"},
 }
 _AXES = ("any", "x", "y", "z")
 _FIELD = ("auto", "kept", "warped")
+_WHERE = ("auto", "all")
 #: channel groups whose triplets carry a static field (gravity, the geomagnetic field) besides the motion
 FIELD_GROUPS = ("acc", "mag")
 
@@ -71,7 +79,7 @@ class Augmentation:
     @staticmethod
     def parse(spec: str | None) -> Augmentation | None:
         """``"default"`` (all five at their defaults), ``"none"``/empty, or ``name[:value[:value]]``
-        items separated by commas: ``rotation:SPREAD_DEG[:AXIS]``, ``scale:SIGMA``, ``jitter:SIGMA``,
+        items separated by commas: ``rotation:SPREAD_DEG[:AXIS]``, ``scale:SIGMA``, ``jitter:SIGMA[:WHERE]``,
         ``time_warp:SIGMA[:KNOTS]``, ``magnitude_warp:SIGMA[:KNOTS[:FIELD]]``."""
         if spec is None or spec.strip().lower() in ("", "none", "off"):
             return None
@@ -106,8 +114,8 @@ class Augmentation:
     def from_json(items: list[dict[str, Any]] | None) -> Augmentation | None:
         if not items:
             return None
-        # runs written before the warp kept the static fields warped the whole signal
-        legacy = {"magnitude_warp": {"field": "warped"}}
+        # runs written before the warp kept the static fields warped the whole signal, and jittered every window
+        legacy = {"magnitude_warp": {"field": "warped"}, "jitter": {"where": "all"}}
         return Augmentation(tuple(Transform(i["name"], legacy.get(i["name"], {}) | dict(i["params"]))
                                   for i in items))
 
@@ -121,8 +129,10 @@ class Augmentation:
             elif t.name == "scale":
                 out *= rng.normal(1.0, t.params["sigma"], (out.shape[0], 1, out.shape[2]))
             elif t.name == "jitter":
-                std = np.ones(out.shape[2]) if channel_std is None else np.asarray(channel_std, float)
-                out += rng.normal(0.0, 1.0, out.shape) * (t.params["sigma"] * std)
+                noise = rng.normal(0.0, 1.0, out.shape)  # drawn either way: the later transforms' draws stay put
+                if t.params.get("where", "auto") == "all" or has_gyroscope(channels):
+                    std = np.ones(out.shape[2]) if channel_std is None else np.asarray(channel_std, float)
+                    out += noise * (t.params["sigma"] * std)
             elif t.name == "time_warp":
                 out = time_warp(out, rng, t.params["sigma"], int(t.params["knots"]))
             elif t.name == "magnitude_warp":
@@ -132,8 +142,8 @@ class Augmentation:
 
 
 def _parse_value(name: str, key: str, raw: str) -> Any:
-    if key in ("axis", "field"):
-        choices = _AXES if key == "axis" else _FIELD
+    if key in ("axis", "field", "where"):
+        choices = {"axis": _AXES, "field": _FIELD, "where": _WHERE}[key]
         if raw not in choices:
             raise ValidationError(f"{name} {key} {raw!r} unknown", source="--augment",
                                   allowed=", ".join(choices))
@@ -199,6 +209,12 @@ def smooth_curves(rng: np.random.Generator, n: int, length: int, sigma: float, k
     return CubicSpline(xk, yk, axis=0)(np.arange(length)).T
 
 
+def has_gyroscope(channels) -> bool:
+    """Whether the windows' ``channels`` hold a gyroscope: what the ``auto`` settings of ``jitter`` and
+    ``magnitude_warp`` decide by."""
+    return any(str(c).startswith("gyro_") for c in channels)
+
+
 def field_channels(channels) -> list[int]:
     """Indices of the channels of the complete triplets of :data:`FIELD_GROUPS` (``acc_x, acc_y, acc_z``
     …)."""
@@ -214,7 +230,7 @@ def magnitude_warp(X: np.ndarray, channels, rng: np.random.Generator, sigma: flo
     was."""
     curves = smooth_curves(rng, X.shape[0], X.shape[1], sigma, knots)[:, :, None]
     if field == "auto":
-        field = "warped" if any(str(c).startswith("gyro_") for c in channels) else "kept"
+        field = "warped" if has_gyroscope(channels) else "kept"
     idx = field_channels(channels) if field == "kept" else []
     if not idx:
         return X * curves
