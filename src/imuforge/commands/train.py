@@ -106,7 +106,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    help="on-the-fly augmentation, drawn anew every epoch: 'auto' (default: 'default' when "
                    "the training data hold simulated recordings, else the --init run's, else 'none'), "
                    "'default' (all five), 'none', or "
-                   "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], jitter[:SIGMA[:auto|all]], "
+                   "comma-separated rotation[:SPREAD_DEG[:any|x|y|z]], scale[:SIGMA], "
+                   "jitter[:SIGMA[:auto|all]], "
                    "time_warp[:SIGMA[:KNOTS]], magnitude_warp[:SIGMA[:KNOTS[:auto|kept|warped]]] "
                    "(see docs/TRAINING.md)")
     p.add_argument("--augment-on", default="all", choices=["all", "real"],

@@ -114,7 +114,8 @@ class Augmentation:
     def from_json(items: list[dict[str, Any]] | None) -> Augmentation | None:
         if not items:
             return None
-        # runs written before the warp kept the static fields warped the whole signal, and jittered every window
+        # runs written before the warp kept the static fields warped the whole signal and jittered every
+        # window
         legacy = {"magnitude_warp": {"field": "warped"}, "jitter": {"where": "all"}}
         return Augmentation(tuple(Transform(i["name"], legacy.get(i["name"], {}) | dict(i["params"]))
                                   for i in items))
@@ -129,7 +130,7 @@ class Augmentation:
             elif t.name == "scale":
                 out *= rng.normal(1.0, t.params["sigma"], (out.shape[0], 1, out.shape[2]))
             elif t.name == "jitter":
-                noise = rng.normal(0.0, 1.0, out.shape)  # drawn either way: the later transforms' draws stay put
+                noise = rng.normal(0.0, 1.0, out.shape)  # drawn either way: the later draws stay put
                 if t.params.get("where", "auto") == "all" or has_gyroscope(channels):
                     std = np.ones(out.shape[2]) if channel_std is None else np.asarray(channel_std, float)
                     out += noise * (t.params["sigma"] * std)
