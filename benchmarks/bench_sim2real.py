@@ -10,7 +10,8 @@ recorded person), with ≤ 60 s of each activity of P as the capture the user ma
     classical augmentation, and with augmentation validated on P's capture (``train --data CAL --val P``:
     early stopping on the real capture, which is never trained on);
 (c) P's capture only (one subject: validation on held-out time stretches);
-(d) P's capture + classical augmentation (``train --augment default``): the published baseline;
+(d) P's capture + classical augmentation (``train --augment default``): the published baseline (Um et al.'s
+    transforms; without a gyroscope their ``auto`` settings add no noise and keep gravity: docs/TRAINING.md);
 (e) P's capture + calibrated synthetic, three ways: *mixed* (``train --data CAL --real P``), *mixed with
     the capture augmented* (``--augment default --augment-on real``: (d) plus the synthetic data) and
     *fine-tuned* (``train --real P --init PRE``: pre-trained as (b) with augmentation, then tuned on P with

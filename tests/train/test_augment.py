@@ -78,6 +78,11 @@ def test_jitter_auto_leaves_windows_without_a_gyroscope_alone_and_keeps_the_late
         silent = Augmentation.parse("jitter:0:all,magnitude_warp").apply(x, chans, np.random.default_rng(3))
         assert np.array_equal(auto, every if "gyro_x" in chans else silent)
         assert not np.array_equal(every, silent)
+    # with a gyroscope: Um et al.'s noise, σ times each channel's spread, exactly
+    std = np.linspace(0.5, 2.0, 6)
+    got = Augmentation.parse("jitter:0.05").apply(X, CH, np.random.default_rng(3), channel_std=std)
+    want = (X.astype(np.float64) + np.random.default_rng(3).normal(0.0, 1.0, X.shape) * (0.05 * std))
+    assert np.array_equal(got, want.astype(np.float32))
     still = np.tile(np.array([0.3, -9.7, 1.2], np.float32), (20, 64, 1))
     assert np.array_equal(Augmentation.parse("jitter").apply(still, acc, np.random.default_rng(0)), still)
     assert Augmentation.parse("jitter").transforms[0].params["where"] == "auto"
@@ -86,8 +91,9 @@ def test_jitter_auto_leaves_windows_without_a_gyroscope_alone_and_keeps_the_late
 def test_runs_written_before_the_where_option_read_back_as_jitter_on_every_window():
     old = [{"name": "jitter", "params": {"sigma": 0.05}}]
     assert Augmentation.from_json(old).transforms[0].params["where"] == "all"
-    new = Augmentation.parse("jitter:0.05:all")
-    assert Augmentation.from_json(new.to_json()) == new
+    for spec in ("jitter", "jitter:0.05:all"):  # the default, auto, survives the round trip too
+        new = Augmentation.parse(spec)
+        assert Augmentation.from_json(new.to_json()) == new
 
 
 def test_time_warp_is_monotone_resampling_that_keeps_the_ends_and_a_constant():
@@ -167,6 +173,12 @@ def test_same_seed_same_output_and_default_has_all_five():
 def test_bad_specs_are_refused_with_what_is_allowed(spec):
     with pytest.raises(ValidationError):
         Augmentation.parse(spec)
+
+
+def test_an_unknown_jitter_setting_is_one_line_naming_the_choices():
+    with pytest.raises(ValidationError) as e:
+        Augmentation.parse("jitter:0.05:gyro")
+    assert e.value.allowed == "auto, all" and "\n" not in str(e.value)
 
 
 def test_none_parses_to_none():

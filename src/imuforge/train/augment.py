@@ -14,11 +14,12 @@ augmentation" row of recent virtual-IMU comparisons):
                     over the training set (so one figure suits m/s² and rad/s alike) — Um et al.'s
                     model of sensor noise. An accelerometer's spread over a training set is mostly
                     gravity turned between postures, so the noise is 0.15–0.20 m/s² per axis on a
-                    lower-back device, 12–16 times its noise floor, on still windows too; a model with
-                    a gyroscope learns to look past it, one without takes slow walking for standing.
-                    ``where = "auto"`` (the default) adds it where the windows hold a gyroscope and
-                    leaves windows without one as they are; ``"all"`` always adds it (docs/TRAINING.md,
-                    "Jitter without a gyroscope").
+                    lower-back device, 12–16 times a BMI270's noise floor, on still windows too; a
+                    model with a gyroscope learns to look past it, one without takes slow walking for
+                    standing. ``where = "auto"`` (the default) adds it where the windows hold a
+                    gyroscope and leaves windows without one as they are (the noise is drawn all the
+                    same, so the transforms after it draw what they would have); ``"all"`` always adds
+                    it, as Um et al. do (docs/TRAINING.md, "Jitter without a gyroscope").
 ``time_warp``       a smooth, monotone re-timing of the window: the local speed is a cubic spline
                     through ``knots`` values drawn N(1, sigma), integrated and renormalised to span
                     the window, then the signal is linearly re-sampled at the warped times.
@@ -78,7 +79,7 @@ class Augmentation:
 
     @staticmethod
     def parse(spec: str | None) -> Augmentation | None:
-        """``"default"`` (all five at their defaults), ``"none"``/empty, or ``name[:value[:value]]``
+        """``"default"`` (all five at their defaults), ``"none"``/empty, or ``name[:value…]``
         items separated by commas: ``rotation:SPREAD_DEG[:AXIS]``, ``scale:SIGMA``, ``jitter:SIGMA[:WHERE]``,
         ``time_warp:SIGMA[:KNOTS]``, ``magnitude_warp:SIGMA[:KNOTS[:FIELD]]``."""
         if spec is None or spec.strip().lower() in ("", "none", "off"):
