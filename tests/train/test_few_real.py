@@ -353,8 +353,12 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
         ds.add(make_recording(s, seconds_per_label=10.0, seed=60 + k).pick(["acc_x", "acc_y", "acc_z"]), name=s)
     common = ["--window-s", "1.28", "--stride-s", "0.64", "--rate", "25", "--epochs", "1", "--width", "8"]
     assert main(["train", "--data", str(synth_dir), "--real", str(tmp_path / "acc_only"), *common,
-                 "--out", str(tmp_path / "run")]) == 0
-    assert "channels: acc_x,acc_y,acc_z (the ones every training recording has" in capsys.readouterr().err
+                 "--augment", "default", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "channels: acc_x,acc_y,acc_z (the ones every training recording has" in err
+    # what the augmentation's auto settings chose without a gyroscope is said with the transforms
+    assert ("scale, jitter (none: no gyroscope), time_warp, magnitude_warp (gravity kept: no gyroscope)"
+            in err)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["channels"] == ["acc_x", "acc_y", "acc_z"]
     assert main(["train", "--data", str(synth_dir), *common, "--out", str(tmp_path / "full")]) == 0
     assert "channels:" not in capsys.readouterr().err  # every recording has all six: nothing to say

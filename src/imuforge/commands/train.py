@@ -332,6 +332,19 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
         return cfg
 
 
+def _transform_text(t, channels) -> str:
+    """A transform's name, and what its ``auto`` setting chose where the windows hold no gyroscope."""
+    from imuforge.train.augment import has_gyroscope
+
+    if has_gyroscope(channels):
+        return t.name
+    if t.name == "jitter" and t.params.get("where") == "auto":
+        return "jitter (none: no gyroscope)"
+    if t.name == "magnitude_warp" and t.params.get("field") == "auto":
+        return "magnitude_warp (gravity kept: no gyroscope)"
+    return t.name
+
+
 def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
     """What ``imuforge train`` says when the run is written: the run, its validation figures, the
     augmentation and why, and the notes of the data and the split."""
@@ -358,7 +371,8 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
         print(f"note: {note}", file=sys.stderr)
     if aug.augmentation is not None:
         print("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real" else
-              "every window") + "): " + ", ".join(t.name for t in aug.augmentation.transforms)
+              "every window") + "): " + ", ".join(_transform_text(t, run.channels) for t in
+                                                 aug.augmentation.transforms)
               + (" — --augment auto: the --init run's; --augment none turns it off" if aug.inherited else
                  " — --augment auto with simulated data; --augment none turns it off" if aug.auto else ""),
               file=sys.stderr)
