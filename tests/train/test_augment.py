@@ -181,5 +181,14 @@ def test_an_unknown_jitter_setting_is_one_line_naming_the_choices():
     assert e.value.allowed == "auto, all" and "\n" not in str(e.value)
 
 
+def test_default_among_items_stands_for_the_transforms_the_others_do_not_name():
+    aug = Augmentation.parse("default,jitter:0.05:all")
+    assert [t.name for t in aug.transforms] == list(TRANSFORMS)
+    assert aug.transforms[2].params == {"sigma": 0.05, "where": "all"}
+    assert Augmentation.parse(" Default ") == Augmentation.parse(",".join(TRANSFORMS))
+    with pytest.raises(ValidationError):
+        Augmentation.parse("default,jitter,jitter")
+
+
 def test_none_parses_to_none():
     assert Augmentation.parse("none") is None and Augmentation.parse("") is None

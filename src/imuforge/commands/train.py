@@ -289,7 +289,8 @@ def _named_augmentation(spec: str) -> Augmentation | None:
         return Augmentation.parse(spec)
     except ValidationError as exc:  # the command also takes "auto", which the library's parser does not know
         raise ValidationError(exc.what, source=exc.source,
-                              allowed=f"auto, {exc.allowed}" if exc.what.startswith("unknown augmentation")
+                              allowed=f"auto, {exc.allowed}" if exc.what.startswith(("unknown augmentation",
+                                                                                     "no transform in"))
                               else exc.allowed) from None
 
 
@@ -333,16 +334,16 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
 
 
 def _transform_text(t, channels) -> str:
-    """A transform's name, and what its ``auto`` setting chose where the windows hold no gyroscope."""
+    """A transform's name and, where the windows hold no gyroscope, what its setting does there: the
+    ``auto`` settings leave out what an accelerometer alone would read as motion, ``all`` / ``warped`` (named,
+    or a run's from before the settings existed) put it in."""
     from imuforge.train.augment import has_gyroscope
 
-    if has_gyroscope(channels):
-        return t.name
-    if t.name == "jitter" and t.params.get("where") == "auto":
-        return "jitter (none: no gyroscope)"
-    if t.name == "magnitude_warp" and t.params.get("field") == "auto":
-        return "magnitude_warp (gravity kept: no gyroscope)"
-    return t.name
+    said = {("jitter", "auto"): "none: no gyroscope", ("jitter", "all"): "on every window: where all",
+            ("magnitude_warp", "auto"): "gravity kept: no gyroscope",
+            ("magnitude_warp", "warped"): "gravity warped too: field warped"}
+    key = (t.name, t.params.get("where", t.params.get("field")))
+    return t.name if has_gyroscope(channels) or key not in said else f"{t.name} ({said[key]})"
 
 
 def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:

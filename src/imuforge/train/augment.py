@@ -81,13 +81,18 @@ class Augmentation:
     def parse(spec: str | None) -> Augmentation | None:
         """``"default"`` (all five at their defaults), ``"none"``/empty, or ``name[:value…]``
         items separated by commas: ``rotation:SPREAD_DEG[:AXIS]``, ``scale:SIGMA``, ``jitter:SIGMA[:WHERE]``,
-        ``time_warp:SIGMA[:KNOTS]``, ``magnitude_warp:SIGMA[:KNOTS[:FIELD]]``."""
+        ``time_warp:SIGMA[:KNOTS]``, ``magnitude_warp:SIGMA[:KNOTS[:FIELD]]``; ``default`` among items
+        stands for the five transforms the others do not name (``default,jitter:0.05:all``: all five, jitter
+        on every window)."""
         if spec is None or spec.strip().lower() in ("", "none", "off"):
             return None
-        items = list(TRANSFORMS) if spec.strip().lower() == "default" else [s for s in spec.split(",") if s.strip()]
+        items = [s.strip() for s in spec.split(",") if s.strip()]
         if not items:  # "," or ", ,": neither a transform nor a word that turns augmentation off
             raise ValidationError(f"no transform in {spec!r}", source="--augment",
                                   allowed="default, none, or " + ", ".join(TRANSFORMS))
+        if any(i.lower() == "default" for i in items):
+            named = {i.split(":")[0].strip() for i in items}
+            items = [i for i in items if i.lower() != "default"] + [t for t in TRANSFORMS if t not in named]
         out = []
         for item in items:
             name, *values = [v.strip() for v in item.split(":")]
