@@ -359,10 +359,11 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
     # what the augmentation's auto settings chose without a gyroscope is said with the transforms
     assert ("scale, jitter (none: no gyroscope), time_warp, magnitude_warp (gravity kept: no gyroscope)"
             in err)
-    assert main(["train", "--real", str(tmp_path / "acc_only"), *common, "--augment",
-                 "default,jitter:0.05:all,magnitude_warp:0.2:4:warped", "--out", str(tmp_path / "forced")]) == 0
-    assert ("jitter (on every window: where all), time_warp, magnitude_warp (gravity warped too: field warped)"
-            in capsys.readouterr().err)
+    forced = "default,jitter:0.05:all,magnitude_warp:0.2:4:warped"
+    assert main(["train", "--real", str(tmp_path / "acc_only"), *common, "--augment", forced,
+                 "--out", str(tmp_path / "forced")]) == 0
+    assert ("jitter (on every window: where all), time_warp, "
+            "magnitude_warp (gravity warped too: field warped)") in capsys.readouterr().err
     assert json.loads((tmp_path / "run" / "config.json").read_text())["channels"] == ["acc_x", "acc_y", "acc_z"]
     assert main(["train", "--data", str(synth_dir), *common, "--out", str(tmp_path / "full")]) == 0
     assert "channels:" not in capsys.readouterr().err  # every recording has all six: nothing to say
