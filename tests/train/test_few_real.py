@@ -373,6 +373,13 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
     assert "the model takes acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z;" in err
     assert "lacks channel(s) gyro_x" in err and "imuforge train --channels acc_x,acc_y,acc_z" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    # fine-tuning that model on them: the --init run fixes the channels, so the way out is a new model
+    assert main(["train", "--real", str(tmp_path / "acc_only"), "--init", str(tmp_path / "full"),
+                 "--epochs", "1", "--out", str(tmp_path / "ft")]) == 2
+    err = capsys.readouterr().err
+    assert "the --init run's model takes acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z;" in err
+    assert "a new model without --init (trained on the data's acc_x, acc_y, acc_z)" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "ft").exists()
     assert main(["train", "--real", str(tmp_path / "acc_only"), *common, "--channels", "acc_x,acc_y,acc_z,gyro_x",
                  "--out", str(tmp_path / "x")]) == 2  # asked for a channel the data lack: refused, as before
 

@@ -20,7 +20,8 @@ from imuforge._folders import check_new_folder, check_replaceable, staged_folder
 from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
-from imuforge.errors import UnusableValidationError, ValidationError, check_range, check_seed
+from imuforge.errors import (MissingChannelsError, UnusableValidationError, ValidationError, check_range,
+                             check_seed)
 from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
@@ -604,7 +605,15 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     from imuforge.train import stream
 
     streamed = stream.is_sharded_input(config)  # a sharded corpus: windows on disk, bounded memory
-    pool = (stream.load_pool if streamed else _load_pool)(config, init)
+    try:
+        pool = (stream.load_pool if streamed else _load_pool)(config, init)
+    except MissingChannelsError as exc:
+        if init is None:
+            raise
+        # the --init run's model fixes the channels: what it takes and what to do, not only what the data lack
+        raise ValidationError(f"the --init run's model takes {', '.join(init.channels)}; {exc.what}",
+                              source=exc.source, allowed=f"data with every channel it takes, or a new model "
+                              f"without --init (trained on the data's {', '.join(exc.held)})") from None
     if channel_note:
         pool.notes.insert(0, channel_note)
     if not streamed:
