@@ -6,6 +6,7 @@ deterministic ops, and the split, shuffles and representative set all derive fro
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -261,8 +262,9 @@ def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
                   channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
     parts, summaries = [], []
     for paths, role in roles(config):
-        w, s = load_windows(split_paths(paths), desc=ROLE_DESC[role], warn_no_subject=role == "data",
-                            **common)
+        with role_channels(role):
+            w, s = load_windows(split_paths(paths), desc=ROLE_DESC[role], warn_no_subject=role == "data",
+                                **common)
         parts.append((w, role))
         summaries += [dict(x, role=role) for x in s]
     windows = Windows.concat([p[0] for p in parts])
@@ -270,6 +272,21 @@ def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
     real = role != "data"
     return _pool_from_windows(windows, real, summaries, config, init, one_wearer(windows, real),
                               is_val=role == "validation")
+
+
+@contextlib.contextmanager
+def role_channels(role: str):
+    """Windowing of one role's data: a channel the training takes missing from the ``--val`` data makes them
+    unable to validate (:class:`UnusableValidationError`: ``imuforge train --val auto`` then trains without
+    them), not a refusal of the training data."""
+    try:
+        yield
+    except MissingChannelsError as exc:
+        if role != "validation":
+            raise
+        raise UnusableValidationError(f"--val {exc.what}, which the training takes", source=exc.source,
+                                      allowed=f"--val data with every training channel, or --val none "
+                                              f"(theirs: {', '.join(exc.held)})") from None
 
 
 #: what the progress bar says while each role's datasets are windowed
