@@ -186,8 +186,10 @@ def test_default_among_items_stands_for_the_transforms_the_others_do_not_name():
     assert [t.name for t in aug.transforms] == list(TRANSFORMS)
     assert aug.transforms[2].params == {"sigma": 0.05, "where": "all"}
     assert Augmentation.parse(" Default ") == Augmentation.parse(",".join(TRANSFORMS))
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="named twice"):
         Augmentation.parse("default,jitter,jitter")
+    with pytest.raises(ValidationError, match="default takes no value"):
+        Augmentation.parse("default:0.1")
 
 
 def test_none_parses_to_none():

@@ -325,12 +325,14 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
         ours = decided.labels and cfg.labels == decided.labels and exc.what.startswith("--labels")
         if not decided.paths or not (isinstance(exc, UnusableValidationError) or ours):
             raise  # a --val or --labels the user named: their error, said as it is
-        from imuforge.train.capture import fallback_note
+        why = exc.what.removeprefix("--val ")
+    # trained again outside the handler: the failed attempt's windows are not kept alive by its traceback
+    from imuforge.train.capture import fallback_note
 
-        print(f"note: {fallback_note(decided, exc.what.removeprefix('--val '))}", file=sys.stderr)
-        cfg = replace(cfg, val=[], labels=None if ours else cfg.labels)
-        train(cfg, out, overwrite=overwrite)
-        return cfg
+    print(f"note: {fallback_note(decided, why)}", file=sys.stderr)
+    cfg = replace(cfg, val=[], labels=None if ours else cfg.labels)
+    train(cfg, out, overwrite=overwrite)
+    return cfg
 
 
 def _transform_text(t, channels) -> str:
@@ -339,11 +341,12 @@ def _transform_text(t, channels) -> str:
     or a run's from before the settings existed) put it in."""
     from imuforge.train.augment import has_gyroscope
 
-    said = {("jitter", "auto"): "none: no gyroscope", ("jitter", "all"): "on every window: where all",
-            ("magnitude_warp", "auto"): "gravity kept: no gyroscope",
-            ("magnitude_warp", "warped"): "gravity warped too: field warped"}
+    notes = {("jitter", "auto"): "none: no gyroscope", ("jitter", "all"): "on every window: where all",
+             ("magnitude_warp", "auto"): "gravity kept: no gyroscope",
+             ("magnitude_warp", "kept"): "gravity kept: field kept",
+             ("magnitude_warp", "warped"): "gravity warped too: field warped"}
     key = (t.name, t.params.get("where", t.params.get("field")))
-    return t.name if has_gyroscope(channels) or key not in said else f"{t.name} ({said[key]})"
+    return t.name if has_gyroscope(channels) or key not in notes else f"{t.name} ({notes[key]})"
 
 
 def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:

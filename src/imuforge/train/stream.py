@@ -109,7 +109,7 @@ def load_pool(config, init):
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.datasets.windowing import Windows, make_windows, window_length
     from imuforge.progress import progress
-    from imuforge.train.trainer import ROLE_DESC, _pool_from_windows, role_channels, roles
+    from imuforge.train.trainer import ROLE_DESC, _pool_from_windows, roles, val_channels_unusable
 
     store = WindowStore(window_length(config.window_s, config.rate_hz), len(config.channels), scratch_folder())
     common = dict(window_s=config.window_s, stride_s=config.stride_s, rate_hz=config.rate_hz,
@@ -123,7 +123,7 @@ def load_pool(config, init):
         for ds in datasets:
             for entry, rec in zip(ds.entries, ds.recordings()):
                 name = f"{ds.path}/{entry.get('name', entry['file'])}"
-                with role_channels(role):
+                with val_channels_unusable(role):
                     w = make_windows([rec], source_names=[name], **common)
                 store.append(w.X)
                 for key, arr in (("labels", w.labels), ("groups", w.groups), ("sources", w.sources),

@@ -262,7 +262,7 @@ def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
                   channels=config.channels, label_policy=config.label_policy, keep_labels=config.labels)
     parts, summaries = [], []
     for paths, role in roles(config):
-        with role_channels(role):
+        with val_channels_unusable(role):
             w, s = load_windows(split_paths(paths), desc=ROLE_DESC[role], warn_no_subject=role == "data",
                                 **common)
         parts.append((w, role))
@@ -275,7 +275,7 @@ def _load_pool(config: TrainConfig, init: Run | None) -> _Pool:
 
 
 @contextlib.contextmanager
-def role_channels(role: str):
+def val_channels_unusable(role: str):
     """Windowing of one role's data: a channel the training takes missing from the ``--val`` data makes them
     unable to validate (:class:`UnusableValidationError`: ``imuforge train --val auto`` then trains without
     them), not a refusal of the training data."""
@@ -284,9 +284,10 @@ def role_channels(role: str):
     except MissingChannelsError as exc:
         if role != "validation":
             raise
-        raise UnusableValidationError(f"--val {exc.what}, which the training takes", source=exc.source,
-                                      allowed=f"--val data with every training channel, or --val none "
-                                              f"(theirs: {', '.join(exc.held)})") from None
+        raise UnusableValidationError(f"--val {exc.what}, which the training takes (it has "
+                                      f"{', '.join(exc.held)})", source=exc.source,
+                                      allowed="--val data with every training channel, or --val none"
+                                      ) from None
 
 
 #: what the progress bar says while each role's datasets are windowed
@@ -630,7 +631,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         # the --init run's model fixes the channels: what it takes and what to do, not only what the data lack
         raise ValidationError(f"the --init run's model takes {', '.join(init.channels)}; {exc.what}",
                               source=exc.source, allowed=f"data with every channel it takes, or a new model "
-                              f"without --init (trained on the data's {', '.join(exc.held)})") from None
+                              f"without --init (that recording has {', '.join(exc.held)})") from None
     if channel_note:
         pool.notes.insert(0, channel_note)
     if not streamed:
