@@ -90,12 +90,13 @@ class Augmentation:
         if not items:  # "," or ", ,": neither a transform nor a word that turns augmentation off
             raise ValidationError(f"no transform in {spec!r}", source="--augment",
                                   allowed="default, none, or " + ", ".join(TRANSFORMS))
-        if any(i.split(":")[0].strip().lower() == "default" and ":" in i for i in items):
+        defaults = [i for i in items if i.split(":")[0].strip().lower() == "default"]
+        if any(":" in i for i in defaults):
             raise ValidationError(f"default takes no value, got {spec!r}", source="--augment",
                                   allowed="default alone or among transforms, e.g. default,jitter:0.05:all")
-        if any(i.lower() == "default" for i in items):
+        if defaults:  # the transforms the other items do not name, at their defaults
             named = {i.split(":")[0].strip() for i in items}
-            items = [i for i in items if i.lower() != "default"] + [t for t in TRANSFORMS if t not in named]
+            items = [i for i in items if i not in defaults] + [t for t in TRANSFORMS if t not in named]
         out = []
         for item in items:
             name, *values = [v.strip() for v in item.split(":")]
