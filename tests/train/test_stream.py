@@ -156,3 +156,18 @@ def test_streaming_only_options_on_a_run_in_memory_are_noted():
     # and config.json records what the run used, not what was asked and not applied
     used, plain = unstreamed_config(asked), TrainConfig(data=["d"])
     assert (used.balance, used.shuffle_buffer) == (plain.balance, plain.shuffle_buffer)
+
+
+def test_streamed_network_with_batchnorm_predicts_with_its_training_statistics(corpus, tmp_path):
+    """The streamed fit sets a BatchNormalization network's statistics as the in-memory one does
+    (tests/train/test_batchnorm.py): from a sample of the training windows read back from the store."""
+    pytest.importorskip("tensorflow")
+    from imuforge.train import train
+
+    cfg = TrainConfig(data=[str(corpus)], model="ds_cnn", window_s=2.0, stride_s=1.0, epochs=3, seed=0,
+                      stream="on", batch_size=16, shuffle_buffer=64)
+    run = train(cfg, tmp_path / "ds")
+    assert json.loads((run.path / "metrics.json").read_text())["accuracy"] > 0.6
+    X, _ = run.read_npz("representative.npz")
+    predicted = run.keras_model()(run.normalise(X), training=False).numpy().argmax(axis=1)
+    assert np.unique(predicted).size > 1  # with Keras's moving averages: accuracy 0.25, one class read

@@ -250,7 +250,7 @@ def fit(config, model, pool, split, mean, std):
     import keras
 
     from imuforge.train.augment import Augmentation
-    from imuforge.train.trainer import _normalise, _ProgressCallback, class_weights
+    from imuforge.train.trainer import _normalise, class_weights, fit_callbacks
 
     w, y, store = pool.windows, pool.y, pool.windows.X
     n_classes = len(pool.labels)
@@ -275,10 +275,9 @@ def fit(config, model, pool, split, mean, std):
     val = _ordered_batches(store, val_index, y, val_weight, 256, transform)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], weighted_metrics=[])
-    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
     hist = model.fit(_dataset(train, len(train), w.length, len(w.channels)), epochs=config.epochs, shuffle=False,
                      validation_data=_dataset(val, -(-val_index.size // 256), w.length, len(w.channels)),
-                     callbacks=[early, _ProgressCallback(config.epochs)], verbose=0)
+                     callbacks=fit_callbacks(config, model, pool, split, mean, std), verbose=0)
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
 

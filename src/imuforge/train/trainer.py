@@ -27,6 +27,7 @@ from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_w
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
 from imuforge.train.augment import Augmentation
+from imuforge.train.batchnorm import STATISTICS_WINDOWS, batchnorm_layers, population_statistics
 from imuforge.train.run import RUN_ENTRIES, Run, load_run, produced_by, write_json
 from imuforge.train.zoo import ZOO
 from imuforge.units import CHANNEL_UNITS
@@ -552,11 +553,28 @@ def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarra
         mask = pool.is_real[order] if config.augment_on == "real" else np.ones(order.size, bool)
         train_data = dict(x=_AugmentedBatches(w.X[order], y[order], weight[order], mask, aug, w.channels, mean,
                                               std, config.batch_size, config.seed))
-    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
     hist = model.fit(**train_data, epochs=config.epochs,
                      validation_data=(_normalise(w.X[split.val], mean, std), y[split.val], cw_val[y[split.val]]),
-                     callbacks=[early, _ProgressCallback(config.epochs)], verbose=0)
+                     callbacks=fit_callbacks(config, model, pool, split, mean, std), verbose=0)
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+
+def fit_callbacks(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarray,
+                  std: np.ndarray) -> list:
+    """Early stopping on the validation loss (the best weights kept); for a network with BatchNormalization,
+    its statistics set from a class-balanced sample of the training windows before every validation and at
+    the end (:mod:`imuforge.train.batchnorm`); the progress bar."""
+    import keras
+
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                               restore_best_weights=True)]
+    if batchnorm_layers(model):
+        train_rows = np.flatnonzero(split.train)
+        pick = balanced_sample(pool.windows.labels[train_rows], min(STATISTICS_WINDOWS, train_rows.size),
+                               seed=config.seed)
+        rows = np.sort(train_rows[pick])
+        callbacks.append(population_statistics(_normalise(pool.windows.X[rows], mean, std)))
+    return callbacks + [_ProgressCallback(config.epochs)]
 
 
 def _normalise(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
