@@ -32,8 +32,8 @@ nothing with one true class; rows (c), (d), (f) cannot be trained on one class, 
 Run: ``.venv/bin/python benchmarks/bench_sim2real.py [--sets a,b] [--seeds 3] [--persons 2]``
 (writes benchmarks/results/sim2real/<set>.json; ``--render`` rebuilds benchmarks/results/sim2real.md
 and sim2real.png from every JSON there). ``--accel-only`` and / or ``--rate HZ`` run the sets as an
-accelerometer-only or slower device would have recorded them (:class:`Variant`; <set>+<variant>.json,
-shown beside the set as recorded, not a target).
+accelerometer-only or slower device would have recorded them, ``--model NAME`` with another network of the
+zoo (:class:`Variant`; <set>+<variant>.json, shown beside the set as recorded, not a target).
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ class Protocol:
     # the channels every model takes: None = the defaults (acc + gyro); a set without a gyroscope (an
     # accelerometer-only data set) has every row trained on what it holds (run_set decides)
     channels: tuple[str, ...] | None = None
+    # the network every row trains (a zoo name, as `imuforge train --model`); a Variant may name another
+    model: str = "tiny_cnn"
 
 
 PROTOCOLS = {
@@ -108,23 +110,31 @@ class Variant:
     hold (not a target): its gyroscope dropped — an accelerometer-only wearable, as WISDM's phones or
     most activity bands — and/or every recording, and the model's windows, at a lower rate (``rate_hz``;
     :func:`imuforge.resample.resample`, anti-aliased). The synthetic people are made as for the set itself;
-    calibration and training then take what the variant holds, as they would from such a device's capture."""
+    calibration and training then take what the variant holds, as they would from such a device's capture.
+    ``model``: every row trains another network of the zoo (the device as recorded, or as the variant makes
+    it)."""
 
     accel_only: bool = False
     rate_hz: float | None = None
+    model: str | None = None
 
     def __post_init__(self):
+        from imuforge.train.zoo import ZOO
+
         if self.rate_hz is not None and not (np.isfinite(self.rate_hz) and self.rate_hz > 0):
             raise ValueError(f"a variant's rate must be a number of Hz above 0, got {self.rate_hz}")
+        if self.model is not None and self.model not in ZOO:
+            raise ValueError(f"a variant's model must be one of {', '.join(ZOO)}, got {self.model!r}")
 
     def __bool__(self) -> bool:
-        return self.accel_only or self.rate_hz is not None
+        return self.accel_only or self.rate_hz is not None or self.model is not None
 
     @property
     def suffix(self) -> str:
-        """The variant's name, appended to the set's: ``accel-only``, ``20Hz``, ``accel-only@20Hz``."""
+        """The variant's name, appended to the set's: ``accel-only``, ``20Hz``, ``accel-only@20Hz``,
+        ``ds_cnn``, ``accel-only@ds_cnn``."""
         rate = f"{self.rate_hz:g}Hz" if self.rate_hz is not None else ""
-        return "@".join(p for p in ("accel-only" if self.accel_only else "", rate) if p)
+        return "@".join(p for p in ("accel-only" if self.accel_only else "", rate, self.model or "") if p)
 
     def slower(self, rs, proto: Protocol) -> bool:
         """Whether the rate is below what the model sees of the set: its windows' rate and its recordings'."""
@@ -133,7 +143,7 @@ class Variant:
     def changes(self, rs, proto: Protocol) -> bool:
         """Whether the variant makes the set's run another one (a rate the model does not see below changes
         nothing)."""
-        return self.accel_only or self.slower(rs, proto)
+        return self.accel_only or self.slower(rs, proto) or (self.model or proto.model) != proto.model
 
     def apply(self, rs, proto: Protocol):
         """The RealSet as this device would have recorded it, and the protocol with the model's windows at the
@@ -148,10 +158,12 @@ class Variant:
                 r = r.replace(data=r.data[:, [r.channels.index(c) for c in ACC]], channels=ACC)
             recs.append(resample(r, self.rate_hz) if slower and self.rate_hz < r.rate_hz else r)
         what = ", ".join(p for p in ("gyroscope dropped" if self.accel_only else "",
-                                     f"resampled to {self.rate_hz:g} Hz" if slower else "") if p)
+                                     f"resampled to {self.rate_hz:g} Hz" if slower else "",
+                                     f"every row trains {self.model}" if self.model else "") if p)
         return (replace(rs, recordings=recs, rate_hz=min(r.rate_hz for r in recs),
                         notes=f"{rs.notes} Variant {self.suffix}: {what}."),
-                replace(proto, rate_hz=self.rate_hz) if slower else proto)
+                replace(proto, rate_hz=self.rate_hz if slower else proto.rate_hz,
+                        model=self.model or proto.model))
 
 
 def result_name(name: str, variant: Variant | None) -> str:
@@ -302,7 +314,8 @@ def fit_eval(tmp: Path, name: str, proto: Protocol, classes, test: Path, *, data
 
     # epochs, patience and batch size are the command's defaults (TrainConfig's): what a user gets
     cfg = TrainConfig(data=[str(d) for d in data], real=[str(r) for r in real], val=[str(v) for v in val],
-                      model="tiny_cnn", window_s=proto.window_s, stride_s=proto.stride_s, rate_hz=proto.rate_hz,
+                      model=proto.model, window_s=proto.window_s, stride_s=proto.stride_s,
+                      rate_hz=proto.rate_hz,
                       channels=list(proto.channels) if proto.channels else None, seed=seed,
                       labels=list(classes),
                       augment=Augmentation.parse(augment).to_json() if augment else None, augment_on=augment_on,
@@ -809,14 +822,16 @@ def render_variants(lines: list[str], variants: list[dict], results: list[dict])
     if not variants:
         return
     recorded = {r["set"]: r for r in results if not r.get("skipped")}
-    lines += ["## Variants: the sets as other devices would have recorded them (not targets)", "",
+    lines += ["## Variants: the sets as other devices would have recorded them, or another network "
+              "(not targets)", "",
               "The same protocol on a set with its gyroscope dropped (`--accel-only`: an accelerometer-only "
               "wearable) and/or its recordings and the model's windows at a lower rate (`--rate HZ`, "
-              "anti-aliased); the synthetic people are made as for the set itself, and calibration and "
+              "anti-aliased), or with every row training another network of the zoo (`--model NAME`; "
+              "tiny_cnn otherwise); the synthetic people are made as for the set itself, and calibration and "
               "training take what the variant holds. Each set's run as recorded comes first; n is the number "
               "of runs (seeds × calibration persons) of its (b) aug., val. P row; the commands are below.",
               "",
-              "| set | device | n | " + " | ".join(SHORT[r] for r in ROWS) + " |",
+              "| set | variant | n | " + " | ".join(SHORT[r] for r in ROWS) + " |",
               "|---|---|---|" + "---|" * len(ROWS)]
     commands = []
     for name in sorted({v["set"] for v in variants}):
@@ -1004,6 +1019,7 @@ def main() -> int:
     ap.add_argument("--wear", default="default", help="wear variation of the synthetic people "
                     "(as imuforge motion --wear-variation: default, none, or a list)")
     from imuforge.calibrate.mapping import MODES
+    from imuforge.train.zoo import ZOO
 
     ap.add_argument("--map", default="per-class", choices=list(MODES),
                     help="calibration mapping of rows (b) and (e) (calibrate --align --map …)")
@@ -1013,11 +1029,15 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=None, metavar="HZ",
                     help="a variant of the sets: recordings and windows at HZ (when below their own rate); "
                          "filed as SET+HZHz, shown apart from the sets, not a target")
+    ap.add_argument("--model", default=None, choices=list(ZOO),
+                    help="a variant of the sets: every row trains this network of the zoo (default: the "
+                         "protocol's tiny_cnn); filed as SET+MODEL, shown apart from the sets, not a target")
     ap.add_argument("--realism", action="store_true", help="only the realism statistics (no training), then render")
     ap.add_argument("--render", action="store_true", help="only rebuild sim2real.md/png from the JSON results")
     args = ap.parse_args()
-    if (args.accel_only or args.rate is not None) and (args.realism or args.render):
-        ap.error("--accel-only and --rate make a variant of the training runs, not of --realism or --render")
+    if (args.accel_only or args.rate is not None or args.model) and (args.realism or args.render):
+        ap.error("--accel-only, --rate and --model make a variant of the training runs, not of --realism or "
+                 "--render")
     if args.realism:
         RESULTS.mkdir(parents=True, exist_ok=True)
         for n, why in realdata.available().items():
@@ -1031,7 +1051,7 @@ def main() -> int:
                 print(f"[{n}] realism: {said}", flush=True)
     elif not args.render:
         try:
-            variant = Variant(args.accel_only, args.rate)
+            variant = Variant(args.accel_only, args.rate, args.model)
         except ValueError as exc:
             ap.error(str(exc))
         avail = realdata.available()
