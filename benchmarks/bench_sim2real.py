@@ -1050,6 +1050,9 @@ def main() -> int:
                                               "statistics within the target's bounds")
                 print(f"[{n}] realism: {said}", flush=True)
     elif not args.render:
+        if args.model == Protocol.model:
+            ap.error(f"--model {args.model} is the protocol's own network: the sets as recorded (run without "
+                     "--model)")
         try:
             variant = Variant(args.accel_only, args.rate, args.model)
         except ValueError as exc:

@@ -62,14 +62,31 @@ def test_a_rate_the_model_does_not_see_below_changes_nothing():
     assert S.Variant(accel_only=True, rate_hz=400.0).changes(rs, watch)
 
 
+def test_a_network_variant_trains_another_model_on_the_set_as_recorded():
+    rs, watch = _set(), S.PROTOCOLS["crowdsignals-watch"]
+    v = S.Variant(model="ds_cnn")
+    assert v and v.changes(rs, watch)
+    got, proto = v.apply(rs, watch)
+    assert got.recordings[0] is rs.recordings[0] and proto == S.replace(watch, model="ds_cnn")
+    assert got.notes == "Toy. Variant ds_cnn: every row trains ds_cnn."
+    both, proto = S.Variant(True, 20.0, "ds_cnn").apply(rs, watch)
+    assert proto.model == "ds_cnn" and proto.rate_hz == 20.0 and both.recordings[0].channels == CHANNELS[:3]
+
+
 def test_variant_names_and_refusals(monkeypatch, capsys):
     assert S.result_name("crowdsignals-phone", S.Variant(True, 20.0)) == "crowdsignals-phone+accel-only@20Hz"
     assert S.result_name("x", S.Variant(rate_hz=12.5)) == "x+12.5Hz"
     assert S.result_name("x", S.Variant()) == "x" and not S.Variant()
     with pytest.raises(ValueError, match="rate"):
         S.Variant(rate_hz=0.0)
+    assert S.result_name("x", S.Variant(model="ds_cnn")) == "x+ds_cnn"
+    assert S.result_name("x", S.Variant(True, 20.0, "res_cnn")) == "x+accel-only@20Hz@res_cnn"
+    with pytest.raises(ValueError, match="tiny_cnn, ds_cnn, res_cnn"):
+        S.Variant(model="lstm")
     for argv, said in ((["--rate", "nan", "--sets", "x"], "rate must be a number of Hz above 0"),
-                       (["--render", "--accel-only"], "not of --realism or --render")):
+                       (["--render", "--accel-only"], "not of --realism or --render"),
+                       (["--realism", "--model", "ds_cnn"], "not of --realism or --render"),
+                       (["--model", "tiny_cnn", "--sets", "x"], "the protocol's own network")):
         monkeypatch.setattr(sys, "argv", ["bench_sim2real.py", *argv])
         with pytest.raises(SystemExit) as exit_:
             S.main()

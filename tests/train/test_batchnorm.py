@@ -5,7 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from imuforge.train.batchnorm import set_population_statistics
+from imuforge.train.batchnorm import (STATISTICS_WINDOWS, set_population_statistics, statistics_rows,
+                                      unsettable)
+
+pytest.importorskip("tensorflow")
 
 EPS = 1e-3
 
@@ -54,6 +57,38 @@ def test_nothing_to_set_without_layers_or_windows():
     assert model.get_layer("bn1").moving_variance.numpy().tolist() == [1.0, 1.0]  # untouched
 
 
+def test_nested_or_shared_layers_are_named_not_set():
+    import keras
+
+    L = keras.layers
+    inner_in = keras.Input((16, 2))
+    inner = keras.Model(inner_in, L.BatchNormalization(name="inner_bn")(inner_in), name="block")
+    inp = keras.Input((16, 2))
+    shared = L.BatchNormalization(name="shared_bn")
+    out = L.Add()([shared(inner(inp)), shared(inp)])
+    model = keras.Model(inp, L.BatchNormalization(name="top_bn")(out))
+    assert sorted(unsettable(model)) == ["block/inner_bn", "shared_bn"]
+    X = np.random.default_rng(1).normal(3.0, 2.0, size=(64, 16, 2)).astype(np.float32)
+    assert set_population_statistics(model, X) == 1  # top_bn only
+    assert model.get_layer("block").get_layer("inner_bn").moving_variance.numpy().tolist() == [1.0, 1.0]
+
+
+def test_statistics_rows_are_training_windows_drawn_once():
+    labels = np.array(["walk"] * 9000 + ["sit"] * 1000)
+    train = np.ones(labels.size, bool)
+    train[::10] = False
+    rows = statistics_rows(labels, train, seed=3)
+    assert rows.size == STATISTICS_WINDOWS and np.unique(rows).size == rows.size and train[rows].all()
+    # the classes as a batch holds them: 9 in 10 walking, within 4 binomial SDs
+    share = np.mean(labels[rows] == "walk")
+    assert abs(share - 0.9) < 4 * np.sqrt(0.9 * 0.1 / rows.size)
+    even = statistics_rows(labels, train, seed=3, balanced=True)
+    assert np.mean(labels[even] == "walk") == 0.5
+    few = np.zeros(labels.size, bool)
+    few[:100] = True
+    assert statistics_rows(labels, few, seed=0).tolist() == list(range(100))  # every one, each once
+
+
 @pytest.mark.parametrize("name", ["ds_cnn", "res_cnn"])
 def test_networks_with_batchnorm_predict_what_they_learnt(synth_dir, tmp_path, name):
     """Three short epochs leave Keras's moving averages near their start (variance 1) while the layers' inputs
@@ -67,5 +102,15 @@ def test_networks_with_batchnorm_predict_what_they_learnt(synth_dir, tmp_path, n
     m = json.loads((run.path / "metrics.json").read_text())
     assert m["accuracy"] > 0.6
     X, _ = run.read_npz("representative.npz")
-    predicted = run.keras_model()(run.normalise(X), training=False).numpy().argmax(axis=1)
+    model = run.keras_model()
+    predicted = model(run.normalise(X), training=False).numpy().argmax(axis=1)
     assert np.unique(predicted).size == len(run.labels)
+    # the saved statistics are the layers' inputs' over training windows: another sample of them (the
+    # class-balanced representative set) gives the same within its sampling noise; Keras's averages were
+    # 10–100 times the variance
+    again = run.keras_model()
+    assert set_population_statistics(again, run.normalise(X)) == sum("bn" in b.name for b in model.layers)
+    for kept, fresh in zip(model.layers, again.layers):
+        if "bn" in kept.name:
+            np.testing.assert_allclose(kept.moving_variance.numpy(), fresh.moving_variance.numpy(), rtol=0.35,
+                                       atol=1e-4)

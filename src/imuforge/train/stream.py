@@ -12,8 +12,10 @@
    at random (``balance="sampling"``: each class equally likely within the buffer, instead of class
    weights). Validation windows are streamed the same way, in order.
 
-Memory: the shuffle buffer, one block, the label arrays (a few bytes per window) and the model. The
-report at the end (validation predictions, ``heldout.npz``) still reads the validation windows at once.
+Memory: the shuffle buffer, one block, the label arrays (a few bytes per window) and the model (a network
+with BatchNormalization also holds the ≤ 2048 training windows its statistics are set from,
+:mod:`imuforge.train.batchnorm`). The report at the end (validation predictions, ``heldout.npz``) still
+reads the validation windows at once.
 """
 
 from __future__ import annotations

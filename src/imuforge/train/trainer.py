@@ -27,7 +27,7 @@ from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_w
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
 from imuforge.train.augment import Augmentation
-from imuforge.train.batchnorm import STATISTICS_WINDOWS, batchnorm_layers, population_statistics
+from imuforge.train.batchnorm import batchnorm_layers, population_statistics, statistics_rows, unsettable
 from imuforge.train.run import RUN_ENTRIES, Run, load_run, produced_by, write_json
 from imuforge.train.zoo import ZOO
 from imuforge.units import CHANNEL_UNITS
@@ -562,18 +562,20 @@ def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarra
 def fit_callbacks(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarray,
                   std: np.ndarray) -> list:
     """Early stopping on the validation loss (the best weights kept); for a network with BatchNormalization,
-    its statistics set from a class-balanced sample of the training windows before every validation and at
-    the end (:mod:`imuforge.train.batchnorm`); the progress bar."""
+    its statistics set from a sample of the training windows before every validation
+    (:mod:`imuforge.train.batchnorm`; layers it cannot set are noted); the progress bar."""
     import keras
 
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                                restore_best_weights=True)]
     if batchnorm_layers(model):
-        train_rows = np.flatnonzero(split.train)
-        pick = balanced_sample(pool.windows.labels[train_rows], min(STATISTICS_WINDOWS, train_rows.size),
-                               seed=config.seed)
-        rows = np.sort(train_rows[pick])
+        rows = statistics_rows(pool.windows.labels, split.train, seed=config.seed,
+                               balanced=getattr(config, "balance", "weights") == "sampling")
         callbacks.append(population_statistics(_normalise(pool.windows.X[rows], mean, std)))
+    if (kept := unsettable(model)):
+        pool.notes.append(f"BatchNormalization layer(s) {', '.join(kept)} nested in another model or called "
+                          "more than once: they predict with Keras's moving averages, not the training "
+                          "windows' statistics")
     return callbacks + [_ProgressCallback(config.epochs)]
 
 
