@@ -430,3 +430,45 @@ def test_real_data_without_a_window_are_refused_not_left_out(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and not (tmp_path / "run").exists()
     assert "--real data hold no window" in err[-1] and "at least --window-s (2.56 s) long" in err[-1]
+
+
+def test_a_fine_tune_that_never_beats_its_start_keeps_the_init_model():
+    """Early stopping compares the fine-tune's epochs with each other; the --init model itself (epoch 0) is
+    compared too, and kept when no epoch validated better."""
+    import keras
+
+    from imuforge.train.trainer import kept_history
+
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(2)(inp))
+    start_weights = [w.copy() for w in model.get_weights()]
+    start = (0.50, start_weights)
+    model.set_weights([w + 1.0 for w in start_weights])  # what the epochs made of it
+    tuned = [w.copy() for w in model.get_weights()]
+    worse = kept_history(model, {"loss": [0.4, 0.3], "val_loss": [0.61, 0.50]}, start)  # a tie is no gain
+    assert worse["val_loss_start"] == [0.5]
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), start_weights))
+    model.set_weights(tuned)
+    better = kept_history(model, {"loss": [0.4], "val_loss": [0.49]}, start)
+    assert better["val_loss"] == [0.49]
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), tuned))
+    assert kept_history(model, {"val_loss": [np.float32(0.2)]}, None) == {"val_loss": [pytest.approx(0.2)]}
+
+
+@pytest.mark.slow
+def test_the_run_says_when_it_keeps_the_init_model(tmp_path, tiny_run, capsys):
+    """A fine-tune on data that only unsettle the model (its own training data, one epoch at a learning rate
+    that overshoots) keeps the --init weights as epoch 0 and says so."""
+    from imuforge.cli import main
+    from imuforge.train import load_run
+
+    make_dataset(tmp_path / "me", subjects=("me",), seconds_per_label=12.0, seed=50)
+    rc = main(["train", "--real", str(tmp_path / "me"), "--init", str(tiny_run), "--epochs", "1",
+               "--learning-rate", "0.9", "--out", str(tmp_path / "ft")])
+    err = capsys.readouterr()
+    assert rc == 0
+    h = json.loads((tmp_path / "ft" / "history.json").read_text())
+    assert h["history"]["val_loss"][0] >= h["history"]["val_loss_start"][0], h  # the overshoot made it worse
+    assert h["best_epoch"] == 0 and "keeps the --init model's weights" in err.out + err.err
+    before, after = load_run(tiny_run).keras_model(), load_run(tmp_path / "ft").keras_model()
+    assert all(np.array_equal(a, b) for a, b in zip(before.get_weights(), after.get_weights()))

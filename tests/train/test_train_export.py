@@ -321,6 +321,38 @@ def test_model_with_op_tflm_lacks_is_refused(synth_dir, tmp_path):
     assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2")]) == 2
 
 
+def _saved(tmp_path, kind: str) -> Path:
+    """A .keras file a user might give `train --model` that cannot train (3 classes, 32 × 6 windows)."""
+    import keras
+
+    path = tmp_path / f"{kind}.keras"
+    if kind == "garbage":
+        path.write_text("not a model")
+        return path
+    if kind == "unbuilt":  # a Sequential saved before it saw an input shape
+        keras.Sequential([keras.layers.Dense(3, activation="softmax")]).save(path)
+        return path
+    inp = keras.Input((32, 6))
+    x = keras.layers.GlobalAveragePooling1D()(inp)
+    if kind == "lambda":  # Keras refuses to rebuild it without unsafe deserialisation
+        x = keras.layers.Lambda(lambda t: t * 2.0)(x)
+    keras.Model(inp, keras.layers.Dense(3, activation=None if kind == "logits" else "softmax")(x)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind, said", [("garbage", "not a Keras model archive"),
+                                        ("unbuilt", "Keras cannot use it"),
+                                        ("lambda", "Keras cannot use it"),
+                                        ("logits", "not probabilities")])
+def test_a_custom_model_that_cannot_train_is_one_line(synth_dir, tmp_path, capsys, kind, said):
+    path = _saved(tmp_path, kind)
+    code = main(["train", "--data", str(synth_dir), "--model", str(path), "--window-s", "1.28", "--rate",
+                 "25", "--epochs", "1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()
+
+
 def test_tflm_op_list_matches_the_installed_tflite_micro():
     import importlib.util
 

@@ -83,7 +83,7 @@ def set_population_statistics(model, X: np.ndarray, probes: list | None = None) 
     for layer, probe in probes:  # in order: each layer's input depends on the layers before, set already
         total, square, count = 0.0, 0.0, 0
         for start in range(0, len(X), _BATCH):
-            z = np.asarray(probe.predict_on_batch(X[start:start + _BATCH]), np.float64)
+            z = np.asarray(probe(X[start:start + _BATCH], training=False), np.float64)  # eager: no retracing
             z = np.moveaxis(z, layer.axis, -1).reshape(-1, z.shape[layer.axis])
             total, square, count = total + z.sum(axis=0), square + (z * z).sum(axis=0), count + z.shape[0]
         mean = total / count

@@ -252,7 +252,7 @@ def fit(config, model, pool, split, mean, std):
     import keras
 
     from imuforge.train.augment import Augmentation
-    from imuforge.train.trainer import _normalise, class_weights, fit_callbacks
+    from imuforge.train.trainer import _normalise, class_weights, fit_callbacks, kept_history, start_point
 
     w, y, store = pool.windows, pool.y, pool.windows.X
     n_classes = len(pool.labels)
@@ -277,10 +277,12 @@ def fit(config, model, pool, split, mean, std):
     val = _ordered_batches(store, val_index, y, val_weight, 256, transform)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], weighted_metrics=[])
+    val_data = _dataset(val, -(-val_index.size // 256), w.length, len(w.channels))
+    start = start_point(config, model, lambda: model.evaluate(val_data, verbose=0, return_dict=True))
     hist = model.fit(_dataset(train, len(train), w.length, len(w.channels)), epochs=config.epochs, shuffle=False,
-                     validation_data=_dataset(val, -(-val_index.size // 256), w.length, len(w.channels)),
-                     callbacks=fit_callbacks(config, model, pool, split, mean, std), verbose=0)
-    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+                     validation_data=val_data, callbacks=fit_callbacks(config, model, pool, split, mean, std),
+                     verbose=0)
+    return kept_history(model, hist.history, start)
 
 
 def scratch_folder() -> str | None:

@@ -226,6 +226,8 @@ def plot_history(history: dict[str, list[float]], best_epoch: int, path: Path) -
             ax.plot(epochs, history[key], label=f"train {key}")
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], label=f"validation {key}")
+        if key == "loss" and "val_loss_start" in history:  # a fine-tune: the --init model's, at epoch 0
+            ax.plot([0], history["val_loss_start"], "o", color="C1", label="validation loss, --init model")
         ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"kept (epoch {best_epoch})")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key + (" (class-weighted)" if key == "loss" else ""))
@@ -502,19 +504,44 @@ def small_validation_note(val_labels: np.ndarray, val_given: Sequence[str] = ())
 
 
 def _make_model(config: TrainConfig, init: Run | None, length: int, n_labels: int):
-    import keras
-
     if init is not None:
         return init.keras_model()
     if config.model in ZOO:
         from imuforge.train.zoo import build_model
 
         return build_model(config.model, (length, len(config.channels)), n_labels, **config.model_kwargs)
-    model = keras.models.clone_model(keras.models.load_model(config.model, compile=False))
-    want = (None, length, len(config.channels))
-    if tuple(model.input_shape) != want or model.output_shape[-1] != n_labels:
-        raise ValidationError(f"custom model has input {model.input_shape} and {model.output_shape[-1]} outputs",
-                              source=str(config.model), allowed=f"input {want} and {n_labels} softmax outputs")
+    return _custom_model(str(config.model), length, len(config.channels), n_labels)
+
+
+def _custom_model(path: str, length: int, channels: int, n_labels: int):
+    """A fresh copy (new weights) of the network saved at ``path``, checked: an archive Keras can rebuild,
+    built on an input of ``(length, channels)``, ending in a softmax over ``n_labels`` outputs."""
+    import zipfile
+
+    import keras
+
+    allowed = (f"a model saved with model.save('NAME.keras'), built on keras.Input(({length}, {channels})), "
+               "of layers Keras rebuilds without unsafe deserialisation (no Lambda), ending in a softmax "
+               f"over {n_labels} outputs")
+    if not zipfile.is_zipfile(path):
+        raise ValidationError("--model: not a Keras model archive", source=path, allowed=allowed)
+    try:
+        loaded = keras.models.load_model(path, compile=False)
+        shapes = (tuple(loaded.input_shape), loaded.output_shape[-1])
+    except Exception as exc:  # noqa: BLE001 - Keras raises ValueError, TypeError, AttributeError … for these
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(f"--model: Keras cannot use it ({why[:200]})", source=path,
+                              allowed=allowed) from None
+    want = (None, length, channels)
+    if shapes != (want, n_labels):
+        raise ValidationError(f"custom model has input {shapes[0]} and {shapes[1]} outputs", source=path,
+                              allowed=f"input {want} and {n_labels} softmax outputs")
+    model = keras.models.clone_model(loaded)
+    probe = np.random.default_rng(0).normal(size=(4, length, channels)).astype(np.float32)
+    p = np.asarray(model(probe, training=False), np.float64)
+    if not (np.all(p >= -1e-6) and np.allclose(p.sum(axis=-1), 1.0, atol=1e-3)):
+        raise ValidationError("custom model's outputs are not probabilities (they do not sum to 1: a last "
+                              "layer without softmax)", source=path, allowed=allowed)
     return model
 
 
@@ -553,10 +580,33 @@ def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarra
         mask = pool.is_real[order] if config.augment_on == "real" else np.ones(order.size, bool)
         train_data = dict(x=_AugmentedBatches(w.X[order], y[order], weight[order], mask, aug, w.channels, mean,
                                               std, config.batch_size, config.seed))
-    hist = model.fit(**train_data, epochs=config.epochs,
-                     validation_data=(_normalise(w.X[split.val], mean, std), y[split.val], cw_val[y[split.val]]),
+    val = (_normalise(w.X[split.val], mean, std), y[split.val], cw_val[y[split.val]])
+    start = start_point(config, model, lambda: model.evaluate(val[0], val[1], sample_weight=val[2],
+                                                              batch_size=256, verbose=0, return_dict=True))
+    hist = model.fit(**train_data, epochs=config.epochs, validation_data=val,
                      callbacks=fit_callbacks(config, model, pool, split, mean, std), verbose=0)
-    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return kept_history(model, hist.history, start)
+
+
+def start_point(config: TrainConfig, model, evaluate) -> tuple[float, list] | None:
+    """For a fine-tune (``--init``), the model as it starts — its validation loss (``evaluate()``, Keras's
+    own, as each epoch's is) and its weights — for :func:`kept_history`; None otherwise."""
+    if config.init is None:
+        return None
+    return float(evaluate()["loss"]), model.get_weights()
+
+
+def kept_history(model, history: dict, start: tuple[float, list] | None) -> dict[str, list[float]]:
+    """The fit's history as lists of floats; after a fine-tune whose every epoch validated worse than the
+    model it started from (``start``), that model's weights again (early stopping only compares the epochs
+    with each other) and its loss as ``val_loss_start``."""
+    out = {k: [float(v) for v in vals] for k, vals in history.items()}
+    if start is not None:
+        out["val_loss_start"] = [start[0]]
+        val = np.asarray(out.get("val_loss", []), float)
+        if not (np.isfinite(val) & (val < start[0])).any():
+            model.set_weights(start[1])
+    return out
 
 
 def fit_callbacks(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarray,
@@ -675,6 +725,11 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         pool.notes.append(diverged)
     val_loss = history.get("val_loss", [])
     best_epoch = int(np.nanargmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
+    if (start := history.get("val_loss_start")) and not (np.asarray(val_loss, float) < start[0]).any():
+        best_epoch = 0
+        pool.notes.append(f"no epoch of the fine-tune validated better than the --init model (loss "
+                          f"{start[0]:.3f}, best epoch {np.nanmin(val_loss):.3f}): the run keeps the --init "
+                          "model's weights (epoch 0); fine-tune on more of the data, or keep the --init run")
     with staged_folder(out) as stage:
         _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
     return load_run(out)
