@@ -434,31 +434,44 @@ def test_real_data_without_a_window_are_refused_not_left_out(tmp_path, capsys):
 
 def test_a_fine_tune_that_never_beats_its_start_keeps_the_init_model():
     """Early stopping compares the fine-tune's epochs with each other; the --init model itself (epoch 0) is
-    compared too, and kept when no epoch validated better."""
+    compared too, and kept when no epoch validated better (a tie is no gain; NaN epochs never win)."""
     import keras
 
-    from imuforge.train.trainer import kept_history
+    from imuforge.train.trainer import _check_converged, kept_epoch, restore_start_unless_beaten
 
+    assert kept_epoch({"loss": [1, 1, 1], "val_loss": [0.6, 0.4, 0.5]}) == 2
+    assert kept_epoch({"loss": [1, 1], "val_loss": [0.6, 0.5]}, 0.5) == 0
+    assert kept_epoch({"loss": [1, 1], "val_loss": [0.6, 0.49]}, 0.5) == 2
+    assert kept_epoch({"loss": [1, 1], "val_loss": [float("nan"), 0.7]}, 0.5) == 0
+    assert kept_epoch({"loss": [1, 1, 1]}) == 3  # no validation: the last epoch
     inp = keras.Input((4,))
     model = keras.Model(inp, keras.layers.Dense(2)(inp))
     start_weights = [w.copy() for w in model.get_weights()]
-    start = (0.50, start_weights)
     model.set_weights([w + 1.0 for w in start_weights])  # what the epochs made of it
     tuned = [w.copy() for w in model.get_weights()]
-    worse = kept_history(model, {"loss": [0.4, 0.3], "val_loss": [0.61, 0.50]}, start)  # a tie is no gain
-    assert worse["val_loss_start"] == [0.5]
+    history, start = restore_start_unless_beaten(model, {"loss": [0.4, 0.3], "val_loss": [0.61, 0.50]},
+                                                 (0.50, start_weights))
+    assert start == 0.5 and history == {"loss": [0.4, 0.3], "val_loss": [0.61, 0.5]}
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), start_weights))
     model.set_weights(tuned)
-    better = kept_history(model, {"loss": [0.4], "val_loss": [0.49]}, start)
-    assert better["val_loss"] == [0.49]
+    restore_start_unless_beaten(model, {"loss": [0.4], "val_loss": [0.49]}, (0.50, start_weights))
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), tuned))
-    assert kept_history(model, {"val_loss": [np.float32(0.2)]}, None) == {"val_loss": [pytest.approx(0.2)]}
+    assert restore_start_unless_beaten(model, {"val_loss": [np.float32(0.2)]}, None) == (
+        {"val_loss": [pytest.approx(0.2)]}, None)
+    # a fine-tune whose every epoch diverged keeps its start, said; a new model has nothing to keep
+    from imuforge.errors import ValidationError
+    from imuforge.train import TrainConfig
+
+    nan = {"loss": [float("nan")], "val_loss": [float("nan")]}
+    assert "keeps the --init model's weights (epoch 0)" in _check_converged(nan, TrainConfig(data=["d"]), 0.5)
+    with pytest.raises(ValidationError, match="no epoch to keep"):
+        _check_converged(nan, TrainConfig(data=["d"]))
 
 
 @pytest.mark.slow
 def test_the_run_says_when_it_keeps_the_init_model(tmp_path, tiny_run, capsys):
-    """A fine-tune on data that only unsettle the model (its own training data, one epoch at a learning rate
-    that overshoots) keeps the --init weights as epoch 0 and says so."""
+    """A fine-tune that only unsettles the model (one epoch at a learning rate that overshoots, on a new
+    person's data the model already reads) keeps the --init weights as epoch 0 and says so."""
     from imuforge.cli import main
     from imuforge.train import load_run
 
@@ -468,7 +481,7 @@ def test_the_run_says_when_it_keeps_the_init_model(tmp_path, tiny_run, capsys):
     err = capsys.readouterr()
     assert rc == 0
     h = json.loads((tmp_path / "ft" / "history.json").read_text())
-    assert h["history"]["val_loss"][0] >= h["history"]["val_loss_start"][0], h  # the overshoot made it worse
+    assert h["history"]["val_loss"][0] >= h["init_val_loss"], h  # the overshoot made it worse
     assert h["best_epoch"] == 0 and "keeps the --init model's weights" in err.out + err.err
     before, after = load_run(tiny_run).keras_model(), load_run(tmp_path / "ft").keras_model()
     assert all(np.array_equal(a, b) for a, b in zip(before.get_weights(), after.get_weights()))

@@ -252,7 +252,8 @@ def fit(config, model, pool, split, mean, std):
     import keras
 
     from imuforge.train.augment import Augmentation
-    from imuforge.train.trainer import _normalise, class_weights, fit_callbacks, kept_history, start_point
+    from imuforge.train.trainer import (_normalise, class_weights, fit_callbacks, restore_start_unless_beaten,
+                                       start_point)
 
     w, y, store = pool.windows, pool.y, pool.windows.X
     n_classes = len(pool.labels)
@@ -282,7 +283,7 @@ def fit(config, model, pool, split, mean, std):
     hist = model.fit(_dataset(train, len(train), w.length, len(w.channels)), epochs=config.epochs, shuffle=False,
                      validation_data=val_data, callbacks=fit_callbacks(config, model, pool, split, mean, std),
                      verbose=0)
-    return kept_history(model, hist.history, start)
+    return restore_start_unless_beaten(model, hist.history, start)
 
 
 def scratch_folder() -> str | None:

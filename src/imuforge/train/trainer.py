@@ -212,8 +212,10 @@ class _ProgressCallback:
         return _CB()
 
 
-def plot_history(history: dict[str, list[float]], best_epoch: int, path: Path) -> Path:
-    """Loss and accuracy per epoch, training and validation, with the kept epoch marked."""
+def plot_history(history: dict[str, list[float]], best_epoch: int, path: Path,
+                 start_loss: float | None = None) -> Path:
+    """Loss and accuracy per epoch, training and validation, with the kept epoch marked (and a fine-tune's
+    ``--init`` model's validation loss, ``start_loss``, at epoch 0)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -226,8 +228,8 @@ def plot_history(history: dict[str, list[float]], best_epoch: int, path: Path) -
             ax.plot(epochs, history[key], label=f"train {key}")
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], label=f"validation {key}")
-        if key == "loss" and "val_loss_start" in history:  # a fine-tune: the --init model's, at epoch 0
-            ax.plot([0], history["val_loss_start"], "o", color="C1", label="validation loss, --init model")
+        if key == "loss" and start_loss is not None:
+            ax.plot([0], [start_loss], "o", color="C1", label="validation loss, --init model")
         ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"kept (epoch {best_epoch})")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key + (" (class-weighted)" if key == "loss" else ""))
@@ -530,17 +532,18 @@ def _custom_model(path: str, length: int, channels: int, n_labels: int):
         shapes = (tuple(loaded.input_shape), loaded.output_shape[-1])
     except Exception as exc:  # noqa: BLE001 - Keras raises ValueError, TypeError, AttributeError … for these
         why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValidationError(f"--model: Keras cannot use it ({why[:200]})", source=path,
-                              allowed=allowed) from None
+        why = why if len(why) <= 200 else why[:why.rfind(" ", 0, 200)] + " …"
+        raise ValidationError(f"--model: Keras cannot use it ({why})", source=path, allowed=allowed) from None
     want = (None, length, channels)
     if shapes != (want, n_labels):
-        raise ValidationError(f"custom model has input {shapes[0]} and {shapes[1]} outputs", source=path,
+        raise ValidationError(f"--model: the network takes {shapes[0]} and gives {shapes[1]} outputs",
+                              source=path,
                               allowed=f"input {want} and {n_labels} softmax outputs")
     model = keras.models.clone_model(loaded)
     probe = np.random.default_rng(0).normal(size=(4, length, channels)).astype(np.float32)
     p = np.asarray(model(probe, training=False), np.float64)
     if not (np.all(p >= -1e-6) and np.allclose(p.sum(axis=-1), 1.0, atol=1e-3)):
-        raise ValidationError("custom model's outputs are not probabilities (they do not sum to 1: a last "
+        raise ValidationError("--model: its outputs are not probabilities (they do not sum to 1: a last "
                               "layer without softmax)", source=path, allowed=allowed)
     return model
 
@@ -559,7 +562,8 @@ def epoch_passes(n_train: int, batch_size: int) -> int:
 
 def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarray, std: np.ndarray):
     """Class-balanced, early-stopped fit; augmented batches drawn anew every epoch when asked; a small
-    training set is cycled :func:`epoch_passes` times per epoch."""
+    training set is cycled :func:`epoch_passes` times per epoch. Returns the history and, for a fine-tune,
+    the ``--init`` model's validation loss (:func:`restore_start_unless_beaten`)."""
     import keras
 
     w, y = pool.windows, pool.y
@@ -585,28 +589,40 @@ def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarra
                                                               batch_size=256, verbose=0, return_dict=True))
     hist = model.fit(**train_data, epochs=config.epochs, validation_data=val,
                      callbacks=fit_callbacks(config, model, pool, split, mean, std), verbose=0)
-    return kept_history(model, hist.history, start)
+    return restore_start_unless_beaten(model, hist.history, start)
 
 
 def start_point(config: TrainConfig, model, evaluate) -> tuple[float, list] | None:
     """For a fine-tune (``--init``), the model as it starts — its validation loss (``evaluate()``, Keras's
-    own, as each epoch's is) and its weights — for :func:`kept_history`; None otherwise."""
+    own, as each epoch's is) and its weights — for :func:`restore_start_unless_beaten`; None otherwise."""
     if config.init is None:
         return None
     return float(evaluate()["loss"]), model.get_weights()
 
 
-def kept_history(model, history: dict, start: tuple[float, list] | None) -> dict[str, list[float]]:
-    """The fit's history as lists of floats; after a fine-tune whose every epoch validated worse than the
-    model it started from (``start``), that model's weights again (early stopping only compares the epochs
-    with each other) and its loss as ``val_loss_start``."""
+def kept_epoch(history: dict, start_loss: float | None = None) -> int:
+    """The epoch whose weights a run keeps: the lowest finite validation loss (early stopping's choice), or 0
+    — the ``--init`` model — when its validation loss ``start_loss`` is given and no epoch's is lower (early
+    stopping compares the epochs with each other only); the last epoch without validation."""
+    val = np.asarray(history.get("val_loss", []), float)
+    finite = np.isfinite(val)
+    if start_loss is not None and not (finite & (val < start_loss)).any():
+        return 0
+    if finite.any():
+        return int(np.nanargmin(np.where(finite, val, np.nan))) + 1
+    return len(history.get("loss", []))
+
+
+def restore_start_unless_beaten(model, history: dict, start: tuple[float, list] | None
+                                ) -> tuple[dict[str, list[float]], float | None]:
+    """The fit's history (lists of floats) and the starting model's validation loss (None: not a fine-tune);
+    the starting model's weights put back when :func:`kept_epoch` keeps it."""
     out = {k: [float(v) for v in vals] for k, vals in history.items()}
-    if start is not None:
-        out["val_loss_start"] = [start[0]]
-        val = np.asarray(out.get("val_loss", []), float)
-        if not (np.isfinite(val) & (val < start[0])).any():
-            model.set_weights(start[1])
-    return out
+    if start is None:
+        return out, None
+    if kept_epoch(out, start[0]) == 0:
+        model.set_weights(start[1])
+    return out, start[0]
 
 
 def fit_callbacks(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarray,
@@ -719,19 +735,20 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     if passes > 1:
         pool.notes.append(f"{int(split.train.sum())} training windows: each epoch goes through them {passes} "
                           f"times (at least {MIN_STEPS_PER_EPOCH} steps of batch {config.batch_size})")
-    history = (stream.fit if streamed else _fit)(config, model, pool, split, mean, std)
-    diverged = _check_converged(history, config)
+    history, start_loss = (stream.fit if streamed else _fit)(config, model, pool, split, mean, std)
+    diverged = _check_converged(history, config, start_loss)
     if diverged:
         pool.notes.append(diverged)
-    val_loss = history.get("val_loss", [])
-    best_epoch = int(np.nanargmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
-    if (start := history.get("val_loss_start")) and not (np.asarray(val_loss, float) < start[0]).any():
-        best_epoch = 0
-        pool.notes.append(f"no epoch of the fine-tune validated better than the --init model (loss "
-                          f"{start[0]:.3f}, best epoch {np.nanmin(val_loss):.3f}): the run keeps the --init "
-                          "model's weights (epoch 0); fine-tune on more of the data, or keep the --init run")
+    best_epoch = kept_epoch(history, start_loss)
+    val_loss = np.asarray(history.get("val_loss", []), float)
+    if best_epoch == 0 and np.isfinite(val_loss).any():
+        pool.notes.append(f"no epoch of the fine-tune had a lower validation loss than the --init model "
+                          f"({start_loss:.3g}; the best epoch's {np.nanmin(val_loss):.3g}): the run keeps "
+                          "the --init model's weights (epoch 0); fine-tune on more data, or keep the --init "
+                          "run")
     with staged_folder(out) as stage:
-        _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start)
+        _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start,
+                   start_loss)
     return load_run(out)
 
 
@@ -743,10 +760,11 @@ def _check_normalisation(mean, std) -> None:
                               allowed="data within a sensor's span (imuforge dataset info checks a folder)")
 
 
-def _check_converged(history: dict, config: TrainConfig) -> str | None:
+def _check_converged(history: dict, config: TrainConfig, start_loss: float | None = None) -> str | None:
     """A run whose loss became NaN or infinite: refused before anything is written when no epoch before it is
-    kept (no validation, or none finite: the model would answer NaN, and ``load_run`` refuse its folder); else
-    a note — early stopping restores the best validation epoch's weights, which came before."""
+    kept (no validation, or none finite: the model would answer NaN, and ``load_run`` refuse its folder) and
+    it is not a fine-tune (whose ``--init`` model, ``start_loss``, is then kept); else a note — the kept
+    weights (:func:`kept_epoch`) came before."""
     loss = np.asarray(history.get("loss", []), dtype=float)
     val = np.asarray(history.get("val_loss", []), dtype=float)
     n = min(loss.size, val.size) if val.size else loss.size
@@ -757,12 +775,12 @@ def _check_converged(history: dict, config: TrainConfig) -> str | None:
     value = loss[first - 1] if not np.isfinite(loss[first - 1]) else val[first - 1]
     what = f"the loss became {value} in epoch {first}"
     cure = f"a smaller --learning-rate than {config.learning_rate:g}"
-    if not np.isfinite(val).any():
+    if not np.isfinite(val).any() and start_loss is None:
         raise ValidationError(f"training diverged: {what}, with no epoch to keep; no run was written",
                               allowed=cure)
-    kept = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan))) + 1
-    return (f"{what}: the run keeps epoch {kept}'s weights (its best validation loss); {cure} may train "
-            "further")
+    kept = kept_epoch(history, start_loss)
+    which = "the --init model's weights (epoch 0)" if kept == 0 else f"epoch {kept}'s weights"
+    return f"{what}: the run keeps {which} (its best validation loss); {cure} may train further"
 
 
 def unstreamed_option_notes(config: TrainConfig) -> list[str]:
@@ -819,7 +837,7 @@ def _check_init(config: TrainConfig) -> Run | None:
 
 
 def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split, mean, std,
-               history: dict, best_epoch: int, seconds: float) -> None:
+               history: dict, best_epoch: int, seconds: float, start_loss: float | None = None) -> None:
     import keras
 
     from imuforge.train.evaluate import classification_metrics, plot_confusion
@@ -837,8 +855,9 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
         "units": dict(CHANNEL_UNITS),
         "model_input": "(x - mean) / std, x in SI units"})
     write_json(out / "history.json", {"history": history, "best_epoch": best_epoch,
-                                      "stopped_early": len(history.get("loss", [])) < config.epochs})
-    plot_history(history, best_epoch, out / "history.png")
+                                      "stopped_early": len(history.get("loss", [])) < config.epochs,
+                                      **({} if start_loss is None else {"init_val_loss": start_loss})})
+    plot_history(history, best_epoch, out / "history.png", start_loss)
     probs = model.predict(_normalise(w.X[va], mean, std), batch_size=256, verbose=0)
     val_metrics = classification_metrics(y[va], probs.argmax(axis=1), labels)
     write_json(out / "metrics.json", {"split": f"validation, {split.kind}", **val_metrics, **produced_by()})
