@@ -85,11 +85,11 @@ def test_a_run_that_diverges_writes_nothing_unless_an_earlier_epoch_is_kept(tmp_
 
     def diverging(last_only):
         def fit(*args, **kwargs):
-            h = real_fit(*args, **kwargs)
+            h, start = real_fit(*args, **kwargs)  # start: a fine-tune's --init model (None here)
             nan = float("nan")
             if last_only:
-                return {**h, "loss": [*h["loss"][:-1], nan], "val_loss": [*h["val_loss"][:-1], nan]}
-            return {**h, "loss": [nan] * len(h["loss"]), "val_loss": [nan] * len(h["val_loss"])}
+                return {**h, "loss": [*h["loss"][:-1], nan], "val_loss": [*h["val_loss"][:-1], nan]}, start
+            return {**h, "loss": [nan] * len(h["loss"]), "val_loss": [nan] * len(h["val_loss"])}, start
         return fit
 
     args = ["train", "--data", str(tmp_path / "ds"), "--window-s", "1", "--stride-s", "1", "--rate", "25",
