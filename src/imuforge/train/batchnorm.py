@@ -43,24 +43,20 @@ def batchnorm_layers(model) -> list:
 
 def unsettable(model) -> list[str]:
     """Names of the BatchNormalization layers :func:`set_population_statistics` cannot set: inside a nested
-    model, or called more than once."""
+    model (``outer/inner``), or called more than once."""
+    settable = {id(layer) for layer in batchnorm_layers(model)}
+    return [name for name, layer in _every_batchnorm(model) if id(layer) not in settable]
+
+
+def _every_batchnorm(model, prefix: str = "") -> list[tuple[str, object]]:
+    """(path name, layer) of every BatchNormalization layer, nested models walked."""
     out = []
     for layer in model.layers:
-        if _is_batchnorm(layer) and len(layer._inbound_nodes) != 1:
-            out.append(layer.name)
-        elif hasattr(layer, "layers") and not _is_batchnorm(layer):
-            out += [f"{layer.name}/{name}" for name in _all_batchnorm(layer)]
-    return out
-
-
-def _all_batchnorm(model) -> list[str]:
-    names = []
-    for layer in model.layers:
         if _is_batchnorm(layer):
-            names.append(layer.name)
+            out.append((prefix + layer.name, layer))
         elif hasattr(layer, "layers"):
-            names += [f"{layer.name}/{name}" for name in _all_batchnorm(layer)]
-    return names
+            out += _every_batchnorm(layer, f"{prefix}{layer.name}/")
+    return out
 
 
 def _probes(model) -> list:
