@@ -394,6 +394,34 @@ def test_realworld_zip_and_plain(tmp_path):
     assert set(REALWORLD_POSITIONS.values()) <= set(PLACEMENTS)
 
 
+def test_realworld_subjects_from_a_zipped_download_or_one_probands_folder(tmp_path):
+    """The download as published is one zip holding ``probandN/data/*_csv.zip``: each subject is read from the
+    paths inside it (before, every recording of the zip became ``proband0`` and the probands overwrote each
+    other); one proband's folder given as the source is that proband; the zip next to its extracted copy
+    imports each file once, the copies counted."""
+    t = 1435000000000 + np.arange(200) * 20
+    acc = np.tile([0.0, 9.81, 0.0], (200, 1))
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("acc_walking_chest.csv", _rw_csv(t, acc))
+    down = tmp_path / "download"
+    down.mkdir()
+    with zipfile.ZipFile(down / "realworld2016_dataset.zip", "w") as z:
+        for k in (1, 2):
+            z.writestr(f"proband{k}/data/acc_walking_csv.zip", inner.getvalue())
+    report = import_dataset("realworld", down, tmp_path / "out")
+    _, recs = _recs(tmp_path / "out")
+    assert sorted(r.subject for r in recs) == ["rw_proband1", "rw_proband2"] and report.recordings == 2
+    for k in (1, 2):  # the same data extracted beside the zip
+        (down / f"proband{k}" / "data").mkdir(parents=True)
+        (down / f"proband{k}" / "data" / "acc_walking_csv.zip").write_bytes(inner.getvalue())
+    report = import_dataset("realworld", down, tmp_path / "out2")
+    assert report.recordings == 2 and report.skipped["duplicate_sensor_files"] == 2
+    report = import_dataset("realworld", down / "proband2", tmp_path / "out3")
+    _, recs = _recs(tmp_path / "out3")
+    assert [r.subject for r in recs] == ["rw_proband2"]
+
+
 
 def test_realworld_magnetic_field_nested_zips_and_empty_files(tmp_path):
     """The published archives: ``MagneticField_…`` in the mag zips, the climbing parts of some probands as zips
@@ -624,3 +652,20 @@ def test_import_help_states_the_option_defaults(capsys):
     assert "mhealth arm|ankle|chest (default: arm" in text
     assert "dsads torso|right_arm|left_arm|right_leg|left_leg (default: right_arm)" in text
     assert "which device: wisdm2019 (default: watch), hhar (default: phone)" in text
+
+
+@pytest.mark.parametrize("fmt, inner", [("uci-har", "UCI HAR Dataset.zip"), ("pamap2", "PAMAP2_Dataset.zip"),
+                                        ("motionsense", "A_DeviceMotion_data.zip"),
+                                        ("hhar", "Activity recognition exp.zip")])
+def test_a_download_still_zipped_is_refused_saying_to_unzip_it(tmp_path, capsys, fmt, inner):
+    """The UCI downloads hold the data set's own zip (UCI HAR, PAMAP2, HHAR), MotionSense's repository a zip of
+    its data folder; importers that read folders refuse them in one line that names the zip and says to unzip
+    it — the folder, or the zip itself given as the source."""
+    down = tmp_path / "download"
+    down.mkdir()
+    with zipfile.ZipFile(down / inner, "w") as z:
+        z.writestr("readme.txt", "the data set")
+    err = _refused(capsys, [fmt, str(down)], tmp_path / "out")
+    assert f"it holds zip archives ('{inner}'): unzip them" in err and "(allowed: " in err
+    err = _refused(capsys, [fmt, str(down / inner)], tmp_path / "out")
+    assert "it is a zip archive: unzip it" in err

@@ -382,16 +382,18 @@ def _realworld_files(src: Path) -> Iterator[tuple[str, str, str, bytes]]:
                 ) -> Iterator[tuple[str, str, str, bytes]]:
         for name in sorted(z.namelist()):
             base = Path(name).name
+            own = _proband(Path(name).parts, subject)  # the whole download zipped: probandN/ inside it
             if base.lower().endswith(".zip"):
                 with zipfile.ZipFile(io.BytesIO(z.read(name))) as inner:
-                    yield from members(inner, path, (*inside, name), subject)
+                    yield from members(inner, path, (*inside, name), own)
             elif _RW_RE.match(base):
-                yield subject, base, f"{path} ({', '.join((*inside, name))})", z.read(name)
+                yield own, base, f"{path} ({', '.join((*inside, name))})", z.read(name)
 
+    top = _proband(src.resolve().parts, "proband0")  # src may be one proband's folder
     for p in sorted(src.rglob("*")):
         if not p.is_file():
             continue
-        subject = next((part for part in p.relative_to(src).parts if part.lower().startswith("proband")), "proband0")
+        subject = _proband(p.relative_to(src).parts, top)
         if p.suffix.lower() == ".zip":
             try:
                 with zipfile.ZipFile(p) as z:
@@ -401,6 +403,15 @@ def _realworld_files(src: Path) -> Iterator[tuple[str, str, str, bytes]]:
                                       allowed="a RealWorld *_csv.zip as published: fetch it again") from None
         elif _RW_RE.match(p.name):
             yield subject, p.name, str(p), p.read_bytes()
+
+
+_PROBAND_RE = re.compile(r"^proband\d+$", re.I)
+
+
+def _proband(parts, default: str) -> str:
+    """The last ``probandN`` among path ``parts`` (lower case), else ``default``."""
+    found = [q.lower() for q in parts if _PROBAND_RE.match(q)]
+    return found[-1] if found else default
 
 
 def _read_rw_csv(raw: bytes, where: str, report: ImportReport) -> tuple[np.ndarray, np.ndarray]:
@@ -446,7 +457,10 @@ def import_realworld(src: Path, report: ImportReport) -> Iterator[tuple[str, Rec
         if len(t) < 2:  # a header without samples (or one sample): nothing to import, counted
             report.skipped["csv_files_without_samples"] += 1
             continue
-        streams.setdefault(key, {})[sensor] = (t, d)
+        if sensor in streams.setdefault(key, {}):  # a zip beside its extracted copy: the first kept, counted
+            report.skipped["duplicate_sensor_files"] += 1
+            continue
+        streams[key][sensor] = (t, d)
     if not streams:
         raise ValidationError(f"no RealWorld sensor CSVs under {src}",
                               allowed="probandN/data/acc_<activity>_<position>.csv or *_csv.zip")
@@ -1282,6 +1296,25 @@ class _UnitCheck:
                                                     "and time (docs/TRAINING.md)") from None
 
 
+#: the formats whose importer reads zip archives itself
+READS_ZIPS = ("realworld",)
+
+
+def _zipped_hint(fmt: str, src: Path) -> str | None:
+    """What to do when ``src`` is, or holds, zip archives an importer of ``fmt`` does not open (the UCI
+    downloads nest the data set's own zip in theirs); ``None`` when there are none."""
+    if fmt in READS_ZIPS:
+        return None
+    then = "(a download may hold the data set's own zip in it, to unzip too) and give the extracted folder"
+    if src.is_file():
+        return f"it is a zip archive: unzip it {then}" if zipfile.is_zipfile(src) else None
+    zips = sorted(p for p in src.rglob("*.zip") if p.is_file()) if src.is_dir() else []
+    if not zips:
+        return None
+    names = ", ".join(repr(p.name) for p in zips[:3]) + (f" and {len(zips) - 3} more" if len(zips) > 3 else "")
+    return f"it holds zip archives ({names}): unzip them {then}"
+
+
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:
     """Import ``src`` (a dataset in its published layout) into a new Dataset folder ``out``.
 
@@ -1314,9 +1347,12 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
             skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
             why = f"skipped: {skipped}" if skipped else "the files hold no samples"
             raise ValidationError(f"nothing could be imported from {src} ({why})", allowed=EXPECTS[fmt])
-    except BaseException:
+    except BaseException as exc:
         if made:
             shutil.rmtree(out, ignore_errors=True)
-        raise
+        hint = _zipped_hint(fmt, src) if isinstance(exc, ValidationError) and report.recordings == 0 else None
+        if hint is None:
+            raise
+        raise ValidationError(f"{exc.what}; {hint}", source=exc.source, allowed=exc.allowed) from None
     ds.update_meta(import_report=report.as_dict())
     return report
