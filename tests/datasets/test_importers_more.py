@@ -65,6 +65,10 @@ def test_motionsense_signs_units_labels_subjects(tmp_path):
     assert flat.provenance["subject_info"] == {"weight_kg": 102.0, "height_cm": 188.0, "age": 46.0,
                                                "gender": "male"}
     assert flat.channels == ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+    # the repository keeps the subjects' file beside A_DeviceMotion_data, which may be the source given
+    import_dataset("motionsense", tmp_path / "ms" / "A_DeviceMotion_data", tmp_path / "out2")
+    inner = {(r.subject, r.labels[0].label): r for r in _recs(tmp_path / "out2")}
+    assert inner["ms01", "walking"].provenance["subject_info"]["height_cm"] == 188.0
 
 
 def test_motionsense_nan_rows_are_counted_and_become_gaps(tmp_path):

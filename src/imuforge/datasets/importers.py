@@ -769,8 +769,11 @@ def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportR
 
 def _motionsense_subjects(src: Path) -> dict[int, dict]:
     """``data_subjects_info.csv`` (code, weight kg, height cm, age, gender 0 female / 1 male) by code
-    ({} without it)."""
+    ({} without it): under ``src``, else beside it (the repository keeps it next to ``A_DeviceMotion_data``,
+    which may be the source given)."""
     path = next(iter(sorted(src.rglob("data_subjects_info.csv"))), None)
+    if path is None and (src.parent / "data_subjects_info.csv").is_file():
+        path = src.parent / "data_subjects_info.csv"
     if path is None:
         return {}
     cols = ("code", "weight", "height", "age", "gender")
