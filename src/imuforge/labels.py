@@ -62,6 +62,8 @@ SYNONYMS: dict[str, str] = {
     "upstairs": "stairs_up", "walking_upstairs": "stairs_up", "stairs_ascending": "stairs_up",
     "ascending_stairs": "stairs_up", "downstairs": "stairs_down", "walking_downstairs": "stairs_down",
     "stairs_descending": "stairs_down", "descending_stairs": "stairs_down",
+    "climbing_up": "stairs_up", "climbingup": "stairs_up", "climbing_down": "stairs_down",
+    "climbingdown": "stairs_down",
     "sit_stand": "sit_to_stand", "stand_sit": "stand_to_sit", "sit_lie": "sit_to_lie", "lie_sit": "lie_to_sit",
     "bike": "cycling", "biking": "cycling", "bicycling": "cycling", "jump": "jumping",
     "jumping_jack": "jumping_jacks", "rope_jumping": "jumping_rope", "skipping_rope": "jumping_rope",

@@ -283,18 +283,22 @@ def description_for(activity: str, params: dict) -> str:
 
 
 def _direction_rule(text: str, activity: str) -> str:
-    """Stairs direction from explicit words (embeddings confuse 'up' and 'down')."""
+    """Stairs and elevator direction from explicit words: embeddings confuse 'up' and 'down' ("stairs dwn"
+    scored stairs_up 0.71), so a text with no word of either direction is refused, not guessed."""
     t = text.lower()
     if activity in ("stairs_up", "stairs_down"):
         if re.search(r"\b(down|descend\w*|downstairs)\b", t):
             return "stairs_down"
         if re.search(r"\b(up|climb\w*|ascend\w*|upstairs)\b", t):
             return "stairs_up"
+        _no_direction(text, "stairs", "up the stairs / climbing / upstairs", "down the stairs / descending / "
+                      "downstairs")
     if activity in ("elevator_up", "elevator_down"):
         if re.search(r"\b(down|descend\w*|downstairs|lower|ground floor|basement|lobby)\b", t):
             return "elevator_down"
         if re.search(r"\b(up|ascend\w*|upstairs|higher|top floor|roof)\b", t):
             return "elevator_up"
+        _no_direction(text, "elevator", "up / to a higher floor", "down / to the ground floor")
     if activity in ("sit_to_stand", "stand_to_sit", "sitting", "standing"):
         if re.search(r"\b(stands? up|stood up|gets? up|got up|rises?|rose|rising|getting up|standing up)\b",
                      t):
@@ -313,6 +317,11 @@ def _direction_rule(text: str, activity: str) -> str:
             if re.search(pattern, t):
                 return held
     return activity
+
+
+def _no_direction(text: str, what: str, up: str, down: str) -> None:
+    raise ValidationError(f"{text.strip()!r} reads as {what}, but which way: up or down? No word of it says",
+                          allowed=f"a direction in words: {up}; or {down}")
 
 
 #: the words of a posture held (:func:`_direction_rule`), in the order they are tried
@@ -507,7 +516,10 @@ def _activity_named(text: str) -> str | None:
     set's ``stand_to_lie`` read as standing (0.70) made the wrong activity without a word."""
     import difflib
 
+    from imuforge.labels import SYNONYMS
+
     key = re.sub(r"[\s_-]+", "_", text.strip().lower())
+    key = SYNONYMS.get(key, key)  # a data set's label for it ("WALKING_DOWNSTAIRS", RealWorld's "climbingdown")
     if key in ACTIVITIES:
         return key
     if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text.strip().lower()):
