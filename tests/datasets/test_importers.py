@@ -395,9 +395,9 @@ def test_realworld_zip_and_plain(tmp_path):
 
 
 def test_realworld_subjects_from_a_zipped_download_or_one_probands_folder(tmp_path):
-    """The download as published is one zip holding ``probandN/data/*_csv.zip``: each subject is read from the
-    paths inside it (before, every recording of the zip became ``proband0`` and the probands overwrote each
-    other); one proband's folder given as the source is that proband; the zip next to its extracted copy
+    """The download as published is one zip holding ``probandN/data/*_csv.zip``, read in a folder or as the
+    source itself: each subject from the paths inside it (before, every recording of the zip became
+    ``proband0`` and the probands overwrote each other; the zip as the source was refused); one proband's folder given as the source is that proband; the zip next to its extracted copy
     imports each file once, the copies counted."""
     t = 1435000000000 + np.arange(200) * 20
     acc = np.tile([0.0, 9.81, 0.0], (200, 1))
@@ -409,9 +409,10 @@ def test_realworld_subjects_from_a_zipped_download_or_one_probands_folder(tmp_pa
     with zipfile.ZipFile(down / "realworld2016_dataset.zip", "w") as z:
         for k in (1, 2):
             z.writestr(f"proband{k}/data/acc_walking_csv.zip", inner.getvalue())
-    report = import_dataset("realworld", down, tmp_path / "out")
-    _, recs = _recs(tmp_path / "out")
-    assert sorted(r.subject for r in recs) == ["rw_proband1", "rw_proband2"] and report.recordings == 2
+    for k, source in enumerate((down, down / "realworld2016_dataset.zip")):  # its folder, or the zip itself
+        report = import_dataset("realworld", source, tmp_path / f"out_{k}")
+        _, recs = _recs(tmp_path / f"out_{k}")
+        assert sorted(r.subject for r in recs) == ["rw_proband1", "rw_proband2"] and report.recordings == 2
     for k in (1, 2):  # the same data extracted beside the zip
         (down / f"proband{k}" / "data").mkdir(parents=True)
         (down / f"proband{k}" / "data" / "acc_walking_csv.zip").write_bytes(inner.getvalue())

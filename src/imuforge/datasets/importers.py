@@ -390,10 +390,10 @@ def _realworld_files(src: Path) -> Iterator[tuple[str, str, str, bytes]]:
                 yield own, base, f"{path} ({', '.join((*inside, name))})", z.read(name)
 
     top = _proband(src.resolve().parts, "proband0")  # src may be one proband's folder
-    for p in sorted(src.rglob("*")):
+    for p in ([src] if src.is_file() else sorted(src.rglob("*"))):  # the download's zip itself, or a folder
         if not p.is_file():
             continue
-        subject = _proband(p.relative_to(src).parts, top)
+        subject = _proband(p.relative_to(src).parts, top) if p != src else top
         if p.suffix.lower() == ".zip":
             try:
                 with zipfile.ZipFile(p) as z:
