@@ -92,6 +92,23 @@ def test_calibrate_bad_input_names_the_problem(tmp_path, capsys):
     assert "no such synthetic file or folder" in capsys.readouterr().err
 
 
+def test_calibrate_refuses_the_synthetic_and_real_data_swapped(data, tmp_path, capsys):
+    """A recording that names no simulator (a capture, an imported data set) given as --synthetic, simulated
+    people as --real: refused in one line (it calibrated the capture towards the simulated people, exit 0);
+    nothing written."""
+    root, _, _ = data
+    rec = next(read_dataset(root / "real").recordings())
+    captured = Dataset.create(tmp_path / "captured")
+    captured.add(rec.replace(provenance={"dataset": "imported"}))
+    out = tmp_path / "o"
+    rc = main(["calibrate", "--synthetic", str(tmp_path / "captured"), "--real", str(root / "syn"),
+               "--out", str(out), "--align"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and not out.exists()
+    assert "--synthetic holds no simulated recording and every --real recording was simulated: are the two " \
+           "swapped? (allowed: --synthetic: what imuforge motion / generate wrote" in err
+
+
 def test_calibrate_overwrite_leaves_only_this_runs_files_never_a_foreign_folder(data, tmp_path, capsys):
     root, _, still = data
     still_file = still.save(tmp_path / "desk.imu.parquet")

@@ -166,6 +166,16 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     return unique
 
 
+def _check_not_swapped(syn_named: list[tuple[str, Recording]], real_named: list[tuple[str, Recording]]) -> None:
+    """Refuse ``--synthetic`` and ``--real`` given the other way round: no synthetic recording was simulated
+    and every real one was (a capture or an imported data set calibrated towards simulated people)."""
+    if not any(is_simulated(r) for _, r in syn_named) and all(is_simulated(r) for _, r in real_named):
+        raise ValidationError("--synthetic holds no simulated recording and every --real recording was "
+                              "simulated: are the two swapped?",
+                              allowed="--synthetic: what imuforge motion / generate wrote; --real: a capture "
+                                      "or an imported data set")
+
+
 def capture_sources(reals: Sequence[Recording]) -> dict[str, int]:
     """What recorded each capture recording, from its provenance → how many: imuforge's emulated wearable,
     a device (by board, as its INFO reply named it), a simulation, or files that name no device (imported)."""
@@ -362,6 +372,7 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
                               "or pass --overwrite")
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
+    _check_not_swapped(syn_named, real_named)
     check_si_units([r for _, r in real_named])  # a capture in g or deg/s, before anything is calibrated to it
     for name, r in real_named:  # a time in ms: the synthetic data would be resampled to 0.05 Hz
         check_timing(r, f"the real capture {name}")
