@@ -255,3 +255,21 @@ def test_a_failed_int8_drop_says_how_many_windows_changed_and_what_one_weighs():
     big = _drop_note(1000, 0.98)  # a set that resolves the point: the count alone
     assert "20 of 1000 windows" in big and "costs" not in big
     assert "0 of 0 windows" in _drop_note(0, float("nan"))  # no windows: nothing to weigh, no error
+
+
+def test_ctrl_c_inside_the_int8_converter_is_an_interruption(made, tmp_path, capsys, monkeypatch):
+    """Ctrl-C while TensorFlow's converter runs comes back as a pybind11 error naming KeyboardInterrupt: it
+    was reported as 'int8 conversion failed: pybind11::error_already_set: MISMATCH …' (exit 2); it is an
+    interruption (exit 130, 'interrupted', as train and calibrate say) and leaves no export."""
+    import tensorflow as tf
+
+    class Interrupted:  # the converter, as Ctrl-C leaves it
+        target_spec = type("Spec", (), {})()
+
+        def convert(self):
+            raise RuntimeError("pybind11::error_already_set: MISMATCH of original and normalized active "
+                               "exception types: ORIGINAL InvalidArgumentError REPLACED BY KeyboardInterrupt")
+
+    monkeypatch.setattr(tf.lite.TFLiteConverter, "from_keras_model", staticmethod(lambda model: Interrupted()))
+    assert main(["export", str(made[0]), "--out", str(tmp_path / "ex")]) == 130
+    assert "interrupted" in capsys.readouterr().err and not (tmp_path / "ex").exists()

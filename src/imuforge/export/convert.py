@@ -83,6 +83,8 @@ def to_int8_tflite(model, representative: np.ndarray) -> bytes:
     if "bytes" in result:
         return result["bytes"]
     exc = result["error"]
+    if "KeyboardInterrupt" in str(exc):  # Ctrl-C inside the converter comes back wrapped by pybind11
+        raise KeyboardInterrupt from None
     ops = _tf_op_from_error(str(exc) + "\n" + log)
     if ops:
         raise UnsupportedOpError(ops) from None
