@@ -233,6 +233,17 @@ def test_a_failed_motion_run_leaves_no_out_folder(tmp_path, capsys, monkeypatch)
     assert list(tmp_path.iterdir()) == []  # neither the out folder, its parents nor a staging folder
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no folder can be made")
+def test_an_out_folder_that_cannot_be_made_is_named_not_its_staging_folder(tmp_path, capsys):
+    """Writing under /proc (even root cannot make a folder there) was reported as '[Errno 2] No such file or
+    directory: '/proc/.foo.partial-26100'', the staging folder's name; it names --out and what is allowed."""
+    out = Path("/proc/imuforge-no-such-folder/out")
+    assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 2
+    err = one_line_error(capsys, "motion")
+    assert f"cannot write {out}: " in err and "partial" not in err
+    assert "(allowed: an output folder in a place this user may write)" in err
+
+
 def test_a_failed_overwrite_keeps_the_old_folder(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 0

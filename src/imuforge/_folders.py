@@ -79,6 +79,15 @@ def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None
                                  if overwrite is not None else ""))
 
 
+def _remove_made(missing: list[Path]) -> None:
+    """Remove the parent folders a staging made (``missing``: deepest first) while they are empty."""
+    for a in missing:
+        try:
+            a.rmdir()
+        except OSError:
+            break
+
+
 @contextmanager
 def staged_folder(out: Path) -> Iterator[Path]:
     """A fresh folder beside ``out`` to write into; it replaces ``out`` only if the block succeeds.
@@ -89,19 +98,20 @@ def staged_folder(out: Path) -> Iterator[Path]:
     """
     final = out.resolve()
     missing = [a for a in final.parents if not a.exists()]
-    final.parent.mkdir(parents=True, exist_ok=True)
     stage = final.with_name(f".{final.name}.partial-{os.getpid()}")
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir()
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir()
+    except OSError as exc:  # a read-only place, /proc: say so of the folder asked for, not of the staging one
+        _remove_made(missing)
+        raise ValidationError(f"cannot write {out}: {exc.strerror or exc}",
+                              allowed="an output folder in a place this user may write") from None
     try:
         yield stage
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
-        for a in missing:  # deepest first
-            try:
-                a.rmdir()
-            except OSError:
-                break
+        _remove_made(missing)
         raise
     if not final.exists():
         os.rename(stage, final)
