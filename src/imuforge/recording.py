@@ -577,7 +577,9 @@ def read_recording(path: str | os.PathLike) -> Recording:
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
-        raise ValidationError(f"not a Parquet file ({exc})", source=str(path)) from exc
+        raise ValidationError(f"not a Parquet file ({exc})", source=str(path),
+                              allowed="a recording: .imu.parquet (Recording.save) or .csv; a data set in its "
+                                      "published layout goes through imuforge import first") from exc
     raw = (table.schema.metadata or {}).get(b"imuforge")
     if raw is None:
         raise ValidationError("Parquet file has no 'imuforge' schema metadata", source=str(path),

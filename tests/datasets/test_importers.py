@@ -670,3 +670,16 @@ def test_a_download_still_zipped_is_refused_saying_to_unzip_it(tmp_path, capsys,
     assert f"it holds zip archives ('{inner}'): unzip them" in err and "(allowed: " in err
     err = _refused(capsys, [fmt, str(down / inner)], tmp_path / "out")
     assert "it is a zip archive: unzip it" in err
+
+
+def test_a_source_in_another_formats_layout_or_a_file_is_refused_naming_what_to_do(tmp_path, capsys):
+    """A source the format finds nothing in names the format whose layout it has (the RealWorld folder given
+    to motionsense was told to unzip its *_csv.zip files), and a file where the format reads a folder says
+    to give the folder (UCI HAPT's labels.txt: 'no labels.txt in …/labels.txt')."""
+    src = tmp_path / "PAMAP2 Dataset"
+    (src / "Protocol").mkdir(parents=True)
+    (src / "Protocol" / "subject101.dat").write_text("1 0 " + " ".join(["1.0"] * 52) + "\n")
+    err = _refused(capsys, ["uci-har", str(src)], tmp_path / "out")
+    assert f"it looks like the pamap2 layout (imuforge import pamap2 '{src}')" in err
+    err = _refused(capsys, ["uci-hapt", str(src / "Protocol" / "subject101.dat")], tmp_path / "out")
+    assert "it is a file: give the data set's folder" in err

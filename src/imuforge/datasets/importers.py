@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shlex
 import shutil
 import zipfile
 import zlib
@@ -1299,8 +1300,27 @@ class _UnitCheck:
                                                     "and time (docs/TRAINING.md)") from None
 
 
-#: the formats whose importer reads zip archives itself
-READS_ZIPS = ("realworld",)
+#: the formats whose importer reads zip archives itself, and those whose source may be a file
+READS_ZIPS, READS_A_FILE = ("realworld",), ("wisdm", "realworld")
+#: a file name (glob, anywhere below the source) only each format's published layout holds: which layout a
+#: refused source has
+SIGNATURES = {"uci-hapt": "acc_exp*_user*.txt", "uci-har": "total_acc_x_*.txt", "pamap2": "subject1*.dat",
+              "realworld": "acc_*_csv.zip", "usc-had": "a*t*.mat", "wisdm": "WISDM_ar_v1.1_raw*.txt",
+              "wisdm2019": "data_16*_accel_*.txt", "motionsense": "sub_*.csv", "mhealth": "mHealth_subject*.log",
+              "dsads": "s[0-6][0-9].txt", "hhar": "*_accelerometer.csv"}
+
+
+def _refusal_hint(fmt: str, src: Path) -> str | None:
+    """What to do with a source ``fmt``'s importer found nothing in: another format's layout (named), a file
+    where a folder is read, or zip archives to unzip (:func:`_zipped_hint`); ``None`` when none of these."""
+    if src.is_dir():
+        other = next((f for f, pattern in SIGNATURES.items()
+                      if f != fmt and next(src.rglob(pattern), None) is not None), None)
+        if other is not None:
+            return f"it looks like the {other} layout (imuforge import {other} {shlex.quote(str(src))})"
+    elif fmt not in READS_A_FILE and not zipfile.is_zipfile(src):
+        return "it is a file: give the data set's folder"
+    return _zipped_hint(fmt, src)
 
 
 def _zipped_hint(fmt: str, src: Path) -> str | None:
@@ -1353,7 +1373,7 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     except BaseException as exc:
         if made:
             shutil.rmtree(out, ignore_errors=True)
-        hint = _zipped_hint(fmt, src) if isinstance(exc, ValidationError) and report.recordings == 0 else None
+        hint = _refusal_hint(fmt, src) if isinstance(exc, ValidationError) and report.recordings == 0 else None
         if hint is None:
             raise
         raise ValidationError(f"{exc.what}; {hint}", source=exc.source, allowed=exc.allowed) from None
