@@ -701,3 +701,9 @@ def test_export_refuses_a_card_profile_without_the_models_sensors(tiny_run, tmp_
     err = one_line_error(capsys, "export")
     assert "--profile bmm150: the device has no sensor for the model's acc_x" in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_motion_from_a_missing_key_frame_file_says_what_is_allowed(tmp_path, capsys):
+    assert main(["motion", "--from", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o")]) == 2
+    err = one_line_error(capsys, "motion")
+    assert "missing.toml: no such file (allowed: a key-framed activity's .toml file" in err

@@ -411,7 +411,8 @@ def _write(args, motions: list, stage: Path) -> list[str]:
                 idle += _on_idle_arm(m, rec.placement)
                 tally.add(rec)
                 ds.add(rec, name=name)
-        lines.append(f"wrote dataset {args.out}: {len(ds)} recordings, {ds.total_duration_s:.0f} s")
+        lines.append(f"wrote dataset {args.out}: {len(ds)} recording{'s' * (len(ds) != 1)}, "
+                     f"{ds.total_duration_s:.0f} s")
         lines += [f"note: {n}" for n in tally.notes()]
         lines += [f"note: {k} of the {len(ds)} simulated people wear the device on {where} (wear variation: "
                   f"the other side); --placement {profile.default_placement} keeps it there"
