@@ -327,7 +327,9 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
         found = sorted({lab for s in summaries for lab in s.get("duration_per_label_s", {})})
         if not config.labels or not set(config.labels) - set(found):
             raise ValidationError("no labelled windows in the data",
-                                  allowed=f"recordings longer than {config.window_s} s with label segments")
+                                  allowed=f"label segments long enough for windows of --window-s "
+                                          f"{config.window_s:g} s (a shorter --window-s, or longer stretches "
+                                          "of each label)")
     asked = [lab for lab in (config.labels or []) if lab not in found]
     if asked:  # a --labels entry the data never show would otherwise just be left out of the model
         held = sorted(set(found) | {lab for s in summaries for lab in s.get("duration_per_label_s", {})})
