@@ -233,7 +233,7 @@ def test_a_failed_motion_run_leaves_no_out_folder(tmp_path, capsys, monkeypatch)
     assert list(tmp_path.iterdir()) == []  # neither the out folder, its parents nor a staging folder
 
 
-@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no folder can be made")
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="Linux's /proc, where no folder can be made")
 def test_an_out_folder_that_cannot_be_made_is_named_not_its_staging_folder(tmp_path, capsys):
     """Writing under /proc (even root cannot make a folder there) was reported as '[Errno 2] No such file or
     directory: '/proc/.foo.partial-26100'', the staging folder's name; it names --out and what is allowed."""

@@ -397,8 +397,9 @@ def test_realworld_zip_and_plain(tmp_path):
 def test_realworld_subjects_from_a_zipped_download_or_one_probands_folder(tmp_path):
     """The download as published is one zip holding ``probandN/data/*_csv.zip``, read in a folder or as the
     source itself: each subject from the paths inside it (before, every recording of the zip became
-    ``proband0`` and the probands overwrote each other; the zip as the source was refused); one proband's folder given as the source is that proband; the zip next to its extracted copy
-    imports each file once, the copies counted."""
+    ``proband0`` and the probands overwrote each other; the zip as the source was refused); one proband's
+    folder given as the source is that proband; the zip next to its extracted copy imports each file once, the
+    copies counted."""
     t = 1435000000000 + np.arange(200) * 20
     acc = np.tile([0.0, 9.81, 0.0], (200, 1))
     inner = io.BytesIO()
@@ -659,9 +660,9 @@ def test_import_help_states_the_option_defaults(capsys):
                                         ("motionsense", "A_DeviceMotion_data.zip"),
                                         ("hhar", "Activity recognition exp.zip")])
 def test_a_download_still_zipped_is_refused_saying_to_unzip_it(tmp_path, capsys, fmt, inner):
-    """The UCI downloads hold the data set's own zip (UCI HAR, PAMAP2, HHAR), MotionSense's repository a zip of
-    its data folder; importers that read folders refuse them in one line that names the zip and says to unzip
-    it — the folder, or the zip itself given as the source."""
+    """The UCI downloads hold the data set's own zip (UCI HAR, PAMAP2, HHAR), MotionSense's repository a zip
+    of its data folder; importers that read folders refuse them in one line that names the zip and says to
+    unzip it — the folder, or the zip itself given as the source."""
     down = tmp_path / "download"
     down.mkdir()
     with zipfile.ZipFile(down / inner, "w") as z:

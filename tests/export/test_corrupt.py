@@ -270,6 +270,7 @@ def test_ctrl_c_inside_the_int8_converter_is_an_interruption(made, tmp_path, cap
             raise RuntimeError("pybind11::error_already_set: MISMATCH of original and normalized active "
                                "exception types: ORIGINAL InvalidArgumentError REPLACED BY KeyboardInterrupt")
 
-    monkeypatch.setattr(tf.lite.TFLiteConverter, "from_keras_model", staticmethod(lambda model: Interrupted()))
+    monkeypatch.setattr(tf.lite.TFLiteConverter, "from_keras_model",
+                        staticmethod(lambda model: Interrupted()))
     assert main(["export", str(made[0]), "--out", str(tmp_path / "ex")]) == 130
     assert "interrupted" in capsys.readouterr().err and not (tmp_path / "ex").exists()

@@ -326,8 +326,8 @@ def test_description_for_reads_back_as_its_parameters(matcher, activity, params,
 @pytest.mark.parametrize("text, activity", [("stand_to_sit", "stand_to_sit"), ("sit_to_lie", "sit_to_lie"),
                                             ("stairs_up", "stairs_up"), ("Stairs-Down", "stairs_down"),
                                             ("sit to stand", "sit_to_stand"), ("walking", "walking"),
-                                            ("WALKING_DOWNSTAIRS", "stairs_down"), ("climbing down", "stairs_down"),
-                                            ("climbingup", "stairs_up")])
+                                            ("WALKING_DOWNSTAIRS", "stairs_down"),
+                                            ("climbing down", "stairs_down"), ("climbingup", "stairs_up")])
 def test_an_activity_named_by_its_own_name_is_that_activity(matcher, text, activity):
     """A data set's label used as the text: 'stand_to_sit' made sitting (0.68), 'sit_to_lie' lie_to_sit, and
     the keyword matcher refused 'stairs_up'; UCI HAR's 'WALKING_DOWNSTAIRS' was refused as no activity's name,
@@ -360,7 +360,7 @@ def test_stairs_or_an_elevator_with_no_word_of_the_direction_are_refused_not_gue
     from imuforge.motion.text import _direction_rule
 
     for activity in (f"{what}_up", f"{what}_down"):
-        with pytest.raises(ValidationError, match=rf"{re.escape(repr(text))} reads as {what}, but which way: up "
-                                                  r"or down\? .*\(allowed: a direction in words: "):
+        with pytest.raises(ValidationError, match=rf"{re.escape(repr(text))} reads as {what}, but which way: "
+                                                  r"up or down\? .*\(allowed: a direction in words: "):
             _direction_rule(text, activity)
     assert _direction_rule(f"{text}, going down", f"{what}_up") == f"{what}_down"  # a word of it decides

@@ -166,7 +166,8 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     return unique
 
 
-def _check_not_swapped(syn_named: list[tuple[str, Recording]], real_named: list[tuple[str, Recording]]) -> None:
+def _check_not_swapped(syn_named: list[tuple[str, Recording]],
+                       real_named: list[tuple[str, Recording]]) -> None:
     """Refuse ``--synthetic`` and ``--real`` given the other way round: no synthetic recording was simulated
     and every real one was (a capture or an imported data set calibrated towards simulated people)."""
     if not any(is_simulated(r) for _, r in syn_named) and all(is_simulated(r) for _, r in real_named):

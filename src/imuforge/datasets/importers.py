@@ -1306,7 +1306,8 @@ READS_ZIPS, READS_A_FILE = ("realworld",), ("wisdm", "realworld")
 #: refused source has
 SIGNATURES = {"uci-hapt": "acc_exp*_user*.txt", "uci-har": "total_acc_x_*.txt", "pamap2": "subject1*.dat",
               "realworld": "acc_*_csv.zip", "usc-had": "a*t*.mat", "wisdm": "WISDM_ar_v1.1_raw*.txt",
-              "wisdm2019": "data_16*_accel_*.txt", "motionsense": "sub_*.csv", "mhealth": "mHealth_subject*.log",
+              "wisdm2019": "data_16*_accel_*.txt", "motionsense": "sub_*.csv",
+              "mhealth": "mHealth_subject*.log",
               "dsads": "s[0-6][0-9].txt", "hhar": "*_accelerometer.csv"}
 
 
@@ -1334,7 +1335,8 @@ def _zipped_hint(fmt: str, src: Path) -> str | None:
     zips = sorted(p for p in src.rglob("*.zip") if p.is_file()) if src.is_dir() else []
     if not zips:
         return None
-    names = ", ".join(repr(p.name) for p in zips[:3]) + (f" and {len(zips) - 3} more" if len(zips) > 3 else "")
+    more = f" and {len(zips) - 3} more" if len(zips) > 3 else ""
+    names = ", ".join(repr(p.name) for p in zips[:3]) + more
     return f"it holds zip archives ({names}): unzip them {then}"
 
 
@@ -1373,7 +1375,8 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     except BaseException as exc:
         if made:
             shutil.rmtree(out, ignore_errors=True)
-        hint = _refusal_hint(fmt, src) if isinstance(exc, ValidationError) and report.recordings == 0 else None
+        refused = isinstance(exc, ValidationError) and report.recordings == 0
+        hint = _refusal_hint(fmt, src) if refused else None
         if hint is None:
             raise
         raise ValidationError(f"{exc.what}; {hint}", source=exc.source, allowed=exc.allowed) from None

@@ -519,7 +519,7 @@ def _activity_named(text: str) -> str | None:
     from imuforge.labels import SYNONYMS
 
     key = re.sub(r"[\s_-]+", "_", text.strip().lower())
-    key = SYNONYMS.get(key, key)  # a data set's label for it ("WALKING_DOWNSTAIRS", RealWorld's "climbingdown")
+    key = SYNONYMS.get(key, key)  # a data set's label ("WALKING_DOWNSTAIRS", RealWorld's "climbingdown")
     if key in ACTIVITIES:
         return key
     if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text.strip().lower()):
