@@ -244,6 +244,15 @@ def test_an_out_folder_that_cannot_be_made_is_named_not_its_staging_folder(tmp_p
     assert "(allowed: an output folder in a place this user may write)" in err
 
 
+def test_an_out_folder_refused_part_way_leaves_none_of_the_parents_it_made(tmp_path, capsys):
+    """A path whose last folder cannot be made (a name too long) after parents that could: those parents are
+    removed too (the cleanup stopped at the first folder it had not made and left them)."""
+    out = tmp_path / "a" / "b" / ("x" * 300) / "out"
+    assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 2
+    assert "cannot write" in one_line_error(capsys, "motion")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_overwrite_keeps_the_old_folder(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["motion", "walking", "--matcher", "keywords", "--seconds", "2", "--out", str(out)]) == 0

@@ -85,7 +85,9 @@ def _remove_made(missing: list[Path]) -> None:
         try:
             a.rmdir()
         except OSError:
-            break
+            if os.path.isdir(a):  # made, and not empty now: something else is in it, and so in its parents
+                break
+            # not made: the failure came before it (a name too long, a read-only place)
 
 
 @contextmanager

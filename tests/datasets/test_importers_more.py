@@ -438,3 +438,23 @@ def test_a_short_or_gappy_run_does_not_decide_an_import(tmp_path):
     (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
     report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out")
     assert report.recordings == 3
+
+
+def test_a_damaged_file_or_a_bad_option_gets_no_hint_about_the_source(tmp_path, capsys):
+    """The hints of a refused import (another format's layout, a file for a folder, zips to unzip) are for a
+    source the format found nothing in: a damaged file of the right format beside the download's leftover
+    zip said 'unzip them', and a single damaged mHealth log (a source the importer reads) 'give the
+    folder'."""
+    import zipfile
+
+    path = _mhealth_log(tmp_path / "w" / "MHEALTHDATASET" / "mHealth_subject1.log")
+    with zipfile.ZipFile(tmp_path / "w" / "MHEALTHDATASET.zip", "w") as z:
+        z.writestr("readme.txt", "the download")
+    lines = path.read_text().splitlines()
+    lines[5] = lines[5].replace("0.0000", "x.0000", 1)
+    path.write_text("\n".join(lines) + "\n")
+    for source in (tmp_path / "w", path):
+        err = _refused(capsys, ["mhealth", str(source)], tmp_path / "out")
+        assert "is not a number" in err and "unzip" not in err and "give the data set's folder" not in err
+    err = _refused(capsys, ["mhealth", str(tmp_path / "w"), "--imu", "foo"], tmp_path / "out")
+    assert "unzip" not in err

@@ -327,7 +327,7 @@ def test_description_for_reads_back_as_its_parameters(matcher, activity, params,
                                             ("stairs_up", "stairs_up"), ("Stairs-Down", "stairs_down"),
                                             ("sit to stand", "sit_to_stand"), ("walking", "walking"),
                                             ("WALKING_DOWNSTAIRS", "stairs_down"),
-                                            ("climbing down", "stairs_down"), ("climbingup", "stairs_up")])
+                                            ("climbing down", "stairs_down"), ("climbing_up", "stairs_up")])
 def test_an_activity_named_by_its_own_name_is_that_activity(matcher, text, activity):
     """A data set's label used as the text: 'stand_to_sit' made sitting (0.68), 'sit_to_lie' lie_to_sit, and
     the keyword matcher refused 'stairs_up'; UCI HAR's 'WALKING_DOWNSTAIRS' was refused as no activity's name,
@@ -364,3 +364,32 @@ def test_stairs_or_an_elevator_with_no_word_of_the_direction_are_refused_not_gue
                                                   r"up or down\? .*\(allowed: a direction in words: "):
             _direction_rule(text, activity)
     assert _direction_rule(f"{text}, going down", f"{what}_up") == f"{what}_down"  # a word of it decides
+
+
+def test_a_sequence_part_with_no_direction_is_refused_not_merged_into_its_neighbour():
+    """'rides the elevator, then walks down the hall' came out as one elevator_down part (the walking lost,
+    the hallway's 'down' lent to the elevator): the part that names no direction stays a part, and is
+    refused."""
+    from imuforge.motion.text import parse_sequence
+
+    with pytest.raises(ValidationError, match=r"'rides the elevator' reads as elevator, but which way"):
+        parse_sequence("rides the elevator, then walks down the hall", matcher="keywords")
+
+
+@pytest.mark.parametrize("text, activity", [("walks upward on the stairs", "stairs_up"),
+                                            ("a stair ascent", "stairs_up"),
+                                            ("the stair descent", "stairs_down"),
+                                            ("walks downwards on the stairs", "stairs_down")])
+def test_more_words_of_a_direction_are_read(text, activity):
+    from imuforge.motion.text import _direction_rule
+
+    assert _direction_rule(text, "stairs_down" if activity == "stairs_up" else "stairs_up") == activity
+
+
+def test_a_one_word_synonym_is_read_as_a_description_not_a_name():
+    """Only labels of several words are taken as names: 'supine' or 'still' as a name would lose what the
+    description sets (the lying variant, a still person's fidget), so they go to the matchers."""
+    from imuforge.motion.text import _activity_named
+
+    assert _activity_named("supine") is None and _activity_named("still") is None
+    assert _activity_named("Walking_Downstairs") == "stairs_down"

@@ -52,6 +52,11 @@ ACC = ("acc_x", "acc_y", "acc_z")
 ACC_GYRO = ACC + ("gyro_x", "gyro_y", "gyro_z")
 
 
+class NothingToImport(ValidationError):
+    """An importer found none of its format's files where it looked (:func:`import_dataset` then says what the
+    source is instead: another format's layout, a file, zip archives)."""
+
+
 @dataclass
 class ImportReport:
     """What an import did: recordings written, rows (files, label rows) not imported by reason, labels found.
@@ -123,13 +128,13 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
     raw = src / "RawData" if (src / "RawData").is_dir() else src
     lab_path = raw / "labels.txt"
     if not lab_path.exists():
-        raise ValidationError(f"no labels.txt in {raw}", allowed="the UCI HAPT RawData folder")
+        raise NothingToImport(f"no labels.txt in {raw}", allowed="the UCI HAPT RawData folder")
     lab_text = lab_path.read_text(errors="replace")
     labels = _numbers(lab_path, text=lab_text, dtype=np.int64, columns=5,
                       allowed="5 whole numbers per line: experiment user activity start end")
     files = sorted(p for p in raw.iterdir() if _HAPT_RE.match(p.name))
     if not files:
-        raise ValidationError(f"no acc_expEE_userUU.txt files in {raw}")
+        raise NothingToImport(f"no acc_expEE_userUU.txt files in {raw}")
     exps = {int(_HAPT_RE.match(p.name).group(1)) for p in files}
     report.skipped["label_rows_without_data_files"] += int((~np.isin(labels[:, 0], list(exps))).sum())
     rate = 50.0
@@ -269,13 +274,14 @@ def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
     A folder in the raw HAPT layout (``RawData/labels.txt``) is read by :func:`import_uci_hapt`.
     """
     if not src.is_dir():
-        raise ValidationError(f"{src} is not a folder", allowed="the 'UCI HAR Dataset' folder (or its parent)")
+        raise NothingToImport(f"{src} is not a folder",
+                              allowed="the 'UCI HAR Dataset' folder (or its parent)")
     root = _uci_har_root(src)
     if root is None:
         if (src / "RawData" / "labels.txt").exists() or (src / "labels.txt").exists():
             yield from import_uci_hapt(src, report)
             return
-        raise ValidationError(f"no train/ or test/ 'Inertial Signals' folder in {src}",
+        raise NothingToImport(f"no train/ or test/ 'Inertial Signals' folder in {src}",
                               allowed="the 'UCI HAR Dataset' folder (or the HAPT RawData layout)")
     rate = 50.0
     for split in ("train", "test"):
@@ -324,7 +330,7 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
     folder = src / "Protocol" if (src / "Protocol").is_dir() else src
     files = sorted(folder.glob("subject*.dat"))
     if not files:
-        raise ValidationError(f"no subjectNNN.dat files in {folder}", allowed="the PAMAP2 Protocol folder")
+        raise NothingToImport(f"no subjectNNN.dat files in {folder}", allowed="the PAMAP2 Protocol folder")
     c0 = PAMAP2_IMUS[imu]
     cols = list(range(c0 + 1, c0 + 4)) + list(range(c0 + 7, c0 + 10)) + list(range(c0 + 10, c0 + 13))
     for path in progress(files, desc="pamap2", unit="file"):
@@ -463,7 +469,7 @@ def import_realworld(src: Path, report: ImportReport) -> Iterator[tuple[str, Rec
             continue
         streams[key][sensor] = (t, d)
     if not streams:
-        raise ValidationError(f"no RealWorld sensor CSVs under {src}",
+        raise NothingToImport(f"no RealWorld sensor CSVs under {src}",
                               allowed="probandN/data/acc_<activity>_<position>.csv or *_csv.zip")
     for key in progress(sorted(streams), desc="realworld", unit="rec"):
         subject, activity, part, position = key
@@ -519,7 +525,7 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
 
     files = sorted(p for p in src.rglob("*.mat") if _USC_RE.match(p.name))
     if not files:
-        raise ValidationError(f"no SubjectN/aXtY.mat files under {src}",
+        raise NothingToImport(f"no SubjectN/aXtY.mat files under {src}",
                               allowed="the USC-HAD folder as published: SubjectN/aXtY.mat (activity X, "
                                       "trial Y)")
     for path in progress(files, desc="usc-had", unit="file"):
@@ -622,7 +628,7 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
     """
     path = src if src.is_file() else next(iter(sorted(src.rglob("WISDM_ar_v1.1_raw.txt"))), None)
     if path is None:
-        raise ValidationError(f"no WISDM_ar_v1.1_raw.txt in {src}")
+        raise NothingToImport(f"no WISDM_ar_v1.1_raw.txt in {src}")
     keys, table = _parse_wisdm_lines(path.read_text(errors="replace"), report)
     good = table[:, 0] > 0
     report.skipped["zero_timestamps"] += int((~good).sum())
@@ -689,7 +695,7 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
         if m and m.group(3) == device:
             files.setdefault(int(m.group(1)), {})[m.group(2)] = p
     if not files:
-        raise ValidationError(f"no raw/{device}/accel/data_<id>_accel_{device}.txt files under {src}",
+        raise NothingToImport(f"no raw/{device}/accel/data_<id>_accel_{device}.txt files under {src}",
                               allowed=f"the WISDM 2019 folder as published (wisdm-dataset/raw/{device}/"
                                       f"accel, raw/{device}/gyro)")
     placement = "wrist_right" if device == "watch" else "pocket_right_thigh"
@@ -810,7 +816,7 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
         if not _MS_TRIAL_RE.match(p.parent.name):
             report.skipped[f"unknown_activity_{p.parent.name.split('_')[0]}"] += 1
     if not files:
-        raise ValidationError(f"no A_DeviceMotion_data/<activity>_<trial>/sub_<n>.csv files under {src}",
+        raise NothingToImport(f"no A_DeviceMotion_data/<activity>_<trial>/sub_<n>.csv files under {src}",
                               allowed="the MotionSense data folder (activities "
                               + ", ".join(MOTIONSENSE_LABELS) + ")")
     info = _motionsense_subjects(src)
@@ -889,7 +895,7 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
     files = sorted(p for p in src.rglob("*.log") if _MHEALTH_RE.match(p.name)) if src.is_dir() else (
         [src] if _MHEALTH_RE.match(src.name) else [])
     if not files:
-        raise ValidationError(f"no mHealth_subjectN.log files under {src}",
+        raise NothingToImport(f"no mHealth_subjectN.log files under {src}",
                               allowed="the MHEALTHDATASET folder")
     a0, first = MHEALTH_IMUS[imu]
     chans = ACC if first is None else ACC_GYRO
@@ -1008,7 +1014,7 @@ def import_dsads(src: Path, report: ImportReport, imu: str = "right_arm") -> Ite
         if m and mp and ma:
             groups.setdefault((int(mp.group(1)), int(ma.group(1))), []).append((int(m.group(1)), path))
     if not groups:
-        raise ValidationError(f"no aNN/pM/sKK.txt segment files under {src}",
+        raise NothingToImport(f"no aNN/pM/sKK.txt segment files under {src}",
                               allowed="the DSADS 'data' folder (a01 … a19 / p1 … p8 / s01.txt … s60.txt)")
     c0 = DSADS_UNITS[imu]
     cols = list(range(c0, c0 + 6))
@@ -1186,7 +1192,7 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     name = HHAR_FILES[device]
     acc_path = next(iter(sorted(src.rglob(f"{name}_accelerometer.csv"))), None) if src.is_dir() else None
     if acc_path is None:
-        raise ValidationError(f"no {name}_accelerometer.csv under {src}",
+        raise NothingToImport(f"no {name}_accelerometer.csv under {src}",
                               allowed="the HHAR 'Activity recognition exp' folder (unzipped)")
     acc_df = _hhar_csv(acc_path)
     units = _hhar_clock_units(acc_df)  # one clock per device, for both of its files
@@ -1301,7 +1307,7 @@ class _UnitCheck:
 
 
 #: the formats whose importer reads zip archives itself, and those whose source may be a file
-READS_ZIPS, READS_A_FILE = ("realworld",), ("wisdm", "realworld")
+READS_ZIPS, READS_A_FILE = ("realworld",), ("wisdm", "realworld", "mhealth")
 #: a file name (glob, anywhere below the source) only each format's published layout holds: which layout a
 #: refused source has
 SIGNATURES = {"uci-hapt": "acc_exp*_user*.txt", "uci-har": "total_acc_x_*.txt", "pamap2": "subject1*.dat",
@@ -1371,12 +1377,11 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
         if report.recordings == 0:
             skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
             why = f"skipped: {skipped}" if skipped else "the files hold no samples"
-            raise ValidationError(f"nothing could be imported from {src} ({why})", allowed=EXPECTS[fmt])
+            raise NothingToImport(f"nothing could be imported from {src} ({why})", allowed=EXPECTS[fmt])
     except BaseException as exc:
         if made:
             shutil.rmtree(out, ignore_errors=True)
-        refused = isinstance(exc, ValidationError) and report.recordings == 0
-        hint = _refusal_hint(fmt, src) if refused else None
+        hint = _refusal_hint(fmt, src) if isinstance(exc, NothingToImport) else None
         if hint is None:
             raise
         raise ValidationError(f"{exc.what}; {hint}", source=exc.source, allowed=exc.allowed) from None

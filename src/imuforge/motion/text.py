@@ -287,16 +287,16 @@ def _direction_rule(text: str, activity: str) -> str:
     scored stairs_up 0.71), so a text with no word of either direction is refused, not guessed."""
     t = text.lower()
     if activity in ("stairs_up", "stairs_down"):
-        if re.search(r"\b(down|descend\w*|downstairs)\b", t):
+        if re.search(r"\b(down|downwards?|descen\w*|downstairs)\b", t):
             return "stairs_down"
-        if re.search(r"\b(up|climb\w*|ascend\w*|upstairs)\b", t):
+        if re.search(r"\b(up|upwards?|climb\w*|ascen\w*|upstairs)\b", t):
             return "stairs_up"
         _no_direction(text, "stairs", "up the stairs / climbing / upstairs", "down the stairs / descending / "
                       "downstairs")
     if activity in ("elevator_up", "elevator_down"):
-        if re.search(r"\b(down|descend\w*|downstairs|lower|ground floor|basement|lobby)\b", t):
+        if re.search(r"\b(down|downwards?|descen\w*|downstairs|lower|ground floor|basement|lobby)\b", t):
             return "elevator_down"
-        if re.search(r"\b(up|ascend\w*|upstairs|higher|top floor|roof)\b", t):
+        if re.search(r"\b(up|upwards?|ascen\w*|upstairs|higher|top floor|roof)\b", t):
             return "elevator_up"
         _no_direction(text, "elevator", "up / to a higher floor", "down / to the ground floor")
     if activity in ("sit_to_stand", "stand_to_sit", "sitting", "standing"):
@@ -319,8 +319,12 @@ def _direction_rule(text: str, activity: str) -> str:
     return activity
 
 
+class NoDirectionError(ValidationError):
+    """A text read as stairs or an elevator that says neither up nor down."""
+
+
 def _no_direction(text: str, what: str, up: str, down: str) -> None:
-    raise ValidationError(f"{text.strip()!r} reads as {what}, but which way: up or down? No word of it says",
+    raise NoDirectionError(f"{text.strip()!r} reads as {what}, but which way: up or down? No word of it says",
                           allowed=f"a direction in words: {up}; or {down}")
 
 
@@ -519,7 +523,8 @@ def _activity_named(text: str) -> str | None:
     from imuforge.labels import SYNONYMS
 
     key = re.sub(r"[\s_-]+", "_", text.strip().lower())
-    key = SYNONYMS.get(key, key)  # a data set's label ("WALKING_DOWNSTAIRS", RealWorld's "climbingdown")
+    if "_" in key:  # a data set's label of words ("WALKING_DOWNSTAIRS", "climbing down"); one word ("supine",
+        key = SYNONYMS.get(key, key)  # "still") is a description the matchers read with its modifiers
     if key in ACTIVITIES:
         return key
     if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text.strip().lower()):
@@ -713,6 +718,8 @@ def _matches(part: str, matcher: str, min_score: float | None) -> bool:
         return True                        # merged into the part before it
     try:
         parse_description(part, matcher=matcher, min_score=min_score)
+    except NoDirectionError:  # stairs or an elevator it names, with no way: its own part, refused when parsed
+        return True
     except ValidationError:
         return False
     return True
