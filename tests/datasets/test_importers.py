@@ -298,7 +298,7 @@ def test_pamap2_nan_rows_become_gaps(tmp_path):
     assert r.placement in PLACEMENTS
     assert r.channels[-3:] == ("mag_x", "mag_y", "mag_z") and r.rate_hz == 100.0
     assert len(r) == n - 10 and len(r.gaps()) == 1
-    assert report.skipped["rows_with_nan"] == 20
+    assert report.skipped["rows_not_finite"] == 20
     assert [s.label for s in r.labels] == ["walking", "jumping_rope"]
     # activity 0 (transient) is imported unlabelled: the first 200 rows of each file, 2 s each, reported
     assert report.as_dict()["unlabelled_s"] == pytest.approx(2 * 2.0, abs=0.05)
@@ -338,7 +338,7 @@ def test_pamap2_a_file_without_readings_of_the_imu_is_counted(tmp_path, capsys):
     np.savetxt(path, table, fmt="%.6f")
     report = import_dataset("pamap2", tmp_path, tmp_path / "out")
     assert report.recordings == 1
-    assert report.as_dict()["skipped"] == {"rows_with_nan": 300, "files_without_usable_rows": 1}
+    assert report.as_dict()["skipped"] == {"rows_not_finite": 300, "files_without_usable_rows": 1}
     path.rename(tmp_path / "Protocol" / "subject101.dat")  # now the only file: nothing to import
     err = _refused(capsys, ["pamap2", str(tmp_path)], tmp_path / "out2")
     assert "nothing could be imported" in err and "files_without_usable_rows=1" in err
@@ -488,7 +488,7 @@ def test_realworld_unreadable_csv_lines_are_refused_and_nan_rows_counted(tmp_pat
     (data / "acc_walking_csv.zip").unlink()
     (data / "acc_walking_chest.csv").write_text("\n".join(lines) + "\n")
     report = import_dataset("realworld", tmp_path / "rw", tmp_path / "out")  # a NaN row: left out, counted
-    assert report.skipped["rows_with_nan"] == 1 and len(_recs(tmp_path / "out")[1][0]) == 49
+    assert report.skipped["rows_not_finite"] == 1 and len(_recs(tmp_path / "out")[1][0]) == 49
 
 
 def test_usc_had(tmp_path):
@@ -542,7 +542,7 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
     assert [(r.subject, r.labels[0].label, len(r)) for r in recs] == [("wisdm33", "running", 60),
                                                                       ("wisdm17", "walking", 40)]
     assert report.skipped["zero_timestamps"] == 1 and report.skipped["malformed_lines"] == 1
-    assert report.skipped["lines_with_nan"] == 1
+    assert report.skipped["lines_not_finite"] == 1
     assert recs[0].rate_hz == 20.0 and recs[0].placement == "pocket_right_thigh"
     # the same file cut off in its last record: that record is counted as cut, not as a malformed line
     text = "\n".join(lines) + "\n" + "17,Walking,"

@@ -79,7 +79,7 @@ def test_motionsense_nan_rows_are_counted_and_become_gaps(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     report = import_dataset("motionsense", tmp_path, tmp_path / "out")
     (rec,) = _recs(tmp_path / "out")
-    assert report.skipped["rows_with_nan"] == 3 and len(rec) == 97 and len(rec.gaps()) == 1
+    assert report.skipped["rows_not_finite"] == 3 and len(rec) == 97 and len(rec.gaps()) == 1
     assert rec.labels[0].label == "sitting" and rec.subject == "ms03"
 
 
@@ -142,7 +142,7 @@ def test_mhealth_imus_units_labels(tmp_path, gyro_first):
     assert report.notes == {f"arm gyroscope read from columns {read} (columns {steady} hold a steady-length "
                             "vector: the magnetometer)": 2}
     assert [(s.start_s, s.end_s, s.label) for s in a.labels] == [(1.0, 3.0, "walking"), (3.0, 5.0, "running")]
-    assert report.skipped["unknown_activity_13"] == 20 and report.skipped["rows_with_nan"] == 5
+    assert report.skipped["unknown_activity_13"] == 20 and report.skipped["rows_not_finite"] == 5
     assert len(b) == 255 and len(b.gaps()) == 1
     import_dataset("mhealth", tmp_path / "MHEALTHDATASET", tmp_path / "ankle", imu="ankle")
     ankle = _recs(tmp_path / "ankle")[0]
@@ -300,7 +300,7 @@ def test_hhar_gyro_onto_acc_times_without_inventing_across_gaps(tmp_path):
     # nothing inside the gyro's 0.3 s hole (beyond 3 gyro periods of its edges) is kept
     assert not np.any((t_abs > 1000.8 + 0.03) & (t_abs < 1001.1 - 0.03)) and len(walk.gaps()) >= 1
     assert report.skipped["acc_samples_without_gyro_nearby"] == 200 - len(walk)
-    assert report.skipped["rows_with_nan"] == 1
+    assert report.skipped["rows_not_finite"] == 1
     assert [s.label for s in walk.labels] == ["walking", "stairs_up"]
     assert walk.rate_hz == pytest.approx(100, abs=2)
     assert walk.labels[0].end_s < 0.81 and walk.labels[1].start_s > 1.08  # the change lies in the hole

@@ -336,7 +336,7 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
     for path in progress(files, desc="pamap2", unit="file"):
         table = _numbers(path, columns=54, allowed="54 numbers (or NaN) per line (PAMAP2 protocol)")
         ok = np.all(np.isfinite(table[:, cols]), axis=1) & np.isfinite(table[:, 0]) & np.isfinite(table[:, 1])
-        report.skipped["rows_with_nan"] += int((~ok).sum())
+        report.skipped["rows_not_finite"] += int((~ok).sum())
         if not ok.any():  # the chosen IMU read nothing in this file
             report.skipped["files_without_usable_rows"] += 1
             continue
@@ -423,7 +423,7 @@ def _proband(parts, default: str) -> str:
 
 def _read_rw_csv(raw: bytes, where: str, report: ImportReport) -> tuple[np.ndarray, np.ndarray]:
     """(time s, x y z) of one RealWorld CSV, time-sorted, repeated times and rows holding NaN or infinity
-    dropped (counted: ``rows_with_nan``); ``where`` names the file."""
+    dropped (counted: ``rows_not_finite``); ``where`` names the file."""
     text = raw.decode(errors="replace")
     header = text.splitlines()[0].split(",") if text else []
     try:
@@ -438,7 +438,7 @@ def _read_rw_csv(raw: bytes, where: str, report: ImportReport) -> tuple[np.ndarr
     table = _numbers(where, text=body, delimiter=",", first_line=2, columns=len(header),
                      allowed=f"{len(header)} numbers per line below the header {','.join(header)}")
     ok = np.isfinite(table[:, [ti, xi, yi, zi]]).all(axis=1)
-    report.skipped["rows_with_nan"] += int((~ok).sum())
+    report.skipped["rows_not_finite"] += int((~ok).sum())
     table = table[ok]
     t = table[:, ti] / 1000.0
     order = np.argsort(t, kind="stable")
@@ -597,7 +597,7 @@ def _parse_wisdm_lines(text: str, report: ImportReport) -> tuple[list, np.ndarra
     table = np.asarray(rows, np.float64).reshape(-1, 4)
     ok = np.isfinite(table).all(axis=1)
     if not ok.all():  # "nan" / "inf" parse as floats
-        report.skipped["lines_with_nan"] += int((~ok).sum())
+        report.skipped["lines_not_finite"] += int((~ok).sum())
         keys, table = [k for k, g in zip(keys, ok) if g], table[ok]
     return keys, table
 
@@ -755,7 +755,7 @@ def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportR
                ) -> tuple[np.ndarray, np.ndarray] | None:
     """The columns ``names`` (by header name) of a comma-separated file with a header line, as a float table,
     and the 0-based row index of each row kept: rows holding NaN or infinity in them are left out (counted:
-    ``rows_with_nan``). None for a header without rows; a missing column or a malformed line is refused
+    ``rows_not_finite``). None for a header without rows; a missing column or a malformed line is refused
     (:func:`_numbers`), naming the file."""
     text = path.read_text(errors="replace")
     head, _, body = text.partition("\n")
@@ -770,7 +770,7 @@ def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportR
                      allowed=f"{len(header)} comma-separated numbers per line below the header; {allowed}")
     table = table[:, [header.index(c) for c in names]]
     ok = np.isfinite(table).all(axis=1)
-    report.skipped["rows_with_nan"] += int((~ok).sum())
+    report.skipped["rows_not_finite"] += int((~ok).sum())
     return table[ok], np.flatnonzero(ok)
 
 
@@ -910,7 +910,7 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
             cols = list(range(a0, a0 + 3)) + list(range(g0, g0 + 3))
             extra = {"gyro_columns": f"{g0 + 1}-{g0 + 3}"}
         ok = np.isfinite(table[:, cols + [23]]).all(axis=1)
-        report.skipped["rows_with_nan"] += int((~ok).sum())
+        report.skipped["rows_not_finite"] += int((~ok).sum())
         if ok.sum() < 2:
             report.skipped["files_without_usable_rows"] += 1
             continue
@@ -1030,7 +1030,7 @@ def import_dsads(src: Path, report: ImportReport, imu: str = "right_arm") -> Ite
                 raise ValidationError(f"{len(seg)} lines of numbers", source=str(path), allowed=allowed)
             seg = seg[:, cols]
             ok = np.isfinite(seg).all(axis=1)
-            report.skipped["rows_with_nan"] += int((~ok).sum())
+            report.skipped["rows_not_finite"] += int((~ok).sum())
             ts.append((k - 1) * DSADS_SEGMENT_ROWS / DSADS_RATE + np.flatnonzero(ok) / DSADS_RATE)
             parts.append(seg[ok])
         t, data = np.concatenate(ts), np.concatenate(parts)
@@ -1111,7 +1111,7 @@ def _hhar_streams(df, report: ImportReport, units: dict[str, str]) -> dict[tuple
 
     ok = (np.isfinite(df[["Creation_Time", "x", "y", "z"]].to_numpy()).all(axis=1) & named(df["User"])
           & named(df["Device"]))
-    report.skipped["rows_with_nan"] += int((~ok).sum())
+    report.skipped["rows_not_finite"] += int((~ok).sum())
     df = df[ok]
     out = {}
     for (user, device), g in df.groupby(["User", "Device"], observed=True, sort=True):
