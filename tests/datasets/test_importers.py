@@ -656,21 +656,44 @@ def test_import_help_states_the_option_defaults(capsys):
     assert "which device: wisdm2019 (default: watch), hhar (default: phone)" in text
 
 
-@pytest.mark.parametrize("fmt, inner", [("uci-har", "UCI HAR Dataset.zip"), ("pamap2", "PAMAP2_Dataset.zip"),
-                                        ("motionsense", "A_DeviceMotion_data.zip"),
-                                        ("hhar", "Activity recognition exp.zip")])
-def test_a_download_still_zipped_is_refused_saying_to_unzip_it(tmp_path, capsys, fmt, inner):
-    """The UCI downloads hold the data set's own zip (UCI HAR, PAMAP2, HHAR), MotionSense's repository a zip
-    of its data folder; importers that read folders refuse them in one line that names the zip and says to
-    unzip it — the folder, or the zip itself given as the source."""
+def _zip_folder(folder, zip_path, junk=True):
+    """``folder`` zipped as ``zip_path`` (its members under the folder's name), with macOS's resource forks as
+    such archives carry them (``__MACOSX/…/._name``) when ``junk``."""
+    with zipfile.ZipFile(zip_path, "w") as z:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                name = f"{folder.name}/{f.relative_to(folder).as_posix()}"
+                z.write(f, name)
+                if junk:
+                    z.writestr(f"__MACOSX/{folder.name}/._{f.name}", b"\x00\x05\x16\x07")
+    return zip_path
+
+
+def test_a_download_still_zipped_is_read_from_its_zips(tmp_path, capsys):
+    """The UCI download of UCI HAR holds the data set's own zip (and macOS's resource forks): given the
+    download's zip, or the folder it sits in, the import unzips both beside --out, reads the data set, says
+    so in its notes and leaves no unzipped copy; a zip that holds none of the format's files is refused,
+    naming a format it does hold."""
+    made = tmp_path / "made"
+    _har_split(made / "UCI HAR Dataset", "train", [(1, 1, _har_signal(np.random.default_rng(3), 256))])
     down = tmp_path / "download"
     down.mkdir()
-    with zipfile.ZipFile(down / inner, "w") as z:
-        z.writestr("readme.txt", "the data set")
-    err = _refused(capsys, [fmt, str(down)], tmp_path / "out")
-    assert f"it holds zip archives ('{inner}'): unzip them" in err and "(allowed: " in err
-    err = _refused(capsys, [fmt, str(down / inner)], tmp_path / "out")
-    assert "it is a zip archive: unzip it" in err
+    inner = _zip_folder(made / "UCI HAR Dataset", tmp_path / "UCI HAR Dataset.zip")
+    with zipfile.ZipFile(down / "human+activity+recognition+using+smartphones.zip", "w") as z:
+        z.write(inner, "UCI HAR Dataset.zip")
+        z.writestr("UCI HAR Dataset.names", "the description")
+    direct = import_dataset("uci-har", made / "UCI HAR Dataset", tmp_path / "direct")
+    for k, source in enumerate((down, down / "human+activity+recognition+using+smartphones.zip")):
+        report = import_dataset("uci-har", source, tmp_path / f"out{k}")
+        assert report.recordings == direct.recordings == 1 and report.labels_s == direct.labels_s
+        assert report.notes == {"read from its zip archives, unzipped for the import": 1}
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    other = tmp_path / "other"
+    _pamap2_file(other / "Protocol")
+    err = _refused(capsys, ["uci-har", str(_zip_folder(other, tmp_path / "pamap.zip", junk=False))],
+                   tmp_path / "out9")
+    assert "pamap.zip, unzipped, holds none of the uci-har data set's files; it holds the pamap2 layout " \
+           f"(imuforge import pamap2 {tmp_path / 'pamap.zip'})" in err
 
 
 def test_a_source_in_another_formats_layout_or_a_file_is_refused_naming_what_to_do(tmp_path, capsys):
@@ -684,3 +707,13 @@ def test_a_source_in_another_formats_layout_or_a_file_is_refused_naming_what_to_
     assert f"it looks like the pamap2 layout (imuforge import pamap2 '{src}')" in err
     err = _refused(capsys, ["uci-hapt", str(src / "Protocol" / "subject101.dat")], tmp_path / "out")
     assert "it is a file: give the data set's folder" in err
+
+
+def test_a_damaged_download_zip_is_refused_naming_it_and_leaves_nothing(tmp_path, capsys):
+    made = tmp_path / "made"
+    _har_split(made / "UCI HAR Dataset", "train", [(1, 1, _har_signal(np.random.default_rng(3), 256))])
+    zipped = _zip_folder(made / "UCI HAR Dataset", tmp_path / "download.zip")
+    zipped.write_bytes(zipped.read_bytes()[: zipped.stat().st_size // 2])
+    err = _refused(capsys, ["uci-har", str(zipped)], tmp_path / "out")
+    assert f"{zipped}: " in err and "(allowed: the download as published: fetch it again)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["download.zip", "made"]  # no unzipped copy left

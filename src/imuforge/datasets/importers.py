@@ -32,6 +32,7 @@ import os
 import re
 import shlex
 import shutil
+import tempfile
 import zipfile
 import zlib
 from collections import Counter
@@ -1308,42 +1309,85 @@ class _UnitCheck:
 
 #: the formats whose importer reads zip archives itself, and those whose source may be a file
 READS_ZIPS, READS_A_FILE = ("realworld",), ("wisdm", "realworld", "mhealth")
-#: a file name (glob, anywhere below the source) only each format's published layout holds: which layout a
-#: refused source has
-SIGNATURES = {"uci-hapt": "acc_exp*_user*.txt", "uci-har": "total_acc_x_*.txt", "pamap2": "subject1*.dat",
-              "realworld": "acc_*_csv.zip", "usc-had": "a*t*.mat", "wisdm": "WISDM_ar_v1.1_raw*.txt",
-              "wisdm2019": "data_16*_accel_*.txt", "motionsense": "sub_*.csv",
-              "mhealth": "mHealth_subject*.log",
-              "dsads": "s[0-6][0-9].txt", "hhar": "*_accelerometer.csv"}
+#: a file name (glob, anywhere below the source) only each format's published layout holds — which layout a
+#: refused source has — and how many folders up from it the folder its importer reads is (a download that
+#: had to be unzipped is imported from there)
+SIGNATURES = {"uci-hapt": ("acc_exp*_user*.txt", 1), "uci-har": ("total_acc_x_*.txt", 3),
+              "pamap2": ("subject1*.dat", 2), "realworld": ("acc_*_csv.zip", 3), "usc-had": ("a*t*.mat", 2),
+              "wisdm": ("WISDM_ar_v1.1_raw*.txt", 1), "wisdm2019": ("data_16*_accel_*.txt", 4),
+              "motionsense": ("sub_*.csv", 3), "mhealth": ("mHealth_subject*.log", 1),
+              "dsads": ("s[0-6][0-9].txt", 3), "hhar": ("*_accelerometer.csv", 1)}
+#: zip members never extracted: the resource forks macOS archives carry (``__MACOSX/``, ``._name``)
+_ZIP_JUNK = re.compile(r"(^|/)(__MACOSX/|\._)")
+
+
+def _signature(fmt: str, folder: Path) -> Path | None:
+    """The first file below ``folder`` named as only ``fmt``'s layout names its files (:data:`SIGNATURES`)."""
+    return next(iter(sorted(folder.rglob(SIGNATURES[fmt][0]))), None)
+
+
+def _needs_unzip(fmt: str, src: Path) -> bool:
+    """Whether ``src`` is a zip, or a folder holding zips and none of ``fmt``'s files, that ``fmt``'s importer
+    does not open itself (the UCI downloads nest the data set's own zip in theirs)."""
+    if fmt in READS_ZIPS:
+        return False
+    if src.is_file():  # named .zip but damaged: unzipping it says so
+        return src.suffix.lower() == ".zip" or zipfile.is_zipfile(src)
+    return _signature(fmt, src) is None and next(src.rglob("*.zip"), None) is not None
+
+
+def _existing_folder(path: Path) -> Path:
+    """The nearest folder that exists among ``path``'s parents (where a temporary folder beside it can go)."""
+    return next(a for a in path.parents if a.is_dir())
+
+
+def _unzipped_root(fmt: str, src: Path, stage: Path) -> Path:
+    """``src``'s zips extracted into ``stage`` (:func:`_unzip`), and the folder ``fmt``'s importer reads in it
+    (:data:`SIGNATURES`); refused when they hold none of the format's files, naming a format they do hold."""
+    _unzip(src, stage)
+    sig = _signature(fmt, stage)
+    root = sig.parents[SIGNATURES[fmt][1] - 1] if sig is not None else None
+    if root is None or not (root == stage or stage in root.parents):
+        other = next((f for f, (pattern, _) in SIGNATURES.items()
+                      if f != fmt and next(stage.rglob(pattern), None) is not None), None)
+        command = f"imuforge import {other} {shlex.quote(str(src))}"
+        like = f"; it holds the {other} layout ({command})" if other else ""
+        raise ValidationError(f"{src}, unzipped, holds none of the {fmt} data set's files{like}",
+                              allowed=EXPECTS[fmt])
+    return root
+
+
+def _unzip(src: Path, stage: Path) -> None:
+    """Extract ``src`` (a zip, or every zip below a folder) into ``stage``, and the zips that holds into
+    folders beside them (two levels: the download's zip, then the data set's own); macOS's resource forks
+    left out. A damaged archive is refused, naming it."""
+    def extract(z: Path, dest: Path) -> None:
+        try:
+            with zipfile.ZipFile(z) as zf:
+                zf.extractall(dest, [m for m in zf.infolist() if not _ZIP_JUNK.search(m.filename)])
+        except _ZIP_ERRORS as exc:
+            raise ValidationError(f"damaged zip archive ({exc})", source=str(z),
+                                  allowed="the download as published: fetch it again") from None
+
+    outer = [src] if src.is_file() else sorted(p for p in src.rglob("*.zip") if p.is_file())
+    for k, z in enumerate(outer):
+        dest = stage / f"{k}_{z.stem}"
+        extract(z, dest)
+        for inner in sorted(p for p in dest.rglob("*.zip") if p.is_file()):
+            extract(inner, inner.with_name(inner.stem))
 
 
 def _refusal_hint(fmt: str, src: Path) -> str | None:
-    """What to do with a source ``fmt``'s importer found nothing in: another format's layout (named), a file
-    where a folder is read, or zip archives to unzip (:func:`_zipped_hint`); ``None`` when none of these."""
+    """What to do with a source ``fmt``'s importer found nothing in: another format's layout (named), or a
+    file where a folder is read; ``None`` when neither."""
     if src.is_dir():
-        other = next((f for f, pattern in SIGNATURES.items()
+        other = next((f for f, (pattern, _) in SIGNATURES.items()
                       if f != fmt and next(src.rglob(pattern), None) is not None), None)
         if other is not None:
             return f"it looks like the {other} layout (imuforge import {other} {shlex.quote(str(src))})"
-    elif fmt not in READS_A_FILE and not zipfile.is_zipfile(src):
+    elif fmt not in READS_A_FILE:
         return "it is a file: give the data set's folder"
-    return _zipped_hint(fmt, src)
-
-
-def _zipped_hint(fmt: str, src: Path) -> str | None:
-    """What to do when ``src`` is, or holds, zip archives an importer of ``fmt`` does not open (the UCI
-    downloads nest the data set's own zip in theirs); ``None`` when there are none."""
-    if fmt in READS_ZIPS:
-        return None
-    then = "(a download may hold the data set's own zip in it, to unzip too) and give the extracted folder"
-    if src.is_file():
-        return f"it is a zip archive: unzip it {then}" if zipfile.is_zipfile(src) else None
-    zips = sorted(p for p in src.rglob("*.zip") if p.is_file()) if src.is_dir() else []
-    if not zips:
-        return None
-    more = f" and {len(zips) - 3} more" if len(zips) > 3 else ""
-    names = ", ".join(repr(p.name) for p in zips[:3]) + more
-    return f"it holds zip archives ({names}): unzip them {then}"
+    return None
 
 
 def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **options) -> ImportReport:
@@ -1362,10 +1406,17 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     report = ImportReport(format=fmt, source=str(src))
     made = not Path(out).exists()
     units = _UnitCheck(fmt)
+    stage = None
     try:
+        read_from = src
+        if _needs_unzip(fmt, src):  # the download as it came: unzipped beside --out, removed afterwards
+            beside = _existing_folder(Path(out).resolve())
+            stage = Path(tempfile.mkdtemp(prefix=".imuforge-unzip-", dir=beside))
+            read_from = _unzipped_root(fmt, src, stage)
+            report.notes["read from its zip archives, unzipped for the import"] += 1
         ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
         with ds.deferred_manifest():  # a failed import removes the folder it made
-            for name, rec in IMPORTERS[fmt](src, report, **options):
+            for name, rec in IMPORTERS[fmt](read_from, report, **options):
                 units.add(name, rec)
                 ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
                 report.recordings += 1
@@ -1381,9 +1432,12 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     except BaseException as exc:
         if made:
             shutil.rmtree(out, ignore_errors=True)
-        hint = _refusal_hint(fmt, src) if isinstance(exc, NothingToImport) else None
+        hint = _refusal_hint(fmt, src) if isinstance(exc, NothingToImport) and stage is None else None
         if hint is None:
             raise
         raise ValidationError(f"{exc.what}; {hint}", source=exc.source, allowed=exc.allowed) from None
+    finally:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
     ds.update_meta(import_report=report.as_dict())
     return report
