@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import warnings
 import zipfile
 
@@ -717,3 +718,42 @@ def test_a_damaged_download_zip_is_refused_naming_it_and_leaves_nothing(tmp_path
     err = _refused(capsys, ["uci-har", str(zipped)], tmp_path / "out")
     assert f"{zipped}: " in err and "(allowed: the download as published: fetch it again)" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["download.zip", "made"]  # no unzipped copy left
+
+
+def test_a_zipped_download_beside_its_copy_a_killed_runs_leftover_and_errors_inside_it(tmp_path, capsys,
+                                                                                      monkeypatch):
+    """A folder holding the zip and its extracted copy reads the copy where it lies (UCI HAR's importer reads
+    one folder down only); a temporary folder a killed run left is never read (the next run read 52 of 152
+    recordings from one); '.ZIP' counts; an error in a file inside the zip names the zip, not the temporary
+    folder; the temporary folder goes beside the source when --out is inside it; a zip Python cannot open
+    (encrypted) is one line."""
+    from imuforge.datasets.importers import _stage_parent
+
+    made = tmp_path / "made"
+    _har_split(made / "UCI HAR Dataset", "train", [(1, 1, _har_signal(np.random.default_rng(3), 256))])
+    down = tmp_path / "download"
+    down.mkdir()
+    _zip_folder(made / "UCI HAR Dataset", down / "DOWNLOAD.ZIP")
+    stale = down / ".imuforge-unzip-old" / "0_DOWNLOAD" / "UCI HAR Dataset"
+    _har_split(stale, "test", [(7, 2, _har_signal(np.random.default_rng(4), 256))])
+    report = import_dataset("uci-har", down, tmp_path / "zipped")
+    assert report.labels_s == import_dataset("uci-har", made, tmp_path / "direct").labels_s
+    assert report.notes == {"read from its zip archives, unzipped for the import": 1}
+    shutil.copytree(made / "UCI HAR Dataset", down / "extracted" / "UCI HAR Dataset")
+    report = import_dataset("uci-har", down, tmp_path / "both")
+    assert report.recordings == 1 and not report.notes  # the copy, read where it lies
+    assert _stage_parent(down, down / "out") == tmp_path and _stage_parent(down, tmp_path / "o") == tmp_path
+    shutil.rmtree(down / "extracted")
+    y = made / "UCI HAR Dataset" / "train" / "y_train.txt"
+    y.write_text(y.read_text().replace("1\n", "walking\n", 1))
+    _zip_folder(made / "UCI HAR Dataset", down / "DOWNLOAD.ZIP")
+    err = _refused(capsys, ["uci-har", str(down)], tmp_path / "out")
+    assert f"{down} (unzipped)/0_DOWNLOAD/UCI HAR Dataset/train/y_train.txt: line 1" in err
+    assert ".imuforge-unzip" not in err
+
+    def encrypted(self, *a, **k):
+        raise RuntimeError("File 'x' is encrypted, password required for extraction")
+
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", encrypted)
+    err = _refused(capsys, ["uci-har", str(down / "DOWNLOAD.ZIP")], tmp_path / "out")
+    assert "DOWNLOAD.ZIP: cannot unzip it here (File 'x' is encrypted" in err

@@ -458,3 +458,20 @@ def test_a_damaged_file_or_a_bad_option_gets_no_hint_about_the_source(tmp_path, 
         assert "is not a number" in err and "unzip" not in err and "give the data set's folder" not in err
     err = _refused(capsys, ["mhealth", str(tmp_path / "w"), "--imu", "foo"], tmp_path / "out")
     assert "unzip" not in err
+
+
+def test_motionsense_zipped_data_folder_beside_its_subjects_file(tmp_path):
+    """The repository's data/ folder as cloned: A_DeviceMotion_data.zip beside data_subjects_info.csv; the
+    recordings carry the subjects' details as from the unzipped folder."""
+    import shutil
+    import zipfile
+
+    dm = _motionsense(tmp_path / "data")
+    with zipfile.ZipFile(tmp_path / "data" / "A_DeviceMotion_data.zip", "w") as z:
+        for f in sorted(dm.rglob("*.csv")):
+            z.write(f, f"A_DeviceMotion_data/{f.relative_to(dm).as_posix()}")
+    shutil.rmtree(dm)
+    shutil.rmtree(tmp_path / "data" / "B_Accelerometer_data")
+    import_dataset("motionsense", tmp_path / "data", tmp_path / "out")
+    by = {(r.subject, r.labels[0].label): r for r in _recs(tmp_path / "out")}
+    assert by["ms01", "walking"].provenance["subject_info"]["height_cm"] == 188.0

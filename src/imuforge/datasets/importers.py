@@ -1322,8 +1322,34 @@ _ZIP_JUNK = re.compile(r"(^|/)(__MACOSX/|\._)")
 
 
 def _signature(fmt: str, folder: Path) -> Path | None:
-    """The first file below ``folder`` named as only ``fmt``'s layout names its files (:data:`SIGNATURES`)."""
-    return next(iter(sorted(folder.rglob(SIGNATURES[fmt][0]))), None)
+    """The first file below ``folder`` named as only ``fmt``'s layout names its files (:data:`SIGNATURES`),
+    outside an import's temporary folders."""
+    return next((p for p in sorted(folder.rglob(SIGNATURES[fmt][0]))
+                 if not any(part.startswith(_STAGE_PREFIX) for part in p.relative_to(folder).parts)), None)
+
+
+#: the formats whose importers read only the folder given (or one named folder in it), not every folder
+#: below: given a folder that holds the data set lower down, they read it from where it is
+SHALLOW = ("uci-hapt", "uci-har", "pamap2", "wisdm2019")
+
+
+def _data_root(fmt: str, src: Path) -> Path:
+    """The folder ``fmt``'s importer reads for a source folder ``src``: ``src``, or for :data:`SHALLOW`
+    formats the folder its files sit in below it (a download's folder holding the zip and its extracted
+    copy)."""
+    sig = _signature(fmt, src) if fmt in SHALLOW and src.is_dir() else None
+    root = sig.parents[SIGNATURES[fmt][1] - 1] if sig is not None else src
+    return root if root == src or src in root.parents else src
+
+
+#: the temporary folders an import unzips into (a run killed before it removed its own may leave one)
+_STAGE_PREFIX = ".imuforge-unzip-"
+
+
+def _zips_below(folder: Path) -> list[Path]:
+    """The zip archives below ``folder`` (``.zip`` in any case), none of an import's temporary folders."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".zip" and p.is_file()
+                  and not any(part.startswith(_STAGE_PREFIX) for part in p.relative_to(folder).parts))
 
 
 def _needs_unzip(fmt: str, src: Path) -> bool:
@@ -1333,12 +1359,15 @@ def _needs_unzip(fmt: str, src: Path) -> bool:
         return False
     if src.is_file():  # named .zip but damaged: unzipping it says so
         return src.suffix.lower() == ".zip" or zipfile.is_zipfile(src)
-    return _signature(fmt, src) is None and next(src.rglob("*.zip"), None) is not None
+    return _signature(fmt, src) is None and bool(_zips_below(src))
 
 
-def _existing_folder(path: Path) -> Path:
-    """The nearest folder that exists among ``path``'s parents (where a temporary folder beside it can go)."""
-    return next(a for a in path.parents if a.is_dir())
+def _stage_parent(src: Path, out: Path) -> Path:
+    """Where an import unzips ``src``: beside ``out`` (the nearest of its parents that exists), or beside
+    ``src`` when that would be inside ``src`` (where a copy left by a killed run would be read next time)."""
+    beside = next(a for a in out.resolve().parents if a.is_dir())
+    src = src.resolve()
+    return src.parent if src.is_dir() and (beside == src or src in beside.parents) else beside
 
 
 def _unzipped_root(fmt: str, src: Path, stage: Path) -> Path:
@@ -1357,6 +1386,11 @@ def _unzipped_root(fmt: str, src: Path, stage: Path) -> Path:
     return root
 
 
+#: the largest file of a zipped source's folder that is copied beside the unzipped data (a description, a
+#: subjects table)
+LOOSE_FILE_BYTES = 10 << 20
+
+
 def _unzip(src: Path, stage: Path) -> None:
     """Extract ``src`` (a zip, or every zip below a folder) into ``stage``, and the zips that holds into
     folders beside them (two levels: the download's zip, then the data set's own); macOS's resource forks
@@ -1368,13 +1402,21 @@ def _unzip(src: Path, stage: Path) -> None:
         except _ZIP_ERRORS as exc:
             raise ValidationError(f"damaged zip archive ({exc})", source=str(z),
                                   allowed="the download as published: fetch it again") from None
+        except (RuntimeError, NotImplementedError) as exc:  # encrypted, or a compression zipfile lacks
+            raise ValidationError(f"cannot unzip it here ({exc})", source=str(z),
+                                  allowed="a zip of plain deflate or stored files; else unzip it with another "
+                                          "tool and give the folder") from None
 
-    outer = [src] if src.is_file() else sorted(p for p in src.rglob("*.zip") if p.is_file())
+    outer = [src] if src.is_file() else _zips_below(src)
     for k, z in enumerate(outer):
         dest = stage / f"{k}_{z.stem}"
         extract(z, dest)
-        for inner in sorted(p for p in dest.rglob("*.zip") if p.is_file()):
+        for inner in _zips_below(dest):
             extract(inner, inner.with_name(inner.stem))
+    if src.is_dir():  # a folder's own small files beside its zips (MotionSense's data_subjects_info.csv)
+        for f in src.iterdir():
+            if f.is_file() and f.suffix.lower() != ".zip" and f.stat().st_size < LOOSE_FILE_BYTES:
+                shutil.copyfile(f, stage / f.name)
 
 
 def _refusal_hint(fmt: str, src: Path) -> str | None:
@@ -1408,10 +1450,9 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     units = _UnitCheck(fmt)
     stage = None
     try:
-        read_from = src
+        read_from = _data_root(fmt, src)
         if _needs_unzip(fmt, src):  # the download as it came: unzipped beside --out, removed afterwards
-            beside = _existing_folder(Path(out).resolve())
-            stage = Path(tempfile.mkdtemp(prefix=".imuforge-unzip-", dir=beside))
+            stage = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX, dir=_stage_parent(src, Path(out))))
             read_from = _unzipped_root(fmt, src, stage)
             report.notes["read from its zip archives, unzipped for the import"] += 1
         ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
@@ -1432,6 +1473,10 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
     except BaseException as exc:
         if made:
             shutil.rmtree(out, ignore_errors=True)
+        if stage is not None and isinstance(exc, ValidationError) and str(stage) in str(exc):
+            def named(text):  # the file inside the source's zip, not in a temporary folder gone by now
+                return text.replace(str(stage), f"{src} (unzipped)") if text else text
+            raise ValidationError(named(exc.what), source=named(exc.source), allowed=exc.allowed) from None
         hint = _refusal_hint(fmt, src) if isinstance(exc, NothingToImport) and stage is None else None
         if hint is None:
             raise
