@@ -1404,8 +1404,8 @@ def _unzip(src: Path, stage: Path) -> None:
                                   allowed="the download as published: fetch it again") from None
         except (RuntimeError, NotImplementedError) as exc:  # encrypted, or a compression zipfile lacks
             raise ValidationError(f"cannot unzip it here ({exc})", source=str(z),
-                                  allowed="a zip of plain deflate or stored files; else unzip it with another "
-                                          "tool and give the folder") from None
+                                  allowed="a zip of plain deflate or stored files; else unzip it with "
+                                          "another tool and give the folder") from None
 
     outer = [src] if src.is_file() else _zips_below(src)
     for k, z in enumerate(outer):
