@@ -55,7 +55,7 @@ ACC_GYRO = ACC + ("gyro_x", "gyro_y", "gyro_z")
 
 class NothingToImport(ValidationError):
     """An importer found none of its format's files where it looked (:func:`import_dataset` then says what the
-    source is instead: another format's layout, a file, zip archives)."""
+    source is instead: another format's layout, or a file where a folder is read)."""
 
 
 @dataclass
@@ -1321,11 +1321,25 @@ SIGNATURES = {"uci-hapt": ("acc_exp*_user*.txt", 1), "uci-har": ("total_acc_x_*.
 _ZIP_JUNK = re.compile(r"(^|/)(__MACOSX/|\._)")
 
 
+#: the temporary folders an import unzips into (a run killed before it removed its own may leave one)
+_STAGE_PREFIX = ".imuforge-unzip-"
+
+
+def _files_below(folder: Path, pattern: str) -> list[Path]:
+    """The files below ``folder`` whose names match ``pattern``, sorted, none in an import's temporary
+    folders."""
+    return sorted(p for p in folder.rglob(pattern) if p.is_file()
+                  and not any(part.startswith(_STAGE_PREFIX) for part in p.relative_to(folder).parts))
+
+
 def _signature(fmt: str, folder: Path) -> Path | None:
-    """The first file below ``folder`` named as only ``fmt``'s layout names its files (:data:`SIGNATURES`),
-    outside an import's temporary folders."""
-    return next((p for p in sorted(folder.rglob(SIGNATURES[fmt][0]))
-                 if not any(part.startswith(_STAGE_PREFIX) for part in p.relative_to(folder).parts)), None)
+    """The first file below ``folder`` named as only ``fmt``'s layout names its files (:data:`SIGNATURES`)."""
+    return next(iter(_files_below(folder, SIGNATURES[fmt][0])), None)
+
+
+def _layout_of(folder: Path, fmt: str) -> str | None:
+    """Another format than ``fmt`` whose files ``folder`` holds (:data:`SIGNATURES`), if any."""
+    return next((f for f in SIGNATURES if f != fmt and _signature(f, folder) is not None), None)
 
 
 #: the formats whose importers read only the folder given (or one named folder in it), not every folder
@@ -1342,14 +1356,9 @@ def _data_root(fmt: str, src: Path) -> Path:
     return root if root == src or src in root.parents else src
 
 
-#: the temporary folders an import unzips into (a run killed before it removed its own may leave one)
-_STAGE_PREFIX = ".imuforge-unzip-"
-
-
 def _zips_below(folder: Path) -> list[Path]:
     """The zip archives below ``folder`` (``.zip`` in any case), none of an import's temporary folders."""
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".zip" and p.is_file()
-                  and not any(part.startswith(_STAGE_PREFIX) for part in p.relative_to(folder).parts))
+    return [p for p in _files_below(folder, "*") if p.suffix.lower() == ".zip"]
 
 
 def _needs_unzip(fmt: str, src: Path) -> bool:
@@ -1377,10 +1386,9 @@ def _unzipped_root(fmt: str, src: Path, stage: Path) -> Path:
     sig = _signature(fmt, stage)
     root = sig.parents[SIGNATURES[fmt][1] - 1] if sig is not None else None
     if root is None or not (root == stage or stage in root.parents):
-        other = next((f for f, (pattern, _) in SIGNATURES.items()
-                      if f != fmt and next(stage.rglob(pattern), None) is not None), None)
-        command = f"imuforge import {other} {shlex.quote(str(src))}"
-        like = f"; it holds the {other} layout ({command})" if other else ""
+        other = _layout_of(stage, fmt)
+        like = (f"; it holds the {other} layout (imuforge import {other} {shlex.quote(str(src))})"
+                if other else "")
         raise ValidationError(f"{src}, unzipped, holds none of the {fmt} data set's files{like}",
                               allowed=EXPECTS[fmt])
     return root
@@ -1423,8 +1431,7 @@ def _refusal_hint(fmt: str, src: Path) -> str | None:
     """What to do with a source ``fmt``'s importer found nothing in: another format's layout (named), or a
     file where a folder is read; ``None`` when neither."""
     if src.is_dir():
-        other = next((f for f, (pattern, _) in SIGNATURES.items()
-                      if f != fmt and next(src.rglob(pattern), None) is not None), None)
+        other = _layout_of(src, fmt)
         if other is not None:
             return f"it looks like the {other} layout (imuforge import {other} {shlex.quote(str(src))})"
     elif fmt not in READS_A_FILE:
