@@ -276,6 +276,16 @@ def _load_mat(path: Path):
     return loadmat(path, squeeze_me=True, struct_as_record=False)
 
 
+def _bout_pace(wb) -> dict:
+    """One INDIP MicroWB's start / end (s) and its reference walking speed (m/s) and cadence (steps/min),
+    the means over its strides as the INDIP system measured them (None where it gives none)."""
+    def mean(x):
+        x = np.atleast_1d(np.asarray(x, float))
+        return round(float(np.nanmean(x)), 4) if np.isfinite(x).any() else None
+    return {"start_s": float(wb.Start), "end_s": float(wb.End), "speed_mps": mean(wb.WalkingSpeed),
+            "cadence_spm": mean(wb.Cadence)}
+
+
 def load_mobgap_lowerback() -> RealSet:
     root = _example_data("mobgap")
     meta = json.loads((root / "data_csv" / "participant_metadata.json").read_text())
@@ -300,7 +310,8 @@ def load_mobgap_lowerback() -> RealSet:
                                 "start": str(trial.StartDateTime), "cohort": cohort,
                                 "height_m": info["height_m"], "weight_kg": info["weight_kg"],
                                 "sensor_height_m": info["sensor_height_m"],
-                                "labels": "walking = INDIP MicroWB reference; elsewhere unlabelled"}))
+                                "labels": "walking = INDIP MicroWB reference; elsewhere unlabelled",
+                                "walking_bouts": [_bout_pace(wb) for wb in bouts]}))
     return RealSet(
         "mobgap-lowerback", recordings, placement="lower_back", profile="metamotions", rate_hz=100.0,
         gravity_included=True,
