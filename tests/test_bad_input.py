@@ -716,3 +716,36 @@ def test_motion_from_a_missing_key_frame_file_says_what_is_allowed(tmp_path, cap
     assert main(["motion", "--from", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o")]) == 2
     err = one_line_error(capsys, "motion")
     assert "missing.toml: no such file (allowed: a key-framed activity's .toml file" in err
+
+
+def test_files_of_the_wrong_kind_are_named_with_what_to_do(small_dataset, tmp_path, capsys):
+    """A folder for a motion, a motion for a recording, a Dataset missing a file it lists, a corpus spec that
+    is not TOML, and a data set folder without its files: one line each, saying what is allowed."""
+    from imuforge.motion.library import generate
+
+    motion = generate("walking", 2.0, fps=30, rng=0).save(tmp_path / "w.motion.npz")
+    assert main(["simulate", "--motion", str(tmp_path), "--profile", "metamotions",
+                 "--out", str(tmp_path / "s.imu.parquet")]) == 2
+    assert "is a folder; a motion is one file (allowed: .motion.npz" in one_line_error(capsys, "simulate")
+    assert main(["calibrate", "--synthetic", str(small_dataset), "--real", str(motion),
+                 "--out", str(tmp_path / "cal")]) == 2
+    err = one_line_error(capsys, "calibrate")
+    assert "a motion file, not a recording" in err and "imuforge simulate --motion w.motion.npz" in err, err
+    assert main(["calibrate", "--synthetic", str(small_dataset), "--real", str(small_dataset),
+                 "--out", str(tmp_path / "cal")]) == 2
+    assert "hold the same recordings" in one_line_error(capsys, "calibrate")
+    assert not (tmp_path / "cal").exists()
+    gone = sorted(small_dataset.glob("*.imu.parquet"))[0]
+    gone.unlink()
+    assert main(["train", "--data", str(small_dataset), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert f"{gone.name}, listed in the manifest, is missing" in err and "allowed: " in err, err
+    assert not (tmp_path / "run").exists()
+    spec = tmp_path / "spec.toml"
+    spec.write_text("[corpus\nname = 1")
+    assert main(["generate", str(spec), "--out", str(tmp_path / "g")]) == 2
+    assert "not valid TOML" in (err := one_line_error(capsys, "generate")) and "allowed: " in err, err
+    (tmp_path / "empty").mkdir()
+    for fmt in ("wisdm", "uci-hapt"):
+        assert main(["import", fmt, str(tmp_path / "empty"), "--out", str(tmp_path / "imp")]) == 2
+        assert "allowed: " in (err := one_line_error(capsys, "import")), err

@@ -43,6 +43,28 @@ def test_simulate_writes_recording_and_plot(profile_dir, tmp_path, capsys):
     assert read_recording(out2) == rec
 
 
+def test_simulate_keeps_an_existing_plot(profile_dir, tmp_path, capsys):
+    """A file where the plot would go is the user's: refused without --overwrite, the recording not written;
+    the default plot is the recording's name without its suffix (dots in the name kept)."""
+    t = np.arange(0, 4.0, 1 / 30)
+    motion = rigid_motion(t, lambda t: np.outer(0.1 * np.sin(2 * np.pi * t), [1, 0.5, 0]),
+                          lambda t: Rotation.from_rotvec(np.outer(0.5 * np.sin(3 * t), [0, 1, 0])), 30.0)
+    mfile = motion.save(tmp_path / "m.motion.npz")
+    mine = tmp_path / "a.v2.png"
+    mine.write_text("mine")
+    out = tmp_path / "a.v2.imu.parquet"
+    args = ["simulate", "--motion", str(mfile), "--profile", "testband", "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "a.v2.png exists" in err and "--overwrite" in err and len(err.strip().splitlines()) == 1, err
+    assert mine.read_text() == "mine" and not out.exists()
+    assert main(args + ["--plot", str(tmp_path / "other.png")]) == 0
+    assert (tmp_path / "other.png").stat().st_size > 10_000 and mine.read_text() == "mine"
+    assert main(["simulate", "--motion", str(mfile), "--profile", "testband",
+                 "--out", str(tmp_path / "b.csv")]) == 0
+    assert (tmp_path / "b.png").exists()
+
+
 def test_simulate_reports_missing_motion(profile_dir, tmp_path, capsys):
     code = main(["simulate", "--motion", str(tmp_path / "nope.motion.npz"), "--profile", "testband",
                  "--out", str(tmp_path / "x.imu.parquet")])

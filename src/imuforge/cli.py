@@ -14,6 +14,7 @@ import importlib
 import pkgutil
 import re
 import sys
+import warnings
 
 from imuforge import __version__
 from imuforge.errors import ImuforgeError, check_seed
@@ -135,6 +136,14 @@ def _ran(args) -> str:
     return f"imuforge {args.command}" + (f" {action}" if action else "")
 
 
+def _one_line_warning(args):
+    """How a warning raised while a command runs is shown: one line naming the command, not Python's
+    file, line number and source line."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{_ran(args)}: warning: {message}", file=sys.stderr if file is None else file)
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
@@ -148,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "seed", None) is not None:  # every command's --seed: one range, before any work
             check_seed(args.seed)
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(args)
+            return int(args.func(args) or 0)
     except ImuforgeError as exc:
         print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2

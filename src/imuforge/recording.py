@@ -577,6 +577,10 @@ def read_recording(path: str | os.PathLike) -> Recording:
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+        if path.name.lower().endswith((".motion.npz", ".npy", ".bvh")):
+            raise ValidationError("a motion file, not a recording", source=str(path),
+                                  allowed="a recording (.imu.parquet or .csv): imuforge simulate --motion "
+                                          f"{path.name} --profile … makes one of it") from None
         raise ValidationError(f"not a Parquet file ({exc})", source=str(path),
                               allowed="a recording: .imu.parquet (Recording.save) or .csv; a data set in its "
                                       "published layout goes through imuforge import first") from exc
@@ -986,18 +990,28 @@ class Dataset:
         shard: tuple[str, Any] | None = None
         for e in self.entries:
             if "row_group" not in e:
-                yield read_recording(self.path / e["file"])
+                yield read_recording(self._listed(e["file"]))
                 continue
             if shard is None or shard[0] != e["file"]:
                 shard = (e["file"], self._verified_shard(e["file"]))
             yield _shard_recording(shard[1], int(e["row_group"]), self.path / e["file"], entry=e)
+
+    def _listed(self, file: str) -> Path:
+        """The path of a recording the manifest lists; one that is gone is the Dataset's fault, said so."""
+        path = self.path / file
+        if not path.exists():
+            raise ValidationError(f"{file}, listed in the manifest, is missing", source=str(self.path),
+                                  allowed="every recording the manifest lists present (restore the file, "
+                                          "or re-create the Dataset; imuforge dataset info lists what is "
+                                          "missing)")
+        return path
 
     def read(self, index: int) -> Recording:
         e = self.entries[index]
         if "row_group" in e:
             path = self.path / e["file"]
             return _shard_recording(self._verified_shard(e["file"]), int(e["row_group"]), path, entry=e)
-        return read_recording(self.path / e["file"])
+        return read_recording(self._listed(e["file"]))
 
     def _verified_shard(self, fname: str):
         """The opened shard ``fname``, once its bytes are found to be the ones the manifest lists (checked the

@@ -65,6 +65,15 @@ def test_truncated_run_file(made, tmp_path, capsys, synth_dir, command, name):
     assert not (tmp_path / "ex").exists()  # nothing half-written
 
 
+def test_a_file_of_the_run_given_as_the_run(made, tmp_path, capsys, synth_dir):
+    """eval run/model.keras names the file as a file and points at its run folder."""
+    assert main(["eval", str(made[0] / "model.keras"), "--data", str(synth_dir),
+                 "--out", str(tmp_path / "ev")]) == 2
+    err = _one_line(capsys, "eval")
+    assert "model.keras is a file, not a run folder" in err and f"(the run folder is {made[0]})" in err, err
+    assert not (tmp_path / "ev").exists()
+
+
 @pytest.mark.parametrize("name, content", [
     ("config.json", '{"channels": "acc_x", "rate_hz": 25}'),
     ("labels.json", '{"labels": []}'),

@@ -393,3 +393,30 @@ def test_a_one_word_synonym_is_read_as_a_description_not_a_name():
 
     assert _activity_named("supine") is None and _activity_named("still") is None
     assert _activity_named("Walking_Downstairs") == "stairs_down"
+
+
+@pytest.mark.parametrize("matcher", ["keywords", "embedding"])
+def test_a_misspelt_description_is_offered_mended_and_never_read_wrongly(matcher):
+    """"wlaking up the stiars" is refused offering the description mended (stairs_up); "a person wlaking",
+    which the embedding read as standing, is refused naming the walking its mended words say."""
+    with pytest.raises(ValidationError) as err:
+        parse_description("wlaking up the stiars", matcher=matcher)
+    assert "'walking up the stairs' reads as stairs_up" in str(err.value), err.value
+    with pytest.raises(ValidationError) as err:
+        parse_description("a person wlaking", matcher=matcher)
+    assert "'a person walking'" in str(err.value) and "as walking" in str(err.value), err.value
+    assert parse_description("a man is sittting", matcher=matcher).activity == "sitting"
+
+
+@pytest.mark.parametrize("matcher", ["keywords", "embedding"])
+@pytest.mark.parametrize("text, made", [("a person who is not running", None),
+                                        ("walking without poles", None),
+                                        ("someone who isn't walking but standing", "standing"),
+                                        ("standing without moving", "standing")])
+def test_a_negated_activity_is_not_made(matcher, text, made):
+    """A description that says the person does not do what it would be read as is refused, not made."""
+    if made is None:
+        with pytest.raises(ValidationError, match="a negation is not understood"):
+            parse_description(text, matcher=matcher)
+    else:
+        assert parse_description(text, matcher=matcher).activity == made

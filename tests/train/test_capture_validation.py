@@ -125,6 +125,9 @@ def test_labels_kept_decide_whether_an_extra_activity_matters(tmp_path):
     assert capture_validation([cal], labels=["walking", "standing"]).paths  # cycling is dropped anyway
     left = capture_validation([cal], labels=["running", "standing"])  # none of the capture's labels kept
     assert left.paths == [] and "none of the labels kept" in left.note
+    # --labels naming none of the data's labels (a typo) is the trainer's refusal alone, not a note first
+    typo = capture_validation([cal], labels=["walkng"])
+    assert typo.paths == [] and not typo.note
 
 
 @pytest.mark.slow

@@ -196,6 +196,17 @@ def test_evaluations_on_different_data_do_not_replace_each_other(tiny_run, tmp_p
         assert (tiny_run / "eval" / name / "confusion.png").exists()
         assert (tiny_run / "eval" / name / "metrics.json").exists()
     assert eval_name([tmp_path / "a b", tmp_path / "c"]) == "a_b+c"
+    # other data in folders of the same name get their own folder; the same data again replace their own
+    for where, seed in (("syn", 6), ("test", 7), ("syn", 6)):
+        ds_path = tmp_path / where / "standing"
+        if not ds_path.exists():
+            Dataset.create(ds_path).add(make_recording("t1", rate_hz=25.0, seed=seed), name="t1")
+        assert main(["eval", str(tiny_run), "--data", str(ds_path)]) == 0
+    capsys.readouterr()
+    held = {p.name: json.loads((p / "metrics.json").read_text())["data"]
+            for p in (tiny_run / "eval").iterdir() if p.name.startswith("standing")}
+    assert held == {"standing": [str(tmp_path / "syn" / "standing")],
+                    "standing-2": [str(tmp_path / "test" / "standing")]}, held
 
 @pytest.fixture(scope="module")
 def exported(tiny_run, tmp_path_factory):

@@ -177,6 +177,35 @@ def _check_not_swapped(syn_named: list[tuple[str, Recording]],
                                       "or an imported data set")
 
 
+def _check_apart(synthetic, real) -> None:
+    """Refuse a path given to both ``--synthetic`` and ``--real``, or one inside the other: calibration would
+    compare recordings with themselves (or some of them)."""
+    syn, rea = ([Path(p).resolve() for p in split_paths(x)] for x in (synthetic, real))
+    for a in syn:
+        for b in rea:
+            if a == b or a in b.parents or b in a.parents:
+                raise ValidationError(f"--synthetic {a} and --real {b} hold the same recordings"
+                                      + ("" if a == b else " (one folder is inside the other)"),
+                                      allowed="the simulated people for --synthetic, the capture for --real")
+
+
+def role_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
+    """Warnings when a side does not hold what its name says: no ``--synthetic`` recording was simulated
+    (captures or imported files calibrated towards another capture), or every ``--real`` one was (simulated
+    people standing in for the capture). Both at once is refused before any work
+    (:func:`_check_not_swapped`)."""
+    out = []
+    if not any(is_simulated(r) for r in synthetic):
+        out.append(Finding("warning", "classes", f"none of the {len(synthetic)} --synthetic recordings was "
+                           "simulated (captures or imported files): calibration maps them as if they were "
+                           "simulated people; the simulated ones are what imuforge motion --profile writes"))
+    if all(is_simulated(r) for r in reals):
+        out.append(Finding("warning", "classes", f"all {len(reals)} --real recordings were simulated: the "
+                           "calibration fits the synthetic people to other synthetic people, not to a "
+                           "device; --real takes a capture (imuforge capture) or an imported data set"))
+    return out
+
+
 def capture_sources(reals: Sequence[Recording]) -> dict[str, int]:
     """What recorded each capture recording, from its provenance → how many: imuforge's emulated wearable,
     a device (by board, as its INFO reply named it), a simulation, or files that name no device (imported)."""
@@ -373,6 +402,7 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
                               "or pass --overwrite")
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
+    _check_apart(synthetic, real)
     _check_not_swapped(syn_named, real_named)
     check_si_units([r for _, r in real_named])  # a capture in g or deg/s, before anything is calibrated to it
     for name, r in real_named:  # a time in ms: the synthetic data would be resampled to 0.05 Hz
@@ -717,6 +747,7 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "
                             f"{s.group} values lay beyond)") for s in step.scales]
+    out += role_findings(pre_align, reals)
     out += placement_findings(pre_align, reals) + device_findings(pre_align, reals)
     if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
         out += wearer_findings(reals, report.step("map"))

@@ -50,13 +50,24 @@ def register(sub) -> None:
                    help="a .motion.npz, a HumanML3D .npy of joint positions (T, 22, 3), or a .bvh")
     add_profile_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of every error term (default 0)")
+    p.add_argument("--subject", help="subject / wearer id the recording carries (training splits by it)")
     p.add_argument("--ideal", action="store_true", help="switch every error term off")
     add_wear_option(p)
     add_implausible_option(p)
     p.add_argument("--out", required=True, type=Path, help="output .imu.parquet (or .csv)")
-    p.add_argument("--plot", type=Path, help="PNG plot path (default: next to --out)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--plot", type=Path, help="PNG plot path (default: next to --out, its name with .png)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out and plot")
     p.set_defaults(func=run)
+
+
+def _default_plot(out: Path) -> Path:
+    """The plot beside a recording: its name without the recording's suffix, ``.png`` (``a.v2.imu.parquet``
+    → ``a.v2.png``)."""
+    from imuforge.recording import RECORDING_FILE_SUFFIXES
+
+    name = out.name
+    suffix = next((s for s in RECORDING_FILE_SUFFIXES if name.lower().endswith(s)), "")
+    return out.with_name(name[:len(name) - len(suffix)] + ".png")
 
 
 def run(args) -> int:
@@ -68,14 +79,19 @@ def run(args) -> int:
     check_recording_path(args.out)  # before any work
     if args.out.exists() and not args.overwrite:
         raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
-    plot = check_plot_path(args.plot or args.out.with_name(args.out.name.split(".")[0] + ".png"))
+    plot = check_plot_path(args.plot or _default_plot(args.out))
     if plot.resolve() == args.out.resolve():
         raise ValidationError(f"--plot {plot} is the --out recording",
                               allowed="another file name for the plot")
+    if plot.exists() and not args.overwrite:
+        raise FileExistsError(f"the plot {plot} exists; pass --overwrite to replace it, or --plot another "
+                              "name")
     wear = wear_from_args(args)
     motion = load_motion_file(args.motion, allow_implausible=args.allow_implausible)
     prof = load_profile_from_args(args)
     rec = simulate(motion, prof, prof.default_placement, seed=args.seed, errors=not args.ideal, wear=wear)
+    if args.subject is not None:
+        rec = rec.replace(subject=args.subject)
     plot_recording(rec, plot)  # first: a plot that cannot be written leaves no recording behind
     try:
         out = write_recording(rec, args.out, overwrite=args.overwrite)

@@ -135,7 +135,9 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
                       allowed="5 whole numbers per line: experiment user activity start end")
     files = sorted(p for p in raw.iterdir() if _HAPT_RE.match(p.name))
     if not files:
-        raise NothingToImport(f"no acc_expEE_userUU.txt files in {raw}")
+        raise NothingToImport(f"no acc_expEE_userUU.txt files in {raw}",
+                              allowed="the UCI HAPT RawData folder (acc_expEE_userUU.txt, "
+                                      "gyro_expEE_userUU.txt, labels.txt)")
     exps = {int(_HAPT_RE.match(p.name).group(1)) for p in files}
     report.skipped["label_rows_without_data_files"] += int((~np.isin(labels[:, 0], list(exps))).sum())
     rate = 50.0
@@ -470,7 +472,9 @@ def import_realworld(src: Path, report: ImportReport) -> Iterator[tuple[str, Rec
             continue
         streams[key][sensor] = (t, d)
     if not streams:
-        raise NothingToImport(f"no RealWorld sensor CSVs under {src}",
+        empty = report.skipped.get("csv_files_without_samples", 0)
+        raise NothingToImport(f"no RealWorld sensor CSV under {src} holds samples ({empty} found with fewer "
+                              "than 2 rows)" if empty else f"no RealWorld sensor CSVs under {src}",
                               allowed="probandN/data/acc_<activity>_<position>.csv or *_csv.zip")
     for key in progress(sorted(streams), desc="realworld", unit="rec"):
         subject, activity, part, position = key
@@ -629,7 +633,8 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
     """
     path = src if src.is_file() else next(iter(sorted(src.rglob("WISDM_ar_v1.1_raw.txt"))), None)
     if path is None:
-        raise NothingToImport(f"no WISDM_ar_v1.1_raw.txt in {src}")
+        raise NothingToImport(f"no WISDM_ar_v1.1_raw.txt in {src}",
+                              allowed="the WISDM v1.1 folder (WISDM_ar_v1.1_raw.txt), or that file")
     keys, table = _parse_wisdm_lines(path.read_text(errors="replace"), report)
     good = table[:, 0] > 0
     report.skipped["zero_timestamps"] += int((~good).sum())

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from imuforge.datasets.windowing import DEFAULT_CHANNELS, Windows, make_windows
+from imuforge.datasets.windowing import DEFAULT_CHANNELS, Windows, make_windows, no_subject_message
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, UNFINISHED_CORPUS, Dataset, find_datasets
@@ -98,9 +98,7 @@ def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, wind
             bar.update(1)
     bar.close()
     if no_subject and warn_no_subject:
-        warnings.warn(f"{no_subject} recording(s) have no subject id: each is treated as its own subject, so "
-                      "several captures of one wearer could land on both sides of a subject-wise split; set the "
-                      "subject (imuforge capture --subject, Recording(subject=...))", stacklevel=2)
+        warnings.warn(no_subject_message(no_subject), stacklevel=2)
     if not parts:
         raise ValidationError(f"no recordings in {', '.join(map(str, paths))}")
     return Windows.concat(parts), [ds.summary() for ds in datasets]

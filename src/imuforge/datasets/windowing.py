@@ -123,6 +123,13 @@ def _labels_at(recording: Recording, times: np.ndarray) -> np.ndarray:
     return out
 
 
+def no_subject_message(n: int) -> str:
+    """What ``n`` recordings without a subject id mean for a subject-wise split, and how to set one."""
+    return (f"{n} recording(s) have no subject id: each is treated as its own subject, so several captures "
+            "of one wearer could land on both sides of a subject-wise split; set the subject (imuforge "
+            "capture --subject, imuforge simulate --subject, Recording(subject=...))")
+
+
 def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float, stride_s: float,
                  rate_hz: float, channels: Sequence[str] = DEFAULT_CHANNELS, label_policy: str = "majority",
                  min_fraction: float = 0.5, label_map: dict[str, str] | None = None,
@@ -189,10 +196,7 @@ def make_windows(recordings: Iterable[Recording] | Recording, *, window_s: float
             ts.append(times[starts[ok]].astype(float))
     dropped = Counter({k: v for k, v in dropped.items() if v})
     if no_subject:
-        warnings.warn(
-            f"{no_subject} recording(s) have no subject id: each is treated as its own subject, so several "
-            "captures of one wearer could land on both sides of a subject-wise split; set the subject "
-            "(imuforge capture --subject, Recording(subject=...))", stacklevel=2)
+        warnings.warn(no_subject_message(no_subject), stacklevel=2)
     if not xs:
         return Windows(np.zeros((0, n_win, len(channels)), np.float32), np.zeros(0, object), np.zeros(0, object),
                        np.zeros(0, object), channels, float(rate_hz), float(window_s), float(stride_s), dropped,

@@ -398,6 +398,9 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
     name = path.name.lower()
     if not path.exists():
         raise FileNotFoundError(f"no such motion file: {path}")
+    if path.is_dir():
+        raise ValidationError(f"{path} is a folder; a motion is one file",
+                              allowed=".motion.npz (imuforge), .npy (HumanML3D positions), .bvh")
     if name.endswith(".npz"):
         m = read_motion(path)
         if label is not None:

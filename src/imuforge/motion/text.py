@@ -14,6 +14,7 @@ endpoint (llama.cpp server, Ollama, vLLM …) using only the standard library.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -513,6 +514,60 @@ def _spelled_like(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+#: a word that negates what follows it ("not", "never", "isn't", "no longer", "instead of", "without"), and
+#: the words it negates: up to three, not past a conjunction ("isn't walking but standing")
+_NEGATION = re.compile(r"\b(?:not|never|no longer|instead of|rather than|without|\w+n't)\s+"
+                       r"((?:(?!(?:but|and|or|then|while)\b)\w+\s*){1,3})", re.I)
+
+
+def _negated(text: str) -> str:
+    """The words (up to three) after each negation in ``text``, joined; empty without one."""
+    return " ".join(m.group(1).strip() for m in _NEGATION.finditer(text))
+
+
+def _mended(text: str, matcher: str, min_score: float | None) -> MotionSpec | None:
+    """What ``text`` reads as with its misspellings mended (:func:`_respelled`); None when no word of it is
+    misspelt, or the mended text matches no activity either."""
+    fixed = _respelled(text)
+    if fixed == text:
+        return None
+    try:
+        return parse_description(fixed, matcher=matcher, min_score=min_score)
+    except ValidationError:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The words (4 letters or more) the library's activities are named and described with: their names,
+    descriptions and prompts, and the label synonyms; as a set and sorted."""
+    from imuforge.labels import SYNONYMS
+
+    texts = [t for a in ACTIVITIES.values() for t in (a.name, a.description, *a.prompts)] + list(SYNONYMS)
+    vocab = frozenset(w for t in texts for w in re.findall(r"[a-z]{4,}", t.lower().replace("_", " ")))
+    return vocab, tuple(sorted(vocab))
+
+
+def _respelled(text: str) -> str:
+    """``text`` with each word that looks like a misspelling of a word the library's activities are described
+    with (their names, the label synonyms, their prompts and descriptions; 4 letters or more, same first
+    letter) replaced by that word: ``"wlaking up the stiars"`` → ``"walking up the stairs"``; ``text`` itself
+    when no word is."""
+    import difflib
+
+    vocab, words = _vocabulary()
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        if len(word) < 4 or word.lower() in vocab:
+            return word
+        close = [c for c in difflib.get_close_matches(word.lower(), words, n=1, cutoff=0.8)
+                 if c[0] == word[0].lower()]
+        return close[0] if close else word
+
+    return re.sub(r"[A-Za-z]+", fix, text)
+
+
 def _activity_named(text: str) -> str | None:
     """The library activity ``text`` is the name of, written with underscores, hyphens or spaces in any case
     (``"stand_to_sit"``, ``"Stairs up"``); None for a description. A name-like text (words joined by
@@ -572,12 +627,25 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3] if s > 0)
         spelled = _spelled_like(text)
         hint = f"; did you mean {' or '.join(spelled)}?" if spelled else ""
+        mended = _mended(text, matcher, min_score)
+        if mended is not None:  # the description with its misspellings mended matches
+            hint = (hint.rstrip("?") + f"? ({mended.text!r} reads as {mended.activity})" if hint
+                    else f"; did you mean {mended.text!r} ({mended.activity})?")
         raise ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})"
                               f"{hint}", allowed=(f"closest: {closest}; " if closest else "")
                               + f"all: {', '.join(ACTIVITIES)}; or the motion itself: key frames (--from "
                                 "FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
     # combined activities: a transition verb wins over the posture it ends in
     best = _direction_rule(text, best)
+    negated = _negated(text)
+    if negated and KeywordMatcher().scores(negated).get(best, 0.0) > 0:  # "a person who is not running"
+        raise ValidationError(f"{text!r} says not {negated!r}, and reads as {best}: a negation is not "
+                              "understood", allowed="what the person does, in words (e.g. 'standing still')")
+    mended = _mended(text, matcher, min_score)
+    if mended is not None and mended.activity != best:  # "a person wlaking" read as standing: not silently
+        raise ValidationError(f"{text!r} reads as {best} ({score:.2f}), but with its misspellings mended, "
+                              f"{mended.text!r}, as {mended.activity}",
+                              allowed="the description spelt as meant, or the activity's name")
     params, mods = modifiers_from_text(text, best)
     act = ACTIVITIES[best]
     dur = None if act.kind == "transition" else (seconds or DEFAULT_SECONDS[act.kind])

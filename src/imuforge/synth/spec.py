@@ -133,7 +133,8 @@ def load_spec(path: str | Path) -> CorpusSpec:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"not valid TOML: {exc}", source=str(path)) from None
+        raise ValidationError(f"not valid TOML: {exc}", source=str(path),
+                              allowed="a TOML corpus spec file, e.g. examples/corpus-small.toml") from None
     return CorpusSpec.from_dict(doc, source=str(path))
 
 

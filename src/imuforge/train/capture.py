@@ -99,6 +99,8 @@ def capture_validation(data: str | os.PathLike | Dataset | Sequence[str | os.Pat
     in_capture = _labels_held(held)
     # the labels the training data hold (for at least a window's share of seconds, when that is known)
     seconds = _seconds(datasets)
+    if labels is not None and not set(labels) & set(seconds):
+        return CaptureValidation()  # --labels names none of the data's: the trainer refuses that, not a note
     in_data = {lab for lab, sec in seconds.items() if sec >= (min_seconds or 0.0)}
     kept = in_capture if labels is None else in_capture & set(labels)  # --labels drops the others
     extra = kept - in_data

@@ -131,6 +131,28 @@ def eval_name(data: Sequence[str | os.PathLike]) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)[:80]
 
 
+def default_eval_folder(run_path: Path, data: Sequence[str | os.PathLike]) -> Path:
+    """Where an evaluation goes without ``--out``: ``RUN/eval/<eval_name>``, or, where that folder holds the
+    evaluation of other data whose folders have the same names (``syn/standing`` and ``test/standing``),
+    the first free ``<eval_name>-2``, ``-3`` …: an earlier evaluation is replaced only by one of the same
+    data."""
+    import json
+
+    base = run_path / "eval" / eval_name(data)
+    want = sorted(str(Path(p).resolve()) for p in data)
+    folder, k = base, 1
+    while (folder / "metrics.json").exists():
+        try:
+            held = json.loads((folder / "metrics.json").read_text()).get("data") or []
+            if sorted(str(Path(p).resolve()) for p in held) == want:
+                break
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass  # an evaluation that does not read is not these data's: left as it is
+        k += 1
+        folder = base.with_name(f"{base.name}-{k}")
+    return folder
+
+
 def _check_out_folder(out: Path) -> None:
     """``eval --out``: a folder (new, or existing: its metrics.json and confusion.png are replaced), not a
     file and not below one."""
@@ -215,7 +237,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
         "resampled_to_hz": run.rate_hz if any(abs(r - run.rate_hz) > 1e-9 for r in rates) else None,
         **produced_by(),
     })
-    out_dir = Path(out) if out is not None else run.path / "eval" / eval_name(data)
+    out_dir = Path(out) if out is not None else default_eval_folder(run.path, data)
     out_dir.mkdir(parents=True, exist_ok=True)
     m["confusion_png"] = str(plot_confusion(m, out_dir / "confusion.png", title=f"{run.path.name} on test data"))
     write_json(out_dir / "metrics.json", m)

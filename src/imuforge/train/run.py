@@ -239,6 +239,10 @@ def load_run(path: str | os.PathLike) -> Run:
     ``corrupt run folder: <file>: <why>`` error (:class:`~imuforge.errors.CorruptFileError`).
     """
     path = Path(path)
+    if path.is_file():
+        hint = f" (the run folder is {path.parent})" if (path.parent / "config.json").exists() else ""
+        raise ValidationError(f"{path} is a file, not a run folder{hint}",
+                              allowed="a folder made by imuforge train")
     if not path.is_dir():
         raise ValidationError(f"run folder {path} does not exist", allowed="a folder made by imuforge train")
     missing = [f for f in RUN_FILES if not (path / f).exists()]
