@@ -336,6 +336,28 @@ def test_a_manifest_of_the_wrong_shape_is_one_line(small_dataset, tmp_path, caps
     assert not (tmp_path / "run").exists() and not (tmp_path / "cal").exists()
 
 
+@pytest.mark.parametrize("key, value, why", [
+    ("labels_s", "standing", "labels_s 'standing' is not an object of label → seconds"),
+    ("labels_s", [1, 2], "labels_s [1, 2] is not an object"),
+    ("rate_hz", "fast", "rate_hz 'fast' is not a number"),
+    ("samples", -1, "samples -1 is not a whole number"),
+    ("subject", 5, "subject 5 is not a name"),
+])
+def test_a_manifest_entry_of_the_wrong_type_is_one_line(small_dataset, tmp_path, capsys, key, value, why):
+    """A field edited to a type imuforge never writes: every reader says which, not a traceback."""
+    import json
+
+    doc = json.loads((small_dataset / "manifest.json").read_text())
+    doc["recordings"][1][key] = value
+    (small_dataset / "manifest.json").write_text(json.dumps(doc))
+    for command, args in (("dataset info", ["dataset", "info", str(small_dataset)]),
+                          ("train", ["train", "--data", str(small_dataset), "--out", str(tmp_path / "run")])):
+        assert main(args) == 2
+        err = one_line_error(capsys, command)
+        assert "corrupt manifest" in err and why in err and "allowed: " in err, err
+    assert not (tmp_path / "run").exists()
+
+
 def test_dataset_info_of_a_missing_folder(tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path / "nothere")]) == 2
     assert "does not exist" in one_line_error(capsys, "dataset info")
@@ -749,3 +771,33 @@ def test_files_of_the_wrong_kind_are_named_with_what_to_do(small_dataset, tmp_pa
     for fmt in ("wisdm", "uci-hapt"):
         assert main(["import", fmt, str(tmp_path / "empty"), "--out", str(tmp_path / "imp")]) == 2
         assert "allowed: " in (err := one_line_error(capsys, "import")), err
+
+
+def test_a_recording_column_of_text_is_one_line(small_dataset, tmp_path, capsys):
+    """A channel column rewritten as text (one value not a number): refused naming the column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = small_dataset / "s2.imu.parquet"
+    table = pq.read_table(path)
+    i = table.column_names.index("acc_x")
+    text = pa.array(["abc"] + [str(x) for x in table.column("acc_x").to_numpy()[1:]])
+    pq.write_table(table.set_column(i, "acc_x", text).replace_schema_metadata(table.schema.metadata), path)
+    assert main(["train", "--data", str(small_dataset), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "column 'acc_x' holds string, not numbers" in err and "allowed: " in err, err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("channels, message", [
+    (",", "--channels ',' names no channel"),
+    ("acc_x,acc_x", "--channels: named twice acc_x"),
+    ("acc_x,bogus", "--channels: unknown bogus"),
+])
+def test_train_channels_that_name_nothing_usable_are_one_line(small_dataset, tmp_path, capsys, channels,
+                                                              message):
+    assert main(["train", "--data", str(small_dataset), "--epochs", "1", "--channels", channels,
+                 "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert message in err and "allowed: a comma list of acc_x" in err, err
+    assert not (tmp_path / "run").exists()

@@ -595,6 +595,13 @@ def read_recording(path: str | os.PathLike) -> Recording:
                               allowed="files written by Recording.save") from None
     _check_format(meta, FORMAT_NAME, path)
     _check_recording_meta(meta, [c for c in table.column_names if c != "time"], path)
+    import pyarrow.types as pat
+
+    kinds = {f.name: f.type for f in table.schema}
+    text = [c for c, t in kinds.items() if not (pat.is_floating(t) or pat.is_integer(t))]
+    if text:
+        raise ValidationError(f"column {text[0]!r} holds {kinds[text[0]]}, not numbers", source=str(path),
+                              allowed="time and channel columns of numbers (as Recording.save writes them)")
     try:
         channels = meta["channels"]
         ts = table.column("time").to_numpy()
@@ -1241,6 +1248,28 @@ def _check_manifest(doc: dict, manifest: Path) -> None:
             raise bad(f"recordings entry {i} ({e['file']}) lacks {', '.join(lacking)}")
         if "row_group" in e and (isinstance(e["row_group"], bool) or not isinstance(e["row_group"], int)):
             raise bad(f"recordings entry {i} ({e['file']}) has a row_group that is not a whole number")
+        wrong = _entry_type_problem(e)
+        if wrong:
+            raise bad(f"recordings entry {i} ({e['file']}): {wrong}")
+
+
+def _entry_type_problem(e: dict) -> str | None:
+    """Which field of a manifest entry has a type :meth:`Dataset._write_manifest` never writes, or None."""
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    if isinstance(e["samples"], bool) or not isinstance(e["samples"], int) or e["samples"] < 0:
+        return f"samples {e['samples']!r} is not a whole number ≥ 0"
+    for key in ("duration_s", "rate_hz"):
+        if not number(e[key]) or e[key] < 0:
+            return f"{key} {e[key]!r} is not a number ≥ 0"
+    labels = e["labels_s"]
+    if not isinstance(labels, dict) or not all(isinstance(k, str) and number(v) for k, v in labels.items()):
+        return f"labels_s {labels!r} is not an object of label → seconds"
+    for key in ("profile", "placement", "subject"):
+        if e[key] is not None and not isinstance(e[key], str):
+            return f"{key} {e[key]!r} is not a name (or null)"
+    return None
 
 
 def find_datasets(root: str | os.PathLike) -> list[Dataset]:

@@ -65,6 +65,34 @@ def test_truncated_run_file(made, tmp_path, capsys, synth_dir, command, name):
     assert not (tmp_path / "ex").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize("name, key, value, why", [
+    ("config.json", "rate_hz", 7, "s at rate_hz 7 ("),
+    ("config.json", "seed", "abc", "seed 'abc' is not a whole number"),
+    ("config.json", "model_kwargs", [1, 2], "model_kwargs [1, 2] is not an object"),
+    ("config.json", "label_policy", "bogus", "label_policy 'bogus' is not one of majority"),
+    ("config.json", "channels", ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "bogus"], "are not known"),
+    ("data.json", None, [1, 2], "not a JSON object"),
+    ("data.json", "placements", 7, "placements is not a list of names"),
+    ("data.json", "datasets", ["syn/standing", 5], "datasets entry 0 is not an object with a path"),
+])
+@pytest.mark.parametrize("command", ["eval", "export"])
+def test_a_run_file_edited_out_of_shape(made, tmp_path, capsys, synth_dir, name, key, value, why, command):
+    """A key of config.json or data.json edited to a value training never writes: one line naming the file."""
+    run = _copy(made[0], tmp_path)
+    doc = json.loads((run / name).read_text())
+    if key is None:
+        doc = value
+    else:
+        doc[key] = value
+    (run / name).write_text(json.dumps(doc))
+    argv = (["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")] if command == "eval"
+            else ["export", str(run), "--out", str(tmp_path / "ex")])
+    assert main(argv) == 2
+    err = _one_line(capsys, command)
+    assert f"corrupt run folder: {run / name}: " in err and why in err, err
+    assert not (tmp_path / "ex").exists() and not (tmp_path / "ev").exists()
+
+
 def test_a_file_of_the_run_given_as_the_run(made, tmp_path, capsys, synth_dir):
     """eval run/model.keras names the file as a file and points at its run folder."""
     assert main(["eval", str(made[0] / "model.keras"), "--data", str(synth_dir),

@@ -358,7 +358,7 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
     run = load_run(out)
     m = run.json("metrics.json")
     h = run.json("history.json")
-    d = run.json("data.json")
+    d = run.data_info()
     print(f"run folder: {run.path}")
     print(f"model {cfg.model}, {len(run.labels)} classes ({', '.join(run.labels)}), "
           f"{sum(d['windows']['train'].values())} train / {sum(d['windows']['validation'].values())} validation windows")
@@ -456,8 +456,26 @@ def _layout(args) -> dict:
         base = {"window_s": init.window_s, "stride_s": init.stride_s, "rate_hz": init.rate_hz}
     given = {"window_s": args.window_s, "stride_s": args.stride_s, "rate_hz": args.rate}
     layout = {k: (v if v is not None else base[k]) for k, v in given.items()}
-    layout["channels"] = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
+    layout["channels"] = _channels_option(args.channels) if args.channels is not None else None
     return layout
+
+
+def _channels_option(text: str) -> list[str]:
+    """``--channels``' names: known channel names, each once, at least one."""
+    from imuforge.errors import ValidationError
+    from imuforge.recording import KNOWN_CHANNELS
+
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    allowed = f"a comma list of {', '.join(KNOWN_CHANNELS)}, each once"
+    if not names:
+        raise ValidationError(f"--channels {text!r} names no channel", allowed=allowed)
+    unknown = [c for c in names if c not in KNOWN_CHANNELS]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if unknown or twice:
+        raise ValidationError(f"--channels: {'unknown ' + ', '.join(unknown) if unknown else ''}"
+                              f"{'; ' if unknown and twice else ''}"
+                              f"{'named twice ' + ', '.join(twice) if twice else ''}", allowed=allowed)
+    return names
 
 
 def cmd_eval(args) -> int:

@@ -48,7 +48,7 @@ from imuforge.export.convert import input_affine, quantize_input, to_int8_tflite
 from imuforge.export.tflm import LiteRTModel, TflmModel, check_ops, model_ops
 from imuforge.progress import progress
 from imuforge.train.evaluate import classification_metrics
-from imuforge.train.run import corrupt, load_run, write_json
+from imuforge.train.run import load_run, write_json
 from imuforge.units import CHANNEL_UNITS, GROUP_OF_SENSOR, channel_group, format_rates
 
 #: What an export runs: the converter, LiteRT and the TFLM interpreter (the 'ml' extra).
@@ -161,9 +161,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
 
     # 1. representative set (class-balanced and shuffled at training time), data.json, the test windows
     X_rep, _ = run.read_npz("representative.npz")
-    data_info = run.json("data.json") or {}
-    if not isinstance(data_info, dict):
-        raise corrupt(run.path / "data.json", "not a JSON object")
+    data_info = run.data_info()
     test = _test_set(run, data, max_test_windows, seed)
     bar.update(1)
 

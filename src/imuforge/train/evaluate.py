@@ -170,7 +170,7 @@ def site_notes(run, summaries: list[dict]) -> list[str]:
     trained at — one place for ``eval`` and ``export --data``."""
     from imuforge.sensors.placement import sites_apart
 
-    trained = {p for s in (run.json("data.json") or {}).get("datasets", []) for p in s.get("placements", [])}
+    trained = {p for s in run.data_info().get("datasets", []) for p in s.get("placements", [])}
     worn = {p for s in summaries for p in s["placements"]}
     away = sites_apart(trained, worn)
     return [f"{worn_at(away, worn, 'the data')}, where the model was not trained (its training data are at "

@@ -125,6 +125,19 @@ class Run:
         path = self.path / name
         return read_json_file(path) if path.exists() else None
 
+    def data_info(self) -> dict[str, Any]:
+        """``data.json`` (an empty dict when the run has none), checked for the shape training writes: a
+        damaged one is a :class:`CorruptFileError` naming what is wrong (keys a run from before lacks may be
+        absent)."""
+        path = self.path / "data.json"
+        doc = self.json("data.json")
+        if doc is None:
+            return {}
+        why = _data_info_problem(doc)
+        if why:
+            raise corrupt(path, why)
+        return doc
+
     def seen(self, data: Sequence[str | os.PathLike]) -> str | None:
         """What the run did with the recording files of ``data`` when it trained, as a phrase — ``these
         data are in its --data (…)``, ``part of these data chose its early-stopping epoch (--val)`` — or
@@ -135,7 +148,7 @@ class Run:
 
         given = _files(find_all_datasets(split_paths(data)))
         by_role: dict[str, set[Path]] = {}
-        for s in (self.json("data.json") or {}).get("datasets", []):
+        for s in self.data_info().get("datasets", []):
             if "files" in s and "path_resolved" in s:
                 files = {Path(s["path_resolved"]) / f for f in s["files"]}
             else:
@@ -190,7 +203,65 @@ def _check_config(config: Any, path: Path) -> dict[str, Any]:
     wl = config.get("window_length")
     if isinstance(wl, bool) or not isinstance(wl, int) or wl <= 0:
         raise corrupt(path, f"window_length must be a positive integer, got {wl!r}")
+    return _check_config_agrees(config, path)
+
+
+def _check_config_agrees(config: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The parts of config.json the model and the data are read by, against each other and what training
+    writes: known channels, each once; the window's length its seconds at its rate; a label policy, seed and
+    model options of the kinds train takes."""
+    from imuforge.datasets.windowing import LABEL_POLICIES, window_length
+    from imuforge.recording import KNOWN_CHANNELS
+
+    ch = config["channels"]
+    odd = [c for c in ch if c not in KNOWN_CHANNELS]
+    if odd or len(set(ch)) != len(ch):
+        raise corrupt(path, f"channels {ch!r} are not known channel names, each once"[:200])
+    want = window_length(config["window_s"], config["rate_hz"])
+    if config["window_length"] != want:
+        raise corrupt(path, f"window_length {config['window_length']} is not window_s {config['window_s']:g} "
+                            f"s at rate_hz {config['rate_hz']:g} ({want} samples)")
+    policy = config.get("label_policy", "majority")
+    if policy not in LABEL_POLICIES:
+        raise corrupt(path, f"label_policy {policy!r} is not one of {', '.join(LABEL_POLICIES)}")
+    seed = config.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise corrupt(path, f"seed {seed!r} is not a whole number")
+    if not isinstance(config.get("model_kwargs", {}), dict):
+        raise corrupt(path, f"model_kwargs {config['model_kwargs']!r} is not an object"[:200])
     return config
+
+
+def _data_info_problem(doc: Any) -> str | None:
+    """What in a run's ``data.json`` has a shape :func:`imuforge.train.train` never writes, or None."""
+    def names(x) -> bool:
+        return isinstance(x, list) and all(isinstance(v, str) for v in x)
+
+    if not isinstance(doc, dict):
+        return f"not a JSON object but a JSON {type(doc).__name__}"
+    for key in ("profiles", "placements"):
+        if key in doc and not names(doc[key]):
+            return f"{key} is not a list of names"
+    sets = doc.get("datasets", [])
+    if not isinstance(sets, list):
+        return "datasets is not a list"
+    for i, d in enumerate(sets):
+        if not isinstance(d, dict) or not isinstance(d.get("path"), str):
+            return f"datasets entry {i} is not an object with a path"
+        for key in ("profiles", "placements", "files", "subjects"):
+            if key in d and not names(d[key]):
+                return f"datasets entry {i}: {key} is not a list of names"
+        for key in ("path_resolved", "role"):
+            if key in d and not isinstance(d[key], str):
+                return f"datasets entry {i}: {key} is not a text"
+    windows = doc.get("windows", {})
+    def counts(part) -> bool:
+        return isinstance(part, dict) and all(isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool)
+                                              for k, n in part.items())
+
+    if not isinstance(windows, dict) or not all(counts(part) for part in windows.values()):
+        return "windows is not an object of split → label → count"
+    return None
 
 
 _LABELS_SHAPE = '{"labels": [one name per model output, in output order]}'
