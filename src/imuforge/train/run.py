@@ -256,8 +256,8 @@ def _data_info_problem(doc: Any) -> str | None:
                 return f"datasets entry {i}: {key} is not a text"
     windows = doc.get("windows", {})
     def counts(part) -> bool:
-        return isinstance(part, dict) and all(isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool)
-                                              for k, n in part.items())
+        return isinstance(part, dict) and all(
+            isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool) for k, n in part.items())
 
     if not isinstance(windows, dict) or not all(counts(part) for part in windows.values()):
         return "windows is not an object of split → label → count"
