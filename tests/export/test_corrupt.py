@@ -194,6 +194,47 @@ def test_card_digest_ignores_layout_and_a_card_without_one_still_loads(made, tmp
         ExportCard.read(export / "card.json")
 
 
+def _window_64(card):
+    card["input"]["window_length"] = 64
+
+
+def _three_labels(card):
+    card["output"]["labels"] = [*card["output"]["labels"], "extra"]
+
+
+def _device_text(card):
+    card["device"] = "nano"
+
+
+def _budget_text(card):
+    card["device"]["latency_budget_ms"] = "fast"
+
+
+def _k_zero(card):
+    card["input"]["normalisation"]["k"] = [0.0] * len(card["input"]["normalisation"]["k"])
+
+
+@pytest.mark.parametrize("edit, why", [
+    (_window_64, "describes a 64 × "), (_three_labels, "labels, model.tflite has"),
+    (_device_text, 'device is "nano", not an object'), (_budget_text, "latency_budget_ms \"fast\" is not"),
+    (_k_zero, "k not 0"),
+])
+def test_a_card_without_its_digest_is_still_checked_against_its_model(made, tmp_path, capsys, edit, why):
+    """A card with no digest (as before digests, or with it deleted) is taken as it is only where it agrees
+    with model.tflite and holds entries of the kinds export writes: one line naming the card otherwise."""
+    from imuforge.export.card import CARD_DIGEST
+
+    export = _copy(made[1], tmp_path)
+    card = {k: v for k, v in json.loads((export / "card.json").read_text()).items() if k != CARD_DIGEST}
+    edit(card)
+    (export / "card.json").write_text(json.dumps(card))
+    assert main(["hil", "--model", str(export), "--data", str(export), "--emulate",
+                 "--out", str(tmp_path / "hil")]) == 2
+    err = _one_line(capsys, "hil")
+    assert f"corrupt export folder: {export / 'card.json'}: " in err and why in err, err
+    assert not (tmp_path / "hil").exists()
+
+
 def test_intact_folders_still_load(made):
     from imuforge.hil.runner import load_export
     from imuforge.train import load_run

@@ -12,6 +12,8 @@ write the reports (:mod:`imuforge.hil.report`).
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -79,12 +81,45 @@ def _check_card(card: Any, path: Path) -> dict[str, Any]:
               and len(norm["k"]) == n_ch and len(norm["b"]) == n_ch and int(inp["window_length"]) > 0
               and all(float(inp[k]) > 0 for k in ("window_s", "stride_s", "odr_hz"))
               and isinstance(card["model"]["sha256"], str))
+        ok = ok and all(math.isfinite(float(v)) for v in [*norm["k"], *norm["b"]]) and all(
+            float(v) != 0 for v in norm["k"])
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
-        raise corrupt_export(path, "lacks or garbles the model, input (window, channels, normalisation k/b) or "
-                                   "output labels entries")
+        raise corrupt_export(path, "lacks or garbles the model, input (window, channels, normalisation k/b: "
+                                   "finite, k not 0) or output labels entries")
+    device = card.get("device", {})
+    if not isinstance(device, dict):
+        raise corrupt_export(path, f"device is {json.dumps(device)[:40]}, not an object")
+    for budget in (card.get("latency_budget_ms"), device.get("latency_budget_ms")):
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                                   or not budget > 0):
+            raise corrupt_export(path, f"latency_budget_ms {json.dumps(budget)[:40]} is not a positive number")
     return card
+
+
+def _check_model_fits_card(model_bytes: bytes, card: ExportCard, d: Path) -> None:
+    """``model.tflite`` loads, and takes the window the card describes and gives one output per label of
+    it: a card whose digest is missing (written before digests) is otherwise taken as it is."""
+    from imuforge.errors import MissingExtraError
+    from imuforge.export.tflm import LiteRTModel
+
+    try:
+        lite = LiteRTModel(model_bytes)
+    except MissingExtraError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the interpreter raises several kinds for a damaged flatbuffer
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:100]
+        raise corrupt_export(d / "model.tflite", f"does not load as a TFLite model ({why})") from None
+    shape = tuple(int(v) for v in lite.input["shape"])
+    want = (1, card.input.window_length, len(card.input.channels))
+    if shape != want:
+        raise corrupt_export(d / "card.json", f"describes a {want[1]} × {want[2]} window, model.tflite takes "
+                                              f"{' × '.join(map(str, shape[1:]))}")
+    outputs = int(np.prod(lite.output["shape"]))
+    if outputs != len(card.output.labels):
+        raise corrupt_export(d / "card.json", f"names {len(card.output.labels)} labels, model.tflite has "
+                                              f"{outputs} outputs")
 
 
 def load_export(path: str | os.PathLike, *, option: str = "--model") -> ExportedModel:
@@ -115,6 +150,7 @@ def load_export(path: str | os.PathLike, *, option: str = "--model") -> Exported
     if sha != card.model.sha256:
         raise corrupt_export(d / "model.tflite", f"sha256 {sha[:16]}… ({len(model_bytes)} bytes) is not the "
                                                  f"{card.model.sha256[:16]}… card.json records")
+    _check_model_fits_card(model_bytes, card, d)
     for name, want in card.model.files_sha256.items():  # the generated C the emulator compiles (newer cards)
         base = name[2:] if isinstance(name, str) and name.startswith("c/") else ""
         if not base or "/" in base or "\\" in base or base == "..":
