@@ -801,3 +801,33 @@ def test_train_channels_that_name_nothing_usable_are_one_line(small_dataset, tmp
     err = one_line_error(capsys, "train")
     assert message in err and "allowed: a comma list of acc_x" in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_data_in_g_and_warns_of_labels_at_different_rates(tmp_path, capsys):
+    """Accelerations in g (a data set not brought through imuforge import) are refused before training; labels
+    whose recordings share no sample rate are trained on with a warning naming the rates."""
+    import numpy as np
+
+    from imuforge.recording import Dataset
+    from tests.synthetic_har import make_recording
+
+    in_g = Dataset.create(tmp_path / "in_g")
+    for i, s in enumerate(("s1", "s2")):
+        r = make_recording(s, seed=i)
+        data = np.array(r.data)
+        data[:, :3] /= 9.80665
+        in_g.add(r.replace(data=data), name=s)
+    assert main(["train", "--data", str(tmp_path / "in_g"), "--epochs", "1",
+                 "--out", str(tmp_path / "r1")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "gravity in g, not m/s²" in err and "allowed: accelerations in m/s²" in err, err
+    assert not (tmp_path / "r1").exists()
+    mixed = Dataset.create(tmp_path / "mixed")
+    for i, (s, rate, labels) in enumerate((("s1", 100.0, ("walking",)), ("s2", 12.5, ("standing",)),
+                                           ("s3", 100.0, ("walking",)), ("s4", 12.5, ("standing",)))):
+        mixed.add(make_recording(s, rate_hz=rate, seed=i, labels=labels), name=s)
+    assert main(["train", "--data", str(tmp_path / "mixed"), "--epochs", "1", "--rate", "12.5",
+                 "--out", str(tmp_path / "r2")]) == 0
+    err = capsys.readouterr().err
+    assert ("imuforge train: warning: the labels come at different sample rates (standing 12.5 Hz; "
+            "walking 100 Hz)" in err), err

@@ -352,3 +352,20 @@ def test_ctrl_c_inside_the_int8_converter_is_an_interruption(made, tmp_path, cap
                         staticmethod(lambda model: Interrupted()))
     assert main(["export", str(made[0]), "--out", str(tmp_path / "ex")]) == 130
     assert "interrupted" in capsys.readouterr().err and not (tmp_path / "ex").exists()
+
+
+def test_hil_test_windows_say_when_their_rate_is_not_the_models(made, tmp_path):
+    """Data at another rate than the model's are resampled, and the windows say from which rates (the report
+    and the console line name them), not silently."""
+    from imuforge.hil.runner import load_export, load_test_windows
+    from imuforge.recording import Dataset
+    from tests.synthetic_har import make_recording
+
+    model = load_export(made[1])
+    odr = float(model.card.input.odr_hz)
+    other = Dataset.create(tmp_path / "other_rate")
+    other.add(make_recording("t1", rate_hz=2 * odr, seed=3), name="t1")
+    assert load_test_windows(tmp_path / "other_rate", model).resampled_from_hz == (2 * odr,)
+    same = Dataset.create(tmp_path / "same_rate")
+    same.add(make_recording("t1", rate_hz=odr, seed=3), name="t1")
+    assert load_test_windows(tmp_path / "same_rate", model).resampled_from_hz == ()

@@ -173,6 +173,7 @@ class TestWindows:
     recordings: np.ndarray | None = None
     excluded: dict[str, int] = field(default_factory=dict)
     placements: frozenset[str] = frozenset()  # where the recordings were worn (Datasets that say so)
+    resampled_from_hz: tuple[float, ...] = ()  # the data's own rates, where they are not the model's
 
 
 def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, max_windows: int | None = None,
@@ -211,7 +212,9 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
                                     desc="HIL windows", warn_no_subject=False)  # nothing is split here
         tw = TestWindows(np.asarray(w.X, np.float32), np.asarray(w.labels).astype(str), ",".join(map(str, paths)),
                          None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources),
-                         placements=frozenset(q for s in summaries for q in s["placements"]))
+                         placements=frozenset(q for s in summaries for q in s["placements"]),
+                         resampled_from_hz=tuple(sorted({float(r) for s in summaries for r in s["rates_hz"]
+                                                         if abs(float(r) - float(inp.odr_hz)) > 1e-6})))
     want = (int(inp.window_length), len(inp.channels))
     if tw.X.ndim != 3 or tw.X.shape[1:] != want:
         raise ValidationError(f"test windows have shape {tw.X.shape[1:]}, the model takes {want}", source=tw.source)
@@ -377,7 +380,9 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
         model={"path": str(model.path), "name": model.card.model.name, "sha256": model.sha256,
                "size_bytes": len(model.model_bytes), "labels": model.labels},
         device={**identity, "link": link},
-        data={"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded},
+        data={"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded,
+              "resampled_from_hz": list(tw.resampled_from_hz),
+              "model_rate_hz": float(model.card.input.odr_hz)},
         windows=n, windows_completed=int(got.sum()), windows_failed=failed, mismatches=mismatches,
         accuracy=m_dev["accuracy"] if m_dev else None, macro_f1=m_dev["macro_f1"] if m_dev else None,
         per_class=m_dev["per_class"] if m_dev else {}, confusion=m_dev["confusion"] if m_dev else [],
