@@ -269,3 +269,24 @@ def test_test_data_of_another_body_site_are_named(capsys):
                        (["chest", "wrist_left"], {"wrist_right"})):
         _warn_other_site(card, data)
         assert capsys.readouterr().err == ""
+
+
+def test_a_report_that_cannot_be_written_whole_leaves_none(tmp_path, monkeypatch):
+    """A full disk while the report is written (here: the JUnit file) leaves no part of it — not a PNG and
+    HTML beside an empty XML and no JSON — and an earlier report in the folder as it was; a folder made
+    for it is removed again."""
+    import imuforge.hil.report as R
+
+    rep = _report()
+    write_reports(rep, tmp_path / "old")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "old").iterdir()}
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(R, "write_junit", full)
+    for where in (tmp_path / "old", tmp_path / "new"):
+        with pytest.raises(OSError, match=f"could not be written into {where}: No space left on device"):
+            write_reports(_report(), where)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "old").iterdir()} == before
+    assert not (tmp_path / "new").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -153,6 +154,10 @@ def _check_out(out: Path, overwrite: bool) -> None:
 
     if out.exists() and not out.is_dir():
         raise ValidationError(f"--out {out} is a file", allowed="a folder for the report")
+    here = next(p for p in (out, *out.absolute().parents) if p.exists())  # before the device runs
+    if not here.is_dir() or not os.access(here, os.W_OK | os.X_OK):
+        raise ValidationError(f"--out {out}: {here} is not a folder this user can write into",
+                              allowed="a folder you can write to (or one to be made inside such a folder)")
     old = [n for n in REPORT_FILES.values() if (out / n).exists()]
     if old and not overwrite:
         raise ValidationError(f"{out} already holds a HIL report ({', '.join(old)})",

@@ -352,15 +352,32 @@ th,td{{border:1px solid #ccc;padding:3px 8px;text-align:left}}</style></head><bo
 
 
 def write_reports(rep: HilReport, out: str | os.PathLike, *, ref=None, results=None) -> dict[str, str]:
-    """Write all four files into ``out``; returns their paths (also stored in ``rep.files``)."""
+    """Write all four files into ``out``; returns their paths (also stored in ``rep.files``).
+
+    They are written into a temporary folder inside ``out`` first and moved in together once all four are
+    complete: a full disk or a failing plot leaves no part of a report (and an earlier one as it was)."""
+    import shutil
+    import tempfile
+
     d = Path(out)
+    made = not d.exists()
     d.mkdir(parents=True, exist_ok=True)
     files = {k: str(d / v) for k, v in REPORT_FILES.items()}
     rep.files = files
-    plot_summary(rep, d / REPORT_FILES["png"], results)
-    write_html(rep, d / REPORT_FILES["html"], REPORT_FILES["png"])
-    write_junit(rep, d / REPORT_FILES["junit"], ref=ref, results=results)
-    (d / REPORT_FILES["json"]).write_text(json.dumps(rep.to_json(), indent=2) + "\n")
+    stage = Path(tempfile.mkdtemp(prefix=".hil-report-partial-", dir=d))
+    try:
+        plot_summary(rep, stage / REPORT_FILES["png"], results)
+        write_html(rep, stage / REPORT_FILES["html"], REPORT_FILES["png"])
+        write_junit(rep, stage / REPORT_FILES["junit"], ref=ref, results=results)
+        (stage / REPORT_FILES["json"]).write_text(json.dumps(rep.to_json(), indent=2) + "\n")
+        for name in REPORT_FILES.values():
+            os.replace(stage / name, d / name)
+    except OSError as exc:
+        raise OSError(exc.errno, f"the HIL report could not be written into {d}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if made and not any(d.iterdir()):
+            d.rmdir()
     return files
 
 
