@@ -373,7 +373,8 @@ def write_reports(rep: HilReport, out: str | os.PathLike, *, ref=None, results=N
         for name in REPORT_FILES.values():
             os.replace(stage / name, d / name)
     except OSError as exc:
-        raise OSError(exc.errno, f"the HIL report could not be written into {d}: {exc.strerror or exc}") from None
+        why = exc.strerror or exc
+        raise OSError(exc.errno, f"the HIL report could not be written into {d}: {why}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if made and not any(d.iterdir()):
