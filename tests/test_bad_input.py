@@ -831,3 +831,59 @@ def test_train_refuses_data_in_g_and_warns_of_labels_at_different_rates(tmp_path
     err = capsys.readouterr().err
     assert ("imuforge train: warning: the labels come at different sample rates (standing 12.5 Hz; "
             "walking 100 Hz)" in err), err
+
+
+@pytest.mark.parametrize("edit, why", [
+    (lambda doc: doc.pop("recordings"), "it lists no 'recordings'"),
+    (lambda doc: doc["recordings"].append(dict(doc["recordings"][0])), "lists s1.imu.parquet a second time"),
+    (lambda doc: doc["recordings"][0].update(file="../../elsewhere.imu.parquet"),
+     "a file outside the Dataset"),
+    (lambda doc: doc["recordings"][0].update(file="/etc/passwd"), "a file outside the Dataset"),
+])
+def test_a_manifest_that_lists_wrongly_is_one_line(small_dataset, tmp_path, capsys, edit, why):
+    """No list of recordings, one listed twice, a file outside the folder: refused, not read as listed."""
+    import json
+
+    doc = json.loads((small_dataset / "manifest.json").read_text())
+    edit(doc)
+    (small_dataset / "manifest.json").write_text(json.dumps(doc))
+    assert main(["train", "--data", str(small_dataset), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "corrupt manifest" in err and why in err, err
+
+
+def test_a_recording_replaced_by_another_is_refused_where_it_is_read(small_dataset, tmp_path, capsys):
+    """train, like dataset info, refuses a file copied over a listed one (its sample count is not the
+    manifest's), instead of training on it under the entry's labels and subject."""
+    from tests.synthetic_har import make_recording
+
+    make_recording("s1", seconds_per_label=1.0).save(small_dataset / "s1.imu.parquet", overwrite=True)
+    assert main(["train", "--data", str(small_dataset), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "s1.imu.parquet holds 150 samples, the manifest says 300" in err and "allowed: " in err, err
+
+
+def test_dataset_select_out_inside_its_input_is_refused(small_dataset, capsys):
+    assert main(["dataset", "select", str(small_dataset), "--subjects", "s1",
+                 "--out", str(small_dataset / "sub")]) == 2
+    assert "is inside" in one_line_error(capsys, "dataset select")
+    assert not (small_dataset / "sub").exists()
+
+
+def test_a_motion_file_rescaled_after_it_was_judged_is_refused(tmp_path, capsys):
+    """A .motion.npz records that it was judged plausible where it was made; its positions scaled since (mm)
+    are judged again by their forces, not believed."""
+    import numpy as np
+
+    from imuforge.motion.library import schedule
+
+    path = schedule([("walking", 6)], rng=1).save(tmp_path / "w.motion.npz")
+    arrays = dict(np.load(path, allow_pickle=False))
+    arrays["positions"] = arrays["positions"] * 1000.0
+    np.savez(tmp_path / "mm.motion.npz", **arrays)
+    assert main(["simulate", "--motion", str(tmp_path / "mm.motion.npz"), "--profile", "metamotions",
+                 "--out", str(tmp_path / "s.imu.parquet")]) == 2
+    err = one_line_error(capsys, "simulate")
+    assert "not a motion a body can perform" in err and "changed since?" in err, err
+    assert main(["simulate", "--motion", str(path), "--profile", "metamotions",
+                 "--out", str(tmp_path / "s.imu.parquet")]) == 0

@@ -997,7 +997,7 @@ class Dataset:
         shard: tuple[str, Any] | None = None
         for e in self.entries:
             if "row_group" not in e:
-                yield read_recording(self._listed(e["file"]))
+                yield self._as_listed(read_recording(self._listed(e["file"])), e)
                 continue
             if shard is None or shard[0] != e["file"]:
                 shard = (e["file"], self._verified_shard(e["file"]))
@@ -1018,7 +1018,18 @@ class Dataset:
         if "row_group" in e:
             path = self.path / e["file"]
             return _shard_recording(self._verified_shard(e["file"]), int(e["row_group"]), path, entry=e)
-        return read_recording(self._listed(e["file"]))
+        return self._as_listed(read_recording(self._listed(e["file"])), e)
+
+    def _as_listed(self, rec: Recording, entry: dict) -> Recording:
+        """``rec`` if it holds the samples its manifest entry lists; a file replaced by another recording (a
+        copy over it) is refused, as ``imuforge dataset info`` does, rather than read as the entry's."""
+        if len(rec) != entry["samples"]:
+            raise ValidationError(f"{entry['file']} holds {len(rec)} samples, the manifest says "
+                                  f"{entry['samples']}: replaced by another recording?",
+                                  source=str(self.path),
+                                  allowed="the recordings the manifest lists, as written (re-create the "
+                                          "Dataset)")
+        return rec
 
     def _verified_shard(self, fname: str):
         """The opened shard ``fname``, once its bytes are found to be the ones the manifest lists (checked the
@@ -1234,15 +1245,26 @@ def _check_manifest(doc: dict, manifest: Path) -> None:
                                allowed='{"recordings": [{"file": NAME, "samples": …, …}, …], "meta": {…}} as '
                                "imuforge writes it (re-create the Dataset)")
 
+    if "recordings" not in doc:
+        raise bad("it lists no 'recordings'")
     for key, kind in (("recordings", list), ("meta", dict), ("shards", list)):
         if key in doc and not isinstance(doc[key], kind):
             want = "a list" if kind is list else "an object"
             raise bad(f"{key!r} is a JSON {type(doc[key]).__name__}, not {want}")
+    listed: set[tuple] = set()
     for i, e in enumerate(doc.get("recordings", [])):
         if not isinstance(e, dict):
             raise bad(f"recordings entry {i} is a JSON {type(e).__name__}, not an object")
         if not isinstance(e.get("file"), str) or not e["file"]:
             raise bad(f"recordings entry {i} has no file name ('file')")
+        if Path(e["file"]).is_absolute() or ".." in Path(e["file"]).parts or "\\" in e["file"]:
+            raise bad(f"recordings entry {i} names {e['file']!r}, a file outside the Dataset's folder")
+        key = (e["file"], e.get("row_group"))
+        if key in listed:
+            raise bad(f"recordings entry {i} lists {e['file']}" + (f" row group {e['row_group']}" if
+                                                                 e.get("row_group") is not None else "")
+                      + " a second time")
+        listed.add(key)
         lacking = [k for k in MANIFEST_ENTRY_KEYS if k not in e]
         if lacking:
             raise bad(f"recordings entry {i} ({e['file']}) lacks {', '.join(lacking)}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from imuforge.cli import main
@@ -369,3 +370,19 @@ def test_hil_test_windows_say_when_their_rate_is_not_the_models(made, tmp_path):
     same = Dataset.create(tmp_path / "same_rate")
     same.add(make_recording("t1", rate_hz=odr, seed=3), name="t1")
     assert load_test_windows(tmp_path / "same_rate", model).resampled_from_hz == ()
+
+
+@pytest.mark.parametrize("name, value", [("representative.npz", np.nan), ("heldout.npz", np.inf)])
+def test_run_windows_that_are_not_finite_are_refused(made, tmp_path, capsys, synth_dir, name, value):
+    """A NaN in the calibration windows or an inf in the held-out ones: export refuses the run, not a card
+    and a reference.npz that HIL later refuses."""
+    run = _copy(made[0], tmp_path)
+    with np.load(run / name, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["X"] = arrays["X"].copy()
+    arrays["X"][0, 0, 0] = value
+    np.savez_compressed(run / name, **arrays)
+    assert main(["export", str(run), "--out", str(tmp_path / "ex")]) == 2
+    err = _one_line(capsys, "export")
+    assert f"corrupt run folder: {run / name}: 1 of " in err and "not finite numbers" in err, err
+    assert not (tmp_path / "ex").exists()

@@ -98,6 +98,11 @@ def _select(args) -> int:
             check_new_folder(out, option)
     if len({o.resolve() for o in outs}) < len(outs):
         raise ValidationError("--out and --rest-out are the same folder", allowed="two different new folders")
+    source = Path(args.path).resolve()
+    for option, out in (("--out", args.out), ("--rest-out", args.rest_out)):
+        if out is not None and source in Path(out).resolve().parents:
+            raise ValidationError(f"{option} {out} is inside {args.path}: the selection would become part of "
+                                  "the data it was selected from", allowed="a new folder outside the data")
     datasets = find_all_datasets([args.path])
     check_recordings(datasets)
     chosen = select((r for ds in datasets for r in ds.recordings()), **names,

@@ -409,6 +409,15 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
             m.labels = (LabelSegment(0.0, m.duration_s, label),)
         if "plausibility" not in m.meta:  # not judged where it was made: its forces at least (a file in cm)
             return _judged(m, path, allow_implausible, forces_only=True)
+        from imuforge.motion.plausibility import check_forces
+
+        forces = check_forces(m)  # judged where it was made: its forces again (positions scaled since, mm)
+        if forces.reasons and not allow_implausible and not m.meta["plausibility"].get("allowed_anyway"):
+            raise ValidationError(f"not a motion a body can perform: {'; '.join(forces.reasons)} (the file "
+                                  "records it as judged plausible where it was made: changed since?)",
+                                  source=str(path),
+                                  allowed="motion within imuforge.motion.plausibility's bounds "
+                                          "(docs/MOTION.md); --allow-implausible keeps it")
         return m
     if name.endswith(".npy"):
         m = load_humanml3d(path, label=label) if fps is None else load_humanml3d(path, fps, label=label)

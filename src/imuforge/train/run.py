@@ -118,6 +118,10 @@ class Run:
         want = (self.window_length, len(self.channels))
         if X.ndim != 3 or X.shape[1:] != want:
             raise corrupt(path, f"windows have shape {X.shape}, the run's are (n, {want[0]}, {want[1]})")
+        if not np.issubdtype(X.dtype, np.number) or not np.isfinite(X).all():
+            numeric = np.issubdtype(X.dtype, np.number)
+            bad = int((~np.isfinite(X)).any(axis=(1, 2)).sum()) if numeric else len(X)
+            raise corrupt(path, f"{bad} of {len(X)} windows hold values that are not finite numbers")
         return X, labels
 
     def json(self, name: str) -> Any:
