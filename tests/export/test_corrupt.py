@@ -386,3 +386,21 @@ def test_run_windows_that_are_not_finite_are_refused(made, tmp_path, capsys, syn
     err = _one_line(capsys, "export")
     assert f"corrupt run folder: {run / name}: 1 of " in err and "not finite numbers" in err, err
     assert not (tmp_path / "ex").exists()
+
+
+def test_another_model_of_the_same_shape_copied_into_a_run_is_refused(made, tmp_path, capsys, synth_dir):
+    """model.keras replaced by another model of the same layout (another seed's weights): eval and export
+    refuse it by the sha-256 config.json records, instead of scoring the other model as this run."""
+    from imuforge.train import load_run
+
+    run = _copy(made[0], tmp_path)
+    model = load_run(run).keras_model()
+    model.set_weights([w * 1.01 for w in model.get_weights()])
+    (run / "model.keras").unlink()
+    model.save(run / "model.keras")
+    for command, argv in (("eval", ["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")]),
+                          ("export", ["export", str(run), "--out", str(tmp_path / "ex")])):
+        assert main(argv) == 2
+        err = _one_line(capsys, command)
+        assert f"corrupt run folder: {run / 'model.keras'}: sha256 " in err and "another model" in err, err
+    assert not (tmp_path / "ex").exists() and not (tmp_path / "ev").exists()

@@ -16,8 +16,10 @@ Layout::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +95,12 @@ class Run:
         path = self.path / "model.keras"
         if not zipfile.is_zipfile(path):
             raise corrupt(path, "not a Keras model archive (truncated or overwritten?)")
+        want = self.config.get("model_sha256")  # runs trained before it was recorded have none
+        if want is not None:
+            got = hashlib.sha256(path.read_bytes()).hexdigest()
+            if got != want:
+                raise corrupt(path, f"sha256 {got[:16]}… is not the {str(want)[:16]}… config.json records: "
+                                    "another model than this run trained (copied over it?)")
         try:
             model = keras.models.load_model(path, compile=False)
         except Exception as exc:  # keras raises ValueError, OSError, BadZipFile, KeyError … for a damaged archive
@@ -228,6 +236,9 @@ def _check_config_agrees(config: dict[str, Any], path: Path) -> dict[str, Any]:
     policy = config.get("label_policy", "majority")
     if policy not in LABEL_POLICIES:
         raise corrupt(path, f"label_policy {policy!r} is not one of {', '.join(LABEL_POLICIES)}")
+    sha = config.get("model_sha256")
+    if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+        raise corrupt(path, f"model_sha256 {sha!r} is not a sha-256 in hex"[:200])
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise corrupt(path, f"seed {seed!r} is not a whole number")

@@ -7,6 +7,7 @@ deterministic ops, and the split, shuffles and representative set all derive fro
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import time
@@ -849,6 +850,7 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
     model.save(out / "model.keras")
     cfg = asdict(config)
     cfg.update({"window_length": w.length, "n_classes": len(labels), "keras_version": keras.__version__,
+                "model_sha256": hashlib.sha256((out / "model.keras").read_bytes()).hexdigest(),
                 "input": "normalised window (x - mean) / std per channel, shape (window_length, channels)"})
     write_json(out / "config.json", cfg)
     write_json(out / "labels.json", {"labels": labels})
