@@ -30,7 +30,8 @@ def progress_enabled() -> bool:
     return os.environ.get("IMUFORGE_PROGRESS") != "0"
 
 
-def _stderr_is_terminal() -> bool:
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (a bar is redrawn there; a log gets lines)."""
     try:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):  # replaced or closed stderr
@@ -45,7 +46,7 @@ def quiet_third_party() -> None:
     Environment switches only take effect for libraries imported afterwards; Keras, if already
     imported, has its interactive logging switched off directly.
     """
-    if progress_enabled() and _stderr_is_terminal():
+    if progress_enabled() and stderr_is_terminal():
         return
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
@@ -81,6 +82,8 @@ class _Lines:
 
 #: seconds between a bar's lines when stderr is not a terminal
 LOG_INTERVAL_S = 10.0
+#: a bar's width in a log: room for its figures (training's loss, accuracy, val_loss, val_accuracy) after it
+LOG_COLUMNS = 160
 
 
 def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str = "",
@@ -94,9 +97,9 @@ def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, d
         disable = not progress_enabled()
         quiet_third_party()
     kwargs.setdefault("delay", 1.0)
-    if _stderr_is_terminal():
+    if stderr_is_terminal():
         return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr,
                     dynamic_ncols=True, **kwargs)
     kwargs.setdefault("mininterval", LOG_INTERVAL_S)
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, file=_Lines(sys.stderr),
-                ncols=80, **kwargs)
+                ncols=LOG_COLUMNS, **kwargs)

@@ -45,7 +45,7 @@ def test_calibrate_command_align_and_map(data, capsys, monkeypatch):
     assert rc == 0
     printed = capsys.readouterr().out
     assert "two-sample AUC" in printed
-    assert f"next    imuforge train --data {out / 'dataset'}   (early stopping on this capture" in printed
+    assert f"train   imuforge train --data {out / 'dataset'}   (early stopping on this capture" in printed
     rep = json.loads((out / "report.json").read_text())
     steps = [s["step"] for s in rep["steps"]]
     assert steps == ["align", "map"]

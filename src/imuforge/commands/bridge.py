@@ -93,7 +93,14 @@ def _register_capture(sub) -> None:
 
 
 def _register_emulate(sub) -> None:
-    p = sub.add_parser("emulate", help="run an emulated wearable that streams synthetic data for a profile")
+    p = sub.add_parser("emulate", help="run an emulated wearable that streams synthetic data for a profile",
+                       description="An emulated wearable: the device a profile describes, streaming its "
+                       "samples (--source: lying on a desk, a test signal, or a --schedule of activities a "
+                       "synthetic person does while wearing it) on a pseudo-terminal (--pty), TCP or BLE, "
+                       "in the framing a real board's firmware uses; with --hil-model it also answers HIL "
+                       "requests with the exported model. It runs until killed (Ctrl-C, kill). "
+                       "--port-file: the file it writes its port to once it listens (capture and hil "
+                       "--port-file wait for it); the file is removed when it stops.")
     p.add_argument("--profile", default="nano33-ble-sense-rev2",
                    help="hardware profile name or TOML path (default: nano33-ble-sense-rev2)")
     add_device_overrides(p)

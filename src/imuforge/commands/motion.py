@@ -441,8 +441,11 @@ def run(args) -> int:
         lines = _write(args, motions, stage)
     from imuforge.motion.plausibility import implausible_note, is_flagged
 
+    where = ("recordings' provenance['motion']['plausibility']" if getattr(args, "profile", None)
+             else "motion files' meta['plausibility']")
     flagged = implausible_note([f"{name} ({', '.join(m.meta['plausibility']['reasons'])})"
-                                for name, m, _ in motions if is_flagged(m.meta)], len(motions), "motions")
+                                for name, m, _ in motions if is_flagged(m.meta)], len(motions), "motions",
+                               where)
     for line in lines + ([flagged] if flagged else []):
         print(line, file=sys.stderr if line.startswith(("note:", "warning:")) else sys.stdout)
     return 0

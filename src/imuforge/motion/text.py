@@ -361,7 +361,13 @@ class EmbeddingMatcher:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
-            self._model = self._pkg.load_model(device="cpu")
+            from imuforge.progress import progress, progress_enabled, stderr_is_terminal
+
+            # a terminal sees the wait; a log keeps a refusal of the description its one line
+            with progress(total=1, desc="loading the text model (all-MiniLM-L6-v2)", unit="model",
+                          disable=not (progress_enabled() and stderr_is_terminal())) as bar:
+                self._model = self._pkg.load_model(device="cpu")  # ≈ 5–7 s on first use in a process
+                bar.update(1)
         return np.asarray(self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
 
     def prototypes(self) -> tuple[list[str], np.ndarray]:

@@ -204,7 +204,8 @@ class _ProgressCallback:
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
                 self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items() if k in
-                                      ("loss", "accuracy", "val_loss", "val_accuracy")})
+                                      ("loss", "accuracy", "val_loss", "val_accuracy")},
+                                     refresh=False)  # drawn by update, at the bar's pace (a log: every 10 s)
                 self.bar.update(1)
 
             def on_train_end(self, logs=None):
