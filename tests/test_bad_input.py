@@ -887,3 +887,17 @@ def test_a_motion_file_rescaled_after_it_was_judged_is_refused(tmp_path, capsys)
     assert "not a motion a body can perform" in err and "changed since?" in err, err
     assert main(["simulate", "--motion", str(path), "--profile", "metamotions",
                  "--out", str(tmp_path / "s.imu.parquet")]) == 0
+
+
+def test_a_recording_out_below_a_file_and_a_url_port_that_is_no_number(tmp_path, capsys):
+    """--out whose folder is a file is named as --out (not as the plot beside it); a socket URL with a port
+    that is not a number says so (pyserial's own message was "'debug|info|warning|error'")."""
+    (tmp_path / "afile").write_text("mine")
+    assert main(["simulate", "--motion", str(tmp_path / "none.motion.npz"), "--profile", "metamotions",
+                 "--out", str(tmp_path / "afile" / "x.imu.parquet")]) == 2
+    err = one_line_error(capsys, "simulate")
+    assert err.startswith(f"imuforge simulate: error: --out {tmp_path / 'afile' / 'x.imu.parquet'}: ") and (
+        "is a file, not a folder" in err), err
+    assert main(["capture", "--port", "socket://nohost.invalid:x", "--seconds", "1",
+                 "--out", str(tmp_path / "c.imu.parquet")]) == 2
+    assert "the URL's port 'x' is not a number" in one_line_error(capsys, "capture")

@@ -675,6 +675,11 @@ def check_recording_path(path: str | os.PathLike, *, flag: str = "--out") -> Pat
         raise ValidationError(f"{flag} {text}: a recording file name must end in .imu.parquet or .csv "
                               "(other names are not found again as recordings)",
                               allowed="NAME.imu.parquet, NAME.csv")
+    here = next(p for p in path.absolute().parents if p.exists())  # the folder it goes into, or its nearest
+    if not here.is_dir() or not os.access(here, os.W_OK | os.X_OK):
+        raise ValidationError(f"{flag} {text}: {here} is " + ("a file, not a folder" if not here.is_dir()
+                                                               else "not a folder this user can write into"),
+                              allowed="a file name in a folder you can write to")
     return path
 
 

@@ -185,5 +185,6 @@ def test_imuforge_motion_names_the_motions_it_keeps_flagged(tmp_path, capsys):
     assert main(["motion", "--from", str(tmp_path / "overbent.toml"), "--n", "2", "--seconds", "3",
                  "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
-    assert "warning: 2 of 2 motions are implausible, kept and flagged" in err
+    assert ("warning: 2 of 2 motions are implausible (no redraw of the person made them plausible), kept and "
+            "flagged in their motion files' meta['plausibility']") in err, err
     assert "neck bent 150° > 90°" in err

@@ -456,7 +456,8 @@ def test_overwrite_replaces_only_an_earlier_corpus_never_other_files(tmp_path, c
         (Path(out) / "notes.txt").write_text("mine")
         assert main(["generate", str(path), "--out", out]) == 2  # --overwrite not offered: it would not help
         err = capsys.readouterr().err.strip()
-        assert err.endswith("holds other files; choose another --out") and "--overwrite" not in err, err
+        assert err.endswith("holds other files; choose another --out (allowed: a new or empty folder)") and (
+            "--overwrite" not in err), err
         assert main(["generate", str(path), "--out", out, "--overwrite"]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "holds other files than a corpus (notes.txt" in err, err
@@ -739,7 +740,8 @@ def test_a_motion_no_draw_makes_plausible_is_kept_flagged_and_named(tmp_path, ca
     write_spec(tmp_path / "s.toml", activities=["standing"], keyframed=["overbent.toml"])
     assert main(["generate", str(tmp_path / "s.toml"), "--out", str(tmp_path / "corpus")]) == 0
     err = capsys.readouterr().err
-    assert "warning: 4 of 8 recordings' motions are implausible, kept and flagged" in err
+    assert ("warning: 4 of 8 recordings' motions are implausible (no redraw of the person made them "
+            "plausible), kept and flagged") in err
     assert "overbent-s01-p000" in err
     manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
     assert manifest["meta"]["totals"]["implausible"] == 4
@@ -817,4 +819,5 @@ def test_another_specs_corpus_with_a_file_of_ones_own_is_not_offered_overwrite(t
     err = capsys.readouterr().err.strip()
     assert ("a corpus of another spec (spec field(s) seed differ) and other files than a corpus "
             "(README.md)") in err
-    assert err.endswith("choose another --out") and "--overwrite" not in err, err
+    assert err.endswith("choose another --out (allowed: a new or empty folder)"), err
+    assert "--overwrite" not in err, err

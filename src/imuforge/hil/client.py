@@ -130,7 +130,9 @@ class HilClient:
                         raise HilError(f"the device does not speak HIL ({msg.describe()}); flash the HIL firmware")
                     self._inbox.append(msg)
             self.stats.timeouts += 1
-        raise HilError(f"no HIL_MODEL answer in {attempts} × {self.timeout_s:g} s on {self.link.description}")
+        raise HilError(f"no HIL_MODEL answer in {attempts} × {self.timeout_s:g} s on {self.link.description} "
+                       "(allowed: a device running the HIL firmware or imuforge emulate --hil-model on that "
+                       "port, at that baud rate; --timeout for a slow one)")
 
     @property
     def max_chunk(self) -> int:
