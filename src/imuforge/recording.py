@@ -1278,6 +1278,12 @@ def _check_manifest(doc: dict, manifest: Path) -> None:
         wrong = _entry_type_problem(e)
         if wrong:
             raise bad(f"recordings entry {i} ({e['file']}): {wrong}")
+    # a shard's bytes are checked against the sha-256 the manifest lists: one it lists is a sha-256 (a
+    # manifest written before they were kept lists none, and its recordings are checked by name and length)
+    for sh in doc.get("shards", []):
+        sha = sh.get("sha256") if isinstance(sh, dict) else None
+        if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+            raise bad(f"shard {sh.get('file')}'s sha256 {json.dumps(sha)[:40]} is not a sha-256 in hex")
 
 
 def _entry_type_problem(e: dict) -> str | None:

@@ -171,3 +171,20 @@ def test_streamed_network_with_batchnorm_predicts_with_its_training_statistics(c
     X, _ = run.read_npz("representative.npz")
     predicted = run.keras_model()(run.normalise(X), training=False).numpy().argmax(axis=1)
     assert np.unique(predicted).size > 1  # with Keras's moving averages: accuracy 0.25, one class read
+
+
+def test_a_shard_digest_that_is_no_sha256_is_refused(corpus, tmp_path, capsys):
+    """A manifest whose shard sha256 was edited to something that is not one (a number) is refused, not
+    taken as "no digest" and the shard read unchecked."""
+    import shutil
+
+    from imuforge.cli import main
+
+    edited = tmp_path / "edited"
+    shutil.copytree(corpus, edited)
+    doc = json.loads((edited / "manifest.json").read_text())
+    doc["shards"][0]["sha256"] = 5
+    (edited / "manifest.json").write_text(json.dumps(doc))
+    assert main(["dataset", "info", str(edited)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "corrupt manifest: shard shard-00000.parquet's sha256 5 is not a sha-256 in hex" in err, err
