@@ -404,3 +404,29 @@ def test_another_model_of_the_same_shape_copied_into_a_run_is_refused(made, tmp_
         err = _one_line(capsys, command)
         assert f"corrupt run folder: {run / 'model.keras'}: sha256 " in err and "another model" in err, err
     assert not (tmp_path / "ex").exists() and not (tmp_path / "ev").exists()
+
+
+def test_hil_refuses_an_op_the_device_lacks_before_the_device_runs(made, tmp_path, capsys):
+    """A model.tflite using an op TFLite-Micro lacks (GELU), in an export folder whose card has no digest: one
+    line naming the op, before an emulator is started (whose TFLM printed four lines of its own)."""
+    import hashlib
+
+    import keras
+    import tensorflow as tf
+
+    from imuforge.export.card import CARD_DIGEST
+
+    export = _copy(made[1], tmp_path)
+    card = {k: v for k, v in json.loads((export / "card.json").read_text()).items() if k != CARD_DIGEST}
+    inp = keras.Input((card["input"]["window_length"], len(card["input"]["channels"])))
+    x = keras.layers.GlobalAveragePooling1D()(keras.layers.Conv1D(4, 3, activation="gelu")(inp))
+    model = keras.Model(inp, keras.layers.Dense(len(card["output"]["labels"]), activation="softmax")(x))
+    tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    (export / "model.tflite").write_bytes(tflite)
+    card["model"]["sha256"] = hashlib.sha256(tflite).hexdigest()
+    (export / "card.json").write_text(json.dumps(card))
+    assert main(["hil", "--model", str(export), "--data", str(export), "--emulate",
+                 "--out", str(tmp_path / "hil")]) == 2
+    err = _one_line(capsys, "hil")
+    assert "GELU" in err and "TensorFlow Lite Micro does not implement" in err, err
+    assert not (tmp_path / "hil").exists()

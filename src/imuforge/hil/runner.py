@@ -99,10 +99,11 @@ def _check_card(card: Any, path: Path) -> dict[str, Any]:
 
 
 def _check_model_fits_card(model_bytes: bytes, card: ExportCard, d: Path) -> None:
-    """``model.tflite`` loads, and takes the window the card describes and gives one output per label of
-    it: a card whose digest is missing (written before digests) is otherwise taken as it is."""
+    """``model.tflite`` loads, takes the window the card describes, gives one output per label of it, and
+    uses only ops TFLite-Micro has (a device would refuse the rest): a card whose digest is missing (written
+    before digests) is otherwise taken as it is."""
     from imuforge.errors import MissingExtraError
-    from imuforge.export.tflm import LiteRTModel
+    from imuforge.export.tflm import LiteRTModel, check_ops, model_ops
 
     try:
         lite = LiteRTModel(model_bytes)
@@ -120,6 +121,7 @@ def _check_model_fits_card(model_bytes: bytes, card: ExportCard, d: Path) -> Non
     if outputs != len(card.output.labels):
         raise corrupt_export(d / "card.json", f"names {len(card.output.labels)} labels, model.tflite has "
                                               f"{outputs} outputs")
+    check_ops(model_ops(model_bytes), source=str(d / "model.tflite"))  # before a device is asked to load it
 
 
 def load_export(path: str | os.PathLike, *, option: str = "--model") -> ExportedModel:
