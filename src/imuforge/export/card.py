@@ -10,7 +10,8 @@ verdicts to them (:mod:`imuforge.export.cgen`).
 The card carries the sha-256 of its own content (``card_sha256``, :func:`card_digest`): an edited card
 (a label order reversed, a normalisation ``k`` scaled) is a ``corrupt export folder`` error wherever an
 export folder is read (:func:`check_card_digest`). A card written before the digest existed has none and
-still loads; its edits cannot be detected.
+still loads; HIL checks it against its model (:func:`imuforge.hil.runner.load_export`), other edits go
+unnoticed.
 """
 
 from __future__ import annotations
