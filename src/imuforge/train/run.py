@@ -4,7 +4,8 @@ Layout::
 
     RUN/
       model.keras          the float Keras model (input: normalised window)
-      config.json          every training parameter (window, stride, rate, channels, seed, data …)
+      config.json          every training parameter (window, stride, rate, channels, seed, data …) and
+                           the sha-256 of model.keras (model_sha256)
       labels.json          label map: output index → label
       normalisation.json   per-channel mean and std (SI units) applied before the model
       history.json/.png    loss and accuracy per epoch, train and validation
