@@ -324,11 +324,14 @@ def test_a_manifest_of_the_wrong_shape_is_one_line(small_dataset, tmp_path, caps
 
     if isinstance(manifest, dict):
         manifest = {"format": "imuforge-dataset", "version": 1, **manifest}
+    import shutil
+
+    shutil.copy(small_dataset / "s1.imu.parquet", tmp_path / "cap.imu.parquet")  # a capture beside the data
     (small_dataset / "manifest.json").write_text(json.dumps(manifest))
     for command, args in (("dataset info", ["dataset", "info", str(small_dataset)]),
                           ("train", ["train", "--data", str(small_dataset), "--out", str(tmp_path / "run")]),
                           ("calibrate", ["calibrate", "--synthetic", str(small_dataset), "--real",
-                                         str(small_dataset / "s1.imu.parquet"),
+                                         str(tmp_path / "cap.imu.parquet"),
                                          "--out", str(tmp_path / "cal")])):
         assert main(args) == 2
         err = one_line_error(capsys, command)
@@ -831,6 +834,20 @@ def test_train_refuses_data_in_g_and_warns_of_labels_at_different_rates(tmp_path
     err = capsys.readouterr().err
     assert ("imuforge train: warning: the labels come at different sample rates (standing 12.5 Hz; "
             "walking 100 Hz)" in err), err
+    # across roles too (walking as --data, standing as --real); rates 2 % apart are one rate
+    for name, parts in (("walk", (("s1", 100.0, ("walking",)), ("s3", 100.0, ("walking",)))),
+                        ("stand", (("s2", 12.5, ("standing",)), ("s4", 12.5, ("standing",)))),
+                        ("near", (("s5", 49.9, ("walking",)), ("s6", 50.1, ("standing",))))):
+        ds = Dataset.create(tmp_path / name)
+        for i, (s, rate, labels) in enumerate(parts):
+            ds.add(make_recording(s, rate_hz=rate, seed=10 + i, labels=labels), name=s)
+    assert main(["train", "--data", str(tmp_path / "walk"), "--real", str(tmp_path / "stand"),
+                 "--epochs", "1",
+                 "--rate", "12.5", "--out", str(tmp_path / "r3")]) == 0
+    assert "the labels come at different sample rates" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "near"), "--epochs", "1", "--rate", "25",
+                 "--out", str(tmp_path / "r4")]) == 0
+    assert "different sample rates" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("edit, why", [
@@ -901,3 +918,14 @@ def test_a_recording_out_below_a_file_and_a_url_port_that_is_no_number(tmp_path,
     assert main(["capture", "--port", "socket://nohost.invalid:x", "--seconds", "1",
                  "--out", str(tmp_path / "c.imu.parquet")]) == 2
     assert "the URL's port 'x' is not a number" in one_line_error(capsys, "capture")
+
+
+def test_a_recording_replaced_by_one_of_the_same_length_is_refused(small_dataset, tmp_path, capsys):
+    """Another subject's file of the same length copied over a listed one: refused by its subject, not read
+    as the entry's (which would put that subject on both sides of a subject-wise split)."""
+    import shutil
+
+    shutil.copy(small_dataset / "s2.imu.parquet", small_dataset / "s1.imu.parquet")
+    assert main(["train", "--data", str(small_dataset), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "s1.imu.parquet holds subject 's2', the manifest says 's1'" in err, err

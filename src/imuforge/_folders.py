@@ -13,6 +13,20 @@ from pathlib import Path
 from imuforge.errors import ValidationError
 
 
+
+def check_writable_folder(folder: str | os.PathLike, option: str, shown: str | os.PathLike,
+                          allowed: str) -> None:
+    """Refuse, before any work, a ``folder`` an output goes into (it may not exist yet) that cannot be made or
+    written: a file in the way, or no write access to the nearest folder that exists. ``option`` and
+    ``shown``: the flag and value the user gave, named in the one-line error."""
+    here = Path(folder).absolute()
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        raise ValidationError(f"{option} {shown}: {here} is a file, not a folder", allowed=allowed)
+    if not os.access(here, os.W_OK | os.X_OK):
+        raise ValidationError(f"{option} {shown}: cannot write in {here}", allowed=allowed)
+
 def check_replaceable(out: Path, option: str, *, what: str, marker: tuple[str, ...],
                       own: tuple[str, ...] = ()) -> None:
     """Refuse to replace ``out`` unless it is new, empty or an earlier ``what`` (a noun: "export"): it holds

@@ -29,25 +29,11 @@ def check_plot_path(path: str | os.PathLike, option: str = "--plot") -> Path:
         kind = path.suffix or "suffix-less"
         raise ValidationError(f"{option} {path}: matplotlib cannot write a {kind} file",
                               allowed=f"a file name ending in .{', .'.join(kinds)}")
-    _check_writable_parent(path, option)
+    from imuforge._folders import check_writable_folder
+
+    check_writable_folder(path.parent, option, path,
+                          "a plot path in a folder you can write to (or can be made)")
     return path
-
-
-def _check_writable_parent(path: Path, option: str) -> None:
-    """Refuse a plot path whose folder cannot be made or written: a file in the way, or no write access to
-    the nearest folder that exists (so the plot, written last, cannot fail after the command's other
-    outputs)."""
-    from imuforge.errors import ValidationError
-
-    folder = path.absolute().parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise ValidationError(f"{option} {path}: {folder} is a file, not a folder",
-                              allowed="a plot path in a folder that exists or can be made")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValidationError(f"{option} {path}: cannot write in {folder}",
-                              allowed="a plot path in a folder you can write to")
 
 
 def plot_recording(rec: Recording, path: str | os.PathLike, *, title: str | None = None,

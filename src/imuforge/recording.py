@@ -101,9 +101,36 @@ def check_si_units(recordings, what: str = "real capture") -> None:
     acceleration"'s gravity, map synthetic people onto ten times gravity, or onto degrees. And a gyroscope
     that hardly turns while the accelerometer moves (:func:`moving_rates`: rad/s read as deg/s, 57× too
     small)."""
-    peaks = [float(np.percentile(np.abs(r.gyro), 99.9)) for r in recordings
-             if r.gyro is not None and len(r) > 0]
-    check_si_figures(window_norms(recordings), peaks, what, moving_rates(recordings))
+    figures = SiFigures()
+    for r in recordings:
+        figures.add(r)
+    figures.check(what)
+
+
+class SiFigures:
+    """The figures :func:`check_si_figures` judges units by, gathered recording by recording and pooled (no
+    one short recording decides): for :func:`check_si_units`, an import, and data read for training,
+    scoring or HIL, one recording at a time."""
+
+    def __init__(self) -> None:
+        self.norms: list[np.ndarray] = []
+        self.moving: list[np.ndarray] = []
+        self.peaks: list[float] = []
+
+    def add(self, rec: Recording) -> None:
+        if len(rec) == 0:
+            return
+        self.norms.append(window_norms([rec]))
+        self.moving.append(moving_rates([rec]))
+        if rec.gyro is not None:
+            self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
+
+    def check(self, what: str) -> None:
+        """:func:`check_si_figures` on everything added (``what``: the data's name in the refusal)."""
+        def joined(parts: list[np.ndarray]) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros(0)
+
+        check_si_figures(joined(self.norms), self.peaks, what, joined(self.moving))
 
 
 #: a 2 s window moves when its acceleration about its mean has an RMS above this (m/s²; walking's ≈ 2–5) —
@@ -675,11 +702,9 @@ def check_recording_path(path: str | os.PathLike, *, flag: str = "--out") -> Pat
         raise ValidationError(f"{flag} {text}: a recording file name must end in .imu.parquet or .csv "
                               "(other names are not found again as recordings)",
                               allowed="NAME.imu.parquet, NAME.csv")
-    here = next(p for p in path.absolute().parents if p.exists())  # the folder it goes into, or its nearest
-    if not here.is_dir() or not os.access(here, os.W_OK | os.X_OK):
-        raise ValidationError(f"{flag} {text}: {here} is " + ("a file, not a folder" if not here.is_dir()
-                                                               else "not a folder this user can write into"),
-                              allowed="a file name in a folder you can write to")
+    from imuforge._folders import check_writable_folder
+
+    check_writable_folder(path.parent, flag, text, "a file name in a folder you can write to")
     return path
 
 
@@ -1026,12 +1051,21 @@ class Dataset:
         return self._as_listed(read_recording(self._listed(e["file"])), e)
 
     def _as_listed(self, rec: Recording, entry: dict) -> Recording:
-        """``rec`` if it holds the samples its manifest entry lists; a file replaced by another recording (a
-        copy over it) is refused, as ``imuforge dataset info`` does, rather than read as the entry's."""
-        if len(rec) != entry["samples"]:
-            raise ValidationError(f"{entry['file']} holds {len(rec)} samples, the manifest says "
-                                  f"{entry['samples']}: replaced by another recording?",
-                                  source=str(self.path),
+        """``rec`` if it is the recording its manifest entry lists — its samples, subject and seconds per
+        label; a file replaced by another recording (a copy over it, of the same length too) is refused,
+        rather than read as the entry's under its subject and labels."""
+        held = {"samples": len(rec), "subject": rec.subject}
+        differ = [k for k in held if held[k] != entry[k]]
+        labels = rec.duration_per_label()
+        if set(labels) != set(entry["labels_s"]) or any(
+                abs(labels[k] - float(entry["labels_s"][k])) > 1e-3 for k in labels):  # a CSV's rounded times
+            differ.append("labels_s")
+        if differ:
+            said = {"samples": f"{len(rec)} samples, the manifest says {entry['samples']}",
+                    "subject": f"subject {rec.subject!r}, the manifest says {entry['subject']!r}",
+                    "labels_s": "other seconds per label than the manifest's"}
+            raise ValidationError(f"{entry['file']} holds {'; '.join(said[k] for k in differ)}: replaced by "
+                                  "another recording?", source=str(self.path),
                                   allowed="the recordings the manifest lists, as written (re-create the "
                                           "Dataset)")
         return rec
@@ -1081,6 +1115,8 @@ class Dataset:
             "duration_s": self.total_duration_s,
             "duration_per_label_s": dict(sorted(per_label.items())),
             "rates_hz": sorted({e["rate_hz"] for e in self.entries}),
+            "rates_hz_per_label": {lab: sorted({e["rate_hz"] for e in self.entries if lab in e["labels_s"]})
+                                   for lab in sorted(per_label)},
             **{f"{k}s": sorted({str(e[k]) for e in self.entries if e.get(k) is not None}) for k in keys},
             "without": {k: sum(e.get(k) is None for e in self.entries) for k in keys},
         }
@@ -1243,6 +1279,10 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
                    shards=list(doc.get("shards", [])), _stamp=_stamp(manifest))
 
 
+#: a sha-256 digest as the manifests and run folders record it: 64 lowercase hex digits
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 def _check_manifest(doc: dict, manifest: Path) -> None:
     """Refuse a manifest whose shape is not the one :meth:`Dataset._write_manifest` writes (one line)."""
     def bad(why: str):
@@ -1282,7 +1322,7 @@ def _check_manifest(doc: dict, manifest: Path) -> None:
     # manifest written before they were kept lists none, and its recordings are checked by name and length)
     for sh in doc.get("shards", []):
         sha = sh.get("sha256") if isinstance(sh, dict) else None
-        if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+        if sha is not None and not (isinstance(sha, str) and SHA256_HEX.fullmatch(sha)):
             raise bad(f"shard {sh.get('file')}'s sha256 {json.dumps(sha)[:40]} is not a sha-256 in hex")
 
 

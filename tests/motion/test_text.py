@@ -420,3 +420,17 @@ def test_a_negated_activity_is_not_made(matcher, text, made):
             parse_description(text, matcher=matcher)
     else:
         assert parse_description(text, matcher=matcher).activity == made
+
+
+@pytest.mark.parametrize("text, made", [("walking on sand", "walking"), ("running on the sand", "running"),
+                                        ("a person walking and stopping", "walking"),
+                                        ("a person stopping and standing still", "standing"),
+                                        ("sitting and writing a letter", "sitting"),
+                                        ("sitting, watching television", "sitting"),
+                                        ("a person who doesn't stop walking", "walking"),
+                                        ("can't stop running", "running")])
+def test_words_spelt_as_meant_are_not_mended_and_a_negated_stop_is_no_negation(text, made):
+    """English words near an activity's ("sand" / stand, "stopping" / sipping, "writing" / waiting) are not
+    misspellings, and "doesn't stop walking" is walking: each made as before, by either matcher."""
+    for matcher in ("keywords", "embedding"):
+        assert parse_description(text, matcher=matcher).activity == made, matcher

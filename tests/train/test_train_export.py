@@ -183,7 +183,7 @@ def test_eval_says_nothing_of_subject_ids_it_does_not_split_by(tiny_run, tmp_pat
     assert "subject id" not in capsys.readouterr().err
 
 
-def test_evaluations_on_different_data_do_not_replace_each_other(tiny_run, tmp_path, capsys):
+def test_evaluations_on_different_data_do_not_replace_each_other(tiny_run, tmp_path, capsys, monkeypatch):
     from imuforge.recording import Dataset
     from imuforge.train.evaluate import eval_name
 
@@ -207,6 +207,13 @@ def test_evaluations_on_different_data_do_not_replace_each_other(tiny_run, tmp_p
             for p in (tiny_run / "eval").iterdir() if p.name.startswith("standing")}
     assert held == {"standing": [str(tmp_path / "syn" / "standing")],
                     "standing-2": [str(tmp_path / "test" / "standing")]}, held
+    # given relative to another working folder, the same data still replace their own, others still apart
+    for where in ("test", "syn"):
+        monkeypatch.chdir(tmp_path / where)
+        assert main(["eval", str(tiny_run), "--data", "standing"]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in (tiny_run / "eval").iterdir() if p.name.startswith("standing")) == [
+        "standing", "standing-2"]
 
 @pytest.fixture(scope="module")
 def exported(tiny_run, tmp_path_factory):

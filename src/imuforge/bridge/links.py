@@ -145,7 +145,7 @@ def _why_not_open(port: str, exc: Exception) -> str:
     file …") and with a URL's missing port number said as such (pyserial reports a failed comparison)."""
     if re.fullmatch(r"(socket|rfc2217)://[^:/]*/?", port):
         return "the URL names no port number"
-    bad_port = re.fullmatch(r"(?:socket|rfc2217)://[^:/]*:([^/?]*)(?:[/?].*)?", port)
+    bad_port = re.fullmatch(r"(?:socket|rfc2217)://(?:\[[^\]]*\]|[^:/\[]*):([^/?]*)(?:[/?].*)?", port)
     if bad_port and not bad_port.group(1).isdigit():
         return f"the URL's port {bad_port.group(1)!r} is not a number"
     return re.sub(r"\[Errno \d+\] |(?i:could not open port) \S+: ", "", str(exc)).replace(f": '{port}'", "")

@@ -180,7 +180,7 @@ def _check_not_swapped(syn_named: list[tuple[str, Recording]],
 def _check_apart(synthetic, real) -> None:
     """Refuse a path given to both ``--synthetic`` and ``--real``, or one inside the other: calibration would
     compare recordings with themselves (or some of them)."""
-    syn, rea = ([Path(p).resolve() for p in split_paths(x)] for x in (synthetic, real))
+    syn, rea = ([Path(p).resolve() for p in split_paths(x) if Path(p).exists()] for x in (synthetic, real))
     for a in syn:
         for b in rea:
             if a == b or a in b.parents or b in a.parents:
@@ -400,9 +400,9 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"{out} holds an earlier calibrate output; choose another --out "
                               "or pass --overwrite")
+    _check_apart(synthetic, real)  # by their paths, before anything is read
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
-    _check_apart(synthetic, real)
     _check_not_swapped(syn_named, real_named)
     check_si_units([r for _, r in real_named])  # a capture in g or deg/s, before anything is calibrated to it
     for name, r in real_named:  # a time in ms: the synthetic data would be resampled to 0.05 Hz

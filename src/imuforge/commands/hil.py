@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -149,15 +148,14 @@ NUMBER_RANGES = {"--runs": ("runs", 1, 65535, ""), "--warmup": ("warmup", 0, 655
 
 def _check_out(out: Path, overwrite: bool) -> None:
     """A report already in ``out`` is replaced only with ``--overwrite`` (a folder holding other files is fine)."""
+    from imuforge._folders import check_writable_folder
     from imuforge.errors import ValidationError
     from imuforge.hil.report import REPORT_FILES
 
     if out.exists() and not out.is_dir():
         raise ValidationError(f"--out {out} is a file", allowed="a folder for the report")
-    here = next(p for p in (out, *out.absolute().parents) if p.exists())  # before the device runs
-    if not here.is_dir() or not os.access(here, os.W_OK | os.X_OK):
-        raise ValidationError(f"--out {out}: {here} is not a folder this user can write into",
-                              allowed="a folder you can write to (or one to be made inside such a folder)")
+    check_writable_folder(out, "--out", out, "a folder you can write to (or one to be made inside such a "
+                                             "folder)")  # before the device runs
     old = [n for n in REPORT_FILES.values() if (out / n).exists()]
     if old and not overwrite:
         raise ValidationError(f"{out} already holds a HIL report ({', '.join(old)})",

@@ -45,8 +45,7 @@ import numpy as np
 from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
-from imuforge.recording import (Dataset, Recording, check_rate_and_spacing, check_si_figures, moving_rates,
-                                window_norms)
+from imuforge.recording import Dataset, Recording, SiFigures, check_rate_and_spacing
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 ACC = ("acc_x", "acc_y", "acc_z")
@@ -1286,16 +1285,11 @@ class _UnitCheck:
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
-        self.norms: list[np.ndarray] = []
-        self.moving: list[np.ndarray] = []
-        self.peaks: list[float] = []
+        self.si = SiFigures()
         self.timing: list[tuple[float, float, float, str]] = []  # (spacing / the rate's, rate, spacing, name)
 
     def add(self, name: str, rec: Recording) -> None:
-        self.norms.append(window_norms([rec]))
-        self.moving.append(moving_rates([rec]))
-        if rec.gyro is not None and len(rec):
-            self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
+        self.si.add(rec)
         if len(rec) > 2:
             dt = float(np.median(np.diff(rec.timestamps)))
             self.timing.append((dt * rec.rate_hz, rec.rate_hz, dt, name))
@@ -1305,8 +1299,7 @@ class _UnitCheck:
             if self.timing:
                 _, rate, dt, name = sorted(self.timing)[len(self.timing) // 2]
                 check_rate_and_spacing(rate, dt, f"{self.fmt} recording {name}")
-            check_si_figures(np.concatenate(self.norms) if self.norms else np.zeros(0), self.peaks,
-                             f"{self.fmt} import", np.concatenate(self.moving) if self.moving else None)
+            self.si.check(f"{self.fmt} import")
         except ValidationError as exc:  # what is allowed is the format's own units, not SI
             raise ValidationError(exc.what, allowed=f"the {self.fmt} files as published, in its own units "
                                                     "and time (docs/TRAINING.md)") from None

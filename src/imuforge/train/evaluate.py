@@ -143,8 +143,10 @@ def default_eval_folder(run_path: Path, data: Sequence[str | os.PathLike]) -> Pa
     folder, k = base, 1
     while (folder / "metrics.json").exists():
         try:
-            held = json.loads((folder / "metrics.json").read_text()).get("data") or []
-            if sorted(str(Path(p).resolve()) for p in held) == want:
+            doc = json.loads((folder / "metrics.json").read_text())
+            # evaluations written before the resolved paths were kept: their paths as given, from here
+            held = doc.get("data_resolved") or [str(Path(p).resolve()) for p in doc.get("data") or []]
+            if sorted(held) == want:
                 break
         except (OSError, ValueError, AttributeError, TypeError):
             pass  # an evaluation that does not read is not these data's: left as it is
@@ -231,6 +233,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
         "run": str(run.path),
         "notes": notes,
         "data": [str(p) for p in data],
+        "data_resolved": [str(Path(p).resolve()) for p in data],  # which data, from any working folder
         "unknown_labels": dict(sorted(unknown.items())),
         "dropped_windows": dict(windows.dropped),
         "data_rates_hz": rates,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -238,7 +237,9 @@ def _check_config_agrees(config: dict[str, Any], path: Path) -> dict[str, Any]:
     if policy not in LABEL_POLICIES:
         raise corrupt(path, f"label_policy {policy!r} is not one of {', '.join(LABEL_POLICIES)}")
     sha = config.get("model_sha256")
-    if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+    from imuforge.recording import SHA256_HEX
+
+    if sha is not None and not (isinstance(sha, str) and SHA256_HEX.fullmatch(sha)):
         raise corrupt(path, f"model_sha256 {sha!r} is not a sha-256 in hex"[:200])
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):

@@ -111,6 +111,7 @@ def load_pool(config, init):
     from imuforge.datasets.loading import find_all_datasets, split_paths
     from imuforge.datasets.windowing import Windows, make_windows, window_length
     from imuforge.progress import progress
+    from imuforge.recording import SiFigures
     from imuforge.train.trainer import ROLE_DESC, _pool_from_windows, roles, val_channels_unusable
 
     store = WindowStore(window_length(config.window_s, config.rate_hz), len(config.channels), scratch_folder())
@@ -122,9 +123,11 @@ def load_pool(config, init):
     for paths, role in roles(config):
         datasets = find_all_datasets(split_paths(paths))
         bar = progress(total=sum(len(ds) for ds in datasets), desc=ROLE_DESC[role], unit="rec")
+        units = SiFigures()  # data in g or deg/s refused, as load_windows does for the in-memory pool
         for ds in datasets:
             for entry, rec in zip(ds.entries, ds.recordings()):
                 name = f"{ds.path}/{entry.get('name', entry['file'])}"
+                units.add(rec)
                 with val_channels_unusable(role):
                     w = make_windows([rec], source_names=[name], **common)
                 store.append(w.X)
@@ -135,6 +138,7 @@ def load_pool(config, init):
                 bar.update(1)
             summaries.append(dict(ds.summary(), role=role))
         bar.close()
+        units.check("data")
     if not cols["labels"]:
         raise ValidationError("no recordings in the training data")
     cat = {k: np.concatenate(v) for k, v in cols.items()}

@@ -11,6 +11,7 @@ import hashlib
 import math
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -318,6 +319,34 @@ def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
                                           allowed="validation data that is never trained on (a folder of its "
                                                   "own)")
     return out
+
+
+#: sample rates within this share of each other are one rate (a device's 100.18 Hz, an estimate's 49.9)
+SAME_RATE = 0.02
+
+
+def labels_at_rates_apart(summaries: list[dict], labels: list[str]) -> str | None:
+    """A warning when two labels' recordings (every role: --data, --real, --val) share no sample rate: each
+    resampled to the model's, what each rate leaves (its anti-aliasing, the band it lacks) can become the cue
+    of its class. Each label's rates are those of the recordings that hold it (``rates_hz_per_label`` of the
+    Datasets' summaries); rates within :data:`SAME_RATE` are one."""
+    rates: dict[str, set[float]] = {}
+    for s in summaries:
+        per_label = s.get("rates_hz_per_label") or {lab: s.get("rates_hz", [])
+                                                    for lab in s.get("duration_per_label_s", {})}
+        for lab, rs in per_label.items():
+            rates.setdefault(lab, set()).update(float(r) for r in rs)
+    rates = {lab: r for lab, r in rates.items() if lab in labels and r}
+
+    def share(a: set[float], b: set[float]) -> bool:
+        return any(abs(x - y) <= SAME_RATE * max(x, y) for x in a for y in b)
+
+    labs = sorted(rates)
+    if all(share(rates[a], rates[b]) for i, a in enumerate(labs) for b in labs[i + 1:]):
+        return None
+    shown = "; ".join(f"{lab} {', '.join(f'{r:g}' for r in sorted(rates[lab]))} Hz" for lab in labs)
+    return (f"the labels come at different sample rates ({shown}): resampled to one, the rate each leaves "
+            "its trace in can become the cue of its class — record or simulate every label at one rate")
 
 
 def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[dict], config: TrainConfig,
@@ -724,6 +753,9 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
                               f"without --init (that recording has {', '.join(exc.held)})") from None
     if channel_note:
         pool.notes.insert(0, channel_note)
+    apart = labels_at_rates_apart(pool.summaries, pool.labels)
+    if apart:
+        warnings.warn(apart, stacklevel=2)
     if not streamed:
         pool.notes += unstreamed_option_notes(config)
         config = unstreamed_config(config)
