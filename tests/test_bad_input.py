@@ -825,6 +825,10 @@ def test_train_refuses_data_in_g_and_warns_of_labels_at_different_rates(tmp_path
     err = one_line_error(capsys, "train")
     assert "gravity in g, not m/s²" in err and "allowed: accelerations in m/s²" in err, err
     assert not (tmp_path / "r1").exists()
+    assert main(["train", "--data", str(tmp_path / "in_g"), "--epochs", "1", "--stream", "on",
+                 "--out", str(tmp_path / "r1")]) == 2  # streamed (a sharded corpus) alike
+    assert "gravity in g, not m/s²" in one_line_error(capsys, "train")
+    assert not (tmp_path / "r1").exists()
     mixed = Dataset.create(tmp_path / "mixed")
     for i, (s, rate, labels) in enumerate((("s1", 100.0, ("walking",)), ("s2", 12.5, ("standing",)),
                                            ("s3", 100.0, ("walking",)), ("s4", 12.5, ("standing",)))):
