@@ -88,9 +88,10 @@ def mean_force_lengths(recordings) -> dict[str, float]:
     return {k: float(np.median(np.concatenate(v))) for k, v in per.items()}
 
 
-#: no MEMS gyroscope measures more than 2000 °/s (34.9 rad/s, the largest full scale of the project's chips):
-#: rates above this are deg/s read as rad/s
-MAX_GYRO_RAD_S = 35.0
+#: no MEMS gyroscope measures more than 4000 °/s (69.8 rad/s: the LSM6DSV16X's full scale, the largest of the
+#: project's chips; a ±2000 °/s part reads up to ≈ 40 rad/s at its nominal 70 mdps/LSB): rates above this are
+#: deg/s read as rad/s (a real motion in deg/s reaches hundreds)
+MAX_GYRO_RAD_S = 70.0
 
 
 def check_si_units(recordings, what: str = "real capture") -> None:
@@ -174,7 +175,7 @@ def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str,
                               allowed="gravity ≈ 9.81 m/s² at rest: data in m/s² read as m/s², in g as g")
     if len(gyro_peaks) and max(gyro_peaks) > MAX_GYRO_RAD_S:
         raise ValidationError(f"the {what}'s rates reach {max(gyro_peaks):.0f} rad/s, more than any MEMS "
-                              f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 2000 °/s): deg/s, not rad/s",
+                              f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 4000 °/s): deg/s, not rad/s",
                               allowed="rates in rad/s (multiply deg/s by π/180)")
     if moving is not None and len(moving) >= 3 and np.mean(moving < MOVING_MIN_RAD_S) >= 0.9:
         raise ValidationError(f"the {what}'s gyroscope hardly turns while its accelerometer moves (rate RMS "

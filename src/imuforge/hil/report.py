@@ -397,8 +397,10 @@ def summary_lines(rep: HilReport) -> list[str]:
     if excluded := not_scored(rep):
         lines.append(f"not run (labels the model does not know): {excluded}")
     if (rep.data or {}).get("resampled_from_hz"):
-        rates = ", ".join(f"{r:g}" for r in rep.data["resampled_from_hz"])
-        lines.append(f"data at {rates} Hz resampled to the model's {rep.data['model_rate_hz']:g} Hz")
+        from imuforge.units import format_rates
+
+        rates = format_rates(rep.data["resampled_from_hz"], "rates")
+        lines.append(f"data at {rates} resampled to the model's {rep.data['model_rate_hz']:g} Hz")
     if lat.get("windows"):
         lines.append(f"latency ({rep.clock_label()}) median {lat['median_us']:.0f} µs, "
                      f"p99 {lat['p99_us']:.0f} µs "

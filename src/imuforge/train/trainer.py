@@ -344,7 +344,9 @@ def labels_at_rates_apart(summaries: list[dict], labels: list[str]) -> str | Non
     labs = sorted(rates)
     if all(share(rates[a], rates[b]) for i, a in enumerate(labs) for b in labs[i + 1:]):
         return None
-    shown = "; ".join(f"{lab} {', '.join(f'{r:g}' for r in sorted(rates[lab]))} Hz" for lab in labs)
+    from imuforge.units import format_rates
+
+    shown = "; ".join(f"{lab} {format_rates(rates[lab], 'rates')}" for lab in labs)
     return (f"the labels come at different sample rates ({shown}): resampled to one, the rate each leaves "
             "its trace in can become the cue of its class — record or simulate every label at one rate")
 
