@@ -398,7 +398,8 @@ def test_another_model_of_the_same_shape_copied_into_a_run_is_refused(made, tmp_
     model.set_weights([w * 1.01 for w in model.get_weights()])
     (run / "model.keras").unlink()
     model.save(run / "model.keras")
-    for command, argv in (("eval", ["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")]),
+    ev = ["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")]
+    for command, argv in (("eval", ev),
                           ("export", ["export", str(run), "--out", str(tmp_path / "ex")])):
         assert main(argv) == 2
         err = _one_line(capsys, command)

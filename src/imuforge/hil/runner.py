@@ -94,7 +94,8 @@ def _check_card(card: Any, path: Path) -> dict[str, Any]:
     for budget in (card.get("latency_budget_ms"), device.get("latency_budget_ms")):
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                    or not budget > 0):
-            raise corrupt_export(path, f"latency_budget_ms {json.dumps(budget)[:40]} is not a positive number")
+            raise corrupt_export(path, f"latency_budget_ms {json.dumps(budget)[:40]} is not a positive "
+                                       "number")
     return card
 
 
