@@ -13,7 +13,6 @@ from pathlib import Path
 from imuforge.errors import ValidationError
 
 
-
 def check_writable_folder(folder: str | os.PathLike, option: str, shown: str | os.PathLike,
                           allowed: str) -> None:
     """Refuse, before any work, a ``folder`` an output goes into (it may not exist yet) that cannot be made or
@@ -26,6 +25,7 @@ def check_writable_folder(folder: str | os.PathLike, option: str, shown: str | o
         raise ValidationError(f"{option} {shown}: {here} is a file, not a folder", allowed=allowed)
     if not os.access(here, os.W_OK | os.X_OK):
         raise ValidationError(f"{option} {shown}: cannot write in {here}", allowed=allowed)
+
 
 def check_replaceable(out: Path, option: str, *, what: str, marker: tuple[str, ...],
                       own: tuple[str, ...] = ()) -> None:

@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-
 from imuforge.datasets.windowing import DEFAULT_CHANNELS, Windows, make_windows, no_subject_message
 from imuforge.errors import ValidationError
 from imuforge.progress import progress

@@ -528,17 +528,23 @@ _NEGATION = re.compile(r"\b(?:not|never|no longer|instead of|rather than|without
 _NEGATED_STOP = re.compile(r"(?:stop|cease|quit|pause|end|finish)\w*\b", re.I)
 
 
+def _negations(text: str) -> list[re.Match]:
+    """Each negation in ``text`` with the words it negates (:data:`_NEGATION`), but a negated stop ("doesn't
+    stop walking"), which negates nothing the person does."""
+    return [m for m in _NEGATION.finditer(text) if not _NEGATED_STOP.match(m.group(1))]
+
+
 def _without_negated(text: str) -> str:
-    """``text`` without each negation and the words it negates (:data:`_NEGATION`; a negated stop kept)."""
-    kept = _NEGATION.sub(lambda m: m.group(0) if _NEGATED_STOP.match(m.group(1)) else " ", text)
-    return " ".join(kept.split()) if kept != text else text
+    """``text`` without each of its :func:`_negations` (``text`` itself when it has none)."""
+    found = _negations(text)
+    for m in reversed(found):
+        text = text[:m.start()] + " " + text[m.end():]
+    return " ".join(text.split()) if found else text
 
 
 def _negated(text: str) -> str:
-    """The words (up to three) after each negation in ``text``, joined; empty without one (a negated stop,
-    "doesn't stop walking", negates nothing the person does)."""
-    return " ".join(m.group(1).strip() for m in _NEGATION.finditer(text)
-                    if not _NEGATED_STOP.match(m.group(1)))
+    """The words each of :func:`_negations` negates, joined; empty without one."""
+    return " ".join(m.group(1).strip() for m in _negations(text))
 
 
 def _mended(text: str, matcher: str, min_score: float | None) -> MotionSpec | None:
