@@ -520,9 +520,9 @@ def _spelled_like(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-#: a word that negates what follows it ("not", "never", "isn't", "no longer", "instead of", "without"), and
+#: a word that negates what follows it ("not", "no", "never", "isn't", "no longer", "instead of", "without"), and
 #: the words it negates: up to three, not past a conjunction ("isn't walking but standing")
-_NEGATION = re.compile(r"\b(?:not|never|no longer|instead of|rather than|without|\w+n't)\s+"
+_NEGATION = re.compile(r"\b(?:not|no longer|no|never|instead of|rather than|without|\w+n't)\s+"
                        r"((?:(?!(?:but|and|or|then|while)\b)\w+\s*){1,3})", re.I)
 #: a negated stop is the activity going on ("doesn't stop walking", "can't stop running", "never pauses")
 _NEGATED_STOP = re.compile(r"(?:stop|cease|quit|pause|end|finish)\w*\b", re.I)
@@ -612,6 +612,40 @@ def _respelled(text: str) -> str:
     return re.sub(r"[A-Za-z]+", fix, text)
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter put in, left out or changed, or two neighbours swapped (the
+    single errors that make most misspellings, Damerau 1964)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i + 2:] == b[i + 2:] and a[i:i + 2] == b[i:i + 2][::-1])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1:] == shorter[i:]
+
+
+def _typos_mended(text: str) -> str:
+    """``text`` with each word that is one slip (:func:`_one_edit`) from exactly one word the library's
+    activities are described with, and is itself no English word (:func:`_english`), replaced by that word:
+    ``"a person wlaking"`` → ``"a person walking"``, which the embedding had read as standing. Only words of 5
+    letters or more with the same first letter; a word two slips away ("juggling" / jogging) is kept, and
+    without the English word list nothing is mended."""
+    vocab, words = _vocabulary()
+    english = _english()
+    if english is None:
+        return text
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < 5 or low in vocab or low in english:
+            return word
+        near = [w for w in words if w[0] == low[0] and _one_edit(low, w)]
+        return near[0] if len(near) == 1 else word
+
+    return re.sub(r"[A-Za-z]+", fix, text)
+
+
 def _activity_named(text: str) -> str | None:
     """The library activity ``text`` is the name of, written with underscores, hyphens or spaces in any case
     (``"stand_to_sit"``, ``"Stairs up"``); None for a description. A name-like text (words joined by
@@ -647,6 +681,10 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         kind = ACTIVITIES[named].kind
         duration = None if kind == "transition" else (seconds or DEFAULT_SECONDS[kind])
         return MotionSpec(named, duration, {}, text, 1.0, {})
+    mended = _typos_mended(text)
+    if mended != text:  # a slip of the keys ("wlaking") is read as the word it slipped from
+        return replace(parse_description(mended, seconds=seconds, matcher=matcher, min_score=min_score),
+                       text=text)
     said = _without_negated(text)
     if said != text:  # what the person does not do is no cue of what they do: read without it
         try:
