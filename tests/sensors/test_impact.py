@@ -156,8 +156,9 @@ def test_attenuation_between_segments_is_the_configured_transmissibility(walk):
     assert tib == pytest.approx(plan.peaks[right], rel=0.01)
     for p, cls in zip(peaks[1:], ("thigh", "pelvis", "chest", "head", "forearm")):
         assert p / tib == pytest.approx(person.sites[cls][0], rel=0.01)
-    # the order up the chain (what a device measures is checked below)
-    assert peaks[0] > peaks[1] > peaks[2] > peaks[4]
+    # the order up the chain (what a device measures is checked below): the lower back's is the shock alone,
+    # the chest's and head's arrival pulses keep more of the load (docs/MOTION.md, "Impact transients")
+    assert peaks[0] > peaks[1] > peaks[3] > peaks[4] and peaks[1] > peaks[2]
 
 
 def test_measured_peaks_fall_from_the_tibia_to_the_trunk(walk):
@@ -191,9 +192,12 @@ def test_content_above_10_hz_is_attenuated_on_the_way_up(walk):
         f = np.fft.rfftfreq(t.size, dt)
         share.append(spec[f > 10.0].sum() / spec.sum())
     assert share[0] > 0.5  # the tibia's transient lives at 12–20 Hz and above
-    assert all(s < 0.2 for s in share[1:])  # the trunk, head and arm see it below ≈ 10 Hz
-    for tr in plan.sites[1:]:
+    assert all(s < 0.2 for s in share[2:])  # the chest, head and arm see it below ≈ 10 Hz
+    for tr in plan.sites[2:]:
         assert np.all(tr.tau >= 0.07)  # the load's arrival: the configured ≥ 70 ms pulses
+    # the lower back takes the foot's own pulse, at a fraction of the tibia's peak: its shock carries
+    # content above 10 Hz, which the whole signal keeps near the real walkers' share (test_lower_back_…)
+    assert share[1] > 0.2 and np.all(plan.sites[1].tau <= 0.05)
     own = plan.events.foot == 1  # the shank's own foot (the other foot's contacts arrive through the pelvis)
     assert plan.sites[0].tau[own].max() <= 0.05 and plan.sites[0].tau[~own].min() >= 0.06
 

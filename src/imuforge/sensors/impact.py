@@ -164,7 +164,7 @@ DEFAULT_SPREAD = ImpactSpread(
         "shank": SiteSpread((1.0, 1.0), (12.0, 20.0), (0.3, 0.5), 0.25),
         "foot": SiteSpread((1.0, 1.4), (14.0, 22.0), (0.3, 0.5), 0.12),
         "thigh": SiteSpread((0.25, 0.35), (9.0, 15.0), (0.35, 0.55), 0.25),
-        "pelvis": SiteSpread((0.15, 0.25), (4.0, 6.0), (0.4, 0.6), 0.30, (70.0, 110.0)),
+        "pelvis": SiteSpread((0.05, 0.08), (4.0, 6.0), (0.4, 0.6), 0.30),
         "chest": SiteSpread((0.12, 0.19), (4.0, 6.0), (0.4, 0.6), 0.30, (80.0, 120.0)),
         "head": SiteSpread((0.10, 0.16), (4.0, 6.0), (0.4, 0.6), 0.15, (80.0, 120.0)),
         "upper_arm": SiteSpread((0.06, 0.11), (5.0, 9.0), (0.4, 0.6), 0.20, (80.0, 120.0)),
@@ -198,14 +198,17 @@ DEFAULT_SPREAD = ImpactSpread(
                  "Xsens thigh at 1.0 m/s 0.98× (was 2.05×; no thigh transient at all: 0.49×) and the "
                  "CrowdSignals front-pocket phone 1.23× (was 2.27×; none: 0.39×) (2026-12-03, "
                  "docs/MOTION.md)",
-        "pelvis": "the transient alone, on top of the step's own acceleration: the measured sacrum / tibia "
-                  "peak ratio ≈ 0.3–0.45 (assumption consistent with 60–80 % tibia → head attenuation, "
-                  "Mercer et al. 2003, most of it at the knee and spine) includes the body's step-to-step "
-                  "redirection in the double support, a 2–4 m/s² peak that the walking pelvis path carries "
-                  "since 2026-11 (gait.collision_height), so the transient keeps about half: 0.15–0.25 "
-                  "(for every activity, though only walking's pelvis path changed) "
-                  "(0.3–0.45 put a −4…−7 m/s² ringing lobe after every lower-back peak that the real lumbar "
-                  "recordings of gaitpy and mobgap do not have); 4–6 Hz, ζ 0.4–0.6: "
+        "pelvis": "the heel strike's shock alone, driven by the foot's own pulse: the step-to-step "
+                  "redirection, a 2–4 m/s² peak of the measured sacrum / tibia ratio ≈ 0.3–0.45 (assumption "
+                  "consistent with 60–80 % tibia → head attenuation, Mercer et al. 2003, most of it at the knee "
+                  "and spine), is the walking pelvis path's (gait.collision_height, since 2026-11; its push "
+                  "starts before the heel strike since session 58). 0.05–0.08 puts the lower back's share of "
+                  "walking |acc| power above 10 Hz near the real mobgap walkers' ≈ 5 % (0.92 ×): the foot's "
+                  "pulse at 0.15–0.25 had put 32 %. Until session 58 0.15–0.25 with a 70–110 ms arrival "
+                  "pulse, whose slow lobe rang: the lower back's mean step aligned at the real walkers' "
+                  "contacts read +3 m/s² at 30 ms, −2 at 90 ms and a second hump at 150–180 ms, where the real "
+                  "one is a single hump (docs/MOTION.md, \"Impact transients\"); for every activity (running "
+                  "and stairs have no real lower-back reference here); 4–6 Hz, ζ 0.4–0.6: "
                   "the principal vertical whole-body resonance of a standing person (Griffin 1990, "
                   "*Handbook of Human Vibration*; ISO 2631-1 frequency weighting peaks at 4–8 Hz)",
         "chest": "the pelvis's transient attenuated along the spine (same ratio to the measured peak as the "
@@ -218,11 +221,10 @@ DEFAULT_SPREAD = ImpactSpread(
                        "thigh and arm values are assumptions",
         "arms": "assumption: through the shoulder girdle, below the chest (halved with the trunk's in 2026-11: "
                 "upper arm 0.06–0.11, forearm 0.04–0.08)",
-        "arrival_pulse_ms": "arrival at remote sites: assumption — the half-sine whose content lies mostly below "
-                    "≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 Hz for 70–120 ms), as the attenuation above "
-                    "≈ 10 Hz up the body requires (Shorten & Winslow 1992); with the foot's pulse the lower "
-                    "back carried 32 % of its walking |acc| power above 10 Hz against 5 % in the real "
-                    "recordings of mobgap (benchmarks/results/sim2real.md, realism)",
+        "arrival_pulse_ms": "arrival at remote sites (chest, head, arms, the other leg): assumption — the "
+                    "half-sine whose content lies mostly below ≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 Hz "
+                    "for 70–120 ms), as the attenuation above ≈ 10 Hz up the body requires (Shorten & Winslow "
+                    "1992); the lower back had one too (70–110 ms) until session 58 (see pelvis)",
         "contra_leg": "assumption: the other leg receives the shock through the pelvis",
         "foot": "the contacting foot rocks about its ankle, struck at its contact point (FootLever, de Leva "
                 "1996 foot inertia; its pivot_m is unused): its 14–22 Hz is an assumption above the tibia's "
