@@ -428,7 +428,8 @@ def test_what_the_person_does_not_do_is_read_as_no_cue(matcher, text, made):
 
 
 @pytest.mark.parametrize("matcher", ["keywords", "embedding"])
-@pytest.mark.parametrize("text, made", [("a person wlaking", "walking"), ("someone joggin in the park", "running"),
+@pytest.mark.parametrize("text, made", [("a person wlaking", "walking"),
+                                        ("someone joggin in the park", "running"),
                                         ("a woman is standnig still", "standing"),
                                         ("sittin on a chair", "sitting"), ("Runing fast", "running")])
 def test_a_slip_of_the_keys_is_read_as_the_word_it_slipped_from(matcher, text, made):
@@ -445,8 +446,8 @@ def test_only_one_slip_is_mended():
     from imuforge.motion.text import _one_edit, _typos_mended
 
     assert _typos_mended("juggling") == "juggling" and _typos_mended("a person wlaking") == "a person walking"
-    assert [_one_edit("wlaking", "walking"), _one_edit("runing", "running"), _one_edit("standnig", "standing"),
-            _one_edit("sittinf", "sitting")] == [True] * 4
+    assert [_one_edit("wlaking", "walking"), _one_edit("runing", "running"),
+            _one_edit("standnig", "standing"), _one_edit("sittinf", "sitting")] == [True] * 4
     assert not any([_one_edit("juggling", "jogging"), _one_edit("walking", "walking"),
                     _one_edit("wlkaing", "walking"), _one_edit("walk", "walking")])
     with pytest.raises(ValidationError, match="no activity matches 'juggling'"):

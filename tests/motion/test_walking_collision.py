@@ -86,7 +86,8 @@ def test_with_the_heel_strike_shock_the_step_is_one_hump(speed):
         rec = simulate(m, prof, "lower_back", seed=seed)
         v = _vertical(rec.acc)
         info = m.meta["items"][0]["info"]
-        contacts = np.round(np.sort(np.concatenate([np.asarray(c) for c in info["contact_s"]])) * 100).astype(int)
+        contact_s = np.sort(np.concatenate([np.asarray(c) for c in info["contact_s"]]))
+        contacts = np.round(contact_s * rec.rate_hz).astype(int)
         segs += [v[i - 10:i + 40] for i in contacts if 200 <= i < len(v) - 200]
         assert 0.01 <= hf_share(rec.acc[200:-200], rec.rate_hz) <= 0.1
     mean = np.mean(segs, axis=0)  # −100 … +390 ms

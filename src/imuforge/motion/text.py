@@ -520,8 +520,8 @@ def _spelled_like(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-#: a word that negates what follows it ("not", "no", "never", "isn't", "no longer", "instead of", "without"), and
-#: the words it negates: up to three, not past a conjunction ("isn't walking but standing")
+#: a word that negates what follows it ("not", "no", "never", "isn't", "no longer", "instead of", "without"),
+#: and the words it negates: up to three, not past a conjunction ("isn't walking but standing")
 _NEGATION = re.compile(r"\b(?:not|no longer|no|never|instead of|rather than|without|\w+n't)\s+"
                        r"((?:(?!(?:but|and|or|then|while)\b)\w+\s*){1,3})", re.I)
 #: a negated stop is the activity going on ("doesn't stop walking", "can't stop running", "never pauses")
