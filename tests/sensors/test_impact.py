@@ -154,10 +154,10 @@ def test_attenuation_between_segments_is_the_configured_transmissibility(walk):
         peaks.append(np.max(np.linalg.norm(acc, axis=1)))
     tib = peaks[0]
     assert tib == pytest.approx(plan.peaks[right], rel=0.01)
-    for p, cls in zip(peaks[1:], ("thigh", "pelvis", "chest", "head", "forearm")):
+    for p, cls in zip(peaks[1:], ("thigh", "pelvis_walking", "chest", "head", "forearm")):
         assert p / tib == pytest.approx(person.sites[cls][0], rel=0.01)
-    # the order up the chain (what a device measures is checked below): the lower back's is the shock alone,
-    # the chest's and head's arrival pulses keep more of the load (docs/MOTION.md, "Impact transients")
+    # the order up the chain (what a device measures is checked below): the lower back's walking contact is
+    # the shock alone, the chest's and head's arrival pulses keep more of the load (docs/MOTION.md)
     assert peaks[0] > peaks[1] > peaks[3] > peaks[4] and peaks[1] > peaks[2]
 
 
@@ -195,11 +195,27 @@ def test_content_above_10_hz_is_attenuated_on_the_way_up(walk):
     assert all(s < 0.2 for s in share[2:])  # the chest, head and arm see it below ≈ 10 Hz
     for tr in plan.sites[2:]:
         assert np.all(tr.tau >= 0.07)  # the load's arrival: the configured ≥ 70 ms pulses
-    # the lower back takes the foot's own pulse, at a fraction of the tibia's peak: its shock carries
-    # content above 10 Hz, which the whole signal keeps near the real walkers' share (test_lower_back_…)
+    # the lower back takes the foot's own pulse for a walking contact, at a fraction of the tibia's peak: its
+    # shock carries content above 10 Hz, which the whole signal keeps near the real walkers' share
+    # (tests/motion/test_walking_collision.py)
     assert share[1] > 0.2 and np.all(plan.sites[1].tau <= 0.05)
     own = plan.events.foot == 1  # the shank's own foot (the other foot's contacts arrive through the pelvis)
     assert plan.sites[0].tau[own].max() <= 0.05 and plan.sites[0].tau[~own].min() >= 0.06
+
+
+def test_the_lower_back_takes_the_walking_figures_for_walking_contacts_only():
+    """A walking contact reaches the lower back as the shock alone (``pelvis_walking``: the walking pelvis path
+    carries the redirection); running's and the stairs' keep the pelvis's figures and arrival pulse."""
+    from imuforge.sensors.placement import get_placement
+
+    m = schedule([("walking", 6), ("running", 6), ("stairs_up", 6)], fps=100, rng=3)
+    plan = plan_impacts(m, [get_placement("lower_back")], True, "someone")
+    person, tr, acts = plan.person, plan.sites[0], np.asarray(plan.events.activity)
+    walk = acts == "walking"
+    assert walk.any() and (~walk).any()
+    assert np.allclose(tr.peak[walk] / plan.peaks[walk], person.sites["pelvis_walking"][0])
+    assert np.allclose(tr.peak[~walk] / plan.peaks[~walk], person.sites["pelvis"][0])
+    assert np.all(tr.tau[~walk] >= 0.07) and np.all(tr.tau[walk] <= 0.05)
 
 
 def test_a_trunk_device_rocks_with_the_trunk_about_its_centre_of_mass(walk):

@@ -164,7 +164,8 @@ DEFAULT_SPREAD = ImpactSpread(
         "shank": SiteSpread((1.0, 1.0), (12.0, 20.0), (0.3, 0.5), 0.25),
         "foot": SiteSpread((1.0, 1.4), (14.0, 22.0), (0.3, 0.5), 0.12),
         "thigh": SiteSpread((0.25, 0.35), (9.0, 15.0), (0.35, 0.55), 0.25),
-        "pelvis": SiteSpread((0.05, 0.08), (4.0, 6.0), (0.4, 0.6), 0.30),
+        "pelvis": SiteSpread((0.15, 0.25), (4.0, 6.0), (0.4, 0.6), 0.30, (70.0, 110.0)),
+        "pelvis_walking": SiteSpread((0.05, 0.08), (4.0, 6.0), (0.4, 0.6), 0.30),
         "chest": SiteSpread((0.12, 0.19), (4.0, 6.0), (0.4, 0.6), 0.30, (80.0, 120.0)),
         "head": SiteSpread((0.10, 0.16), (4.0, 6.0), (0.4, 0.6), 0.15, (80.0, 120.0)),
         "upper_arm": SiteSpread((0.06, 0.11), (5.0, 9.0), (0.4, 0.6), 0.20, (80.0, 120.0)),
@@ -198,21 +199,24 @@ DEFAULT_SPREAD = ImpactSpread(
                  "Xsens thigh at 1.0 m/s 0.98× (was 2.05×; no thigh transient at all: 0.49×) and the "
                  "CrowdSignals front-pocket phone 1.23× (was 2.27×; none: 0.39×) (2026-12-03, "
                  "docs/MOTION.md)",
-        "pelvis": "the heel strike's shock alone, driven by the foot's own pulse: the step-to-step "
-                  "redirection, a 2–4 m/s² peak of the measured sacrum / tibia ratio ≈ 0.3–0.45 "
-                  "(assumption consistent with 60–80 % tibia → head attenuation, Mercer et al. 2003, most "
-                  "of it at the knee and spine), is the walking pelvis path's (gait.collision_height, since "
-                  "2026-11; its push starts before the heel strike since session 58). 0.05–0.08 puts the "
-                  "lower back's share of walking |acc| power above 10 Hz near the real mobgap walkers' ≈ 5 % "
-                  "(0.92 ×): the foot's pulse at 0.15–0.25 had put 32 %. Until session 58 0.15–0.25 with a "
-                  "70–110 ms arrival pulse, whose slow lobe rang: the lower back's mean step aligned at the "
-                  "real walkers' contacts read +3 m/s² at 30 ms, −2 at 90 ms and a second hump at 150–180 "
-                  "ms, where the real one is a single hump (docs/MOTION.md, \"Impact transients\"); for "
-                  "every activity (running and stairs have no real lower-back reference here); 4–6 Hz, "
-                  "ζ 0.4–0.6: the principal vertical whole-body resonance of a standing person (Griffin "
-                  "1990, *Handbook of Human Vibration*; ISO 2631-1 frequency weighting peaks at 4–8 Hz)",
+        "pelvis": "the transient alone, on top of the step's own acceleration: the measured sacrum / tibia "
+                  "peak ratio ≈ 0.3–0.45 (assumption consistent with 60–80 % tibia → head attenuation, "
+                  "Mercer et al. 2003, most of it at the knee and spine) includes the body's step-to-step "
+                  "redirection, a 2–4 m/s² peak, so the transient keeps about half: 0.15–0.25, with a "
+                  "70–110 ms arrival pulse (running and stairs; walking: pelvis_walking); 4–6 Hz, ζ 0.4–0.6: "
+                  "the principal vertical whole-body resonance of a standing person (Griffin 1990, "
+                  "*Handbook of Human Vibration*; ISO 2631-1 frequency weighting peaks at 4–8 Hz)",
+        "pelvis_walking": "a walking contact at the lower back (session 58): the heel strike's shock alone, "
+                          "driven by the foot's own pulse, since the walking pelvis path carries the "
+                          "redirection (gait.collision_height, its push starting before the heel strike). "
+                          "0.05–0.08 puts the lower back's share of walking |acc| power above 10 Hz near the "
+                          "real mobgap walkers' ≈ 5 % (0.92 ×; the foot's pulse at 0.15–0.25 had put 32 %). "
+                          "Until session 58 walking took the pelvis's figures, whose slow arrival pulse rang: "
+                          "the lower back's mean step aligned at the real walkers' contacts read +3 m/s² at "
+                          "30 ms, −2 at 90 ms and a second hump at 150–180 ms, where the real one is a single "
+                          "hump (docs/MOTION.md, \"Impact transients\"); frequency and damping as the pelvis's",
         "chest": "the pelvis's transient attenuated along the spine (same ratio to the measured peak as the "
-                 "pelvis had until session 58: half of 0.25–0.38; with its arrival pulse still)",
+                 "pelvis: half of 0.25–0.38)",
         "head": "tibia → head attenuation 60–80 % → measured ratio 0.2–0.32 (Derrick et al. 1998; Mercer et al. "
                 "2003; 60–80 % would allow 0.2–0.4), of which the transient alone keeps about half "
                 "(0.10–0.16) as at the pelvis",
@@ -221,10 +225,11 @@ DEFAULT_SPREAD = ImpactSpread(
                        "thigh and arm values are assumptions",
         "arms": "assumption: through the shoulder girdle, below the chest (halved with the trunk's in 2026-11: "
                 "upper arm 0.06–0.11, forearm 0.04–0.08)",
-        "arrival_pulse_ms": "arrival at remote sites (chest, head, arms, the other leg): assumption — the "
+        "arrival_pulse_ms": "arrival at remote sites (lower back, chest, head, arms, the other leg): assumption — the "
                     "half-sine whose content lies mostly below ≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 "
                     "Hz for 70–120 ms), as the attenuation above ≈ 10 Hz up the body requires (Shorten & "
-                    "Winslow 1992); the lower back had one too (70–110 ms) until session 58 (see pelvis)",
+                    "Winslow 1992); the lower back's too (70–110 ms), but for walking since session 58 "
+                    "(pelvis_walking)",
         "contra_leg": "assumption: the other leg receives the shock through the pelvis",
         "foot": "the contacting foot rocks about its ankle, struck at its contact point (FootLever, de Leva "
                 "1996 foot inertia; its pivot_m is unused): its 14–22 Hz is an assumption above the tibia's "
@@ -658,6 +663,8 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
 
     n = len(events)
     cls = [site_class(placement.segment, ("left", "right")[int(f)]) for f in events.foot]
+    cls = [c + "_walking" if c + "_walking" in person.sites and SAME_PULSE.get(a, a) == "walking" else c
+           for c, a in zip(cls, events.activity)]  # a walking contact's own figures where a site has them
     T, fn, zeta, rho = (np.array([person.sites[c][k] for c in cls], float) for k in range(4))
     tau = np.array([person.pulse_s[SAME_PULSE.get(a, a)] for a in events.activity], float)
     arrival = np.array([np.nan if person.sites[c][4] is None else person.sites[c][4] for c in cls], float)
