@@ -204,8 +204,8 @@ def test_content_above_10_hz_is_attenuated_on_the_way_up(walk):
 
 
 def test_the_lower_back_takes_the_walking_figures_for_walking_contacts_only():
-    """A walking contact reaches the lower back as the shock alone (``pelvis_walking``: the walking pelvis path
-    carries the redirection); running's and the stairs' keep the pelvis's figures and arrival pulse."""
+    """A walking contact reaches the lower back as the shock alone (``pelvis_walking``: the walking pelvis
+    path carries the redirection); running's and the stairs' keep the pelvis's figures and arrival pulse."""
     from imuforge.sensors.placement import get_placement
 
     m = schedule([("walking", 6), ("running", 6), ("stairs_up", 6)], fps=100, rng=3)

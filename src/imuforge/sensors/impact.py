@@ -206,15 +206,16 @@ DEFAULT_SPREAD = ImpactSpread(
                   "70–110 ms arrival pulse (running and stairs; walking: pelvis_walking); 4–6 Hz, ζ 0.4–0.6: "
                   "the principal vertical whole-body resonance of a standing person (Griffin 1990, "
                   "*Handbook of Human Vibration*; ISO 2631-1 frequency weighting peaks at 4–8 Hz)",
-        "pelvis_walking": "a walking contact at the lower back (session 58): the heel strike's shock alone, "
-                          "driven by the foot's own pulse, since the walking pelvis path carries the "
+        "pelvis_walking": "a walking contact at the lower back (session 58): the heel strike's shock "
+                          "alone, driven by the foot's own pulse, since the walking pelvis path carries the "
                           "redirection (gait.collision_height, its push starting before the heel strike). "
-                          "0.05–0.08 puts the lower back's share of walking |acc| power above 10 Hz near the "
-                          "real mobgap walkers' ≈ 5 % (0.92 ×; the foot's pulse at 0.15–0.25 had put 32 %). "
-                          "Until session 58 walking took the pelvis's figures, whose slow arrival pulse rang: "
-                          "the lower back's mean step aligned at the real walkers' contacts read +3 m/s² at "
-                          "30 ms, −2 at 90 ms and a second hump at 150–180 ms, where the real one is a single "
-                          "hump (docs/MOTION.md, \"Impact transients\"); frequency and damping as the pelvis's",
+                          "0.05–0.08 puts the lower back's share of walking |acc| power above 10 Hz near "
+                          "the real mobgap walkers' ≈ 5 % (0.92 ×; the foot's pulse at 0.15–0.25 had put "
+                          "32 %). Until session 58 walking took the pelvis's figures, whose slow arrival "
+                          "pulse rang: the lower back's mean step aligned at the real walkers' contacts "
+                          "read +3 m/s² at 30 ms, −2 at 90 ms and a second hump at 150–180 ms, where the "
+                          "real one is a single hump (docs/MOTION.md, \"Impact transients\"); frequency "
+                          "and damping as the pelvis's",
         "chest": "the pelvis's transient attenuated along the spine (same ratio to the measured peak as the "
                  "pelvis: half of 0.25–0.38)",
         "head": "tibia → head attenuation 60–80 % → measured ratio 0.2–0.32 (Derrick et al. 1998; Mercer et al. "
@@ -225,11 +226,11 @@ DEFAULT_SPREAD = ImpactSpread(
                        "thigh and arm values are assumptions",
         "arms": "assumption: through the shoulder girdle, below the chest (halved with the trunk's in 2026-11: "
                 "upper arm 0.06–0.11, forearm 0.04–0.08)",
-        "arrival_pulse_ms": "arrival at remote sites (lower back, chest, head, arms, the other leg): assumption — the "
-                    "half-sine whose content lies mostly below ≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 "
-                    "Hz for 70–120 ms), as the attenuation above ≈ 10 Hz up the body requires (Shorten & "
-                    "Winslow 1992); the lower back's too (70–110 ms), but for walking since session 58 "
-                    "(pelvis_walking)",
+        "arrival_pulse_ms": "arrival at remote sites (lower back, chest, head, arms, the other leg): "
+                            "assumption — the half-sine whose content lies mostly below ≈ 10 Hz (first "
+                            "spectral zero 1.5/τ ≈ 12–20 Hz for 70–120 ms), as the attenuation above ≈ 10 Hz "
+                            "up the body requires (Shorten & Winslow 1992); at the lower back but for "
+                            "walking contacts since session 58 (pelvis_walking)",
         "contra_leg": "assumption: the other leg receives the shock through the pelvis",
         "foot": "the contacting foot rocks about its ankle, struck at its contact point (FootLever, de Leva "
                 "1996 foot inertia; its pivot_m is unused): its 14–22 Hz is an assumption above the tibia's "
