@@ -14,19 +14,22 @@ from imuforge.sensors import simulate
 from imuforge.sensors.profiles import load_profile
 
 
+@pytest.mark.parametrize("lead", [0.0, 0.08])
 @pytest.mark.parametrize("d", [0.12, 0.2, 0.3])
-def test_profile_second_derivative_is_the_raised_cosine_push(d):
-    z = _collision_profile(d)
+def test_profile_second_derivative_is_the_raised_cosine_push(d, lead):
+    """The push starts ``lead`` of a step before the heel strike (phase 0)."""
+    z = _collision_profile(d, lead)
     n = len(z)
     acc = (np.roll(z, -1) - 2 * z + np.roll(z, 1)) * n**2  # periodic second difference, per step²
     ph = np.arange(n) / n
-    push = np.where(ph < d, np.sin(np.pi * ph / d) ** 2, 0.0)
+    start = np.mod(ph + lead, 1.0)  # the phase from the push's start
+    push = np.where(start < d, np.sin(np.pi * start / d) ** 2, 0.0)
     push -= push.mean()
     assert np.corrcoef(acc, push)[0, 1] > 0.999
     assert z.std() == pytest.approx(1.0) and abs(z.mean()) < 1e-12
     # lowest in the double support (the push's middle), highest in mid single support
-    assert abs(ph[np.argmin(z)] - d / 2) < 0.03
-    assert abs(ph[np.argmax(z)] - (1 + d) / 2) < 0.03  # the middle of the single support
+    assert abs(ph[np.argmin(z)] - np.mod(d / 2 - lead, 1.0)) < 0.03
+    assert abs(ph[np.argmax(z)] - ((1 + d) / 2 - lead)) < 0.03  # the middle of the single support
 
 
 @pytest.fixture(scope="module")

@@ -520,10 +520,13 @@ def _spelled_like(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-#: a word that negates what follows it ("not", "no", "never", "isn't", "no longer", "instead of", "without"),
-#: and the words it negates: up to three, not past a conjunction ("isn't walking but standing")
-_NEGATION = re.compile(r"\b(?:not|no longer|no|never|instead of|rather than|without|\w+n't)\s+"
-                       r"((?:(?!(?:but|and|or|then|while)\b)\w+\s*){1,3})", re.I)
+#: a word that negates what follows it ("not", "never", "isn't", "no longer", "instead of", "without"), and
+#: the words it negates: up to three, not past a conjunction ("isn't walking but standing"); "no" negates the
+#: one word after it ("walking, no running", "with no shoes"), but not in "no matter", "no faster than" …
+_NEGATION = re.compile(r"\b(?:(?:not|no longer|never|instead of|rather than|without|\w+n't)\s+"
+                       r"((?:(?!(?:but|and|or|then|while)\b)\w+\s*){1,3})"
+                       r"|no\s+(?!(?:matter|doubt|problem|more|less|faster|slower|longer|sooner)\b)(\w+\s*))",
+                       re.I)
 #: a negated stop is the activity going on ("doesn't stop walking", "can't stop running", "never pauses")
 _NEGATED_STOP = re.compile(r"(?:stop|cease|quit|pause|end|finish)\w*\b", re.I)
 
@@ -531,7 +534,12 @@ _NEGATED_STOP = re.compile(r"(?:stop|cease|quit|pause|end|finish)\w*\b", re.I)
 def _negations(text: str) -> list[re.Match]:
     """Each negation in ``text`` with the words it negates (:data:`_NEGATION`), but a negated stop ("doesn't
     stop walking"), which negates nothing the person does."""
-    return [m for m in _NEGATION.finditer(text) if not _NEGATED_STOP.match(m.group(1))]
+    return [m for m in _NEGATION.finditer(text) if not _NEGATED_STOP.match(_negated_words(m))]
+
+
+def _negated_words(m: re.Match) -> str:
+    """The words a match of :data:`_NEGATION` negates (after "not" …, or the one after "no")."""
+    return m.group(1) or m.group(2)
 
 
 def _without_negated(text: str) -> str:
@@ -544,7 +552,7 @@ def _without_negated(text: str) -> str:
 
 def _negated(text: str) -> str:
     """The words each of :func:`_negations` negates, joined; empty without one."""
-    return " ".join(m.group(1).strip() for m in _negations(text))
+    return " ".join(_negated_words(m).strip() for m in _negations(text))
 
 
 def _mended(text: str, matcher: str, min_score: float | None) -> MotionSpec | None:
@@ -612,25 +620,48 @@ def _respelled(text: str) -> str:
     return re.sub(r"[A-Za-z]+", fix, text)
 
 
-def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` becomes ``b`` by one letter put in, left out or changed, or two neighbours swapped (the
-    single errors that make most misspellings, Damerau 1964)."""
+def _one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter put in or left out, or two neighbours swapped: slips of the
+    keys that make most misspellings (Damerau 1964) and seldom make another word — a changed letter does
+    ("wading" / waving, "sifting" / sitting), so it is not one here."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
     i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:] or (a[i + 2:] == b[i + 2:] and a[i:i + 2] == b[i:i + 2][::-1])
+        return a[i + 2:] == b[i + 2:] and a[i:i + 2] == b[i:i + 2][::-1]
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
     return longer[i + 1:] == shorter[i:]
 
 
+@functools.lru_cache(maxsize=1)
+def _cue_words() -> tuple[str, ...]:
+    """The words (5 letters or more) of the activities' names and of the label synonyms — the words a slip is
+    mended to: "walking", "stairs", "jogging", "upstairs" …; never a word of the descriptions' filler."""
+    from imuforge.labels import SYNONYMS
+
+    names = [*ACTIVITIES, *SYNONYMS]
+    return tuple(sorted({w for n in names for w in re.findall(r"[a-z]{5,}", n.lower().replace("_", " "))}))
+
+
+def _is_english(word: str, english: frozenset[str]) -> bool:
+    """``word`` or its stem without an ending (-ing, -ed, -es, -s; with a dropped -e or a doubled letter put
+    back or taken off) is in ``english``: "wading" (wade), "stopped" (stop) are words as meant."""
+    if word in english:
+        return True
+    for end in ("ing", "ed", "es", "s"):
+        if word.endswith(end) and len(word) > len(end) + 2:
+            stem = word[:-len(end)]
+            if {stem, stem + "e", stem[:-1] if stem[-1:] == stem[-2:-1] else stem} & english:
+                return True
+    return False
+
+
 def _typos_mended(text: str) -> str:
-    """``text`` with each word that is one slip (:func:`_one_edit`) from exactly one word the library's
-    activities are described with, and is itself no English word (:func:`_english`), replaced by that word:
-    ``"a person wlaking"`` → ``"a person walking"``, which the embedding had read as standing. Only words of 5
-    letters or more with the same first letter; a word two slips away ("juggling" / jogging) is kept, and
-    without the English word list nothing is mended."""
-    vocab, words = _vocabulary()
+    """``text`` with each word that is one slip (:func:`_one_slip`) from exactly one word of the activities'
+    names and labels (:func:`_cue_words`), and is itself no English word (:func:`_is_english`), replaced by
+    that word: ``"a person wlaking"`` → ``"a person walking"``, which the embedding had read as standing.
+    Only words of 5 letters or more with the same first letter; without the English word list nothing is
+    mended."""
     english = _english()
     if english is None:
         return text
@@ -638,9 +669,9 @@ def _typos_mended(text: str) -> str:
     def fix(m: re.Match) -> str:
         word = m.group(0)
         low = word.lower()
-        if len(low) < 5 or low in vocab or low in english:
+        if len(low) < 5 or _is_english(low, english):
             return word
-        near = [w for w in words if w[0] == low[0] and _one_edit(low, w)]
+        near = [w for w in _cue_words() if w[0] == low[0] and _one_slip(low, w)]
         return near[0] if len(near) == 1 else word
 
     return re.sub(r"[A-Za-z]+", fix, text)
@@ -683,8 +714,11 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         return MotionSpec(named, duration, {}, text, 1.0, {})
     mended = _typos_mended(text)
     if mended != text:  # a slip of the keys ("wlaking") is read as the word it slipped from
-        return replace(parse_description(mended, seconds=seconds, matcher=matcher, min_score=min_score),
-                       text=text)
+        try:
+            return replace(parse_description(mended, seconds=seconds, matcher=matcher, min_score=min_score),
+                           text=text)
+        except ValidationError:  # matching nothing mended either: refused as the user wrote it, with a hint
+            pass
     said = _without_negated(text)
     if said != text:  # what the person does not do is no cue of what they do: read without it
         try:
