@@ -78,18 +78,23 @@ def test_the_pole_strikes_jolt_the_wrist_by_a_few_g_at_each_plant(seed):
     info = nw.meta["items"][0]["info"]
     w = generate("walking", 12.0, fps=fps, rng=seed, person=person, speed=info["speed_mps"], carrying="none",
                  turns=0.0)
-    peak = {}
+    from scipy.signal import butter, find_peaks, sosfiltfilt
+
+    peak, jolt = {}, {}
     for name, m in (("nordic", nw), ("walking", w)):
         acc = ideal_imu(m, "wrist_left", rate_hz=fps).acc[0]
         peak[name] = np.percentile(np.linalg.norm(acc, axis=-1), 99.5) / 9.81
-    # the jolt θ·ω² at r ≈ 0.3 m (0.8–1.8° at 10–14 Hz: ≈ 1.7–7.4 g) on top of the swing, and no more than
-    # the published 7.6 g of Nordic walking at the wrist
+        fast = sosfiltfilt(butter(4, 6.0, "high", fs=fps, output="sos"), acc, axis=0)
+        jolt[name] = np.percentile(np.linalg.norm(fast, axis=-1), 99.5) / 9.81
+    # the jolt θ·ω² at r ≈ 0.3 m (0.8–1.8° at 10–14 Hz: ≈ 1.7–7.4 g), at its own 10–14 Hz above the swing's
+    # and the trunk's bounce (measured 0.8–0.94 ×; how it adds to the bounce depends on when each peaks),
+    # and the whole no more than the published 7.6 g of Nordic walking at the wrist
     j = info["pole_jolt"]
     expected = np.radians(j["deg"]) * (2 * np.pi * j["hz"]) ** 2 * 0.3 / 9.81
-    assert peak["walking"] + 0.25 * expected < peak["nordic"] < 7.6
+    assert jolt["nordic"] > max(0.6 * expected, 3 * jolt["walking"]), (jolt, expected)
+    assert peak["walking"] < peak["nordic"] < 7.6
     # one strike per arm and stride: the rate's high-pass bursts come at the stride frequency
     gyro = ideal_imu(nw, "wrist_left", rate_hz=fps).gyro[0]
-    from scipy.signal import butter, find_peaks, sosfiltfilt
     hp = np.linalg.norm(sosfiltfilt(butter(4, 6.0, "high", fs=fps, output="sos"), gyro, axis=0), axis=-1)
     peaks, _ = find_peaks(hp, height=0.5 * hp.max(), distance=int(0.4 * fps / info["step_frequency_hz"] * 2))
     assert len(peaks) / nw.duration_s == pytest.approx(info["step_frequency_hz"] / 2, rel=0.2)
