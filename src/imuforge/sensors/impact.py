@@ -77,9 +77,6 @@ CONTACT_KIND = {"walking": "heel", "running": "heel", "stairs_down": "forefoot",
                 "nordic_walking": "heel"}
 #: gaits whose force pulse is another's (the same heel strike): a person's pulse duration is drawn once for it
 SAME_PULSE = {"nordic_walking": "walking"}
-#: the activities whose pelvis path carries the step's collisional push (``gait.collision_height``): their
-#: contacts take a site's ``"<class>_walking"`` figures where it has them (:class:`ImpactSpread`)
-WALKING_CONTACTS = frozenset({"walking", "nordic_walking"})
 
 
 # ------------------------------------------------------------------------------------ switches
@@ -102,8 +99,7 @@ class SiteSpread:
     """One body site's response, relative to the tibia of the contacting leg: transmissibility of
     the peak (uniform in ``transmissibility``), natural frequency (Hz) and damping ratio (uniform),
     pivot distance (m) for the rocking, and ``pulse_ms``: how long the load takes to arrive at a
-    site above the knee (uniform; ``None``: the foot's own pulse, for the shank, foot and thigh, and the
-    lower back's shock at a walking contact).
+    site above the knee (uniform; ``None``: the foot's own pulse, for the shank and foot).
 
     The struck oscillator passes its forcing straight into ``ü`` above its natural frequency, so
     a remote site driven by the foot's 15–50 ms pulse would carry the pulse's 20–60 Hz content at
@@ -127,9 +123,7 @@ class ImpactSpread:
     reference speed m/s); ``pulse_ms``: activity → uniform range of the force-pulse duration;
     ``person_sd``: log-normal SD of a person's peak factor; ``step_sd``: log-normal SD per contact;
     ``backward``: backward (braking) share of the ground-reaction direction; ``sites``: site class
-    → :class:`SiteSpread`, and ``"<class>_walking"`` → the transmissibility and pulse of that class at a
-    contact of :data:`WALKING_CONTACTS` (its frequency, damping and pivot are the class's own draws: one
-    body); ``contact_lateral_h``: how far outside the foot's long axis the ground first
+    → :class:`SiteSpread`; ``contact_lateral_h``: how far outside the foot's long axis the ground first
     meets it (uniform per person, fraction of the body height; :class:`FootLever`).
     """
 
@@ -171,7 +165,6 @@ DEFAULT_SPREAD = ImpactSpread(
         "foot": SiteSpread((1.0, 1.4), (14.0, 22.0), (0.3, 0.5), 0.12),
         "thigh": SiteSpread((0.25, 0.35), (9.0, 15.0), (0.35, 0.55), 0.25),
         "pelvis": SiteSpread((0.15, 0.25), (4.0, 6.0), (0.4, 0.6), 0.30, (70.0, 110.0)),
-        "pelvis_walking": SiteSpread((0.05, 0.08), (4.0, 6.0), (0.4, 0.6), 0.30),
         "chest": SiteSpread((0.12, 0.19), (4.0, 6.0), (0.4, 0.6), 0.30, (80.0, 120.0)),
         "head": SiteSpread((0.10, 0.16), (4.0, 6.0), (0.4, 0.6), 0.15, (80.0, 120.0)),
         "upper_arm": SiteSpread((0.06, 0.11), (5.0, 9.0), (0.4, 0.6), 0.20, (80.0, 120.0)),
@@ -208,26 +201,15 @@ DEFAULT_SPREAD = ImpactSpread(
         "pelvis": "the transient alone, on top of the step's own acceleration: the measured sacrum / tibia "
                   "peak ratio ≈ 0.3–0.45 (assumption consistent with 60–80 % tibia → head attenuation, "
                   "Mercer et al. 2003, most of it at the knee and spine) includes the body's step-to-step "
-                  "redirection, a 2–4 m/s² peak, which the walking pelvis path carries since 2026-11, so "
-                  "the transient kept about half, 0.15–0.25, with a 70–110 ms arrival pulse: since session "
-                  "58 for running and stairs only (their paths carry no collisional push; not measured "
-                  "against real data here), walking has pelvis_walking; 4–6 Hz, ζ 0.4–0.6: "
+                  "redirection in the double support, a 2–4 m/s² peak that the walking pelvis path carries "
+                  "since 2026-11 (gait.collision_height), so the transient keeps about half: 0.15–0.25 "
+                  "(for every activity, though only walking's pelvis path changed) "
+                  "(0.3–0.45 put a −4…−7 m/s² ringing lobe after every lower-back peak that the real lumbar "
+                  "recordings of gaitpy and mobgap do not have); 4–6 Hz, ζ 0.4–0.6: "
                   "the principal vertical whole-body resonance of a standing person (Griffin 1990, "
                   "*Handbook of Human Vibration*; ISO 2631-1 frequency weighting peaks at 4–8 Hz)",
-        "pelvis_walking": "a walking contact at the lower back (session 58): the heel strike's shock "
-                          "alone, driven by the foot's own pulse, since the walking pelvis path carries the "
-                          "redirection (gait.collision_height, its push starting before the heel strike). "
-                          "0.05–0.08 puts the lower back's share of walking |acc| power above 10 Hz near "
-                          "the real mobgap walkers' ≈ 5 % (0.92 ×; the foot's pulse at 0.3–0.45, as the "
-                          "pelvis had then, had put 32 %). Until session 58 walking took the pelvis's "
-                          "figures, whose slow arrival pulse rang: the lower back's mean step aligned at "
-                          "the heel strikes read +1.7 m/s² at 30 ms, −1.4 at 90 ms and a second hump of "
-                          "+2.3 at 150 ms at 0.9 m/s, where the real walkers' aligned at their contacts is "
-                          "one hump (docs/MOTION.md, \"Impact transients\"); frequency, damping and pivot "
-                          "are the pelvis's draws (one body)",
         "chest": "the pelvis's transient attenuated along the spine (same ratio to the measured peak as the "
-                 "pelvis: half of 0.25–0.38, with an arrival pulse); at a walking contact now larger than "
-                 "the lower back's shock (pelvis_walking): no real chest recording here to judge it",
+                 "pelvis: half of 0.25–0.38)",
         "head": "tibia → head attenuation 60–80 % → measured ratio 0.2–0.32 (Derrick et al. 1998; Mercer et al. "
                 "2003; 60–80 % would allow 0.2–0.4), of which the transient alone keeps about half "
                 "(0.10–0.16) as at the pelvis",
@@ -236,11 +218,11 @@ DEFAULT_SPREAD = ImpactSpread(
                        "thigh and arm values are assumptions",
         "arms": "assumption: through the shoulder girdle, below the chest (halved with the trunk's in 2026-11: "
                 "upper arm 0.06–0.11, forearm 0.04–0.08)",
-        "arrival_pulse_ms": "arrival at remote sites (lower back, chest, head, arms, the other leg): "
-                            "assumption — the half-sine whose content lies mostly below ≈ 10 Hz (first "
-                            "spectral zero 1.5/τ ≈ 12–20 Hz for 70–120 ms), as the attenuation above ≈ 10 Hz "
-                            "up the body requires (Shorten & Winslow 1992); at the lower back but for "
-                            "walking contacts since session 58 (pelvis_walking)",
+        "arrival_pulse_ms": "arrival at remote sites: assumption — the half-sine whose content lies mostly below "
+                    "≈ 10 Hz (first spectral zero 1.5/τ ≈ 12–20 Hz for 70–120 ms), as the attenuation above "
+                    "≈ 10 Hz up the body requires (Shorten & Winslow 1992); with the foot's pulse the lower "
+                    "back carried 32 % of its walking |acc| power above 10 Hz against 5 % in the real "
+                    "recordings of mobgap (benchmarks/results/sim2real.md, realism)",
         "contra_leg": "assumption: the other leg receives the shock through the pelvis",
         "foot": "the contacting foot rocks about its ankle, struck at its contact point (FootLever, de Leva "
                 "1996 foot inertia; its pivot_m is unused): its 14–22 Hz is an assumption above the tibia's "
@@ -494,10 +476,6 @@ def _draw_impact(key: str, model: ImpactModel, same: _Same) -> ImpactPerson:
         sites[name] = (float(rs.uniform(*sp.transmissibility)), float(rs.uniform(*sp.natural_hz)),
                        float(rs.uniform(*sp.damping)), sp.pivot_m,
                        None if sp.pulse_ms is None else float(rs.uniform(*sp.pulse_ms)) / 1000.0)
-    for name in sites:  # a walking contact's figures: the class's own body (frequency, damping, pivot)
-        base = name.removesuffix("_walking")
-        if base != name and base in sites:
-            sites[name] = (sites[name][0], *sites[base][1:4], sites[name][4])
     lateral = float(_rng(key, "contact_lateral").uniform(*spread.contact_lateral_h))
     return ImpactPerson(factor, pulse, sites, key, model, lateral)
 
@@ -678,8 +656,6 @@ def site_transients(events: ContactEvents, peaks: np.ndarray, person: ImpactPers
 
     n = len(events)
     cls = [site_class(placement.segment, ("left", "right")[int(f)]) for f in events.foot]
-    cls = [c + "_walking" if a in WALKING_CONTACTS and c + "_walking" in person.sites else c
-           for c, a in zip(cls, events.activity)]  # a walking contact's own figures where a site has them
     T, fn, zeta, rho = (np.array([person.sites[c][k] for c in cls], float) for k in range(4))
     tau = np.array([person.pulse_s[SAME_PULSE.get(a, a)] for a in events.activity], float)
     arrival = np.array([np.nan if person.sites[c][4] is None else person.sites[c][4] for c in cls], float)

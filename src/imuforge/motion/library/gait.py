@@ -358,15 +358,6 @@ COLLISION_SHARE = 0.75
 #: carries less of the push's sharpness to the wrist — |acc| power above 10 Hz 0.052 → 0.015 at the
 #: default speed, the real CrowdSignals watch 0.022
 PUSH_WIDTH_X = 1.25
-#: how long before the heel strike the push starts (fraction of a step). The redirection is not left to the
-#: collision: the trailing leg's push-off comes first (pre-emptive push-off is the cheaper way, Kuo 2002,
-#: *J Biomech Eng* 124:113) — its vertical force's second peak lies at ≈ 45–50 % of its stride and its ankle's
-#: power burst starts at ≈ 40–45 % (Winter 1991), while the other heel lands at 50 %: a lead of 0.1–0.2 step.
-#: Starting at the heel strike, the push centred the lower back's step peak ≈ 90–120 ms after it at 0.9 m/s
-#: where the real lumbar walkers peak at 30–60 ms, rising from the contact on (mobgap's walking bouts aligned
-#: at their INDIP contacts); at 0.08 the matched-speed shape and skewness read real (1.12 ×; 0.1: 1.25 ×,
-#: the start of a raised cosine is gradual) — docs/MOTION.md, "Walking pelvis height"
-PUSH_LEAD = 0.08
 #: stair cadence (Hz, ascent / descent) of the population, see the module docstring: 118 / 124 steps/min
 STAIR_STEP_HZ = (118 / 60, 124 / 60)
 #: log-normal SD of a person's own stair pace, on top of the ≈ 6 % that their preferred walking speed gives:
@@ -1628,11 +1619,10 @@ def smooth_pelvis(root: np.ndarray, kind: str, f_step: float, fps: float,
 
 
 @functools.lru_cache(maxsize=64)
-def _collision_profile(double_support: float, lead: float = 0.0, n: int = 256) -> np.ndarray:
+def _collision_profile(double_support: float, n: int = 256) -> np.ndarray:
     """Unit-SD pelvis height over one step (phase 0 = heel strike) whose second derivative is a
-    raised-cosine push of width ``double_support`` (fraction of the step), starting ``lead`` of the step
-    before the heel strike, on a flat negative floor."""
-    ph = np.mod(np.arange(n) / n + lead, 1.0)
+    raised-cosine push of width ``double_support`` (fraction of the step) on a flat negative floor."""
+    ph = np.arange(n) / n
     d = float(np.clip(double_support, 0.08, 0.45))
     acc = np.where(ph < d, np.sin(np.pi * ph / d) ** 2, 0.0)
     A = np.fft.rfft(acc - acc.mean())
@@ -1659,9 +1649,9 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
     support) but, once its roll-over kinks are low-passed, a near-sinusoidal shape (skewness ≈ 0.4).
 
     Here the slow part of ``height`` (its mean over one step: starts, stops, blends) is kept, and the
-    step-periodic rest is replaced by :func:`_collision_profile` — a raised-cosine push around heel strike,
-    :data:`PUSH_WIDTH_X` (1.25) × the double support (``stance − 0.5`` of the stride, i.e.
-    ``2·stance − 1`` of a step), starting :data:`PUSH_LEAD` of a step before the heel strike, zero-mean,
+    step-periodic rest is replaced by :func:`_collision_profile` — a raised-cosine push from heel strike
+    over :data:`PUSH_WIDTH_X` (1.25) × the double support (``stance − 0.5`` of the stride, i.e.
+    ``2·stance − 1`` of a step), zero-mean over the step,
     integrated twice — at the step phase ``frac(2·phase)`` and scaled to the running RMS of the path's own
     step-periodic part (a Gaussian window of σ = half a step), so the excursion the leg geometry gives is
     unchanged. Only :data:`COLLISION_SHARE` of that part is reshaped, the rest stays the leg path's own
@@ -1675,7 +1665,7 @@ def collision_height(height: np.ndarray, phase: np.ndarray, stance: float, f_ste
     # the envelope is smoothed with even reflection: point reflection (``gaussian_trend``) of a
     # power can turn negative at the ends
     rms = np.sqrt(gaussian_filter1d(osc ** 2, 0.5 * fps / f_step, mode="reflect"))
-    prof = _collision_profile(round(PUSH_WIDTH_X * (2 * stance - 1.0), 3), PUSH_LEAD)
+    prof = _collision_profile(round(PUSH_WIDTH_X * (2 * stance - 1.0), 3))
     step_ph = np.mod(2.0 * phase, 1.0) * len(prof)
     i0 = np.floor(step_ph).astype(int) % len(prof)
     frac = step_ph - np.floor(step_ph)
