@@ -16,6 +16,7 @@ import pytest
 from imuforge.bridge import rawlog
 from imuforge.bridge.capture import CaptureOptions, DeviceError, capture, recover
 from imuforge.bridge.emulator import Faults
+from imuforge.errors import ValidationError
 from imuforge.bridge.links import SerialLink
 from imuforge.recording import read_recording
 from tests.bridge.conftest import formula_si
@@ -243,6 +244,54 @@ def test_raw_log_flushes_at_least_every_second(tmp_path):
     header, recs, info = rawlog.read_log(tmp_path / "x.rawlog")  # read while still open
     assert [r.data for r in recs] == [b"abc", b"def"] and header["a"] == 1 and not info["truncated"]
     w.close()
+
+
+def test_one_damaged_time_does_not_end_the_log(tmp_path):
+    """One flipped bit in a record's time (0.0026 s read as a later time) made every later record look like
+    time going back, and the log's recovery said nothing was received (session 58's audit): the record after
+    it shows which time is damaged, and every record is kept."""
+    import struct
+
+    w = rawlog.RawLogWriter(tmp_path / "x.rawlog", {"a": 1})
+    for i in range(50):
+        w.write(rawlog.RX if i % 2 else rawlog.TX, bytes([i]) * 8, t=0.01 * i)
+    w.close()
+    raw = bytearray((tmp_path / "x.rawlog").read_bytes())
+    header, recs, _ = rawlog.read_log(tmp_path / "x.rawlog")
+    at = raw.index(bytes([3]) * 8) - 8  # the time field of the fourth record (t = 0.03 s)
+    raw[at:at + 8] = struct.pack("<d", 1.5)  # as a damaged byte can make it
+    (tmp_path / "y.rawlog").write_bytes(bytes(raw))
+    header, got, info = rawlog.read_log(tmp_path / "y.rawlog")
+    assert [r.data for r in got] == [r.data for r in recs] and info["corrupt_times"] == 1
+    assert got[3].t == pytest.approx(0.02) and [r.t for r in got[4:]] == [r.t for r in recs[4:]]
+    assert not info["truncated"] and info["corrupt_bytes"] == 0
+
+
+def test_a_csv_log_refused_for_its_unit_is_rebuilt_with_the_right_one(tmp_path):
+    """A CSV capture whose device printed mg was refused as g; `capture --recover LOG --csv-acc-unit mg`
+    ignored the unit and was refused the same way, so what arrived could never become a recording."""
+    header = {"format": "imuforge-rawlog", "stream": "csv", "csv_units": {}, "seconds": 2.0}
+    w = rawlog.RawLogWriter(tmp_path / "mg.rawlog", header)
+    for i in range(120):  # 2.4 s of lines at 50 Hz, acc in mg (gravity on z), gyro in °/s
+        w.write(rawlog.RX, f"{i % 3},0,1000,0.5,0,0\n".encode(), t=0.02 * i)
+    w.close()
+    with pytest.raises(ValidationError, match="read as g"):
+        recover(tmp_path / "mg.rawlog")
+    rec, _ = recover(tmp_path / "mg.rawlog", csv_units={"acc": "mg"})
+    assert np.median(rec.acc[:, 2]) == pytest.approx(9.80665, rel=1e-3) and len(rec) >= 90
+
+
+def test_csv_lines_lost_after_the_last_one_read_count_as_missing():
+    """A device that went from 6 to 3 columns had its lines dropped, and the capture said 0 missing samples
+    without a warning: they are lost at the end now, in the missing share that warns."""
+    from imuforge.bridge.stream import StreamProcessor
+
+    proc = StreamProcessor("csv")
+    for i in range(150):
+        line = "0.1,0,1,0,0,0\n" if i < 100 else "0.1,0,1\n"
+        proc.feed(line.encode(), 0.01 * i)
+    rec = proc.build(rate_hz=100.0)
+    assert len(rec) == 100 and proc.stats.missing_samples == 0 and proc.stats.csv_lost_at_end == 50
 
 
 # ------------------------------------------------------------------------------------- CSV mode

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -187,8 +189,18 @@ def test_bvh_malformed(tmp_path):
                       f"line {len(good.splitlines())}: expected a number, got '1.5e'"),
         "inf.bvh": (last_value_is(good, "inf"), "is not finite"),
         "time.bvh": (good.replace("Frame Time:", "Frame Time: -1 #"),
-                     "expected a number|Frame Time must be > 0"),
+                     "expected a number|Frame Time must be from"),
         "trail.bvh": (good.replace("MOTION", "} MOTION", 1), "expected 'MOTION', got '}'"),
+        # what made tracebacks or asked numpy for terabytes (session 58's audit)
+        "nanchan.bvh": (good.replace("CHANNELS 3", "CHANNELS nan", 1), "CHANNELS must be a whole number"),
+        "frames.bvh": (re.sub(r"Frames:\s*\d+", "Frames: 91.7", good), "Frames must be a whole number"),
+        "slow.bvh": (re.sub(r"Frame Time:\s*\S+", "Frame Time: 1e9", good), "Frame Time must be from"),
+        "twice.bvh": (good.replace("Zrotation Xrotation Yrotation", "Xrotation Xrotation Yrotation", 1),
+                      "channel 'Xrotation' twice"),
+        "offset.bvh": (good.replace("OFFSET", "OFFSET nan", 1).replace("OFFSET nan", "OFFSET nan 0 0 #", 1),
+                       "OFFSET that is not finite"),
+        "deep.bvh": (good.replace("JOINT", "".join("JOINT j%d {\n" % i for i in range(600)) + "JOINT", 1),
+                     "more than 500 joints"),
     }
     for name, (text, msg) in cases.items():
         p = tmp_path / name
@@ -200,3 +212,24 @@ def test_bvh_malformed(tmp_path):
             assert "(allowed: " in str(e.value), (name, e.value)
     with pytest.raises(FileNotFoundError):
         load_bvh(tmp_path / "missing.bvh")
+
+
+def test_npy_that_promises_more_than_it_holds_or_holds_complex_numbers(tmp_path):
+    """A .npy header asking for (10⁹, 22, 3) on a file of 61 frames made numpy allocate 246 GiB (a
+    traceback); a cut file and complex positions (whose imaginary part numpy dropped with a warning) are
+    refused in one line too."""
+    m = generate("standing", 1, fps=20, rng=3)
+    ok = tmp_path / "ok.npy"
+    np.save(ok, m.positions)
+    raw = ok.read_bytes()
+    huge = tmp_path / "huge.npy"
+    huge.write_bytes(raw.replace(str(m.positions.shape[0]).encode() + b", 22, 3", b"1000000000, 22, 3", 1))
+    cut = tmp_path / "cut.npy"
+    cut.write_bytes(raw[:len(raw) // 2])
+    for path in (huge, cut):
+        with pytest.raises(ValidationError, match="cut short or not written whole"):
+            load_humanml3d(path)
+    np.save(tmp_path / "complex.npy", m.positions.astype(complex))
+    with pytest.raises(ValidationError, match="not real numbers"):
+        load_humanml3d(tmp_path / "complex.npy")
+    assert load_humanml3d(ok).n_frames == m.positions.shape[0]

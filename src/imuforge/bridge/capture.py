@@ -205,7 +205,8 @@ class CaptureResult:
             return 0.0
         if self.complete and self.window_samples >= n:
             return 1.0 - n / self.window_samples
-        return self.missing_samples / (n + self.missing_samples)
+        lost = self.missing_samples + self.stats.csv_lost_at_end
+        return lost / (n + lost)
 
 
 class CaptureSession:
@@ -437,12 +438,18 @@ class CaptureSession:
 
     def _result(self, complete: bool, disconnected: bool) -> CaptureResult:
         o = self.opt
-        rec = self.build() if self.proc.stats.samples else None
+        try:
+            rec = self.build() if self.proc.stats.samples else None
+        except ValidationError as exc:  # what arrived is in the raw log: say how to rebuild it
+            raise ValidationError(f"{exc.what}; what arrived is kept in {self.log_path} (imuforge capture "
+                                  f"--recover {self.log_path} with the right options)", source=exc.source,
+                                  allowed=exc.allowed) from None
         window = round(o.seconds * self.odr_hz) if self.proc.fmt == "frames" else 0
         res = CaptureResult(rec, self.log_path, self.proc.stats, complete, disconnected, self.messages, [],
                             bool(self._interrupted), window, self.stopped, self._interrupted)
         if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
-            total = window if complete and window >= len(rec) else len(rec) + res.missing_samples
+            total = window if complete and window >= len(rec) else \
+                len(rec) + res.missing_samples + self.proc.stats.csv_lost_at_end
             tail = total - len(rec) - res.missing_samples
             res.warnings.append(
                 f"{100 * res.missing_fraction:.1f} % of the samples are missing ({total - len(rec)} of {total}: "
@@ -639,8 +646,12 @@ def capture(open_link: Callable[[], Link], log_path: str | Path, options: Captur
 
 
 def recover(log_path: str | Path, *, label: str | None = None, profile: str | None = None,
-            placement: str | None = None, subject: str | None = None) -> tuple[Recording, dict[str, Any]]:
+            placement: str | None = None, subject: str | None = None,
+            csv_units: dict[str, str] | None = None) -> tuple[Recording, dict[str, Any]]:
     """Rebuild the Recording from a raw log (also one cut short by a crash, or with a damaged header).
+
+    ``csv_units`` (group → unit, e.g. ``{"acc": "mg"}``) replaces the units the log's header recorded for a
+    CSV-mode capture: a capture refused for a wrong unit is rebuilt with the right one.
 
     Returns (recording, report) where report says whether the log ended in a torn record, whether
     its header was damaged (``header_damaged``: its settings are lost; the protocol frames after it are
@@ -649,7 +660,8 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
     if not Path(log_path).is_file():
         raise ValidationError(f"no such raw log: {log_path}", allowed="a .rawlog written by imuforge capture")
     header, records, info = rawlog.read_log(log_path)
-    proc = _replay(records, "csv" if header.get("stream") == "csv" else "frames", header.get("csv_units"))
+    units = {**(header.get("csv_units") or {}), **(csv_units or {})} or None
+    proc = _replay(records, "csv" if header.get("stream") == "csv" else "frames", units)
     if info["header_damaged"] and (proc.fmt != "frames" or not proc.stats.samples):
         # CSV lines are read with the units the lost header held: guessing them could scale the data wrongly
         raise ValidationError(f"corrupt raw log header ({info['header_damaged']}); the {len(records)} "

@@ -115,6 +115,11 @@ class CsvLineParser:
         self.lines_ok += arr.shape[0]
         return arr.shape[0]
 
+    @property
+    def sample_lines(self) -> int:
+        """The sample lines so far, read or not (each line's slot counts from 0)."""
+        return self._next_slot
+
     def _numeric_line(self) -> bool:
         self._sampled = True
         return True

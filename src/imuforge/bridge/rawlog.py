@@ -182,6 +182,13 @@ def _read_records(raw: bytes, off: int, info: dict[str, Any], last_t: float, *,
             off = nxt
             continue
         kind, t, end = rec
+        after = _plausible(raw, end, -float("inf"))
+        if after is not None and last_t - 1e-3 <= after[1] < t - 1e-3:
+            # the record after this one goes on from the one before it: this record's own time is the
+            # damaged part (one flipped bit made 0.0026 s 0.027 s, and every later record looked like
+            # time going back); its bytes are kept at the time before it
+            info["corrupt_times"] = info.get("corrupt_times", 0) + 1
+            t = max(last_t, after[1]) if last_t == -float("inf") else last_t
         records.append(LogRecord(kind, t, raw[off + _REC.size:end]))
         last_t = t
         off = end

@@ -73,6 +73,7 @@ class StreamStats:
     disconnects: int = 0
     csv_lines: int = 0
     csv_bad_lines: int = 0
+    csv_lost_at_end: int = 0  # unreadable sample lines after the last one read (not a gap: nothing after them)
 
 
 class StreamProcessor:
@@ -290,12 +291,18 @@ class StreamProcessor:
             rate, details = measure_line_rate(arrival, slots)
         else:
             rate, details = float(rate_hz), {"method": "given by the user"}
+        # sample lines from the first one read to the last one seen, read or not: lines that could not be read
+        # after the last good one (a device that changed its columns) are missing too, not a shorter capture
+        seen = int(self.csv.sample_lines - slots[0])
         slots = slots - slots[0]  # a line that could not be read keeps its slot: a gap, not a shift
         if window_s is not None:  # the lines in [0, window_s) at the rate
-            inside = slots < max(1, int(np.ceil(window_s * rate - 1e-9)))
+            n_window = max(1, int(np.ceil(window_s * rate - 1e-9)))
+            inside = slots < n_window
             data, slots = data[inside], slots[inside]
+            seen = min(seen, n_window)
         times = slots / rate
         self.stats.missing_samples = int(slots[-1] + 1 - slots.size)
+        self.stats.csv_lost_at_end = int(max(0, seen - (slots[-1] + 1)))
         details["units"] = {g: self.csv_units.get(g, u) for g, u in
                             (("acc", "g"), ("gyro", "dps"), ("mag", "uT")) if g in groups}
         details["header"] = self.csv.header

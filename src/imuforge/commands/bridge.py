@@ -248,7 +248,7 @@ def cmd_capture(args) -> int:
         default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
         out = _new_out(check_recording_path(args.out or default), args.overwrite)
         rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
-                              subject=args.subject)
+                              subject=args.subject, csv_units=_csv_units(args))
         write_recording(rec, out, overwrite=args.overwrite)
         if report["header_damaged"]:
             print(f"the raw log's header is damaged ({report['header_damaged'][:120]}): read the frames "
@@ -261,6 +261,9 @@ def cmd_capture(args) -> int:
         if report["corrupt_bytes"]:
             print(f"skipped {report['corrupt_bytes']} corrupt byte(s) in {report['corrupt_regions']} damaged "
                   f"region(s) of the log; samples there are gaps")
+        if report.get("corrupt_times"):
+            print(f"{report['corrupt_times']} log record(s) had a damaged time; their bytes were kept at the "
+                  "time before them")
         _print_gaps(rec)
         _placement_note(rec.placement, rec.provenance.get("placement_source", ""))
         print(f"wrote {out}")

@@ -30,6 +30,7 @@ def _load_npy(path: Path) -> np.ndarray:
             raise ValidationError("not a NumPy .npy file (its first bytes are not .npy's)", source=str(path),
                                   allowed="a .npy of joint positions (T, 22, 3) in metres, as HumanML3D / "
                                           "T2M-GPT write them")
+        _check_npy_size(fh, path)
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
@@ -38,6 +39,26 @@ def _load_npy(path: Path) -> np.ndarray:
         raise ValidationError(f"not a NumPy .npy array of numbers: {why}", source=str(path),
                               allowed="a .npy of joint positions (T, 22, 3) in metres, as HumanML3D / "
                                       "T2M-GPT write them") from None
+
+
+def _check_npy_size(fh, path: Path) -> None:
+    """Refuse a ``.npy`` whose header promises more bytes than the file holds (cut short, or a header that
+    asks numpy for terabytes) before numpy allocates them."""
+    fh.seek(0)
+    fmt = np.lib.format
+    try:
+        read = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(fmt.read_magic(fh))
+        if read is None:
+            return  # a later version: np.load reads (or names what is wrong with) it
+        shape, _, dtype = read(fh)
+    except (ValueError, OSError, SyntaxError):
+        return  # np.load names what is wrong with the header
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    have = path.stat().st_size - fh.tell()
+    if need > have:
+        raise ValidationError(f"the .npy header says shape {tuple(shape)} ({need} bytes of data) but the "
+                              f"file holds {have}: cut short or not written whole", source=str(path),
+                              allowed="a whole .npy of joint positions (T, 22, 3) in metres")
 
 
 def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label: str | None = None) -> Motion:
@@ -57,8 +78,9 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
     if arr.ndim != 3 or arr.shape[1:] != (22, 3):
         raise ValidationError(f"joint positions must have shape (T, 22, 3), got {arr.shape}", source=str(path),
                               allowed="(T, 22, 3) in the HumanML3D joint order")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValidationError(f"array dtype {arr.dtype} is not numeric", source=str(path))
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValidationError(f"array dtype {arr.dtype} is not real numbers", source=str(path),
+                              allowed="float or integer joint positions in metres")
     arr = arr.astype(float)
     if arr.shape[0] < 2:
         raise ValidationError(f"need at least 2 frames, got {arr.shape[0]}", source=str(path))
@@ -130,6 +152,14 @@ class _BvhTokens:
         except ValueError:
             raise ValidationError(f"line {ln}: expected a number, got {tok!r}", source=self.source) from None
 
+    def count(self, what: str, most: int) -> int:
+        """A whole number of ``what`` from 0 to ``most`` ("Frames: 91.7", "CHANNELS nan" are refused)."""
+        tok, ln = self.take()
+        if not tok.isdigit() or int(tok) > most:
+            raise ValidationError(f"line {ln}: {what} must be a whole number from 0 to {most}, got {tok!r}",
+                                  source=self.source)
+        return int(tok)
+
 
 def _parse_bvh(text: str, source: str):
     """The joints of a BVH file's HIERARCHY, its MOTION values (frames, channels) and the frame time (s)."""
@@ -150,6 +180,12 @@ def _parse_bvh(text: str, source: str):
     return joints, data, frame_time
 
 
+#: the most joints a BVH file may declare (nesting is parsed recursively; a body has tens)
+BVH_MAX_JOINTS = 500
+#: the fastest frame rate a BVH file's Frame Time may give (optical motion capture runs at ≤ 1000 Hz)
+BVH_MAX_HZ = 2000.0
+
+
 def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, kind: str) -> None:
     """One ROOT / JOINT / End Site block (its name already next), its children appended after it."""
     name, _ = tokens.take()
@@ -163,15 +199,25 @@ def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, k
         up = tok.upper()
         if up == "OFFSET":
             j.offset = np.array([tokens.number(), tokens.number(), tokens.number()])
+            if not np.all(np.isfinite(j.offset)):
+                raise ValidationError(f"line {ln}: joint {j.name!r} has an OFFSET that is not finite",
+                                      source=tokens.source, allowed="three finite numbers")
         elif up == "CHANNELS":
-            for _ in range(int(tokens.number())):
+            for _ in range(tokens.count("CHANNELS", 6)):
                 c, cl = tokens.take()
                 if c.lower() not in _CHANNELS:
                     raise ValidationError(f"line {cl}: unknown channel {c!r}", source=tokens.source,
                                           allowed=" ".join(f"{a}{k}" for k in ("position", "rotation")
                                                            for a in "XYZ"))
+                if c.lower() in j.channels:
+                    raise ValidationError(f"line {cl}: channel {c!r} twice in joint {j.name!r}",
+                                          source=tokens.source, allowed="each of X/Y/Z position and rotation "
+                                                                        "at most once per joint")
                 j.channels.append(c.lower())
         elif up in ("JOINT", "END"):
+            if len(joints) >= BVH_MAX_JOINTS:
+                raise ValidationError(f"line {ln}: more than {BVH_MAX_JOINTS} joints", source=tokens.source,
+                                      allowed="a body's skeleton (CMU 31 joints, Mixamo 65)")
             _parse_bvh_joint(tokens, joints, idx, up)
         elif up == "}":
             return
@@ -189,12 +235,14 @@ def _parse_bvh_motion(lines: list[str], at: int, n_ch: int, source: str) -> tupl
     head = _BvhTokens("\n".join(lines[at:first]), source, first_line=at + 1)
     head.take("MOTION")
     head.take("Frames:")
-    n_frames = int(head.number())
+    n_frames = head.count("Frames", 10**8)
     head.take("Frame")
     head.take("Time:")
     frame_time = head.number()
-    if not (frame_time > 0 and np.isfinite(frame_time)):
-        raise ValidationError(f"Frame Time must be > 0 s, got {frame_time}", source=source)
+    if not (1.0 / BVH_MAX_HZ <= frame_time <= 1.0):  # NaN fails too
+        raise ValidationError(f"Frame Time must be from {1 / BVH_MAX_HZ:g} to 1 s (1 … {BVH_MAX_HZ:g} "
+                              f"frames/s), got {frame_time}", source=source,
+                              allowed="the seconds per frame, e.g. 0.0083333 (120 Hz)")
     extra = [t for t, _ in head.tokens[head.pos:]]  # values on the header's last line
     values = extra + " ".join(lines[first:]).split()
     if len(values) != n_frames * n_ch:

@@ -48,6 +48,9 @@ class Motion:
 
     def __init__(self, positions, orientations, fps: float, skeleton: Skeleton = HUMANML3D_22, *,
                  labels=(), meta: dict[str, Any] | None = None):
+        for name, arr in (("positions", positions), ("orientations", orientations)):
+            if np.iscomplexobj(arr):  # numpy would drop the imaginary part with a warning
+                raise ValidationError(f"{name} are complex numbers", allowed="real numbers")
         pos = np.array(positions, dtype=np.float64)
         quat = np.array(orientations, dtype=np.float64)
         J = skeleton.n_joints
@@ -81,6 +84,12 @@ class Motion:
         self.fps = rate
         self.skeleton = skeleton
         self.labels: tuple[LabelSegment, ...] = as_segments(labels)
+        end = (pos.shape[0] - 1) / rate + 1.0 / rate  # one frame's slack: a label may run to the frame's end
+        for seg in self.labels:
+            if not (-1e-9 <= seg.start_s <= seg.end_s <= end + 1e-9):
+                raise ValidationError(f"label segment {seg.to_list()} is not within the motion's 0 … "
+                                      f"{end - 1.0 / rate:.3f} s",
+                                      allowed="[start_s, end_s, label] with 0 ≤ start ≤ end ≤ the motion's end")
         self.meta = dict(meta or {})
 
     @property
