@@ -73,7 +73,7 @@ class StreamStats:
     disconnects: int = 0
     csv_lines: int = 0
     csv_bad_lines: int = 0
-    csv_lost_at_end: int = 0  # unreadable sample lines after the last one read (not a gap: nothing after them)
+    csv_lost_at_end: int = 0  # unreadable sample lines after the last one read (no gap: none came after)
 
 
 class StreamProcessor:

@@ -89,7 +89,7 @@ class Motion:
             if not (-1e-9 <= seg.start_s <= seg.end_s <= end + 1e-9):
                 raise ValidationError(f"label segment {seg.to_list()} is not within the motion's 0 … "
                                       f"{end - 1.0 / rate:.3f} s",
-                                      allowed="[start_s, end_s, label] with 0 ≤ start ≤ end ≤ the motion's end")
+                                      allowed="[start_s, end_s, label], 0 ≤ start ≤ end ≤ the motion's end")
         self.meta = dict(meta or {})
 
     @property
