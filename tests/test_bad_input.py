@@ -933,3 +933,27 @@ def test_a_recording_replaced_by_one_of_the_same_length_is_refused(small_dataset
     assert main(["train", "--data", str(small_dataset), "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
     err = one_line_error(capsys, "train")
     assert "s1.imu.parquet holds subject 's2', the manifest says 's1'" in err, err
+
+
+def test_sigterm_leaves_no_staging_folder(tmp_path):
+    """`timeout`, systemd and CI stop a command with SIGTERM: it ended the process where it stood, leaving the
+    hidden staging folder of `motion`, `calibrate` or `import` beside the output (session 58's audit). Now it
+    unwinds like Ctrl-C: exit 143, one line, nothing left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "many"
+    proc = subprocess.Popen([sys.executable, "-m", "imuforge", "motion", "walking", "--n", "400", "--seconds", "60",
+                             "--profile", "smartwatch-wrist", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".many.partial-*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".many.partial-*")), "the command never began writing"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "imuforge motion: terminated (SIGTERM)"
+    assert not list(tmp_path.iterdir())

@@ -153,6 +153,15 @@ def _one_line_warning(args):
     return show
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a service manager) during a command: unwound like Ctrl-C, so what it was
+    writing is removed (a staging folder, a temporary file) instead of left half-written."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
@@ -163,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import signal
+    import threading
+
+    own = threading.current_thread() is threading.main_thread()  # a signal handler only in the main thread
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if own else None
     try:
         if getattr(args, "seed", None) is not None:  # every command's --seed: one range, before any work
             check_seed(args.seed)
@@ -175,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, FileExistsError) as exc:
         print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2
+    except _Terminated:
+        print(f"{_ran(args)}: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"{_ran(args)}: interrupted", file=sys.stderr)
         return 130
@@ -186,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # what the system refused (a full disk, a folder not writable): one line
         print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if own:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover
