@@ -130,7 +130,8 @@ _SPEED_WORDS = [
     (r"\b(very (fast|quickly)|sprint\w*|as fast as)\b", 1.45),
     (r"\b(brisk\w*|quick\w*|fast|hurr\w*|rush\w*|energetic\w*|vigorous\w*)\b", 1.25),
     (r"\b(very slow\w*|shuffl\w*|limp\w*)\b", 0.6),
-    (r"\b(slow\w*|leisure\w*|stroll\w*|casual\w*|relax\w*|tired\w*|elderly|old (man|woman|person))\b", 0.78),
+    (r"\b(slow\w*|leisure\w*|stroll(?!er)\w*|casual\w*|relax\w*|tired\w*|elderly"
+     r"|old (man|woman|person))\b", 0.78),
 ]
 _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|hands[- ]free)\b", "none"),
           # the rest positions of the arms (static.REST_ARMS) and the seated lap
@@ -430,6 +431,10 @@ def _best_per_name(names: list[str], emb: np.ndarray, vec: np.ndarray) -> dict[s
     return out
 
 
+#: keyword stems that start a word of another meaning: a "stroller" is pushed, not strolled
+_NOT_STARTING = {"stroll": "stroller"}
+
+
 class KeywordMatcher:
     """A small dependency-free matcher: how many of an activity's keywords start a word of the text (for
     offline fallback)."""
@@ -460,8 +465,10 @@ class KeywordMatcher:
         "vacuum_cleaning": ["vacuum", "hoover"], "ironing": ["ironing", "irons", "iron "],
     }
 
-    #: each keyword matches where a word starts (a stem: "walk" in "walks", never "lying" in "replying")
-    _PATTERNS = {a: [(k, re.compile(r"\b" + re.escape(k))) for k in kws] for a, kws in KEYWORDS.items()}
+    #: each keyword matches where a word starts (a stem: "walk" in "walks", never "lying" in "replying"), but
+    #: not as the start of a noun of another meaning (:data:`_NOT_STARTING`)
+    _PATTERNS = {a: [(k, re.compile(r"\b" + (f"(?!{_NOT_STARTING[k]})" if k in _NOT_STARTING else "")
+                                     + re.escape(k))) for k in kws] for a, kws in KEYWORDS.items()}
 
     def hits(self, text: str) -> dict[str, list[str]]:
         """Each activity's keywords that start a word of ``text`` (activities without any left out)."""
@@ -527,6 +534,9 @@ _NEGATION = re.compile(r"\b(?:(?:not|no longer|never|instead of|rather than|with
                        r"((?:(?!(?:but|and|or|then|while)\b)\w+\s*){1,3})"
                        r"|no\s+(?!(?:matter|doubt|problem|more|less|faster|slower|longer|sooner)\b)(\w+\s*))",
                        re.I)
+#: words that say nothing of an activity: what is left of "a person who is not running" without its negation
+_NO_CUE = frozenset("a an the this that person people someone somebody man woman boy girl child kid he she "
+                    "they who which is are was were be being been just simply".split())
 #: a negated stop is the activity going on ("doesn't stop walking", "can't stop running", "never pauses")
 _NEGATED_STOP = re.compile(r"(?:stop|cease|quit|pause|end|finish)\w*\b", re.I)
 
@@ -600,8 +610,8 @@ def _respelled(text: str) -> str:
     """``text`` with each word that looks like a misspelling of a word the library's activities are described
     with (their names, the label synonyms, their prompts and descriptions; 4 letters or more, same first
     letter) replaced by that word: ``"wlaking up the stiars"`` → ``"walking up the stairs"``; ``text`` itself
-    when no word is. A word is a misspelling only where it is no English word (:func:`_english`); without that
-    word list nothing is mended."""
+    when no word is. A word is a misspelling only where it is no English word nor an inflection of one
+    (:func:`_is_english`); without that word list nothing is mended."""
     import difflib
 
     vocab, words = _vocabulary()
@@ -611,7 +621,7 @@ def _respelled(text: str) -> str:
 
     def fix(m: re.Match) -> str:
         word = m.group(0)
-        if len(word) < 4 or word.lower() in vocab or word.lower() in english:
+        if len(word) < 4 or word.lower() in vocab or _is_english(word.lower(), english):
             return word
         close = [c for c in difflib.get_close_matches(word.lower(), words, n=1, cutoff=0.8)
                  if c[0] == word[0].lower()]
@@ -721,6 +731,10 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
             pass
     said = _without_negated(text)
     if said != text:  # what the person does not do is no cue of what they do: read without it
+        if not set(re.findall(r"[a-z]+", said.lower())) - _NO_CUE:  # "a person not running": "a person" left
+            raise ValidationError(f"{text!r} says what the person does not do ({_negated(text)!r}), and "
+                                  "without it no activity", allowed="what the person does, in words (e.g. "
+                                  "'standing still')")
         try:
             spec = parse_description(said, seconds=seconds, matcher=matcher, min_score=min_score)
         except ValidationError:  # nothing left that says what they do ("a person who is not running")
