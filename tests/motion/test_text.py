@@ -508,7 +508,8 @@ def test_words_spelt_as_meant_are_not_mended_and_a_negated_stop_is_no_negation(t
 @pytest.mark.parametrize("matcher", MATCHERS_HERE)
 def test_a_negation_that_leaves_only_the_person_is_refused_and_a_stroller_is_no_stroll(matcher):
     """"a person not running" was made as standing (the embedding read "a person" at 0.60), while "a person
-    who is not running" was refused; "jogging with a stroller" was slow (the pace pattern matched "stroller")."""
+    who is not running" was refused; "jogging with a stroller" was slow (the pace pattern matched
+    "stroller")."""
     for text in ("a person not running", "a person is not walking", "a person who is not running"):
         with pytest.raises(ValidationError, match="says what the person does not do"):
             parse_description(text, matcher=matcher)
