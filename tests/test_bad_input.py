@@ -532,6 +532,16 @@ def test_emulate_placement_nothing_uses_is_refused_not_ignored(tmp_path, capsys,
     assert not port_file.exists()
 
 
+@pytest.mark.parametrize("options, what", [(["--source", "desk"], "the desk source"),
+                                           (["--source", "formula"], "the formula source")])
+def test_emulate_schedule_nothing_plays_is_refused_not_ignored(tmp_path, capsys, options, what):
+    """`emulate --source formula --schedule 'flying:-5,,'` streamed the formula without a word (session 58)."""
+    port_file = tmp_path / "port"
+    assert main(["emulate", *options, "--schedule", "flying:-5,,", "--port-file", str(port_file)]) == 2
+    assert f"--schedule with {what}: nothing would play it" in one_line_error(capsys, "emulate")
+    assert not port_file.exists()
+
+
 def test_emulate_port_file_that_cannot_be_written_is_refused_before_it_listens(tmp_path, capsys):
     for bad, message in ((tmp_path, "is a folder"), (tmp_path / "no" / "e.port", "does not exist")):
         assert main(["emulate", "--pty", "--port-file", str(bad)]) == 2
