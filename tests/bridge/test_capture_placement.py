@@ -36,6 +36,19 @@ def test_a_given_placement_is_recorded_as_given(tcp_device, tmp_path):
     assert res.recording.provenance["placement_source"] == "given (capture --placement)"
 
 
+def test_a_profile_the_device_contradicts_is_warned_about(tcp_device, tmp_path):
+    """`capture --profile smartwatch-wrist` on a device that says it is another profile stamped the recording
+    without a word (session 58's audit); the device's own stays in the provenance, and the capture says so."""
+    d = tcp_device(profile_name=ARM)
+    res = capture(lambda: SerialLink(d.url), tmp_path / "c.rawlog",
+                  CaptureOptions(seconds=1.0, odr_hz=100.0, profile="smartwatch-wrist"))
+    assert res.recording.profile == "smartwatch-wrist" and res.recording.provenance["device"]["profile"] == ARM
+    assert any(f"--profile smartwatch-wrist, but the device says it is {ARM}" in w for w in res.warnings)
+    same = capture(lambda: SerialLink(d.url), tmp_path / "d.rawlog",
+                   CaptureOptions(seconds=1.0, odr_hz=100.0, profile=ARM))
+    assert not [w for w in same.warnings if "the device says" in w]
+
+
 def test_no_profile_leaves_the_placement_unknown_and_says_so(tcp_device, tmp_path):
     d = tcp_device()  # the formula device names no profile
     res = capture(lambda: SerialLink(d.url), tmp_path / "c.rawlog", CaptureOptions(seconds=1.0, odr_hz=100.0))
