@@ -42,7 +42,8 @@ def test_a_profile_the_device_contradicts_is_warned_about(tcp_device, tmp_path):
     d = tcp_device(profile_name=ARM)
     res = capture(lambda: SerialLink(d.url), tmp_path / "c.rawlog",
                   CaptureOptions(seconds=1.0, odr_hz=100.0, profile="smartwatch-wrist"))
-    assert res.recording.profile == "smartwatch-wrist" and res.recording.provenance["device"]["profile"] == ARM
+    rec = res.recording
+    assert rec.profile == "smartwatch-wrist" and rec.provenance["device"]["profile"] == ARM
     assert any(f"--profile smartwatch-wrist, but the device says it is {ARM}" in w for w in res.warnings)
     same = capture(lambda: SerialLink(d.url), tmp_path / "d.rawlog",
                    CaptureOptions(seconds=1.0, odr_hz=100.0, profile=ARM))

@@ -450,8 +450,8 @@ class CaptureSession:
         said = self.proc.info.profile if self.proc.info is not None else None
         if rec is not None and o.profile and said and o.profile != said:
             res.warnings.append(f"--profile {o.profile}, but the device says it is {said}: the recording is "
-                                f"stamped {o.profile} (its chip, rate and ranges are what calibrate and train "
-                                f"will assume); leave out --profile to keep the device's")
+                                f"stamped {o.profile} (its chip, rate and ranges are what calibrate and "
+                                f"train will assume); leave out --profile to keep the device's")
         if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
             total = window if complete and window >= len(rec) else \
                 len(rec) + res.missing_samples + self.proc.stats.csv_lost_at_end
