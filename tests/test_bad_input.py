@@ -967,3 +967,20 @@ def test_sigterm_leaves_no_staging_folder(tmp_path):
     assert proc.returncode == 143, err
     assert err.strip().splitlines()[-1] == "imuforge motion: terminated (SIGTERM)"
     assert not list(tmp_path.iterdir())
+
+
+def test_a_profile_folder_or_a_broken_profile_file_says_why(tmp_path, capsys):
+    """`profiles show FOLDER` said only "[Errno 21] Is a directory", and a corpus spec naming a broken profile
+    file said "unknown profile", hiding what is wrong with it (session 58's audit)."""
+    assert main(["profiles", "show", str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder, not a profile file" in one_line_error(capsys, "profiles show")
+    bad = tmp_path / "badp.toml"
+    bad.write_text('name = "bad"\nkind = "device"\n')
+    spec = Path(__file__).parents[1] / "examples" / "corpus-small.toml"
+    text = "\n".join(f'profiles = ["{bad}"]' if line.startswith("profiles") else line
+                     for line in spec.read_text().splitlines())
+    (tmp_path / "spec.toml").write_text(text + "\n")
+    assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2
+    err = one_line_error(capsys, "generate")
+    assert "name 'bad' differs from the file name" in err and "unknown profile" not in err
+    assert not (tmp_path / "c").exists()

@@ -285,6 +285,10 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
             raise ValidationError(f"profile file {p} does not exist")
+        if p.is_dir():
+            raise ValidationError(f"{p} is a folder, not a profile file",
+                                  allowed="a profile's name (imuforge profiles list) or its .toml file; a "
+                                          "folder of profiles goes in $IMUFORGE_PROFILES")
         return p
     idx = _index()
     if str(name_or_path) not in idx:

@@ -201,7 +201,12 @@ class _Fields:
         for n in names:
             try:
                 load_profile(n)
-            except (ValidationError, FileNotFoundError):
+            except (ValidationError, FileNotFoundError, OSError) as exc:
+                # a named file or folder that cannot be read says why; an unknown name lists the known ones
+                if isinstance(exc, OSError) or any(c in str(n) for c in "/\\") or str(n).endswith(".toml"):
+                    if isinstance(exc, ValidationError):
+                        self.fail("profiles", f"{n!r}: {exc.what}", exc.allowed)
+                    self.fail("profiles", f"{n!r}: {exc}", "a readable profile .toml, or a profile's name")
                 self.fail("profiles", f"unknown profile {n!r}",
                           ", ".join(p.name for p in list_profiles() if p.kind == "device"))
         return names
