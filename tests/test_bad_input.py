@@ -984,3 +984,11 @@ def test_a_profile_folder_or_a_broken_profile_file_says_why(tmp_path, capsys):
     err = one_line_error(capsys, "generate")
     assert "name 'bad' differs from the file name" in err and "unknown profile" not in err
     assert not (tmp_path / "c").exists()
+
+
+def test_calibrate_profile_without_fit_profile_is_refused_not_ignored(tmp_path, capsys):
+    """`calibrate --profile X` without --fit-profile was ignored without a word (session 58's audit)."""
+    assert main(["calibrate", "--synthetic", str(tmp_path / "s"), "--real", str(tmp_path / "r"),
+                 "--out", str(tmp_path / "o"), "--profile", "metamotions"]) == 2
+    assert "--profile is the base profile of --fit-profile" in one_line_error(capsys, "calibrate")
+    assert not (tmp_path / "o").exists()

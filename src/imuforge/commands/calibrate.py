@@ -83,6 +83,9 @@ def run(args) -> int:
     from imuforge.calibrate.result import AlignStep, MapStep
     from imuforge.errors import ValidationError
 
+    if args.profile is not None and not args.fit_profile:  # it would be ignored without a word
+        raise ValidationError("--profile is the base profile of --fit-profile, which was not asked for",
+                              allowed="--fit-profile --profile NAME, or leave out --profile")
     for flag, value in (("--map-source", args.map_source), ("--map-strength", args.map_strength)):
         if value is not None and args.map == "none":
             raise ValidationError(f"{flag} sets how a map is fitted, and no map was asked for",
