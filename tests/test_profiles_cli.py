@@ -155,3 +155,21 @@ def test_show_gives_each_figure_in_its_datasheet_unit(capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown["gyro"]["range_dps"] == 2000 and repr(shown["gyro"]["range_dps"]) == "2000.0"
     assert shown["accel"]["noise_ug_per_rthz"] == 160 and shown["accel"]["bias_sd_mg"] == 20
+
+
+def test_list_names_a_profile_found_in_several_files(tmp_path, monkeypatch, capsys):
+    """Two user folders holding one name: the first in sorted order was used and `profiles list` showed one
+    entry without a word (session 58's audit); it now says which file is used and which are not."""
+    from pathlib import Path
+
+    import imuforge
+
+    built_in = Path(imuforge.__file__).parent / "profiles" / "devices" / "metamotions.toml"
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "metamotions.toml").write_text(built_in.read_text())
+    monkeypatch.setenv("IMUFORGE_PROFILES", str(tmp_path))
+    assert main(["profiles", "list"]) == 0
+    err = capsys.readouterr().err
+    assert (f"note: profile 'metamotions' is in 3 files; {tmp_path / 'a' / 'metamotions.toml'} is used, not "
+            f"{tmp_path / 'b' / 'metamotions.toml'}, {built_in}") in err

@@ -75,12 +75,15 @@ def _survey() -> list[dict]:
 def _list(args) -> int:
     import sys
 
-    from imuforge.sensors.profiles import profile_dirs
+    from imuforge.sensors.profiles import profile_dirs, shadowed_profiles
 
     builtin = profile_dirs()[-1]
     for d in profile_dirs():  # a mistyped IMUFORGE_PROFILES would otherwise just list the built-ins
         if d != builtin and not d.is_dir():
             print(f"note: IMUFORGE_PROFILES names {d}, which is not a folder (ignored)", file=sys.stderr)
+    for name, paths in shadowed_profiles().items():  # two files of one name: only the first is ever loaded
+        print(f"note: profile {name!r} is in {len(paths)} files; {paths[0]} is used, not "
+              f"{', '.join(map(str, paths[1:]))}", file=sys.stderr)
     entries = _survey()
     if args.json:
         print(json.dumps(entries, indent=1))

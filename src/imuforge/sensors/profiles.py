@@ -242,10 +242,21 @@ class ProfileInfo:
 
 
 def _index() -> dict[str, Path]:
-    found: dict[str, Path] = {}
+    """Each profile name and the file it loads from: the first found ($IMUFORGE_PROFILES first, then the
+    built-in ones; within a folder in sorted path order)."""
+    return {name: paths[0] for name, paths in _files_by_name().items()}
+
+
+def shadowed_profiles() -> dict[str, list[Path]]:
+    """Names found in several files: name → its files, the one used first (the others are never loaded)."""
+    return {name: paths for name, paths in _files_by_name().items() if len(paths) > 1}
+
+
+def _files_by_name() -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
     for d in profile_dirs():
         for p in sorted(d.rglob("*.toml")):  # user folders may be flat or nested
-            found.setdefault(p.stem, p)
+            found.setdefault(p.stem, []).append(p)
     return found
 
 
