@@ -516,3 +516,13 @@ def test_a_negation_that_leaves_only_the_person_is_refused_and_a_stroller_is_no_
     spec = parse_description("jogging with a stroller", matcher=matcher)
     assert spec.activity == "running" and "intensity" not in spec.params
     assert parse_description("a slow stroll", matcher=matcher).params["intensity"] < 1
+
+
+@pytest.mark.parametrize("matcher", MATCHERS_HERE)
+def test_a_walk_with_a_cup_is_a_walk(matcher):
+    """"walking with a cup of coffee" was made as drinking (fresh-user run, session 58): a description that
+    says the person walks gets an activity of the hands made in place only where it names it."""
+    spec = parse_description("walking with a cup of coffee", matcher=matcher)
+    assert spec.activity == "walking" and spec.params.get("carrying") == "cup"
+    assert parse_description("a person drinking coffee", matcher=matcher).activity == "drinking"
+    assert parse_description("a person waving", matcher=matcher).activity == "waving"

@@ -99,6 +99,15 @@ REQUIRED_CUES = {
     "vacuum_cleaning": r"\b(vacuum\w*|hoover\w*)\b",
     "ironing": r"\b(iron\w*)\b",
 }
+#: activities of the hands made in place: a description that says the person walks or runs must name them
+#: to get them ("walking with a cup of coffee" was made as drinking; it is walking with a cup)
+IN_PLACE_CUES = {
+    "drinking": r"\b(drink\w*|drank|sip\w*)\b",
+    "waving": r"\bwav(e|es|ed|ing)\b",
+    "brushing_teeth": r"\b(brush\w*|toothbrush\w*)\b",
+    "typing": r"\b(typ(e|es|ed|ing)|keyboard)\b",
+}
+_GAIT_SAID = r"\b(walk\w*|stroll(?!er)\w*|jog\w*|run\w*|hik(e|es|ed|ing)|march\w*|wander\w*)\b"
 #: Keyword matcher: minimum number of matched keywords.
 DEFAULT_SECONDS = {"periodic": 30.0, "static": 30.0}
 
@@ -752,6 +761,8 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     # near stairs_down; such a silent wrong label is worse than the next-best activity
     t = text.lower()
     cued = [(a, s) for a, s in ranked if a not in REQUIRED_CUES or re.search(REQUIRED_CUES[a], t)]
+    if re.search(_GAIT_SAID, t):
+        cued = [(a, s) for a, s in cued if a not in IN_PLACE_CUES or re.search(IN_PLACE_CUES[a], t)]
     ranked = cued or ranked
     best, score = ranked[0]
     threshold = MIN_SCORE if min_score is None else min_score
