@@ -992,3 +992,24 @@ def test_calibrate_profile_without_fit_profile_is_refused_not_ignored(tmp_path, 
                  "--out", str(tmp_path / "o"), "--profile", "metamotions"]) == 2
     assert "--profile is the base profile of --fit-profile" in one_line_error(capsys, "calibrate")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_profile_name_wins_over_a_folder_of_that_name_and_a_broken_user_profile_says_why(
+        tmp_path, monkeypatch, capsys):
+    """A folder named like a profile in the working folder (`capture --guided --out metamotions`) blocked
+    the profile; a corpus spec naming a broken user profile by name said "unknown profile" (session 58)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "metamotions").mkdir()
+    assert main(["profiles", "show", "metamotions"]) == 0
+    capsys.readouterr()
+    user = tmp_path / "profs"
+    user.mkdir()
+    (user / "broken.toml").write_text('name = "broken"\nkind = "device"\n')
+    monkeypatch.setenv("IMUFORGE_PROFILES", str(user))
+    spec = Path(__file__).parents[1] / "examples" / "corpus-small.toml"
+    text = "\n".join('profiles = ["broken"]' if line.startswith("profiles") else line
+                     for line in spec.read_text().splitlines())
+    (tmp_path / "spec.toml").write_text(text + "\n")
+    assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2
+    err = one_line_error(capsys, "generate")
+    assert "profiles: 'broken': " in err and "unknown profile" not in err

@@ -3,10 +3,13 @@ was the default, not measured (capture, --recover and --guided alike)."""
 
 from __future__ import annotations
 
+import pytest
+
 from imuforge.bridge.capture import CaptureOptions, capture, recover
 from imuforge.bridge.guided import GuidedPlan, guided_capture
 from imuforge.bridge.links import SerialLink
 from imuforge.cli import main
+from imuforge.errors import ValidationError
 from imuforge.recording import read_recording
 from imuforge.sensors import load_profile
 from tests.bridge.test_guided import Wearer
@@ -48,6 +51,9 @@ def test_a_profile_the_device_contradicts_is_warned_about(tcp_device, tmp_path):
     same = capture(lambda: SerialLink(d.url), tmp_path / "d.rawlog",
                    CaptureOptions(seconds=1.0, odr_hz=100.0, profile=ARM))
     assert not [w for w in same.warnings if "the device says" in w]
+    # CSV units for a log of frames (which carry their own) are refused, not ignored
+    with pytest.raises(ValidationError, match="with a log of imuforge frames"):
+        recover(tmp_path / "d.rawlog", csv_units={"acc": "mg"})
 
 
 def test_no_profile_leaves_the_placement_unknown_and_says_so(tcp_device, tmp_path):

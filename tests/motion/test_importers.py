@@ -200,7 +200,9 @@ def test_bvh_malformed(tmp_path):
         "offset.bvh": (good.replace("OFFSET", "OFFSET nan", 1).replace("OFFSET nan", "OFFSET nan 0 0 #", 1),
                        "OFFSET that is not finite"),
         "deep.bvh": (good.replace("JOINT", "".join("JOINT j%d {\n" % i for i in range(600)) + "JOINT", 1),
-                     "more than 500 joints"),
+                     "joints nested more than 200 deep"),
+        "nochan.bvh": (re.sub(r"CHANNELS \d+( \w+)*", "CHANNELS 0", good), "declares no CHANNELS"),
+        "super.bvh": (re.sub(r"Frames:\s*\d+", "Frames: ²", good), "Frames must be a whole number"),
     }
     for name, (text, msg) in cases.items():
         p = tmp_path / name
@@ -232,4 +234,7 @@ def test_npy_that_promises_more_than_it_holds_or_holds_complex_numbers(tmp_path)
     np.save(tmp_path / "complex.npy", m.positions.astype(complex))
     with pytest.raises(ValidationError, match="not real numbers"):
         load_humanml3d(tmp_path / "complex.npy")
+    np.save(tmp_path / "obj.npy", np.array([0] * 1000, dtype=object), allow_pickle=True)
+    with pytest.raises(ValidationError, match="holds Python objects"):  # whole, but a pickle: not "cut short"
+        load_humanml3d(tmp_path / "obj.npy")
     assert load_humanml3d(ok).n_frames == m.positions.shape[0]

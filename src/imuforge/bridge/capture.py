@@ -448,7 +448,7 @@ class CaptureSession:
         res = CaptureResult(rec, self.log_path, self.proc.stats, complete, disconnected, self.messages, [],
                             bool(self._interrupted), window, self.stopped, self._interrupted)
         said = self.proc.info.profile if self.proc.info is not None else None
-        if rec is not None and o.profile and said and o.profile != said:
+        if rec is not None and o.profile and said and said not in (o.profile, Path(o.profile).stem):
             res.warnings.append(f"--profile {o.profile}, but the device says it is {said}: the recording is "
                                 f"stamped {o.profile} (its chip, rate and ranges are what calibrate and "
                                 f"train will assume); leave out --profile to keep the device's")
@@ -667,6 +667,10 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
     header, records, info = rawlog.read_log(log_path)
     units = {**(header.get("csv_units") or {}), **(csv_units or {})} or None
     proc = _replay(records, "csv" if header.get("stream") == "csv" else "frames", units)
+    if csv_units and proc.fmt != "csv":  # frames carry their own units: the option would do nothing
+        raise ValidationError("--csv-acc-unit / --csv-gyro-unit with a log of imuforge frames, which carry "
+                              "their own units", source=str(log_path),
+                              allowed="the CSV units for a log of a CSV-mode capture, or leave them out")
     if info["header_damaged"] and (proc.fmt != "frames" or not proc.stats.samples):
         # CSV lines are read with the units the lost header held: guessing them could scale the data wrongly
         raise ValidationError(f"corrupt raw log header ({info['header_damaged']}); the {len(records)} "

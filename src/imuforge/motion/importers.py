@@ -33,6 +33,10 @@ def _load_npy(path: Path) -> np.ndarray:
         _check_npy_size(fh, path)
     try:
         return np.load(path, allow_pickle=False)
+    except MemoryError:  # a header (of a version not checked above) asking for more than this machine has
+        raise ValidationError("the .npy header asks for more memory than this machine has: cut short or "
+                              "not written whole", source=str(path),
+                              allowed="a whole .npy of joint positions (T, 22, 3) in metres") from None
     except (ValueError, OSError) as exc:
         # numpy's own advice ("load it unsafely using allow_pickle=") is not an option a user has here
         why = "it holds Python objects (a pickle), not numbers" if "pickle" in str(exc) else str(exc)
@@ -53,6 +57,8 @@ def _check_npy_size(fh, path: Path) -> None:
         shape, _, dtype = read(fh)
     except (ValueError, OSError, SyntaxError):
         return  # np.load names what is wrong with the header
+    if dtype.hasobject:
+        return  # a pickle's size says nothing; np.load refuses it
     need = int(np.prod(shape, dtype=object)) * dtype.itemsize
     have = path.stat().st_size - fh.tell()
     if need > have:
@@ -155,7 +161,7 @@ class _BvhTokens:
     def count(self, what: str, most: int) -> int:
         """A whole number of ``what`` from 0 to ``most`` ("Frames: 91.7", "CHANNELS nan" are refused)."""
         tok, ln = self.take()
-        if not tok.isdigit() or int(tok) > most:
+        if not re.fullmatch(r"[0-9]+", tok) or int(tok) > most:
             raise ValidationError(f"line {ln}: {what} must be a whole number from 0 to {most}, got {tok!r}",
                                   source=self.source)
         return int(tok)
@@ -172,21 +178,26 @@ def _parse_bvh(text: str, source: str):
     if tok.upper() != "ROOT":
         raise ValidationError(f"line {ln}: expected 'ROOT', got {tok!r}", source=source)
     joints: list[_BvhJoint] = []
-    _parse_bvh_joint(tokens, joints, -1, "ROOT")
+    _parse_bvh_joint(tokens, joints, -1, "ROOT", 0)
     if tokens.pos < len(tokens.tokens):
         tok, ln = tokens.tokens[tokens.pos]
         raise ValidationError(f"line {ln}: expected 'MOTION', got {tok!r}", source=source)
-    data, frame_time = _parse_bvh_motion(lines, at, sum(len(j.channels) for j in joints), source)
+    n_ch = sum(len(j.channels) for j in joints)
+    if not n_ch:
+        raise ValidationError("the HIERARCHY declares no CHANNELS: nothing moves", source=source,
+                              allowed="joints with rotation (and the root's position) channels")
+    data, frame_time = _parse_bvh_motion(lines, at, n_ch, source)
     return joints, data, frame_time
 
 
-#: the most joints a BVH file may declare (nesting is parsed recursively; a body has tens)
-BVH_MAX_JOINTS = 500
+#: the most joints a BVH file may declare, and the deepest nesting (parsed recursively; a body with a face
+#: and fingers has a few hundred joints, a chain a few dozen deep)
+BVH_MAX_JOINTS, BVH_MAX_DEPTH = 5000, 200
 #: the fastest frame rate a BVH file's Frame Time may give (optical motion capture runs at ≤ 1000 Hz)
 BVH_MAX_HZ = 2000.0
 
 
-def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, kind: str) -> None:
+def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, kind: str, depth: int) -> None:
     """One ROOT / JOINT / End Site block (its name already next), its children appended after it."""
     name, _ = tokens.take()
     end = kind == "END"
@@ -215,10 +226,12 @@ def _parse_bvh_joint(tokens: _BvhTokens, joints: list[_BvhJoint], parent: int, k
                                                                         "at most once per joint")
                 j.channels.append(c.lower())
         elif up in ("JOINT", "END"):
-            if len(joints) >= BVH_MAX_JOINTS:
-                raise ValidationError(f"line {ln}: more than {BVH_MAX_JOINTS} joints", source=tokens.source,
+            if len(joints) >= BVH_MAX_JOINTS or depth >= BVH_MAX_DEPTH:
+                what = f"more than {BVH_MAX_JOINTS} joints" if len(joints) >= BVH_MAX_JOINTS else \
+                    f"joints nested more than {BVH_MAX_DEPTH} deep"
+                raise ValidationError(f"line {ln}: {what}", source=tokens.source,
                                       allowed="a body's skeleton (CMU 31 joints, Mixamo 65)")
-            _parse_bvh_joint(tokens, joints, idx, up)
+            _parse_bvh_joint(tokens, joints, idx, up, depth + 1)
         elif up == "}":
             return
         else:

@@ -746,7 +746,10 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
                                   "'standing still')")
         try:
             spec = parse_description(said, seconds=seconds, matcher=matcher, min_score=min_score)
-        except ValidationError:  # nothing left that says what they do ("a person who is not running")
+        except ValidationError as exc:
+            if not exc.what.startswith("no activity matches"):  # a more telling refusal of what is left
+                raise
+            # nothing left that says what they do ("a person who is not running")
             raise ValidationError(f"{text!r} says what the person does not do ({_negated(text)!r}), and "
                                   "without it no activity", allowed="what the person does, in words (e.g. "
                                   "'standing still')") from None

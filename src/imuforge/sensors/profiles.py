@@ -254,9 +254,12 @@ def shadowed_profiles() -> dict[str, list[Path]]:
 
 def _files_by_name() -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
+    seen: set[Path] = set()
     for d in profile_dirs():
         for p in sorted(d.rglob("*.toml")):  # user folders may be flat or nested
-            found.setdefault(p.stem, []).append(p)
+            if p.resolve() not in seen:  # a folder named twice (or inside another) is one file
+                seen.add(p.resolve())
+                found.setdefault(p.stem, []).append(p)
     return found
 
 
@@ -293,6 +296,9 @@ def _read_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
 
 def _resolve(name_or_path: str | os.PathLike) -> Path:
     p = Path(name_or_path)
+    bare = isinstance(name_or_path, str) and not any(c in name_or_path for c in "/\\") and p.suffix != ".toml"
+    if bare and name_or_path in _index():  # a profile's name, whatever stands of that name in this folder
+        return _index()[name_or_path]
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
             raise ValidationError(f"profile file {p} does not exist")

@@ -202,10 +202,13 @@ class _Fields:
             try:
                 load_profile(n)
             except (ValidationError, FileNotFoundError, OSError) as exc:
-                # a named file or folder that cannot be read says why; an unknown name lists the known ones
-                if isinstance(exc, OSError) or any(c in str(n) for c in "/\\") or str(n).endswith(".toml"):
+                # an unknown name lists the known ones; a profile or file found but broken says why
+                from imuforge.sensors.profiles import _index
+
+                if n in _index() or any(c in str(n) for c in "/\\") or str(n).endswith(".toml"):
                     if isinstance(exc, ValidationError):
-                        self.fail("profiles", f"{n!r}: {exc.what}", exc.allowed)
+                        where = f" ({exc.source})" if exc.source and exc.source not in exc.what else ""
+                        self.fail("profiles", f"{n!r}: {exc.what}{where}", exc.allowed)
                     self.fail("profiles", f"{n!r}: {exc}", "a readable profile .toml, or a profile's name")
                 self.fail("profiles", f"unknown profile {n!r}",
                           ", ".join(p.name for p in list_profiles() if p.kind == "device"))
