@@ -542,6 +542,15 @@ def test_emulate_schedule_nothing_plays_is_refused_not_ignored(tmp_path, capsys,
     assert not port_file.exists()
 
 
+def test_emulate_source_with_follow_is_refused_not_dropped(tmp_path, capsys):
+    """`emulate --source formula --follow FILE` dropped --source without a word (session 58's review)."""
+    port_file = tmp_path / "port"
+    assert main(["emulate", "--source", "formula", "--follow", str(tmp_path / "act.txt"),
+                 "--port-file", str(port_file)]) == 2
+    assert "--source formula with --follow FILE" in one_line_error(capsys, "emulate")
+    assert not port_file.exists()
+
+
 def test_emulate_port_file_that_cannot_be_written_is_refused_before_it_listens(tmp_path, capsys):
     for bad, message in ((tmp_path, "is a folder"), (tmp_path / "no" / "e.port", "does not exist")):
         assert main(["emulate", "--pty", "--port-file", str(bad)]) == 2

@@ -520,6 +520,9 @@ def _check_emulate_source(args, source_kind: str) -> list | None:
                                  if args.hil_model else ""),
                               allowed="--schedule … --placement …, --follow FILE --placement …, "
                               "or leave out --placement")
+    if args.follow and args.source is not None:  # the followed file's activities are the source
+        raise ValidationError(f"--source {args.source} with --follow FILE: the wearer's activities come from "
+                              "the file", allowed="--follow FILE alone, or --source without --follow")
     if args.schedule is not None and (source_kind != "schedule" or args.follow):
         what = "--follow FILE" if args.follow else f"the {source_kind} source"
         raise ValidationError(f"--schedule with {what}: nothing would play it",
