@@ -535,7 +535,8 @@ def test_emulate_placement_nothing_uses_is_refused_not_ignored(tmp_path, capsys,
 @pytest.mark.parametrize("options, what", [(["--source", "desk"], "the desk source"),
                                            (["--source", "formula"], "the formula source")])
 def test_emulate_schedule_nothing_plays_is_refused_not_ignored(tmp_path, capsys, options, what):
-    """`emulate --source formula --schedule 'flying:-5,,'` streamed the formula without a word (session 58)."""
+    """`emulate --source formula --schedule 'flying:-5,,'` streamed the formula without a word (session
+    58)."""
     port_file = tmp_path / "port"
     assert main(["emulate", *options, "--schedule", "flying:-5,,", "--port-file", str(port_file)]) == 2
     assert f"--schedule with {what}: nothing would play it" in one_line_error(capsys, "emulate")
@@ -964,8 +965,8 @@ def test_sigterm_leaves_no_staging_folder(tmp_path):
     import time
 
     out = tmp_path / "many"
-    proc = subprocess.Popen([sys.executable, "-m", "imuforge", "motion", "walking", "--n", "400", "--seconds", "60",
-                             "--profile", "smartwatch-wrist", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "imuforge", "motion", "walking", "--n", "400",
+                             "--seconds", "60", "--profile", "smartwatch-wrist", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob(".many.partial-*")) and proc.poll() is None and time.monotonic() < deadline:

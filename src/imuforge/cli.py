@@ -154,8 +154,8 @@ def _one_line_warning(args):
 
 
 class _Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, a service manager) during a command: unwound like Ctrl-C, so what it was
-    writing is removed (a staging folder, a temporary file) instead of left half-written."""
+    """SIGTERM (``kill``, ``timeout``, a service manager) during a command: unwound like Ctrl-C, so what it
+    was writing is removed (a staging folder, a temporary file) instead of left half-written."""
 
 
 def _on_sigterm(signum, frame) -> None:

@@ -9,8 +9,8 @@ from imuforge.motion.library import generate
 
 
 def test_labels_outside_the_motion_and_complex_numbers_are_refused():
-    """A header's labels [0, 300, walking] on a 3 s motion went into the recording as a 300 s label, and complex
-    positions became real with a warning (session 58's audit)."""
+    """A header's labels [0, 300, walking] on a 3 s motion went into the recording as a 300 s label, and
+    complex positions became real with a warning (session 58's audit)."""
     m = generate("standing", 3, fps=20, rng=1)
     end = (m.n_frames - 1) / m.fps
     assert Motion(m.positions, m.orientations, m.fps, m.skeleton, labels=[(0.0, end, "walking")]).labels

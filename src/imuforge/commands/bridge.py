@@ -526,7 +526,7 @@ def _check_emulate_source(args, source_kind: str) -> list | None:
     if args.schedule is not None and (source_kind != "schedule" or args.follow):
         what = "--follow FILE" if args.follow else f"the {source_kind} source"
         raise ValidationError(f"--schedule with {what}: nothing would play it",
-                              allowed="--schedule … alone (or with --source schedule), or leave out --schedule")
+                              allowed="--schedule alone (or with --source schedule), or leave out --schedule")
     if source_kind != "schedule" or args.follow:
         return None
     if not args.schedule:
