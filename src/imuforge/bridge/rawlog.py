@@ -188,7 +188,7 @@ def _read_records(raw: bytes, off: int, info: dict[str, Any], last_t: float, *,
             # damaged part (one flipped bit made 0.0026 s 0.027 s, and every later record looked like
             # time going back); its bytes are kept at the time before it
             info["corrupt_times"] = info.get("corrupt_times", 0) + 1
-            t = max(last_t, after[1]) if last_t == -float("inf") else last_t
+            t = after[1] if last_t == -float("inf") else last_t  # the first record: the next one's time
         records.append(LogRecord(kind, t, raw[off + _REC.size:end]))
         last_t = t
         off = end

@@ -296,9 +296,10 @@ def _read_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
 
 def _resolve(name_or_path: str | os.PathLike) -> Path:
     p = Path(name_or_path)
+    idx = _index()  # one walk of the profile folders per call
     bare = isinstance(name_or_path, str) and not any(c in name_or_path for c in "/\\") and p.suffix != ".toml"
-    if bare and name_or_path in _index():  # a profile's name, whatever stands of that name in this folder
-        return _index()[name_or_path]
+    if bare and name_or_path in idx:  # a profile's name, whatever stands of that name in this folder
+        return idx[name_or_path]
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
             raise ValidationError(f"profile file {p} does not exist")
@@ -307,7 +308,6 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
                                   allowed="a profile's name (imuforge profiles list) or its .toml file; a "
                                           "folder of profiles goes in $IMUFORGE_PROFILES")
         return p
-    idx = _index()
     if str(name_or_path) not in idx:
         import difflib
 

@@ -201,17 +201,13 @@ class _Fields:
         for n in names:
             try:
                 load_profile(n)
-            except (ValidationError, FileNotFoundError, OSError) as exc:
-                # an unknown name lists the known ones; a profile or file found but broken says why
-                from imuforge.sensors.profiles import _index
-
-                if n in _index() or any(c in str(n) for c in "/\\") or str(n).endswith(".toml"):
-                    if isinstance(exc, ValidationError):
-                        where = f" ({exc.source})" if exc.source and exc.source not in exc.what else ""
-                        self.fail("profiles", f"{n!r}: {exc.what}{where}", exc.allowed)
-                    self.fail("profiles", f"{n!r}: {exc}", "a readable profile .toml, or a profile's name")
-                self.fail("profiles", f"unknown profile {n!r}",
-                          ", ".join(p.name for p in list_profiles() if p.kind == "device"))
+            except ValidationError as exc:  # load_profile says: unknown (the names listed) or broken (why)
+                if "unknown profile" in exc.what:
+                    self.fail("profiles", f"unknown profile {n!r}",
+                              ", ".join(p.name for p in list_profiles() if p.kind == "device"))
+                self.fail("profiles", f"{n!r}: {exc.what}", exc.allowed)
+            except OSError as exc:  # a file that cannot be read
+                self.fail("profiles", f"{n!r}: {exc}", "a readable profile .toml, or a profile's name")
         return names
 
     def placements(self) -> tuple[str, ...]:
