@@ -84,6 +84,18 @@ def test_guided_capture_without_placement_records_the_profile_default(pty_wearab
     assert rec.provenance["placement_source"].startswith("default of profile 'nano33-ble-sense-rev2'")
 
 
+def test_guided_capture_says_a_contradicted_profile_once(pty_wearable, tmp_path):
+    """The device contradicting --profile is true of every stretch of a guided capture: it was said once per
+    activity (session 58's review); now once, naming the activities."""
+    source, port = pty_wearable  # the wearable says it is nano33-ble-sense-rev2
+    plan = GuidedPlan(("standing", "sitting"), seconds_each=2.0, countdown_s=0.0)
+    res = guided_capture(lambda: SerialLink(port), tmp_path / "g", plan,
+                         CaptureOptions(seconds=1.0, profile="smartwatch-wrist"), Wearer(source))
+    said = [w for w in res.warnings if "the device says" in w]
+    assert set(res.written) == {"standing", "sitting"}
+    assert len(said) == 1 and said[0].startswith("standing, sitting: --profile smartwatch-wrist, but the device")
+
+
 def test_the_desk_source_holds_a_slower_sensor_as_the_simulator_does():
     """The emulated desk's magnetometer (10 Hz on a 100 Hz board) drew fresh noise at every 100 Hz sample
     while `imuforge simulate` holds each reading until the next: both now read it at its own rate."""

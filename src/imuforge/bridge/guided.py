@@ -359,6 +359,18 @@ class GuidedResult:
     def complete(self) -> bool:
         return set(self.written) == set(self.plan.activities)
 
+    def warn(self, activity: str, warnings: list[str]) -> None:
+        """Add an activity's capture ``warnings``; one its earlier activities had already (the device
+        contradicting --profile is said of every stretch) is said once, naming each activity it holds for."""
+        for w in warnings:
+            for i, old in enumerate(self.warnings):
+                names, _, said = old.partition(": ")  # activity names hold no ": "
+                if said == w:
+                    self.warnings[i] = f"{names}, {activity}: {w}"
+                    break
+            else:
+                self.warnings.append(f"{activity}: {w}")
+
     def lose_device(self, activity: str, why: str) -> None:
         """The device went away while ``activity`` was asked for: it and every later one are not written."""
         self.device_lost = f"during {activity}: {why}"
@@ -541,7 +553,7 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
             path = _write(res.recording, recording_path(result.out_dir, activity))
             result.written[activity] = path
             result.not_written.pop(activity, None)
-            result.warnings += [f"{activity}: {w}" for w in res.warnings]
+            result.warn(activity, res.warnings)
             prompter.say(f"{activity}: ok ({attempt.reason}) → {path}")
             return "done"
         left = plan.retries + 1 - number
