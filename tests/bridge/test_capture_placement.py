@@ -93,7 +93,8 @@ def test_guided_capture_says_a_contradicted_profile_once(pty_wearable, tmp_path)
                          CaptureOptions(seconds=1.0, profile="smartwatch-wrist"), Wearer(source))
     said = [w for w in res.warnings if "the device says" in w]
     assert set(res.written) == {"standing", "sitting"}
-    assert len(said) == 1 and said[0].startswith("standing, sitting: --profile smartwatch-wrist, but the device")
+    assert len(said) == 1
+    assert said[0].startswith("standing, sitting: --profile smartwatch-wrist, but the device says")
 
 
 def test_the_desk_source_holds_a_slower_sensor_as_the_simulator_does():
