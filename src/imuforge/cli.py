@@ -17,7 +17,7 @@ import sys
 import warnings
 
 from imuforge import __version__
-from imuforge.errors import ImuforgeError, check_seed
+from imuforge.errors import ImuforgeError, Terminated, check_seed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -153,13 +153,9 @@ def _one_line_warning(args):
     return show
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, a service manager) during a command: unwound like Ctrl-C, so what it
-    was writing is removed (a staging folder, a temporary file) instead of left half-written."""
-
-
 def _on_sigterm(signum, frame) -> None:
-    raise _Terminated()
+    Terminated.received = True
+    raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     # a handler only in the main thread, and not over a SIGTERM the caller told this process to ignore
     own = threading.current_thread() is threading.main_thread() and \
         signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, None)
+    Terminated.received = False
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if own else None
     try:
         if getattr(args, "seed", None) is not None:  # every command's --seed: one range, before any work
@@ -191,10 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, FileExistsError) as exc:
         print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2
-    except _Terminated:
-        print(f"{_ran(args)}: terminated (SIGTERM)", file=sys.stderr)
-        return 143
     except KeyboardInterrupt:
+        if Terminated.received:
+            print(f"{_ran(args)}: terminated (SIGTERM)", file=sys.stderr)
+            return 143
         print(f"{_ran(args)}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`imuforge dataset info … | head`): stop quietly

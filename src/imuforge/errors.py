@@ -7,6 +7,15 @@ class ImuforgeError(Exception):
     """Base class of all errors raised by imuforge on purpose."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a service manager) during a command: unwound like Ctrl-C, so what it
+    was writing is removed (a staging folder, a temporary file) instead of left half-written; the command
+    line exits 143 (:func:`imuforge.cli.main`). ``received``: SIGTERM arrived during this command, also
+    where a library turned the exception into a plain KeyboardInterrupt (Ray's waits do)."""
+
+    received = False
+
+
 class ValidationError(ImuforgeError, ValueError):
     """Bad input: a malformed file, an out-of-range parameter, NaNs where numbers are needed.
 

@@ -595,6 +595,31 @@ def test_two_ray_workers_write_the_same_bytes_as_one_process(spec, tmp_path):
     assert shard_bytes_of(here) == shard_bytes_of(ray_out)
 
 
+def test_sigterm_to_a_ray_run_keeps_the_shards_and_says_so(tmp_path):
+    """ray.init puts its own SIGTERM handler in: `generate --workers 2` stopped by `timeout` or a service
+    manager exited 15 without a word (session 58's review). Now as without Ray: exit 143, one line naming
+    the shards made, which a rerun resumes from."""
+    pytest.importorskip("ray")
+    import signal
+    import time
+
+    spec_path = write_spec(tmp_path / "k.toml", people=4, seconds=3.0, shard_size=2)  # 8 shards
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-m", "imuforge", "generate", str(spec_path), "--out", str(out),
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None and not list(out.glob(".progress/shard-*")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    last = err.strip().splitlines()[-1]
+    assert proc.returncode == 143, err
+    assert last.startswith("imuforge generate: terminated (SIGTERM) with ") and "to resume" in last, last
+    done = len(list(out.glob(".progress/shard-*.json")))
+    res = generate_corpus(load_spec(spec_path), out)
+    assert res.complete and res.skipped == done
+
+
 def test_single_threaded_limits_the_blas_pools():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     from imuforge.synth import single_threaded

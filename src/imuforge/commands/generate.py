@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from imuforge.errors import ValidationError, check_range, require_extra
+    from imuforge.errors import Terminated, ValidationError, check_range, require_extra
     from imuforge.synth.corpus import (PROGRESS, check_corpus_out, data_text, estimate, generate_corpus,
                                         make_plan)
     from imuforge.synth.spec import load_spec
@@ -59,11 +59,13 @@ def run(args) -> int:
     try:
         res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,
                               overwrite=args.overwrite, retries=args.retries)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         done = len(list((Path(args.out) / PROGRESS).glob("shard-*.json")))
-        print(f"imuforge generate: interrupted with {done} of {plan.n_shards} shard(s) made; run the same "
-              "command to resume (the shards made are kept)", file=sys.stderr)
-        return 130
+        sigterm = isinstance(stop, Terminated) or Terminated.received  # Ray's waits raise a plain one
+        print(f"imuforge generate: {'terminated (SIGTERM)' if sigterm else 'interrupted'} with {done} of "
+              f"{plan.n_shards} shard(s) made; run the same command to resume (the shards made are kept)",
+              file=sys.stderr)
+        return 143 if sigterm else 130
     if res.skipped:
         print(f"resumed: {res.skipped} shard(s) already done (sha256 verified) were skipped", file=sys.stderr)
     reasons = {(f.refused, f.reason) for f in res.failures}

@@ -10,6 +10,8 @@ whose task raises or whose worker dies is retried ``retries`` times, one refused
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable, Sequence
 
 from imuforge.errors import ValidationError, require_extra
@@ -109,6 +111,10 @@ def _start_ray(workers: int | None, address: str | None):
     if ray.is_initialized():
         return ray, False
     common = dict(logging_level=logging.ERROR, log_to_driver=False, configure_logging=True)
+    # ray.init puts its own SIGTERM handler in (a bare exit 15): the command's (exit 143, its line, the shards
+    # made kept and said) is put back
+    main = threading.current_thread() is threading.main_thread()
+    sigterm = signal.getsignal(signal.SIGTERM) if main else None
     try:
         if address is not None:
             ray.init(address=address, **common)
@@ -118,6 +124,9 @@ def _start_ray(workers: int | None, address: str | None):
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError … for a cluster it cannot use
         where = f"the Ray cluster at {address}" if address is not None else "a local Ray instance"
         raise ValidationError(f"cannot start or reach {where}: {_reason(exc)}", allowed=RAY_ALLOWED) from None
+    finally:
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
     return ray, True
 
 
