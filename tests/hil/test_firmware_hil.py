@@ -171,3 +171,25 @@ def test_qemu_firmware_hil_errors_as_messages(firmware):
         link.close()
         proc.kill()
         proc.wait(5)
+
+
+def test_an_interrupt_while_qemu_starts_leaves_no_qemu_running(firmware, monkeypatch):
+    """Ctrl-C or SIGTERM (a KeyboardInterrupt under `imuforge`) while QEMU boots left it running (session 58's
+    review): the board is killed before the interrupt goes on."""
+    from imuforge.hil import qemu
+
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    def interrupted(port):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qemu.subprocess, "Popen", popen)
+    monkeypatch.setattr(qemu, "_listening", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        qemu.start_qemu(firmware)
+    assert len(started) == 1 and started[0].poll() is not None

@@ -64,10 +64,21 @@ def _warn_other_site(card_placement, data_placements) -> None:
               f"{', '.join(sorted(model))}: its accuracy here is another body site's", file=sys.stderr)
 
 
+def _serial_to(device, port: str, baud: int):
+    """A SerialLink to a ``device`` this command started (an emulator, QEMU); where it cannot be opened (or
+    Ctrl-C or SIGTERM come first) the device is stopped: nothing is left running."""
+    from imuforge.bridge.links import SerialLink
+
+    try:
+        return SerialLink(port, baud)
+    except BaseException:
+        device.stop()
+        raise
+
+
 def open_link(args):
     """(link, emulator handle or None, link bytes/s or None) for the parsed link options."""
     if args.emulate:
-        from imuforge.bridge.links import SerialLink
         from imuforge.hil.device import start_emulator
 
         profile = args.profile or emulated_profile(args.model)
@@ -75,15 +86,14 @@ def open_link(args):
         what = ("the export's generated C" if emu.hil.engine == "generated C"
                 else f"{Path(args.model) / 'model.tflite'} on the TFLM interpreter")
         print(f"emulated {profile} running {what} on {emu.port}", file=sys.stderr)
-        return SerialLink(emu.port, args.baud), emu, None
+        return _serial_to(emu, emu.port, args.baud), emu, None
     if getattr(args, "qemu", False):
-        from imuforge.bridge.links import SerialLink
         from imuforge.hil.qemu import start_qemu_for_export
 
         board = start_qemu_for_export(args.model, dsp=args.dsp)
         print(f"QEMU mps2-an386 (Cortex-M4) running the generated C of {args.model}"
               f"{' (SMLAD)' if args.dsp else ''} on {board.port}", file=sys.stderr)
-        return SerialLink(board.port, args.baud), board, None
+        return _serial_to(board, board.port, args.baud), board, None
     if getattr(args, "port_file", None):
         from imuforge.bridge.links import wait_for_port_file
 

@@ -130,6 +130,18 @@ def start_qemu(elf: str | Path, *, icount_shift: int | None = ICOUNT_SHIFT, time
     if icount_shift is not None:
         cmd[1:1] = ["-icount", f"shift={icount_shift}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_listening(proc, port, timeout_s)
+    except BaseException:  # a time-out, Ctrl-C or SIGTERM while it starts: no QEMU is left running
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        raise
+    return QemuBoard(proc, f"socket://127.0.0.1:{port}", Path(elf))
+
+
+def _wait_listening(proc: subprocess.Popen, port: int, timeout_s: float) -> None:
+    """Return once QEMU (``proc``) listens on ``port``; an ImuforgeError when it exits or times out first."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -137,14 +149,11 @@ def start_qemu(elf: str | Path, *, icount_shift: int | None = ICOUNT_SHIFT, time
         state = _listening(port)
         if state is None:
             time.sleep(0.5)
-            break
+            return
         if state:
-            break
+            return
         time.sleep(0.05)
-    else:
-        proc.kill()
-        raise ImuforgeError(f"QEMU did not listen on port {port} within {timeout_s:g} s")
-    return QemuBoard(proc, f"socket://127.0.0.1:{port}", Path(elf))
+    raise ImuforgeError(f"QEMU did not listen on port {port} within {timeout_s:g} s")
 
 
 def start_qemu_for_export(export_dir: str | Path, *, dsp: bool = False) -> QemuBoard:
