@@ -173,6 +173,12 @@ WORSE_SHARE = 0.02
 _RANK = {"met": 3, "partly met": 2, "missed": 1, "not measured": 0}
 
 
+def _met_parts(row: dict) -> int:
+    """How many parts of a "partly met" row are met (its note: "basicmotions: met; crowdsignals-watch: missed
+    by …"): a part that stops being met makes the row worse though its verdict stays "partly met"."""
+    return (row.get("note") or "").count(": met") if row.get("status") == "partly met" else 0
+
+
 def _compare_with_last_run(doc: dict, path: Path) -> None:
     """Give each row of ``doc`` what the last run of the benchmark (the file at ``path``, about to be
     replaced) measured for the same target, and ``worse``: its verdict dropped, or its figure moved the
@@ -188,7 +194,7 @@ def _compare_with_last_run(doc: dict, path: Path) -> None:
             continue
         row["previous"] = ({k: old.get(k) for k in ("measured", "status", "score")}
                            | {"run_utc": last.get("run_utc"), "reference_ms": last.get("reference_ms")})
-        worse = _RANK.get(row["status"], 0) < _RANK.get(old["status"], 0)
+        worse = _RANK.get(row["status"], 0) < _RANK.get(old["status"], 0) or _met_parts(row) < _met_parts(old)
         a, b, up = old.get("score"), row.get("score"), row.get("higher_is_better")
         if a is not None and b is not None and up is not None and a != 0:
             change = (b - a) / abs(a)

@@ -57,3 +57,20 @@ def test_a_benchmark_run_records_the_reference_workload_at_its_start_too(tmp_pat
     assert doc["reference_start_ms"] == 371.0
     text = summary_markdown({"generate": doc}, ["generate"])
     assert f"; reference workload 371.0 ms at the start, {doc['reference_ms']:.1f} ms at the end)" in text
+
+
+def test_a_part_of_a_partly_met_row_that_stops_being_met_marks_it_worse(tmp_path):
+    """Issue 10's (b) row stayed "partly met" when the CrowdSignals watch dropped from met to missed (session
+    59): its verdict did not drop, so nothing was marked. A row whose met parts are fewer than the last run's
+    is marked worse; one with as many is not."""
+    def row(*watch: float):
+        parts = {f"set{i}": T.status(v, at_least=0.85) for i, v in enumerate(watch)}
+        return [T.Target("10 sim2real", "(b) ≥ 0.85", "…", "—", T.combine(parts))]
+
+    T.write_targets("sim2real", row(0.99, 0.86, 0.74), command="bench", results_dir=tmp_path)
+    T.write_targets("sim2real", row(0.99, 0.84, 0.74), command="bench", results_dir=tmp_path)
+    (last,) = json.loads((tmp_path / "sim2real.targets.json").read_text())["rows"]
+    assert last["status"] == "partly met" and last["worse"] is True
+    T.write_targets("sim2real", row(0.99, 0.80, 0.90), command="bench", results_dir=tmp_path)
+    (last,) = json.loads((tmp_path / "sim2real.targets.json").read_text())["rows"]
+    assert last["status"] == "partly met" and last["worse"] is False
