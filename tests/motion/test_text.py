@@ -528,3 +528,34 @@ def test_a_walk_with_a_cup_is_a_walk(matcher):
     assert spec.activity == "walking" and spec.params.get("carrying") == "cup"
     assert parse_description("a person drinking coffee", matcher=matcher).activity == "drinking"
     assert parse_description("a person waving", matcher=matcher).activity == "waving"
+
+
+@pytest.mark.parametrize("text,held", [("walking without a bag", "bag"), ("standing without a bag", "bag"),
+                                       ("walking, not on the phone", "phone")])
+def test_a_negated_thing_held_is_kept_from_the_peoples_own_draw(text, held):
+    """"walking without a bag" was walking, but 8 of 60 of its people carried a bag from their own habits (the
+    negation was only taken out of the text); what it negates is now left out of the draw, and the rest of
+    the habits keep their shares."""
+    from collections import Counter
+
+    from imuforge.motion.library import generate
+
+    spec = parse_description(text, matcher="keywords")
+    assert held in spec.params["avoid_carrying"] and spec.modifiers["not_carrying"]
+    drawn = Counter(generate(spec.activity, 2, fps=25, rng=i, **spec.params).meta["items"][0]["info"]
+                    ["carrying"] for i in range(60))
+    assert not [m for m in drawn if held in m], drawn
+    assert drawn["none"] < 60  # the other habits are still drawn
+    # saying what they carry wins; a thing the activity never draws is no parameter
+    said = parse_description("walking with a bag, not running", matcher="keywords")
+    assert said.params == {"carrying": "bag"}
+    assert "avoid_carrying" not in parse_description("sitting without a phone", matcher="keywords").params
+
+
+def test_avoid_carrying_takes_only_what_the_activity_draws():
+    from imuforge.motion.library import generate
+
+    with pytest.raises(ValidationError, match="avoid_carrying='none' not allowed"):
+        generate("walking", 2, fps=25, rng=0, avoid_carrying=("none",))
+    with pytest.raises(ValidationError, match="avoid_carrying='lap' not allowed"):
+        generate("standing", 2, fps=25, rng=0, avoid_carrying=["lap"])

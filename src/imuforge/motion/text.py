@@ -172,6 +172,14 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\b(cup|coffee|mug)\b", "cup"),
           (r"\bleft hand on the (hand ?rail|railing|banister)\b", "handrail_left"),
           (r"\b(hand ?rail|railing|banister)\b", "handrail_right")]
+#: what a negated thing held keeps from every person's own draw ("walking without a bag", "not on the phone"):
+#: the mode of :data:`_CARRY` that names it and the others that hold the same thing
+_HELD_ALIKE = {**dict.fromkeys(("bag", "bag_offhand"), ("bag", "bag_offhand", "shoulder_bag", "backpack")),
+               **dict.fromkeys(("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear",
+                                "phone_ear_offhand"),
+                               ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear",
+                                "phone_ear_offhand")),
+               **dict.fromkeys(("handrail_left", "handrail_right"), ("handrail_left", "handrail_right"))}
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
@@ -572,6 +580,22 @@ def _without_negated(text: str) -> str:
     return " ".join(text.split()) if found else text
 
 
+def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
+    """``spec`` whose people's own draw of what their hands hold leaves out what ``text`` negates of it
+    ("walking without a bag": 8 of 60 people had carried one), as the activity's ``avoid_carrying``; ``spec``
+    itself where it says what they carry, or the activity draws no such thing."""
+    allowed = ACTIVITIES[spec.activity].params.get("avoid_carrying", ())
+    if not allowed or "carrying" in spec.params:
+        return spec
+    negated = _negated(text).lower()
+    avoid = {m for pat, mode in _CARRY if re.search(pat, negated) for m in _HELD_ALIKE.get(mode, (mode,))}
+    kept = tuple(m for m in allowed if m in avoid)
+    if not kept:
+        return spec
+    return replace(spec, params={**spec.params, "avoid_carrying": kept},
+                   modifiers={**spec.modifiers, "not_carrying": list(kept)})
+
+
 def _negated(text: str) -> str:
     """The words each of :func:`_negations` negates, joined; empty without one."""
     return " ".join(_negated_words(m).strip() for m in _negations(text))
@@ -756,7 +780,7 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
             raise ValidationError(f"{text!r} says what the person does not do ({_negated(text)!r}), and "
                                   "without it no activity", allowed="what the person does, in words (e.g. "
                                   "'standing still')") from None
-        return replace(spec, text=text)
+        return _not_carried(text, replace(spec, text=text))
     m = get_matcher(matcher)
     # the activity is matched on the words: a speed or a duration is read by the rules, and its numbers and
     # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51)

@@ -67,6 +67,10 @@ class Activity:
                 if not (allowed[0] <= float(v) <= allowed[1]):
                     raise ValidationError(f"{self.name} parameter {k}={v!r} out of range",
                                           allowed=f"{allowed[0]} … {allowed[1]}")
+            elif isinstance(allowed, tuple) and isinstance(v, (tuple, list)):  # a set of choices
+                if bad := [x for x in v if x not in allowed]:
+                    raise ValidationError(f"{self.name} parameter {k}={bad[0]!r} not allowed",
+                                          allowed=", ".join(map(str, allowed)))
             elif isinstance(allowed, tuple) and v not in allowed:
                 raise ValidationError(f"{self.name} parameter {k}={v!r} not allowed", allowed=", ".join(map(str, allowed)))
         params = {k: v for k, v in params.items() if v is not None}
@@ -84,16 +88,21 @@ def _gait(kind):
     return f
 
 
+#: ``avoid_carrying``: what the hands are drawn from but these ("walking without a bag": the bags); "none" is
+#: always left to draw
 _GAIT_PARAMS = {"speed": (0.4, 6.5), "intensity": (0.3, 2.0),
-                "carrying": CARRYING,
+                "carrying": CARRYING, "avoid_carrying": tuple(c for c in CARRYING if c != "none"),
                 "posture": ("upright", "hunched", "leaning_back", "looking_down")}
 _WALK_PARAMS = {**_GAIT_PARAMS, "turns": (0.0, 12.0)}
-_STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "posture": _GAIT_PARAMS["posture"],
+_STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"],
+                 "avoid_carrying": _GAIT_PARAMS["avoid_carrying"], "posture": _GAIT_PARAMS["posture"],
                  "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
 _ARM_PARAMS = {"hand": ("left", "right"), "intensity": (0.3, 2.0)}
 _NORDIC_PARAMS = {**{k: _WALK_PARAMS[k] for k in ("intensity", "posture", "turns")},
                   "speed": SPEED_RANGE["walking"]}
-_LIFT_PARAMS = {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)}
+_STANDING_AVOID = tuple(c for c in static.STANDING_HANDS if c != "none")
+_LIFT_PARAMS = {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS),
+                "avoid_carrying": _STANDING_AVOID}
 
 ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("walking", _gait("walking"), "periodic", "level walking (with turns)", _WALK_PARAMS,
@@ -113,7 +122,8 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("standing", static.standing, "static",
              "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, in "
              "the pockets, folded, clasped in front or behind, or on the hips)",
-             {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS)},
+             {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS),
+              "avoid_carrying": _STANDING_AVOID},
              ("a person stands still", "standing", "someone is standing and waiting", "standing in line")),
     Activity("sitting", static.sitting, "static",
              "sitting on a chair, sofa or stool (arm gestures and fidgets; the hands in the lap, folded or "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -445,10 +446,11 @@ def side_stream(rng: np.random.Generator, tag: str | None = None) -> np.random.G
     return np.random.default_rng(key if tag is None else [key, zlib.crc32(tag.encode())])
 
 
-def weighted_choice(rng: np.random.Generator, weights: dict[str, float], tag: str | None = None) -> str:
+def weighted_choice(rng: np.random.Generator, weights: dict[str, float], tag: str | None = None,
+                    avoid: Sequence[str] = ()) -> str:
     """One of ``weights``' keys, in proportion to its weight, drawn from :func:`side_stream` (``rng`` is not
-    drawn from)."""
-    names = list(weights)
+    drawn from); never one of ``avoid`` (the others' shares grow in proportion; at least one must be left)."""
+    names = [k for k in weights if k not in avoid]
     cum = np.cumsum([weights[k] for k in names])
     return names[int(np.searchsorted(cum / cum[-1], side_stream(rng, tag).random()))]
 

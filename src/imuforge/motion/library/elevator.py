@@ -26,6 +26,7 @@ for ≈ 1–2 s at each end of a ride; in between, the rider is standing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -150,10 +151,12 @@ def plan_rides(rng: np.random.Generator, duration_s: float, direction: float) ->
 
 def _elevator(direction: float, label: str):
     def ride(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-             intensity: float = 1.0, fidget: float = 0.5, carrying: str | None = None) -> Track:
+             intensity: float = 1.0, fidget: float = 0.5, carrying: str | None = None,
+             avoid_carrying: Sequence[str] = ()) -> Track:
         """Standing in a lift car that rides one way, stopping between rides (see the module docstring);
         ``fidget`` as standing's (people in a lift keep still: 0.5 by default)."""
-        base = standing(person, duration_s, fps, rng, intensity=intensity, fidget=fidget, carrying=carrying)
+        base = standing(person, duration_s, fps, rng, intensity=intensity, fidget=fidget, carrying=carrying,
+                        avoid_carrying=avoid_carrying)
         rides = plan_rides(rng, duration_s, direction)
         t = np.arange(base.n) / fps
         height = sum((ride_profile(t - r.start_s, r.distance_m, r.speed_mps, r.accel_mps2, r.jerk_mps3)[0]

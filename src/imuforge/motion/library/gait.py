@@ -1801,7 +1801,7 @@ def _speed_and_step(kind: str, person: Person, rng: np.random.Generator, speed, 
 def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
                speed: float | None = None, intensity: float = 1.0, carrying: str | None = None,
                posture: str = "upright", riser_m: float = 0.17, tread_m: float = 0.28,
-               turns: float | None = None, poles: bool = False) -> Track:
+               turns: float | None = None, poles: bool = False, avoid_carrying: Sequence[str] = ()) -> Track:
     """A walking / running / stairs track (see the module docstring for the sources); walking starts a
     turn at ``turns`` per minute of straight walking (None: the person's own rate; 0: a straight line;
     :mod:`.turns`). ``carrying`` None: walking and stairs draw their hands from :data:`HAND_HABITS`,
@@ -1841,7 +1841,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     phL = phase0 + np.cumsum(f_stride) / fps
     phR = phL + 0.5 + 0.01 * person.asymmetry
     if carrying is None:
-        carrying = "poles" if poles else choose_carrying(rng, kind) if kind in HAND_HABITS else "none"
+        carrying = "poles" if poles else \
+            choose_carrying(rng, kind, avoid_carrying) if kind in HAND_HABITS else "none"
     style = (POLE_STYLE if poles else carry_style(carrying, person)) | _posture_style(posture)
     hanging = kind in HANGING_ARM_GAITS and not poles
     if hanging:  # the running arm keeps both sides alike
@@ -1960,10 +1961,11 @@ HAND_HABITS: dict[str, dict[str, float]] = {
 HANGING_ARM_GAITS = ("walking", "stairs_up", "stairs_down")
 
 
-def choose_carrying(rng: np.random.Generator, kind: str = "walking") -> str:
-    """What the hands of a ``kind`` gait do, by the :data:`HAND_HABITS` probabilities, seeded by ``rng``'s
-    current state without drawing from it (the gait's other draws stay what they were)."""
-    return weighted_choice(rng, HAND_HABITS[kind], "hands")
+def choose_carrying(rng: np.random.Generator, kind: str = "walking", avoid: Sequence[str] = ()) -> str:
+    """What the hands of a ``kind`` gait do, by the :data:`HAND_HABITS` probabilities but none of ``avoid``
+    ("walking without a bag"), seeded by ``rng``'s current state without drawing from it (the gait's other
+    draws stay what they were)."""
+    return weighted_choice(rng, HAND_HABITS[kind], "hands", avoid)
 
 
 def carry_style(carrying: str | None, person: Person) -> dict:

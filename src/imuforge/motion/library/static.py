@@ -24,6 +24,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from imuforge.errors import ValidationError
@@ -214,10 +216,11 @@ SEATED_HANDS: dict[str, float] = {"lap": 0.65, "arms_crossed": 0.15, "armrests":
 HELD_ARM_FIDGET = 0.3
 
 
-def choose_standing_hands(rng: np.random.Generator) -> str:
-    """What a standing person's hands do, by the :data:`STANDING_HANDS` probabilities, seeded by ``rng``'s
-    current state without drawing from it (the posture and fidget streams of a seed stay what they were)."""
-    return weighted_choice(rng, STANDING_HANDS, "hands")
+def choose_standing_hands(rng: np.random.Generator, avoid: Sequence[str] = ()) -> str:
+    """What a standing person's hands do, by the :data:`STANDING_HANDS` probabilities but none of ``avoid``,
+    seeded by ``rng``'s current state without drawing from it (the posture and fidget streams of a seed stay
+    what they were)."""
+    return weighted_choice(rng, STANDING_HANDS, "hands", avoid)
 
 
 def choose_seated_hands(rng: np.random.Generator, seat: str) -> str:
@@ -276,17 +279,18 @@ def _hold_hands(pose: dict, rest: dict, person: Person, hands: str, rng: np.rand
 
 
 def standing(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-             intensity: float = 1.0, fidget: float = 1.0, carrying: str | None = None) -> Track:
+             intensity: float = 1.0, fidget: float = 1.0, carrying: str | None = None,
+             avoid_carrying: Sequence[str] = ()) -> Track:
     """Standing with postural sway, slow weight shifts and natural arm activity.
 
     ``fidget`` (0 … 3) scales the arm gestures, phone checks and hand restlessness of
     :func:`imuforge.motion.library.fidgets.arm_fidgets` (0 = quiet standing, arms hanging);
     ``intensity`` scales it too. ``carrying``: what the hands do, as walking's parameter of that name (a key
-    of :data:`STANDING_HANDS`; None: drawn by its probabilities).
+    of :data:`STANDING_HANDS`; None: drawn by its probabilities, none of ``avoid_carrying``).
     """
     if carrying is not None and carrying not in STANDING_HANDS:
         raise ValidationError(f"standing cannot carry {carrying!r}", allowed=", ".join(STANDING_HANDS))
-    hands = carrying or choose_standing_hands(rng)
+    hands = carrying or choose_standing_hands(rng, avoid_carrying)
     n = _n(duration_s, fps)
     rest = standing_pose(person, rng)
     pose = apply_standing_sway(rest, postural_sway(rng, n, fps, person.vigor))
