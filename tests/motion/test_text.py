@@ -559,3 +559,31 @@ def test_avoid_carrying_takes_only_what_the_activity_draws():
         generate("walking", 2, fps=25, rng=0, avoid_carrying=("none",))
     with pytest.raises(ValidationError, match="avoid_carrying='lap' not allowed"):
         generate("standing", 2, fps=25, rng=0, avoid_carrying=["lap"])
+
+
+def test_diversified_variants_keep_what_the_description_says(tmp_path, capsys):
+    """`motion "a woman walks slowly" --diversify` made 4 of 20 of its people brisk: each variant's own manner
+    replaced the pace asked for. The variants now keep what the description says and vary the rest."""
+    from imuforge.cli import main
+    from imuforge.motion.text import diversify, keep_said
+
+    said = parse_description("a woman walks slowly", matcher="keywords")
+    texts = diversify("walking", 20, seed=0)
+    variants = [parse_description(t, matcher="keywords") for t in texts]
+    assert any(v.params.get("intensity", 1.0) != said.params["intensity"] for v in variants)  # brisk ones
+    kept = [keep_said(v, said) for v in variants]
+    assert all(k.params["intensity"] == said.params["intensity"] for k in kept)
+    assert any("carrying" in k.params for k in kept)  # what the description left open still varies
+    # a speed said replaces a variant's pace word; a thing said not to be held is not taken from a variant
+    fast = keep_said(parse_description("a man walks briskly", matcher="keywords"),
+                     parse_description("walking at 1.6 m/s", matcher="keywords"))
+    assert fast.params == {"speed": 1.6}
+    bagless = keep_said(parse_description("a man walks carrying a bag", matcher="keywords"),
+                        parse_description("walking without a bag", matcher="keywords"))
+    assert "carrying" not in bagless.params and "bag" in bagless.params["avoid_carrying"]
+    out = tmp_path / "dv"
+    assert main(["motion", "a woman walks slowly", "--diversify", "--n", "6", "--seconds", "2", "--fps", "25",
+                 "--matcher", "keywords", "--out", str(out)]) == 0
+    assert "the variants keep what it says: pace 0.78" in capsys.readouterr().out
+    made = json.loads((out / "motions.json").read_text())
+    assert len(made) == 6 and all(m["meta"]["params"]["intensity"] == 0.78 for m in made)

@@ -250,8 +250,8 @@ def _spec_text(spec) -> str:
 
 def _text_specs(args, spec) -> list:
     """The MotionSpecs for a description of one activity (its ``spec``, or the --diversify'd ones that keep
-    its activity)."""
-    from imuforge.motion.text import diversify, llm_descriptions
+    its activity and what it said: :func:`~imuforge.motion.text.keep_said`)."""
+    from imuforge.motion.text import diversify, keep_said, llm_descriptions
 
     print(f"{shorten(args.text)} → {_spec_text(spec)}")
     if args.seconds is not None and spec.duration_s is None:  # a transition: as long as the movement takes
@@ -260,6 +260,8 @@ def _text_specs(args, spec) -> list:
               "the posture it ends in that long)", file=sys.stderr)
     if not args.diversify:
         return [spec]
+    if spec.modifiers:
+        print(f"  the variants keep what it says: {', '.join(f'{k} {v}' for k, v in spec.modifiers.items())}")
     texts = (llm_descriptions(args.llm_url, spec.activity, args.n, model=args.llm_model) if args.llm_url
              else diversify(spec.activity, args.n, seed=args.seed))
     specs = []
@@ -272,7 +274,7 @@ def _text_specs(args, spec) -> list:
         if s.activity != spec.activity:
             print(f"  dropped (maps to {s.activity}): {shorten(t)}")
             continue
-        specs.append(s)
+        specs.append(keep_said(s, spec))
     if not specs:
         raise ValidationError(f"none of the {len(texts)} diversified descriptions maps to {spec.activity}")
     return specs

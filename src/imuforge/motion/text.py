@@ -1104,6 +1104,23 @@ _WHILE = ["carrying a bag", "carrying a box", "looking at their phone", "talking
           "wearing a backpack"]
 
 
+def keep_said(variant: MotionSpec, said: MotionSpec) -> MotionSpec:
+    """A diversified ``variant`` of the user's description ``said`` (the same activity) with what the user
+    said kept: the variant's manner or thing held never overrides the user's ("a woman walks slowly" had 4
+    of 20 variants made brisk); what the user left open stays the variant's. A speed said overrides the
+    variant's pace word, and something the user said they do not hold is not taken from the variant."""
+    params, mods = dict(variant.params), dict(variant.modifiers)
+    if "speed" in said.params:  # as modifiers_from_text: a speed given replaces the pace words' intensity
+        params.pop("intensity", None)
+    if "avoid_carrying" in said.params and params.get("carrying") in said.params["avoid_carrying"]:
+        params.pop("carrying")
+        mods.pop("carrying", None)
+    if "carrying" in said.params:
+        params.pop("avoid_carrying", None)
+        mods.pop("not_carrying", None)
+    return replace(variant, params=params | said.params, modifiers=mods | said.modifiers)
+
+
 def diversify(activity: str, n: int, *, seed: int = 0) -> list[str]:
     """``n`` varied descriptions of ``activity`` from an offline grammar (people × manners × contexts)."""
     if activity not in ACTIVITIES:
