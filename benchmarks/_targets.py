@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import re
 import shlex
 import sys
 from dataclasses import asdict, dataclass, field
@@ -173,10 +174,14 @@ WORSE_SHARE = 0.02
 _RANK = {"met": 3, "partly met": 2, "missed": 1, "not measured": 0}
 
 
-def _met_parts(row: dict) -> int:
-    """How many parts of a "partly met" row are met (its note: "basicmotions: met; crowdsignals-watch: missed
-    by …"): a part that stops being met makes the row worse though its verdict stays "partly met"."""
-    return (row.get("note") or "").count(": met") if row.get("status") == "partly met" else 0
+#: one part of a combined row's note that is met ("basicmotions: met; crowdsignals-watch: missed by …")
+_MET_PART = re.compile(r"(?:^|; )([^;:]+): met\b")
+
+
+def _met_parts(row: dict) -> set[str]:
+    """The parts of a "partly met" row that are met (:func:`combine`'s note): a part that stops being met
+    makes the row worse though its verdict stays "partly met", whatever other part became met."""
+    return set(_MET_PART.findall(row.get("note") or "")) if row.get("status") == "partly met" else set()
 
 
 def _compare_with_last_run(doc: dict, path: Path) -> None:
@@ -194,7 +199,8 @@ def _compare_with_last_run(doc: dict, path: Path) -> None:
             continue
         row["previous"] = ({k: old.get(k) for k in ("measured", "status", "score")}
                            | {"run_utc": last.get("run_utc"), "reference_ms": last.get("reference_ms")})
-        worse = _RANK.get(row["status"], 0) < _RANK.get(old["status"], 0) or _met_parts(row) < _met_parts(old)
+        worse = _RANK.get(row["status"], 0) < _RANK.get(old["status"], 0) or \
+            row["status"] == old["status"] == "partly met" and bool(_met_parts(old) - _met_parts(row))
         a, b, up = old.get("score"), row.get("score"), row.get("higher_is_better")
         if a is not None and b is not None and up is not None and a != 0:
             change = (b - a) / abs(a)

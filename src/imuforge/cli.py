@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     # a handler only in the main thread, and not over a SIGTERM the caller told this process to ignore
     own = threading.current_thread() is threading.main_thread() and \
         signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, None)
-    Terminated.received = False
+    if own:
+        Terminated.received = False
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if own else None
     try:
         if getattr(args, "seed", None) is not None:  # every command's --seed: one range, before any work

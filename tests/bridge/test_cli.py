@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from imuforge.cli import main
 from imuforge.recording import read_recording
 
@@ -348,3 +350,17 @@ def test_csv_options_with_a_device_that_sends_frames_are_said(tmp_path, capsys):
         d.close()
     assert ("note: --rate, --csv-acc-unit not used: the device sent imuforge frames, which carry their own "
             "rate and units") in capsys.readouterr().out
+
+
+def test_sigterm_at_a_prompt_is_the_command_lines_terminated(monkeypatch):
+    """SIGTERM at a guided capture's prompt raised the capture's own Terminated, which the command line did
+    not know: it said "interrupted" and exited 130. The capture's is the command line's now (exit 143)."""
+    from imuforge.bridge import capture
+    from imuforge.errors import Terminated
+
+    assert capture.Terminated is Terminated
+    monkeypatch.setattr(Terminated, "received", False)  # both put back after the test (a capture reads them)
+    monkeypatch.setattr(capture.SIGTERM, "received", False)
+    with pytest.raises(Terminated):
+        capture.SIGTERM(signal.SIGTERM, None)  # no capture polling: a prompt waiting for Enter ends
+    assert Terminated.received and capture.SIGTERM.received

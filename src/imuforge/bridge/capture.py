@@ -27,7 +27,7 @@ from imuforge.bridge import protocol as P
 from imuforge.bridge import rawlog
 from imuforge.bridge.links import Link, LinkClosed
 from imuforge.bridge.stream import StreamProcessor, StreamStats
-from imuforge.errors import ImuforgeError, ValidationError, check_range
+from imuforge.errors import ImuforgeError, Terminated, ValidationError, check_range
 from imuforge.labels import check_label
 from imuforge.recording import Recording
 
@@ -58,10 +58,6 @@ class NoDeviceAnswer(DeviceError):
         self.log_path = log_path
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived during a capture (see :func:`sigterm_as_interrupt`): handled like Ctrl-C."""
-
-
 class _Sigterm:
     """SIGTERM while :func:`sigterm_as_interrupt` is active: :attr:`received` is set, and it raises
     :class:`Terminated` (a KeyboardInterrupt: a prompt waiting for Enter ends) unless a capture is
@@ -73,7 +69,7 @@ class _Sigterm:
         self._polled = 0
 
     def __call__(self, signum, frame) -> None:
-        self.received = True
+        self.received = Terminated.received = True  # the command line says "terminated", exits 143
         if not self._polled:
             raise Terminated()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def _serial_to(device, port: str, baud: int):
     try:
         return SerialLink(port, baud)
     except BaseException:
-        device.stop()
+        with contextlib.suppress(Exception):  # the link's error is the one to say
+            device.stop()
         raise
 
 

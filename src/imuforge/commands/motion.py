@@ -251,7 +251,7 @@ def _spec_text(spec) -> str:
 def _text_specs(args, spec) -> list:
     """The MotionSpecs for a description of one activity (its ``spec``, or the --diversify'd ones that keep
     its activity and what it said: :func:`~imuforge.motion.text.keep_said`)."""
-    from imuforge.motion.text import diversify, keep_said, llm_descriptions
+    from imuforge.motion.text import contradicts, diversify, keep_said, llm_descriptions
 
     print(f"{shorten(args.text)} → {_spec_text(spec)}")
     if args.seconds is not None and spec.duration_s is None:  # a transition: as long as the movement takes
@@ -262,8 +262,9 @@ def _text_specs(args, spec) -> list:
         return [spec]
     if spec.modifiers:
         print(f"  the variants keep what it says: {', '.join(f'{k} {v}' for k, v in spec.modifiers.items())}")
-    texts = (llm_descriptions(args.llm_url, spec.activity, args.n, model=args.llm_model) if args.llm_url
-             else diversify(spec.activity, args.n, seed=args.seed))
+    # more descriptions than motions: the ones that map elsewhere or say otherwise are left out
+    texts = (llm_descriptions(args.llm_url, spec.activity, 2 * args.n, model=args.llm_model) if args.llm_url
+             else diversify(spec.activity, 4 * args.n, seed=args.seed))
     specs = []
     for t in texts:
         try:
@@ -274,7 +275,12 @@ def _text_specs(args, spec) -> list:
         if s.activity != spec.activity:
             print(f"  dropped (maps to {s.activity}): {shorten(t)}")
             continue
+        if other := contradicts(s, spec):
+            print(f"  dropped (says another {', '.join(other)}): {shorten(t)}")
+            continue
         specs.append(keep_said(s, spec))
+        if len(specs) == args.n:
+            break
     if not specs:
         raise ValidationError(f"none of the {len(texts)} diversified descriptions maps to {spec.activity}")
     return specs

@@ -10,6 +10,7 @@ the reference from the host's TFLM interpreter.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import socket
@@ -133,7 +134,7 @@ def start_qemu(elf: str | Path, *, icount_shift: int | None = ICOUNT_SHIFT, time
     try:
         _wait_listening(proc, port, timeout_s)
     except BaseException:  # a time-out, Ctrl-C or SIGTERM while it starts: no QEMU is left running
-        if proc.poll() is None:
+        with contextlib.suppress(Exception):  # the start's error is the one to say
             proc.kill()
             proc.wait(5)
         raise

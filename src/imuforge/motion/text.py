@@ -86,9 +86,10 @@ NOT_IN_LIBRARY = {
     "surfing": ("surfing the waves on a board", "paddling out on a surfboard"),
     "gymnastics": ("doing a handstand", "turning a cartwheel", "a somersault"),
     "crawling or kneeling": ("crawling on all fours", "kneeling on the floor"),
-    # what fall detection is trained for: a fall made as a jump (0.72) would teach the wrong event
-    "falling": ("a person falls down", "tripping and falling to the ground", "slipping and falling over",
-                "collapsing to the floor"),
+    # what fall detection is trained for: a fall made as a jump (0.72) would teach the wrong event; phrases of
+    # a fall to the ground (with "a person falls down" or "collapsing", "drops into a chair" read as falling)
+    "falling": ("a person falls to the ground", "tripping and falling over",
+                "slipping and falling on the floor"),
 }
 
 #: activities chosen only when the text carries one of these cues (regular expressions)
@@ -174,12 +175,21 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\b(hand ?rail|railing|banister)\b", "handrail_right")]
 #: what a negated thing held keeps from every person's own draw ("walking without a bag", "not on the phone"):
 #: the mode of :data:`_CARRY` that names it and the others that hold the same thing
+_PHONES = ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand")
 _HELD_ALIKE = {**dict.fromkeys(("bag", "bag_offhand"), ("bag", "bag_offhand", "shoulder_bag", "backpack")),
-               **dict.fromkeys(("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear",
-                                "phone_ear_offhand"),
-                               ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear",
-                                "phone_ear_offhand")),
+               **dict.fromkeys(_PHONES, _PHONES),
                **dict.fromkeys(("handrail_left", "handrail_right"), ("handrail_left", "handrail_right"))}
+#: things held named bare, as a negation names them ("no bag", "without bags", "not on her phone"), where
+#: :data:`_CARRY` wants an article or a verb; and how far a negation of what is held reaches: to the next
+#: comma, stop or conjunction ("without a cup of coffee" — :data:`_NEGATION`'s three words left "coffee")
+_HELD_WORDS = [(r"\b(bags?|handbags?|luggage|suitcases?|briefcases?|grocer\w*)\b", "bag"),
+               (r"\b(backpacks?|rucksacks?)\b", "backpack"), (r"\bshoulder ?bags?\b", "shoulder_bag"),
+               (r"\b(smart|cell)?phones?\b|\bmobiles?\b|\btext(s|ing|ed)?\b", "phone"),
+               (r"\b(cups?|coffee|mugs?)\b", "cup"),
+               (r"\b(box|boxes|trays?|packages?|parcels?|cartons?)\b", "box"),
+               (r"\b(hand ?rails?|railings?|banisters?)\b", "handrail_right"), (r"\bpockets?\b", "pockets")]
+_HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|\w+n't)\b"
+                            r"([^,;.]*?)(?=[,;.]|\b(?:but|and|or|then|while)\b|$)", re.I)
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
@@ -582,18 +592,22 @@ def _without_negated(text: str) -> str:
 
 def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     """``spec`` whose people's own draw of what their hands hold leaves out what ``text`` negates of it
-    ("walking without a bag": 8 of 60 people had carried one), as the activity's ``avoid_carrying``; ``spec``
-    itself where it says what they carry, or the activity draws no such thing."""
-    allowed = ACTIVITIES[spec.activity].params.get("avoid_carrying", ())
-    if not allowed or "carrying" in spec.params:
+    ("walking without a bag": 8 of 60 people had carried one), as the activity's ``avoid_carrying`` (a list:
+    what a corpus records and reads back); a thing held the rest of the text seemed to say ("coffee" of
+    "without a cup of coffee") is dropped. ``spec`` keeps what it says the person carries."""
+    spans = " ".join(m.group(1) for m in _HELD_NEGATION.finditer(text.lower()))
+    avoid = {m for pat, mode in (*_CARRY, *_HELD_WORDS) if re.search(pat, spans)
+             for m in _HELD_ALIKE.get(mode, (mode,))}
+    if not avoid:
         return spec
-    negated = _negated(text).lower()
-    avoid = {m for pat, mode in _CARRY if re.search(pat, negated) for m in _HELD_ALIKE.get(mode, (mode,))}
-    kept = tuple(m for m in allowed if m in avoid)
-    if not kept:
-        return spec
-    return replace(spec, params={**spec.params, "avoid_carrying": kept},
-                   modifiers={**spec.modifiers, "not_carrying": list(kept)})
+    params, mods = dict(spec.params), dict(spec.modifiers)
+    if params.get("carrying") in avoid:
+        del params["carrying"]
+        mods.pop("carrying", None)
+    kept = [m for m in ACTIVITIES[spec.activity].params.get("avoid_carrying", ()) if m in avoid]
+    if kept and "carrying" not in params:
+        params["avoid_carrying"], mods["not_carrying"] = kept, kept
+    return replace(spec, params=params, modifiers=mods)
 
 
 def _negated(text: str) -> str:
@@ -1104,21 +1118,24 @@ _WHILE = ["carrying a bag", "carrying a box", "looking at their phone", "talking
           "wearing a backpack"]
 
 
+def contradicts(variant: MotionSpec, said: MotionSpec) -> list[str]:
+    """What a diversified ``variant`` says otherwise than the user's description ``said`` (its parameters of
+    another value: a pace or speed, a posture, a thing held or one said not to be held); empty where it only
+    adds to it. Such a variant is not made ("a woman walks slowly" had 4 of 20 variants made brisk)."""
+    v, s = variant.params, said.params
+    out = [k for k in s if k in v and v[k] != s[k]]
+    if ("speed" in s and "intensity" in v) or ("intensity" in s and "speed" in v):  # a pace against a speed
+        out.append("pace")
+    if v.get("carrying") in s.get("avoid_carrying", ()) or ("carrying" in s and "avoid_carrying" in v):
+        out.append("carrying")
+    return sorted(set(out))
+
+
 def keep_said(variant: MotionSpec, said: MotionSpec) -> MotionSpec:
-    """A diversified ``variant`` of the user's description ``said`` (the same activity) with what the user
-    said kept: the variant's manner or thing held never overrides the user's ("a woman walks slowly" had 4
-    of 20 variants made brisk); what the user left open stays the variant's. A speed said overrides the
-    variant's pace word, and something the user said they do not hold is not taken from the variant."""
-    params, mods = dict(variant.params), dict(variant.modifiers)
-    if "speed" in said.params:  # as modifiers_from_text: a speed given replaces the pace words' intensity
-        params.pop("intensity", None)
-    if "avoid_carrying" in said.params and params.get("carrying") in said.params["avoid_carrying"]:
-        params.pop("carrying")
-        mods.pop("carrying", None)
-    if "carrying" in said.params:
-        params.pop("avoid_carrying", None)
-        mods.pop("not_carrying", None)
-    return replace(variant, params=params | said.params, modifiers=mods | said.modifiers)
+    """A diversified ``variant`` (that does not :func:`contradict <contradicts>` it) with what the user's
+    description ``said`` says: its parameters and duration; what the user left open stays the variant's."""
+    return replace(variant, duration_s=said.duration_s, params=variant.params | said.params,
+                   modifiers=variant.modifiers | said.modifiers)
 
 
 def diversify(activity: str, n: int, *, seed: int = 0) -> list[str]:

@@ -9,6 +9,7 @@ whose task raises or whose worker dies is retried ``retries`` times, one refused
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -111,22 +112,30 @@ def _start_ray(workers: int | None, address: str | None):
     if ray.is_initialized():
         return ray, False
     common = dict(logging_level=logging.ERROR, log_to_driver=False, configure_logging=True)
-    # ray.init puts its own SIGTERM handler in (a bare exit 15): the command's (exit 143, its line, the shards
-    # made kept and said) is put back
+    # ray.init puts its own SIGTERM handler in (a bare exit 15) as it starts: a handler of the caller's (the
+    # command's: exit 143, its line, the shards made kept and said) is put back; a SIGTERM while Ray starts
+    # is that handler's too
     main = threading.current_thread() is threading.main_thread()
-    sigterm = signal.getsignal(signal.SIGTERM) if main else None
+    own = signal.getsignal(signal.SIGTERM) if main else None
     try:
         if address is not None:
             ray.init(address=address, **common)
         else:
             ray.init(address="local", num_cpus=workers, include_dashboard=False,
                      object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
+    except SystemExit as exc:
+        if exc.code != signal.SIGTERM or not callable(own):
+            raise
+        with contextlib.suppress(Exception):  # what Ray had started before the signal
+            ray.shutdown()
+        own(signal.SIGTERM, None)  # the caller's handler decides (the command's raises Terminated)
+        raise
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError … for a cluster it cannot use
         where = f"the Ray cluster at {address}" if address is not None else "a local Ray instance"
         raise ValidationError(f"cannot start or reach {where}: {_reason(exc)}", allowed=RAY_ALLOWED) from None
     finally:
-        if sigterm is not None:
-            signal.signal(signal.SIGTERM, sigterm)
+        if callable(own) or own is signal.SIG_IGN:  # the default (none) is left as Ray's: it unwinds
+            signal.signal(signal.SIGTERM, own)
     return ray, True
 
 

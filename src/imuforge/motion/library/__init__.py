@@ -43,6 +43,10 @@ SLIDE_BOUND_STANCE_M = 0.03
 SLIDE_BOUND_TURN_M = 0.055
 
 
+#: the parameters whose value is a set of their choices (a list; one choice alone is taken as a list of one)
+SET_PARAMS = frozenset({"avoid_carrying"})
+
+
 @dataclass(frozen=True)
 class Activity:
     """One generator of the library."""
@@ -67,10 +71,14 @@ class Activity:
                 if not (allowed[0] <= float(v) <= allowed[1]):
                     raise ValidationError(f"{self.name} parameter {k}={v!r} out of range",
                                           allowed=f"{allowed[0]} … {allowed[1]}")
-            elif isinstance(allowed, tuple) and isinstance(v, (tuple, list)):  # a set of choices
-                if bad := [x for x in v if x not in allowed]:
+            elif k in SET_PARAMS:  # a set of choices: a list, or one of them
+                if isinstance(v, str):
+                    v = (v,)
+                bad = [x for x in v if x not in allowed] if isinstance(v, (tuple, list)) else [v]
+                if bad:
                     raise ValidationError(f"{self.name} parameter {k}={bad[0]!r} not allowed",
-                                          allowed=", ".join(map(str, allowed)))
+                                          allowed=f"a list of {', '.join(map(str, allowed))}")
+                params[k] = tuple(v)
             elif isinstance(allowed, tuple) and v not in allowed:
                 raise ValidationError(f"{self.name} parameter {k}={v!r} not allowed", allowed=", ".join(map(str, allowed)))
         params = {k: v for k, v in params.items() if v is not None}
@@ -88,15 +96,15 @@ def _gait(kind):
     return f
 
 
-#: ``avoid_carrying``: what the hands are drawn from but these ("walking without a bag": the bags); "none" is
-#: always left to draw
 _GAIT_PARAMS = {"speed": (0.4, 6.5), "intensity": (0.3, 2.0),
-                "carrying": CARRYING, "avoid_carrying": tuple(c for c in CARRYING if c != "none"),
+                "carrying": CARRYING,
                 "posture": ("upright", "hunched", "leaning_back", "looking_down")}
-_WALK_PARAMS = {**_GAIT_PARAMS, "turns": (0.0, 12.0)}
-_STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"],
-                 "avoid_carrying": _GAIT_PARAMS["avoid_carrying"], "posture": _GAIT_PARAMS["posture"],
-                 "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
+#: ``avoid_carrying``: what the hands are drawn from but these ("walking without a bag": the bags), where the
+#: activity draws them (not running: its arms swing free); "none" is always left to draw
+_GAIT_AVOID = tuple(c for c in CARRYING if c != "none")
+_WALK_PARAMS = {**_GAIT_PARAMS, "avoid_carrying": _GAIT_AVOID, "turns": (0.0, 12.0)}
+_STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "avoid_carrying": _GAIT_AVOID,
+                 "posture": _GAIT_PARAMS["posture"], "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
 _ARM_PARAMS = {"hand": ("left", "right"), "intensity": (0.3, 2.0)}
 _NORDIC_PARAMS = {**{k: _WALK_PARAMS[k] for k in ("intensity", "posture", "turns")},
                   "speed": SPEED_RANGE["walking"]}

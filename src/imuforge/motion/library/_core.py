@@ -451,6 +451,9 @@ def weighted_choice(rng: np.random.Generator, weights: dict[str, float], tag: st
     """One of ``weights``' keys, in proportion to its weight, drawn from :func:`side_stream` (``rng`` is not
     drawn from); never one of ``avoid`` (the others' shares grow in proportion; at least one must be left)."""
     names = [k for k in weights if k not in avoid]
+    if not names:
+        raise ValidationError(f"nothing left to draw: {', '.join(avoid)} avoided",
+                              allowed=f"to avoid fewer of {', '.join(weights)}")
     cum = np.cumsum([weights[k] for k in names])
     return names[int(np.searchsorted(cum / cum[-1], side_stream(rng, tag).random()))]
 
