@@ -64,7 +64,7 @@ def test_feet_do_not_slide(name):
     assert whole.max() < SLIDE_BOUND_STANCE_M
     # vertically the planted contact stays within 2.5 cm (the root height is low-passed, see anchored_root);
     # running within 3.5 cm: its evened pelvis speed (gait.RUN_EVEN_PASSES) halved the pelvis's fore-aft
-    # acceleration and sharpened the stance path's ends, which the low-pass then misses by up to 0.6 cm more
+    # acceleration and sharpened the stance path's ends, which the low-pass then misses by up to 0.5 cm more
     bound = 0.035 if name == "running" else 0.025
     from imuforge.motion.library._core import foot_contact_points
 
@@ -168,7 +168,7 @@ def test_running_pelvis_keeps_its_speed(seed):
     Fuglevand 1987): the pelvis slows by ≈ 0.3 m/s (≈ 10 % at 3 m/s) and speeds up again within a stance, at
     ±0.5 g. The foot-anchored pelvis of the running curves swung by 39–60 % of its speed over a step and
     reached ±2–2.5 g (1st / 99th percentile) before its speed was evened over the stance foot
-    (gait.RUN_EVEN_PASSES); now 11–18 % and ±0.6–1.2 g at 50 fps — a bound on the defect, still above the
+    (gait.RUN_EVEN_PASSES); now 11–18 % and ±0.6–1.3 g at 50 fps — a bound on the defect, still above the
     published figures."""
     m, c = generate("running", 10, fps=50.0, rng=seed, speed=3.0, heading_deg=0, return_contact=True)
     x = m.positions[:, 0, [0, 2]]

@@ -16,7 +16,7 @@ def test_running_pelvis_vertical_force_is_near_a_runners(speed):
     contact model (it was 4 g); in flight near free fall (0 g), not pulled down (it reached −1 g; −0.69 g at
     3.5 m/s until the feet stopped crossing the midline in 2026-12 (``fit_step_width``), −0.70 since: the more
     upright stance leg makes the rigid touch-down a little harder, a residue the bound tracks, not a target;
-    −0.77 since the pelvis's speed is evened over the stance foot, ``gait.RUN_EVEN_PASSES``, which halved its
+    −0.73 since the pelvis's speed is evened over the stance foot, ``gait.RUN_EVEN_PASSES``, which halved its
     fore-aft acceleration: test_library.py)."""
     peaks, lows = [], []
     for seed in range(3):

@@ -329,8 +329,9 @@ HORIZONTAL_HZ = {"running": 10.0, "stairs_up": 6.0, "stairs_down": 6.0}
 #: runners × 12 s), where a runner's horizontal ground force peaks at ≈ 0.3–0.5 body weights braking and
 #: pushing (Munro, Miller & Fuglevand 1987): a dip of ≈ 0.3 m/s, ±0.5 g. Each pass evens the path by the
 #: loaded leg's hip flexion (:func:`stance_speed_correction`, walking's and the stairs' fore-aft term) and
-#: refits the step length: after two, −1.1 / +1.2 g and the mean stride's speed within ±3 %.
-RUN_EVEN_PASSES = 2
+#: refits the step length: after one, −1.1 / +1.4 g (after two −1.1 / +1.2 g, for 12 % more of a running
+#: motion's time: the corpus benchmark's 1000× real time per core is what holds it to one).
+RUN_EVEN_PASSES = 1
 #: running cadence of recreational runners: 165 ± 8 steps/min at their comfortable 3.04 ± 0.28 m/s, +3
 #: steps/min for 15 % faster (van Oeveren, de Ruiter, Beek, Rispens & van Dieën 2020, *Eur J Sport Sci*
 #: 20:182; 21 runners, outdoors) — 0.11 Hz per m/s, close to the 0.12 Dorn et al. 2012 measured over
@@ -1705,7 +1706,7 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
         for _ in range(RUN_EVEN_PASSES):
             c = stance_speed_correction(kind, person, c, f_step, speed, stance)
             c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
-        return c
+        return c if RUN_EVEN_PASSES else fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, c)
     if kind != "walking":  # stairs: the planted foot, an even pelvis speed, the step width, then the geometry again
         c = foot_flat_correction(kind, person, c, speed, stance)
         geometry = (kind, person, target_step, f_step, speed, stance, riser_m)
