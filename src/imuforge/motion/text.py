@@ -344,6 +344,11 @@ def _direction_rule(text: str, activity: str) -> str:
             return "sit_to_stand"
         if re.search(r"\b(sits? down|sat down|sitting down|takes? a seat|took a seat|taking a seat)\b", t):
             return "stand_to_sit"
+        # dropping heavily into a seat ("he collapses into an armchair" was read as sit_to_stand, 0.53)
+        seat = r"(chair|armchair|seat|sofa|couch|bench|stool)"
+        if re.search(r"\b(drop\w*|collaps\w*|slump\w*|sink\w*|sank|flop\w*|plop\w*)( down)? "
+                     r"(into|onto|in|on) (a|an|the|his|her|their) " + seat + r"\b", t):
+            return "stand_to_sit"
     if activity in ("lying", "sitting", "sit_to_lie", "lie_to_sit"):
         if re.search(r"\b(lies down|lie down|lay down|lying down|lays down|laying down)\b", t):
             return "sit_to_lie"
