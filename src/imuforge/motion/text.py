@@ -610,16 +610,17 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     spans = " ".join(m.group(1) for m in _HELD_NEGATION.finditer(text.lower()))
     avoid = {m for pat, mode in (*_CARRY, *_HELD_WORDS) if re.search(pat, spans) and mode != "none"
              for m in _HELD_ALIKE.get(mode, (mode,))}
-    if not avoid and not re.search(r"\b(carry\w*|hold\w*)\s+any ?thing\b", spans):
+    nothing = re.search(r"\b(carry\w*|hold\w*)\s+any ?thing\b", spans)  # "not carrying anything"
+    if not avoid and not nothing:
         return spec
     params, mods = dict(spec.params), dict(spec.modifiers)
+    allowed = ACTIVITIES[spec.activity].params
     if params.get("carrying") in avoid:
         del params["carrying"]
         mods.pop("carrying", None)
-    if re.search(r"\b(carry\w*|hold\w*)\s+any ?thing\b", spans) and "none" in \
-            ACTIVITIES[spec.activity].params.get("carrying", ()):  # "not carrying anything": empty-handed
+    if nothing and "none" in allowed.get("carrying", ()):  # empty-handed
         params["carrying"] = mods["carrying"] = "none"
-    kept = [m for m in ACTIVITIES[spec.activity].params.get("avoid_carrying", ()) if m in avoid]
+    kept = [m for m in allowed.get("avoid_carrying", ()) if m in avoid]
     if kept and "carrying" not in params:
         params["avoid_carrying"], mods["not_carrying"] = kept, kept
     return replace(spec, params=params, modifiers=mods)

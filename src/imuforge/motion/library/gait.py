@@ -1701,7 +1701,7 @@ def close_gait(kind: str, person: Person, target_step: float, f_step: float, spe
     instead of 1.0 mm, the contact mismatch within 3.2 instead of 3.7 mm, sliding unchanged, one
     forward-kinematics pass fewer.)"""
     c = fit_hip(kind, person, target_step, f_step, speed, stance, riser_m, steps=1 if kind == "walking" else 2)
-    if kind == "running":  # the step width, then an even pelvis speed and the step length, twice
+    if kind == "running":  # the step width, then an even pelvis speed and the step length again
         c = fit_step_width(kind, person, c, f_step, speed, stance)
         for _ in range(RUN_EVEN_PASSES):
             c = stance_speed_correction(kind, person, c, f_step, speed, stance)
