@@ -576,6 +576,21 @@ def test_a_negated_list_of_things_held_keeps_them_all_out(text):
     assert "carrying" not in spec.params
 
 
+@pytest.mark.parametrize(("text", "held"), [("a person drops the bag and walks", "bag"),
+                                             ("she puts her phone down and walks", "phone"),
+                                             ("he puts down the box and walks", "box"),
+                                             ("she leaves the suitcase behind and walks", "bag")])
+def test_a_thing_let_go_of_is_not_held(text, held):
+    """"a person drops the bag and walks" had every person carry a bag (session 59's fresh user's run)."""
+    spec = parse_description(text, matcher="keywords")
+    assert spec.activity == "walking"
+    assert "carrying" not in spec.params and held in spec.params["avoid_carrying"]
+    # what is held and not let go of stays held; a person dropping into a seat drops nothing
+    assert parse_description("he drops the pace and walks with a bag", matcher="keywords").params == \
+        {"carrying": "bag"}
+    assert parse_description("a person drops into a chair").activity == "stand_to_sit"
+
+
 def test_nothing_held_is_empty_handed_and_a_normal_pace_is_a_pace():
     for text in ("walking, not carrying anything", "walking with nothing in her hands",
                  "walking empty-handed"):

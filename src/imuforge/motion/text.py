@@ -195,7 +195,9 @@ _HELD_WORDS = [(r"\b(bags?|handbags?|luggage|suitcases?|briefcases?|grocer\w*)\b
                (r"\b(cups?|coffee|mugs?)\b", "cup"),
                (r"\b(box|boxes|trays?|packages?|parcels?|cartons?)\b", "box"),
                (r"\b(hand ?rails?|railings?|banisters?)\b", "handrail_right"), (r"\bpockets?\b", "pockets")]
-_HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't)\b"
+#: A thing let go of is not held either ("drops the bag and walks" had every person carry a bag).
+_HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't|drop\w*|(?:put|set|lay)(?:s|ting)?"
+                            r"(?= (?:\w+ ){0,3}?down\b)|lets? go of|letting go of|leav(?:e|es|ing)(?= [^,;.]*behind))\b"
                             r"([^,;.]*?)(?=[,;.]|\b(?:but|and|then|while)\b|$)", re.I)
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
