@@ -83,7 +83,8 @@ factor, the elbow at 85 ± 15°, the hand's path an oval out of the sagittal pla
 (:func:`running_arm_path`). Thorax: counter-rotation against the pelvis and 80 % compensation of
 pelvic tilt / obliquity (Kavanagh, Barrett & Morrison 2004, *Gait Posture* 20:291; Menz, Lord &
 Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
-stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %.
+stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %, and the
+swinging leg's out-of-plane angles 2–2.5° from stride to stride (:func:`swing_variation`).
 
 Busy hands: the hands of a walk or stair climb whose ``carrying`` is not given are drawn per recording
 from :data:`HAND_HABITS` (walking: phone in front in one of the grips people use, :data:`PHONE_GRIPS`,
@@ -282,6 +283,12 @@ SPEED_RANGE = {"walking": (0.4, 2.2), "running": (2.0, 6.5)}
 ANGLE_SD = {"hip_flex": 4.0, "knee_flex": 3.0, "ankle_dorsi": 3.0, "hip_add": 2.5, "hip_rot": 5.0,
             "ankle_inv": 2.0}
 AMPLITUDE_CV = 0.08
+#: stride-to-stride SD (deg, at mid-swing) of the swinging leg's out-of-plane angles: the same leg does not
+#: swing the same way twice (joint angles repeat within ≈ 2° from stride to stride, Żuk & Pezowicz 2015,
+#: *Appl Bionics Biomech* 2015:503713; hip rotation more). The sagittal angles are left alone: the toe's
+#: clearance over the ground is kept within millimetres by their coordination (Begg et al. 2007, *Gait
+#: Posture* 25:191), which independent noise would break. (:func:`swing_variation`)
+SWING_ANGLE_SD = {"hip_abd": 2.0, "hip_rot": 2.5, "ankle_inv": 2.0}
 #: smooth lower bound of the knee flexion curves (deg; ``_soft_floor`` with a 0.6° width: ≥ ≈ 1.9°)
 KNEE_FLOOR_DEG = 1.5
 HARMONICS = 8
@@ -1858,6 +1865,8 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         pose["neck_rot"] = pose["neck_rot"] + heading.head_lead_deg
         for sfx, side, ph in (("L", 1.0, phL), ("R", -1.0, phR)):  # thigh yaw vs pelvis = −side · hip_rot
             pose[f"hip_rot_{sfx}"] = pose[f"hip_rot_{sfx}"] - side * stance_hip_turn(heading.yaw_deg, ph, stance)
+    for key, extra in swing_variation(rng, (phL, phR), stance, fps, f_step).items():
+        pose[key] = pose.get(key, 0.0) + extra
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
     w = _contact_weights(kind, phL, phR, stance)
@@ -1878,6 +1887,23 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         last = int(np.argmax(w[-1]))
         meta.update(riser_m=riser_m, tread_m=tread_m, floor_end_m=round(float(ground[-1, last]), 4))
     return Track(local, root, w, kind, meta)
+
+
+def swing_variation(rng: np.random.Generator, phases: tuple, stance: float, fps: float,
+                    f_step: float) -> dict[str, np.ndarray]:
+    """Each leg's swing its own way from stride to stride: smooth noise (band ≈ the step frequency) on the
+    swinging leg's out-of-plane angles (:data:`SWING_ANGLE_SD`, deg), faded in and out over its swing by
+    sin² of the swing's phase, so the stance foot and where it lands are untouched. Returns the angle
+    increments by pose key (``hip_abd_L`` …)."""
+    n = len(phases[0])
+    noise = smooth_noise(rng, n, fps, f_step, size=2 * len(SWING_ANGLE_SD))
+    out = {}
+    for i, (sfx, ph) in enumerate(zip("LR", phases)):
+        swing = np.clip((np.mod(ph, 1.0) - stance) / (1.0 - stance), 0.0, 1.0)
+        gate = np.sin(np.pi * swing) ** 2
+        for j, (key, sd) in enumerate(SWING_ANGLE_SD.items()):
+            out[f"{key}_{sfx}"] = sd * gate * noise[:, 2 * j + i]
+    return out
 
 
 def _sway_arms(pose: dict, local: np.ndarray, sway: dict[str, np.ndarray]) -> None:
