@@ -591,6 +591,16 @@ def test_a_thing_let_go_of_is_not_held(text, held):
     assert parse_description("a person drops into a chair").activity == "stand_to_sit"
 
 
+def test_what_is_let_go_of_is_no_cue_of_the_activity():
+    """"she puts down her phone and walks away" was refused (walking 0.32), "a person lays the box down,
+    then walks" read as lying: what a person lets go of says nothing of what they do."""
+    for text, activity in (("she puts down her phone and walks away", "walking"),
+                           ("a person lays the box down, then walks", "walking")):
+        assert parse_description(text).activity == activity, text
+    with pytest.raises(ValidationError, match=r"lets go of \('drops the bag'\)"):
+        parse_description("a person drops the bag")
+
+
 def test_nothing_held_is_empty_handed_and_a_normal_pace_is_a_pace():
     for text in ("walking, not carrying anything", "walking with nothing in her hands",
                  "walking empty-handed"):

@@ -196,8 +196,10 @@ _HELD_WORDS = [(r"\b(bags?|handbags?|luggage|suitcases?|briefcases?|grocer\w*)\b
                (r"\b(box|boxes|trays?|packages?|parcels?|cartons?)\b", "box"),
                (r"\b(hand ?rails?|railings?|banisters?)\b", "handrail_right"), (r"\bpockets?\b", "pockets")]
 #: A thing let go of is not held either ("drops the bag and walks" had every person carry a bag).
-_HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't|drop\w*|(?:put|set|lay)(?:s|ting)?"
-                            r"(?= (?:\w+ ){0,3}?down\b)|lets? go of|letting go of|leav(?:e|es|ing)(?= [^,;.]*behind))\b"
+_LET_GO_WORDS = (r"drop\w*|(?:put|set|lay)(?:s|ting)?(?= (?:\w+ ){0,3}?down\b)|lets? go of|letting go of"
+                 r"|leav(?:e|es|ing)(?= [^,;.]*behind)")
+_LET_GO = re.compile(rf"\b(?:{_LET_GO_WORDS})\b", re.I)
+_HELD_NEGATION = re.compile(rf"\b(?:not|never|without|no|neither|\w+n't|{_LET_GO_WORDS})\b"
                             r"([^,;.]*?)(?=[,;.]|\b(?:but|and|then|while)\b|$)", re.I)
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
@@ -596,9 +598,19 @@ def _negated_words(m: re.Match) -> str:
     return m.group(1) or m.group(2)
 
 
+def _released(text: str) -> list[re.Match]:
+    """Each thing ``text`` says is let go of ("drops the bag", "puts her phone down"): a match of
+    :data:`_HELD_NEGATION` opened by a verb of letting go whose words name a thing held. No cue of the
+    activity ("she puts down her phone and walks away" scored walking 0.32); "drops into a chair" is kept."""
+    return [m for m in _HELD_NEGATION.finditer(text) if _LET_GO.match(m.group(0))
+            and any(re.search(pat, m.group(1).lower()) for pat, _ in (*_CARRY, *_HELD_WORDS))]
+
+
 def _without_negated(text: str) -> str:
-    """``text`` without each of its :func:`_negations` (``text`` itself when it has none)."""
-    found = _negations(text)
+    """``text`` without each of its :func:`_negations` and the things it lets go of (:func:`_released`;
+    ``text`` itself when it has neither)."""
+    found = sorted([*_negations(text), *_released(text)], key=lambda m: m.start())
+    found = [m for i, m in enumerate(found) if i == 0 or m.start() >= found[i - 1].end()]  # no overlaps
     for m in reversed(found):
         text = text[:m.start()] + " " + text[m.end():]
     return " ".join(text.split()) if found else text
@@ -628,9 +640,19 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     return replace(spec, params=params, modifiers=mods)
 
 
+def _nothing_left(text: str) -> ValidationError:
+    """The refusal of a description that says only what the person does not do or lets go of."""
+    said = " or ".join(w for w, found in (("does not do", _negations(text)), ("lets go of", _released(text)))
+                       if found)
+    return ValidationError(f"{text!r} says what the person {said} ({_negated(text)!r}), and without it no "
+                           "activity", allowed="what the person does, in words (e.g. 'standing still')")
+
+
 def _negated(text: str) -> str:
-    """The words each of :func:`_negations` negates, joined; empty without one."""
-    return " ".join(_negated_words(m).strip() for m in _negations(text))
+    """The words each of :func:`_negations` negates and what :func:`_released` lets go of ("drops the bag"),
+    joined; empty without one."""
+    return " ".join([*(_negated_words(m).strip() for m in _negations(text)),
+                     *(m.group(0).strip() for m in _released(text))])
 
 
 def _mended(text: str, matcher: str, min_score: float | None) -> MotionSpec | None:
@@ -800,18 +822,14 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     said = _without_negated(text)
     if said != text:  # what the person does not do is no cue of what they do: read without it
         if not set(re.findall(r"[a-z]+", said.lower())) - _NO_CUE:  # "a person not running": "a person" left
-            raise ValidationError(f"{text!r} says what the person does not do ({_negated(text)!r}), and "
-                                  "without it no activity", allowed="what the person does, in words (e.g. "
-                                  "'standing still')")
+            raise _nothing_left(text)
         try:
             spec = parse_description(said, seconds=seconds, matcher=matcher, min_score=min_score)
         except ValidationError as exc:
             if not exc.what.startswith("no activity matches"):  # a more telling refusal of what is left
                 raise
             # nothing left that says what they do ("a person who is not running")
-            raise ValidationError(f"{text!r} says what the person does not do ({_negated(text)!r}), and "
-                                  "without it no activity", allowed="what the person does, in words (e.g. "
-                                  "'standing still')") from None
+            raise _nothing_left(text) from None
         return _not_carried(text, replace(spec, text=text))
     m = get_matcher(matcher)
     # the activity is matched on the words: a speed or a duration is read by the rules, and its numbers and
