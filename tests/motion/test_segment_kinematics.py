@@ -31,9 +31,10 @@ lower back. Ranges and their sources:
   0.4–0.55 rad/s on every seed checked (seed 2: 7.55 → 8.06). No published stair-descent shank peak was
   found; the project's real shoe sensors on stairs down (gaitmap, MaD stair subject: a foot, not a shank)
   turned faster than the synthetic feet before the change (95th percentile of |ω| 0.91×, main peak 0.90×)
-  and about as fast after it (0.99×, 0.94×). Widened to 9 rad/s in session 60: the swinging leg's own
-  stride-to-stride out-of-plane variation (``gait.SWING_ANGLE_SD``) adds ≈ 0.3–0.5 rad/s at the 99.9th
-  percentile (seed 2: 8.06 → 8.53), while the shoe's 95th percentile against the real descent stayed 0.99×.
+  and about as fast after it (0.99×, 0.94×). Widened to 9 rad/s in session 60: seed 2 had come to 8.43 by
+  then, and the swinging leg's own stride-to-stride out-of-plane variation (``gait.SWING_ANGLE_SD``) moves
+  the 99.9th percentile by −0.06 … +0.16 rad/s over seeds 1–6 (seed 2: 8.43 → 8.53; largest 8.53), while
+  the shoe's 95th percentile against the real descent stayed 0.99×.
   The library has no impact / soft-tissue model, so the lower ends are set below the impact peaks.
 * Postures (waist and thigh devices must tell them apart): sitting tilts the pelvis posteriorly by
   ≈ 12–18° (Endo et al. 2012, *J Orthop Sci* 17:682; Moon et al. 2018, *Clin Orthop Surg* 10:322),

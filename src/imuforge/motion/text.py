@@ -195,12 +195,19 @@ _HELD_WORDS = [(r"\b(bags?|handbags?|luggage|suitcases?|briefcases?|grocer\w*)\b
                (r"\b(cups?|coffee|mugs?)\b", "cup"),
                (r"\b(box|boxes|trays?|packages?|parcels?|cartons?)\b", "box"),
                (r"\b(hand ?rails?|railings?|banisters?)\b", "handrail_right"), (r"\bpockets?\b", "pockets")]
-#: A thing let go of is not held either ("drops the bag and walks" had every person carry a bag).
-_LET_GO_WORDS = (r"drop\w*|(?:put|set|lay)(?:s|ting)?(?= (?:\w+ ){0,3}?down\b)|lets? go of|letting go of"
-                 r"|leav(?:e|es|ing)(?= [^,;.]*behind)")
-_LET_GO = re.compile(rf"\b(?:{_LET_GO_WORDS})\b", re.I)
-_HELD_NEGATION = re.compile(rf"\b(?:not|never|without|no|neither|\w+n't|{_LET_GO_WORDS})\b"
+_HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't)\b"
                             r"([^,;.]*?)(?=[,;.]|\b(?:but|and|then|while)\b|$)", re.I)
+#: A thing let go of before the activity is not held in it ("a person drops the bag and walks" had every
+#: person carry a bag): a verb of letting go, at most two words (an article, a possessive, an adjective) and
+#: a thing held, then "down" / "behind" where the verb needs it ("puts her phone down", "leaves the bag
+#: behind")
+_HELD_THING = "(?:" + "|".join(pat for pat, mode in _HELD_WORDS if mode != "pockets") + ")"
+_FEW_WORDS = r"(?:[\w'-]+ ){0,2}?"
+_LET_GO = re.compile(
+    rf"\b(?:drop(?:s|ped|ping)?|let(?:s|ting)? go of) {_FEW_WORDS}{_HELD_THING}"
+    rf"|\b(?:(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing)"
+    rf"(?: down {_FEW_WORDS}{_HELD_THING}| {_FEW_WORDS}{_HELD_THING} down\b)"
+    rf"|\b(?:leav(?:e|es|ing)|left) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
@@ -599,20 +606,34 @@ def _negated_words(m: re.Match) -> str:
 
 
 def _released(text: str) -> list[re.Match]:
-    """Each thing ``text`` says is let go of ("drops the bag", "puts her phone down"): a match of
-    :data:`_HELD_NEGATION` opened by a verb of letting go whose words name a thing held. No cue of the
-    activity ("she puts down her phone and walks away" scored walking 0.32); "drops into a chair" is kept."""
-    return [m for m in _HELD_NEGATION.finditer(text) if _LET_GO.match(m.group(0))
-            and any(re.search(pat, m.group(1).lower()) for pat, _ in (*_CARRY, *_HELD_WORDS))]
+    """Each thing ``text`` lets go of before saying more (:data:`_LET_GO`: "drops the bag and walks", "puts
+    her phone down, then walks"): not held in what follows, and no cue of it ("she puts down her phone and
+    walks away" scored walking 0.32). What is let go of at the end ("walks up the stairs and drops the bag")
+    was held all along; "drops into a chair" lets go of nothing."""
+    return [m for m in _LET_GO.finditer(text) if re.search(r"\w", re.sub(_CONJUNCTIONS, " ", text[m.end():]))]
+
+
+_CONJUNCTIONS = re.compile(r"\b(?:and|then|and then|before|after that)\b", re.I)
+
+
+def _not_done(text: str) -> list[tuple[int, int, str]]:
+    """What ``text`` says the person does not do (:func:`_negations`) or lets go of (:func:`_released`), in
+    the order said, none inside another: (start, end, the words)."""
+    found = sorted([(m.start(), m.end(), _negated_words(m).strip()) for m in _negations(text)]
+                   + [(m.start(), m.end(), m.group(0).strip()) for m in _released(text)])
+    kept: list[tuple[int, int, str]] = []
+    for item in found:
+        if not kept or item[0] >= kept[-1][1]:
+            kept.append(item)
+    return kept
 
 
 def _without_negated(text: str) -> str:
-    """``text`` without each of its :func:`_negations` and the things it lets go of (:func:`_released`;
-    ``text`` itself when it has neither)."""
-    found = sorted([*_negations(text), *_released(text)], key=lambda m: m.start())
-    found = [m for i, m in enumerate(found) if i == 0 or m.start() >= found[i - 1].end()]  # no overlaps
-    for m in reversed(found):
-        text = text[:m.start()] + " " + text[m.end():]
+    """``text`` without what it says the person does not do or lets go of (:func:`_not_done`; ``text``
+    itself when it says neither)."""
+    found = _not_done(text)
+    for start, end, _ in reversed(found):
+        text = text[:start] + " " + text[end:]
     return " ".join(text.split()) if found else text
 
 
@@ -621,7 +642,8 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     ("walking without a bag": 8 of 60 people had carried one), as the activity's ``avoid_carrying`` (a list:
     what a corpus records and reads back); a thing held the rest of the text seemed to say ("coffee" of
     "without a cup of coffee") is dropped. ``spec`` keeps what it says the person carries."""
-    spans = " ".join(m.group(1) for m in _HELD_NEGATION.finditer(text.lower()))
+    spans = " ".join([*(m.group(1) for m in _HELD_NEGATION.finditer(text.lower())),
+                      *(m.group(0).lower() for m in _released(text))])
     avoid = {m for pat, mode in (*_CARRY, *_HELD_WORDS) if re.search(pat, spans) and mode != "none"
              for m in _HELD_ALIKE.get(mode, (mode,))}
     nothing = re.search(r"\b(carry\w*|hold\w*)\s+any ?thing\b", spans)  # "not carrying anything"
@@ -649,10 +671,8 @@ def _nothing_left(text: str) -> ValidationError:
 
 
 def _negated(text: str) -> str:
-    """The words each of :func:`_negations` negates and what :func:`_released` lets go of ("drops the bag"),
-    joined; empty without one."""
-    return " ".join([*(_negated_words(m).strip() for m in _negations(text)),
-                     *(m.group(0).strip() for m in _released(text))])
+    """The words :func:`_not_done` finds, joined in the order said; empty without one."""
+    return " ".join(words for _, _, words in _not_done(text))
 
 
 def _mended(text: str, matcher: str, min_score: float | None) -> MotionSpec | None:
