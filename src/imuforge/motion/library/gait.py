@@ -84,7 +84,7 @@ factor, the elbow at 85 ± 15°, the hand's path an oval out of the sagittal pla
 pelvic tilt / obliquity (Kavanagh, Barrett & Morrison 2004, *Gait Posture* 20:291; Menz, Lord &
 Fitzpatrick 2003, *Gait Posture* 18:35). Within a person:
 stride time CV 2 % (Hausdorff et al. 1995, *J Appl Physiol* 78:1629), stride amplitude 3 %, and the
-swinging leg's out-of-plane angles 2–2.5° from stride to stride (:func:`swing_variation`).
+swinging leg's out-of-plane angles 1–2.5° from stride to stride (:func:`swing_variation`).
 
 Busy hands: the hands of a walk or stair climb whose ``carrying`` is not given are drawn per recording
 from :data:`HAND_HABITS` (walking: phone in front in one of the grips people use, :data:`PHONE_GRIPS`,
@@ -285,10 +285,12 @@ ANGLE_SD = {"hip_flex": 4.0, "knee_flex": 3.0, "ankle_dorsi": 3.0, "hip_add": 2.
 AMPLITUDE_CV = 0.08
 #: stride-to-stride SD (deg, at mid-swing) of the swinging leg's out-of-plane angles: the same leg does not
 #: swing the same way twice (joint angles repeat within ≈ 2° from stride to stride, Żuk & Pezowicz 2015,
-#: *Appl Bionics Biomech* 2015:503713; hip rotation more). The sagittal angles are left alone: the toe's
-#: clearance over the ground is kept within millimetres by their coordination (Begg et al. 2007, *Gait
-#: Posture* 25:191), which independent noise would break. (:func:`swing_variation`)
-SWING_ANGLE_SD = {"hip_abd": 2.0, "hip_rot": 2.5, "ankle_inv": 2.0}
+#: *Appl Bionics Biomech* 2015:503713; hip rotation more). Hip abduction 1°: it moves the ankle sideways
+#: (≈ 1.5 cm at 1°), which must stay under the 2–2.5 cm SD of where the foot lands (step width, Owings &
+#: Grabiner 2004, *J Biomech* 37:935). The sagittal angles are left alone: the toe's clearance over the
+#: ground is kept within millimetres by their coordination (Begg et al. 2007, *Gait Posture* 25:191), which
+#: independent noise would break. (:func:`swing_variation`)
+SWING_ANGLE_SD = {"hip_abd": 1.0, "hip_rot": 2.5, "ankle_inv": 2.0}
 #: smooth lower bound of the knee flexion curves (deg; ``_soft_floor`` with a 0.6° width: ≥ ≈ 1.9°)
 KNEE_FLOOR_DEG = 1.5
 HARMONICS = 8
@@ -1865,7 +1867,9 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
         pose["neck_rot"] = pose["neck_rot"] + heading.head_lead_deg
         for sfx, side, ph in (("L", 1.0, phL), ("R", -1.0, phR)):  # thigh yaw vs pelvis = −side · hip_rot
             pose[f"hip_rot_{sfx}"] = pose[f"hip_rot_{sfx}"] - side * stance_hip_turn(heading.yaw_deg, ph, stance)
-    for key, extra in swing_variation(rng, (phL, phR), stance, fps, f_step).items():
+    # its own stream, seeded by this track's first draw: the rest of the motion is drawn as without it
+    swing_rng = np.random.default_rng(int(phase0 * 2**52))
+    for key, extra in swing_variation(swing_rng, (phL, phR), stance, fps, f_step).items():
         pose[key] = pose.get(key, 0.0) + extra
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
