@@ -664,3 +664,29 @@ def test_diversified_variants_keep_what_the_description_says(tmp_path, capsys):
     made = json.loads((out / "motions.json").read_text())
     assert len(made) == 6 and len({m["meta"]["text"] for m in made}) == 6
     assert all(m["meta"]["params"]["intensity"] == 0.78 for m in made)
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("a person lays the box down, then walks", [("walking", None)]),
+    ("walks, then lays the box down, then walks", [("walking", "box"), ("walking", None)]),
+    ("she places the cup on the table, then walks away", [("walking", None)]),
+    ("a person sets down her cup, then sits down", [("stand_to_sit", None)])])
+def test_a_part_that_only_lets_go_of_a_thing_names_no_activity(text, want):
+    """A fresh user's run (session 60): "a person lays the box down, then walks" made a person lie down,
+    "sets down her cup" drink, before the walk."""
+    assert [(s.activity, s.params.get("carrying")) for s in parse_sequence(text)] == want
+
+
+def test_a_gait_said_that_is_not_running_is_not_running():
+    """"a young woman strolls in a park" was made as running (0.61): the park, not the gait, had led."""
+    for text in ("a young woman strolls in a park", "an elderly woman strolls in a park"):
+        assert parse_description(text).activity == "walking", text
+    assert parse_description("a person jogs in a park").activity == "running"
+
+
+@pytest.mark.parametrize("text", ["walks for 3 weeks", "walks for a day", "walks for 1 ms",
+                                  "walks for a few minutes", "walks for 3 days, then sits"])
+def test_a_duration_not_read_is_refused(text):
+    """These made the default 30 s without a word (a fresh user's run, session 60)."""
+    with pytest.raises(ValidationError, match="a duration not read"):
+        parse_sequence(text, matcher="keywords")
+    assert parse_sequence("walks for a while", matcher="keywords")[0].duration_s == 30.0

@@ -115,6 +115,8 @@ IN_PLACE_CUES = {
     "typing": r"\b(typ(e|es|ed|ing)|keyboard)\b",
 }
 _GAIT_SAID = r"\b(walk\w*|stroll(?!er)\w*|jog\w*|run\w*|hik(e|es|ed|ing)|march\w*|wander\w*)\b"
+#: the words of :data:`_GAIT_SAID` that say running
+_RUN_SAID = r"\b(jog\w*|run\w*|sprint\w*)\b"
 #: Keyword matcher: minimum number of matched keywords.
 DEFAULT_SECONDS = {"periodic": 30.0, "static": 30.0}
 
@@ -203,10 +205,14 @@ _HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't)\b"
 #: behind")
 _HELD_THING = "(?:" + "|".join(pat for pat, mode in _HELD_WORDS if mode != "pockets") + ")"
 _FEW_WORDS = r"(?:[\w'-]+ ){0,2}?"
+_LET_GO_VERB = re.compile(r"(?:drop(?:s|ped|ping)?|let(?:s|ting)? go of"
+                          r"|(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing"
+                          r"|leav(?:e|es|ing)|left)\b", re.I)
 _LET_GO = re.compile(
     rf"\b(?:drop(?:s|ped|ping)?|let(?:s|ting)? go of) {_FEW_WORDS}{_HELD_THING}"
     rf"|\b(?:(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing)"
-    rf"(?: down {_FEW_WORDS}{_HELD_THING}| {_FEW_WORDS}{_HELD_THING} down\b)"
+    rf"(?: down {_FEW_WORDS}{_HELD_THING}"
+    rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|on(?:to)? (?:the|a|an) [\w-]+)\b)"
     rf"|\b(?:leav(?:e|es|ing)|left) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
@@ -607,9 +613,8 @@ def _negated_words(m: re.Match) -> str:
 
 def _released(text: str) -> list[re.Match]:
     """Each thing ``text`` lets go of before saying more (:data:`_LET_GO`: "drops the bag and walks", "puts
-    her phone down, then walks"): not held in what follows, and no cue of it ("she puts down her phone and
-    walks away" scored walking 0.32). What is let go of at the end ("walks up the stairs and drops the bag")
-    was held all along; "drops into a chair" lets go of nothing."""
+    her phone down, then walks"): not held in what follows. What is let go of at the end ("walks up the
+    stairs and drops the bag") was held all along; "drops into a chair" lets go of nothing."""
     return [m for m in _LET_GO.finditer(text) if re.search(r"\w", re.sub(_CONJUNCTIONS, " ", text[m.end():]))]
 
 
@@ -617,10 +622,15 @@ _CONJUNCTIONS = re.compile(r"\b(?:and|then|and then|before|after that)\b", re.I)
 
 
 def _not_done(text: str) -> list[tuple[int, int, str]]:
-    """What ``text`` says the person does not do (:func:`_negations`) or lets go of (:func:`_released`), in
-    the order said, none inside another: (start, end, the words)."""
-    found = sorted([(m.start(), m.end(), _negated_words(m).strip()) for m in _negations(text)]
-                   + [(m.start(), m.end(), m.group(0).strip()) for m in _released(text)])
+    """What ``text`` says the person does not do (:func:`_negations`) or lets go of (:data:`_LET_GO`, before
+    the activity or after it: either way no cue of it), in the order said, none inside another: (start,
+    end, the words)."""
+    before = {m.span() for m in _released(text)}
+    # let go of at the end, the thing was held in the activity: only the verb goes ("walks up the stairs and
+    # drops the bag" is read as "… and the bag", which holds it)
+    let_go = [(m.start(), m.end() if m.span() in before else _LET_GO_VERB.match(text, m.start()).end(),
+               m.group(0).strip()) for m in _LET_GO.finditer(text)]
+    found = sorted([(m.start(), m.end(), _negated_words(m).strip()) for m in _negations(text)] + let_go)
     kept: list[tuple[int, int, str]] = []
     for item in found:
         if not kept or item[0] >= kept[-1][1]:
@@ -664,8 +674,8 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
 
 def _nothing_left(text: str) -> ValidationError:
     """The refusal of a description that says only what the person does not do or lets go of."""
-    said = " or ".join(w for w, found in (("does not do", _negations(text)), ("lets go of", _released(text)))
-                       if found)
+    said = " or ".join(w for w, found in (("does not do", _negations(text)),
+                                          ("lets go of", _LET_GO.search(text))) if found)
     return ValidationError(f"{text!r} says what the person {said} ({_negated(text)!r}), and without it no "
                            "activity", allowed="what the person does, in words (e.g. 'standing still')")
 
@@ -846,8 +856,10 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         try:
             spec = parse_description(said, seconds=seconds, matcher=matcher, min_score=min_score)
         except ValidationError as exc:
-            if not exc.what.startswith("no activity matches"):  # a more telling refusal of what is left
-                raise
+            if not exc.what.startswith("no activity matches"):  # a more telling refusal of what is left,
+                # naming the user's words
+                raise ValidationError(exc.what.replace(repr(said), repr(text)), source=exc.source,
+                                      allowed=exc.allowed) from None
             # nothing left that says what they do ("a person who is not running")
             raise _nothing_left(text) from None
         return _not_carried(text, replace(spec, text=text))
@@ -863,6 +875,8 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     cued = [(a, s) for a, s in ranked if a not in REQUIRED_CUES or re.search(REQUIRED_CUES[a], t)]
     if re.search(_GAIT_SAID, t):
         cued = [(a, s) for a, s in cued if a not in IN_PLACE_CUES or re.search(IN_PLACE_CUES[a], t)]
+        if not re.search(_RUN_SAID, t):  # a gait said and it is not running ("strolls in a park" was running)
+            cued = [(a, s) for a, s in cued if a != "running"]
     ranked = cued or ranked
     best, score = ranked[0]
     threshold = MIN_SCORE if min_score is None else min_score
@@ -1001,6 +1015,14 @@ def _seconds_of(term: re.Match) -> float:
     return (value + 0.5 * bool(term.group("half"))) * _TIME_UNIT_S[unit.rstrip("s") or "s"]
 
 
+#: a duration the rules cannot read: a unit they do not know ("for 3 weeks", "for 1 ms") or no number ("for a
+#: few minutes"); refused rather than made the default length
+_UNREAD_DURATION = re.compile(r"\b(?:for|during|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+)?"
+                              r"(?:(?:" + _AMOUNT + r")\s*(?:weeks?|days?|months?|years?|nights?|ms|msecs?"
+                              r"|milli\w*|micro\w*)|(?:a\s+few|a\s+couple\s+of|several|some|many|\d+\s*-\s*\d+)\s+"
+                              + _TIME_UNIT + r")\b", re.IGNORECASE)
+
+
 def duration_from_text(text: str) -> float | None:
     """The duration (s) a description names — "for 2 minutes" → 120, "for 1 min 30 s" → 90, "lasting half an
     hour" → 1800, "45 seconds" → 45 —, None without one; a ValidationError when it names two, or one outside
@@ -1011,6 +1033,10 @@ def duration_from_text(text: str) -> float | None:
              and not any(a <= m.start("amount") < b for a, b in spans)]
     found = [text[a:b] for a, b in spans] + [m.group(0)[m.start("amount") - m.start():] for m in short]
     if not found:
+        if unread := _UNREAD_DURATION.search(text):
+            raise ValidationError(f"{text!r} lasts {unread.group(0)!r}: a duration not read",
+                                  allowed=f"a number of seconds, minutes or hours within {SECONDS_RANGE[0]:g} … "
+                                          f"{SECONDS_RANGE[1]:g} s (e.g. 'for 90 s', 'for 2 minutes')")
         return None
     negative = r"(?:(?<![\w.])[-\u2212]|\bminus\s+)(?:" + _AMOUNT + r")\s*" + _TIME_UNIT + r"\b"
     if signed := re.search(negative, text, re.IGNORECASE):
@@ -1046,15 +1072,23 @@ def _has_duration(part: str) -> bool:
         return True
 
 
+def _lets_go_only(part: str) -> bool:
+    """Whether ``part`` says only that a thing is let go of ("a person lays the box down": no activity, where
+    matched alone it read as lying)."""
+    rest = _LET_GO.sub(" ", part)
+    return rest != part and not set(re.findall(r"[a-z]+", rest.lower())) - _NO_CUE
+
+
 def _sequence_groups(text: str, matcher: str, min_score: float | None) -> list[str]:
     """The parts of ``text`` that each name an activity, in order; a part that names none ("… followed by her
-    dog", "He then sits": "He") belongs to the part before it (the first such, to the part after it)."""
+    dog", "He then sits": "He", "a person lays the box down") belongs to the part before it (the first such,
+    to the part after it)."""
     groups: list[list[int]] = []
     pending = None
     spans = _sequence_spans(text)
     for a, b in spans:
         part = text[a:b].strip(" ,.;")
-        if _matches(part, matcher, min_score):
+        if not _lets_go_only(part) and _matches(part, matcher, min_score):
             groups.append([a if pending is None else pending, b])
             pending = None
         elif len(spans) > 1 and _has_duration(part):
