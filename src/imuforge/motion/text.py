@@ -1019,7 +1019,8 @@ def _seconds_of(term: re.Match) -> float:
 #: few minutes"); refused rather than made the default length
 _UNREAD_DURATION = re.compile(r"\b(?:for|during|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+)?"
                               r"(?:(?:" + _AMOUNT + r")\s*(?:weeks?|days?|months?|years?|nights?|ms|msecs?"
-                              r"|milli\w*|micro\w*)|(?:a\s+few|a\s+couple\s+of|several|some|many|\d+\s*-\s*\d+)\s+"
+                              r"|milli\w*|micro\w*)"
+                              r"|(?:a\s+few|a\s+couple\s+of|several|some|many|\d+\s*-\s*\d+)\s+"
                               + _TIME_UNIT + r")\b", re.IGNORECASE)
 
 
@@ -1035,8 +1036,8 @@ def duration_from_text(text: str) -> float | None:
     if not found:
         if unread := _UNREAD_DURATION.search(text):
             raise ValidationError(f"{text!r} lasts {unread.group(0)!r}: a duration not read",
-                                  allowed=f"a number of seconds, minutes or hours within {SECONDS_RANGE[0]:g} … "
-                                          f"{SECONDS_RANGE[1]:g} s (e.g. 'for 90 s', 'for 2 minutes')")
+                                  allowed="a number of seconds, minutes or hours within "
+                                          f"{SECONDS_RANGE[0]:g} … {SECONDS_RANGE[1]:g} s (e.g. 'for 90 s')")
         return None
     negative = r"(?:(?<![\w.])[-\u2212]|\bminus\s+)(?:" + _AMOUNT + r")\s*" + _TIME_UNIT + r"\b"
     if signed := re.search(negative, text, re.IGNORECASE):
