@@ -690,3 +690,31 @@ def test_a_duration_not_read_is_refused(text):
     with pytest.raises(ValidationError, match="a duration not read"):
         parse_sequence(text, matcher="keywords")
     assert parse_sequence("walks for a while", matcher="keywords")[0].duration_s == 30.0
+
+
+def test_diversified_standing_holds_only_what_standing_holds():
+    """"A man stands on the way to work while carrying a box." was made with no box (a fresh user's run,
+    session 60): a variant says only what its activity can hold."""
+    from imuforge.motion.text import diversify
+
+    variants = diversify("standing", 60, seed=3)
+    assert any("while" in v for v in variants)
+    assert not [v for v in variants if re.search(r"\b(box|cup|coffee|backpack)\b", v)]
+    assert any("box" in v for v in diversify("walking", 60, seed=3))
+
+
+def test_a_thing_held_that_the_activity_does_not_hold_is_said(tmp_path):
+    """"she stands holding a cup of coffee" made people empty-handed without a word (a fresh user's run,
+    session 60): the spec records it (``not_held``) and ``imuforge motion`` says so."""
+    import subprocess
+    import sys
+
+    spec = parse_description("she stands holding a cup of coffee")
+    assert (spec.activity, spec.params, spec.modifiers.get("not_held")) == ("standing", {}, "cup")
+    assert "not_held" not in parse_description("a person drinks a coffee").modifiers  # its cup is the activity
+    assert "not_held" not in parse_description("a man walks with a cup of coffee").modifiers
+    out = subprocess.run([sys.executable, "-m", "imuforge", "motion", "she stands holding a cup of coffee",
+                          "--n", "1", "--seconds", "2", "--out", str(tmp_path / "m")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "standing is not made holding 'cup'" in out.stderr

@@ -248,12 +248,23 @@ def _spec_text(spec) -> str:
     return f"{spec.activity} (score {spec.score:.2f}) params={spec.params}"
 
 
+def _not_held_note(spec) -> None:
+    """Say so where the description names a thing held that its activity's hands do not hold."""
+    from imuforge.motion.library import ACTIVITIES
+
+    if (mode := spec.modifiers.get("not_held")) is not None:
+        can = [m for m in ACTIVITIES[spec.activity].params.get("carrying", ()) if m != "none"]
+        print(f"note: {spec.activity} is not made holding {mode!r}: its hands do what the activity's own do"
+              + (f" (it holds: {', '.join(can)})" if can else " (it holds nothing named)"), file=sys.stderr)
+
+
 def _text_specs(args, spec) -> list:
     """The MotionSpecs for a description of one activity (its ``spec``, or the --diversify'd ones that keep
     its activity and what it said: :func:`~imuforge.motion.text.keep_said`)."""
     from imuforge.motion.text import contradicts, diversify, keep_said, llm_descriptions
 
     print(f"{shorten(args.text)} → {_spec_text(spec)}")
+    _not_held_note(spec)
     if args.seconds is not None and spec.duration_s is None:  # a transition: as long as the movement takes
         print(f"note: {spec.activity} is a change of posture and lasts as long as the movement takes: "
               f"--seconds {args.seconds:g} is not used ('… for {args.seconds:g} s' in the description holds "
@@ -344,6 +355,7 @@ def _sequence_motions(args, specs: list) -> list:
     for k, s in enumerate(specs, 1):
         lasts = f", {s.duration_s:g} s" if s.duration_s else ""
         print(f"  {k}. {shorten(s.text)} → {_spec_text(s)}{lasts}")
+        _not_held_note(s)
     acts = list(dict.fromkeys(s.activity for s in specs))
     name = "_then_".join(acts) if len(acts) <= 3 else f"{acts[0]}_then_{len(acts) - 1}_more"
     key = sequence_key(specs)

@@ -279,12 +279,19 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
             if re.search(pat, t):
                 params["turns"] = mods["turns_per_min"] = rate
                 break
-    if "carrying" in act.params:
+    if "carrying" in act.params:  # (an activity without it holds what it is about: drinking, a cup)
+        can = act.params["carrying"]
         for pat, mode in _CARRY:
-            if re.search(pat, t) and mode in act.params["carrying"]:  # what this activity's hands can hold
+            if not re.search(pat, t):
+                continue
+            if mode in can:  # what this activity's hands can hold
                 params["carrying"] = mode
                 mods["carrying"] = mode
                 break
+            if mode != "none":  # said, but not what these hands do: the user is told (not_held), not ignored
+                mods.setdefault("not_held", mode)
+        if "carrying" in mods:
+            mods.pop("not_held", None)
     if "posture" in act.params:
         for pat, mode in _POSTURE:
             if re.search(pat, t):
@@ -1242,11 +1249,15 @@ def diversify(activity: str, n: int, *, seed: int = 0) -> list[str]:
     out: list[str] = []
     seen = set()
     tries = 0
+    # what the person does meanwhile: only a thing held that the activity holds ("a man stands … while
+    # carrying a box" was made with no box: standing holds none)
+    can = ACTIVITIES[activity].params.get("carrying", ())
+    holdable = [x for x in _WHILE if all(mode in can for pat, mode in _CARRY if re.search(pat, x))]
     while len(out) < n and tries < 50 * n:
         tries += 1
         tpl = str(rng.choice(_TEMPLATES[activity]))
         txt = tpl.format(s=rng.choice(_SUBJECTS), m=rng.choice(_MANNERS.get(activity, _DEFAULT_MANNERS)),
-                         c=rng.choice(_CONTEXTS), x=rng.choice(_WHILE), h=rng.choice(["left", "right"]))
+                         c=rng.choice(_CONTEXTS), x=rng.choice(holdable), h=rng.choice(["left", "right"]))
         txt = re.sub(r"\s+", " ", txt).strip() + "."
         txt = txt[0].upper() + txt[1:]
         if txt not in seen or tries > 20 * n:
