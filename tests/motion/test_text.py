@@ -719,3 +719,11 @@ def test_a_thing_held_that_the_activity_does_not_hold_is_said(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "standing is not made holding 'cup'" in out.stderr
+
+
+def test_drinking_seated_or_standing_as_said():
+    for text, where in (("a person drinks coffee while sitting", "seated"),
+                        ("a man drinks from a cup at the table", "seated"),
+                        ("she drinks water standing up", "standing")):
+        assert parse_description(text).params == {"position": where}, text
+    assert "position" not in parse_description("a person drinks a coffee").params  # the person's own draw

@@ -81,10 +81,11 @@ def test_bridge_postures_adds_the_transitions_between_postures():
                                     "stand_to_sit", ("sitting", 2), ("drinking", 3), ("lying", 2)])
     assert [i if isinstance(i, str) else i[0] for i in items] == [
         "walking", "stand_to_sit", "sitting", "sit_to_lie", "lying", "lie_to_sit", "sit_to_stand", "running",
-        "stand_to_sit", "sitting", "drinking", "lying"]  # drinking's posture is the person's: not bridged
+        "stand_to_sit", "sitting", "drinking", "sit_to_lie", "lying"]  # drinking seated, as the sitting before
     assert added == ["walking → sitting: stand_to_sit added (upright to seated)",
                      "sitting → lying: sit_to_lie added (seated to lying)",
-                     "lying → running: lie_to_sit, sit_to_stand added (lying to upright)"]
+                     "lying → running: lie_to_sit, sit_to_stand added (lying to upright)",
+                     "drinking → lying: sit_to_lie added (seated to lying)"]
     assert bridge_postures([("standing", 3), ("walking", 3)]) == ([("standing", 3), ("walking", 3)], [])
     assert posture("typing") == "seated" and posture("sit_to_stand", end=True) == "upright"
     assert posture("not_an_activity") is None
@@ -234,3 +235,24 @@ def test_schedule_items_take_seconds_from_the_option_and_refuse_what_cannot_be(t
                            ("walking:10,,sitting:5", "--schedule item 2 is empty")):
         assert main(["motion", "--schedule", schedule, "--out", str(tmp_path / "x")]) == 2
         assert said in capsys.readouterr().err
+
+
+def test_drinking_in_a_sequence_takes_its_neighbours_posture():
+    """A fresh user's run (session 60): "sits down, then drinks a coffee" drank standing, "drinks a coffee,
+    then walks" seated and walked off without getting up (a ground penetration warned about)."""
+    from imuforge.motion.library import bridge_postures
+    from imuforge.synth import person_sequence
+
+    items, added = bridge_postures([("stand_to_sit", None, {}), ("drinking", 5.0, {})])
+    assert items[1] == ("drinking", 5.0, {"position": "seated"}) and not added
+    items, _ = bridge_postures([("drinking", 5.0, {}), ("walking", 5.0, {})])
+    assert items[0][2] == {"position": "standing"}
+    items, added = bridge_postures([("sitting", 5.0, {}), ("drinking", 5.0, {}), ("walking", 5.0, {})])
+    assert [i[0] for i in items] == ["sitting", "drinking", "sit_to_stand", "walking"], added
+    # said: kept, and bridged from
+    items, _ = bridge_postures([("walking", 5.0, {}), ("drinking", 5.0, {"position": "seated"})])
+    assert [i[0] for i in items] == ["walking", "stand_to_sit", "drinking"]
+    for text in ("a person drinks a coffee, then walks", "sits down, then drinks a coffee"):
+        for person in range(4):
+            motion, _ = person_sequence(parse_sequence(text, matcher="keywords"), person, seed=3, fps=50.0)
+            assert motion.meta["plausibility"]["accepted"], (text, person, motion.meta["plausibility"])

@@ -214,6 +214,9 @@ _LET_GO = re.compile(
     rf"(?: down {_FEW_WORDS}{_HELD_THING}"
     rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|on(?:to)? (?:the|a|an) [\w-]+)\b)"
     rf"|\b(?:leav(?:e|es|ing)|left) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
+#: seated or standing, for an activity done either way (``position``: drinking)
+_POSITION_WORDS = [(r"\b(sit\w*|seated|on a (chair|sofa|couch|bench)|at (a|the) (table|desk))\b", "seated"),
+                   (r"\b(stand\w*|on (his|her|their) feet)\b", "standing")]
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
@@ -278,6 +281,11 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
         for pat, rate in _TURN_WORDS:
             if re.search(pat, t):
                 params["turns"] = mods["turns_per_min"] = rate
+                break
+    if "position" in act.params:  # seated or standing, where the activity is done either way (drinking)
+        for pat, where in _POSITION_WORDS:
+            if re.search(pat, t):
+                params["position"] = mods["position"] = where
                 break
     if "carrying" in act.params:  # (an activity without it holds what it is about: drinking, a cup)
         can = act.params["carrying"]

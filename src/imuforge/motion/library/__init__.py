@@ -168,7 +168,8 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
              ("a person jumps rope", "skipping rope", "rope jumping")),
     Activity("waving", arms.waving, "periodic", "waving a hand", _ARM_PARAMS,
              ("a person waves", "waving hello", "someone waves their hand")),
-    Activity("drinking", arms.drinking, "periodic", "drinking from a cup", _ARM_PARAMS,
+    Activity("drinking", arms.drinking, "periodic", "drinking from a cup",
+             _ARM_PARAMS | {"position": ("seated", "standing")},
              ("a person drinks from a cup", "drinking water", "sipping coffee", "having a drink")),
     Activity("brushing_teeth", arms.brushing_teeth, "periodic", "brushing teeth", _ARM_PARAMS,
              ("a person brushes their teeth", "brushing teeth", "cleaning teeth with a toothbrush")),
@@ -257,19 +258,54 @@ def bridge_postures(items) -> tuple[list, list[str]]:
     """A schedule's items (as :func:`schedule` takes them) with the transitions inserted that its postures
     need — ``walking`` then ``sitting`` becomes walking, ``stand_to_sit``, sitting: a cross-fade would slide
     the body from one posture to the other —, and one line per insertion saying what was added."""
+    items = _seated_as_neighbours(list(items))
     out: list = []
     added: list[str] = []
     for item in items:
         name = item if isinstance(item, str) else item[0]
         if out:
             prev = out[-1] if isinstance(out[-1], str) else out[-1][0]
-            bridge = POSTURE_BRIDGES.get((posture(prev, end=True), posture(name)), ())
+            was, now = _item_posture(out[-1], end=True), _item_posture(item)
+            bridge = POSTURE_BRIDGES.get((was, now), ())
             out += [(b, None) for b in bridge]
             if bridge:
-                added.append(f"{prev} → {name}: {', '.join(bridge)} added ({posture(prev, end=True)} to "
-                             f"{posture(name)})")
+                added.append(f"{prev} → {name}: {', '.join(bridge)} added ({was} to {now})")
         out.append(item)
     return out, added
+
+
+#: activities done seated or standing as the person draws it (their ``position``), unless a schedule's
+#: neighbours say which
+SEATED_OR_STANDING = ("drinking",)
+
+
+def _item_posture(item, *, end: bool = False) -> str | None:
+    """The posture a schedule item starts (``end``: ends) in: :func:`posture`, or for an activity of
+    :data:`SEATED_OR_STANDING` the one its ``position`` parameter gives."""
+    name = item if isinstance(item, str) else item[0]
+    params = {} if isinstance(item, str) or len(item) < 3 else item[2]
+    if name in SEATED_OR_STANDING and params.get("position") is not None:
+        return "seated" if params["position"] == "seated" else "upright"
+    return posture(name, end=end)
+
+
+def _seated_as_neighbours(items: list) -> list:
+    """``items`` with each activity of :data:`SEATED_OR_STANDING` that does not say how it is done seated or
+    standing as the activity before it ends (else the one after it starts): "sits down, then drinks a coffee"
+    had drunk standing, "drinks a coffee, then walks" seated and walked off without getting up."""
+    out = list(items)
+    for i, item in enumerate(out):
+        if isinstance(item, str) or item[0] not in SEATED_OR_STANDING:
+            continue
+        params = dict(item[2]) if len(item) == 3 else {}
+        if params.get("position") is not None:
+            continue
+        near = [_item_posture(out[i - 1], end=True)] if i else []
+        near += [_item_posture(out[i + 1])] if i + 1 < len(out) else []
+        side = next((p for p in near if p in ("seated", "upright")), None)
+        if side is not None:
+            out[i] = (item[0], item[1], params | {"position": "seated" if side == "seated" else "standing"})
+    return out
 
 
 
