@@ -81,7 +81,7 @@ def test_bridge_postures_adds_the_transitions_between_postures():
                                     "stand_to_sit", ("sitting", 2), ("drinking", 3), ("lying", 2)])
     assert [i if isinstance(i, str) else i[0] for i in items] == [
         "walking", "stand_to_sit", "sitting", "sit_to_lie", "lying", "lie_to_sit", "sit_to_stand", "running",
-        "stand_to_sit", "sitting", "drinking", "sit_to_lie", "lying"]  # drinking seated, as the sitting before
+        "stand_to_sit", "sitting", "drinking", "sit_to_lie", "lying"]  # drinking seated, as sitting before
     assert added == ["walking → sitting: stand_to_sit added (upright to seated)",
                      "sitting → lying: sit_to_lie added (seated to lying)",
                      "lying → running: lie_to_sit, sit_to_stand added (lying to upright)",
