@@ -683,13 +683,16 @@ def test_a_gait_said_that_is_not_running_is_not_running():
     assert parse_description("a person jogs in a park").activity == "running"
 
 
-@pytest.mark.parametrize("text", ["walks for 3 weeks", "walks for a day", "walks for 1 ms",
+@pytest.mark.parametrize("text", ["walks for 3 weeks", "walks for two days", "walks for 1 ms",
                                   "walks for a few minutes", "walks for 3 days, then sits"])
 def test_a_duration_not_read_is_refused(text):
     """These made the default 30 s without a word (a fresh user's run, session 60)."""
     with pytest.raises(ValidationError, match="a duration not read"):
         parse_sequence(text, matcher="keywords")
-    assert parse_sequence("walks for a while", matcher="keywords")[0].duration_s == 30.0
+    # no duration at all is the default; nor are these durations
+    for other in ("walks for a while", "a nurse walks during a night shift",
+                  "a person walks for a million steps", "a person hikes for a day hike"):
+        assert parse_sequence(other, matcher="keywords")[0].duration_s == 30.0, other
 
 
 def test_diversified_standing_holds_only_what_standing_holds():
@@ -724,6 +727,18 @@ def test_a_thing_held_that_the_activity_does_not_hold_is_said(tmp_path):
 def test_drinking_seated_or_standing_as_said():
     for text, where in (("a person drinks coffee while sitting", "seated"),
                         ("a man drinks from a cup at the table", "seated"),
-                        ("she drinks water standing up", "standing")):
+                        ("she drinks water standing up", "standing"),
+                        ("a person drinks tea while standing at the table", "standing")):  # the verb first
         assert parse_description(text).params == {"position": where}, text
-    assert "position" not in parse_description("a person drinks a coffee").params  # the person's own draw
+    for text in ("a person drinks a coffee", "a person drinks water at the construction site",
+                 "a person drinks a standard cup of coffee"):
+        assert "position" not in parse_description(text).params, text  # the person's own draw
+
+
+def test_lying_down_with_a_thing_lets_go_of_nothing():
+    """A review of session 60: "lays down with her phone" was read as putting the phone down."""
+    assert parse_description("she lays down with her phone").activity == "sit_to_lie"
+    assert [s.activity for s in parse_sequence("she lays down with her phone, then gets up")] == \
+        ["sit_to_lie", "sit_to_stand"]
+    # a thing said not to be held is not "not made"
+    assert "not_held" not in parse_description("a person stands without a cup of coffee").modifiers

@@ -271,8 +271,8 @@ def _text_specs(args, spec) -> list:
               "the posture it ends in that long)", file=sys.stderr)
     if not args.diversify:
         return [spec]
-    if spec.modifiers:
-        print(f"  the variants keep what it says: {', '.join(f'{k} {v}' for k, v in spec.modifiers.items())}")
+    if kept := {k: v for k, v in spec.modifiers.items() if k != "not_held"}:
+        print(f"  the variants keep what it says: {', '.join(f'{k} {v}' for k, v in kept.items())}")
     # more descriptions than motions: the ones that map elsewhere or say otherwise are left out
     texts = (llm_descriptions(args.llm_url, spec.activity, 2 * args.n, model=args.llm_model) if args.llm_url
              else diversify(spec.activity, 4 * args.n, seed=args.seed))

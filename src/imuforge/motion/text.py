@@ -204,7 +204,7 @@ _HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't)\b"
 #: a thing held, then "down" / "behind" where the verb needs it ("puts her phone down", "leaves the bag
 #: behind")
 _HELD_THING = "(?:" + "|".join(pat for pat, mode in _HELD_WORDS if mode != "pockets") + ")"
-_FEW_WORDS = r"(?:[\w'-]+ ){0,2}?"
+_FEW_WORDS = r"(?:(?!(?:with|on|in|to|into|onto)\b)[\w'-]+ ){0,2}?"  # not "lays down with her phone"
 _LET_GO_VERB = re.compile(r"(?:drop(?:s|ped|ping)?|let(?:s|ting)? go of"
                           r"|(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing"
                           r"|leav(?:e|es|ing)|left)\b", re.I)
@@ -215,8 +215,9 @@ _LET_GO = re.compile(
     rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|on(?:to)? (?:the|a|an) [\w-]+)\b)"
     rf"|\b(?:leav(?:e|es|ing)|left) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
 #: seated or standing, for an activity done either way (``position``: drinking)
-_POSITION_WORDS = [(r"\b(sit\w*|seated|on a (chair|sofa|couch|bench)|at (a|the) (table|desk))\b", "seated"),
-                   (r"\b(stand\w*|on (his|her|their) feet)\b", "standing")]
+_POSITION_WORDS = [(r"\b(stand|stands|standing|stood|on (his|her|their) feet)\b", "standing"),
+                   (r"\b(sit|sits|sitting|sat|seated)\b", "seated"),  # the verb said, before a place
+                   (r"\b(on a (chair|sofa|couch|bench)|at (a|the) (table|desk))\b", "seated")]
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
@@ -675,6 +676,8 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     if not avoid and not nothing:
         return spec
     params, mods = dict(spec.params), dict(spec.modifiers)
+    if mods.get("not_held") in avoid:  # said not to be held: no note that it is not made ("without a cup")
+        del mods["not_held"]
     allowed = ACTIVITIES[spec.activity].params
     if params.get("carrying") in avoid:
         del params["carrying"]
@@ -873,7 +876,8 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         except ValidationError as exc:
             if not exc.what.startswith("no activity matches"):  # a more telling refusal of what is left,
                 # naming the user's words
-                raise ValidationError(exc.what.replace(repr(said), repr(text)), source=exc.source,
+                raise ValidationError(exc.what.replace(repr(said), repr(text)),
+                                      source=exc.source and exc.source.replace(repr(said), repr(text)),
                                       allowed=exc.allowed) from None
             # nothing left that says what they do ("a person who is not running")
             raise _nothing_left(text) from None
@@ -1032,11 +1036,12 @@ def _seconds_of(term: re.Match) -> float:
 
 #: a duration the rules cannot read: a unit they do not know ("for 3 weeks", "for 1 ms") or no number ("for a
 #: few minutes"); refused rather than made the default length
-_UNREAD_DURATION = re.compile(r"\b(?:for|during|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+)?"
-                              r"(?:(?:" + _AMOUNT + r")\s*(?:weeks?|days?|months?|years?|nights?|ms|msecs?"
-                              r"|milli\w*|micro\w*)"
-                              r"|(?:a\s+few|a\s+couple\s+of|several|some|many|\d+\s*-\s*\d+)\s+"
-                              + _TIME_UNIT + r")\b", re.IGNORECASE)
+_COUNT = r"\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_UNREAD_DURATION = re.compile(r"\b(?:for|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+)?"
+                              r"(?:(?:" + _COUNT + r")\s*(?:weeks?|days?|months?|years?|nights?|ms|msecs?"
+                              r"|milliseconds?)"
+                              r"|(?:a\s+few|a\s+couple\s+of|several|many)\s+" + _TIME_UNIT + r")\b",
+                              re.IGNORECASE)
 
 
 def duration_from_text(text: str) -> float | None:
@@ -1245,8 +1250,8 @@ def contradicts(variant: MotionSpec, said: MotionSpec) -> list[str]:
 def keep_said(variant: MotionSpec, said: MotionSpec) -> MotionSpec:
     """A diversified ``variant`` (that does not :func:`contradict <contradicts>` it) with what the user's
     description ``said`` says: its parameters and duration; what the user left open stays the variant's."""
-    return replace(variant, duration_s=said.duration_s, params=variant.params | said.params,
-                   modifiers=variant.modifiers | said.modifiers)
+    mods = {k: v for k, v in (variant.modifiers | said.modifiers).items() if k != "not_held"}
+    return replace(variant, duration_s=said.duration_s, params=variant.params | said.params, modifiers=mods)
 
 
 def diversify(activity: str, n: int, *, seed: int = 0) -> list[str]:

@@ -228,7 +228,8 @@ PLAUSIBILITY_DRAWS = 4
 
 #: The posture an activity starts and ends in, where it is not upright: a schedule can move from one posture
 #: to another only through a transition (:func:`bridge_postures`). ``None``: the posture is the person's draw
-#: (drinking seated or standing) or its own (cycling, on a bicycle), so nothing is bridged to or from it.
+#: (drinking seated or standing: in a schedule its neighbours', :data:`SEATED_OR_STANDING`) or its own
+#: (cycling, on a bicycle), so nothing is bridged to or from it.
 POSTURES: dict[str, tuple[str | None, str | None]] = {
     "sitting": ("seated", "seated"), "typing": ("seated", "seated"), "lying": ("lying", "lying"),
     "stand_to_sit": ("upright", "seated"), "sit_to_stand": ("seated", "upright"),
@@ -291,8 +292,9 @@ def _item_posture(item, *, end: bool = False) -> str | None:
 
 def _seated_as_neighbours(items: list) -> list:
     """``items`` with each activity of :data:`SEATED_OR_STANDING` that does not say how it is done seated or
-    standing as the activity before it ends (else the one after it starts): "sits down, then drinks a coffee"
-    had drunk standing, "drinks a coffee, then walks" seated and walked off without getting up."""
+    standing as the activity before it ends (else the one after it starts; next to lying, seated):
+    "sits down, then drinks a coffee" had drunk standing, "drinks a coffee, then walks" seated and walked off
+    without getting up."""
     out = list(items)
     for i, item in enumerate(out):
         if isinstance(item, str) or item[0] not in SEATED_OR_STANDING:
@@ -302,9 +304,9 @@ def _seated_as_neighbours(items: list) -> list:
             continue
         near = [_item_posture(out[i - 1], end=True)] if i else []
         near += [_item_posture(out[i + 1])] if i + 1 < len(out) else []
-        side = next((p for p in near if p in ("seated", "upright")), None)
+        side = next((p for p in near if p is not None), None)  # next to lying: seated (then bridged)
         if side is not None:
-            out[i] = (item[0], item[1], params | {"position": "seated" if side == "seated" else "standing"})
+            out[i] = (item[0], item[1], params | {"position": "standing" if side == "upright" else "seated"})
     return out
 
 
