@@ -16,7 +16,14 @@ def test_cli_text_to_motions(tmp_path, capsys):
     ms = [read_motion(f) for f in files]
     assert all(m.labels[0].label == "stairs_up" and m.fps == 50 for m in ms)
     assert not np.allclose(ms[0].positions[:10], ms[1].positions[:10])
-    assert json.loads((tmp_path / "motions.json").read_text())[0]["meta"]["activity"] == "stairs_up"
+    listed = json.loads((tmp_path / "motions.json").read_text())
+    assert listed[0]["meta"]["activity"] == "stairs_up"
+    # each person's own draw where the description leaves it open (a fresh user's run had to open each .npz)
+    for entry, m in zip(listed, ms):
+        info = m.meta["items"][0]["info"]
+        assert entry["drawn"] == [{"activity": "stairs_up", "speed_mps": info["speed_mps"],
+                                   "step_frequency_hz": info["step_frequency_hz"],
+                                   "carrying": info["carrying"], "posture": info["posture"]}]
 
 
 def test_cli_refuses_unknown(tmp_path, capsys):

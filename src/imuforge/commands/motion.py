@@ -441,10 +441,25 @@ def _write(args, motions: list, stage: Path) -> list[str]:
             lines.append(f"note: {idle} of the {len(ds)} simulated people wear the device on the arm the key "
                          "frames do not move (its 'hand'); put it on the moving arm with --placement (e.g. "
                          "wrist_right for hand = \"right\"), which keeps its side")
-    (mdir / "motions.json").write_text(json.dumps([{"file": p.name, "labels": [s.to_list() for s in m.labels],
-                                                   "meta": m.meta.get("spec") or m.meta.get("items")}
-                                                  for p, (_, m, _) in zip(paths, motions)], indent=1, default=str))
+    entries = [_motion_entry(p.name, m) for p, (_, m, _) in zip(paths, motions)]
+    (mdir / "motions.json").write_text(json.dumps(entries, indent=1, default=str))
     return lines
+
+
+#: what ``motions.json`` says of each person's own draw of an activity (``info`` of the motion's items)
+DRAWN = ("speed_mps", "step_frequency_hz", "carrying", "posture", "position")
+
+
+def _motion_entry(name: str, m) -> dict:
+    """One motion of ``motions.json``: its file, labels and what made it — the description's spec, with what
+    this person drew where the spec leaves it open ("drawn": what their hands hold, their speed; a fresh
+    user's run had to open each .npz for it), or the schedule's items."""
+    entry = {"file": name, "labels": [s.to_list() for s in m.labels],
+             "meta": m.meta.get("spec") or m.meta.get("items")}
+    if m.meta.get("spec") and m.meta.get("items"):
+        entry["drawn"] = [{"activity": it["activity"]} | {k: it["info"][k] for k in DRAWN if k in it["info"]}
+                          for it in m.meta["items"] if isinstance(it.get("info"), dict)]
+    return entry
 
 
 def run(args) -> int:
