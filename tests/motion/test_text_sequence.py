@@ -255,7 +255,10 @@ def test_drinking_in_a_sequence_takes_its_neighbours_posture():
     items, _ = bridge_postures([("lying", 5.0, {}), ("drinking", 5.0, {})])  # next to lying: seated
     assert [i[0] for i in items] == ["lying", "lie_to_sit", "drinking"]
     assert items[2][2] == {"position": "seated"}
-    for text in ("a person drinks a coffee, then walks", "sits down, then drinks a coffee"):
+    for text, where in (("a person drinks a coffee, then walks", "standing"),
+                        ("sits down, then drinks a coffee", "seated")):
         for person in range(4):
             motion, _ = person_sequence(parse_sequence(text, matcher="keywords"), person, seed=3, fps=50.0)
             assert motion.meta["plausibility"]["accepted"], (text, person, motion.meta["plausibility"])
+            drank = [it["info"]["position"] for it in motion.meta["items"] if it["activity"] == "drinking"]
+            assert drank == [where], (text, person)

@@ -205,15 +205,16 @@ _HELD_NEGATION = re.compile(r"\b(?:not|never|without|no|neither|\w+n't)\b"
 #: behind")
 _HELD_THING = "(?:" + "|".join(pat for pat, mode in _HELD_WORDS if mode != "pockets") + ")"
 _FEW_WORDS = r"(?:(?!(?:with|on|in|to|into|onto)\b)[\w'-]+ ){0,2}?"  # not "lays down with her phone"
-_LET_GO_VERB = re.compile(r"(?:drop(?:s|ped|ping)?|let(?:s|ting)? go of"
-                          r"|(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing"
-                          r"|leav(?:e|es|ing)|left)\b", re.I)
+# the verbs of letting go: those that need nothing more, those that set a thing down, those that leave it
+_DROP = r"drop(?:s|ped|ping)?|let(?:s|ting)? go of"
+_SET_DOWN = r"(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing"
+_LEAVE = r"leav(?:e|es|ing)|left"
+_LET_GO_VERB = re.compile(rf"(?:{_DROP}|{_SET_DOWN}|{_LEAVE})\b", re.I)
 _LET_GO = re.compile(
-    rf"\b(?:drop(?:s|ped|ping)?|let(?:s|ting)? go of) {_FEW_WORDS}{_HELD_THING}"
-    rf"|\b(?:(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing)"
-    rf"(?: down {_FEW_WORDS}{_HELD_THING}"
+    rf"\b(?:{_DROP}) {_FEW_WORDS}{_HELD_THING}"
+    rf"|\b(?:{_SET_DOWN})(?: down {_FEW_WORDS}{_HELD_THING}"
     rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|on(?:to)? (?:the|a|an) [\w-]+)\b)"
-    rf"|\b(?:leav(?:e|es|ing)|left) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
+    rf"|\b(?:{_LEAVE}) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
 #: seated or standing, for an activity done either way (``position``: drinking)
 _POSITION_WORDS = [(r"\b(stand|stands|standing|stood|on (his|her|their) feet)\b", "standing"),
                    (r"\b(sit|sits|sitting|sat|seated)\b", "seated"),  # the verb said, before a place
@@ -627,14 +628,14 @@ def _negated_words(m: re.Match) -> str:
     return m.group(1) or m.group(2)
 
 
+_CONJUNCTIONS = re.compile(r"\b(?:and|then|before|after that)\b", re.I)
+
+
 def _released(text: str) -> list[re.Match]:
     """Each thing ``text`` lets go of before saying more (:data:`_LET_GO`: "drops the bag and walks", "puts
     her phone down, then walks"): not held in what follows. What is let go of at the end ("walks up the
     stairs and drops the bag") was held all along; "drops into a chair" lets go of nothing."""
-    return [m for m in _LET_GO.finditer(text) if re.search(r"\w", re.sub(_CONJUNCTIONS, " ", text[m.end():]))]
-
-
-_CONJUNCTIONS = re.compile(r"\b(?:and|then|and then|before|after that)\b", re.I)
+    return [m for m in _LET_GO.finditer(text) if re.search(r"\w", _CONJUNCTIONS.sub(" ", text[m.end():]))]
 
 
 def _not_done(text: str) -> list[tuple[int, int, str]]:

@@ -80,15 +80,14 @@ def waving(person: Person, duration_s: float, fps: float, rng: np.random.Generat
 
 
 def drinking(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-             hand: str | None = None, seated: bool | None = None, position: str | None = None,
-             intensity: float = 1.0, **_) -> Track:
+             hand: str | None = None, position: str | None = None, intensity: float = 1.0, **_) -> Track:
     """Repeated sips from a cup: reach, lift to the mouth, sip, put back, rest; ``position`` "seated" or
     "standing" (None: the person's draw, seated 60 %)."""
     n = _n(duration_s, fps)
     t = np.arange(n) / fps
     s = _side(person, hand)
     draw = bool(rng.random() < 0.6)  # drawn either way: the person's other draws do not move with it
-    seated = (draw if position is None else position == "seated") if seated is None else seated
+    seated = draw if position is None else position == "seated"
     pose = _base(person, rng, n, fps, seated)
     rest = {"sh_flex": pose[f"sh_flex_{s}"], "sh_abd": pose[f"sh_abd_{s}"], "elbow_flex": pose[f"elbow_flex_{s}"],
             "elbow_sup": pose.get(f"elbow_sup_{s}", 0.0), "head_flex": 0.0, "wrist_flex": 0.0}
@@ -104,7 +103,8 @@ def drinking(person: Person, duration_s: float, fps: float, rng: np.random.Gener
     for k in ("sh_flex", "sh_abd", "elbow_flex", "elbow_sup", "wrist_flex"):
         pose[f"{k}_{s}"] = keyframes(t, *keys[k])
     pose["head_flex"] = keyframes(t, *keys["head_flex"])
-    return feet_planted_track(pose, person, fps, "drinking", {"hand": s, "seated": seated})
+    return feet_planted_track(pose, person, fps, "drinking",
+                              {"hand": s, "seated": seated, "position": "seated" if seated else "standing"})
 
 
 def brushing_teeth(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,

@@ -1870,7 +1870,7 @@ def gait_track(kind: str, person: Person, duration_s: float, fps: float, rng: np
     # its own stream, seeded by this track's first draw: the rest of the motion is drawn as without it
     swing_rng = np.random.default_rng(int(phase0 * 2**52))
     for key, extra in swing_variation(swing_rng, (phL, phR), stance, fps, f_step).items():
-        pose[key] = pose.get(key, 0.0) + extra
+        pose[key] = pose[key] + extra
     local = pose_to_local(pose, n)
     P, G = rel_fk(local, person)
     w = _contact_weights(kind, phL, phR, stance)
