@@ -262,3 +262,31 @@ def test_drinking_in_a_sequence_takes_its_neighbours_posture():
             assert motion.meta["plausibility"]["accepted"], (text, person, motion.meta["plausibility"])
             drank = [it["info"]["position"] for it in motion.meta["items"] if it["activity"] == "drinking"]
             assert drank == [where], (text, person)
+
+
+def _held(text):
+    return [(s.activity, s.params.get("carrying"), s.modifiers.get("not_held")) for s in parse_sequence(text)]
+
+
+def test_a_thing_held_is_held_on_in_the_parts_after_it():
+    """"a woman carrying a bag walks, then climbs the stairs" made the stairs empty-handed (a fresh user's
+    run, session 60): what a person holds stays in their hand until a part says otherwise."""
+    assert _held("a woman carrying a bag walks, then stands, then climbs the stairs") == \
+        [("walking", "bag", None), ("standing", "bag", None), ("stairs_up", "bag", None)]
+    # a change of posture passes it on; an activity that cannot hold it is told so, and it ends there
+    assert _held("a woman with a bag walks, then sits down, then sits for 30 s, then walks") == \
+        [("walking", "bag", None), ("stand_to_sit", None, None), ("sitting", None, "bag"), ("walking", None, None)]
+    # a part that says what its hands do, or lets go of the thing (by name or by a pronoun), ends it
+    for text, second in (("a woman with a box walks, then climbs the stairs holding the handrail",
+                          ("stairs_up", "handrail_right", None)),
+                         ("she walks with her phone, then drops it and runs", ("running", None, None)),
+                         ("a man holding his phone walks, then puts it away and runs", ("running", None, None)),
+                         ("a woman with a bag walks empty-handed, then stands", ("standing", None, None))):
+        assert _held(text)[1] == second, text
+    assert _held("walks up the stairs and drops the bag, then walks") == \
+        [("stairs_up", "bag", None), ("walking", None, None)]
+    assert _held("drops the bag and walks with a box, then climbs the stairs") == \
+        [("walking", "box", None), ("stairs_up", "box", None)]
+    # what the hands do is not a thing held: it does not carry on
+    assert _held("walks with her hands in her pockets, then stands") == \
+        [("walking", "pockets", None), ("standing", None, None)]

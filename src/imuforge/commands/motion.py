@@ -252,10 +252,11 @@ def _not_held_note(spec) -> None:
     """Say so where the description names a thing held that its activity's hands do not hold."""
     from imuforge.motion.library import ACTIVITIES
 
-    if (mode := spec.modifiers.get("not_held")) is not None:  # set only where the activity holds things
-        can = [m for m in ACTIVITIES[spec.activity].params["carrying"] if m != "none"]
+    if (mode := spec.modifiers.get("not_held")) is not None:
+        can = [m for m in ACTIVITIES[spec.activity].params.get("carrying", ()) if m != "none"]
+        holds = f"it holds: {', '.join(can)}" if can else "it holds nothing it is told to"
         print(f"note: {spec.activity} is not made holding {mode!r}: its hands do what the activity's own do "
-              f"(it holds: {', '.join(can)})", file=sys.stderr)
+              f"({holds})", file=sys.stderr)
 
 
 def _text_specs(args, spec) -> list:

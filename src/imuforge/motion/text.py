@@ -181,9 +181,18 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\b(cup|coffee|mug)\b", "cup"),
           (r"\bleft hand on the (hand ?rail|railing|banister)\b", "handrail_left"),
           (r"\b(hand ?rail|railing|banister)\b", "handrail_right")]
+#: where the hands rest (modes of :data:`_CARRY`): read by the rules, left out of the words an activity is
+#: matched on (:func:`parse_description`)
+_HANDS_AT_REST = re.compile("|".join(pat for pat, mode in _CARRY if mode in (
+    "arms_crossed", "hands_behind", "lap", "hands_clasped", "hands_on_hips", "armrests", "pockets")), re.I)
 #: what a negated thing held keeps from every person's own draw ("walking without a bag", "not on the phone"):
 #: the mode of :data:`_CARRY` that names it and the others that hold the same thing
 _PHONES = ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand")
+#: the things a hand holds (modes of :data:`_CARRY`, not what the hands do: pockets, a rail, folded arms), which a
+#: person holds on from one part of a sequence to the next (:func:`_held_on`)
+_THINGS = frozenset(("bag", "bag_offhand", "shoulder_bag", "backpack", "box", "cup", *_PHONES))
+#: what an activity without a ``carrying`` parameter holds as its own (drinking: the cup it drinks from)
+_ITS_OWN = {"drinking": ("cup",)}
 _HELD_ALIKE = {**dict.fromkeys(("bag", "bag_offhand"), ("bag", "bag_offhand", "shoulder_bag", "backpack")),
                **dict.fromkeys(_PHONES, _PHONES),
                **dict.fromkeys(("handrail_left", "handrail_right"), ("handrail_left", "handrail_right"))}
@@ -209,11 +218,15 @@ _FEW_WORDS = r"(?:(?!(?:with|on|in|to|into|onto)\b)[\w'-]+ ){0,2}?"  # not "lays
 _DROP = r"drop(?:s|ped|ping)?|let(?:s|ting)? go of"
 _SET_DOWN = r"(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing"
 _LEAVE = r"leav(?:e|es|ing)|left"
+#: where a thing is set down: an article or a possessive and up to three words, the last the place ("on the
+#: kitchen table": "table" left behind read as sitting), none of them a word that goes on to the next activity
+_NOT_A_PLACE = r"(?!(?:and|then|before|while|to|with|as)\b)"
+_PLACE = rf"(?:the|a|an|his|her|their|its) (?:{_NOT_A_PLACE}[\w-]+ ){{0,2}}{_NOT_A_PLACE}[\w-]+"
 _LET_GO_VERB = re.compile(rf"(?:{_DROP}|{_SET_DOWN}|{_LEAVE})\b", re.I)
 _LET_GO = re.compile(
     rf"\b(?:{_DROP}) {_FEW_WORDS}{_HELD_THING}"
     rf"|\b(?:{_SET_DOWN})(?: down {_FEW_WORDS}{_HELD_THING}"
-    rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|on(?:to)? (?:the|a|an) [\w-]+)\b)"
+    rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|on(?:to)? {_PLACE})\b)"
     rf"|\b(?:{_LEAVE}) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
 #: seated or standing, for an activity done either way (``position``: drinking)
 _POSITION_WORDS = [(r"\b(stand|stands|standing|stood|on (his|her|their) feet)\b", "standing"),
@@ -302,6 +315,11 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
                 mods.setdefault("not_held", mode)
         if "carrying" in mods:
             mods.pop("not_held", None)
+    else:  # hands that do the activity's own work ("a person holding a cup types"): the user is told, not ignored
+        own = _ITS_OWN.get(activity, ())
+        held = (mode for pat, mode in _CARRY if mode in _THINGS and mode not in own and re.search(pat, t))
+        if (mode := next(held, None)) is not None:
+            mods["not_held"] = mode
     if "posture" in act.params:
         for pat, mode in _POSTURE:
             if re.search(pat, t):
@@ -691,12 +709,13 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     return replace(spec, params=params, modifiers=mods)
 
 
-def _nothing_left(text: str) -> ValidationError:
-    """The refusal of a description that says only what the person does not do or lets go of."""
+def _nothing_left(text: str, words: str | None = None) -> ValidationError:
+    """The refusal of a description that says only what the person does not do or lets go of (``words``:
+    what it says so with, by default :func:`_negated`'s)."""
     said = " or ".join(w for w, found in (("does not do", _negations(text)),
                                           ("lets go of", _LET_GO.search(text))) if found)
-    return ValidationError(f"{text!r} says what the person {said} ({_negated(text)!r}), and without it no "
-                           "activity", allowed="what the person does, in words (e.g. 'standing still')")
+    return ValidationError(f"{text!r} says what the person {said} ({words or _negated(text)!r}), and without "
+                           "it no activity", allowed="what the person does, in words (e.g. 'standing still')")
 
 
 def _negated(text: str) -> str:
@@ -868,6 +887,8 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
                            text=text)
         except ValidationError:  # matching nothing mended either: refused as the user wrote it, with a hint
             pass
+    if _lets_go_only(text):  # "he drops his bag", "she sets down her cup": a thing let go of, and no activity
+        raise _nothing_left(text, " ".join(m.group(0) for m in _LET_GO.finditer(text)))
     said = _without_negated(text)
     if said != text:  # what the person does not do is no cue of what they do: read without it
         if not set(re.findall(r"[a-z]+", said.lower())) - _NO_CUE:  # "a person not running": "a person" left
@@ -885,8 +906,9 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         return _not_carried(text, replace(spec, text=text))
     m = get_matcher(matcher)
     # the activity is matched on the words: a speed or a duration is read by the rules, and its numbers and
-    # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51)
-    words = " ".join(_QUANTITY.sub(" ", text).split())
+    # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51); so do the hands at
+    # rest ("she walks with her hands in her pockets" was refused: standing 0.37, walking 0.32)
+    words = " ".join(_HANDS_AT_REST.sub(" ", _QUANTITY.sub(" ", text)).split())
     scores = m.scores(words or text)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     # activities that a description must name outright: embeddings put "walks along a corridor"
@@ -1157,7 +1179,42 @@ def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "e
             held = POSTURE_ACTIVITY[posture(spec.activity, end=True)]
             params, mods = modifiers_from_text(part, held)
             specs.append(MotionSpec(held, own, params, part, spec.score, mods))
-    return specs
+    return _held_on(specs)
+
+
+#: a thing let go of by a pronoun ("drops it and runs", "puts them away")
+_LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b", re.I)
+
+
+def _lets_go_of(text: str, mode: str) -> bool:
+    """Whether ``text`` lets go of the thing ``mode`` holds (by its name or one alike, or by a pronoun)."""
+    spans = " ".join(m.group(0).lower() for m in _LET_GO.finditer(text))
+    named = {m for pat, found in _HELD_WORDS if re.search(pat, spans) for m in _HELD_ALIKE.get(found, (found,))}
+    return mode in named or _LET_GO_IT.search(text) is not None
+
+
+def _held_on(specs: list[MotionSpec]) -> list[MotionSpec]:
+    """``specs`` of a sequence with a thing held in one part (:data:`_THINGS`) held in the parts after it ("a
+    woman carrying a bag walks, then climbs the stairs" made the stairs empty-handed): up to a part that says
+    what its own hands do (another thing, nothing, what they do not hold, what they let go of) or one whose
+    activity cannot hold it — a change of posture passes it on, any other activity is told so (``not_held``:
+    the command's note) and ends it."""
+    out, held = [], None
+    for spec in specs:
+        said = spec.modifiers.get("carrying", spec.modifiers.get("not_held"))
+        lets_go = _LET_GO.search(spec.text) or _LET_GO_IT.search(spec.text)
+        if said is not None or "avoid_carrying" in spec.params or lets_go:
+            kept = said in _THINGS and said == spec.params.get("carrying") and not _lets_go_of(spec.text, said)
+            held = said if kept else None
+        elif held is not None:
+            act = ACTIVITIES[spec.activity]
+            if held in act.params.get("carrying", ()):
+                spec = replace(spec, params=spec.params | {"carrying": held},
+                               modifiers=spec.modifiers | {"carrying": held})
+            elif act.kind != "transition":
+                spec, held = replace(spec, modifiers=spec.modifiers | {"not_held": held}), None
+        out.append(spec)
+    return out
 
 
 def varied_params(params: dict, activity: str, rng: np.random.Generator, variation: float) -> dict:
