@@ -267,6 +267,24 @@ def test_modifiers_change_the_motion():
     assert swing(offhand) > 0.8 * swing(base) and swing(bag, 20) > 0.8 * swing(base, 20)  # the free hand
 
 
+@pytest.mark.parametrize("handedness", ["left", "right"])
+def test_a_bag_in_a_named_hand_is_held_by_that_hand(handedness):
+    """``carry_hand``: the bag in the left hand of a right-hander is the other hand's, of a left-hander the
+    dominant one's (a fresh user's run, session 60: "in his left hand" was read as the dominant hand)."""
+    from imuforge.motion.library.gait import held_in
+
+    p = Person(handedness=handedness)
+    base = generate("walking", 10, rng=1, person=p, heading_deg=0, carrying="none")
+    left = generate("walking", 10, rng=1, person=p, heading_deg=0, carrying="bag", carry_hand="left")
+
+    def swing(m, wrist):
+        return np.ptp(m.positions[:, wrist, 2] - m.positions[:, 0, 2])
+    assert swing(left, 20) < 0.5 * swing(base, 20) and swing(left, 21) > 0.8 * swing(base, 21)  # 20: left
+    assert held_in("phone_offhand", "right", p) == ("phone" if handedness == "right" else "phone_offhand")
+    with pytest.raises(ValidationError, match="carry_hand"):
+        generate("walking", 3, rng=0, carrying="box", carry_hand="left")
+
+
 def _wrist_activity(m: Motion) -> float:
     """Mean |linear acceleration| (m/s²) of the left wrist, relative to the pelvis (arm movement only)."""
     rel = m.positions[:, 20] - m.positions[:, 0]

@@ -784,3 +784,16 @@ def test_the_hands_at_rest_do_not_blur_the_activity(text, activity, hands):
     rest is read by the rules and left out of the words the activity is matched on."""
     spec = parse_description(text)
     assert (spec.activity, spec.params.get("carrying")) == (activity, hands)
+
+
+def test_the_hand_a_bag_or_a_phone_is_said_held_in():
+    """"a man walks with a bag in his left hand" had every person hold it in the dominant hand (a fresh
+    user's run, session 60): the side said is ``carry_hand``, held on through a sequence with its thing."""
+    for text, params in (("a man walks with a bag in his left hand", {"carrying": "bag", "carry_hand": "left"}),
+                         ("a woman holds her phone in her right hand and walks",
+                          {"carrying": "phone", "carry_hand": "right"}),
+                         ("a man walks with a box in his left hand", {"carrying": "box"})):  # both hands
+        assert parse_description(text).params == params, text
+    later = parse_sequence("a woman walks with a bag in her left hand, then climbs the stairs")[1]
+    assert later.params == {"carrying": "bag", "carry_hand": "left"}
+    assert "carry_hand" not in parse_description("a person drops the bag in her left hand and walks").params

@@ -30,6 +30,7 @@ import numpy as np
 from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.motion.body import Person
 from imuforge.motion.library import ACTIVITIES, POSTURE_ACTIVITY, posture, schedule
+from imuforge.motion.library.gait import SIDED_HOLDS
 from imuforge.motion.motion import SECONDS_RANGE, Motion
 
 #: Cosine similarity below which a description is refused (all-MiniLM-L6-v2 scale).
@@ -191,6 +192,10 @@ _PHONES = ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear",
 #: the things a hand holds (modes of :data:`_CARRY`, not what the hands do: pockets, a rail, folded arms), which a
 #: person holds on from one part of a sequence to the next (:func:`_held_on`)
 _THINGS = frozenset(("bag", "bag_offhand", "shoulder_bag", "backpack", "box", "cup", *_PHONES))
+#: the hand a bag or a phone is said to be held in ("a bag in his left hand", "the phone to her right ear"),
+#: and the modes that take it (``carry_hand``: the dominant hand's or the other's, by the person's handedness)
+_HAND_SIDE = re.compile(r"\b(?:in|with|to|at) (?:his|her|their|the) (left|right) (?:hand|ear)\b", re.I)
+_SIDED = frozenset(k for pair in SIDED_HOLDS.items() for k in pair)
 #: what an activity without a ``carrying`` parameter holds as its own (drinking: the cup it drinks from)
 _ITS_OWN = {"drinking": ("cup",)}
 _HELD_ALIKE = {**dict.fromkeys(("bag", "bag_offhand"), ("bag", "bag_offhand", "shoulder_bag", "backpack")),
@@ -315,6 +320,9 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
                 mods.setdefault("not_held", mode)
         if "carrying" in mods:
             mods.pop("not_held", None)
+        side = _HAND_SIDE.search(t) if "carry_hand" in act.params else None
+        if side and params.get("carrying") in _SIDED:  # "a bag in his left hand": that hand, not the dominant
+            params["carry_hand"] = mods["carry_hand"] = side.group(1)
     else:  # hands that do the activity's own work ("a person holding a cup types"): the user is told, not ignored
         own = _ITS_OWN.get(activity, ())
         held = (mode for pat, mode in _CARRY if mode in _THINGS and mode not in own and re.search(pat, t))
@@ -700,7 +708,9 @@ def _not_carried(text: str, spec: MotionSpec) -> MotionSpec:
     allowed = ACTIVITIES[spec.activity].params
     if params.get("carrying") in avoid:
         del params["carrying"]
+        params.pop("carry_hand", None)
         mods.pop("carrying", None)
+        mods.pop("carry_hand", None)
     if nothing and "none" in allowed.get("carrying", ()):  # empty-handed
         params["carrying"] = mods["carrying"] = "none"
     kept = [m for m in allowed.get("avoid_carrying", ()) if m in avoid]
@@ -1199,18 +1209,19 @@ def _held_on(specs: list[MotionSpec]) -> list[MotionSpec]:
     what its own hands do (another thing, nothing, what they do not hold, what they let go of) or one whose
     activity cannot hold it — a change of posture passes it on, any other activity is told so (``not_held``:
     the command's note) and ends it."""
-    out, held = [], None
+    out, held, hand = [], None, {}
     for spec in specs:
         said = spec.modifiers.get("carrying", spec.modifiers.get("not_held"))
         lets_go = _LET_GO.search(spec.text) or _LET_GO_IT.search(spec.text)
         if said is not None or "avoid_carrying" in spec.params or lets_go:
             kept = said in _THINGS and said == spec.params.get("carrying") and not _lets_go_of(spec.text, said)
             held = said if kept else None
+            hand = {"carry_hand": spec.params["carry_hand"]} if kept and "carry_hand" in spec.params else {}
         elif held is not None:
             act = ACTIVITIES[spec.activity]
             if held in act.params.get("carrying", ()):
-                spec = replace(spec, params=spec.params | {"carrying": held},
-                               modifiers=spec.modifiers | {"carrying": held})
+                spec = replace(spec, params=spec.params | {"carrying": held} | hand,
+                               modifiers=spec.modifiers | {"carrying": held} | hand)
             elif act.kind != "transition":
                 spec, held = replace(spec, modifiers=spec.modifiers | {"not_held": held}), None
         out.append(spec)

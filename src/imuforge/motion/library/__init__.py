@@ -31,7 +31,7 @@ from imuforge.motion.body import Person
 from imuforge.motion.kinematics import forward_kinematics
 from imuforge.motion.library import arms, elevator, exercise, household, static
 from imuforge.motion.library._core import Track, foot_contact_points, foot_sliding, smoothstep
-from imuforge.motion.library.gait import CARRYING, SPEED_RANGE, gait_track, nordic_walking
+from imuforge.motion.library.gait import CARRYING, HANDS, SPEED_RANGE, gait_track, held_in, nordic_walking
 from imuforge.motion.motion import Motion
 from imuforge.motion.plausibility import check_plausibility
 
@@ -82,6 +82,8 @@ class Activity:
             elif isinstance(allowed, tuple) and v not in allowed:
                 raise ValidationError(f"{self.name} parameter {k}={v!r} not allowed", allowed=", ".join(map(str, allowed)))
         params = {k: v for k, v in params.items() if v is not None}
+        if (hand := params.pop("carry_hand", None)) is not None:  # "a bag in her left hand": this person's
+            params["carrying"] = held_in(params.get("carrying"), hand, person)  # dominant hand, or the other
         if self.kind == "transition":
             return self.func(person, duration_s, fps, rng, **params)
         if duration_s is None:
@@ -97,19 +99,21 @@ def _gait(kind):
 
 
 _GAIT_PARAMS = {"speed": (0.4, 6.5), "intensity": (0.3, 2.0),
-                "carrying": CARRYING,
+                "carrying": CARRYING, "carry_hand": HANDS,
                 "posture": ("upright", "hunched", "leaning_back", "looking_down")}
 #: ``avoid_carrying``: what the hands are drawn from but these ("walking without a bag": the bags), where the
 #: activity draws them (not running: its arms swing free); "none" is always left to draw
 _GAIT_AVOID = tuple(c for c in CARRYING if c != "none")
 _WALK_PARAMS = {**_GAIT_PARAMS, "avoid_carrying": _GAIT_AVOID, "turns": (0.0, 12.0)}
-_STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "avoid_carrying": _GAIT_AVOID,
+_STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "carry_hand": HANDS,
+                 "avoid_carrying": _GAIT_AVOID,
                  "posture": _GAIT_PARAMS["posture"], "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
 _ARM_PARAMS = {"hand": ("left", "right"), "intensity": (0.3, 2.0)}
 _NORDIC_PARAMS = {**{k: _WALK_PARAMS[k] for k in ("intensity", "posture", "turns")},
                   "speed": SPEED_RANGE["walking"]}
 _STANDING_AVOID = tuple(c for c in static.STANDING_HANDS if c != "none")
 _LIFT_PARAMS = {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS),
+                "carry_hand": HANDS,
                 "avoid_carrying": _STANDING_AVOID}
 
 ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
@@ -131,6 +135,7 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
              "standing (sway, arm gestures and fidgets; the hands maybe holding a phone or a bag, in "
              "the pockets, folded, clasped in front or behind, or on the hips)",
              {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "carrying": tuple(static.STANDING_HANDS),
+              "carry_hand": HANDS,
               "avoid_carrying": _STANDING_AVOID},
              ("a person stands still", "standing", "someone is standing and waiting", "standing in line")),
     Activity("sitting", static.sitting, "static",

@@ -1963,6 +1963,24 @@ PHONE_EAR_SIDES = {"phone_ear": 0.70, "phone_ear_offhand": 0.30}
 BAG_HANDS = {"bag": 0.5, "bag_offhand": 0.5}
 
 
+#: the holds of one hand and the other hand's: a thing said held in the left or the right hand (a gait's or
+#: standing's ``carry_hand``) is the dominant hand's or the other's, as the person's handedness makes that side
+#: (:func:`held_in`)
+SIDED_HOLDS = {"bag": "bag_offhand", "phone": "phone_offhand", "phone_ear": "phone_ear_offhand"}
+HANDS = ("left", "right")
+
+
+def held_in(carrying: str | None, hand: str, person: Person) -> str:
+    """The ``carrying`` mode that holds its thing in the ``hand`` ("left" / "right") of ``person``: a mode of
+    :data:`SIDED_HOLDS`, or its other hand's."""
+    base = next((k for k, other in SIDED_HOLDS.items() if carrying in (k, other)), None)
+    if base is None or hand not in HANDS:
+        raise ValidationError(f"carry_hand={hand!r} with carrying={carrying!r}",
+                              allowed=f"carry_hand {' or '.join(HANDS)} with carrying one of "
+                                      + ", ".join(k for pair in SIDED_HOLDS.items() for k in pair))
+    return base if hand == person.handedness else SIDED_HOLDS[base]
+
+
 def _shares(total: float, split: dict[str, float]) -> dict[str, float]:
     """``total`` shared out over ``split``'s modes in its proportions."""
     return {k: total * v for k, v in split.items()}
