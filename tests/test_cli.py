@@ -254,3 +254,17 @@ def test_a_unit_option_takes_a_minus_unit_after_a_space_and_nothing_else(capsys)
         assert exc.value.code == 2
         err = capsys.readouterr().err
         assert "expected one argument" in err and "Traceback" not in err, argv
+
+
+def test_a_folder_option_given_twice_keeps_both():
+    """``imuforge train --data w --data s`` trained on s alone ("the data hold only one label"): argparse kept
+    the last one. A repeated folder option now adds to the comma-separated list; the first replaces the
+    default."""
+    from imuforge.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["train", "--data", "w", "--data", "s,t", "--out", "r"])
+    assert (args.data, args.real, args.val) == ("w,s,t", "", "auto")
+    assert parser.parse_args(["train", "--val", "cap", "--val", "cap2", "--out", "r"]).val == "cap,cap2"
+    assert parser.parse_args(["eval", "run", "--data", "a", "--data", "b"]).data == "a,b"
+    assert parser.parse_args(["export", "run", "--out", "x", "--data", "a", "--data", "b"]).data == "a,b"

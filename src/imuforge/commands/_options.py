@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+
+class Joined(argparse.Action):
+    """A comma-separated option that may also be given more than once: ``--data a --data b,c`` is
+    ``"a,b,c"`` (argparse's plain store kept the last one and dropped the rest without a word). The first
+    time it is given, it replaces the default."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        given = f"_{self.dest}_given"
+        before = getattr(namespace, self.dest) if getattr(namespace, given, False) else ""
+        setattr(namespace, self.dest, ",".join(v for v in (before, values) if v))
+        setattr(namespace, given, True)
 
 
 def add_device_overrides(p) -> None:

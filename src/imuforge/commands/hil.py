@@ -6,7 +6,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from imuforge.commands._options import LINK_RANGES, check_numbers
+from imuforge.commands._options import LINK_RANGES, Joined, check_numbers
 
 
 def add_link_options(p, *, required: bool = True) -> None:
@@ -124,8 +124,9 @@ def register(sub) -> None:
         "bit-exact, no device reset, latency within budget: the JUnit checks), 1 = fail (also a device that "
         "disconnects mid-run: the partial report is written), 2 = bad input.")
     p.add_argument("--model", required=True, type=Path, help="export folder (model.tflite, card.json)")
-    p.add_argument("--data", required=True,
-                   help="Dataset folder(s) (comma-separated, searched recursively), an .npz with X and labels, "
+    p.add_argument("--data", required=True, action=Joined,
+                   help="Dataset folder(s) (comma-separated or the option repeated, searched recursively), an .npz "
+                   "with X and labels, "
                    "or the export folder (its reference.npz)")
     add_link_options(p)
     p.add_argument("--out", required=True, type=Path, help="report folder")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from imuforge.commands._options import Joined
+
 if TYPE_CHECKING:
     from imuforge.train.augment import Augmentation
     from imuforge.train.capture import CaptureValidation
@@ -67,9 +69,11 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("train", help="train a HAR model on Dataset folders",
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
-    p.add_argument("--data", default="", help="Dataset folders (comma-separated), or folders holding them")
-    p.add_argument("--real", default="", help="real Dataset folders to mix in (comma-separated)")
-    p.add_argument("--val", default="auto", help="real Dataset folders that only validate (early stopping "
+    p.add_argument("--data", default="", action=Joined, help="Dataset folders (comma-separated or the option "
+                   "repeated), or folders holding them")
+    p.add_argument("--real", default="", action=Joined, help="real Dataset folders to mix in (comma-separated "
+                   "or the option repeated)")
+    p.add_argument("--val", default="auto", action=Joined, help="real Dataset folders that only validate (early stopping "
                    "and the validation figures; never trained on); default auto: the capture calibrated "
                    "--data were calibrated with, when no --real trains (docs/TRAINING.md); none: held out "
                    "from the data")
@@ -82,7 +86,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    help="model sample rate (Hz; default 50, or the --init run's); data are resampled")
     p.add_argument("--channels", default=None,
                    help="channel order (default acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z, or the --init run's)")
-    p.add_argument("--labels", default="", help="only these labels (comma-separated; default: all)")
+    p.add_argument("--labels", default="", action=Joined, help="only these labels (comma-separated; default: "
+                   "all)")
     p.add_argument("--label-policy", default="majority", choices=["majority", "pure", "center"],
                    help="a window's label: the majority label (default), only windows of one label "
                    "(pure), or the label at its centre")
@@ -134,7 +139,8 @@ def _register_eval_and_export(sub: argparse._SubParsersAction) -> None:
                        description="Accuracy, macro-F1, per-class figures and the confusion matrix of a run "
                        "on labelled Dataset folders (other rates resampled to the model's).")
     p.add_argument("run", help="run folder")
-    p.add_argument("--data", required=True, help="Dataset folders (comma-separated)")
+    p.add_argument("--data", required=True, action=Joined, help="Dataset folders (comma-separated or the "
+                   "option repeated)")
     p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png (default "
                    "RUN/eval/DATA, one folder per data evaluated: other data in folders of the same names "
                    "get DATA-2, DATA-3, …)")
@@ -149,7 +155,8 @@ def _register_eval_and_export(sub: argparse._SubParsersAction) -> None:
                        "QEMU); 2 bad input (e.g. an op TFLM lacks)")
     p.add_argument("run", help="run folder")
     p.add_argument("--out", required=True, help="export folder")
-    p.add_argument("--data", default="", help="test Dataset folders (default: the run's validation data, "
+    p.add_argument("--data", default="", action=Joined, help="test Dataset folders (default: the run's "
+                   "validation data, "
                    "which early stopping saw: held-out subjects or stretches, or the capture --val auto "
                    "chose)")
     p.add_argument("--name", default="imuforge_model",
