@@ -789,7 +789,8 @@ def test_the_hands_at_rest_do_not_blur_the_activity(text, activity, hands):
 def test_the_hand_a_bag_or_a_phone_is_said_held_in():
     """"a man walks with a bag in his left hand" had every person hold it in the dominant hand (a fresh
     user's run, session 60): the side said is ``carry_hand``, held on through a sequence with its thing."""
-    for text, params in (("a man walks with a bag in his left hand", {"carrying": "bag", "carry_hand": "left"}),
+    for text, params in (("a man walks with a bag in his left hand",
+                          {"carrying": "bag", "carry_hand": "left"}),
                          ("a woman holds her phone in her right hand and walks",
                           {"carrying": "phone", "carry_hand": "right"}),
                          ("a man walks with a box in his left hand", {"carrying": "box"})):  # both hands

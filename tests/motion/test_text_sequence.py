@@ -275,12 +275,14 @@ def test_a_thing_held_is_held_on_in_the_parts_after_it():
         [("walking", "bag", None), ("standing", "bag", None), ("stairs_up", "bag", None)]
     # a change of posture passes it on; an activity that cannot hold it is told so, and it ends there
     assert _held("a woman with a bag walks, then sits down, then sits for 30 s, then walks") == \
-        [("walking", "bag", None), ("stand_to_sit", None, None), ("sitting", None, "bag"), ("walking", None, None)]
+        [("walking", "bag", None), ("stand_to_sit", None, None), ("sitting", None, "bag"),
+         ("walking", None, None)]
     # a part that says what its hands do, or lets go of the thing (by name or by a pronoun), ends it
     for text, second in (("a woman with a box walks, then climbs the stairs holding the handrail",
                           ("stairs_up", "handrail_right", None)),
                          ("she walks with her phone, then drops it and runs", ("running", None, None)),
-                         ("a man holding his phone walks, then puts it away and runs", ("running", None, None)),
+                         ("a man holding his phone walks, then puts it away and runs",
+                          ("running", None, None)),
                          ("a woman with a bag walks empty-handed, then stands", ("standing", None, None))):
         assert _held(text)[1] == second, text
     assert _held("walks up the stairs and drops the bag, then walks") == \

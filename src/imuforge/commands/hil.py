@@ -125,8 +125,8 @@ def register(sub) -> None:
         "disconnects mid-run: the partial report is written), 2 = bad input.")
     p.add_argument("--model", required=True, type=Path, help="export folder (model.tflite, card.json)")
     p.add_argument("--data", required=True, action=Joined,
-                   help="Dataset folder(s) (comma-separated or the option repeated, searched recursively), an .npz "
-                   "with X and labels, "
+                   help="Dataset folder(s) (comma-separated or the option repeated, searched recursively), "
+                   "an .npz with X and labels, "
                    "or the export folder (its reference.npz)")
     add_link_options(p)
     p.add_argument("--out", required=True, type=Path, help="report folder")

@@ -71,9 +71,10 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                        description="Train a TFLM-compatible HAR model; writes a run folder.")
     p.add_argument("--data", default="", action=Joined, help="Dataset folders (comma-separated or the option "
                    "repeated), or folders holding them")
-    p.add_argument("--real", default="", action=Joined, help="real Dataset folders to mix in (comma-separated "
-                   "or the option repeated)")
-    p.add_argument("--val", default="auto", action=Joined, help="real Dataset folders that only validate (early stopping "
+    p.add_argument("--real", default="", action=Joined,
+                   help="real Dataset folders to mix in (comma-separated or the option repeated)")
+    p.add_argument("--val", default="auto", action=Joined,
+                   help="real Dataset folders that only validate (early stopping "
                    "and the validation figures; never trained on); default auto: the capture calibrated "
                    "--data were calibrated with, when no --real trains (docs/TRAINING.md); none: held out "
                    "from the data")

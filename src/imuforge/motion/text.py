@@ -189,8 +189,8 @@ _HANDS_AT_REST = re.compile("|".join(pat for pat, mode in _CARRY if mode in (
 #: what a negated thing held keeps from every person's own draw ("walking without a bag", "not on the phone"):
 #: the mode of :data:`_CARRY` that names it and the others that hold the same thing
 _PHONES = ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand")
-#: the things a hand holds (modes of :data:`_CARRY`, not what the hands do: pockets, a rail, folded arms), which a
-#: person holds on from one part of a sequence to the next (:func:`_held_on`)
+#: the things a hand holds (modes of :data:`_CARRY`, not what the hands do: pockets, a rail, folded arms),
+#: which a person holds on from one part of a sequence to the next (:func:`_held_on`)
 _THINGS = frozenset(("bag", "bag_offhand", "shoulder_bag", "backpack", "box", "cup", *_PHONES))
 #: the hand a bag or a phone is said to be held in ("a bag in his left hand", "the phone to her right ear"),
 #: and the modes that take it (``carry_hand``: the dominant hand's or the other's, by the person's handedness)
@@ -323,7 +323,7 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
         side = _HAND_SIDE.search(t) if "carry_hand" in act.params else None
         if side and params.get("carrying") in _SIDED:  # "a bag in his left hand": that hand, not the dominant
             params["carry_hand"] = mods["carry_hand"] = side.group(1)
-    else:  # hands that do the activity's own work ("a person holding a cup types"): the user is told, not ignored
+    else:  # hands at the activity's own work ("a person holding a cup types"): the user is told, not ignored
         own = _ITS_OWN.get(activity, ())
         held = (mode for pat, mode in _CARRY if mode in _THINGS and mode not in own and re.search(pat, t))
         if (mode := next(held, None)) is not None:
@@ -1199,7 +1199,8 @@ _LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b", re
 def _lets_go_of(text: str, mode: str) -> bool:
     """Whether ``text`` lets go of the thing ``mode`` holds (by its name or one alike, or by a pronoun)."""
     spans = " ".join(m.group(0).lower() for m in _LET_GO.finditer(text))
-    named = {m for pat, found in _HELD_WORDS if re.search(pat, spans) for m in _HELD_ALIKE.get(found, (found,))}
+    named = {m for pat, found in _HELD_WORDS if re.search(pat, spans)
+             for m in _HELD_ALIKE.get(found, (found,))}
     return mode in named or _LET_GO_IT.search(text) is not None
 
 
@@ -1214,7 +1215,8 @@ def _held_on(specs: list[MotionSpec]) -> list[MotionSpec]:
         said = spec.modifiers.get("carrying", spec.modifiers.get("not_held"))
         lets_go = _LET_GO.search(spec.text) or _LET_GO_IT.search(spec.text)
         if said is not None or "avoid_carrying" in spec.params or lets_go:
-            kept = said in _THINGS and said == spec.params.get("carrying") and not _lets_go_of(spec.text, said)
+            kept = (said in _THINGS and said == spec.params.get("carrying")
+                    and not _lets_go_of(spec.text, said))
             held = said if kept else None
             hand = {"carry_hand": spec.params["carry_hand"]} if kept and "carry_hand" in spec.params else {}
         elif held is not None:

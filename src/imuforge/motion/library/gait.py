@@ -1964,8 +1964,8 @@ BAG_HANDS = {"bag": 0.5, "bag_offhand": 0.5}
 
 
 #: the holds of one hand and the other hand's: a thing said held in the left or the right hand (a gait's or
-#: standing's ``carry_hand``) is the dominant hand's or the other's, as the person's handedness makes that side
-#: (:func:`held_in`)
+#: standing's ``carry_hand``) is the dominant hand's or the other's, as the person's handedness makes that
+#: side (:func:`held_in`)
 SIDED_HOLDS = {"bag": "bag_offhand", "phone": "phone_offhand", "phone_ear": "phone_ear_offhand"}
 HANDS = ("left", "right")
 
