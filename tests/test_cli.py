@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from scipy.spatial.transform import Rotation
 
 from imuforge import Dataset, read_recording
@@ -268,3 +269,13 @@ def test_a_folder_option_given_twice_keeps_both():
     assert parser.parse_args(["train", "--val", "cap", "--val", "cap2", "--out", "r"]).val == "cap,cap2"
     assert parser.parse_args(["eval", "run", "--data", "a", "--data", "b"]).data == "a,b"
     assert parser.parse_args(["export", "run", "--out", "x", "--data", "a", "--data", "b"]).data == "a,b"
+
+
+def test_a_word_that_stands_alone_is_not_joined(capsys):
+    """``--val auto --val cap`` read "auto" as a folder (a review of session 61)."""
+    from imuforge.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["train", "--val", "auto", "--val", "cap", "--out", "r"])
+    assert exc.value.code == 2
+    assert "--val auto stands alone" in capsys.readouterr().err

@@ -798,3 +798,23 @@ def test_the_hand_a_bag_or_a_phone_is_said_held_in():
     later = parse_sequence("a woman walks with a bag in her left hand, then climbs the stairs")[1]
     assert later.params == {"carrying": "bag", "carry_hand": "left"}
     assert "carry_hand" not in parse_description("a person drops the bag in her left hand and walks").params
+
+
+def test_let_go_or_held_as_a_reviewer_read_them():
+    """A review of session 61: a possessive place wears the thing, a place after "drops" is let go with it,
+    a thing only named is not said held, the side belongs to the thing it follows."""
+    for text, params in (("a man puts the bag on his shoulder and walks", {"carrying": "bag"}),
+                         ("a woman climbs the stairs and puts the bag down", {"carrying": "bag"}),
+                         ("she walks with her phone to her left ear", {"carrying": "phone_ear",
+                                                                       "carry_hand": "left"}),
+                         ("a woman walks with a bag, her phone in her left hand", {"carrying": "bag"}),
+                         ("a man climbs the stairs carrying a bag, holding the handrail with his left hand",
+                          {"carrying": "bag"})):
+        spec = parse_description(text)
+        assert spec.params == params, text
+    assert parse_description("a woman climbs the stairs and puts the bag down").activity == "stairs_up"
+    with pytest.raises(ValidationError, match="lets go of"):
+        parse_description("he drops his bag on the floor")
+    assert "bag" in parse_description("she leaves her bag on the chair and walks").params["avoid_carrying"]
+    for text in ("a person vacuums under the coffee table", "a person types a text message"):
+        assert "not_held" not in parse_description(text).modifiers, text

@@ -292,3 +292,18 @@ def test_a_thing_held_is_held_on_in_the_parts_after_it():
     # what the hands do is not a thing held: it does not carry on
     assert _held("walks with her hands in her pockets, then stands") == \
         [("walking", "pockets", None), ("standing", None, None)]
+
+
+def test_what_ends_a_thing_held_is_about_that_thing():
+    """A review of session 61's first reading: letting go of (or not holding) another thing, a change of
+    posture and drinking from the cup held had ended the hold."""
+    assert _held("a woman carrying a bag walks, then puts her phone down and climbs the stairs")[1][:2] == \
+        ("stairs_up", "bag")
+    assert _held("a woman carrying a bag walks, then climbs the stairs without her phone")[1][:2] == \
+        ("stairs_up", "bag")
+    assert _held("a woman carrying a cup walks, then drinks from it, then walks") == \
+        [("walking", "cup", None), ("drinking", None, None), ("walking", "cup", None)]
+    assert _held("a woman walks with a bag and drops it, then runs")[1] == ("running", None, None)
+    # a pronoun names the other thing the part names; "puts it on" wears it
+    assert _held("a man carrying a backpack walks, then puts it on and runs")[1] == ("running", "backpack", None)
+    assert parse_sequence("a man carrying a bag stands up")[0].modifiers == {}  # a transition: no note

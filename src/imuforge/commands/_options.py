@@ -9,12 +9,22 @@ import sys
 class Joined(argparse.Action):
     """A comma-separated option that may also be given more than once: ``--data a --data b,c`` is
     ``"a,b,c"`` (argparse's plain store kept the last one and dropped the rest without a word). The first
-    time it is given, it replaces the default."""
+    time it is given, it replaces the default. ``alone``: words that stand for no folder (``--val auto``,
+    ``none``) and are refused beside anything else."""
+
+    def __init__(self, *args, alone: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.alone = alone
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         given = f"_{self.dest}_given"
         before = getattr(namespace, self.dest) if getattr(namespace, given, False) else ""
-        setattr(namespace, self.dest, ",".join(v for v in (before, values) if v))
+        joined = ",".join(v for v in (before, values) if v)
+        items = [v.strip() for v in joined.split(",") if v.strip()]
+        if len(items) > 1 and (words := [v for v in items if v in self.alone]):
+            parser.error(f"{option_string} {words[0]} stands alone, given with {joined!r} (allowed: "
+                         f"{' or '.join(self.alone)} alone, or folders)")
+        setattr(namespace, self.dest, joined)
         setattr(namespace, given, True)
 
 

@@ -73,7 +73,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    "repeated), or folders holding them")
     p.add_argument("--real", default="", action=Joined,
                    help="real Dataset folders to mix in (comma-separated or the option repeated)")
-    p.add_argument("--val", default="auto", action=Joined,
+    p.add_argument("--val", default="auto", action=Joined, alone=("auto", "none"),
                    help="real Dataset folders that only validate (early stopping "
                    "and the validation figures; never trained on); default auto: the capture calibrated "
                    "--data were calibrated with, when no --real trains (docs/TRAINING.md); none: held out "

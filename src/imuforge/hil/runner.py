@@ -185,6 +185,9 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
     paths = [Path(p) for p in (data if isinstance(data, list | tuple) else str(data).split(","))]
     inp = model.card.input
     npz = None
+    if len(paths) > 1 and any(p.suffix == ".npz" for p in paths):
+        raise ValidationError(f"an .npz of windows among {len(paths)} data: {', '.join(map(str, paths))}",
+                              source="--data", allowed="an .npz of windows alone, or Dataset folders")
     if len(paths) == 1 and paths[0].is_file() and paths[0].suffix == ".npz":
         npz = paths[0]
     elif len(paths) == 1 and (paths[0] / "reference.npz").exists() and not (paths[0] / "manifest.json").exists():

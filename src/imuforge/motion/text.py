@@ -30,7 +30,7 @@ import numpy as np
 from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.motion.body import Person
 from imuforge.motion.library import ACTIVITIES, POSTURE_ACTIVITY, posture, schedule
-from imuforge.motion.library.gait import SIDED_HOLDS
+from imuforge.motion.library.gait import SIDED_MODES
 from imuforge.motion.motion import SECONDS_RANGE, Motion
 
 #: Cosine similarity below which a description is refused (all-MiniLM-L6-v2 scale).
@@ -177,7 +177,7 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\bcradl\w*\b[^.]*\bphone\b|\bphone\b[^.]*\bcradl\w*", "phone_cradled"),
           (r"\b(text(s|ing|ed)?|scroll\w* (on|through))\b", "phone"),
           (r"\b(on (the|a|his|her|their) (cell|mobile|tele)?\s?phone\b(?! screen)|(on|making) a (phone )?call"
-           r"|phone (to|at) (his|her|their|the) ear)", "phone_ear"),
+           r"|phone (to|at) (his|her|their|the) ((left|right) )?ear)", "phone_ear"),
           (r"\b(smart|cell)?phone\b", "phone"), (r"\bhands? in (\w+ )?(\w+ )?pockets?\b", "pockets"),
           (r"\b(cup|coffee|mug)\b", "cup"),
           (r"\bleft hand on the (hand ?rail|railing|banister)\b", "handrail_left"),
@@ -186,18 +186,14 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
 #: matched on (:func:`parse_description`)
 _HANDS_AT_REST = re.compile("|".join(pat for pat, mode in _CARRY if mode in (
     "arms_crossed", "hands_behind", "lap", "hands_clasped", "hands_on_hips", "armrests", "pockets")), re.I)
-#: what a negated thing held keeps from every person's own draw ("walking without a bag", "not on the phone"):
-#: the mode of :data:`_CARRY` that names it and the others that hold the same thing
 _PHONES = ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand")
 #: the things a hand holds (modes of :data:`_CARRY`, not what the hands do: pockets, a rail, folded arms),
 #: which a person holds on from one part of a sequence to the next (:func:`_held_on`)
 _THINGS = frozenset(("bag", "bag_offhand", "shoulder_bag", "backpack", "box", "cup", *_PHONES))
-#: the hand a bag or a phone is said to be held in ("a bag in his left hand", "the phone to her right ear"),
-#: and the modes that take it (``carry_hand``: the dominant hand's or the other's, by the person's handedness)
-_HAND_SIDE = re.compile(r"\b(?:in|with|to|at) (?:his|her|their|the) (left|right) (?:hand|ear)\b", re.I)
-_SIDED = frozenset(k for pair in SIDED_HOLDS.items() for k in pair)
 #: what an activity without a ``carrying`` parameter holds as its own (drinking: the cup it drinks from)
 _ITS_OWN = {"drinking": ("cup",)}
+#: what a negated thing held keeps from every person's own draw ("walking without a bag", "not on the phone"):
+#: the mode of :data:`_CARRY` that names it and the others that hold the same thing
 _HELD_ALIKE = {**dict.fromkeys(("bag", "bag_offhand"), ("bag", "bag_offhand", "shoulder_bag", "backpack")),
                **dict.fromkeys(_PHONES, _PHONES),
                **dict.fromkeys(("handrail_left", "handrail_right"), ("handrail_left", "handrail_right"))}
@@ -223,16 +219,33 @@ _FEW_WORDS = r"(?:(?!(?:with|on|in|to|into|onto)\b)[\w'-]+ ){0,2}?"  # not "lays
 _DROP = r"drop(?:s|ped|ping)?|let(?:s|ting)? go of"
 _SET_DOWN = r"(?:put|set|lay|place)(?:s|ting|ing|d)?|laid|placing"
 _LEAVE = r"leav(?:e|es|ing)|left"
-#: where a thing is set down: an article or a possessive and up to three words, the last the place ("on the
-#: kitchen table": "table" left behind read as sitting), none of them a word that goes on to the next activity
+#: where a thing is set down: an article and up to three words, the last the place ("on the kitchen table":
+#: "table" left behind read as sitting), none of them a word that goes on to the next activity; not a
+#: possessive ("puts the bag on his shoulder" wears it)
 _NOT_A_PLACE = r"(?!(?:and|then|before|while|to|with|as)\b)"
-_PLACE = rf"(?:the|a|an|his|her|their|its) (?:{_NOT_A_PLACE}[\w-]+ ){{0,2}}{_NOT_A_PLACE}[\w-]+"
-_LET_GO_VERB = re.compile(rf"(?:{_DROP}|{_SET_DOWN}|{_LEAVE})\b", re.I)
+_PLACE = rf"on(?:to)? (?:the|a|an) (?:{_NOT_A_PLACE}[\w-]+ ){{0,2}}{_NOT_A_PLACE}[\w-]+"
+_LET_GO_VERB = re.compile(rf"(?:{_DROP}|{_SET_DOWN}|{_LEAVE})\b(?: down\b)?", re.I)
 _LET_GO = re.compile(
-    rf"\b(?:{_DROP}) {_FEW_WORDS}{_HELD_THING}"
-    rf"|\b(?:{_SET_DOWN})(?: down {_FEW_WORDS}{_HELD_THING}"
-    rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|on(?:to)? {_PLACE})\b)"
-    rf"|\b(?:{_LEAVE}) {_FEW_WORDS}{_HELD_THING} behind\b", re.I)
+    rf"\b(?:{_DROP}) {_FEW_WORDS}{_HELD_THING}(?: {_PLACE})?\b"
+    rf"|\b(?:{_SET_DOWN})(?: down {_FEW_WORDS}{_HELD_THING}(?: {_PLACE})?"
+    rf"| {_FEW_WORDS}{_HELD_THING} (?:down|aside|away|{_PLACE}))\b"
+    rf"|\b(?:{_LEAVE}) {_FEW_WORDS}{_HELD_THING} (?:behind|{_PLACE})\b", re.I)
+#: what a let-go ends with after its thing: a particle or the place (:func:`_not_done` takes it out with the
+#: verb where the thing was held in the activity: "climbs the stairs and puts the bag down" read "down")
+_LET_GO_TAIL = re.compile(rf"\s(?:down|aside|away|behind|{_PLACE})$", re.I)
+#: a thing let go of by a pronoun ("drops it and runs", "puts them away"; not "puts it on", which wears it)
+_LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b(?! on\b(?! (?:the|a|an)\b))",
+                        re.I)
+#: the hand a bag or a phone is said to be held in, after the thing and within its clause ("a bag in his left
+#: hand", "the phone to her right ear"; not "a bag, holding the rail with his left hand"): ``carry_hand``, the
+#: dominant hand's or the other's by each person's handedness
+_HAND_SIDE = {kind: re.compile(rf"(?:{words})[^,;.]*?\b(?:in|with|to|at) (?:his|her|their|the) (?P<side>left|right) "
+                               r"(?:hand|ear)\b", re.I)
+              for kind, words in (("bag", _HELD_WORDS[0][0]), ("phone", _HELD_WORDS[3][0]))}
+#: a thing said held: a verb of holding or "with", up to three words, and the thing ("holding a cup", "with a
+#: phone in his hand"; not "types a text message")
+_HOLDING = re.compile(r"\b(?:hold\w*|carr(?:y|ies|ying|ied)|clutch\w*|grip\w*|with)\s+(?:[\w'-]+\s+){0,3}?"
+                      + _HELD_THING, re.I)
 #: seated or standing, for an activity done either way (``position``: drinking)
 _POSITION_WORDS = [(r"\b(stand|stands|standing|stood|on (his|her|their) feet)\b", "standing"),
                    (r"\b(sit|sits|sitting|sat|seated)\b", "seated"),  # the verb said, before a place
@@ -320,12 +333,15 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
                 mods.setdefault("not_held", mode)
         if "carrying" in mods:
             mods.pop("not_held", None)
-        side = _HAND_SIDE.search(t) if "carry_hand" in act.params else None
-        if side and params.get("carrying") in _SIDED:  # "a bag in his left hand": that hand, not the dominant
-            params["carry_hand"] = mods["carry_hand"] = side.group(1)
-    else:  # hands at the activity's own work ("a person holding a cup types"): the user is told, not ignored
+        kind = next((k for k in _HAND_SIDE if params.get("carrying", "").startswith(k)), None)
+        side = _HAND_SIDE[kind].search(t) if kind and "carry_hand" in act.params else None
+        if side and params["carrying"] in SIDED_MODES:  # "a bag in his left hand": that hand, not the dominant
+            params["carry_hand"] = mods["carry_hand"] = side.group("side")
+    elif act.kind != "transition":  # hands at the activity's own work ("a person holding a cup types"): the
+        # user is told, not ignored; a thing said held, not one named ("vacuums under the coffee table")
         own = _ITS_OWN.get(activity, ())
-        held = (mode for pat, mode in _CARRY if mode in _THINGS and mode not in own and re.search(pat, t))
+        said = " ".join(m.group(0) for m in _HOLDING.finditer(t))
+        held = (mode for pat, mode in _CARRY if mode in _THINGS and mode not in own and re.search(pat, said))
         if (mode := next(held, None)) is not None:
             mods["not_held"] = mode
     if "posture" in act.params:
@@ -669,10 +685,16 @@ def _not_done(text: str) -> list[tuple[int, int, str]]:
     the activity or after it: either way no cue of it), in the order said, none inside another: (start,
     end, the words)."""
     before = {m.span() for m in _released(text)}
-    # let go of at the end, the thing was held in the activity: only the verb goes ("walks up the stairs and
-    # drops the bag" is read as "… and the bag", which holds it)
-    let_go = [(m.start(), m.end() if m.span() in before else _LET_GO_VERB.match(text, m.start()).end(),
-               m.group(0).strip()) for m in _LET_GO.finditer(text)]
+    let_go = []
+    for m in _LET_GO.finditer(text):
+        if m.span() in before:
+            let_go.append((m.start(), m.end(), m.group(0).strip()))
+            continue
+        # let go of at the end, the thing was held in the activity: the verb and what ends it go ("walks up
+        # the stairs and drops the bag" is read as "… and the bag", which holds it)
+        let_go.append((m.start(), _LET_GO_VERB.match(text, m.start()).end(), m.group(0).strip()))
+        if tail := _LET_GO_TAIL.search(m.group(0)):
+            let_go.append((m.start() + tail.start(), m.end(), m.group(0).strip()))
     found = sorted([(m.start(), m.end(), _negated_words(m).strip()) for m in _negations(text)] + let_go)
     kept: list[tuple[int, int, str]] = []
     for item in found:
@@ -917,8 +939,11 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     m = get_matcher(matcher)
     # the activity is matched on the words: a speed or a duration is read by the rules, and its numbers and
     # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51); so do the hands at
-    # rest ("she walks with her hands in her pockets" was refused: standing 0.37, walking 0.32)
-    words = " ".join(_HANDS_AT_REST.sub(" ", _QUANTITY.sub(" ", text)).split())
+    # rest where other words name the activity ("she walks with her hands in her pockets" was refused:
+    # standing 0.37, walking 0.32; "a man with his hands in his pockets" names none and keeps them)
+    words = " ".join(_QUANTITY.sub(" ", text).split())
+    if KeywordMatcher().hits(rest := " ".join(_HANDS_AT_REST.sub(" ", words).split())):
+        words = rest
     scores = m.scores(words or text)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     # activities that a description must name outright: embeddings put "walks along a corridor"
@@ -1192,16 +1217,21 @@ def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "e
     return _held_on(specs)
 
 
-#: a thing let go of by a pronoun ("drops it and runs", "puts them away")
-_LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b", re.I)
+def _things_named(text: str) -> set[str]:
+    """The modes of :data:`_CARRY` that hold what ``text`` names (:data:`_HELD_WORDS`), each with the ones that
+    hold the same thing (:data:`_HELD_ALIKE`: a bag in either hand, a phone in every grip)."""
+    t = text.lower()
+    return {m for pat, found in _HELD_WORDS if re.search(pat, t) for m in _HELD_ALIKE.get(found, (found,))}
 
 
 def _lets_go_of(text: str, mode: str) -> bool:
-    """Whether ``text`` lets go of the thing ``mode`` holds (by its name or one alike, or by a pronoun)."""
-    spans = " ".join(m.group(0).lower() for m in _LET_GO.finditer(text))
-    named = {m for pat, found in _HELD_WORDS if re.search(pat, spans)
-             for m in _HELD_ALIKE.get(found, (found,))}
-    return mode in named or _LET_GO_IT.search(text) is not None
+    """Whether ``text`` lets go of the thing ``mode`` holds: by its name (or one alike), or by a pronoun where
+    it names no other thing held ("walks with a bag and drops it", "puts it away"; in "picks up a cup and puts
+    it down" the pronoun is the cup)."""
+    if mode in _things_named(" ".join(m.group(0) for m in _LET_GO.finditer(text))):
+        return True
+    alike = {mode, *_HELD_ALIKE.get(mode, ())}
+    return _LET_GO_IT.search(text) is not None and not _things_named(text) - alike
 
 
 def _held_on(specs: list[MotionSpec]) -> list[MotionSpec]:
@@ -1213,13 +1243,15 @@ def _held_on(specs: list[MotionSpec]) -> list[MotionSpec]:
     out, held, hand = [], None, {}
     for spec in specs:
         said = spec.modifiers.get("carrying", spec.modifiers.get("not_held"))
-        lets_go = _LET_GO.search(spec.text) or _LET_GO_IT.search(spec.text)
-        if said is not None or "avoid_carrying" in spec.params or lets_go:
+        if said is not None:  # the part says what its hands do
             kept = (said in _THINGS and said == spec.params.get("carrying")
                     and not _lets_go_of(spec.text, said))
             held = said if kept else None
             hand = {"carry_hand": spec.params["carry_hand"]} if kept and "carry_hand" in spec.params else {}
-        elif held is not None:
+        elif held is not None and (held in spec.params.get("avoid_carrying", ())
+                                   or _lets_go_of(spec.text, held)):
+            held = None  # said not held, or let go of (another thing let go of leaves it held)
+        elif held is not None and held not in _ITS_OWN.get(spec.activity, ()):  # drinking from the cup held
             act = ACTIVITIES[spec.activity]
             if held in act.params.get("carrying", ()):
                 spec = replace(spec, params=spec.params | {"carrying": held} | hand,

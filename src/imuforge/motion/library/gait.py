@@ -1967,6 +1967,7 @@ BAG_HANDS = {"bag": 0.5, "bag_offhand": 0.5}
 #: standing's ``carry_hand``) is the dominant hand's or the other's, as the person's handedness makes that
 #: side (:func:`held_in`)
 SIDED_HOLDS = {"bag": "bag_offhand", "phone": "phone_offhand", "phone_ear": "phone_ear_offhand"}
+SIDED_MODES = tuple(k for pair in SIDED_HOLDS.items() for k in pair)
 HANDS = ("left", "right")
 
 
@@ -1977,7 +1978,7 @@ def held_in(carrying: str | None, hand: str, person: Person) -> str:
     if base is None or hand not in HANDS:
         raise ValidationError(f"carry_hand={hand!r} with carrying={carrying!r}",
                               allowed=f"carry_hand {' or '.join(HANDS)} with carrying one of "
-                                      + ", ".join(k for pair in SIDED_HOLDS.items() for k in pair))
+                                      + ", ".join(SIDED_MODES))
     return base if hand == person.handedness else SIDED_HOLDS[base]
 
 
