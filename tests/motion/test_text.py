@@ -818,3 +818,22 @@ def test_let_go_or_held_as_a_reviewer_read_them():
     assert "bag" in parse_description("she leaves her bag on the chair and walks").params["avoid_carrying"]
     for text in ("a person vacuums under the coffee table", "a person types a text message"):
         assert "not_held" not in parse_description(text).modifiers, text
+
+
+def test_a_cup_or_a_phone_in_a_named_or_the_other_hand():
+    """A fresh user's run (session 61): the hand named for a cup, and "the other hand" for a phone or a cup,
+    were the dominant one."""
+    assert parse_description("walks with a cup in his left hand").params == \
+        {"carrying": "cup", "carry_hand": "left"}
+    assert parse_description("walks with a phone in her other hand").params == {"carrying": "phone_offhand"}
+    assert parse_description("a woman walks with a coffee in her other hand").params == \
+        {"carrying": "cup_offhand"}
+    with pytest.raises(ValidationError, match="riding an escalator"):
+        parse_description("a person taking the escalator")
+
+
+def test_the_int8_gain_is_said_as_one():
+    from imuforge.commands.train import _drop_words
+
+    assert _drop_words(-4.76, -4.5) == "int8 higher by 4.76 / 4.50 points"
+    assert _drop_words(0.5, -0.1) == "drop 0.50 / -0.10 points"

@@ -126,6 +126,9 @@ def test_cli_motion_sequence(tmp_path, capsys):
                                            "walking_then_stand_to_sit_then_sitting_001.motion.npz"]
     m = read_motion(out / listed[0]["file"])
     assert [s.label for s in m.labels] == ["walking", "stand_to_sit", "sitting"]
+    # what each person drew, part by part (a fresh user's run, session 61: none for a sequence)
+    assert [d["activity"] for d in listed[0]["drawn"]] == ["walking", "stand_to_sit", "sitting"]
+    assert "speed_mps" in listed[0]["drawn"][0]
 
 
 def test_cli_motion_sequence_refusals(tmp_path, capsys):
@@ -307,3 +310,18 @@ def test_what_ends_a_thing_held_is_about_that_thing():
     # a pronoun names the other thing the part names; "puts it on" wears it
     assert _held("a man carrying a backpack walks, then puts it on and runs")[1] == ("running", "backpack", None)
     assert parse_sequence("a man carrying a bag stands up")[0].modifiers == {}  # a transition: no note
+
+
+def test_what_a_fresh_user_wrote_in_sequences():
+    """A fresh user's run (session 61): "and" after a change of posture dropped the activity after it, a
+    walker who "stands up" was sat down first, a thing taken in hand was made as an activity (or refused),
+    and hanging up kept the phone at the ear."""
+    acts = lambda text: [s.activity for s in parse_sequence(text)]  # noqa: E731
+    assert acts("she stands up and walks away") == ["sit_to_stand", "walking"]
+    assert acts("sits down and types on the laptop") == ["stand_to_sit", "typing"]
+    assert acts("walks and talks on the phone") == ["walking"]  # one activity, the hands' habit
+    assert acts("he walks, then he stands up") == ["walking", "standing"]
+    assert _held("he grabs a coffee, then walks") == [("walking", "cup", None)]
+    assert _held("she picks up her bag, then walks to the car") == [("walking", "bag", None)]
+    assert _held("he walks with the phone to his ear, then hangs up and keeps walking") == \
+        [("walking", "phone_ear", None), ("walking", None, None)]

@@ -264,7 +264,8 @@ def _text_specs(args, spec) -> list:
     its activity and what it said: :func:`~imuforge.motion.text.keep_said`)."""
     from imuforge.motion.text import contradicts, diversify, keep_said, llm_descriptions
 
-    print(f"{shorten(args.text)} → {_spec_text(spec)}")
+    lasts = f", {spec.duration_s:g} s" if spec.duration_s else ""
+    print(f"{shorten(args.text)} → {_spec_text(spec)}{lasts}")
     _not_held_note(spec)
     if args.seconds is not None and spec.duration_s is None:  # a transition: as long as the movement takes
         print(f"note: {spec.activity} is a change of posture and lasts as long as the movement takes: "
@@ -456,8 +457,8 @@ def _motion_entry(name: str, m) -> dict:
     this person drew where the spec leaves it open ("drawn": what their hands hold, their speed; a fresh
     user's run had to open each .npz for it), or the schedule's items."""
     entry = {"file": name, "labels": [s.to_list() for s in m.labels],
-             "meta": m.meta.get("spec") or m.meta.get("items")}
-    if m.meta.get("spec") and m.meta.get("items"):
+             "meta": m.meta.get("spec") or m.meta.get("specs") or m.meta.get("items")}
+    if (m.meta.get("spec") or m.meta.get("specs")) and m.meta.get("items"):  # a description, or its parts
         entry["drawn"] = [{"activity": it["activity"]} | {k: it["info"][k] for k in DRAWN if k in it["info"]}
                           for it in m.meta["items"] if isinstance(it.get("info"), dict)]
     return entry

@@ -87,6 +87,8 @@ NOT_IN_LIBRARY = {
     "surfing": ("surfing the waves on a board", "paddling out on a surfboard"),
     "gymnastics": ("doing a handstand", "turning a cartwheel", "a somersault"),
     "crawling or kneeling": ("crawling on all fours", "kneeling on the floor"),
+    # standing on moving stairs (a fresh user's run, session 61: "loosely like jumping", the lifts unnamed)
+    "riding an escalator": ("a person rides an escalator", "taking the escalator", "on a moving walkway"),
     # what fall detection is trained for: a fall made as a jump (0.72) would teach the wrong event; phrases of
     # a fall to the ground (with "a person falls down" or "collapsing", "drops into a chair" read as falling)
     "falling": ("a person falls to the ground", "tripping and falling over",
@@ -169,6 +171,11 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\b(suitcase|bags?|grocer\w*|handbag|briefcase)\b[^.]*\bin (his|her|their|the) (other|"
            r"non-?dominant|off|weaker) hand\b", "bag_offhand"),
           (r"\b(suitcase|shopping bags?|grocer\w*|(a|the|his|her|their) bag|handbag|briefcase)\b", "bag"),
+          # a phone or a cup in the other hand said so, as the bag (a fresh user's run, session 61)
+          (r"\b(smart|cell)?phone\b[^.]*\bin (his|her|their|the) (other|non-?dominant|off|weaker) hand\b",
+           "phone_offhand"),
+          (r"\b(cup|coffee|mug)\b[^.]*\bin (his|her|their|the) (other|non-?dominant|off|weaker) hand\b",
+           "cup_offhand"),
           (r"\bbackpack|rucksack\b", "backpack"), (r"\bshoulder ?bag\b", "shoulder_bag"),
           (r"\b(box|tray|package|parcel|carton)\b", "box"),
           # the phone grips (gait.PHONE_GRIPS): both hands / cradled, then reading or texting, before a call
@@ -176,7 +183,8 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
            r"|\b(both (hands|thumbs)|two[- ]hand\w*|two thumbs)\b[^.]*\b(phone|text\w*)\b", "phone_both"),
           (r"\bcradl\w*\b[^.]*\bphone\b|\bphone\b[^.]*\bcradl\w*", "phone_cradled"),
           (r"\b(text(s|ing|ed)?|scroll\w* (on|through))\b", "phone"),
-          (r"\b(on (the|a|his|her|their) (cell|mobile|tele)?\s?phone\b(?! screen)|(on|making) a (phone )?call"
+          (r"\b(on (the|a|his|her|their) (cell|mobile|tele)?\s?phone\b(?! screen)"
+           r"|(on|making|tak(es|ing)|took|answer\w*) a (phone )?call"
            r"|phone (to|at) (his|her|their|the) ((left|right) )?ear)", "phone_ear"),
           (r"\b(smart|cell)?phone\b", "phone"), (r"\bhands? in (\w+ )?(\w+ )?pockets?\b", "pockets"),
           (r"\b(cup|coffee|mug)\b", "cup"),
@@ -189,13 +197,14 @@ _HANDS_AT_REST = re.compile("|".join(pat for pat, mode in _CARRY if mode in (
 _PHONES = ("phone", "phone_offhand", "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand")
 #: the things a hand holds (modes of :data:`_CARRY`, not what the hands do: pockets, a rail, folded arms),
 #: which a person holds on from one part of a sequence to the next (:func:`_held_on`)
-_THINGS = frozenset(("bag", "bag_offhand", "shoulder_bag", "backpack", "box", "cup", *_PHONES))
+_THINGS = frozenset(("bag", "bag_offhand", "shoulder_bag", "backpack", "box", "cup", "cup_offhand", *_PHONES))
 #: what an activity without a ``carrying`` parameter holds as its own (drinking: the cup it drinks from)
-_ITS_OWN = {"drinking": ("cup",)}
+_ITS_OWN = {"drinking": ("cup", "cup_offhand")}
 #: what a negated thing held keeps from every person's own draw ("walking without a bag", "not on the phone"):
 #: the mode of :data:`_CARRY` that names it and the others that hold the same thing
 _HELD_ALIKE = {**dict.fromkeys(("bag", "bag_offhand"), ("bag", "bag_offhand", "shoulder_bag", "backpack")),
                **dict.fromkeys(_PHONES, _PHONES),
+               **dict.fromkeys(("cup", "cup_offhand"), ("cup", "cup_offhand")),
                **dict.fromkeys(("handrail_left", "handrail_right"), ("handrail_left", "handrail_right"))}
 #: things held named bare, as a negation names them ("no bag", "without bags", "not on her phone"), where
 #: :data:`_CARRY` wants an article or a verb; and how far a negation of what is held reaches: to the next
@@ -233,6 +242,10 @@ _LET_GO = re.compile(
 #: what a let-go ends with after its thing: a particle or the place (:func:`_not_done` takes it out with the
 #: verb where the thing was held in the activity: "climbs the stairs and puts the bag down" read "down")
 _LET_GO_TAIL = re.compile(rf"\s(?:down|aside|away|behind|{_PLACE})$", re.I)
+#: a thing taken in hand ("he grabs a coffee, then walks": drinking, then walking; "picks up her bag, then
+#: walks to the car" was refused): no activity of its own — the thing is held in the activity said with it
+_PICK_UP = re.compile(rf"\b(?:pick(?:s|ed|ing)? up|grab(?:s|bed|bing)?|fetch(?:es|ed|ing)?"
+                      rf"|tak(?:e|es|ing)|took) {_FEW_WORDS}{_HELD_THING}(?: up)?\b", re.I)
 #: a thing let go of by a pronoun ("drops it and runs", "puts them away"; not "puts it on", which wears it)
 _LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b(?! on\b(?! (?:the|a|an)\b))",
                         re.I)
@@ -241,7 +254,8 @@ _LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b(?! o
 #: dominant hand's or the other's by each person's handedness
 _HAND_SIDE = {kind: re.compile(rf"(?:{words})[^,;.]*?\b(?:in|with|to|at) (?:his|her|their|the) (?P<side>left|right) "
                                r"(?:hand|ear)\b", re.I)
-              for kind, words in (("bag", _HELD_WORDS[0][0]), ("phone", _HELD_WORDS[3][0]))}
+              for kind, words in (("bag", _HELD_WORDS[0][0]), ("phone", _HELD_WORDS[3][0]),
+                                  ("cup", _HELD_WORDS[4][0]))}
 #: a thing said held: a verb of holding or "with", up to three words, and the thing ("holding a cup", "with a
 #: phone in his hand"; not "types a text message")
 _HOLDING = re.compile(r"\b(?:hold\w*|carr(?:y|ies|ying|ied)|clutch\w*|grip\w*|with)\s+(?:[\w'-]+\s+){0,3}?"
@@ -942,8 +956,9 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     # rest where other words name the activity ("she walks with her hands in her pockets" was refused:
     # standing 0.37, walking 0.32; "a man with his hands in his pockets" names none and keeps them)
     words = " ".join(_QUANTITY.sub(" ", text).split())
-    if KeywordMatcher().hits(rest := " ".join(_HANDS_AT_REST.sub(" ", words).split())):
-        words = rest
+    for aside in (_HANDS_AT_REST, _PICK_UP):  # a thing taken in hand too ("she picks up her bag, then walks")
+        if KeywordMatcher().hits(rest := " ".join(aside.sub(" ", words).split())):
+            words = rest
     scores = m.scores(words or text)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     # activities that a description must name outright: embeddings put "walks along a corridor"
@@ -1151,6 +1166,13 @@ def _has_duration(part: str) -> bool:
         return True
 
 
+def _picks_up_only(part: str) -> bool:
+    """Whether ``part`` says only that a thing is taken in hand ("he grabs a coffee": no activity, where
+    matched alone it read as drinking)."""
+    rest = _PICK_UP.sub(" ", part)
+    return rest != part and not set(re.findall(r"[a-z]+", rest.lower())) - _NO_CUE
+
+
 def _lets_go_only(part: str) -> bool:
     """Whether ``part`` says only that a thing is let go of ("a person lays the box down": no activity, where
     matched alone it read as lying)."""
@@ -1167,7 +1189,7 @@ def _sequence_groups(text: str, matcher: str, min_score: float | None) -> list[s
     spans = _sequence_spans(text)
     for a, b in spans:
         part = text[a:b].strip(" ,.;")
-        if not _lets_go_only(part) and _matches(part, matcher, min_score):
+        if not _lets_go_only(part) and not _picks_up_only(part) and _matches(part, matcher, min_score):
             groups.append([a if pending is None else pending, b])
             pending = None
         elif len(spans) > 1 and _has_duration(part):
@@ -1180,7 +1202,29 @@ def _sequence_groups(text: str, matcher: str, min_score: float | None) -> list[s
             pending = a
     if pending is not None and groups:
         groups[-1][1] = len(text)
-    return [text[a:b].strip(" ,.;") for a, b in groups] if len(groups) > 1 else [text]
+    parts = [text[a:b].strip(" ,.;") for a, b in groups] if len(groups) > 1 else [text]
+    return [q for p in parts for q in _after_a_change(p, matcher, min_score)]
+
+
+#: "and" between two parts of a description (:func:`_after_a_change`)
+_AND = re.compile(r",?\s+and\s+", re.I)
+
+
+def _after_a_change(part: str, matcher: str, min_score: float | None) -> list[str]:
+    """``part`` cut after a change of posture that "and" joins to another activity named by its words
+    ("stands up and walks away", "sits down and types on the laptop": the second was made as nothing, without
+    a word — a fresh user's run, session 61), or ``[part]``."""
+    for m in _AND.finditer(part):
+        first, rest = part[:m.start()], part[m.end():]
+        if not KeywordMatcher().hits(rest) or not _matches(first, matcher, min_score) \
+                or not _matches(rest, matcher, min_score):
+            continue
+        change = parse_description(first, matcher=matcher, min_score=min_score)
+        if ACTIVITIES[change.activity].kind == "transition" and \
+                ACTIVITIES[parse_description(rest, matcher=matcher, min_score=min_score).activity].kind \
+                != "transition":
+            return [first, *_after_a_change(rest, matcher, min_score)]
+    return [part]
 
 
 def parse_one(text: str, *, seconds: float | None = None, matcher: str = "embedding",
@@ -1209,11 +1253,19 @@ def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "e
     for part in _sequence_groups(text, matcher, min_score):
         own = duration_from_text(part)
         spec = parse_description(part, seconds=own or seconds, matcher=matcher, min_score=min_score)
+        end = POSTURE_ACTIVITY.get(posture(spec.activity, end=True))
+        if specs and ACTIVITIES[spec.activity].kind == "transition" and \
+                posture(specs[-1].activity, end=True) == posture(spec.activity, end=True):
+            # a change into the posture the person is in ("he walks, then he stands up") is no change: the
+            # posture held (a bridge had sat the walker down to stand up again)
+            params, mods = modifiers_from_text(part, end)
+            lasts = own or seconds or DEFAULT_SECONDS["static"]
+            specs.append(MotionSpec(end, lasts, params, part, spec.score, mods))
+            continue
         specs.append(spec)
         if own and ACTIVITIES[spec.activity].kind == "transition":  # "sits down for a minute": then sits
-            held = POSTURE_ACTIVITY[posture(spec.activity, end=True)]
-            params, mods = modifiers_from_text(part, held)
-            specs.append(MotionSpec(held, own, params, part, spec.score, mods))
+            params, mods = modifiers_from_text(part, end)
+            specs.append(MotionSpec(end, own, params, part, spec.score, mods))
     return _held_on(specs)
 
 
@@ -1224,11 +1276,17 @@ def _things_named(text: str) -> set[str]:
     return {m for pat, found in _HELD_WORDS if re.search(pat, t) for m in _HELD_ALIKE.get(found, (found,))}
 
 
+#: the end of a call: the phone goes from the ear ("… then hangs up and keeps walking" had kept it there)
+_HANG_UP = re.compile(r"\b(?:hang(?:s|ing)? up|hung up|ends? the call)\b", re.I)
+
+
 def _lets_go_of(text: str, mode: str) -> bool:
     """Whether ``text`` lets go of the thing ``mode`` holds: by its name (or one alike), or by a pronoun where
     it names no other thing held ("walks with a bag and drops it", "puts it away"; in "picks up a cup and puts
     it down" the pronoun is the cup)."""
     if mode in _things_named(" ".join(m.group(0) for m in _LET_GO.finditer(text))):
+        return True
+    if mode in ("phone_ear", "phone_ear_offhand") and _HANG_UP.search(text):
         return True
     alike = {mode, *_HELD_ALIKE.get(mode, ())}
     return _LET_GO_IT.search(text) is not None and not _things_named(text) - alike

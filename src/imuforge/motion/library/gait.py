@@ -1939,7 +1939,7 @@ def contact_times(phase: np.ndarray, fps: float) -> list[float]:
 
 #: every ``carrying`` mode a gait takes (``none``: free arms)
 CARRYING = ("none", "bag", "bag_offhand", "shoulder_bag", "backpack", "box", "phone", "phone_offhand",
-            "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand", "cup", "pockets",
+            "phone_cradled", "phone_both", "phone_ear", "phone_ear_offhand", "cup", "cup_offhand", "pockets",
             "handrail_left", "handrail_right")
 #: How people hold a phone they are using, as shares of phone use (Hoober 2013, "How do users really hold
 #: mobile devices?", UXmatters, 18 Feb 2013: 1333 observations in the street, 780 touching the screen):
@@ -1966,7 +1966,8 @@ BAG_HANDS = {"bag": 0.5, "bag_offhand": 0.5}
 #: the holds of one hand and the other hand's: a thing said held in the left or the right hand (a gait's or
 #: standing's ``carry_hand``) is the dominant hand's or the other's, as the person's handedness makes that
 #: side (:func:`held_in`)
-SIDED_HOLDS = {"bag": "bag_offhand", "phone": "phone_offhand", "phone_ear": "phone_ear_offhand"}
+SIDED_HOLDS = {"bag": "bag_offhand", "phone": "phone_offhand", "phone_ear": "phone_ear_offhand",
+               "cup": "cup_offhand"}
 SIDED_MODES = tuple(k for pair in SIDED_HOLDS.items() for k in pair)
 HANDS = ("left", "right")
 
@@ -2039,8 +2040,8 @@ def carry_style(carrying: str | None, person: Person) -> dict:
             st.update({f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 25.0, f"elbow_flex_{s}_fixed": 85.0,
                        f"sh_abd_{s}_fixed": 12.0, f"elbow_sup_{s}_fixed": 70.0})
         return st
-    if carrying in ("phone", "cup", "phone_offhand"):  # held in front in one hand, the screen read
-        s = other if carrying == "phone_offhand" else side
+    if carrying in ("phone", "cup", "phone_offhand", "cup_offhand"):  # held in front in one hand, the screen
+        s = other if carrying.endswith("_offhand") else side  # read
         return {f"arm_scale_{s}": 0.0, f"sh_flex_{s}_fixed": 15.0, f"elbow_flex_{s}_fixed": 95.0,
                 f"elbow_sup_{s}_fixed": 40.0}
     if carrying in ("phone_cradled", "phone_both"):  # the phone in front of the chest in the non-dominant
