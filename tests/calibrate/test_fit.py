@@ -68,21 +68,33 @@ def test_six_position_capture_recovers_the_profile(band, profile_dir):
     assert fit.timing.drop_rate == 0.0
 
 
-def test_a_worn_still_stretch_is_warned_about_a_desk_is_not(band):
+def test_a_worn_still_stretch_fits_the_chip_a_vibrating_one_is_warned_about(band):
     """A desk capture's noise is the datasheet's (the test above): no warning. The same device worn by a
-    person "standing still" (the library's standing: sway, breathing, fidgets) fits noise several times the
-    datasheet's, which a chip does not make: warned, naming the stretch it came from, and the clock's capture
-    is named."""
+    person "standing still" (the library's standing: sway, breathing) fits the datasheet's noise too: it is
+    read above the body's motion (until session 61 from the stretch's variance: 3–6× the datasheet, which
+    the calibration then added to every synthetic recording). Noise over the datasheet's there (another
+    chip, a vibrating vehicle) is warned about, naming the stretch it came from."""
+    from imuforge.calibrate.fit import MOTION_TOP_HZ
     from imuforge.motion.library import generate
 
     desk = fit_device(six_captures(band, 10), band, names=[f"pos{k}" for k in SIX])
     assert desk.warnings == [] and desk.timing_from == "pos+x"
     worn = simulate(generate("standing", 30, fps=100, rng=4, fidget=0.0), band, "wrist_left", seed=SEED)
     fit = fit_device([worn], band, names=["standing.imu.parquet"])
-    ratio = fit.gyro_noise.density_mean / band.sensors["gyro"].noise_density_si
-    assert ratio >= 3.0
+    gyro = band.sensors["gyro"]
+    assert fit.gyro_noise.density_mean == pytest.approx(gyro.noise_density_si, rel=0.15)
+    assert fit.warnings == []
+    # the same stretch on a chip 4× noisier than the datasheet says (white noise of 4² − 1 its variance added)
+    sigma = gyro.noise_density_si * math.sqrt(noise_bandwidth_hz(gyro.bandwidth_hz, gyro.filter_order,
+                                                                 gyro.odr_hz)) * math.sqrt(15.0)
+    idx = [worn.channels.index(f"gyro_{a}") for a in "xyz"]
+    data = np.array(worn.data)
+    data[:, idx] += np.random.default_rng(0).standard_normal((len(worn), 3)) * sigma
+    noisy = fit_device([worn.replace(data=data)], band, names=["standing.imu.parquet"])
+    ratio = noisy.gyro_noise.density_mean / gyro.noise_density_si
+    assert ratio == pytest.approx(4.0, rel=0.15) and MOTION_TOP_HZ < 0.25 * band.odr_hz
     assert any(w.startswith(f"gyro noise fitted at {ratio:.1f}× ") and "standing.imu.parquet" in w
-               for w in fit.warnings), fit.warnings
+               for w in noisy.warnings), noisy.warnings
 
 
 def test_one_orientation_gives_gravity_scale_and_keeps_priors(band):

@@ -6,11 +6,15 @@ What is measured, from what:
   the timestamps against their sample index (gaps counted by rounding each interval to whole
   periods), its error against the nominal ODR in ppm; *jitter* is the standard deviation of the
   residuals of that line; the *drop rate* is the fraction of sample slots without a sample.
-* **noise** (a still stretch ≥ 5 s): white-noise variance per axis from the variance inside 1 s
-  blocks (which removes bias and slow drift), minus the quantisation variance LSB²/12; divided by
-  the equivalent noise bandwidth (ENBW) of the profile's digital filter it gives the noise
-  density the profile schema holds (µg/√Hz, mdps/√Hz) — for a real chip the filter shapes the
-  noise so that variance = density² · ENBW, and the simulator adds white noise of exactly that
+* **noise** (a still stretch ≥ 5 s): the noise density the profile schema holds (µg/√Hz, mdps/√Hz), from
+  the one-sided power spectrum above the body's own motion (:data:`MOTION_TOP_HZ`) and inside the profile
+  filter's passband (to half its equivalent noise bandwidth, ENBW), less the quantisation's part (LSB²/12
+  spread over Nyquist), read as the simulator makes noise (white, variance density² · ENBW): a worn device's "still" stretch holds sway, breathing and tremor below it, which the
+  variance of the stretch counted as noise (a fresh user's run, session 61: 3.9× / 5.7× the datasheet on an
+  emulated wearer that simulates the datasheet's noise, and the calibration then added that noise to every
+  synthetic recording). Where the rate or the filter leaves no such band, the variance inside 1 s blocks
+  (which removes bias and slow drift) less LSB²/12, divided by the ENBW — for a real chip the filter shapes
+  the noise so that variance = density² · ENBW, and the simulator adds white noise of exactly that
   variance. The overlapping Allan deviation gives the velocity / angle random walk N (σ(τ)·√τ on
   the −½-slope part of the curve, reported as °/√h and µg/√Hz). IEEE Std 952 defines N² as the
   *two-sided* PSD level, so white noise of one-sided datasheet density D up to Nyquist has
@@ -127,6 +131,30 @@ def _block_variance(x: np.ndarray, block: int) -> np.ndarray:
     return np.mean(np.var(b, axis=1, ddof=1), axis=0)
 
 
+#: the top (Hz) of a still person's own motion — postural sway and breathing under 1 Hz, physiological tremor
+#: 8–12 Hz (Elble & Koller 1990) — above which a worn device's "still" stretch holds the chip's noise alone
+MOTION_TOP_HZ = 15.0
+#: the fewest spectral bins of that band a noise fit reads (else it falls back to the block variance)
+NOISE_BAND_BINS = 8
+
+
+def _band_density(x: np.ndarray, rate_hz: float, enbw: float, qvar: float) -> np.ndarray | None:
+    """Per-axis noise density (unit/√Hz) from the mean one-sided PSD between :data:`MOTION_TOP_HZ` and half the
+    filter's ENBW (inside its passband), less quantisation's white level ``2·qvar / fs``, read as the
+    simulator makes noise — white to Nyquist, of variance density² · ENBW, so a level of density² · ENBW /
+    (fs / 2) — ; None where that band holds fewer than :data:`NOISE_BAND_BINS` bins. (A chip whose filter
+    shapes its noise holds density² in the passband: read so, its density comes out √(fs / 2 / ENBW) high,
+    ≈ 6 % at a corner of 0.4 ODR.)"""
+    from scipy.signal import welch
+
+    f, p = welch(x, fs=rate_hz, nperseg=min(len(x), 256), axis=0, detrend="linear")
+    band = (f >= MOTION_TOP_HZ) & (f <= 0.5 * enbw)
+    if band.sum() < NOISE_BAND_BINS:
+        return None
+    level = p[band].mean(axis=0) - 2.0 * qvar / rate_hz
+    return np.sqrt(np.clip(level, 0.0, None) * (0.5 * rate_hz) / enbw)
+
+
 def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None = None,
               lsb: float | None = None) -> NoiseFit:
     """White noise, density, random walk and bias instability of a still stretch ``x`` (n, 3)."""
@@ -136,10 +164,12 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     unit = CHANNEL_UNITS[GROUP_OF_SENSOR[kind]]
     nyq = 0.5 * rate_hz
     enbw = min(float(enbw_hz), nyq) if enbw_hz else nyq
-    var = _block_variance(x, max(4, int(round(rate_hz))))
     qvar = (lsb * lsb / 12.0) if lsb else 0.0
-    white = np.sqrt(np.clip(var - qvar, 0.0, None))
-    density = white / math.sqrt(enbw)
+    density = _band_density(x, rate_hz, enbw, qvar)
+    if density is None:  # no band above the body's motion: the stretch's variance
+        var = _block_variance(x, max(4, int(round(rate_hz))))
+        density = np.sqrt(np.clip(var - qvar, 0.0, None)) / math.sqrt(enbw)
+    white = density * math.sqrt(enbw)
     taus, adev = allan_deviation(x, rate_hz)
     # white (−½ slope) part: from 3 samples to the smaller of 1 s and a tenth of the stretch
     tmax = max(3.0 / rate_hz, min(1.0, x.shape[0] / rate_hz / 10.0))
@@ -406,7 +436,8 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
 
 #: fitted noise this many times the datasheet's density (or more) is taken for motion, not sensor noise: a
 #: worn device's "still" stretch holds body sway and tremor (a worn wrist, "standing still": 4–10× the
-#: datasheet, a fresh user's run, session 50), which a chip's own noise does not reach
+#: datasheet, a fresh user's run, session 50) — read above it since session 61 (:data:`MOTION_TOP_HZ`), where
+#: the rate allows; what is left over it is vibration (a vehicle, a machine) or another chip
 NOISE_OVER_DATASHEET = 3.0
 
 
@@ -421,8 +452,9 @@ def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegme
         if ratio >= NOISE_OVER_DATASHEET:
             out.append(f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, from a "
                        f"{still.duration_s:.0f} s still stretch of {still.source}: a device that is worn or held "
-                       "moves more than its chip's noise — fit the profile on the device lying on a desk "
-                       "(docs/CALIBRATION.md), or keep the datasheet's figures (no --fit-profile)")
+                       "moves more than its chip's noise (read above the body's motion where the rate allows, "
+                       "what is left is vibration or another chip) — fit the profile on the device lying on a "
+                       "desk (docs/CALIBRATION.md), or keep the datasheet's figures (no --fit-profile)")
     return out
 
 
