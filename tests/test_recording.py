@@ -227,6 +227,14 @@ def test_not_a_recording_file(tmp_path):
     pd.DataFrame({"time": [0.0, 1.0]}).to_parquet(tmp_path / "plain.parquet")
     with pytest.raises(ValidationError, match="no 'imuforge' schema metadata"):
         read_recording(tmp_path / "plain.parquet")
+    # a recording cut in the middle, and a JSON file, are said to be what they are (a fresh user's run)
+    whole = (tmp_path / "plain.parquet").read_bytes()
+    (tmp_path / "cut.imu.parquet").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValidationError, match="a damaged or cut Parquet file"):
+        read_recording(tmp_path / "cut.imu.parquet")
+    (tmp_path / "guided.json").write_text("{}")
+    with pytest.raises(ValidationError, match="a JSON file, not a recording"):
+        read_recording(tmp_path / "guided.json")
 
 
 def test_crop_labels_and_durations():

@@ -609,7 +609,11 @@ def read_recording(path: str | os.PathLike) -> Recording:
             raise ValidationError("a motion file, not a recording", source=str(path),
                                   allowed="a recording (.imu.parquet or .csv): imuforge simulate --motion "
                                           f"{path.name} --profile … makes one of it") from None
-        raise ValidationError(f"not a Parquet file ({exc})", source=str(path),
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        what = ("a damaged or cut Parquet file" if head == b"PAR1" else "a JSON file, not a recording"
+                if path.suffix.lower() == ".json" else "not a Parquet file")
+        raise ValidationError(f"{what} ({exc})", source=str(path),
                               allowed="a recording: .imu.parquet (Recording.save) or .csv; a data set in its "
                                       "published layout goes through imuforge import first") from exc
     raw = (table.schema.metadata or {}).get(b"imuforge")

@@ -243,3 +243,18 @@ def test_map_strength_through_the_command(data, capsys):
     assert main([*base, "--out", str(data / "z"), "--map-strength", "full"]) == 2
     assert "--map-strength sets how a map is fitted" in capsys.readouterr().err
     assert not (data / "z").exists()
+
+
+def test_an_unlabelled_recording_in_a_labelled_capture_is_said(data, tmp_path, capsys):
+    """A capture of labelled recordings and one without a label: the bare one was dropped without a word (a
+    fresh user's run, session 61); now the report names it and its seconds."""
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    still = read_recording(data / "captures" / "still.imu.parquet")
+    write_recording(still, mixed / "still.imu.parquet")
+    write_recording(still.replace(labels=[]), mixed / "bare.imu.parquet")
+    rc = main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(mixed),
+               "--out", str(tmp_path / "o"), "--align", "--map", "global", "--no-plots"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "1 recording(s) of the capture carry no label" in printed and "30 s" in printed, printed

@@ -108,6 +108,10 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
 
     card = export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)
     assert card.data.test.is_validation and "these data are in its --data" in card.data.test.source
+    few = [n for n in card.data.test.notes if "the int8 check ran on" in n]  # a fresh user's run, session 61
+    n = card.data.test.windows
+    assert (f"the int8 check ran on {n} windows: one window is {100 / n:.1f} points" in few[0]) if n < 100 \
+        else not few
     assert not any("not a test of people" in n for n in card.data.test.notes)  # said once, in the source
     assert "optimistic" in (tmp_path / "exp" / "card.md").read_text()
 
@@ -133,7 +137,8 @@ def test_export_data_gets_evals_notes_and_says_what_was_not_scored(tiny_run, tmp
                  "windows)", "note: the card names placement ankle_right, but the model was trained on "
                  "wrist_left"):
         assert line in err and line in md, line
-    assert len(card["data"]["test"]["notes"]) == 2
+    notes = card["data"]["test"]["notes"]  # and that the check ran on few windows (a fresh user's run)
+    assert len(notes) == 3 and "the int8 check ran on" in notes[1], notes
     # the other wrist is the site the model was trained at; a profile given as a file is named by its name
     from imuforge.export.exporter import _device_notes
 

@@ -226,11 +226,15 @@ class StretchCheck:
         return not (self.still_required and (self.moving or self.windows == 0)) and not self.too_still
 
     def describe(self) -> str:
+        """The figures, with the stillness limits where the activity asks for stillness (a walk's read as if
+        it had failed them: a fresh user's run, session 61)."""
+        def limit(value: float) -> str:
+            return f" (limit {value:.3f})" if self.still_required else ""
         figs = []
         if self.gyro_rms_radps is not None:
-            figs.append(f"gyro rms {self.gyro_rms_radps:.3f} rad/s (limit {self.limits.gyro_rms_radps:.3f})")
+            figs.append(f"gyro rms {self.gyro_rms_radps:.3f} rad/s{limit(self.limits.gyro_rms_radps)}")
         if self.acc_mag_sd_mps2 is not None:
-            figs.append(f"|acc| sd {self.acc_mag_sd_mps2:.3f} m/s² (limit {self.limits.acc_mag_sd_mps2:.3f})")
+            figs.append(f"|acc| sd {self.acc_mag_sd_mps2:.3f} m/s²{limit(self.limits.acc_mag_sd_mps2)}")
         return f"{self.moving_windows} of {self.windows} 1-s windows moving; median " + ", ".join(figs)
 
     def to_dict(self) -> dict[str, Any]:

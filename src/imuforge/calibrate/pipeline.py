@@ -726,7 +726,7 @@ def _labels_s(recs) -> dict[str, float]:
 def findings(report: CalibrationReport, result: CalibrationResult, pre_align: list[Recording],
              reals: list[Recording], seed: int = 0) -> list[Finding]:
     """What the capture decided, what it could not, and warnings (fidelity worse after calibration)."""
-    out = _class_findings(report.classes)
+    out = _class_findings(report.classes) + _unlabelled_findings(reals, report.classes)
     for step in report.steps:
         if step.step == "fit_profile":
             out += _fit_findings(step, result.fit)
@@ -779,6 +779,22 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
                            + ", ".join(scope.unmatched_synthetic)
                            + " — passed through without distribution mapping and not in the fidelity figures"))
     return out
+
+
+def _unlabelled_findings(reals, scope: ClassScope) -> list[Finding]:
+    """In a labelled capture, the recordings that carry no label at all: no class's map reads them (a fresh
+    user's run, session 61: one was dropped without a word)."""
+    if not scope.labelled_capture:
+        return []
+    bare = [r for r in reals if not r.labels]
+    if not bare:
+        return []
+    names = ", ".join(str(r.provenance.get("file") or r.subject or "a recording") for r in bare[:3])
+    more = f" and {len(bare) - 3} more" if len(bare) > 3 else ""
+    seconds = sum(r.duration_s for r in bare)
+    return [Finding("undecided", "classes", f"{len(bare)} recording(s) of the capture carry no label "
+                    f"({names}{more}; {seconds:.0f} s): no class is calibrated on them — label them "
+                    "(`imuforge capture --label`) or leave them out")]
 
 
 def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Finding]:
