@@ -173,3 +173,13 @@ def test_list_names_a_profile_found_in_several_files(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert (f"note: profile 'metamotions' is in 3 files; {tmp_path / 'a' / 'metamotions.toml'} is used, not "
             f"{tmp_path / 'b' / 'metamotions.toml'}, {built_in}") in err
+
+
+def test_a_name_begun_suggests_every_profile_it_begins(capsys):
+    """``profiles show nano33`` suggested one board of two (a fresh user's run, session 61)."""
+    from imuforge.cli import main
+
+    assert main(["profiles", "show", "nano33"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" in err and "nano33-ble-sense-rev2" in err.split("(allowed")[0]
+    assert "nano33-ble-sense," in err.split("(allowed")[0] or "nano33-ble-sense?" in err.split("(allowed")[0]

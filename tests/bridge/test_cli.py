@@ -364,3 +364,16 @@ def test_sigterm_at_a_prompt_is_the_command_lines_terminated(monkeypatch):
     with pytest.raises(Terminated):
         capture.SIGTERM(signal.SIGTERM, None)  # no capture polling: a prompt waiting for Enter ends
     assert Terminated.received and capture.SIGTERM.received
+
+
+def test_the_status_line_in_a_log_starts_again_with_each_capture(capsys, monkeypatch):
+    """In a log (not a terminal) the status is a line every 5 s; a guided session's second activity, whose
+    clock starts again at 0, printed none (a fresh user's run, session 61)."""
+    from imuforge.commands import bridge
+
+    monkeypatch.setattr(bridge, "_last_plain_status", [0.0])
+    line = {"samples": 1, "rate_hz": 100.0, "dropped": 0, "corrupt": 0, "bytes_per_s": 1000.0}
+    for t in (5.0, 7.0, 10.0, 5.0, 10.0):  # the first capture to 10 s, then the next from its own start
+        bridge._status_line(line | {"t": t})
+    lines = [x for x in capsys.readouterr().err.splitlines() if "samples" in x]
+    assert [float(x.split()[0]) for x in lines] == [5.0, 10.0, 5.0, 10.0]

@@ -217,7 +217,8 @@ def _status_line(s: dict) -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\r" + body)
         _status_open[0] = True
-    elif s["t"] - _last_plain_status[0] >= 5.0:
+    elif s["t"] - _last_plain_status[0] >= 5.0 or s["t"] < _last_plain_status[0]:  # a new capture's clock
+        # starts again (a guided session's next activity printed nothing in a log: a fresh user's run)
         _last_plain_status[0] = s["t"]
         sys.stderr.write(body + "\n")
     sys.stderr.flush()

@@ -311,7 +311,11 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
     if str(name_or_path) not in idx:
         import difflib
 
-        close = difflib.get_close_matches(str(name_or_path), list(idx), n=5, cutoff=0.5)
+        typed = str(name_or_path).lower()
+        # the names it begins ("nano33": both boards, where the closest alone named one), then the closest
+        begun = [k for k in idx if k.lower().startswith(typed)] if len(typed) >= 3 else []
+        close = list(dict.fromkeys(begun + difflib.get_close_matches(str(name_or_path), list(idx), n=5,
+                                                                      cutoff=0.5)))[:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         missing = [str(d) for d in profile_dirs()[:-1] if not d.is_dir()]  # a mistyped $IMUFORGE_PROFILES
         if missing:
