@@ -249,3 +249,26 @@ def test_a_capture_from_another_device_is_a_warning():
     assert device_findings([rec("nano33-ble-sense-rev2")], [rec(path)]) == []
     assert device_findings([rec("adxl345"), rec("metamotions")], [rec("metamotions")]) == []
     assert device_findings([rec("adxl345")], [rec(None)]) == []
+
+
+def test_an_ambiguous_alignment_over_few_synthetic_people_names_them():
+    """A fresh user's 4 synthetic people (wear variation on) aligned 176° off and were told to capture more
+    walking; 10 people aligned within 6° (session 61): under 8 people the advice names them too."""
+    import numpy as np
+
+    from imuforge.calibrate.align import Alignment
+    from imuforge.calibrate.pipeline import FEW_SYNTHETIC_PEOPLE, _alignment_findings
+    from imuforge.calibrate.result import AlignStep
+    from imuforge.recording import Recording
+
+    al = Alignment(np.eye(3), "walking", ["walking"], 1.0, None, False,
+                   notes=["ambiguous: a rotation > 10° away fits almost as well (cost 1.1 vs 1)"])
+
+    def people(n):
+        return [Recording(np.arange(10) / 10.0, np.zeros((10, 3)), ("acc_x", "acc_y", "acc_z"), 10.0,
+                          subject=f"s{i}") for i in range(n)]
+    few = [f.text for f in _alignment_findings(AlignStep("pooled", al), people(4), []) if "ambiguous" in f.text]
+    assert "capture more walking, or make more synthetic people (the pooled rotation over 4" in few[0]
+    many = [f.text for f in _alignment_findings(AlignStep("pooled", al), people(FEW_SYNTHETIC_PEOPLE), [])
+            if "ambiguous" in f.text]
+    assert many[0].endswith("capture more walking")

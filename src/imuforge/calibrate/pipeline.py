@@ -855,9 +855,13 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
     if not al.heading_observable:
         out.append(Finding("undecided", "alignment", "heading (rotation about gravity) not observable from still "
                            "data: the smallest rotation aligning gravity is used; capture walking too"))
+    people = len({r.subject for r in pre_align})
     for n in al.notes:
         if n.startswith("ambiguous"):
-            out.append(Finding("warning", "alignment", f"alignment {n}; capture more walking"))
+            few = (f", or make more synthetic people (the pooled rotation over {people}, each wearing the device "
+                   f"their own way, is unsteady under {FEW_SYNTHETIC_PEOPLE})"
+                   if people < FEW_SYNTHETIC_PEOPLE else "")
+            out.append(Finding("warning", "alignment", f"alignment {n}; capture more walking{few}"))
     if al.heading_observable:
         stab = alignment_stability(pre_align, reals)
         if stab.skipped:
@@ -867,6 +871,11 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
                                f"it gives rotations {stab.halves_apart_deg:.0f}° apart (> {ALIGN_UNSTABLE_DEG:g}°); "
                                "the capture does not pin the placement down — capture longer, keep the device fixed"))
     return out
+
+
+#: synthetic people under which a pooled alignment's advice names them too: a fresh user's 4 people (wear
+#: variation on) aligned 176° off where 10 people, or the same 4 worn alike, aligned within 6° (session 61)
+FEW_SYNTHETIC_PEOPLE = 8
 
 
 def placement_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
