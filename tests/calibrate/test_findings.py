@@ -267,7 +267,8 @@ def test_an_ambiguous_alignment_over_few_synthetic_people_names_them():
     def people(n):
         return [Recording(np.arange(10) / 10.0, np.zeros((10, 3)), ("acc_x", "acc_y", "acc_z"), 10.0,
                           subject=f"s{i}") for i in range(n)]
-    few = [f.text for f in _alignment_findings(AlignStep("pooled", al), people(4), []) if "ambiguous" in f.text]
+    few = [f.text for f in _alignment_findings(AlignStep("pooled", al), people(4), [])
+           if "ambiguous" in f.text]
     assert "capture more walking, or make more synthetic people (the pooled rotation over 4" in few[0]
     many = [f.text for f in _alignment_findings(AlignStep("pooled", al), people(FEW_SYNTHETIC_PEOPLE), [])
             if "ambiguous" in f.text]

@@ -858,8 +858,8 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
     people = len({r.subject for r in pre_align})
     for n in al.notes:
         if n.startswith("ambiguous"):
-            few = (f", or make more synthetic people (the pooled rotation over {people}, each wearing the device "
-                   f"their own way, is unsteady under {FEW_SYNTHETIC_PEOPLE})"
+            few = (f", or make more synthetic people (the pooled rotation over {people}, each wearing the "
+                   f"device their own way, is unsteady under {FEW_SYNTHETIC_PEOPLE})"
                    if people < FEW_SYNTHETIC_PEOPLE else "")
             out.append(Finding("warning", "alignment", f"alignment {n}; capture more walking{few}"))
     if al.heading_observable:
