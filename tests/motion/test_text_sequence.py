@@ -308,7 +308,8 @@ def test_what_ends_a_thing_held_is_about_that_thing():
         [("walking", "cup", None), ("drinking", None, None), ("walking", "cup", None)]
     assert _held("a woman walks with a bag and drops it, then runs")[1] == ("running", None, None)
     # a pronoun names the other thing the part names; "puts it on" wears it
-    assert _held("a man carrying a backpack walks, then puts it on and runs")[1] == ("running", "backpack", None)
+    assert _held("a man carrying a backpack walks, then puts it on and runs")[1] == \
+        ("running", "backpack", None)
     assert parse_sequence("a man carrying a bag stands up")[0].modifiers == {}  # a transition: no note
 
 

@@ -9,7 +9,8 @@ What is measured, from what:
 * **noise** (a still stretch ≥ 5 s): the noise density the profile schema holds (µg/√Hz, mdps/√Hz), from
   the one-sided power spectrum above the body's own motion (:data:`MOTION_TOP_HZ`) and inside the profile
   filter's passband (to half its equivalent noise bandwidth, ENBW), less the quantisation's part (LSB²/12
-  spread over Nyquist), read as the simulator makes noise (white, variance density² · ENBW): a worn device's "still" stretch holds sway, breathing and tremor below it, which the
+  spread over Nyquist), read as the simulator makes noise (white, variance density² · ENBW): a worn
+  device's "still" stretch holds sway, breathing and tremor below it, which the
   variance of the stretch counted as noise (a fresh user's run, session 61: 3.9× / 5.7× the datasheet on an
   emulated wearer that simulates the datasheet's noise, and the calibration then added that noise to every
   synthetic recording). Where the rate or the filter leaves no such band, the variance inside 1 s blocks
@@ -139,8 +140,8 @@ NOISE_BAND_BINS = 8
 
 
 def _band_density(x: np.ndarray, rate_hz: float, enbw: float, qvar: float) -> np.ndarray | None:
-    """Per-axis noise density (unit/√Hz) from the mean one-sided PSD between :data:`MOTION_TOP_HZ` and half the
-    filter's ENBW (inside its passband), less quantisation's white level ``2·qvar / fs``, read as the
+    """Per-axis noise density (unit/√Hz) from the mean one-sided PSD between :data:`MOTION_TOP_HZ` and half
+    the filter's ENBW (inside its passband), less quantisation's white level ``2·qvar / fs``, read as the
     simulator makes noise — white to Nyquist, of variance density² · ENBW, so a level of density² · ENBW /
     (fs / 2) — ; None where that band holds fewer than :data:`NOISE_BAND_BINS` bins. (A chip whose filter
     shapes its noise holds density² in the passband: read so, its density comes out √(fs / 2 / ENBW) high,
@@ -452,9 +453,10 @@ def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegme
         if ratio >= NOISE_OVER_DATASHEET:
             out.append(f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, from a "
                        f"{still.duration_s:.0f} s still stretch of {still.source}: a device that is worn or held "
-                       "moves more than its chip's noise (read above the body's motion where the rate allows, "
-                       "what is left is vibration or another chip) — fit the profile on the device lying on a "
-                       "desk (docs/CALIBRATION.md), or keep the datasheet's figures (no --fit-profile)")
+                       "moves more than its chip's noise (read above the body's motion where the rate "
+                       "allows, what is left is vibration or another chip) — fit the profile on the device "
+                       "lying on a desk (docs/CALIBRATION.md), or keep the datasheet's figures (no "
+                       "--fit-profile)")
     return out
 
 

@@ -252,8 +252,8 @@ _LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b(?! o
 #: the hand a bag or a phone is said to be held in, after the thing and within its clause ("a bag in his left
 #: hand", "the phone to her right ear"; not "a bag, holding the rail with his left hand"): ``carry_hand``, the
 #: dominant hand's or the other's by each person's handedness
-_HAND_SIDE = {kind: re.compile(rf"(?:{words})[^,;.]*?\b(?:in|with|to|at) (?:his|her|their|the) (?P<side>left|right) "
-                               r"(?:hand|ear)\b", re.I)
+_HAND_SIDE = {kind: re.compile(rf"(?:{words})[^,;.]*?\b(?:in|with|to|at) (?:his|her|their|the) "
+                               r"(?P<side>left|right) (?:hand|ear)\b", re.I)
               for kind, words in (("bag", _HELD_WORDS[0][0]), ("phone", _HELD_WORDS[3][0]),
                                   ("cup", _HELD_WORDS[4][0]))}
 #: a thing said held: a verb of holding or "with", up to three words, and the thing ("holding a cup", "with a
@@ -349,7 +349,8 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
             mods.pop("not_held", None)
         kind = next((k for k in _HAND_SIDE if params.get("carrying", "").startswith(k)), None)
         side = _HAND_SIDE[kind].search(t) if kind and "carry_hand" in act.params else None
-        if side and params["carrying"] in SIDED_MODES:  # "a bag in his left hand": that hand, not the dominant
+        if side and params["carrying"] in SIDED_MODES:  # "a bag in his left hand": that hand, not the
+            # dominant one
             params["carry_hand"] = mods["carry_hand"] = side.group("side")
     elif act.kind != "transition":  # hands at the activity's own work ("a person holding a cup types"): the
         # user is told, not ignored; a thing said held, not one named ("vacuums under the coffee table")
@@ -1270,8 +1271,8 @@ def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "e
 
 
 def _things_named(text: str) -> set[str]:
-    """The modes of :data:`_CARRY` that hold what ``text`` names (:data:`_HELD_WORDS`), each with the ones that
-    hold the same thing (:data:`_HELD_ALIKE`: a bag in either hand, a phone in every grip)."""
+    """The modes of :data:`_CARRY` that hold what ``text`` names (:data:`_HELD_WORDS`), each with the ones
+    that hold the same thing (:data:`_HELD_ALIKE`: a bag in either hand, a phone in every grip)."""
     t = text.lower()
     return {m for pat, found in _HELD_WORDS if re.search(pat, t) for m in _HELD_ALIKE.get(found, (found,))}
 
