@@ -1067,5 +1067,13 @@ def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[F
         tb, ta = before.two_sample.auc(name), after.two_sample.auc(name)
         if tb is not None and ta is not None and abs(ta.auc - 0.5) > abs(tb.auc - 0.5) + m["auc"]:
             worse.setdefault("two-sample AUC", []).append(f"{name} {tb.auc:.3f} → {ta.auc:.3f}")
-    return [Finding("warning", "fidelity", f"{what} worse {when}: " + ", ".join(items))
-            for what, items in worse.items()]
+    return [Finding("warning", "fidelity", f"{what} worse {when}: " + ", ".join(items)
+                    + WHY_WORSE.get(what, "")) for what, items in worse.items()]
+
+
+#: what a figure that got worse comes from, where the calibration's own steps explain it (a fresh user's run,
+#: session 61, asked why the map added high-frequency content)
+WHY_WORSE = {"PSD log-spectral distance": (
+    " (a map reshapes each sample's value, not the spectrum: where a class's spread differs from the "
+    "capture's, most in a still class whose spread is the sensor's noise, it scales the noise floor with it, "
+    "and noise added for --fit-profile raises it; the spectra are in the plots)")}
