@@ -321,6 +321,11 @@ def test_what_a_fresh_user_wrote_in_sequences():
     assert acts("she stands up and walks away") == ["sit_to_stand", "walking"]
     assert acts("sits down and types on the laptop") == ["stand_to_sit", "typing"]
     assert acts("walks and talks on the phone") == ["walking"]  # one activity, the hands' habit
+    assert acts("she lies down and sleeps") == ["sit_to_lie", "lying"]
+    for text, what in (("she gets up and dances", "dancing"),
+                       ("a man stands up and stretches", "stretching")):
+        with pytest.raises(ValidationError, match=what):  # dropped without a word before
+            parse_sequence(text)
     assert acts("he walks, then he stands up") == ["walking", "standing"]
     assert _held("he grabs a coffee, then walks") == [("walking", "cup", None)]
     assert _held("she picks up her bag, then walks to the car") == [("walking", "bag", None)]

@@ -95,6 +95,8 @@ NOT_IN_LIBRARY = {
                 "slipping and falling on the floor"),
 }
 
+#: how a refusal of an activity of :data:`NOT_IN_LIBRARY` says so
+OUTSIDE_WORDS = "which the motion library does not make"
 #: activities of :data:`NOT_IN_LIBRARY` a description is refused as only when it carries one of these cues:
 #: "a person drops into a seat" read as falling (0.6), a fall word being nowhere in it
 OUTSIDE_CUES = {"falling": r"\b(fall\w*|fell|trip\w*|slip\w*|tumbl\w*|stumbl\w*)\b"}
@@ -1022,8 +1024,8 @@ def _weigh_embedding(m, text: str, words: str, ranked: list[tuple[str, float]], 
     evidence = [k for ks in words_of.hits(text).values() for k in ks if k.strip() not in theirs]
     margin = OUTSIDE_MARGIN if evidence else 0.0
     if outside[other] > scores[nearest] + margin and outside[other] >= threshold:
-        raise ValidationError(f"{text!r} reads as {other} ({outside[other]:.2f}), which the motion library "
-                              f"does not make (its nearest activity: {nearest}, {scores[nearest]:.2f})",
+        raise ValidationError(f"{text!r} reads as {other} ({outside[other]:.2f}), {OUTSIDE_WORDS} "
+                              f"(its nearest activity: {nearest}, {scores[nearest]:.2f})",
                               allowed=OUTSIDE_HINT)
     floor = threshold if explicit else min(threshold, WORD_FLOOR)
     if named.get(best, 0.0) > 0 and score >= floor:
@@ -1212,18 +1214,24 @@ _AND = re.compile(r",?\s+and\s+", re.I)
 
 
 def _after_a_change(part: str, matcher: str, min_score: float | None) -> list[str]:
-    """``part`` cut after a change of posture that "and" joins to another activity named by its words
-    ("stands up and walks away", "sits down and types on the laptop": the second was made as nothing, without
-    a word — a fresh user's run, session 61), or ``[part]``."""
+    """``part`` cut after a change of posture that "and" joins to another activity ("stands up and walks
+    away", "sits down and types on the laptop", "lies down and sleeps": the second was made as nothing,
+    without a word — a fresh user's run, session 61), or ``[part]``; one joined to an activity the library
+    does not make ("gets up and dances") is refused by it."""
     for m in _AND.finditer(part):
         first, rest = part[:m.start()], part[m.end():]
-        if not KeywordMatcher().hits(rest) or not _matches(first, matcher, min_score) \
-                or not _matches(rest, matcher, min_score):
+        if not _matches(first, matcher, min_score):
             continue
         change = parse_description(first, matcher=matcher, min_score=min_score)
-        if ACTIVITIES[change.activity].kind == "transition" and \
-                ACTIVITIES[parse_description(rest, matcher=matcher, min_score=min_score).activity].kind \
-                != "transition":
+        if ACTIVITIES[change.activity].kind != "transition":
+            continue
+        try:
+            after = parse_description(rest, matcher=matcher, min_score=min_score)
+        except ValidationError as exc:
+            if OUTSIDE_WORDS in exc.what:  # the part after the change is something the library does not make
+                raise
+            continue
+        if ACTIVITIES[after.activity].kind != "transition":
             return [first, *_after_a_change(rest, matcher, min_score)]
     return [part]
 
