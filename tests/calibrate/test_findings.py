@@ -61,8 +61,11 @@ def test_fidelity_regression_is_flagged_with_its_figures():
     before = fid(5.0, 0.30, 1.0, 0.90)
     warns = fidelity_regressions(before, fid(19.0, 0.10, 0.5, 0.80), "after calibration")
     assert [w.kind for w in warns] == ["warning"]
-    assert warns[0].text.startswith("PSD log-spectral distance worse after calibration: gyro_x 5.0 → 19.0 dB "
-                                    "(a map reshapes each sample's value, not the spectrum")
+    assert warns[0].text == "PSD log-spectral distance worse after calibration: gyro_x 5.0 → 19.0 dB"
+    # with what of the calibration moves a spectrum, where a step that does ran (a fresh user's run)
+    said = fidelity_regressions(before, fid(19.0, 0.10, 0.5, 0.80), "after calibration",
+                                {"PSD log-spectral distance": "a map reshapes"})
+    assert said[0].text.endswith("19.0 dB (a map reshapes; the spectra are in the plots)")
     texts = " | ".join(w.text for w in fidelity_regressions(before, fid(5.5, 0.35, 1.5, 0.97), "after"))
     assert "KS statistic worse after: acc_x 0.300 → 0.350" in texts
     assert "1-Wasserstein distance worse after: acc_x 1 → 1.5" in texts
@@ -274,3 +277,21 @@ def test_an_ambiguous_alignment_over_few_synthetic_people_names_them():
     many = [f.text for f in _alignment_findings(AlignStep("pooled", al), people(FEW_SYNTHETIC_PEOPLE), [])
             if "ambiguous" in f.text]
     assert many[0].endswith("capture more walking")
+
+
+def test_a_worse_spectrum_names_only_the_steps_that_ran():
+    """The PSD warning's reason names the map and the noise added where they ran, and nothing where neither
+    did (a review of session 61: it blamed a map that an --align-only run never made)."""
+    from types import SimpleNamespace
+
+    from imuforge.calibrate.pipeline import why_worse
+    from imuforge.calibrate.result import MapStep
+
+    def report(steps):
+        return SimpleNamespace(step=lambda name: steps.get(name))
+
+    assert why_worse(report({})) == {}
+    mapped = why_worse(report({"map": MapStep("per-class", ["standing"], None, {})}))
+    assert mapped["PSD log-spectral distance"].startswith("a map reshapes each sample's value")
+    noisy = why_worse(report({"fit_profile": SimpleNamespace(noise_topup={"added_sd": {"gyro": 0.01}})}))
+    assert noisy == {"PSD log-spectral distance": "noise was added to reach the capture's fitted noise"}

@@ -837,3 +837,4 @@ def test_the_int8_gain_is_said_as_one():
 
     assert _drop_words(-4.76, -4.5) == "int8 higher by 4.76 / 4.50 points"
     assert _drop_words(0.5, -0.1) == "drop 0.50 / -0.10 points"
+    assert _drop_words(0.0, -1.0) == "int8 higher by 0.00 / 1.00 points"  # one figure equal, one higher

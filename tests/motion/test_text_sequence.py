@@ -322,6 +322,19 @@ def test_what_a_fresh_user_wrote_in_sequences():
     assert acts("sits down and types on the laptop") == ["stand_to_sit", "typing"]
     assert acts("walks and talks on the phone") == ["walking"]  # one activity, the hands' habit
     assert acts("she lies down and sleeps") == ["sit_to_lie", "lying"]
+    # a review of session 61: the words after "and" start where the change ends, or it is one part; the
+    # person's pace and hands go on; a change into the posture held, with more after it, is nothing
+    assert acts("she sits down and waits") == ["stand_to_sit"]  # waiting read alone is standing
+    assert acts("he stands up and walks to the door and sits down") == ["sit_to_stand", "walking",
+                                                                        "stand_to_sit"]
+    assert acts("she stands up and leaves") == ["sit_to_stand"]  # "leaves": gardening at 0.49, not sure
+    assert acts("he walks, then stands up and runs") == ["walking", "running"]
+    after = parse_sequence("an old man slowly stands up and walks away")[1]
+    assert (after.activity, after.params) == ("walking", {"intensity": 0.78})
+    assert _held("a woman carrying a bag stands up and walks away")[1] == ("walking", "bag", None)
+    assert [s.activity for s in parse_sequence("he walks to the escalator")] == ["walking"]
+    assert _held("she is on the phone while walking, then she hangs up her jacket and walks")[1][:2] == \
+        ("walking", "phone_ear")
     for text, what in (("she gets up and dances", "dancing"),
                        ("a man stands up and stretches", "stretching")):
         with pytest.raises(ValidationError, match=what):  # dropped without a word before

@@ -135,8 +135,10 @@ def _block_variance(x: np.ndarray, block: int) -> np.ndarray:
 #: the top (Hz) of a still person's own motion — postural sway and breathing under 1 Hz, physiological tremor
 #: 8–12 Hz (Elble & Koller 1990) — above which a worn device's "still" stretch holds the chip's noise alone
 MOTION_TOP_HZ = 15.0
-#: the fewest spectral bins of that band a noise fit reads (else it falls back to the block variance)
+#: the fewest spectral bins of that band a noise fit reads (else it falls back to the block variance), and the
+#: length (s) of the spectrum's segments that sets the bins' width
 NOISE_BAND_BINS = 8
+NOISE_SEGMENT_S = 8.0
 
 
 def _band_density(x: np.ndarray, rate_hz: float, enbw: float, qvar: float) -> np.ndarray | None:
@@ -148,7 +150,8 @@ def _band_density(x: np.ndarray, rate_hz: float, enbw: float, qvar: float) -> np
     ≈ 6 % at a corner of 0.4 ODR.)"""
     from scipy.signal import welch
 
-    f, p = welch(x, fs=rate_hz, nperseg=min(len(x), 256), axis=0, detrend="linear")
+    # 8-s segments (bins of 1/8 Hz): a gyro band of 15–17 Hz (a 119 Hz ODR, a 31 Hz corner) holds 18 of them
+    f, p = welch(x, fs=rate_hz, nperseg=min(len(x), int(NOISE_SEGMENT_S * rate_hz)), axis=0, detrend="linear")
     band = (f >= MOTION_TOP_HZ) & (f <= 0.5 * enbw)
     if band.sum() < NOISE_BAND_BINS:
         return None

@@ -756,11 +756,12 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
     holds_gravity = report.gravity is not None and report.gravity.real_has_gravity  # else nothing to hold
     if result.recordings and report.classes.labelled_capture and holds_gravity:
         out += gravity_findings(pre_align, result.recordings, reals)
-    out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration")
+    why = why_worse(report)
+    out += fidelity_regressions(report.fidelity_before, report.fidelity_after, "after calibration", why)
     held = report.fidelity_after_heldout
     if held is not None and held.after is not None:
         out += fidelity_regressions(held.before or report.fidelity_before, held.after,
-                                    "after calibration (held-out half)")
+                                    "after calibration (held-out half)", why)
     return out
 
 
@@ -855,12 +856,13 @@ def _alignment_findings(step: AlignStep, pre_align: list[Recording], reals: list
     if not al.heading_observable:
         out.append(Finding("undecided", "alignment", "heading (rotation about gravity) not observable from still "
                            "data: the smallest rotation aligning gravity is used; capture walking too"))
-    people = len({r.subject for r in pre_align})
+    # the people, where every recording names its own (recordings simulated without a subject say nothing)
+    people = len({r.subject for r in pre_align}) if all(r.subject for r in pre_align) else None
     for n in al.notes:
         if n.startswith("ambiguous"):
             few = (f", or make more synthetic people (the pooled rotation over {people}, each wearing the "
                    f"device their own way, is unsteady under {FEW_SYNTHETIC_PEOPLE})"
-                   if people < FEW_SYNTHETIC_PEOPLE else "")
+                   if people is not None and people < FEW_SYNTHETIC_PEOPLE else "")
             out.append(Finding("warning", "alignment", f"alignment {n}; capture more walking{few}"))
     if al.heading_observable:
         stab = alignment_stability(pre_align, reals)
@@ -1047,8 +1049,10 @@ def gravity_findings(before: Sequence[Recording], after: Sequence[Recording],
                     "miss)")]
 
 
-def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[Finding]:
-    """Warnings for fidelity figures that got worse from ``before`` to ``after`` (see :data:`WORSE_MARGINS`)."""
+def fidelity_regressions(before: Fidelity, after: Fidelity, when: str, why: dict[str, str] | None = None
+                         ) -> list[Finding]:
+    """Warnings for fidelity figures that got worse from ``before`` to ``after`` (see :data:`WORSE_MARGINS`),
+    each with what of the calibration's steps moves it (``why``: figure → words, :func:`why_worse`)."""
     m = WORSE_MARGINS
     worse: dict[str, list[str]] = {}
     for ch in after.channels:
@@ -1068,12 +1072,19 @@ def fidelity_regressions(before: Fidelity, after: Fidelity, when: str) -> list[F
         if tb is not None and ta is not None and abs(ta.auc - 0.5) > abs(tb.auc - 0.5) + m["auc"]:
             worse.setdefault("two-sample AUC", []).append(f"{name} {tb.auc:.3f} → {ta.auc:.3f}")
     return [Finding("warning", "fidelity", f"{what} worse {when}: " + ", ".join(items)
-                    + WHY_WORSE.get(what, "")) for what, items in worse.items()]
+                    + (f" ({why[what]}; the spectra are in the plots)" if (why or {}).get(what) else ""))
+            for what, items in worse.items()]
 
 
-#: what a figure that got worse comes from, where the calibration's own steps explain it (a fresh user's run,
-#: session 61, asked why the map added high-frequency content)
-WHY_WORSE = {"PSD log-spectral distance": (
-    " (a map reshapes each sample's value, not the spectrum: where a class's spread differs from the "
-    "capture's, most in a still class whose spread is the sensor's noise, it scales the noise floor with it, "
-    "and noise added for --fit-profile raises it; the spectra are in the plots)")}
+def why_worse(report) -> dict[str, str]:
+    """What of the calibration's steps that ran moves a spectrum (a fresh user's run, session 61, asked why
+    the map added high-frequency content): the quantile map, the noise added for ``--fit-profile``."""
+    causes = []
+    if isinstance(report.step("map"), MapStep):
+        causes.append("a map reshapes each sample's value, not the spectrum: where a class's spread "
+                      "differs from the capture's, most in a still class whose spread is the sensor's noise, "
+                      "it scales the noise floor with it")
+    fit = report.step("fit_profile")
+    if getattr(fit, "noise_topup", {}).get("added_sd"):
+        causes.append("noise was added to reach the capture's fitted noise")
+    return {"PSD log-spectral distance": "; ".join(causes)} if causes else {}

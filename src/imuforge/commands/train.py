@@ -527,8 +527,8 @@ def _qemu_summary(q, check) -> str:
 def _drop_words(accuracy: float, macro_f1: float) -> str:
     """The int8 model's drop from the float one in points, said as a gain where int8 scores higher (a fresh
     user's run read "drop -4.76 / -4.50 points")."""
-    if accuracy < 0 and macro_f1 < 0:
-        return f"int8 higher by {-accuracy:.2f} / {-macro_f1:.2f} points"
+    if max(accuracy, macro_f1) <= 0 and min(accuracy, macro_f1) < 0:
+        return f"int8 higher by {abs(accuracy):.2f} / {abs(macro_f1):.2f} points"
     return f"drop {accuracy:.2f} / {macro_f1:.2f} points"
 
 

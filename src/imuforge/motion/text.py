@@ -88,7 +88,8 @@ NOT_IN_LIBRARY = {
     "gymnastics": ("doing a handstand", "turning a cartwheel", "a somersault"),
     "crawling or kneeling": ("crawling on all fours", "kneeling on the floor"),
     # standing on moving stairs (a fresh user's run, session 61: "loosely like jumping", the lifts unnamed)
-    "riding an escalator": ("a person rides an escalator", "taking the escalator", "on a moving walkway"),
+    "riding an escalator": ("a person rides an escalator", "taking the escalator",
+                            "riding the escalator down"),
     # what fall detection is trained for: a fall made as a jump (0.72) would teach the wrong event; phrases of
     # a fall to the ground (with "a person falls down" or "collapsing", "drops into a chair" read as falling)
     "falling": ("a person falls to the ground", "tripping and falling over",
@@ -174,9 +175,9 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
            r"non-?dominant|off|weaker) hand\b", "bag_offhand"),
           (r"\b(suitcase|shopping bags?|grocer\w*|(a|the|his|her|their) bag|handbag|briefcase)\b", "bag"),
           # a phone or a cup in the other hand said so, as the bag (a fresh user's run, session 61)
-          (r"\b(smart|cell)?phone\b[^.]*\bin (his|her|their|the) (other|non-?dominant|off|weaker) hand\b",
+          (r"\b(smart|cell)?phone\b[^,;.]*\bin (his|her|their|the) (other|non-?dominant|off|weaker) hand\b",
            "phone_offhand"),
-          (r"\b(cup|coffee|mug)\b[^.]*\bin (his|her|their|the) (other|non-?dominant|off|weaker) hand\b",
+          (r"\b(cup|coffee|mug)\b[^,;.]*\bin (his|her|their|the) (other|non-?dominant|off|weaker) hand\b",
            "cup_offhand"),
           (r"\bbackpack|rucksack\b", "backpack"), (r"\bshoulder ?bag\b", "shoulder_bag"),
           (r"\b(box|tray|package|parcel|carton)\b", "box"),
@@ -1214,26 +1215,41 @@ _AND = re.compile(r",?\s+and\s+", re.I)
 
 
 def _after_a_change(part: str, matcher: str, min_score: float | None) -> list[str]:
-    """``part`` cut after a change of posture that "and" joins to another activity ("stands up and walks
-    away", "sits down and types on the laptop", "lies down and sleeps": the second was made as nothing,
-    without a word — a fresh user's run, session 61), or ``[part]``; one joined to an activity the library
-    does not make ("gets up and dances") is refused by it."""
+    """``part`` cut where "and" joins a change of posture to another activity that starts in the posture it
+    ends in, either way round ("stands up and walks away", "sits down and types on the laptop", "walks to
+    the door and sits down": the second was made as nothing, without a word — a fresh user's run, session
+    61), or ``[part]`` ("sits down and waits" stays the sitting down: waiting read alone is standing). A
+    change joined to an activity the library does not make, surely so (:data:`OUTSIDE_SURE`: "gets up and
+    dances"), is refused by it."""
     for m in _AND.finditer(part):
-        first, rest = part[:m.start()], part[m.end():]
-        if not _matches(first, matcher, min_score):
+        left, rest = part[:m.start()], part[m.end():]
+        if not _matches(left, matcher, min_score):
             continue
-        change = parse_description(first, matcher=matcher, min_score=min_score)
-        if ACTIVITIES[change.activity].kind != "transition":
-            continue
+        a = parse_description(left, matcher=matcher, min_score=min_score).activity
+        after = _after_a_change(rest, matcher, min_score)
         try:
-            after = parse_description(rest, matcher=matcher, min_score=min_score)
+            b = parse_description(after[0], matcher=matcher, min_score=min_score).activity
         except ValidationError as exc:
-            if OUTSIDE_WORDS in exc.what:  # the part after the change is something the library does not make
+            if ACTIVITIES[a].kind == "transition" and OUTSIDE_WORDS in exc.what \
+                    and _outside_score(after[0], matcher) >= OUTSIDE_SURE:
                 raise
             continue
-        if ACTIVITIES[after.activity].kind != "transition":
-            return [first, *_after_a_change(rest, matcher, min_score)]
+        if "transition" in (ACTIVITIES[a].kind, ACTIVITIES[b].kind) and \
+                posture(a, end=True) == posture(b):
+            return [left, *after]
     return [part]
+
+
+#: how near an activity the library does not make the words after "and" must read to refuse the description
+#: ("gets up and dances": dancing 0.88; "stands up and leaves": gardening 0.49, not refused)
+OUTSIDE_SURE = 0.6
+
+
+def _outside_score(text: str, matcher: str) -> float:
+    """How near ``text`` reads to its nearest activity of :data:`NOT_IN_LIBRARY` (0 for a matcher that does
+    not read them)."""
+    m = get_matcher(matcher)
+    return max(m.outside_scores(text).values(), default=0.0) if hasattr(m, "outside_scores") else 0.0
 
 
 def parse_one(text: str, *, seconds: float | None = None, matcher: str = "embedding",
@@ -1259,23 +1275,49 @@ def parse_sequence(text: str, *, seconds: float | None = None, matcher: str = "e
     if not isinstance(text, str) or not text.strip():
         return [parse_description(text, seconds=seconds, matcher=matcher, min_score=min_score)]
     specs = []
-    for part in _sequence_groups(text, matcher, min_score):
+    parts = _sequence_groups(text, matcher, min_score)
+    for k, part in enumerate(parts):
         own = duration_from_text(part)
         spec = parse_description(part, seconds=own or seconds, matcher=matcher, min_score=min_score)
         end = POSTURE_ACTIVITY.get(posture(spec.activity, end=True))
         if specs and ACTIVITIES[spec.activity].kind == "transition" and \
                 posture(specs[-1].activity, end=True) == posture(spec.activity, end=True):
             # a change into the posture the person is in ("he walks, then he stands up") is no change: the
-            # posture held (a bridge had sat the walker down to stand up again)
-            params, mods = modifiers_from_text(part, end)
-            lasts = own or seconds or DEFAULT_SECONDS["static"]
-            specs.append(MotionSpec(end, lasts, params, part, spec.score, mods))
+            # posture held where it ends the description or has a duration of its own, else nothing ("he
+            # walks, then stands up and runs"; a bridge had sat the walker down to stand up again)
+            if own or k == len(parts) - 1:
+                params, mods = modifiers_from_text(part, end)
+                lasts = own or seconds or DEFAULT_SECONDS["static"]
+                specs.append(MotionSpec(end, lasts, params, part, spec.score, mods))
             continue
+        if specs and ACTIVITIES[specs[-1].activity].kind == "transition":
+            spec = _said_before(specs[-1], spec)
         specs.append(spec)
         if own and ACTIVITIES[spec.activity].kind == "transition":  # "sits down for a minute": then sits
             params, mods = modifiers_from_text(part, end)
             specs.append(MotionSpec(end, own, params, part, spec.score, mods))
     return _held_on(specs)
+
+
+#: what a change of posture's words say of the person that the activity after it keeps ("an old man slowly
+#: stands up and walks away", "a woman carrying a bag stands up, then walks": a change has no pace or hands)
+_SAID_OF_THE_PERSON = ("intensity", "speed", "carrying", "carry_hand")
+
+
+def _said_before(change: MotionSpec, spec: MotionSpec) -> MotionSpec:
+    """``spec`` with what the words of the ``change`` of posture before it say of the person's pace and hands
+    (:data:`_SAID_OF_THE_PERSON`), where its own words do not say it."""
+    params, mods = modifiers_from_text(change.text, spec.activity)
+    if "pace" in spec.modifiers or "speed_mps" in spec.modifiers:  # its own pace: none from before
+        params = {k: v for k, v in params.items() if k not in ("intensity", "speed")}
+    if "carrying" in spec.params or "avoid_carrying" in spec.params or _LET_GO.search(spec.text):
+        params = {k: v for k, v in params.items() if k not in ("carrying", "carry_hand")}
+    said = {k: v for k, v in params.items() if k in _SAID_OF_THE_PERSON and k not in spec.params}
+    if not said:
+        return spec
+    keys = {"intensity": "pace", "speed": "speed_mps", "carrying": "carrying", "carry_hand": "carry_hand"}
+    return replace(spec, params=spec.params | said,
+                   modifiers=spec.modifiers | {keys[k]: mods[keys[k]] for k in said if keys[k] in mods})
 
 
 def _things_named(text: str) -> set[str]:
@@ -1286,7 +1328,8 @@ def _things_named(text: str) -> set[str]:
 
 
 #: the end of a call: the phone goes from the ear ("… then hangs up and keeps walking" had kept it there)
-_HANG_UP = re.compile(r"\b(?:hang(?:s|ing)? up|hung up|ends? the call)\b", re.I)
+_HANG_UP = re.compile(r"\b(?:hang(?:s|ing)? up|hung up)\b(?!\s+(?:the|a|an|his|her|their|its)\b)"
+                      r"|\bends? the call\b", re.I)
 
 
 def _lets_go_of(text: str, mode: str) -> bool:
