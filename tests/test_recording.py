@@ -548,3 +548,15 @@ def test_a_deferred_manifest_is_written_at_the_end_not_at_every_addition(tmp_pat
     with ds.deferred_manifest(every_s=0.0):  # an interval of 0: every addition written, as without it
         ds.add(recs[1], name="now")
         assert len(read_dataset(tmp_path / "d")) == 9
+
+
+def test_a_csv_cut_mid_line_is_said_to_be(tmp_path):
+    """A CSV recording cut off while written: its last line short, no newline after it (a fresh user's run,
+    session 61: refused with the line numbers only)."""
+    from imuforge.recording import read_csv
+
+    rec = Recording(np.arange(20) / 10.0, np.ones((20, 3)), ("acc_x", "acc_y", "acc_z"), 10.0)
+    text = rec.to_csv(tmp_path / "whole.csv").read_text()
+    (tmp_path / "cut.csv").write_text(text[: text.rstrip("\n").rfind(",")])
+    with pytest.raises(ValidationError, match="the last line, cut short: the file ends mid-line"):
+        read_csv(tmp_path / "cut.csv")

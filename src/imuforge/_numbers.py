@@ -60,11 +60,16 @@ def _first_bad_line(text: str, dtype, delimiter: str | None, first_line: int) ->
     has 5"``). Runs only after loadtxt refused the text, and stops at the line it finds."""
     convert, kind = (int, "a whole number") if np.dtype(dtype).kind in "iu" else (float, "a number")
     width = None
-    for k, fields in _data_lines(text, delimiter, first_line):
+    lines = list(_data_lines(text, delimiter, first_line))
+    for k, fields in lines:
         if width is None:
             width, first = len(fields), k
         if len(fields) != width:
-            return f"line {k} has {len(fields)} value(s), line {first} has {width}"
+            # the last line short, the file not ending in a newline: written until cut off (a fresh user's
+            # run, session 61)
+            cut = (" — the last line, cut short: the file ends mid-line" if k == lines[-1][0]
+                   and len(fields) < width and not text.endswith(("\n", "\r")) else "")
+            return f"line {k} has {len(fields)} value(s), line {first} has {width}{cut}"
         for f in fields:
             try:
                 convert(f)
