@@ -1215,18 +1215,26 @@ _AND = re.compile(r",?\s+and\s+", re.I)
 
 
 def _after_a_change(part: str, matcher: str, min_score: float | None) -> list[str]:
+    """:func:`_changes_apart`, as a list."""
+    return list(_changes_apart(part, matcher, min_score))
+
+
+@functools.lru_cache(maxsize=256)  # each "and" reads the rest after it: without it, 2^k reads for k of them
+def _changes_apart(part: str, matcher: str, min_score: float | None) -> tuple[str, ...]:
     """``part`` cut where "and" joins a change of posture to another activity that starts in the posture it
     ends in, either way round ("stands up and walks away", "sits down and types on the laptop", "walks to
     the door and sits down": the second was made as nothing, without a word — a fresh user's run, session
     61), or ``[part]`` ("sits down and waits" stays the sitting down: waiting read alone is standing). A
     change joined to an activity the library does not make, surely so (:data:`OUTSIDE_SURE`: "gets up and
     dances"), is refused by it."""
+    if not any(ACTIVITIES[a].kind == "transition" for a in KeywordMatcher().hits(part)):
+        return (part,)  # no word of a change of posture: nothing to read after one (and no matching)
     for m in _AND.finditer(part):
         left, rest = part[:m.start()], part[m.end():]
         if not _matches(left, matcher, min_score):
             continue
         a = parse_description(left, matcher=matcher, min_score=min_score).activity
-        after = _after_a_change(rest, matcher, min_score)
+        after = _changes_apart(rest, matcher, min_score)
         try:
             b = parse_description(after[0], matcher=matcher, min_score=min_score).activity
         except ValidationError as exc:
@@ -1236,8 +1244,8 @@ def _after_a_change(part: str, matcher: str, min_score: float | None) -> list[st
             continue
         if "transition" in (ACTIVITIES[a].kind, ACTIVITIES[b].kind) and \
                 posture(a, end=True) == posture(b):
-            return [left, *after]
-    return [part]
+            return (left, *after)
+    return (part,)
 
 
 #: how near an activity the library does not make the words after "and" must read to refuse the description
