@@ -257,8 +257,7 @@ _LET_GO_IT = re.compile(rf"\b(?:{_DROP}|{_SET_DOWN}|{_LEAVE}) (?:it|them)\b(?! o
 #: dominant hand's or the other's by each person's handedness
 _HAND_SIDE = {kind: re.compile(rf"(?:{words})[^,;.]*?\b(?:in|with|to|at) (?:his|her|their|the) "
                                r"(?P<side>left|right) (?:hand|ear)\b", re.I)
-              for kind, words in (("bag", _HELD_WORDS[0][0]), ("phone", _HELD_WORDS[3][0]),
-                                  ("cup", _HELD_WORDS[4][0]))}
+              for words, kind in _HELD_WORDS if kind in ("bag", "phone", "cup")}
 #: a thing said held: a verb of holding or "with", up to three words, and the thing ("holding a cup", "with a
 #: phone in his hand"; not "types a text message")
 _HOLDING = re.compile(r"\b(?:hold\w*|carr(?:y|ies|ying|ied)|clutch\w*|grip\w*|with)\s+(?:[\w'-]+\s+){0,3}?"
@@ -937,7 +936,7 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
                            text=text)
         except ValidationError:  # matching nothing mended either: refused as the user wrote it, with a hint
             pass
-    if _lets_go_only(text):  # "he drops his bag", "she sets down her cup": a thing let go of, and no activity
+    if _says_only(_LET_GO, text):  # "he drops his bag", "she sets down her cup": no activity
         raise _nothing_left(text, " ".join(m.group(0) for m in _LET_GO.finditer(text)))
     said = _without_negated(text)
     if said != text:  # what the person does not do is no cue of what they do: read without it
@@ -1170,17 +1169,11 @@ def _has_duration(part: str) -> bool:
         return True
 
 
-def _picks_up_only(part: str) -> bool:
-    """Whether ``part`` says only that a thing is taken in hand ("he grabs a coffee": no activity, where
-    matched alone it read as drinking)."""
-    rest = _PICK_UP.sub(" ", part)
-    return rest != part and not set(re.findall(r"[a-z]+", rest.lower())) - _NO_CUE
-
-
-def _lets_go_only(part: str) -> bool:
-    """Whether ``part`` says only that a thing is let go of ("a person lays the box down": no activity, where
-    matched alone it read as lying)."""
-    rest = _LET_GO.sub(" ", part)
+def _says_only(pattern: re.Pattern, part: str) -> bool:
+    """Whether ``part`` says only what ``pattern`` reads, no activity: a thing let go of (:data:`_LET_GO`: "a
+    person lays the box down" read as lying) or taken in hand (:data:`_PICK_UP`: "he grabs a coffee" read as
+    drinking)."""
+    rest = pattern.sub(" ", part)
     return rest != part and not set(re.findall(r"[a-z]+", rest.lower())) - _NO_CUE
 
 
@@ -1193,7 +1186,7 @@ def _sequence_groups(text: str, matcher: str, min_score: float | None) -> list[s
     spans = _sequence_spans(text)
     for a, b in spans:
         part = text[a:b].strip(" ,.;")
-        if not _lets_go_only(part) and not _picks_up_only(part) and _matches(part, matcher, min_score):
+        if not any(_says_only(p, part) for p in (_LET_GO, _PICK_UP)) and _matches(part, matcher, min_score):
             groups.append([a if pending is None else pending, b])
             pending = None
         elif len(spans) > 1 and _has_duration(part):
@@ -1207,16 +1200,11 @@ def _sequence_groups(text: str, matcher: str, min_score: float | None) -> list[s
     if pending is not None and groups:
         groups[-1][1] = len(text)
     parts = [text[a:b].strip(" ,.;") for a, b in groups] if len(groups) > 1 else [text]
-    return [q for p in parts for q in _after_a_change(p, matcher, min_score)]
+    return [q for p in parts for q in _changes_apart(p, matcher, min_score)]
 
 
-#: "and" between two parts of a description (:func:`_after_a_change`)
+#: "and" between two parts of a description (:func:`_changes_apart`)
 _AND = re.compile(r",?\s+and\s+", re.I)
-
-
-def _after_a_change(part: str, matcher: str, min_score: float | None) -> list[str]:
-    """:func:`_changes_apart`, as a list."""
-    return list(_changes_apart(part, matcher, min_score))
 
 
 @functools.lru_cache(maxsize=256)  # each "and" reads the rest after it: without it, 2^k reads for k of them
@@ -1224,7 +1212,7 @@ def _changes_apart(part: str, matcher: str, min_score: float | None) -> tuple[st
     """``part`` cut where "and" joins a change of posture to another activity that starts in the posture it
     ends in, either way round ("stands up and walks away", "sits down and types on the laptop", "walks to
     the door and sits down": the second was made as nothing, without a word — a fresh user's run, session
-    61), or ``[part]`` ("sits down and waits" stays the sitting down: waiting read alone is standing). A
+    61), or ``(part,)`` ("sits down and waits" stays the sitting down: waiting read alone is standing). A
     change joined to an activity the library does not make, surely so (:data:`OUTSIDE_SURE`: "gets up and
     dances"), is refused by it."""
     if not any(ACTIVITIES[a].kind == "transition" for a in KeywordMatcher().hits(part)):
