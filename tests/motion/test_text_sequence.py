@@ -320,6 +320,11 @@ def test_what_a_fresh_user_wrote_in_sequences():
     acts = lambda text: [s.activity for s in parse_sequence(text)]  # noqa: E731
     assert acts("she stands up and walks away") == ["sit_to_stand", "walking"]
     assert acts("sits down and types on the laptop") == ["stand_to_sit", "typing"]
+    # session 62: a bare verb after "then" or "and" is read with a subject ("types" alone: typing 0.33, the
+    # typing dropped without a word); one that reads as written keeps its reading
+    assert acts("he walks, then types") == ["walking", "typing"]
+    assert acts("he sits down and types") == ["stand_to_sit", "typing"]
+    assert parse_sequence("types")[0].text == "types"
     assert acts("walks and talks on the phone") == ["walking"]  # one activity, the hands' habit
     assert acts("she lies down and sleeps") == ["sit_to_lie", "lying"]
     # a review of session 61: the words after "and" start where the change ends, or it is one part; the

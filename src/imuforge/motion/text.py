@@ -917,6 +917,22 @@ def _activity_named(text: str) -> str | None:
     return None
 
 
+#: the first words of a description that name who does it ("a man walks", "she types"); a description, or a
+#: part of a sequence, without one starts with its verb ("… then types")
+_SUBJECT_WORDS = frozenset("a an the this that these those my his her their our your its one person people "
+                           "someone somebody anyone everyone man woman men women boy girl child children kid "
+                           "guy he she they i we you it".split())
+
+
+def _with_subject(words: str) -> str:
+    """``words`` with "someone" before a verb that starts them. The library's phrasings all have a subject,
+    and a bare verb can read far from its own: "types" typing 0.33, "someone types" 0.63 ("he walks, then
+    types" had silently dropped the typing). Only a description refused as written is read so: others can
+    read worse ("gets up" sit_to_stand 0.63, "someone gets up" jumping 0.67)."""
+    first = re.match(r"[a-z']+", words.lower().lstrip())
+    return words if first is None or first.group(0) in _SUBJECT_WORDS else f"someone {words.lstrip()}"
+
+
 def parse_description(text: str, *, seconds: float | None = None, matcher: str = "embedding",
                       min_score: float | None = None) -> MotionSpec:
     """Map ``text`` to a :class:`MotionSpec`, or raise :class:`ValidationError` listing the closest activities."""
@@ -981,6 +997,12 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     if m.name == "embedding":
         best, score, named = _weigh_embedding(m, text, words or text, ranked, scores, threshold,
                                               explicit=min_score is not None)
+    if score < threshold and not named and m.name != "keywords" and (said := _with_subject(text)) != text:
+        try:  # a bare verb ("… then types") read as the library's phrasings are written, with a subject
+            return replace(parse_description(said, seconds=seconds, matcher=matcher, min_score=min_score),
+                           text=text)
+        except ValidationError:  # refused as the user wrote it
+            pass
     if score < threshold and not named:
         # the closest only where they share something with the text (a keyword score of 0 says nothing)
         closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3] if s > 0)
