@@ -325,6 +325,11 @@ def test_what_a_fresh_user_wrote_in_sequences():
     assert acts("he walks, then types") == ["walking", "typing"]
     assert acts("he sits down and types") == ["stand_to_sit", "typing"]
     assert parse_sequence("types")[0].text == "types"
+    # drinking is done seated or standing: it starts where a change of posture ends ("sits down and drinks a
+    # coffee" had been the drinking alone, and the "stands up" after it stood a standing person up)
+    assert acts("she walks in, then sits down and drinks a coffee, then stands up") == \
+        ["walking", "stand_to_sit", "drinking", "sit_to_stand"]
+    assert acts("he drinks a coffee and stands up") == ["drinking", "sit_to_stand"]
     assert acts("walks and talks on the phone") == ["walking"]  # one activity, the hands' habit
     assert acts("she lies down and sleeps") == ["sit_to_lie", "lying"]
     # a review of session 61: the words after "and" start where the change ends, or it is one part; the

@@ -29,7 +29,7 @@ import numpy as np
 
 from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.motion.body import Person
-from imuforge.motion.library import ACTIVITIES, POSTURE_ACTIVITY, posture, schedule
+from imuforge.motion.library import ACTIVITIES, POSTURE_ACTIVITY, SEATED_OR_STANDING, posture, schedule
 from imuforge.motion.library.gait import SIDED_MODES
 from imuforge.motion.motion import SECONDS_RANGE, Motion
 
@@ -1252,10 +1252,21 @@ def _changes_apart(part: str, matcher: str, min_score: float | None) -> tuple[st
                     and _outside_score(after[0], matcher) >= OUTSIDE_SURE:
                 raise
             continue
-        if "transition" in (ACTIVITIES[a].kind, ACTIVITIES[b].kind) and \
-                posture(a, end=True) == posture(b):
+        if "transition" in (ACTIVITIES[a].kind, ACTIVITIES[b].kind) and _follows(a, b):
             return (left, *after)
     return (part,)
+
+
+def _follows(a: str, b: str) -> bool:
+    """Whether activity ``b`` can start in the posture ``a`` ends in: the same posture, or one of the two that
+    an activity done seated or standing (:data:`SEATED_OR_STANDING`: drinking) takes from its neighbour ("sits
+    down and drinks a coffee" had been the drinking alone, standing, and a later "stands up" stood a standing
+    person up)."""
+    end, start = posture(a, end=True), posture(b)
+    if end is not None and start is not None:
+        return end == start
+    either, fixed = (b, end) if start is None else (a, start)
+    return either in SEATED_OR_STANDING and fixed in ("seated", "upright")
 
 
 #: how near an activity the library does not make the words after "and" must read to refuse the description
