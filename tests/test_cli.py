@@ -81,6 +81,9 @@ def test_dataset_info(tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "2 recordings" in out and "walking" in out and "12.0 s" in out and "gaps:" in out
+    # the rates line counts recordings, not distinct rates (a fresh user's run, session 62: 4 recordings at
+    # 100 and 100.03 Hz read "100 Hz (2 recordings)")
+    assert "Hz (2 recordings)" in next(line for line in out.splitlines() if "rates:" in line)
     assert main(["dataset", "info", str(tmp_path / "ds"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["recordings"] == 2
 

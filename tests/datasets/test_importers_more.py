@@ -71,11 +71,13 @@ def test_motionsense_signs_units_labels_subjects(tmp_path):
     assert inner["ms01", "walking"].provenance["subject_info"]["height_cm"] == 188.0
 
 
-def test_motionsense_nan_rows_are_counted_and_become_gaps(tmp_path):
+@pytest.mark.parametrize("missing", ["nan", ""])  # "": how pandas' to_csv writes a NaN (a fresh user's run)
+def test_motionsense_nan_rows_are_counted_and_become_gaps(tmp_path, missing):
     path = _ms_csv(tmp_path / "A_DeviceMotion_data" / "sit_5" / "sub_3.csv", (0, -1, 0), (0, 0, 0), (0, 0, 0))
     lines = path.read_text().splitlines()
     for k in (40, 41, 42):
-        lines[k] = lines[k].replace("0.000000", "nan", 1)
+        lines[k] = lines[k].replace("0.000000", missing, 1)
+    lines[42] = lines[42].rsplit(",", 1)[0] + ","  # the last cell empty too: one row still
     path.write_text("\n".join(lines) + "\n")
     report = import_dataset("motionsense", tmp_path, tmp_path / "out")
     (rec,) = _recs(tmp_path / "out")

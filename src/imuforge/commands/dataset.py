@@ -163,7 +163,7 @@ def _info(args) -> int:
         shown = args.path if args.path.is_file() else ds.path  # one recording: its name, not its folder's
         print(f"{shown}: {s['recordings']} recording{'s' if s['recordings'] != 1 else ''}, "
               f"{_fmt_s(s['duration_s'])}")
-        print(f"  rates:      {format_rates(s['rates_hz'])}")
+        print(f"  rates:      {format_rates([e['rate_hz'] for e in ds.entries])}")  # counts recordings
         print(f"  devices:    {_named(s['profiles'], s['without']['profile'])}")
         print(f"  placements: {_named(s['placements'], s['without']['placement'])}")
         subjects = s["subjects"][:8] + (["…"] if len(s["subjects"]) > 8 else [])

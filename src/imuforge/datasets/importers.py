@@ -756,11 +756,15 @@ _MS_TRIAL_RE = re.compile(r"^(dws|ups|wlk|jog|sit|std)_(\d+)$")
 _MS_FILE_RE = re.compile(r"^sub_(\d+)\.csv$")
 
 
+#: an empty cell of a comma-separated line (at its start, between two commas or at its end)
+_EMPTY_CELL = re.compile(r"(?m)^(?=,)|(?<=,)(?=[ \t]*(?:,|\r?$))")
+
+
 def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportReport
                ) -> tuple[np.ndarray, np.ndarray] | None:
     """The columns ``names`` (by header name) of a comma-separated file with a header line, as a float table,
-    and the 0-based row index of each row kept: rows holding NaN or infinity in them are left out (counted:
-    ``rows_not_finite``). None for a header without rows; a missing column or a malformed line is refused
+    and the 0-based row index of each row kept: rows holding NaN or infinity (or an empty cell) in them are
+    left out (counted: ``rows_not_finite``). None for a header without rows; a missing column or a malformed line is refused
     (:func:`_numbers`), naming the file."""
     text = path.read_text(errors="replace")
     head, _, body = text.partition("\n")
@@ -771,6 +775,7 @@ def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportR
                               source=str(path), allowed=allowed)
     if not body.strip():
         return None
+    body = _EMPTY_CELL.sub("nan", body)  # how pandas writes a NaN ("to_csv"): a missing value, as HHAR's
     table = _numbers(path, text=body, delimiter=",", first_line=2, columns=len(header),
                      allowed=f"{len(header)} comma-separated numbers per line below the header; {allowed}")
     table = table[:, [header.index(c) for c in names]]

@@ -684,7 +684,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     for d in card["data"]["training"]:
         lines.append(f"- `{d['path']}` ({d.get('role', 'data')}): {d['recordings']} recordings, "
-                     f"{d['duration_s']:.0f} s, rates {format_rates(d['rates_hz'])}, "
+                     f"{d['duration_s']:.0f} s, rates {format_rates(d['rates_hz'], 'rates')}, "
                      f"profiles {_list(d['profiles'])}, placements {_list(d['placements'])}, "
                      f"{len(d['subjects'])} subjects")
     w = card["data"]["windows"]
