@@ -97,23 +97,32 @@ class Plan:
         return {k: v for k, v in self.__dict__.items() if k not in ("profiles", "activities")}
 
 
-#: A shard's bytes per sample row and channel (time counted as a channel: zstd-compressed float64 of simulated
-#: streams) and per recording (its metadata, row group and manifest entry): measured on
-#: ``examples/corpus-bench.toml`` at 8 s and 60 s per take (30.1 B per 10-column row, 20 kB per recording)
-SHARD_BYTES_PER_VALUE, SHARD_BYTES_PER_RECORDING = 3.0, 20_000
+#: A shard's bytes (zstd-compressed float64 of the simulated streams) per output bit of each channel's sample
+#: (a quantised value varies in about as many mantissa bits as its sensor's word has), per sample row for its
+#: time, and per recording — a fixed part and one per channel (its metadata, row group and manifest entry).
+#: Fitted on corpora of 24 recordings × 2 s and × 30 s of six activities for each built-in device profile
+#: (session 62: 6-axis 16-bit devices at 50–100 Hz 29–35 B per row, a 10-bit 3-axis one 9.7 B, 16–21 kB per
+#: recording); one figure of bytes per value (3.0) had read 10–30 % off for the profiles other than the one it
+#: was measured on
+SHARD_BYTES_PER_BIT, SHARD_BYTES_PER_ROW = 0.30, 1.5
+SHARD_BYTES_PER_RECORDING, SHARD_BYTES_PER_CHANNEL = 14_000, 700
 #: A transition's length (s) for the estimate: it takes its natural duration, drawn per person (sit to stand
 #: 1.8–3.6 s with a lead and a tail; ``motion.library.static``)
 TRANSITION_ESTIMATE_S = 3.0
-#: CPU seconds of one take (motion + simulate + write): a fixed part per recording and a part per second of
-#: data — benchmarks/bench_generate.py's two-point fit on the development machine (9.0 ms per take, 0.54 ms
-#: per second of data; benchmarks/RESULTS.md, "Corpus generation at scale"), for the size line's estimate only
-CPU_PER_RECORDING_S, CPU_PER_DATA_S = 0.0090, 0.00054
+#: CPU seconds of a corpus, for the size line's estimate only: per motion (made once for a person's
+#: consecutive takes of one activity, its placements and devices) and per recording (simulate + write), each a
+#: fixed part and a part per second of data — benchmarks/bench_generate.py's two-point fit on the development
+#: machine (benchmarks/RESULTS.md, "Corpus generation at scale": motion 7.2 ms + 0.44 ms/s, simulate 2.9 +
+#: 0.27, write 0.2 + 0.07, at a slow hour of the machine). One cost per recording with the motion in it had
+#: read 7.7 s for examples/corpus-small.toml, which made its 576 recordings in 2.6 s (session 62)
+CPU_PER_MOTION_S, CPU_PER_MOTION_DATA_S = 0.0072, 0.00044
+CPU_PER_RECORDING_S, CPU_PER_DATA_S = 0.0031, 0.00034
 
 
 @dataclass(frozen=True)
 class CorpusEstimate:
     """What a plan will make, before it is made: recordings, hours of data, bytes on disk and CPU hours
-    (the last two estimates: :data:`SHARD_BYTES_PER_VALUE`, :data:`CPU_PER_RECORDING_S`)."""
+    (the last two estimates: :func:`shard_bytes_per_s`, :data:`CPU_PER_RECORDING_S`)."""
 
     recordings: int
     data_hours: float
@@ -146,6 +155,14 @@ def size_text(n: float) -> str:
     return f"{n / 1e3:.3g} kB"
 
 
+def shard_bytes_per_s(profile) -> float:
+    """A recording's bytes per second of data in a shard, from its ``profile``'s output rate and each sensor's
+    word (:data:`SHARD_BYTES_PER_BIT`; a sensor slower than the rows counted at its own rate)."""
+    rate = profile.odr_hz
+    bits = sum(3 * s.bits * min(s.odr_hz / rate, 1.0) for s in profile.sensors.values())
+    return rate * (SHARD_BYTES_PER_ROW + SHARD_BYTES_PER_BIT * bits)
+
+
 def estimate(plan: Plan) -> CorpusEstimate:
     """:class:`CorpusEstimate` of ``plan``: each take's duration (a transition's
     :data:`TRANSITION_ESTIMATE_S`) at its profile's output rate and channels."""
@@ -154,9 +171,12 @@ def estimate(plan: Plan) -> CorpusEstimate:
     for take in plan.takes:
         prof = plan.profiles.get(take.profile)
         data_s += seconds[take.source]
-        n_bytes += (seconds[take.source] * prof.odr_hz * (len(prof.channels) + 1) * SHARD_BYTES_PER_VALUE
-                    + SHARD_BYTES_PER_RECORDING)
-    cpu_s = data_s * CPU_PER_DATA_S + CPU_PER_RECORDING_S * len(plan.takes)
+        n_bytes += (seconds[take.source] * shard_bytes_per_s(prof) + SHARD_BYTES_PER_RECORDING
+                    + SHARD_BYTES_PER_CHANNEL * len(prof.channels))
+    runs = [(t.source, t.person) for t in plan.takes]
+    motions = [seconds[r[0]] for k, r in enumerate(runs) if not k or r != runs[k - 1]]  # one per run
+    cpu_s = (data_s * CPU_PER_DATA_S + CPU_PER_RECORDING_S * len(plan.takes)
+             + sum(motions) * CPU_PER_MOTION_DATA_S + CPU_PER_MOTION_S * len(motions))
     return CorpusEstimate(len(plan.takes), data_s / 3600, n_bytes, cpu_s / 3600)
 
 
