@@ -104,6 +104,11 @@ def test_dataset_info_reads_captures_as_calibrate_and_train_do(tmp_path, capsys)
     (tmp_path / "notes.txt").write_text("x")
     assert main(["dataset", "info", str(tmp_path / "notes.txt")]) == 2
     assert "is not a recording" in capsys.readouterr().err
+    # a CSV that is not a recording, found below a folder given: said to have been read as one (session 62)
+    (caps / "notes.csv").write_text("name,age\nbob,3\n")
+    assert main(["dataset", "info", str(caps)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.csv: line 2: 'bob' is not a number" in err and f"every *.csv below {caps}" in err
 
 
 def test_motion_files_of_every_kind_and_clear_errors(profile_dir, tmp_path, capsys):

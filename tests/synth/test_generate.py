@@ -872,3 +872,33 @@ def test_a_corpus_of_a_negated_thing_held_runs_again_and_resumes(tmp_path):
     assert first.complete
     again = generate_corpus(load_spec(path), out)  # the same spec again: everything already made
     assert again.complete and again.made == 0 and again.skipped == first.made
+
+
+def test_a_profile_file_of_a_spec_is_read_from_the_specs_folder(tmp_path, monkeypatch):
+    """A fresh user's run (session 62): ``profiles = ["../prof/myboard.toml"]`` worked from the spec's folder
+    and failed from any other, where the spec's key-framed files are read from its folder."""
+    (tmp_path / "prof").mkdir()
+    (tmp_path / "prof" / "myboard.toml").write_text(
+        'name = "myboard"\nkind = "device"\ndescription = "test"\ndefault_placement = "wrist_left"\n'
+        '[accel]\nchip = "bmi270"\nodr_hz = 50\nrange_g = 4\n[gyro]\nchip = "bmi270"\nodr_hz = 50\n'
+        'range_dps = 2000\n')
+    (tmp_path / "specs").mkdir()
+    path = write_spec(tmp_path / "specs" / "s.toml", profiles=["../prof/myboard.toml"])
+    monkeypatch.chdir(tmp_path / "specs")
+    here = load_spec("s.toml")
+    monkeypatch.chdir(tmp_path.parent)
+    elsewhere = load_spec(path)
+    assert here.profiles == elsewhere.profiles == (str((tmp_path / "prof" / "myboard.toml").resolve()),)
+    assert make_plan(elsewhere).profiles.get(elsewhere.profiles[0]).name == "myboard"
+
+
+def test_the_size_line_says_a_change_of_posture_is_its_natural_length(tmp_path, capsys):
+    """It said "× 30 s" for a spec of sit_to_stand, which makes 3-s recordings (a fresh user's run)."""
+    write_spec(tmp_path / "t.toml", activities=["sit_to_stand"], seconds=30.0, people=1, placements=["default"])
+    assert main(["generate", str(tmp_path / "t.toml"), "--out", str(tmp_path / "c")]) == 0
+    captured = capsys.readouterr()
+    assert "1 recording × their natural length in shards" in captured.err
+    assert "wrote corpus" in captured.out and "1 recording in 1 shard," in captured.out
+    write_spec(tmp_path / "m.toml", activities=["walking", "sit_to_stand"], seconds=30.0, people=1)
+    assert main(["generate", str(tmp_path / "m.toml"), "--out", str(tmp_path / "m")]) == 0
+    assert "4 recordings × 30 s (changes of posture: their natural length)" in capsys.readouterr().err

@@ -23,7 +23,9 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, help="start a local Ray instance with N workers (needs imuforge[scale])")
     p.add_argument("--ray-address", help="use an existing Ray cluster (e.g. auto, HOST:6379, ray://HOST:10001)")
     p.add_argument("--retries", type=int, default=2, help="retries of a failed shard (default 2)")
-    p.add_argument("--overwrite", action="store_true", help="replace an --out that holds something else")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier corpus of another spec in --out (a folder that holds other files "
+                        "is never replaced)")
     p.set_defaults(func=run)
 
 
@@ -52,13 +54,20 @@ def run(args) -> int:
     engine = (f"Ray cluster {args.ray_address}" if args.ray_address else
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
     size = estimate(plan)
-    plural = "s" if spec.recordings != 1 else ""
-    print(f"{spec.name}: {spec.recordings} recording{plural} × {spec.seconds:g} s in shards of "
+    changes = sum(s.duration_s is None for s in plan.sources)  # as long as the movement takes, not --seconds
+    each = (f"{spec.seconds:g} s" if not changes else "their natural length" if changes == len(plan.sources)
+            else f"{spec.seconds:g} s (changes of posture: their natural length)")
+    print(f"{spec.name}: {_count(spec.recordings, 'recording')} × {each} in shards of "
           f"{spec.shard_size} ({engine}): {size.line()}", file=sys.stderr)
     _warn_disk(args.out, size.disk_bytes)
+
+    def resumed(skipped: int) -> None:  # before the progress bar, which starts at the shards done
+        if skipped:
+            print(f"resumed: {skipped} shard(s) already done (sha256 verified) are skipped", file=sys.stderr)
+
     try:
         res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,
-                              overwrite=args.overwrite, retries=args.retries)
+                              overwrite=args.overwrite, retries=args.retries, on_start=resumed)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         done = len(list((Path(args.out) / PROGRESS).glob("shard-*.json")))
         sigterm = isinstance(stop, Terminated) or Terminated.received  # Ray's waits raise a plain one
@@ -66,8 +75,6 @@ def run(args) -> int:
               f"{plan.n_shards} shard(s) made; run the same command to resume (the shards made are kept)",
               file=sys.stderr)
         return 143 if sigterm else 130
-    if res.skipped:
-        print(f"resumed: {res.skipped} shard(s) already done (sha256 verified) were skipped", file=sys.stderr)
     reasons = {(f.refused, f.reason) for f in res.failures}
     if res.failures and not res.made and len(reasons) == 1 and all(f.refused for f in res.failures):
         # every shard refused for one reason: bad input, not a passing fault (one line, exit 2)
@@ -80,17 +87,22 @@ def run(args) -> int:
               "(done shards are kept; a shard that fails again for the same reason is not a passing fault: "
               "report it with the reason above)", file=sys.stderr)
         return 1
-    made = (f"this run made {res.made_recordings} recordings in {res.seconds:.1f} s ({res.rate:.1f} rec/s, "
-            f"{res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)" if res.made else
+    made = (f"this run made {_count(res.made_recordings, 'recording')} in {res.seconds:.1f} s ({res.rate:.1f} "
+            f"rec/s, {res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)" if res.made else
             "this run made nothing (all shards were done)")
-    print(f"wrote corpus {args.out}: {res.recordings} recordings in {res.made + res.skipped} shards, "
-          f"{data_text(res.duration_s)} of data; {made}")
+    print(f"wrote corpus {args.out}: {_count(res.recordings, 'recording')} in "
+          f"{_count(res.made + res.skipped, 'shard')}, {data_text(res.duration_s)} of data; {made}")
     from imuforge.motion.plausibility import implausible_note
 
     flagged = implausible_note(res.implausible, res.recordings, "recordings' motions")
     if flagged:
         print(flagged, file=sys.stderr)
     return 0
+
+
+def _count(n: int, what: str) -> str:
+    """``1 recording``, ``2 recordings``."""
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _warn_disk(out: Path, needed: float) -> None:

@@ -68,7 +68,15 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
         loose = [f for f in loose if f.resolve() not in seen_files]
         if loose:
             seen_files.update(f.resolve() for f in loose)
-            out.append(Dataset.from_files(root, loose))
+            try:
+                out.append(Dataset.from_files(root, loose))
+            except ValidationError as exc:  # a .csv found below a folder given, not named by the user
+                if p.is_file() or not str(exc.source or "").endswith(".csv"):
+                    raise
+                raise ValidationError(exc.what, source=exc.source,
+                                      allowed=f"{exc.allowed}; every *.csv below {p} outside a Dataset is read as a "
+                                              "recording: move other CSV files out of it, or give the Dataset "
+                                              "folders themselves" if exc.allowed else None) from None
     return out
 
 

@@ -485,12 +485,14 @@ class CorpusWriteError(ImuforgeError):
 
 def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | None = None,
                     ray_address: str | None = None, overwrite: bool = False, retries: int = 2,
-                    on_shard: Callable[[ShardResult], None] | None = None) -> CorpusResult:
+                    on_shard: Callable[[ShardResult], None] | None = None,
+                    on_start: Callable[[int], None] | None = None) -> CorpusResult:
     """Make the corpus ``spec`` describes in ``out`` (resuming a run of the same spec there).
 
     ``workers`` None: in this process; N: a local Ray instance with N workers; ``ray_address``: an
     existing Ray cluster. A failed shard is retried ``retries`` times, then reported in the result
     (the manifest is written only when every shard is done; run again to make the missing ones).
+    ``on_start``: called with the number of shards already done (verified, skipped) before any is made.
     """
     from imuforge.progress import progress
     from imuforge.synth.engine import run_shards
@@ -503,6 +505,8 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
     folder = CorpusFolder.open(Path(out), plan, overwrite=overwrite)
     todo = folder.todo
     skipped = plan.n_shards - len(todo)
+    if on_start is not None:
+        on_start(skipped)
     made = [0, 0, 0.0]
     bar = progress(total=len(plan.takes), initial=sum(r["recordings"] for r in folder.done.values()),
                    desc="generate", unit="rec", smoothing=0.1)

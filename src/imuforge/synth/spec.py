@@ -24,7 +24,7 @@ FIELDS = {
     "texts": "list of descriptions, matched to activities",
     "keyframed": "list of key-framed activity files (.toml, docs/MOTION.md; relative to the spec's folder)",
     "matcher": "keywords | embedding (for texts)",
-    "profiles": "list of hardware profile names",
+    "profiles": "list of hardware profile names or .toml files (a relative file: from the spec's folder)",
     "placements": "list of placement presets, or 'default' (the profile's)",
     "people": "virtual people per cell, 1 … 100000",
     "seconds": "seconds per recording, 1 … 3600",
@@ -195,7 +195,7 @@ class _Fields:
     def profiles(self) -> tuple[str, ...]:
         from imuforge.sensors import list_profiles, load_profile
 
-        names = self.strings("profiles")
+        names = tuple(map(self._from_spec_folder, self.strings("profiles")))
         if not names:
             self.fail("profiles", "is empty")
         for n in names:
@@ -209,6 +209,16 @@ class _Fields:
             except OSError as exc:  # a file that cannot be read
                 self.fail("profiles", f"{n!r}: {exc}", "a readable profile .toml, or a profile's name")
         return names
+
+    def _from_spec_folder(self, name: str) -> str:
+        """A profile's file given by a relative path, as the spec's folder sees it (resolved: the same whatever
+        folder the command runs in, as keyframed files are; it had been read from the working folder); a
+        profile's name as it is."""
+        path = Path(name)
+        if path.is_absolute() or (path.suffix != ".toml" and not any(c in name for c in "/\\")):
+            return name
+        base = Path(self.source).parent if self.source != "<spec>" else Path()
+        return str((base / path).resolve()) if (base / path).exists() else name
 
     def placements(self) -> tuple[str, ...]:
         from imuforge.sensors import PLACEMENTS
