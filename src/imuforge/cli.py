@@ -42,7 +42,10 @@ class _Parser(argparse.ArgumentParser):
 
         empty = _empty_value(list(sys.argv[1:] if args is None else args), takes_value)
         if empty:
-            tip = "leave the option out for its default" if empty.startswith("-") else "a path or a name"
+            option = inner._option_string_actions.get(empty) or self._option_string_actions.get(empty)
+            tip = ("a path or a name" if not empty.startswith("-")
+                   else "it has no default: give one" if option is not None and option.required
+                   else "leave the option out for its default")
             inner.error(f"{empty} is empty (allowed: a value; {tip})")
         return ns
 

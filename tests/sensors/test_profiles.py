@@ -185,6 +185,9 @@ def test_invalid_toml_and_unknown_names(profile_dir):
         load_profile("broken")
     with pytest.raises(ValidationError, match="did you mean testband"):
         load_profile("testbnad")
+    # a name nearly begun ("nano34": both boards; it named none, session 62)
+    with pytest.raises(ValidationError, match="did you mean nano33-ble-sense-rev2, nano33-ble-sense"):
+        load_profile("nano34")
 
 
 def test_an_unknown_name_with_a_mistyped_profile_folder_says_so(monkeypatch, tmp_path):

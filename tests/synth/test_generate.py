@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -553,6 +554,9 @@ def test_workers_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):
     assert main(["generate", str(path), "--out", str(tmp_path / "o"), "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert "'scale' extra" in err and "imuforge[scale]" in err
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # more workers than CPUs: said (a fresh user's run)
+    assert main(["generate", str(path), "--out", str(tmp_path / "o"), "--workers", "6"]) == 2
+    assert "note: --workers 6 on a machine with 2 CPUs" in capsys.readouterr().err
 
 
 def test_a_ray_address_nothing_answers_at_is_one_line_at_once(tmp_path, capsys):

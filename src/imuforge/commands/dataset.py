@@ -10,7 +10,9 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    p = sub.add_parser("dataset", help="inspect Datasets (folders of Recordings)")
+    p = sub.add_parser("dataset", help="inspect Datasets (folders of Recordings)",
+                       description="Inspect and select Datasets (folders of Recordings). A public data set "
+                                   "becomes one with imuforge import FORMAT SRC --out DIR.")
     dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
     info = dsub.add_parser("info", help="recordings, duration per label, rates, devices and placements",
                            description="Summarises each Dataset from its manifest, after checking that every "

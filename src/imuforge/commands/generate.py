@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def run(args) -> int:
     _notes(spec, plan)
     if args.workers is not None:
         check_range("--workers", args.workers, 1, 1024)
+        cpus = os.cpu_count() or 1
+        if args.workers > cpus:  # each worker a process: more than the CPUs only share them
+            print(f"note: --workers {args.workers} on a machine with {cpus} CPUs: the workers beyond {cpus} share "
+                  "them and make the corpus no sooner", file=sys.stderr)
     check_range("--retries", args.retries, 0, 10)
     if args.workers is not None and args.ray_address:
         raise ValidationError("--workers and --ray-address exclude each other",

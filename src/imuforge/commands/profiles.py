@@ -121,7 +121,7 @@ def _show(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
-    print(f"{prof.name} ({prof.kind}) — {prof.description}")
+    print(f"{prof.name} ({prof.kind})" + (f" — {prof.description}" if prof.description.strip() else ""))
     print(f"  file: {prof.path}")
     print(f"  default placement: {prof.default_placement}; channels: {', '.join(prof.channels)}")
     for kind, s in prof.sensors.items():

@@ -312,8 +312,11 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
         import difflib
 
         typed = str(name_or_path).lower()
-        # the names it begins ("nano33": both boards, where the closest alone named one), then the closest
-        begun = [k for k in idx if k.lower().startswith(typed)] if len(typed) >= 3 else []
+        # the names it begins ("nano33": both boards, where the closest alone named one) or nearly begins
+        # ("nano34"), then the closest
+        begun = [k for k in idx if k.lower().startswith(typed)
+                 or difflib.SequenceMatcher(None, typed, k.lower()[:len(typed)]).ratio() >= 0.8
+                 ] if len(typed) >= 3 else []
         close = list(dict.fromkeys(begun + difflib.get_close_matches(str(name_or_path), list(idx), n=5,
                                                                       cutoff=0.5)))[:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
