@@ -97,6 +97,15 @@ def canonical_label(label: str, *, allow_custom: bool = False, source: str | Non
                           allowed=", ".join(CANONICAL_LABELS) + " (or pass --custom-label for a new activity)")
 
 
+def library_name(label: str) -> str | None:
+    """The motion library's activity that ``label`` names, as ``--label`` reads it (``"wave"`` → ``"waving"``,
+    ``"jog"`` → ``"running"``), or None for a name of its own."""
+    from imuforge.motion.library import ACTIVITIES
+
+    key = SYNONYMS.get(key := str(label).strip().lower().replace("-", "_").replace(" ", "_"), key)
+    return key if key in ACTIVITIES else None
+
+
 #: the wearer of real recordings without a subject id: taken as one person (you recorded yourself)
 NO_SUBJECT = "(no subject id)"
 

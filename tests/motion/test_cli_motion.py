@@ -78,3 +78,45 @@ def test_auto_matcher_falls_back_to_keywords_without_the_text_extra(tmp_path, mo
     err = capsys.readouterr().err
     assert rc == 0 and "keyword matcher is used" in err and "imuforge[text]" in err
     assert any((tmp_path / "m").glob("stairs_up_*.motion.npz"))
+
+
+def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_path, capsys):
+    """A fresh user's run (session 62): a .npy's 20 fps, a BVH's unit and a Z-up file went unsaid; --fps was
+    refused for a .npy (which holds no rate); every import was subject synthetic-000; options nothing reads
+    were ignored; --label erased a file's segments; an AMASS archive was 'not an imuforge motion file'."""
+    m = generate("walking", 3, fps=60, rng=1)
+    np.save(tmp_path / "w60.npy", m.positions)
+    assert main(["motion", "--from", str(tmp_path / "w60.npy"), "--label", "walking", "--out",
+                 str(tmp_path / "a")]) == 0
+    assert "a .npy holds no frame rate: w60.npy read at 20 fps" in capsys.readouterr().err
+    assert main(["motion", "--from", str(tmp_path / "w60.npy"), "--fps", "60", "--label", "walking",
+                 "--profile", "metamotions", "--out", str(tmp_path / "b")]) == 0
+    assert "no frame rate" not in capsys.readouterr().err
+    back = read_motion(next((tmp_path / "b" / "motions").glob("*.motion.npz")))
+    assert back.fps == 60.0 and back.duration_s == m.duration_s
+    from imuforge.recording import read_dataset
+
+    assert [r.subject for r in read_dataset(tmp_path / "b").recordings()] == ["import-w60"]
+    zup = m.positions[..., [0, 2, 1]] * np.array([1.0, -1.0, 1.0])
+    np.save(tmp_path / "z.npy", zup)
+    assert main(["motion", "--from", str(tmp_path / "z.npy"), "--fps", "60", "--out", str(tmp_path / "c")]) == 0
+    err = capsys.readouterr().err
+    assert "the trunk lies along z, not up: a Z-up file? --up z" in err and "z.npy is not labelled" in err
+    assert main(["motion", "--from", str(tmp_path / "z.npy"), "--fps", "60", "--up", "z", "--label", "walking",
+                 "--subject", "actor-7", "--profile", "metamotions", "--out", str(tmp_path / "d")]) == 0
+    assert "Z-up" not in capsys.readouterr().err
+    assert [r.subject for r in read_dataset(tmp_path / "d").recordings()] == ["actor-7"]
+    for args, said in ((["a person walks", "--up", "z"], "--up describes a --from .npy or .bvh file"),
+                       (["a person walks", "--allow-implausible"], "--allow-implausible keeps an imported"),
+                       (["--from", str(tmp_path / "w60.npy"), "--custom-label"], "no --label is given"),
+                       (["--from", str(tmp_path / "w60.npy"), "--units", "cm"], "only a .bvh says no unit")):
+        assert main(["motion", *args, "--out", str(tmp_path / "x")]) == 2
+        assert said in capsys.readouterr().err and not (tmp_path / "x").exists()
+    assert main(["motion", "--schedule", "standing:3,walking:3", "--out", str(tmp_path / "s")]) == 0
+    schedule = next((tmp_path / "s").glob("*.motion.npz"))
+    assert main(["motion", "--from", str(schedule), "--label", "walking", "--out", str(tmp_path / "x")]) == 2
+    assert "would replace the file's" in capsys.readouterr().err
+    np.savez(tmp_path / "amass.npz", poses=np.zeros((4, 156)), trans=np.zeros((4, 3)), betas=np.zeros(16))
+    assert main(["motion", "--from", str(tmp_path / "amass.npz"), "--label", "walking", "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "an AMASS / SMPL archive" in capsys.readouterr().err

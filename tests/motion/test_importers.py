@@ -238,3 +238,47 @@ def test_npy_that_promises_more_than_it_holds_or_holds_complex_numbers(tmp_path)
     with pytest.raises(ValidationError, match="holds Python objects"):  # whole, but a pickle: not "cut short"
         load_humanml3d(tmp_path / "obj.npy")
     assert load_humanml3d(ok).n_frames == m.positions.shape[0]
+
+
+@pytest.mark.parametrize("activity", ["walking", "sitting", "lying"])
+def test_the_stature_from_the_legs_does_not_depend_on_the_pose(activity):
+    """BVH units were read from the first frame's head-to-ankle span, so a file starting seated on the floor
+    read its centimetres as inches (a fresh user's run, session 62). The legs' segment lengths give the
+    stature in any pose: Winter's thigh + shank share, 0.491, within the library's ±3 % proportions."""
+    from imuforge.motion.importers import stature
+
+    m = generate(activity, 2, fps=20, rng=4)
+    assert stature(m.positions) == pytest.approx(m.meta["person"]["height_m"], rel=0.06)
+    assert stature(m.positions * 100.0) == pytest.approx(100 * stature(m.positions))
+
+
+def test_bvh_in_smpl_names(tmp_path):
+    """SMPL's skeleton names a collar beside its shoulder and an ankle above its foot (the toe), where
+    Mixamo's LeftShoulder is the clavicle and LeftFoot the ankle: such a file was refused for want of
+    shoulders (or, naming only its legs so, read the toe as the ankle)."""
+    smpl = {j: j[0].upper() + j[1:] for j in S.joints}  # Pelvis, Left_hip, …, Left_collar, Left_shoulder
+    m = generate("walking", 2, fps=30, rng=5)
+    back = load_bvh(_write_bvh(tmp_path / "smpl.bvh", m, smpl))
+    assert back.meta["joint_map"]["left_shoulder"] == "Left_shoulder"
+    assert back.meta["joint_map"]["left_ankle"] == "Left_ankle" and back.meta["joint_map"]["left_foot"] == "Left_foot"
+    d = back.positions - m.positions
+    assert np.abs(d - d.mean(axis=(0, 1))).max() < 1e-4
+
+
+def test_a_npy_in_centimetres_is_refused_naming_the_unit(tmp_path):
+    m = generate("walking", 2, fps=20, rng=6)
+    np.save(tmp_path / "cm.npy", m.positions * 100.0)
+    with pytest.raises(ValidationError, match=r"legs make it 1\d\d m tall: positions in cm\?"):
+        load_humanml3d(tmp_path / "cm.npy")
+
+
+def test_a_z_up_npy_is_turned_with_up_z(tmp_path):
+    from imuforge.motion.importers import trunk_along_z
+
+    m = generate("walking", 2, fps=20, rng=7)
+    zup = m.positions[..., [0, 2, 1]] * np.array([1.0, -1.0, 1.0])  # y up → z up (x right, y forward)
+    np.save(tmp_path / "z.npy", zup)
+    assert trunk_along_z(load_humanml3d(tmp_path / "z.npy").positions) == 1.0  # what the command warns of
+    back = load_humanml3d(tmp_path / "z.npy", up="z")
+    assert trunk_along_z(back.positions) == 0.0
+    np.testing.assert_allclose(back.positions, m.positions, atol=1e-12)

@@ -309,6 +309,10 @@ def test_cli_refuses_what_it_would_ignore_and_notes_the_still_arm(tmp_path, caps
     walk = _write(tmp_path, ABDUCTION.replace('"arm_raise"', '"walking"'), "w.toml")
     assert main(["motion", "--from", str(walk), "--out", str(tmp_path / "x")]) == 2
     assert "is a library activity" in capsys.readouterr().err
+    # a synonym too: "wave" had labelled its recordings "wave", beside --label wave's "waving" (session 62)
+    wave = _write(tmp_path, ABDUCTION.replace('"arm_raise"', '"wave"'), "wave.toml")
+    assert main(["motion", "--from", str(wave), "--out", str(tmp_path / "x")]) == 2
+    assert "label 'wave' is a library activity ('waving', as --label reads it)" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
     assert main(["motion", "--from", str(src), "--n", "2", "--seconds", "3", "--fps", "25", "--profile",
                  "smartwatch-wrist", "--placement", "wrist_left", "--wear-variation", "none",

@@ -756,12 +756,14 @@ def test_a_spec_without_key_frames_reads_as_before():
 @pytest.mark.parametrize("files, expect", [
     (["missing.toml"], "bad.toml: keyframed[0]: "),
     (["walking.toml"], "'walking' is a library activity"),
+    (["wave.toml"], "'wave' is a library activity ('waving')"),  # as --label reads it (session 62)
     (["arm_raise.toml", "copy.toml"], "'arm_raise' is given twice"),
 ])
 def test_bad_key_framed_entries_are_refused(tmp_path, capsys, files, expect):
     (tmp_path / "arm_raise.toml").write_text(ARM_RAISE)
     (tmp_path / "copy.toml").write_text(ARM_RAISE)
     (tmp_path / "walking.toml").write_text(ARM_RAISE.replace('"arm_raise"', '"walking"'))
+    (tmp_path / "wave.toml").write_text(ARM_RAISE.replace('"arm_raise"', '"wave"'))
     path = write_spec(tmp_path / "bad.toml", keyframed=files)
     assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()

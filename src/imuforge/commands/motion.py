@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -67,6 +68,12 @@ def register(sub) -> None:
                    "activity described by key frames (.toml; examples/activities/, docs/MOTION.md)")
     add_label_options(p, "activity label for --from")
     add_implausible_option(p)
+    p.add_argument("--up", choices=("y", "z"), help="the vertical axis of a --from .npy or .bvh (default y: "
+                   "HumanML3D's and BVH's; z for a Z-up export)")
+    p.add_argument("--units", choices=("auto", "m", "cm", "mm", "inch", "cmu"),
+                   help="the length unit of a --from .bvh (default auto: the one that makes the legs an adult's)")
+    p.add_argument("--subject", help="subject id of a --from file's recordings (default: the file's name; one "
+                   "id per performer keeps a subject-wise split honest)")
     p.add_argument("--backend", default="library", choices=("library", "t2m-gpt"),
                    help="text → motion by the procedural library (default) or the T2M-GPT model (needs --weights)")
     p.add_argument("--weights", type=Path, help="folder of the T2M-GPT checkpoints (docs/MOTION.md)")
@@ -168,9 +175,14 @@ def _check_args(args) -> list | None:
         raise ValidationError(f"{given} are the T2M-GPT model's files; the {args.backend} backend reads none",
                               allowed="--backend t2m-gpt --weights DIR, or leave them out")
     imported = args.source is not None and not _is_keyframed(args.source)
-    if imported and args.fps is not None:
+    npy = imported and args.source.name.lower().endswith(".npy")
+    if imported and not npy and args.fps is not None:  # a .npy holds no frame rate: --fps says it
         raise ValidationError(f"--fps with --from {args.source.name}: an imported motion keeps its own "
-                              "frame rate", allowed=f"--from {args.source.name} without --fps")
+                              "frame rate", allowed=f"--from {args.source.name} without --fps (a .npy, which "
+                                                    "holds none, takes --fps)")
+    _check_import_options(args, imported)
+    if npy:
+        args.npy_fps = args.fps
     args.fps = DEFAULT_FPS if args.fps is None else args.fps
     check_range("--fps", args.fps, *FPS_RANGE, unit="Hz")
     if args.seconds is not None:
@@ -212,6 +224,28 @@ def _check_args(args) -> list | None:
     items = _parse_schedule(args.schedule, args.seconds)
     _check_frames(sum(s for _, s in items if s is not None), args.fps, "the --schedule's total duration")
     return items
+
+
+def _check_import_options(args, imported: bool) -> None:
+    """The options of an imported file refused where nothing would read them (they had been ignored)."""
+    given = [o for o, v in (("--up", args.up), ("--units", args.units), ("--subject", args.subject)) if v]
+    if given and not imported:
+        raise ValidationError(f"{', '.join(given)} describe{'s' * (len(given) == 1)} a --from .npy or .bvh file",
+                              allowed="--from FILE with them, or leave them out")
+    if args.units and not args.source.name.lower().endswith(".bvh"):
+        raise ValidationError(f"--units with --from {args.source.name}: only a .bvh says no unit (a .npy is "
+                              "in metres)", allowed=f"--from {args.source.name} without --units")
+    if args.subject is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", args.subject):
+        raise ValidationError(f"--subject {shorten(args.subject)} is not an id",
+                              allowed="1 to 64 letters, digits, _ . : -")
+    if args.custom_label and args.label is None:
+        raise ValidationError("--custom-label lets --label name a new activity, and no --label is given",
+                              allowed="--label NAME --custom-label, or leave --custom-label out")
+    if args.allow_implausible and not imported:
+        what = "key frames redraw" if args.source is not None else "the motion library redraws"
+        raise ValidationError(f"--allow-implausible keeps an imported file the plausibility check refuses; "
+                              f"{what} a person until it passes", allowed="--from FILE.npy / .bvh with "
+                              "it, or leave it out")
 
 
 def _list_activities() -> int:
@@ -313,8 +347,9 @@ def _make_motions(args, items: list | None) -> list:
         if args.source.is_dir():  # the command takes one more kind than the library's motion files: .toml
             raise ValidationError(f"--from {args.source} is a folder", allowed="a motion file: .motion.npz "
                                   "(imuforge), .npy (HumanML3D positions), .bvh, or key frames (.toml)")
-        m = load_motion_file(args.source, label=label_from_args(args),
-                             allow_implausible=args.allow_implausible)
+        m = load_motion_file(args.source, label=label_from_args(args), allow_implausible=args.allow_implausible,
+                             fps=getattr(args, "npy_fps", None), up=args.up or "y", units=args.units or "auto")
+        _import_notes(args, m)
         name = args.source.name.split(".")[0]
         return [(name, m, name)]
     if items is not None:
@@ -336,6 +371,33 @@ def _make_motions(args, items: list | None) -> list:
         s = specs[i % len(specs)]
         motions.append((f"{s.activity}_{i:03d}", person_motion(s, i, seed=args.seed, fps=args.fps), source_key(s)))
     return motions
+
+
+def _import_subject(args) -> str | None:
+    """The subject id of an imported file's recordings: ``--subject``, else the file's name (``import-NAME``;
+    every import had been ``synthetic-000``, one subject for every performer), None for other sources."""
+    if args.source is None or _is_keyframed(args.source):
+        return None
+    return args.subject or f"import-{args.source.name.split('.')[0]}"
+
+
+def _import_notes(args, m) -> None:
+    """What an import decided that its file does not say, and what it may have read wrong (stderr)."""
+    from imuforge.motion.importers import HUMANML3D_FPS, Z_UP_SHARE, trunk_along_z
+
+    name = args.source.name
+    if m.meta.get("format") == "bvh":
+        print(f"note: {name} read in {m.meta['units']}: {m.meta['m_per_unit']:g} m per unit", file=sys.stderr)
+    if m.meta.get("format") == "humanml3d-npy" and getattr(args, "npy_fps", None) is None:
+        print(f"note: a .npy holds no frame rate: {name} read at {HUMANML3D_FPS:g} fps (HumanML3D's); --fps "
+              "says another", file=sys.stderr)
+    if m.meta.get("format") in ("bvh", "humanml3d-npy") and m.meta.get("up") == "y" and \
+            (share := trunk_along_z(m.positions)) >= Z_UP_SHARE:
+        print(f"warning: in {share:.0%} of {name}'s frames the trunk lies along z, not up: a Z-up file? --up z "
+              "reads it so (a body lying all through is read right as it is)", file=sys.stderr)
+    if not m.labels:
+        print(f"note: {name} is not labelled: its recordings are too, and training leaves them out (--label "
+              "names its activity)", file=sys.stderr)
 
 
 def _sequence_motions(args, specs: list) -> list:
@@ -382,11 +444,12 @@ def _keyframed_motions(args) -> list:
     from imuforge.motion.text import MotionSpec
     from imuforge.synth import person_motion, source_key
 
-    from imuforge.motion.library import ACTIVITIES
+    from imuforge.labels import library_name
 
     act = read_keyframed(args.source)
-    if act.label in ACTIVITIES:
-        raise ValidationError(f"{args.source.name}'s label {act.label!r} is a library activity",
+    if (same := library_name(act.label)) is not None:  # "wave" would train beside --label wave's "waving"
+        named = "" if same == act.label else f" ({same!r}, as --label reads it)"
+        raise ValidationError(f"{args.source.name}'s label {act.label!r} is a library activity{named}",
                               source=str(args.source), allowed=f"a label of its own (e.g. my_{act.label})")
     spec = MotionSpec(act.label, args.seconds or 30.0, {}, text="key frames")  # seeds: label, not file name
     known = {act.label: act.activity()}
@@ -427,7 +490,7 @@ def _write(args, motions: list, stage: Path) -> list[str]:
         with ds.deferred_manifest():  # the staged output lands whole or not at all
             for i, (name, m, key) in enumerate(progress(motions, desc="simulate", unit="rec")):
                 rec = record(m, profile, profile.default_placement, seed=args.seed, person=i, key=key,
-                             wear=wear)
+                             wear=wear, subject=_import_subject(args))
                 if rec.placement != profile.default_placement:
                     moved[rec.placement] = moved.get(rec.placement, 0) + 1
                 idle += _on_idle_arm(m, rec.placement)
@@ -480,9 +543,10 @@ def run(args) -> int:
 
     where = ("recordings' provenance['motion']['plausibility']" if getattr(args, "profile", None)
              else "motion files' meta['plausibility']")
+    imported = args.source is not None and not _is_keyframed(args.source)
     flagged = implausible_note([f"{name} ({', '.join(m.meta['plausibility']['reasons'])})"
                                 for name, m, _ in motions if is_flagged(m.meta)], len(motions), "motions",
-                               where)
+                               where, **({"why": "kept with --allow-implausible"} if imported else {}))
     for line in lines + ([flagged] if flagged else []):
         print(line, file=sys.stderr if line.startswith(("note:", "warning:")) else sys.stdout)
     return 0

@@ -67,11 +67,14 @@ def _check_npy_size(fh, path: Path) -> None:
                               allowed="a whole .npy of joint positions (T, 22, 3) in metres")
 
 
-def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label: str | None = None) -> Motion:
-    """Read HumanML3D / T2M-GPT / MoMask / MDM joint positions, ``.npy`` of shape (T, 22, 3), metres, y up.
+def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label: str | None = None,
+                   up: str = "y") -> Motion:
+    """Read HumanML3D / T2M-GPT / MoMask / MDM joint positions, ``.npy`` of shape (T, 22, 3), metres, y up
+    (``up="z"``: a Z-up array, turned).
 
     ``fps`` defaults to HumanML3D's 20 Hz. A (T, 263) array is HumanML3D's feature representation,
-    not positions, and is refused with a hint. ``label`` (e.g. ``"walking"``) labels the whole motion.
+    not positions, and is refused with a hint; so is a body whose legs make it taller than
+    :data:`STATURE_M` allows (an array in centimetres). ``label`` (e.g. ``"walking"``) labels the whole motion.
     """
     path = Path(path)
     arr = _load_npy(path)
@@ -90,9 +93,27 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
     arr = arr.astype(float)
     if arr.shape[0] < 2:
         raise ValidationError(f"need at least 2 frames, got {arr.shape[0]}", source=str(path))
+    if up not in ("y", "z"):
+        raise ValidationError(f"up must be 'y' or 'z', got {up!r}", source=str(path))
+    if up == "z":
+        arr = z_up_to_y_up(arr)
+    tall = stature(arr)
+    if np.isfinite(tall) and not STATURE_M[0] <= tall <= STATURE_M[1]:
+        unit = next((u for u, k in (("cm", 0.01), ("mm", 0.001)) if STATURE_M[0] <= tall * k <= STATURE_M[1]),
+                    None)
+        raise ValidationError(f"the body's legs make it {tall:.3g} m tall" + (f": positions in {unit}?"
+                                                                              if unit else ""),
+                              source=str(path), allowed=f"joint positions in metres (a body "
+                                                        f"{STATURE_M[0]:g}–{STATURE_M[1]:g} m tall), as "
+                                                        "HumanML3D / T2M-GPT write them")
     ori = inverse_kinematics(arr, source=str(path))
     labels = [(0.0, (arr.shape[0] - 1) / fps, label)] if label else ()
-    return Motion(arr, ori, fps, labels=labels, meta={"source": str(path), "format": "humanml3d-npy"})
+    return Motion(arr, ori, fps, labels=labels, meta={"source": str(path), "format": "humanml3d-npy",
+                                                      "up": up})
+
+
+#: the statures (m) an imported body may have: a small child to the tallest adults
+STATURE_M = (0.8, 2.5)
 
 
 def load_humanml3d_features(path: str | os.PathLike, *, fps: float | None = None, label: str | None = None,
@@ -342,6 +363,26 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "right_wrist": ("righthand", "rhand", "rightwrist", "rwrist"),
 }
 
+#: names that mean another joint where the file also names this one: SMPL's skeleton (and its BVH exports)
+#: has a collar beside its shoulder and an ankle above its foot (the toe), where Mixamo's "LeftShoulder" is the
+#: clavicle and its "LeftFoot" the ankle: (present, name, its joint then)
+_SHIFTED = tuple((f"{s}{present}", f"{s}{name}", f"{side}_{joint}")
+                 for side, sides in (("left", ("left", "l")), ("right", ("right", "r"))) for s in sides
+                 for present, name, joint in (("collar", "shoulder", "shoulder"), ("ankle", "foot", "foot")))
+
+
+def _names_for(names: set[str]) -> dict[str, tuple[str, ...]]:
+    """:data:`_NAMES` for a file whose (normalised) joint names are ``names``: where it names a collar or an
+    ankle, its "shoulder" and "foot" are the next joints down (:data:`_SHIFTED`; an SMPL-named file was
+    refused for want of shoulders, and one naming only its legs so took the toe for the ankle)."""
+    out = dict(_NAMES)
+    for present, name, joint in _SHIFTED:
+        if present in names and name in names:
+            out = {t: tuple(c for c in cands if c != name) for t, cands in out.items()}
+            out[joint] = (name, *out[joint])
+    return out
+
+
 #: Length units the importer recognises, in m per BVH unit ("cmu": the 0.056444 m/unit of the
 #: cgspeed conversion of the CMU database).
 BVH_UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.056444}
@@ -376,7 +417,7 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
     for i, j in enumerate(joints):
         index.setdefault(_norm(j.name), i)
     chosen: dict[str, int] = {}
-    for target, cands in _NAMES.items():
+    for target, cands in _names_for(set(index)).items():
         for c in cands:
             if c in index:
                 chosen[target] = index[c]
@@ -418,7 +459,7 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
             raise ValidationError(f"no toe joint or foot End Site for the {side} foot", source=src,
                                   allowed="LeftToeBase/RightToeBase (Mixamo, CMU) or an End Site under the foot")
     if up == "z":
-        P = P[..., [0, 2, 1]] * np.array([1.0, 1.0, -1.0])
+        P = z_up_to_y_up(P)
     scale = _units(P, units, src)
     P = P * scale
     P[..., 1] -= np.percentile(P[:, [J("left_foot"), J("right_foot")], 1].min(axis=1), 5) - 0.0
@@ -426,7 +467,13 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
     ori = inverse_kinematics(P, source=src)
     labels = [(0.0, (P.shape[0] - 1) / rate, label)] if label else ()
     return Motion(P, ori, rate, labels=labels, meta={"source": src, "format": "bvh", "m_per_unit": scale,
+                                                    "units": units if units != "auto" else
+                                                    f"{_unit_name(scale)} (from the legs' length)", "up": up,
                                                     "joint_map": {t: joints[i].name for t, i in chosen.items()}})
+
+
+def _unit_name(scale: float) -> str:
+    return next(u for u, v in BVH_UNITS.items() if v == scale)
 
 
 def _units(P: np.ndarray, units: str, src: str) -> float:
@@ -434,19 +481,53 @@ def _units(P: np.ndarray, units: str, src: str) -> float:
         if units not in BVH_UNITS:
             raise ValidationError(f"unknown units {units!r}", source=src, allowed="auto, " + ", ".join(BVH_UNITS))
         return BVH_UNITS[units]
-    J = HUMANML3D_22.index
-    p0 = P[0]
-    height = np.linalg.norm(p0[J("head")] - 0.5 * (p0[J("left_ankle")] + p0[J("right_ankle")])) / 0.87
+    height = stature(P)
     if not height > 0:
-        raise ValidationError("cannot infer units: head and ankles coincide", source=src)
+        raise ValidationError("cannot infer units: the hips, knees and ankles coincide", source=src,
+                              allowed=f"a skeleton with legs, or units given: {', '.join(BVH_UNITS)}")
     best = min(BVH_UNITS, key=lambda u: abs(np.log(height * BVH_UNITS[u] / 1.7)))
     return BVH_UNITS[best]
 
 
+#: thigh + shank as a share of stature (Winter 2009, *Biomechanics and Motor Control of Human Movement*)
+LEG_SHARE = 0.491
+
+
+def stature(P: np.ndarray) -> float:
+    """The stature a skeleton's legs give, in the units of its joint positions ``P`` (T, 22, 3): the median
+    over frames and sides of hip–knee + knee–ankle over :data:`LEG_SHARE`. A rigid skeleton's segment
+    lengths do not depend on the pose (the head-to-ankle span of the first frame did: a file starting seated
+    on the floor read its centimetres as inches)."""
+    J = HUMANML3D_22.index
+    legs = [np.linalg.norm(P[:, J(f"{s}_hip")] - P[:, J(f"{s}_knee")], axis=-1)
+            + np.linalg.norm(P[:, J(f"{s}_knee")] - P[:, J(f"{s}_ankle")], axis=-1) for s in ("left", "right")]
+    return float(np.median(np.concatenate(legs))) / LEG_SHARE
+
+
+def trunk_along_z(P: np.ndarray) -> float:
+    """The share of frames whose trunk (pelvis → neck) points along ±z more than along y: near 1 for a
+    body standing or walking in a Z-up file read as Y-up (HumanML3D and BVH are Y-up), near 0 for one
+    read right — and for a body lying along z all through, which only the user can tell apart."""
+    J = HUMANML3D_22.index
+    trunk = P[:, J("neck")] - P[:, J("pelvis")]
+    return float(np.mean(np.abs(trunk[:, 2]) > np.abs(trunk[:, 1])))
+
+
+#: the share of frames (:func:`trunk_along_z`) from which an import is noted as possibly Z-up
+Z_UP_SHARE = 0.8
+
+
+def z_up_to_y_up(P: np.ndarray) -> np.ndarray:
+    """Joint positions of a Z-up file (x right, y forward, z up) in the Y-up frame the library uses."""
+    return P[..., [0, 2, 1]] * np.array([1.0, 1.0, -1.0])
+
+
 def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: float | None = None,
-                     allow_implausible: bool = False) -> Motion:
+                     allow_implausible: bool = False, up: str = "y", units: str = "auto") -> Motion:
     """Any motion file imuforge reads, chosen by its name: ``.motion.npz`` (imuforge), ``.npy``
-    (HumanML3D joint positions, (T, 22, 3)) or ``.bvh``. ``label`` labels an imported motion.
+    (HumanML3D joint positions, (T, 22, 3)) or ``.bvh``. ``label`` labels an imported motion (a
+    ``.motion.npz`` of several labels is refused: they would be lost). ``up``: the vertical axis of a
+    ``.npy`` or ``.bvh`` (a ``.motion.npz`` is the library's, y); ``units``: a ``.bvh``'s (:func:`load_bvh`).
 
     An imported motion (``.npy``, ``.bvh``) is judged by
     :func:`~imuforge.motion.plausibility.check_plausibility` (report in ``meta["plausibility"]``) and
@@ -467,6 +548,12 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
         if label is not None:
             from imuforge.recording import LabelSegment
 
+            held = list(dict.fromkeys(seg.label for seg in m.labels))
+            if len(held) > 1:
+                raise ValidationError(f"--label {label} would replace the file's {len(m.labels)} labelled "
+                                      f"segments ({', '.join(held)})", source=str(path),
+                                      allowed="the file without --label (its labels kept), or --label on a "
+                                              "motion of one activity")
             m.labels = (LabelSegment(0.0, m.duration_s, label),)
         if "plausibility" not in m.meta:  # not judged where it was made: its forces at least (a file in cm)
             return _judged(m, path, allow_implausible, forces_only=True)
@@ -484,10 +571,10 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
                                           "(docs/MOTION.md); --allow-implausible keeps it")
         return m
     if name.endswith(".npy"):
-        m = load_humanml3d(path, label=label) if fps is None else load_humanml3d(path, fps, label=label)
+        m = load_humanml3d(path, HUMANML3D_FPS if fps is None else fps, label=label, up=up)
         return _judged(m, path, allow_implausible)
     if name.endswith(".bvh"):
-        return _judged(load_bvh(path, label=label), path, allow_implausible)
+        return _judged(load_bvh(path, label=label, up=up, units=units), path, allow_implausible)
     raise ValidationError(f"unknown motion file type {path.suffix!r}", source=str(path),
                           allowed=".motion.npz (imuforge), .npy (HumanML3D positions), .bvh; key frames: "
                                   ".toml (imuforge motion --from, examples/activities/)")

@@ -146,8 +146,17 @@ def read_motion(path: str | os.PathLike) -> Motion:
                                   allowed="a .motion.npz; import (T, 22, 3) joint positions with "
                                   "`imuforge motion --from FILE.npy` / load_humanml3d")
         with z:
+            if "header" not in z.files and {"poses", "trans"} <= set(z.files):  # AMASS / SMPL parameters
+                raise ValidationError("an AMASS / SMPL archive (poses, trans: body-model parameters), not an "
+                                      "imuforge motion file", source=str(path),
+                                      allowed="joint positions: turn it into HumanML3D's (T, 22, 3) joints "
+                                              "with the SMPL body model (HumanML3D's raw_pose_processing), "
+                                              "then imuforge motion --from FILE.npy; or a .bvh, or a "
+                                              ".motion.npz written by Motion.save")
             header = json.loads(str(z["header"]))
             positions, orientations = z["positions"], z["orientations"]
+    except ValidationError:  # said above, as it is
+        raise
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:  # damaged or cut
         why = "not a NumPy .npz archive" if "pickle" in str(exc) or "allow_pickle" in str(exc) else str(exc)
         raise ValidationError(f"not an imuforge motion file ({why})", source=str(path),

@@ -342,18 +342,18 @@ def check_forces(motion: Motion, limits: PlausibilityLimits | None = None) -> Pl
     return rep
 
 
-def implausible_note(flagged, total: int, what: str, where: str = "provenance['motion']['plausibility']"
-                     ) -> str | None:
+def implausible_note(flagged, total: int, what: str, where: str = "provenance['motion']['plausibility']",
+                     why: str = "no redraw of the person made them plausible") -> str | None:
     """One warning line naming the ``flagged`` of ``total`` ``what`` (e.g. "motions") that were kept
-    although their plausibility report rejects them (the library's draws that no redraw made plausible,
-    imports kept with ``--allow-implausible``): the first three by name, or None when there are none.
-    ``where``: where the flag is kept (a Recording's provenance; a motion file's ``meta``)."""
+    although their plausibility report rejects them (``why``: the library's draws that no redraw made
+    plausible, imports kept with ``--allow-implausible``): the first three by name, or None when there are
+    none. ``where``: where the flag is kept (a Recording's provenance; a motion file's ``meta``)."""
     flagged = list(flagged)
     if not flagged:
         return None
     more = f"; and {len(flagged) - 3} more" if len(flagged) > 3 else ""
-    return (f"warning: {len(flagged)} of {total} {what} are implausible (no redraw of the person made them "
-            f"plausible), kept and flagged in their {where}: {'; '.join(flagged[:3])}{more}")
+    return (f"warning: {len(flagged)} of {total} {what} are implausible ({why}), kept and flagged in their "
+            f"{where}: {'; '.join(flagged[:3])}{more}")
 
 
 def is_flagged(meta: dict) -> bool:

@@ -128,15 +128,18 @@ def _person_body(seed: int, person: int) -> Person:
 
 
 def record(motion: Motion, profile: HardwareProfile, placement: str, *, seed: int, person: int, key: str,
-           wear=None) -> Recording:
+           wear=None, subject: str | None = None) -> Recording:
     """The Recording of ``motion`` by a ``profile`` device at ``placement``, worn by person ``person``.
 
-    ``key`` names the motion source in the device seed (:func:`source_key`, or a file or schedule name).
+    ``key`` names the motion source in the device seed (:func:`source_key`, or a file or schedule name);
+    ``subject``: the recording's subject id where the motion is a performer's own (an imported file), else
+    virtual person ``person``'s (:func:`subject_id`).
     """
     from imuforge.sensors import simulate
 
     dev_seed = derive_seed(seed, "device", key, int(person), profile.name, placement)
-    rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject_id(person, seed), wear=wear)
+    rec = simulate(motion, profile, placement, seed=dev_seed, subject=subject or subject_id(person, seed),
+                   wear=wear)
     return _with_cell([rec], seed, person, key)[0]
 
 

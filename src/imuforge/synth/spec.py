@@ -68,7 +68,7 @@ class CorpusSpec:
     def keyframed_activities(self) -> tuple:
         """The key-framed activities (:func:`~imuforge.motion.library.keyframed.read_keyframed`), refused when
         one's label is a library activity or another's: a name stands for one activity."""
-        from imuforge.motion.library import ACTIVITIES
+        from imuforge.labels import library_name
         from imuforge.motion.library.keyframed import read_keyframed
 
         acts = []
@@ -82,9 +82,11 @@ class CorpusSpec:
                                       allowed=allowed) from None
         labels = [a.label for a in acts]
         for a in acts:
-            if a.label in ACTIVITIES or labels.count(a.label) > 1:
-                raise ValidationError(f"keyframed: {a.source}'s label {a.label!r} is "
-                                      + ("a library activity" if a.label in ACTIVITIES else "given twice"),
+            same = library_name(a.label)  # "wave": the library's waving, as --label reads it
+            if same is not None or labels.count(a.label) > 1:
+                what = ("given twice" if same is None else "a library activity" if same == a.label
+                        else f"a library activity ({same!r})")
+                raise ValidationError(f"keyframed: {a.source}'s label {a.label!r} is {what}",
                                       source=self.source, allowed="a label of its own per key-framed file")
         return tuple(acts)
 
