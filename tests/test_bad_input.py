@@ -34,8 +34,9 @@ def one_line_error(capsys, command: str) -> str:
         (["--wear-variation", "default"],  # said outright, as ignored as any other
          "--wear-variation needs --profile (the device to simulate the motions on)"),
         (["--label", "running"],
-         "--label names the activity of a motion file (--from FILE) (allowed: --from FILE --label ACTIVITY, "
-         "or a description without --label)"),
+         "--label names the activity of a motion file (--from FILE) or of the T2M-GPT backend's motions "
+         "(allowed: --from FILE --label ACTIVITY, --backend t2m-gpt --label ACTIVITY, or a description without "
+         "--label)"),
         # two sources: one would be dropped without a word
         (["--schedule", "running:3"], "a description and --schedule: two motion sources, only one is made "
          "(allowed: a description, --schedule or --from FILE, one of them)"),
@@ -161,7 +162,8 @@ def test_motion_from_an_imported_file_refuses_n_seconds_and_fps(tmp_path, capsys
             "--from walking_000.motion.npz without --seconds)") in one_line_error(capsys, "motion")
     assert main(["motion", "--from", str(src), "--fps", "50", "--out", str(tmp_path / "b")]) == 2
     assert ("--fps with --from walking_000.motion.npz: an imported motion keeps its own frame rate (allowed: "
-            "--from walking_000.motion.npz without --fps)") in one_line_error(capsys, "motion")
+            "--from walking_000.motion.npz without --fps; a .npy, which holds no frame rate, takes --fps)"
+            ) in one_line_error(capsys, "motion")
     assert not (tmp_path / "b").exists()
     assert main(["motion", "--from", str(src), "--out", str(tmp_path / "b")]) == 0
 

@@ -168,6 +168,9 @@ def test_missing_files_are_named(small, tmp_path):
     (d / STAT_FILES[0][1]).unlink()
     with pytest.raises(ValidationError, match="mean/std.*meta/mean.npy \\+ meta/std.npy"):
         load_models(d)
+    (tmp_path / "empty").mkdir()  # every missing file at once (it named the first only; session 62)
+    with pytest.raises(ValidationError, match="no VQ-VAE checkpoint and no GPT checkpoint and no HumanML3D"):
+        load_models(tmp_path / "empty")
 
 
 def test_wrong_files_are_refused_in_one_line_naming_the_file(small, tmp_path):

@@ -178,8 +178,8 @@ def _check_args(args) -> list | None:
     npy = imported and args.source.name.lower().endswith(".npy")
     if imported and not npy and args.fps is not None:  # a .npy holds no frame rate: --fps says it
         raise ValidationError(f"--fps with --from {args.source.name}: an imported motion keeps its own "
-                              "frame rate", allowed=f"--from {args.source.name} without --fps (a .npy, which "
-                                                    "holds none, takes --fps)")
+                              "frame rate", allowed=f"--from {args.source.name} without --fps; a .npy, "
+                                                    "which holds no frame rate, takes --fps")
     _check_import_options(args, imported)
     if npy:
         args.npy_fps = args.fps
@@ -202,9 +202,11 @@ def _check_args(args) -> list | None:
     if device and not args.profile:  # they would be ignored: without a device there is nothing to simulate
         raise ValidationError(f"{', '.join(device)} needs --profile (the device to simulate the motions on)",
                               allowed="--profile NAME with it, or leave it out to write motions only")
-    if args.label is not None and args.source is None:  # ignored otherwise: a description names its activity
-        raise ValidationError("--label names the activity of a motion file (--from FILE)",
-                              allowed="--from FILE --label ACTIVITY, or a description without --label")
+    if args.label is not None and args.source is None and args.backend != "t2m-gpt":
+        # ignored otherwise: the library's description names its activity
+        raise ValidationError("--label names the activity of a motion file (--from FILE) or of the T2M-GPT "
+                              "backend's motions", allowed="--from FILE --label ACTIVITY, --backend t2m-gpt "
+                                                           "--label ACTIVITY, or a description without --label")
     if args.source is not None and _is_keyframed(args.source):
         extra = [o for o, v in (("--label", args.label), ("a description", args.text),
                                 ("--schedule", args.schedule), ("--diversify", args.diversify or None)) if v]

@@ -13,6 +13,7 @@ Every key and shape is checked before loading; any difference is one error namin
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +52,15 @@ def find_weights(folder) -> WeightFiles:
     if not folder.is_dir():
         raise ValidationError(f"T2M-GPT weights folder {folder} does not exist", allowed=WHERE)
     vq, gpt = _first(folder, VQ_FILES), _first(folder, GPT_FILES)
-    for got, names, what in ((vq, VQ_FILES, "VQ-VAE checkpoint"), (gpt, GPT_FILES, "GPT checkpoint")):
-        if got is None:
-            raise ValidationError(f"no {what} in {folder}", allowed=f"{' or '.join(names)}, from {WHERE}")
     stats = next(((folder / m, folder / s) for m, s in STAT_FILES if (folder / m).is_file() and (folder / s).is_file()),
                  None)
-    if stats is None:
-        raise ValidationError(f"no HumanML3D feature mean/std in {folder}",
-                              allowed=" or ".join(f"{m} + {s}" for m, s in STAT_FILES))
+    # every file missing said at once (an empty folder had named the VQ-VAE only, then the next, and so on)
+    missing = [(what, names) for got, names, what in (
+        (vq, VQ_FILES, "VQ-VAE checkpoint"), (gpt, GPT_FILES, "GPT checkpoint"),
+        (stats, [f"{m} + {s}" for m, s in STAT_FILES], "HumanML3D feature mean/std")) if got is None]
+    if missing:
+        raise ValidationError(f"no {' and no '.join(w for w, _ in missing)} in {folder}",
+                              allowed="; ".join(f"{w}: {' or '.join(n)}" for w, n in missing) + f"; from {WHERE}")
     return WeightFiles(folder, vq, gpt, *stats, config=read_config(folder))
 
 
@@ -66,7 +68,9 @@ def _state_dict(path: Path, key: str) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
-        msg = " ".join(str(exc).split())[:160]
+        # torch's own advice on weights_only (load untrusted pickles) is not one to follow here: the first
+        # sentence of its message only
+        msg = re.split(r"(?<=[.:])\s", " ".join(str(exc).split()), maxsplit=1)[0][:160]
         raise ValidationError(f"not a readable torch checkpoint ({type(exc).__name__}: {msg})", source=str(path),
                               allowed=f"the authors' file, a dict with key {key!r}") from None
     if not isinstance(ckpt, dict) or key not in ckpt or not isinstance(ckpt[key], dict):

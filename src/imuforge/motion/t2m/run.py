@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import sys
 from pathlib import Path
 
 from imuforge.errors import ValidationError, require_extra, shorten
@@ -66,12 +68,13 @@ def motions_from_args(args) -> list:
     expected, note = expected_activity(args.text, args.matcher)
     print(f"{shorten(args.text)} → T2M-GPT ({model.device.type}); {note}")
     texts = _diversified(args, expected) if args.diversify else [args.text]
+    label = _label(args, expected)
     accepted, rejected = generate_accepted(model, texts, args.n, seed=args.seed, fps=args.fps,
-                                           expected=expected, sampling=sampling)
+                                           expected=expected, sampling=sampling, label=label)
     for a in rejected:
         print(f"  rejected sample {a.generated.index}: {'; '.join(a.report.reasons)}")
     if len(accepted) < args.n:
-        reasons = sorted({r.split(' ')[0] + ' ' + r.split(' ')[1] for a in rejected for r in a.report.reasons})
+        reasons = sorted({_kind(r) for a in rejected for r in a.report.reasons})
         raise ValidationError(f"only {len(accepted)} of {args.n} T2M-GPT motions passed the quality gate in "
                               f"{len(accepted) + len(rejected)} samples (rejected for: {', '.join(reasons)})",
                               allowed="another --seed, a plainer description, or a smaller --n")
@@ -84,6 +87,28 @@ def motions_from_args(args) -> list:
         a.motion.meta["spec"] = {"backend": "t2m-gpt", "text": a.generated.text, "seed": args.seed, "index": idx,
                                  "n_tokens": len(a.generated.tokens), "quality": a.report.to_json(),
                                  "rejected_before": before}
-        name = f"t2m_{expected or 'motion'}_{i:03d}"
+        name = f"t2m_{label or expected or 'motion'}_{i:03d}"
         out.append((name, a.motion, name))
     return out
+
+
+def _label(args, expected: str | None) -> str | None:
+    """The motions' label: ``--label`` (an activity the library lacks: with ``--custom-label``), else the
+    library activity the description maps to; None (and a note) for neither — they had been written
+    unlabelled without a word, and ``--label`` refused."""
+    from imuforge.commands._options import label_from_args
+
+    label = label_from_args(args)
+    if label is None and expected is None:
+        print("note: the description maps to no library activity: the motions are not labelled (--label NAME "
+              "--custom-label names their activity)", file=sys.stderr)
+    return label
+
+
+def _kind(reason: str) -> str:
+    """What a quality-gate reason is about, without its figures: "foot sliding 0.3 m > 0.1 m" → "foot
+    sliding", "looks like walking, running, not waving" → "looks like another activity" (the summary had cut
+    every reason to its first two words)."""
+    if reason.startswith("looks like"):
+        return "looks like another activity than the description's"
+    return re.split(r"\s(?=[\d<>(])", reason, maxsplit=1)[0]
