@@ -35,8 +35,8 @@ def one_line_error(capsys, command: str) -> str:
          "--wear-variation needs --profile (the device to simulate the motions on)"),
         (["--label", "running"],
          "--label names the activity of a motion file (--from FILE) or of the T2M-GPT backend's motions "
-         "(allowed: --from FILE --label ACTIVITY, --backend t2m-gpt --label ACTIVITY, or a description without "
-         "--label)"),
+         "(allowed: --from FILE --label ACTIVITY, --backend t2m-gpt --label ACTIVITY, or a description "
+         "without --label)"),
         # two sources: one would be dropped without a word
         (["--schedule", "running:3"], "a description and --schedule: two motion sources, only one is made "
          "(allowed: a description, --schedule or --from FILE, one of them)"),

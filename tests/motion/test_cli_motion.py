@@ -99,10 +99,11 @@ def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_p
     assert [r.subject for r in read_dataset(tmp_path / "b").recordings()] == ["import-w60"]
     zup = m.positions[..., [0, 2, 1]] * np.array([1.0, -1.0, 1.0])
     np.save(tmp_path / "z.npy", zup)
-    assert main(["motion", "--from", str(tmp_path / "z.npy"), "--fps", "60", "--out", str(tmp_path / "c")]) == 0
+    z = str(tmp_path / "z.npy")
+    assert main(["motion", "--from", z, "--fps", "60", "--out", str(tmp_path / "c")]) == 0
     err = capsys.readouterr().err
     assert "the trunk lies along z, not up: a Z-up file? --up z" in err and "z.npy is not labelled" in err
-    assert main(["motion", "--from", str(tmp_path / "z.npy"), "--fps", "60", "--up", "z", "--label", "walking",
+    assert main(["motion", "--from", z, "--fps", "60", "--up", "z", "--label", "walking",
                  "--subject", "actor-7", "--profile", "metamotions", "--out", str(tmp_path / "d")]) == 0
     assert "Z-up" not in capsys.readouterr().err
     assert [r.subject for r in read_dataset(tmp_path / "d").recordings()] == ["actor-7"]

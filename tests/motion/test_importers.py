@@ -260,7 +260,8 @@ def test_bvh_in_smpl_names(tmp_path):
     m = generate("walking", 2, fps=30, rng=5)
     back = load_bvh(_write_bvh(tmp_path / "smpl.bvh", m, smpl))
     assert back.meta["joint_map"]["left_shoulder"] == "Left_shoulder"
-    assert back.meta["joint_map"]["left_ankle"] == "Left_ankle" and back.meta["joint_map"]["left_foot"] == "Left_foot"
+    joints = back.meta["joint_map"]
+    assert joints["left_ankle"] == "Left_ankle" and joints["left_foot"] == "Left_foot"
     d = back.positions - m.positions
     assert np.abs(d - d.mean(axis=(0, 1))).max() < 1e-4
 

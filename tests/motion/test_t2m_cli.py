@@ -108,8 +108,8 @@ def test_cli_text_outside_the_library_is_generated_without_relevance(folders, tm
     assert m.n_frames == 20 and m.meta["spec"]["quality"]["relevance"] == "unchecked" and not m.labels
     # --label names an activity the library lacks (it was refused, and the motions unlabelled; session 62)
     rc = main(["motion", "folding the laundry", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
-               str(clip), "--matcher", "keywords", "--seconds", "1", "--fps", "20", "--label", "folding_laundry",
-               "--custom-label", "--out", str(tmp_path / "p")])
+               str(clip), "--matcher", "keywords", "--seconds", "1", "--fps", "20",
+               "--label", "folding_laundry", "--custom-label", "--out", str(tmp_path / "p")])
     assert rc == 0
     m = read_motion(next((tmp_path / "p").glob("t2m_folding_laundry_000.motion.npz")))
     assert [s.label for s in m.labels] == ["folding_laundry"]

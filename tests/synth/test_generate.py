@@ -192,7 +192,7 @@ def test_corpus_is_a_dataset_readable_by_pandas_and_imuforge(spec, tmp_path, cap
     assert named == [e["name"] for e in ds.entries]  # calibrate names a shard's recordings by their own names
 
 
-@pytest.mark.parametrize("profile", ["nano33-ble-sense-rev2", "axivity-ax3"])  # 9 channels of 16 / 3 of 10 bits
+@pytest.mark.parametrize("profile", ["nano33-ble-sense-rev2", "axivity-ax3"])  # 9 of 16 bits, 3 of 10
 def test_the_size_line_estimates_what_generate_writes(tmp_path, capsys, profile):
     """Hours of data exactly; bytes on disk within 20 % of what the shards, manifest and sidecars take, for
     a device of 16-bit words and one of 10 (one figure per value had read the second 30 % high, session 62;
@@ -900,7 +900,8 @@ def test_a_profile_file_of_a_spec_is_read_from_the_specs_folder(tmp_path, monkey
 
 def test_the_size_line_says_a_change_of_posture_is_its_natural_length(tmp_path, capsys):
     """It said "× 30 s" for a spec of sit_to_stand, which makes 3-s recordings (a fresh user's run)."""
-    write_spec(tmp_path / "t.toml", activities=["sit_to_stand"], seconds=30.0, people=1, placements=["default"])
+    write_spec(tmp_path / "t.toml", activities=["sit_to_stand"], seconds=30.0, people=1,
+               placements=["default"])
     assert main(["generate", str(tmp_path / "t.toml"), "--out", str(tmp_path / "c")]) == 0
     captured = capsys.readouterr()
     assert "1 recording × their natural length in shards" in captured.err

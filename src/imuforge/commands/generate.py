@@ -44,8 +44,8 @@ def run(args) -> int:
         check_range("--workers", args.workers, 1, 1024)
         cpus = os.cpu_count() or 1
         if args.workers > cpus:  # each worker a process: more than the CPUs only share them
-            print(f"note: --workers {args.workers} on a machine with {cpus} CPUs: the workers beyond {cpus} share "
-                  "them and make the corpus no sooner", file=sys.stderr)
+            print(f"note: --workers {args.workers} on a machine with {cpus} CPUs: the workers beyond {cpus} "
+                  "share them and make the corpus no sooner", file=sys.stderr)
     check_range("--retries", args.retries, 0, 10)
     if args.workers is not None and args.ray_address:
         raise ValidationError("--workers and --ray-address exclude each other",
@@ -92,9 +92,9 @@ def run(args) -> int:
               "(done shards are kept; a shard that fails again for the same reason is not a passing fault: "
               "report it with the reason above)", file=sys.stderr)
         return 1
-    made = (f"this run made {_count(res.made_recordings, 'recording')} in {res.seconds:.1f} s ({res.rate:.1f} "
-            f"rec/s, {res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time)" if res.made else
-            "this run made nothing (all shards were done)")
+    pace = f"{res.rate:.1f} rec/s, {res.made_duration_s / max(res.seconds, 1e-9):.0f}× real time"
+    made = (f"this run made {_count(res.made_recordings, 'recording')} in {res.seconds:.1f} s ({pace})"
+            if res.made else "this run made nothing (all shards were done)")
     print(f"wrote corpus {args.out}: {_count(res.recordings, 'recording')} in "
           f"{_count(res.made + res.skipped, 'shard')}, {data_text(res.duration_s)} of data; {made}")
     from imuforge.motion.plausibility import implausible_note

@@ -71,9 +71,10 @@ def register(sub) -> None:
     p.add_argument("--up", choices=("y", "z"), help="the vertical axis of a --from .npy or .bvh (default y: "
                    "HumanML3D's and BVH's; z for a Z-up export)")
     p.add_argument("--units", choices=("auto", "m", "cm", "mm", "inch", "cmu"),
-                   help="the length unit of a --from .bvh (default auto: the one that makes the legs an adult's)")
-    p.add_argument("--subject", help="subject id of a --from file's recordings (default: the file's name; one "
-                   "id per performer keeps a subject-wise split honest)")
+                   help="the length unit of a --from .bvh (default auto: the one that makes the legs an "
+                        "adult's)")
+    p.add_argument("--subject", help="subject id of a --from file's recordings (default: the file's name; "
+                   "one id per performer keeps a subject-wise split honest)")
     p.add_argument("--backend", default="library", choices=("library", "t2m-gpt"),
                    help="text → motion by the procedural library (default) or the T2M-GPT model (needs --weights)")
     p.add_argument("--weights", type=Path, help="folder of the T2M-GPT checkpoints (docs/MOTION.md)")
@@ -205,8 +206,9 @@ def _check_args(args) -> list | None:
     if args.label is not None and args.source is None and args.backend != "t2m-gpt":
         # ignored otherwise: the library's description names its activity
         raise ValidationError("--label names the activity of a motion file (--from FILE) or of the T2M-GPT "
-                              "backend's motions", allowed="--from FILE --label ACTIVITY, --backend t2m-gpt "
-                                                           "--label ACTIVITY, or a description without --label")
+                              "backend's motions",
+                              allowed="--from FILE --label ACTIVITY, --backend t2m-gpt --label ACTIVITY, "
+                                      "or a description without --label")
     if args.source is not None and _is_keyframed(args.source):
         extra = [o for o, v in (("--label", args.label), ("a description", args.text),
                                 ("--schedule", args.schedule), ("--diversify", args.diversify or None)) if v]
@@ -232,7 +234,8 @@ def _check_import_options(args, imported: bool) -> None:
     """The options of an imported file refused where nothing would read them (they had been ignored)."""
     given = [o for o, v in (("--up", args.up), ("--units", args.units), ("--subject", args.subject)) if v]
     if given and not imported:
-        raise ValidationError(f"{', '.join(given)} describe{'s' * (len(given) == 1)} a --from .npy or .bvh file",
+        verb = "describes" if len(given) == 1 else "describe"
+        raise ValidationError(f"{', '.join(given)} {verb} a --from .npy or .bvh file",
                               allowed="--from FILE with them, or leave them out")
     if args.units and not args.source.name.lower().endswith(".bvh"):
         raise ValidationError(f"--units with --from {args.source.name}: only a .bvh says no unit (a .npy is "
@@ -349,8 +352,9 @@ def _make_motions(args, items: list | None) -> list:
         if args.source.is_dir():  # the command takes one more kind than the library's motion files: .toml
             raise ValidationError(f"--from {args.source} is a folder", allowed="a motion file: .motion.npz "
                                   "(imuforge), .npy (HumanML3D positions), .bvh, or key frames (.toml)")
-        m = load_motion_file(args.source, label=label_from_args(args), allow_implausible=args.allow_implausible,
-                             fps=getattr(args, "npy_fps", None), up=args.up or "y", units=args.units or "auto")
+        m = load_motion_file(args.source, label=label_from_args(args),
+                             allow_implausible=args.allow_implausible, fps=getattr(args, "npy_fps", None),
+                             up=args.up or "y", units=args.units or "auto")
         _import_notes(args, m)
         name = args.source.name.split(".")[0]
         return [(name, m, name)]
@@ -395,8 +399,8 @@ def _import_notes(args, m) -> None:
               "says another", file=sys.stderr)
     if m.meta.get("format") in ("bvh", "humanml3d-npy") and m.meta.get("up") == "y" and \
             (share := trunk_along_z(m.positions)) >= Z_UP_SHARE:
-        print(f"warning: in {share:.0%} of {name}'s frames the trunk lies along z, not up: a Z-up file? --up z "
-              "reads it so (a body lying all through is read right as it is)", file=sys.stderr)
+        print(f"warning: in {share:.0%} of {name}'s frames the trunk lies along z, not up: a Z-up file? "
+              "--up z reads it so (a body lying all through is read right as it is)", file=sys.stderr)
     if not m.labels:
         print(f"note: {name} is not labelled: its recordings are too, and training leaves them out (--label "
               "names its activity)", file=sys.stderr)

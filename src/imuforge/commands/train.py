@@ -42,8 +42,8 @@ def _register_import(sub: argparse._SubParsersAction) -> None:
                        "USC-HAD, WISDM, MotionSense, MHEALTH, DSADS, HHAR)",
                        description="Convert a HAR dataset in its published file layout into an imuforge Dataset.")
     p.add_argument("format", choices=sorted(IMPORTERS), help="dataset layout")
-    p.add_argument("src", help="the dataset's folder, its .zip, or one of its files where the format is one file "
-                                "(WISDM v1.1's raw .txt, an MHEALTH .log)")
+    p.add_argument("src", help="the dataset's folder, its .zip, or one of its files where the format is one "
+                                "file (WISDM v1.1's raw .txt, an MHEALTH .log)")
     p.add_argument("--out", required=True, help="new Dataset folder")
     # no parse-time defaults: an option given with a format it does not apply to is refused (cmd_import);
     # the defaults stated are the importers' own; a value the format does not know is refused by its importer

@@ -764,8 +764,8 @@ def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportR
                ) -> tuple[np.ndarray, np.ndarray] | None:
     """The columns ``names`` (by header name) of a comma-separated file with a header line, as a float table,
     and the 0-based row index of each row kept: rows holding NaN or infinity (or an empty cell) in them are
-    left out (counted: ``rows_not_finite``). None for a header without rows; a missing column or a malformed line is refused
-    (:func:`_numbers`), naming the file."""
+    left out (counted: ``rows_not_finite``). None for a header without rows; a missing column or a malformed
+    line is refused (:func:`_numbers`), naming the file."""
     text = path.read_text(errors="replace")
     head, _, body = text.partition("\n")
     header = [h.strip().strip('"') for h in head.split(",")]

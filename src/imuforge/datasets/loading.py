@@ -73,10 +73,10 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
             except ValidationError as exc:  # a .csv found below a folder given, not named by the user
                 if p.is_file() or not str(exc.source or "").endswith(".csv"):
                     raise
+                hint = (f"every *.csv below {p} outside a Dataset is read as a recording: move other CSV "
+                        "files out of it, or give the Dataset folders themselves")
                 raise ValidationError(exc.what, source=exc.source,
-                                      allowed=f"{exc.allowed}; every *.csv below {p} outside a Dataset is read as a "
-                                              "recording: move other CSV files out of it, or give the Dataset "
-                                              "folders themselves" if exc.allowed else None) from None
+                                      allowed=f"{exc.allowed}; {hint}" if exc.allowed else hint) from None
     return out
 
 

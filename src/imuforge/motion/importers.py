@@ -74,7 +74,8 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
 
     ``fps`` defaults to HumanML3D's 20 Hz. A (T, 263) array is HumanML3D's feature representation,
     not positions, and is refused with a hint; so is a body whose legs make it taller than
-    :data:`STATURE_M` allows (an array in centimetres). ``label`` (e.g. ``"walking"``) labels the whole motion.
+    :data:`STATURE_M` allows (an array in centimetres). ``label`` (e.g. ``"walking"``) labels the whole
+    motion.
     """
     path = Path(path)
     arr = _load_npy(path)
@@ -364,8 +365,8 @@ _NAMES: dict[str, tuple[str, ...]] = {
 }
 
 #: names that mean another joint where the file also names this one: SMPL's skeleton (and its BVH exports)
-#: has a collar beside its shoulder and an ankle above its foot (the toe), where Mixamo's "LeftShoulder" is the
-#: clavicle and its "LeftFoot" the ankle: (present, name, its joint then)
+#: has a collar beside its shoulder and an ankle above its foot (the toe), where Mixamo's "LeftShoulder" is
+#: the clavicle and its "LeftFoot" the ankle: (present, name, its joint then)
 _SHIFTED = tuple((f"{s}{present}", f"{s}{name}", f"{side}_{joint}")
                  for side, sides in (("left", ("left", "l")), ("right", ("right", "r"))) for s in sides
                  for present, name, joint in (("collar", "shoulder", "shoulder"), ("ankle", "foot", "foot")))
@@ -500,7 +501,8 @@ def stature(P: np.ndarray) -> float:
     on the floor read its centimetres as inches)."""
     J = HUMANML3D_22.index
     legs = [np.linalg.norm(P[:, J(f"{s}_hip")] - P[:, J(f"{s}_knee")], axis=-1)
-            + np.linalg.norm(P[:, J(f"{s}_knee")] - P[:, J(f"{s}_ankle")], axis=-1) for s in ("left", "right")]
+            + np.linalg.norm(P[:, J(f"{s}_knee")] - P[:, J(f"{s}_ankle")], axis=-1)
+            for s in ("left", "right")]
     return float(np.median(np.concatenate(legs))) / LEG_SHARE
 
 

@@ -213,9 +213,9 @@ class _Fields:
         return names
 
     def _from_spec_folder(self, name: str) -> str:
-        """A profile's file given by a relative path, as the spec's folder sees it (resolved: the same whatever
-        folder the command runs in, as keyframed files are; it had been read from the working folder); a
-        profile's name as it is."""
+        """A profile's file given by a relative path, as the spec's folder sees it (resolved: the same
+        whatever folder the command runs in, as keyframed files are; it had been read from the working
+        folder); a profile's name as it is."""
         path = Path(name)
         if path.is_absolute() or (path.suffix != ".toml" and not any(c in name for c in "/\\")):
             return name

@@ -63,7 +63,8 @@ from imuforge.errors import ValidationError
 from imuforge.labels import check_label
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
-    ELBOW_FLEX_MAX_DEG, Track, apply_standing_sway, feet_planted_track, keyframes, postural_sway, smooth_noise,
+    ELBOW_FLEX_MAX_DEG, Track, apply_standing_sway, feet_planted_track, keyframes, postural_sway,
+    smooth_noise,
 )
 from imuforge.motion.library.static import sitting_pose, standing_pose
 

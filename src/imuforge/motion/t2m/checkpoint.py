@@ -59,8 +59,9 @@ def find_weights(folder) -> WeightFiles:
         (vq, VQ_FILES, "VQ-VAE checkpoint"), (gpt, GPT_FILES, "GPT checkpoint"),
         (stats, [f"{m} + {s}" for m, s in STAT_FILES], "HumanML3D feature mean/std")) if got is None]
     if missing:
+        need = "; ".join(f"{w}: {' or '.join(n)}" for w, n in missing)
         raise ValidationError(f"no {' and no '.join(w for w, _ in missing)} in {folder}",
-                              allowed="; ".join(f"{w}: {' or '.join(n)}" for w, n in missing) + f"; from {WHERE}")
+                              allowed=f"{need}; from {WHERE}")
     return WeightFiles(folder, vq, gpt, *stats, config=read_config(folder))
 
 
