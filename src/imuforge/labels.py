@@ -82,8 +82,7 @@ def canonical_label(label: str, *, allow_custom: bool = False, source: str | Non
     """
     from imuforge.errors import ValidationError
 
-    key = str(label).strip().lower().replace("-", "_").replace(" ", "_")
-    key = SYNONYMS.get(key, key)
+    key = _synonym_of(label)
     if key in CANONICAL_LABELS:
         return key
     if allow_custom:
@@ -102,8 +101,15 @@ def library_name(label: str) -> str | None:
     ``"jog"`` → ``"running"``), or None for a name of its own."""
     from imuforge.motion.library import ACTIVITIES
 
-    key = SYNONYMS.get(key := str(label).strip().lower().replace("-", "_").replace(" ", "_"), key)
+    key = _synonym_of(label)
     return key if key in ACTIVITIES else None
+
+
+def _synonym_of(label: str) -> str:
+    """``label`` in the vocabulary's spelling (lower case, ``_`` for spaces and dashes), a synonym replaced by
+    what it stands for."""
+    key = str(label).strip().lower().replace("-", "_").replace(" ", "_")
+    return SYNONYMS.get(key, key)
 
 
 #: the wearer of real recordings without a subject id: taken as one person (you recorded yourself)

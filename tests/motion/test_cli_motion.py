@@ -115,6 +115,16 @@ def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_p
         assert said in capsys.readouterr().err and not (tmp_path / "x").exists()
     assert main(["motion", "--schedule", "standing:3,walking:3", "--out", str(tmp_path / "s")]) == 0
     schedule = next((tmp_path / "s").glob("*.motion.npz"))
+    # a review of the above: a motion file is in the library's frame; a performer is not a virtual person
+    for args, said in ((["--from", str(schedule), "--up", "z"], "--up with --from schedule_000.motion.npz"),
+                       (["--from", z, "--subject", "synthetic-000"], "not an id of a performer's own")):
+        assert main(["motion", *args, "--out", str(tmp_path / "x")]) == 2
+        assert said in capsys.readouterr().err
+    # a Z-up body standing still reads as sunk into the floor: the refusal says what it may be
+    stand = generate("standing", 3, fps=20, rng=2).positions[..., [0, 2, 1]] * np.array([1.0, -1.0, 1.0])
+    np.save(tmp_path / "zs.npy", stand)
+    assert main(["motion", "--from", str(tmp_path / "zs.npy"), "--out", str(tmp_path / "x")]) == 2
+    assert "its trunk lies along z in 100% of the frames: a Z-up file? --up z" in capsys.readouterr().err
     assert main(["motion", "--from", str(schedule), "--label", "walking", "--out", str(tmp_path / "x")]) == 2
     assert "would replace the file's" in capsys.readouterr().err
     np.savez(tmp_path / "amass.npz", poses=np.zeros((4, 156)), trans=np.zeros((4, 3)), betas=np.zeros(16))

@@ -245,7 +245,7 @@ def test_the_stature_from_the_legs_does_not_depend_on_the_pose(activity):
     """BVH units were read from the first frame's head-to-ankle span, so a file starting seated on the floor
     read its centimetres as inches (a fresh user's run, session 62). The legs' segment lengths give the
     stature in any pose: Winter's thigh + shank share, 0.491, within the library's ±3 % proportions."""
-    from imuforge.motion.importers import stature
+    from imuforge.motion.plausibility import stature
 
     m = generate(activity, 2, fps=20, rng=4)
     assert stature(m.positions) == pytest.approx(m.meta["person"]["height_m"], rel=0.06)

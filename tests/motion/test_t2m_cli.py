@@ -147,3 +147,14 @@ def test_cli_wrong_checkpoint_names_the_file(folders, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "\n" not in err
     assert "net_best_fid.pth: not the GPT layout" in err and "missing" in err and "unexpected (head.weight)" in err
+
+
+def test_the_gate_summary_names_each_reasons_kind():
+    """The summary of a failed gate cut every reason to its first two words ("rejected for: looks like")."""
+    from imuforge.motion.t2m.run import _kind
+
+    assert [_kind(r) for r in ("foot sliding 0.31 m > 0.1 m", "left_knee bent 170° > 165°",
+                               "jerk p99 1.2e+03 m/s³ > 900 m/s³", "looks like walking, running, not waving",
+                               "pelvis specific force 9.1 g > 8 g (99.9th percentile, trunk)")] == [
+        "foot sliding", "left_knee bent", "jerk p99", "looks like another activity than the description's",
+        "pelvis specific force"]

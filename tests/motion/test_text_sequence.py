@@ -325,6 +325,9 @@ def test_what_a_fresh_user_wrote_in_sequences():
     assert acts("he walks, then types") == ["walking", "typing"]
     assert acts("he sits down and types") == ["stand_to_sit", "typing"]
     assert parse_sequence("types")[0].text == "types"
+    for bare in ("stumbles", "turns around"):  # no word of theirs names what "someone …" reads (a review)
+        with pytest.raises(ValidationError):
+            parse_sequence(bare)
     # drinking is done seated or standing: it starts where a change of posture ends ("sits down and drinks a
     # coffee" had been the drinking alone, and the "stands up" after it stood a standing person up)
     assert acts("she walks in, then sits down and drinks a coffee, then stands up") == \

@@ -210,15 +210,24 @@ def test_the_size_line_estimates_what_generate_writes(tmp_path, capsys, profile)
     assert "2.67 min of data, ≈ " in err and "of CPU time" in err and "warning" not in err  # 8 × 20 s
 
 
-def test_the_cpu_estimate_counts_a_motion_once_for_its_placements(tmp_path):
-    """Two placements of one person's activity share its motion: the estimate adds the second recording's
-    simulation, not a second motion (one cost per recording had read corpus-small 3× what it took)."""
+@pytest.mark.parametrize("shard_size", [3, 1])
+def test_the_cpu_estimate_counts_the_motions_a_corpus_makes(tmp_path, monkeypatch, shard_size):
+    """Two placements of one person's activity share its motion within a shard (one cost per recording had
+    read corpus-small 3× what it took); a shard boundary between them makes it twice: the estimate counts
+    what generation does (counted calls)."""
+    import imuforge.synth as synth
     from imuforge.synth import corpus as C
 
-    one = C.estimate(make_plan(load_spec(write_spec(tmp_path / "a.toml", placements=["default"]))))
-    two = C.estimate(make_plan(load_spec(write_spec(tmp_path / "b.toml"))))
+    made = []
+    real = synth.person_motion
+    monkeypatch.setattr(synth, "person_motion", lambda *a, **k: made.append(a[1]) or real(*a, **k))
+    spec = load_spec(write_spec(tmp_path / "s.toml", shard_size=shard_size))
+    est = C.estimate(make_plan(spec))
+    generate_corpus(spec, tmp_path / "c")
+    assert est.motions == len(made) == {3: 5, 1: 8}[shard_size]
+    per_motion = C.CPU_PER_MOTION_S + TINY["seconds"] * C.CPU_PER_MOTION_DATA_S
     per_recording = C.CPU_PER_RECORDING_S + TINY["seconds"] * C.CPU_PER_DATA_S
-    assert (two.cpu_hours - one.cpu_hours) * 3600 == pytest.approx(one.recordings * per_recording)
+    assert est.cpu_hours * 3600 == pytest.approx(len(made) * per_motion + est.recordings * per_recording)
 
 
 def test_corpus_lengths_read_in_the_unit_that_fits():
@@ -554,7 +563,7 @@ def test_workers_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):
     assert main(["generate", str(path), "--out", str(tmp_path / "o"), "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert "'scale' extra" in err and "imuforge[scale]" in err
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # more workers than CPUs: said (a fresh user's run)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # more workers than CPUs: said
     assert main(["generate", str(path), "--out", str(tmp_path / "o"), "--workers", "6"]) == 2
     assert "note: --workers 6 on a machine with 2 CPUs" in capsys.readouterr().err
 
@@ -894,8 +903,15 @@ def test_a_profile_file_of_a_spec_is_read_from_the_specs_folder(tmp_path, monkey
     here = load_spec("s.toml")
     monkeypatch.chdir(tmp_path.parent)
     elsewhere = load_spec(path)
-    assert here.profiles == elsewhere.profiles == (str((tmp_path / "prof" / "myboard.toml").resolve()),)
+    # kept as written (a review: a resolved path made a copied project's corpus "another spec")
+    assert here.profiles == elsewhere.profiles == ("../prof/myboard.toml",)
     assert make_plan(elsewhere).profiles.get(elsewhere.profiles[0]).name == "myboard"
+    assert main(["generate", str(path), "--out", str(tmp_path / "c")]) == 0
+    import shutil
+
+    shutil.copytree(tmp_path, tmp_path.parent / "moved")  # the project copied: the same corpus, resumed
+    moved = tmp_path.parent / "moved"
+    assert main(["generate", str(moved / "specs" / "s.toml"), "--out", str(moved / "c")]) == 0
 
 
 def test_the_size_line_says_a_change_of_posture_is_its_natural_length(tmp_path, capsys):
@@ -904,7 +920,7 @@ def test_the_size_line_says_a_change_of_posture_is_its_natural_length(tmp_path, 
                placements=["default"])
     assert main(["generate", str(tmp_path / "t.toml"), "--out", str(tmp_path / "c")]) == 0
     captured = capsys.readouterr()
-    assert "1 recording × their natural length in shards" in captured.err
+    assert "1 recording × its natural length in shards" in captured.err
     assert "wrote corpus" in captured.out and "1 recording in 1 shard," in captured.out
     write_spec(tmp_path / "m.toml", activities=["walking", "sit_to_stand"], seconds=30.0, people=1)
     assert main(["generate", str(tmp_path / "m.toml"), "--out", str(tmp_path / "m")]) == 0

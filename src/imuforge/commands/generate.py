@@ -42,7 +42,7 @@ def run(args) -> int:
     _notes(spec, plan)
     if args.workers is not None:
         check_range("--workers", args.workers, 1, 1024)
-        cpus = os.cpu_count() or 1
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         if args.workers > cpus:  # each worker a process: more than the CPUs only share them
             print(f"note: --workers {args.workers} on a machine with {cpus} CPUs: the workers beyond {cpus} "
                   "share them and make the corpus no sooner", file=sys.stderr)
@@ -60,7 +60,8 @@ def run(args) -> int:
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
     size = estimate(plan)
     changes = sum(s.duration_s is None for s in plan.sources)  # as long as the movement takes, not --seconds
-    each = (f"{spec.seconds:g} s" if not changes else "their natural length" if changes == len(plan.sources)
+    natural = "its natural length" if spec.recordings == 1 else "their natural length"
+    each = (f"{spec.seconds:g} s" if not changes else natural if changes == len(plan.sources)
             else f"{spec.seconds:g} s (changes of posture: their natural length)")
     print(f"{spec.name}: {_count(spec.recordings, 'recording')} × {each} in shards of "
           f"{spec.shard_size} ({engine}): {size.line()}", file=sys.stderr)

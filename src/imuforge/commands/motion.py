@@ -237,12 +237,18 @@ def _check_import_options(args, imported: bool) -> None:
         verb = "describes" if len(given) == 1 else "describe"
         raise ValidationError(f"{', '.join(given)} {verb} a --from .npy or .bvh file",
                               allowed="--from FILE with them, or leave them out")
-    if args.units and not args.source.name.lower().endswith(".bvh"):
-        raise ValidationError(f"--units with --from {args.source.name}: only a .bvh says no unit (a .npy is "
-                              "in metres)", allowed=f"--from {args.source.name} without --units")
-    if args.subject is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", args.subject):
-        raise ValidationError(f"--subject {shorten(args.subject)} is not an id",
-                              allowed="1 to 64 letters, digits, _ . : -")
+    name, suffix = (args.source.name, args.source.suffix.lower()) if imported else ("", "")
+    if args.up and suffix not in (".npy", ".bvh"):
+        raise ValidationError(f"--up with --from {name}: a motion file is in the library's frame, y up",
+                              allowed=f"--from {name} without --up")
+    if args.units and suffix != ".bvh":
+        raise ValidationError(f"--units with --from {name}: only a .bvh says no unit ({name} is in metres)",
+                              allowed=f"--from {name} without --units")
+    if args.subject is not None and (not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", args.subject)
+                                     or args.subject.startswith("synthetic-")):
+        raise ValidationError(f"--subject {shorten(args.subject)} is not an id of a performer's own",
+                              allowed="1 to 64 letters, digits, _ . : - (not synthetic-…, the virtual "
+                                      "people's)")
     if args.custom_label and args.label is None:
         raise ValidationError("--custom-label lets --label name a new activity, and no --label is given",
                               allowed="--label NAME --custom-label, or leave --custom-label out")
@@ -388,17 +394,18 @@ def _import_subject(args) -> str | None:
 
 
 def _import_notes(args, m) -> None:
-    """What an import decided that its file does not say, and what it may have read wrong (stderr)."""
+    """What an import decided that its file does not say, and what it may have read wrong (stderr), by the
+    file's kind (a .motion.npz keeps the meta of the file it was first imported from)."""
     from imuforge.motion.importers import HUMANML3D_FPS, Z_UP_SHARE, trunk_along_z
 
-    name = args.source.name
-    if m.meta.get("format") == "bvh":
-        print(f"note: {name} read in {m.meta['units']}: {m.meta['m_per_unit']:g} m per unit", file=sys.stderr)
-    if m.meta.get("format") == "humanml3d-npy" and getattr(args, "npy_fps", None) is None:
+    name, suffix = args.source.name, args.source.suffix.lower()
+    if suffix == ".bvh":
+        print(f"note: {name} read in {m.meta.get('units')}: {m.meta.get('m_per_unit'):g} m per unit",
+              file=sys.stderr)
+    if suffix == ".npy" and getattr(args, "npy_fps", None) is None:
         print(f"note: a .npy holds no frame rate: {name} read at {HUMANML3D_FPS:g} fps (HumanML3D's); --fps "
               "says another", file=sys.stderr)
-    if m.meta.get("format") in ("bvh", "humanml3d-npy") and m.meta.get("up") == "y" and \
-            (share := trunk_along_z(m.positions)) >= Z_UP_SHARE:
+    if suffix in (".bvh", ".npy") and not args.up and (share := trunk_along_z(m.positions)) >= Z_UP_SHARE:
         print(f"warning: in {share:.0%} of {name}'s frames the trunk lies along z, not up: a Z-up file? "
               "--up z reads it so (a body lying all through is read right as it is)", file=sys.stderr)
     if not m.labels:

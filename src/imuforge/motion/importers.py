@@ -98,6 +98,8 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
         raise ValidationError(f"up must be 'y' or 'z', got {up!r}", source=str(path))
     if up == "z":
         arr = z_up_to_y_up(arr)
+    from imuforge.motion.plausibility import stature
+
     tall = stature(arr)
     if np.isfinite(tall) and not STATURE_M[0] <= tall <= STATURE_M[1]:
         unit = next((u for u, k in (("cm", 0.01), ("mm", 0.001)) if STATURE_M[0] <= tall * k <= STATURE_M[1]),
@@ -395,8 +397,8 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
 
     Parameters
     ----------
-    units : ``"auto"`` or one of :data:`BVH_UNITS`. ``auto`` picks the unit that makes the
-        rest-pose standing height closest to 1.7 m.
+    units : ``"auto"`` or one of :data:`BVH_UNITS`. ``auto`` picks the unit that makes the stature the
+        legs give (:func:`~imuforge.motion.plausibility.stature`) closest to 1.7 m.
     up : ``"y"`` (BVH default, Mixamo, CMU) or ``"z"`` (some Blender / 3ds Max exports).
     fps : override the frame rate (default 1 / Frame Time).
     """
@@ -478,6 +480,8 @@ def _unit_name(scale: float) -> str:
 
 
 def _units(P: np.ndarray, units: str, src: str) -> float:
+    from imuforge.motion.plausibility import stature
+
     if units != "auto":
         if units not in BVH_UNITS:
             raise ValidationError(f"unknown units {units!r}", source=src, allowed="auto, " + ", ".join(BVH_UNITS))
@@ -488,22 +492,6 @@ def _units(P: np.ndarray, units: str, src: str) -> float:
                               allowed=f"a skeleton with legs, or units given: {', '.join(BVH_UNITS)}")
     best = min(BVH_UNITS, key=lambda u: abs(np.log(height * BVH_UNITS[u] / 1.7)))
     return BVH_UNITS[best]
-
-
-#: thigh + shank as a share of stature (Winter 2009, *Biomechanics and Motor Control of Human Movement*)
-LEG_SHARE = 0.491
-
-
-def stature(P: np.ndarray) -> float:
-    """The stature a skeleton's legs give, in the units of its joint positions ``P`` (T, 22, 3): the median
-    over frames and sides of hip–knee + knee–ankle over :data:`LEG_SHARE`. A rigid skeleton's segment
-    lengths do not depend on the pose (the head-to-ankle span of the first frame did: a file starting seated
-    on the floor read its centimetres as inches)."""
-    J = HUMANML3D_22.index
-    legs = [np.linalg.norm(P[:, J(f"{s}_hip")] - P[:, J(f"{s}_knee")], axis=-1)
-            + np.linalg.norm(P[:, J(f"{s}_knee")] - P[:, J(f"{s}_ankle")], axis=-1)
-            for s in ("left", "right")]
-    return float(np.median(np.concatenate(legs))) / LEG_SHARE
 
 
 def trunk_along_z(P: np.ndarray) -> float:
@@ -574,23 +562,36 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
         return m
     if name.endswith(".npy"):
         m = load_humanml3d(path, HUMANML3D_FPS if fps is None else fps, label=label, up=up)
-        return _judged(m, path, allow_implausible)
+        return _judged(m, path, allow_implausible, hint=_z_up_hint(m, up))
     if name.endswith(".bvh"):
-        return _judged(load_bvh(path, label=label, up=up, units=units), path, allow_implausible)
+        m = load_bvh(path, label=label, up=up, units=units)
+        return _judged(m, path, allow_implausible, hint=_z_up_hint(m, up))
     raise ValidationError(f"unknown motion file type {path.suffix!r}", source=str(path),
                           allowed=".motion.npz (imuforge), .npy (HumanML3D positions), .bvh; key frames: "
                                   ".toml (imuforge motion --from, examples/activities/)")
 
 
-def _judged(motion: Motion, path: Path, allow_implausible: bool, *, forces_only: bool = False) -> Motion:
-    """``motion`` with its plausibility report in its meta; refused if implausible and not allowed.
-    ``forces_only``: the peak specific forces alone (:func:`~imuforge.motion.plausibility.check_forces`)."""
+def _z_up_hint(motion: Motion, up: str) -> str | None:
+    """What a refusal adds where the file may be Z-up read as Y-up (:func:`trunk_along_z`): a standing body
+    on its side reads as sunk into the floor, and "--allow-implausible keeps it" was the only advice."""
+    share = trunk_along_z(motion.positions)
+    return (f"its trunk lies along z in {share:.0%} of the frames: a Z-up file? --up z reads it so"
+            if up == "y" and share >= Z_UP_SHARE else None)
+
+
+def _judged(motion: Motion, path: Path, allow_implausible: bool, *, forces_only: bool = False,
+            hint: str | None = None) -> Motion:
+    """``motion`` with its plausibility report in its meta; refused if implausible and not allowed (``hint``:
+    what the refusal adds). ``forces_only``: the peak specific forces alone
+    (:func:`~imuforge.motion.plausibility.check_forces`)."""
     from imuforge.motion.plausibility import check_forces, check_plausibility
 
     rep = check_forces(motion) if forces_only else check_plausibility(motion)
     motion.meta["plausibility"] = rep.to_json() | {"allowed_anyway": bool(allow_implausible and rep.reasons)}
     if rep.reasons and not allow_implausible:
-        raise ValidationError(f"not a motion a body can perform: {'; '.join(rep.reasons)}", source=str(path),
+        said = f" ({hint})" if hint else ""
+        raise ValidationError(f"not a motion a body can perform: {'; '.join(rep.reasons)}{said}",
+                              source=str(path),
                               allowed="motion within imuforge.motion.plausibility's bounds (docs/MOTION.md); "
                                       "--allow-implausible keeps it")
     return motion

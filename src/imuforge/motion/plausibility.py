@@ -209,11 +209,25 @@ def specific_force_g(motion: Motion, lowpass_hz: float | None = FORCE_LOWPASS_HZ
     return np.percentile(vector_norms(acc), 99.9, axis=0) / STANDARD_GRAVITY
 
 
+#: thigh + shank as a share of stature (Winter 2009, *Biomechanics and Motor Control of Human Movement*)
+LEG_SHARE = 0.491
+
+
+def stature(P: np.ndarray) -> float:
+    """The stature a skeleton's legs give, in the units of its joint positions ``P`` (T, 22, 3): the median
+    over frames and sides of hip–knee + knee–ankle over :data:`LEG_SHARE`. A rigid skeleton's segment
+    lengths do not depend on the pose (the head-to-ankle span of the first frame did: a file starting seated
+    on the floor read its centimetres as inches)."""
+    legs = [np.linalg.norm(P[:, k] - P[:, h], axis=-1) + np.linalg.norm(P[:, a] - P[:, k], axis=-1)
+            for h, k, a in ((_L_HIP, _L_KNEE, _L_ANK), (_R_HIP, _R_KNEE, _R_ANK))]
+    return float(np.median(np.concatenate(legs))) / LEG_SHARE
+
+
+
+
 def body_height_m(P: np.ndarray) -> float:
-    """Body height (m) of joints ``P`` from the leg length (thigh + shank = 0.491 H, Winter 2009)."""
-    leg = [np.linalg.norm(P[:, k] - P[:, h], axis=-1) + np.linalg.norm(P[:, a] - P[:, k], axis=-1)
-           for h, k, a in ((_L_HIP, _L_KNEE, _L_ANK), (_R_HIP, _R_KNEE, _R_ANK))]
-    return float(np.clip(np.median(np.concatenate(leg)) / 0.491, 0.5, 2.5))
+    """Body height (m) of joints ``P`` in metres: :func:`stature`, within 0.5 … 2.5 m."""
+    return float(np.clip(stature(P), 0.5, 2.5))
 
 
 #: (toe joint, ankle joint) of the left and the right foot
@@ -362,6 +376,7 @@ def is_flagged(meta: dict) -> bool:
     return not meta.get("plausibility", {}).get("accepted", True)
 
 
-__all__ = ["FORCE_LOWPASS_HZ", "FPS", "JOINT_SWING_MAX_DEG", "PlausibilityLimits", "PlausibilityReport",
-           "TRUNK_JOINTS", "body_height_m", "check_forces", "check_plausibility", "foot_slide_m",
-           "implausible_note", "is_flagged", "joint_swing_deg", "penetration_m", "specific_force_g"]
+__all__ = ["FORCE_LOWPASS_HZ", "FPS", "JOINT_SWING_MAX_DEG", "LEG_SHARE", "PlausibilityLimits",
+           "PlausibilityReport", "TRUNK_JOINTS", "body_height_m", "check_forces", "check_plausibility",
+           "foot_slide_m", "implausible_note", "is_flagged", "joint_swing_deg", "penetration_m",
+           "specific_force_g", "stature"]

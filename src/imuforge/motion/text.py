@@ -927,8 +927,9 @@ _SUBJECT_WORDS = frozenset("a an the this that these those my his her their our 
 def _with_subject(words: str) -> str:
     """``words`` with "someone" before a verb that starts them. The library's phrasings all have a subject,
     and a bare verb can read far from its own: "types" typing 0.33, "someone types" 0.63 ("he walks, then
-    types" had silently dropped the typing). Only a description refused as written is read so: others can
-    read worse ("gets up" sit_to_stand 0.63, "someone gets up" jumping 0.67)."""
+    types" had silently dropped the typing). Only a description refused as written is read so, and kept only
+    where a word of it names the activity read: others can read worse ("gets up" sit_to_stand 0.63,
+    "someone gets up" jumping 0.67; "stumbles" jumping 0.54, "turns around" walking 0.52)."""
     first = re.match(r"[a-z']+", words.lower().lstrip())
     return words if first is None or first.group(0) in _SUBJECT_WORDS else f"someone {words.lstrip()}"
 
@@ -999,10 +1000,11 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
                                               explicit=min_score is not None)
     if score < threshold and not named and m.name != "keywords" and (said := _with_subject(text)) != text:
         try:  # a bare verb ("… then types") read as the library's phrasings are written, with a subject
-            return replace(parse_description(said, seconds=seconds, matcher=matcher, min_score=min_score),
-                           text=text)
+            spec = parse_description(said, seconds=seconds, matcher=matcher, min_score=min_score)
         except ValidationError:  # refused as the user wrote it
-            pass
+            spec = None
+        if spec is not None and spec.activity in KeywordMatcher().hits(text):  # a word of it names it
+            return replace(spec, text=text)  # ("stumbles" read jumping, "turns around" walking: refused)
     if score < threshold and not named:
         # the closest only where they share something with the text (a keyword score of 0 says nothing)
         closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3] if s > 0)

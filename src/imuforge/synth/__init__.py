@@ -22,6 +22,7 @@ import contextlib
 import functools
 import hashlib
 import json
+from pathlib import Path
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -166,20 +167,32 @@ def _with_cell(recs: list[Recording], seed: int, person: int, key: str) -> list[
 
 
 class Profiles:
-    """Hardware profiles by name, loaded once; ``"default"`` placements resolved to the profile's own."""
+    """Hardware profiles by name, loaded once; ``"default"`` placements resolved to the profile's own.
+    ``base``: the folder a relative profile file is read from (a corpus spec's: :func:`profile_source`)."""
 
-    def __init__(self, given: Iterable[HardwareProfile] = ()):
+    def __init__(self, given: Iterable[HardwareProfile] = (), base: Path | None = None):
         self._cache: dict[str, HardwareProfile] = {p.name: p for p in given}
+        self.base = base
 
     def get(self, name: str) -> HardwareProfile:
         if name not in self._cache:
             from imuforge.sensors import load_profile
 
-            self._cache[name] = load_profile(name)
+            self._cache[name] = load_profile(profile_source(name, self.base))
         return self._cache[name]
 
     def placement(self, profile: str, placement: str | None) -> str:
         return self.get(profile).default_placement if placement in (None, "default") else str(placement)
+
+
+def profile_source(name: str, base: Path | None) -> str | Path:
+    """What :func:`~imuforge.sensors.load_profile` reads for a spec's ``name``: a profile's name as it is, a
+    relative profile file from ``base`` (a spec's folder: the same whatever folder the command runs in, as
+    its key-framed files; it had been read from the working folder)."""
+    path = Path(name)
+    if base is None or path.is_absolute() or (path.suffix != ".toml" and not any(c in name for c in "/\\")):
+        return name
+    return base / path
 
 
 def plan_takes(n_sources: int, people: int, profiles: Sequence[str], placements: Sequence[str]) -> list[Take]:

@@ -91,7 +91,7 @@ class Plan:
     def profiles(self) -> Profiles:
         """The spec's hardware profiles, each loaded once for all the shards this process makes of this plan
         (not a field: not compared, and not sent to the workers, which load their own)."""
-        return Profiles()
+        return Profiles(base=self.spec.folder)
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in ("profiles", "activities")}
@@ -128,6 +128,7 @@ class CorpusEstimate:
     data_hours: float
     disk_bytes: float
     cpu_hours: float
+    motions: int = 0  # the motions made: one per run of a source and person within a shard
 
     def line(self) -> str:
         return (f"{data_text(self.data_hours * 3600)} of data, ≈ {size_text(self.disk_bytes)} on disk, "
@@ -173,11 +174,12 @@ def estimate(plan: Plan) -> CorpusEstimate:
         data_s += seconds[take.source]
         n_bytes += (seconds[take.source] * shard_bytes_per_s(prof) + SHARD_BYTES_PER_RECORDING
                     + SHARD_BYTES_PER_CHANNEL * len(prof.channels))
-    runs = [(t.source, t.person) for t in plan.takes]
-    motions = [seconds[r[0]] for k, r in enumerate(runs) if not k or r != runs[k - 1]]  # one per run
+    # one motion per run of takes of a source and person within a shard (a shard makes its own)
+    runs = [(k // plan.spec.shard_size, t.source, t.person) for k, t in enumerate(plan.takes)]
+    motions = [seconds[r[1]] for k, r in enumerate(runs) if not k or r != runs[k - 1]]
     cpu_s = (data_s * CPU_PER_DATA_S + CPU_PER_RECORDING_S * len(plan.takes)
              + sum(motions) * CPU_PER_MOTION_DATA_S + CPU_PER_MOTION_S * len(motions))
-    return CorpusEstimate(len(plan.takes), data_s / 3600, n_bytes, cpu_s / 3600)
+    return CorpusEstimate(len(plan.takes), data_s / 3600, n_bytes, cpu_s / 3600, len(motions))
 
 
 def make_plan(spec: CorpusSpec) -> Plan:
@@ -192,7 +194,7 @@ def make_plan(spec: CorpusSpec) -> Plan:
             raise ValidationError(f"texts[{i}]: {exc.what}", source=spec.source, allowed=exc.allowed) from None
     keyframed = spec.keyframed_activities()
     sources += [MotionSpec(a.label, spec.seconds, {}, text="key frames") for a in keyframed]
-    profiles = Profiles()
+    profiles = Profiles(base=spec.folder)
     cells = [(prof, profiles.placement(prof, pl)) for prof in spec.profiles for pl in spec.placements]
     if len(set(cells)) != len(cells):
         twice = next(c for c in cells if cells.count(c) > 1)

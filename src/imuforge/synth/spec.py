@@ -90,10 +90,14 @@ class CorpusSpec:
                                       source=self.source, allowed="a label of its own per key-framed file")
         return tuple(acts)
 
+    @property
+    def folder(self) -> Path:
+        """The spec file's folder: where its relative files (key frames, profiles) are read from."""
+        return spec_folder(self.source)
+
     def keyframed_paths(self) -> tuple[Path, ...]:
         """The key-framed activity files, relative paths taken from the spec file's folder."""
-        base = Path(self.source).parent if self.source != "<spec>" else Path()
-        return tuple(p if (p := Path(k)).is_absolute() else base / p for k in self.keyframed)
+        return tuple(p if (p := Path(k)).is_absolute() else self.folder / p for k in self.keyframed)
 
     @property
     def recordings(self) -> int:
@@ -124,6 +128,12 @@ class CorpusSpec:
             raise ValidationError(f"seconds × fps = {spec.seconds * spec.fps:,.0f} frames per motion", source=source,
                                   allowed=f"up to {MAX_FRAMES:,}")
         return spec
+
+
+def spec_folder(source: str) -> Path:
+    """The folder of the spec file ``source`` names, absolute (a worker's working folder may be another), or
+    the working folder for a spec made in memory."""
+    return Path(source).resolve().parent if source != "<spec>" else Path.cwd()
 
 
 def load_spec(path: str | Path) -> CorpusSpec:
@@ -197,12 +207,14 @@ class _Fields:
     def profiles(self) -> tuple[str, ...]:
         from imuforge.sensors import list_profiles, load_profile
 
-        names = tuple(map(self._from_spec_folder, self.strings("profiles")))
+        from imuforge.synth import profile_source
+
+        names = self.strings("profiles")
         if not names:
             self.fail("profiles", "is empty")
         for n in names:
             try:
-                load_profile(n)
+                load_profile(profile_source(n, spec_folder(self.source)))
             except ValidationError as exc:  # load_profile says: unknown (the names listed) or broken (why)
                 if "unknown profile" in exc.what:
                     self.fail("profiles", f"unknown profile {n!r}",
@@ -211,16 +223,6 @@ class _Fields:
             except OSError as exc:  # a file that cannot be read
                 self.fail("profiles", f"{n!r}: {exc}", "a readable profile .toml, or a profile's name")
         return names
-
-    def _from_spec_folder(self, name: str) -> str:
-        """A profile's file given by a relative path, as the spec's folder sees it (resolved: the same
-        whatever folder the command runs in, as keyframed files are; it had been read from the working
-        folder); a profile's name as it is."""
-        path = Path(name)
-        if path.is_absolute() or (path.suffix != ".toml" and not any(c in name for c in "/\\")):
-            return name
-        base = Path(self.source).parent if self.source != "<spec>" else Path()
-        return str((base / path).resolve()) if (base / path).exists() else name
 
     def placements(self) -> tuple[str, ...]:
         from imuforge.sensors import PLACEMENTS

@@ -20,6 +20,7 @@ import numpy as np
 
 from imuforge.motion.motion import Motion
 from imuforge.motion.plausibility import (
+    LEG_SHARE,
     PlausibilityLimits,
     PlausibilityReport,
     body_height_m,
@@ -56,7 +57,7 @@ DESCRIPTOR_NAMES = ("root_speed", "root_height", "root_height_sd", "vertical_rat
 def descriptor(positions: np.ndarray, fps: float) -> np.ndarray:
     """12 activity features of joint positions (T, 22, 3), lengths in units of the leg length."""
     P = resample_positions(positions, fps, FPS)
-    leg = body_height_m(P) * 0.491
+    leg = body_height_m(P) * LEG_SHARE
     dt = 1.0 / FPS
     root = P[:, 0]
     vel = np.diff(root, axis=0) / dt

@@ -64,11 +64,11 @@ def motions_from_args(args) -> list:
                               allowed="the folder of the T2M-GPT checkpoints (docs/MOTION.md, 'T2M-GPT backend')")
     c = find_weights(Path(args.weights)).config  # files and sizes checked before anything loads
     sampling = _sampling(args.seconds, c.vq.frames_per_token, c.gpt.max_tokens)
-    model = T2MGPT.from_folder(Path(args.weights), args.clip)
     expected, note = expected_activity(args.text, args.matcher)
+    label = _label(args, expected)  # a refused --label before the model loads
+    model = T2MGPT.from_folder(Path(args.weights), args.clip)
     print(f"{shorten(args.text)} → T2M-GPT ({model.device.type}); {note}")
     texts = _diversified(args, expected) if args.diversify else [args.text]
-    label = _label(args, expected)
     accepted, rejected = generate_accepted(model, texts, args.n, seed=args.seed, fps=args.fps,
                                            expected=expected, sampling=sampling, label=label)
     for a in rejected:
@@ -102,13 +102,16 @@ def _label(args, expected: str | None) -> str | None:
     if label is None and expected is None:
         print("note: the description maps to no library activity: the motions are not labelled (--label NAME "
               "--custom-label names their activity)", file=sys.stderr)
+    elif label is not None and expected is not None and label != expected:
+        print(f"warning: --label {label} on a description read as {expected}: the quality gate checks that "
+              f"they look like {expected}, and they are labelled {label}", file=sys.stderr)
     return label
 
 
 def _kind(reason: str) -> str:
     """What a quality-gate reason is about, without its figures: "foot sliding 0.3 m > 0.1 m" → "foot
-    sliding", "looks like walking, running, not waving" → "looks like another activity" (the summary had cut
-    every reason to its first two words)."""
+    sliding", "looks like walking, running, not waving" → "looks like another activity than the
+    description's" (the summary had cut every reason to its first two words)."""
     if reason.startswith("looks like"):
         return "looks like another activity than the description's"
     return re.split(r"\s(?=[\d<>(])", reason, maxsplit=1)[0]
