@@ -223,3 +223,26 @@ def test_a_fit_of_ones_own_device_keeps_its_chip_and_filter_valid(tmp_path, monk
     fitted = load_profile(out)
     assert (tmp_path / "cal" / "testchip.toml").is_file()
     assert fitted.odr_hz == 50 and fitted.sensors["accel"].bandwidth_hz == 25
+
+
+def test_a_worn_stretch_read_by_its_variance_is_not_used(band):
+    """At 50 Hz no band lies above the body's motion (under ≈ 65 Hz): the noise is read from the still
+    stretch's variance, which holds the wearer's sway. A fresh user's worn 52 Hz capture read 11.2× the
+    datasheet and was applied: the calibrated synthetic data came out ≈ 10× noisier than the capture
+    (session 62). Such a figure is now said and not used: the fitted profile keeps the datasheet's."""
+    from imuforge.calibrate.fit import NOISE_OVER_DATASHEET, fitted_profile_doc
+    from imuforge.motion.library import generate
+
+    at50 = load_profile("testband", odr_hz=50)
+    worn = simulate(generate("standing", 30, fps=100, rng=4), at50, "wrist_left", seed=SEED)
+    fit = fit_device([worn], at50, names=["standing.imu.parquet"])
+    gyro = at50.sensors["gyro"]
+    assert not fit.gyro_noise.from_band
+    assert fit.gyro_noise.density_mean >= NOISE_OVER_DATASHEET * gyro.noise_density_si
+    assert not fit.gyro_noise.used and fit.summary()["noise_not_used"][-1] == "gyro"
+    assert any("not used, the datasheet's figure is kept" in w for w in fit.warnings), fit.warnings
+    doc, _ = fitted_profile_doc(fit, at50, "worn")
+    assert "noise_mdps_per_rthz" not in doc.get("gyro", {})
+    # the desk's stretch at the same rate is the chip's, and used
+    desk = fit_device(six_captures(at50, 10), at50)
+    assert desk.gyro_noise.used and desk.warnings == []

@@ -121,6 +121,11 @@ class NoiseFit:
     seconds: float
     allan_taus_s: list[float] = field(repr=False, default_factory=list)
     allan_dev: list[list[float]] = field(repr=False, default_factory=list)
+    #: the density read from the spectrum above the body's motion (:func:`_band_density`), not the stretch's
+    #: variance (a rate without such a band)
+    from_band: bool = True
+    #: False: taken for the body's motion (:func:`flag_worn_noise`), not applied — the datasheet's kept
+    used: bool = True
 
 
 def _block_variance(x: np.ndarray, block: int) -> np.ndarray:
@@ -170,6 +175,7 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     enbw = min(float(enbw_hz), nyq) if enbw_hz else nyq
     qvar = (lsb * lsb / 12.0) if lsb else 0.0
     density = _band_density(x, rate_hz, enbw, qvar)
+    from_band = density is not None
     if density is None:  # no band above the body's motion: the stretch's variance
         var = _block_variance(x, max(4, int(round(rate_hz))))
         density = np.sqrt(np.clip(var - qvar, 0.0, None)) / math.sqrt(enbw)
@@ -190,7 +196,7 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     return NoiseFit(kind=kind, unit=unit, white_sd=white.tolist(), density=density.tolist(),
                     density_mean=float(np.sqrt(np.mean(density**2))), random_walk=n_rw.tolist(),
                     bias_instability=bi, enbw_hz=enbw, lsb=lsb, seconds=x.shape[0] / rate_hz,
-                    allan_taus_s=taus.tolist(), allan_dev=adev.tolist())
+                    allan_taus_s=taus.tolist(), allan_dev=adev.tolist(), from_band=from_band)
 
 
 # ------------------------------------------------------------------------- bias & scale
@@ -322,6 +328,9 @@ class DeviceFit:
             out["accel_scale_error_pct"] = [(s - 1) * 100 for s in self.accel_scale_bias.scale]
         if self.gyro_bias:
             out["gyro_bias_dps"] = [b / DEG for b in self.gyro_bias.bias]
+        unused = [nf.kind for nf in (self.accel_noise, self.gyro_noise) if nf is not None and not nf.used]
+        if unused:
+            out["noise_not_used"] = unused
         out["still_seconds"] = self.still_seconds
         out["orientations"] = len(self.orientations)
         return out
@@ -407,6 +416,7 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
         acc_noise = fit_noise(best.acc, rate, "accel", enbw_hz=_enbw(accel), lsb=accel.lsb_si if accel else None)
     if best.gyro is not None:
         gyro_noise = fit_noise(best.gyro, rate, "gyro", enbw_hz=_enbw(gyro), lsb=gyro.lsb_si if gyro else None)
+    flag_worn_noise([acc_noise, gyro_noise], [accel, gyro])
     warnings = noise_warnings([acc_noise, gyro_noise], [accel, gyro], best)
 
     acc_means = np.array([o.acc_mean for o in orients])
@@ -445,21 +455,44 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
 NOISE_OVER_DATASHEET = 3.0
 
 
+def _over_datasheet(fit: NoiseFit | None, sensor) -> float | None:
+    """The fitted density over the datasheet's where it is :data:`NOISE_OVER_DATASHEET` or more, else None."""
+    if fit is None or sensor is None or not sensor.noise_density_si > 0:
+        return None
+    ratio = fit.density_mean / sensor.noise_density_si
+    return ratio if ratio >= NOISE_OVER_DATASHEET else None
+
+
+def flag_worn_noise(fits: list[NoiseFit | None], sensors: list) -> None:
+    """Mark not to be used each fit read from a still stretch's variance (a rate with no band above the
+    body's motion) at :data:`NOISE_OVER_DATASHEET` times its datasheet or more: that is the wearer's sway and
+    tremor, not the chip. A fresh user's worn 52 Hz capture read 11.2× and was applied: the calibrated
+    synthetic data came out ≈ 10× noisier than the capture itself (session 62). A band read stays used
+    (warned of): a chip noisier than its datasheet, or vibration, is what it holds."""
+    for fit, sensor in zip(fits, sensors):
+        if fit is not None and not fit.from_band and _over_datasheet(fit, sensor) is not None:
+            fit.used = False
+
+
 def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegment) -> list[str]:
     """A warning per sensor whose fitted density is :data:`NOISE_OVER_DATASHEET` times its datasheet's or
-    more (the datasheet from ``sensors``, each a profile's sensor or None), naming the still stretch used."""
+    more (the datasheet from ``sensors``, each a profile's sensor or None), naming the still stretch used and
+    whether the figure is used (:func:`flag_worn_noise`)."""
     out = []
     for fit, sensor in zip(fits, sensors):
-        if fit is None or sensor is None or not sensor.noise_density_si > 0:
+        if (ratio := _over_datasheet(fit, sensor)) is None:
             continue
-        ratio = fit.density_mean / sensor.noise_density_si
-        if ratio >= NOISE_OVER_DATASHEET:
-            out.append(f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, from a "
-                       f"{still.duration_s:.0f} s still stretch of {still.source}: a device that is worn or held "
-                       "moves more than its chip's noise (read above the body's motion where the rate "
-                       "allows, what is left is vibration or another chip) — fit the profile on the device "
-                       "lying on a desk (docs/CALIBRATION.md), or keep the datasheet's figures (no "
+        head = (f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, from a "
+                f"{still.duration_s:.0f} s still stretch of {still.source}")
+        if fit.used:
+            out.append(f"{head}: a device that is worn or held moves more than its chip's noise (read above "
+                       "the body's motion, what is left is vibration or another chip) — fit the profile on the "
+                       "device lying on a desk (docs/CALIBRATION.md), or keep the datasheet's figures (no "
                        "--fit-profile)")
+        else:
+            out.append(f"{head}, whose rate leaves no band above the body's motion: the wearer's sway, not the "
+                       "chip — not used, the datasheet's figure is kept (fit the profile on the device lying "
+                       "on a desk to set it; docs/CALIBRATION.md)")
     return out
 
 
@@ -603,13 +636,13 @@ def _fitted_section(fit: DeviceFit, kind: str, sensor, base: dict[str, Any],
             sec["g_sensitivity_xyz_dps_per_g"] = [round(k / DEG * STANDARD_GRAVITY, 6)
                                                   for k in fit.gyro_bias.g_sensitivity]
             sec_sources["g_sensitivity_xyz_dps_per_g"] = src + " (per-axis line over orientations)"
-    if kind == "accel" and fit.accel_noise and not fit.gravity_removed:
+    if kind == "accel" and fit.accel_noise and fit.accel_noise.used and not fit.gravity_removed:
         sec["noise_ug_per_rthz"] = round(fit.accel_noise.density_mean / STANDARD_GRAVITY * 1e6, 3)
         sec_sources["noise_ug_per_rthz"] = src
         if fit.accel_noise.bias_instability is not None:
             sec["bias_instability_ug"] = round(fit.accel_noise.bias_instability / STANDARD_GRAVITY * 1e6, 3)
             sec_sources["bias_instability_ug"] = src
-    if kind == "gyro" and fit.gyro_noise:
+    if kind == "gyro" and fit.gyro_noise and fit.gyro_noise.used:
         sec["noise_mdps_per_rthz"] = round(fit.gyro_noise.density_mean / DEG * 1e3, 4)
         sec_sources["noise_mdps_per_rthz"] = src
         if fit.gyro_noise.bias_instability is not None:

@@ -291,7 +291,7 @@ def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list
     add: dict[str, float] = {}
     for kind, nf in (("accel", fit.accel_noise), ("gyro", fit.gyro_noise)):
         s = prof.sensors.get(kind)
-        if nf is None or s is None or (kind == "accel" and fit.gravity_removed):
+        if nf is None or s is None or not nf.used or (kind == "accel" and fit.gravity_removed):
             continue
         d_add2 = nf.density_mean ** 2 - s.noise_density_si ** 2
         info[kind] = {"real_density": nf.density_mean, "synthetic_density": s.noise_density_si,

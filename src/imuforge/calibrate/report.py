@@ -202,11 +202,14 @@ def _fit_line(s: FitStep) -> str:
     if sm.rate_hz is not None:
         parts.append(f"rate {sm.rate_hz:.4f} Hz ({sm.clock_ppm:+.0f} ppm), jitter {sm.jitter_us:.0f} µs, "
                      f"drops {sm.drop_rate * 100:.2f} %")
+    unused = set(sm.noise_not_used or ())
     if sm.accel_noise_ug_per_rthz is not None:
-        parts.append(f"accel noise {sm.accel_noise_ug_per_rthz:.0f} µg/√Hz")
+        parts.append(f"accel noise {sm.accel_noise_ug_per_rthz:.0f} µg/√Hz"
+                     + (" (not used: the wearer's motion)" if "accel" in unused else ""))
     if sm.gyro_noise_mdps_per_rthz is not None:
         parts.append(f"gyro noise {sm.gyro_noise_mdps_per_rthz:.2f} mdps/√Hz "
-                     f"(ARW {sm.gyro_arw_deg_per_rthr:.3f} °/√h)")
+                     f"(ARW {sm.gyro_arw_deg_per_rthr:.3f} °/√h)"
+                     + (" (not used: the wearer's motion)" if "gyro" in unused else ""))
     if sm.accel_bias_mg is not None:
         parts.append("accel bias " + ", ".join(f"{b:+.1f}" for b in sm.accel_bias_mg) + " mg, scale error "
                      + ", ".join(f"{x:+.2f}" for x in sm.accel_scale_error_pct) + " %")
