@@ -558,3 +558,42 @@ def test_a_still_class_captured_upside_down_in_one_session_keeps_its_gravity(str
     for p in people:
         g = np.median(qm.apply(p).data, axis=0)
         assert abs(np.linalg.norm(g) - 9.8) < 0.5 and g[1] > 9.0, g  # the longer (upright) session's
+
+
+def test_a_still_class_keeps_its_sensors_noise_through_the_map(profile_dir):
+    """A still class's map squeezes a swaying synthetic standing onto a quieter capture, and squeezes the
+    sensor noise the synthetic device added with it: a fresh user's calibrated "standing" read 30–66 µg/√Hz
+    above the body's motion against the capture's 147–155 (session 62). The noise the map's slope took is
+    put back (white, sd · √(1 − slope²)): above 15 Hz the calibrated standing is no quieter than the
+    sensor, and what is added is that noise's level exactly."""
+    from scipy.signal import welch
+
+    from imuforge.calibrate.pipeline import device_floor_sd, mapped
+    from imuforge.motion.library import generate
+    from imuforge.sensors.simulate import simulate
+    from tests.conftest import still_motion
+
+    stand = lambda r: r.replace(labels=[(0.0, r.duration_s + 1.0, "standing")])  # noqa: E731
+    people = [stand(simulate(generate("standing", 20, fps=100, rng=k), "testband", "wrist_left", seed=k))
+              for k in range(4)]
+    desk = stand(simulate(still_motion(20, 100), "testband", "wrist_left", seed=9))
+    qm = QuantileMap.fit(people, [desk], "per-class", strength="full")
+    floor = device_floor_sd(people, None)
+    assert set(floor) == {"acc", "gyro"}
+
+    def hf(recs, ch):  # median PSD level above the body's motion (15–40 Hz)
+        f, p = welch(np.concatenate([r.data[:, r.channels.index(ch)] for r in recs]), fs=100.0, nperseg=512)
+        return float(np.median(p[(f > 15) & (f < 40)]))
+
+    plain = [qm.apply(r) for r in people]
+    kept, restored = mapped(qm, people, floor, seed=0)
+    slopes = restored["standing"]
+    assert 0 < min(slopes.values()) < 1  # the map squeezes the swaying people
+    for ch in ("gyro_x", "gyro_y", "gyro_z"):
+        real = hf([desk], ch)
+        if ch != "gyro_x":
+            assert hf(plain, ch) < 0.5 * real  # the squeezed noise: quieter than the sensor
+        assert hf(kept, ch) > 0.85 * real  # put back: never quieter than its sensor
+        # white noise of sd · √(1 − a²) adds its one-sided level 2 σ² / fs to what the map left
+        added = 2 * floor["gyro"] ** 2 * (1 - slopes[ch] ** 2) / 100.0
+        assert hf(kept, ch) - hf(plain, ch) == pytest.approx(added, rel=0.25)

@@ -33,7 +33,7 @@ STEP_KEYS = {
     "align": ["step", "mode", "rotation", "angle_deg", "rotvec_deg", "euler_xyz_deg", "method", "classes", "cost",
               "runner_up_cost", "gravity_angle_deg", "heading_observable", "notes"],
     "map": ["step", "mode", "classes", "applies_to", "samples", "notes", "source", "strength", "strengths",
-            "gravity"],
+            "gravity", "floor_restored"],
 }
 FIDELITY_KEYS = ["rate_hz", "channels", "distances", "psd", "two_sample"]
 TWO_SAMPLE_KEYS = ["windows", "window_s", "folds", "logistic_regression", "random_forest"]

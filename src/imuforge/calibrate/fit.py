@@ -486,13 +486,13 @@ def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegme
                 f"{still.duration_s:.0f} s still stretch of {still.source}")
         if fit.used:
             out.append(f"{head}: a device that is worn or held moves more than its chip's noise (read above "
-                       "the body's motion, what is left is vibration or another chip) — fit the profile on the "
-                       "device lying on a desk (docs/CALIBRATION.md), or keep the datasheet's figures (no "
-                       "--fit-profile)")
+                       "the body's motion, what is left is vibration or another chip) — fit the profile on "
+                       "the device lying on a desk (docs/CALIBRATION.md), or keep the datasheet's figures "
+                       "(no --fit-profile)")
         else:
-            out.append(f"{head}, whose rate leaves no band above the body's motion: the wearer's sway, not the "
-                       "chip — not used, the datasheet's figure is kept (fit the profile on the device lying "
-                       "on a desk to set it; docs/CALIBRATION.md)")
+            out.append(f"{head}, whose rate leaves no band above the body's motion: the wearer's sway, not "
+                       "the chip — not used, the datasheet's figure is kept (fit the profile on the device "
+                       "lying on a desk to set it; docs/CALIBRATION.md)")
     return out
 
 

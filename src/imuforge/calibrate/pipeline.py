@@ -234,7 +234,8 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, mapping: MapSettings,
                       seed: int, classes: Sequence[str] | None = None,
-                      align_mode: str = "pooled", match_range: bool = True) -> HeldOutFidelity:
+                      align_mode: str = "pooled", match_range: bool = True,
+                      floor_sd: dict[str, float] | None = None) -> HeldOutFidelity:
     """Fit alignment / mapping (and find the range) on the first half (in time) of each real recording, score
     on the second.
 
@@ -256,7 +257,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
             cur = apply_alignment(fit_alignment(cur, first, align_mode), cur)
         if mapping.on:
             qm = mapping.fit(cur, first, keep_wear=_keeps_wear(align, align_mode))
-            cur = [qm.apply(r) for r in cur]
+            cur = mapped(qm, cur, floor_sd or {}, seed)[0]
         if match_range:
             cur = clip_to_full_scale(cur, capture_full_scales(first))[0]
     except ValidationError as exc:  # e.g. a class present in only one half
@@ -271,23 +272,65 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
                            before=measure_fidelity(raw, second, seed=seed))
 
 
+def _synthetic_profile(recs: list[Recording]):
+    """The one device profile the synthetic recordings were made with, or (None, why not)."""
+    names = sorted({str(r.profile) for r in recs})
+    if len(names) > 1:
+        return None, (f"synthetic recordings come from several profiles ({', '.join(names)}); calibrate one "
+                      "device's data at a time")
+    prof_name = recs[0].profile if recs else None
+    try:
+        prof = load_profile(prof_name) if prof_name else None
+    except ValidationError:
+        prof = None
+    return (prof, None) if prof is not None else (None, f"synthetic profile {prof_name!r} not loadable: its "
+                                                        "noise is unknown")
+
+
+def device_floor_sd(recs: list[Recording], fit: DeviceFit | None) -> dict[str, float]:
+    """The white-noise sd of each sensor of the synthetic device (channel group → sd): its profile's
+    density over the filter's ENBW, or the fitted device's where the fit measured more and is used."""
+    from imuforge.sensors.profiles import noise_bandwidth_hz
+
+    prof, _ = _synthetic_profile(recs)
+    out: dict[str, float] = {}
+    for kind in ("accel", "gyro"):
+        s = prof.sensors.get(kind) if prof is not None else None
+        if s is None or not s.noise_density_si > 0:
+            continue
+        d = s.noise_density_si
+        nf = getattr(fit, f"{kind}_noise", None) if fit is not None else None
+        if nf is not None and nf.used and not (kind == "accel" and fit.gravity_removed):
+            d = max(d, nf.density_mean)
+        enbw = noise_bandwidth_hz(s.bandwidth_hz, s.filter_order, s.odr_hz)
+        out[GROUP_OF_SENSOR[kind]] = d * math.sqrt(enbw)
+    return out
+
+
+def mapped(qm, recs: list[Recording], floor_sd: dict[str, float], seed: int
+           ) -> tuple[list[Recording], dict[str, dict[str, float]]]:
+    """``recs`` through the quantile map ``qm``, with the sensor noise a still class's map squeezed out put
+    back (:meth:`~imuforge.calibrate.mapping.QuantileMap.floor_lost`); and {class: {channel: slope}} of it."""
+    from imuforge.sensors.hardware import term_rng
+
+    out, restored = [], {}
+    for i, r in enumerate(recs):
+        r, done = qm.floor_lost(qm.apply(r), floor_sd, lambda g, i=i: term_rng(seed, "map-floor", f"{i}/{g}"))
+        out.append(r)
+        for c, chans in done.items():
+            restored.setdefault(c, {}).update(chans)
+    return out, restored
+
+
 def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list[Recording], dict[str, Any]]:
     """Add the white noise the synthetic profile lacks compared with the fitted device."""
     from imuforge.sensors.hardware import term_rng
     from imuforge.sensors.profiles import noise_bandwidth_hz
 
     info: dict[str, Any] = {}
-    names = sorted({str(r.profile) for r in recs})
-    if len(names) > 1:
-        return recs, {"skipped": f"synthetic recordings come from several profiles ({', '.join(names)}); "
-                                 "calibrate one device's data at a time"}
-    prof_name = recs[0].profile
-    try:
-        prof = load_profile(prof_name) if prof_name else None
-    except ValidationError:
-        prof = None
+    prof, why = _synthetic_profile(recs)
     if prof is None:
-        return recs, {"skipped": f"synthetic profile {prof_name!r} not loadable: its noise is unknown"}
+        return recs, {"skipped": why}
     add: dict[str, float] = {}
     for kind, nf in (("accel", fit.accel_noise), ("gyro", fit.gyro_noise)):
         s = prof.sensors.get(kind)
@@ -439,12 +482,14 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     pre_align = cur
     if align:  # 4. alignment
         cur = _align_step(result, stage, cur, reals, align_mode)
+    floor_sd = device_floor_sd(cur, result.fit)  # the device's noise, which a still class's map squeezes
     if mapping.on:  # 5. mapping
-        cur = _map_step(result, stage, cur, reals, mapping, keep_wear=_keeps_wear(align, align_mode))
+        cur = _map_step(result, stage, cur, reals, mapping, keep_wear=_keeps_wear(align, align_mode),
+                        floor_sd=floor_sd, seed=seed)
     if match_range:  # 6. the capture's output range
         cur = _range_step(report, cur, reals)
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
-                   align_mode=align_mode, match_range=match_range)
+                   align_mode=align_mode, match_range=match_range, floor_sd=floor_sd)
     report.realism = realism_check(scope, pre_align, cur, reals)
     result.recordings = cur
     result.findings = findings(report, result, pre_align, reals, seed)
@@ -564,16 +609,19 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
 
 
 def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
-              mapping: MapSettings, keep_wear: bool = True) -> list[Recording]:
+              mapping: MapSettings, keep_wear: bool = True, floor_sd: dict[str, float] | None = None,
+              seed: int = 0) -> list[Recording]:
     """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only
-    (``keep_wear``: see :func:`_keeps_wear`)."""
+    (``keep_wear``: see :func:`_keeps_wear`), the device's noise floor (``floor_sd``, :func:`device_floor_sd`)
+    put back where a still class's map squeezed it (:func:`mapped`)."""
     qm = mapping.fit(cur, reals, keep_wear=keep_wear)
     result.mapping = qm
     qm.save(stage / "mapping.json")
-    cur = [qm.apply(r) for r in progress(cur, desc="mapping", unit="rec")]
+    cur, restored = mapped(qm, progress(cur, desc="mapping", unit="rec"), floor_sd or {}, seed)
     result.report.steps.append(MapStep(mode=qm.mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
                                        samples=qm.samples, notes=qm.notes, source=qm.source,
-                                       strength=qm.strength, strengths=qm.strengths(), gravity=qm.gravity))
+                                       strength=qm.strength, strengths=qm.strengths(), gravity=qm.gravity,
+                                       floor_restored=restored))
     return cur
 
 
@@ -590,7 +638,8 @@ def _range_step(report: CalibrationReport, cur: list[Recording], reals: list[Rec
 
 def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recording], cur: list[Recording],
                    pre_align: list[Recording], reals: list[Recording], *, align: bool, mapping: MapSettings,
-                   seed: int, align_mode: str, match_range: bool = True) -> None:
+                   seed: int, align_mode: str, match_range: bool = True,
+                   floor_sd: dict[str, float] | None = None) -> None:
     """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
 
     "after" is in-sample when the alignment / mapping were fitted on the same capture; the held-out
@@ -621,7 +670,7 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     report.fidelity_after.in_sample = bool(align or mapping.on or report.step("clip_range"))
     if align or mapping.on:
         report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, mapping, seed, shared,
-                                                          align_mode, match_range)
+                                                          align_mode, match_range, floor_sd)
 
 
 def realism_check(scope: ClassScope, before: list[Recording], after: list[Recording],
@@ -743,6 +792,8 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
                                    f"map strength ({step.strength}): {step.strength_summary()}"))
             if step.gravity:
                 out.append(Finding("decided", "map", step.gravity_summary()))
+            if (floor := step.floor_summary()) is not None:
+                out.append(Finding("decided", "map", floor))
         elif isinstance(step, RangeStep):
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "

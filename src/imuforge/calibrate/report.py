@@ -248,7 +248,8 @@ def _step_lines(report: CalibrationReport) -> list[str]:
         elif isinstance(s, MapStep):
             lines.append(f"- **map** ({s.mode}, from the {'typical synthetic person' if s.source == 'people' else 'pooled synthetic samples'}): applied to " + ("all samples" if s.applies_to is None else
                          "classes " + ", ".join(s.applies_to)) + "; other samples unchanged; strength "
-                         f"{s.strength}: {s.strength_summary()}; {s.gravity_summary()}")
+                         f"{s.strength}: {s.strength_summary()}; {s.gravity_summary()}"
+                         + (f"; {floor}" if (floor := s.floor_summary()) else ""))
             notes = s.notes
         elif isinstance(s, GravityStep):
             lines.append(f"- **remove_gravity**: {s.reason}")

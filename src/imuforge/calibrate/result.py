@@ -506,6 +506,9 @@ class MapStep:
     # class → the scale of its gravity's length (mapping.QuantileMap.gravity: each person's gravity turned,
     # not mapped axis by axis); None: mapped axis by axis (magnitude maps, reports written before)
     gravity: dict[str, float] | None = None
+    #: still class → channel → the map's slope (< 1) whose squeezed-out sensor noise was put back
+    #: (mapping.QuantileMap.floor_lost)
+    floor_restored: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def gravity_summary(self) -> str:
         """One line: how the map treated each person's mean specific force."""
@@ -532,16 +535,26 @@ class MapStep:
                 + f", {none} left as the synthetic people have them (the capture lies within their spread "
                   "there)")
 
+    def floor_summary(self) -> str | None:
+        """One line on the sensor noise put back under still classes a map squeezed, or None."""
+        if not self.floor_restored:
+            return None
+        low = {c: min(chm.values()) for c, chm in self.floor_restored.items()}
+        return ("the device's noise put back where a still class's map squeezed it (its slope as low as "
+                + ", ".join(f"{c} ×{a:.2f}" for c, a in sorted(low.items()))
+                + "): a still class is never quieter than its sensor")
+
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "mode": self.mode, "classes": list(self.classes), "applies_to": self.applies_to,
                 "samples": self.samples, "notes": list(self.notes), "source": self.source,
-                "strength": self.strength, "strengths": self.strengths, "gravity": self.gravity}
+                "strength": self.strength, "strengths": self.strengths, "gravity": self.gravity,
+                "floor_restored": self.floor_restored}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> MapStep:
         return cls(d["mode"], list(d["classes"]), d["applies_to"], d["samples"], list(d.get("notes", [])),
                    d.get("source", "pooled"), d.get("strength", "full"), dict(d.get("strengths", {})),
-                   d.get("gravity"))
+                   d.get("gravity"), dict(d.get("floor_restored", {})))
 
 
 @dataclass
