@@ -95,7 +95,9 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     one = next(trained.glob("*.imu.parquet"))  # a loose recording file: it trained the run too
     assert run.seen([one]) == f"these data {in_data}"
     assert main(["eval", str(tiny_run), "--data", str(trained), "--out", str(tmp_path / "ev")]) == 0
-    assert "note: these data are in its --data" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "note: these data are in its --data" in err
+    assert "note: these are the float model's figures (model.keras); the int8 model" in err  # not hil's
     notes = json.loads((tmp_path / "ev" / "metrics.json").read_text())["notes"]
     assert any("not a test of people the model has not met" in n for n in notes)
     from imuforge.recording import Dataset
@@ -143,12 +145,19 @@ def test_export_data_gets_evals_notes_and_says_what_was_not_scored(tiny_run, tmp
     from imuforge.export.exporter import _device_notes
 
     info = {"profiles": ["nano33-ble-sense-rev2"], "placements": ["wrist_left"]}
-    assert _device_notes(info, None, "wrist_right") == []
+    assert _device_notes(info, None, "wrist_right", 50.0) == []
     import imuforge
 
     device_file = Path(imuforge.__file__).parent / "profiles" / "devices" / "nano33-ble-sense-rev2.toml"
-    assert _device_notes(info, str(device_file), None) == []
-    assert len(_device_notes(info, "metamotions", "ankle_right")) == 2
+    assert _device_notes(info, str(device_file), None, 50.0) == []
+    assert len(_device_notes(info, "metamotions", "ankle_right", 50.0)) == 2
+    # a rate the device does not stream at: the firmware resamples, which hil on the host does not test (a
+    # fresh user's 50 Hz model for the 52 Hz Polar, session 62)
+    polar = {"profiles": ["polar-verity-sense"], "placements": ["wrist_left"]}
+    (note,) = _device_notes(polar, None, None, 50.0)
+    assert note.startswith("the model takes 50 Hz windows, a rate polar-verity-sense does not stream at") \
+        and note.endswith("or train with --rate 52")
+    assert _device_notes(polar, None, None, 52.0) == []
 
 
 def _eval_json(run, data: str, out, capsys) -> str:

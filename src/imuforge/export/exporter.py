@@ -330,13 +330,27 @@ def _few_windows(n: int) -> list[str]:
             f"does not show (export --data TESTDIR with {FEW_TEST_WINDOWS} windows or more)"]
 
 
-def _device_notes(data_info: dict, profile: str | None, placement: str | None) -> list[str]:
+def _device_notes(data_info: dict, profile: str | None, placement: str | None, rate_hz: float) -> list[str]:
     """A note for each device field of the card given (``--profile``, ``--placement``) that the training data
-    do not hold: the card then claims a device or a body site the model has not seen."""
+    do not hold: the card then claims a device or a body site the model has not seen; and for a device that
+    cannot stream at the model's rate (``rate_hz``: the firmware must resample, which HIL on the host does
+    not test — a fresh user's 50 Hz model for a 52 Hz Polar, session 62)."""
     from imuforge.sensors.placement import sites_apart
     from imuforge.sensors.profiles import load_profile
 
     out = []
+    for name in [profile] if profile else data_info.get("profiles", []):
+        try:
+            prof = load_profile(name)
+        except (ValidationError, OSError):  # a profile of the data that is not on this machine: nothing to say
+            continue
+        odrs = prof.settable_odrs()
+        if not any(abs(o - rate_hz) <= 1e-6 * rate_hz for o in odrs):
+            near = min(odrs, key=lambda o: abs(o - rate_hz))
+            out.append(f"the model takes {rate_hz:g} Hz windows, a rate {prof.name} does not stream at (it "
+                       f"offers {', '.join(f'{o:g}' for o in odrs)} Hz): the firmware must resample its samples "
+                       f"to {rate_hz:g} Hz, which hil does on the host and does not test — or train with "
+                       f"--rate {near:g}")
     held = data_info.get("profiles", [])
     if profile and held and load_profile(profile).name not in held:  # a file is named by its profile's name
         out.append(f"the card names profile {profile}, but the model was trained on {', '.join(held)}: its "
@@ -384,8 +398,8 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
             test=TestData(source=test.source, windows=int(len(test.X)),
                           per_class={lab: int((test.y == i).sum()) for i, lab in enumerate(run.labels)},
                           unknown_labels_excluded=test.unknown_labels,
-                          notes=test.notes + _few_windows(len(test.X)) + _device_notes(data_info, profile,
-                                                                                        placement))),
+                          notes=test.notes + _few_windows(len(test.X))
+                          + _device_notes(data_info, profile, placement, run.rate_hz))),
         metrics=metrics,
         checks=_card_checks(eng, metrics, cgen),
         size={"flash_model_bytes": len(tflite),
