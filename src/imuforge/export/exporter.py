@@ -342,15 +342,15 @@ def _device_notes(data_info: dict, profile: str | None, placement: str | None, r
     for name in [profile] if profile else data_info.get("profiles", []):
         try:
             prof = load_profile(name)
-        except (ValidationError, OSError):  # a profile of the data that is not on this machine: nothing to say
+        except (ValidationError, OSError):  # a profile of the data not on this machine: nothing to say
             continue
         odrs = prof.settable_odrs()
         if not any(abs(o - rate_hz) <= 1e-6 * rate_hz for o in odrs):
             near = min(odrs, key=lambda o: abs(o - rate_hz))
             out.append(f"the model takes {rate_hz:g} Hz windows, a rate {prof.name} does not stream at (it "
-                       f"offers {', '.join(f'{o:g}' for o in odrs)} Hz): the firmware must resample its samples "
-                       f"to {rate_hz:g} Hz, which hil does on the host and does not test — or train with "
-                       f"--rate {near:g}")
+                       f"offers {', '.join(f'{o:g}' for o in odrs)} Hz): the firmware must resample its "
+                       f"samples to {rate_hz:g} Hz, which hil does on the host and does not test — or train "
+                       f"with --rate {near:g}")
     held = data_info.get("profiles", [])
     if profile and held and load_profile(profile).name not in held:  # a file is named by its profile's name
         out.append(f"the card names profile {profile}, but the model was trained on {', '.join(held)}: its "
