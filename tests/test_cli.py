@@ -37,6 +37,14 @@ def test_simulate_writes_recording_and_plot(profile_dir, tmp_path, capsys):
     rec = read_recording(out)
     assert rec.profile == "testband" and rec.placement == "waist_front" and rec.provenance["seed"] == 3
     assert (tmp_path / "rec.png").stat().st_size > 10_000
+    assert "gap(s)" not in capsys.readouterr().err  # testband drops nothing
+    # the drops the plot's title counts are said on the console too (a fresh user's run, session 62): the
+    # smartphone profile drops 0.2 % of its samples, 2–3 of 300
+    assert main(["simulate", "--motion", str(mfile), "--profile", "smartphone-waist", "--seed", "3",
+                 "--out", str(tmp_path / "phone.imu.parquet")]) == 0
+    gaps = read_recording(tmp_path / "phone.imu.parquet").gaps()
+    assert gaps and f"note: {len(gaps)} gap(s), {sum(g[2] for g in gaps)} samples dropped" in \
+        capsys.readouterr().err
     # same seed, same bytes
     out2 = tmp_path / "rec2.imu.parquet"
     main(["simulate", "--motion", str(mfile), "--profile", "testband", "--placement", "waist_front",

@@ -99,6 +99,9 @@ def run(args) -> int:
         plot.unlink(missing_ok=True)
         raise
     print(f"{rec!r}")
+    if gaps := rec.gaps():  # the plot's title counted them where the console did not (a fresh user's run)
+        print(f"note: {len(gaps)} gap(s), {sum(g[2] for g in gaps)} samples dropped as the device drops them "
+              f"(its profile's drop rate; --ideal makes none)", file=sys.stderr)
     worn = (rec.provenance.get("wear") or {})
     if worn.get("placement") and worn["placement"] != prof.default_placement:
         print(f"note: this simulated person wears the device on {worn['placement']} (wear variation: "
