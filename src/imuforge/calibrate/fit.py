@@ -326,6 +326,7 @@ class DeviceFit:
         if self.accel_scale_bias:
             out["accel_bias_mg"] = [b / STANDARD_GRAVITY * 1e3 for b in self.accel_scale_bias.bias]
             out["accel_scale_error_pct"] = [(s - 1) * 100 for s in self.accel_scale_bias.scale]
+            out["accel_decided"] = sorted(k for k, v in self.accel_scale_bias.from_capture.items() if v)
         if self.gyro_bias:
             out["gyro_bias_dps"] = [b / DEG for b in self.gyro_bias.bias]
         unused = [nf.kind for nf in (self.accel_noise, self.gyro_noise) if nf is not None and not nf.used]

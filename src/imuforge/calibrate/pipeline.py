@@ -854,7 +854,7 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
         # --fit-profile was asked for and gives no profile: a warning, not an open question
         return [Finding("warning", "device", f"device fit not possible: {step.skipped or 'no fit'}")]
     sm = step.summary
-    clock = f"sample rate and clock (on {fit.timing_from}, the longest capture)"  # set with the rate
+    clock = f"sample rate and clock (on {fit.timing_from}, the capture of the most samples)"  # with the rate
     got = [name for value, name in ((sm.rate_hz, clock), (sm.accel_noise_ug_per_rthz, "accel noise"),
                                     (sm.gyro_noise_mdps_per_rthz, "gyro noise"), (sm.gyro_bias_dps, "gyro bias"))
            if value is not None]

@@ -211,8 +211,12 @@ def _fit_line(s: FitStep) -> str:
                      f"(ARW {sm.gyro_arw_deg_per_rthr:.3f} °/√h)"
                      + (" (not used: the wearer's motion)" if "gyro" in unused else ""))
     if sm.accel_bias_mg is not None:
+        decided = sm.accel_decided
         parts.append("accel bias " + ", ".join(f"{b:+.1f}" for b in sm.accel_bias_mg) + " mg, scale error "
-                     + ", ".join(f"{x:+.2f}" for x in sm.accel_scale_error_pct) + " %")
+                     + ", ".join(f"{x:+.2f}" for x in sm.accel_scale_error_pct) + " %"
+                     + ("" if decided is None or len(decided) == 6 else
+                        f" (x, y, z; the capture decided {', '.join(decided) or 'none'}, the datasheet's "
+                        "prior the rest)"))
     if sm.gyro_bias_dps is not None:
         parts.append("gyro bias " + ", ".join(f"{b:+.3f}" for b in sm.gyro_bias_dps) + " °/s")
     return (f"- **fit_profile** ({sm.still_seconds:.0f} s still, {sm.orientations} orientation(s)): "

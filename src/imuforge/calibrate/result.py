@@ -300,7 +300,7 @@ class RealismCheck:
 #: The fit summary's keys in their written order (:meth:`~imuforge.calibrate.fit.DeviceFit.summary`).
 _SUMMARY_KEYS = ("rate_hz", "clock_ppm", "jitter_us", "drop_rate", "accel_noise_ug_per_rthz", "accel_vrw_ug_per_rthz",
                  "gyro_noise_mdps_per_rthz", "gyro_arw_deg_per_rthr", "gyro_bias_instability_dph", "accel_bias_mg",
-                 "accel_scale_error_pct", "gyro_bias_dps", "noise_not_used")
+                 "accel_scale_error_pct", "gyro_bias_dps", "noise_not_used", "accel_decided")
 
 
 @dataclass
@@ -323,6 +323,8 @@ class FitSummary:
     gyro_bias_dps: list[float] | None = None
     #: the sensors whose fitted noise is not applied (taken for the wearer's motion: fit.flag_worn_noise)
     noise_not_used: list[str] | None = None
+    #: the accelerometer's bias / scale terms the capture decided (the rest: the datasheet's prior)
+    accel_decided: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in _SUMMARY_KEYS if getattr(self, k) is not None}
