@@ -16,6 +16,7 @@ def test_demo_quick(tmp_path, capsys):
     assert rc == 0, status
     assert len(status) == 7 and set(status.values()) == {"ok"}
     assert "all steps done" in text and "hil_report.html" in text
+    assert "3 synthetic people per description in 4 epochs, and its accuracy is not a figure" in text
     rep = json.loads((out / "hil" / "hil_report.json").read_text())
     assert rep["passed"] and rep["mismatches"] == [] and rep["windows"] > 0
     assert (out / "capture" / "desk.imu.parquet").exists() and (out / "export" / "model.h").exists()
