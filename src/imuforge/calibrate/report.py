@@ -55,6 +55,8 @@ def plot_histograms(before, after, real, channels, path: Path) -> Path:
                 label="synthetic (calibrated)", zorder=3)
         ax.set_title(f"{ch} [{_unit(ch)}]", fontsize=9)
         ax.tick_params(labelsize=7)
+        if i % cols == 0:  # a density: its unit the inverse of the values' (the first column says it)
+            ax.set_ylabel("density (per unit)", fontsize=8)
     for j in range(n, rows * cols):
         axes[j // cols][j % cols].axis("off")
     axes[0][0].legend(fontsize=7)

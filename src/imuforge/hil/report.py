@@ -256,7 +256,8 @@ def plot_summary(rep: HilReport, path: Path, results=None) -> Path:
         title = "latency per window (budget dashed)"
     else:
         title = f"latency per window (budget {budget:g} ms, off scale)"
-    ax.set(xlabel="window", ylabel=f"latency (ms, {rep.clock_label()})", title=title)
+    # the clock in the title: as the axis label a long one ran off the figure (a fresh user's run)
+    ax.set(xlabel="window", ylabel="latency (ms)", title=f"{title}\nclock: {rep.clock_label()}")
     ax = axes[1]
     if lat.size:
         ax.hist(lat, bins=min(40, max(5, lat.size // 5)))
