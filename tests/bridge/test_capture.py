@@ -161,6 +161,7 @@ def test_killed_capture_is_recoverable(tcp_device, tmp_path):
     size_at_kill = log.stat().st_size
     rec, report = recover(log)
     assert len(rec) >= 200  # at least ~1 s at 200 Hz survived the kill
+    assert report["asked_s"] == 30  # what the command then says it recovered part of (session 62)
     first = rec.provenance["first_sample_index"]
     assert np.array_equal(rec.data, FormulaCheck.values(first, len(rec)))
     # a torn tail (half a record) is tolerated

@@ -677,7 +677,7 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
                      placement=placement or header.get("placement"), subject=subject or header.get("subject"),
                      rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),
                      provenance=_provenance(header, Path(log_path)))
-    return rec, {"records": len(records), **info, "stats": vars(proc.stats)}
+    return rec, {"records": len(records), **info, "stats": vars(proc.stats), "asked_s": header.get("seconds")}
 
 
 def _replay(records: list[rawlog.LogRecord], fmt: str, csv_units: dict | None) -> StreamProcessor:

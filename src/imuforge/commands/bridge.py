@@ -257,7 +257,9 @@ def cmd_capture(args) -> int:
                   "--profile, …)")
         torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
             if report["truncated"] else ""
-        print(f"recovered {len(rec)} samples, {rec.duration_s:.1f} s at {rec.rate_hz:.3f} Hz from "
+        asked = report.get("asked_s")  # what the capture was asked for: a killed one holds less
+        of = f" of the {asked:g} s the capture asked for" if asked and rec.duration_s < 0.95 * asked else ""
+        print(f"recovered {len(rec)} samples, {rec.duration_s:.1f} s{of} at {rec.rate_hz:.3f} Hz from "
               f"{report['records']} log records{torn}")
         if report["corrupt_bytes"]:
             print(f"skipped {report['corrupt_bytes']} corrupt byte(s) in {report['corrupt_regions']} damaged "
