@@ -243,6 +243,20 @@ def test_a_worn_stretch_read_by_its_variance_is_not_used(band):
     assert any("not used, the datasheet's figure is kept" in w for w in fit.warnings), fit.warnings
     doc, _ = fitted_profile_doc(fit, at50, "worn")
     assert "noise_mdps_per_rthz" not in doc.get("gyro", {})
-    # the desk's stretch at the same rate is the chip's, and used
+    # the desk's stretch at the same rate is the chip's, and used; so is a chip 4× noisier than its
+    # datasheet on the desk: its stretch is white (a review: it had been taken for the wearer's sway)
     desk = fit_device(six_captures(at50, 10), at50)
-    assert desk.gyro_noise.used and desk.warnings == []
+    assert desk.gyro_noise.used and desk.warnings == [] and desk.gyro_noise.white_share > 0.8
+    assert fit.gyro_noise.white_share < 0.5
+    caps = six_captures(at50, 10)
+    sigma = gyro.noise_density_si * math.sqrt(noise_bandwidth_hz(gyro.bandwidth_hz, gyro.filter_order,
+                                                                 gyro.odr_hz)) * math.sqrt(15.0)
+    idx = [caps[0].channels.index(f"gyro_{a}") for a in "xyz"]
+    noisy = []
+    for k, c in enumerate(caps):
+        data = np.array(c.data)
+        data[:, idx] += np.random.default_rng(k).standard_normal((len(c), 3)) * sigma
+        noisy.append(c.replace(data=data))
+    loud = fit_device(noisy, at50)
+    assert loud.gyro_noise.density_mean / gyro.noise_density_si == pytest.approx(4.0, rel=0.15)
+    assert loud.gyro_noise.used and any("vibration or another chip" in w for w in loud.warnings)

@@ -564,12 +564,14 @@ def test_a_still_class_keeps_its_sensors_noise_through_the_map(profile_dir):
     """A still class's map squeezes a swaying synthetic standing onto a quieter capture, and squeezes the
     sensor noise the synthetic device added with it: a fresh user's calibrated "standing" read 30–66 µg/√Hz
     above the body's motion against the capture's 147–155 (session 62). The noise the map's slope took is
-    put back (white, sd · √(1 − slope²)): above 15 Hz the calibrated standing is no quieter than the
-    sensor, and what is added is that noise's level exactly."""
+    put back (white, sd · √(1 − slope²), the device's sd at the data's rate): above 15 Hz the calibrated
+    standing is no quieter than the sensor, and what is added is that noise's level — after a per-class map,
+    a global one of a standing-only capture, and at another rate than the device's (a review)."""
     from scipy.signal import welch
 
-    from imuforge.calibrate.pipeline import device_floor_sd, mapped
+    from imuforge.calibrate.pipeline import device_noise_floor, mapped
     from imuforge.motion.library import generate
+    from imuforge.resample import resample
     from imuforge.sensors.simulate import simulate
     from tests.conftest import still_motion
 
@@ -577,23 +579,36 @@ def test_a_still_class_keeps_its_sensors_noise_through_the_map(profile_dir):
     people = [stand(simulate(generate("standing", 20, fps=100, rng=k), "testband", "wrist_left", seed=k))
               for k in range(4)]
     desk = stand(simulate(still_motion(20, 100), "testband", "wrist_left", seed=9))
+    floor, why = device_noise_floor(people, None)
+    assert why is None and floor("gyro", 100.0) > floor("gyro", 50.0) > 0 and floor("mag", 100.0) is None
+
+    def hf(recs, ch, fs=100.0):  # median PSD level above the body's motion (15 Hz … 0.4 fs)
+        f, p = welch(np.concatenate([r.data[:, r.channels.index(ch)] for r in recs]), fs=fs, nperseg=512)
+        return float(np.median(p[(f > 15) & (f < 0.4 * fs)]))
+
     qm = QuantileMap.fit(people, [desk], "per-class", strength="full")
-    floor = device_floor_sd(people, None)
-    assert set(floor) == {"acc", "gyro"}
-
-    def hf(recs, ch):  # median PSD level above the body's motion (15–40 Hz)
-        f, p = welch(np.concatenate([r.data[:, r.channels.index(ch)] for r in recs]), fs=100.0, nperseg=512)
-        return float(np.median(p[(f > 15) & (f < 40)]))
-
     plain = [qm.apply(r) for r in people]
-    kept, restored = mapped(qm, people, floor, seed=0)
-    slopes = restored["standing"]
+    kept = mapped(qm, people, floor, seed=0)
+    slopes = qm.squeezed_still()["standing"]
     assert 0 < min(slopes.values()) < 1  # the map squeezes the swaying people
     for ch in ("gyro_x", "gyro_y", "gyro_z"):
         real = hf([desk], ch)
         if ch != "gyro_x":
             assert hf(plain, ch) < 0.5 * real  # the squeezed noise: quieter than the sensor
         assert hf(kept, ch) > 0.85 * real  # put back: never quieter than its sensor
-        # white noise of sd · √(1 − a²) adds its one-sided level 2 σ² / fs to what the map left
-        added = 2 * floor["gyro"] ** 2 * (1 - slopes[ch] ** 2) / 100.0
-        assert hf(kept, ch) - hf(plain, ch) == pytest.approx(added, rel=0.25)
+        # white noise of sd σ √(1 − f'(x)²) adds its one-sided level 2 σ² (1 − f'²) / fs to what the map left
+        # (at most the sensor's own level, 2 σ² / fs)
+        assert 0 < hf(kept, ch) - hf(plain, ch) <= 1.25 * 2 * floor("gyro", 100.0) ** 2 / 100.0
+    # a global map of a standing-only capture squeezes as much, and gets it back too
+    qg = QuantileMap.fit(people, [desk], "global", strength="full")
+    assert set(qg.squeezed_still()) == {"(global)"}
+    assert hf(mapped(qg, people, floor, seed=0), "gyro_y") > 0.85 * hf([desk], "gyro_y")
+    # at 50 Hz (the data resampled to a capture's rate): the sensor's level at that rate is what is added
+    # (the device's own, at 100 Hz, would be √2 off in density)
+    people50, desk50 = [resample(r, 50.0) for r in people], resample(desk, 50.0)
+    q50 = QuantileMap.fit(people50, [desk50], "per-class", strength="full")
+    kept50, plain50 = mapped(q50, people50, floor, seed=0), [q50.apply(r) for r in people50]
+    for ch in ("gyro_y", "gyro_z"):
+        real = hf([desk50], ch, 50.0)
+        assert hf(kept50, ch, 50.0) > 0.85 * real
+        assert hf(kept50, ch, 50.0) - hf(plain50, ch, 50.0) == pytest.approx(real, rel=0.25)

@@ -124,6 +124,10 @@ class NoiseFit:
     #: the density read from the spectrum above the body's motion (:func:`_band_density`), not the stretch's
     #: variance (a rate without such a band)
     from_band: bool = True
+    #: how white the stretch is: half the variance of its sample-to-sample steps over its (block) variance,
+    #: median over axes — ≈ 1 for sensor noise alone (a desk), far less where slow motion holds the variance
+    #: (a worn device's sway)
+    white_share: float = 1.0
     #: False: taken for the body's motion (:func:`flag_worn_noise`), not applied — the datasheet's kept
     used: bool = True
 
@@ -176,8 +180,10 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     qvar = (lsb * lsb / 12.0) if lsb else 0.0
     density = _band_density(x, rate_hz, enbw, qvar)
     from_band = density is not None
+    var = _block_variance(x, max(4, int(round(rate_hz))))
+    steps = 0.5 * np.var(np.diff(x, axis=0), axis=0, ddof=1)
+    white_share = float(np.median(np.divide(steps, var, out=np.ones_like(var), where=var > 0)))
     if density is None:  # no band above the body's motion: the stretch's variance
-        var = _block_variance(x, max(4, int(round(rate_hz))))
         density = np.sqrt(np.clip(var - qvar, 0.0, None)) / math.sqrt(enbw)
     white = density * math.sqrt(enbw)
     taus, adev = allan_deviation(x, rate_hz)
@@ -196,7 +202,8 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     return NoiseFit(kind=kind, unit=unit, white_sd=white.tolist(), density=density.tolist(),
                     density_mean=float(np.sqrt(np.mean(density**2))), random_walk=n_rw.tolist(),
                     bias_instability=bi, enbw_hz=enbw, lsb=lsb, seconds=x.shape[0] / rate_hz,
-                    allan_taus_s=taus.tolist(), allan_dev=adev.tolist(), from_band=from_band)
+                    allan_taus_s=taus.tolist(), allan_dev=adev.tolist(), from_band=from_band,
+                    white_share=white_share)
 
 
 # ------------------------------------------------------------------------- bias & scale
@@ -464,14 +471,21 @@ def _over_datasheet(fit: NoiseFit | None, sensor) -> float | None:
     return ratio if ratio >= NOISE_OVER_DATASHEET else None
 
 
+#: a stretch whose sample-to-sample steps hold less than this share of its variance (NoiseFit.white_share) is
+#: moving slowly — a worn device's sway — not white sensor noise (a desk's reads ≈ 0.9–1)
+WORN_WHITE_SHARE = 0.5
+
+
 def flag_worn_noise(fits: list[NoiseFit | None], sensors: list) -> None:
     """Mark not to be used each fit read from a still stretch's variance (a rate with no band above the
-    body's motion) at :data:`NOISE_OVER_DATASHEET` times its datasheet or more: that is the wearer's sway and
-    tremor, not the chip. A fresh user's worn 52 Hz capture read 11.2× and was applied: the calibrated
-    synthetic data came out ≈ 10× noisier than the capture itself (session 62). A band read stays used
-    (warned of): a chip noisier than its datasheet, or vibration, is what it holds."""
+    body's motion) at :data:`NOISE_OVER_DATASHEET` times its datasheet or more, where the stretch is not
+    white (:data:`WORN_WHITE_SHARE`): that is the wearer's sway and tremor, not the chip. A fresh user's worn
+    52 Hz capture read 11.2× and was applied: the calibrated synthetic data came out ≈ 10× noisier than the
+    capture itself (session 62). A band read stays used (warned of), and so does a white stretch's (a chip
+    noisier than its datasheet on a desk, or vibration, is what they hold)."""
     for fit, sensor in zip(fits, sensors):
-        if fit is not None and not fit.from_band and _over_datasheet(fit, sensor) is not None:
+        if (fit is not None and not fit.from_band and fit.white_share < WORN_WHITE_SHARE
+                and _over_datasheet(fit, sensor) is not None):
             fit.used = False
 
 

@@ -509,38 +509,60 @@ class QuantileMap:
                    gravity=(_gravity_scales(synthetic, real, applies_to, channels) if mode != "magnitude"
                             else None))
 
-    def floor_lost(self, rec: Recording, floor_sd: dict[str, float], rng_of) -> tuple[Recording, dict]:
-        """``rec`` (mapped) with the sensor noise a still class's map squeezed out put back: a per-sample map
-        with slope ``a`` < 1 (:meth:`ChannelMap.slope`) scales the noise the synthetic device added by ``a``
-        too, leaving a synthetic "standing" quieter than the sensor can be (a fresh user's tour: 30–66
-        µg/√Hz at 20–35 Hz against the capture's 147–155; session 62). White noise of sd
-        ``floor · √(1 − a²)`` is added to the class's samples of each channel whose group has a floor
-        (``floor_sd``: channel group → the device's white-noise sd; ``rng_of(group)``: its generator);
-        returns the recording and {class: {channel: a}} of what was restored."""
-        if self.mode != "per-class" or self.applies_to is None:
-            return rec, {}
-        labels = rec.label_array()
-        data, done = None, {}
-        rngs = {g: rng_of(g) for g in floor_sd}
-        for c in (c for c in self.applies_to if c in STILL and c in self.maps):
-            m = labels == c
+    def squeezed_still(self) -> dict[str, dict[str, float]]:
+        """Where a map squeezes a still class about its middle (:meth:`ChannelMap.slope` < 1): {map key:
+        {channel: slope}} (:meth:`_still_keys`; what the report says of :meth:`_put_floor_back`)."""
+        out = {}
+        for key in self._still_keys():
+            slopes = {ch: round(a, 4) for ch, m in self.maps[key].items() if (a := m.slope()) < 1}
+            if slopes:
+                out[key] = slopes
+        return out
+
+    def _still_keys(self) -> dict[str, list[str]]:
+        """The maps that map still classes only, with their classes: each still class's per-class map, or a
+        global map whose classes are all still (a standing-only capture); none for magnitude maps, which
+        scale lengths, not axes."""
+        if self.mode == "magnitude" or self.applies_to is None:
+            return {}
+        if self.mode == "per-class":
+            return {c: [c] for c in self.applies_to if c in STILL and c in self.maps}
+        still = set(self.applies_to) <= STILL and GLOBAL in self.maps
+        return {GLOBAL: list(self.applies_to)} if still else {}
+
+    def _put_floor_back(self, data: np.ndarray, src: np.ndarray, rec: Recording, labels: np.ndarray | None,
+                        floor, rng_of) -> None:
+        """Add back, in place, the sensor noise a still class's map squeezed: a per-sample map scales a small
+        noise ``n`` at ``x`` to ``f'(x) · n``, which left a synthetic "standing" quieter than the sensor can
+        be (a fresh user's tour, session 62). Each sample of a still class (:meth:`_still_keys`) gets white
+        noise of sd ``σ · √(1 − f'(x)²)`` where the map's local slope ``f'(x)`` (central difference, on the
+        values ``src`` it mapped) is under 1; σ the device's white-noise sd at the recording's rate
+        (``floor(group, rate)``; None: not known), ``rng_of(group)`` its generator."""
+        if labels is None:
+            return
+        rngs: dict[str, Any] = {}
+        for key, classes in self._still_keys().items():
+            m = np.isin(labels, classes)
             if not m.any():
                 continue
-            for g, sd in floor_sd.items():
-                rng = rngs[g]
-                for ch in (f"{g}_{a}" for a in "xyz"):
-                    if ch not in rec.channels or ch not in self.maps[c]:
-                        continue
-                    if (a := self.maps[c][ch].slope()) >= 1:
-                        continue
-                    data = np.array(rec.data, dtype=float) if data is None else data
-                    lost = sd * np.sqrt(1 - a * a)
-                    data[m, rec.channels.index(ch)] += rng.standard_normal(int(m.sum())) * lost
-                    done.setdefault(c, {})[ch] = round(a, 4)
-        return (rec if data is None else rec.replace(data=data)), done
+            for ch, cmap in self.maps[key].items():
+                group = ch.rsplit("_", 1)[0]
+                sd = floor(group, rec.rate_hz) if ch in rec.channels else None
+                if not sd:
+                    continue
+                x = src[m, rec.channels.index(ch)]
+                if cmap.center is not None:  # the person's values at the typical person's, as mapped
+                    x = x - (float(np.nanmedian(x)) - cmap.center)
+                h = 1e-3 * max(float(np.ptp(cmap.xp)), 1e-9)
+                slope = (cmap.transfer(x + h, self.tails) - cmap.transfer(x - h, self.tails)) / (2 * h)
+                deficit = np.clip(1.0 - slope * slope, 0.0, 1.0)
+                rng = rngs.setdefault(group, rng_of(group))
+                data[m, rec.channels.index(ch)] += rng.standard_normal(int(m.sum())) * sd * np.sqrt(deficit)
 
-    def apply(self, rec: Recording) -> Recording:
-        """``rec`` with its mapped channels replaced (other channels untouched)."""
+    def apply(self, rec: Recording, floor=None, rng_of=None) -> Recording:
+        """``rec`` with its mapped channels replaced (other channels untouched); with ``floor`` and ``rng_of``
+        the sensor noise a still class's map squeezed put back (:meth:`_put_floor_back`, in the typical
+        wearer's wear where the maps act, before each person's turn)."""
         turn = person_turn(rec) if self.keep_wear and self.mode != "magnitude" else None
         # the person's readings at the typical wearer's wear (a copy)
         data = typical_wear_data(rec, turn) if turn is not None else np.array(rec.data, dtype=float)
@@ -574,6 +596,8 @@ class QuantileMap:
                 if m.any():
                     data[m, i] = self.maps[c][ch](x[m], self.tails)
         held = self._hold_gravity(data, src, rec.channels, labels, sel) if self.gravity else 0
+        if floor is not None:
+            self._put_floor_back(data, src, rec, labels, floor, rng_of)
         if turn is not None:  # the person's own turn back
             data = rotate_vectors(data, rec.channels, turn)
         n_mapped = int(sum(int(m.sum()) for m in sel.values()))

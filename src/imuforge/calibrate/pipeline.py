@@ -234,8 +234,7 @@ def _keeps_wear(align: bool, align_mode: str) -> bool:
 
 def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align: bool, mapping: MapSettings,
                       seed: int, classes: Sequence[str] | None = None,
-                      align_mode: str = "pooled", match_range: bool = True,
-                      floor_sd: dict[str, float] | None = None) -> HeldOutFidelity:
+                      align_mode: str = "pooled", match_range: bool = True, floor=None) -> HeldOutFidelity:
     """Fit alignment / mapping (and find the range) on the first half (in time) of each real recording, score
     on the second.
 
@@ -257,7 +256,7 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
             cur = apply_alignment(fit_alignment(cur, first, align_mode), cur)
         if mapping.on:
             qm = mapping.fit(cur, first, keep_wear=_keeps_wear(align, align_mode))
-            cur = mapped(qm, cur, floor_sd or {}, seed)[0]
+            cur = mapped(qm, cur, floor, seed)
         if match_range:
             cur = clip_to_full_scale(cur, capture_full_scales(first))[0]
     except ValidationError as exc:  # e.g. a class present in only one half
@@ -287,39 +286,53 @@ def _synthetic_profile(recs: list[Recording]):
                                                         "noise is unknown")
 
 
-def device_floor_sd(recs: list[Recording], fit: DeviceFit | None) -> dict[str, float]:
-    """The white-noise sd of each sensor of the synthetic device (channel group → sd): its profile's
-    density over the filter's ENBW, or the fitted device's where the fit measured more and is used."""
+def device_noise_floor(recs: list[Recording], fit: DeviceFit | None):
+    """The synthetic device's white-noise sd per channel group at a recording's rate, as a function
+    ``floor(group, rate_hz)`` (None for a group it does not know), and None; or (None, why it is not known).
+    The density is the fitted device's where the fit is used (see
+    :func:`~imuforge.calibrate.fit.flag_worn_noise`), else the profile's; over the filter's ENBW, bounded by
+    the recording's Nyquist frequency (the data may have been resampled to the capture's rate), plus the
+    quantisation's LSB²/12 (white to the device's Nyquist frequency: a lower rate keeps its share of it)."""
     from imuforge.sensors.profiles import noise_bandwidth_hz
 
-    prof, _ = _synthetic_profile(recs)
-    out: dict[str, float] = {}
+    prof, why = _synthetic_profile(recs)
+    if prof is None:
+        return None, why
+    known: dict[str, tuple[float, float, float, float]] = {}
     for kind in ("accel", "gyro"):
-        s = prof.sensors.get(kind) if prof is not None else None
+        s = prof.sensors.get(kind)
         if s is None or not s.noise_density_si > 0:
             continue
-        d = s.noise_density_si
-        nf = getattr(fit, f"{kind}_noise", None) if fit is not None else None
-        if nf is not None and nf.used and not (kind == "accel" and fit.gravity_removed):
-            d = max(d, nf.density_mean)
+        nf = _fitted_noise(fit, kind)
+        density = nf.density_mean if nf is not None else s.noise_density_si
         enbw = noise_bandwidth_hz(s.bandwidth_hz, s.filter_order, s.odr_hz)
-        out[GROUP_OF_SENSOR[kind]] = d * math.sqrt(enbw)
-    return out
+        known[GROUP_OF_SENSOR[kind]] = (density, enbw, s.lsb_si, s.odr_hz)
+
+    def floor(group: str, rate_hz: float) -> float | None:
+        if group not in known:
+            return None
+        d, enbw, lsb, odr = known[group]
+        return math.sqrt(d * d * min(enbw, 0.5 * rate_hz) + lsb * lsb / 12.0 * min(1.0, rate_hz / odr))
+
+    return floor, None
 
 
-def mapped(qm, recs: list[Recording], floor_sd: dict[str, float], seed: int
-           ) -> tuple[list[Recording], dict[str, dict[str, float]]]:
-    """``recs`` through the quantile map ``qm``, with the sensor noise a still class's map squeezed out put
-    back (:meth:`~imuforge.calibrate.mapping.QuantileMap.floor_lost`); and {class: {channel: slope}} of it."""
+def _fitted_noise(fit: DeviceFit | None, kind: str):
+    """The fit's noise of sensor ``kind`` where it is used (and read with gravity in: an accelerometer whose
+    gravity the device removed is not fitted), else None."""
+    nf = getattr(fit, f"{kind}_noise", None) if fit is not None else None
+    if nf is None or not nf.used or (kind == "accel" and fit.gravity_removed):
+        return None
+    return nf
+
+
+def mapped(qm, recs, floor, seed: int) -> list[Recording]:
+    """``recs`` through the quantile map ``qm``, the sensor noise a still class's map squeezed out put back
+    where the device's ``floor`` is known (:meth:`~imuforge.calibrate.mapping.QuantileMap.apply`)."""
     from imuforge.sensors.hardware import term_rng
 
-    out, restored = [], {}
-    for i, r in enumerate(recs):
-        r, done = qm.floor_lost(qm.apply(r), floor_sd, lambda g, i=i: term_rng(seed, "map-floor", f"{i}/{g}"))
-        out.append(r)
-        for c, chans in done.items():
-            restored.setdefault(c, {}).update(chans)
-    return out, restored
+    return [qm.apply(r, floor, lambda g, i=i: term_rng(seed, "map-floor", f"{i}/{g}"))
+            for i, r in enumerate(recs)]
 
 
 def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list[Recording], dict[str, Any]]:
@@ -332,9 +345,9 @@ def _noise_topup(recs: list[Recording], fit: DeviceFit, seed: int) -> tuple[list
     if prof is None:
         return recs, {"skipped": why}
     add: dict[str, float] = {}
-    for kind, nf in (("accel", fit.accel_noise), ("gyro", fit.gyro_noise)):
-        s = prof.sensors.get(kind)
-        if nf is None or s is None or not nf.used or (kind == "accel" and fit.gravity_removed):
+    for kind in ("accel", "gyro"):
+        s, nf = prof.sensors.get(kind), _fitted_noise(fit, kind)
+        if nf is None or s is None:
             continue
         d_add2 = nf.density_mean ** 2 - s.noise_density_si ** 2
         info[kind] = {"real_density": nf.density_mean, "synthetic_density": s.noise_density_si,
@@ -482,14 +495,14 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     pre_align = cur
     if align:  # 4. alignment
         cur = _align_step(result, stage, cur, reals, align_mode)
-    floor_sd = device_floor_sd(cur, result.fit)  # the device's noise, which a still class's map squeezes
+    floor, unknown = device_noise_floor(cur, result.fit)  # the device's noise, which a still map squeezes
     if mapping.on:  # 5. mapping
         cur = _map_step(result, stage, cur, reals, mapping, keep_wear=_keeps_wear(align, align_mode),
-                        floor_sd=floor_sd, seed=seed)
+                        floor=floor, unknown=unknown, seed=seed)
     if match_range:  # 6. the capture's output range
         cur = _range_step(report, cur, reals)
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
-                   align_mode=align_mode, match_range=match_range, floor_sd=floor_sd)
+                   align_mode=align_mode, match_range=match_range, floor=floor)
     report.realism = realism_check(scope, pre_align, cur, reals)
     result.recordings = cur
     result.findings = findings(report, result, pre_align, reals, seed)
@@ -609,19 +622,23 @@ def _align_step(result: CalibrationResult, stage: Path, cur: list[Recording], re
 
 
 def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], reals: list[Recording],
-              mapping: MapSettings, keep_wear: bool = True, floor_sd: dict[str, float] | None = None,
+              mapping: MapSettings, keep_wear: bool = True, floor=None, unknown: str | None = None,
               seed: int = 0) -> list[Recording]:
     """The quantile map onto the capture's distributions, fitted on and applied to the shared classes only
-    (``keep_wear``: see :func:`_keeps_wear`), the device's noise floor (``floor_sd``, :func:`device_floor_sd`)
-    put back where a still class's map squeezed it (:func:`mapped`)."""
+    (``keep_wear``: see :func:`_keeps_wear`), the device's noise (``floor``, :func:`device_noise_floor`; or
+    ``unknown``: why not known) put back where a still class's map squeezed it (:func:`mapped`)."""
     qm = mapping.fit(cur, reals, keep_wear=keep_wear)
     result.mapping = qm
     qm.save(stage / "mapping.json")
-    cur, restored = mapped(qm, progress(cur, desc="mapping", unit="rec"), floor_sd or {}, seed)
+    cur = mapped(qm, progress(cur, desc="mapping", unit="rec"), floor, seed)
+    squeezed = qm.squeezed_still()
+    notes = list(qm.notes)
+    if squeezed and floor is None:
+        notes.append(f"a still class's map squeezes its sensor's noise, which is not put back: {unknown}")
     result.report.steps.append(MapStep(mode=qm.mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
-                                       samples=qm.samples, notes=qm.notes, source=qm.source,
+                                       samples=qm.samples, notes=notes, source=qm.source,
                                        strength=qm.strength, strengths=qm.strengths(), gravity=qm.gravity,
-                                       floor_restored=restored))
+                                       floor_restored=squeezed if floor is not None else {}))
     return cur
 
 
@@ -638,8 +655,7 @@ def _range_step(report: CalibrationReport, cur: list[Recording], reals: list[Rec
 
 def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recording], cur: list[Recording],
                    pre_align: list[Recording], reals: list[Recording], *, align: bool, mapping: MapSettings,
-                   seed: int, align_mode: str, match_range: bool = True,
-                   floor_sd: dict[str, float] | None = None) -> None:
+                   seed: int, align_mode: str, match_range: bool = True, floor=None) -> None:
     """Fidelity before / after, on the classes both sides hold (everything if the capture is unlabelled).
 
     "after" is in-sample when the alignment / mapping were fitted on the same capture; the held-out
@@ -670,7 +686,7 @@ def _fidelity_step(report: CalibrationReport, scope: ClassScope, syn: list[Recor
     report.fidelity_after.in_sample = bool(align or mapping.on or report.step("clip_range"))
     if align or mapping.on:
         report.fidelity_after_heldout = _heldout_fidelity(pre_align, reals, align, mapping, seed, shared,
-                                                          align_mode, match_range, floor_sd)
+                                                          align_mode, match_range, floor)
 
 
 def realism_check(scope: ClassScope, before: list[Recording], after: list[Recording],
@@ -855,9 +871,12 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
         return [Finding("warning", "device", f"device fit not possible: {step.skipped or 'no fit'}")]
     sm = step.summary
     clock = f"sample rate and clock (on {fit.timing_from}, the capture of the most samples)"  # with the rate
-    got = [name for value, name in ((sm.rate_hz, clock), (sm.accel_noise_ug_per_rthz, "accel noise"),
-                                    (sm.gyro_noise_mdps_per_rthz, "gyro noise"), (sm.gyro_bias_dps, "gyro bias"))
-           if value is not None]
+    unused = set(sm.noise_not_used or ())  # read, and not used: the warning says why
+    got = [name for value, name, noise in ((sm.rate_hz, clock, None),
+                                           (sm.accel_noise_ug_per_rthz, "accel noise", "accel"),
+                                           (sm.gyro_noise_mdps_per_rthz, "gyro noise", "gyro"),
+                                           (sm.gyro_bias_dps, "gyro bias", None))
+           if value is not None and noise not in unused]
     out = [Finding("decided", "device", f"device fit from {sm.still_seconds:.0f} s still: " + ", ".join(got))]
     out += [Finding("warning", "device", w) for w in fit.warnings]
     if fit.ranges:

@@ -22,9 +22,9 @@ import contextlib
 import functools
 import hashlib
 import json
-from pathlib import Path
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +56,15 @@ class CorpusSpec:
     shard_size: int
     keyframed: tuple[str, ...] = ()
     source: str = "<spec>"
+    #: the spec file's folder, absolute, as the process that read it saw it (a Ray worker's working folder
+    #: may be another): where relative key-frame and profile files are read (:attr:`folder`)
+    base: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON (without its file name): what a corpus manifest records and resume compares."""
         d = asdict(self)
         d.pop("source")
+        d.pop("base")
         if not d["keyframed"]:  # a spec without them reads as it did before they existed (resume, manifests)
             d.pop("keyframed")
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
@@ -93,7 +97,7 @@ class CorpusSpec:
     @property
     def folder(self) -> Path:
         """The spec file's folder: where its relative files (key frames, profiles) are read from."""
-        return spec_folder(self.source)
+        return Path(self.base) if self.base else spec_folder(self.source)
 
     def keyframed_paths(self) -> tuple[Path, ...]:
         """The key-framed activity files, relative paths taken from the spec file's folder."""
@@ -131,8 +135,8 @@ class CorpusSpec:
 
 
 def spec_folder(source: str) -> Path:
-    """The folder of the spec file ``source`` names, absolute (a worker's working folder may be another), or
-    the working folder for a spec made in memory."""
+    """The folder of the spec file ``source`` names, absolute, or the working folder for a spec made in
+    memory (as this process sees them: :attr:`CorpusSpec.base` keeps it for the workers)."""
     return Path(source).resolve().parent if source != "<spec>" else Path.cwd()
 
 
@@ -147,7 +151,7 @@ def load_spec(path: str | Path) -> CorpusSpec:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(f"not valid TOML: {exc}", source=str(path),
                               allowed="a TOML corpus spec file, e.g. examples/corpus-small.toml") from None
-    return CorpusSpec.from_dict(doc, source=str(path))
+    return replace(CorpusSpec.from_dict(doc, source=str(path)), base=str(path.resolve().parent))
 
 
 class _Fields:
@@ -206,7 +210,6 @@ class _Fields:
 
     def profiles(self) -> tuple[str, ...]:
         from imuforge.sensors import list_profiles, load_profile
-
         from imuforge.synth import profile_source
 
         names = self.strings("profiles")
