@@ -508,8 +508,8 @@ class MapStep:
     # class → the scale of its gravity's length (mapping.QuantileMap.gravity: each person's gravity turned,
     # not mapped axis by axis); None: mapped axis by axis (magnitude maps, reports written before)
     gravity: dict[str, float] | None = None
-    #: still class → channel → the map's slope (< 1) whose squeezed-out sensor noise was put back
-    #: (mapping.QuantileMap.floor_lost)
+    #: map key (a still class, or "(global)") → channel → the map's slope about its middle (< 1): where the
+    #: sensor noise the map squeezed was put back (mapping.QuantileMap.squeezed_still, _put_floor_back)
     floor_restored: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def gravity_summary(self) -> str:
