@@ -599,10 +599,12 @@ def test_a_still_class_keeps_its_sensors_noise_through_the_map(profile_dir):
         # white noise of sd σ √(1 − f'(x)²) adds its one-sided level 2 σ² (1 − f'²) / fs to what the map left
         # (at most the sensor's own level, 2 σ² / fs)
         assert 0 < hf(kept, ch) - hf(plain, ch) <= 1.25 * 2 * floor("gyro", 100.0) ** 2 / 100.0
-    # a global map of a standing-only capture squeezes as much, and gets it back too
+    # a global map of a standing-only capture squeezes as much, and gets it back too — labelled or not
     qg = QuantileMap.fit(people, [desk], "global", strength="full")
     assert set(qg.squeezed_still()) == {"(global)"}
     assert hf(mapped(qg, people, floor, seed=0), "gyro_y") > 0.85 * hf([desk], "gyro_y")
+    bare = QuantileMap.fit(people, [desk.replace(labels=[])], "global", strength="full")
+    assert hf(mapped(bare, people, floor, seed=0), "gyro_y") > 0.85 * hf([desk], "gyro_y")
     # at 50 Hz (the data resampled to a capture's rate): the sensor's level at that rate is what is added
     # (the device's own, at 100 Hz, would be √2 off in density)
     people50, desk50 = [resample(r, 50.0) for r in people], resample(desk, 50.0)

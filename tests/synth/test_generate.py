@@ -912,6 +912,12 @@ def test_a_profile_file_of_a_spec_is_read_from_the_specs_folder(tmp_path, monkey
     shutil.copytree(tmp_path, tmp_path.parent / "moved")  # the project copied: the same corpus, resumed
     moved = tmp_path.parent / "moved"
     assert main(["generate", str(moved / "specs" / "s.toml"), "--out", str(moved / "c")]) == 0
+    # the folder as the reading process saw it goes to the workers (whose working folder may be another),
+    # and not into the manifest
+    import pickle
+
+    sent = pickle.loads(pickle.dumps(elsewhere))
+    assert sent.folder == (tmp_path / "specs").resolve() and "base" not in sent.to_dict()
 
 
 def test_the_size_line_says_a_change_of_posture_is_its_natural_length(tmp_path, capsys):

@@ -125,8 +125,9 @@ class NoiseFit:
     #: variance (a rate without such a band)
     from_band: bool = True
     #: how white the stretch is: half the variance of its sample-to-sample steps over its (block) variance,
-    #: median over axes — ≈ 1 for sensor noise alone (a desk), far less where slow motion holds the variance
-    #: (a worn device's sway)
+    #: median over axes, over what noise white across the filter's ENBW reads (``1 − sinc(2 ENBW / fs)``: a
+    #: real chip's filter makes its noise less white) — ≈ 1 or more for sensor noise alone (a desk), far less
+    #: where slow motion holds the variance (a worn device's sway)
     white_share: float = 1.0
     #: False: taken for the body's motion (:func:`flag_worn_noise`), not applied — the datasheet's kept
     used: bool = True
@@ -182,7 +183,8 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     from_band = density is not None
     var = _block_variance(x, max(4, int(round(rate_hz))))
     steps = 0.5 * np.var(np.diff(x, axis=0), axis=0, ddof=1)
-    white_share = float(np.median(np.divide(steps, var, out=np.ones_like(var), where=var > 0)))
+    filtered = max(1.0 - float(np.sinc(2.0 * enbw / rate_hz)), 0.05)  # the share of noise white over the ENBW
+    white_share = float(np.median(np.divide(steps, var, out=np.ones_like(var), where=var > 0))) / filtered
     if density is None:  # no band above the body's motion: the stretch's variance
         density = np.sqrt(np.clip(var - qvar, 0.0, None)) / math.sqrt(enbw)
     white = density * math.sqrt(enbw)
@@ -471,8 +473,9 @@ def _over_datasheet(fit: NoiseFit | None, sensor) -> float | None:
     return ratio if ratio >= NOISE_OVER_DATASHEET else None
 
 
-#: a stretch whose sample-to-sample steps hold less than this share of its variance (NoiseFit.white_share) is
-#: moving slowly — a worn device's sway — not white sensor noise (a desk's reads ≈ 0.9–1)
+#: a stretch whose sample-to-sample steps hold less than this share of what filtered white noise's would
+#: (NoiseFit.white_share) is moving slowly — a worn device's sway — not sensor noise (a desk reads ≈ 1; the
+#: library's worn still stretches 0.01–0.22)
 WORN_WHITE_SHARE = 0.5
 
 
@@ -500,8 +503,10 @@ def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegme
         head = (f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, from a "
                 f"{still.duration_s:.0f} s still stretch of {still.source}")
         if fit.used:
-            out.append(f"{head}: a device that is worn or held moves more than its chip's noise (read above "
-                       "the body's motion, what is left is vibration or another chip) — fit the profile on "
+            how = ("read above the body's motion, what is left" if fit.from_band else
+                   "its stretch is as white as sensor noise, and")
+            out.append(f"{head}: a device that is worn or held moves more than its chip's noise ({how} is "
+                       "vibration or another chip) — fit the profile on "
                        "the device lying on a desk (docs/CALIBRATION.md), or keep the datasheet's figures "
                        "(no --fit-profile)")
         else:

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -523,8 +524,10 @@ class QuantileMap:
         """The maps that map still classes only, with their classes: each still class's per-class map, or a
         global map whose classes are all still (a standing-only capture); none for magnitude maps, which
         scale lengths, not axes."""
-        if self.mode == "magnitude" or self.applies_to is None:
+        if self.mode == "magnitude":
             return {}
+        if self.applies_to is None:  # an unlabelled capture: the global map's still samples are its class's
+            return {GLOBAL: sorted(STILL)} if GLOBAL in self.maps else {}
         if self.mode == "per-class":
             return {c: [c] for c in self.applies_to if c in STILL and c in self.maps}
         still = set(self.applies_to) <= STILL and GLOBAL in self.maps
@@ -538,8 +541,7 @@ class QuantileMap:
         noise of sd ``σ · √(1 − f'(x)²)`` where the map's local slope ``f'(x)`` (central difference, on the
         values ``src`` it mapped) is under 1; σ the device's white-noise sd at the recording's rate
         (``floor(group, rate)``; None: not known), ``rng_of(group)`` its generator."""
-        if labels is None:
-            return
+        labels = rec.label_array() if labels is None else labels  # an unlabelled capture's map: every sample
         rngs: dict[str, Any] = {}
         for key, classes in self._still_keys().items():
             m = np.isin(labels, classes)
@@ -597,7 +599,8 @@ class QuantileMap:
                     data[m, i] = self.maps[c][ch](x[m], self.tails)
         held = self._hold_gravity(data, src, rec.channels, labels, sel) if self.gravity else 0
         if floor is not None:
-            self._put_floor_back(data, src, rec, labels, floor, rng_of)
+            seeded = rng_of or (lambda group: np.random.default_rng(zlib.crc32(group.encode())))
+            self._put_floor_back(data, src, rec, labels, floor, seeded)
         if turn is not None:  # the person's own turn back
             data = rotate_vectors(data, rec.channels, turn)
         n_mapped = int(sum(int(m.sum()) for m in sel.values()))

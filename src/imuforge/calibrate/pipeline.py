@@ -272,16 +272,24 @@ def _heldout_fidelity(synthetic: list[Recording], reals: list[Recording], align:
 
 
 def _synthetic_profile(recs: list[Recording]):
-    """The one device profile the synthetic recordings were made with, or (None, why not)."""
+    """The one device profile the synthetic recordings were made with, at the ODR and ranges they were made
+    at (their provenance's ``device_config``: an ``--odr`` override's filter and noise bandwidth are not the
+    profile file's), or (None, why not)."""
     names = sorted({str(r.profile) for r in recs})
     if len(names) > 1:
         return None, (f"synthetic recordings come from several profiles ({', '.join(names)}); calibrate one "
                       "device's data at a time")
     prof_name = recs[0].profile if recs else None
+    made = (recs[0].provenance.get("device_config") or {}) if recs else {}
+    acc, gyro = made.get("accel") or {}, made.get("gyro") or {}
+    config = {"odr_hz": acc.get("odr_hz"), "range_g": acc.get("range_g"), "range_dps": gyro.get("range_dps")}
     try:
-        prof = load_profile(prof_name) if prof_name else None
-    except ValidationError:
-        prof = None
+        prof = load_profile(prof_name, **config) if prof_name else None
+    except ValidationError:  # another version of the profile: as it is now
+        try:
+            prof = load_profile(prof_name)
+        except ValidationError:
+            prof = None
     return (prof, None) if prof is not None else (None, f"synthetic profile {prof_name!r} not loadable: its "
                                                         "noise is unknown")
 
@@ -290,9 +298,9 @@ def device_noise_floor(recs: list[Recording], fit: DeviceFit | None):
     """The synthetic device's white-noise sd per channel group at a recording's rate, as a function
     ``floor(group, rate_hz)`` (None for a group it does not know), and None; or (None, why it is not known).
     The density is the fitted device's where the fit is used (see
-    :func:`~imuforge.calibrate.fit.flag_worn_noise`), else the profile's; over the filter's ENBW, bounded by
-    the recording's Nyquist frequency (the data may have been resampled to the capture's rate), plus the
-    quantisation's LSB²/12 (white to the device's Nyquist frequency: a lower rate keeps its share of it)."""
+    :func:`~imuforge.calibrate.fit.flag_worn_noise`), else the profile's; its variance over the filter's ENBW
+    plus the quantisation's LSB²/12 is white to the device's Nyquist frequency, as the simulator adds it
+    (and :func:`_noise_topup`), so data resampled to a lower rate (the capture's) keep their share of it."""
     from imuforge.sensors.profiles import noise_bandwidth_hz
 
     prof, why = _synthetic_profile(recs)
@@ -312,7 +320,7 @@ def device_noise_floor(recs: list[Recording], fit: DeviceFit | None):
         if group not in known:
             return None
         d, enbw, lsb, odr = known[group]
-        return math.sqrt(d * d * min(enbw, 0.5 * rate_hz) + lsb * lsb / 12.0 * min(1.0, rate_hz / odr))
+        return math.sqrt((d * d * enbw + lsb * lsb / 12.0) * min(1.0, rate_hz / odr))
 
     return floor, None
 
@@ -324,6 +332,16 @@ def _fitted_noise(fit: DeviceFit | None, kind: str):
     if nf is None or not nf.used or (kind == "accel" and fit.gravity_removed):
         return None
     return nf
+
+
+def _restored(squeezed: dict[str, dict[str, float]], floor) -> dict[str, dict[str, float]]:
+    """The map step's record of the channels whose squeezed noise was put back: those of a group whose floor
+    is known (not the magnetometer's)."""
+    if floor is None:
+        return {}
+    out = {key: {ch: a for ch, a in slopes.items() if floor(ch.rsplit("_", 1)[0], 100.0) is not None}
+           for key, slopes in squeezed.items()}
+    return {key: slopes for key, slopes in out.items() if slopes}
 
 
 def mapped(qm, recs, floor, seed: int) -> list[Recording]:
@@ -638,7 +656,7 @@ def _map_step(result: CalibrationResult, stage: Path, cur: list[Recording], real
     result.report.steps.append(MapStep(mode=qm.mode, classes=sorted(qm.maps), applies_to=qm.applies_to,
                                        samples=qm.samples, notes=notes, source=qm.source,
                                        strength=qm.strength, strengths=qm.strengths(), gravity=qm.gravity,
-                                       floor_restored=squeezed if floor is not None else {}))
+                                       floor_restored=_restored(squeezed, floor)))
     return cur
 
 

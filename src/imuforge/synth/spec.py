@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ class CorpusSpec:
                    people=f.integer("people", 4, 1, 100_000), seconds=f.number("seconds", 10.0, 1.0, 3600.0),
                    fps=f.number("fps", 100.0, 5.0, 1000.0), variation=f.number("variation", 0.1, 0.0, 0.5),
                    wear_variation=f.wear(), shard_size=f.integer("shard_size", 64, 1, 100_000),
-                   keyframed=f.strings("keyframed"), source=source)
+                   keyframed=f.strings("keyframed"), source=source, base=str(spec_folder(source)))
         if not spec.activities and not spec.texts and not spec.keyframed:
             raise ValidationError("activities / texts / keyframed: the spec names no motion source",
                                   source=source, allowed="activities = [\"walking\", …] and/or texts = "
@@ -151,7 +151,7 @@ def load_spec(path: str | Path) -> CorpusSpec:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(f"not valid TOML: {exc}", source=str(path),
                               allowed="a TOML corpus spec file, e.g. examples/corpus-small.toml") from None
-    return replace(CorpusSpec.from_dict(doc, source=str(path)), base=str(path.resolve().parent))
+    return CorpusSpec.from_dict(doc, source=str(path))
 
 
 class _Fields:
