@@ -503,12 +503,11 @@ def noise_warnings(fits: list[NoiseFit | None], sensors: list, still: StillSegme
         head = (f"{fit.kind} noise fitted at {ratio:.1f}× {sensor.chip}'s datasheet density, from a "
                 f"{still.duration_s:.0f} s still stretch of {still.source}")
         if fit.used:
-            how = ("read above the body's motion, what is left" if fit.from_band else
-                   "its stretch is as white as sensor noise, and")
-            out.append(f"{head}: a device that is worn or held moves more than its chip's noise ({how} is "
-                       "vibration or another chip) — fit the profile on "
-                       "the device lying on a desk (docs/CALIBRATION.md), or keep the datasheet's figures "
-                       "(no --fit-profile)")
+            how = ("read above the body's motion, what is left is" if fit.from_band else
+                   "its stretch is as white as sensor noise:")
+            out.append(f"{head}: a device that is worn or held moves more than its chip's noise ({how} "
+                       "vibration or another chip) — fit the profile on the device lying on a desk "
+                       "(docs/CALIBRATION.md), or keep the datasheet's figures (no --fit-profile)")
         else:
             out.append(f"{head}, whose rate leaves no band above the body's motion: the wearer's sway, not "
                        "the chip — not used, the datasheet's figure is kept (fit the profile on the device "
