@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from imuforge.commands._options import (
     LINK_RANGES,
@@ -544,9 +545,22 @@ def _check_emulate_source(args, source_kind: str) -> list | None:
 
 
 def cmd_emulate(args) -> int:
-    from imuforge.bridge import emulator as E
-    from imuforge.bridge.links import check_file_option, unregister_emulator
     from imuforge.sensors.profiles import load_profile
+
+    source_kind, schedule = _check_emulate_args(args)
+    profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
+    for note in profile.notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    device = _emulated_device(args, profile, source_kind, schedule, stop)
+    _serve_emulator(device, profile, args, stop)
+    return 0
+
+
+def _check_emulate_args(args) -> tuple[str, Any]:
+    """Every `imuforge emulate` option checked before anything listens; the options' defaults filled in.
+    Returns the kind of motion source (formula, schedule, desk) and the checked schedule."""
+    from imuforge.bridge.links import check_file_option
 
     check_numbers(args, _emulate_ranges())
     ble_only = [o for o, v in (("--name", args.name), ("--hci", args.hci)) if v is not None]
@@ -574,10 +588,14 @@ def cmd_emulate(args) -> int:
 
         require_extra("tflite_micro", purpose="imuforge emulate --hil-model")
         load_export(args.hil_model, option="--hil-model")  # a damaged export: one line, before it listens
-    profile = load_profile(args.profile, odr_hz=args.odr, range_g=args.range_g, range_dps=args.range_dps)
-    for note in profile.notes:
-        print(f"note: {note}", file=sys.stderr, flush=True)
-    stop = threading.Event()
+    return source_kind, schedule
+
+
+def _emulated_device(args, profile, source_kind: str, schedule, stop: threading.Event):
+    """The emulated wearable: its motion source (``--follow`` read on a thread until ``stop``), its link
+    faults, and with ``--hil-model`` the model it runs."""
+    from imuforge.bridge import emulator as E
+
     if args.follow:
         source, scales = E.ActivitySource(profile, placement=args.placement, seed=args.seed), None
         threading.Thread(target=E.follow_activity_file, args=(source, args.follow, stop), daemon=True,
@@ -594,9 +612,9 @@ def cmd_emulate(args) -> int:
         source, scales = E.schedule_source(profile, schedule, placement=args.placement, seed=args.seed), None
     else:
         source, scales = E.desk_source(profile, seed=args.seed), None
+    clock_ppm = profile.timing.clock_ppm if args.clock_ppm is None else args.clock_ppm
     faults = E.Faults(drop_rate=args.drop_rate, corrupt_rate=args.corrupt_rate,
-                      disconnect_after_s=args.disconnect_after, clock_ppm=profile.timing.clock_ppm if args.clock_ppm is None else args.clock_ppm,
-                      seed=args.seed)
+                      disconnect_after_s=args.disconnect_after, clock_ppm=clock_ppm, seed=args.seed)
     device = E.EmulatedDevice.from_profile(profile, source, faults=faults, scales=scales)
     if args.hil_model:
         from imuforge.hil.device import HilDevice
@@ -605,7 +623,16 @@ def cmd_emulate(args) -> int:
         if hil.engine_note:
             print(f"imuforge emulator: {hil.engine_note}", file=sys.stderr, flush=True)
         hil.attach(device)
+    return device
+
+
+def _serve_emulator(device, profile, args, stop: threading.Event) -> None:
+    """Serve ``device`` on a TCP socket, over BLE or on a pty until Ctrl-C or `kill`; the port file and the
+    note for `imuforge devices` are removed when it stops."""
     import signal
+
+    from imuforge.bridge import emulator as E
+    from imuforge.bridge.links import unregister_emulator
 
     def _terminated(signum, frame):  # `kill` ends the emulator like Ctrl-C: the finally below still runs
         raise KeyboardInterrupt
@@ -633,7 +660,6 @@ def cmd_emulate(args) -> int:
             _remove_port_file(Path(args.port_file), announced[0])
         for path in noted:
             unregister_emulator(path)
-    return 0
 
 
 def _ready(profile, port: str, args, announced: list[str], noted: list) -> None:

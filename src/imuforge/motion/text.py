@@ -296,6 +296,55 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
     act = ACTIVITIES[activity]
     params: dict = {}
     mods: dict = {}
+    _pace_and_speed(text, t, activity, act, params, mods)
+    if "fidget" in act.params:
+        for pat, amount in _FIDGET_WORDS:
+            if re.search(pat, t):
+                params["fidget"] = mods["fidget"] = amount
+                break
+    if "turns" in act.params:
+        for pat, rate in _TURN_WORDS:
+            if re.search(pat, t):
+                params["turns"] = mods["turns_per_min"] = rate
+                break
+    if "position" in act.params:  # seated or standing, where the activity is done either way (drinking)
+        for pat, where in _POSITION_WORDS:
+            if re.search(pat, t):
+                params["position"] = mods["position"] = where
+                break
+    _hands_modifiers(t, activity, act, params, mods)
+    if "posture" in act.params:
+        for pat, mode in _POSTURE:
+            if re.search(pat, t):
+                params["posture"] = mode
+                mods["posture"] = mode
+                break
+    if "hand" in act.params:
+        hm = re.search(r"\b(left|right)[- ]hand", t) or re.search(r"\bwith (his|her|their|the) (left|right)\b", t)
+        if hm:
+            params["hand"] = "left" if "left" in hm.group(0) else "right"
+            mods["hand"] = params["hand"]
+    if activity == "lying":
+        for pat, v in ((r"\bon (his|her|their|the) back\b|\bsupine\b", "supine"),
+                       (r"\bon (his|her|their|the) (stomach|belly|front)\b|\bprone\b", "prone"),
+                       (r"\bon (his|her|their|the) left side\b", "left"),
+                       (r"\bon (his|her|their|the) right side\b", "right")):
+            if re.search(pat, t):
+                params["variant"] = v
+                mods["variant"] = v
+        if re.search(r"\b(floor|ground|mat)\b", t):
+            params["surface_m"] = 0.0
+            mods["surface"] = "floor"
+    cm = re.search(r"(\d+)\s*rpm", t)
+    if cm and "cadence_rpm" in act.params:
+        params["cadence_rpm"] = float(cm.group(1))
+    return params, mods
+
+
+def _pace_and_speed(text: str, t: str, activity: str, act, params: dict, mods: dict) -> None:
+    """The pace words (an intensity) and a number with a speed unit (the speed, which replaces the pace) of
+    the lower-cased ``t``, into ``params`` and ``mods``; two speeds, or one outside the activity's range, are
+    refused."""
     for pat, factor in _SPEED_WORDS:
         if re.search(pat, t):
             mods["pace"] = factor
@@ -321,21 +370,11 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
         params["speed"] = round(v, 3)
         mods["speed_mps"] = params["speed"]
         params.pop("intensity", None)
-    if "fidget" in act.params:
-        for pat, amount in _FIDGET_WORDS:
-            if re.search(pat, t):
-                params["fidget"] = mods["fidget"] = amount
-                break
-    if "turns" in act.params:
-        for pat, rate in _TURN_WORDS:
-            if re.search(pat, t):
-                params["turns"] = mods["turns_per_min"] = rate
-                break
-    if "position" in act.params:  # seated or standing, where the activity is done either way (drinking)
-        for pat, where in _POSITION_WORDS:
-            if re.search(pat, t):
-                params["position"] = mods["position"] = where
-                break
+
+
+def _hands_modifiers(t: str, activity: str, act, params: dict, mods: dict) -> None:
+    """What the hands hold (``carrying``, and which hand) where the activity's hands can hold it; a thing said
+    held that they cannot goes to ``mods["not_held"]``, for the user to be told."""
     if "carrying" in act.params:  # (an activity without it holds what it is about: drinking, a cup)
         can = act.params["carrying"]
         for pat, mode in _CARRY:
@@ -361,33 +400,6 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
         held = (mode for pat, mode in _CARRY if mode in _THINGS and mode not in own and re.search(pat, said))
         if (mode := next(held, None)) is not None:
             mods["not_held"] = mode
-    if "posture" in act.params:
-        for pat, mode in _POSTURE:
-            if re.search(pat, t):
-                params["posture"] = mode
-                mods["posture"] = mode
-                break
-    if "hand" in act.params:
-        hm = re.search(r"\b(left|right)[- ]hand", t) or re.search(r"\bwith (his|her|their|the) (left|right)\b", t)
-        if hm:
-            params["hand"] = hm.group(hm.lastindex) if hm.lastindex else hm.group(1)
-            params["hand"] = "left" if "left" in hm.group(0) else "right"
-            mods["hand"] = params["hand"]
-    if activity == "lying":
-        for pat, v in ((r"\bon (his|her|their|the) back\b|\bsupine\b", "supine"),
-                       (r"\bon (his|her|their|the) (stomach|belly|front)\b|\bprone\b", "prone"),
-                       (r"\bon (his|her|their|the) left side\b", "left"),
-                       (r"\bon (his|her|their|the) right side\b", "right")):
-            if re.search(pat, t):
-                params["variant"] = v
-                mods["variant"] = v
-        if re.search(r"\b(floor|ground|mat)\b", t):
-            params["surface_m"] = 0.0
-            mods["surface"] = "floor"
-    cm = re.search(r"(\d+)\s*rpm", t)
-    if cm and "cadence_rpm" in act.params:
-        params["cadence_rpm"] = float(cm.group(1))
-    return params, mods
 
 
 #: the words a description made from parameters says a gait with (:func:`description_for`), and the pace
@@ -981,15 +993,7 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
             words = rest
     scores = m.scores(words or text)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-    # activities that a description must name outright: embeddings put "walks along a corridor"
-    # near stairs_down; such a silent wrong label is worse than the next-best activity
-    t = text.lower()
-    cued = [(a, s) for a, s in ranked if a not in REQUIRED_CUES or re.search(REQUIRED_CUES[a], t)]
-    if re.search(_GAIT_SAID, t):
-        cued = [(a, s) for a, s in cued if a not in IN_PLACE_CUES or re.search(IN_PLACE_CUES[a], t)]
-        if not re.search(_RUN_SAID, t):  # a gait said and it is not running ("strolls in a park" was running)
-            cued = [(a, s) for a, s in cued if a != "running"]
-    ranked = cued or ranked
+    ranked = _cued(text, ranked)
     best, score = ranked[0]
     threshold = MIN_SCORE if min_score is None else min_score
     if m.name == "keywords" and min_score is None:
@@ -1006,24 +1010,44 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         if spec is not None and spec.activity in KeywordMatcher().hits(text):  # a word of it names it
             return replace(spec, text=text)  # ("stumbles" read jumping, "turns around" walking: refused)
     if score < threshold and not named:
-        # the closest only where they share something with the text (a keyword score of 0 says nothing)
-        closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3] if s > 0)
-        spelled = _spelled_like(text)
-        hint = f"; did you mean {' or '.join(spelled)}?" if spelled else ""
-        mended = _mended(text, matcher, min_score)
-        if mended is not None:  # the description with its misspellings mended matches
-            hint = (hint.rstrip("?") + f"? ({mended.text!r} reads as {mended.activity})" if hint
-                    else f"; did you mean {mended.text!r} ({mended.activity})?")
-        raise ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})"
-                              f"{hint}", allowed=(f"closest: {closest}; " if closest else "")
-                              + f"all: {', '.join(ACTIVITIES)}; or the motion itself: key frames (--from "
-                                "FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
+        raise _no_match(text, ranked, score, threshold, matcher, min_score)
     # combined activities: a transition verb wins over the posture it ends in
     best = _direction_rule(text, best)
     params, mods = modifiers_from_text(text, best)
     act = ACTIVITIES[best]
     dur = None if act.kind == "transition" else (seconds or DEFAULT_SECONDS[act.kind])
     return _not_carried(text, MotionSpec(best, dur, params, text, score, mods))  # "neither … nor …"
+
+
+def _cued(text: str, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """``ranked`` without the activities a description must name outright and does not: embeddings put "walks
+    along a corridor" near stairs_down, and such a silent wrong label is worse than the next-best activity
+    (all of ``ranked`` where that leaves none)."""
+    t = text.lower()
+    cued = [(a, s) for a, s in ranked if a not in REQUIRED_CUES or re.search(REQUIRED_CUES[a], t)]
+    if re.search(_GAIT_SAID, t):
+        cued = [(a, s) for a, s in cued if a not in IN_PLACE_CUES or re.search(IN_PLACE_CUES[a], t)]
+        if not re.search(_RUN_SAID, t):  # a gait said and it is not running ("strolls in a park" was running)
+            cued = [(a, s) for a, s in cued if a != "running"]
+    return cued or ranked
+
+
+def _no_match(text: str, ranked: list[tuple[str, float]], score: float, threshold: float, matcher: str,
+              min_score: float | None) -> ValidationError:
+    """The refusal of a description that matches no activity well enough: the closest activities, and the
+    words it may have meant."""
+    # the closest only where they share something with the text (a keyword score of 0 says nothing)
+    closest = ", ".join(f"{a} ({s:.2f})" for a, s in ranked[:3] if s > 0)
+    spelled = _spelled_like(text)
+    hint = f"; did you mean {' or '.join(spelled)}?" if spelled else ""
+    mended = _mended(text, matcher, min_score)
+    if mended is not None:  # the description with its misspellings mended matches
+        hint = (hint.rstrip("?") + f"? ({mended.text!r} reads as {mended.activity})" if hint
+                else f"; did you mean {mended.text!r} ({mended.activity})?")
+    return ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})"
+                           f"{hint}", allowed=(f"closest: {closest}; " if closest else "")
+                           + f"all: {', '.join(ACTIVITIES)}; or the motion itself: key frames (--from "
+                             "FILE.toml, docs/MOTION.md) or --backend t2m-gpt")
 
 
 def _weigh_embedding(m, text: str, words: str, ranked: list[tuple[str, float]], scores: dict[str, float],

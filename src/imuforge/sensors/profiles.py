@@ -577,6 +577,34 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
                               source=src, allowed=", ".join(f"{r:g}" for r in sec[rks]))
     to_si = {"accel": STANDARD_GRAVITY, "gyro": DEG, "mag": 1.0}[kind]
     range_si = float(rng) * to_si
+    bandwidth = _bandwidth(kind, chip_name, sec, cfg, src, odr, odr_given)
+    order = int(sec.get("filter_order", 2))
+    i_rng = min(range(len(sec[rks])), key=lambda i: abs(sec[rks][i] - rng))
+    skey, sunit = SENSITIVITY_KEY[kind]
+    sensitivity_si = float(sec[skey][i_rng]) * sunit * to_si if skey in sec else 0.0
+    if kind == "mag" and not sensitivity_si and "lsb_ut" in sec:  # the stated resolution is the LSB
+        sensitivity_si = float(sec["lsb_ut"])
+    if "bits" in sec:
+        bits = int(sec["bits"])
+    else:  # magnetometer given by resolution: the smallest word that holds ±range
+        bits = int(math.ceil(math.log2(2.0 * range_si / sensitivity_si)))
+
+    nd, bias_sd, bias_inst, g_sens = _error_figures(kind, sec, i_rng, bandwidth, order, odr)
+    return SensorModel(
+        kind=kind, chip=chip_name, odr_hz=odr, range_si=range_si, bits=bits, noise_density_si=nd,
+        bandwidth_hz=bandwidth, filter_order=order, bias_sd_si=bias_sd, bias_instability_si=bias_inst,
+        bias_tau_s=float(sec.get("bias_tau_s", 100.0)), scale_sd=sec.get("sensitivity_tolerance_pct", 0.0) / 100,
+        cross_axis_sd=sec.get("cross_axis_pct", 0.0) / 100, g_sensitivity_si=g_sens, sources=sources,
+        sensitivity_si=sensitivity_si, odrs_hz=tuple(float(o) for o in sec.get("odrs_hz", ())),
+        odr_span_hz=_odr_span(sec), **cal,
+    )
+
+
+def _bandwidth(kind: str, chip_name: str, sec: dict, cfg: dict, src: str, odr: float,
+               odr_given: bool) -> float:
+    """The filter bandwidth (Hz) at ``odr``: the configured ``bandwidth_hz`` (a setting of the chip's, at most
+    Nyquist: above it refused in the file's own ODR, clamped at a caller's ``--odr``), else the widest
+    selectable setting below Nyquist, else the chip's bandwidth / ODR ratio."""
     ratio = float(sec.get("bandwidth_odr_ratio", 0.5))
     bandwidth = cfg.get("bandwidth_hz")
     if bandwidth is not None:
@@ -593,18 +621,13 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
         raise ValidationError(f"[{kind}] bandwidth_hz = {bandwidth:g} lies above the Nyquist frequency of "
                               f"odr_hz = {odr:g}", source=f"{src}: [{kind}] bandwidth_hz",
                               allowed=f"at most {0.5 * odr:g} Hz (half the ODR)")
-    bandwidth = min(bandwidth, 0.5 * odr)
-    order = int(sec.get("filter_order", 2))
-    i_rng = min(range(len(sec[rks])), key=lambda i: abs(sec[rks][i] - rng))
-    skey, sunit = SENSITIVITY_KEY[kind]
-    sensitivity_si = float(sec[skey][i_rng]) * sunit * to_si if skey in sec else 0.0
-    if kind == "mag" and not sensitivity_si and "lsb_ut" in sec:  # the stated resolution is the LSB
-        sensitivity_si = float(sec["lsb_ut"])
-    if "bits" in sec:
-        bits = int(sec["bits"])
-    else:  # magnetometer given by resolution: the smallest word that holds ±range
-        bits = int(math.ceil(math.log2(2.0 * range_si / sensitivity_si)))
+    return min(bandwidth, 0.5 * odr)
 
+
+def _error_figures(kind: str, sec: dict, i_rng: int, bandwidth: float, order: int,
+                   odr: float) -> tuple[float, float, float, float]:
+    """In SI: noise density, bias spread, bias instability and g-sensitivity (gyroscope) of a sensor at
+    its ``i_rng``-th range (a magnetometer given by its RMS noise: the density over the filter's ENBW)."""
     if kind == "accel":
         noise_ug = sec["noise_by_range_ug_per_rthz"][i_rng] if "noise_by_range_ug_per_rthz" in sec \
             else sec["noise_ug_per_rthz"]
@@ -625,14 +648,7 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
         bias_sd = float(sec.get("zero_offset_ut", 0.0))
         bias_inst = 0.0
         g_sens = 0.0
-    return SensorModel(
-        kind=kind, chip=chip_name, odr_hz=odr, range_si=range_si, bits=bits, noise_density_si=nd,
-        bandwidth_hz=bandwidth, filter_order=order, bias_sd_si=bias_sd, bias_instability_si=bias_inst,
-        bias_tau_s=float(sec.get("bias_tau_s", 100.0)), scale_sd=sec.get("sensitivity_tolerance_pct", 0.0) / 100,
-        cross_axis_sd=sec.get("cross_axis_pct", 0.0) / 100, g_sensitivity_si=g_sens, sources=sources,
-        sensitivity_si=sensitivity_si, odrs_hz=tuple(float(o) for o in sec.get("odrs_hz", ())),
-        odr_span_hz=_odr_span(sec), **cal,
-    )
+    return nd, bias_sd, bias_inst, g_sens
 
 
 def _xyz(doc: dict, key: str, src: str) -> tuple[float, float, float] | None:
@@ -800,6 +816,32 @@ def profile_from_document(doc: dict[str, Any], *, source: str = "<in-memory prof
 def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src: str, path: Path | None,
                    overrides: dict[str, dict[str, Any]], placement: str | None) -> HardwareProfile:
     """Sensors, timing and placement of a device document (its chips loaded by name as needed)."""
+    sensors, figures, notes = _device_sensors(device, kind, chips, src, path, overrides, placement)
+    if not sensors:
+        raise ValidationError("profile configures no sensor", source=src, allowed="[accel], [gyro], [mag]")
+    _check_overrides_apply(overrides, sensors, device["name"])
+    timing = _device_timing(device, sensors, figures, chips, src, notes)
+    placement_name = placement or device.get("default_placement", "wrist_left")
+    from imuforge.sensors.placement import get_placement
+
+    try:
+        get_placement(placement_name)  # validates the name
+    except ValidationError as exc:
+        if placement:  # the caller's (--placement), which names itself
+            raise
+        field = "[defaults] placement" if kind == "chip" else "default_placement"
+        raise ValidationError(exc.what, source=f"{src}: {field}", allowed=exc.allowed) from None
+    return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
+                           sensors=sensors, timing=timing, default_placement=placement_name, path=path,
+                           sources=dict(device.get("sources", {})), notes=tuple(notes))
+
+
+def _device_sensors(device: dict[str, Any], kind: str, chips: dict[str, Any], src: str, path: Path | None,
+                    overrides: dict[str, dict[str, Any]], placement: str | None
+                    ) -> tuple[dict[str, SensorModel], dict[str, dict[str, Any]], list[str]]:
+    """The sensors a device document configures (its chips loaded by name into ``chips`` as needed), the
+    figures its own file sets per sensor, and notes on what the overrides (``--odr`` …) changed; a value an
+    override makes invalid is refused naming the flag."""
     sensors: dict[str, SensorModel] = {}
     figures: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
@@ -843,10 +885,14 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
                 allowed = _odr_choices(plain) or allowed
             raise ValidationError(exc.what, source=f"{flag} (profile {device['name']!r})",
                                   allowed=allowed) from None
-    if not sensors:
-        raise ValidationError("profile configures no sensor", source=src, allowed="[accel], [gyro], [mag]")
-    _check_overrides_apply(overrides, sensors, device["name"])
+    return sensors, figures, notes
 
+
+def _device_timing(device: dict[str, Any], sensors: dict[str, SensorModel], figures: dict[str, dict[str, Any]],
+                   chips: dict[str, Any], src: str, notes: list[str]) -> Timing:
+    """The device's [timing] (checked; the clock tolerance from the main sensor's chip unless given), its
+    sources tables checked and each sensor's figure sources merged into ``sensors``; a note appended to
+    ``notes`` where the gyroscope runs faster than the accelerometer."""
     t = _table(device, "timing", src)
     _check_keys(t, TIMING_KEYS, f"{src}: [timing]")
     for key in ("clock_tolerance_ppm", "jitter_us", "drop_rate"):
@@ -877,21 +923,8 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
         notes.append(f"the gyroscope's {gyro.odr_hz:g} Hz is faster than the accelerometer's {acc_hz:g} Hz, "
                      "the recording's rate: each recorded sample holds the gyroscope's latest reading, as a "
                      f"host reading both registers would{aliases}")
-    timing = Timing(clock_ppm=clock_ppm, clock_tolerance_ppm=clock_tol,
-                    jitter_s=float(t.get("jitter_us", 0.0)) * 1e-6, drop_rate=float(t.get("drop_rate", 0.0)))
-    placement_name = placement or device.get("default_placement", "wrist_left")
-    from imuforge.sensors.placement import get_placement
-
-    try:
-        get_placement(placement_name)  # validates the name
-    except ValidationError as exc:
-        if placement:  # the caller's (--placement), which names itself
-            raise
-        field = "[defaults] placement" if kind == "chip" else "default_placement"
-        raise ValidationError(exc.what, source=f"{src}: {field}", allowed=exc.allowed) from None
-    return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
-                           sensors=sensors, timing=timing, default_placement=placement_name, path=path,
-                           sources=dict(device.get("sources", {})), notes=tuple(notes))
+    return Timing(clock_ppm=clock_ppm, clock_tolerance_ppm=clock_tol,
+                  jitter_s=float(t.get("jitter_us", 0.0)) * 1e-6, drop_rate=float(t.get("drop_rate", 0.0)))
 
 
 def _device_source_keys(device: dict, timing: dict, chip_secs: dict[str, dict], src: str) -> None:
