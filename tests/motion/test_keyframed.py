@@ -167,6 +167,7 @@ def test_the_examples_read_and_move(path):
     (("sh_abd = 80", "sh_abdd = 80"), "did you mean sh_abd"),
     (("sh_abd = 80", "sh_abd = 400"), "beyond any joint"),
     (("sh_abd = 80", "sh_abd = 80\nelbow_flex = 175"), "past the elbow's range"),  # made as 150° before
+    (("sh_abd = 80", "sh_abd = 80\nelbow_flex = -40"), "bends the elbow backwards"),  # made as asked before
     (("at = 0.5", "at = 0.0"), "strictly increasing"),
     (("repetition_s = 2.0", "repetition_s = [3, 1]"), "repetition_s"),
     (("repetition_s = 2.0", "repetition_s = \"slow\""), "repetition_s"),

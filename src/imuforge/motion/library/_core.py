@@ -253,6 +253,9 @@ def _shoulder(flex, abd, rot, s) -> np.ndarray:
 #: 145–150° measured): :func:`_elbow` bends no further, easing into it over ≈ :data:`ELBOW_EASE_DEG` (a
 #: phone held at the ear, 150°, plus a held arm's share of a face-touch event reached 180°)
 ELBOW_FLEX_MAX_DEG = 150.0
+#: The most an elbow straightens past straight (deg, as a negative flexion): 0° is the AAOS's extension, and
+#: a healthy elbow's hyperextension reaches ≈ 5–15° (Greene & Heckman 1994); a key frame past it is refused
+ELBOW_FLEX_MIN_DEG = -15.0
 ELBOW_EASE_DEG = 1.5
 
 
