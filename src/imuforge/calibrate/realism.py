@@ -119,7 +119,32 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
             peak += 0.5 * (a - c) / den * (f[1] - f[0])
     while peak / 2 >= STRIDE_BAND_HZ[0] and _halves_stride(x, fs, peak):
         peak /= 2
+    if peak / 2 >= STRIDE_BAND_HZ[0] and _mirrored_steps(proj[:, 1:] - proj[:, 1:].mean(axis=0), fs, peak):
+        peak /= 2
     return peak
+
+
+def _peak_hz(y: np.ndarray, fs: float) -> float:
+    """The strongest frequency (Hz, on the 8-s Welch segments' bins) of ``y`` (samples × axes, power summed
+    over the axes) within :data:`STRIDE_BAND_HZ`; NaN where the band holds no bin."""
+    nperseg = min(len(y), int(8 * fs))
+    f, p = signal.welch(y, fs=fs, nperseg=nperseg, nfft=8 * nperseg, axis=0)
+    p = p.reshape(len(f), -1).sum(axis=1)
+    band = np.flatnonzero((f >= STRIDE_BAND_HZ[0]) & (f <= STRIDE_BAND_HZ[1]))
+    return float(f[band[np.argmax(p[band])]]) if band.size else float("nan")
+
+
+def _mirrored_steps(minor: np.ndarray, fs: float, hz: float) -> bool:
+    """Whether ``hz``, the principal rate's frequency, is the step frequency of a trunk: its pitch repeats
+    every step, but its roll and yaw turn the other way at the other foot's step (left and right steps mirror
+    each other), so the rate about the minor axes (``minor``, samples × axes) peaks at half ``hz`` and repeats
+    after each of two strides clearly better than after a step or three (a turn's slow rate left by the
+    high-pass repeats after one stride's lag at most). The principal axis alone had read a fresh user's waist
+    capture of a stair descent at twice its cadence (session 63)."""
+    if len(minor) < 3 * 4 * fs / hz or abs(_peak_hz(minor, fs) - hz / 2) > PERIOD_SLACK * hz / 2:
+        return False
+    at = _repetition(minor, fs)
+    return all(at((k + 1) / hz) > at(k / hz) + HARMONIC_MARGIN for k in (1, 3))
 
 
 #: How much better (in normalised autocorrelation) a signal must repeat after two periods of its spectral
@@ -132,22 +157,30 @@ PERIOD_SLACK = 0.15
 
 
 def _halves_stride(x: np.ndarray, fs: float, hz: float) -> bool:
-    """Whether ``x`` repeats clearly better after 2 / ``hz`` than after 1 / ``hz`` (the largest normalised
-    autocorrelation within :data:`PERIOD_SLACK` of each lag): ``hz`` is then twice the stride frequency."""
+    """Whether ``x`` (samples, or samples × axes) repeats clearly better after 2 / ``hz`` than after 1 / ``hz``
+    (the largest normalised autocorrelation within :data:`PERIOD_SLACK` of each lag, summed over the axes):
+    ``hz`` is then twice the stride frequency."""
+    if len(x) < 3 * 2 * fs / hz:  # fewer than three strides of the halved frequency: nothing to tell them by
+        return False
+    at = _repetition(x, fs)
+    return at(2 / hz) > at(1 / hz) + HARMONIC_MARGIN
+
+
+def _repetition(x: np.ndarray, fs: float):
+    """How well ``x`` (samples, or samples × axes) repeats after a period (s): its autocorrelation summed over
+    the axes, normalised, at its largest within :data:`PERIOD_SLACK` of the period's lag (−1 … 1; 0 for a
+    signal without power)."""
+    x = np.asarray(x, float).reshape(len(x), -1)
     n = len(x)
-    if n < 3 * 2 * fs / hz:  # fewer than three strides of the halved frequency: nothing to tell them by
-        return False
-    spec = np.fft.rfft(x, 2 * n)
-    r = np.fft.irfft(spec.real**2 + spec.imag**2)[:n]
-    if r[0] <= 0:
-        return False
-    r = r / r[0]
+    spec = np.fft.rfft(x, 2 * n, axis=0)
+    r = np.fft.irfft(spec.real**2 + spec.imag**2, axis=0)[:n].sum(axis=1)
+    r = r / r[0] if r[0] > 0 else np.zeros(n)
 
     def at(period_s: float) -> float:
         lag = period_s * fs
         return float(r[int(lag * (1 - PERIOD_SLACK)):int(np.ceil(lag * (1 + PERIOD_SLACK))) + 1].max())
 
-    return at(2 / hz) > at(1 / hz) + HARMONIC_MARGIN
+    return at
 
 
 def _stretches(recordings, label: str | None = None, *, need_gyro: bool = True):
