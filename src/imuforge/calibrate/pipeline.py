@@ -858,8 +858,13 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
                             "`imuforge capture --label` to make sure)")]
         return [Finding("undecided", "classes", "the capture is unlabelled: which activities it shows is not "
                         "known (label captures with `imuforge capture --label` or `--guided`)")]
-    out = [Finding("decided", "classes", "calibrated on the classes the capture shows: "
-                   + ", ".join(scope.shared or []))]
+    out = [Finding("decided", "classes", "calibrated on the classes both the capture and the synthetic data "
+                   "hold: " + ", ".join(scope.shared or []))]
+    unmatched_real = sorted(set(scope.real) - set(scope.shared or []))
+    if unmatched_real:  # a class the user captured and made no synthetic data of (a typo in a loop, say)
+        out.append(Finding("undecided", "classes", "in the capture but not in the synthetic data: "
+                           + ", ".join(unmatched_real) + " — nothing was calibrated on it (make its synthetic "
+                           "data: `imuforge motion ACTIVITY … --out SYN/ACTIVITY`)"))
     if scope.unmatched_synthetic:
         out.append(Finding("undecided", "classes", "missing from the capture: "
                            + ", ".join(scope.unmatched_synthetic)
