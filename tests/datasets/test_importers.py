@@ -249,7 +249,11 @@ def test_uci_har_bad_layouts(tmp_path):
         import_dataset("uci-har", root, tmp_path / "o")
     _har_split(tmp_path / "b", "test", [(1, 1, _har_signal(rng, 256))])
     (tmp_path / "b" / "test" / "y_test.txt").write_text("1\n")  # three windows, one label
-    with pytest.raises(ValidationError, match="not one row per window"):
+    with pytest.raises(ValidationError, match="y_test.txt has 1 rows for the 3 windows of Inertial Signals"):
+        import_dataset("uci-har", tmp_path / "b", tmp_path / "o2")
+    (tmp_path / "b" / "test" / "y_test.txt").write_text("1\n1\n1\n")
+    (tmp_path / "b" / "test" / "subject_test.txt").unlink()
+    with pytest.raises(ValidationError, match="missing subject_test.txt"):
         import_dataset("uci-har", tmp_path / "b", tmp_path / "o2")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValidationError, match="Inertial Signals"):
@@ -263,6 +267,36 @@ def test_uci_har_bad_layouts(tmp_path):
         (folder / "body_gyro_z_train.txt").write_text(text)
         with pytest.raises(ValidationError, match=message):
             import_dataset("uci-har", root, tmp_path / f"o5_{k}")
+
+
+def test_uci_har_values_beyond_any_sensor_name_their_file_and_line(tmp_path, capsys):
+    """A corrupted value names its file and line (it had named a sample of a recording the user never sees:
+    the bad window broke the stitching); a gyroscope file in deg/s says so (a fresh user's run, session
+    63)."""
+    rng = np.random.default_rng(4)
+    wins = _har_split(tmp_path, "train", [(1, 1, _har_signal(rng, 128 + 64 * 4))])
+    gyro = wins[:, :, 3].copy()
+    gyro[2, 5] = 5000.0
+    path = tmp_path / "train" / "Inertial Signals" / "body_gyro_x_train.txt"
+    path.write_text(_har_text(gyro))
+    err = _refused(capsys, ["uci-har", str(tmp_path)], tmp_path / "out")
+    assert f"{path}:3: body_gyro_x_train.txt line 3 holds 5e+03 rad/s (in SI), beyond any body-worn sensor" in err
+    assert "(allowed: |gyro| <= 100 rad/s, the file in rad/s)" in err
+    t = np.arange(gyro.size).reshape(gyro.shape) / 50.0
+    path.write_text(_har_text(np.degrees(3.0 * np.sin(2 * np.pi * 0.9 * t))))  # a swinging shank, in deg/s
+    err = _refused(capsys, ["uci-har", str(tmp_path)], tmp_path / "out")
+    assert "body_gyro_x_train.txt reads rates beyond any MEMS gyroscope" in err and "deg/s, not rad/s" in err
+
+
+def test_uci_har_unknown_activity_codes_are_imported_unlabelled(tmp_path):
+    """A window of a code outside 1–6 is imported, in no label's stretch, and the report's note says so; it is
+    not counted as skipped (its data are there)."""
+    _har_split(tmp_path, "train", [(1, 1, _har_signal(np.random.default_rng(5), 128 + 64 * 4))])
+    (tmp_path / "train" / "y_train.txt").write_text("1\n1\n1\n1\n7\n")
+    report = import_dataset("uci-har", tmp_path, tmp_path / "out")
+    d = report.as_dict()
+    assert d["skipped"] == {} and d["unlabelled_s"] > 0
+    assert d["notes"] == {"activity code 7 is not one of UCI HAR's 1–6: its 1 window(s) imported unlabelled": 1}
 
 
 def test_uci_har_reads_the_hapt_raw_layout_too(tmp_path):

@@ -45,7 +45,9 @@ import numpy as np
 from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
-from imuforge.recording import Dataset, Recording, SiFigures, check_rate_and_spacing
+from imuforge.recording import (
+    MAX_ABS_SI, MAX_GYRO_RAD_S, Dataset, Recording, SiFigures, check_rate_and_spacing,
+)
 from imuforge.units import DEG, STANDARD_GRAVITY
 
 ACC = ("acc_x", "acc_y", "acc_z")
@@ -225,21 +227,50 @@ def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
         if not path.exists():
             raise ValidationError(f"missing {path.name}", source=str(folder),
                                   allowed=", ".join(f"{s}_{split}.txt" for s in UCI_HAR_SIGNALS))
-        parts.append(_numbers(path, columns=UCI_HAR_WINDOW, finite=True,
-                              allowed=f"{UCI_HAR_WINDOW} numbers per line, one line per window"))
+        values = _numbers(path, columns=UCI_HAR_WINDOW, finite=True,
+                          allowed=f"{UCI_HAR_WINDOW} numbers per line, one line per window")
+        if name.startswith("total_acc"):
+            values = values * STANDARD_GRAVITY
+        _check_file_values(path, values, "acc" if name.startswith("total_acc") else "gyro",
+                           published="g" if name.startswith("total_acc") else "rad/s")
+        parts.append(values)
     rows = {len(p) for p in parts}
     if len(rows) != 1:
         raise ValidationError(f"Inertial Signals of {split} have {sorted(rows)} rows", source=str(folder),
                               allowed="six files with one row per window each")
     windows = np.stack(parts, axis=-1)
-    windows[..., :3] *= STANDARD_GRAVITY
-    id_paths = [root / split / f"{kind}_{split}.txt" for kind in ("y", "subject")]
-    ids = [_numbers(path, dtype=np.int64, columns=1, allowed="a whole number per line, one per window")[:, 0]
-           for path in id_paths if path.exists()]
-    if len(ids) != 2 or any(len(x) != len(windows) for x in ids):
-        raise ValidationError(f"y_{split}.txt / subject_{split}.txt missing or not one row per window",
-                              source=str(root / split), allowed=f"{len(windows)} rows each")
+    ids = []
+    for kind in ("y", "subject"):
+        path = root / split / f"{kind}_{split}.txt"
+        if not path.exists():
+            raise ValidationError(f"missing {path.name}", source=str(root / split),
+                                  allowed=f"y_{split}.txt and subject_{split}.txt, one row per window")
+        col = _numbers(path, dtype=np.int64, columns=1, allowed="a whole number per line, one per window")[:, 0]
+        if len(col) != len(windows):
+            raise ValidationError(f"{path.name} has {len(col)} rows for the {len(windows)} windows of "
+                                  f"Inertial Signals", source=str(path), allowed=f"{len(windows)} rows, one per window")
+        ids.append(col)
     return windows, ids[0], ids[1]
+
+
+def _check_file_values(path: Path, values: np.ndarray, group: str, published: str) -> None:
+    """Refuse a file (rows × values, in SI) holding a value beyond any body-worn sensor
+    (:data:`~imuforge.recording.MAX_ABS_SI`), naming its line; a gyroscope file whose rates mostly read beyond
+    any MEMS gyroscope is said to be in deg/s. ``published``: the unit the format's files hold."""
+    limit = MAX_ABS_SI[group]
+    over = np.abs(values) > limit
+    if not over.any():
+        return
+    row = int(np.argmax(over.any(axis=1)))
+    value = float(values[row][np.argmax(over[row])])
+    unit = "m/s²" if group == "acc" else "rad/s"
+    if group == "gyro" and np.percentile(np.abs(values), 99) > MAX_GYRO_RAD_S:
+        raise ValidationError(f"{path.name} reads rates beyond any MEMS gyroscope (1 % of its values past "
+                              f"{MAX_GYRO_RAD_S:g} rad/s, up to {np.abs(values).max():.0f}): deg/s, not rad/s",
+                              source=str(path), allowed=f"rates in {published}, as the format publishes them")
+    raise ValidationError(f"{path.name} line {row + 1} holds {value:.3g} {unit} (in SI), beyond any body-worn "
+                          "sensor: a corrupted value or a unit gone wrong?", source=f"{path}:{row + 1}",
+                          allowed=f"|{group}| <= {limit:g} {unit}, the file in {published}")
 
 
 def _window_runs(windows: np.ndarray, subjects: np.ndarray) -> list[slice]:
@@ -290,8 +321,10 @@ def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         if not (root / split / "Inertial Signals").is_dir():
             continue
         windows, acts, subjects = _uci_har_split(root, split)
-        for u in sorted(set(acts.tolist()) - set(UCI_HAR_LABELS)):
-            report.skipped[f"unknown_activity_{u}"] += int((acts == u).sum())
+        for u in sorted(set(acts.tolist()) - set(UCI_HAR_LABELS)):  # imported, unlabelled (unlabelled_s)
+            n = int((acts == u).sum())
+            report.notes[f"activity code {u} is not one of UCI HAR's 1–6: its {n} window(s) imported unlabelled"] \
+                += 1
         runs = _window_runs(windows, subjects)
         for i, run in enumerate(progress(runs, desc=f"uci-har {split}", unit="run")):
             w = windows[run]
