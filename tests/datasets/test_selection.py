@@ -107,12 +107,14 @@ def test_dataset_select_command(tmp_path, capsys):
     assert read_dataset(tmp_path / "rest").summary()["duration_per_label_s"] == {"walking": pytest.approx(40.0)}
     assert main(["dataset", "select", str(data), "--exclude-subjects", "s1", "--out", str(tmp_path / "test")]) == 0
     assert read_dataset(tmp_path / "test").summary()["subjects"] == ["s2", "s3"]
-    # a rest with nothing in it is said (it was written without a word)
+    # a rest with nothing in it is refused before anything is written (it was written, empty, with a warning,
+    # and the next command read by the docs, `eval --data REST`, failed)
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "600",
-                 "--out", str(tmp_path / "cap2"), "--rest-out", str(tmp_path / "rest2")]) == 0
+                 "--out", str(tmp_path / "cap2"), "--rest-out", str(tmp_path / "rest2")]) == 2
     err = capsys.readouterr().err
-    assert f"WARNING: {tmp_path / 'rest2'} holds no recording: no person has more than --first-seconds " \
-           "600 s of any chosen label" in err
+    assert "--rest-out would hold no recording: no person has more than --first-seconds 600 s of any chosen " \
+           "label (the longest: 100.0 s) (allowed: a shorter --first-seconds, or leave --rest-out out)" in err
+    assert not (tmp_path / "cap2").exists() and not (tmp_path / "rest2").exists()
 
 
 @pytest.mark.parametrize("options, message", [
@@ -122,7 +124,8 @@ def test_dataset_select_command(tmp_path, capsys):
     (["--first-seconds", "-5"], "--first-seconds = -5 is out of range (allowed: a finite number of seconds"),
     (["--first-seconds", "inf"], "--first-seconds = inf is out of range"),  # was an OverflowError traceback
     (["--first-seconds", "nan"], "--first-seconds = nan is out of range"),
-    (["--labels", "standing", "--subjects", "s1", "--exclude-subjects", "s1"], "the selection is empty"),
+    (["--labels", "standing", "--subjects", "s1", "--exclude-subjects", "s1"],
+     "--subjects and --exclude-subjects both name s1 (allowed: each subject in one of them)"),
     (["--subjects", "s1,,s2"], "--subjects 's1,,s2' holds an empty name"),  # the empty item was dropped
 ])
 def test_dataset_select_refusals_leave_nothing(tmp_path, capsys, options, message):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sys
 from pathlib import Path
 
 
@@ -94,6 +93,10 @@ def _select(args) -> int:
              for key in ("subjects", "exclude_subjects", "labels", "placements")}
     if args.rest_out is not None and args.first_seconds is None:
         raise ValidationError("--rest-out needs --first-seconds", allowed="--first-seconds S --rest-out DIR")
+    both = sorted(set(names["subjects"] or ()) & set(names["exclude_subjects"] or ()))
+    if both:  # the two cancel out
+        raise ValidationError(f"--subjects and --exclude-subjects both name {', '.join(both)}",
+                              allowed="each subject in one of them")
     outs = [o for o in (args.out, args.rest_out) if o is not None]
     for option, out in (("--out", args.out), ("--rest-out", args.rest_out)):
         if out is not None:
@@ -111,6 +114,11 @@ def _select(args) -> int:
                     first_seconds_per_label=args.first_seconds)
     if not chosen.selected:
         raise ValidationError("the selection is empty", allowed="subjects and labels that hold data")
+    if args.rest_out is not None and not chosen.rest:  # refused before anything is written
+        longest = max(_seconds_per_person(chosen.selected).values(), default=0.0)
+        raise ValidationError(f"--rest-out would hold no recording: no person has more than --first-seconds "
+                              f"{args.first_seconds:g} s of any chosen label (the longest: {longest:.1f} s)",
+                              allowed="a shorter --first-seconds, or leave --rest-out out")
     parts = [("selected", args.out)] + ([("rest", args.rest_out)] if args.rest_out is not None else [])
     meta = {"selected_from": str(args.path), "subjects": args.subjects or "",
             "exclude_subjects": args.exclude_subjects or "", "labels": args.labels or "",
@@ -129,10 +137,17 @@ def _select(args) -> int:
         print(f"{part}: {len(recs)} recording{plural} of {subjects} subject(s) into {out}")
         for label, sec in chosen.seconds_per_label(part).items():
             print(f"  {label:<20} {_fmt_s(sec)}")
-        if not recs:  # an empty selection is refused above: only the rest can be empty
-            print(f"WARNING: {out} holds no recording: no person has more than --first-seconds "
-                  f"{args.first_seconds:g} s of any chosen label", file=sys.stderr)
     return 0
+
+
+def _seconds_per_person(recordings) -> dict[tuple[str | None, str], float]:
+    """Seconds of each (subject, label) over the recordings' label segments."""
+    out: dict[tuple[str | None, str], float] = {}
+    for r in recordings:
+        for seg in r.labels:
+            key = (r.subject, seg.label)
+            out[key] = out.get(key, 0.0) + seg.end_s - seg.start_s
+    return out
 
 
 def _named(values: list[str], without: int) -> str:
