@@ -106,6 +106,21 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     other.add(make_recording("t9", rate_hz=25.0, seed=9), name="t9")
     assert load_run(tiny_run).seen([other.path]) is None
     assert load_run(tiny_run).seen([trained, other.path]) == f"part of these data {in_data}"
+    assert load_run(tiny_run).met([other.summary()]) is None
+    # a copy of a trained person's recording elsewhere (a selection cut again from the data, say): not the
+    # run's files, but its people (a fresh user's eval read macro-F1 1.000 without a word, session 63)
+    from imuforge.recording import read_recording
+
+    rec = read_recording(one)
+    copy = Dataset.create(tmp_path / "copy")
+    copy.add(rec, name="again")
+    assert load_run(tiny_run).seen([copy.path]) is None
+    assert load_run(tiny_run).met([copy.summary()]) == f"these data hold people the run trained or validated on " \
+                                                          f"({rec.subject})"
+    assert load_run(tiny_run).met([copy.summary(), other.summary()]).startswith("part of these data hold people")
+    assert main(["eval", str(tiny_run), "--data", str(copy.path), "--out", str(tmp_path / "ev2")]) == 0
+    assert (f"note: these data hold people the run trained or validated on ({rec.subject}): the figures are not "
+            "a test of people the model has not met") in capsys.readouterr().err
     from imuforge.export import export_run
 
     card = export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)

@@ -226,7 +226,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
     notes = site_notes(run, summaries)
-    seen = run.seen(data)
+    seen = run.seen(data) or run.met(summaries)
     if seen:  # (export says it in its card's test source)
         notes.append(f"{seen}: the figures are not a test of people the model has not met")
     m.update({

@@ -178,6 +178,21 @@ class Run:
         return None
 
 
+    def met(self, summaries: Sequence[dict[str, Any]]) -> str | None:
+        """Where data the run never saw as files (:meth:`seen`) hold people it trained or validated on — the
+        same person's other recordings, or a selection cut again from its data (``dataset select``) — a phrase
+        naming them, else None. ``summaries``: the data's :meth:`~imuforge.recording.Dataset.summary`; a
+        virtual person's id names one generation seed's body (``synth.subject_id``), so other seeds' people
+        are other people here too."""
+        known = {str(x) for s in self.data_info().get("datasets", []) for x in s.get("subjects", [])}
+        given = {str(x) for s in summaries for x in s.get("subjects", [])}
+        both = sorted(known & given)
+        if not both:
+            return None
+        names = ", ".join(both[:5]) + (f" and {len(both) - 5} more" if len(both) > 5 else "")
+        return (f"{'these' if set(both) == given else 'part of these'} data hold people the run trained or "
+                f"validated on ({names})")
+
 def _files(datasets) -> set[Path]:
     """The resolved recording (or shard) files of ``datasets`` (each folder resolved once; a shard's many
     recordings name one file)."""
