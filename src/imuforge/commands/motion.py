@@ -290,7 +290,9 @@ def _parse_text(text: str, args, *, sequence: bool = False):
 
 
 def _spec_text(spec) -> str:
-    return f"{spec.activity} (score {spec.score:.2f}) params={spec.params}"
+    read_as = spec.modifiers.get("read_as")  # a slip of the keys mended ("walkng"): the score is the mended text's
+    how = f"read as {read_as!r}, score" if read_as else "score"
+    return f"{spec.activity} ({how} {spec.score:.2f}) params={spec.params}"
 
 
 def _not_held_note(spec) -> None:
@@ -318,7 +320,7 @@ def _text_specs(args, spec) -> list:
               "the posture it ends in that long)", file=sys.stderr)
     if not args.diversify:
         return [spec]
-    if kept := {k: v for k, v in spec.modifiers.items() if k != "not_held"}:
+    if kept := {k: v for k, v in spec.modifiers.items() if k not in ("not_held", "read_as")}:
         print(f"  the variants keep what it says: {', '.join(f'{k} {v}' for k, v in kept.items())}")
     # more descriptions than motions: the ones that map elsewhere or say otherwise are left out
     texts = (llm_descriptions(args.llm_url, spec.activity, 2 * args.n, model=args.llm_model) if args.llm_url

@@ -961,10 +961,11 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     mended = _typos_mended(text)
     if mended != text:  # a slip of the keys ("wlaking") is read as the word it slipped from
         try:
-            return replace(parse_description(mended, seconds=seconds, matcher=matcher, min_score=min_score),
-                           text=text)
+            spec = parse_description(mended, seconds=seconds, matcher=matcher, min_score=min_score)
         except ValidationError:  # matching nothing mended either: refused as the user wrote it, with a hint
             pass
+        else:  # what it was read as is said (the score is the mended text's)
+            return replace(spec, text=text, modifiers={**spec.modifiers, "read_as": mended})
     if _says_only(_LET_GO, text):  # "he drops his bag", "she sets down her cup": no activity
         raise _nothing_left(text, " ".join(m.group(0) for m in _LET_GO.finditer(text)))
     said = _without_negated(text)
@@ -1041,7 +1042,9 @@ def _no_match(text: str, ranked: list[tuple[str, float]], score: float, threshol
     spelled = _spelled_like(text)
     hint = f"; did you mean {' or '.join(spelled)}?" if spelled else ""
     mended = _mended(text, matcher, min_score)
-    if mended is not None:  # the description with its misspellings mended matches
+    if mended is not None and mended.text.lower() in spelled:  # the mended text is the word suggested
+        hint = f"; did you mean {mended.text!r} ({mended.activity})?"
+    elif mended is not None:  # the description with its misspellings mended matches
         hint = (hint.rstrip("?") + f"? ({mended.text!r} reads as {mended.activity})" if hint
                 else f"; did you mean {mended.text!r} ({mended.activity})?")
     return ValidationError(f"no activity matches {text!r} well enough (best {score:.2f} < {threshold:.2f})"
@@ -1518,7 +1521,7 @@ def contradicts(variant: MotionSpec, said: MotionSpec) -> list[str]:
 def keep_said(variant: MotionSpec, said: MotionSpec) -> MotionSpec:
     """A diversified ``variant`` (that does not :func:`contradict <contradicts>` it) with what the user's
     description ``said`` says: its parameters and duration; what the user left open stays the variant's."""
-    mods = {k: v for k, v in (variant.modifiers | said.modifiers).items() if k != "not_held"}
+    mods = {k: v for k, v in (variant.modifiers | said.modifiers).items() if k not in ("not_held", "read_as")}
     return replace(variant, duration_s=said.duration_s, params=variant.params | said.params, modifiers=mods)
 
 
