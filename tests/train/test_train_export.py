@@ -97,9 +97,10 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     assert main(["eval", str(tiny_run), "--data", str(trained), "--out", str(tmp_path / "ev")]) == 0
     err = capsys.readouterr().err
     assert "note: these data are in its --data" in err
-    assert "note: these are the float model's figures (model.keras); the int8 model" in err  # not hil's
-    notes = json.loads((tmp_path / "ev" / "metrics.json").read_text())["notes"]
-    assert any("not a test of people the model has not met" in n for n in notes)
+    assert "note: these are the figures of model.keras (float): the int8 model the device runs" in err  # not hil's
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert any("not a test of people the model has not met" in n for n in metrics["notes"])
+    assert metrics["scored_model"].startswith("model.keras (float)")  # --json prints these too
     from imuforge.recording import Dataset
 
     other = Dataset.create(tmp_path / "other")

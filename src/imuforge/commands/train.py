@@ -497,9 +497,7 @@ def cmd_eval(args) -> int:
         print(json.dumps({k: v for k, v in m.items()}, default=str))
         return 0
     print(format_report(m))
-    # a fresh user's run (session 62): eval's 0.909 and hil's 91.4 % on the same data, and nothing said why
-    print("note: these are the float model's figures (model.keras); the int8 model the device runs is scored "
-          "by export --data and hil, and can differ by a few windows", file=sys.stderr)
+    print(f"note: these are the figures of {m['scored_model']}", file=sys.stderr)
     for note in m["notes"]:
         print(f"note: {note}", file=sys.stderr)
     if m["unknown_labels"]:
