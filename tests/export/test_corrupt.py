@@ -135,6 +135,24 @@ def test_labels_json_that_does_not_fit_the_model_says_why(made, tmp_path, capsys
     assert "non-empty list" not in err and not (tmp_path / "ex").exists()
 
 
+@pytest.mark.parametrize("name", ["labels.json", "normalisation.json"])
+def test_a_run_file_edited_in_shape_is_refused(made, tmp_path, capsys, name):
+    """labels.json with its names reordered (or normalisation.json rescaled) keeps its shape but not what the
+    model was trained with: refused by the sha-256 config.json records (export had called accuracy 0.000
+    "ok", and hil passed at 0 %: a fresh user's run, session 63)."""
+    run = _copy(made[0], tmp_path)
+    doc = json.loads((run / name).read_text())
+    if name == "labels.json":
+        doc["labels"] = doc["labels"][::-1]
+    else:
+        doc["std"] = [2 * v for v in doc["std"]]
+    (run / name).write_text(json.dumps(doc))
+    assert main(["export", str(run), "--out", str(tmp_path / "ex")]) == 2
+    err = _one_line(capsys, "export")
+    assert f"corrupt run folder: {run / name}: sha256 " in err and "edited or replaced after training" in err
+    assert not (tmp_path / "ex").exists()
+
+
 @pytest.mark.parametrize("name", ["model.tflite", "card.json", "reference.npz"])
 def test_truncated_export_file(made, tmp_path, capsys, name):
     export = _copy(made[1], tmp_path)

@@ -5,7 +5,8 @@ Layout::
     RUN/
       model.keras          the float Keras model (input: normalised window)
       config.json          every training parameter (window, stride, rate, channels, seed, data …) and
-                           the sha-256 of model.keras (model_sha256)
+                           the sha-256 of model.keras (model_sha256), labels.json and normalisation.json
+                           (files_sha256)
       labels.json          label map: output index → label
       normalisation.json   per-channel mean and std (SI units) applied before the model
       history.json/.png    loss and accuracy per epoch, train and validation
@@ -31,6 +32,9 @@ import numpy as np
 from imuforge.errors import CorruptFileError, ValidationError, require_extra
 
 RUN_FILES = ("model.keras", "config.json", "labels.json", "normalisation.json")
+#: the run files whose sha-256 config.json records (``files_sha256``, since session 63), checked when the run is
+#: read: the names of the model's outputs and the scale of its inputs (model.keras has ``model_sha256``)
+SIGNED_FILES = ("labels.json", "normalisation.json")
 #: everything in a run folder: what ``train`` writes (:func:`imuforge.train.trainer.train`) and ``eval`` adds
 RUN_ENTRIES = (*RUN_FILES, "history.json", "history.png", "metrics.json", "confusion_val.png", "data.json",
                "heldout.npz", "representative.npz", "eval")
@@ -299,6 +303,22 @@ def _data_info_problem(doc: Any) -> str | None:
 _LABELS_SHAPE = '{"labels": [one name per model output, in output order]}'
 
 
+def _check_signed_files(path: Path, config: dict[str, Any]) -> None:
+    """The :data:`SIGNED_FILES` as training wrote them (their sha-256 in config.json's ``files_sha256``; runs
+    trained before it was recorded have none): a labels.json reordered by hand named every output wrongly and
+    export's checks read 0.000 as "ok" (a fresh user's run, session 63)."""
+    want = config.get("files_sha256")
+    if want is None:
+        return
+    if not isinstance(want, dict) or set(want) != set(SIGNED_FILES):
+        raise corrupt(path / "config.json", f"files_sha256 must name {', '.join(SIGNED_FILES)}")
+    for name in SIGNED_FILES:
+        got = hashlib.sha256((path / name).read_bytes()).hexdigest()
+        if got != want[name]:
+            raise corrupt(path / name, f"sha256 {got[:16]}… is not the {str(want[name])[:16]}… config.json records: "
+                                       "edited or replaced after training")
+
+
 def _check_labels(doc: Any, path: Path, n_outputs: int | None) -> list[str]:
     """The label names, one per model output (``n_outputs``: config.json's ``n_classes``, None if unknown)."""
     labels = doc.get("labels") if isinstance(doc, dict) else doc
@@ -356,6 +376,7 @@ def load_run(path: str | os.PathLike) -> Run:
     labels = _check_labels(read_json_file(path / "labels.json"), path / "labels.json", _n_outputs(config))
     mean, std = _check_normalisation(read_json_file(path / "normalisation.json"), path / "normalisation.json",
                                      len(config["channels"]))
+    _check_signed_files(path, config)  # (after the shape checks: they say more of a damaged file)
     return Run(path=path, config=config, labels=labels, mean=mean, std=std)
 
 

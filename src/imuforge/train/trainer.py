@@ -30,7 +30,7 @@ from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
 from imuforge.train.augment import Augmentation
 from imuforge.train.batchnorm import batchnorm_layers, population_statistics, statistics_rows, unsettable
-from imuforge.train.run import RUN_ENTRIES, Run, load_run, produced_by, write_json
+from imuforge.train.run import RUN_ENTRIES, SIGNED_FILES, Run, load_run, produced_by, write_json
 from imuforge.train.zoo import ZOO
 from imuforge.units import CHANNEL_UNITS
 
@@ -883,16 +883,20 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
     w, y, labels = pool.windows, pool.y, pool.labels
     tr, va = split.train, split.val
     model.save(out / "model.keras")
-    cfg = asdict(config)
-    cfg.update({"window_length": w.length, "n_classes": len(labels), "keras_version": keras.__version__,
-                "model_sha256": hashlib.sha256((out / "model.keras").read_bytes()).hexdigest(),
-                "input": "normalised window (x - mean) / std per channel, shape (window_length, channels)"})
-    write_json(out / "config.json", cfg)
     write_json(out / "labels.json", {"labels": labels})
     write_json(out / "normalisation.json", {
         "channels": list(config.channels), "mean": np.asarray(mean).tolist(), "std": np.asarray(std).tolist(),
         "units": dict(CHANNEL_UNITS),
         "model_input": "(x - mean) / std, x in SI units"})
+    cfg = asdict(config)
+    cfg.update({"window_length": w.length, "n_classes": len(labels), "keras_version": keras.__version__,
+                "model_sha256": hashlib.sha256((out / "model.keras").read_bytes()).hexdigest(),
+                # the files that give the model's outputs their names and its inputs their scale: an edited
+                # one (labels reordered) is refused where the run is read (run.load_run)
+                "files_sha256": {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+                                 for name in SIGNED_FILES},
+                "input": "normalised window (x - mean) / std per channel, shape (window_length, channels)"})
+    write_json(out / "config.json", cfg)
     write_json(out / "history.json", {"history": history, "best_epoch": best_epoch,
                                       "stopped_early": len(history.get("loss", [])) < config.epochs,
                                       **({} if start_loss is None else {"init_val_loss": start_loss})})
