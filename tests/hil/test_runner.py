@@ -149,6 +149,23 @@ def test_cli_emulate(tiny_model, tiny_data, tmp_path, capsys):
                  str(tmp_path / "x")]) == 2
 
 
+def test_a_device_left_streaming_is_stopped_first(tiny_model, tiny_data, tmp_path):
+    """A capture killed mid-run leaves the device streaming, and it answers HIL commands BUSY: the run stops
+    the stream first (every retry had been refused until another capture ran: a fresh user's run, session
+    63)."""
+    from imuforge.bridge import protocol as P
+
+    with start_emulator(tiny_model) as emu:
+        link = SerialLink(emu.port)
+        try:
+            link.write(P.encode_frame(P.Start(0), 0))  # what a killed capture leaves behind
+            assert link.read(1.0)  # samples arrive
+            rep = run_hil(tiny_model, tiny_data, link, out=tmp_path / "r", max_windows=5)
+        finally:
+            link.close()
+    assert rep["error"] is None and rep["passed"] and rep["windows_completed"] == 5
+
+
 def test_a_run_that_fails_part_way_keeps_the_windows_it_completed(tiny_model, tiny_data, tmp_path):
     # the device stops answering from the 11th INFER on: five windows in a row fail, the run ends
     faults = HilFaults(drop_result_at=tuple(range(11, 200)))

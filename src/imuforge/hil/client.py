@@ -107,6 +107,11 @@ class HilClient:
             self.stats.frames_lost = self.decoder.stats.frames_lost
         return out
 
+    def stop_streaming(self) -> None:
+        """Send the bridge's STOP: a device left streaming samples (a capture killed mid-run) answers every HIL
+        command BUSY; one that is not streaming acknowledges it. Drain the replies afterwards (:meth:`drain`)."""
+        self._write([P.Stop()])
+
     def drain(self, seconds: float = 0.2) -> None:
         """Read and drop whatever the device sends for ``seconds`` (stale replies, samples)."""
         end = time.monotonic() + seconds

@@ -302,7 +302,8 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
     bar.close()
 
     client = HilClient(link, timeout_s=timeout_s, retries=retries, pipeline=pipeline)
-    client.drain(0.1)
+    client.stop_streaming()  # a capture killed mid-run left the device streaming: it would answer BUSY
+    client.drain(0.2)
     info = client.get_model()
     identity = {"device_sha256": info.sha256.hex(), "device_size": info.size, "host_sha256": model.sha256,
                 "host_size": len(model.model_bytes), "match": info.sha256.hex() == model.sha256
