@@ -132,7 +132,9 @@ class HilClient:
                     if isinstance(msg, M.HilError) and msg.ref_type == M.HilType.GET_MODEL:
                         raise HilError(f"device: {msg.describe()}")
                     if isinstance(msg, P.Error) and msg.ref_type == M.HilType.GET_MODEL:
-                        raise HilError(f"the device does not speak HIL ({msg.describe()}); flash the HIL firmware")
+                        raise HilError(f"the device does not speak HIL ({msg.describe()}) (allowed: a device "
+                                       "running the HIL firmware, docs/HIL.md, or imuforge emulate --hil-model "
+                                       "EXPORT on that port)")
                     self._inbox.append(msg)
             self.stats.timeouts += 1
         raise HilError(f"no HIL_MODEL answer in {attempts} × {self.timeout_s:g} s on {self.link.description} "
