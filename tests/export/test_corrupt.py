@@ -153,6 +153,19 @@ def test_a_run_file_edited_in_shape_is_refused(made, tmp_path, capsys, name):
     assert not (tmp_path / "ex").exists()
 
 
+def test_a_run_without_data_json_is_exported_with_a_note(made, tmp_path, capsys):
+    """data.json gone: the card can name neither the training data nor the device, and says so (it had been
+    written with a null device and nothing said, and hil --emulate fell back to the default profile)."""
+    run = _copy(made[0], tmp_path)
+    (run / "data.json").unlink()
+    assert main(["export", str(run), "--out", str(tmp_path / "ex")]) == 0
+    err = capsys.readouterr().err
+    assert "the run folder holds no data.json: the card cannot say what data trained the model, nor on which " \
+           "device and placement (give --profile and --placement" in err
+    card = json.loads((tmp_path / "ex" / "card.json").read_text())
+    assert any("holds no data.json" in n for n in card["data"]["test"]["notes"])
+
+
 @pytest.mark.parametrize("name", ["model.tflite", "card.json", "reference.npz"])
 def test_truncated_export_file(made, tmp_path, capsys, name):
     export = _copy(made[1], tmp_path)

@@ -339,6 +339,10 @@ def _device_notes(data_info: dict, profile: str | None, placement: str | None, r
     from imuforge.sensors.profiles import load_profile
 
     out = []
+    if not data_info:  # a run folder without data.json (deleted, or a run from before it was written)
+        out.append("the run folder holds no data.json: the card cannot say what data trained the model"
+                   + ("" if profile and placement else ", nor on which device and placement (give --profile and "
+                      "--placement; hil --emulate then emulates the default profile)"))
     for name in [profile] if profile else data_info.get("profiles", []):
         try:
             prof = load_profile(name)
