@@ -50,14 +50,31 @@ def test_reconnect_summary_line_and_gaps_give_one_count(tcp_device, tmp_path, ca
                "--out", str(out)])
     assert rc == 0
     printed = capsys.readouterr().out
-    m = re.search(r"(\d+) samples, .*; (\d+) missing samples in (\d+) gap", printed)
+    m = re.search(r"(\d+) samples, .*; (\d+) missing samples: (\d+) in (\d+) gap", printed)
     assert m, printed
-    n, missing, n_gaps = map(int, m.groups())
+    n, total, missing, n_gaps = map(int, m.groups())
+    assert total == missing  # nothing lost after the last sample here (it says so when it is)
     assert printed.count("missing samples") == 1  # no second, disagreeing gap line
     rec = read_recording(out)
     gaps = rec.gaps()
     assert missing > 0 and missing == sum(g[2] for g in gaps) == rec.provenance["stats"]["missing_samples"]
     assert n_gaps == len(gaps) and n == len(rec) and n + missing == 300
+
+
+def test_samples_dropped_at_the_end_are_in_the_one_count(tcp_device, tmp_path, capsys):
+    """A device that drops samples: the summary's count holds the gaps and those lost after the last sample
+    received, as the warning's does (the summary had said 77, the warning 88 of the same capture: a fresh
+    user's run, session 63)."""
+    d = tcp_device(Faults(drop_rate=0.15, seed=3))
+    out = tmp_path / "d.imu.parquet"
+    assert main(["capture", "--port", d.url, "--seconds", "4", "--odr", "100", "--quiet", "--out", str(out)]) == 0
+    cap = capsys.readouterr()
+    m = re.search(r"(\d+) samples, .*; (\d+) missing samples: (\d+) in (\d+) gap", cap.out)
+    assert m, cap.out
+    n, total, in_gaps, _ = map(int, m.groups())
+    assert n + total == 400 and in_gaps == read_recording(out).provenance["stats"]["missing_samples"]
+    warned = re.search(r"of the samples are missing \((\d+) of (\d+)", cap.err + cap.out)
+    assert warned and (int(warned.group(1)), int(warned.group(2))) == (total, 400)
 
 
 def _pty():

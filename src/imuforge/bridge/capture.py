@@ -194,6 +194,17 @@ class CaptureResult:
     interrupted_by: str = ""  # "Ctrl-C" or "SIGTERM" when interrupted
 
     @property
+    def lost_at_end(self) -> int:
+        """Samples missing after the last one received: of a complete capture, the window's slots past it (a
+        device that dropped its last ones); of a CSV capture, the lines cut at its end."""
+        n = len(self.recording) if self.recording is not None else 0
+        if not n:
+            return 0
+        if self.complete and self.window_samples >= n:
+            return max(0, self.window_samples - n - self.missing_samples)
+        return int(self.stats.csv_lost_at_end)
+
+    @property
     def missing_fraction(self) -> float:
         """Missing share of the window (gaps and, for a complete capture, the samples lost at its end)."""
         n = len(self.recording) if self.recording is not None else 0
@@ -449,9 +460,8 @@ class CaptureSession:
                                 f"stamped {o.profile} (its chip, rate and ranges are what calibrate and "
                                 f"train will assume); leave out --profile to keep the device's")
         if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
-            total = window if complete and window >= len(rec) else \
-                len(rec) + res.missing_samples + self.proc.stats.csv_lost_at_end
-            tail = total - len(rec) - res.missing_samples
+            tail = res.lost_at_end
+            total = len(rec) + res.missing_samples + tail
             res.warnings.append(
                 f"{100 * res.missing_fraction:.1f} % of the samples are missing ({total - len(rec)} of {total}: "
                 f"{res.missing_samples} in gaps" + (f", {tail} lost at the end" if tail > 0 else "")

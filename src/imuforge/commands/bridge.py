@@ -481,12 +481,15 @@ def _placement_note(placement: str | None, source: str) -> None:
 
 
 def summary_line(res) -> str:
-    """One line: samples, duration, measured rate and the one count of missing samples (= gaps)."""
+    """One line: samples, duration, measured rate and the one count of missing samples (the gaps, and the
+    samples lost after the last one received)."""
     rec, s = res.recording, res.stats
     gaps = rec.gaps()
+    tail = res.lost_at_end
+    end = f" and {tail} lost at the end" if tail else ""
     return (f"{len(rec)} samples, {rec.duration_s:.2f} s at {rec.rate_hz:.3f} Hz (measured); "
-            f"{res.missing_samples} missing samples in {len(gaps)} gap(s), kept as gaps in the timestamps; "
-            f"{s.frames_corrupt} corrupt frames, {s.frames_lost} lost frames")
+            f"{res.missing_samples + tail} missing samples: {res.missing_samples} in {len(gaps)} gap(s), kept as "
+            f"gaps in the timestamps{end}; {s.frames_corrupt} corrupt frames, {s.frames_lost} lost frames")
 
 
 def _print_gaps(rec) -> None:
