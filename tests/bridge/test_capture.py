@@ -295,6 +295,19 @@ def test_csv_lines_lost_after_the_last_one_read_count_as_missing():
     assert len(rec) == 100 and proc.stats.missing_samples == 0 and proc.stats.csv_lost_at_end == 50
 
 
+@pytest.mark.parametrize("period_s", [0.02, 0.019998, 0.020002])
+def test_a_csv_window_holds_round_seconds_times_rate_lines(period_s):
+    """``--seconds 5`` of CSV lines at a measured ≈ 50 Hz keeps 250 lines, as frames keep round(S · ODR): a rate
+    measured a hair above 50 Hz had kept 251 (a fresh user's run, session 63)."""
+    from imuforge.bridge.stream import StreamProcessor
+
+    proc = StreamProcessor("csv")
+    for i in range(400):
+        proc.feed(b"0.1,0,1,0,0,0\n", period_s * i)
+    rec = proc.build(window_s=5.0)
+    assert len(rec) == 250 and abs(rec.rate_hz - 1 / period_s) < 0.05
+
+
 # ------------------------------------------------------------------------------------- CSV mode
 def _csv_writer(fd: int, rate: float, n: int, burst: int, stop: threading.Event, header=True):
     """A sketch printing ax,ay,az,gx,gy,gz lines at ``rate``, flushed in bursts (like USB CDC)."""
