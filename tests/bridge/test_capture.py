@@ -356,6 +356,30 @@ def test_csv_line_mode_measures_rate_and_converts_units(tmp_path):
     assert np.array_equal(rec2.data, rec.data)
 
 
+def test_format_frames_against_a_csv_sketch_says_csv_lines_arrived(tmp_path):
+    """``--format frames`` on a port where a sketch prints CSV lines: the refusal says the lines arrived and
+    that --format frames does not read them (it said no CSV lines arrived: a fresh user's run, session 63)."""
+    from imuforge.bridge.capture import NoDeviceAnswer
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    tty.setraw(master)
+    stop = threading.Event()
+    th = threading.Thread(target=lambda: _csv_writer(master, 100.0, 400, 4, stop), daemon=True)
+    th.start()
+    try:
+        with pytest.raises(NoDeviceAnswer) as err:
+            capture(lambda: SerialLink(os.ttyname(slave), 9600), tmp_path / "f.rawlog",
+                    CaptureOptions(seconds=1.0, fmt="frames", handshake_timeout_s=0.6))
+    finally:
+        stop.set()
+        th.join(5)
+        os.close(master)
+        os.close(slave)
+    assert "CSV sample lines arrived, and --format frames reads imuforge frames only" in str(err.value)
+    assert "--format auto, the default, or --format csv" in str(err.value)
+
+
 def test_a_device_that_stops_answering_at_configure_is_a_time_out_not_a_refusal(tcp_device, tmp_path):
     """The device answers GET_INFO, then hangs on CONFIGURE: the error stays a DeviceTimeout (the guided
     capture treats it as a lost device) and still names what the device supports."""

@@ -321,7 +321,7 @@ class CaptureSession:
                 info = self._request(P.GetInfo(), self.opt.handshake_timeout_s)
             except DeviceError:
                 if self.opt.fmt == "frames" or not self._looks_like_csv():
-                    raise _no_answer(self.link, self.opt) from None
+                    raise _no_answer(self.link, self.opt, self._looks_like_csv()) from None
                 self._switch_to_csv()
                 return
             self._configure(info)
@@ -605,7 +605,12 @@ def _csv_like(blob: bytes) -> bool:
     return blob.count(b"\n") >= 3 and b"\x00" not in blob
 
 
-def _no_answer(link: Link, options: CaptureOptions) -> NoDeviceAnswer:
+def _no_answer(link: Link, options: CaptureOptions, csv_seen: bool = False) -> NoDeviceAnswer:
+    """No device answered; ``csv_seen``: CSV sample lines did arrive, which ``--format frames`` does not read."""
+    if csv_seen and options.fmt == "frames":
+        return NoDeviceAnswer(f"no imuforge device answered on {link.description} within "
+                              f"{options.handshake_timeout_s:.1f} s; CSV sample lines arrived, and --format frames "
+                              "reads imuforge frames only (allowed: --format auto, the default, or --format csv)")
     return NoDeviceAnswer(f"no imuforge device answered on {link.description} within "
                           f"{options.handshake_timeout_s:.1f} s, and no CSV sample lines arrived "
                           "(check the port, the baud rate and that the sketch is running)")
@@ -646,7 +651,7 @@ def probe(link: Link, options: CaptureOptions) -> str:
         blob += data[: max(0, 65536 - len(blob))]  # enough to tell CSV lines from frames
         if options.fmt != "frames" and _csv_like(bytes(blob)):
             return "csv"
-    raise _no_answer(link, options)
+    raise _no_answer(link, options, _csv_like(bytes(blob)))
 
 
 def capture(open_link: Callable[[], Link], log_path: str | Path, options: CaptureOptions, *,
