@@ -245,6 +245,30 @@ def test_guided_cli_with_cue_file_and_scripted_stdin(tmp_path, monkeypatch, caps
     assert cue.read_text().strip() == "standing"
 
 
+def test_guided_cli_whose_script_ends_early_keeps_what_it_wrote(tmp_path, monkeypatch, capsys):
+    """A script that answers the first prompt only: the session ends at the second, which guided.json lists as
+    not written, with exit 3 (ended early; it had exited 2, 'nothing written', and listed nothing)."""
+    cue = tmp_path / "cue.txt"
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", PROFILE, "--pty",
+                            "--placement", "wrist_left", "--follow", str(cue)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        out = tmp_path / "caps"
+        monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+        rc = main(["capture", "--guided", "--port", port, "--activities", "sit,walking", "--seconds-each", "2",
+                   "--countdown", "1", "--cue-file", str(cue), "--out", str(out), "--quiet"])
+    finally:
+        emu.kill()
+        emu.wait(5)
+    printed = capsys.readouterr().out
+    assert rc == 3, printed
+    assert "not written: walking — session ended (stdin closed at its prompt)" in printed
+    assert sorted(p.name for p in out.glob("*.imu.parquet")) == ["sitting.imu.parquet"]
+    record = json.loads((out / "guided.json").read_text())
+    assert record["not_written"] == {"walking": "session ended (stdin closed at its prompt)"}
+    assert record["complete"] is False
+
+
 def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
     rc = main(["capture", "--guided", "--port", "loop://", "--out", str(tmp_path / "d")])
     assert rc == 2 and "exactly one of --activities and --model" in capsys.readouterr().err
@@ -317,7 +341,7 @@ def _assert_labelled_and_checked_files(out, activities):
         assert (not c.moving) if a == "standing" else c.moving_windows == c.windows
 
 
-def test_prompts_read_one_answer_per_line_and_a_closed_stdin_is_an_error():
+def test_prompts_read_one_answer_per_line_and_a_closed_stdin_ends_the_session():
     plan = GuidedPlan(("standing",))
     out = io.StringIO()
     p = ConsolePrompter(input=io.StringIO("maybe\ns\nq\n\n"), output=out)
@@ -327,8 +351,10 @@ def test_prompts_read_one_answer_per_line_and_a_closed_stdin_is_an_error():
     assert "(s = skip, q = quit): maybe\n" in out.getvalue()
     assert "(s = skip, q = quit): s\nstanding: skipped\n" in out.getvalue()
     assert p.ask("standing", 1, plan) == "quit" and p.ask("standing", 1, plan) == "go"
-    with pytest.raises(ValidationError, match="stdin closed at the prompt for standing"):
-        p.ask("standing", 1, plan)
+    # the answers ran out after some were given: the session ends there, keeping what it wrote
+    assert p.ask("walking", 1, plan) == "eof" and "walking: stdin closed at its prompt" in out.getvalue()
+    with pytest.raises(ValidationError, match="stdin closed at the prompt for standing"):  # before any answer
+        ConsolePrompter(input=io.StringIO(""), output=io.StringIO()).ask("standing", 1, plan)
     assert ConsolePrompter(yes=True, input=io.StringIO(""), output=io.StringIO()).ask("standing", 1, plan) == "go"
 
 

@@ -278,6 +278,7 @@ class ConsolePrompter:
         self.output = output if output is not None else sys.stdout
         self.cue_file = Path(cue_file) if cue_file else None
         self.sleep = sleep
+        self.answered = False  # whether any prompt has been answered (stdin closing after one ends the session)
 
     def say(self, text: str) -> None:
         print(text, file=self.output, flush=True)
@@ -299,9 +300,14 @@ class ConsolePrompter:
             self.output.write("press Enter to start (s = skip, q = quit): ")
             self.output.flush()
             line = self.input.readline()
-            if not line:  # stdin closed: nobody can answer any more
+            if not line and self.answered:  # a script's answers ran out: the session ends, what it wrote kept
+                self.output.write("\n")
+                self.say(f"{activity}: stdin closed at its prompt; ending the session")
+                return "eof"
+            if not line:  # stdin closed before any answer: nobody can answer
                 raise ValidationError(f"stdin closed at the prompt for {activity}",
                                       allowed="Enter / s / q per prompt, or --yes to run without prompts")
+            self.answered = True
             if not _is_tty(self.input):  # a script's answer is not echoed: end the prompt's line, show it
                 self.output.write(f"{line.strip()}\n" if line.strip() else "\n")
             if line.strip().lower() in answers:
@@ -504,10 +510,10 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
                 prompter.say(f"{activity}: the device was lost; ending the session")
                 break
             result.save()
-            if outcome == "quit" or SIGTERM.received:  # SIGTERM after a stretch: it is kept, the session ends
+            if outcome in ("quit", "eof") or SIGTERM.received:  # SIGTERM after a stretch: kept, the session ends
+                why = ("SIGTERM" if SIGTERM.received else "stdin closed" if outcome == "eof" else "quit")
                 for rest in plan.activities[i:]:
-                    result.not_written.setdefault(rest, "session ended (SIGTERM)" if SIGTERM.received
-                                                  else "session ended (quit)")
+                    result.not_written.setdefault(rest, f"session ended ({why})")
                 break
     finally:
         keeper.close()
@@ -523,7 +529,8 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
 def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: GuidedPlan, options: CaptureOptions,
                       prompter: ConsolePrompter, result: GuidedResult, limits: StillLimits | None,
                       on_status) -> str:
-    """Ask for one activity until a stretch passes or the retries are used; returns done / skip / quit / failed."""
+    """Ask for one activity until a stretch passes or the retries are used; returns done / skip / quit / eof
+    (stdin closed at a prompt) / failed."""
     opts = CaptureOptions(**{**vars(options), "seconds": plan.seconds_each, "label": activity, "stop_first": True})
     for number in range(1, plan.retries + 2):
         try:  # a link that dropped is reopened before the wearer is asked again
@@ -534,7 +541,8 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
         prompter.cue(activity, number)
         choice = prompter.ask(activity, number, plan)
         if choice != "go":
-            result.not_written[activity] = "skipped" if choice == "skip" else "session ended (quit)"
+            result.not_written[activity] = {"skip": "skipped", "eof": "session ended (stdin closed at its "
+                                            "prompt)"}.get(choice, "session ended (quit)")
             return choice
         prompter.countdown(plan.countdown_s, activity)
         live = _live_check(activity, plan, limits) if activity in STILL_ACTIVITIES else None
