@@ -152,9 +152,15 @@ def test_stillness_limits_come_from_the_device_noise():
     assert (unknown.gyro_rms_radps, unknown.acc_mag_sd_mps2) == (0.10, 0.05) and "floors only" in unknown.basis
 
 
-def test_activities_from_model_and_list(tmp_path):
-    (tmp_path / "labels.json").write_text(json.dumps({"labels": ["standing", "walking", "running"]}))
-    assert activities_from_model(tmp_path) == ("standing", "walking", "running")
+def test_activities_from_model_and_list(tmp_path, tiny_run):
+    import shutil
+
+    labels = json.loads((tiny_run / "labels.json").read_text())["labels"]
+    assert activities_from_model(tiny_run) == tuple(labels)
+    edited = shutil.copytree(tiny_run, tmp_path / "edited")  # a label changed by hand: refused as eval refuses it
+    (edited / "labels.json").write_text(json.dumps({"labels": ["flying", *labels[1:]]}))
+    with pytest.raises(ValidationError, match="edited or replaced after training"):
+        activities_from_model(edited)
     assert parse_activities("stand, walk,lie") == ("standing", "walking", "lying")
     with pytest.raises(ValidationError) as e:  # every unknown name at once, each with its suggestion
         parse_activities("stand,wlak,sittin")
@@ -162,7 +168,7 @@ def test_activities_from_model_and_list(tmp_path):
             in str(e.value))
     with pytest.raises(ValidationError, match="unknown activity label 'wlak'; did you mean walking"):
         parse_activities("stand,wlak")  # one: as before
-    with pytest.raises(ValidationError, match="no labels.json"):
+    with pytest.raises(ValidationError, match="does not exist"):
         activities_from_model(tmp_path / "nope")
     with pytest.raises(ValidationError, match="listed twice"):
         GuidedPlan(("standing", "standing"))
@@ -274,7 +280,7 @@ def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
     assert rc == 2 and "exactly one of --activities and --model" in capsys.readouterr().err
     rc = main(["capture", "--guided", "--port", "loop://", "--model", str(tmp_path), "--out", str(tmp_path / "d")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2 and len(err) == 1 and "no labels.json" in err[0]
+    assert rc == 2 and len(err) == 1 and "is not a training run: missing model.keras" in err[0]
     rc = main(["capture", "--guided", "--port", "loop://", "--activities", "standing", "--seconds", "5",
                "--out", str(tmp_path / "d")])
     assert rc == 2 and "--seconds-each" in capsys.readouterr().err

@@ -146,18 +146,12 @@ def parse_activities(text: str, *, allow_custom: bool = False) -> tuple[str, ...
 
 
 def activities_from_model(run: str | os.PathLike) -> tuple[str, ...]:
-    """The labels of a trained model run (``RUN/labels.json``: ``{"labels": [...]}``), in its order."""
-    path = Path(run) / "labels.json"
-    try:
-        labels = json.loads(path.read_text())["labels"]
-    except FileNotFoundError:
-        raise ValidationError(f"no labels.json in {run}", allowed="a training run folder (imuforge train --out RUN)") \
-            from None
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise ValidationError("not a label map", source=str(path), allowed='{"labels": ["standing", …]}') from None
-    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-        raise ValidationError("labels must be a list of names", source=str(path), allowed='{"labels": ["standing", …]}')
-    return tuple(labels)
+    """The labels of a trained model run, in its order, read as every command reads a run
+    (:func:`imuforge.train.run.load_run`: a labels.json edited after training is refused, as eval and export
+    refuse it; a hand-edited one had been asked for, 'flying' included)."""
+    from imuforge.train.run import load_run
+
+    return tuple(load_run(run).labels)
 
 
 # ---------------------------------------------------------------------------- stillness check
