@@ -120,6 +120,29 @@ def test_reconnect_resumes_with_a_gap(tcp_device, tmp_path):
     assert np.array_equal(rec2.data, rec.data) and np.array_equal(rec2.timestamps, rec.timestamps)
 
 
+def test_a_device_gone_for_good_is_said_while_reconnecting(tcp_device, tmp_path):
+    """--reconnect against a device that never comes back: the status says it is reconnecting and how long
+    it will try (the status line had stood still for the whole reconnect window: a fresh user's run)."""
+    from imuforge.bridge.links import LinkClosed
+
+    d = tcp_device(Faults(disconnect_after_s=1.0))
+    opened, statuses = [], []
+
+    def open_link():
+        if opened:
+            raise LinkClosed("connection refused")
+        opened.append(1)
+        return SerialLink(d.url)
+
+    res = capture(open_link, tmp_path / "g.rawlog",
+                  CaptureOptions(seconds=3.0, odr_hz=100.0, reconnect=True, reconnect_window_s=1.0),
+                  on_status=statuses.append)
+    assert res.disconnected and not res.complete and "could not reconnect; keeping what arrived" in res.messages
+    left = [s["reconnecting_s"] for s in statuses if "reconnecting_s" in s]
+    window = 3.0 + CaptureOptions(seconds=3.0).grace_s + 1.0  # the capture's end (with its grace) plus the reconnect window
+    assert len(left) >= 2 and left == sorted(left, reverse=True) and 0 <= left[-1] < left[0] <= window
+
+
 def test_unsupported_odr_is_refused_with_allowed_values(tcp_device, tmp_path):
     d = tcp_device()
     with pytest.raises(DeviceError, match="not supported.*100"):

@@ -289,7 +289,9 @@ class CaptureSession:
                 break
         raise DeviceTimeout(f"no answer to {type(msg).__name__} within {timeout:.1f} s")
 
-    def _status(self, force: bool = False) -> None:
+    def _status(self, force: bool = False, reconnecting_s: float | None = None) -> None:
+        """Report the live figures to ``on_status``; ``reconnecting_s``: the device is gone and is being
+        reopened for that many seconds more."""
         if self.on_status is None or not self._answered:  # no status line before the device answered
             return
         now = self.log.now()
@@ -308,7 +310,8 @@ class CaptureSession:
             rate = s.samples / max(now - self._t_start, 1e-9)
         self.on_status({"t": now, "samples": s.samples, "rate_hz": rate, "dropped": s.missing_samples,
                         "corrupt": s.frames_corrupt + s.csv_bad_lines, "bytes_per_s": (s.bytes - b_prev) / dt,
-                        "disconnects": s.disconnects, "format": self.proc.fmt})
+                        "disconnects": s.disconnects, "format": self.proc.fmt,
+                        **({} if reconnecting_s is None else {"reconnecting_s": reconnecting_s})})
         self._last_status = (now, s.bytes)
 
     # ------------------------------------------------------------------ phases
@@ -556,6 +559,7 @@ class CaptureSession:
 
     def _reconnect(self, until: float) -> bool:
         while self.log.now() < until and not SIGTERM.received:
+            self._status(force=True, reconnecting_s=until - self.log.now())  # the wait is said, not a frozen line
             time.sleep(0.3)
             try:
                 self.link = self.open_link()

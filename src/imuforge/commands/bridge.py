@@ -215,6 +215,8 @@ def _status_line(s: dict) -> None:
             f"corrupt {s['corrupt']:>4}  link {s['bytes_per_s'] / 1000:7.1f} kB/s")
     if s.get("disconnects"):
         body += f"  disconnects {s['disconnects']}"
+    if s.get("reconnecting_s") is not None:
+        body += f"  device gone: reconnecting ({s['reconnecting_s']:.0f} s left)"
     if sys.stderr.isatty():
         sys.stderr.write("\r" + body)
         _status_open[0] = True
