@@ -166,6 +166,42 @@ def test_a_device_left_streaming_is_stopped_first(tiny_model, tiny_data, tmp_pat
     assert rep["error"] is None and rep["passed"] and rep["windows_completed"] == 5
 
 
+def test_an_interrupted_run_writes_a_report_of_the_windows_it_completed(tiny_model, tiny_data, tmp_path):
+    """Ctrl-C part-way through: the interruption goes on to the caller (the command exits 130), with a report
+    of the windows completed written first (nothing was kept: a fresh user's run, session 63)."""
+
+    class Interrupting:  # the link, with a Ctrl-C once 20 messages have gone out (window loads and infers)
+        def __init__(self, link):
+            self.link, self.writes = link, 0
+            self.description = link.description
+
+        def write(self, data):
+            self.writes += 1
+            if self.writes == 20:
+                raise KeyboardInterrupt
+            self.link.write(data)
+
+        def read(self, timeout):
+            return self.link.read(timeout)
+
+        def close(self):
+            self.link.close()
+
+    with start_emulator(tiny_model) as emu:
+        link = Interrupting(SerialLink(emu.port))
+        try:
+            with pytest.raises(KeyboardInterrupt) as stop:
+                run_hil(tiny_model, tiny_data, link, out=tmp_path / "r", max_windows=40, pipeline=1)
+        finally:
+            link.close()
+    rep = stop.value.report
+    done = rep["windows_completed"]
+    assert 0 < done < 40 and rep["error"] == f"interrupted (Ctrl-C) after {done} of 40 windows"
+    assert not rep["passed"]
+    on_disk = json.loads((tmp_path / "r" / "hil_report.json").read_text())
+    assert on_disk["windows_completed"] == done and on_disk["error"] == rep["error"]
+
+
 def test_a_run_that_fails_part_way_keeps_the_windows_it_completed(tiny_model, tiny_data, tmp_path):
     # the device stops answering from the 11th INFER on: five windows in a row fail, the run ends
     faults = HilFaults(drop_result_at=tuple(range(11, 200)))

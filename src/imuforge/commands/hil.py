@@ -213,7 +213,6 @@ def run(args) -> int:
     _check_out(args.out, args.overwrite)
     preload_ml_stack()
     _require_extras(args)
-    from imuforge.hil.report import summary_lines
     from imuforge.hil.runner import load_export, load_test_windows, run_hil
 
     # a bad export folder or bad data (NaN, wrong shape, unknown labels) fails before a port is opened
@@ -229,12 +228,22 @@ def run(args) -> int:
                       timeout_s=args.timeout, retries=args.retries, pipeline=args.pipeline,
                       max_windows=args.max_windows, link_bytes_per_s=bps,
                       latency_budget_ms=args.latency_budget_ms, emulated=True if args.emulate else None)
+    except KeyboardInterrupt as exc:  # the windows completed are in a report: say where, then exit 130 / 143
+        if getattr(exc, "report", None) is not None:
+            _print_report(exc.report)
+        raise
     finally:
         link.close()
         if emu is not None:
             emu.stop()
+    _print_report(rep)
+    return 0 if rep.passed else 1
+
+
+def _print_report(rep) -> None:
+    from imuforge.hil.report import summary_lines
+
     for line in summary_lines(rep):
         print(line)
     for kind, path in rep.files.items():
         print(f"{kind:<5} {path}")
-    return 0 if rep.passed else 1

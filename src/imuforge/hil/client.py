@@ -161,15 +161,16 @@ class HilClient:
             ) -> list[WindowResult]:
         """Run every input window (``inputs[i]`` in the model's input dtype) on the device.
 
-        A :class:`HilError` that ends the run early carries ``.results``: every window's result so
-        far (completed ones with their outputs), so a report never throws away finished work.
+        A :class:`HilError` (or a disconnect, or Ctrl-C) that ends the run early carries ``.results``: every
+        window's result so far (completed ones with their outputs), so a report never throws away finished
+        work.
         """
         self._partial: list[WindowResult] = []
         try:
             return self._run(inputs, runs=runs, warmup=warmup, on_window=on_window,
                              max_consecutive_failures=max_consecutive_failures)
-        except (HilError, LinkClosed) as exc:  # a disconnect too: the caller reports what was done
-            exc.results = self._partial
+        except (HilError, LinkClosed, KeyboardInterrupt) as exc:  # a disconnect or Ctrl-C too: the caller
+            exc.results = self._partial                               # reports what was done
             raise
 
     def _run(self, inputs: np.ndarray, *, runs: int, warmup: int,

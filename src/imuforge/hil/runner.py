@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from imuforge.bridge.links import LinkClosed
-from imuforge.errors import CorruptFileError, ValidationError
+from imuforge.errors import CorruptFileError, Terminated, ValidationError
 from imuforge.export.card import ExportCard, check_card_digest
 from imuforge.hil import messages as M
 from imuforge.hil import report as R
@@ -330,13 +330,18 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
         bar.update(1)
 
     t0 = time.monotonic()
-    error, disconnected, results = wrong_model, False, []
+    error, disconnected, results, interrupt = wrong_model, False, [], None
     try:
         if wrong_model is None:
             results = client.run(Q, runs=runs, warmup=warmup, on_window=on_window)
     except (HilError, LinkClosed) as exc:
         error, disconnected = str(exc), isinstance(exc, LinkClosed)
         results = getattr(exc, "results", [])  # windows completed before the failure still count
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the windows completed are reported, then it goes on
+        interrupt, results = exc, getattr(exc, "results", [])
+        done = sum(r.output is not None for r in results)
+        error = (f"interrupted ({'SIGTERM' if Terminated.received else 'Ctrl-C'}) after {done} of {n} "
+                 "windows")
     wall = time.monotonic() - t0
     bar.close()
     rep = build_report(model, tw, Q, y, ref, results, client.stats, identity, wall=wall, up=up, down=down,
@@ -345,6 +350,9 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
                        latency_budget_ms=latency_budget_ms or model.latency_budget_ms(),
                        emulated=is_emulator(info.name) if emulated is None else emulated, disconnected=disconnected)
     R.write_reports(rep, out, ref=ref, results=results)
+    if interrupt is not None:  # the caller sees the interruption, with the report written (``.report``)
+        interrupt.report = rep
+        raise interrupt
     return rep
 
 
