@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imuforge._numbers import line_of_row
 from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
@@ -97,6 +98,12 @@ def _recording(source: str | os.PathLike, *args, **kwargs) -> Recording:
         raise ValidationError(exc.what, source=str(source), allowed=exc.allowed) from None
 
 
+def _imported_unlabelled(report: ImportReport, fmt: str, code, what: str = "rows") -> None:
+    """Note data of an activity code the format does not list: imported, in no label's stretch (its seconds in
+    ``unlabelled_s``), not skipped; counted per file (or device stream) it was found in."""
+    report.notes[f"activity code {code} is not one of {fmt}'s: its {what} imported unlabelled"] += 1
+
+
 def _segments_from_codes(t: np.ndarray, codes: np.ndarray, names: dict, period: float) -> list[tuple]:
     """Label segments from a per-sample code array (runs of equal codes; unknown/None codes skipped)."""
     if t.size == 0:
@@ -149,6 +156,8 @@ def import_uci_hapt(src: Path, report: ImportReport) -> Iterator[tuple[str, Reco
             raise ValidationError(f"missing {gyro_path.name} next to {acc_path.name}", source=str(raw))
         acc = _numbers(acc_path, columns=3, finite=True, allowed="3 numbers per line: acc x y z in g")
         gyro = _numbers(gyro_path, columns=3, finite=True, allowed="3 numbers per line: gyro x y z in rad/s")
+        _check_file_values(acc_path, acc * STANDARD_GRAVITY, "acc", published="g")
+        _check_file_values(gyro_path, gyro, "gyro", published="rad/s")
         acc *= STANDARD_GRAVITY
         n = min(len(acc), len(gyro))
         if len(acc) != len(gyro):
@@ -263,13 +272,14 @@ def _check_file_values(path: Path, values: np.ndarray, group: str, published: st
         return
     row = int(np.argmax(over.any(axis=1)))
     value = float(values[row][np.argmax(over[row])])
+    line = line_of_row(path.read_text(errors="replace"), row)  # (blank and comment lines are not rows)
     unit = "m/s²" if group == "acc" else "rad/s"
     if group == "gyro" and np.percentile(np.abs(values), 99) > MAX_GYRO_RAD_S:
         raise ValidationError(f"{path.name} reads rates beyond any MEMS gyroscope (1 % of its values past "
                               f"{MAX_GYRO_RAD_S:g} rad/s, up to {np.abs(values).max():.0f}): deg/s, not rad/s",
                               source=str(path), allowed=f"rates in {published}, as the format publishes them")
-    raise ValidationError(f"{path.name} line {row + 1} holds {value:.3g} {unit} (in SI), beyond any body-worn "
-                          "sensor: a corrupted value or a unit gone wrong?", source=f"{path}:{row + 1}",
+    raise ValidationError(f"a value of {value:.3g} {unit} (in SI), beyond any body-worn sensor: a corrupted "
+                          "value or a unit gone wrong?", source=f"{path}:{line}",
                           allowed=f"|{group}| <= {limit:g} {unit}, the file in {published}")
 
 
@@ -321,10 +331,8 @@ def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
         if not (root / split / "Inertial Signals").is_dir():
             continue
         windows, acts, subjects = _uci_har_split(root, split)
-        for u in sorted(set(acts.tolist()) - set(UCI_HAR_LABELS)):  # imported, unlabelled (unlabelled_s)
-            n = int((acts == u).sum())
-            report.notes[f"activity code {u} is not one of UCI HAR's 1–6: its {n} window(s) imported unlabelled"] \
-                += 1
+        for u in sorted(set(acts.tolist()) - set(UCI_HAR_LABELS)):
+            _imported_unlabelled(report, "UCI HAR", u, "windows")
         runs = _window_runs(windows, subjects)
         for i, run in enumerate(progress(runs, desc=f"uci-har {split}", unit="run")):
             w = windows[run]
@@ -380,8 +388,8 @@ def import_pamap2(src: Path, report: ImportReport, imu: str = "hand") -> Iterato
         report.skipped["non_increasing_time"] += int((~order).sum())
         t, act, data = t[order], act[order], data[order]
         unknown = set(np.unique(act).tolist()) - set(PAMAP2_LABELS) - {0}
-        for u in unknown:
-            report.skipped[f"unknown_activity_{u}"] += int((act == u).sum())
+        for u in sorted(unknown):
+            _imported_unlabelled(report, "PAMAP2", u)
         sid = int(re.sub(r"\D", "", path.stem) or 0)
         placement = _PAMAP2_PLACEMENT[imu]
         if sid in PAMAP2_LEFT_DOMINANT and imu != "chest":  # the hand and ankle IMUs are on the dominant side
@@ -967,7 +975,7 @@ def import_mhealth(src: Path, report: ImportReport, imu: str = "arm") -> Iterato
         known = np.isin(raw, list(MHEALTH_LABELS))
         for code in np.unique(raw[~known & (raw != 0)]):
             code_s = int(code) if float(code).is_integer() else code
-            report.skipped[f"unknown_activity_{code_s}"] += int((raw == code).sum())
+            _imported_unlabelled(report, "MHEALTH", code_s)
         codes = np.where(known, raw, 0).astype(np.int64)
         t = rows / MHEALTH_RATE
         t = t - t[0]
@@ -1251,7 +1259,7 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
         names = {k: HHAR_LABELS[n] for k, n in enumerate(gt_names) if n in HHAR_LABELS}
         for k, n in enumerate(gt_names):
             if n not in HHAR_LABELS and n != "null":
-                report.skipped[f"unknown_activity_{n}"] += int((gt_all == k).sum())
+                _imported_unlabelled(report, "HHAR", n, "samples")
         g = gyro.get((user, dev))
         reach = HHAR_GYRO_REACH_PERIODS * float(np.median(np.diff(g[0]))) if g and len(g[0]) > 1 else 0.0
         dt = np.diff(t_all)
