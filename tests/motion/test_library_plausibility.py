@@ -150,6 +150,22 @@ def test_the_elbow_bends_no_further_than_its_range(bent, reads):
     np.testing.assert_allclose(swing, reads, atol=1e-6 if bent < 140 else 0.01)
 
 
+@pytest.mark.parametrize(("straight", "reads"), [(-5.0, 5.0), (-7.0, 7.0), (-20.0, 13.425), (-40.0, 14.871)])
+def test_the_elbow_straightens_no_further_than_a_healthy_hyperextension(straight, reads):
+    """Past straight (a negative flexion: a key frame's −15° carried further by a person's amplitude) the elbow
+    is eased onto its 15° of hyperextension, 15 − 8·exp(−(|x| − 7) / 8) degrees past 7°, C¹ there; to −7° the
+    angle is the one asked for (the library's own elbows reach −5.6°, and stay bit for bit)."""
+    from imuforge.motion.kinematics import forward_kinematics
+    from imuforge.motion.motion import Motion
+    from imuforge.motion.plausibility import joint_swing_deg
+
+    person = Person()
+    local = pose_to_local(expand_sides({**STANDING, "elbow_flex_R": straight}), 4)
+    P, G = forward_kinematics(local, np.zeros((4, 3)), person.offsets)
+    swing = joint_swing_deg(Motion(P, G, 50.0))["right_elbow"]
+    np.testing.assert_allclose(swing, reads, atol=1e-3)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_phone_at_the_ear_stays_within_the_elbows_range(seed):
     """Standing with a phone at the ear (150°) while the arm keeps a share of the fidgets: the elbow stays

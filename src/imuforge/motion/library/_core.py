@@ -254,20 +254,33 @@ def _shoulder(flex, abd, rot, s) -> np.ndarray:
 #: phone held at the ear, 150°, plus a held arm's share of a face-touch event reached 180°)
 ELBOW_FLEX_MAX_DEG = 150.0
 #: The most an elbow straightens past straight (deg, as a negative flexion): 0° is the AAOS's extension, and
-#: a healthy elbow's hyperextension reaches ≈ 5–15° (Greene & Heckman 1994); a key frame past it is refused
+#: a healthy elbow's hyperextension reaches ≈ 5–15° (Greene & Heckman 1994); a key frame past it is refused,
+#: and :func:`_elbow` eases a person's spread of one onto it
 ELBOW_FLEX_MIN_DEG = -15.0
 ELBOW_EASE_DEG = 1.5
+#: flexion (deg) from which up the floor leaves the angle exactly as it is (the library's elbows reach −5.6°,
+#: vacuuming)
+_ELBOW_FLOOR_FROM_DEG = -7.0
 
 
-def _elbow_ceiling(flex):
-    """Elbow flexion (rad) eased under :data:`ELBOW_FLEX_MAX_DEG`: a smooth (C∞) upper bound, equal to
-    ``flex`` to within 0.01° 8° below it (scalars stay scalars)."""
+def _elbow_range(flex):
+    """Elbow flexion (rad) within its range: eased under :data:`ELBOW_FLEX_MAX_DEG` by a smooth (C∞) bound,
+    equal to ``flex`` to within 0.01° 8° below it (scalars stay scalars) — and over :data:`ELBOW_FLEX_MIN_DEG`
+    (a key frame's allowed hyperextension carried past it by a person's amplitude or style): below
+    ``_ELBOW_FLOOR_FROM_DEG`` = T the angle x becomes b + (T − b)·exp((x − T) / (T − b)), b the floor, which
+    meets x at T with its slope (C¹) and never reaches b; from T up, x as it is, bit for bit."""
     top, w = np.deg2rad(ELBOW_FLEX_MAX_DEG), np.deg2rad(ELBOW_EASE_DEG)
-    return top - w * np.logaddexp(0.0, (top - flex) / w)
+    eased = top - w * np.logaddexp(0.0, (top - flex) / w)
+    b, t = np.deg2rad(ELBOW_FLEX_MIN_DEG), np.deg2rad(_ELBOW_FLOOR_FROM_DEG)
+    low = eased < t
+    if np.any(low):
+        floored = b + (t - b) * np.exp((np.minimum(eased, t) - t) / (t - b))
+        eased = np.where(low, floored, eased) if np.ndim(eased) else floored
+    return eased
 
 
 def _elbow(flex, sup, s) -> np.ndarray:
-    """The elbow's local rotation from its flexion (eased under :data:`ELBOW_FLEX_MAX_DEG`) and the forearm's
+    """The elbow's local rotation from its flexion (eased into its range, :func:`_elbow_range`) and the forearm's
     supination (rad; + turns the palm up with the forearm level, on either side) on side ``s`` (±1, or a
     column of them broadcast against the angles).
 
@@ -277,7 +290,7 @@ def _elbow(flex, sup, s) -> np.ndarray:
     while typing faced up.)"""
     zero = np.zeros_like(s)
     one = np.ones_like(s)
-    flex = _elbow_ceiling(flex)
+    flex = _elbow_range(flex)
     return Q.qmul(Q.axis_angle(np.stack(np.broadcast_arrays(zero, -s, zero), -1), flex),
                   Q.axis_angle(np.stack(np.broadcast_arrays(one, zero, zero), -1), -sup))
 
