@@ -137,9 +137,10 @@ def test_a_device_gone_for_good_is_said_while_reconnecting(tcp_device, tmp_path)
     res = capture(open_link, tmp_path / "g.rawlog",
                   CaptureOptions(seconds=3.0, odr_hz=100.0, reconnect=True, reconnect_window_s=1.0),
                   on_status=statuses.append)
-    assert res.disconnected and not res.complete and "could not reconnect; keeping what arrived" in res.messages
+    assert res.disconnected and not res.complete
+    assert "could not reconnect; keeping what arrived" in res.messages
     left = [s["reconnecting_s"] for s in statuses if "reconnecting_s" in s]
-    window = 3.0 + CaptureOptions(seconds=3.0).grace_s + 1.0  # the capture's end (with its grace) plus the reconnect window
+    window = 3.0 + CaptureOptions(seconds=3.0).grace_s + 1.0  # the capture's end, its grace, the window
     assert len(left) >= 2 and left == sorted(left, reverse=True) and 0 <= left[-1] < left[0] <= window
 
 
@@ -320,8 +321,8 @@ def test_csv_lines_lost_after_the_last_one_read_count_as_missing():
 
 @pytest.mark.parametrize("period_s", [0.02, 0.019998, 0.020002])
 def test_a_csv_window_holds_round_seconds_times_rate_lines(period_s):
-    """``--seconds 5`` of CSV lines at a measured ≈ 50 Hz keeps 250 lines, as frames keep round(S · ODR): a rate
-    measured a hair above 50 Hz had kept 251 (a fresh user's run, session 63)."""
+    """``--seconds 5`` of CSV lines at a measured ≈ 50 Hz keeps 250 lines, as frames keep round(S · ODR): a
+    rate measured a hair above 50 Hz had kept 251 (a fresh user's run, session 63)."""
     from imuforge.bridge.stream import StreamProcessor
 
     proc = StreamProcessor("csv")

@@ -157,7 +157,7 @@ def test_activities_from_model_and_list(tmp_path, tiny_run):
 
     labels = json.loads((tiny_run / "labels.json").read_text())["labels"]
     assert activities_from_model(tiny_run) == tuple(labels)
-    edited = shutil.copytree(tiny_run, tmp_path / "edited")  # a label changed by hand: refused as eval refuses it
+    edited = shutil.copytree(tiny_run, tmp_path / "edited")  # a label changed by hand: refused, as eval does
     (edited / "labels.json").write_text(json.dumps({"labels": ["flying", *labels[1:]]}))
     with pytest.raises(ValidationError, match="edited or replaced after training"):
         activities_from_model(edited)
@@ -256,13 +256,14 @@ def test_guided_cli_whose_script_ends_early_keeps_what_it_wrote(tmp_path, monkey
     not written, with exit 3 (ended early; it had exited 2, 'nothing written', and listed nothing)."""
     cue = tmp_path / "cue.txt"
     emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", PROFILE, "--pty",
-                            "--placement", "wrist_left", "--follow", str(cue)], stdout=subprocess.PIPE, text=True)
+                            "--placement", "wrist_left", "--follow", str(cue)],
+                           stdout=subprocess.PIPE, text=True)
     try:
         port = emu.stdout.readline().split()[-1]
         out = tmp_path / "caps"
         monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
-        rc = main(["capture", "--guided", "--port", port, "--activities", "sit,walking", "--seconds-each", "2",
-                   "--countdown", "1", "--cue-file", str(cue), "--out", str(out), "--quiet"])
+        rc = main(["capture", "--guided", "--port", port, "--activities", "sit,walking", "--seconds-each",
+                   "2", "--countdown", "1", "--cue-file", str(cue), "--out", str(out), "--quiet"])
     finally:
         emu.kill()
         emu.wait(5)

@@ -133,10 +133,10 @@ def test_stride_frequency_of_a_foot_is_not_its_second_harmonic(stride, monkeypat
 
 @pytest.mark.parametrize("stride", [0.6, 0.9, 1.1])
 def test_stride_frequency_of_a_trunk_is_told_by_its_mirrored_steps(stride):
-    """A waist's rate: its pitch repeats every step (twice the stride frequency, the largest part), its roll and
-    yaw once per stride (they turn the other way at the other foot's step). The pitch alone is a signal at the
-    step frequency; with the mirrored roll and yaw the rate repeats only once per stride, and the stride is
-    found (the principal axis alone had read a fresh user's stair descent at twice its cadence)."""
+    """A waist's rate: its pitch repeats every step (twice the stride frequency, the largest part), its roll
+    and yaw once per stride (they turn the other way at the other foot's step). The pitch alone is a signal
+    at the step frequency; with the mirrored roll and yaw the rate repeats only once per stride, and the
+    stride is found (the principal axis alone had read a fresh user's stair descent at twice its cadence)."""
     fs = 50.0
     t = np.arange(0, 30, 1 / fs)
     rng = np.random.default_rng(2)

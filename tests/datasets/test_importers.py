@@ -85,8 +85,9 @@ def _edit_line(path, k, text):
     ("acc_exp01_user01.txt", 100, "nan 0 0",
      "acc_exp01_user01.txt: 1 non-finite value(s) (NaN or inf), the first on line 100",
      "finite numbers only"),
-    ("gyro_exp01_user01.txt", 7, "0 5000 0", "gyro_exp01_user01.txt:7: a value of 5e+03 rad/s (in SI), beyond any "
-     "body-worn sensor", "|gyro| <= 100 rad/s, the file in rad/s"),
+    ("gyro_exp01_user01.txt", 7, "0 5000 0",
+     "gyro_exp01_user01.txt:7: a value of 5e+03 rad/s (in SI), beyond any body-worn sensor",
+     "|gyro| <= 100 rad/s, the file in rad/s"),
 ])
 def test_uci_hapt_unreadable_lines_are_refused(tmp_path, capsys, file, line, text, message, allowed):
     raw = _hapt_raw(tmp_path)

@@ -112,8 +112,9 @@ def test_dataset_select_command(tmp_path, capsys):
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "600",
                  "--out", str(tmp_path / "cap2"), "--rest-out", str(tmp_path / "rest2")]) == 2
     err = capsys.readouterr().err
-    assert "--rest-out would hold no recording: no person has more than --first-seconds 600 s of any chosen " \
-           "label (the longest: 100.0 s) (allowed: a shorter --first-seconds, or leave --rest-out out)" in err
+    assert ("--rest-out would hold no recording: no person has more than --first-seconds 600 s of any "
+            "chosen label (the longest: 100.0 s) (allowed: a shorter --first-seconds, or leave --rest-out "
+            "out)") in err
     assert not (tmp_path / "cap2").exists() and not (tmp_path / "rest2").exists()
 
 

@@ -160,10 +160,28 @@ def test_a_run_without_data_json_is_exported_with_a_note(made, tmp_path, capsys)
     (run / "data.json").unlink()
     assert main(["export", str(run), "--out", str(tmp_path / "ex")]) == 0
     err = capsys.readouterr().err
-    assert "the run folder holds no data.json: the card cannot say what data trained the model, nor on which " \
-           "device and placement (give --profile and --placement" in err
+    assert "the run folder holds no data.json: the card cannot say what data trained the model, nor its " \
+           "profile or placement (give --profile and --placement; hil --emulate then emulates the default " \
+           "profile)" in err
     card = json.loads((tmp_path / "ex" / "card.json").read_text())
     assert any("holds no data.json" in n for n in card["data"]["test"]["notes"])
+
+
+def test_a_run_from_before_the_signed_files_loads_and_a_bad_record_is_refused(made, tmp_path, capsys):
+    """A run written before config.json recorded ``files_sha256`` loads as it is; a record that is not a map
+    of the run's files to sha-256s is a corrupt config.json."""
+    from imuforge.train import load_run
+
+    run = _copy(made[0], tmp_path)
+    config = json.loads((run / "config.json").read_text())
+    del config["files_sha256"]
+    (run / "config.json").write_text(json.dumps(config))
+    assert load_run(run).labels == load_run(made[0]).labels
+    config["files_sha256"] = {"../elsewhere.json": "0" * 64}
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["export", str(run), "--out", str(tmp_path / "ex")]) == 2
+    assert (f"corrupt run folder: {run / 'config.json'}: files_sha256 must map files of the run to "
+            "sha-256s in hex") in _one_line(capsys, "export")
 
 
 @pytest.mark.parametrize("name", ["model.tflite", "card.json", "reference.npz"])

@@ -152,9 +152,9 @@ def test_the_elbow_bends_no_further_than_its_range(bent, reads):
 
 @pytest.mark.parametrize(("straight", "reads"), [(-5.0, 5.0), (-7.0, 7.0), (-20.0, 13.425), (-40.0, 14.871)])
 def test_the_elbow_straightens_no_further_than_a_healthy_hyperextension(straight, reads):
-    """Past straight (a negative flexion: a key frame's −15° carried further by a person's amplitude) the elbow
-    is eased onto its 15° of hyperextension, 15 − 8·exp(−(|x| − 7) / 8) degrees past 7°, C¹ there; to −7° the
-    angle is the one asked for (the library's own elbows reach −5.6°, and stay bit for bit)."""
+    """Past straight (a negative flexion: a key frame's −15° carried further by a person's amplitude) the
+    elbow is eased onto its 15° of hyperextension, 15 − 8·exp(−(|x| − 7) / 8) degrees past 7°, C¹ there; to
+    −7° the angle is the one asked for (the library's own elbows reach −5.6°, and stay bit for bit)."""
     from imuforge.motion.kinematics import forward_kinematics
     from imuforge.motion.motion import Motion
     from imuforge.motion.plausibility import joint_swing_deg

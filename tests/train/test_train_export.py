@@ -97,7 +97,7 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     assert main(["eval", str(tiny_run), "--data", str(trained), "--out", str(tmp_path / "ev")]) == 0
     err = capsys.readouterr().err
     assert "note: these data are in its --data" in err
-    assert "note: these are the figures of model.keras (float): the int8 model the device runs" in err  # not hil's
+    assert "note: these are the figures of model.keras (float): the int8 model the device runs" in err
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert any("not a test of people the model has not met" in n for n in metrics["notes"])
     assert metrics["scored_model"].startswith("model.keras (float)")  # --json prints these too
@@ -116,12 +116,19 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     copy = Dataset.create(tmp_path / "copy")
     copy.add(rec, name="again")
     assert load_run(tiny_run).seen([copy.path]) is None
-    assert load_run(tiny_run).met([copy.summary()]) == f"these data hold people the run trained or validated on " \
-                                                          f"({rec.subject})"
-    assert load_run(tiny_run).met([copy.summary(), other.summary()]).startswith("part of these data hold people")
+    met = load_run(tiny_run).met
+    assert met([copy.summary()]) == f"these data hold people the run trained or validated on ({rec.subject})"
+    assert met([copy.summary(), other.summary()]).startswith("part of these data hold people")
     assert main(["eval", str(tiny_run), "--data", str(copy.path), "--out", str(tmp_path / "ev2")]) == 0
-    assert (f"note: these data hold people the run trained or validated on ({rec.subject}): the figures are not "
-            "a test of people the model has not met") in capsys.readouterr().err
+    assert (f"note: these data hold people the run trained or validated on ({rec.subject}): the figures are "
+            "not a test of people the model has not met") in capsys.readouterr().err
+    from imuforge.export import export_run
+
+    card = export_run(tiny_run, tmp_path / "exp_copy", data=[str(copy.path)], qemu=False)
+    assert card.data.test.source.startswith("people the run trained or validated on") and \
+        not card.data.test.is_validation
+    md = (tmp_path / "exp_copy" / "card.md").read_text()
+    assert "## Metrics on people the model was trained on (optimistic)" in md
     from imuforge.export import export_run
 
     card = export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)

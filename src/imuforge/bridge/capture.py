@@ -559,7 +559,7 @@ class CaptureSession:
 
     def _reconnect(self, until: float) -> bool:
         while self.log.now() < until and not SIGTERM.received:
-            self._status(force=True, reconnecting_s=until - self.log.now())  # the wait is said, not a frozen line
+            self._status(force=True, reconnecting_s=until - self.log.now())  # said, not a frozen line
             time.sleep(0.3)
             try:
                 self.link = self.open_link()
@@ -610,11 +610,13 @@ def _csv_like(blob: bytes) -> bool:
 
 
 def _no_answer(link: Link, options: CaptureOptions, csv_seen: bool = False) -> NoDeviceAnswer:
-    """No device answered; ``csv_seen``: CSV sample lines did arrive, which ``--format frames`` does not read."""
+    """No device answered; ``csv_seen``: CSV sample lines did arrive, which ``--format frames`` does not
+    read."""
     if csv_seen and options.fmt == "frames":
         return NoDeviceAnswer(f"no imuforge device answered on {link.description} within "
-                              f"{options.handshake_timeout_s:.1f} s; CSV sample lines arrived, and --format frames "
-                              "reads imuforge frames only (allowed: --format auto, the default, or --format csv)")
+                              f"{options.handshake_timeout_s:.1f} s; CSV sample lines arrived, and --format "
+                              "frames reads imuforge frames only (allowed: --format auto, the default, or "
+                              "--format csv)")
     return NoDeviceAnswer(f"no imuforge device answered on {link.description} within "
                           f"{options.handshake_timeout_s:.1f} s, and no CSV sample lines arrived "
                           "(check the port, the baud rate and that the sketch is running)")

@@ -272,7 +272,7 @@ class ConsolePrompter:
         self.output = output if output is not None else sys.stdout
         self.cue_file = Path(cue_file) if cue_file else None
         self.sleep = sleep
-        self.answered = False  # whether any prompt has been answered (stdin closing after one ends the session)
+        self.answered = False  # whether a prompt was answered (stdin closing after one ends the session)
 
     def say(self, text: str) -> None:
         print(text, file=self.output, flush=True)
@@ -504,7 +504,7 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
                 prompter.say(f"{activity}: the device was lost; ending the session")
                 break
             result.save()
-            if outcome in ("quit", "eof") or SIGTERM.received:  # SIGTERM after a stretch: kept, the session ends
+            if outcome in ("quit", "eof") or SIGTERM.received:  # SIGTERM after a stretch: kept; the end
                 why = ("SIGTERM" if SIGTERM.received else "stdin closed" if outcome == "eof" else "quit")
                 for rest in plan.activities[i:]:
                     result.not_written.setdefault(rest, f"session ended ({why})")
@@ -593,12 +593,13 @@ def _judge(activity: str, number: int, res: CaptureResult, limits: StillLimits |
         return Attempt(activity, number, str(res.log_path), 0, 0, False, None, False,
                        "nothing arrived" + (f" ({res.messages[-1]})" if res.messages else ""))
     check = check_stretch(rec, activity, limits)
+    missing = res.missing_samples + res.lost_at_end  # the one count the capture's summary gives
     if res.stopped:
-        return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, False, check, False,
+        return Attempt(activity, number, str(res.log_path), len(rec), missing, False, check, False,
                        res.stopped)
     if not res.complete:
         reason = "the stretch ended early" + (f" ({res.messages[-1]})" if res.messages else "")
-        return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, False, check, False, reason)
+        return Attempt(activity, number, str(res.log_path), len(rec), missing, False, check, False, reason)
     if check.too_still:
         reason = f"hardly moved while asked to {instruction(activity)} — {check.describe()}"
     elif not check.passed:
@@ -607,8 +608,7 @@ def _judge(activity: str, number: int, res: CaptureResult, limits: StillLimits |
         reason = f"still — {check.describe()}"
     else:
         reason = f"{len(rec)} samples; {check.describe()}"
-    return Attempt(activity, number, str(res.log_path), len(rec), res.missing_samples, True, check, check.passed,
-                   reason)
+    return Attempt(activity, number, str(res.log_path), len(rec), missing, True, check, check.passed, reason)
 
 
 def _write(rec: Recording, path: Path) -> Path:

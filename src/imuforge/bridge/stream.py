@@ -297,7 +297,7 @@ class StreamProcessor:
         slots = slots - slots[0]  # a line that could not be read keeps its slot: a gap, not a shift
         if window_s is not None:  # the lines in [0, window_s) at the rate: round(window_s · rate) slots as
             # frames have (ceil gave a rate measured a hair above 50 Hz 251 slots in 5 s: a fresh user's run)
-            n_window = max(1, int(round(window_s * rate)))
+            n_window = max(1, round(window_s * rate))
             inside = slots < n_window
             data, slots = data[inside], slots[inside]
             seen = min(seen, n_window)

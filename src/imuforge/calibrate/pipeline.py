@@ -863,8 +863,8 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
     unmatched_real = sorted(set(scope.real) - set(scope.shared or []))
     if unmatched_real:  # a class the user captured and made no synthetic data of (a typo in a loop, say)
         out.append(Finding("undecided", "classes", "in the capture but not in the synthetic data: "
-                           + ", ".join(unmatched_real) + " — nothing was calibrated on it (make its synthetic "
-                           "data: `imuforge motion ACTIVITY … --out SYN/ACTIVITY`)"))
+                           + ", ".join(unmatched_real) + " — nothing was calibrated on it (make its "
+                           "synthetic data: `imuforge motion ACTIVITY … --out SYN/ACTIVITY`)"))
     if scope.unmatched_synthetic:
         out.append(Finding("undecided", "classes", "missing from the capture: "
                            + ", ".join(scope.unmatched_synthetic)

@@ -96,7 +96,8 @@ def stride_hz(gyro: np.ndarray, fs: float) -> float:
     A foot's rate is a pulse once per stride (the swing) and near nothing through stance, so its second
     harmonic can carry more power than the stride itself: the spectral peak is then checked against the
     signal's own repetition (:func:`_halves_stride`) and halved while the signal repeats only every
-    second such period.
+    second such period; and once more where the rate is a trunk's whose steps mirror each other
+    (:func:`_mirrored_steps`: its pitch repeats every step, its roll and yaw every stride).
     """
     gyro = np.asarray(gyro, float)
     if len(gyro) > 3 * int(fs / TURN_HZ):
@@ -141,7 +142,8 @@ def _mirrored_steps(minor: np.ndarray, fs: float, hz: float) -> bool:
     after each of two strides clearly better than after a step or three (a turn's slow rate left by the
     high-pass repeats after one stride's lag at most). The principal axis alone had read a fresh user's waist
     capture of a stair descent at twice its cadence (session 63)."""
-    if len(minor) < 3 * 4 * fs / hz or abs(_peak_hz(minor, fs) - hz / 2) > PERIOD_SLACK * hz / 2:
+    half = _peak_hz(minor, fs)
+    if len(minor) < 3 * 4 * fs / hz or not np.isfinite(half) or abs(half - hz / 2) > PERIOD_SLACK * hz / 2:
         return False
     at = _repetition(minor, fs)
     return all(at((k + 1) / hz) > at(k / hz) + HARMONIC_MARGIN for k in (1, 3))
@@ -157,8 +159,9 @@ PERIOD_SLACK = 0.15
 
 
 def _halves_stride(x: np.ndarray, fs: float, hz: float) -> bool:
-    """Whether ``x`` (samples, or samples × axes) repeats clearly better after 2 / ``hz`` than after 1 / ``hz``
-    (the largest normalised autocorrelation within :data:`PERIOD_SLACK` of each lag, summed over the axes):
+    """Whether ``x`` (samples, or samples × axes) repeats clearly better after 2 / ``hz`` than after
+    1 / ``hz`` (the largest normalised autocorrelation within :data:`PERIOD_SLACK` of each lag, summed over
+    the axes):
     ``hz`` is then twice the stride frequency."""
     if len(x) < 3 * 2 * fs / hz:  # fewer than three strides of the halved frequency: nothing to tell them by
         return False

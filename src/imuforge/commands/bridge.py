@@ -218,7 +218,7 @@ def _status_line(s: dict) -> None:
     if s.get("reconnecting_s") is not None:
         body += f"  device gone: reconnecting ({s['reconnecting_s']:.0f} s left)"
     if sys.stderr.isatty():
-        sys.stderr.write("\r" + body)
+        sys.stderr.write("\r" + body + "\x1b[K")  # cleared to the end: a shorter line leaves nothing behind
         _status_open[0] = True
     elif s["t"] - _last_plain_status[0] >= 5.0 or s["t"] < _last_plain_status[0]:  # a new capture's clock
         # starts again (a guided session's next activity printed nothing in a log: a fresh user's run)
@@ -490,8 +490,9 @@ def summary_line(res) -> str:
     tail = res.lost_at_end
     end = f" and {tail} lost at the end" if tail else ""
     return (f"{len(rec)} samples, {rec.duration_s:.2f} s at {rec.rate_hz:.3f} Hz (measured); "
-            f"{res.missing_samples + tail} missing samples: {res.missing_samples} in {len(gaps)} gap(s), kept as "
-            f"gaps in the timestamps{end}; {s.frames_corrupt} corrupt frames, {s.frames_lost} lost frames")
+            f"{res.missing_samples + tail} missing samples: {res.missing_samples} in {len(gaps)} gap(s), "
+            f"kept as gaps in the timestamps{end}; {s.frames_corrupt} corrupt frames, {s.frames_lost} lost "
+            "frames")
 
 
 def _print_gaps(rec) -> None:

@@ -141,12 +141,11 @@ def _select(args) -> int:
 
 
 def _seconds_per_person(recordings) -> dict[tuple[str | None, str], float]:
-    """Seconds of each (subject, label) over the recordings' label segments."""
+    """Seconds of each (subject, label) over the recordings (``Recording.duration_per_label``)."""
     out: dict[tuple[str | None, str], float] = {}
     for r in recordings:
-        for seg in r.labels:
-            key = (r.subject, seg.label)
-            out[key] = out.get(key, 0.0) + seg.end_s - seg.start_s
+        for label, seconds in r.duration_per_label().items():
+            out[r.subject, label] = out.get((r.subject, label), 0.0) + seconds
     return out
 
 

@@ -157,7 +157,8 @@ class Demo:
         self.state["capture"] = path
         r = res.recording
         st.detail = (f"{len(r)} samples, {r.duration_s:.1f} s at {r.rate_hz:.2f} Hz measured, "
-                     f"{res.stats.missing_samples} missing, {res.stats.frames_corrupt} corrupt frames")
+                     f"{res.missing_samples + res.lost_at_end} missing, {res.stats.frames_corrupt} corrupt "
+                     "frames")
         st.outputs = {"recording": str(path), "raw log": str(res.log_path)}
 
     def s3_synthesise(self, st: Step) -> None:

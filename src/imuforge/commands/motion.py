@@ -290,7 +290,7 @@ def _parse_text(text: str, args, *, sequence: bool = False):
 
 
 def _spec_text(spec) -> str:
-    read_as = spec.modifiers.get("read_as")  # a slip of the keys mended ("walkng"): the score is the mended text's
+    read_as = spec.modifiers.get("read_as")  # a slip mended ("walkng"): the score is the mended text's
     how = f"read as {read_as!r}, score" if read_as else "score"
     return f"{spec.activity} ({how} {spec.score:.2f}) params={spec.params}"
 

@@ -497,7 +497,8 @@ def cmd_eval(args) -> int:
         print(json.dumps({k: v for k, v in m.items()}, default=str))
         return 0
     print(format_report(m))
-    print(f"note: these are the figures of {m['scored_model']}", file=sys.stderr)
+    print(f"note: these are the figures of {m['scored_model']}: the int8 model the device runs is scored by "
+          "export --data and hil, and can differ by a few windows", file=sys.stderr)
     for note in m["notes"]:
         print(f"note: {note}", file=sys.stderr)
     if m["unknown_labels"]:

@@ -47,7 +47,12 @@ from imuforge._numbers import read_numbers as _numbers
 from imuforge.errors import ValidationError, shorten
 from imuforge.progress import progress
 from imuforge.recording import (
-    MAX_ABS_SI, MAX_GYRO_RAD_S, Dataset, Recording, SiFigures, check_rate_and_spacing,
+    MAX_ABS_SI,
+    MAX_GYRO_RAD_S,
+    Dataset,
+    Recording,
+    SiFigures,
+    check_rate_and_spacing,
 )
 from imuforge.units import DEG, STANDARD_GRAVITY
 
@@ -254,10 +259,12 @@ def _uci_har_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
         if not path.exists():
             raise ValidationError(f"missing {path.name}", source=str(root / split),
                                   allowed=f"y_{split}.txt and subject_{split}.txt, one row per window")
-        col = _numbers(path, dtype=np.int64, columns=1, allowed="a whole number per line, one per window")[:, 0]
+        col = _numbers(path, dtype=np.int64, columns=1,
+                       allowed="a whole number per line, one per window")[:, 0]
         if len(col) != len(windows):
             raise ValidationError(f"{path.name} has {len(col)} rows for the {len(windows)} windows of "
-                                  f"Inertial Signals", source=str(path), allowed=f"{len(windows)} rows, one per window")
+                                  f"Inertial Signals", source=str(path),
+                                  allowed=f"{len(windows)} rows, one per window")
         ids.append(col)
     return windows, ids[0], ids[1]
 
@@ -276,7 +283,8 @@ def _check_file_values(path: Path, values: np.ndarray, group: str, published: st
     unit = "m/s²" if group == "acc" else "rad/s"
     if group == "gyro" and np.percentile(np.abs(values), 99) > MAX_GYRO_RAD_S:
         raise ValidationError(f"{path.name} reads rates beyond any MEMS gyroscope (1 % of its values past "
-                              f"{MAX_GYRO_RAD_S:g} rad/s, up to {np.abs(values).max():.0f}): deg/s, not rad/s",
+                              f"{MAX_GYRO_RAD_S:g} rad/s, up to {np.abs(values).max():.0f}): deg/s, not "
+                              "rad/s",
                               source=str(path), allowed=f"rates in {published}, as the format publishes them")
     raise ValidationError(f"a value of {value:.3g} {unit} (in SI), beyond any body-worn sensor: a corrupted "
                           "value or a unit gone wrong?", source=f"{path}:{line}",

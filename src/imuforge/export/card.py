@@ -156,6 +156,15 @@ class CardOutput:
                 "labels": list(self.labels), "meaning": self.meaning}
 
 
+def scored_on(source: str | None) -> str:
+    """What a card's test figures were scored on, by its source: ``validation`` (the run's own validation or
+    training data), ``trained people`` (other recordings of people the run trained on) or ``test``."""
+    text = str(source)
+    if text.startswith("training run's validation"):
+        return "validation"
+    return "trained people" if text.startswith("people the run trained") else "test"
+
+
 @dataclass
 class TestData:
     """The windows the metrics were measured on."""
@@ -171,7 +180,7 @@ class TestData:
     @property
     def is_validation(self) -> bool:
         """Scored on the training run's validation windows (no held-out test data given)."""
-        return str(self.source).startswith("training run's validation")
+        return scored_on(self.source) == "validation"
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "windows": self.windows, "per_class": self.per_class,

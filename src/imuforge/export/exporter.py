@@ -40,6 +40,7 @@ from imuforge.export.card import (
     ExportCard,
     Normalisation,
     TestData,
+    scored_on,
 )
 from imuforge.export.cfiles import check_c_name, write_c_files
 from imuforge.export.cgen import render_c
@@ -226,10 +227,13 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
                                     desc="test windows", warn_no_subject=False)  # nothing is split here
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
         notes = site_notes(run, summaries)
-        seen = run.seen(data) or run.met(summaries)
+        seen, met = run.seen(data), run.met(summaries)
         if seen:  # named as the held-out default is: the card's heading then calls its figures optimistic
             source = (f"training run's validation or training data ({', '.join(source)}: {seen}): "
                       "these figures are optimistic; pass --data with other subjects for a true test")
+        elif met:  # other recordings, of people it trained on: the same heading
+            source = (f"people the run trained or validated on ({', '.join(source)}: {met}): these figures "
+                      "are optimistic; pass --data with other subjects for a true test")
     else:
         X, labels = run.read_npz("heldout.npz")
         notes = []
@@ -340,9 +344,11 @@ def _device_notes(data_info: dict, profile: str | None, placement: str | None, r
 
     out = []
     if not data_info:  # a run folder without data.json (deleted, or a run from before it was written)
+        missing = [flag for flag, given in (("--profile", profile), ("--placement", placement)) if not given]
         out.append("the run folder holds no data.json: the card cannot say what data trained the model"
-                   + ("" if profile and placement else ", nor on which device and placement (give --profile and "
-                      "--placement; hil --emulate then emulates the default profile)"))
+                   + (f", nor its {' or '.join(f[2:] for f in missing)} (give {' and '.join(missing)}"
+                      + ("; hil --emulate then emulates the default profile)" if not profile else ")")
+                      if missing else ""))
     for name in [profile] if profile else data_info.get("profiles", []):
         try:
             prof = load_profile(name)
@@ -656,9 +662,10 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"- Output: int8 softmax over {len(card['output']['labels'])} classes: {', '.join(card['output']['labels'])}",
         f"- Model sha256 `{card['model']['sha256']}`, created {card['created_utc']}",
         "",
-        "## Metrics on held-out subjects" if card["data"]["test"]["source"] and not str(
-            card["data"]["test"]["source"]).startswith("training run's validation") else
-        "## Metrics on validation subjects (used for early stopping: optimistic)",
+        {"test": "## Metrics on held-out subjects",
+         "trained people": "## Metrics on people the model was trained on (optimistic)"}.get(
+            scored_on(card["data"]["test"]["source"] or "training run's validation"),
+            "## Metrics on validation subjects (used for early stopping: optimistic)"),
         "",
         f"Test data: {card['data']['test']['source']} — {card['data']['test']['windows']} windows.",
         *_caveat_items(card["data"]["test"]),

@@ -108,8 +108,9 @@ class HilClient:
         return out
 
     def stop_streaming(self) -> None:
-        """Send the bridge's STOP: a device left streaming samples (a capture killed mid-run) answers every HIL
-        command BUSY; one that is not streaming acknowledges it. Drain the replies afterwards (:meth:`drain`)."""
+        """Send the bridge's STOP: a device left streaming samples (a capture killed mid-run) answers every
+        HIL command BUSY; one that is not streaming acknowledges it. Drain the replies afterwards
+        (:meth:`drain`)."""
         self._write([P.Stop()])
 
     def drain(self, seconds: float = 0.2) -> None:
@@ -132,9 +133,9 @@ class HilClient:
                     if isinstance(msg, M.HilError) and msg.ref_type == M.HilType.GET_MODEL:
                         raise HilError(f"device: {msg.describe()}")
                     if isinstance(msg, P.Error) and msg.ref_type == M.HilType.GET_MODEL:
-                        raise HilError(f"the device does not speak HIL ({msg.describe()}) (allowed: a device "
-                                       "running the HIL firmware, docs/HIL.md, or imuforge emulate --hil-model "
-                                       "EXPORT on that port)")
+                        raise HilError(f"the device does not speak HIL ({msg.describe()}) (allowed: a "
+                                       "device running the HIL firmware, docs/HIL.md, or imuforge emulate "
+                                       "--hil-model EXPORT)")
                     self._inbox.append(msg)
             self.stats.timeouts += 1
         raise HilError(f"no HIL_MODEL answer in {attempts} × {self.timeout_s:g} s on {self.link.description} "

@@ -320,7 +320,8 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
                 mods["posture"] = mode
                 break
     if "hand" in act.params:
-        hm = re.search(r"\b(left|right)[- ]hand", t) or re.search(r"\bwith (his|her|their|the) (left|right)\b", t)
+        hm = (re.search(r"\b(left|right)[- ]hand", t)
+              or re.search(r"\bwith (his|her|their|the) (left|right)\b", t))
         if hm:
             params["hand"] = "left" if "left" in hm.group(0) else "right"
             mods["hand"] = params["hand"]

@@ -593,7 +593,8 @@ def _sensor_model(kind: str, chip_name: str, chip_sec: dict, cfg: dict, src: str
     return SensorModel(
         kind=kind, chip=chip_name, odr_hz=odr, range_si=range_si, bits=bits, noise_density_si=nd,
         bandwidth_hz=bandwidth, filter_order=order, bias_sd_si=bias_sd, bias_instability_si=bias_inst,
-        bias_tau_s=float(sec.get("bias_tau_s", 100.0)), scale_sd=sec.get("sensitivity_tolerance_pct", 0.0) / 100,
+        bias_tau_s=float(sec.get("bias_tau_s", 100.0)),
+        scale_sd=sec.get("sensitivity_tolerance_pct", 0.0) / 100,
         cross_axis_sd=sec.get("cross_axis_pct", 0.0) / 100, g_sensitivity_si=g_sens, sources=sources,
         sensitivity_si=sensitivity_si, odrs_hz=tuple(float(o) for o in sec.get("odrs_hz", ())),
         odr_span_hz=_odr_span(sec), **cal,
@@ -831,8 +832,9 @@ def _build_profile(device: dict[str, Any], kind: str, chips: dict[str, Any], src
             raise
         field = "[defaults] placement" if kind == "chip" else "default_placement"
         raise ValidationError(exc.what, source=f"{src}: {field}", allowed=exc.allowed) from None
-    return HardwareProfile(name=str(device["name"]), kind=kind, description=str(device.get("description", "")),
-                           sensors=sensors, timing=timing, default_placement=placement_name, path=path,
+    return HardwareProfile(name=str(device["name"]), kind=kind,
+                           description=str(device.get("description", "")), sensors=sensors, timing=timing,
+                           default_placement=placement_name, path=path,
                            sources=dict(device.get("sources", {})), notes=tuple(notes))
 
 
@@ -888,8 +890,9 @@ def _device_sensors(device: dict[str, Any], kind: str, chips: dict[str, Any], sr
     return sensors, figures, notes
 
 
-def _device_timing(device: dict[str, Any], sensors: dict[str, SensorModel], figures: dict[str, dict[str, Any]],
-                   chips: dict[str, Any], src: str, notes: list[str]) -> Timing:
+def _device_timing(device: dict[str, Any], sensors: dict[str, SensorModel],
+                   figures: dict[str, dict[str, Any]], chips: dict[str, Any], src: str,
+                   notes: list[str]) -> Timing:
     """The device's [timing] (checked; the clock tolerance from the main sensor's chip unless given), its
     sources tables checked and each sensor's figure sources merged into ``sensors``; a note appended to
     ``notes`` where the gyroscope runs faster than the accelerometer."""

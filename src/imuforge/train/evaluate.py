@@ -231,9 +231,8 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
         notes.append(f"{seen}: the figures are not a test of people the model has not met")
     m.update({
         "run": str(run.path),
-        # a fresh user's run (session 62): eval's 0.909 and hil's 91.4 % on the same data, and nothing said why
-        "scored_model": "model.keras (float): the int8 model the device runs is scored by export --data and hil, "
-                        "and can differ by a few windows",
+        # a fresh user's run (session 62): eval's 0.909 and hil's 91.4 % on the same data, nothing said why
+        "scored_model": "model.keras (float)",  # the int8 model the device runs: export --data and hil
         "notes": notes,
         "data": [str(p) for p in data],
         "data_resolved": [str(Path(p).resolve()) for p in data],  # which data, from any working folder

@@ -32,8 +32,8 @@ import numpy as np
 from imuforge.errors import CorruptFileError, ValidationError, require_extra
 
 RUN_FILES = ("model.keras", "config.json", "labels.json", "normalisation.json")
-#: the run files whose sha-256 config.json records (``files_sha256``, since session 63), checked when the run is
-#: read: the names of the model's outputs and the scale of its inputs (model.keras has ``model_sha256``)
+#: the run files whose sha-256 config.json records (``files_sha256``, since session 63), checked when the run
+#: is read: the names of the model's outputs and the scale of its inputs (model.keras has ``model_sha256``)
 SIGNED_FILES = ("labels.json", "normalisation.json")
 #: everything in a run folder: what ``train`` writes (:func:`imuforge.train.trainer.train`) and ``eval`` adds
 RUN_ENTRIES = (*RUN_FILES, "history.json", "history.png", "metrics.json", "confusion_val.png", "data.json",
@@ -181,7 +181,6 @@ class Run:
                 return f"{'these' if both == given else 'part of these'} data {what}"
         return None
 
-
     def met(self, summaries: Sequence[dict[str, Any]]) -> str | None:
         """Where data the run never saw as files (:meth:`seen`) hold people it trained or validated on — the
         same person's other recordings, or a selection cut again from its data (``dataset select``) — a phrase
@@ -196,6 +195,7 @@ class Run:
         names = ", ".join(both[:5]) + (f" and {len(both) - 5} more" if len(both) > 5 else "")
         return (f"{'these' if set(both) == given else 'part of these'} data hold people the run trained or "
                 f"validated on ({names})")
+
 
 def _files(datasets) -> set[Path]:
     """The resolved recording (or shard) files of ``datasets`` (each folder resolved once; a shard's many
@@ -307,16 +307,21 @@ def _check_signed_files(path: Path, config: dict[str, Any]) -> None:
     """The :data:`SIGNED_FILES` as training wrote them (their sha-256 in config.json's ``files_sha256``; runs
     trained before it was recorded have none): a labels.json reordered by hand named every output wrongly and
     export's checks read 0.000 as "ok" (a fresh user's run, session 63)."""
+    from imuforge.recording import SHA256_HEX
+
     want = config.get("files_sha256")
     if want is None:
         return
-    if not isinstance(want, dict) or set(want) != set(SIGNED_FILES):
-        raise corrupt(path / "config.json", f"files_sha256 must name {', '.join(SIGNED_FILES)}")
-    for name in SIGNED_FILES:
+    if not isinstance(want, dict) or not set(want) <= set(RUN_ENTRIES) or not all(
+            isinstance(v, str) and SHA256_HEX.fullmatch(v) for v in want.values()):
+        raise corrupt(path / "config.json", "files_sha256 must map files of the run to sha-256s in hex")
+    for name in want:  # (a later version may sign more files: those it names)
+        if not (path / name).is_file():
+            raise corrupt(path / name, "missing, and config.json records its sha256")
         got = hashlib.sha256((path / name).read_bytes()).hexdigest()
         if got != want[name]:
-            raise corrupt(path / name, f"sha256 {got[:16]}… is not the {str(want[name])[:16]}… config.json records: "
-                                       "edited or replaced after training")
+            raise corrupt(path / name, f"sha256 {got[:16]}… is not the {want[name][:16]}… config.json "
+                                       "records: edited or replaced after training")
 
 
 def _check_labels(doc: Any, path: Path, n_outputs: int | None) -> list[str]:

@@ -280,9 +280,9 @@ def _elbow_range(flex):
 
 
 def _elbow(flex, sup, s) -> np.ndarray:
-    """The elbow's local rotation from its flexion (eased into its range, :func:`_elbow_range`) and the forearm's
-    supination (rad; + turns the palm up with the forearm level, on either side) on side ``s`` (±1, or a
-    column of them broadcast against the angles).
+    """The elbow's local rotation from its flexion (eased into its range, :func:`_elbow_range`) and the
+    forearm's supination (rad; + turns the palm up with the forearm level, on either side) on side ``s`` (±1,
+    or a column of them broadcast against the angles).
 
     The forearm's long axis is the local x axis on both sides (distal +x on the left, −x on the right), and
     supination turns the thumb from forward to up: about local x by −sup on both sides. (Until session 27

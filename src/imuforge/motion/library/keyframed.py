@@ -63,8 +63,8 @@ from imuforge.errors import ValidationError
 from imuforge.labels import check_label
 from imuforge.motion.body import Person
 from imuforge.motion.library._core import (
-    ELBOW_FLEX_MAX_DEG, ELBOW_FLEX_MIN_DEG, Track, apply_standing_sway, feet_planted_track, keyframes, postural_sway,
-    smooth_noise,
+    ELBOW_FLEX_MAX_DEG, ELBOW_FLEX_MIN_DEG, Track, apply_standing_sway, feet_planted_track, keyframes,
+    postural_sway, smooth_noise,
 )
 from imuforge.motion.library.static import sitting_pose, standing_pose
 
@@ -351,11 +351,13 @@ def _check(a: KeyframedActivity) -> None:
             if k == "elbow_flex" and v > ELBOW_FLEX_MAX_DEG:  # made as 150° without a word before
                 raise ValidationError(f"elbow_flex = {v:g}° at {at:g} is past the elbow's range (the library "
                                       f"bends it no further than {ELBOW_FLEX_MAX_DEG:g}°)",
-                                      allowed=f"elbow_flex {ELBOW_FLEX_MIN_DEG:g} … {ELBOW_FLEX_MAX_DEG:g}°")
-            if k == "elbow_flex" and v < ELBOW_FLEX_MIN_DEG:  # the forearm bent backwards: made as asked before
-                raise ValidationError(f"elbow_flex = {v:g}° at {at:g} bends the elbow backwards past what one can "
-                                      f"({-ELBOW_FLEX_MIN_DEG:g}° of hyperextension; 0 is straight)",
-                                      allowed=f"elbow_flex {ELBOW_FLEX_MIN_DEG:g} … {ELBOW_FLEX_MAX_DEG:g}°")
+                                      allowed=f"elbow_flex {ELBOW_FLEX_MIN_DEG:g} … "
+                                              f"{ELBOW_FLEX_MAX_DEG:g}°")
+            if k == "elbow_flex" and v < ELBOW_FLEX_MIN_DEG:  # bent backwards: made as asked before
+                raise ValidationError(f"elbow_flex = {v:g}° at {at:g} bends the elbow backwards past what "
+                                      f"one can ({-ELBOW_FLEX_MIN_DEG:g}° of hyperextension; 0 is straight)",
+                                      allowed=f"elbow_flex {ELBOW_FLEX_MIN_DEG:g} … "
+                                              f"{ELBOW_FLEX_MAX_DEG:g}°")
     if not a.angles:
         raise ValidationError("no key frame names an angle: nothing moves", allowed=", ".join(ANGLES))
     for key in a.angles:  # a repetition ends where it began: a key at 1 repeats the one at 0
