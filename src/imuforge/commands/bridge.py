@@ -489,10 +489,11 @@ def summary_line(res) -> str:
     gaps = rec.gaps()
     tail = res.lost_at_end
     end = f" and {tail} lost at the end" if tail else ""
-    return (f"{len(rec)} samples, {rec.duration_s:.2f} s at {rec.rate_hz:.3f} Hz (measured); "
-            f"{res.missing_samples + tail} missing samples: {res.missing_samples} in {len(gaps)} gap(s), "
-            f"kept as gaps in the timestamps{end}; {s.frames_corrupt} corrupt frames, {s.frames_lost} lost "
-            "frames")
+    missing = (f"{res.missing_samples + tail} missing samples: {res.missing_samples} in {len(gaps)} gap(s), "
+               f"kept as gaps in the timestamps{end}" if res.missing_samples + tail else "no sample missing")
+    frames = (f"; {s.frames_corrupt} corrupt frames, {s.frames_lost} lost frames"
+              if s.frames_corrupt or s.frames_lost else "")
+    return f"{len(rec)} samples, {rec.duration_s:.2f} s at {rec.rate_hz:.3f} Hz (measured); {missing}{frames}"
 
 
 def _print_gaps(rec) -> None:

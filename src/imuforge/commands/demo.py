@@ -222,8 +222,10 @@ class Demo:
         val = metrics.get("validation", metrics)
         acc = val.get("accuracy") if isinstance(val, dict) else None
         st.detail += f"tiny_cnn, {self.s.epochs} epochs, augment default, labels {', '.join(run.labels)}"
-        if acc is not None:
-            st.detail += f"; validation accuracy {100 * acc:.1f} %"
+        best = hist.get("best_epoch")
+        kept = f", kept epoch {best} of {self.s.epochs}" if isinstance(best, int) else ""
+        if acc is not None:  # the kept epoch's (the bar ends at the last epoch's)
+            st.detail += f"; validation accuracy {100 * acc:.1f} %{kept}"
         elif hist.get("val_accuracy"):
             st.detail += f"; validation accuracy {100 * max(hist['val_accuracy']):.1f} %"
         st.outputs = {"run": str(run.path)}
@@ -237,7 +239,8 @@ class Demo:
         self.state["export"] = d
         self.state["card"] = card
         m = card.metrics
-        st.detail = (f"{card.size['flash_model_bytes']} B flash, {card.size['arena_bytes_tflm']} B arena; "
+        st.detail = (f"model.tflite {card.size['flash_model_bytes']} B, TFLM arena "
+                     f"{card.size['arena_bytes_tflm']} B; "
                      f"float acc {100 * m.float_model.accuracy:.1f} % → int8 {100 * m.int8.accuracy:.1f} %; "
                      f"LiteRT vs TFLM: {card.checks['checks_passed']['litert_agrees_with_tflm']}")
         st.outputs = {"model": str(d / "model.tflite"), "card": str(d / "card.md"), "C header": str(d / "model.h")}

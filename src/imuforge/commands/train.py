@@ -374,7 +374,10 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
     missing = d["labels_missing_from_validation"]
     held = len(run.labels) - len(missing)
     over = f" (validation holds {held} of {len(run.labels)} labels)" if missing else ""
-    print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({d['validation_split'].split(' (')[0]}): "
+    split = d["validation_split"].split(" (")[0]
+    if split == "--val" and str(args.val).strip().lower() == "auto":  # chosen for the user: said as such
+        split = "--val auto: the capture"
+    print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({split}): "
           f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}{over}")
     untrained = sorted(lab for lab in run.labels if not d["windows"]["train"].get(lab))
     if untrained and cfg.init:  # a fine-tune on data without them: the model unlearns them
