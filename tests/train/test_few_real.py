@@ -123,6 +123,25 @@ def test_a_person_in_both_data_and_real_is_noted():
     assert shared_subject_notes(np.array(["subject:synthetic-000", "subject:me"], dtype=object),
                                 np.array([False, True])) == []
 
+def test_data_whose_people_do_not_share_labels_trains_every_label(tmp_path, capsys):
+    """--data of one recording per activity, each its own subject (`imuforge motion` per activity): the
+    subject-wise split had put a whole class into validation and trained without it, with no warning (a
+    fresh user's run, session 63); each recording holds out the last stretch of each label instead."""
+    from imuforge.cli import main
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "per_activity")
+    for k, label in enumerate(("walking", "running", "standing")):
+        ds.add(make_recording(f"p{k}", 25.0, 12.0, seed=k, labels=(label,)), name=label)
+    rc = main(["train", "--data", str(tmp_path / "per_activity"), "--window-s", "1.28", "--stride-s", "0.64",
+               "--rate", "25", "--epochs", "1", "--width", "8", "--batch-size", "16", "--val", "none",
+               "--out", str(tmp_path / "run")])
+    assert rc == 0, capsys.readouterr().err
+    d = json.loads((tmp_path / "run" / "data.json").read_text())
+    assert d["validation_split"].startswith("time") and "subject-wise splits tried trains" in d["validation_split"]
+    assert all(n > 0 for n in d["windows"]["train"].values()) and len(d["windows"]["train"]) == 3
+
+
 @pytest.mark.slow
 def test_real_subjects_that_do_not_share_labels_each_hold_out_a_stretch(tmp_path, capsys):
     """One person walked and ran, another stood: every subject-wise split leaves a label out of training

@@ -497,7 +497,8 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
     that do not share their labels (one person walked, another climbed the stairs) may allow no
     subject-wise split that trains every label (none of :func:`subject_split`'s tries does): then each
     real recording holds out its last stretch of each label instead. Without real data: subject-wise over
-    the synthetic people, or a time split when there is only one.
+    the synthetic people (the same time split where no subject-wise split trains every label), or a time
+    split when there is only one.
     """
     w, is_real = pool.windows, pool.is_real
     if pool.is_val is not None and pool.is_val.any():
@@ -517,7 +518,14 @@ def _split(config: TrainConfig, pool: _Pool) -> _Split:
         return _Split(tr, va, "time (held-out last stretch of each label of the one real subject)")
     if all_groups.size >= 2:
         tr, va = subject_split(w, config.val_fraction, seed=config.seed)
-        return _Split(tr, va, "subject-wise")
+        untrained = sorted(set(w.labels.astype(str)) - set(w.labels[tr].astype(str)))
+        if not untrained:
+            return _Split(tr, va, "subject-wise")
+        # people who do not share their labels (one recording per activity, each its own subject): a class
+        # whose every subject went to validation would not be trained at all (a fresh user's run, session 63)
+        tr, va = time_split(w, config.val_fraction)
+        return _Split(tr, va, "time (held-out last stretch of each label of each recording: none of the "
+                              f"subject-wise splits tried trains {', '.join(untrained)})")
     tr, va = time_split(w, config.val_fraction)
     return _Split(tr, va, "time (held-out last stretch of each label; the data have one subject)")
 
