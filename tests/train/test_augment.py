@@ -192,5 +192,12 @@ def test_default_among_items_stands_for_the_transforms_the_others_do_not_name():
         Augmentation.parse("default:0.1")
 
 
+def test_none_among_transforms_is_said_to_stand_alone():
+    """``none,rotation`` was refused as "unknown augmentation 'none'" with none among the values allowed."""
+    with pytest.raises(ValidationError) as e:
+        Augmentation.parse("none,rotation")
+    assert e.value.what.startswith("none stands alone") and "none alone, or transforms without it" in e.value.allowed
+
+
 def test_none_parses_to_none():
     assert Augmentation.parse("none") is None and Augmentation.parse("") is None

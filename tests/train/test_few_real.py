@@ -138,8 +138,25 @@ def test_data_whose_people_do_not_share_labels_trains_every_label(tmp_path, caps
                "--out", str(tmp_path / "run")])
     assert rc == 0, capsys.readouterr().err
     d = json.loads((tmp_path / "run" / "data.json").read_text())
-    assert d["validation_split"].startswith("time") and "subject-wise splits tried trains" in d["validation_split"]
+    kind = d["validation_split"]
+    assert kind.startswith("time") and "subject-wise splits tried trains" in kind
     assert all(n > 0 for n in d["windows"]["train"].values()) and len(d["windows"]["train"]) == 3
+
+
+def test_labels_that_keep_one_label_are_said_to_be_the_reason(tmp_path, capsys):
+    """The data hold three labels and --labels keeps one: the refusal says --labels narrowed them (it said the
+    data hold only one label)."""
+    from imuforge.cli import main
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "three")
+    for k, label in enumerate(("walking", "running", "standing")):
+        ds.add(make_recording(f"p{k}", 25.0, 8.0, seed=k, labels=(label,)), name=label)
+    rc = main(["train", "--data", str(tmp_path / "three"), "--labels", "walking", "--rate", "25",
+               "--epochs", "1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "the data hold only one label of those --labels keeps (walking)" in err
+    assert "(allowed: data of two labels or more, or more of them in --labels)" in err
 
 
 @pytest.mark.slow

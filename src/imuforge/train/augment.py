@@ -100,6 +100,10 @@ class Augmentation:
         out = []
         for item in items:
             name, *values = [v.strip() for v in item.split(":")]
+            if name == "none":  # (alone it means no augmentation)
+                raise ValidationError(f"none stands alone, got {spec!r}", source="--augment",
+                                      allowed="none alone, or transforms without it: "
+                                              + ", ".join(TRANSFORMS))
             if name not in TRANSFORMS:
                 raise ValidationError(f"unknown augmentation {name!r}", source="--augment",
                                       allowed="default, none, or " + ", ".join(TRANSFORMS))

@@ -379,7 +379,11 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
     else:
         labels = _label_order(found)
         if len(labels) < 2:
-            raise ValidationError(f"the data hold only one label ({labels[0]}); a classifier needs at least 2")
+            kept = " of those --labels keeps" if config.labels else ""
+            raise ValidationError(f"the data hold only one label{kept} ({labels[0]}); a classifier needs at "
+                                  "least 2",
+                                  allowed="data of two labels or more" + (", or more of them in --labels"
+                                                                           if config.labels else ""))
     lut = {lab: i for i, lab in enumerate(labels)}
     y = np.array([lut[v] for v in windows.labels.astype(str)], np.int64)
     if config.val:
