@@ -196,7 +196,8 @@ def test_none_among_transforms_is_said_to_stand_alone():
     """``none,rotation`` was refused as "unknown augmentation 'none'" with none among the values allowed."""
     with pytest.raises(ValidationError) as e:
         Augmentation.parse("none,rotation")
-    assert e.value.what.startswith("none stands alone") and "none alone, or transforms without it" in e.value.allowed
+    assert e.value.what.startswith("none stands alone")
+    assert "none alone, or transforms without it" in e.value.allowed
 
 
 def test_none_parses_to_none():
