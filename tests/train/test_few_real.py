@@ -143,6 +143,23 @@ def test_data_whose_people_do_not_share_labels_trains_every_label(tmp_path, caps
     assert all(n > 0 for n in d["windows"]["train"].values()) and len(d["windows"]["train"]) == 3
 
 
+def test_a_val_fraction_that_the_val_data_override_is_said(tmp_path, capsys):
+    """--val-fraction holds out a share of the training data; with --val data it is not used, and said (it
+    was ignored without a word, as --balance is not)."""
+    from imuforge.cli import main
+    from imuforge.recording import Dataset
+
+    for name, seed in (("train", 0), ("val", 10)):
+        ds = Dataset.create(tmp_path / name)
+        for k, label in enumerate(("walking", "standing")):
+            ds.add(make_recording(f"{name}{k}", 25.0, 8.0, seed=seed + k, labels=(label,)), name=label)
+    rc = main(["train", "--data", str(tmp_path / "train"), "--val", str(tmp_path / "val"),
+               "--val-fraction", "0.4", "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
+               "--epochs", "1", "--width", "8", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "note: --val-fraction 0.4 is not used: it holds out a share of the training data" in err
+
+
 def test_labels_that_keep_one_label_are_said_to_be_the_reason(tmp_path, capsys):
     """The data hold three labels and --labels keeps one: the refusal says --labels narrowed them (it said the
     data hold only one label)."""

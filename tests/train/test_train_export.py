@@ -408,6 +408,22 @@ def test_a_custom_model_that_cannot_train_is_one_line(synth_dir, tmp_path, capsy
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("options, said", [
+    (["--model", "MODEL", "--width", "8"],
+     "--width with --model MODEL: a model file's network is trained as it"),
+    (["--augment", ""], "--augment is empty (allowed: auto, none (no augmentation), default, or transforms"),
+])
+def test_options_that_would_do_nothing_are_refused(synth_dir, tmp_path, capsys, options, said):
+    """A --width beside a model file, and an empty --augment, had been ignored without a word (a fresh user's
+    run, session 63): refused before anything is read, one line, exit 2, nothing written."""
+    model = str(_saved(tmp_path, "garbage"))
+    options = [model if o == "MODEL" else o for o in options]
+    code = main(["train", "--data", str(synth_dir), *options, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and said.replace("MODEL", model) in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()
+
+
 def test_tflm_op_list_matches_the_installed_tflite_micro():
     import importlib.util
 

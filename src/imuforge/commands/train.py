@@ -241,6 +241,14 @@ def cmd_train(args) -> int:
         check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
     if args.init and (args.model is not None or args.width is not None):
         _check_init_network(args)
+    if args.width is not None and args.model is not None and (args.model.endswith(".keras")
+                                                              or Path(args.model).exists()):
+        from imuforge.errors import ValidationError
+
+        raise ValidationError(f"--width with --model {args.model}: a model file's network is trained as it "
+                              "is (it was ignored)",
+                              allowed="--width with a model of the zoo (imuforge train --help lists them), "
+                                      "or --model FILE alone")
     named = _named_augmentation(args.augment)  # a typo is said before TensorFlow starts
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
@@ -295,6 +303,9 @@ def _named_augmentation(spec: str) -> Augmentation | None:
 
     if _is_auto(spec):
         return None
+    if not spec.strip():  # refused as every empty option is (it trained without augmentation, unsaid)
+        raise ValidationError("--augment is empty", allowed="auto, none (no augmentation), default, or "
+                                                            "transforms: rotation, scale, jitter, …")
     try:
         return Augmentation.parse(spec)
     except ValidationError as exc:  # the command also takes "auto", which the library's parser does not know
@@ -377,6 +388,9 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
     split = d["validation_split"].split(" (")[0]
     if split == "--val" and str(args.val).strip().lower() == "auto":  # chosen for the user: said as such
         split = "--val auto: the capture"
+    if split.startswith("--val") and args.val_fraction != 0.2:  # (the option's default)
+        print(f"note: --val-fraction {args.val_fraction:g} is not used: it holds out a share of the training "
+              "data, and the validation is the --val data", file=sys.stderr)
     print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({split}): "
           f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}{over}")
     untrained = sorted(lab for lab in run.labels if not d["windows"]["train"].get(lab))
