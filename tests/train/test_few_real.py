@@ -157,7 +157,8 @@ def test_a_val_fraction_that_the_val_data_override_is_said(tmp_path, capsys):
                "--val-fraction", "0.4", "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
                "--epochs", "1", "--width", "8", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
-    assert rc == 0 and "note: --val-fraction 0.4 is not used: it holds out a share of the training data" in err
+    assert rc == 0, err
+    assert "note: --val-fraction 0.4 is not used: it holds out a share of the training data" in err
 
 
 def test_labels_that_keep_one_label_are_said_to_be_the_reason(tmp_path, capsys):
