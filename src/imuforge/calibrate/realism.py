@@ -161,8 +161,7 @@ PERIOD_SLACK = 0.15
 def _halves_stride(x: np.ndarray, fs: float, hz: float) -> bool:
     """Whether ``x`` (samples, or samples × axes) repeats clearly better after 2 / ``hz`` than after
     1 / ``hz`` (the largest normalised autocorrelation within :data:`PERIOD_SLACK` of each lag, summed over
-    the axes):
-    ``hz`` is then twice the stride frequency."""
+    the axes): ``hz`` is then twice the stride frequency."""
     if len(x) < 3 * 2 * fs / hz:  # fewer than three strides of the halved frequency: nothing to tell them by
         return False
     at = _repetition(x, fs)

@@ -227,7 +227,8 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
                                     desc="test windows", warn_no_subject=False)  # nothing is split here
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
         notes = site_notes(run, summaries)
-        seen, met = run.seen(data), run.met(summaries)
+        seen = run.seen(data)
+        met = None if seen else run.met(summaries)
         if seen:  # named as the held-out default is: the card's heading then calls its figures optimistic
             source = (f"training run's validation or training data ({', '.join(source)}: {seen}): "
                       "these figures are optimistic; pass --data with other subjects for a true test")

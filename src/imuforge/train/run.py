@@ -101,10 +101,7 @@ class Run:
             raise corrupt(path, "not a Keras model archive (truncated or overwritten?)")
         want = self.config.get("model_sha256")  # runs trained before it was recorded have none
         if want is not None:
-            got = hashlib.sha256(path.read_bytes()).hexdigest()
-            if got != want:
-                raise corrupt(path, f"sha256 {got[:16]}… is not the {str(want)[:16]}… config.json records: "
-                                    "another model than this run trained (copied over it?)")
+            _check_sha256(path, str(want), "another model than this run trained (copied over it?)")
         try:
             model = keras.models.load_model(path, compile=False)
         except Exception as exc:  # keras raises ValueError, OSError, BadZipFile, KeyError … for a damaged archive
@@ -318,10 +315,15 @@ def _check_signed_files(path: Path, config: dict[str, Any]) -> None:
     for name in want:  # (a later version may sign more files: those it names)
         if not (path / name).is_file():
             raise corrupt(path / name, "missing, and config.json records its sha256")
-        got = hashlib.sha256((path / name).read_bytes()).hexdigest()
-        if got != want[name]:
-            raise corrupt(path / name, f"sha256 {got[:16]}… is not the {want[name][:16]}… config.json "
-                                       "records: edited or replaced after training")
+        _check_sha256(path / name, want[name], "edited or replaced after training")
+
+
+def _check_sha256(path: Path, want: str, why: str) -> None:
+    """Refuse ``path`` (a :class:`CorruptFileError` saying ``why``) unless its sha-256 is ``want``, the one
+    config.json records."""
+    got = hashlib.sha256(path.read_bytes()).hexdigest()
+    if got != want:
+        raise corrupt(path, f"sha256 {got[:16]}… is not the {want[:16]}… config.json records: {why}")
 
 
 def _check_labels(doc: Any, path: Path, n_outputs: int | None) -> list[str]:
