@@ -202,3 +202,25 @@ def test_none_among_transforms_is_said_to_stand_alone():
 
 def test_none_parses_to_none():
     assert Augmentation.parse("none") is None and Augmentation.parse("") is None
+
+
+def test_spec_text_reads_back_as_the_same_transform():
+    """What the train command prints of a transform parses back to it: the values up to the last one that
+    is not the default, in --augment's form."""
+    from imuforge.train.augment import spec_text
+
+    for spec in ("rotation:45:z", "jitter:0.05:all", "magnitude_warp:0.2:4:kept", "time_warp:0.1", "scale",
+                 "rotation:30:x", "time_warp:0.2:8"):
+        (t,) = Augmentation.parse(spec).transforms
+        assert spec_text(t) == spec
+        assert Augmentation.parse(spec_text(t)).transforms == (t,)
+    assert [spec_text(t) for t in Augmentation.parse("default").transforms] == list(TRANSFORMS)
+
+
+def test_untouched_triplets_are_the_groups_a_rotation_cannot_turn():
+    from imuforge.train.augment import untouched_triplets
+
+    assert untouched_triplets(["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]) == []
+    assert untouched_triplets(["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y"]) == ["gyro"]
+    assert untouched_triplets(["acc_x", "acc_y", "mag_z"]) == ["acc", "mag"]
+    assert untouched_triplets(["acc_x", "acc_y", "acc_z"]) == []

@@ -159,6 +159,11 @@ def test_a_val_fraction_that_the_val_data_override_is_said(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 0, err
     assert "note: --val-fraction 0.4 is not used: it holds out a share of the training data" in err
+    # a share given to --val: refused naming --val-fraction, before training (it said "no folder 0.3")
+    rc = main(["train", "--data", str(tmp_path / "train"), "--val", "0.3", "--out", str(tmp_path / "r2")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--val 0.3: --val takes Dataset folders" in err and "--val-fraction 0.3" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "r2").exists()
 
 
 def test_labels_that_keep_one_label_are_said_to_be_the_reason(tmp_path, capsys):
@@ -416,8 +421,7 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
     forced = "default,jitter:0.05:all,magnitude_warp:0.2:4:warped"
     assert main(["train", "--real", str(tmp_path / "acc_only"), *common, "--augment", forced,
                  "--out", str(tmp_path / "forced")]) == 0
-    assert ("jitter (on every window: where all), time_warp, "
-            "magnitude_warp (gravity warped too: field warped)") in capsys.readouterr().err
+    assert "jitter:0.05:all, time_warp, magnitude_warp:0.2:4:warped\n" in capsys.readouterr().err
     assert json.loads((tmp_path / "run" / "config.json").read_text())["channels"] == ["acc_x", "acc_y", "acc_z"]
     assert main(["train", "--data", str(synth_dir), *common, "--out", str(tmp_path / "full")]) == 0
     assert "channels:" not in capsys.readouterr().err  # every recording has all six: nothing to say
@@ -427,6 +431,11 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
     assert "the model takes acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z;" in err
     assert "lacks channel(s) gyro_x" in err and "imuforge train --channels acc_x,acc_y,acc_z" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    # export --data reads them through the same door, and says the same (it said what the data lack alone)
+    assert main(["export", str(tmp_path / "full"), "--data", str(tmp_path / "acc_only"),
+                 "--out", str(tmp_path / "exp")]) == 2
+    assert capsys.readouterr().err.strip() == err.strip().replace("imuforge eval:", "imuforge export:")
+    assert not (tmp_path / "exp").exists()
     # fine-tuning that model on them: the --init run fixes the channels, so the way out is a new model
     assert main(["train", "--real", str(tmp_path / "acc_only"), "--init", str(tmp_path / "full"),
                  "--epochs", "1", "--out", str(tmp_path / "ft")]) == 2
@@ -443,6 +452,14 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
     assert "or --val none" in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "v").exists()
     assert main(["train", "--real", str(tmp_path / "acc_only"), *common, "--channels", "acc_x,acc_y,acc_z,gyro_x",
                  "--out", str(tmp_path / "x")]) == 2  # asked for a channel the data lack: refused, as before
+    # a rotation turns complete triplets only: on two accelerometer axes it does nothing, and says so; a
+    # transform's own values are named as --augment takes them; a hop past the window leaves data unread
+    assert main(["train", "--real", str(tmp_path / "acc_only"), *common[:2], "--stride-s", "2", *common[4:],
+                 "--channels", "acc_x,acc_y", "--augment", "rotation:45:z,scale", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "rotation:45:z (no effect: acc has no complete x/y/z), scale\n" in err
+    assert "--stride-s 2 is longer than --window-s 1.28: 36% of every recording lies between two windows" in err
+    assert "stride" not in (tmp_path / "full" / "data.json").read_text()  # a hop within the window: no note
 
 
 @pytest.mark.slow

@@ -64,6 +64,20 @@ def test_eval_json_reports_unknown_labels_and_resamples(tiny_run, tmp_path, caps
     assert m["per_class"]["running"]["support"] == 0 and m["per_class"]["walking"]["support"] > 0
     assert (tmp_path / "ev" / "confusion.png").stat().st_size > 1000
 
+    assert not any("upsampled" in n for n in m["notes"])  # 100 Hz read at 25 Hz loses nothing the model reads
+
+
+def test_eval_notes_data_sampled_below_the_models_rate(tiny_run, tmp_path, capsys):
+    """Data at 10 Hz for a 25 Hz model are upsampled: nothing above 5 Hz is in them, and eval says so."""
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "test10")
+    ds.add(make_recording("t1", rate_hz=10.0, labels=("walking", "standing"), seed=43), name="t1")
+    assert main(["eval", str(tiny_run), "--data", str(tmp_path / "test10"), "--out", str(tmp_path / "ev")]) == 0
+    err = capsys.readouterr().err
+    assert "note: data at 10 Hz are upsampled to the model's 25 Hz: they hold nothing above 5 Hz" in err
+    saved = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert any(n.startswith("data at 10 Hz are upsampled") for n in saved["notes"])
 
 
 def test_eval_notes_data_worn_where_the_model_was_not_trained(tiny_run, tmp_path, capsys):

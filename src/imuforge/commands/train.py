@@ -357,17 +357,18 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
 
 
 def _transform_text(t, channels) -> str:
-    """A transform's name and, where the windows hold no gyroscope, what its setting does there: the
-    ``auto`` settings leave out what an accelerometer alone would read as motion, ``all`` / ``warped`` (named,
-    or a run's from before the settings existed) put it in."""
-    from imuforge.train.augment import has_gyroscope
+    """A transform as ``--augment`` names it (its values where they are not the defaults: ``jitter:0.05:all``)
+    and what it does to these channels where its name does not say it: the ``auto`` settings leave out what
+    an accelerometer alone would read as motion, and a rotation turns complete x/y/z triplets only."""
+    from imuforge.train.augment import has_gyroscope, spec_text, triplets, untouched_triplets
 
-    notes = {("jitter", "auto"): "none: no gyroscope", ("jitter", "all"): "on every window: where all",
-             ("magnitude_warp", "auto"): "gravity kept: no gyroscope",
-             ("magnitude_warp", "kept"): "gravity kept: field kept",
-             ("magnitude_warp", "warped"): "gravity warped too: field warped"}
+    text = spec_text(t)
+    if t.name == "rotation" and (left := untouched_triplets(channels)):
+        what = "no effect" if not triplets(channels) else f"{', '.join(left)} left as is"
+        return f"{text} ({what}: {', '.join(left)} {'has' if len(left) == 1 else 'have'} no complete x/y/z)"
+    notes = {("jitter", "auto"): "none: no gyroscope", ("magnitude_warp", "auto"): "gravity kept: no gyroscope"}
     key = (t.name, t.params.get("where", t.params.get("field")))
-    return t.name if has_gyroscope(channels) or key not in notes else f"{t.name} ({notes[key]})"
+    return text if has_gyroscope(channels) or key not in notes else f"{text} ({notes[key]})"
 
 
 def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
@@ -432,12 +433,28 @@ def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
     if spec.lower() in ("", "none"):
         return [], CaptureValidation()
     if spec.lower() != "auto":
+        _check_not_a_share(spec)
         return [str(p) for p in split_paths(spec)], CaptureValidation()
     labels = [c.strip() for c in args.labels.split(",") if c.strip()] or None
     window = _layout(args)["window_s"]  # a label needs half of it for a window of its own (a whole one: pure)
     decided = capture_validation(data_sets, split_paths(args.real), labels=labels,
                                  min_seconds=window * (1.0 if args.label_policy == "pure" else 0.5))
     return decided.paths, decided
+
+
+def _check_not_a_share(spec: str) -> None:
+    """``--val 0.3``: a number where folders go, and no folder of that name — the share is
+    ``--val-fraction``'s (the folder's own error would only say that ``0.3`` does not exist)."""
+    from imuforge.errors import ValidationError
+
+    try:
+        share = float(spec)
+    except ValueError:
+        return
+    if not Path(spec).exists():
+        raise ValidationError(f"--val {spec}: --val takes Dataset folders, and there is no folder {spec!r}",
+                              allowed=f"--val-fraction {share:g} to hold out a share of the training data; "
+                                      "--val DIR[,DIR…], auto or none")
 
 
 def _check_init_network(args) -> None:

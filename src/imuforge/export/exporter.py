@@ -218,15 +218,11 @@ def check_export_out(out: Path, run_path: Path) -> None:
 def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
     """Test windows from ``data`` (or the run's held-out windows), unknown labels dropped, optionally subsampled."""
     if data:
-        from imuforge.datasets.loading import load_windows
+        from imuforge.train.evaluate import run_windows, site_notes, upsampling_notes
 
-        from imuforge.train.evaluate import site_notes
-
-        w, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
-                                    channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
-                                    desc="test windows", warn_no_subject=False)  # nothing is split here
+        w, summaries = run_windows(run, data, desc="test windows")
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
-        notes = site_notes(run, summaries)
+        notes = site_notes(run, summaries) + upsampling_notes(run, summaries)
         seen = run.seen(data)
         met = None if seen else run.met(summaries)
         if seen:  # named as the held-out default is: the card's heading then calls its figures optimistic

@@ -156,6 +156,26 @@ class Augmentation:
         return out.astype(np.float32)
 
 
+def spec_text(t: Transform) -> str:
+    """``t`` in ``--augment``'s form, its values up to the last one that differs from the default
+    (``rotation``, ``rotation:45:z``, ``jitter:0.05:all``): what a run trained with, as the user would type
+    it."""
+    defaults = TRANSFORMS[t.name]
+    values = [t.params.get(k, d) for k, d in defaults.items()]
+    changed = [i for i, (v, d) in enumerate(zip(values, defaults.values())) if v != d]
+    if not changed:
+        return t.name
+    return ":".join([t.name] + [f"{v:g}" if isinstance(v, float) else str(v) for v in values[:changed[-1] + 1]])
+
+
+def untouched_triplets(channels) -> list[str]:
+    """The channel groups a ``rotation`` leaves as they are: those whose x/y/z triplet is incomplete
+    (``gyro_x, gyro_y`` without ``gyro_z``), named by their stem."""
+    names = [str(c) for c in channels]
+    whole = {names[i].rsplit("_", 1)[0] for trip in triplets(names) for i in trip}
+    return sorted({c.rsplit("_", 1)[0] for c in names if c.endswith(("_x", "_y", "_z"))} - whole)
+
+
 def _parse_value(name: str, key: str, raw: str) -> Any:
     if key in ("axis", "field", "where"):
         choices = {"axis": _AXES, "field": _FIELD, "where": _WHERE}[key]

@@ -188,6 +188,34 @@ def worn_at(away: Sequence[str], worn: set[str], what: str) -> str:
     return f"part of {what} are worn at {', '.join(away)} (the rest at {', '.join(rest)})"
 
 
+def run_windows(run, data: Sequence[str | os.PathLike], *, desc: str):
+    """The windows of ``data`` in ``run``'s layout (window, hop, rate, channels, label policy) and the data's
+    summaries; nothing is split. Data lacking a channel the model takes are refused naming what the model
+    takes and what to do (eval and export alike)."""
+    from imuforge.datasets.loading import load_windows
+
+    try:
+        return load_windows(data, window_s=run.window_s, stride_s=run.stride_s, rate_hz=run.rate_hz,
+                            channels=run.channels, label_policy=run.config.get("label_policy", "majority"),
+                            desc=desc, warn_no_subject=False)
+    except MissingChannelsError as exc:  # what the model takes and what to do, not only what the data lack
+        raise ValidationError(f"the model takes {', '.join(run.channels)}; {exc.what}", source=exc.source,
+                              allowed=f"data with every channel the model takes, or a model trained on the "
+                                      f"data's ({', '.join(exc.held)}: imuforge train --channels "
+                                      f"{','.join(exc.held)})") from None
+
+
+def upsampling_notes(run, summaries: list[dict]) -> list[str]:
+    """The note for data sampled below the model's rate: upsampled, they hold nothing above their Nyquist
+    frequency, where the model may have learnt to look (downsampling loses nothing the model reads)."""
+    rates = sorted({float(r) for s in summaries for r in s.get("rates_hz", [])})
+    if not rates or rates[0] * 1.01 >= run.rate_hz:
+        return []
+    return [f"data at {rates[0]:.4g} Hz are upsampled to the model's {run.rate_hz:g} Hz: they hold nothing "
+            f"above {rates[0] / 2:.4g} Hz, where the model may have learnt to look, so the figures can fall "
+            f"short of what a device sampling at {run.rate_hz:g} Hz gets"]
+
+
 def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence[str | os.PathLike], *,
                  out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Evaluate a run on Dataset folders: metrics, unknown labels, dropped windows, confusion PNG.
@@ -197,7 +225,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     matrix is written to ``out/confusion.png`` (default: ``RUN/eval/<data>/``, :func:`eval_name`: an
     evaluation on other data does not replace this one).
     """
-    from imuforge.datasets.loading import load_windows, split_paths
+    from imuforge.datasets.loading import split_paths
     from imuforge.train.run import load_run, produced_by, write_json
 
     data = split_paths(data)  # one folder, or several
@@ -205,16 +233,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     if out is not None:  # before the evaluation, so a bad --out costs nothing
         _check_out_folder(Path(out))
     run = load_run(run_path)
-    try:  # nothing is split here
-        windows, summaries = load_windows(data, window_s=run.window_s, stride_s=run.stride_s,
-                                          rate_hz=run.rate_hz, channels=run.channels,
-                                          label_policy=run.config.get("label_policy", "majority"),
-                                          desc="eval windows", warn_no_subject=False)
-    except MissingChannelsError as exc:  # what the model takes and what to do, not only what the data lack
-        raise ValidationError(f"the model takes {', '.join(run.channels)}; {exc.what}", source=exc.source,
-                              allowed=f"data with every channel the model takes, or a model trained on the "
-                                      f"data's ({', '.join(exc.held)}: imuforge train --channels "
-                                      f"{','.join(exc.held)})") from None
+    windows, summaries = run_windows(run, data, desc="eval windows")
     y = run.label_index(windows.labels)
     unknown = Counter(windows.labels[y < 0].tolist())
     known = y >= 0
@@ -225,7 +244,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     probs = predict_float(run, windows.X[known])
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
-    notes = site_notes(run, summaries)
+    notes = site_notes(run, summaries) + upsampling_notes(run, summaries)
     seen = run.seen(data) or run.met(summaries)
     if seen:  # (export says it in its card's test source)
         notes.append(f"{seen}: the figures are not a test of people the model has not met")

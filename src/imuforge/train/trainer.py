@@ -425,6 +425,15 @@ def rate_notes(summaries: list[dict], rate_hz: float) -> list[str]:
             f"{rate_hz:g} Hz"]
 
 
+def stride_notes(window_s: float, stride_s: float) -> list[str]:
+    """The note for a hop longer than the window: the data between two windows are read by none."""
+    if stride_s <= window_s:
+        return []
+    return [f"--stride-s {stride_s:g} is longer than --window-s {window_s:g}: {1 - window_s / stride_s:.0%} "
+            "of every recording lies between two windows and is neither trained on nor validated; a hop "
+            "of at most the window reads all of it"]
+
+
 def placement_notes(summaries: list[dict]) -> list[str]:
     """The warning for real data (``--real`` / ``--val``) worn at a body site no ``--data`` recording is
     worn at: the model learns the synthetic site and is used at another, where signals differ in kind (a
@@ -767,6 +776,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
                               f"without --init (that recording has {', '.join(exc.held)})") from None
     if channel_note:
         pool.notes.insert(0, channel_note)
+    pool.notes += stride_notes(config.window_s, config.stride_s)
     apart = labels_at_rates_apart(pool.summaries, pool.labels)
     if apart:
         warnings.warn(apart, stacklevel=2)
