@@ -844,10 +844,3 @@ def test_a_cup_or_a_phone_in_a_named_or_the_other_hand():
     with pytest.raises(ValidationError, match="riding an escalator"):
         parse_description("a person taking the escalator")
 
-
-def test_the_int8_gain_is_said_as_one():
-    from imuforge.commands.train import _drop_words
-
-    assert _drop_words(-4.76, -4.5) == "int8 higher by 4.76 / 4.50 points"
-    assert _drop_words(0.5, -0.1) == "drop 0.50 / -0.10 points"
-    assert _drop_words(0.0, -1.0) == "int8 higher by 0.00 / 1.00 points"  # one figure equal, one higher

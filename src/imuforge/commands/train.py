@@ -581,6 +581,15 @@ def _drop_note(windows: int, agreement: float) -> str:
     return note
 
 
+def _gain_warning(windows: int, agreement: float) -> str:
+    """What an int8 model scoring over 1 point *above* the float one means: quantisation moved windows across
+    a class boundary, so the float figures (eval's, the run's) do not describe the model the device runs."""
+    changed = round((1.0 - agreement) * windows) if windows and math.isfinite(agreement) else 0
+    return (f"warning: the int8 model scores over 1 point above the float one (it changed the class of {changed} "
+            f"of {windows} windows): the float figures of eval and the run do not describe the model the "
+            "device runs; judge it by the int8 figures here and by hil (on more windows: --data TEST)")
+
+
 def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
@@ -611,6 +620,8 @@ def cmd_export(args) -> int:
           f"[{'ok' if c['int8_drop_within_1_point'] else 'OVER 1 POINT'}]")
     if not c["int8_drop_within_1_point"]:
         print(_drop_note(card.data.test.windows, m.float_int8_top1_agreement), file=sys.stderr)
+    elif min(m.drop_accuracy_points, m.drop_macro_f1_points) < -1.0:  # the check is of a loss: a gain passes
+        print(_gain_warning(card.data.test.windows, m.float_int8_top1_agreement), file=sys.stderr)
     for line in data_caveats(card.data.test.to_json()):
         print(line, file=sys.stderr)
     le = c["litert_agrees_with_tflm"]
