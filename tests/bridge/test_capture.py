@@ -240,6 +240,34 @@ def test_a_damaged_header_still_recovers_the_frames(tcp_device, tmp_path, capsys
     assert len(read_recording(out)) == len(rec_d)
 
 
+def test_a_header_damaged_into_other_valid_json_is_said_and_keeps_the_rest(tcp_device, tmp_path, capsys):
+    """One flipped byte inside the key "label" leaves valid JSON: the label was lost without a word. It is
+    now damage, said with what was lost; the settings still there (profile, subject) are kept."""
+    from imuforge.cli import main
+
+    d = tcp_device()
+    rec = _cap(d.url, tmp_path, seconds=1.0, label="walking", subject="s7").recording
+    raw = (tmp_path / "c.rawlog").read_bytes()
+    assert raw.count(b'"label":') == 1
+    damaged = tmp_path / "flipped.rawlog"
+    damaged.write_bytes(raw.replace(b'"label":', b'"lab%l":'))
+    header, _, info = rawlog.read_log(damaged)
+    assert "valid JSON without label, which every capture writes" in info["header_damaged"]
+    assert "keys it does not know: 'lab%l'" in info["header_damaged"] and header["subject"] == "s7"
+    rec_d, report = recover(damaged)
+    assert report["header_lost"] == ["label"] and rec_d.subject == "s7" and not rec_d.labels
+    assert np.array_equal(rec_d.data[:len(rec)], rec.data)  # every sample kept
+    assert main(["capture", "--recover", str(damaged), "--out", str(tmp_path / "d.imu.parquet")]) == 0
+    said = capsys.readouterr().out
+    assert "the raw log's header is damaged (valid JSON without label" in said
+    assert "its label is lost unless given (--label)" in said
+    assert main(["capture", "--recover", str(damaged), "--label", "walking",
+                 "--out", str(tmp_path / "e.imu.parquet")]) == 0
+    said = capsys.readouterr().out
+    assert "the raw log's header is damaged" in said and "lost unless given" not in said
+    assert read_recording(tmp_path / "e.imu.parquet").labels[0].label == "walking"
+
+
 def test_a_damaged_header_with_nothing_after_it_is_one_line(tcp_device, tmp_path, capsys):
     from imuforge.cli import main
 

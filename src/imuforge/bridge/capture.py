@@ -688,12 +688,15 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
         raise ValidationError("--csv-acc-unit / --csv-gyro-unit with a log of imuforge frames, which carry "
                               "their own units", source=str(log_path),
                               allowed="the CSV units for a log of a CSV-mode capture, or leave them out")
-    if info["header_damaged"] and (proc.fmt != "frames" or not proc.stats.samples):
+    unread = info["header_damaged"] and not ({"stream", "csv_units"} <= set(header) and proc.fmt == "csv")
+    if unread and (proc.fmt != "frames" or not proc.stats.samples):
         # CSV lines are read with the units the lost header held: guessing them could scale the data wrongly
         raise ValidationError(f"corrupt raw log header ({info['header_damaged']}); the {len(records)} "
                               "records after it hold no protocol frames (a CSV-mode log cannot be read "
                               "without the units its header held)", source=str(log_path),
                               allowed="a .rawlog written by imuforge capture")
+    info["header_lost"] = [k for k in ("label", "profile", "placement", "subject") if k not in header] \
+        if info["header_damaged"] else []
     rec = proc.build(label=label or header.get("label"), profile=profile or header.get("profile"),
                      placement=placement or header.get("placement"), subject=subject or header.get("subject"),
                      rate_hz=header.get("csv_rate_hz"), window_s=header.get("seconds"),

@@ -27,6 +27,10 @@ from typing import Any
 from imuforge.errors import ValidationError
 
 MAGIC = b"IFBRAW1\n"
+#: the settings every capture writes into the header (since the log's first version), and the others it writes
+HEADER_KEYS = ("format", "stream", "label", "profile", "placement", "subject", "seconds", "csv_units",
+               "csv_rate_hz", "t0_monotonic", "t0_unix")
+OTHER_KEYS = ("host", "capture_time", "link")
 RX, TX, EVENT = 1, 2, 3
 _REC = struct.Struct("<BId")
 
@@ -128,7 +132,13 @@ def _read_header(raw: bytes) -> tuple[dict[str, Any] | None, int, str]:
         return None, len(MAGIC), f"not valid JSON: {exc}"
     if not isinstance(header, dict):
         return None, len(MAGIC), "not a JSON object"
-    return header, nl + 1, ""
+    lost = [k for k in HEADER_KEYS if k not in header]
+    if not lost:
+        return header, nl + 1, ""
+    # a flipped byte inside a key leaves valid JSON: the setting is gone all the same, and said so
+    strange = sorted(k for k in header if k not in HEADER_KEYS + OTHER_KEYS)
+    return header, nl + 1, (f"valid JSON without {', '.join(lost)}, which every capture writes"
+                            + (f" (keys it does not know: {', '.join(map(repr, strange))})" if strange else ""))
 
 
 def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], dict[str, Any]]:
@@ -141,7 +151,9 @@ def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], 
     their own CRC, so anything wrongly resynchronised on is rejected later, never turned into data.
     A damaged JSON header is skipped the same way: the header is then ``{}`` (its settings — label,
     profile, stream format … — are lost) and ``info["header_damaged"]`` says why; a log with no
-    readable record after a damaged header is refused in one line.
+    readable record after a damaged header is refused in one line. A header that is still valid JSON
+    but lacks settings every capture writes (:data:`HEADER_KEYS`: a damaged byte in a key) is damaged
+    too: what it holds is returned, ``info["header_damaged"]`` names what it lacks.
     """
     path = Path(path)
     raw = path.read_bytes()

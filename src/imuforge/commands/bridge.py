@@ -255,9 +255,10 @@ def cmd_capture(args) -> int:
                               subject=args.subject, csv_units=_csv_units(args))
         write_recording(rec, out, overwrite=args.overwrite)
         if report["header_damaged"]:
-            print(f"the raw log's header is damaged ({report['header_damaged'][:120]}): read the frames "
-                  "after it; its label, profile, placement and subject are lost unless given (--label, "
-                  "--profile, …)")
+            lost = [k for k in report["header_lost"] if getattr(args, k, None) is None]  # (given: used)
+            print(f"the raw log's header is damaged ({report['header_damaged'][:160]}): the records after it "
+                  "were read" + (f"; its {', '.join(lost)} {'is' if len(lost) == 1 else 'are'} lost unless "
+                                 f"given ({', '.join('--' + k for k in lost)})" if lost else ""))
         torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
             if report["truncated"] else ""
         asked = report.get("asked_s")  # what the capture was asked for: a killed one holds less
