@@ -158,6 +158,13 @@ def test_walking_keeps_its_variance_when_only_standing_was_captured(data, capsys
     before = fidelity(restrict_to_classes(raw, ["standing"]), [still], seed=0)
     for ch, d in before["distances"].items():
         assert rep["fidelity_before"]["distances"][ch]["ks"] == pytest.approx(d["ks"], abs=1e-9)
+    # --json prints that report, with where it and the dataset went, and nothing else on stdout
+    assert main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
+                 str(out), "--align", "--map", "global", "--no-plots", "--overwrite", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["dataset"] == str(out / "dataset") and doc["report"] == str(out / "report.json")
+    assert {k: v for k, v in doc.items() if k not in ("dataset", "report")} == \
+        json.loads((out / "report.json").read_text())
     all_classes = fidelity(raw, [still], seed=0)
     assert rep["fidelity_before"]["distances"]["acc_x"]["ks"] != pytest.approx(
         all_classes["distances"]["acc_x"]["ks"], abs=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -107,6 +108,15 @@ def test_dataset_select_command(tmp_path, capsys):
     assert read_dataset(tmp_path / "rest").summary()["duration_per_label_s"] == {"walking": pytest.approx(40.0)}
     assert main(["dataset", "select", str(data), "--exclude-subjects", "s1", "--out", str(tmp_path / "test")]) == 0
     assert read_dataset(tmp_path / "test").summary()["subjects"] == ["s2", "s3"]
+    capsys.readouterr()
+    # --json: what was written, as one object (the figures the text shows)
+    assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "60", "--json",
+                 "--out", str(tmp_path / "cap_j"), "--rest-out", str(tmp_path / "rest_j")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["selected"]["recordings"] == 3 and doc["selected"]["subjects"] == ["s1"]
+    assert doc["selected"]["seconds_per_label"] == {"standing": pytest.approx(30.0), "walking": pytest.approx(60.0)}
+    assert doc["rest"] == {"out": str(tmp_path / "rest_j"), "recordings": 1, "subjects": ["s1"],
+                           "seconds_per_label": {"walking": pytest.approx(40.0)}}
     # a rest with nothing in it is refused before anything is written (it was written, empty, with a warning,
     # and the next command read by the docs, `eval --data REST`, failed)
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "600",

@@ -145,6 +145,11 @@ def test_cli_emulate(tiny_model, tiny_data, tmp_path, capsys):
     assert rc == 0 and "HIL PASS" in out and "hil_report.json" in out
     rep = json.loads((tmp_path / "cli" / "hil_report.json").read_text())
     assert rep["latency"]["runs_per_window"] == 3
+    # --json: the report's object on stdout, as hil_report.json holds it
+    assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--out",
+                 str(tmp_path / "cli"), "--overwrite", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == json.loads((tmp_path / "cli" / "hil_report.json").read_text()) and doc["passed"] is True
     assert main(["hil", "--model", str(tmp_path), "--data", str(tiny_data), "--emulate", "--out",
                  str(tmp_path / "x")]) == 2
 

@@ -155,10 +155,18 @@ def test_a_val_fraction_that_the_val_data_override_is_said(tmp_path, capsys):
             ds.add(make_recording(f"{name}{k}", 25.0, 8.0, seed=seed + k, labels=(label,)), name=label)
     rc = main(["train", "--data", str(tmp_path / "train"), "--val", str(tmp_path / "val"),
                "--val-fraction", "0.4", "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
-               "--epochs", "1", "--width", "8", "--out", str(tmp_path / "run")])
-    err = capsys.readouterr().err
+               "--epochs", "1", "--width", "8", "--out", str(tmp_path / "run"), "--json"])
+    out, err = capsys.readouterr()
     assert rc == 0, err
     assert "note: --val-fraction 0.4 is not used: it holds out a share of the training data" in err
+    # --json: the summary as one object on stdout, the notes in it too
+    doc = json.loads(out)
+    assert doc["run"] == str(tmp_path / "run") and sorted(doc["labels"]) == ["standing", "walking"]
+    assert doc["validation"]["split"] == "--val" and 0.0 <= doc["validation"]["macro_f1"] <= 1.0
+    assert doc["kept_epoch"] in (0, 1) and doc["epochs_run"] == 1 and doc["windows"]["train"] > 0
+    assert any(n.startswith("note: --val-fraction 0.4 is not used") for n in doc["notes"])
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert doc["validation"]["accuracy"] == metrics["accuracy"]
     # a share given to --val: refused naming --val-fraction, before training (it said "no folder 0.3")
     rc = main(["train", "--data", str(tmp_path / "train"), "--val", "0.3", "--out", str(tmp_path / "r2")])
     err = capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,8 @@ def register(sub) -> None:
                    help="do not clip synthetic data to the full scale the capture saturates at (if it does)")
     p.add_argument("--seed", type=int, default=0, help="seed of the added noise and the two-sample test")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the dataset's folder and the "
+                   "report as report.json holds it: steps, findings, fidelity, realism) instead of the summary")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier calibrate output in --out (never a folder holding other files)")
     p.set_defaults(func=run)
@@ -97,6 +100,10 @@ def run(args) -> int:
                     map_source=args.map_source or DEFAULT_SOURCE,
                     map_strength=args.map_strength or DEFAULT_STRENGTH, match_range=not args.keep_range)
     rep = res.report
+    if args.json:  # the findings (what the capture decided, warnings) are in the report's own
+        print(json.dumps({"dataset": str(res.dataset), "report": str(res.out / "report.json"),
+                          **json.loads(rep.dumps())}))
+        return 0
     b, a = rep.fidelity_before, rep.fidelity_after
     for n in rep.notes:
         print(f"note: {n}")

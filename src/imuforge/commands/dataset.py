@@ -43,6 +43,8 @@ def register(sub) -> None:
     sel.add_argument("--rest-out", type=Path, default=None,
                      help="with --first-seconds: a second new Dataset with the rest of the chosen labelled "
                      "stretches")
+    sel.add_argument("--json", action="store_true", help="print what was written as one JSON object (per part: "
+                     "folder, recordings, subjects, seconds per label)")
     sel.set_defaults(func=_select)
 
 
@@ -130,12 +132,16 @@ def _select(args) -> int:
             with ds.deferred_manifest():
                 for i, r in enumerate(getattr(chosen, part)):
                     ds.add(r, name=re.sub(r"[^A-Za-z0-9_.-]", "_", f"{r.subject or 'nosubject'}_{i:05d}"))
-    for part, out in parts:
-        recs = getattr(chosen, part)
-        subjects = len({r.subject for r in recs})
-        plural = "s" if len(recs) != 1 else ""
-        print(f"{part}: {len(recs)} recording{plural} of {subjects} subject(s) into {out}")
-        for label, sec in chosen.seconds_per_label(part).items():
+    written = {part: {"out": str(out), "recordings": len(getattr(chosen, part)),
+                      "subjects": sorted({r.subject or "" for r in getattr(chosen, part)}),
+                      "seconds_per_label": dict(chosen.seconds_per_label(part))} for part, out in parts}
+    if args.json:
+        print(json.dumps(written))
+        return 0
+    for part, w in written.items():
+        plural = "s" if w["recordings"] != 1 else ""
+        print(f"{part}: {w['recordings']} recording{plural} of {len(w['subjects'])} subject(s) into {w['out']}")
+        for label, sec in w["seconds_per_label"].items():
             print(f"  {label:<20} {_fmt_s(sec)}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from pathlib import Path
 
@@ -131,6 +132,8 @@ def register(sub) -> None:
     add_link_options(p)
     p.add_argument("--out", required=True, type=Path, help="report folder")
     p.add_argument("--overwrite", action="store_true", help="replace the HIL report already in --out")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object (hil_report.json's) "
+                   "instead of its summary; the exit status is the same")
     p.add_argument("--runs", type=int, default=1, help="timed inferences per window (default 1)")
     p.add_argument("--warmup", type=int, default=0, help="untimed inferences before them (default 0)")
     p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for a window's reply (default 2)")
@@ -230,19 +233,23 @@ def run(args) -> int:
                       latency_budget_ms=args.latency_budget_ms, emulated=True if args.emulate else None)
     except KeyboardInterrupt as exc:  # the windows completed are in a report: say where, then exit 130 / 143
         if getattr(exc, "report", None) is not None:
-            _print_report(exc.report)
+            _print_report(exc.report, as_json=args.json)
         raise
     finally:
         link.close()
         if emu is not None:
             emu.stop()
-    _print_report(rep)
+    _print_report(rep, as_json=args.json)
     return 0 if rep.passed else 1
 
 
-def _print_report(rep) -> None:
+def _print_report(rep, *, as_json: bool = False) -> None:
+    """The report's summary and its files (``as_json``: hil_report.json's object, one line)."""
     from imuforge.hil.report import summary_lines
 
+    if as_json:
+        print(json.dumps(rep.to_json()))
+        return
     for line in summary_lines(rep):
         print(line)
     for kind, path in rep.files.items():

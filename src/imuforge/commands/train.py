@@ -133,6 +133,9 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    "buffer")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it holds an earlier run")
+    p.add_argument("--json", action="store_true", help="print the run's summary as one JSON object (run, "
+                   "labels, windows, kept epoch, validation figures, augmentation, notes); progress and notes "
+                   "still go to stderr")
     p.set_defaults(func=cmd_train)
 
 
@@ -269,13 +272,24 @@ def cmd_train(args) -> int:
         augment=aug.augmentation.to_json() if aug.augmentation else None, augment_on=args.augment_on,
         init=args.init, stream=args.stream, shuffle_buffer=args.shuffle_buffer, balance=args.balance)
     cfg.check()  # a bad flag is said alone, before the note on the validation data
+    said: list[str] = []  # notes said while it trains (stderr), in --json's notes too
     if decided.note and not decided.paths:  # the capture does not validate: said before the epochs
-        print(f"note: {decided.note}", file=sys.stderr)
-    cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite)
+        said.append(_say(f"note: {decided.note}"))
+    cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite, said=said)
     if decided.paths and cfg.val:  # it did validate (the trainer may have refused it: said in its place)
-        print(f"note: {decided.note}", file=sys.stderr)
-    _summary(args, cfg, out, aug)
+        said.append(_say(f"note: {decided.note}"))
+    figures, lines, notes = _summary(args, cfg, out, aug)
+    # --json: one object on stdout, the figures and every note said or to say (stderr has the notes either way)
+    print(json.dumps({**figures, "notes": said + notes}) if args.json else "\n".join(lines))
+    for note in notes:
+        print(note, file=sys.stderr)
     return 0
+
+
+def _say(note: str) -> str:
+    """Print a note to stderr now (it bears on the epochs to come) and return it."""
+    print(note, file=sys.stderr)
+    return note
 
 
 @dataclass(frozen=True)
@@ -330,10 +344,10 @@ def _augmentation(args, named: Augmentation | None, *, simulated: bool) -> _Augm
     return _AugmentChoice(named, auto, simulated, inherited)
 
 
-def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite: bool):
+def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite: bool, said: list[str]):
     """Train ``cfg`` into ``out``; when the capture ``--val auto`` chose cannot validate (the trainer's
-    :class:`~imuforge.errors.UnusableValidationError`), say so and train again without it. Returns the
-    configuration that trained."""
+    :class:`~imuforge.errors.UnusableValidationError`), say so (appended to ``said``) and train again without
+    it. Returns the configuration that trained."""
     from dataclasses import replace
 
     from imuforge.errors import UnusableValidationError, ValidationError
@@ -350,7 +364,7 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
     # trained again outside the handler: the failed attempt's windows are not kept alive by its traceback
     from imuforge.train.capture import fallback_note
 
-    print(f"note: {fallback_note(decided, why)}", file=sys.stderr)
+    said.append(_say(f"note: {fallback_note(decided, why)}"))
     cfg = replace(cfg, val=[], labels=None if ours else cfg.labels)
     train(cfg, out, overwrite=overwrite)
     return cfg
@@ -371,55 +385,67 @@ def _transform_text(t, channels) -> str:
     return text if has_gyroscope(channels) or key not in notes else f"{text} ({notes[key]})"
 
 
-def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> None:
-    """What ``imuforge train`` says when the run is written: the run, its validation figures, the
-    augmentation and why, and the notes of the data and the split."""
+def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> tuple[dict, list[str], list[str]]:
+    """What ``imuforge train`` says when the run is written: ``(figures, lines, notes)`` — the run, its
+    validation figures and the augmentation as one JSON-ready object, the lines the console shows of them
+    (stdout), and the notes, warnings and tips (stderr; prefixed)."""
     from imuforge.train.run import load_run
 
     run = load_run(out)
-    m = run.json("metrics.json")
-    h = run.json("history.json")
-    d = run.data_info()
-    print(f"run folder: {run.path}")
-    print(f"model {cfg.model}, {len(run.labels)} classes ({', '.join(run.labels)}), "
-          f"{sum(d['windows']['train'].values())} train / {sum(d['windows']['validation'].values())} validation windows")
+    m, h, d = run.json("metrics.json"), run.json("history.json"), run.data_info()
+    windows = {k: sum(d["windows"][k].values()) for k in ("train", "validation")}
     missing = d["labels_missing_from_validation"]
-    held = len(run.labels) - len(missing)
-    over = f" (validation holds {held} of {len(run.labels)} labels)" if missing else ""
     split = d["validation_split"].split(" (")[0]
     if split == "--val" and str(args.val).strip().lower() == "auto":  # chosen for the user: said as such
         split = "--val auto: the capture"
-    if split.startswith("--val") and args.val_fraction != 0.2:  # (the option's default)
-        print(f"note: --val-fraction {args.val_fraction:g} is not used: it holds out a share of the training "
-              "data, and the validation is the --val data", file=sys.stderr)
-    print(f"kept epoch {h['best_epoch']} of {len(h['history']['loss'])}; validation ({split}): "
-          f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}{over}")
+    transforms = ([_transform_text(t, run.channels) for t in aug.augmentation.transforms]
+                  if aug.augmentation is not None else [])
+    figures = {"run": str(run.path), "model": cfg.model, "labels": list(run.labels), "windows": windows,
+               "kept_epoch": h["best_epoch"], "epochs_run": len(h["history"]["loss"]),
+               "validation": {"split": split, "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+                              "labels_missing": list(missing)},
+               "augmentation": transforms, "dropped_windows": dict(d["dropped_windows"])}
+    held = len(run.labels) - len(missing)
+    over = f" (validation holds {held} of {len(run.labels)} labels)" if missing else ""
+    lines = [f"run folder: {run.path}",
+             f"model {cfg.model}, {len(run.labels)} classes ({', '.join(run.labels)}), "
+             f"{windows['train']} train / {windows['validation']} validation windows",
+             f"kept epoch {h['best_epoch']} of {figures['epochs_run']}; validation ({split}): "
+             f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}{over}"]
+    if d["dropped_windows"]:
+        lines.append("windows not used: " + ", ".join(f"{k}={v}" for k, v in d["dropped_windows"].items()))
+    return figures, lines, _summary_notes(args, cfg, run, d, aug, transforms)
+
+
+def _summary_notes(args, cfg, run, d: dict, aug: _AugmentChoice, transforms: list[str]) -> list[str]:
+    """The notes of the summary (:func:`_summary`): options that did nothing, labels the run cannot know,
+    the data's and the split's notes, and the augmentation and why."""
+    notes = []
+    if d["validation_split"].startswith("--val") and args.val_fraction != 0.2:  # (the option's default)
+        notes.append(f"note: --val-fraction {args.val_fraction:g} is not used: it holds out a share of the "
+                     "training data, and the validation is the --val data")
     untrained = sorted(lab for lab in run.labels if not d["windows"]["train"].get(lab))
     if untrained and cfg.init:  # a fine-tune on data without them: the model unlearns them
-        print(f"warning: no training window of {', '.join(untrained)}: tuning the --init model without them "
-              "makes it forget them (it calls their windows something else); capture every label, or mix the "
-              "synthetic data back in (--data)", file=sys.stderr)
-    for note in d.get("notes", []):
-        print(f"note: {note}", file=sys.stderr)
-    if aug.augmentation is not None:
-        print("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real" else
-              "every window") + "): " + ", ".join(_transform_text(t, run.channels) for t in
-                                                 aug.augmentation.transforms)
-              + (" — --augment auto: the --init run's; --augment none turns it off" if aug.inherited else
-                 " — --augment auto with simulated data; --augment none turns it off" if aug.auto else ""),
-              file=sys.stderr)
+        notes.append(f"warning: no training window of {', '.join(untrained)}: tuning the --init model without "
+                     "them makes it forget them (it calls their windows something else); capture every label, or "
+                     "mix the synthetic data back in (--data)")
+    notes += [f"note: {note}" for note in d.get("notes", [])]
+    if transforms:
+        notes.append("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real"
+                     else "every window") + "): " + ", ".join(transforms)
+                     + (" — --augment auto: the --init run's; --augment none turns it off" if aug.inherited else
+                        " — --augment auto with simulated data; --augment none turns it off" if aug.auto else ""))
     if aug.simulated and not cfg.real and (aug.augmentation is None or args.augment_on == "real"):
-        print("tip: with synthetic --data alone, --augment default usually trains better models for real people "
-              "(the sim-to-real benchmark, docs/TRAINING.md)", file=sys.stderr)
+        notes.append("tip: with synthetic --data alone, --augment default usually trains better models for real "
+                     "people (the sim-to-real benchmark, docs/TRAINING.md)")
     kind = d["validation_split"]
     if kind.startswith("time"):  # the kind names its reason when subjects do not share labels
-        print(f"note: validation split by {kind}" + ("" if "subject-wise split" in kind else
-              "; a subject-wise figure needs two or more real subjects"), file=sys.stderr)
-    if missing:
-        print("note: no validation windows for " + ", ".join(missing) + ": the validation figures leave them "
-              "out", file=sys.stderr)
-    if d["dropped_windows"]:
-        print("windows not used: " + ", ".join(f"{k}={v}" for k, v in d["dropped_windows"].items()))
+        notes.append(f"note: validation split by {kind}" + ("" if "subject-wise split" in kind else
+                     "; a subject-wise figure needs two or more real subjects"))
+    if d["labels_missing_from_validation"]:
+        notes.append("note: no validation windows for " + ", ".join(d["labels_missing_from_validation"])
+                     + ": the validation figures leave them out")
+    return notes
 
 
 def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
