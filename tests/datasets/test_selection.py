@@ -114,7 +114,8 @@ def test_dataset_select_command(tmp_path, capsys):
                  "--out", str(tmp_path / "cap_j"), "--rest-out", str(tmp_path / "rest_j")]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["selected"]["recordings"] == 3 and doc["selected"]["subjects"] == ["s1"]
-    assert doc["selected"]["seconds_per_label"] == {"standing": pytest.approx(30.0), "walking": pytest.approx(60.0)}
+    assert doc["selected"]["seconds_per_label"] == {"standing": pytest.approx(30.0),
+                                                    "walking": pytest.approx(60.0)}
     assert doc["rest"] == {"out": str(tmp_path / "rest_j"), "recordings": 1, "subjects": ["s1"],
                            "seconds_per_label": {"walking": pytest.approx(40.0)}}
     # a rest with nothing in it is refused before anything is written (it was written, empty, with a warning,

@@ -463,10 +463,12 @@ def test_accelerometer_only_data_train_on_the_channels_every_recording_has(tmp_p
     # a rotation turns complete triplets only: on two accelerometer axes it does nothing, and says so; a
     # transform's own values are named as --augment takes them; a hop past the window leaves data unread
     assert main(["train", "--real", str(tmp_path / "acc_only"), *common[:2], "--stride-s", "2", *common[4:],
-                 "--channels", "acc_x,acc_y", "--augment", "rotation:45:z,scale", "--out", str(tmp_path / "r")]) == 0
+                 "--channels", "acc_x,acc_y", "--augment", "rotation:45:z,scale",
+                 "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
     assert "rotation:45:z (no effect: acc has no complete x/y/z), scale\n" in err
-    assert "--stride-s 2 is longer than --window-s 1.28: 36% of every recording lies between two windows" in err
+    assert ("--stride-s 2 is longer than --window-s 1.28: 36% of every recording lies between two "
+            "windows") in err
     assert "stride" not in (tmp_path / "full" / "data.json").read_text()  # a hop within the window: no note
 
 

@@ -73,7 +73,8 @@ def test_eval_notes_data_sampled_below_the_models_rate(tiny_run, tmp_path, capsy
 
     ds = Dataset.create(tmp_path / "test10")
     ds.add(make_recording("t1", rate_hz=10.0, labels=("walking", "standing"), seed=43), name="t1")
-    assert main(["eval", str(tiny_run), "--data", str(tmp_path / "test10"), "--out", str(tmp_path / "ev")]) == 0
+    assert main(["eval", str(tiny_run), "--data", str(tmp_path / "test10"),
+                 "--out", str(tmp_path / "ev")]) == 0
     err = capsys.readouterr().err
     assert "note: data at 10 Hz are upsampled to the model's 25 Hz: they hold nothing above 5 Hz" in err
     saved = json.loads((tmp_path / "ev" / "metrics.json").read_text())

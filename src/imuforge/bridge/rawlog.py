@@ -137,8 +137,8 @@ def _read_header(raw: bytes) -> tuple[dict[str, Any] | None, int, str]:
         return header, nl + 1, ""
     # a flipped byte inside a key leaves valid JSON: the setting is gone all the same, and said so
     strange = sorted(k for k in header if k not in HEADER_KEYS + OTHER_KEYS)
-    return header, nl + 1, (f"valid JSON without {', '.join(lost)}, which every capture writes"
-                            + (f" (keys it does not know: {', '.join(map(repr, strange))})" if strange else ""))
+    unknown = f" (keys it does not know: {', '.join(map(repr, strange))})" if strange else ""
+    return header, nl + 1, f"valid JSON without {', '.join(lost)}, which every capture writes{unknown}"
 
 
 def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], dict[str, Any]]:

@@ -66,7 +66,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the added noise and the two-sample test")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--json", action="store_true", help="print one JSON object (the dataset's folder and the "
-                   "report as report.json holds it: steps, findings, fidelity, realism) instead of the summary")
+                   "report as report.json holds it: steps, findings, fidelity, realism) instead of the "
+                   "summary")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier calibrate output in --out (never a folder holding other files)")
     p.set_defaults(func=run)

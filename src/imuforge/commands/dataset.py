@@ -43,8 +43,8 @@ def register(sub) -> None:
     sel.add_argument("--rest-out", type=Path, default=None,
                      help="with --first-seconds: a second new Dataset with the rest of the chosen labelled "
                      "stretches")
-    sel.add_argument("--json", action="store_true", help="print what was written as one JSON object (per part: "
-                     "folder, recordings, subjects, seconds per label)")
+    sel.add_argument("--json", action="store_true", help="print what was written as one JSON object (per "
+                     "part: folder, recordings, subjects, seconds per label)")
     sel.set_defaults(func=_select)
 
 
@@ -140,7 +140,8 @@ def _select(args) -> int:
         return 0
     for part, w in written.items():
         plural = "s" if w["recordings"] != 1 else ""
-        print(f"{part}: {w['recordings']} recording{plural} of {len(w['subjects'])} subject(s) into {w['out']}")
+        print(f"{part}: {w['recordings']} recording{plural} of {len(w['subjects'])} subject(s) into "
+              f"{w['out']}")
         for label, sec in w["seconds_per_label"].items():
             print(f"  {label:<20} {_fmt_s(sec)}")
     return 0

@@ -132,8 +132,8 @@ def register(sub) -> None:
     add_link_options(p)
     p.add_argument("--out", required=True, type=Path, help="report folder")
     p.add_argument("--overwrite", action="store_true", help="replace the HIL report already in --out")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object (hil_report.json's) "
-                   "instead of its summary; the exit status is the same")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object "
+                   "(hil_report.json's) instead of its summary; the exit status is the same")
     p.add_argument("--runs", type=int, default=1, help="timed inferences per window (default 1)")
     p.add_argument("--warmup", type=int, default=0, help="untimed inferences before them (default 0)")
     p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for a window's reply (default 2)")

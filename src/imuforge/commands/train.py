@@ -134,8 +134,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it holds an earlier run")
     p.add_argument("--json", action="store_true", help="print the run's summary as one JSON object (run, "
-                   "labels, windows, kept epoch, validation figures, augmentation, notes); progress and notes "
-                   "still go to stderr")
+                   "labels, windows, kept epoch, validation figures, augmentation, notes); progress and "
+                   "notes still go to stderr")
     p.set_defaults(func=cmd_train)
 
 
@@ -279,7 +279,7 @@ def cmd_train(args) -> int:
     if decided.paths and cfg.val:  # it did validate (the trainer may have refused it: said in its place)
         said.append(_say(f"note: {decided.note}"))
     figures, lines, notes = _summary(args, cfg, out, aug)
-    # --json: one object on stdout, the figures and every note said or to say (stderr has the notes either way)
+    # --json: one object on stdout, the figures and every note said or to say (stderr: the notes either way)
     print(json.dumps({**figures, "notes": said + notes}) if args.json else "\n".join(lines))
     for note in notes:
         print(note, file=sys.stderr)
@@ -380,7 +380,8 @@ def _transform_text(t, channels) -> str:
     if t.name == "rotation" and (left := untouched_triplets(channels)):
         what = "no effect" if not triplets(channels) else f"{', '.join(left)} left as is"
         return f"{text} ({what}: {', '.join(left)} {'has' if len(left) == 1 else 'have'} no complete x/y/z)"
-    notes = {("jitter", "auto"): "none: no gyroscope", ("magnitude_warp", "auto"): "gravity kept: no gyroscope"}
+    notes = {("jitter", "auto"): "none: no gyroscope",
+             ("magnitude_warp", "auto"): "gravity kept: no gyroscope"}
     key = (t.name, t.params.get("where", t.params.get("field")))
     return text if has_gyroscope(channels) or key not in notes else f"{text} ({notes[key]})"
 
@@ -426,18 +427,18 @@ def _summary_notes(args, cfg, run, d: dict, aug: _AugmentChoice, transforms: lis
                      "training data, and the validation is the --val data")
     untrained = sorted(lab for lab in run.labels if not d["windows"]["train"].get(lab))
     if untrained and cfg.init:  # a fine-tune on data without them: the model unlearns them
-        notes.append(f"warning: no training window of {', '.join(untrained)}: tuning the --init model without "
-                     "them makes it forget them (it calls their windows something else); capture every label, or "
-                     "mix the synthetic data back in (--data)")
+        notes.append(f"warning: no training window of {', '.join(untrained)}: tuning the --init model "
+                     "without them makes it forget them (it calls their windows something else); capture "
+                     "every label, or mix the synthetic data back in (--data)")
     notes += [f"note: {note}" for note in d.get("notes", [])]
     if transforms:
-        notes.append("augmentation (drawn anew every epoch, " + ("real windows only" if args.augment_on == "real"
-                     else "every window") + "): " + ", ".join(transforms)
-                     + (" — --augment auto: the --init run's; --augment none turns it off" if aug.inherited else
-                        " — --augment auto with simulated data; --augment none turns it off" if aug.auto else ""))
+        which = "real windows only" if args.augment_on == "real" else "every window"
+        why = (" — --augment auto: the --init run's; --augment none turns it off" if aug.inherited else
+               " — --augment auto with simulated data; --augment none turns it off" if aug.auto else "")
+        notes.append(f"augmentation (drawn anew every epoch, {which}): {', '.join(transforms)}{why}")
     if aug.simulated and not cfg.real and (aug.augmentation is None or args.augment_on == "real"):
-        notes.append("tip: with synthetic --data alone, --augment default usually trains better models for real "
-                     "people (the sim-to-real benchmark, docs/TRAINING.md)")
+        notes.append("tip: with synthetic --data alone, --augment default usually trains better models for "
+                     "real people (the sim-to-real benchmark, docs/TRAINING.md)")
     kind = d["validation_split"]
     if kind.startswith("time"):  # the kind names its reason when subjects do not share labels
         notes.append(f"note: validation split by {kind}" + ("" if "subject-wise split" in kind else
@@ -611,9 +612,9 @@ def _gain_warning(windows: int, agreement: float) -> str:
     """What an int8 model scoring over 1 point *above* the float one means: quantisation moved windows across
     a class boundary, so the float figures (eval's, the run's) do not describe the model the device runs."""
     changed = round((1.0 - agreement) * windows) if windows and math.isfinite(agreement) else 0
-    return (f"warning: the int8 model scores over 1 point above the float one (it changed the class of {changed} "
-            f"of {windows} windows): the float figures of eval and the run do not describe the model the "
-            "device runs; judge it by the int8 figures here and by hil (on more windows: --data TEST)")
+    return (f"warning: the int8 model scores over 1 point above the float one (it changed the class of "
+            f"{changed} of {windows} windows): the float figures of eval and the run do not describe the model "
+            "the device runs; judge it by the int8 figures here and by hil (on more windows: --data TEST)")
 
 
 def cmd_export(args) -> int:

@@ -165,7 +165,8 @@ def spec_text(t: Transform) -> str:
     changed = [i for i, (v, d) in enumerate(zip(values, defaults.values())) if v != d]
     if not changed:
         return t.name
-    return ":".join([t.name] + [f"{v:g}" if isinstance(v, float) else str(v) for v in values[:changed[-1] + 1]])
+    shown = values[:changed[-1] + 1]
+    return ":".join([t.name] + [f"{v:g}" if isinstance(v, float) else str(v) for v in shown])
 
 
 def untouched_triplets(channels) -> list[str]:
