@@ -614,7 +614,8 @@ def _gain_warning(windows: int, agreement: float) -> str:
     changed = round((1.0 - agreement) * windows) if windows and math.isfinite(agreement) else 0
     return (f"warning: the int8 model scores over 1 point above the float one (it changed the class of "
             f"{changed} of {windows} windows): the float figures of eval and the run do not describe the "
-            "model the device runs; judge it by the int8 figures here and by hil (on more windows: --data TEST)")
+            "model the device runs; judge it by the int8 figures here and by hil (on more windows: --data "
+            "TEST)")
 
 
 def cmd_export(args) -> int:
