@@ -68,6 +68,33 @@ def test_calibrate_refuses_a_capture_in_g_or_deg_per_s(tmp_path):
     calibrate(tmp_path / "syn", tmp_path / "si", tmp_path / "c_si", plots=False)  # in SI units: taken
 
 
+
+def test_calibrate_judges_each_captures_units_and_a_limbs_rates_by_a_limbs_floor(tmp_path):
+    """One file in g beside one in m/s² passed the pooled figures: each long enough recording is judged on
+    its own too, and named. A wrist's 6.4 rad/s RMS in rad/s read as deg/s reads 0.11 rad/s, above a trunk's
+    floor (0.03) but under a limb's (0.15): refused at the wrist, taken at the lower back."""
+    from imuforge.calibrate.pipeline import calibrate
+    from imuforge.recording import Dataset
+
+    make_dataset(tmp_path / "syn", subjects=("s1",), seconds_per_label=4.0)
+    rec = make_recording("r1", seconds_per_label=8.0, seed=5)  # 24 s: 12 windows of 2 s
+    si = rec.replace(data=rec.data * np.r_[1.0, 1.0, 1.0, 8.0, 8.0, 8.0])
+    in_g = si.replace(data=si.data * np.r_[[1 / 9.80665] * 3, [1.0] * 3])
+    ds = Dataset.create(tmp_path / "mixed")
+    ds.add(si, name="good")
+    ds.add(in_g, name="in_g")
+    with pytest.raises(ValidationError, match=r"the real capture in_g's acceleration reads 1\.\d+ in every "
+                                              "posture: gravity in g"):
+        calibrate(tmp_path / "syn", tmp_path / "mixed", tmp_path / "c_mixed", plots=False)
+    rad = si.replace(data=si.data * np.r_[[1.0] * 3, [np.pi / 180] * 3])
+    Dataset.create(tmp_path / "wrist").add(rad, name="r1")
+    with pytest.raises(ValidationError, match=r"hardly turns .* \(a limb's least is 0\.15\)"):
+        calibrate(tmp_path / "syn", tmp_path / "wrist", tmp_path / "c_wrist", plots=False)
+    Dataset.create(tmp_path / "back").add(rad.replace(placement="lower_back"), name="r1")
+    calibrate(tmp_path / "syn", tmp_path / "back", tmp_path / "c_back", plots=False)  # a trunk turns that little
+    assert not (tmp_path / "c_mixed").exists() and not (tmp_path / "c_wrist").exists()
+
+
 def test_simulate_reads_error_terms_as_wear_and_impact_are_read_and_checks_its_seed():
     from imuforge.motion.library import generate
     from imuforge.sensors import simulate

@@ -94,18 +94,32 @@ def mean_force_lengths(recordings) -> dict[str, float]:
 MAX_GYRO_RAD_S = 70.0
 
 
-def check_si_units(recordings, what: str = "real capture") -> None:
+def check_si_units(recordings, what: str = "real capture", names: Sequence[str] | None = None,
+                   placement: str | None = None) -> None:
     """Refuse recordings whose figures cannot be SI: an accelerometer whose mean over 2 s windows reads
     0.7–1.4 in nine windows of ten (gravity in g: in m/s² gravity reads ≈ 9.8, linear acceleration ≈ 0), or
     0.7–1.4 × 9.81² (m/s² multiplied by g again: gravity reads ≈ 96), or rates above :data:`MAX_GYRO_RAD_S`
     (deg/s; the 99.9th percentile of each axis: not one glitch). Calibrating them would strip "linear
     acceleration"'s gravity, map synthetic people onto ten times gravity, or onto degrees. And a gyroscope
     that hardly turns while the accelerometer moves (:func:`moving_rates`: rad/s read as deg/s, 57× too
-    small)."""
+    small; :func:`moving_floor`). The recordings are judged pooled, so that no short one decides, and each
+    that holds :data:`OWN_UNITS_WINDOWS` windows of 2 s on its own (named by ``names``): one file in g among
+    files in m/s² passed the pooled figures. ``placement`` stands for the placement of a recording that
+    names none (a capture calibrated against synthetic data worn there)."""
+    recordings = list(recordings)
     figures = SiFigures()
     for r in recordings:
-        figures.add(r)
+        figures.add(r, placement)
     figures.check(what)
+    for r, name in zip(recordings, names or [None] * len(recordings)):
+        if len(r) >= OWN_UNITS_WINDOWS * 2.0 * r.rate_hz:
+            own = SiFigures()
+            own.add(r, placement)
+            own.check(f"{what} {name}" if name else what)
+
+
+#: the 2 s windows a recording needs to have its units judged on its own (:func:`check_si_units`)
+OWN_UNITS_WINDOWS = 10
 
 
 class SiFigures:
@@ -116,13 +130,16 @@ class SiFigures:
     def __init__(self) -> None:
         self.norms: list[np.ndarray] = []
         self.moving: list[np.ndarray] = []
+        self.floors: list[np.ndarray] = []
         self.peaks: list[float] = []
 
-    def add(self, rec: Recording) -> None:
+    def add(self, rec: Recording, placement: str | None = None) -> None:
+        """Gather ``rec``'s figures; ``placement`` stands for its own where it names none."""
         if len(rec) == 0:
             return
         self.norms.append(window_norms([rec]))
         self.moving.append(moving_rates([rec]))
+        self.floors.append(np.full(len(self.moving[-1]), moving_floor(rec.placement or placement)))
         if rec.gyro is not None:
             self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
 
@@ -131,7 +148,7 @@ class SiFigures:
         def joined(parts: list[np.ndarray]) -> np.ndarray:
             return np.concatenate(parts) if parts else np.zeros(0)
 
-        check_si_figures(joined(self.norms), self.peaks, what, joined(self.moving))
+        check_si_figures(joined(self.norms), self.peaks, what, joined(self.moving), joined(self.floors))
 
 
 #: a 2 s window moves when its acceleration about its mean has an RMS above this (m/s²; walking's ≈ 2–5) —
@@ -139,11 +156,27 @@ class SiFigures:
 #: (a walking trunk ≈ 0.3 rad/s, a wrist ≈ 1.5) unless the rates are in another unit
 MOVING_ACC = 2.0
 MOVING_MIN_RAD_S = 0.03
+#: a limb turns more: its floor. The median rate RMS of the moving windows of every real recording the
+#: benchmarks read (2026-12-07): wrists 0.77–2.0 rad/s (seglearn's shoulder exercises the lowest), a thigh
+#: pocket 2.0, feet 3.1–3.6; the lower back 0.66 — so 0.15 rad/s is ≥ 5× under any real limb, and a limb's
+#: rates in rad/s read as deg/s stay under it up to 8.6 rad/s RMS (a trunk or head, whose turns can be
+#: small in running or on stairs, keeps :data:`MOVING_MIN_RAD_S`)
+LIMB_MOVING_MIN_RAD_S = 0.15
+#: the words of a placement on a limb (``wrist_left``, ``pocket_right_thigh``, ``ankle_left`` …)
+LIMB_WORDS = ("wrist", "forearm", "arm", "hand", "thigh", "knee", "shin", "ankle", "foot")
 
 
-def moving_rates(recordings) -> np.ndarray:
+def moving_floor(placement: str | None) -> float:
+    """The least rate RMS (rad/s) a body part turns at while its acceleration moves: a limb's
+    (:data:`LIMB_MOVING_MIN_RAD_S`), or a trunk's, head's or unknown placement's (:data:`MOVING_MIN_RAD_S`)."""
+    words = str(placement or "").split("_")
+    return LIMB_MOVING_MIN_RAD_S if any(w in LIMB_WORDS for w in words) else MOVING_MIN_RAD_S
+
+
+def moving_rates(recordings, *, per_floor: bool = False) -> np.ndarray:
     """The rate RMS (rad/s) of every 2 s window whose acceleration moves (:data:`MOVING_ACC`), pooled over
-    the recordings that hold both sensors."""
+    the recordings that hold both sensors; ``per_floor``: each divided by its recording's
+    :func:`moving_floor` (a window under 1 turns less than its body part can)."""
     out = []
     for r in recordings:
         if r.acc is None or r.gyro is None or len(r) == 0:
@@ -154,20 +187,23 @@ def moving_rates(recordings) -> np.ndarray:
             continue
         acc, gyro = r.acc[:m].reshape(-1, n, 3), r.gyro[:m].reshape(-1, n, 3)
         moving = np.sqrt(((acc - acc.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1)) > MOVING_ACC
-        out.append(np.sqrt((gyro[moving] ** 2).sum(axis=2).mean(axis=1)))
+        rates = np.sqrt((gyro[moving] ** 2).sum(axis=2).mean(axis=1))
+        out.append(rates / moving_floor(r.placement) if per_floor else rates)
     return np.concatenate(out) if out else np.zeros(0)
 
 
 def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str,
-                     moving: np.ndarray | None = None) -> None:
+                     moving: np.ndarray | None = None, floors: np.ndarray | None = None) -> None:
     """:func:`check_si_units` on figures gathered beforehand (an importer pools them over every recording, so
-    that one short run cannot decide): the windows' |mean f| (m/s²) and each recording's 99.9th percentile
-    |rate| (rad/s)."""
+    that one short run cannot decide): the windows' |mean f| (m/s²), each recording's 99.9th percentile
+    |rate| (rad/s), and the rate RMS of the windows that move with the floor of each one's body part
+    (:func:`moving_floor`; default the trunk's)."""
     g = STANDARD_GRAVITY
     if len(norms) and np.mean((norms > 0.7) & (norms < 1.4)) >= 0.9:
         raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.2f} in every posture: "
                               "gravity in g, not m/s²",
-                              allowed="accelerations in m/s² (multiply g by 9.80665)")
+                              allowed="accelerations in m/s² (multiply g by 9.80665; a CSV names the unit "
+                                      "its values are in: acc_x[g])")
     if len(norms) and np.mean((norms > 0.7 * g * g) & (norms < 1.4 * g * g)) >= 0.9:
         raise ValidationError(f"the {what}'s acceleration reads {np.median(norms):.0f} m/s² "
                               f"({np.median(norms) / g:.1f} g) in every posture: values already in m/s² "
@@ -176,12 +212,16 @@ def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str,
     if len(gyro_peaks) and max(gyro_peaks) > MAX_GYRO_RAD_S:
         raise ValidationError(f"the {what}'s rates reach {max(gyro_peaks):.0f} rad/s, more than any MEMS "
                               f"gyroscope measures ({MAX_GYRO_RAD_S:g} rad/s = 4000 °/s): deg/s, not rad/s",
-                              allowed="rates in rad/s (multiply deg/s by π/180)")
-    if moving is not None and len(moving) >= 3 and np.mean(moving < MOVING_MIN_RAD_S) >= 0.9:
+                              allowed="rates in rad/s (multiply deg/s by π/180; a CSV names the unit its "
+                                      "values are in: gyro_x[dps])")
+    floors = np.full(len(moving), MOVING_MIN_RAD_S) if moving is not None and floors is None else floors
+    if moving is not None and len(moving) >= 3 and np.mean(moving < floors) >= 0.9:
+        limb = " (a limb's least" if np.median(floors) > MOVING_MIN_RAD_S else " (a body's least"
         raise ValidationError(f"the {what}'s gyroscope hardly turns while its accelerometer moves (rate RMS "
-                              f"{np.median(moving):.3g} rad/s in the windows that move): rad/s read as "
-                              "deg/s, 57× too small?",
-                              allowed="rates in rad/s (deg/s × π/180; a file already in rad/s as it is)")
+                              f"{np.median(moving):.3g} rad/s in the windows that move{limb} is "
+                              f"{np.median(floors):g}): rad/s read as deg/s, 57× too small?",
+                              allowed="rates in rad/s (deg/s × π/180; a file already in rad/s as it is, a "
+                                      "CSV's header naming the unit its values are in: gyro_x[rad/s])")
 
 
 #: the sample rates (Hz) of a body-worn IMU: a time in ms read as s makes a 50 Hz recording 0.05 Hz, one in s

@@ -55,7 +55,7 @@ from imuforge.errors import ValidationError
 from imuforge.labels import describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
-                                find_datasets, read_recording)
+                                find_datasets, moving_floor, read_recording)
 from imuforge.sensors.placement import sites_apart
 from imuforge.sensors.profiles import load_profile
 from imuforge.sensors.simulate import is_simulated
@@ -478,7 +478,11 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
     _check_not_swapped(syn_named, real_named)
-    check_si_units([r for _, r in real_named])  # a capture in g or deg/s, before anything is calibrated to it
+    # a capture in g or deg/s, before anything is calibrated to it (one naming no placement is judged as
+    # worn where the synthetic people wear the device, when they all wear it on a limb or all on the trunk)
+    worn = sorted({str(r.placement) for _, r in syn_named})
+    check_si_units([r for _, r in real_named], names=[n for n, _ in real_named],
+                   placement=worn[0] if len({moving_floor(p) for p in worn}) == 1 else None)
     for name, r in real_named:  # a time in ms: the synthetic data would be resampled to 0.05 Hz
         check_timing(r, f"the real capture {name}")
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent if out.parent.is_dir() else None))
