@@ -116,7 +116,13 @@ def test_dataset_info_reads_captures_as_calibrate_and_train_do(tmp_path, capsys)
     (caps / "notes.csv").write_text("name,age\nbob,3\n")
     assert main(["dataset", "info", str(caps)]) == 2
     err = capsys.readouterr().err
-    assert "notes.csv: line 2: 'bob' is not a number" in err and f"every *.csv below {caps}" in err
+    assert "notes.csv: unknown column 'name'" in err and f"every *.csv below {caps}" in err
+    # a recording with a bad row is a recording: said as such, without the hint (a fresh user's run)
+    (caps / "notes.csv").unlink()
+    (caps / "cap3.csv").write_text("time[s],acc_x[g]\n0,1\n0.02,nan\n0.04,1\n")
+    assert main(["dataset", "info", str(caps)]) == 2
+    err = capsys.readouterr().err
+    assert "cap3.csv" in err and "NaN or inf" in err and "every *.csv below" not in err
 
 
 def test_motion_files_of_every_kind_and_clear_errors(profile_dir, tmp_path, capsys):

@@ -152,7 +152,18 @@ def test_a_recording_with_no_sample_is_refused_when_written_or_read(tmp_path):
         ("time[s],gyro_x[mg]\n0,1\n", "allowed: rad/s, deg/s, dps, mdps; -UNIT for values that hold minus "
                                           "the quantity\\)$"),
         ("time[s],acc_x[--g]\n0,1\n", "unknown acc unit '--g'"),
-        ("time[s],acc_q[g]\n0,1\n", "unknown channel 'acc_q'"),
+        ("time[s],acc_q[g]\n0,1\n", "unknown column 'acc_q'"),
+        ("millis,aX,aY\n0,1,2\n", r"unknown column 'millis' \(allowed: time, t or timestamp with its unit "
+                                  r"\(time\[ms\]\)"),
+        ("", "the CSV is empty"),
+        ("# a logger's comment\n", "the CSV is empty below its comment lines"),
+        ("time[s];acc_x[g]\n0;1\n", "its columns are separated by semicolons"),
+        ("time[s],acc_x[g]\n0,1,\n0.02,1,\n", "line 2 ends in a comma: an empty value after the last of the "
+                                               "header's 2 columns"),
+        # labels counted from the file's start where the time column counts from the logger's
+        ('# {"labels": [[0, 1, "walking"]]}\ntime[s],acc_x[g]\n100,1\n100.02,1\n100.04,1\n',
+         r"label 'walking' spans 0–1 s, and the samples run 100–100.04 s: it holds no sample \(allowed: label "
+         r"times on the time column's clock"),
         ("time[s],acc_x[furlongs]\n0,1\n", "unknown acc unit 'furlongs'"),
         ("time[s],acc_x[deg/s]\n0,1\n", "'deg/s' is for gyro, not acc"),
         ("time[s],gyro_x[g]\n0,1\n", "'g' is for acc, not gyro"),

@@ -147,6 +147,11 @@ class CorruptFileError(ValidationError):
         super().__init__(f"corrupt {what}: {self.path}: {self.why}", allowed=remedy)
 
 
+class NotARecordingError(ValidationError):
+    """A CSV whose header is not a recording's (an empty file, another separator, columns imuforge does not
+    know): what a folder searched for recordings may hold besides them."""
+
+
 class UnusableValidationError(ValidationError):
     """The ``--val`` data cannot validate this run (no window of them, a label nothing trains, also training):
     ``imuforge train --val auto`` then trains without them, as it would have with ``--val none``."""

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import ValidationError, check_finite, shorten
+from imuforge.errors import NotARecordingError, ValidationError, check_finite, shorten
 from imuforge.labels import check_label
 from imuforge.units import CHANNEL_UNITS, STANDARD_GRAVITY, channel_group, channel_unit, to_si_factor
 
@@ -814,8 +814,8 @@ def _csv_columns(header: list[str], path: Path) -> tuple[list[str], list[float]]
     for col in header:
         m = _HEADER_RE.match(col)
         if not m:
-            raise ValidationError(f"cannot parse column header {col!r}", source=str(path),
-                                  allowed="name[unit], e.g. acc_x[m/s^2] or gyro_z[deg/s]")
+            raise NotARecordingError(f"cannot parse column header {col!r}", source=str(path),
+                                     allowed="name[unit], e.g. acc_x[m/s^2] or gyro_z[deg/s]")
         name, unit = m.group(1), m.group(2)
         if name in ("time", "t", "timestamp"):
             unit = unit or "s"
@@ -826,7 +826,10 @@ def _csv_columns(header: list[str], path: Path) -> tuple[list[str], list[float]]
             scales.append(_TIME_UNITS[unit])
             continue
         if name not in KNOWN_CHANNELS:
-            raise ValidationError(f"unknown channel {name!r}", source=str(path), allowed=", ".join(KNOWN_CHANNELS))
+            raise NotARecordingError(f"unknown column {name!r}", source=str(path),
+                                     allowed="time, t or timestamp with its unit (time[ms]) and the channels "
+                                             f"{', '.join(KNOWN_CHANNELS)}, each with its unit in brackets "
+                                             "(acc_x[g], gyro_x[dps])")
         group = channel_group(name)
         said = unit or f"{CHANNEL_UNITS[group]} (no unit written)"
         unit = unit or CHANNEL_UNITS[group]
@@ -870,14 +873,16 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
             line = fh.readline()
         header = line.strip().split(",")
         body = fh.read()
+    _check_csv_layout(line, body, header_line, path)
+    names, scales = _csv_columns(header, path)  # a file that is not a recording is told by its header
     # one line naming the file's line for a value that is not a number, a row of another width, NaN / inf
     table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1, finite=True,
                           allowed=f"{len(header)} number{'' if len(header) == 1 else 's'} per row, one per "
                                   "column the header names")
              if body.strip() else np.zeros((0, len(header))))
-    names, scales = _csv_columns(header, path)
     if "time" not in names:
-        raise ValidationError("CSV has no time column", source=str(path), allowed="a column 'time[s]' (or ms, us)")
+        raise NotARecordingError("CSV has no time column", source=str(path),
+                                 allowed="a column 'time[s]' (or ms, us)")
     if table.size and table.shape[1] != len(names):
         raise ValidationError(f"rows have {table.shape[1]} values but the header names {len(names)} columns",
                               source=str(path))
@@ -913,9 +918,45 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     try:
         rec = Recording(ts, data, channels, rate_hz, **fields)
         check_timing(rec, "the recording")
+        _check_labels_cover(rec)
     except ValidationError as exc:
         raise ValidationError(exc.what, source=str(path), allowed=exc.allowed) from None
     return rec
+
+
+def _check_csv_layout(header: str, body: str, header_line: int, path: Path) -> None:
+    """Refuse, naming the cause, what a CSV logger writes that is not comma-separated rows under a header: an
+    empty file, another separator, an empty value after each row's last (a trailing comma)."""
+    if not header.strip():
+        raise NotARecordingError("the CSV is empty" + (" below its comment lines" if header_line > 1 else ""),
+                                 source=str(path), allowed="a header such as time[ms],acc_x[g],… and one row "
+                                                           "per sample")
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if "," not in header and sep in header:
+            raise NotARecordingError(f"its columns are separated by {name}", source=str(path),
+                                     allowed="comma-separated columns (time[ms],acc_x[g],…)")
+    first = next((ln for ln in body.splitlines() if ln.strip()), "")
+    if first.rstrip().endswith(",") and not header.rstrip().endswith(","):
+        raise ValidationError(f"line {header_line + 1} ends in a comma: an empty value after the last of the "
+                              f"header's {len(header.split(','))} columns (a logger's trailing ',')",
+                              source=str(path), allowed="rows of one value per header column, without a "
+                                                        "trailing comma")
+
+
+def _check_labels_cover(rec: Recording) -> None:
+    """Refuse label segments that hold no sample (times counted from the file's start where the time column
+    counts from the logger's): said with both spans, the labels' and the samples'."""
+    if not rec.labels or not len(rec):
+        return
+    t0, t1 = float(rec.timestamps[0]), float(rec.timestamps[-1])
+    empty = [s for s in rec.labels if s.end_s <= t0 or s.start_s > t1]
+    if empty:
+        s = empty[0]
+        raise ValidationError(f"label {s.label!r} spans {s.start_s:g}–{s.end_s:g} s, and the samples run "
+                              f"{t0:.6g}–{t1:.6g} s: it holds no sample"
+                              + (f" ({len(empty)} of {len(rec.labels)} labels)" if len(rec.labels) > 1 else ""),
+                              allowed="label times on the time column's clock, e.g. "
+                                      f'# {{"labels": [[{t0:.6g}, {t1:.6g}, "{s.label}"]]}}')
 
 
 # ---------------------------------------------------------------------------------- Dataset

@@ -1178,9 +1178,10 @@ def why_worse(report) -> dict[str, str]:
     the map added high-frequency content): the quantile map, the noise added for ``--fit-profile``."""
     causes = []
     if isinstance(report.step("map"), MapStep):
-        causes.append("a map reshapes each sample's value, not the spectrum: where a class's spread "
-                      "differs from the capture's, most in a still class whose spread is the sensor's noise, "
-                      "it scales the noise floor with it")
+        causes.append("a map reshapes each sample's value, not the spectrum: where it is steep it magnifies "
+                      "the fast changes there — a still class's noise when its spread differs from the "
+                      "capture's, a gait's rate passing through zero when the capture holds fewer values near "
+                      "zero than the synthetic people (the map's slopes are in the report's map step)")
     fit = report.step("fit_profile")
     if getattr(fit, "noise_topup", {}).get("added_sd"):
         causes.append("noise was added to reach the capture's fitted noise")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from imuforge.datasets.windowing import DEFAULT_CHANNELS, Windows, make_windows, no_subject_message
-from imuforge.errors import ValidationError
+from imuforge.errors import NotARecordingError, ValidationError
 from imuforge.progress import progress
 from imuforge.recording import RECORDING_SUFFIX, UNFINISHED_CORPUS, Dataset, SiFigures, find_datasets
 
@@ -70,7 +70,7 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
             seen_files.update(f.resolve() for f in loose)
             try:
                 out.append(Dataset.from_files(root, loose))
-            except ValidationError as exc:  # a .csv found below a folder given, not named by the user
+            except NotARecordingError as exc:  # a .csv found below a folder given, not named by the user
                 if p.is_file() or not str(exc.source or "").endswith(".csv"):
                     raise
                 hint = (f"every *.csv below {p} outside a Dataset is read as a recording: move other CSV "
