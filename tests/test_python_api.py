@@ -91,7 +91,8 @@ def test_calibrate_judges_each_captures_units_and_a_limbs_rates_by_a_limbs_floor
     with pytest.raises(ValidationError, match=r"hardly turns .* \(a limb's least is 0\.15\)"):
         calibrate(tmp_path / "syn", tmp_path / "wrist", tmp_path / "c_wrist", plots=False)
     Dataset.create(tmp_path / "back").add(rad.replace(placement="lower_back"), name="r1")
-    calibrate(tmp_path / "syn", tmp_path / "back", tmp_path / "c_back", plots=False)  # a trunk turns that little
+    # a trunk turns that little
+    calibrate(tmp_path / "syn", tmp_path / "back", tmp_path / "c_back", plots=False)
     assert not (tmp_path / "c_mixed").exists() and not (tmp_path / "c_wrist").exists()
 
 

@@ -162,8 +162,8 @@ def test_a_recording_with_no_sample_is_refused_when_written_or_read(tmp_path):
                                                "header's 2 columns"),
         # labels counted from the file's start where the time column counts from the logger's
         ('# {"labels": [[0, 1, "walking"]]}\ntime[s],acc_x[g]\n100,1\n100.02,1\n100.04,1\n',
-         r"label 'walking' spans 0–1 s, and the samples run 100–100.04 s: it holds no sample \(allowed: label "
-         r"times on the time column's clock"),
+         r"label 'walking' spans 0–1 s, and the samples run 100–100.04 s: it holds no sample "
+         r"\(allowed: label times on the time column's clock"),
         ("time[s],acc_x[furlongs]\n0,1\n", "unknown acc unit 'furlongs'"),
         ("time[s],acc_x[deg/s]\n0,1\n", "'deg/s' is for gyro, not acc"),
         ("time[s],gyro_x[g]\n0,1\n", "'g' is for acc, not gyro"),

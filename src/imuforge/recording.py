@@ -168,7 +168,8 @@ LIMB_WORDS = ("wrist", "forearm", "arm", "hand", "thigh", "knee", "shin", "ankle
 
 def moving_floor(placement: str | None) -> float:
     """The least rate RMS (rad/s) a body part turns at while its acceleration moves: a limb's
-    (:data:`LIMB_MOVING_MIN_RAD_S`), or a trunk's, head's or unknown placement's (:data:`MOVING_MIN_RAD_S`)."""
+    (:data:`LIMB_MOVING_MIN_RAD_S`), or a trunk's, head's or unknown placement's
+    (:data:`MOVING_MIN_RAD_S`)."""
     words = str(placement or "").split("_")
     return LIMB_MOVING_MIN_RAD_S if any(w in LIMB_WORDS for w in words) else MOVING_MIN_RAD_S
 
@@ -952,9 +953,9 @@ def _check_labels_cover(rec: Recording) -> None:
     empty = [s for s in rec.labels if s.end_s <= t0 or s.start_s > t1]
     if empty:
         s = empty[0]
+        of = f" ({len(empty)} of {len(rec.labels)} labels)" if len(rec.labels) > 1 else ""
         raise ValidationError(f"label {s.label!r} spans {s.start_s:g}–{s.end_s:g} s, and the samples run "
-                              f"{t0:.6g}–{t1:.6g} s: it holds no sample"
-                              + (f" ({len(empty)} of {len(rec.labels)} labels)" if len(rec.labels) > 1 else ""),
+                              f"{t0:.6g}–{t1:.6g} s: it holds no sample{of}",
                               allowed="label times on the time column's clock, e.g. "
                                       f'# {{"labels": [[{t0:.6g}, {t1:.6g}, "{s.label}"]]}}')
 

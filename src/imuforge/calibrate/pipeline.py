@@ -1178,8 +1178,8 @@ def why_worse(report) -> dict[str, str]:
     the map added high-frequency content): the quantile map, the noise added for ``--fit-profile``."""
     causes = []
     if isinstance(report.step("map"), MapStep):
-        causes.append("a map reshapes each sample's value, not the spectrum: where it is steep it magnifies "
-                      "the fast changes there — a still class's noise when its spread differs from the "
+        causes.append("a map reshapes each sample's value, not the spectrum: where it is steep it "
+                      "magnifies the fast changes there — a still class's noise when its spread differs from the "
                       "capture's, a gait's rate passing through zero when the capture holds fewer values near "
                       "zero than the synthetic people (the map's slopes are in the report's map step)")
     fit = report.step("fit_profile")
