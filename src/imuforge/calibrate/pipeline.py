@@ -1179,9 +1179,9 @@ def why_worse(report) -> dict[str, str]:
     causes = []
     if isinstance(report.step("map"), MapStep):
         causes.append("a map reshapes each sample's value, not the spectrum: where it is steep it "
-                      "magnifies the fast changes there — a still class's noise when its spread differs from the "
-                      "capture's, a gait's rate passing through zero when the capture holds fewer values near "
-                      "zero than the synthetic people (the map's slopes are in the report's map step)")
+                      "magnifies the fast changes there — a still class's noise when its spread differs from "
+                      "the capture's, a gait's rate passing through zero when the capture holds fewer values "
+                      "near zero than the synthetic people (the map's slopes are in the report's map step)")
     fit = report.step("fit_profile")
     if getattr(fit, "noise_topup", {}).get("added_sd"):
         causes.append("noise was added to reach the capture's fitted noise")
