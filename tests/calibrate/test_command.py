@@ -165,3 +165,19 @@ def test_each_recording_is_read_once_however_the_paths_repeat_or_overlap(tmp_pat
                          ([tmp_path / "caps", one], ["one", "two"]),
                          ([one, tmp_path / "caps"], ["one", "two"])):
         assert sorted(n for n, _ in load_recordings(paths)) == names, paths
+
+
+def test_a_capture_naming_no_device_is_fitted_on_the_synthetic_datas_device(data, tmp_path, capsys):
+    """A logger's CSV names no profile: --fit-profile without --profile took no base, wrote no fitted profile
+    and said so only in report.md. It now takes the device the synthetic data were made for, and says so."""
+    root, _, still = data
+    desk = still.replace(profile=None).save(tmp_path / "desk.imu.parquet")
+    out = tmp_path / "cal"
+    assert main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(desk), "--out", str(out),
+                 "--fit-profile", "--no-plots"]) == 0
+    said = capsys.readouterr().out
+    assert "base profile smartwatch-wrist, the device the synthetic data were made for (the capture names " \
+           "none" in said
+    assert (out / "smartwatch-wrist-fitted.toml").exists()
+    fit = next(s for s in json.loads((out / "report.json").read_text())["steps"] if s["step"] == "fit_profile")
+    assert fit["base_from_synthetic"] == "smartwatch-wrist"

@@ -569,6 +569,10 @@ def _device_fit_step(result: CalibrationResult, stage: Path, out: Path, cur: lis
                      real_named, profile: str | None, seed: int) -> list[Recording]:
     """Fit the capture's device; give the synthetic data its per-axis terms (with a base profile) and its noise."""
     report = result.report
+    made_for = sorted({r.profile for r in cur if r.profile})
+    base_from_synthetic = None
+    if profile is None and not any(r.profile for r in reals) and len(made_for) == 1:
+        profile = base_from_synthetic = made_for[0]  # the capture names no device: the synthetic data's
     try:
         fit = fit_device(reals, profile, names=[n for n, _ in real_named])
     except ValidationError as exc:
@@ -576,7 +580,8 @@ def _device_fit_step(result: CalibrationResult, stage: Path, out: Path, cur: lis
         return cur
     result.fit = fit
     (stage / "fit.json").write_text(json.dumps(fit.to_dict(), indent=1, default=float))
-    step = FitStep(summary=FitSummary.from_json(fit.summary()), notes=fit.notes)
+    step = FitStep(summary=FitSummary.from_json(fit.summary()), notes=fit.notes,
+                   base_from_synthetic=base_from_synthetic)
     prof = profile or (fit.profile if fit.profile else None)
     if prof:
         toml_path = write_fitted_profile(fit, prof, stage)  # for the user: the same document as the value below
@@ -905,6 +910,13 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
                                            (sm.gyro_bias_dps, "gyro bias", None))
            if value is not None and noise not in unused]
     out = [Finding("decided", "device", f"device fit from {sm.still_seconds:.0f} s still: " + ", ".join(got))]
+    if step.base_from_synthetic:
+        out.append(Finding("decided", "device", f"base profile {step.base_from_synthetic}, the device the "
+                           "synthetic data were made for (the capture names none; --profile NAME for another)"))
+    if step.profile_toml is None:
+        out.append(Finding("undecided", "device", "no base profile (the capture names none, and --profile was "
+                           "not given): the fitted figures are in fit.json only, no fitted profile was written "
+                           "and the synthetic data keep their device's per-axis terms (--profile NAME)"))
     out += [Finding("warning", "device", w) for w in fit.warnings]
     if fit.ranges:
         out.append(Finding("decided", "device", "fitted range from where the capture saturates: " + ", ".join(

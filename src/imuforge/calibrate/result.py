@@ -349,6 +349,8 @@ class FitStep:
     profile_toml: str | None = None
     device_terms: dict[str, Any] | None = None  # apply_fitted_terms' info (None: no base profile)
     noise_topup: dict[str, Any] = field(default_factory=dict)
+    #: the base profile, where neither --profile nor the capture named it: the synthetic data's device
+    base_from_synthetic: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"step": self.step, "summary": self.summary.to_json(), "notes": list(self.notes),
@@ -356,12 +358,14 @@ class FitStep:
         if self.device_terms is not None:
             out["device_terms"] = self.device_terms
         out["noise_topup"] = self.noise_topup
+        if self.base_from_synthetic is not None:
+            out["base_from_synthetic"] = self.base_from_synthetic
         return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FitStep:
         return cls(FitSummary.from_json(d["summary"]), list(d.get("notes", [])), d.get("profile_toml"),
-                   d.get("device_terms"), d.get("noise_topup", {}))
+                   d.get("device_terms"), d.get("noise_topup", {}), d.get("base_from_synthetic"))
 
 
 @dataclass
