@@ -122,6 +122,23 @@ def test_console_says_which_captured_classes_have_no_synthetic_data(data, tmp_pa
     assert "could not decide: in the capture but not in the synthetic data: walking" in printed
 
 
+
+def test_a_misspelt_capture_label_is_a_warning_naming_the_class_meant(data, tmp_path, capsys):
+    """'walkng' beside synthetic walking: a typo, not an activity without synthetic data — a warning with
+    the class meant (it was "could not decide", and walking went uncalibrated without a word of why)."""
+    from imuforge.recording import LabelSegment, read_dataset
+
+    real = Dataset.create(tmp_path / "typo")
+    for i, r in enumerate(read_dataset(data / "stable")):
+        real.add(r.replace(labels=[LabelSegment(s.start_s, s.end_s, "walkng" if s.label == "walking" else s.label)
+                                   for s in r.labels]), name=f"r{i:03d}")
+    printed = _run(["--synthetic", data / "syn", "--real", tmp_path / "typo", "--out", tmp_path / "o",
+                    "--map", "per-class"], capsys)
+    assert ("WARNING: the capture's label 'walkng' is no synthetic class — did you mean 'walking'? Nothing was "
+            "calibrated on it, and walking is passed through as simulated") in printed
+    assert "in the capture but not in the synthetic data" not in printed
+
+
 def test_unstable_alignment_is_reported(data, tmp_path, capsys):
     printed = _run(["--synthetic", data / "syn", "--real", data / "slipped", "--out", tmp_path / "o", "--align"],
                    capsys)

@@ -26,6 +26,7 @@ undone; not after ``align_mode="each"``).
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -870,6 +871,15 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
     out = [Finding("decided", "classes", "calibrated on the classes both the capture and the synthetic data "
                    "hold: " + ", ".join(scope.shared or []))]
     unmatched_real = sorted(set(scope.real) - set(scope.shared or []))
+    typos = {c: m[0] for c in unmatched_real
+             if (m := difflib.get_close_matches(c, scope.synthetic or [], n=1, cutoff=0.75))}
+    for label, meant in typos.items():  # a misspelt capture label: its class is calibrated on nothing
+        then = (f"its stretches are left out of {meant}'s calibration" if meant in (scope.shared or [])
+                else f"{meant} is passed through as simulated: the capture holds none under that name")
+        out.append(Finding("warning", "classes", f"the capture's label {label!r} is no synthetic class — did "
+                           f"you mean {meant!r}? Nothing was calibrated on it, and {then} (relabel the "
+                           "capture)"))
+    unmatched_real = [c for c in unmatched_real if c not in typos]
     if unmatched_real:  # a class the user captured and made no synthetic data of (a typo in a loop, say)
         out.append(Finding("undecided", "classes", "in the capture but not in the synthetic data: "
                            + ", ".join(unmatched_real) + " — nothing was calibrated on it (make its "
