@@ -179,5 +179,6 @@ def test_a_capture_naming_no_device_is_fitted_on_the_synthetic_datas_device(data
     assert "base profile smartwatch-wrist, the device the synthetic data were made for (the capture names " \
            "none" in said
     assert (out / "smartwatch-wrist-fitted.toml").exists()
-    fit = next(s for s in json.loads((out / "report.json").read_text())["steps"] if s["step"] == "fit_profile")
+    steps = json.loads((out / "report.json").read_text())["steps"]
+    fit = next(s for s in steps if s["step"] == "fit_profile")
     assert fit["base_from_synthetic"] == "smartwatch-wrist"

@@ -130,12 +130,13 @@ def test_a_misspelt_capture_label_is_a_warning_naming_the_class_meant(data, tmp_
 
     real = Dataset.create(tmp_path / "typo")
     for i, r in enumerate(read_dataset(data / "stable")):
-        real.add(r.replace(labels=[LabelSegment(s.start_s, s.end_s, "walkng" if s.label == "walking" else s.label)
-                                   for s in r.labels]), name=f"r{i:03d}")
+        typo = [LabelSegment(s.start_s, s.end_s, "walkng" if s.label == "walking" else s.label)
+                for s in r.labels]
+        real.add(r.replace(labels=typo), name=f"r{i:03d}")
     printed = _run(["--synthetic", data / "syn", "--real", tmp_path / "typo", "--out", tmp_path / "o",
                     "--map", "per-class"], capsys)
-    assert ("WARNING: the capture's label 'walkng' is no synthetic class — did you mean 'walking'? Nothing was "
-            "calibrated on it, and walking is passed through as simulated") in printed
+    assert ("WARNING: the capture's label 'walkng' is no synthetic class — did you mean 'walking'? Nothing "
+            "was calibrated on it, and walking is passed through as simulated") in printed
     assert "in the capture but not in the synthetic data" not in printed
 
 

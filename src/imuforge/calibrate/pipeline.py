@@ -922,11 +922,13 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
     out = [Finding("decided", "device", f"device fit from {sm.still_seconds:.0f} s still: " + ", ".join(got))]
     if step.base_from_synthetic:
         out.append(Finding("decided", "device", f"base profile {step.base_from_synthetic}, the device the "
-                           "synthetic data were made for (the capture names none; --profile NAME for another)"))
+                           "synthetic data were made for (the capture names none; --profile NAME for "
+                           "another)"))
     if step.profile_toml is None:
-        out.append(Finding("undecided", "device", "no base profile (the capture names none, and --profile was "
-                           "not given): the fitted figures are in fit.json only, no fitted profile was written "
-                           "and the synthetic data keep their device's per-axis terms (--profile NAME)"))
+        out.append(Finding("undecided", "device", "no base profile (the capture names none, and --profile "
+                           "was not given): the fitted figures are in fit.json only, no fitted profile was "
+                           "written and the synthetic data keep their device's per-axis terms (--profile "
+                           "NAME)"))
     out += [Finding("warning", "device", w) for w in fit.warnings]
     if fit.ranges:
         out.append(Finding("decided", "device", "fitted range from where the capture saturates: " + ", ".join(

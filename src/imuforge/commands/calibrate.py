@@ -57,8 +57,8 @@ def register(sub) -> None:
                    "spread leaves them as they are: its person could be any of them); full the whole map "
                    "(IMUGPT's) "
                    "(docs/CALIBRATION.md, section 5)")
-    p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own, else "
-                   "the one the synthetic data were made for)")
+    p.add_argument("--profile", help="base hardware profile for --fit-profile (default: the capture's own, "
+                   "else the one the synthetic data were made for)")
     p.add_argument("--gravity", default="auto", choices=["auto", "keep", "remove"],
                    help="remove gravity from synthetic acc: auto = when the capture holds linear acceleration")
     p.add_argument("--keep-rate", action="store_true", help="do not resample synthetic data to the capture's rate")
