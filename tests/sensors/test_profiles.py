@@ -42,6 +42,9 @@ def test_overrides_are_checked_against_the_chip(profile_dir):
         load_profile("testband", range_g=3)
     with pytest.raises(ValidationError, match="unknown placement"):
         load_profile("testband", placement="nose")
+    # the same words in another order are suggested first (it suggested foot_right for left_wrist)
+    with pytest.raises(ValidationError, match="unknown placement 'left_wrist'; did you mean wrist_left\\?"):
+        load_profile("testband", placement="left_wrist")
 
 
 def _write(profile_dir, sub, name, text):

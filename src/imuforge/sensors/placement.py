@@ -305,7 +305,10 @@ def get_placement(placement: str | Placement) -> Placement:
     except KeyError:
         import difflib
 
-        close = difflib.get_close_matches(str(placement), list(PLACEMENTS), n=3, cutoff=0.6)
+        # the same words in another order first ('left_wrist' is wrist_left), then the closest spellings
+        words = sorted(str(placement).lower().replace("-", "_").split("_"))
+        close = [n for n in PLACEMENTS if sorted(n.split("_")) == words] or \
+            difflib.get_close_matches(str(placement), list(PLACEMENTS), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValidationError(f"unknown placement {placement!r}{hint}",
                               allowed=", ".join(PLACEMENTS)) from None
