@@ -592,6 +592,12 @@ def test_wisdm_v11_handles_bad_lines(tmp_path):
         "\n".join(lines) + "\n" + f"17,Walking,{t0 + 10**12 + 40 * 50_000_000},1.0,9.0,0.5")
     report = import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out3")
     assert report.skipped["last_record_cut"] == 1 and [len(r) for r in _recs(tmp_path / "out3")[1]] == [60, 40]
+    # two copies below the folder given: it read the first found and said nothing; now refused, naming them
+    (tmp_path / "WISDM_ar_v1.1" / "copy").mkdir()
+    (tmp_path / "WISDM_ar_v1.1" / "copy" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValidationError, match=r"2 WISDM_ar_v1.1_raw.txt below .*: WISDM_ar_v1.1_raw.txt, "
+                                              r"copy/WISDM_ar_v1.1_raw.txt \(allowed: the one file"):
+        import_dataset("wisdm", tmp_path / "WISDM_ar_v1.1", tmp_path / "out4")
 
 
 def test_wisdm2019_merges_gyro(tmp_path):

@@ -69,6 +69,12 @@ def test_motionsense_signs_units_labels_subjects(tmp_path):
     import_dataset("motionsense", tmp_path / "ms" / "A_DeviceMotion_data", tmp_path / "out2")
     inner = {(r.subject, r.labels[0].label): r for r in _recs(tmp_path / "out2")}
     assert inner["ms01", "walking"].provenance["subject_info"]["height_cm"] == 188.0
+    assert "csv_files_not_named_sub_n" not in report.skipped
+    # a trial's CSV renamed: counted as skipped (walking lost half its seconds without a word)
+    renamed = tmp_path / "ms" / "A_DeviceMotion_data" / "wlk_8" / "subject1.csv"
+    _ms_csv(renamed, (0, 0, -1), (0, 0, 0), (0, 0, 0))
+    report = import_dataset("motionsense", tmp_path / "ms", tmp_path / "out3")
+    assert report.recordings == 3 and report.skipped["csv_files_not_named_sub_n"] == 1
 
 
 @pytest.mark.parametrize("missing", ["nan", ""])  # "": how pandas' to_csv writes a NaN (a fresh user's run)

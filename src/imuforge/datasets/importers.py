@@ -679,10 +679,17 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
     user and activity with increasing time and gaps ≤ 1 s becomes one Recording; rows with a zero
     timestamp and runs shorter than 2 samples are counted as skipped.
     """
-    path = src if src.is_file() else next(iter(sorted(src.rglob("WISDM_ar_v1.1_raw.txt"))), None)
-    if path is None:
+    found = [src] if src.is_file() else sorted(src.rglob("WISDM_ar_v1.1_raw.txt"))
+    if not found:
         raise NothingToImport(f"no WISDM_ar_v1.1_raw.txt in {src}",
                               allowed="the WISDM v1.1 folder (WISDM_ar_v1.1_raw.txt), or that file")
+    if len(found) > 1:  # two copies of the data set, or two versions: which one is meant is the user's to say
+        raise ValidationError(f"{len(found)} WISDM_ar_v1.1_raw.txt below {src}: "
+                              + ", ".join(str(f.relative_to(src)) for f in found[:3])
+                              + (" …" if len(found) > 3 else ""), source=str(src),
+                              allowed="the one file to import (imuforge import wisdm "
+                                      "PATH/WISDM_ar_v1.1_raw.txt)")
+    path = found[0]
     keys, table = _parse_wisdm_lines(path.read_text(errors="replace"), report)
     good = table[:, 0] > 0
     report.skipped["zero_timestamps"] += int((~good).sum())
@@ -874,6 +881,12 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
     for p in motion:  # a folder of another activity code: counted, as the other importers count theirs
         if not _MS_TRIAL_RE.match(p.parent.name):
             report.skipped[f"unknown_activity_{p.parent.name.split('_')[0]}"] += 1
+    # a CSV in a trial folder that is not named sub_<n>.csv (renamed, or a copy): counted, not passed over
+    renamed = sum(1 for p in src.rglob("*.csv") if not _MS_FILE_RE.match(p.name)
+                  and _MS_TRIAL_RE.match(p.parent.name)
+                  and any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2]))
+    if renamed:
+        report.skipped["csv_files_not_named_sub_n"] += renamed
     if not files:
         raise NothingToImport(f"no A_DeviceMotion_data/<activity>_<trial>/sub_<n>.csv files under {src}",
                               allowed="the MotionSense data folder (activities "
