@@ -110,7 +110,10 @@ def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_p
     for args, said in ((["a person walks", "--up", "z"], "--up describes a --from .npy or .bvh file"),
                        (["a person walks", "--allow-implausible"], "--allow-implausible keeps an imported"),
                        (["--from", str(tmp_path / "w60.npy"), "--custom-label"], "no --label is given"),
-                       (["--from", str(tmp_path / "w60.npy"), "--units", "cm"], "only a .bvh says no unit")):
+                       (["--from", str(tmp_path / "w60.npy"), "--units", "cm"], "only a .bvh says no unit"),
+                       # an imported motion without a device draws nothing: the seed did nothing, unsaid
+                       (["--from", str(tmp_path / "w60.npy"), "--seed", "5"],
+                        "--seed with --from w60.npy and no --profile: the motion is the file's")):
         assert main(["motion", *args, "--out", str(tmp_path / "x")]) == 2
         assert said in capsys.readouterr().err and not (tmp_path / "x").exists()
     assert main(["motion", "--schedule", "standing:3,walking:3", "--out", str(tmp_path / "s")]) == 0

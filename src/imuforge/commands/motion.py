@@ -43,7 +43,7 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; a "
                    "transition such as sit_to_stand: as long as the movement itself takes); a description "
                    "that names a duration ('walks for 2 minutes, then sits for 30 s') keeps its own")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default 0)")
     p.add_argument("--fps", type=float, default=None,
                    help=f"motion frame rate in Hz, 5 … 1000 (default {DEFAULT_FPS:g})")
     p.add_argument("--out", required=False, type=Path,
@@ -223,6 +223,11 @@ def _check_args(args) -> list | None:
     if imported and args.seconds is not None:
         raise ValidationError(f"--seconds with --from {args.source.name}: an imported motion keeps its own "
                               "length", allowed=f"--from {args.source.name} without --seconds")
+    if imported and args.seed is not None and not args.profile:  # an imported motion is drawn from nothing
+        raise ValidationError(f"--seed with --from {args.source.name} and no --profile: the motion is the "
+                              "file's, and nothing is drawn (the seed draws the device's noise and wear)",
+                              allowed=f"--from {args.source.name} --profile NAME --seed N, or leave --seed out")
+    args.seed = 0 if args.seed is None else args.seed
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule, args.seconds)
