@@ -106,7 +106,26 @@ def test_dataset_info_reads_captures_as_calibrate_and_train_do(tmp_path, capsys)
     for i in (1, 2):
         write_recording(make_recording(seed=i), caps / f"cap{i}.imu.parquet")
     assert main(["dataset", "info", str(caps)]) == 0
-    assert "2 recordings" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "2 recordings" in said and "(unlabelled)" not in said
+    # a recording with a stretch no label covers: its time is shown (the labels' sum fell short unsaid)
+    from imuforge.recording import LabelSegment
+
+    part = make_recording(seed=3)
+    t0 = float(part.timestamps[0])
+    write_recording(part.replace(labels=[LabelSegment(t0, t0 + 4.0, "walking")]),
+                    tmp_path / "part.imu.parquet")
+    assert main(["dataset", "info", str(tmp_path / "part.imu.parquet")]) == 0
+    said = capsys.readouterr().out
+    assert f"(unlabelled)     {part.duration_s - 4.0:.1f} s" in said, said
+    # a folder of motions, which no device recorded: said what it holds and what makes recordings of it
+    from imuforge.motion.library import generate
+
+    (tmp_path / "motions").mkdir()
+    generate("standing", 2.0, fps=20, rng=0).save(tmp_path / "motions" / "s.motion.npz")
+    assert main(["dataset", "info", str(tmp_path / "motions")]) == 2
+    assert "it holds 1 motion file(s) (*.motion.npz), which no device has recorded yet" in \
+        capsys.readouterr().err
     assert main(["dataset", "info", str(caps / "cap1.imu.parquet"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["recordings"] == 1
     (tmp_path / "notes.txt").write_text("x")

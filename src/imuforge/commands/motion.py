@@ -226,7 +226,8 @@ def _check_args(args) -> list | None:
     if imported and args.seed is not None and not args.profile:  # an imported motion is drawn from nothing
         raise ValidationError(f"--seed with --from {args.source.name} and no --profile: the motion is the "
                               "file's, and nothing is drawn (the seed draws the device's noise and wear)",
-                              allowed=f"--from {args.source.name} --profile NAME --seed N, or leave --seed out")
+                              allowed=f"--from {args.source.name} --profile NAME --seed N, or leave --seed "
+                                      "out")
     args.seed = 0 if args.seed is None else args.seed
     if args.schedule is None:
         return None

@@ -59,8 +59,13 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
                            if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
                            and not any(d in f.resolve().parents for d in inside))
         if not sets and not loose:
-            raise ValidationError(f"no recordings in {p}", allowed="a Dataset folder, a folder of them, or a folder "
-                                  f"of recordings (*{RECORDING_SUFFIX}, *.csv)")
+            motions = sum(1 for _ in p.rglob("*.motion.npz")) if p.is_dir() else 0
+            held = (f": it holds {motions} motion file(s) (*.motion.npz), which no device has recorded yet — "
+                    "imuforge simulate --motion FILE --profile NAME, or imuforge motion … --profile NAME"
+                    if motions else "")
+            raise ValidationError(f"no recordings in {p}{held}",
+                                  allowed=f"a Dataset folder, a folder of them, or a folder of recordings "
+                                          f"(*{RECORDING_SUFFIX}, *.csv)")
         for ds in sets:
             if Path(ds.path).resolve() not in seen_sets:
                 seen_sets.add(Path(ds.path).resolve())
