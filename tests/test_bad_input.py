@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -1024,4 +1025,17 @@ def test_a_profile_name_wins_over_a_folder_of_that_name_and_a_broken_user_profil
     (tmp_path / "spec.toml").write_text(text + "\n")
     assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2
     err = one_line_error(capsys, "generate")
-    assert "profiles: 'broken': " in err and "unknown profile" not in err
+    assert "profiles: 'broken' (" in err and "broken.toml" in err and "unknown profile" not in err
+    # a profile given by its file: the file and section said as `profiles show` says them (the section was
+    # left out)
+    import imuforge
+
+    device = (Path(imuforge.__file__).parent / "profiles" / "devices" / "metamotions.toml").read_text()
+    bad = re.sub(r"(?m)^drop_rate\s*=.*$", "drop_rate = 1.5", device)
+    assert bad != device
+    (tmp_path / "metamotions2.toml").write_text(bad.replace('name = "metamotions"', 'name = "metamotions2"'))
+    (tmp_path / "spec.toml").write_text(text.replace('profiles = ["broken"]',
+                                                     f'profiles = ["{tmp_path / "metamotions2.toml"}"]') + "\n")
+    assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2
+    err = one_line_error(capsys, "generate")
+    assert "metamotions2.toml: [timing]: drop_rate must be < 1, got 1.5" in err, err
