@@ -1033,7 +1033,8 @@ def test_a_profile_name_wins_over_a_folder_of_that_name_and_a_broken_user_profil
     device = (Path(imuforge.__file__).parent / "profiles" / "devices" / "metamotions.toml").read_text()
     bad = re.sub(r"(?m)^drop_rate\s*=.*$", "drop_rate = 1.5", device)
     assert bad != device
-    (tmp_path / "metamotions2.toml").write_text(bad.replace('name = "metamotions"', 'name = "metamotions2"'))
+    renamed = bad.replace('name = "metamotions"', 'name = "metamotions2"')
+    (tmp_path / "metamotions2.toml").write_text(renamed)
     (tmp_path / "spec.toml").write_text(text.replace('profiles = ["broken"]',
                                                      f'profiles = ["{tmp_path / "metamotions2.toml"}"]') + "\n")
     assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2

@@ -223,7 +223,8 @@ class _Fields:
                     self.fail("profiles", f"unknown profile {n!r}",
                               ", ".join(p.name for p in list_profiles() if p.kind == "device"))
                 # the file (and section) the profile's loader names, as `profiles show` says it
-                where = (exc.source if n.endswith(".toml") else f"{n!r} ({exc.source})") if exc.source else repr(n)
+                where = (exc.source if n.endswith(".toml") else f"{n!r} ({exc.source})") if exc.source \
+                    else repr(n)
                 self.fail("profiles", f"{where}: {exc.what}", exc.allowed)
             except OSError as exc:  # a file that cannot be read
                 self.fail("profiles", f"{n!r}: {exc}", "a readable profile .toml, or a profile's name")
