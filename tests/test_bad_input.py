@@ -1035,8 +1035,8 @@ def test_a_profile_name_wins_over_a_folder_of_that_name_and_a_broken_user_profil
     assert bad != device
     renamed = bad.replace('name = "metamotions"', 'name = "metamotions2"')
     (tmp_path / "metamotions2.toml").write_text(renamed)
-    (tmp_path / "spec.toml").write_text(text.replace('profiles = ["broken"]',
-                                                     f'profiles = ["{tmp_path / "metamotions2.toml"}"]') + "\n")
+    named = f'profiles = ["{tmp_path / "metamotions2.toml"}"]'
+    (tmp_path / "spec.toml").write_text(text.replace('profiles = ["broken"]', named) + "\n")
     assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2
     err = one_line_error(capsys, "generate")
     assert "metamotions2.toml: [timing]: drop_rate must be < 1, got 1.5" in err, err
