@@ -84,6 +84,18 @@ def test_a_worn_still_stretch_fits_the_chip_a_vibrating_one_is_warned_about(band
     gyro = band.sensors["gyro"]
     assert fit.gyro_noise.density_mean == pytest.approx(gyro.noise_density_si, rel=0.15)
     assert fit.warnings == []
+    # its Allan curve rises with τ (sway), so no −½ slope gives N and no floor a bias instability (a fresh
+    # user's run read an ARW 40× the density's and wrote the curve's start as the instability): N is white
+    # noise's of the density read, N = D·√(ENBW / fs) (IEEE 952, two-sided), the desk's reads both
+    from imuforge.calibrate.fit import WHITE_SLOPE
+
+    for nf in (fit.accel_noise, fit.gyro_noise):
+        assert nf.allan_slope > WHITE_SLOPE[1] and nf.bias_instability is None
+        np.testing.assert_allclose(nf.random_walk, np.array(nf.density) * math.sqrt(nf.enbw_hz / 100.0),
+                                   rtol=1e-3)  # (the stretch at its clock, 100 Hz within 1000 ppm)
+    assert any(n.startswith("gyro: the Allan deviation of the still stretch has no −½ slope") for n in fit.notes)
+    for nf in (desk.accel_noise, desk.gyro_noise):
+        assert WHITE_SLOPE[0] <= nf.allan_slope <= WHITE_SLOPE[1]
     # the same stretch on a chip 4× noisier than the datasheet says (white noise of 4² − 1 its variance added)
     sigma = gyro.noise_density_si * math.sqrt(noise_bandwidth_hz(gyro.bandwidth_hz, gyro.filter_order,
                                                                  gyro.odr_hz)) * math.sqrt(15.0)

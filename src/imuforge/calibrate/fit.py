@@ -131,6 +131,15 @@ class NoiseFit:
     white_share: float = 1.0
     #: False: taken for the body's motion (:func:`flag_worn_noise`), not applied — the datasheet's kept
     used: bool = True
+    #: the log-log slope of the Allan deviation over its white part (−½ for white noise); outside
+    #: :data:`WHITE_SLOPE` the stretch moves there (a worn device's sway), so ``random_walk`` is the density's
+    #: white-noise N and ``bias_instability`` is not read
+    allan_slope: float = -0.5
+
+
+#: the Allan deviation's slope over the white part that reads as white noise (−½; a worn device's sway makes the
+#: curve rise: slope ≥ 0)
+WHITE_SLOPE = (-0.75, -0.25)
 
 
 def _block_variance(x: np.ndarray, block: int) -> np.ndarray:
@@ -195,17 +204,25 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     if not sel.any():
         sel = np.zeros_like(taus, bool)
         sel[0] = True
-    n_rw = np.median(adev[sel] * np.sqrt(taus[sel])[:, None], axis=0)
-    # remove the quantisation part from N too: white, two-sided PSD (LSB²/12)/fs (IEEE 952 N² is two-sided)
-    n_rw = np.sqrt(np.clip(n_rw**2 - qvar / rate_hz, 0.0, None))
     mean_dev = np.sqrt(np.mean(adev**2, axis=1))
+    slope = (float(np.polyfit(np.log(taus[sel]), np.log(mean_dev[sel]), 1)[0]) if sel.sum() >= 2
+             and np.all(mean_dev[sel] > 0) else -0.5)
+    white_part = WHITE_SLOPE[0] <= slope <= WHITE_SLOPE[1]
+    if white_part:
+        n_rw = np.median(adev[sel] * np.sqrt(taus[sel])[:, None], axis=0)
+        # remove the quantisation part from N too: white, two-sided PSD (LSB²/12)/fs (IEEE 952 N² is two-sided)
+        n_rw = np.sqrt(np.clip(n_rw**2 - qvar / rate_hz, 0.0, None))
+    else:  # no −½ slope to read N on (the stretch moves): white noise of this density has N = D·√(ENBW / fs)
+        n_rw = density * math.sqrt(enbw / rate_hz)
     i_min = int(np.argmin(mean_dev))
-    bi = float(mean_dev[i_min] / ALLAN_BI_FACTOR) if 0 < i_min < mean_dev.size - 3 else None
+    # a floor is a minimum past the white part, after a fall: not the start of a curve that rises
+    floor = white_part and 0 < i_min < mean_dev.size - 3 and taus[i_min] > tmax
+    bi = float(mean_dev[i_min] / ALLAN_BI_FACTOR) if floor else None
     return NoiseFit(kind=kind, unit=unit, white_sd=white.tolist(), density=density.tolist(),
                     density_mean=float(np.sqrt(np.mean(density**2))), random_walk=n_rw.tolist(),
                     bias_instability=bi, enbw_hz=enbw, lsb=lsb, seconds=x.shape[0] / rate_hz,
                     allan_taus_s=taus.tolist(), allan_dev=adev.tolist(), from_band=from_band,
-                    white_share=white_share)
+                    white_share=white_share, allan_slope=slope)
 
 
 # ------------------------------------------------------------------------- bias & scale
@@ -428,6 +445,11 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
         gyro_noise = fit_noise(best.gyro, rate, "gyro", enbw_hz=_enbw(gyro), lsb=gyro.lsb_si if gyro else None)
     flag_worn_noise([acc_noise, gyro_noise], [accel, gyro])
     warnings = noise_warnings([acc_noise, gyro_noise], [accel, gyro], best)
+    for nf in (acc_noise, gyro_noise):
+        if nf is not None and not WHITE_SLOPE[0] <= nf.allan_slope <= WHITE_SLOPE[1]:
+            notes.append(f"{nf.kind}: the Allan deviation of the still stretch has no −½ slope (slope "
+                         f"{nf.allan_slope:+.2f}: it moves, a worn device's sway): its random walk is the noise "
+                         "density's, and no bias instability is read (a desk capture reads both)")
 
     acc_means = np.array([o.acc_mean for o in orients])
     gravity_removed = False
