@@ -93,7 +93,8 @@ def test_a_worn_still_stretch_fits_the_chip_a_vibrating_one_is_warned_about(band
         assert nf.allan_slope > WHITE_SLOPE[1] and nf.bias_instability is None
         np.testing.assert_allclose(nf.random_walk, np.array(nf.density) * math.sqrt(nf.enbw_hz / 100.0),
                                    rtol=1e-3)  # (the stretch at its clock, 100 Hz within 1000 ppm)
-    assert any(n.startswith("gyro: the Allan deviation of the still stretch has no −½ slope") for n in fit.notes)
+    said = "gyro: the Allan deviation of the still stretch has no −½ slope"
+    assert any(n.startswith(said) for n in fit.notes)
     for nf in (desk.accel_noise, desk.gyro_noise):
         assert WHITE_SLOPE[0] <= nf.allan_slope <= WHITE_SLOPE[1]
     # the same stretch on a chip 4× noisier than the datasheet says (white noise of 4² − 1 its variance added)

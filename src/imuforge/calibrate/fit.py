@@ -137,8 +137,8 @@ class NoiseFit:
     allan_slope: float = -0.5
 
 
-#: the Allan deviation's slope over the white part that reads as white noise (−½; a worn device's sway makes the
-#: curve rise: slope ≥ 0)
+#: the Allan deviation's slope over the white part that reads as white noise (−½; a worn device's sway makes
+#: the curve rise: slope ≥ 0)
 WHITE_SLOPE = (-0.75, -0.25)
 
 
@@ -210,7 +210,7 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
     white_part = WHITE_SLOPE[0] <= slope <= WHITE_SLOPE[1]
     if white_part:
         n_rw = np.median(adev[sel] * np.sqrt(taus[sel])[:, None], axis=0)
-        # remove the quantisation part from N too: white, two-sided PSD (LSB²/12)/fs (IEEE 952 N² is two-sided)
+        # remove the quantisation part from N too: white, two-sided PSD (LSB²/12)/fs (IEEE 952's N²)
         n_rw = np.sqrt(np.clip(n_rw**2 - qvar / rate_hz, 0.0, None))
     else:  # no −½ slope to read N on (the stretch moves): white noise of this density has N = D·√(ENBW / fs)
         n_rw = density * math.sqrt(enbw / rate_hz)
@@ -448,8 +448,8 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
     for nf in (acc_noise, gyro_noise):
         if nf is not None and not WHITE_SLOPE[0] <= nf.allan_slope <= WHITE_SLOPE[1]:
             notes.append(f"{nf.kind}: the Allan deviation of the still stretch has no −½ slope (slope "
-                         f"{nf.allan_slope:+.2f}: it moves, a worn device's sway): its random walk is the noise "
-                         "density's, and no bias instability is read (a desk capture reads both)")
+                         f"{nf.allan_slope:+.2f}: it moves, a worn device's sway): its random walk is the "
+                         "noise density's, and no bias instability is read (a desk capture reads both)")
 
     acc_means = np.array([o.acc_mean for o in orients])
     gravity_removed = False
