@@ -124,3 +124,23 @@ def test_a_calibration_that_changes_gravitys_magnitude_is_warned_of():
     assert warned.kind == "warning" and "standing 9.8 → 12.7 m/s² (capture 9.8)" in warned.text
     # toward a capture that reads more (a swinging limb's centripetal pull): not a drift
     assert gravity_findings([still], [still.replace(data=acc * 1.3)], [still.replace(data=acc * 1.35)]) == []
+
+
+def test_a_statistic_that_calibration_takes_out_of_its_bounds_is_warned_of():
+    """The console's count (5 within before, 7 after) hid a class that got worse: every statistic within its
+    bound before and outside it after is named, with both ratios; one that stays, improves or was out
+    already is not."""
+    from imuforge.calibrate.pipeline import realism_findings
+    from imuforge.calibrate.result import RealismRow
+
+    check = RealismCheck(50.0, [RealismRow("standing", "dyn_acc_rms", 0.10, 0.105, 0.212),   # in → out
+                                RealismRow("standing", "hf_share", 0.20, 0.218, 0.032),      # in → out
+                                RealismRow("walking", "gyro_p95", 3.0, 3.1, 3.05),           # stays in
+                                RealismRow("walking", "dyn_acc_rms", 2.0, 3.0, 2.1),         # out → in
+                                RealismRow("sitting", "posture_deg", 40.0, 45.0, 70.0)])     # in → out (5° → 30°)
+    (warning,) = [f for f in realism_findings(check, []) if f.kind == "warning"]
+    assert ("calibration took statistics that were within the target's bounds of the capture out of them "
+            "(synthetic / capture): standing dyn_acc_rms 1.05× → 2.12×, standing hf_share 1.09× → 0.16×, "
+            "sitting posture_deg +5° → +30°") in warning.text
+    assert "walking" not in warning.text
+    assert realism_findings(RealismCheck(50.0, check.rows[2:4]), []) == []

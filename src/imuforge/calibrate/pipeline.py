@@ -784,7 +784,26 @@ def realism_findings(check: RealismCheck | None, synthetic: Sequence[Recording])
                            "values, not time, so the cadence stays — people made at this wearer's pace: "
                            f"imuforge motion \"{text}\" (the library's step-rate law; add what else the "
                            "people were described doing, e.g. a bag carried)"))
-    return out
+    return out + _realism_lost(check)
+
+
+def _realism_lost(check: RealismCheck | None) -> list[Finding]:
+    """A warning for the statistics within the realism target's bounds of the capture before calibration and
+    outside them after it (the console's count, "5 before, 7 after", hid a class that got worse)."""
+    lost = [r for r in (check.rows if check is not None else []) if r.after is not None
+            and r.comparison().within_target() and not r.comparison(after=True).within_target()]
+    if not lost:
+        return []
+
+    def shown(r: RealismRow) -> str:
+        if r.stat == "posture_deg":
+            return f"{r.label} {r.stat} {r.before - r.real:+.0f}° → {r.after - r.real:+.0f}°"
+        return f"{r.label} {r.stat} {r.comparison().ratio:.2f}× → {r.comparison(after=True).ratio:.2f}×"
+
+    return [Finding("warning", "realism", "calibration took statistics that were within the target's bounds "
+                    "of the capture out of them (synthetic / capture): " + ", ".join(map(shown, lost))
+                    + " — the map reshapes a class's values, and a squeezed or stretched one can leave the "
+                    "capture's motion (the report's Realism table)")]
 
 
 def _write_dataset(stage: Path, out: Path, report: CalibrationReport, scope: ClassScope, syn_named,
