@@ -137,7 +137,7 @@ def test_a_statistic_that_calibration_takes_out_of_its_bounds_is_warned_of():
                                 RealismRow("standing", "hf_share", 0.20, 0.218, 0.032),      # in → out
                                 RealismRow("walking", "gyro_p95", 3.0, 3.1, 3.05),           # stays in
                                 RealismRow("walking", "dyn_acc_rms", 2.0, 3.0, 2.1),         # out → in
-                                RealismRow("sitting", "posture_deg", 40.0, 45.0, 70.0)])     # in → out (5° → 30°)
+                                RealismRow("sitting", "posture_deg", 40.0, 45.0, 70.0)])     # 5° → 30°: out
     (warning,) = [f for f in realism_findings(check, []) if f.kind == "warning"]
     assert ("calibration took statistics that were within the target's bounds of the capture out of them "
             "(synthetic / capture): standing dyn_acc_rms 1.05× → 2.12×, standing hf_share 1.09× → 0.16×, "
