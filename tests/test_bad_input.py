@@ -411,7 +411,7 @@ def test_hil_emulator_options_without_emulate_are_refused_not_ignored(tmp_path, 
 
 # ---------------------------------------------------------------------------------- calibrate
 @pytest.mark.parametrize("real, message", [
-    ("garbage.csv", "garbage.csv: line 2: 'x' is not a number"),
+    ("garbage.csv", "garbage.csv: unknown column 'a'"),
     ("empty.imu.parquet", "empty.imu.parquet: not a Parquet file"),
     ("missing", "no such real file or folder"),
 ])

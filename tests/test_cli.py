@@ -22,7 +22,7 @@ def test_profiles_list_and_show(profile_dir, capsys):
     assert shown["accel"]["range_g"] == 8 and shown["gyro"]["bits"] == 16
     assert main(["profiles", "show", "testband", "--odr", "7"]) == 2
     err = capsys.readouterr().err
-    assert "odr_hz = 7 is not an ODR" in err and "allowed: 25, 50, 100" in err
+    assert "7 Hz is not a rate its accelerometer and gyroscope share" in err and "allowed: 25, 50, 100" in err
 
 
 def test_simulate_writes_recording_and_plot(profile_dir, tmp_path, capsys):

@@ -881,11 +881,14 @@ def _device_sensors(device: dict[str, Any], kind: str, chips: dict[str, Any], sr
             flag = next((OVERRIDE_FLAGS[key] for key in overrides.get(k, {}) if key in exc.what), None)
             if flag is None:
                 raise
-            allowed = exc.allowed
+            allowed, what = exc.allowed, exc.what
             if flag == "--odr":  # both sensors move: the ODRs both can do (what an emulated device offers)
                 plain = _build_profile(device, kind, chips, src, path, {"accel": {}, "gyro": {}}, placement)
-                allowed = _odr_choices(plain) or allowed
-            raise ValidationError(exc.what, source=f"{flag} (profile {device['name']!r})",
+                both = _odr_choices(plain)
+                if both:  # said as what both sensors share, not as one sensor's list
+                    what = f"{overrides[k]['odr_hz']:g} Hz is not a rate its accelerometer and gyroscope share"
+                    allowed = both
+            raise ValidationError(what, source=f"{flag} (profile {device['name']!r})",
                                   allowed=allowed) from None
     return sensors, figures, notes
 
