@@ -886,7 +886,8 @@ def _device_sensors(device: dict[str, Any], kind: str, chips: dict[str, Any], sr
                 plain = _build_profile(device, kind, chips, src, path, {"accel": {}, "gyro": {}}, placement)
                 both = _odr_choices(plain)
                 if both:  # said as what both sensors share, not as one sensor's list
-                    what = f"{overrides[k]['odr_hz']:g} Hz is not a rate its accelerometer and gyroscope share"
+                    odr = overrides[k]["odr_hz"]
+                    what = f"{odr:g} Hz is not a rate its accelerometer and gyroscope share"
                     allowed = both
             raise ValidationError(what, source=f"{flag} (profile {device['name']!r})",
                                   allowed=allowed) from None
