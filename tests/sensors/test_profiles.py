@@ -83,6 +83,22 @@ def test_bad_chip_files_are_refused_with_file_and_field(profile_dir, edit, messa
     assert "testchip.toml" in str(exc.value)
 
 
+@pytest.mark.parametrize("defaults, message", [
+    ("odr_hz = 60", r"testchip.toml: \[defaults\]: odr_hz = 60 is not an ODR the chip's \[accel\] can do "
+                    r"\(allowed: 25, 50, 100, 200, 400, 800\)"),
+    ("range_g = 3", r"testchip.toml: \[defaults\]: range_g = 3 is not a range the chip's \[accel\] offers "
+                    r"\(allowed: 2, 4, 8, 16\)"),
+])
+def test_a_chips_defaults_are_refused_as_the_defaults_they_are(profile_dir, defaults, message):
+    """A chip's [defaults] choosing what its sensors cannot do: said as [defaults]'s key (it was said as
+    [accel]'s, a section that holds no odr_hz)."""
+    was = {"odr_hz": "odr_hz = 100", "range_g": "range_g = 4"}[defaults.split(" =")[0]]
+    assert TEST_CHIP.count(was) == 1  # (the [defaults] line: the sensors list theirs as odrs_hz / ranges_g)
+    _write(profile_dir, "chips", "testchip", TEST_CHIP.replace(was, defaults))
+    with pytest.raises(ValidationError, match=message):
+        load_profile("testchip")
+
+
 @pytest.mark.parametrize(
     "edit, message",
     [

@@ -469,6 +469,7 @@ def _validate_chip(doc: dict, path: Path) -> None:
             _validate_chip_sensor(kind, _table(doc, kind, src), f"{src}: [{kind}]")
     defaults = _table(doc, "defaults", src)
     _check_keys(defaults, CHIP_DEFAULT_KEYS, f"{src}: [defaults]")
+    _check_chip_defaults(doc, defaults, f"{src}: [defaults]")
     for kind in SENSOR_KINDS:  # the values are checked first, then the sources (as in a device)
         if kind in doc:
             _chip_figure_sources(kind, doc[kind], src)
@@ -497,6 +498,25 @@ def _check_source_keys(src: str, table: str, sources: dict, sourced: set[str], w
         name = f"[{table}.sources]" if table else "[sources]"
         raise ValidationError(f"source(s) for {', '.join(unknown)}, not {what}", source=f"{src}: {name}",
                               allowed=", ".join(sorted(sourced)) or "no entries")
+
+
+def _check_chip_defaults(doc: dict, defaults: dict, where: str) -> None:
+    """A chip's ``[defaults]`` choose what its sensors can do: an ODR or range none offers is refused as the
+    ``[defaults]`` key it is (it was said as ``[accel]``'s, a section without it)."""
+    for key, kinds in (("odr_hz", ("accel", "gyro")), ("mag_odr_hz", ("mag",))):
+        odr = defaults.get(key)
+        for kind in (k for k in kinds if k in doc and odr is not None):
+            value = _num(defaults, key, where, strict=True)
+            if not _supports_odr(doc[kind], value):
+                raise ValidationError(f"{key} = {value:g} is not an ODR the chip's [{kind}] can do",
+                                      source=where, allowed=_odr_allowed(doc[kind]))
+    for kind in (k for k in SENSOR_KINDS if k in doc):
+        rk, rks = RANGE_KEY[kind], RANGES_KEY[kind]
+        if rk in defaults and rks in doc[kind]:
+            value = _num(defaults, rk, where, strict=True)
+            if not any(abs(value - r) <= 1e-9 * max(1.0, r) for r in doc[kind][rks]):
+                raise ValidationError(f"{rk} = {value:g} is not a range the chip's [{kind}] offers",
+                                      source=where, allowed=", ".join(f"{r:g}" for r in doc[kind][rks]))
 
 
 def _chip_figure_sources(kind: str, sec: dict, src: str) -> None:
