@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 from imuforge.cli import main
@@ -449,3 +450,23 @@ def test_a_gyroscope_faster_than_the_accelerometer_is_noted(tmp_path):
     assert any(n.startswith("the gyroscope's 200 Hz is faster than the accelerometer's 100 Hz, the "
                             "recording's rate") for n in notes), notes
     assert not any("faster than the accelerometer" in n for n in load_profile("metamotions").notes)
+
+
+def test_a_gyroscope_slower_than_the_accelerometer_is_noted_with_the_share_it_repeats(tmp_path):
+    """A 50 Hz gyroscope in a 100 Hz recording is held from one reading to the next without a word; the note
+    gives the share of repeated rows, 1 − 50/100, and a recording holds that share."""
+    from imuforge.motion.library import generate
+    from imuforge.sensors import simulate
+
+    (tmp_path / "slowgyro.toml").write_text(
+        'name = "slowgyro"\nkind = "device"\ndescription = "test"\ndefault_placement = "wrist_left"\n'
+        '[accel]\nchip = "bmi270"\nodr_hz = 100\nrange_g = 4\n[gyro]\nchip = "bmi270"\nodr_hz = 50\n'
+        'range_dps = 2000\n[timing]\nclock_ppm = 0\nclock_tolerance_ppm = 0\njitter_us = 0\n'
+        'drop_rate = 0.0\n')
+    profile = load_profile(tmp_path / "slowgyro.toml")
+    assert any(n.startswith("the gyroscope's 50 Hz is slower than the accelerometer's 100 Hz, the recording's "
+                            "rate: each gyroscope reading is held until its next one (≈ 50% of the recorded")
+               for n in profile.notes), profile.notes
+    rec = simulate(generate("walking", 4.0, rng=1), profile, "wrist_left", seed=1)
+    repeats = np.mean(np.all(np.diff(rec.gyro, axis=0) == 0, axis=1))
+    assert repeats == pytest.approx(0.5, abs=0.02)

@@ -950,6 +950,12 @@ def _device_timing(device: dict[str, Any], sensors: dict[str, SensorModel],
         notes.append(f"the gyroscope's {gyro.odr_hz:g} Hz is faster than the accelerometer's {acc_hz:g} Hz, "
                      "the recording's rate: each recorded sample holds the gyroscope's latest reading, as a "
                      f"host reading both registers would{aliases}")
+    elif "accel" in sensors and "gyro" in sensors and sensors["gyro"].odr_hz < sensors["accel"].odr_hz:
+        acc_hz, gyro_hz = sensors["accel"].odr_hz, sensors["gyro"].odr_hz
+        notes.append(f"the gyroscope's {gyro_hz:g} Hz is slower than the accelerometer's {acc_hz:g} Hz, the "
+                     "recording's rate: each gyroscope reading is held until its next one (≈ "
+                     f"{1 - gyro_hz / acc_hz:.0%} of the recorded gyroscope samples repeat the one before), as a "
+                     "host reading both registers would")
     return Timing(clock_ppm=clock_ppm, clock_tolerance_ppm=clock_tol,
                   jitter_s=float(t.get("jitter_us", 0.0)) * 1e-6, drop_rate=float(t.get("drop_rate", 0.0)))
 
