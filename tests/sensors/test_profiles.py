@@ -464,8 +464,8 @@ def test_a_gyroscope_slower_than_the_accelerometer_is_noted_with_the_share_it_re
         'range_dps = 2000\n[timing]\nclock_ppm = 0\nclock_tolerance_ppm = 0\njitter_us = 0\n'
         'drop_rate = 0.0\n')
     profile = load_profile(tmp_path / "slowgyro.toml")
-    assert any(n.startswith("the gyroscope's 50 Hz is slower than the accelerometer's 100 Hz, the recording's "
-                            "rate: each gyroscope reading is held until its next one (≈ 50% of the recorded")
+    assert any(n.startswith("the gyroscope's 50 Hz is slower than the accelerometer's 100 Hz, the "
+                            "recording's rate: each gyroscope reading is held until its next one (≈ 50% of")
                for n in profile.notes), profile.notes
     rec = simulate(generate("walking", 4.0, rng=1), profile, "wrist_left", seed=1)
     repeats = np.mean(np.all(np.diff(rec.gyro, axis=0) == 0, axis=1))

@@ -954,8 +954,8 @@ def _device_timing(device: dict[str, Any], sensors: dict[str, SensorModel],
         acc_hz, gyro_hz = sensors["accel"].odr_hz, sensors["gyro"].odr_hz
         notes.append(f"the gyroscope's {gyro_hz:g} Hz is slower than the accelerometer's {acc_hz:g} Hz, the "
                      "recording's rate: each gyroscope reading is held until its next one (≈ "
-                     f"{1 - gyro_hz / acc_hz:.0%} of the recorded gyroscope samples repeat the one before), as a "
-                     "host reading both registers would")
+                     f"{1 - gyro_hz / acc_hz:.0%} of the recorded gyroscope samples repeat the one before), "
+                     "as a host reading both registers would")
     return Timing(clock_ppm=clock_ppm, clock_tolerance_ppm=clock_tol,
                   jitter_s=float(t.get("jitter_us", 0.0)) * 1e-6, drop_rate=float(t.get("drop_rate", 0.0)))
 
