@@ -37,7 +37,10 @@ def test_simulate_writes_recording_and_plot(profile_dir, tmp_path, capsys):
     rec = read_recording(out)
     assert rec.profile == "testband" and rec.placement == "waist_front" and rec.provenance["seed"] == 3
     assert (tmp_path / "rec.png").stat().st_size > 10_000
-    assert "gap(s)" not in capsys.readouterr().err  # testband drops nothing
+    err = capsys.readouterr().err
+    assert "gap(s)" not in err  # testband drops nothing
+    # the rigid motion holds no label: said, with the command that labels it (a BVH was simulated silently)
+    assert not rec.labels and "note: m.motion.npz holds no label: the recording is unlabelled" in err
     # the drops the plot's title counts are said on the console too (a fresh user's run, session 62): the
     # smartphone profile drops 0.2 % of its samples, 2–3 of 300
     assert main(["simulate", "--motion", str(mfile), "--profile", "smartphone-waist", "--seed", "3",

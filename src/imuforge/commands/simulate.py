@@ -107,6 +107,10 @@ def run(args) -> int:
         print(f"note: this simulated person wears the device on {worn['placement']} (wear variation: "
               f"side {worn.get('side')}, flip {worn.get('flip')}); --wear-variation none keeps "
               f"{prof.default_placement} exactly", file=sys.stderr)
+    if not rec.labels:  # an imported .bvh / .npy: motion --from … --label names its activity
+        print(f"note: {args.motion.name} holds no label: the recording is unlabelled, and training leaves it "
+              f"out (imuforge motion --from {args.motion.name} --label ACTIVITY writes a labelled motion)",
+              file=sys.stderr)
     tally = SaturationTally(prof)
     tally.add(rec)
     for note in tally.notes():
