@@ -581,6 +581,7 @@ def test_a_ray_address_nothing_answers_at_is_one_line_at_once(tmp_path, capsys):
         rc = main(["generate", str(path), "--out", str(tmp_path / "o"), "--ray-address", f"127.0.0.1:{port}"])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and "cannot reach the Ray cluster" in err, err
+    assert "nothing listens there (connection refused)" in err  # said as it is (it read "within 5 s")
     assert not (tmp_path / "o").exists()
 
 

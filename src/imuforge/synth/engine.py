@@ -100,9 +100,11 @@ def check_ray_reachable(address: str) -> None:
         with socket.create_connection((host, int(port)), timeout=RAY_REACH_S):
             pass
     except (OSError, ValueError) as exc:
-        said = f" ({resolved})" if resolved != address else ""
-        raise ValidationError(f"cannot reach the Ray cluster at {address}{said}: nothing answered within "
-                              f"{RAY_REACH_S:g} s ({getattr(exc, 'strerror', None) or exc})",
+        said = f" (which Ray resolves to {resolved})" if resolved != address else ""
+        why = ("nothing listens there (connection refused)" if isinstance(exc, ConnectionRefusedError) else
+               f"nothing answered within {RAY_REACH_S:g} s" if isinstance(exc, TimeoutError) else
+               f"{getattr(exc, 'strerror', None) or exc}")
+        raise ValidationError(f"cannot reach the Ray cluster at {address}{said}: {why}",
                               allowed=RAY_ALLOWED) from None
 
 
