@@ -166,7 +166,7 @@ def plot_allan(fit, path: Path) -> Path | None:
         ax.loglog(taus, n_rms / np.sqrt(taus), "k--", lw=1, label="N/√τ (white)")
         ax.set_xlabel("τ [s]")
         ax.set_ylabel(f"Allan deviation [{UNITS['acc' if name == 'accel' else 'gyro']}]")
-        ax.set_title(f"{name}: {nf.seconds:.0f} s still", fontsize=9)
+        ax.set_title(f"{name}: the longest still stretch, {nf.seconds:.0f} s", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
