@@ -153,6 +153,8 @@ def test_a_recording_with_no_sample_is_refused_when_written_or_read(tmp_path):
                                           "the quantity\\)$"),
         ("time[s],acc_x[--g]\n0,1\n", "unknown acc unit '--g'"),
         ("time[s],acc_q[g]\n0,1\n", "unknown column 'acc_q'"),
+        ("time[s],acc_x[g],acc_y[g],acc_x[g]\n0,1,0,1\n0.02,1,0,1\n",
+         r"channel acc_x named twice in acc_x, acc_y, acc_x \(allowed: each channel once"),
         ("millis,aX,aY\n0,1,2\n", r"unknown column 'millis' \(allowed: time, t or timestamp with its unit "
                                   r"\(time\[ms\]\)"),
         ("", "the CSV is empty"),

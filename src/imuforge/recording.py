@@ -374,7 +374,9 @@ class Recording:
             if c not in KNOWN_CHANNELS:
                 raise ValidationError(f"unknown channel {c!r}", allowed=", ".join(KNOWN_CHANNELS))
         if len(set(channels)) != len(channels):
-            raise ValidationError(f"duplicate channel names in {channels}")
+            twice = sorted({c for c in channels if channels.count(c) > 1})
+            raise ValidationError(f"channel {', '.join(twice)} named twice in {', '.join(channels)}",
+                                  allowed="each channel once (acc_x, acc_y, acc_z, gyro_x, …)")
         check_finite("timestamps", ts)
         check_finite("data", arr)
         _check_magnitudes(arr, channels, ts)
