@@ -74,7 +74,7 @@ def test_the_proposed_pace_gives_the_capture_cadence(made):
     root, _, res = made
     row = next(r for r in res.report.realism.rows if (r.label, r.stat) == ("walking", "cadence_spm"))
     assert abs(row.before / row.real - 1) > 0.10
-    [text] = [f.text for f in res.findings if f.topic == "realism"]
+    [text] = [f.text for f in res.findings if f.topic == "realism" and f.kind == "undecided"]
     assert text.startswith(f"walking: the capture steps at {row.real:.0f} steps/min")
     proposed = re.search(r'imuforge motion "([^"]+)"', text).group(1)
     spec = parse_description(proposed, matcher="keywords", seconds=30.0)
