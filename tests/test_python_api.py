@@ -88,7 +88,7 @@ def test_calibrate_judges_each_captures_units_and_a_limbs_rates_by_a_limbs_floor
         calibrate(tmp_path / "syn", tmp_path / "mixed", tmp_path / "c_mixed", plots=False)
     rad = si.replace(data=si.data * np.r_[[1.0] * 3, [np.pi / 180] * 3])
     Dataset.create(tmp_path / "wrist").add(rad, name="r1")
-    with pytest.raises(ValidationError, match=r"hardly turns .* \(a limb's least is 0\.15\)"):
+    with pytest.raises(ValidationError, match=r"hardly turns .*; a limb's least is 0\.15 rad/s\)"):
         calibrate(tmp_path / "syn", tmp_path / "wrist", tmp_path / "c_wrist", plots=False)
     Dataset.create(tmp_path / "back").add(rad.replace(placement="lower_back"), name="r1")
     # a trunk turns that little

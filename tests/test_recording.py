@@ -160,11 +160,13 @@ def test_a_recording_with_no_sample_is_refused_when_written_or_read(tmp_path):
         ("", "the CSV is empty"),
         ("# a logger's comment\n", "the CSV is empty below its comment lines"),
         ("time[s];acc_x[g]\n0;1\n", "its columns are separated by semicolons"),
-        ("time[s],acc_x[g]\n0,1,\n0.02,1,\n", "line 2 ends in a comma: an empty value after the last of the "
-                                               "header's 2 columns"),
+        ("time[s],acc_x[g]\n0,1,\n0.02,1,\n", "line 2 ends in a comma: an empty value after its last column"),
+        # the header too, and the first row after a blank line: the line the comma is on
+        ("time[s],acc_x[g],\n0,1,\n", "line 1 ends in a comma"),
+        ("time[s],acc_x[g]\n\n\n0,1,\n", "line 4 ends in a comma"),
         # labels counted from the file's start where the time column counts from the logger's
         ('# {"labels": [[0, 1, "walking"]]}\ntime[s],acc_x[g]\n100,1\n100.02,1\n100.04,1\n',
-         r"label 'walking' spans 0–1 s, and the samples run 100–100.04 s: it holds no sample "
+         r"the labels span 0–1 s, and the samples run 100–100.04 s: no label holds a sample "
          r"\(allowed: label times on the time column's clock"),
         ("time[s],acc_x[furlongs]\n0,1\n", "unknown acc unit 'furlongs'"),
         ("time[s],acc_x[deg/s]\n0,1\n", "'deg/s' is for gyro, not acc"),
@@ -200,6 +202,22 @@ def test_bad_csv_is_refused_with_the_file_named(tmp_path, text, message):
     with pytest.raises(ValidationError, match=message) as exc:
         read_csv(p)
     assert "bad.csv" in str(exc.value)
+
+
+def test_a_cropped_recordings_csv_reads_back_and_blank_lines_before_the_header_are_skipped(tmp_path):
+    """A crop keeps the end of a label that began after its last sample: the CSV it writes read back
+    (the label check refuses only labels of which none holds a sample). A blank line between the comment
+    and the header is skipped, as comments are (it was "the CSV is empty")."""
+    t = np.arange(1000) / 50.0
+    rec = Recording(t, np.tile([0.0, 0.0, 9.81], (1000, 1)), ("acc_x", "acc_y", "acc_z"), 50.0,
+                    labels=[(0.0, 9.99, "walking"), (9.99, 20.0, "sitting")])
+    cut = rec.crop(0.0, 10.0)
+    assert cut.labels[-1].start_s > float(cut.timestamps[-1])  # the stray end of "sitting"
+    back = read_recording(cut.to_csv(tmp_path / "cut.csv"))
+    assert [s.label for s in back.labels] == ["walking", "sitting"] and len(back) == len(cut)
+    text = (tmp_path / "cut.csv").read_text().split("\n", 1)
+    (tmp_path / "blank.csv").write_text(text[0] + "\n\n" + text[1])
+    assert len(read_csv(tmp_path / "blank.csv")) == len(cut)
 
 
 def test_bad_recordings_are_refused():

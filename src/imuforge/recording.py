@@ -170,14 +170,13 @@ def moving_floor(placement: str | None) -> float:
     """The least rate RMS (rad/s) a body part turns at while its acceleration moves: a limb's
     (:data:`LIMB_MOVING_MIN_RAD_S`), or a trunk's, head's or unknown placement's
     (:data:`MOVING_MIN_RAD_S`)."""
-    words = str(placement or "").split("_")
+    words = str(placement or "").lower().replace("-", "_").split("_")
     return LIMB_MOVING_MIN_RAD_S if any(w in LIMB_WORDS for w in words) else MOVING_MIN_RAD_S
 
 
-def moving_rates(recordings, *, per_floor: bool = False) -> np.ndarray:
+def moving_rates(recordings) -> np.ndarray:
     """The rate RMS (rad/s) of every 2 s window whose acceleration moves (:data:`MOVING_ACC`), pooled over
-    the recordings that hold both sensors; ``per_floor``: each divided by its recording's
-    :func:`moving_floor` (a window under 1 turns less than its body part can)."""
+    the recordings that hold both sensors."""
     out = []
     for r in recordings:
         if r.acc is None or r.gyro is None or len(r) == 0:
@@ -188,8 +187,7 @@ def moving_rates(recordings, *, per_floor: bool = False) -> np.ndarray:
             continue
         acc, gyro = r.acc[:m].reshape(-1, n, 3), r.gyro[:m].reshape(-1, n, 3)
         moving = np.sqrt(((acc - acc.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1)) > MOVING_ACC
-        rates = np.sqrt((gyro[moving] ** 2).sum(axis=2).mean(axis=1))
-        out.append(rates / moving_floor(r.placement) if per_floor else rates)
+        out.append(np.sqrt((gyro[moving] ** 2).sum(axis=2).mean(axis=1)))
     return np.concatenate(out) if out else np.zeros(0)
 
 
@@ -217,10 +215,10 @@ def check_si_figures(norms: np.ndarray, gyro_peaks: Sequence[float], what: str,
                                       "values are in: gyro_x[dps])")
     floors = np.full(len(moving), MOVING_MIN_RAD_S) if moving is not None and floors is None else floors
     if moving is not None and len(moving) >= 3 and np.mean(moving < floors) >= 0.9:
-        limb = " (a limb's least" if np.median(floors) > MOVING_MIN_RAD_S else " (a body's least"
+        part = "a limb" if np.median(floors) > MOVING_MIN_RAD_S else "a body"
         raise ValidationError(f"the {what}'s gyroscope hardly turns while its accelerometer moves (rate RMS "
-                              f"{np.median(moving):.3g} rad/s in the windows that move{limb} is "
-                              f"{np.median(floors):g}): rad/s read as deg/s, 57× too small?",
+                              f"{np.median(moving):.3g} rad/s in the windows that move; {part}'s least is "
+                              f"{np.median(floors):g} rad/s): rad/s read as deg/s, 57× too small?",
                               allowed="rates in rad/s (deg/s × π/180; a file already in rad/s as it is, a "
                                       "CSV's header naming the unit its values are in: gyro_x[rad/s])")
 
@@ -858,7 +856,7 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     header_line = 1
     with open(path, encoding="utf-8-sig") as fh:  # -sig: a byte-order mark (Excel's "CSV UTF-8") is dropped
         line = fh.readline()
-        while line.startswith("#"):
+        while line.startswith("#") or (line and not line.strip()):  # comments, blank lines before the header
             header_line += 1
             text = line[1:].strip()
             if text.startswith("{"):
@@ -878,14 +876,14 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
         body = fh.read()
     _check_csv_layout(line, body, header_line, path)
     names, scales = _csv_columns(header, path)  # a file that is not a recording is told by its header
+    if "time" not in names:
+        raise NotARecordingError("CSV has no time column", source=str(path),
+                                 allowed="a column 'time[s]' (or ms, us)")
     # one line naming the file's line for a value that is not a number, a row of another width, NaN / inf
     table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1, finite=True,
                           allowed=f"{len(header)} number{'' if len(header) == 1 else 's'} per row, one per "
                                   "column the header names")
              if body.strip() else np.zeros((0, len(header))))
-    if "time" not in names:
-        raise NotARecordingError("CSV has no time column", source=str(path),
-                                 allowed="a column 'time[s]' (or ms, us)")
     if table.size and table.shape[1] != len(names):
         raise ValidationError(f"rows have {table.shape[1]} values but the header names {len(names)} columns",
                               source=str(path))
@@ -927,37 +925,38 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     return rec
 
 
-def _check_csv_layout(header: str, body: str, header_line: int, path: Path) -> None:
+def _check_csv_layout(header_text: str, body: str, header_line: int, path: Path) -> None:
     """Refuse, naming the cause, what a CSV logger writes that is not comma-separated rows under a header: an
-    empty file, another separator, an empty value after each row's last (a trailing comma)."""
-    if not header.strip():
+    empty file, another separator, an empty value after each line's last (a trailing comma, on the header
+    or the rows)."""
+    if not header_text.strip():
         raise NotARecordingError("the CSV is empty" + (" below its comment lines" if header_line > 1 else ""),
                                  source=str(path), allowed="a header such as time[ms],acc_x[g],… and one row "
                                                            "per sample")
     for sep, name in ((";", "semicolons"), ("\t", "tabs")):
-        if "," not in header and sep in header:
+        if "," not in header_text and sep in header_text:
             raise NotARecordingError(f"its columns are separated by {name}", source=str(path),
                                      allowed="comma-separated columns (time[ms],acc_x[g],…)")
-    first = next((ln for ln in body.splitlines() if ln.strip()), "")
-    if first.rstrip().endswith(",") and not header.rstrip().endswith(","):
-        raise ValidationError(f"line {header_line + 1} ends in a comma: an empty value after the last of the "
-                              f"header's {len(header.split(','))} columns (a logger's trailing ',')",
-                              source=str(path), allowed="rows of one value per header column, without a "
-                                                        "trailing comma")
+    rows = ((header_line + 1 + i, ln) for i, ln in enumerate(body.splitlines()) if ln.strip())
+    line_no, first = next(rows, (header_line, ""))
+    comma = [(n, t) for n, t in ((header_line, header_text), (line_no, first)) if t.rstrip().endswith(",")]
+    if comma:
+        raise ValidationError(f"line {comma[0][0]} ends in a comma: an empty value after its last column (a "
+                              "logger's trailing ',')", source=str(path),
+                              allowed="one value per column on every line, without a trailing comma")
 
 
 def _check_labels_cover(rec: Recording) -> None:
-    """Refuse label segments that hold no sample (times counted from the file's start where the time column
-    counts from the logger's): said with both spans, the labels' and the samples'."""
+    """Refuse labels of which none holds a sample: times counted from the file's start where the time
+    column counts from the logger's, said with both spans. (One segment past the last sample is kept, as
+    anywhere: a crop leaves the end of a segment that began after the last sample it kept.)"""
     if not rec.labels or not len(rec):
         return
     t0, t1 = float(rec.timestamps[0]), float(rec.timestamps[-1])
-    empty = [s for s in rec.labels if s.end_s <= t0 or s.start_s > t1]
-    if empty:
-        s = empty[0]
-        of = f" ({len(empty)} of {len(rec.labels)} labels)" if len(rec.labels) > 1 else ""
-        raise ValidationError(f"label {s.label!r} spans {s.start_s:g}–{s.end_s:g} s, and the samples run "
-                              f"{t0:.6g}–{t1:.6g} s: it holds no sample{of}",
+    if all(s.end_s <= t0 or s.start_s > t1 for s in rec.labels):
+        s = rec.labels[0]
+        raise ValidationError(f"the labels span {s.start_s:g}–{rec.labels[-1].end_s:g} s, and the samples "
+                              f"run {t0:.6g}–{t1:.6g} s: no label holds a sample",
                               allowed="label times on the time column's clock, e.g. "
                                       f'# {{"labels": [[{t0:.6g}, {t1:.6g}, "{s.label}"]]}}')
 

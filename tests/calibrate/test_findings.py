@@ -138,6 +138,16 @@ def test_a_misspelt_capture_label_is_a_warning_naming_the_class_meant(data, tmp_
     assert ("WARNING: the capture's label 'walkng' is no synthetic class — did you mean 'walking'? Nothing "
             "was calibrated on it, and walking is passed through as simulated") in printed
     assert "in the capture but not in the synthetic data" not in printed
+    # a library activity is no typo of another, however alike their names (waving / walking)
+    from imuforge.calibrate.pipeline import _class_findings
+    from imuforge.calibrate.result import ClassScope
+
+    scope = ClassScope(True, ["elevator_down", "walking"], ["elevator_up", "walking", "waving", "walkng"],
+                       ["walking"], ["elevator_down"])
+    found = [f for f in _class_findings(scope) if f.kind in ("warning", "undecided")]
+    assert [f.kind for f in found] == ["warning", "undecided", "undecided"]
+    assert "'walkng' is no synthetic class — did you mean 'walking'?" in found[0].text
+    assert "in the capture but not in the synthetic data: elevator_up, waving" in found[1].text
 
 
 def test_unstable_alignment_is_reported(data, tmp_path, capsys):

@@ -164,7 +164,8 @@ def read_log(path: str | os.PathLike) -> tuple[dict[str, Any], list[LogRecord], 
     info = {"truncated": False, "corrupt_bytes": 0, "corrupt_regions": 0, "header_damaged": damaged}
     # after a damaged header the first record must start the clock (t ≥ 0): no wild resync on header bytes
     first_t = -float("inf") if header is not None else 0.0
-    records = _read_records(raw, off, info, first_t, skip_header=bool(damaged))
+    # (a header still valid JSON ends where its line does: damage after it is the records', counted)
+    records = _read_records(raw, off, info, first_t, skip_header=header is None)
     if header is None and not records:
         raise ValidationError(f"corrupt raw log header ({damaged}) and no readable record after it: nothing "
                               "to recover", source=str(path), allowed="a .rawlog written by imuforge capture")

@@ -198,9 +198,11 @@ def fit_noise(x: np.ndarray, rate_hz: float, kind: str, *, enbw_hz: float | None
         density = np.sqrt(np.clip(var - qvar, 0.0, None)) / math.sqrt(enbw)
     white = density * math.sqrt(enbw)
     taus, adev = allan_deviation(x, rate_hz)
-    # white (−½ slope) part: from 3 samples to the smaller of 1 s and a tenth of the stretch
-    tmax = max(3.0 / rate_hz, min(1.0, x.shape[0] / rate_hz / 10.0))
-    sel = (taus >= 3.0 / rate_hz - 1e-12) & (taus <= tmax + 1e-12)
+    # white (−½ slope) part: from 3 samples, or two of the filter's correlation times (a chip filtering far
+    # below its ODR holds its short-τ curve flat), to the smaller of 1 s and a tenth of the stretch
+    tmin = max(3.0 / rate_hz, 2.0 / enbw)
+    tmax = max(3.0 * tmin, min(1.0, x.shape[0] / rate_hz / 10.0))
+    sel = (taus >= tmin - 1e-12) & (taus <= tmax + 1e-12)
     if not sel.any():
         sel = np.zeros_like(taus, bool)
         sel[0] = True
@@ -447,9 +449,11 @@ def fit_device(captures: list[Recording], profile=None, *, names: list[str] | No
     warnings = noise_warnings([acc_noise, gyro_noise], [accel, gyro], best)
     for nf in (acc_noise, gyro_noise):
         if nf is not None and not WHITE_SLOPE[0] <= nf.allan_slope <= WHITE_SLOPE[1]:
+            why = ("it moves: a worn device's sway" if nf.allan_slope > WHITE_SLOPE[1]
+                   else "its noise is not white there")
             notes.append(f"{nf.kind}: the Allan deviation of the still stretch has no −½ slope (slope "
-                         f"{nf.allan_slope:+.2f}: it moves, a worn device's sway): its random walk is the "
-                         "noise density's, and no bias instability is read (a desk capture reads both)")
+                         f"{nf.allan_slope:+.2f}: {why}): its random walk is the noise density's, and no "
+                         "bias instability is read (a desk capture reads both)")
 
     acc_means = np.array([o.acc_mean for o in orients])
     gravity_removed = False

@@ -53,7 +53,7 @@ from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
 from imuforge.errors import ValidationError
-from imuforge.labels import describe_owners, one_wearer_per_class
+from imuforge.labels import CANONICAL_LABELS, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
                                 find_datasets, moving_floor, read_recording)
@@ -577,8 +577,17 @@ def _device_fit_step(result: CalibrationResult, stage: Path, out: Path, cur: lis
     try:
         fit = fit_device(reals, profile, names=[n for n, _ in real_named])
     except ValidationError as exc:
-        report.steps.append(SkippedStep("fit_profile", str(exc)))
-        return cur
+        if base_from_synthetic is None:
+            report.steps.append(SkippedStep("fit_profile", str(exc)))
+            return cur
+        try:  # the synthetic data's device does not fit this capture (another rate, a profile not installed)
+            fit = fit_device(reals, None, names=[n for n, _ in real_named])
+        except ValidationError as again:
+            report.steps.append(SkippedStep("fit_profile", str(again)))
+            return cur
+        fit.notes.append(f"the synthetic data's device {base_from_synthetic} was not taken as the base: "
+                         f"{exc.what}")
+        profile = base_from_synthetic = None
     result.fit = fit
     (stage / "fit.json").write_text(json.dumps(fit.to_dict(), indent=1, default=float))
     step = FitStep(summary=FitSummary.from_json(fit.summary()), notes=fit.notes,
@@ -798,6 +807,8 @@ def _realism_lost(check: RealismCheck | None) -> list[Finding]:
     def shown(r: RealismRow) -> str:
         if r.stat == "posture_deg":
             return f"{r.label} {r.stat} {r.before - r.real:+.0f}° → {r.after - r.real:+.0f}°"
+        if r.real == 0.0:  # no ratio to a capture's zero: the values
+            return f"{r.label} {r.stat} {r.before:.3g} → {r.after:.3g} (capture 0)"
         return f"{r.label} {r.stat} {r.comparison().ratio:.2f}× → {r.comparison(after=True).ratio:.2f}×"
 
     return [Finding("warning", "realism", "calibration took statistics that were within the target's bounds "
@@ -890,14 +901,15 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
     out = [Finding("decided", "classes", "calibrated on the classes both the capture and the synthetic data "
                    "hold: " + ", ".join(scope.shared or []))]
     unmatched_real = sorted(set(scope.real) - set(scope.shared or []))
-    typos = {c: m[0] for c in unmatched_real
-             if (m := difflib.get_close_matches(c, scope.synthetic or [], n=1, cutoff=0.75))}
+    typos = {c: m[0] for c in unmatched_real if c not in CANONICAL_LABELS
+             and (m := difflib.get_close_matches(c, scope.synthetic or [], n=1, cutoff=0.75))
+             and _edits(c, m[0]) <= 2}
     for label, meant in typos.items():  # a misspelt capture label: its class is calibrated on nothing
         then = (f"its stretches are left out of {meant}'s calibration" if meant in (scope.shared or [])
                 else f"{meant} is passed through as simulated: the capture holds none under that name")
         out.append(Finding("warning", "classes", f"the capture's label {label!r} is no synthetic class — did "
                            f"you mean {meant!r}? Nothing was calibrated on it, and {then} (relabel the "
-                           "capture)"))
+                           "capture if so; else make its synthetic data)"))
     unmatched_real = [c for c in unmatched_real if c not in typos]
     if unmatched_real:  # a class the user captured and made no synthetic data of (a typo in a loop, say)
         out.append(Finding("undecided", "classes", "in the capture but not in the synthetic data: "
@@ -908,6 +920,16 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
                            + ", ".join(scope.unmatched_synthetic)
                            + " — passed through without distribution mapping and not in the fidelity figures"))
     return out
+
+
+def _edits(a: str, b: str) -> int:
+    """The Levenshtein distance of two labels (letters inserted, deleted or replaced)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 def _unlabelled_findings(reals, scope: ClassScope) -> list[Finding]:
@@ -944,10 +966,10 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
                            "synthetic data were made for (the capture names none; --profile NAME for "
                            "another)"))
     if step.profile_toml is None:
-        out.append(Finding("undecided", "device", "no base profile (the capture names none, and --profile "
-                           "was not given): the fitted figures are in fit.json only, no fitted profile was "
-                           "written and the synthetic data keep their device's per-axis terms (--profile "
-                           "NAME)"))
+        out.append(Finding("undecided", "device", "no base profile (--profile was not given, and neither "
+                           "the capture's device nor the synthetic data's could be one: the fit's notes say "
+                           "why): the fitted figures are in fit.json only, no fitted profile was written and "
+                           "the synthetic data keep their device's per-axis terms (--profile NAME)"))
     out += [Finding("warning", "device", w) for w in fit.warnings]
     if fit.ranges:
         out.append(Finding("decided", "device", "fitted range from where the capture saturates: " + ", ".join(

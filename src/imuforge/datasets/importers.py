@@ -875,16 +875,18 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
     ``pocket_right_thigh`` by convention. Folders B_/C_ (raw accelerometer/gyroscope) are not read.
     """
     base = src.parent
-    motion = [p for p in src.rglob("sub_*.csv") if _MS_FILE_RE.match(p.name)
-              and any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2])]
+
+    def in_device_motion(p: Path) -> bool:  # A_DeviceMotion_data (or its zip's folder) above the trial
+        return any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2])
+
+    motion = [p for p in src.rglob("sub_*.csv") if _MS_FILE_RE.match(p.name) and in_device_motion(p)]
     files = sorted(p for p in motion if _MS_TRIAL_RE.match(p.parent.name))
     for p in motion:  # a folder of another activity code: counted, as the other importers count theirs
         if not _MS_TRIAL_RE.match(p.parent.name):
             report.skipped[f"unknown_activity_{p.parent.name.split('_')[0]}"] += 1
     # a CSV in a trial folder that is not named sub_<n>.csv (renamed, or a copy): counted, not passed over
     renamed = sum(1 for p in src.rglob("*.csv") if not _MS_FILE_RE.match(p.name)
-                  and _MS_TRIAL_RE.match(p.parent.name)
-                  and any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2]))
+                  and _MS_TRIAL_RE.match(p.parent.name) and in_device_motion(p))
     if renamed:
         report.skipped["csv_files_not_named_sub_n"] += renamed
     if not files:
