@@ -216,24 +216,30 @@ def _check_args(args) -> list | None:
             raise ValidationError(f"{', '.join(extra)} with --from {args.source.name}: a key-framed activity "
                                   "names itself (its label) and is its own motion source",
                                   allowed=f"--from {args.source.name} alone (edit 'label' in the file)")
-    if imported and args.n > 1:
-        raise ValidationError(f"--n {args.n} with --from {args.source.name}: an imported file is one motion",
-                              allowed=f"--from {args.source.name} without --n, "
-                                      "or key frames (.toml) for --n people")
-    if imported and args.seconds is not None:
-        raise ValidationError(f"--seconds with --from {args.source.name}: an imported motion keeps its own "
-                              "length", allowed=f"--from {args.source.name} without --seconds")
-    if imported and args.seed is not None and not args.profile:  # an imported motion is drawn from nothing
-        raise ValidationError(f"--seed with --from {args.source.name} and no --profile: the motion is the "
-                              "file's, and nothing is drawn (the seed draws the device's noise and wear)",
-                              allowed=f"--from {args.source.name} --profile NAME --seed N, or leave --seed "
-                                      "out")
+    if imported:
+        _check_one_imported_motion(args)
     args.seed = 0 if args.seed is None else args.seed
     if args.schedule is None:
         return None
     items = _parse_schedule(args.schedule, args.seconds)
     _check_frames(sum(s for _, s in items if s is not None), args.fps, "the --schedule's total duration")
     return items
+
+
+def _check_one_imported_motion(args) -> None:
+    """What an imported file (one motion, as recorded) refuses: more people, another length, a seed that
+    draws nothing (without --profile no device's noise or wear is drawn)."""
+    name = args.source.name
+    if args.n > 1:
+        raise ValidationError(f"--n {args.n} with --from {name}: an imported file is one motion",
+                              allowed=f"--from {name} without --n, or key frames (.toml) for --n people")
+    if args.seconds is not None:
+        raise ValidationError(f"--seconds with --from {name}: an imported motion keeps its own length",
+                              allowed=f"--from {name} without --seconds")
+    if args.seed is not None and not args.profile:
+        raise ValidationError(f"--seed with --from {name} and no --profile: the motion is the file's, and "
+                              "nothing is drawn (the seed draws the device's noise and wear)",
+                              allowed=f"--from {name} --profile NAME --seed N, or leave --seed out")
 
 
 def _check_import_options(args, imported: bool) -> None:
