@@ -161,8 +161,10 @@ def test_walking_keeps_its_variance_when_only_standing_was_captured(data, capsys
     # --json prints that report, with where it and the dataset went, and nothing else on stdout
     assert main(["calibrate", "--synthetic", str(data / "syn"), "--real", str(data / "captures"), "--out",
                  str(out), "--align", "--map", "global", "--no-plots", "--overwrite", "--json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    said = capsys.readouterr()
+    doc = json.loads(said.out)
     assert doc["dataset"] == str(out / "dataset") and doc["report"] == str(out / "report.json")
+    assert "capture decided: calibrated on the classes both" in said.err  # the findings on stderr too
     assert {k: v for k, v in doc.items() if k not in ("dataset", "report")} == \
         json.loads((out / "report.json").read_text())
     all_classes = fidelity(raw, [still], seed=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,9 +103,11 @@ def run(args) -> int:
                     map_source=args.map_source or DEFAULT_SOURCE,
                     map_strength=args.map_strength or DEFAULT_STRENGTH, match_range=not args.keep_range)
     rep = res.report
-    if args.json:  # the findings (what the capture decided, warnings) are in the report's own
+    if args.json:  # the findings (what the capture decided, warnings) are in the report's own, and said
         print(json.dumps({"dataset": str(res.dataset), "report": str(res.out / "report.json"),
                           **json.loads(rep.dumps())}))
+        for f in res.findings:
+            print(f"{_PREFIX[f.kind]} {f.text}", file=sys.stderr)
         return 0
     b, a = rep.fidelity_before, rep.fidelity_after
     for n in rep.notes:
