@@ -234,9 +234,10 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
     else:
         X, labels = run.read_npz("heldout.npz")
         notes = []
-        source = ("training run's validation subjects (heldout.npz): not used for fitting, but used for "
-                  "early stopping, so these figures are optimistic; pass --data with other subjects for a "
-                  "true test")
+        split = run.data_info().get("validation_split", "")  # held-out subjects or stretches, or --val's
+        source = (f"training run's validation data (heldout.npz{': ' + split if split else ''}): not used "
+                  "for fitting, but used for early stopping, so these figures are optimistic; pass --data "
+                  "with other subjects for a true test")
     y = run.label_index(labels)
     unknown = dict(sorted(Counter(labels[y < 0].tolist()).items()))
     X, y, labels = X[y >= 0], y[y >= 0], labels[y >= 0]
@@ -662,7 +663,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         {"test": "## Metrics on held-out subjects",
          "trained people": "## Metrics on people the model was trained on (optimistic)"}.get(
             scored_on(card["data"]["test"]["source"] or "training run's validation"),
-            "## Metrics on validation subjects (used for early stopping: optimistic)"),
+            "## Metrics on the run's validation data (used for early stopping: optimistic)"),
         "",
         f"Test data: {card['data']['test']['source']} — {card['data']['test']['windows']} windows.",
         *_caveat_items(card["data"]["test"]),
