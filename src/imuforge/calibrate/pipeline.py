@@ -953,7 +953,7 @@ def _fit_findings(step: FitStep | SkippedStep, fit: DeviceFit | None) -> list[Fi
         # --fit-profile was asked for and gives no profile: a warning, not an open question
         return [Finding("warning", "device", f"device fit not possible: {step.skipped or 'no fit'}")]
     sm = step.summary
-    clock = f"sample rate and clock (on {fit.timing_from}, the capture of the most samples)"  # with the rate
+    clock = f"sample rate and clock (on {fit.timing_from}, the longest capture)"  # the first of equals
     unused = set(sm.noise_not_used or ())  # read, and not used: the warning says why
     got = [name for value, name, noise in ((sm.rate_hz, clock, None),
                                            (sm.accel_noise_ug_per_rthz, "accel noise", "accel"),

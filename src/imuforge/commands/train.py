@@ -665,8 +665,9 @@ def cmd_export(args) -> int:
     m4 = gs["cortex_m4"]
     m4_text = (f"Cortex-M4 flash {m4['flash_bytes']} B, RAM {m4['ram_bytes']} B" if isinstance(m4, dict)
                else f"Cortex-M4 {m4}")
-    verdict = (f"{gc['mismatches']} of {gc['windows'] + gc['random_windows']} windows differ "
-               f"[{'identical' if gc['identical'] else 'MISMATCH'}]" if gc["compared"] else f"not checked: {gc['reason']}")
+    verdict = (f"{gc['mismatches']} of {gc['windows'] + gc['random_windows']} windows ({gc['windows']} test, "
+               f"{gc['random_windows']} random) differ [{'identical' if gc['identical'] else 'MISMATCH'}]"
+               if gc["compared"] else f"not checked: {gc['reason']}")
     print(f"generated C ({', '.join(card.model.generated_c)}): arena {gs['arena_bytes']} B "
           f"(+ I/O {gs['input_bytes'] + gs['output_bytes']} B), {m4_text}; vs TFLM: {verdict}")
     print(_qemu_summary(gs.get("qemu_cortex_m4"), c.get("generated_c_equals_tflm_qemu")))
