@@ -143,3 +143,16 @@ def describe_owners(owner: dict[str, str]) -> str:
         by_wearer.setdefault(w, []).append(lab)
     return "; ".join(f"{', '.join(sorted(labs))}: {w}" for w, labs in sorted(by_wearer.items(),
                                                                            key=lambda kv: sorted(kv[1])))
+
+
+def one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter put in or left out, or two neighbours swapped: slips of the
+    keys that make most misspellings (Damerau 1964) and seldom make another word — a changed letter does
+    ("wading" / waving, "sifting" / sitting), so it is not one here."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    if len(a) == len(b):
+        return a[i + 2:] == b[i + 2:] and a[i:i + 2] == b[i:i + 2][::-1]
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1:] == shorter[i:]

@@ -26,7 +26,6 @@ undone; not after ``align_mode="each"``).
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -53,7 +52,7 @@ from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
 from imuforge.errors import ValidationError
-from imuforge.labels import CANONICAL_LABELS, describe_owners, one_wearer_per_class
+from imuforge.labels import CANONICAL_LABELS, describe_owners, one_slip, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
                                 find_datasets, moving_floor, read_recording)
@@ -901,9 +900,9 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
     out = [Finding("decided", "classes", "calibrated on the classes both the capture and the synthetic data "
                    "hold: " + ", ".join(scope.shared or []))]
     unmatched_real = sorted(set(scope.real) - set(scope.shared or []))
-    typos = {c: m[0] for c in unmatched_real if c not in CANONICAL_LABELS
-             and (m := difflib.get_close_matches(c, scope.synthetic or [], n=1, cutoff=0.75))
-             and _edits(c, m[0]) <= 2}
+    # a slip of the keys (a letter left out or doubled, two swapped), never one library activity for another
+    typos = {c: meant[0] for c in unmatched_real if c not in CANONICAL_LABELS
+             and len(meant := [s for s in scope.synthetic or [] if one_slip(c, s)]) == 1}
     for label, meant in typos.items():  # a misspelt capture label: its class is calibrated on nothing
         then = (f"its stretches are left out of {meant}'s calibration" if meant in (scope.shared or [])
                 else f"{meant} is passed through as simulated: the capture holds none under that name")
@@ -920,16 +919,6 @@ def _class_findings(scope: ClassScope) -> list[Finding]:
                            + ", ".join(scope.unmatched_synthetic)
                            + " — passed through without distribution mapping and not in the fidelity figures"))
     return out
-
-
-def _edits(a: str, b: str) -> int:
-    """The Levenshtein distance of two labels (letters inserted, deleted or replaced)."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
 
 
 def _unlabelled_findings(reals, scope: ClassScope) -> list[Finding]:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from imuforge.errors import ImuforgeError, ValidationError
+from imuforge.labels import one_slip
 from imuforge.motion.body import Person
 from imuforge.motion.library import ACTIVITIES, POSTURE_ACTIVITY, SEATED_OR_STANDING, posture, schedule
 from imuforge.motion.library.gait import SIDED_MODES
@@ -850,19 +851,6 @@ def _respelled(text: str) -> str:
     return re.sub(r"[A-Za-z]+", fix, text)
 
 
-def _one_slip(a: str, b: str) -> bool:
-    """Whether ``a`` becomes ``b`` by one letter put in or left out, or two neighbours swapped: slips of the
-    keys that make most misspellings (Damerau 1964) and seldom make another word — a changed letter does
-    ("wading" / waving, "sifting" / sitting), so it is not one here."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    if len(a) == len(b):
-        return a[i + 2:] == b[i + 2:] and a[i:i + 2] == b[i:i + 2][::-1]
-    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
-    return longer[i + 1:] == shorter[i:]
-
-
 @functools.lru_cache(maxsize=1)
 def _cue_words() -> tuple[str, ...]:
     """The words (5 letters or more) of the activities' names and of the label synonyms — the words a slip is
@@ -887,11 +875,11 @@ def _is_english(word: str, english: frozenset[str]) -> bool:
 
 
 def _typos_mended(text: str) -> str:
-    """``text`` with each word that is one slip (:func:`_one_slip`) from exactly one word of the activities'
-    names and labels (:func:`_cue_words`), and is itself no English word (:func:`_is_english`), replaced by
-    that word: ``"a person wlaking"`` → ``"a person walking"``, which the embedding had read as standing.
-    Only words of 5 letters or more with the same first letter; without the English word list nothing is
-    mended."""
+    """``text`` with each word that is one slip (:func:`imuforge.labels.one_slip`) from exactly one word of
+    the activities' names and labels (:func:`_cue_words`), and is itself no English word
+    (:func:`_is_english`), replaced by that word: ``"a person wlaking"`` → ``"a person walking"``, which the
+    embedding had read as standing. Only words of 5 letters or more with the same first letter; without the
+    English word list nothing is mended."""
     english = _english()
     if english is None:
         return text
@@ -901,7 +889,7 @@ def _typos_mended(text: str) -> str:
         low = word.lower()
         if len(low) < 5 or _is_english(low, english):
             return word
-        near = [w for w in _cue_words() if w[0] == low[0] and _one_slip(low, w)]
+        near = [w for w in _cue_words() if w[0] == low[0] and one_slip(low, w)]
         return near[0] if len(near) == 1 else word
 
     return re.sub(r"[A-Za-z]+", fix, text)
