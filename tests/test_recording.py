@@ -175,11 +175,14 @@ def test_a_recording_with_no_sample_is_refused_when_written_or_read(tmp_path):
         # the body: named by the file's line (the header is line 1, a metadata comment pushes it down)
         ("time[s],acc_x[g]\n0,1\n0.01,abc\n", "line 3: 'abc' is not a number"),
         ("# {}\ntime[s],acc_x[g]\n0,1\n0.01,abc\n", "line 4: 'abc' is not a number"),
-        ("time[s],acc_x[g]\n0,1\n0.01,\n", "line 3: '' is not a number"),
+        ("time[s],acc_x[g]\n0,1\n0.01,\n", "line 3 holds no reading: every cell but the time's is empty"),
         ("time[s],acc_x[g]\n0,1\n0.01,2\n0.02\n", "line 4 has 1 value\\(s\\), line 2 has 2"),
         ("time[s],acc_x[g]\n0,1\n0,2\n", "time does not increase at line 3 \\(0 s, then 0 s\\)"),
         ("time[s],acc_x[g]\n0,1\n\n0.02,2\n0.01,3\n", "time does not increase at line 5"),
-        ("time[s],acc_x[g]\n0,nan\n0.01,2\n", "NaN or inf\\), the first on line 2"),
+        ("time[s],acc_x[g]\n0,nan\n0.01,2\n", "line 2 holds no reading: every cell but the time's is empty "
+                                             "\\(or NaN\\)"),
+        ("time[s],acc_x[g]\n0,1\n0.01,inf\n", "1 infinite value\\(s\\), the first on line 3"),
+        (",acc_x[g]\n0,1\n", "cannot parse column header ''"),
         ("time[s],acc_x[g]\n", "the CSV holds no sample: a header and no row .*allowed: one row per sample"),
         ('# {"rate_hz": 50}\ntime[s],acc_x[g]\n', "the CSV holds no sample"),  # with a rate it was read
         ("\ufefftime[s],acc_x[g]\n0,1\n0.01,abc\n", "line 3: 'abc' is not a number"),  # a BOM: read past
@@ -202,6 +205,60 @@ def test_bad_csv_is_refused_with_the_file_named(tmp_path, text, message):
     with pytest.raises(ValidationError, match=message) as exc:
         read_csv(p)
     assert "bad.csv" in str(exc.value)
+
+
+def _merged_log(path, acc_t, gyro_t, gyro_of_t, nan: str = "") -> None:
+    """A logger's CSV of two sensors on their own clocks: one row per reading, the other sensor's cells
+    ``nan`` ("" for empty), rows in time order (the accelerometer's first on a shared time)."""
+    rows = [(t, 0, f"{t:.6f},{t:.6f},0.5,{STANDARD_GRAVITY:.5f},{nan},{nan},{nan}") for t in acc_t]
+    rows += [(t, 1, f"{t:.6f},{nan},{nan},{nan},{gyro_of_t(t):.9f},0.25,-0.5") for t in gyro_t]
+    head = "time[s],acc_x[m/s^2],acc_y[m/s^2],acc_z[m/s^2],gyro_x[rad/s],gyro_y[rad/s],gyro_z[rad/s]"
+    path.write_text(head + "\n" + "\n".join(r[2] for r in sorted(rows)) + "\n")
+
+
+@pytest.mark.parametrize("nan", ["", "nan", "NaN"])
+def test_a_csv_of_sensors_on_their_own_clocks_reads_on_the_most_frequent_ones_times(tmp_path, nan):
+    """A phone or logger app that writes each sensor's readings as they come — empty cells (or NaN) where a
+    row holds another sensor's — reads as one row per accelerometer reading (the sensor with the most), the
+    gyroscope linearly interpolated onto its times: a rate linear in time comes back exactly. The
+    accelerometer readings no two gyroscope readings bracket (before its first, after its last, across its
+    1 s gap) are left out and counted; it was refused as "line 2 ends in a comma"."""
+    acc_t = np.round(np.arange(0.0, 10.0, 0.01), 6)                      # 1000 readings at 100 Hz
+    gyro_t = np.round(np.concatenate([np.arange(0.053, 4.0, 0.0125),     # 80 Hz from 53 ms,
+                                      np.arange(5.003, 9.9, 0.0125)]), 6)  # a gap 4.0-5.0 s, ends ≈ 9.9 s
+    _merged_log(tmp_path / "log.csv", acc_t, gyro_t, lambda t: 0.3 * t - 1.0, nan)
+    with pytest.warns(UserWarning, match=r"log.csv: its sensors were read on their own clocks .* one row per "
+                                         r"acc reading, gyro linearly interpolated onto its times; (\d+) acc"):
+        rec = read_csv(tmp_path / "log.csv")
+    inside = ((acc_t >= gyro_t[0]) & (acc_t <= gyro_t[-1])
+              & ~((acc_t > gyro_t[gyro_t < 4.0][-1]) & (acc_t < gyro_t[gyro_t > 5.0][0])))
+    assert len(rec) == inside.sum() == 1000 - 6 - 101 - 10  # 6 before, 101 in the gap (4.00–5.00), 10 after
+    np.testing.assert_allclose(rec.timestamps, acc_t[inside], atol=1e-9)
+    np.testing.assert_allclose(rec.gyro[:, 0], 0.3 * rec.timestamps - 1.0, atol=1e-8)
+    np.testing.assert_allclose(rec.acc[:, 0], rec.timestamps, atol=1e-6)
+    assert rec.provenance["csv_clocks"] == {"reference": "acc", "interpolated": ["gyro"], "left_out": 117}
+    assert rec.rate_hz == pytest.approx(100.0, rel=1e-6)
+    assert [round(a, 2) for a, b, n in rec.gaps()] == [3.99]  # the gyroscope's gap, kept as a gap
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    # one axis empty of a reading: damage, not another sensor's row
+    (["0,1,0,9.8,,,", "0.01,1,,9.8,,,", "0.005,,,,0.1,0.2,0.3", "0.02,1,0,9.8,,,"],
+     r"line 3: acc_y empty \(or NaN\) where the other acc axes hold values"),
+    # a sensor's own readings out of time order (the rows of the two sensors may share a time)
+    (["0,1,0,9.8,,,", "0,,,,0.1,0.2,0.3", "0.01,1,0,9.8,,,", "0.02,,,,0.1,0.2,0.3", "0.02,1,0,9.8,,,",
+      "0.015,,,,0.1,0.2,0.3"], r"time does not increase at line 7 \(0.02 s, then 0.015 s\)"),
+    (["0,1,0,9.8,,,", "0.01,1,0,9.8,,,", "0.005,,,,0.1,0.2,0.3", "0.02,,,,0.1,0.2,0.3"],
+     r"time does not increase at line 4"),
+    (["0,1,0,9.8,,,", "0.01,1,0,9.8,,,", "0.02,,,,0.1,0.2,0.3"], r"gyro has 1 reading \(allowed: at least 2"),
+    (["0,1,0,9.8,,,", "0.01,1,0,9.8,,,", "0.02,,,,0.1,0.2,0.3", "0.03,,,,0.1,0.2,0.3"],
+     r"no acc reading lies within the span of the gyro readings"),
+])
+def test_a_csv_of_sensors_on_their_own_clocks_is_refused_where_a_reading_is_damaged(tmp_path, rows, message):
+    head = "time[s],acc_x[m/s^2],acc_y[m/s^2],acc_z[m/s^2],gyro_x[rad/s],gyro_y[rad/s],gyro_z[rad/s]"
+    (tmp_path / "log.csv").write_text(head + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ValidationError, match=message):
+        read_csv(tmp_path / "log.csv")
 
 
 def test_a_cropped_recordings_csv_reads_back_and_blank_lines_before_the_header_are_skipped(tmp_path):
@@ -591,3 +648,14 @@ def test_a_csv_cut_mid_line_is_said_to_be(tmp_path):
     (tmp_path / "cut.csv").write_text(text[: text.rstrip("\n").rfind(",")])
     with pytest.raises(ValidationError, match="the last line, cut short: the file ends mid-line"):
         read_csv(tmp_path / "cut.csv")
+
+
+def test_dataset_info_reads_a_csv_of_sensors_on_their_own_clocks_and_says_so_once(tmp_path, capsys):
+    """The command line: the note once (the file is read twice, a scan then the load), exit 0."""
+    from imuforge.cli import main
+
+    acc_t, gyro_t = np.arange(0.0, 5.0, 0.01), np.arange(0.004, 5.0, 0.0125)
+    _merged_log(tmp_path / "log.csv", acc_t, gyro_t, lambda t: np.sin(t))
+    assert main(["dataset", "info", str(tmp_path / "log.csv")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("imuforge dataset info: warning: log.csv: its sensors were read on their own clocks") == 1

@@ -142,15 +142,18 @@ def _ran(args) -> str:
 def _one_line_warning(args):
     """How a warning raised while a command runs is shown: imuforge's own as one line naming the command, not
     Python's file, line number and source line; the ML stack's (TensorFlow's converter, Keras) are its
-    noise, kept out like its log lines unless ``IMUFORGE_TF_LOGS=1``."""
+    noise, kept out like its log lines unless ``IMUFORGE_TF_LOGS=1``. Each message once per command."""
     import os
 
     own = os.path.dirname(os.path.abspath(__file__))
     original = warnings.showwarning
+    shown = set()  # a file read twice (a scan, then the load) warns once
 
     def show(message, category, filename, lineno, file=None, line=None):
         if os.path.abspath(str(filename)).startswith(own + os.sep):
-            print(f"{_ran(args)}: warning: {message}", file=sys.stderr if file is None else file)
+            if str(message) not in shown:
+                shown.add(str(message))
+                print(f"{_ran(args)}: warning: {message}", file=sys.stderr if file is None else file)
         elif os.environ.get("IMUFORGE_TF_LOGS") == "1":
             original(message, category, filename, lineno, file, line)
     return show

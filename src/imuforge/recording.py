@@ -20,6 +20,7 @@ import numbers
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,6 +314,16 @@ def as_segments(labels) -> tuple[LabelSegment, ...]:
 #: (:meth:`Recording.gaps`): Gaussian jitter passes 6 SDs once in ≈ 10⁹ intervals
 GAP_JITTER_SIGMAS = 6.0
 
+
+def gap_bound(dt: np.ndarray, period: float, tolerance: float = 1.5) -> float:
+    """The interval (s) beyond which one of the timestamp intervals ``dt`` is a gap (:meth:`Recording.gaps`):
+    over ``tolerance`` periods, and out of the intervals' own jitter (their median plus
+    :data:`GAP_JITTER_SIGMAS` robust SDs)."""
+    typical = float(np.median(dt))
+    spread = 1.4826 * float(np.median(np.abs(dt - typical)))
+    return max(tolerance * period, typical + GAP_JITTER_SIGMAS * spread)
+
+
 class Recording:
     """Timestamps and SI channels of one IMU stream, with its metadata.
 
@@ -487,9 +498,7 @@ class Recording:
             return []
         dt = np.diff(self.timestamps)
         period = 1.0 / self.rate_hz
-        typical = float(np.median(dt))
-        spread = 1.4826 * float(np.median(np.abs(dt - typical)))
-        idx = np.flatnonzero(dt > max(tolerance * period, typical + GAP_JITTER_SIGMAS * spread))
+        idx = np.flatnonzero(dt > gap_bound(dt, period, tolerance))
         return [
             (float(self.timestamps[i]), float(self.timestamps[i + 1]), int(round(dt[i] / period)) - 1)
             for i in idx
@@ -879,11 +888,18 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     if "time" not in names:
         raise NotARecordingError("CSV has no time column", source=str(path),
                                  allowed="a column 'time[s]' (or ms, us)")
-    # one line naming the file's line for a value that is not a number, a row of another width, NaN / inf
-    table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1, finite=True,
+    # one line naming the file's line for a value that is not a number, a row of another width, infinity;
+    # an empty cell (a sensor without a reading on that row) reads as NaN, for _merge_sensor_clocks
+    if any(pair in body for pair in (",,", ",\n", ",\r", "\n,")) or body.startswith(",") or body.endswith(","):
+        body = _EMPTY_CELL.sub("nan", body)  # (the pairs first: a search of the pattern is 3× loadtxt's time)
+    table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1,
                           allowed=f"{len(header)} number{'' if len(header) == 1 else 's'} per row, one per "
                                   "column the header names")
              if body.strip() else np.zeros((0, len(header))))
+    if np.isinf(table).any():
+        raise ValidationError(f"{int(np.isinf(table).sum())} infinite value(s), the first on line "
+                              f"{_line_of(body, np.isinf(table).any(axis=1), header_line)}", source=str(path),
+                              allowed="finite numbers; an empty cell where a sensor has no reading")
     if table.size and table.shape[1] != len(names):
         raise ValidationError(f"rows have {table.shape[1]} values but the header names {len(names)} columns",
                               source=str(path))
@@ -895,17 +911,19 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     channels = [n for n in names if n != "time"]
     data = np.delete(table, ti, axis=1)
     ts = table[:, ti]
-    if ts.size > 1 and not np.all(np.diff(ts) > 0):
-        from imuforge._numbers import line_of_row
-
-        i = int(np.argmin(np.diff(ts) > 0))
-        line_no = line_of_row(body, i + 1, ",", header_line + 1)
-        raise ValidationError(f"time does not increase at line {line_no} "
-                              f"({float(ts[i]):.6g} s, then {float(ts[i + 1]):.6g} s)", source=str(path),
-                              allowed="one row per sample, in time order")
+    if np.isnan(ts).any():
+        raise ValidationError(f"line {_line_of(body, np.isnan(ts), header_line)} has no time", source=str(path),
+                              allowed="a time on every row")
+    clocks = None
+    if np.isnan(data).any():  # the sensors on their own clocks, each row holding the readings of some
+        ts, data, clocks = _merge_sensor_clocks(ts, data, channels, body, header_line, path)
+    elif ts.size > 1 and not np.all(np.diff(ts) > 0):
+        _refuse_time_order(ts, np.diff(ts) > 0, body, header_line, path)
     fields = {k: header_meta.get(k) for k in ("profile", "placement", "labels", "subject", "provenance")}
     fields = {k: v for k, v in fields.items() if v is not None}
     fields.update(meta)
+    if clocks is not None:
+        fields["provenance"] = {**fields.get("provenance", {}), "csv_clocks": clocks}
     if rate_hz is None:
         rate_hz = header_meta.get("rate_hz")
     if rate_hz is None:
@@ -925,6 +943,95 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     return rec
 
 
+#: an empty cell of a CSV row: at a line's start before a comma, between two commas, after its last comma
+_EMPTY_CELL = re.compile(r"(?m)(?:^(?=,)|(?<=,)(?=[ \t]*(?:,|\r?$)))")
+
+
+def _line_of(body: str, rows: np.ndarray, header_line: int) -> int:
+    """The file's line of the first of ``rows`` (a mask over the table's rows) of a CSV's ``body``."""
+    from imuforge._numbers import line_of_row
+
+    return line_of_row(body, int(np.argmax(rows)), ",", header_line + 1)
+
+
+def _refuse_time_order(ts: np.ndarray, increasing: np.ndarray, body: str, header_line: int, path: Path,
+                       rows: np.ndarray | None = None, what: str = "time") -> None:
+    """Refuse the first row of ``ts`` (the times of the table's ``rows``; all of them if None) where
+    ``increasing`` (over ``np.diff(ts)``) fails, naming its line and both times."""
+    i = int(np.argmin(increasing))
+    row = i + 1 if rows is None else int(rows[i + 1])
+    line_no = _line_of(body, np.arange(row + 1) == row, header_line)
+    raise ValidationError(f"{what} does not increase at line {line_no} "
+                          f"({float(ts[i]):.6g} s, then {float(ts[i + 1]):.6g} s)", source=str(path),
+                          allowed="one row per sample, in time order")
+
+
+def _merge_sensor_clocks(ts: np.ndarray, data: np.ndarray, channels: list[str], body: str, header_line: int,
+                         path: Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A logger's CSV whose sensors sample on their own clocks, a row holding the readings one sensor took at
+    its time and empty cells for the others (NaN here), as one row per reading of the sensor that took the
+    most: the others linearly interpolated onto its times, as a device that reads them together would have
+    them. Each sensor's reading holds all its axes (some empty: refused, naming the line); its times increase.
+    Readings of the most frequent sensor that no two readings of another bracket (before its first, after its
+    last, across one of its gaps, :func:`gap_bound`) are left out and counted; nothing is made up where a
+    sensor had no reading near. Returns the times, the data and what was done (for the provenance)."""
+    groups: dict[str, list[int]] = {}
+    for j, ch in enumerate(channels):
+        groups.setdefault(channel_group(ch), []).append(j)
+    empty = np.isnan(data)
+    if empty.all(axis=1).any():
+        raise ValidationError(f"line {_line_of(body, empty.all(axis=1), header_line)} holds no reading: every "
+                              "cell but the time's is empty (or NaN)", source=str(path),
+                              allowed="a reading of at least one sensor on each row, in all of its axes")
+    has = {}
+    for g, cols in groups.items():
+        part = empty[:, cols].any(axis=1) & ~empty[:, cols].all(axis=1)
+        if part.any():
+            row = int(np.argmax(part))
+            gone = [channels[c] for c in cols if empty[row, c]]
+            raise ValidationError(f"line {_line_of(body, part, header_line)}: {', '.join(gone)} empty (or NaN) where "
+                                  f"the other {g} axes hold values", source=str(path),
+                                  allowed="each reading in all of its sensor's axes; a sensor's cells all empty "
+                                          "on a row that holds another sensor's reading")
+        has[g] = ~empty[:, cols[0]]
+        rows = np.flatnonzero(has[g])
+        if len(rows) < 2:
+            raise ValidationError(f"{g} has {len(rows)} reading{'' if len(rows) == 1 else 's'}",
+                                  source=str(path), allowed="at least 2 readings of each sensor the header names")
+        if not np.all(np.diff(ts[rows]) > 0):
+            _refuse_time_order(ts[rows], np.diff(ts[rows]) > 0, body, header_line, path, rows, f"{g}'s time")
+    if not np.all(np.diff(ts) >= 0):
+        _refuse_time_order(ts, np.diff(ts) >= 0, body, header_line, path)
+    ref = max(groups, key=lambda g: int(has[g].sum()))  # the first of the header's order on a tie
+    t = ts[has[ref]]
+    out = data[has[ref]]
+    kept = np.ones(len(t), dtype=bool)
+    moved = []
+    for g, cols in groups.items():
+        if has[g][has[ref]].all():  # a reading on every row of the reference: nothing to interpolate
+            continue
+        tg, vg = ts[has[g]], data[has[g]][:, cols]
+        for k, c in enumerate(cols):
+            out[:, c] = np.interp(t, tg, vg[:, k])
+        dt = np.diff(tg)
+        before = np.clip(np.searchsorted(tg, t, side="right") - 1, 0, len(tg) - 1)
+        bracketed = (t >= tg[0]) & (t <= tg[-1]) & (
+            (t == tg[before]) | (dt[np.minimum(before, len(dt) - 1)] <= gap_bound(dt, float(np.median(dt)))))
+        kept &= bracketed
+        moved.append(g)
+    left_out = int(len(t) - kept.sum())
+    if not kept.any():
+        raise ValidationError(f"no {ref} reading lies within the span of the {', '.join(moved)} readings",
+                              source=str(path), allowed="sensors that were read over the same time")
+    note = (f"{path.name}: its sensors were read on their own clocks (empty cells where one had no reading): one "
+            f"row per {ref} reading, {' and '.join(moved)} linearly interpolated onto its times")
+    if left_out:
+        note += (f"; {left_out} {ref} reading{'s' if left_out > 1 else ''} outside the other sensors' span or "
+                 "across their gaps left out")
+    warnings.warn(note, stacklevel=3)
+    return t[kept], out[kept], {"reference": ref, "interpolated": moved, "left_out": left_out}
+
+
 def _check_csv_layout(header_text: str, body: str, header_line: int, path: Path) -> None:
     """Refuse, naming the cause, what a CSV logger writes that is not comma-separated rows under a header: an
     empty file, another separator, an empty value after each line's last (a trailing comma, on the header
@@ -939,7 +1046,11 @@ def _check_csv_layout(header_text: str, body: str, header_line: int, path: Path)
                                      allowed="comma-separated columns (time[ms],acc_x[g],…)")
     rows = ((header_line + 1 + i, ln) for i, ln in enumerate(body.splitlines()) if ln.strip())
     line_no, first = next(rows, (header_line, ""))
-    comma = [(n, t) for n, t in ((header_line, header_text), (line_no, first)) if t.rstrip().endswith(",")]
+    # a row with one value more than the header names, the last empty (an empty last cell under a header of
+    # as many columns is a sensor without a reading there: _merge_sensor_clocks)
+    width = len(header_text.split(","))
+    comma = [(n, t) for n, t in ((header_line, header_text), (line_no, first)) if t.rstrip().endswith(",")
+             and (n == header_line or len(t.split(",")) > width)]
     if comma:
         raise ValidationError(f"line {comma[0][0]} ends in a comma: an empty value after its last column (a "
                               "logger's trailing ',')", source=str(path),
