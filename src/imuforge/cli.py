@@ -153,6 +153,7 @@ def _one_line_warning(args):
         if os.path.abspath(str(filename)).startswith(own + os.sep):
             if str(message) not in shown:
                 shown.add(str(message))
+                args.warned.append(str(message))  # for a command's --json (its "warnings")
                 print(f"{_ran(args)}: warning: {message}", file=sys.stderr if file is None else file)
         elif os.environ.get("IMUFORGE_TF_LOGS") == "1":
             original(message, category, filename, lineno, file, line)
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "seed", None) is not None:  # every command's --seed: one range, before any work
             check_seed(args.seed)
+        args.warned = []
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning(args)
             return int(args.func(args) or 0)

@@ -165,6 +165,7 @@ def test_a_val_fraction_that_the_val_data_override_is_said(tmp_path, capsys):
     assert doc["validation"]["split"] == "--val" and 0.0 <= doc["validation"]["macro_f1"] <= 1.0
     assert doc["kept_epoch"] in (0, 1) and doc["epochs_run"] == 1 and doc["windows"]["train"] > 0
     assert any(n.startswith("note: --val-fraction 0.4 is not used") for n in doc["notes"])
+    assert doc["warnings"] == [] and "warning:" not in err  # as stderr has them (eval's test: one warned)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert doc["validation"]["accuracy"] == metrics["accuracy"]
     # a share given to --val: refused naming --val-fraction, before training (it said "no folder 0.3")

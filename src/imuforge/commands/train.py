@@ -280,7 +280,8 @@ def cmd_train(args) -> int:
         said.append(_say(f"note: {decided.note}"))
     figures, lines, notes = _summary(args, cfg, out, aug)
     # --json: one object on stdout, the figures and every note said or to say (stderr: the notes either way)
-    print(json.dumps({**figures, "notes": said + notes}) if args.json else "\n".join(lines))
+    print(json.dumps({**figures, "notes": said + notes, "warnings": list(getattr(args, "warned", []))})
+          if args.json else "\n".join(lines))
     for note in notes:
         print(note, file=sys.stderr)
     return 0
@@ -554,8 +555,8 @@ def cmd_eval(args) -> int:
     from imuforge.train import evaluate_run, format_report
 
     m = evaluate_run(args.run, split_paths(args.data), out=args.out)
-    if args.json:
-        print(json.dumps({k: v for k, v in m.items()}, default=str))
+    if args.json:  # the warnings said on stderr while it read the data, too
+        print(json.dumps({**m, "warnings": list(getattr(args, "warned", []))}, default=str))
         return 0
     print(format_report(m))
     print(f"note: these are the figures of {m['scored_model']}: the int8 model the device runs is scored by "
