@@ -208,7 +208,7 @@ def _info(args) -> int:
         print("  recordings:")
         for name, e in zip(names[:50], ds.entries):
             labels = ", ".join(f"{k} {_fmt_s(v)}" for k, v in e["labels_s"].items())
-            print(f"    {name:<{width}}  {e['samples']:>7} samples  {e['rate_hz']:.5g} Hz  {labels}")
+            print(f"    {name:<{width}}  {e['samples']:>7} samples  {e['rate_hz']:.6g} Hz  {labels}")
         if len(ds.entries) > 50:
             print(f"    … {len(ds.entries) - 50} more")
     return 0
