@@ -227,8 +227,8 @@ def test_a_csv_of_sensors_on_their_own_clocks_reads_on_the_most_frequent_ones_ti
     gyro_t = np.round(np.concatenate([np.arange(0.053, 4.0, 0.0125),     # 80 Hz from 53 ms,
                                       np.arange(5.003, 9.9, 0.0125)]), 6)  # a gap 4.0-5.0 s, ends ≈ 9.9 s
     _merged_log(tmp_path / "log.csv", acc_t, gyro_t, lambda t: 0.3 * t - 1.0, nan)
-    with pytest.warns(UserWarning, match=r"log.csv: its sensors were read on their own clocks .* one row per "
-                                         r"acc reading, gyro linearly interpolated onto its times; (\d+) acc"):
+    said = r"log.csv: its sensors were read on their own clocks .* one row per acc reading, gyro linearly "
+    with pytest.warns(UserWarning, match=said + r"interpolated onto its times; 117 acc readings outside"):
         rec = read_csv(tmp_path / "log.csv")
     inside = ((acc_t >= gyro_t[0]) & (acc_t <= gyro_t[-1])
               & ~((acc_t > gyro_t[gyro_t < 4.0][-1]) & (acc_t < gyro_t[gyro_t > 5.0][0])))
@@ -658,4 +658,5 @@ def test_dataset_info_reads_a_csv_of_sensors_on_their_own_clocks_and_says_so_onc
     _merged_log(tmp_path / "log.csv", acc_t, gyro_t, lambda t: np.sin(t))
     assert main(["dataset", "info", str(tmp_path / "log.csv")]) == 0
     err = capsys.readouterr().err
-    assert err.count("imuforge dataset info: warning: log.csv: its sensors were read on their own clocks") == 1
+    said = "imuforge dataset info: warning: log.csv: its sensors were read on their own clocks"
+    assert err.count(said) == 1

@@ -859,8 +859,6 @@ def _csv_columns(header: list[str], path: Path) -> tuple[list[str], list[float]]
 
 
 def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
-    from imuforge._numbers import read_numbers
-
     header_meta: dict[str, Any] = {}
     header_line = 1
     with open(path, encoding="utf-8-sig") as fh:  # -sig: a byte-order mark (Excel's "CSV UTF-8") is dropped
@@ -888,37 +886,8 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     if "time" not in names:
         raise NotARecordingError("CSV has no time column", source=str(path),
                                  allowed="a column 'time[s]' (or ms, us)")
-    # one line naming the file's line for a value that is not a number, a row of another width, infinity;
-    # an empty cell (a sensor without a reading on that row) reads as NaN, for _merge_sensor_clocks
-    if any(pair in body for pair in (",,", ",\n", ",\r", "\n,")) or body.startswith(",") or body.endswith(","):
-        body = _EMPTY_CELL.sub("nan", body)  # (the pairs first: a search of the pattern is 3× loadtxt's time)
-    table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1,
-                          allowed=f"{len(header)} number{'' if len(header) == 1 else 's'} per row, one per "
-                                  "column the header names")
-             if body.strip() else np.zeros((0, len(header))))
-    if np.isinf(table).any():
-        raise ValidationError(f"{int(np.isinf(table).sum())} infinite value(s), the first on line "
-                              f"{_line_of(body, np.isinf(table).any(axis=1), header_line)}", source=str(path),
-                              allowed="finite numbers; an empty cell where a sensor has no reading")
-    if table.size and table.shape[1] != len(names):
-        raise ValidationError(f"rows have {table.shape[1]} values but the header names {len(names)} columns",
-                              source=str(path))
-    table = table.reshape(-1, len(names)) * np.asarray(scales)
-    if not len(table):
-        raise ValidationError("the CSV holds no sample: a header and no row", source=str(path),
-                              allowed="one row per sample under the header")
-    ti = names.index("time")
-    channels = [n for n in names if n != "time"]
-    data = np.delete(table, ti, axis=1)
-    ts = table[:, ti]
-    if np.isnan(ts).any():
-        raise ValidationError(f"line {_line_of(body, np.isnan(ts), header_line)} has no time", source=str(path),
-                              allowed="a time on every row")
-    clocks = None
-    if np.isnan(data).any():  # the sensors on their own clocks, each row holding the readings of some
-        ts, data, clocks = _merge_sensor_clocks(ts, data, channels, body, header_line, path)
-    elif ts.size > 1 and not np.all(np.diff(ts) > 0):
-        _refuse_time_order(ts, np.diff(ts) > 0, body, header_line, path)
+    table, body = _csv_table(path, header, names, scales, body, header_line)
+    ts, data, channels, clocks = _csv_samples(table, names, body, header_line, path)
     fields = {k: header_meta.get(k) for k in ("profile", "placement", "labels", "subject", "provenance")}
     fields = {k: v for k, v in fields.items() if v is not None}
     fields.update(meta)
@@ -941,6 +910,54 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
     except ValidationError as exc:
         raise ValidationError(exc.what, source=str(path), allowed=exc.allowed) from None
     return rec
+
+
+def _csv_table(path: Path, header: list[str], names: list[str], scales: list[float], body: str,
+               header_line: int) -> tuple[np.ndarray, str]:
+    """A CSV's rows under its ``header`` as numbers in SI (rows, columns), and its ``body`` with each empty
+    cell read as NaN (a sensor without a reading on that row, for :func:`_merge_sensor_clocks`). One line
+    naming the file's line for a value that is not a number, a row of another width, infinity; a header
+    alone."""
+    from imuforge._numbers import read_numbers
+
+    # the pairs first: a search of the pattern takes 3× loadtxt's time
+    if any(pair in body for pair in (",,", ",\n", ",\r", "\n,")) or body[:1] == "," or body[-1:] == ",":
+        body = _EMPTY_CELL.sub("nan", body)
+    table = (read_numbers(path, text=body, delimiter=",", first_line=header_line + 1,
+                          allowed=f"{len(header)} number{'' if len(header) == 1 else 's'} per row, one per "
+                                  "column the header names")
+             if body.strip() else np.zeros((0, len(header))))
+    if np.isinf(table).any():
+        first = _line_of(body, np.isinf(table).any(axis=1), header_line)
+        raise ValidationError(f"{int(np.isinf(table).sum())} infinite value(s), the first on line {first}",
+                              source=str(path), allowed="finite numbers; an empty cell where a sensor has no "
+                                                        "reading")
+    if table.size and table.shape[1] != len(names):
+        raise ValidationError(f"rows have {table.shape[1]} values but the header names {len(names)} columns",
+                              source=str(path))
+    if not len(table):
+        raise ValidationError("the CSV holds no sample: a header and no row", source=str(path),
+                              allowed="one row per sample under the header")
+    return table.reshape(-1, len(names)) * np.asarray(scales), body
+
+
+def _csv_samples(table: np.ndarray, names: list[str], body: str, header_line: int, path: Path
+                 ) -> tuple[np.ndarray, np.ndarray, list[str], dict | None]:
+    """The times, data and channel names of a CSV's ``table``, the rows in time order; a file of sensors on
+    their own clocks merged onto one's times (:func:`_merge_sensor_clocks`: what was done, else None)."""
+    ti = names.index("time")
+    channels = [n for n in names if n != "time"]
+    data = np.delete(table, ti, axis=1)
+    ts = table[:, ti]
+    if np.isnan(ts).any():
+        raise ValidationError(f"line {_line_of(body, np.isnan(ts), header_line)} has no time",
+                              source=str(path), allowed="a time on every row")
+    if np.isnan(data).any():  # the sensors on their own clocks, each row holding the readings of some
+        ts, data, clocks = _merge_sensor_clocks(ts, data, channels, body, header_line, path)
+        return ts, data, channels, clocks
+    if ts.size > 1 and not np.all(np.diff(ts) > 0):
+        _refuse_time_order(ts, np.diff(ts) > 0, body, header_line, path)
+    return ts, data, channels, None
 
 
 #: an empty cell of a CSV row: at a line's start before a comma, between two commas, after its last comma
@@ -980,8 +997,9 @@ def _merge_sensor_clocks(ts: np.ndarray, data: np.ndarray, channels: list[str], 
         groups.setdefault(channel_group(ch), []).append(j)
     empty = np.isnan(data)
     if empty.all(axis=1).any():
-        raise ValidationError(f"line {_line_of(body, empty.all(axis=1), header_line)} holds no reading: every "
-                              "cell but the time's is empty (or NaN)", source=str(path),
+        line = _line_of(body, empty.all(axis=1), header_line)
+        raise ValidationError(f"line {line} holds no reading: every cell but the time's is empty (or NaN)",
+                              source=str(path),
                               allowed="a reading of at least one sensor on each row, in all of its axes")
     has = {}
     for g, cols in groups.items():
@@ -989,15 +1007,17 @@ def _merge_sensor_clocks(ts: np.ndarray, data: np.ndarray, channels: list[str], 
         if part.any():
             row = int(np.argmax(part))
             gone = [channels[c] for c in cols if empty[row, c]]
-            raise ValidationError(f"line {_line_of(body, part, header_line)}: {', '.join(gone)} empty (or NaN) where "
-                                  f"the other {g} axes hold values", source=str(path),
-                                  allowed="each reading in all of its sensor's axes; a sensor's cells all empty "
-                                          "on a row that holds another sensor's reading")
+            line = _line_of(body, part, header_line)
+            raise ValidationError(f"line {line}: {', '.join(gone)} empty (or NaN) where the other {g} axes "
+                                  "hold values", source=str(path),
+                                  allowed="each reading in all of its sensor's axes; a sensor's cells all "
+                                          "empty on a row that holds another sensor's reading")
         has[g] = ~empty[:, cols[0]]
         rows = np.flatnonzero(has[g])
         if len(rows) < 2:
             raise ValidationError(f"{g} has {len(rows)} reading{'' if len(rows) == 1 else 's'}",
-                                  source=str(path), allowed="at least 2 readings of each sensor the header names")
+                                  source=str(path),
+                                  allowed="at least 2 readings of each sensor the header names")
         if not np.all(np.diff(ts[rows]) > 0):
             _refuse_time_order(ts[rows], np.diff(ts[rows]) > 0, body, header_line, path, rows, f"{g}'s time")
     if not np.all(np.diff(ts) >= 0):
@@ -1023,11 +1043,11 @@ def _merge_sensor_clocks(ts: np.ndarray, data: np.ndarray, channels: list[str], 
     if not kept.any():
         raise ValidationError(f"no {ref} reading lies within the span of the {', '.join(moved)} readings",
                               source=str(path), allowed="sensors that were read over the same time")
-    note = (f"{path.name}: its sensors were read on their own clocks (empty cells where one had no reading): one "
-            f"row per {ref} reading, {' and '.join(moved)} linearly interpolated onto its times")
+    note = (f"{path.name}: its sensors were read on their own clocks (empty cells where one had no reading): "
+            f"one row per {ref} reading, {' and '.join(moved)} linearly interpolated onto its times")
     if left_out:
-        note += (f"; {left_out} {ref} reading{'s' if left_out > 1 else ''} outside the other sensors' span or "
-                 "across their gaps left out")
+        note += (f"; {left_out} {ref} reading{'s' if left_out > 1 else ''} outside the other sensors' span "
+                 "or across their gaps left out")
     warnings.warn(note, stacklevel=3)
     return t[kept], out[kept], {"reference": ref, "interpolated": moved, "left_out": left_out}
 
