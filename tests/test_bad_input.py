@@ -852,6 +852,20 @@ def test_train_refuses_data_in_g_and_warns_of_labels_at_different_rates(tmp_path
                  "--out", str(tmp_path / "r1")]) == 2  # streamed (a sharded corpus) alike
     assert "gravity in g, not m/s²" in one_line_error(capsys, "train")
     assert not (tmp_path / "r1").exists()
+    # one recording of three in m/s² read as g again (96 m/s² at rest): the pooled figures pass, each recording
+    # of 20 s or more is judged on its own too, named (train and eval took it without a word)
+    one = Dataset.create(tmp_path / "one")
+    for i, s in enumerate(("s1", "s2", "s3")):
+        r = make_recording(s, seed=i)
+        data = np.array(r.data)
+        data[:, :3] *= 9.80665 if s == "s2" else 1.0
+        one.add(r.replace(data=data), name=s)
+    for stream in ("off", "on"):
+        assert main(["train", "--data", str(tmp_path / "one"), "--epochs", "1", "--stream", stream,
+                     "--out", str(tmp_path / "r1")]) == 2
+        err = one_line_error(capsys, "train")
+        assert f"the data {tmp_path / 'one'}/s2" in err and "values already in m/s² multiplied by 9.81" in err
+        assert not (tmp_path / "r1").exists()
     mixed = Dataset.create(tmp_path / "mixed")
     for i, (s, rate, labels) in enumerate((("s1", 100.0, ("walking",)), ("s2", 12.5, ("standing",)),
                                            ("s3", 100.0, ("walking",)), ("s4", 12.5, ("standing",)))):

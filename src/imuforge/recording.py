@@ -109,14 +109,9 @@ def check_si_units(recordings, what: str = "real capture", names: Sequence[str] 
     names none (a capture calibrated against synthetic data worn there)."""
     recordings = list(recordings)
     figures = SiFigures()
-    for r in recordings:
-        figures.add(r, placement)
-    figures.check(what)
     for r, name in zip(recordings, names or [None] * len(recordings)):
-        if len(r) >= OWN_UNITS_WINDOWS * 2.0 * r.rate_hz:
-            own = SiFigures()
-            own.add(r, placement)
-            own.check(f"{what} {name}" if name else what)
+        figures.add(r, placement, name=name)
+    figures.check(what)
 
 
 #: the 2 s windows a recording needs to have its units judged on its own (:func:`check_si_units`)
@@ -124,32 +119,41 @@ OWN_UNITS_WINDOWS = 10
 
 
 class SiFigures:
-    """The figures :func:`check_si_figures` judges units by, gathered recording by recording and pooled (no
-    one short recording decides): for :func:`check_si_units`, an import, and data read for training,
-    scoring or HIL, one recording at a time."""
+    """The figures :func:`check_si_figures` judges units by, gathered recording by recording: judged pooled
+    (no one short recording decides) and, for each recording of :data:`OWN_UNITS_WINDOWS` windows of 2 s or
+    more, on its own (one file in g among files in m/s² passes the pooled figures) — for
+    :func:`check_si_units`, an import, and data read for training, scoring or HIL."""
 
     def __init__(self) -> None:
         self.norms: list[np.ndarray] = []
         self.moving: list[np.ndarray] = []
         self.floors: list[np.ndarray] = []
-        self.peaks: list[float] = []
+        self.peaks: list[list[float]] = []  # per recording: its gyroscope's 99.9th percentile |rate|, if any
+        self.names: list[str | None] = []
 
-    def add(self, rec: Recording, placement: str | None = None) -> None:
-        """Gather ``rec``'s figures; ``placement`` stands for its own where it names none."""
+    def add(self, rec: Recording, placement: str | None = None, name: str | None = None) -> None:
+        """Gather ``rec``'s figures; ``placement`` stands for its own where it names none; ``name`` names it
+        where it is judged on its own."""
         if len(rec) == 0:
             return
         self.norms.append(window_norms([rec]))
         self.moving.append(moving_rates([rec]))
         self.floors.append(np.full(len(self.moving[-1]), moving_floor(rec.placement or placement)))
-        if rec.gyro is not None:
-            self.peaks.append(float(np.percentile(np.abs(rec.gyro), 99.9)))
+        self.peaks.append([] if rec.gyro is None else [float(np.percentile(np.abs(rec.gyro), 99.9))])
+        self.names.append(name)
 
     def check(self, what: str) -> None:
-        """:func:`check_si_figures` on everything added (``what``: the data's name in the refusal)."""
+        """:func:`check_si_figures` on everything added (``what``: the data's name in the refusal), then on
+        each recording long enough to be judged alone (``what`` and its name)."""
         def joined(parts: list[np.ndarray]) -> np.ndarray:
             return np.concatenate(parts) if parts else np.zeros(0)
 
-        check_si_figures(joined(self.norms), self.peaks, what, joined(self.moving), joined(self.floors))
+        check_si_figures(joined(self.norms), [p for ps in self.peaks for p in ps], what, joined(self.moving),
+                         joined(self.floors))
+        for i, name in enumerate(self.names):
+            if len(self.norms[i]) >= OWN_UNITS_WINDOWS:
+                check_si_figures(self.norms[i], self.peaks[i], f"{what} {name}" if name else what,
+                                 self.moving[i], self.floors[i])
 
 
 #: a 2 s window moves when its acceleration about its mean has an RMS above this (m/s²; walking's ≈ 2–5) —

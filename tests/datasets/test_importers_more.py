@@ -484,3 +484,16 @@ def test_motionsense_zipped_data_folder_beside_its_subjects_file(tmp_path):
     import_dataset("motionsense", tmp_path / "data", tmp_path / "out")
     by = {(r.subject, r.labels[0].label): r for r in _recs(tmp_path / "out")}
     assert by["ms01", "walking"].provenance["subject_info"]["height_cm"] == 188.0
+
+
+def test_one_file_in_another_unit_among_files_in_the_formats_is_refused_naming_it(tmp_path, capsys):
+    """Two MotionSense trials as published (g) and one whose values were already in m/s² (read as g: gravity
+    at 96 m/s²): the pooled figures pass (two recordings in three read 1 g), each recording of 20 s or more is
+    judged on its own too, and the one named; it was imported without a word, and train and eval read it."""
+    dm = tmp_path / "ms" / "A_DeviceMotion_data"
+    for trial, sub, gravity in (("wlk_7", 1, (0.0, 0.0, -1.0)), ("wlk_8", 2, (0.0, -1.0, 0.0)),
+                                ("wlk_9", 3, (0.0, -G, 0.0))):
+        _ms_csv(dm / trial / f"sub_{sub}.csv", gravity, (0.0, 0.0, 0.0), (0.1, -0.2, 0.3), n=1100)
+    err = _refused(capsys, ["motionsense", str(tmp_path / "ms")], tmp_path / "out")
+    assert "the motionsense import " in err and "'s acceleration reads 96 m/s² (9.8 g) in every posture" in err
+    assert "wlk_9" in err and "wlk_7" not in err and not (tmp_path / "out").exists()

@@ -1358,7 +1358,7 @@ class _UnitCheck:
         self.timing: list[tuple[float, float, float, str]] = []  # (spacing / the rate's, rate, spacing, name)
 
     def add(self, name: str, rec: Recording) -> None:
-        self.si.add(rec)
+        self.si.add(rec, name=name)
         if len(rec) > 2:
             dt = float(np.median(np.diff(rec.timestamps)))
             self.timing.append((dt * rec.rate_hz, rec.rate_hz, dt, name))

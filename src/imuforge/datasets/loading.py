@@ -104,7 +104,7 @@ def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, wind
         for entry, rec in zip(ds.entries, ds.recordings()):
             name = f"{ds.path}/{entry['file']}"
             no_subject += rec.subject is None
-            units.add(rec)
+            units.add(rec, name=name)
             with warnings.catch_warnings():  # counted here, said once below
                 warnings.filterwarnings("ignore", message=r".*have no subject id")
                 parts.append(make_windows([rec], window_s=window_s, stride_s=stride_s, rate_hz=rate_hz,

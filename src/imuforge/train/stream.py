@@ -127,7 +127,7 @@ def load_pool(config, init):
         for ds in datasets:
             for entry, rec in zip(ds.entries, ds.recordings()):
                 name = f"{ds.path}/{entry.get('name', entry['file'])}"
-                units.add(rec)
+                units.add(rec, name=name)
                 with val_channels_unusable(role):
                     w = make_windows([rec], source_names=[name], **common)
                 store.append(w.X)
