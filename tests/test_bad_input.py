@@ -852,8 +852,8 @@ def test_train_refuses_data_in_g_and_warns_of_labels_at_different_rates(tmp_path
                  "--out", str(tmp_path / "r1")]) == 2  # streamed (a sharded corpus) alike
     assert "gravity in g, not m/s²" in one_line_error(capsys, "train")
     assert not (tmp_path / "r1").exists()
-    # one recording of three in m/s² read as g again (96 m/s² at rest): the pooled figures pass, each recording
-    # of 20 s or more is judged on its own too, named (train and eval took it without a word)
+    # one recording of three in m/s² read as g again (96 m/s² at rest): the pooled figures pass, each
+    # recording of 20 s or more is judged on its own too, named (train and eval took it without a word)
     one = Dataset.create(tmp_path / "one")
     for i, s in enumerate(("s1", "s2", "s3")):
         r = make_recording(s, seed=i)

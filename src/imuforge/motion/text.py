@@ -918,6 +918,45 @@ def _activity_named(text: str) -> str | None:
     return None
 
 
+#: the postures a change of posture is named by, each word to its name's part (``stand_to_sit``)
+_POSTURE_PART = {**dict.fromkeys(("stand", "stands", "standing", "stood", "upright"), "stand"),
+                 **dict.fromkeys(("sit", "sits", "sitting", "sat", "seated"), "sit"),
+                 **dict.fromkeys(("lie", "lies", "lying", "lay", "laying", "supine"), "lie")}
+_POSTURE_WORD = "|".join(sorted(_POSTURE_PART, key=len, reverse=True))
+#: "stand to lie", "from sitting to lying", "standing into a lying position" (start, then end) and "lies down
+#: from standing", "stand up from lying" (end, then start)
+_FROM_TO = re.compile(rf"\b({_POSTURE_WORD})\s+(?:position\s+)?(?:to|into|->|→)\s+(?:an?\s+)?"
+                      rf"({_POSTURE_WORD})\b")
+_BACK_FROM = re.compile(rf"\b({_POSTURE_WORD})\s+(?:down|up|back)\s+from\s+(?:an?\s+)?({_POSTURE_WORD})\b")
+
+
+def _posture_change(text: str) -> str | None:
+    """The library's change of posture a description names by its two postures ("stand to sit", "from lying
+    to sitting", "sits up from lying"), or None. One the library does not have is refused, with how to make
+    it: "stand to lie" and "stand up from lying" were read as standing (0.62–0.75) without a word, where
+    their name ``stand_to_lie`` is refused."""
+    low = text.lower()
+    found = _FROM_TO.search(low)
+    pair = found.groups() if found else None
+    if pair is None and (found := _BACK_FROM.search(low)):
+        pair = found.group(2), found.group(1)
+    if pair is None or _POSTURE_PART[pair[0]] == _POSTURE_PART[pair[1]]:
+        return None
+    start, end = (_POSTURE_PART[w] for w in pair)
+    name = f"{start}_to_{end}"
+    if name in ACTIVITIES:
+        return name
+    via = (f"{start}_to_sit", f"sit_to_{end}")
+    raise ValidationError(f"{text.strip()!r} is a change of posture, {name}, that the motion library does "
+                          "not have", allowed=f"its changes of posture: {', '.join(_CHANGES)}; {name} passes "
+                                          f"through sitting: imuforge motion --schedule {','.join(via)} "
+                                          "(labelled as the two)")
+
+
+#: the library's changes of posture (:func:`_posture_change`)
+_CHANGES = tuple(a.name for a in ACTIVITIES.values() if a.kind == "transition")
+
+
 #: the first words of a description that name who does it ("a man walks", "she types"); a description, or a
 #: part of a sequence, without one starts with its verb ("… then types")
 _SUBJECT_WORDS = frozenset("a an the this that these those my his her their our your its one person people "
@@ -942,7 +981,7 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         raise ValidationError("the description is empty", allowed="e.g. 'a person walks briskly up the stairs'")
     if matcher not in MATCHERS:
         raise ValidationError(f"unknown matcher {matcher!r}", allowed=", ".join(MATCHERS))
-    named = _activity_named(text)
+    named = _activity_named(text) or _posture_change(text)
     if named is not None:  # an activity's own name ("stand_to_sit", "stairs up") is that activity
         kind = ACTIVITIES[named].kind
         duration = None if kind == "transition" else (seconds or DEFAULT_SECONDS[kind])
