@@ -117,7 +117,7 @@ def test_dataset_select_command(tmp_path, capsys):
     assert doc["selected"]["seconds_per_label"] == {"standing": pytest.approx(30.0),
                                                     "walking": pytest.approx(60.0)}
     assert doc["rest"] == {"out": str(tmp_path / "rest_j"), "recordings": 1, "subjects": ["s1"],
-                           "seconds_per_label": {"walking": pytest.approx(40.0)}}
+                           "seconds_per_label": {"walking": pytest.approx(40.0)}, "pieces_left_out": 0}
     # a rest with nothing in it is refused before anything is written (it was written, empty, with a warning,
     # and the next command read by the docs, `eval --data REST`, failed)
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "600",
@@ -127,6 +127,27 @@ def test_dataset_select_command(tmp_path, capsys):
             "chosen label (the longest: 100.0 s) (allowed: a shorter --first-seconds, or leave --rest-out "
             "out)") in err
     assert not (tmp_path / "cap2").exists() and not (tmp_path / "rest2").exists()
+
+
+def test_the_rest_leaves_out_the_ends_of_stretches_no_window_holds(tmp_path, capsys):
+    """A stretch a sample longer than the seconds taken left a rest piece of one sample ("standing 0.0 s", a
+    fresh user's HAPT selection): pieces under MIN_REST_S are left out of the rest and counted; a rest of
+    nothing else is refused, saying so."""
+    labels = [(0.0, 50.0, "walking"), (60.0, 110.05, "walking"), (110.05, 140.0, "standing")]
+    data = _write(tmp_path / "data", [_rec("s1", labels), _rec("s2", labels)])
+    s = select(read_dataset(data).recordings(), subjects=["s1"], first_seconds_per_label=100.0)
+    assert s.rest == [] and s.rest_left_out == 1  # walking: 100.0 of 100.1 s taken, one sample left
+    s = select(read_dataset(data).recordings(), subjects=["s1"], first_seconds_per_label=20.0)
+    assert s.rest_left_out == 0 and s.seconds_per_label("rest") == {"standing": pytest.approx(9.95, abs=0.06),
+                                                                    "walking": pytest.approx(80.05)}
+    assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "100",
+                 "--out", str(tmp_path / "cap"), "--rest-out", str(tmp_path / "rest")]) == 2
+    err = capsys.readouterr().err
+    assert "the longest: 100.0 s; 1 end(s) of stretches under 1 s left over" in err
+    assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "25",
+                 "--out", str(tmp_path / "cap"), "--rest-out", str(tmp_path / "rest")]) == 0
+    out = capsys.readouterr().out
+    assert "rest: 3 recordings" in out and "walking              75.0 s" in out and "end(s) of" not in out
 
 
 @pytest.mark.parametrize("options, message", [

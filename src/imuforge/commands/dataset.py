@@ -85,7 +85,7 @@ def _csv(option: str, text: str | None) -> list[str] | None:
 def _select(args) -> int:
     from imuforge._folders import check_new_folder, staged_folder
     from imuforge.datasets.loading import find_all_datasets
-    from imuforge.datasets.selection import check_seconds, select
+    from imuforge.datasets.selection import MIN_REST_S, check_seconds, select
     from imuforge.errors import ValidationError
     from imuforge.recording import Dataset
 
@@ -118,8 +118,10 @@ def _select(args) -> int:
         raise ValidationError("the selection is empty", allowed="subjects and labels that hold data")
     if args.rest_out is not None and not chosen.rest:  # refused before anything is written
         longest = max(_seconds_per_person(chosen.selected).values(), default=0.0)
+        ends = (f"; {chosen.rest_left_out} end(s) of stretches under {MIN_REST_S:g} s left over"
+                if chosen.rest_left_out else "")
         raise ValidationError(f"--rest-out would hold no recording: no person has more than --first-seconds "
-                              f"{args.first_seconds:g} s of any chosen label (the longest: {longest:.1f} s)",
+                              f"{args.first_seconds:g} s of any chosen label (the longest: {longest:.1f} s{ends})",
                               allowed="a shorter --first-seconds, or leave --rest-out out")
     parts = [("selected", args.out)] + ([("rest", args.rest_out)] if args.rest_out is not None else [])
     meta = {"selected_from": str(args.path), "subjects": args.subjects or "",
@@ -135,6 +137,8 @@ def _select(args) -> int:
     written = {part: {"out": str(out), "recordings": len(getattr(chosen, part)),
                       "subjects": sorted({r.subject or "" for r in getattr(chosen, part)}),
                       "seconds_per_label": dict(chosen.seconds_per_label(part))} for part, out in parts}
+    if "rest" in written:
+        written["rest"]["pieces_left_out"] = chosen.rest_left_out
     if args.json:
         print(json.dumps(written))
         return 0
@@ -144,6 +148,9 @@ def _select(args) -> int:
               f"{w['out']}")
         for label, sec in w["seconds_per_label"].items():
             print(f"  {label:<20} {_fmt_s(sec)}")
+        if w.get("pieces_left_out"):
+            print(f"  ({w['pieces_left_out']} end(s) of stretches under {MIN_REST_S:g} s, beyond the first "
+                  "seconds, left out: no window holds them)")
     return 0
 
 

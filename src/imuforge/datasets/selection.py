@@ -25,6 +25,9 @@ class Selection:
     #: what the chosen people's recordings hold beyond the first seconds of each label (empty without
     #: ``first_seconds``); the people left out are not in it
     rest: list[Recording] = field(default_factory=list)
+    #: the ends of labelled stretches beyond the first seconds shorter than :data:`MIN_REST_S`, left out of
+    #: :attr:`rest`: how many
+    rest_left_out: int = 0
 
     def seconds_per_label(self, part: str = "selected") -> dict[str, float]:
         out: dict[str, float] = {}
@@ -50,6 +53,12 @@ def check_seconds(seconds: object, name: str = "seconds") -> float:
         raise ValidationError(f"{name} = {f'{seconds:g}' if number else shorten(seconds)} is out of range",
                               allowed="a finite number of seconds > 0")
     return float(seconds)
+
+
+#: the shortest piece (s) of a stretch beyond the first seconds that :func:`select` keeps in the rest: a
+#: stretch a sample or two longer than the seconds taken left "standing 0.0 s" pieces of 1–2 samples, which no
+#: window holds
+MIN_REST_S = 1.0
 
 
 def first_seconds(recordings: Sequence[Recording], labels: Iterable[str] | None, seconds: float, *,
@@ -93,7 +102,8 @@ def select(recordings: Iterable[Recording], *, subjects: Sequence[str] | None = 
     (default all: a set of several body positions, RealWorld's, is one device at a time), with only the
     segments of
     ``labels`` (default all; a recording left with none is dropped), and with ``first_seconds_per_label``
-    only each person's first that many seconds of each label (the remainder in :attr:`Selection.rest`).
+    only each person's first that many seconds of each label (the remainder in :attr:`Selection.rest`, but
+    for pieces under :data:`MIN_REST_S`, counted in :attr:`Selection.rest_left_out`).
 
     A subject or label named but not in the data is refused (naming the ones that are): a typo must not
     silently give an empty capture.
@@ -119,7 +129,8 @@ def select(recordings: Iterable[Recording], *, subjects: Sequence[str] | None = 
     if first_seconds_per_label is None:
         return Selection(chosen, [])
     capture, rest = first_seconds(chosen, labels, first_seconds_per_label)
-    return Selection(capture, rest)
+    kept = [r for r in rest if r.duration_s >= MIN_REST_S]
+    return Selection(capture, kept, len(rest) - len(kept))
 
 
 __all__ = ["Selection", "check_seconds", "first_seconds", "restrict_labels", "select"]
