@@ -121,7 +121,8 @@ def _select(args) -> int:
         ends = (f"; {chosen.rest_left_out} end(s) of stretches under {MIN_REST_S:g} s left over"
                 if chosen.rest_left_out else "")
         raise ValidationError(f"--rest-out would hold no recording: no person has more than --first-seconds "
-                              f"{args.first_seconds:g} s of any chosen label (the longest: {longest:.1f} s{ends})",
+                              f"{args.first_seconds:g} s of any chosen label (the longest: {longest:.1f} s"
+                              f"{ends})",
                               allowed="a shorter --first-seconds, or leave --rest-out out")
     parts = [("selected", args.out)] + ([("rest", args.rest_out)] if args.rest_out is not None else [])
     meta = {"selected_from": str(args.path), "subjects": args.subjects or "",
