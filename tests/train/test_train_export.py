@@ -488,3 +488,21 @@ def test_eval_json_carries_the_warnings_it_said_on_stderr(tiny_run, tmp_path, ca
     assert warned.startswith("log.csv: its sensors were read on their own clocks")
     assert "1 acc reading outside" in warned
     assert sum(c["support"] for c in m["per_class"].values()) > 0
+
+
+def test_data_of_stretches_shorter_than_a_window_are_said_to_be(tiny_run, tmp_path, capsys):
+    """Labelled stretches all shorter than the model's window give nothing to score: said as such by eval and
+    export --data (eval said "none of the data's labels () is known to the model", of labels it knows)."""
+    from imuforge.recording import Dataset
+
+    ds = Dataset.create(tmp_path / "short")
+    for i, label in enumerate(("walking", "standing")):
+        rec = make_recording(f"t{i}", rate_hz=25.0, seconds_per_label=1.0, seed=i, labels=(label,))
+        ds.add(rec, name=label)
+    said = ("no labelled window of the model's 1.28 s in the data: their stretches of standing, walking are "
+            "all shorter (allowed: data with labelled stretches of 1.28 s or more)")
+    short = str(tmp_path / "short")
+    assert main(["eval", str(tiny_run), "--data", short, "--out", str(tmp_path / "ev")]) == 2
+    assert said in capsys.readouterr().err and not (tmp_path / "ev").exists()
+    assert main(["export", str(tiny_run), "--data", short, "--out", str(tmp_path / "x")]) == 2
+    assert said in capsys.readouterr().err and not (tmp_path / "x").exists()

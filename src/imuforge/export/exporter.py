@@ -218,9 +218,12 @@ def check_export_out(out: Path, run_path: Path) -> None:
 def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
     """Test windows from ``data`` (or the run's held-out windows), unknown labels dropped, optionally subsampled."""
     if data:
-        from imuforge.train.evaluate import run_windows, site_notes, upsampling_notes
+        from imuforge.train.evaluate import no_scored_windows, run_windows, site_notes, upsampling_notes
 
         w, summaries = run_windows(run, data, desc="test windows")
+        if not np.isin(w.labels.astype(str), run.labels).any():
+            unknown = Counter(w.labels.astype(str).tolist())
+            raise no_scored_windows(run.window_s, run.labels, summaries, unknown)
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
         notes = site_notes(run, summaries) + upsampling_notes(run, summaries)
         seen = run.seen(data)

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,11 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
         w, summaries = load_windows(paths, window_s=float(inp.window_s), stride_s=float(inp.stride_s),
                                     rate_hz=float(inp.odr_hz), channels=tuple(inp.channels),
                                     desc="HIL windows", warn_no_subject=False)  # nothing is split here
+        if not np.isin(np.asarray(w.labels).astype(str), model.labels).any():
+            from imuforge.train.evaluate import no_scored_windows
+
+            raise no_scored_windows(float(inp.window_s), model.labels, summaries,
+                                    Counter(np.asarray(w.labels).astype(str).tolist()))
         tw = TestWindows(np.asarray(w.X, np.float32), np.asarray(w.labels).astype(str), ",".join(map(str, paths)),
                          None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources),
                          placements=frozenset(q for s in summaries for q in s["placements"]),

@@ -205,6 +205,22 @@ def run_windows(run, data: Sequence[str | os.PathLike], *, desc: str):
                                       f"{','.join(exc.held)})") from None
 
 
+def no_scored_windows(window_s: float, labels: Sequence[str], summaries: list[dict], unknown: dict
+                      ) -> ValidationError:
+    """Why data (their ``summaries``) give a model of ``labels`` and windows of ``window_s`` no window to
+    score: none of their labels (``unknown``: label → windows) is the model's, or no labelled stretch of
+    theirs is as long as a window — said as "none of the data's labels () is known" (a fresh user's rest of a
+    selection). For eval, export --data and hil alike."""
+    if unknown:
+        return ValidationError(f"none of the data's labels ({', '.join(sorted(unknown))}) is known to the "
+                               "model", allowed=", ".join(labels))
+    held = sorted({lab for s in summaries for lab in s.get("duration_per_label_s", {})})
+    return ValidationError(f"no labelled window of the model's {window_s:g} s in the data"
+                           + (f": their stretches of {', '.join(held)} are all shorter" if held else
+                              ": they hold no label"),
+                           allowed=f"data with labelled stretches of {window_s:g} s or more")
+
+
 def upsampling_notes(run, summaries: list[dict]) -> list[str]:
     """The note for data sampled below the model's rate: upsampled, they hold nothing above their Nyquist
     frequency, where the model may have learnt to look (downsampling loses nothing the model reads)."""
@@ -238,9 +254,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     unknown = Counter(windows.labels[y < 0].tolist())
     known = y >= 0
     if not known.any():
-        raise ValidationError(
-            f"none of the data's labels ({', '.join(sorted(unknown))}) is known to the model",
-            allowed=", ".join(run.labels))
+        raise no_scored_windows(run.window_s, run.labels, summaries, unknown)
     probs = predict_float(run, windows.X[known])
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
