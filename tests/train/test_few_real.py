@@ -44,11 +44,15 @@ def test_one_real_subject_trains_and_says_how_it_validated(tmp_path, synth_dir, 
     rc = main(["train", "--real", str(tmp_path / "me"), "--window-s", "1.28", "--stride-s", "0.64", "--rate", "25",
                "--epochs", "3", "--width", "8", "--batch-size", "16", "--out", str(tmp_path / "run")])
     assert rc == 0
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "validation split by time" in err
     d = json.loads((tmp_path / "run" / "data.json").read_text())
     assert d["validation_split"].startswith("time")
     assert d["real_windows"]["validation"] > 0 and d["windows_left_out_overlapping_validation"] > 0
+    # the console adds up: train + validation + the windows the held-out stretches leave out
+    apart = d["windows_left_out_overlapping_validation"]
+    assert (f"{d['real_windows']['train']} train / {d['real_windows']['validation']} validation windows, "
+            f"{apart} left out (they overlap the validation stretches)") in out
     assert d["train_wall_s"] > 0 and "seconds" not in d  # the training's time, not read as a data length
     # synthetic people + the one real person: validation still comes from the real person
     rc = main(["train", "--data", str(synth_dir), "--real", str(tmp_path / "me"), "--window-s", "1.28",
@@ -110,6 +114,24 @@ def test_a_training_rate_above_the_data_rates_is_noted():
                            "nothing above 25 Hz is in them")
     assert rate_notes([{"rates_hz": [100.0]}], 50.0) == [] and rate_notes([{"rates_hz": [50.0]}], 50.0) == []
     assert rate_notes([{"rates_hz": []}], 50.0) == []
+
+
+def test_labels_only_the_real_data_train_are_noted():
+    """A capture's transitions beside synthetic people who make none: the model learns them from one person's
+    few windows (a fresh user's ten classes, four of them so, said nothing)."""
+    from imuforge.train.trainer import real_only_notes
+
+    labels = np.array(["walking", "standing", "walking", "standing", "sit_to_lie", "sit_to_lie", "lie_to_sit"])
+    groups = np.array(["subject:syn1", "subject:syn2", "subject:me", "subject:me", "subject:me", "subject:me",
+                       "subject:me"], dtype=object)
+    real = np.array([False, False, True, True, True, True, True])
+    (note,) = real_only_notes(labels, groups, real, real)
+    assert note.startswith("lie_to_sit, sit_to_lie: only in --real (3 training windows of 1 person), none in "
+                           "--data — the model learns them from those alone (--labels to leave them out")
+    assert real_only_notes(labels, groups, real, real & (labels != "lie_to_sit"))[0].startswith(
+        "sit_to_lie: only in --real (2 training windows")  # the validation windows do not train
+    assert real_only_notes(labels, groups, np.ones(7, bool), np.ones(7, bool)) == []  # --real alone
+    assert real_only_notes(labels[:4], groups[:4], real[:4], real[:4]) == []  # both sides hold every label
 
 
 def test_a_person_in_both_data_and_real_is_noted():

@@ -396,6 +396,11 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> tuple[dict, list[str]
     run = load_run(out)
     m, h, d = run.json("metrics.json"), run.json("history.json"), run.data_info()
     windows = {k: sum(d["windows"][k].values()) for k in ("train", "validation")}
+    # windows overlapping the held-out stretches train on neither side (174 capture windows read "114 train /
+    # 40 validation" with the other 20 in data.json only)
+    windows["left_out"] = int(d.get("windows_left_out_overlapping_validation", 0))
+    apart = (f", {windows['left_out']} left out (they overlap the validation stretches)"
+             if windows["left_out"] else "")
     missing = d["labels_missing_from_validation"]
     split = d["validation_split"].split(" (")[0]
     if split == "--val" and str(args.val).strip().lower() == "auto":  # chosen for the user: said as such
@@ -411,7 +416,7 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> tuple[dict, list[str]
     over = f" (validation holds {held} of {len(run.labels)} labels)" if missing else ""
     lines = [f"run folder: {run.path}",
              f"model {cfg.model}, {len(run.labels)} classes ({', '.join(run.labels)}), "
-             f"{windows['train']} train / {windows['validation']} validation windows",
+             f"{windows['train']} train / {windows['validation']} validation windows{apart}",
              f"kept epoch {h['best_epoch']} of {figures['epochs_run']}; validation ({split}): "
              f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}{over}"]
     if d["dropped_windows"]:

@@ -395,8 +395,29 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
                                                f"({config.window_s:g} s) long")
     notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
                                                    has_val=bool(config.val)) + placement_notes(summaries) \
-        + rate_notes(summaries, config.rate_hz) + shared_subject_notes(windows.groups, is_real)
+        + rate_notes(summaries, config.rate_hz) + shared_subject_notes(windows.groups, is_real) \
+        + real_only_notes(windows.labels.astype(str), windows.groups, is_real, trains_real)
     return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
+
+
+def real_only_notes(labels: np.ndarray, groups: np.ndarray, is_real: np.ndarray, trains_real: np.ndarray
+                    ) -> list[str]:
+    """The note for labels that only ``--real`` trains, where ``--data`` (the synthetic data) trains others:
+    the model learns them from those few windows alone (a capture's transitions beside synthetic people who
+    make none trained a model of ten classes, four of them from one person's windows, without a word)."""
+    real, trains = np.asarray(is_real, bool), np.asarray(trains_real, bool)
+    if not trains.any() or real.all():
+        return []
+    only = sorted(set(labels[trains]) - set(labels[~real]))
+    if not only:
+        return []
+    mask = trains & np.isin(labels, only)
+    people = len({str(g) for g in np.asarray(groups)[mask]})
+    return [f"{', '.join(only)}: only in --real ({int(mask.sum())} training windows of {people} "
+            f"{'person' if people == 1 else 'people'}), none in --data — the model learns "
+            f"{'it' if len(only) == 1 else 'them'} from those alone (--labels to leave "
+            f"{'it' if len(only) == 1 else 'them'} out, or synthetic data of {'it' if len(only) == 1 else 'them'}: "
+            "imuforge motion)"]
 
 
 def shared_subject_notes(groups: np.ndarray, is_real: np.ndarray) -> list[str]:
