@@ -121,7 +121,8 @@ def test_labels_only_the_real_data_train_are_noted():
     few windows (a fresh user's ten classes, four of them so, said nothing)."""
     from imuforge.train.trainer import real_only_notes
 
-    labels = np.array(["walking", "standing", "walking", "standing", "sit_to_lie", "sit_to_lie", "lie_to_sit"])
+    labels = np.array(["walking", "standing", "walking", "standing", "sit_to_lie", "sit_to_lie",
+                       "lie_to_sit"])
     groups = np.array(["subject:syn1", "subject:syn2", "subject:me", "subject:me", "subject:me", "subject:me",
                        "subject:me"], dtype=object)
     real = np.array([False, False, True, True, True, True, True])

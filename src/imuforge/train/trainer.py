@@ -413,11 +413,10 @@ def real_only_notes(labels: np.ndarray, groups: np.ndarray, is_real: np.ndarray,
         return []
     mask = trains & np.isin(labels, only)
     people = len({str(g) for g in np.asarray(groups)[mask]})
+    it = "it" if len(only) == 1 else "them"
     return [f"{', '.join(only)}: only in --real ({int(mask.sum())} training windows of {people} "
-            f"{'person' if people == 1 else 'people'}), none in --data — the model learns "
-            f"{'it' if len(only) == 1 else 'them'} from those alone (--labels to leave "
-            f"{'it' if len(only) == 1 else 'them'} out, or synthetic data of {'it' if len(only) == 1 else 'them'}: "
-            "imuforge motion)"]
+            f"{'person' if people == 1 else 'people'}), none in --data — the model learns {it} from those "
+            f"alone (--labels to leave {it} out, or synthetic data of {it}: imuforge motion)"]
 
 
 def shared_subject_notes(groups: np.ndarray, is_real: np.ndarray) -> list[str]:
