@@ -45,6 +45,11 @@ def test_uci_hapt(tmp_path):
     assert [(s.start_s, s.end_s, s.label) for s in r.labels] == [(0.0, 2.0, "standing"), (2.0, 5.0, "walking"),
                                                                  (5.0, 5.6, "stand_to_sit")]
     assert recs[1].labels[0].label == "lie_to_stand"
+    assert report.as_dict()["subjects"] == 2 and "notes" not in report.as_dict()
+    # the raw layout given to uci-har (the two share a download): read as uci-hapt, and said so
+    report = import_dataset("uci-har", tmp_path / "HAPT", tmp_path / "out_har")
+    said = "the folder holds UCI HAPT's raw layout (RawData/labels.txt): read as uci-hapt, with its transitions"
+    assert report.recordings == 2 and report.as_dict()["notes"] == {said: 1}
 
 
 def _refused(capsys, argv, out) -> str:

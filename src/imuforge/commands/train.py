@@ -200,7 +200,9 @@ def cmd_import(args) -> int:
     if args.json:
         print(json.dumps(d, indent=1))
     else:
-        print(f"imported {d['recordings']} recordings from {args.src} ({args.format}) into {args.out}")
+        people = f" of {d['subjects']} subject{'s' if d['subjects'] != 1 else ''}" if d["subjects"] else ""
+        print(f"imported {d['recordings']} recordings{people} from {args.src} ({args.format}) into "
+              f"{args.out}")
         for k, v in d["labels_s"].items():
             print(f"  {k:<20} {v:9.1f} s")
         if d["unlabelled_s"] >= 0.05:
@@ -678,8 +680,8 @@ def cmd_export(args) -> int:
           f"(+ I/O {gs['input_bytes'] + gs['output_bytes']} B), {m4_text}; vs TFLM: {verdict}")
     print(_qemu_summary(gs.get("qemu_cortex_m4"), c.get("generated_c_equals_tflm_qemu")))
     if failed:
-        print(f"export checks FAILED ({', '.join(failed)}; files written for inspection): see card.md",
-              file=sys.stderr)
+        print(f"export checks FAILED ({', '.join(failed)}; files written for inspection): see "
+              f"{out / 'card.md'}", file=sys.stderr)
         return 1
     return 0
 

@@ -81,9 +81,12 @@ class ImportReport:
     #: what the importer decided from the data where the published description leaves room (note → the
     #: files or devices it held for)
     notes: Counter = field(default_factory=Counter)
+    #: the people the recordings name (a recording without a subject id adds none)
+    subjects: set = field(default_factory=set)
 
     def as_dict(self) -> dict:
         out = {"format": self.format, "source": self.source, "recordings": self.recordings,
+               "subjects": len(self.subjects),
                "skipped": {k: v for k, v in self.skipped.items() if v},
                "labels_s": {k: round(v, 2) for k, v in sorted(self.labels_s.items())},
                "unlabelled_s": round(self.unlabelled_s, 2)}
@@ -330,6 +333,8 @@ def import_uci_har(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
     root = _uci_har_root(src)
     if root is None:
         if (src / "RawData" / "labels.txt").exists() or (src / "labels.txt").exists():
+            report.notes["the folder holds UCI HAPT's raw layout (RawData/labels.txt): read as uci-hapt, "
+                         "with its transitions"] += 1
             yield from import_uci_hapt(src, report)
             return
         raise NothingToImport(f"no train/ or test/ 'Inertial Signals' folder in {src}",
@@ -1535,6 +1540,8 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
                 units.add(name, rec)
                 ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
                 report.recordings += 1
+                if rec.subject is not None:
+                    report.subjects.add(str(rec.subject))
                 per_label = rec.duration_per_label()
                 for k, v in per_label.items():
                     report.labels_s[k] += v
