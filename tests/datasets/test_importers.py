@@ -48,7 +48,8 @@ def test_uci_hapt(tmp_path):
     assert report.as_dict()["subjects"] == 2 and "notes" not in report.as_dict()
     # the raw layout given to uci-har (the two share a download): read as uci-hapt, and said so
     report = import_dataset("uci-har", tmp_path / "HAPT", tmp_path / "out_har")
-    said = "the folder holds UCI HAPT's raw layout (RawData/labels.txt): read as uci-hapt, with its transitions"
+    said = ("the folder holds UCI HAPT's raw layout (RawData/labels.txt): read as uci-hapt, with its "
+            "transitions")
     assert report.recordings == 2 and report.as_dict()["notes"] == {said: 1}
 
 
