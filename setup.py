@@ -16,7 +16,7 @@ from setuptools.command.build_py import build_py
 #: which writes only to the build folder it is given): the repository's ``firmware_bridge/``, shipped in the
 #: package as ``imuforge/firmware_bridge`` so that an installed wheel can build them too
 FIRMWARE_FILES = ("Makefile", "PROTOCOL.md", "core/*.c", "core/*.h", "model/*.c", "model/*.h",
-                  "qemu/Makefile", "qemu/*.c", "qemu/*.ld", "arduino/**/*.ino", "arduino/**/*.c")
+                  "qemu/Makefile", "qemu/*.c", "qemu/*.ld", "arduino/**/*.ino", "arduino/**/*.c", "tests/*.c")
 
 
 class OptionalBuildExt(build_ext):

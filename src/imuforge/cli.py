@@ -116,10 +116,15 @@ def _empty_value(words: list[str], takes_value=lambda option: True) -> str | Non
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from imuforge._shipped import as_typed, firmware_sources, shipped
+
     parser = _Parser(
         prog="imuforge",
         description="Synthetic IMU data for your wearable, calibrated on real captures, "
         "trained into int8 HAR models and tested on the device.",
+        # the docs/ and examples/ that messages name ship with the package (a wheel has no checkout)
+        epilog=f"Documentation: {shipped('docs')}; examples (corpus specs, key-framed activities): "
+               f"{shipped('examples')}; firmware sources: {as_typed(firmware_sources())}",
     )
     parser.add_argument("--version", action="version", version=f"imuforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

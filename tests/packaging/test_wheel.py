@@ -34,12 +34,35 @@ def test_wheel_ships_every_builtin_profile(tmp_path):
     # firmware_bridge/ only: from a wheel, --qemu failed with make's "No such file or directory"): every
     # file of core/ and of qemu/ but its build output, and the model glue the qemu build compiles
     fw = ROOT / "firmware_bridge"
-    needed = {p.relative_to(fw).as_posix() for d in ("core", "qemu") for p in (fw / d).iterdir()
-              if p.is_file()} | {"model/ifb_cgen_model.c", "model/ifb_cgen_model.h"}
+    needed = {p.relative_to(fw).as_posix() for d in ("core", "qemu", "tests") for p in (fw / d).iterdir()
+              if p.is_file()} | {"model/ifb_cgen_model.c", "model/ifb_cgen_model.h"}  # tests: `make test`'s
     firmware = {Path(n).relative_to("imuforge/firmware_bridge").as_posix() for n in names
                 if n.startswith("imuforge/firmware_bridge/")}
     assert needed <= firmware, sorted(needed - firmware)
     assert not any("/build" in f for f in firmware)
+    # the examples and docs that help texts and messages name (a wheel user had neither: `generate --help`'s
+    # example spec was "no such spec file"), and the license the metadata declares
+    for folder, pattern in (("examples", "**/*.toml"), ("docs", "*.md")):
+        want = {p.relative_to(ROOT / "src/imuforge").as_posix()
+                for p in (ROOT / "src/imuforge" / folder).glob(pattern)}
+        assert want and {f"imuforge/{w}" for w in want} <= names, folder
+    meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert "License-File: LICENSE" in zipfile.ZipFile(wheel).read(meta).decode()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def test_shipped_files_are_named_as_the_working_folder_reaches_them(tmp_path, monkeypatch):
+    """In a checkout the examples are examples/… (a link into the package); from anywhere else (an installed
+    wheel) their absolute path in the package: a path that exists either way."""
+    from imuforge._shipped import PACKAGE, shipped
+
+    monkeypatch.chdir(ROOT)
+    assert shipped("examples", "corpus-small.toml") == "examples/corpus-small.toml"
+    assert shipped("docs") == "docs/"
+    monkeypatch.chdir(tmp_path)
+    spec = shipped("examples", "corpus-small.toml")
+    assert spec == str(PACKAGE / "examples" / "corpus-small.toml") and Path(spec).is_file()
+    assert Path(shipped("examples", "activities")).is_dir() and shipped("docs").endswith("/")
 
 
 def test_user_profile_folder_flat_or_nested(tmp_path, monkeypatch):
@@ -55,3 +78,26 @@ def test_user_profile_folder_flat_or_nested(tmp_path, monkeypatch):
     names = {i.name for i in profiles.list_profiles()}
     assert "my-band" in names and "metamotions" in names
     assert profiles.load_profile("my-band").name == "my-band"
+
+
+@pytest.mark.skipif(shutil.which("make") is None or shutil.which("gcc") is None, reason="needs make and gcc")
+def test_an_installed_firmware_copy_builds_into_a_folder_of_the_users(tmp_path):
+    """The firmware sources a wheel ships (…/site-packages/imuforge/firmware_bridge): `make test` wrote its
+    build output into site-packages and needed tests/*.c the wheel lacked; `model-header` ran
+    ../.venv/bin/python on a generator that does not ship. Now the output goes to BUILD=DIR (asked for), the
+    unit tests ship and pass, and model-header says it needs a checkout."""
+    fw = tmp_path / "lib" / "site-packages" / "imuforge" / "firmware_bridge"
+    shutil.copytree(ROOT / "firmware_bridge", fw,
+                    ignore=shutil.ignore_patterns("build", "export", "gen_model.py"))
+
+    def make(*args):
+        return subprocess.run(["make", "-s", "-C", str(fw), *args], capture_output=True, text=True)
+
+    out = make("test")
+    assert out.returncode == 2 and "is an installed package's: give its build output a folder of your own" \
+        in out.stderr and not (fw / "build").exists()
+    out = make("test", f"BUILD={tmp_path / 'fw-build'}")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "0 failures" in out.stdout and not (fw / "build").exists()
+    out = make("model-header")
+    assert out.returncode == 2 and "model-header needs a source checkout of imuforge" in out.stderr

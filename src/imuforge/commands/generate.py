@@ -11,14 +11,17 @@ from imuforge.progress import progress  # noqa: F401  (quiets other libraries' b
 
 
 def register(sub) -> None:
+    from imuforge._shipped import shipped
+
     p = sub.add_parser(
         "generate", help="generate a sharded synthetic corpus from a spec (in-process, local Ray or a Ray cluster)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Examples:\n  imuforge generate examples/corpus-small.toml --out corpus/\n"
+        description="Examples:\n"
+                    f"  imuforge generate {shipped('examples', 'corpus-small.toml')} --out corpus/\n"
                     "  imuforge generate spec.toml --out corpus/ --workers 2          (local Ray, imuforge[scale])\n"
                     "  imuforge generate spec.toml --out corpus/ --ray-address auto   (an existing Ray cluster)\n"
                     "Run the same command again after a kill: finished shards are verified and skipped.\n"
-                    "See docs/CORPUS.md for the spec fields.")
+                    f"See {shipped('docs', 'CORPUS.md')} for the spec fields.")
     p.add_argument("spec", type=Path, help="corpus spec (TOML)")
     p.add_argument("--out", required=True, type=Path, help="output folder (a run of the same spec there resumes)")
     p.add_argument("--workers", type=int, help="start a local Ray instance with N workers (needs imuforge[scale])")

@@ -29,13 +29,16 @@ DEFAULT_FPS = 100.0
 
 
 def register(sub) -> None:
+    from imuforge._shipped import shipped
+
     p = sub.add_parser(
         "motion", help="make varied human motions from a description (or schedule / HumanML3D / BVH / key-frame file)",
         description="Examples:\n  imuforge motion \"a person walks briskly up the stairs\" --n 20 --seed 1 --out out/\n"
                     "  imuforge motion \"someone jogging\" --n 10 --profile smartwatch-wrist --out ds/\n"
                     "  imuforge motion --schedule standing:30,walking:120,stand_to_sit,sitting:60 --out day/\n"
                     "  imuforge motion --from t2m_output.npy --label walking --out imported/\n"
-                    "  imuforge motion --from examples/activities/shoulder_abduction.toml --n 20 \\\n"
+                    "  imuforge motion --from "
+                    f"{shipped('examples', 'activities', 'shoulder_abduction.toml')} --n 20 \\\n"
                     "      --profile smartwatch-wrist --placement wrist_right --out abd/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("text", nargs="?", help="description of the activity, e.g. 'a person walks briskly'")
@@ -65,7 +68,8 @@ def register(sub) -> None:
     p.add_argument("--schedule", help="comma-separated activity[:seconds] list making one continuous motion")
     p.add_argument("--from", dest="source", type=Path,
                    help="import a HumanML3D .npy (T, 22, 3) or a .bvh file, or make --n people do an "
-                   "activity described by key frames (.toml; examples/activities/, docs/MOTION.md)")
+                   f"activity described by key frames (.toml; {shipped('examples', 'activities')}, "
+                   f"{shipped('docs', 'MOTION.md')})")
     add_label_options(p, "activity label for --from")
     add_implausible_option(p)
     p.add_argument("--up", choices=("y", "z"), help="the vertical axis of a --from .npy or .bvh (default y: "
@@ -277,8 +281,11 @@ def _list_activities() -> int:
     for a in ACTIVITIES.values():
         params = ", ".join(f"{k}={v}" for k, v in a.params.items()) or "-"
         print(f"{a.name:15s} {a.kind:10s} {a.description:28s} {params}")
+    from imuforge._shipped import shipped
+
     print("another activity: describe one repetition as key frames and use --from FILE.toml "
-          "(examples/activities/, docs/MOTION.md \"Key-framed activities\")", file=sys.stderr)
+          f"({shipped('examples', 'activities')}, {shipped('docs', 'MOTION.md')} \"Key-framed activities\")",
+          file=sys.stderr)
     return 0
 
 

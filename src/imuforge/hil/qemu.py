@@ -20,13 +20,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imuforge._shipped import firmware_sources
 from imuforge.errors import ImuforgeError, ValidationError
 
-#: the firmware sources: a source checkout's ``firmware_bridge/``, else the copy an installed wheel ships
-#: (``imuforge/firmware_bridge``, setup.py); builds write only to the folder they are given
-_CHECKOUT_FIRMWARE = Path(__file__).resolve().parents[3] / "firmware_bridge"
-FIRMWARE = (_CHECKOUT_FIRMWARE if _CHECKOUT_FIRMWARE.is_dir()
-            else Path(__file__).resolve().parents[1] / "firmware_bridge")
+#: the firmware sources (``_shipped.firmware_sources``: a wheel's copy, else a checkout's); builds write only
+#: to the folder they are given
+FIRMWARE = firmware_sources()
 ICOUNT_SHIFT = 5
 TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "make")
 

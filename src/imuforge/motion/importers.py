@@ -566,9 +566,11 @@ def load_motion_file(path: str | os.PathLike, *, label: str | None = None, fps: 
     if name.endswith(".bvh"):
         m = load_bvh(path, label=label, up=up, units=units)
         return _judged(m, path, allow_implausible, hint=_z_up_hint(m, up))
+    from imuforge._shipped import shipped
+
     raise ValidationError(f"unknown motion file type {path.suffix!r}", source=str(path),
                           allowed=".motion.npz (imuforge), .npy (HumanML3D positions), .bvh; key frames: "
-                                  ".toml (imuforge motion --from, examples/activities/)")
+                                  f".toml (imuforge motion --from, {shipped('examples', 'activities')})")
 
 
 def _z_up_hint(motion: Motion, up: str) -> str | None:

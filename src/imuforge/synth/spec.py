@@ -140,17 +140,25 @@ def spec_folder(source: str) -> Path:
     return Path(source).resolve().parent if source != "<spec>" else Path.cwd()
 
 
+def _SPEC_ALLOWED() -> str:
+    """What a spec argument may be, with the example that ships with the package (a wheel user has no
+    ``examples/`` folder of a checkout to find it in)."""
+    from imuforge._shipped import shipped
+
+    return f"a TOML corpus spec file, e.g. {shipped('examples', 'corpus-small.toml')}"
+
+
 def load_spec(path: str | Path) -> CorpusSpec:
     """Read and check a spec TOML file."""
     path = Path(path)
     if not path.is_file():
         what = f"{path} is a folder" if path.is_dir() else f"no such spec file: {path}"
-        raise ValidationError(what, allowed="a TOML corpus spec file, e.g. examples/corpus-small.toml")
+        raise ValidationError(what, allowed=_SPEC_ALLOWED())
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(f"not valid TOML: {exc}", source=str(path),
-                              allowed="a TOML corpus spec file, e.g. examples/corpus-small.toml") from None
+                              allowed=_SPEC_ALLOWED()) from None
     return CorpusSpec.from_dict(doc, source=str(path))
 
 

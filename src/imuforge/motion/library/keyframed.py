@@ -251,8 +251,11 @@ def read_keyframed(path: str | Path) -> KeyframedActivity:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        from imuforge._shipped import shipped
+
+        examples = shipped("examples", "activities")
         raise ValidationError("no such file", source=src,
-                              allowed="a key-framed activity's .toml file (examples/activities/)") from None
+                              allowed=f"a key-framed activity's .toml file ({examples})") from None
     except OSError as exc:  # a folder, no permission …
         raise ValidationError(f"not a readable file ({exc.strerror or exc})", source=src,
                               allowed="a key-framed activity's .toml file") from None
