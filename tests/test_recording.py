@@ -660,3 +660,17 @@ def test_dataset_info_reads_a_csv_of_sensors_on_their_own_clocks_and_says_so_onc
     err = capsys.readouterr().err
     said = "imuforge dataset info: warning: log.csv: its sensors were read on their own clocks"
     assert err.count(said) == 1
+
+
+def test_a_label_to_the_last_samples_time_leaves_nothing_unlabelled(tmp_path):
+    """A motion's label runs to its last frame's time, a duration one period past it: six 5 s recordings read
+    "(unlabelled) 0.1 s" in dataset info. A stretch no label covers still counts, to the sample."""
+    ds = Dataset.create(tmp_path / "d")
+    t = np.arange(250) / 50.0
+    acc = np.tile([0.0, 0.0, 9.81], (250, 1))
+    for i in range(6):
+        ds.add(Recording(t, acc, ("acc_x", "acc_y", "acc_z"), 50.0, labels=[(0.0, float(t[-1]), "walking")]),
+               name=f"r{i}")
+    assert ds.summary()["unlabelled_s"] == 0.0 and ds.total_duration_s == pytest.approx(30.0)
+    ds.add(Recording(t, acc, ("acc_x", "acc_y", "acc_z"), 50.0, labels=[(0.0, 3.0, "walking")]), name="part")
+    assert ds.summary()["unlabelled_s"] == pytest.approx(2.0)  # 3.0 … 4.98 s and the last sample's period

@@ -10,9 +10,9 @@ PACKAGE = Path(__file__).resolve().parent
 
 
 def firmware_sources() -> Path:
-    """The firmware sources: the copy an installed wheel ships (``imuforge/firmware_bridge``, setup.py), else a
-    source checkout's ``firmware_bridge/`` beside ``src/`` (looked for second: beside an installed package,
-    ``…/lib/python3.11/firmware_bridge`` is no checkout's)."""
+    """The firmware sources: the copy an installed wheel ships (``imuforge/firmware_bridge``, setup.py),
+    else a source checkout's ``firmware_bridge/`` beside ``src/`` (looked for second: beside an installed
+    package, ``…/lib/python3.11/firmware_bridge`` is no checkout's)."""
     own = PACKAGE / "firmware_bridge"
     return own if own.is_dir() else PACKAGE.parents[1] / "firmware_bridge"
 

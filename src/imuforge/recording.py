@@ -314,6 +314,14 @@ def as_segments(labels) -> tuple[LabelSegment, ...]:
     return tuple(sorted(out))
 
 
+def unlabelled_seconds(duration_s: float, labels_s: Mapping[str, float], rate_hz: float) -> float:
+    """Seconds of a recording of ``duration_s`` that its labels (``labels_s``: seconds per label) leave; none
+    where they leave one sample period or less (a label that runs to the last sample's time: a duration runs
+    one period past it)."""
+    left = duration_s - sum(labels_s.values())
+    return left if left > 1.001 / rate_hz else 0.0
+
+
 #: robust SDs of its timestamps' intervals by which an interval must exceed their median to count as a gap
 #: (:meth:`Recording.gaps`): Gaussian jitter passes 6 SDs once in ≈ 10⁹ intervals
 GAP_JITTER_SIGMAS = 6.0
@@ -1155,6 +1163,14 @@ class Dataset:
     def total_duration_s(self) -> float:
         return float(sum(e["duration_s"] for e in self.entries))
 
+    @property
+    def unlabelled_s(self) -> float:
+        """Seconds of the recordings that no label covers. A label that runs to the last sample's time leaves
+        that sample's period (a duration runs one period past the last sample): not counted, so a corpus of
+        labelled motions reads none (it read "(unlabelled) 0.1 s" of six 5 s recordings)."""
+        return float(sum(unlabelled_seconds(e["duration_s"], e["labels_s"], e["rate_hz"])
+                         for e in self.entries))
+
     def add(self, recording: Recording, name: str | None = None) -> Path:
         """Save ``recording`` into the folder and list it in the manifest; returns its path.
 
@@ -1337,6 +1353,7 @@ class Dataset:
             "recordings": len(self.entries),
             "duration_s": self.total_duration_s,
             "duration_per_label_s": dict(sorted(per_label.items())),
+            "unlabelled_s": self.unlabelled_s,
             "rates_hz": sorted({e["rate_hz"] for e in self.entries}),
             "rates_hz_per_label": {lab: sorted({e["rate_hz"] for e in self.entries if lab in e["labels_s"]})
                                    for lab in sorted(per_label)},

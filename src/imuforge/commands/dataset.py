@@ -204,10 +204,9 @@ def _info(args) -> int:
         label_width = max([16, *(len(k) + 1 for k in s["duration_per_label_s"])])
         for label, sec in s["duration_per_label_s"].items():
             print(f"    {label:<{label_width}} {_fmt_s(sec)}")
-        # the time no label covers (an import's transients, an unlabelled capture): the labels' sum is less
-        unlabelled = s["duration_s"] - sum(s["duration_per_label_s"].values())
-        if unlabelled >= max(0.05, 1e-3 * s["duration_s"]):  # (not a sample period's rounding per recording)
-            print(f"    {'(unlabelled)':<{label_width}} {_fmt_s(unlabelled)}")
+        # the time no label covers (an import's transients, an unlabelled capture)
+        if s["unlabelled_s"] >= 0.05:
+            print(f"    {'(unlabelled)':<{label_width}} {_fmt_s(s['unlabelled_s'])}")
         gaps = sum(e.get("gaps", 0) for e in ds.entries)
         if gaps:
             print(f"  gaps:       {gaps} (dropped samples are kept as gaps)")

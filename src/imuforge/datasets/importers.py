@@ -53,6 +53,7 @@ from imuforge.recording import (
     Recording,
     SiFigures,
     check_rate_and_spacing,
+    unlabelled_seconds,
 )
 from imuforge.units import DEG, STANDARD_GRAVITY
 
@@ -1545,7 +1546,7 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
                 per_label = rec.duration_per_label()
                 for k, v in per_label.items():
                     report.labels_s[k] += v
-                report.unlabelled_s += max(0.0, rec.duration_s - sum(per_label.values()))
+                report.unlabelled_s += unlabelled_seconds(rec.duration_s, per_label, rec.rate_hz)
         units.check()  # files in another unit than the format's: one line, and no data set
         if report.recordings == 0:
             skipped = ", ".join(f"{k}={v}" for k, v in report.as_dict()["skipped"].items())
