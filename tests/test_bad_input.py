@@ -1009,7 +1009,7 @@ def test_a_profile_folder_or_a_broken_profile_file_says_why(tmp_path, capsys):
     (tmp_path / "spec.toml").write_text(text + "\n")
     assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2
     err = one_line_error(capsys, "generate")
-    assert "name 'bad' differs from the file name" in err and "unknown profile" not in err
+    assert "badp.toml: profile configures no sensor" in err and "unknown profile" not in err
     assert not (tmp_path / "c").exists()
 
 

@@ -62,6 +62,11 @@ def _write(profile_dir, sub, name, text):
         (('name = "testchip"', 'name = "otherchip"'),
          r"name 'otherchip' differs from the file name: name must equal the file name without .toml"
          r".*allowed: 'testchip'"),
+        # a copy not yet renamed inside hears of its other errors first (the name hid them); a missing name
+        # is refused as such (it was a KeyError's traceback once checked last)
+        (('name = "testchip"\n', 'name = "otherchip"\n', "noise_ug_per_rthz = 150", "noise_ug_per_rthz = -3"),
+         r"testchip.toml: \[accel\].*must be >= 0, got -3"),
+        (('name = "testchip"\n', ""), r"testchip.toml: name: no name = '…' line \(allowed: name = 'testchip'"),
         (("ranges_g = [2, 4, 8, 16]", "ranges_g = []"), r"ranges_g must be a non-empty list"),
         (("bandwidth_odr_ratio = 0.4", "bandwidth_odr_ratio = 0.9"), r"bandwidth_odr_ratio must be in \(0, 0.5\]"),
         # figures out of any part's range (a unit or a digit gone wrong): a zero time constant divided the
@@ -76,9 +81,11 @@ def _write(profile_dir, sub, name, text):
     ],
 )
 def test_bad_chip_files_are_refused_with_file_and_field(profile_dir, edit, message):
-    old, new = edit
-    assert old in TEST_CHIP
-    _write(profile_dir, "chips", "testchip", TEST_CHIP.replace(old, new, 1))
+    text = TEST_CHIP
+    for old, new in zip(edit[::2], edit[1::2]):
+        assert old in text
+        text = text.replace(old, new, 1)
+    _write(profile_dir, "chips", "testchip", text)
     with pytest.raises(ValidationError, match=message) as exc:
         load_profile("testband")
     assert "testchip.toml" in str(exc.value)

@@ -351,6 +351,14 @@ def _table(doc: dict, key: str, src: str) -> dict:
     return v
 
 
+def _check_has_name(doc: dict, path: Path) -> None:
+    """A profile names itself (a text); that it is its file's name is checked last (:func:`_check_name`)."""
+    if not isinstance(doc.get("name"), str):
+        raise ValidationError("no name = '…' line" if "name" not in doc else
+                              f"name must be a text, got {doc['name']!r}", source=f"{path}: name",
+                              allowed=f"name = {path.stem!r} (the file name without .toml)")
+
+
 def _check_name(doc: dict, path: Path) -> None:
     """A profile is found by its file name, so ``name`` must equal the file stem."""
     if doc.get("name") != path.stem:
@@ -461,7 +469,7 @@ def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
 def _validate_chip(doc: dict, path: Path) -> None:
     src = str(path)
     _check_keys(doc, CHIP_TOP_KEYS, src)
-    _check_name(doc, path)
+    _check_has_name(doc, path)
     if not any(k in doc for k in SENSOR_KINDS):
         raise ValidationError("a chip needs at least one of [accel], [gyro], [mag]", source=src)
     for kind in SENSOR_KINDS:
@@ -477,6 +485,7 @@ def _validate_chip(doc: dict, path: Path) -> None:
                        _keys_set(defaults), "a choice [defaults] sets")
     _check_source_keys(src, "", _table(doc, "sources", src), _keys_set(doc) - {"name", "kind"},
                        "a key this chip sets (a figure's source goes in [<sensor>.sources])")
+    _check_name(doc, path)  # last: a copied file being renamed still hears of its other errors first
 
 
 def _source_of(*texts: object) -> str | None:
@@ -794,7 +803,7 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     elif kind == "device":
         device = doc
         _check_keys(doc, DEVICE_TOP_KEYS, src)
-        _check_name(doc, path)
+        _check_has_name(doc, path)
         chips = {}
     else:
         raise ValidationError("no kind given" if kind is None else f"kind = {kind!r}", source=f"{src}: kind",
@@ -808,7 +817,10 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
     if range_dps is not None:
         overrides["gyro"]["range_dps"] = range_dps
 
-    return _build_profile(device, str(kind), chips, src, path, overrides, placement)
+    profile = _build_profile(device, str(kind), chips, src, path, overrides, placement)
+    if kind == "device":  # after every other check: the first step of making one's own profile is a copy
+        _check_name(doc, path)  # ("metamotions.toml" as mine.toml), whose other errors were hidden until renamed
+    return profile
 
 
 def _check_overrides_apply(overrides: dict[str, dict[str, Any]], sensors: dict, name: str) -> None:
