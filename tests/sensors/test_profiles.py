@@ -66,7 +66,8 @@ def _write(profile_dir, sub, name, text):
         # is refused as such (it was a KeyError's traceback once checked last)
         (('name = "testchip"\n', 'name = "otherchip"\n', "noise_ug_per_rthz = 150", "noise_ug_per_rthz = -3"),
          r"testchip.toml: \[accel\].*must be >= 0, got -3"),
-        (('name = "testchip"\n', ""), r"testchip.toml: name: no name = '…' line \(allowed: name = 'testchip'"),
+        (('name = "testchip"\n', ""),
+         r"testchip.toml: name: no name = '…' line \(allowed: name = 'testchip'"),
         (("ranges_g = [2, 4, 8, 16]", "ranges_g = []"), r"ranges_g must be a non-empty list"),
         (("bandwidth_odr_ratio = 0.4", "bandwidth_odr_ratio = 0.9"), r"bandwidth_odr_ratio must be in \(0, 0.5\]"),
         # figures out of any part's range (a unit or a digit gone wrong): a zero time constant divided the

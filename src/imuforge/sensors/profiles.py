@@ -819,7 +819,7 @@ def load_profile(name_or_path: str | os.PathLike, *, odr_hz: float | None = None
 
     profile = _build_profile(device, str(kind), chips, src, path, overrides, placement)
     if kind == "device":  # after every other check: the first step of making one's own profile is a copy
-        _check_name(doc, path)  # ("metamotions.toml" as mine.toml), whose other errors were hidden until renamed
+        _check_name(doc, path)  # (metamotions.toml as mine.toml), whose other errors it hid until renamed
     return profile
 
 
