@@ -208,3 +208,36 @@ def test_lying_variants_differ_at_the_waist():
     assert _angle(dirs["supine"], dirs["prone"]) > 150
     assert _angle(dirs["left"], dirs["right"]) > 150
     assert 60 < _angle(dirs["supine"], dirs["left"]) < 120
+
+
+@pytest.mark.parametrize("variant, turns", [("left", 0.25), ("right", 0.25), ("prone", 0.5)])
+def test_lying_down_then_turning_over_rolls_about_the_long_axis_at_a_roll_s_pace(variant, turns):
+    """sit_to_lie ends supine; a schedule's lying on a side or prone after it was reached by the 0.8 s
+    cross-fade of the two tracks (4 rad/s to prone). The body now rolls over in bed after a pause: about its
+    long axis (the trunk's rate lies along it), through the turn the variants are apart, no faster than a
+    min-jerk quarter turn in ROLL_QUARTER_S's shortest time allows (peak 1.875 × angle / duration), and back
+    to supine before lie_to_sit; the held stretch between is still."""
+    from imuforge.motion import quat as Q
+    from imuforge.motion.library import schedule
+    from imuforge.motion.library.static import ROLL_QUARTER_S
+
+    m = schedule([("sitting", 5.0), ("sit_to_lie", None), ("lying", 20.0, {"variant": variant}),
+                  ("lie_to_sit", None), ("sitting", 5.0)], fps=50, rng=7)
+    info = m.meta["items"][2]["info"]
+    assert (info["roll_from"], info["roll_to"]) == ("supine", "supine")
+    q = m.orientations[:, 0]
+    rate = Q.to_rotvec(Q.qmul(Q.qconj(q[:-1]), q[1:])) * m.fps  # body frame, rad/s
+    t = m.times[1:]
+    lie = m.labels[2]
+    start = (t >= lie.start_s) & (t < lie.start_s + 6.0)
+    end = (t > lie.end_s - 6.0) & (t < lie.end_s)
+    middle = (t >= lie.start_s + 7.0) & (t <= lie.end_s - 7.0)
+    peak = 1.875 * turns * 2 * np.pi / (ROLL_QUARTER_S[0] * turns * 4)
+    for part in (start, end):
+        speed = np.linalg.norm(rate[part], axis=1)
+        assert 0.5 * peak < speed.max() <= 1.05 * peak
+        turned = float(np.sum(speed) / m.fps)
+        assert turned == pytest.approx(turns * 2 * np.pi, rel=0.05)
+        axis = rate[part][np.argmax(speed)] / speed.max()
+        assert abs(axis[1]) > 0.99  # the pelvis's long axis (y): a roll, not a somersault
+    assert np.linalg.norm(rate[middle], axis=1).max() < 1e-6

@@ -144,8 +144,9 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
              {"intensity": (0.3, 2.0), "fidget": (0.0, 3.0), "seat": tuple(static.SEATS),
               "carrying": tuple(static.SEATED_HANDS)},
              ("a person sits on a chair", "sitting", "someone is seated", "sitting at a table")),
-    Activity("lying", static.lying, "static", "lying down", {"variant": static.LYING_VARIANTS,
-                                                              "surface_m": (0.0, 1.0), "intensity": (0.3, 2.0)},
+    Activity("lying", static.lying, "static", "lying down",
+             {"variant": static.LYING_VARIANTS, "surface_m": (0.0, 1.0), "intensity": (0.3, 2.0),
+              "roll_from": static.LYING_VARIANTS, "roll_to": static.LYING_VARIANTS},
              ("a person lies down", "lying on a bed", "someone is lying on the floor", "resting on the back",
               "sleeping in bed")),
     Activity("elevator_up", elevator.elevator_up, "static", "standing in a lift (elevator) going up",
@@ -382,6 +383,8 @@ def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np
     last = len(plan) - 1
     for k, (name, dur, params) in enumerate(plan):
         act = known[name]
+        if name == "lying":
+            params = _lying_rolls(plan, k, tracks, params)
         if act.kind == "transition":  # as long as the movement takes: its hold covers the next cross-fade
             extra = blend if k < last else 0.0
             tr = act.track(person, dur, fps, g, **params) if dur is not None else \
@@ -436,6 +439,27 @@ def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np
                       for (nme, d, p), tr in zip(plan, tracks)],
             }
     return Motion(P, Q.continuous(G), fps, labels=labels, meta=meta), cur_contact
+
+
+#: the lying variant each transition from or into lying holds at its lying end (sit_to_lie lies down supine)
+_LYING_END = {"sit_to_lie": "supine", "lie_to_sit": "supine"}
+
+
+def _lying_rolls(plan, k: int, tracks: list[Track], params: dict) -> dict:
+    """The ``params`` of a schedule's lying item ``k`` with the rolls its neighbours need: from the variant
+    the track before it ends lying in (:data:`_LYING_END`, or a lying track's own end), into the one the item
+    after it starts in — a body turns over in bed, which the cross-fade of the tracks' poses did in 0.8 s.
+    The item's own ``roll_from`` / ``roll_to`` are kept."""
+    out = dict(params)
+    if k > 0 and "roll_from" not in params:
+        prev = tracks[k - 1]
+        end = (prev.meta.get("roll_to", prev.meta.get("variant")) if prev.label == "lying"
+               else _LYING_END.get(prev.label))
+        if end is not None:
+            out["roll_from"] = end
+    if k + 1 < len(plan) and "roll_to" not in params and plan[k + 1][0] in _LYING_END:
+        out["roll_to"] = _LYING_END[plan[k + 1][0]]
+    return out
 
 
 #: :func:`_planted_through_blends`: the blended contact weights raised to this power (a planted foot, ≥ 0.999,

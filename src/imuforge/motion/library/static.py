@@ -357,9 +357,31 @@ def lying_pose(person: Person, rng: np.random.Generator, variant: str) -> dict:
     return expand_sides(p)
 
 
+#: how long a roll in bed through a quarter turn takes (s): an assumption (no published duration was found;
+#: the whole sit-to-lie takes 2.5–4 s); a half turn (supine ↔ prone, side to side) takes twice as long
+ROLL_QUARTER_S = (1.2, 2.0)
+#: the pause (s) before a roll after lying down, and after one before sitting up (an assumption): it also
+#: keeps the roll out of a schedule's cross-fade of the neighbouring tracks (0.8 s), which would hasten it
+ROLL_PAUSE_S = (0.8, 1.5)
+#: each lying variant's turn about the body's long axis from supine (deg); prone is ±180, the side rolled over
+_ROLL_DEG = {"supine": 0.0, "left": -90.0, "right": 90.0}
+
+
+def _lying_thickness(variant: str, person: Person) -> float:
+    """Height (m) of the root above the surface lying so: the body's depth on its back or front, more on a
+    side."""
+    return 0.055 * person.height_m if variant in ("supine", "prone") else 0.1 * person.height_m
+
+
 def lying(person: Person, duration_s: float, fps: float, rng: np.random.Generator, *,
-          variant: str | None = None, surface_m: float = 0.5, intensity: float = 1.0) -> Track:
-    """Lying still (breathing, occasional small limb movements) on a surface ``surface_m`` high."""
+          variant: str | None = None, surface_m: float = 0.5, intensity: float = 1.0,
+          roll_from: str | None = None, roll_to: str | None = None) -> Track:
+    """Lying still (breathing, occasional small limb movements) on a surface ``surface_m`` high.
+
+    ``roll_from`` / ``roll_to``: the lying variant it starts in and rolls over from (a schedule's lying after
+    sit_to_lie, which ends supine) / rolls over into at its end (before lie_to_sit), about the body's long
+    axis (:func:`_rolled`); without them, or equal to ``variant``, it holds its variant throughout. A
+    schedule's cross-fade had turned a supine body prone in its 0.8 s (4 rad/s)."""
     n = _n(duration_s, fps)
     variant = variant or ("supine" if rng.random() < 0.5 else str(rng.choice(LYING_VARIANTS)))
     pose = lying_pose(person, rng, variant)
@@ -368,12 +390,47 @@ def lying(person: Person, duration_s: float, fps: float, rng: np.random.Generato
     t = np.arange(n) / fps
     br = np.sin(2 * np.pi * rng.uniform(0.2, 0.3) * t)
     pose["spine_flex"] = pose.get("spine_flex", 0.0) - 1.0 * br
-    pose["root_q"] = np.broadcast_to(lying_root_q(variant), (n, 4))
+    height = np.full(n, _lying_thickness(variant, person))
+    meta = {"variant": variant, "surface_m": surface_m}
+    rolls = {k: v for k, v in (("from", roll_from), ("to", roll_to)) if v is not None and v != variant}
+    if rolls:
+        pose, height = _rolled(pose, height, person, rng, variant, rolls, t)
+        meta.update({f"roll_{k}": v for k, v in rolls.items()})
+    else:
+        pose["root_q"] = np.broadcast_to(lying_root_q(variant), (n, 4))
     local = pose_to_local(pose, n)
-    thick = 0.055 * person.height_m if variant in ("supine", "prone") else 0.1 * person.height_m
     root = np.zeros((n, 3))
-    root[:, 1] = surface_m + thick + 0.002 * br
-    return Track(local, root, np.zeros((n, 2)), "lying", {"variant": variant, "surface_m": surface_m})
+    root[:, 1] = surface_m + height + 0.002 * br
+    return Track(local, root, np.zeros((n, 2)), "lying", meta)
+
+
+def _rolled(pose: dict, height: np.ndarray, person: Person, rng: np.random.Generator, variant: str,
+            rolls: dict[str, str], t: np.ndarray) -> tuple[dict, np.ndarray]:
+    """A lying ``pose`` (and root ``height``) that rolls over at its start from ``rolls["from"]`` and/or at
+    its end into ``rolls["to"]``: the body turns about its long axis (supine → side: a quarter turn; supine
+    → prone through a side), min-jerk over :data:`ROLL_QUARTER_S` per quarter after (before) a pause of
+    :data:`ROLL_PAUSE_S`, together at most 0.4 of the stretch each, its joints blended to the other variant's
+    pose as it turns."""
+    def deg(v: str, near: float) -> float:  # prone: the ±180 on the side of ``near``
+        return _ROLL_DEG[v] if v != "prone" else (180.0 if near > 0 or (near == 0 and rng.random() < 0.5)
+                                                   else -180.0)
+
+    ends = {k: _ROLL_DEG.get(v, 0.0) for k, v in rolls.items()}
+    held = deg(variant, next(iter(ends.values())))
+    angle = np.full(len(t), held)
+    span = t[-1] if len(t) > 1 else 0.0
+    for end, other in rolls.items():
+        a = deg(other, held)
+        pause = float(rng.uniform(*ROLL_PAUSE_S))
+        d = float(rng.uniform(*ROLL_QUARTER_S)) * abs(a - held) / 90.0
+        pause, d = (x * min(1.0, 0.4 * span / (pause + d)) for x in (pause, d))  # a short stretch: shorter
+        u = ((t - pause) if end == "from" else (span - pause - t)) / d  # ≤ 0 on the pause, ≥ 1 past the roll
+        w = 1.0 - minjerk(np.clip(u, 0.0, 1.0)) if d > 0 else np.zeros(len(t))  # the other variant's weight
+        angle = angle + (a - held) * w
+        pose = blend_pose(pose, lying_pose(person, rng, other), w)
+        height = height + (_lying_thickness(other, person) - height) * w
+    pose["root_q"] = Q.qmul(lying_root_q("supine"), Q.ry(np.deg2rad(angle)))
+    return pose, height
 
 
 # --------------------------------------------------------------------------- transitions
