@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from fnmatch import fnmatch
 from pathlib import Path
 
-from imuforge.errors import ValidationError
+from imuforge.errors import OutputExistsError, ValidationError
 
 
 def check_writable_folder(folder: str | os.PathLike, option: str, shown: str | os.PathLike,
@@ -88,7 +88,7 @@ def check_new_folder(out: Path, option: str = "--out", *, overwrite: bool | None
                               allowed="a folder name (the command writes its files into it)")
     check_parents(out, option)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} exists and is not empty; choose another {option}"
+        raise OutputExistsError(f"{out} exists and is not empty; choose another {option}"
                               + (" (--overwrite replaces an earlier output of this command, nothing else)"
                                  if overwrite is not None else ""))
 

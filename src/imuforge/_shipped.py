@@ -17,11 +17,23 @@ def firmware_sources() -> Path:
     return own if own.is_dir() else PACKAGE.parents[1] / "firmware_bridge"
 
 
-def as_typed(path: Path) -> str:
-    """``path`` relative to the working folder where it lies below it, else absolute; a folder ends in /."""
-    slash = "/" if path.is_dir() else ""
+def _here() -> Path | None:
+    """The working folder, or None where it was removed under the process (every command's help reads it)."""
     try:
-        return f"{path.relative_to(Path.cwd())}{slash}"
+        return Path.cwd()
+    except OSError:
+        return None
+
+
+def as_typed(path: Path) -> str:
+    """``path`` relative to the working folder where it lies below it, else absolute; a folder ends in /; one
+    that does not exist is said so."""
+    if not path.exists():
+        return f"{path} (not there)"
+    slash = "/" if path.is_dir() else ""
+    here = _here()
+    try:
+        return f"{path.relative_to(here) if here is not None else path}{slash}"
     except ValueError:
         return f"{path}{slash}"
 
@@ -31,8 +43,9 @@ def shipped(*parts: str) -> str:
     folder reaches it where it does (a checkout's ``examples/…``), else absolute (an installed package's
     ``…/site-packages/imuforge/examples/…``, which a wheel user has no checkout to find it in)."""
     target = PACKAGE.joinpath(*parts)
-    here = Path.cwd()
+    here = _here()
     for shown in (Path(*parts), Path(*parts).relative_to(parts[0]) if len(parts) > 1 else None):
-        if shown is not None and (here / shown).exists() and (here / shown).resolve() == target:
+        if here is not None and shown is not None and (here / shown).exists() \
+                and (here / shown).resolve() == target:
             return f"{shown}{'/' if target.is_dir() else ''}"  # a checkout's examples/ (a link)
     return as_typed(target)

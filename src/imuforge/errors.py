@@ -105,6 +105,12 @@ EXTRA_OF_MODULE = {
 }
 
 
+class OutputExistsError(ImuforgeError, FileExistsError):
+    """An output (a file, a folder, a Dataset's entry) exists where a new one would be written, and replacing
+    it was not asked for: an :class:`ImuforgeError` (a script's ``except ImuforgeError`` catches it) and a
+    :class:`FileExistsError` (what it is, for code that knew it so)."""
+
+
 class MissingExtraError(ImuforgeError):
     """An optional dependency is not installed: names the extra that installs it."""
 

@@ -129,7 +129,7 @@ def test_dataset_select_command(tmp_path, capsys):
     assert not (tmp_path / "cap2").exists() and not (tmp_path / "rest2").exists()
 
 
-def test_the_rest_leaves_out_the_ends_of_stretches_no_window_holds(tmp_path, capsys):
+def test_the_rest_leaves_out_pieces_shorter_than_any_window(tmp_path, capsys):
     """A stretch a sample longer than the seconds taken left a rest piece of one sample ("standing 0.0 s", a
     fresh user's HAPT selection): pieces under MIN_REST_S are left out of the rest and counted; a rest of
     nothing else is refused, saying so."""
@@ -143,11 +143,11 @@ def test_the_rest_leaves_out_the_ends_of_stretches_no_window_holds(tmp_path, cap
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "100",
                  "--out", str(tmp_path / "cap"), "--rest-out", str(tmp_path / "rest")]) == 2
     err = capsys.readouterr().err
-    assert "the longest: 100.0 s; 1 end(s) of stretches under 1 s left over" in err
+    assert "the longest: 100.0 s; 1 piece(s) under 1 s left over" in err
     assert main(["dataset", "select", str(data), "--subjects", "s1", "--first-seconds", "25",
                  "--out", str(tmp_path / "cap"), "--rest-out", str(tmp_path / "rest")]) == 0
     out = capsys.readouterr().out
-    assert "rest: 3 recordings" in out and "walking              75.0 s" in out and "end(s) of" not in out
+    assert "rest: 3 recordings" in out and "walking              75.0 s" in out and "piece(s) under" not in out
 
 
 @pytest.mark.parametrize("options, message", [

@@ -11,6 +11,7 @@ import pytest
 
 from imuforge.bridge.links import SerialLink
 from imuforge.export.card import sign_card
+from imuforge.errors import ValidationError
 from imuforge.hil.client import HilError
 from imuforge.hil.device import HilFaults, start_emulator
 from imuforge.hil.runner import load_export, load_test_windows, run_hil
@@ -134,6 +135,23 @@ def test_test_windows_from_npz_and_unknown_labels(tiny_model, tmp_path):
     np.savez(tmp_path / "bad.npz", X=X[:, :10], labels=labels)
     with pytest.raises(ValueError, match="shape"):
         load_test_windows(tmp_path / "bad.npz", m)
+
+
+def test_data_of_stretches_shorter_than_a_window_are_said_to_be(tiny_model, tiny_data, tmp_path):
+    """Labelled stretches all shorter than the model's window: hil says so, as eval and export --data do
+    (one function, train.evaluate.no_scored_windows), and reaches no device."""
+    from imuforge.recording import Dataset, read_dataset
+
+    m = load_export(tiny_model)
+    rec = read_dataset(tiny_data).read(0)
+    ds = Dataset.create(tmp_path / "short")
+    for i, seg in enumerate(rec.labels[:2]):
+        piece = rec.crop(seg.start_s, seg.start_s + 0.5 * float(m.card.input.window_s))
+        ds.add(piece, name=f"p{i}")
+    said = (rf"no labelled window of the model's {float(m.card.input.window_s):g} s in the data: their "
+            r"stretches of ")
+    with pytest.raises(ValidationError, match=said + r".* are all shorter"):
+        load_test_windows(tmp_path / "short", m)
 
 
 def test_cli_emulate(tiny_model, tiny_data, tmp_path, capsys):

@@ -872,3 +872,10 @@ def test_a_change_of_posture_the_library_lacks_is_refused_as_its_name_is(text, r
 ])
 def test_a_change_of_posture_the_library_has_is_read_by_its_postures(text, read):
     assert parse_description(text).activity == read
+
+
+def test_a_negated_change_of_posture_is_not_read_as_one():
+    """What is not done is no cue: "does not go from standing to lying" was refused as stand_to_lie; it is
+    read as the rest of negated descriptions are (here: what it ends in)."""
+    spec = parse_description("a person who does not go from standing to lying")
+    assert spec.activity in ACTIVITIES and ACTIVITIES[spec.activity].kind != "transition"

@@ -86,9 +86,16 @@ def test_an_installed_firmware_copy_builds_into_a_folder_of_the_users(tmp_path):
     build output into site-packages and needed tests/*.c the wheel lacked; `model-header` ran
     ../.venv/bin/python on a generator that does not ship. Now the output goes to BUILD=DIR (asked for), the
     unit tests ship and pass, and model-header says it needs a checkout."""
+    import ast
+
     fw = tmp_path / "lib" / "site-packages" / "imuforge" / "firmware_bridge"
-    shutil.copytree(ROOT / "firmware_bridge", fw,
-                    ignore=shutil.ignore_patterns("build", "export", "gen_model.py"))
+    tree = ast.parse((ROOT / "setup.py").read_text())  # the files the wheel ships (setup.py's FIRMWARE_FILES)
+    patterns = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                    and any(getattr(t, "id", "") == "FIRMWARE_FILES" for t in node.targets))
+    for pattern in patterns:
+        for f in (ROOT / "firmware_bridge").glob(pattern):
+            (fw / f.relative_to(ROOT / "firmware_bridge")).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, fw / f.relative_to(ROOT / "firmware_bridge"))
 
     def make(*args):
         return subprocess.run(["make", "-s", "-C", str(fw), *args], capture_output=True, text=True)
@@ -101,3 +108,18 @@ def test_an_installed_firmware_copy_builds_into_a_folder_of_the_users(tmp_path):
     assert "0 failures" in out.stdout and not (fw / "build").exists()
     out = make("model-header")
     assert out.returncode == 2 and "model-header needs a source checkout of imuforge" in out.stderr
+    out = make("qemu")
+    assert out.returncode == 2 and "give its build output a folder of your own" in out.stderr
+
+
+def test_the_commands_start_in_a_working_folder_removed_under_them(monkeypatch):
+    """Every command's help names the shipped folders relative to the working folder; one removed under the
+    process (a deleted build folder a shell still stands in) made even --version a FileNotFoundError."""
+    from imuforge.cli import build_parser
+
+    def gone():
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(Path, "cwd", staticmethod(gone))
+    text = build_parser().format_help()
+    assert "Documentation: " in text and "/imuforge/docs/" in text

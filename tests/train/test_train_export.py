@@ -499,8 +499,9 @@ def test_data_of_stretches_shorter_than_a_window_are_said_to_be(tiny_run, tmp_pa
     for i, label in enumerate(("walking", "standing")):
         rec = make_recording(f"t{i}", rate_hz=25.0, seconds_per_label=1.0, seed=i, labels=(label,))
         ds.add(rec, name=label)
-    said = ("no labelled window of the model's 1.28 s in the data: their stretches of standing, walking are "
-            "all shorter (allowed: data with labelled stretches of 1.28 s or more)")
+    said = ("no labelled window of the model's 1.28 s in the data: their stretches of standing, walking, "
+            "split at the gaps in their samples, are all shorter (allowed: data with labelled stretches of "
+            "1.28 s or more without gaps)")
     short = str(tmp_path / "short")
     assert main(["eval", str(tiny_run), "--data", short, "--out", str(tmp_path / "ev")]) == 2
     assert said in capsys.readouterr().err and not (tmp_path / "ev").exists()

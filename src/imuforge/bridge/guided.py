@@ -59,7 +59,7 @@ from imuforge.bridge.capture import (
     probe,
 )
 from imuforge.bridge.links import Link, LinkClosed
-from imuforge.errors import ValidationError
+from imuforge.errors import OutputExistsError, ValidationError
 from imuforge.recording import RECORDING_SUFFIX, Recording
 
 #: Activities the wearer must do still; their stretches are checked for motion.
@@ -472,7 +472,7 @@ def check_out(out: Path, plan: GuidedPlan, overwrite: bool) -> None:
     """Refuse an ``out`` that holds a recording of the plan's activities already, unless ``overwrite``."""
     taken = [recording_path(out, a) for a in plan.activities if recording_path(out, a).exists()]
     if taken and not overwrite:
-        raise FileExistsError(f"{', '.join(map(str, taken))} exist(s); pass --overwrite or choose another "
+        raise OutputExistsError(f"{', '.join(map(str, taken))} exist(s); pass --overwrite or choose another "
                               "--out")
 
 

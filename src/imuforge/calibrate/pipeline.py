@@ -51,7 +51,7 @@ from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
-from imuforge.errors import ValidationError
+from imuforge.errors import OutputExistsError, ValidationError
 from imuforge.labels import CANONICAL_LABELS, describe_owners, one_slip, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
@@ -472,7 +472,7 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     check_replaceable(out, "--out", what="calibrate output", marker=("report.json",), own=CALIBRATE_FILES)
     ds_path = out / "dataset"
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} holds an earlier calibrate output; choose another --out "
+        raise OutputExistsError(f"{out} holds an earlier calibrate output; choose another --out "
                               "or pass --overwrite")
     _check_apart(synthetic, real)  # by their paths, before anything is read
     syn_named = load_recordings(synthetic, what="synthetic")

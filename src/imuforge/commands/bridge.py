@@ -16,7 +16,7 @@ from imuforge.commands._options import (
     check_numbers,
     label_from_args,
 )
-from imuforge.errors import ValidationError
+from imuforge.errors import OutputExistsError, ValidationError
 
 
 def register(sub) -> None:
@@ -308,7 +308,7 @@ def _set_aside(log: Path, overwrite: bool) -> Path | None:
     if not log.exists():
         return None
     if not overwrite:
-        raise FileExistsError(f"raw log {log} exists; pass --overwrite or choose another --out")
+        raise OutputExistsError(f"raw log {log} exists; pass --overwrite or choose another --out")
     prev, k = log.with_name(log.name + ".prev"), 2
     while prev.exists():
         prev, k = log.with_name(f"{log.name}.prev{k}"), k + 1
@@ -359,7 +359,7 @@ def _write_capture(res, out: Path, log: Path, args, prev: Path | None = None) ->
 def _new_out(out: Path, overwrite: bool) -> Path:
     """``out``, refused in CLI words when it exists without ``--overwrite`` (before any work is done)."""
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+        raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")
     return out
 
 

@@ -146,7 +146,10 @@ def run(args) -> int:
         decided = capture_validation([res.dataset], min_seconds=0.5 * TrainConfig.window_s)
         how = ("early stopping on this capture" if decided.paths else
                f"early stopping on held-out synthetic people: {decided.note.split(': validation held')[0]}")
-        print(f"train   imuforge train --data {res.dataset}   ({how}; add --real {args.real} to mix it in)")
+        import shlex
+
+        real = shlex.quote(",".join(str(p) for p in _paths(args.real)))  # as train's --real takes folders
+        print(f"train   imuforge train --data {res.dataset}   ({how}; add --real {real} to mix it in)")
     if res.warnings:
         print(f"{len(res.warnings)} WARNING(s) above (also in {res.out / 'report.md'})")
     return 0

@@ -118,7 +118,7 @@ def _select(args) -> int:
         raise ValidationError("the selection is empty", allowed="subjects and labels that hold data")
     if args.rest_out is not None and not chosen.rest:  # refused before anything is written
         longest = max(_seconds_per_person(chosen.selected).values(), default=0.0)
-        ends = (f"; {chosen.rest_left_out} end(s) of stretches under {MIN_REST_S:g} s left over"
+        ends = (f"; {chosen.rest_left_out} piece(s) under {MIN_REST_S:g} s left over"
                 if chosen.rest_left_out else "")
         raise ValidationError(f"--rest-out would hold no recording: no person has more than --first-seconds "
                               f"{args.first_seconds:g} s of any chosen label (the longest: {longest:.1f} s"
@@ -150,8 +150,8 @@ def _select(args) -> int:
         for label, sec in w["seconds_per_label"].items():
             print(f"  {label:<20} {_fmt_s(sec)}")
         if w.get("pieces_left_out"):
-            print(f"  ({w['pieces_left_out']} end(s) of stretches under {MIN_REST_S:g} s, beyond the first "
-                  "seconds, left out: no window holds them)")
+            print(f"  ({w['pieces_left_out']} piece(s) under {MIN_REST_S:g} s beyond the first seconds left "
+                  "out: shorter than any window a model takes)")
     return 0
 
 

@@ -72,19 +72,19 @@ def _default_plot(out: Path) -> Path:
 
 def run(args) -> int:
     from imuforge.motion.importers import load_motion_file
-    from imuforge.errors import ValidationError
+    from imuforge.errors import OutputExistsError, ValidationError
     from imuforge.plotting import check_plot_path, plot_recording
     from imuforge.recording import check_recording_path, write_recording
     from imuforge.sensors.simulate import simulate
     check_recording_path(args.out)  # before any work
     if args.out.exists() and not args.overwrite:
-        raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
+        raise OutputExistsError(f"{args.out} exists; pass --overwrite to replace it")
     plot = check_plot_path(args.plot or _default_plot(args.out))
     if plot.resolve() == args.out.resolve():
         raise ValidationError(f"--plot {plot} is the --out recording",
                               allowed="another file name for the plot")
     if plot.exists() and not args.overwrite:
-        raise FileExistsError(f"the plot {plot} exists; pass --overwrite to replace it, or --plot another "
+        raise OutputExistsError(f"the plot {plot} exists; pass --overwrite to replace it, or --plot another "
                               "name")
     wear = wear_from_args(args)
     motion = load_motion_file(args.motion, allow_implausible=args.allow_implausible)

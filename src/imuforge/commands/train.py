@@ -400,9 +400,8 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> tuple[dict, list[str]
     windows = {k: sum(d["windows"][k].values()) for k in ("train", "validation")}
     # windows overlapping the held-out stretches train on neither side (174 capture windows read "114 train /
     # 40 validation" with the other 20 in data.json only)
-    windows["left_out"] = int(d.get("windows_left_out_overlapping_validation", 0))
-    apart = (f", {windows['left_out']} left out (they overlap the validation stretches)"
-             if windows["left_out"] else "")
+    left_out = int(d.get("windows_left_out_overlapping_validation", 0))
+    apart = f", {left_out} left out (they overlap the validation stretches)" if left_out else ""
     missing = d["labels_missing_from_validation"]
     split = d["validation_split"].split(" (")[0]
     if split == "--val" and str(args.val).strip().lower() == "auto":  # chosen for the user: said as such
@@ -410,6 +409,7 @@ def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> tuple[dict, list[str]
     transforms = ([_transform_text(t, run.channels) for t in aug.augmentation.transforms]
                   if aug.augmentation is not None else [])
     figures = {"run": str(run.path), "model": cfg.model, "labels": list(run.labels), "windows": windows,
+               "windows_left_out": left_out,
                "kept_epoch": h["best_epoch"], "epochs_run": len(h["history"]["loss"]),
                "validation": {"split": split, "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
                               "labels_missing": list(missing)},

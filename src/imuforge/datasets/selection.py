@@ -25,8 +25,8 @@ class Selection:
     #: what the chosen people's recordings hold beyond the first seconds of each label (empty without
     #: ``first_seconds``); the people left out are not in it
     rest: list[Recording] = field(default_factory=list)
-    #: the ends of labelled stretches beyond the first seconds shorter than :data:`MIN_REST_S`, left out of
-    #: :attr:`rest`: how many
+    #: the pieces beyond the first seconds shorter than :data:`MIN_REST_S` (the ends of stretches, short
+    #: stretches), left out of :attr:`rest`: how many
     rest_left_out: int = 0
 
     def seconds_per_label(self, part: str = "selected") -> dict[str, float]:
@@ -55,9 +55,9 @@ def check_seconds(seconds: object, name: str = "seconds") -> float:
     return float(seconds)
 
 
-#: the shortest piece (s) of a stretch beyond the first seconds that :func:`select` keeps in the rest: a
-#: stretch a sample or two longer than the seconds taken left "standing 0.0 s" pieces of 1–2 samples, which no
-#: window holds
+#: the shortest piece (s) beyond the first seconds that :func:`select` keeps in the rest — under any window a
+#: model of the zoo takes (1.28–2.56 s by default): a stretch a sample or two longer than the seconds taken
+#: left "standing 0.0 s" pieces of 1–2 samples
 MIN_REST_S = 1.0
 
 

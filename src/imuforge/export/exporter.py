@@ -223,7 +223,7 @@ def _test_set(run, data, max_test_windows: int | None, seed: int) -> TestSet:
         w, summaries = run_windows(run, data, desc="test windows")
         if not np.isin(w.labels.astype(str), run.labels).any():
             unknown = Counter(w.labels.astype(str).tolist())
-            raise no_scored_windows(run.window_s, run.labels, summaries, unknown)
+            raise no_scored_windows(run.window_s, run.labels, summaries, unknown, dict(w.dropped))
         X, labels, source = w.X, w.labels.astype(str), [str(p) for p in data]
         notes = site_notes(run, summaries) + upsampling_notes(run, summaries)
         seen = run.seen(data)

@@ -221,7 +221,7 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
             from imuforge.train.evaluate import no_scored_windows
 
             raise no_scored_windows(float(inp.window_s), model.labels, summaries,
-                                    Counter(np.asarray(w.labels).astype(str).tolist()))
+                                    Counter(np.asarray(w.labels).astype(str).tolist()), dict(w.dropped))
         tw = TestWindows(np.asarray(w.X, np.float32), np.asarray(w.labels).astype(str), ",".join(map(str, paths)),
                          None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources),
                          placements=frozenset(q for s in summaries for q in s["placements"]),

@@ -981,7 +981,8 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         raise ValidationError("the description is empty", allowed="e.g. 'a person walks briskly up the stairs'")
     if matcher not in MATCHERS:
         raise ValidationError(f"unknown matcher {matcher!r}", allowed=", ".join(MATCHERS))
-    named = _activity_named(text) or _posture_change(text)
+    # a change of posture by its postures, where nothing is negated ("does not go from standing to lying")
+    named = _activity_named(text) or (_posture_change(text) if _without_negated(text) == text else None)
     if named is not None:  # an activity's own name ("stand_to_sit", "stairs up") is that activity
         kind = ACTIVITIES[named].kind
         duration = None if kind == "transition" else (seconds or DEFAULT_SECONDS[kind])

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from imuforge._folders import check_parents, check_replaceable, foreign_entries
-from imuforge.errors import ImuforgeError, ValidationError
+from imuforge.errors import ImuforgeError, OutputExistsError, ValidationError
 from imuforge.recording import UNFINISHED_CORPUS, sha256_file
 from imuforge.synth import (
     Profiles,
@@ -372,7 +372,7 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
             more = " …" if len(foreign) > 3 else ""
             what += f" and other files than a corpus ({', '.join(foreign[:3])}{more})"
         cure = "choose another --out" + (" or pass --overwrite" if replaceable else "")
-        raise FileExistsError(f"{path} holds {what}; {cure} (allowed: a new or empty folder"
+        raise OutputExistsError(f"{path} holds {what}; {cure} (allowed: a new or empty folder"
                               + (", or this corpus's folder with --overwrite" if replaceable else "") + ")")
     check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
     return True

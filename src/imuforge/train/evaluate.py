@@ -205,20 +205,22 @@ def run_windows(run, data: Sequence[str | os.PathLike], *, desc: str):
                                       f"{','.join(exc.held)})") from None
 
 
-def no_scored_windows(window_s: float, labels: Sequence[str], summaries: list[dict], unknown: dict
-                      ) -> ValidationError:
+def no_scored_windows(window_s: float, labels: Sequence[str], summaries: list[dict], unknown: dict,
+                      dropped: dict) -> ValidationError:
     """Why data (their ``summaries``) give a model of ``labels`` and windows of ``window_s`` no window to
-    score: none of their labels (``unknown``: label → windows) is the model's, or no labelled stretch of
-    theirs is as long as a window — said as "none of the data's labels () is known" (a fresh user's rest of a
+    score: none of their labels (``unknown``: label → windows) is the model's; the windows were dropped
+    (``dropped``: reason → windows); or no labelled stretch of theirs, split at the gaps in its samples, is
+    as long as a window — said as "none of the data's labels () is known" (a fresh user's rest of a
     selection). For eval, export --data and hil alike."""
     if unknown:
         return ValidationError(f"none of the data's labels ({', '.join(sorted(unknown))}) is known to the "
                                "model", allowed=", ".join(labels))
     held = sorted({lab for s in summaries for lab in s.get("duration_per_label_s", {})})
-    return ValidationError(f"no labelled window of the model's {window_s:g} s in the data"
-                           + (f": their stretches of {', '.join(held)} are all shorter" if held else
-                              ": they hold no label"),
-                           allowed=f"data with labelled stretches of {window_s:g} s or more")
+    shorter = f"their stretches of {', '.join(held)}, split at the gaps in their samples, are all shorter"
+    why = (f"windows not used: {', '.join(f'{k}={v}' for k, v in dropped.items())}" if dropped else
+           shorter if held else "they hold no label")
+    return ValidationError(f"no labelled window of the model's {window_s:g} s in the data: {why}",
+                           allowed=f"data with labelled stretches of {window_s:g} s or more without gaps")
 
 
 def upsampling_notes(run, summaries: list[dict]) -> list[str]:
@@ -254,7 +256,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     unknown = Counter(windows.labels[y < 0].tolist())
     known = y >= 0
     if not known.any():
-        raise no_scored_windows(run.window_s, run.labels, summaries, unknown)
+        raise no_scored_windows(run.window_s, run.labels, summaries, unknown, dict(windows.dropped))
     probs = predict_float(run, windows.X[known])
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
     rates = sorted({r for s in summaries for r in s["rates_hz"]})
