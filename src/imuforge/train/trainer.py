@@ -56,6 +56,19 @@ class TrainConfig:
     run's, else :data:`~imuforge.datasets.windowing.DEFAULT_CHANNELS` narrowed to those every training and
     validation recording holds (an accelerometer-only data set trains on its accelerometer;
     :func:`resolve_channels`); ``train`` writes the list it took to ``config.json``.
+
+    The defaults are the plain recipe: ``val`` empty (validation held out of the training data), ``augment``
+    None. ``imuforge train`` decides these two from the data (``--val auto``, ``--augment auto``: the recipe
+    docs/TRAINING.md recommends for calibrated synthetic data); from Python the same decisions are::
+
+        from imuforge.train import TrainConfig, train
+        from imuforge.train.augment import Augmentation
+        from imuforge.train.capture import capture_validation
+
+        decided = capture_validation("cal/dataset", min_seconds=0.5 * TrainConfig.window_s)
+        cfg = TrainConfig(data=["cal/dataset"], val=decided.paths, labels=decided.labels or None,
+                          augment=Augmentation.parse("default").to_json())  # simulated data: default
+        train(cfg, "run")
     """
 
     data: list[str]
