@@ -108,7 +108,12 @@ EXTRA_OF_MODULE = {
 class OutputExistsError(ImuforgeError, FileExistsError):
     """An output (a file, a folder, a Dataset's entry) exists where a new one would be written, and replacing
     it was not asked for: an :class:`ImuforgeError` (a script's ``except ImuforgeError`` catches it) and a
-    :class:`FileExistsError` (what it is, for code that knew it so)."""
+    :class:`FileExistsError` (what it is, for code that knew it so). ``allowed``: what would be taken."""
+
+    def __init__(self, what: str, *, allowed: str | None = None):
+        self.what = what
+        self.allowed = allowed
+        super().__init__(what + (f" (allowed: {allowed})" if allowed is not None else ""))
 
 
 class MissingExtraError(ImuforgeError):

@@ -154,6 +154,14 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
         else not few
     assert not any("not a test of people" in n for n in card.data.test.notes)  # said once, in the source
     assert "optimistic" in (tmp_path / "exp" / "card.md").read_text()
+    # an earlier export is replaced only when asked, from Python as from the command line (it was rewritten
+    # without a word); refused as an ImuforgeError that is a FileExistsError too
+    from imuforge.errors import ImuforgeError
+
+    with pytest.raises(ImuforgeError, match=r"exp exists \(allowed: a new folder, or overwrite=True") as exc:
+        export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)
+    assert isinstance(exc.value, FileExistsError)
+    assert export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False, overwrite=True).model
 
 
 def test_export_data_gets_evals_notes_and_says_what_was_not_scored(tiny_run, tmp_path, capsys):

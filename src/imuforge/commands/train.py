@@ -634,13 +634,13 @@ def cmd_export(args) -> int:
 
     check_card_device(args.profile, args.placement)  # before TensorFlow starts
     out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
-        from imuforge.errors import ValidationError
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:  # before TensorFlow
+        from imuforge.errors import OutputExistsError
 
-        raise ValidationError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
-                              allowed="a new folder, or --overwrite to replace an old export")
+        raise OutputExistsError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
+                                allowed="a new folder, or --overwrite to replace an old export")
     card = export_run(args.run, args.out, data=split_paths(args.data) or None, name=args.name,
-                      profile=args.profile, placement=args.placement)
+                      profile=args.profile, placement=args.placement, overwrite=args.overwrite)
     failed = card.failed_checks()
     if args.json:  # the same exit status: a script reading the JSON sees a failed check in its status too
         print(json.dumps(card.to_json()))

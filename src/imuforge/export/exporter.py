@@ -28,7 +28,7 @@ import numpy as np
 
 from imuforge._folders import check_replaceable, staged_folder
 from imuforge.datasets.loading import split_paths
-from imuforge.errors import ValidationError, require_extra
+from imuforge.errors import OutputExistsError, ValidationError, require_extra
 from imuforge.export.card import (
     CardData,
     CardDevice,
@@ -139,8 +139,12 @@ def check_card_device(profile: str | None, placement: str | None, channels: Sequ
 def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
                data: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                name: str = "imuforge_model", profile: str | None = None, placement: str | None = None,
-               max_test_windows: int | None = None, seed: int | None = None, qemu: bool = True) -> ExportCard:
+               max_test_windows: int | None = None, seed: int | None = None, qemu: bool = True,
+               overwrite: bool = False) -> ExportCard:
     """Convert, check and package a training run; returns the card (also written to ``card.json``).
+
+    ``out``: a new or empty folder; an earlier export there is replaced only with ``overwrite`` (an
+    :class:`~imuforge.errors.OutputExistsError` otherwise, as ``imuforge export`` without ``--overwrite``).
 
     ``data``: Dataset folders to test on (default: the run's subject-wise held-out windows).
     ``profile`` / ``placement`` override what the training data's metadata says.
@@ -157,6 +161,9 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
     check_card_device(profile, placement, run.channels)
     out = Path(out)
     check_export_out(out, run.path)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise OutputExistsError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
+                                allowed="a new folder, or overwrite=True (--overwrite) to replace an old export")
     seed = int(run.config.get("seed", 0) if seed is None else seed)
     bar = progress(total=6, desc="export", unit="step")
 
