@@ -21,6 +21,14 @@ from imuforge.train.trainer import SIZE_LIMITS, TrainConfig
     ({"val_fraction": 1.0}, "--val-fraction must be in (0, 1), got 1.0 (allowed: "),
     ({"val_fraction": float("nan")}, "--val-fraction must be in (0, 1), got nan (allowed: "),
     ({"patience": -1}, "--patience must be >= 0, got -1 (allowed: "),
+    # a Python user's typos: a KeyError and a TypeError from deep inside training, now said with what is
+    # allowed, before the data are read
+    ({"augment": [{"name": "rotaton"}]}, "augment: unknown transform {'name': 'rotaton'} (allowed: "
+                                         '{"name": N, "params": {…}} with N one of rotation, scale'),
+    ({"augment": [{"name": "rotation", "params": {"spred": 3}}]},
+     "augment: rotation params {'spred': 3} (allowed: a dict of spread_deg, axis)"),
+    ({"augment": [{"name": "scale", "params": {"sigma": 5}}]}, "scale sigma = 5 out of range"),
+    ({"model_kwargs": {"widht": 8}}, "model_kwargs: tiny_cnn takes no widht (allowed: width, dropout)"),
 ])
 def test_bad_sizes_and_weights_are_refused(kwargs, message):
     with pytest.raises(ValidationError) as exc:
@@ -61,3 +69,10 @@ def test_a_window_too_short_for_the_model_is_refused_before_training(model, wind
         TrainConfig(data=["x"], model=model, window_s=window_s, rate_hz=rate).check()
     assert message in str(exc.value)
     TrainConfig(data=["x"], model=model, window_s=2.56, rate_hz=50.0).check()
+
+
+def test_an_augmentation_without_params_takes_the_transforms_defaults():
+    from imuforge.train.augment import TRANSFORMS, Augmentation
+
+    (t,) = Augmentation.from_json([{"name": "rotation"}]).transforms
+    assert t.params == TRANSFORMS["rotation"]

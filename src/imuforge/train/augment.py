@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, shorten
 
 #: Transform name → its parameters and defaults, in the order they are applied.
 TRANSFORMS: dict[str, dict[str, Any]] = {
@@ -126,13 +126,27 @@ class Augmentation:
 
     @staticmethod
     def from_json(items: list[dict[str, Any]] | None) -> Augmentation | None:
+        """The augmentation of ``to_json``'s list (a run's ``config.json``, ``TrainConfig.augment``): each item
+        ``{"name": …, "params": {…}}``, its parameters checked as ``--augment``'s (:func:`_parse_value`);
+        without ``params`` the transform's defaults."""
         if not items:
             return None
         # runs written before the warp kept the static fields warped the whole signal and jittered every
         # window
         legacy = {"magnitude_warp": {"field": "warped"}, "jitter": {"where": "all"}}
-        return Augmentation(tuple(Transform(i["name"], legacy.get(i["name"], {}) | dict(i["params"]))
-                                  for i in items))
+        out = []
+        for i in items:
+            name = i.get("name") if isinstance(i, dict) else None
+            if name not in TRANSFORMS:
+                raise ValidationError(f"augment: unknown transform {shorten(i)}",
+                                      allowed='{"name": N, "params": {…}} with N one of ' + ", ".join(TRANSFORMS))
+            given = i.get("params")
+            if given is not None and (not isinstance(given, dict) or set(given) - set(TRANSFORMS[name])):
+                raise ValidationError(f"augment: {name} params {shorten(given)}",
+                                      allowed=f"a dict of {', '.join(TRANSFORMS[name])}")
+            params = TRANSFORMS[name] | ({} if given is None else legacy.get(name, {}) | given)
+            out.append(Transform(name, {k: _parse_value(name, k, str(v)) for k, v in params.items()}))
+        return Augmentation(tuple(out))
 
     def apply(self, X: np.ndarray, channels: tuple[str, ...] | list[str], rng: np.random.Generator, *,
               channel_std: np.ndarray | None = None) -> np.ndarray:

@@ -31,7 +31,7 @@ from imuforge.sensors.placement import sites_apart
 from imuforge.train.augment import Augmentation
 from imuforge.train.batchnorm import batchnorm_layers, population_statistics, statistics_rows, unsettable
 from imuforge.train.run import RUN_ENTRIES, SIGNED_FILES, Run, load_run, produced_by, write_json
-from imuforge.train.zoo import ZOO
+from imuforge.train.zoo import ZOO, check_model_kwargs
 from imuforge.units import CHANNEL_UNITS
 
 #: Bounds of the sizes a run may ask for: option → (lowest, highest), shown by ``train --help``.
@@ -152,6 +152,9 @@ class TrainConfig:
                 and self.real_weight > 0):  # `<= 0` alone let NaN through (loss NaN, a useless model)
             raise ValidationError(f"--real-weight must be > 0, got {self.real_weight}",
                                   allowed="a finite number > 0")
+        if self.model in ZOO:
+            check_model_kwargs(self.model, self.model_kwargs)
+        Augmentation.from_json(self.augment)  # a transform or parameter it does not know, said before the data
         if self.augment_on not in ("all", "real"):
             raise ValidationError(f"augment_on {self.augment_on!r} unknown", allowed="all, real")
         if self.augment_on == "real" and self.augment and not self.real:

@@ -124,4 +124,17 @@ def build_model(name: str, input_shape: tuple[int, int], n_classes: int, **kwarg
         raise ValidationError(f"unknown model {name!r}", allowed=", ".join(ZOO) + ", or a path to a .keras file")
     if n_classes < 2:
         raise ValidationError(f"a classifier needs at least 2 classes, got {n_classes}")
+    check_model_kwargs(name, kwargs)
     return ZOO[name].build(tuple(int(v) for v in input_shape), int(n_classes), **kwargs)
+
+
+def check_model_kwargs(name: str, kwargs: dict) -> None:
+    """Refuse a keyword zoo model ``name`` does not take (a typo, ``widht``), naming the ones it does: it was a
+    TypeError from deep inside the model's function."""
+    import inspect
+
+    takes = [p for p in inspect.signature(ZOO[name].build).parameters if p not in ("input_shape", "n_classes")]
+    unknown = sorted(set(kwargs) - set(takes))
+    if unknown:
+        raise ValidationError(f"{name} takes no {', '.join(unknown)}", source="model_kwargs",
+                              allowed=", ".join(takes) or "none")
