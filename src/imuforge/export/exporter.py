@@ -163,7 +163,8 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
     check_export_out(out, run.path)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise OutputExistsError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
-                                allowed="a new folder, or overwrite=True (--overwrite) to replace an old export")
+                                allowed="a new folder, or overwrite=True (--overwrite) to replace an old "
+                                        "export")
     seed = int(run.config.get("seed", 0) if seed is None else seed)
     bar = progress(total=6, desc="export", unit="step")
 

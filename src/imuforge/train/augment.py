@@ -126,8 +126,8 @@ class Augmentation:
 
     @staticmethod
     def from_json(items: list[dict[str, Any]] | None) -> Augmentation | None:
-        """The augmentation of ``to_json``'s list (a run's ``config.json``, ``TrainConfig.augment``): each item
-        ``{"name": …, "params": {…}}``, its parameters checked as ``--augment``'s (:func:`_parse_value`);
+        """The augmentation of ``to_json``'s list (a run's ``config.json``, ``TrainConfig.augment``): each
+        item ``{"name": …, "params": {…}}``, its parameters checked as ``--augment``'s (:func:`_parse_value`);
         without ``params`` the transform's defaults."""
         if not items:
             return None
@@ -139,7 +139,8 @@ class Augmentation:
             name = i.get("name") if isinstance(i, dict) else None
             if name not in TRANSFORMS:
                 raise ValidationError(f"augment: unknown transform {shorten(i)}",
-                                      allowed='{"name": N, "params": {…}} with N one of ' + ", ".join(TRANSFORMS))
+                                      allowed='{"name": N, "params": {…}} with N one of '
+                                              + ", ".join(TRANSFORMS))
             given = i.get("params")
             if given is not None and (not isinstance(given, dict) or set(given) - set(TRANSFORMS[name])):
                 raise ValidationError(f"augment: {name} params {shorten(given)}",

@@ -154,7 +154,7 @@ class TrainConfig:
                                   allowed="a finite number > 0")
         if self.model in ZOO:
             check_model_kwargs(self.model, self.model_kwargs)
-        Augmentation.from_json(self.augment)  # a transform or parameter it does not know, said before the data
+        Augmentation.from_json(self.augment)  # a transform or parameter it does not know: before the data
         if self.augment_on not in ("all", "real"):
             raise ValidationError(f"augment_on {self.augment_on!r} unknown", allowed="all, real")
         if self.augment_on == "real" and self.augment and not self.real:

@@ -129,11 +129,12 @@ def build_model(name: str, input_shape: tuple[int, int], n_classes: int, **kwarg
 
 
 def check_model_kwargs(name: str, kwargs: dict) -> None:
-    """Refuse a keyword zoo model ``name`` does not take (a typo, ``widht``), naming the ones it does: it was a
-    TypeError from deep inside the model's function."""
+    """Refuse a keyword zoo model ``name`` does not take (a typo, ``widht``), naming the ones it does: it was
+    a TypeError from deep inside the model's function."""
     import inspect
 
-    takes = [p for p in inspect.signature(ZOO[name].build).parameters if p not in ("input_shape", "n_classes")]
+    takes = [p for p in inspect.signature(ZOO[name].build).parameters
+             if p not in ("input_shape", "n_classes")]
     unknown = sorted(set(kwargs) - set(takes))
     if unknown:
         raise ValidationError(f"{name} takes no {', '.join(unknown)}", source="model_kwargs",
