@@ -314,6 +314,15 @@ def as_segments(labels) -> tuple[LabelSegment, ...]:
     return tuple(sorted(out))
 
 
+def _is_json(value) -> bool:
+    """Whether ``value`` is one JSON can hold."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def unlabelled_seconds(duration_s: float, labels_s: Mapping[str, float], rate_hz: float) -> float:
     """Seconds of a recording of ``duration_s`` that its labels (``labels_s``: seconds per label) leave; none
     where they leave one sample period or less (a label that runs to the last sample's time: a duration runs
@@ -614,7 +623,7 @@ class Recording:
         fields += [
             pa.field(c, pa.float64(), nullable=False, metadata={"unit": channel_unit(c)}) for c in self.channels
         ]
-        schema = pa.schema(fields, metadata={"imuforge": json.dumps(self.metadata())})
+        schema = pa.schema(fields, metadata={"imuforge": self._metadata_json()})
         columns = [pa.array(self.timestamps)] + [pa.array(self.data[:, i]) for i in range(self.data.shape[1])]
         table = pa.Table.from_arrays(columns, schema=schema)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -622,6 +631,18 @@ class Recording:
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, path)
         return path
+
+    def _metadata_json(self) -> str:
+        """:meth:`metadata` as the JSON the files hold; a provenance value JSON cannot hold (an object, a
+        NumPy array) is refused naming its key (it was json's TypeError)."""
+        try:
+            return json.dumps(self.metadata())
+        except (TypeError, ValueError) as exc:
+            bad = next((k for k, v in self.provenance.items() if not _is_json(v)), None)
+            key = f"[{bad!r}]" if bad is not None else ""
+            raise ValidationError(f"provenance{key} cannot be written: {exc}",
+                                  allowed="JSON values in the provenance: numbers, texts, lists, dicts, "
+                                          "true/false, null") from None
 
     def _check_writable(self, path: Path, overwrite: bool) -> None:
         """What :meth:`save` and :meth:`to_csv` refuse: a file already there (unless ``overwrite``), and a
@@ -643,7 +664,7 @@ class Recording:
         path = Path(path)
         self._check_writable(path, overwrite)
         header = ["time[s]"] + [f"{c}[{channel_unit(c)}]" for c in self.channels]
-        meta = json.dumps(self.metadata())  # a provenance that is not JSON fails before anything is written
+        meta = self._metadata_json()  # a provenance that is not JSON fails before anything is written
         table = np.column_stack([self.timestamps, self.data])
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "w", newline="") as fh:
@@ -789,6 +810,10 @@ _HEADER_RE = re.compile(r"^\s*([A-Za-z_]+)\s*(?:\[([^\]]+)\])?\s*$")
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
+#: the metadata :func:`read_csv` takes beside the file's own (``meta``)
+_CSV_META = ("profile", "placement", "labels", "subject", "provenance")
+
+
 def read_csv(path: str | os.PathLike, *, rate_hz: float | None = None, **meta) -> Recording:
     """Read a CSV with units in the headers, e.g. ``time[s],acc_x[g],gyro_x[deg/s]``.
 
@@ -798,6 +823,10 @@ def read_csv(path: str | os.PathLike, *, rate_hz: float | None = None, **meta) -
     (profile, placement, labels, subject, provenance) override it. Without a rate, the median
     sample interval gives it.
     """
+    unknown = sorted(set(meta) - set(_CSV_META))
+    if unknown:  # (a typo, placment=, was a TypeError naming Recording.__init__)
+        raise ValidationError(f"read_csv takes no {', '.join(unknown)}",
+                              allowed="rate_hz, " + ", ".join(_CSV_META))
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such CSV file: {path}")
@@ -900,7 +929,7 @@ def _read_csv(path: Path, rate_hz: float | None, meta: dict) -> Recording:
                                  allowed="a column 'time[s]' (or ms, us)")
     table, body = _csv_table(path, header, names, scales, body, header_line)
     ts, data, channels, clocks = _csv_samples(table, names, body, header_line, path)
-    fields = {k: header_meta.get(k) for k in ("profile", "placement", "labels", "subject", "provenance")}
+    fields = {k: header_meta.get(k) for k in _CSV_META}
     fields = {k: v for k, v in fields.items() if v is not None}
     fields.update(meta)
     if clocks is not None:
@@ -1173,6 +1202,10 @@ class Dataset:
     def __iter__(self) -> Iterator[Recording]:
         return self.recordings()
 
+    def __getitem__(self, index: int) -> Recording:
+        """``ds[i]``: :meth:`read` (``ds[-1]`` the last)."""
+        return self.read(index)
+
     def __repr__(self) -> str:
         return f"<Dataset {self.path} | {len(self)} recordings, {self.total_duration_s:.1f} s>"
 
@@ -1196,6 +1229,10 @@ class Dataset:
         so no entry is lost (where the folder cannot be locked, see :func:`_folder_lock`, only additions at
         the same moment can be).
         """
+        if not isinstance(recording, Recording):  # (a path or a name given first: an AttributeError inside)
+            raise ValidationError(f"Dataset.add takes a Recording, got {type(recording).__name__} "
+                                  f"{shorten(recording)}",
+                                  allowed="a Recording (read_recording(path) for a file)")
         if name is not None and not re.match(r"^[A-Za-z0-9_.-]+$", name.removesuffix(RECORDING_SUFFIX)):
             raise ValidationError(f"recording name {name!r} is not a safe file name", allowed="letters, digits, _ . -")
         with self._locked():
@@ -1300,6 +1337,11 @@ class Dataset:
         return path
 
     def read(self, index: int) -> Recording:
+        """The recording of manifest entry ``index`` (negative: from the end)."""
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
+                or not -len(self.entries) <= index < len(self.entries):
+            raise ValidationError(f"no recording {index!r} in {self.path}: it holds {len(self.entries)}",
+                                  allowed=f"an index 0 … {len(self.entries) - 1}" if self.entries else "none")
         e = self.entries[index]
         if "row_group" in e:
             path = self.path / e["file"]

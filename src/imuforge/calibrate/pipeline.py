@@ -51,7 +51,7 @@ from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
-from imuforge.errors import OutputExistsError, ValidationError
+from imuforge.errors import OutputExistsError, ValidationError, check_seed
 from imuforge.labels import CANONICAL_LABELS, describe_owners, one_slip, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
@@ -465,6 +465,7 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
         raise ValidationError(f"unknown gravity mode {gravity!r}", allowed=", ".join(GRAVITY_MODES))
     if align_mode not in ALIGN_MODES:
         raise ValidationError(f"unknown alignment mode {align_mode!r}", allowed=", ".join(ALIGN_MODES))
+    check_seed(seed, "seed")  # a negative one was NumPy's "expected non-negative integer"
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValidationError(f"--out {out} is a file, not a folder",

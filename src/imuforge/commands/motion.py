@@ -19,7 +19,7 @@ from imuforge.commands._options import (
 )
 from imuforge.commands.simulate import add_wear_option
 from imuforge.errors import ValidationError, check_range, shorten
-from imuforge.motion.motion import SECONDS_RANGE
+from imuforge.motion.motion import MAX_FRAMES, SECONDS_RANGE
 # imported at CLI start-up, so IMUFORGE_PROGRESS=0 quiets other libraries' bars before they load
 from imuforge.progress import progress
 
@@ -94,8 +94,6 @@ FPS_RANGE = (5.0, 1000.0)
 #: --profile, the motions/ folder beside the Dataset's manifest and recordings
 MOTION_MARKER = ("motions.json", "motions/motions.json")
 MOTION_FILES = ("*.motion.npz", "motions.json", "motions", "manifest.json", "*.imu.parquet")
-#: frames (seconds × fps) of one motion: an hour at 100 Hz, about half a GB of joint data in memory
-MAX_FRAMES = 360_000
 
 
 def _parse_schedule(text: str, seconds_each: float | None = None) -> list:

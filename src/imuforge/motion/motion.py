@@ -22,6 +22,10 @@ MOTION_VERSION = 1
 #: the durations (s) a made motion may have: one second to an hour (`imuforge motion --seconds`, a duration a
 #: description names, a --schedule item)
 SECONDS_RANGE = (1.0, 3600.0)
+#: the most frames one motion holds (seconds × fps: an hour at 100 Hz, about half a GB of joint data in
+#: memory); a longer one does not fit (a day of walking asked the library for 750 GiB). The library's
+#: schedule, the commands and the corpus spec take this bound
+MAX_FRAMES = 360_000
 
 
 class Motion:
@@ -120,9 +124,14 @@ class Motion:
 
     __hash__ = None
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write ``.motion.npz``: arrays plus a JSON header (see docs/FORMATS.md)."""
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write ``.motion.npz``: arrays plus a JSON header (see docs/FORMATS.md). An existing file is
+        replaced only with ``overwrite``, as :meth:`Recording.save` does (it was replaced without a word)."""
         path = Path(path)
+        if path.exists() and not overwrite:
+            from imuforge.errors import OutputExistsError
+
+            raise OutputExistsError(f"{path} exists", allowed="a new path, or overwrite=True to replace it")
         header = {"format": MOTION_FORMAT, "version": MOTION_VERSION, "fps": self.fps,
                   "skeleton": self.skeleton.to_dict(), "labels": [s.to_list() for s in self.labels],
                   "meta": self.meta, "quaternion_order": "xyzw", "units": {"positions": "m"}}

@@ -295,6 +295,10 @@ def _read_toml_cached(path: str, _mtime: int) -> dict[str, Any]:
 
 
 def _resolve(name_or_path: str | os.PathLike) -> Path:
+    if not isinstance(name_or_path, (str, os.PathLike)):  # None, a number: a TypeError from pathlib before
+        raise ValidationError(f"profile {shorten(name_or_path)} is neither a name nor a path",
+                              allowed="a profile's name (imuforge profiles list), its .toml file, or a "
+                                      "HardwareProfile")
     p = Path(name_or_path)
     idx = _index()  # one walk of the profile folders per call
     bare = isinstance(name_or_path, str) and not any(c in name_or_path for c in "/\\") and p.suffix != ".toml"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from imuforge.errors import SEED_MAX, SEED_MIN, ValidationError
+from imuforge.motion.motion import MAX_FRAMES
 
 #: every key a spec may hold, with its meaning (the ``allowed`` of an unknown key)
 FIELDS = {
@@ -34,7 +35,6 @@ FIELDS = {
                       "side",
     "shard_size": "recordings per shard, 1 … 100000",
 }
-MAX_FRAMES = 360_000
 
 
 @dataclass(frozen=True)

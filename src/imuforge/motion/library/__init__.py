@@ -20,15 +20,17 @@ Sources of curves and ranges are cited in each module (gait, static, exercise, a
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from imuforge.errors import ValidationError
+from imuforge.errors import ValidationError, check_seed
 from imuforge.motion import quat as Q
 from imuforge.motion.body import Person
 from imuforge.motion.kinematics import forward_kinematics
+from imuforge.motion.motion import MAX_FRAMES
 from imuforge.motion.library import arms, elevator, exercise, household, static
 from imuforge.motion.library._core import Track, foot_contact_points, foot_sliding, smoothstep
 from imuforge.motion.library.gait import CARRYING, HANDS, SPEED_RANGE, gait_track, held_in, nordic_walking
@@ -190,9 +192,15 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
 
 
 def _rng(rng) -> np.random.Generator:
+    """``rng`` as a Generator: one, or a seed — an integer or a list of them (None: fresh entropy, not
+    reproducible); a seed out of :func:`~imuforge.errors.check_seed`'s range is refused as such (it was
+    NumPy's own error)."""
     if isinstance(rng, np.random.Generator):
         return rng
-    return np.random.default_rng(rng)
+    if rng is None:
+        return np.random.default_rng()
+    return np.random.default_rng([check_seed(x, "rng") for x in rng] if isinstance(rng, (list, tuple))
+                                 else check_seed(rng, "rng"))
 
 
 def _heading(q: np.ndarray) -> float:
@@ -215,8 +223,10 @@ def _items(items, known: dict[str, Activity]) -> list[tuple[str, float | None, d
         params = dict(it[2]) if len(it) == 3 else {}
         if name not in known:
             raise ValidationError(f"schedule item {i}: unknown activity {name!r}", allowed=", ".join(known))
-        if dur is not None and not (np.isfinite(dur) and dur > 0):
-            raise ValidationError(f"schedule item {i} ({name}): duration must be > 0 s, got {dur!r}")
+        if dur is not None and (isinstance(dur, bool) or not isinstance(dur, numbers.Real)
+                                or not (np.isfinite(dur) and dur > 0)):
+            raise ValidationError(f"schedule item {i} ({name}): duration must be a number of seconds > 0, "
+                                  f"got {dur!r}")
         if dur is None and known[name].kind != "transition":
             raise ValidationError(f"schedule item {i} ({name}): needs a duration in s (only a transition may "
                                   "leave it out: it lasts as long as the movement takes)")
@@ -350,6 +360,10 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
     plan = _items(items, known)
     if not plan:
         raise ValidationError("a schedule needs at least one activity")
+    if sum(d for _, d, _ in plan if d is not None) * fps > MAX_FRAMES:
+        raise ValidationError(f"{sum(d for _, d, _ in plan if d is not None):g} s at {fps:g} fps is more "
+                              "frames than a motion holds in memory",
+                              allowed=f"seconds × fps up to {MAX_FRAMES:,} (e.g. 3600 s at 100 fps)")
     seed_info = rng if isinstance(rng, (int, np.integer)) else None
     g = _rng(rng)
     rejected: list[list[str]] = []
