@@ -106,7 +106,10 @@ _GAIT_PARAMS = {"speed": (0.4, 6.5), "intensity": (0.3, 2.0),
 #: ``avoid_carrying``: what the hands are drawn from but these ("walking without a bag": the bags), where the
 #: activity draws them (not running: its arms swing free); "none" is always left to draw
 _GAIT_AVOID = tuple(c for c in CARRYING if c != "none")
-_WALK_PARAMS = {**_GAIT_PARAMS, "avoid_carrying": _GAIT_AVOID, "turns": (0.0, 12.0)}
+# each gait's own speed range (one range for both had said 0.4 … 6.5 for a walk that 0.4 … 2.2 then refused)
+_WALK_PARAMS = {**_GAIT_PARAMS, "speed": SPEED_RANGE["walking"], "avoid_carrying": _GAIT_AVOID,
+                "turns": (0.0, 12.0)}
+_RUN_PARAMS = {**_GAIT_PARAMS, "speed": SPEED_RANGE["running"]}
 _STAIR_PARAMS = {"intensity": (0.3, 2.0), "carrying": _GAIT_PARAMS["carrying"], "carry_hand": HANDS,
                  "avoid_carrying": _GAIT_AVOID,
                  "posture": _GAIT_PARAMS["posture"], "riser_m": (0.10, 0.22), "tread_m": (0.2, 0.4)}
@@ -122,7 +125,7 @@ ACTIVITIES: dict[str, Activity] = {a.name: a for a in [
     Activity("walking", _gait("walking"), "periodic", "level walking (with turns)", _WALK_PARAMS,
              ("a person walks", "someone walking down the street", "walking at a normal pace", "strolling",
               "a man walks forward")),
-    Activity("running", _gait("running"), "periodic", "running / jogging", _GAIT_PARAMS,
+    Activity("running", _gait("running"), "periodic", "running / jogging", _RUN_PARAMS,
              ("a person runs", "jogging", "someone is running fast", "sprinting", "a woman jogs in the park")),
     Activity("stairs_up", _gait("stairs_up"), "periodic", "walking up stairs", _STAIR_PARAMS,
              ("a person walks up the stairs", "climbing stairs", "going upstairs", "ascending a staircase")),
