@@ -87,6 +87,11 @@ def test_report_reads_back_to_the_same_value_and_text(calibrated):
     back = CalibrationReport.read(out)
     assert back.dumps() == (out / "report.json").read_text()
     assert CalibrationReport.from_json(json.loads(back.dumps())).dumps() == back.dumps()  # and a second time
+    # two reads compare equal (the alignment's rotation array made == raise ValueError), another rotation not
+    assert CalibrationReport.read(out) == back
+    other = CalibrationReport.read(out)
+    other.steps[1].alignment.rotation = other.steps[1].alignment.rotation.T
+    assert other != back
     # typed all the way down
     fit, al, mp = back.steps
     assert isinstance(fit, FitStep) and isinstance(al, AlignStep) and isinstance(mp, MapStep)

@@ -195,6 +195,15 @@ class Alignment:
     runner_up_cost: float | None = None
     notes: list[str] = field(default_factory=list)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal field by field, the rotation by its values (the dataclass's own ``==`` asked an array for
+        one truth value: comparing two reads of one report raised ValueError)."""
+        if not isinstance(other, Alignment):
+            return NotImplemented
+        mine, theirs = self.to_dict(), other.to_dict()
+        return np.array_equal(self.rotation, other.rotation) and all(
+            mine[k] == theirs[k] for k in mine if k not in ("rotation", "rotvec_deg", "euler_xyz_deg"))
+
     @property
     def angle_deg(self) -> float:
         return float(np.degrees(Rotation.from_matrix(self.rotation).magnitude()))
