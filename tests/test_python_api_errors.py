@@ -53,7 +53,8 @@ def test_a_dataset_by_index_and_what_it_adds(tmp_path):
     ds = Dataset.create(tmp_path / "d")
     ds.add(_rec(), name="r0")
     assert ds[0] == ds.read(0) == ds[-1]
-    with pytest.raises(ValidationError, match=r"no recording 5 in .*: it holds 1 \(allowed: an index 0 … 0\)"):
+    said = r"no recording 5 in .*: it holds 1 \(allowed: an index 0 … 0\)"
+    with pytest.raises(ValidationError, match=said):
         ds.read(5)
     with pytest.raises(ValidationError, match=r"Dataset.add takes a Recording, got str 'foo'"):
         ds.add("foo")
@@ -64,7 +65,8 @@ def test_a_provenance_json_cannot_hold_and_a_read_csv_keyword_typo(tmp_path):
         _rec(provenance={"x": object()}).save(tmp_path / "r.imu.parquet")
     assert not list(tmp_path.iterdir())
     _rec().to_csv(tmp_path / "r.csv")
-    with pytest.raises(ValidationError, match=r"read_csv takes no placment \(allowed: rate_hz, profile, placement"):
+    said = r"read_csv takes no placment \(allowed: rate_hz, profile, placement"
+    with pytest.raises(ValidationError, match=said):
         read_csv(tmp_path / "r.csv", placment="wrist_left")
 
 
