@@ -209,3 +209,24 @@ def test_csv_is_written_as_parquet_is_atomically_and_never_over_a_file_unasked(t
     assert len(read_recording(path)) == len(rec)
     assert len(read_recording(rec.crop(0.0, 1.0).to_csv(path, overwrite=True))) == 50
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]  # no temporary file left
+
+
+def test_calibrate_warns_a_script_of_its_warning_findings_and_the_command_says_each_once(tmp_path, capsys):
+    """A script calling calibrate() saw its warnings only by reading result.findings (a fresh Python user's
+    fit that found no still stretch); each is now a CalibrationWarning too. The command prints the findings
+    itself: none twice."""
+    from imuforge.calibrate.pipeline import calibrate
+    from imuforge.cli import main
+    from imuforge.errors import CalibrationWarning
+
+    make_dataset(tmp_path / "syn", subjects=("s1", "s2"), seconds_per_label=4.0)
+    make_dataset(tmp_path / "real", subjects=("r1",), seconds_per_label=4.0, seed=5)
+    with pytest.warns(CalibrationWarning) as said:
+        res = calibrate(tmp_path / "syn", tmp_path / "real", tmp_path / "c1", plots=False, align=True,
+                        map_mode="per-class")
+    texts = [f"calibrate ({f.topic}): {f.text}" for f in res.findings if f.kind == "warning"]
+    assert texts and [str(w.message) for w in said if w.category is CalibrationWarning] == texts
+    assert main(["calibrate", "--synthetic", str(tmp_path / "syn"), "--real", str(tmp_path / "real"),
+                 "--out", str(tmp_path / "c2"), "--align", "--map", "per-class", "--no-plots"]) == 0
+    err = capsys.readouterr()
+    assert "warning: calibrate (" not in err.err + err.out and "WARNING:" in err.out + err.err

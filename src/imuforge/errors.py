@@ -116,6 +116,12 @@ class OutputExistsError(ImuforgeError, FileExistsError):
         super().__init__(what + (f" (allowed: {allowed})" if allowed is not None else ""))
 
 
+class CalibrationWarning(UserWarning):
+    """A calibration finding of kind ``warning`` (a fidelity figure that got worse, a capture of one wearer
+    per class, …), raised by :func:`imuforge.calibrate.calibrate` for a script to see as well as read in
+    ``result.findings``; ``imuforge calibrate`` prints the findings itself."""
+
+
 class MissingExtraError(ImuforgeError):
     """An optional dependency is not installed: names the extra that installs it."""
 

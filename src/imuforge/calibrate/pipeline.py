@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import split_paths
-from imuforge.errors import OutputExistsError, ValidationError, check_seed
+from imuforge.errors import CalibrationWarning, OutputExistsError, ValidationError, check_seed
 from imuforge.labels import CANONICAL_LABELS, describe_owners, one_slip, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
@@ -497,6 +498,9 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     result.out, result.dataset = out, ds_path
+    for f in result.findings:  # a script sees them as the command line does (they were in findings only)
+        if f.kind == "warning":
+            warnings.warn(f"calibrate ({f.topic}): {f.text}", CalibrationWarning, stacklevel=2)
     return result
 
 

@@ -96,12 +96,18 @@ def run(args) -> int:
         if value is not None and args.map == "none":
             raise ValidationError(f"{flag} sets how a map is fitted, and no map was asked for",
                                   allowed=f"--map global|per-class|magnitude with {flag}")
-    res = calibrate(_paths(args.synthetic), _paths(args.real), args.out, fit_profile=args.fit_profile,
-                    align=args.align,
-                    map_mode=args.map, profile=args.profile, gravity=args.gravity, match_rate=not args.keep_rate,
-                    seed=args.seed, overwrite=args.overwrite, plots=not args.no_plots, align_mode=args.align_mode,
-                    map_source=args.map_source or DEFAULT_SOURCE,
-                    map_strength=args.map_strength or DEFAULT_STRENGTH, match_range=not args.keep_range)
+    import warnings
+
+    from imuforge.errors import CalibrationWarning
+
+    with warnings.catch_warnings():  # the findings are printed below, each once, with what was decided
+        warnings.simplefilter("ignore", CalibrationWarning)
+        res = calibrate(_paths(args.synthetic), _paths(args.real), args.out, fit_profile=args.fit_profile,
+                        align=args.align, map_mode=args.map, profile=args.profile, gravity=args.gravity,
+                        match_rate=not args.keep_rate, seed=args.seed, overwrite=args.overwrite,
+                        plots=not args.no_plots, align_mode=args.align_mode,
+                        map_source=args.map_source or DEFAULT_SOURCE,
+                        map_strength=args.map_strength or DEFAULT_STRENGTH, match_range=not args.keep_range)
     rep = res.report
     if args.json:  # the findings (what the capture decided, warnings) are in the report's own, and said
         print(json.dumps({"dataset": str(res.dataset), "report": str(res.out / "report.json"),
