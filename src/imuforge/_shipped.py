@@ -32,8 +32,8 @@ def as_typed(path: Path) -> str:
         return f"{path} (not there)"
     slash = "/" if path.is_dir() else ""
     here = _here()
-    try:
-        return f"{path.relative_to(here) if here is not None else path}{slash}"
+    try:  # (from / a relative path reads like a typo: "tmp/…/docs/")
+        return f"{path.relative_to(here) if here is not None and here.parent != here else path}{slash}"
     except ValueError:
         return f"{path}{slash}"
 

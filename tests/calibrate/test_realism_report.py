@@ -144,3 +144,29 @@ def test_a_statistic_that_calibration_takes_out_of_its_bounds_is_warned_of():
             "sitting posture_deg +5° → +30°") in warning.text
     assert "walking" not in warning.text
     assert realism_findings(RealismCheck(50.0, check.rows[2:4]), []) == []
+
+
+def test_the_cadence_advice_rests_on_the_cadence_the_people_were_made_at():
+    """Three watch walkers made at 99–114 steps/min read 92 (the statistic halved one short walk with turns),
+    and the advice made them 17 % faster than a capture at 108, where they had been 5 % above it. Where the
+    motions say their cadence and the statistic is 10 % off it, the advice takes the made one: none here
+    (within 5 %), and one that says both where the made cadence is off too."""
+    from imuforge.calibrate.pipeline import realism_findings
+    from imuforge.calibrate.result import RealismRow
+    from imuforge.recording import Recording
+
+    def walker(steps_per_min):
+        info = {"speed_mps": 1.3, "step_frequency_hz": steps_per_min / 60.0}
+        return Recording(np.arange(10) / 10.0, np.zeros((10, 3)), ("acc_x", "acc_y", "acc_z"), 10.0,
+                         provenance={"motion": {"items": [{"activity": "walking", "info": info}]}})
+
+    made = [walker(s) for s in (113.8, 113.3, 99.4)]
+    misread = RealismCheck(100.0, [RealismRow("walking", "cadence_spm", 108.0, 91.6, 91.6)])
+    assert [f for f in realism_findings(misread, made) if f.topic == "realism"] == []
+    slow = [walker(s) for s in (80.0, 82.0, 84.0)]
+    (advice,) = realism_findings(misread, slow)
+    assert advice.text.startswith("walking: the capture steps at 108 steps/min, the synthetic people at 82 "
+                                  "(0.76×; the statistic reads 92)")
+    (advice,) = realism_findings(misread, [])  # motions that do not say it: the statistic, as before
+    assert advice.text.startswith("walking: the capture steps at 108 steps/min, the synthetic people at 92 "
+                                  "(0.85×)")

@@ -60,6 +60,12 @@ def test_demo_degrades_clearly(tmp_path):
     assert "calibration exploded" in (tmp_path / "logs" / "step2.traceback.txt").read_text()
     text = d.summary()
     assert "[FAIL] calibrate" in text and "[SKIP] train" in text and "3 step(s) not ok" in text
+    # a long detail is wrapped at words, whole (cut at 156 characters, a fresh user's read "…, kept epoc")
+    long = "validation accuracy 59.7 %, " * 8 + "kept epoch 3 of 3"
+    d.step(5, 5, "train", lambda st: None).detail = long
+    lines = d.summary().splitlines()
+    said = [ln.strip() for ln in lines if ln.startswith("      ")]
+    assert " ".join(said).endswith(long) and all(len(ln) <= 78 for ln in lines if ln.startswith("      "))
 
 
 def test_a_demo_folder_is_re_run_into_and_any_other_is_refused(tmp_path, capsys):

@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 import traceback
 from collections.abc import Callable
@@ -301,8 +302,8 @@ class Demo:
         for i, s in enumerate(self.steps, 1):
             mark = {"ok": "ok  ", "skipped": "SKIP", "failed": "FAIL"}[s.status]
             lines.append(f"{i}. [{mark}] {s.name} ({s.seconds:.0f} s)")
-            if s.detail:
-                lines.append(f"      {s.detail}"[: 2 * w])
+            if s.detail:  # wrapped at words (cut at 2 × 78 characters, it ended "…, kept epoc")
+                lines += textwrap.wrap(s.detail, w, initial_indent=" " * 6, subsequent_indent=" " * 6)
         lines.append("-" * w)
         lines.append("reports:")
         keys = [("capture", "recording"), ("calibrate", "report"), ("export", "card"), ("HIL", "html"),
