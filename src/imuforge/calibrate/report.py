@@ -322,12 +322,17 @@ def _sources(sources: dict[str, int]) -> str:
     return "; ".join(f"{k}: {n} recording{'s' if n != 1 else ''}" for k, n in sources.items())
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 recording``, ``2 recordings``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def markdown(report: CalibrationReport) -> str:
     b, a = report.fidelity_before, report.fidelity_after
     header = ["channel", "unit", "W₁ before", "W₁ after", "KS before", "KS after", "LSD dB before", "LSD dB after"]
     lines = ["# Calibration report", "",
-             f"Synthetic: {', '.join(report.synthetic)} ({report.synthetic_recordings} recordings)  ",
-             f"Real: {', '.join(report.real)} ({report.real_recordings} recordings, "
+             f"Synthetic: {', '.join(report.synthetic)} ({_count(report.synthetic_recordings, 'recording')})  ",
+             f"Real: {', '.join(report.real)} ({_count(report.real_recordings, 'recording')}, "
              f"{report.real_seconds:.0f} s; labels: "
              + (", ".join(f"{k} {v:.0f} s" for k, v in report.real_labels_s.items()) or "none") + ")"
              + (f"  \nCaptured by: {_sources(report.real_sources)}" if report.real_sources else ""), "",
