@@ -331,7 +331,8 @@ def markdown(report: CalibrationReport) -> str:
     b, a = report.fidelity_before, report.fidelity_after
     header = ["channel", "unit", "W₁ before", "W₁ after", "KS before", "KS after", "LSD dB before", "LSD dB after"]
     lines = ["# Calibration report", "",
-             f"Synthetic: {', '.join(report.synthetic)} ({_count(report.synthetic_recordings, 'recording')})  ",
+             f"Synthetic: {', '.join(report.synthetic)} "
+             f"({_count(report.synthetic_recordings, 'recording')})  ",
              f"Real: {', '.join(report.real)} ({_count(report.real_recordings, 'recording')}, "
              f"{report.real_seconds:.0f} s; labels: "
              + (", ".join(f"{k} {v:.0f} s" for k, v in report.real_labels_s.items()) or "none") + ")"
