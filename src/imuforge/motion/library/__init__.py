@@ -530,9 +530,16 @@ def generate(activity: str, duration_s: float | None = None, *, fps: float = 100
              person: Person | None = None, heading_deg: float | None = None, return_contact: bool = False,
              plausibility: str = "redraw", **params):
     """One activity as a labelled Motion (``duration_s`` None only for transitions; ``plausibility`` as
-    :func:`schedule`'s)."""
-    return schedule([(activity, duration_s, params)], fps=fps, rng=rng, person=person, blend_s=0.0,
-                    heading_deg=heading_deg, return_contact=return_contact, plausibility=plausibility)
+    :func:`schedule`'s). A refusal names the activity, not a schedule's item 0 (there is no schedule)."""
+    try:
+        return schedule([(activity, duration_s, params)], fps=fps, rng=rng, person=person, blend_s=0.0,
+                        heading_deg=heading_deg, return_contact=return_contact, plausibility=plausibility)
+    except ValidationError as exc:
+        for said, says in ((f"schedule item 0 ({activity}): ", f"{activity}: "), ("schedule item 0: ", "")):
+            if exc.what.startswith(said):
+                raise ValidationError(says + exc.what[len(said):], source=exc.source,
+                                      allowed=exc.allowed) from None
+        raise
 
 
 def motion_foot_sliding(motion: Motion, contact: np.ndarray, threshold: float = 0.999) -> np.ndarray:
