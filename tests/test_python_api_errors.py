@@ -21,7 +21,8 @@ def _rec(**kw) -> Recording:
     (lambda: generate("walking", 5, rng=1.5), r"rng = 1.5 is out of range"),
     (lambda: generate("walking", "5", rng=1),
      r"^walking: duration must be a number of seconds > 0, got '5'"),
-    (lambda: generate("nope", 5, rng=1), r"^unknown activity 'nope' \(allowed: walking"),  # not "schedule item 0"
+    # not "schedule item 0: …" (generate makes no schedule)
+    (lambda: generate("nope", 5, rng=1), r"^unknown activity 'nope' \(allowed: walking"),
     (lambda: generate("walking", 1e9, rng=1), r"more frames than a motion holds in memory \(allowed: seconds "
                                               r"× fps up to 360,000"),
 ])
