@@ -12,7 +12,8 @@ Errors (:mod:`imuforge.errors`): every error imuforge raises on purpose is an :c
 :class:`ValidationError` for bad input (a ``ValueError`` too; its subclasses ``CorruptFileError``,
 ``NotARecordingError``, ``MissingChannelsError``, ``UnusableValidationError``), ``OutputExistsError`` for an
 output that exists (a ``FileExistsError`` too), ``MissingExtraError`` for an optional dependency not
-installed. The docs ship in the package's ``docs/`` folder (``imuforge --help`` prints where).
+installed. Warnings a script sees: ``CalibrationWarning`` (calibrate's warning findings), ``TrainingNote``
+(a training run's notes). The docs ship in the package's ``docs/`` folder (``imuforge --help`` prints where).
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -122,6 +122,11 @@ class CalibrationWarning(UserWarning):
     ``result.findings``; ``imuforge calibrate`` prints the findings itself."""
 
 
+class TrainingNote(UserWarning):
+    """A note of a training run (the data, the split, the epochs: what ``data.json``'s ``notes`` keep), raised
+    by :func:`imuforge.train.train` for a script to see; ``imuforge train`` prints the notes itself."""
+
+
 class MissingExtraError(ImuforgeError):
     """An optional dependency is not installed: names the extra that installs it."""
 

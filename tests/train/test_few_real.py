@@ -590,3 +590,25 @@ def test_the_run_says_when_it_keeps_the_init_model(tmp_path, tiny_run, capsys):
     assert h["best_epoch"] == 0 and "keeps the --init model's weights" in err.out + err.err
     before, after = load_run(tiny_run).keras_model(), load_run(tmp_path / "ft").keras_model()
     assert all(np.array_equal(a, b) for a, b in zip(before.get_weights(), after.get_weights()))
+
+
+def test_train_warns_a_script_of_its_notes_and_the_command_says_each_once(tmp_path, capsys):
+    """train() from Python kept its notes in data.json only (a hop past the window, a rate above the data's,
+    said nothing to a script); each is now a TrainingNote warning too. The command prints them itself: once."""
+    from imuforge.cli import main
+    from imuforge.errors import TrainingNote
+    from imuforge.train import TrainConfig, train
+
+    make_dataset(tmp_path / "d", subjects=("s1", "s2", "s3"), seconds_per_label=12.0, seed=3)
+    cfg = TrainConfig(data=[str(tmp_path / "d")], window_s=1.28, stride_s=2.0, rate_hz=25.0, epochs=1,
+                      batch_size=16, model_kwargs={"width": 8})
+    with pytest.warns(TrainingNote) as said:
+        run = train(cfg, tmp_path / "run")
+    notes = json.loads((run.path / "data.json").read_text())["notes"]
+    assert any("2 s hop" in n or "hop" in n for n in notes)
+    assert [str(w.message) for w in said if w.category is TrainingNote] == notes
+    assert main(["train", "--data", str(tmp_path / "d"), "--window-s", "1.28", "--stride-s", "2", "--rate",
+                 "25", "--epochs", "1", "--width", "8", "--out", str(tmp_path / "run2")]) == 0
+    err = capsys.readouterr().err
+    hop = next(n for n in notes if "hop" in n)
+    assert err.count(hop) == 1 and "warning: " + hop not in err

@@ -195,11 +195,16 @@ class Demo:
         st.outputs["descriptions"] = "; ".join(f"{s.text!r} → {s.activity}" for s in specs)
 
     def s4_calibrate(self, st: Step) -> None:
+        import warnings
+
         from imuforge.calibrate.pipeline import calibrate
+        from imuforge.errors import CalibrationWarning
 
         d = self.out / "calibration"
-        res = calibrate([self.state["synthetic"]], [self.state["capture"]], d, fit_profile=True, profile=PROFILE,
-                        seed=self.s.seed, overwrite=True)
+        with warnings.catch_warnings():  # its findings are in its report; the step says what it did
+            warnings.simplefilter("ignore", CalibrationWarning)
+            res = calibrate([self.state["synthetic"]], [self.state["capture"]], d, fit_profile=True,
+                            profile=PROFILE, seed=self.s.seed, overwrite=True)
         self.state["calibrated"] = res.dataset
         done = res.report.steps_done
         skipped = [f"{s.step} ({s.skipped})" for s in res.report.steps if s.skipped is not None]
@@ -207,6 +212,9 @@ class Demo:
         st.outputs = {"dataset": str(res.dataset), "report": str(d / "report.html")}
 
     def s5_train(self, st: Step) -> None:
+        import warnings
+
+        from imuforge.errors import TrainingNote
         from imuforge.train import TrainConfig, train
         from imuforge.train.augment import Augmentation
 
@@ -216,7 +224,9 @@ class Demo:
         cfg = TrainConfig(data=[str(data)], model="tiny_cnn", window_s=self.s.window_s, stride_s=self.s.stride_s,
                           rate_hz=self.s.rate_hz, epochs=self.s.epochs, seed=self.s.seed, batch_size=32,
                           augment=Augmentation.parse("default").to_json())  # the recipe docs/TRAINING.md recommends
-        run = train(cfg, self.out / "run", overwrite=True)
+        with warnings.catch_warnings():  # the demo's step says what it needs of them
+            warnings.simplefilter("ignore", TrainingNote)
+            run = train(cfg, self.out / "run", overwrite=True)
         self.state["run"] = run.path
         metrics = run.json("metrics.json") or {}
         hist = run.json("history.json") or {}

@@ -357,7 +357,8 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
     from imuforge.train import train
 
     try:
-        train(cfg, out, overwrite=overwrite)  # --overwrite: only this run's files; a failed run: none
+        # --overwrite: only this run's files; a failed run: none
+        _quiet_notes(train, cfg, out, overwrite=overwrite)
         return cfg
     except (UnusableValidationError, ValidationError) as exc:
         ours = decided.labels and cfg.labels == decided.labels and exc.what.startswith("--labels")
@@ -369,8 +370,20 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
 
     said.append(_say(f"note: {fallback_note(decided, why)}"))
     cfg = replace(cfg, val=[], labels=None if ours else cfg.labels)
-    train(cfg, out, overwrite=overwrite)
+    _quiet_notes(train, cfg, out, overwrite=overwrite)
     return cfg
+
+
+def _quiet_notes(train, cfg, out: Path, *, overwrite: bool):
+    """``train(cfg, out)`` without its :class:`~imuforge.errors.TrainingNote` warnings: the summary prints the
+    run's notes itself, each once."""
+    import warnings
+
+    from imuforge.errors import TrainingNote
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrainingNote)
+        return train(cfg, out, overwrite=overwrite)
 
 
 def _transform_text(t, channels) -> str:

@@ -23,8 +23,8 @@ from imuforge._folders import check_new_folder, check_replaceable, staged_folder
 from imuforge.datasets.loading import load_windows, split_paths
 from imuforge.datasets.windowing import (DEFAULT_CHANNELS, LABEL_POLICIES, Windows, balanced_sample, subject_split,
                                          time_split)
-from imuforge.errors import (MissingChannelsError, UnusableValidationError, ValidationError, check_range,
-                             check_seed)
+from imuforge.errors import (MissingChannelsError, TrainingNote, UnusableValidationError, ValidationError,
+                             check_range, check_seed)
 from imuforge.labels import CANONICAL_LABELS, NO_SUBJECT, describe_owners, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.sensors.placement import sites_apart
@@ -845,6 +845,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     with staged_folder(out) as stage:
         _write_run(stage, config, model, pool, split, mean, std, history, best_epoch, time.time() - t_start,
                    start_loss)
+    for note in pool.notes:  # a script sees them as the command line does (they were in data.json only)
+        warnings.warn(note, TrainingNote, stacklevel=2)
     return load_run(out)
 
 
