@@ -127,6 +127,23 @@ class TrainingNote(UserWarning):
     by :func:`imuforge.train.train` for a script to see; ``imuforge train`` prints the notes itself."""
 
 
+def said_elsewhere(*categories: type[Warning]):
+    """A context in which warnings of ``categories`` are not shown: a command (or the demo) that prints what
+    they say itself, each once — a :class:`CalibrationWarning` as a finding, a :class:`TrainingNote` as a
+    note of its summary."""
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def quiet():
+        with warnings.catch_warnings():
+            for category in categories:
+                warnings.simplefilter("ignore", category)
+            yield
+
+    return quiet()
+
+
 class MissingExtraError(ImuforgeError):
     """An optional dependency is not installed: names the extra that installs it."""
 

@@ -761,13 +761,11 @@ def _made_params(recs: Sequence[Recording], label: str) -> dict:
     (the median of the speeds its people walked or ran at, whatever set them: a speed asked for, a pace word,
     each person's preferred speed), and a stair pace (``intensity``) where all were asked the same."""
     speeds, asked = [], set()
-    for r in recs:
-        for item in ((r.provenance or {}).get("motion") or {}).get("items") or []:
-            if isinstance(item, dict) and item.get("activity") == label:
-                if (v := (item.get("info") or {}).get("speed_mps")) is not None:
-                    speeds.append(float(v))
-                params = item.get("params") or {}
-                asked.add(json.dumps({k: v for k, v in params.items() if k == "intensity"}))
+    for item in _made_items(recs, label):
+        if (v := (item.get("info") or {}).get("speed_mps")) is not None:
+            speeds.append(float(v))
+        params = item.get("params") or {}
+        asked.add(json.dumps({k: v for k, v in params.items() if k == "intensity"}))
     out = json.loads(asked.pop()) if len(asked) == 1 else {}
     if speeds:
         out["speed"] = float(np.median(speeds))
@@ -791,12 +789,13 @@ def realism_findings(check: RealismCheck | None, synthetic: Sequence[Recording])
         # people's short walks with turns can halve one of them (3 watch walkers made at 99–114 read 92, and
         # the advice made them 17 % faster than the capture where they had been 5 %)
         made = _made_cadence(synthetic, row.label)
-        ours = made if made is not None and abs(made / row.before - 1.0) > 0.10 else row.before
+        misread = made is not None and abs(made / row.before - 1.0) > 0.10
+        ours = made if misread else row.before
         params = cadence_params(row.label, row.real, ours, now=now)
         if params is None:
             continue
         text = description_for(row.label, params)
-        read = f"; the statistic reads {row.before:.0f}" if ours is not row.before else ""
+        read = f"; the statistic reads {row.before:.0f}" if misread else ""
         out.append(Finding("undecided", "realism",
                            f"{row.label}: the capture steps at {row.real:.0f} steps/min, the synthetic "
                            f"people at {ours:.0f} ({ours / row.real:.2f}×{read}); calibration maps "
@@ -809,11 +808,18 @@ def realism_findings(check: RealismCheck | None, synthetic: Sequence[Recording])
 def _made_cadence(recs: Sequence[Recording], label: str) -> float | None:
     """The median cadence (steps/min) the synthetic people of ``label`` were made at, from their motions'
     provenance (the gait's ``step_frequency_hz``); None where the motions do not say it."""
-    steps = [60.0 * float(item["info"]["step_frequency_hz"]) for r in recs
-             for item in ((r.provenance or {}).get("motion") or {}).get("items") or []
-             if isinstance(item, dict) and item.get("activity") == label
-             and isinstance(item.get("info"), dict) and item["info"].get("step_frequency_hz") is not None]
+    steps = [60.0 * float(f) for item in _made_items(recs, label)
+             if (f := (item.get("info") or {}).get("step_frequency_hz")) is not None]
     return float(np.median(steps)) if steps else None
+
+
+def _made_items(recs: Sequence[Recording], label: str):
+    """The items of ``label`` in the synthetic recordings' motion provenance (what each person was made with
+    and drew: ``params``, ``info``)."""
+    for r in recs:
+        for item in ((r.provenance or {}).get("motion") or {}).get("items") or []:
+            if isinstance(item, dict) and item.get("activity") == label:
+                yield item
 
 
 def _realism_lost(check: RealismCheck | None) -> list[Finding]:

@@ -96,12 +96,9 @@ def run(args) -> int:
         if value is not None and args.map == "none":
             raise ValidationError(f"{flag} sets how a map is fitted, and no map was asked for",
                                   allowed=f"--map global|per-class|magnitude with {flag}")
-    import warnings
+    from imuforge.errors import CalibrationWarning, said_elsewhere
 
-    from imuforge.errors import CalibrationWarning
-
-    with warnings.catch_warnings():  # the findings are printed below, each once, with what was decided
-        warnings.simplefilter("ignore", CalibrationWarning)
+    with said_elsewhere(CalibrationWarning):  # the findings are printed below, each once
         res = calibrate(_paths(args.synthetic), _paths(args.real), args.out, fit_profile=args.fit_profile,
                         align=args.align, map_mode=args.map, profile=args.profile, gravity=args.gravity,
                         match_rate=not args.keep_rate, seed=args.seed, overwrite=args.overwrite,

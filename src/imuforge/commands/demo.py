@@ -195,14 +195,11 @@ class Demo:
         st.outputs["descriptions"] = "; ".join(f"{s.text!r} → {s.activity}" for s in specs)
 
     def s4_calibrate(self, st: Step) -> None:
-        import warnings
-
         from imuforge.calibrate.pipeline import calibrate
-        from imuforge.errors import CalibrationWarning
+        from imuforge.errors import CalibrationWarning, said_elsewhere
 
         d = self.out / "calibration"
-        with warnings.catch_warnings():  # its findings are in its report; the step says what it did
-            warnings.simplefilter("ignore", CalibrationWarning)
+        with said_elsewhere(CalibrationWarning):  # its findings are in its report; the step says what it did
             res = calibrate([self.state["synthetic"]], [self.state["capture"]], d, fit_profile=True,
                             profile=PROFILE, seed=self.s.seed, overwrite=True)
         self.state["calibrated"] = res.dataset
@@ -212,9 +209,7 @@ class Demo:
         st.outputs = {"dataset": str(res.dataset), "report": str(d / "report.html")}
 
     def s5_train(self, st: Step) -> None:
-        import warnings
-
-        from imuforge.errors import TrainingNote
+        from imuforge.errors import TrainingNote, said_elsewhere
         from imuforge.train import TrainConfig, train
         from imuforge.train.augment import Augmentation
 
@@ -224,8 +219,7 @@ class Demo:
         cfg = TrainConfig(data=[str(data)], model="tiny_cnn", window_s=self.s.window_s, stride_s=self.s.stride_s,
                           rate_hz=self.s.rate_hz, epochs=self.s.epochs, seed=self.s.seed, batch_size=32,
                           augment=Augmentation.parse("default").to_json())  # the recipe docs/TRAINING.md recommends
-        with warnings.catch_warnings():  # the demo's step says what it needs of them
-            warnings.simplefilter("ignore", TrainingNote)
+        with said_elsewhere(TrainingNote):  # the demo's step says what it needs of them
             run = train(cfg, self.out / "run", overwrite=True)
         self.state["run"] = run.path
         metrics = run.json("metrics.json") or {}

@@ -377,12 +377,9 @@ def _train_or_fall_back(cfg, out: Path, decided: CaptureValidation, *, overwrite
 def _quiet_notes(train, cfg, out: Path, *, overwrite: bool):
     """``train(cfg, out)`` without its :class:`~imuforge.errors.TrainingNote` warnings: the summary prints the
     run's notes itself, each once."""
-    import warnings
+    from imuforge.errors import TrainingNote, said_elsewhere
 
-    from imuforge.errors import TrainingNote
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TrainingNote)
+    with said_elsewhere(TrainingNote):
         return train(cfg, out, overwrite=overwrite)
 
 
@@ -643,15 +640,11 @@ def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.export import export_run
-    from imuforge.export.exporter import check_card_device, data_caveats
+    from imuforge.export.exporter import check_card_device, check_export_free, data_caveats
 
     check_card_device(args.profile, args.placement)  # before TensorFlow starts
     out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:  # before TensorFlow
-        from imuforge.errors import OutputExistsError
-
-        raise OutputExistsError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
-                                allowed="a new folder, or --overwrite to replace an old export")
+    check_export_free(out, args.overwrite)
     card = export_run(args.run, args.out, data=split_paths(args.data) or None, name=args.name,
                       profile=args.profile, placement=args.placement, overwrite=args.overwrite)
     failed = card.failed_checks()

@@ -161,10 +161,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
     check_card_device(profile, placement, run.channels)
     out = Path(out)
     check_export_out(out, run.path)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise OutputExistsError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
-                                allowed="a new folder, or overwrite=True (--overwrite) to replace an old "
-                                        "export")
+    check_export_free(out, overwrite)
     seed = int(run.config.get("seed", 0) if seed is None else seed)
     bar = progress(total=6, desc="export", unit="step")
 
@@ -207,6 +204,16 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
 
 #: what an export folder holds (:func:`export` writes, and replaces, nothing else)
 EXPORT_ENTRIES = ("model.tflite", "model.h", "model.c", "reference.npz", "card.json", "card.md", "c")
+
+
+def check_export_free(out: Path, overwrite: bool) -> None:
+    """Refuse an ``out`` that holds anything (or is a file) unless ``overwrite``: an earlier export is
+    replaced only when asked (:func:`export_run`; ``imuforge export`` asks before TensorFlow starts)."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise OutputExistsError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
+                                allowed="a new folder, or overwrite=True (--overwrite) to replace an old "
+                                        "export")
 
 
 def check_export_out(out: Path, run_path: Path) -> None:

@@ -981,8 +981,9 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
         raise ValidationError("the description is empty", allowed="e.g. 'a person walks briskly up the stairs'")
     if matcher not in MATCHERS:
         raise ValidationError(f"unknown matcher {matcher!r}", allowed=", ".join(MATCHERS))
+    said = _without_negated(text)  # what the person does not do (read without it below)
     # a change of posture by its postures, where nothing is negated ("does not go from standing to lying")
-    named = _activity_named(text) or (_posture_change(text) if _without_negated(text) == text else None)
+    named = _activity_named(text) or (_posture_change(text) if said == text else None)
     if named is not None:  # an activity's own name ("stand_to_sit", "stairs up") is that activity
         kind = ACTIVITIES[named].kind
         duration = None if kind == "transition" else (seconds or DEFAULT_SECONDS[kind])
@@ -997,7 +998,6 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
             return replace(spec, text=text, modifiers={**spec.modifiers, "read_as": mended})
     if _says_only(_LET_GO, text):  # "he drops his bag", "she sets down her cup": no activity
         raise _nothing_left(text, " ".join(m.group(0) for m in _LET_GO.finditer(text)))
-    said = _without_negated(text)
     if said != text:  # what the person does not do is no cue of what they do: read without it
         if not set(re.findall(r"[a-z]+", said.lower())) - _NO_CUE:  # "a person not running": "a person" left
             raise _nothing_left(text)
