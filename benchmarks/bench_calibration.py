@@ -110,11 +110,11 @@ def train_eval(name: str, data, real, test: Path, tmp: Path, seeds) -> dict:
                           window_s=WINDOW_S, stride_s=STRIDE_S, rate_hz=RATE, channels=list(CHANNELS), epochs=40,
                           patience=8, batch_size=32, seed=s, labels=list(CLASSES))
         run = train(cfg, tmp / f"run_{name}_{s}")
-        m = evaluate_run(run.path, [str(test)])
-        accs.append(m["accuracy"])
-        f1s.append(m["macro_f1"])
-        order = [list(m["labels"]).index(c) for c in CLASSES]  # rows/columns in CLASSES order
-        cms.append(np.asarray(m["confusion"], int)[np.ix_(order, order)])
+        m = evaluate_run(run.path, [str(test)]).metrics
+        accs.append(m.accuracy)
+        f1s.append(m.macro_f1)
+        order = [m.labels.index(c) for c in CLASSES]  # rows/columns in CLASSES order
+        cms.append(np.asarray(m.confusion, int)[np.ix_(order, order)])
     res = {"accuracy": float(np.mean(accs)), "accuracy_sd": float(np.std(accs)), "macro_f1": float(np.mean(f1s)),
            "macro_f1_sd": float(np.std(f1s)), "runs": len(seeds), "seconds": time.perf_counter() - t0,
            "confusion": np.sum(cms, axis=0).tolist()}

@@ -342,11 +342,11 @@ def per_subject(run_path: Path, classes, tests: dict[str, Path]) -> dict[str, li
 def evaluate(run_path: Path, classes, test: Path) -> dict:
     from imuforge.train.evaluate import evaluate_run
 
-    m = evaluate_run(run_path, [str(test)], out=Path(run_path) / f"test_{Path(test).name}")
-    order = [m["labels"].index(c) for c in classes]
-    cm = np.asarray(m["confusion"], int)[np.ix_(order, order)]
+    m = evaluate_run(run_path, [str(test)], out=Path(run_path) / f"test_{Path(test).name}").metrics
+    order = [m.labels.index(c) for c in classes]
+    cm = np.asarray(m.confusion, int)[np.ix_(order, order)]
     recall = {c: float(cm[i, i] / cm[i].sum()) for i, c in enumerate(classes) if cm[i].sum()}
-    return {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"], "recall": recall, "confusion": cm.tolist(),
+    return {"macro_f1": m.macro_f1, "accuracy": m.accuracy, "recall": recall, "confusion": cm.tolist(),
             "run": str(run_path)}
 
 

@@ -69,7 +69,7 @@ def bench_basic_motions(tmp: Path) -> dict:
     peer_s = time.perf_counter() - t0
     labels = sorted(set(ytr))
     lut = {lab: i for i, lab in enumerate(labels)}
-    pm = classification_metrics([lut[v] for v in yte], [lut[v] for v in pred], labels)
+    pm = classification_metrics([lut[v] for v in yte], [lut[v] for v in pred], labels).to_json()
     t0 = time.perf_counter()
     for _ in range(20):
         peer.predict(Xte[:1])

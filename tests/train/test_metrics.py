@@ -1,7 +1,9 @@
 """Classification metrics against scikit-learn (a different implementation), and the printed report."""
 
+import json
+
 import numpy as np
-from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from imuforge.train.evaluate import classification_metrics, format_report
 
@@ -13,12 +15,24 @@ def test_metrics_agree_with_scikit_learn():
     y_true = rng.choice([0, 2, 3, 4], 300)  # running is never true ...
     y_pred = np.where(rng.random(300) < 0.7, y_true, rng.choice([1, 2, 3, 4], 300))  # ... but predicted
     m = classification_metrics(y_true, y_pred, LABELS)
-    assert np.isclose(m["macro_f1"], f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert np.isclose(m.macro_f1, f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert np.isclose(m.accuracy, accuracy_score(y_true, y_pred)) and m.windows == 300
+    assert np.array_equal(m.confusion, confusion_matrix(y_true, y_pred, labels=range(5)))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=range(5), zero_division=0)
     for i, lab in enumerate(LABELS):
-        got = m["per_class"][lab]
-        assert np.allclose([got["precision"], got["recall"], got["f1"]], [p[i], r[i], f[i]])
-        assert got["support"] == s[i]
+        got = m.per_class[lab]
+        assert np.allclose([got.precision, got.recall, got.f1], [p[i], r[i], f[i]])
+        assert got.support == s[i]
+
+
+def test_metrics_json_holds_plain_types_and_reads_back_by_key():
+    m = classification_metrics([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])
+    doc = json.loads(json.dumps(m.to_json()))  # plain JSON types throughout
+    assert doc == {"windows": 4, "accuracy": 0.75, "macro_f1": m.macro_f1, "macro_f1_in_data": m.macro_f1,
+                   "per_class": {lab: {"precision": r.precision, "recall": r.recall, "f1": r.f1,
+                                       "support": r.support} for lab, r in m.per_class.items()},
+                   "confusion": [[1, 0, 0], [0, 1, 1], [0, 0, 1]], "labels": ["a", "b", "c"]}
+    assert m["per_class"]["b"]["recall"] == 0.5 == m.per_class["b"].recall  # scripts written against the JSON
 
 
 def test_the_report_lists_the_classes_it_averages_and_names_the_others():
@@ -33,6 +47,6 @@ def test_the_report_lists_the_classes_it_averages_and_names_the_others():
     assert text.splitlines()[-2] == ("macro-F1 counts standing with F1 0: predicted, but no window of the data is "
                                      f"one (as scikit-learn counts it); over the classes in the data only: "
                                      f"{in_data:.3f}")
-    assert np.isclose(m["macro_f1_in_data"], in_data) and m["macro_f1"] < in_data
+    assert np.isclose(m.macro_f1_in_data, in_data) and m.macro_f1 < in_data
     assert text.splitlines()[-1] == "not in the data and never predicted (not averaged): lying, running, sitting"
-    assert np.isclose(m["macro_f1"], f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert np.isclose(m.macro_f1, f1_score(y_true, y_pred, average="macro", zero_division=0))

@@ -67,6 +67,22 @@ def test_eval_json_reports_unknown_labels_and_resamples(tiny_run, tmp_path, caps
     assert not any("upsampled" in n for n in m["notes"])  # 100 Hz read at 25 Hz loses nothing the model reads
 
 
+def test_evaluate_run_returns_typed_figures_the_same_as_its_file(tiny_run, tmp_path):
+    """The Python API's result is typed (an Evaluation holding Metrics), and metrics.json is its JSON."""
+    from imuforge.recording import Dataset
+    from imuforge.train.evaluate import ClassScore, Evaluation, Metrics, evaluate_run
+
+    ds = Dataset.create(tmp_path / "test")
+    ds.add(make_recording("t1", rate_hz=25.0, labels=("walking", "cycling", "standing"), seed=7), name="t1")
+    ev = evaluate_run(tiny_run, tmp_path / "test", out=tmp_path / "ev")
+    assert isinstance(ev, Evaluation) and isinstance(ev.metrics, Metrics)
+    assert all(isinstance(r, ClassScore) for r in ev.metrics.per_class.values())
+    assert ev.metrics.windows == sum(r.support for r in ev.metrics.per_class.values()) > 0
+    assert ev.unknown_labels["cycling"] > 0 and ev.resampled_to_hz is None
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text()) == json.loads(json.dumps(ev.to_json()))
+    assert ev["macro_f1"] == ev.metrics.macro_f1 and ev["data"] == [str(tmp_path / "test")]
+
+
 def test_eval_notes_data_sampled_below_the_models_rate(tiny_run, tmp_path, capsys):
     """Data at 10 Hz for a 25 Hz model are upsampled: nothing above 5 Hz is in them, and eval says so."""
     from imuforge.recording import Dataset

@@ -571,25 +571,25 @@ def cmd_eval(args) -> int:
     from imuforge.datasets.loading import split_paths
     from imuforge.train import evaluate_run, format_report
 
-    m = evaluate_run(args.run, split_paths(args.data), out=args.out)
+    ev = evaluate_run(args.run, split_paths(args.data), out=args.out)
     if args.json:  # the warnings said on stderr while it read the data, too
-        print(json.dumps({**m, "warnings": list(getattr(args, "warned", []))}, default=str))
+        print(json.dumps({**ev.to_json(), "warnings": list(getattr(args, "warned", []))}, default=str))
         return 0
-    print(format_report(m))
-    print(f"note: these are the figures of {m['scored_model']}: the int8 model the device runs is scored by "
+    print(format_report(ev.metrics))
+    print(f"note: these are the figures of {ev.scored_model}: the int8 model the device runs is scored by "
           "export --data and hil, and can differ by a few windows", file=sys.stderr)
-    for note in m["notes"]:
+    for note in ev.notes:
         print(f"note: {note}", file=sys.stderr)
-    if m["unknown_labels"]:
+    if ev.unknown_labels:
         print("labels the model does not know (not scored): "
-              + ", ".join(f"{k} ({v} windows)" for k, v in m["unknown_labels"].items()))
-    if m["resampled_to_hz"]:
+              + ", ".join(f"{k} ({v} windows)" for k, v in ev.unknown_labels.items()))
+    if ev.resampled_to_hz:
         from imuforge.units import format_rates
 
-        print(f"data at {format_rates(m['data_rates_hz'], 'rates')} resampled to {m['resampled_to_hz']:g} Hz")
-    if m["dropped_windows"]:
-        print("windows not used: " + ", ".join(f"{k}={v}" for k, v in m["dropped_windows"].items()))
-    print(f"confusion matrix: {m['confusion_png']}")
+        print(f"data at {format_rates(ev.data_rates_hz, 'rates')} resampled to {ev.resampled_to_hz:g} Hz")
+    if ev.dropped_windows:
+        print("windows not used: " + ", ".join(f"{k}={v}" for k, v in ev.dropped_windows.items()))
+    print(f"confusion matrix: {ev.confusion_png}")
     return 0
 
 

@@ -20,7 +20,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from imuforge.train.evaluate import Metrics
 
 CARD_FORMAT = "imuforge-model-card"
 CARD_VERSION = 1
@@ -207,6 +210,12 @@ class ClassMetrics:
     macro_f1: float
     per_class: dict[str, Any]
     confusion: list[list[int]] | None = None
+
+    @classmethod
+    def of(cls, m: Metrics, *, confusion: bool = False) -> ClassMetrics:
+        """The card's figures of :func:`imuforge.train.evaluate.classification_metrics`' result."""
+        d = m.to_json()
+        return cls(m.accuracy, m.macro_f1, d["per_class"], d["confusion"] if confusion else None)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "per_class": self.per_class}

@@ -447,10 +447,9 @@ def _card_metrics(run, eng: EngineRuns, test: TestSet) -> CardMetrics:
     m_float = classification_metrics(test.y, eng.float_probs.argmax(1), run.labels)
     m_int8 = classification_metrics(test.y, eng.out_tflm.argmax(1), run.labels)
     return CardMetrics(
-        float_model=ClassMetrics(m_float["accuracy"], m_float["macro_f1"], m_float["per_class"]),
-        int8=ClassMetrics(m_int8["accuracy"], m_int8["macro_f1"], m_int8["per_class"], m_int8["confusion"]),
-        drop_accuracy_points=100 * (m_float["accuracy"] - m_int8["accuracy"]),
-        drop_macro_f1_points=100 * (m_float["macro_f1"] - m_int8["macro_f1"]),
+        float_model=ClassMetrics.of(m_float), int8=ClassMetrics.of(m_int8, confusion=True),
+        drop_accuracy_points=100 * (m_float.accuracy - m_int8.accuracy),
+        drop_macro_f1_points=100 * (m_float.macro_f1 - m_int8.macro_f1),
         float_int8_top1_agreement=float(np.mean(eng.float_probs.argmax(1) == eng.out_tflm.argmax(1))))
 
 

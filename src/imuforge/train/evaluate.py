@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,52 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
     return cm
 
 
-def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ClassScore:
+    """One class's precision, recall and F1 (0 where undefined, as scikit-learn's ``zero_division=0``) and its
+    support (windows of the class in the data)."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Accuracy, macro-F1 and per-class figures of one model on one set of windows.
+
+    ``confusion[true][pred]`` counts windows in the order of ``labels``. :meth:`to_json` is the object
+    ``metrics.json`` holds; mapping access (``m["macro_f1"]``) reads its keys, for scripts written against
+    the JSON.
+    """
+
+    labels: tuple[str, ...]
+    confusion: tuple[tuple[int, ...], ...]
+    accuracy: float
+    macro_f1: float
+    macro_f1_in_data: float
+    per_class: dict[str, ClassScore]
+
+    @property
+    def windows(self) -> int:
+        return sum(map(sum, self.confusion))
+
+    def predicted(self) -> np.ndarray:
+        """Windows predicted as each class."""
+        return np.asarray(self.confusion, np.int64).reshape(len(self.labels), -1).sum(axis=0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"windows": self.windows, "accuracy": self.accuracy, "macro_f1": self.macro_f1,
+                "macro_f1_in_data": self.macro_f1_in_data,
+                "per_class": {lab: asdict(r) for lab, r in self.per_class.items()},
+                "confusion": [list(row) for row in self.confusion], "labels": list(self.labels)}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_json()[key]
+
+
+def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> Metrics:
     """Accuracy, macro-F1 and per-class precision / recall / F1 / support.
 
     Macro-F1 averages F1 over the classes that occur in ``y_true`` or ``y_pred`` (as
@@ -43,50 +89,46 @@ def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> dict[str, A
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     present = (support > 0) | (predicted > 0)
     total = int(support.sum())
-    return {
-        "windows": total,
-        "accuracy": float(tp.sum() / total) if total else float("nan"),
-        "macro_f1": float(f1[present].mean()) if present.any() else float("nan"),
-        "macro_f1_in_data": float(f1[support > 0].mean()) if (support > 0).any() else float("nan"),
-        "per_class": {
-            lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                  "support": int(support[i])}
-            for i, lab in enumerate(labels)
-        },
-        "confusion": cm.tolist(),
-        "labels": list(labels),
-    }
+    return Metrics(
+        labels=tuple(labels),
+        confusion=tuple(tuple(int(v) for v in row) for row in cm),
+        accuracy=float(tp.sum() / total) if total else float("nan"),
+        macro_f1=float(f1[present].mean()) if present.any() else float("nan"),
+        macro_f1_in_data=float(f1[support > 0].mean()) if (support > 0).any() else float("nan"),
+        per_class={lab: ClassScore(float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
+                   for i, lab in enumerate(labels)},
+    )
 
 
-def format_report(m: dict[str, Any]) -> str:
+def format_report(m: Metrics) -> str:
     """A plain-text per-class report like scikit-learn's: the classes macro-F1 averages (in the data or
     predicted), then one line naming the model's classes that are neither."""
-    predicted = np.asarray(m["confusion"]).sum(axis=0)
-    shown = {lab: r for (lab, r), p in zip(m["per_class"].items(), predicted) if r["support"] or p}
+    predicted = dict(zip(m.labels, m.predicted().tolist()))
+    shown = {lab: r for lab, r in m.per_class.items() if r.support or predicted[lab]}
     width = max([len(k) for k in shown] + [9])
     lines = [f"{'':<{width}}  precision  recall  f1-score  support"]
     for lab, r in shown.items():
-        lines.append(f"{lab:<{width}}  {r['precision']:9.3f}  {r['recall']:6.3f}  {r['f1']:8.3f}  {r['support']:7d}")
-    lines.append(f"{'accuracy':<{width}}  {'':9}  {'':6}  {m['accuracy']:8.3f}  {m['windows']:7d}")
-    lines.append(f"{'macro-F1':<{width}}  {'':9}  {'':6}  {m['macro_f1']:8.3f}")
-    if phantom := [lab for (lab, r), p in zip(m["per_class"].items(), predicted) if not r["support"] and p]:
+        lines.append(f"{lab:<{width}}  {r.precision:9.3f}  {r.recall:6.3f}  {r.f1:8.3f}  {r.support:7d}")
+    lines.append(f"{'accuracy':<{width}}  {'':9}  {'':6}  {m.accuracy:8.3f}  {m.windows:7d}")
+    lines.append(f"{'macro-F1':<{width}}  {'':9}  {'':6}  {m.macro_f1:8.3f}")
+    if phantom := [lab for lab, r in m.per_class.items() if not r.support and predicted[lab]]:
         lines.append(f"macro-F1 counts {', '.join(phantom)} with F1 0: predicted, but no window of the data is "
                      f"{'one' if len(phantom) == 1 else 'any of them'} (as scikit-learn counts it); over the "
-                     f"classes in the data only: {m.get('macro_f1_in_data', float('nan')):.3f}")
-    if absent := [lab for lab in m["per_class"] if lab not in shown]:
+                     f"classes in the data only: {m.macro_f1_in_data:.3f}")
+    if absent := [lab for lab in m.per_class if lab not in shown]:
         lines.append(f"not in the data and never predicted (not averaged): {', '.join(absent)}")
     return "\n".join(lines)
 
 
-def plot_confusion(m: dict[str, Any], path: str | os.PathLike, title: str = "confusion matrix") -> Path:
+def plot_confusion(m: Metrics, path: str | os.PathLike, title: str = "confusion matrix") -> Path:
     """Row-normalised confusion matrix as a PNG, with counts in the cells."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cm = np.asarray(m["confusion"], float)
-    labels = m["labels"]
+    cm = np.asarray(m.confusion, float)
+    labels = list(m.labels)
     rows = cm.sum(axis=1, keepdims=True)
     norm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
     size = 1.2 + 0.55 * len(labels)
@@ -101,7 +143,7 @@ def plot_confusion(m: dict[str, Any], path: str | os.PathLike, title: str = "con
             if cm[i, j]:
                 ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if norm[i, j] > 0.5 else "black")
-    ax.set_title(f"{title}\naccuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
+    ax.set_title(f"{title}\naccuracy {m.accuracy:.3f}, macro-F1 {m.macro_f1:.3f}")
     fig.colorbar(im, ax=ax, fraction=0.046, label="fraction of true class")
     fig.tight_layout()
     path = Path(path)
@@ -234,8 +276,41 @@ def upsampling_notes(run, summaries: list[dict]) -> list[str]:
             f"short of what a device sampling at {run.rate_hz:g} Hz gets"]
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate_run` measured, and on what: the float model's :class:`Metrics` on the data's
+    windows whose label the model knows, with where the data came from and what was not scored.
+
+    :meth:`to_json` is the ``metrics.json`` object (the metrics' keys at its top level, as a training run's);
+    mapping access (``ev["macro_f1"]``) reads its keys.
+    """
+
+    metrics: Metrics
+    run: str
+    data: tuple[str, ...]
+    data_resolved: tuple[str, ...]  # which data, from any working folder
+    notes: tuple[str, ...]
+    unknown_labels: dict[str, int]  # label the model does not know → windows (not scored)
+    dropped_windows: dict[str, int]
+    data_rates_hz: tuple[float, ...]
+    resampled_to_hz: float | None
+    confusion_png: str
+    created_utc: str
+    imuforge_version: str
+    # a fresh user's run (session 62): eval's 0.909 and hil's 91.4 % on the same data, nothing said why
+    scored_model: str = "model.keras (float)"  # the int8 model the device runs: export --data and hil
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.metrics.to_json()
+        d.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "metrics"})
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_json()[key]
+
+
 def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence[str | os.PathLike], *,
-                 out: str | os.PathLike | None = None) -> dict[str, Any]:
+                 out: str | os.PathLike | None = None) -> Evaluation:
     """Evaluate a run on Dataset folders: metrics, unknown labels, dropped windows, confusion PNG.
 
     Data at another rate are resampled to the run's rate. Windows whose label the model does not
@@ -259,26 +334,20 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
         raise no_scored_windows(run.window_s, run.labels, summaries, unknown, dict(windows.dropped))
     probs = predict_float(run, windows.X[known])
     m = classification_metrics(y[known], probs.argmax(axis=1), run.labels)
-    rates = sorted({r for s in summaries for r in s["rates_hz"]})
+    rates = tuple(sorted({r for s in summaries for r in s["rates_hz"]}))
     notes = site_notes(run, summaries) + upsampling_notes(run, summaries)
     seen = run.seen(data) or run.met(summaries)
     if seen:  # (export says it in its card's test source)
         notes.append(f"{seen}: the figures are not a test of people the model has not met")
-    m.update({
-        "run": str(run.path),
-        # a fresh user's run (session 62): eval's 0.909 and hil's 91.4 % on the same data, nothing said why
-        "scored_model": "model.keras (float)",  # the int8 model the device runs: export --data and hil
-        "notes": notes,
-        "data": [str(p) for p in data],
-        "data_resolved": [str(Path(p).resolve()) for p in data],  # which data, from any working folder
-        "unknown_labels": dict(sorted(unknown.items())),
-        "dropped_windows": dict(windows.dropped),
-        "data_rates_hz": rates,
-        "resampled_to_hz": run.rate_hz if any(abs(r - run.rate_hz) > 1e-9 for r in rates) else None,
-        **produced_by(),
-    })
     out_dir = Path(out) if out is not None else default_eval_folder(run.path, data)
     out_dir.mkdir(parents=True, exist_ok=True)
-    m["confusion_png"] = str(plot_confusion(m, out_dir / "confusion.png", title=f"{run.path.name} on test data"))
-    write_json(out_dir / "metrics.json", m)
-    return m
+    png = plot_confusion(m, out_dir / "confusion.png", title=f"{run.path.name} on test data")
+    ev = Evaluation(
+        metrics=m, run=str(run.path), data=tuple(map(str, data)),
+        data_resolved=tuple(str(Path(p).resolve()) for p in data), notes=tuple(notes),
+        unknown_labels=dict(sorted(unknown.items())), dropped_windows=dict(windows.dropped),
+        data_rates_hz=rates,
+        resampled_to_hz=run.rate_hz if any(abs(r - run.rate_hz) > 1e-9 for r in rates) else None,
+        confusion_png=str(png), **produced_by())
+    write_json(out_dir / "metrics.json", ev.to_json())
+    return ev

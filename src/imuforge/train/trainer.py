@@ -963,7 +963,8 @@ def _write_run(out: Path, config: TrainConfig, model, pool: _Pool, split: _Split
     plot_history(history, best_epoch, out / "history.png", start_loss)
     probs = model.predict(_normalise(w.X[va], mean, std), batch_size=256, verbose=0)
     val_metrics = classification_metrics(y[va], probs.argmax(axis=1), labels)
-    write_json(out / "metrics.json", {"split": f"validation, {split.kind}", **val_metrics, **produced_by()})
+    write_json(out / "metrics.json",
+               {"split": f"validation, {split.kind}", **val_metrics.to_json(), **produced_by()})
     plot_confusion(val_metrics, out / "confusion_val.png", title=f"validation ({split.kind.split(' (')[0]})")
 
     def counts(mask):
