@@ -661,18 +661,11 @@ def _usc_unknown_only(src):
     savemat(src / "Subject1" / "a13t1.mat", {"sensor_readings": np.zeros((100, 6))})
 
 
-def _wisdm2019_malformed_only(src):
-    (src / "raw" / "watch" / "accel").mkdir(parents=True)
-    (src / "raw" / "watch" / "accel" / "data_1600_accel_watch.txt").write_text("1600,A,bad;\nnonsense\n")
-
-
 @pytest.mark.parametrize("fmt, write, why, allowed", [
     ("wisdm", lambda src: (src / "WISDM_ar_v1.1_raw.txt").write_text(""), "(the files hold no samples)",
      "WISDM_ar_v1.1_raw.txt, lines 'user,activity,timestamp ns,x,y,z;' of the activities Walking, Jogging"),
     ("wisdm", lambda src: (src / "WISDM_ar_v1.1_raw.txt").write_text("junk\n33,Jogging,1;\n"),
      "(skipped: malformed_lines=2)", "lines 'user,activity,timestamp ns,x,y,z;'"),
-    ("wisdm2019", _wisdm2019_malformed_only, "(skipped: malformed_lines=2)",
-     "lines 'subject,activity code,timestamp ns,x,y,z;' of the codes A, B, C"),
     ("usc-had", _usc_unknown_only, "(skipped: unknown_activity_13=1)",
      "SubjectN/aXtY.mat of the activities X = 1, 2, 3"),
 ])
@@ -806,3 +799,82 @@ def test_a_zipped_download_beside_its_copy_a_killed_runs_leftover_and_errors_ins
     monkeypatch.setattr(zipfile.ZipFile, "extractall", encrypted)
     err = _refused(capsys, ["uci-har", str(down / "DOWNLOAD.ZIP")], tmp_path / "out")
     assert "DOWNLOAD.ZIP: cannot unzip it here (File 'x' is encrypted" in err
+
+
+def test_realworld_a_sensor_file_of_nan_rows_only_is_counted(tmp_path):
+    data = tmp_path / "rw" / "proband1" / "data"
+    data.mkdir(parents=True)
+    t = 1435000000000 + np.arange(100) * 20
+    (data / "acc_walking_chest.csv").write_text(_rw_csv(t, np.tile([0.0, 9.81, 0.0], (100, 1))))
+    (data / "Gyroscope_walking_chest.csv").write_text(_rw_csv(t, np.full((100, 3), np.nan)))
+    report = import_dataset("realworld", tmp_path / "rw", tmp_path / "out")
+    (rec,) = _recs(tmp_path / "out")[1]
+    assert report.skipped["rows_not_finite"] == 100 and len(rec) == 100
+
+
+def test_usc_had_nan_rows_become_gaps_and_an_empty_file_is_no_recording(tmp_path, capsys):
+    from scipy.io import savemat
+
+    folder = tmp_path / "USC-HAD" / "Subject1"
+    folder.mkdir(parents=True)
+    x = np.column_stack([np.full(300, 1.0), np.zeros((300, 5))])
+    x[100:150] = np.nan
+    savemat(folder / "a1t1.mat", {"sensor_readings": x})
+    report = import_dataset("usc-had", tmp_path / "USC-HAD", tmp_path / "out")
+    (rec,) = _recs(tmp_path / "out")[1]
+    assert report.skipped["rows_not_finite"] == 50 and len(rec) == 250
+    assert [(round(a, 2), round(b, 2), n) for a, b, n in rec.gaps()] == [(0.99, 1.5, 50)]
+    assert rec.labels[0].end_s == pytest.approx(3.0)
+    savemat(folder / "a1t1.mat", {"sensor_readings": np.zeros((1, 6))})  # one row: no rate, 0 s
+    err = _refused(capsys, ["usc-had", str(tmp_path / "USC-HAD")], tmp_path / "out2")
+    assert "nothing could be imported" in err and "recordings_of_fewer_than_2_samples=1" in err
+
+
+def test_wisdm_reads_its_published_tar_gz_and_refuses_other_bytes(tmp_path, capsys):
+    import io
+    import tarfile
+
+    text = "".join(f"33,Jogging,{49105962326000 + i * 50_000_000},-0.69,12.68,0.50;\n" for i in range(40))
+    with tarfile.open(tmp_path / "WISDM_ar_latest.tar.gz", "w:gz") as tf:
+        blob = text.encode()
+        info = tarfile.TarInfo("home/share/data/public_sets/WISDM_ar_v1.1/WISDM_ar_v1.1_raw.txt")
+        info.size = len(blob)
+        tf.addfile(info, io.BytesIO(blob))
+    for src, out in ((tmp_path / "WISDM_ar_latest.tar.gz", "a"), (tmp_path, "b")):  # the file, its folder
+        report = import_dataset("wisdm", src, tmp_path / out)
+        (rec,) = _recs(tmp_path / out)[1]
+        assert len(rec) == 40 and rec.labels[0].label == "running"
+        assert report.notes == {"read from WISDM_ar_latest.tar.gz (home/share/data/public_sets/WISDM_ar_v1.1/"
+                                "WISDM_ar_v1.1_raw.txt)": 1}
+    import gzip
+
+    (tmp_path / "other.gz").write_bytes(gzip.compress(b"not wisdm"))
+    err = _refused(capsys, ["wisdm", str(tmp_path / "other.gz")], tmp_path / "c")
+    assert f"{tmp_path / 'other.gz'}: not a text file (an archive, or binary data)" in err
+
+
+def test_wisdm2019_a_file_of_which_no_line_reads_is_refused_naming_it(tmp_path, capsys):
+    base = tmp_path / "wisdm-dataset" / "raw" / "watch"
+    (base / "accel").mkdir(parents=True)
+    (base / "gyro").mkdir(parents=True)
+    t0 = 252207666810782
+    (base / "accel" / "data_1601_accel_watch.txt").write_text(
+        "".join(f"1601,A,{t0 + i * 50_000_000},-0.36,8.79,1.05;\n" for i in range(50)))
+    gyro = base / "gyro" / "data_1601_gyro_watch.txt"
+    gyro.write_text("".join(f"1601,A,{t0 + i * 50_000_000},0.5,-0.5;\n" for i in range(50)))  # 5 fields
+    err = _refused(capsys, ["wisdm2019", str(tmp_path / "wisdm-dataset")], tmp_path / "out")
+    assert f"{gyro}: none of its 50 lines reads as a sample (allowed: lines 'subject,activity code," in err
+
+
+def test_one_sample_files_are_counted_not_written_and_another_layouts_zips_are_not_unzipped(tmp_path, capsys):
+    _pamap2_file(tmp_path / "PAMAP2_Dataset" / "Protocol", "subject101.dat")
+    _pamap2_file(tmp_path / "PAMAP2_Dataset" / "Protocol", "subject102.dat", n=1)
+    report = import_dataset("pamap2", tmp_path / "PAMAP2_Dataset", tmp_path / "out")
+    assert report.recordings == 1 and report.skipped["recordings_of_fewer_than_2_samples"] == 1
+    data = tmp_path / "rw" / "proband1" / "data"
+    data.mkdir(parents=True)
+    with zipfile.ZipFile(data / "acc_walking_csv.zip", "w") as z:
+        z.writestr("acc_walking_chest.csv", _rw_csv(1435000000000 + np.arange(50) * 20, np.ones((50, 3))))
+    err = _refused(capsys, ["pamap2", str(tmp_path / "rw")], tmp_path / "out2")
+    assert f"it looks like the realworld layout (imuforge import realworld {tmp_path / 'rw'})" in err
+    assert not any(p.name.startswith(".imuforge-unzip-") for p in tmp_path.rglob("*"))

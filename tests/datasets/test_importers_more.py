@@ -498,3 +498,44 @@ def test_one_file_in_another_unit_among_files_in_the_formats_is_refused_naming_i
     assert "the motionsense import " in err
     assert "'s acceleration reads 96 m/s² (9.8 g) in every posture" in err
     assert "wlk_9" in err and "wlk_7" not in err and not (tmp_path / "out").exists()
+
+
+def test_motionsense_repository_clone_and_one_trial_folder(tmp_path):
+    """The repository as cloned (its data/ zip and subjects table one folder below the source) keeps the
+    subjects' details; one trial's folder imports on its own."""
+    import shutil
+    import zipfile
+
+    repo = tmp_path / "motion-sense-master"
+    dm = _motionsense(repo / "data")
+    with zipfile.ZipFile(repo / "data" / "A_DeviceMotion_data.zip", "w") as z:
+        for f in sorted(dm.rglob("*.csv")):
+            z.write(f, f"A_DeviceMotion_data/{f.relative_to(dm).as_posix()}")
+    import_dataset("motionsense", dm / "wlk_7", tmp_path / "one")
+    (one,) = _recs(tmp_path / "one")
+    assert one.subject == "ms01" and one.labels[0].label == "walking"
+    shutil.rmtree(dm)
+    shutil.rmtree(repo / "data" / "B_Accelerometer_data")
+    import_dataset("motionsense", repo, tmp_path / "out")
+    by = {(r.subject, r.labels[0].label): r for r in _recs(tmp_path / "out")}
+    assert by["ms02", "running"].provenance["subject_info"]["height_cm"] == 180.0
+
+
+def test_hhar_a_line_cut_short_is_refused_and_a_missing_gyroscope_said(tmp_path, capsys):
+    root = tmp_path / "hhar"
+    root.mkdir()
+    rows = _hhar_rows(50.0 + np.arange(300) * 0.01, np.tile([0.0, 0.0, 9.8], (300, 1)), "c", "s3", "s3_1",
+                      ["stand"] * 300)
+    (root / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + rows) + "\n")
+    report = import_dataset("hhar", root, tmp_path / "ok")
+    assert report.notes == {"Phones_gyroscope.csv is missing: the recordings hold the accelerometer only": 1}
+    (root / "Phones_gyroscope.csv").write_text(HHAR_HEADER + "\n")
+    report = import_dataset("hhar", root, tmp_path / "ok2")
+    assert report.notes == {
+        "Phones_gyroscope.csv holds no row: the recordings hold the accelerometer only": 1}
+    for k, cut in ((120, rows[120].rsplit(",", 3)[0]), (299, rows[299][:30])):  # mid-file, and the last line
+        bad = rows[:k] + [cut] + rows[k + 1:]
+        (root / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + bad) + "\n")
+        err = _refused(capsys, ["hhar", str(root)], tmp_path / "out")
+        assert (f"{root / 'Phones_accelerometer.csv'}: line {k + 2}: no gt (the activity, its last field): a "
+                "line cut short, 1 in all") in err

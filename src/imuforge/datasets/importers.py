@@ -32,6 +32,7 @@ import os
 import re
 import shlex
 import shutil
+import tarfile
 import tempfile
 import zipfile
 import zlib
@@ -500,7 +501,7 @@ def _read_rw_csv(raw: bytes, where: str, report: ImportReport) -> tuple[np.ndarr
     t = table[:, ti] / 1000.0
     order = np.argsort(t, kind="stable")
     t, d = t[order], table[order][:, [xi, yi, zi]]
-    keep = np.concatenate([[True], np.diff(t) > 0])
+    keep = np.diff(t, prepend=-np.inf) > 0  # (an empty table, every row not finite, keeps its shape)
     return t[keep], d[keep]
 
 
@@ -610,8 +611,10 @@ def import_usc_had(src: Path, report: ImportReport) -> Iterator[tuple[str, Recor
             continue
         subj = re.sub(r"\D", "", path.parent.name) or str(np.ravel(m.get("subject", ["0"]))[0])
         rate = 100.0
-        t = np.arange(len(x)) / rate
-        data = np.column_stack([x[:, :3] * STANDARD_GRAVITY, x[:, 3:] * DEG])
+        ok = np.isfinite(x).all(axis=1)  # left out, counted: where they sat the Recording has a gap
+        report.skipped["rows_not_finite"] += int((~ok).sum())
+        t = np.flatnonzero(ok) / rate
+        data = np.column_stack([x[ok, :3] * STANDARD_GRAVITY, x[ok, 3:] * DEG])
         rec = _recording(path, t, data, ACC_GYRO, rate, placement="hip_right_front",
                          labels=[(0.0, len(x) / rate, USC_HAD_LABELS[act])], subject=f"usc{int(subj):02d}",
                          provenance={"dataset": "USC-HAD", "file": f"{path.parent.name}/{path.name}",
@@ -686,6 +689,8 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
     timestamp and runs shorter than 2 samples are counted as skipped.
     """
     found = [src] if src.is_file() else sorted(src.rglob("WISDM_ar_v1.1_raw.txt"))
+    if not found and src.is_dir():  # the download as published, not extracted: WISDM_ar_latest.tar.gz
+        found = [t for t in _files_below(src, "*.t*gz") if _wisdm_in_tar(t) is not None]
     if not found:
         raise NothingToImport(f"no WISDM_ar_v1.1_raw.txt in {src}",
                               allowed="the WISDM v1.1 folder (WISDM_ar_v1.1_raw.txt), or that file")
@@ -696,7 +701,7 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
                               allowed="the one file to import (imuforge import wisdm "
                                       "PATH/WISDM_ar_v1.1_raw.txt)")
     path = found[0]
-    keys, table = _parse_wisdm_lines(path.read_text(errors="replace"), report)
+    keys, table = _parse_wisdm_lines(_wisdm_text(path, report), report)
     good = table[:, 0] > 0
     report.skipped["zero_timestamps"] += int((~good).sum())
     keys = [k for k, g in zip(keys, good) if g]
@@ -716,6 +721,33 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
                         labels=[(0.0, float(tt[-1] - tt[0] + 0.05), lab)], subject=f"wisdm{user}",
                         provenance={"dataset": "WISDM v1.1", "t0_ns": int(table[sl.start, 0])})
         yield f"user{user}_run{i:05d}", rec
+
+
+def _wisdm_in_tar(path: Path) -> str | None:
+    """The name of ``WISDM_ar_v1.1_raw.txt`` inside the tar archive ``path`` (the published
+    ``WISDM_ar_latest.tar.gz``), or None (not a tar archive, or without it)."""
+    try:
+        with tarfile.open(path) as tf:
+            return next((m.name for m in tf if m.isfile() and Path(m.name).name == "WISDM_ar_v1.1_raw.txt"),
+                        None)
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
+        return None
+
+
+def _wisdm_text(path: Path, report: ImportReport) -> str:
+    """The text of a WISDM v1.1 raw file, or of the one inside its published tar.gz (the report's notes say
+    so); a file of other bytes (an archive of something else) is refused, naming it."""
+    member = _wisdm_in_tar(path) if tarfile.is_tarfile(path) else None
+    if member is not None:
+        report.notes[f"read from {path.name} ({member})"] += 1
+        with tarfile.open(path) as tf:
+            return tf.extractfile(member).read().decode(errors="replace")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b" or b"\x00" in raw[:4096]:
+        raise ValidationError("not a text file (an archive, or binary data) and no WISDM_ar_v1.1_raw.txt "
+                              "in it", source=str(path), allowed="WISDM_ar_v1.1_raw.txt, or the download "
+                                                        "WISDM_ar_latest.tar.gz holding it")
+    return raw.decode(errors="replace")
 
 
 _WISDM19_RE = re.compile(r"^data_(\d+)_(accel|gyro)_(phone|watch)\.txt$")
@@ -738,6 +770,17 @@ def _near_gyro(t: np.ndarray, gyro: tuple[np.ndarray, np.ndarray] | None,
     before, after = gt[j - 1], gt[j]
     exact = np.isin(t, gt)
     return exact | ((t - before <= reach) & (after - t <= reach) & (before <= t) & (t <= after))
+
+
+def _wisdm2019_file(path: Path, report: ImportReport) -> tuple[list, np.ndarray]:
+    """:func:`_parse_wisdm_lines` of one WISDM 2019 file; one that holds lines and none of them reads is in
+    another format (the published files hold a few malformed lines, not only such): refused, naming it."""
+    before = sum(report.skipped.values())
+    keys, table = _parse_wisdm_lines(path.read_text(errors="replace"), report)
+    if not keys and sum(report.skipped.values()) > before:
+        raise ValidationError(f"none of its {sum(report.skipped.values()) - before} lines reads as a sample",
+                              source=str(path), allowed="lines 'subject,activity code,timestamp ns,x,y,z;'")
+    return keys, table
 
 
 def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> Iterator[tuple[str, Recording]]:
@@ -771,10 +814,10 @@ def import_wisdm2019(src: Path, report: ImportReport, device: str = "watch") -> 
         if "accel" not in f:
             report.skipped["subjects_without_accel"] += 1
             continue
-        keys, table = _parse_wisdm_lines(f["accel"].read_text(errors="replace"), report)
+        keys, table = _wisdm2019_file(f["accel"], report)
         gyro: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # activity code → (time s, rate), time-sorted
         if "gyro" in f:
-            gk, gt = _parse_wisdm_lines(f["gyro"].read_text(errors="replace"), report)
+            gk, gt = _wisdm2019_file(f["gyro"], report)
             codes = np.array([c for _, c in gk])
             for code in np.unique(codes):
                 g = gt[codes == code]
@@ -880,7 +923,7 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
     Rows holding NaN are left out (counted) and become gaps. The pocket's side is not recorded:
     ``pocket_right_thigh`` by convention. Folders B_/C_ (raw accelerometer/gyroscope) are not read.
     """
-    base = src.parent
+    base = src.parent.parent if _MS_TRIAL_RE.match(src.name) else src.parent  # one trial's folder, too
 
     def in_device_motion(p: Path) -> bool:  # A_DeviceMotion_data (or its zip's folder) above the trial
         return any("devicemotion" in part.lower() for part in p.relative_to(base).parts[:-2])
@@ -1162,9 +1205,8 @@ def _hhar_csv(path: Path):
     try:
         # every column read: with usecols pandas passes over a line with too many fields; only numbers may be
         # missing (pandas' default would read gt "null" as missing, and a chunk of nulls as another dtype)
-        return pd.read_csv(path, dtype={**dtype, "Index": np.float64},
-                           keep_default_na=False, na_values={c: ["", "nan", "NaN"] for c in num})[
-            list(HHAR_COLUMNS)]
+        df = pd.read_csv(path, dtype={**dtype, "Index": np.float64}, keep_default_na=False,
+                         na_values={c: ["", "nan", "NaN"] for c in num})[list(HHAR_COLUMNS)]
     except pd.errors.ParserError as exc:
         what = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
         raise ValidationError(shorten(what, 120), source=str(path), allowed=allowed) from None
@@ -1178,6 +1220,13 @@ def _hhar_csv(path: Path):
                 raise ValidationError(f"line {k + 2}: {shorten(raw[c].iloc[k])} is not a number ({c})",
                                       source=str(path), allowed=allowed) from None
         raise ValidationError("unreadable numbers", source=str(path), allowed=allowed) from None
+    # every published row names its activity (gt, the last field; "null" between activities): a blank one is
+    # a line cut short (pandas fills missing fields with blanks), which every other format refuses too
+    cats = list(df["gt"].cat.categories)
+    if "" in cats and (blank := np.flatnonzero(df["gt"].cat.codes.to_numpy() == cats.index(""))).size:
+        raise ValidationError(f"line {blank[0] + 2}: no gt (the activity, its last field): a line cut short, "
+                              f"{blank.size} in all", source=str(path), allowed=allowed)
+    return df
 
 
 def _hhar_streams(df, report: ImportReport, units: dict[str, str]) -> dict[tuple[str, str], tuple]:
@@ -1282,6 +1331,9 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     acc = _hhar_streams(acc_df, report, units)
     gyro_path = acc_path.with_name(f"{name}_gyroscope.csv")
     gyro = _hhar_streams(_hhar_csv(gyro_path), report, units) if gyro_path.exists() else {}
+    if not gyro:  # the published folder holds both files: said, not refused (an accelerometer-only data set)
+        report.notes[f"{gyro_path.name} {'holds no row' if gyro_path.exists() else 'is missing'}: the "
+                     "recordings hold the accelerometer only"] += 1
     placement = "waist_front" if device == "phone" else "wrist_left"
     for user, dev in progress(sorted(acc), desc="hhar", unit="device"):
         t_all, xyz_all, gt_all, gt_names, model = acc[user, dev]
@@ -1441,7 +1493,8 @@ def _needs_unzip(fmt: str, src: Path) -> bool:
         return False
     if src.is_file():  # named .zip but damaged: unzipping it says so
         return src.suffix.lower() == ".zip" or zipfile.is_zipfile(src)
-    return _signature(fmt, src) is None and bool(_zips_below(src))
+    # another format's files right there (RealWorld's zips): refused naming it, nothing unzipped first
+    return _signature(fmt, src) is None and bool(_zips_below(src)) and _layout_of(src, fmt) is None
 
 
 def _stage_parent(src: Path, out: Path) -> Path:
@@ -1494,9 +1547,12 @@ def _unzip(src: Path, stage: Path) -> None:
         extract(z, dest)
         for inner in _zips_below(dest):
             extract(inner, inner.with_name(inner.stem))
-    if src.is_dir():  # a folder's own small files beside its zips (MotionSense's data_subjects_info.csv)
-        for f in src.iterdir():
-            if f.is_file() and f.suffix.lower() != ".zip" and f.stat().st_size < LOOSE_FILE_BYTES:
+    # the small files beside the zips (MotionSense's data_subjects_info.csv beside its data zip, in the
+    # repository's data/ folder): copied beside the extracted data, the first of a name kept
+    for folder in dict.fromkeys([src, *(z.parent for z in outer)] if src.is_dir() else []):
+        for f in sorted(folder.iterdir()):
+            if (f.is_file() and f.suffix.lower() != ".zip" and f.stat().st_size < LOOSE_FILE_BYTES
+                    and not (stage / f.name).exists()):
                 shutil.copyfile(f, stage / f.name)
 
 
@@ -1538,6 +1594,9 @@ def import_dataset(fmt: str, src: str | os.PathLike, out: str | os.PathLike, **o
         ds = Dataset.create(out, meta={"imported_from": fmt, "source": str(src), "options": options})
         with ds.deferred_manifest():  # a failed import removes the folder it made
             for name, rec in IMPORTERS[fmt](read_from, report, **options):
+                if len(rec) < 2:  # one row (or a file's every row left out) is no recording: no rate, 0 s
+                    report.skipped["recordings_of_fewer_than_2_samples"] += 1
+                    continue
                 units.add(name, rec)
                 ds.add(rec, name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
                 report.recordings += 1
