@@ -745,8 +745,8 @@ def _wisdm_text(path: Path, report: ImportReport) -> str:
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b" or b"\x00" in raw[:4096]:
         raise ValidationError("not a text file (an archive, or binary data) and no WISDM_ar_v1.1_raw.txt "
-                              "in it", source=str(path), allowed="WISDM_ar_v1.1_raw.txt, or the download "
-                                                        "WISDM_ar_latest.tar.gz holding it")
+                              "in it", source=str(path),
+                              allowed="WISDM_ar_v1.1_raw.txt, or the download WISDM_ar_latest.tar.gz holding it")
     return raw.decode(errors="replace")
 
 
