@@ -18,8 +18,35 @@
 #include "ifb_proto.h"
 /* The model HIL runs: the hand-made MLP (default), or an export's generated C (make cgen, see Makefile). */
 #ifdef IFB_CGEN_MODEL
+#include <string.h>
 #include "ifb_cgen_model.h"
-#define IFB_MODEL_GET ifb_cgen_model_get
+#define IFB_MODEL_GET qemu_cgen_model_get
+#define QEMU_CGEN_PREFIX "qemu-cgen "
+#ifdef IFM_DSP
+#define QEMU_CGEN_SUFFIX " [SMLAD, Cortex-M4]"
+#else
+#define QEMU_CGEN_SUFFIX " [Cortex-M4]"
+#endif
+
+/* The platform names itself in HIL_MODEL whatever header the build took: the export's own (which names
+ * the model for any board) as well as imuforge.hil.qemu's, so a report says QEMU, not a board
+ * (imuforge.hil.device.describe_device reads the prefix). */
+static char qemu_cgen_name[61]; /* HIL_MODEL carries up to 60 characters */
+
+static const ifb_model_t *qemu_cgen_model_get(void)
+{
+    const ifb_model_t *m = ifb_cgen_model_get();
+    size_t n = strlen(m->name), p = sizeof QEMU_CGEN_PREFIX - 1, s = sizeof QEMU_CGEN_SUFFIX - 1;
+    if (strncmp(m->name, QEMU_CGEN_PREFIX, p) == 0)
+        return m;
+    if (n > sizeof qemu_cgen_name - 1 - p - s)
+        n = sizeof qemu_cgen_name - 1 - p - s;
+    memcpy(qemu_cgen_name, QEMU_CGEN_PREFIX, p);
+    memcpy(qemu_cgen_name + p, m->name, n);
+    memcpy(qemu_cgen_name + p + n, QEMU_CGEN_SUFFIX, s + 1);
+    ifb_cgen_model_set_name(qemu_cgen_name);
+    return m;
+}
 #else
 #include "ifb_mlp_model.h"
 #define IFB_MODEL_GET ifb_mlp_model_get

@@ -50,6 +50,31 @@ def test_hil_qemu_runs_the_generated_c_bit_exact(zoo_exports, tmp_path, capsys, 
     assert 0 < lat["min_us"] <= lat["max_us"] <= 1.05 * lat["min_us"] + 2  # same code path every window
 
 
+def test_the_firmware_built_by_hand_from_an_export_says_it_is_qemu(zoo_exports, tmp_path, capsys):
+    """Built as firmware_bridge/qemu's Makefile says, from the export's own c/ (whose identity header names the
+    model for any board), the firmware still names itself QEMU: the report says QEMU and its emulated clock,
+    not a board's."""
+    _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    from imuforge.hil.qemu import FIRMWARE, start_qemu
+
+    exp = zoo_exports["tiny_cnn"]
+    r = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "qemu"), "cgen", f"CGEN_DIR={exp / 'c'}",
+                        f"CGEN_BUILD={tmp_path / 'fw'}", "DSP=1"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    board = start_qemu(tmp_path / "fw" / "imuforge_bridge.elf")
+    try:
+        rc = main(["hil", "--model", str(exp), "--data", str(exp), "--port", board.port, "--runs", "1",
+                   "--warmup", "0", "--out", str(tmp_path / "hil")])
+    finally:
+        board.stop()
+    captured = capsys.readouterr()
+    assert rc == 0, captured.out[-2000:] + captured.err[-2000:]
+    rep = json.loads((tmp_path / "hil" / "hil_report.json").read_text())
+    assert rep["device"]["name"] == "qemu-cgen imuforge_model (generated C) [SMLAD, Cortex-M4]"
+    assert rep["device"]["device"] == "qemu" and rep["bit_exact"] and rep["passed"]
+    assert "produced by QEMU firmware (" in captured.out and "produced by real board" not in captured.out
+
+
 def test_generated_c_compiles_for_the_nrf52840_with_hard_float(zoo_exports, tmp_path):
     _need("arm-none-eabi-gcc")
     src = zoo_exports["ds_cnn"] / "c" / "imuforge_model.c"
