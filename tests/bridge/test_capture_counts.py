@@ -61,6 +61,21 @@ def test_reconnect_summary_line_and_gaps_give_one_count(tcp_device, tmp_path, ca
     assert n_gaps == len(gaps) and n == len(rec) and n + missing == 300
 
 
+def test_a_capture_that_ended_early_says_what_it_did_not_receive(tcp_device, tmp_path, capsys):
+    """Disconnected 1 s into a 3 s window without --reconnect: the summary counts the window's samples never
+    received (it said "no sample missing" of 100 samples out of 300)."""
+    d = tcp_device(Faults(disconnect_after_s=1.0))
+    out = tmp_path / "e.imu.parquet"
+    assert main(["capture", "--port", d.url, "--seconds", "3", "--odr", "100", "--quiet",
+                 "--out", str(out)]) == 3
+    printed = capsys.readouterr().out
+    m = re.search(r"(\d+) samples, .*; no gap in what arrived; ended early: (\d+) of the window's 300 "
+                  r"samples not received", printed)
+    assert m, printed
+    n, unreceived = map(int, m.groups())
+    assert n == len(read_recording(out)) and 0 < n < 300 and n + unreceived == 300
+
+
 def test_samples_dropped_at_the_end_are_in_the_one_count(tcp_device, tmp_path, capsys):
     """A device that drops samples: the summary's count holds the gaps and those lost after the last sample
     received, as the warning's does (the summary had said 77, the warning 88 of the same capture: a fresh

@@ -377,3 +377,30 @@ def test_the_status_line_in_a_log_starts_again_with_each_capture(capsys, monkeyp
         bridge._status_line(line | {"t": t})
     lines = [x for x in capsys.readouterr().err.splitlines() if "samples" in x]
     assert [float(x.split()[0]) for x in lines] == [5.0, 10.0, 5.0, 10.0]
+
+
+def test_a_pty_emulator_unplugged_comes_back_and_capture_reconnects_through_its_port_file(tmp_path, capsys):
+    """`emulate --pty --disconnect-after S` is a cable pulled and plugged in again: the terminal closes, the
+    device comes back on a new one (written to --port-file), and `capture --port-file … --reconnect` finds it
+    there: one window, the time off-line a gap inside it (it used to stop the emulator for good)."""
+    pf = tmp_path / "dc.port"
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile",
+                            "nano33-ble-sense-rev2", "--pty", "--disconnect-after", "1",
+                            "--port-file", str(pf)], stdout=subprocess.PIPE, text=True)
+    try:
+        first = emu.stdout.readline().split()[-1]
+        out = tmp_path / "r.imu.parquet"
+        rc = main(["capture", "--port-file", str(pf), "--seconds", "3", "--odr", "100", "--reconnect",
+                   "--quiet", "--out", str(out)])
+        printed = capsys.readouterr().out
+        assert rc == 0, printed
+        assert "disconnect fault: closed the port; back on a new terminal" in emu.stdout.readline()
+        again = emu.stdout.readline().split()[-1]
+        assert again.startswith("/dev/") and again != first and pf.read_text().strip() == again
+    finally:
+        emu.terminate()
+        emu.wait(10)
+    rec = read_recording(out)
+    gaps = rec.gaps()
+    assert len(gaps) >= 1 and len(rec) + sum(g[2] for g in gaps) == 300
+    assert not pf.exists()  # the emulator took its (last) port file with it

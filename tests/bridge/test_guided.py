@@ -74,6 +74,7 @@ def test_guided_over_pty_labels_each_activity_and_still_stretches_are_still(pty_
     assert summary["complete"] and summary["attempts"][0]["check"]["still_required"]
     rec = read_recording(out / "walking.imu.parquet")
     assert len(rec) == 300 and rec.placement == "wrist_left"  # exactly the 3 s window at 100 Hz
+    assert (out / rec.provenance["raw_log"]).resolve() == (out / "raw" / "walking-1.rawlog").resolve()
 
 
 def test_wearer_moving_during_standing_is_asked_again(pty_wearable, tmp_path):
@@ -298,6 +299,11 @@ def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert rc == 2 and "exist(s); pass --overwrite or choose another --out" in err
     assert "guided capture of" not in out  # refused before the session's first line
+    rc = main(["capture", "--guided", "--port", str(tmp_path / "ttyGONE"), "--activities", "standing",
+               "--out", str(tmp_path / "f")])
+    out, err = capsys.readouterr()  # no device: its one line, and no session announced before it
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "cannot open" in err and out == ""
+    assert not (tmp_path / "f").exists()
 
 
 def _free_port() -> int:

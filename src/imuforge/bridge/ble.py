@@ -464,8 +464,10 @@ class BleLink:
         try:
             for i in range(0, len(data), size):
                 self._call(self.client.write_gatt_char(COMMAND_UUID, data[i:i + size], response=True), 5.0)
-        except (BleakError, TimeoutError, OSError) as exc:
-            raise LinkClosed(f"{self.description}: {exc}") from exc
+        except (BleakError, TimeoutError, OSError) as exc:  # a time-out says nothing of itself: said here
+            why = str(exc) or ("a write got no answer within 5 s (the peer is gone, or out of range)"
+                               if isinstance(exc, TimeoutError) else type(exc).__name__)
+            raise LinkClosed(f"{self.description}: {why}") from exc
 
     def close(self) -> None:
         if self.client is not None and not self._closed.is_set():

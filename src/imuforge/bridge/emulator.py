@@ -526,25 +526,45 @@ def _write_all(fd: int, data: bytes) -> None:
             view = view[n:]
 
 
+#: How long a pseudo-terminal device stays unplugged after its disconnect fault before it comes back (s)
+REPLUG_S = 0.5
+
+
 def serve_pty(device: EmulatedDevice, *, on_ready: Callable[[str], None] = print,
-              stop: threading.Event | None = None) -> str:
+              stop: threading.Event | None = None, on_unplug: Callable[[], None] | None = None) -> str:
     """Serve the device on a new pseudo-terminal; ``on_ready`` gets the port path (e.g. /dev/pts/5).
 
-    A disconnect fault closes the terminal (the host sees the same error as an unplug) and returns.
+    A disconnect fault closes the terminal (the host sees the same error as an unplug; ``on_unplug`` is
+    called) and, like a board whose cable is plugged in again, the device comes back :data:`REPLUG_S` later on
+    a new terminal, its path given to ``on_ready`` again (a pseudo-terminal cannot be opened again at the
+    same path; ``capture --port-file`` reads the file again when it reconnects). Its state is kept, and the
+    fault fires once, as on TCP. Returns why it stopped: ``stopped`` or ``closed``.
     """
     stop = stop or threading.Event()
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    tty.setraw(master)
-    path = os.ttyname(slave)
-    on_ready(path)
     t0 = time.monotonic()
-    try:
-        why = _serve_fd(device, master, stop, t0, disconnect_at=device.faults.disconnect_after_s)
-    finally:
-        os.close(master)
-        os.close(slave)
-    return why
+    fault_at = device.faults.disconnect_after_s
+    while True:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        tty.setraw(master)
+        on_ready(os.ttyname(slave))
+        try:
+            why = _serve_fd(device, master, stop, t0, disconnect_at=fault_at)
+        finally:
+            os.close(master)
+            os.close(slave)
+        if why != "fault":
+            return why
+        fault_at = None
+        if on_unplug is not None:
+            on_unplug()
+        back = time.monotonic() + REPLUG_S
+        while time.monotonic() < back and not stop.is_set():
+            device.advance(time.monotonic() - t0)
+            device.take_output()  # nobody is listening: bytes are lost, like on an unplugged UART
+            time.sleep(0.01)
+        if stop.is_set():
+            return "stopped"
 
 
 def serve_tcp(device: EmulatedDevice, port: int = 0, *, host: str = "127.0.0.1",

@@ -479,9 +479,12 @@ def check_out(out: Path, plan: GuidedPlan, overwrite: bool) -> None:
 def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, plan: GuidedPlan,
                    options: CaptureOptions, prompter: ConsolePrompter, *, overwrite: bool = False,
                    limits: StillLimits | None = None,
-                   on_status: Callable[[dict[str, Any]], None] | None = None) -> GuidedResult:
+                   on_status: Callable[[dict[str, Any]], None] | None = None,
+                   on_ready: Callable[[], None] | None = None) -> GuidedResult:
     """Run the guided capture (see module doc). ``options`` is the template of every stretch
-    (ODR, ranges, channels, placement, subject …); its ``seconds`` and ``label`` are replaced."""
+    (ODR, ranges, channels, placement, subject …); its ``seconds`` and ``label`` are replaced. ``on_ready`` is
+    called once the device has answered, before the first prompt (a session that cannot start says nothing
+    but why)."""
     out = Path(out_dir)
     check_out(out, plan, overwrite)
     keeper = KeptLink(open_link)
@@ -490,6 +493,8 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
     except BaseException:
         keeper.close()
         raise
+    if on_ready is not None:
+        on_ready()
     raw_dir = out / "raw"
     made = [d for d in (out, raw_dir) if not d.exists()]
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -556,14 +561,18 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
             prompter.say(f"{activity}: interrupted; what arrived is in {res.log_path}")
             return "quit"
         if attempt.accepted:
-            path = _write(res.recording, recording_path(result.out_dir, activity))
+            path = recording_path(result.out_dir, activity)
+            # where the raw log is from the recording's folder (raw/…: the capture names it, not its folder)
+            res.recording.provenance["raw_log"] = Path(os.path.relpath(res.log_path, path.parent)).as_posix()
+            path = _write(res.recording, path)
             result.written[activity] = path
             result.not_written.pop(activity, None)
             result.warn(activity, res.warnings)
             prompter.say(f"{activity}: ok ({attempt.reason}) → {path}")
             return "done"
         left = plan.retries + 1 - number
-        prompter.say(f"{activity}: {attempt.reason}; " + (f"asking again ({left} more attempt(s))" if left else
+        again = ("reaching the device again to ask once more" if res.disconnected else "asking again")
+        prompter.say(f"{activity}: {attempt.reason}; " + (f"{again} ({left} more attempt(s))" if left else
                                                           "no attempts left"))
     result.not_written[activity] = f"not accepted after {plan.retries + 1} attempt(s): {result.attempts[-1].reason}"
     return "failed"

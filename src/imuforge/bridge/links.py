@@ -62,6 +62,17 @@ def check_file_option(path, option: str, use: str) -> None:
                               allowed="a file in an existing folder")
 
 
+def port_named_in(path, default: str) -> str:
+    """The port ``path`` names now, or ``default`` where it names none (gone, empty, unreadable): where a
+    capture reconnects to a device that came back on another port."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text().strip() or default
+    except OSError:
+        return default
+
+
 def wait_for_port_file(path, timeout_s: float = 30.0) -> str:
     """The port named in ``path`` once it exists (``capture`` / ``hil --port-file``): a script can start
     an emulator in the background and go on without guessing how long it takes to listen."""

@@ -125,7 +125,9 @@ def _register_emulate(sub) -> None:
                    help="seed of the device errors and the activities (default 0)")
     p.add_argument("--drop-rate", type=float, default=0.0, help="fraction of sample frames dropped")
     p.add_argument("--corrupt-rate", type=float, default=0.0, help="fraction of sample frames corrupted")
-    p.add_argument("--disconnect-after", type=float, help="drop the connection after this many s of streaming")
+    p.add_argument("--disconnect-after", type=float,
+                   help="drop the connection once after this many s of streaming, and come back (a pty: "
+                        "on a new terminal, written to --port-file again)")
     p.add_argument("--clock-ppm", type=float, default=None,
                    help="device clock error (ppm, + = fast); default: the profile's [timing] clock_ppm")
     p.add_argument("--follow", metavar="FILE",
@@ -402,8 +404,10 @@ def _capture_options(args, seconds: float, label: str | None):
 def _link_opener(args):
     """``open_link()`` for --port (serial / pyserial URL) or --ble (bleak; bumble with --hci)."""
     if args.port:
-        from imuforge.bridge.links import SerialLink
+        from imuforge.bridge.links import SerialLink, port_named_in
 
+        if args.port_file:  # a device back on another port (an emulator's new terminal) is found there again
+            return lambda: SerialLink(port_named_in(args.port_file, args.port), args.baud)
         return lambda: SerialLink(args.port, args.baud)
     from imuforge.bridge import ble
 
@@ -447,12 +451,16 @@ def cmd_guided(args) -> int:
             super().say(text)
 
     prompter = Prompter(yes=args.yes, cue_file=args.cue_file)
-    print(f"guided capture of {len(acts)} activit{'y' if len(acts) == 1 else 'ies'} ({', '.join(acts)}), "
-          f"{plan.seconds_each:g} s each, into {args.out}")
+
+    def started() -> None:  # once the device answered: a session that cannot start says only why
+        print(f"guided capture of {len(acts)} activit{'y' if len(acts) == 1 else 'ies'} ({', '.join(acts)}), "
+              f"{plan.seconds_each:g} s each, into {args.out}")
+
     try:
         with sigterm_as_interrupt():  # `kill` ends the session as Ctrl-C does
             res = G.guided_capture(_link_opener(args), args.out, plan, opts, prompter,
-                                   overwrite=args.overwrite, on_status=None if args.quiet else _status_line)
+                                   overwrite=args.overwrite, on_status=None if args.quiet else _status_line,
+                                   on_ready=started)
     except NoDeviceAnswer as exc:
         print(f"imuforge capture: error: {exc}", file=sys.stderr)
         return 2
@@ -485,13 +493,19 @@ def _placement_note(placement: str | None, source: str) -> None:
 
 def summary_line(res) -> str:
     """One line: samples, duration, measured rate and the one count of missing samples (the gaps, and the
-    samples lost after the last one received)."""
+    samples lost after the last one received); of a capture that ended early, the window's samples it never
+    received (a disconnected device's 440 samples of 3000 had read "no sample missing")."""
     rec, s = res.recording, res.stats
     gaps = rec.gaps()
     tail = res.lost_at_end
     end = f" and {tail} lost at the end" if tail else ""
+    unreceived = (max(0, res.window_samples - len(rec) - res.missing_samples)
+                  if not res.complete and res.window_samples else 0)
     missing = (f"{res.missing_samples + tail} missing samples: {res.missing_samples} in {len(gaps)} gap(s), "
-               f"kept as gaps in the timestamps{end}" if res.missing_samples + tail else "no sample missing")
+               f"kept as gaps in the timestamps{end}" if res.missing_samples + tail
+               else "no gap in what arrived" if unreceived else "no sample missing")
+    if unreceived:
+        missing += f"; ended early: {unreceived} of the window's {res.window_samples} samples not received"
     frames = (f"; {s.frames_corrupt} corrupt frames, {s.frames_lost} lost frames"
               if s.frames_corrupt or s.frames_lost else "")
     return f"{len(rec)} samples, {rec.duration_s:.2f} s at {rec.rate_hz:.3f} Hz (measured); {missing}{frames}"
@@ -656,16 +670,20 @@ def _serve_emulator(device, profile, args, stop: threading.Event) -> None:
         elif args.ble:
             asyncio.run(_emulate_ble(device, args))
         else:
-            why = E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args, announced, noted),
-                              stop=stop)
-            if why == "fault":
-                print("disconnect fault: closed the port", flush=True)
+            def unplugged() -> None:  # the terminal is gone: `imuforge devices` no longer lists it
+                print(f"disconnect fault: closed the port; back on a new terminal in {E.REPLUG_S:g} s",
+                      flush=True)
+                while noted:
+                    unregister_emulator(noted.pop())
+
+            E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args, announced, noted),
+                        stop=stop, on_unplug=unplugged)
     except KeyboardInterrupt:
         stop.set()
     finally:
         signal.signal(signal.SIGTERM, previous)
         if announced:  # a port that no longer listens must not be found by the next capture
-            _remove_port_file(Path(args.port_file), announced[0])
+            _remove_port_file(Path(args.port_file), announced[-1])
         for path in noted:
             unregister_emulator(path)
 
