@@ -415,6 +415,31 @@ def test_model_with_op_tflm_lacks_is_refused(synth_dir, tmp_path):
     assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2")]) == 2
 
 
+@pytest.mark.parametrize("activation, said", [
+    ("gelu", "the model uses op(s) GELU that TensorFlow Lite Micro does not implement"),
+    ("tanh", "C generation has no kernel for op(s) TANH"),
+])
+def test_train_refuses_a_network_the_device_cannot_run_before_it_trains(synth_dir, tmp_path, capsys, activation,
+                                                                         said):
+    """The command refuses it as export would, before any epoch: one line naming the op and the file, exit 2,
+    no run folder; the same network with ReLU trains."""
+    import keras
+
+    def saved(act: str) -> Path:
+        inp = keras.Input((32, 6))
+        x = keras.layers.GlobalAveragePooling1D()(keras.layers.Conv1D(4, 3, activation=act)(inp))
+        keras.Model(inp, keras.layers.Dense(3, activation="softmax")(x)).save(tmp_path / f"{act}.keras")
+        return tmp_path / f"{act}.keras"
+
+    argv = ["train", "--data", str(synth_dir), "--window-s", "1.28", "--stride-s", "1.28", "--rate", "25",
+            "--epochs", "1"]
+    assert main([*argv, "--model", str(saved(activation)), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0] and f"{tmp_path / (activation + '.keras')}: " in err[0], err
+    assert not (tmp_path / "run").exists()
+    assert main([*argv, "--model", str(saved("relu")), "--out", str(tmp_path / "ok")]) == 0
+
+
 def _saved(tmp_path, kind: str) -> Path:
     """A .keras file a user might give `train --model` that cannot train (3 classes, 32 × 6 windows)."""
     import keras

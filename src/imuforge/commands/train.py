@@ -274,6 +274,7 @@ def cmd_train(args) -> int:
         augment=aug.augmentation.to_json() if aug.augmentation else None, augment_on=args.augment_on,
         init=args.init, stream=args.stream, shuffle_buffer=args.shuffle_buffer, balance=args.balance)
     cfg.check()  # a bad flag is said alone, before the note on the validation data
+    _check_deployable(cfg)
     said: list[str] = []  # notes said while it trains (stderr), in --json's notes too
     if decided.note and not decided.paths:  # the capture does not validate: said before the epochs
         said.append(_say(f"note: {decided.note}"))
@@ -397,6 +398,25 @@ def _transform_text(t, channels) -> str:
              ("magnitude_warp", "auto"): "gravity kept: no gyroscope"}
     key = (t.name, t.params.get("where", t.params.get("field")))
     return text if has_gyroscope(channels) or key not in notes else f"{text} ({notes[key]})"
+
+
+def _check_deployable(cfg) -> None:
+    """A network of the user's own (``--model NAME.keras``) whose ops the device lacks is refused before it
+    trains, as export would refuse the run after it (a user trained a GELU network for minutes to learn it at
+    export). One the trainer cannot read is left to the trainer to say why."""
+    from imuforge.train.zoo import ZOO
+
+    if cfg.model in ZOO or cfg.init:
+        return
+    import keras
+
+    from imuforge.export.convert import check_deployable
+
+    try:
+        model = keras.models.load_model(cfg.model, compile=False)
+    except Exception:  # noqa: BLE001 - not a model Keras reads: train's own check names it
+        return
+    check_deployable(model, source=cfg.model)
 
 
 def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> tuple[dict, list[str], list[str]]:

@@ -89,3 +89,26 @@ def to_int8_tflite(model, representative: np.ndarray) -> bytes:
     if ops:
         raise UnsupportedOpError(ops) from None
     raise ValidationError(f"int8 conversion failed: {str(exc).splitlines()[0][:300]}") from exc
+
+
+def check_deployable(model, source: str | None = None) -> None:
+    """Refuse a Keras network the device could not run, as :func:`imuforge.export.export_run` would refuse it
+    — before a training run rather than after it: converted to int8 on random windows of its input shape (its
+    ops depend on its layers, not on its weights), its ops checked against TensorFlow Lite Micro's
+    (:func:`imuforge.export.tflm.check_ops`) and the C generator's (a :class:`CgenError` naming the ops it has
+    no kernel for). ``source`` names the model in the refusal."""
+    from imuforge.export.cgen.emit import render_c
+    from imuforge.export.cgen.graph import CgenError
+    from imuforge.export.tflm import check_ops, model_ops
+
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    windows = np.random.default_rng(0).normal(size=(8, *shape)).astype(np.float32)
+    try:
+        tflite = to_int8_tflite(model, windows)
+    except UnsupportedOpError as exc:
+        raise UnsupportedOpError(exc.ops, source=source) from None
+    check_ops(model_ops(tflite), source=source)
+    try:
+        render_c(tflite)
+    except CgenError as exc:
+        raise CgenError(exc.what, source=source, allowed=exc.allowed) from None
