@@ -419,8 +419,8 @@ def test_model_with_op_tflm_lacks_is_refused(synth_dir, tmp_path):
     ("gelu", "the model uses op(s) GELU that TensorFlow Lite Micro does not implement"),
     ("tanh", "C generation has no kernel for op(s) TANH"),
 ])
-def test_train_refuses_a_network_the_device_cannot_run_before_it_trains(synth_dir, tmp_path, capsys, activation,
-                                                                         said):
+def test_train_refuses_a_network_the_device_cannot_run_before_it_trains(synth_dir, tmp_path, capsys,
+                                                                         activation, said):
     """The command refuses it as export would, before any epoch: one line naming the op and the file, exit 2,
     no run folder; the same network with ReLU trains."""
     import keras
