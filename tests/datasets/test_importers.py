@@ -809,7 +809,7 @@ def test_realworld_a_sensor_file_of_nan_rows_only_is_counted(tmp_path):
     (data / "Gyroscope_walking_chest.csv").write_text(_rw_csv(t, np.full((100, 3), np.nan)))
     report = import_dataset("realworld", tmp_path / "rw", tmp_path / "out")
     (rec,) = _recs(tmp_path / "out")[1]
-    assert report.skipped["rows_not_finite"] == 100 and len(rec) == 100
+    assert report.skipped["rows_not_finite"] == 100 and len(rec) == 100 and rec.gyro is None
 
 
 def test_usc_had_nan_rows_become_gaps_and_an_empty_file_is_no_recording(tmp_path, capsys):
@@ -846,11 +846,18 @@ def test_wisdm_reads_its_published_tar_gz_and_refuses_other_bytes(tmp_path, caps
         assert len(rec) == 40 and rec.labels[0].label == "running"
         assert report.notes == {"read from WISDM_ar_latest.tar.gz (home/share/data/public_sets/WISDM_ar_v1.1/"
                                 "WISDM_ar_v1.1_raw.txt)": 1}
+    with zipfile.ZipFile(tmp_path / "unrelated.zip", "w") as z:  # beside it: not unzipped instead
+        z.writestr("notes.txt", "x")
+    import_dataset("wisdm", tmp_path, tmp_path / "d")
     import gzip
 
     (tmp_path / "other.gz").write_bytes(gzip.compress(b"not wisdm"))
     err = _refused(capsys, ["wisdm", str(tmp_path / "other.gz")], tmp_path / "c")
     assert f"{tmp_path / 'other.gz'}: not a text file (an archive, or binary data)" in err
+    whole = (tmp_path / "WISDM_ar_latest.tar.gz").read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(whole[:len(whole) // 2])  # a download cut short
+    err = _refused(capsys, ["wisdm", str(tmp_path / "cut.tar.gz")], tmp_path / "e")
+    assert f"{tmp_path / 'cut.tar.gz'}: damaged archive (" in err and "fetch it again" in err
 
 
 def test_wisdm2019_a_file_of_which_no_line_reads_is_refused_naming_it(tmp_path, capsys):
@@ -878,3 +885,8 @@ def test_one_sample_files_are_counted_not_written_and_another_layouts_zips_are_n
     err = _refused(capsys, ["pamap2", str(tmp_path / "rw")], tmp_path / "out2")
     assert f"it looks like the realworld layout (imuforge import realworld {tmp_path / 'rw'})" in err
     assert not any(p.name.startswith(".imuforge-unzip-") for p in tmp_path.rglob("*"))
+    # a zipped data set in a folder beside another format's unzipped one is still unzipped and read
+    (tmp_path / "both").mkdir()
+    _zip_folder(tmp_path / "PAMAP2_Dataset", tmp_path / "both" / "pamap2.zip")
+    (tmp_path / "both" / "WISDM_ar_v1.1_raw.txt").write_text("33,Jogging,49105962326000,-0.69,12.68,0.50;\n")
+    assert import_dataset("pamap2", tmp_path / "both", tmp_path / "out3").recordings == 1

@@ -514,6 +514,16 @@ def test_motionsense_repository_clone_and_one_trial_folder(tmp_path):
     import_dataset("motionsense", dm / "wlk_7", tmp_path / "one")
     (one,) = _recs(tmp_path / "one")
     assert one.subject == "ms01" and one.labels[0].label == "walking"
+    assert one.provenance["subject_info"]["height_cm"] == 188.0  # the table beside A_DeviceMotion_data
+    import os
+
+    here = os.getcwd()
+    try:  # the trial folder given by a relative name, from A_DeviceMotion_data
+        os.chdir(dm)
+        import_dataset("motionsense", "wlk_7", tmp_path / "rel")
+    finally:
+        os.chdir(here)
+    assert [r.subject for r in _recs(tmp_path / "rel")] == ["ms01"]
     shutil.rmtree(dm)
     shutil.rmtree(repo / "data" / "B_Accelerometer_data")
     import_dataset("motionsense", repo, tmp_path / "out")
@@ -532,10 +542,13 @@ def test_hhar_a_line_cut_short_is_refused_and_a_missing_gyroscope_said(tmp_path,
     (root / "Phones_gyroscope.csv").write_text(HHAR_HEADER + "\n")
     report = import_dataset("hhar", root, tmp_path / "ok2")
     assert report.notes == {
-        "Phones_gyroscope.csv holds no row: the recordings hold the accelerometer only": 1}
+        "Phones_gyroscope.csv holds no usable row: the recordings hold the accelerometer only": 1}
     for k, cut in ((120, rows[120].rsplit(",", 3)[0]), (299, rows[299][:30])):  # mid-file, and the last line
         bad = rows[:k] + [cut] + rows[k + 1:]
         (root / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + bad) + "\n")
         err = _refused(capsys, ["hhar", str(root)], tmp_path / "out")
         assert (f"{root / 'Phones_accelerometer.csv'}: line {k + 2}: no gt (the activity, its last field): a "
                 "line cut short, 1 in all") in err
+    bad = rows[:50] + [""] + rows[50:120] + [rows[120].rsplit(",", 3)[0]] + rows[121:]  # a blank line before it
+    (root / "Phones_accelerometer.csv").write_text("\n".join([HHAR_HEADER] + bad) + "\n")
+    assert "Phones_accelerometer.csv: line 123: no gt" in _refused(capsys, ["hhar", str(root)], tmp_path / "out")

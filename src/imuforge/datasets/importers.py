@@ -27,6 +27,7 @@ fact the published documentation leaves open is marked as the importer's assumpt
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import os
 import re
@@ -690,7 +691,7 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
     """
     found = [src] if src.is_file() else sorted(src.rglob("WISDM_ar_v1.1_raw.txt"))
     if not found and src.is_dir():  # the download as published, not extracted: WISDM_ar_latest.tar.gz
-        found = [t for t in _files_below(src, "*.t*gz") if _wisdm_in_tar(t) is not None]
+        found = _wisdm_tars(src)
     if not found:
         raise NothingToImport(f"no WISDM_ar_v1.1_raw.txt in {src}",
                               allowed="the WISDM v1.1 folder (WISDM_ar_v1.1_raw.txt), or that file")
@@ -723,9 +724,13 @@ def import_wisdm(src: Path, report: ImportReport) -> Iterator[tuple[str, Recordi
         yield f"user{user}_run{i:05d}", rec
 
 
+#: the names the published WISDM v1.1 archive may have (``WISDM_ar_latest.tar.gz``) and a plain tar's
+_TAR_PATTERNS = ("*.tar.gz", "*.tgz", "*.tar")
+
+
 def _wisdm_in_tar(path: Path) -> str | None:
     """The name of ``WISDM_ar_v1.1_raw.txt`` inside the tar archive ``path`` (the published
-    ``WISDM_ar_latest.tar.gz``), or None (not a tar archive, or without it)."""
+    ``WISDM_ar_latest.tar.gz``), or None (not a tar archive, a damaged one, or one without it)."""
     try:
         with tarfile.open(path) as tf:
             return next((m.name for m in tf if m.isfile() and Path(m.name).name == "WISDM_ar_v1.1_raw.txt"),
@@ -734,19 +739,31 @@ def _wisdm_in_tar(path: Path) -> str | None:
         return None
 
 
+def _wisdm_tars(folder: Path) -> list[Path]:
+    """The tar archives below ``folder`` that hold ``WISDM_ar_v1.1_raw.txt`` (the download, not extracted)."""
+    return [t for pattern in _TAR_PATTERNS for t in _files_below(folder, pattern)
+            if _wisdm_in_tar(t) is not None]
+
+
 def _wisdm_text(path: Path, report: ImportReport) -> str:
-    """The text of a WISDM v1.1 raw file, or of the one inside its published tar.gz (the report's notes say
-    so); a file of other bytes (an archive of something else) is refused, naming it."""
-    member = _wisdm_in_tar(path) if tarfile.is_tarfile(path) else None
-    if member is not None:
-        report.notes[f"read from {path.name} ({member})"] += 1
-        with tarfile.open(path) as tf:
-            return tf.extractfile(member).read().decode(errors="replace")
+    """The text of a WISDM v1.1 raw file, or of the one inside its published tar.gz, read in one pass (the
+    report's notes say so); a damaged archive, or a file of other bytes, is refused naming it."""
+    archive = ("the download WISDM_ar_latest.tar.gz as published (fetch it again), or "
+               "WISDM_ar_v1.1_raw.txt extracted from it")
+    if tarfile.is_tarfile(path):
+        try:
+            with tarfile.open(path) as tf:
+                for m in tf:
+                    if m.isfile() and Path(m.name).name == "WISDM_ar_v1.1_raw.txt":
+                        report.notes[f"read from {path.name} ({m.name})"] += 1
+                        return tf.extractfile(m).read().decode(errors="replace")
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise ValidationError(f"damaged archive ({type(exc).__name__}: {shorten(str(exc), 80)})",
+                                  source=str(path), allowed=archive) from None
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b" or b"\x00" in raw[:4096]:
         raise ValidationError("not a text file (an archive, or binary data) and no WISDM_ar_v1.1_raw.txt "
-                              "in it", source=str(path),
-                              allowed="WISDM_ar_v1.1_raw.txt, or the download WISDM_ar_latest.tar.gz holding it")
+                              "in it", source=str(path), allowed=archive)
     return raw.decode(errors="replace")
 
 
@@ -775,10 +792,10 @@ def _near_gyro(t: np.ndarray, gyro: tuple[np.ndarray, np.ndarray] | None,
 def _wisdm2019_file(path: Path, report: ImportReport) -> tuple[list, np.ndarray]:
     """:func:`_parse_wisdm_lines` of one WISDM 2019 file; one that holds lines and none of them reads is in
     another format (the published files hold a few malformed lines, not only such): refused, naming it."""
-    before = sum(report.skipped.values())
+    before = report.skipped["malformed_lines"]
     keys, table = _parse_wisdm_lines(path.read_text(errors="replace"), report)
-    if not keys and sum(report.skipped.values()) > before:
-        raise ValidationError(f"none of its {sum(report.skipped.values()) - before} lines reads as a sample",
+    if not keys and (bad := report.skipped["malformed_lines"] - before) > 0:
+        raise ValidationError(f"none of its {bad} lines reads as a sample",
                               source=str(path), allowed="lines 'subject,activity code,timestamp ns,x,y,z;'")
     return keys, table
 
@@ -889,13 +906,13 @@ def _csv_table(path: Path, names: tuple[str, ...], allowed: str, report: ImportR
     return table[ok], np.flatnonzero(ok)
 
 
-def _motionsense_subjects(src: Path) -> dict[int, dict]:
+def _motionsense_subjects(src: Path, base: Path) -> dict[int, dict]:
     """``data_subjects_info.csv`` (code, weight kg, height cm, age, gender 0 female / 1 male) by code
-    ({} without it): under ``src``, else beside it (the repository keeps it next to ``A_DeviceMotion_data``,
-    which may be the source given)."""
+    ({} without it): under ``src``, else in ``base``, the folder that holds ``A_DeviceMotion_data`` (the
+    repository keeps it there; the source given may be that folder or one trial's)."""
     path = next(iter(sorted(src.rglob("data_subjects_info.csv"))), None)
-    if path is None and (src.parent / "data_subjects_info.csv").is_file():
-        path = src.parent / "data_subjects_info.csv"
+    if path is None and (base / "data_subjects_info.csv").is_file():
+        path = base / "data_subjects_info.csv"
     if path is None:
         return {}
     cols = ("code", "weight", "height", "age", "gender")
@@ -923,6 +940,7 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
     Rows holding NaN are left out (counted) and become gaps. The pocket's side is not recorded:
     ``pocket_right_thigh`` by convention. Folders B_/C_ (raw accelerometer/gyroscope) are not read.
     """
+    src = src.resolve()  # (a relative "wlk_7" has no parent to look in)
     base = src.parent.parent if _MS_TRIAL_RE.match(src.name) else src.parent  # one trial's folder, too
 
     def in_device_motion(p: Path) -> bool:  # A_DeviceMotion_data (or its zip's folder) above the trial
@@ -942,7 +960,7 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
         raise NothingToImport(f"no A_DeviceMotion_data/<activity>_<trial>/sub_<n>.csv files under {src}",
                               allowed="the MotionSense data folder (activities "
                               + ", ".join(MOTIONSENSE_LABELS) + ")")
-    info = _motionsense_subjects(src)
+    info = _motionsense_subjects(src, base)
     allowed = "the MotionSense DeviceMotion header (" + ",".join(MOTIONSENSE_COLUMNS) + ", …)"
     for path in progress(files, desc="motionsense", unit="file"):
         act, trial = _MS_TRIAL_RE.match(path.parent.name).groups()
@@ -1186,6 +1204,19 @@ HHAR_MAX_GAP_S = 1.0
 HHAR_GYRO_REACH_PERIODS = 3.0
 
 
+def _row_line(path: Path, row: int) -> int:
+    """The line number (1-based) of the 0-based data row ``row`` of a csv with one header line, as pandas
+    counts rows: blank lines skipped. Only on the way to a refusal: it reads the file up to that row."""
+    seen = -1
+    with open(path, errors="replace") as f:
+        next(f, None)
+        for number, line in enumerate(f, start=2):
+            seen += bool(line.strip())
+            if seen == row:
+                return number
+    return row + 2
+
+
 def _hhar_csv(path: Path):
     """The columns :data:`HHAR_COLUMNS` of one HHAR csv as a pandas DataFrame (strings as categories), or
     :class:`ValidationError` naming the file (and the line) when it is empty, lacks a column or holds a line
@@ -1217,15 +1248,16 @@ def _hhar_csv(path: Path):
                 ["", "nan", "-nan", "inf", "-inf"])
             if bad.any():
                 k = int(np.argmax(bad.to_numpy()))
-                raise ValidationError(f"line {k + 2}: {shorten(raw[c].iloc[k])} is not a number ({c})",
+                raise ValidationError(f"line {_row_line(path, k)}: {shorten(raw[c].iloc[k])} is not a number "
+                                      f"({c})",
                                       source=str(path), allowed=allowed) from None
         raise ValidationError("unreadable numbers", source=str(path), allowed=allowed) from None
     # every published row names its activity (gt, the last field; "null" between activities): a blank one is
     # a line cut short (pandas fills missing fields with blanks), which every other format refuses too
     cats = list(df["gt"].cat.categories)
     if "" in cats and (blank := np.flatnonzero(df["gt"].cat.codes.to_numpy() == cats.index(""))).size:
-        raise ValidationError(f"line {blank[0] + 2}: no gt (the activity, its last field): a line cut short, "
-                              f"{blank.size} in all", source=str(path), allowed=allowed)
+        raise ValidationError(f"line {_row_line(path, blank[0])}: no gt (the activity, its last field): a "
+                              f"line cut short, {blank.size} in all", source=str(path), allowed=allowed)
     return df
 
 
@@ -1332,7 +1364,7 @@ def import_hhar(src: Path, report: ImportReport, device: str = "phone") -> Itera
     gyro_path = acc_path.with_name(f"{name}_gyroscope.csv")
     gyro = _hhar_streams(_hhar_csv(gyro_path), report, units) if gyro_path.exists() else {}
     if not gyro:  # the published folder holds both files: said, not refused (an accelerometer-only data set)
-        report.notes[f"{gyro_path.name} {'holds no row' if gyro_path.exists() else 'is missing'}: the "
+        report.notes[f"{gyro_path.name} {'holds no usable row' if gyro_path.exists() else 'is missing'}: the "
                      "recordings hold the accelerometer only"] += 1
     placement = "waist_front" if device == "phone" else "wrist_left"
     for user, dev in progress(sorted(acc), desc="hhar", unit="device"):
@@ -1493,8 +1525,11 @@ def _needs_unzip(fmt: str, src: Path) -> bool:
         return False
     if src.is_file():  # named .zip but damaged: unzipping it says so
         return src.suffix.lower() == ".zip" or zipfile.is_zipfile(src)
-    # another format's files right there (RealWorld's zips): refused naming it, nothing unzipped first
-    return _signature(fmt, src) is None and bool(_zips_below(src)) and _layout_of(src, fmt) is None
+    zips = _zips_below(src)
+    if _signature(fmt, src) is not None or not zips or (fmt == "wisdm" and _wisdm_tars(src)):
+        return False
+    # zips that are another format's own (RealWorld's acc_*_csv.zip): refused naming it, nothing unzipped
+    return not any(fnmatch.fnmatch(z.name, SIGNATURES[f][0]) for f in SIGNATURES if f != fmt for z in zips)
 
 
 def _stage_parent(src: Path, out: Path) -> Path:
