@@ -3,9 +3,10 @@
 import json
 
 import numpy as np
+import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from imuforge.train.evaluate import classification_metrics, format_report
+from imuforge.train.evaluate import Metrics, classification_metrics, format_report
 
 LABELS = ["lying", "running", "sitting", "standing", "walking"]
 
@@ -25,14 +26,21 @@ def test_metrics_agree_with_scikit_learn():
         assert got.support == s[i]
 
 
-def test_metrics_json_holds_plain_types_and_reads_back_by_key():
+def test_metrics_json_holds_plain_types_reads_back_and_maps_its_keys():
     m = classification_metrics([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])
     doc = json.loads(json.dumps(m.to_json()))  # plain JSON types throughout
-    assert doc == {"windows": 4, "accuracy": 0.75, "macro_f1": m.macro_f1, "macro_f1_in_data": m.macro_f1,
-                   "per_class": {lab: {"precision": r.precision, "recall": r.recall, "f1": r.f1,
-                                       "support": r.support} for lab, r in m.per_class.items()},
-                   "confusion": [[1, 0, 0], [0, 1, 1], [0, 0, 1]], "labels": ["a", "b", "c"]}
-    assert m["per_class"]["b"]["recall"] == 0.5 == m.per_class["b"].recall  # scripts written against the JSON
+    # by hand: a 1/1 right; b 1 of 2 found, its one prediction right; c found, 1 of its 2 predictions right
+    want = {"a": (1.0, 1.0, 1.0, 1), "b": (1.0, 0.5, 2 / 3, 2), "c": (0.5, 1.0, 2 / 3, 1)}
+    assert doc["per_class"] == {lab: {"precision": pytest.approx(p), "recall": pytest.approx(r),
+                                      "f1": pytest.approx(f), "support": n} for lab, (p, r, f, n) in want.items()}
+    assert doc["macro_f1"] == pytest.approx(7 / 9) == doc["macro_f1_in_data"] and doc["accuracy"] == 0.75
+    assert doc["confusion"] == [[1, 0, 0], [0, 1, 1], [0, 0, 1]] and doc["windows"] == 4
+    assert Metrics.from_json(doc) == m  # a metrics.json read back is the same figures
+    # scripts written against the JSON read it as a mapping
+    assert m["per_class"]["b"]["recall"] == 0.5 == m.per_class["b"].recall
+    assert "windows" in m and dict(m) == m.to_json() and m.get("absent") is None
+    with pytest.raises(TypeError):
+        hash(m)  # equal by value, as the dict it stands for
 
 
 def test_the_report_lists_the_classes_it_averages_and_names_the_others():
@@ -50,3 +58,4 @@ def test_the_report_lists_the_classes_it_averages_and_names_the_others():
     assert np.isclose(m.macro_f1_in_data, in_data) and m.macro_f1 < in_data
     assert text.splitlines()[-1] == "not in the data and never predicted (not averaged): lying, running, sitting"
     assert np.isclose(m.macro_f1, f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert format_report(json.loads(json.dumps(m.to_json()))) == text  # a metrics.json read back

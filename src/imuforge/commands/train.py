@@ -410,13 +410,14 @@ def _check_deployable(cfg) -> None:
         return
     import keras
 
-    from imuforge.export.convert import check_deployable
+    from imuforge.export.convert import check_deployable, fixed_input
 
     try:
         model = keras.models.load_model(cfg.model, compile=False)
     except Exception:  # noqa: BLE001 - not a model Keras reads: train's own check names it
         return
-    check_deployable(model, source=cfg.model)
+    if fixed_input(model):  # (another input: train's own check names the shape it takes)
+        check_deployable(model, source=cfg.model)
 
 
 def _summary(args, cfg, out: Path, aug: _AugmentChoice) -> tuple[dict, list[str], list[str]]:

@@ -91,6 +91,15 @@ def to_int8_tflite(model, representative: np.ndarray) -> bytes:
     raise ValidationError(f"int8 conversion failed: {str(exc).splitlines()[0][:300]}") from exc
 
 
+def fixed_input(model) -> bool:
+    """Whether a Keras network takes one input of a fixed shape (besides the batch)."""
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):  # a network never built on an input has none
+        return False
+    return isinstance(shape, tuple) and all(isinstance(d, int) for d in shape[1:])
+
+
 def check_deployable(model, source: str | None = None) -> None:
     """Refuse a Keras network the device could not run, as :func:`imuforge.export.export_run` would refuse it
     — before a training run rather than after it: converted to int8 on random windows of its input shape (its
@@ -101,6 +110,9 @@ def check_deployable(model, source: str | None = None) -> None:
     from imuforge.export.cgen.graph import CgenError
     from imuforge.export.tflm import check_ops, model_ops
 
+    if not fixed_input(model):
+        raise ValidationError(f"the network takes {model.input_shape}", source=source,
+                              allowed="one input of a fixed (window, channels) shape, as a device's model has")
     shape = tuple(int(d) for d in model.input_shape[1:])
     windows = np.random.default_rng(0).normal(size=(8, *shape)).astype(np.float32)
     try:

@@ -390,6 +390,7 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
               for r in results if r.output is None]
     m_dev = classification_metrics(y[got], out[got].argmax(1), model.labels) if got.any() else None
     m_ref = classification_metrics(y, ref.argmax(1), model.labels)
+    dev_json = m_dev.to_json() if m_dev else {}
     lat = latency_stats(np.array([r.mean_us for r in results if r.output is not None]))
     per_window = max(up, down)
     allowed = link_bytes_per_s / per_window if link_bytes_per_s else None
@@ -406,7 +407,7 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
               "model_rate_hz": float(model.card.input.odr_hz)},
         windows=n, windows_completed=int(got.sum()), windows_failed=failed, mismatches=mismatches,
         accuracy=m_dev.accuracy if m_dev else None, macro_f1=m_dev.macro_f1 if m_dev else None,
-        per_class=m_dev["per_class"] if m_dev else {}, confusion=m_dev["confusion"] if m_dev else [],
+        per_class=dev_json["per_class"] if m_dev else {}, confusion=dev_json["confusion"] if m_dev else [],
         reference={"accuracy": m_ref.accuracy, "macro_f1": m_ref.macro_f1,
                    "engine": "tflite-micro Python interpreter (TFLM reference kernels) on the host"},
         latency={**lat, "clock": R.latency_clock(R.producer_kind(emulated, identity)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -34,14 +34,29 @@ class ClassScore:
     support: int
 
 
+class _JsonMapping(Mapping):
+    """A read-only mapping over a result's :meth:`to_json` keys (``m["macro_f1"]``, ``"windows" in m``,
+    ``dict(m)``), for scripts written against the JSON files; the typed fields are the API."""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_json()[key]
+
+    def __iter__(self):
+        return iter(self.to_json())
+
+    def __len__(self) -> int:
+        return len(self.to_json())
+
+
 @dataclass(frozen=True)
-class Metrics:
+class Metrics(_JsonMapping):
     """Accuracy, macro-F1 and per-class figures of one model on one set of windows.
 
     ``confusion[true][pred]`` counts windows in the order of ``labels``. :meth:`to_json` is the object
-    ``metrics.json`` holds; mapping access (``m["macro_f1"]``) reads its keys, for scripts written against
-    the JSON.
+    ``metrics.json`` holds and :meth:`from_json` reads it back; as a mapping it reads the JSON's keys.
     """
+
+    __hash__ = None  # equal by value, like the dicts it stands for, and as they are not hashable
 
     labels: tuple[str, ...]
     confusion: tuple[tuple[int, ...], ...]
@@ -64,8 +79,16 @@ class Metrics:
                 "per_class": {lab: asdict(r) for lab, r in self.per_class.items()},
                 "confusion": [list(row) for row in self.confusion], "labels": list(self.labels)}
 
-    def __getitem__(self, key: str) -> Any:
-        return self.to_json()[key]
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Metrics:
+        """The figures of a ``metrics.json`` (of a training run or an evaluation); one written before
+        ``macro_f1_in_data`` existed takes ``macro_f1`` for it."""
+        return cls(labels=tuple(d["labels"]),
+                   confusion=tuple(tuple(int(v) for v in row) for row in d["confusion"]),
+                   accuracy=float(d["accuracy"]), macro_f1=float(d["macro_f1"]),
+                   macro_f1_in_data=float(d.get("macro_f1_in_data", d["macro_f1"])),
+                   per_class={lab: ClassScore(float(r["precision"]), float(r["recall"]), float(r["f1"]),
+                                              int(r["support"])) for lab, r in d["per_class"].items()})
 
 
 def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> Metrics:
@@ -100,9 +123,11 @@ def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> Metrics:
     )
 
 
-def format_report(m: Metrics) -> str:
+def format_report(m: Metrics | Mapping[str, Any]) -> str:
     """A plain-text per-class report like scikit-learn's: the classes macro-F1 averages (in the data or
-    predicted), then one line naming the model's classes that are neither."""
+    predicted), then one line naming the model's classes that are neither. ``m``: :class:`Metrics`, or a
+    ``metrics.json`` read back."""
+    m = m if isinstance(m, Metrics) else Metrics.from_json(m)
     predicted = dict(zip(m.labels, m.predicted().tolist()))
     shown = {lab: r for lab, r in m.per_class.items() if r.support or predicted[lab]}
     width = max([len(k) for k in shown] + [9])
@@ -120,8 +145,11 @@ def format_report(m: Metrics) -> str:
     return "\n".join(lines)
 
 
-def plot_confusion(m: Metrics, path: str | os.PathLike, title: str = "confusion matrix") -> Path:
-    """Row-normalised confusion matrix as a PNG, with counts in the cells."""
+def plot_confusion(m: Metrics | Mapping[str, Any], path: str | os.PathLike,
+                   title: str = "confusion matrix") -> Path:
+    """Row-normalised confusion matrix as a PNG, with counts in the cells (``m``: :class:`Metrics`, or a
+    ``metrics.json`` read back)."""
+    m = m if isinstance(m, Metrics) else Metrics.from_json(m)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -277,13 +305,15 @@ def upsampling_notes(run, summaries: list[dict]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(_JsonMapping):
     """What :func:`evaluate_run` measured, and on what: the float model's :class:`Metrics` on the data's
     windows whose label the model knows, with where the data came from and what was not scored.
 
     :meth:`to_json` is the ``metrics.json`` object (the metrics' keys at its top level, as a training run's);
     mapping access (``ev["macro_f1"]``) reads its keys.
     """
+
+    __hash__ = None  # (as Metrics)
 
     metrics: Metrics
     run: str
@@ -304,9 +334,6 @@ class Evaluation:
         d = self.metrics.to_json()
         d.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "metrics"})
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-
-    def __getitem__(self, key: str) -> Any:
-        return self.to_json()[key]
 
 
 def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence[str | os.PathLike], *,
@@ -342,12 +369,13 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     out_dir = Path(out) if out is not None else default_eval_folder(run.path, data)
     out_dir.mkdir(parents=True, exist_ok=True)
     png = plot_confusion(m, out_dir / "confusion.png", title=f"{run.path.name} on test data")
+    made = produced_by()
     ev = Evaluation(
         metrics=m, run=str(run.path), data=tuple(map(str, data)),
         data_resolved=tuple(str(Path(p).resolve()) for p in data), notes=tuple(notes),
         unknown_labels=dict(sorted(unknown.items())), dropped_windows=dict(windows.dropped),
         data_rates_hz=rates,
         resampled_to_hz=run.rate_hz if any(abs(r - run.rate_hz) > 1e-9 for r in rates) else None,
-        confusion_png=str(png), **produced_by())
+        confusion_png=str(png), created_utc=made["created_utc"], imuforge_version=made["imuforge_version"])
     write_json(out_dir / "metrics.json", ev.to_json())
     return ev
