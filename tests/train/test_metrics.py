@@ -32,7 +32,8 @@ def test_metrics_json_holds_plain_types_reads_back_and_maps_its_keys():
     # by hand: a 1/1 right; b 1 of 2 found, its one prediction right; c found, 1 of its 2 predictions right
     want = {"a": (1.0, 1.0, 1.0, 1), "b": (1.0, 0.5, 2 / 3, 2), "c": (0.5, 1.0, 2 / 3, 1)}
     assert doc["per_class"] == {lab: {"precision": pytest.approx(p), "recall": pytest.approx(r),
-                                      "f1": pytest.approx(f), "support": n} for lab, (p, r, f, n) in want.items()}
+                                      "f1": pytest.approx(f), "support": n}
+                                for lab, (p, r, f, n) in want.items()}
     assert doc["macro_f1"] == pytest.approx(7 / 9) == doc["macro_f1_in_data"] and doc["accuracy"] == 0.75
     assert doc["confusion"] == [[1, 0, 0], [0, 1, 1], [0, 0, 1]] and doc["windows"] == 4
     assert Metrics.from_json(doc) == m  # a metrics.json read back is the same figures

@@ -83,8 +83,8 @@ def test_evaluate_run_returns_typed_figures_the_same_as_its_file(tiny_run, tmp_p
     assert saved == json.loads(json.dumps(ev.to_json()))
     assert set(saved) == {  # the keys metrics.json has held since eval wrote it, for the scripts that read it
         "windows", "accuracy", "macro_f1", "macro_f1_in_data", "per_class", "confusion", "labels", "run",
-        "scored_model", "notes", "data", "data_resolved", "unknown_labels", "dropped_windows", "data_rates_hz",
-        "resampled_to_hz", "imuforge_version", "created_utc", "confusion_png"}
+        "scored_model", "notes", "data", "data_resolved", "unknown_labels", "dropped_windows",
+        "data_rates_hz", "resampled_to_hz", "imuforge_version", "created_utc", "confusion_png"}
     assert ev["macro_f1"] == ev.metrics.macro_f1 and ev["data"] == [str(tmp_path / "test")]
 
 

@@ -112,7 +112,7 @@ def check_deployable(model, source: str | None = None) -> None:
 
     if not fixed_input(model):
         raise ValidationError(f"the network takes {model.input_shape}", source=source,
-                              allowed="one input of a fixed (window, channels) shape, as a device's model has")
+                              allowed="one input of a fixed (window, channels) shape, as a device's has")
     shape = tuple(int(d) for d in model.input_shape[1:])
     windows = np.random.default_rng(0).normal(size=(8, *shape)).astype(np.float32)
     try:
