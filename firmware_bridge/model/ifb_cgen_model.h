@@ -8,8 +8,9 @@
 
 const ifb_model_t *ifb_cgen_model_get(void);
 
-/* The name HIL_MODEL reports (default IFB_CGEN_NAME of ifb_cgen_identity.h); call before ifb_cgen_model_get().
- * A board names itself here, e.g. the Nano 33 BLE Sense sketch. */
+/* The name HIL_MODEL reports (default IFB_CGEN_NAME of ifb_cgen_identity.h), before or after
+ * ifb_cgen_model_get() (the model it returned takes it). A board names itself here, e.g. the Nano 33 BLE
+ * Sense sketch, and the QEMU firmware (qemu/main.c). */
 void ifb_cgen_model_set_name(const char *name);
 
 #endif

@@ -22,25 +22,32 @@
 #include "ifb_cgen_model.h"
 #define IFB_MODEL_GET qemu_cgen_model_get
 #define QEMU_CGEN_PREFIX "qemu-cgen "
+#define QEMU_CGEN_BOARD_NEUTRAL " (generated C)" /* how the export's own header ends the model's name */
 #ifdef IFM_DSP
-#define QEMU_CGEN_SUFFIX " [SMLAD, Cortex-M4]"
+#define QEMU_CGEN_SUFFIX " (generated C, SMLAD, Cortex-M4)"
 #else
-#define QEMU_CGEN_SUFFIX " [Cortex-M4]"
+#define QEMU_CGEN_SUFFIX " (generated C, Cortex-M4)"
 #endif
+#define QEMU_NAME_MAX 60u /* HIL_MODEL carries up to 60 characters */
 
-/* The platform names itself in HIL_MODEL whatever header the build took: the export's own (which names
- * the model for any board) as well as imuforge.hil.qemu's, so a report says QEMU, not a board
- * (imuforge.hil.device.describe_device reads the prefix). */
-static char qemu_cgen_name[61]; /* HIL_MODEL carries up to 60 characters */
+/* The platform names itself in HIL_MODEL whatever header the build took: the export's own, which names the
+ * model for any board ("NAME (generated C)"), becomes "qemu-cgen NAME (generated C[, SMLAD], Cortex-M4)" as
+ * imuforge.hil.qemu names it, so a report says QEMU, not a board (imuforge.hil.device.describe_device reads
+ * the prefix); the model's name is cut to fit, the platform's words never are. */
+static char qemu_cgen_name[QEMU_NAME_MAX + 1];
 
 static const ifb_model_t *qemu_cgen_model_get(void)
 {
     const ifb_model_t *m = ifb_cgen_model_get();
-    size_t n = strlen(m->name), p = sizeof QEMU_CGEN_PREFIX - 1, s = sizeof QEMU_CGEN_SUFFIX - 1;
+    const size_t p = sizeof QEMU_CGEN_PREFIX - 1, s = sizeof QEMU_CGEN_SUFFIX - 1;
+    const size_t t = sizeof QEMU_CGEN_BOARD_NEUTRAL - 1;
+    size_t n = strlen(m->name);
     if (strncmp(m->name, QEMU_CGEN_PREFIX, p) == 0)
-        return m;
-    if (n > sizeof qemu_cgen_name - 1 - p - s)
-        n = sizeof qemu_cgen_name - 1 - p - s;
+        return m; /* imuforge.hil.qemu's header: named already */
+    if (n >= t && strcmp(m->name + n - t, QEMU_CGEN_BOARD_NEUTRAL) == 0)
+        n -= t;
+    if (n > QEMU_NAME_MAX - p - s)
+        n = QEMU_NAME_MAX - p - s;
     memcpy(qemu_cgen_name, QEMU_CGEN_PREFIX, p);
     memcpy(qemu_cgen_name + p, m->name, n);
     memcpy(qemu_cgen_name + p + n, QEMU_CGEN_SUFFIX, s + 1);

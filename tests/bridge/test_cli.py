@@ -395,8 +395,8 @@ def test_a_pty_emulator_unplugged_comes_back_and_capture_reconnects_through_its_
         printed = capsys.readouterr().out
         assert rc == 0, printed
         assert "disconnect fault: closed the port; back on a new terminal" in emu.stdout.readline()
-        again = emu.stdout.readline().split()[-1]
-        assert again.startswith("/dev/") and again != first and pf.read_text().strip() == again
+        again = emu.stdout.readline().split()[-1]  # (the system may give it the first one's number again)
+        assert again.startswith("/dev/") and first.startswith("/dev/") and pf.read_text().strip() == again
     finally:
         emu.terminate()
         emu.wait(10)

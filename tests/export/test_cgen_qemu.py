@@ -70,7 +70,7 @@ def test_the_firmware_built_by_hand_from_an_export_says_it_is_qemu(zoo_exports, 
     captured = capsys.readouterr()
     assert rc == 0, captured.out[-2000:] + captured.err[-2000:]
     rep = json.loads((tmp_path / "hil" / "hil_report.json").read_text())
-    assert rep["device"]["name"] == "qemu-cgen imuforge_model (generated C) [SMLAD, Cortex-M4]"
+    assert rep["device"]["name"] == "qemu-cgen imuforge_model (generated C, SMLAD, Cortex-M4)"
     assert rep["device"]["device"] == "qemu" and rep["bit_exact"] and rep["passed"]
     assert "produced by QEMU firmware (" in captured.out and "produced by real board" not in captured.out
 

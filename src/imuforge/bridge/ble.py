@@ -76,6 +76,8 @@ def split_notifications(data: bytes, size: int) -> list[bytes]:
 #: dongle driven by bumble), so fixed addresses are fine and make captures reproducible.
 HOST_ADDRESS = "F0:F1:F2:F3:F4:01"
 PERIPHERAL_ADDRESS = "F0:F1:F2:F3:F4:F5"
+#: How long one write to the wearable's command characteristic may wait for its answer (s)
+WRITE_TIMEOUT_S = 5.0
 
 
 def local_device(link, name: str, address: str):
@@ -463,10 +465,11 @@ class BleLink:
         size = max(20, self.client.mtu_size - 3)
         try:
             for i in range(0, len(data), size):
-                self._call(self.client.write_gatt_char(COMMAND_UUID, data[i:i + size], response=True), 5.0)
+                self._call(self.client.write_gatt_char(COMMAND_UUID, data[i:i + size], response=True),
+                           WRITE_TIMEOUT_S)
         except (BleakError, TimeoutError, OSError) as exc:  # a time-out says nothing of itself: said here
-            why = str(exc) or ("a write got no answer within 5 s (the peer is gone, or out of range)"
-                               if isinstance(exc, TimeoutError) else type(exc).__name__)
+            why = str(exc) or (f"a write got no answer within {WRITE_TIMEOUT_S:g} s (the peer is gone, or out "
+                               "of range)" if isinstance(exc, TimeoutError) else type(exc).__name__)
             raise LinkClosed(f"{self.description}: {why}") from exc
 
     def close(self) -> None:

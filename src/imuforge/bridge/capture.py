@@ -538,6 +538,7 @@ class CaptureSession:
                 break
             except LinkClosed as exc:
                 disconnected = True
+                self.link.close()  # the dead link's handle is let go (each link's close() takes a dead one)
                 t = self.log.event("disconnect", reason=str(exc))
                 self.proc.event("disconnect", t, reason=str(exc))
                 self.messages.append(f"device disconnected at {t - self._t_start:.1f} s after "

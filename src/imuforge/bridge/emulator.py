@@ -536,8 +536,8 @@ def serve_pty(device: EmulatedDevice, *, on_ready: Callable[[str], None] = print
 
     A disconnect fault closes the terminal (the host sees the same error as an unplug; ``on_unplug`` is
     called) and, like a board whose cable is plugged in again, the device comes back :data:`REPLUG_S` later on
-    a new terminal, its path given to ``on_ready`` again (a pseudo-terminal cannot be opened again at the
-    same path; ``capture --port-file`` reads the file again when it reconnects). Its state is kept, and the
+    a new terminal, its path given to ``on_ready`` again (the system may give it the old one's number, or
+    another: ``capture --port-file`` reads the file again when it reconnects). Its state is kept, and the
     fault fires once, as on TCP. Returns why it stopped: ``stopped`` or ``closed``.
     """
     stop = stop or threading.Event()
@@ -545,10 +545,10 @@ def serve_pty(device: EmulatedDevice, *, on_ready: Callable[[str], None] = print
     fault_at = device.faults.disconnect_after_s
     while True:
         master, slave = os.openpty()
-        tty.setraw(slave)
-        tty.setraw(master)
-        on_ready(os.ttyname(slave))
         try:
+            tty.setraw(slave)
+            tty.setraw(master)
+            on_ready(os.ttyname(slave))
             why = _serve_fd(device, master, stop, t0, disconnect_at=fault_at)
         finally:
             os.close(master)

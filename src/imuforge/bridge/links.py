@@ -62,15 +62,18 @@ def check_file_option(path, option: str, use: str) -> None:
                               allowed="a file in an existing folder")
 
 
-def port_named_in(path, default: str) -> str:
-    """The port ``path`` names now, or ``default`` where it names none (gone, empty, unreadable): where a
-    capture reconnects to a device that came back on another port."""
+def port_named_in(path) -> str:
+    """The port ``path`` names now (``--port-file``: where a capture reconnects to a device that came back on
+    another port); :class:`LinkClosed` while it names none (gone, empty: the device is not back yet)."""
     from pathlib import Path
 
     try:
-        return Path(path).read_text().strip() or default
+        port = Path(path).read_text().strip()
     except OSError:
-        return default
+        port = ""
+    if not port:
+        raise LinkClosed(f"{path} names no port: the device is not back")
+    return port
 
 
 def wait_for_port_file(path, timeout_s: float = 30.0) -> str:

@@ -407,7 +407,7 @@ def _link_opener(args):
         from imuforge.bridge.links import SerialLink, port_named_in
 
         if args.port_file:  # a device back on another port (an emulator's new terminal) is found there again
-            return lambda: SerialLink(port_named_in(args.port_file, args.port), args.baud)
+            return lambda: SerialLink(port_named_in(args.port_file), args.baud)
         return lambda: SerialLink(args.port, args.baud)
     from imuforge.bridge import ble
 
@@ -670,11 +670,14 @@ def _serve_emulator(device, profile, args, stop: threading.Event) -> None:
         elif args.ble:
             asyncio.run(_emulate_ble(device, args))
         else:
-            def unplugged() -> None:  # the terminal is gone: `imuforge devices` no longer lists it
+            def unplugged() -> None:  # the terminal is gone: `imuforge devices` no longer lists it, and
+                # --port-file no longer names it (its number may be another program's before the device is back)
                 print(f"disconnect fault: closed the port; back on a new terminal in {E.REPLUG_S:g} s",
                       flush=True)
                 while noted:
                     unregister_emulator(noted.pop())
+                if announced:
+                    _remove_port_file(Path(args.port_file), announced[-1])
 
             E.serve_pty(device, on_ready=lambda path: _ready(profile, path, args, announced, noted),
                         stop=stop, on_unplug=unplugged)
