@@ -468,8 +468,8 @@ class BleLink:
                 self._call(self.client.write_gatt_char(COMMAND_UUID, data[i:i + size], response=True),
                            WRITE_TIMEOUT_S)
         except (BleakError, TimeoutError, OSError) as exc:  # a time-out says nothing of itself: said here
-            why = str(exc) or (f"a write got no answer within {WRITE_TIMEOUT_S:g} s (the peer is gone, or out "
-                               "of range)" if isinstance(exc, TimeoutError) else type(exc).__name__)
+            why = str(exc) or (f"a write got no answer within {WRITE_TIMEOUT_S:g} s (the peer is gone, or "
+                               "out of range)" if isinstance(exc, TimeoutError) else type(exc).__name__)
             raise LinkClosed(f"{self.description}: {why}") from exc
 
     def close(self) -> None:

@@ -671,7 +671,7 @@ def _serve_emulator(device, profile, args, stop: threading.Event) -> None:
             asyncio.run(_emulate_ble(device, args))
         else:
             def unplugged() -> None:  # the terminal is gone: `imuforge devices` no longer lists it, and
-                # --port-file no longer names it (its number may be another program's before the device is back)
+                # --port-file names no port (its number may be another program's until the device is back)
                 print(f"disconnect fault: closed the port; back on a new terminal in {E.REPLUG_S:g} s",
                       flush=True)
                 while noted:
