@@ -210,6 +210,22 @@ def test_lying_variants_differ_at_the_waist():
     assert 60 < _angle(dirs["supine"], dirs["left"]) < 120
 
 
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_lying_on_a_side_puts_that_side_down(side):
+    """On the left side: the left shoulder and hip below the right ones, and a chest strap's x (to the wearer's
+    left) reads the specific force −g (it pointed up: the body lay on its other side)."""
+    from imuforge.motion.library import generate
+    from imuforge.sensors import simulate
+
+    m = generate("lying", 4.0, rng=2, variant=side)
+    other = "right" if side == "left" else "left"
+    for joint in ("shoulder", "hip"):
+        down, up = (m.positions[:, m.skeleton.index(f"{s}_{joint}"), 1].mean() for s in (side, other))
+        assert up - down > 0.1, (joint, down, up)  # (the hip-joint centres are 0.1 of the height apart)
+    x = simulate(m, "metamotions", "chest", seed=1, errors=False, wear=False).acc[:, 0].mean()
+    assert x == pytest.approx(-9.81 if side == "left" else 9.81, abs=0.5)
+
+
 @pytest.mark.parametrize("variant, turns", [("left", 0.25), ("right", 0.25), ("prone", 0.5)])
 def test_lying_down_then_turning_over_rolls_about_the_long_axis_at_a_roll_s_pace(variant, turns):
     """sit_to_lie ends supine; a schedule's lying on a side or prone after it was reached by the 0.8 s

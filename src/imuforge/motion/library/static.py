@@ -342,10 +342,8 @@ def lying_root_q(variant: str) -> np.ndarray:
         return base
     if variant == "prone":
         return Q.rx(np.deg2rad(90.0))
-    if variant == "left":
-        return Q.qmul(base, Q.ry(np.deg2rad(-90.0)))
-    if variant == "right":
-        return Q.qmul(base, Q.ry(np.deg2rad(90.0)))
+    if variant in _ROLL_DEG:  # on the left side: the left side down, on the bed (its sign was the other side's)
+        return Q.qmul(base, Q.ry(np.deg2rad(_ROLL_DEG[variant])))
     raise ValidationError(f"unknown lying variant {variant!r}", allowed=", ".join(LYING_VARIANTS))
 
 
@@ -363,8 +361,9 @@ ROLL_QUARTER_S = (1.2, 2.0)
 #: the pause (s) before a roll after lying down, and after one before sitting up (an assumption): it also
 #: keeps the roll out of a schedule's cross-fade of the neighbouring tracks (0.8 s), which would hasten it
 ROLL_PAUSE_S = (0.8, 1.5)
-#: each lying variant's turn about the body's long axis from supine (deg); prone is ±180, the side rolled over
-_ROLL_DEG = {"supine": 0.0, "left": -90.0, "right": 90.0}
+#: each lying variant's turn about the body's long axis from supine (deg): the side named lies on the bed (the
+#: left side down at +90); prone is ±180, the side rolled over
+_ROLL_DEG = {"supine": 0.0, "left": 90.0, "right": -90.0}
 
 
 def _lying_thickness(variant: str, person: Person) -> float:
