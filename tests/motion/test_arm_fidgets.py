@@ -41,3 +41,30 @@ def test_a_resting_hand_is_still_between_bouts_and_events():
     assert max(bout_only.values()) > 0.05  # and some bouts moved a resting arm
     off = arm_fidgets(np.random.default_rng(3), n, fps, 0.0)
     assert all(np.all(v == 0) for d in (off.angles, off.away, off.restless) for v in d.values())
+
+
+def test_the_envelope_of_either_event_has_no_corner_where_two_overlap():
+    """An arm's events' envelopes joined by 1 − (1 − a)(1 − b): at least either's, and its second difference
+    bounded by theirs (product rule), where their maximum has a corner where one falls as the other rises."""
+    from imuforge.motion.library.fidgets import _either, _envelope
+
+    t = np.arange(0, 4.0, 1e-3)
+    a, b = _envelope(t, 0.0, 0.5, 0.5, 1.0), _envelope(t, 1.2, 1.0, 0.5, 0.5)
+    both = a.copy()
+    _either(both, b)
+    assert np.all(both >= np.maximum(a, b) - 1e-12) and np.all(both <= 1.0)
+    d2 = lambda x: np.abs(np.diff(x, 2)).max()  # noqa: E731
+    bound = d2(a) + d2(b) + 2 * np.abs(np.diff(a)).max() * np.abs(np.diff(b)).max()
+    assert d2(both) <= bound * 1.01
+    assert d2(np.maximum(a, b)) > 10 * bound  # the corner the maximum had
+
+
+def test_a_standing_person_with_folded_arms_has_no_wrist_spike():
+    """The case a fresh user found: standing, arms crossed, two gestures of the left arm overlapping — its wrist
+    read 9.7 g at one frame; its peak is now a movement's (under 2 g, as the rest of the minute)."""
+    from imuforge.motion.library import schedule
+
+    m = schedule([("standing", 20.0)], rng=4)
+    assert m.meta["items"][0]["info"]["carrying"] == "arms_crossed"
+    p = m.positions[:, m.skeleton.index("left_wrist")]
+    assert np.linalg.norm(np.diff(p, 2, axis=0), axis=1).max() * m.fps ** 2 < 20.0
