@@ -879,3 +879,57 @@ def test_a_negated_change_of_posture_is_not_read_as_one():
     read as the rest of negated descriptions are (here: what it ends in)."""
     spec = parse_description("a person who does not go from standing to lying")
     assert spec.activity in ACTIVITIES and ACTIVITIES[spec.activity].kind != "transition"
+
+
+@pytest.mark.parametrize("text, speed", [
+    ("running at 5 min/km", 1000 / 300), ("running at 6 min per mile", 1609.344 / 360),
+    ("running at 4 minutes per kilometre", 1000 / 240), ("walking at 1.5 metres per second", 1.5),
+    ("walking at 90 m/min", 1.5)])
+def test_a_pace_or_a_spelled_out_speed_is_the_speed(text, speed):
+    spec = parse_description(text)
+    assert spec.params["speed"] == pytest.approx(speed, abs=1e-3) and spec.duration_s == 30.0
+
+
+@pytest.mark.parametrize("text, activity, cadence", [
+    ("someone walking at 110 steps/min", "walking", 110), ("walking at 100 steps per minute", "walking", 100),
+    ("running at a cadence of 170 spm", "running", 170)])
+def test_a_cadence_is_the_speed_a_person_of_the_mean_height_steps_at_so(text, activity, cadence):
+    from imuforge.motion.body import MEAN_HEIGHT_M
+    from imuforge.motion.library.gait import step_frequency
+
+    spec = parse_description(text)
+    assert spec.activity == activity and spec.modifiers["cadence_spm"] == cadence
+    steps = 60 * step_frequency(activity, spec.params["speed"], MEAN_HEIGHT_M)
+    assert steps == pytest.approx(cadence, rel=2e-3)  # (the speed is kept to the mm/s)
+
+
+def test_a_pace_outside_the_gaits_speeds_and_a_cadence_of_stairs_are_refused():
+    with pytest.raises(ValidationError, match=r"running at 10 min/km = 1.67 m/s: outside the speeds"):
+        parse_description("running at 10 min/km")  # (it was a 10-minute run)
+    with pytest.raises(ValidationError, match="a cadence .* is read for walking and running, not stairs_up"):
+        parse_description("walking up the stairs at 100 steps/min")
+
+
+@pytest.mark.parametrize("text, carrying", [
+    ("a person walking up the stairs holding the left handrail", "handrail_left"),
+    ("climbing the stairs, holding the handrail with her left hand", "handrail_left"),
+    ("walking downstairs holding the left banister", "handrail_left"),
+    ("going down the stairs with the left hand on the rail", "handrail_left"),
+    ("walking up the stairs holding the handrail", "handrail_right")])
+def test_the_handrail_named_left_is_the_left(text, carrying):
+    assert parse_description(text).params["carrying"] == carrying
+
+
+@pytest.mark.parametrize("text, variant", [("lying face down on the floor", "prone"),
+                                           ("a person naps face up", "supine"),
+                                           ("lying on her left side", "left")])
+def test_lying_face_down_or_up(text, variant):
+    assert parse_description(text).params["variant"] == variant
+
+
+@pytest.mark.parametrize("kind, speeds", [("walking", (0.6, 1.3, 2.0)), ("running", (2.5, 3.5, 5.0))])
+def test_speed_for_cadence_inverts_step_frequency(kind, speeds):
+    from imuforge.motion.library.gait import speed_for_cadence, step_frequency
+
+    for v in speeds:
+        assert speed_for_cadence(kind, step_frequency(kind, v, 1.8), 1.8) == pytest.approx(v, rel=1e-12)

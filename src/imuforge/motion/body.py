@@ -33,6 +33,12 @@ def _offsets(height_m: float, proportions: tuple) -> np.ndarray:
     return rest_offsets(height_m, dict(proportions))
 
 
+#: Adult stature (m), mean and SD by sex (the module docstring's figures); half the people are men
+STATURE_M = {"male": (1.76, 0.07), "female": (1.63, 0.065)}
+#: the population's mean stature (m): where one height stands for everyone (a cadence read as a speed)
+MEAN_HEIGHT_M = 0.5 * (STATURE_M["male"][0] + STATURE_M["female"][0])
+
+
 @dataclass(frozen=True)
 class Person:
     """Body and style parameters of one (virtual) person. Lengths in m, angles in degrees."""
@@ -73,7 +79,7 @@ class Person:
     def sample(cls, rng: np.random.Generator) -> Person:
         """A random adult (see the module docstring for the distributions)."""
         male = rng.random() < 0.5
-        h = rng.normal(1.76, 0.07) if male else rng.normal(1.63, 0.065)
+        h = rng.normal(*STATURE_M["male" if male else "female"])
         props = {k: float(np.clip(rng.normal(1.0, 0.03), 0.9, 1.1)) for k in PROPORTION_KEYS}
         return cls(
             height_m=float(np.clip(h, 1.45, 2.05)),

@@ -192,8 +192,12 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
            r"|phone (to|at) (his|her|their|the) ((left|right) )?ear)", "phone_ear"),
           (r"\b(smart|cell)?phone\b", "phone"), (r"\bhands? in (\w+ )?(\w+ )?pockets?\b", "pockets"),
           (r"\b(cup|coffee|mug)\b", "cup"),
-          (r"\bleft hand on the (hand ?rail|railing|banister)\b", "handrail_left"),
-          (r"\b(hand ?rail|railing|banister)\b", "handrail_right")]
+          # the left rail, or the left hand on one: "holding the left handrail", "the handrail with her left
+          # hand", "the left hand on the rail" (any other rail: the right, as most people take it going up)
+          (r"\bleft (hand ?rail|railing|banister|rail)\b"
+           r"|\b(hand ?rail|railing|banister|rail)\b[^,;.]*?\bleft hand\b"
+           r"|\bleft hand\b[^,;.]*?\b(hand ?rail|railing|banister|rail)\b", "handrail_left"),
+          (r"\b(hand ?rail|railing|banister)\b|\b(hand|hands) on the rail\b", "handrail_right")]
 #: where the hands rest (modes of :data:`_CARRY`): read by the rules, left out of the words an activity is
 #: matched on (:func:`parse_description`)
 _HANDS_AT_REST = re.compile("|".join(pat for pat, mode in _CARRY if mode in (
@@ -270,8 +274,23 @@ _POSITION_WORDS = [(r"\b(stand|stands|standing|stood|on (his|her|their) feet)\b"
 _POSTURE = [(r"\b(hunch\w*|stoop\w*|bent over)\b", "hunched"), (r"\blook\w* (down|at (his|her|their) phone)\b",
                                                                    "looking_down"),
             (r"\bleaning back\b", "leaning_back")]
-#: a speed with its unit: a sign (ASCII or Unicode minus), a decimal point or comma, an exponent
-_NUM_SPEED = re.compile(r"(?<![\w.,])([-\u2212]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?)\s*(m/s|km/h|kph|mph)")
+#: a speed with its unit: a sign (ASCII or Unicode minus), a decimal point or comma, an exponent; or a pace
+#: (minutes per km or mile: "10 min/km" had been read as a 10-minute run)
+_NUM_SPEED = re.compile(r"(?<![\w.,])([-\u2212]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?)\s*"
+                        r"(m/s|km/h|kph|mph|m/min|met(?:re|er)s? (?:per|a) second"
+                        r"|min(?:ute)?s?(?:/| per | a )(?:km|kilomet(?:re|er)|mi(?:le)?)\b)")
+#: a cadence: steps per minute (read as the speed a person of the mean height steps at so; walking, running)
+_CADENCE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(?:steps?\s*(?:/|per|a)\s*min(?:ute)?\b|spm\b)"
+                      r"|\bcadence of\s+(\d+(?:[.,]\d+)?)\b")
+
+
+def _speed_mps(number: float, unit: str) -> float:
+    """``number`` in :data:`_NUM_SPEED`'s ``unit`` as m/s (a pace of 0 or less: no finite speed)."""
+    if unit.startswith("min"):  # a pace
+        metres = 1000.0 if "k" in unit else 1609.344
+        return metres / (60.0 * number) if number > 0 else float("inf")
+    per = {"m/s": 1.0, "km/h": 1 / 3.6, "kph": 1 / 3.6, "mph": 0.44704, "m/min": 1 / 60}
+    return number * per.get(unit, 1.0)  # (metres per second, spelled out: 1)
 #: How much a still activity fidgets (``fidget`` 0 … 3, default 1), from words about it.
 _FIDGET_WORDS = [(r"\b(motionless|perfectly still|completely still|without moving|not moving)\b", 0.0),
                  (r"\b(still|quiet\w*|calm\w*)\b", 0.3),
@@ -327,10 +346,11 @@ def modifiers_from_text(text: str, activity: str) -> tuple[dict, dict]:
             params["hand"] = "left" if "left" in hm.group(0) else "right"
             mods["hand"] = params["hand"]
     if activity == "lying":
-        for pat, v in ((r"\bon (his|her|their|the) back\b|\bsupine\b", "supine"),
-                       (r"\bon (his|her|their|the) (stomach|belly|front)\b|\bprone\b", "prone"),
-                       (r"\bon (his|her|their|the) left side\b", "left"),
-                       (r"\bon (his|her|their|the) right side\b", "right")):
+        for pat, v in ((r"\bon (his|her|their|the|its|one's) back\b|\bsupine\b|\bface[- ]?up\b", "supine"),
+                       (r"\bon (his|her|their|the|its|one's) (stomach|belly|front)\b|\bprone\b"
+                        r"|\bface[- ]?down\b", "prone"),
+                       (r"\bon (his|her|their|the|its|one's) left side\b", "left"),
+                       (r"\bon (his|her|their|the|its|one's) right side\b", "right")):
             if re.search(pat, t):
                 params["variant"] = v
                 mods["variant"] = v
@@ -361,9 +381,14 @@ def _pace_and_speed(text: str, t: str, activity: str, act, params: dict, mods: d
                                       "then walks at 1.5 m/s' (a part without an activity of its own is read "
                                       "with the one before it)")
     m = _NUM_SPEED.search(t)
+    cad = _CADENCE.search(t)
+    if cad and not m:  # "walking at 110 steps/min": a speed
+        v = _cadence_speed(text, activity, float((cad.group(1) or cad.group(2)).replace(",", ".")))
+        mods["cadence_spm"] = float((cad.group(1) or cad.group(2)).replace(",", "."))
+        m = re.match(r"(\S+) (m/s)", f"{v} m/s")
     if m and "speed" in act.params:
         number = float(m.group(1).replace("\u2212", "-").replace(",", "."))
-        v = number * {"m/s": 1.0, "km/h": 1 / 3.6, "kph": 1 / 3.6, "mph": 0.44704}[m.group(2)]
+        v = _speed_mps(number, m.group(2))
         lo, hi = speed_range(activity)
         if not lo <= v <= hi:  # the speed asked for, as typed (each person's own spread stays inside)
             asked = f"{m.group(0)}" + (f" = {v:.3g} m/s" if m.group(2) != "m/s" else "")
@@ -372,6 +397,19 @@ def _pace_and_speed(text: str, t: str, activity: str, act, params: dict, mods: d
         params["speed"] = round(v, 3)
         mods["speed_mps"] = params["speed"]
         params.pop("intensity", None)
+
+
+def _cadence_speed(text: str, activity: str, steps_per_min: float) -> float:
+    """The speed (m/s) a person of the population's mean height walks or runs at ``steps_per_min``; refused
+    for another activity (its speed is not set by its steps)."""
+    from imuforge.motion.body import MEAN_HEIGHT_M
+    from imuforge.motion.library.gait import speed_for_cadence
+
+    if activity not in ("walking", "running"):
+        raise ValidationError(f"a cadence ({steps_per_min:g} steps/min) is read for walking and running, not "
+                              f"{activity}", source=repr(text),
+                              allowed="a speed (m/s, km/h, mph) or a pace word for walking and running")
+    return speed_for_cadence(activity, steps_per_min / 60.0, MEAN_HEIGHT_M)
 
 
 def _hands_modifiers(t: str, activity: str, act, params: dict, mods: dict) -> None:
@@ -1145,7 +1183,9 @@ _TERM = (r"(?:" + _AMOUNT + r")\s*" + _TIME_UNIT + r"\b(?!\s*/)(?:\s+and\s+a\s+h
 #: word ("45 seconds"; not "his 60s" nor "the 1970s")
 _DURATION = re.compile(r"\b(?:for|during|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+|some\s+)?"
                        + _TERM + r"(?:\s*(?:and\s+)?" + _TERM + r")*"
-                       + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b",
+                       + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b"
+                       # not a pace: "6 min per mile"
+                       + r"(?!\s*/|\s+(?:per|a)\s+(?:km|kilomet|mi(?:le)?\b))",
                        re.IGNORECASE)
 #: a number with a short unit and no word to introduce it ("walks 90s", "sits 2min"): a duration unless the
 #: word before it makes it an age or a decade ("in his 60s", "the 1970s")
@@ -1155,7 +1195,7 @@ _NOT_A_DURATION_AFTER = frozenset({"his", "her", "their", "the", "my", "your", "
                                    "late", "mid", "of"})
 #: a speed or a duration with the words that introduce it (taken out before an activity is matched)
 _QUANTITY = re.compile(r"\b(?:at\s+|with\s+)?(?:about\s+|around\s+|roughly\s+|a\s+)?(?:speed of\s*)?"
-                       + _NUM_SPEED.pattern + "|" + _DURATION.pattern
+                       + _NUM_SPEED.pattern + "|" + _CADENCE.pattern + "|" + _DURATION.pattern
                        + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s*(?:s|secs?|min|mins|h|hrs?)\b(?!\s*/)",
                        re.IGNORECASE)
 

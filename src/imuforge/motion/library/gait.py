@@ -439,6 +439,17 @@ def step_frequency(kind: str, speed: float, height_m: float) -> float:
     return STAIR_STEP_HZ[1]
 
 
+def speed_for_cadence(kind: str, steps_per_s: float, height_m: float) -> float:
+    """The speed (m/s) at which :func:`step_frequency` gives ``steps_per_s`` for walking or running (its
+    inverse: walking's step ∝ speed^STEP_LENGTH_EXP, so speed ∝ cadence^(1 / (1 − STEP_LENGTH_EXP)); running's
+    cadence linear in speed)."""
+    if kind == "walking":
+        return (steps_per_s * 0.413 * height_m / 1.3 ** STEP_LENGTH_EXP) ** (1.0 / (1.0 - STEP_LENGTH_EXP))
+    if kind == "running":
+        return RUN_REF_SPEED + (steps_per_s - RUN_STEP_HZ) / RUN_STEP_SLOPE
+    raise ValidationError(f"no speed for a cadence of {kind}", allowed="walking, running")
+
+
 @functools.lru_cache(maxsize=1024)
 def _running_cadence_seed(seed: int) -> float:
     z = float(np.clip(np.random.default_rng([seed, 11]).standard_normal(), -2.5, 2.5))
