@@ -692,3 +692,11 @@ def test_a_label_to_the_last_samples_time_leaves_nothing_unlabelled(tmp_path):
     assert ds.summary()["unlabelled_s"] == 0.0 and ds.total_duration_s == pytest.approx(30.0)
     ds.add(Recording(t, acc, ("acc_x", "acc_y", "acc_z"), 50.0, labels=[(0.0, 3.0, "walking")]), name="part")
     assert ds.summary()["unlabelled_s"] == pytest.approx(2.0)  # 3.0 … 4.98 s and the last sample's period
+
+
+def test_recording_of_text_or_saved_under_another_name_is_refused_naming_what_is_allowed(tmp_path):
+    with pytest.raises(ValidationError, match=r"timestamps and data must be numbers .*\(allowed: numbers"):
+        Recording([0, 1, 2], [["a", "b", "c"]] * 3, ["acc_x", "acc_y", "acc_z"], 100.0)
+    with pytest.raises(ValidationError, match=r"walk.txt: a recording file name ends in \.imu\.parquet"):
+        make_recording().save(tmp_path / "walk.txt")
+    assert not (tmp_path / "walk.txt").exists()

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from imuforge.cli import main
 from imuforge.motion import read_motion
@@ -134,3 +135,14 @@ def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_p
     assert main(["motion", "--from", str(tmp_path / "amass.npz"), "--label", "walking", "--out",
                  str(tmp_path / "x")]) == 2
     assert "an AMASS / SMPL archive" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, how", [("bicep.toml", "--n N"), ("walk.bvh", "--label ACTIVITY")])
+def test_a_motion_file_given_as_a_description_names_the_option_that_reads_it(tmp_path, capsys, name, how):
+    """A key-frame file was matched as text ("no activity matches 'bicep.toml'"); every motion file is named."""
+    f = tmp_path / name
+    f.write_text("# a file\n")
+    assert main(["motion", str(f), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"is a file, not a description (allowed: imuforge motion --from {f} {how} --out DIR)" in err
+    assert not (tmp_path / "m").exists()

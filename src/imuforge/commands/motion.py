@@ -45,7 +45,8 @@ def register(sub) -> None:
     p.add_argument("--n", type=int, default=1, help="number of varied motions (default 1; at most 10000)")
     p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; a "
                    "transition such as sit_to_stand: as long as the movement itself takes); a description "
-                   "that names a duration ('walks for 2 minutes, then sits for 30 s') keeps its own")
+                   "that names a duration ('walks for 2 minutes, then sits for 30 s') keeps its own; with "
+                   "--schedule: the seconds of each item without its own (no default there)")
     p.add_argument("--seed", type=int, default=None, help="seed (default 0)")
     p.add_argument("--fps", type=float, default=None,
                    help=f"motion frame rate in Hz, 5 … 1000 (default {DEFAULT_FPS:g})")
@@ -191,10 +192,11 @@ def _check_args(args) -> list | None:
     if args.seconds is not None:
         check_range("--seconds", args.seconds, *SECONDS_RANGE, unit="s")
         _check_frames(args.seconds, args.fps, f"--seconds {args.seconds:g}")
-    if args.text and args.source is None and Path(args.text).suffix.lower() in (".npy", ".npz", ".bvh") \
-            and Path(args.text).exists():
+    suffix = Path(args.text).suffix.lower() if args.text else ""
+    if args.source is None and suffix in (".npy", ".npz", ".bvh", ".toml") and Path(args.text).exists():
+        how = "--n N" if suffix == ".toml" else "--label ACTIVITY"  # key frames carry their label
         raise ValidationError(f"{shorten(args.text)} is a file, not a description",
-                              allowed=f"imuforge motion --from {args.text} --label ACTIVITY --out DIR")
+                              allowed=f"imuforge motion --from {args.text} {how} --out DIR")
     check_new_folder(args.out, "--out", overwrite=args.overwrite)
     if args.overwrite:
         check_replaceable(args.out, "--out", what="motion output", marker=MOTION_MARKER, own=MOTION_FILES)
