@@ -394,7 +394,8 @@ class Recording:
             arr = np.array(data, dtype=np.float64, copy=True)
         except (TypeError, ValueError) as exc:  # text, objects, ragged rows: NumPy's own words, said as ours
             raise ValidationError(f"timestamps and data must be numbers ({exc})",
-                                  allowed="numbers: timestamps (n,) in s, data (n, channels) in SI units") from None
+                                  allowed="numbers: timestamps (n,) in s, data (n, channels) in SI units"
+                                  ) from None
         channels = tuple(str(c) for c in channels)
         if ts.ndim != 1:
             raise ValidationError(f"timestamps must be 1-D, got shape {ts.shape}")
@@ -622,9 +623,9 @@ class Recording:
         if path.suffix.lower() == ".csv":
             raise ValidationError(f"{path}: Recording.save writes Parquet; use to_csv for CSV, or write_recording",
                                   allowed=f"a *{RECORDING_SUFFIX} path")
-        if not path.name.endswith(RECORDING_SUFFIX):  # what every reader looks for (the commands refuse it too)
+        if not path.name.endswith(RECORDING_SUFFIX):  # what every reader looks for; the commands refuse it too
             raise ValidationError(f"{path}: a recording file name ends in {RECORDING_SUFFIX}",
-                                  allowed=f"a *{RECORDING_SUFFIX} path (a *.csv one: to_csv or write_recording)")
+                                  allowed=f"a *{RECORDING_SUFFIX} path (*.csv: to_csv or write_recording)")
         self._check_writable(path, overwrite)
         fields = [pa.field("time", pa.float64(), nullable=False, metadata={"unit": "s"})]
         fields += [
