@@ -623,7 +623,7 @@ class Recording:
         if path.suffix.lower() == ".csv":
             raise ValidationError(f"{path}: Recording.save writes Parquet; use to_csv for CSV, or write_recording",
                                   allowed=f"a *{RECORDING_SUFFIX} path")
-        if not path.name.endswith(RECORDING_SUFFIX):  # what every reader looks for; the commands refuse it too
+        if not path.name.endswith(RECORDING_SUFFIX):  # what every reader looks for (and the commands ask)
             raise ValidationError(f"{path}: a recording file name ends in {RECORDING_SUFFIX}",
                                   allowed=f"a *{RECORDING_SUFFIX} path (*.csv: to_csv or write_recording)")
         self._check_writable(path, overwrite)

@@ -139,7 +139,7 @@ def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_p
 
 @pytest.mark.parametrize("name, how", [("bicep.toml", "--n N"), ("walk.bvh", "--label ACTIVITY")])
 def test_a_motion_file_given_as_a_description_names_the_option_reading_it(tmp_path, capsys, name, how):
-    """A key-frame file was matched as text ("no activity matches 'bicep.toml'"); every motion file is named."""
+    """A key-frame file was matched as text ("no activity matches 'bicep.toml'"); each motion file's named."""
     f = tmp_path / name
     f.write_text("# a file\n")
     assert main(["motion", str(f), "--out", str(tmp_path / "m")]) == 2
