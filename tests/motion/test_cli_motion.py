@@ -146,3 +146,14 @@ def test_a_motion_file_given_as_a_description_names_the_option_reading_it(tmp_pa
     err = capsys.readouterr().err.strip()
     assert f"is a file, not a description (allowed: imuforge motion --from {f} {how} --out DIR)" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_a_schedule_records_the_seed_it_was_made_with(tmp_path):
+    """--schedule … --seed 3 wrote meta seed None; it is [seed, person], which makes it again."""
+    from imuforge.motion.library import schedule
+
+    assert main(["motion", "--schedule", "standing:3", "--seed", "3", "--n", "2",
+                 "--out", str(tmp_path / "m")]) == 0
+    m = read_motion(tmp_path / "m" / "schedule_001.motion.npz")
+    assert m.meta["seed"] == [3, 1]
+    assert np.array_equal(schedule([("standing", 3.0)], rng=m.meta["seed"]).positions, m.positions)

@@ -367,7 +367,8 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
         raise ValidationError(f"{sum(d for _, d, _ in plan if d is not None):g} s at {fps:g} fps is more "
                               "frames than a motion holds in memory",
                               allowed=f"seconds × fps up to {MAX_FRAMES:,} (e.g. 3600 s at 100 fps)")
-    seed_info = rng if isinstance(rng, (int, np.integer)) else None
+    seeds = isinstance(rng, (list, tuple)) and all(isinstance(x, (int, np.integer)) for x in rng)
+    seed_info = int(rng) if isinstance(rng, (int, np.integer)) else [int(x) for x in rng] if seeds else None
     g = _rng(rng)
     rejected: list[list[str]] = []
     draws = PLAUSIBILITY_DRAWS if plausibility in ("redraw", "strict") else 1
@@ -393,7 +394,7 @@ def schedule(items, *, fps: float = 100.0, rng=None, person: Person | None = Non
 def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np.random.Generator,
              blend_s: float, heading_deg: float | None, seed) -> tuple[Motion, np.ndarray]:
     """:func:`schedule`'s motion and foot contacts (T, 2) for one draw of ``person`` and the styles
-    (``seed``: the integer seed the caller gave, for the meta, or None)."""
+    (``seed``: the seed the caller gave — an integer, or [seed, person] — for the meta, or None)."""
     m = int(round(blend_s * fps))
     blend = m / fps
     tracks: list[Track] = []
@@ -450,7 +451,7 @@ def _compose(plan, known: dict[str, Activity], person: Person, fps: float, g: np
     labels = [(bounds[i], bounds[i + 1], tr.label) for i, tr in enumerate(tracks)]
     P, G = forward_kinematics(cur_local, cur_root, person.offsets)
     P = _planted_through_blends(P, G, cur_root, cur_contact, person, fps, windows)
-    meta = {"generator": "imuforge.motion.library", "seed": None if seed is None else int(seed),
+    meta = {"generator": "imuforge.motion.library", "seed": seed,
             "person": person.to_dict(), "blend_s": blend,
             "items": [{"activity": nme, "seconds": d, "params": p, "info": _jsonable(tr.meta)}
                       for (nme, d, p), tr in zip(plan, tracks)],
