@@ -471,7 +471,7 @@ def daphnet_sites(subjects: int, rows: list) -> None:
     """Section 7: ankle, thigh and lower back at once, Daphnet's walker against synthetic ones at its
     cadence."""
     from imuforge.calibrate.realism import cadence_params
-    from imuforge.motion.library.gait import STEP_LENGTH_EXP
+    from imuforge.motion.library.gait import speed_for_cadence
     from imuforge.resample import resample
     from imuforge.sensors import simulate_many
     from imuforge.sensors.profiles import load_profile
@@ -481,8 +481,7 @@ def daphnet_sites(subjects: int, rows: list) -> None:
     # the walking speed whose cadence is the real one at 1.75 m (gait.step_frequency inverted), then corrected
     # by the library's own cadence law (calibrate.realism.cadence_params) until the synthetic people's mean
     # cadence is within 3 % of the real walker's: their heights and own paces move it off the 1.75 m figure
-    f_step, e = real["cadence_spm"] / 60, STEP_LENGTH_EXP
-    speed = float((f_step * 0.413 * 1.75 / 1.3**e) ** (1 / (1 - e)))
+    speed = float(speed_for_cadence("walking", real["cadence_spm"] / 60, 1.75))
     prof = load_profile("metamotions", odr_hz=100)
 
     def people_at(v: float) -> list[dict]:

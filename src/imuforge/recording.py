@@ -794,7 +794,7 @@ def check_recording_path(path: str | os.PathLike, *, flag: str = "--out") -> Pat
     if text.endswith(("/", os.sep)) or path.is_dir():
         raise ValidationError(f"{flag} {text} is a folder; a recording is one file",
                               allowed="a file name ending in .imu.parquet or .csv")
-    if not path.name.lower().endswith(RECORDING_FILE_SUFFIXES):
+    if not (path.name.endswith(RECORDING_SUFFIX) or path.name.lower().endswith(".csv")):  # as readers look
         raise ValidationError(f"{flag} {text}: a recording file name must end in .imu.parquet or .csv "
                               "(other names are not found again as recordings)",
                               allowed="NAME.imu.parquet, NAME.csv")

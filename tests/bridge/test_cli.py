@@ -396,7 +396,8 @@ def test_a_pty_emulator_unplugged_comes_back_and_capture_reconnects_through_its_
         assert rc == 0, printed
         assert "disconnect fault: closed the port; back on a new terminal" in emu.stdout.readline()
         again = emu.stdout.readline().split()[-1]  # (the system may give it the first one's number again)
-        assert again.startswith("/dev/") and first.startswith("/dev/") and pf.read_text().strip() == again
+        assert again.startswith("/dev/") and pf.read_text().strip() == again
+        assert first.startswith("/dev/")
     finally:
         emu.terminate()
         emu.wait(10)

@@ -886,13 +886,17 @@ def test_a_negated_change_of_posture_is_not_read_as_one():
     ("running at 4 minutes per kilometre", 1000 / 240), ("walking at 1.5 metres per second", 1.5),
     ("walking at 90 m/min", 1.5)])
 def test_a_pace_or_a_spelled_out_speed_is_the_speed(text, speed):
-    spec = parse_description(text)
+    from imuforge.motion.text import parse_sequence
+
+    (spec,) = parse_sequence(text)  # (the command's path: it reads the durations too)
     assert spec.params["speed"] == pytest.approx(speed, abs=1e-3) and spec.duration_s == 30.0
+    (spec,) = parse_sequence(f"{text} for 10 minutes")
+    assert spec.params["speed"] == pytest.approx(speed, abs=1e-3) and spec.duration_s == 600.0
 
 
 @pytest.mark.parametrize("text, activity, cadence", [
     ("someone walking at 110 steps/min", "walking", 110), ("walking at 100 steps per minute", "walking", 100),
-    ("running at a cadence of 170 spm", "running", 170)])
+    ("walking at a cadence of 120", "walking", 120)])
 def test_a_cadence_is_the_speed_a_person_of_the_mean_height_steps_at_so(text, activity, cadence):
     from imuforge.motion.body import MEAN_HEIGHT_M
     from imuforge.motion.library.gait import step_frequency
@@ -903,11 +907,15 @@ def test_a_cadence_is_the_speed_a_person_of_the_mean_height_steps_at_so(text, ac
     assert steps == pytest.approx(cadence, rel=2e-3)  # (the speed is kept to the mm/s)
 
 
-def test_a_pace_outside_the_gaits_speeds_and_a_cadence_of_stairs_are_refused():
+def test_a_pace_outside_the_gaits_speeds_is_refused_and_other_cadences_are_not_speeds():
     with pytest.raises(ValidationError, match=r"running at 10 min/km = 1.67 m/s: outside the speeds"):
         parse_description("running at 10 min/km")  # (it was a 10-minute run)
-    with pytest.raises(ValidationError, match="a cadence .* is read for walking and running, not stairs_up"):
-        parse_description("walking up the stairs at 100 steps/min")
+    with pytest.raises(ValidationError, match=r"a runner's cadence does not set a speed .*\(allowed: a "):
+        parse_description("running at a cadence of 170 spm")  # (inverted, 1 step/min would be 0.15 m/s)
+    with pytest.raises(ValidationError, match=r"walking at 300 steps/min = .* m/s: outside the speeds"):
+        parse_description("walking at 300 steps/min")
+    assert "speed" not in parse_description("walking up the stairs at 100 steps/min").params
+    assert parse_description("a person cycles at a cadence of 80 rpm").params == {"cadence_rpm": 80.0}
 
 
 @pytest.mark.parametrize("text, carrying", [
@@ -915,7 +923,9 @@ def test_a_pace_outside_the_gaits_speeds_and_a_cadence_of_stairs_are_refused():
     ("climbing the stairs, holding the handrail with her left hand", "handrail_left"),
     ("walking downstairs holding the left banister", "handrail_left"),
     ("going down the stairs with the left hand on the rail", "handrail_left"),
-    ("walking up the stairs holding the handrail", "handrail_right")])
+    ("climbing the stairs holding the left-hand rail", "handrail_left"),
+    ("walking up the stairs holding the handrail", "handrail_right"),
+    ("walks up the stairs holding the right handrail with her left hand free", "handrail_right")])
 def test_the_handrail_named_left_is_the_left(text, carrying):
     assert parse_description(text).params["carrying"] == carrying
 

@@ -538,9 +538,9 @@ class CaptureSession:
                 break
             except LinkClosed as exc:
                 disconnected = True
-                self.link.close()  # the dead link's handle is let go (each link's close() takes a dead one)
-                t = self.log.event("disconnect", reason=str(exc))
+                t = self.log.event("disconnect", reason=str(exc))  # (its time before closing: that may wait)
                 self.proc.event("disconnect", t, reason=str(exc))
+                self.link.close()  # the dead link's handle is let go (each link's close() takes a dead one)
                 self.messages.append(f"device disconnected at {t - self._t_start:.1f} s after "
                                      f"{self.proc.stats.samples} samples: {exc}")
                 if not o.reconnect or not self._reconnect(deadline + o.reconnect_window_s):

@@ -550,14 +550,14 @@ def serve_pty(device: EmulatedDevice, *, on_ready: Callable[[str], None] = print
             tty.setraw(master)
             on_ready(os.ttyname(slave))
             why = _serve_fd(device, master, stop, t0, disconnect_at=fault_at)
+            if why == "fault" and on_unplug is not None:  # before the terminal goes: nothing names it then
+                on_unplug()
         finally:
             os.close(master)
             os.close(slave)
         if why != "fault":
             return why
         fault_at = None
-        if on_unplug is not None:
-            on_unplug()
         back = time.monotonic() + REPLUG_S
         while time.monotonic() < back and not stop.is_set():
             device.advance(time.monotonic() - t0)

@@ -940,7 +940,7 @@ def import_motionsense(src: Path, report: ImportReport) -> Iterator[tuple[str, R
     Rows holding NaN are left out (counted) and become gaps. The pocket's side is not recorded:
     ``pocket_right_thigh`` by convention. Folders B_/C_ (raw accelerometer/gyroscope) are not read.
     """
-    src = src.resolve()  # (a relative "wlk_7" has no parent to look in)
+    src = Path(os.path.abspath(src))  # a relative "wlk_7" has a parent to look in (links kept: their names)
     base = src.parent.parent if _MS_TRIAL_RE.match(src.name) else src.parent  # one trial's folder, too
 
     def in_device_motion(p: Path) -> bool:  # A_DeviceMotion_data (or its zip's folder) above the trial

@@ -31,7 +31,7 @@ from imuforge.errors import ImuforgeError, ValidationError
 from imuforge.labels import one_slip
 from imuforge.motion.body import Person
 from imuforge.motion.library import ACTIVITIES, POSTURE_ACTIVITY, SEATED_OR_STANDING, posture, schedule
-from imuforge.motion.library.gait import SIDED_MODES
+from imuforge.motion.library.gait import RUN_STEP_SD_HZ, RUN_STEP_SLOPE, SIDED_MODES
 from imuforge.motion.motion import SECONDS_RANGE, Motion
 
 #: Cosine similarity below which a description is refused (all-MiniLM-L6-v2 scale).
@@ -194,9 +194,11 @@ _CARRY = [(r"\b(swing\w* (his|her|their|the) arms|arms swinging|empty[- ]handed|
           (r"\b(cup|coffee|mug)\b", "cup"),
           # the left rail, or the left hand on one: "holding the left handrail", "the handrail with her left
           # hand", "the left hand on the rail" (any other rail: the right, as most people take it going up)
-          (r"\bleft (hand ?rail|railing|banister|rail)\b"
-           r"|\b(hand ?rail|railing|banister|rail)\b[^,;.]*?\bleft hand\b"
-           r"|\bleft hand\b[^,;.]*?\b(hand ?rail|railing|banister|rail)\b", "handrail_left"),
+          (r"\bleft([- ]hand(ed)?)? (hand ?rail|railing|banister|rail)\b"
+           r"|\b(?<!right )(hand ?rail|railing|banister|rail) (with|in) (his|her|their|the) left hand\b"
+           r"(?! free)"
+           r"|\bleft hand on the (hand ?rail|railing|banister|rail)\b"
+           r"|\b(hand ?rail|railing|banister|rail) on (his|her|their|the) left\b", "handrail_left"),
           (r"\b(hand ?rail|railing|banister)\b|\b(hand|hands) on the rail\b", "handrail_right")]
 #: where the hands rest (modes of :data:`_CARRY`): read by the rules, left out of the words an activity is
 #: matched on (:func:`parse_description`)
@@ -281,7 +283,9 @@ _NUM_SPEED = re.compile(r"(?<![\w.,])([-\u2212]?\d+(?:[.,]\d+)?(?:e[-+]?\d+)?)\s
                         r"|min(?:ute)?s?(?:/| per | a )(?:km|kilomet(?:re|er)|mi(?:le)?)\b)")
 #: a cadence: steps per minute (read as the speed a person of the mean height steps at so; walking, running)
 _CADENCE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(?:steps?\s*(?:/|per|a)\s*min(?:ute)?\b|spm\b)"
-                      r"|\bcadence of\s+(\d+(?:[.,]\d+)?)\b")
+                      r"|\bcadence of\s+(\d+(?:[.,]\d+)?)\b(?!\s*rpm)")  # (a cyclist's cadence is in rpm)
+#: what follows a number with a unit of time that makes it a pace, not a duration ("6 min per mile")
+_NOT_A_PACE = r"(?!\s*/|\s+(?:per|a)\s+(?:km|kilomet|mi(?:le)?\b))"
 
 
 def _speed_mps(number: float, unit: str) -> float:
@@ -381,17 +385,23 @@ def _pace_and_speed(text: str, t: str, activity: str, act, params: dict, mods: d
                                       "then walks at 1.5 m/s' (a part without an activity of its own is read "
                                       "with the one before it)")
     m = _NUM_SPEED.search(t)
-    cad = _CADENCE.search(t)
-    if cad and not m:  # "walking at 110 steps/min": a speed
-        v = _cadence_speed(text, activity, float((cad.group(1) or cad.group(2)).replace(",", ".")))
-        mods["cadence_spm"] = float((cad.group(1) or cad.group(2)).replace(",", "."))
-        m = re.match(r"(\S+) (m/s)", f"{v} m/s")
-    if m and "speed" in act.params:
-        number = float(m.group(1).replace("\u2212", "-").replace(",", "."))
-        v = _speed_mps(number, m.group(2))
+    cad = _CADENCE.search(t) if activity in ("walking", "running") else None  # (stairs: steps, not a speed)
+    if cad and not m and activity == "running":  # read as a speed it would be noise: say so, not drop it
+        raise ValidationError(f"{text!r}: a runner's cadence does not set a speed (at one speed runners' "
+                              f"cadences spread by an SD of {RUN_STEP_SD_HZ * 60:g} steps/min, and 1 step/min"
+                              f" is {1 / (60 * RUN_STEP_SLOPE):.2g} m/s)",
+                              allowed="a speed for running: m/s, km/h, mph or a pace (5 min/km)")
+    if (m or cad) and "speed" in act.params:
+        if m:
+            unit, asked = m.group(2), m.group(0)
+            v = _speed_mps(float(m.group(1).replace("\u2212", "-").replace(",", ".")), unit)
+        else:  # "walking at 110 steps/min": the speed a person of the mean height steps at so
+            steps = float((cad.group(1) or cad.group(2)).replace(",", "."))
+            v, unit, asked = _cadence_speed(activity, steps), "steps/min", f"{steps:g} steps/min"
+            mods["cadence_spm"] = steps
         lo, hi = speed_range(activity)
         if not lo <= v <= hi:  # the speed asked for, as typed (each person's own spread stays inside)
-            asked = f"{m.group(0)}" + (f" = {v:.3g} m/s" if m.group(2) != "m/s" else "")
+            asked += f" = {v:.3g} m/s" if unit != "m/s" else ""
             raise ValidationError(f"{activity} at {asked}: outside the speeds the library makes for "
                                   f"{activity}", source=repr(text), allowed=f"{lo:g} … {hi:g} m/s")
         params["speed"] = round(v, 3)
@@ -399,16 +409,11 @@ def _pace_and_speed(text: str, t: str, activity: str, act, params: dict, mods: d
         params.pop("intensity", None)
 
 
-def _cadence_speed(text: str, activity: str, steps_per_min: float) -> float:
-    """The speed (m/s) a person of the population's mean height walks or runs at ``steps_per_min``; refused
-    for another activity (its speed is not set by its steps)."""
+def _cadence_speed(activity: str, steps_per_min: float) -> float:
+    """The speed (m/s) a person of the population's mean height walks at ``steps_per_min``."""
     from imuforge.motion.body import MEAN_HEIGHT_M
     from imuforge.motion.library.gait import speed_for_cadence
 
-    if activity not in ("walking", "running"):
-        raise ValidationError(f"a cadence ({steps_per_min:g} steps/min) is read for walking and running, not "
-                              f"{activity}", source=repr(text),
-                              allowed="a speed (m/s, km/h, mph) or a pace word for walking and running")
     return speed_for_cadence(activity, steps_per_min / 60.0, MEAN_HEIGHT_M)
 
 
@@ -1184,19 +1189,19 @@ _TERM = (r"(?:" + _AMOUNT + r")\s*" + _TIME_UNIT + r"\b(?!\s*/)(?:\s+and\s+a\s+h
 _DURATION = re.compile(r"\b(?:for|during|lasting)\s+(?:about\s+|around\s+|roughly\s+|another\s+|some\s+)?"
                        + _TERM + r"(?:\s*(?:and\s+)?" + _TERM + r")*"
                        + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b"
-                       # not a pace: "6 min per mile"
-                       + r"(?!\s*/|\s+(?:per|a)\s+(?:km|kilomet|mi(?:le)?\b))",
+                       + _NOT_A_PACE,
                        re.IGNORECASE)
 #: a number with a short unit and no word to introduce it ("walks 90s", "sits 2min"): a duration unless the
 #: word before it makes it an age or a decade ("in his 60s", "the 1970s")
 _SHORT_DURATION = re.compile(r"(?:(?P<prev>\b[\w'-]+)\s+)?(?<![\w.,/])(?P<amount>\d+(?:[.,]\d+)?)\s*"
-                             r"(?P<unit>s|secs?|min|mins|h|hrs?)\b(?!\s*/)(?P<half>)", re.IGNORECASE)
+                             r"(?P<unit>s|secs?|min|mins|h|hrs?)\b" + _NOT_A_PACE + r"(?P<half>)",
+                             re.IGNORECASE)
 _NOT_A_DURATION_AFTER = frozenset({"his", "her", "their", "the", "my", "your", "our", "its", "in", "early",
                                    "late", "mid", "of"})
 #: a speed or a duration with the words that introduce it (taken out before an activity is matched)
 _QUANTITY = re.compile(r"\b(?:at\s+|with\s+)?(?:about\s+|around\s+|roughly\s+|a\s+)?(?:speed of\s*)?"
                        + _NUM_SPEED.pattern + "|" + _CADENCE.pattern + "|" + _DURATION.pattern
-                       + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s*(?:s|secs?|min|mins|h|hrs?)\b(?!\s*/)",
+                       + r"|(?<![\w.,/])\d+(?:[.,]\d+)?\s*(?:s|secs?|min|mins|h|hrs?)\b" + _NOT_A_PACE,
                        re.IGNORECASE)
 
 

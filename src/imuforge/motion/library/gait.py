@@ -427,10 +427,15 @@ STEP_LENGTH_EXP, CADENCE_SPEED_EXP = 0.42, 0.58
 STAIR_INTENSITY_EXP = 0.3
 
 
+#: walking's step length (m) at STEP_REF_SPEED per m of stature, and that speed (m/s):
+#: step = STEP_PER_HEIGHT · height · (speed / STEP_REF_SPEED)^STEP_LENGTH_EXP
+STEP_PER_HEIGHT, STEP_REF_SPEED = 0.413, 1.3
+
+
 def step_frequency(kind: str, speed: float, height_m: float) -> float:
     """Steps per second for the gait at ``speed`` (m/s; ignored for stairs)."""
     if kind == "walking":
-        step = 0.413 * height_m * (speed / 1.3) ** STEP_LENGTH_EXP
+        step = STEP_PER_HEIGHT * height_m * (speed / STEP_REF_SPEED) ** STEP_LENGTH_EXP
         return speed / step
     if kind == "running":
         return RUN_STEP_HZ + RUN_STEP_SLOPE * (speed - RUN_REF_SPEED)
@@ -444,7 +449,8 @@ def speed_for_cadence(kind: str, steps_per_s: float, height_m: float) -> float:
     inverse: walking's step ∝ speed^STEP_LENGTH_EXP, so speed ∝ cadence^(1 / (1 − STEP_LENGTH_EXP)); running's
     cadence linear in speed)."""
     if kind == "walking":
-        return (steps_per_s * 0.413 * height_m / 1.3 ** STEP_LENGTH_EXP) ** (1.0 / (1.0 - STEP_LENGTH_EXP))
+        return (steps_per_s * STEP_PER_HEIGHT * height_m / STEP_REF_SPEED ** STEP_LENGTH_EXP
+                ) ** (1.0 / (1.0 - STEP_LENGTH_EXP))
     if kind == "running":
         return RUN_REF_SPEED + (steps_per_s - RUN_STEP_HZ) / RUN_STEP_SLOPE
     raise ValidationError(f"no speed for a cadence of {kind}", allowed="walking, running")
