@@ -79,8 +79,9 @@ def test_an_existing_output_is_an_imuforge_error_and_a_file_exists_error(tmp_pat
     m = generate("standing", 2.0, fps=20, rng=0)
     m.save(tmp_path / "m.motion.npz")
     Dataset.create(tmp_path / "d")
+    _rec().save(tmp_path / "r.imu.parquet")
     for call in (lambda: m.save(tmp_path / "m.motion.npz"), lambda: Dataset.create(tmp_path / "d"),
-                 lambda: _rec().save(tmp_path / "m.motion.npz")):
+                 lambda: _rec().save(tmp_path / "r.imu.parquet")):
         with pytest.raises(ImuforgeError) as exc:
             call()
         assert isinstance(exc.value, OutputExistsError) and isinstance(exc.value, FileExistsError)
