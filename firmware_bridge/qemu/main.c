@@ -30,10 +30,11 @@
 #endif
 #define QEMU_NAME_MAX 60u /* HIL_MODEL carries up to 60 characters */
 
-/* The platform names itself in HIL_MODEL whatever header the build took: the export's own, which names the
- * model for any board ("NAME (generated C)"), becomes "qemu-cgen NAME (generated C[, SMLAD], Cortex-M4)" as
- * imuforge.hil.qemu names it, so a report says QEMU, not a board (imuforge.hil.device.describe_device reads
- * the prefix); the model's name is cut to fit, the platform's words never are. */
+/* The platform names itself in HIL_MODEL: the identity header names the model for any board ("NAME
+ * (generated C)", imuforge.hil.qemu.write_identity_header, the export's own or `hil --qemu`'s), and this
+ * firmware makes it "qemu-cgen NAME (generated C[, SMLAD], Cortex-M4)", so a report says QEMU, not a board
+ * (imuforge.hil.device.describe_device reads the prefix); the model's name is cut to fit, the platform's
+ * words never are. */
 static char qemu_cgen_name[QEMU_NAME_MAX + 1];
 
 static const ifb_model_t *qemu_cgen_model_get(void)
@@ -43,7 +44,7 @@ static const ifb_model_t *qemu_cgen_model_get(void)
     const size_t t = sizeof QEMU_CGEN_BOARD_NEUTRAL - 1;
     size_t n = strlen(m->name);
     if (strncmp(m->name, QEMU_CGEN_PREFIX, p) == 0)
-        return m; /* imuforge.hil.qemu's header: named already */
+        return m; /* a header an older imuforge wrote for QEMU: named already */
     if (n >= t && strcmp(m->name + n - t, QEMU_CGEN_BOARD_NEUTRAL) == 0)
         n -= t;
     if (n > QEMU_NAME_MAX - p - s)

@@ -58,7 +58,7 @@ def build_firmware(export_dir: Path, build_dir: Path, *, dsp: bool, stack_probe:
     cdir.mkdir(parents=True, exist_ok=True)
     for f in ("imuforge_model.c", "imuforge_model.h"):
         shutil.copyfile(export_dir / "c" / f, cdir / f)
-    write_identity_header(export_dir, cdir, dsp=dsp)
+    write_identity_header(export_dir, cdir)
     cmd = ["make", "-s", "-C", str(FIRMWARE / "qemu"), "cgen", f"CGEN_DIR={cdir.resolve()}",
            f"CGEN_BUILD={build_dir.resolve()}", *(["DSP=1"] if dsp else []), *(["STACK_PROBE=1"] if stack_probe else [])]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
