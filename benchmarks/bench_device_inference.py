@@ -5,7 +5,7 @@ windows = 2.56 s at 50 Hz, 2 epochs: sizes and instruction counts do not depend 
 exports it with ``imuforge.export.export_run`` (which compiles the generated C on the host and compares
 it with the TFLM interpreter on every test window and 256 random int8 windows). Then, per model, the
 QEMU mps2-an386 (Cortex-M4) firmware with the export's generated C answers HIL on every test window
-(``imuforge.export.cgen.device.measure_in_qemu``, ``-icount shift=5``):
+(``imuforge.hil.qemu.measure_in_qemu``, ``-icount shift=5``):
 
 * plain C and the SMLAD path (``--dsp``): bit-exact windows vs host TFLM, instructions per inference
   (SysTick µs × 1000 / 32) and per MAC;
@@ -63,7 +63,7 @@ def measure_model(exp: Path) -> dict:
     """Card figures and the four QEMU runs (plain, SMLAD, and their stack-probe builds) of one export."""
     import json
 
-    from imuforge.export.cgen.device import measure_in_qemu
+    from imuforge.hil.qemu import measure_in_qemu
 
     card = json.loads((exp / "card.json").read_text())
     g, host = card["size"]["generated_c"], card["checks"]["generated_c_equals_tflm"]
@@ -157,7 +157,7 @@ def target_rows(ms: dict[str, dict]) -> list[Target]:
 
 
 def main() -> int:
-    from imuforge.export.cgen.device import missing_tools
+    from imuforge.hil.qemu import missing_tools
 
     if missing_tools():
         print(f"needs {', '.join(missing_tools())}")

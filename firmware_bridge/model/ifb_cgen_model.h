@@ -1,7 +1,7 @@
 /* The export's generated C inference (OUT/c/<name>.c, see docs/CGEN.md) behind the HIL inference
  * interface (ifb_model_t). Built when IFB_CGEN_MODEL is defined; the export's identity (sha-256 and
  * size of its model.tflite, shapes, quantisation) comes from ifb_cgen_identity.h, written next to
- * the generated C by imuforge.hil.qemu.write_identity_header. */
+ * the generated C by imuforge.export.cgen.firmware.write_identity_header. */
 #ifndef IFB_CGEN_MODEL_H
 #define IFB_CGEN_MODEL_H
 #include "ifb_hil.h"

@@ -31,8 +31,8 @@
 #define QEMU_NAME_MAX 60u /* HIL_MODEL carries up to 60 characters */
 
 /* The platform names itself in HIL_MODEL: the identity header names the model for any board ("NAME
- * (generated C)", imuforge.hil.qemu.write_identity_header, the export's own or `hil --qemu`'s), and this
- * firmware makes it "qemu-cgen NAME (generated C[, SMLAD], Cortex-M4)", so a report says QEMU, not a board
+ * (generated C)", imuforge.export.cgen.firmware.write_identity_header, the export's own or `hil
+ * --qemu`'s), and this firmware makes it "qemu-cgen NAME (generated C[, SMLAD], Cortex-M4)", so a report says QEMU, not a board
  * (imuforge.hil.device.describe_device reads the prefix); the model's name is cut to fit, the platform's
  * words never are. */
 static char qemu_cgen_name[QEMU_NAME_MAX + 1];

@@ -55,7 +55,8 @@ def test_the_firmware_built_by_hand_from_an_export_says_it_is_qemu(zoo_exports, 
     model for any board), the firmware still names itself QEMU: the report says QEMU and its emulated clock,
     not a board's."""
     _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    from imuforge.hil.qemu import FIRMWARE, start_qemu
+    from imuforge.export.cgen.firmware import FIRMWARE
+    from imuforge.hil.qemu import start_qemu
 
     exp = zoo_exports["tiny_cnn"]
     r = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "qemu"), "cgen", f"CGEN_DIR={exp / 'c'}",
@@ -90,7 +91,7 @@ def test_nano33_sketch_with_generated_c_compiles_for_the_nrf52840(zoo_exports, t
     wrote it), every C file Arduino would compile in it built for the nRF52840 (Cortex-M4F, hard-float ABI, the
     SMLAD path) and linked into one relocatable object; the Arduino core itself is absent here."""
     _need("arm-none-eabi-gcc", "arm-none-eabi-readelf", "arm-none-eabi-nm", "arm-none-eabi-objdump", "make")
-    from imuforge.hil.qemu import FIRMWARE
+    from imuforge.export.cgen.firmware import FIRMWARE
 
     exp, out = zoo_exports["tiny_cnn"], tmp_path / "nano33"
     r = subprocess.run(["make", "-s", "-C", str(FIRMWARE), "nano33", f"CGEN_DIR={exp / 'c'}", f"NANO33_OUT={out}"],
@@ -117,7 +118,7 @@ def test_nano33_sketch_with_generated_c_compiles_for_the_nrf52840(zoo_exports, t
 
 def test_nano33_build_without_the_identity_header_says_so(zoo_exports, tmp_path):
     _need("make")
-    from imuforge.hil.qemu import FIRMWARE
+    from imuforge.export.cgen.firmware import FIRMWARE
 
     cdir = tmp_path / "c"
     cdir.mkdir()
@@ -179,7 +180,7 @@ def test_card_says_not_measured_without_qemu(zoo_exports, tmp_path):
 
 def test_stack_probe_build_reports_arena_plus_stack(zoo_exports):
     _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    from imuforge.export.cgen.device import measure_in_qemu
+    from imuforge.hil.qemu import measure_in_qemu
 
     exp = zoo_exports["res_cnn"]
     arena = json.loads((exp / "card.json").read_text())["size"]["generated_c"]["arena_bytes"]
