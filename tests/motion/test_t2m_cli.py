@@ -155,6 +155,6 @@ def test_the_gate_summary_names_each_reasons_kind():
 
     assert [_kind(r) for r in ("foot sliding 0.31 m > 0.1 m", "left_knee bent 170° > 165°",
                                "jerk p99 1.2e+03 m/s³ > 900 m/s³", "looks like walking, running, not waving",
-                               "pelvis specific force 9.1 g > 8 g (99.9th percentile, trunk)")] == [
+                               "pelvis specific force 9.1 g > 8 g (peak, trunk)")] == [
         "foot sliding", "left_knee bent", "jerk p99", "looks like another activity than the description's",
         "pelvis specific force"]
