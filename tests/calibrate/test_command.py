@@ -86,10 +86,41 @@ def test_calibrate_fit_profile_from_a_still_capture(data, tmp_path):
 
 
 def test_calibrate_bad_input_names_the_problem(tmp_path, capsys):
-    rc = main(["calibrate", "--synthetic", str(tmp_path / "nope"), "--real", str(tmp_path), "--out",
+    (tmp_path / "cap").mkdir()
+    rc = main(["calibrate", "--synthetic", str(tmp_path / "nope"), "--real", str(tmp_path / "cap"), "--out",
                str(tmp_path / "o")])
     assert rc == 2
     assert "no such synthetic file or folder" in capsys.readouterr().err
+
+
+def test_calibrate_refuses_an_out_among_its_inputs(data, tmp_path, capsys):
+    """An --out inside --real (or --synthetic) would be read as recordings by the next calibration of that
+    folder (dataset select refuses the same): one line, nothing written."""
+    root = data[0]
+    for option, inside in (("--real", root / "real" / "cal"), ("--synthetic", root / "syn" / "cal")):
+        rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(root / "real"), "--out",
+                   str(inside), "--no-plots"])
+        err = capsys.readouterr().err.strip()
+        assert rc == 2 and len(err.splitlines()) == 1 and f"is inside {option}" in err, err
+        assert not inside.exists()
+
+
+def test_a_capture_at_two_rates_and_an_align_mode_without_align_are_refused(data, tmp_path, capsys):
+    """A capture is one device's, at one rate: two rates (here 50 and 25 Hz) would give the synthetic data the
+    median, a rate neither has. --align-mode without --align would be ignored."""
+    from imuforge.calibrate.fidelity import resample_recording
+
+    root = data[0]
+    rec = read_dataset(root / "real")[0]
+    slow = resample_recording(rec, rec.rate_hz / 2).save(tmp_path / "slow.imu.parquet")
+    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(root / "real"), str(slow),
+               "--out", str(tmp_path / "o"), "--no-plots"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "at several rates" in err and "slow" in err and not (tmp_path / "o").exists()
+    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(root / "real"), "--out",
+               str(tmp_path / "o"), "--align-mode", "each", "--no-plots"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "--align-mode sets how --align fits" in err and not (tmp_path / "o").exists()
 
 
 def test_calibrate_refuses_the_synthetic_and_real_data_swapped(data, tmp_path, capsys):
@@ -182,3 +213,20 @@ def test_a_capture_naming_no_device_is_fitted_on_the_synthetic_datas_device(data
     steps = json.loads((out / "report.json").read_text())["steps"]
     fit = next(s for s in steps if s["step"] == "fit_profile")
     assert fit["base_from_synthetic"] == "smartwatch-wrist"
+
+
+def test_the_two_sample_test_needs_windows_enough_to_mean_something(data):
+    """From 2 real windows the classifiers' AUC reads 0.1 or 1.0 by chance alone (a fresh user's 2-s
+    capture was told its calibration took the AUC from 0.65 to 0.15): under MIN_TWO_SAMPLE_WINDOWS a side, the
+    test is skipped and says why; at it, it runs."""
+    from imuforge.calibrate.fidelity import MIN_TWO_SAMPLE_WINDOWS, classifier_two_sample_test
+
+    rec = read_dataset(data[0] / "real")[0]
+    syn = read_dataset(data[0] / "syn")
+    channels = list(rec.channels)
+    for seconds, runs in ((2.0 * MIN_TWO_SAMPLE_WINDOWS - 2.0, False), (2.0 * MIN_TWO_SAMPLE_WINDOWS, True)):
+        short = rec.crop(rec.timestamps[0], rec.timestamps[0] + seconds + 0.01)
+        got = classifier_two_sample_test(syn, [short], channels, rec.rate_hz)
+        assert ("skipped" not in got) == runs, got
+        if not runs:
+            assert got["skipped"].startswith("too few 2-s windows") and got["windows"]["real"] < 10

@@ -275,6 +275,11 @@ def test_a_capture_worn_at_another_body_site_is_a_warning():
         "the capture is worn at pocket_right_thigh, the synthetic data at wrist_left, wrist_right")
     assert placement_findings([rec("wrist_left")], [rec("wrist_right")]) == []
     assert placement_findings([rec("wrist_left")], [rec(None)]) == []
+    # part of the synthetic data worn elsewhere (a corpus of two placements): named, with how many
+    (warning,) = placement_findings([rec("wrist_left"), rec("waist_front"), rec("wrist_right")],
+                                    [rec("wrist_left")])
+    assert warning.text.startswith("1 of the 3 synthetic recordings are worn at waist_front, the capture at "
+                                   "wrist_left: the rotation and maps fitted at the capture's site were applied")
 
 
 def test_a_capture_from_another_device_is_a_warning():
@@ -297,8 +302,11 @@ def test_a_capture_from_another_device_is_a_warning():
 
     path = str(load_profile("nano33-ble-sense-rev2").path)  # a capture naming its profile by the file
     assert device_findings([rec("nano33-ble-sense-rev2")], [rec(path)]) == []
-    assert device_findings([rec("adxl345"), rec("metamotions")], [rec("metamotions")]) == []
     assert device_findings([rec("adxl345")], [rec(None)]) == []
+    # part of the synthetic data for another device (a corpus of two): named, with how many
+    (warning,) = device_findings([rec("adxl345"), rec("metamotions"), rec("metamotions")], [rec("metamotions")])
+    assert warning.kind == "warning" and warning.text.startswith(
+        "1 of the 3 synthetic recordings were made for adxl345, the capture comes from metamotions")
 
 
 def test_an_ambiguous_alignment_over_few_synthetic_people_names_them():

@@ -48,7 +48,9 @@ def calibrated(tmp_path_factory):
         syn.add(simulate(schedule(PLAN, rng=10 + i), "smartwatch-wrist", wrist, seed=i, subject=f"s{i}"))
     Q = Rotation.from_euler("xyz", [0, 0, 150], degrees=True).as_matrix()
     real = Dataset.create(root / "real")
-    real.add(simulate(schedule(PLAN[:2], rng=99), "smartwatch-wrist", wrist.with_rotation(Q), seed=5, subject="r"))
+    # a capture long enough for the two-sample test on its held-out halves (≥ 10 two-second windows)
+    real.add(simulate(schedule([("standing", 16), ("walking", 30)], rng=99), "smartwatch-wrist",
+                      wrist.with_rotation(Q), seed=5, subject="r"))
     desk = simulate(still_motion(30, 20), "smartwatch-wrist", "chest", seed=5).save(root / "desk.imu.parquet")
     out = root / "out"
     res = calibrate([root / "syn"], [desk, root / "real"], out, fit_profile=True, align=True, map_mode="per-class")

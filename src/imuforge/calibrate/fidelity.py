@@ -95,6 +95,11 @@ def window_features(recs, channels, rate_hz: float, window_s: float = 2.0) -> np
     return np.concatenate(feats)
 
 
+#: windows each side needs for the two-sample test (2-s windows: 20 s of capture): with fewer, each of its
+#: folds scores a handful of real windows, and an AUC of 2 real windows reads 0.1 or 1.0 by chance alone
+MIN_TWO_SAMPLE_WINDOWS = 10
+
+
 def classifier_two_sample_test(synthetic, real, channels, rate_hz: float, *, window_s: float = 2.0,
                                seed: int = 0, folds: int = 5) -> dict[str, Any]:
     """Cross-validated ROC AUC of classifiers telling synthetic windows from real ones.
@@ -114,8 +119,9 @@ def classifier_two_sample_test(synthetic, real, channels, rate_hz: float, *, win
     if len(Fs) > 5 * len(Fr):
         Fs = Fs[rng.choice(len(Fs), 5 * len(Fr), replace=False)]
     k = min(folds, len(Fs), len(Fr))
-    if k < 2:
-        return {"skipped": f"too few windows ({len(Fs)} synthetic, {len(Fr)} real; need >= 2 each)",
+    if min(len(Fs), len(Fr)) < MIN_TWO_SAMPLE_WINDOWS:
+        return {"skipped": f"too few {window_s:g}-s windows to tell the sides apart ({len(Fs)} synthetic, "
+                           f"{len(Fr)} real; need >= {MIN_TWO_SAMPLE_WINDOWS} each)",
                 "windows": {"synthetic": int(len(Fs)), "real": int(len(Fr))}}
     X = np.vstack([Fs, Fr])
     y = np.concatenate([np.zeros(len(Fs)), np.ones(len(Fr))])

@@ -51,8 +51,8 @@ from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport
                                        RealismRow, ResampleStep, SkippedStep)
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
-from imuforge.datasets.loading import split_paths
-from imuforge.errors import CalibrationWarning, OutputExistsError, ValidationError, check_seed
+from imuforge.datasets.loading import check_finished_corpus, split_paths, stray_csv
+from imuforge.errors import CalibrationWarning, NotARecordingError, OutputExistsError, ValidationError, check_seed
 from imuforge.labels import CANONICAL_LABELS, describe_owners, one_slip, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
@@ -126,6 +126,7 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
 
     for p in split_paths(paths):
         if p.is_dir():
+            check_finished_corpus(p)
             datasets = list(find_datasets(p)) if any(p.rglob(Dataset.MANIFEST)) else []
             for ds in datasets:
                 keep = [new((ds.path / e["file"]).resolve(), *([e["row_group"]] if "row_group" in e else []))
@@ -143,7 +144,12 @@ def load_recordings(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
             loose = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith((RECORDING_SUFFIX, ".csv"))
                            and not any(d in f.resolve().parents for d in inside))
             for f in (f for f in loose if new(f.resolve())):
-                rec = read_recording(f)
+                try:
+                    rec = read_recording(f)
+                except NotARecordingError as exc:  # a .csv found below the folder, not named by the user
+                    if not f.name.endswith(".csv"):
+                        raise
+                    raise stray_csv(exc, p) from None
                 rec.provenance.setdefault("file", str(f))
                 out.append((f.name.removesuffix(RECORDING_SUFFIX).removesuffix(".csv"), rec))
         elif p.exists():
@@ -188,6 +194,36 @@ def _check_apart(synthetic, real) -> None:
                 raise ValidationError(f"--synthetic {a} and --real {b} hold the same recordings"
                                       + ("" if a == b else " (one folder is inside the other)"),
                                       allowed="the simulated people for --synthetic, the capture for --real")
+
+
+def _check_out_apart(out: Path, synthetic, real) -> None:
+    """Refuse an ``out`` inside (or holding) a ``--synthetic`` or ``--real`` folder: the next calibration of
+    that folder would read the calibrated data as its own recordings (``dataset select`` refuses the same)."""
+    where = out.resolve()
+    for option, given in (("--synthetic", synthetic), ("--real", real)):
+        for p in split_paths(given):
+            p = Path(p).resolve()
+            if p.is_dir() and (where == p or p in where.parents or where in p.parents):
+                raise ValidationError(f"--out {out} is inside {option} {p}" if p in where.parents or where == p
+                                      else f"--out {out} holds {option} {p}",
+                                      allowed=f"an --out folder apart from the {option} recordings (the next "
+                                      "calibration of that folder would read the calibrated data as its own)")
+
+
+#: how far the capture's recordings' rates may differ (relative) and still be one device's rate (a phone's
+#: measured rate moves by a few tenths of a percent between sessions)
+CAPTURE_RATE_SPREAD = 0.05
+
+
+def _check_one_rate(real_named) -> None:
+    """Refuse captures at several rates: a capture is one device's, whose rate the synthetic data take (the
+    median of two devices' would be a rate neither has)."""
+    rates = sorted((float(r.rate_hz), name) for name, r in real_named)
+    lo, hi = rates[0], rates[-1]
+    if hi[0] > lo[0] * (1.0 + CAPTURE_RATE_SPREAD):
+        raise ValidationError(f"the capture's recordings are at several rates ({lo[1]}: {lo[0]:.4g} Hz, {hi[1]}: "
+                              f"{hi[0]:.4g} Hz)", allowed="captures of one device at one rate (within "
+                              f"{CAPTURE_RATE_SPREAD:.0%}): calibrate each device's captures on their own")
 
 
 def role_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
@@ -477,9 +513,11 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
         raise OutputExistsError(f"{out} holds an earlier calibrate output; choose another --out "
                               "or pass --overwrite")
     _check_apart(synthetic, real)  # by their paths, before anything is read
+    _check_out_apart(out, synthetic, real)
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
     _check_not_swapped(syn_named, real_named)
+    _check_one_rate(real_named)
     # a capture in g or deg/s, before anything is calibrated to it (one naming no placement is judged as
     # worn where the synthetic people wear the device, when they all wear it on a limb or all on the trunk)
     worn = sorted({str(r.placement) for _, r in syn_named})
@@ -514,32 +552,56 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     scope, report = _scope_and_notes(synthetic, real, syn, reals, fit_profile=fit_profile, align=align,
                                      mapping=mapping)
     result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
+    stages = ["channels", *(["fit profile"] if fit_profile else []), "gravity", "rate", *(["align"] if align else []),
+              *(["map"] if mapping.on else []), *(["range"] if match_range else []), "fidelity", "realism",
+              "findings", "dataset", "report"]
+    bar = progress(total=len(stages), desc="calibrate", unit="step")
+
+    def step(name: str) -> None:  # the stage about to run: the one before it has ended
+        if name != stages[0]:
+            bar.update(1)
+        bar.set_postfix_str(name, refresh=False)
+
+    step("channels")
     cur = _channel_step(report, syn, reals)  # 0. the channels the capture holds
     if fit_profile:  # 1. device fit
+        step("fit profile")
         cur = _device_fit_step(result, stage, out, cur, reals, real_named, profile, seed)
+    step("gravity")
     cur = _gravity_step(report, cur, reals, gravity)  # 2. gravity
+    step("rate")
     cur = _rate_step(report, cur, reals, match_rate)  # 3. rate
     pre_align = cur
     if align:  # 4. alignment
+        step("align")
         cur = _align_step(result, stage, cur, reals, align_mode)
     floor, unknown = device_noise_floor(cur, result.fit)  # the device's noise, which a still map squeezes
     if mapping.on:  # 5. mapping
+        step("map")
         cur = _map_step(result, stage, cur, reals, mapping, keep_wear=_keeps_wear(align, align_mode),
                         floor=floor, unknown=unknown, seed=seed)
     if match_range:  # 6. the capture's output range
+        step("range")
         cur = _range_step(report, cur, reals)
+    step("fidelity")
     _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
                    align_mode=align_mode, match_range=match_range, floor=floor)
+    step("realism")
     report.realism = realism_check(scope, pre_align, cur, reals)
     result.recordings = cur
+    step("findings")
     result.findings = findings(report, result, pre_align, reals, seed)
     report.findings = list(result.findings)
+    step("dataset")
     _write_dataset(stage, out, report, scope, syn_named, cur)
     from imuforge.calibrate.report import write_report
 
+    step("report")
     shared = scope.shared
     write_report(result, synthetic=restrict_to_classes(syn, shared), calibrated=restrict_to_classes(cur, shared),
                  real=restrict_to_classes(reals, shared), plots=plots)
+    bar.update(1)
+    bar.close()
     return result
 
 
@@ -1062,12 +1124,20 @@ def placement_findings(synthetic: Sequence[Recording], reals: Sequence[Recording
     """A warning when the capture is worn at a body site none of the synthetic recordings is worn at: the
     calibration then maps one site's signals onto another's, which no alignment or map can make right."""
     syn = {str(r.placement) for r in synthetic if r.placement is not None}
-    away = sites_apart(syn, {str(r.placement) for r in reals if r.placement is not None})
-    if not away:
+    real = {str(r.placement) for r in reals if r.placement is not None}
+    away = sites_apart(syn, real)
+    if away:
+        return [Finding("warning", "device", f"the capture is worn at {', '.join(away)}, the synthetic data at "
+                        f"{', '.join(sorted(syn))}: calibration cannot turn one body site's motion into "
+                        "another's; simulate the capture's placement (imuforge motion --placement)")]
+    elsewhere = set(sites_apart(real, syn))
+    if not elsewhere:
         return []
-    return [Finding("warning", "device", f"the capture is worn at {', '.join(away)}, the synthetic data at "
-                    f"{', '.join(sorted(syn))}: calibration cannot turn one body site's motion into "
-                    "another's; simulate the capture's placement (imuforge motion --placement)")]
+    n = sum(str(r.placement) in elsewhere for r in synthetic)
+    return [Finding("warning", "device", f"{n} of the {len(synthetic)} synthetic recordings are worn at "
+                    f"{', '.join(sorted(elsewhere))}, the capture at {', '.join(sorted(real))}: the rotation and "
+                    "maps fitted at the capture's site were applied to them too; calibrate each placement's "
+                    "recordings against a capture worn there (imuforge dataset select --placements)")]
 
 
 def _device_name(profile) -> str:
@@ -1089,13 +1159,23 @@ def device_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) 
     device fit (``--fit-profile``) then describes the capture's device while the data keep the other's
     range, rate and errors, and the maps carry one chip's signals onto another's."""
     # each profile name loaded once, not once per recording (a corpus holds thousands of one device's)
-    syn = {_device_name(p) for p in {r.profile for r in synthetic if r.profile}}
+    named = {p: _device_name(p) for p in {r.profile for r in synthetic if r.profile}}
+    syn = set(named.values())
     real = {_device_name(p) for p in {r.profile for r in reals if r.profile}}
-    if not syn or not real or real & syn:
+    if not syn or not real:
         return []
-    return [Finding("warning", "device", f"the capture comes from {', '.join(sorted(real))}, the synthetic "
-                    f"data were made for {', '.join(sorted(syn))}: make them for the capture's device "
-                    "(imuforge motion --profile, or the fitted profile this run writes)")]
+    if not real & syn:
+        return [Finding("warning", "device", f"the capture comes from {', '.join(sorted(real))}, the synthetic "
+                        f"data were made for {', '.join(sorted(syn))}: make them for the capture's device "
+                        "(imuforge motion --profile, or the fitted profile this run writes)")]
+    other = syn - real
+    if not other:
+        return []
+    n = sum(bool(r.profile) and named[r.profile] in other for r in synthetic)
+    return [Finding("warning", "device", f"{n} of the {len(synthetic)} synthetic recordings were made for "
+                    f"{', '.join(sorted(other))}, the capture comes from {', '.join(sorted(real))}: they were "
+                    "calibrated to the capture's device too; calibrate each device's recordings against its "
+                    "own capture")]
 
 
 def wearer_findings(reals: Sequence[Recording], map_step) -> list[Finding]:

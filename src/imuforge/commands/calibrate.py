@@ -35,7 +35,7 @@ def register(sub) -> None:
     p.add_argument("--fit-profile", action="store_true",
                    help="fit timing, noise, bias and scale from still parts of the capture; write <profile>-fitted.toml")
     p.add_argument("--align", action="store_true", help="estimate and apply the synthetic→real sensor rotation")
-    p.add_argument("--align-mode", default="pooled", choices=["pooled", "each"],
+    p.add_argument("--align-mode", default=None, choices=["pooled", "each"],
                    help="pooled (default): one rotation for all synthetic data, each synthetic person keeping their "
                    "own way of wearing the device around it; each: every synthetic recording brought exactly into "
                    "the capture's frame (see docs/CALIBRATION.md for the measured difference)")
@@ -83,26 +83,35 @@ def _paths(given: list[Path]) -> list[Path]:
     return [q for p in given for q in ([p] if p.exists() else split_paths(str(p)))]
 
 
-def run(args) -> int:
-    from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH
-    from imuforge.calibrate.pipeline import calibrate
-    from imuforge.calibrate.result import AlignStep, MapStep
+def _check_options(args) -> None:
+    """Refuse an option that would be ignored without a word: it sets a step that was not asked for."""
     from imuforge.errors import ValidationError
 
-    if args.profile is not None and not args.fit_profile:  # it would be ignored without a word
+    if args.profile is not None and not args.fit_profile:
         raise ValidationError("--profile is the base profile of --fit-profile, which was not asked for",
                               allowed="--fit-profile --profile NAME, or leave out --profile")
+    if args.align_mode is not None and not args.align:
+        raise ValidationError("--align-mode sets how --align fits the rotation, and --align was not asked for",
+                              allowed=f"--align --align-mode {args.align_mode}, or leave out --align-mode")
     for flag, value in (("--map-source", args.map_source), ("--map-strength", args.map_strength)):
         if value is not None and args.map == "none":
             raise ValidationError(f"{flag} sets how a map is fitted, and no map was asked for",
                                   allowed=f"--map global|per-class|magnitude with {flag}")
+
+
+def run(args) -> int:
+    from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH
+    from imuforge.calibrate.pipeline import calibrate
+    from imuforge.calibrate.result import AlignStep, MapStep, ResampleStep
     from imuforge.errors import CalibrationWarning, said_elsewhere
+
+    _check_options(args)
 
     with said_elsewhere(CalibrationWarning):  # the findings are printed below, each once
         res = calibrate(_paths(args.synthetic), _paths(args.real), args.out, fit_profile=args.fit_profile,
                         align=args.align, map_mode=args.map, profile=args.profile, gravity=args.gravity,
                         match_rate=not args.keep_rate, seed=args.seed, overwrite=args.overwrite,
-                        plots=not args.no_plots, align_mode=args.align_mode,
+                        plots=not args.no_plots, align_mode=args.align_mode or "pooled",
                         map_source=args.map_source or DEFAULT_SOURCE,
                         map_strength=args.map_strength or DEFAULT_STRENGTH, match_range=not args.keep_range)
     rep = res.report
@@ -116,7 +125,10 @@ def run(args) -> int:
     for n in rep.notes:
         print(f"note: {n}")
     for s in rep.steps:
-        print(f"step {s.step}" + (f": skipped ({s.skipped})" if s.skipped is not None else ""))
+        said = f": skipped ({s.skipped})" if s.skipped is not None else ""
+        if isinstance(s, ResampleStep):
+            said = f": the synthetic data to {s.rate_hz:.4g} Hz, the capture's rate"
+        print(f"step {s.step}{said}")
         if isinstance(s, MapStep) or (isinstance(s, AlignStep) and not s.each):
             for n in (s.notes if isinstance(s, MapStep) else s.alignment.notes):
                 print(f"  note: {n}")
@@ -134,6 +146,8 @@ def run(args) -> int:
     if h is not None and h.after is not None and h.before is not None:
         _print_fidelity(h.before, h.after,
                         " (held-out: fitted on the first half of the capture, scored on the second)")
+    elif h is not None and h.skipped is not None:
+        print(f"held-out check: not made ({h.skipped})")
     r = rep.realism
     if r is not None and r.skipped is None:
         print(f"realism: {r.within()} of {len(r.rows)} orientation-free statistics within the target's "
@@ -165,6 +179,9 @@ def _print_fidelity(b: Fidelity, a: Fidelity, kind: str) -> None:
         tb, ta = b.two_sample.auc(name), a.two_sample.auc(name)
         if tb is not None and ta is not None:
             print(f"two-sample AUC ({name}): {tb.auc:.3f} before → {ta.auc:.3f} after{kind}")
+    skipped = a.two_sample.skipped or b.two_sample.skipped
+    if skipped is not None:
+        print(f"two-sample AUC: not computed{kind}: {skipped}")
     print(f"mean KS: {b.ks_mean:.3f} before → {a.ks_mean:.3f} after{kind}")
 
 

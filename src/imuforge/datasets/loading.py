@@ -41,11 +41,7 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
         if not p.exists():
             raise ValidationError(f"data folder {p} does not exist",
                                   allowed="a Dataset folder, a folder of them, or a folder of recordings")
-        if (p / UNFINISHED_CORPUS).is_dir() and not (p / Dataset.MANIFEST).exists():
-            raise ValidationError(f"{p} is a corpus imuforge generate has not finished (no "
-                                  f"{Dataset.MANIFEST} yet)",
-                                  allowed="run the same imuforge generate command again: it makes the shards "
-                                          "left and writes the manifest")
+        check_finished_corpus(p)
         if p.is_file():  # one recording file, as calibrate and dataset info take it
             if not p.name.endswith((RECORDING_SUFFIX, ".csv")):
                 raise ValidationError(f"{p} is neither a folder nor a recording file",
@@ -78,11 +74,24 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
             except NotARecordingError as exc:  # a .csv found below a folder given, not named by the user
                 if p.is_file() or not str(exc.source or "").endswith(".csv"):
                     raise
-                hint = (f"every *.csv below {p} outside a Dataset is read as a recording: move other CSV "
-                        "files out of it, or give the Dataset folders themselves")
-                raise ValidationError(exc.what, source=exc.source,
-                                      allowed=f"{exc.allowed}; {hint}" if exc.allowed else hint) from None
+                raise stray_csv(exc, p) from None
     return out
+
+
+def check_finished_corpus(p: Path) -> None:
+    """Refuse a folder that is a corpus ``imuforge generate`` has not finished: its shards so far, no manifest."""
+    if (p / UNFINISHED_CORPUS).is_dir() and not (p / Dataset.MANIFEST).exists():
+        raise ValidationError(f"{p} is a corpus imuforge generate has not finished (no {Dataset.MANIFEST} yet)",
+                              allowed="run the same imuforge generate command again: it makes the shards "
+                                      "left and writes the manifest")
+
+
+def stray_csv(exc: NotARecordingError, folder: Path) -> ValidationError:
+    """The refusal of a ``.csv`` below ``folder`` (found, not named by the user) that is no recording, saying
+    why it was read at all."""
+    hint = (f"every *.csv below {folder} outside a Dataset is read as a recording: move other CSV files out of "
+            "it, or give the Dataset folders themselves")
+    return ValidationError(exc.what, source=exc.source, allowed=f"{exc.allowed}; {hint}" if exc.allowed else hint)
 
 
 def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, window_s: float, stride_s: float,
