@@ -66,6 +66,17 @@ def test_truncated_run_file(made, tmp_path, capsys, synth_dir, command, name):
     assert not (tmp_path / "ex").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize("name", ["labels.json", "normalisation.json", "model.keras"])
+def test_a_run_file_deleted(made, tmp_path, capsys, synth_dir, name):
+    """A run folder that lost a file is a damaged run (as FORMATS.md says), not "not a training run", which
+    reads as if the wrong folder was given."""
+    run = _copy(made[0], tmp_path)
+    (run / name).unlink()
+    assert main(["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")]) == 2
+    assert f"corrupt run folder: {run / name}: missing" in _one_line(capsys, "eval")
+    assert not (tmp_path / "ev").exists()
+
+
 @pytest.mark.parametrize("name, key, value, why", [
     ("config.json", "rate_hz", 7, "s at rate_hz 7 ("),
     ("config.json", "seed", "abc", "seed 'abc' is not a whole number"),

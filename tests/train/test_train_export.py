@@ -102,6 +102,22 @@ def test_eval_notes_data_sampled_below_the_models_rate(tiny_run, tmp_path, capsy
     assert any(n.startswith("data at 10 Hz are upsampled") for n in saved["notes"])
 
 
+def test_eval_writes_only_where_an_evaluation_may_be(tiny_run, synth_dir, tmp_path, capsys):
+    """eval --out takes a new or empty folder, or an earlier evaluation's (replaced); a folder of other files
+    — a data folder, say — is refused in one line and left as it was (a fresh user's metrics.json and
+    confusion.png landed among the recordings)."""
+    data = synth_dir / "nested" / "b"
+    before = sorted(p.name for p in data.iterdir())
+    assert main(["eval", str(tiny_run), "--data", str(data), "--out", str(data)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holds other files than an evaluation" in err, err
+    assert sorted(p.name for p in data.iterdir()) == before
+    ev = tmp_path / "ev"
+    for _ in range(2):  # the second run replaces the first's files
+        assert main(["eval", str(tiny_run), "--data", str(data), "--out", str(ev)]) == 0
+    assert sorted(p.name for p in ev.iterdir()) == ["confusion.png", "metrics.json"]
+
+
 def test_eval_notes_data_worn_where_the_model_was_not_trained(tiny_run, tmp_path, capsys):
     """The run trained on wrist_left data: chest data get a note (console and metrics.json), the other wrist
     none."""
@@ -179,7 +195,7 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     # without a word); refused as an ImuforgeError that is a FileExistsError too
     from imuforge.errors import ImuforgeError
 
-    with pytest.raises(ImuforgeError, match=r"exp exists \(allowed: a new folder, or overwrite=True") as exc:
+    with pytest.raises(ImuforgeError, match=r"exp exists \(allowed: a new or empty folder, or --overwrite \(Python: overwrite=True\)") as exc:
         export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)
     assert isinstance(exc.value, FileExistsError)
     assert export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False, overwrite=True).model
@@ -207,7 +223,9 @@ def test_export_data_gets_evals_notes_and_says_what_was_not_scored(tiny_run, tmp
                  "wrist_left"):
         assert line in err and line in md, line
     notes = card["data"]["test"]["notes"]  # and that the check ran on few windows (a fresh user's run)
-    assert len(notes) == 3 and "the int8 check ran on" in notes[1], notes
+    assert len(notes) == 4 and "the int8 check ran on" in notes[1], notes
+    # the training data's device (the tests' "test-device") is no profile here: its rate is not checked, said
+    assert notes[2].startswith("the training data's device test-device is not a profile here"), notes
     # the other wrist is the site the model was trained at; a profile given as a file is named by its name
     from imuforge.export.exporter import _device_notes
 

@@ -146,9 +146,9 @@ def _register_eval_and_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run", help="run folder")
     p.add_argument("--data", required=True, action=Joined, help="Dataset folders (comma-separated or the "
                    "option repeated)")
-    p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png (default "
-                   "RUN/eval/DATA, one folder per data evaluated: other data in folders of the same names "
-                   "get DATA-2, DATA-3, …)")
+    p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png: a new or empty "
+                   "folder, or an earlier evaluation's, which is replaced (default RUN/eval/DATA, one folder per "
+                   "data evaluated: other data in folders of the same names get DATA-2, DATA-3, …)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_eval)
 
@@ -670,6 +670,8 @@ def cmd_export(args) -> int:
                       profile=args.profile, placement=args.placement, overwrite=args.overwrite)
     failed = card.failed_checks()
     if args.json:  # the same exit status: a script reading the JSON sees a failed check in its status too
+        for line in data_caveats(card.data.test.to_json()):  # the notes on stderr, as without --json
+            print(line, file=sys.stderr)
         print(json.dumps(card.to_json()))
         return 1 if failed else 0
     m, c, s = card.metrics, card.checks, card.size

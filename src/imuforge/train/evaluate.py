@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from imuforge._folders import check_replaceable
 from imuforge.errors import MissingChannelsError, ValidationError, require_extra
 
 
@@ -180,6 +181,19 @@ def plot_confusion(m: Metrics | Mapping[str, Any], path: str | os.PathLike,
     return path
 
 
+def _plot_title(run_name: str, data: Sequence, unknown: Counter, seen: str | None) -> str:
+    """The confusion plot's title: the run and the data, and what its figures leave out — windows of labels
+    the model does not know, data it has met (the plot travels without the console's notes)."""
+    names = ", ".join(Path(p).name or str(p) for p in data)
+    lines = [f"{run_name} on {names}" if len(names) <= 60 else f"{run_name} on {len(data)} data folders"]
+    if unknown:
+        n = sum(unknown.values())
+        lines.append(f"not scored: {n} window{'s' if n != 1 else ''} of labels the model does not know")
+    if seen:
+        lines.append("data the model has met: not a test of new people")
+    return "\n".join(lines)
+
+
 def predict_float(run, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Float model probabilities for SI windows ``X`` (normalised here)."""
     model = run.keras_model()
@@ -225,16 +239,22 @@ def default_eval_folder(run_path: Path, data: Sequence[str | os.PathLike]) -> Pa
     return folder
 
 
+#: what an evaluation writes into its folder (an earlier evaluation's are replaced, nothing else is)
+EVAL_ENTRIES = ("metrics.json", "confusion.png")
+
+
 def _check_out_folder(out: Path) -> None:
-    """``eval --out``: a folder (new, or existing: its metrics.json and confusion.png are replaced), not a
-    file and not below one."""
+    """``eval --out``: a folder, new, empty or an earlier evaluation's (its metrics.json and confusion.png are
+    replaced), not a file, not below one and not a folder of other files (a data folder: the evaluation would
+    sit among its recordings)."""
     for p in (out, *out.parents):
         if p.exists() and not p.is_dir():
             where = "is a file" if p == out else f"is below {p}, which is a file"
             raise ValidationError(f"--out {out} {where}",
                                   allowed="a folder (new or existing) for metrics.json and confusion.png")
         if p.exists():
-            return
+            break
+    check_replaceable(out, "--out", what="evaluation", marker=EVAL_ENTRIES, own=EVAL_ENTRIES)
 
 
 def site_notes(run, summaries: list[dict]) -> list[str]:
@@ -368,7 +388,7 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
         notes.append(f"{seen}: the figures are not a test of people the model has not met")
     out_dir = Path(out) if out is not None else default_eval_folder(run.path, data)
     out_dir.mkdir(parents=True, exist_ok=True)
-    png = plot_confusion(m, out_dir / "confusion.png", title=f"{run.path.name} on test data")
+    png = plot_confusion(m, out_dir / "confusion.png", title=_plot_title(run.path.name, data, unknown, seen))
     made = produced_by()
     ev = Evaluation(
         metrics=m, run=str(run.path), data=tuple(map(str, data)),

@@ -152,46 +152,58 @@ class Run:
         return doc
 
     def seen(self, data: Sequence[str | os.PathLike]) -> str | None:
-        """What the run did with the recording files of ``data`` when it trained, as a phrase — ``these
-        data are in its --data (…)``, ``part of these data chose its early-stopping epoch (--val)`` — or
-        None: files it never saw. Files are compared resolved, as ``data.json`` recorded them at training
-        (a run from before that: its folders as given, resolved from here); the same recordings copied
-        elsewhere go unseen."""
-        from imuforge.datasets.loading import find_all_datasets, split_paths
-
-        given = _files(find_all_datasets(split_paths(data)))
-        by_role: dict[str, set[Path]] = {}
-        for s in self.data_info().get("datasets", []):
-            if "files" in s and "path_resolved" in s:
-                files = {Path(s["path_resolved"]) / f for f in s["files"]}
-            else:
-                try:
-                    files = _files(find_all_datasets([s["path"]]))
-                except (ValidationError, OSError, KeyError):  # since moved or damaged: not these data
-                    files = set()
-            by_role.setdefault(s.get("role", "data"), set()).update(files)
-        for role, what in (("data", "are in its --data (trained on, or held out to choose its epoch)"),
-                           ("real", "are in its --real (trained on, or held out to choose its epoch)"),
-                           ("validation", "chose its early-stopping epoch (--val)")):
-            both = given & by_role.get(role, set())
-            if both:
-                return f"{'these' if both == given else 'part of these'} data {what}"
-        return None
+        """What the run did with the recording files of ``data`` when it trained (:func:`seen_in` on its
+        ``data.json``)."""
+        return seen_in(self.data_info().get("datasets", []), data)
 
     def met(self, summaries: Sequence[dict[str, Any]]) -> str | None:
-        """Where data the run never saw as files (:meth:`seen`) hold people it trained or validated on — the
-        same person's other recordings, or a selection cut again from its data (``dataset select``) — a phrase
-        naming them, else None. ``summaries``: the data's :meth:`~imuforge.recording.Dataset.summary`; a
-        virtual person's id names one generation seed's body (``synth.subject_id``), so other seeds' people
-        are other people here too."""
-        known = {str(x) for s in self.data_info().get("datasets", []) for x in s.get("subjects", [])}
-        given = {str(x) for s in summaries for x in s.get("subjects", [])}
-        both = sorted(known & given)
-        if not both:
-            return None
-        names = ", ".join(both[:5]) + (f" and {len(both) - 5} more" if len(both) > 5 else "")
-        return (f"{'these' if set(both) == given else 'part of these'} data hold people the run trained or "
-                f"validated on ({names})")
+        """Where data the run never saw as files hold people it trained or validated on (:func:`met_in` on its
+        ``data.json``)."""
+        return met_in(self.data_info().get("datasets", []), summaries)
+
+
+def seen_in(trained: Sequence[dict[str, Any]], data: Sequence[str | os.PathLike]) -> str | None:
+    """What a run did with the recording files of ``data`` when it trained, as a phrase — ``these data are in
+    its --data (…)``, ``part of these data chose its early-stopping epoch (--val)`` — or None: files it never
+    saw. ``trained``: its training data as ``data.json`` (and an export card's ``data.training``) list them.
+    Files are compared resolved, as recorded at training (a run from before that: its folders as given,
+    resolved from here); the same recordings copied elsewhere go unseen."""
+    from imuforge.datasets.loading import find_all_datasets, split_paths
+
+    given = _files(find_all_datasets(split_paths(data)))
+    by_role: dict[str, set[Path]] = {}
+    for s in trained:
+        if "files" in s and "path_resolved" in s:
+            files = {Path(s["path_resolved"]) / f for f in s["files"]}
+        else:
+            try:
+                files = _files(find_all_datasets([s["path"]]))
+            except (ValidationError, OSError, KeyError):  # since moved or damaged: not these data
+                files = set()
+        by_role.setdefault(s.get("role", "data"), set()).update(files)
+    for role, what in (("data", "are in its --data (trained on, or held out to choose its epoch)"),
+                       ("real", "are in its --real (trained on, or held out to choose its epoch)"),
+                       ("validation", "chose its early-stopping epoch (--val)")):
+        both = given & by_role.get(role, set())
+        if both:
+            return f"{'these' if both == given else 'part of these'} data {what}"
+    return None
+
+
+def met_in(trained: Sequence[dict[str, Any]], summaries: Sequence[dict[str, Any]]) -> str | None:
+    """Where data a run never saw as files (:func:`seen_in`) hold people it trained or validated on — the same
+    person's other recordings, or a selection cut again from its data (``dataset select``) — a phrase naming
+    them, else None. ``summaries``: the data's :meth:`~imuforge.recording.Dataset.summary`; a virtual person's
+    id names one generation seed's body (``synth.subject_id``), so other seeds' people are other people here
+    too."""
+    known = {str(x) for s in trained for x in s.get("subjects", [])}
+    given = {str(x) for s in summaries for x in s.get("subjects", [])}
+    both = sorted(known & given)
+    if not both:
+        return None
+    names = ", ".join(both[:5]) + (f" and {len(both) - 5} more" if len(both) > 5 else "")
+    return (f"{'these' if set(both) == given else 'part of these'} data hold people the run trained or "
+            f"validated on ({names})")
 
 
 def _files(datasets) -> set[Path]:
@@ -376,6 +388,8 @@ def load_run(path: str | os.PathLike) -> Run:
     if not path.is_dir():
         raise ValidationError(f"run folder {path} does not exist", allowed="a folder made by imuforge train")
     missing = [f for f in RUN_FILES if not (path / f).exists()]
+    if missing and (path / "config.json").is_file():  # a run that lost a file: damaged, not another folder
+        raise corrupt(path / missing[0], "missing" + (f" (and {', '.join(missing[1:])})" if missing[1:] else ""))
     if missing:
         raise ValidationError(f"{path} is not a training run: missing {', '.join(missing)}",
                               allowed="a folder made by imuforge train")
