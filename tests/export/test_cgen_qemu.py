@@ -233,3 +233,21 @@ def test_a_long_export_name_is_cut_never_the_platform_words(zoo_exports, tmp_pat
     assert rc == 0, captured.out[-2000:] + captured.err[-2000:]
     name = json.loads((tmp_path / "hil" / "hil_report.json").read_text())["device"]["name"]
     assert name == "qemu-cgen har_watch_model_v1 (generated C, SMLAD, Cortex-M4)" and len(name) <= 60
+
+
+def test_an_export_made_with_another_name_is_named_as_such(tmp_path):
+    """The QEMU firmware builds c/imuforge_model.c; an export made with --name holds c/<name>.c, and the
+    refusal says that, not that the folder has no generated C."""
+    _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    from imuforge.errors import ValidationError
+    from imuforge.export.cgen.firmware import build_firmware
+
+    (tmp_path / "exp" / "c").mkdir(parents=True)
+    (tmp_path / "exp" / "c" / "har_band.c").write_text("/* */\n")
+    with pytest.raises(ValidationError, match=r"c/har_band.c \(exported with --name har_band\), and the "
+                                              r"firmware builds c/imuforge_model.c"):
+        build_firmware(tmp_path / "exp", tmp_path / "fw")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValidationError, match="has no generated C"):
+        build_firmware(tmp_path / "empty", tmp_path / "fw")
+    assert not (tmp_path / "fw").exists()

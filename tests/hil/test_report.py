@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from html import escape as html_escape
 
 import pytest
 
@@ -256,19 +257,43 @@ def test_hil_model_given_as_the_model_file_names_its_folder(tiny_model, tmp_path
     assert f"(here: {tiny_model})" in err and not (tmp_path / "r").exists()
 
 
-def test_test_data_of_another_body_site_are_named(capsys):
-    from imuforge.commands.hil import _warn_other_site
+def test_test_data_of_another_body_site_are_named():
+    from types import SimpleNamespace
 
-    _warn_other_site("waist_front", {"wrist_left"})
-    assert capsys.readouterr().err.startswith("warning: the test data are worn at wrist_left, the model is "
-                                              "for waist_front")
-    _warn_other_site("wrist_left", {"wrist_left", "waist_front"})  # mixed data were called all waist_front
-    assert capsys.readouterr().err.startswith("warning: part of the test data are worn at waist_front (the "
-                                              "rest at wrist_left), the model is for wrist_left")
+    from imuforge.hil.runner import test_notes
+
+    def notes(card_placement, worn):
+        card = SimpleNamespace(device=SimpleNamespace(placement=card_placement),
+                               data=SimpleNamespace(training=[]))
+        return test_notes(card, [], [{"placements": sorted(worn), "subjects": []}])
+
+    assert notes("waist_front", {"wrist_left"})[0].startswith(
+        "the test data are worn at wrist_left, the model is for waist_front")
+    assert notes("wrist_left", {"wrist_left", "waist_front"})[0].startswith(  # mixed data were called all waist
+        "part of the test data are worn at waist_front (the rest at wrist_left), the model is for wrist_left")
     for card, data in (("wrist_right", {"wrist_left"}), (None, {"wrist_left"}), ("chest", set()),
                        (["chest", "wrist_left"], {"wrist_right"})):
-        _warn_other_site(card, data)
-        assert capsys.readouterr().err == ""
+        assert notes(card, data) == ()
+
+
+def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_data, tmp_path, capsys):
+    """The export's validation windows, and the recordings that trained it, score the model on what it has met:
+    the terminal, hil_report.json and the HTML report say so (a fresh user's run read 'HIL PASS, accuracy
+    100 %' on a training recording with no word)."""
+    from imuforge.export.card import scored_on
+    from imuforge.hil.runner import load_export
+
+    assert scored_on(load_export(tiny_model).card.data.test.source) == "validation"
+    for data, said in ((tiny_model, "these are the export's own test windows, training run's validation"),
+                       (tiny_data, "these data are in its --data")):
+        out = tmp_path / data.name
+        assert main(["hil", "--model", str(tiny_model), "--data", str(data), "--emulate", "--max-windows", "4",
+                     "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        notes = json.loads((out / "hil_report.json").read_text())["data"]["notes"]
+        assert len(notes) == 1 and notes[0].startswith(said), notes
+        assert f"note: {notes[0]}" in printed
+        assert html_escape(notes[0]) in (out / "hil_report.html").read_text()
 
 
 def test_a_report_that_cannot_be_written_whole_leaves_none(tmp_path, monkeypatch):

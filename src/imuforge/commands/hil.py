@@ -49,21 +49,10 @@ def emulated_profile(model) -> str:
         try:
             return load_profile(named).name
         except (ValidationError, FileNotFoundError):  # a profile file of the exporting machine, not here
-            pass
+            print(f"warning: the export card's device {named} is not a profile here (a profile file is kept by "
+                  f"its name, a path as it was given): emulating {DEFAULT_EMULATED} (--profile FILE emulates "
+                  "that board)", file=sys.stderr)
     return DEFAULT_EMULATED
-
-
-def _warn_other_site(card_placement, data_placements) -> None:
-    """One warning when the test data are worn at a body site the export card's model is not for: the
-    device would be judged on another site's signals."""
-    from imuforge.sensors.placement import sites_apart
-    from imuforge.train.evaluate import worn_at
-
-    model = {card_placement} if isinstance(card_placement, str) else set(card_placement or ())
-    away = sites_apart(model, set(data_placements))
-    if away:
-        print(f"warning: {worn_at(away, set(data_placements), 'the test data')}, the model is for "
-              f"{', '.join(sorted(model))}: its accuracy here is another body site's", file=sys.stderr)
 
 
 def _serial_to(device, port: str, baud: int):
@@ -224,7 +213,6 @@ def run(args) -> int:
     if failed := exported.card.failed_checks():  # HIL tests the files as they are; the user should know
         print(f"warning: this export failed its own checks ({', '.join(failed)}; see {args.model}/card.md): "
               "the device is tested with it as it is", file=sys.stderr)
-    _warn_other_site(exported.card.device.placement, windows.placements)
     link, emu, bps = open_link(args)
     try:
         rep = run_hil(args.model, windows, link, out=args.out, runs=args.runs, warmup=args.warmup,
@@ -247,7 +235,9 @@ def _print_report(rep, *, as_json: bool = False) -> None:
     """The report's summary and its files (``as_json``: hil_report.json's object, one line)."""
     from imuforge.hil.report import summary_lines
 
-    if as_json:
+    if as_json:  # the notes on stderr, as the other commands' with --json
+        for note in (rep.data or {}).get("notes", []):
+            print(f"note: {note}", file=sys.stderr)
         print(json.dumps(rep.to_json()))
         return
     for line in summary_lines(rep):

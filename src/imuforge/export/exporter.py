@@ -212,8 +212,8 @@ def check_export_free(out: Path, overwrite: bool) -> None:
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise OutputExistsError(f"{out} exists" + ("" if out.is_dir() else " and is not a folder"),
-                                allowed="a new folder, or overwrite=True (--overwrite) to replace an old "
-                                        "export")
+                                allowed="a new or empty folder, or --overwrite (Python: overwrite=True) to "
+                                        "replace an old export")
 
 
 def check_export_out(out: Path, run_path: Path) -> None:
@@ -359,7 +359,10 @@ def _device_notes(data_info: dict, profile: str | None, placement: str | None, r
     for name in [profile] if profile else data_info.get("profiles", []):
         try:
             prof = load_profile(name)
-        except (ValidationError, OSError):  # a profile of the data not on this machine: nothing to say
+        except (ValidationError, OSError):  # a profile of the data not on this machine (a file, kept by name)
+            out.append(f"the training data's device {name} is not a profile here (a profile file is kept by "
+                       "its name): whether it streams at the model's rate was not checked (export --profile "
+                       "FILE checks it)")
             continue
         odrs = prof.settable_odrs()
         if not any(abs(o - rate_hz) <= 1e-6 * rate_hz for o in odrs):

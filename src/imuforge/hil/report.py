@@ -311,6 +311,7 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
         ("device", f"{dev['name']} on {dev['link']}; identity {'matches' if dev['match'] else 'DIFFERS'}"),
         ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"
                     + (f"; not run (labels the model does not know): {excluded}" if excluded else "")),
+        *(("note", n) for n in (rep.data or {}).get("notes", [])),
         ("accuracy (device)", _fmt(rep.accuracy, True)),
         ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
         ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep.reference['accuracy'], True)} / "
@@ -397,6 +398,7 @@ def summary_lines(rep: HilReport) -> list[str]:
         lines.append(f"accuracy {100 * rep.accuracy:.1f} %, macro-F1 {100 * rep.macro_f1:.1f} %")
     if excluded := not_scored(rep):
         lines.append(f"not run (labels the model does not know): {excluded}")
+    lines += [f"note: {n}" for n in (rep.data or {}).get("notes", [])]
     if (rep.data or {}).get("resampled_from_hz"):
         from imuforge.units import format_rates
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from imuforge.bridge.links import LinkClosed
 from imuforge.errors import CorruptFileError, Terminated, ValidationError
-from imuforge.export.card import ExportCard, check_card_digest
+from imuforge.export.card import ExportCard, check_card_digest, scored_on
 from imuforge.hil import messages as M
 from imuforge.hil import report as R
 from imuforge.hil.client import ClientStats, HilClient, HilError, WindowResult
@@ -178,6 +178,7 @@ class TestWindows:
     excluded: dict[str, int] = field(default_factory=dict)
     placements: frozenset[str] = frozenset()  # where the recordings were worn (Datasets that say so)
     resampled_from_hz: tuple[float, ...] = ()  # the data's own rates, where they are not the model's
+    notes: tuple[str, ...] = ()  # what the figures on these windows do not say (:func:`test_notes`)
 
 
 def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, max_windows: int | None = None,
@@ -207,6 +208,9 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
 
         X, labels = read_windows_npz(npz, bad_npz)
         tw = TestWindows(np.asarray(X, np.float32), labels, str(npz))
+        test = model.card.data.test
+        if npz.name == "reference.npz" and scored_on(test.source) != "test":  # the export's own windows
+            tw.notes = (f"these are the export's own test windows, {test.source}",)
     else:
         for p in paths:
             if not p.exists():
@@ -226,7 +230,8 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
                          None if w.starts_s is None else np.asarray(w.starts_s, float), np.asarray(w.sources),
                          placements=frozenset(q for s in summaries for q in s["placements"]),
                          resampled_from_hz=tuple(sorted({float(r) for s in summaries for r in s["rates_hz"]
-                                                         if abs(float(r) - float(inp.odr_hz)) > 1e-6})))
+                                                         if abs(float(r) - float(inp.odr_hz)) > 1e-6})),
+                         notes=test_notes(model.card, paths, summaries))
     want = (int(inp.window_length), len(inp.channels))
     if tw.X.ndim != 3 or tw.X.shape[1:] != want:
         raise ValidationError(f"test windows have shape {tw.X.shape[1:]}, the model takes {want}", source=tw.source)
@@ -247,6 +252,26 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
         tw.starts_s = None if tw.starts_s is None else tw.starts_s[keep]
         tw.recordings = None if tw.recordings is None else tw.recordings[keep]
     return tw
+
+
+def test_notes(card: ExportCard, paths: list[Path], summaries: list[dict]) -> tuple[str, ...]:
+    """What a HIL run's figures on Dataset folders ``paths`` do not say (the report's notes, said on the
+    console too): data worn at a body site the model is not for, or that trained it (its files, or its
+    people: as ``eval`` says it, from the card's record of the training data)."""
+    from imuforge.sensors.placement import sites_apart
+    from imuforge.train.evaluate import worn_at
+    from imuforge.train.run import met_in, seen_in
+
+    out = []
+    where = card.device.placement
+    model = {where} if isinstance(where, str) else set(where or ())
+    worn = {q for s in summaries for q in s["placements"]}
+    if away := sites_apart(model, worn):
+        out.append(f"{worn_at(away, worn, 'the test data')}, the model is for {', '.join(sorted(model))}: its "
+                   "accuracy here is another body site's")
+    if seen := (seen_in(card.data.training, paths) or met_in(card.data.training, summaries)):
+        out.append(f"{seen}: the accuracy is not a test of people the model has not met")
+    return tuple(out)
 
 
 def check_finite_windows(tw: TestWindows) -> None:
@@ -404,7 +429,7 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
         device={**identity, "link": link},
         data={"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded,
               "resampled_from_hz": list(tw.resampled_from_hz),
-              "model_rate_hz": float(model.card.input.odr_hz)},
+              "model_rate_hz": float(model.card.input.odr_hz), "notes": list(tw.notes)},
         windows=n, windows_completed=int(got.sum()), windows_failed=failed, mismatches=mismatches,
         accuracy=m_dev.accuracy if m_dev else None, macro_f1=m_dev.macro_f1 if m_dev else None,
         per_class=dev_json["per_class"] if m_dev else {}, confusion=dev_json["confusion"] if m_dev else [],

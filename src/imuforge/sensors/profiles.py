@@ -306,7 +306,8 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
         return idx[name_or_path]
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
-            raise ValidationError(f"profile file {p} does not exist")
+            raise ValidationError(f"profile file {p} does not exist",
+                                  allowed="a profile's name (imuforge profiles list) or an existing .toml file")
         if p.is_dir():
             raise ValidationError(f"{p} is a folder, not a profile file",
                                   allowed="a profile's name (imuforge profiles list) or its .toml file; a "
@@ -381,7 +382,8 @@ def _num_list(doc: dict, key: str, src: str) -> list[float] | None:
         return None
     v = doc[key]
     if not isinstance(v, list) or not v:
-        raise ValidationError(f"{key} must be a non-empty list of numbers", source=src)
+        raise ValidationError(f"{key} must be a non-empty list of numbers", source=src,
+                              allowed=f"{key} = [n, …]: the values the chip offers")
     for x in v:
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not (math.isfinite(x) and x > 0):
             raise ValidationError(f"{key} must hold positive numbers, got {x!r}", source=src)
@@ -433,7 +435,8 @@ def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
     _check_keys(sec, CHIP_KEYS[kind], src)
     ranges = _num_list(sec, RANGES_KEY[kind], src)
     if ranges is None:
-        raise ValidationError(f"missing {RANGES_KEY[kind]}", source=src)
+        raise ValidationError(f"missing {RANGES_KEY[kind]}", source=src,
+                              allowed=f"{RANGES_KEY[kind]} = [n, …]: the full-scale ranges the chip offers")
     if "bits" in sec:
         b = sec["bits"]
         if isinstance(b, bool) or not isinstance(b, int) or not 4 <= b <= 32:
@@ -443,9 +446,11 @@ def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
     odrs = _num_list(sec, "odrs_hz", src)
     lo, hi = _num(sec, "odr_min_hz", src, strict=True), _num(sec, "odr_max_hz", src, strict=True)
     if odrs is None and (lo is None or hi is None):
-        raise ValidationError("missing odrs_hz (or odr_min_hz and odr_max_hz)", source=src)
+        raise ValidationError("missing odrs_hz (or odr_min_hz and odr_max_hz)", source=src,
+                              allowed="odrs_hz = [n, …] (the rates the chip offers), or odr_min_hz and odr_max_hz")
     if lo is not None and hi is not None and lo > hi:
-        raise ValidationError(f"odr_min_hz {lo} > odr_max_hz {hi}", source=src)
+        raise ValidationError(f"odr_min_hz {lo} > odr_max_hz {hi}", source=src,
+                              allowed="odr_min_hz ≤ odr_max_hz (the chip's lowest and highest rate, Hz)")
     if not any(k in sec for k in NOISE_KEYS[kind]):
         raise ValidationError("missing a noise figure", source=src, allowed=" or ".join(NOISE_KEYS[kind]))
     for k, v in sec.items():

@@ -80,8 +80,12 @@ def build_firmware(export_dir: str | Path, build_dir: str | Path, *, dsp: bool =
         raise ImuforgeError(f"the QEMU firmware needs {', '.join(missing)} (apt-get install {APT_PACKAGES})")
     src = export_dir / "c"
     if not all((src / f).exists() for f in MODEL_FILES):
-        raise ValidationError(f"{export_dir} has no generated C ({', '.join('c/' + f for f in MODEL_FILES)})",
-                              source="--model", allowed="a folder made by imuforge export with the default --name")
+        other = sorted(f.name for f in src.glob("*.c") if f.name not in MODEL_FILES) if src.is_dir() else []
+        what = (f"its generated C is c/{other[0]} (exported with --name {other[0][:-2]}), and the firmware builds "
+                f"c/{MODEL_FILES[0]}" if other else
+                f"has no generated C ({', '.join('c/' + f for f in MODEL_FILES)})")
+        raise ValidationError(f"{export_dir}: {what}" if other else f"{export_dir} {what}", source="--model",
+                              allowed="a folder made by imuforge export with the default --name")
     cdir = build_dir / "c"
     cdir.mkdir(parents=True, exist_ok=True)
     for f in MODEL_FILES:
