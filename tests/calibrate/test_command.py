@@ -105,22 +105,31 @@ def test_calibrate_refuses_an_out_among_its_inputs(data, tmp_path, capsys):
         assert not inside.exists()
 
 
-def test_a_capture_at_two_rates_and_an_align_mode_without_align_are_refused(data, tmp_path, capsys):
-    """A capture is one device's, at one rate: two rates (here 50 and 25 Hz) would give the synthetic data the
-    median, a rate neither has. --align-mode without --align would be ignored."""
+def test_a_capture_at_two_rates_is_a_warning_and_an_align_mode_without_align_refused(data, tmp_path, capsys):
+    """A capture is one device's, at one rate: recordings at two (here the real one and a shorter piece of it at
+    half its rate) are a warning, and the synthetic data take the rate of most of the capture (the median of
+    two devices' rates would be a rate neither has). --align-mode without --align would be ignored: refused."""
     from imuforge.calibrate.fidelity import resample_recording
 
     root = data[0]
     rec = read_dataset(root / "real")[0]
-    slow = resample_recording(rec, rec.rate_hz / 2).save(tmp_path / "slow.imu.parquet")
+    piece = rec.crop(rec.timestamps[0], rec.timestamps[0] + 10.0)
+    slow = resample_recording(piece, rec.rate_hz / 2).save(tmp_path / "slow.imu.parquet")
     rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(root / "real"), str(slow),
-               "--out", str(tmp_path / "o"), "--no-plots"])
-    err = capsys.readouterr().err.strip()
-    assert rc == 2 and "at several rates" in err and "slow" in err and not (tmp_path / "o").exists()
+               "--out", str(tmp_path / "o"), "--no-plots", "--json"])
+    out, err = capsys.readouterr()
+    rep = json.loads(out.strip().splitlines()[-1])
+    resampled = [s for s in rep["steps"] if s["step"] == "resample"]
+    assert rc == 0 and (not resampled or resampled[0]["rate_hz"] == pytest.approx(rec.rate_hz, rel=0.01))
+    assert f"WARNING: the capture's recordings come at several rates: {rec.rate_hz:.4g} Hz (1 recording" in err
+    from imuforge.calibrate.pipeline import capture_rate
+    from imuforge.recording import read_recording
+
+    assert capture_rate([rec, read_recording(slow)]) == pytest.approx(rec.rate_hz)  # the most seconds
     rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(root / "real"), "--out",
-               str(tmp_path / "o"), "--align-mode", "each", "--no-plots"])
+               str(tmp_path / "o2"), "--align-mode", "each", "--no-plots"])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and "--align-mode sets how --align fits" in err and not (tmp_path / "o").exists()
+    assert rc == 2 and "--align-mode sets how --align fits" in err and not (tmp_path / "o2").exists()
 
 
 def test_calibrate_refuses_the_synthetic_and_real_data_swapped(data, tmp_path, capsys):

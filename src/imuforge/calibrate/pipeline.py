@@ -215,15 +215,37 @@ def _check_out_apart(out: Path, synthetic, real) -> None:
 CAPTURE_RATE_SPREAD = 0.05
 
 
-def _check_one_rate(real_named) -> None:
-    """Refuse captures at several rates: a capture is one device's, whose rate the synthetic data take (the
-    median of two devices' would be a rate neither has)."""
-    rates = sorted((float(r.rate_hz), name) for name, r in real_named)
-    lo, hi = rates[0], rates[-1]
-    if hi[0] > lo[0] * (1.0 + CAPTURE_RATE_SPREAD):
-        raise ValidationError(f"the capture's recordings are at several rates ({lo[1]}: {lo[0]:.4g} Hz, {hi[1]}: "
-                              f"{hi[0]:.4g} Hz)", allowed="captures of one device at one rate (within "
-                              f"{CAPTURE_RATE_SPREAD:.0%}): calibrate each device's captures on their own")
+def _rate_groups(reals: Sequence[Recording]) -> list[tuple[float, float, int]]:
+    """The capture's rates grouped within :data:`CAPTURE_RATE_SPREAD`: (median rate Hz, seconds, recordings)
+    per group, the most seconds first."""
+    groups: list[list[Recording]] = []
+    for r in sorted(reals, key=lambda r: r.rate_hz):
+        if groups and r.rate_hz <= groups[-1][0].rate_hz * (1.0 + CAPTURE_RATE_SPREAD):
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    out = [(float(np.median([r.rate_hz for r in g])), float(sum(r.duration_s for r in g)), len(g)) for g in groups]
+    return sorted(out, key=lambda g: -g[1])
+
+
+def capture_rate(reals: Sequence[Recording]) -> float:
+    """The rate the synthetic data take: the capture's, or where its recordings come at several rates (two
+    devices), the rate of most of its seconds (a median of two devices' rates would be a rate neither has)."""
+    return _rate_groups(reals)[0][0]
+
+
+def rate_findings(reals: Sequence[Recording], resampled_to: float | None) -> list[Finding]:
+    """A warning when the capture's recordings come at several rates: a capture is one device's.
+    ``resampled_to``: the rate the synthetic data were resampled to (None: they kept theirs)."""
+    groups = _rate_groups(reals)
+    if len(groups) < 2:
+        return []
+    rates = ", ".join(f"{hz:.4g} Hz ({n} recording{'s' if n != 1 else ''}, {sec:.0f} s)" for hz, sec, n in groups)
+    did = (f"the synthetic data were resampled to {resampled_to:.4g} Hz, the rate of most of the capture"
+           if resampled_to is not None else "the synthetic data kept their rate")
+    return [Finding("warning", "device", f"the capture's recordings come at several rates: {rates}; {did}. A "
+                    "capture is one device's: calibrate each device's captures on their own (imuforge dataset "
+                    "select keeps one device's)")]
 
 
 def role_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
@@ -517,7 +539,6 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     syn_named = load_recordings(synthetic, what="synthetic")
     real_named = load_recordings(real, what="real")
     _check_not_swapped(syn_named, real_named)
-    _check_one_rate(real_named)
     # a capture in g or deg/s, before anything is calibrated to it (one naming no placement is judged as
     # worn where the synthetic people wear the device, when they all wear it on a limb or all on the trunk)
     worn = sorted({str(r.placement) for _, r in syn_named})
@@ -705,8 +726,8 @@ def _channel_step(report: CalibrationReport, cur: list[Recording], reals: list[R
 
 def _rate_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording],
                match_rate: bool) -> list[Recording]:
-    """Resample the synthetic data to the capture's (median) rate when they differ by more than 1 %."""
-    real_rate = float(np.median([r.rate_hz for r in reals]))
+    """Resample the synthetic data to the capture's rate (:func:`capture_rate`) when they differ by more than 1 %."""
+    real_rate = capture_rate(reals)
     if match_rate and any(abs(r.rate_hz - real_rate) > 0.01 * real_rate for r in cur):
         cur = [resample_recording(r, real_rate) for r in progress(cur, desc="resampling", unit="rec")]
         report.steps.append(ResampleStep(real_rate))
@@ -960,7 +981,8 @@ def findings(report: CalibrationReport, result: CalibrationResult, pre_align: li
             out += [Finding("decided", "device", f"the capture saturates: {s.describe()}; the synthetic data "
                             f"were clipped to it ({100 * step.clipped.get(s.group, 0.0):.2g} % of their "
                             f"{s.group} values lay beyond)") for s in step.scales]
-    out += role_findings(pre_align, reals)
+    resampled = report.step("resample")
+    out += role_findings(pre_align, reals) + rate_findings(reals, resampled.rate_hz if resampled else None)
     out += placement_findings(pre_align, reals) + device_findings(pre_align, reals)
     if report.classes.labelled_capture:  # the angles do not depend on the alignment: with or without --align
         out += wearer_findings(reals, report.step("map"))
