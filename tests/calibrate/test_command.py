@@ -106,9 +106,10 @@ def test_calibrate_refuses_an_out_among_its_inputs(data, tmp_path, capsys):
 
 
 def test_a_capture_at_two_rates_is_a_warning_and_an_align_mode_without_align_refused(data, tmp_path, capsys):
-    """A capture is one device's, at one rate: recordings at two (here the real one and a shorter piece of it at
-    half its rate) are a warning, and the synthetic data take the rate of most of the capture (the median of
-    two devices' rates would be a rate neither has). --align-mode without --align would be ignored: refused."""
+    """A capture is one device's, at one rate: recordings at two (here the real one and a shorter piece of it
+    at half its rate) are a warning, and the synthetic data take the rate of most of the capture (the median
+    of two devices' rates would be a rate neither has). --align-mode without --align would be ignored:
+    refused."""
     from imuforge.calibrate.fidelity import resample_recording
 
     root = data[0]
@@ -121,7 +122,8 @@ def test_a_capture_at_two_rates_is_a_warning_and_an_align_mode_without_align_ref
     rep = json.loads(out.strip().splitlines()[-1])
     resampled = [s for s in rep["steps"] if s["step"] == "resample"]
     assert rc == 0 and (not resampled or resampled[0]["rate_hz"] == pytest.approx(rec.rate_hz, rel=0.01))
-    assert f"WARNING: the capture's recordings come at several rates: {rec.rate_hz:.4g} Hz (1 recording" in err
+    said = f"WARNING: the capture's recordings come at several rates: {rec.rate_hz:.4g} Hz (1 recording"
+    assert said in err
     from imuforge.calibrate.pipeline import capture_rate
     from imuforge.recording import read_recording
 

@@ -279,7 +279,8 @@ def test_a_capture_worn_at_another_body_site_is_a_warning():
     (warning,) = placement_findings([rec("wrist_left"), rec("waist_front"), rec("wrist_right")],
                                     [rec("wrist_left")])
     assert warning.text.startswith("1 of the 3 synthetic recordings are worn at waist_front, the capture at "
-                                   "wrist_left: the rotation and maps fitted at the capture's site were applied")
+                                   "wrist_left: the rotation and maps fitted at the capture's site were "
+                                   "applied")
 
 
 def test_a_capture_from_another_device_is_a_warning():
@@ -304,7 +305,8 @@ def test_a_capture_from_another_device_is_a_warning():
     assert device_findings([rec("nano33-ble-sense-rev2")], [rec(path)]) == []
     assert device_findings([rec("adxl345")], [rec(None)]) == []
     # part of the synthetic data for another device (a corpus of two): named, with how many
-    (warning,) = device_findings([rec("adxl345"), rec("metamotions"), rec("metamotions")], [rec("metamotions")])
+    (warning,) = device_findings([rec("adxl345"), rec("metamotions"), rec("metamotions")],
+                                 [rec("metamotions")])
     assert warning.kind == "warning" and warning.text.startswith(
         "1 of the 3 synthetic recordings were made for adxl345, the capture comes from metamotions")
 

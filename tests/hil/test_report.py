@@ -269,7 +269,8 @@ def test_test_data_of_another_body_site_are_named():
 
     assert notes("waist_front", {"wrist_left"})[0].startswith(
         "the test data are worn at wrist_left, the model is for waist_front")
-    assert notes("wrist_left", {"wrist_left", "waist_front"})[0].startswith(  # mixed data were called all waist
+    # mixed data were called all waist_front
+    assert notes("wrist_left", {"wrist_left", "waist_front"})[0].startswith(
         "part of the test data are worn at waist_front (the rest at wrist_left), the model is for wrist_left")
     for card, data in (("wrist_right", {"wrist_left"}), (None, {"wrist_left"}), ("chest", set()),
                        (["chest", "wrist_left"], {"wrist_right"})):
@@ -277,8 +278,8 @@ def test_test_data_of_another_body_site_are_named():
 
 
 def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_data, tmp_path, capsys):
-    """The export's validation windows, and the recordings that trained it, score the model on what it has met:
-    the terminal, hil_report.json and the HTML report say so (a fresh user's run read 'HIL PASS, accuracy
+    """The export's validation windows, and the recordings that trained it, score the model on what it has
+    met: the terminal, hil_report.json and the HTML report say so (a fresh user's run read 'HIL PASS, accuracy
     100 %' on a training recording with no word)."""
     from imuforge.export.card import scored_on
     from imuforge.hil.runner import load_export
@@ -287,8 +288,8 @@ def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_d
     for data, said in ((tiny_model, "these are the export's own test windows, training run's validation"),
                        (tiny_data, "these data are in its --data")):
         out = tmp_path / data.name
-        assert main(["hil", "--model", str(tiny_model), "--data", str(data), "--emulate", "--max-windows", "4",
-                     "--out", str(out)]) == 0
+        assert main(["hil", "--model", str(tiny_model), "--data", str(data), "--emulate", "--max-windows",
+                     "4", "--out", str(out)]) == 0
         printed = capsys.readouterr().out
         notes = json.loads((out / "hil_report.json").read_text())["data"]["notes"]
         assert len(notes) == 1 and notes[0].startswith(said), notes

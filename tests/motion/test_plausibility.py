@@ -44,7 +44,8 @@ SEEDS = (1, 2, 3)
 
 def joint_force_g(m) -> np.ndarray:
     """Each joint's peak |p̈ − g| (g, (22,)) from its positions as they are (no low-pass: the library's
-    motion is smooth, and a frame-to-frame jump is what this looks for), as the plausibility check reads it."""
+    motion is smooth, and a frame-to-frame jump is what this looks for), as the plausibility check reads
+    it."""
     return specific_force_g(m, lowpass_hz=None)
 
 

@@ -195,7 +195,8 @@ def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir
     # without a word); refused as an ImuforgeError that is a FileExistsError too
     from imuforge.errors import ImuforgeError
 
-    with pytest.raises(ImuforgeError, match=r"exp exists \(allowed: a new or empty folder, or --overwrite \(Python: overwrite=True\)") as exc:
+    said = r"exp exists \(allowed: a new or empty folder, or --overwrite \(Python: overwrite=True\)"
+    with pytest.raises(ImuforgeError, match=said) as exc:
         export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False)
     assert isinstance(exc.value, FileExistsError)
     assert export_run(tiny_run, tmp_path / "exp", data=[str(trained)], qemu=False, overwrite=True).model

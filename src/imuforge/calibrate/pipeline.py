@@ -52,7 +52,8 @@ from imuforge.calibrate.result import (CLASSIFIERS, AlignStep, CalibrationReport
 from imuforge.calibrate.saturation import GROUPS as SATURATION_UNITS
 from imuforge.calibrate.saturation import capture_full_scales, clip_to_full_scale
 from imuforge.datasets.loading import check_finished_corpus, split_paths, stray_csv
-from imuforge.errors import CalibrationWarning, NotARecordingError, OutputExistsError, ValidationError, check_seed
+from imuforge.errors import (CalibrationWarning, NotARecordingError, OutputExistsError, ValidationError,
+                             check_seed)
 from imuforge.labels import CANONICAL_LABELS, describe_owners, one_slip, one_wearer_per_class
 from imuforge.progress import progress
 from imuforge.recording import (RECORDING_SUFFIX, Dataset, Recording, check_si_units, check_timing,
@@ -204,7 +205,8 @@ def _check_out_apart(out: Path, synthetic, real) -> None:
         for p in split_paths(given):
             p = Path(p).resolve()
             if p.is_dir() and (where == p or p in where.parents or where in p.parents):
-                raise ValidationError(f"--out {out} is inside {option} {p}" if p in where.parents or where == p
+                inside = p in where.parents or where == p
+                raise ValidationError(f"--out {out} is inside {option} {p}" if inside
                                       else f"--out {out} holds {option} {p}",
                                       allowed=f"an --out folder apart from the {option} recordings (the next "
                                       "calibration of that folder would read the calibrated data as its own)")
@@ -224,7 +226,8 @@ def _rate_groups(reals: Sequence[Recording]) -> list[tuple[float, float, int]]:
             groups[-1].append(r)
         else:
             groups.append([r])
-    out = [(float(np.median([r.rate_hz for r in g])), float(sum(r.duration_s for r in g)), len(g)) for g in groups]
+    out = [(float(np.median([r.rate_hz for r in g])), float(sum(r.duration_s for r in g)), len(g))
+           for g in groups]
     return sorted(out, key=lambda g: -g[1])
 
 
@@ -240,12 +243,13 @@ def rate_findings(reals: Sequence[Recording], resampled_to: float | None) -> lis
     groups = _rate_groups(reals)
     if len(groups) < 2:
         return []
-    rates = ", ".join(f"{hz:.4g} Hz ({n} recording{'s' if n != 1 else ''}, {sec:.0f} s)" for hz, sec, n in groups)
+    rates = ", ".join(f"{hz:.4g} Hz ({n} recording{'s' if n != 1 else ''}, {sec:.0f} s)"
+                      for hz, sec, n in groups)
     did = (f"the synthetic data were resampled to {resampled_to:.4g} Hz, the rate of most of the capture"
            if resampled_to is not None else "the synthetic data kept their rate")
-    return [Finding("warning", "device", f"the capture's recordings come at several rates: {rates}; {did}. A "
-                    "capture is one device's: calibrate each device's captures on their own (imuforge dataset "
-                    "select keeps one device's)")]
+    return [Finding("warning", "device", f"the capture's recordings come at several rates: {rates}; {did}. "
+                    "A capture is one device's: calibrate each device's captures on their own (imuforge "
+                    "dataset select keeps one device's)")]
 
 
 def role_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
@@ -573,9 +577,9 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     scope, report = _scope_and_notes(synthetic, real, syn, reals, fit_profile=fit_profile, align=align,
                                      mapping=mapping)
     result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
-    stages = ["channels", *(["fit profile"] if fit_profile else []), "gravity", "rate", *(["align"] if align else []),
-              *(["map"] if mapping.on else []), *(["range"] if match_range else []), "fidelity", "realism",
-              "findings", "dataset", "report"]
+    stages = ["channels", *(["fit profile"] if fit_profile else []), "gravity", "rate",
+              *(["align"] if align else []), *(["map"] if mapping.on else []),
+              *(["range"] if match_range else []), "fidelity", "realism", "findings", "dataset", "report"]
     bar = progress(total=len(stages), desc="calibrate", unit="step")
 
     def step(name: str) -> None:  # the stage about to run: the one before it has ended
@@ -726,7 +730,8 @@ def _channel_step(report: CalibrationReport, cur: list[Recording], reals: list[R
 
 def _rate_step(report: CalibrationReport, cur: list[Recording], reals: list[Recording],
                match_rate: bool) -> list[Recording]:
-    """Resample the synthetic data to the capture's rate (:func:`capture_rate`) when they differ by more than 1 %."""
+    """Resample the synthetic data to the capture's rate (:func:`capture_rate`) when they differ by more than
+    1 %."""
     real_rate = capture_rate(reals)
     if match_rate and any(abs(r.rate_hz - real_rate) > 0.01 * real_rate for r in cur):
         cur = [resample_recording(r, real_rate) for r in progress(cur, desc="resampling", unit="rec")]
@@ -1149,17 +1154,18 @@ def placement_findings(synthetic: Sequence[Recording], reals: Sequence[Recording
     real = {str(r.placement) for r in reals if r.placement is not None}
     away = sites_apart(syn, real)
     if away:
-        return [Finding("warning", "device", f"the capture is worn at {', '.join(away)}, the synthetic data at "
-                        f"{', '.join(sorted(syn))}: calibration cannot turn one body site's motion into "
+        return [Finding("warning", "device", f"the capture is worn at {', '.join(away)}, the synthetic data "
+                        f"at {', '.join(sorted(syn))}: calibration cannot turn one body site's motion into "
                         "another's; simulate the capture's placement (imuforge motion --placement)")]
     elsewhere = set(sites_apart(real, syn))
     if not elsewhere:
         return []
     n = sum(str(r.placement) in elsewhere for r in synthetic)
     return [Finding("warning", "device", f"{n} of the {len(synthetic)} synthetic recordings are worn at "
-                    f"{', '.join(sorted(elsewhere))}, the capture at {', '.join(sorted(real))}: the rotation and "
-                    "maps fitted at the capture's site were applied to them too; calibrate each placement's "
-                    "recordings against a capture worn there (imuforge dataset select --placements)")]
+                    f"{', '.join(sorted(elsewhere))}, the capture at {', '.join(sorted(real))}: the rotation "
+                    "and maps fitted at the capture's site were applied to them too; calibrate each "
+                    "placement's recordings against a capture worn there (imuforge dataset select "
+                    "--placements)")]
 
 
 def _device_name(profile) -> str:
@@ -1187,17 +1193,17 @@ def device_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) 
     if not syn or not real:
         return []
     if not real & syn:
-        return [Finding("warning", "device", f"the capture comes from {', '.join(sorted(real))}, the synthetic "
-                        f"data were made for {', '.join(sorted(syn))}: make them for the capture's device "
-                        "(imuforge motion --profile, or the fitted profile this run writes)")]
+        return [Finding("warning", "device", f"the capture comes from {', '.join(sorted(real))}, the "
+                        f"synthetic data were made for {', '.join(sorted(syn))}: make them for the capture's "
+                        "device (imuforge motion --profile, or the fitted profile this run writes)")]
     other = syn - real
     if not other:
         return []
     n = sum(bool(r.profile) and named[r.profile] in other for r in synthetic)
     return [Finding("warning", "device", f"{n} of the {len(synthetic)} synthetic recordings were made for "
-                    f"{', '.join(sorted(other))}, the capture comes from {', '.join(sorted(real))}: they were "
-                    "calibrated to the capture's device too; calibrate each device's recordings against its "
-                    "own capture")]
+                    f"{', '.join(sorted(other))}, the capture comes from {', '.join(sorted(real))}: they "
+                    "were calibrated to the capture's device too; calibrate each device's recordings against "
+                    "its own capture")]
 
 
 def wearer_findings(reals: Sequence[Recording], map_step) -> list[Finding]:

@@ -91,7 +91,8 @@ def _check_options(args) -> None:
         raise ValidationError("--profile is the base profile of --fit-profile, which was not asked for",
                               allowed="--fit-profile --profile NAME, or leave out --profile")
     if args.align_mode is not None and not args.align:
-        raise ValidationError("--align-mode sets how --align fits the rotation, and --align was not asked for",
+        raise ValidationError("--align-mode sets how --align fits the rotation, and --align was not asked "
+                              "for",
                               allowed=f"--align --align-mode {args.align_mode}, or leave out --align-mode")
     for flag, value in (("--map-source", args.map_source), ("--map-strength", args.map_strength)):
         if value is not None and args.map == "none":

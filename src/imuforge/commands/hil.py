@@ -49,9 +49,9 @@ def emulated_profile(model) -> str:
         try:
             return load_profile(named).name
         except (ValidationError, FileNotFoundError):  # a profile file of the exporting machine, not here
-            print(f"warning: the export card's device {named} is not a profile here (a profile file is kept by "
-                  f"its name, a path as it was given): emulating {DEFAULT_EMULATED} (--profile FILE emulates "
-                  "that board)", file=sys.stderr)
+            print(f"warning: the export card's device {named} is not a profile here (a profile file is kept "
+                  f"by its name, a path as it was given): emulating {DEFAULT_EMULATED} (--profile FILE "
+                  "emulates that board)", file=sys.stderr)
     return DEFAULT_EMULATED
 
 

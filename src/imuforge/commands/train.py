@@ -146,9 +146,10 @@ def _register_eval_and_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run", help="run folder")
     p.add_argument("--data", required=True, action=Joined, help="Dataset folders (comma-separated or the "
                    "option repeated)")
-    p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png: a new or empty "
-                   "folder, or an earlier evaluation's, which is replaced (default RUN/eval/DATA, one folder per "
-                   "data evaluated: other data in folders of the same names get DATA-2, DATA-3, …)")
+    p.add_argument("--out", default=None, help="where to write metrics.json and confusion.png: a new or "
+                   "empty folder, or an earlier evaluation's, which is replaced (default RUN/eval/DATA, one "
+                   "folder per data evaluated: other data in folders of the same names get DATA-2, "
+                   "DATA-3, …)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_eval)
 

@@ -79,9 +79,11 @@ def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) ->
 
 
 def check_finished_corpus(p: Path) -> None:
-    """Refuse a folder that is a corpus ``imuforge generate`` has not finished: its shards so far, no manifest."""
+    """Refuse a folder that is a corpus ``imuforge generate`` has not finished: its shards so far, no
+    manifest."""
     if (p / UNFINISHED_CORPUS).is_dir() and not (p / Dataset.MANIFEST).exists():
-        raise ValidationError(f"{p} is a corpus imuforge generate has not finished (no {Dataset.MANIFEST} yet)",
+        raise ValidationError(f"{p} is a corpus imuforge generate has not finished (no {Dataset.MANIFEST} "
+                              "yet)",
                               allowed="run the same imuforge generate command again: it makes the shards "
                                       "left and writes the manifest")
 
@@ -89,9 +91,10 @@ def check_finished_corpus(p: Path) -> None:
 def stray_csv(exc: NotARecordingError, folder: Path) -> ValidationError:
     """The refusal of a ``.csv`` below ``folder`` (found, not named by the user) that is no recording, saying
     why it was read at all."""
-    hint = (f"every *.csv below {folder} outside a Dataset is read as a recording: move other CSV files out of "
-            "it, or give the Dataset folders themselves")
-    return ValidationError(exc.what, source=exc.source, allowed=f"{exc.allowed}; {hint}" if exc.allowed else hint)
+    hint = (f"every *.csv below {folder} outside a Dataset is read as a recording: move other CSV files out "
+            "of it, or give the Dataset folders themselves")
+    return ValidationError(exc.what, source=exc.source,
+                           allowed=f"{exc.allowed}; {hint}" if exc.allowed else hint)
 
 
 def load_windows(paths: str | os.PathLike | Sequence[str | os.PathLike], *, window_s: float, stride_s: float,

@@ -163,7 +163,8 @@ def measure_in_qemu(export_dir: str | Path, *, dsp: bool = False, stack_probe: b
 CARD_WINDOWS = 4
 
 
-def qemu_figures(export_dir: str | Path, *, macs: int, max_windows: int = CARD_WINDOWS) -> dict[str, Any] | str:
+def qemu_figures(export_dir: str | Path, *, macs: int,
+                 max_windows: int = CARD_WINDOWS) -> dict[str, Any] | str:
     """The card's ``qemu_cortex_m4``: instructions per inference and per MAC, plain and SMLAD, and how many
     windows matched host TFLM; ``"not measured: …"`` when a build or run fails."""
     if not (Path(export_dir) / "c" / "imuforge_model.c").exists():

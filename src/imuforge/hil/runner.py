@@ -267,8 +267,8 @@ def test_notes(card: ExportCard, paths: list[Path], summaries: list[dict]) -> tu
     model = {where} if isinstance(where, str) else set(where or ())
     worn = {q for s in summaries for q in s["placements"]}
     if away := sites_apart(model, worn):
-        out.append(f"{worn_at(away, worn, 'the test data')}, the model is for {', '.join(sorted(model))}: its "
-                   "accuracy here is another body site's")
+        out.append(f"{worn_at(away, worn, 'the test data')}, the model is for {', '.join(sorted(model))}: "
+                   "its accuracy here is another body site's")
     if seen := (seen_in(card.data.training, paths) or met_in(card.data.training, summaries)):
         out.append(f"{seen}: the accuracy is not a test of people the model has not met")
     return tuple(out)

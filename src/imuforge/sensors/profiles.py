@@ -307,7 +307,8 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
             raise ValidationError(f"profile file {p} does not exist",
-                                  allowed="a profile's name (imuforge profiles list) or an existing .toml file")
+                                  allowed="a profile's name (imuforge profiles list) or an existing .toml "
+                                          "file")
         if p.is_dir():
             raise ValidationError(f"{p} is a folder, not a profile file",
                                   allowed="a profile's name (imuforge profiles list) or its .toml file; a "
@@ -447,7 +448,8 @@ def _validate_chip_sensor(kind: str, sec: dict, src: str) -> None:
     lo, hi = _num(sec, "odr_min_hz", src, strict=True), _num(sec, "odr_max_hz", src, strict=True)
     if odrs is None and (lo is None or hi is None):
         raise ValidationError("missing odrs_hz (or odr_min_hz and odr_max_hz)", source=src,
-                              allowed="odrs_hz = [n, …] (the rates the chip offers), or odr_min_hz and odr_max_hz")
+                              allowed="odrs_hz = [n, …] (the rates the chip offers), or odr_min_hz and "
+                                      "odr_max_hz")
     if lo is not None and hi is not None and lo > hi:
         raise ValidationError(f"odr_min_hz {lo} > odr_max_hz {hi}", source=src,
                               allowed="odr_min_hz ≤ odr_max_hz (the chip's lowest and highest rate, Hz)")

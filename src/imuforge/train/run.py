@@ -389,7 +389,8 @@ def load_run(path: str | os.PathLike) -> Run:
         raise ValidationError(f"run folder {path} does not exist", allowed="a folder made by imuforge train")
     missing = [f for f in RUN_FILES if not (path / f).exists()]
     if missing and (path / "config.json").is_file():  # a run that lost a file: damaged, not another folder
-        raise corrupt(path / missing[0], "missing" + (f" (and {', '.join(missing[1:])})" if missing[1:] else ""))
+        also = f" (and {', '.join(missing[1:])})" if missing[1:] else ""
+        raise corrupt(path / missing[0], f"missing{also}")
     if missing:
         raise ValidationError(f"{path} is not a training run: missing {', '.join(missing)}",
                               allowed="a folder made by imuforge train")

@@ -81,8 +81,8 @@ def build_firmware(export_dir: str | Path, build_dir: str | Path, *, dsp: bool =
     src = export_dir / "c"
     if not all((src / f).exists() for f in MODEL_FILES):
         other = sorted(f.name for f in src.glob("*.c") if f.name not in MODEL_FILES) if src.is_dir() else []
-        what = (f"its generated C is c/{other[0]} (exported with --name {other[0][:-2]}), and the firmware builds "
-                f"c/{MODEL_FILES[0]}" if other else
+        what = (f"its generated C is c/{other[0]} (exported with --name {other[0][:-2]}), and the firmware "
+                f"builds c/{MODEL_FILES[0]}" if other else
                 f"has no generated C ({', '.join('c/' + f for f in MODEL_FILES)})")
         raise ValidationError(f"{export_dir}: {what}" if other else f"{export_dir} {what}", source="--model",
                               allowed="a folder made by imuforge export with the default --name")
@@ -92,7 +92,8 @@ def build_firmware(export_dir: str | Path, build_dir: str | Path, *, dsp: bool =
         shutil.copyfile(src / f, cdir / f)
     write_identity_header(export_dir, cdir, origin="imuforge's QEMU firmware build")
     cmd = ["make", "-s", "-C", str(FIRMWARE / "qemu"), "cgen", f"CGEN_DIR={cdir.resolve()}",
-           f"CGEN_BUILD={build_dir.resolve()}", *(["DSP=1"] if dsp else []), *(["STACK_PROBE=1"] if stack_probe else [])]
+           f"CGEN_BUILD={build_dir.resolve()}", *(["DSP=1"] if dsp else []),
+           *(["STACK_PROBE=1"] if stack_probe else [])]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
     if res.returncode != 0:
         raise ImuforgeError(f"building the QEMU firmware failed: {(res.stdout + res.stderr).strip()[-1500:]}")
