@@ -44,7 +44,7 @@ def test_calibrate_command_align_and_map(data, capsys, monkeypatch):
                "--align", "--map", "per-class"])
     assert rc == 0
     printed = capsys.readouterr().out
-    assert "two-sample AUC" in printed
+    assert "two-sample AUC (logistic_regression): " in printed and "not computed" not in printed
     assert f"train   imuforge train --data {out / 'dataset'}   (early stopping on this capture" in printed
     rep = json.loads((out / "report.json").read_text())
     steps = [s["step"] for s in rep["steps"]]
@@ -93,6 +93,26 @@ def test_calibrate_bad_input_names_the_problem(tmp_path, capsys):
     assert "no such synthetic file or folder" in capsys.readouterr().err
 
 
+def test_calibrate_names_the_rate_it_resampled_to_and_the_checks_it_could_not_make(data, tmp_path, capsys):
+    """The console says the rate the synthetic data were resampled to (it was only in report.md), and where
+    the capture is too short for the two-sample test (in-sample and on the held-out halves), that it was not
+    computed and why."""
+    from imuforge.calibrate.fidelity import resample_recording
+
+    root = data[0]
+    rec = read_dataset(root / "real")[0]
+    short = resample_recording(rec.crop(rec.timestamps[0], rec.timestamps[0] + 6.0), 25.0)
+    short.save(tmp_path / "short.imu.parquet")
+    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(tmp_path / "short.imu.parquet"),
+               "--out", str(tmp_path / "o"), "--align", "--no-plots"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert "step resample: the synthetic data to 25 Hz, the capture's rate" in printed
+    assert "two-sample AUC: not computed (in-sample: fitted on this capture): too few 2-s windows" in printed
+    assert "two-sample AUC (" not in printed
+    assert "two-sample AUC: not computed (held-out: fitted on the first half of the capture" in printed
+
+
 def test_calibrate_refuses_an_out_among_its_inputs(data, tmp_path, capsys):
     """An --out inside --real (or --synthetic) would be read as recordings by the next calibration of that
     folder (dataset select refuses the same): one line, nothing written."""
@@ -103,6 +123,13 @@ def test_calibrate_refuses_an_out_among_its_inputs(data, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert rc == 2 and len(err.splitlines()) == 1 and f"is inside {option}" in err, err
         assert not inside.exists()
+    # an --out that holds an input (a new folder above the capture's)
+    (tmp_path / "top").mkdir()
+    (tmp_path / "top" / "cap").symlink_to(root / "real", target_is_directory=True)
+    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(tmp_path / "top" / "cap"),
+               "--out", str(tmp_path / "top"), "--no-plots"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
 
 
 def test_a_capture_at_two_rates_is_a_warning_and_an_align_mode_without_align_refused(data, tmp_path, capsys):
@@ -123,7 +150,7 @@ def test_a_capture_at_two_rates_is_a_warning_and_an_align_mode_without_align_ref
     resampled = [s for s in rep["steps"] if s["step"] == "resample"]
     assert rc == 0 and (not resampled or resampled[0]["rate_hz"] == pytest.approx(rec.rate_hz, rel=0.01))
     said = f"WARNING: the capture's recordings come at several rates: {rec.rate_hz:.4g} Hz (1 recording"
-    assert said in err
+    assert said in err and "the synthetic data kept their rate" in err  # made at the capture's main rate
     from imuforge.calibrate.pipeline import capture_rate
     from imuforge.recording import read_recording
 

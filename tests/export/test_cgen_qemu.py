@@ -237,8 +237,7 @@ def test_a_long_export_name_is_cut_never_the_platform_words(zoo_exports, tmp_pat
 
 def test_an_export_made_with_another_name_is_named_as_such(tmp_path):
     """The QEMU firmware builds c/imuforge_model.c; an export made with --name holds c/<name>.c, and the
-    refusal says that, not that the folder has no generated C."""
-    _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    refusal says that, not that the folder has no generated C — on a machine without the toolchain too."""
     from imuforge.errors import ValidationError
     from imuforge.export.cgen.firmware import build_firmware
 

@@ -344,9 +344,14 @@ def test_a_bad_c_name_is_refused_before_anything_is_written(made, tmp_path, caps
 
 def test_an_existing_export_is_replaced_only_with_overwrite_and_only_when_complete(made, tmp_path, capsys):
     old = _copy(made[1], tmp_path)
-    (old / "mine.txt").write_text("keep me")
+    # an earlier export: --overwrite replaces it
     assert main(["export", str(made[0]), "--out", str(old)]) == 2
-    assert "exists" in _one_line(capsys, "export") and (old / "mine.txt").exists()
+    said = _one_line(capsys, "export")
+    assert "exists" in said and "--overwrite" in said and (old / "card.json").exists()
+    (old / "mine.txt").write_text("keep me")
+    assert main(["export", str(made[0]), "--out", str(old)]) == 2  # and now no --overwrite could: said first
+    assert "holds other files than an export (mine.txt)" in _one_line(capsys, "export")
+    assert (old / "mine.txt").exists()
     # a failing export (an op-free failure: bad C name) leaves the old export as it was
     assert main(["export", str(made[0]), "--out", str(old), "--name", "bad name", "--overwrite"]) == 2
     capsys.readouterr()

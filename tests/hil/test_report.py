@@ -231,9 +231,11 @@ def test_an_export_that_failed_its_checks_is_named_before_the_device_runs(tiny_m
     assert "failed its own checks" not in capsys.readouterr().err
 
 
-def test_hil_emulate_plays_the_device_the_export_card_names(tiny_model, tmp_path):
+def test_hil_emulate_plays_the_device_the_export_card_names(tiny_model, tmp_path, capsys):
     """`hil --emulate` without --profile emulates the card's device (the model was made for it); a card that
-    names none, several or one not installed here falls back to the documented default."""
+    names none, several or one not installed here falls back to the documented default — the last with a
+    warning (a profile file is kept by its name: a fresh user's own board was emulated as another without a
+    word)."""
     import shutil
 
     from imuforge.commands.hil import DEFAULT_EMULATED, emulated_profile
@@ -247,6 +249,9 @@ def test_hil_emulate_plays_the_device_the_export_card_names(tiny_model, tmp_path
         card["device"]["profile"] = named
         (export / "card.json").write_text(json.dumps(sign_card(card)))
         assert emulated_profile(export) == expected
+        warned = capsys.readouterr().err
+        assert ("warning: the export card's device a-board-of-another-machine is not a profile here" in warned
+                ) is (named == "a-board-of-another-machine"), warned
 
 
 def test_hil_model_given_as_the_model_file_names_its_folder(tiny_model, tmp_path, capsys):
@@ -260,12 +265,12 @@ def test_hil_model_given_as_the_model_file_names_its_folder(tiny_model, tmp_path
 def test_test_data_of_another_body_site_are_named():
     from types import SimpleNamespace
 
-    from imuforge.hil.runner import test_notes
+    from imuforge.hil.runner import data_notes
 
     def notes(card_placement, worn):
         card = SimpleNamespace(device=SimpleNamespace(placement=card_placement),
                                data=SimpleNamespace(training=[]))
-        return test_notes(card, [], [{"placements": sorted(worn), "subjects": []}])
+        return data_notes(card, [], [{"placements": sorted(worn), "subjects": []}])
 
     assert notes("waist_front", {"wrist_left"})[0].startswith(
         "the test data are worn at wrist_left, the model is for waist_front")
@@ -279,8 +284,8 @@ def test_test_data_of_another_body_site_are_named():
 
 def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_data, tmp_path, capsys):
     """The export's validation windows, and the recordings that trained it, score the model on what it has
-    met: the terminal, hil_report.json and the HTML report say so (a fresh user's run read 'HIL PASS, accuracy
-    100 %' on a training recording with no word)."""
+    met: the console (before the device runs), hil_report.json and the HTML report say so (a fresh user's run
+    read 'HIL PASS, accuracy 100 %' on a training recording with no word)."""
     from imuforge.export.card import scored_on
     from imuforge.hil.runner import load_export
 
@@ -290,10 +295,10 @@ def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_d
         out = tmp_path / data.name
         assert main(["hil", "--model", str(tiny_model), "--data", str(data), "--emulate", "--max-windows",
                      "4", "--out", str(out)]) == 0
-        printed = capsys.readouterr().out
+        said_before = capsys.readouterr().err  # before the device runs
         notes = json.loads((out / "hil_report.json").read_text())["data"]["notes"]
         assert len(notes) == 1 and notes[0].startswith(said), notes
-        assert f"note: {notes[0]}" in printed
+        assert f"note: {notes[0]}" in said_before
         assert html_escape(notes[0]) in (out / "hil_report.html").read_text()
 
 

@@ -14,6 +14,7 @@ Synthetic recordings are resampled to the real rate before any comparison.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -138,11 +139,36 @@ def classifier_two_sample_test(synthetic, real, channels, rate_hz: float, *, win
     return out
 
 
+#: how far the capture's recordings' rates may differ (relative) and still be one device's rate (a phone's
+#: measured rate moves by a few tenths of a percent between sessions)
+CAPTURE_RATE_SPREAD = 0.05
+
+
+def rate_groups(reals: Sequence[Recording]) -> list[tuple[float, float, int]]:
+    """The capture's rates grouped within :data:`CAPTURE_RATE_SPREAD`: (median rate Hz, seconds, recordings)
+    per group, the most seconds first."""
+    groups: list[list[Recording]] = []
+    for r in sorted(reals, key=lambda r: r.rate_hz):
+        if groups and r.rate_hz <= groups[-1][0].rate_hz * (1.0 + CAPTURE_RATE_SPREAD):
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    out = [(float(np.median([r.rate_hz for r in g])), float(sum(r.duration_s for r in g)), len(g))
+           for g in groups]
+    return sorted(out, key=lambda g: -g[1])
+
+
+def capture_rate(reals: Sequence[Recording]) -> float:
+    """The rate the synthetic data take: the capture's, or where its recordings come at several rates (two
+    devices), the rate of most of its seconds (a median of two devices' rates would be a rate neither has)."""
+    return rate_groups(reals)[0][0]
+
+
 def fidelity(synthetic, real, channels=None, *, rate_hz: float | None = None, seed: int = 0) -> dict[str, Any]:
     """All metrics of ``synthetic`` against ``real`` (synthetic resampled to the real rate); each a Recording
     or several."""
     synthetic, real = ([x] if isinstance(x, Recording) else list(x) for x in (synthetic, real))
-    rate = rate_hz or float(np.median([r.rate_hz for r in real]))
+    rate = rate_hz or capture_rate(real)
     synthetic = [resample_recording(r, rate) for r in synthetic]
     real = [resample_recording(r, rate) for r in real]
     if channels is None:

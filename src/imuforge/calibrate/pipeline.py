@@ -41,7 +41,7 @@ from imuforge._folders import check_replaceable, replace_entries
 from imuforge.bridge.protocol import EMULATOR_FIRMWARE
 from imuforge.calibrate.align import (ALIGN_MODES, Alignment, EachAlignment, apply_alignment,
                                       as_typical_wearer, estimate_alignment, fit_alignment, person_turn)
-from imuforge.calibrate.fidelity import fidelity, resample_recording
+from imuforge.calibrate.fidelity import capture_rate, fidelity, rate_groups, resample_recording
 from imuforge.calibrate.fit import DeviceFit, apply_fitted_terms, fit_device, fitted_profile, write_fitted_profile
 from imuforge.calibrate.gravity import has_gravity, remove_gravity
 from imuforge.calibrate.mapping import DEFAULT_SOURCE, DEFAULT_STRENGTH, MapSettings, QuantileMap
@@ -212,35 +212,10 @@ def _check_out_apart(out: Path, synthetic, real) -> None:
                                       "calibration of that folder would read the calibrated data as its own)")
 
 
-#: how far the capture's recordings' rates may differ (relative) and still be one device's rate (a phone's
-#: measured rate moves by a few tenths of a percent between sessions)
-CAPTURE_RATE_SPREAD = 0.05
-
-
-def _rate_groups(reals: Sequence[Recording]) -> list[tuple[float, float, int]]:
-    """The capture's rates grouped within :data:`CAPTURE_RATE_SPREAD`: (median rate Hz, seconds, recordings)
-    per group, the most seconds first."""
-    groups: list[list[Recording]] = []
-    for r in sorted(reals, key=lambda r: r.rate_hz):
-        if groups and r.rate_hz <= groups[-1][0].rate_hz * (1.0 + CAPTURE_RATE_SPREAD):
-            groups[-1].append(r)
-        else:
-            groups.append([r])
-    out = [(float(np.median([r.rate_hz for r in g])), float(sum(r.duration_s for r in g)), len(g))
-           for g in groups]
-    return sorted(out, key=lambda g: -g[1])
-
-
-def capture_rate(reals: Sequence[Recording]) -> float:
-    """The rate the synthetic data take: the capture's, or where its recordings come at several rates (two
-    devices), the rate of most of its seconds (a median of two devices' rates would be a rate neither has)."""
-    return _rate_groups(reals)[0][0]
-
-
 def rate_findings(reals: Sequence[Recording], resampled_to: float | None) -> list[Finding]:
     """A warning when the capture's recordings come at several rates: a capture is one device's.
     ``resampled_to``: the rate the synthetic data were resampled to (None: they kept theirs)."""
-    groups = _rate_groups(reals)
+    groups = rate_groups(reals)
     if len(groups) < 2:
         return []
     rates = ", ".join(f"{hz:.4g} Hz ({n} recording{'s' if n != 1 else ''}, {sec:.0f} s)"
@@ -567,6 +542,12 @@ def calibrate(synthetic: str | os.PathLike | Sequence[str | os.PathLike],
     return result
 
 
+#: the stages of :func:`_calibrate_into`, in order (a progress bar's steps; fit profile, align, map and range
+#: as asked)
+CALIBRATE_STAGES = ("channels", "fit profile", "gravity", "rate", "align", "map", "range", "fidelity",
+                    "realism", "findings", "dataset", "report")
+
+
 def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_named, *, fit_profile: bool,
                     align: bool, mapping: MapSettings, profile: str | None, gravity: str, match_rate: bool,
                     seed: int, plots: bool, align_mode: str = "pooled",
@@ -577,56 +558,55 @@ def _calibrate_into(stage: Path, out: Path, synthetic, real, syn_named, real_nam
     scope, report = _scope_and_notes(synthetic, real, syn, reals, fit_profile=fit_profile, align=align,
                                      mapping=mapping)
     result = CalibrationResult(out=stage, dataset=stage / "dataset", report=report)
-    stages = ["channels", *(["fit profile"] if fit_profile else []), "gravity", "rate",
-              *(["align"] if align else []), *(["map"] if mapping.on else []),
-              *(["range"] if match_range else []), "fidelity", "realism", "findings", "dataset", "report"]
-    bar = progress(total=len(stages), desc="calibrate", unit="step")
+    asked = {"fit profile": fit_profile, "align": align, "map": mapping.on, "range": match_range}
+    stages = [n for n in CALIBRATE_STAGES if asked.get(n, True)]
+    with progress(total=len(stages), desc="calibrate", unit="step") as bar:  # closed on a failure too
 
-    def step(name: str) -> None:  # the stage about to run: the one before it has ended
-        if name != stages[0]:
-            bar.update(1)
-        bar.set_postfix_str(name, refresh=False)
+        def step(name: str) -> None:  # the stage about to run: the one before it has ended
+            if name != stages[0]:
+                bar.update(1)
+            bar.set_postfix_str(name, refresh=False)
 
-    step("channels")
-    cur = _channel_step(report, syn, reals)  # 0. the channels the capture holds
-    if fit_profile:  # 1. device fit
-        step("fit profile")
-        cur = _device_fit_step(result, stage, out, cur, reals, real_named, profile, seed)
-    step("gravity")
-    cur = _gravity_step(report, cur, reals, gravity)  # 2. gravity
-    step("rate")
-    cur = _rate_step(report, cur, reals, match_rate)  # 3. rate
-    pre_align = cur
-    if align:  # 4. alignment
-        step("align")
-        cur = _align_step(result, stage, cur, reals, align_mode)
-    floor, unknown = device_noise_floor(cur, result.fit)  # the device's noise, which a still map squeezes
-    if mapping.on:  # 5. mapping
-        step("map")
-        cur = _map_step(result, stage, cur, reals, mapping, keep_wear=_keeps_wear(align, align_mode),
-                        floor=floor, unknown=unknown, seed=seed)
-    if match_range:  # 6. the capture's output range
-        step("range")
-        cur = _range_step(report, cur, reals)
-    step("fidelity")
-    _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
-                   align_mode=align_mode, match_range=match_range, floor=floor)
-    step("realism")
-    report.realism = realism_check(scope, pre_align, cur, reals)
-    result.recordings = cur
-    step("findings")
-    result.findings = findings(report, result, pre_align, reals, seed)
-    report.findings = list(result.findings)
-    step("dataset")
-    _write_dataset(stage, out, report, scope, syn_named, cur)
-    from imuforge.calibrate.report import write_report
+        step("channels")
+        cur = _channel_step(report, syn, reals)  # 0. the channels the capture holds
+        if asked["fit profile"]:  # 1. device fit
+            step("fit profile")
+            cur = _device_fit_step(result, stage, out, cur, reals, real_named, profile, seed)
+        step("gravity")
+        cur = _gravity_step(report, cur, reals, gravity)  # 2. gravity
+        step("rate")
+        cur = _rate_step(report, cur, reals, match_rate)  # 3. rate
+        pre_align = cur
+        if asked["align"]:  # 4. alignment
+            step("align")
+            cur = _align_step(result, stage, cur, reals, align_mode)
+        floor, unknown = device_noise_floor(cur, result.fit)  # the device's noise, which a still map squeezes
+        if asked["map"]:  # 5. mapping
+            step("map")
+            cur = _map_step(result, stage, cur, reals, mapping, keep_wear=_keeps_wear(align, align_mode),
+                            floor=floor, unknown=unknown, seed=seed)
+        if asked["range"]:  # 6. the capture's output range
+            step("range")
+            cur = _range_step(report, cur, reals)
+        step("fidelity")
+        _fidelity_step(report, scope, syn, cur, pre_align, reals, align=align, mapping=mapping, seed=seed,
+                       align_mode=align_mode, match_range=match_range, floor=floor)
+        step("realism")
+        report.realism = realism_check(scope, pre_align, cur, reals)
+        result.recordings = cur
+        step("findings")
+        result.findings = findings(report, result, pre_align, reals, seed)
+        report.findings = list(result.findings)
+        step("dataset")
+        _write_dataset(stage, out, report, scope, syn_named, cur)
+        from imuforge.calibrate.report import write_report
 
-    step("report")
-    shared = scope.shared
-    write_report(result, synthetic=restrict_to_classes(syn, shared), calibrated=restrict_to_classes(cur, shared),
-                 real=restrict_to_classes(reals, shared), plots=plots)
-    bar.update(1)
-    bar.close()
+        step("report")
+        shared = scope.shared
+        write_report(result, synthetic=restrict_to_classes(syn, shared),
+                     calibrated=restrict_to_classes(cur, shared), real=restrict_to_classes(reals, shared),
+                     plots=plots)
+        bar.update(1)
     return result
 
 

@@ -31,10 +31,10 @@ def _plt():
 
 def plot_histograms(before, after, real, channels, path: Path) -> Path:
     """Per-channel histograms: raw synthetic, calibrated synthetic, real."""
-    from imuforge.calibrate.fidelity import resample_recording
+    from imuforge.calibrate.fidelity import capture_rate, resample_recording
 
     plt = _plt()
-    rate = float(np.median([r.rate_hz for r in real]))
+    rate = capture_rate(real)
     pools = [np.concatenate([resample_recording(r, rate).pick(channels).data for r in recs])
              for recs in (before, after, real)]
     n = len(channels)

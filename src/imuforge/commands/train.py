@@ -662,10 +662,11 @@ def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.export import export_run
-    from imuforge.export.exporter import check_card_device, check_export_free, data_caveats
+    from imuforge.export.exporter import check_card_device, check_export_free, check_export_out, data_caveats
 
     check_card_device(args.profile, args.placement)  # before TensorFlow starts
     out = Path(args.out)
+    check_export_out(out, Path(args.run))  # a folder that is no export is refused as such, --overwrite or not
     check_export_free(out, args.overwrite)
     card = export_run(args.run, args.out, data=split_paths(args.data) or None, name=args.name,
                       profile=args.profile, placement=args.placement, overwrite=args.overwrite)

@@ -178,7 +178,7 @@ class TestWindows:
     excluded: dict[str, int] = field(default_factory=dict)
     placements: frozenset[str] = frozenset()  # where the recordings were worn (Datasets that say so)
     resampled_from_hz: tuple[float, ...] = ()  # the data's own rates, where they are not the model's
-    notes: tuple[str, ...] = ()  # what the figures on these windows do not say (:func:`test_notes`)
+    notes: tuple[str, ...] = ()  # what the figures on these windows do not say (:func:`data_notes`)
 
 
 def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, max_windows: int | None = None,
@@ -209,7 +209,8 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
         X, labels = read_windows_npz(npz, bad_npz)
         tw = TestWindows(np.asarray(X, np.float32), labels, str(npz))
         test = model.card.data.test
-        if npz.name == "reference.npz" and scored_on(test.source) != "test":  # the export's own windows
+        own = npz.resolve() == (Path(model.path) / "reference.npz").resolve()  # not another export's
+        if own and scored_on(test.source) != "test":
             tw.notes = (f"these are the export's own test windows, {test.source}",)
     else:
         for p in paths:
@@ -231,7 +232,7 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
                          placements=frozenset(q for s in summaries for q in s["placements"]),
                          resampled_from_hz=tuple(sorted({float(r) for s in summaries for r in s["rates_hz"]
                                                          if abs(float(r) - float(inp.odr_hz)) > 1e-6})),
-                         notes=test_notes(model.card, paths, summaries))
+                         notes=data_notes(model.card, paths, summaries))
     want = (int(inp.window_length), len(inp.channels))
     if tw.X.ndim != 3 or tw.X.shape[1:] != want:
         raise ValidationError(f"test windows have shape {tw.X.shape[1:]}, the model takes {want}", source=tw.source)
@@ -254,7 +255,7 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
     return tw
 
 
-def test_notes(card: ExportCard, paths: list[Path], summaries: list[dict]) -> tuple[str, ...]:
+def data_notes(card: ExportCard, paths: list[Path], summaries: list[dict]) -> tuple[str, ...]:
     """What a HIL run's figures on Dataset folders ``paths`` do not say (the report's notes, said on the
     console too): data worn at a body site the model is not for, or that trained it (its files, or its
     people: as ``eval`` says it, from the card's record of the training data)."""

@@ -200,6 +200,9 @@ def specific_force_g(motion: Motion, lowpass_hz: float | None = FORCE_LOWPASS_HZ
     """Each joint's |p̈ − g| over time (g, (J,); central second differences of the positions, y up): its
     peak, or the given ``percentile``; the positions low-passed at ``lowpass_hz`` first (zero-phase; not
     where the frame rate is below 2.5 × it, or with None)."""
+    if not 0.0 <= percentile <= 100.0:
+        raise ValidationError(f"percentile {percentile!r} is not within 0 … 100",
+                              allowed="0 … 100 (100: the peak)")
     P = motion.positions
     if len(P) < 3:
         return np.full(P.shape[1], np.nan)

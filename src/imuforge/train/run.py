@@ -388,7 +388,7 @@ def load_run(path: str | os.PathLike) -> Run:
     if not path.is_dir():
         raise ValidationError(f"run folder {path} does not exist", allowed="a folder made by imuforge train")
     missing = [f for f in RUN_FILES if not (path / f).exists()]
-    if missing and (path / "config.json").is_file():  # a run that lost a file: damaged, not another folder
+    if missing and len(missing) <= len(RUN_FILES) - 2:  # a run that lost a file (two of its own are there)
         also = f" (and {', '.join(missing[1:])})" if missing[1:] else ""
         raise corrupt(path / missing[0], f"missing{also}")
     if missing:

@@ -75,9 +75,6 @@ def build_firmware(export_dir: str | Path, build_dir: str | Path, *, dsp: bool =
     ELF. ``dsp``: the SMLAD kernels (``DSP=1``); ``stack_probe``: paint the stack and report its high-water
     mark (``STACK_PROBE=1``, a slower build)."""
     export_dir, build_dir = Path(export_dir), Path(build_dir)
-    missing = missing_tools()
-    if missing:
-        raise ImuforgeError(f"the QEMU firmware needs {', '.join(missing)} (apt-get install {APT_PACKAGES})")
     src = export_dir / "c"
     if not all((src / f).exists() for f in MODEL_FILES):
         other = sorted(f.name for f in src.glob("*.c") if f.name not in MODEL_FILES) if src.is_dir() else []
@@ -86,6 +83,9 @@ def build_firmware(export_dir: str | Path, build_dir: str | Path, *, dsp: bool =
                 f"has no generated C ({', '.join('c/' + f for f in MODEL_FILES)})")
         raise ValidationError(f"{export_dir}: {what}" if other else f"{export_dir} {what}", source="--model",
                               allowed="a folder made by imuforge export with the default --name")
+    missing = missing_tools()  # after what the export holds: its fault is said on any machine
+    if missing:
+        raise ImuforgeError(f"the QEMU firmware needs {', '.join(missing)} (apt-get install {APT_PACKAGES})")
     cdir = build_dir / "c"
     cdir.mkdir(parents=True, exist_ok=True)
     for f in MODEL_FILES:
