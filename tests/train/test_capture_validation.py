@@ -291,3 +291,20 @@ def test_labels_the_data_hold_too_briefly_are_not_called_missing(tmp_path):
     Dataset.create(cycling).add(make_recording("me", 50.0, 6.0, seed=79, labels=("cycling",)), name="me")
     got = capture_validation([_calibrated(tmp_path, cycling, name="cal2")], min_seconds=1.0)
     assert "holds cycling, which no --data recording has" in got.note
+
+
+def test_a_refused_run_says_one_line_not_the_validation_note_first(tmp_path, capsys):
+    """Data calibrated with a capture, trained with --real recordings too short for a window: the refusal is the
+    one line said (the note on why the capture does not validate came first, a fresh user's two lines)."""
+    from imuforge.cli import main
+
+    capture = tmp_path / "capture"
+    make_dataset(capture, subjects=("me",), seconds_per_label=6.0, seed=73)
+    cal = _calibrated(tmp_path, capture)
+    short = Dataset.create(tmp_path / "short")
+    short.add(make_recording("me", 50.0, 1.0, seed=75), name="me")
+    rc = main(["train", "--data", str(cal), "--real", str(short.path), "--epochs", "1",
+               "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "--real data hold no window" in err[0], err
+    assert not (tmp_path / "run").exists()

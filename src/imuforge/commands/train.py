@@ -277,11 +277,10 @@ def cmd_train(args) -> int:
     cfg.check()  # a bad flag is said alone, before the note on the validation data
     _check_deployable(cfg)
     said: list[str] = []  # notes said while it trains (stderr), in --json's notes too
-    if decided.note and not decided.paths:  # the capture does not validate: said before the epochs
-        said.append(_say(f"note: {decided.note}"))
     cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite, said=said)
-    if decided.paths and cfg.val:  # it did validate (the trainer may have refused it: said in its place)
-        said.append(_say(f"note: {decided.note}"))
+    # why the capture validated or did not: said once the run stands (a data error before it is one line)
+    if decided.note and (cfg.val if decided.paths else True):  # (a refused capture: said in its place)
+        said.insert(0, _say(f"note: {decided.note}"))
     figures, lines, notes = _summary(args, cfg, out, aug)
     # --json: one object on stdout, the figures and every note said or to say (stderr: the notes either way)
     print(json.dumps({**figures, "notes": said + notes, "warnings": list(getattr(args, "warned", []))})
