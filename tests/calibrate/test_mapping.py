@@ -542,6 +542,34 @@ def test_a_capture_class_in_recordings_at_different_offsets_is_one_spread_not_tw
         assert bool(sd < 0.3) is bounded, (source, sd)  # the capture recordings' own sd is 0.02 m/s²
 
 
+def test_a_capture_that_rolls_over_within_one_recording_is_two_postures_not_one_spread():
+    """One lying recording that rolls from the back onto the stomach (a HAPT-like sit-to-lie that settles): as
+    two recordings at two offsets (the test above), each posture counts about its own median, and the 3-s roll
+    between them is no posture of the class. As one spread, every still synthetic person was mapped across
+    both postures and jumped between them sample by sample (a fresh user's stand-in: 5.9 m/s² from one
+    sample to the next, where the capture moves 0.09)."""
+    from imuforge.calibrate.mapping import POSTURE_MIN_S, posture_parts
+
+    rng = np.random.default_rng(5)
+    t = np.arange(3000) / 50.0  # 60 s: 20 s on the back, a 3-s roll, 37 s on the stomach
+    angle = np.pi * np.clip((t - 20.0) / 3.0, 0.0, 1.0)
+    g = 9.8 * np.column_stack([np.zeros_like(t), np.cos(angle), np.sin(angle)])
+    still = [(0, 60.0, "lying")]
+    capture = rec(g + 0.02 * rng.standard_normal((3000, 3)), still)
+    parts = posture_parts(capture)
+    assert set(parts[t < 19.0]) == {0} and set(parts[t > 25.0]) == {max(parts)} and max(parts) >= 1
+    assert (parts[(t > 20.5) & (t < 22.5)] == -1).all()  # the roll itself
+    assert np.unique(parts[parts >= 0], return_counts=True)[1].min() / 50.0 >= POSTURE_MIN_S
+    people = [rec(np.array([1.0, 9.6, 1.0]) + 0.02 * rng.standard_normal((3000, 3)), still, subject=f"p{k}")
+              for k in range(4)]
+    qm = QuantileMap.fit(people, [capture], "per-class", strength="full")
+    for p in people:
+        step = np.diff(qm.apply(p).acc, axis=0).std(axis=0).max()
+        assert step < 0.1, step  # the people's own sample-to-sample spread is ≈ 0.03 m/s²
+    # without gravity in the data (linear acceleration: BasicMotions) no posture is read
+    assert set(posture_parts(rec(0.3 * rng.standard_normal((3000, 3)), still))) == {0}
+
+
 @pytest.mark.parametrize("strength", ["full", "evidence"])
 def test_a_still_class_captured_upside_down_in_one_session_keeps_its_gravity(strength):
     """Centred per recording and placed at the recordings' mean median, a phone upside down in one of two

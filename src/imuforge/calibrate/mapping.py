@@ -24,7 +24,10 @@ A still class whose capture recordings were worn or biased differently (two sess
 another way) sits apart in modes narrower than their distance: with the ``people`` source such a channel's
 target is each recording about its own median, as the synthetic people are taken
 (:func:`_target_quantiles`), placed at the longest recording's median; pooled, every still synthetic person
-mapped onto the modes jumped between them sample by sample (session 51).
+mapped onto the modes jumped between them sample by sample (session 51). So does a still stretch that turns
+within one recording — lying rolled from the back onto the stomach, an arm put down another way: each posture
+it holds counts as a recording of its own (:func:`posture_parts`), and the change between two is no posture
+of the class (session 67).
 
 How much of a map is applied (``strength``): a capture is one person, and part of how it differs from
 the typical synthetic person is that person's own way of moving, which a map would teach the model as
@@ -190,7 +193,8 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
                       min_samples: int) -> np.ndarray:
     """The quantiles of a still class's capture a map goes to (a moving class's are its samples pooled,
     IMUGPT's): pooled too — but with the ``people`` source, on a channel where the capture's recordings of the
-    class sit apart by more than each one spreads, each recording about its own median (as
+    class (``which``: recordings, or each posture of one, :func:`posture_parts`) sit apart by more than each one
+    spreads, each recording about its own median (as
     :func:`_source_quantiles` takes the people), placed at the median of the longest one.
 
     Two recordings worn or biased differently (two sessions, a phone put back another way) pooled make two
@@ -215,6 +219,44 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     # and not in the other averages to no gravity at all, and any two turns to a tilt neither session had
     each = np.nanpercentile(centred, pct, axis=0) + meds[int(np.argmax([len(g) for g in parts]))]
     return np.where(apart, each, pooled)
+
+
+#: a still class's capture holds a new posture where the mean specific force of a :data:`POSTURE_BLOCK_S` block
+#: turns by more than this (deg) from the posture's first block (lying rolled from the back onto the stomach,
+#: 180°; onto a side, 90°; sway and fidgets turn it a few degrees); a posture held under
+#: :data:`POSTURE_MIN_S` is a change between two (a roll), no posture of the class
+POSTURE_TURN_DEG, POSTURE_BLOCK_S, POSTURE_MIN_S = 30.0, 1.0, 2.0
+
+
+def posture_parts(rec: Recording) -> np.ndarray:
+    """Per sample of ``rec`` (n,), which posture of a still class it holds: 0, 1, … in order, a new one where
+    the device's gravity turns by more than :data:`POSTURE_TURN_DEG` (see there), −1 in a posture held
+    under :data:`POSTURE_MIN_S`. All 0 where the data hold no gravity (|mean specific force| of the blocks
+    not within 0.7–1.3 g: a capture of linear acceleration) or no accelerometer."""
+    out = np.zeros(len(rec), int)
+    if rec.acc is None or len(rec) == 0:
+        return out
+    n = max(int(round(POSTURE_BLOCK_S * rec.rate_hz)), 1)
+    blocks = len(rec) // n
+    if blocks < 2:
+        return out
+    means = rec.acc[:blocks * n].reshape(blocks, n, 3).mean(axis=1)
+    length = np.linalg.norm(means, axis=1)
+    if not 0.7 * G0 <= np.median(length) <= 1.3 * G0:
+        return out
+    unit = means / np.maximum(length, 1e-9)[:, None]
+    cos_turn = np.cos(np.radians(POSTURE_TURN_DEG))
+    part, ref, ids, turns = 0, unit[0], np.zeros(blocks, int), []
+    for b in range(1, blocks):  # per 1-s block, not per sample: a few hundred steps for minutes of capture
+        if unit[b] @ ref < cos_turn:
+            part, ref = part + 1, unit[b]
+            turns.append(b)
+        ids[b] = part
+    held = np.bincount(ids) * n / rec.rate_hz
+    ids[held[ids] < POSTURE_MIN_S] = -1
+    for b in turns:  # the turn lies between the two blocks' means: both hold part of the change
+        ids[b - 1:b + 1] = -1
+    return np.concatenate([np.repeat(ids, n), np.full(len(rec) - blocks * n, ids[-1])])  # the tail: the last
 
 
 def _person_spread(X: np.ndarray, which: np.ndarray, pct: np.ndarray, qs: np.ndarray,
@@ -484,6 +526,8 @@ class QuantileMap:
         pct = np.asarray(percentiles, float)
         Xs, Ls, which = _values(synthetic, channels, mode, nominal=keep_wear)
         Xr, Lr, which_r = _values(real, channels, mode)
+        posture = np.concatenate([posture_parts(r) for r in real])  # the capture's still postures
+        held = which_r * (int(posture.max()) + 2) + posture  # one id per recording and posture
         groups, applies_to, notes = _class_groups(mode, Ls, Lr, min_samples)
         fitted, samples = {}, {}
         for c, (ms, mr) in groups.items():
@@ -491,8 +535,11 @@ class QuantileMap:
             if source == "people" and center is None:
                 notes.append(f"class {c!r}: the typical synthetic person needs two or more recordings of "
                              f"{min_samples}+ samples; fewer here, so its map starts from the pooled samples")
-            qr = (_target_quantiles(Xr[mr], which_r[mr], pct, source, min_samples) if c in STILL
-                  else np.percentile(Xr[mr], pct, axis=0))
+            if c in STILL:  # each posture the class is held in is a part; a change between two is none
+                kept = mr & (posture >= 0) if (mr & (posture >= 0)).sum() >= min_samples else mr
+                qr = _target_quantiles(Xr[kept], held[kept], pct, source, min_samples)
+            else:
+                qr = np.percentile(Xr[mr], pct, axis=0)
             ratios = distance_ratios(qs, qr, _person_spread(Xs[ms], which[ms], pct, qs, min_samples))
             fitted[c] = (qs, qr, center, ratios)
             samples[c] = {"real": int(mr.sum()), "synthetic": int(ms.sum()), "synthetic_recordings": people}
