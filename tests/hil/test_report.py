@@ -284,7 +284,7 @@ def test_test_data_of_another_body_site_are_named():
 
 def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_data, tmp_path, capsys):
     """The export's validation windows, and the recordings that trained it, score the model on what it has
-    met: the console (before the device runs), hil_report.json and the HTML report say so (a fresh user's run
+    met: the console's summary, hil_report.json and the HTML report say so (a fresh user's run
     read 'HIL PASS, accuracy 100 %' on a training recording with no word)."""
     from imuforge.export.card import scored_on
     from imuforge.hil.runner import load_export
@@ -295,10 +295,10 @@ def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_d
         out = tmp_path / data.name
         assert main(["hil", "--model", str(tiny_model), "--data", str(data), "--emulate", "--max-windows",
                      "4", "--out", str(out)]) == 0
-        said_before = capsys.readouterr().err  # before the device runs
+        printed = capsys.readouterr().out  # with the summary, after the run: a refusal before it is one line
         notes = json.loads((out / "hil_report.json").read_text())["data"]["notes"]
         assert len(notes) == 1 and notes[0].startswith(said), notes
-        assert f"note: {notes[0]}" in said_before
+        assert f"note: {notes[0]}" in printed
         assert html_escape(notes[0]) in (out / "hil_report.html").read_text()
 
 

@@ -213,8 +213,6 @@ def run(args) -> int:
     if failed := exported.card.failed_checks():  # HIL tests the files as they are; the user should know
         print(f"warning: this export failed its own checks ({', '.join(failed)}; see {args.model}/card.md): "
               "the device is tested with it as it is", file=sys.stderr)
-    for note in windows.notes:  # before the device runs (the report files keep them: data.notes)
-        print(f"note: {note}", file=sys.stderr)
     link, emu, bps = open_link(args)
     try:
         rep = run_hil(args.model, windows, link, out=args.out, runs=args.runs, warmup=args.warmup,
@@ -237,7 +235,9 @@ def _print_report(rep, *, as_json: bool = False) -> None:
     """The report's summary and its files (``as_json``: hil_report.json's object, one line)."""
     from imuforge.hil.report import summary_lines
 
-    if as_json:
+    if as_json:  # the notes on stderr, as the other commands' with --json (after the run: an error that stops
+        for note in (rep.data or {}).get("notes", []):  # it before is said alone, in one line)
+            print(f"note: {note}", file=sys.stderr)
         print(json.dumps(rep.to_json()))
         return
     for line in summary_lines(rep):

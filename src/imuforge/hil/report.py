@@ -398,6 +398,7 @@ def summary_lines(rep: HilReport) -> list[str]:
         lines.append(f"accuracy {100 * rep.accuracy:.1f} %, macro-F1 {100 * rep.macro_f1:.1f} %")
     if excluded := not_scored(rep):
         lines.append(f"not run (labels the model does not know): {excluded}")
+    lines += [f"note: {n}" for n in (rep.data or {}).get("notes", [])]
     if (rep.data or {}).get("resampled_from_hz"):
         from imuforge.units import format_rates
 
