@@ -810,7 +810,7 @@ def realism_check(scope: ClassScope, before: list[Recording], after: list[Record
         return RealismCheck(skipped="the capture is unlabelled: the statistics are per activity")
     if not all(r.gyro is not None for r in [*reals, *before]):
         return RealismCheck(skipped="no gyroscope on both sides: most statistics are of the rate of turn")
-    rate = min(r.rate_hz for r in [*reals, *before])
+    rate = min(capture_rate(reals), capture_rate(before))  # each side's rate, not one recording's clock
     shared = scope.shared
     real = realism_stats(restrict_to_classes(reals, shared), rate_hz=rate)
     pre = {(c.label, c.stat): c for c in compare(real, realism_stats(restrict_to_classes(before, shared),
