@@ -49,7 +49,9 @@ def register(sub) -> None:
 
 
 def _fmt_s(s: float) -> str:
-    return f"{s / 60:.1f} min" if s >= 120 else f"{s:.1f} s"
+    """Seconds as shown: minutes from 120 s on, decided on the shown value (119.99 and 120.01 s of one
+    capture's stretches read "120.0 s" and "2.0 min" side by side)."""
+    return f"{s / 60:.1f} min" if round(s, 1) >= 120 else f"{s:.1f} s"
 
 
 def check_recordings(datasets) -> None:
