@@ -294,8 +294,8 @@ def test_labels_the_data_hold_too_briefly_are_not_called_missing(tmp_path):
 
 
 def test_a_refused_run_says_one_line_not_the_validation_note_first(tmp_path, capsys):
-    """Data calibrated with a capture, trained with --real recordings too short for a window: the refusal is the
-    one line said (the note on why the capture does not validate came first, a fresh user's two lines)."""
+    """Data calibrated with a capture, trained with --real recordings too short for a window: the refusal is
+    the one line said (the note on why the capture does not validate came first, a fresh user's two lines)."""
     from imuforge.cli import main
 
     capture = tmp_path / "capture"

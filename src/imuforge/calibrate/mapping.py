@@ -193,8 +193,8 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
                       min_samples: int) -> np.ndarray:
     """The quantiles of a still class's capture a map goes to (a moving class's are its samples pooled,
     IMUGPT's): pooled too — but with the ``people`` source, on a channel where the capture's recordings of the
-    class (``which``: recordings, or each posture of one, :func:`posture_parts`) sit apart by more than each one
-    spreads, each recording about its own median (as
+    class (``which``: recordings, or each posture of one, :func:`posture_parts`) sit apart by more than each
+    one spreads, each recording about its own median (as
     :func:`_source_quantiles` takes the people), placed at the median of the longest one.
 
     Two recordings worn or biased differently (two sessions, a phone put back another way) pooled make two
@@ -221,9 +221,9 @@ def _target_quantiles(X: np.ndarray, which: np.ndarray, pct: np.ndarray, source:
     return np.where(apart, each, pooled)
 
 
-#: a still class's capture holds a new posture where the mean specific force of a :data:`POSTURE_BLOCK_S` block
-#: turns by more than this (deg) from the posture's first block (lying rolled from the back onto the stomach,
-#: 180°; onto a side, 90°; sway and fidgets turn it a few degrees); a posture held under
+#: a still class's capture holds a new posture where the mean specific force of a :data:`POSTURE_BLOCK_S`
+#: block turns by more than this (deg) from the posture's first block (lying rolled from the back onto the
+#: stomach, 180°; onto a side, 90°; sway and fidgets turn it a few degrees); a posture held under
 #: :data:`POSTURE_MIN_S` is a change between two (a roll), no posture of the class
 POSTURE_TURN_DEG, POSTURE_BLOCK_S, POSTURE_MIN_S = 30.0, 1.0, 2.0
 
