@@ -209,6 +209,11 @@ def test_a_device_put_on_differently_for_one_activity_is_a_warning():
     moved = [rotate_recording(r, turn) if r.labels[0].label == "walking" else r for r in capture]
     (warning,) = posture_findings(people, moved)
     assert warning.kind == "warning" and "standing and walking" in warning.text and "put on differently" in warning.text
+    assert "lying face down" not in warning.text  # the lying posture hint only where lying is one of the two
+    from imuforge.calibrate.pipeline import _posture_hint
+
+    assert _posture_hint("lying", "sitting").endswith('imuforge motion "lying face down"')
+    assert _posture_hint("standing", "walking") is None
     angle = float(warning.text.split("walking ")[1].split("°")[0])
     assert 40 <= angle <= 60
     # ... and too few synthetic people to know the range: nothing said

@@ -1202,6 +1202,18 @@ def wearer_findings(reals: Sequence[Recording], map_step) -> list[Finding]:
                     "on each wearer")]
 
 
+#: the postures of a still activity the library makes when asked, which a capture may hold where the default
+#: people do not (``imuforge motion "<description>"``)
+POSTURE_VARIANTS = {"lying": 'lying face down or on a side, which the library makes when asked: imuforge '
+                              'motion "lying face down"'}
+
+
+def _posture_hint(a: str, b: str) -> str | None:
+    """How to make the posture of a still activity of the pair the capture may hold
+    (:data:`POSTURE_VARIANTS`)."""
+    return next((POSTURE_VARIANTS[c] for c in (a, b) if c in POSTURE_VARIANTS), None)
+
+
 def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording]) -> list[Finding]:
     """A warning for each two activities that the capture holds at an angle no synthetic person does.
 
@@ -1239,9 +1251,10 @@ def posture_findings(synthetic: Sequence[Recording], reals: Sequence[Recording])
             "warning", "posture",
             f"the capture holds {a} and {b} {r:.0f}° apart (direction of gravity), the {len(people)} synthetic "
             f"people {lo:.0f}–{hi:.0f}° (± {POSTURE_MARGIN_DEG:g}° allowed): the device was put on differently for "
-            "the two, or one is done differently from the library's people (a hand in a pocket, a bag carried); "
+            "the two, or one is done differently from the library's people (a hand in a pocket, a bag carried"
+            + (f"; {_posture_hint(a, b)}" if _posture_hint(a, b) else "") + "); "
             "--map per-class would teach the model that difference as part of the class — capture both with the "
-            "device worn the same way, or check the placement"))
+            "device worn the same way, make the people the way the capture does it, or check the placement"))
     return out
 
 
