@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -123,13 +124,13 @@ def test_calibrate_refuses_an_out_among_its_inputs(data, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert rc == 2 and len(err.splitlines()) == 1 and f"is inside {option}" in err, err
         assert not inside.exists()
-    # an --out that holds an input (a new folder above the capture's)
-    (tmp_path / "top").mkdir()
-    (tmp_path / "top" / "cap").symlink_to(root / "real", target_is_directory=True)
-    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(tmp_path / "top" / "cap"),
-               "--out", str(tmp_path / "top"), "--no-plots"])
+    # an --out that holds an input: refused as a folder of other files, before it is read
+    top = tmp_path / "top"
+    shutil.copytree(root / "real", top / "cap")
+    rc = main(["calibrate", "--synthetic", str(root / "syn"), "--real", str(top / "cap"), "--out", str(top),
+               "--no-plots"])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert rc == 2 and len(err.splitlines()) == 1 and "holds other files than a calibrate output" in err, err
 
 
 def test_a_capture_at_two_rates_is_a_warning_and_an_align_mode_without_align_refused(data, tmp_path, capsys):

@@ -198,16 +198,15 @@ def _check_apart(synthetic, real) -> None:
 
 
 def _check_out_apart(out: Path, synthetic, real) -> None:
-    """Refuse an ``out`` inside (or holding) a ``--synthetic`` or ``--real`` folder: the next calibration of
-    that folder would read the calibrated data as its own recordings (``dataset select`` refuses the same)."""
+    """Refuse an ``out`` inside a ``--synthetic`` or ``--real`` folder: the next calibration of that folder
+    would read the calibrated data as its own recordings (``dataset select`` refuses the same). (An ``out``
+    holding one is refused before, as a folder of other files than a calibrate output.)"""
     where = out.resolve()
     for option, given in (("--synthetic", synthetic), ("--real", real)):
         for p in split_paths(given):
             p = Path(p).resolve()
-            if p.is_dir() and (where == p or p in where.parents or where in p.parents):
-                inside = p in where.parents or where == p
-                raise ValidationError(f"--out {out} is inside {option} {p}" if inside
-                                      else f"--out {out} holds {option} {p}",
+            if p.is_dir() and (where == p or p in where.parents):
+                raise ValidationError(f"--out {out} is inside {option} {p}",
                                       allowed=f"an --out folder apart from the {option} recordings (the next "
                                       "calibration of that folder would read the calibrated data as its own)")
 
