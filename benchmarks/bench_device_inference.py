@@ -157,7 +157,7 @@ def target_rows(ms: dict[str, dict]) -> list[Target]:
 
 
 def main() -> int:
-    from imuforge.hil.qemu import missing_tools
+    from imuforge.export.cgen.firmware import missing_tools
 
     if missing_tools():
         print(f"needs {', '.join(missing_tools())}")
