@@ -96,9 +96,10 @@ def _label(args, expected: str | None) -> str | None:
     """The motions' label: ``--label`` (an activity the library lacks: with ``--custom-label``), else the
     library activity the description maps to; None (and a note) for neither — they had been written
     unlabelled without a word, and ``--label`` refused."""
-    from imuforge.commands._options import label_from_args
+    from imuforge.labels import canonical_label
 
-    label = label_from_args(args)
+    label = None if args.label is None else canonical_label(args.label, allow_custom=args.custom_label,
+                                                            source="--label")
     if label is None and expected is None:
         print("note: the description maps to no library activity: the motions are not labelled (--label NAME "
               "--custom-label names their activity)", file=sys.stderr)
