@@ -404,3 +404,45 @@ def test_a_pty_emulator_unplugged_comes_back_and_capture_reconnects_through_its_
     gaps = rec.gaps()
     assert len(gaps) >= 1 and len(rec) + sum(g[2] for g in gaps) == 300
     assert not pf.exists()  # the emulator took its (last) port file with it
+
+
+def test_a_second_ctrl_c_while_writing_keeps_the_recording(tmp_path, monkeypatch, capsys):
+    """Ctrl-C stops the capture, an impatient second one arrives while the recording is written: it had cut
+    the write short (no recording, no word of the raw log: a fresh user's run). The write now finishes."""
+    import os
+    import threading
+
+    import imuforge.recording as R
+
+    real_write = R.write_recording
+
+    def write_pressed(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, in the middle of the write
+        time.sleep(0.05)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(R, "write_recording", write_pressed)
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", "nano33-ble-sense-rev2",
+                            "--pty"], stdout=subprocess.PIPE, text=True)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal
+    try:
+        port = emu.stdout.readline().split()[-1]
+        log = tmp_path / "cut.rawlog"
+
+        def first_ctrl_c():  # once samples reach the raw log
+            deadline = time.monotonic() + 60
+            while not (log.exists() and log.stat().st_size > 4000) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=first_ctrl_c, daemon=True).start()
+        rc = main(["capture", "--port", port, "--seconds", "60", "--out", str(tmp_path / "cut.imu.parquet"),
+                   "--quiet"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        emu.kill()
+        emu.wait(5)
+    printed = capsys.readouterr().out
+    assert rc == 3, printed
+    assert "interrupted after" in printed and "wrote " in printed
+    assert len(read_recording(tmp_path / "cut.imu.parquet")) > 0

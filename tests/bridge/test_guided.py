@@ -479,3 +479,73 @@ def test_a_device_that_hangs_at_configure_is_lost_not_bad_input(tmp_path, capsys
     assert "the device was lost during standing" in printed
     summary = json.loads((out / "guided.json").read_text())
     assert summary["not_written"]["standing"].startswith("device lost: no answer to Configure")
+
+
+class _CtrlCAt(io.StringIO):
+    """stdin whose ``n``-th line is a Ctrl-C at the prompt (a KeyboardInterrupt, as a terminal gives)."""
+
+    def __init__(self, text: str, n: int):
+        super().__init__(text)
+        self.n, self.read_lines = n, 0
+
+    def readline(self, *args):
+        self.read_lines += 1
+        if self.read_lines == self.n:
+            raise KeyboardInterrupt
+        return super().readline(*args)
+
+
+def _guided_cli(tmp_path, monkeypatch, stdin, activities="sit,walking,standing"):
+    cue = tmp_path / "cue.txt"
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", PROFILE, "--pty",
+                            "--placement", "wrist_left", "--follow", str(cue)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        monkeypatch.setattr(sys, "stdin", stdin)
+        return main(["capture", "--guided", "--port", port, "--activities", activities, "--seconds-each", "2",
+                     "--countdown", "1", "--cue-file", str(cue), "--out", str(tmp_path / "caps"), "--quiet"])
+    finally:
+        emu.kill()
+        emu.wait(5)
+
+
+def test_ctrl_c_at_a_prompt_ends_the_session_with_its_summary(tmp_path, monkeypatch, capsys):
+    """Ctrl-C at the second prompt (outside any capture): the session had ended with 'interrupted', exit 130,
+    no summary, and guided.json listed neither activity left (a fresh user's run). Now: exit 3, what was
+    written is kept, the rest is listed as interrupted / ended by Ctrl-C."""
+    rc = _guided_cli(tmp_path, monkeypatch, _CtrlCAt("\n\n\n", 2))
+    printed = capsys.readouterr().out
+    out = tmp_path / "caps"
+    assert rc == 3, printed
+    assert "not written: walking — interrupted (Ctrl-C)" in printed
+    assert "not written: standing — session ended (Ctrl-C)" in printed
+    assert sorted(p.name for p in out.glob("*.imu.parquet")) == ["sitting.imu.parquet"]
+    record = json.loads((out / "guided.json").read_text())
+    assert record["interrupted"] == "Ctrl-C" and record["complete"] is False
+    assert record["not_written"] == {"walking": "interrupted (Ctrl-C)", "standing": "session ended (Ctrl-C)"}
+
+
+def test_ctrl_c_while_an_accepted_stretch_is_written_keeps_it(tmp_path, monkeypatch, capsys):
+    """Ctrl-C in the moment an accepted stretch is being written: its recording was lost although guided.json
+    called it accepted. Now the write finishes, then the session ends."""
+    import os
+    import signal
+
+    from imuforge.bridge import guided as G
+
+    real_write = G._write
+
+    def write_pressed(rec, path):
+        os.kill(os.getpid(), signal.SIGINT)  # delivered in the middle of the write
+        time.sleep(0.05)
+        return real_write(rec, path)
+
+    monkeypatch.setattr(G, "_write", write_pressed)
+    rc = _guided_cli(tmp_path, monkeypatch, io.StringIO("\n\n\n"), activities="sit,standing")
+    printed = capsys.readouterr().out
+    out = tmp_path / "caps"
+    assert rc == 3, printed
+    assert read_recording(out / "sitting.imu.parquet").labels[0].label == "sitting"
+    record = json.loads((out / "guided.json").read_text())
+    assert list(record["written"]) == ["sitting"] and record["attempts"][0]["accepted"]
+    assert record["not_written"] == {"standing": "session ended (Ctrl-C)"} and record["interrupted"] == "Ctrl-C"

@@ -101,6 +101,27 @@ def sigterm_as_interrupt() -> Iterator[_Sigterm]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def sigint_deferred(*, reraise: bool = True) -> Iterator[None]:
+    """Ctrl-C inside the block waits for its end — then raises KeyboardInterrupt, or with ``reraise=False``
+    is let go — so what arrived is stopped, built and written whole: an impatient second Ctrl-C after the
+    one that stopped a capture had cut the write short, and nothing but the raw log was left (a fresh
+    user's run). SIGTERM likewise only marks :data:`SIGTERM` inside it. Only in the main thread (elsewhere
+    a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        with SIGTERM.polling():
+            yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed and reraise:
+        raise KeyboardInterrupt
+
+
 #: The longest capture (s) one command takes: a day.
 MAX_CAPTURE_S = 86_400.0
 
@@ -442,9 +463,12 @@ class CaptureSession:
             raise self._failed_start(exc) from None
         try:
             complete, disconnected = self._stream()
-        finally:
+        except BaseException:
             self._close()
-        return self._result(complete, disconnected)
+            raise
+        with sigint_deferred(reraise=False):  # the window is over: what arrived is built whatever is pressed
+            self._close()
+            return self._result(complete, disconnected)
 
     def _result(self, complete: bool, disconnected: bool) -> CaptureResult:
         o = self.opt
@@ -534,7 +558,8 @@ class CaptureSession:
                 how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
                 self.messages.append(f"{how} after {self.proc.stats.samples} samples; kept them and what "
                                      f"arrived while stopping (raw log {self.log_path})")
-                self._stop()
+                with sigint_deferred(reraise=False):  # a second Ctrl-C does not cut the stop short
+                    self._stop()
                 break
             except LinkClosed as exc:
                 disconnected = True

@@ -57,9 +57,10 @@ from imuforge.bridge.capture import (
     NoDeviceAnswer,
     capture,
     probe,
+    sigint_deferred,
 )
 from imuforge.bridge.links import Link, LinkClosed
-from imuforge.errors import OutputExistsError, ValidationError
+from imuforge.errors import OutputExistsError, Terminated, ValidationError
 from imuforge.recording import RECORDING_SUFFIX, Recording
 
 #: Activities the wearer must do still; their stretches are checked for motion.
@@ -358,6 +359,7 @@ class GuidedResult:
     attempts: list[Attempt] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     device_lost: str | None = None  # why the session ended without the device, if it did
+    interrupted: str = ""  # "Ctrl-C" or "SIGTERM" when the session was ended so
 
     @property
     def complete(self) -> bool:
@@ -385,7 +387,8 @@ class GuidedResult:
     def to_json(self) -> dict[str, Any]:
         return {"plan": asdict(self.plan), "written": {k: str(v) for k, v in self.written.items()},
                 "not_written": self.not_written, "attempts": [a.to_dict() for a in self.attempts],
-                "warnings": self.warnings, "device_lost": self.device_lost, "complete": self.complete}
+                "warnings": self.warnings, "device_lost": self.device_lost,
+                "interrupted": self.interrupted or None, "complete": self.complete}
 
     def save(self) -> Path:
         path = self.out_dir / "guided.json"
@@ -508,10 +511,17 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
                 result.lose_device(activity, str(lost))
                 prompter.say(f"{activity}: the device was lost; ending the session")
                 break
+            except KeyboardInterrupt as exc:  # at a prompt, the countdown or between stretches: the end
+                result.interrupted = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+                if activity not in result.written:
+                    result.not_written.setdefault(activity, f"interrupted ({result.interrupted})")
+                prompter.say(f"{activity}: interrupted ({result.interrupted}); ending the session")
+                outcome = "interrupted"
             result.save()
-            if outcome in ("quit", "eof") or SIGTERM.received:  # SIGTERM after a stretch: kept; the end
-                why = ("SIGTERM" if SIGTERM.received else "stdin closed" if outcome == "eof" else "quit")
-                for rest in plan.activities[i:]:
+            if outcome in ("quit", "eof", "interrupted") or SIGTERM.received:  # SIGTERM after a stretch: kept
+                why = ("SIGTERM" if SIGTERM.received else result.interrupted or
+                       ("stdin closed" if outcome == "eof" else "quit"))
+                for rest in (a for a in plan.activities[i:] if a not in result.written):
                     result.not_written.setdefault(rest, f"session ended ({why})")
                 break
     finally:
@@ -557,18 +567,13 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
         attempt = _judge(activity, number, res, limits)
         result.attempts.append(attempt)
         if res.interrupted:
+            result.interrupted = res.interrupted_by
             result.not_written[activity] = f"interrupted ({res.interrupted_by})"
             prompter.say(f"{activity}: interrupted; what arrived is in {res.log_path}")
-            return "quit"
-        if attempt.accepted:
-            path = recording_path(result.out_dir, activity)
-            # where the raw log is from the recording's folder (raw/…: the capture names it, not its folder)
-            res.recording.provenance["raw_log"] = Path(os.path.relpath(res.log_path, path.parent)).as_posix()
-            path = _write(res.recording, path)
-            result.written[activity] = path
-            result.not_written.pop(activity, None)
-            result.warn(activity, res.warnings)
-            prompter.say(f"{activity}: ok ({attempt.reason}) → {path}")
+            return "interrupted"
+        if attempt.accepted:  # written whole: a Ctrl-C now ends the session after the write
+            with sigint_deferred():
+                _accept(activity, res, attempt, result, prompter)
             return "done"
         left = plan.retries + 1 - number
         again = ("reaching the device again to ask once more" if res.disconnected else "asking again")
@@ -576,6 +581,19 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
                                                           "no attempts left"))
     result.not_written[activity] = f"not accepted after {plan.retries + 1} attempt(s): {result.attempts[-1].reason}"
     return "failed"
+
+
+def _accept(activity: str, res: CaptureResult, attempt: Attempt, result: GuidedResult,
+            prompter: ConsolePrompter) -> None:
+    """Write an accepted stretch's recording and say so."""
+    path = recording_path(result.out_dir, activity)
+    # where the raw log is from the recording's folder (raw/…: the capture names it, not its folder)
+    res.recording.provenance["raw_log"] = Path(os.path.relpath(res.log_path, path.parent)).as_posix()
+    path = _write(res.recording, path)
+    result.written[activity] = path
+    result.not_written.pop(activity, None)
+    result.warn(activity, res.warnings)
+    prompter.say(f"{activity}: ok ({attempt.reason}) → {path}")
 
 
 def _live_check(activity: str, plan: GuidedPlan, limits: StillLimits | None):

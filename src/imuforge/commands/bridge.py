@@ -232,7 +232,8 @@ def _status_line(s: dict) -> None:
 def cmd_capture(args) -> int:
     import datetime as dt
 
-    from imuforge.bridge.capture import NoDeviceAnswer, capture, recover, sigterm_as_interrupt
+    from imuforge.bridge.capture import (NoDeviceAnswer, capture, recover, sigint_deferred,
+                                         sigterm_as_interrupt)
     from imuforge.bridge.links import wait_for_port_file
     from imuforge.recording import check_recording_path, write_recording
 
@@ -296,10 +297,14 @@ def cmd_capture(args) -> int:
             _settle_aside(prev, log)
             print(f"imuforge capture: error: {exc}", file=sys.stderr)
             return 2
-        except BaseException:  # refused (exit 2), interrupted during the handshake, …
+        except BaseException as exc:  # refused (exit 2), interrupted during the handshake, …
             _settle_aside(prev, log)
+            if isinstance(exc, KeyboardInterrupt) and log.exists():
+                print(f"what arrived is in the raw log {log} (imuforge capture --recover {log})",
+                      file=sys.stderr)
             raise
-        return _write_capture(res, out, log, args, prev)
+        with sigint_deferred(reraise=False):  # what arrived is written whole, whatever is pressed now
+            return _write_capture(res, out, log, args, prev)
 
 
 def _set_aside(log: Path, overwrite: bool) -> Path | None:
@@ -471,8 +476,9 @@ def cmd_guided(args) -> int:
     if res.device_lost:
         print(f"the device was lost {res.device_lost}; the session ended, the recordings written before "
               "it are kept")
+    raw = Path(args.out) / "raw"  # (a session quit at its first prompt leaves none)
     print(f"wrote {len(res.written)} of {len(acts)} recordings into {args.out} (attempts and checks: "
-          f"{Path(args.out) / 'guided.json'}; raw logs: {Path(args.out) / 'raw'})")
+          f"{Path(args.out) / 'guided.json'}" + (f"; raw logs: {raw})" if raw.is_dir() else ")"))
     if res.written:
         from imuforge.recording import read_recording
 
