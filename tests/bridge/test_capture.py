@@ -443,3 +443,45 @@ def test_a_device_that_stops_answering_at_configure_is_a_time_out_not_a_refusal(
     with pytest.raises(DeviceTimeout, match="no answer to Configure.*device supports ODRs") as err:
         _cap(d.url, tmp_path)
     assert not isinstance(err.value, DeviceRefused)
+
+
+def test_a_stray_zero_byte_at_boot_does_not_hide_a_csv_sketch(tmp_path):
+    """A 0x00 among a CSV sketch's first lines (a USB bridge or a sketch at boot): the capture had said no
+    device answered, and --recover of its raw log found no samples (a fresh user's run). Now the lines are
+    read (the byte is one unreadable line), and a log whose capture stopped before it knew is rebuilt as CSV."""
+    from imuforge.bridge import rawlog
+    from imuforge.bridge.capture import _csv_like
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    tty.setraw(master)
+    stop = threading.Event()
+    os.write(master, b"0.01,0.02,0.98\n\x000.01,0.02,0.98\n")  # the stray byte, before the handshake reads
+    th = threading.Thread(target=lambda: _csv_writer(master, 100.0, 600, 4, stop), daemon=True)
+    th.start()
+    try:
+        res = capture(lambda: SerialLink(os.ttyname(slave), 9600), tmp_path / "z.rawlog",
+                      CaptureOptions(seconds=2.0, fmt="auto", handshake_timeout_s=0.6))
+    finally:
+        stop.set()
+        th.join(5)
+        os.close(master)
+        os.close(slave)
+    assert res.recording.provenance["format"] == "csv" and len(res.recording) > 150
+    # a log of CSV lines whose capture never switched to CSV (the code before: no samples) is read as CSV
+    lines = [b"%d,0.5,0.98,1,2,3\n" % i for i in range(50)]
+    w = rawlog.RawLogWriter(tmp_path / "old.rawlog", {"format": "imuforge-rawlog", "stream": "auto",
+                                                      "seconds": None, "csv_units": None, "csv_rate_hz": None,
+                                                      **dict.fromkeys(("label", "profile", "placement",
+                                                                       "subject"))})
+    w.write(rawlog.RX, b"\x00", t=0.0)
+    for i, ln in enumerate(lines):
+        w.write(rawlog.RX, ln, t=0.01 + 0.02 * i)
+    w.close()
+    lines = b"".join(lines)
+    rec, _ = recover(tmp_path / "old.rawlog")
+    assert len(rec) == 49 and rec.provenance["format"] == "csv"  # the line the byte joined is a gap
+    # frames are not CSV, lines of numbers with a stray byte are
+    from imuforge.bridge import protocol as P
+    frames = b"".join(P.encode_frame(P.GetInfo(), i) for i in range(40))
+    assert not _csv_like(frames) and _csv_like(b"\x00" + lines) and not _csv_like(b"a\nb\nc\nd\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import re
 import signal
 import threading
 import time
@@ -630,9 +631,17 @@ def _provenance(header: dict[str, Any], log_path: Path) -> dict[str, Any]:
             "raw_log": Path(log_path).name}
 
 
+#: a line of numbers as CSV-mode sketches print them (``0.01,-0.98,0.02`` …; comma, TAB or space)
+_NUMBER_LINE = re.compile(rb"^[ \t]*[-+]?(\d|\.\d)[-+0-9.eE, \t]*\r?$")
+
+
 def _csv_like(blob: bytes) -> bool:
-    """Whether bytes from a device look like CSV sample lines (text lines, no frame delimiters)."""
-    return blob.count(b"\n") >= 3 and b"\x00" not in blob
+    """Whether bytes from a device look like CSV sample lines: three lines of numbers or more, holding most
+    of the bytes. A stray byte — a 0x00 a sketch or a USB bridge sends at boot — no longer hides them (one
+    had made a CSV device "not answer", and its raw log unreadable); imuforge frames (COBS, a 0x00 after
+    each) hold no such lines."""
+    lines = [ln for ln in blob.split(b"\n") if _NUMBER_LINE.match(ln)]
+    return len(lines) >= 3 and sum(len(ln) + 1 for ln in lines) >= 0.5 * len(blob)
 
 
 def _no_answer(link: Link, options: CaptureOptions, csv_seen: bool = False) -> NoDeviceAnswer:
@@ -710,6 +719,9 @@ def recover(log_path: str | Path, *, label: str | None = None, profile: str | No
     header, records, info = rawlog.read_log(log_path)
     units = {**(header.get("csv_units") or {}), **(csv_units or {})} or None
     proc = _replay(records, "csv" if header.get("stream") == "csv" else "frames", units)
+    if (proc.fmt == "frames" and not proc.stats.samples and header.get("stream") != "frames"
+            and _csv_like(b"".join(r.data for r in records if r.kind == rawlog.RX))):
+        proc = _replay(records, "csv", units)  # CSV lines the capture did not recognise (it stopped at once)
     if csv_units and proc.fmt != "csv":  # frames carry their own units: the option would do nothing
         raise ValidationError("--csv-acc-unit / --csv-gyro-unit with a log of imuforge frames, which carry "
                               "their own units", source=str(log_path),
