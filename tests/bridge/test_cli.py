@@ -446,3 +446,59 @@ def test_a_second_ctrl_c_while_writing_keeps_the_recording(tmp_path, monkeypatch
     assert rc == 3, printed
     assert "interrupted after" in printed and "wrote " in printed
     assert len(read_recording(tmp_path / "cut.imu.parquet")) > 0
+
+
+def test_a_busy_port_is_refused_and_the_capture_holding_it_untouched(tmp_path, capsys):
+    """A second capture on a port a first one holds: it had read part of the stream (the first capture lost
+    11 frames, the second failed). Now the port is opened for one process: the second is one line, exit 2."""
+    import os
+    import tty
+
+    from imuforge.bridge.links import SerialLink
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    first = SerialLink(os.ttyname(slave))
+    try:
+        rc = main(["capture", "--port", os.ttyname(slave), "--seconds", "1", "--out",
+                   str(tmp_path / "b.imu.parquet")])
+        err = capsys.readouterr().err
+        assert rc == 2 and "another program has it open" in err and len(err.strip().splitlines()) == 1, err
+        os.write(master, b"still mine")
+        assert first.read(1.0).startswith(b"still")  # the first holder reads on
+    finally:
+        first.close()
+        os.close(master)
+        os.close(slave)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_full_disk_mid_capture_names_the_raw_log_to_recover(tmp_path, monkeypatch, capsys):
+    """The disk fills while a capture writes its raw log: '[Errno 28] No space left on device' was all it
+    said (a fresh user's run). Now one line naming the raw log that holds what arrived, and how to rebuild it."""
+    import errno
+
+    from imuforge.bridge import rawlog
+
+    real_write, calls = rawlog.RawLogWriter.write, []
+
+    def write_until_full(self, kind, data, t=None):
+        calls.append(kind)
+        if len(calls) > 40:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        return real_write(self, kind, data, t)
+
+    monkeypatch.setattr(rawlog.RawLogWriter, "write", write_until_full)
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", "nano33-ble-sense-rev2",
+                            "--pty"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        rc = main(["capture", "--port", port, "--seconds", "30", "--out", str(tmp_path / "a.imu.parquet"),
+                   "--quiet"])
+    finally:
+        emu.kill()
+        emu.wait(5)
+    err = capsys.readouterr().err
+    log = tmp_path / "a.rawlog"
+    assert rc == 2 and "No space left on device" in err and f"--recover {log}" in err, err
+    assert len(err.strip().splitlines()) == 1 and log.exists() and not (tmp_path / "a.imu.parquet").exists()

@@ -304,6 +304,13 @@ def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
     out, err = capsys.readouterr()  # no device: its one line, and no session announced before it
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "cannot open" in err and out == ""
     assert not (tmp_path / "f").exists()
+    # an --out that cannot be a folder, or none: one line before the session (errno text after it, before)
+    (tmp_path / "afile").write_text("x")
+    for given, said in ((["--out", str(tmp_path / "afile")], "is a file, not a folder"),
+                        ([], "--guided writes a folder of recordings: --out is missing")):
+        rc = main(["capture", "--guided", "--port", "loop://", "--activities", "standing", *given])
+        out, err = capsys.readouterr()
+        assert rc == 2 and said in err and len(err.strip().splitlines()) == 1 and out == "", err
 
 
 def _free_port() -> int:
@@ -549,3 +556,18 @@ def test_ctrl_c_while_an_accepted_stretch_is_written_keeps_it(tmp_path, monkeypa
     record = json.loads((out / "guided.json").read_text())
     assert list(record["written"]) == ["sitting"] and record["attempts"][0]["accepted"]
     assert record["not_written"] == {"standing": "session ended (Ctrl-C)"} and record["interrupted"] == "Ctrl-C"
+
+
+@pytest.mark.parametrize("asked, said", [(["--odr", "33"], "ODR 33 Hz not supported by"),
+                                         (["--range-g", "3"], "--range-g 3 not supported by")])
+def test_a_setting_the_device_lacks_is_refused_before_the_first_prompt(pty_wearable, tmp_path, monkeypatch,
+                                                                      capsys, asked, said):
+    """An ODR or range the device does not list: refused after 'press Enter' and the countdown (a fresh
+    user's run); now at the check before the session, as a channel group it lacks was."""
+    _, port = pty_wearable
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    rc = main(["capture", "--guided", "--port", port, "--activities", "standing", "--seconds-each", "1",
+               "--countdown", "0", "--quiet", "--out", str(tmp_path / "g"), *asked])
+    cap = capsys.readouterr()
+    assert rc == 2 and said in cap.err and "allowed:" in cap.err and len(cap.err.strip().splitlines()) == 1
+    assert "press Enter" not in cap.out and "next:" not in cap.out and not (tmp_path / "g").exists()

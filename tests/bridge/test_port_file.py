@@ -82,3 +82,26 @@ def test_an_emulator_that_cannot_listen_leaves_a_running_ones_port_file(tmp_path
     err = capsys.readouterr().err
     assert rc == 2 and len(err.splitlines()) == 1 and "cannot listen on TCP" in err and "allowed:" in err
     assert f.read_text().strip() == f"socket://127.0.0.1:{port}"
+
+
+def test_a_port_file_that_is_no_port_file_is_one_line(tmp_path, capsys):
+    """--port-file naming a raw log, a recording or a device node: a UnicodeDecodeError traceback, or a hang
+    past --wait-s on the device (a fresh user's run). Now one line, exit 2."""
+    import os
+
+    log = tmp_path / "standing.rawlog"
+    log.write_bytes(b"IMFRAW\x00\xff\xfe" + bytes(range(256)))
+    master, slave = os.openpty()
+    try:
+        for given, said in ((log, "holds something else than a port name"),
+                            (os.ttyname(slave), "is not a file that names a port; did you mean --port"),
+                            (tmp_path, "is not a file that names a port")):
+            rc = main(["capture", "--port-file", str(given), "--seconds", "1", "--wait-s", "1",
+                       "--out", str(tmp_path / "a.imu.parquet")])
+            err = capsys.readouterr().err
+            assert rc == 2 and said in err and "Traceback" not in err, err
+            assert len(err.strip().splitlines()) == 1, err
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert not (tmp_path / "a.imu.parquet").exists() and not (tmp_path / "a.rawlog").exists()

@@ -377,11 +377,8 @@ class CaptureSession:
         self._answered = True
 
     def _configure(self, info: P.Info) -> None:
-        mask = channel_mask_for(info, self.opt.channels)
+        mask = check_asked(info, self.opt)
         odr = self.opt.odr_hz if self.opt.odr_hz is not None else info.odr_hz
-        if info.odrs_hz and not any(abs(odr - o) < 1e-3 * max(o, 1.0) for o in info.odrs_hz):
-            raise DeviceRefused(f"ODR {odr:g} Hz not supported by {info.board} "
-                                f"(allowed: {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz)")
         if self.proc.segment > 0 or self.opt.reconnect or self.opt.stop_first:
             # a device we reconnect to may still be streaming from before: stop it first
             self._request(P.Stop(), 3.0)
@@ -673,6 +670,23 @@ def channel_mask_for(info: P.Info, channels: tuple[str, ...] | None) -> int:
     return mask
 
 
+def check_asked(info: P.Info, options: CaptureOptions) -> int:
+    """What ``options`` ask of the device ``info`` describes, checked against what it lists (channels, ODR,
+    ranges): :class:`DeviceRefused` naming what it supports; returns the channel mask. Called at the
+    handshake and by :func:`probe`, so a guided session is refused before its first prompt, not after it."""
+    mask = channel_mask_for(info, options.channels)
+    odr = options.odr_hz if options.odr_hz is not None else info.odr_hz
+    if info.odrs_hz and not any(abs(odr - o) < 1e-3 * max(o, 1.0) for o in info.odrs_hz):
+        raise DeviceRefused(f"ODR {odr:g} Hz not supported by {info.board} "
+                            f"(allowed: {', '.join(f'{o:g}' for o in info.odrs_hz)} Hz)")
+    for flag, asked, listed, unit in (("--range-g", options.acc_range_g, info.acc_ranges_g, "g"),
+                                      ("--range-dps", options.gyro_range_dps, info.gyro_ranges_dps, "dps")):
+        if asked and listed and not any(abs(asked - r) < 1e-6 * max(r, 1.0) for r in listed):
+            raise DeviceRefused(f"{flag} {asked:g} not supported by {info.board} "
+                                f"(allowed: {', '.join(f'{r:g}' for r in listed)} {unit}, or 0 for its default)")
+    return mask
+
+
 def probe(link: Link, options: CaptureOptions) -> str:
     """Check that a device answers on the open ``link`` (before a person is asked to do anything):
     ``"frames"`` when an imuforge device answers GET_INFO, ``"csv"`` when CSV sample lines arrive
@@ -687,7 +701,7 @@ def probe(link: Link, options: CaptureOptions) -> str:
         frames = dec.feed(data) if options.fmt != "csv" else []
         frame = next((f for f in frames if f.type == P.Info.TYPE), None)
         if frame is not None:  # an imuforge device: it also has what the capture will ask of it
-            channel_mask_for(frame.message(), options.channels)
+            check_asked(frame.message(), options)
             return "frames"
         blob += data[: max(0, 65536 - len(blob))]  # enough to tell CSV lines from frames
         if options.fmt != "frames" and _csv_like(bytes(blob)):

@@ -393,8 +393,12 @@ class GuidedResult:
     def save(self) -> Path:
         path = self.out_dir / "guided.json"
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1))
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(self.to_json(), indent=1))
+            os.replace(tmp, path)
+        except BaseException:  # a full disk: no half-written .tmp left beside the recordings
+            tmp.unlink(missing_ok=True)
+            raise
         return path
 
 

@@ -87,9 +87,10 @@ def wait_for_port_file(path, timeout_s: float = 30.0) -> str:
     start = time.monotonic()
     deadline = start + timeout_s
     said = False
+    allowed = "a file written by `imuforge emulate --port-file` (or a device path written by your own tool)"
     while True:
         if path.exists():
-            port = path.read_text().strip()
+            port = _port_in(path, allowed)
             if port.startswith("/dev/") and not Path(port).exists():
                 raise ValidationError(f"{path} names {port}, which does not exist: the file is left from an "
                                       "emulator that has stopped", allowed=f"start the emulator again (it rewrites "
@@ -101,9 +102,28 @@ def wait_for_port_file(path, timeout_s: float = 30.0) -> str:
             said = True
         if time.monotonic() > deadline:
             raise ValidationError(f"no port appeared in {path} within {timeout_s:g} s",
-                                  allowed="a file written by `imuforge emulate --port-file` (or a device path "
-                                  "written by your own tool); raise --wait-s for a slow start")
+                                  allowed=f"{allowed}; raise --wait-s for a slow start")
         time.sleep(0.05)
+
+
+def _port_in(path, allowed: str) -> str:
+    """The port a port file names ('' while it is still being written); one line naming what is wrong for a
+    device, a folder or a file of something else (a raw log had read as a traceback, a device node hung)."""
+    from imuforge.errors import ValidationError
+
+    if not path.is_file():
+        hint = f"; did you mean --port {path}?" if str(path).startswith("/dev/") else ""
+        raise ValidationError(f"--port-file {path} is not a file that names a port{hint}", allowed=allowed)
+    with path.open("rb") as f:
+        head = f.read(1025)
+    try:
+        port = head.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        port = None
+    if port is None or len(head) > 1024 or "\n" in port or "\x00" in port:
+        raise ValidationError(f"--port-file {path} holds something else than a port name (one line)",
+                              allowed=allowed)
+    return port
 
 
 class Link(Protocol):
@@ -123,9 +143,15 @@ class SerialLink:
     def __init__(self, port: str, baudrate: int = 921600):
         self.port = port
         self.description = f"serial {port} @ {baudrate}"
+        # a device path is opened for this process alone (POSIX: a lock, which Windows ports have anyway): a
+        # second capture on a busy port had read half its bytes and broken the first one's frames
+        alone = {} if "://" in port else {"exclusive": True}
         try:
-            self._s = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05, write_timeout=5.0)
+            self._s = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05, write_timeout=5.0, **alone)
         except (serial.SerialException, ValueError, OSError) as exc:
+            if "exclusively lock" in str(exc):
+                raise LinkClosed(f"cannot open {port}: another program has it open (a capture, HIL run or "
+                                 "serial monitor still running?)") from exc
             why = _why_not_open(port, exc)
             raise LinkClosed(f"cannot open {port}: {why} (allowed: {PORT_ALLOWED})") from exc
 

@@ -302,6 +302,12 @@ def cmd_capture(args) -> int:
             if isinstance(exc, KeyboardInterrupt) and log.exists():
                 print(f"what arrived is in the raw log {log} (imuforge capture --recover {log})",
                       file=sys.stderr)
+            if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and log.exists():
+                # a full disk mid-capture: say what was kept and how to get it back
+                print(f"imuforge capture: error: {exc.strerror or exc} while writing {exc.filename or log}: the "
+                      f"capture stopped; what reached the raw log {log} ({log.stat().st_size} bytes) is "
+                      f"rebuilt by `imuforge capture --recover {log}` once there is room", file=sys.stderr)
+                return 2
             raise
         with sigint_deferred(reraise=False):  # what arrived is written whole, whatever is pressed now
             return _write_capture(res, out, log, args, prev)
@@ -434,8 +440,16 @@ def cmd_guided(args) -> int:
         raise ValidationError("--guided needs the activities from exactly one of --activities and --model",
                               allowed="--activities standing,walking,… or --model RUN")
     if not args.out or args.out.endswith((".imu.parquet", ".csv")):
-        raise ValidationError(f"--guided writes a folder of recordings, got --out {args.out}",
+        raise ValidationError("--guided writes a folder of recordings" + (f", got --out {args.out}" if args.out
+                                                                            else ": --out is missing"),
                               allowed="--out DIR (DIR/<activity>.imu.parquet)")
+    from imuforge._folders import check_writable_folder
+
+    # a folder that cannot be written is refused before the session's first line (it was an errno after it)
+    check_writable_folder(args.out, "--out", args.out, allowed="a folder you can write in, new or existing")
+    if args.cue_file:
+        check_writable_folder(Path(args.cue_file).parent, "--cue-file", args.cue_file,
+                              allowed="a file in a folder you can write in")
     acts = (G.parse_activities(args.activities, allow_custom=args.custom_label) if args.activities
             else G.activities_from_model(args.model))
     given = ((args.seconds_each, 30.0), (args.countdown, 3.0), (args.retries, 2))  # (value, its default)
