@@ -307,7 +307,12 @@ def test_guided_cli_refuses_bad_combinations(tmp_path, capsys):
     # an --out that cannot be a folder, or none: one line before the session (errno text after it, before)
     (tmp_path / "afile").write_text("x")
     for given, said in ((["--out", str(tmp_path / "afile")], "is a file, not a folder"),
-                        ([], "--guided writes a folder of recordings: --out is missing")):
+                        ([], "--guided writes a folder of recordings: --out is missing"),
+                        (["--channels", "mag", "--out", str(tmp_path / "m")], "holds neither"),
+                        (["--seconds-each", "1e9", "--out", str(tmp_path / "m")],
+                         "--seconds-each = 1000000000.0 is out of range (allowed: 0.01 … 86400 s)"),
+                        (["--seconds-each", "nan", "--out", str(tmp_path / "m")],
+                         "--seconds-each = nan is out of range (allowed: 0.01 … 86400 s)")):
         rc = main(["capture", "--guided", "--port", "loop://", "--activities", "standing", *given])
         out, err = capsys.readouterr()
         assert rc == 2 and said in err and len(err.strip().splitlines()) == 1 and out == "", err
@@ -571,3 +576,28 @@ def test_a_setting_the_device_lacks_is_refused_before_the_first_prompt(pty_weara
     cap = capsys.readouterr()
     assert rc == 2 and said in cap.err and "allowed:" in cap.err and len(cap.err.strip().splitlines()) == 1
     assert "press Enter" not in cap.out and "next:" not in cap.out and not (tmp_path / "g").exists()
+
+
+def test_a_second_session_into_the_folder_keeps_the_first_ones_record(tmp_path, monkeypatch, capsys):
+    """guided.json was replaced by each session into the same folder: the first session's attempts were gone
+    while its recordings stayed (a fresh user's run). Now they are kept under earlier_sessions, and an
+    activity the new session did not write says that its earlier recording stays."""
+    assert _guided_cli(tmp_path, monkeypatch, io.StringIO("\n"), activities="sit") == 0
+    capsys.readouterr()
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", PROFILE, "--pty"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        monkeypatch.setattr(sys, "stdin", io.StringIO("s\n"))  # the second session skips sitting
+        rc = main(["capture", "--guided", "--port", port, "--activities", "sit", "--overwrite", "--quiet",
+                   "--out", str(tmp_path / "caps")])
+    finally:
+        emu.kill()
+        emu.wait(5)
+    printed = capsys.readouterr().out
+    assert rc == 3 and "not written: sitting — skipped; the earlier recording sitting.imu.parquet stays" in printed
+    record = json.loads((tmp_path / "caps" / "guided.json").read_text())
+    assert record["written"] == {} and len(record["earlier_sessions"]) == 1
+    first = record["earlier_sessions"][0]
+    assert list(first["written"]) == ["sitting"] and first["attempts"][0]["accepted"]
+    assert (tmp_path / "caps" / "sitting.imu.parquet").exists()

@@ -50,6 +50,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from imuforge.bridge.capture import (
+    MAX_CAPTURE_S,
     CaptureOptions,
     SIGTERM,
     CaptureResult,
@@ -60,7 +61,7 @@ from imuforge.bridge.capture import (
     sigint_deferred,
 )
 from imuforge.bridge.links import Link, LinkClosed
-from imuforge.errors import OutputExistsError, Terminated, ValidationError
+from imuforge.errors import OutputExistsError, Terminated, ValidationError, check_range
 from imuforge.recording import RECORDING_SUFFIX, Recording
 
 #: Activities the wearer must do still; their stretches are checked for motion.
@@ -113,12 +114,10 @@ class GuidedPlan:
         dup = sorted({a for a in self.activities if self.activities.count(a) > 1})
         if dup:
             raise ValidationError(f"activity listed twice: {', '.join(dup)}", allowed="each activity once")
-        if not (math.isfinite(self.seconds_each) and self.seconds_each > 0):
-            raise ValidationError(f"--seconds-each must be > 0, got {self.seconds_each}")
-        if not (math.isfinite(self.countdown_s) and 0 <= self.countdown_s <= 60):
-            raise ValidationError(f"--countdown must be within 0 … 60 s, got {self.countdown_s}")
-        if not 0 <= self.retries <= 20:
-            raise ValidationError(f"--retries must be within 0 … 20, got {self.retries}")
+        # the same range as a plain capture's --seconds, named as the user typed it (it had said --seconds)
+        check_range("--seconds-each", self.seconds_each, 0.01, MAX_CAPTURE_S, unit="s")
+        check_range("--countdown", self.countdown_s, 0, 60, unit="s")
+        check_range("--retries", self.retries, 0, 20)
 
 
 def parse_activities(text: str, *, allow_custom: bool = False) -> tuple[str, ...]:
@@ -360,6 +359,7 @@ class GuidedResult:
     warnings: list[str] = field(default_factory=list)
     device_lost: str | None = None  # why the session ended without the device, if it did
     interrupted: str = ""  # "Ctrl-C" or "SIGTERM" when the session was ended so
+    earlier_sessions: list[dict[str, Any]] = field(default_factory=list)  # OUT/guided.json's before this one
 
     @property
     def complete(self) -> bool:
@@ -388,7 +388,24 @@ class GuidedResult:
         return {"plan": asdict(self.plan), "written": {k: str(v) for k, v in self.written.items()},
                 "not_written": self.not_written, "attempts": [a.to_dict() for a in self.attempts],
                 "warnings": self.warnings, "device_lost": self.device_lost,
-                "interrupted": self.interrupted or None, "complete": self.complete}
+                "interrupted": self.interrupted or None, "complete": self.complete,
+                "earlier_sessions": self.earlier_sessions}
+
+    def keep_earlier(self) -> None:
+        """Carry an earlier session's ``guided.json`` in this folder into this one (``earlier_sessions``,
+        oldest first): a second session into the same folder had replaced the record of the first one's
+        attempts, whose recordings stay. One that cannot be read is kept as what it says of itself."""
+        path = self.out_dir / "guided.json"
+        if not path.is_file():
+            return
+        try:
+            old = json.loads(path.read_text())
+            if not isinstance(old, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
+            self.earlier_sessions = [{"unreadable": f"{path.name}: {str(exc)[:200]}"}]
+            return
+        self.earlier_sessions = [*old.pop("earlier_sessions", []), old]
 
     def save(self) -> Path:
         path = self.out_dir / "guided.json"
@@ -506,6 +523,7 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
     made = [d for d in (out, raw_dir) if not d.exists()]
     raw_dir.mkdir(parents=True, exist_ok=True)
     result = GuidedResult(out, plan)
+    result.keep_earlier()
     try:
         for i, activity in enumerate(plan.activities):
             try:
@@ -530,6 +548,9 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
                 break
     finally:
         keeper.close()
+        for a in result.not_written:  # an earlier session's recording of it stays (calibrate reads it)
+            if recording_path(out, a).exists() and "earlier recording" not in result.not_written[a]:
+                result.not_written[a] += f"; the earlier recording {recording_path(out, a).name} stays"
         if result.attempts or result.written or result.device_lost or any(raw_dir.iterdir()):
             result.save()
         else:  # nothing arrived and nothing was asked: leave no empty folders behind

@@ -456,6 +456,10 @@ def cmd_guided(args) -> int:
     plan = G.GuidedPlan(acts, *(d if v is None else v for v, d in given))
     G.check_out(Path(args.out), plan, args.overwrite)  # before the session's first line
     opts = _capture_options(args, plan.seconds_each, None)
+    if opts.channels is not None and not {"acc", "gyro"} & set(opts.channels):
+        raise ValidationError(f"--guided checks each stretch on the accelerometer or gyroscope; --channels "
+                              f"{','.join(opts.channels)} holds neither",
+                              allowed="--channels with acc or gyro (e.g. acc,gyro,mag), or leave it out")
     if args.cue_file:  # before the device is opened: the first prompt would fail to write it
         from imuforge.bridge.links import check_file_option
 
@@ -577,7 +581,7 @@ def _check_emulate_source(args, source_kind: str) -> list | None:
         return None
     if not args.schedule:
         raise ValidationError("--source schedule needs --schedule", allowed="e.g. walking:20,standing:10")
-    items = _parse_schedule(args.schedule)
+    items = _parse_schedule(args.schedule, each_option=None)  # (emulate has no --seconds)
     total = sum(sec for _, sec in items if sec is not None)
     if total * SCHEDULE_FPS > MAX_FRAMES:
         raise ValidationError(f"--schedule lasts {total:g} s in all, too long to hold in memory",

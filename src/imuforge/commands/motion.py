@@ -97,10 +97,12 @@ MOTION_MARKER = ("motions.json", "motions/motions.json")
 MOTION_FILES = ("*.motion.npz", "motions.json", "motions", "manifest.json", "*.imu.parquet")
 
 
-def _parse_schedule(text: str, seconds_each: float | None = None) -> list:
+def _parse_schedule(text: str, seconds_each: float | None = None,
+                    each_option: str | None = "--seconds") -> list:
     """``activity[:seconds],…`` → [(activity, seconds or None)], names as ``--label`` takes them (walk →
-    walking); a gait or posture without its seconds takes ``seconds_each`` (``--seconds``) or is refused here,
-    in the option's words, and so is a change of posture given seconds or an empty item."""
+    walking); a gait or posture without its seconds takes ``seconds_each`` (``each_option``, None for a command
+    without one) or is refused here, in the option's words, and so is a change of posture given seconds or an
+    empty item."""
     import difflib
 
     from imuforge.labels import SYNONYMS
@@ -138,8 +140,9 @@ def _parse_schedule(text: str, seconds_each: float | None = None) -> list:
         elif ACTIVITIES[name].kind != "transition":
             raise ValidationError(f"--schedule item {shorten(part)}: {name} needs its seconds (only a change "
                                   "of posture such as stand_to_sit lasts as long as it takes)",
-                                  allowed=f"{name}:SECONDS, e.g. {name}:30, or --seconds for every item "
-                                          "without its own")
+                                  allowed=f"{name}:SECONDS, e.g. {name}:30" + (
+                                      f", or {each_option} for every item without its own" if each_option
+                                      else ""))
         items.append((name, seconds))
     if seconds_each is not None and not took_seconds_each:
         print(f"note: every --schedule item names its seconds or is a change of posture: --seconds "
