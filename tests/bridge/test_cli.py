@@ -502,3 +502,37 @@ def test_a_full_disk_mid_capture_names_the_raw_log_to_recover(tmp_path, monkeypa
     log = tmp_path / "a.rawlog"
     assert rc == 2 and "No space left on device" in err and f"--recover {log}" in err, err
     assert len(err.strip().splitlines()) == 1 and log.exists() and not (tmp_path / "a.imu.parquet").exists()
+
+
+def test_the_rate_a_device_kept_from_an_earlier_capture_is_said(tmp_path, capsys):
+    """Without --odr a device streams at the rate it was last set to: a capture after one at 400 Hz recorded
+    at 400 Hz without a word (a fresh user's run). Now a warning names it and its profile's rate."""
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", "nano33-ble-sense-rev2",
+                            "--pty"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        outs = []
+        for name, odr in (("a", ["--odr", "400"]), ("b", []), ("c", ["--odr", "100"]), ("d", [])):
+            assert main(["capture", "--port", port, "--seconds", "0.5", "--quiet", *odr,
+                         "--out", str(tmp_path / f"{name}.imu.parquet")]) == 0
+            outs.append(capsys.readouterr().out)
+    finally:
+        emu.kill()
+        emu.wait(5)
+    said = "the device streamed at 400 Hz, the rate it was last set to (its profile nano33-ble-sense-rev2 runs at"
+    assert said in outs[1] and "pass --odr" in outs[1]
+    assert read_recording(tmp_path / "b.imu.parquet").rate_hz == pytest.approx(400, rel=0.01)
+    assert not any("rate it was last set to" in o for o in (outs[0], outs[2], outs[3]))
+
+
+def test_recover_refuses_device_settings_it_cannot_use(tmp_path, capsys):
+    """--odr 50 with --recover was ignored without a word (a fresh user's run)."""
+    from imuforge.bridge.rawlog import RawLogWriter
+
+    RawLogWriter(tmp_path / "w.rawlog", {"format": "imuforge-rawlog", "stream": "frames"}).close()
+    for extra in (["--odr", "50"], ["--range-g", "4", "--channels", "acc"]):
+        assert main(["capture", "--recover", str(tmp_path / "w.rawlog"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "with --recover: the raw log holds the rate, ranges and channels" in err and extra[0] in err
+        assert len(err.strip().splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["w.rawlog"]

@@ -484,6 +484,9 @@ class CaptureSession:
             res.warnings.append(f"--profile {o.profile}, but the device says it is {said}: the recording is "
                                 f"stamped {o.profile} (its chip, rate and ranges are what calibrate and "
                                 f"train will assume); leave out --profile to keep the device's")
+        odr_note = self._odr_left_over()
+        if rec is not None and odr_note:
+            res.warnings.append(odr_note)
         if rec is not None and res.missing_fraction > MISSING_WARN_FRACTION:
             tail = res.lost_at_end
             total = len(rec) + res.missing_samples + tail
@@ -492,6 +495,23 @@ class CaptureSession:
                 f"{res.missing_samples} in gaps" + (f", {tail} lost at the end" if tail > 0 else "")
                 + f"; warning above {100 * MISSING_WARN_FRACTION:g} %): a poor capture for calibration")
         return res
+
+    def _odr_left_over(self) -> str:
+        """Without ``--odr`` the device keeps the rate it was last set to: after a capture at 1600 Hz the next
+        one recorded at 1600 Hz without a word (a fresh user's run). Said when that is not its profile's."""
+        info = self.proc.info
+        if self.opt.odr_hz is not None or info is None or not info.profile or self.proc.fmt != "frames":
+            return ""
+        from imuforge.sensors import load_profile
+
+        try:
+            nominal = load_profile(info.profile).odr_hz
+        except Exception:  # noqa: BLE001 - a board this machine has no profile of: nothing to compare
+            return ""
+        if abs(self.odr_hz - nominal) <= 1e-3 * nominal:
+            return ""
+        return (f"the device streamed at {self.odr_hz:g} Hz, the rate it was last set to (its profile "
+                f"{info.profile} runs at {nominal:g} Hz); pass --odr to choose the rate")
 
     def _close(self) -> None:
         self._status(force=True)

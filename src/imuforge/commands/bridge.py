@@ -248,6 +248,14 @@ def cmd_capture(args) -> int:
         raise ValidationError(f"{', '.join(guided_only)} go with --guided",
                               allowed="--guided --activities a,b,… (or --model RUN) and its options")
     if args.recover:
+        settings = [f for f, v in (("--odr", args.odr), ("--range-g", args.acc_range or None),
+                                   ("--range-dps", args.gyro_range or None), ("--channels", args.channels))
+                    if v is not None]
+        if settings:  # they configure a device; a raw log holds what its device was set to (ignored before)
+            raise ValidationError(f"{', '.join(settings)} with --recover: the raw log holds the rate, ranges and "
+                                  "channels its device was set to",
+                                  allowed="--recover LOG with --label, --profile, --placement, --subject, the "
+                                          "CSV units")
         if args.seconds is not None:  # a raw log holds what it holds
             raise ValidationError("--seconds with --recover: the recording is rebuilt whole from the raw log",
                                   allowed="--recover LOG without --seconds "
