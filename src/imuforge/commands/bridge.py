@@ -232,10 +232,9 @@ def _status_line(s: dict) -> None:
 def cmd_capture(args) -> int:
     import datetime as dt
 
-    from imuforge.bridge.capture import (NoDeviceAnswer, capture, recover, sigint_deferred,
-                                         sigterm_as_interrupt)
+    from imuforge.bridge.capture import NoDeviceAnswer, capture, sigint_deferred, sigterm_as_interrupt
     from imuforge.bridge.links import wait_for_port_file
-    from imuforge.recording import check_recording_path, write_recording
+    from imuforge.recording import check_recording_path
 
     check_numbers(args, LINK_RANGES)
     if getattr(args, "guided", False):
@@ -248,44 +247,7 @@ def cmd_capture(args) -> int:
         raise ValidationError(f"{', '.join(guided_only)} go with --guided",
                               allowed="--guided --activities a,b,… (or --model RUN) and its options")
     if args.recover:
-        settings = [f for f, v in (("--odr", args.odr), ("--range-g", args.acc_range or None),
-                                   ("--range-dps", args.gyro_range or None), ("--channels", args.channels))
-                    if v is not None]
-        if settings:  # they configure a device; a raw log holds what its device was set to (ignored before)
-            raise ValidationError(f"{', '.join(settings)} with --recover: the raw log holds the rate, ranges and "
-                                  "channels its device was set to",
-                                  allowed="--recover LOG with --label, --profile, --placement, --subject, the "
-                                          "CSV units")
-        if args.seconds is not None:  # a raw log holds what it holds
-            raise ValidationError("--seconds with --recover: the recording is rebuilt whole from the raw log",
-                                  allowed="--recover LOG without --seconds "
-                                          "(imuforge dataset select to cut it)")
-        default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
-        out = _new_out(check_recording_path(args.out or default), args.overwrite)
-        rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
-                              subject=args.subject, csv_units=_csv_units(args))
-        write_recording(rec, out, overwrite=args.overwrite)
-        if report["header_damaged"]:
-            lost = [k for k in report["header_lost"] if getattr(args, k, None) is None]  # (given: used)
-            print(f"the raw log's header is damaged ({report['header_damaged'][:160]}): the records after it "
-                  "were read" + (f"; its {', '.join(lost)} {'is' if len(lost) == 1 else 'are'} lost unless "
-                                 f"given ({', '.join('--' + k for k in lost)})" if lost else ""))
-        torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
-            if report["truncated"] else ""
-        asked = report.get("asked_s")  # what the capture was asked for: a killed one holds less
-        of = f" of the {asked:g} s the capture asked for" if asked and rec.duration_s < 0.95 * asked else ""
-        print(f"recovered {len(rec)} samples, {rec.duration_s:.1f} s{of} at {rec.rate_hz:.3f} Hz from "
-              f"{report['records']} log records{torn}")
-        if report["corrupt_bytes"]:
-            print(f"skipped {report['corrupt_bytes']} corrupt byte(s) in {report['corrupt_regions']} damaged "
-                  f"region(s) of the log; samples there are gaps")
-        if report.get("corrupt_times"):
-            print(f"{report['corrupt_times']} log record(s) had a damaged time; their bytes were kept at the "
-                  "time before them")
-        _print_gaps(rec)
-        _placement_note(rec.placement, rec.provenance.get("placement_source", ""))
-        print(f"wrote {out}")
-        return 0
+        return cmd_recover(args)
 
     # every option is checked before anything on disk changes (an old raw log is moved aside below)
     opts = _capture_options(args, 10.0 if args.seconds is None else args.seconds, label_from_args(args))
@@ -319,6 +281,51 @@ def cmd_capture(args) -> int:
             raise
         with sigint_deferred(reraise=False):  # what arrived is written whole, whatever is pressed now
             return _write_capture(res, out, log, args, prev)
+
+
+def cmd_recover(args) -> int:
+    """``capture --recover LOG``: the Recording rebuilt from a raw log, and what the log held."""
+    from imuforge.bridge.capture import recover
+    from imuforge.recording import check_recording_path, write_recording
+
+    settings = [f for f, v in (("--odr", args.odr), ("--range-g", args.acc_range or None),
+                               ("--range-dps", args.gyro_range or None), ("--channels", args.channels))
+                if v is not None]
+    if settings:  # they configure a device; a raw log holds what its device was set to (ignored before)
+        raise ValidationError(f"{', '.join(settings)} with --recover: the raw log holds the rate, ranges and "
+                              "channels its device was set to",
+                              allowed="--recover LOG with --label, --profile, --placement, --subject, the "
+                                      "CSV units")
+    if args.seconds is not None:  # a raw log holds what it holds
+        raise ValidationError("--seconds with --recover: the recording is rebuilt whole from the raw log",
+                              allowed="--recover LOG without --seconds "
+                                      "(imuforge dataset select to cut it)")
+    default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
+    out = _new_out(check_recording_path(args.out or default), args.overwrite)
+    rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
+                          subject=args.subject, csv_units=_csv_units(args))
+    write_recording(rec, out, overwrite=args.overwrite)
+    if report["header_damaged"]:
+        lost = [k for k in report["header_lost"] if getattr(args, k, None) is None]  # (given: used)
+        print(f"the raw log's header is damaged ({report['header_damaged'][:160]}): the records after it "
+              "were read" + (f"; its {', '.join(lost)} {'is' if len(lost) == 1 else 'are'} lost unless "
+                             f"given ({', '.join('--' + k for k in lost)})" if lost else ""))
+    torn = " (the log ended in a torn record: the capture was killed; everything before it kept)" \
+        if report["truncated"] else ""
+    asked = report.get("asked_s")  # what the capture was asked for: a killed one holds less
+    of = f" of the {asked:g} s the capture asked for" if asked and rec.duration_s < 0.95 * asked else ""
+    print(f"recovered {len(rec)} samples, {rec.duration_s:.1f} s{of} at {rec.rate_hz:.3f} Hz from "
+          f"{report['records']} log records{torn}")
+    if report["corrupt_bytes"]:
+        print(f"skipped {report['corrupt_bytes']} corrupt byte(s) in {report['corrupt_regions']} damaged "
+              f"region(s) of the log; samples there are gaps")
+    if report.get("corrupt_times"):
+        print(f"{report['corrupt_times']} log record(s) had a damaged time; their bytes were kept at the "
+              "time before them")
+    _print_gaps(rec)
+    _placement_note(rec.placement, rec.provenance.get("placement_source", ""))
+    print(f"wrote {out}")
+    return 0
 
 
 def _set_aside(log: Path, overwrite: bool) -> Path | None:
