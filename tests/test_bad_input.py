@@ -678,11 +678,13 @@ def test_train_labels_none_of_the_data_hold_name_the_labels_there(tmp_path, caps
     ("--batch-size", "0", "--batch-size = 0 is out of range (allowed: 1 … 16384)"),
     ("--width", "0", "--width = 0 is out of range (allowed: 1 … 512)"),
     ("--width", "100000", "--width = 100000 is out of range (allowed: 1 … 512)"),  # was a TensorFlow OOM
-    ("--real-weight", "nan", "--real-weight must be > 0, got nan (allowed: a finite number > 0)"),  # trained
-    ("--real-weight", "inf", "--real-weight must be > 0, got inf (allowed: a finite number > 0)"),
+    ("--real-weight", "nan", "--real-weight = nan is out of range (allowed: 0.001 … 1000)"),  # trained
+    ("--real-weight", "inf", "--real-weight = inf is out of range (allowed: 0.001 … 1000)"),
+    ("--real-weight", "1e308", "--real-weight = 1e+308 is out of range"),  # diverged, blamed the rate
+    ("--real-weight", "1e-300", "--real-weight = 1e-300 is out of range"),  # 0 as float32
     ("--patience", "-1", "--patience must be >= 0, got -1"),
     ("--val-fraction", "1.5", "--val-fraction must be in (0, 1), got 1.5"),
-    ("--real-weight", "0", "--real-weight must be > 0, got 0.0"),
+    ("--real-weight", "0", "--real-weight = 0.0 is out of range"),
     ("--model", "mine.keras", "--model mine.keras: no such file (allowed: "),
     ("--learning-rate", "0", "--learning-rate must be in (0, 1), got 0.0"),  # was trained with 2e-3
     ("--learning-rate", "2", "--learning-rate must be in (0, 1), got 2.0"),
@@ -1054,3 +1056,16 @@ def test_a_profile_name_wins_over_a_folder_of_that_name_and_a_broken_user_profil
     assert main(["generate", str(tmp_path / "spec.toml"), "--out", str(tmp_path / "c")]) == 2
     err = one_line_error(capsys, "generate")
     assert "metamotions2.toml: [timing]: drop_rate must be < 1, got 1.5" in err, err
+
+
+def test_a_val_fraction_that_leaves_nothing_to_train_names_itself(tmp_path, capsys):
+    """--val-fraction 0.9 on one person's data: validation took every window, and the refusal blamed the data's
+    values ('mean or spread is not finite') after a numpy warning (a fresh user's run)."""
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1",), seconds_per_label=4.0)
+    assert main(["train", "--real", str(tmp_path / "ds"), "--val-fraction", "0.9", "--epochs", "1",
+                 "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "--val-fraction 0.9 leaves no window to train on" in err and "smaller --val-fraction" in err
+    assert not (tmp_path / "run").exists()

@@ -356,6 +356,19 @@ def test_init_refuses_labels_the_model_lacks(tmp_path, tiny_run, capsys):
     assert rc == 2 and "cycling" in capsys.readouterr().err
 
 
+def test_init_refuses_to_tune_in_place(tmp_path, tiny_run, synth_dir, capsys):
+    """--init RUN --out RUN --overwrite had fine-tuned in place: the pre-trained model gone, config.json's
+    init naming itself (a fresh user's run)."""
+    from imuforge.cli import main
+
+    before = {p.name: p.stat().st_mtime_ns for p in tiny_run.iterdir()}
+    rc = main(["train", "--real", str(synth_dir), "--init", str(tiny_run), "--out", str(tiny_run / ".." / "tiny"),
+               "--overwrite"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "is the --init run: a fine-tune writes a run of its own" in err and len(err.splitlines()) == 1
+    assert {p.name: p.stat().st_mtime_ns for p in tiny_run.iterdir()} == before
+
+
 @pytest.mark.slow
 def test_plain_capture_folder_without_subjects_trains_as_one_wearer(tmp_path, capsys):
     """What `imuforge capture --label …` writes (a plain folder, no --subject) is `train --real`'s input."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -75,8 +77,11 @@ def corpus(tmp_path_factory):
     return out
 
 
-def test_streamed_pool_and_split_equal_the_in_memory_ones(corpus):
+def test_streamed_pool_and_split_equal_the_in_memory_ones(corpus, monkeypatch):
     cfg, _ = resolve_channels(TrainConfig(data=[str(corpus)], window_s=2.0, stride_s=1.0))  # as train() does
+    # a corpus this small trains in memory by default (streamed, an epoch had been a step or two)
+    assert not stream.is_sharded_input(cfg) and stream.is_sharded_input(replace(cfg, stream="on"))
+    monkeypatch.setattr(stream, "STREAM_ABOVE_BYTES", 1000)  # … and streams by default above the size
     assert stream.is_sharded_input(cfg)
     mem = _load_pool(cfg, None)
     st = stream.load_pool(cfg, None)

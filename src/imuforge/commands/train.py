@@ -103,7 +103,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    "when that gives every label a validation subject), or with one real "
                    "person the last share of each recording's labels in time (docs/TRAINING.md)")
     p.add_argument("--real-weight", type=float, default=1.0,
-                   help="sample-weight multiplier of real windows (a finite number > 0; default 1)")
+                   help="sample-weight multiplier of real windows (0.001 … 1000; default 1)")
     p.add_argument("--width", type=int, default=None,
                    help=f"model width (filters of the first layer; default the model's own: {widths}; "
                    f"{most['--width']})")
@@ -125,7 +125,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the augmentation "
                    "(default 0)")
     p.add_argument("--stream", default="auto", choices=["auto", "on", "off"],
-                   help="stream windows with bounded memory (auto: when a Dataset is sharded, see docs/CORPUS.md)")
+                   help="stream windows with bounded memory (auto: a sharded Dataset whose windows would take more "
+                   "than 256 MiB, see docs/CORPUS.md)")
     p.add_argument("--shuffle-buffer", type=int, default=8192,
                    help="windows in the streaming shuffle buffer (default 8192)")
     p.add_argument("--balance", default="weights", choices=["weights", "sampling"],

@@ -95,15 +95,29 @@ class WindowStore:
         self._cleanup()
 
 
+#: ``stream="auto"`` streams a sharded corpus whose windows would take more than this in memory (bytes,
+#: float32): a small one trains in memory, where every epoch takes at least ``MIN_STEPS_PER_EPOCH`` steps —
+#: streamed, a 9-recording corpus took one step per epoch and came out undertrained (a fresh user's run)
+STREAM_ABOVE_BYTES = 256 * 2**20
+
+
 def is_sharded_input(config) -> bool:
-    """Whether ``config`` trains on a sharded Dataset (``stream="auto"``), or says so (``"on"`` / ``"off"``)."""
+    """Whether ``config`` streams its windows: ``stream="on"`` / ``"off"`` say so; ``"auto"`` streams when a
+    Dataset is sharded and all the windows would take more than :data:`STREAM_ABOVE_BYTES` in memory (their
+    count estimated from the manifests' durations and the hop)."""
     from imuforge.datasets.loading import find_all_datasets, split_paths
+    from imuforge.datasets.windowing import DEFAULT_CHANNELS, window_length
 
     mode = getattr(config, "stream", "auto")
     if mode in ("on", "off"):
         return mode == "on"
     paths = split_paths(config.data) + split_paths(config.real) + split_paths(config.val)
-    return any(ds.sharded for ds in find_all_datasets(paths))
+    datasets = find_all_datasets(paths)
+    if not any(ds.sharded for ds in datasets):
+        return False
+    windows = sum(ds.total_duration_s for ds in datasets) / config.stride_s
+    per_window = window_length(config.window_s, config.rate_hz) * len(config.channels or DEFAULT_CHANNELS) * 4
+    return windows * per_window > STREAM_ABOVE_BYTES
 
 
 def load_pool(config, init):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 import time
 import warnings
@@ -42,6 +41,10 @@ SIZE_LIMITS = {"--epochs": (1, 10_000), "--batch-size": (1, 16_384), "--width": 
 
 #: Size of the representative (int8 calibration) set stored in the run folder.
 REPRESENTATIVE_WINDOWS = 512
+
+
+#: allowed ``--real-weight`` (the weight of each real window against a synthetic one)
+REAL_WEIGHT_RANGE = (1e-3, 1e3)
 
 
 @dataclass
@@ -148,10 +151,9 @@ class TrainConfig:
                                   f"{round(self.window_s * self.rate_hz)} samples; {self.model} takes at "
                                   f"least {shortest}",
                                   allowed=f"--window-s × --rate ≥ {shortest} for {self.model}")
-        if not (isinstance(self.real_weight, (int, float)) and math.isfinite(self.real_weight)
-                and self.real_weight > 0):  # `<= 0` alone let NaN through (loss NaN, a useless model)
-            raise ValidationError(f"--real-weight must be > 0, got {self.real_weight}",
-                                  allowed="a finite number > 0")
+        # NaN had trained a useless model, 1e308 diverged and blamed --learning-rate, 1e-300 was 0 as float32:
+        # the synthetic-to-real ratio of seconds this weight is meant for is ~10 (docs/TRAINING.md)
+        check_range("--real-weight", self.real_weight, *REAL_WEIGHT_RANGE)
         if self.model in ZOO:
             check_model_kwargs(self.model, self.model_kwargs)
         Augmentation.from_json(self.augment)  # a transform or parameter it does not know: before the data
@@ -789,6 +791,9 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     config.check()
     config, channel_note = resolve_channels(config)
     out = Path(out)
+    if config.init and out.resolve() == Path(config.init).resolve():  # it had tuned in place: pre-training lost
+        raise ValidationError(f"--out {out} is the --init run: a fine-tune writes a run of its own",
+                              allowed="another --out (the --init run stays as it is)")
     check_new_folder(out, overwrite=overwrite)
     if overwrite:
         check_replaceable(out, "--out", what="training run", marker=("config.json",), own=RUN_ENTRIES)
@@ -820,6 +825,10 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         pool.notes += unstreamed_option_notes(config)
         config = unstreamed_config(config)
     split = _split(config, pool)
+    if not split.train.any():  # (the normalisation of no window had read as data "too large to train on")
+        raise ValidationError(f"--val-fraction {config.val_fraction:g} leaves no window to train on: validation "
+                              f"({split.kind}) took all {int(split.val.sum())}",
+                              allowed="a smaller --val-fraction (default 0.2), or more data")
     if (few := small_validation_note(pool.windows.labels[split.val], config.val)):
         pool.notes.append(few)
     w = pool.windows
