@@ -1069,3 +1069,35 @@ def test_a_val_fraction_that_leaves_nothing_to_train_names_itself(tmp_path, caps
     err = one_line_error(capsys, "train")
     assert "--val-fraction 0.9 leaves no window to train on" in err and "smaller --val-fraction" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_a_folder_twice_and_a_validation_copy(tmp_path, capsys):
+    """A folder in --data and in --real had its windows counted twice; a copy of a --real recording given as
+    --val validated on the windows that trained (a fresh user's run). Both refused in one line."""
+    import shutil
+
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    assert main(["train", "--data", str(tmp_path / "ds"), "--real", str(tmp_path / "ds"),
+                 "--out", str(tmp_path / "run")]) == 2
+    assert "is in --data and in --real: its windows would count twice" in one_line_error(capsys, "train")
+    (tmp_path / "v").mkdir()
+    shutil.copy(tmp_path / "ds" / "s2.imu.parquet", tmp_path / "v" / "later.imu.parquet")
+    assert main(["train", "--real", str(tmp_path / "ds"), "--val", str(tmp_path / "v"),
+                 "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys, "train")
+    assert "later.imu.parquet is a copy of" in err and "s2.imu.parquet, which trains" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_same_person_in_real_and_val_is_noted():
+    import numpy as np
+
+    from imuforge.train.trainer import val_subject_notes
+
+    groups = np.array(["subject:me", "subject:me", "subject:you", "subject:me"])
+    is_real, is_val = np.array([1, 1, 1, 1], bool), np.array([0, 0, 0, 1], bool)
+    assert "subject(s) me are in --real and in --val" in val_subject_notes(groups, is_real, is_val)[0]
+    assert val_subject_notes(groups, is_real, np.array([0, 0, 1, 0], bool)) == []
+    assert val_subject_notes(groups, is_real, None) == []

@@ -325,18 +325,64 @@ def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
     out), refusing a ``--val`` Dataset that also trains (it would be validated on what it learned)."""
     out = [(paths, role) for paths, role in ((config.data, "data"), (config.real, "real"),
                                              (config.val, "validation")) if paths]
+    if config.data and config.real:  # a folder in both had its windows counted twice (a fresh user's run)
+        both = _dataset_folders(config.data) & _dataset_folders(config.real)
+        if both:
+            raise ValidationError(f"{sorted(both)[0]} is in --data and in --real: its windows would count twice",
+                                  allowed="each folder once: synthetic data in --data, your recordings in --real")
     if config.val:
-        from imuforge.datasets.loading import find_all_datasets
-
-        def where(paths):
-            return {Path(ds.path).resolve() for ds in find_all_datasets(split_paths(paths))}
-
-        both = where(config.val) & where(list(config.data) + list(config.real))
+        trained = list(config.data) + list(config.real)
+        both = _dataset_folders(config.val) & _dataset_folders(trained)
         if both:
             raise UnusableValidationError(f"--val dataset {sorted(both)[0]} is also in --data/--real",
                                           allowed="validation data that is never trained on (a folder of its "
                                                   "own)")
+        same = _same_files(config.val, trained)
+        if same:
+            raise UnusableValidationError(f"--val {same[0]} is a copy of {same[1]}, which trains",
+                                          allowed="validation data that is never trained on (another recording)")
     return out
+
+
+def _dataset_folders(paths) -> set[Path]:
+    from imuforge.datasets.loading import find_all_datasets
+
+    return {Path(ds.path).resolve() for ds in find_all_datasets(split_paths(paths))}
+
+
+def _recording_files(paths) -> list[Path]:
+    """The recording files under ``paths`` (a Dataset's, a folder of captures', a file given itself)."""
+    files: list[Path] = []
+    for p in map(Path, split_paths(paths)):
+        files += [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file() and q.name.endswith(
+            (".imu.parquet", ".csv", ".parquet")))
+    return files
+
+
+def _same_files(val, trained) -> tuple[Path, Path] | None:
+    """A ``--val`` recording file whose bytes a training file holds too (a copy: the folders differ), as
+    (val file, training file); None when there is none. Sizes first, so only same-size files are read."""
+    import hashlib
+
+    by_size: dict[int, list[Path]] = {}
+    for f in _recording_files(trained):
+        by_size.setdefault(f.stat().st_size, []).append(f)
+
+    def digest(f: Path) -> bytes:
+        h = hashlib.sha256()
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.digest()
+
+    for v in _recording_files(val):
+        twins = by_size.get(v.stat().st_size, [])
+        if twins:
+            d = digest(v)
+            match = next((t for t in twins if t.resolve() != v.resolve() and digest(t) == d), None)
+            if match is not None:
+                return v, match
+    return None
 
 
 #: sample rates within this share of each other are one rate (a device's 100.18 Hz, an estimate's 49.9)
@@ -414,6 +460,7 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
     notes = list(notes or []) + wearer_class_notes(windows.labels[trains_real], windows.groups[trains_real],
                                                    has_val=bool(config.val)) + placement_notes(summaries) \
         + rate_notes(summaries, config.rate_hz) + shared_subject_notes(windows.groups, is_real) \
+        + val_subject_notes(windows.groups, is_real, is_val) \
         + real_only_notes(windows.labels.astype(str), windows.groups, is_real, trains_real)
     return _Pool(windows, is_real, labels, y, summaries, notes, is_val)
 
@@ -449,6 +496,22 @@ def shared_subject_notes(groups: np.ndarray, is_real: np.ndarray) -> list[str]:
     return [f"subject(s) {', '.join(shared[:5])}{' …' if len(shared) > 5 else ''} are in --data and in "
             "--real/--val: the same person's recordings (or the same recordings) can train and validate; "
             "leave them out of one side (imuforge dataset select --exclude-subjects)"]
+
+
+def val_subject_notes(groups: np.ndarray, is_real: np.ndarray, is_val: np.ndarray | None) -> list[str]:
+    """The note for people whose recordings are in ``--real`` and in ``--val``: validation then measures the
+    person the model trains on (early stopping picks what suits them), not other people."""
+    if is_val is None:
+        return []
+    subjects, val = np.asarray(groups).astype(str), np.asarray(is_val, bool)
+    trains = np.asarray(is_real, bool) & ~val
+    shared = sorted({g.removeprefix("subject:") for g in set(subjects[trains]) & set(subjects[val])
+                     if g.startswith("subject:")})
+    if not shared:
+        return []
+    return [f"subject(s) {', '.join(shared[:5])}{' …' if len(shared) > 5 else ''} are in --real and in --val: "
+            "validation measures a person the model trains on, and early stopping picks the epoch that suits "
+            "them; validate on other people for a model of others"]
 
 
 def rate_notes(summaries: list[dict], rate_hz: float) -> list[str]:
