@@ -626,3 +626,20 @@ def test_train_warns_a_script_of_its_notes_and_the_command_says_each_once(tmp_pa
     err = capsys.readouterr().err
     hop = next(n for n in notes if "hop" in n)
     assert err.count(hop) == 1 and "warning: " + hop not in err
+
+
+def test_a_fine_tune_knows_the_data_its_init_run_trained_on(tmp_path, tiny_run, synth_dir):
+    """eval of a fine-tuned run on its --init run's training data said nothing: data.json lists the tuning
+    data only (a fresh user's run). The run's trained data follow the --init chain."""
+    import shutil
+
+    from imuforge.train import TrainConfig, load_run, train
+
+    shutil.copytree(synth_dir, tmp_path / "copy")  # the same recordings elsewhere: files the tune reads
+    cfg = TrainConfig(data=[], real=[str(tmp_path / "copy")], window_s=1.28, stride_s=0.64, rate_hz=25.0, epochs=1,
+                      seed=1, batch_size=16, init=str(tiny_run), learning_rate=5e-4)
+    ft = load_run(train(cfg, tmp_path / "ft").path)
+    assert all(d["path_resolved"].startswith(str((tmp_path / "copy").resolve()))
+               for d in ft.data_info()["datasets"])
+    assert ft.seen([synth_dir]) == "these data are in its --data (trained on, or held out to choose its epoch)"
+    assert load_run(tiny_run).seen([tmp_path / "copy"]) is None  # the chain goes back, not forward

@@ -414,7 +414,7 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
         output=CardOutput(dtype="int8", scale=eng.out_scale, zero_point=eng.out_zp, labels=list(run.labels),
                           meaning="softmax probabilities: p = (q - zero_point) * scale"),
         data=CardData(
-            training=data_info.get("datasets", []), windows=data_info.get("windows", {}),
+            training=run.trained_datasets(), windows=data_info.get("windows", {}),
             test=TestData(source=test.source, windows=int(len(test.X)),
                           per_class={lab: int((test.y == i).sum()) for i, lab in enumerate(run.labels)},
                           unknown_labels_excluded=test.unknown_labels,

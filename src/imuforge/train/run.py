@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from imuforge.errors import CorruptFileError, ValidationError, require_extra
+from imuforge.errors import CorruptFileError, ImuforgeError, ValidationError, require_extra
 
 RUN_FILES = ("model.keras", "config.json", "labels.json", "normalisation.json")
 #: the run files whose sha-256 config.json records (``files_sha256``, since session 63), checked when the run
@@ -151,15 +151,35 @@ class Run:
             raise corrupt(path, why)
         return doc
 
+    def trained_datasets(self) -> list[dict[str, Any]]:
+        """The data that made this model, as ``data.json`` lists them: its own, then, for a fine-tune, its
+        ``--init`` run's (and so on back): the pre-training's data trained the weights it started from, and
+        its capture chose their epoch (a fine-tune's eval on them had said nothing; a fresh user's run). An
+        ``--init`` run since moved or damaged adds nothing."""
+        out = list(self.data_info().get("datasets", []))
+        seen, at = {self.path.resolve()}, self
+        while (init := at.config.get("init")) and len(seen) < 64:
+            path = Path(init)
+            path = path if path.is_absolute() else (Path.cwd() / path)
+            try:
+                at = load_run(path)
+            except (ImuforgeError, OSError):
+                break
+            if at.path.resolve() in seen:
+                break
+            seen.add(at.path.resolve())
+            out += at.data_info().get("datasets", [])
+        return out
+
     def seen(self, data: Sequence[str | os.PathLike]) -> str | None:
-        """What the run did with the recording files of ``data`` when it trained (:func:`seen_in` on its
-        ``data.json``)."""
-        return seen_in(self.data_info().get("datasets", []), data)
+        """What the model did with the recording files of ``data`` when it trained (:func:`seen_in` on
+        :meth:`trained_datasets`)."""
+        return seen_in(self.trained_datasets(), data)
 
     def met(self, summaries: Sequence[dict[str, Any]]) -> str | None:
-        """Where data the run never saw as files hold people it trained or validated on (:func:`met_in` on its
-        ``data.json``)."""
-        return met_in(self.data_info().get("datasets", []), summaries)
+        """Where data the model never saw as files hold people it trained or validated on (:func:`met_in` on
+        :meth:`trained_datasets`)."""
+        return met_in(self.trained_datasets(), summaries)
 
 
 def seen_in(trained: Sequence[dict[str, Any]], data: Sequence[str | os.PathLike]) -> str | None:
