@@ -698,6 +698,15 @@ def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, m
     assert message in one_line_error(capsys, "train") and not (tmp_path / "run").exists()
 
 
+def test_train_refuses_weighing_real_windows_it_does_not_have(tmp_path, capsys):
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    assert main(["train", "--data", str(tmp_path / "ds"), "--real-weight", "5", "--out", str(tmp_path / "r")]) == 2
+    assert "--real-weight 5 weighs the --real windows, and no --real data were given" in one_line_error(capsys,
+                                                                                                        "train")
+
+
 def test_train_refuses_augmenting_real_windows_it_does_not_have(tmp_path, capsys):
     from tests.synthetic_har import make_dataset
 

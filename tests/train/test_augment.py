@@ -200,6 +200,15 @@ def test_none_among_transforms_is_said_to_stand_alone():
     assert "none alone, or transforms without it" in e.value.allowed
 
 
+@pytest.mark.parametrize("spec, said", [("auto,rotation", "auto stands alone"),  # said 'unknown', auto allowed
+                                         ("rotation,,scale", "an empty item in"),  # was accepted
+                                         ("default,default", "default is named twice")])  # was accepted
+def test_auto_among_transforms_empty_items_and_a_second_default_are_refused(spec, said):
+    with pytest.raises(ValidationError) as e:
+        Augmentation.parse(spec)
+    assert e.value.what.startswith(said)
+
+
 def test_none_parses_to_none():
     assert Augmentation.parse("none") is None and Augmentation.parse("") is None
 

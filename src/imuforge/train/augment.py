@@ -90,7 +90,13 @@ class Augmentation:
         if not items:  # "," or ", ,": neither a transform nor a word that turns augmentation off
             raise ValidationError(f"no transform in {spec!r}", source="--augment",
                                   allowed="default, none, or " + ", ".join(TRANSFORMS))
+        if len(items) != len(spec.strip().split(",")):  # "rotation,,scale": a value lost in typing?
+            raise ValidationError(f"an empty item in {spec!r}", source="--augment",
+                                  allowed="transforms separated by single commas, e.g. rotation:45,scale")
         defaults = [i for i in items if i.split(":")[0].strip().lower() == "default"]
+        if len(defaults) > 1:
+            raise ValidationError(f"default is named twice in {spec!r}", source="--augment",
+                                  allowed="default once, alone or among transforms")
         if any(":" in i for i in defaults):
             raise ValidationError(f"default takes no value, got {spec!r}", source="--augment",
                                   allowed="default alone or among transforms, e.g. default,jitter:0.05:all")
@@ -100,9 +106,9 @@ class Augmentation:
         out = []
         for item in items:
             name, *values = [v.strip() for v in item.split(":")]
-            if name == "none":  # (alone it means no augmentation)
-                raise ValidationError(f"none stands alone, got {spec!r}", source="--augment",
-                                      allowed="none alone, or transforms without it: "
+            if name in ("none", "auto"):  # (alone: no augmentation / the command's choice)
+                raise ValidationError(f"{name} stands alone, got {spec!r}", source="--augment",
+                                      allowed=f"{name} alone, or transforms without it: "
                                               + ", ".join(TRANSFORMS))
             if name not in TRANSFORMS:
                 raise ValidationError(f"unknown augmentation {name!r}", source="--augment",

@@ -162,6 +162,9 @@ class TrainConfig:
         if self.augment_on == "real" and self.augment and not self.real:
             raise ValidationError("--augment-on real augments the --real windows, and no --real data were "
                                   "given", allowed="--real DIR with it, or --augment-on all")
+        if self.real_weight != 1.0 and not self.real:  # (it had been taken without a word)
+            raise ValidationError(f"--real-weight {self.real_weight:g} weighs the --real windows, and no --real "
+                                  "data were given", allowed="--real DIR with it, or leave it out")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValidationError(f"--learning-rate must be in (0, 1), got {self.learning_rate}",
                                   allowed="a rate above 0 and below 1, e.g. 2e-3")
