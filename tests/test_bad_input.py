@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -668,6 +669,10 @@ def test_train_labels_none_of_the_data_hold_name_the_labels_there(tmp_path, caps
     err = one_line_error(capsys, "train")  # it said: no labelled windows … recordings longer than 1 s
     assert "--labels flying: no window of the data holds it (allowed: labels the data hold: " in err
     assert "walking" in err and "longer than" not in err and not out.exists()
+    # the synonyms capture --label takes (walk, jog) name the data's labels (they had been refused)
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--labels", "walk,jog",
+                 "--window-s", "1", "--stride-s", "1", "--epochs", "1"]) == 0
+    assert sorted(json.loads((out / "labels.json").read_text())["labels"]) == ["running", "walking"]
 
 
 @pytest.mark.parametrize("option, value, message", [
