@@ -703,6 +703,16 @@ def test_train_window_numbers_name_their_flag(tmp_path, capsys, option, value, m
     assert message in one_line_error(capsys, "train") and not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("flag", ["--real", "--val"])
+def test_a_missing_folder_is_named_with_its_option(tmp_path, capsys, flag):
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    assert main(["train", "--data", str(tmp_path / "ds"), flag, str(tmp_path / "nope"),
+                 "--out", str(tmp_path / "r")]) == 2
+    assert f"{flag} {tmp_path / 'nope'} does not exist" in one_line_error(capsys, "train")
+
+
 def test_train_refuses_weighing_real_windows_it_does_not_have(tmp_path, capsys):
     from tests.synthetic_har import make_dataset
 

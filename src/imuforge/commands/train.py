@@ -238,7 +238,7 @@ def _augmentation_of(run_path: str):
 
 def cmd_train(args) -> int:
     from imuforge._folders import check_new_folder, check_replaceable
-    from imuforge.datasets.loading import find_all_datasets, split_paths
+    from imuforge.datasets.loading import split_paths
     from imuforge.errors import require_extra
     from imuforge.train.run import RUN_ENTRIES
 
@@ -259,9 +259,9 @@ def cmd_train(args) -> int:
     named = _named_augmentation(args.augment)  # a typo is said before TensorFlow starts
     _quiet_tf()  # TensorFlow imported once, quietly; then a missing extra is one line, not start-up chatter
     require_extra("tensorflow", purpose="imuforge train")  # before anything reads the data
-    found = [find_all_datasets(split_paths(spec)) for spec in (args.data, args.real)]
+    found = [_datasets_of(spec, flag) for spec, flag in ((args.data, "--data"), (args.real, "--real"))]
     val, decided = _validation(args, found[0])
-    found.append(find_all_datasets(split_paths(val)))
+    found.append(_datasets_of(val, "--val"))
     aug = _augmentation(args, named, simulated=_holds_simulated([ds for part in found[:2] for ds in part]))
     from imuforge.train import TrainConfig
 
@@ -552,6 +552,14 @@ def _model(args) -> dict:
         return {"model": init.get("model", "tiny_cnn"), "model_kwargs": dict(init.get("model_kwargs") or {})}
     return {"model": args.model or "tiny_cnn",
             "model_kwargs": {"width": args.width} if args.width is not None else {}}
+
+
+def _datasets_of(spec, flag: str) -> list:
+    """The Datasets of an option's folders (one that does not exist named with its option)."""
+    from imuforge.datasets.loading import check_exist, find_all_datasets, split_paths
+
+    check_exist(spec, flag)
+    return find_all_datasets(split_paths(spec))
 
 
 def _labels_given(args) -> list[str]:

@@ -27,6 +27,15 @@ def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) ->
     return [Path(p.strip()) for p in parts]
 
 
+def check_exist(paths, option: str) -> None:
+    """Refuse a folder or file of ``paths`` that does not exist, named with the ``option`` that gave it (``data
+    folder X does not exist`` had not said whether --data, --real or --val gave it)."""
+    missing = next((p for p in split_paths(paths) if not Path(p).exists()), None)
+    if missing is not None:
+        raise ValidationError(f"{option} {missing} does not exist",
+                              allowed="a Dataset folder, a folder of them, or a folder of recordings")
+
+
 def find_all_datasets(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Dataset]:
     """Every Dataset in the given folders (each a Dataset or a folder holding Datasets, recursively),
     and the recording files outside any Dataset (a plain folder of captures, as ``imuforge capture``

@@ -319,6 +319,8 @@ def val_channels_unusable(role: str):
                                       ) from None
 
 
+#: the option that gives each role's datasets
+ROLE_OPTION = {"data": "--data", "real": "--real", "validation": "--val"}
 #: what the progress bar says while each role's datasets are windowed
 ROLE_DESC = {"data": "synthetic windows", "real": "real windows", "validation": "validation windows"}
 
@@ -328,6 +330,10 @@ def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
     out), refusing a ``--val`` Dataset that also trains (it would be validated on what it learned)."""
     out = [(paths, role) for paths, role in ((config.data, "data"), (config.real, "real"),
                                              (config.val, "validation")) if paths]
+    from imuforge.datasets.loading import check_exist
+
+    for paths, role in out:
+        check_exist(paths, ROLE_OPTION[role])
     if config.data and config.real:  # a folder in both had its windows counted twice (a fresh user's run)
         both = _dataset_folders(config.data) & _dataset_folders(config.real)
         if both:
