@@ -57,8 +57,10 @@ def test_eval_json_reports_unknown_labels_and_resamples(tiny_run, tmp_path, caps
     ds.add(make_recording("t1", rate_hz=100.0, labels=("walking", "cycling", "standing"), seed=42), name="t1")
     assert main(["eval", str(tiny_run), "--data", str(tmp_path / "test100"), "--json",
                  "--out", str(tmp_path / "ev")]) == 0
-    m = json.loads(capsys.readouterr().out)
+    cap = capsys.readouterr()
+    m = json.loads(cap.out)
     assert {"accuracy", "macro_f1", "per_class"} <= set(m)
+    assert "note: these are the figures of" in cap.err  # notes on stderr with --json too (they were not)
     assert m["unknown_labels"]["cycling"] > 0
     assert m["resampled_to_hz"] == 25.0
     assert m["per_class"]["running"]["support"] == 0 and m["per_class"]["walking"]["support"] > 0
@@ -132,6 +134,19 @@ def test_eval_notes_data_worn_where_the_model_was_not_trained(tiny_run, tmp_path
         notes = json.loads((tmp_path / f"ev_{site}" / "metrics.json").read_text())["notes"]
         assert ("note: the data are worn at chest, where the model was not trained (its training data are at "
                 "wrist_left)" in err) is noted and bool(notes) is noted
+
+
+def test_eval_of_a_run_without_data_json_says_the_check_is_not_made(tiny_run, synth_dir, tmp_path, capsys):
+    """A run that lost its data.json evaluated on its own training data: the note that they trained it was
+    dropped without a word (a fresh user's run). Now eval says the check could not be made."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "data.json").unlink()
+    assert main(["eval", str(run), "--data", str(synth_dir), "--out", str(tmp_path / "ev")]) == 0
+    assert "the run holds no data.json: whether these data trained it, or hold its people, is not checked" in \
+        capsys.readouterr().err
 
 
 def test_eval_and_export_say_when_the_data_trained_the_model(tiny_run, synth_dir, tmp_path, capsys):

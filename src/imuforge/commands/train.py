@@ -611,14 +611,16 @@ def cmd_eval(args) -> int:
     from imuforge.train import evaluate_run, format_report
 
     ev = evaluate_run(args.run, split_paths(args.data), out=args.out)
-    if args.json:  # the warnings said on stderr while it read the data, too
-        print(json.dumps({**ev.to_json(), "warnings": list(getattr(args, "warned", []))}, default=str))
-        return 0
-    print(format_report(ev.metrics))
+    if not args.json:
+        print(format_report(ev.metrics))
+    # the notes on stderr with --json too (as train's and export's; README: progress and notes on stderr)
     print(f"note: these are the figures of {ev.scored_model}: the int8 model the device runs is scored by "
           "export --data and hil, and can differ by a few windows", file=sys.stderr)
     for note in ev.notes:
         print(f"note: {note}", file=sys.stderr)
+    if args.json:  # the warnings said on stderr while it read the data, too
+        print(json.dumps({**ev.to_json(), "warnings": list(getattr(args, "warned", []))}, default=str))
+        return 0
     if ev.unknown_labels:
         print("labels the model does not know (not scored): "
               + ", ".join(f"{k} ({v} windows)" for k, v in ev.unknown_labels.items()))

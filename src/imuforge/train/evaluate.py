@@ -386,6 +386,9 @@ def evaluate_run(run_path: str | os.PathLike, data: str | os.PathLike | Sequence
     seen = run.seen(data) or run.met(summaries)
     if seen:  # (export says it in its card's test source)
         notes.append(f"{seen}: the figures are not a test of people the model has not met")
+    elif not (run.path / "data.json").exists():  # (a run from before data.json, or one that lost it)
+        notes.append("the run holds no data.json: whether these data trained it, or hold its people, is not "
+                     "checked")
     out_dir = Path(out) if out is not None else default_eval_folder(run.path, data)
     out_dir.mkdir(parents=True, exist_ok=True)
     png = plot_confusion(m, out_dir / "confusion.png", title=_plot_title(run.path.name, data, unknown, seen))
