@@ -700,3 +700,24 @@ def test_recording_of_text_or_saved_under_another_name_is_refused_naming_what_is
     with pytest.raises(ValidationError, match=r"walk.txt: a recording file name ends in \.imu\.parquet"):
         make_recording().save(tmp_path / "walk.txt")
     assert not (tmp_path / "walk.txt").exists()
+
+
+def test_a_wrong_unit_recording_given_alone_is_named():
+    """One short file in the wrong unit, given alone: the pooled figures refused it without its name (a fresh
+    user's train --real run); with others it was named. Named either way now."""
+    from tests.synthetic_har import make_recording
+
+    from imuforge.errors import ValidationError
+    from imuforge.recording import SiFigures
+
+    rec = make_recording("s", seconds_per_label=2.0, labels=("standing",))
+    acc = [c for c in rec.channels if c.startswith("acc")]
+    data = rec.data.copy()
+    idx = [rec.channels.index(c) for c in acc]
+    data[:, idx] *= 9.80665  # m/s² read as g
+    bad = rec.replace(data=data)
+    figures = SiFigures()
+    figures.add(bad, name="csvbad/log.csv")
+    with pytest.raises(ValidationError) as e:
+        figures.check("training data")
+    assert e.value.what.startswith("the training data csvbad/log.csv's acceleration reads")

@@ -148,12 +148,15 @@ class SiFigures:
         def joined(parts: list[np.ndarray]) -> np.ndarray:
             return np.concatenate(parts) if parts else np.zeros(0)
 
-        check_si_figures(joined(self.norms), [p for ps in self.peaks for p in ps], what, joined(self.moving),
-                         joined(self.floors))
+        # each recording long enough first, so that a refusal names the file (one wrong-unit file given alone
+        # had been refused by the pooled figures, unnamed); a single recording is named in the pooled check
         for i, name in enumerate(self.names):
             if len(self.norms[i]) >= OWN_UNITS_WINDOWS:
                 check_si_figures(self.norms[i], self.peaks[i], f"{what} {name}" if name else what,
                                  self.moving[i], self.floors[i])
+        one = self.names[0] if len(self.names) == 1 else None
+        check_si_figures(joined(self.norms), [p for ps in self.peaks for p in ps], f"{what} {one}" if one else what,
+                         joined(self.moving), joined(self.floors))
 
 
 #: a 2 s window moves when its acceleration about its mean has an RMS above this (m/s²; walking's ≈ 2–5) —

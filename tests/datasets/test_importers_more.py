@@ -412,7 +412,7 @@ def test_a_file_in_another_unit_than_its_format_is_refused(tmp_path, capsys):
     dm = tmp_path / "ms" / "A_DeviceMotion_data"
     _ms_csv(dm / "wlk_7" / "sub_1.csv", (0.0, 0.0, -G), (0.0, 0.0, 0.0), (0.1, -0.2, 0.3), n=250)
     err = _refused(capsys, ["motionsense", str(tmp_path / "ms")], tmp_path / "out")
-    assert "the motionsense import's acceleration reads 96 m/s² (9.8 g) in every posture" in err
+    assert "the motionsense import sub01_wlk_7's acceleration reads 96 m/s² (9.8 g) in every posture" in err  # its file
     lines = [f"33,Walking,{49105962 + 50 * i},1.0,9.0,0.5;" for i in range(400)]  # ms, where ns are published
     (tmp_path / "WISDM_ar_v1.1").mkdir()
     (tmp_path / "WISDM_ar_v1.1" / "WISDM_ar_v1.1_raw.txt").write_text("\n".join(lines) + "\n")
