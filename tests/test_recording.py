@@ -491,6 +491,8 @@ def test_format_rates_groups_one_clock_and_keeps_other_rates_apart():
     assert format_rates([]) == "–"
     # eval's distinct data rates: 40 drifting rates of one device as one range, counted as rates
     assert format_rates(np.linspace(99.56, 100.1, 40), "rates") == "99.56–100.1 Hz (40 rates)"
+    # rates alike to 4 digits get the digits that tell them apart ("99.84 Hz (3 rates)" read as one rate)
+    assert format_rates([99.841, 99.843, 99.8449], "rates") == "99.841–99.845 Hz (3 rates)"
 
 
 def test_a_newer_format_version_is_refused_by_every_reader(tmp_path):

@@ -122,7 +122,10 @@ def format_rates(rates_hz, what: str = "recordings") -> str:
     def text(g: list[float]) -> str:
         if len(g) == 1:
             return f"{g[0]:.6g} Hz"
-        lo, hi = f"{g[0]:.4g}", f"{g[-1]:.4g}"
-        return f"{lo} Hz ({len(g)} {what})" if lo == hi else f"{lo}–{hi} Hz ({len(g)} {what})"
+        for digits in (4, 5, 6):  # as many as tell the ends apart ("99.84 Hz (3 rates)" read as one)
+            lo, hi = f"{g[0]:.{digits}g}", f"{g[-1]:.{digits}g}"
+            if lo != hi:
+                return f"{lo}–{hi} Hz ({len(g)} {what})"
+        return f"{lo} Hz ({len(g)} {what})"
 
     return ", ".join(text(g) for g in groups) or "–"
