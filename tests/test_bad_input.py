@@ -673,6 +673,18 @@ def test_train_labels_none_of_the_data_hold_name_the_labels_there(tmp_path, caps
     assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--labels", "walk,jog",
                  "--window-s", "1", "--stride-s", "1", "--epochs", "1"]) == 0
     assert sorted(json.loads((out / "labels.json").read_text())["labels"]) == ["running", "walking"]
+    # … while data labelled with a synonym itself keep it (laying is not read as lying when the data hold it)
+    from imuforge.recording import Dataset
+    from tests.synthetic_har import make_recording
+
+    syn = Dataset.create(tmp_path / "laying")
+    for k in (1, 2):
+        rec = make_recording(f"s{k}", seconds_per_label=4.0, seed=k, labels=("walking", "standing"))
+        syn.add(rec.replace(labels=[(a, b, "laying" if c == "standing" else c) for a, b, c in
+                                    ((x.start_s, x.end_s, x.label) for x in rec.labels)]), name=f"s{k}")
+    assert main(["train", "--data", str(syn.path), "--out", str(tmp_path / "run2"), "--labels", "laying,walking",
+                 "--window-s", "1", "--stride-s", "1", "--epochs", "1"]) == 0
+    assert sorted(json.loads((tmp_path / "run2" / "labels.json").read_text())["labels"]) == ["laying", "walking"]
 
 
 @pytest.mark.parametrize("option, value, message", [
@@ -1113,6 +1125,15 @@ def test_train_refuses_a_folder_twice_and_a_validation_copy(tmp_path, capsys):
     err = one_line_error(capsys, "train")
     assert "later.imu.parquet is a copy of" in err and "s2.imu.parquet, which trains" in err
     assert not (tmp_path / "run").exists()
+    # files, not folders, are compared: a recording inside --data given as --val is refused …
+    assert main(["train", "--data", str(tmp_path / "ds"), "--val", str(tmp_path / "ds" / "s1.imu.parquet"),
+                 "--out", str(tmp_path / "run")]) == 2
+    assert "s1.imu.parquet is also in --data/--real" in one_line_error(capsys, "train")
+    # … and two files of one folder, one in --data and one in --real, are no overlap
+    from imuforge.train.trainer import TrainConfig, roles
+
+    assert len(roles(TrainConfig(data=[str(tmp_path / "ds" / "s1.imu.parquet")],
+                                 real=[str(tmp_path / "ds" / "s2.imu.parquet")]))) == 2
 
 
 def test_the_same_person_in_real_and_val_is_noted():

@@ -641,5 +641,6 @@ def test_a_fine_tune_knows_the_data_its_init_run_trained_on(tmp_path, tiny_run, 
     ft = load_run(train(cfg, tmp_path / "ft").path)
     assert all(d["path_resolved"].startswith(str((tmp_path / "copy").resolve()))
                for d in ft.data_info()["datasets"])
-    assert ft.seen([synth_dir]) == "these data are in its --data (trained on, or held out to choose its epoch)"
+    assert ft.seen([synth_dir]) == "these data trained or validated the run it was fine-tuned from (--init)"
+    assert ft.config["init"] == str(tiny_run.resolve())  # recorded resolved: found from any folder
     assert load_run(tiny_run).seen([tmp_path / "copy"]) is None  # the chain goes back, not forward

@@ -268,7 +268,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(
         data=[str(p) for p in split_paths(args.data)], real=[str(p) for p in split_paths(args.real)],
         val=[str(p) for p in split_paths(val)], **_model(args), **_layout(args),
-        labels=_labels_given(args) or decided.labels or None,
+        labels=_labels_given(args, [ds for part in found for ds in part]) or decided.labels or None,
         label_policy=args.label_policy,
         epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, val_fraction=args.val_fraction,
         real_weight=args.real_weight, seed=args.seed,
@@ -502,7 +502,7 @@ def _validation(args, data_sets) -> tuple[list[str], CaptureValidation]:
     if spec.lower() != "auto":
         _check_not_a_share(spec)
         return [str(p) for p in split_paths(spec)], CaptureValidation()
-    labels = _labels_given(args) or None
+    labels = _labels_given(args, data_sets) or None
     window = _layout(args)["window_s"]  # a label needs half of it for a window of its own (a whole one: pure)
     decided = capture_validation(data_sets, split_paths(args.real), labels=labels,
                                  min_seconds=window * (1.0 if args.label_policy == "pure" else 0.5))
@@ -562,13 +562,15 @@ def _datasets_of(spec, flag: str) -> list:
     return find_all_datasets(split_paths(spec))
 
 
-def _labels_given(args) -> list[str]:
-    """``--labels``, each name as ``capture --label`` reads it (``walk,sit`` → walking, sitting: the synonyms
-    had been refused as labels no window holds); a name of its own is kept as it is."""
+def _labels_given(args, datasets) -> list[str]:
+    """``--labels``: a name the data hold as it is; another as ``capture --label`` reads it (``walk,sit`` →
+    walking, sitting: the synonyms had been refused as labels no window holds) — data labelled with a
+    synonym itself (``laying``) keep it."""
     from imuforge.labels import canonical_label
 
-    return [canonical_label(c.strip(), allow_custom=True, source="--labels")
-            for c in args.labels.split(",") if c.strip()]
+    held = {lab for ds in datasets for e in ds.entries for lab in e.get("labels_s", {})}
+    return [c if c in held else canonical_label(c, allow_custom=True, source="--labels")
+            for c in (c.strip() for c in args.labels.split(",")) if c]
 
 
 def _layout(args) -> dict:

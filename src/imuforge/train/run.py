@@ -159,16 +159,15 @@ class Run:
         out = list(self.data_info().get("datasets", []))
         seen, at = {self.path.resolve()}, self
         while (init := at.config.get("init")) and len(seen) < 64:
-            path = Path(init)
-            path = path if path.is_absolute() else (Path.cwd() / path)
-            try:
-                at = load_run(path)
+            try:  # (recorded resolved since session 68; before, as typed: read from here)
+                at = load_run(init)
+                if at.path.resolve() in seen:
+                    break
+                earlier = at.data_info().get("datasets", [])
             except (ImuforgeError, OSError):
                 break
-            if at.path.resolve() in seen:
-                break
             seen.add(at.path.resolve())
-            out += at.data_info().get("datasets", [])
+            out += [dict(d, role="init") for d in earlier]  # said as the --init run's, not this run's
         return out
 
     def seen(self, data: Sequence[str | os.PathLike]) -> str | None:
@@ -190,20 +189,21 @@ def seen_in(trained: Sequence[dict[str, Any]], data: Sequence[str | os.PathLike]
     resolved from here); the same recordings copied elsewhere go unseen."""
     from imuforge.datasets.loading import find_all_datasets, split_paths
 
-    given = _files(find_all_datasets(split_paths(data)))
+    given = recording_files(find_all_datasets(split_paths(data)))
     by_role: dict[str, set[Path]] = {}
     for s in trained:
         if "files" in s and "path_resolved" in s:
             files = {Path(s["path_resolved"]) / f for f in s["files"]}
         else:
             try:
-                files = _files(find_all_datasets([s["path"]]))
+                files = recording_files(find_all_datasets([s["path"]]))
             except (ValidationError, OSError, KeyError):  # since moved or damaged: not these data
                 files = set()
         by_role.setdefault(s.get("role", "data"), set()).update(files)
     for role, what in (("data", "are in its --data (trained on, or held out to choose its epoch)"),
                        ("real", "are in its --real (trained on, or held out to choose its epoch)"),
-                       ("validation", "chose its early-stopping epoch (--val)")):
+                       ("validation", "chose its early-stopping epoch (--val)"),
+                       ("init", "trained or validated the run it was fine-tuned from (--init)")):
         both = given & by_role.get(role, set())
         if both:
             return f"{'these' if both == given else 'part of these'} data {what}"
@@ -226,7 +226,7 @@ def met_in(trained: Sequence[dict[str, Any]], summaries: Sequence[dict[str, Any]
             f"validated on ({names})")
 
 
-def _files(datasets) -> set[Path]:
+def recording_files(datasets) -> set[Path]:
     """The resolved recording (or shard) files of ``datasets`` (each folder resolved once; a shard's many
     recordings name one file)."""
     return {root / f for ds in datasets for root in (Path(ds.path).resolve(),)

@@ -334,47 +334,42 @@ def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
 
     for paths, role in out:
         check_exist(paths, ROLE_OPTION[role])
-    if config.data and config.real:  # a folder in both had its windows counted twice (a fresh user's run)
-        both = _dataset_folders(config.data) & _dataset_folders(config.real)
+    if config.data and config.real:  # a recording in both had its windows counted twice (a fresh user's run)
+        both = _recording_files(config.data) & _recording_files(config.real)
         if both:
             raise ValidationError(f"{sorted(both)[0]} is in --data and in --real: its windows would count twice",
-                                  allowed="each folder once: synthetic data in --data, your recordings in --real")
+                                  allowed="each recording once: synthetic data in --data, yours in --real")
     if config.val:
         trained = list(config.data) + list(config.real)
-        both = _dataset_folders(config.val) & _dataset_folders(trained)
+        given, trains = _recording_files(config.val), _recording_files(trained)
+        both = given & trains
         if both:
-            raise UnusableValidationError(f"--val dataset {sorted(both)[0]} is also in --data/--real",
+            raise UnusableValidationError(f"--val recording {sorted(both)[0]} is also in --data/--real",
                                           allowed="validation data that is never trained on (a folder of its "
                                                   "own)")
-        same = _same_files(config.val, trained)
+        same = _same_bytes(given, trains)
         if same:
             raise UnusableValidationError(f"--val {same[0]} is a copy of {same[1]}, which trains",
                                           allowed="validation data that is never trained on (another recording)")
     return out
 
 
-def _dataset_folders(paths) -> set[Path]:
+def _recording_files(paths) -> set[Path]:
+    """The resolved recording (or shard) files ``paths`` read (files, not folders: a file given alone is
+    not its folder, and a folder holds its subfolders' files)."""
     from imuforge.datasets.loading import find_all_datasets
+    from imuforge.train.run import recording_files
 
-    return {Path(ds.path).resolve() for ds in find_all_datasets(split_paths(paths))}
-
-
-def _recording_files(paths) -> list[Path]:
-    """The recording files under ``paths`` (a Dataset's, a folder of captures', a file given itself)."""
-    files: list[Path] = []
-    for p in map(Path, split_paths(paths)):
-        files += [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file() and q.name.endswith(
-            (".imu.parquet", ".csv", ".parquet")))
-    return files
+    return recording_files(find_all_datasets(split_paths(paths)))
 
 
-def _same_files(val, trained) -> tuple[Path, Path] | None:
-    """A ``--val`` recording file whose bytes a training file holds too (a copy: the folders differ), as
-    (val file, training file); None when there is none. Sizes first, so only same-size files are read."""
+def _same_bytes(given: set[Path], trains: set[Path]) -> tuple[Path, Path] | None:
+    """A file of ``given`` whose bytes a file of ``trains`` holds too (a copy elsewhere), as (given file,
+    training file); None when there is none. Sizes first, so only same-size files are read."""
     import hashlib
 
     by_size: dict[int, list[Path]] = {}
-    for f in _recording_files(trained):
+    for f in trains:
         by_size.setdefault(f.stat().st_size, []).append(f)
 
     def digest(f: Path) -> bytes:
@@ -384,11 +379,11 @@ def _same_files(val, trained) -> tuple[Path, Path] | None:
                 h.update(block)
         return h.digest()
 
-    for v in _recording_files(val):
+    for v in sorted(given):
         twins = by_size.get(v.stat().st_size, [])
         if twins:
             d = digest(v)
-            match = next((t for t in twins if t.resolve() != v.resolve() and digest(t) == d), None)
+            match = next((t for t in twins if digest(t) == d), None)
             if match is not None:
                 return v, match
     return None
@@ -863,6 +858,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     config.check()
     config, channel_note = resolve_channels(config)
     out = Path(out)
+    if config.init:  # recorded resolved: eval and export find it from any folder (Run.trained_datasets)
+        config = replace(config, init=str(Path(config.init).resolve()))
     if config.init and out.resolve() == Path(config.init).resolve():  # it had tuned in place: pre-training lost
         raise ValidationError(f"--out {out} is the --init run: a fine-tune writes a run of its own",
                               allowed="another --out (the --init run stays as it is)")
