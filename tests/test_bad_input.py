@@ -1146,3 +1146,7 @@ def test_the_same_person_in_real_and_val_is_noted():
     assert "subject(s) me are in --real and in --val" in val_subject_notes(groups, is_real, is_val)[0]
     assert val_subject_notes(groups, is_real, np.array([0, 0, 1, 0], bool)) == []
     assert val_subject_notes(groups, is_real, None) == []
+    from imuforge.train.trainer import ANONYMOUS_WEARER
+
+    anon = np.array([ANONYMOUS_WEARER] * 4)  # captures without --subject on both sides: maybe two people
+    assert val_subject_notes(anon, is_real, is_val) == []

@@ -485,3 +485,33 @@ def test_a_stray_zero_byte_at_boot_does_not_hide_a_csv_sketch(tmp_path):
     from imuforge.bridge import protocol as P
     frames = b"".join(P.encode_frame(P.GetInfo(), i) for i in range(40))
     assert not _csv_like(frames) and _csv_like(b"\x00" + lines) and not _csv_like(b"a\nb\nc\nd\n")
+
+
+def test_sigint_deferred_keeps_an_ignored_ctrl_c_ignored_and_a_callers_handler_its_own():
+    """Review of sigint_deferred: under nohup (SIGINT ignored) it had installed its own handler, so a Ctrl-C
+    ended a guided session; a caller's own handler was bypassed. Now both are left as they were."""
+    import signal
+
+    from imuforge.bridge.capture import sigint_deferred
+
+    previous = signal.getsignal(signal.SIGINT)
+    heard = []
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with sigint_deferred() as pressed:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert pressed == [] and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        signal.signal(signal.SIGINT, lambda signum, frame: heard.append(signum))
+        with sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            assert heard == []  # deferred …
+        assert heard == [signal.SIGINT]  # … then heard by the caller's handler, no KeyboardInterrupt
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with pytest.raises(KeyboardInterrupt):
+            with sigint_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, previous)

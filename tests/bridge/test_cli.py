@@ -519,10 +519,11 @@ def test_the_rate_a_device_kept_from_an_earlier_capture_is_said(tmp_path, capsys
     finally:
         emu.kill()
         emu.wait(5)
-    said = "the device streamed at 400 Hz, the rate it was last set to (its profile nano33-ble-sense-rev2 runs at"
+    said = ("the device streamed at 400 Hz, its current rate (a rate an earlier capture set stays; its profile "
+            "nano33-ble-sense-rev2 runs at")
     assert said in outs[1] and "pass --odr" in outs[1]
     assert read_recording(tmp_path / "b.imu.parquet").rate_hz == pytest.approx(400, rel=0.01)
-    assert not any("rate it was last set to" in o for o in (outs[0], outs[2], outs[3]))
+    assert not any("its current rate" in o for o in (outs[0], outs[2], outs[3]))
 
 
 def test_recover_refuses_device_settings_it_cannot_use(tmp_path, capsys):

@@ -103,24 +103,28 @@ def sigterm_as_interrupt() -> Iterator[_Sigterm]:
 
 
 @contextmanager
-def sigint_deferred(*, reraise: bool = True) -> Iterator[None]:
+def sigint_deferred(*, reraise: bool = True) -> Iterator[list[int]]:
     """Ctrl-C inside the block waits for its end — then raises KeyboardInterrupt, or with ``reraise=False``
     is let go — so what arrived is stopped, built and written whole: an impatient second Ctrl-C after the
     one that stopped a capture had cut the write short, and nothing but the raw log was left (a fresh
     user's run). SIGTERM likewise only marks :data:`SIGTERM` inside it. Only in the main thread (elsewhere
     a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (signal.SIG_IGN, None):
+        yield []  # (Ctrl-C ignored — nohup, a background job — or handled outside Python: left so)
         return
     pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
     try:
         with SIGTERM.polling():
-            yield
+            yield pressed
     finally:
         signal.signal(signal.SIGINT, previous)
     if pressed and reraise:
-        raise KeyboardInterrupt
+        if callable(previous) and previous is not signal.default_int_handler:
+            previous(signal.SIGINT, None)  # a handler of the caller's own hears it
+        else:
+            raise KeyboardInterrupt
 
 
 #: The longest capture (s) one command takes: a day.
@@ -214,6 +218,9 @@ class CaptureResult:
     window_samples: int = 0  # sample slots of the requested window (0: unknown, CSV)
     stopped: str | None = None  # why a stop_check ended the capture early
     interrupted_by: str = ""  # "Ctrl-C" or "SIGTERM" when interrupted
+    #: a Ctrl-C that came once the window was delivered, while what arrived was built: the capture is whole,
+    #: and a guided session ends after it (it had gone on to the next prompt)
+    ctrl_c_after: bool = False
 
     @property
     def lost_at_end(self) -> int:
@@ -464,9 +471,11 @@ class CaptureSession:
         except BaseException:
             self._close()
             raise
-        with sigint_deferred(reraise=False):  # the window is over: what arrived is built whatever is pressed
-            self._close()
-            return self._result(complete, disconnected)
+        with sigint_deferred(reraise=False) as pressed:  # the window is over: what arrived is built whatever
+            self._close()                                 # is pressed (said to the caller)
+            res = self._result(complete, disconnected)
+        res.ctrl_c_after = bool(pressed) and not res.interrupted
+        return res
 
     def _result(self, complete: bool, disconnected: bool) -> CaptureResult:
         o = self.opt
@@ -510,8 +519,8 @@ class CaptureSession:
             return ""
         if abs(self.odr_hz - nominal) <= 1e-3 * nominal:
             return ""
-        return (f"the device streamed at {self.odr_hz:g} Hz, the rate it was last set to (its profile "
-                f"{info.profile} runs at {nominal:g} Hz); pass --odr to choose the rate")
+        return (f"the device streamed at {self.odr_hz:g} Hz, its current rate (a rate an earlier capture set "
+                f"stays; its profile {info.profile} runs at {nominal:g} Hz); pass --odr to choose the rate")
 
     def _close(self) -> None:
         self._status(force=True)

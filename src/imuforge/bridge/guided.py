@@ -541,6 +541,8 @@ def guided_capture(open_link: Callable[[], Link], out_dir: str | os.PathLike, pl
                 outcome = "interrupted"
             result.save()
             if outcome in ("quit", "eof", "interrupted") or SIGTERM.received:  # SIGTERM after a stretch: kept
+                if SIGTERM.received:
+                    result.interrupted = result.interrupted or "SIGTERM"
                 why = ("SIGTERM" if SIGTERM.received else result.interrupted or
                        ("stdin closed" if outcome == "eof" else "quit"))
                 for rest in (a for a in plan.activities[i:] if a not in result.written):
@@ -599,6 +601,9 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
         if attempt.accepted:  # written whole: a Ctrl-C now ends the session after the write
             with sigint_deferred():
                 _accept(activity, res, attempt, result, prompter)
+        if res.ctrl_c_after:  # pressed as the stretch was built: the session ends (it is kept if accepted)
+            raise KeyboardInterrupt
+        if attempt.accepted:
             return "done"
         left = plan.retries + 1 - number
         again = ("reaching the device again to ask once more" if res.disconnected else "asking again")

@@ -273,11 +273,7 @@ def cmd_capture(args) -> int:
                 print(f"what arrived is in the raw log {log} (imuforge capture --recover {log})",
                       file=sys.stderr)
             if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError) and log.exists():
-                # a full disk mid-capture: say what was kept and how to get it back
-                print(f"imuforge capture: error: {exc.strerror or exc} while writing {exc.filename or log}: the "
-                      f"capture stopped; what reached the raw log {log} ({log.stat().st_size} bytes) is "
-                      f"rebuilt by `imuforge capture --recover {log}` once there is room", file=sys.stderr)
-                return 2
+                return _write_failed(exc, log, "the capture stopped")  # a full disk mid-capture
             raise
         with sigint_deferred(reraise=False):  # what arrived is written whole, whatever is pressed now
             return _write_capture(res, out, log, args, prev)
@@ -368,7 +364,12 @@ def _write_capture(res, out: Path, log: Path, args, prev: Path | None = None) ->
         print(f"nothing was received; raw log kept at {log}")
         return 1
     rec = res.recording
-    write_recording(rec, out, overwrite=args.overwrite)
+    try:
+        write_recording(rec, out, overwrite=args.overwrite)
+    except OSError as exc:  # a full disk as the recording is written: the raw log holds every sample
+        if isinstance(exc, FileNotFoundError) or not log.exists():
+            raise
+        return _write_failed(exc, log, f"{out} was not written")
     print(summary_line(res))
     unused = _csv_options_given(args) if rec.provenance.get("format") == "frames" else []
     if unused:
@@ -382,6 +383,18 @@ def _write_capture(res, out: Path, log: Path, args, prev: Path | None = None) ->
         print("the device disconnected before the capture was complete: the recording holds what arrived")
         return 3
     return 0 if res.complete else 3
+
+
+def _write_failed(exc: OSError, log: Path, what: str) -> int:
+    """One line for a write the system refused mid-capture (a full disk, a file too large for its file
+    system): what failed, and the raw log that holds what arrived; exit 2."""
+    import errno
+
+    room = " once there is room" if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)) else ""
+    print(f"imuforge capture: error: {exc.strerror or exc} while writing {exc.filename or log}: {what}; what "
+          f"reached the raw log {log} ({log.stat().st_size} bytes) is rebuilt by `imuforge capture --recover "
+          f"{log}`{room}", file=sys.stderr)
+    return 2
 
 
 def _new_out(out: Path, overwrite: bool) -> Path:

@@ -106,7 +106,7 @@ class Augmentation:
         out = []
         for item in items:
             name, *values = [v.strip() for v in item.split(":")]
-            if name in ("none", "auto"):  # (alone: no augmentation / the command's choice)
+            if name.lower() in ("none", "auto"):  # (alone: no augmentation / the command's choice)
                 raise ValidationError(f"{name} stands alone, got {spec!r}", source="--augment",
                                       allowed=f"{name} alone, or transforms without it: "
                                               + ", ".join(TRANSFORMS))

@@ -510,7 +510,7 @@ def val_subject_notes(groups: np.ndarray, is_real: np.ndarray, is_val: np.ndarra
     subjects, val = np.asarray(groups).astype(str), np.asarray(is_val, bool)
     trains = np.asarray(is_real, bool) & ~val
     shared = sorted({g.removeprefix("subject:") for g in set(subjects[trains]) & set(subjects[val])
-                     if g.startswith("subject:")})
+                     if g.startswith("subject:") and g != ANONYMOUS_WEARER})  # (no id: not known to be one)
     if not shared:
         return []
     return [f"subject(s) {', '.join(shared[:5])}{' …' if len(shared) > 5 else ''} are in --real and in --val: "
