@@ -155,8 +155,8 @@ class SiFigures:
                 check_si_figures(self.norms[i], self.peaks[i], f"{what} {name}" if name else what,
                                  self.moving[i], self.floors[i])
         one = self.names[0] if len(self.names) == 1 else None
-        check_si_figures(joined(self.norms), [p for ps in self.peaks for p in ps], f"{what} {one}" if one else what,
-                         joined(self.moving), joined(self.floors))
+        check_si_figures(joined(self.norms), [p for ps in self.peaks for p in ps],
+                         f"{what} {one}" if one else what, joined(self.moving), joined(self.floors))
 
 
 #: a 2 s window moves when its acceleration about its mean has an RMS above this (m/s²; walking's ≈ 2–5) —

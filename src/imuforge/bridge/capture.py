@@ -712,7 +712,8 @@ def check_asked(info: P.Info, options: CaptureOptions) -> int:
                                       ("--range-dps", options.gyro_range_dps, info.gyro_ranges_dps, "dps")):
         if asked and listed and not any(abs(asked - r) < 1e-6 * max(r, 1.0) for r in listed):
             raise DeviceRefused(f"{flag} {asked:g} not supported by {info.board} "
-                                f"(allowed: {', '.join(f'{r:g}' for r in listed)} {unit}, or 0 for its default)")
+                                f"(allowed: {', '.join(f'{r:g}' for r in listed)} {unit}, or 0 for its "
+                                "default)")
     return mask
 
 

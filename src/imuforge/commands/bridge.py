@@ -298,7 +298,8 @@ def cmd_recover(args) -> int:
                                       "(imuforge dataset select to cut it)")
     default = str(Path(args.recover).with_suffix("")) + ".imu.parquet"
     out = _new_out(check_recording_path(args.out or default), args.overwrite)
-    rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile, placement=args.placement,
+    rec, report = recover(args.recover, label=label_from_args(args), profile=args.profile,
+                          placement=args.placement,
                           subject=args.subject, csv_units=_csv_units(args))
     write_recording(rec, out, overwrite=args.overwrite)
     if report["header_damaged"]:
@@ -468,8 +469,8 @@ def cmd_guided(args) -> int:
         raise ValidationError("--guided needs the activities from exactly one of --activities and --model",
                               allowed="--activities standing,walking,… or --model RUN")
     if not args.out or args.out.endswith((".imu.parquet", ".csv")):
-        raise ValidationError("--guided writes a folder of recordings" + (f", got --out {args.out}" if args.out
-                                                                            else ": --out is missing"),
+        got = f", got --out {args.out}" if args.out else ": --out is missing"
+        raise ValidationError(f"--guided writes a folder of recordings{got}",
                               allowed="--out DIR (DIR/<activity>.imu.parquet)")
     from imuforge._folders import check_writable_folder
 

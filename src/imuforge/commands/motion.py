@@ -100,9 +100,9 @@ MOTION_FILES = ("*.motion.npz", "motions.json", "motions", "manifest.json", "*.i
 def _parse_schedule(text: str, seconds_each: float | None = None,
                     each_option: str | None = "--seconds") -> list:
     """``activity[:seconds],…`` → [(activity, seconds or None)], names as ``--label`` takes them (walk →
-    walking); a gait or posture without its seconds takes ``seconds_each`` (``each_option``, None for a command
-    without one) or is refused here, in the option's words, and so is a change of posture given seconds or an
-    empty item."""
+    walking); a gait or posture without its seconds takes ``seconds_each`` (``each_option``, None for a
+    command without one) or is refused here, in the option's words, and so is a change of posture given
+    seconds or an empty item."""
     import difflib
 
     from imuforge.labels import SYNONYMS

@@ -125,8 +125,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and the augmentation "
                    "(default 0)")
     p.add_argument("--stream", default="auto", choices=["auto", "on", "off"],
-                   help="stream windows with bounded memory (auto: a sharded Dataset whose windows would take more "
-                   "than 256 MiB, see docs/CORPUS.md)")
+                   help="stream windows with bounded memory (auto: a sharded Dataset whose windows would "
+                   "take more than 256 MiB, see docs/CORPUS.md)")
     p.add_argument("--shuffle-buffer", type=int, default=8192,
                    help="windows in the streaming shuffle buffer (default 8192)")
     p.add_argument("--balance", default="weights", choices=["weights", "sampling"],

@@ -28,8 +28,8 @@ def split_paths(spec: str | os.PathLike | Sequence[str | os.PathLike] | None) ->
 
 
 def check_exist(paths, option: str) -> None:
-    """Refuse a folder or file of ``paths`` that does not exist, named with the ``option`` that gave it (``data
-    folder X does not exist`` had not said whether --data, --real or --val gave it)."""
+    """Refuse a folder or file of ``paths`` that does not exist, named with the ``option`` that gave it
+    (``data folder X does not exist`` had not said whether --data, --real or --val gave it)."""
     missing = next((p for p in split_paths(paths) if not Path(p).exists()), None)
     if missing is not None:
         raise ValidationError(f"{option} {missing} does not exist",

@@ -163,8 +163,8 @@ class TrainConfig:
             raise ValidationError("--augment-on real augments the --real windows, and no --real data were "
                                   "given", allowed="--real DIR with it, or --augment-on all")
         if self.real_weight != 1.0 and not self.real:  # (it had been taken without a word)
-            raise ValidationError(f"--real-weight {self.real_weight:g} weighs the --real windows, and no --real "
-                                  "data were given", allowed="--real DIR with it, or leave it out")
+            raise ValidationError(f"--real-weight {self.real_weight:g} weighs the --real windows, and no "
+                                  "--real data were given", allowed="--real DIR with it, or leave it out")
         if not 0.0 < self.learning_rate < 1.0:
             raise ValidationError(f"--learning-rate must be in (0, 1), got {self.learning_rate}",
                                   allowed="a rate above 0 and below 1, e.g. 2e-3")
@@ -337,7 +337,8 @@ def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
     if config.data and config.real:  # a recording in both had its windows counted twice (a fresh user's run)
         both = _recording_files(config.data) & _recording_files(config.real)
         if both:
-            raise ValidationError(f"{sorted(both)[0]} is in --data and in --real: its windows would count twice",
+            raise ValidationError(f"{sorted(both)[0]} is in --data and in --real: its windows would count "
+                                  "twice",
                                   allowed="each recording once: synthetic data in --data, yours in --real")
     if config.val:
         trained = list(config.data) + list(config.real)
@@ -350,7 +351,8 @@ def roles(config: TrainConfig) -> list[tuple[list[str], str]]:
         same = _same_bytes(given, trains)
         if same:
             raise UnusableValidationError(f"--val {same[0]} is a copy of {same[1]}, which trains",
-                                          allowed="validation data that is never trained on (another recording)")
+                                          allowed="validation data that is never trained on (another "
+                                                  "recording)")
     return out
 
 
@@ -513,7 +515,8 @@ def val_subject_notes(groups: np.ndarray, is_real: np.ndarray, is_val: np.ndarra
                      if g.startswith("subject:") and g != ANONYMOUS_WEARER})  # (no id: not known to be one)
     if not shared:
         return []
-    return [f"subject(s) {', '.join(shared[:5])}{' …' if len(shared) > 5 else ''} are in --real and in --val: "
+    named = f"{', '.join(shared[:5])}{' …' if len(shared) > 5 else ''}"
+    return [f"subject(s) {named} are in --real and in --val: "
             "validation measures a person the model trains on, and early stopping picks the epoch that suits "
             "them; validate on other people for a model of others"]
 
@@ -860,7 +863,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     out = Path(out)
     if config.init:  # recorded resolved: eval and export find it from any folder (Run.trained_datasets)
         config = replace(config, init=str(Path(config.init).resolve()))
-    if config.init and out.resolve() == Path(config.init).resolve():  # it had tuned in place: pre-training lost
+    if config.init and out.resolve() == Path(config.init).resolve():  # (it had tuned in place)
         raise ValidationError(f"--out {out} is the --init run: a fine-tune writes a run of its own",
                               allowed="another --out (the --init run stays as it is)")
     check_new_folder(out, overwrite=overwrite)
@@ -895,8 +898,8 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
         config = unstreamed_config(config)
     split = _split(config, pool)
     if not split.train.any():  # (the normalisation of no window had read as data "too large to train on")
-        raise ValidationError(f"--val-fraction {config.val_fraction:g} leaves no window to train on: validation "
-                              f"({split.kind}) took all {int(split.val.sum())}",
+        raise ValidationError(f"--val-fraction {config.val_fraction:g} leaves no window to train on: "
+                              f"validation ({split.kind}) took all {int(split.val.sum())}",
                               allowed="a smaller --val-fraction (default 0.2), or more data")
     if (few := small_validation_note(pool.windows.labels[split.val], config.val)):
         pool.notes.append(few)
