@@ -553,7 +553,14 @@ def test_ctrl_c_while_an_accepted_stretch_is_written_keeps_it(tmp_path, monkeypa
         return real_write(rec, path)
 
     monkeypatch.setattr(G, "_write", write_pressed)
-    rc = _guided_cli(tmp_path, monkeypatch, io.StringIO("\n\n\n"), activities="sit,standing")
+    # as at a terminal: a test run started in the background (nohup, `make test &`) inherits SIGINT ignored,
+    # which the capture rightly leaves ignored
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        rc = _guided_cli(tmp_path, monkeypatch, io.StringIO("\n\n\n"), activities="sit,standing")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     printed = capsys.readouterr().out
     out = tmp_path / "caps"
     assert rc == 3, printed
