@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from imuforge.errors import ValidationError
-from imuforge.train.trainer import SIZE_LIMITS, TrainConfig
+from imuforge.train.trainer import REAL_WEIGHT_RANGE, SIZE_LIMITS, TrainConfig
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -38,8 +38,9 @@ def test_bad_sizes_and_weights_are_refused(kwargs, message):
 
 def test_the_bounds_themselves_are_accepted_and_documented(capsys):
     hi = {option: top for option, (_, top) in SIZE_LIMITS.items()}
-    TrainConfig(data=["x"], epochs=hi["--epochs"], batch_size=hi["--batch-size"],
-                model_kwargs={"width": hi["--width"]}, real_weight=1e-3).check()
+    for weight in REAL_WEIGHT_RANGE:  # (a --real-weight needs --real to weigh)
+        TrainConfig(data=["x"], real=["y"], epochs=hi["--epochs"], batch_size=hi["--batch-size"],
+                    model_kwargs={"width": hi["--width"]}, real_weight=weight).check()
     from imuforge.cli import main
 
     with pytest.raises(SystemExit):
