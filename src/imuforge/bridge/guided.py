@@ -405,7 +405,8 @@ class GuidedResult:
         except (OSError, ValueError) as exc:
             self.earlier_sessions = [{"unreadable": f"{path.name}: {str(exc)[:200]}"}]
             return
-        self.earlier_sessions = [*old.pop("earlier_sessions", []), old]
+        earlier = old.pop("earlier_sessions", [])
+        self.earlier_sessions = [*(earlier if isinstance(earlier, list) else []), old]
 
     def save(self) -> Path:
         path = self.out_dir / "guided.json"

@@ -381,11 +381,18 @@ def _same_bytes(given: set[Path], trains: set[Path]) -> tuple[Path, Path] | None
                 h.update(block)
         return h.digest()
 
+    digests: dict[Path, bytes] = {}  # each training file read once
+
+    def known(f: Path) -> bytes:
+        if f not in digests:
+            digests[f] = digest(f)
+        return digests[f]
+
     for v in sorted(given):
         twins = by_size.get(v.stat().st_size, [])
         if twins:
             d = digest(v)
-            match = next((t for t in twins if digest(t) == d), None)
+            match = next((t for t in twins if known(t) == d), None)
             if match is not None:
                 return v, match
     return None
@@ -490,35 +497,40 @@ def real_only_notes(labels: np.ndarray, groups: np.ndarray, is_real: np.ndarray,
             f"alone (--labels to leave {it} out, or synthetic data of {it}: imuforge motion)"]
 
 
+def _shared_subjects(groups: np.ndarray, a: np.ndarray, b: np.ndarray, *, skip: str = "") -> str:
+    """The subjects (``subject:`` groups, but ``skip``) whose windows are in both masks ``a`` and ``b``, named
+    for a note (five at most), or ''."""
+    subjects = np.asarray(groups).astype(str)
+    shared = sorted({g.removeprefix("subject:") for g in set(subjects[a]) & set(subjects[b])
+                     if g.startswith("subject:") and g != skip})
+    return f"{', '.join(shared[:5])}{' …' if len(shared) > 5 else ''}"
+
+
 def shared_subject_notes(groups: np.ndarray, is_real: np.ndarray) -> list[str]:
     """The warning for people in both ``--data`` and ``--real``/``--val`` (a capture cut from the data set
     that also trains): their windows can be trained on and validated on, and the figures flatter the model."""
     real = np.asarray(is_real, bool)
-    subjects = np.asarray(groups).astype(str)
-    shared = sorted({g.removeprefix("subject:") for g in set(subjects[real]) & set(subjects[~real])
-                     if g.startswith("subject:")})
-    if not shared:
+    named = _shared_subjects(groups, real, ~real)
+    if not named:
         return []
-    return [f"subject(s) {', '.join(shared[:5])}{' …' if len(shared) > 5 else ''} are in --data and in "
-            "--real/--val: the same person's recordings (or the same recordings) can train and validate; "
-            "leave them out of one side (imuforge dataset select --exclude-subjects)"]
+    return [f"subject(s) {named} are in --data and in --real/--val: the same person's recordings (or the "
+            "same recordings) can train and validate; leave them out of one side (imuforge dataset select "
+            "--exclude-subjects)"]
 
 
 def val_subject_notes(groups: np.ndarray, is_real: np.ndarray, is_val: np.ndarray | None) -> list[str]:
     """The note for people whose recordings are in ``--real`` and in ``--val``: validation then measures the
-    person the model trains on (early stopping picks what suits them), not other people."""
+    person the model trains on (early stopping picks what suits them), not other people. Recordings without
+    a subject id on both sides are not known to be one person: no note."""
     if is_val is None:
         return []
-    subjects, val = np.asarray(groups).astype(str), np.asarray(is_val, bool)
-    trains = np.asarray(is_real, bool) & ~val
-    shared = sorted({g.removeprefix("subject:") for g in set(subjects[trains]) & set(subjects[val])
-                     if g.startswith("subject:") and g != ANONYMOUS_WEARER})  # (no id: not known to be one)
-    if not shared:
+    val = np.asarray(is_val, bool)
+    named = _shared_subjects(groups, np.asarray(is_real, bool) & ~val, val, skip=ANONYMOUS_WEARER)
+    if not named:
         return []
-    named = f"{', '.join(shared[:5])}{' …' if len(shared) > 5 else ''}"
-    return [f"subject(s) {named} are in --real and in --val: "
-            "validation measures a person the model trains on, and early stopping picks the epoch that suits "
-            "them; validate on other people for a model of others"]
+    return [f"subject(s) {named} are in --real and in --val: validation measures a person the model trains "
+            "on, and early stopping picks the epoch that suits them; validate on other people for a model of "
+            "others"]
 
 
 def rate_notes(summaries: list[dict], rate_hz: float) -> list[str]:
@@ -863,7 +875,7 @@ def train(config: TrainConfig, out: str | os.PathLike, *, overwrite: bool = Fals
     out = Path(out)
     if config.init:  # recorded resolved: eval and export find it from any folder (Run.trained_datasets)
         config = replace(config, init=str(Path(config.init).resolve()))
-    if config.init and out.resolve() == Path(config.init).resolve():  # (it had tuned in place)
+    if config.init and out.resolve() == Path(config.init):  # (it had tuned in place)
         raise ValidationError(f"--out {out} is the --init run: a fine-tune writes a run of its own",
                               allowed="another --out (the --init run stays as it is)")
     check_new_folder(out, overwrite=overwrite)
