@@ -723,3 +723,26 @@ def test_a_wrong_unit_recording_given_alone_is_named():
     with pytest.raises(ValidationError) as e:
         figures.check("training data")
     assert e.value.what.startswith("the training data csvbad/log.csv's acceleration reads")
+
+
+def test_a_recording_whose_gravity_was_removed_is_not_read_as_in_g():
+    """Synthetic people calibrated to a gravity-free capture (BasicMotions) hold linear acceleration; one that
+    stood with a mean of ≈ 1 m/s² was refused as 'gravity in g' (the sim-to-real benchmark stopped on it)."""
+    from tests.synthetic_har import make_recording
+
+    from imuforge.errors import ValidationError
+    from imuforge.recording import SiFigures
+
+    rec = make_recording("s", seconds_per_label=30.0, labels=("standing",))
+    idx = [rec.channels.index(c) for c in ("acc_x", "acc_y", "acc_z")]
+    data = rec.data.copy()
+    data[:, idx] = np.array([0.6, 0.5, 0.55]) + 0.01 * np.random.default_rng(0).normal(size=(len(rec), 3))
+    for removed, refused in ((False, True), (True, False)):
+        prov = {"gravity_removed": {"method": "test"}} if removed else {}
+        figures = SiFigures()
+        figures.add(rec.replace(data=data, provenance=prov), name="r0058")
+        if refused:  # the same figures without the flag: read as gravity in g (the check still works)
+            with pytest.raises(ValidationError, match="gravity in g"):
+                figures.check("data")
+        else:
+            figures.check("data")

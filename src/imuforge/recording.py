@@ -136,7 +136,9 @@ class SiFigures:
         where it is judged on its own."""
         if len(rec) == 0:
             return
-        self.norms.append(window_norms([rec]))
+        # the accelerometer's gravity is what the g tests read: a recording whose gravity calibrate removed
+        # (a gravity-free capture's synthetic people) has none, and its mean of ≈ 1 m/s² had read as "in g"
+        self.norms.append(np.zeros(0) if rec.provenance.get("gravity_removed") else window_norms([rec]))
         self.moving.append(moving_rates([rec]))
         self.floors.append(np.full(len(self.moving[-1]), moving_floor(rec.placement or placement)))
         self.peaks.append([] if rec.gyro is None else [float(np.percentile(np.abs(rec.gyro), 99.9))])
