@@ -106,3 +106,40 @@ def test_a_run_that_diverges_writes_nothing_unless_an_earlier_epoch_is_kept(tmp_
         assert main([*args, "--out", str(tmp_path / "kept")]) == 0
     notes = json.loads((tmp_path / "kept" / "data.json").read_text())["notes"]
     assert any(n.startswith("the loss became nan in epoch 3: the run keeps epoch ") for n in notes), notes
+
+
+def test_ctrl_c_in_training_closes_the_bar_before_the_command_says_interrupted(tmp_path, capsys, monkeypatch):
+    """A Ctrl-C during the fit: Keras calls no callback then, and the training bar, left open, drew its last
+    line after "interrupted" when the interpreter collected it. The bar is closed as the fit ends, so the
+    command's last line is its own. The real fit runs; the Ctrl-C is raised from inside it after its third
+    epoch, where a terminal's would arrive — after the bar's line of the second, before its next line is due."""
+    pytest.importorskip("tensorflow")
+    import gc
+    import time
+
+    import keras
+
+    from imuforge import progress
+    from imuforge.train import trainer
+    from tests.synthetic_har import make_dataset
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                time.sleep(1.2)  # past the bar's delay and its interval: the next epoch draws a line
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    made = trainer.fit_callbacks
+    monkeypatch.setattr(trainer, "fit_callbacks", lambda *a: [*made(*a), CtrlC()])
+    monkeypatch.setattr(progress, "LOG_INTERVAL_S", 1.0)
+    monkeypatch.setenv("IMUFORGE_PROGRESS", "1")
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s", "1",
+                 "--rate", "25", "--epochs", "5", "--width", "4", "--augment", "none"]) == 130
+    gc.collect()  # where the open bar wrote its last line
+    err = capsys.readouterr().err.strip().splitlines()
+    bars = [line for line in err if line.startswith("training:")]
+    assert len(bars) >= 2 and " 2/5 " in bars[-2] and " 3/5 " in bars[-1]  # drawn at the second, closed at the third
+    assert err[-1] == "imuforge train: interrupted" and not out.exists()

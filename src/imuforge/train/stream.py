@@ -270,8 +270,8 @@ def fit(config, model, pool, split, mean, std):
     import keras
 
     from imuforge.train.augment import Augmentation
-    from imuforge.train.trainer import (_normalise, class_weights, fit_callbacks, restore_start_unless_beaten,
-                                       start_point)
+    from imuforge.train.trainer import (_normalise, class_weights, fit_callbacks, fit_closing,
+                                       restore_start_unless_beaten, start_point)
 
     w, y, store = pool.windows, pool.y, pool.windows.X
     n_classes = len(pool.labels)
@@ -298,9 +298,9 @@ def fit(config, model, pool, split, mean, std):
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], weighted_metrics=[])
     val_data = _dataset(val, -(-val_index.size // 256), w.length, len(w.channels))
     start = start_point(config, model, lambda: model.evaluate(val_data, verbose=0, return_dict=True))
-    hist = model.fit(_dataset(train, len(train), w.length, len(w.channels)), epochs=config.epochs, shuffle=False,
-                     validation_data=val_data, callbacks=fit_callbacks(config, model, pool, split, mean, std),
-                     verbose=0)
+    hist = fit_closing(model, fit_callbacks(config, model, pool, split, mean, std),
+                       _dataset(train, len(train), w.length, len(w.channels)), epochs=config.epochs, shuffle=False,
+                       validation_data=val_data, verbose=0)
     return restore_start_unless_beaten(model, hist.history, start)
 
 

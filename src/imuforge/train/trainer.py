@@ -763,8 +763,8 @@ def _fit(config: TrainConfig, model, pool: _Pool, split: _Split, mean: np.ndarra
     val = (_normalise(w.X[split.val], mean, std), y[split.val], cw_val[y[split.val]])
     start = start_point(config, model, lambda: model.evaluate(val[0], val[1], sample_weight=val[2],
                                                               batch_size=256, verbose=0, return_dict=True))
-    hist = model.fit(**train_data, epochs=config.epochs, validation_data=val,
-                     callbacks=fit_callbacks(config, model, pool, split, mean, std), verbose=0)
+    hist = fit_closing(model, fit_callbacks(config, model, pool, split, mean, std), **train_data,
+                       epochs=config.epochs, validation_data=val, verbose=0)
     return restore_start_unless_beaten(model, hist.history, start)
 
 
@@ -819,6 +819,18 @@ def fit_callbacks(config: TrainConfig, model, pool: _Pool, split: _Split, mean: 
                           "more than once: they predict with Keras's moving averages, not the training "
                           "windows' statistics")
     return callbacks + [_ProgressCallback(config.epochs)]
+
+
+def fit_closing(model, callbacks: list, *args, **fit):
+    """``model.fit(*args, callbacks=callbacks, **fit)``, its progress bar closed however the fit ends: Keras calls no
+    callback when a Ctrl-C stops it, and a bar left open drew its last line after the command's
+    "interrupted", at the interpreter's exit."""
+    try:
+        return model.fit(*args, callbacks=callbacks, **fit)
+    finally:
+        for callback in callbacks:
+            if getattr(callback, "bar", None) is not None:
+                callback.bar.close()
 
 
 def _normalise(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
