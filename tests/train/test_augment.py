@@ -233,3 +233,20 @@ def test_untouched_triplets_are_the_groups_a_rotation_cannot_turn():
     assert untouched_triplets(["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y"]) == ["gyro"]
     assert untouched_triplets(["acc_x", "acc_y", "mag_z"]) == ["acc", "mag"]
     assert untouched_triplets(["acc_x", "acc_y", "acc_z"]) == []
+
+
+def test_a_transform_at_strength_zero_is_named_as_doing_nothing():
+    """``--augment rotation:0,scale:0`` trains without augmenting; the summary had listed both as active.
+    Each transform at 0 leaves a window as it is (checked on a window), and the summary says so."""
+    from imuforge.commands.train import _transform_text
+    from imuforge.train.augment import has_effect
+
+    channels = ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
+    X = np.random.default_rng(0).normal(size=(4, 64, 6)).astype(np.float32)
+    for name in TRANSFORMS:
+        zero = Augmentation.parse(f"{name}:0")
+        assert not has_effect(zero.transforms[0]) and has_effect(Augmentation.parse(name).transforms[0])
+        out = zero.apply(X, channels, np.random.default_rng(1), channel_std=np.ones(6))
+        np.testing.assert_allclose(out, X, atol=1e-6, err_msg=name)
+    texts = [_transform_text(t, channels) for t in Augmentation.parse("rotation:0,scale:0,jitter").transforms]
+    assert texts == ["rotation:0 (no effect: its spread_deg is 0)", "scale:0 (no effect: its sigma is 0)", "jitter"]

@@ -177,6 +177,16 @@ class Augmentation:
         return out.astype(np.float32)
 
 
+#: the parameter that sets each transform's strength: at 0 the transform leaves a window as it is
+STRENGTH = {"rotation": "spread_deg", "scale": "sigma", "jitter": "sigma", "time_warp": "sigma",
+            "magnitude_warp": "sigma"}
+
+
+def has_effect(t: Transform) -> bool:
+    """Whether ``t`` changes a window at all (its :data:`STRENGTH` above 0: ``rotation:0`` turns nothing)."""
+    return float(t.params.get(STRENGTH[t.name], TRANSFORMS[t.name][STRENGTH[t.name]])) > 0
+
+
 def spec_text(t: Transform) -> str:
     """``t`` in ``--augment``'s form, its values up to the last one that differs from the default
     (``rotation``, ``rotation:45:z``, ``jitter:0.05:all``): what a run trained with, as the user would type
