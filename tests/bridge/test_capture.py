@@ -144,6 +144,32 @@ def test_a_device_gone_for_good_is_said_while_reconnecting(tcp_device, tmp_path)
     assert len(left) >= 2 and left == sorted(left, reverse=True) and 0 <= left[-1] < left[0] <= window
 
 
+def test_a_device_that_hangs_ends_the_capture_at_the_stall_not_the_window(tcp_device, tmp_path):
+    """A device that goes silent with its link open (firmware hung behind a powered USB-serial bridge; a BLE
+    peer out of range before its link times out) had held a capture to the end of its window and its grace —
+    minutes for a long one — and ``--reconnect`` never tried. Now the silence is taken as a lost link after
+    :func:`stall_after_s`: what arrived is kept and exact, the reason said; with --reconnect the handshake
+    is tried and fails (the device answers nothing), and that is said too."""
+    from imuforge.bridge.capture import STALL_MIN_S, stall_after_s
+
+    assert stall_after_s(100.0) == STALL_MIN_S and stall_after_s(1.0) == 40.0 and stall_after_s(0.0) == STALL_MIN_S
+    d = tcp_device(Faults(hang_after_s=1.0))
+    t0 = time.monotonic()
+    res = _cap(d.url, tmp_path, seconds=60.0, stall_s=0.5)
+    took = time.monotonic() - t0
+    assert res.disconnected and not res.complete and took < 10, (took, res.messages)
+    assert any("nothing received for" in m and "while streaming at 100 Hz" in m for m in res.messages)
+    assert 60 <= len(res.recording) <= 130  # the first second's samples, every one exact
+    first = res.recording.provenance["first_sample_index"]
+    assert np.array_equal(res.recording.data, formula_si(first, len(res.recording)))
+    d = tcp_device(Faults(hang_after_s=1.0))  # a new device: the hung one answers no capture any more
+    res = _cap(d.url, tmp_path, name="r", seconds=3.0, stall_s=0.5, reconnect=True, reconnect_window_s=1.0,
+               handshake_timeout_s=0.3)  # (it tries until the window's end and the reconnect window)
+    assert res.disconnected and not res.complete and 60 <= len(res.recording) <= 130
+    assert any(m.startswith("reconnect handshake failed") for m in res.messages)
+    assert "could not reconnect; keeping what arrived" in res.messages
+
+
 def test_unsupported_odr_is_refused_with_allowed_values(tcp_device, tmp_path):
     d = tcp_device()
     with pytest.raises(DeviceError, match="not supported.*100"):

@@ -536,4 +536,32 @@ def test_recover_refuses_device_settings_it_cannot_use(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "with --recover: the raw log holds the rate, ranges and channels" in err and extra[0] in err
         assert len(err.strip().splitlines()) == 1
+    for extra in (["--reconnect"], ["--stall-s", "2"]):  # they act on a live link
+        assert main(["capture", "--recover", str(tmp_path / "w.rawlog"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert f"{extra[0]} with --recover: a raw log is read, no device is listened to" in err
+        assert len(err.strip().splitlines()) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["w.rawlog"]
+
+
+def test_a_hung_emulator_ends_a_long_capture_at_the_stall_and_the_capture_says_why(tmp_path, capsys):
+    """`emulate --hang-after S` goes silent with its terminal open; `capture --seconds 60` had waited out the
+    minute (and its grace) before saying the device stopped delivering. It ends at the stall (--stall-s),
+    exit 3, the samples that arrived written and the reason said."""
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", "nano33-ble-sense-rev2",
+                            "--pty", "--hang-after", "1"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = emu.stdout.readline().split()[-1]
+        out = tmp_path / "h.imu.parquet"
+        t0 = time.monotonic()
+        rc = main(["capture", "--port", port, "--seconds", "60", "--odr", "100", "--stall-s", "1", "--quiet",
+                   "--out", str(out)])
+        took = time.monotonic() - t0
+    finally:
+        emu.terminate()
+        emu.wait(10)
+    printed = capsys.readouterr()
+    assert rc == 3 and took < 20, (took, printed)
+    assert "nothing received for" in printed.out + printed.err and "(the device hung, reset or went out of " \
+        "range)" in printed.out + printed.err
+    assert 60 <= len(read_recording(out)) <= 130

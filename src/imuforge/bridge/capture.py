@@ -159,6 +159,10 @@ class CaptureOptions:
     reconnect_window_s: float = 15.0
     handshake_timeout_s: float = 3.0
     grace_s: float = 5.0
+    #: nothing received this long while the device should stream: the link is taken as lost (said, kept,
+    #: and reopened with ``reconnect``). None: :func:`stall_after_s` of the device's rate; 0: wait out the
+    #: window (a device that sends in bursts further apart)
+    stall_s: float | None = None
 
     def __post_init__(self):
         """Refuse bad options before any link opens (each names its command-line flag and what is allowed)."""
@@ -173,6 +177,8 @@ class CaptureOptions:
             check_range("--rate", self.csv_rate_hz, 0.1, 100_000.0, unit="Hz")
         check_range("--range-g", self.acc_range_g, 0.0, 1_000.0, unit="g (0 = device default)")
         check_range("--range-dps", self.gyro_range_dps, 0.0, 100_000.0, unit="dps (0 = device default)")
+        if self.stall_s is not None:
+            check_range("--stall-s", self.stall_s, 0.0, MAX_CAPTURE_S, unit="s (0 = never)")
         try:
             P.groups_mask(self.channels or ())
         except P.ProtocolError as exc:
@@ -194,6 +200,19 @@ class CaptureOptions:
                 load_profile(self.profile)
             except ValidationError as exc:
                 raise ValidationError(f"--profile: {exc}") from None
+
+
+#: the least silence (s) taken as a stalled link: a BLE link's connection events, a USB-serial bridge's
+#: latency timer and a device's batching each hold data back by well under a second
+STALL_MIN_S = 3.0
+#: … or this many sample periods, the longer: a device that fills a frame before sending (up to ≈ 20 samples
+#: in a 244-byte BLE notification) sends that seldom at a low rate
+STALL_PERIODS = 40
+
+
+def stall_after_s(odr_hz: float) -> float:
+    """How long a capture waits on a silent device streaming at ``odr_hz`` before it takes the link as lost."""
+    return max(STALL_MIN_S, STALL_PERIODS / odr_hz) if odr_hz > 0 else STALL_MIN_S
 
 
 @dataclass
@@ -276,6 +295,7 @@ class CaptureSession:
         self.odr_hz = 0.0
         self._t_start = 0.0
         self._run_t0 = 0.0
+        self._last_rx = self._stream_t0 = 0.0  # when bytes last arrived, and when streaming (re)started
         self._status_asked = 0.0
         self._interrupted = ""  # "Ctrl-C" / "SIGTERM" once interrupted
         self._made_dirs: list[Path] = []
@@ -297,6 +317,7 @@ class CaptureSession:
             self._status()
             return []
         t = self.log.write(rawlog.RX, data)
+        self._last_rx = t
         if self._handshake_rx is not None:
             self._handshake_rx.append((data, t))
         msgs = self.proc.feed(data, t)
@@ -555,6 +576,7 @@ class CaptureSession:
         o = self.opt
         disconnected = complete = False
         deadline = self.log.now() + o.seconds + o.grace_s
+        self._stream_t0 = self.log.now()
         while True:
             try:
                 checked = self.log.now()
@@ -565,6 +587,7 @@ class CaptureSession:
                             f"{self.proc.stats.samples} samples: the device stopped delivering")
                         break
                     self._pump(0.05)
+                    self._check_stall()
                     if SIGTERM.received:
                         raise Terminated()  # handled below, as Ctrl-C is
                     if self.stop_check is not None and self.log.now() - checked >= self.check_interval_s:
@@ -600,6 +623,18 @@ class CaptureSession:
                 deadline = self.log.now() + (o.seconds - self._delivered / max(self.odr_hz, 1e-9)) + o.grace_s
         return complete, disconnected
 
+    def _check_stall(self) -> None:
+        """Raise :class:`LinkClosed` when nothing arrived for :attr:`CaptureOptions.stall_s`: a device whose
+        firmware hung behind a powered USB-serial bridge, or a BLE peer out of range whose link has not timed
+        out yet, had held the capture silent to the end of its window (minutes, for a long one), and
+        ``--reconnect`` never tried."""
+        limit = self.opt.stall_s if self.opt.stall_s is not None else stall_after_s(self.odr_hz)
+        silent = self.log.now() - max(self._last_rx, self._stream_t0)
+        if limit and silent > limit:
+            rate = f" at {self.odr_hz:g} Hz" if self.odr_hz else ""
+            raise LinkClosed(f"nothing received for {silent:.1f} s while streaming{rate} (the device hung, "
+                             "reset or went out of range)")
+
     def _stop(self) -> None:
         if self.proc.fmt != "frames":
             return
@@ -624,6 +659,7 @@ class CaptureSession:
             try:
                 self._handshake_rx = []
                 self._handshake()
+                self._stream_t0 = self.log.now()  # the stall clock starts again with the new run
                 return True
             except (DeviceError, LinkClosed) as exc:
                 self.messages.append(f"reconnect handshake failed: {exc}")

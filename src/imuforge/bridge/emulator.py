@@ -261,6 +261,10 @@ class Faults:
     drop_rate: float = 0.0  # fraction of SAMPLES frames not sent (sequence number still used)
     corrupt_rate: float = 0.0  # fraction of SAMPLES frames with one byte flipped
     disconnect_after_s: float | None = None  # close the link once, after this long streaming
+    #: go silent for good after this long streaming — no sample, no answer — the link left open: firmware that
+    #: hung behind a USB-serial bridge that stays powered, or a BLE peer gone out of range before the link's
+    #: supervision timeout
+    hang_after_s: float | None = None
     clock_ppm: float = 0.0  # device clock error: + runs fast
     seed: int = 0
 
@@ -270,8 +274,9 @@ class Faults:
             if not 0.0 <= v <= 1.0:
                 raise ValidationError(f"{name} must be in [0, 1], got {v}")
         check_range("clock_ppm", self.clock_ppm, -MAX_CLOCK_PPM, MAX_CLOCK_PPM, unit="ppm")
-        if self.disconnect_after_s is not None:
-            check_range("disconnect_after_s", self.disconnect_after_s, 0.0, MAX_DISCONNECT_AFTER_S, unit="s")
+        for name in ("disconnect_after_s", "hang_after_s"):
+            if getattr(self, name) is not None:
+                check_range(name, getattr(self, name), 0.0, MAX_DISCONNECT_AFTER_S, unit="s")
 
 
 class EmulatedDevice:
@@ -342,8 +347,15 @@ class EmulatedDevice:
         """Handle a message type (e.g. the HIL range 0x40–0x5F) with ``handler(frame)``."""
         self.handlers[int(msg_type)] = handler
 
+    @property
+    def hung(self) -> bool:
+        """Whether the hang fault has fired (:attr:`Faults.hang_after_s`): the device sends and answers nothing."""
+        return self.faults.hang_after_s is not None and self.streamed_s >= self.faults.hang_after_s
+
     def send(self, msg: P.Message) -> None:
-        """Queue one frame for the host (faults apply to SAMPLES frames)."""
+        """Queue one frame for the host (faults apply to SAMPLES frames; a hung device sends nothing)."""
+        if self.hung:
+            return
         wire = P.encode_frame(msg, self.tx_seq)
         self.tx_seq = (self.tx_seq + 1) & 0xFFFF
         if isinstance(msg, P.Samples):
@@ -363,7 +375,9 @@ class EmulatedDevice:
         self.send(P.Error(frame.type, frame.seq, int(code), text))
 
     def receive(self, data: bytes) -> None:
-        """Bytes from the host; commands are handled at once."""
+        """Bytes from the host; commands are handled at once (a hung device reads nothing)."""
+        if self.hung:
+            return
         for frame in self.decoder.feed(data):
             handler = self.handlers.get(frame.type)
             if handler is None:

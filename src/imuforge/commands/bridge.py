@@ -86,6 +86,10 @@ def _register_capture(sub) -> None:
     p.add_argument("--placement", help="placement preset (wrist_left, …)")
     p.add_argument("--subject", help="subject / wearer id")
     p.add_argument("--reconnect", action="store_true", help="reopen the link after a disconnect and go on")
+    p.add_argument("--stall-s", type=float, metavar="S",
+                   help="nothing received this long while streaming: the link is taken as lost (kept, said, "
+                        "reopened with --reconnect); default 3 s or 40 sample periods, the longer; 0: wait "
+                        "to the end of --seconds")
     p.add_argument("--hci", help="BLE through bumble on this HCI transport instead of the OS stack")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out (the raw log of every capture is kept)")
@@ -128,6 +132,9 @@ def _register_emulate(sub) -> None:
     p.add_argument("--disconnect-after", type=float,
                    help="drop the connection once after this many s of streaming, and come back (a pty: "
                         "on a new terminal, written to --port-file again)")
+    p.add_argument("--hang-after", type=float,
+                   help="go silent for good after this many s of streaming, the link left open (firmware that "
+                        "hung behind a powered USB-serial bridge; a BLE peer out of range)")
     p.add_argument("--clock-ppm", type=float, default=None,
                    help="device clock error (ppm, + = fast); default: the profile's [timing] clock_ppm")
     p.add_argument("--follow", metavar="FILE",
@@ -292,6 +299,11 @@ def cmd_recover(args) -> int:
                               "channels its device was set to",
                               allowed="--recover LOG with --label, --profile, --placement, --subject, the "
                                       "CSV units")
+    live = [f for f, v in (("--reconnect", args.reconnect or None), ("--stall-s", args.stall_s)) if v is not None]
+    if live:  # they act on a live link (ignored before)
+        raise ValidationError(f"{', '.join(live)} with --recover: a raw log is read, no device is listened to",
+                              allowed="--recover LOG with --label, --profile, --placement, --subject, the "
+                                      "CSV units")
     if args.seconds is not None:  # a raw log holds what it holds
         raise ValidationError("--seconds with --recover: the recording is rebuilt whole from the raw log",
                               allowed="--recover LOG without --seconds "
@@ -438,7 +450,8 @@ def _capture_options(args, seconds: float, label: str | None):
         channels=(None if args.channels is None
                   else tuple(c.strip() for c in args.channels.split(",") if c.strip())),
         fmt=args.format, csv_units=_csv_units(args), csv_rate_hz=args.rate,
-        profile=args.profile, placement=args.placement, subject=args.subject, reconnect=args.reconnect)
+        profile=args.profile, placement=args.placement, subject=args.subject, reconnect=args.reconnect,
+        stall_s=args.stall_s)
 
 
 def _link_opener(args):
@@ -579,6 +592,7 @@ def _emulate_ranges() -> dict:
     return {"--tcp": ("tcp", *TCP_PORTS, ""), "--drop-rate": ("drop_rate", 0, 1, ""),
             "--corrupt-rate": ("corrupt_rate", 0, 1, ""),
             "--disconnect-after": ("disconnect_after", 0, MAX_DISCONNECT_AFTER_S, "s"),
+            "--hang-after": ("hang_after", 0, MAX_DISCONNECT_AFTER_S, "s"),
             "--clock-ppm": ("clock_ppm", -MAX_CLOCK_PPM, MAX_CLOCK_PPM, "ppm")}
 
 
@@ -689,7 +703,8 @@ def _emulated_device(args, profile, source_kind: str, schedule, stop: threading.
         source, scales = E.desk_source(profile, seed=args.seed), None
     clock_ppm = profile.timing.clock_ppm if args.clock_ppm is None else args.clock_ppm
     faults = E.Faults(drop_rate=args.drop_rate, corrupt_rate=args.corrupt_rate,
-                      disconnect_after_s=args.disconnect_after, clock_ppm=clock_ppm, seed=args.seed)
+                      disconnect_after_s=args.disconnect_after, hang_after_s=args.hang_after, clock_ppm=clock_ppm,
+                      seed=args.seed)
     device = E.EmulatedDevice.from_profile(profile, source, faults=faults, scales=scales)
     if args.hil_model:
         from imuforge.hil.device import HilDevice
