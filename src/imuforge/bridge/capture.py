@@ -628,10 +628,11 @@ class CaptureSession:
         firmware hung behind a powered USB-serial bridge, or a BLE peer out of range whose link has not timed
         out yet, had held the capture silent to the end of its window (minutes, for a long one), and
         ``--reconnect`` never tried."""
-        limit = self.opt.stall_s if self.opt.stall_s is not None else stall_after_s(self.odr_hz)
+        odr = self.odr_hz or self.opt.csv_rate_hz or 0.0  # (a CSV sketch's rate is known if given)
+        limit = self.opt.stall_s if self.opt.stall_s is not None else stall_after_s(odr)
         silent = self.log.now() - max(self._last_rx, self._stream_t0)
         if limit and silent > limit:
-            rate = f" at {self.odr_hz:g} Hz" if self.odr_hz else ""
+            rate = f" at {odr:g} Hz" if odr else ""
             raise LinkClosed(f"nothing received for {silent:.1f} s while streaming{rate} (the device hung, "
                              "reset or went out of range)")
 
