@@ -9,6 +9,7 @@ from imuforge.motion import quat as Q
 from imuforge.motion.importers import load_bvh, load_humanml3d
 from imuforge.motion.kinematics import local_from_global
 from imuforge.motion.library import generate
+from imuforge.motion.motion import Motion
 from imuforge.motion.skeleton import HUMANML3D_22 as S
 
 
@@ -39,7 +40,8 @@ def test_humanml3d_round_trip(tmp_path):
 @pytest.mark.parametrize("arr, msg", [
     (np.zeros((10, 21, 3)), r"\(T, 22, 3\)"),
     (np.zeros((10, 263)), "feature array"),
-    (np.zeros((1, 22, 3)), "at least 2 frames"),
+    (np.zeros((1, 22, 3)), r"holds 1 frame\(s\): too short to simulate.*allowed: 6 frames or more"),
+    (np.zeros((5, 22, 3)), r"holds 5 frame\(s\): too short to simulate"),
 ])
 def test_humanml3d_bad_shapes(tmp_path, arr, msg):
     f = tmp_path / "bad.npy"
@@ -283,3 +285,28 @@ def test_a_z_up_npy_is_turned_with_up_z(tmp_path):
     back = load_humanml3d(tmp_path / "z.npy", up="z")
     assert trunk_along_z(back.positions) == 0.0
     np.testing.assert_allclose(back.positions, m.positions, atol=1e-12)
+
+
+def test_bvh_read_in_a_unit_given_wrong_is_refused_naming_the_one_that_fits(tmp_path):
+    """``--units inch`` on a file in cm made a person 4.3 m tall, exit 0: a .npy is held to 0.8–2.5 m, and an
+    explicit unit skipped the check. The unit given is held to it too, and the one that fits is named; auto
+    still reads it; a byte-order mark before HIERARCHY (Windows exports) is not part of the text."""
+    m = generate("standing", 1, fps=10, rng=3)
+    f = _write_bvh(tmp_path / "cm.bvh", m, MIXAMO)  # (centimetres)
+    with pytest.raises(ValidationError, match=r"legs make it 4\.\d+ m tall read in inch: the file in cm "
+                                              r"\(--units cm\)\?.*allowed: a body 0\.8–2\.5 m tall"):
+        load_bvh(f, units="inch")
+    assert load_bvh(f, units="cm").meta["m_per_unit"] == 0.01 == load_bvh(f).meta["m_per_unit"]
+    bom = tmp_path / "bom.bvh"
+    bom.write_bytes(b"\xef\xbb\xbf" + f.read_bytes())
+    assert np.array_equal(load_bvh(bom).positions, load_bvh(f).positions)
+
+
+def test_a_bvh_too_short_to_simulate_is_refused_at_import(tmp_path):
+    """A 5-frame file was imported (exit 0) and `simulate` then failed with 'the quintic spline needs >= 6',
+    naming neither the file nor what is allowed."""
+    m = generate("standing", 1, fps=10, rng=3)
+    short = Motion(m.positions[:5], m.orientations[:5], m.fps, meta=m.meta)
+    f = _write_bvh(tmp_path / "short.bvh", short, MIXAMO)
+    with pytest.raises(ValidationError, match=r"short\.bvh: holds 5 frame\(s\): too short to simulate"):
+        load_bvh(f)

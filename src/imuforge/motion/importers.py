@@ -92,31 +92,49 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
         raise ValidationError(f"array dtype {arr.dtype} is not real numbers", source=str(path),
                               allowed="float or integer joint positions in metres")
     arr = arr.astype(float)
-    if arr.shape[0] < 2:
-        raise ValidationError(f"need at least 2 frames, got {arr.shape[0]}", source=str(path))
+    _check_frames(arr.shape[0], str(path))
     if up not in ("y", "z"):
         raise ValidationError(f"up must be 'y' or 'z', got {up!r}", source=str(path))
     if up == "z":
         arr = z_up_to_y_up(arr)
-    from imuforge.motion.plausibility import stature
-
-    tall = stature(arr)
-    if np.isfinite(tall) and not STATURE_M[0] <= tall <= STATURE_M[1]:
-        unit = next((u for u, k in (("cm", 0.01), ("mm", 0.001)) if STATURE_M[0] <= tall * k <= STATURE_M[1]),
-                    None)
-        raise ValidationError(f"the body's legs make it {tall:.3g} m tall" + (f": positions in {unit}?"
-                                                                              if unit else ""),
-                              source=str(path), allowed=f"joint positions in metres (a body "
-                                                        f"{STATURE_M[0]:g}–{STATURE_M[1]:g} m tall), as "
-                                                        "HumanML3D / T2M-GPT write them")
+    _check_stature(arr, str(path), allowed=f"joint positions in metres (a body {STATURE_M[0]:g}–"
+                                           f"{STATURE_M[1]:g} m tall), as HumanML3D / T2M-GPT write them")
     ori = inverse_kinematics(arr, source=str(path))
     labels = [(0.0, (arr.shape[0] - 1) / fps, label)] if label else ()
     return Motion(arr, ori, fps, labels=labels, meta={"source": str(path), "format": "humanml3d-npy",
                                                       "up": up})
 
 
+def _check_frames(n: int, source: str) -> None:
+    """Refuse a motion of fewer frames than one can be simulated from (:data:`~imuforge.motion.motion.MIN_FRAMES`:
+    it was imported, and ``simulate`` then failed naming neither the file nor what it needs)."""
+    from imuforge.motion.motion import MIN_FRAMES, MIN_FRAMES_ALLOWED
+
+    if n < MIN_FRAMES:
+        raise ValidationError(f"holds {n} frame(s): too short to simulate", source=source,
+                              allowed=MIN_FRAMES_ALLOWED)
+
+
 #: the statures (m) an imported body may have: a small child to the tallest adults
 STATURE_M = (0.8, 2.5)
+
+
+def _check_stature(P: np.ndarray, source: str, *, allowed: str, units: str | None = None) -> None:
+    """Refuse joint positions (m) whose legs make a body outside :data:`STATURE_M`, naming the unit that
+    would make it one (``units``: the unit the file was read in, where the user gave it)."""
+    from imuforge.motion.plausibility import stature
+
+    tall = stature(P)
+    if not np.isfinite(tall) or STATURE_M[0] <= tall <= STATURE_M[1]:
+        return
+    read = {None: "m", **{u: u for u in BVH_UNITS}}[units]
+    fits = [u for u, k in BVH_UNITS.items() if u != read and STATURE_M[0] <= tall / BVH_UNITS.get(read, 1.0) * k
+            <= STATURE_M[1]]
+    given = f" read in {units}" if units else ""
+    raise ValidationError(f"the body's legs make it {tall:.3g} m tall{given}"
+                          + ((f": positions in {fits[0]}?" if units is None else
+                              f": the file in {fits[0]} (--units {fits[0]})?") if fits else ""),
+                          source=source, allowed=allowed)
 
 
 def load_humanml3d_features(path: str | os.PathLike, *, fps: float | None = None, label: str | None = None,
@@ -407,12 +425,12 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
         raise FileNotFoundError(f"no such file: {path}")
     src = str(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="strict")
+        text = path.read_text(encoding="utf-8-sig", errors="strict")  # (-sig: a byte-order mark, as Windows
+                                                                        # tools write it, is not the text)
     except UnicodeDecodeError:
         raise ValidationError("not a text BVH file (not UTF-8)", source=src) from None
     joints, data, frame_time = _parse_bvh(text, src)
-    if data.shape[0] < 2:
-        raise ValidationError(f"need at least 2 frames, got {data.shape[0]}", source=src)
+    _check_frames(data.shape[0], src)
     if up not in ("y", "z"):
         raise ValidationError(f"up must be 'y' or 'z', got {up!r}", source=src)
     pos = _bvh_positions(joints, data)
@@ -465,6 +483,9 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
         P = z_up_to_y_up(P)
     scale = _units(P, units, src)
     P = P * scale
+    _check_stature(P, src, units=None if units == "auto" else units,
+                   allowed=f"a body {STATURE_M[0]:g}–{STATURE_M[1]:g} m tall: --units auto (from the legs' "
+                           f"length) or the file's unit: {', '.join(BVH_UNITS)}")
     P[..., 1] -= np.percentile(P[:, [J("left_foot"), J("right_foot")], 1].min(axis=1), 5) - 0.0
     rate = fps or 1.0 / frame_time
     ori = inverse_kinematics(P, source=src)

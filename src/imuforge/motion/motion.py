@@ -26,6 +26,11 @@ SECONDS_RANGE = (1.0, 3600.0)
 #: memory); a longer one does not fit (a day of walking asked the library for 750 GiB). The library's
 #: schedule, the commands and the corpus spec take this bound
 MAX_FRAMES = 360_000
+#: the fewest frames a motion needs to be simulated: the sensors' quintic spline runs through six
+#: (:mod:`imuforge.sensors.kinematics`); an importer refuses a shorter motion, which could only fail later
+MIN_FRAMES = 6
+#: what a motion shorter than :data:`MIN_FRAMES` is told
+MIN_FRAMES_ALLOWED = f"{MIN_FRAMES} frames or more (the simulator's quintic spline runs through {MIN_FRAMES})"
 
 
 class Motion:

@@ -50,7 +50,7 @@ from scipy.signal import butter
 from imuforge._zerophase import sosfiltfilt
 from imuforge.errors import ValidationError
 from imuforge.sensors.hardware import steady_state_zi
-from imuforge.motion.motion import Motion
+from imuforge.motion.motion import MIN_FRAMES, MIN_FRAMES_ALLOWED, Motion
 from imuforge.sensors.placement import Placement, get_placement
 from imuforge.units import DEG, STANDARD_GRAVITY
 
@@ -344,8 +344,10 @@ def _prepare(motion: Motion, placements, rate_hz: float | None, times: np.ndarra
     pls = tuple(get_placement(p) for p in placements)
     if not pls:
         raise ValidationError("ideal_imu needs at least one placement")
-    if motion.n_frames < 6:
-        raise ValidationError(f"motion has {motion.n_frames} frames; the quintic spline needs >= 6")
+    if motion.n_frames < MIN_FRAMES:
+        source = motion.meta.get("source") if isinstance(motion.meta, dict) else None
+        raise ValidationError(f"the motion holds {motion.n_frames} frame(s): too short to simulate",
+                              source=str(source) if source else None, allowed=MIN_FRAMES_ALLOWED)
     if times is None:
         if rate_hz is None:
             rate_hz = motion.fps
