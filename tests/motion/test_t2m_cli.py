@@ -158,3 +158,54 @@ def test_the_gate_summary_names_each_reasons_kind():
                                "pelvis specific force 9.1 g > 8 g (peak, trunk)")] == [
         "foot sliding", "left_knee bent", "jerk p99", "looks like another activity than the description's",
         "pelvis specific force"]
+
+
+def _run(weights, clip, tmp_path, *extra, text="a person stands still"):
+    return main(["motion", text, "--backend", "t2m-gpt", "--weights", str(weights), "--clip", str(clip),
+                 "--matcher", "keywords", *extra, "--out", str(tmp_path / "o")])
+
+
+def _one_line_refusal(capsys, tmp_path, rc) -> str:
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert rc == 2 and "\n" not in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
+    return err
+
+
+@pytest.mark.parametrize("rel, key, tensor, value", [
+    (GPT_FILES[0], "trans", "trans_head.head.weight", float("nan")),
+    (GPT_FILES[0], "trans", "trans_base.cond_emb.weight", float("inf")),
+    ("VQVAE/net_last.pth", "net", "vqvae.quantizer.codebook", float("nan")),
+])
+def test_cli_non_finite_weights_are_refused_before_sampling(folders, tmp_path, capsys, rel, key, tensor, value):
+    """NaN / inf weights had loaded: all tokens 0 whatever the text (exit 0, labelled, quality-passed), or
+    every sample rejected after the model ran."""
+    import shutil
+
+    weights, clip, _, _ = folders
+    bad = tmp_path / "bad"
+    shutil.copytree(weights, bad)
+    state = torch.load(bad / rel, weights_only=True)[key]
+    state[tensor][:2] = value
+    torch.save({key: state}, bad / rel)
+    rc = _run(bad, clip, tmp_path)
+    out = capsys.readouterr()
+    err = out.err.strip()
+    assert rc == 2 and "\n" not in err and "T2M-GPT (cpu)" not in out.out, out
+    n = state[tensor][:2].numel()
+    assert f"{rel}: {tensor} holds {n} non-finite value(s) (allowed: finite weights)" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_non_finite_feature_statistics_are_counted(folders, tmp_path, capsys):
+    import shutil
+
+    weights, clip, _, _ = folders
+    bad = tmp_path / "bad"
+    shutil.copytree(weights, bad)
+    std = np.load(bad / "meta/std.npy")
+    std[[3, 7]] = np.nan
+    np.save(bad / "meta/std.npy", std)
+    err = _one_line_refusal(capsys, tmp_path, _run(bad, clip, tmp_path))
+    assert "meta/std.npy: holds 2 non-finite value(s)" in err

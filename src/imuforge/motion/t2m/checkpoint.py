@@ -101,6 +101,21 @@ def check_layout(state: dict, model: torch.nn.Module, path: Path, what: str) -> 
                           allowed=f"the published T2M-GPT {what} ({len(want)} tensors), or sizes in {CONFIG_FILE}")
 
 
+def check_finite_weights(state: dict, path: Path) -> None:
+    """Raise one line naming ``path``, the first tensor holding NaN or inf and how many, before any sampling.
+
+    A NaN or inf weight had loaded and sampled: every token came out 0 whatever the text (a NaN in the
+    GPT's head), or every sample was rejected after the model ran (a NaN in the codebook)."""
+    bad = {k: int((~torch.isfinite(v)).sum()) for k, v in state.items()
+           if isinstance(v, torch.Tensor) and v.is_floating_point()}
+    bad = {k: n for k, n in bad.items() if n}
+    if bad:
+        name, n = next(iter(bad.items()))
+        more = f" (and {len(bad) - 1} more tensor(s) too)" if len(bad) > 1 else ""
+        raise ValidationError(f"{name} holds {n} non-finite value(s){more}", source=str(path),
+                              allowed="finite weights")
+
+
 def _stats(files: WeightFiles) -> tuple[np.ndarray, np.ndarray]:
     out = []
     for p in (files.mean, files.std):
@@ -108,8 +123,11 @@ def _stats(files: WeightFiles) -> tuple[np.ndarray, np.ndarray]:
             a = np.load(p, allow_pickle=False)
         except (ValueError, OSError) as exc:
             raise ValidationError(f"not a NumPy array ({exc})", source=str(p)) from None
-        if a.shape != (N_FEATURES,) or not np.all(np.isfinite(a)):
-            raise ValidationError(f"shape {a.shape}, finite: {bool(np.all(np.isfinite(a)))}", source=str(p),
+        if a.shape != (N_FEATURES,) or a.dtype.kind not in "fiu":
+            raise ValidationError(f"shape {a.shape}, {a.dtype}", source=str(p),
+                                  allowed="(263,) finite HumanML3D feature statistics")
+        if n := int((~np.isfinite(a)).sum()):
+            raise ValidationError(f"holds {n} non-finite value(s)", source=str(p),
                                   allowed="(263,) finite HumanML3D feature statistics")
         out.append(a.astype(np.float32))
     if np.any(out[1] <= 0):
@@ -136,6 +154,7 @@ def load_models(folder, device: str | torch.device = "cpu") -> LoadedModel:
     for model, path, key, what in ((vq, files.vq, "net", "VQ-VAE"), (gpt, files.gpt, "trans", "GPT")):
         state = _state_dict(path, key)
         check_layout(state, model, path, what)
+        check_finite_weights(state, path)
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
         model.eval().to(device)
     return LoadedModel(vq, gpt, mean, std, files)
