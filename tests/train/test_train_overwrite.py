@@ -143,3 +143,19 @@ def test_ctrl_c_in_training_closes_the_bar_before_the_command_says_interrupted(t
     bars = [line for line in err if line.startswith("training:")]
     assert len(bars) >= 2 and " 2/5 " in bars[-2] and " 3/5 " in bars[-1]  # drawn at the second, closed at the third
     assert err[-1] == "imuforge train: interrupted" and not out.exists()
+
+
+def test_labels_whose_stretches_are_shorter_than_a_window_are_named(tmp_path, capsys):
+    """A corpus of 1 s walking and longer standing, trained with 2.56 s windows, was refused as 'the data hold
+    only one label (standing)': the data hold walking, no window of it does. The refusal names it and why."""
+    from tests.synthetic_har import make_recording, write_recordings
+
+    write_recordings(tmp_path / "ds", [
+        make_recording("s1", seconds_per_label=1.0, labels=("walking",)),
+        make_recording("s2", seconds_per_label=8.0, labels=("standing",))])
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("imuforge train: error: only standing has windows of --window-s 2.56 s: the stretches of "
+                   "walking are all shorter; a classifier needs at least 2 labels (allowed: a --window-s the "
+                   "stretches hold (under the shortest label's), or longer recordings of walking)")
+    assert not (tmp_path / "run").exists()

@@ -457,6 +457,15 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
         labels = _label_order(found)
         if len(labels) < 2:
             kept = " of those --labels keeps" if config.labels else ""
+            # labels whose stretches are all shorter than a window: the data hold them, no window does
+            short = {lab for s in summaries for lab in s.get("duration_per_label_s", {})} - set(found)
+            short = sorted(short & set(config.labels) if config.labels else short)
+            if short:
+                raise ValidationError(
+                    f"only {labels[0]} has windows of --window-s {config.window_s:g} s: the stretches of "
+                    f"{', '.join(short)} are all shorter; a classifier needs at least 2 labels",
+                    allowed=f"a --window-s the stretches hold (under the shortest label's), or longer "
+                            f"recordings of {', '.join(short)}")
             raise ValidationError(f"the data hold only one label{kept} ({labels[0]}); a classifier needs at "
                                   "least 2",
                                   allowed="data of two labels or more" + (", or more of them in --labels"
