@@ -103,6 +103,11 @@ def run(args) -> int:
           f"{_count(res.made + res.skipped, 'shard')}, {data_text(res.duration_s)} of data; {made}")
     from imuforge.motion.plausibility import implausible_note
 
+    default_wear = spec.wear_variation.strip().lower() == "default"
+    for (prof, listed, worn), n in res.moved.items():  # as `imuforge motion` says it
+        keep = f"name {listed} in placements" if default_wear else "a wear_variation without side"
+        print(f"note: {n} of the {spec.people} people wear {prof} at {worn}, not {listed} (wear variation: "
+              f"the other side; their recordings are named for it); {keep} keeps it there", file=sys.stderr)
     flagged = implausible_note(res.implausible, res.recordings, "recordings' motions")
     if flagged:
         print(flagged, file=sys.stderr)

@@ -63,16 +63,23 @@ def source_key(spec: MotionSpec) -> str:
 
 @dataclass(frozen=True)
 class Take:
-    """One recording to make: motion source (index into the sources), person, profile, placement."""
+    """One recording to make: motion source (index into the sources), person, profile, placement.
+
+    ``keep_side``: the wear variation never moves this device to the other side of the body (a placement
+    the user named, as ``imuforge motion --placement`` keeps it: :func:`side_kept`); else a wear variation
+    with ``side`` on may put it on the mirrored placement (a ``"default"`` placement)."""
 
     source: int
     person: int
     profile: str
     placement: str
+    keep_side: bool = False
 
-    def name(self, spec: MotionSpec) -> str:
-        """A file-safe, unique name: ``walking-s00-p003-nano33-ble-sense-rev2-wrist_left``."""
-        return f"{spec.activity}-s{self.source:02d}-p{self.person:03d}-{self.profile}-{self.placement}"
+    def name(self, spec: MotionSpec, placement: str | None = None) -> str:
+        """A file-safe, unique name: ``walking-s00-p003-nano33-ble-sense-rev2-wrist_left``; ``placement``: the
+        one the device was worn at (the wear variation's side: the recording is named for where it is)."""
+        where = placement or self.placement
+        return f"{spec.activity}-s{self.source:02d}-p{self.person:03d}-{self.profile}-{where}"
 
 
 def person_motion(spec: MotionSpec, person: int, *, seed: int, fps: float = 100.0, variation: float = 0.1,
@@ -223,11 +230,25 @@ def generate_recordings(sources: Sequence[MotionSpec], takes: Iterable[Take], *,
                                    activities=activities)
             last = (take.source, take.person)
         prof = profiles.get(take.profile)
-        placements = [profiles.placement(t.profile, t.placement) for t in run]
-        recs = record_many(motion, prof, placements, seed=seed, person=take.person,
-                           key=source_key(sources[take.source]), wear=wear)
-        for t, rec in zip(run, recs):
-            yield t, motion, rec
+        recs: dict[int, Recording] = {}
+        for keep in sorted({t.keep_side for t in run}):  # a kept side is another wear variation: its own pass
+            group = [k for k, t in enumerate(run) if t.keep_side == keep]
+            placements = [profiles.placement(run[k].profile, run[k].placement) for k in group]
+            made = record_many(motion, prof, placements, seed=seed, person=take.person,
+                               key=source_key(sources[take.source]), wear=side_kept(wear) if keep else wear)
+            recs.update(zip(group, made))
+        for k, t in enumerate(run):  # in the takes' order
+            yield t, motion, recs[k]
+
+
+def side_kept(wear):
+    """``wear`` (anything ``simulate``'s ``wear`` takes) without its side variation: a device at a placement
+    the user named stays on that side of the body (``imuforge motion --placement`` does the same)."""
+    from dataclasses import replace
+
+    from imuforge.sensors.wear import WearVariation
+
+    return replace(WearVariation.parse(wear), side=False)
 
 
 def _device_runs(takes: Iterable[Take]) -> Iterator[list[Take]]:

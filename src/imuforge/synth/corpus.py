@@ -200,9 +200,29 @@ def make_plan(spec: CorpusSpec) -> Plan:
         twice = next(c for c in cells if cells.count(c) > 1)
         raise ValidationError(f"placements: {twice[1]} is listed twice for {twice[0]} ('default' is its own "
                               "placement)", source=spec.source, allowed="distinct placements per profile")
-    takes = [Take(s, p, prof, pl) for s in range(len(sources)) for p in range(spec.people) for prof, pl in cells]
+    kept = _sides_kept(spec, cells)
+    takes = [Take(s, p, prof, pl, keep) for s in range(len(sources)) for p in range(spec.people)
+             for (prof, pl), keep in zip(cells, kept)]
     code = plan_code(profiles.get(p) for p in spec.profiles)
     return Plan(spec, tuple(sources), tuple(takes), keyframed, code)
+
+
+def _sides_kept(spec: CorpusSpec, cells: list[tuple[str, str]]) -> list[bool]:
+    """For each (profile, placement) cell, whether the wear variation keeps its side (:attr:`Take.keep_side`):
+    a placement the spec names does with ``wear_variation = "default"`` (``imuforge motion --placement``
+    does the same; a list naming ``side`` moves it as it says), and so does one whose other side the
+    profile also records (both sides are in the corpus already, and two recordings would hold one place)."""
+    from imuforge.sensors import PLACEMENTS
+    from imuforge.sensors.placement import mirror_placement
+
+    default_wear = spec.wear_variation.strip().lower() == "default"
+    named = [pl != "default" for pl in spec.placements] * len(spec.profiles)  # cells: profile, then placement
+    kept = []
+    for (prof, pl), is_named in zip(cells, named):
+        preset = PLACEMENTS.get(pl)
+        other = mirror_placement(preset).name if preset is not None else None
+        kept.append((is_named and default_wear) or (prof, other) in cells)
+    return kept
 
 
 @dataclass
@@ -247,7 +267,7 @@ def make_shard(plan: Plan, index: int) -> ShardResult:
         made = generate_recordings(plan.sources, plan.shard_takes(index), seed=spec.seed, fps=spec.fps,
                                    wear=spec.wear_variation, variation=spec.variation, profiles=plan.profiles,
                                    activities=plan.activities)
-        named = [(take.name(plan.sources[take.source]), rec) for take, _, rec in made]
+        named = [(take.name(plan.sources[take.source], rec.placement), rec) for take, _, rec in made]
         data = shard_bytes(named)
     fname = shard_file(index)
     entries = [dict(_manifest_entry(fname, rec), name=name, row_group=k) for k, (name, rec) in enumerate(named)]
@@ -463,6 +483,9 @@ class CorpusResult:
     made_duration_s: float = 0.0
     #: names of the corpus's recordings whose motion is flagged implausible (kept; see ``ShardResult``)
     implausible: list[str] = field(default_factory=list)
+    #: (profile, placement, worn at): how many people the wear variation put on the other side
+    #: (:func:`moved_people`)
+    moved: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -535,4 +558,18 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
     recs = sum(r["recordings"] for r in folder.done.values())
     dur = sum(r["duration_s"] for r in folder.done.values())
     flagged = [name for i in sorted(folder.done) for name in folder.done[i].get("implausible", [])]
-    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1], made[2], flagged)
+    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1], made[2], flagged,
+                        moved_people(plan, folder.done))
+
+
+def moved_people(plan: Plan, done: dict[int, dict[str, Any]]) -> dict[tuple[str, str, str], int]:
+    """How many people of the shards ``done`` the wear variation put on the other side of the body, by
+    (profile, placement listed, placement worn at): a ``"default"`` placement's side varies
+    (:attr:`Take.keep_side`), and its recordings are named for where they are."""
+    people: dict[tuple[str, str, str], set[int]] = {}
+    for i, rec in done.items():
+        for take, entry in zip(plan.shard_takes(i), rec.get("entries", [])):
+            worn = entry.get("placement")
+            if isinstance(worn, str) and worn != take.placement:
+                people.setdefault((take.profile, take.placement, worn), set()).add(take.person)
+    return {k: len(v) for k, v in sorted(people.items())}
