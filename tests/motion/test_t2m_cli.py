@@ -178,7 +178,7 @@ def _one_line_refusal(capsys, tmp_path, rc) -> str:
     (GPT_FILES[0], "trans", "trans_base.cond_emb.weight", float("inf")),
     ("VQVAE/net_last.pth", "net", "vqvae.quantizer.codebook", float("nan")),
 ])
-def test_cli_non_finite_weights_are_refused_before_sampling(folders, tmp_path, capsys, rel, key, tensor, value):
+def test_cli_non_finite_weights_refused_before_sampling(folders, tmp_path, capsys, rel, key, tensor, value):
     """NaN / inf weights had loaded: all tokens 0 whatever the text (exit 0, labelled, quality-passed), or
     every sample rejected after the model ran."""
     import shutil
@@ -209,3 +209,50 @@ def test_cli_non_finite_feature_statistics_are_counted(folders, tmp_path, capsys
     np.save(bad / "meta/std.npy", std)
     err = _one_line_refusal(capsys, tmp_path, _run(bad, clip, tmp_path))
     assert "meta/std.npy: holds 2 non-finite value(s)" in err
+
+
+def _truncate(p):
+    p.write_bytes(p.read_bytes()[:3000])
+
+
+def _garbage_bin(p):
+    (p.parent / "model.safetensors").unlink()
+    (p.parent / "pytorch_model.bin").write_bytes(b"garbage garbage\n")
+
+
+def _garbage_vocab(p):
+    (p.parent / "tokenizer.json").unlink()
+    (p.parent / "vocab.json").write_text("garbage")
+
+
+def _bert_config(p):
+    c = json.loads((p.parent / "config.json").read_text())
+    (p.parent / "config.json").write_text(json.dumps({**c, "model_type": "bert"}))
+
+
+def _no_final_norm(p):
+    from safetensors.torch import load_file, save_file
+
+    state = {k: v for k, v in load_file(p).items() if "final_layer_norm" not in k}
+    save_file(state, p, metadata={"format": "pt"})
+
+
+@pytest.mark.parametrize("damage, words", [
+    (_truncate, "model.safetensors is damaged or truncated"),
+    (_garbage_bin, "pytorch_model.bin: not a torch checkpoint file"),
+    (_garbage_vocab, "vocab.json + merges.txt is not CLIP's BPE vocabulary (not JSON)"),
+    (_bert_config, "config.json describes a 'bert' model, not CLIP"),
+    (_no_final_norm, "model.safetensors lacks 2 of the text model's tensors (text_model.final_layer_norm"),
+])
+def test_cli_damaged_clip_folder_is_one_line(folders, tmp_path, capsys, damage, words):
+    """A damaged CLIP file had been a traceback and exit 1 (torch's weights_only=False advice in it) or
+    "look at the above report!" without a report; missing tensors had been filled with random numbers."""
+    import shutil
+
+    weights, clip, _, _ = folders
+    bad = tmp_path / "clip"
+    shutil.copytree(clip, bad)
+    damage(bad / "model.safetensors")
+    err = _one_line_refusal(capsys, tmp_path, _run(weights, bad, tmp_path))
+    assert f"{bad}: cannot load CLIP ({words}" in err, err
+    assert "weights_only" not in err and "report" not in err

@@ -65,6 +65,27 @@ def find_weights(folder) -> WeightFiles:
     return WeightFiles(folder, vq, gpt, *stats, config=read_config(folder))
 
 
+def torch_file_problem(path: Path, exc: BaseException) -> str:
+    """Why ``torch.load(path, weights_only=True)`` failed, in words: torch's advice to load with
+    ``weights_only=False`` (run what an untrusted pickle says) is not one to follow, nor to repeat."""
+    try:
+        head = path.open("rb").read(8)
+    except OSError as e:
+        return f"cannot be read ({e.strerror or type(e).__name__})"
+    text = " ".join(str(exc).split())
+    if not head:
+        return "empty file"
+    if m := re.search(r"Unsupported global: GLOBAL ([\w.]+)", text):
+        return f"holds a Python object ({m.group(1)}), not only tensors: torch's safe loader refuses it"
+    if head.startswith(b"PK"):
+        return "a damaged or truncated torch checkpoint (its zip archive cannot be read)"
+    if head.startswith(b"\x80") and "EOF" in text:
+        return "a truncated torch checkpoint (it ends early)"
+    if head.startswith(b"\x93NUMPY"):
+        return "a NumPy .npy file, not a torch checkpoint file"
+    return "not a torch checkpoint file"
+
+
 def _state_dict(path: Path, key: str) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)

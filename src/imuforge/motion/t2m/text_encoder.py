@@ -12,6 +12,7 @@ Nothing is downloaded: the folder must hold the files.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +22,7 @@ from imuforge.errors import ValidationError, require_extra
 
 CLIP_CONTEXT = 77
 CLIP_FILES = "config.json, model.safetensors (or pytorch_model.bin), vocab.json, merges.txt"
+CLIP_TYPES = ("clip", "clip_text_model")
 CLIP_WHERE = f"a local copy of the Hugging Face repository openai/clip-vit-base-patch32 ({CLIP_FILES})"
 
 
@@ -44,24 +46,89 @@ def _check_folder(folder: Path) -> None:
         raise ValidationError(f"CLIP folder {folder} lacks {', '.join(missing)}", allowed=CLIP_WHERE)
 
 
-def _text_model(tf, folder: Path):
-    """The text tower with its projection, from a text-only or a full (text + vision) CLIP folder."""
+def _cannot(folder: Path, why: str) -> ValidationError:
+    return ValidationError(f"cannot load CLIP ({why})", source=str(folder), allowed=CLIP_WHERE)
+
+
+def _short(exc: BaseException) -> str:
+    """An exception's message on one line, bounded, without its library's framing."""
+    text = " ".join(str(exc).split()).removeprefix("Error while initializing BPE: ")
+    return text[:160] or type(exc).__name__
+
+
+def _read_config(folder: Path) -> dict:
+    """config.json, checked to describe CLIP (a BERT folder's had failed on sizes: "look at the above
+    report!", with no report)."""
     import json
 
-    top = json.loads((folder / "config.json").read_text())
-    config = tf.CLIPTextConfig.from_pretrained(str(folder), local_files_only=True)
-    if top.get("model_type") == "clip":  # the full model: the projection size is a top-level field
-        config.projection_dim = int(top.get("projection_dim", config.projection_dim))
+    try:
+        top = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        why = "not JSON" if isinstance(exc, json.JSONDecodeError) else _short(exc)
+        raise _cannot(folder, f"config.json cannot be read ({why})") from None
+    if not isinstance(top, dict):
+        raise _cannot(folder, "config.json is not a JSON object")
+    kind = top.get("model_type")
+    if kind not in (None, *CLIP_TYPES):
+        raise _cannot(folder, f"config.json describes a {kind!r} model, not CLIP (model_type "
+                              f"{' or '.join(map(repr, CLIP_TYPES))})")
+    return top
+
+
+def _tokenizer(tf, folder: Path):
+    files = "tokenizer.json" if (folder / "tokenizer.json").is_file() else "vocab.json + merges.txt"
+    try:
+        tok = tf.CLIPTokenizer.from_pretrained(str(folder), local_files_only=True)
+        tok(["a person walks"])  # a vocabulary without CLIP's special tokens fails only when used
+        return tok
+    except Exception as exc:  # noqa: BLE001 - tokenizers raises a bare Exception
+        why = "not JSON" if re.search(r"line \d+ column \d+", str(exc)) else _short(exc)
+        raise _cannot(folder, f"{files} is not CLIP's BPE vocabulary ({why})") from None
+
+
+def _weights_problem(path: Path, exc: BaseException) -> str:
+    """Why the weights file did not load, in words (never torch's advice to load with weights_only=False)."""
+    from imuforge.motion.t2m.checkpoint import torch_file_problem
+
+    text = " ".join(str(exc).split())
+    if path.is_file() and path.stat().st_size == 0:
+        return f"{path.name} is an empty file"
+    if "ignore_mismatched_sizes" in text or "size mismatch" in text:
+        return f"{path.name} holds tensors of other shapes than config.json describes"
+    if path.suffix == ".bin":
+        return f"{path.name}: {torch_file_problem(path, exc)}"
+    if "safetensor" in type(exc).__name__.lower() or "safetensor" in text.lower():
+        return f"{path.name} is damaged or truncated (not a readable safetensors file)"
+    return f"{path.name} did not load: {_short(exc)}"
+
+
+def _text_model(tf, folder: Path, top: dict):
+    """The text tower with its projection, from a text-only or a full (text + vision) CLIP folder."""
+    weights = next(folder / n for n in ("model.safetensors", "pytorch_model.bin") if (folder / n).is_file())
+    try:
+        config = tf.CLIPTextConfig.from_pretrained(str(folder), local_files_only=True)
+        if top.get("model_type") == "clip":  # the full model: the projection size is a top-level field
+            config.projection_dim = int(top.get("projection_dim", config.projection_dim))
+    except Exception as exc:  # noqa: BLE001 - a config transformers cannot use, whatever it raises
+        raise _cannot(folder, f"config.json is not a CLIP configuration: {_short(exc)}") from None
     log = tf.utils.logging
     verbosity, bars_on = log.get_verbosity(), log.is_progress_bar_enabled()
     log.set_verbosity_error()  # the vision tower's weights are "unexpected" here, by design
     log.disable_progress_bar()  # a sub-second load: imuforge's own bar covers the sampling
     try:
-        return tf.CLIPTextModelWithProjection.from_pretrained(str(folder), config=config, local_files_only=True)
+        model, info = tf.CLIPTextModelWithProjection.from_pretrained(
+            str(folder), config=config, local_files_only=True, output_loading_info=True)
+    except Exception as exc:  # noqa: BLE001 - safetensors, torch and transformers raise many types
+        raise _cannot(folder, _weights_problem(weights, exc)) from None
     finally:
         log.set_verbosity(verbosity)
         if bars_on:
             log.enable_progress_bar()
+    if missing := sorted(info.get("missing_keys") or ()):  # transformers fills them with random numbers
+        more = f" and {len(missing) - 2} more" if len(missing) > 2 else ""
+        raise _cannot(folder, f"{weights.name} lacks {len(missing)} of the text model's tensors "
+                              f"({', '.join(missing[:2])}{more})")
+    return model
 
 
 class ClipTextEncoder:
@@ -73,13 +140,11 @@ class ClipTextEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         tf = require_extra("transformers", purpose="the T2M-GPT backend's CLIP text encoder")
-        try:
-            self.tokenizer = tf.CLIPTokenizer.from_pretrained(str(folder), local_files_only=True)
-            self.model = _text_model(tf, folder)
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            msg = " ".join(str(exc).split())[:200]
-            raise ValidationError(f"cannot load CLIP ({type(exc).__name__}: {msg})", source=str(folder),
-                                  allowed=CLIP_WHERE) from None
+        # each step says what failed in words (any error of transformers, safetensors or tokenizers had
+        # been a traceback, exit 1, but OSError, ValueError, KeyError and RuntimeError)
+        top = _read_config(folder)
+        self.tokenizer = _tokenizer(tf, folder)
+        self.model = _text_model(tf, folder, top)
         self.model.eval().to(device)
         self.device = torch.device(device)
         self.dim = int(self.model.config.projection_dim)
