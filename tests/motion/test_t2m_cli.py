@@ -256,3 +256,41 @@ def test_cli_damaged_clip_folder_is_one_line(folders, tmp_path, capsys, damage, 
     err = _one_line_refusal(capsys, tmp_path, _run(weights, bad, tmp_path))
     assert f"{bad}: cannot load CLIP ({words}" in err, err
     assert "weights_only" not in err and "report" not in err
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a person stands still for 45 seconds", "lasts 45 s, longer than T2M-GPT makes in one sample (allowed: up "
+                                            "to 2 s"),
+    ("a person stands still for 3 weeks", "lasts 'for 3 weeks': a duration not read"),
+])
+def test_cli_a_duration_in_the_text_is_read_or_refused(folders, tmp_path, capsys, text, words):
+    """The text's duration had been dropped without a word (a 1.96 s motion for "… for 45 seconds", and
+    "for 3 weeks" taken, which the library backend refuses)."""
+    weights, clip, _, _ = folders
+    err = _one_line_refusal(capsys, tmp_path, _run(weights, clip, tmp_path, text=text))
+    assert words in err, err
+
+
+def test_cli_a_duration_the_model_makes_is_asked_of_it(folders, tmp_path, capsys):
+    weights, clip, _, _ = folders
+    assert _run(weights, clip, tmp_path, "--seconds", "1", text="a person stands still for 1.5 seconds") == 0
+    err = capsys.readouterr().err
+    assert "T2M-GPT does not read a duration in the text: its 1.5 s is asked of the model" in err
+    assert "--seconds 1 is not used" in err
+    m = read_motion(next((tmp_path / "o").glob("*.motion.npz")))
+    assert m.meta["n_tokens"] >= 1.5 * 20 / 4
+
+
+def test_cli_a_speed_in_the_text_is_said_unfollowed_and_the_activity_still_found(folders, tmp_path, capsys):
+    """"walking at 9 m/s" (a speed the library does not make) had been 'relevance unchecked', written
+    unlabelled with "the description maps to no library activity"."""
+    from imuforge.motion.t2m.generate import expected_activity
+
+    assert expected_activity("walking at 9 m/s", "keywords")[0] == "walking"
+    assert expected_activity("a man running at 40 km/h", "keywords")[0] == "running"
+    weights, clip, _, _ = folders
+    _run(weights, clip, tmp_path, "--seconds", "1", text="walking at 9 m/s")  # (random weights: not walking)
+    captured = capsys.readouterr()
+    assert "relevance judged against walking" in captured.out
+    assert "note: T2M-GPT does not follow a speed in the text (9 m/s)" in captured.err
+    assert "maps to no library activity" not in captured.err

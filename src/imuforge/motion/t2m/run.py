@@ -12,7 +12,7 @@ from imuforge.errors import ValidationError, require_extra, shorten
 BACKENDS = ("library", "t2m-gpt")
 
 
-def _sampling(seconds: float | None, frames_per_token: int, block: int):
+def _sampling(seconds: float | None, frames_per_token: int, block: int, said: str = "--seconds"):
     from imuforge.motion.t2m.features import FPS
     from imuforge.motion.t2m.generate import Sampling
 
@@ -20,8 +20,10 @@ def _sampling(seconds: float | None, frames_per_token: int, block: int):
         return Sampling()
     most = block * frames_per_token / FPS
     if seconds > most:
-        raise ValidationError(f"--seconds {seconds:g} is longer than T2M-GPT makes in one sample",
-                              allowed=f"up to {most:g} s ({block} tokens of {frames_per_token} frames at 20 fps)")
+        what = f"--seconds {seconds:g} is" if said == "--seconds" else f"{said} lasts {seconds:g} s,"
+        raise ValidationError(f"{what} longer than T2M-GPT makes in one sample",
+                              allowed=f"up to {most:g} s ({block} tokens of {frames_per_token} frames at 20 fps); "
+                                      "--backend library makes longer motions")
     tokens = max(2, math.ceil(seconds * FPS / frames_per_token))
     return Sampling(min_tokens=tokens, max_tokens=tokens)
 
@@ -63,7 +65,10 @@ def motions_from_args(args) -> list:
         raise ValidationError("--backend t2m-gpt needs --weights DIR",
                               allowed="the folder of the T2M-GPT checkpoints (docs/MOTION.md, 'T2M-GPT backend')")
     c = find_weights(Path(args.weights)).config  # files and sizes checked before anything loads
-    sampling = _sampling(args.seconds, c.vq.frames_per_token, c.gpt.max_tokens)
+    seconds, said, notes = _seconds(args)
+    sampling = _sampling(seconds, c.vq.frames_per_token, c.gpt.max_tokens, said)
+    for line in notes:  # (after the refusals: an error is one line)
+        print(f"note: {line}", file=sys.stderr)
     expected, note = expected_activity(args.text, args.matcher)
     label = _label(args, expected)  # a refused --label before the model loads
     model = T2MGPT.from_folder(Path(args.weights), args.clip)
@@ -90,6 +95,28 @@ def motions_from_args(args) -> list:
         name = f"t2m_{label or expected or 'motion'}_{i:03d}"
         out.append((name, a.motion, name))
     return out
+
+
+def _seconds(args) -> tuple[float | None, str, list[str]]:
+    """The motions' length (s, or None: the model's choice), who said it (``--seconds`` or the text) and
+    notes: a duration the description names (read, or refused, as the library backend reads it) is asked
+    of the model, else ``--seconds``. T2M-GPT reads no numbers of seconds or metres per second in a text:
+    they had been dropped without a word ("stands still for 45 seconds" made 1.96 s; "for 3 weeks" was
+    taken), and a speed outside the library's had left the text unmatched ("walking at 9 m/s")."""
+    from imuforge.motion.text import _CADENCE, _NUM_SPEED, duration_from_text, split_sequence
+
+    owns = [d for d in (duration_from_text(p) for p in split_sequence(args.text)) if d]
+    low = args.text.lower()
+    speeds = [m.group(0) for m in (*_NUM_SPEED.finditer(low), *_CADENCE.finditer(low))]
+    notes = [f"T2M-GPT does not follow a speed in the text ({', '.join(speeds)}): the model picks the pace "
+             "from the words (--backend library makes a set speed)"] if speeds else []
+    if not owns:
+        return args.seconds, "--seconds", notes
+    own = sum(owns)
+    unused = f"; --seconds {args.seconds:g} is not used" if args.seconds not in (None, own) else ""
+    notes.append(f"T2M-GPT does not read a duration in the text: its {own:g} s is asked of the model as "
+                 f"--seconds {own:g} would{unused}")
+    return own, shorten(args.text), notes
 
 
 def _label(args, expected: str | None) -> str | None:
