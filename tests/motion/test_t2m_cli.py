@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from imuforge.cli import main
+from imuforge.errors import ValidationError
 from imuforge.motion import read_motion
 from imuforge.motion.t2m.checkpoint import GPT_FILES, write_random_weights
 from imuforge.motion.t2m.layout import GPTConfig, T2MConfig, VQConfig
@@ -105,7 +106,7 @@ def test_cli_text_outside_the_library_is_generated_without_relevance(folders, tm
     captured = capsys.readouterr()
     assert "relevance unchecked" in captured.out and "the motions are not labelled" in captured.err
     m = read_motion(next((tmp_path / "o").glob("*.motion.npz")))
-    assert m.n_frames == 20 and m.meta["spec"]["quality"]["relevance"] == "unchecked" and not m.labels
+    assert m.n_frames == 21 and m.meta["spec"]["quality"]["relevance"] == "unchecked" and not m.labels
     # --label names an activity the library lacks (it was refused, and the motions unlabelled; session 62)
     rc = main(["motion", "folding the laundry", "--backend", "t2m-gpt", "--weights", str(weights), "--clip",
                str(clip), "--matcher", "keywords", "--seconds", "1", "--fps", "20",
@@ -259,8 +260,8 @@ def test_cli_damaged_clip_folder_is_one_line(folders, tmp_path, capsys, damage, 
 
 
 @pytest.mark.parametrize("text, words", [
-    ("a person stands still for 45 seconds", "lasts 45 s, longer than T2M-GPT makes in one sample (allowed: up "
-                                            "to 2 s"),
+    ("a person stands still for 45 seconds", "lasts 45 s, longer than T2M-GPT makes in one sample "
+                                            "(allowed: up to 1.95 s"),
     ("a person stands still for 3 weeks", "lasts 'for 3 weeks': a duration not read"),
 ])
 def test_cli_a_duration_in_the_text_is_read_or_refused(folders, tmp_path, capsys, text, words):
@@ -294,3 +295,33 @@ def test_cli_a_speed_in_the_text_is_said_unfollowed_and_the_activity_still_found
     assert "relevance judged against walking" in captured.out
     assert "note: T2M-GPT does not follow a speed in the text (9 m/s)" in captured.err
     assert "maps to no library activity" not in captured.err
+
+
+@pytest.mark.parametrize("fps, seconds, frames", [(5, "1", 6), (20, "1", 21), (50, "1.5", 76),
+                                                  (100, "1.37", 138), (5, None, None)])
+def test_cli_motions_last_seconds_and_hold_six_frames(folders, tmp_path, capsys, fps, seconds, frames):
+    """--fps 5 --seconds 1 had written 5 frames (the simulator needs 6: it failed after the model ran), and
+    --seconds 2 a 1.95 s motion: S s are S × fps + 1 frames, as the library makes them."""
+    from imuforge.motion.motion import MIN_FRAMES
+
+    weights, clip, _, _ = folders
+    extra = ["--fps", str(fps)] + (["--seconds", seconds] if seconds else [])
+    assert _run(weights, clip, tmp_path, *extra, "--n", "2") == 0, capsys.readouterr().err
+    for f in (tmp_path / "o").glob("*.motion.npz"):
+        m = read_motion(f)
+        assert m.n_frames >= MIN_FRAMES and m.fps == fps
+        if seconds:
+            assert m.n_frames == frames and m.duration_s == pytest.approx(float(seconds))
+
+
+def test_too_few_frames_are_refused_before_sampling():
+    from imuforge.motion.t2m.run import _sampling
+
+    assert _sampling(1.0, 4, 10, 20.0).max_tokens == 6          # 21 frames at 20 fps: 6 tokens of 4
+    assert _sampling(None, 4, 10, 5.0).min_tokens == 6          # 1 s at 5 fps holds 6 frames
+    with pytest.raises(ValidationError, match=r"longest motion \(0.35 s.*is 2 frames at --fps 5 .*fps ≥ 14"):
+        _sampling(None, 4, 2, 5.0)                               # 2 tokens: 8 frames at 20 fps, 0.35 s
+    with pytest.raises(ValidationError, match=r"--seconds 0.5 at --fps 5 is 3 frames.*--seconds × --fps ≥ 5"):
+        _sampling(0.5, 4, 10, 5.0)
+    with pytest.raises(ValidationError, match=r"--seconds 2 is longer .*up to 1.95 s \(10 tokens"):
+        _sampling(2.0, 4, 10, 20.0)

@@ -232,11 +232,18 @@ def features_from_motion(motion: Motion) -> np.ndarray:
 
 
 def motion_from_features(features, *, fps: float | None = None, label: str | None = None,
-                         meta: dict | None = None, source: str | None = None) -> Motion:
-    """A :class:`Motion` from HumanML3D features: joints (20 fps), resampled to ``fps`` if given, then IK."""
-    P = joints_from_features(features, source=source)
+                         meta: dict | None = None, source: str | None = None,
+                         seconds: float | None = None) -> Motion:
+    """A :class:`Motion` from HumanML3D features: joints (20 fps), resampled to ``fps`` if given, then IK;
+    ``seconds``: the first ``seconds`` of it (``seconds × fps + 1`` frames; the features must hold them)."""
+    F = np.asarray(features)
+    if seconds is not None:  # the 20 fps frames that reach ``seconds`` (no joints nor IK for the rest)
+        F = F[:int(np.ceil(seconds * FPS - 1e-9)) + 1]
+    P = joints_from_features(F, source=source)
     rate = FPS if fps is None else float(fps)
     P = resample_positions(P, FPS, rate)
+    if seconds is not None:
+        P = P[:int(np.floor(seconds * rate + 1e-9)) + 1]
     ori = inverse_kinematics(P, source=source)
     labels = [(0.0, (P.shape[0] - 1) / rate, label)] if label else ()
     return Motion(P, ori, rate, labels=labels, meta={"format": "humanml3d-263", **(meta or {})})

@@ -2,7 +2,7 @@
 → HumanML3D features → joints → :class:`Motion`.
 
 Sampling follows the authors' ``sample(..., if_categorial=True)``: one token at a time from the
-softmax of the logits until the end token or the block is full (50 tokens = 200 frames = 10 s at
+softmax of the logits until the end token or the block is full (50 tokens = 200 frames = 9.95 s at
 20 fps); :class:`Sampling` adds temperature, top-k, a minimum length and a shorter maximum. Every
 sample draws its randomness from its own generator seeded by ``(seed, index)``, so a sample does
 not depend on which others share its batch.
@@ -35,7 +35,7 @@ class Sampling:
     temperature: float = 1.0
     top_k: int | None = None
     min_tokens: int = 2          # the end token is masked before this many tokens (≥ 0.4 s)
-    max_tokens: int | None = None  # None: the model's block (50 tokens, 10 s)
+    max_tokens: int | None = None  # None: the model's block (50 tokens, 9.95 s)
 
     def __post_init__(self):
         if not (np.isfinite(self.temperature) and self.temperature > 0):
@@ -57,10 +57,12 @@ class Generated:
     features: np.ndarray
     meta: dict = field(default_factory=dict)
 
-    def motion(self, fps: float | None = None, label: str | None = None) -> Motion:
+    def motion(self, fps: float | None = None, label: str | None = None,
+               seconds: float | None = None) -> Motion:
+        """The Motion at ``fps`` (default 20); ``seconds``: cut to that length (S × fps + 1 frames)."""
         meta = {"generator": "t2m-gpt", "text": self.text, "seed": self.seed, "index": self.index,
                 "n_tokens": len(self.tokens), **self.meta}
-        return motion_from_features(self.features, fps=fps, label=label, meta=meta)
+        return motion_from_features(self.features, fps=fps, label=label, meta=meta, seconds=seconds)
 
 
 def default_device() -> str:
@@ -207,11 +209,13 @@ def expected_activity(text: str, matcher: str = "embedding") -> tuple[str | None
 def generate_accepted(model: T2MGPT, texts: list[str], n: int, *, seed: int = 0, fps: float | None = None,
                       expected: str | None = None, sampling: Sampling = Sampling(), batch_size: int = 8,
                       max_attempts: int | None = None, limits: PlausibilityLimits | None = None, gate: bool = True,
-                      label: str | None = None) -> tuple[list[Attempt], list[Attempt]]:
+                      label: str | None = None,
+                      seconds: float | None = None) -> tuple[list[Attempt], list[Attempt]]:
     """Sample until ``n`` motions pass the quality gate (or ``max_attempts``, default 4 n, are spent).
 
     Sample ``k`` uses ``texts[k % len(texts)]`` and the generator of ``(seed, k)``. Returns the
-    accepted attempts (with their Motion, at ``fps`` or 20 fps) and the rejected ones (with reasons).
+    accepted attempts (with their Motion, at ``fps`` or 20 fps, ``seconds`` long if given) and the
+    rejected ones (with reasons).
     """
     from imuforge.motion.t2m.quality import PlausibilityLimits, QualityReport, judge
 
@@ -227,7 +231,7 @@ def generate_accepted(model: T2MGPT, texts: list[str], n: int, *, seed: int = 0,
         k += m
         for g in batch:
             try:
-                motion = g.motion(fps=fps, label=label or expected)
+                motion = g.motion(fps=fps, label=label or expected, seconds=seconds)
             except ValidationError as exc:  # e.g. two joints on one spot: no orientations
                 rejected.append(Attempt(g, QualityReport(np.nan, np.nan, np.nan, np.nan,
                                                          reasons=[f"invalid joints: {exc.what}"])))

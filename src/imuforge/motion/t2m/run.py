@@ -12,20 +12,40 @@ from imuforge.errors import ValidationError, require_extra, shorten
 BACKENDS = ("library", "t2m-gpt")
 
 
-def _sampling(seconds: float | None, frames_per_token: int, block: int, said: str = "--seconds"):
+def _sampling(seconds: float | None, frames_per_token: int, block: int, fps: float | None,
+              said: str = "--seconds"):
+    """Token counts for ``seconds`` (None: the model's choice, at least as many as make
+    :data:`~imuforge.motion.motion.MIN_FRAMES` frames at ``fps``), refused before the model loads when it
+    cannot make them. A motion of S s has S × 20 + 1 frames at 20 fps (the library's count: 2 s had been
+    40 frames, 1.95 s), so the longest one is (tokens × frames per token − 1) / 20 s."""
+    from imuforge.motion.motion import MIN_FRAMES, MIN_FRAMES_ALLOWED
     from imuforge.motion.t2m.features import FPS
     from imuforge.motion.t2m.generate import Sampling
 
-    if seconds is None:
-        return Sampling()
-    most = block * frames_per_token / FPS
-    if seconds > most:
+    rate = FPS if fps is None else float(fps)
+    most = (block * frames_per_token - 1) / FPS
+    made = f"{block} tokens of {frames_per_token} frames at 20 fps"
+    if seconds is not None and seconds > most + 1e-9:
         what = f"--seconds {seconds:g} is" if said == "--seconds" else f"{said} lasts {seconds:g} s,"
         raise ValidationError(f"{what} longer than T2M-GPT makes in one sample",
-                              allowed=f"up to {most:g} s ({block} tokens of {frames_per_token} frames at 20 fps); "
-                                      "--backend library makes longer motions")
-    tokens = max(2, math.ceil(seconds * FPS / frames_per_token))
-    return Sampling(min_tokens=tokens, max_tokens=tokens)
+                              allowed=f"up to {most:g} s ({made}); --backend library makes longer motions")
+    shortest = (MIN_FRAMES - 1) / rate  # the fewest seconds that hold MIN_FRAMES frames at --fps
+    if seconds is not None and frames_at(seconds, rate) < MIN_FRAMES:
+        raise ValidationError(f"--seconds {seconds:g} at --fps {rate:g} is {frames_at(seconds, rate)} frames",
+                              allowed=f"{MIN_FRAMES_ALLOWED}: --seconds × --fps ≥ {MIN_FRAMES - 1}")
+    if shortest > most + 1e-9:
+        raise ValidationError(f"T2M-GPT's longest motion ({most:g} s, {made}) is {frames_at(most, rate)} "
+                              f"frames at --fps {rate:g}",
+                              allowed=f"{MIN_FRAMES_ALLOWED}: --fps ≥ {(MIN_FRAMES - 1) / most:.3g}")
+    need = frames_at(shortest if seconds is None else max(seconds, shortest), FPS, up=True)
+    tokens = min(block, max(2, math.ceil(need / frames_per_token)))
+    return Sampling(min_tokens=tokens) if seconds is None else Sampling(min_tokens=tokens, max_tokens=tokens)
+
+
+def frames_at(seconds: float, fps: float, *, up: bool = False) -> int:
+    """Frames of a motion of ``seconds`` at ``fps`` (first and last included; ``up``: at least that long)."""
+    steps = seconds * fps
+    return (math.ceil(steps - 1e-9) if up else math.floor(steps + 1e-9)) + 1
 
 
 def _diversified(args, expected: str | None) -> list[str]:
@@ -66,7 +86,7 @@ def motions_from_args(args) -> list:
                               allowed="the folder of the T2M-GPT checkpoints (docs/MOTION.md, 'T2M-GPT backend')")
     c = find_weights(Path(args.weights)).config  # files and sizes checked before anything loads
     seconds, said, notes = _seconds(args)
-    sampling = _sampling(seconds, c.vq.frames_per_token, c.gpt.max_tokens, said)
+    sampling = _sampling(seconds, c.vq.frames_per_token, c.gpt.max_tokens, args.fps, said)
     for line in notes:  # (after the refusals: an error is one line)
         print(f"note: {line}", file=sys.stderr)
     expected, note = expected_activity(args.text, args.matcher)
@@ -75,7 +95,8 @@ def motions_from_args(args) -> list:
     print(f"{shorten(args.text)} → T2M-GPT ({model.device.type}); {note}")
     texts = _diversified(args, expected) if args.diversify else [args.text]
     accepted, rejected = generate_accepted(model, texts, args.n, seed=args.seed, fps=args.fps,
-                                           expected=expected, sampling=sampling, label=label)
+                                           expected=expected, sampling=sampling, label=label,
+                                           seconds=seconds)
     for a in rejected:
         print(f"  rejected sample {a.generated.index}: {'; '.join(a.report.reasons)}")
     if len(accepted) < args.n:
