@@ -121,6 +121,10 @@ def test_cli_text_outside_the_library_is_generated_without_relevance(folders, tm
     (["--weights", "{weights}", "--seconds", "30"], "--seconds 30 is longer than T2M-GPT makes"),
     (["--weights", "{weights}", "--clip", "{tmp}/noclip"], "CLIP folder .*noclip does not exist"),
     (["--weights", "{tmp}/empty"], "T2M-GPT weights folder .*empty does not exist"),
+    # a file had been said not to exist: "weights folder w/meta/mean.npy does not exist"
+    (["--weights", "{weights}/meta/mean.npy"], "--weights .*mean.npy is a file, not a folder"),
+    (["--weights", "{weights}", "--clip", "{weights}/meta/std.npy"],
+     "--clip .*std.npy is a file, not a folder"),
 ])
 def test_cli_errors_are_one_line_exit_2(folders, tmp_path, capsys, extra, message):
     import re

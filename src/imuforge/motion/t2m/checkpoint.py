@@ -49,6 +49,9 @@ def _first(folder: Path, names) -> Path | None:
 def find_weights(folder) -> WeightFiles:
     """The checkpoint files in ``folder``; a missing one is an error naming what was expected."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():  # (it had said "weights folder FILE does not exist")
+        raise ValidationError(f"--weights {folder} is a file, not a folder", allowed=f"the folder holding "
+                              f"the checkpoints: {WHERE}")
     if not folder.is_dir():
         raise ValidationError(f"T2M-GPT weights folder {folder} does not exist", allowed=WHERE)
     vq, gpt = _first(folder, VQ_FILES), _first(folder, GPT_FILES)

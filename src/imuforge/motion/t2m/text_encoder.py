@@ -35,6 +35,8 @@ class TextEncoder(Protocol):
 
 
 def _check_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError(f"--clip {folder} is a file, not a folder", allowed=CLIP_WHERE)
     if not folder.is_dir():
         raise ValidationError(f"CLIP folder {folder} does not exist", allowed=CLIP_WHERE)
     weights = any((folder / n).is_file() for n in ("model.safetensors", "pytorch_model.bin"))
