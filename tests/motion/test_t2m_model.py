@@ -176,7 +176,7 @@ def test_missing_files_are_named(small, tmp_path):
 def test_wrong_files_are_refused_in_one_line_naming_the_file(small, tmp_path):
     d = _copy(small, tmp_path / "w")
     (d / VQ_FILES[0]).write_bytes(b"not a checkpoint")
-    with pytest.raises(ValidationError, match="net_last.pth: not a readable torch checkpoint") as e:
+    with pytest.raises(ValidationError, match="net_last.pth: not a torch checkpoint file") as e:
         load_models(d)
     assert "\n" not in str(e.value)
     d = _copy(small, tmp_path / "w2")
@@ -209,3 +209,26 @@ def test_encode_motion_gives_one_token_per_four_frames(model):
     toks = model.encode_motion(m)
     assert toks.shape == (10,) and toks.dtype.kind == "i" and np.all((toks >= 0) & (toks < 32))
     assert np.array_equal(toks, model.encode_motion(m))
+
+
+class _NotATensor:
+    pass
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda p: p.write_bytes(b""), "empty file"),
+    (lambda p: p.write_text("epoch 12, loss 0.31\n"), "not a torch checkpoint file"),
+    (lambda p: p.write_bytes(p.read_bytes()[:5000]), "a damaged or truncated torch checkpoint"),
+    (lambda p: torch.save({"net": _NotATensor()}, p), "holds a Python object ("),
+    (lambda p: p.write_bytes(b"\x93NUMPY\x01\x00" + bytes(100)), "a NumPy .npy file"),
+])
+def test_unreadable_checkpoints_are_said_in_words(small, tmp_path, damage, words):
+    """A text file had been "(KeyError: 101)", an empty one "(EOFError: )", and torch's advice to load
+    with weights_only=False was quoted."""
+    d = _copy(small, tmp_path / "w")
+    damage(d / VQ_FILES[0])
+    with pytest.raises(ValidationError) as e:
+        load_models(d)
+    msg = str(e.value)
+    assert f"net_last.pth: {words}" in msg and "\n" not in msg
+    assert "Error" not in msg and "weights_only" not in msg

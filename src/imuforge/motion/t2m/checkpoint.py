@@ -93,12 +93,9 @@ def _state_dict(path: Path, key: str) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
-        # torch's own advice on weights_only (load untrusted pickles) is not one to follow here: the first
-        # sentence of its message, and the unpickler's reason where it gives one
-        text = " ".join(str(exc).split())
-        why = re.search(r"WeightsUnpickler error: [^.]*", text)
-        msg = (re.split(r"(?<=\.)\s", text, maxsplit=1)[0] + (f" ({why.group(0)})" if why else ""))[:200]
-        raise ValidationError(f"not a readable torch checkpoint ({type(exc).__name__}: {msg})", source=str(path),
+        # in words (it had quoted internals: "(KeyError: 101)" for a text file, "(EOFError: )" for an
+        # empty one)
+        raise ValidationError(torch_file_problem(path, exc), source=str(path),
                               allowed=f"the authors' file, a dict with key {key!r}") from None
     if not isinstance(ckpt, dict) or key not in ckpt or not isinstance(ckpt[key], dict):
         found = sorted(ckpt)[:5] if isinstance(ckpt, dict) else type(ckpt).__name__
