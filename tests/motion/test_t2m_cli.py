@@ -163,6 +163,12 @@ def test_the_gate_summary_names_each_reasons_kind():
                                "pelvis specific force 9.1 g > 8 g (peak, trunk)")] == [
         "foot sliding", "left_knee bent", "jerk p99", "looks like another activity than the description's",
         "pelvis specific force"]
+    # an invalid-joints reason had been cut mid-phrase: "invalid joints: features holds"
+    assert [_kind(r) for r in (
+        "invalid joints: features holds 10520 non-finite value(s) (NaN or inf); first at index (0, 0)",
+        "invalid joints: joint 'left_knee' coincides with its parent at frame 3 (zero-length bone)",
+        "invalid joints: need at least 2 feature frames, got 1")] == [
+        "invalid joints (non-finite values)", "invalid joints (a zero-length bone)", "invalid joints"]
 
 
 def _run(weights, clip, tmp_path, *extra, text="a person stands still"):

@@ -157,10 +157,17 @@ def _label(args, expected: str | None) -> str | None:
     return label
 
 
+#: what an "invalid joints: …" rejection says, in short (features.py, kinematics.inverse_kinematics)
+_INVALID = (("non-finite", "non-finite values"), ("coincides with its parent", "a zero-length bone"))
+
+
 def _kind(reason: str) -> str:
     """What a quality-gate reason is about, without its figures: "foot sliding 0.3 m > 0.1 m" → "foot
     sliding", "looks like walking, running, not waving" → "looks like another activity than the
     description's" (the summary had cut every reason to its first two words)."""
     if reason.startswith("looks like"):
         return "looks like another activity than the description's"
+    if reason.startswith("invalid joints"):  # its figures sit mid-phrase: "invalid joints: features holds"
+        what = next((short for key, short in _INVALID if key in reason), None)
+        return f"invalid joints ({what})" if what else "invalid joints"
     return re.split(r"\s(?=[\d<>(])", reason, maxsplit=1)[0]
