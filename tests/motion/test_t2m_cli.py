@@ -335,3 +335,37 @@ def test_too_few_frames_are_refused_before_sampling():
         _sampling(0.5, 4, 10, 5.0)
     with pytest.raises(ValidationError, match=r"--seconds 2 is longer .*up to 1.95 s \(10 tokens"):
         _sampling(2.0, 4, 10, 20.0)
+
+
+def test_provenance_records_the_resolved_weights_and_their_hashes(folders, tmp_path, monkeypatch, capsys):
+    """--weights w and --weights /abs/w had written different .motion.npz bytes (the path as typed), and
+    nothing told two weight sets at one path apart."""
+    import hashlib
+    import shutil
+
+    weights, clip, _, _ = folders
+    monkeypatch.chdir(weights.parent)
+    argv = ["--backend", "t2m-gpt", "--clip", str(clip), "--matcher", "keywords", "--seconds", "1",
+            "--seed", "1"]
+    assert main(["motion", "a person stands still", "--weights", weights.name, *argv, "--out", "rel"]) == 0
+    assert main(["motion", "a person stands still", "--weights", str(weights), *argv, "--out", "abs"]) == 0
+    rel, absolute = (next((weights.parent / d).glob("*.motion.npz")) for d in ("rel", "abs"))
+    assert rel.read_bytes() == absolute.read_bytes()
+    meta = read_motion(rel).meta
+    gpt = weights / GPT_FILES[0]
+    assert meta["weights"] == str(weights.resolve()) and meta["clip"] == str(clip.resolve())
+    assert meta["weights_sha256"][GPT_FILES[0]] == hashlib.sha256(gpt.read_bytes()).hexdigest()
+    assert set(meta["weights_sha256"]) == {GPT_FILES[0], "VQVAE/net_last.pth", "meta/mean.npy",
+                                           "meta/std.npy", "imuforge-t2m.json"}
+    spec = json.loads((weights.parent / "rel" / "motions.json").read_text())[0]["meta"]
+    assert spec["weights_sha256"] == meta["weights_sha256"] and spec["clip_sha256"] == meta["clip_sha256"]
+    # another weight set at the same path: another hash
+    other = tmp_path / "w"
+    shutil.copytree(weights, other)
+    state = torch.load(other / GPT_FILES[0], weights_only=True)["trans"]
+    state["trans_head.head.weight"][0, 0] += 1e-3
+    torch.save({"trans": state}, other / GPT_FILES[0])
+    assert main(["motion", "a person stands still", "--weights", str(other), *argv, "--out",
+                 str(tmp_path / "o")]) == 0
+    digests = read_motion(next((tmp_path / "o").glob("*.motion.npz"))).meta["weights_sha256"]
+    assert digests[GPT_FILES[0]] != meta["weights_sha256"][GPT_FILES[0]]

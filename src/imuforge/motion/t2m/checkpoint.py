@@ -12,9 +12,10 @@ Every key and shape is checked before loading; any difference is one error namin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,24 @@ def _stats(files: WeightFiles) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
+def sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB chunks (a 872 MiB checkpoint is never held whole)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def provenance(files: WeightFiles) -> dict:
+    """What identifies the weights in a motion's meta: the folder's resolved path and each file's SHA-256
+    (the path had been recorded as typed, ``w`` and ``/abs/w`` differing, and two weight sets at one
+    path alike)."""
+    paths = [files.vq, files.gpt, files.mean, files.std, files.folder / CONFIG_FILE]
+    digests = {p.relative_to(files.folder).as_posix(): sha256(p) for p in paths if p.is_file()}
+    return {"weights": str(files.folder.resolve()), "weights_sha256": digests}
+
+
 @dataclass
 class LoadedModel:
     vq: MotionVQVAE
@@ -163,6 +182,7 @@ class LoadedModel:
     mean: np.ndarray
     std: np.ndarray
     files: WeightFiles
+    provenance: dict = field(default_factory=dict)
 
 
 def load_models(folder, device: str | torch.device = "cpu") -> LoadedModel:
@@ -178,7 +198,7 @@ def load_models(folder, device: str | torch.device = "cpu") -> LoadedModel:
         check_finite_weights(state, path)
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
         model.eval().to(device)
-    return LoadedModel(vq, gpt, mean, std, files)
+    return LoadedModel(vq, gpt, mean, std, files, provenance(files))
 
 
 def write_random_weights(folder, config: T2MConfig = PUBLISHED, *, seed: int = 0) -> WeightFiles:

@@ -19,7 +19,7 @@ import torch
 
 from imuforge.errors import ValidationError
 from imuforge.motion.motion import Motion
-from imuforge.motion.t2m.checkpoint import LoadedModel, load_models
+from imuforge.motion.t2m.checkpoint import LoadedModel, load_models, provenance, sha256
 from imuforge.motion.t2m.features import FPS, motion_from_features
 from imuforge.motion.t2m.text_encoder import ClipTextEncoder, TextEncoder
 from imuforge.progress import progress
@@ -93,6 +93,9 @@ class T2MGPT:
         self.device = torch.device(device)
         self._mean = torch.from_numpy(models.mean)
         self._std = torch.from_numpy(models.std)
+        self.provenance = dict(models.provenance or provenance(models.files))  # hashed once per model
+        if (clip := getattr(text_encoder, "weights", None)) is not None:  # CLIP's weights too
+            self.provenance.update(clip=str(clip.parent.resolve()), clip_sha256={clip.name: sha256(clip)})
 
     @classmethod
     def from_folder(cls, weights: str | os.PathLike, clip: str | os.PathLike | None = None,
@@ -173,7 +176,7 @@ class T2MGPT:
                 toks = self.sample_tokens([texts[k] for k in b], [(seed, start + k) for k in b], sampling, bar)
                 for k, t in zip(b, toks):
                     out.append(Generated(texts[k], seed, start + k, t, self.decode(t),
-                                         meta={"weights": str(self.models.files.folder), "fps_model": FPS}))
+                                         meta={**self.provenance, "fps_model": FPS}))
         return out
 
 

@@ -112,7 +112,7 @@ def motions_from_args(args) -> list:
         previous = idx
         a.motion.meta["spec"] = {"backend": "t2m-gpt", "text": a.generated.text, "seed": args.seed, "index": idx,
                                  "n_tokens": len(a.generated.tokens), "quality": a.report.to_json(),
-                                 "rejected_before": before}
+                                 "rejected_before": before, **model.provenance}
         name = f"t2m_{label or expected or 'motion'}_{i:03d}"
         out.append((name, a.motion, name))
     return out

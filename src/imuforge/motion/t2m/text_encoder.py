@@ -104,9 +104,14 @@ def _weights_problem(path: Path, exc: BaseException) -> str:
     return f"{path.name} did not load: {_short(exc)}"
 
 
+def _weights_file(folder: Path) -> Path:
+    """The weights file transformers loads: model.safetensors, else pytorch_model.bin."""
+    return next(folder / n for n in ("model.safetensors", "pytorch_model.bin") if (folder / n).is_file())
+
+
 def _text_model(tf, folder: Path, top: dict):
     """The text tower with its projection, from a text-only or a full (text + vision) CLIP folder."""
-    weights = next(folder / n for n in ("model.safetensors", "pytorch_model.bin") if (folder / n).is_file())
+    weights = _weights_file(folder)
     try:
         config = tf.CLIPTextConfig.from_pretrained(str(folder), local_files_only=True)
         if top.get("model_type") == "clip":  # the full model: the projection size is a top-level field
@@ -151,6 +156,7 @@ class ClipTextEncoder:
         self.device = torch.device(device)
         self.dim = int(self.model.config.projection_dim)
         self.folder = folder
+        self.weights = _weights_file(folder)  # (its hash goes into the motions' provenance)
 
     @torch.no_grad()
     def __call__(self, texts: list[str]) -> torch.Tensor:
