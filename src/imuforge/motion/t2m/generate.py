@@ -232,7 +232,9 @@ def generate_accepted(model: T2MGPT, texts: list[str], n: int, *, seed: int = 0,
         batch = model.generate([texts[(k + i) % len(texts)] for i in range(m)], seed=seed, start=k,
                                sampling=sampling, batch_size=batch_size)
         k += m
-        for g in batch:
+        # features → joints → IK and the quality gate: seconds at --n 200 that had passed without a word
+        # between the token bar and "wrote …"
+        for g in progress(batch, desc="t2m-gpt motions checked", unit="motion"):
             try:
                 motion = g.motion(fps=fps, label=label or expected, seconds=seconds)
             except ValidationError as exc:  # e.g. two joints on one spot: no orientations
