@@ -4,7 +4,10 @@ is written, unwritable outputs, progress while planning, the Python API's checks
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 
 from imuforge.cli import main
@@ -63,3 +66,112 @@ def test_a_default_placement_beside_its_other_side_keeps_its_side(tmp_path):
     recs = manifest(out)["recordings"]
     assert [r["placement"] for r in recs] == ["wrist_left", "wrist_right"] * 12
     assert len({r["name"] for r in recs}) == 24
+
+
+# ------------------------------------------------------------------------------ Ray addresses
+def _refused_in_one_line(capsys, rc: int, out: Path) -> str:
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "allowed:" in err, err
+    assert not out.exists()  # nothing written: it had left .progress/spec.json, refused by a later run
+    return err
+
+
+def test_a_ray_address_ray_does_not_read_is_refused_before_anything_is_written(tmp_path, capsys):
+    """`--ray-address garbage`: Ray's ValueError had been taken for "ray.init decides", which failed after
+    the folder was begun."""
+    pytest.importorskip("ray")
+    out = tmp_path / "o"
+    path = write_spec(tmp_path / "s.toml")
+    rc = main(["generate", str(path), "--out", str(out), "--ray-address", "garbage"])
+    assert "--ray-address garbage is not an address Ray reads" in _refused_in_one_line(capsys, rc, out)
+
+
+def test_auto_without_a_cluster_is_refused_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    """`--ray-address auto` with no cluster on this machine: Ray's ConnectionError is the refusal."""
+    pytest.importorskip("ray")
+    from ray._private.services import canonicalize_bootstrap_address
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    try:
+        canonicalize_bootstrap_address("auto")
+        pytest.skip("a Ray instance runs on this machine: auto finds it")
+    except ConnectionError:
+        pass
+    out = tmp_path / "o"
+    rc = main(["generate", str(write_spec(tmp_path / "s.toml")), "--out", str(out), "--ray-address", "auto"])
+    assert "no Ray cluster is running on this machine" in _refused_in_one_line(capsys, rc, out)
+
+
+def test_a_ray_client_address_nothing_answers_at_is_refused_at_once(tmp_path, capsys):
+    """`ray://HOST:PORT` had been left to ray.init: 32 s, then a folder begun and not finished."""
+    pytest.importorskip("ray")
+    import socket
+    import time
+
+    out = tmp_path / "o"
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        t0 = time.perf_counter()
+        rc = main(["generate", str(write_spec(tmp_path / "s.toml")), "--out", str(out),
+                   "--ray-address", f"ray://127.0.0.1:{s.getsockname()[1]}"])
+    assert time.perf_counter() - t0 < 5
+    assert "nothing listens there" in _refused_in_one_line(capsys, rc, out)
+
+
+def test_the_python_api_refuses_a_ray_address_before_the_folder_is_begun(tmp_path):
+    pytest.importorskip("ray")
+    from imuforge.errors import ValidationError
+
+    spec = load_spec(write_spec(tmp_path / "s.toml"))
+    with pytest.raises(ValidationError, match="not an address Ray reads"):
+        generate_corpus(spec, tmp_path / "o", ray_address="garbage")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_token_cluster_without_the_token_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    """Ray 2.60 clusters take a token; given its address (not auto) Ray sends none unless
+    RAY_AUTH_MODE=token: ray.init had printed Ray's C++ InvalidAuthToken warning every second for 20 s and
+    failed with a bare ConnectionError. With RAY_AUTH_MODE=token the same address makes the corpus."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray._private.authentication.authentication_token_setup")
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)  # a new local instance: token auth by default
+    out = tmp_path / "o"
+    path = write_spec(tmp_path / "s.toml", people=1)
+    ray.init(address="local", num_cpus=1, include_dashboard=False, object_store_memory=80 << 20,
+             log_to_driver=False, logging_level=logging.ERROR)
+    try:
+        gcs = ray.get_runtime_context().gcs_address
+        capsys.readouterr()  # Ray's own lines of starting it
+        monkeypatch.delenv("RAY_AUTH_MODE", raising=False)  # what a fresh shell has
+        rc = main(["generate", str(path), "--out", str(out), "--ray-address", gcs])
+        err = _refused_in_one_line(capsys, rc, out)
+        assert "uses token authentication: it takes a token; this driver sends none" in err
+        assert "RAY_AUTH_MODE=token" in err and "auth_token" in err
+        monkeypatch.setenv("RAY_AUTH_MODE", "token")
+        from imuforge.synth.fingerprint import generator_fingerprint
+
+        generator_fingerprint.cache_clear()  # read now, as the workers read it (code edited meanwhile)
+        rc = main(["generate", str(path), "--out", str(out), "--ray-address", gcs])
+        assert rc == 0, capsys.readouterr().err
+    finally:
+        ray.shutdown()
+    assert (out / "manifest.json").is_file()
+
+
+# ---------------------------------------------------------------------------------- Python API
+@pytest.mark.parametrize("engine", [dict(workers=0), dict(retries=-1), dict(workers=2, ray_address="auto")])
+def test_the_python_api_checks_the_engine_before_the_folder_is_begun(tmp_path, engine):
+    """generate_corpus(spec, out, workers=0) had refused after writing out/.progress/spec.json (and added a
+    stray .progress/ to a finished corpus)."""
+    from imuforge.errors import ValidationError
+
+    spec = load_spec(write_spec(tmp_path / "s.toml", people=1))
+    with pytest.raises(ValidationError):
+        generate_corpus(spec, tmp_path / "new", **engine)
+    assert not (tmp_path / "new").exists()
+    done = tmp_path / "done"
+    assert generate_corpus(spec, done).complete
+    before = sorted(p.name for p in done.iterdir())
+    with pytest.raises(ValidationError):
+        generate_corpus(spec, done, **engine)
+    assert sorted(p.name for p in done.iterdir()) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -20,12 +21,16 @@ def register(sub) -> None:
                     f"  imuforge generate {shipped('examples', 'corpus-small.toml')} --out corpus/\n"
                     "  imuforge generate spec.toml --out corpus/ --workers 2          (local Ray, imuforge[scale])\n"
                     "  imuforge generate spec.toml --out corpus/ --ray-address auto   (an existing Ray cluster)\n"
+                    "  RAY_AUTH_MODE=token imuforge generate spec.toml --out c/ --ray-address HEAD:6379\n"
                     "Run the same command again after a kill: finished shards are verified and skipped.\n"
                     f"See {shipped('docs', 'CORPUS.md')} for the spec fields.")
     p.add_argument("spec", type=Path, help="corpus spec (TOML)")
     p.add_argument("--out", required=True, type=Path, help="output folder (a run of the same spec there resumes)")
     p.add_argument("--workers", type=int, help="start a local Ray instance with N workers (needs imuforge[scale])")
-    p.add_argument("--ray-address", help="use an existing Ray cluster (e.g. auto, HOST:6379, ray://HOST:10001)")
+    p.add_argument("--ray-address",
+                   help="use an existing Ray cluster: auto (on its head node), HOST:6379 or ray://HOST:10001 "
+                        "(by address, Ray 2.60 sends the cluster's token only with RAY_AUTH_MODE=token: "
+                        "~/.ray/auth_token copied from the head, or RAY_AUTH_TOKEN)")
     p.add_argument("--retries", type=int, default=2, help="retries of a failed shard (default 2)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier corpus of another spec in --out (a folder that holds other files "
@@ -34,15 +39,25 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from imuforge.errors import Terminated, ValidationError, check_range, require_extra
-    from imuforge.synth.corpus import (PROGRESS, check_corpus_out, data_text, estimate, generate_corpus,
-                                        make_plan)
+    from imuforge.synth.corpus import check_corpus_out, make_plan
+    from imuforge.synth.engine import ray_session
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
     plan = make_plan(spec)
     check_corpus_out(args.out, plan, overwrite=args.overwrite)  # before any line is printed or file written
+    _check_engine(args)
     _notes(spec, plan)
+    # a cluster is connected to before the line on what is about to be made: one that cannot be used (its
+    # token, its version) is refused in one line, and nothing is written (a local Ray starts after the line)
+    with ray_session(None, args.ray_address) if args.ray_address else contextlib.nullcontext():
+        return _generate(args, spec, plan)
+
+
+def _check_engine(args) -> None:
+    """--workers, --retries and --ray-address checked (one line each), the cluster's address reached."""
+    from imuforge.errors import ValidationError, check_range, require_extra
+
     if args.workers is not None:
         check_range("--workers", args.workers, 1, 1024)
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -59,6 +74,13 @@ def run(args) -> int:
         from imuforge.synth.engine import check_ray_reachable
 
         check_ray_reachable(args.ray_address)
+
+
+def _generate(args, spec, plan) -> int:
+    """The plan's line, the run, and what it made (or why not)."""
+    from imuforge.errors import Terminated, ValidationError
+    from imuforge.synth.corpus import PROGRESS, data_text, estimate, generate_corpus
+
     engine = (f"Ray cluster {args.ray_address}" if args.ray_address else
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
     size = estimate(plan)

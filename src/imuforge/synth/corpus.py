@@ -519,19 +519,39 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
     (the manifest is written only when every shard is done; run again to make the missing ones).
     ``on_start``: called with the number of shards already done (verified, skipped) before any is made.
     """
+    from imuforge.synth.engine import check_engine, check_ray_reachable, ray_session
+
+    check_engine(workers, ray_address, retries)  # before the folder is touched, as every check below
+    plan = make_plan(spec)
+    check_corpus_out(Path(out), plan, overwrite=overwrite)
+    if ray_address is not None:
+        check_ray_reachable(ray_address)
+    with ray_session(workers, ray_address):  # connected (or refused) before anything is written
+        folder = CorpusFolder.open(Path(out), plan, overwrite=overwrite)
+        t0 = time.perf_counter()
+        skipped = plan.n_shards - len(folder.todo)
+        failures, made = _make_shards(folder, workers, ray_address, retries, on_shard, on_start)
+    seconds = time.perf_counter() - t0
+    if not failures:
+        folder.finish()
+    recs = sum(r["recordings"] for r in folder.done.values())
+    dur = sum(r["duration_s"] for r in folder.done.values())
+    flagged = [name for i in sorted(folder.done) for name in folder.done[i].get("implausible", [])]
+    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1], made[2], flagged,
+                        moved_people(plan, folder.done))
+
+
+def _make_shards(folder: CorpusFolder, workers: int | None, ray_address: str | None, retries: int,
+                 on_shard: Callable[[ShardResult], None] | None,
+                 on_start: Callable[[int], None] | None) -> tuple[list[ShardFailure], list]:
+    """The shards ``folder`` still needs, made and written (a progress bar of recordings); the failures, and
+    [shards, recordings, seconds of data] made."""
     from imuforge.progress import progress
     from imuforge.synth.engine import run_shards
 
-    plan = make_plan(spec)
-    if ray_address is not None:  # before the folder is touched: an unreachable cluster leaves nothing behind
-        from imuforge.synth.engine import check_ray_reachable
-
-        check_ray_reachable(ray_address)
-    folder = CorpusFolder.open(Path(out), plan, overwrite=overwrite)
-    todo = folder.todo
-    skipped = plan.n_shards - len(todo)
+    plan, todo = folder.plan, folder.todo
     if on_start is not None:
-        on_start(skipped)
+        on_start(plan.n_shards - len(todo))
     made = [0, 0, 0.0]
     bar = progress(total=len(plan.takes), initial=sum(r["recordings"] for r in folder.done.values()),
                    desc="generate", unit="rec", smoothing=0.1)
@@ -545,21 +565,13 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
         if on_shard is not None:
             on_shard(result)
 
-    t0 = time.perf_counter()
     try:
         failures = run_shards(plan, todo, workers=workers, address=ray_address, retries=retries, on_result=done)
     except OSError as exc:  # writing a finished shard failed (the disk is full, the folder not writable)
         raise CorpusWriteError(exc, len(folder.done)) from None
     finally:
         bar.close()
-    seconds = time.perf_counter() - t0
-    if not failures:
-        folder.finish()
-    recs = sum(r["recordings"] for r in folder.done.values())
-    dur = sum(r["duration_s"] for r in folder.done.values())
-    flagged = [name for i in sorted(folder.done) for name in folder.done[i].get("implausible", [])]
-    return CorpusResult(Path(out), made[0], skipped, failures, recs, dur, seconds, made[1], made[2], flagged,
-                        moved_people(plan, folder.done))
+    return failures, made
 
 
 def moved_people(plan: Plan, done: dict[int, dict[str, Any]]) -> dict[tuple[str, str, str], int]:
