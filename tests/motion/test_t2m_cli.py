@@ -385,3 +385,10 @@ def test_converting_and_checking_the_samples_shows_progress(folders, tmp_path, m
     assert _run(weights, clip, tmp_path, "--seconds", "1", "--n", "3", "--seed", "3") == 0
     err = capsys.readouterr().err
     assert "t2m-gpt motions checked" in err and "/8 [" in err, err
+
+
+def test_help_says_the_model_picks_the_length(capsys):
+    """--seconds' help said 'default 30', which the t2m-gpt backend does not follow."""
+    with pytest.raises(SystemExit):
+        main(["motion", "--help"])
+    assert "t2m-gpt the model picks each length unless given" in " ".join(capsys.readouterr().out.split())

@@ -232,3 +232,21 @@ def test_unreadable_checkpoints_are_said_in_words(small, tmp_path, damage, words
     msg = str(e.value)
     assert f"net_last.pth: {words}" in msg and "\n" not in msg
     assert "Error" not in msg and "weights_only" not in msg
+
+
+def test_every_size_of_imuforge_t2m_json_is_documented():
+    """A refusal pointed at "sizes in imuforge-t2m.json", which docs/MOTION.md did not describe."""
+    from dataclasses import fields
+
+    from pathlib import Path
+
+    import imuforge
+    from imuforge.motion.t2m.layout import CONFIG_FILE, VQConfig
+
+    text = (Path(imuforge.__file__).parent / "docs" / "MOTION.md").read_text(encoding="utf-8")
+    section = text[text.index("## T2M-GPT backend"):]
+    section = section[:section.index("\n## ")]
+    assert f"`{CONFIG_FILE}`" in section
+    for part, cls in (("vq", VQConfig), ("gpt", GPTConfig)):
+        for f in fields(cls):
+            assert f"`{part}.{f.name}`" in section, f"{part}.{f.name}"

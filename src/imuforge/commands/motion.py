@@ -46,7 +46,8 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, help="duration of each motion in s, 1 … 3600 (default 30; a "
                    "transition such as sit_to_stand: as long as the movement itself takes); a description "
                    "that names a duration ('walks for 2 minutes, then sits for 30 s') keeps its own; with "
-                   "--schedule: the seconds of each item without its own (no default there)")
+                   "--schedule: the seconds of each item without its own (no default there); with --backend "
+                   "t2m-gpt the model picks each length unless given, up to its maximum (9.95 s published)")
     p.add_argument("--seed", type=int, default=None, help="seed (default 0)")
     p.add_argument("--fps", type=float, default=None,
                    help=f"motion frame rate in Hz, 5 … 1000 (default {DEFAULT_FPS:g})")
