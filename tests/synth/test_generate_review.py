@@ -158,6 +158,26 @@ def test_a_token_cluster_without_the_token_is_one_line_naming_it(tmp_path, capsy
     assert (out / "manifest.json").is_file()
 
 
+# --------------------------------------------------------------------------------- the output
+@pytest.mark.parametrize("out", ["/proc/imuforge-corpus", "/sys/imuforge/corpus", "read-only"])
+def test_an_out_that_cannot_be_written_is_one_line_before_the_plan(tmp_path, capsys, out):
+    """An --out nothing can be made in had printed the plan's line, a false "0 kB free" warning (/sys), then
+    "error: [Errno 1] Operation not permitted" without what is allowed. Tests run as root, whom a folder's
+    mode does not stop: /proc and /sys stop everyone; a read-only folder is tried as another user only."""
+    import os
+
+    if out == "read-only":
+        if os.geteuid() == 0:
+            pytest.skip("root writes in a read-only folder")
+        (tmp_path / "ro").mkdir(mode=0o555)
+        out = str(tmp_path / "ro" / "corpus")
+    elif not Path("/" + out.split("/")[1]).is_dir():
+        pytest.skip(f"no /{out.split('/')[1]} here")
+    assert main(["generate", str(write_spec(tmp_path / "s.toml")), "--out", out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--out {out}: cannot write in" in err[0] and "allowed:" in err[0], err
+
+
 # ---------------------------------------------------------------------------------- Python API
 @pytest.mark.parametrize("engine", [dict(workers=0), dict(retries=-1), dict(workers=2, ray_address="auto")])
 def test_the_python_api_checks_the_engine_before_the_folder_is_begun(tmp_path, engine):

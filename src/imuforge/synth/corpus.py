@@ -377,6 +377,7 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
         raise ValidationError(f"--out {path} is a file",
                               allowed="a new folder, or one this spec was written to")
     check_parents(path)
+    _check_writable(path)
     previous = _previous_plan(path)
     if not (path.is_dir() and any(path.iterdir()) and previous != plan.to_dict()):
         return False
@@ -396,6 +397,25 @@ def check_corpus_out(path: Path, plan: Plan, *, overwrite: bool = False) -> bool
                               + (", or this corpus's folder with --overwrite" if replaceable else "") + ")")
     check_replaceable(path, "--out", what="corpus", marker=CORPUS_MARKER, own=CORPUS_FILES)
     return True
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an ``--out`` that cannot be made or written, by making (and removing) an empty folder in it, or
+    in the nearest folder above it that exists: permissions alone do not tell (root may write anywhere the
+    mode says, not in /sys or /proc, nor on a read-only mount). It had been refused only when the first
+    file was written, after the plan's line (and a "0 kB free" warning for /sys)."""
+    import tempfile
+
+    here = path.absolute()
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".imuforge-write-check-", dir=here))
+    except OSError as exc:  # /proc says ENOENT of a folder that exists
+        why = "no folder can be made there" if isinstance(exc, FileNotFoundError) else exc.strerror or exc
+        raise ValidationError(f"--out {path}: cannot write in {here} ({why})",
+                              allowed="a folder you can write in, or one to be made inside such a folder") \
+            from None
 
 
 def _json_object(path: Path) -> dict[str, Any]:
