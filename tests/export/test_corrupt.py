@@ -352,6 +352,10 @@ def test_an_existing_export_is_replaced_only_with_overwrite_and_only_when_comple
     assert main(["export", str(made[0]), "--out", str(old)]) == 2  # and now no --overwrite could: said first
     assert "holds other files than an export (mine.txt)" in _one_line(capsys, "export")
     assert (old / "mine.txt").exists()
+    # a folder under a file: named as such ('cannot write …: File exists' before)
+    assert main(["export", str(made[0]), "--out", str(old / "mine.txt" / "sub")]) == 2
+    assert f"--out {old / 'mine.txt' / 'sub'}: {old / 'mine.txt'} is a file, not a folder" in \
+        _one_line(capsys, "export")
     # a failing export (an op-free failure: bad C name) leaves the old export as it was
     assert main(["export", str(made[0]), "--out", str(old), "--name", "bad name", "--overwrite"]) == 2
     capsys.readouterr()
@@ -496,3 +500,27 @@ def test_hil_refuses_an_op_the_device_lacks_before_the_device_runs(made, tmp_pat
     err = _one_line(capsys, "hil")
     assert "GELU" in err and "TensorFlow Lite Micro does not implement" in err, err
     assert not (tmp_path / "hil").exists()
+
+
+def test_an_export_worse_than_the_one_it_replaces_says_so_with_json_too(made, tmp_path, capsys):
+    """`export --overwrite` replaced an export by a worse one without a word, and `--json` kept even the
+    warnings it had off stderr. The export being replaced here scored better (its card's int8 figures raised
+    and re-signed, as a better model's would read): the new one says which figure fell, on stderr with
+    --json as without, and in card.json / card.md."""
+    from imuforge.export.card import sign_card
+
+    old = tmp_path / "ex"
+    assert main(["export", str(made[0]), "--out", str(old), "--json"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    card = json.loads((old / "card.json").read_text())
+    n = card["data"]["test"]["windows"]
+    for key in ("accuracy", "macro_f1"):
+        card["metrics"]["int8"][key] = min(1.0, card["metrics"]["int8"][key] + 0.2)
+    (old / "card.json").write_text(json.dumps(sign_card(card)))
+    assert main(["export", str(made[0]), "--out", str(old), "--overwrite", "--json"]) == 0  # its own data
+    printed = capsys.readouterr()
+    said = [line for line in printed.err.splitlines() if line.startswith("warning: int8 ")]
+    assert said and all(f"on the same {n} test windows as the export it replaced" in line for line in said), said
+    new = json.loads(printed.out)
+    assert [f"warning: {w}" for w in new["warnings"]] == said
+    assert "## Warnings" in (old / "card.md").read_text()

@@ -596,3 +596,26 @@ def test_data_of_stretches_shorter_than_a_window_are_said_to_be(tiny_run, tmp_pa
     assert said in capsys.readouterr().err and not (tmp_path / "ev").exists()
     assert main(["export", str(tiny_run), "--data", short, "--out", str(tmp_path / "x")]) == 2
     assert said in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_the_card_says_what_its_macro_f1_averages_as_eval_does(tiny_run, tmp_path):
+    """Data holding fewer classes than the model: the card listed every class, the absent ones at F1 0, with
+    no word of what macro-F1 averages, where eval names the classes left out and gives the figure over the
+    data's classes. The card now holds that figure and says eval's lines."""
+    from imuforge.export import export_run
+    from imuforge.recording import Dataset
+    from imuforge.train.evaluate import Metrics, averaging_notes
+
+    ds = Dataset.create(tmp_path / "one")
+    ds.add(make_recording("t1", rate_hz=25.0, seed=3, labels=("walking",)), name="t1")
+    card = export_run(tiny_run, tmp_path / "exp", data=[str(ds.path)], qemu=False)
+    int8 = card.to_json()["metrics"]["int8"]
+    m = Metrics.from_json({**int8, "labels": card.output.labels})
+    notes = averaging_notes(m)
+    assert notes and int8["macro_f1_in_data"] == m.macro_f1_in_data
+    md = (tmp_path / "exp" / "card.md").read_text()
+    assert all(f"- {n}" in md for n in notes), (notes, md)
+    absent = [lab for lab in card.output.labels if not int8["per_class"][lab]["support"]
+              and not m.predicted()[card.output.labels.index(lab)]]
+    table = md.split("| class | support |")[1].split("\n\n")[0]  # the int8 per-class table
+    assert absent and all(f"| {lab} |" not in table for lab in absent) and "| walking |" in table

@@ -671,21 +671,11 @@ def _drop_note(windows: int, agreement: float) -> str:
     return note
 
 
-def _gain_warning(windows: int, agreement: float) -> str:
-    """What an int8 model scoring over 1 point *above* the float one means: quantisation moved windows across
-    a class boundary, so the float figures (eval's, the run's) do not describe the model the device runs."""
-    changed = round((1.0 - agreement) * windows) if windows and math.isfinite(agreement) else 0
-    return (f"warning: the int8 model scores over 1 point above the float one (it changed the class of "
-            f"{changed} of {windows} windows): the float figures of eval and the run do not describe the "
-            "model the device runs; judge it by the int8 figures here and by hil (on more windows: --data "
-            "TEST)")
-
-
 def cmd_export(args) -> int:
     _quiet_tf()
     from imuforge.datasets.loading import split_paths
     from imuforge.export import export_run
-    from imuforge.export.exporter import check_card_device, check_export_free, check_export_out, data_caveats
+    from imuforge.export.exporter import check_card_device, check_export_free, check_export_out
 
     check_card_device(args.profile, args.placement)  # before TensorFlow starts
     out = Path(args.out)
@@ -695,7 +685,7 @@ def cmd_export(args) -> int:
                       profile=args.profile, placement=args.placement, overwrite=args.overwrite)
     failed = card.failed_checks()
     if args.json:  # the same exit status: a script reading the JSON sees a failed check in its status too
-        for line in data_caveats(card.data.test.to_json()):  # the notes on stderr, as without --json
+        for line in _export_notes(card, out, failed):  # on stderr, as without --json
             print(line, file=sys.stderr)
         print(json.dumps(card.to_json()))
         return 1 if failed else 0
@@ -708,11 +698,7 @@ def cmd_export(args) -> int:
           f"F1 {m.float_model.macro_f1:.3f} | int8 acc {m.int8.accuracy:.3f} F1 {m.int8.macro_f1:.3f} "
           f"| {_drop_words(m.drop_accuracy_points, m.drop_macro_f1_points)} "
           f"[{'ok' if c['int8_drop_within_1_point'] else 'OVER 1 POINT'}]")
-    if not c["int8_drop_within_1_point"]:
-        print(_drop_note(card.data.test.windows, m.float_int8_top1_agreement), file=sys.stderr)
-    elif min(m.drop_accuracy_points, m.drop_macro_f1_points) < -1.0:  # the check is of a loss: a gain passes
-        print(_gain_warning(card.data.test.windows, m.float_int8_top1_agreement), file=sys.stderr)
-    for line in data_caveats(card.data.test.to_json()):
+    for line in _export_notes(card, out, failed)[:-1 if failed else None]:  # (the verdict: last, below)
         print(line, file=sys.stderr)
     le = c["litert_agrees_with_tflm"]
     bound = le.get("max_bound_lsb", le["tolerance_lsb"])  # the softmax carries the logits' 1 LSB further
@@ -734,8 +720,23 @@ def cmd_export(args) -> int:
           f"(+ I/O {gs['input_bytes'] + gs['output_bytes']} B), {m4_text}; vs TFLM: {verdict}")
     print(_qemu_summary(gs.get("qemu_cortex_m4"), c.get("generated_c_equals_tflm_qemu")))
     if failed:
-        print(f"export checks FAILED ({', '.join(failed)}; files written for inspection): see "
-              f"{out / 'card.md'}", file=sys.stderr)
+        print(_export_notes(card, out, failed)[-1], file=sys.stderr)
         return 1
     return 0
+
+
+def _export_notes(card, out: Path, failed: list[str]) -> list[str]:
+    """What an export says on stderr, with ``--json`` or without: why the int8 check failed, the card's
+    warnings (an int8 model above its float one, a figure worse than the export it replaced), what its test
+    figures do not say, and — last — the verdict of failed checks."""
+    from imuforge.export.exporter import data_caveats
+
+    m = card.metrics
+    lines = ([] if card.checks.get("int8_drop_within_1_point") else
+             [_drop_note(card.data.test.windows, m.float_int8_top1_agreement)])
+    lines += [f"warning: {w}" for w in card.warnings] + data_caveats(card.data.test.to_json())
+    if failed:
+        lines.append(f"export checks FAILED ({', '.join(failed)}; files written for inspection): see "
+                     f"{out / 'card.md'}")
+    return lines
 

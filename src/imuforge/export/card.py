@@ -210,15 +210,20 @@ class ClassMetrics:
     macro_f1: float
     per_class: dict[str, Any]
     confusion: list[list[int]] | None = None
+    #: macro-F1 over the classes in the data only (eval's; None in a card written before it was recorded)
+    macro_f1_in_data: float | None = None
 
     @classmethod
     def of(cls, m: Metrics, *, confusion: bool = False) -> ClassMetrics:
         """The card's figures of :func:`imuforge.train.evaluate.classification_metrics`' result."""
         d = m.to_json()
-        return cls(m.accuracy, m.macro_f1, d["per_class"], d["confusion"] if confusion else None)
+        return cls(m.accuracy, m.macro_f1, d["per_class"], d["confusion"] if confusion else None,
+                   m.macro_f1_in_data)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "per_class": self.per_class}
+        if self.macro_f1_in_data is not None:
+            out["macro_f1_in_data"] = self.macro_f1_in_data
         if self.confusion is not None:
             out["confusion"] = self.confusion
         return out
@@ -255,6 +260,9 @@ class ExportCard:
     size: dict[str, Any]
     latency_host: dict[str, Any]
     tools: dict[str, str]
+    #: what the figures say that the checks do not (an int8 model above its float one; a figure worse than
+    #: the export this one replaced: :func:`imuforge.export.exporter.export_warnings`), one line each
+    warnings: list[str] = field(default_factory=list)
     format: str = CARD_FORMAT
     version: int = CARD_VERSION
 
@@ -264,7 +272,8 @@ class ExportCard:
             "format": self.format, "version": self.version, "created_utc": self.created_utc,
             "model": self.model.to_json(), "device": self.device.to_json(), "input": self.input.to_json(),
             "output": self.output.to_json(), "data": self.data.to_json(), "metrics": self.metrics.to_json(),
-            "checks": self.checks, "size": self.size, "latency_host": self.latency_host, "tools": self.tools})
+            "checks": self.checks, "size": self.size, "latency_host": self.latency_host, "tools": self.tools,
+            "warnings": list(self.warnings)})
 
     def failed_checks(self) -> list[str]:
         """The checks whose verdict (``checks.checks_passed``, written at export) is FAIL; a card written
@@ -299,7 +308,8 @@ class ExportCard:
                                 drop.get("accuracy", 0.0), drop.get("macro_f1", 0.0),
                                 met.get("float_int8_top1_agreement", 0.0)),
             checks=d.get("checks", {}), size=d.get("size", {}), latency_host=d.get("latency_host", {}),
-            tools=d.get("tools", {}), format=d.get("format", CARD_FORMAT), version=d.get("version", CARD_VERSION))
+            tools=d.get("tools", {}), warnings=[str(w) for w in d.get("warnings") or []],
+            format=d.get("format", CARD_FORMAT), version=d.get("version", CARD_VERSION))
 
     @classmethod
     def read(cls, path: str | Path) -> ExportCard:
@@ -312,7 +322,8 @@ class ExportCard:
 
 
 def _class_metrics(d: dict[str, Any]) -> ClassMetrics:
-    return ClassMetrics(d.get("accuracy", 0.0), d.get("macro_f1", 0.0), d.get("per_class", {}), d.get("confusion"))
+    return ClassMetrics(d.get("accuracy", 0.0), d.get("macro_f1", 0.0), d.get("per_class", {}), d.get("confusion"),
+                        d.get("macro_f1_in_data"))
 
 
 __all__ = ["CARD_DIGEST", "CardData", "CardDevice", "CardInput", "CardMetrics", "CardModel", "CardOutput",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ import numpy as np
 
 from imuforge._folders import check_replaceable, staged_folder
 from imuforge.datasets.loading import split_paths
-from imuforge.errors import OutputExistsError, ValidationError, require_extra
+from imuforge.errors import ImuforgeError, OutputExistsError, ValidationError, require_extra
 from imuforge.export.card import (
     CardData,
     CardDevice,
@@ -184,6 +185,7 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
 
     # 5. files, written into a staging folder that becomes ``out`` only when every file is there
     sha = hashlib.sha256(tflite).hexdigest()
+    previous = _previous_card(out)  # the export this one replaces (before the staging folder takes it)
     with staged_folder(out) as stage:  # an earlier export (check_export_out): its folder kept, entries new
         _write_files(stage, run, tflite, sha, name, eng, test)
         cgen = check_generated_c(c_model.write(stage / "c"), eng.Q, eng.out_tflm, TflmModel(tflite), seed=seed)
@@ -195,11 +197,81 @@ def export_run(run_path: str | os.PathLike, out: str | os.PathLike, *,
                           identity=identity)
         write_json(stage / "card.json", card.to_json())  # the QEMU run reads it
         _add_qemu_figures(stage, card, enabled=qemu)
+        card.warnings = export_warnings(card, previous)
         write_json(stage / "card.json", card.to_json())
         (stage / "card.md").write_text(card_markdown(card.to_json()))
     bar.update(1)
     bar.close()
     return card
+
+
+def _class_rows(int8: dict[str, Any], labels: list[str]) -> list[str]:
+    """card.md's per-class rows of the int8 figures: the classes macro-F1 averages, then what it is an average
+    of where the model's classes and the data's differ (eval's notes, :func:`averaging_notes`); every class
+    for a card without its confusion matrix."""
+    from imuforge.train.evaluate import Metrics, averaged_classes, averaging_notes
+
+    per, notes = int8["per_class"], []
+    if int8.get("confusion") is not None and list(per) == list(labels):
+        m = Metrics.from_json({**int8, "labels": labels})
+        per, notes = {lab: per[lab] for lab in averaged_classes(m)}, averaging_notes(m)
+    rows = [f"| {lab} | {r['support']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |"
+            for lab, r in per.items()]
+    return rows + ([""] + [f"- {n}" for n in notes] if notes else [])
+
+
+def _previous_card(out: Path) -> ExportCard | None:
+    """The card of the export in ``out`` that an export with ``overwrite`` replaces; None if there is none,
+    or it cannot be read (a damaged earlier export is replaced as it is, with nothing to compare)."""
+    try:
+        return ExportCard.read(Path(out) / "card.json") if (Path(out) / "card.json").is_file() else None
+    except (ImuforgeError, OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+#: a figure of an export is said to be worse than the one it replaced beyond these: points of accuracy or
+#: macro-F1 on the same test windows, and a share of bytes of flash or RAM
+WORSE_POINTS = 0.5
+WORSE_BYTES_SHARE = 0.05
+
+
+def export_warnings(card: ExportCard, previous: ExportCard | None = None) -> list[str]:
+    """What a card's figures say that its checks do not, one line each: an int8 model scoring over 1 point
+    above its float one (the float figures of eval and the run then describe another model), and every
+    figure worse than in ``previous``, the export this one replaced — its int8 accuracy and macro-F1 on the
+    same test windows, a check it passed, the flash and RAM it took."""
+    m, out = card.metrics, []
+    if card.checks.get("int8_drop_within_1_point") and min(m.drop_accuracy_points, m.drop_macro_f1_points) < -1:
+        n = card.data.test.windows
+        changed = round((1.0 - m.float_int8_top1_agreement) * n) if n and math.isfinite(
+            m.float_int8_top1_agreement) else 0
+        out.append(f"the int8 model scores over 1 point above the float one (it changed the class of {changed} "
+                   f"of {n} windows): the float figures of eval and the run do not describe the model the "
+                   "device runs; judge it by the int8 figures here and by hil (on more windows: --data TEST)")
+    return out + ([] if previous is None else _worse_than(previous, card))
+
+
+def _worse_than(old: ExportCard, new: ExportCard) -> list[str]:
+    """:func:`export_warnings`' lines for the figures of ``new`` worse than ``old``'s."""
+    out, was = [], "the export it replaced"
+    same = (old.data.test.source, old.data.test.windows, old.data.test.per_class) == (
+        new.data.test.source, new.data.test.windows, new.data.test.per_class)
+    if same:
+        for what, a, b in (("accuracy", old.metrics.int8.accuracy, new.metrics.int8.accuracy),
+                           ("macro-F1", old.metrics.int8.macro_f1, new.metrics.int8.macro_f1)):
+            if 100 * (a - b) > WORSE_POINTS:
+                out.append(f"int8 {what} fell from {a:.3f} to {b:.3f} on the same {new.data.test.windows} test "
+                           f"windows as {was}")
+    failed = [k for k, v in new.checks.get("checks_passed", {}).items()
+              if v == "FAIL" and old.checks.get("checks_passed", {}).get(k) == "pass"]
+    if failed:
+        out.append(f"check(s) {', '.join(failed)} fail, which passed in {was}")
+    sizes = (("flash (model flatbuffer)", old.size.get("flash_model_bytes"), new.size.get("flash_model_bytes")),
+             ("tensor arena (TFLM)", old.size.get("arena_bytes_tflm"), new.size.get("arena_bytes_tflm")))
+    for what, a, b in sizes:
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > 0 and b > a * (1 + WORSE_BYTES_SHARE):
+            out.append(f"{what} grew from {a:g} to {b:g} bytes (+{100 * (b / a - 1):.0f} %) against {was}")
+    return out
 
 
 #: what an export folder holds (:func:`export` writes, and replaces, nothing else)
@@ -690,8 +762,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "| class | support | int8 precision | int8 recall | int8 F1 |",
         "|---|---|---|---|---|",
     ]
-    for lab, r in m["int8"]["per_class"].items():
-        lines.append(f"| {lab} | {r['support']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |")
+    lines += _class_rows(m["int8"], card["output"]["labels"])
     lt = card["latency_host"]
     lines += [
         "",
@@ -703,6 +774,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         _cgen_check_line(c.get("generated_c_equals_tflm")),
         _qemu_check_line(c.get("generated_c_equals_tflm_qemu")),
         _passed_line(c.get("checks_passed")),
+        *(["", "## Warnings", "", *(f"- {w}" for w in card.get("warnings") or [])] if card.get("warnings") else []),
         "",
         "## Size and speed",
         "",

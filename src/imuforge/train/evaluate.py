@@ -129,21 +129,36 @@ def format_report(m: Metrics | Mapping[str, Any]) -> str:
     predicted), then one line naming the model's classes that are neither. ``m``: :class:`Metrics`, or a
     ``metrics.json`` read back."""
     m = m if isinstance(m, Metrics) else Metrics.from_json(m)
-    predicted = dict(zip(m.labels, m.predicted().tolist()))
-    shown = {lab: r for lab, r in m.per_class.items() if r.support or predicted[lab]}
+    shown = averaged_classes(m)
     width = max([len(k) for k in shown] + [9])
     lines = [f"{'':<{width}}  precision  recall  f1-score  support"]
     for lab, r in shown.items():
         lines.append(f"{lab:<{width}}  {r.precision:9.3f}  {r.recall:6.3f}  {r.f1:8.3f}  {r.support:7d}")
     lines.append(f"{'accuracy':<{width}}  {'':9}  {'':6}  {m.accuracy:8.3f}  {m.windows:7d}")
     lines.append(f"{'macro-F1':<{width}}  {'':9}  {'':6}  {m.macro_f1:8.3f}")
+    return "\n".join(lines + averaging_notes(m))
+
+
+def averaged_classes(m: Metrics) -> dict[str, ClassScore]:
+    """The classes macro-F1 averages: those in the data or predicted (:func:`classification_metrics`)."""
+    predicted = dict(zip(m.labels, m.predicted().tolist()))
+    return {lab: r for lab, r in m.per_class.items() if r.support or predicted[lab]}
+
+
+def averaging_notes(m: Metrics) -> list[str]:
+    """What macro-F1 is an average of where the model's classes and the data's differ, one line each: classes
+    predicted that no window of the data is (they count with F1 0; the figure over the data's classes only
+    beside), and classes neither in the data nor predicted (not averaged) — :func:`format_report`'s, and the
+    export card's and the HIL report's."""
+    predicted = dict(zip(m.labels, m.predicted().tolist()))
+    lines = []
     if phantom := [lab for lab, r in m.per_class.items() if not r.support and predicted[lab]]:
         lines.append(f"macro-F1 counts {', '.join(phantom)} with F1 0: predicted, but no window of the data is "
                      f"{'one' if len(phantom) == 1 else 'any of them'} (as scikit-learn counts it); over the "
                      f"classes in the data only: {m.macro_f1_in_data:.3f}")
-    if absent := [lab for lab in m.per_class if lab not in shown]:
+    if absent := [lab for lab in m.per_class if lab not in averaged_classes(m)]:
         lines.append(f"not in the data and never predicted (not averaged): {', '.join(absent)}")
-    return "\n".join(lines)
+    return lines
 
 
 def plot_confusion(m: Metrics | Mapping[str, Any], path: str | os.PathLike,
