@@ -129,6 +129,27 @@ def test_nano33_build_without_the_identity_header_says_so(zoo_exports, tmp_path)
     assert r.returncode != 0 and "has no ifb_cgen_identity.h" in r.stderr
 
 
+def test_the_firmware_targets_name_an_export_made_with_another_name(zoo_exports, tmp_path):
+    """An export with ``--name har`` holds har.c: `make nano33` failed at a raw `cp: cannot stat`, leaving a
+    half-assembled sketch folder, and `make cgen` blamed a relative CGEN_DIR given absolute. Both say what the
+    folder holds and what the firmware builds, exit 2, and nothing is written."""
+    _need("make")
+    from imuforge.export.cgen.firmware import FIRMWARE
+
+    cdir = tmp_path / "c"
+    cdir.mkdir()
+    for src, dst in (("imuforge_model.c", "har.c"), ("imuforge_model.h", "har.h"),
+                     ("ifb_cgen_identity.h", "ifb_cgen_identity.h")):
+        shutil.copyfile(zoo_exports["tiny_cnn"] / "c" / src, cdir / dst)
+    said = f"{cdir} holds no imuforge_model.c (it holds har.c): the firmware builds the model exported under"
+    for target, out in (("nano33", f"NANO33_OUT={tmp_path / 'o'}"), ("qemu/cgen", f"CGEN_BUILD={tmp_path / 'o'}")):
+        folder, name = (FIRMWARE / target).parent if "/" in target else FIRMWARE, target.split("/")[-1]
+        r = subprocess.run(["make", "-s", "-C", str(folder), name, f"CGEN_DIR={cdir}", out], capture_output=True,
+                           text=True, check=False)
+        assert r.returncode == 2 and said in r.stderr and "export without --name" in r.stderr, r.stderr
+        assert not (tmp_path / "o").exists()
+
+
 def test_card_gives_qemu_instructions_and_every_verdict(zoo_exports):
     _need("arm-none-eabi-gcc", "qemu-system-arm", "make")
     exp = zoo_exports["tiny_cnn"]
