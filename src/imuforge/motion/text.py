@@ -1245,6 +1245,13 @@ _UNREAD_DURATION = re.compile(r"\b(?:for|lasting)\s+(?:about\s+|around\s+|roughl
                               re.IGNORECASE)
 
 
+def stated_speeds(text: str) -> list[str]:
+    """The speeds and cadences a description states in numbers, as written ("at 9 m/s", "110 steps per
+    minute"): what a backend that reads no numbers (T2M-GPT) says it does not follow."""
+    low = text.lower()
+    return [m.group(0) for m in (*_NUM_SPEED.finditer(low), *_CADENCE.finditer(low))]
+
+
 def duration_from_text(text: str) -> float | None:
     """The duration (s) a description names — "for 2 minutes" → 120, "for 1 min 30 s" → 90, "lasting half an
     hour" → 1800, "45 seconds" → 45 —, None without one; a ValidationError when it names two, or one outside

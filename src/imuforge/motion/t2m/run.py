@@ -124,11 +124,10 @@ def _seconds(args) -> tuple[float | None, str, list[str]]:
     of the model, else ``--seconds``. T2M-GPT reads no numbers of seconds or metres per second in a text:
     they had been dropped without a word ("stands still for 45 seconds" made 1.96 s; "for 3 weeks" was
     taken), and a speed outside the library's had left the text unmatched ("walking at 9 m/s")."""
-    from imuforge.motion.text import _CADENCE, _NUM_SPEED, duration_from_text, split_sequence
+    from imuforge.motion.text import duration_from_text, split_sequence, stated_speeds
 
     owns = [d for d in (duration_from_text(p) for p in split_sequence(args.text)) if d]
-    low = args.text.lower()
-    speeds = [m.group(0) for m in (*_NUM_SPEED.finditer(low), *_CADENCE.finditer(low))]
+    speeds = stated_speeds(args.text)
     notes = [f"T2M-GPT does not follow a speed in the text ({', '.join(speeds)}): the model picks the pace "
              "from the words (--backend library makes a set speed)"] if speeds else []
     if not owns:
