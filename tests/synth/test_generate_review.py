@@ -178,6 +178,23 @@ def test_an_out_that_cannot_be_written_is_one_line_before_the_plan(tmp_path, cap
     assert len(err) == 1 and f"--out {out}: cannot write in" in err[0] and "allowed:" in err[0], err
 
 
+# ------------------------------------------------------------------------------- long steps
+def test_a_large_plan_and_the_check_of_shards_made_before_are_said(tmp_path, capsys, monkeypatch):
+    """A spec of 100 000 people had planned for 17 s without a word, and a resume hashed every shard made
+    before without one (a bar shows after 1 s on a terminal; a log got nothing for 10 s). Here with the
+    thresholds of a large corpus lowered to this one's size."""
+    from imuforge.commands import generate
+
+    monkeypatch.setattr(generate, "PLAN_NOTE_TAKES", 6)
+    monkeypatch.setattr(generate, "VERIFY_NOTE_SHARDS", 2)
+    path, out = write_spec(tmp_path / "s.toml", shard_size=3), tmp_path / "c"
+    assert main(["generate", str(path), "--out", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "one: planning 6 recordings …" and not any("verifying" in line for line in err)
+    assert main(["generate", str(path), "--out", str(out)]) == 0
+    assert "verifying the 2 shard(s) made before (sha256) …" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------------- Python API
 @pytest.mark.parametrize("engine", [dict(workers=0), dict(retries=-1), dict(workers=2, ray_address="auto")])
 def test_the_python_api_checks_the_engine_before_the_folder_is_begun(tmp_path, engine):

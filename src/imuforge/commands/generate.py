@@ -39,12 +39,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from imuforge.synth.corpus import check_corpus_out, make_plan
+    from imuforge.synth.corpus import check_corpus_out, check_out_writable, make_plan
     from imuforge.synth.engine import ray_session
     from imuforge.synth.spec import load_spec
 
     spec = load_spec(args.spec)
-    plan = make_plan(spec)
+    check_out_writable(args.out)  # before the plan (which a large spec takes seconds to make)
+    plan = make_plan(spec, on_listing=lambda n: _say(n >= PLAN_NOTE_TAKES, f"{spec.name}: planning "
+                                                     f"{n:,} recordings …"))
     check_corpus_out(args.out, plan, overwrite=args.overwrite)  # before any line is printed or file written
     _check_engine(args)
     _notes(spec, plan)
@@ -92,6 +94,9 @@ def _generate(args, spec, plan) -> int:
           f"{spec.shard_size} ({engine}): {size.line()}", file=sys.stderr)
     _warn_disk(args.out, size.disk_bytes)
 
+    made = sum(1 for _ in Path(args.out).glob("shard-*.parquet"))  # each read and hashed before any is made
+    _say(made >= VERIFY_NOTE_SHARDS, f"verifying the {made} shard(s) made before (sha256) …")
+
     def resumed(skipped: int) -> None:  # before the progress bar, which starts at the shards done
         if skipped:
             print(f"resumed: {skipped} shard(s) already done (sha256 verified) are skipped", file=sys.stderr)
@@ -134,6 +139,17 @@ def _generate(args, spec, plan) -> int:
     if flagged:
         print(flagged, file=sys.stderr)
     return 0
+
+
+#: takes from which the plan's listing is said before it starts (≈ 2.5 s per million; a bar shows after 1 s
+#: on a terminal, but a log gets its first line after 10 s) and shards made before from which their check is
+PLAN_NOTE_TAKES, VERIFY_NOTE_SHARDS = 500_000, 200
+
+
+def _say(when: bool, line: str) -> None:
+    """``line`` on stderr, ``when`` true: what a step that takes seconds is doing."""
+    if when:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _count(n: int, what: str) -> str:
