@@ -212,3 +212,33 @@ def test_the_python_api_checks_the_engine_before_the_folder_is_begun(tmp_path, e
     with pytest.raises(ValidationError):
         generate_corpus(spec, done, **engine)
     assert sorted(p.name for p in done.iterdir()) == before
+
+
+def test_a_spec_made_in_python_may_hold_tuples():
+    """CorpusSpec keeps its lists as tuples, and from_dict had refused them ("('walking',) is not a list of
+    non-empty strings"): a spec's own fields read back as the same spec."""
+    from imuforge.synth.spec import CorpusSpec
+
+    spec = CorpusSpec.from_dict(dict(activities=("walking",), profiles=("nano33-ble-sense-rev2",),
+                                     placements=("default", "waist_front"),
+                                     wear_variation=("rotation", "side")))
+    assert spec.activities == ("walking",) and spec.wear_variation == "rotation,side"
+    assert CorpusSpec.from_dict(spec.to_dict()) == spec
+
+
+# ---------------------------------------------------------------------------------- messages
+@pytest.mark.parametrize("text, expect", [
+    ("", "s.toml: the spec is empty"),
+    ('activities = ["walking"]\n', "s.toml: profiles: missing: the spec names no device to simulate"),
+    ('activities = ["walking"]\nprofiles = []\n', "s.toml: profiles: is an empty list"),
+    ('activities = ["walking"]\nprofiles = ["nano33-ble-sense-rev2"]\nwear_variation = []\n',
+     "s.toml: wear_variation: is an empty list"),
+])
+def test_a_missing_or_empty_field_is_said_as_it_is(tmp_path, capsys, text, expect):
+    """An empty spec file, or one without profiles, had read "profiles: is empty"; wear_variation = [] had
+    read "[] is not a string or a list of strings"."""
+    (tmp_path / "s.toml").write_text(text)
+    assert main(["generate", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expect in err[0] and "allowed:" in err[0], err
+    assert not (tmp_path / "o").exists()

@@ -111,6 +111,10 @@ class CorpusSpec:
     @classmethod
     def from_dict(cls, doc: dict[str, Any], source: str = "<spec>") -> CorpusSpec:
         """Check every field of ``doc`` (a parsed TOML table); errors name ``source``, the field and what is allowed."""
+        if not doc:  # an empty file: not one missing field after another
+            raise ValidationError("the spec is empty", source=source, allowed="TOML keys of a corpus spec: "
+                                  "profiles and activities / texts / keyframed at least (e.g. "
+                                  f"{_SPEC_ALLOWED().rsplit('e.g. ', 1)[-1]})")
         unknown = sorted(set(doc) - set(FIELDS))
         if unknown:
             raise ValidationError(f"unknown field {unknown[0]!r}", source=source, allowed=", ".join(FIELDS))
@@ -193,6 +197,8 @@ class _Fields:
         v = self.doc.get(key, list(default))
         if isinstance(v, str):
             v = [v]
+        elif isinstance(v, tuple):  # a dict made in Python (CorpusSpec keeps its lists as tuples)
+            v = list(v)
         if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
             self.fail(key, f"{v!r} is not a list of non-empty strings")
         if len(set(v)) != len(v):
@@ -220,9 +226,12 @@ class _Fields:
         from imuforge.sensors import list_profiles, load_profile
         from imuforge.synth import profile_source
 
+        if "profiles" not in self.doc:  # it had read "is empty" of a spec without the key
+            self.fail("profiles", "missing: the spec names no device to simulate", f"{FIELDS['profiles']}, "
+                      "e.g. profiles = [\"nano33-ble-sense-rev2\"] (imuforge profiles list)")
         names = self.strings("profiles")
         if not names:
-            self.fail("profiles", "is empty")
+            self.fail("profiles", "is an empty list")
         for n in names:
             try:
                 load_profile(profile_source(n, spec_folder(self.source)))
@@ -253,7 +262,10 @@ class _Fields:
         from imuforge.sensors.wear import WearVariation
 
         v = self.doc.get("wear_variation", "default")
-        if isinstance(v, list) and v and all(isinstance(x, str) for x in v):  # a TOML list of the sources
+        if isinstance(v, (list, tuple)) and not v:  # it had read "[] is not a string or a list of strings"
+            self.fail("wear_variation", "is an empty list", "none (no variation), default, or a list "
+                      "naming at least one of rotation, offset, looseness, flips, side")
+        if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):  # a TOML list of the sources
             v = ",".join(v)
         if not isinstance(v, str):
             self.fail("wear_variation", f"{v!r} is not a string or a list of strings")
