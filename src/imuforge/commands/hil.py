@@ -27,10 +27,19 @@ def add_link_options(p, *, required: bool = True) -> None:
     p.add_argument("--profile", help="--emulate: hardware profile of the wearable (default: the export "
                    f"card's device, when it names one profile; else {DEFAULT_EMULATED})")
     p.add_argument("--tcp", action="store_true", help="--emulate: serve over TCP (socket://) instead of a pty")
-    p.add_argument("--baud", type=int, default=921600, help="serial baud rate (default 921600)")
-    p.add_argument("--wait-s", type=float, default=30.0,
-                   help="--port-file: how long to wait for it (s, default 30)")
-    p.add_argument("--hci", help="BLE through bumble on this HCI transport (e.g. usb:0, tcp-client:HOST:PORT)")
+    # None when not given: a link that never uses --baud / --wait-s / --hci refuses them (_check_link_options)
+    p.add_argument("--baud", type=int, help=f"--port/--port-file: serial baud rate (default {DEFAULT_BAUD})")
+    p.add_argument("--wait-s", type=float,
+                   help=f"--port-file: how long to wait for it (s, default {DEFAULT_WAIT_S:g})")
+    p.add_argument("--hci", help="--ble: through bumble on this HCI transport (e.g. usb:0, "
+                   "tcp-client:HOST:PORT)")
+
+
+#: the serial rate of --port / --port-file when --baud is not given (an emulator's pty or QEMU's socket
+#: does not throttle to a baud rate: the SerialLink to them is opened at this one)
+DEFAULT_BAUD = 921600
+#: how long --port-file waits for its file when --wait-s is not given (s)
+DEFAULT_WAIT_S = 30.0
 
 
 #: the wearable ``hil --emulate`` plays when neither --profile nor the export card names one
@@ -78,18 +87,18 @@ def open_link(args):
         what = ("the export's generated C" if emu.hil.engine == "generated C"
                 else f"{Path(args.model) / 'model.tflite'} on the TFLM interpreter")
         print(f"emulated {profile} running {what} on {emu.port}", file=sys.stderr)
-        return _serial_to(emu, emu.port, args.baud), emu, None
+        return _serial_to(emu, emu.port, DEFAULT_BAUD), emu, None
     if getattr(args, "qemu", False):
         from imuforge.hil.qemu import start_qemu_for_export
 
         board = start_qemu_for_export(args.model, dsp=args.dsp)
         print(f"QEMU mps2-an386 (Cortex-M4) running the generated C of {args.model}"
               f"{' (SMLAD)' if args.dsp else ''} on {board.port}", file=sys.stderr)
-        return _serial_to(board, board.port, args.baud), board, None
+        return _serial_to(board, board.port, DEFAULT_BAUD), board, None
     if getattr(args, "port_file", None):
         from imuforge.bridge.links import wait_for_port_file
 
-        args.port = wait_for_port_file(args.port_file, args.wait_s)
+        args.port = wait_for_port_file(args.port_file, DEFAULT_WAIT_S if args.wait_s is None else args.wait_s)
     if args.port:
         from imuforge.bridge.links import SerialLink
 
@@ -97,7 +106,8 @@ def open_link(args):
         # (emulators) do not throttle to the baud rate, so their share of it means nothing
         url = args.port.startswith(("socket://", "loop://", "rfc2217://"))
         pty = args.port.startswith("/dev/pts/")
-        return SerialLink(args.port, args.baud), None, None if (url or pty) else args.baud / 10.0
+        baud = args.baud or DEFAULT_BAUD
+        return SerialLink(args.port, baud), None, None if (url or pty) else baud / 10.0
     from imuforge.bridge import ble
 
     return ble.BleLink(args.ble, backend=ble.use_hci_central(args.hci)), None, None
@@ -196,12 +206,56 @@ def _check_emulate_options(args) -> None:
                                   allowed=f"--emulate {flag} …, or leave out {flag}")
 
 
+def _link_name(args) -> str:
+    """The link option given: ``--emulate``, ``--qemu``, ``--port``, ``--port-file`` or ``--ble``."""
+    for flag in ("emulate", "qemu", "port_file", "port", "ble"):
+        if getattr(args, flag, None):
+            return "--" + flag.replace("_", "-")
+    return "--port"
+
+
+#: link settings only some links use: flag → (attribute, the links that use it, what it sets)
+LINK_SETTINGS = {"--baud": ("baud", ("--port", "--port-file"), "the serial rate of a board's port"),
+                 "--wait-s": ("wait_s", ("--port-file",), "how long to wait for the port file"),
+                 "--hci": ("hci", ("--ble",), "the HCI transport BLE goes through")}
+
+
+def _check_link_options(args) -> None:
+    """``--baud``, ``--wait-s`` and ``--hci`` given with a link that never uses them are refused (as
+    ``--dsp``, ``--profile`` and ``--tcp`` are), not ignored: ``--qemu --baud 115200`` had run, and its
+    report had said ``@ 115200`` of a socket that has no baud rate."""
+    from imuforge.errors import ValidationError
+
+    link = _link_name(args)
+    for flag, (attr, users, what) in LINK_SETTINGS.items():
+        if getattr(args, attr, None) is not None and link not in users:
+            raise ValidationError(f"{flag} with {link}: {flag} sets {what}, which only {' or '.join(users)} "
+                                  f"use{'s' if len(users) == 1 else ''}, and {link} does not",
+                                  allowed=f"{users[0]} … {flag} …, or leave out {flag}")
+
+
+def _check_out_not_in_model(out: Path, model: Path) -> None:
+    """``--out`` may be neither the export folder nor inside it: the reports would sit among the export's
+    files, and ``export --overwrite`` then refuses that folder as holding other files than an export."""
+    from imuforge.errors import ValidationError
+
+    o, m = out.resolve(), model.resolve()
+    if o == m:
+        raise ValidationError(f"--out {out} is the export folder --model {model}",
+                              allowed="a folder of its own, outside the export")
+    if m in o.parents:
+        raise ValidationError(f"--out {out} is inside the export folder --model {model}",
+                              allowed="a folder of its own, outside the export")
+
+
 def run(args) -> int:
     from imuforge._quiet import preload_ml_stack
 
     check_numbers(args, NUMBER_RANGES)
     _check_dsp(args)
     _check_emulate_options(args)
+    _check_link_options(args)
+    _check_out_not_in_model(args.out, args.model)
     _check_out(args.out, args.overwrite)
     preload_ml_stack()
     _require_extras(args)
