@@ -1,10 +1,13 @@
-"""A fresh user's review of ``imuforge hil``: --out inside the export is refused; link options the link
-never uses are refused."""
+"""A fresh user's review of ``imuforge hil``: --out inside the export is refused; eval's upsampling note
+and its missing-channel refusal; link options the link never uses are refused; a NaN is said by time and
+channel."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
+import numpy as np
 import pytest
 
 from imuforge.cli import main
@@ -50,3 +53,51 @@ def test_link_options_the_link_never_uses_are_refused(tmp_path, capsys, link, fl
     err = _one_error(capsys)
     assert f"{flag} with {link[0]}: " in err and f"{users}, and {link[0]} does not" in err
     assert f"or leave out {flag})" in err and not (tmp_path / "r").exists()
+
+
+def test_data_below_the_models_rate_get_evals_upsampling_note(tiny_model, tmp_path, capsys):
+    from imuforge.hil.selftest import make_dataset
+
+    make_dataset(tmp_path / "low", rate_hz=12.5, subjects=("s7",))
+    assert _hil(tiny_model, tmp_path / "low", tmp_path / "r") == 0
+    note = ("data at 12.5 Hz are upsampled to the model's 25 Hz: they hold nothing above 6.25 Hz, where the "
+            "model may have learnt to look, so the figures can fall short of what a device sampling at 25 Hz "
+            "gets")
+    assert f"note: {note}" in capsys.readouterr().out.splitlines()
+    assert note in json.loads((tmp_path / "r" / "hil_report.json").read_text())["data"]["notes"]
+
+
+def test_data_lacking_a_channel_are_refused_in_evals_words(tiny_model, tmp_path, capsys):
+    from imuforge.recording import Dataset, Recording
+
+    t = np.arange(500) / 25.0
+    acc = np.column_stack([np.sin(t), np.cos(t), 9.81 + 0 * t])
+    Dataset.create(tmp_path / "acc").add(Recording(t, acc, ("acc_x", "acc_y", "acc_z"), 25.0,
+                                                   labels=[(0, 20, "walking")], subject="s1"), name="s1")
+    assert _hil(tiny_model, tmp_path / "acc", tmp_path / "r") == 2
+    err = _one_error(capsys)
+    assert "the model takes acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z; " in err
+    assert "lacks channel(s) gyro_x, gyro_y, gyro_z" in err
+    assert ("(allowed: data with every channel the model takes, or a model trained on the data's (acc_x, "
+            "acc_y, acc_z: imuforge train --channels acc_x,acc_y,acc_z))") in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_nan_in_a_recording_is_said_by_its_time_and_channel(tiny_model, tmp_path, capsys):
+    """It had said 'first at index (300, 4)'; HIL.md promises the recording and time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from imuforge.hil.selftest import make_dataset
+
+    make_dataset(tmp_path / "d", subjects=("s1",))
+    f = next((tmp_path / "d").rglob("*.imu.parquet"))
+    table = pq.read_table(f)
+    col = table.column("gyro_y").to_numpy().copy()
+    col[30:33] = np.nan
+    i = table.schema.get_field_index("gyro_y")
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array(col)), f)
+    assert _hil(tiny_model, tmp_path / "d", tmp_path / "r") == 2
+    err = _one_error(capsys)
+    assert f"{f}: data holds 3 non-finite value(s) (NaN or inf); first at t = 1.20 s in gyro_y" in err, err
+    assert not (tmp_path / "r").exists()

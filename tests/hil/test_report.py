@@ -269,7 +269,8 @@ def test_test_data_of_another_body_site_are_named():
 
     def notes(card_placement, worn):
         card = SimpleNamespace(device=SimpleNamespace(placement=card_placement),
-                               data=SimpleNamespace(training=[]))
+                               data=SimpleNamespace(training=[]),
+                               input=SimpleNamespace(window_s=1.0, stride_s=0.5, odr_hz=25.0, channels=()))
         return data_notes(card, [], [{"placements": sorted(worn), "subjects": []}])
 
     assert notes("waist_front", {"wrist_left"})[0].startswith(

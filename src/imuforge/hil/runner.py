@@ -168,6 +168,46 @@ def load_export(path: str | os.PathLike, *, option: str = "--model") -> Exported
     return ExportedModel(d, model_bytes, card)
 
 
+@dataclass(frozen=True)
+class CardLayout:
+    """An export card's window layout under the names eval's helpers read off a training run (``window_s``,
+    ``stride_s``, ``rate_hz``, ``channels``, ``config``): HIL windows data, refuses them and words its notes
+    as eval and export do (:func:`imuforge.train.evaluate.run_windows`, ``upsampling_notes``)."""
+
+    window_s: float
+    stride_s: float
+    rate_hz: float
+    channels: tuple[str, ...]
+    config: dict = field(default_factory=dict)  # the card records no label policy: the loader's majority
+
+    @classmethod
+    def of(cls, card: ExportCard) -> CardLayout:
+        inp = card.input
+        return cls(float(inp.window_s), float(inp.stride_s), float(inp.odr_hz), tuple(inp.channels))
+
+
+def non_finite_where(exc: ValidationError) -> ValidationError:
+    """A recording's refusal of NaN / infinity names an array index (``data holds 6 non-finite value(s) …;
+    first at index (300, 4)``): said as the time and channel instead (``first at t = 6.00 s in gyro_y``), read
+    from the recording's file. Any other error, or a file that does not tell, is returned as it is."""
+    import re
+
+    found = re.search(r"; first at index \((\d+), (\d+)\)$", exc.what)
+    path = Path(exc.source or "")
+    if not (found and "non-finite" in exc.what and path.suffix == ".parquet" and path.is_file()):
+        return exc
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        channel = json.loads(table.schema.metadata[b"imuforge"])["channels"][int(found[2])]
+        t = float(table.column("time")[int(found[1])].as_py())
+    except Exception:  # noqa: BLE001 - the loader's own words stand when the file does not tell more
+        return exc
+    return ValidationError(f"{exc.what[:found.start()]}; first at t = {t:.2f} s in {channel}",
+                           source=exc.source, allowed=exc.allowed)
+
+
 @dataclass
 class TestWindows:
     X: np.ndarray  # (n, window, channels) SI
@@ -217,11 +257,12 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
             if not p.exists():
                 raise ValidationError(f"{p} does not exist", source="--data",
                                       allowed="Dataset folders, folders holding them, or an .npz of windows")
-        from imuforge.datasets.loading import load_windows
+        from imuforge.train.evaluate import run_windows
 
-        w, summaries = load_windows(paths, window_s=float(inp.window_s), stride_s=float(inp.stride_s),
-                                    rate_hz=float(inp.odr_hz), channels=tuple(inp.channels),
-                                    desc="HIL windows", warn_no_subject=False)  # nothing is split here
+        try:  # eval's windowing and its refusal of data lacking a channel the model takes
+            w, summaries = run_windows(CardLayout.of(model.card), paths, desc="HIL windows")
+        except ValidationError as exc:
+            raise non_finite_where(exc) from None
         if not np.isin(np.asarray(w.labels).astype(str), model.labels).any():
             from imuforge.train.evaluate import no_scored_windows
 
@@ -257,10 +298,11 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
 
 def data_notes(card: ExportCard, paths: list[Path], summaries: list[dict]) -> tuple[str, ...]:
     """What a HIL run's figures on Dataset folders ``paths`` do not say (the report's notes, said on the
-    console too): data worn at a body site the model is not for, or that trained it (its files, or its
-    people: as ``eval`` says it, from the card's record of the training data)."""
+    console too): data worn at a body site the model is not for, sampled below its rate (upsampled: eval's
+    note), or that trained it (its files, or its people: as ``eval`` says it, from the card's record of the
+    training data)."""
     from imuforge.sensors.placement import sites_apart
-    from imuforge.train.evaluate import worn_at
+    from imuforge.train.evaluate import upsampling_notes, worn_at
     from imuforge.train.run import met_in, seen_in
 
     out = []
@@ -270,6 +312,7 @@ def data_notes(card: ExportCard, paths: list[Path], summaries: list[dict]) -> tu
     if away := sites_apart(model, worn):
         out.append(f"{worn_at(away, worn, 'the test data')}, the model is for {', '.join(sorted(model))}: "
                    "its accuracy here is another body site's")
+    out += upsampling_notes(CardLayout.of(card), summaries)  # eval's and export's words
     if seen := (seen_in(card.data.training, paths) or met_in(card.data.training, summaries)):
         out.append(f"{seen}: the accuracy is not a test of people the model has not met")
     return tuple(out)
