@@ -1,6 +1,6 @@
-"""A fresh user's review of ``imuforge hil``: --out inside the export is refused; eval's upsampling note
-and its missing-channel refusal; link options the link never uses are refused; a NaN is said by time and
-channel."""
+"""A fresh user's review of ``imuforge hil``: --out inside the export is refused; eval's upsampling note,
+its macro-F1 over the data's classes with its note, and its missing-channel refusal; link options the link
+never uses are refused; a NaN is said by time and channel."""
 
 from __future__ import annotations
 
@@ -65,6 +65,27 @@ def test_data_below_the_models_rate_get_evals_upsampling_note(tiny_model, tmp_pa
             "gets")
     assert f"note: {note}" in capsys.readouterr().out.splitlines()
     assert note in json.loads((tmp_path / "r" / "hil_report.json").read_text())["data"]["notes"]
+
+
+def test_macro_f1_over_the_classes_in_the_data_and_evals_note(tiny_model, tmp_path, capsys):
+    """It printed only 'macro-F1 33.3 %' where eval gives macro_f1_in_data 0.667 and says why they differ."""
+    from imuforge.train.evaluate import classification_metrics, format_report
+
+    with np.load(tiny_model / "reference.npz") as z:
+        keep = z["labels"] != "running"
+        np.savez(tmp_path / "two.npz", X=z["X"][keep], labels=z["labels"][keep])
+    assert _hil(tiny_model, tmp_path / "two.npz", tmp_path / "r") == 0
+    printed = capsys.readouterr().out.splitlines()
+    rep = json.loads((tmp_path / "r" / "hil_report.json").read_text())
+    labels = rep["model"]["labels"]
+    cm = np.asarray(rep["confusion"])
+    y_true = np.repeat(np.arange(len(labels)), cm.sum(1))
+    y_pred = np.concatenate([np.repeat(np.arange(len(labels)), row) for row in cm])
+    m = classification_metrics(y_true, y_pred, labels)
+    assert rep["macro_f1_in_data"] == pytest.approx(m.macro_f1_in_data)
+    evals = [ln for ln in format_report(m).splitlines()
+             if ln.startswith(("macro-F1 counts", "not in the data"))]
+    assert evals and all(n in rep["data"]["notes"] and f"note: {n}" in printed for n in evals)
 
 
 def test_data_lacking_a_channel_are_refused_in_evals_words(tiny_model, tmp_path, capsys):

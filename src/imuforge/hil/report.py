@@ -105,6 +105,7 @@ class HilReport:
     error: str | None = None
     disconnected: bool = False
     files: dict[str, str] = field(default_factory=dict)
+    macro_f1_in_data: float | None = None  # macro-F1 over the classes in the data only (eval's figure)
 
     @property
     def mismatch_count(self) -> int:
@@ -314,6 +315,7 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
         *(("note", n) for n in (rep.data or {}).get("notes", [])),
         ("accuracy (device)", _fmt(rep.accuracy, True)),
         ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
+        ("macro-F1 over the classes in the data (device)", _fmt(rep.macro_f1_in_data, True)),
         ("accuracy / macro-F1 (host TFLM)", f"{_fmt(rep.reference['accuracy'], True)} / "
                                             f"{_fmt(rep.reference['macro_f1'], True)}"),
         (f"latency ({rep.latency['clock']})", f"median {_fmt(lat.get('median_us'))} µs, p90 {_fmt(lat.get('p90_us'))} µs, "
@@ -424,3 +426,17 @@ def summary_lines(rep: HilReport) -> list[str]:
         if failure is not None and failure != NOT_RUN:
             lines.append(f"check {name} FAILED: {failure}")
     return lines
+
+
+def macro_f1_notes(m) -> list[str]:
+    """eval's lines under its per-class table (:func:`imuforge.train.evaluate.format_report`) for the device's
+    :class:`~imuforge.train.evaluate.Metrics` ``m``: a class predicted but not in the data, counted at F1
+    0 (with macro-F1 over the data's classes only), and the model's classes neither in the data nor
+    predicted."""
+    from imuforge.train.evaluate import format_report
+
+    predicted = m.predicted()
+    # its rows: the header, a row per class in the data or predicted, accuracy and macro-F1
+    table = 3 + sum(1 for i, r in enumerate(m.per_class.values()) if r.support or predicted[i])
+    return format_report(m).splitlines()[table:]
+

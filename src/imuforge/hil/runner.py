@@ -458,6 +458,7 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
     failed = [{"window": int(r.index), "label": str(tw.labels[r.index]), "errors": r.errors}
               for r in results if r.output is None]
     m_dev = classification_metrics(y[got], out[got].argmax(1), model.labels) if got.any() else None
+    figure_notes = R.macro_f1_notes(m_dev) if m_dev else []  # eval's, under its per-class table
     m_ref = classification_metrics(y, ref.argmax(1), model.labels)
     dev_json = m_dev.to_json() if m_dev else {}
     lat = latency_stats(np.array([r.mean_us for r in results if r.output is not None]))
@@ -473,11 +474,13 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
         device={**identity, "link": link},
         data={"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded,
               "resampled_from_hz": list(tw.resampled_from_hz),
-              "model_rate_hz": float(model.card.input.odr_hz), "notes": list(tw.notes)},
+              "model_rate_hz": float(model.card.input.odr_hz), "notes": [*tw.notes, *figure_notes]},
         windows=n, windows_completed=int(got.sum()), windows_failed=failed, mismatches=mismatches,
         accuracy=m_dev.accuracy if m_dev else None, macro_f1=m_dev.macro_f1 if m_dev else None,
+        macro_f1_in_data=m_dev.macro_f1_in_data if m_dev else None,
         per_class=dev_json["per_class"] if m_dev else {}, confusion=dev_json["confusion"] if m_dev else [],
         reference={"accuracy": m_ref.accuracy, "macro_f1": m_ref.macro_f1,
+                   "macro_f1_in_data": m_ref.macro_f1_in_data,
                    "engine": "tflite-micro Python interpreter (TFLM reference kernels) on the host"},
         latency={**lat, "clock": R.latency_clock(R.producer_kind(emulated, identity)),
                  "runs_per_window": runs, "warmup_runs": warmup, "budget_ms": latency_budget_ms,
