@@ -1,6 +1,7 @@
-"""A fresh user's review of ``imuforge hil``: --out inside the export is refused; eval's upsampling note,
-its macro-F1 over the data's classes with its note, and its missing-channel refusal; link options the link
-never uses are refused; a NaN is said by time and channel."""
+"""A fresh user's review of ``imuforge hil``: a figure worse than the report --overwrite replaced is warned
+about; --out inside the export is refused; eval's upsampling note, its macro-F1 over the data's classes with
+its note, and its missing-channel refusal; link options the link never uses are refused; a NaN is said by
+time and channel; a --timeout below the device's inference time is said to be."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from imuforge.cli import main
+from imuforge.export.card import sign_card
 
 
 def _hil(model, data, out, *extra) -> int:
@@ -21,6 +23,40 @@ def _one_error(capsys) -> str:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("imuforge hil: error: "), err
     return err
+
+
+def _worse_export(tiny_model, where):
+    """The tiny export with its input normalisation reversed (a consistent, signed card): the same model
+    bytes on the device, fed windows it reads wrongly — a worse export of the same model."""
+    shutil.copytree(tiny_model, where)
+    card = json.loads((where / "card.json").read_text())
+    norm = card["input"]["normalisation"]
+    norm["k"] = [-k for k in norm["k"]]
+    (where / "card.json").write_text(json.dumps(sign_card(card)))
+    return where
+
+
+def test_overwrite_warns_when_a_figure_got_worse_on_the_same_data(tiny_model, tmp_path, capsys):
+    """It had said 'HIL PASS … accuracy 51.6 %' with no word of the 57.9 % report it replaced."""
+    worse, out = _worse_export(tiny_model, tmp_path / "worse"), tmp_path / "r"
+    assert _hil(tiny_model, tiny_model, out) == 0
+    good = json.loads((out / "hil_report.json").read_text())
+    assert good["warnings"] == [] and good["data"]["sha256"]
+    capsys.readouterr()
+    assert _hil(worse, tiny_model, out, "--overwrite") == 0
+    printed = capsys.readouterr().out
+    rep = json.loads((out / "hil_report.json").read_text())
+    assert rep["accuracy"] < good["accuracy"] - 0.05, (rep["accuracy"], good["accuracy"])
+    said = (f"accuracy {100 * good['accuracy']:.1f} % → {100 * rep['accuracy']:.1f} %: worse than in the HIL "
+            f"report this one replaced, on the same data (it tested {tiny_model}, model sha256 ")
+    assert rep["warnings"] and rep["warnings"][0].startswith(said), rep["warnings"]
+    assert f"warning: {rep['warnings'][0]}" in printed.splitlines()
+    assert "<th>warning</th>" in (out / "hil_report.html").read_text()
+    # better than the one replaced: nothing to warn about; on other data (a subset): not compared
+    assert _hil(tiny_model, tiny_model, out, "--overwrite") == 0
+    assert json.loads((out / "hil_report.json").read_text())["warnings"] == []
+    assert _hil(worse, tiny_model, out, "--overwrite", "--max-windows", "7") == 0
+    assert json.loads((out / "hil_report.json").read_text())["warnings"] == []
 
 
 @pytest.mark.parametrize("inside", [".", "c", "c/deeper"])
@@ -35,24 +71,6 @@ def test_out_in_the_export_folder_is_refused(tiny_model, tmp_path, capsys, insid
     what = "is the export folder" if inside == "." else "is inside the export folder"
     assert f"{what} --model {model} (allowed: a folder of its own, outside the export)" in err
     assert sorted(p.relative_to(model) for p in model.rglob("*")) == before
-
-
-@pytest.mark.parametrize("link, flag, users", [
-    (["--emulate", "--hci", "usb:0"], "--hci", "only --ble uses"),
-    (["--emulate", "--wait-s", "5"], "--wait-s", "only --port-file uses"),
-    (["--qemu", "--baud", "115200"], "--baud", "only --port or --port-file use"),
-    (["--emulate", "--baud", "9600"], "--baud", "only --port or --port-file use"),
-    (["--port", "loop://", "--wait-s", "5"], "--wait-s", "only --port-file uses"),
-    (["--ble", "imuforge-hil", "--baud", "9600"], "--baud", "only --port or --port-file use"),
-])
-def test_link_options_the_link_never_uses_are_refused(tmp_path, capsys, link, flag, users):
-    """--emulate --hci usb:0, --emulate --wait-s 5 and --qemu --baud 115200 had exited 0 (the last with a
-    report saying '@ 115200' of a socket that has no baud rate)."""
-    assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), *link,
-                 "--out", str(tmp_path / "r")]) == 2
-    err = _one_error(capsys)
-    assert f"{flag} with {link[0]}: " in err and f"{users}, and {link[0]} does not" in err
-    assert f"or leave out {flag})" in err and not (tmp_path / "r").exists()
 
 
 def test_data_below_the_models_rate_get_evals_upsampling_note(tiny_model, tmp_path, capsys):
@@ -104,6 +122,24 @@ def test_data_lacking_a_channel_are_refused_in_evals_words(tiny_model, tmp_path,
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("link, flag, users", [
+    (["--emulate", "--hci", "usb:0"], "--hci", "only --ble uses"),
+    (["--emulate", "--wait-s", "5"], "--wait-s", "only --port-file uses"),
+    (["--qemu", "--baud", "115200"], "--baud", "only --port or --port-file use"),
+    (["--emulate", "--baud", "9600"], "--baud", "only --port or --port-file use"),
+    (["--port", "loop://", "--wait-s", "5"], "--wait-s", "only --port-file uses"),
+    (["--ble", "imuforge-hil", "--baud", "9600"], "--baud", "only --port or --port-file use"),
+])
+def test_link_options_the_link_never_uses_are_refused(tmp_path, capsys, link, flag, users):
+    """--emulate --hci usb:0, --emulate --wait-s 5 and --qemu --baud 115200 had exited 0 (the last with a
+    report saying '@ 115200' of a socket that has no baud rate)."""
+    assert main(["hil", "--model", str(tmp_path), "--data", str(tmp_path), *link,
+                 "--out", str(tmp_path / "r")]) == 2
+    err = _one_error(capsys)
+    assert f"{flag} with {link[0]}: " in err and f"{users}, and {link[0]} does not" in err
+    assert f"or leave out {flag})" in err and not (tmp_path / "r").exists()
+
+
 def test_nan_in_a_recording_is_said_by_its_time_and_channel(tiny_model, tmp_path, capsys):
     """It had said 'first at index (300, 4)'; HIL.md promises the recording and time."""
     import pyarrow as pa
@@ -122,3 +158,26 @@ def test_nan_in_a_recording_is_said_by_its_time_and_channel(tiny_model, tmp_path
     err = _one_error(capsys)
     assert f"{f}: data holds 3 non-finite value(s) (NaN or inf); first at t = 1.20 s in gyro_y" in err, err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_timeout_below_the_qemu_inference_time_is_said_to_be(tiny_model, tmp_path, capsys):
+    """--qemu --timeout 0.01 --retries 0 had failed all_windows_completed and latency_within_budget ('no
+    latency measured') with no word that 0.01 s is below the device's inference time."""
+    missing = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm", "make") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    from imuforge.export import export_run
+
+    exp = tmp_path / "exp"  # the tiny run exported under the default name, which the QEMU firmware builds
+    card = export_run(tiny_model.parent / "run", exp, profile="nano33-ble-sense-rev2")
+    q = card.size["generated_c"]["qemu_cortex_m4"]  # its instructions per inference, at 2^shift ns each
+    ms = q["plain"]["instructions_per_inference"] * 2 ** q["icount_shift"] / 1e6
+    rc = main(["hil", "--model", str(exp), "--data", str(exp), "--qemu", "--timeout", "0.001",
+               "--retries", "0", "--max-windows", "2", "--out", str(tmp_path / "r")])
+    assert rc == 1
+    rep = json.loads((tmp_path / "r" / "hil_report.json").read_text())
+    below = "--timeout 0.001 s is below the device's inference time"
+    assert rep["timeout_note"].startswith(f"{below} ({ms:.3g} ms per window; QEMU's emulated clock")
+    assert below in rep["checks"]["all_windows_completed"] and below in rep["checks"]["latency_within_budget"]
+    assert f"check latency_within_budget FAILED: no latency measured (no window completed: {below})" in \
+        capsys.readouterr().out

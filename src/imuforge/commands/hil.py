@@ -267,12 +267,18 @@ def run(args) -> int:
     if failed := exported.card.failed_checks():  # HIL tests the files as they are; the user should know
         print(f"warning: this export failed its own checks ({', '.join(failed)}; see {args.model}/card.md): "
               "the device is tested with it as it is", file=sys.stderr)
+    inference = None
+    if args.qemu:  # one inference there, as the export measured it: said when --timeout is below it
+        from imuforge.hil.qemu import card_inference_us
+
+        inference = card_inference_us(exported.card, dsp=args.dsp)
     link, emu, bps = open_link(args)
     try:
         rep = run_hil(args.model, windows, link, out=args.out, runs=args.runs, warmup=args.warmup,
                       timeout_s=args.timeout, retries=args.retries, pipeline=args.pipeline,
                       max_windows=args.max_windows, link_bytes_per_s=bps,
-                      latency_budget_ms=args.latency_budget_ms, emulated=True if args.emulate else None)
+                      latency_budget_ms=args.latency_budget_ms, emulated=True if args.emulate else None,
+                      inference_us=inference)
     except KeyboardInterrupt as exc:  # the windows completed are in a report: say where, then exit 130 / 143
         if getattr(exc, "report", None) is not None:
             _print_report(exc.report, as_json=args.json)
@@ -292,6 +298,8 @@ def _print_report(rep, *, as_json: bool = False) -> None:
     if as_json:  # the notes on stderr, as the other commands' with --json (after the run: an error that stops
         for note in (rep.data or {}).get("notes", []):  # it before is said alone, in one line)
             print(f"note: {note}", file=sys.stderr)
+        for warning in rep.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         print(json.dumps(rep.to_json()))
         return
     for line in summary_lines(rep):

@@ -180,3 +180,17 @@ def qemu_figures(export_dir: str | Path, *, macs: int,
                     "instructions_per_mac": round(r.instructions / macs, 2) if macs else None,
                     "windows": r.windows, "bit_exact_windows": r.bit_exact_windows}
     return out
+
+
+def card_inference_us(card, *, dsp: bool = False) -> tuple[float, str] | None:
+    """(µs, whence) one inference takes on the QEMU firmware by the export card's measurement (its
+    instructions per inference × 2^icount_shift ns, plain or SMLAD), or None where the card has none."""
+    q = ((card.size or {}).get("generated_c") or {}).get("qemu_cortex_m4")
+    if not isinstance(q, dict) or not isinstance(q.get("dsp" if dsp else "plain"), dict):
+        return None
+    n = q["dsp" if dsp else "plain"].get("instructions_per_inference")
+    shift = q.get("icount_shift", ICOUNT_SHIFT)
+    if isinstance(n, bool) or not isinstance(n, (int, float)) or not n > 0 or not isinstance(shift, int):
+        return None
+    return n * 2 ** shift / 1000.0, (f"QEMU's emulated clock: the export card's {n:.0f} instructions per "
+                                     f"inference at {2 ** shift} ns each")

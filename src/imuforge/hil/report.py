@@ -106,6 +106,8 @@ class HilReport:
     disconnected: bool = False
     files: dict[str, str] = field(default_factory=dict)
     macro_f1_in_data: float | None = None  # macro-F1 over the classes in the data only (eval's figure)
+    warnings: list[str] = field(default_factory=list)  # figures worse than the report --overwrite replaced
+    timeout_note: str | None = None  # --timeout below the device's inference time (timeout_below_inference)
 
     @property
     def mismatch_count(self) -> int:
@@ -144,6 +146,7 @@ class HilReport:
         if identity is not None:
             return list(zip(CHECK_NAMES, (identity, *(NOT_RUN,) * (len(CHECK_NAMES) - 1))))
         ended = f": {'device disconnected: ' if self.disconnected else ''}{self.error}" if self.error else ""
+        ended += f" — {self.timeout_note}" if self.timeout_note else ""
         verdicts = (
             identity,
             None if self.windows_completed == self.windows and not self.error else
@@ -156,7 +159,8 @@ class HilReport:
             + ", ".join(str(r["window"]) for r in self.device_resets),
             None if lat.get("within_budget") else
             f"p99 latency {lat.get('p99_us', float('nan')) / 1000:.3f} ms > budget {lat['budget_ms']:.3f} ms"
-            if lat.get("windows") else "no latency measured (no window completed)",
+            if lat.get("windows") else "no latency measured (no window completed"
+            + (f": {self.timeout_note.split(' (', 1)[0]})" if self.timeout_note else ")"),
         )
         return list(zip(CHECK_NAMES, verdicts))
 
@@ -312,6 +316,7 @@ def write_html(rep: HilReport, path: Path, png_name: str) -> Path:
         ("device", f"{dev['name']} on {dev['link']}; identity {'matches' if dev['match'] else 'DIFFERS'}"),
         ("windows", f"{rep.windows_completed} of {rep.windows} completed; {rep.mismatch_count} mismatches"
                     + (f"; not run (labels the model does not know): {excluded}" if excluded else "")),
+        *(("warning", w) for w in rep.warnings),
         *(("note", n) for n in (rep.data or {}).get("notes", [])),
         ("accuracy (device)", _fmt(rep.accuracy, True)),
         ("macro-F1 (device)", _fmt(rep.macro_f1, True)),
@@ -396,6 +401,7 @@ def summary_lines(rep: HilReport) -> list[str]:
            "none run: the device runs another model"),
         f"produced by {rep.produced_by()}",
     ]
+    lines += [f"warning: {w}" for w in rep.warnings]
     if rep.accuracy is not None:
         lines.append(f"accuracy {100 * rep.accuracy:.1f} %, macro-F1 {100 * rep.macro_f1:.1f} %")
     if excluded := not_scored(rep):
@@ -440,3 +446,93 @@ def macro_f1_notes(m) -> list[str]:
     table = 3 + sum(1 for i, r in enumerate(m.per_class.values()) if r.support or predicted[i])
     return format_report(m).splitlines()[table:]
 
+
+def timeout_below_inference(timeout_s: float, inferences: int, timeouts: int, measured_us: list[float],
+                            known: tuple[float, str] | None) -> str | None:
+    """When windows timed out and ``timeout_s`` is shorter than the device takes for a window's ``inferences``
+    (runs + warmup) — by the longest latency measured, else ``known`` (µs, whence: the export card's QEMU
+    figure) — the words for it: one cause of the failed windows and of the missing latency. Else None."""
+    if not timeouts:
+        return None
+    if measured_us:
+        us, whence = max(measured_us), "the longest measured"
+    elif known:
+        us, whence = known
+    else:
+        return None
+    needs = us * inferences / 1e6
+    if needs < timeout_s:
+        return None
+    per = f"{inferences} inferences of {us / 1000:.3g} ms" if inferences > 1 else f"{us / 1000:.3g} ms"
+    return (f"--timeout {timeout_s:g} s is below the device's inference time ({per} per window; {whence}): "
+            f"no reply can come in time; give --timeout well above {needs:.3g} s")
+
+
+def read_replaced(out: str | os.PathLike) -> dict[str, Any] | None:
+    """The ``hil_report.json`` in ``out`` that a run is about to replace (with ``--overwrite``), or None: none
+    there, or one that does not read as a HIL report (nothing to compare with)."""
+    path = Path(out) / REPORT_FILES["json"]
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return old if isinstance(old, dict) and old.get("format") == "imuforge-hil-report" else None
+
+
+def same_data(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether two reports' ``data`` entries name the same test windows: by their ``sha256`` (windows and
+    labels), or — for a report written before it — the same sources (resolved from this working folder) and as
+    many windows."""
+    if old.get("sha256") and new.get("sha256"):
+        return old["sha256"] == new["sha256"]
+    if not isinstance(old.get("source"), str) or old.get("windows") != new.get("windows"):
+        return False
+    return [str(Path(p).resolve()) for p in old["source"].split(",")] == new.get("resolved")
+
+
+#: how much worse than the report ``--overwrite`` replaced a figure may be before a warning: score figures
+#: in absolute points (0.005 = half a percentage point), latencies relative (5 %)
+WORSE_MARGINS = {"accuracy": 0.005, "macro_f1": 0.005, "latency": 0.05}
+#: the figures compared: (name said, where in the report, higher is better)
+COMPARED = (("accuracy", ("accuracy",), True), ("macro-F1", ("macro_f1",), True),
+            ("latency median", ("latency", "median_us"), False),
+            ("latency p99", ("latency", "p99_us"), False))
+
+
+def _figure(doc: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+    v: Any = doc
+    for k in keys:
+        v = v.get(k) if isinstance(v, dict) else None
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def worse_than(old: dict[str, Any] | None, rep: HilReport) -> list[str]:
+    """A warning for each figure of ``rep`` worse, beyond :data:`WORSE_MARGINS`, than in ``old`` (the report
+    it replaces: :func:`read_replaced`) on the same data (:func:`same_data`). Latencies are compared only
+    between two runs of the same kind of device timed by its own clock (QEMU, a board): an emulated device's
+    are the host's time."""
+    new = rep.to_json()
+    if not old or not same_data(old.get("data") or {}, new["data"]):
+        return []
+    kind = (old.get("produced_by") or {}).get("kind")
+    was = old.get("model") or {}
+    same = (was.get("sha256") == rep.model["sha256"] and isinstance(was.get("path"), str)
+            and Path(was["path"]).resolve() == Path(rep.model["path"]).resolve())
+    tested = ("the same export" if same else
+              f"it tested {was.get('path', '?')}, model sha256 {str(was.get('sha256', '?'))[:12]}…")
+    out = []
+    for name, keys, higher in COMPARED:
+        a, b = _figure(old, keys), _figure(new, keys)
+        if a is None or b is None:
+            continue
+        if keys[0] == "latency":
+            if kind != rep.producer or kind == "emulated" or not b > a * (1 + WORSE_MARGINS["latency"]):
+                continue
+            said = f"{a / 1000:.3g} ms → {b / 1000:.3g} ms ({rep.clock_label()})"
+        elif (a - b if higher else b - a) > WORSE_MARGINS[keys[0]]:
+            said = f"{100 * a:.1f} % → {100 * b:.1f} %"
+        else:
+            continue
+        out.append(f"{name} {said}: worse than in the HIL report this one replaced, on the same data "
+                   f"({tested})")
+    return out

@@ -335,6 +335,15 @@ def check_finite_windows(tw: TestWindows) -> None:
                           allowed="finite numbers only (fix or drop those samples before testing the device)")
 
 
+def data_identity(tw: TestWindows) -> dict[str, Any]:
+    """What tells the test data of a report (``data.sha256``: of the windows as the model takes them, float32,
+    and their labels; ``data.resolved``: the sources from any working folder): a report that ``--overwrite``
+    replaces is compared with the new one when they are the same (:func:`imuforge.hil.report.same_data`)."""
+    h = hashlib.sha256(np.ascontiguousarray(tw.X, np.float32).tobytes())
+    h.update("\n".join(map(str, tw.labels)).encode())
+    return {"sha256": h.hexdigest(), "resolved": [str(Path(p).resolve()) for p in tw.source.split(",")]}
+
+
 def latency_stats(us: np.ndarray) -> dict[str, float]:
     """Summary of per-window mean latencies (µs of the device clock)."""
     us = np.asarray(us, float)
@@ -346,10 +355,26 @@ def latency_stats(us: np.ndarray) -> dict[str, float]:
             "min_us": float(us.min()), "max_us": float(us.max()), "std_us": float(us.std())}
 
 
+def host_reference(model: ExportedModel, Q: np.ndarray) -> np.ndarray:
+    """The int8 outputs of the host's TFLM interpreter for the quantised windows ``Q``: what every device
+    output is compared with."""
+    from imuforge.export import TflmModel
+
+    bar = progress(total=len(Q), desc="host TFLM reference", unit="win")
+    ref_model = TflmModel(model.model_bytes)
+    ref = np.empty((len(Q), len(model.labels)), np.int8)
+    for i in range(len(Q)):
+        ref[i] = ref_model.invoke(Q[i:i + 1]).reshape(-1)
+        bar.update(1)
+    bar.close()
+    return ref
+
+
 def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike, runs: int = 1, warmup: int = 0,
             timeout_s: float = 2.0, retries: int = 3, pipeline: int = 2, max_windows: int | None = None,
             link_bytes_per_s: float | None = None, link_description: str | None = None,
-            latency_budget_ms: float | None = None, emulated: bool | None = None) -> R.HilReport:
+            latency_budget_ms: float | None = None, emulated: bool | None = None,
+            inference_us: tuple[float, str] | None = None) -> R.HilReport:
     """Run the whole HIL test on an open link; returns the report (also written into ``out``).
 
     ``data``: what :func:`load_test_windows` takes, or its :class:`TestWindows` (loaded and checked before
@@ -359,22 +384,17 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
     report then states which fraction of the windows/s the link allows was reached.
     ``emulated``: whether the device is imuforge's emulator (``None``: told by the name the device
     reports). A device that disconnects mid-run gives a partial report marked ``disconnected``.
+    ``inference_us``: (µs, whence) of one inference where known before the run (QEMU: the card's), said
+    when ``timeout_s`` is below it. A report replaced in ``out`` is compared: :func:`R.worse_than`.
     """
-    from imuforge.export import TflmModel, quantize_input
+    from imuforge.export import quantize_input
 
     model = load_export(model_dir)
     tw = data if isinstance(data, TestWindows) else load_test_windows(data, model, max_windows=max_windows)
     Q = quantize_input(tw.X, model.k, model.b)
     y = np.array([model.labels.index(v) for v in tw.labels])
     n = len(Q)
-
-    bar = progress(total=n, desc="host TFLM reference", unit="win")
-    ref_model = TflmModel(model.model_bytes)
-    ref = np.empty((n, len(model.labels)), np.int8)
-    for i in range(n):
-        ref[i] = ref_model.invoke(Q[i:i + 1]).reshape(-1)
-        bar.update(1)
-    bar.close()
+    ref = host_reference(model, Q)
 
     client = HilClient(link, timeout_s=timeout_s, retries=retries, pipeline=pipeline)
     client.stop_streaming()  # a capture killed mid-run left the device streaming: it would answer BUSY
@@ -424,6 +444,10 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
                        link=link_description or getattr(link, "description", ""), error=error,
                        latency_budget_ms=latency_budget_ms or model.latency_budget_ms(),
                        emulated=is_emulator(info.name) if emulated is None else emulated, disconnected=disconnected)
+    measured = [r.mean_us for r in results if r.output is not None]
+    rep.timeout_note = R.timeout_below_inference(timeout_s, runs + warmup, client.stats.timeouts, measured,
+                                                 inference_us)
+    rep.warnings = R.worse_than(R.read_replaced(out), rep)
     R.write_reports(rep, out, ref=ref, results=results)
     if interrupt is not None:  # the caller sees the interruption, with the report written (``.report``)
         interrupt.report = rep
@@ -474,7 +498,8 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
         device={**identity, "link": link},
         data={"source": tw.source, "windows": n, "excluded_unknown_labels": tw.excluded,
               "resampled_from_hz": list(tw.resampled_from_hz),
-              "model_rate_hz": float(model.card.input.odr_hz), "notes": [*tw.notes, *figure_notes]},
+              "model_rate_hz": float(model.card.input.odr_hz), "notes": [*tw.notes, *figure_notes],
+              **data_identity(tw)},
         windows=n, windows_completed=int(got.sum()), windows_failed=failed, mismatches=mismatches,
         accuracy=m_dev.accuracy if m_dev else None, macro_f1=m_dev.macro_f1 if m_dev else None,
         macro_f1_in_data=m_dev.macro_f1_in_data if m_dev else None,
