@@ -746,3 +746,16 @@ def test_a_recording_whose_gravity_was_removed_is_not_read_as_in_g():
                 figures.check("data")
         else:
             figures.check("data")
+
+
+def test_nan_in_a_recordings_samples_is_named_by_its_time_and_channel():
+    """eval, export and hil refused such data naming 'first at index (300, 4)': a row and column of an array
+    the user never sees. The recording says the time and the channel."""
+    t = np.arange(100) / 50.0
+    data = np.zeros((100, 3))
+    data[:, 2] = 9.81
+    data[61, 1] = np.nan
+    data[70, 0] = np.inf
+    with pytest.raises(ValidationError, match=r"data holds 2 non-finite value\(s\) \(NaN or inf\); first at "
+                                              r"t = 1\.22 s in acc_y"):
+        Recording(t, data, ("acc_x", "acc_y", "acc_z"), 50.0)

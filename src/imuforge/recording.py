@@ -63,6 +63,18 @@ def _check_magnitudes(arr: np.ndarray, channels: Sequence[str], ts: np.ndarray) 
                               "corrupted value?", allowed=spans)
 
 
+def _check_data_finite(arr: np.ndarray, channels: Sequence[str], ts: np.ndarray) -> None:
+    """Refuse NaN or infinity in a recording's samples, naming the first by its time and channel (an array
+    index, "first at index (300, 4)", had told a user nothing of where in the recording it was)."""
+    if arr.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise ValidationError(f"data holds {int(bad.sum())} non-finite value(s) (NaN or inf); first at t = "
+                              f"{float(ts[i]):.2f} s in {channels[j]}", allowed="finite numbers only")
+
+
 def window_mean_norm(acc: np.ndarray, rate_hz: float, window_s: float = 2.0) -> np.ndarray:
     """|mean specific force| over consecutive windows (m/s²)."""
     n = max(1, int(round(window_s * rate_hz)))
@@ -418,7 +430,7 @@ class Recording:
             raise ValidationError(f"channel {', '.join(twice)} named twice in {', '.join(channels)}",
                                   allowed="each channel once (acc_x, acc_y, acc_z, gyro_x, …)")
         check_finite("timestamps", ts)
-        check_finite("data", arr)
+        _check_data_finite(arr, channels, ts)
         _check_magnitudes(arr, channels, ts)
         if ts.size > 1 and not np.all(np.diff(ts) > 0):
             i = int(np.argmin(np.diff(ts) > 0))

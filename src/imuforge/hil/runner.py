@@ -186,28 +186,6 @@ class CardLayout:
         return cls(float(inp.window_s), float(inp.stride_s), float(inp.odr_hz), tuple(inp.channels))
 
 
-def non_finite_where(exc: ValidationError) -> ValidationError:
-    """A recording's refusal of NaN / infinity names an array index (``data holds 6 non-finite value(s) …;
-    first at index (300, 4)``): said as the time and channel instead (``first at t = 6.00 s in gyro_y``), read
-    from the recording's file. Any other error, or a file that does not tell, is returned as it is."""
-    import re
-
-    found = re.search(r"; first at index \((\d+), (\d+)\)$", exc.what)
-    path = Path(exc.source or "")
-    if not (found and "non-finite" in exc.what and path.suffix == ".parquet" and path.is_file()):
-        return exc
-    try:
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(path)
-        channel = json.loads(table.schema.metadata[b"imuforge"])["channels"][int(found[2])]
-        t = float(table.column("time")[int(found[1])].as_py())
-    except Exception:  # noqa: BLE001 - the loader's own words stand when the file does not tell more
-        return exc
-    return ValidationError(f"{exc.what[:found.start()]}; first at t = {t:.2f} s in {channel}",
-                           source=exc.source, allowed=exc.allowed)
-
-
 @dataclass
 class TestWindows:
     X: np.ndarray  # (n, window, channels) SI
@@ -259,10 +237,8 @@ def load_test_windows(data: str | os.PathLike | list, model: ExportedModel, *, m
                                       allowed="Dataset folders, folders holding them, or an .npz of windows")
         from imuforge.train.evaluate import run_windows
 
-        try:  # eval's windowing and its refusal of data lacking a channel the model takes
-            w, summaries = run_windows(CardLayout.of(model.card), paths, desc="HIL windows")
-        except ValidationError as exc:
-            raise non_finite_where(exc) from None
+        # eval's windowing and its refusal of data lacking a channel the model takes
+        w, summaries = run_windows(CardLayout.of(model.card), paths, desc="HIL windows")
         if not np.isin(np.asarray(w.labels).astype(str), model.labels).any():
             from imuforge.train.evaluate import no_scored_windows
 
