@@ -36,7 +36,7 @@ def check_replaceable(out: Path, option: str, *, what: str, marker: tuple[str, .
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValidationError(f"{option} {out} is a file", allowed="a new or empty folder")
-    above = next((p for p in out.parents if p.exists()), None)  # the nearest that exists: a folder to make it in
+    above = next((p for p in out.parents if p.exists()), None)  # the nearest that exists: where it is made
     if above is not None and not above.is_dir():  # ("cannot write …: File exists" before)
         raise ValidationError(f"{option} {out}: {above} is a file, not a folder",
                               allowed="a new or empty folder, in a folder")

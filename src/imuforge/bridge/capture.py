@@ -211,7 +211,7 @@ STALL_PERIODS = 40
 
 
 def stall_after_s(odr_hz: float) -> float:
-    """How long a capture waits on a silent device streaming at ``odr_hz`` before it takes the link as lost."""
+    """How long a capture waits on a silent device streaming at ``odr_hz`` before taking the link as lost."""
     return max(STALL_MIN_S, STALL_PERIODS / odr_hz) if odr_hz > 0 else STALL_MIN_S
 
 

@@ -349,7 +349,7 @@ class EmulatedDevice:
 
     @property
     def hung(self) -> bool:
-        """Whether the hang fault has fired (:attr:`Faults.hang_after_s`): the device sends and answers nothing."""
+        """Whether the hang fault has fired (:attr:`Faults.hang_after_s`): it sends and answers nothing."""
         return self.faults.hang_after_s is not None and self.streamed_s >= self.faults.hang_after_s
 
     def send(self, msg: P.Message) -> None:

@@ -133,8 +133,8 @@ def _register_emulate(sub) -> None:
                    help="drop the connection once after this many s of streaming, and come back (a pty: "
                         "on a new terminal, written to --port-file again)")
     p.add_argument("--hang-after", type=float,
-                   help="go silent for good after this many s of streaming, the link left open (firmware that "
-                        "hung behind a powered USB-serial bridge; a BLE peer out of range)")
+                   help="go silent for good after this many s of streaming, the link left open (firmware "
+                        "that hung behind a powered USB-serial bridge; a BLE peer out of range)")
     p.add_argument("--clock-ppm", type=float, default=None,
                    help="device clock error (ppm, + = fast); default: the profile's [timing] clock_ppm")
     p.add_argument("--follow", metavar="FILE",
@@ -299,9 +299,11 @@ def cmd_recover(args) -> int:
                               "channels its device was set to",
                               allowed="--recover LOG with --label, --profile, --placement, --subject, the "
                                       "CSV units")
-    live = [f for f, v in (("--reconnect", args.reconnect or None), ("--stall-s", args.stall_s)) if v is not None]
+    live = [f for f, v in (("--reconnect", args.reconnect or None), ("--stall-s", args.stall_s))
+            if v is not None]
     if live:  # they act on a live link (ignored before)
-        raise ValidationError(f"{', '.join(live)} with --recover: a raw log is read, no device is listened to",
+        raise ValidationError(f"{', '.join(live)} with --recover: a raw log is read, no device is listened "
+                              "to",
                               allowed="--recover LOG with --label, --profile, --placement, --subject, the "
                                       "CSV units")
     if args.seconds is not None:  # a raw log holds what it holds
@@ -703,8 +705,8 @@ def _emulated_device(args, profile, source_kind: str, schedule, stop: threading.
         source, scales = E.desk_source(profile, seed=args.seed), None
     clock_ppm = profile.timing.clock_ppm if args.clock_ppm is None else args.clock_ppm
     faults = E.Faults(drop_rate=args.drop_rate, corrupt_rate=args.corrupt_rate,
-                      disconnect_after_s=args.disconnect_after, hang_after_s=args.hang_after, clock_ppm=clock_ppm,
-                      seed=args.seed)
+                      disconnect_after_s=args.disconnect_after, hang_after_s=args.hang_after,
+                      clock_ppm=clock_ppm, seed=args.seed)
     device = E.EmulatedDevice.from_profile(profile, source, faults=faults, scales=scales)
     if args.hil_model:
         from imuforge.hil.device import HilDevice

@@ -433,10 +433,11 @@ def _import_notes(args, m) -> None:
     if suffix in (".bvh", ".npy") and not args.up and (share := trunk_along_z(m.positions)) >= Z_UP_SHARE:
         print(f"warning: in {share:.0%} of {name}'s frames the trunk lies along z, not up: a Z-up file? "
               "--up z reads it so (a body lying all through is read right as it is)", file=sys.stderr)
-    if suffix in (".bvh", ".npy") and args.up == "z" and (share := trunk_along_z(m.positions)) >= Z_UP_SHARE:
-        print(f"warning: read with --up z, {share:.0%} of {name}'s frames hold the trunk along the forward axis, "
-              "not up: a Y-up file (HumanML3D's and BVH's own)? without --up it is read so (a body lying all "
-              "through is read right as it is)", file=sys.stderr)
+    share = trunk_along_z(m.positions) if suffix in (".bvh", ".npy") and args.up == "z" else 0.0
+    if share >= Z_UP_SHARE:
+        print(f"warning: read with --up z, {share:.0%} of {name}'s frames hold the trunk along the forward "
+              "axis, not up: a Y-up file (HumanML3D's and BVH's own)? without --up it is read so (a body "
+              "lying all through is read right as it is)", file=sys.stderr)
     if not m.labels:
         print(f"note: {name} is not labelled: its recordings are too, and training leaves them out (--label "
               "names its activity)", file=sys.stderr)

@@ -389,7 +389,8 @@ def _transform_text(t, channels) -> str:
     """A transform as ``--augment`` names it (its values where they are not the defaults: ``jitter:0.05:all``)
     and what it does to these channels where its name does not say it: the ``auto`` settings leave out what
     an accelerometer alone would read as motion, and a rotation turns complete x/y/z triplets only."""
-    from imuforge.train.augment import STRENGTH, has_effect, has_gyroscope, spec_text, triplets, untouched_triplets
+    from imuforge.train.augment import (STRENGTH, has_effect, has_gyroscope, spec_text, triplets,
+                                        untouched_triplets)
 
     text = spec_text(t)
     if not has_effect(t):  # listed among the active ones, it read as if it augmented

@@ -322,8 +322,8 @@ class ExportCard:
 
 
 def _class_metrics(d: dict[str, Any]) -> ClassMetrics:
-    return ClassMetrics(d.get("accuracy", 0.0), d.get("macro_f1", 0.0), d.get("per_class", {}), d.get("confusion"),
-                        d.get("macro_f1_in_data"))
+    return ClassMetrics(d.get("accuracy", 0.0), d.get("macro_f1", 0.0), d.get("per_class", {}),
+                        d.get("confusion"), d.get("macro_f1_in_data"))
 
 
 __all__ = ["CARD_DIGEST", "CardData", "CardDevice", "CardInput", "CardMetrics", "CardModel", "CardOutput",

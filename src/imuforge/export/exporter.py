@@ -240,14 +240,15 @@ def export_warnings(card: ExportCard, previous: ExportCard | None = None) -> lis
     above its float one (the float figures of eval and the run then describe another model), and every
     figure worse than in ``previous``, the export this one replaced — its int8 accuracy and macro-F1 on the
     same test windows, a check it passed, the flash and RAM it took."""
-    m, out = card.metrics, []
-    if card.checks.get("int8_drop_within_1_point") and min(m.drop_accuracy_points, m.drop_macro_f1_points) < -1:
-        n = card.data.test.windows
-        changed = round((1.0 - m.float_int8_top1_agreement) * n) if n and math.isfinite(
-            m.float_int8_top1_agreement) else 0
-        out.append(f"the int8 model scores over 1 point above the float one (it changed the class of {changed} "
-                   f"of {n} windows): the float figures of eval and the run do not describe the model the "
-                   "device runs; judge it by the int8 figures here and by hil (on more windows: --data TEST)")
+    m, out, n = card.metrics, [], card.data.test.windows
+    gain = min(m.drop_accuracy_points, m.drop_macro_f1_points) < -MAX_DROP_POINTS  # (the check is of a loss)
+    if card.checks.get("int8_drop_within_1_point") and gain:
+        agree = m.float_int8_top1_agreement
+        changed = round((1.0 - agree) * n) if n and math.isfinite(agree) else 0
+        out.append(f"the int8 model scores over 1 point above the float one (it changed the class of "
+                   f"{changed} of {n} windows): the float figures of eval and the run do not describe the "
+                   "model the device runs; judge it by the int8 figures here and by hil (on more windows: "
+                   "--data TEST)")
     return out + ([] if previous is None else _worse_than(previous, card))
 
 
@@ -260,16 +261,17 @@ def _worse_than(old: ExportCard, new: ExportCard) -> list[str]:
         for what, a, b in (("accuracy", old.metrics.int8.accuracy, new.metrics.int8.accuracy),
                            ("macro-F1", old.metrics.int8.macro_f1, new.metrics.int8.macro_f1)):
             if 100 * (a - b) > WORSE_POINTS:
-                out.append(f"int8 {what} fell from {a:.3f} to {b:.3f} on the same {new.data.test.windows} test "
-                           f"windows as {was}")
+                out.append(f"int8 {what} fell from {a:.3f} to {b:.3f} on the same {new.data.test.windows} "
+                           f"test windows as {was}")
     failed = [k for k, v in new.checks.get("checks_passed", {}).items()
               if v == "FAIL" and old.checks.get("checks_passed", {}).get(k) == "pass"]
     if failed:
         out.append(f"check(s) {', '.join(failed)} fail, which passed in {was}")
-    sizes = (("flash (model flatbuffer)", old.size.get("flash_model_bytes"), new.size.get("flash_model_bytes")),
-             ("tensor arena (TFLM)", old.size.get("arena_bytes_tflm"), new.size.get("arena_bytes_tflm")))
-    for what, a, b in sizes:
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > 0 and b > a * (1 + WORSE_BYTES_SHARE):
+    for what, key in (("flash (model flatbuffer)", "flash_model_bytes"),
+                      ("tensor arena (TFLM)", "arena_bytes_tflm")):
+        a, b = old.size.get(key), new.size.get(key)
+        numbers = isinstance(a, (int, float)) and isinstance(b, (int, float))
+        if numbers and 0 < a * (1 + WORSE_BYTES_SHARE) < b:
             out.append(f"{what} grew from {a:g} to {b:g} bytes (+{100 * (b / a - 1):.0f} %) against {was}")
     return out
 
@@ -774,7 +776,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         _cgen_check_line(c.get("generated_c_equals_tflm")),
         _qemu_check_line(c.get("generated_c_equals_tflm_qemu")),
         _passed_line(c.get("checks_passed")),
-        *(["", "## Warnings", "", *(f"- {w}" for w in card.get("warnings") or [])] if card.get("warnings") else []),
+        *(["", "## Warnings", "", *(f"- {w}" for w in card["warnings"])] if card.get("warnings") else []),
         "",
         "## Size and speed",
         "",

@@ -106,8 +106,9 @@ def load_humanml3d(path: str | os.PathLike, fps: float = HUMANML3D_FPS, *, label
 
 
 def _check_frames(n: int, source: str) -> None:
-    """Refuse a motion of fewer frames than one can be simulated from (:data:`~imuforge.motion.motion.MIN_FRAMES`:
-    it was imported, and ``simulate`` then failed naming neither the file nor what it needs)."""
+    """Refuse a motion of fewer frames than one can be simulated from
+    (:data:`~imuforge.motion.motion.MIN_FRAMES`: it was imported, and ``simulate`` then failed naming neither
+    the file nor what it needs)."""
     from imuforge.motion.motion import MIN_FRAMES, MIN_FRAMES_ALLOWED
 
     if n < MIN_FRAMES:
@@ -128,8 +129,8 @@ def _check_stature(P: np.ndarray, source: str, *, allowed: str, units: str | Non
     if not np.isfinite(tall) or STATURE_M[0] <= tall <= STATURE_M[1]:
         return
     read = {None: "m", **{u: u for u in BVH_UNITS}}[units]
-    fits = [u for u, k in BVH_UNITS.items() if u != read and STATURE_M[0] <= tall / BVH_UNITS.get(read, 1.0) * k
-            <= STATURE_M[1]]
+    raw = tall / BVH_UNITS.get(read, 1.0)  # the legs' length in the file's own numbers
+    fits = [u for u, k in BVH_UNITS.items() if u != read and STATURE_M[0] <= raw * k <= STATURE_M[1]]
     given = f" read in {units}" if units else ""
     raise ValidationError(f"the body's legs make it {tall:.3g} m tall{given}"
                           + ((f": positions in {fits[0]}?" if units is None else

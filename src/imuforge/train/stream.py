@@ -299,8 +299,8 @@ def fit(config, model, pool, split, mean, std):
     val_data = _dataset(val, -(-val_index.size // 256), w.length, len(w.channels))
     start = start_point(config, model, lambda: model.evaluate(val_data, verbose=0, return_dict=True))
     hist = fit_closing(model, fit_callbacks(config, model, pool, split, mean, std),
-                       _dataset(train, len(train), w.length, len(w.channels)), epochs=config.epochs, shuffle=False,
-                       validation_data=val_data, verbose=0)
+                       _dataset(train, len(train), w.length, len(w.channels)), epochs=config.epochs,
+                       shuffle=False, validation_data=val_data, verbose=0)
     return restore_start_unless_beaten(model, hist.history, start)
 
 

@@ -831,8 +831,8 @@ def fit_callbacks(config: TrainConfig, model, pool: _Pool, split: _Split, mean: 
 
 
 def fit_closing(model, callbacks: list, *args, **fit):
-    """``model.fit(*args, callbacks=callbacks, **fit)``, its progress bar closed however the fit ends: Keras calls no
-    callback when a Ctrl-C stops it, and a bar left open drew its last line after the command's
+    """``model.fit(*args, callbacks=callbacks, **fit)``, its progress bar closed however the fit ends: Keras
+    calls no callback when a Ctrl-C stops it, and a bar left open drew its last line after the command's
     "interrupted", at the interpreter's exit."""
     try:
         return model.fit(*args, callbacks=callbacks, **fit)
