@@ -162,6 +162,10 @@ def test_a_device_that_hangs_ends_the_capture_at_the_stall_not_the_window(tcp_de
     assert 60 <= len(res.recording) <= 130  # the first second's samples, every one exact
     first = res.recording.provenance["first_sample_index"]
     assert np.array_equal(res.recording.data, formula_si(first, len(res.recording)))
+    from imuforge.bridge.emulator import EmulatedDevice, FormulaSource
+
+    at_once = EmulatedDevice(FormulaSource(), faults=Faults(hang_after_s=0.0))
+    assert not at_once.hung  # it answers the handshake; silent from its first START on (it was silent at once)
     d = tcp_device(Faults(hang_after_s=1.0))  # a new device: the hung one answers no capture any more
     res = _cap(d.url, tmp_path, name="r", seconds=3.0, stall_s=0.5, reconnect=True, reconnect_window_s=1.0,
                handshake_timeout_s=0.3)  # (it tries until the window's end and the reconnect window)

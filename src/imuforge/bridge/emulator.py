@@ -323,6 +323,7 @@ class EmulatedDevice:
         self.frames_dropped = 0
         self.frames_corrupted = 0
         self.streamed_s = 0.0
+        self.started = False  # a START was received: the hang fault counts streaming from it (0 s included)
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
 
     @classmethod
@@ -350,7 +351,8 @@ class EmulatedDevice:
     @property
     def hung(self) -> bool:
         """Whether the hang fault has fired (:attr:`Faults.hang_after_s`): it sends and answers nothing."""
-        return self.faults.hang_after_s is not None and self.streamed_s >= self.faults.hang_after_s
+        return (self.faults.hang_after_s is not None and self.started
+                and self.streamed_s >= self.faults.hang_after_s)
 
     def send(self, msg: P.Message) -> None:
         """Queue one frame for the host (faults apply to SAMPLES frames; a hung device sends nothing)."""
@@ -424,7 +426,7 @@ class EmulatedDevice:
         s = P.Start.unpack(frame.payload)
         self.limit = s.n_samples
         self.produced = 0
-        self.streaming = True
+        self.streaming = self.started = True
         self.t_start = self.now
         self.send(P.Ack(frame.type, frame.seq))
 

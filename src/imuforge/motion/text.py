@@ -1060,7 +1060,7 @@ def parse_description(text: str, *, seconds: float | None = None, matcher: str =
     # units only blur an embedding ("running at 3 m/s" scored walking 0.52, running 0.51); so do the hands at
     # rest where other words name the activity ("she walks with her hands in her pockets" was refused:
     # standing 0.37, walking 0.32; "a man with his hands in his pockets" names none and keeps them)
-    words = " ".join(_QUANTITY.sub(" ", text).split())
+    words = without_quantities(text)
     for aside in (_HANDS_AT_REST, _PICK_UP):  # a thing taken in hand too ("she picks up her bag, then walks")
         if KeywordMatcher().hits(rest := " ".join(aside.sub(" ", words).split())):
             words = rest
@@ -1243,6 +1243,12 @@ _UNREAD_DURATION = re.compile(r"\b(?:for|lasting)\s+(?:about\s+|around\s+|roughl
                               r"|milliseconds?)"
                               r"|(?:a\s+few|a\s+couple\s+of|several|many)\s+" + _TIME_UNIT + r")\b",
                               re.IGNORECASE)
+
+
+def without_quantities(text: str) -> str:
+    """``text`` without its speeds and durations and the words that introduce them ("walking at 9 m/s for 45
+    seconds" → "walking"): the words that name the activity, as the matcher reads them."""
+    return " ".join(_QUANTITY.sub(" ", text).split())
 
 
 def stated_speeds(text: str) -> list[str]:

@@ -73,7 +73,8 @@ def torch_file_problem(path: Path, exc: BaseException) -> str:
     """Why ``torch.load(path, weights_only=True)`` failed, in words: torch's advice to load with
     ``weights_only=False`` (run what an untrusted pickle says) is not one to follow, nor to repeat."""
     try:
-        head = path.open("rb").read(8)
+        with path.open("rb") as f:
+            head = f.read(8)
     except OSError as e:
         return f"cannot be read ({e.strerror or type(e).__name__})"
     text = " ".join(str(exc).split())

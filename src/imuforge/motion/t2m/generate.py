@@ -194,12 +194,12 @@ def expected_activity(text: str, matcher: str = "embedding") -> tuple[str | None
     """The library activity the text maps to (for relevance), or None and why not. A text the library
     refuses for a speed or duration it does not make ("walking at 9 m/s") is matched without them: the
     model does not read them, and the words still name the activity."""
-    from imuforge.motion.text import _QUANTITY, parse_description
+    from imuforge.motion.text import parse_description, without_quantities
 
     try:
         spec = parse_description(text, matcher=matcher)
     except ValidationError as exc:
-        plain = " ".join(_QUANTITY.sub(" ", text).split())
+        plain = without_quantities(text)
         try:
             if not plain or plain == text:
                 raise exc
