@@ -425,7 +425,9 @@ def _import_notes(args, m) -> None:
 
     name, suffix = args.source.name, args.source.suffix.lower()
     if suffix == ".bvh":
-        print(f"note: {name} read in {m.meta.get('units')}: {m.meta.get('m_per_unit'):g} m per unit",
+        also = "".join(f"; in {u} it would be {v:.2f} m tall (--units {u})"
+                       for u, v in (m.meta.get("units_also_fit") or {}).items())
+        print(f"note: {name} read in {m.meta.get('units')}: {m.meta.get('m_per_unit'):g} m per unit{also}",
               file=sys.stderr)
     if suffix == ".npy" and getattr(args, "npy_fps", None) is None:
         print(f"note: a .npy holds no frame rate: {name} read at {HUMANML3D_FPS:g} fps (HumanML3D's); --fps "

@@ -482,11 +482,8 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
                                   allowed="LeftToeBase/RightToeBase (Mixamo, CMU) or an End Site under the foot")
     if up == "z":
         P = z_up_to_y_up(P)
-    scale = _units(P, units, src)
+    scale, also = _units(P, units, src)
     P = P * scale
-    _check_stature(P, src, units=None if units == "auto" else units,
-                   allowed=f"a body {STATURE_M[0]:g}–{STATURE_M[1]:g} m tall: --units auto (from the legs' "
-                           f"length) or the file's unit: {', '.join(BVH_UNITS)}")
     P[..., 1] -= np.percentile(P[:, [J("left_foot"), J("right_foot")], 1].min(axis=1), 5) - 0.0
     rate = fps or 1.0 / frame_time
     ori = inverse_kinematics(P, source=src)
@@ -494,6 +491,7 @@ def load_bvh(path: str | os.PathLike, *, units: str = "auto", up: str = "y", lab
     return Motion(P, ori, rate, labels=labels, meta={"source": src, "format": "bvh", "m_per_unit": scale,
                                                     "units": units if units != "auto" else
                                                     f"{_unit_name(scale)} (from the legs' length)", "up": up,
+                                                    "units_also_fit": also,
                                                     "joint_map": {t: joints[i].name for t, i in chosen.items()}})
 
 
@@ -501,19 +499,31 @@ def _unit_name(scale: float) -> str:
     return next(u for u, v in BVH_UNITS.items() if v == scale)
 
 
-def _units(P: np.ndarray, units: str, src: str) -> float:
+def _units(P: np.ndarray, units: str, src: str) -> tuple[float, dict[str, float]]:
+    """Metres per unit of a BVH, and the other units that would make its body a stature of
+    :data:`STATURE_M` too (unit → stature, m: cm and inch both read a 0.9 m child or a 2.3 m adult). ``auto``
+    takes, of the units whose stature lies in :data:`STATURE_M`, the one nearest 1.7 m; a body that is no
+    stature in any unit, or in the unit given, is refused (:func:`_check_stature`)."""
     from imuforge.motion.plausibility import stature
 
-    if units != "auto":
-        if units not in BVH_UNITS:
-            raise ValidationError(f"unknown units {units!r}", source=src, allowed="auto, " + ", ".join(BVH_UNITS))
-        return BVH_UNITS[units]
+    if units != "auto" and units not in BVH_UNITS:
+        raise ValidationError(f"unknown units {units!r}", source=src, allowed="auto, " + ", ".join(BVH_UNITS))
     height = stature(P)
-    if not height > 0:
+    if units == "auto" and not height > 0:
         raise ValidationError("cannot infer units: the hips, knees and ankles coincide", source=src,
                               allowed=f"a skeleton with legs, or units given: {', '.join(BVH_UNITS)}")
-    best = min(BVH_UNITS, key=lambda u: abs(np.log(height * BVH_UNITS[u] / 1.7)))
-    return BVH_UNITS[best]
+    fit = {u: height * k for u, k in BVH_UNITS.items() if STATURE_M[0] <= height * k <= STATURE_M[1]}
+    if units == "auto":
+        if not fit:
+            raise ValidationError(f"the body's legs are {height:.3g} units long: no unit imuforge reads ("
+                                  f"{', '.join(BVH_UNITS)}) makes it {STATURE_M[0]:g}–{STATURE_M[1]:g} m tall",
+                                  source=src, allowed=f"a body {STATURE_M[0]:g}–{STATURE_M[1]:g} m tall")
+        units = min(fit, key=lambda u: abs(np.log(fit[u] / 1.7)))
+    else:
+        _check_stature(P * BVH_UNITS[units], src, units=units,
+                       allowed=f"a body {STATURE_M[0]:g}–{STATURE_M[1]:g} m tall: --units auto (from the "
+                               f"legs' length) or the file's unit: {', '.join(BVH_UNITS)}")
+    return BVH_UNITS[units], {u: round(float(v), 3) for u, v in fit.items() if u != units}
 
 
 def trunk_along_z(P: np.ndarray) -> float:

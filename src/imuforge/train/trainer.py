@@ -460,10 +460,14 @@ def _pool_from_windows(windows: Windows, is_real: np.ndarray, summaries: list[di
             # labels whose stretches are all shorter than a window: the data hold them, no window does
             short = {lab for s in summaries for lab in s.get("duration_per_label_s", {})} - set(found)
             short = sorted(short & set(config.labels) if config.labels else short)
-            if short:
+            dropped = {k: v for k, v in dict(windows.dropped).items() if v}
+            if short:  # "shorter" only where no window was dropped for another reason (eval's wording)
+                why = (f"no window of {', '.join(short)} was kept (windows not used: "
+                       f"{', '.join(f'{k}={v}' for k, v in dropped.items())})" if dropped else
+                       f"the stretches of {', '.join(short)} are all shorter")
                 raise ValidationError(
-                    f"only {labels[0]} has windows of --window-s {config.window_s:g} s: the stretches of "
-                    f"{', '.join(short)} are all shorter; a classifier needs at least 2 labels",
+                    f"only {labels[0]} has windows of --window-s {config.window_s:g} s: {why}; a classifier "
+                    "needs at least 2 labels",
                     allowed=f"a --window-s the stretches hold (under the shortest label's), or longer "
                             f"recordings of {', '.join(short)}")
             raise ValidationError(f"the data hold only one label{kept} ({labels[0]}); a classifier needs at "
