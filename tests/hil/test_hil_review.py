@@ -1,7 +1,8 @@
 """A fresh user's review of ``imuforge hil``: a figure worse than the report --overwrite replaced is warned
-about; --out inside the export is refused; eval's upsampling note, its macro-F1 over the data's classes with
-its note, and its missing-channel refusal; link options the link never uses are refused; a NaN is said by
-time and channel; a --timeout below the device's inference time is said to be."""
+about (only between two runs that completed every window); --out inside the export is refused; eval's
+upsampling note, its macro-F1 over the data's classes with its note, and its missing-channel refusal; link
+options the link never uses are refused; a NaN is said by time and channel; a --timeout below the device's
+inference time is said to be."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ def test_overwrite_warns_when_a_figure_got_worse_on_the_same_data(tiny_model, tm
     printed = capsys.readouterr().out
     rep = json.loads((out / "hil_report.json").read_text())
     assert rep["accuracy"] < good["accuracy"] - 0.05, (rep["accuracy"], good["accuracy"])
-    said = (f"accuracy {100 * good['accuracy']:.1f} % → {100 * rep['accuracy']:.1f} %: worse than in the HIL "
-            f"report this one replaced, on the same data (it tested {tiny_model}, model sha256 ")
+    said = (f"accuracy {100 * good['accuracy']:.1f} % → {100 * rep['accuracy']:.1f} %: worse than in the "
+            f"HIL report this one replaced, on the same data (it tested {tiny_model}, model sha256 ")
     assert rep["warnings"] and rep["warnings"][0].startswith(said), rep["warnings"]
     assert f"warning: {rep['warnings'][0]}" in printed.splitlines()
     assert "<th>warning</th>" in (out / "hil_report.html").read_text()
@@ -57,6 +58,61 @@ def test_overwrite_warns_when_a_figure_got_worse_on_the_same_data(tiny_model, tm
     assert json.loads((out / "hil_report.json").read_text())["warnings"] == []
     assert _hil(worse, tiny_model, out, "--overwrite", "--max-windows", "7") == 0
     assert json.loads((out / "hil_report.json").read_text())["warnings"] == []
+
+
+def _run(model, data, out, faults=None, **kw):
+    from imuforge.bridge.links import SerialLink
+    from imuforge.hil.device import start_emulator
+    from imuforge.hil.runner import run_hil
+
+    with start_emulator(model, hil_faults=faults) as emu:
+        link = SerialLink(emu.port)
+        try:
+            return run_hil(model, data, link, out=out, pipeline=1, **kw).to_json()
+        finally:
+            link.close()
+
+
+def test_a_partial_run_is_not_compared_with_the_report_it_replaces(tiny_model, tmp_path):
+    """data.sha256 covers every window loaded, accuracy only the windows completed: a worse export that timed
+    out on some windows had been said 'accuracy 57.9 % → …: worse … on the same data'."""
+    from imuforge.hil.device import HilFaults
+
+    worse, out = _worse_export(tiny_model, tmp_path / "worse"), tmp_path / "r"
+    good = _run(tiny_model, tiny_model, out)
+    assert good["windows_completed"] == good["windows"] and good["warnings"] == []
+    lost = HilFaults(drop_result_at=(2, 5, 9))  # three windows time out (no retry), the run goes on
+    rep = _run(worse, tiny_model, out, faults=lost, timeout_s=0.2, retries=0)
+    n = rep["windows"]
+    assert rep["windows_completed"] == n - 3 and not rep["error"] and rep["accuracy"] < good["accuracy"]
+    assert rep["warnings"] == [
+        "accuracy, macro-F1 and latency not compared with the HIL report this one replaced, on the same "
+        f"data: this run completed {n - 3} of {n} windows (the others timed out or failed); figures of part "
+        "of the windows are not of the same data"]
+    # a run stopped by an error replaced by a whole one: the one replaced is said to be partial
+    stopped = _run(worse, tiny_model, out, faults=HilFaults(drop_result_at=tuple(range(4, 200))),
+                   timeout_s=0.1, retries=0)
+    assert stopped["error"] and stopped["windows_completed"] == 3
+    rep = _run(worse, tiny_model, out)
+    assert len(rep["warnings"]) == 1 and "worse" not in rep["warnings"][0]
+    assert (f"on the same data: the report replaced completed 3 of {n} windows (stopped by an error); "
+            in rep["warnings"][0]), rep["warnings"]
+
+
+@pytest.mark.parametrize("doc, said", [
+    ({"disconnected": True, "error": "link closed"}, "completed 5 of 19 windows (the device disconnected)"),
+    ({"error": "interrupted (Ctrl-C) after 5 of 19 windows"}, "completed 5 of 19 windows (interrupted)"),
+    ({"error": "the device runs a different model", "device": {"match": False}},
+     "completed 5 of 19 windows (the device ran another model)"),
+    ({"windows_completed": 19, "error": "interrupted (SIGTERM) after 19 of 19 windows"},
+     "completed 19 of 19 windows (interrupted)"),
+    ({"windows_completed": 19}, None),
+])
+def test_why_a_report_does_not_cover_its_data(doc, said):
+    from imuforge.hil.report import incomplete
+
+    assert incomplete({"windows": 19, "windows_completed": 5, "error": None, "disconnected": False,
+                       "device": {"match": True}, **doc}) == said
 
 
 @pytest.mark.parametrize("inside", [".", "c", "c/deeper"])

@@ -26,7 +26,8 @@ from imuforge.hil.runner import run_hil
 
 def _report(**kw) -> HilReport:
     base = dict(
-        created_utc="2026-01-01T00:00:00Z", model={"name": "m", "sha256": "ab" * 32, "size_bytes": 10, "labels": ["a"]},
+        created_utc="2026-01-01T00:00:00Z",
+        model={"name": "m", "sha256": "ab" * 32, "size_bytes": 10, "labels": ["a"]},
         device={"match": True, "device_sha256": "x", "device_size": 10, "host_sha256": "x", "host_size": 10,
                 "link": "serial /dev/null", "name": "board", "arena_size": 100},
         data={}, windows=2, windows_completed=2, windows_failed=[], mismatches=[], accuracy=1.0, macro_f1=1.0,
@@ -46,8 +47,8 @@ def _junit_failures(rep: HilReport, tmp_path) -> set[str]:
 
 @pytest.mark.parametrize("change, failing", [
     ({}, set()),
-    ({"latency": {"windows": 2, "p99_us": 5000.0, "budget_ms": 1.0, "within_budget": False, "clock": CLOCK_DEVICE}},
-     {"latency_within_budget"}),
+    ({"latency": {"windows": 2, "p99_us": 5000.0, "budget_ms": 1.0, "within_budget": False,
+                  "clock": CLOCK_DEVICE}}, {"latency_within_budget"}),
     ({"device_resets": [{"window": 1, "boot_id": 2}]}, {"no_device_reset"}),
     ({"windows_completed": 1, "error": "serial: device disconnected", "disconnected": True},
      {"all_windows_completed"}),
@@ -78,8 +79,8 @@ def test_windows_of_labels_the_model_lacks_are_named_on_the_console_and_in_the_h
 
 def test_cli_exit_code_follows_the_latency_budget(tiny_model, tmp_path, capsys):
     out = tmp_path / "r"
-    rc = main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows", "10",
-               "--latency-budget-ms", "0.000001", "--out", str(out)])
+    rc = main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows",
+               "10", "--latency-budget-ms", "0.000001", "--out", str(out)])
     text = capsys.readouterr().out
     rep = json.loads((out / "hil_report.json").read_text())
     suite = ET.parse(out / "hil_junit.xml").getroot()
@@ -89,8 +90,8 @@ def test_cli_exit_code_follows_the_latency_budget(tiny_model, tmp_path, capsys):
 
 
 def test_an_emulated_run_says_so_and_names_the_host_clock(tiny_model, tiny_data, tmp_path, capsys):
-    assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows", "5",
-                 "--out", str(tmp_path / "cli")]) == 0
+    assert main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--emulate", "--max-windows",
+                 "5", "--out", str(tmp_path / "cli")]) == 0
     out = capsys.readouterr().out
     rep = json.loads((tmp_path / "cli" / "hil_report.json").read_text())
     assert rep["emulated"] is True and rep["device"]["emulated"] is True
@@ -153,8 +154,8 @@ def test_a_device_that_disconnects_mid_run_gets_a_partial_report_and_exit_1(tiny
 
     monkeypatch.setattr(cmd, "open_link", open_link)
     out = tmp_path / "r"
-    rc = main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--port", "unused", "--pipeline", "1",
-               "--max-windows", "20", "--out", str(out)])
+    rc = main(["hil", "--model", str(tiny_model), "--data", str(tiny_model), "--port", "unused", "--pipeline",
+               "1", "--max-windows", "20", "--out", str(out)])
     text = capsys.readouterr().out
     assert rc == 1 and "HIL FAIL" in text and "device disconnected" in text
     rep = json.loads((out / "hil_report.json").read_text())
@@ -299,7 +300,8 @@ def test_a_run_on_the_models_own_data_says_so_in_every_report(tiny_model, tiny_d
         printed = capsys.readouterr().out  # with the summary, after the run: a refusal before it is one line
         notes = json.loads((out / "hil_report.json").read_text())["data"]["notes"]
         assert notes[0].startswith(said), notes  # (then eval's macro-F1 notes, for 4 windows of 3 classes)
-        assert all(n.startswith(("macro-F1 counts", "not in the data and never predicted")) for n in notes[1:])
+        evals = ("macro-F1 counts", "not in the data and never predicted")
+        assert all(n.startswith(evals) for n in notes[1:])
         assert f"note: {notes[0]}" in printed
         assert html_escape(notes[0]) in (out / "hil_report.html").read_text()
 

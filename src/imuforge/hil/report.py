@@ -106,7 +106,8 @@ class HilReport:
     disconnected: bool = False
     files: dict[str, str] = field(default_factory=dict)
     macro_f1_in_data: float | None = None  # macro-F1 over the classes in the data only (eval's figure)
-    warnings: list[str] = field(default_factory=list)  # figures worse than the report --overwrite replaced
+    # figures worse than the report --overwrite replaced, or why they were not compared (worse_than)
+    warnings: list[str] = field(default_factory=list)
     timeout_note: str | None = None  # --timeout below the device's inference time (timeout_below_inference)
 
     @property
@@ -434,19 +435,6 @@ def summary_lines(rep: HilReport) -> list[str]:
     return lines
 
 
-def macro_f1_notes(m) -> list[str]:
-    """eval's lines under its per-class table (:func:`imuforge.train.evaluate.format_report`) for the device's
-    :class:`~imuforge.train.evaluate.Metrics` ``m``: a class predicted but not in the data, counted at F1
-    0 (with macro-F1 over the data's classes only), and the model's classes neither in the data nor
-    predicted."""
-    from imuforge.train.evaluate import format_report
-
-    predicted = m.predicted()
-    # its rows: the header, a row per class in the data or predicted, accuracy and macro-F1
-    table = 3 + sum(1 for i, r in enumerate(m.per_class.values()) if r.support or predicted[i])
-    return format_report(m).splitlines()[table:]
-
-
 def timeout_below_inference(timeout_s: float, inferences: int, timeouts: int, measured_us: list[float],
                             known: tuple[float, str] | None) -> str | None:
     """When windows timed out and ``timeout_s`` is shorter than the device takes for a window's ``inferences``
@@ -506,14 +494,40 @@ def _figure(doc: dict[str, Any], keys: tuple[str, ...]) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def incomplete(doc: dict[str, Any]) -> str | None:
+    """How a report (``hil_report.json``'s object) falls short of every window completed with no error or
+    disconnection — its accuracy, macro-F1 and latency then cover only the windows completed — or None."""
+    done, n = doc.get("windows_completed"), doc.get("windows")
+    error, disconnected = doc.get("error"), doc.get("disconnected")
+    if done == n and not error and not disconnected:
+        return None
+    if not (doc.get("device") or {}).get("match", True):
+        why = "the device ran another model"
+    elif disconnected:
+        why = "the device disconnected"
+    elif isinstance(error, str) and error.startswith("interrupted"):
+        why = "interrupted"
+    elif error:
+        why = "stopped by an error"
+    else:
+        why = "the others timed out or failed"
+    return f"completed {done} of {n} windows ({why})"
+
+
 def worse_than(old: dict[str, Any] | None, rep: HilReport) -> list[str]:
     """A warning for each figure of ``rep`` worse, beyond :data:`WORSE_MARGINS`, than in ``old`` (the report
     it replaces: :func:`read_replaced`) on the same data (:func:`same_data`). Latencies are compared only
     between two runs of the same kind of device timed by its own clock (QEMU, a board): an emulated device's
-    are the host's time."""
+    are the host's time. Only two runs that each completed every window with no error or disconnection are
+    compared (:func:`incomplete`): the figures of the others cover only the windows completed, not the same
+    data; for them one line says that the comparison was skipped, and why."""
     new = rep.to_json()
     if not old or not same_data(old.get("data") or {}, new["data"]):
         return []
+    if short := [f"{whose} {why}" for whose, doc in (("this run", new), ("the report replaced", old))
+                 if (why := incomplete(doc))]:
+        return ["accuracy, macro-F1 and latency not compared with the HIL report this one replaced, on the "
+                f"same data: {' and '.join(short)}; figures of part of the windows are not of the same data"]
     kind = (old.get("produced_by") or {}).get("kind")
     was = old.get("model") or {}
     same = (was.get("sha256") == rep.model["sha256"] and isinstance(was.get("path"), str)

@@ -346,11 +346,22 @@ def host_reference(model: ExportedModel, Q: np.ndarray) -> np.ndarray:
     return ref
 
 
-def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike, runs: int = 1, warmup: int = 0,
-            timeout_s: float = 2.0, retries: int = 3, pipeline: int = 2, max_windows: int | None = None,
-            link_bytes_per_s: float | None = None, link_description: str | None = None,
-            latency_budget_ms: float | None = None, emulated: bool | None = None,
-            inference_us: tuple[float, str] | None = None) -> R.HilReport:
+def device_identity(info, model: ExportedModel, max_chunk: int) -> dict[str, Any]:
+    """The report's ``device`` entry from the device's GET_MODEL answer ``info``: its model's sha-256 and size
+    beside the export's (``match``), its arena and shapes, and what it is (:func:`describe_device`)."""
+    return {"device_sha256": info.sha256.hex(), "device_size": info.size, "host_sha256": model.sha256,
+            "host_size": len(model.model_bytes), "match": info.sha256.hex() == model.sha256
+            and info.size == len(model.model_bytes), "name": info.name, "boot_id": info.boot_id,
+            "arena_size": info.arena_size, "arena_used": info.arena_used, "max_chunk": max_chunk,
+            "input_shape": list(info.input_shape), "output_shape": list(info.output_shape),
+            **describe_device(info.name), "reference": "host TFLM interpreter"}
+
+
+def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike, runs: int = 1,
+            warmup: int = 0, timeout_s: float = 2.0, retries: int = 3, pipeline: int = 2,
+            max_windows: int | None = None, link_bytes_per_s: float | None = None,
+            link_description: str | None = None, latency_budget_ms: float | None = None,
+            emulated: bool | None = None, inference_us: tuple[float, str] | None = None) -> R.HilReport:
     """Run the whole HIL test on an open link; returns the report (also written into ``out``).
 
     ``data``: what :func:`load_test_windows` takes, or its :class:`TestWindows` (loaded and checked before
@@ -361,7 +372,8 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
     ``emulated``: whether the device is imuforge's emulator (``None``: told by the name the device
     reports). A device that disconnects mid-run gives a partial report marked ``disconnected``.
     ``inference_us``: (µs, whence) of one inference where known before the run (QEMU: the card's), said
-    when ``timeout_s`` is below it. A report replaced in ``out`` is compared: :func:`R.worse_than`.
+    when ``timeout_s`` is below it. A report replaced in ``out`` is compared: :func:`R.worse_than` (only when
+    both completed every window).
     """
     from imuforge.export import quantize_input
 
@@ -376,12 +388,7 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
     client.stop_streaming()  # a capture killed mid-run left the device streaming: it would answer BUSY
     client.drain(0.2)
     info = client.get_model()
-    identity = {"device_sha256": info.sha256.hex(), "device_size": info.size, "host_sha256": model.sha256,
-                "host_size": len(model.model_bytes), "match": info.sha256.hex() == model.sha256
-                and info.size == len(model.model_bytes), "name": info.name, "boot_id": info.boot_id,
-                "arena_size": info.arena_size, "arena_used": info.arena_used, "max_chunk": client.max_chunk,
-                "input_shape": list(info.input_shape), "output_shape": list(info.output_shape),
-                **describe_device(info.name), "reference": "host TFLM interpreter"}
+    identity = device_identity(info, model, client.max_chunk)
     # another model on the device: no window is run, and the reports say so (model_identity fails, exit 1)
     wrong_model = None if identity["match"] else (
         f"the device runs a different model: sha256 {identity['device_sha256'][:16]}… ({info.size} bytes), "
@@ -419,11 +426,12 @@ def run_hil(model_dir: str | os.PathLike, data, link, *, out: str | os.PathLike,
                        runs=runs, warmup=warmup, pipeline=pipeline, link_bytes_per_s=link_bytes_per_s,
                        link=link_description or getattr(link, "description", ""), error=error,
                        latency_budget_ms=latency_budget_ms or model.latency_budget_ms(),
-                       emulated=is_emulator(info.name) if emulated is None else emulated, disconnected=disconnected)
+                       emulated=is_emulator(info.name) if emulated is None else emulated,
+                       disconnected=disconnected)
     measured = [r.mean_us for r in results if r.output is not None]
     rep.timeout_note = R.timeout_below_inference(timeout_s, runs + warmup, client.stats.timeouts, measured,
                                                  inference_us)
-    rep.warnings = R.worse_than(R.read_replaced(out), rep)
+    rep.warnings = R.worse_than(R.read_replaced(out), rep)  # said why where a partial run is not compared
     R.write_reports(rep, out, ref=ref, results=results)
     if interrupt is not None:  # the caller sees the interruption, with the report written (``.report``)
         interrupt.report = rep
@@ -435,7 +443,7 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
                  identity: dict, *, wall: float, up: int, down: int, runs: int, warmup: int, pipeline: int,
                  link_bytes_per_s: float | None, link: str, error: str | None,
                  latency_budget_ms: float, emulated: bool = False, disconnected: bool = False) -> R.HilReport:
-    from imuforge.train.evaluate import classification_metrics
+    from imuforge.train.evaluate import averaging_notes, classification_metrics
 
     n = len(Q)
     got = np.array([r.output is not None for r in results] + [False] * (n - len(results)), bool)
@@ -458,7 +466,7 @@ def build_report(model: ExportedModel, tw: TestWindows, Q, y, ref, results: list
     failed = [{"window": int(r.index), "label": str(tw.labels[r.index]), "errors": r.errors}
               for r in results if r.output is None]
     m_dev = classification_metrics(y[got], out[got].argmax(1), model.labels) if got.any() else None
-    figure_notes = R.macro_f1_notes(m_dev) if m_dev else []  # eval's, under its per-class table
+    figure_notes = averaging_notes(m_dev) if m_dev else []  # eval's, under its per-class table
     m_ref = classification_metrics(y, ref.argmax(1), model.labels)
     dev_json = m_dev.to_json() if m_dev else {}
     lat = latency_stats(np.array([r.mean_us for r in results if r.output is not None]))
