@@ -152,7 +152,7 @@ def test_a_device_that_hangs_ends_the_capture_at_the_stall_not_the_window(tcp_de
     is tried and fails (the device answers nothing), and that is said too."""
     from imuforge.bridge.capture import STALL_MIN_S, stall_after_s
 
-    assert stall_after_s(100.0) == STALL_MIN_S and stall_after_s(1.0) == 40.0 and stall_after_s(0.0) == STALL_MIN_S
+    assert stall_after_s(100.0) == STALL_MIN_S == stall_after_s(0.0) and stall_after_s(1.0) == 40.0
     d = tcp_device(Faults(hang_after_s=1.0))
     t0 = time.monotonic()
     res = _cap(d.url, tmp_path, seconds=60.0, stall_s=0.5)
@@ -165,7 +165,7 @@ def test_a_device_that_hangs_ends_the_capture_at_the_stall_not_the_window(tcp_de
     from imuforge.bridge.emulator import EmulatedDevice, FormulaSource
 
     at_once = EmulatedDevice(FormulaSource(), faults=Faults(hang_after_s=0.0))
-    assert not at_once.hung  # it answers the handshake; silent from its first START on (it was silent at once)
+    assert not at_once.hung  # it answers the handshake, silent from its first START (it had been at once)
     d = tcp_device(Faults(hang_after_s=1.0))  # a new device: the hung one answers no capture any more
     res = _cap(d.url, tmp_path, name="r", seconds=3.0, stall_s=0.5, reconnect=True, reconnect_window_s=1.0,
                handshake_timeout_s=0.3)  # (it tries until the window's end and the reconnect window)

@@ -548,8 +548,9 @@ def test_a_hung_emulator_ends_a_long_capture_at_the_stall_and_the_capture_says_w
     """`emulate --hang-after S` goes silent with its terminal open; `capture --seconds 60` had waited out the
     minute (and its grace) before saying the device stopped delivering. It ends at the stall (--stall-s),
     exit 3, the samples that arrived written and the reason said."""
-    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile", "nano33-ble-sense-rev2",
-                            "--pty", "--hang-after", "1"], stdout=subprocess.PIPE, text=True)
+    emu = subprocess.Popen([sys.executable, "-m", "imuforge.cli", "emulate", "--profile",
+                            "nano33-ble-sense-rev2", "--pty", "--hang-after", "1"], stdout=subprocess.PIPE,
+                            text=True)
     try:
         port = emu.stdout.readline().split()[-1]
         out = tmp_path / "h.imu.parquet"

@@ -520,7 +520,8 @@ def test_an_export_worse_than_the_one_it_replaces_says_so_with_json_too(made, tm
     assert main(["export", str(made[0]), "--out", str(old), "--overwrite", "--json"]) == 0  # its own data
     printed = capsys.readouterr()
     said = [line for line in printed.err.splitlines() if line.startswith("warning: int8 ")]
-    assert said and all(f"on the same {n} test windows as the export it replaced" in line for line in said), said
+    same = f"on the same {n} test windows as the export it replaced"
+    assert said and all(same in line for line in said), said
     new = json.loads(printed.out)
     assert [f"warning: {w}" for w in new["warnings"]] == said
     assert "## Warnings" in (old / "card.md").read_text()

@@ -12,15 +12,18 @@ def test_the_int8_gain_is_said_as_one():
 
 
 def _card(accuracy: float, macro_f1: float, *, drop: float = 0.0, windows: int = 250, agreement: float = 0.94,
-          checks=None, flash: int = 10_000, source: str = "test"):
+          checks=None, flash: int = 10_000, source: str = "test", sha256: str | None = None):
     from imuforge.export.card import ExportCard
 
     return ExportCard.from_json({
         "metrics": {"float": {"accuracy": accuracy + drop / 100, "macro_f1": macro_f1 + drop / 100},
                     "int8": {"accuracy": accuracy, "macro_f1": macro_f1},
-                    "int8_drop_points": {"accuracy": drop, "macro_f1": drop}, "float_int8_top1_agreement": agreement},
-        "checks": {"int8_drop_within_1_point": drop <= 1.0, "checks_passed": checks or {"ops_supported_by_tflm": "pass"}},
-        "data": {"test": {"source": source, "windows": windows, "per_class": {"walking": windows}}},
+                    "int8_drop_points": {"accuracy": drop, "macro_f1": drop},
+                    "float_int8_top1_agreement": agreement},
+        "checks": {"int8_drop_within_1_point": drop <= 1.0,
+                   "checks_passed": checks or {"ops_supported_by_tflm": "pass"}},
+        "data": {"test": {"source": source, "windows": windows, "per_class": {"walking": windows},
+                          "sha256": sha256}},
         "size": {"flash_model_bytes": flash, "arena_bytes_tflm": 8000}})
 
 
@@ -51,3 +54,8 @@ def test_a_figure_worse_than_in_the_export_replaced_is_said():
         "flash (model flatbuffer) grew from 10000 to 11000 bytes (+10 %) against the export it replaced"]
     assert export_warnings(_card(0.516, 0.55, source="other"), old) == []  # other data: not compared
     assert export_warnings(_card(0.60, 0.56, flash=10_400), old) == []  # better, or within the margins
+    # the windows are told by their digest where both cards record it: the same path holding other windows is
+    # other data, the same windows given by another path are the same
+    old, worse = _card(0.579, 0.55, sha256="a" * 64), _card(0.516, 0.55, sha256="a" * 64, source="./test")
+    assert len(export_warnings(worse, old)) == 1
+    assert export_warnings(_card(0.516, 0.55, sha256="b" * 64), old) == []

@@ -109,10 +109,10 @@ def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_p
     assert "Z-up" not in capsys.readouterr().err
     assert [r.subject for r in read_dataset(tmp_path / "d").recordings()] == ["actor-7"]
     # the other way round: a Y-up file read with --up z stood its body on its face, exit 0 and nothing said
-    assert main(["motion", "--from", str(tmp_path / "w60.npy"), "--fps", "60", "--up", "z", "--allow-implausible",
-                 "--label", "walking", "--out", str(tmp_path / "e")]) == 0
-    assert "read with --up z, 100% of w60.npy's frames hold the trunk along the forward axis, not up: a Y-up " \
-        "file" in capsys.readouterr().err
+    assert main(["motion", "--from", str(tmp_path / "w60.npy"), "--fps", "60", "--up", "z",
+                 "--allow-implausible", "--label", "walking", "--out", str(tmp_path / "e")]) == 0
+    assert "read with --up z, 100% of w60.npy's frames hold the trunk along the forward axis, not up: a " \
+        "Y-up file" in capsys.readouterr().err
     for args, said in ((["a person walks", "--up", "z"], "--up describes a --from .npy or .bvh file"),
                        (["a person walks", "--allow-implausible"], "--allow-implausible keeps an imported"),
                        (["--from", str(tmp_path / "w60.npy"), "--custom-label"], "no --label is given"),

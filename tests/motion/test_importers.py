@@ -313,9 +313,10 @@ def test_a_bvh_too_short_to_simulate_is_refused_at_import(tmp_path):
 
 
 def test_auto_units_take_a_unit_that_makes_a_stature_and_name_the_others_that_would(tmp_path):
-    """``--units auto`` took the unit nearest 1.7 m even outside 0.8–2.5 m: a 1.02 m child in cm read as 2.59 m
-    in inch and was refused, with --units auto offered as the remedy. Of the units that make a stature, the one
-    nearest 1.7 m is taken, and the others that would are recorded (cm and inch both fit a 0.9 m child)."""
+    """``--units auto`` took the unit nearest 1.7 m even outside 0.8–2.5 m: a 1.02 m child in cm read as 2.59
+    m in inch and was refused, with --units auto offered as the remedy. Of the units that make a stature, the
+    one nearest 1.7 m is taken, and the others that would are recorded (cm and inch both fit a 0.9 m
+    child)."""
     from imuforge.motion.plausibility import stature
 
     m = generate("standing", 1, fps=10, rng=3)
@@ -323,7 +324,8 @@ def test_auto_units_take_a_unit_that_makes_a_stature_and_name_the_others_that_wo
     for child, read, also in ((1.02, 0.01, {}), (0.9, 0.0254, {"cm": 0.9})):
         f = _write_bvh(tmp_path / f"c{child}.bvh", m, MIXAMO, scale=100.0 * child / tall)
         back = load_bvh(f)
-        assert back.meta["m_per_unit"] == read and back.meta["units_also_fit"] == pytest.approx(also, abs=0.01)
+        assert back.meta["m_per_unit"] == read
+        assert back.meta["units_also_fit"] == pytest.approx(also, abs=0.01)
     with pytest.raises(ValidationError, match=r"no unit imuforge reads \(m, cm, mm, inch, cmu\) makes it "
                                               r"0\.8–2\.5 m tall"):
         load_bvh(_write_bvh(tmp_path / "tiny.bvh", m, MIXAMO, scale=0.3 / tall))

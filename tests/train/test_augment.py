@@ -249,4 +249,5 @@ def test_a_transform_at_strength_zero_is_named_as_doing_nothing():
         out = zero.apply(X, channels, np.random.default_rng(1), channel_std=np.ones(6))
         np.testing.assert_allclose(out, X, atol=1e-6, err_msg=name)
     texts = [_transform_text(t, channels) for t in Augmentation.parse("rotation:0,scale:0,jitter").transforms]
-    assert texts == ["rotation:0 (no effect: its spread_deg is 0)", "scale:0 (no effect: its sigma is 0)", "jitter"]
+    assert texts == ["rotation:0 (no effect: its spread_deg is 0)", "scale:0 (no effect: its sigma is 0)",
+                     "jitter"]

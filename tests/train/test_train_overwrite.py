@@ -112,7 +112,8 @@ def test_ctrl_c_in_training_closes_the_bar_before_the_command_says_interrupted(t
     """A Ctrl-C during the fit: Keras calls no callback then, and the training bar, left open, drew its last
     line after "interrupted" when the interpreter collected it. The bar is closed as the fit ends, so the
     command's last line is its own. The real fit runs; the Ctrl-C is raised from inside it after its third
-    epoch, where a terminal's would arrive — after the bar's line of the second, before its next line is due."""
+    epoch, where a terminal's would arrive — after the bar's line of the second, before its next line is
+    due."""
     pytest.importorskip("tensorflow")
     import gc
     import time
@@ -136,12 +137,12 @@ def test_ctrl_c_in_training_closes_the_bar_before_the_command_says_interrupted(t
     monkeypatch.setenv("IMUFORGE_PROGRESS", "1")
     make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
     out = tmp_path / "run"
-    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s", "1",
-                 "--rate", "25", "--epochs", "5", "--width", "4", "--augment", "none"]) == 130
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s",
+                 "1", "--rate", "25", "--epochs", "5", "--width", "4", "--augment", "none"]) == 130
     gc.collect()  # where the open bar wrote its last line
     err = capsys.readouterr().err.strip().splitlines()
     bars = [line for line in err if line.startswith("training:")]
-    assert len(bars) >= 2 and " 2/5 " in bars[-2] and " 3/5 " in bars[-1]  # drawn at the second, closed at the third
+    assert len(bars) >= 2 and " 2/5 " in bars[-2] and " 3/5 " in bars[-1]  # drawn at the 2nd, closed at 3rd
     assert err[-1] == "imuforge train: interrupted" and not out.exists()
 
 
@@ -153,7 +154,8 @@ def test_labels_whose_stretches_are_shorter_than_a_window_are_named(tmp_path, ca
     write_recordings(tmp_path / "ds", [
         make_recording("s1", seconds_per_label=1.0, labels=("walking",)),
         make_recording("s2", seconds_per_label=8.0, labels=("standing",))])
-    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--epochs", "1"]) == 2
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--epochs",
+                 "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == ("imuforge train: error: only standing has windows of --window-s 2.56 s: the stretches of "
                    "walking are all shorter; a classifier needs at least 2 labels (allowed: a --window-s the "

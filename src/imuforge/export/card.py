@@ -179,6 +179,9 @@ class TestData:
     per_class: dict[str, int]
     unknown_labels_excluded: Any
     notes: list[str] = field(default_factory=list)
+    #: sha-256 of the test windows (float32 SI values) and their labels: what tells two exports' figures
+    #: were measured on the same windows (None in a card written before it was recorded)
+    sha256: str | None = None
 
     @property
     def is_validation(self) -> bool:
@@ -186,8 +189,9 @@ class TestData:
         return scored_on(self.source) == "validation"
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "windows": self.windows, "per_class": self.per_class,
-                "unknown_labels_excluded": self.unknown_labels_excluded, "notes": self.notes}
+        out = {"source": self.source, "windows": self.windows, "per_class": self.per_class,
+               "unknown_labels_excluded": self.unknown_labels_excluded, "notes": self.notes}
+        return out | ({"sha256": self.sha256} if self.sha256 else {})
 
 
 @dataclass
@@ -303,7 +307,8 @@ class ExportCard:
                               out.get("labels", []), out.get("meaning", "")),
             data=CardData(data.get("training", []), data.get("windows", {}),
                           TestData(test.get("source"), test.get("windows", 0), test.get("per_class", {}),
-                                   test.get("unknown_labels_excluded"), test.get("notes", []))),
+                                   test.get("unknown_labels_excluded"), test.get("notes", []),
+                                   test.get("sha256"))),
             metrics=CardMetrics(_class_metrics(met.get("float", {})), _class_metrics(met.get("int8", {})),
                                 drop.get("accuracy", 0.0), drop.get("macro_f1", 0.0),
                                 met.get("float_int8_top1_agreement", 0.0)),

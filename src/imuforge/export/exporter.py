@@ -93,6 +93,12 @@ class TestSet:
     unknown_labels: dict[str, int]  # labels the model does not know → their windows (not scored)
     notes: list[str] = field(default_factory=list)  # about the data (``evaluate.site_notes``)
 
+    def digest(self) -> str:
+        """sha-256 of the windows (float32) and their labels (:attr:`TestData.sha256`)."""
+        h = hashlib.sha256(np.ascontiguousarray(self.X, np.float32).tobytes())
+        h.update("\n".join(map(str, self.labels)).encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+
 
 @dataclass
 class EngineRuns:
@@ -254,9 +260,10 @@ def export_warnings(card: ExportCard, previous: ExportCard | None = None) -> lis
 
 def _worse_than(old: ExportCard, new: ExportCard) -> list[str]:
     """:func:`export_warnings`' lines for the figures of ``new`` worse than ``old``'s."""
-    out, was = [], "the export it replaced"
-    same = (old.data.test.source, old.data.test.windows, old.data.test.per_class) == (
-        new.data.test.source, new.data.test.windows, new.data.test.per_class)
+    out, was, t0, t1 = [], "the export it replaced", old.data.test, new.data.test
+    # the same windows by their digest; a card from before it was recorded, by its source and counts
+    same = t0.sha256 == t1.sha256 if t0.sha256 and t1.sha256 else (t0.source, t0.windows, t0.per_class) == (
+        t1.source, t1.windows, t1.per_class)
     if same:
         for what, a, b in (("accuracy", old.metrics.int8.accuracy, new.metrics.int8.accuracy),
                            ("macro-F1", old.metrics.int8.macro_f1, new.metrics.int8.macro_f1)):
@@ -493,7 +500,8 @@ def _make_card(run, *, name: str, sha: str, ops: list[str], tflite: bytes, param
                           per_class={lab: int((test.y == i).sum()) for i, lab in enumerate(run.labels)},
                           unknown_labels_excluded=test.unknown_labels,
                           notes=test.notes + _few_windows(len(test.X))
-                          + _device_notes(data_info, profile, placement, run.rate_hz))),
+                          + _device_notes(data_info, profile, placement, run.rate_hz),
+                          sha256=test.digest())),
         metrics=metrics,
         checks=_card_checks(eng, metrics, cgen),
         size={"flash_model_bytes": len(tflite),

@@ -516,7 +516,8 @@ def _units(P: np.ndarray, units: str, src: str) -> tuple[float, dict[str, float]
     if units == "auto":
         if not fit:
             raise ValidationError(f"the body's legs are {height:.3g} units long: no unit imuforge reads ("
-                                  f"{', '.join(BVH_UNITS)}) makes it {STATURE_M[0]:g}–{STATURE_M[1]:g} m tall",
+                                  f"{', '.join(BVH_UNITS)}) makes it {STATURE_M[0]:g}–{STATURE_M[1]:g} m "
+                                  "tall",
                                   source=src, allowed=f"a body {STATURE_M[0]:g}–{STATURE_M[1]:g} m tall")
         units = min(fit, key=lambda u: abs(np.log(fit[u] / 1.7)))
     else:
