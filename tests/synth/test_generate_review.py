@@ -68,6 +68,24 @@ def test_a_default_placement_beside_its_other_side_keeps_its_side(tmp_path):
     assert len({r["name"] for r in recs}) == 24
 
 
+@pytest.mark.parametrize("wear", ["all", "on", " All "])
+def test_a_synonym_of_default_wear_keeps_a_named_placement_and_says_the_same_remedy(tmp_path, capsys, wear):
+    """wear_variation = "all" / "on" is "default" (WearVariation.parse): a named placement had still
+    switched sides under them, and a default one's note had said "a wear_variation without side"."""
+    spec = load_spec(write_spec(tmp_path / "s.toml", placements=["ankle_left"], wear_variation=wear))
+    assert generate_corpus(spec, tmp_path / "c").complete
+    assert [r["placement"] for r in manifest(tmp_path / "c")["recordings"]] == ["ankle_left"] * 6
+    path = write_spec(tmp_path / "d.toml", people=12, wear_variation=wear)
+    assert main(["generate", str(path), "--out", str(tmp_path / "d")]) == 0
+    assert "name wrist_left in placements keeps it there" in capsys.readouterr().err
+
+
+def test_a_wear_list_is_not_default_wear(tmp_path):
+    for wear, default in (("default", True), ("rotation,offset,looseness,flips,side", False), ("side", False),
+                          ("none", False)):
+        assert load_spec(write_spec(tmp_path / "s.toml", wear_variation=wear)).default_wear is default, wear
+
+
 # ------------------------------------------------------------------------------ Ray addresses
 def _refused_in_one_line(capsys, rc: int, out: Path) -> str:
     err = capsys.readouterr().err.strip()
@@ -118,6 +136,25 @@ def test_a_ray_client_address_nothing_answers_at_is_refused_at_once(tmp_path, ca
     assert "nothing listens there" in _refused_in_one_line(capsys, rc, out)
 
 
+def test_auto_with_a_ray_client_address_in_ray_address_is_checked_as_one(tmp_path, capsys, monkeypatch):
+    """`--ray-address auto` with RAY_ADDRESS=ray://HOST:10001: ray.init puts RAY_ADDRESS in for auto and
+    connects by Ray Client; Ray's address parser cannot read a ray:// URL, and the run had been refused as
+    "not an address Ray reads". It is checked as a ray:// address is (here: nothing listens there)."""
+    pytest.importorskip("ray")
+    import socket
+
+    out = tmp_path / "o"
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        url = f"ray://127.0.0.1:{s.getsockname()[1]}"
+        monkeypatch.setenv("RAY_ADDRESS", url)
+        rc = main(["generate", str(write_spec(tmp_path / "s.toml")), "--out", str(out),
+                   "--ray-address", "auto"])
+    err = _refused_in_one_line(capsys, rc, out)
+    assert f"cannot reach the Ray cluster at auto (RAY_ADDRESS={url}): nothing listens there" in err, err
+    assert "not an address Ray reads" not in err
+
+
 def test_the_python_api_refuses_a_ray_address_before_the_folder_is_begun(tmp_path):
     pytest.importorskip("ray")
     from imuforge.errors import ValidationError
@@ -151,8 +188,14 @@ def test_a_token_cluster_without_the_token_is_one_line_naming_it(tmp_path, capsy
         from imuforge.synth.fingerprint import generator_fingerprint
 
         generator_fingerprint.cache_clear()  # read now, as the workers read it (code edited meanwhile)
+        from imuforge.synth import engine
+
+        probes = []  # the cluster is asked once a run (the command's check; generate_corpus had asked again)
+        monkeypatch.setattr(engine, "check_ray_reachable",
+                            lambda a, probe=engine.check_ray_reachable: probes.append(a) or probe(a))
         rc = main(["generate", str(path), "--out", str(out), "--ray-address", gcs])
         assert rc == 0, capsys.readouterr().err
+        assert probes == [gcs]
     finally:
         ray.shutdown()
     assert (out / "manifest.json").is_file()
@@ -193,6 +236,9 @@ def test_a_large_plan_and_the_check_of_shards_made_before_are_said(tmp_path, cap
     assert err[0] == "one: planning 6 recordings …" and not any("verifying" in line for line in err)
     assert main(["generate", str(path), "--out", str(out)]) == 0
     assert "verifying the 2 shard(s) made before (sha256) …" in capsys.readouterr().err
+    other = write_spec(tmp_path / "t.toml", shard_size=3, seed=1)  # --overwrite: replaced, not verified
+    assert main(["generate", str(other), "--out", str(out), "--overwrite"]) == 0
+    assert "verifying" not in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------- Python API
@@ -212,6 +258,21 @@ def test_the_python_api_checks_the_engine_before_the_folder_is_begun(tmp_path, e
     with pytest.raises(ValidationError):
         generate_corpus(spec, done, **engine)
     assert sorted(p.name for p in done.iterdir()) == before
+
+
+@pytest.mark.parametrize("flags, expect", [
+    (["--workers", "2000"], "--workers 2000 is out of range (allowed: an integer 1 … 1024)"),
+    (["--retries", "-1"], "--retries -1 is not a count (allowed: an integer >= 0)"),
+    (["--workers", "2", "--ray-address", "auto"], "--workers and --ray-address exclude each other (allowed: "
+     "--workers N (a local Ray) or --ray-address ADDR (a cluster))")])
+def test_the_command_checks_the_engine_as_the_python_api_does_named_as_flags(tmp_path, capsys, flags, expect):
+    """The command had its own copy of generate_corpus's engine checks (workers' range, workers and
+    ray_address excluding each other), worded apart from them ("--workers = 2000 … allowed: 1 … 1024")."""
+    out = tmp_path / "o"
+    assert main(["generate", str(write_spec(tmp_path / "s.toml")), "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.endswith(expect), err
+    assert not out.exists()
 
 
 def test_a_spec_made_in_python_may_hold_tuples():

@@ -47,43 +47,44 @@ def run(args) -> int:
     check_out_writable(args.out)  # before the plan (which a large spec takes seconds to make)
     plan = make_plan(spec, on_listing=lambda n: _say(n >= PLAN_NOTE_TAKES, f"{spec.name}: planning "
                                                      f"{n:,} recordings …"))
-    check_corpus_out(args.out, plan, overwrite=args.overwrite)  # before any line is printed or file written
+    # before any line is printed or file written; True: another spec's corpus there is replaced
+    replacing = check_corpus_out(args.out, plan, overwrite=args.overwrite)
     _check_engine(args)
     _notes(spec, plan)
     # a cluster is connected to before the line on what is about to be made: one that cannot be used (its
     # token, its version) is refused in one line, and nothing is written (a local Ray starts after the line)
-    with ray_session(None, args.ray_address) if args.ray_address else contextlib.nullcontext():
-        return _generate(args, spec, plan)
+    with ray_session(None, args.ray_address) if args.ray_address is not None else contextlib.nullcontext():
+        return _generate(args, spec, plan, replacing)
 
 
 def _check_engine(args) -> None:
-    """--workers, --retries and --ray-address checked (one line each), the cluster's address reached."""
-    from imuforge.errors import ValidationError, check_range, require_extra
+    """--workers, --retries and --ray-address checked (one line each; as ``generate_corpus`` checks them,
+    named as flags), the cluster's address reached."""
+    from imuforge.errors import check_range, require_extra
+    from imuforge.synth.engine import check_engine
 
+    check_engine(args.workers, args.ray_address, args.retries, flags=True)
+    check_range("--retries", args.retries, 0, 10)  # the command's bound (the Python API takes any count)
     if args.workers is not None:
-        check_range("--workers", args.workers, 1, 1024)
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         if args.workers > cpus:  # each worker a process: more than the CPUs only share them
             print(f"note: --workers {args.workers} on a machine with {cpus} CPUs: the workers beyond {cpus} "
                   "share them and make the corpus no sooner", file=sys.stderr)
-    check_range("--retries", args.retries, 0, 10)
-    if args.workers is not None and args.ray_address:
-        raise ValidationError("--workers and --ray-address exclude each other",
-                              allowed="--workers N (a local Ray) or --ray-address ADDR (a cluster)")
-    if args.workers is not None or args.ray_address:
+    if args.workers is not None or args.ray_address is not None:
         require_extra("ray", purpose="imuforge generate --workers / --ray-address")
-    if args.ray_address:  # said alone, before the line on what is about to be made
+    if args.ray_address is not None:  # said alone, before the line on what is about to be made
         from imuforge.synth.engine import check_ray_reachable
 
         check_ray_reachable(args.ray_address)
 
 
-def _generate(args, spec, plan) -> int:
-    """The plan's line, the run, and what it made (or why not)."""
+def _generate(args, spec, plan, replacing: bool) -> int:
+    """The plan's line, the run, and what it made (or why not); ``replacing``: --out holds another spec's
+    corpus, which --overwrite replaces (its shards are not verified)."""
     from imuforge.errors import Terminated, ValidationError
     from imuforge.synth.corpus import PROGRESS, data_text, estimate, generate_corpus
 
-    engine = (f"Ray cluster {args.ray_address}" if args.ray_address else
+    engine = (f"Ray cluster {args.ray_address}" if args.ray_address is not None else
               f"local Ray, {args.workers} worker(s)" if args.workers else "in-process")
     size = estimate(plan)
     changes = sum(s.duration_s is None for s in plan.sources)  # as long as the movement takes, not --seconds
@@ -94,8 +95,9 @@ def _generate(args, spec, plan) -> int:
           f"{spec.shard_size} ({engine}): {size.line()}", file=sys.stderr)
     _warn_disk(args.out, size.disk_bytes)
 
-    made = sum(1 for _ in Path(args.out).glob("shard-*.parquet"))  # each read and hashed before any is made
-    _say(made >= VERIFY_NOTE_SHARDS, f"verifying the {made} shard(s) made before (sha256) …")
+    if not replacing:  # the shards made before of this spec: each read and hashed before any is made
+        made = sum(1 for _ in Path(args.out).glob("shard-*.parquet"))
+        _say(made >= VERIFY_NOTE_SHARDS, f"verifying the {made} shard(s) made before (sha256) …")
 
     def resumed(skipped: int) -> None:  # before the progress bar, which starts at the shards done
         if skipped:
@@ -130,9 +132,8 @@ def _generate(args, spec, plan) -> int:
           f"{_count(res.made + res.skipped, 'shard')}, {data_text(res.duration_s)} of data; {made}")
     from imuforge.motion.plausibility import implausible_note
 
-    default_wear = spec.wear_variation.strip().lower() == "default"
     for (prof, listed, worn), n in res.moved.items():  # as `imuforge motion` says it
-        keep = f"name {listed} in placements" if default_wear else "a wear_variation without side"
+        keep = f"name {listed} in placements" if spec.default_wear else "a wear_variation without side"
         print(f"note: {n} of the {spec.people} people wear {prof} at {worn}, not {listed} (wear variation: "
               f"the other side; their recordings are named for it); {keep} keeps it there", file=sys.stderr)
     flagged = implausible_note(res.implausible, res.recordings, "recordings' motions")

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -233,13 +234,14 @@ def _list_takes(n_sources: int, people: int, cells: list[tuple[str, str]],
 
 def _sides_kept(spec: CorpusSpec, cells: list[tuple[str, str]]) -> list[bool]:
     """For each (profile, placement) cell, whether the wear variation keeps its side (:attr:`Take.keep_side`):
-    a placement the spec names does with ``wear_variation = "default"`` (``imuforge motion --placement``
-    does the same; a list naming ``side`` moves it as it says), and so does one whose other side the
-    profile also records (both sides are in the corpus already, and two recordings would hold one place)."""
+    a placement the spec names does with ``wear_variation = "default"`` or a synonym of it
+    (:attr:`CorpusSpec.default_wear`; ``imuforge motion --placement`` does the same; a list naming ``side``
+    moves it as it says), and so does one whose other side the profile also records (both sides are in the
+    corpus already, and two recordings would hold one place)."""
     from imuforge.sensors import PLACEMENTS
     from imuforge.sensors.placement import mirror_placement
 
-    default_wear = spec.wear_variation.strip().lower() == "default"
+    default_wear = spec.default_wear
     named = [pl != "default" for pl in spec.placements] * len(spec.profiles)  # cells: profile, then placement
     kept = []
     for (prof, pl), is_named in zip(cells, named):
@@ -577,8 +579,9 @@ def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | 
     check_engine(workers, ray_address, retries)  # before the folder is touched, as every check below
     plan = make_plan(spec)
     check_corpus_out(Path(out), plan, overwrite=overwrite)
-    if ray_address is not None:
-        check_ray_reachable(ray_address)
+    ray = sys.modules.get("ray")
+    if ray_address is not None and not (ray is not None and ray.is_initialized()):
+        check_ray_reachable(ray_address)  # not when connected already (the command's own check and session)
     with ray_session(workers, ray_address):  # connected (or refused) before anything is written
         folder = CorpusFolder.open(Path(out), plan, overwrite=overwrite)
         t0 = time.perf_counter()

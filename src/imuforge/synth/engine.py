@@ -35,17 +35,24 @@ def run_shards(plan: Plan, todo: Sequence[int], *, workers: int | None, address:
     return _run_ray(plan, todo, workers, address, retries, on_result)
 
 
-def check_engine(workers: int | None, address: str | None, retries: int) -> None:
-    """Refuse an engine choice that cannot run (before any file of the corpus is written)."""
+#: how the engine's parameters are named in Python (:func:`generate_corpus`) and on the command line
+ENGINE_NAMES = {False: ("workers", "ray_address", "retries"),
+                True: ("--workers", "--ray-address", "--retries")}
+
+
+def check_engine(workers: int | None, address: str | None, retries: int, *, flags: bool = False) -> None:
+    """Refuse an engine choice that cannot run (before any file of the corpus is written); ``flags``: named
+    as the command's flags (``--workers``), not as the parameters (``workers``)."""
+    w, a, r = ENGINE_NAMES[flags]
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or not 1 <= workers <= 1024):
-        raise ValidationError(f"workers {workers!r} is out of range", allowed="an integer 1 … 1024, or None "
-                              "(in this process)")
+        raise ValidationError(f"{w} {workers!r} is out of range", allowed="an integer 1 … 1024"
+                              + ("" if flags else ", or None (in this process)"))
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValidationError(f"retries {retries!r} is not a count", allowed="an integer >= 0")
+        raise ValidationError(f"{r} {retries!r} is not a count", allowed="an integer >= 0")
     if workers is not None and address is not None:
-        raise ValidationError("workers and ray_address exclude each other",
-                              allowed="workers N (a local Ray) or ray_address ADDR (a cluster)")
+        raise ValidationError(f"{w} and {a} exclude each other",
+                              allowed=f"{w} N (a local Ray) or {a} ADDR (a cluster)")
 
 
 def _reason(exc: BaseException) -> str:
@@ -95,10 +102,13 @@ def check_ray_reachable(address: str) -> None:
     address Ray does not read (``garbage``); the resolved GCS port, or a ``ray://`` (Ray Client) address's
     port, must accept a TCP connection within :data:`RAY_REACH_S`."""
     require_extra("ray", purpose="imuforge generate --workers / --ray-address")
+    env = os.environ.get("RAY_ADDRESS", "")
+    if address == "auto" and "://" in env:  # ray.init puts RAY_ADDRESS in for auto; a "://" is Ray Client's
+        if env.startswith("ray://"):  # another scheme (a Ray Client module's): ray.init decides
+            _check_client(f"auto (RAY_ADDRESS={env})", env)
+        return
     if address.startswith("ray://"):
-        where = address[len("ray://"):].split("/", 1)[0]
-        _check_listening(address, where, client=True)
-        _check_token(address, where, client=True)
+        _check_client(address, address)
         return
     try:
         from ray._private.services import canonicalize_bootstrap_address
@@ -121,6 +131,14 @@ def check_ray_reachable(address: str) -> None:
                               "(ray start --head starts one)", allowed=RAY_ALLOWED)
     _check_listening(address, resolved)
     _check_token(address, resolved)
+
+
+def _check_client(address: str, url: str) -> None:
+    """Refuse, in one line, a Ray Client ``url`` (``ray://HOST:PORT``; ``address``: as the user gave it)
+    whose server does not answer, or turns this driver's token away."""
+    where = url[len("ray://"):].split("/", 1)[0]
+    _check_listening(address, where, client=True)
+    _check_token(address, where, client=True)
 
 
 #: what a cluster of token authentication (Ray 2.60's default) needs of a driver given its address

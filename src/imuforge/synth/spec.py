@@ -69,6 +69,18 @@ class CorpusSpec:
             d.pop("keyframed")
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
+    @property
+    def default_wear(self) -> bool:
+        """Whether ``wear_variation`` is the default by a word (``default``, or a synonym
+        :meth:`WearVariation.parse <imuforge.switches.Switches.parse>` reads as it: ``all``, ``on``), not a
+        list naming its sources: a named placement then keeps its side (a list naming ``side`` moves it)."""
+        from imuforge.sensors.wear import WearVariation
+        from imuforge.switches import field_names
+
+        word = self.wear_variation.strip().lower()  # one word, not a source's name ("side"), nor a list
+        return ("," not in word and word not in field_names(WearVariation)
+                and WearVariation.parse(word) == WearVariation())
+
     def keyframed_activities(self) -> tuple:
         """The key-framed activities (:func:`~imuforge.motion.library.keyframed.read_keyframed`), refused when
         one's label is a library activity or another's: a name stands for one activity."""
