@@ -228,12 +228,17 @@ def test_a_large_plan_and_the_check_of_shards_made_before_are_said(tmp_path, cap
     thresholds of a large corpus lowered to this one's size."""
     from imuforge.commands import generate
 
+    from imuforge.synth import corpus
+
     monkeypatch.setattr(generate, "PLAN_NOTE_TAKES", 6)
     monkeypatch.setattr(generate, "VERIFY_NOTE_SHARDS", 2)
+    plans, made = [], corpus.make_plan
+    monkeypatch.setattr(corpus, "make_plan", lambda *a, **k: plans.append(1) or made(*a, **k))
     path, out = write_spec(tmp_path / "s.toml", shard_size=3), tmp_path / "c"
     assert main(["generate", str(path), "--out", str(out)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "one: planning 6 recordings …" and not any("verifying" in line for line in err)
+    assert len(plans) == 1  # planned once: generate_corpus takes the command's plan (it had planned again)
     assert main(["generate", str(path), "--out", str(out)]) == 0
     assert "verifying the 2 shard(s) made before (sha256) …" in capsys.readouterr().err
     other = write_spec(tmp_path / "t.toml", shard_size=3, seed=1)  # --overwrite: replaced, not verified

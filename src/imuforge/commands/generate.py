@@ -105,7 +105,7 @@ def _generate(args, spec, plan, replacing: bool) -> int:
 
     try:
         res = generate_corpus(spec, args.out, workers=args.workers, ray_address=args.ray_address,
-                              overwrite=args.overwrite, retries=args.retries, on_start=resumed)
+                              overwrite=args.overwrite, retries=args.retries, on_start=resumed, plan=plan)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         done = len(list((Path(args.out) / PROGRESS).glob("shard-*.json")))
         sigterm = isinstance(stop, Terminated) or Terminated.received  # Ray's waits raise a plain one

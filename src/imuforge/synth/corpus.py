@@ -566,18 +566,23 @@ class CorpusWriteError(ImuforgeError):
 def generate_corpus(spec: CorpusSpec, out: str | os.PathLike, *, workers: int | None = None,
                     ray_address: str | None = None, overwrite: bool = False, retries: int = 2,
                     on_shard: Callable[[ShardResult], None] | None = None,
-                    on_start: Callable[[int], None] | None = None) -> CorpusResult:
+                    on_start: Callable[[int], None] | None = None, plan: Plan | None = None) -> CorpusResult:
     """Make the corpus ``spec`` describes in ``out`` (resuming a run of the same spec there).
 
     ``workers`` None: in this process; N: a local Ray instance with N workers; ``ray_address``: an
     existing Ray cluster. A failed shard is retried ``retries`` times, then reported in the result
     (the manifest is written only when every shard is done; run again to make the missing ones).
     ``on_start``: called with the number of shards already done (verified, skipped) before any is made.
+    ``plan``: ``make_plan(spec)`` made beforehand (``imuforge generate`` plans to say what it will make), not
+    made again — a spec of millions of recordings takes seconds to plan.
     """
     from imuforge.synth.engine import check_engine, check_ray_reachable, ray_session
 
     check_engine(workers, ray_address, retries)  # before the folder is touched, as every check below
-    plan = make_plan(spec)
+    if plan is None:
+        plan = make_plan(spec)
+    elif plan.spec != spec:
+        raise ValueError("plan was made of another spec than the one given")
     check_corpus_out(Path(out), plan, overwrite=overwrite)
     ray = sys.modules.get("ray")
     if ray_address is not None and not (ray is not None and ray.is_initialized()):
