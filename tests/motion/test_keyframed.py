@@ -179,7 +179,8 @@ def test_the_examples_read_and_move(path):
      "must end where it began"),  # not named at 0: the posture's value, unknown here
     (("pause_s = 0", "interpolation = \"spline\"\npause_s = [0, 1]"), "stop the motion"),
     # one key frame, or key frames that name the same values: a held arm, made as an exercise before
-    (("\n[[keyframes]]\nat = 0.5\nsh_abd = 80\n", "\n"), "no angle changes between the key frames (at [0.0])"),
+    (("\n[[keyframes]]\nat = 0.5\nsh_abd = 80\n", "\n"),
+     "no angle changes between the key frames (at [0.0])"),
     (("at = 0.5\nsh_abd = 80", "at = 0.5\nsh_abd = 10"), "no angle changes between the key frames"),
 ])
 def test_bad_files_are_refused_with_what_is_wrong(tmp_path, edit, words):

@@ -364,10 +364,11 @@ def _check(a: KeyframedActivity) -> None:
     if not a.angles:
         raise ValidationError("no key frame names an angle: nothing moves", allowed=", ".join(ANGLES))
     if all(len({kf[k] for _, kf in a.keyframes if k in kf}) < 2 for k in a.angles):  # one key frame, or alike
-        raise ValidationError(f"no angle changes between the key frames (at {[at for at, _ in a.keyframes]}): "
-                              "nothing moves but the body's sway (a one-key-frame file was made as a held "
-                              "arm)", allowed="an angle at two key frames or more with other values, e.g. "
-                                              "shoulder_abduction = 10 at 0 and 90 at 0.5")
+        ats = [at for at, _ in a.keyframes]
+        raise ValidationError(f"no angle changes between the key frames (at {ats}): nothing moves but the "
+                              "body's sway (a one-key-frame file was made as a held arm)",
+                              allowed="an angle at two key frames or more with other values, e.g. sh_abd "
+                                      "= 10 at 0 and 80 at 0.5")
     for key in a.angles:  # a repetition ends where it began: a key at 1 repeats the one at 0
         ends = {at: kf[key] for at, kf in a.keyframes if key in kf and at in (0.0, 1.0)}
         if 1.0 in ends and ends.get(0.0) != ends[1.0]:
