@@ -326,3 +326,13 @@ def test_cli_refuses_what_it_would_ignore_and_notes_the_still_arm(tmp_path, caps
     assert "2 of the 2 simulated people wear the device on the arm the key frames do not move" in \
         capsys.readouterr().err
 
+
+
+def test_an_angle_named_after_the_start_moves_from_the_posture(tmp_path):
+    """An angle named only at a later key frame moves from the posture's value at 0 to it and back: not a
+    file where nothing moves (the one-key-frame refusal must not take it for one)."""
+    text = ABDUCTION.replace("at = 0.5\nsh_abd = 80", "at = 0.5\nsh_abd = 10\nneck_flex = 20")
+    assert read_keyframed(_write(tmp_path, text)).angles  # read, not refused
+    with pytest.raises(ValidationError, match="no angle changes between the key frames"):
+        read_keyframed(_write(tmp_path, ABDUCTION.replace("at = 0.5\nsh_abd = 80", "at = 0.5\nsh_abd = 10"),
+                              name="b.toml"))

@@ -363,7 +363,11 @@ def _check(a: KeyframedActivity) -> None:
                                               f"{ELBOW_FLEX_MAX_DEG:g}°")
     if not a.angles:
         raise ValidationError("no key frame names an angle: nothing moves", allowed=", ".join(ANGLES))
-    if all(len({kf[k] for _, kf in a.keyframes if k in kf}) < 2 for k in a.angles):  # one key frame, or alike
+    def still(key: str) -> bool:  # one value at every key frame naming it, from 0 (else from the posture's)
+        named = [(at, kf[key]) for at, kf in a.keyframes if key in kf]
+        return named[0][0] == 0.0 and len({v for _, v in named}) == 1
+
+    if all(still(k) for k in a.angles):  # one key frame at 0, or all alike
         ats = [at for at, _ in a.keyframes]
         raise ValidationError(f"no angle changes between the key frames (at {ats}): nothing moves but the "
                               "body's sway (a one-key-frame file was made as a held arm)",
