@@ -308,3 +308,21 @@ def test_a_missing_or_empty_field_is_said_as_it_is(tmp_path, capsys, text, expec
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and expect in err[0] and "allowed:" in err[0], err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("address, mode, env, source, sends", [
+    ("auto", None, None, "~/.ray/auth_token", True),  # a cluster found on this machine, a token found
+    ("auto", None, "auto", "~/.ray/auth_token", True),
+    ("auto", None, "10.0.0.5:6379", "~/.ray/auth_token", False),  # RAY_ADDRESS names one: explicit
+    ("10.0.0.5:6379", None, None, "~/.ray/auth_token", False),
+    ("10.0.0.5:6379", "token", None, None, True),
+    ("auto", "disabled", None, "~/.ray/auth_token", False),
+    ("auto", None, None, None, False),
+])
+def test_the_token_probe_sends_a_token_where_ray_init_would(address, mode, env, source, sends):
+    """The probe asked a cluster with this machine's token for ``--ray-address auto`` whatever RAY_ADDRESS
+    said, where ray.init (Ray 2.60) sends one only for a cluster it finds itself: with RAY_ADDRESS=HOST:PORT
+    of a token cluster the probe passed and ray.init then failed with Ray's own warnings."""
+    from imuforge.synth.engine import sends_token
+
+    assert sends_token(address, mode, env, source) is sends

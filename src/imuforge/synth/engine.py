@@ -133,6 +133,17 @@ def check_ray_reachable(address: str) -> None:
     _check_token(address, resolved)
 
 
+def sends_token(address: str, mode: str | None, env_address: str | None, source: str | None) -> bool:
+    """Whether ``ray.init(address)`` sends this machine's token (Ray 2.60, ``_private/worker.py``): with
+    ``RAY_AUTH_MODE=token``; or, the mode unset, for a cluster found automatically — ``auto`` not replaced by
+    a ``RAY_ADDRESS`` that names one (an explicit address never turns it on) — when a token is found
+    (``source``)."""
+    if (mode or "").lower() == "token":
+        return True
+    found = address == "auto" and (env_address or "auto").strip() in ("", "auto")
+    return mode is None and found and source is not None
+
+
 def _check_client(address: str, url: str) -> None:
     """Refuse, in one line, a Ray Client ``url`` (``ray://HOST:PORT``; ``address``: as the user gave it)
     whose server does not answer, or turns this driver's token away."""
@@ -172,9 +183,8 @@ def _check_token(address: str, resolved: str, client: bool = False) -> None:
         return
     if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
         return
-    mode = os.environ.get("RAY_AUTH_MODE")
     source = _token_source()
-    sends = (mode or "").lower() == "token" or (mode is None and address == "auto" and source is not None)
+    sends = sends_token(address, os.environ.get("RAY_AUTH_MODE"), os.environ.get("RAY_ADDRESS"), source)
     metadata: tuple = ()
     if sends and source is not None:
         with contextlib.suppress(Exception):  # the token as Ray sends it (its loader reads every source)
