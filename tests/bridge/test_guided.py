@@ -473,6 +473,28 @@ def test_device_lost_mid_session_keeps_what_was_written_and_exits_3(tmp_path, ca
     assert cut and len(recover(cut[0]["raw_log"])[0]) == cut[0]["samples"] > 0
 
 
+def test_a_device_that_hangs_mid_stretch_is_lost_before_the_wearer_is_asked_again(tmp_path, capsys, on_pty):
+    """The wearable goes silent during the second stretch (its link open): the session had asked for the
+    stretch again ("next: … again", a countdown, "go") and only then found the device lost. The device is
+    asked first; the session ends there, and the stretch's reason keeps the stall's own words."""
+    from imuforge.bridge.emulator import Faults, desk_source
+
+    prof = load_profile(PROFILE)
+    device = EmulatedDevice.from_profile(prof, desk_source(prof, seed=1), faults=Faults(hang_after_s=3.0))
+    out = tmp_path / "caps"
+    with on_pty(device) as port:
+        rc = main(["capture", "--guided", "--port", port, "--activities", "standing,sitting,lying",
+                   "--seconds-each", "2", "--countdown", "0", "--yes", "--quiet", "--stall-s", "1",
+                   "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 3, printed
+    assert "the device was lost during sitting" in printed and "again" not in printed, printed
+    assert sorted(p.name for p in out.glob("*.imu.parquet")) == ["standing.imu.parquet"]
+    summary = json.loads((out / "guided.json").read_text())
+    assert "nothing received for" in summary["not_written"]["sitting"]
+    assert "then it did not answer" in summary["device_lost"]
+
+
 def test_a_device_that_hangs_at_configure_is_lost_not_bad_input(tmp_path, capsys, on_pty):
     """The wearable answers the check before the first prompt, then stops answering when configured: the
     session ends as for a lost device (exit 3, guided.json says why), not as a refusal (exit 2)."""

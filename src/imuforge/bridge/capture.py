@@ -647,6 +647,10 @@ class CaptureSession:
             self.messages.append("device went away while stopping")
 
     def _reconnect(self, until: float) -> bool:
+        """Reopen the link and handshake again until ``until``; "reconnected" is said once the device answers
+        (a port that reopens on a hung device had been said "reconnected" at every try), the failed tries as
+        one line with their count and the last reason."""
+        failed: list[str] = []
         while self.log.now() < until and not SIGTERM.received:
             self._status(force=True, reconnecting_s=until - self.log.now())  # said, not a frozen line
             time.sleep(0.3)
@@ -656,15 +660,18 @@ class CaptureSession:
                 continue
             t = self.log.event("reconnect", link=self.link.description)
             self.proc.event("reconnect", t)
-            self.messages.append(f"reconnected at {t - self._t_start:.1f} s")
             try:
                 self._handshake_rx = []
                 self._handshake()
                 self._stream_t0 = self.log.now()  # the stall clock starts again with the new run
+                self.messages.append(f"reconnected at {t - self._t_start:.1f} s")
                 return True
             except (DeviceError, LinkClosed) as exc:
-                self.messages.append(f"reconnect handshake failed: {exc}")
+                failed.append(str(exc))
                 self.link.close()
+        if failed:
+            self.messages.append(f"the link reopened {len(failed)} time(s), the device did not answer: "
+                                 f"{failed[-1]}")
         self.messages.append("could not reconnect; keeping what arrived")
         return False
 

@@ -607,11 +607,24 @@ def _capture_activity(activity: str, keeper: KeptLink, raw_dir: Path, plan: Guid
         if attempt.accepted:
             return "done"
         left = plan.retries + 1 - number
+        if res.disconnected and left:  # the device answers before the wearer is asked again
+            _check_device(keeper, options, attempt.reason)
         again = ("reaching the device again to ask once more" if res.disconnected else "asking again")
         prompter.say(f"{activity}: {attempt.reason}; " + (f"{again} ({left} more attempt(s))" if left else
                                                           "no attempts left"))
     result.not_written[activity] = f"not accepted after {plan.retries + 1} attempt(s): {result.attempts[-1].reason}"
     return "failed"
+
+
+def _check_device(keeper: KeptLink, options: CaptureOptions, why: str) -> None:
+    """After a stretch the device dropped or went silent in: :class:`_DeviceLost` unless it answers now (a
+    hung device had been asked for the stretch again, the wearer counted down, and only then found lost)."""
+    try:
+        probe(keeper.ensure(), options)
+    except (LinkClosed, NoDeviceAnswer, DeviceTimeout) as exc:
+        keeper.dropped()
+        said = str(exc).split(" (allowed: ")[0]
+        raise _DeviceLost(f"{why}; then it did not answer ({said})") from None
 
 
 def _accept(activity: str, res: CaptureResult, attempt: Attempt, result: GuidedResult,
@@ -656,7 +669,10 @@ def _judge(activity: str, number: int, res: CaptureResult, limits: StillLimits |
         return Attempt(activity, number, str(res.log_path), len(rec), missing, False, check, False,
                        res.stopped)
     if not res.complete:
-        reason = "the stretch ended early" + (f" ({res.messages[-1]})" if res.messages else "")
+        # why it ended (the disconnect's or stall's own line), not the reconnection's last word
+        why = next((m for m in res.messages if m.startswith(("device disconnected", "timed out"))),
+                   res.messages[-1] if res.messages else "")
+        reason = "the stretch ended early" + (f" ({why})" if why else "")
         return Attempt(activity, number, str(res.log_path), len(rec), missing, False, check, False, reason)
     if check.too_still:
         reason = f"hardly moved while asked to {instruction(activity)} — {check.describe()}"
