@@ -202,11 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, FileExistsError) as exc:
         print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        said = f": {exc.args[0]}" if exc.args and isinstance(exc.args[0], str) else ""  # a command's word on it
         if Terminated.received:
-            print(f"{_ran(args)}: terminated (SIGTERM)", file=sys.stderr)
+            print(f"{_ran(args)}: terminated (SIGTERM){said}", file=sys.stderr)
             return 143
-        print(f"{_ran(args)}: interrupted", file=sys.stderr)
+        print(f"{_ran(args)}: interrupted{said}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`imuforge dataset info … | head`): stop quietly
         import os

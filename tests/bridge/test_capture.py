@@ -153,6 +153,8 @@ def test_a_device_that_hangs_ends_the_capture_at_the_stall_not_the_window(tcp_de
     from imuforge.bridge.capture import STALL_MIN_S, stall_after_s
 
     assert stall_after_s(100.0) == STALL_MIN_S == stall_after_s(0.0) and stall_after_s(1.0) == 40.0
+    with pytest.raises(ValidationError, match=r"--stall-s 0.1 s is shorter than a healthy device's pauses"):
+        CaptureOptions(seconds=1.0, stall_s=0.1)  # a healthy 25 Hz device had been called hung
     d = tcp_device(Faults(hang_after_s=1.0))
     t0 = time.monotonic()
     res = _cap(d.url, tmp_path, seconds=60.0, stall_s=0.5)

@@ -113,10 +113,12 @@ def test_an_import_says_what_it_assumed_and_refuses_what_it_would_not_read(tmp_p
                  "--allow-implausible", "--label", "walking", "--out", str(tmp_path / "e")]) == 0
     assert "read with --up z, 100% of w60.npy's frames hold the trunk along the forward axis, not up: a " \
         "Y-up file" in capsys.readouterr().err
-    for args, said in ((["a person walks", "--up", "z"], "--up describes a --from .npy or .bvh file"),
+    for args, said in ((["a person walks", "--up", "z"], "--up describes a --from .npy or .bvh"),
+                       (["a person walks", "--units", "cm"], "--units describes a --from .bvh ("),  # not .npy
                        (["a person walks", "--allow-implausible"], "--allow-implausible keeps an imported"),
                        (["--from", str(tmp_path / "w60.npy"), "--custom-label"], "no --label is given"),
-                       (["--from", str(tmp_path / "w60.npy"), "--units", "cm"], "only a .bvh says no unit"),
+                       (["--from", str(tmp_path / "w60.npy"), "--units", "cm"],
+                        "only a .bvh leaves its unit unsaid"),
                        # an imported motion without a device draws nothing: the seed did nothing, unsaid
                        (["--from", str(tmp_path / "w60.npy"), "--seed", "5"],
                         "--seed with --from w60.npy and no --profile: the motion is the file's")):

@@ -143,7 +143,18 @@ def test_ctrl_c_in_training_closes_the_bar_before_the_command_says_interrupted(t
     err = capsys.readouterr().err.strip().splitlines()
     bars = [line for line in err if line.startswith("training:")]
     assert len(bars) >= 2 and " 2/5 " in bars[-2] and " 3/5 " in bars[-1]  # drawn at the 2nd, closed at 3rd
-    assert err[-1] == "imuforge train: interrupted" and not out.exists()
+    assert err[-1] == "imuforge train: interrupted: nothing written" and not out.exists()
+    # over an earlier run (--overwrite): it stays, and the line says so
+    monkeypatch.setattr(trainer, "fit_callbacks", made)
+    args = ["train", "--data", str(tmp_path / "ds"), "--out", str(out), "--window-s", "1", "--stride-s", "1",
+            "--rate", "25", "--epochs", "1", "--width", "4", "--augment", "none"]
+    assert main(args) == 0
+    before = (out / "model.keras").read_bytes()
+    monkeypatch.setattr(trainer, "fit_callbacks", lambda *a: [*made(*a), CtrlC()])
+    assert main([*args[:-5], "5", "--width", "4", "--augment", "none", "--overwrite"]) == 130
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"imuforge train: interrupted: nothing written (the earlier run in {out} is kept)"
+    assert (out / "model.keras").read_bytes() == before
 
 
 def test_labels_whose_stretches_are_shorter_than_a_window_are_named(tmp_path, capsys):
@@ -161,3 +172,20 @@ def test_labels_whose_stretches_are_shorter_than_a_window_are_named(tmp_path, ca
                    "walking are all shorter; a classifier needs at least 2 labels (allowed: a --window-s the "
                    "stretches hold (under the shortest label's), or longer recordings of walking)")
     assert not (tmp_path / "run").exists()
+
+
+def test_an_augmentation_of_transforms_at_strength_zero_is_none(tmp_path, capsys):
+    """``--augment rotation:0,scale:0`` trained without augmenting, said it augmented and stored the
+    do-nothing transforms (which a fine-tune's --augment auto takes on): it is --augment none, said so."""
+    import json
+
+    from tests.synthetic_har import make_dataset
+
+    make_dataset(tmp_path / "ds", subjects=("s1", "s2"), seconds_per_label=2.0)
+    assert main(["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--window-s", "1",
+                 "--stride-s", "1", "--rate", "25", "--epochs", "1", "--width", "4",
+                 "--augment", "rotation:0,scale:0"]) == 0
+    err = capsys.readouterr().err
+    assert "note: --augment rotation:0,scale:0: every transform at strength 0 changes nothing: no " \
+        "augmentation (as --augment none)" in err and "augmentation (drawn anew" not in err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["augment"] is None

@@ -179,6 +179,11 @@ class CaptureOptions:
         check_range("--range-dps", self.gyro_range_dps, 0.0, 100_000.0, unit="dps (0 = device default)")
         if self.stall_s is not None:
             check_range("--stall-s", self.stall_s, 0.0, MAX_CAPTURE_S, unit="s (0 = never)")
+            if 0 < self.stall_s < STALL_FLOOR_S:  # a healthy device pauses that long (it was called hung)
+                raise ValidationError(f"--stall-s {self.stall_s:g} s is shorter than a healthy device's pauses "
+                                      "(a BLE link's connection events, a USB-serial bridge's latency timer, "
+                                      "a frame filled at a low rate)",
+                                      allowed=f"{STALL_FLOOR_S:g} … {MAX_CAPTURE_S:g} s, or 0 (never)")
         try:
             P.groups_mask(self.channels or ())
         except P.ProtocolError as exc:
@@ -202,6 +207,8 @@ class CaptureOptions:
                 raise ValidationError(f"--profile: {exc}") from None
 
 
+#: the shortest --stall-s a user may set (s)
+STALL_FLOOR_S = 0.5
 #: the least silence (s) taken as a stalled link: a BLE link's connection events, a USB-serial bridge's
 #: latency timer and a device's batching each hold data back by well under a second
 STALL_MIN_S = 3.0

@@ -253,16 +253,17 @@ def _check_one_imported_motion(args) -> None:
 def _check_import_options(args, imported: bool) -> None:
     """The options of an imported file refused where nothing would read them (they had been ignored)."""
     given = [o for o, v in (("--up", args.up), ("--units", args.units), ("--subject", args.subject)) if v]
-    if given and not imported:
-        verb = "describes" if len(given) == 1 else "describe"
-        raise ValidationError(f"{', '.join(given)} {verb} a --from .npy or .bvh file",
+    if given and not imported:  # each named with the files it describes (--units: a .bvh's alone)
+        what = {"--up": "a --from .npy or .bvh", "--units": "a --from .bvh", "--subject": "an imported file"}
+        raise ValidationError("; ".join(f"{o} describes {what[o]}" for o in given),
                               allowed="--from FILE with them, or leave them out")
     name, suffix = (args.source.name, args.source.suffix.lower()) if imported else ("", "")
     if args.up and suffix not in (".npy", ".bvh"):
         raise ValidationError(f"--up with --from {name}: a motion file is in the library's frame, y up",
                               allowed=f"--from {name} without --up")
     if args.units and suffix != ".bvh":
-        raise ValidationError(f"--units with --from {name}: only a .bvh says no unit ({name} is in metres)",
+        raise ValidationError(f"--units with --from {name}: only a .bvh leaves its unit unsaid ({name} is in "
+                              "metres)",
                               allowed=f"--from {name} without --units")
     if args.subject is not None and (not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", args.subject)
                                      or args.subject.startswith("synthetic-")):

@@ -278,7 +278,12 @@ def cmd_train(args) -> int:
     cfg.check()  # a bad flag is said alone, before the note on the validation data
     _check_deployable(cfg)
     said: list[str] = []  # notes said while it trains (stderr), in --json's notes too
-    cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite, said=said)
+    earlier = out.exists() and any(out.iterdir())
+    try:
+        cfg = _train_or_fall_back(cfg, out, decided, overwrite=args.overwrite, said=said)
+    except KeyboardInterrupt as stop:  # the run is written only once trained: said with "interrupted"
+        stop.args = (f"nothing written{f' (the earlier run in {out} is kept)' if earlier else ''}",)
+        raise
     # why the capture validated or did not: said once the run stands (a data error before it is one line)
     if decided.note and (cfg.val if decided.paths else True):  # (a refused capture: said in its place)
         said.insert(0, _say(f"note: {decided.note}"))
@@ -318,7 +323,7 @@ def _named_augmentation(spec: str) -> Augmentation | None:
     as the library's parser has it, for ``none``; a typo is refused naming ``auto`` among the allowed
     values."""
     from imuforge.errors import ValidationError
-    from imuforge.train.augment import Augmentation
+    from imuforge.train.augment import Augmentation, has_effect
 
     if _is_auto(spec):
         return None
@@ -326,12 +331,17 @@ def _named_augmentation(spec: str) -> Augmentation | None:
         raise ValidationError("--augment is empty", allowed="auto, none (no augmentation), default, or "
                                                             "transforms: rotation, scale, jitter, …")
     try:
-        return Augmentation.parse(spec)
+        aug = Augmentation.parse(spec)
     except ValidationError as exc:  # the command also takes "auto", which the library's parser does not know
         raise ValidationError(exc.what, source=exc.source,
                               allowed=f"auto, {exc.allowed}" if exc.what.startswith(("unknown augmentation",
                                                                                      "no transform in"))
                               else exc.allowed) from None
+    if aug is not None and not any(has_effect(t) for t in aug.transforms):  # as --augment none: said so
+        print(f"note: --augment {spec}: every transform at strength 0 changes nothing: no augmentation "
+              "(as --augment none)", file=sys.stderr)
+        return None
+    return aug
 
 
 def _augmentation(args, named: Augmentation | None, *, simulated: bool) -> _AugmentChoice:

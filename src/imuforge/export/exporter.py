@@ -264,7 +264,10 @@ def _worse_than(old: ExportCard, new: ExportCard) -> list[str]:
     # the same windows by their digest; a card from before it was recorded, by its source and counts
     same = t0.sha256 == t1.sha256 if t0.sha256 and t1.sha256 else (t0.source, t0.windows, t0.per_class) == (
         t1.source, t1.windows, t1.per_class)
-    if same:
+    if not same:  # said, as hil says it: a worse model would pass unseen
+        out.append(f"int8 accuracy and macro-F1 not compared with {was}: it was scored on other test windows "
+                   f"({t0.windows}, these {t1.windows}; export both with the same --data to compare)")
+    else:
         for what, a, b in (("accuracy", old.metrics.int8.accuracy, new.metrics.int8.accuracy),
                            ("macro-F1", old.metrics.int8.macro_f1, new.metrics.int8.macro_f1)):
             if 100 * (a - b) > WORSE_POINTS:
