@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{_ran(args)}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        said = f": {exc.args[0]}" if exc.args and isinstance(exc.args[0], str) else ""  # a command's word on it
+        said = f": {exc.args[0]}" if exc.args and isinstance(exc.args[0], str) else ""  # a command's own word
         if Terminated.received:
             print(f"{_ran(args)}: terminated (SIGTERM){said}", file=sys.stderr)
             return 143

@@ -53,8 +53,8 @@ def test_a_figure_worse_than_in_the_export_replaced_is_said():
         "check(s) ops_supported_by_tflm fail, which passed in the export it replaced",
         "flash (model flatbuffer) grew from 10000 to 11000 bytes (+10 %) against the export it replaced"]
     (skipped,) = export_warnings(_card(0.516, 0.55, source="other"), old)  # other data: not compared, said
-    assert skipped == ("int8 accuracy and macro-F1 not compared with the export it replaced: it was scored on "
-                       "other test windows (250, these 250; export both with the same --data to compare)")
+    assert skipped == ("int8 accuracy and macro-F1 not compared with the export it replaced: it was scored "
+                       "on other test windows (250, these 250; export both with the same --data to compare)")
     assert export_warnings(_card(0.60, 0.56, flash=10_400), old) == []  # better, or within the margins
     # the windows are told by their digest where both cards record it: the same path holding other windows is
     # other data, the same windows given by another path are the same

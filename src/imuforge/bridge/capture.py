@@ -180,9 +180,9 @@ class CaptureOptions:
         if self.stall_s is not None:
             check_range("--stall-s", self.stall_s, 0.0, MAX_CAPTURE_S, unit="s (0 = never)")
             if 0 < self.stall_s < STALL_FLOOR_S:  # a healthy device pauses that long (it was called hung)
-                raise ValidationError(f"--stall-s {self.stall_s:g} s is shorter than a healthy device's pauses "
-                                      "(a BLE link's connection events, a USB-serial bridge's latency timer, "
-                                      "a frame filled at a low rate)",
+                raise ValidationError(f"--stall-s {self.stall_s:g} s is shorter than a healthy device's "
+                                      "pauses (a BLE link's connection events, a USB-serial bridge's latency "
+                                      "timer, a frame filled at a low rate)",
                                       allowed=f"{STALL_FLOOR_S:g} … {MAX_CAPTURE_S:g} s, or 0 (never)")
         try:
             P.groups_mask(self.channels or ())
