@@ -6,7 +6,6 @@ import argparse
 import inspect
 import itertools
 import json
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -672,8 +671,9 @@ def _drop_words(accuracy: float, macro_f1: float) -> str:
 
 def _drop_note(windows: int, agreement: float) -> str:
     """What a failed int8 drop rests on: how many windows changed class, and what one window weighs."""
-    changed = round((1.0 - agreement) * windows) if windows and math.isfinite(agreement) else 0
-    note = (f"note: int8 changed the class of {changed} of {windows} windows (the drop is float's figure "
+    from imuforge.export.exporter import windows_moved
+
+    note = (f"note: int8 changed the class of {windows_moved(windows, agreement)} of {windows} windows (the drop is float's figure "
             "minus int8's on these windows)")
     if 0 < windows < 100:
         note += (f"; with {windows} windows one window turned wrong costs {100.0 / windows:.2f} points of "

@@ -241,6 +241,11 @@ WORSE_POINTS = 0.5
 WORSE_BYTES_SHARE = 0.05
 
 
+def windows_moved(windows: int, agreement: float) -> int:
+    """The windows quantisation moved to another class: (1 − top-1 agreement) × windows."""
+    return round((1.0 - agreement) * windows) if windows and math.isfinite(agreement) else 0
+
+
 def export_warnings(card: ExportCard, previous: ExportCard | None = None) -> list[str]:
     """What a card's figures say that its checks do not, one line each: an int8 model scoring over 1 point
     above its float one (the float figures of eval and the run then describe another model), and every
@@ -249,10 +254,8 @@ def export_warnings(card: ExportCard, previous: ExportCard | None = None) -> lis
     m, out, n = card.metrics, [], card.data.test.windows
     gain = min(m.drop_accuracy_points, m.drop_macro_f1_points) < -MAX_DROP_POINTS  # (the check is of a loss)
     if card.checks.get("int8_drop_within_1_point") and gain:
-        agree = m.float_int8_top1_agreement
-        changed = round((1.0 - agree) * n) if n and math.isfinite(agree) else 0
         out.append(f"the int8 model scores over 1 point above the float one (it changed the class of "
-                   f"{changed} of {n} windows): the float figures of eval and the run do not describe the "
+                   f"{windows_moved(n, m.float_int8_top1_agreement)} of {n} windows): the float figures of eval and the run do not describe the "
                    "model the device runs; judge it by the int8 figures here and by hil (on more windows: "
                    "--data TEST)")
     return out + ([] if previous is None else _worse_than(previous, card))

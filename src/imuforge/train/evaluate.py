@@ -156,7 +156,8 @@ def averaging_notes(m: Metrics) -> list[str]:
         lines.append(f"macro-F1 counts {', '.join(phantom)} with F1 0: predicted, but no window of the data is "
                      f"{'one' if len(phantom) == 1 else 'any of them'} (as scikit-learn counts it); over the "
                      f"classes in the data only: {m.macro_f1_in_data:.3f}")
-    if absent := [lab for lab in m.per_class if lab not in averaged_classes(m)]:
+    averaged = averaged_classes(m)
+    if absent := [lab for lab in m.per_class if lab not in averaged]:
         lines.append(f"not in the data and never predicted (not averaged): {', '.join(absent)}")
     return lines
 
